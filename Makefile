@@ -1,0 +1,57 @@
+# pond: a thin wrapper over CMake. `make` builds into build/ and the CLI lands at build/pond.
+MAKEFLAGS += --no-print-directory
+PREFIX ?= /usr/local
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?=
+WERROR ?= OFF
+
+.PHONY: all check asan valgrind headertest ci install fuzz fuzz-soak bench clean demo
+
+all:
+	@cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPOND_WERROR=$(WERROR) \
+	    -DCMAKE_INSTALL_PREFIX=$(PREFIX) $(CMAKE_FLAGS) >/dev/null
+	@cmake --build build -j $(JOBS)
+
+check: all
+	@scripts/run-tests.sh build
+
+asan:
+	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DPOND_SANITIZE=ON -DPOND_WERROR=$(WERROR) >/dev/null
+	@cmake --build build-asan -j $(JOBS)
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	    scripts/run-tests.sh build-asan
+
+# valgrind and ASan never share a build: a plain -O0 -g build for valgrind.
+valgrind:
+	@cmake -S . -B build-debug -DCMAKE_BUILD_TYPE=Debug -DPOND_WERROR=$(WERROR) >/dev/null
+	@cmake --build build-debug -j $(JOBS)
+	@POND_TEST_LIGHT=1 scripts/run-tests.sh build-debug --units-only -- \
+	    valgrind -q --error-exitcode=99 --leak-check=full \
+	    --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect
+
+headertest:
+	@scripts/headertest.sh
+
+ci:
+	@scripts/ci.sh
+
+install: all
+	@cmake --install build --prefix $(PREFIX)
+
+fuzz:
+	@cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPOND_FUZZ=ON >/dev/null
+	@cmake --build build-fuzz -j $(JOBS)
+
+# Every libFuzzer target for FUZZ_SECONDS of CPU time (default 600 = 10 minutes each).
+FUZZ_SECONDS ?= 600
+fuzz-soak: fuzz
+	@scripts/fuzz-soak.sh build-fuzz $(FUZZ_SECONDS)
+
+bench: all
+	@echo "benchmarks: see bench/README.md"
+
+demo: all
+	@scripts/demo.sh
+
+clean:
+	rm -rf build build-asan build-debug build-fuzz

@@ -1,0 +1,42 @@
+/* pond: the one allocator every pond allocation goes through.
+ *
+ * Memory returned to callers by pond functions (strings, arrays through **out) is freed with
+ * pond_free(). Counters let tests assert bounded memory; fault hooks let tests fail the Nth
+ * allocation. */
+#ifndef POND_ALLOC_H
+#define POND_ALLOC_H
+
+#include "common.h"
+
+POND_API void *pond_malloc(size_t n);
+POND_API void *pond_calloc(size_t count, size_t size);
+POND_API void *pond_realloc(void *p, size_t n);
+POND_API char *pond_strdup(const char *s);
+POND_API char *pond_strndup(const char *s, size_t n);
+POND_API void pond_free(void *p);
+
+/** Heap bytes currently allocated through pond, and the peak since the last reset. */
+POND_API size_t pond_alloc_current(void);
+POND_API size_t pond_alloc_peak(void);
+/** Reset the peak to the current value. */
+POND_API void pond_alloc_reset_peak(void);
+/** Total number of successful allocations so far. */
+POND_API uint64_t pond_alloc_count(void);
+
+/** Testing: make the nth allocation from now fail (1 = the next one); 0 disables.
+ *  When persistent, every allocation from the nth on fails. */
+POND_API void pond_alloc_fail_at(uint64_t n, bool persistent);
+/** Testing: true if an injected allocation failure has fired since the last fail_at. */
+POND_API bool pond_alloc_fail_fired(void);
+
+/** Overflow-checked size arithmetic: false on overflow. */
+static inline bool pond_add_overflow(size_t *out, size_t a, size_t b)
+{
+    return __builtin_add_overflow(a, b, out);
+}
+static inline bool pond_mul_overflow(size_t *out, size_t a, size_t b)
+{
+    return __builtin_mul_overflow(a, b, out);
+}
+
+#endif

@@ -1,0 +1,88 @@
+/* pond: the replaceable table of operating-system calls.
+ *
+ * Every on-disk operation in pond goes through this table, so tests can fail the Nth
+ * write/fsync/rename/link, simulate short writes and EINTR, trace mutating calls for
+ * power-loss replay, or kill the process at a chosen call. */
+#ifndef POND_SYS_OS_H
+#define POND_SYS_OS_H
+
+#include "../common.h"
+#include <sys/types.h>
+#include <sys/stat.h>
+#include <dirent.h>
+
+typedef enum {
+    POND_OS_OPEN,
+    POND_OS_CLOSE,
+    POND_OS_READ,
+    POND_OS_PREAD,
+    POND_OS_WRITE,
+    POND_OS_PWRITE,
+    POND_OS_FSYNC,
+    POND_OS_FTRUNCATE,
+    POND_OS_RENAME,
+    POND_OS_LINK,
+    POND_OS_UNLINK,
+    POND_OS_MKDIR,
+    POND_OS_RMDIR,
+    POND_OS_FSTAT,
+    POND_OS_STAT,
+    POND_OS_LSTAT,
+    POND_OS_OPENDIR,
+    POND_OS_FLOCK,
+    POND_OS__COUNT
+} pond_os_call;
+
+typedef struct pond_os {
+    int (*open)(const char *path, int flags, mode_t mode);
+    int (*close)(int fd);
+    ssize_t (*read)(int fd, void *buf, size_t n);
+    ssize_t (*pread)(int fd, void *buf, size_t n, off_t off);
+    ssize_t (*write)(int fd, const void *buf, size_t n);
+    ssize_t (*pwrite)(int fd, const void *buf, size_t n, off_t off);
+    int (*fsync)(int fd);
+    int (*ftruncate)(int fd, off_t len);
+    int (*rename)(const char *from, const char *to);
+    int (*link)(const char *from, const char *to);
+    int (*unlink)(const char *path);
+    int (*mkdir)(const char *path, mode_t mode);
+    int (*rmdir)(const char *path);
+    int (*fstat)(int fd, struct stat *st);
+    int (*stat)(const char *path, struct stat *st);
+    int (*lstat)(const char *path, struct stat *st);
+    DIR *(*opendir)(const char *path);
+    int (*flock)(int fd, int op);
+} pond_os;
+
+/** The table in force (never NULL). */
+POND_API const pond_os *pond_os_get(void);
+/** Replace the table (NULL restores the real one). Not thread-safe against running calls. */
+POND_API void pond_os_set(const pond_os *os);
+/** The real system calls. */
+POND_API const pond_os *pond_os_real(void);
+POND_API const char *pond_os_call_name(pond_os_call c);
+
+/* Fault injection built into the shim (a test may also install its own table). */
+typedef enum {
+    POND_FAULT_ERRNO,  /* the call fails with the given errno */
+    POND_FAULT_SHORT,  /* write/read transfers fewer bytes (half, at least 1) */
+    POND_FAULT_EINTR,  /* the call fails with EINTR */
+    POND_FAULT_CRASH   /* _exit(77) before the call runs */
+} pond_fault_kind;
+
+/** Fail the nth call (1 = next) of `call` (POND_OS__COUNT = any mutating call) from now.
+ *  persistent: every matching call from the nth on fails. n = 0 clears. */
+POND_API void pond_os_fault_at(pond_os_call call, uint64_t n, pond_fault_kind kind, int err,
+                               bool persistent);
+POND_API void pond_os_fault_clear(void);
+POND_API bool pond_os_fault_fired(void);
+/** Count of calls of each kind made through the shim since the last reset. */
+POND_API uint64_t pond_os_calls(pond_os_call call);
+POND_API void pond_os_calls_reset(void);
+
+/** Trace hook: called after every mutating call with its outcome (for power-loss replay). */
+typedef void (*pond_os_trace_fn)(pond_os_call call, const char *path, const char *path2, int fd,
+                                 int64_t off, const void *data, size_t len, long rc, void *payload);
+POND_API void pond_os_set_trace(pond_os_trace_fn fn, void *payload);
+
+#endif

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Compiles every public header on its own: each must be self-contained and warning-free.
+set -eu
+cd "$(dirname "$0")/.."
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+n=0
+for h in $(cd include && find pond -name '*.h' | sort); do
+  printf '#include <%s>\n#include <%s>\nint pond_headertest_%d;\n' "$h" "$h" "$n" > "$tmp/t.c"
+  gcc -std=c17 -Wall -Wextra -Wpedantic -Werror -Iinclude -c "$tmp/t.c" -o "$tmp/t.o" \
+    || { echo "headertest: $h does not compile alone"; exit 1; }
+  n=$((n + 1))
+done
+echo "headertest: $n public headers compile alone"

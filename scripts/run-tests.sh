@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Runs every test binary of one build directory, the fuzz corpora replays and the CLI golden
+# tests, and prints one combined "N passed, N failed" line last.
+# usage: scripts/run-tests.sh BUILD_DIR [--units-only] [-- WRAPPER...]
+set -u
+build=$1; shift
+units_only=0
+wrapper=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --units-only) units_only=1; shift ;;
+    --) shift; wrapper=("$@"); break ;;
+    *) echo "run-tests: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+root=$(cd "$(dirname "$0")/.." && pwd)
+passed=0; failed=0; skipped=0
+tally() { # reads a runner's last line "N passed, N failed[, N skipped]"
+  local line=$1 name=$2 rc=$3
+  if [[ "$line" =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed(,\ ([0-9]+)\ skipped)?$ ]]; then
+    passed=$((passed + BASH_REMATCH[1])); failed=$((failed + BASH_REMATCH[2]))
+    skipped=$((skipped + ${BASH_REMATCH[4]:-0}))
+    if [ "$rc" -ne 0 ] && [ "${BASH_REMATCH[2]}" -eq 0 ]; then
+      echo "$name: exit code $rc with no failed test (crash, leak or sanitizer report)"; failed=$((failed + 1))
+    fi
+  else
+    echo "$name: no summary line (exit code $rc): crashed?"; failed=$((failed + 1))
+  fi
+}
+for t in "$build"/tests/test_*; do
+  [ -x "$t" ] || continue
+  name=$(basename "$t")
+  out=$(mktemp)
+  ( cd "$root" && "${wrapper[@]}" "$t" ) >"$out" 2>&1
+  rc=$?
+  grep -E '^(FAIL|SKIP|  )|ERROR SUMMARY|==[0-9]+==' "$out" | head -60
+  last=$(tail -n 1 "$out")
+  echo "$name: $last"
+  tally "$last" "$name" "$rc"
+  rm -f "$out"
+done
+# Fuzz corpora replay through the standalone driver (also under the wrapper: valgrind sees them).
+for f in "$build"/fuzz/fuzz_*; do
+  [ -x "$f" ] || continue
+  name=$(basename "$f")
+  corpus="$root/fuzz/corpus/${name#fuzz_}"
+  [ -d "$corpus" ] || { echo "$name: no corpus at fuzz/corpus/${name#fuzz_}"; failed=$((failed + 1)); continue; }
+  out=$(mktemp)
+  ( cd "$root" && "${wrapper[@]}" "$f" "$corpus" ) >"$out" 2>&1
+  rc=$?
+  last=$(tail -n 1 "$out")
+  [ $rc -ne 0 ] && tail -n 20 "$out"
+  echo "$name: $last"
+  tally "$last" "$name" "$rc"
+  rm -f "$out"
+done
+if [ $units_only -eq 0 ] && [ -x "$root/tests/cli/run.sh" ]; then
+  out=$(mktemp)
+  POND_BIN="$build/pond" "$root/tests/cli/run.sh" >"$out" 2>&1
+  rc=$?
+  grep -E '^FAIL' -A 12 "$out" | head -80
+  last=$(tail -n 1 "$out")
+  echo "cli: $last"
+  tally "$last" cli "$rc"
+  rm -f "$out"
+fi
+if [ $skipped -gt 0 ]; then
+  echo "$passed passed, $failed failed, $skipped skipped"
+else
+  echo "$passed passed, $failed failed"
+fi
+[ $failed -eq 0 ]

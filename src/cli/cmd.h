@@ -1,0 +1,39 @@
+/* The pond command table. Each command lives in cmd_<name>.c. */
+#ifndef POND_CLI_CMD_H
+#define POND_CLI_CMD_H
+
+#include <pond/pond.h>
+
+#include <stdio.h>
+
+typedef struct {
+    const char *pond_dir; /* --pond DIR or $POND; NULL when neither is given */
+    const char *argv0;
+    int at_version;       /* reserved for --at; -1 = latest */
+    int cmdline_argc;     /* the whole command line, for commitInfo */
+    char **cmdline_argv;
+} pond_cli;
+
+/* A command returns the process exit code: 0 ok, 1 error, 2 usage. */
+typedef int (*pond_cmd_fn)(pond_cli *cli, int argc, char **argv);
+
+typedef struct {
+    const char *name;
+    pond_cmd_fn fn;
+    const char *summary; /* one line for `pond --help` */
+} pond_cmd;
+
+/* Print "pond: <message>" for the last error and return 1. */
+int cli_fail(void);
+/* Print "pond: <formatted>" and return 1 (or 2 for usage errors via cli_usage). */
+int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int cli_usage(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* True when argv has -h/--help before any "--"; prints help to stdout. */
+bool cli_wants_help(int argc, char **argv, const char *help);
+
+extern const pond_cmd pond_commands[];
+
+/* Commands (one per cmd_<name>.c), listed in commands.c. */
+int cmd_version(pond_cli *cli, int argc, char **argv);
+
+#endif

@@ -1,0 +1,213 @@
+#include "util/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+int pond__open(int *fd_out, const char *path, int flags, mode_t mode, int domain)
+{
+    int fd;
+    do {
+        fd = pond__os_open(path, flags, mode);
+    } while (fd < 0 && errno == EINTR);
+    if (fd < 0) {
+        *fd_out = -1;
+        return pond_error_set_os(domain, "open '%s'", path);
+    }
+    *fd_out = fd;
+    return 0;
+}
+
+void pond__close(int fd)
+{
+    if (fd >= 0)
+        (void)pond__os_close(fd);
+}
+
+int pond__write_all(int fd, const void *buf, size_t len, const char *path, int domain)
+{
+    const char *p = buf;
+    while (len > 0) {
+        ssize_t n = pond__os_write(fd, p, len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return pond_error_set_os(domain, "write '%s'", path);
+        }
+        if (n == 0)
+            return pond_error_set(POND_EIO, domain, "write '%s': no progress", path);
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+int pond__pwrite_all(int fd, const void *buf, size_t len, int64_t off, const char *path, int domain)
+{
+    const char *p = buf;
+    while (len > 0) {
+        ssize_t n = pond__os_pwrite(fd, p, len, (off_t)off);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return pond_error_set_os(domain, "write '%s' at offset %lld", path, (long long)off);
+        }
+        if (n == 0)
+            return pond_error_set(POND_EIO, domain, "write '%s': no progress", path);
+        p += n;
+        off += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+int pond__pread_full(size_t *n_out, int fd, void *buf, size_t len, int64_t off, const char *path,
+                     int domain)
+{
+    char *p = buf;
+    size_t got = 0;
+    while (got < len) {
+        ssize_t n = pond__os_pread(fd, p + got, len - got, (off_t)(off + (int64_t)got));
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            *n_out = got;
+            return pond_error_set_os(domain, "read '%s' at offset %lld", path,
+                                     (long long)(off + (int64_t)got));
+        }
+        if (n == 0)
+            break;
+        got += (size_t)n;
+    }
+    *n_out = got;
+    return 0;
+}
+
+int pond__fsync(int fd, const char *path, int domain)
+{
+    /* Never retried: after a failed fsync the kernel may have dropped the dirty pages, so a
+     * later successful fsync proves nothing about the data. */
+    if (pond__os_fsync(fd) < 0)
+        return pond_error_set_os(domain, "fsync '%s'", path);
+    return 0;
+}
+
+int pond__fsync_dir(const char *dir, int domain)
+{
+    int fd, rc;
+    if ((rc = pond__open(&fd, dir, O_RDONLY | O_DIRECTORY, 0, domain)) < 0)
+        return rc;
+    rc = pond__fsync(fd, dir, domain);
+    pond__close(fd);
+    return rc;
+}
+
+int pond__fsync_parent(const char *path, int domain)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        return pond__fsync_dir(".", domain);
+    if (slash == path)
+        return pond__fsync_dir("/", domain);
+    char *dir = pond_strndup(path, (size_t)(slash - path));
+    if (!dir)
+        return POND_ENOMEM;
+    int rc = pond__fsync_dir(dir, domain);
+    pond_free(dir);
+    return rc;
+}
+
+int pond__mkdir(const char *path, bool exist_ok, int domain)
+{
+    if (pond__os_mkdir(path, 0777) == 0)
+        return 0;
+    if (errno == EEXIST && exist_ok) {
+        struct stat st;
+        if (pond__os_stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+            return 0;
+        errno = ENOTDIR;
+    }
+    return pond_error_set_os(domain, "mkdir '%s'", path);
+}
+
+int pond__mkdir_p(const char *path, int domain)
+{
+    char *p = pond_strdup(path);
+    if (!p)
+        return POND_ENOMEM;
+    int rc = 0;
+    for (char *s = p + 1; *s; s++) {
+        if (*s != '/')
+            continue;
+        *s = '\0';
+        rc = pond__mkdir(p, true, domain);
+        *s = '/';
+        if (rc < 0)
+            goto done;
+    }
+    rc = pond__mkdir(p, true, domain);
+done:
+    pond_free(p);
+    return rc;
+}
+
+int pond__file_size(int64_t *size_out, int fd, const char *path, int domain)
+{
+    struct stat st;
+    if (pond__os_fstat(fd, &st) < 0)
+        return pond_error_set_os(domain, "stat '%s'", path);
+    *size_out = (int64_t)st.st_size;
+    return 0;
+}
+
+int pond__read_file(pond_buf *out, const char *path, size_t max_size, int domain)
+{
+    int fd, rc;
+    int64_t size;
+    if ((rc = pond__open(&fd, path, O_RDONLY, 0, domain)) < 0)
+        return rc;
+    if ((rc = pond__file_size(&size, fd, path, domain)) < 0)
+        goto done;
+    if ((uint64_t)size > max_size) {
+        rc = pond_error_set(POND_EINVALID, domain, "'%s' is %lld bytes, over the %zu-byte limit",
+                            path, (long long)size, max_size);
+        goto done;
+    }
+    pond_buf_clear(out);
+    if ((rc = pond_buf_grow(out, (size_t)size)) < 0)
+        goto done;
+    size_t n;
+    if ((rc = pond__pread_full(&n, fd, out->ptr, (size_t)size, 0, path, domain)) < 0)
+        goto done;
+    out->size = n;
+    out->ptr[n] = '\0';
+done:
+    pond__close(fd);
+    return rc;
+}
+
+char *pond__path_join(const char *dir, const char *name)
+{
+    size_t dl = strlen(dir), nl = strlen(name);
+    while (dl > 1 && dir[dl - 1] == '/')
+        dl--;
+    char *p = pond_malloc(dl + 1 + nl + 1);
+    if (!p)
+        return NULL;
+    memcpy(p, dir, dl);
+    size_t o = dl;
+    if (!(dl == 1 && dir[0] == '/'))
+        p[o++] = '/';
+    memcpy(p + o, name, nl + 1);
+    return p;
+}
+
+int64_t pond__now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}

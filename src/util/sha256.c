@@ -1,0 +1,103 @@
+#include <pond/hash.h>
+
+#include "util/util.h"
+
+#include <openssl/evp.h>
+#include <string.h>
+
+struct pond_sha256 {
+    EVP_MD_CTX *ctx;
+};
+
+int pond_sha256_new(pond_sha256 **out)
+{
+    *out = NULL;
+    pond_sha256 *h = pond_calloc(1, sizeof *h);
+    if (!h)
+        return POND_ENOMEM;
+    h->ctx = EVP_MD_CTX_new();
+    if (!h->ctx || EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL) != 1) {
+        pond_sha256_free(h);
+        return pond_error_set(POND_ENOMEM, POND_DOM_UTIL, "sha256: cannot create digest context");
+    }
+    *out = h;
+    return 0;
+}
+
+int pond_sha256_update(pond_sha256 *h, const void *data, size_t len)
+{
+    if (len && EVP_DigestUpdate(h->ctx, data, len) != 1)
+        return pond_error_set(POND_ERROR, POND_DOM_UTIL, "sha256: update failed");
+    return 0;
+}
+
+int pond_sha256_final(pond_hash *out, pond_sha256 *h)
+{
+    unsigned int n = 0;
+    if (EVP_DigestFinal_ex(h->ctx, out->bytes, &n) != 1 || n != 32)
+        return pond_error_set(POND_ERROR, POND_DOM_UTIL, "sha256: final failed");
+    return 0;
+}
+
+int pond_sha256_reset(pond_sha256 *h)
+{
+    if (EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL) != 1)
+        return pond_error_set(POND_ERROR, POND_DOM_UTIL, "sha256: reset failed");
+    return 0;
+}
+
+void pond_sha256_free(pond_sha256 *h)
+{
+    if (!h)
+        return;
+    EVP_MD_CTX_free(h->ctx);
+    pond_free(h);
+}
+
+int pond_sha256_buf(pond_hash *out, const void *data, size_t len)
+{
+    unsigned int n = 0;
+    if (EVP_Digest(data, len, out->bytes, &n, EVP_sha256(), NULL) != 1 || n != 32)
+        return pond_error_set(POND_ERROR, POND_DOM_UTIL, "sha256: digest failed");
+    return 0;
+}
+
+void pond_hash_hex(char out[65], const pond_hash *h)
+{
+    static const char hx[] = "0123456789abcdef";
+    for (int i = 0; i < 32; i++) {
+        out[2 * i] = hx[h->bytes[i] >> 4];
+        out[2 * i + 1] = hx[h->bytes[i] & 15];
+    }
+    out[64] = '\0';
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+int pond_hash_from_hex(pond_hash *out, const char *hex)
+{
+    for (int i = 0; i < 32; i++) {
+        int hi = hex[2 * i] ? hexval(hex[2 * i]) : -1;
+        int lo = hi >= 0 && hex[2 * i + 1] ? hexval(hex[2 * i + 1]) : -1;
+        if (hi < 0 || lo < 0)
+            return pond_error_set(POND_EINVALID, POND_DOM_UTIL, "bad sha256 hex '%.64s'", hex);
+        out->bytes[i] = (uint8_t)(hi << 4 | lo);
+    }
+    if (hex[64] != '\0')
+        return pond_error_set(POND_EINVALID, POND_DOM_UTIL, "bad sha256 hex: too long");
+    return 0;
+}
+
+bool pond_hash_equal(const pond_hash *a, const pond_hash *b)
+{
+    return memcmp(a->bytes, b->bytes, 32) == 0;
+}

@@ -1,0 +1,72 @@
+/* pond internal utilities shared by every layer (not installed). */
+#ifndef POND_UTIL_UTIL_H
+#define POND_UTIL_UTIL_H
+
+#include <pond/alloc.h>
+#include <pond/buf.h>
+#include <pond/errors.h>
+#include <pond/sys/os.h>
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+/* Misuse of the API by a caller: an error in release builds, never undefined behaviour. */
+#define POND_ASSERT_ARG(expr)                                                                      \
+    do {                                                                                           \
+        if (!(expr))                                                                               \
+            return pond_error_set(POND_EINVALID, POND_DOM_NONE, "invalid argument: %s (%s)",      \
+                                  #expr, __func__);                                                \
+    } while (0)
+
+#define POND_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define POND_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define POND_MAX(a, b) ((a) > (b) ? (a) : (b))
+
+/* Raw shim calls: same contract as the POSIX calls (return -1 + errno). Every on-disk call in
+ * pond goes through these so tests can inject faults and trace mutations. */
+int pond__os_open(const char *path, int flags, mode_t mode);
+int pond__os_close(int fd);
+ssize_t pond__os_read(int fd, void *buf, size_t n);
+ssize_t pond__os_pread(int fd, void *buf, size_t n, off_t off);
+ssize_t pond__os_write(int fd, const void *buf, size_t n);
+ssize_t pond__os_pwrite(int fd, const void *buf, size_t n, off_t off);
+int pond__os_fsync(int fd);
+int pond__os_ftruncate(int fd, off_t len);
+int pond__os_rename(const char *from, const char *to);
+int pond__os_link(const char *from, const char *to);
+int pond__os_unlink(const char *path);
+int pond__os_mkdir(const char *path, mode_t mode);
+int pond__os_rmdir(const char *path);
+int pond__os_fstat(int fd, struct stat *st);
+int pond__os_stat(const char *path, struct stat *st);
+int pond__os_lstat(const char *path, struct stat *st);
+DIR *pond__os_opendir(const char *path);
+int pond__os_flock(int fd, int op);
+
+/* Checked helpers: return 0 or a negative pond code with a message naming `path`.
+ * Short transfers and EINTR are retried; a failed fsync is never retried. */
+int pond__open(int *fd_out, const char *path, int flags, mode_t mode, int domain);
+void pond__close(int fd);
+int pond__write_all(int fd, const void *buf, size_t len, const char *path, int domain);
+int pond__pwrite_all(int fd, const void *buf, size_t len, int64_t off, const char *path,
+                     int domain);
+/* Reads up to len bytes at off; *n_out < len only at end of file. */
+int pond__pread_full(size_t *n_out, int fd, void *buf, size_t len, int64_t off, const char *path,
+                     int domain);
+int pond__fsync(int fd, const char *path, int domain);
+int pond__fsync_dir(const char *dir, int domain);
+/* fsync the directory that contains path. */
+int pond__fsync_parent(const char *path, int domain);
+int pond__mkdir(const char *path, bool exist_ok, int domain);
+int pond__mkdir_p(const char *path, int domain);
+int pond__read_file(pond_buf *out, const char *path, size_t max_size, int domain);
+int pond__file_size(int64_t *size_out, int fd, const char *path, int domain);
+
+/* Join dir and name with one '/', into a fresh pond_malloc string (NULL on OOM, error set). */
+char *pond__path_join(const char *dir, const char *name);
+
+/* Wall-clock time in microseconds since the Unix epoch (UTC). */
+int64_t pond__now_us(void);
+
+#endif

@@ -100,14 +100,25 @@ int pond_error_set_os(int domain, const char *fmt, ...)
 
 void pond_error_prefix(const char *fmt, ...)
 {
-    char old[MSG_CAP];
-    memcpy(old, tl_msg, sizeof old);
+    char out[MSG_CAP];
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(tl_msg, sizeof tl_msg, fmt, ap);
+    int n = vsnprintf(out, sizeof out, fmt, ap);
     va_end(ap);
-    if (n >= 0 && (size_t)n < sizeof tl_msg)
-        snprintf(tl_msg + n, sizeof tl_msg - (size_t)n, ": %s", old);
+    if (n < 0)
+        return;
+    size_t len = (size_t)n < sizeof out ? (size_t)n : sizeof out - 1;
+    const char sep[] = ": ";
+    size_t old_len = strlen(tl_msg);
+    if (len + 2 < sizeof out) {
+        memcpy(out + len, sep, 2);
+        len += 2;
+        size_t take = old_len < sizeof out - 1 - len ? old_len : sizeof out - 1 - len;
+        memcpy(out + len, tl_msg, take);
+        len += take;
+    }
+    out[len] = '\0';
+    memcpy(tl_msg, out, len + 1);
     tl_err.message = tl_msg;
 }
 

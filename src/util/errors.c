@@ -50,7 +50,7 @@ const char *pond_error_name(int code)
     }
 }
 
-static int vset(int code, int domain, const char *fmt, va_list ap)
+__attribute__((format(printf, 3, 0))) static int vset(int code, int domain, const char *fmt, va_list ap)
 {
     vsnprintf(tl_msg, sizeof tl_msg, fmt, ap);
     tl_err.code = code;

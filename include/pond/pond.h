@@ -7,5 +7,10 @@
 #include "alloc.h"
 #include "buf.h"
 #include "hash.h"
+#include "stream.h"
+#include "tinyfs.h"
+#include "arrow.h"
+#include "parquet.h"
+#include "cas.h"
 
 #endif

@@ -9,7 +9,7 @@
 typedef struct {
     const char *pond_dir; /* --pond DIR or $POND; NULL when neither is given */
     const char *argv0;
-    int at_version;       /* reserved for --at; -1 = latest */
+    int64_t at_version;   /* --at N: read as of transaction N; -1 = latest */
     int cmdline_argc;     /* the whole command line, for commitInfo */
     char **cmdline_argv;
 } pond_cli;
@@ -35,5 +35,16 @@ extern const pond_cmd pond_commands[];
 
 /* Commands (one per cmd_<name>.c), listed in commands.c. */
 int cmd_version(pond_cli *cli, int argc, char **argv);
+int cmd_init(pond_cli *cli, int argc, char **argv);
+int cmd_mkdir(pond_cli *cli, int argc, char **argv);
+int cmd_copy(pond_cli *cli, int argc, char **argv);
+int cmd_list(pond_cli *cli, int argc, char **argv);
+int cmd_cat(pond_cli *cli, int argc, char **argv);
+int cmd_rm(pond_cli *cli, int argc, char **argv);
+int cmd_mv(pond_cli *cli, int argc, char **argv);
+int cmd_log(pond_cli *cli, int argc, char **argv);
 
+int cmd_delta(pond_cli *cli, int argc, char **argv);
+
+int cmd_parquet(pond_cli *cli, int argc, char **argv);
 #endif

@@ -2,6 +2,16 @@
 #include "cli/cmd.h"
 
 const pond_cmd pond_commands[] = {
+    {"init", cmd_init, "create a new pond"},
+    {"mkdir", cmd_mkdir, "create directories"},
+    {"copy", cmd_copy, "copy files into the pond or out of it"},
+    {"list", cmd_list, "list entries (globs, long format, JSON)"},
+    {"cat", cmd_cat, "print a file"},
+    {"rm", cmd_rm, "remove entries"},
+    {"mv", cmd_mv, "move or rename an entry"},
+    {"log", cmd_log, "list transactions"},
     {"version", cmd_version, "print the version"},
+    {"delta", cmd_delta, "inspect a Delta Lake table (log, dump, checkpoint)"},
+    {"parquet", cmd_parquet, "inspect a Parquet file (meta, dump)"},
     {NULL, NULL, NULL},
 };

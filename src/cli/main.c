@@ -54,6 +54,7 @@ static void print_help(void)
            "\n"
            "global options:\n"
            "  --pond DIR   the pond to use (default: $POND)\n"
+           "  --at N       read commands see the pond as of transaction N (pond log)\n"
            "  --version    print the version and exit\n"
            "  -h, --help   print this help (COMMAND --help for a command's help)\n"
            "\n"
@@ -80,6 +81,12 @@ int main(int argc, char **argv)
             if (i + 1 >= argc)
                 return cli_usage("pond --pond DIR COMMAND ...", "--pond needs a directory");
             cli.pond_dir = argv[++i];
+        } else if (!strcmp(argv[i], "--at")) {
+            char *end = NULL;
+            if (i + 1 >= argc || (cli.at_version = strtoll(argv[i + 1], &end, 10)) < 0 || *end)
+                return cli_usage("pond --at VERSION COMMAND ...",
+                                 "--at needs a transaction number (see pond log)");
+            i++;
         } else if (!strncmp(argv[i], "--pond=", 7)) {
             cli.pond_dir = argv[i] + 7;
         } else {

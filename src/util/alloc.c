@@ -138,3 +138,4 @@ void pond_alloc_fail_at(uint64_t n, bool persistent)
 }
 
 bool pond_alloc_fail_fired(void) { return atomic_load(&g_fail_fired); }
+

@@ -1,0 +1,55 @@
+#!/bin/sh
+# Parquet benchmark: pond vs DuckDB on the same data, one thread each.
+#   10,000,000 rows (override: ROWS=...): ts (timestamp, UTC, 1 s steps), a, b, c (doubles,
+#   random walks), tag (string, 16 distinct values).
+# pond writes the data with zstd and snappy and reads it back (full scan summing every column,
+# and a 1% time range); DuckDB (@duckdb/node-api, SET threads=1) loads the rows from pond's zstd
+# file into memory (untimed), writes them with zstd and snappy, and runs the same two reads on
+# its own file (and, for reference, on pond's file). Prints rows/s and pond/DuckDB ratios.
+#
+# usage: bench/parquet.sh [BUILD_DIR]        (default build-release; configured Release here)
+# env:   ROWS (default 10000000), REPS (default 3), WORKDIR (default a fresh temp dir),
+#        ROW_GROUP (pond row-group rows; default: the writer's default, 131072)
+set -eu
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${1:-build-release}
+case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+ROWS=${ROWS:-10000000}
+REPS=${REPS:-3}
+ROW_GROUP=${ROW_GROUP:-0}
+mkdir -p "$BUILD"
+if ! { cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release &&
+       cmake --build "$BUILD" -j2 --target bench_bench_parquet; } >"$BUILD/bench-build.log" 2>&1; then
+    cat "$BUILD/bench-build.log"; echo "parquet.sh: build failed"; exit 1
+fi
+command -v node >/dev/null 2>&1 || { echo "parquet.sh: node is required for the DuckDB side"; exit 1; }
+if [ ! -d "$ROOT/bench/duckdb/node_modules/@duckdb/node-api" ]; then
+    (cd "$ROOT/bench/duckdb" && npm install --no-audit --no-fund >/dev/null)
+fi
+WORK=${WORKDIR:-$(mktemp -d "${TMPDIR:-/tmp}/pond-bench.XXXXXX")}
+mkdir -p "$WORK"
+OUT=$WORK/results.txt
+"$BUILD/bench/bench_parquet" --rows "$ROWS" --dir "$WORK" --reps "$REPS" --row-group "$ROW_GROUP" >"$OUT"
+LO=$(sed -n 's/^range_lo_us=//p' "$OUT")
+HI=$(sed -n 's/^range_hi_us=//p' "$OUT")
+node "$ROOT/bench/duckdb/bench.mjs" "$WORK/pond_zstd.parquet" "$WORK" "$LO" "$HI" "$REPS" >>"$OUT"
+awk -F= '
+{ v[$1] = $2 }
+function rate(s) { return v["rows"] / s / 1e6 }
+function line(what, p, d) {
+    printf "%-26s %10.2f M rows/s %10.2f M rows/s %8.2fx\n", what, rate(p), rate(d), d / p
+}
+END {
+    printf "rows: %d (pond row groups of %s rows (0 = default 131072); DuckDB defaults; 1 thread each)\n", v["rows"], "'"$ROW_GROUP"'"
+    printf "%-26s %17s %17s %9s\n", "", "pond", "DuckDB", "pond/DuckDB"
+    line("write zstd", v["pond_write_zstd_s"], v["duckdb_write_zstd_s"])
+    line("write snappy", v["pond_write_snappy_s"], v["duckdb_write_snappy_s"])
+    line("full read (sum all)", v["pond_read_full_s"], v["duckdb_read_full_s"])
+    printf "%-26s %13.2f ms %14.2f ms %8.2fx   (%d / %d rows)\n", "1% time-range read", v["pond_read_range_s"] * 1000, v["duckdb_read_range_s"] * 1000, v["duckdb_read_range_s"] / v["pond_read_range_s"], v["pond_read_range_rows"], v["duckdb_read_range_rows"]
+    printf "%-26s %13.1f MB %14.1f MB %8.3fx (size ratio, lower is better)\n", "zstd file size", v["pond_zstd_bytes"] / 1e6, v["duckdb_zstd_bytes"] / 1e6, v["pond_zstd_bytes"] / v["duckdb_zstd_bytes"]
+    printf "%-26s %13.1f MB %14.1f MB %8.3fx\n", "snappy file size", v["pond_snappy_bytes"] / 1e6, v["duckdb_snappy_bytes"] / 1e6, v["pond_snappy_bytes"] / v["duckdb_snappy_bytes"]
+    printf "DuckDB reading pond'"'"'s zstd file: full %.2f M rows/s, 1%% range %.2f ms\n", rate(v["duckdb_on_pond_read_full_s"]), v["duckdb_on_pond_read_range_s"] * 1000
+    if (v["pond_read_full_rows"] != v["duckdb_read_full_rows"] || v["pond_read_range_rows"] != v["duckdb_read_range_rows"])
+        print "WARNING: row counts differ between pond and DuckDB"
+}' "$OUT"
+echo "raw results: $OUT"

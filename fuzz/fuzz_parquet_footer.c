@@ -1,0 +1,43 @@
+/* A whole Parquet file from memory: footer, schema, then every row group decoded, validated
+ * as Arrow and rendered canonically. Allocations are capped at 64 MiB per chunk. */
+#include <pond/arrow.h>
+#include <pond/parquet.h>
+
+#include <stdint.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static int discard(void *payload, const void *buf, size_t len)
+{
+    (void)payload;
+    (void)buf;
+    (void)len;
+    return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    pond_parquet_read_options o = POND_PARQUET_READ_OPTIONS_INIT;
+    o.max_alloc = 64u << 20;
+    pond_parquet_reader *r = NULL;
+    if (pond_parquet_reader_open_memory(&r, data, size, &o) == 0) {
+        struct ArrowSchema s;
+        if (pond_parquet_reader_schema(r, &s) == 0) {
+            for (int i = 0; i < pond_parquet_reader_num_row_groups(r); i++) {
+                struct ArrowArray a;
+                if (pond_parquet_reader_read_row_group(r, i, &a) == 0) {
+                    if (pond_arrow_array_validate(&s, &a) != 0)
+                        __builtin_trap(); /* the reader must only produce valid arrays */
+                    pond_arrow_array_release(&a);
+                }
+            }
+            pond_arrow_schema_release(&s);
+        }
+        pond_buf out = POND_BUF_INIT;
+        (void)pond_parquet_reader_describe(&out, r);
+        pond_buf_dispose(&out);
+        (void)pond_parquet_dump(r, discard, NULL, NULL);
+    }
+    pond_parquet_reader_free(r);
+    return 0;
+}

@@ -1,0 +1,66 @@
+/* pond: the on-disk backend. A pond directory is a Delta Lake table (`_delta_log/`) whose
+ * Parquet data files, partitioned by `part_id`, hold one row per node version; large file
+ * content lives in the content-addressed store `_large_files/`. docs/format.md specifies it.
+ *
+ * One tinyfs transaction = one Delta commit (version == transaction sequence). Version 0 is the
+ * pond's creation (protocol + metaData, no rows). */
+#ifndef POND_OPLOG_H
+#define POND_OPLOG_H
+
+#include "common.h"
+#include "tinyfs.h"
+
+#define POND_THRESHOLD_DATA_DEFAULT ((int64_t)64 * 1024)
+#define POND_THRESHOLD_TABLE_DEFAULT ((int64_t)1024 * 1024)
+
+typedef struct {
+    unsigned version;          /* POND_OPLOG_CREATE_OPTIONS_VERSION */
+    int64_t threshold_data;    /* file:data content at or above this goes to the store */
+    int64_t threshold_table;   /* file:table and file:series likewise */
+    const char *command_json;  /* commitInfo extra members, e.g. {"pondCommand":[...]}; may be NULL */
+} pond_oplog_create_options;
+#define POND_OPLOG_CREATE_OPTIONS_VERSION 1
+#define POND_OPLOG_CREATE_OPTIONS_INIT                                                             \
+    {POND_OPLOG_CREATE_OPTIONS_VERSION, POND_THRESHOLD_DATA_DEFAULT, POND_THRESHOLD_TABLE_DEFAULT, \
+     NULL}
+
+/** Creates a new, empty pond at dir (created if missing; an existing directory must be empty).
+ *  POND_EEXISTS if dir already holds a pond or anything else. */
+POND_API int pond_oplog_create(const char *dir, const pond_oplog_create_options *opts);
+
+/** True if dir looks like a pond (has `_delta_log/` with a pond metaData). Cheap. */
+POND_API bool pond_oplog_is_pond(const char *dir);
+
+typedef struct {
+    unsigned version;  /* POND_OPLOG_OPTIONS_VERSION */
+    int64_t as_of_txn; /* -1: latest; otherwise a read-only view right after that transaction */
+} pond_oplog_options;
+#define POND_OPLOG_OPTIONS_VERSION 1
+#define POND_OPLOG_OPTIONS_INIT {POND_OPLOG_OPTIONS_VERSION, -1}
+
+/** Opens the pond at dir as a tinyfs backend (free with pond_backend_free). Reads the Delta log
+ *  (checkpoint + later commits) and indexes data files by partition; rows are read lazily, one
+ *  partition at a time, when a node of it is first looked up. POND_ENOTFOUND with a clear message
+ *  if dir is not a pond. */
+POND_API int pond_oplog_open(pond_backend **out, const char *dir, const pond_oplog_options *opts);
+
+/** Takes the pond's advisory writer lock (`<dir>/_pond.lock`, flock). wait=false: POND_EBUSY at
+ *  once if another process holds it. After locking, the backend re-reads the log if another
+ *  writer committed since it was opened, so a transaction begun now builds on the newest state. */
+POND_API int pond_oplog_lock(pond_backend *be, bool wait);
+POND_API void pond_oplog_unlock(pond_backend *be);
+
+/** The large-file threshold for an entry type, from the pond's configuration. */
+POND_API int64_t pond_oplog_threshold(const pond_backend *be, pond_entry_type type);
+/** The pond directory. */
+POND_API const char *pond_oplog_dir(const pond_backend *be);
+
+/** How a file version's content is stored. */
+typedef struct {
+    bool in_store;       /* true: in `_large_files/`, false: inline in the row */
+    char blob_path[512]; /* relative to the pond dir, when in_store */
+} pond_oplog_storage;
+POND_API int pond_oplog_storage_of(pond_oplog_storage *out, pond_backend *be,
+                                   const pond_node_id *id, int64_t version);
+
+#endif

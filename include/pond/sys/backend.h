@@ -1,0 +1,135 @@
+/* pond: the tinyfs backend interface, for backend authors.
+ *
+ * A backend stores node versions. tinyfs calls it with its fs mutex held, so a backend needs no
+ * locking of its own against one fs; readers it returns may be used from any thread at any time
+ * (until freed) and must therefore not share mutable state with the backend unguarded.
+ *
+ * Content flows as blobs: immutable, reference-counted byte sources (a heap buffer, or an
+ * unlinked temporary file held open) with their size and SHA-256 computed while the writer
+ * wrote them. A backend reads a blob sequentially (pond_blob_open_reader) or by offset, or
+ * simply keeps a reference (the memory backend does): a 10 GiB file never has to sit in memory. */
+#ifndef POND_SYS_BACKEND_H
+#define POND_SYS_BACKEND_H
+
+#include "../common.h"
+#include "../hash.h"
+#include "../stream.h"
+#include "../tinyfs.h"
+
+/* ---- blobs ---------------------------------------------------------------------------------- */
+
+typedef struct pond_blob pond_blob;
+
+/** A blob holding a copy of data (for content a backend loads, e.g. inline rows). */
+POND_API int pond_blob_from_buf(pond_blob **out, const void *data, size_t len);
+/** A blob over an open file descriptor (taken: closed when the last reference goes, also on
+ *  failure) holding size bytes whose SHA-256 is sha256 (NULL: computed by reading it). */
+POND_API int pond_blob_from_fd_take(pond_blob **out, int fd, int64_t size,
+                                    const pond_hash *sha256);
+POND_API pond_blob *pond_blob_ref(pond_blob *b);
+/** NULL is fine. */
+POND_API void pond_blob_unref(pond_blob *b);
+POND_API int64_t pond_blob_size(const pond_blob *b);
+POND_API const pond_hash *pond_blob_sha256(const pond_blob *b);
+/** True when the content is in a file rather than on the heap. */
+POND_API bool pond_blob_is_file(const pond_blob *b);
+/** Up to len bytes at off; *n_out < len only at the end. Thread-safe. */
+POND_API int pond_blob_pread(const pond_blob *b, void *buf, size_t len, int64_t off,
+                             size_t *n_out);
+/** A reader over the blob (holds its own reference). */
+POND_API int pond_blob_open_reader(pond_reader **out, pond_blob *b);
+
+/* ---- custom readers ------------------------------------------------------------------------ */
+
+typedef struct {
+    /* Up to len bytes at off (0 <= off <= size); *n_out < len only at the end. */
+    int (*pread)(void *impl, void *buf, size_t len, int64_t off, size_t *n_out);
+    void (*free)(void *impl); /* may be NULL */
+} pond_reader_ops;
+
+/** A reader over any random-access source of size bytes; impl is taken (ops->free is called
+ *  on it when the reader is freed, also when this call fails). */
+POND_API int pond_reader_new(pond_reader **out, int64_t size, const pond_reader_ops *ops,
+                             void *impl);
+
+/* ---- node versions ---------------------------------------------------------------------------- */
+
+typedef struct {
+    char *name;
+    pond_node_id id;
+    pond_entry_type type;
+} pond_dir_entry;
+
+/** One version of one node: immutable once handed to or returned by a backend; shared by
+ *  reference counting (pond_node_rec_ref / _unref). */
+typedef struct pond_node_rec {
+    int refs;                 /* managed by pond_node_rec_ref/unref (atomic) */
+    pond_node_id id;
+    pond_node_id part_id;     /* owning directory; a directory is its own partition */
+    pond_entry_type type;
+    int64_t version;          /* per-node counter, 1, 2, 3, ... */
+    int64_t txn_seq;          /* the transaction that wrote it */
+    int64_t timestamp_us;     /* µs UTC */
+    int64_t size;             /* see pond_stat */
+    pond_hash sha256;
+    pond_dir_entry *entries;  /* directories: the FULL listing, sorted by name (strcmp) */
+    size_t n_entries;
+    char *symlink_target;     /* symlinks */
+    char *xattrs_json;        /* may be NULL */
+    bool has_event_time;      /* series: set by a higher layer */
+    int64_t min_event_time_us;
+    int64_t max_event_time_us;
+    /* Files: the content. A backend's own records may leave it NULL (it serves content through
+     * open_content). In records handed to commit it is NULL when this version has the same
+     * bytes as the node's previous version (a move to another directory, new xattrs): size
+     * and sha256 still describe them, and the backend must keep serving them. */
+    pond_blob *content;
+} pond_node_rec;
+
+/** A zeroed record with one reference. */
+POND_API int pond_node_rec_new(pond_node_rec **out);
+/** A deep copy with one reference (entries and strings copied, content blob shared). */
+POND_API int pond_node_rec_dup(pond_node_rec **out, const pond_node_rec *src);
+POND_API pond_node_rec *pond_node_rec_ref(pond_node_rec *r);
+/** NULL is fine; frees everything it owns at the last reference. */
+POND_API void pond_node_rec_unref(pond_node_rec *r);
+POND_API void pond_node_recs_free(pond_node_rec **recs, size_t n);
+
+/* ---- the vtable ------------------------------------------------------------------------------- */
+
+#define POND_BACKEND_VERSION 1
+
+typedef struct {
+    int64_t txn_seq;       /* must be last_txn + 1, else the backend returns POND_ECONFLICT */
+    int64_t timestamp_us;  /* the transaction's time (µs UTC) */
+    const char *meta_json; /* may be NULL: e.g. {"argv": [...]} for commitInfo */
+} pond_backend_txn_info;
+
+struct pond_backend {
+    unsigned version; /* POND_BACKEND_VERSION */
+    const char *name; /* "memory", "oplog", ... */
+    /* The latest version of a node (*out: a new reference). POND_ENOTFOUND if none. */
+    int (*latest)(pond_node_rec **out, pond_backend *be, const pond_node_id *id);
+    /* Version n of a node. POND_ENOTFOUND if none. */
+    int (*get_version)(pond_node_rec **out, pond_backend *be, const pond_node_id *id,
+                       int64_t version);
+    /* Every version of a node, oldest first (array from pond_malloc of new references; free
+     * with pond_node_recs_free). POND_ENOTFOUND if none. */
+    int (*list_versions)(pond_node_rec ***out, size_t *n_out, pond_backend *be,
+                         const pond_node_id *id);
+    /* A reader over a file version's content (rec came from this backend). */
+    int (*open_content)(pond_reader **out, pond_backend *be, const pond_node_rec *rec);
+    /* The sequence number of the last committed transaction (0 when none). */
+    int (*last_txn)(int64_t *out, pond_backend *be);
+    /* Durably and atomically store one transaction: recs are the new node versions (each
+     * node at most once; references are borrowed: take your own). All or nothing. */
+    int (*commit)(pond_backend *be, const pond_backend_txn_info *info,
+                  pond_node_rec *const *recs, size_t n);
+    /* A read-only backend showing the state right after transaction txn_seq (time travel).
+     * It may share state with be; it must be freed before be. */
+    int (*open_as_of)(pond_backend **out, pond_backend *be, int64_t txn_seq);
+    /* Required. */
+    void (*free)(pond_backend *be);
+};
+
+#endif

@@ -1,0 +1,101 @@
+/* pond: tables and series — Arrow record batches in, Parquet files in the pond, streams out.
+ *
+ * A table (file:table) is one Parquet file per version; reading gives the latest version (or
+ * one by number). A series (file:series) is a sequence of versions, each a complete Parquet
+ * file; reading gives every version in version order as one stream, optionally limited to an
+ * event-time range [from, to) (inclusive start, exclusive end, µs UTC) and to some columns.
+ * Each series version records the min and max of its timestamp column, so a range read skips
+ * whole versions, then row groups by Parquet statistics, then filters rows exactly.
+ *
+ * Streams follow the Arrow C Stream Interface; a stream returned here borrows the fs: release
+ * it before freeing the fs. Errors inside a stream are errno values (EIO for corrupt data,
+ * ENOMEM, EINVAL) with get_last_error() giving pond's message. */
+#ifndef POND_TABLE_H
+#define POND_TABLE_H
+
+#include "arrow.h"
+#include "common.h"
+#include "tinyfs.h"
+
+typedef struct {
+    unsigned version;             /* POND_TABLE_WRITE_OPTIONS_VERSION */
+    const char *timestamp_column; /* series: NULL = detect (timestamp, Timestamp, event_time,
+                                     time, ts, datetime; a timestamp or int64 column) */
+    int compression;              /* a pond_parquet_compression; 0 (NONE) means the default zstd */
+    int64_t row_group_rows;       /* 0 = default (131072: small enough for range pruning) */
+} pond_table_write_options;
+#define POND_TABLE_WRITE_OPTIONS_VERSION 1
+#define POND_TABLE_WRITE_OPTIONS_INIT {POND_TABLE_WRITE_OPTIONS_VERSION, NULL, 0, 0}
+
+/** Writes a new version of the table or series at path (created if missing; parents must
+ *  exist) from a stream of batches; the stream is consumed and released. Requires an open
+ *  transaction. For a series the new version's schema must be compatible with the previous
+ *  ones: same type for every column that exists in both (otherwise POND_EINVALID naming the
+ *  column and both types, and nothing is written); added columns must be nullable.
+ *  rows_out may be NULL. */
+POND_API int pond_table_write_stream(int64_t *rows_out, pond_fs *fs, const pond_wd *wd,
+                                     const char *path, pond_entry_type type,
+                                     struct ArrowArrayStream *in,
+                                     const pond_table_write_options *opts);
+/** The same from one batch (schema and batch are only read). */
+POND_API int pond_table_write_batch(pond_fs *fs, const pond_wd *wd, const char *path,
+                                    pond_entry_type type, const struct ArrowSchema *schema,
+                                    const struct ArrowArray *batch,
+                                    const pond_table_write_options *opts);
+
+typedef struct {
+    unsigned version;           /* POND_TABLE_READ_OPTIONS_VERSION */
+    int64_t file_version;       /* 0: latest (table) or all versions (series); N: only version N */
+    bool has_range;             /* series: limit to [from_us, to_us) */
+    int64_t from_us, to_us;
+    const char *const *columns; /* projection by name (NULL = all) */
+    int n_columns;
+} pond_table_read_options;
+#define POND_TABLE_READ_OPTIONS_VERSION 1
+#define POND_TABLE_READ_OPTIONS_INIT {POND_TABLE_READ_OPTIONS_VERSION, 0, false, 0, 0, NULL, 0}
+
+/** A stream over a table or series (see above). */
+POND_API int pond_table_read_stream(struct ArrowArrayStream *out, pond_fs *fs, const pond_wd *wd,
+                                    const char *path, const pond_table_read_options *opts);
+
+/** Statistics a reader of the stream gathered (for tests, describe and benchmarks). */
+typedef struct {
+    int64_t versions_total, versions_read; /* series versions considered / opened */
+    int64_t row_groups_total, row_groups_read;
+    int64_t rows_read, rows_returned;
+} pond_table_scan_stats;
+/** Fills stats for a stream made by pond_table_read_stream (POND_EINVALID otherwise). */
+POND_API int pond_table_stream_stats(pond_table_scan_stats *out, struct ArrowArrayStream *s);
+
+/** The timestamp column of a series (from its attributes), or NULL; pond_free. */
+POND_API int pond_series_timestamp_column(char **out, pond_fs *fs, const pond_wd *wd,
+                                          const char *path);
+
+/** Builds an ArrowArrayStream over an array of batches (all taken; schema copied). */
+POND_API int pond_arrow_stream_from_batches(struct ArrowArrayStream *out,
+                                            const struct ArrowSchema *schema,
+                                            struct ArrowArray *batches, size_t n);
+
+#endif
+
+/* ---- CSV import ---------------------------------------------------------------------------- */
+
+typedef struct {
+    unsigned version;      /* POND_CSV_IMPORT_OPTIONS_VERSION */
+    const char *schema;    /* "name:type,..." overrides inference for those columns; types:
+                              int64, double, bool, string, timestamp. NULL = infer all */
+    int64_t sample_rows;   /* rows read to infer types (default 10000) */
+    int64_t batch_rows;    /* rows per batch (default 65536) */
+    char delimiter;        /* default ',' */
+} pond_csv_import_options;
+#define POND_CSV_IMPORT_OPTIONS_VERSION 1
+#define POND_CSV_IMPORT_OPTIONS_INIT {POND_CSV_IMPORT_OPTIONS_VERSION, NULL, 0, 0, ','}
+
+/** A stream of record batches over a host CSV file with a header row. Types are inferred from
+ *  the first sample_rows rows: int64, then double, bool (true/false), timestamp (ISO-8601, or
+ *  integers in a column named like a timestamp: epoch by magnitude), else string; an empty
+ *  unquoted field is null. A later value that does not fit its column's type, or a row with
+ *  the wrong number of fields, fails the stream with a message naming the file, line and
+ *  column. Memory is bounded by one batch. */
+POND_API int pond_csv_import_stream(struct ArrowArrayStream *out, const char *path,
+                                    const pond_csv_import_options *opts);

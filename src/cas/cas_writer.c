@@ -1,0 +1,422 @@
+/* The hash-while-writing blob writer.
+ *
+ * Bytes are copied into a ring of chunk-sized buffers. When a chunk is full the caller's thread
+ * hashes it (the chunk hash), writes it to the temp file and moves on, while a worker thread
+ * feeds the same buffer to the whole-content SHA-256: the two digests over the same bytes run
+ * on two cores, the data is read from memory once per digest and never read back from disk.
+ * Only the caller's thread touches the file system or the allocator, so fault injection stays
+ * deterministic. */
+#include "cas/cas_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <string.h>
+#include <unistd.h>
+
+#define NBUF 8
+
+struct pond_cas_writer {
+    pond_cas *cas;
+    char *tmp_data, *tmp_chunks; /* NULL once renamed or removed */
+    int fd_data, fd_chunks;
+    uint32_t chunk_size, fanout;
+    uint8_t *bufs[NBUF];
+    size_t lens[NBUF];
+    size_t fill;      /* bytes in the current buffer */
+    uint64_t nchunks; /* chunks completed */
+    int64_t size;
+    pond_sha256 *chunk_ctx; /* caller's thread */
+    pond_sha256 *whole_ctx; /* the worker's (or the caller's when not threaded) */
+    uint8_t *group;         /* the current group's chunk hashes */
+    uint32_t group_fill;
+    uint8_t *groups; /* every group hash so far */
+    size_t ngroups, groups_cap;
+    int error; /* sticky */
+    bool finished, dedup;
+    /* the worker */
+    bool want_thread, thread_running;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv_work, cv_done;
+    uint64_t submitted, hashed; /* under mu */
+    bool quit, worker_failed;   /* under mu */
+};
+
+static void *worker_main(void *arg)
+{
+    pond_cas_writer *w = arg;
+    pthread_mutex_lock(&w->mu);
+    for (;;) {
+        while (w->hashed == w->submitted && !w->quit)
+            pthread_cond_wait(&w->cv_work, &w->mu);
+        if (w->hashed == w->submitted)
+            break;
+        size_t k = (size_t)(w->hashed % NBUF);
+        size_t len = w->lens[k];
+        pthread_mutex_unlock(&w->mu);
+        bool ok = pond_sha256_update(w->whole_ctx, w->bufs[k], len) == 0;
+        pthread_mutex_lock(&w->mu);
+        if (!ok)
+            w->worker_failed = true;
+        w->hashed++;
+        pthread_cond_signal(&w->cv_done);
+    }
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+/* Waits until the worker has hashed everything up to `upto` chunks. */
+static void wait_hashed(pond_cas_writer *w, uint64_t upto)
+{
+    pthread_mutex_lock(&w->mu);
+    while (w->hashed < upto)
+        pthread_cond_wait(&w->cv_done, &w->mu);
+    pthread_mutex_unlock(&w->mu);
+}
+
+static void stop_worker(pond_cas_writer *w)
+{
+    if (!w->thread_running)
+        return;
+    pthread_mutex_lock(&w->mu);
+    w->quit = true;
+    pthread_cond_signal(&w->cv_work);
+    pthread_mutex_unlock(&w->mu);
+    pthread_join(w->thread, NULL);
+    w->thread_running = false;
+    pthread_cond_destroy(&w->cv_done);
+    pthread_cond_destroy(&w->cv_work);
+    pthread_mutex_destroy(&w->mu);
+}
+
+static int make_temp_names(pond_cas_writer *w)
+{
+    pond_buf b = POND_BUF_INIT;
+    int rc = pond_cas__temp_stem(&b, w->cas);
+    if (rc < 0)
+        return rc;
+    size_t stem = b.size;
+    if ((rc = pond_buf_puts(&b, ".data")) < 0 || !(w->tmp_data = pond_strdup(b.ptr)))
+        goto done;
+    b.size = stem;
+    if ((rc = pond_buf_puts(&b, ".chunks")) < 0 || !(w->tmp_chunks = pond_strdup(b.ptr)))
+        goto done;
+done:
+    pond_buf_dispose(&b);
+    if (rc == 0 && (!w->tmp_data || !w->tmp_chunks))
+        rc = POND_ENOMEM;
+    return rc;
+}
+
+int pond_cas_writer_new(pond_cas_writer **out, pond_cas *cas)
+{
+    POND_ASSERT_ARG(out);
+    *out = NULL;
+    POND_ASSERT_ARG(cas);
+    pond_cas_writer *w = pond_calloc(1, sizeof *w);
+    if (!w)
+        return POND_ENOMEM;
+    w->cas = cas;
+    w->fd_data = w->fd_chunks = -1;
+    w->chunk_size = cas->chunk_size;
+    w->fanout = cas->fanout;
+    w->want_thread = cas->threaded;
+    int rc;
+    if (!(w->group = pond_malloc((size_t)w->fanout * 32)))
+        goto oom;
+    if ((rc = pond_sha256_new(&w->chunk_ctx)) < 0 || (rc = pond_sha256_new(&w->whole_ctx)) < 0)
+        goto fail;
+    if ((rc = make_temp_names(w)) < 0 || (rc = pond_cas__ensure_dirs(cas)) < 0)
+        goto fail;
+    if ((rc = pond__open(&w->fd_data, w->tmp_data, O_WRONLY | O_CREAT | O_EXCL, 0444,
+                         POND_DOM_CAS)) < 0) {
+        pond_free(w->tmp_data);
+        w->tmp_data = NULL;
+        goto fail;
+    }
+    if ((rc = pond__open(&w->fd_chunks, w->tmp_chunks, O_WRONLY | O_CREAT | O_EXCL, 0444,
+                         POND_DOM_CAS)) < 0) {
+        pond_free(w->tmp_chunks);
+        w->tmp_chunks = NULL;
+        goto fail;
+    }
+    *out = w;
+    return 0;
+oom:
+    rc = POND_ENOMEM;
+fail:
+    pond_cas_writer_free(w);
+    return rc;
+}
+
+static int writer_fail(pond_cas_writer *w, int rc)
+{
+    if (w->error == 0)
+        w->error = rc;
+    return rc;
+}
+
+static int flush_group(pond_cas_writer *w)
+{
+    if (w->group_fill == 0)
+        return 0;
+    int rc;
+    size_t len = (size_t)w->group_fill * 32;
+    if ((rc = pond__write_all(w->fd_chunks, w->group, len, w->tmp_chunks, POND_DOM_CAS)) < 0)
+        return rc;
+    if (w->ngroups == w->groups_cap) {
+        size_t cap = w->groups_cap ? w->groups_cap * 2 : 4;
+        uint8_t *g = pond_realloc(w->groups, cap * 32);
+        if (!g)
+            return POND_ENOMEM;
+        w->groups = g;
+        w->groups_cap = cap;
+    }
+    pond_hash h;
+    if ((rc = pond_sha256_buf(&h, w->group, len)) < 0)
+        return rc;
+    memcpy(w->groups + 32 * w->ngroups++, h.bytes, 32);
+    w->group_fill = 0;
+    return 0;
+}
+
+/* The buffer chunk number nchunks goes to: the ring with the worker, else always the first (the
+ * worker starts at chunk 0 or never). */
+static size_t buf_index(const pond_cas_writer *w)
+{
+    return w->thread_running ? (size_t)(w->nchunks % NBUF) : 0;
+}
+
+/* The current buffer holds a complete chunk (or the final partial one). */
+static int complete_chunk(pond_cas_writer *w, bool last)
+{
+    size_t k = buf_index(w);
+    size_t len = w->fill;
+    uint8_t *buf = w->bufs[k];
+    int rc;
+    if (!last && w->want_thread && !w->thread_running) {
+        /* Started at the first full chunk: small blobs never pay for a thread. */
+        if (pthread_mutex_init(&w->mu, NULL) == 0) {
+            if (pthread_cond_init(&w->cv_work, NULL) == 0) {
+                if (pthread_cond_init(&w->cv_done, NULL) == 0) {
+                    w->submitted = w->hashed = w->nchunks;
+                    if (pthread_create(&w->thread, NULL, worker_main, w) == 0)
+                        w->thread_running = true;
+                    else
+                        pthread_cond_destroy(&w->cv_done);
+                }
+                if (!w->thread_running)
+                    pthread_cond_destroy(&w->cv_work);
+            }
+            if (!w->thread_running)
+                pthread_mutex_destroy(&w->mu);
+        }
+        w->want_thread = w->thread_running; /* no second attempt: hash inline instead */
+    }
+    if (w->thread_running) {
+        pthread_mutex_lock(&w->mu);
+        w->lens[k] = len;
+        w->submitted++;
+        pthread_cond_signal(&w->cv_work);
+        pthread_mutex_unlock(&w->mu);
+    } else if ((rc = pond_sha256_update(w->whole_ctx, buf, len)) < 0) {
+        return rc;
+    }
+    pond_hash h;
+    if ((rc = pond_sha256_reset(w->chunk_ctx)) < 0 ||
+        (rc = pond_sha256_update(w->chunk_ctx, buf, len)) < 0 ||
+        (rc = pond_sha256_final(&h, w->chunk_ctx)) < 0)
+        return rc;
+    memcpy(w->group + 32 * (size_t)w->group_fill++, h.bytes, 32);
+    if ((rc = pond__write_all(w->fd_data, buf, len, w->tmp_data, POND_DOM_CAS)) < 0)
+        return rc;
+    w->nchunks++;
+    w->size += (int64_t)len;
+    w->fill = 0;
+    if (w->group_fill == w->fanout && (rc = flush_group(w)) < 0)
+        return rc;
+    return 0;
+}
+
+int pond_cas_writer_write(pond_cas_writer *w, const void *buf, size_t len)
+{
+    POND_ASSERT_ARG(w && (buf || len == 0));
+    if (w->error)
+        return pond_error_set(w->error, POND_DOM_CAS, "cas writer: an earlier write failed");
+    if (w->finished)
+        return pond_error_set(POND_EINVALID, POND_DOM_CAS, "cas writer: already finished");
+    const uint8_t *p = buf;
+    while (len > 0) {
+        if (w->fill == 0 && w->thread_running && w->nchunks >= NBUF)
+            wait_hashed(w, w->nchunks - NBUF + 1); /* the buffer's previous chunk is hashed */
+        size_t k = buf_index(w);
+        if (!w->bufs[k] && !(w->bufs[k] = pond_malloc(w->chunk_size)))
+            return writer_fail(w, POND_ENOMEM); /* allocated on first use: small blobs need one */
+        size_t n = POND_MIN(len, (size_t)w->chunk_size - w->fill);
+        memcpy(w->bufs[k] + w->fill, p, n);
+        w->fill += n;
+        p += n;
+        len -= n;
+        int rc;
+        if (w->fill == w->chunk_size && (rc = complete_chunk(w, false)) < 0)
+            return writer_fail(w, rc);
+    }
+    return 0;
+}
+
+/* Renames both temp files into place under the store lock (the publish step). */
+static int publish(pond_cas_writer *w, const pond_hash *sha)
+{
+    char *blob = NULL, *chunks = NULL, *fan = NULL;
+    int lock = -1, rc;
+    bool existed = false, renamed_chunks = false, renamed_blob = false;
+    if ((rc = pond_cas__paths(&blob, &chunks, &fan, w->cas, sha)) < 0)
+        return rc;
+    if ((rc = pond_cas__mkdir_durable(fan)) < 0)
+        goto done;
+    if ((rc = pond_cas__lock(&lock, w->cas)) < 0)
+        goto done;
+    struct stat st;
+    if (pond__os_stat(blob, &st) == 0) {
+        existed = true;
+        /* A different size under the same hash is a damaged copy: ours replaces it. */
+        w->dedup = st.st_size == w->size;
+    } else if (errno != ENOENT) {
+        rc = pond_error_set_os(POND_DOM_CAS, "stat '%s'", blob);
+        goto done;
+    }
+    /* The table first, so that a blob under its final name always has its table. Replacing an
+     * existing blob (same content, same table) gives it a fresh inode and mtime: that refresh is
+     * what keeps a concurrent gc from removing a blob a writer is about to reference. */
+    if (pond__os_rename(w->tmp_chunks, chunks) < 0) {
+        rc = pond_error_set_os(POND_DOM_CAS, "rename '%s' to '%s'", w->tmp_chunks, chunks);
+        goto done;
+    }
+    renamed_chunks = true;
+    if (pond__os_rename(w->tmp_data, blob) < 0) {
+        rc = pond_error_set_os(POND_DOM_CAS, "rename '%s' to '%s'", w->tmp_data, blob);
+        goto done;
+    }
+    renamed_blob = true;
+    rc = pond__fsync_dir(fan, POND_DOM_CAS);
+done:
+    if (rc < 0 && !existed && (renamed_chunks || renamed_blob)) {
+        /* Nothing was there before and the lock excludes other publishers: take ours back so
+         * that no blob appears under its final name unless finish succeeds. Best effort. */
+        if (renamed_blob)
+            (void)pond__os_unlink(blob);
+        (void)pond__os_unlink(chunks);
+    }
+    if (renamed_chunks) {
+        pond_free(w->tmp_chunks);
+        w->tmp_chunks = NULL;
+    }
+    if (renamed_blob) {
+        pond_free(w->tmp_data);
+        w->tmp_data = NULL;
+    }
+    if (lock >= 0)
+        pond_cas__unlock(lock);
+    pond_free(blob);
+    pond_free(chunks);
+    pond_free(fan);
+    return rc;
+}
+
+static int finish(pond_cas_ref *ref, pond_cas_writer *w)
+{
+    int rc;
+    if (w->fill > 0 && (rc = complete_chunk(w, true)) < 0)
+        return rc;
+    if (w->thread_running) {
+        wait_hashed(w, w->nchunks);
+        stop_worker(w);
+        if (w->worker_failed)
+            return pond_error_set(POND_ERROR, POND_DOM_CAS, "cas writer: sha-256 update failed");
+    }
+    pond_cas__trailer t = {.chunk_size = w->chunk_size, .fanout = w->fanout, .size = w->size};
+    if ((rc = pond_sha256_final(&t.sha256, w->whole_ctx)) < 0)
+        return rc;
+    if ((rc = flush_group(w)) < 0)
+        return rc;
+    uint8_t trailer[POND_CAS__TRAILER_SIZE];
+    pond_cas__trailer_encode(trailer, &t);
+    if ((rc = pond__write_all(w->fd_chunks, w->groups, w->ngroups * 32, w->tmp_chunks,
+                              POND_DOM_CAS)) < 0 ||
+        (rc = pond__write_all(w->fd_chunks, trailer, sizeof trailer, w->tmp_chunks,
+                              POND_DOM_CAS)) < 0)
+        return rc;
+    /* root = SHA-256(group hashes || trailer) */
+    if ((rc = pond_sha256_reset(w->chunk_ctx)) < 0 ||
+        (rc = pond_sha256_update(w->chunk_ctx, w->groups, w->ngroups * 32)) < 0 ||
+        (rc = pond_sha256_update(w->chunk_ctx, trailer, sizeof trailer)) < 0 ||
+        (rc = pond_sha256_final(&ref->root, w->chunk_ctx)) < 0)
+        return rc;
+    if ((rc = pond__fsync(w->fd_data, w->tmp_data, POND_DOM_CAS)) < 0 ||
+        (rc = pond__fsync(w->fd_chunks, w->tmp_chunks, POND_DOM_CAS)) < 0)
+        return rc;
+    pond__close(w->fd_data);
+    pond__close(w->fd_chunks);
+    w->fd_data = w->fd_chunks = -1;
+    if ((rc = publish(w, &t.sha256)) < 0)
+        return rc;
+    ref->sha256 = t.sha256;
+    ref->size = w->size;
+    return 0;
+}
+
+int pond_cas_writer_finish(pond_cas_ref *ref_out, pond_cas_writer *w)
+{
+    POND_ASSERT_ARG(ref_out && w);
+    if (w->error)
+        return pond_error_set(w->error, POND_DOM_CAS, "cas writer: an earlier write failed");
+    if (w->finished)
+        return pond_error_set(POND_EINVALID, POND_DOM_CAS, "cas writer: already finished");
+    pond_cas_ref ref;
+    int rc = finish(&ref, w);
+    if (rc < 0)
+        return writer_fail(w, rc);
+    w->finished = true;
+    *ref_out = ref;
+    return 0;
+}
+
+bool pond_cas_writer_deduplicated(const pond_cas_writer *w)
+{
+    return w && w->finished && w->dedup;
+}
+
+void pond_cas_writer_free(pond_cas_writer *w)
+{
+    if (!w)
+        return;
+    stop_worker(w);
+    pond__close(w->fd_data);
+    pond__close(w->fd_chunks);
+    if (w->tmp_data)
+        (void)pond__os_unlink(w->tmp_data);
+    if (w->tmp_chunks)
+        (void)pond__os_unlink(w->tmp_chunks);
+    pond_free(w->tmp_data);
+    pond_free(w->tmp_chunks);
+    for (int i = 0; i < NBUF; i++)
+        pond_free(w->bufs[i]);
+    pond_free(w->group);
+    pond_free(w->groups);
+    pond_sha256_free(w->chunk_ctx);
+    pond_sha256_free(w->whole_ctx);
+    pond_free(w);
+}
+
+int pond_cas_put(pond_cas_ref *ref_out, pond_cas *cas, const void *data, size_t len)
+{
+    pond_cas_writer *w;
+    int rc = pond_cas_writer_new(&w, cas);
+    if (rc < 0)
+        return rc;
+    if ((rc = pond_cas_writer_write(w, data, len)) == 0)
+        rc = pond_cas_writer_finish(ref_out, w);
+    pond_cas_writer_free(w);
+    return rc;
+}

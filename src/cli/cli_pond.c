@@ -1,0 +1,177 @@
+#include "cli/cli_pond.h"
+
+#include <pond/timefmt.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+int cli_pond_open(cli_pond *p, pond_cli *cli, bool write)
+{
+    memset(p, 0, sizeof *p);
+    if (!cli->pond_dir)
+        return cli_error("no pond: give --pond DIR or set POND");
+    p->dir = cli->pond_dir;
+    if (write && cli->at_version >= 0)
+        return cli_error("--at is for read commands: a past version cannot be changed");
+    pond_oplog_options oo = POND_OPLOG_OPTIONS_INIT;
+    oo.as_of_txn = write ? -1 : cli->at_version;
+    if (pond_oplog_open(&p->be, p->dir, &oo) < 0)
+        return cli_fail();
+    if (write && pond_oplog_lock(p->be, true) < 0) {
+        cli_pond_close(p);
+        return cli_fail();
+    }
+    p->writing = write;
+    if (pond_fs_open(&p->fs, p->be, NULL) < 0) {
+        cli_pond_close(p);
+        return cli_fail();
+    }
+    return 0;
+}
+
+int cli_json_str(pond_buf *b, const char *s)
+{
+    int rc = pond_buf_putc(b, '"');
+    for (const unsigned char *c = (const unsigned char *)s; *c && rc == 0; c++) {
+        if (*c == '"' || *c == '\\')
+            rc = pond_buf_printf(b, "\\%c", *c);
+        else if (*c < 0x20)
+            rc = pond_buf_printf(b, "\\u%04x", *c);
+        else
+            rc = pond_buf_putc(b, (char)*c);
+    }
+    return rc ? rc : pond_buf_putc(b, '"');
+}
+
+int cli_pond_begin(cli_pond *p, pond_cli *cli)
+{
+    pond_buf meta = POND_BUF_INIT;
+    int rc = pond_buf_puts(&meta, "{\"pondCommand\":[");
+    for (int i = 0; i < cli->cmdline_argc && rc == 0; i++) {
+        if (i)
+            rc = pond_buf_putc(&meta, ',');
+        if (rc == 0)
+            rc = cli_json_str(&meta, i == 0 ? "pond" : cli->cmdline_argv[i]);
+    }
+    if (rc == 0)
+        rc = pond_buf_puts(&meta, "]}");
+    if (rc == 0)
+        rc = pond_fs_begin(p->fs, meta.ptr);
+    pond_buf_dispose(&meta);
+    return rc < 0 ? cli_fail() : 0;
+}
+
+int cli_pond_commit(cli_pond *p)
+{
+    if (pond_fs_commit(NULL, p->fs) < 0)
+        return cli_fail();
+    return 0;
+}
+
+void cli_pond_close(cli_pond *p)
+{
+    pond_fs_free(p->fs);
+    if (p->be && p->writing)
+        pond_oplog_unlock(p->be);
+    pond_backend_free(p->be);
+    memset(p, 0, sizeof *p);
+}
+
+int64_t cli_parse_size(const char *s)
+{
+    char *end;
+    if (!*s || *s == '-')
+        return -1;
+    double v = strtod(s, &end);
+    if (end == s || v < 0)
+        return -1;
+    static const struct {
+        const char *suffix;
+        double mul;
+    } units[] = {{"", 1},          {"B", 1},          {"k", 1e3},        {"K", 1024},
+                 {"KB", 1e3},      {"KiB", 1024},     {"M", 1048576},    {"MB", 1e6},
+                 {"MiB", 1048576}, {"G", 1073741824}, {"GB", 1e9},       {"GiB", 1073741824}};
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+        if (!strcmp(end, units[i].suffix)) {
+            double r = v * units[i].mul;
+            return r >= 9.2e18 ? -1 : (int64_t)r;
+        }
+    return -1;
+}
+
+void cli_human_size(char out[32], int64_t n)
+{
+    static const char *u[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    double v = (double)n;
+    int i = 0;
+    while (v >= 1024 && i < 4) {
+        v /= 1024;
+        i++;
+    }
+    if (i == 0)
+        snprintf(out, 32, "%lld B", (long long)n);
+    else
+        snprintf(out, 32, "%.1f %s", v, u[i]);
+}
+
+const char *cli_host_path(const char *s)
+{
+    if (strncmp(s, "host:", 5) != 0)
+        return NULL;
+    s += 5;
+    if (!strncmp(s, "///", 3))
+        return s + 2; /* host:///abs/dir -> /abs/dir */
+    return s;
+}
+
+bool cli_stdout_tty(void) { return isatty(1); }
+bool cli_stderr_tty(void) { return isatty(2) && !getenv("POND_NO_PROGRESS"); }
+
+static int64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+void cli_progress_start(cli_progress *p, const char *what, int64_t total)
+{
+    memset(p, 0, sizeof *p);
+    p->what = what;
+    p->total = total;
+    p->active = cli_stderr_tty() && (total < 0 || total > 4 * 1024 * 1024);
+}
+
+void cli_progress_add(cli_progress *p, int64_t n)
+{
+    p->done += n;
+    if (!p->active)
+        return;
+    int64_t t = now_us();
+    if (t - p->last_draw_us < 100000)
+        return;
+    p->last_draw_us = t;
+    char d[32];
+    cli_human_size(d, p->done);
+    if (p->total > 0) {
+        int pct = (int)(p->done * 100 / p->total), w = 30, fillw = pct * w / 100;
+        char bar[31];
+        memset(bar, '#', (size_t)fillw);
+        memset(bar + fillw, '.', (size_t)(w - fillw));
+        bar[w] = '\0';
+        fprintf(stderr, "\r%s [%s] %3d%% %s", p->what, bar, pct, d);
+    } else {
+        fprintf(stderr, "\r%s %s", p->what, d);
+    }
+    fflush(stderr);
+}
+
+void cli_progress_end(cli_progress *p)
+{
+    if (p->active && p->last_draw_us)
+        fprintf(stderr, "\r\033[K");
+    p->active = false;
+}

@@ -1,0 +1,185 @@
+#include "cli/cli_format.h"
+#include "cli/cli_pond.h"
+
+#include <pond/table.h>
+#include <pond/timefmt.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int cli_write_parquet_fd(int fd, struct ArrowArrayStream *st);
+
+static const char HELP[] =
+    "usage: pond cat [--format raw|table|csv|json|parquet] [--version N] [--from T] [--to T]\n"
+    "                [--columns a,b] PATH\n"
+    "\n"
+    "Print a file. Data files print as bytes. Tables and series print as an aligned text\n"
+    "table on a terminal and as CSV in a pipe, unless --format says otherwise; a series\n"
+    "prints all its versions in order as one table.\n"
+    "\n"
+    "  --format F    raw (the stored bytes), table, csv, json (one object per line), parquet\n"
+    "  --version N   one version of the file (default: latest; for a series, all)\n"
+    "  --from T      series: rows with event time >= T (ISO-8601 like 2024-01-31T12:00Z, or\n"
+    "                epoch with unit: 1706702400s, ...ms, ...us, ...ns)\n"
+    "  --to T        series: rows with event time < T (exclusive)\n"
+    "  --columns a,b only these columns\n";
+
+static const char USAGE[] = "pond cat [--format F] [--version N] [--from T] [--to T] "
+                            "[--columns a,b] PATH";
+
+static int cat_raw(cli_pond *p, const char *path, int64_t version)
+{
+    pond_reader *r = NULL;
+    if ((version ? pond_fs_open_reader_version(&r, p->fs, NULL, path, version)
+                 : pond_fs_open_reader(&r, p->fs, NULL, path)) < 0)
+        return cli_fail();
+    int rc = 0;
+    char *buf = malloc(1 << 20);
+    while (rc == 0 && buf) {
+        size_t n;
+        if (pond_reader_read(r, buf, 1 << 20, &n) < 0) {
+            rc = cli_fail();
+            break;
+        }
+        if (n == 0)
+            break;
+        if (fwrite(buf, 1, n, stdout) != n)
+            rc = cli_error("write to standard output failed");
+    }
+    if (!buf)
+        rc = cli_error("out of memory");
+    free(buf);
+    pond_reader_free(r);
+    return rc;
+}
+
+int cmd_cat(pond_cli *cli, int argc, char **argv)
+{
+    if (cli_wants_help(argc, argv, HELP))
+        return 0;
+    int64_t version = 0;
+    const char *path = NULL, *format = NULL, *columns = NULL;
+    pond_table_read_options ro = POND_TABLE_READ_OPTIONS_INIT;
+    bool has_from = false, has_to = false;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        bool more = i + 1 < argc;
+        if (!strcmp(a, "--version") && more) {
+            char *end;
+            version = strtoll(argv[++i], &end, 10);
+            if (*end || version < 1)
+                return cli_usage(USAGE, "bad version '%s'", argv[i]);
+        } else if (!strcmp(a, "--format") && more) {
+            format = argv[++i];
+        } else if ((!strcmp(a, "--from") || !strcmp(a, "--to")) && more) {
+            int64_t us;
+            const char *t = argv[++i];
+            if (pond_time_parse(&us, t, strlen(t)) < 0)
+                return cli_usage(USAGE, "%s: %s", a, pond_error_last()->message);
+            if (a[2] == 'f') {
+                ro.from_us = us;
+                has_from = true;
+            } else {
+                ro.to_us = us;
+                has_to = true;
+            }
+        } else if (!strcmp(a, "--columns") && more) {
+            columns = argv[++i];
+        } else if (a[0] == '-' && a[1]) {
+            return cli_usage(USAGE, "unknown option '%s'", a);
+        } else if (path) {
+            return cli_usage(USAGE, "one path at a time");
+        } else {
+            path = a;
+        }
+    }
+    if (!path)
+        return cli_usage(USAGE, "no path given");
+    if (format && strcmp(format, "raw") && strcmp(format, "table") && strcmp(format, "csv") &&
+        strcmp(format, "json") && strcmp(format, "parquet"))
+        return cli_usage(USAGE, "unknown format '%s'", format);
+    cli_pond p;
+    if (cli_pond_open(&p, cli, false))
+        return 1;
+    int rc = 0;
+    pond_stat st;
+    char **cols = NULL;
+    int ncols = 0;
+    if (pond_fs_stat(&st, p.fs, NULL, path) < 0) {
+        rc = cli_fail();
+        goto done;
+    }
+    bool tabular = st.type == POND_ENTRY_FILE_TABLE || st.type == POND_ENTRY_FILE_SERIES;
+    if (st.type == POND_ENTRY_DIRECTORY) {
+        rc = cli_error("%s: is a directory (pond list '%s/')", path, path);
+        goto done;
+    }
+    if (!tabular || (format && !strcmp(format, "raw"))) {
+        if (format && strcmp(format, "raw")) {
+            rc = cli_error("%s: --format %s is for tables and series; this is %s", path, format,
+                           pond_entry_type_name(st.type));
+            goto done;
+        }
+        if (has_from || has_to || columns) {
+            rc = cli_error("%s: --from, --to and --columns are for tables and series", path);
+            goto done;
+        }
+        rc = cat_raw(&p, path, version);
+        goto done;
+    }
+    if ((has_from || has_to) && st.type != POND_ENTRY_FILE_SERIES) {
+        rc = cli_error("%s: --from/--to need a series; this is a table", path);
+        goto done;
+    }
+    if (has_from || has_to) {
+        ro.has_range = true;
+        if (!has_from)
+            ro.from_us = INT64_MIN;
+        if (!has_to)
+            ro.to_us = INT64_MAX;
+        if (ro.to_us <= ro.from_us) {
+            rc = cli_error("--to must be after --from");
+            goto done;
+        }
+    }
+    if (columns) {
+        for (const char *c = columns; c; c = strchr(c, ',') ? strchr(c, ',') + 1 : NULL)
+            ncols++;
+        cols = calloc((size_t)ncols, sizeof *cols);
+        int k = 0;
+        for (const char *c = columns; c && cols; k++) {
+            const char *e = strchr(c, ',');
+            cols[k] = e ? strndup(c, (size_t)(e - c)) : strdup(c);
+            c = e ? e + 1 : NULL;
+        }
+        ro.columns = (const char *const *)cols;
+        ro.n_columns = ncols;
+    }
+    ro.file_version = version;
+    struct ArrowArrayStream s;
+    if (pond_table_read_stream(&s, p.fs, NULL, path, &ro) < 0) {
+        rc = cli_fail();
+        goto done;
+    }
+    if (format && !strcmp(format, "parquet")) {
+        if (isatty(1))
+            rc = cli_error("--format parquet writes binary data: redirect it to a file");
+        else if (cli_write_parquet_fd(1, &s) < 0)
+            rc = cli_fail();
+    } else {
+        cli_fmt f = !format ? (cli_stdout_tty() ? FMT_TABLE : FMT_CSV)
+                    : !strcmp(format, "table") ? FMT_TABLE
+                    : !strcmp(format, "json")  ? FMT_JSON
+                                               : FMT_CSV;
+        if (cli_write_stream(stdout, &s, f, NULL) < 0)
+            rc = cli_fail();
+    }
+    s.release(&s);
+done:
+    for (int k = 0; k < ncols && cols; k++)
+        free(cols[k]);
+    free(cols);
+    cli_pond_close(&p);
+    return rc;
+}

@@ -1,0 +1,149 @@
+#include "cli/cli_pond.h"
+
+#include <pond/timefmt.h>
+
+#include <string.h>
+
+static const char HELP[] =
+    "usage: pond list [-l] [--json] [PATTERN...]\n"
+    "\n"
+    "List pond entries. With no pattern, everything, recursively. '/dir' lists the entry\n"
+    "itself, '/dir/' lists its contents, and patterns with * ? [...] or ** (any depth,\n"
+    "including none) match as globs: quote them so the shell leaves them alone.\n"
+    "\n"
+    "  -l       long format: type, size, version, time (UTC), path (-> symlink target)\n"
+    "  --json   one JSON array of objects\n";
+
+typedef struct {
+    cli_pond *p;
+    bool longfmt, json;
+    int count;
+    pond_buf out;
+} list_ctx;
+
+static int emit(list_ctx *c, const char *path, const pond_stat *st)
+{
+    char *target = NULL;
+    if (st->type == POND_ENTRY_SYMLINK && (c->longfmt || c->json) &&
+        pond_fs_readlink(&target, c->p->fs, NULL, path) < 0)
+        return -1;
+    char when[40];
+    pond_time_format_iso(when, st->mtime_us);
+    int rc = 0;
+    if (c->json) {
+        rc = pond_buf_puts(&c->out, c->count ? ",\n {\"path\":" : "[\n {\"path\":");
+        if (rc == 0)
+            rc = cli_json_str(&c->out, path);
+        if (rc == 0)
+            rc = pond_buf_printf(&c->out,
+                                 ",\"type\":\"%s\",\"size\":%lld,\"version\":%lld,"
+                                 "\"txn\":%lld,\"time\":\"%s\"",
+                                 pond_entry_type_name(st->type), (long long)st->size,
+                                 (long long)st->version, (long long)st->txn_seq, when);
+        if (rc == 0 && target) {
+            rc = pond_buf_puts(&c->out, ",\"target\":");
+            if (rc == 0)
+                rc = cli_json_str(&c->out, target);
+        }
+        if (rc == 0)
+            rc = pond_buf_putc(&c->out, '}');
+    } else if (c->longfmt) {
+        rc = pond_buf_printf(&c->out, "%-11s %12lld %5lld  %s  %s%s%s\n",
+                             pond_entry_type_name(st->type), (long long)st->size,
+                             (long long)st->version, when, path, target ? " -> " : "",
+                             target ? target : "");
+    } else {
+        rc = pond_buf_printf(&c->out, "%s\n", path);
+    }
+    pond_free(target);
+    c->count++;
+    if (rc == 0 && c->out.size > 1 << 16) {
+        fwrite(c->out.ptr, 1, c->out.size, stdout);
+        pond_buf_clear(&c->out);
+    }
+    return rc;
+}
+
+static int on_match(const char *path, const pond_stat *st, const char *const *caps, size_t n,
+                    void *payload)
+{
+    (void)caps, (void)n;
+    return emit(payload, path, st) < 0 ? -1 : 0;
+}
+
+static bool has_glob(const char *s)
+{
+    return strpbrk(s, "*?[") != NULL;
+}
+
+int cmd_list(pond_cli *cli, int argc, char **argv)
+{
+    if (cli_wants_help(argc, argv, HELP))
+        return 0;
+    const char *usage = "pond list [-l] [--json] [PATTERN...]";
+    list_ctx c = {0};
+    int first = 1;
+    for (; first < argc && argv[first][0] == '-'; first++) {
+        if (!strcmp(argv[first], "-l"))
+            c.longfmt = true;
+        else if (!strcmp(argv[first], "--json"))
+            c.json = true;
+        else
+            return cli_usage(usage, "unknown option '%s'", argv[first]);
+    }
+    cli_pond p;
+    if (cli_pond_open(&p, cli, false))
+        return 1;
+    c.p = &p;
+    int rc = 0;
+    if (first >= argc) {
+        if (pond_fs_glob(p.fs, NULL, "/**/*", on_match, &c) < 0)
+            rc = cli_fail();
+    }
+    for (int i = first; i < argc && rc == 0; i++) {
+        const char *pat = argv[i];
+        size_t len = strlen(pat);
+        int before = c.count;
+        if (has_glob(pat)) {
+            if (pond_fs_glob(p.fs, NULL, pat, on_match, &c) < 0)
+                rc = cli_fail();
+            else if (c.count == before)
+                rc = cli_error("no match for '%s'", pat);
+        } else if (len > 0 && pat[len - 1] == '/') {
+            pond_fs_dirent *ents;
+            size_t n;
+            if (pond_fs_readdir(&ents, &n, p.fs, NULL, pat) < 0) {
+                rc = cli_fail();
+                break;
+            }
+            char *base = NULL;
+            bool dir;
+            if (pond_path_normalize(&base, &dir, NULL, pat) < 0)
+                rc = cli_fail();
+            for (size_t k = 0; k < n && rc == 0; k++) {
+                pond_buf full = POND_BUF_INIT;
+                pond_buf_printf(&full, "%s/%s", strcmp(base, "/") ? base : "", ents[k].name);
+                pond_stat st;
+                if (pond_fs_lstat(&st, p.fs, NULL, full.ptr) < 0 || emit(&c, full.ptr, &st) < 0)
+                    rc = cli_fail();
+                pond_buf_dispose(&full);
+            }
+            pond_free(base);
+            pond_fs_dirents_free(ents, n);
+        } else {
+            pond_stat st;
+            char *norm = NULL;
+            if (pond_path_normalize(&norm, NULL, NULL, pat) < 0 ||
+                pond_fs_lstat(&st, p.fs, NULL, pat) < 0 || emit(&c, norm, &st) < 0)
+                rc = cli_fail();
+            pond_free(norm);
+        }
+    }
+    if (rc == 0 && c.json)
+        pond_buf_puts(&c.out, c.count ? "\n]\n" : "[]\n");
+    if (c.out.size)
+        fwrite(c.out.ptr, 1, c.out.size, stdout);
+    pond_buf_dispose(&c.out);
+    cli_pond_close(&p);
+    return rc;
+}

@@ -1,0 +1,266 @@
+/* Parquet checkpoints -> the JSON action lines the replay already applies.
+ *
+ * Each row of a checkpoint holds one action in one of its top-level struct columns (add,
+ * remove, metaData, protocol, txn, domainMetadata, sidecar, checkpointMetadata). The row is
+ * written out as the JSON line a commit would carry ({"add":{...}}), so checkpoints and commits
+ * go through the same validation. Arrow struct -> JSON object (null fields omitted), map ->
+ * object, list -> array; typed copies of stats and partition values (`*_parsed`) are skipped. */
+#include "delta/delta_internal.h"
+
+#include <pond/parquet.h>
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char *const g_action_columns[] = {"add",  "remove",         "metaData",
+                                               "protocol", "txn",        "domainMetadata",
+                                               "sidecar",  "checkpointMetadata", NULL};
+
+static bool is_action_column(const char *name)
+{
+    for (const char *const *a = g_action_columns; *a; a++)
+        if (!strcmp(*a, name))
+            return true;
+    return false;
+}
+
+static bool valid_at(const struct ArrowArray *a, int64_t i)
+{
+    const uint8_t *bm = a->n_buffers > 0 ? a->buffers[0] : NULL;
+    int64_t j = i + a->offset;
+    return !bm || (bm[j >> 3] >> (j & 7) & 1);
+}
+
+static int put_json_string(pond_buf *out, const uint8_t *s, size_t n)
+{
+    int rc = pond_buf_putc(out, '"');
+    for (size_t k = 0; rc == 0 && k < n; k++) {
+        uint8_t c = s[k];
+        if (c == '"' || c == '\\')
+            rc = pond_buf_printf(out, "\\%c", c);
+        else if (c < 0x20)
+            rc = pond_buf_printf(out, "\\u%04x", c);
+        else
+            rc = pond_buf_putc(out, (char)c);
+    }
+    return rc < 0 ? rc : pond_buf_putc(out, '"');
+}
+
+static int corrupt(const char *what, const char *fmt)
+{
+    return pond_error_set(POND_ECORRUPT, POND_DOM_DELTA, "%s: unexpected checkpoint column type "
+                          "'%s'", what, fmt);
+}
+
+static int emit(pond_buf *out, const struct ArrowSchema *s, const struct ArrowArray *a, int64_t i,
+                const char *what, int depth);
+
+/* A string-keyed map -> JSON object. */
+static int emit_map(pond_buf *out, const struct ArrowSchema *s, const struct ArrowArray *a,
+                    int64_t i, const char *what, int depth)
+{
+    const int32_t *off = a->buffers[1];
+    int64_t j = i + a->offset;
+    const struct ArrowSchema *es = s->children[0];
+    const struct ArrowArray *ea = a->children[0];
+    if (es->n_children != 2 || ea->n_children != 2)
+        return corrupt(what, s->format);
+    int rc = pond_buf_putc(out, '{');
+    for (int32_t k = off[j]; rc == 0 && k < off[j + 1]; k++) {
+        int64_t e = k + ea->offset;
+        if (k > off[j])
+            rc = pond_buf_putc(out, ',');
+        const struct ArrowSchema *ks = es->children[0];
+        if (rc == 0 && ks->format[0] != 'u' && ks->format[0] != 'U')
+            return corrupt(what, ks->format);
+        if (rc == 0)
+            rc = emit(out, ks, ea->children[0], e, what, depth + 1);
+        if (rc == 0)
+            rc = pond_buf_putc(out, ':');
+        if (rc == 0)
+            rc = valid_at(ea->children[1], e)
+                     ? emit(out, es->children[1], ea->children[1], e, what, depth + 1)
+                     : pond_buf_puts(out, "null");
+    }
+    return rc < 0 ? rc : pond_buf_putc(out, '}');
+}
+
+/* When an add has no JSON `stats` but a typed `stats_parsed` struct (checkpoints written with
+ * delta.checkpoint.writeStatsAsJson=false), writes "stats":"{\"numRecords\":N}" and returns 1;
+ * 0 when there is nothing to write. Bounds are left out: only the count is needed here. */
+static int stats_from_parsed(pond_buf *out, const struct ArrowSchema *s, const struct ArrowArray *a,
+                             int64_t j, bool first)
+{
+    for (int64_t c = 0; c < s->n_children; c++) {
+        const struct ArrowSchema *ps = s->children[c];
+        const struct ArrowArray *pa = a->children[c];
+        if (!ps->name || strcmp(ps->name, "stats_parsed") != 0 || strcmp(ps->format, "+s") != 0 ||
+            !valid_at(pa, j))
+            continue;
+        for (int64_t k = 0; k < ps->n_children; k++) {
+            const struct ArrowSchema *ns = ps->children[k];
+            const struct ArrowArray *na = pa->children[k];
+            int64_t e = j + pa->offset;
+            if (!ns->name || strcmp(ns->name, "numRecords") != 0 || strcmp(ns->format, "l") != 0 ||
+                !valid_at(na, e))
+                continue;
+            int rc = pond_buf_printf(out, "%s\"stats\":\"{\\\"numRecords\\\":%" PRId64 "}\"",
+                                     first ? "" : ",",
+                                     ((const int64_t *)na->buffers[1])[e + na->offset]);
+            return rc < 0 ? rc : 1;
+        }
+    }
+    return 0;
+}
+
+static int emit(pond_buf *out, const struct ArrowSchema *s, const struct ArrowArray *a, int64_t i,
+                const char *what, int depth)
+{
+    const char *f = s->format;
+    int64_t j = i + a->offset;
+    int rc = 0;
+    if (depth > 16)
+        return corrupt(what, "nesting");
+    if (!valid_at(a, i))
+        return pond_buf_puts(out, "null");
+    switch (f[0]) {
+    case 'b': {
+        const uint8_t *bm = a->buffers[1];
+        return pond_buf_puts(out, bm[j >> 3] >> (j & 7) & 1 ? "true" : "false");
+    }
+    case 'c': return pond_buf_printf(out, "%d", ((const int8_t *)a->buffers[1])[j]);
+    case 's': return pond_buf_printf(out, "%d", ((const int16_t *)a->buffers[1])[j]);
+    case 'i': return pond_buf_printf(out, "%" PRId32, ((const int32_t *)a->buffers[1])[j]);
+    case 'l': return pond_buf_printf(out, "%" PRId64, ((const int64_t *)a->buffers[1])[j]);
+    case 'u':
+    case 'z': {
+        const int32_t *off = a->buffers[1];
+        const uint8_t *data = a->buffers[2];
+        return put_json_string(out, data + off[j], (size_t)(off[j + 1] - off[j]));
+    }
+    case 'U':
+    case 'Z': {
+        const int64_t *off = a->buffers[1];
+        const uint8_t *data = a->buffers[2];
+        return put_json_string(out, data + off[j], (size_t)(off[j + 1] - off[j]));
+    }
+    case '+':
+        break;
+    default:
+        return corrupt(what, f);
+    }
+    if (!strcmp(f, "+s")) {
+        bool first = true, has_stats = false;
+        if ((rc = pond_buf_putc(out, '{')) < 0)
+            return rc;
+        for (int64_t c = 0; c < s->n_children; c++) {
+            const struct ArrowSchema *cs = s->children[c];
+            const struct ArrowArray *ca = a->children[c];
+            size_t nl = strlen(cs->name ? cs->name : "");
+            /* typed copies of JSON fields, and types JSON cannot carry as is */
+            if (!cs->name || (nl > 7 && !strcmp(cs->name + nl - 7, "_parsed")))
+                continue;
+            if (!valid_at(ca, j))
+                continue;
+            has_stats = has_stats || !strcmp(cs->name, "stats");
+            if ((!first && (rc = pond_buf_putc(out, ',')) < 0) ||
+                (rc = put_json_string(out, (const uint8_t *)cs->name, nl)) < 0 ||
+                (rc = pond_buf_putc(out, ':')) < 0 || (rc = emit(out, cs, ca, j, what, depth + 1)) < 0)
+                return rc;
+            first = false;
+        }
+        /* struct-only stats: keep numRecords so files stay countable */
+        if (!has_stats && (rc = stats_from_parsed(out, s, a, j, first)) < 0)
+            return rc;
+        return pond_buf_putc(out, '}');
+    }
+    if (!strcmp(f, "+m"))
+        return emit_map(out, s, a, i, what, depth);
+    if (!strcmp(f, "+l") || !strcmp(f, "+L")) {
+        int64_t lo, hi;
+        if (f[1] == 'l') {
+            lo = ((const int32_t *)a->buffers[1])[j];
+            hi = ((const int32_t *)a->buffers[1])[j + 1];
+        } else {
+            lo = ((const int64_t *)a->buffers[1])[j];
+            hi = ((const int64_t *)a->buffers[1])[j + 1];
+        }
+        if ((rc = pond_buf_putc(out, '[')) < 0)
+            return rc;
+        for (int64_t k = lo; k < hi; k++) {
+            if ((k > lo && (rc = pond_buf_putc(out, ',')) < 0) ||
+                (rc = emit(out, s->children[0], a->children[0], k, what, depth + 1)) < 0)
+                return rc;
+        }
+        return pond_buf_putc(out, ']');
+    }
+    return corrupt(what, f);
+}
+
+static int lines_from_reader(pond_buf *out, pond_parquet_reader *r, const char *what)
+{
+    struct ArrowSchema schema = {0};
+    struct ArrowArray batch = {0};
+    int rc = pond_parquet_reader_schema(r, &schema);
+    if (rc < 0)
+        goto done;
+    if (strcmp(schema.format, "+s") != 0) {
+        rc = corrupt(what, schema.format);
+        goto done;
+    }
+    for (;;) {
+        rc = pond_parquet_reader_next(r, &batch);
+        if (rc == POND_ITEROVER) {
+            rc = 0;
+            break;
+        }
+        if (rc < 0)
+            goto done;
+        if ((rc = pond_arrow_array_validate(&schema, &batch)) < 0)
+            goto done;
+        for (int64_t row = 0; row < batch.length; row++) {
+            for (int64_t c = 0; c < schema.n_children; c++) {
+                const struct ArrowSchema *cs = schema.children[c];
+                const struct ArrowArray *ca = batch.children[c];
+                if (!cs->name || !is_action_column(cs->name) || !valid_at(ca, row + batch.offset))
+                    continue;
+                if ((rc = pond_buf_printf(out, "{\"%s\":", cs->name)) < 0 ||
+                    (rc = emit(out, cs, ca, row + batch.offset, what, 0)) < 0 ||
+                    (rc = pond_buf_puts(out, "}\n")) < 0)
+                    goto done;
+            }
+        }
+        batch.release(&batch);
+    }
+done:
+    if (batch.release)
+        batch.release(&batch);
+    if (schema.release)
+        schema.release(&schema);
+    return rc;
+}
+
+int pond_delta__checkpoint_parquet_lines(pond_buf *out, const char *path)
+{
+    pond_parquet_reader *r = NULL;
+    int rc = pond_parquet_reader_open_file(&r, path, NULL);
+    if (rc == 0)
+        rc = lines_from_reader(out, r, path);
+    pond_parquet_reader_free(r);
+    if (rc < 0)
+        pond_error_prefix("checkpoint '%s'", path);
+    return rc;
+}
+
+int pond_delta__checkpoint_parquet_lines_mem(pond_buf *out, const void *data, size_t len)
+{
+    pond_parquet_reader *r = NULL;
+    pond_parquet_read_options o = POND_PARQUET_READ_OPTIONS_INIT;
+    o.max_alloc = 64u << 20;
+    int rc = pond_parquet_reader_open_memory(&r, data, len, &o);
+    if (rc == 0)
+        rc = lines_from_reader(out, r, "checkpoint");
+    pond_parquet_reader_free(r);
+    return rc;
+}

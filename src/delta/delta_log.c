@@ -1,0 +1,1198 @@
+/* Snapshot construction: log listing, checkpoint choice, JSON commit replay, final validation. */
+#include "delta/delta_table.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Reader features this reader implements at the log level. Data-level features are the data
+ * reader's business: deletion vectors are exposed as descriptors, column mapping as physical
+ * names, timestampNtz is a type name. Everything else is refused by name. */
+static const char *const g_reader_features[] = {
+    "columnMapping", "deletionVectors", "timestampNtz", "v2Checkpoint", "vacuumProtocolCheck",
+    NULL};
+
+const char *const *pond_delta_supported_reader_features(void) { return g_reader_features; }
+
+/* ------------------------------------------------------------------ log listing */
+
+typedef enum { LOG_COMMIT, LOG_CP_CLASSIC, LOG_CP_MULTI, LOG_CP_V2 } log_kind;
+
+typedef struct {
+    int64_t version;
+    log_kind kind;
+    uint32_t part, parts; /* multi-part */
+    char *name;
+} log_entry;
+
+typedef struct {
+    log_entry *v;
+    size_t n, cap;
+} log_list;
+
+static void log_list_dispose(log_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        pond_free(l->v[i].name);
+    pond_free(l->v);
+    l->v = NULL;
+    l->n = l->cap = 0;
+}
+
+static bool all_digits(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    return true;
+}
+
+static bool is_uuid36(const char *s)
+{
+    for (int i = 0; i < 36; i++) {
+        char c = s[i];
+        bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+        if (!(hex || c == '-'))
+            return false;
+    }
+    return true;
+}
+
+/* Classifies one _delta_log name; false for names that are not commits or checkpoints. */
+static bool classify(log_entry *e, const char *name)
+{
+    size_t n = strlen(name);
+    if (n < 21 || !all_digits(name, 20) || name[20] != '.')
+        return false;
+    char digits[21];
+    memcpy(digits, name, 20);
+    digits[20] = '\0';
+    errno = 0;
+    unsigned long long v = strtoull(digits, NULL, 10);
+    if (errno || v > (unsigned long long)INT64_MAX)
+        return false;
+    e->version = (int64_t)v;
+    const char *rest = name + 21;
+    size_t rn = n - 21;
+    if (!strcmp(rest, "json")) {
+        e->kind = LOG_COMMIT;
+        return true;
+    }
+    if (!strcmp(rest, "checkpoint.parquet")) {
+        e->kind = LOG_CP_CLASSIC;
+        return true;
+    }
+    /* checkpoint.<10 digits>.<10 digits>.parquet */
+    if (rn == 11 + 10 + 1 + 10 + 8 && !strncmp(rest, "checkpoint.", 11) &&
+        all_digits(rest + 11, 10) && rest[21] == '.' && all_digits(rest + 22, 10) &&
+        !strcmp(rest + 32, ".parquet")) {
+        e->kind = LOG_CP_MULTI;
+        e->part = (uint32_t)strtoul(rest + 11, NULL, 10);
+        e->parts = (uint32_t)strtoul(rest + 22, NULL, 10);
+        return e->part >= 1 && e->parts >= 1 && e->part <= e->parts;
+    }
+    /* checkpoint.<uuid>.json|parquet */
+    if (!strncmp(rest, "checkpoint.", 11) && rn >= 11 + 36 + 5 && is_uuid36(rest + 11) &&
+        (!strcmp(rest + 47, ".json") || !strcmp(rest + 47, ".parquet"))) {
+        e->kind = LOG_CP_V2;
+        return true;
+    }
+    return false;
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+    const log_entry *x = a, *y = b;
+    if (x->version != y->version)
+        return x->version < y->version ? -1 : 1;
+    if (x->kind != y->kind)
+        return (int)x->kind - (int)y->kind;
+    if (x->parts != y->parts)
+        return x->parts < y->parts ? -1 : 1;
+    if (x->part != y->part)
+        return x->part < y->part ? -1 : 1;
+    return strcmp(x->name, y->name);
+}
+
+static int list_log(log_list *out, const char *log_dir)
+{
+    DIR *d = pond__os_opendir(log_dir);
+    if (!d) {
+        if (errno == ENOENT || errno == ENOTDIR)
+            return pond_error_set(POND_ENOTFOUND, POND_DOM_DELTA, "no _delta_log directory in '%s'",
+                                  log_dir);
+        return pond_error_set_os(POND_DOM_DELTA, "opendir '%s'", log_dir);
+    }
+    int rc = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        log_entry e = {0};
+        if (!classify(&e, de->d_name))
+            continue;
+        if (out->n == out->cap) {
+            size_t nc = out->cap ? out->cap * 2 : 64;
+            log_entry *nv = pond_realloc(out->v, nc * sizeof *nv);
+            if (!nv) {
+                rc = POND_ENOMEM;
+                break;
+            }
+            out->v = nv;
+            out->cap = nc;
+        }
+        if (!(e.name = pond_strdup(de->d_name))) {
+            rc = POND_ENOMEM;
+            break;
+        }
+        out->v[out->n++] = e;
+    }
+    closedir(d);
+    if (rc == 0 && out->n)
+        qsort(out->v, out->n, sizeof *out->v, cmp_entry);
+    return rc;
+}
+
+int pond_delta_latest_version(int64_t *version_out, const char *dir)
+{
+    POND_ASSERT_ARG(version_out && dir);
+    char *log_dir = pond__path_join(dir, "_delta_log");
+    if (!log_dir)
+        return POND_ENOMEM;
+    log_list l = {0};
+    int rc = list_log(&l, log_dir);
+    int64_t latest = -1;
+    for (size_t i = 0; rc == 0 && i < l.n; i++)
+        if (l.v[i].kind == LOG_COMMIT && l.v[i].version > latest)
+            latest = l.v[i].version;
+    if (rc == 0 && latest < 0)
+        rc = pond_error_set(POND_ENOTFOUND, POND_DOM_DELTA, "no commit in '%s'", log_dir);
+    if (rc == 0)
+        *version_out = latest;
+    log_list_dispose(&l);
+    pond_free(log_dir);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ file map */
+
+static uint64_t hash_str(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+static delta_file_entry *map_find(const pond_delta_table *t, const char *decoded)
+{
+    if (!t->n_slots)
+        return NULL;
+    size_t mask = t->n_slots - 1;
+    for (size_t i = hash_str(decoded) & mask;; i = (i + 1) & mask) {
+        size_t s = t->slots[i];
+        if (!s)
+            return NULL;
+        if (!strcmp(t->files[s - 1].pub.decoded_path, decoded))
+            return &t->files[s - 1];
+    }
+}
+
+static int map_grow(pond_delta_table *t)
+{
+    size_t ns = t->n_slots ? t->n_slots * 2 : 256, bytes;
+    if (pond_mul_overflow(&bytes, ns, sizeof(size_t)))
+        return pond_error_set(POND_ENOMEM, POND_DOM_DELTA, "file map too large");
+    size_t *slots = pond_calloc(ns, sizeof(size_t));
+    if (!slots)
+        return POND_ENOMEM;
+    for (size_t f = 0; f < t->n_files; f++) {
+        size_t i = hash_str(t->files[f].pub.decoded_path) & (ns - 1);
+        while (slots[i])
+            i = (i + 1) & (ns - 1);
+        slots[i] = f + 1;
+    }
+    pond_free(t->slots);
+    t->slots = slots;
+    t->n_slots = ns;
+    return 0;
+}
+
+/* A new entry for a path not in the map; its strings are already in the arena. */
+static int map_insert(delta_file_entry **out, pond_delta_table *t, const char *decoded)
+{
+    int rc;
+    if ((t->n_files + 1) * 2 > t->n_slots && (rc = map_grow(t)) < 0)
+        return rc;
+    if (t->n_files == t->cap_files) {
+        size_t nc = t->cap_files ? t->cap_files * 2 : 64, bytes;
+        if (pond_mul_overflow(&bytes, nc, sizeof *t->files))
+            return pond_error_set(POND_ENOMEM, POND_DOM_DELTA, "file table too large");
+        delta_file_entry *nf = pond_realloc(t->files, bytes);
+        if (!nf)
+            return POND_ENOMEM;
+        t->files = nf;
+        t->cap_files = nc;
+    }
+    delta_file_entry *e = &t->files[t->n_files];
+    memset(e, 0, sizeof *e);
+    e->pub.decoded_path = decoded;
+    e->added_in = -1;
+    e->removed_in = -1;
+    size_t mask = t->n_slots - 1;
+    size_t i = hash_str(decoded) & mask;
+    while (t->slots[i])
+        i = (i + 1) & mask;
+    t->slots[i] = ++t->n_files;
+    *out = e;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ actions -> state */
+
+typedef struct {
+    pond_delta_table *t;
+    int64_t version;
+    bool checkpoint;
+    const char *where; /* "version N" or "checkpoint N" */
+} apply_ctx;
+
+static int oom(void) { return pond_error_set(POND_ENOMEM, POND_DOM_DELTA, "out of memory"); }
+
+static const char *adup(pond_delta_table *t, const char *s)
+{
+    return s ? pond_delta__arena_strdup(&t->arena, s) : NULL;
+}
+
+static int copy_kv(const pond_delta_kv **out, size_t *n_out, pond_delta_table *t, const json_t *m)
+{
+    *out = NULL;
+    *n_out = 0;
+    size_t n = json_object_size(m);
+    if (!n)
+        return 0;
+    pond_delta_kv *kv = pond_delta__arena_alloc(&t->arena, n * sizeof *kv);
+    if (!kv)
+        return oom();
+    size_t i = 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)m, k, v)
+    {
+        kv[i].key = adup(t, k);
+        kv[i].value = json_is_string(v) ? adup(t, json_string_value(v)) : NULL;
+        if (!kv[i].key || (json_is_string(v) && !kv[i].value))
+            return oom();
+        i++;
+    }
+    *out = kv;
+    *n_out = n;
+    return 0;
+}
+
+static int dv_parse(pond_delta_dv *dv, const char **key_out, pond_delta_table *t, const json_t *j)
+{
+    int64_t n;
+    dv->storage_type = json_string_value(json_object_get(j, "storageType"))[0];
+    dv->path_or_inline = adup(t, json_string_value(json_object_get(j, "pathOrInlineDv")));
+    dv->offset = pond_delta__json_int(&n, j, "offset") ? n : -1;
+    dv->size_in_bytes = pond_delta__json_int(&n, j, "sizeInBytes") ? n : 0;
+    dv->cardinality = pond_delta__json_int(&n, j, "cardinality") ? n : 0;
+    if (!dv->path_or_inline)
+        return oom();
+    char off[32] = "";
+    if (dv->offset >= 0)
+        snprintf(off, sizeof off, "@%" PRId64, dv->offset);
+    size_t len = 1 + strlen(dv->path_or_inline) + strlen(off) + 1;
+    char *key = pond_delta__arena_alloc(&t->arena, len);
+    if (!key)
+        return oom();
+    snprintf(key, len, "%c%s%s", dv->storage_type, dv->path_or_inline, off);
+    *key_out = key;
+    return 0;
+}
+
+static int decode_path(char **out, const char *logged, const char *where)
+{
+    int rc = pond_delta_path_decode(out, logged);
+    if (rc < 0)
+        pond_error_prefix("%s", where);
+    return rc;
+}
+
+static int apply_remove(apply_ctx *c, const json_t *r)
+{
+    pond_delta_table *t = c->t;
+    char *dec = NULL;
+    int rc = decode_path(&dec, json_string_value(json_object_get(r, "path")), c->where);
+    if (rc < 0)
+        return rc;
+    const json_t *dvj = json_object_get(r, "deletionVector");
+    pond_delta_dv dv = {0};
+    const char *dv_key = "";
+    delta_file_entry *e = map_find(t, dec);
+    if (json_is_object(dvj) && (rc = dv_parse(&dv, &dv_key, t, dvj)) < 0)
+        goto done;
+    if (!e) {
+        const char *d = adup(t, dec);
+        if (!d) {
+            rc = oom();
+            goto done;
+        }
+        if ((rc = map_insert(&e, t, d)) < 0)
+            goto done;
+        e->pub.path = adup(t, json_string_value(json_object_get(r, "path")));
+        e->dv_key = dv_key;
+        if (!e->pub.path) {
+            rc = oom();
+            goto done;
+        }
+    } else if (e->live && !strcmp(e->dv_key, dv_key)) {
+        e->live = false;
+        t->n_live--;
+    }
+    /* a remove of another (path, deletion vector) pair leaves the live file alone */
+    e->removed_in = c->version;
+    int64_t ts;
+    e->deletion_timestamp = pond_delta__json_int(&ts, r, "deletionTimestamp") ? ts : 0;
+done:
+    pond_free(dec);
+    return rc;
+}
+
+static int apply_add(apply_ctx *c, const json_t *a)
+{
+    pond_delta_table *t = c->t;
+    const char *logged = json_string_value(json_object_get(a, "path"));
+    char *dec = NULL;
+    int rc = decode_path(&dec, logged, c->where);
+    if (rc < 0)
+        return rc;
+    const json_t *dvj = json_object_get(a, "deletionVector");
+    pond_delta_dv dv = {0};
+    const char *dv_key = "";
+    if (json_is_object(dvj) && (rc = dv_parse(&dv, &dv_key, t, dvj)) < 0)
+        goto done;
+    delta_file_entry *e = map_find(t, dec);
+    if (e && e->live) {
+        if (c->checkpoint) {
+            rc = pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,
+                                "%s: duplicated live path '%s' in the checkpoint", c->where,
+                                logged);
+            goto done;
+        }
+        if (e->added_in == c->version && !strcmp(e->dv_key, dv_key)) {
+            rc = pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,
+                                "%s: path '%s' appears in more than one add action", c->where,
+                                logged);
+            goto done;
+        }
+        if (strcmp(e->dv_key, dv_key) != 0) {
+            rc = pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,
+                                "%s: duplicated live path '%s' (added again with a different "
+                                "deletion vector while the previous one is still live)",
+                                c->where, logged);
+            goto done;
+        }
+        /* the same logical file added again (e.g. recomputed stats): the later add wins */
+    }
+    if (!e) {
+        const char *d = adup(t, dec);
+        if (!d) {
+            rc = oom();
+            goto done;
+        }
+        if ((rc = map_insert(&e, t, d)) < 0)
+            goto done;
+    }
+    pond_delta_file *f = &e->pub;
+    f->path = adup(t, logged);
+    pond_delta__json_int(&f->size, a, "size");
+    pond_delta__json_int(&f->modification_time, a, "modificationTime");
+    f->data_change = json_is_true(json_object_get(a, "dataChange"));
+    f->stats = adup(t, json_string_value(json_object_get(a, "stats")));
+    f->version = c->version;
+    if (!f->path || (json_is_string(json_object_get(a, "stats")) && !f->stats)) {
+        rc = oom();
+        goto done;
+    }
+    if ((rc = copy_kv(&f->partition_values, &f->n_partition_values, t,
+                      json_object_get(a, "partitionValues"))) < 0)
+        goto done;
+    e->dv = dv;
+    e->dv_key = dv_key;
+    f->deletion_vector = *dv_key ? &e->dv : NULL;
+    if (!e->live)
+        t->n_live++;
+    e->live = true;
+    e->added_in = c->version;
+done:
+    pond_free(dec);
+    return rc;
+}
+
+static int apply_txn(apply_ctx *c, const json_t *x)
+{
+    pond_delta_table *t = c->t;
+    const char *app = json_string_value(json_object_get(x, "appId"));
+    int64_t v;
+    if (!app || !pond_delta__json_int(&v, x, "version"))
+        return pond_error_set(POND_ECORRUPT, POND_DOM_DELTA, "%s: txn without appId/version",
+                              c->where);
+    for (size_t i = 0; i < t->n_txns; i++) {
+        if (!strcmp(t->txns[i].app_id, app)) {
+            t->txns[i].version = v;
+            return 0;
+        }
+    }
+    if (t->n_txns == t->cap_txns) {
+        size_t nc = t->cap_txns ? t->cap_txns * 2 : 8;
+        delta_txn *nt = pond_realloc(t->txns, nc * sizeof *nt);
+        if (!nt)
+            return POND_ENOMEM;
+        t->txns = nt;
+        t->cap_txns = nc;
+    }
+    if (!(t->txns[t->n_txns].app_id = adup(t, app)))
+        return oom();
+    t->txns[t->n_txns++].version = v;
+    return 0;
+}
+
+typedef struct {
+    json_t **roots;
+    delta_action_kind *kinds;
+    json_t **bodies;
+    size_t n, cap;
+} parsed_lines;
+
+static void parsed_dispose(parsed_lines *p)
+{
+    for (size_t i = 0; i < p->n; i++)
+        json_decref(p->roots[i]);
+    pond_free(p->roots);
+    pond_free(p->kinds);
+    pond_free(p->bodies);
+    memset(p, 0, sizeof *p);
+}
+
+static int parsed_push(parsed_lines *p, json_t *root, delta_action_kind k, json_t *body)
+{
+    if (p->n == p->cap) {
+        size_t nc = p->cap ? p->cap * 2 : 16;
+        json_t **r = pond_realloc(p->roots, nc * sizeof *r);
+        if (!r)
+            return POND_ENOMEM;
+        p->roots = r;
+        delta_action_kind *kk = pond_realloc(p->kinds, nc * sizeof *kk);
+        if (!kk)
+            return POND_ENOMEM;
+        p->kinds = kk;
+        json_t **b = pond_realloc(p->bodies, nc * sizeof *b);
+        if (!b)
+            return POND_ENOMEM;
+        p->bodies = b;
+        p->cap = nc;
+    }
+    p->roots[p->n] = root;
+    p->kinds[p->n] = k;
+    p->bodies[p->n++] = body;
+    return 0;
+}
+
+/* Splits text into lines, parses and field-checks every action. */
+static int parse_lines(parsed_lines *p, const char *text, size_t len, const char *where)
+{
+    size_t lineno = 0;
+    int rc = 0;
+    for (size_t pos = 0; pos < len;) {
+        const char *s = text + pos;
+        const char *nl = memchr(s, '\n', len - pos);
+        size_t n = nl ? (size_t)(nl - s) : len - pos;
+        pos += n + (nl ? 1 : 0);
+        lineno++;
+        size_t m = n;
+        while (m && (s[m - 1] == '\r' || s[m - 1] == ' ' || s[m - 1] == '\t'))
+            m--;
+        if (!m)
+            continue; /* blank lines carry nothing */
+        char w[128];
+        snprintf(w, sizeof w, "%s line %zu", where, lineno);
+        json_t *root, *body;
+        delta_action_kind k;
+        if ((rc = pond_delta__action_parse(&root, &k, &body, s, m, w)) < 0)
+            return rc;
+        if ((rc = parsed_push(p, root, k, body)) < 0) {
+            json_decref(root);
+            return rc;
+        }
+        switch (k) {
+        case DELTA_ACT_ADD: rc = pond_delta__check_add(body, where); break;
+        case DELTA_ACT_REMOVE: rc = pond_delta__check_remove(body, where); break;
+        case DELTA_ACT_PROTOCOL: rc = pond_delta__check_protocol(body, where); break;
+        case DELTA_ACT_METADATA: rc = pond_delta__check_metadata(body, where); break;
+        default: break;
+        }
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+static void set_json(json_t **slot, json_t *v)
+{
+    json_incref(v);
+    json_decref(*slot);
+    *slot = v;
+}
+
+/* Applies one commit (or a checkpoint's actions) to the state. */
+static int apply_actions(apply_ctx *c, parsed_lines *p)
+{
+    pond_delta_table *t = c->t;
+    int n_proto = 0, n_meta = 0, rc;
+    for (size_t i = 0; i < p->n; i++) {
+        if (p->kinds[i] == DELTA_ACT_PROTOCOL) {
+            n_proto++;
+            set_json(&t->protocol_json, p->bodies[i]);
+        } else if (p->kinds[i] == DELTA_ACT_METADATA) {
+            n_meta++;
+            set_json(&t->metadata_json, p->bodies[i]);
+        }
+    }
+    if (c->checkpoint) {
+        if (n_proto != 1)
+            return pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,
+                                  "%s: checkpoint must contain exactly one protocol action "
+                                  "(found %d)", c->where, n_proto);
+        if (n_meta != 1)
+            return pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,
+                                  "%s: checkpoint must contain exactly one metaData action "
+                                  "(found %d)", c->where, n_meta);
+    } else {
+        if (n_proto > 1)
+            return pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,
+                                  "%s: more than one protocol action", c->where);
+        if (n_meta > 1)
+            return pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,
+                                  "%s: more than one metaData action", c->where);
+        if (c->version == 0 && !n_proto)
+            return pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,
+                                  "version 0 has no protocol action");
+        if (c->version == 0 && !n_meta)
+            return pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,
+                                  "version 0 has no metaData action");
+    }
+    /* removes before adds: a commit may replace a file's deletion vector (remove + add) */
+    for (size_t i = 0; i < p->n; i++) {
+        if (p->kinds[i] == DELTA_ACT_REMOVE && (rc = apply_remove(c, p->bodies[i])) < 0)
+            return rc;
+    }
+    for (size_t i = 0; i < p->n; i++) {
+        if (p->kinds[i] == DELTA_ACT_ADD && (rc = apply_add(c, p->bodies[i])) < 0)
+            return rc;
+        if (p->kinds[i] == DELTA_ACT_TXN && (rc = apply_txn(c, p->bodies[i])) < 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int apply_text(pond_delta_table *t, const char *text, size_t len, int64_t version,
+                      bool checkpoint)
+{
+    char where[64];
+    snprintf(where, sizeof where, "%s %" PRId64, checkpoint ? "checkpoint" : "version", version);
+    parsed_lines p = {0};
+    int rc = parse_lines(&p, text, len, where);
+    if (rc == 0 && p.n == 0)
+        rc = pond_error_set(POND_ECORRUPT, POND_DOM_DELTA, "%s: empty %s file", where,
+                            checkpoint ? "checkpoint" : "commit");
+    if (rc == 0) {
+        apply_ctx c = {t, version, checkpoint, where};
+        rc = apply_actions(&c, &p);
+    }
+    parsed_dispose(&p);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ checkpoints */
+
+typedef struct {
+    int64_t version;
+    const char *kind;
+    const log_entry *first; /* first file (parts in order follow it in the sorted listing) */
+    uint32_t parts;
+} cp_choice;
+
+typedef struct {
+    int64_t version;         /* -1 when absent/unusable */
+    int64_t parts;           /* -1 when absent */
+    char v2_path[256];       /* v2Checkpoint.path, "" when absent */
+} last_cp_hint;
+
+/* _last_checkpoint is a hint only: a missing, empty, stale or corrupt one is ignored and the
+ * listing decides. */
+static int read_last_checkpoint(last_cp_hint *h, const char *log_dir)
+{
+    h->version = -1;
+    h->parts = -1;
+    h->v2_path[0] = '\0';
+    char *p = pond__path_join(log_dir, "_last_checkpoint");
+    if (!p)
+        return POND_ENOMEM;
+    pond_buf b = POND_BUF_INIT;
+    json_t *j = NULL;
+    int rc = pond__read_file(&b, p, DELTA_MAX_LAST_CHECKPOINT_BYTES, POND_DOM_DELTA);
+    if (rc < 0 || !b.size)
+        goto done;
+    j = pond_delta__json_parse(b.ptr, b.size, 0, "_last_checkpoint");
+    int64_t v;
+    if (!j) {
+        rc = pond_error_last()->code;
+        goto done;
+    }
+    if (!pond_delta__json_int(&v, j, "version") || v < 0)
+        goto done;
+    h->version = v;
+    if (pond_delta__json_int(&v, j, "parts") && v > 0)
+        h->parts = v;
+    const char *v2 = json_string_value(json_object_get(json_object_get(j, "v2Checkpoint"), "path"));
+    if (v2 && strlen(v2) < sizeof h->v2_path)
+        strcpy(h->v2_path, v2);
+done:
+    json_decref(j);
+    pond_buf_dispose(&b);
+    pond_free(p);
+    /* only running out of memory is an error; any other problem just means "no hint" */
+    if (rc == POND_ENOMEM)
+        return rc;
+    pond_error_clear();
+    return 0;
+}
+
+/* The newest complete checkpoint at or below target, or version -1. */
+static void choose_checkpoint(cp_choice *out, const log_list *l, int64_t target,
+                              const last_cp_hint *h)
+{
+    out->version = -1;
+    out->kind = "none";
+    out->first = NULL;
+    out->parts = 0;
+    size_t i = l->n;
+    while (i > 0) {
+        int64_t v = l->v[i - 1].version;
+        size_t lo = i; /* entries [lo, i) have version v */
+        while (lo > 0 && l->v[lo - 1].version == v)
+            lo--;
+        if (v <= target) {
+            const log_entry *classic = NULL, *v2 = NULL, *hinted = NULL, *multi = NULL;
+            uint32_t multi_parts = 0;
+            for (size_t k = lo; k < i; k++) {
+                const log_entry *e = &l->v[k];
+                if (e->kind == LOG_CP_CLASSIC)
+                    classic = e;
+                else if (e->kind == LOG_CP_V2) {
+                    if (!v2)
+                        v2 = e;
+                    if (h->version == v && !strcmp(h->v2_path, e->name))
+                        hinted = e;
+                } else if (e->kind == LOG_CP_MULTI && e->part == 1) {
+                    /* complete when parts 1..parts follow in order */
+                    uint32_t want = 1;
+                    size_t q = k;
+                    while (q < i && l->v[q].kind == LOG_CP_MULTI && l->v[q].parts == e->parts &&
+                           l->v[q].part == want) {
+                        want++;
+                        q++;
+                    }
+                    if (want == e->parts + 1 &&
+                        (!multi || (h->version == v && h->parts == (int64_t)e->parts))) {
+                        multi = e;
+                        multi_parts = e->parts;
+                    }
+                }
+            }
+            const log_entry *pick = hinted;
+            const char *kind = NULL;
+            if (!pick && multi && h->version == v && h->parts == (int64_t)multi_parts)
+                pick = multi, kind = "multi-part";
+            if (!pick && classic)
+                pick = classic, kind = "classic";
+            if (!pick && multi)
+                pick = multi, kind = "multi-part";
+            if (!pick && v2)
+                pick = v2;
+            if (pick) {
+                if (!kind)
+                    kind = strstr(pick->name, ".json") ? "v2-json" : "v2-parquet";
+                out->version = v;
+                out->kind = kind;
+                out->first = pick;
+                out->parts = pick->kind == LOG_CP_MULTI ? multi_parts : 1;
+                return;
+            }
+        }
+        i = lo;
+    }
+}
+
+static int append_checkpoint_file(pond_buf *text, const char *log_dir, const char *name)
+{
+    char *p = pond__path_join(log_dir, name);
+    if (!p)
+        return POND_ENOMEM;
+    int rc;
+    size_t n = strlen(name);
+    if (n > 5 && !strcmp(name + n - 5, ".json")) {
+        pond_buf b = POND_BUF_INIT;
+        rc = pond__read_file(&b, p, DELTA_MAX_COMMIT_BYTES, POND_DOM_DELTA);
+        if (rc == 0 && b.size)
+            rc = pond_buf_put(text, b.ptr, b.size);
+        if (rc == 0 && b.size && b.ptr[b.size - 1] != '\n')
+            rc = pond_buf_putc(text, '\n');
+        pond_buf_dispose(&b);
+    } else {
+        rc = pond_delta__checkpoint_parquet_lines(text, p);
+    }
+    pond_free(p);
+    return rc;
+}
+
+/* v2 checkpoints may move their file actions to `_delta_log/_sidecars/<path>` (Parquet). */
+static int append_sidecars(pond_buf *text, const char *log_dir, int64_t version)
+{
+    bool any = false;
+    for (size_t i = 0; i + 10 <= text->size && !any; i++)
+        any = text->ptr[i] == '"' && !memcmp(text->ptr + i, "\"sidecar\"", 9);
+    if (!any)
+        return 0;
+    char where[64];
+    snprintf(where, sizeof where, "checkpoint %" PRId64, version);
+    parsed_lines p = {0};
+    pond_buf more = POND_BUF_INIT;
+    char *dir = pond__path_join(log_dir, "_sidecars");
+    int rc = dir ? parse_lines(&p, text->ptr, text->size, where) : POND_ENOMEM;
+    for (size_t i = 0; rc == 0 && i < p.n; i++) {
+        if (p.kinds[i] != DELTA_ACT_SIDECAR)
+            continue;
+        const char *sp = json_string_value(json_object_get(p.bodies[i], "path"));
+        char *dec = NULL;
+        if (!sp) {
+            rc = pond_error_set(POND_ECORRUPT, POND_DOM_DELTA, "%s: sidecar without path", where);
+            break;
+        }
+        if ((rc = pond_delta_path_decode(&dec, sp)) < 0) {
+            pond_error_prefix("%s: sidecar", where);
+            break;
+        }
+        rc = append_checkpoint_file(&more, dir, dec);
+        pond_free(dec);
+    }
+    if (rc == 0 && more.size)
+        rc = pond_buf_put(text, more.ptr, more.size);
+    parsed_dispose(&p);
+    pond_buf_dispose(&more);
+    pond_free(dir);
+    return rc;
+}
+
+static int load_checkpoint(pond_delta_table *t, const char *log_dir, const cp_choice *cp)
+{
+    pond_buf text = POND_BUF_INIT;
+    int rc = 0;
+    /* multi-part: parts 1..n follow the first one in the sorted listing */
+    for (uint32_t k = 0; rc == 0 && k < cp->parts; k++)
+        rc = append_checkpoint_file(&text, log_dir, cp[0].first[k].name);
+    if (rc == 0)
+        rc = append_sidecars(&text, log_dir, cp->version);
+    if (rc == 0)
+        rc = apply_text(t, text.ptr ? text.ptr : "", text.size, cp->version, true);
+    pond_buf_dispose(&text);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ finalize */
+
+static bool protocol_has_reader_feature(const pond_delta_protocol *p, const char *f)
+{
+    for (size_t i = 0; i < p->n_reader_features; i++)
+        if (!strcmp(p->reader_features[i], f))
+            return true;
+    return false;
+}
+
+static int copy_features(const char *const **out, size_t *n_out, pond_delta_table *t,
+                         const json_t *arr)
+{
+    *out = NULL;
+    *n_out = 0;
+    if (!json_is_array(arr))
+        return 0;
+    size_t n = json_array_size(arr);
+    const char **v = pond_delta__arena_alloc(&t->arena, (n ? n : 1) * sizeof *v);
+    if (!v)
+        return oom();
+    for (size_t i = 0; i < n; i++)
+        if (!(v[i] = adup(t, json_string_value(json_array_get(arr, i)))))
+            return oom();
+    *out = v;
+    *n_out = n;
+    return 0;
+}
+
+static int finalize(pond_delta_table *t)
+{
+    int rc;
+    if (!t->protocol_json)
+        return pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,
+                              "no protocol action found in log replay");
+    if (!t->metadata_json)
+        return pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,
+                              "no metaData action found in log replay");
+    /* protocol and reader support */
+    pond_delta_protocol *p = &t->protocol;
+    int64_t r = 0, w = 0;
+    pond_delta__json_int(&r, t->protocol_json, "minReaderVersion");
+    pond_delta__json_int(&w, t->protocol_json, "minWriterVersion");
+    p->min_reader_version = (int32_t)r;
+    p->min_writer_version = (int32_t)w;
+    if ((rc = copy_features(&p->reader_features, &p->n_reader_features, t,
+                            json_object_get(t->protocol_json, "readerFeatures"))) < 0 ||
+        (rc = copy_features(&p->writer_features, &p->n_writer_features, t,
+                            json_object_get(t->protocol_json, "writerFeatures"))) < 0)
+        return rc;
+    if (r > 3)
+        return pond_error_set(POND_EUNSUPPORTED, POND_DOM_DELTA,
+                              "minReaderVersion %lld is not supported (max 3)", (long long)r);
+    if (r == 3) {
+        for (size_t i = 0; i < p->n_reader_features; i++) {
+            bool ok = false;
+            for (const char *const *f = g_reader_features; *f; f++)
+                ok = ok || !strcmp(*f, p->reader_features[i]);
+            if (!ok)
+                return pond_error_set(POND_EUNSUPPORTED, POND_DOM_DELTA,
+                                      "reader feature '%s' is not supported",
+                                      p->reader_features[i]);
+        }
+    }
+    /* metadata */
+    pond_delta_metadata *m = &t->metadata;
+    const json_t *mj = t->metadata_json;
+    m->id = adup(t, json_string_value(json_object_get(mj, "id")));
+    m->name = adup(t, json_string_value(json_object_get(mj, "name")));
+    m->description = adup(t, json_string_value(json_object_get(mj, "description")));
+    const char *prov = json_string_value(json_object_get(json_object_get(mj, "format"), "provider"));
+    m->format_provider = adup(t, prov ? prov : "parquet");
+    m->schema_string = adup(t, json_string_value(json_object_get(mj, "schemaString")));
+    int64_t ct;
+    m->created_time = pond_delta__json_int(&ct, mj, "createdTime") ? ct : -1;
+    if (!m->id || !m->format_provider || !m->schema_string)
+        return oom();
+    if (strcmp(m->format_provider, "parquet") != 0)
+        return pond_error_set(POND_EUNSUPPORTED, POND_DOM_DELTA,
+                              "data file format '%s' is not supported (only parquet)",
+                              m->format_provider);
+    if ((rc = copy_kv(&m->configuration, &m->n_configuration, t,
+                      json_object_get(mj, "configuration"))) < 0 ||
+        (rc = copy_features(&m->partition_columns, &m->n_partition_columns, t,
+                            json_object_get(mj, "partitionColumns"))) < 0)
+        return rc;
+    const char *mode = pond_delta_table_config(t, "delta.columnMapping.mode");
+    bool cm_enabled = r == 2 || (r == 3 && protocol_has_reader_feature(p, "columnMapping"));
+    m->column_mapping = POND_DELTA_COLUMN_MAPPING_NONE;
+    if (mode && cm_enabled && strcmp(mode, "none") != 0) {
+        if (!strcmp(mode, "name"))
+            m->column_mapping = POND_DELTA_COLUMN_MAPPING_NAME;
+        else if (!strcmp(mode, "id"))
+            m->column_mapping = POND_DELTA_COLUMN_MAPPING_ID;
+        else
+            return pond_error_set(POND_EUNSUPPORTED, POND_DOM_DELTA,
+                                  "column mapping mode '%s' is not supported", mode);
+    }
+    if ((rc = pond_delta__schema_parse(&m->schema, &t->arena, m->schema_string,
+                                       m->column_mapping)) < 0)
+        return rc;
+    /* partition columns name top-level fields; files carry a value for each, by physical name */
+    size_t npc = m->n_partition_columns;
+    t->partition_physical = pond_delta__arena_alloc(&t->arena, (npc ? npc : 1) * sizeof(char *));
+    if (!t->partition_physical)
+        return oom();
+    for (size_t i = 0; i < npc; i++) {
+        const pond_delta_field *f = pond_delta_table_field(t, m->partition_columns[i]);
+        if (!f)
+            return pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,
+                                  "partition column '%s' is not in the schema",
+                                  m->partition_columns[i]);
+        if (f->type->kind != POND_DELTA_TYPE_PRIMITIVE)
+            return pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,
+                                  "partition column '%s' has a non-primitive type",
+                                  m->partition_columns[i]);
+        t->partition_physical[i] = f->physical_name;
+    }
+    for (size_t fi = 0; fi < t->n_files; fi++) {
+        const delta_file_entry *e = &t->files[fi];
+        if (!e->live)
+            continue;
+        for (size_t i = 0; i < npc; i++) {
+            bool found = false;
+            for (size_t k = 0; k < e->pub.n_partition_values && !found; k++)
+                found = !strcmp(e->pub.partition_values[k].key, t->partition_physical[i]);
+            if (!found)
+                return pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,
+                                      "file %s: partitionValues lacks partition column '%s'",
+                                      e->pub.path, t->partition_physical[i]);
+        }
+        for (size_t k = 0; k < e->pub.n_partition_values; k++) {
+            bool known = false;
+            for (size_t i = 0; i < npc && !known; i++)
+                known = !strcmp(e->pub.partition_values[k].key, t->partition_physical[i]);
+            if (!known)
+                return pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,
+                                      "file %s: partitionValues has non-partition key '%s'",
+                                      e->pub.path, e->pub.partition_values[k].key);
+        }
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ open */
+
+static int replay(pond_delta_table *t, const pond_delta_open_options *o)
+{
+    char *log_dir = pond__path_join(t->dir, "_delta_log");
+    if (!log_dir)
+        return POND_ENOMEM;
+    log_list l = {0};
+    pond_buf b = POND_BUF_INIT;
+    int rc = list_log(&l, log_dir);
+    if (rc < 0)
+        goto done;
+    int64_t latest = -1;
+    for (size_t i = 0; i < l.n; i++)
+        latest = l.v[i].version > latest ? l.v[i].version : latest;
+    if (latest < 0) {
+        rc = pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,
+                            "no commit or checkpoint files in '%s'", log_dir);
+        goto done;
+    }
+    int64_t target = o->at_version < 0 ? latest : o->at_version;
+    if (target > latest) {
+        rc = pond_error_set(POND_ENOTFOUND, POND_DOM_DELTA,
+                            "version %" PRId64 " does not exist (latest is %" PRId64 ")", target,
+                            latest);
+        goto done;
+    }
+    cp_choice cp = {-1, "none", NULL, 0};
+    if (!o->ignore_checkpoints) {
+        last_cp_hint h;
+        if ((rc = read_last_checkpoint(&h, log_dir)) < 0)
+            goto done;
+        choose_checkpoint(&cp, &l, target, &h);
+    }
+    if (cp.version >= 0 && (rc = load_checkpoint(t, log_dir, &cp)) < 0)
+        goto done;
+    t->checkpoint_version = cp.version;
+    t->checkpoint_kind = cp.kind;
+    size_t li = 0;
+    for (int64_t v = cp.version + 1; v <= target; v++) {
+        /* the listing is sorted by (version, kind) and a commit sorts first in its version */
+        while (li < l.n && l.v[li].version < v)
+            li++;
+        if (li >= l.n || l.v[li].version != v || l.v[li].kind != LOG_COMMIT) {
+            rc = pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,
+                                "missing commit file for version %" PRId64 " (%020" PRId64
+                                ".json)", v, v);
+            goto done;
+        }
+        char *p = pond__path_join(log_dir, l.v[li].name);
+        if (!p) {
+            rc = POND_ENOMEM;
+            goto done;
+        }
+        rc = pond__read_file(&b, p, DELTA_MAX_COMMIT_BYTES, POND_DOM_DELTA);
+        pond_free(p);
+        if (rc < 0)
+            goto done;
+        if ((rc = apply_text(t, b.ptr ? b.ptr : "", b.size, v, false)) < 0)
+            goto done;
+        t->commits_replayed++;
+    }
+    t->version = target;
+    rc = finalize(t);
+done:
+    pond_buf_dispose(&b);
+    log_list_dispose(&l);
+    pond_free(log_dir);
+    return rc;
+}
+
+int pond_delta_table_open(pond_delta_table **out, const char *dir,
+                          const pond_delta_open_options *opts)
+{
+    POND_ASSERT_ARG(out && dir);
+    *out = NULL;
+    pond_delta_open_options o = POND_DELTA_OPEN_OPTIONS_INIT;
+    if (opts)
+        o = *opts;
+    pond_delta__json_init();
+    pond_delta_table *t = pond_calloc(1, sizeof *t);
+    if (!t)
+        return POND_ENOMEM;
+    t->version = -1;
+    t->checkpoint_version = -1;
+    t->checkpoint_kind = "none";
+    int rc;
+    if (!(t->dir = pond_strdup(dir)))
+        rc = POND_ENOMEM;
+    else
+        rc = replay(t, &o);
+    if (rc < 0) {
+        pond_delta_table_free(t);
+        return rc;
+    }
+    /* protocol_json / metadata_json stay: the checkpoint writer copies them verbatim */
+    *out = t;
+    return 0;
+}
+
+int pond_delta__table_from_memory(pond_delta_table **out, const char *const *commits,
+                                  const size_t *lens, size_t n)
+{
+    *out = NULL;
+    pond_delta__json_init();
+    pond_delta_table *t = pond_calloc(1, sizeof *t);
+    if (!t)
+        return POND_ENOMEM;
+    t->checkpoint_version = -1;
+    t->checkpoint_kind = "none";
+    int rc = (t->dir = pond_strdup(".")) ? 0 : POND_ENOMEM;
+    for (size_t v = 0; rc == 0 && v < n; v++) {
+        rc = apply_text(t, commits[v], lens[v], (int64_t)v, false);
+        t->commits_replayed++;
+    }
+    t->version = (int64_t)n - 1;
+    if (rc == 0)
+        rc = n ? finalize(t) : pond_error_set(POND_ECORRUPT, POND_DOM_DELTA, "no commits");
+    if (rc < 0) {
+        pond_delta_table_free(t);
+        return rc;
+    }
+    *out = t;
+    return 0;
+}
+
+void pond_delta_table_free(pond_delta_table *t)
+{
+    if (!t)
+        return;
+    json_decref(t->protocol_json);
+    json_decref(t->metadata_json);
+    pond_delta__arena_dispose(&t->arena);
+    pond_free(t->files);
+    pond_free(t->slots);
+    pond_free(t->txns);
+    pond_free(t->dir);
+    pond_free(t);
+}
+
+/* ------------------------------------------------------------------ accessors */
+
+int64_t pond_delta_table_version(const pond_delta_table *t) { return t->version; }
+const char *pond_delta_table_dir(const pond_delta_table *t) { return t->dir; }
+int64_t pond_delta_table_checkpoint_version(const pond_delta_table *t)
+{
+    return t->checkpoint_version;
+}
+const char *pond_delta_table_checkpoint_kind(const pond_delta_table *t)
+{
+    return t->checkpoint_kind;
+}
+int64_t pond_delta_table_commits_replayed(const pond_delta_table *t)
+{
+    return t->commits_replayed;
+}
+const pond_delta_protocol *pond_delta_table_protocol(const pond_delta_table *t)
+{
+    return &t->protocol;
+}
+const pond_delta_metadata *pond_delta_table_metadata(const pond_delta_table *t)
+{
+    return &t->metadata;
+}
+
+const char *pond_delta_table_config(const pond_delta_table *t, const char *key)
+{
+    for (size_t i = 0; i < t->metadata.n_configuration; i++)
+        if (!strcmp(t->metadata.configuration[i].key, key))
+            return t->metadata.configuration[i].value;
+    return NULL;
+}
+
+const pond_delta_field *pond_delta_table_field(const pond_delta_table *t, const char *name)
+{
+    const pond_delta_type *s = t->metadata.schema;
+    if (!s)
+        return NULL;
+    for (size_t i = 0; i < s->n_fields; i++)
+        if (!strcmp(s->fields[i].name, name))
+            return &s->fields[i];
+    return NULL;
+}
+
+size_t pond_delta_table_file_count(const pond_delta_table *t) { return t->n_live; }
+
+int pond_delta_table_foreach_file(const pond_delta_table *t, pond_delta_file_cb cb, void *payload)
+{
+    POND_ASSERT_ARG(t && cb);
+    for (size_t i = 0; i < t->n_files; i++) {
+        if (!t->files[i].live)
+            continue;
+        int rc = cb(&t->files[i].pub, payload);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+const pond_delta_file *pond_delta_table_file_lookup(const pond_delta_table *t,
+                                                    const char *decoded_path)
+{
+    const delta_file_entry *e = map_find(t, decoded_path);
+    return e && e->live ? &e->pub : NULL;
+}
+
+int pond_delta_file_partition_value(const char **value_out, const pond_delta_table *t,
+                                    const pond_delta_file *f, const char *column)
+{
+    POND_ASSERT_ARG(value_out && t && f && column);
+    *value_out = NULL;
+    for (size_t i = 0; i < t->metadata.n_partition_columns; i++) {
+        if (strcmp(t->metadata.partition_columns[i], column) != 0)
+            continue;
+        for (size_t k = 0; k < f->n_partition_values; k++) {
+            if (!strcmp(f->partition_values[k].key, t->partition_physical[i])) {
+                /* Delta writes an empty string for a null partition value */
+                const char *v = f->partition_values[k].value;
+                *value_out = v && *v ? v : NULL;
+                return 0;
+            }
+        }
+    }
+    return pond_error_set(POND_ENOTFOUND, POND_DOM_DELTA, "'%s' is not a partition column",
+                          column);
+}
+
+int pond_delta_table_txn_version(int64_t *version_out, const pond_delta_table *t,
+                                 const char *app_id)
+{
+    POND_ASSERT_ARG(version_out && t && app_id);
+    for (size_t i = 0; i < t->n_txns; i++) {
+        if (!strcmp(t->txns[i].app_id, app_id)) {
+            *version_out = t->txns[i].version;
+            return 0;
+        }
+    }
+    return pond_error_set(POND_ENOTFOUND, POND_DOM_DELTA, "no txn for app id '%s'", app_id);
+}

@@ -1,0 +1,249 @@
+/* Checks beyond the log: data files on disk, stats, the version checksum; commitInfo lookup. */
+#include "delta/delta_table.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+static int parse_stats(json_t **out, const pond_delta_file *f)
+{
+    char where[64];
+    snprintf(where, sizeof where, "stats");
+    /* integers as reals: decimal bounds may exceed 64 bits and must not make stats "invalid" */
+    json_t *j = pond_delta__json_parse(f->stats, strlen(f->stats), JSON_DECODE_INT_AS_REAL, where);
+    if (!j) {
+        if (pond_error_last()->code == POND_ENOMEM)
+            return POND_ENOMEM;
+        char why[256]; /* the message buffer is about to be rewritten */
+        snprintf(why, sizeof why, "%s", pond_error_last()->message);
+        return pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,
+                              "file %s: stats is not valid JSON (%s)", f->path, why);
+    }
+    if (!json_is_object(j)) {
+        json_decref(j);
+        return pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,
+                              "file %s: stats is not valid JSON (not an object)", f->path);
+    }
+    *out = j;
+    return 0;
+}
+
+int pond_delta_file_num_records(int64_t *num_out, const pond_delta_file *f)
+{
+    POND_ASSERT_ARG(num_out && f);
+    if (!f->stats)
+        return pond_error_set(POND_ENOTFOUND, POND_DOM_DELTA, "file %s has no stats", f->path);
+    json_t *j;
+    int rc = parse_stats(&j, f);
+    if (rc < 0)
+        return rc;
+    json_t *n = json_object_get(j, "numRecords");
+    if (!n || json_is_null(n)) {
+        rc = pond_error_set(POND_ENOTFOUND, POND_DOM_DELTA, "file %s: stats without numRecords",
+                            f->path);
+    } else {
+        double d = json_number_value(n);
+        if (!json_is_number(n) || d < 0 || d > 9007199254740992.0 || d != (double)(int64_t)d)
+            rc = pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,
+                                "file %s: stats.numRecords is not a count", f->path);
+        else
+            *num_out = (int64_t)d;
+    }
+    json_decref(j);
+    return rc;
+}
+
+static int verify_file(const pond_delta_table *t, const pond_delta_file *f)
+{
+    char *p = pond__path_join(t->dir, f->decoded_path);
+    if (!p)
+        return POND_ENOMEM;
+    struct stat st;
+    int rc = 0;
+    if (pond__os_stat(p, &st) < 0) {
+        if (errno == ENOENT || errno == ENOTDIR)
+            rc = pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,
+                                "file %s: data file does not exist (%s)", f->path, p);
+        else
+            rc = pond_error_set_os(POND_DOM_DELTA, "file %s: stat '%s'", f->path, p);
+    } else if (!S_ISREG(st.st_mode)) {
+        rc = pond_error_set(POND_ECORRUPT, POND_DOM_DELTA, "file %s: '%s' is not a regular file",
+                            f->path, p);
+    } else if ((int64_t)st.st_size != f->size) {
+        rc = pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,
+                            "file %s: size in log %" PRId64 " != actual file size %" PRId64,
+                            f->path, f->size, (int64_t)st.st_size);
+    }
+    pond_free(p);
+    if (rc < 0)
+        return rc;
+    int64_t n;
+    if (f->stats) {
+        rc = pond_delta_file_num_records(&n, f);
+        if (rc == POND_ENOTFOUND)
+            rc = 0;
+        if (rc < 0)
+            return rc;
+    }
+    if (!f->deletion_vector)
+        return 0;
+    if (!f->stats || pond_delta_file_num_records(&n, f) < 0)
+        return pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,
+                              "file %s: a file with a deletion vector must have stats.numRecords",
+                              f->path);
+    uint64_t *rows;
+    size_t nrows;
+    if ((rc = pond_delta_dv_read(&rows, &nrows, t, f)) < 0)
+        return rc;
+    if (nrows && rows[nrows - 1] >= (uint64_t)n)
+        rc = pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,
+                            "file %s: deletion vector deletes row %" PRIu64 " of %" PRId64,
+                            f->path, rows[nrows - 1], n);
+    pond_free(rows);
+    return rc;
+}
+
+static int crc_mismatch(const char *name, const char *what, long long got, long long want)
+{
+    return pond_error_set(POND_ECORRUPT, POND_DOM_DELTA, "%s: %s %lld != %lld (log replay)", name,
+                          what, got, want);
+}
+
+static int verify_crc(const pond_delta_table *t)
+{
+    char name[40];
+    snprintf(name, sizeof name, "%020" PRId64 ".crc", t->version);
+    char *log_dir = pond__path_join(t->dir, "_delta_log");
+    char *p = log_dir ? pond__path_join(log_dir, name) : NULL;
+    pond_buf b = POND_BUF_INIT;
+    json_t *j = NULL;
+    int rc = 0;
+    if (!p) {
+        rc = POND_ENOMEM;
+        goto done;
+    }
+    struct stat st;
+    if (pond__os_stat(p, &st) < 0 && errno == ENOENT)
+        goto done; /* checksums are optional */
+    if ((rc = pond__read_file(&b, p, DELTA_MAX_COMMIT_BYTES, POND_DOM_DELTA)) < 0)
+        goto done;
+    if (!(j = pond_delta__json_parse(b.ptr ? b.ptr : "", b.size, JSON_DECODE_INT_AS_REAL, name))) {
+        rc = pond_error_last()->code;
+        goto done;
+    }
+    int64_t bytes = 0;
+    for (size_t i = 0; i < t->n_files; i++)
+        if (t->files[i].live)
+            bytes += t->files[i].pub.size;
+    const json_t *v;
+    if (json_is_number(v = json_object_get(j, "numFiles")) &&
+        json_number_value(v) != (double)t->n_live) {
+        rc = crc_mismatch(name, "numFiles", (long long)json_number_value(v), (long long)t->n_live);
+        goto done;
+    }
+    if (json_is_number(v = json_object_get(j, "tableSizeBytes")) &&
+        json_number_value(v) != (double)bytes) {
+        rc = crc_mismatch(name, "tableSizeBytes", (long long)json_number_value(v), bytes);
+        goto done;
+    }
+    if (json_is_number(v = json_object_get(j, "numMetadata")) && json_number_value(v) != 1) {
+        rc = crc_mismatch(name, "numMetadata", (long long)json_number_value(v), 1);
+        goto done;
+    }
+    if (json_is_number(v = json_object_get(j, "numProtocol")) && json_number_value(v) != 1) {
+        rc = crc_mismatch(name, "numProtocol", (long long)json_number_value(v), 1);
+        goto done;
+    }
+    const char *id = json_string_value(json_object_get(json_object_get(j, "metadata"), "id"));
+    if (id && strcmp(id, t->metadata.id) != 0) {
+        rc = pond_error_set(POND_ECORRUPT, POND_DOM_DELTA, "%s: metadata.id %s != %s", name, id,
+                            t->metadata.id);
+        goto done;
+    }
+    const json_t *pr = json_object_get(j, "protocol");
+    if (json_is_object(pr) &&
+        (json_number_value(json_object_get(pr, "minReaderVersion")) !=
+             t->protocol.min_reader_version ||
+         json_number_value(json_object_get(pr, "minWriterVersion")) !=
+             t->protocol.min_writer_version)) {
+        rc = pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,
+                            "%s: protocol versions differ from log replay", name);
+        goto done;
+    }
+done:
+    json_decref(j);
+    pond_buf_dispose(&b);
+    pond_free(p);
+    pond_free(log_dir);
+    return rc;
+}
+
+int pond_delta_table_verify(const pond_delta_table *t, unsigned flags)
+{
+    POND_ASSERT_ARG(t);
+    int rc;
+    if (flags & POND_DELTA_VERIFY_FILES) {
+        for (size_t i = 0; i < t->n_files; i++) {
+            if (t->files[i].live && (rc = verify_file(t, &t->files[i].pub)) < 0)
+                return rc;
+        }
+    }
+    if ((flags & POND_DELTA_VERIFY_CRC) && (rc = verify_crc(t)) < 0)
+        return rc;
+    return 0;
+}
+
+static bool has_substr(const char *s, size_t n, const char *needle)
+{
+    size_t k = strlen(needle);
+    for (size_t i = 0; i + k <= n; i++)
+        if (s[i] == needle[0] && !memcmp(s + i, needle, k))
+            return true;
+    return false;
+}
+
+int pond_delta_commit_info_read(char **json_out, const char *dir, int64_t version)
+{
+    POND_ASSERT_ARG(json_out && dir && version >= 0);
+    *json_out = NULL;
+    char name[40], where[64];
+    snprintf(name, sizeof name, "_delta_log/%020" PRId64 ".json", version);
+    snprintf(where, sizeof where, "version %" PRId64, version);
+    char *p = pond__path_join(dir, name);
+    if (!p)
+        return POND_ENOMEM;
+    pond_buf b = POND_BUF_INIT;
+    int rc = pond__read_file(&b, p, DELTA_MAX_COMMIT_BYTES, POND_DOM_DELTA);
+    pond_free(p);
+    if (rc < 0) {
+        pond_buf_dispose(&b);
+        return rc;
+    }
+    rc = pond_error_set(POND_ENOTFOUND, POND_DOM_DELTA, "version %" PRId64 " has no commitInfo",
+                        version);
+    for (size_t pos = 0; pos < b.size;) {
+        const char *s = b.ptr + pos;
+        const char *nl = memchr(s, '\n', b.size - pos);
+        size_t n = nl ? (size_t)(nl - s) : b.size - pos;
+        pos += n + (nl ? 1 : 0);
+        if (!n || !has_substr(s, n, "\"commitInfo\""))
+            continue;
+        json_t *root, *body;
+        delta_action_kind k;
+        int prc = pond_delta__action_parse(&root, &k, &body, s, n, where);
+        if (prc < 0) {
+            rc = prc;
+            break;
+        }
+        if (k == DELTA_ACT_COMMITINFO) {
+            *json_out = pond_delta__json_dump(body);
+            rc = *json_out ? 0 : POND_ENOMEM;
+            json_decref(root);
+            break;
+        }
+        json_decref(root);
+    }
+    pond_buf_dispose(&b);
+    return rc;
+}

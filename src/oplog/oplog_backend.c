@@ -1,0 +1,998 @@
+/* The oplog backend: tinyfs node versions persisted as a Delta Lake table. */
+#include "oplog/oplog_internal.h"
+
+#include <pond/delta.h>
+#include <pond/parquet.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#define D POND_DOM_OPLOG
+#define LOCK_NAME "_pond.lock"
+#define STORE_NAME "_large_files"
+#define CFG_FORMAT "pond.format"
+#define CFG_T_DATA "pond.threshold.data"
+#define CFG_T_TABLE "pond.threshold.table"
+
+/* One data file of a partition. */
+typedef struct {
+    char *path;      /* relative to the pond dir */
+    int64_t txn;     /* the commit that added it */
+} ol_file;
+
+/* All versions of one node, oldest first. */
+typedef struct {
+    oplog_row *rows;
+    size_t n, cap;
+} ol_node;
+
+typedef struct {
+    pond_node_id id;
+    ol_file *files;
+    size_t n_files, cap_files;
+    bool loaded;
+    oplog_idmap nodes; /* node id -> ol_node* (rows of this partition) */
+} ol_part;
+
+typedef struct oplog_be {
+    pond_backend parent; /* must be first */
+    char *dir;
+    pond_cas *cas;
+    int64_t last_txn;
+    int64_t as_of;       /* -1 = live */
+    int64_t threshold_data, threshold_table;
+    char *table_id;
+    oplog_idmap parts;   /* part id -> ol_part* */
+    oplog_idmap node_part; /* node id -> ol_part* (learned from directory listings) */
+    int lock_fd;
+} oplog_be;
+
+static oplog_be *OB(pond_backend *be) { return (oplog_be *)be; }
+
+/* ---- partitions ------------------------------------------------------------------------- */
+
+static void node_free(ol_node *n)
+{
+    if (!n)
+        return;
+    for (size_t i = 0; i < n->n; i++)
+        oplog__row_dispose(&n->rows[i]);
+    pond_free(n->rows);
+    pond_free(n);
+}
+
+static void part_unload(ol_part *p)
+{
+    for (size_t i = 0; i < p->nodes.cap; i++)
+        if (p->nodes.vals && p->nodes.vals[i])
+            node_free(p->nodes.vals[i]);
+    oplog__idmap_dispose(&p->nodes);
+    p->loaded = false;
+}
+
+static void part_free(ol_part *p)
+{
+    if (!p)
+        return;
+    part_unload(p);
+    for (size_t i = 0; i < p->n_files; i++)
+        pond_free(p->files[i].path);
+    pond_free(p->files);
+    pond_free(p);
+}
+
+static int part_get(ol_part **out, oplog_be *ob, const pond_node_id *id, bool create)
+{
+    ol_part *p = oplog__idmap_get(&ob->parts, id);
+    if (p || !create) {
+        *out = p;
+        return 0;
+    }
+    p = pond_calloc(1, sizeof *p);
+    if (!p)
+        return POND_ENOMEM;
+    p->id = *id;
+    int rc = oplog__idmap_put(&ob->parts, id, p);
+    if (rc < 0) {
+        pond_free(p);
+        return rc;
+    }
+    *out = p;
+    return 0;
+}
+
+static int part_add_file(ol_part *p, const char *path, int64_t txn)
+{
+    if (p->n_files == p->cap_files) {
+        size_t cap = p->cap_files ? p->cap_files * 2 : 4;
+        ol_file *f = pond_realloc(p->files, cap * sizeof *f);
+        if (!f)
+            return POND_ENOMEM;
+        p->files = f;
+        p->cap_files = cap;
+    }
+    char *copy = pond_strdup(path);
+    if (!copy)
+        return POND_ENOMEM;
+    p->files[p->n_files++] = (ol_file){copy, txn};
+    return 0;
+}
+
+static int file_cmp(const void *a, const void *b)
+{
+    const ol_file *x = a, *y = b;
+    if (x->txn != y->txn)
+        return x->txn < y->txn ? -1 : 1;
+    return strcmp(x->path, y->path);
+}
+
+/* Appends a row (taking it) to its node's version list in partition p. */
+static int part_put_row(oplog_be *ob, ol_part *p, oplog_row *row)
+{
+    ol_node *n = oplog__idmap_get(&p->nodes, &row->rec->id);
+    int rc;
+    if (!n) {
+        if (!(n = pond_calloc(1, sizeof *n)))
+            return POND_ENOMEM;
+        if ((rc = oplog__idmap_put(&p->nodes, &row->rec->id, n)) < 0) {
+            pond_free(n);
+            return rc;
+        }
+    }
+    if (n->n && n->rows[n->n - 1].rec->version >= row->rec->version) {
+        char id[POND_NODE_ID_STRLEN + 1];
+        pond_node_id_format(id, &row->rec->id);
+        return pond_error_set(POND_ECORRUPT, D,
+                              "node %s: version %lld (txn %lld) does not follow version %lld", id,
+                              (long long)row->rec->version, (long long)row->rec->txn_seq,
+                              (long long)n->rows[n->n - 1].rec->version);
+    }
+    if (n->n == n->cap) {
+        size_t cap = n->cap ? n->cap * 2 : 4;
+        oplog_row *r = pond_realloc(n->rows, cap * sizeof *r);
+        if (!r)
+            return POND_ENOMEM;
+        n->rows = r;
+        n->cap = cap;
+    }
+    n->rows[n->n++] = *row;
+    memset(row, 0, sizeof *row);
+    /* directory listings tell where each child's rows live */
+    const pond_node_rec *rec = n->rows[n->n - 1].rec;
+    if (rec->type == POND_ENTRY_DIRECTORY) {
+        for (size_t i = 0; i < rec->n_entries; i++) {
+            const pond_dir_entry *e = &rec->entries[i];
+            ol_part *cp = p;
+            if (e->type == POND_ENTRY_DIRECTORY && (rc = part_get(&cp, ob, &e->id, true)) < 0)
+                return rc;
+            if ((rc = oplog__idmap_put(&ob->node_part, &e->id, cp)) < 0)
+                return rc;
+        }
+    }
+    return 0;
+}
+
+static int load_file(oplog_be *ob, ol_part *p, const ol_file *f)
+{
+    char *path = pond__path_join(ob->dir, f->path);
+    if (!path)
+        return POND_ENOMEM;
+    pond_parquet_reader *r = NULL;
+    struct ArrowSchema schema = {0};
+    struct ArrowArray batch = {0};
+    oplog_row *rows = NULL;
+    size_t n = 0, cap = 0;
+    int rc = pond_parquet_reader_open_file(&r, path, NULL);
+    if (rc == 0)
+        rc = pond_parquet_reader_schema(r, &schema);
+    while (rc == 0) {
+        rc = pond_parquet_reader_next(r, &batch);
+        if (rc == POND_ITEROVER) {
+            rc = 0;
+            break;
+        }
+        if (rc < 0)
+            break;
+        rc = oplog__decode(&rows, &n, &cap, &schema, &batch, &p->id, f->path);
+        pond_arrow_array_release(&batch);
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (rc == 0 && rows[i].rec->txn_seq > f->txn)
+            rc = pond_error_set(POND_ECORRUPT, D,
+                                "data file '%s' holds txn %lld, newer than its name says (%lld)",
+                                f->path, (long long)rows[i].rec->txn_seq, (long long)f->txn);
+        if (rc == 0)
+            rc = part_put_row(ob, p, &rows[i]);
+        oplog__row_dispose(&rows[i]);
+    }
+    pond_free(rows);
+    pond_arrow_schema_release(&schema);
+    pond_parquet_reader_free(r);
+    if (rc < 0 && rc != POND_ENOMEM)
+        pond_error_prefix("pond '%s'", ob->dir);
+    pond_free(path);
+    return rc;
+}
+
+static int part_load(oplog_be *ob, ol_part *p)
+{
+    if (p->loaded)
+        return 0;
+    int rc = 0;
+    for (size_t i = 0; i < p->n_files && rc == 0; i++)
+        rc = load_file(ob, p, &p->files[i]);
+    if (rc < 0) {
+        part_unload(p);
+        return rc;
+    }
+    p->loaded = true;
+    return 0;
+}
+
+/* The node's versions, loading its partition (and, for a node never seen in a listing, every
+ * partition until found). NULL node with 0 = not found. */
+static int find_node(ol_node **out, ol_part **part_out, oplog_be *ob, const pond_node_id *id)
+{
+    *out = NULL;
+    pond_node_id root = pond_node_id_root();
+    ol_part *p = oplog__idmap_get(&ob->node_part, id);
+    if (!p && pond_node_id_equal(id, &root))
+        p = oplog__idmap_get(&ob->parts, &root);
+    if (!p)
+        p = oplog__idmap_get(&ob->parts, id); /* a directory is its own partition */
+    int rc;
+    if (p) {
+        if ((rc = part_load(ob, p)) < 0)
+            return rc;
+        *out = oplog__idmap_get(&p->nodes, id);
+        if (*out) {
+            if (part_out)
+                *part_out = p;
+            return 0;
+        }
+    }
+    for (size_t i = 0; i < ob->parts.cap; i++) {
+        ol_part *q = ob->parts.vals ? ob->parts.vals[i] : NULL;
+        if (!q || q == p)
+            continue;
+        if ((rc = part_load(ob, q)) < 0)
+            return rc;
+        if ((*out = oplog__idmap_get(&q->nodes, id))) {
+            if (part_out)
+                *part_out = q;
+            return 0;
+        }
+    }
+    return 0;
+}
+
+static int not_found(const pond_node_id *id, int64_t version)
+{
+    char s[POND_NODE_ID_STRLEN + 1];
+    pond_node_id_format(s, id);
+    if (version > 0)
+        return pond_error_set(POND_ENOTFOUND, D, "node %s has no version %lld", s,
+                              (long long)version);
+    return pond_error_set(POND_ENOTFOUND, D, "node %s not found", s);
+}
+
+/* ---- vtable: reads -------------------------------------------------------------------------- */
+
+static int ob_latest(pond_node_rec **out, pond_backend *be, const pond_node_id *id)
+{
+    ol_node *n;
+    int rc = find_node(&n, NULL, OB(be), id);
+    if (rc < 0)
+        return rc;
+    if (!n || !n->n)
+        return not_found(id, 0);
+    *out = pond_node_rec_ref(n->rows[n->n - 1].rec);
+    return 0;
+}
+
+static oplog_row *node_version(ol_node *n, int64_t version)
+{
+    size_t lo = 0, hi = n->n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int64_t v = n->rows[mid].rec->version;
+        if (v == version)
+            return &n->rows[mid];
+        if (v < version)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+static int ob_get_version(pond_node_rec **out, pond_backend *be, const pond_node_id *id,
+                          int64_t version)
+{
+    ol_node *n;
+    int rc = find_node(&n, NULL, OB(be), id);
+    if (rc < 0)
+        return rc;
+    oplog_row *row = n ? node_version(n, version) : NULL;
+    if (!row)
+        return not_found(id, version);
+    *out = pond_node_rec_ref(row->rec);
+    return 0;
+}
+
+static int ob_list_versions(pond_node_rec ***out, size_t *n_out, pond_backend *be,
+                            const pond_node_id *id)
+{
+    ol_node *n;
+    int rc = find_node(&n, NULL, OB(be), id);
+    if (rc < 0)
+        return rc;
+    if (!n || !n->n)
+        return not_found(id, 0);
+    pond_node_rec **v = pond_calloc(n->n, sizeof *v);
+    if (!v)
+        return POND_ENOMEM;
+    for (size_t i = 0; i < n->n; i++)
+        v[i] = pond_node_rec_ref(n->rows[i].rec);
+    *out = v;
+    *n_out = n->n;
+    return 0;
+}
+
+/* A verified reader over a CAS blob, as a pond_reader. */
+typedef struct {
+    pond_cas_reader *cr;
+    pthread_mutex_t mu; /* pond readers may pread from several threads */
+} cas_impl;
+
+static int cas_pread(void *impl, void *buf, size_t len, int64_t off, size_t *n_out)
+{
+    cas_impl *c = impl;
+    pthread_mutex_lock(&c->mu);
+    int rc = pond_cas_reader_read_at(c->cr, buf, len, off, n_out);
+    pthread_mutex_unlock(&c->mu);
+    return rc;
+}
+
+static void cas_impl_free(void *impl)
+{
+    cas_impl *c = impl;
+    pond_cas_reader_free(c->cr);
+    pthread_mutex_destroy(&c->mu);
+    pond_free(c);
+}
+
+static const pond_reader_ops CAS_OPS = {cas_pread, cas_impl_free};
+
+static int ob_open_content(pond_reader **out, pond_backend *be, const pond_node_rec *rec)
+{
+    oplog_be *ob = OB(be);
+    ol_node *n;
+    int rc = find_node(&n, NULL, ob, &rec->id);
+    if (rc < 0)
+        return rc;
+    oplog_row *row = n ? node_version(n, rec->version) : NULL;
+    if (!row)
+        return not_found(&rec->id, rec->version);
+    if (!row->in_store) {
+        if (!row->rec->content)
+            return pond_error_set(POND_ECORRUPT, D, "version %lld has no content",
+                                  (long long)rec->version);
+        return pond_blob_open_reader(out, row->rec->content);
+    }
+    pond_cas_ref ref = {row->rec->sha256, row->root, row->rec->size};
+    cas_impl *c = pond_calloc(1, sizeof *c);
+    if (!c)
+        return POND_ENOMEM;
+    pthread_mutex_init(&c->mu, NULL);
+    if ((rc = pond_cas_reader_open(&c->cr, ob->cas, &ref)) < 0) {
+        cas_impl_free(c);
+        return rc;
+    }
+    return pond_reader_new(out, ref.size, &CAS_OPS, c);
+}
+
+static int ob_last_txn(int64_t *out, pond_backend *be)
+{
+    *out = OB(be)->last_txn;
+    return 0;
+}
+
+/* ---- vtable: commit ----------------------------------------------------------------------- */
+
+static int64_t threshold_for(const oplog_be *ob, pond_entry_type t)
+{
+    return t == POND_ENTRY_FILE_DATA ? ob->threshold_data : ob->threshold_table;
+}
+
+/* Streams a content blob into the store. */
+static int store_blob(pond_cas_ref *ref, oplog_be *ob, pond_blob *blob)
+{
+    pond_cas_writer *w = NULL;
+    char *buf = pond_malloc(1 << 20);
+    if (!buf)
+        return POND_ENOMEM;
+    int rc = pond_cas_writer_new(&w, ob->cas);
+    int64_t off = 0, size = pond_blob_size(blob);
+    while (rc == 0 && off < size) {
+        size_t n = 0;
+        rc = pond_blob_pread(blob, buf, (size_t)POND_MIN((int64_t)(1 << 20), size - off), off, &n);
+        if (rc == 0 && n == 0)
+            rc = pond_error_set(POND_EIO, D, "content ended at %lld of %lld bytes",
+                                (long long)off, (long long)size);
+        if (rc == 0)
+            rc = pond_cas_writer_write(w, buf, n);
+        off += (int64_t)n;
+    }
+    if (rc == 0)
+        rc = pond_cas_writer_finish(ref, w);
+    if (rc == 0 && !pond_hash_equal(&ref->sha256, pond_blob_sha256(blob)))
+        rc = pond_error_set(POND_ECORRUPT, D, "content hash changed while storing it");
+    pond_cas_writer_free(w);
+    pond_free(buf);
+    return rc;
+}
+
+typedef struct {
+    pond_node_id part;
+    oplog_row *rows;
+    size_t n, cap;
+    char *path;        /* relative data file path */
+    int64_t size;
+    bool written;
+} commit_part;
+
+static int stats_json(pond_buf *out, const commit_part *cp)
+{
+    char lo[POND_NODE_ID_STRLEN + 1], hi[POND_NODE_ID_STRLEN + 1];
+    const pond_node_id *mn = &cp->rows[0].rec->id, *mx = mn;
+    int64_t vmin = INT64_MAX, vmax = INT64_MIN, smin = INT64_MAX, smax = INT64_MIN;
+    for (size_t i = 0; i < cp->n; i++) {
+        const pond_node_rec *r = cp->rows[i].rec;
+        if (memcmp(&r->id, mn, sizeof *mn) < 0)
+            mn = &r->id;
+        if (memcmp(&r->id, mx, sizeof *mx) > 0)
+            mx = &r->id;
+        vmin = POND_MIN(vmin, r->version);
+        vmax = POND_MAX(vmax, r->version);
+        smin = POND_MIN(smin, r->size);
+        smax = POND_MAX(smax, r->size);
+    }
+    /* UUID strings order like their bytes (lowercase hex, fixed layout) */
+    pond_node_id_format(lo, mn);
+    pond_node_id_format(hi, mx);
+    int64_t txn = cp->rows[0].rec->txn_seq;
+    return pond_buf_printf(
+        out,
+        "{\"numRecords\":%zu,\"minValues\":{\"node_id\":\"%s\",\"version\":%lld,\"txn_seq\":%lld,"
+        "\"size\":%lld},\"maxValues\":{\"node_id\":\"%s\",\"version\":%lld,\"txn_seq\":%lld,"
+        "\"size\":%lld},\"nullCount\":{\"node_id\":0,\"version\":0,\"txn_seq\":0,\"size\":0}}",
+        cp->n, lo, (long long)vmin, (long long)txn, (long long)smin, hi, (long long)vmax,
+        (long long)txn, (long long)smax);
+}
+
+static int write_part_file(oplog_be *ob, commit_part *cp, int64_t txn)
+{
+    char id[POND_NODE_ID_STRLEN + 1], rnd[9];
+    pond_node_id_format(id, &cp->part);
+    pond_node_id tmp;
+    int rc = pond_node_id_new(&tmp);
+    if (rc < 0)
+        return rc;
+    snprintf(rnd, sizeof rnd, "%02x%02x%02x%02x", tmp.bytes[12], tmp.bytes[13], tmp.bytes[14],
+             tmp.bytes[15]);
+    pond_buf rel = POND_BUF_INIT;
+    if ((rc = pond_buf_printf(&rel, "part_id=%s/%020lld-%s.parquet", id, (long long)txn, rnd)) < 0)
+        return rc;
+    cp->path = pond_buf_detach(&rel);
+    char *dirpath = pond_malloc(strlen(ob->dir) + 64);
+    char *path = pond__path_join(ob->dir, cp->path);
+    struct ArrowSchema schema = {0};
+    struct ArrowArray batch = {0};
+    pond_parquet_sink sink = {0};
+    pond_parquet_writer *w = NULL;
+    if (!dirpath || !path) {
+        rc = POND_ENOMEM;
+        goto done;
+    }
+    sprintf(dirpath, "%s/part_id=%s", ob->dir, id);
+    struct stat st;
+    bool new_dir = pond__os_stat(dirpath, &st) != 0;
+    if (new_dir && (rc = pond__mkdir(dirpath, true, D)) < 0)
+        goto done;
+    if (new_dir && (rc = pond__fsync_dir(ob->dir, D)) < 0)
+        goto done;
+    if ((rc = oplog__arrow_schema(&schema)) < 0 || (rc = oplog__encode(&batch, cp->rows, cp->n)) < 0)
+        goto done;
+    pond_parquet_writer_options wo = POND_PARQUET_WRITER_OPTIONS_INIT;
+    wo.page_index = false; /* rows per file are few; the index would outweigh them */
+    if ((rc = pond_parquet_file_sink_open(&sink, path)) < 0)
+        goto done;
+    cp->written = true;
+    if ((rc = pond_parquet_writer_new(&w, &sink, &schema, &wo)) < 0 ||
+        (rc = pond_parquet_writer_write(w, &batch)) < 0 || (rc = pond_parquet_writer_finish(w)) < 0)
+        goto done;
+    if ((rc = pond_parquet_file_sink_close(&sink)) < 0)
+        goto done;
+    if ((rc = pond__os_stat(path, &st)) < 0) {
+        rc = pond_error_set_os(D, "stat '%s'", path);
+        goto done;
+    }
+    cp->size = (int64_t)st.st_size;
+    rc = pond__fsync_dir(dirpath, D);
+done:
+    pond_parquet_writer_free(w);
+    if (sink.payload)
+        pond_parquet_file_sink_close(&sink);
+    pond_arrow_array_release(&batch);
+    pond_arrow_schema_release(&schema);
+    pond_free(path);
+    pond_free(dirpath);
+    return rc;
+}
+
+static void commit_parts_dispose(oplog_be *ob, commit_part *cps, size_t n, bool remove_files)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (remove_files && cps[i].written && cps[i].path) {
+            char *p = pond__path_join(ob->dir, cps[i].path);
+            if (p)
+                (void)pond__os_unlink(p);
+            pond_free(p);
+        }
+        for (size_t k = 0; k < cps[i].n; k++)
+            oplog__row_dispose(&cps[i].rows[k]);
+        pond_free(cps[i].rows);
+        pond_free(cps[i].path);
+    }
+    pond_free(cps);
+}
+
+static int carry_content(oplog_row *row, oplog_be *ob, const pond_node_rec *r)
+{
+    ol_node *n;
+    int rc = find_node(&n, NULL, ob, &r->id);
+    if (rc < 0)
+        return rc;
+    const oplog_row *prev = n && n->n ? &n->rows[n->n - 1] : NULL;
+    if (!prev || !pond_entry_type_is_file(prev->rec->type) || prev->rec->size != r->size ||
+        !pond_hash_equal(&prev->rec->sha256, &r->sha256)) {
+        char id[POND_NODE_ID_STRLEN + 1];
+        pond_node_id_format(id, &r->id);
+        return pond_error_set(POND_EINVALID, D,
+                              "node %s version %lld: no content, and the previous version's "
+                              "content differs",
+                              id, (long long)r->version);
+    }
+    if ((rc = pond_node_rec_dup(&row->rec, r)) < 0)
+        return rc;
+    row->rec->content = prev->rec->content ? pond_blob_ref(prev->rec->content) : NULL;
+    row->in_store = prev->in_store;
+    row->root = prev->root;
+    return 0;
+}
+
+static int ob_commit(pond_backend *be, const pond_backend_txn_info *info,
+                     pond_node_rec *const *recs, size_t n)
+{
+    oplog_be *ob = OB(be);
+    if (ob->as_of >= 0)
+        return pond_error_set(POND_EINVALID, D, "pond '%s' is open read-only (as of txn %lld)",
+                              ob->dir, (long long)ob->as_of);
+    if (info->txn_seq != ob->last_txn + 1)
+        return pond_error_set(POND_ECONFLICT, D,
+                              "transaction %lld does not follow %lld: another writer committed "
+                              "(reopen the pond and retry)",
+                              (long long)info->txn_seq, (long long)ob->last_txn);
+    commit_part *cps = NULL;
+    size_t ncp = 0;
+    pond_delta_actions *acts = NULL;
+    pond_buf stats = POND_BUF_INIT;
+    int rc = 0;
+    if (n && !(cps = pond_calloc(n, sizeof *cps)))
+        return POND_ENOMEM;
+    /* group by partition, moving large content to the store first */
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        pond_node_rec *r = recs[i];
+        commit_part *cp = NULL;
+        for (size_t k = 0; k < ncp; k++)
+            if (pond_node_id_equal(&cps[k].part, &r->part_id))
+                cp = &cps[k];
+        if (!cp) {
+            cp = &cps[ncp++];
+            cp->part = r->part_id;
+        }
+        if (cp->n == cp->cap) {
+            size_t cap = cp->cap ? cp->cap * 2 : 8;
+            oplog_row *nr = pond_realloc(cp->rows, cap * sizeof *nr);
+            if (!nr) {
+                rc = POND_ENOMEM;
+                break;
+            }
+            cp->rows = nr;
+            cp->cap = cap;
+        }
+        oplog_row *row = &cp->rows[cp->n++];
+        memset(row, 0, sizeof *row);
+        if (pond_entry_type_is_file(r->type) && !r->content) {
+            /* unchanged content (a move, new attributes): carry the previous version's bytes */
+            if ((rc = carry_content(row, ob, r)) < 0)
+                break;
+            continue;
+        }
+        row->rec = pond_node_rec_ref(r);
+        if (pond_entry_type_is_file(r->type) && r->size >= threshold_for(ob, r->type)) {
+            pond_cas_ref ref;
+            if ((rc = store_blob(&ref, ob, r->content)) < 0)
+                break;
+            row->in_store = true;
+            row->root = ref.root;
+        }
+    }
+    for (size_t k = 0; k < ncp && rc == 0; k++)
+        rc = write_part_file(ob, &cps[k], info->txn_seq);
+    if (rc == 0)
+        rc = pond_delta_actions_new(&acts);
+    for (size_t k = 0; k < ncp && rc == 0; k++) {
+        char id[POND_NODE_ID_STRLEN + 1];
+        pond_node_id_format(id, &cps[k].part);
+        pond_delta_kv pv = {"part_id", id};
+        pond_buf_clear(&stats);
+        if ((rc = stats_json(&stats, &cps[k])) < 0)
+            break;
+        pond_delta_file_desc f = {POND_DELTA_FILE_DESC_VERSION, cps[k].path, &pv, 1,
+                                  cps[k].size, info->timestamp_us / 1000, 0, true, stats.ptr,
+                                  NULL, 0};
+        rc = pond_delta_actions_add(acts, &f);
+    }
+    if (rc == 0) {
+        pond_buf extra = POND_BUF_INIT;
+        rc = pond_buf_printf(&extra, "{\"pondTxnSeq\":%lld%s%s}", (long long)info->txn_seq,
+                             info->meta_json ? ",\"pondMeta\":" : "",
+                             info->meta_json ? info->meta_json : "");
+        if (rc == 0)
+            rc = pond_delta_actions_commit_info(acts, info->timestamp_us / 1000, "WRITE",
+                                                "{\"mode\":\"Append\"}", extra.ptr);
+        pond_buf_dispose(&extra);
+    }
+    if (rc == 0)
+        rc = pond_delta_commit_write(ob->dir, info->txn_seq, acts);
+    if (rc < 0) {
+        commit_parts_dispose(ob, cps, ncp, true);
+        pond_delta_actions_free(acts);
+        pond_buf_dispose(&stats);
+        return rc;
+    }
+    /* durable: publish into the in-memory index (cannot fail for the caller any more except on
+     * memory; on failure the index is dropped and rebuilt lazily) */
+    ob->last_txn = info->txn_seq;
+    int irc = 0;
+    for (size_t k = 0; k < ncp && irc == 0; k++) {
+        ol_part *p;
+        if ((irc = part_get(&p, ob, &cps[k].part, true)) < 0)
+            break;
+        if ((irc = part_add_file(p, cps[k].path, info->txn_seq)) < 0)
+            break;
+        if ((irc = oplog__idmap_put(&ob->node_part, &cps[k].part, p)) < 0)
+            break;
+        if (!p->loaded)
+            continue;
+        for (size_t i = 0; i < cps[k].n && irc == 0; i++) {
+            oplog_row *row = &cps[k].rows[i];
+            /* the node's rows live in partition part: remember it for lookups */
+            if ((irc = oplog__idmap_put(&ob->node_part, &row->rec->id, p)) < 0)
+                break;
+            irc = part_put_row(ob, p, row);
+        }
+        if (irc < 0)
+            part_unload(p);
+    }
+    commit_parts_dispose(ob, cps, ncp, false);
+    pond_delta_actions_free(acts);
+    pond_buf_dispose(&stats);
+    return 0;
+}
+
+/* ---- opening ------------------------------------------------------------------------------ */
+
+typedef struct {
+    oplog_be *ob;
+    int rc;
+} index_ctx;
+
+static int index_file(const pond_delta_file *f, void *payload)
+{
+    index_ctx *ctx = payload;
+    const char *pid = NULL;
+    for (size_t i = 0; i < f->n_partition_values; i++)
+        if (!strcmp(f->partition_values[i].key, "part_id"))
+            pid = f->partition_values[i].value;
+    pond_node_id id;
+    if (!pid || pond_node_id_parse(&id, pid) < 0)
+        return pond_error_set(POND_ECORRUPT, D, "data file '%s' has no valid part_id",
+                              f->decoded_path);
+    /* the newest transaction in a file is in its name (<txn>-<random>.parquet): the log
+     * version that added it is not, once a checkpoint or a compaction has rewritten history */
+    const char *base = strrchr(f->decoded_path, '/');
+    base = base ? base + 1 : f->decoded_path;
+    char *end = NULL;
+    long long txn = strtoll(base, &end, 10);
+    if (end != base + 20 || *end != '-' || txn < 1)
+        return pond_error_set(POND_ECORRUPT, D, "data file '%s' is not named <txn>-<id>.parquet",
+                              f->decoded_path);
+    ol_part *p;
+    int rc = part_get(&p, ctx->ob, &id, true);
+    if (rc == 0)
+        rc = part_add_file(p, f->decoded_path, txn);
+    return rc;
+}
+
+static void ob_clear_index(oplog_be *ob)
+{
+    for (size_t i = 0; i < ob->parts.cap; i++)
+        if (ob->parts.vals && ob->parts.vals[i])
+            part_free(ob->parts.vals[i]);
+    oplog__idmap_dispose(&ob->parts);
+    oplog__idmap_dispose(&ob->node_part);
+}
+
+static int ob_load_index(oplog_be *ob, int64_t at_version)
+{
+    pond_delta_table *t = NULL;
+    pond_delta_open_options o = POND_DELTA_OPEN_OPTIONS_INIT;
+    o.at_version = at_version;
+    int rc = pond_delta_table_open(&t, ob->dir, &o);
+    if (rc < 0)
+        return rc;
+    const char *fmt = pond_delta_table_config(t, CFG_FORMAT);
+    if (!fmt || strcmp(fmt, "1") != 0) {
+        rc = pond_error_set(fmt ? POND_EUNSUPPORTED : POND_ENOTFOUND, D,
+                            fmt ? "'%s': pond format '%s' is not supported"
+                                : "'%s' is a Delta table but not a pond",
+                            ob->dir, fmt ? fmt : "");
+        goto done;
+    }
+    const char *td = pond_delta_table_config(t, CFG_T_DATA);
+    const char *tt = pond_delta_table_config(t, CFG_T_TABLE);
+    ob->threshold_data = td ? strtoll(td, NULL, 10) : POND_THRESHOLD_DATA_DEFAULT;
+    ob->threshold_table = tt ? strtoll(tt, NULL, 10) : POND_THRESHOLD_TABLE_DEFAULT;
+    if (ob->threshold_data <= 0 || ob->threshold_table <= 0) {
+        rc = pond_error_set(POND_ECORRUPT, D, "'%s': bad large-file thresholds", ob->dir);
+        goto done;
+    }
+    ob_clear_index(ob);
+    ob->last_txn = pond_delta_table_version(t);
+    index_ctx ctx = {ob, 0};
+    if ((rc = pond_delta_table_foreach_file(t, index_file, &ctx)) < 0)
+        goto done;
+    for (size_t i = 0; i < ob->parts.cap; i++) {
+        ol_part *p = ob->parts.vals ? ob->parts.vals[i] : NULL;
+        if (p)
+            qsort(p->files, p->n_files, sizeof *p->files, file_cmp);
+    }
+done:
+    pond_delta_table_free(t);
+    return rc;
+}
+
+static void ob_free(pond_backend *be)
+{
+    oplog_be *ob = OB(be);
+    if (!ob)
+        return;
+    ob_clear_index(ob);
+    if (ob->lock_fd >= 0)
+        pond__close(ob->lock_fd);
+    pond_cas_free(ob->cas);
+    pond_free(ob->dir);
+    pond_free(ob->table_id);
+    pond_free(ob);
+}
+
+static int ob_open_as_of(pond_backend **out, pond_backend *be, int64_t txn_seq);
+
+static int open_at(pond_backend **out, const char *dir, int64_t as_of)
+{
+    *out = NULL;
+    oplog_be *ob = pond_calloc(1, sizeof *ob);
+    if (!ob)
+        return POND_ENOMEM;
+    ob->lock_fd = -1;
+    ob->as_of = as_of;
+    ob->parent.version = POND_BACKEND_VERSION;
+    ob->parent.name = "oplog";
+    ob->parent.latest = ob_latest;
+    ob->parent.get_version = ob_get_version;
+    ob->parent.list_versions = ob_list_versions;
+    ob->parent.open_content = ob_open_content;
+    ob->parent.last_txn = ob_last_txn;
+    ob->parent.commit = ob_commit;
+    ob->parent.open_as_of = ob_open_as_of;
+    ob->parent.free = ob_free;
+    int rc = 0;
+    char *store = NULL;
+    if (!(ob->dir = pond_strdup(dir)) || !(store = pond__path_join(dir, STORE_NAME)))
+        rc = POND_ENOMEM;
+    if (rc == 0)
+        rc = pond_cas_open(&ob->cas, store, NULL);
+    pond_free(store);
+    if (rc == 0)
+        rc = ob_load_index(ob, as_of);
+    if (rc < 0) {
+        ob_free(&ob->parent);
+        return rc;
+    }
+    *out = &ob->parent;
+    return 0;
+}
+
+static int ob_open_as_of(pond_backend **out, pond_backend *be, int64_t txn_seq)
+{
+    oplog_be *ob = OB(be);
+    if (txn_seq < 0 || txn_seq > ob->last_txn)
+        return pond_error_set(POND_ENOTFOUND, D, "pond '%s' has no transaction %lld (last is %lld)",
+                              ob->dir, (long long)txn_seq, (long long)ob->last_txn);
+    return open_at(out, ob->dir, txn_seq);
+}
+
+bool pond_oplog_is_pond(const char *dir)
+{
+    char *log = pond__path_join(dir, "_delta_log/00000000000000000000.json");
+    struct stat st;
+    bool ok = log && pond__os_stat(log, &st) == 0;
+    pond_free(log);
+    return ok;
+}
+
+int pond_oplog_open(pond_backend **out, const char *dir, const pond_oplog_options *opts)
+{
+    POND_ASSERT_ARG(out && dir);
+    *out = NULL;
+    pond_oplog_options def = POND_OPLOG_OPTIONS_INIT;
+    if (!opts)
+        opts = &def;
+    struct stat st;
+    if (pond__os_stat(dir, &st) != 0)
+        return pond_error_set_os(D, "pond '%s'", dir);
+    if (!pond_oplog_is_pond(dir))
+        return pond_error_set(POND_ENOTFOUND, D, "'%s' is not a pond (no _delta_log; "
+                                                 "create one with 'pond init')", dir);
+    return open_at(out, dir, opts->as_of_txn);
+}
+
+int pond_oplog_create(const char *dir, const pond_oplog_create_options *opts)
+{
+    POND_ASSERT_ARG(dir);
+    pond_oplog_create_options def = POND_OPLOG_CREATE_OPTIONS_INIT;
+    if (!opts)
+        opts = &def;
+    if (opts->threshold_data <= 0 || opts->threshold_table <= 0)
+        return pond_error_set(POND_EINVALID, D, "large-file thresholds must be positive");
+    struct stat st;
+    if (pond__os_stat(dir, &st) == 0) {
+        if (!S_ISDIR(st.st_mode))
+            return pond_error_set(POND_EEXISTS, D, "'%s' exists and is not a directory", dir);
+        if (pond_oplog_is_pond(dir))
+            return pond_error_set(POND_EEXISTS, D, "'%s' is already a pond", dir);
+        DIR *d = pond__os_opendir(dir);
+        if (!d)
+            return pond_error_set_os(D, "open '%s'", dir);
+        struct dirent *e;
+        bool empty = true;
+        while ((e = readdir(d)))
+            if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+                empty = false;
+        closedir(d);
+        if (!empty)
+            return pond_error_set(POND_EEXISTS, D,
+                                  "'%s' is not empty: a new pond needs an empty directory", dir);
+    } else {
+        int rc = pond__mkdir(dir, false, D);
+        if (rc < 0)
+            return rc;
+        if ((rc = pond__fsync_parent(dir, D)) < 0)
+            return rc;
+    }
+    pond_node_id tid;
+    char id[POND_NODE_ID_STRLEN + 1], td[32], tt[32];
+    int rc = pond_node_id_new(&tid);
+    if (rc < 0)
+        return rc;
+    pond_node_id_format(id, &tid);
+    snprintf(td, sizeof td, "%lld", (long long)opts->threshold_data);
+    snprintf(tt, sizeof tt, "%lld", (long long)opts->threshold_table);
+    const char *pcols[] = {"part_id"};
+    pond_delta_kv cfg[] = {{CFG_FORMAT, "1"}, {CFG_T_DATA, td}, {CFG_T_TABLE, tt}};
+    pond_delta_metadata_desc md = {POND_DELTA_METADATA_DESC_VERSION, id, "pond", NULL,
+                                   oplog__schema_string(), pcols, 1, cfg, 3,
+                                   pond__now_us() / 1000};
+    pond_delta_actions *a = NULL;
+    if ((rc = pond_delta_actions_new(&a)) < 0)
+        return rc;
+    if ((rc = pond_delta_actions_protocol(a, 1, 2, NULL, 0, NULL, 0)) == 0 &&
+        (rc = pond_delta_actions_metadata(a, &md)) == 0 &&
+        (rc = pond_delta_actions_commit_info(a, pond__now_us() / 1000, "CREATE TABLE",
+                                             "{\"mode\":\"ErrorIfExists\"}", opts->command_json)) == 0)
+        rc = pond_delta_commit_write(dir, 0, a);
+    pond_delta_actions_free(a);
+    return rc;
+}
+
+int pond_oplog_lock(pond_backend *be, bool wait)
+{
+    oplog_be *ob = OB(be);
+    if (ob->lock_fd >= 0)
+        return 0;
+    char *path = pond__path_join(ob->dir, LOCK_NAME);
+    if (!path)
+        return POND_ENOMEM;
+    int fd, rc = pond__open(&fd, path, O_RDWR | O_CREAT, 0644, D);
+    if (rc == 0) {
+        int r;
+        do {
+            r = pond__os_flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB));
+        } while (r < 0 && errno == EINTR);
+        if (r < 0) {
+            rc = errno == EWOULDBLOCK
+                     ? pond_error_set(POND_EBUSY, D, "pond '%s' is locked by another writer",
+                                      ob->dir)
+                     : pond_error_set_os(D, "lock '%s'", path);
+            pond__close(fd);
+        } else {
+            ob->lock_fd = fd;
+        }
+    }
+    pond_free(path);
+    if (rc < 0)
+        return rc;
+    /* catch up with writers that committed since we read the log */
+    int64_t latest;
+    if ((rc = pond_delta_latest_version(&latest, ob->dir)) < 0 ||
+        (latest != ob->last_txn && (rc = ob_load_index(ob, -1)) < 0)) {
+        pond_oplog_unlock(be);
+        return rc;
+    }
+    return 0;
+}
+
+void pond_oplog_unlock(pond_backend *be)
+{
+    oplog_be *ob = OB(be);
+    if (ob->lock_fd >= 0) {
+        pond__close(ob->lock_fd); /* closing releases the flock */
+        ob->lock_fd = -1;
+    }
+}
+
+int64_t pond_oplog_threshold(const pond_backend *be, pond_entry_type type)
+{
+    return threshold_for((const oplog_be *)be, type);
+}
+
+const char *pond_oplog_dir(const pond_backend *be) { return ((const oplog_be *)be)->dir; }
+
+int pond_oplog_storage_of(pond_oplog_storage *out, pond_backend *be, const pond_node_id *id,
+                          int64_t version)
+{
+    ol_node *n;
+    memset(out, 0, sizeof *out);
+    int rc = find_node(&n, NULL, OB(be), id);
+    if (rc < 0)
+        return rc;
+    oplog_row *row = n ? node_version(n, version) : NULL;
+    if (!row)
+        return not_found(id, version);
+    out->in_store = row->in_store;
+    if (row->in_store) {
+        char hex[65];
+        pond_hash_hex(hex, &row->rec->sha256);
+        snprintf(out->blob_path, sizeof out->blob_path, "%s/%.2s/%s", STORE_NAME, hex, hex);
+    }
+    return 0;
+}

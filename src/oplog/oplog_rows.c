@@ -1,0 +1,559 @@
+/* The row format of oplog data files: Arrow schema, encoding of node versions into a record
+ * batch and decoding back. */
+#include "oplog/oplog_internal.h"
+
+#include <string.h>
+
+static const char SCHEMA_STRING[] =
+    "{\"type\":\"struct\",\"fields\":["
+    "{\"name\":\"part_id\",\"type\":\"string\",\"nullable\":false,\"metadata\":{}},"
+    "{\"name\":\"node_id\",\"type\":\"string\",\"nullable\":false,\"metadata\":{}},"
+    "{\"name\":\"file_type\",\"type\":\"string\",\"nullable\":false,\"metadata\":{}},"
+    "{\"name\":\"version\",\"type\":\"long\",\"nullable\":false,\"metadata\":{}},"
+    "{\"name\":\"txn_seq\",\"type\":\"long\",\"nullable\":false,\"metadata\":{}},"
+    "{\"name\":\"timestamp\",\"type\":\"timestamp\",\"nullable\":false,\"metadata\":{}},"
+    "{\"name\":\"size\",\"type\":\"long\",\"nullable\":false,\"metadata\":{}},"
+    "{\"name\":\"sha256\",\"type\":\"string\",\"nullable\":true,\"metadata\":{}},"
+    "{\"name\":\"content\",\"type\":\"binary\",\"nullable\":true,\"metadata\":{}},"
+    "{\"name\":\"blob_root\",\"type\":\"string\",\"nullable\":true,\"metadata\":{}},"
+    "{\"name\":\"symlink_target\",\"type\":\"string\",\"nullable\":true,\"metadata\":{}},"
+    "{\"name\":\"min_event_time\",\"type\":\"long\",\"nullable\":true,\"metadata\":{}},"
+    "{\"name\":\"max_event_time\",\"type\":\"long\",\"nullable\":true,\"metadata\":{}},"
+    "{\"name\":\"extended_attributes\",\"type\":\"string\",\"nullable\":true,\"metadata\":{}},"
+    "{\"name\":\"entries\",\"type\":{\"type\":\"array\",\"elementType\":{\"type\":\"struct\","
+    "\"fields\":["
+    "{\"name\":\"name\",\"type\":\"string\",\"nullable\":false,\"metadata\":{}},"
+    "{\"name\":\"node_id\",\"type\":\"string\",\"nullable\":false,\"metadata\":{}},"
+    "{\"name\":\"file_type\",\"type\":\"string\",\"nullable\":false,\"metadata\":{}}]},"
+    "\"containsNull\":false},\"nullable\":true,\"metadata\":{}}"
+    "]}";
+
+const char *oplog__schema_string(void) { return SCHEMA_STRING; }
+
+static const struct {
+    const char *name;
+    const char *format;
+    bool nullable;
+} COLS[OL_NCOLS] = {
+    {"node_id", "u", false},       {"file_type", "u", false},      {"version", "l", false},
+    {"txn_seq", "l", false},       {"timestamp", "tsu:UTC", false}, {"size", "l", false},
+    {"sha256", "u", true},         {"content", "z", true},         {"blob_root", "u", true},
+    {"symlink_target", "u", true}, {"min_event_time", "l", true},  {"max_event_time", "l", true},
+    {"extended_attributes", "u", true}, {"entries", "+l", true},
+};
+
+static const char *const ENTRY_FIELDS[3] = {"name", "node_id", "file_type"};
+
+int oplog__arrow_schema(struct ArrowSchema *out)
+{
+    int rc = pond_arrow_schema_init(out, "+s", "", 0, OL_NCOLS);
+    if (rc < 0)
+        return rc;
+    for (int i = 0; i < OL_NCOLS && rc == 0; i++) {
+        struct ArrowSchema *c = out->children[i];
+        rc = pond_arrow_schema_init(c, COLS[i].format, COLS[i].name,
+                                    COLS[i].nullable ? ARROW_FLAG_NULLABLE : 0,
+                                    i == OL_ENTRIES ? 1 : 0);
+        if (rc == 0 && i == OL_ENTRIES) {
+            struct ArrowSchema *s = c->children[0];
+            rc = pond_arrow_schema_init(s, "+s", "element", 0, 3);
+            for (int k = 0; k < 3 && rc == 0; k++)
+                rc = pond_arrow_schema_init(s->children[k], "u", ENTRY_FIELDS[k], 0, 0);
+        }
+    }
+    if (rc < 0)
+        pond_arrow_schema_release(out);
+    return rc;
+}
+
+/* ---- encoding ------------------------------------------------------------------------------ */
+
+static int append_str(pond_arrow_builder *b, const char *s)
+{
+    return s ? pond_arrow_builder_append_bytes(b, s, strlen(s)) : pond_arrow_builder_append_null(b);
+}
+
+static int append_hash(pond_arrow_builder *b, const pond_hash *h)
+{
+    char hex[65];
+    pond_hash_hex(hex, h);
+    return pond_arrow_builder_append_bytes(b, hex, 64);
+}
+
+static int append_id(pond_arrow_builder *b, const pond_node_id *id)
+{
+    char s[POND_NODE_ID_STRLEN + 1];
+    pond_node_id_format(s, id);
+    return pond_arrow_builder_append_bytes(b, s, POND_NODE_ID_STRLEN);
+}
+
+/* Inline content: read the whole (small) blob into the builder. */
+static int append_content(pond_arrow_builder *b, pond_blob *blob)
+{
+    int64_t size = pond_blob_size(blob);
+    char *buf = pond_malloc(size > 0 ? (size_t)size : 1);
+    if (!buf)
+        return POND_ENOMEM;
+    size_t n = 0;
+    int rc = size > 0 ? pond_blob_pread(blob, buf, (size_t)size, 0, &n) : 0;
+    if (rc == 0 && (int64_t)n != size)
+        rc = pond_error_set(POND_EIO, POND_DOM_OPLOG, "content shorter than its size");
+    if (rc == 0)
+        rc = pond_arrow_builder_append_bytes(b, buf, n);
+    pond_free(buf);
+    return rc;
+}
+
+/* The entries column: list<struct<name, node_id, file_type>>, assembled by hand. */
+static int encode_entries(struct ArrowArray *out, const oplog_row *rows, size_t n)
+{
+    pond_arrow_builder *kb[3] = {NULL, NULL, NULL};
+    int rc = 0;
+    size_t total = 0, nulls = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (rows[i].rec->type == POND_ENTRY_DIRECTORY)
+            total += rows[i].rec->n_entries;
+        else
+            nulls++;
+    }
+    if (total > INT32_MAX)
+        return pond_error_set(POND_EUNSUPPORTED, POND_DOM_OPLOG, "directory listing too large");
+    if ((rc = pond_arrow_array_init(out, (int64_t)n, (int64_t)nulls, 2, 1)) < 0)
+        return rc;
+    uint8_t *valid = pond_arrow_array_alloc_buffer(out, 0, (n + 7) / 8);
+    int32_t *offs = pond_arrow_array_alloc_buffer(out, 1, (n + 1) * sizeof(int32_t));
+    if (!valid || !offs) {
+        rc = POND_ENOMEM;
+        goto fail;
+    }
+    for (int k = 0; k < 3 && rc == 0; k++)
+        rc = pond_arrow_builder_new(&kb[k], "u");
+    int32_t pos = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        const pond_node_rec *r = rows[i].rec;
+        offs[i] = pos;
+        if (r->type != POND_ENTRY_DIRECTORY)
+            continue;
+        valid[i / 8] |= (uint8_t)(1u << (i % 8));
+        for (size_t e = 0; e < r->n_entries && rc == 0; e++) {
+            rc = append_str(kb[0], r->entries[e].name);
+            if (rc == 0)
+                rc = append_id(kb[1], &r->entries[e].id);
+            if (rc == 0)
+                rc = append_str(kb[2], pond_entry_type_name(r->entries[e].type));
+            pos++;
+        }
+    }
+    offs[n] = pos;
+    if (rc < 0)
+        goto fail;
+    struct ArrowArray *st = out->children[0];
+    if ((rc = pond_arrow_array_init(st, (int64_t)total, 0, 1, 3)) < 0)
+        goto fail;
+    for (int k = 0; k < 3 && rc == 0; k++)
+        rc = pond_arrow_builder_finish(st->children[k], kb[k]);
+    if (rc < 0)
+        goto fail;
+    for (int k = 0; k < 3; k++)
+        pond_arrow_builder_free(kb[k]);
+    return 0;
+fail:
+    for (int k = 0; k < 3; k++)
+        pond_arrow_builder_free(kb[k]);
+    pond_arrow_array_release(out);
+    return rc;
+}
+
+int oplog__encode(struct ArrowArray *out, const oplog_row *rows, size_t n)
+{
+    pond_arrow_builder *b[OL_NCOLS] = {0};
+    int rc = pond_arrow_array_init(out, (int64_t)n, 0, 1, OL_NCOLS);
+    if (rc < 0)
+        return rc;
+    for (int i = 0; i < OL_ENTRIES && rc == 0; i++)
+        rc = pond_arrow_builder_new(&b[i], COLS[i].format);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        const oplog_row *row = &rows[i];
+        const pond_node_rec *r = row->rec;
+        bool is_file = pond_entry_type_is_file(r->type);
+        rc = append_id(b[OL_NODE_ID], &r->id);
+        if (rc == 0)
+            rc = append_str(b[OL_FILE_TYPE], pond_entry_type_name(r->type));
+        if (rc == 0)
+            rc = pond_arrow_builder_append_int(b[OL_VERSION], r->version);
+        if (rc == 0)
+            rc = pond_arrow_builder_append_int(b[OL_TXN_SEQ], r->txn_seq);
+        if (rc == 0)
+            rc = pond_arrow_builder_append_int(b[OL_TIMESTAMP], r->timestamp_us);
+        if (rc == 0)
+            rc = pond_arrow_builder_append_int(b[OL_SIZE], r->size);
+        if (rc == 0)
+            rc = is_file ? append_hash(b[OL_SHA256], &r->sha256)
+                         : pond_arrow_builder_append_null(b[OL_SHA256]);
+        if (rc == 0)
+            rc = is_file && !row->in_store ? append_content(b[OL_CONTENT], r->content)
+                                           : pond_arrow_builder_append_null(b[OL_CONTENT]);
+        if (rc == 0)
+            rc = is_file && row->in_store ? append_hash(b[OL_BLOB_ROOT], &row->root)
+                                          : pond_arrow_builder_append_null(b[OL_BLOB_ROOT]);
+        if (rc == 0)
+            rc = append_str(b[OL_SYMLINK_TARGET],
+                            r->type == POND_ENTRY_SYMLINK ? r->symlink_target : NULL);
+        if (rc == 0)
+            rc = r->has_event_time ? pond_arrow_builder_append_int(b[OL_MIN_EVENT_TIME],
+                                                                   r->min_event_time_us)
+                                   : pond_arrow_builder_append_null(b[OL_MIN_EVENT_TIME]);
+        if (rc == 0)
+            rc = r->has_event_time ? pond_arrow_builder_append_int(b[OL_MAX_EVENT_TIME],
+                                                                   r->max_event_time_us)
+                                   : pond_arrow_builder_append_null(b[OL_MAX_EVENT_TIME]);
+        if (rc == 0)
+            rc = append_str(b[OL_XATTRS], r->xattrs_json);
+    }
+    for (int i = 0; i < OL_ENTRIES && rc == 0; i++)
+        rc = pond_arrow_builder_finish(out->children[i], b[i]);
+    if (rc == 0)
+        rc = encode_entries(out->children[OL_ENTRIES], rows, n);
+    for (int i = 0; i < OL_NCOLS; i++)
+        pond_arrow_builder_free(b[i]);
+    if (rc < 0)
+        pond_arrow_array_release(out);
+    return rc;
+}
+
+/* ---- decoding ------------------------------------------------------------------------------ */
+
+typedef struct {
+    const struct ArrowArray *a;
+    pond_arrow_format f;
+} col;
+
+static bool is_null(const col *c, int64_t i)
+{
+    const uint8_t *v = c->a->buffers[0];
+    if (!v || c->a->null_count == 0)
+        return false;
+    int64_t j = i + c->a->offset;
+    return !(v[j / 8] & (1u << (j % 8)));
+}
+
+static int64_t get_i64(const col *c, int64_t i)
+{
+    int64_t j = i + c->a->offset;
+    if (c->f.type == POND_ARROW_INT32)
+        return ((const int32_t *)c->a->buffers[1])[j];
+    return ((const int64_t *)c->a->buffers[1])[j];
+}
+
+static const char *get_bytes(const col *c, int64_t i, size_t *len)
+{
+    int64_t j = i + c->a->offset;
+    if (c->f.type == POND_ARROW_LARGE_STRING || c->f.type == POND_ARROW_LARGE_BINARY) {
+        const int64_t *o = c->a->buffers[1];
+        *len = (size_t)(o[j + 1] - o[j]);
+        return (const char *)c->a->buffers[2] + o[j];
+    }
+    const int32_t *o = c->a->buffers[1];
+    *len = (size_t)(o[j + 1] - o[j]);
+    return (const char *)c->a->buffers[2] + o[j];
+}
+
+static bool is_bytes(const pond_arrow_format *f)
+{
+    return f->type == POND_ARROW_STRING || f->type == POND_ARROW_BINARY ||
+           f->type == POND_ARROW_LARGE_STRING || f->type == POND_ARROW_LARGE_BINARY;
+}
+
+static bool is_int(const pond_arrow_format *f)
+{
+    return f->type == POND_ARROW_INT64 || f->type == POND_ARROW_INT32 ||
+           f->type == POND_ARROW_TIMESTAMP;
+}
+
+static int bad(const char *file, int64_t row, const char *what)
+{
+    return pond_error_set(POND_ECORRUPT, POND_DOM_OPLOG, "data file '%s' row %lld: %s", file,
+                          (long long)row, what);
+}
+
+static int parse_id(pond_node_id *out, const char *s, size_t len)
+{
+    char tmp[POND_NODE_ID_STRLEN + 1];
+    if (len != POND_NODE_ID_STRLEN)
+        return POND_ECORRUPT;
+    memcpy(tmp, s, len);
+    tmp[len] = '\0';
+    return pond_node_id_parse(out, tmp) < 0 ? POND_ECORRUPT : 0;
+}
+
+static int parse_hash(pond_hash *out, const char *s, size_t len)
+{
+    char tmp[65];
+    if (len != 64)
+        return POND_ECORRUPT;
+    memcpy(tmp, s, 64);
+    tmp[64] = '\0';
+    return pond_hash_from_hex(out, tmp) < 0 ? POND_ECORRUPT : 0;
+}
+
+static int parse_type(pond_entry_type *out, const char *s, size_t len)
+{
+    char tmp[32];
+    if (len >= sizeof tmp)
+        return POND_ECORRUPT;
+    memcpy(tmp, s, len);
+    tmp[len] = '\0';
+    return pond_entry_type_parse(out, tmp) < 0 ? POND_ECORRUPT : 0;
+}
+
+static int decode_entries(pond_node_rec *r, const struct ArrowSchema *schema,
+                          const struct ArrowArray *list, int64_t i, const char *file)
+{
+    if (schema->n_children != 1 || list->n_children != 1)
+        return bad(file, i, "entries is not a list");
+    const struct ArrowSchema *ss = schema->children[0];
+    const struct ArrowArray *st = list->children[0];
+    if (ss->n_children != 3 || st->n_children != 3)
+        return bad(file, i, "entries element is not a 3-field struct");
+    col k[3];
+    for (int c = 0; c < 3; c++) {
+        k[c].a = st->children[c];
+        if (pond_arrow_format_parse(&k[c].f, ss->children[c]->format) < 0 || !is_bytes(&k[c].f))
+            return bad(file, i, "entries field has the wrong type");
+    }
+    pond_arrow_format lf;
+    if (pond_arrow_format_parse(&lf, schema->format) < 0)
+        return bad(file, i, "entries has a bad format");
+    int64_t j = i + list->offset, lo, hi;
+    if (lf.type == POND_ARROW_LARGE_LIST) {
+        lo = ((const int64_t *)list->buffers[1])[j];
+        hi = ((const int64_t *)list->buffers[1])[j + 1];
+    } else if (lf.type == POND_ARROW_LIST) {
+        lo = ((const int32_t *)list->buffers[1])[j];
+        hi = ((const int32_t *)list->buffers[1])[j + 1];
+    } else {
+        return bad(file, i, "entries is not a list");
+    }
+    if (hi < lo || hi - lo > 100000000)
+        return bad(file, i, "entries offsets are invalid");
+    r->n_entries = (size_t)(hi - lo);
+    r->entries = pond_calloc(r->n_entries ? r->n_entries : 1, sizeof *r->entries);
+    if (!r->entries)
+        return POND_ENOMEM;
+    for (int64_t e = lo; e < hi; e++) {
+        pond_dir_entry *de = &r->entries[e - lo];
+        size_t len;
+        const char *s;
+        if (is_null(&k[0], e) || is_null(&k[1], e) || is_null(&k[2], e))
+            return bad(file, i, "null field in a directory entry");
+        s = get_bytes(&k[0], e, &len);
+        if (!(de->name = pond_strndup(s, len)))
+            return POND_ENOMEM;
+        s = get_bytes(&k[1], e, &len);
+        if (parse_id(&de->id, s, len) < 0)
+            return bad(file, i, "bad node id in a directory entry");
+        s = get_bytes(&k[2], e, &len);
+        if (parse_type(&de->type, s, len) < 0)
+            return bad(file, i, "bad entry type in a directory entry");
+    }
+    return 0;
+}
+
+void oplog__row_dispose(oplog_row *row)
+{
+    pond_node_rec_unref(row->rec);
+    row->rec = NULL;
+}
+
+int oplog__decode(oplog_row **rows, size_t *n, size_t *cap, const struct ArrowSchema *schema,
+                  const struct ArrowArray *batch, const pond_node_id *part, const char *file)
+{
+    col c[OL_NCOLS];
+    int idx[OL_NCOLS];
+    for (int i = 0; i < OL_NCOLS; i++)
+        idx[i] = -1;
+    /* by name, so that columns added by a later format version do not break older readers */
+    for (int64_t k = 0; k < schema->n_children; k++)
+        for (int i = 0; i < OL_NCOLS; i++)
+            if (schema->children[k]->name && !strcmp(schema->children[k]->name, COLS[i].name))
+                idx[i] = (int)k;
+    for (int i = 0; i < OL_NCOLS; i++) {
+        if (idx[i] < 0)
+            return pond_error_set(POND_ECORRUPT, POND_DOM_OPLOG, "data file '%s': no column '%s'",
+                                  file, COLS[i].name);
+        c[i].a = batch->children[idx[i]];
+        if (pond_arrow_format_parse(&c[i].f, schema->children[idx[i]]->format) < 0)
+            return POND_ECORRUPT;
+        bool ok = i == OL_ENTRIES ? true
+                  : (i == OL_VERSION || i == OL_TXN_SEQ || i == OL_TIMESTAMP || i == OL_SIZE ||
+                     i == OL_MIN_EVENT_TIME || i == OL_MAX_EVENT_TIME)
+                      ? is_int(&c[i].f)
+                      : is_bytes(&c[i].f);
+        if (!ok)
+            return pond_error_set(POND_ECORRUPT, POND_DOM_OPLOG,
+                                  "data file '%s': column '%s' has type '%s'", file, COLS[i].name,
+                                  schema->children[idx[i]]->format);
+    }
+    const struct ArrowSchema *entries_schema = schema->children[idx[OL_ENTRIES]];
+    for (int64_t i = 0; i < batch->length; i++) {
+        if (*n == *cap) {
+            size_t nc = *cap ? *cap * 2 : 64;
+            oplog_row *nr = pond_realloc(*rows, nc * sizeof *nr);
+            if (!nr)
+                return POND_ENOMEM;
+            *rows = nr;
+            *cap = nc;
+        }
+        oplog_row *row = &(*rows)[*n];
+        memset(row, 0, sizeof *row);
+        int rc = pond_node_rec_new(&row->rec);
+        if (rc < 0)
+            return rc;
+        (*n)++;
+        pond_node_rec *r = row->rec;
+        r->part_id = *part;
+        size_t len;
+        const char *s;
+        for (int k = 0; k < OL_NCOLS; k++) {
+            bool nullable = COLS[k].nullable;
+            if (!nullable && is_null(&c[k], i))
+                return bad(file, i, "a required column is null");
+        }
+        s = get_bytes(&c[OL_NODE_ID], i, &len);
+        if (parse_id(&r->id, s, len) < 0)
+            return bad(file, i, "bad node_id");
+        s = get_bytes(&c[OL_FILE_TYPE], i, &len);
+        if (parse_type(&r->type, s, len) < 0)
+            return bad(file, i, "bad file_type");
+        r->version = get_i64(&c[OL_VERSION], i);
+        r->txn_seq = get_i64(&c[OL_TXN_SEQ], i);
+        r->timestamp_us = get_i64(&c[OL_TIMESTAMP], i);
+        r->size = get_i64(&c[OL_SIZE], i);
+        if (r->version < 1 || r->txn_seq < 1 || r->size < 0)
+            return bad(file, i, "version, txn_seq or size out of range");
+        if (!is_null(&c[OL_XATTRS], i)) {
+            s = get_bytes(&c[OL_XATTRS], i, &len);
+            if (!(r->xattrs_json = pond_strndup(s, len)))
+                return POND_ENOMEM;
+        }
+        if (!is_null(&c[OL_MIN_EVENT_TIME], i) && !is_null(&c[OL_MAX_EVENT_TIME], i)) {
+            r->has_event_time = true;
+            r->min_event_time_us = get_i64(&c[OL_MIN_EVENT_TIME], i);
+            r->max_event_time_us = get_i64(&c[OL_MAX_EVENT_TIME], i);
+        }
+        if (r->type == POND_ENTRY_DIRECTORY) {
+            if (is_null(&c[OL_ENTRIES], i))
+                return bad(file, i, "directory without entries");
+            if ((rc = decode_entries(r, entries_schema, c[OL_ENTRIES].a, i, file)) < 0)
+                return rc;
+        } else if (r->type == POND_ENTRY_SYMLINK) {
+            if (is_null(&c[OL_SYMLINK_TARGET], i))
+                return bad(file, i, "symlink without target");
+            s = get_bytes(&c[OL_SYMLINK_TARGET], i, &len);
+            if (!(r->symlink_target = pond_strndup(s, len)))
+                return POND_ENOMEM;
+        } else {
+            if (is_null(&c[OL_SHA256], i))
+                return bad(file, i, "file without sha256");
+            s = get_bytes(&c[OL_SHA256], i, &len);
+            if (parse_hash(&r->sha256, s, len) < 0)
+                return bad(file, i, "bad sha256");
+            if (!is_null(&c[OL_CONTENT], i)) {
+                s = get_bytes(&c[OL_CONTENT], i, &len);
+                if ((int64_t)len != r->size)
+                    return bad(file, i, "inline content length differs from size");
+                if ((rc = pond_blob_from_buf(&r->content, s, len)) < 0)
+                    return rc;
+                /* inline content is verified here, once, against the recorded hash */
+                if (!pond_hash_equal(pond_blob_sha256(r->content), &r->sha256))
+                    return bad(file, i, "inline content does not match its sha256");
+            } else if (!is_null(&c[OL_BLOB_ROOT], i)) {
+                s = get_bytes(&c[OL_BLOB_ROOT], i, &len);
+                if (parse_hash(&row->root, s, len) < 0)
+                    return bad(file, i, "bad blob_root");
+                row->in_store = true;
+            } else {
+                return bad(file, i, "file with neither content nor blob_root");
+            }
+        }
+    }
+    return 0;
+}
+
+/* ---- id map ------------------------------------------------------------------------------ */
+
+static size_t id_hash(const pond_node_id *id)
+{
+    /* UUIDv7: the first bytes are a timestamp; mix everything */
+    uint64_t a, b;
+    memcpy(&a, id->bytes, 8);
+    memcpy(&b, id->bytes + 8, 8);
+    uint64_t h = a * 0x9E3779B97F4A7C15ull ^ (b + 0x7F4A7C159E3779B9ull);
+    h ^= h >> 29;
+    h *= 0xBF58476D1CE4E5B9ull;
+    h ^= h >> 32;
+    return (size_t)h;
+}
+
+void *oplog__idmap_get(const oplog_idmap *m, const pond_node_id *id)
+{
+    if (!m->cap)
+        return NULL;
+    for (size_t i = id_hash(id) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
+        if (!m->vals[i])
+            return NULL;
+        if (!memcmp(&m->keys[i], id, sizeof *id))
+            return m->vals[i];
+    }
+}
+
+static int grow(oplog_idmap *m)
+{
+    size_t cap = m->cap ? m->cap * 2 : 64;
+    pond_node_id *k = pond_calloc(cap, sizeof *k);
+    void **v = pond_calloc(cap, sizeof *v);
+    if (!k || !v) {
+        pond_free(k);
+        pond_free(v);
+        return POND_ENOMEM;
+    }
+    for (size_t i = 0; i < m->cap; i++) {
+        if (!m->vals[i])
+            continue;
+        size_t j = id_hash(&m->keys[i]) & (cap - 1);
+        while (v[j])
+            j = (j + 1) & (cap - 1);
+        k[j] = m->keys[i];
+        v[j] = m->vals[i];
+    }
+    pond_free(m->keys);
+    pond_free(m->vals);
+    m->keys = k;
+    m->vals = v;
+    m->cap = cap;
+    return 0;
+}
+
+int oplog__idmap_put(oplog_idmap *m, const pond_node_id *id, void *val)
+{
+    if ((m->n + 1) * 4 > m->cap * 3) {
+        int rc = grow(m);
+        if (rc < 0)
+            return rc;
+    }
+    size_t i = id_hash(id) & (m->cap - 1);
+    while (m->vals[i] && memcmp(&m->keys[i], id, sizeof *id))
+        i = (i + 1) & (m->cap - 1);
+    if (!m->vals[i])
+        m->n++;
+    m->keys[i] = *id;
+    m->vals[i] = val;
+    return 0;
+}
+
+void oplog__idmap_dispose(oplog_idmap *m)
+{
+    pond_free(m->keys);
+    pond_free(m->vals);
+    memset(m, 0, sizeof *m);
+}

@@ -1,0 +1,462 @@
+/* Parquet writer encoders: RLE/bit-packed hybrid, dictionary hash table, page compression. */
+#include "parquet/parquet_write.h"
+#include "parquet/pq_meta.h"
+
+#include "util/util.h"
+
+#include <lz4.h>
+#include <snappy-c.h>
+#include <string.h>
+#include <zlib.h>
+#include <zstd.h>
+
+int pond_pqw__reserve(pond_buf *b, size_t extra)
+{
+    size_t need;
+    if (pond_add_overflow(&need, b->size, extra) || pond_add_overflow(&need, need, 1))
+        return pond_error_set(POND_ENOMEM, POND_DOM_PARQUET, "parquet writer: buffer too large");
+    if (need <= b->asize)
+        return 0;
+    /* Grow by 1.5x (1.25x past 1 MiB) rather than doubling: chunk buffers hold a whole row
+     * group, and their slack counts against the memory bound. */
+    size_t cap = b->asize < 64 ? 64 : b->asize + (b->asize < ((size_t)1 << 20) ? b->asize / 2 : b->asize / 4);
+    if (cap < need)
+        cap = need;
+    char *p = pond_realloc(b->ptr, cap);
+    if (!p)
+        return POND_ENOMEM;
+    b->ptr = p;
+    b->asize = cap;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- RLE / bit-packed hybrid */
+
+int pond_pqw__bit_width(uint64_t max_value)
+{
+    int w = 0;
+    while (max_value) {
+        w++;
+        max_value >>= 1;
+    }
+    return w;
+}
+
+static uint8_t *put_uleb(uint8_t *p, uint64_t v)
+{
+    while (v >= 0x80) {
+        *p++ = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    *p++ = (uint8_t)v;
+    return p;
+}
+
+/* Worst case per 8 values: a bit-packed group (bit_width bytes) plus amortised headers; an
+ * RLE run needs at most 10 + 4 bytes. Reserve generously up front so the loops need no checks. */
+static size_t rle_bound(size_t n, int bit_width)
+{
+    return (n / 8 + 1) * ((size_t)bit_width + 16) + 32;
+}
+
+#define RLE_ENCODER(NAME, T)                                                                       \
+    int NAME(pond_buf *out, const T *v, size_t n, int bit_width)                                   \
+    {                                                                                              \
+        int rc = pond_pqw__reserve(out, rle_bound(n, bit_width));                                  \
+        if (rc < 0)                                                                                \
+            return rc;                                                                             \
+        uint8_t *p = (uint8_t *)out->ptr + out->size;                                              \
+        int vbytes = (bit_width + 7) / 8;                                                          \
+        size_t i = 0;                                                                              \
+        while (i < n) {                                                                            \
+            size_t run = 1;                                                                        \
+            while (i + run < n && v[i + run] == v[i])                                              \
+                run++;                                                                             \
+            if (run >= 8 || bit_width == 0) {                                                      \
+                p = put_uleb(p, (uint64_t)run << 1);                                               \
+                uint32_t x = v[i];                                                                 \
+                for (int b = 0; b < vbytes; b++)                                                   \
+                    *p++ = (uint8_t)(x >> (8 * b));                                                \
+                i += run;                                                                          \
+                continue;                                                                          \
+            }                                                                                      \
+            size_t start = i;                                                                      \
+            for (;;) {                                                                             \
+                i += 8;                                                                            \
+                if (i >= n) {                                                                      \
+                    i = n;                                                                         \
+                    break;                                                                         \
+                }                                                                                  \
+                size_t r = 1;                                                                      \
+                while (r < 8 && i + r < n && v[i + r] == v[i])                                     \
+                    r++;                                                                           \
+                if (r >= 8)                                                                        \
+                    break;                                                                         \
+            }                                                                                      \
+            size_t groups = (i - start + 7) / 8;                                                   \
+            p = put_uleb(p, ((uint64_t)groups << 1) | 1);                                          \
+            for (size_t g = 0; g < groups; g++) {                                                  \
+                uint64_t acc = 0;                                                                  \
+                int bits = 0;                                                                      \
+                size_t base = start + g * 8;                                                       \
+                for (size_t k = 0; k < 8; k++) {                                                   \
+                    uint64_t x = base + k < i ? (uint64_t)v[base + k] : 0;                         \
+                    acc |= x << bits;                                                              \
+                    bits += bit_width;                                                             \
+                    while (bits >= 8) {                                                            \
+                        *p++ = (uint8_t)acc;                                                       \
+                        acc >>= 8;                                                                 \
+                        bits -= 8;                                                                 \
+                    }                                                                              \
+                }                                                                                  \
+            }                                                                                      \
+        }                                                                                          \
+        out->size = (size_t)(p - (uint8_t *)out->ptr);                                             \
+        return 0;                                                                                  \
+    }
+
+RLE_ENCODER(pond_pqw__rle_encode_u16, uint16_t)
+RLE_ENCODER(pond_pqw__rle_encode_u32, uint32_t)
+
+/* ---------------------------------------------------------------- dictionary */
+
+void pond_pqw__dict_init(pqw_dict *d, int width, bool keyed)
+{
+    memset(d, 0, sizeof *d);
+    d->width = width;
+    d->keyed = keyed && width > 0 && width <= 8;
+}
+
+void pond_pqw__dict_clear(pqw_dict *d)
+{
+    if (d->slots)
+        memset(d->slots, 0, d->cap * sizeof *d->slots);
+    d->n = 0;
+    d->plain.size = 0;
+}
+
+void pond_pqw__dict_dispose(pqw_dict *d)
+{
+    pond_free(d->slots);
+    pond_free(d->keys);
+    pond_free(d->hashes);
+    pond_free(d->offs);
+    pond_buf_dispose(&d->plain);
+    int width = d->width;
+    bool keyed = d->keyed;
+    memset(d, 0, sizeof *d);
+    d->width = width;
+    d->keyed = keyed;
+}
+
+static inline uint32_t hash64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    x ^= x >> 33;
+    return (uint32_t)x;
+}
+
+static uint32_t hash_bytes(const uint8_t *p, size_t n)
+{
+    uint64_t h = 0x9e3779b97f4a7c15ULL ^ n;
+    while (n >= 8) {
+        uint64_t x;
+        memcpy(&x, p, 8);
+        h = (h ^ x) * 0xbf58476d1ce4e5b9ULL;
+        h ^= h >> 31;
+        p += 8;
+        n -= 8;
+    }
+    uint64_t t = 0;
+    memcpy(&t, p, n);
+    h = (h ^ t) * 0x94d049bb133111ebULL;
+    return hash64(h);
+}
+
+static bool dict_is_fixed(const pqw_dict *d)
+{
+    return d->keyed;
+}
+
+static uint32_t entry_hash(const pqw_dict *d, uint32_t idx)
+{
+    return dict_is_fixed(d) ? hash64(d->keys[idx]) : d->hashes[idx];
+}
+
+static int dict_grow(pqw_dict *d)
+{
+    uint32_t ncap = d->cap ? d->cap * 2 : 1024;
+    if (ncap == 0 || ncap > (1u << 30))
+        return pond_error_set(POND_EINVALID, POND_DOM_PARQUET, "parquet writer: dictionary too large");
+    uint32_t *slots = pond_calloc(ncap, sizeof *slots);
+    if (!slots)
+        return POND_ENOMEM;
+    for (uint32_t i = 0; i < d->n; i++) {
+        uint32_t s = entry_hash(d, i) & (ncap - 1);
+        while (slots[s])
+            s = (s + 1) & (ncap - 1);
+        slots[s] = i + 1;
+    }
+    pond_free(d->slots);
+    d->slots = slots;
+    d->cap = ncap;
+    return 0;
+}
+
+static int dict_grow_entries(pqw_dict *d)
+{
+    if (d->n < d->keys_cap)
+        return 0;
+    uint32_t nc = d->keys_cap ? d->keys_cap * 2 : 512;
+    if (dict_is_fixed(d)) {
+        uint64_t *k = pond_realloc(d->keys, (size_t)nc * sizeof *k);
+        if (!k)
+            return POND_ENOMEM;
+        d->keys = k;
+    } else {
+        uint32_t *h = pond_realloc(d->hashes, (size_t)nc * sizeof *h);
+        if (!h)
+            return POND_ENOMEM;
+        d->hashes = h;
+        uint64_t *o = pond_realloc(d->offs, (size_t)nc * sizeof *o);
+        if (!o)
+            return POND_ENOMEM;
+        d->offs = o;
+    }
+    d->keys_cap = nc;
+    return 0;
+}
+
+int pond_pqw__dict_put_fixed(pqw_dict *d, uint64_t bits, uint32_t *idx_out)
+{
+    int rc;
+    if ((d->n + 1) * 2 > d->cap && (rc = dict_grow(d)) < 0)
+        return rc;
+    uint32_t mask = d->cap - 1, s = hash64(bits) & mask;
+    for (;;) {
+        uint32_t e = d->slots[s];
+        if (!e)
+            break;
+        if (d->keys[e - 1] == bits) {
+            *idx_out = e - 1;
+            return 0;
+        }
+        s = (s + 1) & mask;
+    }
+    if ((rc = dict_grow_entries(d)) < 0 || (rc = pond_pqw__reserve(&d->plain, 8)) < 0)
+        return rc;
+    d->keys[d->n] = bits;
+    memcpy(d->plain.ptr + d->plain.size, &bits, (size_t)d->width); /* little-endian host */
+    d->plain.size += (size_t)d->width;
+    d->slots[s] = ++d->n;
+    *idx_out = d->n - 1;
+    return 0;
+}
+
+int pond_pqw__dict_put_bytes(pqw_dict *d, const void *p, uint32_t len, uint32_t *idx_out)
+{
+    int rc;
+    if ((d->n + 1) * 2 > d->cap && (rc = dict_grow(d)) < 0)
+        return rc;
+    uint32_t h = hash_bytes(p, len);
+    uint32_t mask = d->cap - 1, s = h & mask;
+    for (;;) {
+        uint32_t e = d->slots[s];
+        if (!e)
+            break;
+        uint32_t i = e - 1;
+        if (d->hashes[i] == h) {
+            const char *q = d->plain.ptr + d->offs[i];
+            uint32_t qlen;
+            if (d->width)
+                qlen = (uint32_t)d->width;
+            else
+                memcpy(&qlen, q - 4, 4);
+            if (qlen == len && memcmp(q, p, len) == 0) {
+                *idx_out = i;
+                return 0;
+            }
+        }
+        s = (s + 1) & mask;
+    }
+    if ((rc = dict_grow_entries(d)) < 0 || (rc = pond_pqw__reserve(&d->plain, (size_t)len + 4)) < 0)
+        return rc;
+    if (!d->width) {
+        memcpy(d->plain.ptr + d->plain.size, &len, 4);
+        d->plain.size += 4;
+    }
+    d->hashes[d->n] = h;
+    d->offs[d->n] = d->plain.size;
+    if (len)
+        memcpy(d->plain.ptr + d->plain.size, p, len);
+    d->plain.size += len;
+    d->slots[s] = ++d->n;
+    *idx_out = d->n - 1;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- compression */
+
+struct pqw_codec {
+    int codec;
+    int level;
+    ZSTD_CCtx *zstd;
+    z_stream z;
+    bool z_init;
+};
+
+static voidpf z_alloc(voidpf opaque, uInt items, uInt size)
+{
+    (void)opaque;
+    size_t n;
+    if (pond_mul_overflow(&n, items, size))
+        return NULL;
+    return pond_malloc(n);
+}
+
+static void z_free(voidpf opaque, voidpf p)
+{
+    (void)opaque;
+    pond_free(p);
+}
+
+int pond_pqw__codec_new(pqw_codec **out, int codec, int level)
+{
+    *out = NULL;
+    pqw_codec *c = pond_calloc(1, sizeof *c);
+    if (!c)
+        return POND_ENOMEM;
+    c->codec = codec;
+    c->level = level;
+    switch (codec) {
+    case PQ_CODEC_UNCOMPRESSED:
+    case PQ_CODEC_SNAPPY:
+    case PQ_CODEC_LZ4_RAW:
+        break;
+    case PQ_CODEC_ZSTD:
+        if (!c->level)
+            c->level = 3;
+        c->zstd = ZSTD_createCCtx();
+        if (!c->zstd) {
+            pond_free(c);
+            return pond_error_set(POND_ENOMEM, POND_DOM_PARQUET, "zstd: cannot create context");
+        }
+        break;
+    case PQ_CODEC_GZIP:
+        if (!c->level)
+            c->level = 6;
+        c->z.zalloc = z_alloc;
+        c->z.zfree = z_free;
+        if (deflateInit2(&c->z, c->level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+            pond_free(c);
+            return pond_error_set(POND_ENOMEM, POND_DOM_PARQUET, "gzip: cannot initialise");
+        }
+        c->z_init = true;
+        break;
+    default:
+        pond_free(c);
+        return pond_error_set(POND_EUNSUPPORTED, POND_DOM_PARQUET,
+                              "parquet writer: unsupported compression codec %d", codec);
+    }
+    *out = c;
+    return 0;
+}
+
+void pond_pqw__codec_free(pqw_codec *c)
+{
+    if (!c)
+        return;
+    if (c->zstd)
+        ZSTD_freeCCtx(c->zstd);
+    if (c->z_init)
+        deflateEnd(&c->z);
+    pond_free(c);
+}
+
+int pond_pqw__codec_compress(pqw_codec *c, pond_buf *out, const void *in, size_t n)
+{
+    int rc;
+    out->size = 0;
+    switch (c->codec) {
+    case PQ_CODEC_UNCOMPRESSED:
+        if ((rc = pond_pqw__reserve(out, n)) < 0)
+            return rc;
+        if (n)
+            memcpy(out->ptr, in, n);
+        out->size = n;
+        return 0;
+    case PQ_CODEC_ZSTD: {
+        size_t bound = ZSTD_compressBound(n);
+        if ((rc = pond_pqw__reserve(out, bound)) < 0)
+            return rc;
+        size_t r = ZSTD_compressCCtx(c->zstd, out->ptr, bound, in, n, c->level);
+        if (ZSTD_isError(r))
+            return pond_error_set(POND_ERROR, POND_DOM_PARQUET, "zstd: %s", ZSTD_getErrorName(r));
+        out->size = r;
+        return 0;
+    }
+    case PQ_CODEC_SNAPPY: {
+        size_t bound = snappy_max_compressed_length(n), len = bound;
+        if ((rc = pond_pqw__reserve(out, bound)) < 0)
+            return rc;
+        if (snappy_compress(in, n, out->ptr, &len) != SNAPPY_OK)
+            return pond_error_set(POND_ERROR, POND_DOM_PARQUET, "snappy: compression failed");
+        out->size = len;
+        return 0;
+    }
+    case PQ_CODEC_LZ4_RAW: {
+        if (n > (size_t)LZ4_MAX_INPUT_SIZE)
+            return pond_error_set(POND_EINVALID, POND_DOM_PARQUET, "lz4: page too large (%zu)", n);
+        int bound = LZ4_compressBound((int)n);
+        if ((rc = pond_pqw__reserve(out, (size_t)bound)) < 0)
+            return rc;
+        int r = LZ4_compress_default(in, out->ptr, (int)n, bound);
+        if (r <= 0 && n > 0)
+            return pond_error_set(POND_ERROR, POND_DOM_PARQUET, "lz4: compression failed");
+        out->size = (size_t)(r > 0 ? r : 0);
+        if (n == 0) {
+            /* LZ4 encodes an empty block as one token byte. */
+            out->ptr[0] = 0;
+            out->size = 1;
+        }
+        return 0;
+    }
+    case PQ_CODEC_GZIP: {
+        if (n > UINT32_MAX / 2)
+            return pond_error_set(POND_EINVALID, POND_DOM_PARQUET, "gzip: page too large (%zu)", n);
+        size_t bound = deflateBound(&c->z, (uLong)n) + 32;
+        if ((rc = pond_pqw__reserve(out, bound)) < 0)
+            return rc;
+        if (deflateReset(&c->z) != Z_OK)
+            return pond_error_set(POND_ERROR, POND_DOM_PARQUET, "gzip: reset failed");
+        c->z.next_in = (Bytef *)(uintptr_t)in;
+        c->z.avail_in = (uInt)n;
+        c->z.next_out = (Bytef *)out->ptr;
+        c->z.avail_out = (uInt)bound;
+        int zr = deflate(&c->z, Z_FINISH);
+        if (zr != Z_STREAM_END)
+            return pond_error_set(zr == Z_MEM_ERROR ? POND_ENOMEM : POND_ERROR, POND_DOM_PARQUET,
+                                  "gzip: deflate returned %d", zr);
+        out->size = bound - c->z.avail_out;
+        return 0;
+    }
+    default:
+        return pond_error_set(POND_EUNSUPPORTED, POND_DOM_PARQUET, "unsupported codec %d", c->codec);
+    }
+}
+
+uint32_t pond_pqw__crc32(const void *p, size_t n)
+{
+    uLong c = crc32(0L, Z_NULL, 0);
+    const Bytef *b = p;
+    while (n > 0) {
+        uInt chunk = n > (1u << 30) ? (1u << 30) : (uInt)n;
+        c = crc32(c, b, chunk);
+        b += chunk;
+        n -= chunk;
+    }
+    return (uint32_t)c;
+}

@@ -1,0 +1,54 @@
+/* Reading one column chunk: pages -> levels + dense (non-null) physical values. */
+#ifndef POND_PQ_COLUMN_H
+#define POND_PQ_COLUMN_H
+
+#include "parquet/pq_encoding.h"
+#include "parquet/pq_meta.h"
+
+typedef struct {
+    int physical;        /* PQ_BOOLEAN .. */
+    int type_length;     /* FIXED_LEN_BYTE_ARRAY */
+    int max_def, max_rep;
+    size_t width;        /* bytes per decoded value; 0 for BYTE_ARRAY */
+    const char *path;    /* dotted column path, for messages */
+} pq_leaf_desc;
+
+typedef struct {
+    int64_t n_levels;
+    int16_t *def;        /* n_levels entries, NULL when max_def == 0 */
+    int16_t *rep;        /* n_levels entries, NULL when max_rep == 0 */
+    int64_t n_values;    /* dense non-null values */
+    uint8_t *values;     /* n_values * width bytes (booleans one byte each) */
+    pq_bytes_out bytes;  /* BYTE_ARRAY: data + n_values+1 int32 offsets */
+    size_t values_cap, levels_cap;
+} pq_chunk;
+
+typedef int (*pq_read_fn)(void *payload, int64_t offset, void *buf, size_t len, size_t *n_out);
+
+/* Buffers reused from chunk to chunk (owned by the caller; free with pq_scratch_dispose). */
+typedef struct {
+    uint8_t *chunk;
+    size_t chunk_cap;
+    uint8_t *page;
+    size_t page_cap;
+    uint32_t *idx;
+    size_t idx_cap;  /* entries */
+} pq_scratch;
+
+void pq_scratch_dispose(pq_scratch *s);
+
+typedef struct {
+    pq_read_fn read_at;
+    void *payload;
+    int64_t file_size;
+    size_t max_bytes;    /* cap on one page and on one chunk's decoded buffers */
+    bool verify_crc;
+    pq_scratch *scratch; /* may be NULL: buffers are then freed after the chunk */
+} pq_chunk_opts;
+
+/* Read and decode a whole column chunk. On failure the chunk is disposed. */
+int pq_chunk_read(pq_chunk *out, const pq_leaf_desc *leaf, const pq_column_chunk *cc,
+                  const pq_chunk_opts *opts);
+void pq_chunk_dispose(pq_chunk *c);
+
+#endif

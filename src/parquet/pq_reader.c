@@ -1,0 +1,585 @@
+/* The public Parquet reader: footer, schema, projection, row-group iteration, pruning. */
+#include <pond/parquet.h>
+
+#include "parquet/pq_reader.h"
+
+#include "util/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#define DEFAULT_MAX_ALLOC ((size_t)1 << 30)
+
+static int fd_read_at(void *payload, int64_t off, void *buf, size_t len, size_t *n_out)
+{
+    pond_parquet_reader *r = payload;
+    return pond__pread_full(n_out, r->fd, buf, len, off, r->path, POND_DOM_PARQUET);
+}
+
+static int mem_read_at(void *payload, int64_t off, void *buf, size_t len, size_t *n_out)
+{
+    pond_parquet_reader *r = payload;
+    if (off < 0 || (uint64_t)off > r->mem_len) {
+        *n_out = 0;
+        return 0;
+    }
+    size_t n = POND_MIN(len, r->mem_len - (size_t)off);
+    memcpy(buf, r->mem + off, n);
+    *n_out = n;
+    return 0;
+}
+
+static int read_exact(pond_parquet_reader *r, int64_t off, void *buf, size_t len, const char *what)
+{
+    size_t n = 0;
+    int rc = r->src.read_at(r->src.payload, off, buf, len, &n);
+    if (rc < 0)
+        return rc;
+    if (n != len)
+        return pond_error_set(POND_ECORRUPT, POND_DOM_PARQUET, "%s at offset %" PRId64
+                              " truncated (%zu of %zu bytes)", what, off, n, len);
+    return 0;
+}
+
+void pond_parquet_reader_free(pond_parquet_reader *r)
+{
+    if (!r)
+        return;
+    if (r->fd >= 0)
+        pond__close(r->fd);
+    pond_free(r->path);
+    pond_free(r->footer);
+    pq_scratch_dispose(&r->scratch);
+    pq_arena_free(&r->arena);
+    pond_free(r);
+}
+
+static int find_field(const pond_parquet_reader *r, const char *name)
+{
+    const pq_node *root = r->schema.root;
+    for (int i = 0; i < root->n_children; i++)
+        if (!strcmp(root->children[i]->name, name))
+            return i;
+    return -1;
+}
+
+static int setup_projection(pond_parquet_reader *r, const pond_parquet_read_options *o)
+{
+    const pq_node *root = r->schema.root;
+    int n = root->n_children;
+    r->proj = pq_arena_alloc(&r->arena, (size_t)(n + 1) * sizeof *r->proj);
+    if (!r->proj)
+        return POND_ENOMEM;
+    if (o && o->columns) {
+        for (int i = 0; i < o->n_columns; i++) {
+            if (o->columns[i] < 0 || o->columns[i] >= n)
+                return pond_error_set(POND_EINVALID, POND_DOM_PARQUET, "projection: column index "
+                                      "%d out of range (the file has %d)", o->columns[i], n);
+        }
+        if (o->n_columns > n)
+            return pond_error_set(POND_EINVALID, POND_DOM_PARQUET, "projection: too many columns");
+        memcpy(r->proj, o->columns, (size_t)o->n_columns * sizeof *r->proj);
+        r->n_proj = o->n_columns;
+    } else if (o && o->column_names) {
+        if (o->n_column_names > n)
+            return pond_error_set(POND_EINVALID, POND_DOM_PARQUET, "projection: too many columns");
+        for (int i = 0; i < o->n_column_names; i++) {
+            int k = find_field(r, o->column_names[i]);
+            if (k < 0)
+                return pond_error_set(POND_ENOTFOUND, POND_DOM_PARQUET, "projection: no column "
+                                      "named '%s'", o->column_names[i]);
+            r->proj[i] = k;
+        }
+        r->n_proj = o->n_column_names;
+    } else {
+        for (int i = 0; i < n; i++)
+            r->proj[i] = i;
+        r->n_proj = n;
+    }
+    return 0;
+}
+
+int pond_parquet_reader_open(pond_parquet_reader **out, const pond_parquet_source *src,
+                             const pond_parquet_read_options *opts)
+{
+    POND_ASSERT_ARG(out && src && src->read_at);
+    *out = NULL;
+    pond_parquet_reader *r = pond_calloc(1, sizeof *r);
+    if (!r)
+        return POND_ENOMEM;
+    r->fd = -1;
+    r->src = *src;
+    int rc = pq_reader_init(r, opts);
+    if (rc < 0) {
+        pond_parquet_reader_free(r);
+        return rc;
+    }
+    *out = r;
+    return 0;
+}
+
+int pq_reader_init(pond_parquet_reader *r, const pond_parquet_read_options *opts)
+{
+    int rc;
+    uint8_t tail[8], head[4];
+    r->max_alloc = opts && opts->max_alloc ? opts->max_alloc : DEFAULT_MAX_ALLOC;
+    r->verify_crc = !(opts && opts->skip_crc);
+    int64_t size = r->src.size;
+    if (size < 12)
+        return pond_error_set(POND_ECORRUPT, POND_DOM_PARQUET, "not a parquet file: %" PRId64
+                              " bytes is too small", size);
+    if ((rc = read_exact(r, 0, head, 4, "header")) < 0 ||
+        (rc = read_exact(r, size - 8, tail, 8, "footer")) < 0)
+        return rc;
+    if (!memcmp(tail + 4, "PARE", 4))
+        return pond_error_set(POND_EUNSUPPORTED, POND_DOM_PARQUET, "encrypted parquet file "
+                              "(PARE footer): modular encryption is not supported");
+    if (memcmp(tail + 4, "PAR1", 4) != 0)
+        return pond_error_set(POND_ECORRUPT, POND_DOM_PARQUET, "not a parquet file: bad magic at "
+                              "offset %" PRId64, size - 4);
+    if (memcmp(head, "PAR1", 4) != 0)
+        return pond_error_set(POND_ECORRUPT, POND_DOM_PARQUET, "not a parquet file: bad magic at "
+                              "offset 0");
+    uint32_t flen = (uint32_t)tail[0] | (uint32_t)tail[1] << 8 | (uint32_t)tail[2] << 16 |
+                    (uint32_t)tail[3] << 24;
+    if ((int64_t)flen > size - 12)
+        return pond_error_set(POND_ECORRUPT, POND_DOM_PARQUET, "footer length %u exceeds the "
+                              "file (%" PRId64 " bytes)", flen, size);
+    if (flen > r->max_alloc)
+        return pond_error_set(POND_EUNSUPPORTED, POND_DOM_PARQUET, "footer of %u bytes exceeds "
+                              "the reader's limit", flen);
+    int64_t foff = size - 8 - flen;
+    if (!(r->footer = pond_malloc(flen ? flen : 1)))
+        return POND_ENOMEM;
+    if ((rc = read_exact(r, foff, r->footer, flen, "footer")) < 0)
+        return rc;
+    pq_tdec d;
+    pq_tdec_init(&d, r->footer, flen, foff, "footer");
+    if ((rc = pq_decode_file_meta(&r->meta, &r->arena, &d)) < 0)
+        return rc;
+    if (r->meta.encrypted_algorithm)
+        return pond_error_set(POND_EUNSUPPORTED, POND_DOM_PARQUET, "encrypted parquet file "
+                              "(plaintext footer): modular encryption is not supported");
+    if ((rc = pq_schema_build(&r->schema, &r->arena, &r->meta, opts && opts->int96_ns)) < 0)
+        return rc;
+    for (uint32_t i = 0; i < r->meta.n_row_groups; i++) {
+        const pq_row_group *rg = &r->meta.row_groups[i];
+        if (rg->n_columns != (uint32_t)r->schema.n_leaves)
+            return pond_error_set(POND_ECORRUPT, POND_DOM_PARQUET, "row group %u has %u column "
+                                  "chunks, the schema has %d leaf columns", i, rg->n_columns,
+                                  r->schema.n_leaves);
+    }
+    if (!(r->rg_selected = pq_arena_alloc(&r->arena, r->meta.n_row_groups + 1)))
+        return POND_ENOMEM;
+    memset(r->rg_selected, 1, r->meta.n_row_groups);
+    return setup_projection(r, opts);
+}
+
+int pond_parquet_reader_open_file(pond_parquet_reader **out, const char *path,
+                                  const pond_parquet_read_options *opts)
+{
+    POND_ASSERT_ARG(out && path);
+    *out = NULL;
+    pond_parquet_reader *r = pond_calloc(1, sizeof *r);
+    if (!r)
+        return POND_ENOMEM;
+    r->fd = -1;
+    int rc;
+    if (!(r->path = pond_strdup(path))) {
+        rc = POND_ENOMEM;
+        goto fail;
+    }
+    if ((rc = pond__open(&r->fd, path, O_RDONLY, 0, POND_DOM_PARQUET)) < 0)
+        goto fail;
+    if ((rc = pond__file_size(&r->src.size, r->fd, path, POND_DOM_PARQUET)) < 0)
+        goto fail;
+    r->src.read_at = fd_read_at;
+    r->src.payload = r;
+    if ((rc = pq_reader_init(r, opts)) < 0)
+        goto fail;
+    *out = r;
+    return 0;
+fail:
+    pond_parquet_reader_free(r);
+    return rc;
+}
+
+int pond_parquet_reader_open_memory(pond_parquet_reader **out, const void *buf, size_t len,
+                                    const pond_parquet_read_options *opts)
+{
+    POND_ASSERT_ARG(out && (buf || len == 0));
+    *out = NULL;
+    pond_parquet_reader *r = pond_calloc(1, sizeof *r);
+    if (!r)
+        return POND_ENOMEM;
+    r->fd = -1;
+    r->mem = buf;
+    r->mem_len = len;
+    r->src.read_at = mem_read_at;
+    r->src.payload = r;
+    r->src.size = (int64_t)len;
+    int rc = pq_reader_init(r, opts);
+    if (rc < 0) {
+        pond_parquet_reader_free(r);
+        return rc;
+    }
+    *out = r;
+    return 0;
+}
+
+int pond_parquet_reader_schema(pond_parquet_reader *r, struct ArrowSchema *out)
+{
+    POND_ASSERT_ARG(r && out);
+    int rc = pond_arrow_schema_init(out, "+s", "", 0, r->n_proj);
+    if (rc < 0)
+        return rc;
+    for (int i = 0; i < r->n_proj; i++) {
+        if ((rc = pq_schema_to_arrow(out->children[i], r->schema.root->children[r->proj[i]])) <
+            0) {
+            pond_arrow_schema_release(out);
+            return rc;
+        }
+    }
+    return 0;
+}
+
+int pond_parquet_reader_read_row_group(pond_parquet_reader *r, int rgi, struct ArrowArray *out)
+{
+    POND_ASSERT_ARG(r && out);
+    memset(out, 0, sizeof *out);
+    if (rgi < 0 || (uint32_t)rgi >= r->meta.n_row_groups)
+        return pond_error_set(POND_EINVALID, POND_DOM_PARQUET, "row group %d out of range", rgi);
+    const pq_row_group *rg = &r->meta.row_groups[rgi];
+    int nl = r->schema.n_leaves;
+    pq_chunk *chunks = pond_calloc((size_t)(nl ? nl : 1), sizeof *chunks);
+    if (!chunks)
+        return POND_ENOMEM;
+    pq_chunk_opts co = {.read_at = r->src.read_at, .payload = r->src.payload,
+                        .file_size = r->src.size, .max_bytes = r->max_alloc,
+                        .verify_crc = r->verify_crc, .scratch = &r->scratch};
+    int rc = pond_arrow_array_init(out, rg->num_rows, 0, 1, r->n_proj);
+    for (int p = 0; rc == 0 && p < r->n_proj; p++) {
+        const pq_node *n = r->schema.root->children[r->proj[p]];
+        for (int l = n->first_leaf; rc == 0 && l < n->first_leaf + n->n_leaves; l++)
+            rc = pq_chunk_read(&chunks[l], &r->schema.leaves[l]->desc, &rg->columns[l], &co);
+        if (rc == 0)
+            rc = pq_assemble(out->children[p], n, chunks);
+        if (rc == 0 && out->children[p]->length != rg->num_rows)
+            rc = pond_error_set(POND_ECORRUPT, POND_DOM_PARQUET, "row group %d: column '%s' has "
+                                "%" PRId64 " rows, the row group says %" PRId64, rgi, n->name,
+                                out->children[p]->length, rg->num_rows);
+        for (int l = n->first_leaf; l < n->first_leaf + n->n_leaves; l++)
+            pq_chunk_dispose(&chunks[l]);
+    }
+    pond_free(chunks);
+    if (rc < 0) {
+        pond_arrow_array_release(out);
+        if (rc != POND_ENOMEM)
+            pond_error_prefix("row group %d", rgi);
+    }
+    return rc;
+}
+
+int pond_parquet_reader_next(pond_parquet_reader *r, struct ArrowArray *out)
+{
+    POND_ASSERT_ARG(r && out);
+    memset(out, 0, sizeof *out);
+    while (r->next_rg < r->meta.n_row_groups && !r->rg_selected[r->next_rg])
+        r->next_rg++;
+    if (r->next_rg >= r->meta.n_row_groups)
+        return POND_ITEROVER;
+    int rc = pond_parquet_reader_read_row_group(r, (int)r->next_rg, out);
+    if (rc == 0)
+        r->next_rg++;
+    return rc;
+}
+
+/* ---------------------------------------------------------------- metadata */
+
+int64_t pond_parquet_reader_num_rows(const pond_parquet_reader *r)
+{
+    int64_t n = 0;
+    for (uint32_t i = 0; i < r->meta.n_row_groups; i++)
+        n += r->meta.row_groups[i].num_rows;
+    return n;
+}
+
+int pond_parquet_reader_num_row_groups(const pond_parquet_reader *r)
+{
+    return (int)r->meta.n_row_groups;
+}
+
+int64_t pond_parquet_reader_row_group_rows(const pond_parquet_reader *r, int i)
+{
+    if (i < 0 || (uint32_t)i >= r->meta.n_row_groups)
+        return -1;
+    return r->meta.row_groups[i].num_rows;
+}
+
+int pond_parquet_reader_num_leaves(const pond_parquet_reader *r)
+{
+    return r->schema.n_leaves;
+}
+
+static const char *arena_cstr(pond_parquet_reader *r, pq_bytes b)
+{
+    if (!b.ptr)
+        return NULL;
+    char *s = pq_arena_alloc(&r->arena, b.len + 1);
+    if (s && b.len)
+        memcpy(s, b.ptr, b.len);
+    return s;
+}
+
+const char *pond_parquet_reader_created_by(const pond_parquet_reader *r)
+{
+    return arena_cstr((pond_parquet_reader *)r, r->meta.created_by);
+}
+
+int pond_parquet_reader_kv_count(const pond_parquet_reader *r)
+{
+    return (int)r->meta.n_kv;
+}
+
+int pond_parquet_reader_kv(const pond_parquet_reader *r, int i, const char **key,
+                           const char **value)
+{
+    if (i < 0 || (uint32_t)i >= r->meta.n_kv)
+        return pond_error_set(POND_EINVALID, POND_DOM_PARQUET, "key-value index %d", i);
+    pond_parquet_reader *w = (pond_parquet_reader *)r;
+    *key = arena_cstr(w, r->meta.kv[i].key);
+    *value = arena_cstr(w, r->meta.kv[i].value);
+    if (!*key)
+        return POND_ENOMEM;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- pruning */
+
+bool pond_parquet_reader_row_group_selected(const pond_parquet_reader *r, int i)
+{
+    return i >= 0 && (uint32_t)i < r->meta.n_row_groups && r->rg_selected[i];
+}
+
+static int prune_leaf(pond_parquet_reader *r, const char *column, const pq_node **leaf_out)
+{
+    int k = find_field(r, column);
+    if (k < 0)
+        return pond_error_set(POND_ENOTFOUND, POND_DOM_PARQUET, "prune: no column named '%s'",
+                              column);
+    const pq_node *n = r->schema.root->children[k];
+    if (n->kind != PQN_LEAF)
+        return pond_error_set(POND_EINVALID, POND_DOM_PARQUET, "prune: column '%s' is nested",
+                              column);
+    *leaf_out = n;
+    return 0;
+}
+
+/* min/max statistics of a chunk: the new fields, or the deprecated ones when the sort order
+ * is signed (ints and floats), which is the only case we use. */
+static bool chunk_bounds(const pq_column_chunk *cc, pq_bytes *mn, pq_bytes *mx)
+{
+    if (!cc->has_meta_data || !cc->meta_data.has_statistics)
+        return false;
+    const pq_statistics *s = &cc->meta_data.statistics;
+    *mn = s->min_value.ptr ? s->min_value : s->min;
+    *mx = s->max_value.ptr ? s->max_value : s->max;
+    return mn->ptr && mx->ptr;
+}
+
+int pond_parquet_reader_prune_int(pond_parquet_reader *r, const char *column, int64_t lo,
+                                  int64_t hi)
+{
+    const pq_node *n;
+    int rc = prune_leaf(r, column, &n);
+    if (rc < 0)
+        return rc;
+    int t = n->desc.physical;
+    bool unsig = n->format[0] == 'C' || n->format[0] == 'S' || n->format[0] == 'I' ||
+                 n->format[0] == 'L';
+    if ((t != PQ_INT32 && t != PQ_INT64) || n->conv >= PQC_DEC_I32 || unsig)
+        return pond_error_set(POND_EINVALID, POND_DOM_PARQUET, "prune: column '%s' is not a "
+                              "signed integer-based column", column);
+    for (uint32_t i = 0; i < r->meta.n_row_groups; i++) {
+        pq_bytes mn, mx;
+        if (!r->rg_selected[i] || !chunk_bounds(&r->meta.row_groups[i].columns[n->first_leaf],
+                                                &mn, &mx))
+            continue;
+        int64_t a, b;
+        if (t == PQ_INT32 && mn.len == 4 && mx.len == 4) {
+            int32_t x, y;
+            memcpy(&x, mn.ptr, 4);
+            memcpy(&y, mx.ptr, 4);
+            a = x;
+            b = y;
+        } else if (t == PQ_INT64 && mn.len == 8 && mx.len == 8) {
+            memcpy(&a, mn.ptr, 8);
+            memcpy(&b, mx.ptr, 8);
+        } else {
+            continue;
+        }
+        if (b < lo || a > hi)
+            r->rg_selected[i] = 0;
+    }
+    return 0;
+}
+
+int pond_parquet_reader_prune_double(pond_parquet_reader *r, const char *column, double lo,
+                                     double hi)
+{
+    const pq_node *n;
+    int rc = prune_leaf(r, column, &n);
+    if (rc < 0)
+        return rc;
+    int t = n->desc.physical;
+    if (t != PQ_FLOAT && t != PQ_DOUBLE)
+        return pond_error_set(POND_EINVALID, POND_DOM_PARQUET, "prune: column '%s' is not a "
+                              "floating-point column", column);
+    for (uint32_t i = 0; i < r->meta.n_row_groups; i++) {
+        pq_bytes mn, mx;
+        if (!r->rg_selected[i] || !chunk_bounds(&r->meta.row_groups[i].columns[n->first_leaf],
+                                                &mn, &mx))
+            continue;
+        double a, b;
+        if (t == PQ_FLOAT && mn.len == 4 && mx.len == 4) {
+            float x, y;
+            memcpy(&x, mn.ptr, 4);
+            memcpy(&y, mx.ptr, 4);
+            a = x;
+            b = y;
+        } else if (t == PQ_DOUBLE && mn.len == 8 && mx.len == 8) {
+            memcpy(&a, mn.ptr, 8);
+            memcpy(&b, mx.ptr, 8);
+        } else {
+            continue;
+        }
+        if (isnan(a) || isnan(b))
+            continue;
+        if (b < lo || a > hi)
+            r->rg_selected[i] = 0;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- stream */
+
+typedef struct {
+    pond_parquet_reader *r;
+    char err[512];
+} stream_priv;
+
+static int to_errno(int rc)
+{
+    switch (rc) {
+    case POND_ENOMEM: return ENOMEM;
+    case POND_EINVALID: return EINVAL;
+    case POND_EUNSUPPORTED: return ENOSYS;
+    default: return EIO;
+    }
+}
+
+static int stream_fail(stream_priv *p, int rc)
+{
+    snprintf(p->err, sizeof p->err, "%s", pond_error_last()->message);
+    return to_errno(rc);
+}
+
+static int stream_schema(struct ArrowArrayStream *s, struct ArrowSchema *out)
+{
+    stream_priv *p = s->private_data;
+    int rc = pond_parquet_reader_schema(p->r, out);
+    return rc < 0 ? stream_fail(p, rc) : 0;
+}
+
+static int stream_next(struct ArrowArrayStream *s, struct ArrowArray *out)
+{
+    stream_priv *p = s->private_data;
+    int rc = pond_parquet_reader_next(p->r, out);
+    if (rc == POND_ITEROVER) {
+        out->release = NULL;
+        return 0;
+    }
+    return rc < 0 ? stream_fail(p, rc) : 0;
+}
+
+static const char *stream_error(struct ArrowArrayStream *s)
+{
+    stream_priv *p = s->private_data;
+    return p->err[0] ? p->err : NULL;
+}
+
+static void stream_release(struct ArrowArrayStream *s)
+{
+    stream_priv *p = s->private_data;
+    if (p) {
+        pond_parquet_reader_free(p->r);
+        pond_free(p);
+    }
+    s->release = NULL;
+}
+
+int pond_parquet_reader_stream(struct ArrowArrayStream *out, pond_parquet_reader *r)
+{
+    POND_ASSERT_ARG(out && r);
+    memset(out, 0, sizeof *out);
+    stream_priv *p = pond_calloc(1, sizeof *p);
+    if (!p) {
+        pond_parquet_reader_free(r);
+        return POND_ENOMEM;
+    }
+    p->r = r;
+    out->get_schema = stream_schema;
+    out->get_next = stream_next;
+    out->get_last_error = stream_error;
+    out->release = stream_release;
+    out->private_data = p;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- dump */
+
+int pond_parquet_dump(pond_parquet_reader *r,
+                      int (*write)(void *payload, const void *buf, size_t len), void *payload,
+                      int64_t *rows_out)
+{
+    struct ArrowSchema s;
+    struct ArrowArray a;
+    pond_buf out = POND_BUF_INIT;
+    int64_t rows = 0;
+    int rc = pond_parquet_reader_schema(r, &s);
+    if (rc < 0)
+        return rc;
+    for (;;) {
+        rc = pond_parquet_reader_next(r, &a);
+        if (rc == POND_ITEROVER) {
+            rc = 0;
+            break;
+        }
+        if (rc < 0)
+            break;
+        /* write in slices so the text buffer stays small */
+        for (int64_t off = 0; off < a.length && rc == 0; off += 4096) {
+            struct ArrowArray view = a;
+            view.offset = a.offset + off;
+            view.length = POND_MIN(4096, a.length - off);
+            pond_buf_clear(&out);
+            rc = pond_arrow_canon_batch(&out, &s, &view);
+            if (rc == 0 && out.size)
+                rc = write(payload, out.ptr, out.size);
+        }
+        rows += a.length;
+        pond_arrow_array_release(&a);
+        if (rc < 0)
+            break;
+    }
+    pond_buf_dispose(&out);
+    pond_arrow_schema_release(&s);
+    if (rows_out)
+        *rows_out = rows;
+    return rc;
+}

@@ -1,0 +1,450 @@
+/* CSV to Arrow record batches with type inference, streaming. */
+#include "table/table_internal.h"
+
+#include <pond/csv.h>
+#include <pond/timefmt.h>
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define D POND_DOM_TABLE
+
+typedef enum { T_NULL, T_BOOL, T_INT, T_DOUBLE, T_TS, T_EPOCH, T_STRING } col_type;
+
+static const char *const TYPE_NAMES[] = {"null", "bool", "int64", "double", "timestamp",
+                                         "timestamp", "string"};
+static const char *const TYPE_FORMATS[] = {"u", "b", "l", "g", "tsu:UTC", "tsu:UTC", "u"};
+
+typedef struct {
+    char *name;
+    col_type type;
+    bool fixed; /* given by --schema */
+    pond_arrow_builder *b;
+} column;
+
+typedef struct {
+    pond_csv_reader *csv;
+    char *path;
+    column *cols;
+    size_t n_cols;
+    pond_csv_import_options opts;
+    /* sampled rows, replayed before reading on */
+    char **sample; /* per row: fields joined with NUL, with a quoted flag byte before each */
+    size_t *sample_len;
+    int64_t *sample_line;
+    size_t n_sample, sample_pos;
+    bool eof;
+    char err[1024];
+} imp;
+
+static bool is_ts_name(const char *n)
+{
+    static const char *const names[] = {"timestamp", "Timestamp", "event_time", "time", "ts",
+                                        "datetime"};
+    for (size_t i = 0; i < POND_ARRAY_LEN(names); i++)
+        if (!strcmp(n, names[i]))
+            return true;
+    return false;
+}
+
+static bool parse_int(const char *s, size_t len, int64_t *v)
+{
+    if (!len || len > 20)
+        return false;
+    char *end;
+    errno = 0;
+    long long x = strtoll(s, &end, 10);
+    if (end != s + len || errno)
+        return false;
+    *v = x;
+    return true;
+}
+
+static bool parse_double(const char *s, size_t len, double *v)
+{
+    if (!len || len > 64)
+        return false;
+    char *end;
+    double x = strtod(s, &end);
+    if (end != s + len)
+        return false;
+    *v = x;
+    return true;
+}
+
+static bool parse_bool(const char *s, size_t len, bool *v)
+{
+    if ((len == 4 && !strncasecmp(s, "true", 4))) {
+        *v = true;
+        return true;
+    }
+    if (len == 5 && !strncasecmp(s, "false", 5)) {
+        *v = false;
+        return true;
+    }
+    return false;
+}
+
+/* The narrowest type that holds both. */
+static col_type widen(col_type have, col_type v)
+{
+    if (have == T_NULL)
+        return v;
+    if (v == T_NULL || v == have)
+        return have;
+    if ((have == T_INT && v == T_DOUBLE) || (have == T_DOUBLE && v == T_INT))
+        return T_DOUBLE;
+    if ((have == T_EPOCH && v == T_INT) || (have == T_INT && v == T_EPOCH))
+        return T_EPOCH;
+    return T_STRING;
+}
+
+static col_type classify(const column *c, const char *s, size_t len, bool quoted)
+{
+    if (len == 0)
+        return quoted ? T_STRING : T_NULL;
+    int64_t i;
+    double d;
+    bool b;
+    int64_t us;
+    if (parse_int(s, len, &i))
+        return is_ts_name(c->name) ? T_EPOCH : T_INT;
+    if (parse_double(s, len, &d))
+        return T_DOUBLE;
+    if (parse_bool(s, len, &b))
+        return T_BOOL;
+    if (len >= 10 && s[4] == '-' && pond_time_parse_iso(&us, s, len) == 0)
+        return T_TS;
+    return T_STRING;
+}
+
+static int append(imp *m, column *c, const char *s, size_t len, bool quoted, int64_t line)
+{
+    if (len == 0 && !quoted && c->type != T_STRING)
+        return pond_arrow_builder_append_null(c->b);
+    if (len == 0 && !quoted)
+        return pond_arrow_builder_append_null(c->b);
+    int64_t i;
+    double d;
+    bool b;
+    switch (c->type) {
+    case T_INT:
+        if (parse_int(s, len, &i))
+            return pond_arrow_builder_append_int(c->b, i);
+        break;
+    case T_EPOCH:
+        if (parse_int(s, len, &i))
+            return pond_arrow_builder_append_int(c->b, pond_time_epoch_guess_us(i));
+        break;
+    case T_DOUBLE:
+        if (parse_double(s, len, &d))
+            return pond_arrow_builder_append_double(c->b, d);
+        break;
+    case T_BOOL:
+        if (parse_bool(s, len, &b))
+            return pond_arrow_builder_append_bool(c->b, b);
+        break;
+    case T_TS:
+        if (pond_time_parse(&i, s, len) == 0)
+            return pond_arrow_builder_append_int(c->b, i);
+        break;
+    default:
+        return pond_arrow_builder_append_bytes(c->b, s, len);
+    }
+    return pond_error_set(POND_EINVALID, D,
+                          "%s: line %lld: '%.*s' is not a valid %s for column '%s' (%s; set "
+                          "the type with --schema)",
+                          m->path, (long long)line, (int)POND_MIN(len, 40), s,
+                          TYPE_NAMES[c->type], c->name,
+                          c->fixed ? "as --schema says" : "inferred from the first rows");
+}
+
+/* Sampled rows are stored compactly: per field one flag byte (quoted) + bytes + NUL. */
+static int keep_sample(imp *m)
+{
+    pond_buf b = POND_BUF_INIT;
+    int rc = 0;
+    size_t nf = pond_csv_reader_nfields(m->csv);
+    for (size_t f = 0; f < nf && rc == 0; f++) {
+        size_t len;
+        bool q;
+        const char *s = pond_csv_reader_field(m->csv, f, &len, &q);
+        rc = pond_buf_putc(&b, q ? 1 : 0);
+        if (rc == 0)
+            rc = pond_buf_put(&b, s, len + 1);
+    }
+    if (rc < 0) {
+        pond_buf_dispose(&b);
+        return rc;
+    }
+    m->sample_len[m->n_sample] = nf;
+    m->sample_line[m->n_sample] = pond_csv_reader_line(m->csv);
+    m->sample[m->n_sample++] = pond_buf_detach(&b);
+    return 0;
+}
+
+static int ragged(imp *m, int64_t line, size_t got)
+{
+    return pond_error_set(POND_ECORRUPT, D, "%s: line %lld has %zu fields, the header has %zu",
+                          m->path, (long long)line, got, m->n_cols);
+}
+
+static int fill_batch(imp *m, struct ArrowArray *out, int64_t *rows_out)
+{
+    int64_t rows = 0, limit = m->opts.batch_rows;
+    int rc = 0;
+    while (rows < limit && rc == 0) {
+        if (m->sample_pos < m->n_sample) {
+            size_t k = m->sample_pos++;
+            const char *p = m->sample[k];
+            for (size_t f = 0; f < m->n_cols && rc == 0; f++) {
+                bool q = *p++ != 0;
+                size_t len = strlen(p);
+                rc = append(m, &m->cols[f], p, len, q, m->sample_line[k]);
+                p += len + 1;
+            }
+            pond_free(m->sample[k]);
+            m->sample[k] = NULL;
+            rows++;
+            continue;
+        }
+        if (m->eof)
+            break;
+        rc = pond_csv_reader_next(m->csv);
+        if (rc == POND_ITEROVER) {
+            m->eof = true;
+            rc = 0;
+            break;
+        }
+        if (rc < 0)
+            break;
+        size_t nf = pond_csv_reader_nfields(m->csv);
+        if (nf != m->n_cols) {
+            rc = ragged(m, pond_csv_reader_line(m->csv), nf);
+            break;
+        }
+        for (size_t f = 0; f < m->n_cols && rc == 0; f++) {
+            size_t len;
+            bool q;
+            const char *s = pond_csv_reader_field(m->csv, f, &len, &q);
+            rc = append(m, &m->cols[f], s, len, q, pond_csv_reader_line(m->csv));
+        }
+        rows++;
+    }
+    if (rc < 0)
+        return rc;
+    *rows_out = rows;
+    if (rows == 0)
+        return 0;
+    if ((rc = pond_arrow_array_init(out, rows, 0, 1, (int64_t)m->n_cols)) < 0)
+        return rc;
+    for (size_t f = 0; f < m->n_cols && rc == 0; f++)
+        rc = pond_arrow_builder_finish(out->children[f], m->cols[f].b);
+    if (rc < 0)
+        pond_arrow_array_release(out);
+    return rc;
+}
+
+static int errno_of(int rc)
+{
+    return rc == POND_ENOMEM ? ENOMEM : rc == POND_EINVALID ? EINVAL : EIO;
+}
+
+static int imp_next(struct ArrowArrayStream *s, struct ArrowArray *out)
+{
+    imp *m = s->private_data;
+    memset(out, 0, sizeof *out);
+    if (m->err[0])
+        return EIO;
+    int64_t rows;
+    int rc = fill_batch(m, out, &rows);
+    if (rc < 0) {
+        snprintf(m->err, sizeof m->err, "%s", pond_error_last()->message);
+        return errno_of(rc);
+    }
+    return 0;
+}
+
+static int imp_schema(struct ArrowArrayStream *s, struct ArrowSchema *out)
+{
+    imp *m = s->private_data;
+    int rc = pond_arrow_schema_init(out, "+s", "", 0, (int64_t)m->n_cols);
+    for (size_t f = 0; f < m->n_cols && rc == 0; f++)
+        rc = pond_arrow_schema_init(out->children[f], TYPE_FORMATS[m->cols[f].type],
+                                    m->cols[f].name, ARROW_FLAG_NULLABLE, 0);
+    if (rc < 0) {
+        snprintf(m->err, sizeof m->err, "%s", pond_error_last()->message);
+        return errno_of(rc);
+    }
+    return 0;
+}
+
+static const char *imp_err(struct ArrowArrayStream *s)
+{
+    imp *m = s->private_data;
+    return m->err[0] ? m->err : NULL;
+}
+
+static void imp_free(imp *m)
+{
+    if (!m)
+        return;
+    pond_csv_reader_free(m->csv);
+    for (size_t f = 0; f < m->n_cols; f++) {
+        pond_free(m->cols[f].name);
+        pond_arrow_builder_free(m->cols[f].b);
+    }
+    pond_free(m->cols);
+    for (size_t k = 0; k < m->n_sample; k++)
+        pond_free(m->sample[k]);
+    pond_free(m->sample);
+    pond_free(m->sample_len);
+    pond_free(m->sample_line);
+    pond_free(m->path);
+    pond_free(m);
+}
+
+static void imp_release(struct ArrowArrayStream *s)
+{
+    imp_free(s->private_data);
+    s->release = NULL;
+}
+
+static int apply_schema(imp *m, const char *spec)
+{
+    const char *p = spec;
+    while (*p) {
+        const char *colon = strchr(p, ':');
+        const char *comma = strchr(p, ',');
+        if (!comma)
+            comma = p + strlen(p);
+        if (!colon || colon > comma)
+            return pond_error_set(POND_EINVALID, D, "--schema: expected name:type in '%.*s'",
+                                  (int)(comma - p), p);
+        size_t nl = (size_t)(colon - p), tl = (size_t)(comma - colon - 1);
+        col_type t = T_NULL;
+        for (int k = T_BOOL; k <= T_STRING; k++)
+            if (k != T_EPOCH && strlen(TYPE_NAMES[k]) == tl && !strncmp(colon + 1, TYPE_NAMES[k], tl))
+                t = (col_type)k;
+        if (t == T_NULL)
+            return pond_error_set(POND_EINVALID, D,
+                                  "--schema: unknown type '%.*s' (int64, double, bool, string, "
+                                  "timestamp)",
+                                  (int)tl, colon + 1);
+        size_t f = 0;
+        for (; f < m->n_cols; f++)
+            if (strlen(m->cols[f].name) == nl && !strncmp(m->cols[f].name, p, nl))
+                break;
+        if (f == m->n_cols)
+            return pond_error_set(POND_EINVALID, D, "--schema: %s has no column '%.*s'", m->path,
+                                  (int)nl, p);
+        m->cols[f].type = t;
+        m->cols[f].fixed = true;
+        p = *comma ? comma + 1 : comma;
+    }
+    return 0;
+}
+
+int pond_csv_import_stream(struct ArrowArrayStream *out, const char *path,
+                           const pond_csv_import_options *opts)
+{
+    pond_csv_import_options def = POND_CSV_IMPORT_OPTIONS_INIT;
+    if (!opts)
+        opts = &def;
+    memset(out, 0, sizeof *out);
+    imp *m = pond_calloc(1, sizeof *m);
+    if (!m)
+        return POND_ENOMEM;
+    m->opts = *opts;
+    if (m->opts.sample_rows <= 0)
+        m->opts.sample_rows = 10000;
+    if (m->opts.batch_rows <= 0)
+        m->opts.batch_rows = 65536;
+    pond_csv_options co = POND_CSV_OPTIONS_INIT;
+    co.delimiter = opts->delimiter ? opts->delimiter : ',';
+    int rc = 0;
+    if (!(m->path = pond_strdup(path)))
+        rc = POND_ENOMEM;
+    if (rc == 0)
+        rc = pond_csv_reader_open_file(&m->csv, path, &co);
+    if (rc == 0 && (rc = pond_csv_reader_next(m->csv)) == POND_ITEROVER)
+        rc = pond_error_set(POND_EINVALID, D, "%s: empty file (a header row is needed)", path);
+    if (rc < 0)
+        goto fail;
+    m->n_cols = pond_csv_reader_nfields(m->csv);
+    if (!(m->cols = pond_calloc(m->n_cols, sizeof *m->cols))) {
+        rc = POND_ENOMEM;
+        goto fail;
+    }
+    for (size_t f = 0; f < m->n_cols; f++) {
+        size_t len;
+        const char *s = pond_csv_reader_field(m->csv, f, &len, NULL);
+        if (len == 0) {
+            rc = pond_error_set(POND_EINVALID, D, "%s: header column %zu has no name", path, f + 1);
+            goto fail;
+        }
+        for (size_t g = 0; g < f; g++)
+            if (!strcmp(m->cols[g].name, s)) {
+                rc = pond_error_set(POND_EINVALID, D, "%s: column name '%s' appears twice", path, s);
+                goto fail;
+            }
+        if (!(m->cols[f].name = pond_strndup(s, len))) {
+            rc = POND_ENOMEM;
+            goto fail;
+        }
+    }
+    if (opts->schema && (rc = apply_schema(m, opts->schema)) < 0)
+        goto fail;
+    /* sample */
+    size_t cap = (size_t)m->opts.sample_rows;
+    m->sample = pond_calloc(cap, sizeof *m->sample);
+    m->sample_len = pond_calloc(cap, sizeof *m->sample_len);
+    m->sample_line = pond_calloc(cap, sizeof *m->sample_line);
+    if (!m->sample || !m->sample_len || !m->sample_line) {
+        rc = POND_ENOMEM;
+        goto fail;
+    }
+    while (m->n_sample < cap) {
+        rc = pond_csv_reader_next(m->csv);
+        if (rc == POND_ITEROVER) {
+            m->eof = true;
+            rc = 0;
+            break;
+        }
+        if (rc < 0)
+            goto fail;
+        size_t nf = pond_csv_reader_nfields(m->csv);
+        if (nf != m->n_cols) {
+            rc = ragged(m, pond_csv_reader_line(m->csv), nf);
+            goto fail;
+        }
+        for (size_t f = 0; f < m->n_cols; f++) {
+            if (m->cols[f].fixed)
+                continue;
+            size_t len;
+            bool q;
+            const char *s = pond_csv_reader_field(m->csv, f, &len, &q);
+            m->cols[f].type = widen(m->cols[f].type, classify(&m->cols[f], s, len, q));
+        }
+        if ((rc = keep_sample(m)) < 0)
+            goto fail;
+    }
+    for (size_t f = 0; f < m->n_cols; f++) {
+        if (m->cols[f].type == T_NULL)
+            m->cols[f].type = T_STRING; /* all empty: keep it as text */
+        if ((rc = pond_arrow_builder_new(&m->cols[f].b, TYPE_FORMATS[m->cols[f].type])) < 0)
+            goto fail;
+    }
+    out->get_schema = imp_schema;
+    out->get_next = imp_next;
+    out->get_last_error = imp_err;
+    out->release = imp_release;
+    out->private_data = m;
+    return 0;
+fail:
+    imp_free(m);
+    return rc;
+}

@@ -1,0 +1,290 @@
+/* Array views, null arrays and streams over batches: the Arrow plumbing of tables. */
+#include "table/table_internal.h"
+
+#include <pond/arrow.h>
+#include <pond/timefmt.h>
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <string.h>
+
+struct table_holder {
+    _Atomic int refs;
+    struct ArrowArray batch;
+};
+
+int table__holder_new(table_holder **out, struct ArrowArray *batch)
+{
+    table_holder *h = pond_calloc(1, sizeof *h);
+    if (!h)
+        return POND_ENOMEM;
+    atomic_init(&h->refs, 1);
+    pond_arrow_array_move(&h->batch, batch);
+    *out = h;
+    return 0;
+}
+
+void table__holder_unref(table_holder *h)
+{
+    if (h && atomic_fetch_sub(&h->refs, 1) == 1) {
+        pond_arrow_array_release(&h->batch);
+        pond_free(h);
+    }
+}
+
+const struct ArrowArray *table__holder_batch(const table_holder *h)
+{
+    return &h->batch;
+}
+
+static void view_release(struct ArrowArray *a)
+{
+    table__holder_unref(a->private_data);
+    a->release = NULL;
+}
+
+bool table__is_null(const struct ArrowArray *a, int64_t i)
+{
+    const uint8_t *v = a->n_buffers > 0 ? a->buffers[0] : NULL;
+    if (!v || a->null_count == 0)
+        return false;
+    int64_t j = i + a->offset;
+    return !(v[j >> 3] & (1u << (j & 7)));
+}
+
+int table__view(struct ArrowArray *out, table_holder *h, const struct ArrowArray *src,
+                int64_t start, int64_t len)
+{
+    /* The view shares src's buffers and children; only offset/length/null_count differ.
+     * Children are not re-sliced: the parent's offset applies to them as the spec says. */
+    *out = *src;
+    out->offset = src->offset + start;
+    out->length = len;
+    if (src->null_count == 0 || (src->n_buffers > 0 && !src->buffers[0])) {
+        out->null_count = 0;
+    } else {
+        int64_t nulls = 0;
+        for (int64_t i = 0; i < len; i++)
+            nulls += table__is_null(src, start + i);
+        out->null_count = nulls;
+    }
+    out->release = view_release;
+    out->private_data = h;
+    atomic_fetch_add(&h->refs, 1);
+    return 0;
+}
+
+typedef struct {
+    struct ArrowArray *cols;
+    struct ArrowArray **ptrs;
+    int64_t n;
+} struct_priv;
+
+static void struct_release(struct ArrowArray *a)
+{
+    struct_priv *p = a->private_data;
+    for (int64_t i = 0; i < p->n; i++)
+        if (p->cols[i].release)
+            p->cols[i].release(&p->cols[i]);
+    pond_free(p->cols);
+    pond_free(p->ptrs);
+    pond_free((void *)a->buffers);
+    pond_free(p);
+    a->release = NULL;
+}
+
+int table__struct_of(struct ArrowArray *out, struct ArrowArray *cols, int64_t n_cols, int64_t len)
+{
+    struct_priv *p = pond_calloc(1, sizeof *p);
+    const void **bufs = pond_calloc(1, sizeof *bufs);
+    struct ArrowArray *c = pond_calloc((size_t)(n_cols ? n_cols : 1), sizeof *c);
+    struct ArrowArray **ptrs = pond_calloc((size_t)(n_cols ? n_cols : 1), sizeof *ptrs);
+    if (!p || !bufs || !c || !ptrs) {
+        pond_free(p);
+        pond_free(bufs);
+        pond_free(c);
+        pond_free(ptrs);
+        for (int64_t i = 0; i < n_cols; i++)
+            pond_arrow_array_release(&cols[i]);
+        return POND_ENOMEM;
+    }
+    for (int64_t i = 0; i < n_cols; i++) {
+        pond_arrow_array_move(&c[i], &cols[i]);
+        ptrs[i] = &c[i];
+    }
+    p->cols = c;
+    p->ptrs = ptrs;
+    p->n = n_cols;
+    memset(out, 0, sizeof *out);
+    out->length = len;
+    out->null_count = 0;
+    out->n_buffers = 1;
+    out->buffers = bufs;
+    out->n_children = n_cols;
+    out->children = ptrs;
+    out->release = struct_release;
+    out->private_data = p;
+    return 0;
+}
+
+int table__null_array(struct ArrowArray *out, const struct ArrowSchema *type, int64_t len)
+{
+    pond_arrow_format f;
+    int rc = pond_arrow_format_parse(&f, type->format);
+    if (rc < 0)
+        return rc;
+    if (f.type == POND_ARROW_STRUCT || f.type == POND_ARROW_LIST ||
+        f.type == POND_ARROW_LARGE_LIST || f.type == POND_ARROW_MAP ||
+        f.type == POND_ARROW_FIXED_LIST)
+        return pond_error_set(POND_EUNSUPPORTED, POND_DOM_TABLE,
+                              "column '%s': a nested column missing from an older version "
+                              "cannot be filled with nulls yet",
+                              type->name ? type->name : "");
+    pond_arrow_builder *b;
+    if ((rc = pond_arrow_builder_new(&b, type->format)) < 0)
+        return rc;
+    for (int64_t i = 0; i < len && rc == 0; i++)
+        rc = pond_arrow_builder_append_null(b);
+    if (rc == 0)
+        rc = pond_arrow_builder_finish(out, b);
+    pond_arrow_builder_free(b);
+    return rc;
+}
+
+/* ---- a stream over an array of batches ---- */
+
+typedef struct {
+    struct ArrowSchema schema;
+    struct ArrowArray *batches;
+    size_t n, next;
+    char err[256];
+} batches_priv;
+
+static int bs_schema(struct ArrowArrayStream *s, struct ArrowSchema *out)
+{
+    batches_priv *p = s->private_data;
+    return pond_arrow_schema_copy(out, &p->schema) < 0 ? ENOMEM : 0;
+}
+
+static int bs_next(struct ArrowArrayStream *s, struct ArrowArray *out)
+{
+    batches_priv *p = s->private_data;
+    if (p->next >= p->n) {
+        memset(out, 0, sizeof *out);
+        return 0;
+    }
+    pond_arrow_array_move(out, &p->batches[p->next++]);
+    return 0;
+}
+
+static const char *bs_err(struct ArrowArrayStream *s)
+{
+    batches_priv *p = s->private_data;
+    return p->err[0] ? p->err : NULL;
+}
+
+static void bs_release(struct ArrowArrayStream *s)
+{
+    batches_priv *p = s->private_data;
+    for (size_t i = 0; i < p->n; i++)
+        pond_arrow_array_release(&p->batches[i]);
+    pond_free(p->batches);
+    pond_arrow_schema_release(&p->schema);
+    pond_free(p);
+    s->release = NULL;
+}
+
+int pond_arrow_stream_from_batches(struct ArrowArrayStream *out, const struct ArrowSchema *schema,
+                                   struct ArrowArray *batches, size_t n)
+{
+    batches_priv *p = pond_calloc(1, sizeof *p);
+    int rc = p ? 0 : POND_ENOMEM;
+    if (rc == 0 && n && !(p->batches = pond_calloc(n, sizeof *p->batches)))
+        rc = POND_ENOMEM;
+    if (rc == 0)
+        rc = pond_arrow_schema_copy(&p->schema, schema);
+    if (rc < 0) {
+        if (p)
+            pond_free(p->batches);
+        pond_free(p);
+        for (size_t i = 0; i < n; i++)
+            pond_arrow_array_release(&batches[i]);
+        return rc;
+    }
+    for (size_t i = 0; i < n; i++)
+        pond_arrow_array_move(&p->batches[i], &batches[i]);
+    p->n = n;
+    memset(out, 0, sizeof *out);
+    out->get_schema = bs_schema;
+    out->get_next = bs_next;
+    out->get_last_error = bs_err;
+    out->release = bs_release;
+    out->private_data = p;
+    return 0;
+}
+
+/* ---- timestamps ---- */
+
+static const char *const TS_NAMES[] = {"timestamp", "Timestamp", "event_time", "time", "ts",
+                                       "datetime"};
+
+int table__ts_kind(table_ts *out, const struct ArrowSchema *col)
+{
+    pond_arrow_format f;
+    memset(out, 0, sizeof *out);
+    if (pond_arrow_format_parse(&f, col->format) < 0)
+        return 0;
+    if (f.type == POND_ARROW_TIMESTAMP) {
+        out->kind = 1;
+        out->unit = (int)f.unit;
+    } else if (f.type == POND_ARROW_INT64) {
+        out->kind = 2;
+    } else if (f.type == POND_ARROW_INT32) {
+        out->kind = 3;
+    }
+    return 0;
+}
+
+int64_t table__ts_value(const table_ts *t, const struct ArrowArray *col, int64_t i)
+{
+    int64_t j = i + col->offset;
+    if (t->kind == 3)
+        return pond_time_epoch_guess_us(((const int32_t *)col->buffers[1])[j]);
+    int64_t v = ((const int64_t *)col->buffers[1])[j];
+    if (t->kind == 2)
+        return pond_time_epoch_guess_us(v);
+    switch (t->unit) {
+    case POND_ARROW_UNIT_S: return v * 1000000;
+    case POND_ARROW_UNIT_MS: return v * 1000;
+    case POND_ARROW_UNIT_US: return v;
+    default: return v / 1000 - (v % 1000 < 0);
+    }
+}
+
+int table__find_ts(const struct ArrowSchema *schema, const char *name)
+{
+    for (int64_t i = 0; i < schema->n_children; i++) {
+        const struct ArrowSchema *c = schema->children[i];
+        table_ts t;
+        table__ts_kind(&t, c);
+        if (name) {
+            if (c->name && !strcmp(c->name, name))
+                return t.kind == 1 || t.kind == 2 ? (int)i : -2;
+            continue;
+        }
+        for (size_t k = 0; k < POND_ARRAY_LEN(TS_NAMES); k++)
+            if (c->name && !strcmp(c->name, TS_NAMES[k]) && (t.kind == 1 || t.kind == 2))
+                return (int)i;
+    }
+    return -1;
+}
+
+bool table__same_type(const struct ArrowSchema *a, const struct ArrowSchema *b)
+{
+    if (strcmp(a->format, b->format) != 0 || a->n_children != b->n_children)
+        return false;
+    for (int64_t i = 0; i < a->n_children; i++)
+        if (!table__same_type(a->children[i], b->children[i]))
+            return false;
+    return true;
+}

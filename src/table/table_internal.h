@@ -1,0 +1,40 @@
+#ifndef POND_TABLE_INTERNAL_H
+#define POND_TABLE_INTERNAL_H
+
+#include <pond/table.h>
+
+#include "util/util.h"
+
+/* Views: arrays that share the buffers of a batch kept alive by a reference count. */
+typedef struct table_holder table_holder;
+/* Takes the batch (moved). */
+int table__holder_new(table_holder **out, struct ArrowArray *batch);
+void table__holder_unref(table_holder *h);
+/* The held batch (borrowed while a reference is held). */
+const struct ArrowArray *table__holder_batch(const table_holder *h);
+/* A shallow view of src (a child of the held batch) sliced to [start, start+len). */
+int table__view(struct ArrowArray *out, table_holder *h, const struct ArrowArray *src,
+                int64_t start, int64_t len);
+/* A struct batch of n_cols views/arrays (taken) of length len. */
+int table__struct_of(struct ArrowArray *out, struct ArrowArray *cols, int64_t n_cols, int64_t len);
+/* An all-null array of the given (flat) type and length. */
+int table__null_array(struct ArrowArray *out, const struct ArrowSchema *type, int64_t len);
+
+/* Timestamp handling: the µs value of row i of a timestamp/int64 column. */
+typedef struct {
+    int kind;  /* 0 none, 1 timestamp with unit, 2 int64 (unit guessed per value), 3 int32 */
+    int unit;  /* pond_arrow_unit for kind 1 */
+} table_ts;
+int table__ts_kind(table_ts *out, const struct ArrowSchema *col);
+int64_t table__ts_value(const table_ts *t, const struct ArrowArray *col, int64_t i);
+bool table__is_null(const struct ArrowArray *a, int64_t i);
+/* The index of the timestamp column: the given name, else the first detected one; -1 if none. */
+int table__find_ts(const struct ArrowSchema *schema, const char *name);
+
+/* The Parquet schema (as Arrow) of one version of a file, read from its footer. */
+int table__version_schema(struct ArrowSchema *out, pond_fs *fs, const pond_wd *wd,
+                          const char *path, int64_t version);
+/* Format strings equal, recursively (names of nested children too). */
+bool table__same_type(const struct ArrowSchema *a, const struct ArrowSchema *b);
+
+#endif

@@ -1,0 +1,491 @@
+/* Reading tables and series as one ArrowArrayStream: version selection by event time,
+ * row-group pruning by Parquet statistics, exact row filtering, schema union across versions. */
+#include "table/table_internal.h"
+
+#include <pond/parquet.h>
+#include <pond/stream.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#define D POND_DOM_TABLE
+
+typedef struct {
+    int64_t version;
+    struct ArrowSchema schema;
+} ver;
+
+typedef struct {
+    pond_fs *fs;
+    char *path;
+    pond_table_read_options opts;
+    bool series;
+    ver *vers;
+    size_t n_vers, next_ver;
+    struct ArrowSchema out_schema; /* a "+s" of the output columns */
+    char *ts_name;                 /* series: the timestamp column */
+    /* the version being read */
+    pond_reader *reader;
+    pond_parquet_reader *pq;
+    struct ArrowSchema in_schema;
+    int *map;   /* output column -> input column, -1 missing */
+    int in_ts;  /* input column of the timestamp, -1 none */
+    table_ts ts;
+    /* batches ready to hand out */
+    struct ArrowArray *queue;
+    size_t q_head, q_len, q_cap;
+    pond_table_scan_stats stats;
+    char err[1024];
+    bool failed;
+} rd;
+
+static int errno_of(int rc)
+{
+    switch (rc) {
+    case POND_ENOMEM: return ENOMEM;
+    case POND_EINVALID: return EINVAL;
+    case POND_ENOTFOUND: return ENOENT;
+    case POND_EUNSUPPORTED: return ENOTSUP;
+    default: return EIO;
+    }
+}
+
+static int fail(rd *r, int rc)
+{
+    snprintf(r->err, sizeof r->err, "%s", pond_error_last()->message);
+    r->failed = true;
+    return errno_of(rc);
+}
+
+static void close_version(rd *r)
+{
+    pond_parquet_reader_free(r->pq);
+    r->pq = NULL;
+    pond_reader_free(r->reader);
+    r->reader = NULL;
+    pond_arrow_schema_release(&r->in_schema);
+    pond_free(r->map);
+    r->map = NULL;
+}
+
+static int read_at(void *payload, int64_t off, void *buf, size_t len, size_t *n_out)
+{
+    return pond_reader_pread(payload, buf, len, off, n_out);
+}
+
+static bool wanted(const rd *r, const char *name)
+{
+    if (!r->opts.columns)
+        return true;
+    for (int i = 0; i < r->opts.n_columns; i++)
+        if (name && !strcmp(r->opts.columns[i], name))
+            return true;
+    return false;
+}
+
+/* Lower and upper raw bounds of [from, to) in the stored unit of the timestamp column. */
+static bool raw_bounds(const table_ts *t, int64_t from, int64_t to, int64_t *lo, int64_t *hi)
+{
+    if (t->kind != 1 || to <= from)
+        return false;
+    int64_t last = to - 1;
+    switch (t->unit) {
+    case POND_ARROW_UNIT_S:
+        *lo = from / 1000000 - (from % 1000000 < 0);
+        *hi = last / 1000000 - (last % 1000000 < 0);
+        return true;
+    case POND_ARROW_UNIT_MS:
+        *lo = from / 1000 - (from % 1000 < 0);
+        *hi = last / 1000 - (last % 1000 < 0);
+        return true;
+    case POND_ARROW_UNIT_US:
+        *lo = from;
+        *hi = last;
+        return true;
+    default:
+        if (from < INT64_MIN / 1000 || last > INT64_MAX / 1000 - 999)
+            return false;
+        *lo = from * 1000;
+        *hi = last * 1000 + 999;
+        return true;
+    }
+}
+
+static int open_version(rd *r, const ver *v)
+{
+    int rc = pond_fs_open_reader_version(&r->reader, r->fs, NULL, r->path, v->version);
+    if (rc < 0)
+        return rc;
+    /* project to the wanted columns this version has, plus the timestamp for filtering */
+    const char **names = pond_calloc((size_t)v->schema.n_children + 1, sizeof *names);
+    if (!names)
+        return POND_ENOMEM;
+    int nn = 0;
+    for (int64_t i = 0; i < v->schema.n_children; i++) {
+        const char *nm = v->schema.children[i]->name;
+        if (wanted(r, nm) || (r->ts_name && nm && !strcmp(nm, r->ts_name) && r->opts.has_range))
+            names[nn++] = nm;
+    }
+    pond_parquet_read_options po = POND_PARQUET_READ_OPTIONS_INIT;
+    po.column_names = names;
+    po.n_column_names = nn;
+    pond_parquet_source src = {read_at, pond_reader_size(r->reader), r->reader};
+    rc = pond_parquet_reader_open(&r->pq, &src, &po);
+    pond_free(names);
+    if (rc == 0)
+        rc = pond_parquet_reader_schema(r->pq, &r->in_schema);
+    if (rc < 0) {
+        pond_error_prefix("%s version %lld", r->path, (long long)v->version);
+        return rc;
+    }
+    r->in_ts = -1;
+    if (r->ts_name && r->opts.has_range) {
+        for (int64_t i = 0; i < r->in_schema.n_children; i++)
+            if (!strcmp(r->in_schema.children[i]->name, r->ts_name))
+                r->in_ts = (int)i;
+        if (r->in_ts >= 0) {
+            table__ts_kind(&r->ts, r->in_schema.children[r->in_ts]);
+            int64_t lo, hi;
+            if (raw_bounds(&r->ts, r->opts.from_us, r->opts.to_us, &lo, &hi) &&
+                (rc = pond_parquet_reader_prune_int(r->pq, r->ts_name, lo, hi)) < 0)
+                return rc;
+        }
+    }
+    int ng = pond_parquet_reader_num_row_groups(r->pq);
+    r->stats.row_groups_total += ng;
+    for (int g = 0; g < ng; g++)
+        r->stats.row_groups_read += pond_parquet_reader_row_group_selected(r->pq, g);
+    r->stats.versions_read++;
+    int64_t nout = r->out_schema.n_children;
+    if (!(r->map = pond_calloc((size_t)(nout ? nout : 1), sizeof *r->map)))
+        return POND_ENOMEM;
+    for (int64_t k = 0; k < nout; k++) {
+        r->map[k] = -1;
+        for (int64_t i = 0; i < r->in_schema.n_children; i++)
+            if (!strcmp(r->in_schema.children[i]->name, r->out_schema.children[k]->name))
+                r->map[k] = (int)i;
+    }
+    return 0;
+}
+
+static int enqueue(rd *r, struct ArrowArray *b)
+{
+    if (r->q_head + r->q_len == r->q_cap) {
+        if (r->q_head) {
+            memmove(r->queue, r->queue + r->q_head, r->q_len * sizeof *r->queue);
+            r->q_head = 0;
+        } else {
+            size_t cap = r->q_cap ? r->q_cap * 2 : 8;
+            struct ArrowArray *q = pond_realloc(r->queue, cap * sizeof *q);
+            if (!q)
+                return POND_ENOMEM;
+            r->queue = q;
+            r->q_cap = cap;
+        }
+    }
+    pond_arrow_array_move(&r->queue[r->q_head + r->q_len++], b);
+    return 0;
+}
+
+/* One output batch of rows [start, start+n) of the input batch held by h. */
+static int emit_run(rd *r, table_holder *h, const struct ArrowArray *in, int64_t start, int64_t n)
+{
+    int64_t nout = r->out_schema.n_children;
+    struct ArrowArray *cols = pond_calloc((size_t)(nout ? nout : 1), sizeof *cols);
+    if (!cols)
+        return POND_ENOMEM;
+    int rc = 0;
+    for (int64_t k = 0; k < nout && rc == 0; k++) {
+        if (r->map[k] >= 0)
+            rc = table__view(&cols[k], h, in->children[r->map[k]], in->offset + start, n);
+        else
+            rc = table__null_array(&cols[k], r->out_schema.children[k], n);
+    }
+    struct ArrowArray out;
+    if (rc == 0 && (rc = table__struct_of(&out, cols, nout, n)) == 0) {
+        r->stats.rows_returned += n;
+        rc = enqueue(r, &out);
+        if (rc < 0)
+            pond_arrow_array_release(&out);
+    } else {
+        for (int64_t k = 0; k < nout; k++)
+            pond_arrow_array_release(&cols[k]);
+    }
+    pond_free(cols);
+    return rc;
+}
+
+static int process_batch(rd *r, struct ArrowArray *b)
+{
+    table_holder *h;
+    int64_t len = b->length;
+    r->stats.rows_read += len;
+    const struct ArrowArray *tsc = r->in_ts >= 0 ? b->children[r->in_ts] : NULL;
+    int rc = table__holder_new(&h, b);
+    if (rc < 0)
+        return rc;
+    const struct ArrowArray *in = table__holder_batch(h);
+    if (!tsc) {
+        if (len > 0)
+            rc = emit_run(r, h, in, 0, len);
+    } else {
+        /* runs of rows inside [from, to): sorted data gives one run */
+        int64_t i = 0;
+        while (i < len && rc == 0) {
+            while (i < len && (table__is_null(tsc, i) ||
+                               table__ts_value(&r->ts, tsc, i) < r->opts.from_us ||
+                               table__ts_value(&r->ts, tsc, i) >= r->opts.to_us))
+                i++;
+            int64_t s = i;
+            while (i < len && !table__is_null(tsc, i) &&
+                   table__ts_value(&r->ts, tsc, i) >= r->opts.from_us &&
+                   table__ts_value(&r->ts, tsc, i) < r->opts.to_us)
+                i++;
+            if (i > s)
+                rc = emit_run(r, h, in, s, i - s);
+        }
+    }
+    table__holder_unref(h);
+    return rc;
+}
+
+static int rd_next(struct ArrowArrayStream *s, struct ArrowArray *out)
+{
+    rd *r = s->private_data;
+    memset(out, 0, sizeof *out);
+    if (r->failed)
+        return EIO;
+    for (;;) {
+        if (r->q_len) {
+            pond_arrow_array_move(out, &r->queue[r->q_head++]);
+            r->q_len--;
+            if (!r->q_len)
+                r->q_head = 0;
+            return 0;
+        }
+        int rc;
+        if (!r->pq) {
+            if (r->next_ver >= r->n_vers)
+                return 0; /* end of stream: out->release stays NULL */
+            if ((rc = open_version(r, &r->vers[r->next_ver++])) < 0) {
+                int e = fail(r, rc);
+                close_version(r);
+                return e;
+            }
+        }
+        struct ArrowArray b = {0};
+        rc = pond_parquet_reader_next(r->pq, &b);
+        if (rc == POND_ITEROVER) {
+            close_version(r);
+            continue;
+        }
+        if (rc == 0)
+            rc = process_batch(r, &b);
+        pond_arrow_array_release(&b);
+        if (rc < 0)
+            return fail(r, rc);
+    }
+}
+
+static int rd_schema(struct ArrowArrayStream *s, struct ArrowSchema *out)
+{
+    rd *r = s->private_data;
+    int rc = pond_arrow_schema_copy(out, &r->out_schema);
+    return rc < 0 ? fail(r, rc) : 0;
+}
+
+static const char *rd_err(struct ArrowArrayStream *s)
+{
+    rd *r = s->private_data;
+    return r->err[0] ? r->err : NULL;
+}
+
+static void rd_free(rd *r)
+{
+    close_version(r);
+    for (size_t i = 0; i < r->q_len; i++)
+        pond_arrow_array_release(&r->queue[r->q_head + i]);
+    pond_free(r->queue);
+    for (size_t i = 0; i < r->n_vers; i++)
+        pond_arrow_schema_release(&r->vers[i].schema);
+    pond_free(r->vers);
+    pond_arrow_schema_release(&r->out_schema);
+    pond_free(r->ts_name);
+    pond_free(r->path);
+    if (r->opts.columns) {
+        for (int i = 0; i < r->opts.n_columns; i++)
+            pond_free((void *)r->opts.columns[i]);
+        pond_free((void *)r->opts.columns);
+    }
+    pond_free(r);
+}
+
+static void rd_release(struct ArrowArrayStream *s)
+{
+    rd_free(s->private_data);
+    s->release = NULL;
+}
+
+/* The output schema: the union of the selected versions' columns in first-seen order,
+ * projected. Columns absent from some version must be nullable in the output. */
+static int build_schema(rd *r)
+{
+    const struct ArrowSchema **cols = NULL;
+    size_t n = 0, cap = 0;
+    int rc = 0;
+    for (size_t v = 0; v < r->n_vers && rc == 0; v++) {
+        for (int64_t i = 0; i < r->vers[v].schema.n_children && rc == 0; i++) {
+            const struct ArrowSchema *c = r->vers[v].schema.children[i];
+            if (!wanted(r, c->name))
+                continue;
+            bool seen = false;
+            for (size_t k = 0; k < n && !seen; k++)
+                seen = !strcmp(cols[k]->name, c->name);
+            if (seen)
+                continue;
+            if (n == cap) {
+                cap = cap ? cap * 2 : 16;
+                const struct ArrowSchema **nc = pond_realloc(cols, cap * sizeof *nc);
+                if (!nc) {
+                    rc = POND_ENOMEM;
+                    break;
+                }
+                cols = nc;
+            }
+            cols[n++] = c;
+        }
+    }
+    if (rc == 0 && r->opts.columns) {
+        for (int i = 0; i < r->opts.n_columns && rc == 0; i++) {
+            bool found = false;
+            for (size_t k = 0; k < n && !found; k++)
+                found = !strcmp(cols[k]->name, r->opts.columns[i]);
+            if (!found && r->n_vers)
+                rc = pond_error_set(POND_ENOTFOUND, D, "%s: no column '%s'", r->path,
+                                    r->opts.columns[i]);
+        }
+    }
+    if (rc == 0)
+        rc = pond_arrow_schema_init(&r->out_schema, "+s", "", 0, (int64_t)n);
+    for (size_t k = 0; k < n && rc == 0; k++) {
+        rc = pond_arrow_schema_copy(r->out_schema.children[k], cols[k]);
+        bool everywhere = true;
+        for (size_t v = 0; v < r->n_vers && everywhere; v++) {
+            bool has = false;
+            for (int64_t i = 0; i < r->vers[v].schema.n_children && !has; i++)
+                has = !strcmp(r->vers[v].schema.children[i]->name, cols[k]->name);
+            everywhere = has;
+        }
+        if (rc == 0 && !everywhere)
+            r->out_schema.children[k]->flags |= ARROW_FLAG_NULLABLE;
+    }
+    pond_free(cols);
+    return rc;
+}
+
+int pond_table_read_stream(struct ArrowArrayStream *out, pond_fs *fs, const pond_wd *wd,
+                           const char *path, const pond_table_read_options *opts)
+{
+    pond_table_read_options def = POND_TABLE_READ_OPTIONS_INIT;
+    if (!opts)
+        opts = &def;
+    memset(out, 0, sizeof *out);
+    rd *r = pond_calloc(1, sizeof *r);
+    if (!r)
+        return POND_ENOMEM;
+    r->fs = fs;
+    r->opts = *opts;
+    r->opts.columns = NULL;
+    int rc = 0;
+    pond_stat st;
+    pond_stat *vs = NULL;
+    size_t nv = 0;
+    char *norm = NULL;
+    if ((rc = pond_path_normalize(&norm, NULL, wd ? pond_wd_path(wd) : NULL, path)) < 0)
+        goto fail;
+    r->path = norm;
+    if (opts->columns) {
+        if (!(r->opts.columns = pond_calloc((size_t)opts->n_columns + 1, sizeof(char *)))) {
+            rc = POND_ENOMEM;
+            goto fail;
+        }
+        for (int i = 0; i < opts->n_columns; i++)
+            if (!(((char **)r->opts.columns)[i] = pond_strdup(opts->columns[i]))) {
+                rc = POND_ENOMEM;
+                goto fail;
+            }
+    }
+    if ((rc = pond_fs_stat(&st, fs, NULL, r->path)) < 0)
+        goto fail;
+    if (st.type != POND_ENTRY_FILE_TABLE && st.type != POND_ENTRY_FILE_SERIES) {
+        rc = pond_error_set(POND_EINVALID, D, "%s is a %s, not a table or series", r->path,
+                            pond_entry_type_name(st.type));
+        goto fail;
+    }
+    r->series = st.type == POND_ENTRY_FILE_SERIES;
+    if (opts->has_range && !r->series) {
+        rc = pond_error_set(POND_EINVALID, D, "%s: a time range needs a series", r->path);
+        goto fail;
+    }
+    if ((rc = pond_fs_versions(&vs, &nv, fs, NULL, r->path)) < 0)
+        goto fail;
+    if (r->series && (rc = pond_series_timestamp_column(&r->ts_name, fs, NULL, r->path)) < 0)
+        goto fail;
+    if (!(r->vers = pond_calloc(nv ? nv : 1, sizeof *r->vers))) {
+        rc = POND_ENOMEM;
+        goto fail;
+    }
+    for (size_t i = 0; i < nv; i++) {
+        const pond_stat *v = &vs[i];
+        bool pick;
+        if (opts->file_version > 0)
+            pick = v->version == opts->file_version;
+        else
+            pick = r->series || i + 1 == nv;
+        if (!pick || v->size == 0)
+            continue;
+        if (r->series) {
+            r->stats.versions_total++;
+            if (opts->has_range && v->has_event_time &&
+                (v->max_event_time_us < opts->from_us || v->min_event_time_us >= opts->to_us))
+                continue; /* the whole version lies outside the range */
+        }
+        ver *dst = &r->vers[r->n_vers];
+        dst->version = v->version;
+        if ((rc = table__version_schema(&dst->schema, fs, NULL, r->path, v->version)) < 0)
+            goto fail;
+        r->n_vers++;
+    }
+    if (opts->file_version > 0 && r->n_vers == 0) {
+        bool exists = false;
+        for (size_t i = 0; i < nv; i++)
+            exists |= vs[i].version == opts->file_version;
+        if (!exists) {
+            rc = pond_error_set(POND_ENOTFOUND, D, "%s has no version %lld", r->path,
+                                (long long)opts->file_version);
+            goto fail;
+        }
+    }
+    if ((rc = build_schema(r)) < 0)
+        goto fail;
+    pond_free(vs);
+    out->get_schema = rd_schema;
+    out->get_next = rd_next;
+    out->get_last_error = rd_err;
+    out->release = rd_release;
+    out->private_data = r;
+    return 0;
+fail:
+    pond_free(vs);
+    rd_free(r);
+    return rc;
+}
+
+int pond_table_stream_stats(pond_table_scan_stats *out, struct ArrowArrayStream *s)
+{
+    if (!s || s->get_next != rd_next)
+        return pond_error_set(POND_EINVALID, D, "not a pond table stream");
+    *out = ((rd *)s->private_data)->stats;
+    return 0;
+}

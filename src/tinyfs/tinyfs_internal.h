@@ -1,0 +1,105 @@
+/* tinyfs internals shared across src/tinyfs/ (not installed). */
+#ifndef POND_TINYFS_INTERNAL_H
+#define POND_TINYFS_INTERNAL_H
+
+#include <pond/sys/backend.h>
+#include <pond/tinyfs.h>
+
+#include "util/util.h"
+
+#include <pthread.h>
+
+#define TINYFS_PATH_MAX 4096
+#define TINYFS_NAME_MAX 255
+#define TINYFS_SYMLINK_HOPS 40
+
+/* ---- a hash map from node id to a pointer (open addressing, linear probing) ---- */
+typedef struct {
+    pond_node_id *keys;
+    void **vals;
+    size_t cap; /* power of two or 0 */
+    size_t len;
+} tinyfs_idmap;
+
+void *tinyfs__idmap_get(const tinyfs_idmap *m, const pond_node_id *id);
+/* Insert or replace; returns 0 or POND_ENOMEM (map unchanged). *old_out gets the replaced value. */
+int tinyfs__idmap_put(tinyfs_idmap *m, const pond_node_id *id, void *val, void **old_out);
+void tinyfs__idmap_dispose(tinyfs_idmap *m);
+
+/* ---- names and paths ---- */
+/* Quote a name for a message: printable ASCII as is, other bytes as \xNN, truncated. */
+void tinyfs__quote(char *out, size_t cap, const char *s, size_t len);
+/* Split a normalised absolute path into a fresh parent path and a pointer to the last name
+ * inside path. "/" has no parent (POND_EINVALID). */
+int tinyfs__split(char **parent_out, const char **name_out, const char *abs_path);
+
+/* ---- directories ---- */
+/* Index of name in a sorted listing, or -(insert position) - 1. */
+ptrdiff_t tinyfs__dir_find(const pond_node_rec *dir, const char *name);
+
+/* ---- the fs ---- */
+typedef struct tinyfs_busy {
+    pond_node_id parent;
+    char *name;
+    pond_writer *writer;
+    struct tinyfs_busy *next;
+} tinyfs_busy;
+
+struct pond_fs {
+    pond_backend *be;
+    pond_backend *view; /* owned as-of view (be points at it too) or NULL */
+    pthread_mutex_t mu; /* recursive */
+    size_t spill_threshold;
+    char *tmp_dir;
+    bool read_only;
+    /* the open transaction */
+    bool in_txn;
+    int64_t txn_seq;
+    int64_t txn_time_us;
+    char *txn_meta;
+    tinyfs_idmap pending;         /* node id -> pond_node_rec* (refs held) */
+    pond_node_rec **pending_list; /* insertion order, for commit */
+    size_t n_pending, cap_pending;
+    tinyfs_busy *busy;
+};
+
+struct pond_wd {
+    pond_fs *fs;
+    char *path;
+};
+
+void tinyfs__lock(pond_fs *fs);
+void tinyfs__unlock(pond_fs *fs);
+
+/* The current record of a node: pending in the txn, else the backend's latest (new ref). */
+int tinyfs__get_node(pond_node_rec **out, pond_fs *fs, const pond_node_id *id);
+/* Busy bookkeeping (fs locked). */
+tinyfs_busy *tinyfs__busy_find(pond_fs *fs, const pond_node_id *parent, const char *name);
+void tinyfs__busy_remove(pond_fs *fs, pond_writer *w);
+
+/* Publish a finished writer's content (fs locked, txn open). Takes the blob reference. */
+typedef struct {
+    bool has;
+    int64_t min_us, max_us;
+} tinyfs_event_time;
+int tinyfs__publish(pond_fs *fs, const pond_node_id *parent, const char *name, const char *path,
+                    pond_entry_type type, pond_blob *blob, const tinyfs_event_time *et);
+
+void tinyfs__fill_stat(pond_stat *st, pond_fs *fs, const pond_node_rec *n);
+/* The node at a normalised absolute path (fs locked); *path_out its physical path. */
+int tinyfs__lookup(pond_node_rec **out, char **path_out, pond_fs *fs, const char *abs_path,
+                   bool follow);
+
+/* ---- writers ---- */
+int tinyfs__writer_new(pond_writer **out, pond_fs *fs, const pond_node_id *parent,
+                       const char *name, const char *path, pond_entry_type type);
+/* The txn ended under the writer (abort): it can only be freed now. */
+void tinyfs__writer_detach(pond_writer *w);
+
+/* ---- blobs ---- */
+/* A heap blob taking ownership of data (pond_malloc'd; freed on failure too). */
+int tinyfs__blob_take_buf(pond_blob **out, char *data, size_t len, const pond_hash *sha256);
+/* Create an anonymous (already unlinked) temporary file in dir. */
+int tinyfs__tmpfile(int *fd_out, const char *dir);
+
+#endif

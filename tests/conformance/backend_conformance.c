@@ -1,0 +1,582 @@
+/* Backend conformance cases (see backend_conformance.h). Registers nothing by itself. */
+#include "conformance/backend_conformance.h"
+
+#include "harness/pt.h"
+
+#include <pond/sys/backend.h>
+#include <pond/tinyfs.h>
+
+#include <stdlib.h>
+
+typedef struct {
+    const char *name;
+    conformance_factory_fn factory;
+    conformance_reopen_fn reopen;
+    void *payload;
+} conf_slot;
+
+static conf_slot g_slots[CONFORMANCE_MAX_SLOTS];
+static int g_nslots;
+
+/* ---- helpers ---------------------------------------------------------------------------------- */
+
+static pond_backend *make(const conf_slot *s)
+{
+    pond_backend *be = NULL;
+    PT_ASSERT_OK(s->factory(&be, s->payload));
+    PT_ASSERT(be != NULL);
+    PT_ASSERT_INT_EQ(be->version, POND_BACKEND_VERSION);
+    PT_ASSERT(be->free != NULL);
+    /* a conforming backend implements everything; only time travel is optional */
+    PT_ASSERT(be->latest && be->get_version && be->list_versions && be->open_content &&
+              be->last_txn && be->commit);
+    return be;
+}
+
+static pond_node_id fresh_id(void)
+{
+    pond_node_id id;
+    PT_ASSERT_OK(pond_node_id_new(&id));
+    return id;
+}
+
+static pond_node_rec *file_rec(pond_node_id id, pond_node_id part, int64_t version, int64_t txn,
+                               const void *data, size_t len)
+{
+    pond_node_rec *r = NULL;
+    PT_ASSERT_OK(pond_node_rec_new(&r));
+    r->id = id;
+    r->part_id = part;
+    r->type = POND_ENTRY_FILE_DATA;
+    r->version = version;
+    r->txn_seq = txn;
+    r->timestamp_us = 1700000000000000 + txn;
+    PT_ASSERT_OK(pond_blob_from_buf(&r->content, data, len));
+    r->size = (int64_t)len;
+    r->sha256 = *pond_blob_sha256(r->content);
+    return r;
+}
+
+static pond_node_rec *dir_rec(pond_node_id id, int64_t version, int64_t txn,
+                              const char *const *names, const pond_node_id *ids,
+                              const pond_entry_type *types, size_t n)
+{
+    pond_node_rec *r = NULL;
+    PT_ASSERT_OK(pond_node_rec_new(&r));
+    r->id = r->part_id = id;
+    r->type = POND_ENTRY_DIRECTORY;
+    r->version = version;
+    r->txn_seq = txn;
+    r->timestamp_us = 1700000000000000 + txn;
+    r->entries = pond_calloc(n ? n : 1, sizeof *r->entries);
+    PT_ASSERT(r->entries);
+    for (size_t i = 0; i < n; i++) {
+        r->entries[i].name = pond_strdup(names[i]);
+        r->entries[i].id = ids[i];
+        r->entries[i].type = types[i];
+    }
+    r->n_entries = n;
+    r->size = (int64_t)n;
+    return r;
+}
+
+static void commit(pond_backend *be, int64_t txn, pond_node_rec *const *recs, size_t n)
+{
+    pond_backend_txn_info info = {txn, 1700000000000000 + txn, "{\"argv\":[\"test\"]}"};
+    PT_ASSERT(be->commit != NULL);
+    PT_ASSERT_OK(be->commit(be, &info, recs, n));
+}
+
+static void expect_content(pond_backend *be, const pond_node_rec *r, const void *data, size_t len)
+{
+    pond_reader *rd = NULL;
+    PT_ASSERT_OK(be->open_content(&rd, be, r));
+    PT_ASSERT_INT_EQ(pond_reader_size(rd), (int64_t)len);
+    char *got = malloc(len + 1);
+    PT_ASSERT(got);
+    size_t total = 0, n;
+    for (;;) {
+        int rc = pond_reader_read(rd, got + total, len + 1 - total, &n);
+        if (rc < 0) {
+            free(got);
+            pond_reader_free(rd);
+            PT_ASSERT_OK(rc);
+        }
+        if (n == 0)
+            break;
+        total += n;
+    }
+    pond_reader_free(rd);
+    PT_ASSERT_INT_EQ(total, len);
+    int same = memcmp(got, data, len) == 0;
+    free(got);
+    PT_ASSERT(same);
+}
+
+static pond_backend *do_reopen(const conf_slot *s, pond_backend *be)
+{
+    if (!s->reopen)
+        return be;
+    PT_ASSERT_OK(s->reopen(&be, s->payload));
+    PT_ASSERT(be != NULL);
+    return be;
+}
+
+/* ---- cases ------------------------------------------------------------------------------------ */
+
+static void case_empty(const conf_slot *s)
+{
+    pond_backend *be = make(s);
+    int64_t last = -1;
+    PT_ASSERT_OK(be->last_txn(&last, be));
+    PT_ASSERT_INT_EQ(last, 0);
+    pond_node_id id = fresh_id();
+    pond_node_rec *r = NULL;
+    PT_ASSERT_ERR(be->latest(&r, be, &id), POND_ENOTFOUND);
+    PT_ASSERT(r == NULL);
+    pond_backend_free(be);
+}
+
+static void case_commit_and_latest(const conf_slot *s)
+{
+    pond_backend *be = make(s);
+    pond_node_id root = pond_node_id_root(), f = fresh_id();
+    const char *names[] = {"hello.txt"};
+    pond_entry_type types[] = {POND_ENTRY_FILE_SERIES};
+    pond_node_rec *recs[2];
+    recs[0] = dir_rec(root, 1, 1, names, &f, types, 1);
+    recs[1] = file_rec(f, root, 1, 1, "hello, pond", 11);
+    recs[1]->type = POND_ENTRY_FILE_SERIES;
+    recs[1]->xattrs_json = pond_strdup("{\"k\":\"v\"}");
+    recs[1]->has_event_time = true;
+    recs[1]->min_event_time_us = -5;
+    recs[1]->max_event_time_us = 1700000000123456;
+    commit(be, 1, recs, 2);
+    be = do_reopen(s, be);
+    int64_t last;
+    PT_ASSERT_OK(be->last_txn(&last, be));
+    PT_ASSERT_INT_EQ(last, 1);
+    pond_node_rec *d = NULL, *x = NULL;
+    PT_ASSERT_OK(be->latest(&d, be, &root));
+    PT_ASSERT_INT_EQ(d->type, POND_ENTRY_DIRECTORY);
+    PT_ASSERT_INT_EQ(d->version, 1);
+    PT_ASSERT_INT_EQ(d->txn_seq, 1);
+    PT_ASSERT_INT_EQ(d->n_entries, 1);
+    PT_ASSERT_STR_EQ(d->entries[0].name, "hello.txt");
+    PT_ASSERT(pond_node_id_equal(&d->entries[0].id, &f));
+    PT_ASSERT_INT_EQ(d->entries[0].type, POND_ENTRY_FILE_SERIES);
+    PT_ASSERT(pond_node_id_equal(&d->part_id, &root));
+    PT_ASSERT_OK(be->latest(&x, be, &f));
+    PT_ASSERT(pond_node_id_equal(&x->id, &f));
+    PT_ASSERT(pond_node_id_equal(&x->part_id, &root));
+    PT_ASSERT_INT_EQ(x->type, POND_ENTRY_FILE_SERIES);
+    PT_ASSERT(x->has_event_time);
+    PT_ASSERT_INT_EQ(x->min_event_time_us, -5);
+    PT_ASSERT_INT_EQ(x->max_event_time_us, 1700000000123456);
+    PT_ASSERT_INT_EQ(x->version, 1);
+    PT_ASSERT_INT_EQ(x->size, 11);
+    PT_ASSERT_INT_EQ(x->timestamp_us, 1700000000000001);
+    PT_ASSERT(pond_hash_equal(&x->sha256, &recs[1]->sha256));
+    PT_ASSERT_STR_EQ(x->xattrs_json, "{\"k\":\"v\"}");
+    expect_content(be, x, "hello, pond", 11);
+    pond_node_rec_unref(d);
+    pond_node_rec_unref(x);
+    pond_node_rec_unref(recs[0]);
+    pond_node_rec_unref(recs[1]);
+    pond_backend_free(be);
+}
+
+static void case_versions(const conf_slot *s)
+{
+    pond_backend *be = make(s);
+    pond_node_id root = pond_node_id_root(), f = fresh_id();
+    const char *names[] = {"v"};
+    pond_entry_type types[] = {POND_ENTRY_FILE_DATA};
+    const char *bodies[] = {"one", "two!", "three"};
+    for (int64_t v = 1; v <= 3; v++) {
+        pond_node_rec *recs[2];
+        size_t n = 0;
+        if (v == 1)
+            recs[n++] = dir_rec(root, 1, 1, names, &f, types, 1);
+        recs[n++] = file_rec(f, root, v, v, bodies[v - 1], strlen(bodies[v - 1]));
+        commit(be, v, recs, n);
+        for (size_t i = 0; i < n; i++)
+            pond_node_rec_unref(recs[i]);
+    }
+    be = do_reopen(s, be);
+    pond_node_rec *r = NULL;
+    PT_ASSERT_OK(be->latest(&r, be, &f));
+    PT_ASSERT_INT_EQ(r->version, 3);
+    expect_content(be, r, "three", 5);
+    pond_node_rec_unref(r);
+    PT_ASSERT_OK(be->get_version(&r, be, &f, 2));
+    PT_ASSERT_INT_EQ(r->version, 2);
+    PT_ASSERT_INT_EQ(r->txn_seq, 2);
+    expect_content(be, r, "two!", 4);
+    pond_node_rec_unref(r);
+    r = NULL;
+    PT_ASSERT_ERR(be->get_version(&r, be, &f, 4), POND_ENOTFOUND);
+    pond_node_rec **all = NULL;
+    size_t n = 0;
+    PT_ASSERT_OK(be->list_versions(&all, &n, be, &f));
+    PT_ASSERT_INT_EQ(n, 3);
+    for (size_t i = 0; i < n; i++) {
+        PT_ASSERT_INT_EQ(all[i]->version, (int64_t)i + 1);
+        expect_content(be, all[i], bodies[i], strlen(bodies[i]));
+    }
+    pond_node_recs_free(all, n);
+    pond_backend_free(be);
+}
+
+static void case_conflict(const conf_slot *s)
+{
+    pond_backend *be = make(s);
+    pond_node_id root = pond_node_id_root();
+    pond_node_rec *d = dir_rec(root, 1, 1, NULL, NULL, NULL, 0);
+    pond_backend_txn_info info = {2, 1, NULL}; /* skips txn 1 */
+    PT_ASSERT_ERR(be->commit(be, &info, &d, 1), POND_ECONFLICT);
+    commit(be, 1, &d, 1);
+    info.txn_seq = 1; /* a second writer of txn 1 loses */
+    pond_node_rec *d2 = dir_rec(root, 2, 1, NULL, NULL, NULL, 0);
+    PT_ASSERT_ERR(be->commit(be, &info, &d2, 1), POND_ECONFLICT);
+    int64_t last;
+    PT_ASSERT_OK(be->last_txn(&last, be));
+    PT_ASSERT_INT_EQ(last, 1);
+    pond_node_rec *r = NULL;
+    PT_ASSERT_OK(be->latest(&r, be, &root));
+    PT_ASSERT_INT_EQ(r->version, 1);
+    pond_node_rec_unref(r);
+    pond_node_rec_unref(d);
+    pond_node_rec_unref(d2);
+    pond_backend_free(be);
+}
+
+/* A version committed without content has its previous version's bytes (moves, xattrs). */
+static void case_content_carried(const conf_slot *s)
+{
+    pond_backend *be = make(s);
+    pond_node_id root = pond_node_id_root(), f = fresh_id();
+    const char *names[] = {"f"};
+    pond_entry_type types[] = {POND_ENTRY_FILE_DATA};
+    pond_node_rec *recs[2];
+    recs[0] = dir_rec(root, 1, 1, names, &f, types, 1);
+    recs[1] = file_rec(f, root, 1, 1, "carried bytes", 13);
+    commit(be, 1, recs, 2);
+    pond_node_rec *v2 = NULL;
+    PT_ASSERT_OK(pond_node_rec_dup(&v2, recs[1]));
+    pond_blob_unref(v2->content);
+    v2->content = NULL;
+    v2->version = 2;
+    v2->txn_seq = 2;
+    v2->xattrs_json = pond_strdup("{}");
+    commit(be, 2, &v2, 1);
+    /* without content and with a different hash: refused, nothing stored */
+    pond_node_rec *bad = NULL;
+    PT_ASSERT_OK(pond_node_rec_dup(&bad, v2));
+    bad->version = 3;
+    bad->txn_seq = 3;
+    bad->sha256.bytes[0] ^= 1;
+    pond_backend_txn_info info = {3, 3, NULL};
+    PT_ASSERT(be->commit(be, &info, &bad, 1) < 0);
+    be = do_reopen(s, be);
+    pond_node_rec *r = NULL;
+    PT_ASSERT_OK(be->latest(&r, be, &f));
+    PT_ASSERT_INT_EQ(r->version, 2);
+    PT_ASSERT_STR_EQ(r->xattrs_json, "{}");
+    expect_content(be, r, "carried bytes", 13);
+    pond_node_rec_unref(r);
+    pond_node_rec_unref(bad);
+    pond_node_rec_unref(v2);
+    pond_node_rec_unref(recs[0]);
+    pond_node_rec_unref(recs[1]);
+    pond_backend_free(be);
+}
+
+/* Content arriving as a file-backed blob (a spilled writer) is streamed, and read back intact. */
+static void case_large_stream(const conf_slot *s)
+{
+    pond_backend *be = make(s);
+    pond_fs_options o = POND_FS_OPTIONS_INIT;
+    o.spill_threshold = 64 * 1024;
+    o.tmp_dir = PT_TMPDIR();
+    pond_fs *fs = NULL;
+    PT_ASSERT_OK(pond_fs_open(&fs, be, &o));
+    size_t len = 3 * 1024 * 1024 + 17;
+    unsigned char *data = malloc(len);
+    PT_ASSERT(data);
+    for (size_t i = 0; i < len; i++)
+        data[i] = (unsigned char)(i * 2654435761u >> 13);
+    PT_ASSERT_OK(pond_fs_begin(fs, NULL));
+    pond_writer *w = NULL;
+    PT_ASSERT_OK(pond_fs_open_writer(&w, fs, NULL, "/big.bin", POND_ENTRY_FILE_TABLE));
+    for (size_t off = 0; off < len; off += 100000)
+        PT_ASSERT_OK(pond_writer_write(w, data + off, off + 100000 <= len ? 100000 : len - off));
+    PT_ASSERT_OK(pond_writer_finish(w));
+    pond_writer_free(w);
+    PT_ASSERT_OK(pond_fs_commit(NULL, fs));
+    pond_fs_free(fs);
+    be = do_reopen(s, be);
+    PT_ASSERT_OK(pond_fs_open(&fs, be, &o));
+    pond_stat st;
+    PT_ASSERT_OK(pond_fs_stat(&st, fs, NULL, "/big.bin"));
+    PT_ASSERT_INT_EQ(st.size, (int64_t)len);
+    PT_ASSERT_INT_EQ(st.type, POND_ENTRY_FILE_TABLE);
+    pond_hash want;
+    PT_ASSERT_OK(pond_sha256_buf(&want, data, len));
+    PT_ASSERT(pond_hash_equal(&st.sha256, &want));
+    pond_reader *rd = NULL;
+    PT_ASSERT_OK(pond_fs_open_reader(&rd, fs, NULL, "/big.bin"));
+    unsigned char tail[1000];
+    PT_ASSERT_OK(pond_reader_seek(rd, (int64_t)len - 1000));
+    PT_ASSERT_OK(pond_reader_read_exact(rd, tail, sizeof tail));
+    PT_ASSERT_MEM_EQ(tail, data + len - 1000, sizeof tail);
+    PT_ASSERT_OK(pond_reader_seek(rd, 12345));
+    PT_ASSERT_OK(pond_reader_read_exact(rd, tail, sizeof tail));
+    PT_ASSERT_MEM_EQ(tail, data + 12345, sizeof tail);
+    pond_reader_free(rd);
+    free(data);
+    pond_fs_free(fs);
+    pond_backend_free(be);
+}
+
+static void case_fs_tree(const conf_slot *s)
+{
+    pond_backend *be = make(s);
+    pond_fs *fs = NULL;
+    PT_ASSERT_OK(pond_fs_open(&fs, be, NULL));
+    PT_ASSERT_OK(pond_fs_begin(fs, "{\"argv\":[\"pond\",\"mkdir\"]}"));
+    PT_ASSERT_OK(pond_fs_mkdir(fs, NULL, "/a/b/c", POND_FS_MKDIR_PARENTS));
+    PT_ASSERT_OK(pond_fs_write_all(fs, NULL, "/a/b/zeta", POND_ENTRY_NONE, "z", 1));
+    pond_writer *w = NULL;
+    PT_ASSERT_OK(pond_fs_open_writer(&w, fs, NULL, "/a/b/alpha", POND_ENTRY_FILE_SERIES));
+    PT_ASSERT_OK(pond_writer_write(w, "PAR1", 4));
+    PT_ASSERT_OK(pond_writer_set_event_time(w, 1000, 2000));
+    PT_ASSERT_OK(pond_writer_finish(w));
+    pond_writer_free(w);
+    PT_ASSERT_OK(pond_fs_symlink(fs, NULL, "b/zeta", "/a/link"));
+    PT_ASSERT_OK(pond_fs_set_xattrs(fs, NULL, "/a/b/zeta", "{\"unit\":\"m\"}"));
+    int64_t seq = 0;
+    PT_ASSERT_OK(pond_fs_commit(&seq, fs));
+    PT_ASSERT_INT_EQ(seq, 1);
+    pond_fs_free(fs);
+    be = do_reopen(s, be);
+    PT_ASSERT_OK(pond_fs_open(&fs, be, NULL));
+    pond_fs_dirent *e = NULL;
+    size_t n = 0;
+    PT_ASSERT_OK(pond_fs_readdir(&e, &n, fs, NULL, "/a/b"));
+    PT_ASSERT_INT_EQ(n, 3);
+    PT_ASSERT_STR_EQ(e[0].name, "alpha");
+    PT_ASSERT_INT_EQ(e[0].type, POND_ENTRY_FILE_SERIES);
+    PT_ASSERT_STR_EQ(e[1].name, "c");
+    PT_ASSERT_INT_EQ(e[1].type, POND_ENTRY_DIRECTORY);
+    PT_ASSERT_STR_EQ(e[2].name, "zeta");
+    pond_fs_dirents_free(e, n);
+    pond_buf b = POND_BUF_INIT;
+    PT_ASSERT_OK(pond_fs_read_all(&b, fs, NULL, "/a/link"));
+    PT_ASSERT_STR_EQ(b.ptr, "z");
+    pond_buf_dispose(&b);
+    char *t = NULL, *x = NULL;
+    PT_ASSERT_OK(pond_fs_readlink(&t, fs, NULL, "/a/link"));
+    PT_ASSERT_STR_EQ(t, "b/zeta");
+    PT_ASSERT_OK(pond_fs_get_xattrs(&x, fs, NULL, "/a/b/zeta"));
+    PT_ASSERT_STR_EQ(x, "{\"unit\":\"m\"}");
+    pond_free(t);
+    pond_free(x);
+    pond_stat st;
+    PT_ASSERT_OK(pond_fs_stat(&st, fs, NULL, "/a/b/zeta"));
+    PT_ASSERT_INT_EQ(st.version, 1); /* created, written and tagged in one txn: one version */
+    PT_ASSERT_INT_EQ(st.txn_seq, 1);
+    PT_ASSERT(!st.has_event_time);
+    PT_ASSERT_OK(pond_fs_stat(&st, fs, NULL, "/a/b/alpha"));
+    PT_ASSERT(st.has_event_time);
+    PT_ASSERT_INT_EQ(st.min_event_time_us, 1000);
+    PT_ASSERT_INT_EQ(st.max_event_time_us, 2000);
+    PT_ASSERT_INT_EQ(st.size, 4);
+    pond_fs_free(fs);
+    pond_backend_free(be);
+}
+
+static void case_version_per_txn(const conf_slot *s)
+{
+    pond_backend *be = make(s);
+    pond_fs *fs = NULL;
+    PT_ASSERT_OK(pond_fs_open(&fs, be, NULL));
+    for (int i = 1; i <= 3; i++) {
+        char body[16];
+        snprintf(body, sizeof body, "body %d", i);
+        PT_ASSERT_OK(pond_fs_begin(fs, NULL));
+        PT_ASSERT_OK(pond_fs_write_all(fs, NULL, "/f", POND_ENTRY_NONE, body, strlen(body)));
+        PT_ASSERT_OK(pond_fs_write_all(fs, NULL, "/f", POND_ENTRY_NONE, body, strlen(body)));
+        PT_ASSERT_OK(pond_fs_commit(NULL, fs));
+    }
+    pond_fs_free(fs);
+    be = do_reopen(s, be);
+    PT_ASSERT_OK(pond_fs_open(&fs, be, NULL));
+    pond_stat *v = NULL;
+    size_t n = 0;
+    PT_ASSERT_OK(pond_fs_versions(&v, &n, fs, NULL, "/f"));
+    PT_ASSERT_INT_EQ(n, 3);
+    for (size_t i = 0; i < n; i++) {
+        PT_ASSERT_INT_EQ(v[i].version, (int64_t)i + 1);
+        PT_ASSERT_INT_EQ(v[i].txn_seq, (int64_t)i + 1);
+    }
+    pond_free(v);
+    pond_reader *rd = NULL;
+    PT_ASSERT_OK(pond_fs_open_reader_version(&rd, fs, NULL, "/f", 2));
+    char got[16] = {0};
+    PT_ASSERT_OK(pond_reader_read_exact(rd, got, 6));
+    PT_ASSERT_STR_EQ(got, "body 2");
+    pond_reader_free(rd);
+    pond_fs_free(fs);
+    pond_backend_free(be);
+}
+
+static void case_time_travel(const conf_slot *s)
+{
+    pond_backend *be = make(s);
+    pond_fs *fs = NULL;
+    PT_ASSERT_OK(pond_fs_open(&fs, be, NULL));
+    PT_ASSERT_OK(pond_fs_begin(fs, NULL));
+    PT_ASSERT_OK(pond_fs_write_all(fs, NULL, "/f", POND_ENTRY_NONE, "old", 3));
+    PT_ASSERT_OK(pond_fs_commit(NULL, fs));
+    PT_ASSERT_OK(pond_fs_begin(fs, NULL));
+    PT_ASSERT_OK(pond_fs_write_all(fs, NULL, "/f", POND_ENTRY_NONE, "new", 3));
+    PT_ASSERT_OK(pond_fs_write_all(fs, NULL, "/g", POND_ENTRY_NONE, "g", 1));
+    PT_ASSERT_OK(pond_fs_commit(NULL, fs));
+    pond_fs_free(fs);
+    pond_fs_options o = POND_FS_OPTIONS_INIT;
+    o.as_of_txn = 1;
+    if (!be->open_as_of) {
+        PT_ASSERT_ERR(pond_fs_open(&fs, be, &o), POND_EUNSUPPORTED);
+        pond_backend_free(be);
+        return;
+    }
+    PT_ASSERT_OK(pond_fs_open(&fs, be, &o));
+    pond_buf b = POND_BUF_INIT;
+    PT_ASSERT_OK(pond_fs_read_all(&b, fs, NULL, "/f"));
+    PT_ASSERT_STR_EQ(b.ptr, "old");
+    pond_buf_dispose(&b);
+    pond_stat st;
+    PT_ASSERT_ERR(pond_fs_stat(&st, fs, NULL, "/g"), POND_ENOTFOUND);
+    PT_ASSERT_ERR(pond_fs_begin(fs, NULL), POND_EUNSUPPORTED);
+    pond_fs_free(fs);
+    o.as_of_txn = 9;
+    PT_ASSERT_ERR(pond_fs_open(&fs, be, &o), POND_ENOTFOUND);
+    pond_backend_free(be);
+}
+
+static void case_many_entries(const conf_slot *s)
+{
+    pond_backend *be = make(s);
+    pond_fs *fs = NULL;
+    PT_ASSERT_OK(pond_fs_open(&fs, be, NULL));
+    PT_ASSERT_OK(pond_fs_begin(fs, NULL));
+    PT_ASSERT_OK(pond_fs_mkdir(fs, NULL, "/d", 0));
+    for (int i = 299; i >= 0; i--) {
+        char name[32];
+        snprintf(name, sizeof name, "/d/f%03d", i);
+        PT_ASSERT_OK(pond_fs_write_all(fs, NULL, name, POND_ENTRY_NONE, name, strlen(name)));
+    }
+    PT_ASSERT_OK(pond_fs_commit(NULL, fs));
+    pond_fs_free(fs);
+    be = do_reopen(s, be);
+    PT_ASSERT_OK(pond_fs_open(&fs, be, NULL));
+    pond_fs_dirent *e = NULL;
+    size_t n = 0;
+    PT_ASSERT_OK(pond_fs_readdir(&e, &n, fs, NULL, "/d"));
+    PT_ASSERT_INT_EQ(n, 300);
+    for (size_t i = 0; i < n; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "f%03zu", i);
+        PT_ASSERT_STR_EQ(e[i].name, name);
+    }
+    pond_fs_dirents_free(e, n);
+    pond_buf b = POND_BUF_INIT;
+    PT_ASSERT_OK(pond_fs_read_all(&b, fs, NULL, "/d/f123"));
+    PT_ASSERT_STR_EQ(b.ptr, "/d/f123");
+    pond_buf_dispose(&b);
+    pond_stat st;
+    PT_ASSERT_OK(pond_fs_stat(&st, fs, NULL, "/d"));
+    PT_ASSERT_INT_EQ(st.version, 1);
+    PT_ASSERT_INT_EQ(st.size, 300);
+    pond_fs_free(fs);
+    pond_backend_free(be);
+}
+
+static void case_remove_and_rename_persist(const conf_slot *s)
+{
+    pond_backend *be = make(s);
+    pond_fs *fs = NULL;
+    PT_ASSERT_OK(pond_fs_open(&fs, be, NULL));
+    PT_ASSERT_OK(pond_fs_begin(fs, NULL));
+    PT_ASSERT_OK(pond_fs_mkdir(fs, NULL, "/x/y", POND_FS_MKDIR_PARENTS));
+    PT_ASSERT_OK(pond_fs_mkdir(fs, NULL, "/z", 0));
+    PT_ASSERT_OK(pond_fs_write_all(fs, NULL, "/x/y/f", POND_ENTRY_NONE, "F", 1));
+    PT_ASSERT_OK(pond_fs_commit(NULL, fs));
+    PT_ASSERT_OK(pond_fs_begin(fs, NULL));
+    PT_ASSERT_OK(pond_fs_rename(fs, NULL, "/x/y/f", "/z/g"));
+    PT_ASSERT_OK(pond_fs_remove(fs, NULL, "/x", true));
+    PT_ASSERT_OK(pond_fs_commit(NULL, fs));
+    pond_fs_free(fs);
+    be = do_reopen(s, be);
+    PT_ASSERT_OK(pond_fs_open(&fs, be, NULL));
+    pond_stat st;
+    PT_ASSERT_ERR(pond_fs_stat(&st, fs, NULL, "/x"), POND_ENOTFOUND);
+    PT_ASSERT_OK(pond_fs_stat(&st, fs, NULL, "/z/g"));
+    PT_ASSERT_INT_EQ(st.version, 2); /* the move records the new owning directory */
+    pond_buf b = POND_BUF_INIT;
+    PT_ASSERT_OK(pond_fs_read_all(&b, fs, NULL, "/z/g"));
+    PT_ASSERT_STR_EQ(b.ptr, "F");
+    pond_buf_dispose(&b);
+    pond_fs_free(fs);
+    pond_backend_free(be);
+}
+
+/* ---- registration: each slot gets its own wrappers (pt tests take no arguments) ---------------- */
+
+#define CONF_CASES(X)                                                                              \
+    X(empty)                                                                                       \
+    X(commit_and_latest)                                                                           \
+    X(versions)                                                                                    \
+    X(conflict)                                                                                    \
+    X(content_carried)                                                                             \
+    X(large_stream)                                                                                \
+    X(fs_tree)                                                                                     \
+    X(version_per_txn)                                                                             \
+    X(time_travel)                                                                                 \
+    X(many_entries)                                                                                \
+    X(remove_and_rename_persist)
+
+#define CONF_WRAP(slot, name)                                                                      \
+    static void test_s##slot##_##name(void) { case_##name(&g_slots[slot]); }
+#define CONF_ENTRY(slot, name) {#name, test_s##slot##_##name},
+
+#define W0(n) CONF_WRAP(0, n)
+#define W1(n) CONF_WRAP(1, n)
+#define W2(n) CONF_WRAP(2, n)
+#define W3(n) CONF_WRAP(3, n)
+#define E0(n) CONF_ENTRY(0, n)
+#define E1(n) CONF_ENTRY(1, n)
+#define E2(n) CONF_ENTRY(2, n)
+#define E3(n) CONF_ENTRY(3, n)
+
+CONF_CASES(W0)
+CONF_CASES(W1)
+CONF_CASES(W2)
+CONF_CASES(W3)
+static const pt_test g_tests_0[] = {CONF_CASES(E0) PT_END};
+static const pt_test g_tests_1[] = {CONF_CASES(E1) PT_END};
+static const pt_test g_tests_2[] = {CONF_CASES(E2) PT_END};
+static const pt_test g_tests_3[] = {CONF_CASES(E3) PT_END};
+static const pt_test *const g_tables[CONFORMANCE_MAX_SLOTS] = {g_tests_0, g_tests_1, g_tests_2,
+                                                               g_tests_3};
+
+void conformance_register(const char *suite_name, conformance_factory_fn factory,
+                          conformance_reopen_fn reopen, void *payload)
+{
+    if (g_nslots >= CONFORMANCE_MAX_SLOTS || !factory)
+        return;
+    g_slots[g_nslots] = (conf_slot){suite_name, factory, reopen, payload};
+    pt_register(suite_name, g_tables[g_nslots]);
+    g_nslots++;
+}

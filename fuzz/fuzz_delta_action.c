@@ -21,8 +21,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 delta_arena arena = {0};
                 const pond_delta_type *schema;
                 const char *s = json_string_value(json_object_get(body, "schemaString"));
-                if (pond_delta__schema_parse(&schema, &arena, s,
-                                             POND_DELTA_COLUMN_MAPPING_NONE) == 0) {
+                if (pond_delta__schema_parse(&schema, &arena, s, POND_DELTA_COLUMN_MAPPING_NONE) ==
+                    0) {
                     pond_buf b = POND_BUF_INIT;
                     (void)pond_delta__type_format(&b, schema);
                     pond_buf_dispose(&b);

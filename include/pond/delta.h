@@ -37,7 +37,10 @@ typedef struct {
 } pond_delta_open_options;
 
 #define POND_DELTA_OPEN_OPTIONS_VERSION 1
-#define POND_DELTA_OPEN_OPTIONS_INIT {POND_DELTA_OPEN_OPTIONS_VERSION, -1, false}
+#define POND_DELTA_OPEN_OPTIONS_INIT               \
+    {                                              \
+        POND_DELTA_OPEN_OPTIONS_VERSION, -1, false \
+    }
 
 /** Open a snapshot of the Delta table rooted at dir. opts may be NULL (latest, checkpoints used).
  *  On failure *out is NULL. */
@@ -149,9 +152,9 @@ typedef struct {
     bool data_change;
     const pond_delta_kv *partition_values; /* keys are physical column names */
     size_t n_partition_values;
-    const char *stats;                     /* the stats JSON string, or NULL */
-    const pond_delta_dv *deletion_vector;  /* NULL when none */
-    int64_t version;                       /* the commit (or checkpoint) that made it live */
+    const char *stats;                    /* the stats JSON string, or NULL */
+    const pond_delta_dv *deletion_vector; /* NULL when none */
+    int64_t version;                      /* the commit (or checkpoint) that made it live */
 } pond_delta_file;
 
 /** Number of live files. */
@@ -238,12 +241,12 @@ typedef struct {
 POND_API int pond_delta_actions_metadata(pond_delta_actions *a, const pond_delta_metadata_desc *m);
 
 typedef struct {
-    unsigned version;    /* POND_DELTA_FILE_DESC_VERSION */
-    const char *path;    /* relative filesystem path; pond percent-encodes it */
+    unsigned version; /* POND_DELTA_FILE_DESC_VERSION */
+    const char *path; /* relative filesystem path; pond percent-encodes it */
     const pond_delta_kv *partition_values;
     size_t n_partition_values;
-    int64_t size;              /* add: required; remove: -1 = omit */
-    int64_t modification_time; /* add: ms since epoch */
+    int64_t size;               /* add: required; remove: -1 = omit */
+    int64_t modification_time;  /* add: ms since epoch */
     int64_t deletion_timestamp; /* remove: ms since epoch */
     bool data_change;
     const char *stats; /* add: stats JSON object text (numRecords, minValues, ...) or NULL */
@@ -271,8 +274,7 @@ POND_API int pond_delta_actions_to_json(pond_buf *out, const pond_delta_actions 
 /** Publish the actions as commit `version` of the table at dir (created with `_delta_log/`
  *  if needed). Version 0 must carry protocol and metaData. POND_ECONFLICT if the version already
  *  exists ("version N already exists"); on any failure no commit file is left behind. */
-POND_API int pond_delta_commit_write(const char *dir, int64_t version,
-                                     const pond_delta_actions *a);
+POND_API int pond_delta_commit_write(const char *dir, int64_t version, const pond_delta_actions *a);
 
 /** The newest commit version in dir's log, from the listing alone (no replay); POND_ENOTFOUND
  *  when there is no log or no commit. The next commit of a writer is this + 1. */

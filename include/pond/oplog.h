@@ -64,3 +64,55 @@ POND_API int pond_oplog_storage_of(pond_oplog_storage *out, pond_backend *be,
                                    const pond_node_id *id, int64_t version);
 
 #endif
+
+/* ---- maintenance: fsck, gc, compaction ----------------------------------------------------- */
+
+typedef struct {
+    int64_t rows;               /* node versions checked */
+    int64_t data_files;         /* data files read */
+    int64_t inline_checked;     /* inline contents re-hashed */
+    int64_t blobs_checked;      /* distinct blobs re-hashed */
+    int64_t bytes_hashed;
+    int64_t missing;            /* referenced blobs that are not in the store */
+    int64_t corrupt;            /* blobs, data files or log entries that fail verification */
+    int64_t unreferenced_blobs; /* blobs no version refers to (gc removes them) */
+    int64_t stale_temps;        /* temp files older than the grace period */
+    int64_t orphan_files;       /* data files no commit refers to */
+} pond_fsck_report;
+
+/* kind is "missing", "corrupt", "unreferenced", "stale" or "orphan"; message names the node
+ * path (or id), the blob and the reason. */
+typedef void (*pond_fsck_fn)(const char *kind, const char *message, void *payload);
+typedef void (*pond_progress_fn)(int64_t done, int64_t total, void *payload);
+
+/** Re-reads every data file and re-hashes every inline content and every blob against the
+ *  recorded hashes, reports missing, corrupt and unreferenced blobs, stale temp files and
+ *  orphan data files through fn (may be NULL). Returns 0 when nothing is missing or corrupt,
+ *  else POND_ECORRUPT with a summary. progress (may be NULL) counts bytes hashed. */
+POND_API int pond_oplog_fsck(pond_fsck_report *out, pond_backend *be, pond_fsck_fn fn,
+                             pond_progress_fn progress, void *payload);
+
+typedef struct {
+    unsigned version;         /* POND_GC_OPTIONS_VERSION */
+    int64_t keep_versions;    /* > 0: keep only the newest N versions of each node */
+    int64_t keep_age_us;      /* > 0: drop versions older than this (the newest is always kept) */
+    int64_t grace_us;         /* files younger than this are never removed (default 1 hour) */
+    bool compact;             /* also merge each partition's data files into one */
+    const char *command_json; /* commitInfo extra members, or NULL */
+} pond_gc_options;
+#define POND_GC_OPTIONS_VERSION 1
+#define POND_GC_OPTIONS_INIT {POND_GC_OPTIONS_VERSION, 0, 0, 3600LL * 1000000, false, NULL}
+
+typedef struct {
+    int64_t versions_dropped, partitions_rewritten, data_files_removed, blobs_removed,
+        temps_removed, bytes_freed;
+    int64_t commit_version; /* the commit that rewrote partitions, or -1 */
+} pond_gc_report;
+
+/** Garbage collection. Requires the writer lock (pond_oplog_lock). With a retention policy or
+ *  compact, rewrites the affected partitions in one commit (remove + add). Then removes blobs
+ *  that no version in the snapshot refers to, data files that no commit ever referred to (and,
+ *  with a retention policy, those the snapshot no longer refers to), and stale temp files, all
+ *  only when older than the grace period, so a concurrent writer's new files are never removed.
+ *  Without a retention policy every version stays readable, also with --at. */
+POND_API int pond_oplog_gc(pond_gc_report *out, pond_backend *be, const pond_gc_options *opts);

@@ -42,11 +42,15 @@ typedef struct {
      *  years 1..9999 and beyond) unless this asks for nanoseconds ("tsn:", which wrap outside
      *  1677..2262). */
     bool int96_ns;
+    /** Split row groups into batches of at most this many rows (0 = one batch per row
+     *  group). Slices share the row group's buffers (zero copy); it is freed when the last
+     *  slice is released, so memory stays one row group. */
+    int64_t max_batch_rows;
 } pond_parquet_read_options;
 
 #define POND_PARQUET_READ_OPTIONS_VERSION 1
 #define POND_PARQUET_READ_OPTIONS_INIT                                                             \
-    {POND_PARQUET_READ_OPTIONS_VERSION, 0, false, NULL, 0, NULL, 0, false}
+    {POND_PARQUET_READ_OPTIONS_VERSION, 0, false, NULL, 0, NULL, 0, false, 0}
 
 typedef struct pond_parquet_reader pond_parquet_reader;
 
@@ -64,8 +68,8 @@ POND_API void pond_parquet_reader_free(pond_parquet_reader *r); /* NULL is fine 
 
 /** The Arrow schema of the batches (a "+s" struct of the projected top-level fields). */
 POND_API int pond_parquet_reader_schema(pond_parquet_reader *r, struct ArrowSchema *out);
-/** The next batch: a struct array holding the next (unpruned) row group. POND_ITEROVER at
- *  the end (out is then left released). */
+/** The next batch: a struct array holding the next (unpruned) row group, or the next slice
+ *  of it (max_batch_rows). POND_ITEROVER at the end (out is then left released). */
 POND_API int pond_parquet_reader_next(pond_parquet_reader *r, struct ArrowArray *out);
 /** Read row group i directly (ignores pruning and the iteration position). */
 POND_API int pond_parquet_reader_read_row_group(pond_parquet_reader *r, int i,

@@ -12,5 +12,6 @@
 #include "arrow.h"
 #include "parquet.h"
 #include "cas.h"
+#include "delta.h"
 
 #endif

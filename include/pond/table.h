@@ -87,9 +87,11 @@ typedef struct {
     int64_t sample_rows;   /* rows read to infer types (default 10000) */
     int64_t batch_rows;    /* rows per batch (default 65536) */
     char delimiter;        /* default ',' */
+    const char *schema_hint; /* like schema, applied first, and names the CSV lacks are
+                                ignored: the types of an existing series or table */
 } pond_csv_import_options;
 #define POND_CSV_IMPORT_OPTIONS_VERSION 1
-#define POND_CSV_IMPORT_OPTIONS_INIT {POND_CSV_IMPORT_OPTIONS_VERSION, NULL, 0, 0, ','}
+#define POND_CSV_IMPORT_OPTIONS_INIT {POND_CSV_IMPORT_OPTIONS_VERSION, NULL, 0, 0, ',', NULL}
 
 /** A stream of record batches over a host CSV file with a header row. Types are inferred from
  *  the first sample_rows rows: int64, then double, bool (true/false), timestamp (ISO-8601, or

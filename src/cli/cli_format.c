@@ -156,19 +156,19 @@ static int stream_fail(struct ArrowArrayStream *st, int e)
 
 /* Table mode sizes its columns on the first rows, prints them with the header, then prints
  * later rows at the same widths (cut with '~'), so memory stays bounded. */
-static void table_put(pond_buf *out, const char *cell, size_t width, bool first)
+static void table_put(pond_buf *out, const char *cell, size_t width, bool first, bool last)
 {
     size_t len = strlen(cell);
     if (len > width)
         pond_buf_printf(out, "%s%.*s~", first ? "" : "  ", (int)width - 1, cell);
     else
-        pond_buf_printf(out, "%s%-*s", first ? "" : "  ", (int)width, cell);
+        pond_buf_printf(out, "%s%-*s", first ? "" : "  ", last ? 0 : (int)width, cell);
 }
 
 static void table_header(pond_buf *out, const struct ArrowSchema *s, const size_t *width)
 {
     for (int64_t k = 0; k < s->n_children; k++)
-        table_put(out, s->children[k]->name, width[k], k == 0);
+        table_put(out, s->children[k]->name, width[k], k == 0, k == s->n_children - 1);
     pond_buf_putc(out, '\n');
     for (int64_t k = 0; k < s->n_children; k++) {
         pond_buf_puts(out, k ? "  " : "");
@@ -185,7 +185,7 @@ static void flush_cells(pond_buf *out, const struct ArrowSchema *s, const size_t
     int64_t nc = s->n_children;
     for (size_t c = 0; c < *n_cells; c++) {
         int64_t k = (int64_t)(c % (size_t)nc);
-        table_put(out, cells[c], width[k], k == 0);
+        table_put(out, cells[c], width[k], k == 0, k == nc - 1);
         if (k == nc - 1)
             pond_buf_putc(out, '\n');
         pond_free(cells[c]);
@@ -242,7 +242,7 @@ int cli_write_stream(FILE *f, struct ArrowArrayStream *st, cli_fmt fmt, int64_t 
                         break;
                     }
                     if (header_done) {
-                        table_put(&out, text, width[k], k == 0);
+                        table_put(&out, text, width[k], k == 0, k == nc - 1);
                         if (k == nc - 1)
                             pond_buf_putc(&out, '\n');
                         pond_free(text);

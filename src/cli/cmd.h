@@ -43,8 +43,16 @@ int cmd_cat(pond_cli *cli, int argc, char **argv);
 int cmd_rm(pond_cli *cli, int argc, char **argv);
 int cmd_mv(pond_cli *cli, int argc, char **argv);
 int cmd_log(pond_cli *cli, int argc, char **argv);
+int cmd_describe(pond_cli *cli, int argc, char **argv);
+int cmd_ln(pond_cli *cli, int argc, char **argv);
+int cmd_fsck(pond_cli *cli, int argc, char **argv);
+int cmd_gc(pond_cli *cli, int argc, char **argv);
 
 int cmd_delta(pond_cli *cli, int argc, char **argv);
 
 int cmd_parquet(pond_cli *cli, int argc, char **argv);
+
+/* SQL (cmd_query.c): `pond query`, and `pond cat --sql` (called by cmd_cat). */
+int cmd_query(pond_cli *cli, int argc, char **argv);
+int cmd_cat_sql(pond_cli *cli, int argc, char **argv);
 #endif

@@ -23,7 +23,8 @@ static const char HELP[] =
     "  --from T      series: rows with event time >= T (ISO-8601 like 2024-01-31T12:00Z, or\n"
     "                epoch with unit: 1706702400s, ...ms, ...us, ...ns)\n"
     "  --to T        series: rows with event time < T (exclusive)\n"
-    "  --columns a,b only these columns\n";
+    "  --columns a,b only these columns\n"
+    "  --sql \"SQL\"   run SQL over the file, named `source` (see pond query --help)\n";
 
 static const char USAGE[] = "pond cat [--format F] [--version N] [--from T] [--to T] "
                             "[--columns a,b] PATH";
@@ -58,6 +59,10 @@ int cmd_cat(pond_cli *cli, int argc, char **argv)
 {
     if (cli_wants_help(argc, argv, HELP))
         return 0;
+    /* --sql "SELECT ... FROM source": SQL over the file (cmd_query.c) */
+    for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+        if (!strcmp(argv[i], "--sql"))
+            return cmd_cat_sql(cli, argc, argv);
     int64_t version = 0;
     const char *path = NULL, *format = NULL, *columns = NULL;
     pond_table_read_options ro = POND_TABLE_READ_OPTIONS_INIT;

@@ -20,8 +20,8 @@ static const char HELP[] =
     "Copy files into the pond or out of it, in one transaction. Host paths are written\n"
     "host:PATH (host:data.csv, host:/abs/dir/, host:///abs/dir/file); pond paths are plain\n"
     "(/sensors/temp). Sources may be globs. With several sources, or a DEST that ends in '/'\n"
-    "or is a directory, each source keeps its base name. Copying onto an existing pond file\n"
-    "adds a version.\n"
+    "or is a directory, each source keeps its base name; a pond DEST ending in '/' is created\n"
+    "if missing. Copying onto an existing pond file adds a version.\n"
     "\n"
     "  --type T        entry type for files copied in: data (default), table or series.\n"
     "                  A Parquet source is checked and stored as it is; a CSV source for\n"
@@ -66,6 +66,39 @@ static int validate_parquet(const char *host)
     return rc;
 }
 
+/* "name:type,..." for the columns of the latest version of dest that CSV import can produce. */
+static void existing_types(pond_buf *out, copy_ctx *c, const char *dest)
+{
+    pond_stat st;
+    if (pond_fs_stat(&st, c->p->fs, NULL, dest) < 0 || st.type != c->type || st.size == 0)
+        return;
+    struct ArrowArrayStream s;
+    pond_table_read_options o = POND_TABLE_READ_OPTIONS_INIT;
+    o.file_version = st.version;
+    if (pond_table_read_stream(&s, c->p->fs, NULL, dest, &o) < 0)
+        return;
+    struct ArrowSchema sc;
+    if (s.get_schema(&s, &sc) == 0) {
+        for (int64_t k = 0; k < sc.n_children; k++) {
+            const char *f = sc.children[k]->format, *t = NULL;
+            if (!strcmp(f, "l"))
+                t = "int64";
+            else if (!strcmp(f, "g"))
+                t = "double";
+            else if (!strcmp(f, "b"))
+                t = "bool";
+            else if (!strcmp(f, "u"))
+                t = "string";
+            else if (!strncmp(f, "tsu:", 4))
+                t = "timestamp";
+            if (t && !strchr(sc.children[k]->name, ',') && !strchr(sc.children[k]->name, ':'))
+                pond_buf_printf(out, "%s%s:%s", out->size ? "," : "", sc.children[k]->name, t);
+        }
+        sc.release(&sc);
+    }
+    s.release(&s);
+}
+
 static bool looks_parquet(int fd)
 {
     char m[4];
@@ -90,8 +123,15 @@ static int copy_in_one(copy_ctx *c, const char *host, const char *dest)
         close(fd);
         struct ArrowArrayStream in;
         pond_csv_import_options io = POND_CSV_IMPORT_OPTIONS_INIT;
+        /* a new version of an existing table or series keeps the column types it has: the
+         * CSV of a later version may look like ints where the first had doubles */
+        pond_buf hint = POND_BUF_INIT;
+        existing_types(&hint, c, dest);
+        io.schema_hint = hint.size ? hint.ptr : NULL;
         io.schema = c->schema;
-        if (pond_csv_import_stream(&in, host, &io) < 0)
+        int irc = pond_csv_import_stream(&in, host, &io);
+        pond_buf_dispose(&hint);
+        if (irc < 0)
             return cli_fail();
         pond_table_write_options wo = POND_TABLE_WRITE_OPTIONS_INIT;
         wo.timestamp_column = c->ts_column;
@@ -307,9 +347,12 @@ int cmd_copy(pond_cli *cli, int argc, char **argv)
     if (!dest_host) { /* host -> pond */
         rc = cli_pond_begin(&p, cli);
         pond_stat dst;
-        bool dest_dir = dest[strlen(dest) - 1] == '/' ||
-                        (pond_fs_stat(&dst, p.fs, NULL, dest) == 0 &&
-                         dst.type == POND_ENTRY_DIRECTORY);
+        bool trailing = dest[strlen(dest) - 1] == '/';
+        bool dest_dir = trailing || (pond_fs_stat(&dst, p.fs, NULL, dest) == 0 &&
+                                     dst.type == POND_ENTRY_DIRECTORY);
+        /* "DEST/" names a directory: created (with parents) when missing */
+        if (rc == 0 && trailing && pond_fs_mkdir(p.fs, NULL, dest, POND_FS_MKDIR_PARENTS) < 0)
+            rc = cli_fail();
         int copied = 0;
         for (int i = first; i < argc - 1 && rc == 0; i++) {
             const char *h = cli_host_path(argv[i]);

@@ -79,9 +79,7 @@ static int open_table(pond_delta_table **t, const delta_args *a)
 static void print_type(const pond_delta_type *t)
 {
     switch (t->kind) {
-    case POND_DELTA_TYPE_PRIMITIVE:
-        fputs(t->primitive, stdout);
-        break;
+    case POND_DELTA_TYPE_PRIMITIVE: fputs(t->primitive, stdout); break;
     case POND_DELTA_TYPE_STRUCT:
         fputs("struct<", stdout);
         for (size_t i = 0; i < t->n_fields; i++) {

@@ -71,8 +71,7 @@ static bool is_string_map(const json_t *m)
     json_t *v;
     if (!json_is_object(m))
         return false;
-    json_object_foreach((json_t *)m, k, v)
-    {
+    json_object_foreach ((json_t *)m, k, v) {
         if (!json_is_string(v) && !json_is_null(v))
             return false;
     }
@@ -125,8 +124,8 @@ int pond_delta__check_add(const json_t *a, const char *where)
                               "%s: add %s without partitionValues map", where, p);
     const json_t *st = json_object_get(a, "stats");
     if (st && !json_is_null(st) && !json_is_string(st))
-        return pond_error_set(POND_ECORRUPT, POND_DOM_DELTA, "%s: add %s stats is not a JSON string",
-                              where, p);
+        return pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,
+                              "%s: add %s stats is not a JSON string", where, p);
     const json_t *tags = json_object_get(a, "tags");
     if (tags && !json_is_null(tags) && !is_string_map(tags))
         return pond_error_set(POND_ECORRUPT, POND_DOM_DELTA, "%s: add %s tags is not a string map",
@@ -188,8 +187,8 @@ int pond_delta__check_protocol(const json_t *p, const char *where)
                               where);
     if (r < 1 || w < 1 || r > INT32_MAX || w > INT32_MAX)
         return pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,
-                              "%s: protocol versions out of range (%lld/%lld)", where,
-                              (long long)r, (long long)w);
+                              "%s: protocol versions out of range (%lld/%lld)", where, (long long)r,
+                              (long long)w);
     if ((rc = check_features(p, "readerFeatures", where)) < 0 ||
         (rc = check_features(p, "writerFeatures", where)) < 0)
         return rc;
@@ -241,8 +240,8 @@ int pond_delta__check_metadata(const json_t *m, const char *where)
  * and '=' for hive-style partition directories). */
 static bool keep_char(unsigned char c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '.' || c == '_' || c == '~' || c == '/' || c == '=';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~' || c == '/' || c == '=';
 }
 
 int pond_delta_path_encode(char **out, const char *path)
@@ -302,7 +301,8 @@ int pond_delta_path_decode(char **out, const char *logged)
     if (has_scheme(logged))
         return pond_error_set(POND_EUNSUPPORTED, POND_DOM_DELTA,
                               "data file path '%s' is an absolute URI (pond reads only paths "
-                              "relative to the table)", logged);
+                              "relative to the table)",
+                              logged);
     size_t n = strlen(logged);
     char *s = pond_malloc(n + 1), *o = s;
     if (!s)
@@ -332,7 +332,8 @@ int pond_delta_path_decode(char **out, const char *logged)
     if (s[0] == '/') {
         rc = pond_error_set(POND_EUNSUPPORTED, POND_DOM_DELTA,
                             "data file path '%s' is absolute (pond reads only paths relative to "
-                            "the table)", logged);
+                            "the table)",
+                            logged);
         goto done;
     }
     /* every component must be a real name: no "", ".", ".." (no escape from the table) */
@@ -341,8 +342,7 @@ int pond_delta_path_decode(char **out, const char *logged)
         size_t len = e ? (size_t)(e - c) : strlen(c);
         if (len == 0 || (len == 1 && c[0] == '.') || (len == 2 && c[0] == '.' && c[1] == '.')) {
             rc = pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,
-                                "data file path '%s' has an empty, '.' or '..' component",
-                                logged);
+                                "data file path '%s' has an empty, '.' or '..' component", logged);
             goto done;
         }
         if (!e)

@@ -13,9 +13,10 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const g_action_columns[] = {"add",  "remove",         "metaData",
-                                               "protocol", "txn",        "domainMetadata",
-                                               "sidecar",  "checkpointMetadata", NULL};
+static const char *const g_action_columns[] = {
+    "add", "remove",         "metaData", "protocol",
+    "txn", "domainMetadata", "sidecar",  "checkpointMetadata",
+    NULL};
 
 static bool is_action_column(const char *name)
 {
@@ -49,8 +50,10 @@ static int put_json_string(pond_buf *out, const uint8_t *s, size_t n)
 
 static int corrupt(const char *what, const char *fmt)
 {
-    return pond_error_set(POND_ECORRUPT, POND_DOM_DELTA, "%s: unexpected checkpoint column type "
-                          "'%s'", what, fmt);
+    return pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,
+                          "%s: unexpected checkpoint column type "
+                          "'%s'",
+                          what, fmt);
 }
 
 static int emit(pond_buf *out, const struct ArrowSchema *s, const struct ArrowArray *a, int64_t i,
@@ -145,10 +148,8 @@ static int emit(pond_buf *out, const struct ArrowSchema *s, const struct ArrowAr
         const uint8_t *data = a->buffers[2];
         return put_json_string(out, data + off[j], (size_t)(off[j + 1] - off[j]));
     }
-    case '+':
-        break;
-    default:
-        return corrupt(what, f);
+    case '+': break;
+    default: return corrupt(what, f);
     }
     if (!strcmp(f, "+s")) {
         bool first = true, has_stats = false;
@@ -166,7 +167,8 @@ static int emit(pond_buf *out, const struct ArrowSchema *s, const struct ArrowAr
             has_stats = has_stats || !strcmp(cs->name, "stats");
             if ((!first && (rc = pond_buf_putc(out, ',')) < 0) ||
                 (rc = put_json_string(out, (const uint8_t *)cs->name, nl)) < 0 ||
-                (rc = pond_buf_putc(out, ':')) < 0 || (rc = emit(out, cs, ca, j, what, depth + 1)) < 0)
+                (rc = pond_buf_putc(out, ':')) < 0 ||
+                (rc = emit(out, cs, ca, j, what, depth + 1)) < 0)
                 return rc;
             first = false;
         }
@@ -198,10 +200,13 @@ static int emit(pond_buf *out, const struct ArrowSchema *s, const struct ArrowAr
     return corrupt(what, f);
 }
 
-static int lines_from_reader(pond_buf *out, pond_parquet_reader *r, const char *what)
+/* Calls fn once per row group with that batch's action lines (memory stays one batch). */
+static int lines_from_reader(pond_parquet_reader *r, const char *what, delta_lines_fn fn,
+                             void *payload)
 {
     struct ArrowSchema schema = {0};
     struct ArrowArray batch = {0};
+    pond_buf out = POND_BUF_INIT;
     int rc = pond_parquet_reader_schema(r, &schema);
     if (rc < 0)
         goto done;
@@ -219,38 +224,47 @@ static int lines_from_reader(pond_buf *out, pond_parquet_reader *r, const char *
             goto done;
         if ((rc = pond_arrow_array_validate(&schema, &batch)) < 0)
             goto done;
+        pond_buf_clear(&out);
         for (int64_t row = 0; row < batch.length; row++) {
             for (int64_t c = 0; c < schema.n_children; c++) {
                 const struct ArrowSchema *cs = schema.children[c];
                 const struct ArrowArray *ca = batch.children[c];
                 if (!cs->name || !is_action_column(cs->name) || !valid_at(ca, row + batch.offset))
                     continue;
-                if ((rc = pond_buf_printf(out, "{\"%s\":", cs->name)) < 0 ||
-                    (rc = emit(out, cs, ca, row + batch.offset, what, 0)) < 0 ||
-                    (rc = pond_buf_puts(out, "}\n")) < 0)
+                if ((rc = pond_buf_printf(&out, "{\"%s\":", cs->name)) < 0 ||
+                    (rc = emit(&out, cs, ca, row + batch.offset, what, 0)) < 0 ||
+                    (rc = pond_buf_puts(&out, "}\n")) < 0)
                     goto done;
             }
         }
         batch.release(&batch);
+        if (out.size && (rc = fn(payload, out.ptr, out.size)) < 0)
+            goto done;
     }
 done:
     if (batch.release)
         batch.release(&batch);
     if (schema.release)
         schema.release(&schema);
+    pond_buf_dispose(&out);
     return rc;
 }
 
-int pond_delta__checkpoint_parquet_lines(pond_buf *out, const char *path)
+int pond_delta__checkpoint_parquet_read(const char *path, delta_lines_fn fn, void *payload)
 {
     pond_parquet_reader *r = NULL;
     int rc = pond_parquet_reader_open_file(&r, path, NULL);
     if (rc == 0)
-        rc = lines_from_reader(out, r, path);
+        rc = lines_from_reader(r, path, fn, payload);
     pond_parquet_reader_free(r);
-    if (rc < 0)
+    if (rc < 0 && rc != POND_ENOMEM && !strstr(pond_error_last()->message, path))
         pond_error_prefix("checkpoint '%s'", path);
     return rc;
+}
+
+static int append_lines(void *payload, const char *text, size_t len)
+{
+    return pond_buf_put(payload, text, len);
 }
 
 int pond_delta__checkpoint_parquet_lines_mem(pond_buf *out, const void *data, size_t len)
@@ -260,7 +274,7 @@ int pond_delta__checkpoint_parquet_lines_mem(pond_buf *out, const void *data, si
     o.max_alloc = 64u << 20;
     int rc = pond_parquet_reader_open_memory(&r, data, len, &o);
     if (rc == 0)
-        rc = lines_from_reader(out, r, "checkpoint");
+        rc = lines_from_reader(r, "checkpoint", append_lines, out);
     pond_parquet_reader_free(r);
     return rc;
 }

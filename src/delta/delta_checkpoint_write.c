@@ -36,14 +36,11 @@ static const col_spec DV[] = {{"storageType", "u", NULL, 0, true},
 static const col_spec TXN[] = {{"appId", "u", NULL, 0, true},
                                {"version", "l", NULL, 0, true},
                                {"lastUpdated", "l", NULL, 0, true}};
-static const col_spec ADD[] = {{"path", "u", NULL, 0, true},
-                               {"partitionValues", "+m", MAP_SS, 1, true},
-                               {"size", "l", NULL, 0, true},
-                               {"modificationTime", "l", NULL, 0, true},
-                               {"dataChange", "b", NULL, 0, true},
-                               {"stats", "u", NULL, 0, true},
-                               {"tags", "+m", MAP_SS, 1, true},
-                               {"deletionVector", "+s", DV, N(DV), true}};
+static const col_spec ADD[] = {
+    {"path", "u", NULL, 0, true},       {"partitionValues", "+m", MAP_SS, 1, true},
+    {"size", "l", NULL, 0, true},       {"modificationTime", "l", NULL, 0, true},
+    {"dataChange", "b", NULL, 0, true}, {"stats", "u", NULL, 0, true},
+    {"tags", "+m", MAP_SS, 1, true},    {"deletionVector", "+s", DV, N(DV), true}};
 static const col_spec REMOVE[] = {{"path", "u", NULL, 0, true},
                                   {"deletionTimestamp", "l", NULL, 0, true},
                                   {"dataChange", "b", NULL, 0, true},
@@ -114,7 +111,8 @@ static int build_array(struct ArrowArray *out, const col_spec *s, const json_t *
         for (size_t i = 0; rc == 0 && i < n; i++) {
             const json_t *x = v[i];
             if (s->format[0] == 'u' && json_is_string(x))
-                rc = pond_arrow_builder_append_bytes(b, json_string_value(x), json_string_length(x));
+                rc =
+                    pond_arrow_builder_append_bytes(b, json_string_value(x), json_string_length(x));
             else if ((s->format[0] == 'l' || s->format[0] == 'i') && json_is_integer(x))
                 rc = pond_arrow_builder_append_int(b, (int64_t)json_integer_value(x));
             else if (s->format[0] == 'b' && json_is_boolean(x))
@@ -173,8 +171,7 @@ static int build_array(struct ArrowArray *out, const col_spec *s, const json_t *
         }
         const char *key;
         json_t *val;
-        json_object_foreach((json_t *)v[i], key, val)
-        {
+        json_object_foreach ((json_t *)v[i], key, val) {
             /* one {"key":..,"value":..} object per entry, for the entries struct */
             json_t *kv = json_pack("{s:s,s:O}", "key", key, "value", val);
             if (!kv) {
@@ -261,8 +258,8 @@ static int collect_rows(row_list *rows, const pond_delta_table *t)
         if (e->live) {
             a = json_pack("{s:s,s:o,s:I,s:I,s:b}", "path", f->path, "partitionValues",
                           kv_json(f->partition_values, f->n_partition_values), "size",
-                          (json_int_t)f->size, "modificationTime",
-                          (json_int_t)f->modification_time, "dataChange", 0);
+                          (json_int_t)f->size, "modificationTime", (json_int_t)f->modification_time,
+                          "dataChange", 0);
             if (a && f->stats)
                 json_object_set_new(a, "stats", json_string(f->stats));
             if (a && f->deletion_vector)
@@ -288,20 +285,18 @@ static int collect_rows(row_list *rows, const pond_delta_table *t)
 
 static atomic_uint g_cp_seq;
 
-static int publish_last_checkpoint(const char *log_dir, int64_t version, size_t size,
-                                   int64_t bytes, size_t n_add)
+/* Writes _last_checkpoint through tmp (paths allocated by the caller before the checkpoint was
+ * published, so nothing after the link can fail for lack of memory). */
+static int publish_last_checkpoint(const char *log_dir, const char *tmp, const char *final,
+                                   int64_t version, size_t size, int64_t bytes, size_t n_add)
 {
-    char text[256], name[96];
+    char text[256];
     snprintf(text, sizeof text,
              "{\"version\":%" PRId64 ",\"size\":%zu,\"sizeInBytes\":%" PRId64
-             ",\"numOfAddFiles\":%zu}\n", version, size, bytes, n_add);
-    snprintf(name, sizeof name, ".tmp-last-checkpoint-%ld-%u", (long)getpid(),
-             atomic_fetch_add(&g_cp_seq, 1u));
-    char *tmp = pond__path_join(log_dir, name);
-    char *final = pond__path_join(log_dir, "_last_checkpoint");
-    int fd = -1, rc = tmp && final ? 0 : POND_ENOMEM;
-    if (rc == 0)
-        rc = pond__open(&fd, tmp, O_WRONLY | O_CREAT | O_EXCL, 0644, POND_DOM_DELTA);
+             ",\"numOfAddFiles\":%zu}\n",
+             version, size, bytes, n_add);
+    int fd = -1;
+    int rc = pond__open(&fd, tmp, O_WRONLY | O_CREAT | O_EXCL, 0644, POND_DOM_DELTA);
     if (rc == 0)
         rc = pond__write_all(fd, text, strlen(text), tmp, POND_DOM_DELTA);
     if (rc == 0)
@@ -310,12 +305,10 @@ static int publish_last_checkpoint(const char *log_dir, int64_t version, size_t 
     /* _last_checkpoint is only a hint, so replacing it by rename is safe */
     if (rc == 0 && pond__os_rename(tmp, final) < 0)
         rc = pond_error_set_os(POND_DOM_DELTA, "rename '%s' to '%s'", tmp, final);
-    if (rc < 0 && tmp)
+    if (rc < 0)
         (void)pond__os_unlink(tmp);
     if (rc == 0)
         rc = pond__fsync_dir(log_dir, POND_DOM_DELTA);
-    pond_free(tmp);
-    pond_free(final);
     return rc;
 }
 
@@ -326,6 +319,7 @@ int pond_delta_checkpoint_write(const pond_delta_table *t)
     struct ArrowSchema schema = {0};
     struct ArrowArray batch = {0};
     char *log_dir = pond__path_join(t->dir, "_delta_log"), *tmp = NULL, *final = NULL;
+    char *lc_tmp = NULL, *lc_final = NULL;
     char name[96];
     int rc = log_dir ? 0 : POND_ENOMEM;
     bool linked = false;
@@ -345,7 +339,11 @@ int pond_delta_checkpoint_write(const pond_delta_table *t)
     tmp = pond__path_join(log_dir, name);
     snprintf(name, sizeof name, "%020" PRId64 ".checkpoint.parquet", t->version);
     final = pond__path_join(log_dir, name);
-    if (!tmp || !final) {
+    snprintf(name, sizeof name, ".tmp-last-checkpoint-%ld-%u", (long)getpid(),
+             atomic_fetch_add(&g_cp_seq, 1u));
+    lc_tmp = pond__path_join(log_dir, name);
+    lc_final = pond__path_join(log_dir, "_last_checkpoint");
+    if (!tmp || !final || !lc_tmp || !lc_final) {
         rc = POND_ENOMEM;
         goto done;
     }
@@ -365,7 +363,7 @@ int pond_delta_checkpoint_write(const pond_delta_table *t)
     (void)pond__os_unlink(tmp);
     if ((rc = pond__fsync_dir(log_dir, POND_DOM_DELTA)) < 0)
         goto done;
-    rc = publish_last_checkpoint(log_dir, t->version, rows.n, bytes, t->n_live);
+    rc = publish_last_checkpoint(log_dir, lc_tmp, lc_final, t->version, rows.n, bytes, t->n_live);
 done:
     if (tmp && !linked)
         (void)pond__os_unlink(tmp);
@@ -377,5 +375,7 @@ done:
     pond_free(log_dir);
     pond_free(tmp);
     pond_free(final);
+    pond_free(lc_tmp);
+    pond_free(lc_final);
     return rc;
 }

@@ -131,13 +131,13 @@ int pond_delta_actions_metadata(pond_delta_actions *a, const pond_delta_metadata
     /* the schema must be one our own reader accepts, and name every partition column */
     delta_arena arena = {0};
     const pond_delta_type *schema;
-    int rc = pond_delta__schema_parse(&schema, &arena, m->schema_string,
-                                      POND_DELTA_COLUMN_MAPPING_NONE);
+    int rc =
+        pond_delta__schema_parse(&schema, &arena, m->schema_string, POND_DELTA_COLUMN_MAPPING_NONE);
     for (size_t i = 0; rc == 0 && i < m->n_partition_columns; i++) {
         bool found = false;
         for (size_t k = 0; k < schema->n_fields && !found; k++)
-            found = m->partition_columns[i] && !strcmp(schema->fields[k].name,
-                                                       m->partition_columns[i]);
+            found =
+                m->partition_columns[i] && !strcmp(schema->fields[k].name, m->partition_columns[i]);
         if (!found)
             rc = pond_error_set(POND_EINVALID, POND_DOM_DELTA,
                                 "partition column '%s' is not in the schema",
@@ -190,7 +190,8 @@ static int check_path(const char *path)
     if (rc == POND_ECORRUPT || rc == POND_EUNSUPPORTED)
         rc = pond_error_set(POND_EINVALID, POND_DOM_DELTA,
                             "data file path '%s' must be relative, without '.', '..' or empty "
-                            "components", path);
+                            "components",
+                            path);
     return rc;
 }
 
@@ -214,8 +215,7 @@ static json_t *file_body(const pond_delta_file_desc *f, bool add, bool *ok)
         put(o, "deletionTimestamp", json_integer(f->deletion_timestamp), ok);
     put(o, "dataChange", json_boolean(f->data_change), ok);
     if (!add)
-        put(o, "extendedFileMetadata", json_boolean(f->n_partition_values > 0 || f->size >= 0),
-            ok);
+        put(o, "extendedFileMetadata", json_boolean(f->n_partition_values > 0 || f->size >= 0), ok);
     if (add && f->stats)
         put(o, "stats", json_string(f->stats), ok);
     if (f->n_tags)
@@ -234,8 +234,8 @@ static int add_file(pond_delta_actions *a, const pond_delta_file_desc *f, bool a
     if (add && f->size < 0)
         return pond_error_set(POND_EINVALID, POND_DOM_DELTA, "add %s: negative size", f->path);
     if (add && f->stats) {
-        json_t *s = pond_delta__json_parse(f->stats, strlen(f->stats), JSON_DECODE_INT_AS_REAL,
-                                           "stats");
+        json_t *s =
+            pond_delta__json_parse(f->stats, strlen(f->stats), JSON_DECODE_INT_AS_REAL, "stats");
         bool obj = json_is_object(s);
         json_decref(s);
         if (!obj)
@@ -398,7 +398,8 @@ int pond_delta_commit_write(const char *dir, int64_t version, const pond_delta_a
             rc = oom ? POND_ENOMEM
                      : pond_error_set(POND_EINVALID, POND_DOM_DELTA,
                                       "cannot write version %" PRId64 ": version %" PRId64
-                                      " does not exist in '%s'", version, version - 1, log_dir);
+                                      " does not exist in '%s'",
+                                      version, version - 1, log_dir);
             goto done;
         }
     }

@@ -403,8 +403,8 @@ static int dump_file(dump_state *st, const pond_delta_table *t, const pond_delta
             }
         }
         bounds[i].kind = stat_kind(fd->type);
-        if (col[i] == -1 || (fd->type->kind == POND_DELTA_TYPE_PRIMITIVE &&
-                             !strcmp(fd->type->primitive, "void")))
+        if (col[i] == -1 ||
+            (fd->type->kind == POND_DELTA_TYPE_PRIMITIVE && !strcmp(fd->type->primitive, "void")))
             continue;
         for (int64_t c = 0; c < as.n_children && col[i] == -2; c++) {
             const char *cn = as.children[c]->name ? as.children[c]->name : "";
@@ -426,7 +426,8 @@ static int dump_file(dump_state *st, const pond_delta_table *t, const pond_delta
             continue;
         view[i] = as.children[col[i]];
         if (m->column_mapping != POND_DELTA_COLUMN_MAPPING_NONE &&
-            !(view[i] = logical_view(&arena, as.children[col[i]], schema->fields[i].type, NULL, 0))) {
+            !(view[i] =
+                  logical_view(&arena, as.children[col[i]], schema->fields[i].type, NULL, 0))) {
             rc = pond_error_set(POND_ENOMEM, POND_DOM_DELTA, "out of memory");
             goto done;
         }
@@ -438,7 +439,7 @@ static int dump_file(dump_state *st, const pond_delta_table *t, const pond_delta
             rc = 0;
             break;
         }
-        if (rc < 0)
+        if (rc < 0 || (rc = pond_arrow_array_validate(&as, &batch)) < 0)
             goto done;
         for (int64_t b = 0; b < batch.length; b++, row++) {
             while (dvi < ndv && dv[dvi] < (uint64_t)row)
@@ -459,8 +460,8 @@ static int dump_file(dump_state *st, const pond_delta_table *t, const pond_delta
                 if (rc < 0)
                     goto done;
                 char tag = st->text.ptr[cell];
-                if (col[i] >= 0 && ((bounds[i].kind == 1 && tag == 'i') ||
-                                    (bounds[i].kind == 2 && tag == 'D'))) {
+                if (col[i] >= 0 &&
+                    ((bounds[i].kind == 1 && tag == 'i') || (bounds[i].kind == 2 && tag == 'D'))) {
                     int64_t v = strtoll(st->text.ptr + cell + 1, NULL, 10);
                     bound *bd = &bounds[i];
                     bd->min = !bd->seen || v < bd->min ? v : bd->min;
@@ -483,8 +484,8 @@ static int dump_file(dump_state *st, const pond_delta_table *t, const pond_delta
         rc = check_bounds(t, f, bounds);
     if (rc == 0 && ndv && dv[ndv - 1] >= (uint64_t)row)
         rc = pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,
-                            "file %s: deletion vector deletes row %" PRIu64 " of %" PRId64,
-                            f->path, dv[ndv - 1], row);
+                            "file %s: deletion vector deletes row %" PRIu64 " of %" PRId64, f->path,
+                            dv[ndv - 1], row);
 done:
     if (rc < 0 && rc != POND_ENOMEM && !strstr(pond_error_last()->message, f->path))
         pond_error_prefix("file %s", f->path);
@@ -505,7 +506,8 @@ done:
 
 static int cmp_line(const void *a, const void *b)
 {
-    const unsigned char *x = *(const unsigned char *const *)a, *y = *(const unsigned char *const *)b;
+    const unsigned char *x = *(const unsigned char *const *)a,
+                        *y = *(const unsigned char *const *)b;
     for (;; x++, y++) {
         if (*x != *y)
             return *x < *y ? -1 : 1;

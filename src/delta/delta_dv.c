@@ -80,11 +80,11 @@ static int put_row(dv_rows *r, uint64_t row)
 static int roaring32(dv_rows *r, const uint8_t *d, size_t len, size_t *pos, uint64_t high)
 {
     size_t p = *pos;
-#define NEED(n)                                                                                    \
-    do {                                                                                           \
-        if ((n) > len - p)                                                                         \
-            return pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,                                  \
-                                  "%s: deletion vector truncated at byte %zu", r->what, p);       \
+#define NEED(n)                                                                             \
+    do {                                                                                    \
+        if ((n) > len - p)                                                                  \
+            return pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,                            \
+                                  "%s: deletion vector truncated at byte %zu", r->what, p); \
     } while (0)
     NEED(4);
     uint32_t cookie = rd32le(d + p);
@@ -104,8 +104,8 @@ static int roaring32(dv_rows *r, const uint8_t *d, size_t len, size_t *pos, uint
             return pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,
                                   "%s: deletion vector has %zu containers", r->what, size);
     } else {
-        return pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,
-                              "%s: bad roaring cookie %" PRIu32, r->what, cookie);
+        return pond_error_set(POND_ECORRUPT, POND_DOM_DELTA, "%s: bad roaring cookie %" PRIu32,
+                              r->what, cookie);
     }
     NEED(size * 4);
     const uint8_t *hdr = d + p;
@@ -209,8 +209,8 @@ static int load_bytes(uint8_t **out, size_t *len_out, const pond_delta_table *t,
     /* 'u': <prefix><20 z85 chars of a UUID> -> <prefix>/deletion_vector_<uuid>.bin */
     uint8_t u[16];
     if (slen < 20 || z85_decode(u, s + slen - 20, 20) < 0)
-        return pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,
-                              "%s: bad deletion vector id '%s'", what, s);
+        return pond_error_set(POND_ECORRUPT, POND_DOM_DELTA, "%s: bad deletion vector id '%s'",
+                              what, s);
     char rel[512];
     int n = snprintf(rel, sizeof rel,
                      "%.*s%sdeletion_vector_%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
@@ -239,8 +239,8 @@ static int load_bytes(uint8_t **out, size_t *len_out, const pond_delta_table *t,
     else if ((rc = pond__pread_full(&got, fd, b, size + 8, off, path, POND_DOM_DELTA)) == 0 &&
              got < size + 8)
         rc = pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,
-                            "%s: deletion vector at %s offset %" PRId64 " is truncated", what,
-                            path, off);
+                            "%s: deletion vector at %s offset %" PRId64 " is truncated", what, path,
+                            off);
     if (rc == 0 && rd32be(b) != size)
         rc = pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,
                             "%s: deletion vector size %" PRIu32 " in %s != sizeInBytes %zu", what,

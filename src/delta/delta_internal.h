@@ -10,10 +10,10 @@
 #include <jansson.h>
 
 /* Limits on untrusted input. */
-#define DELTA_MAX_JSON_DEPTH 64          /* nesting of one action line / schema / stats */
+#define DELTA_MAX_JSON_DEPTH 64             /* nesting of one action line / schema / stats */
 #define DELTA_MAX_COMMIT_BYTES (256u << 20) /* one commit or JSON checkpoint file */
 #define DELTA_MAX_LAST_CHECKPOINT_BYTES (16u << 20)
-#define DELTA_MAX_SCHEMA_DEPTH 32        /* nested struct/array/map levels */
+#define DELTA_MAX_SCHEMA_DEPTH 32 /* nested struct/array/map levels */
 
 /* ---- jansson through pond's allocator (delta_json.c) */
 void pond_delta__json_init(void);
@@ -74,9 +74,11 @@ int pond_delta__check_protocol(const json_t *p, const char *where);
 int pond_delta__check_metadata(const json_t *m, const char *where);
 int pond_delta__check_dv(const json_t *dv, const char *where);
 
-/* ---- Parquet checkpoints (delta_checkpoint.c): append one JSON action line per checkpoint row
- * to out. */
-int pond_delta__checkpoint_parquet_lines(pond_buf *out, const char *path);
+/* ---- Parquet checkpoints (delta_checkpoint.c) */
+typedef int (*delta_lines_fn)(void *payload, const char *text, size_t len);
+/* Reads a Parquet checkpoint (or sidecar) and calls fn with the action lines of each row group,
+ * one JSON action per LF-terminated line. */
+int pond_delta__checkpoint_parquet_read(const char *path, delta_lines_fn fn, void *payload);
 /* The same over a Parquet file held in memory (fuzzing). */
 int pond_delta__checkpoint_parquet_lines_mem(pond_buf *out, const void *data, size_t len);
 

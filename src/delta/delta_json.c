@@ -44,15 +44,9 @@ static void json_free(void *q)
         pond_free(p);
 }
 
-static void json_init_once(void)
-{
-    json_set_alloc_funcs(json_alloc, json_free);
-}
+static void json_init_once(void) { json_set_alloc_funcs(json_alloc, json_free); }
 
-void pond_delta__json_init(void)
-{
-    pthread_once(&g_json_once, json_init_once);
-}
+void pond_delta__json_init(void) { pthread_once(&g_json_once, json_init_once); }
 
 void pond_delta__json_oom_reset(void)
 {

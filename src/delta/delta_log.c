@@ -10,9 +10,9 @@
 /* Reader features this reader implements at the log level. Data-level features are the data
  * reader's business: deletion vectors are exposed as descriptors, column mapping as physical
  * names, timestampNtz is a type name. Everything else is refused by name. */
-static const char *const g_reader_features[] = {
-    "columnMapping", "deletionVectors", "timestampNtz", "v2Checkpoint", "vacuumProtocolCheck",
-    NULL};
+static const char *const g_reader_features[] = {"columnMapping",       "deletionVectors",
+                                                "timestampNtz",        "v2Checkpoint",
+                                                "vacuumProtocolCheck", NULL};
 
 const char *const *pond_delta_supported_reader_features(void) { return g_reader_features; }
 
@@ -279,8 +279,7 @@ static int copy_kv(const pond_delta_kv **out, size_t *n_out, pond_delta_table *t
     size_t i = 0;
     const char *k;
     json_t *v;
-    json_object_foreach((json_t *)m, k, v)
-    {
+    json_object_foreach ((json_t *)m, k, v) {
         kv[i].key = adup(t, k);
         kv[i].value = json_is_string(v) ? adup(t, json_string_value(v)) : NULL;
         if (!kv[i].key || (json_is_string(v) && !kv[i].value))
@@ -378,9 +377,9 @@ static int apply_add(apply_ctx *c, const json_t *a)
     delta_file_entry *e = map_find(t, dec);
     if (e && e->live) {
         if (c->checkpoint) {
-            rc = pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,
-                                "%s: duplicated live path '%s' in the checkpoint", c->where,
-                                logged);
+            rc =
+                pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,
+                               "%s: duplicated live path '%s' in the checkpoint", c->where, logged);
             goto done;
         }
         if (e->added_in == c->version && !strcmp(e->dv_key, dv_key)) {
@@ -423,7 +422,17 @@ static int apply_add(apply_ctx *c, const json_t *a)
         goto done;
     e->dv = dv;
     e->dv_key = dv_key;
-    f->deletion_vector = *dv_key ? &e->dv : NULL;
+    f->deletion_vector = NULL;
+    if (*dv_key) {
+        /* in the arena: the entries array moves when it grows, the arena never does */
+        pond_delta_dv *stable = pond_delta__arena_alloc(&t->arena, sizeof *stable);
+        if (!stable) {
+            rc = oom();
+            goto done;
+        }
+        *stable = dv;
+        f->deletion_vector = stable;
+    }
     if (!e->live)
         t->n_live++;
     e->live = true;
@@ -548,7 +557,8 @@ static void set_json(json_t **slot, json_t *v)
     *slot = v;
 }
 
-/* Applies one commit (or a checkpoint's actions) to the state. */
+/* Applies one commit to the state: protocol and metaData (at most one each), then removes,
+ * then adds and txns. */
 static int apply_actions(apply_ctx *c, parsed_lines *p)
 {
     pond_delta_table *t = c->t;
@@ -562,29 +572,16 @@ static int apply_actions(apply_ctx *c, parsed_lines *p)
             set_json(&t->metadata_json, p->bodies[i]);
         }
     }
-    if (c->checkpoint) {
-        if (n_proto != 1)
-            return pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,
-                                  "%s: checkpoint must contain exactly one protocol action "
-                                  "(found %d)", c->where, n_proto);
-        if (n_meta != 1)
-            return pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,
-                                  "%s: checkpoint must contain exactly one metaData action "
-                                  "(found %d)", c->where, n_meta);
-    } else {
-        if (n_proto > 1)
-            return pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,
-                                  "%s: more than one protocol action", c->where);
-        if (n_meta > 1)
-            return pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,
-                                  "%s: more than one metaData action", c->where);
-        if (c->version == 0 && !n_proto)
-            return pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,
-                                  "version 0 has no protocol action");
-        if (c->version == 0 && !n_meta)
-            return pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,
-                                  "version 0 has no metaData action");
-    }
+    if (n_proto > 1)
+        return pond_error_set(POND_ECORRUPT, POND_DOM_DELTA, "%s: more than one protocol action",
+                              c->where);
+    if (n_meta > 1)
+        return pond_error_set(POND_ECORRUPT, POND_DOM_DELTA, "%s: more than one metaData action",
+                              c->where);
+    if (c->version == 0 && !n_proto)
+        return pond_error_set(POND_ECORRUPT, POND_DOM_DELTA, "version 0 has no protocol action");
+    if (c->version == 0 && !n_meta)
+        return pond_error_set(POND_ECORRUPT, POND_DOM_DELTA, "version 0 has no metaData action");
     /* removes before adds: a commit may replace a file's deletion vector (remove + add) */
     for (size_t i = 0; i < p->n; i++) {
         if (p->kinds[i] == DELTA_ACT_REMOVE && (rc = apply_remove(c, p->bodies[i])) < 0)
@@ -599,18 +596,17 @@ static int apply_actions(apply_ctx *c, parsed_lines *p)
     return 0;
 }
 
-static int apply_text(pond_delta_table *t, const char *text, size_t len, int64_t version,
-                      bool checkpoint)
+/* Applies one JSON commit: parsed whole first, then applied (see apply_actions). */
+static int apply_text(pond_delta_table *t, const char *text, size_t len, int64_t version)
 {
     char where[64];
-    snprintf(where, sizeof where, "%s %" PRId64, checkpoint ? "checkpoint" : "version", version);
+    snprintf(where, sizeof where, "version %" PRId64, version);
     parsed_lines p = {0};
     int rc = parse_lines(&p, text, len, where);
     if (rc == 0 && p.n == 0)
-        rc = pond_error_set(POND_ECORRUPT, POND_DOM_DELTA, "%s: empty %s file", where,
-                            checkpoint ? "checkpoint" : "commit");
+        rc = pond_error_set(POND_ECORRUPT, POND_DOM_DELTA, "%s: empty commit file", where);
     if (rc == 0) {
-        apply_ctx c = {t, version, checkpoint, where};
+        apply_ctx c = {t, version, false, where};
         rc = apply_actions(&c, &p);
     }
     parsed_dispose(&p);
@@ -627,9 +623,9 @@ typedef struct {
 } cp_choice;
 
 typedef struct {
-    int64_t version;         /* -1 when absent/unusable */
-    int64_t parts;           /* -1 when absent */
-    char v2_path[256];       /* v2Checkpoint.path, "" when absent */
+    int64_t version;   /* -1 when absent/unusable */
+    int64_t parts;     /* -1 when absent */
+    char v2_path[256]; /* v2Checkpoint.path, "" when absent */
 } last_cp_hint;
 
 /* _last_checkpoint is a hint only: a missing, empty, stale or corrupt one is ignored and the
@@ -738,9 +734,89 @@ static void choose_checkpoint(cp_choice *out, const log_list *l, int64_t target,
     }
 }
 
-static int append_checkpoint_file(pond_buf *text, const char *log_dir, const char *name)
+/* A checkpoint is applied action by action as it is read (a big one never sits in memory
+ * whole). Order does not matter inside a checkpoint: its adds are the live set and its removes
+ * are tombstones of other (path, deletion vector) pairs. */
+typedef struct {
+    apply_ctx c;
+    int n_proto, n_meta;
+    char **sidecars;
+    size_t n_sidecars, cap_sidecars;
+} cp_state;
+
+static int cp_apply(void *payload, const char *text, size_t len)
 {
-    char *p = pond__path_join(log_dir, name);
+    cp_state *s = payload;
+    int rc = 0;
+    for (size_t pos = 0; rc == 0 && pos < len;) {
+        const char *line = text + pos;
+        const char *nl = memchr(line, '\n', len - pos);
+        size_t n = nl ? (size_t)(nl - line) : len - pos;
+        pos += n + (nl ? 1 : 0);
+        while (n && (line[n - 1] == '\r' || line[n - 1] == ' ' || line[n - 1] == '\t'))
+            n--;
+        if (!n)
+            continue;
+        json_t *root, *body;
+        delta_action_kind k;
+        if ((rc = pond_delta__action_parse(&root, &k, &body, line, n, s->c.where)) < 0)
+            return rc;
+        switch (k) {
+        case DELTA_ACT_ADD:
+            if ((rc = pond_delta__check_add(body, s->c.where)) == 0)
+                rc = apply_add(&s->c, body);
+            break;
+        case DELTA_ACT_REMOVE:
+            if ((rc = pond_delta__check_remove(body, s->c.where)) == 0)
+                rc = apply_remove(&s->c, body);
+            break;
+        case DELTA_ACT_PROTOCOL:
+            if ((rc = pond_delta__check_protocol(body, s->c.where)) == 0) {
+                s->n_proto++;
+                set_json(&s->c.t->protocol_json, body);
+            }
+            break;
+        case DELTA_ACT_METADATA:
+            if ((rc = pond_delta__check_metadata(body, s->c.where)) == 0) {
+                s->n_meta++;
+                set_json(&s->c.t->metadata_json, body);
+            }
+            break;
+        case DELTA_ACT_TXN: rc = apply_txn(&s->c, body); break;
+        case DELTA_ACT_SIDECAR: {
+            const char *sp = json_string_value(json_object_get(body, "path"));
+            char *dec = NULL;
+            if (!sp) {
+                rc = pond_error_set(POND_ECORRUPT, POND_DOM_DELTA, "%s: sidecar without path",
+                                    s->c.where);
+            } else if ((rc = pond_delta_path_decode(&dec, sp)) < 0) {
+                pond_error_prefix("%s: sidecar", s->c.where);
+            } else if (s->n_sidecars == s->cap_sidecars) {
+                size_t nc = s->cap_sidecars ? s->cap_sidecars * 2 : 8;
+                char **nv = pond_realloc(s->sidecars, nc * sizeof *nv);
+                if (!nv)
+                    rc = POND_ENOMEM;
+                else {
+                    s->sidecars = nv;
+                    s->cap_sidecars = nc;
+                }
+            }
+            if (rc == 0)
+                s->sidecars[s->n_sidecars++] = dec;
+            else
+                pond_free(dec);
+            break;
+        }
+        default: break;
+        }
+        json_decref(root);
+    }
+    return rc;
+}
+
+static int apply_checkpoint_file(cp_state *s, const char *dir, const char *name)
+{
+    char *p = pond__path_join(dir, name);
     if (!p)
         return POND_ENOMEM;
     int rc;
@@ -748,68 +824,43 @@ static int append_checkpoint_file(pond_buf *text, const char *log_dir, const cha
     if (n > 5 && !strcmp(name + n - 5, ".json")) {
         pond_buf b = POND_BUF_INIT;
         rc = pond__read_file(&b, p, DELTA_MAX_COMMIT_BYTES, POND_DOM_DELTA);
-        if (rc == 0 && b.size)
-            rc = pond_buf_put(text, b.ptr, b.size);
-        if (rc == 0 && b.size && b.ptr[b.size - 1] != '\n')
-            rc = pond_buf_putc(text, '\n');
+        if (rc == 0)
+            rc = cp_apply(s, b.ptr ? b.ptr : "", b.size);
         pond_buf_dispose(&b);
     } else {
-        rc = pond_delta__checkpoint_parquet_lines(text, p);
+        rc = pond_delta__checkpoint_parquet_read(p, cp_apply, s);
     }
     pond_free(p);
     return rc;
 }
 
-/* v2 checkpoints may move their file actions to `_delta_log/_sidecars/<path>` (Parquet). */
-static int append_sidecars(pond_buf *text, const char *log_dir, int64_t version)
-{
-    bool any = false;
-    for (size_t i = 0; i + 10 <= text->size && !any; i++)
-        any = text->ptr[i] == '"' && !memcmp(text->ptr + i, "\"sidecar\"", 9);
-    if (!any)
-        return 0;
-    char where[64];
-    snprintf(where, sizeof where, "checkpoint %" PRId64, version);
-    parsed_lines p = {0};
-    pond_buf more = POND_BUF_INIT;
-    char *dir = pond__path_join(log_dir, "_sidecars");
-    int rc = dir ? parse_lines(&p, text->ptr, text->size, where) : POND_ENOMEM;
-    for (size_t i = 0; rc == 0 && i < p.n; i++) {
-        if (p.kinds[i] != DELTA_ACT_SIDECAR)
-            continue;
-        const char *sp = json_string_value(json_object_get(p.bodies[i], "path"));
-        char *dec = NULL;
-        if (!sp) {
-            rc = pond_error_set(POND_ECORRUPT, POND_DOM_DELTA, "%s: sidecar without path", where);
-            break;
-        }
-        if ((rc = pond_delta_path_decode(&dec, sp)) < 0) {
-            pond_error_prefix("%s: sidecar", where);
-            break;
-        }
-        rc = append_checkpoint_file(&more, dir, dec);
-        pond_free(dec);
-    }
-    if (rc == 0 && more.size)
-        rc = pond_buf_put(text, more.ptr, more.size);
-    parsed_dispose(&p);
-    pond_buf_dispose(&more);
-    pond_free(dir);
-    return rc;
-}
-
 static int load_checkpoint(pond_delta_table *t, const char *log_dir, const cp_choice *cp)
 {
-    pond_buf text = POND_BUF_INIT;
+    char where[64];
+    snprintf(where, sizeof where, "checkpoint %" PRId64, cp->version);
+    cp_state s = {{t, cp->version, true, where}, 0, 0, NULL, 0, 0};
     int rc = 0;
     /* multi-part: parts 1..n follow the first one in the sorted listing */
     for (uint32_t k = 0; rc == 0 && k < cp->parts; k++)
-        rc = append_checkpoint_file(&text, log_dir, cp[0].first[k].name);
-    if (rc == 0)
-        rc = append_sidecars(&text, log_dir, cp->version);
-    if (rc == 0)
-        rc = apply_text(t, text.ptr ? text.ptr : "", text.size, cp->version, true);
-    pond_buf_dispose(&text);
+        rc = apply_checkpoint_file(&s, log_dir, cp[0].first[k].name);
+    /* v2 checkpoints may move their file actions to `_delta_log/_sidecars/<path>` */
+    char *sc_dir = s.n_sidecars ? pond__path_join(log_dir, "_sidecars") : NULL;
+    if (rc == 0 && s.n_sidecars && !sc_dir)
+        rc = POND_ENOMEM;
+    for (size_t i = 0; rc == 0 && i < s.n_sidecars; i++)
+        rc = apply_checkpoint_file(&s, sc_dir, s.sidecars[i]);
+    if (rc == 0 && s.n_proto != 1)
+        rc = pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,
+                            "%s: checkpoint must contain exactly one protocol action (found %d)",
+                            where, s.n_proto);
+    if (rc == 0 && s.n_meta != 1)
+        rc = pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,
+                            "%s: checkpoint must contain exactly one metaData action (found %d)",
+                            where, s.n_meta);
+    for (size_t i = 0; i < s.n_sidecars; i++)
+        pond_free(s.sidecars[i]);
+    pond_free(s.sidecars);
+    pond_free(sc_dir);
     return rc;
 }
 
@@ -883,7 +934,8 @@ static int finalize(pond_delta_table *t)
     m->id = adup(t, json_string_value(json_object_get(mj, "id")));
     m->name = adup(t, json_string_value(json_object_get(mj, "name")));
     m->description = adup(t, json_string_value(json_object_get(mj, "description")));
-    const char *prov = json_string_value(json_object_get(json_object_get(mj, "format"), "provider"));
+    const char *prov =
+        json_string_value(json_object_get(json_object_get(mj, "format"), "provider"));
     m->format_provider = adup(t, prov ? prov : "parquet");
     m->schema_string = adup(t, json_string_value(json_object_get(mj, "schemaString")));
     int64_t ct;
@@ -973,8 +1025,8 @@ static int replay(pond_delta_table *t, const pond_delta_open_options *o)
     for (size_t i = 0; i < l.n; i++)
         latest = l.v[i].version > latest ? l.v[i].version : latest;
     if (latest < 0) {
-        rc = pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,
-                            "no commit or checkpoint files in '%s'", log_dir);
+        rc = pond_error_set(POND_ECORRUPT, POND_DOM_DELTA, "no commit or checkpoint files in '%s'",
+                            log_dir);
         goto done;
     }
     int64_t target = o->at_version < 0 ? latest : o->at_version;
@@ -1002,8 +1054,8 @@ static int replay(pond_delta_table *t, const pond_delta_open_options *o)
             li++;
         if (li >= l.n || l.v[li].version != v || l.v[li].kind != LOG_COMMIT) {
             rc = pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,
-                                "missing commit file for version %" PRId64 " (%020" PRId64
-                                ".json)", v, v);
+                                "missing commit file for version %" PRId64 " (%020" PRId64 ".json)",
+                                v, v);
             goto done;
         }
         char *p = pond__path_join(log_dir, l.v[li].name);
@@ -1015,7 +1067,7 @@ static int replay(pond_delta_table *t, const pond_delta_open_options *o)
         pond_free(p);
         if (rc < 0)
             goto done;
-        if ((rc = apply_text(t, b.ptr ? b.ptr : "", b.size, v, false)) < 0)
+        if ((rc = apply_text(t, b.ptr ? b.ptr : "", b.size, v)) < 0)
             goto done;
         t->commits_replayed++;
     }
@@ -1069,7 +1121,7 @@ int pond_delta__table_from_memory(pond_delta_table **out, const char *const *com
     t->checkpoint_kind = "none";
     int rc = (t->dir = pond_strdup(".")) ? 0 : POND_ENOMEM;
     for (size_t v = 0; rc == 0 && v < n; v++) {
-        rc = apply_text(t, commits[v], lens[v], (int64_t)v, false);
+        rc = apply_text(t, commits[v], lens[v], (int64_t)v);
         t->commits_replayed++;
     }
     t->version = (int64_t)n - 1;
@@ -1109,10 +1161,7 @@ const char *pond_delta_table_checkpoint_kind(const pond_delta_table *t)
 {
     return t->checkpoint_kind;
 }
-int64_t pond_delta_table_commits_replayed(const pond_delta_table *t)
-{
-    return t->commits_replayed;
-}
+int64_t pond_delta_table_commits_replayed(const pond_delta_table *t) { return t->commits_replayed; }
 const pond_delta_protocol *pond_delta_table_protocol(const pond_delta_table *t)
 {
     return &t->protocol;
@@ -1180,8 +1229,7 @@ int pond_delta_file_partition_value(const char **value_out, const pond_delta_tab
             }
         }
     }
-    return pond_error_set(POND_ENOTFOUND, POND_DOM_DELTA, "'%s' is not a partition column",
-                          column);
+    return pond_error_set(POND_ENOTFOUND, POND_DOM_DELTA, "'%s' is not a partition column", column);
 }
 
 int pond_delta_table_txn_version(int64_t *version_out, const pond_delta_table *t,

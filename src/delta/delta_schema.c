@@ -10,8 +10,8 @@ typedef struct {
     pond_delta_column_mapping mode;
 } schema_ctx;
 
-static int parse_type(const pond_delta_type **out, schema_ctx *c, const json_t *j, const char *where,
-                      int depth);
+static int parse_type(const pond_delta_type **out, schema_ctx *c, const json_t *j,
+                      const char *where, int depth);
 
 static int oom(void)
 {
@@ -80,7 +80,8 @@ static int parse_struct(pond_delta_type *t, schema_ctx *c, const json_t *j, cons
         } else if (c->mode != POND_DELTA_COLUMN_MAPPING_NONE) {
             return pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,
                                   "schema: column mapping is on but field '%s' at %s has no "
-                                  "delta.columnMapping.physicalName", nm, where);
+                                  "delta.columnMapping.physicalName",
+                                  nm, where);
         }
         fd->column_id = pond_delta__json_int(&id, md, "delta.columnMapping.id") ? id : -1;
         char sub[256];
@@ -92,8 +93,8 @@ static int parse_struct(pond_delta_type *t, schema_ctx *c, const json_t *j, cons
     return 0;
 }
 
-static int parse_type(const pond_delta_type **out, schema_ctx *c, const json_t *j, const char *where,
-                      int depth)
+static int parse_type(const pond_delta_type **out, schema_ctx *c, const json_t *j,
+                      const char *where, int depth)
 {
     if (depth > DELTA_MAX_SCHEMA_DEPTH)
         return pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,
@@ -171,8 +172,7 @@ int pond_delta__type_format(pond_buf *out, const pond_delta_type *t)
 {
     int rc = 0;
     switch (t->kind) {
-    case POND_DELTA_TYPE_PRIMITIVE:
-        return pond_buf_puts(out, t->primitive);
+    case POND_DELTA_TYPE_PRIMITIVE: return pond_buf_puts(out, t->primitive);
     case POND_DELTA_TYPE_STRUCT:
         if ((rc = pond_buf_puts(out, "struct<")) < 0)
             return rc;
@@ -188,8 +188,9 @@ int pond_delta__type_format(pond_buf *out, const pond_delta_type *t)
             return rc;
         return pond_buf_putc(out, '>');
     case POND_DELTA_TYPE_MAP:
-        if ((rc = pond_buf_puts(out, "map<")) < 0 || (rc = pond_delta__type_format(out, t->key)) < 0 ||
-            (rc = pond_buf_putc(out, ',')) < 0 || (rc = pond_delta__type_format(out, t->value)) < 0)
+        if ((rc = pond_buf_puts(out, "map<")) < 0 ||
+            (rc = pond_delta__type_format(out, t->key)) < 0 || (rc = pond_buf_putc(out, ',')) < 0 ||
+            (rc = pond_delta__type_format(out, t->value)) < 0)
             return rc;
         return pond_buf_putc(out, '>');
     }

@@ -98,8 +98,8 @@ static int verify_file(const pond_delta_table *t, const pond_delta_file *f)
         return rc;
     if (nrows && rows[nrows - 1] >= (uint64_t)n)
         rc = pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,
-                            "file %s: deletion vector deletes row %" PRIu64 " of %" PRId64,
-                            f->path, rows[nrows - 1], n);
+                            "file %s: deletion vector deletes row %" PRIu64 " of %" PRId64, f->path,
+                            rows[nrows - 1], n);
     pond_free(rows);
     return rc;
 }
@@ -162,11 +162,10 @@ static int verify_crc(const pond_delta_table *t)
         goto done;
     }
     const json_t *pr = json_object_get(j, "protocol");
-    if (json_is_object(pr) &&
-        (json_number_value(json_object_get(pr, "minReaderVersion")) !=
-             t->protocol.min_reader_version ||
-         json_number_value(json_object_get(pr, "minWriterVersion")) !=
-             t->protocol.min_writer_version)) {
+    if (json_is_object(pr) && (json_number_value(json_object_get(pr, "minReaderVersion")) !=
+                                   t->protocol.min_reader_version ||
+                               json_number_value(json_object_get(pr, "minWriterVersion")) !=
+                                   t->protocol.min_writer_version)) {
         rc = pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,
                             "%s: protocol versions differ from log replay", name);
         goto done;

@@ -20,39 +20,6 @@
 #define CFG_T_DATA "pond.threshold.data"
 #define CFG_T_TABLE "pond.threshold.table"
 
-/* One data file of a partition. */
-typedef struct {
-    char *path;      /* relative to the pond dir */
-    int64_t txn;     /* the commit that added it */
-} ol_file;
-
-/* All versions of one node, oldest first. */
-typedef struct {
-    oplog_row *rows;
-    size_t n, cap;
-} ol_node;
-
-typedef struct {
-    pond_node_id id;
-    ol_file *files;
-    size_t n_files, cap_files;
-    bool loaded;
-    oplog_idmap nodes; /* node id -> ol_node* (rows of this partition) */
-} ol_part;
-
-typedef struct oplog_be {
-    pond_backend parent; /* must be first */
-    char *dir;
-    pond_cas *cas;
-    int64_t last_txn;
-    int64_t as_of;       /* -1 = live */
-    int64_t threshold_data, threshold_table;
-    char *table_id;
-    oplog_idmap parts;   /* part id -> ol_part* */
-    oplog_idmap node_part; /* node id -> ol_part* (learned from directory listings) */
-    int lock_fd;
-} oplog_be;
-
 static oplog_be *OB(pond_backend *be) { return (oplog_be *)be; }
 
 /* ---- partitions ------------------------------------------------------------------------- */
@@ -67,7 +34,7 @@ static void node_free(ol_node *n)
     pond_free(n);
 }
 
-static void part_unload(ol_part *p)
+void oplog__part_unload(ol_part *p)
 {
     for (size_t i = 0; i < p->nodes.cap; i++)
         if (p->nodes.vals && p->nodes.vals[i])
@@ -80,7 +47,7 @@ static void part_free(ol_part *p)
 {
     if (!p)
         return;
-    part_unload(p);
+    oplog__part_unload(p);
     for (size_t i = 0; i < p->n_files; i++)
         pond_free(p->files[i].path);
     pond_free(p->files);
@@ -220,7 +187,7 @@ static int load_file(oplog_be *ob, ol_part *p, const ol_file *f)
     return rc;
 }
 
-static int part_load(oplog_be *ob, ol_part *p)
+int oplog__part_load(oplog_be *ob, ol_part *p)
 {
     if (p->loaded)
         return 0;
@@ -228,7 +195,7 @@ static int part_load(oplog_be *ob, ol_part *p)
     for (size_t i = 0; i < p->n_files && rc == 0; i++)
         rc = load_file(ob, p, &p->files[i]);
     if (rc < 0) {
-        part_unload(p);
+        oplog__part_unload(p);
         return rc;
     }
     p->loaded = true;
@@ -237,7 +204,7 @@ static int part_load(oplog_be *ob, ol_part *p)
 
 /* The node's versions, loading its partition (and, for a node never seen in a listing, every
  * partition until found). NULL node with 0 = not found. */
-static int find_node(ol_node **out, ol_part **part_out, oplog_be *ob, const pond_node_id *id)
+int oplog__find_node(ol_node **out, ol_part **part_out, oplog_be *ob, const pond_node_id *id)
 {
     *out = NULL;
     pond_node_id root = pond_node_id_root();
@@ -248,7 +215,7 @@ static int find_node(ol_node **out, ol_part **part_out, oplog_be *ob, const pond
         p = oplog__idmap_get(&ob->parts, id); /* a directory is its own partition */
     int rc;
     if (p) {
-        if ((rc = part_load(ob, p)) < 0)
+        if ((rc = oplog__part_load(ob, p)) < 0)
             return rc;
         *out = oplog__idmap_get(&p->nodes, id);
         if (*out) {
@@ -261,7 +228,7 @@ static int find_node(ol_node **out, ol_part **part_out, oplog_be *ob, const pond
         ol_part *q = ob->parts.vals ? ob->parts.vals[i] : NULL;
         if (!q || q == p)
             continue;
-        if ((rc = part_load(ob, q)) < 0)
+        if ((rc = oplog__part_load(ob, q)) < 0)
             return rc;
         if ((*out = oplog__idmap_get(&q->nodes, id))) {
             if (part_out)
@@ -287,7 +254,7 @@ static int not_found(const pond_node_id *id, int64_t version)
 static int ob_latest(pond_node_rec **out, pond_backend *be, const pond_node_id *id)
 {
     ol_node *n;
-    int rc = find_node(&n, NULL, OB(be), id);
+    int rc = oplog__find_node(&n, NULL, OB(be), id);
     if (rc < 0)
         return rc;
     if (!n || !n->n)
@@ -316,7 +283,7 @@ static int ob_get_version(pond_node_rec **out, pond_backend *be, const pond_node
                           int64_t version)
 {
     ol_node *n;
-    int rc = find_node(&n, NULL, OB(be), id);
+    int rc = oplog__find_node(&n, NULL, OB(be), id);
     if (rc < 0)
         return rc;
     oplog_row *row = n ? node_version(n, version) : NULL;
@@ -330,7 +297,7 @@ static int ob_list_versions(pond_node_rec ***out, size_t *n_out, pond_backend *b
                             const pond_node_id *id)
 {
     ol_node *n;
-    int rc = find_node(&n, NULL, OB(be), id);
+    int rc = oplog__find_node(&n, NULL, OB(be), id);
     if (rc < 0)
         return rc;
     if (!n || !n->n)
@@ -374,7 +341,7 @@ static int ob_open_content(pond_reader **out, pond_backend *be, const pond_node_
 {
     oplog_be *ob = OB(be);
     ol_node *n;
-    int rc = find_node(&n, NULL, ob, &rec->id);
+    int rc = oplog__find_node(&n, NULL, ob, &rec->id);
     if (rc < 0)
         return rc;
     oplog_row *row = n ? node_version(n, rec->version) : NULL;
@@ -439,22 +406,17 @@ static int store_blob(pond_cas_ref *ref, oplog_be *ob, pond_blob *blob)
     return rc;
 }
 
-typedef struct {
-    pond_node_id part;
-    oplog_row *rows;
-    size_t n, cap;
-    char *path;        /* relative data file path */
-    int64_t size;
-    bool written;
-} commit_part;
 
-static int stats_json(pond_buf *out, const commit_part *cp)
+int oplog__stats_json(pond_buf *out, const commit_part *cp)
 {
     char lo[POND_NODE_ID_STRLEN + 1], hi[POND_NODE_ID_STRLEN + 1];
     const pond_node_id *mn = &cp->rows[0].rec->id, *mx = mn;
     int64_t vmin = INT64_MAX, vmax = INT64_MIN, smin = INT64_MAX, smax = INT64_MIN;
+    int64_t tmin = INT64_MAX, tmax = INT64_MIN;
     for (size_t i = 0; i < cp->n; i++) {
         const pond_node_rec *r = cp->rows[i].rec;
+        tmin = POND_MIN(tmin, r->txn_seq);
+        tmax = POND_MAX(tmax, r->txn_seq);
         if (memcmp(&r->id, mn, sizeof *mn) < 0)
             mn = &r->id;
         if (memcmp(&r->id, mx, sizeof *mx) > 0)
@@ -467,17 +429,16 @@ static int stats_json(pond_buf *out, const commit_part *cp)
     /* UUID strings order like their bytes (lowercase hex, fixed layout) */
     pond_node_id_format(lo, mn);
     pond_node_id_format(hi, mx);
-    int64_t txn = cp->rows[0].rec->txn_seq;
     return pond_buf_printf(
         out,
         "{\"numRecords\":%zu,\"minValues\":{\"node_id\":\"%s\",\"version\":%lld,\"txn_seq\":%lld,"
         "\"size\":%lld},\"maxValues\":{\"node_id\":\"%s\",\"version\":%lld,\"txn_seq\":%lld,"
         "\"size\":%lld},\"nullCount\":{\"node_id\":0,\"version\":0,\"txn_seq\":0,\"size\":0}}",
-        cp->n, lo, (long long)vmin, (long long)txn, (long long)smin, hi, (long long)vmax,
-        (long long)txn, (long long)smax);
+        cp->n, lo, (long long)vmin, (long long)tmin, (long long)smin, hi, (long long)vmax,
+        (long long)tmax, (long long)smax);
 }
 
-static int write_part_file(oplog_be *ob, commit_part *cp, int64_t txn)
+int oplog__write_part_file(oplog_be *ob, commit_part *cp, int64_t txn)
 {
     char id[POND_NODE_ID_STRLEN + 1], rnd[9];
     pond_node_id_format(id, &cp->part);
@@ -557,7 +518,7 @@ static void commit_parts_dispose(oplog_be *ob, commit_part *cps, size_t n, bool 
 static int carry_content(oplog_row *row, oplog_be *ob, const pond_node_rec *r)
 {
     ol_node *n;
-    int rc = find_node(&n, NULL, ob, &r->id);
+    int rc = oplog__find_node(&n, NULL, ob, &r->id);
     if (rc < 0)
         return rc;
     const oplog_row *prev = n && n->n ? &n->rows[n->n - 1] : NULL;
@@ -636,7 +597,7 @@ static int ob_commit(pond_backend *be, const pond_backend_txn_info *info,
         }
     }
     for (size_t k = 0; k < ncp && rc == 0; k++)
-        rc = write_part_file(ob, &cps[k], info->txn_seq);
+        rc = oplog__write_part_file(ob, &cps[k], info->txn_seq);
     if (rc == 0)
         rc = pond_delta_actions_new(&acts);
     for (size_t k = 0; k < ncp && rc == 0; k++) {
@@ -644,7 +605,7 @@ static int ob_commit(pond_backend *be, const pond_backend_txn_info *info,
         pond_node_id_format(id, &cps[k].part);
         pond_delta_kv pv = {"part_id", id};
         pond_buf_clear(&stats);
-        if ((rc = stats_json(&stats, &cps[k])) < 0)
+        if ((rc = oplog__stats_json(&stats, &cps[k])) < 0)
             break;
         pond_delta_file_desc f = {POND_DELTA_FILE_DESC_VERSION, cps[k].path, &pv, 1,
                                   cps[k].size, info->timestamp_us / 1000, 0, true, stats.ptr,
@@ -691,7 +652,7 @@ static int ob_commit(pond_backend *be, const pond_backend_txn_info *info,
             irc = part_put_row(ob, p, row);
         }
         if (irc < 0)
-            part_unload(p);
+            oplog__part_unload(p);
     }
     commit_parts_dispose(ob, cps, ncp, false);
     pond_delta_actions_free(acts);
@@ -742,7 +703,7 @@ static void ob_clear_index(oplog_be *ob)
     oplog__idmap_dispose(&ob->node_part);
 }
 
-static int ob_load_index(oplog_be *ob, int64_t at_version)
+int oplog__load_index(oplog_be *ob, int64_t at_version)
 {
     pond_delta_table *t = NULL;
     pond_delta_open_options o = POND_DELTA_OPEN_OPTIONS_INIT;
@@ -823,7 +784,7 @@ static int open_at(pond_backend **out, const char *dir, int64_t as_of)
         rc = pond_cas_open(&ob->cas, store, NULL);
     pond_free(store);
     if (rc == 0)
-        rc = ob_load_index(ob, as_of);
+        rc = oplog__load_index(ob, as_of);
     if (rc < 0) {
         ob_free(&ob->parent);
         return rc;
@@ -954,7 +915,7 @@ int pond_oplog_lock(pond_backend *be, bool wait)
     /* catch up with writers that committed since we read the log */
     int64_t latest;
     if ((rc = pond_delta_latest_version(&latest, ob->dir)) < 0 ||
-        (latest != ob->last_txn && (rc = ob_load_index(ob, -1)) < 0)) {
+        (latest != ob->last_txn && (rc = oplog__load_index(ob, -1)) < 0)) {
         pond_oplog_unlock(be);
         return rc;
     }
@@ -982,7 +943,7 @@ int pond_oplog_storage_of(pond_oplog_storage *out, pond_backend *be, const pond_
 {
     ol_node *n;
     memset(out, 0, sizeof *out);
-    int rc = find_node(&n, NULL, OB(be), id);
+    int rc = oplog__find_node(&n, NULL, OB(be), id);
     if (rc < 0)
         return rc;
     oplog_row *row = n ? node_version(n, version) : NULL;

@@ -58,4 +58,57 @@ void *oplog__idmap_get(const oplog_idmap *m, const pond_node_id *id);
 int oplog__idmap_put(oplog_idmap *m, const pond_node_id *id, void *val);
 void oplog__idmap_dispose(oplog_idmap *m);
 
+/* One data file of a partition. */
+typedef struct {
+    char *path;      /* relative to the pond dir */
+    int64_t txn;     /* the commit that added it */
+} ol_file;
+
+/* All versions of one node, oldest first. */
+typedef struct {
+    oplog_row *rows;
+    size_t n, cap;
+} ol_node;
+
+typedef struct {
+    pond_node_id id;
+    ol_file *files;
+    size_t n_files, cap_files;
+    bool loaded;
+    oplog_idmap nodes; /* node id -> ol_node* (rows of this partition) */
+} ol_part;
+
+typedef struct oplog_be {
+    pond_backend parent; /* must be first */
+    char *dir;
+    pond_cas *cas;
+    int64_t last_txn;
+    int64_t as_of;       /* -1 = live */
+    int64_t threshold_data, threshold_table;
+    char *table_id;
+    oplog_idmap parts;   /* part id -> ol_part* */
+    oplog_idmap node_part; /* node id -> ol_part* (learned from directory listings) */
+    int lock_fd;
+} oplog_be;
+
+
+typedef struct {
+    pond_node_id part;
+    oplog_row *rows;
+    size_t n, cap;
+    char *path;        /* relative data file path */
+    int64_t size;
+    bool written;
+} commit_part;
+
+int oplog__part_load(oplog_be *ob, ol_part *p);
+void oplog__part_unload(ol_part *p);
+/* The node's versions, loading its partition; *out NULL when not found. */
+int oplog__find_node(ol_node **out, ol_part **part_out, oplog_be *ob, const pond_node_id *id);
+/* Writes cp's rows as a new data file named for txn (cp->path, cp->size set). */
+int oplog__write_part_file(oplog_be *ob, commit_part *cp, int64_t txn);
+int oplog__stats_json(pond_buf *out, const commit_part *cp);
+/* Re-reads the Delta log at at_version (-1 latest) and rebuilds the partition index. */
+int oplog__load_index(oplog_be *ob, int64_t at_version);
+
 #endif

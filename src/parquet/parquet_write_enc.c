@@ -176,6 +176,18 @@ static uint32_t hash_bytes(const uint8_t *p, size_t n)
     return hash64(h);
 }
 
+/* Short keys dominate dictionaries (tags, names): compare them without a libc call. */
+static inline bool bytes_equal(const void *a, const void *b, size_t n)
+{
+    if (n <= 8) {
+        uint64_t x = 0, y = 0;
+        memcpy(&x, a, n);
+        memcpy(&y, b, n);
+        return x == y;
+    }
+    return memcmp(a, b, n) == 0;
+}
+
 static bool dict_is_fixed(const pqw_dict *d)
 {
     return d->keyed;
@@ -275,7 +287,7 @@ int pond_pqw__dict_put_bytes(pqw_dict *d, const void *p, uint32_t len, uint32_t 
                 qlen = (uint32_t)d->width;
             else
                 memcpy(&qlen, q - 4, 4);
-            if (qlen == len && memcmp(q, p, len) == 0) {
+            if (qlen == len && bytes_equal(q, p, len)) {
                 *idx_out = i;
                 return 0;
             }

@@ -34,6 +34,12 @@ static int slots_and_validity(const pq_node *n, const pq_chunk *c, uint8_t **val
             len += lvl(def, i) >= n->slot_def && lvl(rep, i) <= n->rep;
     }
     bool flat = !rep && n->slot_def == 0;
+    if (flat && n->kind == PQN_LEAF && c->n_values == c->n_levels) {
+        /* every level entry carried a value: nothing is null */
+        *len_out = len;
+        *nulls_out = 0;
+        return 0;
+    }
     if (def && n->def > 0 && flat) {
         /* common case first: count, and build a bitmap only when something is null */
         int64_t k = 0;

@@ -172,6 +172,27 @@ int pq_decompress(int codec, const uint8_t *src, size_t src_len, uint8_t *dst, s
     }
 }
 
+int pq_decompress_with(void **state, int codec, const uint8_t *src, size_t src_len, uint8_t *dst,
+                       size_t dst_len, int64_t off)
+{
+    if (codec != PQ_CODEC_ZSTD || !state)
+        return pq_decompress(codec, src, src_len, dst, dst_len, off);
+    if (!*state && !(*state = ZSTD_createDCtx()))
+        return pond_error_set(POND_ENOMEM, POND_DOM_PARQUET, "zstd: out of memory");
+    size_t n = ZSTD_decompressDCtx(*state, dst, dst_len, src, src_len);
+    if (ZSTD_isError(n))
+        return codec_error(codec, off, ZSTD_getErrorName(n));
+    if (n != dst_len)
+        return codec_error(codec, off, "decompressed size differs from the header");
+    return 0;
+}
+
+void pq_codec_state_free(void *state)
+{
+    if (state)
+        ZSTD_freeDCtx(state);
+}
+
 int pq_decompress_check(int codec, const uint8_t *src, size_t src_len, size_t dst_len,
                         int64_t off)
 {

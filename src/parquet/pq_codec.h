@@ -11,6 +11,11 @@
 int pq_decompress(int codec, const uint8_t *src, size_t src_len, uint8_t *dst, size_t dst_len,
                   int64_t off);
 
+/* The same with reusable decoder state (*state starts NULL; free with pq_codec_state_free). */
+int pq_decompress_with(void **state, int codec, const uint8_t *src, size_t src_len, uint8_t *dst,
+                       size_t dst_len, int64_t off);
+void pq_codec_state_free(void *state);
+
 /* Cheap checks before allocating dst_len bytes: sizes a codec cannot produce from src_len
  * bytes (snappy's header, lz4 and deflate expansion limits, zstd's frame size). */
 int pq_decompress_check(int codec, const uint8_t *src, size_t src_len, size_t dst_len,

@@ -64,13 +64,15 @@ static int bit_width_of(int max)
 
 /* ---------------------------------------------------------------- levels */
 
-static int read_levels(chunk_ctx *x, int16_t *out, const uint8_t *p, size_t len, size_t n,
-                       int max, const char *what)
+/* Decodes n levels; *at_max gets how many equal max (the defined values, for def levels). */
+static int read_levels(int16_t *out, const uint8_t *p, size_t len, size_t n, int max,
+                       const char *what, size_t *at_max)
 {
     pq_rle r;
     pq_rle_init(&r, p, len, bit_width_of(max), what);
-    return pq_rle_get_levels(&r, out, n, max);
-    (void)x;
+    int rc = pq_rle_get_levels(&r, out, n, max);
+    *at_max = r.max_count;
+    return rc;
 }
 
 static int reserve_levels(chunk_ctx *x, size_t n)
@@ -331,14 +333,6 @@ static int decode_values(chunk_ctx *x, int enc, const uint8_t *p, size_t len, si
     }
 }
 
-static size_t count_defined(const int16_t *def, size_t n, int max)
-{
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        k += def[i] == max;
-    return k;
-}
-
 static int decompress_into(chunk_ctx *x, const uint8_t *src, size_t src_len, size_t dst_len)
 {
     int rc = pq_decompress_check(x->codec, src, src_len, dst_len, x->page_off);
@@ -347,7 +341,8 @@ static int decompress_into(chunk_ctx *x, const uint8_t *src, size_t src_len, siz
     rc = grow(x, (void **)&x->s->page, &x->s->page_cap, dst_len ? dst_len : 1, "page");
     if (rc < 0)
         return rc;
-    return pq_decompress(x->codec, src, src_len, x->s->page, dst_len, x->page_off);
+    return pq_decompress_with(&x->s->codec_state, x->codec, src, src_len, x->s->page, dst_len,
+                              x->page_off);
 }
 
 static int data_page(chunk_ctx *x, const pq_page_header *h, const uint8_t *body, size_t blen)
@@ -356,6 +351,7 @@ static int data_page(chunk_ctx *x, const pq_page_header *h, const uint8_t *body,
     pq_chunk *c = x->c;
     int rc;
     bool v2 = h->type == PQ_PAGE_DATA_V2;
+    size_t defined = 0, unused = 0;
     int32_t nv = v2 ? h->data_v2.num_values : h->data.num_values;
     int enc = v2 ? h->data_v2.encoding : h->data.encoding;
     if (nv < 0)
@@ -375,12 +371,12 @@ static int data_page(chunk_ctx *x, const pq_page_header *h, const uint8_t *body,
                 (size_t)h->uncompressed_page_size)
             return corrupt(x, "level lengths exceed the page");
         const uint8_t *p = body;
-        if (rep && (rc = read_levels(x, rep, p, (size_t)v->rep_levels_byte_length, n, l->max_rep,
-                                     "repetition levels")) < 0)
+        if (rep && (rc = read_levels(rep, p, (size_t)v->rep_levels_byte_length, n, l->max_rep,
+                                     "repetition levels", &unused)) < 0)
             return rc;
         p += v->rep_levels_byte_length;
-        if (def && (rc = read_levels(x, def, p, (size_t)v->def_levels_byte_length, n, l->max_def,
-                                     "definition levels")) < 0)
+        if (def && (rc = read_levels(def, p, (size_t)v->def_levels_byte_length, n, l->max_def,
+                                     "definition levels", &defined)) < 0)
             return rc;
         p += v->def_levels_byte_length;
         size_t clen = blen - (size_t)(p - body);
@@ -413,6 +409,28 @@ static int data_page(chunk_ctx *x, const pq_page_header *h, const uint8_t *body,
             int lenc = k == 0 ? h->data.rep_encoding : h->data.def_encoding;
             if (!lv)
                 continue;
+            if (lenc == PQ_ENC_BIT_PACKED) {
+                /* deprecated: MSB-first packing, no length prefix */
+                int bw = bit_width_of(max);
+                size_t bytes = (n * (size_t)bw + 7) / 8;
+                if (bytes > vlen)
+                    return corrupt(x, "bit-packed levels exceed the page");
+                for (size_t i = 0; i < n; i++) {
+                    unsigned v = 0;
+                    for (int b = 0; b < bw; b++) {
+                        size_t bit = i * (size_t)bw + (size_t)b;
+                        v = (v << 1) | ((vals[bit >> 3] >> (7 - (bit & 7))) & 1u);
+                    }
+                    if (v > (unsigned)max)
+                        return corrupt(x, "level above the column's maximum");
+                    lv[i] = (int16_t)v;
+                    if (k == 1)
+                        defined += v == (unsigned)max;
+                }
+                vals += bytes;
+                vlen -= bytes;
+                continue;
+            }
             if (lenc != PQ_ENC_RLE)
                 return pond_error_set(POND_EUNSUPPORTED, POND_DOM_PARQUET, "page at offset %"
                                       PRId64 ": level encoding %s", x->page_off,
@@ -423,8 +441,9 @@ static int data_page(chunk_ctx *x, const pq_page_header *h, const uint8_t *body,
             memcpy(&ll, vals, 4);
             if (ll > vlen - 4)
                 return corrupt(x, "level length exceeds the page");
-            if ((rc = read_levels(x, lv, vals + 4, ll, n, max,
-                                  k == 0 ? "repetition levels" : "definition levels")) < 0)
+            if ((rc = read_levels(lv, vals + 4, ll, n, max,
+                                  k == 0 ? "repetition levels" : "definition levels",
+                                  k == 0 ? &unused : &defined)) < 0)
                 return rc;
             vals += 4 + ll;
             vlen -= 4 + ll;
@@ -432,7 +451,7 @@ static int data_page(chunk_ctx *x, const pq_page_header *h, const uint8_t *body,
     }
     if (rep && n > 0 && c->n_levels == 0 && rep[0] != 0)
         return corrupt(x, "first repetition level of the column is not 0");
-    size_t nn = def ? count_defined(def, n, l->max_def) : n;
+    size_t nn = def ? defined : n;
     if ((rc = decode_values(x, enc, vals, vlen, nn, false)) < 0)
         return rc;
     c->n_levels += (int64_t)n;
@@ -486,6 +505,7 @@ void pq_scratch_dispose(pq_scratch *s)
     pond_free(s->chunk);
     pond_free(s->page);
     pond_free(s->idx);
+    pq_codec_state_free(s->codec_state);
     memset(s, 0, sizeof *s);
 }
 

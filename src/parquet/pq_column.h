@@ -33,6 +33,7 @@ typedef struct {
     size_t page_cap;
     uint32_t *idx;
     size_t idx_cap;  /* entries */
+    void *codec_state;
 } pq_scratch;
 
 void pq_scratch_dispose(pq_scratch *s);

@@ -200,6 +200,8 @@ int pq_rle_get_levels(pq_rle *r, int16_t *out, size_t n, int max_level)
             int16_t v = (int16_t)r->rle_value;
             for (size_t i = 0; i < k; i++)
                 out[i] = v;
+            if (r->rle_value == (uint32_t)max_level)
+                r->max_count += k;
             r->rle_left -= (uint32_t)k;
             out += k;
             n -= k;
@@ -219,11 +221,14 @@ int pq_rle_get_levels(pq_rle *r, int16_t *out, size_t n, int max_level)
         int rc = pq_rle_get(r, tmp, k);
         if (rc < 0)
             return rc;
+        size_t at_max = 0;
         for (size_t i = 0; i < k; i++) {
             if (tmp[i] > (uint32_t)max_level)
                 return enc_error(r->what, "level above the column's maximum");
+            at_max += tmp[i] == (uint32_t)max_level;
             out[i] = (int16_t)tmp[i];
         }
+        r->max_count += at_max;
         out += k;
         n -= k;
     }

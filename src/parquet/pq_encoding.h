@@ -29,6 +29,7 @@ typedef struct {
     size_t bp_pos;       /* index of the next value within the run */
     size_t bp_bytes;
     const char *what;
+    size_t max_count;    /* pq_rle_get_levels: how many decoded levels equal the maximum */
 } pq_rle;
 
 void pq_rle_init(pq_rle *r, const uint8_t *p, size_t len, int bw, const char *what);

@@ -46,6 +46,9 @@ static int read_exact(pond_parquet_reader *r, int64_t off, void *buf, size_t len
     return 0;
 }
 
+typedef struct pq_shared_batch pq_shared_batch;
+static void shared_unref(pq_shared_batch *h);
+
 void pond_parquet_reader_free(pond_parquet_reader *r)
 {
     if (!r)
@@ -55,6 +58,7 @@ void pond_parquet_reader_free(pond_parquet_reader *r)
     pond_free(r->path);
     pond_free(r->footer);
     pq_scratch_dispose(&r->scratch);
+    shared_unref(r->cur);
     pq_arena_free(&r->arena);
     pond_free(r);
 }
@@ -129,6 +133,7 @@ int pq_reader_init(pond_parquet_reader *r, const pond_parquet_read_options *opts
     uint8_t tail[8], head[4];
     r->max_alloc = opts && opts->max_alloc ? opts->max_alloc : DEFAULT_MAX_ALLOC;
     r->verify_crc = !(opts && opts->skip_crc);
+    r->max_batch_rows = opts && opts->max_batch_rows > 0 ? opts->max_batch_rows : 0;
     int64_t size = r->src.size;
     if (size < 12)
         return pond_error_set(POND_ECORRUPT, POND_DOM_PARQUET, "not a parquet file: %" PRId64
@@ -285,18 +290,120 @@ int pond_parquet_reader_read_row_group(pond_parquet_reader *r, int rgi, struct A
     return rc;
 }
 
+/* Slices of one decoded row group share its buffers: every node of a slice is a shallow copy
+ * holding a reference, so a consumer may release slices and move children out in any order;
+ * the row group is freed with the last reference. */
+struct pq_shared_batch {
+    struct ArrowArray full;
+    int64_t refs;
+};
+
+typedef struct {
+    pq_shared_batch *h;
+    struct ArrowArray **child_ptrs;
+    struct ArrowArray *children;
+} shared_priv;
+
+static void shared_unref(pq_shared_batch *h)
+{
+    if (h && --h->refs == 0) {
+        pond_arrow_array_release(&h->full);
+        pond_free(h);
+    }
+}
+
+static void shared_release(struct ArrowArray *a)
+{
+    shared_priv *p = a->private_data;
+    for (int64_t i = 0; i < a->n_children; i++)
+        pond_arrow_array_release(a->children[i]);
+    pond_free(p->child_ptrs);
+    pond_free(p->children);
+    shared_unref(p->h);
+    pond_free(p);
+    a->release = NULL;
+}
+
+static int share_node(struct ArrowArray *dst, const struct ArrowArray *src, pq_shared_batch *h,
+                      int depth)
+{
+    memset(dst, 0, sizeof *dst);
+    if (depth > 256)
+        return pond_error_set(POND_EINVALID, POND_DOM_PARQUET, "batch nested too deeply");
+    shared_priv *p = pond_calloc(1, sizeof *p);
+    if (!p)
+        return POND_ENOMEM;
+    *dst = *src;
+    dst->dictionary = NULL; /* the reader never produces dictionary arrays */
+    dst->private_data = p;
+    dst->release = shared_release;
+    dst->n_children = 0;
+    dst->children = NULL;
+    p->h = h;
+    h->refs++;
+    if (src->n_children > 0) {
+        p->children = pond_calloc((size_t)src->n_children, sizeof *p->children);
+        p->child_ptrs = pond_calloc((size_t)src->n_children, sizeof *p->child_ptrs);
+        if (!p->children || !p->child_ptrs) {
+            shared_release(dst);
+            return POND_ENOMEM;
+        }
+        dst->children = p->child_ptrs;
+        for (int64_t i = 0; i < src->n_children; i++) {
+            p->child_ptrs[i] = &p->children[i];
+            dst->n_children = i + 1;
+            int rc = share_node(&p->children[i], src->children[i], h, depth + 1);
+            if (rc < 0) {
+                dst->n_children = i; /* the failed child is already released */
+                shared_release(dst);
+                return rc;
+            }
+        }
+    }
+    return 0;
+}
+
 int pond_parquet_reader_next(pond_parquet_reader *r, struct ArrowArray *out)
 {
     POND_ASSERT_ARG(r && out);
     memset(out, 0, sizeof *out);
-    while (r->next_rg < r->meta.n_row_groups && !r->rg_selected[r->next_rg])
+    int rc;
+    if (!r->cur) {
+        while (r->next_rg < r->meta.n_row_groups && !r->rg_selected[r->next_rg])
+            r->next_rg++;
+        if (r->next_rg >= r->meta.n_row_groups)
+            return POND_ITEROVER;
+        struct ArrowArray a;
+        if ((rc = pond_parquet_reader_read_row_group(r, (int)r->next_rg, &a)) < 0)
+            return rc;
         r->next_rg++;
-    if (r->next_rg >= r->meta.n_row_groups)
-        return POND_ITEROVER;
-    int rc = pond_parquet_reader_read_row_group(r, (int)r->next_rg, out);
-    if (rc == 0)
-        r->next_rg++;
-    return rc;
+        if (r->max_batch_rows <= 0 || a.length <= r->max_batch_rows) {
+            pond_arrow_array_move(out, &a);
+            return 0;
+        }
+        pq_shared_batch *h = pond_calloc(1, sizeof *h);
+        if (!h) {
+            pond_arrow_array_release(&a);
+            return POND_ENOMEM;
+        }
+        pond_arrow_array_move(&h->full, &a);
+        h->refs = 1; /* the reader's own reference */
+        r->cur = h;
+        r->cur_pos = 0;
+    }
+    pq_shared_batch *h = r->cur;
+    if ((rc = share_node(out, &h->full, h, 0)) < 0)
+        return rc;
+    int64_t n = POND_MIN(r->max_batch_rows, h->full.length - r->cur_pos);
+    out->offset = h->full.offset + r->cur_pos;
+    out->length = n;
+    out->null_count = 0;
+    r->cur_pos += n;
+    if (r->cur_pos >= h->full.length) {
+        r->cur = NULL;
+        shared_unref(h);
+    }
+    return 0;
 }
 
 /* ---------------------------------------------------------------- metadata */

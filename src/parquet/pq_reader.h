@@ -24,6 +24,9 @@ struct pond_parquet_reader {
     size_t max_alloc;
     bool verify_crc;
     pq_scratch scratch;      /* page buffers reused across chunks */
+    int64_t max_batch_rows;  /* 0: one batch per row group */
+    struct pq_shared_batch *cur; /* the row group being handed out in slices */
+    int64_t cur_pos;
 };
 
 /* Reads the footer and schema of r->src. */

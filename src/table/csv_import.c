@@ -21,7 +21,7 @@ static const char *const TYPE_FORMATS[] = {"u", "b", "l", "g", "tsu:UTC", "tsu:U
 typedef struct {
     char *name;
     col_type type;
-    bool fixed; /* given by --schema */
+    int fixed; /* 0 inferred, 1 from the schema hint, 2 given by --schema */
     pond_arrow_builder *b;
 } column;
 
@@ -155,11 +155,13 @@ static int append(imp *m, column *c, const char *s, size_t len, bool quoted, int
         return pond_arrow_builder_append_bytes(c->b, s, len);
     }
     return pond_error_set(POND_EINVALID, D,
-                          "%s: line %lld: '%.*s' is not a valid %s for column '%s' (%s; set "
-                          "the type with --schema)",
+                          "%s: line %lld: '%.*s' is not a valid %s for column '%s' (%s)",
                           m->path, (long long)line, (int)POND_MIN(len, 40), s,
                           TYPE_NAMES[c->type], c->name,
-                          c->fixed ? "as --schema says" : "inferred from the first rows");
+                          c->fixed == 2   ? "as --schema says"
+                          : c->fixed == 1 ? "the column's type in earlier versions"
+                                          : "inferred from the first rows; set the type with "
+                                            "--schema");
 }
 
 /* Sampled rows are stored compactly: per field one flag byte (quoted) + bytes + NUL. */
@@ -313,7 +315,7 @@ static void imp_release(struct ArrowArrayStream *s)
     s->release = NULL;
 }
 
-static int apply_schema(imp *m, const char *spec)
+static int apply_schema(imp *m, const char *spec, bool lenient)
 {
     const char *p = spec;
     while (*p) {
@@ -338,11 +340,15 @@ static int apply_schema(imp *m, const char *spec)
         for (; f < m->n_cols; f++)
             if (strlen(m->cols[f].name) == nl && !strncmp(m->cols[f].name, p, nl))
                 break;
+        if (f == m->n_cols && lenient) {
+            p = *comma ? comma + 1 : comma;
+            continue;
+        }
         if (f == m->n_cols)
             return pond_error_set(POND_EINVALID, D, "--schema: %s has no column '%.*s'", m->path,
                                   (int)nl, p);
         m->cols[f].type = t;
-        m->cols[f].fixed = true;
+        m->cols[f].fixed = lenient ? 1 : 2;
         p = *comma ? comma + 1 : comma;
     }
     return 0;
@@ -396,7 +402,9 @@ int pond_csv_import_stream(struct ArrowArrayStream *out, const char *path,
             goto fail;
         }
     }
-    if (opts->schema && (rc = apply_schema(m, opts->schema)) < 0)
+    if (opts->schema_hint && (rc = apply_schema(m, opts->schema_hint, true)) < 0)
+        goto fail;
+    if (opts->schema && (rc = apply_schema(m, opts->schema, false)) < 0)
         goto fail;
     /* sample */
     size_t cap = (size_t)m->opts.sample_rows;

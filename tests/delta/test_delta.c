@@ -95,18 +95,45 @@ static int build_v0(pond_delta_actions **out)
     int rc = pond_delta_actions_new(&a);
     const char *pcols[] = {"part"};
     pond_delta_kv cfg[] = {{"pond.version", "1"}};
-    pond_delta_metadata_desc md = {POND_DELTA_METADATA_DESC_VERSION, "0b6f7a8e-aaaa-4bbb-8ccc-000000000001",
-                                   "t", NULL, SCHEMA, pcols, 1, cfg, 1, 1700000000000};
+    pond_delta_metadata_desc md = {POND_DELTA_METADATA_DESC_VERSION,
+                                   "0b6f7a8e-aaaa-4bbb-8ccc-000000000001",
+                                   "t",
+                                   NULL,
+                                   SCHEMA,
+                                   pcols,
+                                   1,
+                                   cfg,
+                                   1,
+                                   1700000000000};
     pond_delta_kv pv1[] = {{"part", "a b"}};
     pond_delta_kv pv2[] = {{"part", NULL}};
-    pond_delta_file_desc f1 = {POND_DELTA_FILE_DESC_VERSION, "part=a b/f1.parquet", pv1, 1, 10, 5, 0,
-                               true, "{\"numRecords\":3,\"minValues\":{\"n\":1},\"maxValues\":"
-                               "{\"n\":9},\"nullCount\":{\"n\":0}}", NULL, 0};
-    pond_delta_file_desc f2 = {POND_DELTA_FILE_DESC_VERSION, "part=__HIVE_DEFAULT_PARTITION__/f2.parquet",
-                               pv2, 1, 20, 6, 0, true, NULL, NULL, 0};
+    pond_delta_file_desc f1 = {POND_DELTA_FILE_DESC_VERSION,
+                               "part=a b/f1.parquet",
+                               pv1,
+                               1,
+                               10,
+                               5,
+                               0,
+                               true,
+                               "{\"numRecords\":3,\"minValues\":{\"n\":1},\"maxValues\":"
+                               "{\"n\":9},\"nullCount\":{\"n\":0}}",
+                               NULL,
+                               0};
+    pond_delta_file_desc f2 = {POND_DELTA_FILE_DESC_VERSION,
+                               "part=__HIVE_DEFAULT_PARTITION__/f2.parquet",
+                               pv2,
+                               1,
+                               20,
+                               6,
+                               0,
+                               true,
+                               NULL,
+                               NULL,
+                               0};
     if (rc == 0)
-        rc = pond_delta_actions_commit_info(a, 1700000000001, "WRITE", "{\"mode\":\"Append\"}",
-                                            "{\"pond.cmdline\":[\"pond\",\"copy\"],\"pond.txn_seq\":1}");
+        rc = pond_delta_actions_commit_info(
+            a, 1700000000001, "WRITE", "{\"mode\":\"Append\"}",
+            "{\"pond.cmdline\":[\"pond\",\"copy\"],\"pond.txn_seq\":1}");
     if (rc == 0)
         rc = pond_delta_actions_protocol(a, 1, 2, NULL, 0, NULL, 0);
     if (rc == 0)
@@ -135,10 +162,28 @@ static void test_commit_roundtrip(void)
     /* v1: remove f2, add f3 with a txn */
     PT_ASSERT_OK(pond_delta_actions_new(&a));
     pond_delta_kv pv[] = {{"part", "b"}};
-    pond_delta_file_desc rm = {POND_DELTA_FILE_DESC_VERSION, "part=__HIVE_DEFAULT_PARTITION__/f2.parquet",
-                               NULL, 0, -1, 0, 1700000000100, true, NULL, NULL, 0};
-    pond_delta_file_desc f3 = {POND_DELTA_FILE_DESC_VERSION, "part=b/f3%.parquet", pv, 1, 30, 7, 0,
-                               true, "{\"numRecords\":4}", NULL, 0};
+    pond_delta_file_desc rm = {POND_DELTA_FILE_DESC_VERSION,
+                               "part=__HIVE_DEFAULT_PARTITION__/f2.parquet",
+                               NULL,
+                               0,
+                               -1,
+                               0,
+                               1700000000100,
+                               true,
+                               NULL,
+                               NULL,
+                               0};
+    pond_delta_file_desc f3 = {POND_DELTA_FILE_DESC_VERSION,
+                               "part=b/f3%.parquet",
+                               pv,
+                               1,
+                               30,
+                               7,
+                               0,
+                               true,
+                               "{\"numRecords\":4}",
+                               NULL,
+                               0};
     PT_ASSERT_OK(pond_delta_actions_remove(a, &rm));
     PT_ASSERT_OK(pond_delta_actions_add(a, &f3));
     PT_ASSERT_OK(pond_delta_actions_txn(a, "pond", 7, 1700000000100));
@@ -234,8 +279,8 @@ static void test_commit_conflict(void)
     pond_delta_actions *b;
     PT_ASSERT_OK(pond_delta_actions_new(&b));
     PT_ASSERT_OK(pond_delta_actions_protocol(b, 1, 2, NULL, 0, NULL, 0));
-    pond_delta_metadata_desc md = {POND_DELTA_METADATA_DESC_VERSION, "other-id", NULL, NULL, SCHEMA,
-                                   NULL, 0, NULL, 0, -1};
+    pond_delta_metadata_desc md = {
+        POND_DELTA_METADATA_DESC_VERSION, "other-id", NULL, NULL, SCHEMA, NULL, 0, NULL, 0, -1};
     PT_ASSERT_OK(pond_delta_actions_metadata(b, &md));
     PT_ASSERT_ERR(pond_delta_commit_write(dir, 0, b), POND_ECONFLICT);
     PT_ASSERT_MSG_HAS("version 0 already exists");
@@ -258,8 +303,8 @@ static void test_writer_rejects_bad_input(void)
 {
     pond_delta_actions *a;
     PT_ASSERT_OK(pond_delta_actions_new(&a));
-    pond_delta_file_desc f = {POND_DELTA_FILE_DESC_VERSION, "../x.parquet", NULL, 0, 1, 1, 0, true,
-                              NULL, NULL, 0};
+    pond_delta_file_desc f = {
+        POND_DELTA_FILE_DESC_VERSION, "../x.parquet", NULL, 0, 1, 1, 0, true, NULL, NULL, 0};
     PT_ASSERT_ERR(pond_delta_actions_add(a, &f), POND_EINVALID);
     f.path = "/abs/x.parquet";
     PT_ASSERT_ERR(pond_delta_actions_add(a, &f), POND_EINVALID);
@@ -268,8 +313,8 @@ static void test_writer_rejects_bad_input(void)
     f.path = "ok.parquet";
     f.stats = "{\"numRecords\":";
     PT_ASSERT_ERR(pond_delta_actions_add(a, &f), POND_EINVALID);
-    pond_delta_metadata_desc md = {POND_DELTA_METADATA_DESC_VERSION, "id", NULL, NULL, "{\"type\":1}",
-                                   NULL, 0, NULL, 0, -1};
+    pond_delta_metadata_desc md = {
+        POND_DELTA_METADATA_DESC_VERSION, "id", NULL, NULL, "{\"type\":1}", NULL, 0, NULL, 0, -1};
     PT_ASSERT_ERR(pond_delta_actions_metadata(a, &md), POND_EINVALID);
     const char *pc[] = {"nope"};
     md.schema_string = SCHEMA;
@@ -295,7 +340,10 @@ static void test_commit_fault_injection(void)
     struct {
         pond_os_call call;
         int n;
-    } faults[] = {{POND_OS_WRITE, 1}, {POND_OS_FSYNC, 1}, {POND_OS_FSYNC, 2}, {POND_OS_LINK, 1},
+    } faults[] = {{POND_OS_WRITE, 1},
+                  {POND_OS_FSYNC, 1},
+                  {POND_OS_FSYNC, 2},
+                  {POND_OS_LINK, 1},
                   {POND_OS_OPEN, 1}};
     for (size_t i = 0; i < POND_ARRAY_LEN(faults); i++) {
         char name[32];
@@ -326,12 +374,13 @@ static void test_commit_fault_injection(void)
 /* ------------------------------------------------------------------ replay */
 
 #define PROTO "{\"protocol\":{\"minReaderVersion\":1,\"minWriterVersion\":2}}\n"
-#define META                                                                                       \
-    "{\"metaData\":{\"id\":\"x\",\"format\":{\"provider\":\"parquet\",\"options\":{}},"          \
-    "\"schemaString\":\"{\\\"type\\\":\\\"struct\\\",\\\"fields\\\":[{\\\"name\\\":\\\"a\\\","    \
-    "\\\"type\\\":\\\"long\\\",\\\"nullable\\\":true,\\\"metadata\\\":{}}]}\","                   \
+#define META                                                                                   \
+    "{\"metaData\":{\"id\":\"x\",\"format\":{\"provider\":\"parquet\",\"options\":{}},"        \
+    "\"schemaString\":\"{\\\"type\\\":\\\"struct\\\",\\\"fields\\\":[{\\\"name\\\":\\\"a\\\"," \
+    "\\\"type\\\":\\\"long\\\",\\\"nullable\\\":true,\\\"metadata\\\":{}}]}\","                \
     "\"partitionColumns\":[],\"configuration\":{}}}\n"
-#define ADD(p) "{\"add\":{\"path\":\"" p "\",\"partitionValues\":{},\"size\":1,"                  \
+#define ADD(p)                                                        \
+    "{\"add\":{\"path\":\"" p "\",\"partitionValues\":{},\"size\":1," \
     "\"modificationTime\":1,\"dataChange\":true}}\n"
 #define REMOVE(p) "{\"remove\":{\"path\":\"" p "\",\"deletionTimestamp\":2,\"dataChange\":true}}\n"
 
@@ -405,11 +454,13 @@ static void test_replay_deletion_vectors(void)
     snprintf(c1, sizeof c1,
              "{\"remove\":{\"path\":\"f\",\"dataChange\":true}}\n"
              "{\"add\":{\"path\":\"f\",\"partitionValues\":{},\"size\":1,\"modificationTime\":1,"
-             "\"dataChange\":true,\"stats\":\"{\\\"numRecords\\\":5}\",%s}}\n", dv1);
+             "\"dataChange\":true,\"stats\":\"{\\\"numRecords\\\":5}\",%s}}\n",
+             dv1);
     /* v2: f added with yet another DV while dv1 is live -- two logical files, one path */
     snprintf(c2, sizeof c2,
              "{\"add\":{\"path\":\"f\",\"partitionValues\":{},\"size\":1,\"modificationTime\":1,"
-             "\"dataChange\":true,%s}}\n", dv2);
+             "\"dataChange\":true,%s}}\n",
+             dv2);
     write_text(dir, "_delta_log/00000000000000000000.json", PROTO META ADD("f"));
     write_text(dir, "_delta_log/00000000000000000001.json", c1);
     pond_delta_table *t;
@@ -422,7 +473,31 @@ static void test_replay_deletion_vectors(void)
     PT_ASSERT_INT_EQ(f->deletion_vector->cardinality, 2);
     PT_ASSERT_INT_EQ(pond_delta_table_file_count(t), 1);
     pond_delta_table_free(t);
-    write_text(dir, "_delta_log/00000000000000000002.json", c2);
+    /* many files with vectors: descriptors must survive the growth of the file table */
+    pond_buf many = POND_BUF_INIT;
+    for (int i = 0; i < 300; i++)
+        PT_ASSERT_OK(pond_buf_printf(
+            &many,
+            "{\"add\":{\"path\":\"g%d\",\"partitionValues\":{},\"size\":1,"
+            "\"modificationTime\":1,\"dataChange\":true,\"deletionVector\":{\"storageType\":"
+            "\"i\",\"pathOrInlineDv\":\"dv%d\",\"sizeInBytes\":%d,\"cardinality\":%d}}}\n",
+            i, i, 20 + i, i));
+    write_text(dir, "_delta_log/00000000000000000002.json", many.ptr);
+    pond_buf_dispose(&many);
+    PT_ASSERT_OK(pond_delta_table_open(&t, dir, NULL));
+    PT_ASSERT_INT_EQ(pond_delta_table_file_count(t), 301);
+    for (int i = 0; i < 300; i += 37) {
+        char name[16], want[16];
+        snprintf(name, sizeof name, "g%d", i);
+        snprintf(want, sizeof want, "dv%d", i);
+        f = pond_delta_table_file_lookup(t, name);
+        PT_ASSERT(f && f->deletion_vector);
+        PT_ASSERT_STR_EQ(f->deletion_vector->path_or_inline, want);
+        PT_ASSERT_INT_EQ(f->deletion_vector->cardinality, i);
+    }
+    PT_ASSERT_STR_EQ(pond_delta_table_file_lookup(t, "f")->deletion_vector->path_or_inline, "ab");
+    pond_delta_table_free(t);
+    write_text(dir, "_delta_log/00000000000000000003.json", c2);
     PT_ASSERT_ERR(pond_delta_table_open(&t, dir, NULL), POND_ECORRUPT);
     PT_ASSERT_MSG_HAS("duplicated live path");
     pond_free(dir);
@@ -435,8 +510,10 @@ static void test_replay_rejects(void)
         int code;
         const char *phrase;
     } cases[] = {
-        {ADD("x") "{\"add\":{\"path\":\"x\",\"partitionValues\":{},\"size\":1,\"modificationTime\":1,"
-                  "\"dataChange\":tr\n", POND_ECORRUPT, "version 1 line 2: invalid JSON"},
+        {ADD("x") "{\"add\":{\"path\":\"x\",\"partitionValues\":{},\"size\":1,\"modificationTime\":"
+                  "1,"
+                  "\"dataChange\":tr\n",
+         POND_ECORRUPT, "version 1 line 2: invalid JSON"},
         {"{\"add\":{},\"commitInfo\":{}}\n", POND_ECORRUPT, "exactly one action per line"},
         {ADD("x") ADD("x"), POND_ECORRUPT, "more than one add action"},
         {ADD("../escape"), POND_ECORRUPT, "'..' component"},
@@ -446,7 +523,8 @@ static void test_replay_rejects(void)
         {ADD("bad%zzescape"), POND_ECORRUPT, "bad percent escape"},
         {ADD("nul%00byte"), POND_ECORRUPT, "NUL"},
         {"{\"add\":{\"path\":\"x\",\"partitionValues\":{},\"size\":\"1\",\"modificationTime\":1,"
-         "\"dataChange\":true}}\n", POND_ECORRUPT, "without integer size"},
+         "\"dataChange\":true}}\n",
+         POND_ECORRUPT, "without integer size"},
         {"{\"add\":{\"path\":\"x\",\"size\":1,\"modificationTime\":1,\"dataChange\":true}}\n",
          POND_ECORRUPT, "without partitionValues"},
         {"{\"remove\":{\"path\":\"x\"}}\n", POND_ECORRUPT, "without boolean dataChange"},
@@ -454,18 +532,21 @@ static void test_replay_rejects(void)
         {"{\"protocol\":{\"minReaderVersion\":3,\"minWriterVersion\":7}}\n", POND_ECORRUPT,
          "requires readerFeatures"},
         {"{\"protocol\":{\"minReaderVersion\":3,\"minWriterVersion\":7,\"readerFeatures\":"
-         "[\"futureThing\"],\"writerFeatures\":[\"futureThing\"]}}\n", POND_EUNSUPPORTED,
-         "reader feature 'futureThing' is not supported"},
+         "[\"futureThing\"],\"writerFeatures\":[\"futureThing\"]}}\n",
+         POND_EUNSUPPORTED, "reader feature 'futureThing' is not supported"},
         {"{\"protocol\":{\"minReaderVersion\":4,\"minWriterVersion\":7,\"readerFeatures\":[],"
-         "\"writerFeatures\":[]}}\n", POND_EUNSUPPORTED,
-         "minReaderVersion 4 is not supported"},
-        {"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]"
-         "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]\n", POND_ECORRUPT, "nesting"},
+         "\"writerFeatures\":[]}}\n",
+         POND_EUNSUPPORTED, "minReaderVersion 4 is not supported"},
+        {"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]"
+         "]]"
+         "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]\n",
+         POND_ECORRUPT, "nesting"},
         {"{\"metaData\":{\"id\":\"x\",\"format\":{},\"schemaString\":\"{\\\"type\\\":\","
-         "\"partitionColumns\":[],\"configuration\":{}}}\n", POND_ECORRUPT,
-         "schemaString is not valid JSON"},
+         "\"partitionColumns\":[],\"configuration\":{}}}\n",
+         POND_ECORRUPT, "schemaString is not valid JSON"},
         {"{\"metaData\":{\"id\":\"x\",\"format\":{},\"schemaString\":\"[1]\","
-         "\"partitionColumns\":[],\"configuration\":{}}}\n", POND_ECORRUPT, "not a JSON struct"},
+         "\"partitionColumns\":[],\"configuration\":{}}}\n",
+         POND_ECORRUPT, "not a JSON struct"},
         {"{\"metaData\":{\"id\":\"x\",\"format\":{},\"schemaString\":\"{\\\"type\\\":\\\"struct"
          "\\\",\\\"fields\\\":[]}\",\"partitionColumns\":[\"p\"],\"configuration\":{}}}\n",
          POND_ECORRUPT, "partition column 'p' is not in the schema"},
@@ -524,11 +605,11 @@ static void test_last_checkpoint_fallbacks(void)
     write_text(dir, "_delta_log/00000000000000000001.json", REMOVE("a") ADD("c"));
     write_text(dir, "_delta_log/00000000000000000002.json", ADD("d"));
     static const char *hints[] = {
-        NULL,                                  /* missing */
-        "",                                    /* empty */
-        "{\"version\":",                       /* corrupt */
-        "{\"version\":\"one\"}",               /* wrong type */
-        "{\"version\":7,\"size\":3}",          /* stale: points past the log */
+        NULL,                                     /* missing */
+        "",                                       /* empty */
+        "{\"version\":",                          /* corrupt */
+        "{\"version\":\"one\"}",                  /* wrong type */
+        "{\"version\":7,\"size\":3}",             /* stale: points past the log */
         "{\"version\":1,\"size\":3,\"parts\":4}", /* points to a checkpoint that does not exist */
     };
     char names[256];
@@ -553,10 +634,12 @@ static void test_v2_json_checkpoint(void)
     char *dir = mk_log_dir("t");
     /* the log was cleaned up: only the checkpoint at 1 and commit 2 remain */
     write_text(dir, "_delta_log/" UUID_CP,
-               PROTO META ADD("b") ADD("c") REMOVE("a") "{\"checkpointMetadata\":{\"version\":1}}\n");
+               PROTO META ADD("b") ADD("c")
+                   REMOVE("a") "{\"checkpointMetadata\":{\"version\":1}}\n");
     write_text(dir, "_delta_log/00000000000000000002.json", ADD("d"));
-    write_text(dir, "_delta_log/_last_checkpoint", "{\"version\":1,\"size\":5,\"v2Checkpoint\":"
-                                                   "{\"path\":\"" UUID_CP "\"}}");
+    write_text(dir, "_delta_log/_last_checkpoint",
+               "{\"version\":1,\"size\":5,\"v2Checkpoint\":"
+               "{\"path\":\"" UUID_CP "\"}}");
     pond_delta_table *t;
     char names[256];
     PT_ASSERT_OK(pond_delta_table_open(&t, dir, NULL));
@@ -590,7 +673,8 @@ static void test_parquet_checkpoint_choice(void)
     write_text(dir, "_delta_log/00000000000000000001.json", ADD("b"));
     write_text(dir, "_delta_log/00000000000000000002.json", ADD("c"));
     /* an incomplete multi-part checkpoint is not usable and is skipped */
-    write_text(dir, "_delta_log/00000000000000000002.checkpoint.0000000001.0000000002.parquet", "x");
+    write_text(dir, "_delta_log/00000000000000000002.checkpoint.0000000001.0000000002.parquet",
+               "x");
     pond_delta_table *t;
     PT_ASSERT_OK(pond_delta_table_open(&t, dir, NULL));
     PT_ASSERT_INT_EQ(pond_delta_table_checkpoint_version(t), -1);
@@ -660,8 +744,8 @@ static void z85_encode(char *out, const uint8_t *b, size_t n)
     static const char a[] =
         "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
     for (size_t i = 0; i < n; i += 4) {
-        uint32_t v = (uint32_t)b[i] << 24 | (uint32_t)b[i + 1] << 16 | (uint32_t)b[i + 2] << 8 |
-                     b[i + 3];
+        uint32_t v =
+            (uint32_t)b[i] << 24 | (uint32_t)b[i + 1] << 16 | (uint32_t)b[i + 2] << 8 | b[i + 3];
         for (int k = 4; k >= 0; k--) {
             out[i / 4 * 5 + (size_t)k] = a[v % 85];
             v /= 85;
@@ -680,18 +764,18 @@ static void put_le(uint8_t *p, uint64_t v, int n)
 static void test_inline_deletion_vector(void)
 {
     uint8_t b[48] = {0};
-    put_le(b, 1681511377u, 4);  /* magic */
-    put_le(b + 4, 1, 8);        /* buckets */
-    put_le(b + 12, 0, 4);       /* bucket key (high 32 bits) */
-    put_le(b + 16, 12346, 4);   /* cookie: no run containers */
-    put_le(b + 20, 2, 4);       /* containers */
-    put_le(b + 24, 0, 2);       /* container 0: key 0, cardinality 1 */
+    put_le(b, 1681511377u, 4); /* magic */
+    put_le(b + 4, 1, 8);       /* buckets */
+    put_le(b + 12, 0, 4);      /* bucket key (high 32 bits) */
+    put_le(b + 16, 12346, 4);  /* cookie: no run containers */
+    put_le(b + 20, 2, 4);      /* containers */
+    put_le(b + 24, 0, 2);      /* container 0: key 0, cardinality 1 */
     put_le(b + 26, 0, 2);
-    put_le(b + 28, 1, 2);       /* container 1: key 1, cardinality 1 */
+    put_le(b + 28, 1, 2); /* container 1: key 1, cardinality 1 */
     put_le(b + 30, 0, 2);
-    put_le(b + 32, 0, 4);       /* offsets (skipped by readers) */
+    put_le(b + 32, 0, 4); /* offsets (skipped by readers) */
     put_le(b + 36, 0, 4);
-    put_le(b + 40, 3, 2);       /* row 3 */
+    put_le(b + 40, 3, 2);             /* row 3 */
     put_le(b + 42, 70000 - 65536, 2); /* row 70000 */
     char z[61], commit[2048];
     z85_encode(z, b, 44);
@@ -701,10 +785,12 @@ static void test_inline_deletion_vector(void)
         if (round == 2)
             z[0] = '"' == z[0] ? 'a' : ' '; /* not a z85 character */
         snprintf(commit, sizeof commit,
-                 PROTO META "{\"add\":{\"path\":\"f\",\"partitionValues\":{},\"size\":1,"
+                 PROTO META
+                 "{\"add\":{\"path\":\"f\",\"partitionValues\":{},\"size\":1,"
                  "\"modificationTime\":1,\"dataChange\":true,\"stats\":\"{\\\"numRecords\\\":"
                  "70001}\",\"deletionVector\":{\"storageType\":\"i\",\"pathOrInlineDv\":\"%s\","
-                 "\"sizeInBytes\":44,\"cardinality\":%d}}}\n", z, card);
+                 "\"sizeInBytes\":44,\"cardinality\":%d}}}\n",
+                 z, card);
         write_text(dir, "_delta_log/00000000000000000000.json", commit);
         pond_delta_table *t;
         PT_ASSERT_OK(pond_delta_table_open(&t, dir, NULL));
@@ -832,8 +918,8 @@ static char *describe(const pond_delta_table *t)
     int64_t tv = -1;
     (void)pond_delta_table_txn_version(&tv, t, "app");
     const pond_delta_metadata *m = pond_delta_table_metadata(t);
-    pond_buf_printf(&out, "txn=%lld id=%s schema=%s parts=%zu proto=%d/%d\n", (long long)tv,
-                    m->id, m->schema_string, m->n_partition_columns,
+    pond_buf_printf(&out, "txn=%lld id=%s schema=%s parts=%zu proto=%d/%d\n", (long long)tv, m->id,
+                    m->schema_string, m->n_partition_columns,
                     pond_delta_table_protocol(t)->min_reader_version,
                     pond_delta_table_protocol(t)->min_writer_version);
     pond_buf_dispose(&d.b);
@@ -850,10 +936,28 @@ static void test_checkpoint_write(void)
     /* v1: remove f1 (a tombstone), add f3 with a txn */
     PT_ASSERT_OK(pond_delta_actions_new(&a));
     pond_delta_kv pv[] = {{"part", "x\ty\"z"}};
-    pond_delta_file_desc rm = {POND_DELTA_FILE_DESC_VERSION, "part=a b/f1.parquet", NULL, 0, -1, 0,
-                               99, true, NULL, NULL, 0};
-    pond_delta_file_desc f3 = {POND_DELTA_FILE_DESC_VERSION, "part=x/f 3.parquet", pv, 1, 30, 7, 0,
-                               true, "{\"numRecords\":4,\"minValues\":{\"n\":-5}}", NULL, 0};
+    pond_delta_file_desc rm = {POND_DELTA_FILE_DESC_VERSION,
+                               "part=a b/f1.parquet",
+                               NULL,
+                               0,
+                               -1,
+                               0,
+                               99,
+                               true,
+                               NULL,
+                               NULL,
+                               0};
+    pond_delta_file_desc f3 = {POND_DELTA_FILE_DESC_VERSION,
+                               "part=x/f 3.parquet",
+                               pv,
+                               1,
+                               30,
+                               7,
+                               0,
+                               true,
+                               "{\"numRecords\":4,\"minValues\":{\"n\":-5}}",
+                               NULL,
+                               0};
     PT_ASSERT_OK(pond_delta_actions_remove(a, &rm));
     PT_ASSERT_OK(pond_delta_actions_add(a, &f3));
     PT_ASSERT_OK(pond_delta_actions_txn(a, "app", 42, 5));
@@ -890,8 +994,8 @@ static void test_checkpoint_write(void)
     pond_delta_actions_free(a);
     PT_ASSERT_OK(pond_delta_actions_new(&a));
     pond_delta_kv pv1[] = {{"part", "a b"}};
-    pond_delta_file_desc f1 = {POND_DELTA_FILE_DESC_VERSION, "part=a b/f1.parquet", pv1, 1, 11, 8,
-                               0, true, NULL, NULL, 0};
+    pond_delta_file_desc f1 = {
+        POND_DELTA_FILE_DESC_VERSION, "part=a b/f1.parquet", pv1, 1, 11, 8, 0, true, NULL, NULL, 0};
     PT_ASSERT_OK(pond_delta_actions_add(a, &f1));
     PT_ASSERT_OK(pond_delta_commit_write(dir, 2, a));
     pond_delta_actions_free(a);
@@ -933,6 +1037,47 @@ static void test_checkpoint_write_faults(void)
     }
 }
 
+static int checkpoint_cycle_body(void *arg)
+{
+    const char *dir = arg;
+    pond_delta_table *t = NULL, *t2 = NULL;
+    int rc = pond_delta_table_open(&t, dir, NULL);
+    if (rc == 0)
+        rc = pond_delta_checkpoint_write(t);
+    if (rc == 0)
+        rc = pond_delta_table_open(&t2, dir, NULL);
+    if (rc == 0 &&
+        (pond_delta_table_checkpoint_version(t2) != 0 || pond_delta_table_file_count(t2) != 2))
+        rc = pond_error_set(POND_ERROR, POND_DOM_NONE, "wrong snapshot from the checkpoint");
+    pond_delta_table_free(t);
+    pond_delta_table_free(t2);
+    if (rc == 0) {
+        /* start the next round from scratch */
+        char *p = pond__path_join(dir, "_delta_log/00000000000000000000.checkpoint.parquet");
+        pond_alloc_fail_at(0, false);
+        if (p)
+            unlink(p);
+        pond_free(p);
+    }
+    return rc;
+}
+
+/* Every allocation of a checkpoint write and of the open that reads it back fails cleanly. */
+static void test_alloc_faults_checkpoint(void)
+{
+    char *dir = mk_table_dir("t");
+    pond_delta_actions *a;
+    PT_ASSERT_OK(build_v0(&a));
+    PT_ASSERT_OK(pond_delta_commit_write(dir, 0, a));
+    pond_delta_actions_free(a);
+    uint64_t steps;
+    PT_ALLOC_FAULT_LOOP(steps, checkpoint_cycle_body, dir);
+    printf("    checkpoint write + reopen: %llu allocation steps\n", (unsigned long long)steps);
+    PT_ASSERT(steps > 100);
+    PT_ASSERT_INT_EQ(count_log_entries(dir, ".tmp"), 0);
+    pond_free(dir);
+}
+
 static void test_latest_version(void)
 {
     char *dir = mk_log_dir("t");
@@ -954,4 +1099,4 @@ PT_SUITE(delta, PT_TEST(commit_roundtrip), PT_TEST(commit_conflict),
          PT_TEST(v2_json_checkpoint), PT_TEST(parquet_checkpoint_choice), PT_TEST(path_encoding),
          PT_TEST(inline_deletion_vector), PT_TEST(alloc_faults_replay),
          PT_TEST(alloc_faults_commit), PT_TEST(latest_version), PT_TEST(checkpoint_write),
-         PT_TEST(checkpoint_write_faults))
+         PT_TEST(checkpoint_write_faults), PT_TEST(alloc_faults_checkpoint))

@@ -245,8 +245,8 @@ static void check_case(corpus_stats *s, const char *corpus, const char *key, con
             compare(s, key, t, exp, oracle);
             compare_with_json_replay(s, key, dir, t);
             /* under valgrind (light mode) only the small tables' rows are read */
-            if (!log_only && (!pt_light() || json_integer_value(json_object_get(c, "bytes")) <
-                                                 60000))
+            if (!log_only &&
+                (!pt_light() || json_integer_value(json_object_get(c, "bytes")) < 60000))
                 compare_rows(s, key, t, exp);
         } else if (is_parquet_refusal(rc)) {
             /* The snapshot starts at a Parquet checkpoint. When every JSON commit is still
@@ -259,8 +259,8 @@ static void check_case(corpus_stats *s, const char *corpus, const char *key, con
             if (rc == 0) {
                 s->json_replayed++;
                 compare(s, key, t, exp, oracle);
-            } else if (rc != POND_EUNSUPPORTED && !strstr(pond_error_last()->message,
-                                                          "missing commit file")) {
+            } else if (rc != POND_EUNSUPPORTED &&
+                       !strstr(pond_error_last()->message, "missing commit file")) {
                 note_failure(s, key, "json-only replay failed: %s", pond_error_last()->message);
             }
         } else if (rc == POND_EUNSUPPORTED) {
@@ -331,16 +331,17 @@ static void test_manifest(void)
     const char *key;
     json_t *c;
     size_t n = 0;
-    json_object_foreach((json_t *)delta, key, c)
-    {
+    json_object_foreach ((json_t *)delta, key, c) {
         check_case(&s, corpus, key, c);
         n++;
     }
     printf("    delta corpus: %d tables' rows match the manifest digest; %d checkpoint snapshots "
-           "equal their JSON replay\n", s.digests, s.cp_consistent);
-    printf("    delta corpus: %zu tables, %d checked, %d refused as unsupported (%d of them checked "
-           "by a json-only replay), %d need data reading\n",
-           n, s.checked, s.refused, s.json_replayed, s.data_only);
+           "equal their JSON replay\n",
+           s.digests, s.cp_consistent);
+    printf(
+        "    delta corpus: %zu tables, %d checked, %d refused as unsupported (%d of them checked "
+        "by a json-only replay), %d need data reading\n",
+        n, s.checked, s.refused, s.json_replayed, s.data_only);
     json_decref(m);
     if (s.failures) {
         printf("%s", s.report.ptr);

@@ -28,7 +28,25 @@ static int dump_digest(const char *path, char hex_out[72], int64_t *rows_out)
         return rc;
     digest_ctx d;
     PT_ASSERT_OK(pond_sha256_new(&d.h));
-    rc = pond_parquet_dump(r, digest_write, &d, rows_out);
+    /* every batch the reader produces must pass Arrow validation */
+    struct ArrowSchema s;
+    PT_ASSERT_OK(pond_parquet_reader_schema(r, &s));
+    pond_buf text = POND_BUF_INIT;
+    int64_t rows = 0;
+    struct ArrowArray a;
+    while ((rc = pond_parquet_reader_next(r, &a)) == 0) {
+        PT_ASSERT_OK(pond_arrow_array_validate(&s, &a));
+        pond_buf_clear(&text);
+        PT_ASSERT_OK(pond_arrow_canon_batch(&text, &s, &a));
+        PT_ASSERT_OK(digest_write(&d, text.ptr ? text.ptr : "", text.size));
+        rows += a.length;
+        pond_arrow_array_release(&a);
+    }
+    if (rc == POND_ITEROVER)
+        rc = 0;
+    *rows_out = rows;
+    pond_buf_dispose(&text);
+    pond_arrow_schema_release(&s);
     pond_hash h;
     PT_ASSERT_OK(pond_sha256_final(&h, d.h));
     pond_sha256_free(d.h);

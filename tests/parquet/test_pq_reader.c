@@ -7,6 +7,7 @@
 
 #include "util/util.h"
 
+#include <errno.h>
 #include <math.h>
 
 static void fixture(char *out, size_t n, const char *name)
@@ -365,7 +366,102 @@ static void test_describe(void)
     pond_buf_dispose(&out);
 }
 
-PT_SUITE(pq_reader, PT_TEST(schema_and_rows_alltypes), PT_TEST(memory_equals_file_and_int96_ns),
+static void test_sliced_batches(void)
+{
+    pond_buf file = POND_BUF_INIT, full = POND_BUF_INIT, sliced = POND_BUF_INIT;
+    load(&file, "alltypes_plain.parquet");
+    pond_parquet_reader *r;
+    PT_ASSERT_OK(pond_parquet_reader_open_memory(&r, file.ptr, file.size, NULL));
+    dump_reader(&full, r);
+    pond_parquet_reader_free(r);
+    pond_parquet_read_options o = POND_PARQUET_READ_OPTIONS_INIT;
+    o.max_batch_rows = 3;
+    PT_ASSERT_OK(pond_parquet_reader_open_memory(&r, file.ptr, file.size, &o));
+    struct ArrowSchema s;
+    PT_ASSERT_OK(pond_parquet_reader_schema(r, &s));
+    struct ArrowArray b[4];
+    int n = 0, rc;
+    while (n < 4 && (rc = pond_parquet_reader_next(r, &b[n])) == 0) {
+        PT_ASSERT_OK(pond_arrow_array_validate(&s, &b[n]));
+        PT_ASSERT_OK(pond_arrow_canon_batch(&sliced, &s, &b[n]));
+        n++;
+    }
+    PT_ASSERT_INT_EQ(n, 3);
+    PT_ASSERT_INT_EQ(b[0].length, 3);
+    PT_ASSERT_INT_EQ(b[2].length, 2);
+    PT_ASSERT_ERR(pond_parquet_reader_next(r, &b[3]), POND_ITEROVER);
+    PT_ASSERT_INT_EQ(sliced.size, full.size);
+    PT_ASSERT_MEM_EQ(sliced.ptr, full.ptr, full.size);
+    /* move a column out of the middle slice, free the reader and the slices, then use it */
+    struct ArrowArray col;
+    pond_arrow_array_move(&col, b[1].children[0]);
+    pond_parquet_reader_free(r);
+    pond_arrow_array_release(&b[2]);
+    pond_arrow_array_release(&b[0]);
+    pond_arrow_array_release(&b[1]);
+    const int32_t *ids = col.buffers[1];
+    PT_ASSERT_INT_EQ(ids[b[1].offset + 0], 7); /* row 3 of the file */
+    pond_arrow_array_release(&col);
+    pond_arrow_schema_release(&s);
+    pond_buf_dispose(&file);
+    pond_buf_dispose(&full);
+    pond_buf_dispose(&sliced);
+}
+
+static int read_sliced(void *arg)
+{
+    const pond_buf *file = arg;
+    pond_parquet_read_options o = POND_PARQUET_READ_OPTIONS_INIT;
+    o.max_batch_rows = 1;
+    pond_parquet_reader *r = NULL;
+    int rc = pond_parquet_reader_open_memory(&r, file->ptr, file->size, &o);
+    pond_buf out = POND_BUF_INIT;
+    if (rc == 0)
+        rc = pond_parquet_dump(r, buf_write, &out, NULL);
+    pond_buf_dispose(&out);
+    pond_parquet_reader_free(r);
+    return rc;
+}
+
+static void test_sliced_alloc_faults(void)
+{
+    pond_buf file = POND_BUF_INIT;
+    load(&file, "nested_maps.snappy.parquet");
+    uint64_t steps;
+    PT_ALLOC_FAULT_LOOP(steps, read_sliced, &file);
+    PT_ASSERT(steps > 5);
+    pond_buf_dispose(&file);
+}
+
+static void test_os_read_failure(void)
+{
+    char path[4096];
+    fixture(path, sizeof path, "alltypes_plain.parquet");
+    pond_parquet_reader *r = NULL;
+    /* the first pread (header) fails */
+    pond_os_fault_at(POND_OS_PREAD, 1, POND_FAULT_ERRNO, EIO, false);
+    PT_ASSERT_ERR(pond_parquet_reader_open_file(&r, path, NULL), POND_EIO);
+    PT_ASSERT(r == NULL);
+    pond_os_fault_clear();
+    /* a column chunk read fails after a good open */
+    PT_ASSERT_OK(pond_parquet_reader_open_file(&r, path, NULL));
+    pond_os_fault_at(POND_OS_PREAD, 3, POND_FAULT_ERRNO, EIO, false);
+    struct ArrowArray a;
+    PT_ASSERT_ERR(pond_parquet_reader_next(r, &a), POND_EIO);
+    PT_ASSERT_MSG_HAS("row group 0");
+    pond_os_fault_clear();
+    pond_parquet_reader_free(r);
+    /* short reads and EINTR are retried by the shim helpers */
+    pond_os_fault_at(POND_OS_PREAD, 1, POND_FAULT_SHORT, 0, true);
+    PT_ASSERT_OK(pond_parquet_reader_open_file(&r, path, NULL));
+    PT_ASSERT_OK(pond_parquet_reader_next(r, &a));
+    PT_ASSERT_INT_EQ(a.length, 8);
+    pond_arrow_array_release(&a);
+    pond_os_fault_clear();
+    pond_parquet_reader_free(r);
+}
+
+PT_SUITE(pq_reader, PT_TEST(os_read_failure), PT_TEST(sliced_batches), PT_TEST(sliced_alloc_faults), PT_TEST(schema_and_rows_alltypes), PT_TEST(memory_equals_file_and_int96_ns),
          PT_TEST(projection), PT_TEST(stream_and_nested), PT_TEST(prune_row_groups),
          PT_TEST(truncated_and_flipped_files), PT_TEST(errors), PT_TEST(alloc_fault_loop),
          PT_TEST(describe))

@@ -1,0 +1,58 @@
+/* pond: SQL over tables and series (SQLite virtual tables).
+ *
+ * A pond_sql is an in-memory SQLite database (Debian's libsqlite3) bound to one pond_fs, with a
+ * virtual-table module "pond" and helper functions. Each attached name is a read-only virtual
+ * table over a pond table or series, read through pond_table_read_stream:
+ *   - a table gives its latest version (or version N), a series all its versions (or version N);
+ *     read the pond as of a past transaction by opening the fs that way (oplog as_of_txn);
+ *   - Arrow types map to SQLite values: integers and booleans -> INTEGER, float/double -> REAL,
+ *     strings -> TEXT, binaries -> BLOB, timestamps -> INTEGER microseconds since the epoch UTC
+ *     (declared type TIMESTAMP, or DATETIME without a time zone), date32 -> TEXT 'YYYY-MM-DD',
+ *     anything else -> TEXT in pond's canonical form;
+ *   - only the columns a query uses are read, and comparisons (=, <, <=, >, >=, BETWEEN) of a
+ *     series' timestamp column with numbers narrow the stream's time range, so versions, row
+ *     groups and rows outside it are never decoded. SQLite still checks every row itself.
+ * SQL functions: iso(us) -> 'YYYY-MM-DDTHH:MM:SS[.ffffff]Z'; us(text) -> microseconds (ISO-8601
+ * or epoch with unit, as `pond cat --from`); time_bucket(us, width_us) -> us rounded down to a
+ * multiple of width_us.
+ *
+ * Errors are negative POND_E* codes; SQL errors are POND_EINVALID with the message
+ * "sql: <sqlite message>". A pond_sql borrows its fs: free it before the fs. */
+#ifndef POND_SQL_H
+#define POND_SQL_H
+
+#include "common.h"
+#include "table.h"
+#include "tinyfs.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+typedef struct pond_sql pond_sql;
+
+/** Opens an in-memory SQL database over fs (borrowed for the lifetime of the pond_sql). */
+POND_API int pond_sql_open(pond_sql **out, pond_fs *fs);
+POND_API void pond_sql_free(pond_sql *q); /* NULL is fine; finalize statements first */
+
+/** Exposes the table or series at path as the SQL table `name` (any identifier; quoted as
+ *  needed). file_version 0: latest (table) or all versions (series); N: only version N.
+ *  POND_ENOTFOUND / POND_EINVALID if path is missing or not a table or series,
+ *  POND_EEXISTS-like SQL errors (POND_EINVALID) if name is taken. */
+POND_API int pond_sql_attach(pond_sql *q, const char *name, const char *path,
+                             int64_t file_version);
+
+/** Prepares one SQL statement (trailing whitespace and ';' allowed; a second statement is
+ *  POND_EINVALID). The statement is yours: sqlite3_finalize it before pond_sql_free. */
+POND_API int pond_sql_prepare(struct sqlite3_stmt **out, pond_sql *q, const char *sql);
+/** Steps a statement: 1 when a row is ready, 0 when done, or a negative error ("sql: ..."). */
+POND_API int pond_sql_step(pond_sql *q, struct sqlite3_stmt *stmt);
+
+/** The SQLite handle (borrowed; valid until pond_sql_free), for anything else. */
+POND_API struct sqlite3 *pond_sql_db(pond_sql *q);
+
+/** Scan statistics of the attached table `name`, summed over every stream its queries opened
+ *  since it was attached or since pond_sql_reset_stats. POND_ENOTFOUND for an unknown name. */
+POND_API int pond_sql_table_stats(pond_table_scan_stats *out, pond_sql *q, const char *name);
+POND_API void pond_sql_reset_stats(pond_sql *q);
+
+#endif

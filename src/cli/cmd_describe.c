@@ -1,0 +1,181 @@
+#include "cli/cli_pond.h"
+
+#include <pond/parquet.h>
+#include <pond/table.h>
+#include <pond/timefmt.h>
+
+#include <stdio.h>
+#include <string.h>
+
+static const char HELP[] =
+    "usage: pond describe PATH...\n"
+    "\n"
+    "Describe entries: type, versions with sizes, storage (inline in the pond's table or a\n"
+    "blob in _large_files/), and for tables and series the schema, row counts, the\n"
+    "timestamp column and each version's event-time range (UTC).\n";
+
+/* A readable type name for an Arrow format string. */
+static void type_name(char *out, size_t cap, const char *f)
+{
+    static const struct {
+        const char *fmt, *name;
+    } names[] = {{"n", "null"},    {"b", "bool"},       {"c", "int8"},     {"C", "uint8"},
+                 {"s", "int16"},   {"S", "uint16"},     {"i", "int32"},    {"I", "uint32"},
+                 {"l", "int64"},   {"L", "uint64"},     {"e", "float16"},  {"f", "float"},
+                 {"g", "double"},  {"u", "string"},     {"U", "string"},   {"z", "binary"},
+                 {"Z", "binary"},  {"tdD", "date"},     {"tdm", "date64"}, {"tts", "time[s]"},
+                 {"ttm", "time[ms]"}, {"ttu", "time[us]"}, {"ttn", "time[ns]"},
+                 {"+s", "struct"}, {"+l", "list"},      {"+L", "list"},    {"+m", "map"}};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (!strcmp(f, names[i].fmt)) {
+            snprintf(out, cap, "%s", names[i].name);
+            return;
+        }
+    if (f[0] == 't' && f[1] == 's') {
+        static const char *units[] = {"s", "ms", "us", "ns"};
+        const char *u = f[2] == 's' ? units[0] : f[2] == 'm' ? units[1] : f[2] == 'u' ? units[2] : units[3];
+        const char *tz = strchr(f, ':');
+        snprintf(out, cap, "timestamp[%s%s%s]", u, tz && tz[1] ? ", " : "", tz && tz[1] ? tz + 1 : "");
+        return;
+    }
+    if (f[0] == 'd' && f[1] == ':') {
+        snprintf(out, cap, "decimal(%s)", f + 2);
+        return;
+    }
+    if (f[0] == 'w' && f[1] == ':') {
+        snprintf(out, cap, "fixed_binary(%s)", f + 2);
+        return;
+    }
+    snprintf(out, cap, "%s", f);
+}
+
+static int read_at(void *payload, int64_t off, void *buf, size_t len, size_t *n_out)
+{
+    return pond_reader_pread(payload, buf, len, off, n_out);
+}
+
+/* Rows and (when schema_out) the Arrow schema of one version's Parquet footer. */
+static int version_info(int64_t *rows, struct ArrowSchema *schema_out, cli_pond *p,
+                        const char *path, int64_t version)
+{
+    pond_reader *r = NULL;
+    pond_parquet_reader *pq = NULL;
+    int rc = pond_fs_open_reader_version(&r, p->fs, NULL, path, version);
+    if (rc == 0) {
+        pond_parquet_source src = {read_at, pond_reader_size(r), r};
+        rc = pond_parquet_reader_open(&pq, &src, NULL);
+    }
+    if (rc == 0) {
+        *rows = pond_parquet_reader_num_rows(pq);
+        if (schema_out)
+            rc = pond_parquet_reader_schema(pq, schema_out);
+    }
+    pond_parquet_reader_free(pq);
+    pond_reader_free(r);
+    return rc;
+}
+
+static int describe_one(cli_pond *p, const char *path)
+{
+    pond_stat st;
+    if (pond_fs_lstat(&st, p->fs, NULL, path) < 0)
+        return cli_fail();
+    char *norm = NULL;
+    if (pond_path_normalize(&norm, NULL, NULL, path) < 0)
+        return cli_fail();
+    char id[POND_NODE_ID_STRLEN + 1];
+    pond_node_id_format(id, &st.id);
+    printf("%s\n  type:     %s\n  node:     %s\n", norm, pond_entry_type_name(st.type), id);
+    int rc = 0;
+    if (st.type == POND_ENTRY_SYMLINK) {
+        char *t = NULL;
+        if (pond_fs_readlink(&t, p->fs, NULL, path) < 0)
+            rc = cli_fail();
+        else
+            printf("  target:   %s\n", t);
+        pond_free(t);
+    } else if (st.type == POND_ENTRY_DIRECTORY) {
+        printf("  entries:  %lld\n  version:  %lld\n", (long long)st.size, (long long)st.version);
+    } else {
+        bool tabular = st.type != POND_ENTRY_FILE_DATA;
+        pond_stat *vs = NULL;
+        size_t nv = 0;
+        if (pond_fs_versions(&vs, &nv, p->fs, NULL, path) < 0) {
+            pond_free(norm);
+            return cli_fail();
+        }
+        if (st.type == POND_ENTRY_FILE_SERIES) {
+            char *ts = NULL;
+            pond_series_timestamp_column(&ts, p->fs, NULL, path);
+            printf("  timestamp column: %s\n", ts ? ts : "(none yet)");
+            pond_free(ts);
+        }
+        if (tabular && nv > 0 && vs[nv - 1].size > 0) {
+            struct ArrowSchema s = {0};
+            int64_t rows;
+            if (version_info(&rows, &s, p, path, vs[nv - 1].version) == 0) {
+                printf("  schema (version %lld):\n", (long long)vs[nv - 1].version);
+                for (int64_t k = 0; k < s.n_children; k++) {
+                    char tn[64];
+                    type_name(tn, sizeof tn, s.children[k]->format);
+                    printf("    %-20s %s%s\n", s.children[k]->name, tn,
+                           s.children[k]->flags & 2 ? "" : " not null");
+                }
+                s.release(&s);
+            } else {
+                printf("  schema:   unreadable: %s\n", pond_error_last()->message);
+            }
+        }
+        printf("  versions: %zu\n", nv);
+        int64_t total_rows = 0;
+        for (size_t i = 0; i < nv && rc == 0; i++) {
+            char when[40], sz[32];
+            pond_time_format_iso(when, vs[i].mtime_us);
+            cli_human_size(sz, vs[i].size);
+            pond_oplog_storage so;
+            const char *where = "inline";
+            if (pond_oplog_storage_of(&so, p->be, &vs[i].id, vs[i].version) == 0 && so.in_store)
+                where = so.blob_path;
+            printf("    v%-4lld %s  %10s  txn %-5lld %s", (long long)vs[i].version, when, sz,
+                   (long long)vs[i].txn_seq, where);
+            if (tabular && vs[i].size > 0) {
+                int64_t rows;
+                if (version_info(&rows, NULL, p, path, vs[i].version) == 0) {
+                    printf("  %lld rows", (long long)rows);
+                    total_rows += rows;
+                }
+            }
+            if (vs[i].has_event_time) {
+                char a[40], b[40];
+                pond_time_format_iso(a, vs[i].min_event_time_us);
+                pond_time_format_iso(b, vs[i].max_event_time_us);
+                printf("  %s .. %s", a, b);
+            }
+            printf("\n");
+        }
+        if (st.type == POND_ENTRY_FILE_SERIES)
+            printf("  rows:     %lld in all versions\n", (long long)total_rows);
+        pond_free(vs);
+    }
+    pond_free(norm);
+    return rc;
+}
+
+int cmd_describe(pond_cli *cli, int argc, char **argv)
+{
+    if (cli_wants_help(argc, argv, HELP))
+        return 0;
+    if (argc < 2)
+        return cli_usage("pond describe PATH...", "no path given");
+    for (int i = 1; i < argc; i++)
+        if (argv[i][0] == '-')
+            return cli_usage("pond describe PATH...", "unknown option '%s'", argv[i]);
+    cli_pond p;
+    if (cli_pond_open(&p, cli, false))
+        return 1;
+    int rc = 0;
+    for (int i = 1; i < argc && rc == 0; i++)
+        rc = describe_one(&p, argv[i]);
+    cli_pond_close(&p);
+    return rc;
+}

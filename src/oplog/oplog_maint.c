@@ -1,0 +1,645 @@
+/* Maintenance of an oplog pond: fsck (verify everything), gc (retention, unreferenced files)
+ * and compaction (one data file per partition). */
+#include "oplog/oplog_internal.h"
+
+#include <pond/delta.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#define D POND_DOM_OPLOG
+
+/* ---- small sets ------------------------------------------------------------------------- */
+
+typedef struct {
+    pond_hash *v;
+    size_t n, cap;
+    bool sorted;
+} hash_set;
+
+static int hs_add(hash_set *s, const pond_hash *h)
+{
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 64;
+        pond_hash *v = pond_realloc(s->v, cap * sizeof *v);
+        if (!v)
+            return POND_ENOMEM;
+        s->v = v;
+        s->cap = cap;
+    }
+    s->v[s->n++] = *h;
+    s->sorted = false;
+    return 0;
+}
+
+static int hash_cmp(const void *a, const void *b) { return memcmp(a, b, sizeof(pond_hash)); }
+
+static bool hs_has(hash_set *s, const pond_hash *h)
+{
+    if (!s->sorted) {
+        qsort(s->v, s->n, sizeof *s->v, hash_cmp);
+        s->sorted = true;
+    }
+    return s->n && bsearch(h, s->v, s->n, sizeof *s->v, hash_cmp) != NULL;
+}
+
+typedef struct {
+    char **v;
+    size_t n, cap;
+    bool sorted;
+} str_set;
+
+static int ss_add(str_set *s, const char *str)
+{
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 64;
+        char **v = pond_realloc(s->v, cap * sizeof *v);
+        if (!v)
+            return POND_ENOMEM;
+        s->v = v;
+        s->cap = cap;
+    }
+    if (!(s->v[s->n] = pond_strdup(str)))
+        return POND_ENOMEM;
+    s->n++;
+    s->sorted = false;
+    return 0;
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool ss_has(str_set *s, const char *str)
+{
+    if (!s->sorted) {
+        qsort(s->v, s->n, sizeof *s->v, str_cmp);
+        s->sorted = true;
+    }
+    return s->n && bsearch(&str, s->v, s->n, sizeof *s->v, str_cmp) != NULL;
+}
+
+static void ss_dispose(str_set *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        pond_free(s->v[i]);
+    pond_free(s->v);
+    memset(s, 0, sizeof *s);
+}
+
+/* ---- walking the index ------------------------------------------------------------------ */
+
+#define FOREACH_PART(ob, p)                                                                        \
+    for (size_t pi_ = 0; pi_ < (ob)->parts.cap; pi_++)                                             \
+        for (ol_part *p = (ob)->parts.vals ? (ob)->parts.vals[pi_] : NULL; p; p = NULL)
+
+#define FOREACH_NODE(part, nd)                                                                     \
+    for (size_t ni_ = 0; ni_ < (part)->nodes.cap; ni_++)                                           \
+        for (ol_node *nd = (part)->nodes.vals ? (part)->nodes.vals[ni_] : NULL; nd; nd = NULL)
+
+/* Paths of the nodes in the latest tree (node id -> "/a/b"), for messages. */
+static int build_paths(oplog_idmap *paths, oplog_be *ob, const pond_node_id *dir, const char *path,
+                       int depth)
+{
+    ol_node *n = NULL;
+    int rc = oplog__find_node(&n, NULL, ob, dir);
+    if (rc < 0 || !n || !n->n || depth > 256)
+        return rc < 0 ? rc : 0;
+    const pond_node_rec *r = n->rows[n->n - 1].rec;
+    for (size_t i = 0; i < r->n_entries && rc == 0; i++) {
+        char *child = pond__path_join(path, r->entries[i].name);
+        if (!child)
+            return POND_ENOMEM;
+        if ((rc = oplog__idmap_put(paths, &r->entries[i].id, child)) < 0) {
+            pond_free(child);
+            return rc;
+        }
+        if (r->entries[i].type == POND_ENTRY_DIRECTORY)
+            rc = build_paths(paths, ob, &r->entries[i].id, child, depth + 1);
+    }
+    return rc;
+}
+
+static void paths_dispose(oplog_idmap *paths)
+{
+    for (size_t i = 0; i < paths->cap; i++)
+        if (paths->vals && paths->vals[i])
+            pond_free(paths->vals[i]);
+    oplog__idmap_dispose(paths);
+}
+
+static const char *node_name(oplog_idmap *paths, const pond_node_id *id, char buf[64])
+{
+    const char *p = oplog__idmap_get(paths, id);
+    if (p)
+        return p;
+    char s[POND_NODE_ID_STRLEN + 1];
+    pond_node_id_format(s, id);
+    snprintf(buf, 64, "(removed node %s)", s);
+    return buf;
+}
+
+/* Data files on disk: `part_id=*` directories of the pond, each path relative to the pond. */
+static int list_data_files(str_set *out, const char *dir)
+{
+    DIR *d = pond__os_opendir(dir);
+    if (!d)
+        return pond_error_set_os(D, "open '%s'", dir);
+    int rc = 0;
+    struct dirent *e;
+    while (rc == 0 && (e = readdir(d))) {
+        if (strncmp(e->d_name, "part_id=", 8) != 0)
+            continue;
+        char *sub = pond__path_join(dir, e->d_name);
+        DIR *d2 = sub ? pond__os_opendir(sub) : NULL;
+        struct dirent *f;
+        while (d2 && rc == 0 && (f = readdir(d2))) {
+            if (f->d_name[0] == '.')
+                continue;
+            char rel[1024];
+            snprintf(rel, sizeof rel, "%s/%s", e->d_name, f->d_name);
+            rc = ss_add(out, rel);
+        }
+        if (d2)
+            closedir(d2);
+        pond_free(sub);
+    }
+    closedir(d);
+    return rc;
+}
+
+static int64_t file_mtime_us(const char *dir, const char *rel, int64_t *size)
+{
+    char *p = pond__path_join(dir, rel);
+    struct stat st;
+    int64_t t = -1;
+    if (p && pond__os_stat(p, &st) == 0) {
+        t = (int64_t)st.st_mtim.tv_sec * 1000000 + st.st_mtim.tv_nsec / 1000;
+        if (size)
+            *size = (int64_t)st.st_size;
+    }
+    pond_free(p);
+    return t;
+}
+
+/* Every data file path any commit ever added (scans the JSON commits). */
+static int all_added_paths(str_set *out, const char *dir)
+{
+    char *log = pond__path_join(dir, "_delta_log");
+    if (!log)
+        return POND_ENOMEM;
+    DIR *d = pond__os_opendir(log);
+    int rc = d ? 0 : pond_error_set_os(D, "open '%s'", log);
+    struct dirent *e;
+    while (rc == 0 && (e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        if (len != 25 || strcmp(e->d_name + 20, ".json") != 0)
+            continue;
+        char *path = pond__path_join(log, e->d_name);
+        pond_buf text = POND_BUF_INIT;
+        rc = path ? pond__read_file(&text, path, (size_t)1 << 30, D) : POND_ENOMEM;
+        for (char *line = text.ptr, *next; rc == 0 && line && *line; line = next) {
+            next = strchr(line, '\n');
+            if (next)
+                *next++ = '\0';
+            json_error_t je;
+            json_t *j = json_loads(line, 0, &je);
+            const char *p = json_string_value(json_object_get(json_object_get(j, "add"), "path"));
+            if (p) {
+                char *decoded = NULL;
+                if (pond_delta_path_decode(&decoded, p) == 0)
+                    rc = ss_add(out, decoded);
+                pond_free(decoded);
+            }
+            json_decref(j);
+        }
+        pond_buf_dispose(&text);
+        pond_free(path);
+    }
+    if (d)
+        closedir(d);
+    pond_free(log);
+    return rc;
+}
+
+/* ---- fsck --------------------------------------------------------------------------------- */
+
+typedef struct {
+    pond_fsck_report *rep;
+    pond_fsck_fn fn;
+    void *payload;
+    hash_set *referenced;
+} fsck_ctx;
+
+static void problem(fsck_ctx *c, const char *kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void problem(fsck_ctx *c, const char *kind, const char *fmt, ...)
+{
+    char msg[1536];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (c->fn)
+        c->fn(kind, msg, c->payload);
+}
+
+static int store_entry(const pond_cas_entry *e, void *payload)
+{
+    fsck_ctx *c = payload;
+    if (e->kind == POND_CAS_ENTRY_BLOB && !hs_has(c->referenced, &e->sha256)) {
+        c->rep->unreferenced_blobs++;
+        problem(c, "unreferenced", "blob _large_files/%s: no version refers to it (gc removes it)",
+                e->path);
+    } else if (e->kind == POND_CAS_ENTRY_TEMP && e->stale) {
+        c->rep->stale_temps++;
+        problem(c, "stale", "temp file _large_files/%s: left by an interrupted writer", e->path);
+    }
+    return 0;
+}
+
+int pond_oplog_fsck(pond_fsck_report *out, pond_backend *be, pond_fsck_fn fn,
+                    pond_progress_fn progress, void *payload)
+{
+    oplog_be *ob = (oplog_be *)be;
+    memset(out, 0, sizeof *out);
+    hash_set verified = {0}, referenced = {0};
+    oplog_idmap paths = {0};
+    str_set on_disk = {0}, added = {0};
+    fsck_ctx c = {out, fn, payload, &referenced};
+    int rc = 0;
+    /* the log: every live file exists with its logged size */
+    pond_delta_table *t = NULL;
+    pond_delta_open_options o = POND_DELTA_OPEN_OPTIONS_INIT;
+    o.at_version = ob->as_of;
+    if ((rc = pond_delta_table_open(&t, ob->dir, &o)) < 0)
+        return rc;
+    if (pond_delta_table_verify(t, POND_DELTA_VERIFY_FILES) < 0) {
+        out->corrupt++;
+        problem(&c, "corrupt", "%s", pond_error_last()->message);
+    }
+    pond_delta_table_free(t);
+    /* every data file decodes (inline content is verified against its hash while decoding) */
+    int64_t total = 0;
+    FOREACH_PART(ob, p)
+    {
+        out->data_files += (int64_t)p->n_files;
+        if (oplog__part_load(ob, p) < 0) {
+            char id[POND_NODE_ID_STRLEN + 1];
+            pond_node_id_format(id, &p->id);
+            out->corrupt++;
+            problem(&c, "corrupt", "data files of partition %s: %s", id,
+                    pond_error_last()->message);
+        }
+    }
+    pond_node_id root = pond_node_id_root();
+    char *slash = pond_strdup("/");
+    if (!slash || (rc = oplog__idmap_put(&paths, &root, slash)) < 0) {
+        pond_free(slash);
+        rc = POND_ENOMEM;
+        goto done;
+    }
+    if ((rc = build_paths(&paths, ob, &root, "/", 0)) < 0)
+        goto done;
+    FOREACH_PART(ob, p)
+    FOREACH_NODE(p, nd)
+    for (size_t i = 0; i < nd->n; i++)
+        if (nd->rows[i].in_store)
+            total += nd->rows[i].rec->size;
+    int64_t done_bytes = 0;
+    FOREACH_PART(ob, p)
+    FOREACH_NODE(p, nd)
+    for (size_t i = 0; i < nd->n && rc == 0; i++) {
+        const oplog_row *row = &nd->rows[i];
+        const pond_node_rec *r = row->rec;
+        out->rows++;
+        if (!pond_entry_type_is_file(r->type))
+            continue;
+        if (!row->in_store) {
+            out->inline_checked++;
+            out->bytes_hashed += r->size;
+            continue;
+        }
+        if ((rc = hs_add(&referenced, &r->sha256)) < 0)
+            break;
+        char hex[65], nb[64];
+        pond_hash_hex(hex, &r->sha256);
+        const char *name = node_name(&paths, &r->id, nb);
+        if (hs_has(&verified, &r->sha256))
+            continue;
+        pond_cas_ref ref;
+        int vrc = pond_cas_verify(&ref, ob->cas, &r->sha256);
+        if ((rc = hs_add(&verified, &r->sha256)) < 0)
+            break;
+        out->blobs_checked++;
+        if (vrc == POND_ENOTFOUND) {
+            out->missing++;
+            problem(&c, "missing", "%s version %lld: blob %s is missing", name,
+                    (long long)r->version, hex);
+        } else if (vrc < 0) {
+            out->corrupt++;
+            problem(&c, "corrupt", "%s version %lld: %s", name, (long long)r->version,
+                    pond_error_last()->message);
+        } else if (ref.size != r->size || !pond_hash_equal(&ref.root, &row->root)) {
+            out->corrupt++;
+            problem(&c, "corrupt", "%s version %lld: blob %s does not match the recorded size "
+                                   "and chunk root",
+                    name, (long long)r->version, hex);
+        } else {
+            out->bytes_hashed += ref.size;
+        }
+        done_bytes += r->size;
+        if (progress)
+            progress(done_bytes, total, payload);
+    }
+    if (rc < 0)
+        goto done;
+    /* the store: unreferenced blobs, stale temps (grace: one hour) */
+    if ((rc = pond_cas_foreach(ob->cas, 3600LL * 1000000, store_entry, &c)) < 0)
+        goto done;
+    /* data files no commit refers to */
+    if ((rc = list_data_files(&on_disk, ob->dir)) < 0 || (rc = all_added_paths(&added, ob->dir)) < 0)
+        goto done;
+    for (size_t i = 0; i < on_disk.n; i++)
+        if (!ss_has(&added, on_disk.v[i])) {
+            out->orphan_files++;
+            problem(&c, "orphan", "data file %s: no commit refers to it (gc removes it)",
+                    on_disk.v[i]);
+        }
+    if (out->missing || out->corrupt)
+        rc = pond_error_set(POND_ECORRUPT, D, "pond '%s': %lld missing, %lld corrupt", ob->dir,
+                            (long long)out->missing, (long long)out->corrupt);
+done:
+    pond_free(verified.v);
+    pond_free(referenced.v);
+    paths_dispose(&paths);
+    ss_dispose(&on_disk);
+    ss_dispose(&added);
+    return rc;
+}
+
+/* ---- gc and compaction ---------------------------------------------------------------------- */
+
+typedef struct {
+    hash_set *referenced;
+    hash_set cand;
+} gc_blobs;
+
+static int collect_unreferenced(const pond_cas_entry *e, void *payload)
+{
+    gc_blobs *g = payload;
+    if (e->kind == POND_CAS_ENTRY_BLOB && e->stale && !hs_has(g->referenced, &e->sha256))
+        return hs_add(&g->cand, &e->sha256);
+    return 0;
+}
+
+static int row_txn_cmp(const void *a, const void *b)
+{
+    const oplog_row *x = a, *y = b;
+    if (x->rec->txn_seq != y->rec->txn_seq)
+        return x->rec->txn_seq < y->rec->txn_seq ? -1 : 1;
+    return memcmp(&x->rec->id, &y->rec->id, sizeof x->rec->id);
+}
+
+/* Whether version i of node nd survives the retention policy. */
+static bool keep_row(const pond_gc_options *o, const ol_node *nd, size_t i, int64_t now)
+{
+    if (i + 1 == nd->n)
+        return true; /* the newest version always stays */
+    if (o->keep_versions > 0 && nd->n - i > (size_t)o->keep_versions)
+        return false;
+    if (o->keep_age_us > 0 && now - nd->rows[i].rec->timestamp_us > o->keep_age_us)
+        return false;
+    return true;
+}
+
+int pond_oplog_gc(pond_gc_report *out, pond_backend *be, const pond_gc_options *opts)
+{
+    oplog_be *ob = (oplog_be *)be;
+    pond_gc_options def = POND_GC_OPTIONS_INIT;
+    if (!opts)
+        opts = &def;
+    memset(out, 0, sizeof *out);
+    out->commit_version = -1;
+    if (ob->as_of >= 0)
+        return pond_error_set(POND_EINVALID, D, "gc needs the live pond, not a past version");
+    if (ob->lock_fd < 0)
+        return pond_error_set(POND_EINVALID, D, "gc needs the pond's writer lock");
+    bool retention = opts->keep_versions > 0 || opts->keep_age_us > 0;
+    int64_t now = pond__now_us();
+    int rc = 0;
+    FOREACH_PART(ob, p)
+    if (rc == 0)
+        rc = oplog__part_load(ob, p);
+    if (rc < 0)
+        return rc;
+    /* 1. rewrite partitions: drop versions by retention, merge files */
+    commit_part *cps = NULL;
+    size_t ncp = 0, cap = 0;
+    pond_delta_actions *acts = NULL;
+    pond_buf stats = POND_BUF_INIT;
+    str_set removed = {0};
+    FOREACH_PART(ob, p)
+    {
+        if (rc < 0)
+            break;
+        bool drop = false;
+        FOREACH_NODE(p, nd)
+        for (size_t i = 0; i < nd->n; i++)
+            drop |= !keep_row(opts, nd, i, now);
+        if (!drop && !(opts->compact && p->n_files > 1))
+            continue;
+        if (ncp == cap) {
+            cap = cap ? cap * 2 : 8;
+            commit_part *n2 = pond_realloc(cps, cap * sizeof *n2);
+            if (!n2) {
+                rc = POND_ENOMEM;
+                break;
+            }
+            cps = n2;
+        }
+        commit_part *cp = &cps[ncp++];
+        memset(cp, 0, sizeof *cp);
+        cp->part = p->id;
+        FOREACH_NODE(p, nd)
+        for (size_t i = 0; i < nd->n && rc == 0; i++) {
+            if (!keep_row(opts, nd, i, now)) {
+                out->versions_dropped++;
+                continue;
+            }
+            if (cp->n == cp->cap) {
+                size_t c2 = cp->cap ? cp->cap * 2 : 64;
+                oplog_row *r2 = pond_realloc(cp->rows, c2 * sizeof *r2);
+                if (!r2) {
+                    rc = POND_ENOMEM;
+                    break;
+                }
+                cp->rows = r2;
+                cp->cap = c2;
+            }
+            cp->rows[cp->n] = nd->rows[i];
+            cp->rows[cp->n++].rec = pond_node_rec_ref(nd->rows[i].rec);
+        }
+        for (size_t f = 0; f < p->n_files && rc == 0; f++)
+            rc = ss_add(&removed, p->files[f].path);
+    }
+    int64_t version = ob->last_txn + 1;
+    if (rc == 0 && ncp > 0) {
+        rc = pond_delta_actions_new(&acts);
+        for (size_t k = 0; k < ncp && rc == 0; k++) {
+            commit_part *cp = &cps[k];
+            if (cp->n == 0)
+                continue;
+            qsort(cp->rows, cp->n, sizeof *cp->rows, row_txn_cmp);
+            int64_t maxtxn = cp->rows[cp->n - 1].rec->txn_seq;
+            if ((rc = oplog__write_part_file(ob, cp, maxtxn)) < 0)
+                break;
+            char id[POND_NODE_ID_STRLEN + 1];
+            pond_node_id_format(id, &cp->part);
+            pond_delta_kv pv = {"part_id", id};
+            pond_buf_clear(&stats);
+            if ((rc = oplog__stats_json(&stats, cp)) < 0)
+                break;
+            pond_delta_file_desc f = {POND_DELTA_FILE_DESC_VERSION, cp->path, &pv, 1, cp->size,
+                                      now / 1000, 0, retention, stats.ptr, NULL, 0};
+            rc = pond_delta_actions_add(acts, &f);
+        }
+        for (size_t i = 0; i < removed.n && rc == 0; i++) {
+            /* the partition value is in the path: part_id=<uuid>/... */
+            char id[POND_NODE_ID_STRLEN + 1] = {0};
+            memcpy(id, removed.v[i] + 8, POND_NODE_ID_STRLEN);
+            pond_delta_kv pv = {"part_id", id};
+            pond_delta_file_desc f = {POND_DELTA_FILE_DESC_VERSION, removed.v[i], &pv, 1, -1,
+                                      0, now / 1000, retention, NULL, NULL, 0};
+            rc = pond_delta_actions_remove(acts, &f);
+        }
+        if (rc == 0) {
+            pond_buf extra = POND_BUF_INIT;
+            rc = pond_buf_printf(&extra, "{\"pondTxnSeq\":%lld%s%s}", (long long)version,
+                                 opts->command_json ? ",\"pondMeta\":" : "",
+                                 opts->command_json ? opts->command_json : "");
+            if (rc == 0)
+                rc = pond_delta_actions_commit_info(acts, now / 1000,
+                                                    retention ? "DELETE" : "OPTIMIZE", NULL,
+                                                    extra.ptr);
+            pond_buf_dispose(&extra);
+        }
+        if (rc == 0)
+            rc = pond_delta_commit_write(ob->dir, version, acts);
+        if (rc == 0) {
+            out->partitions_rewritten = (int64_t)ncp;
+            out->commit_version = version;
+        }
+    }
+    for (size_t k = 0; k < ncp; k++) {
+        if (rc < 0 && cps[k].path) { /* not committed: the new files are garbage */
+            char *pth = pond__path_join(ob->dir, cps[k].path);
+            if (pth)
+                (void)pond__os_unlink(pth);
+            pond_free(pth);
+        }
+        for (size_t i = 0; i < cps[k].n; i++)
+            oplog__row_dispose(&cps[k].rows[i]);
+        pond_free(cps[k].rows);
+        pond_free(cps[k].path);
+    }
+    pond_free(cps);
+    pond_delta_actions_free(acts);
+    pond_buf_dispose(&stats);
+    ss_dispose(&removed);
+    if (rc < 0)
+        return rc;
+    if (out->commit_version >= 0) {
+        if ((rc = oplog__load_index(ob, -1)) < 0)
+            return rc;
+        FOREACH_PART(ob, p)
+        if (rc == 0)
+            rc = oplog__part_load(ob, p);
+        if (rc < 0)
+            return rc;
+    }
+    /* 2. blobs no version of the snapshot refers to */
+    hash_set referenced = {0};
+    gc_blobs gb = {&referenced, {0}};
+    FOREACH_PART(ob, p)
+    FOREACH_NODE(p, nd)
+    for (size_t i = 0; i < nd->n && rc == 0; i++)
+        if (nd->rows[i].in_store)
+            rc = hs_add(&referenced, &nd->rows[i].rec->sha256);
+    if (rc == 0)
+        rc = pond_cas_foreach(ob->cas, opts->grace_us, collect_unreferenced, &gb);
+    for (size_t i = 0; i < gb.cand.n && rc == 0; i++) {
+        bool removed_blob = false;
+        char *bp = NULL;
+        int64_t size = 0;
+        if (pond_cas_blob_path(&bp, ob->cas, &gb.cand.v[i]) == 0)
+            file_mtime_us("/", bp, &size);
+        pond_free(bp);
+        rc = pond_cas_remove(&removed_blob, ob->cas, &gb.cand.v[i], opts->grace_us);
+        if (removed_blob) {
+            out->blobs_removed++;
+            out->bytes_freed += size;
+        }
+    }
+    pond_free(referenced.v);
+    pond_free(gb.cand.v);
+    if (rc < 0)
+        return rc;
+    /* 3. data files: never committed (aborted writers), or, with retention, dropped */
+    str_set on_disk = {0}, added = {0}, live = {0};
+    rc = list_data_files(&on_disk, ob->dir);
+    if (rc == 0)
+        rc = all_added_paths(&added, ob->dir);
+    FOREACH_PART(ob, p)
+    for (size_t f = 0; f < p->n_files && rc == 0; f++)
+        rc = ss_add(&live, p->files[f].path);
+    for (size_t i = 0; i < on_disk.n && rc == 0; i++) {
+        const char *rel = on_disk.v[i];
+        if (ss_has(&live, rel) || (!retention && ss_has(&added, rel)))
+            continue;
+        int64_t size = 0, mt = file_mtime_us(ob->dir, rel, &size);
+        if (mt < 0 || now - mt < opts->grace_us)
+            continue;
+        char *pth = pond__path_join(ob->dir, rel);
+        if (pth && pond__os_unlink(pth) == 0) {
+            out->data_files_removed++;
+            out->bytes_freed += size;
+        }
+        pond_free(pth);
+    }
+    ss_dispose(&on_disk);
+    ss_dispose(&added);
+    ss_dispose(&live);
+    if (rc < 0)
+        return rc;
+    /* 4. temp files of interrupted writers */
+    size_t temps = 0;
+    if ((rc = pond_cas_remove_stale_temps(&temps, ob->cas, opts->grace_us)) < 0)
+        return rc;
+    out->temps_removed += (int64_t)temps;
+    char *log = pond__path_join(ob->dir, "_delta_log");
+    DIR *d = log ? pond__os_opendir(log) : NULL;
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        if (strncmp(e->d_name, ".tmp-", 5) != 0)
+            continue;
+        char rel[512];
+        snprintf(rel, sizeof rel, "_delta_log/%s", e->d_name);
+        int64_t mt = file_mtime_us(ob->dir, rel, NULL);
+        char *pth = pond__path_join(ob->dir, rel);
+        if (pth && mt >= 0 && now - mt >= opts->grace_us && pond__os_unlink(pth) == 0)
+            out->temps_removed++;
+        pond_free(pth);
+    }
+    if (d)
+        closedir(d);
+    pond_free(log);
+    return 0;
+}

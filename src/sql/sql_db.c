@@ -1,0 +1,154 @@
+/* The SQL database: an in-memory SQLite connection with the pond module and time helpers. */
+#include "sql/sql_internal.h"
+
+#include <pond/alloc.h>
+#include <pond/errors.h>
+#include <pond/timefmt.h>
+
+#include <ctype.h>
+#include <string.h>
+
+#define D POND_DOM_SQL
+
+static int sql_error(pond_sql *q)
+{
+    return pond_error_set(POND_EINVALID, D, "sql: %s", sqlite3_errmsg(q->db));
+}
+
+/* iso(us): the ISO-8601 text of a microsecond timestamp. */
+static void fn_iso(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    if (sqlite3_value_numeric_type(argv[0]) == SQLITE_NULL)
+        return;
+    char tmp[40];
+    size_t n = pond_time_format_iso(tmp, sqlite3_value_int64(argv[0]));
+    sqlite3_result_text(ctx, tmp, (int)n, SQLITE_TRANSIENT);
+}
+
+/* us(text): microseconds since the epoch of an ISO-8601 text or an epoch with a unit. */
+static void fn_us(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    int type = sqlite3_value_type(argv[0]);
+    if (type == SQLITE_NULL)
+        return;
+    if (type == SQLITE_INTEGER) {
+        sqlite3_result_int64(ctx, sqlite3_value_int64(argv[0]));
+        return;
+    }
+    const char *s = (const char *)sqlite3_value_text(argv[0]);
+    int n = sqlite3_value_bytes(argv[0]);
+    int64_t us;
+    if (!s || pond_time_parse(&us, s, (size_t)n) < 0) {
+        sqlite3_result_error(ctx, s ? pond_error_last()->message : "us(): out of memory", -1);
+        return;
+    }
+    sqlite3_result_int64(ctx, us);
+}
+
+/* time_bucket(us, width_us): us rounded down to a multiple of width_us. */
+static void fn_bucket(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    if (sqlite3_value_numeric_type(argv[0]) == SQLITE_NULL ||
+        sqlite3_value_numeric_type(argv[1]) == SQLITE_NULL)
+        return;
+    int64_t v = sqlite3_value_int64(argv[0]), w = sqlite3_value_int64(argv[1]);
+    if (w <= 0) {
+        sqlite3_result_error(ctx, "time_bucket(): the width must be positive", -1);
+        return;
+    }
+    sqlite3_result_int64(ctx, (v / w - (v % w < 0)) * w);
+}
+
+int pond_sql_open(pond_sql **out, pond_fs *fs)
+{
+    *out = NULL;
+    pond_sql *q = pond_calloc(1, sizeof *q);
+    if (!q)
+        return POND_ENOMEM;
+    q->fs = fs;
+    int rc = 0;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_MEMORY;
+    if (sqlite3_open_v2(":memory:", &q->db, flags, NULL) != SQLITE_OK) {
+        rc = q->db ? sql_error(q) : pond_error_set(POND_ENOMEM, D, "sql: out of memory");
+        goto fail;
+    }
+    int det = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
+    if (pond_sql__register_module(q) != SQLITE_OK ||
+        sqlite3_create_function(q->db, "iso", 1, det, NULL, fn_iso, NULL, NULL) != SQLITE_OK ||
+        sqlite3_create_function(q->db, "us", 1, det, NULL, fn_us, NULL, NULL) != SQLITE_OK ||
+        sqlite3_create_function(q->db, "time_bucket", 2, det, NULL, fn_bucket, NULL, NULL) !=
+            SQLITE_OK) {
+        rc = sql_error(q);
+        goto fail;
+    }
+    *out = q;
+    return 0;
+fail:
+    pond_sql_free(q);
+    return rc;
+}
+
+void pond_sql_free(pond_sql *q)
+{
+    if (!q)
+        return;
+    sqlite3_close(q->db); /* disconnects the virtual tables */
+    pond_free(q->tabs);
+    pond_free(q);
+}
+
+sqlite3 *pond_sql_db(pond_sql *q)
+{
+    return q->db;
+}
+
+int pond_sql_attach(pond_sql *q, const char *name, const char *path, int64_t file_version)
+{
+    if (!name || !*name || !path)
+        return pond_error_set(POND_EINVALID, D, "sql: attach needs a name and a path");
+    char *stmt = sqlite3_mprintf("CREATE VIRTUAL TABLE temp.\"%w\" USING pond(%Q, %lld)", name,
+                                 path, (long long)file_version);
+    if (!stmt)
+        return pond_error_set(POND_ENOMEM, D, "sql: out of memory");
+    char *err = NULL;
+    int rc = sqlite3_exec(q->db, stmt, NULL, NULL, &err);
+    sqlite3_free(stmt);
+    if (rc != SQLITE_OK) {
+        rc = pond_error_set(POND_EINVALID, D, "sql: %s", err ? err : sqlite3_errmsg(q->db));
+        sqlite3_free(err);
+        return rc;
+    }
+    return 0;
+}
+
+int pond_sql_prepare(sqlite3_stmt **out, pond_sql *q, const char *sql)
+{
+    const char *tail = NULL;
+    *out = NULL;
+    if (sqlite3_prepare_v2(q->db, sql, -1, out, &tail) != SQLITE_OK)
+        return sql_error(q);
+    if (!*out)
+        return pond_error_set(POND_EINVALID, D, "sql: no statement");
+    for (; tail && *tail; tail++)
+        if (!isspace((unsigned char)*tail) && *tail != ';') {
+            sqlite3_finalize(*out);
+            *out = NULL;
+            return pond_error_set(POND_EINVALID, D, "sql: one statement at a time");
+        }
+    return 0;
+}
+
+int pond_sql_step(pond_sql *q, sqlite3_stmt *stmt)
+{
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW)
+        return 1;
+    if (rc == SQLITE_DONE)
+        return 0;
+    if (rc == SQLITE_NOMEM)
+        return pond_error_set(POND_ENOMEM, D, "sql: out of memory");
+    return sql_error(q);
+}

@@ -1,0 +1,289 @@
+#include "pt.h"
+
+#include <pond/oplog.h>
+#include <pond/stream.h>
+#include <pond/sys/backend.h>
+#include <pond/tinyfs.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+typedef struct {
+    char dir[4200];
+    pond_backend *be;
+    pond_fs *fs;
+} env;
+
+static void env_create(env *e, int64_t threshold)
+{
+    snprintf(e->dir, sizeof e->dir, "%s/pond", PT_TMPDIR());
+    pond_oplog_create_options co = POND_OPLOG_CREATE_OPTIONS_INIT;
+    co.threshold_data = threshold;
+    PT_ASSERT_OK(pond_oplog_create(e->dir, &co));
+    PT_ASSERT_OK(pond_oplog_open(&e->be, e->dir, NULL));
+    PT_ASSERT_OK(pond_fs_open(&e->fs, e->be, NULL));
+}
+
+static void env_reopen(env *e)
+{
+    pond_fs_free(e->fs);
+    pond_backend_free(e->be);
+    PT_ASSERT_OK(pond_oplog_open(&e->be, e->dir, NULL));
+    PT_ASSERT_OK(pond_fs_open(&e->fs, e->be, NULL));
+}
+
+static void env_close(env *e)
+{
+    pond_fs_free(e->fs);
+    pond_backend_free(e->be);
+}
+
+static void put(env *e, const char *path, const char *data, size_t len)
+{
+    PT_ASSERT_OK(pond_fs_begin(e->fs, NULL));
+    PT_ASSERT_OK(pond_fs_write_all(e->fs, NULL, path, POND_ENTRY_FILE_DATA, data, len));
+    PT_ASSERT_OK(pond_fs_commit(NULL, e->fs));
+}
+
+typedef struct {
+    int missing, corrupt, unreferenced, orphan, stale;
+    char last[2048];
+} seen;
+
+static void on_problem(const char *kind, const char *msg, void *payload)
+{
+    seen *s = payload;
+    s->missing += !strcmp(kind, "missing");
+    s->corrupt += !strcmp(kind, "corrupt");
+    s->unreferenced += !strcmp(kind, "unreferenced");
+    s->orphan += !strcmp(kind, "orphan");
+    s->stale += !strcmp(kind, "stale");
+    snprintf(s->last, sizeof s->last, "%s", msg);
+}
+
+static char *blob_path(env *e, const char *path)
+{
+    pond_stat st;
+    PT_ASSERT_OK(pond_fs_stat(&st, e->fs, NULL, path));
+    pond_oplog_storage so;
+    PT_ASSERT_OK(pond_oplog_storage_of(&so, e->be, &st.id, st.version));
+    PT_ASSERT(so.in_store);
+    char *p = malloc(strlen(e->dir) + strlen(so.blob_path) + 2);
+    sprintf(p, "%s/%s", e->dir, so.blob_path);
+    return p;
+}
+
+static void big(char *buf, size_t n, unsigned seed)
+{
+    for (size_t i = 0; i < n; i++) {
+        seed = seed * 1103515245u + 12345u;
+        buf[i] = (char)(seed >> 16);
+    }
+}
+
+static void test_fsck_clean_then_corrupt_then_missing(void)
+{
+    env e;
+    env_create(&e, 1000);
+    char data[5000];
+    big(data, sizeof data, 1);
+    pond_fs_mkdir(e.fs, NULL, "/d", 0); /* outside a txn: refused, harmless */
+    put(&e, "/big", data, sizeof data);
+    put(&e, "/small", "tiny", 4);
+    pond_fsck_report r;
+    seen s = {0};
+    PT_ASSERT_OK(pond_oplog_fsck(&r, e.be, on_problem, NULL, &s));
+    PT_ASSERT_INT_EQ(r.blobs_checked, 1);
+    PT_ASSERT_INT_EQ(r.inline_checked, 1);
+    PT_ASSERT_INT_EQ(r.missing + r.corrupt + r.unreferenced_blobs + r.orphan_files, 0);
+    /* flip one byte of the blob */
+    char *bp = blob_path(&e, "/big");
+    chmod(bp, 0644);
+    FILE *f = fopen(bp, "r+b");
+    PT_ASSERT(f);
+    fseek(f, 4000, SEEK_SET);
+    fputc(data[4000] ^ 0x40, f);
+    fclose(f);
+    memset(&s, 0, sizeof s);
+    PT_ASSERT_ERR(pond_oplog_fsck(&r, e.be, on_problem, NULL, &s), POND_ECORRUPT);
+    PT_ASSERT_INT_EQ(r.corrupt, 1);
+    PT_ASSERT_INT_EQ(s.corrupt, 1);
+    PT_ASSERT(strstr(s.last, "/big version 1") != NULL); /* names the node path */
+    /* remove it */
+    PT_ASSERT_INT_EQ(unlink(bp), 0);
+    memset(&s, 0, sizeof s);
+    PT_ASSERT_ERR(pond_oplog_fsck(&r, e.be, on_problem, NULL, &s), POND_ECORRUPT);
+    PT_ASSERT_INT_EQ(r.missing, 1);
+    PT_ASSERT(strstr(s.last, "is missing") != NULL);
+    free(bp);
+    env_close(&e);
+}
+
+static void test_gc_removes_only_unreferenced(void)
+{
+    env e;
+    env_create(&e, 1000);
+    char a[3000], b[3000];
+    big(a, sizeof a, 1);
+    big(b, sizeof b, 2);
+    put(&e, "/a", a, sizeof a);
+    put(&e, "/b", b, sizeof b);
+    put(&e, "/a2", a, sizeof a); /* same content as /a: one blob */
+    char *pa = blob_path(&e, "/a"), *pb = blob_path(&e, "/b");
+    /* delete /b: its blob is still referenced by version history (keep-all) */
+    PT_ASSERT_OK(pond_fs_begin(e.fs, NULL));
+    PT_ASSERT_OK(pond_fs_remove(e.fs, NULL, "/b", false));
+    PT_ASSERT_OK(pond_fs_commit(NULL, e.fs));
+    PT_ASSERT_OK(pond_oplog_lock(e.be, false));
+    pond_gc_options o = POND_GC_OPTIONS_INIT;
+    o.grace_us = 0;
+    pond_gc_report r;
+    PT_ASSERT_OK(pond_oplog_gc(&r, e.be, &o));
+    PT_ASSERT_INT_EQ(r.blobs_removed, 0);
+    struct stat st;
+    PT_ASSERT(stat(pb, &st) == 0);
+    /* a blob written by no commit (an aborted transaction) is removed */
+    char c[3000];
+    big(c, sizeof c, 3);
+    PT_ASSERT_OK(pond_fs_begin(e.fs, NULL));
+    PT_ASSERT_OK(pond_fs_write_all(e.fs, NULL, "/c", POND_ENTRY_FILE_DATA, c, sizeof c));
+    pond_fs_abort(e.fs); /* content never reached the store: nothing to remove */
+    PT_ASSERT_OK(pond_oplog_gc(&r, e.be, &o));
+    PT_ASSERT_INT_EQ(r.blobs_removed, 0);
+    pond_oplog_unlock(e.be);
+    /* with retention, the deleted file's versions go, and with them its blob */
+    env_reopen(&e);
+    PT_ASSERT_OK(pond_oplog_lock(e.be, false));
+    o.keep_versions = 1;
+    PT_ASSERT_OK(pond_oplog_gc(&r, e.be, &o));
+    pond_oplog_unlock(e.be);
+    PT_ASSERT(r.commit_version > 0);
+    /* /b's node still has its last version (the newest is always kept), so its blob stays;
+     * /a and /a2 share one blob that stays */
+    PT_ASSERT(stat(pa, &st) == 0);
+    env_reopen(&e);
+    pond_buf got = POND_BUF_INIT;
+    PT_ASSERT_OK(pond_fs_read_all(&got, e.fs, NULL, "/a2"));
+    PT_ASSERT_INT_EQ(got.size, sizeof a);
+    PT_ASSERT_MEM_EQ(got.ptr, a, sizeof a);
+    pond_buf_dispose(&got);
+    pond_fsck_report fr;
+    PT_ASSERT_OK(pond_oplog_fsck(&fr, e.be, NULL, NULL, NULL));
+    free(pa);
+    free(pb);
+    env_close(&e);
+}
+
+static void test_gc_retention_drops_old_blob(void)
+{
+    env e;
+    env_create(&e, 1000);
+    char v1[2000], v2[2000];
+    big(v1, sizeof v1, 7);
+    big(v2, sizeof v2, 8);
+    put(&e, "/f", v1, sizeof v1);
+    char *p1 = blob_path(&e, "/f");
+    put(&e, "/f", v2, sizeof v2);
+    PT_ASSERT_OK(pond_oplog_lock(e.be, false));
+    pond_gc_options o = POND_GC_OPTIONS_INIT;
+    o.grace_us = 0;
+    o.keep_versions = 1;
+    pond_gc_report r;
+    PT_ASSERT_OK(pond_oplog_gc(&r, e.be, &o));
+    pond_oplog_unlock(e.be);
+    PT_ASSERT(r.versions_dropped >= 1);
+    PT_ASSERT_INT_EQ(r.blobs_removed, 1);
+    struct stat st;
+    PT_ASSERT(stat(p1, &st) != 0); /* version 1's blob is gone */
+    env_reopen(&e);
+    pond_stat *vs;
+    size_t nv;
+    PT_ASSERT_OK(pond_fs_versions(&vs, &nv, e.fs, NULL, "/f"));
+    PT_ASSERT_INT_EQ(nv, 1);
+    PT_ASSERT_INT_EQ(vs[0].version, 2);
+    pond_free(vs);
+    pond_buf got = POND_BUF_INIT;
+    PT_ASSERT_OK(pond_fs_read_all(&got, e.fs, NULL, "/f"));
+    PT_ASSERT_MEM_EQ(got.ptr, v2, sizeof v2);
+    pond_buf_dispose(&got);
+    /* the grace period protects young blobs: a fresh unreferenced blob survives */
+    free(p1);
+    env_close(&e);
+}
+
+static void test_gc_orphan_data_file_and_grace(void)
+{
+    env e;
+    env_create(&e, 1000);
+    put(&e, "/x", "x", 1);
+    /* a data file no commit refers to (a writer that died before its commit) */
+    char orphan[4400];
+    snprintf(orphan, sizeof orphan, "%s/part_id=00000000-0000-7000-8000-000000000000/"
+                                    "00000000000000000099-deadbeef.parquet", e.dir);
+    FILE *f = fopen(orphan, "w");
+    PT_ASSERT(f);
+    fputs("PAR1junk", f);
+    fclose(f);
+    pond_fsck_report fr;
+    seen s = {0};
+    PT_ASSERT_OK(pond_oplog_fsck(&fr, e.be, on_problem, NULL, &s));
+    PT_ASSERT_INT_EQ(fr.orphan_files, 1);
+    PT_ASSERT_OK(pond_oplog_lock(e.be, false));
+    pond_gc_options o = POND_GC_OPTIONS_INIT; /* default grace: one hour */
+    pond_gc_report r;
+    PT_ASSERT_OK(pond_oplog_gc(&r, e.be, &o));
+    PT_ASSERT_INT_EQ(r.data_files_removed, 0); /* too young */
+    struct stat st;
+    PT_ASSERT(stat(orphan, &st) == 0);
+    o.grace_us = 0;
+    PT_ASSERT_OK(pond_oplog_gc(&r, e.be, &o));
+    PT_ASSERT_INT_EQ(r.data_files_removed, 1);
+    PT_ASSERT(stat(orphan, &st) != 0);
+    pond_oplog_unlock(e.be);
+    env_close(&e);
+}
+
+static void test_compaction_keeps_everything(void)
+{
+    env e;
+    env_create(&e, 1000);
+    for (int i = 0; i < 30; i++) {
+        char path[32], data[32];
+        snprintf(path, sizeof path, "/f%d", i % 4);
+        int n = snprintf(data, sizeof data, "v%d", i);
+        put(&e, path, data, (size_t)n);
+    }
+    PT_ASSERT_OK(pond_oplog_lock(e.be, false));
+    pond_gc_options o = POND_GC_OPTIONS_INIT;
+    o.compact = true;
+    pond_gc_report r;
+    PT_ASSERT_OK(pond_oplog_gc(&r, e.be, &o));
+    pond_oplog_unlock(e.be);
+    PT_ASSERT_INT_EQ(r.partitions_rewritten, 1);
+    PT_ASSERT_INT_EQ(r.versions_dropped, 0);
+    env_reopen(&e);
+    pond_stat *vs;
+    size_t nv;
+    PT_ASSERT_OK(pond_fs_versions(&vs, &nv, e.fs, NULL, "/f1"));
+    PT_ASSERT_INT_EQ(nv, 8); /* i = 1, 5, ..., 29 */
+    pond_free(vs);
+    pond_buf got = POND_BUF_INIT;
+    PT_ASSERT_OK(pond_fs_read_all(&got, e.fs, NULL, "/f1"));
+    PT_ASSERT_STR_EQ(got.ptr, "v29");
+    pond_buf_dispose(&got);
+    /* a write after compaction continues the history */
+    put(&e, "/f1", "after", 5);
+    env_reopen(&e);
+    PT_ASSERT_OK(pond_fs_read_all(&got, e.fs, NULL, "/f1"));
+    PT_ASSERT_STR_EQ(got.ptr, "after");
+    pond_buf_dispose(&got);
+    pond_fsck_report fr;
+    PT_ASSERT_OK(pond_oplog_fsck(&fr, e.be, NULL, NULL, NULL));
+    env_close(&e);
+}
+
+PT_SUITE(oplog_maint, PT_TEST(fsck_clean_then_corrupt_then_missing),
+         PT_TEST(gc_removes_only_unreferenced), PT_TEST(gc_retention_drops_old_blob),
+         PT_TEST(gc_orphan_data_file_and_grace), PT_TEST(compaction_keeps_everything))

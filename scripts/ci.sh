@@ -28,6 +28,7 @@ phase "build (-Werror)" make -s WERROR=ON all
 phase "tests" make -s WERROR=ON check
 phase "tests under asan+ubsan" make -s WERROR=ON asan
 phase "unit tests under valgrind" make -s WERROR=ON valgrind
+phase "install (pkg-config, shared, static)" scripts/install-test.sh
 if [ $total_s -gt 0 ]; then
   echo "$total_p passed, $total_f failed, $total_s skipped"
 else

@@ -63,7 +63,6 @@ typedef struct {
 POND_API int pond_oplog_storage_of(pond_oplog_storage *out, pond_backend *be,
                                    const pond_node_id *id, int64_t version);
 
-#endif
 
 /* ---- maintenance: fsck, gc, compaction ----------------------------------------------------- */
 
@@ -116,3 +115,5 @@ typedef struct {
  *  only when older than the grace period, so a concurrent writer's new files are never removed.
  *  Without a retention policy every version stays readable, also with --at. */
 POND_API int pond_oplog_gc(pond_gc_report *out, pond_backend *be, const pond_gc_options *opts);
+
+#endif

@@ -13,5 +13,9 @@
 #include "parquet.h"
 #include "cas.h"
 #include "delta.h"
+#include "oplog.h"
+#include "table.h"
+#include "csv.h"
+#include "timefmt.h"
 
 #endif

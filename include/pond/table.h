@@ -76,7 +76,6 @@ POND_API int pond_arrow_stream_from_batches(struct ArrowArrayStream *out,
                                             const struct ArrowSchema *schema,
                                             struct ArrowArray *batches, size_t n);
 
-#endif
 
 /* ---- CSV import ---------------------------------------------------------------------------- */
 
@@ -101,3 +100,5 @@ typedef struct {
  *  column. Memory is bounded by one batch. */
 POND_API int pond_csv_import_stream(struct ArrowArrayStream *out, const char *path,
                                     const pond_csv_import_options *opts);
+
+#endif

@@ -633,6 +633,7 @@ static int ob_commit(pond_backend *be, const pond_backend_txn_info *info,
     /* durable: publish into the in-memory index (cannot fail for the caller any more except on
      * memory; on failure the index is dropped and rebuilt lazily) */
     ob->last_txn = info->txn_seq;
+    (void)oplog__maybe_checkpoint(ob, info->txn_seq);
     int irc = 0;
     for (size_t k = 0; k < ncp && irc == 0; k++) {
         ol_part *p;
@@ -723,6 +724,8 @@ int oplog__load_index(oplog_be *ob, int64_t at_version)
     const char *tt = pond_delta_table_config(t, CFG_T_TABLE);
     ob->threshold_data = td ? strtoll(td, NULL, 10) : POND_THRESHOLD_DATA_DEFAULT;
     ob->threshold_table = tt ? strtoll(tt, NULL, 10) : POND_THRESHOLD_TABLE_DEFAULT;
+    const char *ci = pond_delta_table_config(t, "pond.checkpoint_interval");
+    ob->checkpoint_interval = ci ? strtoll(ci, NULL, 10) : 0;
     if (ob->threshold_data <= 0 || ob->threshold_table <= 0) {
         rc = pond_error_set(POND_ECORRUPT, D, "'%s': bad large-file thresholds", ob->dir);
         goto done;

@@ -89,6 +89,7 @@ typedef struct oplog_be {
     oplog_idmap parts;   /* part id -> ol_part* */
     oplog_idmap node_part; /* node id -> ol_part* (learned from directory listings) */
     int lock_fd;
+    int64_t checkpoint_interval; /* from pond.checkpoint_interval; 0 = default */
 } oplog_be;
 
 
@@ -108,6 +109,10 @@ int oplog__find_node(ol_node **out, ol_part **part_out, oplog_be *ob, const pond
 /* Writes cp's rows as a new data file named for txn (cp->path, cp->size set). */
 int oplog__write_part_file(oplog_be *ob, commit_part *cp, int64_t txn);
 int oplog__stats_json(pond_buf *out, const commit_part *cp);
+/* After commit `version`: writes a checkpoint when the interval says so. The commit is durable
+ * either way; a failed checkpoint only costs replay time at the next open. */
+#define POND_CHECKPOINT_INTERVAL 100
+int oplog__maybe_checkpoint(oplog_be *ob, int64_t version);
 /* Re-reads the Delta log at at_version (-1 latest) and rebuilds the partition index. */
 int oplog__load_index(oplog_be *ob, int64_t at_version);
 

@@ -48,6 +48,11 @@ static void json_init_once(void) { json_set_alloc_funcs(json_alloc, json_free); 
 
 void pond_delta__json_init(void) { pthread_once(&g_json_once, json_init_once); }
 
+/* Install the allocator before main: jansson's allocator is process-wide, and a value allocated
+ * by one allocator must never be freed by the other, so the switch has to happen before any
+ * layer creates a JSON value. */
+__attribute__((constructor)) static void json_init_at_load(void) { pond_delta__json_init(); }
+
 void pond_delta__json_oom_reset(void)
 {
     pond_delta__json_init();

@@ -213,7 +213,8 @@ POND_API int64_t pond_parquet_writer_rows(const pond_parquet_writer *w);
 /** Free the writer (an unfinished file is left incomplete in the sink). NULL is fine. */
 POND_API void pond_parquet_writer_free(pond_parquet_writer *w);
 
-/** Convenience: write one batch stream to a host file (atomic publish is the caller's). */
+/** Convenience: write batches to a host file, fsynced; on failure the file is removed
+ *  (atomic publish, e.g. write to a temp name then rename, is the caller's). */
 POND_API int pond_parquet_write_file(const char *path, const struct ArrowSchema *schema,
                                      const struct ArrowArray *const *batches, size_t n_batches,
                                      const pond_parquet_writer_options *opts);

@@ -77,6 +77,11 @@ POND_API int pond_arrow_stream_from_batches(struct ArrowArrayStream *out,
                                             struct ArrowArray *batches, size_t n);
 
 
+/** Wraps in (moved) so that its batches are produced on a second thread, two ahead of the
+ *  consumer: parsing overlaps whatever the consumer does (encoding, compression). in's
+ *  get_schema must be callable while get_next runs on the other thread. */
+POND_API int pond_arrow_stream_prefetch(struct ArrowArrayStream *out, struct ArrowArrayStream *in);
+
 /* ---- CSV import ---------------------------------------------------------------------------- */
 
 typedef struct {

@@ -135,7 +135,13 @@ static int copy_in_one(copy_ctx *c, const char *host, const char *dest)
             return cli_fail();
         pond_table_write_options wo = POND_TABLE_WRITE_OPTIONS_INIT;
         wo.timestamp_column = c->ts_column;
-        if (pond_table_write_stream(NULL, c->p->fs, NULL, dest, c->type, &in, &wo) < 0)
+        /* parse on one core while the other encodes and compresses */
+        struct ArrowArrayStream pre;
+        if (pond_arrow_stream_prefetch(&pre, &in) < 0) {
+            in.release(&in);
+            return cli_fail();
+        }
+        if (pond_table_write_stream(NULL, c->p->fs, NULL, dest, c->type, &pre, &wo) < 0)
             return cli_fail();
         return 0;
     }

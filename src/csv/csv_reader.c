@@ -7,27 +7,30 @@
 #include <string.h>
 
 typedef struct {
-    size_t off;  /* into rec */
+    size_t off; /* into the input buffer, relative to the record start */
     size_t len;
     bool quoted;
 } field;
 
+/* The reader parses in place: every record lies contiguous in the input buffer (a record that
+ * crosses the end of the buffered data is moved to the buffer start, and the buffer grows when
+ * one record does not fit), fields are NUL-terminated and unquoted where they lie. A record is
+ * first scanned without changing a byte; only a complete record is then cut into fields, so a
+ * rescan after a refill sees the original bytes. */
 struct pond_csv_reader {
     pond_csv_options opts;
     pond_csv_read_fn read;
     void *payload;
-    /* input */
-    char *in;
-    size_t in_len, in_pos;
+    char *in;          /* buffer */
+    size_t cap;        /* its size */
+    size_t pos, len;   /* unread data is in[pos, len) */
+    size_t rec;        /* start of the current record */
     bool eof;
-    int64_t consumed;
-    /* current record */
-    pond_buf rec;
+    int64_t consumed;  /* bytes read from the source */
     field *fields;
     size_t nfields, fields_cap;
     int64_t line, rec_line;
     bool started;
-    /* file/memory sources */
     int fd;
     char *path;
     const char *mem;
@@ -39,33 +42,42 @@ static const char *rname(const pond_csv_reader *r)
     return r->opts.name ? r->opts.name : "csv";
 }
 
-static int fill(pond_csv_reader *r)
+#define MAX_RECORD_BUFFER ((size_t)256 << 20)
+
+/* Makes room after the data: moves the current record to the buffer start, or grows the
+ * buffer when the record already starts there; then reads more. */
+static int refill(pond_csv_reader *r)
 {
-    if (r->eof)
-        return 0;
+    if (r->rec > 0) {
+        memmove(r->in, r->in + r->rec, r->len - r->rec);
+        r->len -= r->rec;
+        r->pos -= r->rec;
+        r->rec = 0;
+    }
+    if (r->len == r->cap) {
+        if (r->cap >= MAX_RECORD_BUFFER)
+            return pond_error_set(POND_ECORRUPT, POND_DOM_UTIL,
+                                  "%s: line %lld: record longer than %zu bytes", rname(r),
+                                  (long long)r->line, MAX_RECORD_BUFFER);
+        size_t cap = r->cap * 2;
+        char *b = pond_realloc(r->in, cap + 1);
+        if (!b)
+            return POND_ENOMEM;
+        r->in = b;
+        r->cap = cap;
+    }
     size_t n = 0;
-    int rc = r->read(r->payload, r->in, r->opts.buffer_size, &n);
+    int rc = r->read(r->payload, r->in + r->len, r->cap - r->len, &n);
     if (rc < 0)
         return rc;
-    r->in_len = n;
-    r->in_pos = 0;
     r->consumed += (int64_t)n;
+    r->len += n;
     if (n == 0)
         r->eof = true;
     return 0;
 }
 
-/* Next input byte, or -1 at the end of input. */
-static inline int peek(pond_csv_reader *r, int *rc)
-{
-    if (r->in_pos == r->in_len) {
-        if ((*rc = fill(r)) < 0 || r->eof)
-            return -1;
-    }
-    return (unsigned char)r->in[r->in_pos];
-}
-
-static int push_field(pond_csv_reader *r, size_t off, bool quoted)
+static int push_field(pond_csv_reader *r, size_t off, size_t len, bool quoted)
 {
     if (r->nfields == r->opts.max_fields)
         return pond_error_set(POND_ECORRUPT, POND_DOM_UTIL,
@@ -79,155 +91,166 @@ static int push_field(pond_csv_reader *r, size_t off, bool quoted)
         r->fields = f;
         r->fields_cap = cap;
     }
-    r->fields[r->nfields++] = (field){off, r->rec.size - off, quoted};
-    return pond_buf_putc(&r->rec, '\0');
+    if (len > r->opts.max_field)
+        return pond_error_set(POND_ECORRUPT, POND_DOM_UTIL,
+                              "%s: line %lld: field longer than %zu bytes", rname(r),
+                              (long long)r->rec_line, r->opts.max_field);
+    r->fields[r->nfields++] = (field){off, len, quoted};
+    return 0;
 }
 
-static int too_long(pond_csv_reader *r)
+/* Scans one record starting at r->rec without modifying the buffer. Returns 1 when complete
+ * (r->pos just past it, fields recorded), 0 when the data ends first (and more may come), or
+ * an error. *lines counts the newlines inside it. */
+static int scan_record(pond_csv_reader *r, int64_t *lines)
 {
-    return pond_error_set(POND_ECORRUPT, POND_DOM_UTIL,
-                          "%s: line %lld: field longer than %zu bytes", rname(r),
-                          (long long)r->rec_line, r->opts.max_field);
-}
-
-/* Appends input bytes [start, in_pos) to the record, checking the field limit. */
-static int take(pond_csv_reader *r, size_t start, size_t field_off)
-{
-    size_t n = r->in_pos - start;
-    if (r->rec.size - field_off + n > r->opts.max_field)
-        return too_long(r);
-    return n ? pond_buf_put(&r->rec, r->in + start, n) : 0;
+    const char delim = r->opts.delimiter, quote = r->opts.quote;
+    const char *b = r->in, *end = r->in + r->len;
+    const char *p = b + r->rec;
+    r->nfields = 0;
+    *lines = 0;
+    int rc;
+    for (;;) { /* one field per iteration */
+        if (p < end && *p == quote) {
+            const char *start = ++p;
+            int64_t qline = r->line + *lines;
+            for (;;) {
+                const char *q = memchr(p, quote, (size_t)(end - p));
+                for (const char *c = p; c < (q ? q : end); c++)
+                    *lines += *c == '\n';
+                if (!q || q + 1 >= end) {
+                    if (r->eof && !q)
+                        return pond_error_set(POND_ECORRUPT, POND_DOM_UTIL,
+                                              "%s: line %lld: unterminated quoted field",
+                                              rname(r), (long long)qline);
+                    if (!r->eof)
+                        return 0; /* need the byte after the quote */
+                    p = q + 1;    /* closing quote at the very end of the input */
+                    break;
+                }
+                if (q[1] == quote) { /* "" is one quote */
+                    p = q + 2;
+                    continue;
+                }
+                p = q + 1;
+                break;
+            }
+            /* the field is [start, p-1) before unescaping */
+            if ((rc = push_field(r, (size_t)(start - b) - r->rec, (size_t)(p - 1 - start), true)) < 0)
+                return rc;
+            if (p < end && *p == '\r') {
+                if (p + 1 >= end && !r->eof)
+                    return 0;
+                if (p + 1 < end && p[1] != '\n')
+                    return pond_error_set(POND_ECORRUPT, POND_DOM_UTIL,
+                                          "%s: line %lld: carriage return after a closing quote",
+                                          rname(r), (long long)(r->line + *lines));
+                p++;
+            }
+            if (p >= end) {
+                if (!r->eof)
+                    return 0;
+                r->pos = r->len;
+                return 1;
+            }
+            if (*p == '\n') {
+                (*lines)++;
+                r->pos = (size_t)(p + 1 - b);
+                return 1;
+            }
+            if (*p != delim)
+                return pond_error_set(POND_ECORRUPT, POND_DOM_UTIL,
+                                      "%s: line %lld: unexpected character '%c' after a closing "
+                                      "quote",
+                                      rname(r), (long long)(r->line + *lines), *p);
+            p++;
+            continue;
+        }
+        /* unquoted: up to the delimiter or the end of the line */
+        const char *start = p;
+        while (p < end && *p != delim && *p != '\n')
+            p++;
+        if (p >= end && !r->eof)
+            return 0;
+        size_t flen = (size_t)(p - start);
+        if ((p >= end || *p == '\n') && flen && start[flen - 1] == '\r')
+            flen--; /* CR of a CRLF line end */
+        if ((rc = push_field(r, (size_t)(start - b) - r->rec, flen, false)) < 0)
+            return rc;
+        if (p >= end) {
+            r->pos = r->len;
+            return 1;
+        }
+        if (*p == '\n') {
+            (*lines)++;
+            r->pos = (size_t)(p + 1 - b);
+            return 1;
+        }
+        p++; /* the delimiter */
+    }
 }
 
 int pond_csv_reader_next(pond_csv_reader *r)
 {
-    int rc = 0;
-    const char delim = r->opts.delimiter, quote = r->opts.quote;
-    pond_buf_clear(&r->rec);
-    r->nfields = 0;
+    int rc;
     if (!r->started) {
         r->started = true;
-        int c = peek(r, &rc);
-        if (rc < 0)
-            return rc;
-        /* UTF-8 byte-order mark */
-        if (c == 0xEF && r->in_len - r->in_pos >= 3 && !memcmp(r->in + r->in_pos, "\xEF\xBB\xBF", 3))
-            r->in_pos += 3;
+        while (r->len < 3 && !r->eof)
+            if ((rc = refill(r)) < 0)
+                return rc;
+        if (r->len >= 3 && !memcmp(r->in, "\xEF\xBB\xBF", 3))
+            r->pos = 3; /* UTF-8 byte-order mark */
     }
     /* skip blank lines */
     for (;;) {
-        int c = peek(r, &rc);
-        if (rc < 0)
-            return rc;
-        if (c < 0)
-            return POND_ITEROVER;
+        if (r->pos == r->len) {
+            if (r->eof)
+                return POND_ITEROVER;
+            r->rec = r->pos;
+            if ((rc = refill(r)) < 0)
+                return rc;
+            continue;
+        }
+        char c = r->in[r->pos];
         if (c == '\n') {
-            r->in_pos++;
+            r->pos++;
             r->line++;
         } else if (c == '\r') {
-            r->in_pos++;
+            r->pos++;
         } else {
             break;
         }
     }
+    r->rec = r->pos;
     r->rec_line = r->line;
-    for (;;) { /* one field per iteration */
-        size_t field_off = r->rec.size;
-        int c = peek(r, &rc);
-        if (rc < 0)
+    int64_t lines;
+    while ((rc = scan_record(r, &lines)) == 0) {
+        if (r->eof)
+            return pond_error_set(POND_ECORRUPT, POND_DOM_UTIL, "%s: line %lld: truncated record",
+                                  rname(r), (long long)r->line);
+        if ((rc = refill(r)) < 0)
             return rc;
-        if (c == quote) {
-            r->in_pos++;
-            int64_t qline = r->line;
-            for (;;) {
-                size_t start = r->in_pos;
-                while (r->in_pos < r->in_len && r->in[r->in_pos] != quote) {
-                    if (r->in[r->in_pos] == '\n')
-                        r->line++;
-                    r->in_pos++;
-                }
-                if ((rc = take(r, start, field_off)) < 0)
-                    return rc;
-                if (r->in_pos == r->in_len) {
-                    if ((rc = fill(r)) < 0)
-                        return rc;
-                    if (r->eof)
-                        return pond_error_set(POND_ECORRUPT, POND_DOM_UTIL,
-                                              "%s: line %lld: unterminated quoted field", rname(r),
-                                              (long long)qline);
-                    continue;
-                }
-                r->in_pos++; /* the quote */
-                c = peek(r, &rc);
-                if (rc < 0)
-                    return rc;
-                if (c == quote) { /* "" is one quote */
-                    r->in_pos++;
-                    if ((rc = pond_buf_putc(&r->rec, quote)) < 0)
-                        return rc;
-                    continue;
-                }
-                break;
-            }
-            if ((rc = push_field(r, field_off, true)) < 0)
-                return rc;
-            c = peek(r, &rc);
-            if (rc < 0)
-                return rc;
-            if (c == '\r') {
-                r->in_pos++;
-                c = peek(r, &rc);
-                if (rc < 0)
-                    return rc;
-                if (c != '\n' && c >= 0)
-                    return pond_error_set(POND_ECORRUPT, POND_DOM_UTIL,
-                                          "%s: line %lld: carriage return after a closing quote",
-                                          rname(r), (long long)r->line);
-            }
-            if (c < 0)
-                return 0;
-            r->in_pos++;
-            if (c == '\n') {
-                r->line++;
-                return 0;
-            }
-            if (c != delim)
-                return pond_error_set(POND_ECORRUPT, POND_DOM_UTIL,
-                                      "%s: line %lld: unexpected character '%c' after a closing "
-                                      "quote",
-                                      rname(r), (long long)r->line, c);
-            continue;
-        }
-        /* unquoted field: scan to the delimiter or the end of the line */
-        for (;;) {
-            size_t start = r->in_pos;
-            const char *p = r->in + r->in_pos, *end = r->in + r->in_len;
-            while (p < end && *p != delim && *p != '\n')
-                p++;
-            r->in_pos = (size_t)(p - r->in);
-            if ((rc = take(r, start, field_off)) < 0)
-                return rc;
-            if (p < end)
-                break;
-            if ((rc = fill(r)) < 0)
-                return rc;
-            if (r->eof)
-                break;
-        }
-        c = r->eof ? -1 : (unsigned char)r->in[r->in_pos];
-        /* a CR before LF (or at the end) belongs to the line ending */
-        if ((c == '\n' || c < 0) && r->rec.size > field_off && r->rec.ptr[r->rec.size - 1] == '\r')
-            r->rec.size--;
-        if ((rc = push_field(r, field_off, false)) < 0)
-            return rc;
-        if (c < 0)
-            return 0;
-        r->in_pos++;
-        if (c == '\n') {
-            r->line++;
-            return 0;
-        }
     }
+    if (rc < 0)
+        return rc;
+    r->line += lines;
+    /* cut the complete record into NUL-terminated, unquoted fields, in place */
+    char *base = r->in + r->rec;
+    for (size_t i = 0; i < r->nfields; i++) {
+        field *f = &r->fields[i];
+        char *s = base + f->off;
+        if (f->quoted && memchr(s, r->opts.quote, f->len)) {
+            size_t w = 0;
+            for (size_t k = 0; k < f->len; k++) {
+                s[w++] = s[k];
+                if (s[k] == r->opts.quote)
+                    k++; /* the second quote of "" */
+            }
+            f->len = w;
+        }
+        s[f->len] = '\0';
+    }
+    return 0;
 }
 
 size_t pond_csv_reader_nfields(const pond_csv_reader *r) { return r->nfields; }
@@ -246,13 +269,13 @@ const char *pond_csv_reader_field(const pond_csv_reader *r, size_t i, size_t *le
         *len_out = r->fields[i].len;
     if (quoted_out)
         *quoted_out = r->fields[i].quoted;
-    return r->rec.ptr + r->fields[i].off;
+    return r->in + r->rec + r->fields[i].off;
 }
 
 int64_t pond_csv_reader_line(const pond_csv_reader *r) { return r->rec_line; }
 int64_t pond_csv_reader_offset(const pond_csv_reader *r)
 {
-    return r->consumed - (int64_t)(r->in_len - r->in_pos);
+    return r->consumed - (int64_t)(r->len - r->pos);
 }
 
 int pond_csv_reader_new(pond_csv_reader **out, pond_csv_read_fn read, void *payload,
@@ -274,7 +297,8 @@ int pond_csv_reader_new(pond_csv_reader **out, pond_csv_read_fn read, void *payl
     r->payload = payload;
     r->line = 1;
     r->fd = -1;
-    r->in = pond_malloc(opts->buffer_size);
+    r->cap = opts->buffer_size;
+    r->in = pond_malloc(r->cap + 1); /* +1: a NUL after a field that ends the input */
     if (!r->in) {
         pond_free(r);
         return POND_ENOMEM;
@@ -353,6 +377,5 @@ void pond_csv_reader_free(pond_csv_reader *r)
     pond_free(r->path);
     pond_free(r->in);
     pond_free(r->fields);
-    pond_buf_dispose(&r->rec);
     pond_free(r);
 }

@@ -90,6 +90,7 @@ struct pond_parquet_writer {
     uint32_t *tlen;
     int64_t pos;                 /* bytes written to the sink */
     int64_t rows_total, rg_rows;
+    int64_t row_bytes_est;       /* buffered bytes per row in the current row group */
     pqw_rg_meta *rgs;
     size_t n_rgs, cap_rgs;
     pond_buf stat_bytes;         /* footer min/max values */
@@ -1168,9 +1169,13 @@ int pond_parquet_writer_write(pond_parquet_writer *w, const struct ArrowArray *b
         int64_t room = w->opts.row_group_rows - w->rg_rows;
         if (n > room)
             n = room;
-        /* Keep slices modest so the byte limit is checked often enough. */
-        if (n > 65536)
-            n = 65536;
+        /* Keep slices small enough that the byte limit is checked about 8 times per row
+         * group (at least 1024 rows, at most 65536). */
+        int64_t per_row = w->row_bytes_est > 0 ? w->row_bytes_est : 64;
+        int64_t cap = (int64_t)(w->opts.row_group_bytes / 8) / per_row;
+        cap = cap < 1024 ? 1024 : cap > 65536 ? 65536 : cap;
+        if (n > cap)
+            n = cap;
         for (int i = 0; i < w->schema.n_leaves; i++) {
             if ((rc = pond_pqw__shred(&w->shred, &w->schema.leaves[i], batch, row, n)) < 0 ||
                 (rc = feed(w, &w->cols[i], &w->shred)) < 0)
@@ -1179,7 +1184,9 @@ int pond_parquet_writer_write(pond_parquet_writer *w, const struct ArrowArray *b
         row += n;
         w->rg_rows += n;
         w->rows_total += n;
-        if (w->rg_rows >= w->opts.row_group_rows || buffered_bytes(w) >= w->opts.row_group_bytes)
+        size_t buffered = buffered_bytes(w);
+        w->row_bytes_est = (int64_t)(buffered / (size_t)w->rg_rows) + 1;
+        if (w->rg_rows >= w->opts.row_group_rows || buffered >= w->opts.row_group_bytes)
             if ((rc = flush_row_group(w)) < 0)
                 return sticky(w, rc);
     }
@@ -1473,7 +1480,7 @@ int pond_parquet_write_file(const char *path, const struct ArrowSchema *schema,
     int rc;
     POND_ASSERT_ARG(path && schema && (batches || n_batches == 0));
     if ((rc = pond_parquet_file_sink_open(&sink, path)) < 0)
-        return rc;
+        return rc; /* nothing created: leave whatever is at path alone */
     if ((rc = pond_parquet_writer_new(&w, &sink, schema, opts)) < 0)
         goto done;
     for (size_t i = 0; i < n_batches && rc == 0; i++)
@@ -1483,5 +1490,7 @@ int pond_parquet_write_file(const char *path, const struct ArrowSchema *schema,
 done:
     pond_parquet_writer_free(w);
     pond_parquet_file_sink_close(&sink);
+    if (rc < 0)
+        (void)pond__os_unlink(path); /* no half-written file is left behind */
     return rc;
 }

@@ -54,22 +54,75 @@ static bool parse_int(const char *s, size_t len, int64_t *v)
 {
     if (!len || len > 20)
         return false;
-    char *end;
-    errno = 0;
-    long long x = strtoll(s, &end, 10);
-    if (end != s + len || errno)
+    size_t i = 0;
+    bool neg = false;
+    if (s[0] == '-' || s[0] == '+') {
+        neg = s[0] == '-';
+        if (++i == len)
+            return false;
+    }
+    uint64_t m = 0;
+    for (; i < len; i++) {
+        unsigned d = (unsigned)(s[i] - '0');
+        if (d > 9)
+            return false;
+        if (m > (UINT64_MAX - d) / 10)
+            return false;
+        m = m * 10 + d;
+    }
+    if (neg ? m > (uint64_t)INT64_MAX + 1 : m > (uint64_t)INT64_MAX)
         return false;
-    *v = x;
+    *v = neg ? (int64_t)(0 - m) : (int64_t)m;
     return true;
 }
+
+/* Exact powers of ten as doubles (10^0 .. 10^22 are all representable). */
+static const double POW10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                               1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                               1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
 static bool parse_double(const char *s, size_t len, double *v)
 {
     if (!len || len > 64)
         return false;
+    /* Fast path for plain decimals ([-]digits[.digits]): with a mantissa below 2^53 and at most
+     * 22 fraction digits, m / 10^k is one correctly rounded IEEE division, the same value
+     * strtod gives. Everything else (exponents, long mantissas, inf, nan) goes to strtod. */
+    size_t i = 0;
+    bool neg = false, dot = false;
+    if (s[0] == '-' || s[0] == '+') {
+        neg = s[0] == '-';
+        i++;
+    }
+    uint64_t m = 0;
+    int digits = 0, frac = 0;
+    for (; i < len; i++) {
+        unsigned d = (unsigned)(s[i] - '0');
+        if (d <= 9) {
+            if (++digits > 18)
+                goto slow;
+            m = m * 10 + d;
+            frac += dot;
+        } else if (s[i] == '.' && !dot) {
+            dot = true;
+        } else {
+            goto slow;
+        }
+    }
+    if (digits == 0 || m > (1ull << 53) || frac > 22)
+        goto slow;
+    double d = (double)m;
+    if (frac)
+        d /= POW10[frac];
+    *v = neg ? -d : d;
+    return true;
+slow:;
+    char buf[72];
+    memcpy(buf, s, len);
+    buf[len] = '\0';
     char *end;
-    double x = strtod(s, &end);
-    if (end != s + len)
+    double x = strtod(buf, &end);
+    if (end != buf + len)
         return false;
     *v = x;
     return true;

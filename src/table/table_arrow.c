@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
 
 struct table_holder {
@@ -287,4 +288,130 @@ bool table__same_type(const struct ArrowSchema *a, const struct ArrowSchema *b)
         if (!table__same_type(a->children[i], b->children[i]))
             return false;
     return true;
+}
+
+/* ---- a prefetching stream: the source is read on a second thread ---- */
+
+#include <pthread.h>
+
+#define PREFETCH_DEPTH 2
+
+typedef struct {
+    struct ArrowArrayStream src;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct ArrowArray q[PREFETCH_DEPTH];
+    int head, len;
+    bool done, stop;
+    int err;
+    char msg[1024];
+} prefetch;
+
+static void *prefetch_main(void *arg)
+{
+    prefetch *p = arg;
+    for (;;) {
+        struct ArrowArray b;
+        int e = p->src.get_next(&p->src, &b);
+        pthread_mutex_lock(&p->mu);
+        if (e != 0 || !b.release) {
+            p->err = e;
+            if (e != 0) {
+                const char *m = p->src.get_last_error ? p->src.get_last_error(&p->src) : NULL;
+                snprintf(p->msg, sizeof p->msg, "%s", m ? m : strerror(e));
+            }
+            p->done = true;
+            pthread_cond_broadcast(&p->cv);
+            pthread_mutex_unlock(&p->mu);
+            return NULL;
+        }
+        while (p->len == PREFETCH_DEPTH && !p->stop)
+            pthread_cond_wait(&p->cv, &p->mu);
+        if (p->stop) {
+            pthread_mutex_unlock(&p->mu);
+            b.release(&b);
+            return NULL;
+        }
+        p->q[(p->head + p->len) % PREFETCH_DEPTH] = b;
+        p->len++;
+        pthread_cond_broadcast(&p->cv);
+        pthread_mutex_unlock(&p->mu);
+    }
+}
+
+static int pf_schema(struct ArrowArrayStream *s, struct ArrowSchema *out)
+{
+    prefetch *p = s->private_data;
+    /* get_schema on the source is safe: the worker only calls get_next, and the producers
+     * used here answer get_schema from immutable state */
+    return p->src.get_schema(&p->src, out);
+}
+
+static int pf_next(struct ArrowArrayStream *s, struct ArrowArray *out)
+{
+    prefetch *p = s->private_data;
+    memset(out, 0, sizeof *out);
+    pthread_mutex_lock(&p->mu);
+    while (p->len == 0 && !p->done)
+        pthread_cond_wait(&p->cv, &p->mu);
+    int e = 0;
+    if (p->len) {
+        *out = p->q[p->head];
+        p->head = (p->head + 1) % PREFETCH_DEPTH;
+        p->len--;
+        pthread_cond_broadcast(&p->cv);
+    } else {
+        e = p->err;
+    }
+    pthread_mutex_unlock(&p->mu);
+    return e;
+}
+
+static const char *pf_err(struct ArrowArrayStream *s)
+{
+    prefetch *p = s->private_data;
+    return p->msg[0] ? p->msg : NULL;
+}
+
+static void pf_release(struct ArrowArrayStream *s)
+{
+    prefetch *p = s->private_data;
+    pthread_mutex_lock(&p->mu);
+    p->stop = true;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    pthread_join(p->thread, NULL);
+    for (int i = 0; i < p->len; i++)
+        p->q[(p->head + i) % PREFETCH_DEPTH].release(&p->q[(p->head + i) % PREFETCH_DEPTH]);
+    if (p->src.release)
+        p->src.release(&p->src);
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->cv);
+    pond_free(p);
+    s->release = NULL;
+}
+
+int pond_arrow_stream_prefetch(struct ArrowArrayStream *out, struct ArrowArrayStream *in)
+{
+    prefetch *p = pond_calloc(1, sizeof *p);
+    if (!p)
+        return POND_ENOMEM;
+    pond_arrow_stream_move(&p->src, in);
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->cv, NULL);
+    if (pthread_create(&p->thread, NULL, prefetch_main, p) != 0) {
+        pond_arrow_stream_move(in, &p->src);
+        pthread_mutex_destroy(&p->mu);
+        pthread_cond_destroy(&p->cv);
+        pond_free(p);
+        return pond_error_set(POND_ERROR, POND_DOM_TABLE, "cannot start a reader thread");
+    }
+    memset(out, 0, sizeof *out);
+    out->get_schema = pf_schema;
+    out->get_next = pf_next;
+    out->get_last_error = pf_err;
+    out->release = pf_release;
+    out->private_data = p;
+    return 0;
 }

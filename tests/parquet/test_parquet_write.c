@@ -581,6 +581,102 @@ static void test_pages_indexes_and_crc(void)
     pond_arrow_schema_release(&s);
 }
 
+/* A string column of n rows with `distinct` distinct values of ~12 bytes. */
+static void string_batch(struct ArrowSchema *s, struct ArrowArray *b, int n, int distinct)
+{
+    PT_ASSERT_OK(pond_arrow_schema_init(s, "+s", "", 0, 1));
+    PT_ASSERT_OK(pqwg_field(s->children[0], "u", "s", true));
+    PT_ASSERT_OK(pond_arrow_array_init(b, n, 0, 1, 1));
+    pond_arrow_builder *bb;
+    PT_ASSERT_OK(pond_arrow_builder_new(&bb, "u"));
+    for (int i = 0; i < n; i++) {
+        char t[32];
+        int len = snprintf(t, sizeof t, "value-%06d", (i / 4) % distinct);
+        PT_ASSERT_OK(pond_arrow_builder_append_bytes(bb, t, (size_t)len));
+    }
+    PT_ASSERT_OK(pond_arrow_builder_finish(b->children[0], bb));
+    pond_arrow_builder_free(bb);
+}
+
+static bool has_encoding(const pq_column_meta *m, int enc)
+{
+    for (uint32_t i = 0; i < m->n_encodings; i++)
+        if (m->encodings[i] == enc)
+            return true;
+    return false;
+}
+
+static void test_options_are_honoured(void)
+{
+    struct ArrowSchema s;
+    struct ArrowArray b;
+    pq_arena arena = {0};
+    pq_file_meta fm;
+    /* a dictionary that outgrows its limit: dictionary pages first, PLAIN after the fallback */
+    string_batch(&s, &b, 20000, 5000);
+    pond_parquet_writer_options o = POND_PARQUET_WRITER_OPTIONS_INIT;
+    o.dictionary_bytes = 4096;
+    o.statistics = false;
+    o.page_crc = false;
+    o.page_index = false;
+    pond_buf file = POND_BUF_INIT;
+    PT_ASSERT_OK(write_mem(&file, &s, &b, 1, &o));
+    decode_footer(&fm, &arena, &file);
+    const pq_column_chunk *cc = &fm.row_groups[0].columns[0];
+    PT_ASSERT(has_encoding(&cc->meta_data, PQ_ENC_PLAIN_DICTIONARY));
+    PT_ASSERT(has_encoding(&cc->meta_data, PQ_ENC_PLAIN));
+    PT_ASSERT(cc->meta_data.dictionary_page_offset == 4);
+    PT_ASSERT(!cc->meta_data.has_statistics);
+    PT_ASSERT(cc->offset_index_offset < 0 && cc->column_index_offset < 0);
+    pq_page_header h;
+    pq_tdec d;
+    pq_tdec_init(&d, file.ptr + 4, file.size - 4, 4, "page header");
+    PT_ASSERT_OK(pq_decode_page_header(&h, &d));
+    PT_ASSERT_INT_EQ(h.type, PQ_PAGE_DICTIONARY);
+    PT_ASSERT(!h.has_crc);
+    PT_ASSERT(h.dict.num_values > 0 && h.dict.num_values < 5000);
+    int64_t rows;
+    pond_buf want = POND_BUF_INIT, got = POND_BUF_INIT;
+    PT_ASSERT_OK(canon_append(&want, &s, &b));
+    PT_ASSERT_OK(read_canon(&got, &file, &rows));
+    PT_ASSERT_INT_EQ(got.size, want.size);
+    PT_ASSERT_MEM_EQ(got.ptr, want.ptr, want.size);
+    pond_buf_dispose(&want);
+    pond_buf_dispose(&got);
+    pq_arena_free(&arena);
+    memset(&arena, 0, sizeof arena);
+    /* dictionaries off: PLAIN only, no dictionary page */
+    o = (pond_parquet_writer_options)POND_PARQUET_WRITER_OPTIONS_INIT;
+    o.dictionary_bytes = 0;
+    file.size = 0;
+    PT_ASSERT_OK(write_mem(&file, &s, &b, 1, &o));
+    decode_footer(&fm, &arena, &file);
+    cc = &fm.row_groups[0].columns[0];
+    PT_ASSERT(!has_encoding(&cc->meta_data, PQ_ENC_PLAIN_DICTIONARY));
+    PT_ASSERT(cc->meta_data.dictionary_page_offset < 0);
+    pq_arena_free(&arena);
+    memset(&arena, 0, sizeof arena);
+    /* the byte limit closes row groups before the row limit */
+    o = (pond_parquet_writer_options)POND_PARQUET_WRITER_OPTIONS_INIT;
+    o.row_group_bytes = 50000;
+    o.compression = POND_PARQUET_COMPRESS_NONE; /* the limit counts compressed bytes */
+    o.dictionary_bytes = 0;
+    o.page_bytes = 8192;
+    file.size = 0;
+    PT_ASSERT_OK(write_mem(&file, &s, &b, 1, &o));
+    decode_footer(&fm, &arena, &file);
+    PT_ASSERT(fm.n_row_groups >= 4); /* ~20000 * 15 bytes = 300 kB */
+    int64_t total = 0;
+    for (uint32_t i = 0; i < fm.n_row_groups; i++)
+        total += fm.row_groups[i].num_rows;
+    PT_ASSERT_INT_EQ(total, 20000);
+    PT_ASSERT_INT_EQ(fm.num_rows, 20000);
+    pq_arena_free(&arena);
+    pond_buf_dispose(&file);
+    pond_arrow_array_release(&b);
+    pond_arrow_schema_release(&s);
+}
+
 static void test_errors_are_clean(void)
 {
     struct ArrowSchema s;
@@ -868,6 +964,8 @@ static void test_alloc_and_os_faults(void)
             break;
         }
         PT_ASSERT_ERR(rc, POND_EIO);
+        struct stat st;
+        PT_ASSERT(stat(path, &st) != 0); /* the partial file was removed */
         PT_ASSERT(n < 10000);
     }
     pond_os_fault_at(POND_OS_FSYNC, 1, POND_FAULT_ERRNO, 5, false);
@@ -987,6 +1085,6 @@ PT_SUITE(parquet_write, PT_TEST(rle_hybrid_roundtrip), PT_TEST(rle_long_runs_are
          PT_TEST(nested_schema_levels), PT_TEST(stats_unsigned_order),
          PT_TEST(stats_float_nan_and_zero), PT_TEST(stats_strings_bytewise),
          PT_TEST(stats_decimal_flba_signed), PT_TEST(pages_indexes_and_crc),
-         PT_TEST(errors_are_clean), PT_TEST(roundtrip_random), PT_TEST(roundtrip_each_leaf_type),
+         PT_TEST(options_are_honoured), PT_TEST(errors_are_clean), PT_TEST(roundtrip_random), PT_TEST(roundtrip_each_leaf_type),
          PT_TEST(memory_bounded_by_row_group), PT_TEST(alloc_and_os_faults),
          PT_TEST(interop_files))

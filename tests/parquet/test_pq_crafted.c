@@ -3,6 +3,7 @@
  * counts, out-of-range dictionary indices, mismatched column lengths. */
 #include "pt.h"
 
+#include "parquet/pq_codec.h"
 #include "parquet/pq_meta.h"
 
 #include <pond/arrow.h>
@@ -22,6 +23,10 @@ typedef struct {
     bool crc, bad_crc;
 } page_spec;
 
+static int g_codec = PQ_CODEC_UNCOMPRESSED;
+static int g_size_delta; /* added to the declared uncompressed size of data pages */
+static size_t g_cut;     /* bytes cut from the end of compressed data pages */
+
 /* One optional INT32 column "x" (max_def 1) per file; pages as given. */
 static void build_file(pond_buf *out, const page_spec *pages, int n_pages, int64_t rows,
                        int64_t meta_values, int physical, int repetition)
@@ -35,11 +40,21 @@ static void build_file(pond_buf *out, const page_spec *pages, int n_pages, int64
         pq_page_header h;
         memset(&h, 0, sizeof h);
         h.type = p->type;
-        h.uncompressed_page_size = (int32_t)p->len;
-        h.compressed_page_size = (int32_t)p->len;
+        uint8_t *comp = NULL;
+        size_t clen = p->len;
+        const void *stored = p->body;
+        if (g_codec != PQ_CODEC_UNCOMPRESSED) {
+            PT_ASSERT_OK(pq_compress(g_codec, p->body, p->len, &comp, &clen));
+            stored = comp;
+            if (p->type != PQ_PAGE_DICTIONARY)
+                clen -= g_cut;
+        }
+        h.uncompressed_page_size =
+            (int32_t)p->len + (p->type != PQ_PAGE_DICTIONARY ? g_size_delta : 0);
+        h.compressed_page_size = (int32_t)clen;
         if (p->crc) {
             h.has_crc = true;
-            h.crc = (int32_t)(uint32_t)crc32(0, p->body, (uInt)p->len) ^ (p->bad_crc ? 1 : 0);
+            h.crc = (int32_t)(uint32_t)crc32(0, stored, (uInt)clen) ^ (p->bad_crc ? 1 : 0);
         }
         if (p->type == PQ_PAGE_DICTIONARY) {
             h.has_dict = true;
@@ -56,7 +71,8 @@ static void build_file(pond_buf *out, const page_spec *pages, int n_pages, int64
         pq_tenc_init(&e, out);
         pq_encode_page_header(&e, &h);
         PT_ASSERT_OK(e.rc);
-        PT_ASSERT_OK(pond_buf_put(out, p->body, p->len));
+        PT_ASSERT_OK(pond_buf_put(out, stored, clen));
+        pond_free(comp);
     }
     int64_t chunk_len = (int64_t)out->size - start;
     pq_schema_element el[2];
@@ -85,7 +101,7 @@ static void build_file(pond_buf *out, const page_spec *pages, int n_pages, int64
     cm->encodings = encs;
     cm->n_path = 1;
     cm->path = &path;
-    cm->codec = PQ_CODEC_UNCOMPRESSED;
+    cm->codec = g_codec;
     cm->num_values = meta_values >= 0 ? meta_values : total_values;
     cm->total_uncompressed_size = cm->total_compressed_size = chunk_len;
     cm->data_page_offset = start;
@@ -269,5 +285,46 @@ static void test_boolean_rle_and_plain(void)
     pond_buf_dispose(&t);
 }
 
-PT_SUITE(pq_crafted, PT_TEST(plain_with_rle_levels), PT_TEST(bit_packed_levels),
+/* a zstd page large enough for the direct-to-column path, with its failure modes */
+static void test_zstd_plain_pages(void)
+{
+    enum { N = 1200 };
+    uint8_t body[4 + 3 + 4 * N];
+    memcpy(body, "\x03\x00\x00\x00\xe0\x12\x01", 7); /* RLE run of 1200 x def 1 */
+    for (int i = 0; i < N; i++) {
+        int32_t v = i * 3 - 7;
+        memcpy(body + 7 + 4 * i, &v, 4);
+    }
+    pond_buf f = POND_BUF_INIT, t = POND_BUF_INIT;
+    page_spec p = {PQ_PAGE_DATA, PQ_ENC_PLAIN, N, PQ_ENC_RLE, body, sizeof body, true, false};
+    int codecs[] = {PQ_CODEC_ZSTD, PQ_CODEC_SNAPPY, PQ_CODEC_GZIP};
+    for (int c = 0; c < 3; c++) {
+        g_codec = codecs[c];
+        build_file(&f, &p, 1, N, -1, PQ_INT32, PQ_OPTIONAL);
+        PT_ASSERT_OK(read_text(&t, &f));
+        PT_ASSERT(!strncmp(t.ptr, "i-7\ni-4\ni-1\n", 12));
+        PT_ASSERT(strstr(t.ptr, "\ni3590\n") != NULL);
+        PT_ASSERT_INT_EQ(t.size, strlen(t.ptr));
+    }
+    g_codec = PQ_CODEC_ZSTD;
+    /* the declared size is larger than the data */
+    g_size_delta = 8;
+    build_file(&f, &p, 1, N, -1, PQ_INT32, PQ_OPTIONAL);
+    PT_ASSERT_ERR(read_text(&t, &f), POND_ECORRUPT);
+    /* smaller than the data */
+    g_size_delta = -8;
+    build_file(&f, &p, 1, N, -1, PQ_INT32, PQ_OPTIONAL);
+    PT_ASSERT_ERR(read_text(&t, &f), POND_ECORRUPT);
+    g_size_delta = 0;
+    /* truncated compressed data */
+    g_cut = 5;
+    build_file(&f, &p, 1, N, -1, PQ_INT32, PQ_OPTIONAL);
+    PT_ASSERT_ERR(read_text(&t, &f), POND_ECORRUPT);
+    g_cut = 0;
+    g_codec = PQ_CODEC_UNCOMPRESSED;
+    pond_buf_dispose(&f);
+    pond_buf_dispose(&t);
+}
+
+PT_SUITE(pq_crafted, PT_TEST(zstd_plain_pages), PT_TEST(plain_with_rle_levels), PT_TEST(bit_packed_levels),
          PT_TEST(dictionary_pages), PT_TEST(lying_counts), PT_TEST(boolean_rle_and_plain))

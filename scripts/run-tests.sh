@@ -64,6 +64,31 @@ if [ $units_only -eq 0 ] && [ -x "$root/tests/cli/run.sh" ]; then
   tally "$last" cli "$rc"
   rm -f "$out"
 fi
+# Interop with independent readers (DuckDB, hyparquet, parquet-wasm, the Delta checker):
+# normal runs only; they need node and the shared oracle (skipped with a message otherwise).
+if [ $units_only -eq 0 ] && [ -z "${POND_NO_INTEROP:-}" ]; then
+  oracle=${ORACLE_DIR:-$root/$build/oracle}
+  if command -v node >/dev/null && [ ! -d "$oracle/node_modules" ] && [ -d "$root/../shared/tools/oracle" ]; then
+    mkdir -p "$oracle" && cp -r "$root/../shared/tools/oracle/." "$oracle/" &&
+      (cd "$oracle" && npm install --no-audit --no-fund >/dev/null 2>&1) || echo "oracle: npm install failed"
+  fi
+  for t in "$root/tests/parquet/interop.sh" "$root/tests/interop/pond_delta.sh"; do
+    [ -x "$t" ] || continue
+    name=$(basename "$t" .sh)
+    out=$(mktemp)
+    ORACLE_DIR="$oracle" "$t" "$build" >"$out" 2>&1
+    rc=$?
+    last=$(tail -n 1 "$out")
+    if grep -q 'SKIP' "$out" && ! [[ "$last" =~ passed ]]; then
+      echo "$name: $(grep SKIP "$out" | head -1)"
+    else
+      grep -E '^FAIL' -A 12 "$out" | head -60
+      echo "$name: $last"
+      tally "$last" "$name" "$rc"
+    fi
+    rm -f "$out"
+  done
+fi
 if [ $skipped -gt 0 ]; then
   echo "$passed passed, $failed failed, $skipped skipped"
 else

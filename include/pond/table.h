@@ -23,9 +23,10 @@ typedef struct {
                                      time, ts, datetime; a timestamp or int64 column) */
     int compression;              /* a pond_parquet_compression; 0 (NONE) means the default zstd */
     int64_t row_group_rows;       /* 0 = default (131072: small enough for range pruning) */
+    int compression_level;        /* 0 = default: zstd level 1 (ingest speed), else the codec's */
 } pond_table_write_options;
 #define POND_TABLE_WRITE_OPTIONS_VERSION 1
-#define POND_TABLE_WRITE_OPTIONS_INIT {POND_TABLE_WRITE_OPTIONS_VERSION, NULL, 0, 0}
+#define POND_TABLE_WRITE_OPTIONS_INIT {POND_TABLE_WRITE_OPTIONS_VERSION, NULL, 0, 0, 0}
 
 /** Writes a new version of the table or series at path (created if missing; parents must
  *  exist) from a stream of batches; the stream is consumed and released. Requires an open

@@ -27,6 +27,9 @@ static const char HELP[] =
     "                  A Parquet source is checked and stored as it is; a CSV source for\n"
     "                  table/series is converted to Parquet with type inference.\n"
     "  --timestamp-column NAME   the event-time column of a series (default: detected)\n"
+    "  --schema name:type,...    CSV column types instead of inferred ones (int64, double,\n"
+    "                  bool, string, timestamp)\n"
+    "  --zstd-level N  compression of converted CSV (default 1: fast; 3 is ~15% smaller)\n"
     "  --format F      copying out a table or series: parquet (default) or csv\n";
 
 static const char USAGE[] = "pond copy [--type data|table|series] SRC... DEST";
@@ -37,6 +40,7 @@ typedef struct {
     const char *schema;
     const char *ts_column;
     const char *format;
+    int zstd_level;
     cli_progress prog;
 } copy_ctx;
 
@@ -135,6 +139,7 @@ static int copy_in_one(copy_ctx *c, const char *host, const char *dest)
             return cli_fail();
         pond_table_write_options wo = POND_TABLE_WRITE_OPTIONS_INIT;
         wo.timestamp_column = c->ts_column;
+        wo.compression_level = c->zstd_level;
         /* parse on one core while the other encodes and compresses */
         struct ArrowArrayStream pre;
         if (pond_arrow_stream_prefetch(&pre, &in) < 0) {
@@ -329,6 +334,10 @@ int cmd_copy(pond_cli *cli, int argc, char **argv)
                 return cli_usage(USAGE, "unknown format '%s' (parquet or csv)", format);
         } else if (!strcmp(a, "--timestamp-column") && first + 1 < argc) {
             c.ts_column = argv[++first];
+        } else if (!strcmp(a, "--zstd-level") && first + 1 < argc) {
+            c.zstd_level = atoi(argv[++first]);
+            if (c.zstd_level < 1 || c.zstd_level > 19)
+                return cli_usage(USAGE, "--zstd-level takes 1 to 19");
         } else if (!strcmp(a, "--schema") && first + 1 < argc) {
             c.schema = argv[++first];
         } else {

@@ -154,6 +154,11 @@ int pond_table_write_stream(int64_t *rows_out, pond_fs *fs, const pond_wd *wd, c
     pond_parquet_writer_options po = POND_PARQUET_WRITER_OPTIONS_INIT;
     if (opts->compression)
         po.compression = (pond_parquet_compression)opts->compression;
+    /* tables and series favour ingest speed: zstd level 1 is about 40% cheaper than level 3
+     * for a ~20% larger file on sensor data, and still smaller than snappy (docs/decisions.md) */
+    po.compression_level = opts->compression_level ? opts->compression_level
+                           : po.compression == POND_PARQUET_COMPRESS_ZSTD ? 1
+                                                                          : 0;
     po.row_group_rows = opts->row_group_rows > 0 ? opts->row_group_rows : 131072;
     if ((rc = pond_parquet_writer_new(&pw, &sink, &schema, &po)) < 0)
         goto done;

@@ -122,8 +122,10 @@ static int read_back(const char *dir, const char *sha_hex, const char *root_hex,
 
 int main(int argc, char **argv)
 {
-    if (argc >= 4 && !strcmp(argv[1], "ingest"))
-        return ingest(argv[2], argv[3], !(argc > 4 && !strcmp(argv[4], "--no-thread")));
+    if (argc >= 4 && !strcmp(argv[1], "ingest")) {
+        bool threaded = !(argc > 4 && !strcmp(argv[4], "--no-thread"));
+        return ingest(argv[2], argv[3], threaded);
+    }
     if (argc >= 6 && !strcmp(argv[1], "read"))
         return read_back(argv[2], argv[3], argv[4], argv[5],
                          argc > 6 ? (size_t)strtoull(argv[6], NULL, 10) : (size_t)1 << 20);

@@ -60,9 +60,11 @@ POND_API int pond_cas_blob_path(char **out, const pond_cas *cas, const pond_hash
 /* ---- writing ------------------------------------------------------------------------------ */
 
 /** Starts a blob: creates `<dir>/tmp/<unique>.data` and `.chunks` (and the store directories if
- *  missing). Memory is bounded (8 chunk buffers plus one group of chunk hashes) for any size. */
+ *  missing). Memory is bounded (at most 8 chunk buffers plus one group of chunk hashes) for any
+ *  size. */
 POND_API int pond_cas_writer_new(pond_cas_writer **out, pond_cas *cas);
-/** Appends bytes, hashing exactly what is written. All or error; an error sticks. */
+/** Appends bytes, hashing exactly what is written. All or error; an error sticks. Whole chunks
+ *  are hashed and written from `buf` itself; nothing refers to `buf` after the call returns. */
 POND_API int pond_cas_writer_write(pond_cas_writer *w, const void *buf, size_t len);
 /** Completes the blob: fsyncs both temp files, then (under the store lock) renames the chunk
  *  table and then the blob to their final names and fsyncs the fan-out directory (creating and

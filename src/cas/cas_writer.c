@@ -22,6 +22,7 @@ struct pond_cas_writer {
     int fd_data, fd_chunks;
     uint32_t chunk_size, fanout;
     uint8_t *bufs[NBUF];
+    const uint8_t *ptrs[NBUF]; /* what the worker hashes for each slot: a buffer or the caller's */
     size_t lens[NBUF];
     size_t fill;      /* bytes in the current buffer */
     uint64_t nchunks; /* chunks completed */
@@ -55,7 +56,7 @@ static void *worker_main(void *arg)
         size_t k = (size_t)(w->hashed % NBUF);
         size_t len = w->lens[k];
         pthread_mutex_unlock(&w->mu);
-        bool ok = pond_sha256_update(w->whole_ctx, w->bufs[k], len) == 0;
+        bool ok = pond_sha256_update(w->whole_ctx, w->ptrs[k], len) == 0;
         pthread_mutex_lock(&w->mu);
         if (!ok)
             w->worker_failed = true;
@@ -71,6 +72,17 @@ static void wait_hashed(pond_cas_writer *w, uint64_t upto)
 {
     pthread_mutex_lock(&w->mu);
     while (w->hashed < upto)
+        pthread_cond_wait(&w->cv_done, &w->mu);
+    pthread_mutex_unlock(&w->mu);
+}
+
+/* Waits until the worker has hashed everything submitted (it then holds no pointer). */
+static void wait_all(pond_cas_writer *w)
+{
+    if (!w->thread_running)
+        return;
+    pthread_mutex_lock(&w->mu);
+    while (w->hashed < w->submitted)
         pthread_cond_wait(&w->cv_done, &w->mu);
     pthread_mutex_unlock(&w->mu);
 }
@@ -188,12 +200,10 @@ static size_t buf_index(const pond_cas_writer *w)
     return w->thread_running ? (size_t)(w->nchunks % NBUF) : 0;
 }
 
-/* The current buffer holds a complete chunk (or the final partial one). */
-static int complete_chunk(pond_cas_writer *w, bool last)
+/* Chunk number nchunks: `data` is either bufs[buf_index(w)] or, for a whole chunk in a large
+ * write, the caller's memory (then the caller waits for the worker before returning). */
+static int process_chunk(pond_cas_writer *w, const uint8_t *data, size_t len, bool last)
 {
-    size_t k = buf_index(w);
-    size_t len = w->fill;
-    uint8_t *buf = w->bufs[k];
     int rc;
     if (!last && w->want_thread && !w->thread_running) {
         /* Started at the first full chunk: small blobs never pay for a thread. */
@@ -214,28 +224,67 @@ static int complete_chunk(pond_cas_writer *w, bool last)
         }
         w->want_thread = w->thread_running; /* no second attempt: hash inline instead */
     }
+    size_t k = buf_index(w);
     if (w->thread_running) {
         pthread_mutex_lock(&w->mu);
+        w->ptrs[k] = data;
         w->lens[k] = len;
         w->submitted++;
         pthread_cond_signal(&w->cv_work);
         pthread_mutex_unlock(&w->mu);
-    } else if ((rc = pond_sha256_update(w->whole_ctx, buf, len)) < 0) {
+    } else if ((rc = pond_sha256_update(w->whole_ctx, data, len)) < 0) {
         return rc;
     }
     pond_hash h;
     if ((rc = pond_sha256_reset(w->chunk_ctx)) < 0 ||
-        (rc = pond_sha256_update(w->chunk_ctx, buf, len)) < 0 ||
+        (rc = pond_sha256_update(w->chunk_ctx, data, len)) < 0 ||
         (rc = pond_sha256_final(&h, w->chunk_ctx)) < 0)
         return rc;
     memcpy(w->group + 32 * (size_t)w->group_fill++, h.bytes, 32);
-    if ((rc = pond__write_all(w->fd_data, buf, len, w->tmp_data, POND_DOM_CAS)) < 0)
+    if ((rc = pond__write_all(w->fd_data, data, len, w->tmp_data, POND_DOM_CAS)) < 0)
         return rc;
     w->nchunks++;
     w->size += (int64_t)len;
     w->fill = 0;
     if (w->group_fill == w->fanout && (rc = flush_group(w)) < 0)
         return rc;
+    return 0;
+}
+
+/* Before chunk nchunks reuses its ring slot, the slot's previous chunk must be hashed. */
+static void wait_slot(pond_cas_writer *w)
+{
+    if (w->thread_running && w->nchunks >= NBUF)
+        wait_hashed(w, w->nchunks - NBUF + 1);
+}
+
+static int write_chunks(pond_cas_writer *w, const uint8_t *p, size_t len, bool *borrowed)
+{
+    int rc;
+    while (len > 0) {
+        if (w->fill == 0 && len >= w->chunk_size) {
+            /* A whole chunk of the caller's: hashed and written from where it is, no copy. */
+            wait_slot(w);
+            *borrowed = true;
+            if ((rc = process_chunk(w, p, w->chunk_size, false)) < 0)
+                return rc;
+            p += w->chunk_size;
+            len -= w->chunk_size;
+            continue;
+        }
+        if (w->fill == 0)
+            wait_slot(w);
+        size_t k = buf_index(w);
+        if (!w->bufs[k] && !(w->bufs[k] = pond_malloc(w->chunk_size)))
+            return POND_ENOMEM; /* allocated on first use: small blobs need one */
+        size_t n = POND_MIN(len, (size_t)w->chunk_size - w->fill);
+        memcpy(w->bufs[k] + w->fill, p, n);
+        w->fill += n;
+        p += n;
+        len -= n;
+        if (w->fill == w->chunk_size && (rc = process_chunk(w, w->bufs[k], w->fill, false)) < 0)
+            return rc;
+    }
     return 0;
 }
 
@@ -246,23 +295,11 @@ int pond_cas_writer_write(pond_cas_writer *w, const void *buf, size_t len)
         return pond_error_set(w->error, POND_DOM_CAS, "cas writer: an earlier write failed");
     if (w->finished)
         return pond_error_set(POND_EINVALID, POND_DOM_CAS, "cas writer: already finished");
-    const uint8_t *p = buf;
-    while (len > 0) {
-        if (w->fill == 0 && w->thread_running && w->nchunks >= NBUF)
-            wait_hashed(w, w->nchunks - NBUF + 1); /* the buffer's previous chunk is hashed */
-        size_t k = buf_index(w);
-        if (!w->bufs[k] && !(w->bufs[k] = pond_malloc(w->chunk_size)))
-            return writer_fail(w, POND_ENOMEM); /* allocated on first use: small blobs need one */
-        size_t n = POND_MIN(len, (size_t)w->chunk_size - w->fill);
-        memcpy(w->bufs[k] + w->fill, p, n);
-        w->fill += n;
-        p += n;
-        len -= n;
-        int rc;
-        if (w->fill == w->chunk_size && (rc = complete_chunk(w, false)) < 0)
-            return writer_fail(w, rc);
-    }
-    return 0;
+    bool borrowed = false;
+    int rc = write_chunks(w, buf, len, &borrowed);
+    if (borrowed)
+        wait_all(w); /* the worker must be done with the caller's memory, also on failure */
+    return rc < 0 ? writer_fail(w, rc) : 0;
 }
 
 /* Renames both temp files into place under the store lock (the publish step). */
@@ -327,7 +364,7 @@ done:
 static int finish(pond_cas_ref *ref, pond_cas_writer *w)
 {
     int rc;
-    if (w->fill > 0 && (rc = complete_chunk(w, true)) < 0)
+    if (w->fill > 0 && (rc = process_chunk(w, w->bufs[buf_index(w)], w->fill, true)) < 0)
         return rc;
     if (w->thread_running) {
         wait_hashed(w, w->nchunks);

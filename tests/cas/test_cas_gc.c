@@ -58,12 +58,12 @@ static int write_blob(pond_cas_ref *ref, pond_cas *cas, const uint8_t *data, siz
 
 /* Fails the nth call of `call`, n = 1, 2, ... until the write succeeds. Every failed attempt
  * must leave neither a blob under its final name nor a temp file. */
-static void fault_loop(pond_os_call call, bool threaded, uint64_t seed)
+static void fault_loop(pond_os_call call, bool threaded, uint32_t chunk, uint64_t seed)
 {
     char name[64];
-    snprintf(name, sizeof name, "lf-%s-%d", pond_os_call_name(call), (int)threaded);
-    pond_cas *cas = ct_store(name, 64, 4, threaded);
-    size_t len = 64 * 9 + 3;
+    snprintf(name, sizeof name, "lf-%s-%d-%u", pond_os_call_name(call), (int)threaded, chunk);
+    pond_cas *cas = ct_store(name, chunk, 4, threaded);
+    size_t len = chunk * 9 + 3;
     uint8_t *data = malloc(len);
     ct_fill(data, len, seed);
     pond_hash sha;
@@ -89,9 +89,10 @@ static void fault_loop(pond_os_call call, bool threaded, uint64_t seed)
         PT_ASSERT(access(tp, F_OK) != 0);
         PT_ASSERT_INT_EQ(count_files(tmp), 0);
     }
-    PT_ASSERT(n > 1 || call == POND_OS_LINK);
+    PT_ASSERT(n > 1 || call == POND_OS_LINK); /* the writer makes no link call */
     if (getenv("CT_DEBUG"))
-        printf("%s threaded=%d: %llu steps\n", pond_os_call_name(call), threaded, (unsigned long long)n);
+        printf("%s threaded=%d chunk=%u: %llu steps\n", pond_os_call_name(call), threaded, chunk,
+               (unsigned long long)n);
     PT_ASSERT(pond_hash_equal(&ref.sha256, &sha));
     pond_cas_ref v;
     PT_ASSERT_OK(pond_cas_verify(&v, cas, &sha));
@@ -108,9 +109,12 @@ static void test_writer_faults(void)
     const pond_os_call calls[] = {POND_OS__COUNT, POND_OS_OPEN,  POND_OS_WRITE, POND_OS_FSYNC,
                                   POND_OS_RENAME, POND_OS_MKDIR, POND_OS_FLOCK, POND_OS_STAT,
                                   POND_OS_LINK};
+    /* small chunks and page-sized ones, whose writes go through the zero-copy path */
     for (size_t i = 0; i < POND_ARRAY_LEN(calls); i++)
-        for (int threaded = 0; threaded < 2; threaded++)
-            fault_loop(calls[i], threaded, i);
+        for (int threaded = 0; threaded < 2; threaded++) {
+            fault_loop(calls[i], threaded, 64, i);
+            fault_loop(calls[i], threaded, 4096, i);
+        }
 }
 
 /* Faults on a dedup hit: the existing blob must survive every failure intact. */

@@ -35,17 +35,37 @@ static bool valid_at(const struct ArrowArray *a, int64_t i)
 
 static int put_json_string(pond_buf *out, const uint8_t *s, size_t n)
 {
+    /* checkpoints are mostly plain text: copy runs of safe bytes at once */
     int rc = pond_buf_putc(out, '"');
+    size_t run = 0;
     for (size_t k = 0; rc == 0 && k < n; k++) {
         uint8_t c = s[k];
-        if (c == '"' || c == '\\')
-            rc = pond_buf_printf(out, "\\%c", c);
-        else if (c < 0x20)
-            rc = pond_buf_printf(out, "\\u%04x", c);
-        else
-            rc = pond_buf_putc(out, (char)c);
+        if (c != '"' && c != '\\' && c >= 0x20)
+            continue;
+        if (k > run)
+            rc = pond_buf_put(out, s + run, k - run);
+        if (rc == 0)
+            rc = c < 0x20 ? pond_buf_printf(out, "\\u%04x", c) : pond_buf_printf(out, "\\%c", c);
+        run = k + 1;
     }
+    if (rc == 0 && n > run)
+        rc = pond_buf_put(out, s + run, n - run);
     return rc < 0 ? rc : pond_buf_putc(out, '"');
+}
+
+/* Decimal text of v (no printf: checkpoints hold a number per field). */
+static int put_int(pond_buf *out, int64_t v)
+{
+    char tmp[24];
+    char *p = tmp + sizeof tmp;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--p = '-';
+    return pond_buf_put(out, p, (size_t)(tmp + sizeof tmp - p));
 }
 
 static int corrupt(const char *what, const char *fmt)
@@ -132,10 +152,10 @@ static int emit(pond_buf *out, const struct ArrowSchema *s, const struct ArrowAr
         const uint8_t *bm = a->buffers[1];
         return pond_buf_puts(out, bm[j >> 3] >> (j & 7) & 1 ? "true" : "false");
     }
-    case 'c': return pond_buf_printf(out, "%d", ((const int8_t *)a->buffers[1])[j]);
-    case 's': return pond_buf_printf(out, "%d", ((const int16_t *)a->buffers[1])[j]);
-    case 'i': return pond_buf_printf(out, "%" PRId32, ((const int32_t *)a->buffers[1])[j]);
-    case 'l': return pond_buf_printf(out, "%" PRId64, ((const int64_t *)a->buffers[1])[j]);
+    case 'c': return put_int(out, ((const int8_t *)a->buffers[1])[j]);
+    case 's': return put_int(out, ((const int16_t *)a->buffers[1])[j]);
+    case 'i': return put_int(out, ((const int32_t *)a->buffers[1])[j]);
+    case 'l': return put_int(out, ((const int64_t *)a->buffers[1])[j]);
     case 'u':
     case 'z': {
         const int32_t *off = a->buffers[1];

@@ -55,3 +55,9 @@ demo: all
 
 clean:
 	rm -rf build build-asan build-debug build-fuzz
+
+# Reliability: every crash point and fault point of the CLI scenarios, concurrent writers,
+# corruption, and the full in-process fault loops (docs/reliability.md). Builds build-crash.
+.PHONY: crash-test
+crash-test:
+	@scripts/crash-test.sh

@@ -89,6 +89,17 @@ if [ $units_only -eq 0 ] && [ -z "${POND_NO_INTEROP:-}" ]; then
     rm -f "$out"
   done
 fi
+# Reliability harness, sampled (tests/crash/run.sh --quick; make crash-test runs it fully).
+if [ $units_only -eq 0 ] && [ -x "$root/tests/crash/run.sh" ]; then
+  out=$(mktemp)
+  POND_BIN="$build/pond" "$root/tests/crash/run.sh" --quick >"$out" 2>&1
+  rc=$?
+  grep -E '^FAIL' -A 6 "$out" | head -60
+  last=$(tail -n 1 "$out")
+  echo "crash: $(tail -n 2 "$out" | head -n 1); $last"
+  tally "$last" crash "$rc"
+  rm -f "$out"
+fi
 if [ $skipped -gt 0 ]; then
   echo "$passed passed, $failed failed, $skipped skipped"
 else

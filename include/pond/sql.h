@@ -9,12 +9,18 @@
  *     strings -> TEXT, binaries -> BLOB, timestamps -> INTEGER microseconds since the epoch UTC
  *     (declared type TIMESTAMP, or DATETIME without a time zone), date32 -> TEXT 'YYYY-MM-DD',
  *     anything else -> TEXT in pond's canonical form;
- *   - only the columns a query uses are read, and comparisons (=, <, <=, >, >=, BETWEEN) of a
- *     series' timestamp column with numbers narrow the stream's time range, so versions, row
- *     groups and rows outside it are never decoded. SQLite still checks every row itself.
+ *   - only the columns a query uses are read, and comparisons (=, <, <=, >, >=, BETWEEN, IN)
+ *     of a series' timestamp column (an Arrow timestamp) narrow the stream's time range, so
+ *     versions, row groups and rows outside it are never decoded; the range is exactly what
+ *     SQLite's comparison would accept, and the cursor applies it to each row itself.
  * SQL functions: iso(us) -> 'YYYY-MM-DDTHH:MM:SS[.ffffff]Z'; us(text) -> microseconds (ISO-8601
  * or epoch with unit, as `pond cat --from`); time_bucket(us, width_us) -> us rounded down to a
  * multiple of width_us.
+ *
+ * Rescans (the inner loop of a join) replay the batches of an earlier identical scan kept in
+ * memory (up to 64 MiB decoded per table by default; pond_sql_set_cache_limit), so an
+ * attached table is a snapshot: attach again, or open a new pond_sql, to see versions written
+ * after its first query.
  *
  * Errors are negative POND_E* codes; SQL errors are POND_EINVALID with the message
  * "sql: <sqlite message>". A pond_sql borrows its fs: free it before the fs. */
@@ -46,6 +52,10 @@ POND_API int pond_sql_attach(pond_sql *q, const char *name, const char *path,
 POND_API int pond_sql_prepare(struct sqlite3_stmt **out, pond_sql *q, const char *sql);
 /** Steps a statement: 1 when a row is ready, 0 when done, or a negative error ("sql: ..."). */
 POND_API int pond_sql_step(pond_sql *q, struct sqlite3_stmt *stmt);
+
+/** The most decoded bytes each attached table keeps for rescans (default 64 MiB); 0 turns
+ *  the cache off (every scan reads the pond). Applies to scans that start afterwards. */
+POND_API void pond_sql_set_cache_limit(pond_sql *q, size_t bytes);
 
 /** The SQLite handle (borrowed; valid until pond_sql_free), for anything else. */
 POND_API struct sqlite3 *pond_sql_db(pond_sql *q);

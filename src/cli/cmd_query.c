@@ -81,7 +81,9 @@ static int format_value(pond_buf *out, sqlite3_stmt *st, int k, qfmt fmt, int ts
     char tmp[40];
     switch (sqlite3_column_type(st, k)) {
     case SQLITE_NULL:
-        return fmt == QF_JSON ? pond_buf_puts(out, "null") : fmt == QF_TABLE ? pond_buf_puts(out, "NULL") : 0;
+        return fmt == QF_JSON    ? pond_buf_puts(out, "null")
+               : fmt == QF_TABLE ? pond_buf_puts(out, "NULL")
+                                 : 0;
     case SQLITE_INTEGER: {
         sqlite3_int64 v = sqlite3_column_int64(st, k);
         if (!ts)

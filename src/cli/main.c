@@ -1,8 +1,14 @@
 #include "cli/cmd.h"
 
+#include <pond/sys/os.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int cli_fail(void)
 {
@@ -63,12 +69,145 @@ static void print_help(void)
         printf("  %-10s %s\n", c->name, c->summary);
 }
 
+/* ---- reliability hooks (docs/reliability.md); test-only, read from the environment ---------- */
+
+/* POND_FAULT=kind:call:n[:errno][:persist]  kind: errno|short|eintr|crash; call: a shim call
+ * name (write, fsync, rename, ...) or "any" (any mutating call); errno: a number or EIO, ENOSPC,
+ * EACCES, EROFS, EDQUOT; persist: 1 = every matching call from the nth on. */
+static int install_fault(const char *spec)
+{
+    char buf[128];
+    if (strlen(spec) >= sizeof buf)
+        return -1;
+    strcpy(buf, spec);
+    char *parts[5] = {0};
+    int np = 0;
+    for (char *save = NULL, *t = strtok_r(buf, ":", &save); t && np < 5;
+         t = strtok_r(NULL, ":", &save))
+        parts[np++] = t;
+    if (np < 3)
+        return -1;
+    pond_fault_kind kind;
+    if (!strcmp(parts[0], "errno"))
+        kind = POND_FAULT_ERRNO;
+    else if (!strcmp(parts[0], "short"))
+        kind = POND_FAULT_SHORT;
+    else if (!strcmp(parts[0], "eintr"))
+        kind = POND_FAULT_EINTR;
+    else if (!strcmp(parts[0], "crash"))
+        kind = POND_FAULT_CRASH;
+    else
+        return -1;
+    int call = -1;
+    for (int c = 0; c <= POND_OS__COUNT; c++)
+        if (!strcmp(parts[1], pond_os_call_name((pond_os_call)c)))
+            call = c;
+    char *end = NULL;
+    unsigned long long n = strtoull(parts[2], &end, 10);
+    if (call < 0 || *end || n == 0)
+        return -1;
+    int err = EIO;
+    if (np > 3) {
+        static const struct { const char *name; int value; } names[] = {
+            {"EIO", EIO}, {"ENOSPC", ENOSPC}, {"EACCES", EACCES}, {"EROFS", EROFS},
+            {"EDQUOT", EDQUOT}};
+        err = 0;
+        for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
+            if (!strcmp(parts[3], names[k].name))
+                err = names[k].value;
+        if (!err && (err = (int)strtol(parts[3], &end, 10)) <= 0)
+            return -1;
+    }
+    bool persist = np > 4 && !strcmp(parts[4], "1");
+    pond_os_fault_at((pond_os_call)call, n, kind, err, persist);
+    return 0;
+}
+
+/* POND_TRACE=FILE appends one line per mutating call:
+ *   <pid> <seq> <call> <path|-> <path2|-> <fd> <rc> <errno|0> [<open flags>]
+ * fd-based calls name the file through /proc/self/fd. "fault" marks where the injected fault
+ * fired (the failed call itself never reaches the trace). Written with write(2), unbuffered,
+ * so it survives _exit. */
+static int g_trace_fd = -1;
+static uint64_t g_trace_seq;
+static bool g_trace_fault_seen;
+
+static void trace_line(pond_os_call call, const char *path, const char *path2, int fd,
+                       int64_t off, const void *data, size_t len, long rc, void *payload)
+{
+    (void)data, (void)len, (void)payload;
+    int saved = errno;
+    char fdpath[600] = "-";
+    if (!path && fd >= 0) {
+        char link[64];
+        snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+        ssize_t k = readlink(link, fdpath, sizeof fdpath - 1);
+        fdpath[k > 0 ? (size_t)k : 0] = '\0';
+        if (k <= 0)
+            strcpy(fdpath, "?");
+    }
+    char line[1400];
+    int k = 0;
+    if (!g_trace_fault_seen && pond_os_fault_fired()) {
+        g_trace_fault_seen = true;
+        k = snprintf(line, sizeof line, "%d %" PRIu64 " fault - - -1 -1 0\n", (int)getpid(),
+                     ++g_trace_seq);
+    }
+    int m = snprintf(line + k, sizeof line - (size_t)k, "%d %" PRIu64 " %s %s %s %d %ld %d",
+                     (int)getpid(), ++g_trace_seq, pond_os_call_name(call), path ? path : fdpath,
+                     path2 ? path2 : "-", fd, rc, rc < 0 ? saved : 0);
+    if (m > 0 && (size_t)(k + m) < sizeof line - 32) {
+        k += m;
+        if (call == POND_OS_OPEN)
+            k += snprintf(line + k, sizeof line - (size_t)k, " %s%s%s",
+                          (off & O_EXCL) ? "excl" : "noexcl", (off & O_TRUNC) ? ",trunc" : "",
+                          (off & O_APPEND) ? ",append" : "");
+        line[k++] = '\n';
+        ssize_t w = write(g_trace_fd, line, (size_t)k);
+        (void)w;
+    }
+    errno = saved;
+}
+
+static void trace_exit(void)
+{
+    if (g_trace_fd >= 0) {
+        char line[64];
+        int k = snprintf(line, sizeof line, "%d %" PRIu64 " exit - - -1 0 0\n", (int)getpid(),
+                         ++g_trace_seq);
+        ssize_t w = write(g_trace_fd, line, (size_t)k);
+        (void)w;
+    }
+}
+
+static int install_hooks(void)
+{
+    const char *f = getenv("POND_FAULT");
+    if (f && *f && install_fault(f) < 0) {
+        fprintf(stderr, "pond: bad POND_FAULT '%s' (kind:call:n[:errno][:persist])\n", f);
+        return -1;
+    }
+    const char *t = getenv("POND_TRACE");
+    if (t && *t) {
+        g_trace_fd = open(t, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        if (g_trace_fd < 0) {
+            fprintf(stderr, "pond: POND_TRACE '%s': %s\n", t, strerror(errno));
+            return -1;
+        }
+        pond_os_set_trace(trace_line, NULL);
+        atexit(trace_exit);
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     pond_cli cli = {.pond_dir = getenv("POND"), .argv0 = argv[0], .at_version = -1,
                     .cmdline_argc = argc, .cmdline_argv = argv};
     if (cli.pond_dir && !*cli.pond_dir)
         cli.pond_dir = NULL;
+    if (install_hooks() < 0)
+        return 2;
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (!strcmp(argv[i], "--version")) {

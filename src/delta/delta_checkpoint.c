@@ -220,6 +220,209 @@ static int emit(pond_buf *out, const struct ArrowSchema *s, const struct ArrowAr
     return corrupt(what, f);
 }
 
+/* ---- direct path: Arrow rows -> jansson values, no JSON text in between ---- */
+
+static int to_json(json_t **out, const struct ArrowSchema *s, const struct ArrowArray *a, int64_t i,
+                   const char *what, int depth);
+
+static int bad_utf8(const char *what)
+{
+    return pond_error_set(POND_ECORRUPT, POND_DOM_DELTA, "%s: a string is not valid UTF-8", what);
+}
+
+static int str_json(json_t **out, const uint8_t *p, size_t n, const char *what)
+{
+    *out = json_stringn((const char *)p, n);
+    return *out ? 0 : bad_utf8(what);
+}
+
+static int to_json(json_t **out, const struct ArrowSchema *s, const struct ArrowArray *a, int64_t i,
+                   const char *what, int depth)
+{
+    const char *f = s->format;
+    int64_t j = i + a->offset;
+    int rc = 0;
+    *out = NULL;
+    if (depth > 16)
+        return corrupt(what, "nesting");
+    if (!valid_at(a, i)) {
+        *out = json_null();
+        return 0;
+    }
+    switch (f[0]) {
+    case 'b': {
+        const uint8_t *bm = a->buffers[1];
+        *out = json_boolean(bm[j >> 3] >> (j & 7) & 1);
+        return 0;
+    }
+    case 'c': *out = json_integer(((const int8_t *)a->buffers[1])[j]); return 0;
+    case 's': *out = json_integer(((const int16_t *)a->buffers[1])[j]); return 0;
+    case 'i': *out = json_integer(((const int32_t *)a->buffers[1])[j]); return 0;
+    case 'l': *out = json_integer(((const int64_t *)a->buffers[1])[j]); return 0;
+    case 'u':
+    case 'z': {
+        const int32_t *off = a->buffers[1];
+        return str_json(out, (const uint8_t *)a->buffers[2] + off[j], (size_t)(off[j + 1] - off[j]),
+                        what);
+    }
+    case 'U':
+    case 'Z': {
+        const int64_t *off = a->buffers[1];
+        return str_json(out, (const uint8_t *)a->buffers[2] + off[j], (size_t)(off[j + 1] - off[j]),
+                        what);
+    }
+    case '+': break;
+    default: return corrupt(what, f);
+    }
+    if (!strcmp(f, "+s")) {
+        json_t *obj = json_object();
+        bool has_stats = false;
+        for (int64_t c = 0; obj && rc == 0 && c < s->n_children; c++) {
+            const struct ArrowSchema *cs = s->children[c];
+            const struct ArrowArray *ca = a->children[c];
+            size_t nl = strlen(cs->name ? cs->name : "");
+            if (!cs->name || (nl > 7 && !strcmp(cs->name + nl - 7, "_parsed")) || !valid_at(ca, j))
+                continue;
+            has_stats = has_stats || !strcmp(cs->name, "stats");
+            json_t *v;
+            if ((rc = to_json(&v, cs, ca, j, what, depth + 1)) == 0 &&
+                json_object_set_new(obj, cs->name, v) != 0)
+                rc = POND_ENOMEM;
+        }
+        if (obj && rc == 0 && !has_stats) {
+            pond_buf t = POND_BUF_INIT;
+            int k = stats_from_parsed(&t, s, a, j, true);
+            if (k < 0)
+                rc = k;
+            else if (k == 1) {
+                /* t holds "stats":"{...}" as JSON text: take the string value */
+                json_error_t je;
+                pond_buf w = POND_BUF_INIT;
+                pond_buf_printf(&w, "{%s}", t.ptr);
+                json_t *tmp = json_loadb(w.ptr, w.size, 0, &je);
+                json_t *sv = json_object_get(tmp, "stats");
+                if (sv)
+                    json_object_set(obj, "stats", sv);
+                json_decref(tmp);
+                pond_buf_dispose(&w);
+            }
+            pond_buf_dispose(&t);
+        }
+        if (!obj)
+            rc = POND_ENOMEM;
+        if (rc < 0) {
+            json_decref(obj);
+            return rc;
+        }
+        *out = obj;
+        return 0;
+    }
+    if (!strcmp(f, "+m")) {
+        const int32_t *off = a->buffers[1];
+        const struct ArrowSchema *es = s->children[0];
+        const struct ArrowArray *ea = a->children[0];
+        if (es->n_children != 2 || ea->n_children != 2)
+            return corrupt(what, s->format);
+        const struct ArrowSchema *ks = es->children[0];
+        if (ks->format[0] != 'u' && ks->format[0] != 'U')
+            return corrupt(what, ks->format);
+        json_t *obj = json_object();
+        for (int32_t k = off[j]; obj && rc == 0 && k < off[j + 1]; k++) {
+            int64_t e = k + ea->offset;
+            json_t *key, *val;
+            if ((rc = to_json(&key, ks, ea->children[0], e, what, depth + 1)) < 0)
+                break;
+            if (!json_is_string(key)) {
+                json_decref(key);
+                rc = corrupt(what, "null map key");
+                break;
+            }
+            rc = to_json(&val, es->children[1], ea->children[1], e, what, depth + 1);
+            if (rc == 0 && json_object_setn_new(obj, json_string_value(key),
+                                                json_string_length(key), val) != 0)
+                rc = POND_ENOMEM;
+            json_decref(key);
+        }
+        if (!obj)
+            rc = POND_ENOMEM;
+        if (rc < 0) {
+            json_decref(obj);
+            return rc;
+        }
+        *out = obj;
+        return 0;
+    }
+    if (!strcmp(f, "+l") || !strcmp(f, "+L")) {
+        int64_t lo, hi;
+        if (f[1] == 'l') {
+            lo = ((const int32_t *)a->buffers[1])[j];
+            hi = ((const int32_t *)a->buffers[1])[j + 1];
+        } else {
+            lo = ((const int64_t *)a->buffers[1])[j];
+            hi = ((const int64_t *)a->buffers[1])[j + 1];
+        }
+        json_t *arr = json_array();
+        for (int64_t k = lo; arr && rc == 0 && k < hi; k++) {
+            json_t *v;
+            if ((rc = to_json(&v, s->children[0], a->children[0], k, what, depth + 1)) == 0 &&
+                json_array_append_new(arr, v) != 0)
+                rc = POND_ENOMEM;
+        }
+        if (!arr)
+            rc = POND_ENOMEM;
+        if (rc < 0) {
+            json_decref(arr);
+            return rc;
+        }
+        *out = arr;
+        return 0;
+    }
+    return corrupt(what, f);
+}
+
+int pond_delta__checkpoint_parquet_actions(const char *path, delta_action_fn fn, void *payload)
+{
+    pond_parquet_reader *r = NULL;
+    struct ArrowSchema schema = {0};
+    struct ArrowArray batch = {0};
+    int rc = pond_parquet_reader_open_file(&r, path, NULL);
+    if (rc == 0)
+        rc = pond_parquet_reader_schema(r, &schema);
+    if (rc == 0 && strcmp(schema.format, "+s") != 0)
+        rc = corrupt(path, schema.format);
+    while (rc == 0) {
+        rc = pond_parquet_reader_next(r, &batch);
+        if (rc == POND_ITEROVER) {
+            rc = 0;
+            break;
+        }
+        if (rc < 0 || (rc = pond_arrow_array_validate(&schema, &batch)) < 0)
+            break;
+        for (int64_t row = 0; rc == 0 && row < batch.length; row++) {
+            for (int64_t c = 0; rc == 0 && c < schema.n_children; c++) {
+                const struct ArrowSchema *cs = schema.children[c];
+                const struct ArrowArray *ca = batch.children[c];
+                if (!cs->name || !is_action_column(cs->name) || !valid_at(ca, row + batch.offset))
+                    continue;
+                json_t *body;
+                if ((rc = to_json(&body, cs, ca, row + batch.offset, path, 0)) < 0)
+                    break;
+                rc = fn(payload, cs->name, body);
+                json_decref(body);
+            }
+        }
+        batch.release(&batch);
+    }
+    if (batch.release)
+        batch.release(&batch);
+    if (schema.release)
+        schema.release(&schema);
+    pond_parquet_reader_free(r);
+    if (rc < 0 && rc != POND_ENOMEM && !strstr(pond_error_last()->message, path))
+        pond_error_prefix("checkpoint '%s'", path);
+    return rc;
+}
+
 /* Calls fn once per row group with that batch's action lines (memory stays one batch). */
 static int lines_from_reader(pond_parquet_reader *r, const char *what, delta_lines_fn fn,
                              void *payload)

@@ -13,6 +13,7 @@
 #include <inttypes.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -242,6 +243,9 @@ static json_t *dv_json(const pond_delta_dv *dv)
 static int collect_rows(row_list *rows, const pond_delta_table *t)
 {
     int rc = 0;
+    const char *ret = pond_delta_table_config(t, "pond.tombstone_retention_ms");
+    int64_t retention_ms = ret ? strtoll(ret, NULL, 10) : -1;
+    int64_t now_ms = pond__now_us() / 1000;
     if ((rc = row_push(rows, json_pack("{s:O}", "protocol", t->protocol_json))) < 0 ||
         (rc = row_push(rows, json_pack("{s:O}", "metaData", t->metadata_json))) < 0)
         return rc;
@@ -266,7 +270,10 @@ static int collect_rows(row_list *rows, const pond_delta_table *t)
                 json_object_set_new(a, "deletionVector", dv_json(f->deletion_vector));
             a = a ? json_pack("{s:o}", "add", a) : NULL;
         } else if (e->removed_in >= 0) {
-            /* tombstones stay until a retention policy expires them (none yet: keep all) */
+            /* tombstones stay until their retention expires: pond.tombstone_retention_ms when
+             * the table sets it (ponds do), otherwise forever */
+            if (retention_ms >= 0 && e->deletion_timestamp < now_ms - retention_ms)
+                continue;
             a = json_pack("{s:s,s:I,s:b}", "path", f->path, "deletionTimestamp",
                           (json_int_t)e->deletion_timestamp, "dataChange", 0);
             if (a && *e->dv_key && e->dv.path_or_inline)

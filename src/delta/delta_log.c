@@ -744,6 +744,8 @@ typedef struct {
     size_t n_sidecars, cap_sidecars;
 } cp_state;
 
+static int cp_apply_action(cp_state *s, delta_action_kind k, json_t *body);
+
 static int cp_apply(void *payload, const char *text, size_t len)
 {
     cp_state *s = payload;
@@ -761,6 +763,16 @@ static int cp_apply(void *payload, const char *text, size_t len)
         delta_action_kind k;
         if ((rc = pond_delta__action_parse(&root, &k, &body, line, n, s->c.where)) < 0)
             return rc;
+        rc = cp_apply_action(s, k, body);
+        json_decref(root);
+    }
+    return rc;
+}
+
+static int cp_apply_action(cp_state *s, delta_action_kind k, json_t *body)
+{
+    int rc = 0;
+    {
         switch (k) {
         case DELTA_ACT_ADD:
             if ((rc = pond_delta__check_add(body, s->c.where)) == 0)
@@ -809,9 +821,22 @@ static int cp_apply(void *payload, const char *text, size_t len)
         }
         default: break;
         }
-        json_decref(root);
     }
     return rc;
+}
+
+static int cp_apply_named(void *payload, const char *action, json_t *body)
+{
+    static const struct {
+        const char *name;
+        delta_action_kind kind;
+    } kinds[] = {{"add", DELTA_ACT_ADD},          {"remove", DELTA_ACT_REMOVE},
+                 {"metaData", DELTA_ACT_METADATA}, {"protocol", DELTA_ACT_PROTOCOL},
+                 {"txn", DELTA_ACT_TXN},           {"sidecar", DELTA_ACT_SIDECAR}};
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        if (!strcmp(kinds[i].name, action))
+            return cp_apply_action(payload, kinds[i].kind, body);
+    return 0;
 }
 
 static int apply_checkpoint_file(cp_state *s, const char *dir, const char *name)
@@ -828,7 +853,7 @@ static int apply_checkpoint_file(cp_state *s, const char *dir, const char *name)
             rc = cp_apply(s, b.ptr ? b.ptr : "", b.size);
         pond_buf_dispose(&b);
     } else {
-        rc = pond_delta__checkpoint_parquet_read(p, cp_apply, s);
+        rc = pond_delta__checkpoint_parquet_actions(p, cp_apply_named, s);
     }
     pond_free(p);
     return rc;

@@ -54,6 +54,8 @@ static void part_free(ol_part *p)
     pond_free(p);
 }
 
+static void ob_clear_index(oplog_be *ob);
+
 static int part_get(ol_part **out, oplog_be *ob, const pond_node_id *id, bool create)
 {
     ol_part *p = oplog__idmap_get(&ob->parts, id);
@@ -633,7 +635,7 @@ static int ob_commit(pond_backend *be, const pond_backend_txn_info *info,
     /* durable: publish into the in-memory index (cannot fail for the caller any more except on
      * memory; on failure the index is dropped and rebuilt lazily) */
     ob->last_txn = info->txn_seq;
-    (void)oplog__maybe_checkpoint(ob, info->txn_seq);
+    oplog__after_commit(ob, info->txn_seq);
     int irc = 0;
     for (size_t k = 0; k < ncp && irc == 0; k++) {
         ol_part *p;
@@ -654,6 +656,13 @@ static int ob_commit(pond_backend *be, const pond_backend_txn_info *info,
         }
         if (irc < 0)
             oplog__part_unload(p);
+    }
+    if (irc < 0 && oplog__load_index(ob, -1) < 0) {
+        /* The commit is durable but this handle's index misses it and could not be rebuilt:
+         * make the next lock reload it, and a commit without one fail as a conflict, rather
+         * than let a stale view build on it (docs/reliability.md). */
+        ob_clear_index(ob);
+        ob->last_txn = -1;
     }
     commit_parts_dispose(ob, cps, ncp, false);
     pond_delta_actions_free(acts);
@@ -830,6 +839,47 @@ int pond_oplog_open(pond_backend **out, const char *dir, const pond_oplog_option
     return open_at(out, dir, opts->as_of_txn);
 }
 
+/* True in *out when dir holds nothing, or only what an interrupted pond_oplog_create leaves:
+ * an empty `_delta_log/` or one holding nothing but commit temp files (`.tmp-*`), so that
+ * `pond init` can be rerun after a crash (docs/reliability.md). */
+static int only_create_leftovers(bool *out, const char *dir)
+{
+    *out = false;
+    DIR *d = pond__os_opendir(dir);
+    if (!d)
+        return pond_error_set_os(D, "open '%s'", dir);
+    struct dirent *e;
+    bool empty = true, has_log = false;
+    while ((e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        if (!strcmp(e->d_name, "_delta_log"))
+            has_log = true;
+        else
+            empty = false;
+    }
+    closedir(d);
+    if (empty && has_log) {
+        char *log = pond__path_join(dir, "_delta_log");
+        if (!log)
+            return POND_ENOMEM;
+        d = pond__os_opendir(log);
+        if (!d) {
+            int rc = pond_error_set_os(D, "open '%s'", log);
+            pond_free(log);
+            return rc;
+        }
+        pond_free(log);
+        while ((e = readdir(d)))
+            if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
+                strncmp(e->d_name, ".tmp-", 5))
+                empty = false;
+        closedir(d);
+    }
+    *out = empty;
+    return 0;
+}
+
 int pond_oplog_create(const char *dir, const pond_oplog_create_options *opts)
 {
     POND_ASSERT_ARG(dir);
@@ -844,15 +894,10 @@ int pond_oplog_create(const char *dir, const pond_oplog_create_options *opts)
             return pond_error_set(POND_EEXISTS, D, "'%s' exists and is not a directory", dir);
         if (pond_oplog_is_pond(dir))
             return pond_error_set(POND_EEXISTS, D, "'%s' is already a pond", dir);
-        DIR *d = pond__os_opendir(dir);
-        if (!d)
-            return pond_error_set_os(D, "open '%s'", dir);
-        struct dirent *e;
-        bool empty = true;
-        while ((e = readdir(d)))
-            if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-                empty = false;
-        closedir(d);
+        bool empty;
+        int erc = only_create_leftovers(&empty, dir);
+        if (erc < 0)
+            return erc;
         if (!empty)
             return pond_error_set(POND_EEXISTS, D,
                                   "'%s' is not empty: a new pond needs an empty directory", dir);
@@ -872,9 +917,14 @@ int pond_oplog_create(const char *dir, const pond_oplog_create_options *opts)
     snprintf(td, sizeof td, "%lld", (long long)opts->threshold_data);
     snprintf(tt, sizeof tt, "%lld", (long long)opts->threshold_table);
     const char *pcols[] = {"part_id"};
-    pond_delta_kv cfg[] = {{CFG_FORMAT, "1"}, {CFG_T_DATA, td}, {CFG_T_TABLE, tt}};
+    /* tombstones are not needed by pond (gc reads the commits, time travel replays them):
+     * checkpoints carry only the live files */
+    pond_delta_kv cfg[] = {{CFG_FORMAT, "1"},
+                           {CFG_T_DATA, td},
+                           {CFG_T_TABLE, tt},
+                           {"pond.tombstone_retention_ms", "0"}};
     pond_delta_metadata_desc md = {POND_DELTA_METADATA_DESC_VERSION, id, "pond", NULL,
-                                   oplog__schema_string(), pcols, 1, cfg, 3,
+                                   oplog__schema_string(), pcols, 1, cfg, 4,
                                    pond__now_us() / 1000};
     pond_delta_actions *a = NULL;
     if ((rc = pond_delta_actions_new(&a)) < 0)

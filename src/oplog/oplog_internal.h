@@ -113,6 +113,15 @@ int oplog__stats_json(pond_buf *out, const commit_part *cp);
  * either way; a failed checkpoint only costs replay time at the next open. */
 #define POND_CHECKPOINT_INTERVAL 100
 int oplog__maybe_checkpoint(oplog_be *ob, int64_t version);
+/* After a commit: merges partitions that reached POND_COMPACT_FILES data files, then writes a
+ * checkpoint when due. Failures only cost read time later: they are not reported. */
+void oplog__after_commit(oplog_be *ob, int64_t version);
+/* Rewrites partitions in one commit (oplog_maint.c): retention (opts may be NULL: keep all),
+ * and merging of data files for partitions (only `only`, when given) with >= min_files files. */
+int oplog__rewrite(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opts,
+                   const pond_node_id *only, size_t min_files);
+/* A partition with this many data files is merged into one right after a commit. */
+#define POND_COMPACT_FILES 64
 /* Re-reads the Delta log at at_version (-1 latest) and rebuilds the partition index. */
 int oplog__load_index(oplog_be *ob, int64_t at_version);
 

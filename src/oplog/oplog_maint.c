@@ -42,7 +42,7 @@ static int hash_cmp(const void *a, const void *b) { return memcmp(a, b, sizeof(p
 
 static bool hs_has(hash_set *s, const pond_hash *h)
 {
-    if (!s->sorted) {
+    if (!s->sorted && s->n) { /* qsort(NULL, 0, ...) is undefined: an empty set has no v */
         qsort(s->v, s->n, sizeof *s->v, hash_cmp);
         s->sorted = true;
     }
@@ -79,7 +79,7 @@ static int str_cmp(const void *a, const void *b)
 
 static bool ss_has(str_set *s, const char *str)
 {
-    if (!s->sorted) {
+    if (!s->sorted && s->n) {
         qsort(s->v, s->n, sizeof *s->v, str_cmp);
         s->sorted = true;
     }
@@ -420,27 +420,40 @@ static bool keep_row(const pond_gc_options *o, const ol_node *nd, size_t i, int6
     return true;
 }
 
-int pond_oplog_gc(pond_gc_report *out, pond_backend *be, const pond_gc_options *opts)
+static int part_add_file_(ol_part *p, const char *path, int64_t txn)
 {
-    oplog_be *ob = (oplog_be *)be;
-    pond_gc_options def = POND_GC_OPTIONS_INIT;
+    if (p->n_files == p->cap_files) {
+        size_t cap = p->cap_files ? p->cap_files * 2 : 4;
+        ol_file *f = pond_realloc(p->files, cap * sizeof *f);
+        if (!f)
+            return POND_ENOMEM;
+        p->files = f;
+        p->cap_files = cap;
+    }
+    char *copy = pond_strdup(path);
+    if (!copy)
+        return POND_ENOMEM;
+    p->files[p->n_files++] = (ol_file){copy, txn};
+    return 0;
+}
+
+/* Rewrites partitions in one commit: drops the versions the retention policy does not keep
+ * (opts NULL: keep all), and merges the data files of every partition (only that one, when
+ * given) that has at least min_files files or lost versions. Reloads the index after. */
+int oplog__rewrite(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opts,
+                   const pond_node_id *only, size_t min_files)
+{
+    pond_gc_options keep_all = POND_GC_OPTIONS_INIT;
     if (!opts)
-        opts = &def;
-    memset(out, 0, sizeof *out);
-    out->commit_version = -1;
-    if (ob->as_of >= 0)
-        return pond_error_set(POND_EINVALID, D, "gc needs the live pond, not a past version");
-    if (ob->lock_fd < 0)
-        return pond_error_set(POND_EINVALID, D, "gc needs the pond's writer lock");
+        opts = &keep_all;
     bool retention = opts->keep_versions > 0 || opts->keep_age_us > 0;
     int64_t now = pond__now_us();
     int rc = 0;
     FOREACH_PART(ob, p)
-    if (rc == 0)
+    if (rc == 0 && (!only || pond_node_id_equal(&p->id, only)))
         rc = oplog__part_load(ob, p);
     if (rc < 0)
         return rc;
-    /* 1. rewrite partitions: drop versions by retention, merge files */
     commit_part *cps = NULL;
     size_t ncp = 0, cap = 0;
     pond_delta_actions *acts = NULL;
@@ -450,11 +463,13 @@ int pond_oplog_gc(pond_gc_report *out, pond_backend *be, const pond_gc_options *
     {
         if (rc < 0)
             break;
+        if (only && !pond_node_id_equal(&p->id, only))
+            continue;
         bool drop = false;
         FOREACH_NODE(p, nd)
         for (size_t i = 0; i < nd->n; i++)
             drop |= !keep_row(opts, nd, i, now);
-        if (!drop && !(opts->compact && p->n_files > 1))
+        if (!drop && p->n_files < min_files)
             continue;
         if (ncp == cap) {
             cap = cap ? cap * 2 : 8;
@@ -538,8 +553,25 @@ int pond_oplog_gc(pond_gc_report *out, pond_backend *be, const pond_gc_options *
             out->commit_version = version;
         }
     }
+    if (rc == 0 && out->commit_version >= 0) {
+        /* the index follows the commit: each rewritten partition now has its one new file;
+         * rows are unchanged unless versions were dropped (then it reloads lazily) */
+        ob->last_txn = out->commit_version;
+        for (size_t k = 0; k < ncp && rc == 0; k++) {
+            ol_part *p = oplog__idmap_get(&ob->parts, &cps[k].part);
+            if (!p)
+                continue;
+            for (size_t f = 0; f < p->n_files; f++)
+                pond_free(p->files[f].path);
+            p->n_files = 0;
+            if (cps[k].n && cps[k].path)
+                rc = part_add_file_(p, cps[k].path, cps[k].rows[cps[k].n - 1].rec->txn_seq);
+            if (retention)
+                oplog__part_unload(p);
+        }
+    }
     for (size_t k = 0; k < ncp; k++) {
-        if (rc < 0 && cps[k].path) { /* not committed: the new files are garbage */
+        if (rc < 0 && out->commit_version < 0 && cps[k].path) { /* not committed: garbage */
             char *pth = pond__path_join(ob->dir, cps[k].path);
             if (pth)
                 (void)pond__os_unlink(pth);
@@ -554,18 +586,37 @@ int pond_oplog_gc(pond_gc_report *out, pond_backend *be, const pond_gc_options *
     pond_delta_actions_free(acts);
     pond_buf_dispose(&stats);
     ss_dispose(&removed);
+    if (rc < 0 && out->commit_version >= 0)
+        return oplog__load_index(ob, -1); /* committed, but the index could not follow */
+    return rc;
+}
+
+int pond_oplog_gc(pond_gc_report *out, pond_backend *be, const pond_gc_options *opts)
+{
+    oplog_be *ob = (oplog_be *)be;
+    pond_gc_options def = POND_GC_OPTIONS_INIT;
+    if (!opts)
+        opts = &def;
+    memset(out, 0, sizeof *out);
+    out->commit_version = -1;
+    if (ob->as_of >= 0)
+        return pond_error_set(POND_EINVALID, D, "gc needs the live pond, not a past version");
+    if (ob->lock_fd < 0)
+        return pond_error_set(POND_EINVALID, D, "gc needs the pond's writer lock");
+    bool retention = opts->keep_versions > 0 || opts->keep_age_us > 0;
+    int64_t now = pond__now_us();
+    /* 1. rewrite partitions: drop versions by retention, merge files */
+    int rc = oplog__rewrite(out, ob, opts, NULL, opts->compact ? 2 : SIZE_MAX);
     if (rc < 0)
         return rc;
-    if (out->commit_version >= 0) {
-        if ((rc = oplog__load_index(ob, -1)) < 0)
-            return rc;
-        FOREACH_PART(ob, p)
-        if (rc == 0)
-            rc = oplog__part_load(ob, p);
-        if (rc < 0)
-            return rc;
-    }
-    /* 2. blobs no version of the snapshot refers to */
+    /* 2. blobs no version of the snapshot refers to. Every partition must be loaded: a blob
+     * is only unreferenced if no row anywhere refers to it (a partition that cannot be read
+     * stops gc here, before anything is removed). */
+    FOREACH_PART(ob, p)
+    if (rc == 0)
+        rc = oplog__part_load(ob, p);
+    if (rc < 0)
+        return rc;
     hash_set referenced = {0};
     gc_blobs gb = {&referenced, {0}};
     FOREACH_PART(ob, p)

@@ -69,6 +69,7 @@ int pond_sql_open(pond_sql **out, pond_fs *fs)
     if (!q)
         return POND_ENOMEM;
     q->fs = fs;
+    q->cache_limit = (size_t)64 << 20;
     int rc = 0;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_MEMORY;
     if (sqlite3_open_v2(":memory:", &q->db, flags, NULL) != SQLITE_OK) {
@@ -98,6 +99,11 @@ void pond_sql_free(pond_sql *q)
     sqlite3_close(q->db); /* disconnects the virtual tables */
     pond_free(q->tabs);
     pond_free(q);
+}
+
+void pond_sql_set_cache_limit(pond_sql *q, size_t bytes)
+{
+    q->cache_limit = bytes;
 }
 
 sqlite3 *pond_sql_db(pond_sql *q)

@@ -10,6 +10,7 @@ struct pond_sql {
     pond_fs *fs;
     void **tabs; /* the module's live virtual tables (vtab *), for stats */
     size_t n_tabs, cap_tabs;
+    size_t cache_limit; /* decoded bytes per table kept for rescans */
 };
 
 /* Registers the "pond" virtual-table module on q->db (sql_vtab.c). */

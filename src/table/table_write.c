@@ -258,6 +258,16 @@ int pond_series_timestamp_column(char **out, pond_fs *fs, const pond_wd *wd, con
         return rc;
     json_error_t je;
     json_t *obj = json_loads(cur, 0, &je);
+    if (!obj) {
+        /* jansson reports allocation failure as a parse error: tell the two apart */
+        rc = strstr(je.text, "memory") ? pond_error_set(POND_ENOMEM, D, "out of memory")
+                                       : pond_error_set(POND_ECORRUPT, D,
+                                                        "%s: extended attributes are not valid "
+                                                        "JSON: %s",
+                                                        path, je.text);
+        pond_free(cur);
+        return rc;
+    }
     const char *name = json_string_value(json_object_get(obj, TS_ATTR));
     if (name && !(*out = pond_strdup(name)))
         rc = POND_ENOMEM;

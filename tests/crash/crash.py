@@ -1,0 +1,601 @@
+#!/usr/bin/env python3
+"""pond reliability harness (docs/reliability.md).
+
+Runs small CLI scenarios and, for every mutating OS call of each step, re-runs the step with a
+crash (POND_FAULT=crash:any:N) or an injected fault (EIO/ENOSPC once or persistent, short
+write, EINTR), then checks that the pond shows exactly the old or the new state, that every
+file's content is right, that fsck finds nothing missing or corrupt and that a further commit
+and `gc --grace 0s` succeed. Also: a lint of the mutating-call trace (POND_TRACE), two
+concurrent writers, gc racing a deduplicating writer, and corruption of blobs, data files and
+commit files.
+
+usage: crash.py POND_BIN [--quick] [--only NAME]
+Last line: "N passed, N failed" (plus the number of states checked on the line before).
+"""
+import json
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+CRASH_RC = 77
+
+
+class Fail(Exception):
+    pass
+
+
+class H:
+    def __init__(self, pond_bin, quick):
+        self.quick = quick
+        self.tmp = tempfile.mkdtemp(prefix="pond-crash-")
+        # a private copy: a rebuild during a long run must not swap the binary under it
+        self.bin = os.path.join(self.tmp, "pond")
+        shutil.copy2(pond_bin, self.bin)
+        self.host = os.path.join(self.tmp, "host")
+        os.makedirs(self.host)
+        self.passed = 0
+        self.failed = 0
+        self.states = 0
+        self.faults = 0
+        self.inert = 0
+        rnd = random.Random(1234)
+        self.files = {}
+        self.files["small.txt"] = b"hello, pond\n"
+        self.files["big.bin"] = bytes(rnd.getrandbits(8) for _ in range(100 * 1024))
+        self.files["big2.bin"] = bytes(rnd.getrandbits(8) for _ in range(70 * 1024))
+        self.files["s.csv"] = b"ts,v\n2024-01-01T00:00:00Z,1\n2024-01-01T00:01:00Z,2\n"
+        for name, data in self.files.items():
+            with open(os.path.join(self.host, name), "wb") as f:
+                f.write(data)
+
+    # ---- running pond -------------------------------------------------------------------
+    def run(self, pond, args, fault=None, trace=None, check=False):
+        env = dict(os.environ)
+        env["POND"] = pond
+        env["TZ"] = "UTC"
+        env.pop("POND_FAULT", None)
+        env.pop("POND_TRACE", None)
+        if fault:
+            env["POND_FAULT"] = fault
+        if trace:
+            env["POND_TRACE"] = trace
+        p = subprocess.run([self.bin] + args, cwd=self.host, env=env, capture_output=True,
+                           timeout=120)
+        if check and p.returncode != 0:
+            raise Fail("pond %s: exit %d: %s" % (" ".join(args), p.returncode,
+                                                 p.stderr.decode(errors="replace").strip()))
+        return p
+
+    def mutating_calls(self, pond, args):
+        """Runs args on a copy of pond with the trace on; returns (rc, trace lines)."""
+        t = os.path.join(self.tmp, "trace.txt")
+        if os.path.exists(t):
+            os.unlink(t)
+        p = self.run(pond, args, trace=t)
+        with open(t) as f:
+            lines = [l.split() for l in f]
+        return p, lines
+
+    # ---- state capture ------------------------------------------------------------------
+    def state(self, pond):
+        """A comparable snapshot: listing (without times), every file's bytes, commit count.
+        None when the directory is not a pond."""
+        p = self.run(pond, ["list", "--json", "/**"])
+        if p.returncode != 0:
+            err = p.stderr.decode(errors="replace")
+            if "not a pond" in err or "no such" in err.lower() or "not found" in err:
+                return None
+            raise Fail("list: exit %d: %s" % (p.returncode, err.strip()))
+        entries = json.loads(p.stdout.decode() or "[]")
+        snap = []
+        for e in entries:
+            e.pop("time", None)
+            if e["type"].startswith("file:"):
+                c = self.run(pond, ["cat", e["path"]])
+                if c.returncode != 0:
+                    raise Fail("cat %s: exit %d: %s" % (e["path"], c.returncode,
+                                                        c.stderr.decode(errors="replace")))
+                e["content"] = c.stdout.hex()
+            snap.append(json.dumps(e, sort_keys=True))
+        log = self.run(pond, ["log"], check=True).stdout.decode().splitlines()
+        # automatic compactions (OPTIMIZE) change no visible state: a crash between a command's
+        # commit and the compaction it triggers leaves the new state
+        log = [l for l in log if not l.rstrip().endswith("OPTIMIZE")]
+        return (len(log), tuple(snap))
+
+    def fsck(self, pond, want_clean_garbage=False):
+        p = self.run(pond, ["fsck", "-q"])
+        out = p.stdout.decode() + p.stderr.decode()
+        m = re.search(r"(\d+) missing, (\d+) corrupt, (\d+) unreferenced blobs, (\d+) orphan "
+                      r"data files, (\d+) stale temp files", out)
+        if p.returncode != 0 or not m:
+            raise Fail("fsck: exit %d: %s" % (p.returncode, out.strip()))
+        if int(m.group(1)) or int(m.group(2)):
+            raise Fail("fsck: %s" % out.strip())
+        if want_clean_garbage and (int(m.group(3)) or int(m.group(4)) or int(m.group(5))):
+            raise Fail("fsck after gc --grace 0s still finds garbage: %s" % out.strip())
+
+    def after_checks(self, pond):
+        """fsck clean, then a further commit and gc --grace 0s succeed, then no garbage."""
+        self.fsck(pond)
+        self.run(pond, ["mkdir", "-p", "/after-crash"], check=True)
+        self.run(pond, ["gc", "--grace", "0s"], check=True)
+        self.fsck(pond, want_clean_garbage=True)
+
+    # ---- scenarios ------------------------------------------------------------------------
+    def scenarios(self):
+        """(name, setup commands, steps); each step is one command enumerated on its own."""
+        return [
+            ("create", [], [["init"]]),
+            ("csv-import", [["init"]], [["copy", "--type", "table", "host:s.csv", "/t"]]),
+            ("large", [["init"]], [["copy", "host:big.bin", "/big"]]),
+            ("large-dup", [["init"], ["copy", "host:big.bin", "/big"]],
+             [["copy", "host:big.bin", "/big-copy"]]),
+            ("delete", [["init"], ["copy", "host:big.bin", "host:small.txt", "/"]],
+             [["rm", "/big.bin"]]),
+            ("chain", [["init"]],
+             [["mkdir", "/d"], ["copy", "host:small.txt", "/d/a"], ["mv", "/d/a", "/d/b"]]),
+            ("gc-retention", [["init"], ["copy", "host:big.bin", "/f"],
+                              ["copy", "host:big2.bin", "/f"], ["copy", "host:small.txt", "/g"],
+                              ["rm", "/g"]],
+             [["gc", "--keep-versions", "1", "--grace", "0s"]]),
+            # the 64th data file of a partition makes the committing writer compact it
+            ("auto-compact", [["init"]] + [["copy", "host:small.txt", "/f%d" % i]
+                                           for i in range(63)],
+             [["copy", "host:big.bin", "/big"]]),
+            ("compact", [["init"], ["mkdir", "/d"], ["copy", "host:small.txt", "/d/a"],
+                         ["copy", "host:big.bin", "/d/b"], ["copy", "host:small.txt", "/e"]],
+             [["gc", "--compact", "--grace", "0s"]]),
+        ]
+
+    def fresh(self, name):
+        d = os.path.join(self.tmp, name)
+        shutil.rmtree(d, ignore_errors=True)
+        return d
+
+    def clone(self, src, name):
+        d = self.fresh(name)
+        if os.path.exists(src):
+            shutil.copytree(src, d, symlinks=True)
+        return d
+
+    def check_content(self, st):
+        """Host files copied in must read back byte-identical (independent of the pond)."""
+        if st is None:
+            return
+        for e in st[1]:
+            e = json.loads(e)
+            if e["type"] != "file:data":
+                continue
+            data = bytes.fromhex(e["content"])
+            if data not in self.files.values():
+                raise Fail("%s: content is not any of the host files (%d bytes)"
+                           % (e["path"], len(data)))
+
+    def test(self, name, fn):
+        try:
+            fn()
+            self.passed += 1
+        except (Fail, OSError, ValueError, subprocess.SubprocessError) as e:
+            self.failed += 1
+            print("FAIL crash::%s  %s: %s" % (name, type(e).__name__, e))
+            sys.stdout.flush()
+
+    # ---- 1. crash points ----------------------------------------------------------------------
+    def step_points(self, base, args):
+        """Baseline run of one step on a copy: (old state, new state, #mutating calls, trace)."""
+        old = self.state(base) if os.path.exists(base) else None
+        work = self.clone(base, "baseline")
+        p, tr = self.mutating_calls(work, args)
+        if p.returncode != 0:
+            raise Fail("baseline %s: exit %d: %s" % (args, p.returncode, p.stderr.decode()))
+        new = self.state(work)
+        self.check_content(new)
+        if new == old:
+            raise Fail("baseline %s changed nothing" % args)
+        n = sum(1 for l in tr if l[2] not in ("open", "exit", "fault"))
+        return old, new, n, tr
+
+    def crash_scenario(self, name, setup, steps):
+        base = self.fresh("base")
+        for a in setup:
+            self.run(base, a, check=True)
+        for args in steps:
+            old, new, n, _ = self.step_points(base, args)
+            stride = max(1, n // 8) if self.quick else 1
+            for k in list(range(1, n + 1, stride)) + [n + 1]:
+                work = self.clone(base, "work")
+                p = self.run(work, args, fault="crash:any:%d" % k)
+                if k <= n and p.returncode != CRASH_RC:
+                    raise Fail("%s: crash point %d/%d did not crash (exit %d)"
+                               % (args, k, n, p.returncode))
+                if k > n and p.returncode != 0:
+                    raise Fail("%s: run past the last call failed (exit %d)" % (args, p.returncode))
+                st = self.state(work)
+                if k > n:
+                    ok = st == new
+                else:
+                    ok = st in (old, new)
+                if not ok:
+                    raise Fail("%s: crash before mutating call %d/%d: state is neither old nor "
+                               "new:\n  got %s\n  old %s\n  new %s" % (args, k, n, st, old, new))
+                self.check_content(st)
+                if st is None:
+                    # an interrupted create: init must succeed now
+                    self.run(work, args, check=True)
+                self.after_checks(work)
+                self.states += 1
+            self.run(base, args, check=True)
+
+    # ---- 2. trace lint ------------------------------------------------------------------------
+    def lint(self, args, tr):
+        """Checks the mutating-call trace of one successful command."""
+        last_write, last_sync, created = {}, {}, {}
+        dir_sync = {}
+        seq = 0
+        problems = []
+        commit_re = re.compile(r"/_delta_log/\d{20}\.json$")
+        for l in tr:
+            seq += 1
+            call, path, path2, rc = l[2], l[3], l[4], int(l[6])
+            if rc < 0 and call != "open":
+                if call == "fsync" and path in [x[3] for x in tr[seq:] if x[2] == "fsync"]:
+                    problems.append("fsync of %s retried after a failure" % path)
+                continue
+            if call in ("write", "pwrite", "ftruncate"):
+                last_write[path] = seq
+                if commit_re.search(path):
+                    problems.append("commit file %s written in place" % path)
+            elif call == "fsync":
+                last_sync[path] = seq
+                dir_sync[path] = seq
+            elif call == "open":
+                if commit_re.search(path):
+                    problems.append("commit file %s opened for writing" % path)
+                created.setdefault(path, seq)
+            elif call in ("rename", "link"):
+                if last_write.get(path, 0) > last_sync.get(path, 0) or \
+                        (path in last_write and path not in last_sync):
+                    problems.append("%s %s -> %s before an fsync after its last write"
+                                    % (call, path, path2))
+                if call == "rename" and commit_re.search(path2):
+                    problems.append("rename onto commit file %s (overwrites)" % path2)
+                created[path2] = seq
+                if call == "rename":
+                    created.pop(path, None)
+                # the new name has the old name's data
+                last_write[path2] = last_write.get(path, 0)
+                last_sync[path2] = last_sync.get(path, 0)
+            elif call == "mkdir":
+                created[path] = seq
+            elif call in ("unlink", "rmdir"):
+                created.pop(path, None)
+        for path, s in created.items():
+            if path.endswith(".lock") or "/tmp/" in path.replace(self.tmp, ""):
+                continue
+            parent = os.path.dirname(path)
+            if dir_sync.get(parent, 0) < s:
+                problems.append("new entry %s: directory %s not fsynced afterwards"
+                                % (path, parent))
+        if problems:
+            raise Fail("%s: trace lint:\n    %s" % (" ".join(args), "\n    ".join(problems)))
+
+    def lint_scenario(self, name, setup, steps):
+        base = self.fresh("base")
+        for a in setup:
+            self.run(base, a, check=True)
+        for args in steps:
+            _, _, _, tr = self.step_points(base, args)
+            self.lint(args, tr)
+            self.run(base, args, check=True)
+
+    def lint_selftest(self):
+        """The lint flags each kind of violation in a synthetic trace (and passes a good one)."""
+        d = self.tmp + "/p"
+
+        def t(*calls):
+            return [["1", str(i + 1)] + c.split() for i, c in enumerate(calls)]
+        good = t("open %s/_delta_log/.tmp-1.json - 5 5 0 excl" % d,
+                 "write %s/_delta_log/.tmp-1.json - 5 10 0" % d,
+                 "fsync %s/_delta_log/.tmp-1.json - 5 0 0" % d,
+                 "link %s/_delta_log/.tmp-1.json %s/_delta_log/00000000000000000001.json -1 0 0"
+                 % (d, d),
+                 "unlink %s/_delta_log/.tmp-1.json - -1 0 0" % d,
+                 "fsync %s/_delta_log - 5 0 0" % d)
+        self.lint(["good"], good)
+        bad = {
+            "no fsync before link": [good[0], good[1], good[3], good[4], good[5]],
+            "no directory fsync": good[:5],
+            "rename onto a commit": good[:3] + t(
+                "rename %s/_delta_log/.tmp-1.json %s/_delta_log/00000000000000000001.json -1 0 0"
+                % (d, d)) + [good[5]],
+            "commit written in place": t(
+                "open %s/_delta_log/00000000000000000001.json - 5 5 0 noexcl,trunc" % d,
+                "write %s/_delta_log/00000000000000000001.json - 5 10 0" % d,
+                "fsync %s/_delta_log/00000000000000000001.json - 5 0 0" % d,
+                "fsync %s/_delta_log - 5 0 0" % d),
+            "fsync retried": good[:2] + t("fsync %s/_delta_log/.tmp-1.json - 5 -1 5" % d) +
+            good[2:],
+        }
+        for what, tr in bad.items():
+            try:
+                self.lint([what], tr)
+            except Fail:
+                continue
+            raise Fail("the lint misses: %s" % what)
+
+    # ---- 3. fault injection ----------------------------------------------------------------
+    def fault_scenario(self, name, setup, steps):
+        base = self.fresh("base")
+        for a in setup:
+            self.run(base, a, check=True)
+        kinds = [("errno", "EIO", "0"), ("errno", "EIO", "1"), ("errno", "ENOSPC", "0"),
+                 ("errno", "ENOSPC", "1"), ("short", "EIO", "0"), ("eintr", "EIO", "0")]
+        msgs = {"EIO": "Input/output error", "ENOSPC": "No space left on device",
+                "EINTR": "Interrupted system call"}
+        for args in steps:
+            old, new, n, tr = self.step_points(base, args)
+            calls = [l for l in tr if l[2] not in ("open", "exit", "fault")]
+            stride = max(1, n // 4) if self.quick else 1
+            for k in range(1, n + 1, stride):
+                # quick: two of the six fault kinds per call, rotating
+                sel = [kinds[k % 6], kinds[(k + 3) % 6]] if self.quick else kinds
+                for kind, err, persist in sel:
+                    work = self.clone(base, "work")
+                    spec = "%s:any:%d:%s:%s" % (kind, k, err, persist)
+                    tpath = os.path.join(self.tmp, "fault-trace.txt")
+                    if os.path.exists(tpath):
+                        os.unlink(tpath)
+                    p = self.run(work, args, fault=spec, trace=tpath)
+                    if kind == "errno" and persist == "0" and calls[k - 1][2] == "fsync":
+                        self.no_fsync_retry(tpath, calls[k - 1], spec, args)
+                    what = "%s with %s (call %d: %s %s)" % (" ".join(args), spec, k,
+                                                            calls[k - 1][2], calls[k - 1][3])
+                    err_text = p.stderr.decode(errors="replace")
+                    if p.returncode not in (0, 1):
+                        raise Fail("%s: exit %d: %s" % (what, p.returncode, err_text))
+                    st = self.state(work)
+                    # EINTR is documented (and retried) for write/pwrite/ftruncate; on Linux
+                    # local file systems fsync, mkdir, link, rename, unlink never return it, so
+                    # there a clean failure is as good as a retry (docs/reliability.md)
+                    retry_calls = ("write", "pwrite", "ftruncate")
+                    if kind == "short" or (kind == "eintr" and calls[k - 1][2] in retry_calls):
+                        if p.returncode != 0:
+                            raise Fail("%s: not retried: exit %d: %s"
+                                       % (what, p.returncode, err_text.strip()))
+                        if p.returncode == 0 and st != new:
+                            raise Fail("%s: succeeded with a different state" % what)
+                    if p.returncode == 0:
+                        if st != new:
+                            raise Fail("%s: reported success but the state is not new" % what)
+                    else:
+                        if kind == "eintr":
+                            err = "EINTR"
+                        if msgs[err] not in err_text:
+                            raise Fail("%s: message does not name the error: %s"
+                                       % (what, err_text.strip()))
+                        if "/" not in err_text and "'" not in err_text:
+                            raise Fail("%s: message names no path: %s" % (what, err_text.strip()))
+                        if st not in (old, new):
+                            raise Fail("%s: state is neither old nor new" % what)
+                    self.check_content(st)
+                    if st is None:
+                        self.run(work, args, check=True)
+                    self.after_checks(work)
+                    self.states += 1
+                    self.faults += 1
+            self.run(base, args, check=True)
+
+    def no_fsync_retry(self, tpath, failed, spec, args):
+        """After an injected fsync failure, the same file or directory is never fsynced again
+        (a retry could report success for data the kernel already dropped)."""
+        with open(tpath) as f:
+            tr = [l.split() for l in f]
+        marks = [i for i, l in enumerate(tr) if l[2] == "fault"]
+        if not marks:
+            return
+        m = marks[0]
+        cands = {failed[3].replace("/baseline", "/work", 1)}
+        for l in tr[:m]:
+            if l[5] == failed[5] and l[3] != "-":
+                cands.add(l[3])  # the file that fd named in this run (temp names hold the pid)
+        for j, l in enumerate(tr[m + 1:], m + 1):
+            if l[2] != "fsync" or l[3] not in cands:
+                continue
+            # a directory fsynced again after a new change in it (e.g. the withdrawn commit's
+            # unlink) is a new sync, not a retry
+            if any(os.path.dirname(x[3]) == l[3] or os.path.dirname(x[4]) == l[3]
+                   for x in tr[m + 1:j] if x[2] in ("unlink", "link", "rename", "mkdir")):
+                continue
+            if True:
+                raise Fail("%s with %s: fsync of %s retried after the failure"
+                           % (" ".join(args), spec, l[3]))
+
+    # ---- 4. concurrency ----------------------------------------------------------------------
+    def concurrency(self, n):
+        pond = self.fresh("conc")
+        self.run(pond, ["init"], check=True)
+        env = dict(os.environ, POND=pond)
+        script = ('for i in $(seq 1 %d); do printf "%%s-%%s\\n" "$W" "$i" > "$T/$W.in"; '
+                  '"$B" copy "host:$T/$W.in" "/$W-$i" >/dev/null 2>>"$T/$W.err" '
+                  '&& echo "$i"; done') % n
+        procs = []
+        for w in ("a", "b"):
+            e = dict(env, W=w, T=self.tmp, B=self.bin)
+            procs.append(subprocess.Popen(["bash", "-c", script], env=e, stdout=subprocess.PIPE))
+        acked = {}
+        for w, p in zip(("a", "b"), procs):
+            out, _ = p.communicate(timeout=1200)
+            acked[w] = [int(x) for x in out.split()]
+        log = self.run(pond, ["log"], check=True).stdout.decode().split("\n")
+        versions = sorted(int(l.split()[0]) for l in log if l.strip())
+        if versions != list(range(0, len(versions))):
+            raise Fail("versions not contiguous: %s" % versions[:20])
+        total = len(acked["a"]) + len(acked["b"])
+        if total != 2 * n:
+            errs = open(os.path.join(self.tmp, "a.err")).read()[:300]
+            raise Fail("only %d of %d commits acknowledged: %s" % (total, 2 * n, errs))
+        # every acknowledged write is exactly one version; the only other commits are the
+        # automatic compactions (OPTIMIZE) that a writer runs after its own commit
+        cmds = [l.split(None, 2)[2] for l in log if l.strip() and int(l.split()[0]) > 0]
+        copies = sorted(c.split()[-1] for c in cmds if c.startswith("pond copy"))
+        others = [c for c in cmds if not c.startswith("pond copy")]
+        if copies != sorted("/%s-%d" % (w, i) for w in acked for i in acked[w]):
+            raise Fail("the log's copy commits differ from the acknowledged writes (%d vs %d)"
+                       % (len(copies), total))
+        if any(c != "OPTIMIZE" for c in others):
+            raise Fail("unexpected commits in the log: %s" % others[:5])
+        p = self.run(pond, ["list", "/**"], check=True)
+        names = sorted(x for x in p.stdout.decode().split() if x != "/")
+        want = sorted(["/%s-%d" % (w, i) for w in acked for i in acked[w]])
+        if names != want:
+            raise Fail("listing differs from the acknowledged writes (%d vs %d entries)"
+                       % (len(names), len(want)))
+        for w in acked:
+            for i in acked[w][:: max(1, len(acked[w]) // 20)]:
+                c = self.run(pond, ["cat", "/%s-%d" % (w, i)], check=True).stdout
+                if c != ("%s-%d\n" % (w, i)).encode():
+                    raise Fail("/%s-%d reads %r" % (w, i, c))
+        self.fsck(pond)
+        self.states += 1
+
+    def gc_race(self, rounds):
+        for r in range(rounds):
+            pond = self.fresh("race")
+            self.run(pond, ["init"], check=True)
+            self.run(pond, ["copy", "host:big.bin", "/f"], check=True)
+            self.run(pond, ["copy", "host:big2.bin", "/f"], check=True)
+            env = dict(os.environ, POND=pond)
+            # start both at once: gc drops version 1 of /f and with it the only reference to
+            # big.bin's blob, while the writer dedups onto that blob
+            gc = subprocess.Popen([self.bin, "gc", "--keep-versions", "1", "--grace", "0s"],
+                                  env=env, cwd=self.host,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            wr = subprocess.Popen([self.bin, "copy", "host:big.bin", "/new"], env=env,
+                                  cwd=self.host, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.PIPE)
+            gerr = gc.communicate()[1]
+            werr = wr.communicate()[1]
+            if gc.returncode != 0 or wr.returncode != 0:
+                raise Fail("round %d: gc exit %d (%s), copy exit %d (%s)"
+                           % (r, gc.returncode, gerr, wr.returncode, werr))
+            c = self.run(pond, ["cat", "/new"])
+            if c.returncode != 0 or c.stdout != self.files["big.bin"]:
+                raise Fail("round %d: /new unreadable after gc raced the writer: %s"
+                           % (r, c.stderr.decode()))
+            self.fsck(pond)
+            self.states += 1
+
+    # ---- 5. corruption -------------------------------------------------------------------
+    def corruption(self):
+        rnd = random.Random(99)
+        base = self.fresh("cbase")
+        self.run(base, ["init"], check=True)
+        self.run(base, ["copy", "host:big.bin", "host:small.txt", "/"], check=True)
+        # a later commit, so that the damaged commit (1) is not the newest: losing the newest
+        # commit whole is indistinguishable from a crash before it (fsck reports its files as
+        # orphans); losing an older one must be an error
+        self.run(base, ["mkdir", "/later"], check=True)
+        want = {"/big.bin": self.files["big.bin"], "/small.txt": self.files["small.txt"]}
+
+        def targets(pond):
+            blobs = [os.path.join(dp, f) for dp, _, fs in os.walk(os.path.join(pond,
+                     "_large_files")) for f in fs if re.fullmatch(r"[0-9a-f]{64}", f)]
+            data = [os.path.join(dp, f) for dp, _, fs in os.walk(pond) for f in fs
+                    if f.endswith(".parquet")]
+            commits = sorted(os.path.join(pond, "_delta_log", f)
+                             for f in os.listdir(os.path.join(pond, "_delta_log"))
+                             if re.fullmatch(r"\d{20}\.json", f))
+            return {"blob": blobs[0], "data": data[0], "commit": commits[1]}
+
+        original = self.state(base)
+        muts = ["flip", "truncate", "append", "delete"]
+        kinds = ["blob", "data", "commit"]
+        reps = 2 if self.quick else 12
+        for kind in kinds:
+            for mut in muts:
+                for rep in range(reps if mut == "flip" else 1):
+                    pond = self.clone(base, "corrupt")
+                    path = targets(pond)[kind]
+                    with open(path, "rb") as f:
+                        data = bytearray(f.read())
+                    if mut == "flip":
+                        pos = rnd.randrange(len(data))
+                        data[pos] ^= 1 << rnd.randrange(8)
+                    elif mut == "truncate":
+                        data = data[: len(data) // 2]
+                    elif mut == "append":
+                        data += b"garbage"
+                    what = "%s %s (%s)" % (mut, kind, os.path.relpath(path, pond))
+                    if mut == "delete":
+                        os.unlink(path)
+                    else:
+                        with open(path, "wb") as f:
+                            f.write(data)
+                    failed_read = False
+                    for p_, content in want.items():
+                        c = self.run(pond, ["cat", p_])
+                        if c.returncode == 0 and c.stdout != content:
+                            raise Fail("%s: cat %s returned wrong data" % (what, p_))
+                        if c.returncode != 0:
+                            failed_read = True
+                            err = c.stderr.decode(errors="replace")
+                            if c.returncode != 1 or not err.startswith("pond: ") or \
+                                    len(err.strip()) < 12:
+                                raise Fail("%s: cat %s: unclear failure (exit %d): %s"
+                                           % (what, p_, c.returncode, err))
+                    f = self.run(pond, ["fsck", "-q"])
+                    if f.returncode not in (0, 1):
+                        raise Fail("%s: fsck exit %d" % (what, f.returncode))
+                    if f.returncode == 0:
+                        # fsck found nothing: then the damage must be inert -- the whole
+                        # visible state (listing, every file's bytes, the log) is unchanged
+                        if failed_read:
+                            raise Fail("%s: a read failed but fsck reports nothing" % what)
+                        try:
+                            st = self.state(pond)
+                        except Fail as e:
+                            raise Fail("%s: fsck clean but the pond reads differently: %s"
+                                       % (what, e))
+                        if st != original:
+                            raise Fail("%s: fsck clean but the state changed" % what)
+                        self.inert += 1
+                    self.states += 1
+
+
+def main():
+    args = sys.argv[1:]
+    if not args:
+        print(__doc__)
+        return 2
+    h = H(os.path.abspath(args[0]), "--quick" in args)
+    only = args[args.index("--only") + 1] if "--only" in args else None
+    conc_n = int(os.environ.get("POND_CRASH_CONC_N", "20" if h.quick else "500"))
+    try:
+        for name, setup, steps in h.scenarios():
+            for part, fn in (("crash", h.crash_scenario), ("lint", h.lint_scenario),
+                             ("fault", h.fault_scenario)):
+                tn = "%s_%s" % (part, name)
+                if only and only not in tn:
+                    continue
+                h.test(tn, lambda: fn(name, setup, steps))
+        for tn, fn in (("lint_selftest", h.lint_selftest), ("concurrent_writers", lambda: h.concurrency(conc_n)),
+                       ("gc_races_dedup_writer", lambda: h.gc_race(3 if h.quick else 20)),
+                       ("corruption", h.corruption)):
+            if only and only not in tn:
+                continue
+            h.test(tn, fn)
+    finally:
+        shutil.rmtree(h.tmp, ignore_errors=True)
+    print("%d states checked (%d with injected faults; %d corruptions inert and unreported by "
+          "fsck)" % (h.states, h.faults, h.inert))
+    print("%d passed, %d failed" % (h.passed, h.failed))
+    return 1 if h.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -383,6 +383,12 @@ static int64_t threshold_for(const oplog_be *ob, pond_entry_type t)
 /* Streams a content blob into the store. */
 static int store_blob(pond_cas_ref *ref, oplog_be *ob, pond_blob *blob)
 {
+    /* the same content stored before: refresh it against gc instead of writing it again */
+    int rrc = pond_cas_reuse(ref, ob->cas, pond_blob_sha256(blob), pond_blob_size(blob));
+    if (rrc == 0)
+        return 0;
+    if (rrc != POND_ENOTFOUND)
+        return rrc;
     pond_cas_writer *w = NULL;
     char *buf = pond_malloc(1 << 20);
     if (!buf)

@@ -54,6 +54,22 @@ for f in "$build"/fuzz/fuzz_*; do
   tally "$last" "$name" "$rc"
   rm -f "$out"
 done
+# Example programs: each must run to success (exit 0) against a fresh directory.
+ex_pass=0; ex_fail=0
+for e in "$build"/examples/*; do
+  [ -x "$e" ] || continue
+  d=$(mktemp -d)
+  if ( cd "$root" && "${wrapper[@]}" "$e" "$d/pond" ) >"$d/out" 2>&1; then
+    ex_pass=$((ex_pass + 1))
+  else
+    ex_fail=$((ex_fail + 1)); echo "FAIL example $(basename "$e")"; tail -n 15 "$d/out"
+  fi
+  rm -rf "$d"
+done
+if [ $((ex_pass + ex_fail)) -gt 0 ]; then
+  echo "examples: $ex_pass passed, $ex_fail failed"
+  tally "$ex_pass passed, $ex_fail failed" examples 0
+fi
 if [ $units_only -eq 0 ] && [ -x "$root/tests/cli/run.sh" ]; then
   out=$(mktemp)
   POND_BIN="$build/pond" "$root/tests/cli/run.sh" >"$out" 2>&1

@@ -12,6 +12,7 @@
 
 int cli_fail(void)
 {
+    fflush(stdout); /* what was printed before the error comes before it */
     fprintf(stderr, "pond: %s\n", pond_error_last()->message);
     return 1;
 }
@@ -19,6 +20,7 @@ int cli_fail(void)
 int cli_error(const char *fmt, ...)
 {
     va_list ap;
+    fflush(stdout);
     fputs("pond: ", stderr);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);

@@ -336,10 +336,11 @@ static int decode_entries(pond_node_rec *r, const struct ArrowSchema *schema,
     }
     if (hi < lo || hi - lo > 100000000)
         return bad(file, i, "entries offsets are invalid");
-    r->n_entries = (size_t)(hi - lo);
-    r->entries = pond_calloc(r->n_entries ? r->n_entries : 1, sizeof *r->entries);
+    /* n_entries only once entries exists: the record is freed by walking entries[n_entries] */
+    r->entries = pond_calloc(hi > lo ? (size_t)(hi - lo) : 1, sizeof *r->entries);
     if (!r->entries)
         return POND_ENOMEM;
+    r->n_entries = (size_t)(hi - lo);
     for (int64_t e = lo; e < hi; e++) {
         pond_dir_entry *de = &r->entries[e - lo];
         size_t len;

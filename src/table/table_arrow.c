@@ -280,9 +280,31 @@ int table__find_ts(const struct ArrowSchema *schema, const char *name)
     return -1;
 }
 
+/* The format as Parquet stores it: large and small variants of strings, binaries and lists
+ * are the same column, and any time zone means "adjusted to UTC". */
+static void storage_format(char out[64], const char *f)
+{
+    if (!strcmp(f, "U"))
+        f = "u";
+    else if (!strcmp(f, "Z"))
+        f = "z";
+    else if (!strcmp(f, "+L"))
+        f = "+l";
+    else if (!strcmp(f, "tts"))
+        f = "ttm"; /* Parquet has no seconds unit: seconds are stored as milliseconds */
+    if (f[0] == 't' && f[1] == 's' && f[2] && f[3] == ':') {
+        snprintf(out, 64, "ts%c:%s", f[2] == 's' ? 'm' : f[2], f[4] ? "UTC" : "");
+        return;
+    }
+    snprintf(out, 64, "%s", f);
+}
+
 bool table__same_type(const struct ArrowSchema *a, const struct ArrowSchema *b)
 {
-    if (strcmp(a->format, b->format) != 0 || a->n_children != b->n_children)
+    char fa[64], fb[64];
+    storage_format(fa, a->format);
+    storage_format(fb, b->format);
+    if (strcmp(fa, fb) != 0 || a->n_children != b->n_children)
         return false;
     for (int64_t i = 0; i < a->n_children; i++)
         if (!table__same_type(a->children[i], b->children[i]))

@@ -40,6 +40,16 @@ printf 'timestamp,v\n2024-01-01T00:00:00Z,1\n2024-01-01T00:01:00Z,2\n' > s.csv
 "$P" copy --type table host:s.csv /x/t && "$P" ln -s y/small.txt /x/l && "$P" mv /x/y/small.txt /x/ &&
 "$P" rm /x/l || { echo "FAIL pond_delta::setup"; fail=$((fail + 1)); }
 check small "$POND"
+# 1b. a series stream (two versions merged by pond's reader) written out by pond as Parquet
+#     is read identically by DuckDB, hyparquet and parquet-wasm
+printf 'timestamp,v,w\n2024-01-02T00:00:00Z,3,x\n' > s2.csv
+"$P" copy --type series host:s2.csv /x/s && "$P" cat --format parquet /x/s > stream.parquet
+want="sha256:$("$P" parquet dump stream.parquet | sha256sum | cut -d' ' -f1)"
+if node "$ORACLE/parquet-check.mjs" stream.parquet --expect-digest "$want" --expect-rows 3 > stream.log 2>&1; then
+  pass=$((pass + 1))
+else
+  fail=$((fail + 1)); echo "FAIL pond_delta::series_stream"; tail -8 stream.log
+fi
 # 2. many commits: a checkpoint; the checkpoint and a plain replay must agree
 export POND=$work/b
 "$P" init >/dev/null

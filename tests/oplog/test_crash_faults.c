@@ -215,6 +215,40 @@ static void test_alloc_fault_every_commit_allocation(void)
     (void)succeeded;
 }
 
+/* Open and read back: no writes, so every allocation is cheap to fail. Regression: a failed
+ * allocation of a directory row's entries left n_entries set over a NULL array, and freeing
+ * the half-decoded row crashed. */
+static int reopen_step(step_arg *a)
+{
+    pond_backend *be = NULL;
+    pond_fs *fs = NULL;
+    pond_buf b = POND_BUF_INIT;
+    int rc;
+    if ((rc = pond_oplog_open(&be, a->dir, NULL)) == 0 && (rc = pond_fs_open(&fs, be, NULL)) == 0 &&
+        (rc = pond_fs_read_all(&b, fs, NULL, "/big")) == 0 &&
+        (b.size != BIG_LEN || memcmp(b.ptr, a->big, BIG_LEN) != 0))
+        rc = pond_error_set(POND_ECORRUPT, POND_DOM_OPLOG, "read back differs");
+    pond_buf_dispose(&b);
+    pond_fs_free(fs);
+    pond_backend_free(be);
+    return rc;
+}
+
+static void test_alloc_fault_every_reopen_allocation(void)
+{
+    static step_arg a;
+    fill(a.big, BIG_LEN, 5);
+    char *dir = tmp_path("p");
+    make_pond(dir);
+    a.dir = dir;
+    PT_ASSERT_OK(commit_step(&a));
+    uint64_t steps;
+    PT_ALLOC_FAULT_LOOP(steps, reopen_step, &a);
+    PT_ASSERT(steps > 20);
+    PT_ASSERT_INT_EQ(check_old_or_new(&a), 1);
+    pond_free(dir);
+}
+
 /* Every mutating OS call of the step fails once with EIO (then persistently with ENOSPC): the
  * step fails cleanly, the pond is at the old or the new state; short writes and EINTR on writes
  * are retried and the step succeeds. */
@@ -321,6 +355,7 @@ static void test_create_after_interrupted_create(void)
 }
 
 PT_SUITE(oplog_crash, PT_TEST(alloc_fault_loop_commit_reopen),
-         PT_TEST(alloc_fault_every_commit_allocation), PT_TEST(os_eio_once),
+         PT_TEST(alloc_fault_every_commit_allocation), PT_TEST(alloc_fault_every_reopen_allocation),
+         PT_TEST(os_eio_once),
          PT_TEST(os_enospc_persistent), PT_TEST(short_writes_retried),
          PT_TEST(create_after_interrupted_create))

@@ -197,6 +197,42 @@ static void all_types_roundtrip(bool disk)
     env_close(&e);
 }
 
+/* every type, with nulls, through a two-version series (timestamp column given) */
+static void all_types_series(bool disk)
+{
+    env e;
+    env_open(&e, disk);
+    pond_buf want = POND_BUF_INIT;
+    pond_table_write_options wo = POND_TABLE_WRITE_OPTIONS_INIT;
+    wo.timestamp_column = "c15"; /* "tsu:" */
+    for (int v = 0; v < 2; v++) {
+        struct ArrowSchema s;
+        struct ArrowArray a;
+        make_all_types(&s, &a, 300 + v * 7, 11 + (unsigned)v);
+        char *t = batch_text(&s, &a);
+        /* the header line once, then the rows of each version in order */
+        pond_buf_puts(&want, v == 0 ? t : strchr(t, '\n') + 1);
+        pond_free(t);
+        PT_ASSERT_OK(pond_fs_begin(e.fs, NULL));
+        PT_ASSERT_OK(pond_table_write_batch(e.fs, NULL, "/s", POND_ENTRY_FILE_SERIES, &s, &a, &wo));
+        PT_ASSERT_OK(pond_fs_commit(NULL, e.fs));
+        pond_arrow_array_release(&a);
+        pond_arrow_schema_release(&s);
+    }
+    struct ArrowArrayStream st;
+    PT_ASSERT_OK(pond_table_read_stream(&st, e.fs, NULL, "/s", NULL));
+    int64_t rows;
+    char *got = stream_text(&st, &rows);
+    PT_ASSERT_INT_EQ(rows, 300 + 307);
+    PT_ASSERT_STR_EQ(got, want.ptr);
+    pond_free(got);
+    pond_buf_dispose(&want);
+    env_close(&e);
+}
+
+static void test_all_types_series_memory(void) { all_types_series(false); }
+static void test_all_types_series_oplog(void) { all_types_series(true); }
+
 static void test_all_types_memory(void) { all_types_roundtrip(false); }
 static void test_all_types_oplog(void) { all_types_roundtrip(true); }
 
@@ -440,6 +476,7 @@ static void test_bounded_memory_1000_batches(void)
 }
 
 PT_SUITE(table, PT_TEST(all_types_memory), PT_TEST(all_types_oplog),
+         PT_TEST(all_types_series_memory), PT_TEST(all_types_series_oplog),
          PT_TEST(table_versions_memory), PT_TEST(table_versions_oplog),
          PT_TEST(series_range_memory), PT_TEST(series_range_oplog),
          PT_TEST(series_schema_memory), PT_TEST(series_schema_oplog),

@@ -2,8 +2,18 @@
 
 #include "util/util.h"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <string.h>
+
+/* OpenSSL's default initialisation reads openssl.cnf on first use (a few ms for every CLI
+ * command); pond needs nothing from it. */
+static pthread_once_t g_ossl_once = PTHREAD_ONCE_INIT;
+static void ossl_init(void)
+{
+    OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
+}
 
 struct pond_sha256 {
     EVP_MD_CTX *ctx;
@@ -12,6 +22,7 @@ struct pond_sha256 {
 int pond_sha256_new(pond_sha256 **out)
 {
     *out = NULL;
+    pthread_once(&g_ossl_once, ossl_init);
     pond_sha256 *h = pond_calloc(1, sizeof *h);
     if (!h)
         return POND_ENOMEM;
@@ -56,6 +67,7 @@ void pond_sha256_free(pond_sha256 *h)
 
 int pond_sha256_buf(pond_hash *out, const void *data, size_t len)
 {
+    pthread_once(&g_ossl_once, ossl_init);
     unsigned int n = 0;
     if (EVP_Digest(data, len, out->bytes, &n, EVP_sha256(), NULL) != 1 || n != 32)
         return pond_error_set(POND_ERROR, POND_DOM_UTIL, "sha256: digest failed");

@@ -111,7 +111,7 @@ int oplog__write_part_file(oplog_be *ob, commit_part *cp, int64_t txn);
 int oplog__stats_json(pond_buf *out, const commit_part *cp);
 /* After commit `version`: writes a checkpoint when the interval says so. The commit is durable
  * either way; a failed checkpoint only costs replay time at the next open. */
-#define POND_CHECKPOINT_INTERVAL 100
+#define POND_CHECKPOINT_INTERVAL 20
 int oplog__maybe_checkpoint(oplog_be *ob, int64_t version);
 /* After a commit: merges partitions that reached POND_COMPACT_FILES data files, then writes a
  * checkpoint when due. Failures only cost read time later: they are not reported. */
@@ -121,7 +121,7 @@ void oplog__after_commit(oplog_be *ob, int64_t version);
 int oplog__rewrite(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opts,
                    const pond_node_id *only, size_t min_files);
 /* A partition with this many data files is merged into one right after a commit. */
-#define POND_COMPACT_FILES 64
+#define POND_COMPACT_FILES 16
 /* Re-reads the Delta log at at_version (-1 latest) and rebuilds the partition index. */
 int oplog__load_index(oplog_be *ob, int64_t at_version);
 

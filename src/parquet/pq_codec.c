@@ -10,6 +10,7 @@
 #include <lz4.h>
 #include <lz4frame.h>
 #include <snappy-c.h>
+#include <pthread.h>
 #include <string.h>
 #include <zlib.h>
 #include <zstd.h>
@@ -172,14 +173,29 @@ int pq_decompress(int codec, const uint8_t *src, size_t src_len, uint8_t *dst, s
     }
 }
 
+/* the thread's zstd context, freed when the thread ends */
+static pthread_once_t g_dctx_once = PTHREAD_ONCE_INIT;
+static pthread_key_t g_dctx_key;
+static void dctx_free(void *p) { ZSTD_freeDCtx(p); }
+static void dctx_key_init(void) { pthread_key_create(&g_dctx_key, dctx_free); }
+
 int pq_decompress_with(void **state, int codec, const uint8_t *src, size_t src_len, uint8_t *dst,
                        size_t dst_len, int64_t off)
 {
     if (codec != PQ_CODEC_ZSTD || !state)
         return pq_decompress(codec, src, src_len, dst, dst_len, off);
-    if (!*state && !(*state = ZSTD_createDCtx()))
-        return pond_error_set(POND_ENOMEM, POND_DOM_PARQUET, "zstd: out of memory");
-    size_t n = ZSTD_decompressDCtx(*state, dst, dst_len, src, src_len);
+    /* One decompression context per thread, reused by every reader: creating one costs more
+     * than decompressing a small page, and opening a pond reads many small files. The per-
+     * reader state is kept for API compatibility but not needed. */
+    (void)state;
+    pthread_once(&g_dctx_once, dctx_key_init);
+    ZSTD_DCtx *dctx = pthread_getspecific(g_dctx_key);
+    if (!dctx) {
+        if (!(dctx = ZSTD_createDCtx()))
+            return pond_error_set(POND_ENOMEM, POND_DOM_PARQUET, "zstd: out of memory");
+        pthread_setspecific(g_dctx_key, dctx);
+    }
+    size_t n = ZSTD_decompressDCtx(dctx, dst, dst_len, src, src_len);
     if (ZSTD_isError(n))
         return codec_error(codec, off, ZSTD_getErrorName(n));
     if (n != dst_len)

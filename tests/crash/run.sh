@@ -19,4 +19,4 @@ if ! command -v python3 >/dev/null; then
   echo "0 passed, 1 failed"
   exit 1
 fi
-exec python3 "$here/crash.py" "$POND_BIN" "$@"
+exec python3 -B "$here/crash.py" "$POND_BIN" "$@"

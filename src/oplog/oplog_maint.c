@@ -409,8 +409,18 @@ static int row_txn_cmp(const void *a, const void *b)
 }
 
 /* Whether version i of node nd survives the retention policy. */
-static bool keep_row(const pond_gc_options *o, const ol_node *nd, size_t i, int64_t now)
+/* Whether version i of node nd survives the retention policy. A node still in the tree keeps
+ * its newest version whatever the policy; a removed node is history only, so under a policy
+ * its versions go like any old version (that is what frees a deleted file's blob). */
+static bool keep_row(const pond_gc_options *o, const ol_node *nd, size_t i, int64_t now,
+                     bool live)
 {
+    bool retention = o->keep_versions > 0 || o->keep_age_us > 0;
+    if (!live && retention) {
+        if (o->keep_age_us > 0 && o->keep_versions <= 0)
+            return now - nd->rows[i].rec->timestamp_us <= o->keep_age_us;
+        return false;
+    }
     if (i + 1 == nd->n)
         return true; /* the newest version always stays */
     if (o->keep_versions > 0 && nd->n - i > (size_t)o->keep_versions)
@@ -418,6 +428,11 @@ static bool keep_row(const pond_gc_options *o, const ol_node *nd, size_t i, int6
     if (o->keep_age_us > 0 && now - nd->rows[i].rec->timestamp_us > o->keep_age_us)
         return false;
     return true;
+}
+
+static bool is_live(oplog_idmap *live, const ol_node *nd)
+{
+    return !live->cap || oplog__idmap_get(live, &nd->rows[0].rec->id) != NULL;
 }
 
 static int part_add_file_(ol_part *p, const char *path, int64_t txn)
@@ -449,11 +464,26 @@ int oplog__rewrite(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opt
     bool retention = opts->keep_versions > 0 || opts->keep_age_us > 0;
     int64_t now = pond__now_us();
     int rc = 0;
+    /* retention needs to know which nodes are still in the tree: load everything */
     FOREACH_PART(ob, p)
-    if (rc == 0 && (!only || pond_node_id_equal(&p->id, only)))
+    if (rc == 0 && (retention || !only || pond_node_id_equal(&p->id, only)))
         rc = oplog__part_load(ob, p);
     if (rc < 0)
         return rc;
+    oplog_idmap live = {0};
+    if (retention) {
+        pond_node_id root = pond_node_id_root();
+        char *slash = pond_strdup("/");
+        if (!slash || (rc = oplog__idmap_put(&live, &root, slash)) < 0) {
+            pond_free(slash);
+            paths_dispose(&live);
+            return POND_ENOMEM;
+        }
+        if ((rc = build_paths(&live, ob, &root, "/", 0)) < 0) {
+            paths_dispose(&live);
+            return rc;
+        }
+    }
     commit_part *cps = NULL;
     size_t ncp = 0, cap = 0;
     pond_delta_actions *acts = NULL;
@@ -468,7 +498,7 @@ int oplog__rewrite(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opt
         bool drop = false;
         FOREACH_NODE(p, nd)
         for (size_t i = 0; i < nd->n; i++)
-            drop |= !keep_row(opts, nd, i, now);
+            drop |= !keep_row(opts, nd, i, now, is_live(&live, nd));
         if (!drop && p->n_files < min_files)
             continue;
         if (ncp == cap) {
@@ -485,7 +515,7 @@ int oplog__rewrite(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opt
         cp->part = p->id;
         FOREACH_NODE(p, nd)
         for (size_t i = 0; i < nd->n && rc == 0; i++) {
-            if (!keep_row(opts, nd, i, now)) {
+            if (!keep_row(opts, nd, i, now, is_live(&live, nd))) {
                 out->versions_dropped++;
                 continue;
             }
@@ -586,6 +616,7 @@ int oplog__rewrite(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opt
     pond_delta_actions_free(acts);
     pond_buf_dispose(&stats);
     ss_dispose(&removed);
+    paths_dispose(&live);
     if (rc < 0 && out->commit_version >= 0)
         return oplog__load_index(ob, -1); /* committed, but the index could not follow */
     return rc;

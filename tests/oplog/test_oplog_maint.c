@@ -160,8 +160,9 @@ static void test_gc_removes_only_unreferenced(void)
     PT_ASSERT_OK(pond_oplog_gc(&r, e.be, &o));
     pond_oplog_unlock(e.be);
     PT_ASSERT(r.commit_version > 0);
-    /* /b's node still has its last version (the newest is always kept), so its blob stays;
-     * /a and /a2 share one blob that stays */
+    /* /b was deleted: under a retention policy its versions are history and go, and with them
+     * the only reference to its blob; /a and /a2 share one blob that stays */
+    PT_ASSERT(stat(pb, &st) != 0);
     PT_ASSERT(stat(pa, &st) == 0);
     env_reopen(&e);
     pond_buf got = POND_BUF_INIT;

@@ -23,7 +23,8 @@ static const char HELP[] =
     "or is a directory, each source keeps its base name; a pond DEST ending in '/' is created\n"
     "if missing. Copying onto an existing pond file adds a version.\n"
     "\n"
-    "  --type T        entry type for files copied in: data (default), table or series.\n"
+    "  --type T        entry type for files copied in: data (default), table, series, or\n"
+    "                  auto (each Parquet source becomes a table, anything else data).\n"
     "                  A Parquet source is checked and stored as it is; a CSV source for\n"
     "                  table/series is converted to Parquet with type inference.\n"
     "  --timestamp-column NAME   the event-time column of a series (default: detected)\n"
@@ -109,6 +110,9 @@ static bool looks_parquet(int fd)
     return pread(fd, m, 4, 0) == 4 && !memcmp(m, "PAR1", 4);
 }
 
+static int copy_in_typed(copy_ctx *c, const char *host, const char *dest, int fd,
+                         const struct stat *stp);
+
 static int copy_in_one(copy_ctx *c, const char *host, const char *dest)
 {
     struct stat st;
@@ -122,6 +126,18 @@ static int copy_in_one(copy_ctx *c, const char *host, const char *dest)
     int fd = open(host, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return cli_error("%s: %s", host, strerror(errno));
+    pond_entry_type asked = c->type;
+    if (asked == POND_ENTRY_NONE) /* --type auto: a Parquet file becomes a table */
+        c->type = looks_parquet(fd) ? POND_ENTRY_FILE_TABLE : POND_ENTRY_FILE_DATA;
+    int rc_auto = copy_in_typed(c, host, dest, fd, &st);
+    c->type = asked;
+    return rc_auto;
+}
+
+static int copy_in_typed(copy_ctx *c, const char *host, const char *dest, int fd,
+                         const struct stat *stp)
+{
+    struct stat st = *stp;
     if (c->type != POND_ENTRY_FILE_DATA && !looks_parquet(fd)) {
         /* CSV: converted to Parquet while streaming */
         close(fd);
@@ -326,8 +342,10 @@ int cmd_copy(pond_cli *cli, int argc, char **argv)
                 c.type = POND_ENTRY_FILE_TABLE;
             else if (!strcmp(t, "series"))
                 c.type = POND_ENTRY_FILE_SERIES;
+            else if (!strcmp(t, "auto"))
+                c.type = POND_ENTRY_NONE; /* per source: Parquet -> table, else data */
             else
-                return cli_usage(USAGE, "unknown type '%s' (data, table or series)", t);
+                return cli_usage(USAGE, "unknown type '%s' (data, table, series or auto)", t);
         } else if (!strcmp(a, "--format") && first + 1 < argc) {
             format = argv[++first];
             if (strcmp(format, "parquet") && strcmp(format, "csv"))

@@ -23,3 +23,5 @@ p copy --format csv /s host:out.csv
 cat out.csv
 "$POND_BIN" cat --format parquet /t > t.parquet; echo "[exit $?]"
 "$POND_BIN" parquet dump t.parquet
+p copy --type auto host:t.parquet host:small.csv /auto/
+p list -l /auto/ | sed -E 's/[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z/TIME/'

@@ -453,6 +453,9 @@ int oplog__decode(oplog_row **rows, size_t *n, size_t *cap, const struct ArrowSc
             s = get_bytes(&c[OL_SYMLINK_TARGET], i, &len);
             if (!(r->symlink_target = pond_strndup(s, len)))
                 return POND_ENOMEM;
+            /* a symlink's hash is that of its target text (tinyfs's definition) */
+            if ((rc = pond_sha256_buf(&r->sha256, s, len)) < 0)
+                return rc;
         } else {
             if (is_null(&c[OL_SHA256], i))
                 return bad(file, i, "file without sha256");

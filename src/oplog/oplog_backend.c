@@ -101,6 +101,23 @@ static int file_cmp(const void *a, const void *b)
     return strcmp(x->path, y->path);
 }
 
+/* A directory listing tells where each child's rows live. */
+static int learn_children(oplog_be *ob, ol_part *p, const pond_node_rec *rec)
+{
+    if (rec->type != POND_ENTRY_DIRECTORY)
+        return 0;
+    for (size_t i = 0; i < rec->n_entries; i++) {
+        const pond_dir_entry *e = &rec->entries[i];
+        ol_part *cp = p;
+        int rc;
+        if (e->type == POND_ENTRY_DIRECTORY && (rc = part_get(&cp, ob, &e->id, true)) < 0)
+            return rc;
+        if ((rc = oplog__idmap_put(&ob->node_part, &e->id, cp)) < 0)
+            return rc;
+    }
+    return 0;
+}
+
 /* Appends a row (taking it) to its node's version list in partition p. */
 static int part_put_row(oplog_be *ob, ol_part *p, oplog_row *row)
 {
@@ -132,23 +149,88 @@ static int part_put_row(oplog_be *ob, ol_part *p, oplog_row *row)
     }
     n->rows[n->n++] = *row;
     memset(row, 0, sizeof *row);
-    /* directory listings tell where each child's rows live */
-    const pond_node_rec *rec = n->rows[n->n - 1].rec;
-    if (rec->type == POND_ENTRY_DIRECTORY) {
-        for (size_t i = 0; i < rec->n_entries; i++) {
-            const pond_dir_entry *e = &rec->entries[i];
-            ol_part *cp = p;
-            if (e->type == POND_ENTRY_DIRECTORY && (rc = part_get(&cp, ob, &e->id, true)) < 0)
-                return rc;
-            if ((rc = oplog__idmap_put(&ob->node_part, &e->id, cp)) < 0)
-                return rc;
-        }
-    }
-    return 0;
+    const oplog_row *added = &n->rows[n->n - 1];
+    return added->entries_pending ? 0 : learn_children(ob, p, added->rec);
 }
 
-static int load_file(oplog_be *ob, ol_part *p, const ol_file *f)
+/* Reads the listings of the pending directory rows `want` (all in file f) from f's entries
+ * column. */
+static int load_entries(oplog_be *ob, ol_part *p, int file_idx, oplog_row **want, size_t nw,
+                        bool learn)
 {
+    const ol_file *f = &p->files[file_idx];
+    char *path = pond__path_join(ob->dir, f->path);
+    if (!path)
+        return POND_ENOMEM;
+    static const char *const cols[] = {"node_id", "version", "entries"};
+    pond_parquet_read_options po = POND_PARQUET_READ_OPTIONS_INIT;
+    po.column_names = cols;
+    po.n_column_names = 3;
+    pond_parquet_reader *r = NULL;
+    struct ArrowSchema schema = {0};
+    struct ArrowArray batch = {0};
+    size_t found = 0;
+    int rc = pond_parquet_reader_open_file(&r, path, &po);
+    if (rc == 0)
+        rc = pond_parquet_reader_schema(r, &schema);
+    while (rc == 0 && found < nw) {
+        rc = pond_parquet_reader_next(r, &batch);
+        if (rc == POND_ITEROVER) {
+            rc = 0;
+            break;
+        }
+        for (size_t k = 0; rc == 0 && k < nw; k++) {
+            if (!want[k]->entries_pending)
+                continue;
+            int got = oplog__decode_entries_for(want[k]->rec, &schema, &batch, f->path);
+            if (got < 0)
+                rc = got;
+            else if (got == 1) {
+                want[k]->entries_pending = false;
+                found++;
+                /* only a node's newest listing says where its children live now */
+                if (learn)
+                    rc = learn_children(ob, p, want[k]->rec);
+            }
+        }
+        pond_arrow_array_release(&batch);
+    }
+    if (rc == 0 && found < nw)
+        rc = pond_error_set(POND_ECORRUPT, D, "data file '%s': a directory row has no listing",
+                            f->path);
+    pond_arrow_schema_release(&schema);
+    pond_parquet_reader_free(r);
+    pond_free(path);
+    return rc;
+}
+
+/* Loads the listing of one row, or (all_versions) of every pending row of the node. */
+static int ensure_entries(oplog_be *ob, ol_part *p, ol_node *nd, size_t only, bool all_versions)
+{
+    int rc = 0;
+    for (size_t i = all_versions ? 0 : only; rc == 0 && i < (all_versions ? nd->n : only + 1); i++) {
+        if (!nd->rows[i].entries_pending)
+            continue;
+        oplog_row *w = &nd->rows[i];
+        rc = load_entries(ob, p, w->file_idx, &w, 1, i + 1 == nd->n);
+    }
+    return rc;
+}
+
+int oplog__part_load_all_entries(oplog_be *ob, ol_part *p)
+{
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < p->nodes.cap; i++) {
+        ol_node *nd = p->nodes.vals ? p->nodes.vals[i] : NULL;
+        if (nd)
+            rc = ensure_entries(ob, p, nd, 0, true);
+    }
+    return rc;
+}
+
+static int load_file(oplog_be *ob, ol_part *p, int file_idx)
+{
+    const ol_file *f = &p->files[file_idx];
     char *path = pond__path_join(ob->dir, f->path);
     if (!path)
         return POND_ENOMEM;
@@ -157,7 +239,16 @@ static int load_file(oplog_be *ob, ol_part *p, const ol_file *f)
     struct ArrowArray batch = {0};
     oplog_row *rows = NULL;
     size_t n = 0, cap = 0;
-    int rc = pond_parquet_reader_open_file(&r, path, NULL);
+    /* every column but the directory listings, which can be most of the bytes */
+    static const char *const cols[] = {"node_id",  "file_type",      "version",
+                                       "txn_seq",  "timestamp",      "size",
+                                       "sha256",   "content",        "blob_root",
+                                       "symlink_target", "min_event_time", "max_event_time",
+                                       "extended_attributes"};
+    pond_parquet_read_options po = POND_PARQUET_READ_OPTIONS_INIT;
+    po.column_names = cols;
+    po.n_column_names = (int)(sizeof cols / sizeof cols[0]);
+    int rc = pond_parquet_reader_open_file(&r, path, &po);
     if (rc == 0)
         rc = pond_parquet_reader_schema(r, &schema);
     while (rc == 0) {
@@ -168,7 +259,10 @@ static int load_file(oplog_be *ob, ol_part *p, const ol_file *f)
         }
         if (rc < 0)
             break;
+        size_t before = n;
         rc = oplog__decode(&rows, &n, &cap, &schema, &batch, &p->id, f->path);
+        for (size_t i = before; i < n; i++)
+            rows[i].file_idx = file_idx;
         pond_arrow_array_release(&batch);
     }
     for (size_t i = 0; i < n; i++) {
@@ -195,7 +289,28 @@ int oplog__part_load(oplog_be *ob, ol_part *p)
         return 0;
     int rc = 0;
     for (size_t i = 0; i < p->n_files && rc == 0; i++)
-        rc = load_file(ob, p, &p->files[i]);
+        rc = load_file(ob, p, (int)i);
+    /* the listings of the latest directory versions, grouped by file */
+    for (size_t fi = 0; fi < p->n_files && rc == 0; fi++) {
+        oplog_row **want = NULL;
+        size_t nw = 0;
+        for (size_t i = 0; rc == 0 && i < p->nodes.cap; i++) {
+            ol_node *nd = p->nodes.vals ? p->nodes.vals[i] : NULL;
+            oplog_row *last = nd && nd->n ? &nd->rows[nd->n - 1] : NULL;
+            if (!last || !last->entries_pending || last->file_idx != (int)fi)
+                continue;
+            oplog_row **w2 = pond_realloc(want, (nw + 1) * sizeof *w2);
+            if (!w2) {
+                rc = POND_ENOMEM;
+                break;
+            }
+            want = w2;
+            want[nw++] = last;
+        }
+        if (rc == 0 && nw)
+            rc = load_entries(ob, p, (int)fi, want, nw, true);
+        pond_free(want);
+    }
     if (rc < 0) {
         oplog__part_unload(p);
         return rc;
@@ -285,12 +400,15 @@ static int ob_get_version(pond_node_rec **out, pond_backend *be, const pond_node
                           int64_t version)
 {
     ol_node *n;
-    int rc = oplog__find_node(&n, NULL, OB(be), id);
+    ol_part *part = NULL;
+    int rc = oplog__find_node(&n, &part, OB(be), id);
     if (rc < 0)
         return rc;
     oplog_row *row = n ? node_version(n, version) : NULL;
     if (!row)
         return not_found(id, version);
+    if (row->entries_pending && (rc = ensure_entries(OB(be), part, n, (size_t)(row - n->rows), false)) < 0)
+        return rc;
     *out = pond_node_rec_ref(row->rec);
     return 0;
 }
@@ -299,11 +417,14 @@ static int ob_list_versions(pond_node_rec ***out, size_t *n_out, pond_backend *b
                             const pond_node_id *id)
 {
     ol_node *n;
-    int rc = oplog__find_node(&n, NULL, OB(be), id);
+    ol_part *part = NULL;
+    int rc = oplog__find_node(&n, &part, OB(be), id);
     if (rc < 0)
         return rc;
     if (!n || !n->n)
         return not_found(id, 0);
+    if ((rc = ensure_entries(OB(be), part, n, 0, true)) < 0)
+        return rc;
     pond_node_rec **v = pond_calloc(n->n, sizeof *v);
     if (!v)
         return POND_ENOMEM;

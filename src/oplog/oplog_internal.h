@@ -14,6 +14,11 @@ typedef struct {
     pond_node_rec *rec;
     bool in_store;   /* content in the CAS */
     pond_hash root;  /* CAS chunk root, when in_store */
+    /* Directory listings are decoded lazily: a partition loads every row without the
+     * `entries` column, then the listings of the latest directory versions only. An older
+     * version's listing is read from its file (file_idx) when it is asked for. */
+    bool entries_pending;
+    int file_idx;
 } oplog_row;
 
 /* Columns of a data file, in order (docs/format.md). part_id is the partition column and is
@@ -46,6 +51,10 @@ int oplog__encode(struct ArrowArray *out, const oplog_row *rows, size_t n);
 /* Decodes a batch read from a data file of partition part into rows appended to *rows. */
 int oplog__decode(oplog_row **rows, size_t *n, size_t *cap, const struct ArrowSchema *schema,
                   const struct ArrowArray *batch, const pond_node_id *part, const char *file);
+/* Fills rec->entries of the directory row (node, version) from a batch that has the node_id,
+ * version and entries columns; returns 1 when the row was found in the batch, 0 if not. */
+int oplog__decode_entries_for(pond_node_rec *rec, const struct ArrowSchema *schema,
+                              const struct ArrowArray *batch, const char *file);
 void oplog__row_dispose(oplog_row *row);
 
 /* A map from 16-byte node ids to pointers (open addressing). */
@@ -103,6 +112,8 @@ typedef struct {
 } commit_part;
 
 int oplog__part_load(oplog_be *ob, ol_part *p);
+/* Loads the pending listings of every directory row of the partition (before rewriting it). */
+int oplog__part_load_all_entries(oplog_be *ob, ol_part *p);
 void oplog__part_unload(ol_part *p);
 /* The node's versions, loading its partition; *out NULL when not found. */
 int oplog__find_node(ol_node **out, ol_part **part_out, oplog_be *ob, const pond_node_id *id);

@@ -468,6 +468,10 @@ int oplog__rewrite(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opt
     FOREACH_PART(ob, p)
     if (rc == 0 && (retention || !only || pond_node_id_equal(&p->id, only)))
         rc = oplog__part_load(ob, p);
+    /* a rewrite writes every row again: older directory listings must be read first */
+    FOREACH_PART(ob, p)
+    if (rc == 0 && p->loaded && (!only || pond_node_id_equal(&p->id, only)))
+        rc = oplog__part_load_all_entries(ob, p);
     if (rc < 0)
         return rc;
     oplog_idmap live = {0};

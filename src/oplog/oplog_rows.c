@@ -378,7 +378,10 @@ int oplog__decode(oplog_row **rows, size_t *n, size_t *cap, const struct ArrowSc
         for (int i = 0; i < OL_NCOLS; i++)
             if (schema->children[k]->name && !strcmp(schema->children[k]->name, COLS[i].name))
                 idx[i] = (int)k;
+    bool lazy_entries = idx[OL_ENTRIES] < 0; /* projected away: listings load later */
     for (int i = 0; i < OL_NCOLS; i++) {
+        if (i == OL_ENTRIES && lazy_entries)
+            continue;
         if (idx[i] < 0)
             return pond_error_set(POND_ECORRUPT, POND_DOM_OPLOG, "data file '%s': no column '%s'",
                                   file, COLS[i].name);
@@ -395,7 +398,8 @@ int oplog__decode(oplog_row **rows, size_t *n, size_t *cap, const struct ArrowSc
                                   "data file '%s': column '%s' has type '%s'", file, COLS[i].name,
                                   schema->children[idx[i]]->format);
     }
-    const struct ArrowSchema *entries_schema = schema->children[idx[OL_ENTRIES]];
+    const struct ArrowSchema *entries_schema =
+        lazy_entries ? NULL : schema->children[idx[OL_ENTRIES]];
     for (int64_t i = 0; i < batch->length; i++) {
         if (*n == *cap) {
             size_t nc = *cap ? *cap * 2 : 64;
@@ -416,8 +420,9 @@ int oplog__decode(oplog_row **rows, size_t *n, size_t *cap, const struct ArrowSc
         size_t len;
         const char *s;
         for (int k = 0; k < OL_NCOLS; k++) {
-            bool nullable = COLS[k].nullable;
-            if (!nullable && is_null(&c[k], i))
+            if (k == OL_ENTRIES && lazy_entries)
+                continue;
+            if (!COLS[k].nullable && is_null(&c[k], i))
                 return bad(file, i, "a required column is null");
         }
         s = get_bytes(&c[OL_NODE_ID], i, &len);
@@ -442,7 +447,9 @@ int oplog__decode(oplog_row **rows, size_t *n, size_t *cap, const struct ArrowSc
             r->min_event_time_us = get_i64(&c[OL_MIN_EVENT_TIME], i);
             r->max_event_time_us = get_i64(&c[OL_MAX_EVENT_TIME], i);
         }
-        if (r->type == POND_ENTRY_DIRECTORY) {
+        if (r->type == POND_ENTRY_DIRECTORY && lazy_entries) {
+            row->entries_pending = true;
+        } else if (r->type == POND_ENTRY_DIRECTORY) {
             if (is_null(&c[OL_ENTRIES], i))
                 return bad(file, i, "directory without entries");
             if ((rc = decode_entries(r, entries_schema, c[OL_ENTRIES].a, i, file)) < 0)
@@ -560,4 +567,44 @@ void oplog__idmap_dispose(oplog_idmap *m)
     pond_free(m->keys);
     pond_free(m->vals);
     memset(m, 0, sizeof *m);
+}
+
+int oplog__decode_entries_for(pond_node_rec *rec, const struct ArrowSchema *schema,
+                              const struct ArrowArray *batch, const char *file)
+{
+    int in = -1, iv = -1, ie = -1;
+    for (int64_t k = 0; k < schema->n_children; k++) {
+        const char *nm = schema->children[k]->name;
+        if (!nm)
+            continue;
+        if (!strcmp(nm, "node_id"))
+            in = (int)k;
+        else if (!strcmp(nm, "version"))
+            iv = (int)k;
+        else if (!strcmp(nm, "entries"))
+            ie = (int)k;
+    }
+    if (in < 0 || iv < 0 || ie < 0)
+        return pond_error_set(POND_ECORRUPT, POND_DOM_OPLOG,
+                              "data file '%s': no node_id, version or entries column", file);
+    col cn = {batch->children[in], {0}}, cv = {batch->children[iv], {0}};
+    if (pond_arrow_format_parse(&cn.f, schema->children[in]->format) < 0 || !is_bytes(&cn.f) ||
+        pond_arrow_format_parse(&cv.f, schema->children[iv]->format) < 0 || !is_int(&cv.f))
+        return pond_error_set(POND_ECORRUPT, POND_DOM_OPLOG, "data file '%s': bad key columns",
+                              file);
+    char want[POND_NODE_ID_STRLEN + 1];
+    pond_node_id_format(want, &rec->id);
+    for (int64_t i = 0; i < batch->length; i++) {
+        size_t len;
+        const char *s = get_bytes(&cn, i, &len);
+        if (len != POND_NODE_ID_STRLEN || memcmp(s, want, len) != 0 ||
+            get_i64(&cv, i) != rec->version)
+            continue;
+        col ce = {batch->children[ie], {0}};
+        if (is_null(&ce, i))
+            return bad(file, i, "directory without entries");
+        int rc = decode_entries(rec, schema->children[ie], batch->children[ie], i, file);
+        return rc < 0 ? rc : 1;
+    }
+    return 0;
 }

@@ -132,7 +132,7 @@ void oplog__after_commit(oplog_be *ob, int64_t version);
 int oplog__rewrite(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opts,
                    const pond_node_id *only, size_t min_files);
 /* A partition with this many data files is merged into one right after a commit. */
-#define POND_COMPACT_FILES 16
+#define POND_COMPACT_FILES 64
 /* Re-reads the Delta log at at_version (-1 latest) and rebuilds the partition index. */
 int oplog__load_index(oplog_be *ob, int64_t at_version);
 

@@ -76,7 +76,7 @@ static int part_get(ol_part **out, oplog_be *ob, const pond_node_id *id, bool cr
     return 0;
 }
 
-static int part_add_file(ol_part *p, const char *path, int64_t txn)
+int oplog__part_add_file(ol_part *p, const char *path, int64_t txn)
 {
     if (p->n_files == p->cap_files) {
         size_t cap = p->cap_files ? p->cap_files * 2 : 4;
@@ -768,7 +768,7 @@ static int ob_commit(pond_backend *be, const pond_backend_txn_info *info,
         ol_part *p;
         if ((irc = part_get(&p, ob, &cps[k].part, true)) < 0)
             break;
-        if ((irc = part_add_file(p, cps[k].path, info->txn_seq)) < 0)
+        if ((irc = oplog__part_add_file(p, cps[k].path, info->txn_seq)) < 0)
             break;
         if ((irc = oplog__idmap_put(&ob->node_part, &cps[k].part, p)) < 0)
             break;
@@ -827,7 +827,7 @@ static int index_file(const pond_delta_file *f, void *payload)
     ol_part *p;
     int rc = part_get(&p, ctx->ob, &id, true);
     if (rc == 0)
-        rc = part_add_file(p, f->decoded_path, txn);
+        rc = oplog__part_add_file(p, f->decoded_path, txn);
     return rc;
 }
 

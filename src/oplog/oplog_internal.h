@@ -112,6 +112,8 @@ typedef struct {
 } commit_part;
 
 int oplog__part_load(oplog_be *ob, ol_part *p);
+/* Appends a data file (path copied) to a partition's file list. */
+int oplog__part_add_file(ol_part *p, const char *path, int64_t txn);
 /* Loads the pending listings of every directory row of the partition (before rewriting it). */
 int oplog__part_load_all_entries(oplog_be *ob, ol_part *p);
 void oplog__part_unload(ol_part *p);

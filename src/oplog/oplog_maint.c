@@ -435,23 +435,6 @@ static bool is_live(oplog_idmap *live, const ol_node *nd)
     return !live->cap || oplog__idmap_get(live, &nd->rows[0].rec->id) != NULL;
 }
 
-static int part_add_file_(ol_part *p, const char *path, int64_t txn)
-{
-    if (p->n_files == p->cap_files) {
-        size_t cap = p->cap_files ? p->cap_files * 2 : 4;
-        ol_file *f = pond_realloc(p->files, cap * sizeof *f);
-        if (!f)
-            return POND_ENOMEM;
-        p->files = f;
-        p->cap_files = cap;
-    }
-    char *copy = pond_strdup(path);
-    if (!copy)
-        return POND_ENOMEM;
-    p->files[p->n_files++] = (ol_file){copy, txn};
-    return 0;
-}
-
 /* Rewrites partitions in one commit: drops the versions the retention policy does not keep
  * (opts NULL: keep all), and merges the data files of every partition (only that one, when
  * given) that has at least min_files files or lost versions. Reloads the index after. */
@@ -599,7 +582,7 @@ int oplog__rewrite(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opt
                 pond_free(p->files[f].path);
             p->n_files = 0;
             if (cps[k].n && cps[k].path)
-                rc = part_add_file_(p, cps[k].path, cps[k].rows[cps[k].n - 1].rec->txn_seq);
+                rc = oplog__part_add_file(p, cps[k].path, cps[k].rows[cps[k].n - 1].rec->txn_seq);
             if (retention)
                 oplog__part_unload(p);
         }

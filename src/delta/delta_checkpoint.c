@@ -1,10 +1,11 @@
-/* Parquet checkpoints -> the JSON action lines the replay already applies.
+/* Parquet checkpoints -> the actions the replay already applies.
  *
  * Each row of a checkpoint holds one action in one of its top-level struct columns (add,
- * remove, metaData, protocol, txn, domainMetadata, sidecar, checkpointMetadata). The row is
- * written out as the JSON line a commit would carry ({"add":{...}}), so checkpoints and commits
- * go through the same validation. Arrow struct -> JSON object (null fields omitted), map ->
- * object, list -> array; typed copies of stats and partition values (`*_parsed`) are skipped. */
+ * remove, metaData, protocol, txn, domainMetadata, sidecar, checkpointMetadata). The row
+ * becomes the jansson value a commit line would parse to, so checkpoints and commits go
+ * through the same validation, without JSON text in between. Arrow struct -> object (null
+ * fields omitted), map -> object, list -> array; typed copies of stats and partition values
+ * (`*_parsed`) are skipped. */
 #include "delta/delta_internal.h"
 
 #include <pond/parquet.h>
@@ -33,80 +34,12 @@ static bool valid_at(const struct ArrowArray *a, int64_t i)
     return !bm || (bm[j >> 3] >> (j & 7) & 1);
 }
 
-static int put_json_string(pond_buf *out, const uint8_t *s, size_t n)
-{
-    /* checkpoints are mostly plain text: copy runs of safe bytes at once */
-    int rc = pond_buf_putc(out, '"');
-    size_t run = 0;
-    for (size_t k = 0; rc == 0 && k < n; k++) {
-        uint8_t c = s[k];
-        if (c != '"' && c != '\\' && c >= 0x20)
-            continue;
-        if (k > run)
-            rc = pond_buf_put(out, s + run, k - run);
-        if (rc == 0)
-            rc = c < 0x20 ? pond_buf_printf(out, "\\u%04x", c) : pond_buf_printf(out, "\\%c", c);
-        run = k + 1;
-    }
-    if (rc == 0 && n > run)
-        rc = pond_buf_put(out, s + run, n - run);
-    return rc < 0 ? rc : pond_buf_putc(out, '"');
-}
-
-/* Decimal text of v (no printf: checkpoints hold a number per field). */
-static int put_int(pond_buf *out, int64_t v)
-{
-    char tmp[24];
-    char *p = tmp + sizeof tmp;
-    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-    do {
-        *--p = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    if (v < 0)
-        *--p = '-';
-    return pond_buf_put(out, p, (size_t)(tmp + sizeof tmp - p));
-}
-
 static int corrupt(const char *what, const char *fmt)
 {
     return pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,
                           "%s: unexpected checkpoint column type "
                           "'%s'",
                           what, fmt);
-}
-
-static int emit(pond_buf *out, const struct ArrowSchema *s, const struct ArrowArray *a, int64_t i,
-                const char *what, int depth);
-
-/* A string-keyed map -> JSON object. */
-static int emit_map(pond_buf *out, const struct ArrowSchema *s, const struct ArrowArray *a,
-                    int64_t i, const char *what, int depth)
-{
-    const int32_t *off = a->buffers[1];
-    int64_t j = i + a->offset;
-    const struct ArrowSchema *es = s->children[0];
-    const struct ArrowArray *ea = a->children[0];
-    if (es->n_children != 2 || ea->n_children != 2)
-        return corrupt(what, s->format);
-    int rc = pond_buf_putc(out, '{');
-    for (int32_t k = off[j]; rc == 0 && k < off[j + 1]; k++) {
-        int64_t e = k + ea->offset;
-        if (k > off[j])
-            rc = pond_buf_putc(out, ',');
-        const struct ArrowSchema *ks = es->children[0];
-        if (rc == 0 && ks->format[0] != 'u' && ks->format[0] != 'U')
-            return corrupt(what, ks->format);
-        if (rc == 0)
-            rc = emit(out, ks, ea->children[0], e, what, depth + 1);
-        if (rc == 0)
-            rc = pond_buf_putc(out, ':');
-        if (rc == 0)
-            rc = valid_at(ea->children[1], e)
-                     ? emit(out, es->children[1], ea->children[1], e, what, depth + 1)
-                     : pond_buf_puts(out, "null");
-    }
-    return rc < 0 ? rc : pond_buf_putc(out, '}');
 }
 
 /* When an add has no JSON `stats` but a typed `stats_parsed` struct (checkpoints written with
@@ -135,89 +68,6 @@ static int stats_from_parsed(pond_buf *out, const struct ArrowSchema *s, const s
         }
     }
     return 0;
-}
-
-static int emit(pond_buf *out, const struct ArrowSchema *s, const struct ArrowArray *a, int64_t i,
-                const char *what, int depth)
-{
-    const char *f = s->format;
-    int64_t j = i + a->offset;
-    int rc = 0;
-    if (depth > 16)
-        return corrupt(what, "nesting");
-    if (!valid_at(a, i))
-        return pond_buf_puts(out, "null");
-    switch (f[0]) {
-    case 'b': {
-        const uint8_t *bm = a->buffers[1];
-        return pond_buf_puts(out, bm[j >> 3] >> (j & 7) & 1 ? "true" : "false");
-    }
-    case 'c': return put_int(out, ((const int8_t *)a->buffers[1])[j]);
-    case 's': return put_int(out, ((const int16_t *)a->buffers[1])[j]);
-    case 'i': return put_int(out, ((const int32_t *)a->buffers[1])[j]);
-    case 'l': return put_int(out, ((const int64_t *)a->buffers[1])[j]);
-    case 'u':
-    case 'z': {
-        const int32_t *off = a->buffers[1];
-        const uint8_t *data = a->buffers[2];
-        return put_json_string(out, data + off[j], (size_t)(off[j + 1] - off[j]));
-    }
-    case 'U':
-    case 'Z': {
-        const int64_t *off = a->buffers[1];
-        const uint8_t *data = a->buffers[2];
-        return put_json_string(out, data + off[j], (size_t)(off[j + 1] - off[j]));
-    }
-    case '+': break;
-    default: return corrupt(what, f);
-    }
-    if (!strcmp(f, "+s")) {
-        bool first = true, has_stats = false;
-        if ((rc = pond_buf_putc(out, '{')) < 0)
-            return rc;
-        for (int64_t c = 0; c < s->n_children; c++) {
-            const struct ArrowSchema *cs = s->children[c];
-            const struct ArrowArray *ca = a->children[c];
-            size_t nl = strlen(cs->name ? cs->name : "");
-            /* typed copies of JSON fields, and types JSON cannot carry as is */
-            if (!cs->name || (nl > 7 && !strcmp(cs->name + nl - 7, "_parsed")))
-                continue;
-            if (!valid_at(ca, j))
-                continue;
-            has_stats = has_stats || !strcmp(cs->name, "stats");
-            if ((!first && (rc = pond_buf_putc(out, ',')) < 0) ||
-                (rc = put_json_string(out, (const uint8_t *)cs->name, nl)) < 0 ||
-                (rc = pond_buf_putc(out, ':')) < 0 ||
-                (rc = emit(out, cs, ca, j, what, depth + 1)) < 0)
-                return rc;
-            first = false;
-        }
-        /* struct-only stats: keep numRecords so files stay countable */
-        if (!has_stats && (rc = stats_from_parsed(out, s, a, j, first)) < 0)
-            return rc;
-        return pond_buf_putc(out, '}');
-    }
-    if (!strcmp(f, "+m"))
-        return emit_map(out, s, a, i, what, depth);
-    if (!strcmp(f, "+l") || !strcmp(f, "+L")) {
-        int64_t lo, hi;
-        if (f[1] == 'l') {
-            lo = ((const int32_t *)a->buffers[1])[j];
-            hi = ((const int32_t *)a->buffers[1])[j + 1];
-        } else {
-            lo = ((const int64_t *)a->buffers[1])[j];
-            hi = ((const int64_t *)a->buffers[1])[j + 1];
-        }
-        if ((rc = pond_buf_putc(out, '[')) < 0)
-            return rc;
-        for (int64_t k = lo; k < hi; k++) {
-            if ((k > lo && (rc = pond_buf_putc(out, ',')) < 0) ||
-                (rc = emit(out, s->children[0], a->children[0], k, what, depth + 1)) < 0)
-                return rc;
-        }
-        return pond_buf_putc(out, ']');
-    }
-    return corrupt(what, f);
 }
 
 /* ---- direct path: Arrow rows -> jansson values, no JSON text in between ---- */
@@ -380,16 +230,15 @@ static int to_json(json_t **out, const struct ArrowSchema *s, const struct Arrow
     return corrupt(what, f);
 }
 
-int pond_delta__checkpoint_parquet_actions(const char *path, delta_action_fn fn, void *payload)
+/* Calls fn for every action of every row, one row group at a time (memory stays one batch). */
+static int actions_from_reader(pond_parquet_reader *r, const char *what, delta_action_fn fn,
+                               void *payload)
 {
-    pond_parquet_reader *r = NULL;
     struct ArrowSchema schema = {0};
     struct ArrowArray batch = {0};
-    int rc = pond_parquet_reader_open_file(&r, path, NULL);
-    if (rc == 0)
-        rc = pond_parquet_reader_schema(r, &schema);
+    int rc = pond_parquet_reader_schema(r, &schema);
     if (rc == 0 && strcmp(schema.format, "+s") != 0)
-        rc = corrupt(path, schema.format);
+        rc = corrupt(what, schema.format);
     while (rc == 0) {
         rc = pond_parquet_reader_next(r, &batch);
         if (rc == POND_ITEROVER) {
@@ -405,7 +254,7 @@ int pond_delta__checkpoint_parquet_actions(const char *path, delta_action_fn fn,
                 if (!cs->name || !is_action_column(cs->name) || !valid_at(ca, row + batch.offset))
                     continue;
                 json_t *body;
-                if ((rc = to_json(&body, cs, ca, row + batch.offset, path, 0)) < 0)
+                if ((rc = to_json(&body, cs, ca, row + batch.offset, what, 0)) < 0)
                     break;
                 rc = fn(payload, cs->name, body);
                 json_decref(body);
@@ -417,77 +266,37 @@ int pond_delta__checkpoint_parquet_actions(const char *path, delta_action_fn fn,
         batch.release(&batch);
     if (schema.release)
         schema.release(&schema);
-    pond_parquet_reader_free(r);
-    if (rc < 0 && rc != POND_ENOMEM && !strstr(pond_error_last()->message, path))
-        pond_error_prefix("checkpoint '%s'", path);
     return rc;
 }
 
-/* Calls fn once per row group with that batch's action lines (memory stays one batch). */
-static int lines_from_reader(pond_parquet_reader *r, const char *what, delta_lines_fn fn,
-                             void *payload)
-{
-    struct ArrowSchema schema = {0};
-    struct ArrowArray batch = {0};
-    pond_buf out = POND_BUF_INIT;
-    int rc = pond_parquet_reader_schema(r, &schema);
-    if (rc < 0)
-        goto done;
-    if (strcmp(schema.format, "+s") != 0) {
-        rc = corrupt(what, schema.format);
-        goto done;
-    }
-    for (;;) {
-        rc = pond_parquet_reader_next(r, &batch);
-        if (rc == POND_ITEROVER) {
-            rc = 0;
-            break;
-        }
-        if (rc < 0)
-            goto done;
-        if ((rc = pond_arrow_array_validate(&schema, &batch)) < 0)
-            goto done;
-        pond_buf_clear(&out);
-        for (int64_t row = 0; row < batch.length; row++) {
-            for (int64_t c = 0; c < schema.n_children; c++) {
-                const struct ArrowSchema *cs = schema.children[c];
-                const struct ArrowArray *ca = batch.children[c];
-                if (!cs->name || !is_action_column(cs->name) || !valid_at(ca, row + batch.offset))
-                    continue;
-                if ((rc = pond_buf_printf(&out, "{\"%s\":", cs->name)) < 0 ||
-                    (rc = emit(&out, cs, ca, row + batch.offset, what, 0)) < 0 ||
-                    (rc = pond_buf_puts(&out, "}\n")) < 0)
-                    goto done;
-            }
-        }
-        batch.release(&batch);
-        if (out.size && (rc = fn(payload, out.ptr, out.size)) < 0)
-            goto done;
-    }
-done:
-    if (batch.release)
-        batch.release(&batch);
-    if (schema.release)
-        schema.release(&schema);
-    pond_buf_dispose(&out);
-    return rc;
-}
-
-int pond_delta__checkpoint_parquet_read(const char *path, delta_lines_fn fn, void *payload)
+int pond_delta__checkpoint_parquet_actions(const char *path, delta_action_fn fn, void *payload)
 {
     pond_parquet_reader *r = NULL;
     int rc = pond_parquet_reader_open_file(&r, path, NULL);
     if (rc == 0)
-        rc = lines_from_reader(r, path, fn, payload);
+        rc = actions_from_reader(r, path, fn, payload);
     pond_parquet_reader_free(r);
     if (rc < 0 && rc != POND_ENOMEM && !strstr(pond_error_last()->message, path))
         pond_error_prefix("checkpoint '%s'", path);
     return rc;
 }
 
-static int append_lines(void *payload, const char *text, size_t len)
+/* The actions as JSON lines ({"add":{...}}), as a commit would carry them (fuzzing). */
+static int append_line(void *payload, const char *action, json_t *body)
 {
-    return pond_buf_put(payload, text, len);
+    json_t *line = json_pack("{s:O}", action, body);
+    char *text = line ? json_dumps(line, JSON_COMPACT) : NULL;
+    json_decref(line);
+    if (!text)
+        return POND_ENOMEM;
+    int rc = pond_buf_puts(payload, text);
+    if (rc == 0)
+        rc = pond_buf_putc(payload, '\n');
+    json_malloc_t jm;
+    json_free_t jf;
+    json_get_alloc_funcs(&jm, &jf);
+    jf(text);
+    return rc;
 }
 
 int pond_delta__checkpoint_parquet_lines_mem(pond_buf *out, const void *data, size_t len)
@@ -497,7 +306,7 @@ int pond_delta__checkpoint_parquet_lines_mem(pond_buf *out, const void *data, si
     o.max_alloc = 64u << 20;
     int rc = pond_parquet_reader_open_memory(&r, data, len, &o);
     if (rc == 0)
-        rc = lines_from_reader(r, "checkpoint", append_lines, out);
+        rc = actions_from_reader(r, "checkpoint", append_line, out);
     pond_parquet_reader_free(r);
     return rc;
 }

@@ -75,10 +75,6 @@ int pond_delta__check_metadata(const json_t *m, const char *where);
 int pond_delta__check_dv(const json_t *dv, const char *where);
 
 /* ---- Parquet checkpoints (delta_checkpoint.c) */
-typedef int (*delta_lines_fn)(void *payload, const char *text, size_t len);
-/* Reads a Parquet checkpoint (or sidecar) and calls fn with the action lines of each row group,
- * one JSON action per LF-terminated line. */
-int pond_delta__checkpoint_parquet_read(const char *path, delta_lines_fn fn, void *payload);
 /* The same without the JSON text: fn gets each action as a jansson value (borrowed) with the
  * name of its column ("add", "remove", "metaData", ...). This is what replay uses. */
 typedef int (*delta_action_fn)(void *payload, const char *action, json_t *body);

@@ -10,7 +10,10 @@
  * and every version's footer, for the union schema) is timed separately, like opening the pond.
  * Prints key=value lines (wall and CPU seconds: the machine may be shared).
  *
- * usage: bench_sql [--rows N] [--versions V] [--dir DIR] [--reps R] [--query-only] */
+ * With the aggregate fast path (default) both queries are computed over Arrow batches in C;
+ * --no-fast runs them through SQLite's engine over the virtual table.
+ *
+ * usage: bench_sql [--rows N] [--versions V] [--dir DIR] [--reps R] [--query-only] [--no-fast] */
 #include <pond/arrow.h>
 #include <pond/errors.h>
 #include <pond/oplog.h>
@@ -26,8 +29,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_data.h"
+
 #define BATCH 131072
-#define T0 1704067200000000LL /* 2024-01-01T00:00:00Z in microseconds */
+#define T0 BENCH_DATA_T0
 
 static double now(void)
 {
@@ -40,65 +45,6 @@ static void die(const char *what)
 {
     fprintf(stderr, "bench_sql: %s: %s\n", what, pond_error_last()->message);
     exit(1);
-}
-
-static uint64_t rng = 88172645463325252ULL;
-static uint64_t next_u64(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
-
-static const char *const tags[16] = {"alpha", "bravo", "charlie", "delta", "echo", "foxtrot",
-                                     "golf", "hotel", "india", "juliett", "kilo", "lima",
-                                     "mike", "november", "oscar", "papa"};
-
-static void make_schema(struct ArrowSchema *s)
-{
-    if (pond_arrow_schema_init(s, "+s", "", 0, 5) < 0 ||
-        pond_arrow_schema_init(s->children[0], "tsu:UTC", "ts", 0, 0) < 0 ||
-        pond_arrow_schema_init(s->children[1], "g", "a", ARROW_FLAG_NULLABLE, 0) < 0 ||
-        pond_arrow_schema_init(s->children[2], "g", "b", ARROW_FLAG_NULLABLE, 0) < 0 ||
-        pond_arrow_schema_init(s->children[3], "g", "c", ARROW_FLAG_NULLABLE, 0) < 0 ||
-        pond_arrow_schema_init(s->children[4], "u", "tag", ARROW_FLAG_NULLABLE, 0) < 0)
-        die("schema");
-}
-
-static void make_batch(struct ArrowArray *b, int64_t row0, int64_t n, double walk[3])
-{
-    if (pond_arrow_array_init(b, n, 0, 1, 5) < 0)
-        die("batch");
-    struct ArrowArray *c = b->children[0];
-    if (pond_arrow_array_init(c, n, 0, 2, 0) < 0)
-        die("batch");
-    int64_t *ts = pond_arrow_array_alloc_buffer(c, 1, (size_t)n * 8);
-    for (int64_t i = 0; i < n; i++)
-        ts[i] = T0 + (row0 + i) * 1000000;
-    for (int k = 0; k < 3; k++) {
-        c = b->children[1 + k];
-        if (pond_arrow_array_init(c, n, 0, 2, 0) < 0)
-            die("batch");
-        double *v = pond_arrow_array_alloc_buffer(c, 1, (size_t)n * 8);
-        for (int64_t i = 0; i < n; i++) {
-            walk[k] += ((double)(next_u64() >> 11) / 9007199254740992.0 - 0.5) * 0.1;
-            v[i] = walk[k];
-        }
-    }
-    c = b->children[4];
-    if (pond_arrow_array_init(c, n, 0, 3, 0) < 0)
-        die("batch");
-    int32_t *off = pond_arrow_array_alloc_buffer(c, 1, (size_t)(n + 1) * 4);
-    char *data = pond_arrow_array_alloc_buffer(c, 2, (size_t)n * 8);
-    int32_t pos = 0;
-    for (int64_t i = 0; i < n; i++) {
-        const char *t = tags[next_u64() >> 60];
-        size_t len = strlen(t);
-        memcpy(data + pos, t, len);
-        pos += (int32_t)len;
-        off[i + 1] = pos;
-    }
 }
 
 typedef struct {
@@ -142,7 +88,7 @@ int main(int argc, char **argv)
 {
     int64_t rows = 10000000;
     int versions = 10, reps = 3;
-    bool query_only = false, range_only = false;
+    bool query_only = false, range_only = false, fast = true;
     const char *dir = ".";
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--rows") && i + 1 < argc)
@@ -155,11 +101,13 @@ int main(int argc, char **argv)
             reps = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--query-only"))
             query_only = true;
+        else if (!strcmp(argv[i], "--no-fast")) /* SQLite's engine for every query */
+            fast = false;
         else if (!strcmp(argv[i], "--range-only")) /* for profiling */
             query_only = range_only = true;
         else {
             fprintf(stderr, "usage: bench_sql [--rows N] [--versions V] [--dir DIR] [--reps R] "
-                            "[--query-only] [--range-only]\n");
+                            "[--query-only] [--range-only] [--no-fast]\n");
             return 2;
         }
     }
@@ -174,8 +122,8 @@ int main(int argc, char **argv)
     pond_fs *fs;
     if (!query_only) {
         struct ArrowSchema s;
-        make_schema(&s);
-        double walk[3] = {100, 200, 300};
+        bench_data_schema(&s);
+        bench_data gen = BENCH_DATA_INIT;
         if (pond_oplog_create(pond_dir, NULL) < 0 || pond_oplog_open(&be, pond_dir, NULL) < 0 ||
             pond_fs_open(&fs, be, NULL) < 0)
             die(pond_dir);
@@ -194,7 +142,7 @@ int main(int argc, char **argv)
             struct ArrowArray *batches = calloc((size_t)nb, sizeof *batches);
             for (int i = 0; i < nb; i++) {
                 int64_t n = end - row < BATCH ? end - row : BATCH;
-                make_batch(&batches[i], row, n, walk);
+                bench_data_batch(&gen, &batches[i], row, n);
                 if (pond_parquet_writer_write(w, &batches[i]) < 0)
                     die("parquet write");
                 row += n;
@@ -234,6 +182,7 @@ int main(int argc, char **argv)
         double t = now();
         if (pond_sql_open(&q, fs) < 0 || pond_sql_attach(q, "t", "/s", 0) < 0)
             die("attach");
+        pond_sql_set_fast_path(q, fast);
         t = now() - t;
         attach_s = t < attach_s ? t : attach_s;
         result x;
@@ -249,6 +198,7 @@ int main(int argc, char **argv)
     pond_fs_free(fs);
     pond_backend_free(be);
     printf("rows=%" PRId64 "\n", rows);
+    printf("pond_fast=%d\n", fast);
     printf("versions=%d\n", versions);
     printf("range_lo_us=%" PRId64 "\n", lo);
     printf("range_hi_us=%" PRId64 "\n", hi);

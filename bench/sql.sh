@@ -15,7 +15,8 @@
 #
 # usage: bench/sql.sh [BUILD_DIR]          (default build-sql-release; configured Release here)
 # env:   ROWS, VERSIONS, REPS, WORKDIR (default a fresh temp dir, removed afterwards),
-#        REUSE=1 (with WORKDIR: query the data an earlier run left there)
+#        REUSE=1 (with WORKDIR: query the data an earlier run left there),
+#        FAST=0 (pond without its aggregate fast path: SQLite's engine over the virtual table)
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${1:-build-sql-release}
@@ -40,7 +41,8 @@ if [ "${REUSE:-0}" = 1 ] && [ -d "$WORK/pond" ] && [ -f "$WORK/data.parquet" ]; 
 else
     rm -rf "$WORK/pond" "$WORK/data.parquet"; GEN=
 fi
-"$BUILD/bench/bench_sql" --rows "$ROWS" --versions "$VERSIONS" --dir "$WORK" --reps "$REPS" $GEN >"$OUT"
+NOFAST=; [ "${FAST:-1}" = 0 ] && NOFAST=--no-fast
+"$BUILD/bench/bench_sql" --rows "$ROWS" --versions "$VERSIONS" --dir "$WORK" --reps "$REPS" $GEN $NOFAST >"$OUT"
 LO=$(sed -n 's/^range_lo_us=//p' "$OUT")
 HI=$(sed -n 's/^range_hi_us=//p' "$OUT")
 cat >"$WORK/duck.cjs" <<'JS'
@@ -81,7 +83,7 @@ awk -F= '
 { v[$1] = $2 }
 END {
     printf "rows: %d in %d series versions; 1 thread each; best of '"$REPS"'\n", v["rows"], v["versions"]
-    printf "%-30s %12s %12s %14s\n", "", "pond (SQLite)", "DuckDB", "pond speed"
+    printf "%-30s %12s %12s %14s\n", "", (v["pond_fast"] ? "pond (fast)" : "pond (SQLite)"), "DuckDB", "pond speed"
     printf "%-30s %10.1f ms %9.1f ms %13.2fx   (%.1f M rows/s)\n", "full-scan aggregate", v["pond_full_s"] * 1000, v["duckdb_full_s"] * 1000, v["duckdb_full_s"] / v["pond_full_s"], v["rows"] / v["pond_full_s"] / 1e6
     printf "%-30s %10.1f ms %9.1f ms %13.2fx\n", "  (CPU time)", v["pond_full_cpu_s"] * 1000, v["duckdb_full_cpu_s"] * 1000, v["duckdb_full_cpu_s"] / v["pond_full_cpu_s"]
     printf "%-30s %10.1f ms %9.1f ms %13.2fx\n", "1% time-range aggregate", v["pond_range_s"] * 1000, v["duckdb_range_s"] * 1000, v["duckdb_range_s"] / v["pond_range_s"]
@@ -92,7 +94,12 @@ END {
     printf "results DuckDB full: %s | range: %s\n", v["duckdb_full_result"], v["duckdb_range_result"]
     split(v["pond_full_result"], pf, " "); split(v["duckdb_full_result"], df, " ")
     split(v["pond_range_result"], pr, " "); split(v["duckdb_range_result"], dr, " ")
-    if (pf[1] != df[1] || pr[1] != dr[1]) print "WARNING: row counts differ between pond and DuckDB"
+    bad = 0
+    for (i = 1; i <= 4; i++) {
+        if (i == 1 ? pf[i] != df[i] : (pf[i] - df[i]) > 1e-5 * (pf[i] < 0 ? -pf[i] : pf[i]) || (df[i] - pf[i]) > 1e-5 * (pf[i] < 0 ? -pf[i] : pf[i])) bad = 1
+        if (i == 1 ? pr[i] != dr[i] : (pr[i] - dr[i]) > 1e-5 * (pr[i] < 0 ? -pr[i] : pr[i]) || (dr[i] - pr[i]) > 1e-5 * (pr[i] < 0 ? -pr[i] : pr[i])) bad = 1
+    }
+    print (bad ? "WARNING: results differ between pond and DuckDB" : "results match (count exactly, the rest to 6 digits)")
 }' "$OUT"
 echo "(pond speed = DuckDB time / pond time: above 1 means pond is faster)"
 if [ "$KEEP" = 0 ]; then rm -rf "$WORK"; else echo "raw results: $OUT"; fi

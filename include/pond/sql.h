@@ -12,7 +12,9 @@
  *   - only the columns a query uses are read, and comparisons (=, <, <=, >, >=, BETWEEN, IN)
  *     of a series' timestamp column (an Arrow timestamp) narrow the stream's time range, so
  *     versions, row groups and rows outside it are never decoded; the range is exactly what
- *     SQLite's comparison would accept, and the cursor applies it to each row itself.
+ *     SQLite's comparison would accept, and the cursor applies it to each row itself;
+ *     comparisons of other numeric columns with constants skip row groups by statistics;
+ *   - simple aggregates over one table run over whole batches (pond_sql_set_fast_path).
  * SQL functions: iso(us) -> 'YYYY-MM-DDTHH:MM:SS[.ffffff]Z'; us(text) -> microseconds (ISO-8601
  * or epoch with unit, as `pond cat --from`); time_bucket(us, width_us) -> us rounded down to a
  * multiple of width_us.
@@ -56,6 +58,15 @@ POND_API int pond_sql_step(pond_sql *q, struct sqlite3_stmt *stmt);
 /** The most decoded bytes each attached table keeps for rescans (default 64 MiB); 0 turns
  *  the cache off (every scan reads the pond). Applies to scans that start afterwards. */
 POND_API void pond_sql_set_cache_limit(pond_sql *q, size_t bytes);
+
+/** The aggregate fast path (on by default): pond_sql_prepare runs a query of the shape
+ *  SELECT count/sum/avg/total/min/max(col or *), ... FROM name [WHERE col <op> constant AND
+ *  ... | col BETWEEN c1 AND c2] over one attached table with numeric columns by computing the
+ *  aggregates over whole batches in C, pruning row groups by every condition; results are
+ *  identical to SQLite's own (types, NULLs, the order of summation, "integer overflow"). The
+ *  prepared statement then reads from pond_aggregate(...) (sqlite3_sql shows it); column
+ *  names are those SQLite would give. Off: every query runs through SQLite's engine. */
+POND_API void pond_sql_set_fast_path(pond_sql *q, bool on);
 
 /** The SQLite handle (borrowed; valid until pond_sql_free), for anything else. */
 POND_API struct sqlite3 *pond_sql_db(pond_sql *q);

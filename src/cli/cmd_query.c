@@ -21,7 +21,10 @@ static const char QUERY_HELP[] =
     "transaction N. Timestamps are integers (microseconds since the epoch, UTC); a result\n"
     "column taken straight from a timestamp column prints as ISO-8601. SQL functions:\n"
     "iso(us), us('2024-01-31T12:00Z'), time_bucket(us, width_us). Conditions on a series'\n"
-    "timestamp column (ts >= us('...') AND ts < ..., BETWEEN) limit what is read.\n"
+    "timestamp column (ts >= us('...') AND ts < ..., BETWEEN) limit what is read, and\n"
+    "comparisons of other numeric columns with constants skip row groups by statistics.\n"
+    "SELECT count/sum/avg/total/min/max(...) FROM one table with such conditions (AND)\n"
+    "is computed over whole column batches, with SQLite's results.\n"
     "\n"
     "  --format F   table (default on a terminal), csv (default in a pipe), json (one object\n"
     "               per line)\n";

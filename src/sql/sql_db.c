@@ -77,7 +77,7 @@ int pond_sql_open(pond_sql **out, pond_fs *fs)
         goto fail;
     }
     int det = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
-    if (pond_sql__register_module(q) != SQLITE_OK ||
+    if (pond_sql__register_module(q) != SQLITE_OK || pond_sql__register_fast(q) != SQLITE_OK ||
         sqlite3_create_function(q->db, "iso", 1, det, NULL, fn_iso, NULL, NULL) != SQLITE_OK ||
         sqlite3_create_function(q->db, "us", 1, det, NULL, fn_us, NULL, NULL) != SQLITE_OK ||
         sqlite3_create_function(q->db, "time_bucket", 2, det, NULL, fn_bucket, NULL, NULL) !=
@@ -104,6 +104,11 @@ void pond_sql_free(pond_sql *q)
 void pond_sql_set_cache_limit(pond_sql *q, size_t bytes)
 {
     q->cache_limit = bytes;
+}
+
+void pond_sql_set_fast_path(pond_sql *q, bool on)
+{
+    q->no_fast = !on;
 }
 
 sqlite3 *pond_sql_db(pond_sql *q)
@@ -134,6 +139,11 @@ int pond_sql_prepare(sqlite3_stmt **out, pond_sql *q, const char *sql)
 {
     const char *tail = NULL;
     *out = NULL;
+    if (!q->no_fast) {
+        int rc = pond_sql__fast_prepare(out, q, sql);
+        if (rc != 0)
+            return rc < 0 ? rc : 0;
+    }
     if (sqlite3_prepare_v2(q->db, sql, -1, out, &tail) != SQLITE_OK)
         return sql_error(q);
     if (!*out)

@@ -23,32 +23,8 @@
  * limited by pond_sql's cache_limit. */
 #define CACHE_SLOTS 4
 
-typedef enum {
-    K_NULL,
-    K_BOOL,
-    K_I8,
-    K_U8,
-    K_I16,
-    K_U16,
-    K_I32,
-    K_U32,
-    K_I64,
-    K_U64,
-    K_F32,
-    K_F64,
-    K_STR,
-    K_LSTR,
-    K_BIN,
-    K_LBIN,
-    K_TS_S,
-    K_TS_MS,
-    K_TS_US,
-    K_TS_NS,
-    K_DATE32,
-    K_OTHER
-} col_kind;
 
-static col_kind kind_of(const char *format, const char **decl)
+sql_kind pond_sql__kind_of(const char *format, const char **decl)
 {
     pond_arrow_format f;
     *decl = "TEXT";
@@ -85,23 +61,28 @@ static col_kind kind_of(const char *format, const char **decl)
 typedef struct {
     sqlite3_vtab base;
     pond_sql *q;
-    char *name; /* the SQL table name */
+    char *name;   /* the SQL table name */
+    char *schema; /* the SQL schema it lives in (temp, main, ...) */
     char *path;
     int64_t file_version;
     bool series;
     int ncols;
-    char **cols; /* column names */
-    int ts_col;  /* the series' timestamp column when it is an Arrow timestamp; -1 otherwise */
+    char **cols;     /* column names */
+    sql_kind *kinds; /* of the union schema */
+    int ts_col;      /* the series' timestamp column when it is an Arrow timestamp; -1 otherwise */
+    sql_version *vers; /* the selected versions as attached (a snapshot, like the cache) */
+    size_t n_vers;
     pond_table_scan_stats stats;
     double est_rows; /* for planning */
     bool small;      /* stored bytes small enough that its scans are likely cached */
-    /* completed scans kept for rescans, by key (columns read, timestamp bounds) */
+    /* completed scans kept for rescans, by key (columns read, timestamp bounds, pruning) */
     struct scan_cache {
         bool used;
         unsigned long long cols;
         bool has_filter;
         int64_t lo, hi;
-        struct ArrowSchema schema;
+        char *pkey; /* the pruning ranges as text ("" for none) */
+        struct ArrowSchema *schemas; /* one per batch (versions differ) */
         struct ArrowArray *batches;
         size_t n;
     } cache[CACHE_SLOTS];
@@ -115,7 +96,7 @@ static const struct ArrowArray NO_BATCH; /* length 0: the current batch before/a
 
 /* One column of the current batch. */
 typedef struct {
-    col_kind kind;
+    sql_kind kind;
     const uint8_t *valid; /* NULL when the batch has no nulls in it */
     const void *data;     /* buffer 1 */
     const char *bytes;    /* buffer 2 of (large) strings and binaries */
@@ -124,22 +105,29 @@ typedef struct {
     const struct ArrowArray *array;
 } colview;
 
+#define MAX_PRUNES 16
+
 typedef struct {
     sqlite3_vtab_cursor base;
-    struct ArrowArrayStream st;
-    struct ArrowSchema schema; /* of st */
-    struct ArrowArray batch;   /* the stream's current batch */
-    const struct ArrowArray *cur;        /* the current batch: &batch or a cached one */
-    const struct ArrowSchema *cur_schema; /* &schema or the cache entry's */
-    const scan_cache *cached;            /* rescanning this cache entry; NULL: the stream */
+    sql_scan *scan;
+    struct ArrowArray batch;              /* the scan's current batch */
+    const struct ArrowSchema *batch_schema; /* its schema (the scan's) */
+    const struct ArrowArray *cur;         /* the current batch: &batch or a cached one */
+    const struct ArrowSchema *cur_schema; /* its schema */
+    const scan_cache *cached;             /* rescanning this cache entry; NULL: the scan */
     size_t cache_i;
-    /* stream mode: batches already read, kept to become a cache entry at the end */
+    /* scan mode: batches already read, kept to become a cache entry at the end */
     bool keeping;
     struct ArrowArray *keep;
+    struct ArrowSchema *keep_schemas;
     size_t n_keep, cap_keep, keep_bytes;
     unsigned long long cols; /* the scan's key */
+    char *pkey;
+    const char **names; /* the columns the scan reads */
+    int n_names;
+    sql_prune prunes[MAX_PRUNES + 1]; /* other columns, then the timestamp */
+    int n_prunes;
     int64_t row, rowid;
-    int *map; /* vtab column -> child of the stream's batches, -1 if not read */
     colview *cv;
     bool eof;
     /* the timestamp conditions SQLite left to us (omitted): lo <= ts <= hi, ts not null */
@@ -194,11 +182,24 @@ void pond_sql_reset_stats(pond_sql *q)
 
 static void cache_entry_free(scan_cache *e)
 {
-    for (size_t i = 0; i < e->n; i++)
+    for (size_t i = 0; i < e->n; i++) {
         pond_arrow_array_release(&e->batches[i]);
+        pond_arrow_schema_release(&e->schemas[i]);
+    }
     pond_free(e->batches);
-    pond_arrow_schema_release(&e->schema);
+    pond_free(e->schemas);
+    pond_free(e->pkey);
     memset(e, 0, sizeof *e);
+}
+
+static void versions_free(sql_version *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        for (int k = 0; k < v[i].n_names; k++)
+            pond_free(v[i].names[k]);
+        pond_free(v[i].names);
+    }
+    pond_free(v);
 }
 
 static void vtab_free(vtab *t)
@@ -211,9 +212,26 @@ static void vtab_free(vtab *t)
     for (int i = 0; i < t->ncols && t->cols; i++)
         pond_free(t->cols[i]);
     pond_free(t->cols);
+    pond_free(t->kinds);
+    versions_free(t->vers, t->n_vers);
     pond_free(t->name);
+    pond_free(t->schema);
     pond_free(t->path);
     pond_free(t);
+}
+
+/* The column names of one version. */
+static int version_names(sql_version *v, const struct ArrowSchema *schema)
+{
+    if (!(v->names = pond_calloc((size_t)schema->n_children + 1, sizeof *v->names)))
+        return pond_error_set(POND_ENOMEM, D, "sql: out of memory");
+    for (int64_t i = 0; i < schema->n_children; i++) {
+        const char *nm = schema->children[i]->name;
+        if (!(v->names[v->n_names] = pond_strdup(nm ? nm : "")))
+            return pond_error_set(POND_ENOMEM, D, "sql: out of memory");
+        v->n_names++;
+    }
+    return 0;
 }
 
 /* A module argument as written in CREATE VIRTUAL TABLE: '...' (with '' for '), or bare. */
@@ -264,12 +282,14 @@ static int vt_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
         return SQLITE_NOMEM;
     t->q = q;
     t->ts_col = -1;
-    struct ArrowArrayStream st = {0};
-    struct ArrowSchema schema = {0};
+    struct ArrowSchema *vschemas = NULL;  /* of the selected versions */
+    const struct ArrowSchema **ucols = NULL; /* the union's columns (borrowed from those) */
+    size_t n_vs = 0;
     pond_buf ddl = POND_BUF_INIT;
     char *ts_name = NULL, *vs = NULL;
     int rc = SQLITE_OK;
-    if (!(t->name = pond_strdup(argv[2])) || !(t->path = unquote_arg(argv[3]))) {
+    if (!(t->name = pond_strdup(argv[2])) || !(t->schema = pond_strdup(argv[1])) ||
+        !(t->path = unquote_arg(argv[3]))) {
         rc = SQLITE_NOMEM;
         goto done;
     }
@@ -287,48 +307,92 @@ static int vt_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
         }
     }
     pond_stat stt;
-    pond_table_read_options ro = POND_TABLE_READ_OPTIONS_INIT;
-    ro.file_version = t->file_version;
-    if (pond_fs_stat(&stt, q->fs, NULL, t->path) < 0 ||
-        pond_table_read_stream(&st, q->fs, NULL, t->path, &ro) < 0) {
+    if (pond_fs_stat(&stt, q->fs, NULL, t->path) < 0) {
         rc = set_err(pzErr, pond_error_last()->message);
+        goto done;
+    }
+    if (stt.type != POND_ENTRY_FILE_TABLE && stt.type != POND_ENTRY_FILE_SERIES) {
+        *pzErr = sqlite3_mprintf("%s is a %s, not a table or series", t->path,
+                                 pond_entry_type_name(stt.type));
+        rc = SQLITE_ERROR;
         goto done;
     }
     t->series = stt.type == POND_ENTRY_FILE_SERIES;
     pond_stat *vers = NULL;
     size_t nv = 0;
     int64_t stored = 0;
+    bool exists = false;
     if (pond_fs_versions(&vers, &nv, q->fs, NULL, t->path) < 0) {
         rc = set_err(pzErr, pond_error_last()->message);
         goto done;
     }
-    for (size_t i = 0; i < nv; i++)
-        if (t->file_version ? vers[i].version == t->file_version
-                            : (t->series || i + 1 == nv))
-            stored += vers[i].size;
-    pond_free(vers);
-    t->est_rows = (double)(stored / PLAN_BYTES_PER_ROW) + 10;
-    t->small = stored <= SMALL_STORED_BYTES;
-    int e = st.get_schema(&st, &schema);
-    if (e) {
-        const char *m = st.get_last_error(&st);
-        rc = set_err(pzErr, m ? m : "pond: cannot read the schema");
+    if (!(t->vers = pond_calloc(nv ? nv : 1, sizeof *t->vers)) ||
+        !(vschemas = pond_calloc(nv ? nv : 1, sizeof *vschemas))) {
+        pond_free(vers);
+        rc = SQLITE_NOMEM;
         goto done;
     }
+    /* the selected versions and the union of their columns (first seen first), each version's
+     * schema read from its footer */
+    for (size_t i = 0; i < nv; i++) {
+        exists |= vers[i].version == t->file_version;
+        if (!(t->file_version ? vers[i].version == t->file_version
+                              : (t->series || i + 1 == nv)) ||
+            vers[i].size == 0)
+            continue;
+        stored += vers[i].size;
+        struct ArrowSchema *vs_i = &vschemas[n_vs++];
+        sql_version *v = &t->vers[t->n_vers++];
+        v->version = vers[i].version;
+        v->has_event_time = vers[i].has_event_time;
+        v->min_us = vers[i].min_event_time_us;
+        v->max_us = vers[i].max_event_time_us;
+        if (pond_sql__version_schema(vs_i, q->fs, t->path, v->version) < 0 ||
+            version_names(v, vs_i) < 0) {
+            pond_free(vers);
+            rc = set_err(pzErr, pond_error_last()->message);
+            goto done;
+        }
+    }
+    pond_free(vers);
+    if (t->file_version && !exists) {
+        *pzErr = sqlite3_mprintf("%s has no version %lld", t->path, (long long)t->file_version);
+        rc = SQLITE_ERROR;
+        goto done;
+    }
+    t->est_rows = (double)(stored / PLAN_BYTES_PER_ROW) + 10;
+    t->small = stored <= SMALL_STORED_BYTES;
+    size_t n_union = 0;
+    for (size_t v = 0; v < t->n_vers; v++)
+        n_union += (size_t)vschemas[v].n_children;
+    if (!(ucols = pond_calloc(n_union + 1, sizeof *ucols))) {
+        rc = SQLITE_NOMEM;
+        goto done;
+    }
+    for (size_t v = 0; v < t->n_vers; v++)
+        for (int64_t i = 0; i < vschemas[v].n_children; i++) {
+            const struct ArrowSchema *c = vschemas[v].children[i];
+            bool seen = false;
+            for (int k = 0; k < t->ncols && !seen; k++)
+                seen = !strcmp(ucols[k]->name ? ucols[k]->name : "", c->name ? c->name : "");
+            if (!seen)
+                ucols[t->ncols++] = c;
+        }
     if (t->series && pond_series_timestamp_column(&ts_name, q->fs, NULL, t->path) < 0) {
         rc = set_err(pzErr, pond_error_last()->message);
         goto done;
     }
-    t->ncols = (int)schema.n_children;
-    if (!(t->cols = pond_calloc((size_t)t->ncols + 1, sizeof *t->cols))) {
+    if (!(t->cols = pond_calloc((size_t)t->ncols + 1, sizeof *t->cols)) ||
+        !(t->kinds = pond_calloc((size_t)t->ncols + 1, sizeof *t->kinds))) {
         rc = SQLITE_NOMEM;
         goto done;
     }
     int brc = pond_buf_puts(&ddl, "CREATE TABLE x(");
     for (int i = 0; i < t->ncols && brc == 0; i++) {
-        const struct ArrowSchema *c = schema.children[i];
+        const struct ArrowSchema *c = ucols[i];
         const char *decl;
-        col_kind k = kind_of(c->format, &decl);
+        sql_kind k = pond_sql__kind_of(c->format, &decl);
+        t->kinds[i] = k;
         if (!(t->cols[i] = pond_strdup(c->name ? c->name : ""))) {
             brc = POND_ENOMEM;
             break;
@@ -362,8 +426,10 @@ static int vt_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
     t = NULL;
 done:
     pond_buf_dispose(&ddl);
-    pond_arrow_schema_release(&schema);
-    pond_arrow_stream_release(&st);
+    for (size_t v = 0; v < n_vs; v++)
+        pond_arrow_schema_release(&vschemas[v]);
+    pond_free(vschemas);
+    pond_free(ucols);
     pond_free(ts_name);
     pond_free(vs);
     vtab_free(t);
@@ -392,29 +458,48 @@ static char op_char(unsigned char op)
     }
 }
 
-/* idxStr: "<colUsed in hex>:<one op char per argv value>". The timestamp constraints are
- * passed down and omitted: xFilter turns them into the exact inclusive range [lo, hi] that
- * SQLite's comparison rules give, the stream reads only that range (versions, row groups,
- * rows), and the cursor re-checks each row in C, so SQLite need not evaluate them. */
+/* Columns whose Parquet statistics can prune row groups for a comparison: signed integers,
+ * floats and timestamps (unsigned ones are stored with a different sort order). */
+static bool prunable(sql_kind k)
+{
+    return (k >= K_I8 && k <= K_I64 && k != K_U8 && k != K_U16 && k != K_U32) || k == K_F32 ||
+           k == K_F64 || (k >= K_TS_S && k <= K_TS_NS);
+}
+
+/* idxStr: "<colUsed in hex>:" then "<op char><column>," per argv value.
+ * - Timestamp constraints are passed down and omitted: xFilter turns them into the exact
+ *   inclusive range [lo, hi] that SQLite's comparison rules give, the scan reads only that
+ *   range (versions, row groups), and the cursor checks each row in C, so SQLite need not.
+ * - Comparisons of another prunable column with a constant (known now: a join's changing
+ *   values are not used) only prune row groups by statistics; SQLite still checks them. */
 static int vt_best_index(sqlite3_vtab *base, sqlite3_index_info *info)
 {
     vtab *t = (vtab *)base;
-    char ops[64];
-    int n = 0;
+    char ops[64 * 8];
+    size_t len = 0;
+    int n = 0, npr = 0;
     bool lo = false, hi = false, eq = false;
-    for (int i = 0; i < info->nConstraint && n < (int)sizeof ops - 1; i++) {
+    for (int i = 0; i < info->nConstraint && len + 16 < sizeof ops; i++) {
         const struct sqlite3_index_constraint *c = &info->aConstraint[i];
         char oc = op_char(c->op);
-        if (!c->usable || t->ts_col < 0 || c->iColumn != t->ts_col || !oc)
+        if (!c->usable || !oc || c->iColumn < 0 || c->iColumn >= t->ncols)
             continue;
-        ops[n++] = oc;
-        info->aConstraintUsage[i].argvIndex = n;
-        info->aConstraintUsage[i].omit = 1; /* exact: see narrow() and row_matches() */
-        eq |= oc == 'e';
-        lo |= oc == 'g' || oc == 'G';
-        hi |= oc == 'l' || oc == 'L';
+        if (c->iColumn == t->ts_col) {
+            info->aConstraintUsage[i].omit = 1; /* exact: see pond_sql__narrow, row_matches */
+            eq |= oc == 'e';
+            lo |= oc == 'g' || oc == 'G';
+            hi |= oc == 'l' || oc == 'L';
+        } else {
+            sqlite3_value *rhs = NULL;
+            if (!prunable(t->kinds[c->iColumn]) || npr >= MAX_PRUNES ||
+                sqlite3_vtab_rhs_value(info, i, &rhs) != SQLITE_OK)
+                continue;
+            npr++;
+        }
+        info->aConstraintUsage[i].argvIndex = ++n;
+        len += (size_t)snprintf(ops + len, sizeof ops - len, "%c%d,", oc, c->iColumn);
     }
-    ops[n] = '\0';
+    ops[len] = '\0';
     double rows = t->est_rows;
     if (eq)
         rows /= 10000;
@@ -422,6 +507,8 @@ static int vt_best_index(sqlite3_vtab *base, sqlite3_index_info *info)
         rows /= 100;
     else if (lo || hi)
         rows /= 4;
+    if (npr)
+        rows /= 2;
     info->estimatedRows = (sqlite3_int64)rows + 1;
     info->estimatedCost = 10 + (t->small ? rows / 20 : rows);
     info->idxStr = sqlite3_mprintf("%llx:%s", (unsigned long long)info->colUsed, ops);
@@ -439,11 +526,11 @@ static int vt_open(sqlite3_vtab *base, sqlite3_vtab_cursor **out)
     cursor *c = pond_calloc(1, sizeof *c);
     if (!c)
         return SQLITE_NOMEM;
-    c->map = pond_calloc((size_t)t->ncols, sizeof *c->map);
     c->cv = pond_calloc((size_t)t->ncols, sizeof *c->cv);
-    if (!c->map || !c->cv) {
-        pond_free(c->map);
+    c->names = pond_calloc((size_t)t->ncols + 1, sizeof *c->names);
+    if (!c->cv || !c->names) {
         pond_free(c->cv);
+        pond_free(c->names);
         pond_free(c);
         return SQLITE_NOMEM;
     }
@@ -455,35 +542,30 @@ static int vt_open(sqlite3_vtab *base, sqlite3_vtab_cursor **out)
 
 static void drop_keep(cursor *c)
 {
-    for (size_t i = 0; i < c->n_keep; i++)
+    for (size_t i = 0; i < c->n_keep; i++) {
         pond_arrow_array_release(&c->keep[i]);
+        pond_arrow_schema_release(&c->keep_schemas[i]);
+    }
     pond_free(c->keep);
+    pond_free(c->keep_schemas);
     c->keep = NULL;
+    c->keep_schemas = NULL;
     c->n_keep = c->cap_keep = c->keep_bytes = 0;
     c->keeping = false;
 }
 
 static void cursor_reset(cursor *c)
 {
-    vtab *t = (vtab *)c->base.pVtab;
     pond_arrow_array_release(&c->batch);
     drop_keep(c);
     c->cached = NULL;
     c->cur = &NO_BATCH;
     c->cur_schema = NULL;
-    if (c->st.release) {
-        pond_table_scan_stats s;
-        if (pond_table_stream_stats(&s, &c->st) == 0) {
-            t->stats.versions_total += s.versions_total;
-            t->stats.versions_read += s.versions_read;
-            t->stats.row_groups_total += s.row_groups_total;
-            t->stats.row_groups_read += s.row_groups_read;
-            t->stats.rows_read += s.rows_read;
-            t->stats.rows_returned += s.rows_returned;
-        }
-    }
-    pond_arrow_stream_release(&c->st);
-    pond_arrow_schema_release(&c->schema);
+    c->batch_schema = NULL;
+    pond_sql__scan_free(c->scan);
+    c->scan = NULL;
+    sqlite3_free(c->pkey);
+    c->pkey = NULL;
     c->eof = true;
     c->row = 0;
 }
@@ -492,8 +574,8 @@ static int vt_close(sqlite3_vtab_cursor *base)
 {
     cursor *c = (cursor *)base;
     cursor_reset(c);
-    pond_free(c->map);
     pond_free(c->cv);
+    pond_free(c->names);
     pond_free(c);
     return SQLITE_OK;
 }
@@ -502,30 +584,34 @@ static int cursor_fail(cursor *c, const char *msg)
 {
     sqlite3_vtab *v = c->base.pVtab;
     sqlite3_free(v->zErrMsg);
-    v->zErrMsg = sqlite3_mprintf("%s", msg ? msg : "pond: stream failed");
+    v->zErrMsg = sqlite3_mprintf("%s", msg ? msg : "pond: scan failed");
     return SQLITE_ERROR;
 }
 
-/* Points the column views at the new batch. */
+/* Points the column views at the new batch (by name: versions may lack columns). */
 static void bind_batch(cursor *c)
 {
     vtab *t = (vtab *)c->base.pVtab;
     const struct ArrowArray *b = c->cur;
+    const struct ArrowSchema *s = c->cur_schema;
     for (int i = 0; i < t->ncols; i++) {
         colview *v = &c->cv[i];
-        int k = c->map[i];
+        int k = -1;
+        for (int64_t j = 0; j < s->n_children && j < b->n_children && k < 0; j++)
+            if (s->children[j]->name && !strcmp(s->children[j]->name, t->cols[i]))
+                k = (int)j;
         if (k < 0) {
             v->kind = K_NULL;
             continue;
         }
         const struct ArrowArray *a = b->children[k];
         const char *decl;
-        v->kind = kind_of(c->cur_schema->children[k]->format, &decl);
+        v->kind = pond_sql__kind_of(s->children[k]->format, &decl);
         v->valid = a->null_count != 0 && a->n_buffers > 0 ? a->buffers[0] : NULL;
         v->data = a->n_buffers > 1 ? a->buffers[1] : NULL;
         v->bytes = a->n_buffers > 2 ? a->buffers[2] : NULL;
         v->off = a->offset + b->offset;
-        v->schema = c->cur_schema->children[k];
+        v->schema = s->children[k];
         v->array = a;
     }
 }
@@ -537,7 +623,7 @@ static size_t batch_bytes(const struct ArrowSchema *schema, const struct ArrowAr
     for (int64_t k = 0; k < b->n_children && k < schema->n_children; k++) {
         const struct ArrowArray *a = b->children[k];
         const char *decl;
-        col_kind kind = kind_of(schema->children[k]->format, &decl);
+        sql_kind kind = pond_sql__kind_of(schema->children[k]->format, &decl);
         n += (size_t)a->length * 8 + 64;
         if ((kind == K_STR || kind == K_BIN) && a->length > 0) {
             const int32_t *o = a->buffers[1];
@@ -550,8 +636,8 @@ static size_t batch_bytes(const struct ArrowSchema *schema, const struct ArrowAr
     return n;
 }
 
-/* End of a stream scan that kept its batches: they become a cache entry if a slot is free. */
-static int store_cache(cursor *c, bool has_filter, int64_t lo, int64_t hi)
+/* End of a scan that kept its batches: they become a cache entry if a slot is free. */
+static int store_cache(cursor *c)
 {
     vtab *t = (vtab *)c->base.pVtab;
     scan_cache *e = NULL;
@@ -562,21 +648,44 @@ static int store_cache(cursor *c, bool has_filter, int64_t lo, int64_t hi)
         drop_keep(c);
         return SQLITE_OK;
     }
-    if (pond_arrow_schema_copy(&e->schema, &c->schema) < 0) {
+    if (!(e->pkey = pond_strdup(c->pkey ? c->pkey : ""))) {
         drop_keep(c);
-        return cursor_fail(c, pond_error_last()->message);
+        return SQLITE_NOMEM;
     }
     e->used = true;
     e->cols = c->cols;
-    e->has_filter = has_filter;
-    e->lo = lo;
-    e->hi = hi;
+    e->has_filter = c->has_filter;
+    e->lo = c->lo;
+    e->hi = c->hi;
     e->batches = c->keep;
+    e->schemas = c->keep_schemas;
     e->n = c->n_keep;
     t->cache_bytes += c->keep_bytes;
     c->keep = NULL;
+    c->keep_schemas = NULL;
     c->n_keep = c->cap_keep = c->keep_bytes = 0;
     c->keeping = false;
+    return SQLITE_OK;
+}
+
+/* Keeps the current scan batch (moved) for the cache entry this scan may become. */
+static int keep_batch(cursor *c)
+{
+    if (c->n_keep == c->cap_keep) {
+        size_t cap = c->cap_keep ? c->cap_keep * 2 : 16;
+        struct ArrowArray *k = pond_realloc(c->keep, cap * sizeof *k);
+        if (!k)
+            return SQLITE_NOMEM;
+        c->keep = k;
+        struct ArrowSchema *ks = pond_realloc(c->keep_schemas, cap * sizeof *ks);
+        if (!ks)
+            return SQLITE_NOMEM;
+        c->keep_schemas = ks;
+        c->cap_keep = cap;
+    }
+    if (pond_arrow_schema_copy(&c->keep_schemas[c->n_keep], c->batch_schema) < 0)
+        return SQLITE_NOMEM;
+    pond_arrow_array_move(&c->keep[c->n_keep++], &c->batch);
     return SQLITE_OK;
 }
 
@@ -592,6 +701,7 @@ static int next_batch(cursor *c)
                 c->cur = &NO_BATCH;
                 return SQLITE_OK;
             }
+            c->cur_schema = &c->cached->schemas[c->cache_i];
             c->cur = &c->cached->batches[c->cache_i++];
             if (c->cur->length > 0) {
                 bind_batch(c);
@@ -601,33 +711,32 @@ static int next_batch(cursor *c)
         }
         c->cur = &NO_BATCH;
         if (c->batch.release && c->keeping) {
-            if (c->n_keep == c->cap_keep) {
-                size_t cap = c->cap_keep ? c->cap_keep * 2 : 16;
-                struct ArrowArray *k = pond_realloc(c->keep, cap * sizeof *k);
-                if (!k)
-                    return SQLITE_NOMEM;
-                c->keep = k;
-                c->cap_keep = cap;
+            int rc = keep_batch(c);
+            if (rc != SQLITE_OK) {
+                drop_keep(c);
+                return rc;
             }
-            pond_arrow_array_move(&c->keep[c->n_keep++], &c->batch);
         }
         pond_arrow_array_release(&c->batch);
-        int e = c->st.get_next(&c->st, &c->batch);
-        if (e)
-            return cursor_fail(c, c->st.get_last_error(&c->st));
-        if (!c->batch.release) {
+        int e = c->scan ? pond_sql__scan_next(c->scan, &c->batch, &c->batch_schema) : 0;
+        if (e < 0)
+            return cursor_fail(c, pond_error_last()->message);
+        if (e == 0) {
             c->eof = true;
-            return c->keeping ? store_cache(c, c->has_filter, c->lo, c->hi) : SQLITE_OK;
+            return c->keeping ? store_cache(c) : SQLITE_OK;
         }
         if (c->keeping) {
-            c->keep_bytes += batch_bytes(&c->schema, &c->batch);
+            c->keep_bytes += batch_bytes(c->batch_schema, &c->batch);
             if (t->cache_bytes + c->keep_bytes > t->q->cache_limit) {
                 drop_keep(c);
                 t->too_big = true;
             }
         }
         if (c->batch.length > 0) {
+            if (!c->has_filter)
+                t->stats.rows_returned += c->batch.length;
             c->cur = &c->batch;
+            c->cur_schema = c->batch_schema;
             bind_batch(c);
             return SQLITE_OK;
         }
@@ -641,7 +750,7 @@ static int64_t floor_div(int64_t v, int64_t d)
 
 /* A stored timestamp in microseconds; values beyond the int64 range saturate (only corrupt or
  * absurd data gets there) so that xColumn and the range check agree and never overflow. */
-static int64_t ts_to_us(col_kind kind, int64_t raw)
+int64_t pond_sql__ts_to_us(sql_kind kind, int64_t raw)
 {
     int64_t out;
     switch (kind) {
@@ -662,7 +771,7 @@ static bool row_matches(const cursor *c)
     int64_t j = c->row + v->off, x;
     if (v->kind == K_NULL || (v->valid && !((v->valid[j >> 3] >> (j & 7)) & 1)))
         return false;
-    x = ts_to_us(v->kind, ((const int64_t *)v->data)[j]);
+    x = pond_sql__ts_to_us(v->kind, ((const int64_t *)v->data)[j]);
     return x >= c->lo && x <= c->hi;
 }
 
@@ -676,8 +785,13 @@ static int settle(cursor *c)
             if (rc != SQLITE_OK || c->eof)
                 return rc;
         }
-        if (!c->has_filter || row_matches(c))
+        if (!c->has_filter)
             return SQLITE_OK;
+        if (row_matches(c)) {
+            if (!c->cached)
+                ((vtab *)c->base.pVtab)->stats.rows_returned++;
+            return SQLITE_OK;
+        }
         c->row++;
     }
 }
@@ -688,7 +802,7 @@ static int settle(cursor *c)
  * numbers exactly). Returns false when nothing can match. */
 #define TWO63 9223372036854775808.0
 
-static bool narrow(char op, sqlite3_value *val, int64_t *lo, int64_t *hi)
+bool pond_sql__narrow(char op, sqlite3_value *val, int64_t *lo, int64_t *hi)
 {
     int type = sqlite3_value_numeric_type(val);
     int64_t l = INT64_MIN, h = INT64_MAX;
@@ -750,6 +864,76 @@ static bool narrow(char op, sqlite3_value *val, int64_t *lo, int64_t *hi)
     return *lo <= *hi;
 }
 
+bool pond_sql__raw_bounds(sql_kind kind, int64_t lo, int64_t hi, int64_t *rlo, int64_t *rhi)
+{
+    int64_t m;
+    switch (kind) {
+    case K_TS_S:
+    case K_TS_MS:
+        /* stored r reads as r*m µs (saturating at the int64 ends, kept by open bounds) */
+        m = kind == K_TS_S ? 1000000 : 1000;
+        *rlo = lo == INT64_MIN ? INT64_MIN : floor_div(lo, m);
+        *rhi = hi == INT64_MAX ? INT64_MAX : floor_div(hi, m) + 1;
+        return true;
+    case K_TS_NS:
+        /* stored r reads as floor(r / 1000) µs */
+        *rlo = lo < INT64_MIN / 1000 ? INT64_MIN : lo * 1000;
+        *rhi = hi > INT64_MAX / 1000 - 1 ? INT64_MAX : hi * 1000 + 999;
+        return true;
+    default:
+        *rlo = lo;
+        *rhi = hi;
+        return true;
+    }
+}
+
+/* A superset [dlo, dhi] of the doubles x with "x <op> val" (SQLite's rules: NULL matches
+ * nothing, text and blobs are above every number). False when nothing can match. */
+bool pond_sql__double_bounds(char op, sqlite3_value *val, double *dlo, double *dhi)
+{
+    int type = sqlite3_value_numeric_type(val);
+    *dlo = -INFINITY;
+    *dhi = INFINITY;
+    if (type == SQLITE_NULL)
+        return false;
+    if (type != SQLITE_INTEGER && type != SQLITE_FLOAT)
+        return op == 'l' || op == 'L'; /* everything is below text: no bound */
+    double d = sqlite3_value_double(val);
+    /* an integer beyond 2^53 rounds: widen by one step each way */
+    double a = type == SQLITE_INTEGER ? nextafter(d, -INFINITY) : d;
+    double b = type == SQLITE_INTEGER ? nextafter(d, INFINITY) : d;
+    if (op == 'g' || op == 'G' || op == 'e')
+        *dlo = a;
+    if (op == 'l' || op == 'L' || op == 'e')
+        *dhi = b;
+    return true;
+}
+
+/* Adds the row-group pruning range of "column <op> val"; false when no row can match. */
+static bool add_prune(cursor *c, vtab *t, int col, char op, sqlite3_value *val)
+{
+    sql_kind k = t->kinds[col];
+    sql_prune *p = &c->prunes[c->n_prunes];
+    memset(p, 0, sizeof *p);
+    p->name = t->cols[col];
+    if (k == K_F32 || k == K_F64) {
+        p->dbl = true;
+        if (!pond_sql__double_bounds(op, val, &p->dlo, &p->dhi))
+            return false;
+        if (isinf(p->dlo) && isinf(p->dhi))
+            return true; /* no bound */
+    } else {
+        int64_t lo = INT64_MIN, hi = INT64_MAX;
+        if (!pond_sql__narrow(op, val, &lo, &hi))
+            return false;
+        if (lo == INT64_MIN && hi == INT64_MAX)
+            return true;
+        pond_sql__raw_bounds(k, lo, hi, &p->lo, &p->hi);
+    }
+    c->n_prunes++;
+    return true;
+}
+
 static int vt_filter(sqlite3_vtab_cursor *base, int idxNum, const char *idxStr, int argc,
                      sqlite3_value **argv)
 {
@@ -760,79 +944,78 @@ static int vt_filter(sqlite3_vtab_cursor *base, int idxNum, const char *idxStr, 
     c->rowid = 0;
     char *colon = NULL;
     unsigned long long used = idxStr ? strtoull(idxStr, &colon, 16) : ~0ULL;
-    const char *ops = colon && *colon == ':' ? colon + 1 : "";
+    const char *p = colon && *colon == ':' ? colon + 1 : "";
     c->has_filter = false;
     c->lo = INT64_MIN;
     c->hi = INT64_MAX;
-    for (int i = 0; i < argc && ops[i]; i++) {
-        c->has_filter = true;
-        if (!narrow(ops[i], argv[i], &c->lo, &c->hi))
-            return SQLITE_OK; /* nothing can match: read nothing */
+    c->n_prunes = 0;
+    bool none = false;
+    for (int i = 0; i < argc && *p; i++) {
+        char op = *p++, *end;
+        long col = strtol(p, &end, 10);
+        p = *end == ',' ? end + 1 : end;
+        if (col < 0 || col >= t->ncols)
+            continue;
+        if (col == t->ts_col) {
+            c->has_filter = true;
+            none |= !pond_sql__narrow(op, argv[i], &c->lo, &c->hi);
+        } else if (c->n_prunes < MAX_PRUNES) {
+            none |= !add_prune(c, t, (int)col, op, argv[i]);
+        }
     }
-
-    pond_table_read_options ro = POND_TABLE_READ_OPTIONS_INIT;
-    ro.file_version = t->file_version;
-    if (c->has_filter && (c->lo != INT64_MIN || c->hi != INT64_MAX)) {
-        /* [lo, hi] as the stream's [from, to); a hi of INT64_MAX stays a bound of the cursor */
-        ro.has_range = true;
-        ro.from_us = c->lo;
-        ro.to_us = c->hi == INT64_MAX ? INT64_MAX : c->hi + 1;
+    if (none)
+        return SQLITE_OK; /* nothing can match: read nothing */
+    bool has_range = c->has_filter && (c->lo != INT64_MIN || c->hi != INT64_MAX);
+    if (has_range) {
+        sql_prune *pr = &c->prunes[c->n_prunes++];
+        memset(pr, 0, sizeof *pr);
+        pr->name = t->cols[t->ts_col];
+        pond_sql__raw_bounds(t->kinds[t->ts_col], c->lo, c->hi, &pr->lo, &pr->hi);
     }
-    const char **names = pond_calloc((size_t)t->ncols + 1, sizeof *names);
-    if (!names)
-        return SQLITE_NOMEM;
     int nn = 0;
     c->cols = 0;
     for (int i = 0; i < t->ncols; i++)
         if ((used & (1ULL << (i < 63 ? i : 63))) || (c->has_filter && i == t->ts_col)) {
-            names[nn++] = t->cols[i];
+            c->names[nn++] = t->cols[i];
             c->cols |= 1ULL << (i < 63 ? i : 63);
         }
     if (nn == 0) {
         /* count(*) and the like: read one cheap column for the row counts */
         int pick = t->ts_col >= 0 ? t->ts_col : 0;
-        names[nn++] = t->cols[pick];
+        c->names[nn++] = t->cols[pick];
         c->cols |= 1ULL << (pick < 63 ? pick : 63);
     }
-    if (nn < t->ncols) {
-        ro.columns = names;
-        ro.n_columns = nn;
+    c->n_names = nn;
+    /* the cache key of the pruning */
+    c->pkey = sqlite3_mprintf("");
+    for (int i = 0; i < c->n_prunes && c->pkey; i++) {
+        const sql_prune *pr = &c->prunes[i];
+        char *k = sqlite3_mprintf("%s%s:%d:%lld:%lld:%!.17g:%!.17g;", c->pkey, pr->name,
+                                  (int)pr->dbl, (long long)pr->lo, (long long)pr->hi, pr->dlo,
+                                  pr->dhi);
+        sqlite3_free(c->pkey);
+        c->pkey = k;
     }
+    if (!c->pkey)
+        return SQLITE_NOMEM;
     /* the same scan again (the inner loop of a join): replay the kept batches */
     for (int i = 0; i < CACHE_SLOTS && !c->cached; i++) {
         const scan_cache *ce = &t->cache[i];
         if (ce->used && ce->cols == c->cols && ce->has_filter == c->has_filter &&
-            ce->lo == c->lo && ce->hi == c->hi) {
+            ce->lo == c->lo && ce->hi == c->hi && !strcmp(ce->pkey, c->pkey)) {
             c->cached = ce;
             c->cache_i = 0;
-            c->cur_schema = &ce->schema;
         }
     }
-    int rc = 0;
     if (!c->cached) {
-        rc = pond_table_read_stream(&c->st, t->q->fs, NULL, t->path, &ro);
-        if (rc == 0) {
-            int e = c->st.get_schema(&c->st, &c->schema);
-            if (e) {
-                pond_free(names);
-                return cursor_fail(c, c->st.get_last_error(&c->st));
-            }
-            c->cur_schema = &c->schema;
-            c->keeping = !t->too_big && t->q->cache_limit > 0;
-        }
-    }
-    pond_free(names);
-    if (rc < 0)
-        return cursor_fail(c, pond_error_last()->message);
-    for (int i = 0; i < t->ncols; i++) {
-        c->map[i] = -1;
-        for (int64_t k = 0; k < c->cur_schema->n_children; k++)
-            if (c->cur_schema->children[k]->name &&
-                !strcmp(c->cur_schema->children[k]->name, t->cols[i]))
-                c->map[i] = (int)k;
+        if (pond_sql__scan_open(&c->scan, t->q->fs, t->path, t->series, t->vers, t->n_vers,
+                                c->names, nn, c->prunes, c->n_prunes, has_range, c->lo, c->hi,
+                                &t->stats) < 0)
+            return cursor_fail(c, pond_error_last()->message);
+        c->keeping = !t->too_big && t->q->cache_limit > 0;
     }
     c->eof = false;
-    rc = next_batch(c);
+    int rc = next_batch(c);
     return rc != SQLITE_OK || c->eof ? rc : settle(c);
 }
 
@@ -890,7 +1073,7 @@ static int vt_column(sqlite3_vtab_cursor *base, sqlite3_context *ctx, int col)
     case K_TS_S:
     case K_TS_MS:
     case K_TS_NS:
-        sqlite3_result_int64(ctx, ts_to_us(v->kind, ((const int64_t *)v->data)[j]));
+        sqlite3_result_int64(ctx, pond_sql__ts_to_us(v->kind, ((const int64_t *)v->data)[j]));
         break;
     case K_STR:
     case K_BIN: {
@@ -958,4 +1141,35 @@ static const sqlite3_module MODULE = {
 int pond_sql__register_module(pond_sql *q)
 {
     return sqlite3_create_module_v2(q->db, "pond", &MODULE, q, NULL);
+}
+
+bool pond_sql__lookup_table(sql_table_info *out, pond_sql *q, const char *name)
+{
+    vtab *found = NULL;
+    for (size_t i = 0; i < q->n_tabs; i++) {
+        vtab *t = q->tabs[i];
+        if (sqlite3_stricmp(t->name, name))
+            continue;
+        if (!sqlite3_stricmp(t->schema, "temp")) {
+            found = t; /* SQLite looks in temp first */
+            break;
+        }
+        if (!sqlite3_stricmp(t->schema, "main"))
+            found = t;
+    }
+    if (!found)
+        return false;
+    vtab *t = found;
+    out->path = t->path;
+    out->series = t->series;
+    out->in_temp = !sqlite3_stricmp(t->schema, "temp");
+    out->ncols = t->ncols;
+    out->cols = t->cols;
+    out->kinds = t->kinds;
+    out->ts_col = t->ts_col;
+    out->vers = t->vers;
+    out->n_vers = t->n_vers;
+    out->stats = &t->stats;
+    out->fs = t->q->fs;
+    return true;
 }

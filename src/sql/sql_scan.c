@@ -1,0 +1,272 @@
+/* Scans for SQL: the selected versions of a table or series read straight from their Parquet
+ * files through the Parquet reader, one row group per batch. Unlike pond_table_read_stream,
+ * a scan prunes row groups by the statistics of any column (a range per column), and hands
+ * out each version's own batches (columns it lacks are simply absent: the cursor reads them
+ * as NULL), so nothing is copied or re-wrapped between the reader and SQLite. */
+#include "sql/sql_internal.h"
+
+#include <pond/alloc.h>
+#include <pond/errors.h>
+#include <pond/parquet.h>
+#include <pond/stream.h>
+
+#include <string.h>
+
+#define D POND_DOM_SQL
+
+struct sql_scan {
+    pond_fs *fs;
+    const char *path;
+    bool series;
+    const sql_version *vers;
+    size_t n_vers, next;
+    const char *const *cols;
+    int n_cols;
+    const sql_prune *prunes;
+    int n_prunes;
+    bool has_range;
+    int64_t lo_us, hi_us;
+    pond_table_scan_stats *stats;
+    /* counting mode (pond_sql__scan_count_inside) */
+    const char *count_col;
+    int64_t inside_rows;
+    /* the version being read */
+    pond_reader *reader;
+    pond_parquet_reader *pq;
+    struct ArrowSchema schema;
+    int *groups; /* counting mode: the row groups still to decode, by number */
+    int n_groups, next_group;
+    bool by_group;
+};
+
+static void close_version(sql_scan *s)
+{
+    pond_free(s->groups);
+    s->groups = NULL;
+    s->n_groups = s->next_group = 0;
+    s->by_group = false;
+    pond_parquet_reader_free(s->pq);
+    s->pq = NULL;
+    pond_reader_free(s->reader);
+    s->reader = NULL;
+    pond_arrow_schema_release(&s->schema);
+}
+
+static int read_at(void *payload, int64_t off, void *buf, size_t len, size_t *n_out)
+{
+    return pond_reader_pread(payload, buf, len, off, n_out);
+}
+
+static bool has_name(const sql_version *v, const char *name)
+{
+    for (int i = 0; i < v->n_names; i++)
+        if (!strcmp(v->names[i], name))
+            return true;
+    return false;
+}
+
+/* The row groups of the open version (pruned to [lo, hi] by the count column) whose values
+ * of the count column all lie inside [lo, hi] by their statistics, found with two more
+ * readers pruned to the values below and above (row groups without statistics stay
+ * "maybe"). Their rows are counted without decoding; the others are left to decode. */
+static int count_inside(sql_scan *s, const sql_version *v, int ng)
+{
+    const struct ArrowSchema *col = NULL;
+    for (int64_t i = 0; i < s->schema.n_children && !col; i++)
+        if (!strcmp(s->schema.children[i]->name, s->count_col))
+            col = s->schema.children[i];
+    if (!col || (col->flags & ARROW_FLAG_NULLABLE)) { /* NULLs to exclude: decode as usual */
+        for (int g = 0; g < ng; g++)
+            s->stats->row_groups_read += pond_parquet_reader_row_group_selected(s->pq, g);
+        return 0;
+    }
+    if (!(s->groups = pond_calloc((size_t)ng + 1, sizeof *s->groups)))
+        return pond_error_set(POND_ENOMEM, D, "sql: out of memory");
+    s->by_group = true;
+    if (v->has_event_time && v->min_us >= s->lo_us && v->max_us <= s->hi_us) {
+        s->inside_rows += pond_parquet_reader_num_rows(s->pq); /* the whole version */
+        return 0;
+    }
+    bool *out = pond_calloc((size_t)ng + 1, sizeof *out);
+    if (!out)
+        return pond_error_set(POND_ENOMEM, D, "sql: out of memory");
+    int rc = 0;
+    for (int side = 0; side < 2 && rc == 0; side++) {
+        /* out[g]: g may hold a value below lo (side 0) or above hi (side 1) */
+        if (side == 0 ? s->lo_us == INT64_MIN : s->hi_us == INT64_MAX)
+            continue;
+        pond_parquet_reader *probe = NULL;
+        pond_parquet_read_options po = POND_PARQUET_READ_OPTIONS_INIT;
+        const char *only[1] = {s->count_col};
+        po.column_names = only;
+        po.n_column_names = 1;
+        pond_parquet_source src = {read_at, pond_reader_size(s->reader), s->reader};
+        rc = pond_parquet_reader_open(&probe, &src, &po);
+        if (rc == 0)
+            rc = side == 0 ? pond_parquet_reader_prune_int(probe, s->count_col, INT64_MIN,
+                                                           s->lo_us - 1)
+                           : pond_parquet_reader_prune_int(probe, s->count_col, s->hi_us + 1,
+                                                           INT64_MAX);
+        for (int g = 0; g < ng && rc == 0; g++)
+            out[g] |= pond_parquet_reader_row_group_selected(probe, g);
+        pond_parquet_reader_free(probe);
+    }
+    for (int g = 0; g < ng && rc == 0; g++) {
+        if (!pond_parquet_reader_row_group_selected(s->pq, g))
+            continue;
+        if (!out[g]) {
+            s->inside_rows += pond_parquet_reader_row_group_rows(s->pq, g);
+        } else {
+            s->groups[s->n_groups++] = g;
+            s->stats->row_groups_read++;
+        }
+    }
+    pond_free(out);
+    return rc;
+}
+
+static int open_version(sql_scan *s, const sql_version *v)
+{
+    const char **names = pond_calloc((size_t)s->n_cols + 1, sizeof *names);
+    if (!names)
+        return POND_ENOMEM;
+    int nn = 0;
+    for (int i = 0; i < s->n_cols; i++)
+        if (has_name(v, s->cols[i]))
+            names[nn++] = s->cols[i];
+    int rc = pond_fs_open_reader_version(&s->reader, s->fs, NULL, s->path, v->version);
+    if (rc == 0) {
+        pond_parquet_read_options po = POND_PARQUET_READ_OPTIONS_INIT;
+        po.column_names = names;
+        po.n_column_names = nn;
+        pond_parquet_source src = {read_at, pond_reader_size(s->reader), s->reader};
+        rc = pond_parquet_reader_open(&s->pq, &src, &po);
+    }
+    pond_free(names);
+    if (rc == 0)
+        rc = pond_parquet_reader_schema(s->pq, &s->schema);
+    for (int i = 0; i < s->n_prunes && rc == 0; i++) {
+        const sql_prune *p = &s->prunes[i];
+        if (!has_name(v, p->name))
+            continue; /* all NULL here: the caller's condition rejects every row anyway */
+        rc = p->dbl ? pond_parquet_reader_prune_double(s->pq, p->name, p->dlo, p->dhi)
+                    : pond_parquet_reader_prune_int(s->pq, p->name, p->lo, p->hi);
+    }
+    if (rc < 0) {
+        pond_error_prefix("%s version %lld", s->path, (long long)v->version);
+        return rc;
+    }
+    int ng = pond_parquet_reader_num_row_groups(s->pq);
+    s->stats->row_groups_total += ng;
+    s->stats->versions_read++;
+    if (s->count_col)
+        return count_inside(s, v, ng);
+    for (int g = 0; g < ng; g++)
+        s->stats->row_groups_read += pond_parquet_reader_row_group_selected(s->pq, g);
+    return 0;
+}
+
+int pond_sql__scan_open(sql_scan **out, pond_fs *fs, const char *path, bool series,
+                        const sql_version *vers, size_t n_vers, const char *const *cols,
+                        int n_cols, const sql_prune *prunes, int n_prunes, bool has_range,
+                        int64_t lo_us, int64_t hi_us, pond_table_scan_stats *stats)
+{
+    sql_scan *s = pond_calloc(1, sizeof *s);
+    *out = NULL;
+    if (!s)
+        return pond_error_set(POND_ENOMEM, D, "sql: out of memory");
+    s->fs = fs;
+    s->path = path;
+    s->series = series;
+    s->vers = vers;
+    s->n_vers = n_vers;
+    s->cols = cols;
+    s->n_cols = n_cols;
+    s->prunes = prunes;
+    s->n_prunes = n_prunes;
+    s->has_range = has_range;
+    s->lo_us = lo_us;
+    s->hi_us = hi_us;
+    s->stats = stats;
+    if (series)
+        stats->versions_total += (int64_t)n_vers;
+    *out = s;
+    return 0;
+}
+
+int pond_sql__scan_next(sql_scan *s, struct ArrowArray *out, const struct ArrowSchema **schema)
+{
+    memset(out, 0, sizeof *out);
+    for (;;) {
+        if (!s->pq) {
+            const sql_version *v = NULL;
+            while (!v && s->next < s->n_vers) {
+                v = &s->vers[s->next++];
+                if (s->has_range && v->has_event_time &&
+                    (v->max_us < s->lo_us || v->min_us > s->hi_us))
+                    v = NULL; /* the whole version lies outside the range */
+            }
+            if (!v)
+                return 0;
+            int rc = open_version(s, v);
+            if (rc < 0) {
+                close_version(s);
+                return rc;
+            }
+        }
+        int rc;
+        if (s->by_group)
+            rc = s->next_group < s->n_groups
+                     ? pond_parquet_reader_read_row_group(s->pq, s->groups[s->next_group++], out)
+                     : POND_ITEROVER;
+        else
+            rc = pond_parquet_reader_next(s->pq, out);
+        if (rc == POND_ITEROVER) {
+            close_version(s);
+            continue;
+        }
+        if (rc < 0)
+            return rc;
+        s->stats->rows_read += out->length;
+        *schema = &s->schema;
+        return 1;
+    }
+}
+
+void pond_sql__scan_count_inside(sql_scan *s, const char *column)
+{
+    s->count_col = column;
+}
+
+int64_t pond_sql__scan_inside_rows(const sql_scan *s)
+{
+    return s->inside_rows;
+}
+
+void pond_sql__scan_free(sql_scan *s)
+{
+    if (!s)
+        return;
+    close_version(s);
+    pond_free(s);
+}
+
+int pond_sql__version_schema(struct ArrowSchema *out, pond_fs *fs, const char *path,
+                             int64_t version)
+{
+    pond_reader *reader = NULL;
+    pond_parquet_reader *pq = NULL;
+    memset(out, 0, sizeof *out);
+    int rc = pond_fs_open_reader_version(&reader, fs, NULL, path, version);
+    if (rc == 0) {
+        pond_parquet_source src = {read_at, pond_reader_size(reader), reader};
+        rc = pond_parquet_reader_open(&pq, &src, NULL);
+    }
+    if (rc == 0)
+        rc = pond_parquet_reader_schema(pq, out);
+    if (rc < 0)
+        pond_error_prefix("%s version %lld", path, (long long)version);
+    pond_parquet_reader_free(pq);
+    pond_reader_free(reader);
+    return rc;
+}

@@ -93,11 +93,16 @@ static void make_batch(struct ArrowArray *b, int64_t row0, int64_t n, double wal
     }
 }
 
+static int g_threads = 1;
+static size_t g_page_bytes = 0; /* 0: the writer's default */
+
 static double write_file(const char *path, const struct ArrowSchema *s, struct ArrowArray *batches,
                          int nb, pond_parquet_compression codec, int level, int64_t rg_rows)
 {
     pond_parquet_writer_options o = POND_PARQUET_WRITER_OPTIONS_INIT;
     o.compression = codec;
+    if (g_page_bytes > 0)
+        o.page_bytes = g_page_bytes;
     o.compression_level = level;
     if (rg_rows > 0)
         o.row_group_rows = rg_rows;
@@ -125,12 +130,15 @@ typedef struct {
 } sums;
 
 /* Read the file (optionally only ts in [lo, hi]) and sum every column. */
+
 static double read_file(const char *path, sums *out, bool range, int64_t lo, int64_t hi)
 {
     pond_parquet_reader *r;
     memset(out, 0, sizeof *out);
+    pond_parquet_read_options ro = POND_PARQUET_READ_OPTIONS_INIT;
+    ro.threads = g_threads;
     double t = now();
-    if (pond_parquet_reader_open_file(&r, path, NULL) < 0)
+    if (pond_parquet_reader_open_file(&r, path, &ro) < 0)
         die(path);
     if (range && pond_parquet_reader_prune_int(r, "ts", lo, hi) < 0)
         die("prune");
@@ -213,9 +221,13 @@ int main(int argc, char **argv)
             level = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--reps") && i + 1 < argc)
             reps = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--threads") && i + 1 < argc)
+            g_threads = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--page-bytes") && i + 1 < argc)
+            g_page_bytes = (size_t)atoll(argv[++i]);
         else {
             fprintf(stderr, "usage: bench_parquet [--rows N] [--dir DIR] [--row-group N] "
-                            "[--zstd-level L] [--reps R]\n");
+                            "[--zstd-level L] [--reps R] [--threads T] [--page-bytes B]\n");
             return 2;
         }
     }
@@ -243,6 +255,7 @@ int main(int argc, char **argv)
     free(batches);
     pond_arrow_schema_release(&s);
     printf("rows=%" PRId64 "\n", rows);
+    printf("pond_threads=%d\n", g_threads);
     printf("pond_write_zstd_s=%.4f\n", tz);
     printf("pond_write_snappy_s=%.4f\n", ts);
     printf("pond_zstd_bytes=%" PRId64 "\n", file_size(zpath));

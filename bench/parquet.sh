@@ -1,15 +1,18 @@
 #!/bin/sh
-# Parquet benchmark: pond vs DuckDB on the same data, one thread each.
+# Parquet benchmark: pond vs DuckDB on the same data, the same thread count for both
+# (THREADS, default 1: pond's reader decodes columns on that many threads, DuckDB gets
+# SET threads=THREADS; pond's writer is single-threaded whatever the setting).
 #   10,000,000 rows (override: ROWS=...): ts (timestamp, UTC, 1 s steps), a, b, c (doubles,
 #   random walks), tag (string, 16 distinct values).
 # pond writes the data with zstd and snappy and reads it back (full scan summing every column,
-# and a 1% time range); DuckDB (@duckdb/node-api, SET threads=1) loads the rows from pond's zstd
+# and a 1% time range); DuckDB (@duckdb/node-api, SET threads=THREADS) loads the rows from pond's zstd
 # file into memory (untimed), writes them with zstd and snappy, and runs the same two reads on
 # its own file (and, for reference, on pond's file). Prints rows/s and pond/DuckDB ratios.
 #
 # usage: bench/parquet.sh [BUILD_DIR]        (default build-release; configured Release here)
 # env:   ROWS (default 10000000), REPS (default 3), WORKDIR (default a fresh temp dir),
-#        ROW_GROUP (pond row-group rows; default: the writer's default, 131072)
+#        ROW_GROUP (pond row-group rows; default: the writer's default, 131072),
+#        THREADS (default 1)
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${1:-build-release}
@@ -17,6 +20,7 @@ case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 ROWS=${ROWS:-10000000}
 REPS=${REPS:-3}
 ROW_GROUP=${ROW_GROUP:-0}
+THREADS=${THREADS:-1}
 mkdir -p "$BUILD"
 if ! { cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release &&
        cmake --build "$BUILD" -j2 --target bench_bench_parquet; } >"$BUILD/bench-build.log" 2>&1; then
@@ -29,10 +33,10 @@ fi
 WORK=${WORKDIR:-$(mktemp -d "${TMPDIR:-/tmp}/pond-bench.XXXXXX")}
 mkdir -p "$WORK"
 OUT=$WORK/results.txt
-"$BUILD/bench/bench_parquet" --rows "$ROWS" --dir "$WORK" --reps "$REPS" --row-group "$ROW_GROUP" >"$OUT"
+"$BUILD/bench/bench_parquet" --rows "$ROWS" --dir "$WORK" --reps "$REPS" --row-group "$ROW_GROUP" --threads "$THREADS" >"$OUT"
 LO=$(sed -n 's/^range_lo_us=//p' "$OUT")
 HI=$(sed -n 's/^range_hi_us=//p' "$OUT")
-node "$ROOT/bench/duckdb/bench.mjs" "$WORK/pond_zstd.parquet" "$WORK" "$LO" "$HI" "$REPS" >>"$OUT"
+node "$ROOT/bench/duckdb/bench.mjs" "$WORK/pond_zstd.parquet" "$WORK" "$LO" "$HI" "$REPS" "$THREADS" >>"$OUT"
 awk -F= '
 { v[$1] = $2 }
 function rate(s) { return v["rows"] / s / 1e6 }
@@ -40,7 +44,7 @@ function line(what, p, d) {
     printf "%-26s %10.2f M rows/s %10.2f M rows/s %8.2fx\n", what, rate(p), rate(d), d / p
 }
 END {
-    printf "rows: %d (pond row groups of %s rows (0 = default 131072); DuckDB defaults; 1 thread each)\n", v["rows"], "'"$ROW_GROUP"'"
+    printf "rows: %d (pond row groups of %s rows (0 = default 131072); DuckDB defaults; %d thread(s) each)\n", v["rows"], "'"$ROW_GROUP"'", v["duckdb_threads"]
     printf "%-26s %17s %17s %9s\n", "", "pond", "DuckDB", "pond/DuckDB"
     line("write zstd", v["pond_write_zstd_s"], v["duckdb_write_zstd_s"])
     line("write snappy", v["pond_write_snappy_s"], v["duckdb_write_snappy_s"])

@@ -1,14 +1,14 @@
 #!/usr/bin/env node
 // DuckDB side of bench/parquet.sh. Loads the benchmark rows from pond's zstd file into an
-// in-memory table (untimed), then times, with SET threads=1:
+// in-memory table (untimed), then times, with SET threads=THREADS (default 1):
 //   COPY to Parquet with zstd and with snappy, a full read of DuckDB's zstd file summing every
 //   column, and a read of the 1% time range [lo, hi] (microseconds).
-// usage: node bench.mjs SRC.parquet OUTDIR LO_US HI_US [REPS]
+// usage: node bench.mjs SRC.parquet OUTDIR LO_US HI_US [REPS] [THREADS]
 // Prints key=value lines.
 import { DuckDBInstance } from '@duckdb/node-api';
 import { statSync } from 'node:fs';
 
-const [src, dir, lo, hi, repsArg] = process.argv.slice(2);
+const [src, dir, lo, hi, repsArg, threadsArg] = process.argv.slice(2);
 if (!src || !dir || !lo || !hi) {
   console.error('usage: node bench.mjs SRC.parquet OUTDIR LO_US HI_US [REPS]');
   process.exit(2);
@@ -17,7 +17,8 @@ const reps = Number(repsArg || 3);
 const q = (s) => "'" + s.replace(/'/g, "''") + "'";
 const inst = await DuckDBInstance.create(':memory:');
 const conn = await inst.connect();
-await conn.run('SET threads=1');
+const threads = Math.max(1, Number(threadsArg || 1) | 0);
+await conn.run(`SET threads=${threads}`);
 await conn.run(`CREATE TABLE t AS SELECT * FROM read_parquet(${q(src)})`);
 const rows = Number((await conn.runAndReadAll('SELECT count(*) AS n FROM t')).getRowObjects()[0].n);
 
@@ -44,6 +45,7 @@ const [rr, part] = await timed(sums(zpath, range));
 const [rfp] = await timed(sums(`${dir}/pond_zstd.parquet`, ''));
 const [rrp, partp] = await timed(sums(`${dir}/pond_zstd.parquet`, range));
 console.log(`duckdb_rows=${rows}`);
+console.log(`duckdb_threads=${threads}`);
 console.log(`duckdb_write_zstd_s=${wz.toFixed(4)}`);
 console.log(`duckdb_write_snappy_s=${ws.toFixed(4)}`);
 console.log(`duckdb_zstd_bytes=${statSync(zpath).size}`);

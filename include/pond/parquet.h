@@ -46,11 +46,21 @@ typedef struct {
      *  group). Slices share the row group's buffers (zero copy); it is freed when the last
      *  slice is released, so memory stays one row group. */
     int64_t max_batch_rows;
+    /** Do not use the column/offset index to skip pages (row-group pruning still applies). */
+    bool no_page_index;
+    /** Threads decoding the projected columns of a row group (the caller's thread is one of
+     *  them): 0 = the default (2), 1 = decode on the caller's thread only. Used only with a
+     *  source whose read_at may run on several threads at once (open_file and open_memory;
+     *  for pond_parquet_reader_open, say so with source_concurrent) and for row groups of at
+     *  least 512 KiB; batches are identical whatever the count. */
+    int threads;
+    /** pond_parquet_reader_open: the source's read_at is safe to call concurrently. */
+    bool source_concurrent;
 } pond_parquet_read_options;
 
 #define POND_PARQUET_READ_OPTIONS_VERSION 1
 #define POND_PARQUET_READ_OPTIONS_INIT                                                             \
-    {POND_PARQUET_READ_OPTIONS_VERSION, 0, false, NULL, 0, NULL, 0, false, 0}
+    {POND_PARQUET_READ_OPTIONS_VERSION, 0, false, NULL, 0, NULL, 0, false, 0, false, 0, false}
 
 typedef struct pond_parquet_reader pond_parquet_reader;
 
@@ -98,7 +108,17 @@ POND_API int pond_parquet_reader_describe(pond_buf *out, pond_parquet_reader *r)
 /** Skip row groups whose statistics prove no value of top-level column `column` lies in
  *  [lo, hi] (an INT32/INT64-based column: ints, dates, times, timestamps in their stored
  *  unit). Calls accumulate (AND). Row groups without statistics are kept. POND_ENOTFOUND for
- *  an unknown column, POND_EINVALID for a non-integer one. */
+ *  an unknown column, POND_EINVALID for a non-integer one. Call before the first
+ *  pond_parquet_reader_next (row groups may already be decoded ahead after it).
+ *
+ *  Page pruning: when the file has a column index and offset index for `column`, pond_parquet_
+ *  reader_next also drops the pages of that column whose min/max cannot meet the range (and
+ *  all-null pages) and returns only the rows of the remaining pages, reading and decoding only
+ *  the pages of each projected column that hold those rows (plus dictionary pages). Batches
+ *  are then a superset of the matching rows, in file order, which the caller filters, as with
+ *  row-group pruning. Applies when every projected column is flat (no lists or maps); files
+ *  or chunks without a usable page index read whole row groups. Up to 8 predicates take part
+ *  in page pruning (later ones still prune row groups). */
 POND_API int pond_parquet_reader_prune_int(pond_parquet_reader *r, const char *column, int64_t lo,
                                            int64_t hi);
 /** The same for FLOAT/DOUBLE columns (NaN bounds keep the row group). */

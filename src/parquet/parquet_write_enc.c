@@ -8,6 +8,8 @@
 #include <snappy-c.h>
 #include <string.h>
 #include <zlib.h>
+
+#include "parquet/pq_crc.h"
 #include <zstd.h>
 
 int pond_pqw__reserve(pond_buf *b, size_t extra)
@@ -462,13 +464,5 @@ int pond_pqw__codec_compress(pqw_codec *c, pond_buf *out, const void *in, size_t
 
 uint32_t pond_pqw__crc32(const void *p, size_t n)
 {
-    uLong c = crc32(0L, Z_NULL, 0);
-    const Bytef *b = p;
-    while (n > 0) {
-        uInt chunk = n > (1u << 30) ? (1u << 30) : (uInt)n;
-        c = crc32(c, b, chunk);
-        b += chunk;
-        n -= chunk;
-    }
-    return (uint32_t)c;
+    return pq_crc32(0, p, n);
 }

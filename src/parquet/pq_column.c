@@ -1,12 +1,12 @@
 /* Column chunk reader: page headers, CRCs, codecs, levels, dictionaries and value encodings. */
 #include "parquet/pq_column.h"
 #include "parquet/pq_codec.h"
+#include "parquet/pq_crc.h"
 
 #include "util/util.h"
 
 #include <inttypes.h>
 #include <string.h>
-#include <zlib.h>
 
 typedef struct {
     const pq_leaf_desc *leaf;
@@ -17,6 +17,7 @@ typedef struct {
     int64_t dict_n;
     uint8_t *dict_values;      /* fixed-width dictionary entries */
     pq_bytes_out dict_bytes;   /* BYTE_ARRAY dictionary entries */
+    size_t dict_max_len;       /* longest BYTE_ARRAY dictionary entry */
     pq_scratch *s;             /* decompression buffer, dictionary indices, chunk bytes */
     pq_scratch own;
     int64_t page_off;          /* file offset of the current page header */
@@ -165,11 +166,12 @@ static int decode_dict_indices(chunk_ctx *x, const uint8_t *p, size_t len, size_
     pq_rle_init(&r, p + 1, len - 1, bw, "dictionary indices");
     if ((rc = pq_rle_get(&r, x->s->idx, nn)) < 0)
         return rc;
-    uint32_t dn = (uint32_t)x->dict_n;
-    for (size_t i = 0; i < nn; i++)
-        if (x->s->idx[i] >= dn)
-            return corrupt(x, "dictionary index out of range");
+    uint32_t dn = (uint32_t)x->dict_n, mx = 0;
     const uint32_t *idx = x->s->idx;
+    for (size_t i = 0; i < nn; i++) /* a branch-free max (vectorised) */
+        mx = idx[i] > mx ? idx[i] : mx;
+    if (mx >= dn)
+        return corrupt(x, "dictionary index out of range");
     if (x->leaf->physical == PQ_BYTE_ARRAY) {
         const int32_t *doff = (const int32_t *)(void *)x->dict_bytes.offsets.ptr;
         const char *dd = x->dict_bytes.data.ptr;
@@ -180,20 +182,31 @@ static int decode_dict_indices(chunk_ctx *x, const uint8_t *p, size_t len, size_
         if (total > x->o->max_bytes || b->data.size > x->o->max_bytes - total ||
             b->data.size + total > INT32_MAX)
             return too_big(x, "byte array data", b->data.size + total);
-        if ((rc = pond_buf_grow(&b->data, b->data.size + total)) < 0 ||
+        if ((rc = pond_buf_grow(&b->data, b->data.size + total + 16)) < 0 ||
             (rc = pond_buf_grow(&b->offsets, b->offsets.size + 4 * nn)) < 0)
             return rc;
         int32_t off;
         memcpy(&off, b->offsets.ptr + b->offsets.size - 4, 4);
         char *w = b->data.ptr + b->data.size;
         int32_t *o = (int32_t *)(void *)(b->offsets.ptr + b->offsets.size);
-        for (size_t i = 0; i < nn; i++) {
-            int32_t s = doff[idx[i]], l = doff[idx[i] + 1] - s;
-            if (l)
-                memcpy(w, dd + s, (size_t)l);
-            w += l;
-            off += l;
-            o[i] = off;
+        if (x->dict_max_len <= 16) {
+            /* short entries: fixed 16-byte copies (both buffers have 16 bytes of slack) */
+            for (size_t i = 0; i < nn; i++) {
+                int32_t s = doff[idx[i]], l = doff[idx[i] + 1] - s;
+                memcpy(w, dd + s, 16);
+                w += l;
+                off += l;
+                o[i] = off;
+            }
+        } else {
+            for (size_t i = 0; i < nn; i++) {
+                int32_t s = doff[idx[i]], l = doff[idx[i] + 1] - s;
+                if (l)
+                    memcpy(w, dd + s, (size_t)l);
+                w += l;
+                off += l;
+                o[i] = off;
+            }
         }
         b->data.size += total;
         b->offsets.size += 4 * nn;
@@ -345,6 +358,27 @@ static int decompress_into(chunk_ctx *x, const uint8_t *src, size_t src_len, siz
                               x->page_off);
 }
 
+/* PLAIN fixed-width values whose page section is exactly nn values: decompressed straight
+ * into the chunk's value buffer (no copy through the page buffer). 1 when done, 0 when the
+ * page does not qualify. */
+static int direct_plain(chunk_ctx *x, int enc, const uint8_t *src, size_t src_len, size_t ulen,
+                        size_t nn)
+{
+    const pq_leaf_desc *l = x->leaf;
+    size_t bytes;
+    if (enc != PQ_ENC_PLAIN || l->width == 0 || l->physical == PQ_BOOLEAN ||
+        pond_mul_overflow(&bytes, nn, l->width) || bytes != ulen || ulen == 0)
+        return 0;
+    int rc = pq_decompress_check(x->codec, src, src_len, ulen, x->page_off);
+    if (rc == 0)
+        rc = reserve_values(x, nn);
+    if (rc == 0)
+        rc = pq_decompress_with(&x->s->codec_state, x->codec, src, src_len,
+                                x->c->values + (size_t)x->c->n_values * l->width, ulen,
+                                x->page_off);
+    return rc < 0 ? rc : 1;
+}
+
 static int data_page(chunk_ctx *x, const pq_page_header *h, const uint8_t *body, size_t blen)
 {
     const pq_leaf_desc *l = x->leaf;
@@ -383,6 +417,16 @@ static int data_page(chunk_ctx *x, const pq_page_header *h, const uint8_t *body,
         size_t ulen = (size_t)h->uncompressed_page_size - (size_t)v->rep_levels_byte_length -
                       (size_t)v->def_levels_byte_length;
         if (v->is_compressed && x->codec != PQ_CODEC_UNCOMPRESSED) {
+            size_t nn = def ? defined : n;
+            if (rep && n > 0 && c->n_levels == 0 && rep[0] != 0)
+                return corrupt(x, "first repetition level of the column is not 0");
+            if ((rc = direct_plain(x, enc, p, clen, ulen, nn)) != 0) {
+                if (rc < 0)
+                    return rc;
+                c->n_levels += (int64_t)n;
+                c->n_values += (int64_t)nn;
+                return 0;
+            }
             if ((rc = decompress_into(x, p, clen, ulen)) < 0)
                 return rc;
             vals = x->s->page;
@@ -393,6 +437,16 @@ static int data_page(chunk_ctx *x, const pq_page_header *h, const uint8_t *body,
         }
     } else {
         size_t ulen = (size_t)h->uncompressed_page_size;
+        if (x->codec != PQ_CODEC_UNCOMPRESSED && !rep && !def) {
+            /* no levels: the page is only values */
+            if ((rc = direct_plain(x, enc, body, blen, ulen, n)) != 0) {
+                if (rc < 0)
+                    return rc;
+                c->n_levels += (int64_t)n;
+                c->n_values += (int64_t)n;
+                return 0;
+            }
+        }
         if (x->codec != PQ_CODEC_UNCOMPRESSED) {
             if ((rc = decompress_into(x, body, blen, ulen)) < 0)
                 return rc;
@@ -495,6 +549,17 @@ static int dict_page(chunk_ctx *x, const pq_page_header *h, const uint8_t *body,
     }
     if ((rc = decode_values(x, PQ_ENC_PLAIN, vals, ulen, (size_t)nv, true)) < 0)
         return rc;
+    x->dict_max_len = SIZE_MAX;
+    if (l->physical == PQ_BYTE_ARRAY) {
+        /* the longest entry, and slack for the gather's fixed-size copies */
+        const int32_t *doff = (const int32_t *)(void *)x->dict_bytes.offsets.ptr;
+        int32_t m = 0;
+        for (int32_t i = 0; i < nv; i++)
+            m = POND_MAX(m, doff[i + 1] - doff[i]);
+        x->dict_max_len = (size_t)m;
+        if ((rc = pond_buf_grow(&x->dict_bytes.data, x->dict_bytes.data.size + 16)) < 0)
+            return rc;
+    }
     x->has_dict = true;
     x->dict_n = nv;
     return 0;
@@ -519,13 +584,181 @@ void pq_chunk_dispose(pq_chunk *c)
     memset(c, 0, sizeof *c);
 }
 
+/* The chunk's byte range: from the dictionary page (when it comes first) to the end. */
+static void chunk_range(const pq_column_meta *m, int64_t *start, int64_t *len)
+{
+    *start = m->data_page_offset;
+    if (m->dictionary_page_offset > 0 && m->dictionary_page_offset < *start)
+        *start = m->dictionary_page_offset;
+    *len = m->total_compressed_size;
+}
+
+/* Decode the pages in buf[0, len) (file offset base). Whole-chunk mode (page_rows NULL): stop
+ * once `want` levels are decoded. Page mode: every data page must be the next of the n_rows
+ * expected pages and hold exactly page_rows[k] levels; n_rows == 0 allows no data page. */
+static int decode_pages(chunk_ctx *x, const uint8_t *buf, size_t len, int64_t base, int64_t want,
+                        const int64_t *page_rows, size_t n_rows)
+{
+    pq_chunk *out = x->c;
+    size_t pos = 0, k = 0;
+    int rc = 0;
+    while (pos < len && (page_rows || out->n_levels < want)) {
+        pq_tdec d;
+        pq_page_header h;
+        x->page_off = base + (int64_t)pos;
+        pq_tdec_init(&d, buf + pos, len - pos, x->page_off, "page header");
+        if ((rc = pq_decode_page_header(&h, &d)) < 0)
+            return rc;
+        size_t hlen = (size_t)(d.p - d.begin);
+        const uint8_t *body = buf + pos + hlen;
+        size_t blen = (size_t)h.compressed_page_size;
+        if (blen > len - pos - hlen)
+            return corrupt(x, page_rows ? "page extends past its offset index location"
+                                        : "page extends past the column chunk");
+        if ((size_t)h.uncompressed_page_size > x->o->max_bytes)
+            return too_big(x, "page", (uint64_t)h.uncompressed_page_size);
+        if (h.has_crc && x->o->verify_crc) {
+            uint32_t crc = pq_crc32(0, body, blen);
+            if (crc != (uint32_t)h.crc)
+                return corrupt(x, "page CRC mismatch");
+        }
+        bool data = h.type == PQ_PAGE_DATA || h.type == PQ_PAGE_DATA_V2;
+        if (data && page_rows && k >= n_rows)
+            return corrupt(x, "data page where the offset index has none");
+        int64_t before = out->n_levels;
+        switch (h.type) {
+        case PQ_PAGE_DICTIONARY:
+            rc = dict_page(x, &h, body, blen);
+            break;
+        case PQ_PAGE_DATA:
+            if (!h.has_data)
+                rc = corrupt(x, "data page without a data page header");
+            else
+                rc = data_page(x, &h, body, blen);
+            break;
+        case PQ_PAGE_DATA_V2:
+            if (!h.has_data_v2)
+                rc = corrupt(x, "data page v2 without its header");
+            else
+                rc = data_page(x, &h, body, blen);
+            break;
+        default:
+            break; /* index pages and unknown page types are skipped */
+        }
+        if (rc < 0)
+            return rc;
+        if (data && page_rows && out->n_levels - before != page_rows[k++])
+            return corrupt(x, "page row count differs from its offset index");
+        pos += hlen + blen;
+    }
+    if (page_rows && k != n_rows)
+        return corrupt(x, "pages missing at the offset index locations");
+    return 0;
+}
+
+/* Read [off, off+len) of the file into the scratch chunk buffer. */
+static int read_range(chunk_ctx *x, int64_t off, size_t len)
+{
+    int rc = grow(x, (void **)&x->s->chunk, &x->s->chunk_cap, len ? len : 1, "column chunk");
+    if (rc < 0)
+        return rc;
+    size_t got = 0;
+    if ((rc = x->o->read_at(x->o->payload, off, x->s->chunk, len, &got)) < 0)
+        return rc;
+    if (got != len)
+        return pond_error_set(POND_ECORRUPT, POND_DOM_PARQUET, "column chunk at offset %" PRId64
+                              " truncated: %zu of %zu bytes", off, got, len);
+    return 0;
+}
+
+bool pq_chunk_pages_ok(const pq_column_chunk *cc, const pq_offset_index *oi, int64_t num_rows)
+{
+    if (!cc->has_meta_data || !oi || oi->n_pages == 0 || !oi->pages)
+        return false;
+    int64_t start, len;
+    chunk_range(&cc->meta_data, &start, &len);
+    if (start < 4 || len <= 0 || start > INT64_MAX - len)
+        return false;
+    int64_t end = start + len, prev_end = start;
+    if (cc->meta_data.dictionary_page_offset > 0 &&
+        cc->meta_data.dictionary_page_offset >= oi->pages[0].offset)
+        return false; /* the dictionary must come before the first data page */
+    for (uint32_t i = 0; i < oi->n_pages; i++) {
+        const pq_page_location *p = &oi->pages[i];
+        if (p->offset < prev_end || p->compressed_page_size <= 0 ||
+            p->compressed_page_size > end - p->offset)
+            return false;
+        if (i == 0 ? p->first_row_index != 0
+                   : p->first_row_index <= oi->pages[i - 1].first_row_index)
+            return false;
+        if (p->first_row_index >= num_rows)
+            return false;
+        prev_end = p->offset + p->compressed_page_size;
+    }
+    return true;
+}
+
+void pq_chunk_keep(pq_chunk *c, const pq_leaf_desc *leaf, const int64_t *iv, size_t n_iv)
+{
+    int16_t *def = leaf->max_def > 0 ? c->def : NULL;
+    int16_t maxd = (int16_t)leaf->max_def;
+    size_t wd = leaf->width;
+    bool bytes = leaf->physical == PQ_BYTE_ARRAY;
+    int32_t *off = bytes ? (int32_t *)(void *)c->bytes.offsets.ptr : NULL;
+    char *data = bytes ? c->bytes.data.ptr : NULL;
+    int64_t lr = 0, lw = 0, vr = 0, vw = 0;
+    for (size_t k = 0; k < n_iv; k++) {
+        int64_t a = iv[2 * k], b = iv[2 * k + 1];
+        if (a < lr)
+            a = lr;
+        if (b > c->n_levels)
+            b = c->n_levels;
+        if (a >= b)
+            continue;
+        if (def) {
+            for (int64_t i = lr; i < a; i++)
+                vr += def[i] == maxd;
+        } else {
+            vr += a - lr;
+        }
+        int64_t nv = 0;
+        if (def) {
+            for (int64_t i = a; i < b; i++)
+                nv += def[i] == maxd;
+            memmove(def + lw, def + a, (size_t)(b - a) * sizeof *def);
+        } else {
+            nv = b - a;
+        }
+        if (bytes) {
+            int32_t base = off[vr], dst = off[vw];
+            int32_t n = off[vr + nv] - base;
+            if (n > 0 && dst != base)
+                memmove(data + dst, data + base, (size_t)n);
+            for (int64_t i = 0; i < nv; i++)
+                off[vw + i + 1] = dst + (off[vr + i + 1] - base);
+        } else if (nv > 0 && vw != vr) {
+            memmove(c->values + (size_t)vw * wd, c->values + (size_t)vr * wd, (size_t)nv * wd);
+        }
+        lw += b - a;
+        vw += nv;
+        vr += nv;
+        lr = b;
+    }
+    c->n_levels = lw;
+    c->n_values = vw;
+    if (bytes) {
+        c->bytes.data.size = (size_t)off[vw];
+        c->bytes.offsets.size = 4 * ((size_t)vw + 1);
+    }
+}
+
 int pq_chunk_read(pq_chunk *out, const pq_leaf_desc *leaf, const pq_column_chunk *cc,
                   const pq_chunk_opts *o)
 {
     chunk_ctx x = {.leaf = leaf, .o = o, .c = out};
     x.s = o->scratch ? o->scratch : &x.own;
-    uint8_t *buf = NULL;
     int rc = 0;
+    int64_t *page_rows = NULL;
     memset(out, 0, sizeof *out);
     const pq_column_meta *m = &cc->meta_data;
     if (cc->encrypted) {
@@ -560,10 +793,8 @@ int pq_chunk_read(pq_chunk *out, const pq_leaf_desc *leaf, const pq_column_chunk
             rc = pond_buf_put(&out->bytes.offsets, &(int32_t){0}, 4);
         goto done;
     }
-    int64_t start = m->data_page_offset;
-    if (m->dictionary_page_offset > 0 && m->dictionary_page_offset < start)
-        start = m->dictionary_page_offset;
-    int64_t len = m->total_compressed_size;
+    int64_t start, len;
+    chunk_range(m, &start, &len);
     x.page_off = start;
     if (start < 4 || len < 0 || start > o->file_size || len > o->file_size - start) {
         rc = pond_error_set(POND_ECORRUPT, POND_DOM_PARQUET, "column chunk range [%" PRId64
@@ -575,21 +806,23 @@ int pq_chunk_read(pq_chunk *out, const pq_leaf_desc *leaf, const pq_column_chunk
         rc = too_big(&x, "column chunk", (uint64_t)len);
         goto done;
     }
-    if (m->num_values < 0) {
-        rc = pond_error_set(POND_ECORRUPT, POND_DOM_PARQUET, "negative num_values");
-        goto done;
-    }
-    if ((rc = grow(&x, (void **)&x.s->chunk, &x.s->chunk_cap, len ? (size_t)len : 1,
-                   "column chunk")) < 0)
-        goto done;
-    buf = x.s->chunk;
-    size_t got = 0;
-    if ((rc = o->read_at(o->payload, start, buf, (size_t)len, &got)) < 0)
-        goto done;
-    if (got != (size_t)len) {
-        rc = pond_error_set(POND_ECORRUPT, POND_DOM_PARQUET, "column chunk at offset %" PRId64
-                            " truncated: %zu of %" PRId64 " bytes", start, got, len);
-        goto done;
+    /* the levels to expect: the whole chunk, or the selected pages' rows */
+    int64_t want = m->num_values;
+    const pq_offset_index *oi = o->page_sel ? o->pages : NULL;
+    size_t n_sel = 0;
+    if (oi) {
+        if (!(page_rows = pond_malloc(oi->n_pages * sizeof *page_rows))) {
+            rc = POND_ENOMEM;
+            goto done;
+        }
+        want = 0;
+        for (uint32_t i = 0; i < oi->n_pages; i++) {
+            int64_t e = i + 1 < oi->n_pages ? oi->pages[i + 1].first_row_index : o->chunk_rows;
+            if (o->page_sel[i]) {
+                page_rows[n_sel++] = e - oi->pages[i].first_row_index;
+                want += e - oi->pages[i].first_row_index;
+            }
+        }
     }
     if (leaf->physical == PQ_BYTE_ARRAY) {
         int32_t z = 0;
@@ -598,72 +831,55 @@ int pq_chunk_read(pq_chunk *out, const pq_leaf_desc *leaf, const pq_column_chunk
     }
     /* size the level and value buffers once from the metadata (an upper bound for values;
      * a lying count only fails earlier, at the same limit) */
-    if ((uint64_t)m->num_values > o->max_bytes) {
-        rc = too_big(&x, "column chunk values", (uint64_t)m->num_values);
+    if ((uint64_t)want > o->max_bytes) {
+        rc = too_big(&x, "column chunk values", (uint64_t)want);
         goto done;
     }
-    if ((rc = reserve_levels(&x, (size_t)m->num_values)) < 0 ||
-        (rc = reserve_values(&x, (size_t)m->num_values)) < 0)
+    if ((rc = reserve_levels(&x, (size_t)want)) < 0 ||
+        (rc = reserve_values(&x, (size_t)want)) < 0)
         goto done;
     if (leaf->physical == PQ_BYTE_ARRAY &&
-        (rc = pond_buf_grow(&out->bytes.offsets, 4 * ((size_t)m->num_values + 1))) < 0)
+        (rc = pond_buf_grow(&out->bytes.offsets, 4 * ((size_t)want + 1))) < 0)
         goto done;
-    size_t pos = 0;
-    while (out->n_levels < m->num_values && pos < (size_t)len) {
-        pq_tdec d;
-        pq_page_header h;
-        x.page_off = start + (int64_t)pos;
-        pq_tdec_init(&d, buf + pos, (size_t)len - pos, x.page_off, "page header");
-        if ((rc = pq_decode_page_header(&h, &d)) < 0)
+    if (!oi) {
+        if ((rc = read_range(&x, start, (size_t)len)) < 0 ||
+            (rc = decode_pages(&x, x.s->chunk, (size_t)len, start, want, NULL, 0)) < 0)
             goto done;
-        size_t hlen = (size_t)(d.p - d.begin);
-        const uint8_t *body = buf + pos + hlen;
-        size_t blen = (size_t)h.compressed_page_size;
-        if (blen > (size_t)len - pos - hlen) {
-            rc = corrupt(&x, "page extends past the column chunk");
+    } else {
+        /* what precedes the first page (the dictionary page), then each run of selected
+         * pages in one read */
+        int64_t pre = oi->pages[0].offset - start;
+        if (pre > 0 && ((rc = read_range(&x, start, (size_t)pre)) < 0 ||
+                        (rc = decode_pages(&x, x.s->chunk, (size_t)pre, start, 0, page_rows,
+                                           0)) < 0))
             goto done;
-        }
-        if ((size_t)h.uncompressed_page_size > o->max_bytes) {
-            rc = too_big(&x, "page", (uint64_t)h.uncompressed_page_size);
-            goto done;
-        }
-        if (h.has_crc && o->verify_crc) {
-            uint32_t crc = (uint32_t)crc32(0L, body, (uInt)blen);
-            if (crc != (uint32_t)h.crc) {
-                rc = corrupt(&x, "page CRC mismatch");
-                goto done;
+        size_t k = 0;
+        for (uint32_t i = 0; i < oi->n_pages;) {
+            if (!o->page_sel[i]) {
+                i++;
+                continue;
             }
+            uint32_t j = i;
+            while (j + 1 < oi->n_pages && o->page_sel[j + 1])
+                j++;
+            int64_t a = oi->pages[i].offset;
+            int64_t b = oi->pages[j].offset + oi->pages[j].compressed_page_size;
+            if ((rc = read_range(&x, a, (size_t)(b - a))) < 0 ||
+                (rc = decode_pages(&x, x.s->chunk, (size_t)(b - a), a, 0, page_rows + k,
+                                   j - i + 1)) < 0)
+                goto done;
+            k += j - i + 1;
+            i = j + 1;
         }
-        switch (h.type) {
-        case PQ_PAGE_DICTIONARY:
-            rc = dict_page(&x, &h, body, blen);
-            break;
-        case PQ_PAGE_DATA:
-            if (!h.has_data)
-                rc = corrupt(&x, "data page without a data page header");
-            else
-                rc = data_page(&x, &h, body, blen);
-            break;
-        case PQ_PAGE_DATA_V2:
-            if (!h.has_data_v2)
-                rc = corrupt(&x, "data page v2 without its header");
-            else
-                rc = data_page(&x, &h, body, blen);
-            break;
-        default:
-            break; /* index pages and unknown page types are skipped */
-        }
-        if (rc < 0)
-            goto done;
-        pos += hlen + blen;
     }
-    if (out->n_levels != m->num_values) {
+    if (out->n_levels != want) {
         rc = pond_error_set(POND_ECORRUPT, POND_DOM_PARQUET, "column chunk at offset %" PRId64
                             " holds %" PRId64 " values, its metadata says %" PRId64, start,
-                            out->n_levels, m->num_values);
+                            out->n_levels, want);
         goto done;
     }
 done:
+    pond_free(page_rows);
     pq_scratch_dispose(&x.own);
     pond_free(x.dict_values);
     pond_buf_dispose(&x.dict_bytes.data);

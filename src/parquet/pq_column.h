@@ -45,11 +45,27 @@ typedef struct {
     size_t max_bytes;    /* cap on one page and on one chunk's decoded buffers */
     bool verify_crc;
     pq_scratch *scratch; /* may be NULL: buffers are then freed after the chunk */
+    /* Page selection (NULL = read the whole chunk): the chunk's offset index, checked with
+     * pq_chunk_pages_ok, and one flag per page. Only the selected data pages are read and
+     * decoded (plus whatever precedes the first page: the dictionary page); each must hold
+     * exactly its rows' levels (flat columns only: one level per row). */
+    const pq_offset_index *pages;
+    const uint8_t *page_sel;
+    int64_t chunk_rows;  /* the row group's row count (rows of the last page) */
 } pq_chunk_opts;
 
 /* Read and decode a whole column chunk. On failure the chunk is disposed. */
 int pq_chunk_read(pq_chunk *out, const pq_leaf_desc *leaf, const pq_column_chunk *cc,
                   const pq_chunk_opts *opts);
 void pq_chunk_dispose(pq_chunk *c);
+
+/* Whether an offset index can drive page selection for this chunk: pages start at row 0 with
+ * strictly increasing first rows below num_rows, and lie in order inside the chunk's byte
+ * range after its dictionary page. A bad index is not an error: the caller reads the chunk. */
+bool pq_chunk_pages_ok(const pq_column_chunk *cc, const pq_offset_index *oi, int64_t num_rows);
+
+/* Keep only the levels in the sorted, disjoint intervals iv[2k] .. iv[2k+1] (level positions)
+ * of a decoded flat chunk (max_rep == 0), compacting levels and values in place. */
+void pq_chunk_keep(pq_chunk *c, const pq_leaf_desc *leaf, const int64_t *iv, size_t n_iv);
 
 #endif

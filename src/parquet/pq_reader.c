@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #define DEFAULT_MAX_ALLOC ((size_t)1 << 30)
+#define DEFAULT_THREADS 2
 
 static int fd_read_at(void *payload, int64_t off, void *buf, size_t len, size_t *n_out)
 {
@@ -57,6 +58,7 @@ void pond_parquet_reader_free(pond_parquet_reader *r)
         pond__close(r->fd);
     pond_free(r->path);
     pond_free(r->footer);
+    pq_reader_threads_free(r);
     pq_scratch_dispose(&r->scratch);
     shared_unref(r->cur);
     pq_arena_free(&r->arena);
@@ -134,6 +136,10 @@ int pq_reader_init(pond_parquet_reader *r, const pond_parquet_read_options *opts
     r->max_alloc = opts && opts->max_alloc ? opts->max_alloc : DEFAULT_MAX_ALLOC;
     r->verify_crc = !(opts && opts->skip_crc);
     r->max_batch_rows = opts && opts->max_batch_rows > 0 ? opts->max_batch_rows : 0;
+    r->page_index = !(opts && opts->no_page_index);
+    r->threads = opts && opts->threads > 0 ? POND_MIN(opts->threads, 64) : DEFAULT_THREADS;
+    if (!r->concurrent && !(opts && opts->source_concurrent))
+        r->threads = 1;
     int64_t size = r->src.size;
     if (size < 12)
         return pond_error_set(POND_ECORRUPT, POND_DOM_PARQUET, "not a parquet file: %" PRId64
@@ -205,6 +211,7 @@ int pond_parquet_reader_open_file(pond_parquet_reader **out, const char *path,
         goto fail;
     r->src.read_at = fd_read_at;
     r->src.payload = r;
+    r->concurrent = true;
     if ((rc = pq_reader_init(r, opts)) < 0)
         goto fail;
     *out = r;
@@ -228,6 +235,7 @@ int pond_parquet_reader_open_memory(pond_parquet_reader **out, const void *buf, 
     r->src.read_at = mem_read_at;
     r->src.payload = r;
     r->src.size = (int64_t)len;
+    r->concurrent = true;
     int rc = pq_reader_init(r, opts);
     if (rc < 0) {
         pond_parquet_reader_free(r);
@@ -256,38 +264,7 @@ int pond_parquet_reader_schema(pond_parquet_reader *r, struct ArrowSchema *out)
 int pond_parquet_reader_read_row_group(pond_parquet_reader *r, int rgi, struct ArrowArray *out)
 {
     POND_ASSERT_ARG(r && out);
-    memset(out, 0, sizeof *out);
-    if (rgi < 0 || (uint32_t)rgi >= r->meta.n_row_groups)
-        return pond_error_set(POND_EINVALID, POND_DOM_PARQUET, "row group %d out of range", rgi);
-    const pq_row_group *rg = &r->meta.row_groups[rgi];
-    int nl = r->schema.n_leaves;
-    pq_chunk *chunks = pond_calloc((size_t)(nl ? nl : 1), sizeof *chunks);
-    if (!chunks)
-        return POND_ENOMEM;
-    pq_chunk_opts co = {.read_at = r->src.read_at, .payload = r->src.payload,
-                        .file_size = r->src.size, .max_bytes = r->max_alloc,
-                        .verify_crc = r->verify_crc, .scratch = &r->scratch};
-    int rc = pond_arrow_array_init(out, rg->num_rows, 0, 1, r->n_proj);
-    for (int p = 0; rc == 0 && p < r->n_proj; p++) {
-        const pq_node *n = r->schema.root->children[r->proj[p]];
-        for (int l = n->first_leaf; rc == 0 && l < n->first_leaf + n->n_leaves; l++)
-            rc = pq_chunk_read(&chunks[l], &r->schema.leaves[l]->desc, &rg->columns[l], &co);
-        if (rc == 0)
-            rc = pq_assemble(out->children[p], n, chunks);
-        if (rc == 0 && out->children[p]->length != rg->num_rows)
-            rc = pond_error_set(POND_ECORRUPT, POND_DOM_PARQUET, "row group %d: column '%s' has "
-                                "%" PRId64 " rows, the row group says %" PRId64, rgi, n->name,
-                                out->children[p]->length, rg->num_rows);
-        for (int l = n->first_leaf; l < n->first_leaf + n->n_leaves; l++)
-            pq_chunk_dispose(&chunks[l]);
-    }
-    pond_free(chunks);
-    if (rc < 0) {
-        pond_arrow_array_release(out);
-        if (rc != POND_ENOMEM)
-            pond_error_prefix("row group %d", rgi);
-    }
-    return rc;
+    return pq_read_row_group(r, rgi, out, false, NULL);
 }
 
 /* Slices of one decoded row group share its buffers: every node of a slice is a shallow copy
@@ -369,14 +346,9 @@ int pond_parquet_reader_next(pond_parquet_reader *r, struct ArrowArray *out)
     memset(out, 0, sizeof *out);
     int rc;
     if (!r->cur) {
-        while (r->next_rg < r->meta.n_row_groups && !r->rg_selected[r->next_rg])
-            r->next_rg++;
-        if (r->next_rg >= r->meta.n_row_groups)
-            return POND_ITEROVER;
         struct ArrowArray a;
-        if ((rc = pond_parquet_reader_read_row_group(r, (int)r->next_rg, &a)) < 0)
+        if ((rc = pq_next_row_group(r, &a)) < 0)
             return rc;
-        r->next_rg++;
         if (r->max_batch_rows <= 0 || a.length <= r->max_batch_rows) {
             pond_arrow_array_move(out, &a);
             return 0;
@@ -533,6 +505,8 @@ int pond_parquet_reader_prune_int(pond_parquet_reader *r, const char *column, in
         if (b < lo || a > hi)
             r->rg_selected[i] = 0;
     }
+    if (r->n_preds < PQ_MAX_PREDS)
+        r->preds[r->n_preds++] = (pq_pred){.leaf = n->first_leaf, .ilo = lo, .ihi = hi};
     return 0;
 }
 
@@ -570,6 +544,9 @@ int pond_parquet_reader_prune_double(pond_parquet_reader *r, const char *column,
         if (b < lo || a > hi)
             r->rg_selected[i] = 0;
     }
+    if (r->n_preds < PQ_MAX_PREDS && !isnan(lo) && !isnan(hi))
+        r->preds[r->n_preds++] = (pq_pred){.leaf = n->first_leaf, .is_double = true, .dlo = lo,
+                                           .dhi = hi};
     return 0;
 }
 

@@ -160,6 +160,10 @@ int pond_table_write_stream(int64_t *rows_out, pond_fs *fs, const pond_wd *wd, c
                            : po.compression == POND_PARQUET_COMPRESS_ZSTD ? 1
                                                                           : 0;
     po.row_group_rows = opts->row_group_rows > 0 ? opts->row_group_rows : 131072;
+    /* 128 KiB pages (16,384 rows of a 64-bit column): with the page index, a time-range read
+     * decodes about one page per column beyond the range instead of a whole row group
+     * (docs/decisions.md) */
+    po.page_bytes = (size_t)128 << 10;
     if ((rc = pond_parquet_writer_new(&pw, &sink, &schema, &po)) < 0)
         goto done;
     for (;;) {

@@ -56,7 +56,7 @@ static void hide_checkpoints(const char *dir, bool hide)
         bool cp = strstr(n, ".checkpoint.parquet") || !strcmp(n, "_last_checkpoint");
         bool hidden = !strncmp(n, "hidden-", 7);
         char from[4500], to[4500];
-        if (hide && cp) {
+        if (hide && cp && !hidden) {
             snprintf(from, sizeof from, "%s/%s", log, n);
             snprintf(to, sizeof to, "%s/hidden-%s", log, n);
             rename(from, to);

@@ -155,6 +155,8 @@ typedef struct {
     const char *stats;                    /* the stats JSON string, or NULL */
     const pond_delta_dv *deletion_vector; /* NULL when none */
     int64_t version;                      /* the commit (or checkpoint) that made it live */
+    const pond_delta_kv *tags;            /* the add action's tags (may be none) */
+    size_t n_tags;
 } pond_delta_file;
 
 /** Number of live files. */
@@ -275,6 +277,14 @@ POND_API int pond_delta_actions_to_json(pond_buf *out, const pond_delta_actions 
  *  if needed). Version 0 must carry protocol and metaData. POND_ECONFLICT if the version already
  *  exists ("version N already exists"); on any failure no commit file is left behind. */
 POND_API int pond_delta_commit_write(const char *dir, int64_t version, const pond_delta_actions *a);
+
+/** The same, calling before_sync(payload) once the commit's temporary file is written and
+ *  before it is fsynced and published: a caller that wrote data files without syncing them
+ *  syncs them there, so the file system can make both durable in one journal commit. A
+ *  failing hook fails the commit (nothing published). */
+POND_API int pond_delta_commit_write_hook(const char *dir, int64_t version,
+                                          const pond_delta_actions *a,
+                                          int (*before_sync)(void *payload), void *payload);
 
 /** The newest commit version in dir's log, from the listing alone (no replay); POND_ENOTFOUND
  *  when there is no log or no commit. The next commit of a writer is this + 1. */

@@ -266,6 +266,8 @@ static int collect_rows(row_list *rows, const pond_delta_table *t)
                           "dataChange", 0);
             if (a && f->stats)
                 json_object_set_new(a, "stats", json_string(f->stats));
+            if (a && f->n_tags)
+                json_object_set_new(a, "tags", kv_json(f->tags, f->n_tags));
             if (a && f->deletion_vector)
                 json_object_set_new(a, "deletionVector", dv_json(f->deletion_vector));
             a = a ? json_pack("{s:o}", "add", a) : NULL;

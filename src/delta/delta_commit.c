@@ -360,6 +360,12 @@ static atomic_uint g_tmp_seq;
 
 int pond_delta_commit_write(const char *dir, int64_t version, const pond_delta_actions *a)
 {
+    return pond_delta_commit_write_hook(dir, version, a, NULL, NULL);
+}
+
+int pond_delta_commit_write_hook(const char *dir, int64_t version, const pond_delta_actions *a,
+                                 int (*before_sync)(void *payload), void *payload)
+{
     POND_ASSERT_ARG(dir && a && version >= 0);
     if (!a->n)
         return pond_error_set(POND_EINVALID, POND_DOM_DELTA, "commit %" PRId64 " has no actions",
@@ -417,6 +423,7 @@ int pond_delta_commit_write(const char *dir, int64_t version, const pond_delta_a
     if ((rc = pond__open(&fd, tmp, O_WRONLY | O_CREAT | O_EXCL, 0644, POND_DOM_DELTA)) < 0)
         goto done;
     if ((rc = pond__write_all(fd, json.ptr, json.size, tmp, POND_DOM_DELTA)) < 0 ||
+        (before_sync && (rc = before_sync(payload)) < 0) ||
         (rc = pond__fsync(fd, tmp, POND_DOM_DELTA)) < 0)
         goto done;
     pond__close(fd);

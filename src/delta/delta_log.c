@@ -420,6 +420,11 @@ static int apply_add(apply_ctx *c, const json_t *a)
     if ((rc = copy_kv(&f->partition_values, &f->n_partition_values, t,
                       json_object_get(a, "partitionValues"))) < 0)
         goto done;
+    f->tags = NULL;
+    f->n_tags = 0;
+    const json_t *tags = json_object_get(a, "tags");
+    if (json_is_object(tags) && (rc = copy_kv(&f->tags, &f->n_tags, t, tags)) < 0)
+        goto done;
     e->dv = dv;
     e->dv_key = dv_key;
     f->deletion_vector = NULL;

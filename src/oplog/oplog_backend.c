@@ -76,7 +76,8 @@ static int part_get(ol_part **out, oplog_be *ob, const pond_node_id *id, bool cr
     return 0;
 }
 
-int oplog__part_add_file(ol_part *p, const char *path, int64_t txn)
+int oplog__part_add_file(ol_part *p, const char *path, int64_t txn, int64_t size,
+                         const pond_hash *sha)
 {
     if (p->n_files == p->cap_files) {
         size_t cap = p->cap_files ? p->cap_files * 2 : 4;
@@ -89,8 +90,62 @@ int oplog__part_add_file(ol_part *p, const char *path, int64_t txn)
     char *copy = pond_strdup(path);
     if (!copy)
         return POND_ENOMEM;
-    p->files[p->n_files++] = (ol_file){copy, txn};
+    ol_file *f = &p->files[p->n_files++];
+    memset(f, 0, sizeof *f);
+    f->path = copy;
+    f->txn = txn;
+    f->level = oplog__file_level(path);
+    f->size = size;
+    if ((f->has_sha = sha != NULL))
+        f->sha = *sha;
     return 0;
+}
+
+int oplog__open_data_file(pond_parquet_reader **out, pond_buf *mem, oplog_be *ob,
+                          const ol_file *f, const pond_parquet_read_options *po)
+{
+    *out = NULL;
+    char *path = pond__path_join(ob->dir, f->path);
+    if (!path)
+        return POND_ENOMEM;
+    /* the add action says how big the file is: never read more than that (plus one byte, to
+     * see a file that grew) */
+    size_t max = f->size >= 0 ? (size_t)f->size + 1 : (size_t)1 << 40;
+    int rc = pond__read_file(mem, path, max, D);
+    if (rc == 0 && f->size >= 0 && (int64_t)mem->size != f->size)
+        rc = pond_error_set(POND_ECORRUPT, D,
+                            "data file '%s' is %zu bytes, the log says %lld: it was truncated "
+                            "or appended to",
+                            path, mem->size, (long long)f->size);
+    if (rc == 0 && f->has_sha) {
+        pond_hash got;
+        if ((rc = pond_sha256_buf(&got, mem->ptr, mem->size)) == 0 &&
+            !pond_hash_equal(&got, &f->sha)) {
+            char want[65], have[65];
+            pond_hash_hex(want, &f->sha);
+            pond_hash_hex(have, &got);
+            rc = pond_error_set(POND_ECORRUPT, D,
+                                "data file '%s' is corrupt: its SHA-256 is %s, the log records %s",
+                                path, have, want);
+        }
+    }
+    if (rc == 0)
+        rc = pond_parquet_reader_open_memory(out, mem->ptr, mem->size, po);
+    pond_free(path);
+    return rc;
+}
+
+int oplog__file_level(const char *path)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    const char *l = strstr(base, "-l");
+    if (!l || strlen(base) < 21 || l < base + 21)
+        return 0;
+    int level = 0;
+    for (l += 2; *l >= '0' && *l <= '9' && level < 1000; l++)
+        level = level * 10 + (*l - '0');
+    return strcmp(l, ".parquet") == 0 ? level : 0;
 }
 
 static int file_cmp(const void *a, const void *b)
@@ -159,9 +214,7 @@ static int load_entries(oplog_be *ob, ol_part *p, int file_idx, oplog_row **want
                         bool learn)
 {
     const ol_file *f = &p->files[file_idx];
-    char *path = pond__path_join(ob->dir, f->path);
-    if (!path)
-        return POND_ENOMEM;
+    pond_buf mem = POND_BUF_INIT;
     static const char *const cols[] = {"node_id", "version", "entries"};
     pond_parquet_read_options po = POND_PARQUET_READ_OPTIONS_INIT;
     po.column_names = cols;
@@ -170,7 +223,7 @@ static int load_entries(oplog_be *ob, ol_part *p, int file_idx, oplog_row **want
     struct ArrowSchema schema = {0};
     struct ArrowArray batch = {0};
     size_t found = 0;
-    int rc = pond_parquet_reader_open_file(&r, path, &po);
+    int rc = oplog__open_data_file(&r, &mem, ob, f, &po);
     if (rc == 0)
         rc = pond_parquet_reader_schema(r, &schema);
     while (rc == 0 && found < nw) {
@@ -200,7 +253,7 @@ static int load_entries(oplog_be *ob, ol_part *p, int file_idx, oplog_row **want
                             f->path);
     pond_arrow_schema_release(&schema);
     pond_parquet_reader_free(r);
-    pond_free(path);
+    pond_buf_dispose(&mem);
     return rc;
 }
 
@@ -213,6 +266,46 @@ static int ensure_entries(oplog_be *ob, ol_part *p, ol_node *nd, size_t only, bo
             continue;
         oplog_row *w = &nd->rows[i];
         rc = load_entries(ob, p, w->file_idx, &w, 1, i + 1 == nd->n);
+    }
+    return rc;
+}
+
+int oplog__part_load_entries_from(oplog_be *ob, ol_part *p, size_t from_file,
+                                  oplog_row ***loaded, size_t *n_loaded)
+{
+    int rc = 0;
+    for (size_t fi = from_file; fi < p->n_files && rc == 0; fi++) {
+        oplog_row **want = NULL;
+        size_t nw = 0;
+        for (size_t i = 0; rc == 0 && i < p->nodes.cap; i++) {
+            ol_node *nd = p->nodes.vals ? p->nodes.vals[i] : NULL;
+            for (size_t k = 0; nd && k < nd->n; k++) {
+                if (!nd->rows[k].entries_pending || nd->rows[k].file_idx != (int)fi)
+                    continue;
+                oplog_row **w2 = pond_realloc(want, (nw + 1) * sizeof *w2);
+                if (!w2) {
+                    rc = POND_ENOMEM;
+                    break;
+                }
+                want = w2;
+                want[nw++] = &nd->rows[k];
+            }
+        }
+        /* pending rows are never a node's newest: their listings teach nothing about where
+         * children live now */
+        if (rc == 0 && nw)
+            rc = load_entries(ob, p, (int)fi, want, nw, false);
+        if (rc == 0 && nw && loaded) {
+            oplog_row **l2 = pond_realloc(*loaded, (*n_loaded + nw) * sizeof *l2);
+            if (!l2)
+                rc = POND_ENOMEM;
+            else {
+                memcpy(l2 + *n_loaded, want, nw * sizeof *want);
+                *loaded = l2;
+                *n_loaded += nw;
+            }
+        }
+        pond_free(want);
     }
     return rc;
 }
@@ -231,9 +324,7 @@ int oplog__part_load_all_entries(oplog_be *ob, ol_part *p)
 static int load_file(oplog_be *ob, ol_part *p, int file_idx)
 {
     const ol_file *f = &p->files[file_idx];
-    char *path = pond__path_join(ob->dir, f->path);
-    if (!path)
-        return POND_ENOMEM;
+    pond_buf mem = POND_BUF_INIT;
     pond_parquet_reader *r = NULL;
     struct ArrowSchema schema = {0};
     struct ArrowArray batch = {0};
@@ -248,7 +339,7 @@ static int load_file(oplog_be *ob, ol_part *p, int file_idx)
     pond_parquet_read_options po = POND_PARQUET_READ_OPTIONS_INIT;
     po.column_names = cols;
     po.n_column_names = (int)(sizeof cols / sizeof cols[0]);
-    int rc = pond_parquet_reader_open_file(&r, path, &po);
+    int rc = oplog__open_data_file(&r, &mem, ob, f, &po);
     if (rc == 0)
         rc = pond_parquet_reader_schema(r, &schema);
     while (rc == 0) {
@@ -279,7 +370,7 @@ static int load_file(oplog_be *ob, ol_part *p, int file_idx)
     pond_parquet_reader_free(r);
     if (rc < 0 && rc != POND_ENOMEM)
         pond_error_prefix("pond '%s'", ob->dir);
-    pond_free(path);
+    pond_buf_dispose(&mem);
     return rc;
 }
 
@@ -567,7 +658,35 @@ int oplog__stats_json(pond_buf *out, const commit_part *cp)
         (long long)tmax, (long long)smax);
 }
 
-int oplog__write_part_file(oplog_be *ob, commit_part *cp, int64_t txn)
+/* The sink of a data file: hashes every byte as it goes by and writes in large blocks. */
+typedef struct {
+    int fd;
+    const char *path;
+    pond_sha256 *h;
+    pond_buf buf;
+    int64_t size;
+} data_sink;
+
+static int data_sink_flush(data_sink *d)
+{
+    int rc = d->buf.size ? pond__write_all(d->fd, d->buf.ptr, d->buf.size, d->path, D) : 0;
+    pond_buf_clear(&d->buf);
+    return rc;
+}
+
+static int data_sink_write(const void *data, size_t len, void *payload)
+{
+    data_sink *d = payload;
+    int rc = pond_sha256_update(d->h, data, len);
+    if (rc == 0)
+        rc = pond_buf_put(&d->buf, data, len);
+    d->size += (int64_t)len;
+    if (rc == 0 && d->buf.size >= ((size_t)1 << 20))
+        rc = data_sink_flush(d);
+    return rc;
+}
+
+int oplog__write_part_file(oplog_be *ob, commit_part *cp, int64_t txn, bool sync)
 {
     char id[POND_NODE_ID_STRLEN + 1], rnd[9];
     pond_node_id_format(id, &cp->part);
@@ -578,14 +697,19 @@ int oplog__write_part_file(oplog_be *ob, commit_part *cp, int64_t txn)
     snprintf(rnd, sizeof rnd, "%02x%02x%02x%02x", tmp.bytes[12], tmp.bytes[13], tmp.bytes[14],
              tmp.bytes[15]);
     pond_buf rel = POND_BUF_INIT;
-    if ((rc = pond_buf_printf(&rel, "part_id=%s/%020lld-%s.parquet", id, (long long)txn, rnd)) < 0)
+    if (cp->level > 0)
+        rc = pond_buf_printf(&rel, "part_id=%s/%020lld-%s-l%d.parquet", id, (long long)txn, rnd,
+                             cp->level);
+    else
+        rc = pond_buf_printf(&rel, "part_id=%s/%020lld-%s.parquet", id, (long long)txn, rnd);
+    if (rc < 0)
         return rc;
     cp->path = pond_buf_detach(&rel);
     char *dirpath = pond_malloc(strlen(ob->dir) + 64);
     char *path = pond__path_join(ob->dir, cp->path);
     struct ArrowSchema schema = {0};
     struct ArrowArray batch = {0};
-    pond_parquet_sink sink = {0};
+    data_sink ds = {-1, path, NULL, POND_BUF_INIT, 0};
     pond_parquet_writer *w = NULL;
     if (!dirpath || !path) {
         rc = POND_ENOMEM;
@@ -602,24 +726,33 @@ int oplog__write_part_file(oplog_be *ob, commit_part *cp, int64_t txn)
         goto done;
     pond_parquet_writer_options wo = POND_PARQUET_WRITER_OPTIONS_INIT;
     wo.page_index = false; /* rows per file are few; the index would outweigh them */
-    if ((rc = pond_parquet_file_sink_open(&sink, path)) < 0)
+    if ((rc = pond_sha256_new(&ds.h)) < 0)
+        goto done;
+    if ((rc = pond__open(&ds.fd, path, O_WRONLY | O_CREAT | O_EXCL, 0644, D)) < 0)
         goto done;
     cp->written = true;
+    pond_parquet_sink sink = {data_sink_write, NULL, &ds};
     if ((rc = pond_parquet_writer_new(&w, &sink, &schema, &wo)) < 0 ||
         (rc = pond_parquet_writer_write(w, &batch)) < 0 || (rc = pond_parquet_writer_finish(w)) < 0)
         goto done;
-    if ((rc = pond_parquet_file_sink_close(&sink)) < 0)
+    if ((rc = data_sink_flush(&ds)) < 0 || (rc = pond_sha256_final(&cp->sha, ds.h)) < 0)
         goto done;
-    if ((rc = pond__os_stat(path, &st)) < 0) {
-        rc = pond_error_set_os(D, "stat '%s'", path);
+    cp->size = ds.size;
+    if (!sync) {
+        cp->unsynced = true;
+        cp->fd = ds.fd;
+        ds.fd = -1;
         goto done;
     }
-    cp->size = (int64_t)st.st_size;
+    if ((rc = pond__fsync(ds.fd, path, D)) < 0)
+        goto done;
     rc = pond__fsync_dir(dirpath, D);
 done:
     pond_parquet_writer_free(w);
-    if (sink.payload)
-        pond_parquet_file_sink_close(&sink);
+    if (ds.fd >= 0)
+        pond__close(ds.fd);
+    pond_sha256_free(ds.h);
+    pond_buf_dispose(&ds.buf);
     pond_arrow_array_release(&batch);
     pond_arrow_schema_release(&schema);
     pond_free(path);
@@ -627,9 +760,37 @@ done:
     return rc;
 }
 
+int oplog__sync_part_file(oplog_be *ob, commit_part *cp)
+{
+    if (!cp->unsynced)
+        return 0;
+    char *path = pond__path_join(ob->dir, cp->path);
+    if (!path)
+        return POND_ENOMEM;
+    int rc = pond__fsync(cp->fd, path, D);
+    pond__close(cp->fd);
+    cp->unsynced = false;
+    char *slash = strrchr(path, '/');
+    *slash = '\0';
+    if (rc == 0)
+        rc = pond__fsync_dir(path, D);
+    pond_free(path);
+    return rc;
+}
+
+/* The tags of a data file's add action: its SHA-256. */
+void oplog__sha_tag(char hex[65], pond_delta_kv *tag, const commit_part *cp)
+{
+    pond_hash_hex(hex, &cp->sha);
+    tag->key = OPLOG_TAG_SHA256;
+    tag->value = hex;
+}
+
 static void commit_parts_dispose(oplog_be *ob, commit_part *cps, size_t n, bool remove_files)
 {
     for (size_t i = 0; i < n; i++) {
+        if (cps[i].unsynced)
+            pond__close(cps[i].fd);
         if (remove_files && cps[i].written && cps[i].path) {
             char *p = pond__path_join(ob->dir, cps[i].path);
             if (p)
@@ -642,6 +803,22 @@ static void commit_parts_dispose(oplog_be *ob, commit_part *cps, size_t n, bool 
         pond_free(cps[i].path);
     }
     pond_free(cps);
+}
+
+typedef struct {
+    oplog_be *ob;
+    commit_part *cps;
+    size_t n;
+} sync_ctx;
+
+/* Makes a commit's data files (and their directory entries) durable. */
+static int sync_parts(void *payload)
+{
+    sync_ctx *c = payload;
+    int rc = 0;
+    for (size_t k = 0; k < c->n && rc == 0; k++)
+        rc = oplog__sync_part_file(c->ob, &c->cps[k]);
+    return rc;
 }
 
 static int carry_content(oplog_row *row, oplog_be *ob, const pond_node_rec *r)
@@ -725,8 +902,10 @@ static int ob_commit(pond_backend *be, const pond_backend_txn_info *info,
             row->root = ref.root;
         }
     }
+    /* the data files are synced after the commit's temp file is written, just before it is
+     * synced: one journal commit can then carry both (see sync_parts) */
     for (size_t k = 0; k < ncp && rc == 0; k++)
-        rc = oplog__write_part_file(ob, &cps[k], info->txn_seq);
+        rc = oplog__write_part_file(ob, &cps[k], info->txn_seq, false);
     if (rc == 0)
         rc = pond_delta_actions_new(&acts);
     for (size_t k = 0; k < ncp && rc == 0; k++) {
@@ -736,9 +915,12 @@ static int ob_commit(pond_backend *be, const pond_backend_txn_info *info,
         pond_buf_clear(&stats);
         if ((rc = oplog__stats_json(&stats, &cps[k])) < 0)
             break;
+        char hex[65];
+        pond_delta_kv tag;
+        oplog__sha_tag(hex, &tag, &cps[k]);
         pond_delta_file_desc f = {POND_DELTA_FILE_DESC_VERSION, cps[k].path, &pv, 1,
                                   cps[k].size, info->timestamp_us / 1000, 0, true, stats.ptr,
-                                  NULL, 0};
+                                  &tag, 1};
         rc = pond_delta_actions_add(acts, &f);
     }
     if (rc == 0) {
@@ -752,7 +934,8 @@ static int ob_commit(pond_backend *be, const pond_backend_txn_info *info,
         pond_buf_dispose(&extra);
     }
     if (rc == 0)
-        rc = pond_delta_commit_write(ob->dir, info->txn_seq, acts);
+        rc = pond_delta_commit_write_hook(ob->dir, info->txn_seq, acts, sync_parts,
+                                          &(sync_ctx){ob, cps, ncp});
     if (rc < 0) {
         commit_parts_dispose(ob, cps, ncp, true);
         pond_delta_actions_free(acts);
@@ -762,13 +945,13 @@ static int ob_commit(pond_backend *be, const pond_backend_txn_info *info,
     /* durable: publish into the in-memory index (cannot fail for the caller any more except on
      * memory; on failure the index is dropped and rebuilt lazily) */
     ob->last_txn = info->txn_seq;
-    oplog__after_commit(ob, info->txn_seq);
     int irc = 0;
     for (size_t k = 0; k < ncp && irc == 0; k++) {
         ol_part *p;
         if ((irc = part_get(&p, ob, &cps[k].part, true)) < 0)
             break;
-        if ((irc = oplog__part_add_file(p, cps[k].path, info->txn_seq)) < 0)
+        if ((irc = oplog__part_add_file(p, cps[k].path, info->txn_seq, cps[k].size,
+                                        &cps[k].sha)) < 0)
             break;
         if ((irc = oplog__idmap_put(&ob->node_part, &cps[k].part, p)) < 0)
             break;
@@ -779,6 +962,7 @@ static int ob_commit(pond_backend *be, const pond_backend_txn_info *info,
             /* the node's rows live in partition part: remember it for lookups */
             if ((irc = oplog__idmap_put(&ob->node_part, &row->rec->id, p)) < 0)
                 break;
+            row->file_idx = (int)p->n_files - 1; /* the file just added */
             irc = part_put_row(ob, p, row);
         }
         if (irc < 0)
@@ -794,6 +978,9 @@ static int ob_commit(pond_backend *be, const pond_backend_txn_info *info,
     commit_parts_dispose(ob, cps, ncp, false);
     pond_delta_actions_free(acts);
     pond_buf_dispose(&stats);
+    /* merges and checkpoints see the index with this commit in it */
+    if (ob->last_txn >= info->txn_seq)
+        oplog__after_commit(ob, info->txn_seq);
     return 0;
 }
 
@@ -824,10 +1011,20 @@ static int index_file(const pond_delta_file *f, void *payload)
     if (end != base + 20 || *end != '-' || txn < 1)
         return pond_error_set(POND_ECORRUPT, D, "data file '%s' is not named <txn>-<id>.parquet",
                               f->decoded_path);
+    pond_hash sha;
+    bool has_sha = false;
+    for (size_t i = 0; i < f->n_tags; i++) {
+        if (strcmp(f->tags[i].key, OPLOG_TAG_SHA256) != 0)
+            continue;
+        if (!f->tags[i].value || pond_hash_from_hex(&sha, f->tags[i].value) < 0)
+            return pond_error_set(POND_ECORRUPT, D, "data file '%s': tag %s is not a SHA-256",
+                                  f->decoded_path, OPLOG_TAG_SHA256);
+        has_sha = true;
+    }
     ol_part *p;
     int rc = part_get(&p, ctx->ob, &id, true);
     if (rc == 0)
-        rc = oplog__part_add_file(p, f->decoded_path, txn);
+        rc = oplog__part_add_file(p, f->decoded_path, txn, f->size, has_sha ? &sha : NULL);
     return rc;
 }
 
@@ -1092,10 +1289,26 @@ int pond_oplog_lock(pond_backend *be, bool wait)
     pond_free(path);
     if (rc < 0)
         return rc;
-    /* catch up with writers that committed since we read the log */
-    int64_t latest;
-    if ((rc = pond_delta_latest_version(&latest, ob->dir)) < 0 ||
-        (latest != ob->last_txn && (rc = oplog__load_index(ob, -1)) < 0)) {
+    /* catch up with writers that committed since we read the log. Versions are contiguous
+     * (a commit is only written after its predecessor exists), so the next version's file
+     * tells whether anyone did, without listing a log of thousands of commits. */
+    bool stale = ob->last_txn < 0;
+    if (!stale) {
+        char name[64];
+        snprintf(name, sizeof name, "_delta_log/%020lld.json", (long long)(ob->last_txn + 1));
+        char *next = pond__path_join(ob->dir, name);
+        struct stat st;
+        if (!next)
+            rc = POND_ENOMEM;
+        else if (pond__os_stat(next, &st) == 0)
+            stale = true;
+        else if (errno != ENOENT)
+            rc = pond_error_set_os(D, "stat '%s'", next);
+        pond_free(next);
+    }
+    if (rc == 0 && stale)
+        rc = oplog__load_index(ob, -1);
+    if (rc < 0) {
         pond_oplog_unlock(be);
         return rc;
     }

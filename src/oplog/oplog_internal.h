@@ -4,7 +4,10 @@
 
 #include <pond/arrow.h>
 #include <pond/cas.h>
+#include <pond/delta.h>
+#include <pond/hash.h>
 #include <pond/oplog.h>
+#include <pond/parquet.h>
 #include <pond/sys/backend.h>
 
 #include "util/util.h"
@@ -70,7 +73,11 @@ void oplog__idmap_dispose(oplog_idmap *m);
 /* One data file of a partition. */
 typedef struct {
     char *path;      /* relative to the pond dir */
-    int64_t txn;     /* the commit that added it */
+    int64_t txn;     /* the newest transaction in it (from its name) */
+    int level;       /* merge level (from its name): 0 = written by a commit */
+    int64_t size;    /* from the add action; -1 unknown */
+    bool has_sha;    /* the add action's tags carry the file's SHA-256 */
+    pond_hash sha;
 } ol_file;
 
 /* All versions of one node, oldest first. */
@@ -109,32 +116,72 @@ typedef struct {
     char *path;        /* relative data file path */
     int64_t size;
     bool written;
+    int level;         /* merge level of the file to write (0 for a commit's own file) */
+    pond_hash sha;     /* SHA-256 of the file written (recorded in the add action's tags) */
+    bool unsynced;     /* written without fsync: fd is still open (oplog__sync_part_file) */
+    int fd;
 } commit_part;
 
 int oplog__part_load(oplog_be *ob, ol_part *p);
-/* Appends a data file (path copied) to a partition's file list. */
-int oplog__part_add_file(ol_part *p, const char *path, int64_t txn);
+/* Appends a data file (path copied) to a partition's file list; its level is read from the
+ * name. */
+int oplog__part_add_file(ol_part *p, const char *path, int64_t txn, int64_t size,
+                         const pond_hash *sha);
+/* The add-action tag holding a data file's SHA-256 (lowercase hex). Every data file pond writes
+ * has it; reads and fsck check it, so a flipped bit anywhere in the file is an error, never
+ * wrong data (docs/format.md). */
+#define OPLOG_TAG_SHA256 "pond.sha256"
+/* Reads data file f of a partition whole, checks its size and SHA-256 against the add action,
+ * and opens a reader over the bytes (*mem owns them: dispose after freeing the reader). */
+int oplog__open_data_file(pond_parquet_reader **out, pond_buf *mem, oplog_be *ob,
+                          const ol_file *f, const pond_parquet_read_options *po);
+/* The merge level a data file name records: `<txn>-<hex>.parquet` is 0 (a commit's own file),
+ * `<txn>-<hex>-l<N>.parquet` is N (a merge of POND_MERGE_FANIN files of level N-1). */
+int oplog__file_level(const char *path);
+/* Loads the pending listings of the directory rows that live in files from_file.. of p. Each
+ * row loaded is appended to *loaded (when not NULL) so the caller can drop it again. */
+int oplog__part_load_entries_from(oplog_be *ob, ol_part *p, size_t from_file,
+                                  oplog_row ***loaded, size_t *n_loaded);
 /* Loads the pending listings of every directory row of the partition (before rewriting it). */
 int oplog__part_load_all_entries(oplog_be *ob, ol_part *p);
 void oplog__part_unload(ol_part *p);
 /* The node's versions, loading its partition; *out NULL when not found. */
 int oplog__find_node(ol_node **out, ol_part **part_out, oplog_be *ob, const pond_node_id *id);
-/* Writes cp's rows as a new data file named for txn (cp->path, cp->size set). */
-int oplog__write_part_file(oplog_be *ob, commit_part *cp, int64_t txn);
+/* Writes cp's rows as a new data file named for txn (cp->path, cp->size, cp->sha set). With
+ * sync false the file is left open and unsynced (and its directory entry not yet synced): the
+ * caller must call oplog__sync_part_file before publishing a commit that refers to it. */
+int oplog__write_part_file(oplog_be *ob, commit_part *cp, int64_t txn, bool sync);
+/* fsyncs and closes a file written with sync false, then fsyncs its directory. */
+int oplog__sync_part_file(oplog_be *ob, commit_part *cp);
 int oplog__stats_json(pond_buf *out, const commit_part *cp);
+/* The add-action tag recording cp's SHA-256 (hex is its storage). */
+void oplog__sha_tag(char hex[65], pond_delta_kv *tag, const commit_part *cp);
 /* After commit `version`: writes a checkpoint when the interval says so. The commit is durable
  * either way; a failed checkpoint only costs replay time at the next open. */
 #define POND_CHECKPOINT_INTERVAL 20
 int oplog__maybe_checkpoint(oplog_be *ob, int64_t version);
-/* After a commit: merges partitions that reached POND_COMPACT_FILES data files, then writes a
- * checkpoint when due. Failures only cost read time later: they are not reported. */
+/* After a commit: merges the newest data files of partitions as the merge policy says (see
+ * oplog_checkpoint.c), then writes a checkpoint when due. Failures only cost read time later:
+ * they are not reported. */
 void oplog__after_commit(oplog_be *ob, int64_t version);
-/* Rewrites partitions in one commit (oplog_maint.c): retention (opts may be NULL: keep all),
- * and merging of data files for partitions (only `only`, when given) with >= min_files files. */
+/* One partition's part of a merge: its files from_file.. (the newest ones) become one file of
+ * the given level. */
+typedef struct {
+    pond_node_id part;
+    size_t from_file;
+    int level;
+} oplog_merge;
+/* Rewrites partitions in one commit (oplog_maint.c). With a plan (gc passes NULL): merges the
+ * files each entry names, nothing else. Without: drops the versions the retention policy does
+ * not keep (opts may be NULL: keep all) and merges all files of every partition that has at
+ * least min_files files or lost versions. */
 int oplog__rewrite(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opts,
-                   const pond_node_id *only, size_t min_files);
-/* A partition with this many data files is merged into one right after a commit. */
-#define POND_COMPACT_FILES 64
+                   const oplog_merge *plan, size_t n_plan, size_t min_files);
+/* Tiered merging: when the newest POND_MERGE_FANIN data files of a partition have the same
+ * level N, they are merged into one file of level N+1 (and so on up). A partition holds at
+ * most FANIN-1 files per level, and every row is rewritten once per level: log(history)
+ * times, not once per merge (docs/decisions.md). */
+#define POND_MERGE_FANIN 8
 /* Re-reads the Delta log at at_version (-1 latest) and rebuilds the partition index. */
 int oplog__load_index(oplog_be *ob, int64_t at_version);
 

@@ -290,8 +290,27 @@ int pond_oplog_fsck(pond_fsck_report *out, pond_backend *be, pond_fsck_fn fn,
     int64_t total = 0;
     FOREACH_PART(ob, p)
     {
+        /* every data file: its size and SHA-256 as the log records them */
+        bool bad = false;
+        for (size_t f = 0; f < p->n_files && rc == 0; f++) {
+            pond_buf mem = POND_BUF_INIT;
+            pond_parquet_reader *r = NULL;
+            int vrc = oplog__open_data_file(&r, &mem, ob, &p->files[f], NULL);
+            pond_parquet_reader_free(r);
+            pond_buf_dispose(&mem);
+            if (vrc == POND_ENOMEM)
+                rc = vrc;
+            else if (vrc < 0) {
+                bad = true;
+                bool gone = vrc == POND_ENOTFOUND;
+                *(gone ? &out->missing : &out->corrupt) += 1;
+                problem(&c, gone ? "missing" : "corrupt", "%s", pond_error_last()->message);
+            }
+        }
+        if (rc < 0)
+            goto done;
         out->data_files += (int64_t)p->n_files;
-        if (oplog__part_load(ob, p) < 0) {
+        if (oplog__part_load(ob, p) < 0 && !bad) {
             char id[POND_NODE_ID_STRLEN + 1];
             pond_node_id_format(id, &p->id);
             out->corrupt++;
@@ -435,28 +454,67 @@ static bool is_live(oplog_idmap *live, const ol_node *nd)
     return !live->cap || oplog__idmap_get(live, &nd->rows[0].rec->id) != NULL;
 }
 
-/* Rewrites partitions in one commit: drops the versions the retention policy does not keep
- * (opts NULL: keep all), and merges the data files of every partition (only that one, when
- * given) that has at least min_files files or lost versions. Reloads the index after. */
+/* The plan entry for partition p, or NULL. */
+static const oplog_merge *plan_for(const oplog_merge *plan, size_t n_plan, const ol_part *p)
+{
+    for (size_t i = 0; i < n_plan; i++)
+        if (pond_node_id_equal(&plan[i].part, &p->id))
+            return &plan[i];
+    return NULL;
+}
+
+/* A directory row whose listing was loaded only to be rewritten goes back to pending, now in
+ * the merged file: a merge must not leave a busy directory's whole history in memory. Only
+ * rows nobody else holds are dropped. */
+static void repend(oplog_row **rows, size_t n, int file_idx)
+{
+    for (size_t i = 0; i < n; i++) {
+        pond_node_rec *rec = rows[i]->rec;
+        if (!rec || rec->refs != 1 || rec->type != POND_ENTRY_DIRECTORY)
+            continue;
+        for (size_t k = 0; k < rec->n_entries; k++)
+            pond_free(rec->entries[k].name);
+        pond_free(rec->entries);
+        rec->entries = NULL;
+        rec->n_entries = 0;
+        rows[i]->entries_pending = true;
+        rows[i]->file_idx = file_idx;
+    }
+}
+
+/* Rewrites partitions in one commit. With a plan: each named partition's files from_file..
+ * become one file of the plan's level. Without: drops the versions the retention policy does
+ * not keep (opts NULL: keep all), and merges all the data files of every partition that has
+ * at least min_files files or lost versions. The index follows in place (or reloads lazily
+ * after retention). */
 int oplog__rewrite(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opts,
-                   const pond_node_id *only, size_t min_files)
+                   const oplog_merge *plan, size_t n_plan, size_t min_files)
 {
     pond_gc_options keep_all = POND_GC_OPTIONS_INIT;
-    if (!opts)
+    if (!opts || plan)
         opts = &keep_all;
     bool retention = opts->keep_versions > 0 || opts->keep_age_us > 0;
     int64_t now = pond__now_us();
     int rc = 0;
+    oplog_row **loaded = NULL; /* listings read only for this rewrite */
+    size_t n_loaded = 0;
     /* retention needs to know which nodes are still in the tree: load everything */
     FOREACH_PART(ob, p)
-    if (rc == 0 && (retention || !only || pond_node_id_equal(&p->id, only)))
+    if (rc == 0 && (!plan || plan_for(plan, n_plan, p)))
         rc = oplog__part_load(ob, p);
     /* a rewrite writes every row again: older directory listings must be read first */
     FOREACH_PART(ob, p)
-    if (rc == 0 && p->loaded && (!only || pond_node_id_equal(&p->id, only)))
-        rc = oplog__part_load_all_entries(ob, p);
-    if (rc < 0)
+    if (rc == 0 && p->loaded) {
+        const oplog_merge *m = plan ? plan_for(plan, n_plan, p) : NULL;
+        if (m)
+            rc = oplog__part_load_entries_from(ob, p, m->from_file, &loaded, &n_loaded);
+        else if (!plan)
+            rc = oplog__part_load_all_entries(ob, p);
+    }
+    if (rc < 0) {
+        pond_free(loaded);
         return rc;
+    }
     oplog_idmap live = {0};
     if (retention) {
         pond_node_id root = pond_node_id_root();
@@ -480,13 +538,17 @@ int oplog__rewrite(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opt
     {
         if (rc < 0)
             break;
-        if (only && !pond_node_id_equal(&p->id, only))
+        const oplog_merge *m = plan ? plan_for(plan, n_plan, p) : NULL;
+        if (plan && !m)
             continue;
+        size_t from = m ? m->from_file : 0;
         bool drop = false;
         FOREACH_NODE(p, nd)
         for (size_t i = 0; i < nd->n; i++)
             drop |= !keep_row(opts, nd, i, now, is_live(&live, nd));
-        if (!drop && p->n_files < min_files)
+        if (!m && !drop && p->n_files < min_files)
+            continue;
+        if (from >= p->n_files)
             continue;
         if (ncp == cap) {
             cap = cap ? cap * 2 : 8;
@@ -500,8 +562,14 @@ int oplog__rewrite(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opt
         commit_part *cp = &cps[ncp++];
         memset(cp, 0, sizeof *cp);
         cp->part = p->id;
+        /* the merged file's level: the plan's, or one above everything it replaces */
+        cp->level = m ? m->level : 0;
+        for (size_t f = from; !m && f < p->n_files; f++)
+            cp->level = p->files[f].level + 1 > cp->level ? p->files[f].level + 1 : cp->level;
         FOREACH_NODE(p, nd)
         for (size_t i = 0; i < nd->n && rc == 0; i++) {
+            if (nd->rows[i].file_idx < (int)from)
+                continue;
             if (!keep_row(opts, nd, i, now, is_live(&live, nd))) {
                 out->versions_dropped++;
                 continue;
@@ -519,7 +587,7 @@ int oplog__rewrite(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opt
             cp->rows[cp->n] = nd->rows[i];
             cp->rows[cp->n++].rec = pond_node_rec_ref(nd->rows[i].rec);
         }
-        for (size_t f = 0; f < p->n_files && rc == 0; f++)
+        for (size_t f = from; f < p->n_files && rc == 0; f++)
             rc = ss_add(&removed, p->files[f].path);
     }
     int64_t version = ob->last_txn + 1;
@@ -531,7 +599,7 @@ int oplog__rewrite(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opt
                 continue;
             qsort(cp->rows, cp->n, sizeof *cp->rows, row_txn_cmp);
             int64_t maxtxn = cp->rows[cp->n - 1].rec->txn_seq;
-            if ((rc = oplog__write_part_file(ob, cp, maxtxn)) < 0)
+            if ((rc = oplog__write_part_file(ob, cp, maxtxn, true)) < 0)
                 break;
             char id[POND_NODE_ID_STRLEN + 1];
             pond_node_id_format(id, &cp->part);
@@ -539,8 +607,11 @@ int oplog__rewrite(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opt
             pond_buf_clear(&stats);
             if ((rc = oplog__stats_json(&stats, cp)) < 0)
                 break;
+            char hex[65];
+            pond_delta_kv tag;
+            oplog__sha_tag(hex, &tag, cp);
             pond_delta_file_desc f = {POND_DELTA_FILE_DESC_VERSION, cp->path, &pv, 1, cp->size,
-                                      now / 1000, 0, retention, stats.ptr, NULL, 0};
+                                      now / 1000, 0, retention, stats.ptr, &tag, 1};
             rc = pond_delta_actions_add(acts, &f);
         }
         for (size_t i = 0; i < removed.n && rc == 0; i++) {
@@ -578,11 +649,18 @@ int oplog__rewrite(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opt
             ol_part *p = oplog__idmap_get(&ob->parts, &cps[k].part);
             if (!p)
                 continue;
-            for (size_t f = 0; f < p->n_files; f++)
+            const oplog_merge *m = plan ? plan_for(plan, n_plan, p) : NULL;
+            size_t from = m ? m->from_file : 0;
+            for (size_t f = from; f < p->n_files; f++)
                 pond_free(p->files[f].path);
-            p->n_files = 0;
+            p->n_files = from;
             if (cps[k].n && cps[k].path)
-                rc = oplog__part_add_file(p, cps[k].path, cps[k].rows[cps[k].n - 1].rec->txn_seq);
+                rc = oplog__part_add_file(p, cps[k].path, cps[k].rows[cps[k].n - 1].rec->txn_seq,
+                                          cps[k].size, &cps[k].sha);
+            FOREACH_NODE(p, nd)
+            for (size_t i = 0; i < nd->n; i++)
+                if (nd->rows[i].file_idx >= (int)from)
+                    nd->rows[i].file_idx = (int)from;
             if (retention)
                 oplog__part_unload(p);
         }
@@ -604,6 +682,15 @@ int oplog__rewrite(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opt
     pond_buf_dispose(&stats);
     ss_dispose(&removed);
     paths_dispose(&live);
+    if (rc == 0 && out->commit_version >= 0 && plan) {
+        /* the rows loaded for this merge now live in the partition's merged (last) file */
+        for (size_t i = 0; i < n_loaded; i++) {
+            ol_part *p = oplog__idmap_get(&ob->parts, &loaded[i]->rec->part_id);
+            if (p && p->n_files)
+                repend(&loaded[i], 1, (int)p->n_files - 1);
+        }
+    }
+    pond_free(loaded);
     if (rc < 0 && out->commit_version >= 0)
         return oplog__load_index(ob, -1); /* committed, but the index could not follow */
     return rc;
@@ -624,7 +711,7 @@ int pond_oplog_gc(pond_gc_report *out, pond_backend *be, const pond_gc_options *
     bool retention = opts->keep_versions > 0 || opts->keep_age_us > 0;
     int64_t now = pond__now_us();
     /* 1. rewrite partitions: drop versions by retention, merge files */
-    int rc = oplog__rewrite(out, ob, opts, NULL, opts->compact ? 2 : SIZE_MAX);
+    int rc = oplog__rewrite(out, ob, opts, NULL, 0, opts->compact ? 2 : SIZE_MAX);
     if (rc < 0)
         return rc;
     /* 2. blobs no version of the snapshot refers to. Every partition must be loaded: a blob

@@ -1,5 +1,6 @@
 #include "pt.h"
 
+#include <pond/delta.h>
 #include <pond/oplog.h>
 #include <pond/stream.h>
 #include <pond/sys/backend.h>
@@ -285,6 +286,194 @@ static void test_compaction_keeps_everything(void)
     env_close(&e);
 }
 
+
+/* Live data files per partition value (the busiest two). */
+typedef struct {
+    char part[2][64];
+    int n[2];
+    int other;
+} part_counts;
+
+static int count_file(const pond_delta_file *f, void *payload)
+{
+    part_counts *c = payload;
+    const char *v = f->n_partition_values ? f->partition_values[0].value : "";
+    for (int i = 0; i < 2; i++) {
+        if (!c->part[i][0])
+            snprintf(c->part[i], sizeof c->part[i], "%s", v);
+        if (!strcmp(c->part[i], v)) {
+            c->n[i]++;
+            return 0;
+        }
+    }
+    c->other++;
+    return 0;
+}
+
+static int digit_sum(int n, int base)
+{
+    int s = 0;
+    for (; n; n /= base)
+        s += n % base;
+    return s;
+}
+
+/* Tiered merging: N commits into one directory leave as many data files in its partition as
+ * the digit sum of N in base 8 (a binary counter with fan-in 8), and every version stays
+ * readable, listings of old directory versions included. */
+static void test_tiered_merge(void)
+{
+    env e;
+    env_create(&e, 1000);
+    PT_ASSERT_OK(pond_fs_begin(e.fs, NULL));
+    PT_ASSERT_OK(pond_fs_mkdir(e.fs, NULL, "/d", 0));
+    int64_t mkdir_txn;
+    PT_ASSERT_OK(pond_fs_commit(&mkdir_txn, e.fs));
+    int n = pt_light() ? 150 : 600;
+    int64_t *txn = calloc((size_t)n, sizeof *txn);
+    PT_ASSERT(txn != NULL);
+    for (int i = 0; i < n; i++) {
+        char path[32], data[32];
+        /* new files grow the listing; every 5th commit overwrites /d/f0 instead */
+        snprintf(path, sizeof path, "/d/f%d", i % 5 == 4 ? 0 : i);
+        int len = snprintf(data, sizeof data, "v%d", i);
+        PT_ASSERT_OK(pond_fs_begin(e.fs, NULL));
+        PT_ASSERT_OK(pond_fs_write_all(e.fs, NULL, path, POND_ENTRY_FILE_DATA, data, (size_t)len));
+        PT_ASSERT_OK(pond_fs_commit(&txn[i], e.fs));
+    }
+    /* /d's partition received n + 1 files (mkdir, then one per commit) */
+    pond_delta_table *t = NULL;
+    PT_ASSERT_OK(pond_delta_table_open(&t, e.dir, NULL));
+    part_counts c = {0};
+    PT_ASSERT_OK(pond_delta_table_foreach_file(t, count_file, &c));
+    pond_delta_table_free(t);
+    int busiest = c.n[0] > c.n[1] ? c.n[0] : c.n[1];
+    int root = c.n[0] > c.n[1] ? c.n[1] : c.n[0];
+    PT_ASSERT_INT_EQ(c.other, 0);
+    PT_ASSERT_INT_EQ(busiest, digit_sum(n + 1, 8));
+    PT_ASSERT_INT_EQ(root, 1); /* the root's one version: mkdir /d (create writes no rows) */
+    /* every state reads back, through a fresh open (lazy listings from merged files) */
+    env_reopen(&e);
+    int step = pt_light() ? 37 : 53;
+    for (int i = 0; i < n; i += step) {
+        pond_oplog_options oo = POND_OPLOG_OPTIONS_INIT;
+        oo.as_of_txn = txn[i];
+        pond_backend *be;
+        pond_fs *fs;
+        PT_ASSERT_OK(pond_oplog_open(&be, e.dir, &oo));
+        PT_ASSERT_OK(pond_fs_open(&fs, be, NULL));
+        pond_fs_dirent *ents;
+        size_t ne;
+        PT_ASSERT_OK(pond_fs_readdir(&ents, &ne, fs, NULL, "/d"));
+        int want = 0; /* distinct names written so far: f<k> for every k that is not 4 mod 5 */
+        for (int k = 0; k <= i; k++)
+            want += k % 5 != 4;
+        PT_ASSERT_INT_EQ((int)ne, want);
+        pond_fs_dirents_free(ents, ne);
+        /* /d/f0 holds the newest write to it at or before commit i */
+        int last = 0;
+        for (int k = 0; k <= i; k++)
+            if (k == 0 || k % 5 == 4)
+                last = k;
+        char data[32];
+        snprintf(data, sizeof data, "v%d", last);
+        pond_buf got = POND_BUF_INIT;
+        PT_ASSERT_OK(pond_fs_read_all(&got, fs, NULL, "/d/f0"));
+        PT_ASSERT_STR_EQ(got.ptr, data);
+        pond_buf_dispose(&got);
+        pond_fs_free(fs);
+        pond_backend_free(be);
+    }
+    pond_stat *vs;
+    size_t nv;
+    PT_ASSERT_OK(pond_fs_versions(&vs, &nv, e.fs, NULL, "/d/f0"));
+    PT_ASSERT_INT_EQ((int)nv, 1 + n / 5); /* k = 0, then k = 4, 9, ... < n */
+    pond_free(vs);
+    pond_fsck_report fr;
+    PT_ASSERT_OK(pond_oplog_fsck(&fr, e.be, NULL, NULL, NULL));
+    free(txn);
+    env_close(&e);
+}
+
+static int first_data_file(const pond_delta_file *f, void *payload)
+{
+    char *out = payload;
+    if (!*out)
+        snprintf(out, 512, "%s", f->decoded_path);
+    return 0;
+}
+
+/* Every data file's SHA-256 is in its add action: a single flipped bit anywhere in the file
+ * (data pages, statistics, footer, padding) makes fsck report it and a fresh open refuse to
+ * read the partition, instead of returning what the bit now says. */
+static void test_data_file_bit_flips(void)
+{
+    env e;
+    env_create(&e, 1000);
+    put(&e, "/a", "alpha", 5);
+    char rel[512] = {0}, path[4800];
+    pond_delta_table *t = NULL;
+    PT_ASSERT_OK(pond_delta_table_open(&t, e.dir, NULL));
+    PT_ASSERT_OK(pond_delta_table_foreach_file(t, first_data_file, rel));
+    pond_delta_table_free(t);
+    PT_ASSERT(rel[0] != 0);
+    snprintf(path, sizeof path, "%s/%s", e.dir, rel);
+    struct stat st;
+    PT_ASSERT_INT_EQ(stat(path, &st), 0);
+    long size = (long)st.st_size;
+    int step = pt_light() ? 97 : 13, flips = 0;
+    for (long pos = 0; pos < size; pos += step) {
+        FILE *f = fopen(path, "r+b");
+        PT_ASSERT(f);
+        fseek(f, pos, SEEK_SET);
+        int c = fgetc(f);
+        int bit = 1 << (pos % 8);
+        fseek(f, pos, SEEK_SET);
+        fputc(c ^ bit, f);
+        fclose(f);
+        /* a fresh open reads the partition: it must refuse, never show other bytes */
+        pond_backend *be;
+        pond_fs *fs;
+        PT_ASSERT_OK(pond_oplog_open(&be, e.dir, NULL));
+        PT_ASSERT_OK(pond_fs_open(&fs, be, NULL));
+        pond_buf got = POND_BUF_INIT;
+        int rc = pond_fs_read_all(&got, fs, NULL, "/a");
+        PT_ASSERT_INT_EQ(rc, POND_ECORRUPT);
+        PT_ASSERT_MSG_HAS(rel);
+        pond_buf_dispose(&got);
+        pond_fsck_report r;
+        seen s = {0};
+        PT_ASSERT_ERR(pond_oplog_fsck(&r, be, on_problem, NULL, &s), POND_ECORRUPT);
+        PT_ASSERT(r.corrupt >= 1);
+        pond_fs_free(fs);
+        pond_backend_free(be);
+        f = fopen(path, "r+b");
+        PT_ASSERT(f);
+        fseek(f, pos, SEEK_SET);
+        fputc(c, f);
+        fclose(f);
+        flips++;
+    }
+    PT_ASSERT(flips > 10);
+    /* restored: clean again, and a truncated or extended file is refused too */
+    pond_buf got = POND_BUF_INIT;
+    env_reopen(&e);
+    PT_ASSERT_OK(pond_fs_read_all(&got, e.fs, NULL, "/a"));
+    PT_ASSERT_STR_EQ(got.ptr, "alpha");
+    pond_buf_dispose(&got);
+    PT_ASSERT_INT_EQ(truncate(path, size + 1), 0);
+    env_reopen(&e);
+    PT_ASSERT_ERR(pond_fs_read_all(&got, e.fs, NULL, "/a"), POND_ECORRUPT);
+    PT_ASSERT_MSG_HAS("appended");
+    PT_ASSERT_INT_EQ(truncate(path, size - 1), 0);
+    env_reopen(&e);
+    PT_ASSERT_ERR(pond_fs_read_all(&got, e.fs, NULL, "/a"), POND_ECORRUPT);
+    PT_ASSERT_MSG_HAS("truncated");
+    pond_buf_dispose(&got);
+    env_close(&e);
+}
+
 PT_SUITE(oplog_maint, PT_TEST(fsck_clean_then_corrupt_then_missing),
          PT_TEST(gc_removes_only_unreferenced), PT_TEST(gc_retention_drops_old_blob),
-         PT_TEST(gc_orphan_data_file_and_grace), PT_TEST(compaction_keeps_everything))
+         PT_TEST(gc_orphan_data_file_and_grace), PT_TEST(compaction_keeps_everything),
+         PT_TEST(tiered_merge), PT_TEST(data_file_bit_flips))

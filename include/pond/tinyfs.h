@@ -84,7 +84,8 @@ typedef struct {
 
 typedef struct {
     unsigned version;         /* POND_FS_OPTIONS_VERSION */
-    size_t spill_threshold;   /* writers keep this much in memory, then spill; 0 = 1 MiB */
+    size_t spill_threshold;   /* writers keep this much in memory, then stream to the backend's
+                               * content sink (if any) or spill to tmp_dir; 0 = 1 MiB */
     const char *tmp_dir;      /* where spill files go; NULL = $TMPDIR or /tmp (copied) */
     int64_t as_of_txn;        /* > 0: a read-only view as of that transaction */
 } pond_fs_options;
@@ -111,8 +112,9 @@ POND_API int pond_fs_begin(pond_fs *fs, const char *meta_json);
  *  while a writer is open. Any other failure aborts the transaction. On success *txn_seq_out
  *  (may be NULL) is the committed transaction's sequence number. */
 POND_API int pond_fs_commit(int64_t *txn_seq_out, pond_fs *fs);
-/** Drop every change of the open transaction; open writers become dead (finish gives
- *  POND_ETXN). No-op without a transaction. */
+/** Drop every change of the open transaction; open writers become dead (their next write and
+ *  their finish give POND_ETXN, and the first of those drops what they wrote: spill file, or a
+ *  backend sink's temporary data). No-op without a transaction. */
 POND_API void pond_fs_abort(pond_fs *fs);
 POND_API bool pond_fs_in_txn(pond_fs *fs);
 /** The sequence number of the last committed transaction (0 when none). */

@@ -339,7 +339,7 @@ int pond_cas_remove(bool *removed_out, pond_cas *cas, const pond_hash *sha256, i
     if ((rc = pond_cas__lock(&lock, cas)) < 0)
         goto done;
     int64_t cutoff = pond__now_us() - grace_us;
-    bool blob_exists, chunks_exist;
+    bool blob_exists = false, chunks_exist = false;
     int fresh_blob = 0, fresh_chunks = 0;
     if ((fresh_blob = is_fresh(&blob_exists, blob, cutoff)) < 0) {
         rc = fresh_blob;

@@ -592,41 +592,6 @@ static int64_t threshold_for(const oplog_be *ob, pond_entry_type t)
     return t == POND_ENTRY_FILE_DATA ? ob->threshold_data : ob->threshold_table;
 }
 
-/* Streams a content blob into the store. */
-static int store_blob(pond_cas_ref *ref, oplog_be *ob, pond_blob *blob)
-{
-    /* the same content stored before: refresh it against gc instead of writing it again */
-    int rrc = pond_cas_reuse(ref, ob->cas, pond_blob_sha256(blob), pond_blob_size(blob));
-    if (rrc == 0)
-        return 0;
-    if (rrc != POND_ENOTFOUND)
-        return rrc;
-    pond_cas_writer *w = NULL;
-    char *buf = pond_malloc(1 << 20);
-    if (!buf)
-        return POND_ENOMEM;
-    int rc = pond_cas_writer_new(&w, ob->cas);
-    int64_t off = 0, size = pond_blob_size(blob);
-    while (rc == 0 && off < size) {
-        size_t n = 0;
-        rc = pond_blob_pread(blob, buf, (size_t)POND_MIN((int64_t)(1 << 20), size - off), off, &n);
-        if (rc == 0 && n == 0)
-            rc = pond_error_set(POND_EIO, D, "content ended at %lld of %lld bytes",
-                                (long long)off, (long long)size);
-        if (rc == 0)
-            rc = pond_cas_writer_write(w, buf, n);
-        off += (int64_t)n;
-    }
-    if (rc == 0)
-        rc = pond_cas_writer_finish(ref, w);
-    if (rc == 0 && !pond_hash_equal(&ref->sha256, pond_blob_sha256(blob)))
-        rc = pond_error_set(POND_ECORRUPT, D, "content hash changed while storing it");
-    pond_cas_writer_free(w);
-    pond_free(buf);
-    return rc;
-}
-
-
 int oplog__stats_json(pond_buf *out, const commit_part *cp)
 {
     char lo[POND_NODE_ID_STRLEN + 1], hi[POND_NODE_ID_STRLEN + 1];
@@ -896,10 +861,19 @@ static int ob_commit(pond_backend *be, const pond_backend_txn_info *info,
         row->rec = pond_node_rec_ref(r);
         if (pond_entry_type_is_file(r->type) && r->size >= threshold_for(ob, r->type)) {
             pond_cas_ref ref;
-            if ((rc = store_blob(&ref, ob, r->content)) < 0)
+            if ((rc = oplog__store_content(&ref, ob, r)) < 0)
                 break;
             row->in_store = true;
             row->root = ref.root;
+            /* the row serves the store's copy: drop the writer's blob (a spill file, a sink's
+             * reader) rather than hold it as long as the partition stays loaded */
+            pond_node_rec *own = NULL;
+            if ((rc = pond_node_rec_dup(&own, r)) < 0)
+                break;
+            pond_blob_unref(own->content);
+            own->content = NULL;
+            pond_node_rec_unref(row->rec);
+            row->rec = own;
         }
     }
     /* the data files are synced after the commit's temp file is written, just before it is
@@ -1112,6 +1086,7 @@ static int open_at(pond_backend **out, const char *dir, int64_t as_of)
     ob->parent.commit = ob_commit;
     ob->parent.open_as_of = ob_open_as_of;
     ob->parent.free = ob_free;
+    ob->parent.open_sink = oplog__open_sink;
     int rc = 0;
     char *store = NULL;
     if (!(ob->dir = pond_strdup(dir)) || !(store = pond__path_join(dir, STORE_NAME)))

@@ -182,6 +182,12 @@ int oplog__rewrite(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opt
  * most FANIN-1 files per level, and every row is rewritten once per level: log(history)
  * times, not once per merge (docs/decisions.md). */
 #define POND_MERGE_FANIN 8
+/* The large-file write path (oplog_sink.c). The vtable's open_sink: a sink streaming new
+ * content into the pond's store. And, at commit, the store reference for a row's large content:
+ * a blob this pond's sink stored is checked (and refreshed when old), anything else is streamed
+ * into the store. */
+int oplog__open_sink(pond_content_sink **out, pond_backend *be, pond_entry_type type);
+int oplog__store_content(pond_cas_ref *ref, oplog_be *ob, const pond_node_rec *r);
 /* Re-reads the Delta log at at_version (-1 latest) and rebuilds the partition index. */
 int oplog__load_index(oplog_be *ob, int64_t at_version);
 

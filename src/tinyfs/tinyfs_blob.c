@@ -211,6 +211,8 @@ struct pond_blob {
     pond_hash sha256;
     char *mem; /* heap content, or NULL */
     int fd;    /* file content (unlinked temp file), or -1 */
+    const pond_reader_ops *src_ops; /* a backend's source (pond_blob_from_source), or NULL */
+    void *src;
 };
 
 int tinyfs__blob_take_buf(pond_blob **out, char *data, size_t len, const pond_hash *sha256)
@@ -303,6 +305,36 @@ done:
     return error;
 }
 
+int pond_blob_from_source(pond_blob **out, int64_t size, const pond_hash *sha256,
+                          const pond_reader_ops *ops, void *impl)
+{
+    if (!out || !ops || !ops->pread || size < 0 || !sha256) {
+        if (ops && ops->free)
+            ops->free(impl);
+        POND_ASSERT_ARG(out && ops && ops->pread && size >= 0 && sha256);
+    }
+    *out = NULL;
+    pond_blob *b = pond_calloc(1, sizeof *b);
+    if (!b) {
+        if (ops->free)
+            ops->free(impl);
+        return POND_ENOMEM;
+    }
+    atomic_init(&b->refs, 1);
+    b->size = size;
+    b->sha256 = *sha256;
+    b->fd = -1;
+    b->src_ops = ops;
+    b->src = impl;
+    *out = b;
+    return 0;
+}
+
+void *pond_blob_source(const pond_blob *b, const pond_reader_ops *ops)
+{
+    return b && ops && b->src_ops == ops ? b->src : NULL;
+}
+
 pond_blob *pond_blob_ref(pond_blob *b)
 {
     if (b)
@@ -316,6 +348,8 @@ void pond_blob_unref(pond_blob *b)
         return;
     pond_free(b->mem);
     pond__close(b->fd);
+    if (b->src_ops && b->src_ops->free)
+        b->src_ops->free(b->src);
     pond_free(b);
 }
 
@@ -330,6 +364,8 @@ int pond_blob_pread(const pond_blob *b, void *buf, size_t len, int64_t off, size
     if (off >= b->size)
         return 0;
     size_t n = (size_t)POND_MIN((int64_t)len, b->size - off);
+    if (b->src_ops)
+        return b->src_ops->pread(b->src, buf, n, off, n_out);
     if (b->fd < 0) {
         memcpy(buf, b->mem + off, n);
         *n_out = n;
@@ -399,7 +435,15 @@ struct pond_reader {
     void *impl;
     int64_t size;
     int64_t pos;
+    char *name; /* the node path a tinyfs reader reads, prefixed to read errors; or NULL */
 };
+
+int tinyfs__reader_name(pond_reader *r, const char *path)
+{
+    pond_free(r->name);
+    r->name = pond_strdup(path);
+    return r->name ? 0 : POND_ENOMEM;
+}
 
 int pond_reader_new(pond_reader **out, int64_t size, const pond_reader_ops *ops, void *impl)
 {
@@ -429,7 +473,10 @@ int pond_reader_pread(pond_reader *r, void *buf, size_t len, int64_t off, size_t
     if (off >= r->size || len == 0)
         return 0;
     size_t want = (size_t)POND_MIN((int64_t)len, r->size - off);
-    return r->ops->pread(r->impl, buf, want, off, n_out);
+    int error = r->ops->pread(r->impl, buf, want, off, n_out);
+    if (error < 0 && r->name)
+        pond_error_prefix("'%s'", r->name); /* e.g. '/data/x': blob ... chunk 3 ... */
+    return error;
 }
 
 int pond_reader_read(pond_reader *r, void *buf, size_t cap, size_t *n_out)
@@ -479,6 +526,7 @@ void pond_reader_free(pond_reader *r)
         return;
     if (r->ops->free)
         r->ops->free(r->impl);
+    pond_free(r->name);
     pond_free(r);
 }
 

@@ -17,10 +17,11 @@ int pond_fs_open(pond_fs **out, pond_backend *backend, const pond_fs_options *op
 {
     POND_ASSERT_ARG(out && backend && backend->free);
     *out = NULL;
-    if (backend->version != POND_BACKEND_VERSION)
-        return pond_error_set(POND_EUNSUPPORTED, D, "backend '%s' has interface version %u, want %u",
+    if (backend->version < POND_BACKEND_VERSION_MIN || backend->version > POND_BACKEND_VERSION)
+        return pond_error_set(POND_EUNSUPPORTED, D,
+                              "backend '%s' has interface version %u, want %u to %u",
                               backend->name ? backend->name : "?", backend->version,
-                              (unsigned)POND_BACKEND_VERSION);
+                              (unsigned)POND_BACKEND_VERSION_MIN, (unsigned)POND_BACKEND_VERSION);
     if (opts && opts->version != POND_FS_OPTIONS_VERSION)
         return pond_error_set(POND_EINVALID, D, "fs options version %u, want %u", opts->version,
                               (unsigned)POND_FS_OPTIONS_VERSION);
@@ -808,6 +809,10 @@ int pond_fs_open_reader(pond_reader **out, pond_fs *fs, const pond_wd *wd, const
                 error = busy_error(r.path);
             else
                 error = content_reader(out, fs, r.node);
+            if (error == 0 && (error = tinyfs__reader_name(*out, r.path)) < 0) {
+                pond_reader_free(*out);
+                *out = NULL;
+            }
         }
         res_dispose(&r);
     }
@@ -842,6 +847,10 @@ int pond_fs_open_reader_version(pond_reader **out, pond_fs *fs, const pond_wd *w
         error = fs->be->open_content ? fs->be->open_content(out, fs->be, v)
                                      : pond_error_set(POND_EUNSUPPORTED, D,
                                                       "backend cannot read content");
+    }
+    if (error == 0 && (error = tinyfs__reader_name(*out, r.path)) < 0) {
+        pond_reader_free(*out);
+        *out = NULL;
     }
 done:
     pond_node_rec_unref(v);

@@ -99,6 +99,8 @@ void tinyfs__writer_detach(pond_writer *w);
 /* ---- blobs ---- */
 /* A heap blob taking ownership of data (pond_malloc'd; freed on failure too). */
 int tinyfs__blob_take_buf(pond_blob **out, char *data, size_t len, const pond_hash *sha256);
+/* Names a reader after the node path it reads: its read errors get "'<path>': " in front. */
+int tinyfs__reader_name(pond_reader *r, const char *path);
 /* Create an anonymous (already unlinked) temporary file in dir. */
 int tinyfs__tmpfile(int *fd_out, const char *dir);
 

@@ -1,7 +1,10 @@
-/* Writers: hash while writing, buffer up to a threshold, then spill to an unlinked temporary
- * file through a threshold-sized write-behind buffer. Nothing is visible until finish. */
+/* Writers: buffer up to a threshold; past it, stream into the backend's content sink when it
+ * offers one (the bytes go straight to their final store, which hashes them), else spill to an
+ * unlinked temporary file through a threshold-sized write-behind buffer, hashing while
+ * writing. Nothing is visible until finish. */
 #include "tinyfs/tinyfs_internal.h"
 
+#include <stdatomic.h>
 #include <string.h>
 
 struct pond_writer {
@@ -12,7 +15,9 @@ struct pond_writer {
     char *path;
     pond_entry_type type;
     size_t threshold;
-    pond_sha256 *sha;
+    pond_sha256 *sha;   /* spill mode: of the bytes so far (memory mode hashes at finish) */
+    pond_content_sink *sink; /* sink mode: the backend's, or NULL */
+    atomic_bool txn_ended; /* set by detach: the transaction ended under the writer */
     int64_t size;
     char *buf;
     size_t len, cap;
@@ -42,8 +47,7 @@ int tinyfs__writer_new(pond_writer **out, pond_fs *fs, const pond_node_id *paren
     if (!(w->name = pond_strdup(name)) || !(w->path = pond_strdup(path)) ||
         !(b->name = pond_strdup(name)))
         goto fail;
-    if ((error = pond_sha256_new(&w->sha)) < 0)
-        goto fail;
+    atomic_init(&w->txn_ended, false);
     b->parent = *parent;
     b->writer = w;
     b->next = fs->busy;
@@ -59,7 +63,11 @@ fail:
     return error;
 }
 
-void tinyfs__writer_detach(pond_writer *w) { w->registered = false; }
+void tinyfs__writer_detach(pond_writer *w)
+{
+    w->registered = false;
+    atomic_store(&w->txn_ended, true);
+}
 
 static int fail(pond_writer *w, int error)
 {
@@ -94,6 +102,35 @@ static int grow(pond_writer *w, size_t want)
     return 0;
 }
 
+/* Content outgrew the buffer: open the backend's sink if it has one (passing it what is
+ * buffered), else a spill file (hashing what is buffered). */
+static int leave_memory(pond_writer *w)
+{
+    pond_backend *be = w->fs->be;
+    int error;
+    if (be->version >= 2 && be->open_sink) {
+        tinyfs__lock(w->fs);
+        error = be->open_sink(&w->sink, be, w->type);
+        tinyfs__unlock(w->fs);
+        if (error == 0) {
+            if (w->len && (error = w->sink->write(w->sink, w->buf, w->len)) < 0)
+                return error;
+            pond_free(w->buf); /* not needed any more: writes go straight to the sink */
+            w->buf = NULL;
+            w->len = w->cap = 0;
+            return 0;
+        }
+        w->sink = NULL;
+        if (error != POND_EUNSUPPORTED)
+            return error;
+    }
+    if ((error = pond_sha256_new(&w->sha)) < 0 ||
+        (error = pond_sha256_update(w->sha, w->buf ? w->buf : "", w->len)) < 0 ||
+        (error = grow(w, w->threshold ? w->threshold : 1)) < 0)
+        return error;
+    return tinyfs__tmpfile(&w->fd, w->fs->tmp_dir);
+}
+
 int pond_writer_write(pond_writer *w, const void *data, size_t len)
 {
     POND_ASSERT_ARG(w && (data || len == 0));
@@ -103,14 +140,23 @@ int pond_writer_write(pond_writer *w, const void *data, size_t len)
     if (w->error)
         return pond_error_set(w->error, POND_DOM_TINYFS, "writer for '%s' failed earlier",
                               w->path);
+    if (atomic_load(&w->txn_ended)) {
+        /* the transaction was aborted: drop what was written now (a sink's temp data too) */
+        if (w->sink)
+            w->sink->free(w->sink);
+        w->sink = NULL;
+        pond__close(w->fd);
+        w->fd = -1;
+        return fail(w, pond_error_set(POND_ETXN, POND_DOM_TINYFS,
+                                      "'%s': the transaction ended under the writer", w->path));
+    }
     int error;
     if (len == 0)
         return 0;
-    if ((error = pond_sha256_update(w->sha, data, len)) < 0)
-        return fail(w, error);
     const char *p = data;
     size_t total;
-    if (w->fd < 0 && !pond_add_overflow(&total, w->len, len) && total <= w->threshold) {
+    if (w->fd < 0 && !w->sink && !pond_add_overflow(&total, w->len, len) &&
+        total <= w->threshold) {
         if ((error = grow(w, total)) < 0)
             return fail(w, error);
         memcpy(w->buf + w->len, p, len);
@@ -118,11 +164,16 @@ int pond_writer_write(pond_writer *w, const void *data, size_t len)
         w->size += (int64_t)len;
         return 0;
     }
-    if (w->fd < 0) {
-        if ((error = grow(w, w->threshold ? w->threshold : 1)) < 0 ||
-            (error = tinyfs__tmpfile(&w->fd, w->fs->tmp_dir)) < 0)
+    if (w->fd < 0 && !w->sink && (error = leave_memory(w)) < 0)
+        return fail(w, error);
+    if (w->sink) {
+        if ((error = w->sink->write(w->sink, p, len)) < 0)
             return fail(w, error);
+        w->size += (int64_t)len;
+        return 0;
     }
+    if ((error = pond_sha256_update(w->sha, data, len)) < 0)
+        return fail(w, error);
     while (len > 0) {
         size_t n = POND_MIN(len, w->cap - w->len);
         memcpy(w->buf + w->len, p, n);
@@ -164,6 +215,9 @@ static void release(pond_writer *w)
     w->len = w->cap = 0;
     pond__close(w->fd);
     w->fd = -1;
+    if (w->sink)
+        w->sink->free(w->sink); /* unfinished: the backend removes its temporary data */
+    w->sink = NULL;
     w->done = true;
 }
 
@@ -180,15 +234,25 @@ int pond_writer_finish(pond_writer *w)
         error = pond_error_set(error, POND_DOM_TINYFS, "writer for '%s' failed earlier", w->path);
         goto done;
     }
-    if ((error = pond_sha256_final(&h, w->sha)) < 0)
+    if (atomic_load(&w->txn_ended)) {
+        /* checked before a sink publishes anything (a late abort only leaves gc's garbage) */
+        error = pond_error_set(POND_ETXN, POND_DOM_TINYFS,
+                               "'%s': the transaction ended before the writer finished", w->path);
         goto done;
-    if (w->fd < 0) {
+    }
+    if (w->sink) {
+        error = w->sink->finish(&blob, w->sink);
+        w->sink->free(w->sink);
+        w->sink = NULL;
+        if (error < 0)
+            goto done;
+    } else if (w->fd < 0) {
         char *data = w->buf;
         w->buf = NULL;
-        if ((error = tinyfs__blob_take_buf(&blob, data, w->len, &h)) < 0)
+        if ((error = tinyfs__blob_take_buf(&blob, data, w->len, NULL)) < 0)
             goto done;
     } else {
-        if ((error = flush(w)) < 0)
+        if ((error = pond_sha256_final(&h, w->sha)) < 0 || (error = flush(w)) < 0)
             goto done;
         int fd = w->fd;
         w->fd = -1;

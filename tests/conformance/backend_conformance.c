@@ -339,6 +339,61 @@ static void case_large_stream(const conf_slot *s)
     pond_backend_free(be);
 }
 
+/* Large content read inside the writing transaction (before the backend committed it), then
+ * aborted, then written again and committed: the same bytes and attributes throughout. */
+static void case_large_in_txn(const conf_slot *s)
+{
+    pond_backend *be = make(s);
+    pond_fs_options o = POND_FS_OPTIONS_INIT;
+    o.spill_threshold = 64 * 1024;
+    o.tmp_dir = PT_TMPDIR();
+    pond_fs *fs = NULL;
+    PT_ASSERT_OK(pond_fs_open(&fs, be, &o));
+    size_t len = 2 * 1024 * 1024 + 3;
+    unsigned char *data = malloc(len);
+    PT_ASSERT(data);
+    for (size_t i = 0; i < len; i++)
+        data[i] = (unsigned char)(i * 40503u >> 7);
+    pond_hash want;
+    PT_ASSERT_OK(pond_sha256_buf(&want, data, len));
+    for (int round = 0; round < 2; round++) {
+        PT_ASSERT_OK(pond_fs_begin(fs, NULL));
+        PT_ASSERT_OK(pond_fs_write_all(fs, NULL, "/big", POND_ENTRY_FILE_SERIES, data, len));
+        pond_buf b = POND_BUF_INIT;
+        PT_ASSERT_OK(pond_fs_read_all(&b, fs, NULL, "/big"));
+        int same = b.size == len && memcmp(b.ptr, data, len) == 0;
+        pond_buf_dispose(&b);
+        PT_ASSERT(same);
+        pond_stat st;
+        PT_ASSERT_OK(pond_fs_stat(&st, fs, NULL, "/big"));
+        PT_ASSERT_INT_EQ(st.type, POND_ENTRY_FILE_SERIES);
+        PT_ASSERT(pond_hash_equal(&st.sha256, &want));
+        if (round == 0) {
+            pond_fs_abort(fs);
+            PT_ASSERT_ERR(pond_fs_stat(&st, fs, NULL, "/big"), POND_ENOTFOUND);
+        } else {
+            PT_ASSERT_OK(pond_fs_commit(NULL, fs));
+        }
+    }
+    pond_fs_free(fs);
+    be = do_reopen(s, be);
+    PT_ASSERT_OK(pond_fs_open(&fs, be, &o));
+    pond_stat st;
+    PT_ASSERT_OK(pond_fs_stat(&st, fs, NULL, "/big"));
+    PT_ASSERT_INT_EQ(st.type, POND_ENTRY_FILE_SERIES);
+    PT_ASSERT_INT_EQ(st.size, (int64_t)len);
+    PT_ASSERT_INT_EQ(st.version, 1);
+    PT_ASSERT(pond_hash_equal(&st.sha256, &want));
+    pond_buf b = POND_BUF_INIT;
+    PT_ASSERT_OK(pond_fs_read_all(&b, fs, NULL, "/big"));
+    int same = b.size == len && memcmp(b.ptr, data, len) == 0;
+    pond_buf_dispose(&b);
+    PT_ASSERT(same);
+    free(data);
+    pond_fs_free(fs);
+    pond_backend_free(be);
+}
+
 static void case_fs_tree(const conf_slot *s)
 {
     pond_backend *be = make(s);
@@ -541,6 +596,7 @@ static void case_remove_and_rename_persist(const conf_slot *s)
     X(conflict)                                                                                    \
     X(content_carried)                                                                             \
     X(large_stream)                                                                                \
+    X(large_in_txn)                                                                                \
     X(fs_tree)                                                                                     \
     X(version_per_txn)                                                                             \
     X(time_travel)                                                                                 \

@@ -51,6 +51,14 @@ typedef struct {
  *  on it when the reader is freed, also when this call fails). */
 POND_API int pond_reader_new(pond_reader **out, int64_t size, const pond_reader_ops *ops,
                              void *impl);
+/** A blob over a backend's own random-access source of size bytes whose SHA-256 is sha256 (e.g.
+ *  content a content sink already stored). ops->pread must be thread-safe. impl is taken:
+ *  ops->free is called on it when the last reference goes, also when this call fails. */
+POND_API int pond_blob_from_source(pond_blob **out, int64_t size, const pond_hash *sha256,
+                                   const pond_reader_ops *ops, void *impl);
+/** The impl of a blob made by pond_blob_from_source with exactly these ops, else NULL: how a
+ *  backend recognises, at commit, content that its own sink already stored. */
+POND_API void *pond_blob_source(const pond_blob *b, const pond_reader_ops *ops);
 
 /* ---- node versions ---------------------------------------------------------------------------- */
 
@@ -95,9 +103,30 @@ POND_API pond_node_rec *pond_node_rec_ref(pond_node_rec *r);
 POND_API void pond_node_rec_unref(pond_node_rec *r);
 POND_API void pond_node_recs_free(pond_node_rec **recs, size_t n);
 
+/* ---- content sinks ---------------------------------------------------------------------------- */
+
+/** Where a writer streams new content that outgrew its memory buffer, when the backend offers
+ *  one (vtable version 2, open_sink): the backend stores the bytes as they arrive (the oplog:
+ *  into a large-file store writer, hashing while writing), so that commit only records a
+ *  reference. A sink is used by one thread at a time. */
+typedef struct pond_content_sink pond_content_sink;
+struct pond_content_sink {
+    /* Appends len bytes; nothing refers to buf after the call. An error sticks. */
+    int (*write)(pond_content_sink *s, const void *buf, size_t len);
+    /* Completes the content (durably, if the backend is durable): *out is a new blob of exactly
+     * the bytes written, with their size and SHA-256, readable like any blob, and which this
+     * backend's commit stores without copying. Call at most once; free the sink afterwards. */
+    int (*finish)(pond_blob **out, pond_content_sink *s);
+    /* Required. An unfinished sink discards its content (temporary data removed). */
+    void (*free)(pond_content_sink *s);
+};
+
 /* ---- the vtable ------------------------------------------------------------------------------- */
 
-#define POND_BACKEND_VERSION 1
+/* Version 2 appended open_sink. tinyfs accepts versions POND_BACKEND_VERSION_MIN..
+ * POND_BACKEND_VERSION and reads fields added after version 1 only when version says so. */
+#define POND_BACKEND_VERSION 2
+#define POND_BACKEND_VERSION_MIN 1
 
 typedef struct {
     int64_t txn_seq;       /* must be last_txn + 1, else the backend returns POND_ECONFLICT */
@@ -130,6 +159,12 @@ struct pond_backend {
     int (*open_as_of)(pond_backend **out, pond_backend *be, int64_t txn_seq);
     /* Required. */
     void (*free)(pond_backend *be);
+    /* ---- version 2 ---- */
+    /* May be NULL (tinyfs then spills large content to an unlinked temporary file and hands
+     * commit a file blob). A sink for new content of a file of the given type, opened by a
+     * writer once its content outgrows the writer's memory buffer. POND_EUNSUPPORTED makes the
+     * writer spill as without a sink (e.g. a read-only view). The sink must not outlive be. */
+    int (*open_sink)(pond_content_sink **out, pond_backend *be, pond_entry_type type);
 };
 
 #endif

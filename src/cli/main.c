@@ -126,7 +126,10 @@ static int install_fault(const char *spec)
 }
 
 /* POND_TRACE=FILE appends one line per mutating call:
- *   <pid> <seq> <call> <path|-> <path2|-> <fd> <rc> <errno|0> [<open flags>]
+ *   <pid> <seq> <call> <path|-> <path2|-> <fd> <rc> <errno|0> [<open flags>] [<off> <len>]
+ * open (with O_CREAT) adds its flags; write, pwrite and ftruncate add the file offset written at
+ * (the new length for ftruncate) and the byte count (0 for ftruncate); offset -1 when a write
+ * failed.
  * fd-based calls name the file through /proc/self/fd. "fault" marks where the injected fault
  * fired (the failed call itself never reaches the trace). Written with write(2), unbuffered,
  * so it survives _exit. */
@@ -158,12 +161,17 @@ static void trace_line(pond_os_call call, const char *path, const char *path2, i
     int m = snprintf(line + k, sizeof line - (size_t)k, "%d %" PRIu64 " %s %s %s %d %ld %d",
                      (int)getpid(), ++g_trace_seq, pond_os_call_name(call), path ? path : fdpath,
                      path2 ? path2 : "-", fd, rc, rc < 0 ? saved : 0);
-    if (m > 0 && (size_t)(k + m) < sizeof line - 32) {
+    if (m > 0 && (size_t)(k + m) < sizeof line - 64) {
         k += m;
         if (call == POND_OS_OPEN)
             k += snprintf(line + k, sizeof line - (size_t)k, " %s%s%s",
                           (off & O_EXCL) ? "excl" : "noexcl", (off & O_TRUNC) ? ",trunc" : "",
                           (off & O_APPEND) ? ",append" : "");
+        if (call == POND_OS_WRITE && rc > 0) /* write(2) moved the position past its bytes */
+            off = (int64_t)lseek(fd, 0, SEEK_CUR) - rc;
+        if (call == POND_OS_WRITE || call == POND_OS_PWRITE || call == POND_OS_FTRUNCATE)
+            k += snprintf(line + k, sizeof line - (size_t)k, " %" PRId64 " %zu",
+                          rc < 0 && call != POND_OS_FTRUNCATE ? (int64_t)-1 : off, len);
         line[k++] = '\n';
         ssize_t w = write(g_trace_fd, line, (size_t)k);
         (void)w;

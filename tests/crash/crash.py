@@ -9,7 +9,7 @@ and `gc --grace 0s` succeed. Also: a lint of the mutating-call trace (POND_TRACE
 concurrent writers, gc racing a deduplicating writer, and corruption of blobs, data files and
 commit files.
 
-usage: crash.py POND_BIN [--quick] [--only NAME]
+usage: crash.py POND_BIN [--quick] [--only NAME[,NAME...]] [--repeat N]
 Last line: "N passed, N failed" (plus the number of states checked on the line before).
 """
 import json
@@ -21,11 +21,17 @@ import subprocess
 import sys
 import tempfile
 
+import powerloss
+
 CRASH_RC = 77
 
 
 class Fail(Exception):
     pass
+
+
+class Mutant(Exception):
+    """power_detects: a mutation that does not apply (the trace changed shape)."""
 
 
 class H:
@@ -42,6 +48,10 @@ class H:
         self.states = 0
         self.faults = 0
         self.inert = 0
+        self.power = 0
+        self.round = 0
+        self.power_cuts = 0
+        self.power_dups = 0
         rnd = random.Random(1234)
         self.files = {}
         self.files["small.txt"] = b"hello, pond\n"
@@ -148,10 +158,12 @@ class H:
                               ["copy", "host:big2.bin", "/f"], ["copy", "host:small.txt", "/g"],
                               ["rm", "/g"]],
              [["gc", "--keep-versions", "1", "--grace", "0s"]]),
-            # the 64th data file of a partition makes the committing writer compact it
-            # (64 commits over 4 files: versions, so that a state has few files to cat)
+            # the 64th data file of a partition makes the committing writer merge it: 7 files
+            # of level 0 and its own into one of level 1, then 8 of level 1 into one of level 2
+            # (tiered merging, docs/format.md; 63 commits over 4 files: versions, so that a
+            # state has few files to cat)
             ("auto-compact", [["init"]] + [["copy", "host:v%d.txt" % (i // 4 % 4), "/f%d" % (i % 4)]
-                                           for i in range(64)],
+                                           for i in range(63)],
              [["copy", "host:big.bin", "/big"]]),
             ("compact", [["init"], ["mkdir", "/d"], ["copy", "host:small.txt", "/d/a"],
                          ["copy", "host:big.bin", "/d/b"], ["copy", "host:small.txt", "/e"]],
@@ -213,8 +225,9 @@ class H:
         for args in steps:
             old, new, n, _ = self.step_points(base, args)
             if name == "auto-compact":
+                before = self.run(base, ["log"], check=True).stdout.count(b"OPTIMIZE")
                 log = self.run(os.path.join(self.tmp, "baseline"), ["log"], check=True).stdout
-                if b"OPTIMIZE" not in log:
+                if log.count(b"OPTIMIZE") <= before:
                     raise Fail("the step did not trigger an automatic compaction")
             points = 6 if name == "auto-compact" else 8
             stride = max(1, n // points) if self.quick else 1
@@ -243,8 +256,10 @@ class H:
             self.run(base, args, check=True)
 
     # ---- 2. trace lint ------------------------------------------------------------------------
-    def lint(self, args, tr):
-        """Checks the mutating-call trace of one successful command."""
+    def lint(self, args, tr, partial=False):
+        """Checks the mutating-call trace of one successful command. partial: the trace of a
+        run cut short (power-loss part): every rule but "new entries' directories fsynced
+        before success", which only holds at the end."""
         last_write, last_sync, created = {}, {}, {}
         dir_sync = {}
         seq = 0
@@ -285,7 +300,7 @@ class H:
                 created[path] = seq
             elif call in ("unlink", "rmdir"):
                 created.pop(path, None)
-        for path, s in created.items():
+        for path, s in (created.items() if not partial else ()):
             if path.endswith(".lock") or "/tmp/" in path.replace(self.tmp, ""):
                 continue
             parent = os.path.dirname(path)
@@ -338,6 +353,138 @@ class H:
             except Fail:
                 continue
             raise Fail("the lint misses: %s" % what)
+
+    # ---- 2b. power loss ------------------------------------------------------------------------
+    def power_scenario(self, name, setup, steps):
+        """For every cut point k of a step (after k mutating calls; k = M: after the command
+        exited 0), the crash state is taken from a real run (POND_FAULT=crash:any:k+1, with
+        its own trace) and what was not durable at that point is undone per the trace
+        (tests/crash/powerloss.py): each variant must hold the same properties as a crash
+        state. The new state is required once success was reported (exit 0 or output
+        printed) or the step's commit link was made durable by an fsync of _delta_log."""
+        base = self.fresh("base")
+        for a in setup:
+            self.run(base, a, check=True)
+        for si, args in enumerate(steps):
+            old, new, n, _ = self.step_points(base, args)
+            cuts = list(range(1, n + 1))
+            if self.quick:
+                cuts = sorted(set(cuts[::max(1, n // 6)] + [n]))
+            for k in cuts:
+                self.power_cut(base, args, k, n, old, new, "%s/%d" % (name, si))
+            self.run(base, args, check=True)
+
+    def power_cut(self, base, args, k, n, old, new, tag, drop=None):
+        """Checks every power-loss variant of cut k. drop: a predicate on trace lines removed
+        before the model sees them (power_detects: a pond that forgot an fsync)."""
+        work = self.clone(base, "work")
+        tpath = os.path.join(self.tmp, "power-trace.txt")
+        if os.path.exists(tpath):
+            os.unlink(tpath)
+        p = self.run(work, args, fault="crash:any:%d" % (k + 1), trace=tpath)
+        if p.returncode != (CRASH_RC if k < n else 0):
+            raise Fail("%s: cut %d/%d: exit %d: %s" % (args, k, n, p.returncode,
+                                                      p.stderr.decode(errors="replace")))
+        with open(tpath) as f:
+            raw = [l.split() for l in f]
+        # the lint's rules hold on every prefix; at k = M the whole trace is linted
+        self.lint(args, raw, partial=k < n)
+        trace = powerloss.parse_trace(tpath)
+        if drop:
+            kept = [r for r in trace if not drop(r, trace)]
+            if len(kept) == len(trace):
+                raise Mutant("the mutation matches no line of the trace")
+            trace = kept
+        try:
+            m = powerloss.Model(base, work, trace)
+        except powerloss.ModelError as e:
+            raise Fail("%s: cut %d/%d: power-loss model: %s" % (args, k, n, e))
+        self.power_cuts += 1
+        reported = p.returncode == 0 or bool(p.stdout.strip())
+        need_new = reported or m.commit_durable()
+        verbose = os.environ.get("POND_CRASH_VERBOSE")
+        # the state as the crash left it is the crash part's: not counted again
+        seen = {m.build([], "final", "")[1]}
+        for label, rev, mode in m.variants(self.quick, k):
+            entries, digest, exists = m.build(rev, mode, "%s/%d/%s" % (tag, k, label))
+            what = "%s: power cut after mutating call %d/%d (%s)" % (" ".join(args), k, n,
+                                                                     label)
+            if digest in seen:
+                self.power_dups += 1
+                if verbose:
+                    print("  %s: seen" % what)
+                continue
+            seen.add(digest)
+            if verbose:
+                print("  " + what)
+            v = self.fresh("power")
+            powerloss.write_tree(v, entries, exists)
+            try:
+                st = self.state(v)
+            except Fail as e:
+                raise Fail("%s: %s" % (what, e))
+            if need_new and st != new:
+                raise Fail("%s: success was reported or the commit was durable, but the state "
+                           "is not the new one:\n  got %s\n  new %s" % (what, st, new))
+            if st not in (old, new):
+                raise Fail("%s: state is neither old nor new:\n  got %s\n  old %s\n  new %s"
+                           % (what, st, old, new))
+            try:
+                self.check_content(st)
+                if st is None:
+                    self.run(v, args, check=True)
+                self.after_checks(v)
+            except Fail as e:
+                raise Fail("%s: %s" % (what, e))
+            self.states += 1
+            self.power += 1
+
+    def power_detects(self):
+        """The power-loss check catches a missing fsync: the trace of a real `copy` is replayed
+        as if pond had skipped (a) the fsync of the commit file before linking it, (b) the
+        fsync of _delta_log after the link, (c) the fsync of the blob before its rename, (d)
+        the fsync of the new blob's directory; each must make some variant fail."""
+        base = self.fresh("base")
+        self.run(base, ["init"], check=True)
+        args = ["copy", "host:big.bin", "/big"]
+        old, new, n, _ = self.step_points(base, args)
+        blob_re = re.compile(r"/_large_files/[0-9a-f]{2}/[0-9a-f]{64}$")
+
+        def published(tr, pattern):
+            """Names renamed or linked onto a path matching pattern."""
+            return {r["path"] for r in tr if r["call"] in ("rename", "link") and
+                    re.search(pattern, r["path2"])}
+        mutants = {
+            "commit temp file not fsynced": lambda r, tr: r["call"] == "fsync" and
+            r["path"] in published(tr, r"/_delta_log/\d{20}\.json$"),
+            "_delta_log not fsynced": lambda r, tr: r["call"] == "fsync" and
+            r["path"].endswith("/_delta_log"),
+            "blob not fsynced": lambda r, tr: r["call"] == "fsync" and
+            r["path"] in published(tr, blob_re.pattern),
+            "blob directory not fsynced": lambda r, tr: r["call"] == "fsync" and
+            re.search(r"/_large_files/[0-9a-f]{2}$", r["path"]) is not None,
+        }
+        saved = (self.states, self.power, self.power_cuts, self.power_dups, self.quick)
+        self.quick = False
+        try:
+            for what, drop in mutants.items():
+                try:
+                    self.power_cut(base, args, n, n, old, new, "detects", drop=drop)
+                except Mutant as e:
+                    raise Fail("mutant '%s': %s" % (what, e))
+                except Fail as e:
+                    if os.environ.get("POND_CRASH_VERBOSE"):
+                        print("  caught (%s): %s" % (what, str(e)[:300]))
+                    continue
+                raise Fail("a pond without the %s passes the power-loss check" % what)
+        finally:
+            self.states, self.power, self.power_cuts, self.power_dups, self.quick = saved
+
+    def power_selftest(self):
+        """The power-loss model gives the known answers on a synthetic trace."""
+        problems = powerloss.selftest(self.tmp)
+        if problems:
+            raise Fail("power-loss model:\n    " + "\n    ".join(problems))
 
     # ---- 3. fault injection ----------------------------------------------------------------
     def fault_scenario(self, name, setup, steps):
@@ -503,7 +650,7 @@ class H:
 
     # ---- 5. corruption -------------------------------------------------------------------
     def corruption(self):
-        rnd = random.Random(99)
+        rnd = random.Random(99 + self.round)  # --repeat: other positions each round
         base = self.fresh("cbase")
         self.run(base, ["init"], check=True)
         self.run(base, ["copy", "host:big.bin", "host:small.txt", "/"], check=True)
@@ -584,28 +731,41 @@ def main():
         print(__doc__)
         return 2
     h = H(os.path.abspath(args[0]), "--quick" in args)
-    only = args[args.index("--only") + 1] if "--only" in args else None
+    # --only A,B: tests whose name contains any of the substrings
+    only = args[args.index("--only") + 1].split(",") if "--only" in args else None
+    repeat = int(args[args.index("--repeat") + 1]) if "--repeat" in args else 1
     conc_n = int(os.environ.get("POND_CRASH_CONC_N", "20" if h.quick else "500"))
+    tests = []
+    for name, setup, steps in h.scenarios():
+        for part, fn in (("crash", h.crash_scenario), ("lint", h.lint_scenario),
+                         ("power", h.power_scenario), ("fault", h.fault_scenario)):
+            if h.quick and name == "auto-compact" and part == "fault":
+                continue  # 64 setup commits: only crash points, lint and power loss when quick
+            tests.append(("%s_%s" % (part, name),
+                          lambda fn=fn, name=name, setup=setup, steps=steps:
+                          fn(name, setup, steps)))
+    tests += [("lint_selftest", h.lint_selftest), ("power_selftest", h.power_selftest),
+              ("power_detects", h.power_detects),
+              ("concurrent_writers", lambda: h.concurrency(conc_n)),
+              ("gc_races_dedup_writer", lambda: h.gc_race(3 if h.quick else 20)),
+              ("corruption", h.corruption)]
+    tests = [(tn, fn) for tn, fn in tests if not only or any(o in tn for o in only)]
     try:
-        for name, setup, steps in h.scenarios():
-            for part, fn in (("crash", h.crash_scenario), ("lint", h.lint_scenario),
-                             ("fault", h.fault_scenario)):
-                tn = "%s_%s" % (part, name)
-                if only and only not in tn:
-                    continue
-                if h.quick and name == "auto-compact" and part == "fault":
-                    continue  # 64 setup commits: only crash points and lint when quick
-                h.test(tn, lambda: fn(name, setup, steps))
-        for tn, fn in (("lint_selftest", h.lint_selftest), ("concurrent_writers", lambda: h.concurrency(conc_n)),
-                       ("gc_races_dedup_writer", lambda: h.gc_race(3 if h.quick else 20)),
-                       ("corruption", h.corruption)):
-            if only and only not in tn:
-                continue
-            h.test(tn, fn)
+        for r in range(repeat):
+            before = (h.passed, h.failed)
+            h.round = r
+            for tn, fn in tests:
+                h.test(tn, fn)
+            if repeat > 1:
+                print("round %d/%d: %d passed, %d failed" % (r + 1, repeat, h.passed - before[0],
+                                                           h.failed - before[1]))
+                sys.stdout.flush()
     finally:
         shutil.rmtree(h.tmp, ignore_errors=True)
-    print("%d states checked (%d with injected faults; %d corruptions inert and unreported by "
-          "fsck)" % (h.states, h.faults, h.inert))
+    print("%d power-loss states checked (%d cut points; %d variants equal to one already "
+          "checked)" % (h.power, h.power_cuts, h.power_dups))
+    print("%d states checked (%d with injected faults, %d after a power cut; %d corruptions "
+          "inert and unreported by fsck)" % (h.states, h.faults, h.power, h.inert))
     print("%d passed, %d failed" % (h.passed, h.failed))
     return 1 if h.failed else 0
 

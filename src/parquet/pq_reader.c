@@ -54,11 +54,12 @@ void pond_parquet_reader_free(pond_parquet_reader *r)
 {
     if (!r)
         return;
+    /* the decode threads first: a read-ahead worker may still be reading through the source */
+    pq_reader_threads_free(r);
     if (r->fd >= 0)
         pond__close(r->fd);
     pond_free(r->path);
     pond_free(r->footer);
-    pq_reader_threads_free(r);
     pq_scratch_dispose(&r->scratch);
     shared_unref(r->cur);
     pq_arena_free(&r->arena);

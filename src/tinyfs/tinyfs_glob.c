@@ -1,6 +1,7 @@
 /* Glob over the tree: literal components, single-name patterns and '**'. */
 #include "tinyfs/tinyfs_internal.h"
 
+#include <stdio.h>
 #include <string.h>
 
 enum { COMP_LIT, COMP_PAT, COMP_DSTAR };
@@ -20,7 +21,67 @@ typedef struct {
     char **caps; /* capture stack */
     size_t n_caps, cap_caps;
     pond_buf path; /* "" for the root */
+    /* (component, path) states already explored: with several '**' (and literal components
+     * that follow symlinks) one path is reachable by many splits of the pattern, and walking
+     * each split again is exponential. The first split found wins; later ones would only
+     * repeat its matches. */
+    char **seen;
+    size_t n_seen, cap_seen;
 } gctx;
+
+static uint64_t seen_hash(const char *s, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+/* 1 when state (kind, idx, current path) was seen before, 0 when it is new (now recorded). */
+static int seen_check(gctx *g, char kind, size_t idx)
+{
+    char head[24];
+    int hn = snprintf(head, sizeof head, "%c%zu:", kind, idx);
+    size_t pn = g->path.size, n = (size_t)hn + pn;
+    char *key = pond_malloc(n + 1);
+    if (!key)
+        return POND_ENOMEM;
+    memcpy(key, head, (size_t)hn);
+    if (pn)
+        memcpy(key + hn, g->path.ptr, pn);
+    key[n] = '\0';
+    if (2 * (g->n_seen + 1) > g->cap_seen) {
+        size_t cap = g->cap_seen ? g->cap_seen * 2 : 64;
+        char **t = pond_calloc(cap, sizeof *t);
+        if (!t) {
+            pond_free(key);
+            return POND_ENOMEM;
+        }
+        for (size_t i = 0; i < g->cap_seen; i++) {
+            if (!g->seen[i])
+                continue;
+            size_t j = seen_hash(g->seen[i], strlen(g->seen[i])) & (cap - 1);
+            while (t[j])
+                j = (j + 1) & (cap - 1);
+            t[j] = g->seen[i];
+        }
+        pond_free(g->seen);
+        g->seen = t;
+        g->cap_seen = cap;
+    }
+    size_t j = seen_hash(key, n) & (g->cap_seen - 1);
+    for (; g->seen[j]; j = (j + 1) & (g->cap_seen - 1)) {
+        if (!strcmp(g->seen[j], key)) {
+            pond_free(key);
+            return 1;
+        }
+    }
+    g->seen[j] = key;
+    g->n_seen++;
+    return 0;
+}
 
 static void comps_free(gcomp *c, size_t n)
 {
@@ -181,7 +242,10 @@ static int dstar(gctx *g, pond_node_rec *node, size_t idx, const char *acc, size
     size_t caps0 = g->n_caps, path0 = g->path.size;
     if (path0 > TINYFS_PATH_MAX)
         return 0; /* not addressable; also bounds the recursion on a cyclic (corrupt) tree */
-    int rc = push_cap(g, acc, acc_len);
+    int rc = seen_check(g, 'd', idx);
+    if (rc)
+        return rc < 0 ? rc : 0;
+    rc = push_cap(g, acc, acc_len);
     if (rc == 0)
         rc = walk(g, node, idx + 1);
     pop_caps(g, caps0);
@@ -213,10 +277,15 @@ static int dstar(gctx *g, pond_node_rec *node, size_t idx, const char *acc, size
 
 static int walk(gctx *g, pond_node_rec *node, size_t idx)
 {
-    if (idx == g->n)
-        return emit(g, node);
+    if (idx == g->n) {
+        int seen = seen_check(g, 'e', idx); /* a path is reported once */
+        return seen ? (seen < 0 ? seen : 0) : emit(g, node);
+    }
     if (node->type != POND_ENTRY_DIRECTORY || g->path.size > TINYFS_PATH_MAX)
         return 0;
+    int seen = seen_check(g, 'w', idx);
+    if (seen)
+        return seen < 0 ? seen : 0;
     const gcomp *c = &g->c[idx];
     if (c->kind == COMP_DSTAR)
         return dstar(g, node, idx, "", 0);
@@ -293,6 +362,9 @@ int pond_fs_glob(pond_fs *fs, const pond_wd *wd, const char *pattern, pond_glob_
     pond_node_rec_unref(root);
     pop_caps(&g, 0);
     pond_free(g.caps);
+    for (size_t i = 0; i < g.cap_seen; i++)
+        pond_free(g.seen[i]);
+    pond_free(g.seen);
     comps_free(g.c, g.n);
     pond_buf_dispose(&g.path);
     pond_buf_dispose(&full);

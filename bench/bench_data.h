@@ -1,4 +1,4 @@
-/* The benchmark series shared by bench_sql.c (and the same rows bench_parquet.c generates):
+/* The benchmark series shared by bench_sql.c and bench_parquet.c:
  * ts (timestamp UTC, 1 s steps from 2024-01-01), a, b, c (doubles, random walks), tag (string,
  * 16 distinct values), from a fixed xorshift sequence, so every run and program writes the same
  * rows. Header-only (static inline) for the bench programs; failures exit with pond's message. */

@@ -1,5 +1,5 @@
-/* Parquet benchmark (pond side): generates N rows (a UTC timestamp at 1 s steps, three doubles
- * as random walks, one string column with 16 distinct values), then times
+/* Parquet benchmark (pond side): generates N rows (bench_data.h: a UTC timestamp at 1 s steps,
+ * three doubles as random walks, one string column with 16 distinct values), then times
  *   - writing them with zstd and with snappy,
  *   - a full read of the zstd file (decode every column, sum them),
  *   - a read of a 1% time range (row groups pruned by statistics, rows filtered exactly).
@@ -18,8 +18,10 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "bench_data.h"
+
 #define BATCH 131072
-#define T0 1704067200000000LL /* 2024-01-01T00:00:00Z in microseconds */
+#define T0 BENCH_DATA_T0
 
 static double now(void)
 {
@@ -32,65 +34,6 @@ static void die(const char *what)
 {
     fprintf(stderr, "bench_parquet: %s: %s\n", what, pond_error_last()->message);
     exit(1);
-}
-
-static uint64_t rng = 88172645463325252ULL;
-static uint64_t next_u64(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
-
-static const char *const tags[16] = {"alpha", "bravo", "charlie", "delta", "echo", "foxtrot",
-                                     "golf", "hotel", "india", "juliett", "kilo", "lima",
-                                     "mike", "november", "oscar", "papa"};
-
-static void make_schema(struct ArrowSchema *s)
-{
-    if (pond_arrow_schema_init(s, "+s", "", 0, 5) < 0 ||
-        pond_arrow_schema_init(s->children[0], "tsu:UTC", "ts", 0, 0) < 0 ||
-        pond_arrow_schema_init(s->children[1], "g", "a", ARROW_FLAG_NULLABLE, 0) < 0 ||
-        pond_arrow_schema_init(s->children[2], "g", "b", ARROW_FLAG_NULLABLE, 0) < 0 ||
-        pond_arrow_schema_init(s->children[3], "g", "c", ARROW_FLAG_NULLABLE, 0) < 0 ||
-        pond_arrow_schema_init(s->children[4], "u", "tag", ARROW_FLAG_NULLABLE, 0) < 0)
-        die("schema");
-}
-
-static void make_batch(struct ArrowArray *b, int64_t row0, int64_t n, double walk[3])
-{
-    if (pond_arrow_array_init(b, n, 0, 1, 5) < 0)
-        die("batch");
-    struct ArrowArray *c = b->children[0];
-    if (pond_arrow_array_init(c, n, 0, 2, 0) < 0)
-        die("batch");
-    int64_t *ts = pond_arrow_array_alloc_buffer(c, 1, (size_t)n * 8);
-    for (int64_t i = 0; i < n; i++)
-        ts[i] = T0 + (row0 + i) * 1000000;
-    for (int k = 0; k < 3; k++) {
-        c = b->children[1 + k];
-        if (pond_arrow_array_init(c, n, 0, 2, 0) < 0)
-            die("batch");
-        double *v = pond_arrow_array_alloc_buffer(c, 1, (size_t)n * 8);
-        for (int64_t i = 0; i < n; i++) {
-            walk[k] += ((double)(next_u64() >> 11) / 9007199254740992.0 - 0.5) * 0.1;
-            v[i] = walk[k];
-        }
-    }
-    c = b->children[4];
-    if (pond_arrow_array_init(c, n, 0, 3, 0) < 0)
-        die("batch");
-    int32_t *off = pond_arrow_array_alloc_buffer(c, 1, (size_t)(n + 1) * 4);
-    char *data = pond_arrow_array_alloc_buffer(c, 2, (size_t)n * 8);
-    int32_t pos = 0;
-    for (int64_t i = 0; i < n; i++) {
-        const char *t = tags[next_u64() >> 60];
-        size_t len = strlen(t);
-        memcpy(data + pos, t, len);
-        pos += (int32_t)len;
-        off[i + 1] = pos;
-    }
 }
 
 static int g_threads = 1;
@@ -232,13 +175,13 @@ int main(int argc, char **argv)
         }
     }
     struct ArrowSchema s;
-    make_schema(&s);
+    bench_data_schema(&s);
     int nb = (int)((rows + BATCH - 1) / BATCH);
     struct ArrowArray *batches = calloc((size_t)nb, sizeof *batches);
-    double walk[3] = {100, 200, 300};
+    bench_data gen = BENCH_DATA_INIT;
     for (int i = 0; i < nb; i++) {
         int64_t n = rows - (int64_t)i * BATCH < BATCH ? rows - (int64_t)i * BATCH : BATCH;
-        make_batch(&batches[i], (int64_t)i * BATCH, n, walk);
+        bench_data_batch(&gen, &batches[i], (int64_t)i * BATCH, n);
     }
     char zpath[1024], spath[1024];
     snprintf(zpath, sizeof zpath, "%s/pond_zstd.parquet", dir);

@@ -257,44 +257,39 @@ static int load_entries(oplog_be *ob, ol_part *p, int file_idx, oplog_row **want
     return rc;
 }
 
-/* Loads the listing of one row, or (all_versions) of every pending row of the node. */
-static int ensure_entries(oplog_be *ob, ol_part *p, ol_node *nd, size_t only, bool all_versions)
-{
-    int rc = 0;
-    for (size_t i = all_versions ? 0 : only; rc == 0 && i < (all_versions ? nd->n : only + 1); i++) {
-        if (!nd->rows[i].entries_pending)
-            continue;
-        oplog_row *w = &nd->rows[i];
-        rc = load_entries(ob, p, w->file_idx, &w, 1, i + 1 == nd->n);
-    }
-    return rc;
-}
-
-int oplog__part_load_entries_from(oplog_be *ob, ol_part *p, size_t from_file,
-                                  oplog_row ***loaded, size_t *n_loaded)
+/* Reads pending listings of partition p grouped by data file, so each file is read (and
+ * hash-checked) once: the rows of node `only` (NULL: every node), every version or just each
+ * node's newest (newest_only: what partition loading needs, and then the listings also tell
+ * where children live), in files from_file on. The rows loaded are appended to *loaded when
+ * loaded is not NULL. A node's older versions are only ever pending after its partition was
+ * loaded, which loads the newest: so only newest_only calls learn from what they read. */
+static int load_pending(oplog_be *ob, ol_part *p, ol_node *only, bool newest_only,
+                        size_t from_file, oplog_row ***loaded, size_t *n_loaded)
 {
     int rc = 0;
     for (size_t fi = from_file; fi < p->n_files && rc == 0; fi++) {
         oplog_row **want = NULL;
-        size_t nw = 0;
-        for (size_t i = 0; rc == 0 && i < p->nodes.cap; i++) {
-            ol_node *nd = p->nodes.vals ? p->nodes.vals[i] : NULL;
-            for (size_t k = 0; nd && k < nd->n; k++) {
+        size_t nw = 0, cap = 0;
+        size_t n_nodes = only ? 1 : p->nodes.cap;
+        for (size_t i = 0; rc == 0 && i < n_nodes; i++) {
+            ol_node *nd = only ? only : p->nodes.vals ? p->nodes.vals[i] : NULL;
+            for (size_t k = nd && newest_only && nd->n ? nd->n - 1 : 0; nd && k < nd->n; k++) {
                 if (!nd->rows[k].entries_pending || nd->rows[k].file_idx != (int)fi)
                     continue;
-                oplog_row **w2 = pond_realloc(want, (nw + 1) * sizeof *w2);
-                if (!w2) {
-                    rc = POND_ENOMEM;
-                    break;
+                if (nw == cap) {
+                    cap = cap ? cap * 2 : 16;
+                    oplog_row **w2 = pond_realloc(want, cap * sizeof *w2);
+                    if (!w2) {
+                        rc = POND_ENOMEM;
+                        break;
+                    }
+                    want = w2;
                 }
-                want = w2;
                 want[nw++] = &nd->rows[k];
             }
         }
-        /* pending rows are never a node's newest: their listings teach nothing about where
-         * children live now */
         if (rc == 0 && nw)
-            rc = load_entries(ob, p, (int)fi, want, nw, false);
+            rc = load_entries(ob, p, (int)fi, want, nw, newest_only);
         if (rc == 0 && nw && loaded) {
             oplog_row **l2 = pond_realloc(*loaded, (*n_loaded + nw) * sizeof *l2);
             if (!l2)
@@ -310,15 +305,15 @@ int oplog__part_load_entries_from(oplog_be *ob, ol_part *p, size_t from_file,
     return rc;
 }
 
+int oplog__part_load_entries_from(oplog_be *ob, ol_part *p, size_t from_file,
+                                  oplog_row ***loaded, size_t *n_loaded)
+{
+    return load_pending(ob, p, NULL, false, from_file, loaded, n_loaded);
+}
+
 int oplog__part_load_all_entries(oplog_be *ob, ol_part *p)
 {
-    int rc = 0;
-    for (size_t i = 0; rc == 0 && i < p->nodes.cap; i++) {
-        ol_node *nd = p->nodes.vals ? p->nodes.vals[i] : NULL;
-        if (nd)
-            rc = ensure_entries(ob, p, nd, 0, true);
-    }
-    return rc;
+    return load_pending(ob, p, NULL, false, 0, NULL, NULL);
 }
 
 static int load_file(oplog_be *ob, ol_part *p, int file_idx)
@@ -381,27 +376,9 @@ int oplog__part_load(oplog_be *ob, ol_part *p)
     int rc = 0;
     for (size_t i = 0; i < p->n_files && rc == 0; i++)
         rc = load_file(ob, p, (int)i);
-    /* the listings of the latest directory versions, grouped by file */
-    for (size_t fi = 0; fi < p->n_files && rc == 0; fi++) {
-        oplog_row **want = NULL;
-        size_t nw = 0;
-        for (size_t i = 0; rc == 0 && i < p->nodes.cap; i++) {
-            ol_node *nd = p->nodes.vals ? p->nodes.vals[i] : NULL;
-            oplog_row *last = nd && nd->n ? &nd->rows[nd->n - 1] : NULL;
-            if (!last || !last->entries_pending || last->file_idx != (int)fi)
-                continue;
-            oplog_row **w2 = pond_realloc(want, (nw + 1) * sizeof *w2);
-            if (!w2) {
-                rc = POND_ENOMEM;
-                break;
-            }
-            want = w2;
-            want[nw++] = last;
-        }
-        if (rc == 0 && nw)
-            rc = load_entries(ob, p, (int)fi, want, nw, true);
-        pond_free(want);
-    }
+    /* the listings of the latest directory versions */
+    if (rc == 0)
+        rc = load_pending(ob, p, NULL, true, 0, NULL, NULL);
     if (rc < 0) {
         oplog__part_unload(p);
         return rc;
@@ -498,7 +475,8 @@ static int ob_get_version(pond_node_rec **out, pond_backend *be, const pond_node
     oplog_row *row = n ? node_version(n, version) : NULL;
     if (!row)
         return not_found(id, version);
-    if (row->entries_pending && (rc = ensure_entries(OB(be), part, n, (size_t)(row - n->rows), false)) < 0)
+    if (row->entries_pending &&
+        (rc = load_entries(OB(be), part, row->file_idx, &row, 1, row == &n->rows[n->n - 1])) < 0)
         return rc;
     *out = pond_node_rec_ref(row->rec);
     return 0;
@@ -514,7 +492,7 @@ static int ob_list_versions(pond_node_rec ***out, size_t *n_out, pond_backend *b
         return rc;
     if (!n || !n->n)
         return not_found(id, 0);
-    if ((rc = ensure_entries(OB(be), part, n, 0, true)) < 0)
+    if ((rc = load_pending(OB(be), part, n, false, 0, NULL, NULL)) < 0)
         return rc;
     pond_node_rec **v = pond_calloc(n->n, sizeof *v);
     if (!v)

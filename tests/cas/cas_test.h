@@ -20,5 +20,7 @@ ct_counts ct_count(pond_cas *cas, int64_t grace_us);
 char *ct_blob_path(pond_cas *cas, const pond_hash *sha, const char *suffix);
 /* Flips one bit of the byte at off (making the file writable first). */
 void ct_flip(const char *path, int64_t off);
+/* Sets a file's mtime to age_s seconds ago (asserts). */
+void ct_age(const char *path, int age_s);
 
 #endif

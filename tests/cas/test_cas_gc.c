@@ -18,17 +18,6 @@
 
 #define HOUR_US (3600LL * 1000000)
 
-/* Sets a file's mtime to `age_s` seconds ago. */
-static void age(const char *path, int age_s)
-{
-    struct timeval now, tv[2];
-    gettimeofday(&now, NULL);
-    tv[0] = tv[1] = now;
-    tv[0].tv_sec -= age_s;
-    tv[1].tv_sec -= age_s;
-    PT_ASSERT(utimes(path, tv) == 0);
-}
-
 static int count_files(const char *dir)
 {
     DIR *d = opendir(dir);
@@ -232,7 +221,7 @@ static void test_stale_temps(void)
         int fd = open(paths[i], O_CREAT | O_WRONLY, 0644);
         PT_ASSERT(fd >= 0);
         close(fd);
-        age(paths[i], 7200);
+        ct_age(paths[i], 7200);
     }
     char p5[4300];
     snprintf(p5, sizeof p5, "%s/slow-2.data", tmp);
@@ -261,7 +250,7 @@ static void test_stale_temps(void)
         char p[4600];
         snprintf(p, sizeof p, "%s/%s", tmp, e->d_name);
         if (e->d_name[0] != '.')
-            age(p, 7200);
+            ct_age(p, 7200);
     }
     closedir(d);
     PT_ASSERT_OK(pond_cas_remove_stale_temps(&removed, cas, HOUR_US));
@@ -287,8 +276,8 @@ static void test_gc_remove(void)
     PT_ASSERT(!removed);
     PT_ASSERT(access(bp, F_OK) == 0);
     /* old, then refreshed by a dedup hit: kept */
-    age(bp, 7200);
-    age(tp, 7200);
+    ct_age(bp, 7200);
+    ct_age(tp, 7200);
     PT_ASSERT_INT_EQ(ct_count(cas, HOUR_US).stale[POND_CAS_ENTRY_BLOB], 1);
     pond_cas_ref again;
     pond_cas_writer *w;
@@ -301,11 +290,11 @@ static void test_gc_remove(void)
     PT_ASSERT_OK(pond_cas_remove(&removed, cas, &ref.sha256, HOUR_US));
     PT_ASSERT(!removed);
     /* only the table fresh: still kept (a publish in progress) */
-    age(bp, 7200);
+    ct_age(bp, 7200);
     PT_ASSERT_OK(pond_cas_remove(&removed, cas, &ref.sha256, HOUR_US));
     PT_ASSERT(!removed);
     /* both old: removed */
-    age(tp, 7200);
+    ct_age(tp, 7200);
     PT_ASSERT_OK(pond_cas_remove(&removed, cas, &ref.sha256, HOUR_US));
     PT_ASSERT(removed);
     PT_ASSERT(access(bp, F_OK) != 0 && access(tp, F_OK) != 0);
@@ -422,8 +411,8 @@ static void test_reuse(void)
     char *bp = ct_blob_path(cas, &sha, ""), *tp = ct_blob_path(cas, &sha, ".chunks");
     struct stat before, after;
     PT_ASSERT(stat(bp, &before) == 0);
-    age(bp, 7200);
-    age(tp, 7200);
+    ct_age(bp, 7200);
+    ct_age(tp, 7200);
     PT_ASSERT_OK(pond_cas_reuse(&got, cas, &sha, (int64_t)len));
     PT_ASSERT(pond_hash_equal(&got.sha256, &ref.sha256));
     PT_ASSERT(pond_hash_equal(&got.root, &ref.root));

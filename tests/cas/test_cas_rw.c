@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 void ct_fill(uint8_t *buf, size_t len, uint64_t seed)
@@ -80,6 +81,16 @@ void ct_flip(const char *path, int64_t off)
     b ^= 0x40;
     PT_ASSERT(pwrite(fd, &b, 1, off) == 1);
     close(fd);
+}
+
+void ct_age(const char *path, int age_s)
+{
+    struct timeval now, tv[2];
+    gettimeofday(&now, NULL);
+    tv[0] = tv[1] = now;
+    tv[0].tv_sec -= age_s;
+    tv[1].tv_sec -= age_s;
+    PT_ASSERT(utimes(path, tv) == 0);
 }
 
 /* Reads the whole blob through a reader, sequentially in `step`-byte reads. */

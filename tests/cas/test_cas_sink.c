@@ -413,17 +413,6 @@ static void test_sink_gc_two_processes(void)
     tp_close(&t);
 }
 
-/* Sets a file's mtime to age_s seconds ago. */
-static void age(const char *path, int age_s)
-{
-    struct timeval now, tv[2];
-    gettimeofday(&now, NULL);
-    tv[0] = tv[1] = now;
-    tv[0].tv_sec -= age_s;
-    tv[1].tv_sec -= age_s;
-    PT_ASSERT(utimes(path, tv) == 0);
-}
-
 static int64_t mtime_us(const char *path)
 {
     struct stat st;
@@ -446,8 +435,8 @@ static void test_sink_old_blob_refreshed_at_commit(void)
     pond_hash sha;
     PT_ASSERT_OK(pond_sha256_buf(&sha, data, len));
     char *blob = ct_blob_path(t.cas, &sha, ""), *table = ct_blob_path(t.cas, &sha, ".chunks");
-    age(blob, 7200);
-    age(table, 7200);
+    ct_age(blob, 7200);
+    ct_age(table, 7200);
     int64_t before = pond__now_us();
     PT_ASSERT_OK(pond_fs_commit(NULL, t.fs));
     PT_ASSERT(mtime_us(table) >= before - 1000000); /* refreshed */
@@ -459,7 +448,7 @@ static void test_sink_old_blob_refreshed_at_commit(void)
     write_file(t.fs, "/young", POND_ENTRY_FILE_DATA, data, len, 1 << 20);
     PT_ASSERT_OK(pond_sha256_buf(&sha, data, len));
     char *table2 = ct_blob_path(t.cas, &sha, ".chunks");
-    age(table2, 5);
+    ct_age(table2, 5);
     int64_t t2 = mtime_us(table2);
     PT_ASSERT_OK(pond_fs_commit(NULL, t.fs));
     PT_ASSERT_INT_EQ(mtime_us(table2), t2);

@@ -1,6 +1,7 @@
 /* SQL over pond tables and series: results checked against brute force over the generated
  * data, pushdown checked through scan statistics. Every case runs on both backends. */
 #include "pt.h"
+#include "sql_test.h"
 
 #include <pond/arrow.h>
 #include <pond/oplog.h>
@@ -19,39 +20,9 @@
 
 /* ---- fixtures ---- */
 
-typedef struct {
-    pond_backend *be;
-    pond_fs *fs;
-    pond_sql *q;
-    char dir[4200];
-} env;
-
-static void env_open(env *e, bool disk)
-{
-    memset(e, 0, sizeof *e);
-    if (disk) {
-        snprintf(e->dir, sizeof e->dir, "%s/pond", PT_TMPDIR());
-        PT_ASSERT_OK(pond_oplog_create(e->dir, NULL));
-        PT_ASSERT_OK(pond_oplog_open(&e->be, e->dir, NULL));
-    } else {
-        PT_ASSERT_OK(pond_backend_memory_new(&e->be));
-    }
-    PT_ASSERT_OK(pond_fs_open(&e->fs, e->be, NULL));
-    PT_ASSERT_OK(pond_sql_open(&e->q, e->fs));
-}
-
-static void env_close(env *e)
-{
-    pond_sql_free(e->q);
-    pond_fs_free(e->fs);
-    pond_backend_free(e->be);
-}
-
 /* The generated series: version v (1-based) has n rows, row i at
  * ts = T0 + ((v-1)*n + i) * STEP; value = (v*1000 + i) / 4.0, null when i % 11 == 3;
  * label = LABELS[(i + v) % 4]; k = i % 5; from version 2 on also extra = v*100 + i. */
-#define T0 INT64_C(1704067200000000) /* 2024-01-01T00:00:00Z */
-#define STEP INT64_C(1000000)
 static const char *const LABELS[] = {"alpha", "beta", "gamma", "delta"};
 
 static int64_t g_ts(int v, int64_t n, int64_t i) { return T0 + ((v - 1) * n + i) * STEP; }
@@ -326,14 +297,6 @@ static void test_join_memory(void) { check_join(false); }
 static void test_join_oplog(void) { check_join(true); }
 
 /* ---- time ranges against brute force ---- */
-
-static uint64_t rng_next(uint64_t *s)
-{
-    *s ^= *s << 13;
-    *s ^= *s >> 7;
-    *s ^= *s << 17;
-    return *s;
-}
 
 static void check_ranges(bool disk)
 {

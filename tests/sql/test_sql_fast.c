@@ -5,6 +5,7 @@
  * row-group pruning by conditions on non-timestamp columns, checked against brute force and
  * through scan statistics. Every case runs on both backends. */
 #include "pt.h"
+#include "sql_test.h"
 
 #include <pond/arrow.h>
 #include <pond/oplog.h>
@@ -19,45 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct {
-    pond_backend *be;
-    pond_fs *fs;
-    pond_sql *q;
-    char dir[4200];
-} env;
 
-static void env_open(env *e, bool disk)
-{
-    memset(e, 0, sizeof *e);
-    if (disk) {
-        static int n; /* several ponds in one test */
-        snprintf(e->dir, sizeof e->dir, "%s/pond%d", PT_TMPDIR(), n++);
-        PT_ASSERT_OK(pond_oplog_create(e->dir, NULL));
-        PT_ASSERT_OK(pond_oplog_open(&e->be, e->dir, NULL));
-    } else {
-        PT_ASSERT_OK(pond_backend_memory_new(&e->be));
-    }
-    PT_ASSERT_OK(pond_fs_open(&e->fs, e->be, NULL));
-    PT_ASSERT_OK(pond_sql_open(&e->q, e->fs));
-}
-
-static void env_close(env *e)
-{
-    pond_sql_free(e->q);
-    pond_fs_free(e->fs);
-    pond_backend_free(e->be);
-}
-
-static uint64_t rnd(uint64_t *s)
-{
-    *s ^= *s << 13;
-    *s ^= *s >> 7;
-    *s ^= *s << 17;
-    return *s;
-}
-
-#define T0 INT64_C(1704067200000000)
-#define STEP INT64_C(1000000)
 
 /* Random series: version v (1-based) has n rows; ts = T0 + row * STEP over all versions;
  * nn (int64, nulls), x (double: nulls, NaN, -0.0, 0.0), f (float), k (int32 = row in the
@@ -85,7 +48,7 @@ static void write_random_version(env *e, const char *path, int v, int64_t n, int
         PT_ASSERT_OK(pond_arrow_builder_new(&b[c], F[c]));
     }
     for (int64_t i = 0; i < n; i++) {
-        uint64_t r = rnd(seed);
+        uint64_t r = rng_next(seed);
         PT_ASSERT_OK(pond_arrow_builder_append_int(b[0], T0 + ((v - 1) * n + i) * STEP));
         if (r % 10 == 0)
             PT_ASSERT_OK(pond_arrow_builder_append_null(b[1]));
@@ -93,7 +56,7 @@ static void write_random_version(env *e, const char *path, int v, int64_t n, int
             PT_ASSERT_OK(pond_arrow_builder_append_int(b[1], INT64_MAX - (int64_t)(r % 1000)));
         else
             PT_ASSERT_OK(pond_arrow_builder_append_int(b[1], (int64_t)(r >> 40) % 2001 - 1000));
-        r = rnd(seed);
+        r = rng_next(seed);
         if (r % 9 == 0 && mode != DENSE)
             PT_ASSERT_OK(pond_arrow_builder_append_null(b[2]));
         else if (r % 50 == 1)
@@ -105,7 +68,7 @@ static void write_random_version(env *e, const char *path, int v, int64_t n, int
         else
             PT_ASSERT_OK(
                 pond_arrow_builder_append_double(b[2], (double)(int64_t)(r >> 20) / 1e9 - 2000));
-        r = rnd(seed);
+        r = rng_next(seed);
         PT_ASSERT_OK(pond_arrow_builder_append_double(b[3], (float)((double)(r >> 40) / 3e3)));
         PT_ASSERT_OK(pond_arrow_builder_append_int(b[4], i));
         PT_ASSERT_OK(pond_arrow_builder_append_bool(b[5], r & 1));
@@ -233,10 +196,10 @@ static const char *const AGGS[] = {"count", "sum", "avg", "total", "min", "max"}
 /* A random constant for a condition on column col: in and around the data, of every type. */
 static void random_value(char *out, size_t cap, const char *col, uint64_t *seed, int64_t span)
 {
-    uint64_t r = rnd(seed);
+    uint64_t r = rng_next(seed);
     int kind = (int)(r % 16);
     if (!strcmp(col, "ts")) {
-        int64_t t = T0 - 3 * STEP + (int64_t)(rnd(seed) % (uint64_t)(span + 6 * STEP));
+        int64_t t = T0 - 3 * STEP + (int64_t)(rng_next(seed) % (uint64_t)(span + 6 * STEP));
         if (kind < 9)
             snprintf(out, cap, "%" PRId64, t - t % STEP);
         else if (kind < 11)
@@ -251,9 +214,9 @@ static void random_value(char *out, size_t cap, const char *col, uint64_t *seed,
             snprintf(out, cap, "NULL");
         return;
     }
-    int64_t v = (int64_t)(rnd(seed) % 2400) - 1200;
+    int64_t v = (int64_t)(rng_next(seed) % 2400) - 1200;
     if (!strcmp(col, "k") || !strcmp(col, "extra"))
-        v = (int64_t)(rnd(seed) % (!strcmp(col, "k") ? 400 : 100000));
+        v = (int64_t)(rng_next(seed) % (!strcmp(col, "k") ? 400 : 100000));
     if (kind < 8)
         snprintf(out, cap, "%" PRId64, v);
     else if (kind < 12)
@@ -287,25 +250,25 @@ static void check_differential(bool disk)
     for (int it = 0; it < iters; it++) {
         char sql[2048];
         size_t len = (size_t)snprintf(sql, sizeof sql, "SELECT ");
-        int ni = 1 + (int)(rnd(&seed) % 4);
+        int ni = 1 + (int)(rng_next(&seed) % 4);
         for (int i = 0; i < ni; i++) {
-            const char *agg = AGGS[rnd(&seed) % 6];
-            uint64_t c = rnd(&seed) % 8;
+            const char *agg = AGGS[rng_next(&seed) % 6];
+            uint64_t c = rng_next(&seed) % 8;
             if (c == 7 && !strcmp(agg, "count"))
                 len += (size_t)snprintf(sql + len, sizeof sql - len, "%scount(*)", i ? ", " : "");
             else
                 len += (size_t)snprintf(sql + len, sizeof sql - len, "%s%s(%s)", i ? ", " : "",
                                         agg, AGG_COLS[c % 7]);
-            if (rnd(&seed) % 5 == 0)
+            if (rng_next(&seed) % 5 == 0)
                 len += (size_t)snprintf(sql + len, sizeof sql - len, " AS \"r %d\"", i);
         }
         len += (size_t)snprintf(sql + len, sizeof sql - len, " FROM s");
-        int nc = (int)(rnd(&seed) % 4);
+        int nc = (int)(rng_next(&seed) % 4);
         for (int i = 0; i < nc; i++) {
-            const char *col = COND_COLS[rnd(&seed) % 9];
+            const char *col = COND_COLS[rng_next(&seed) % 9];
             char a[64], b[64];
             random_value(a, sizeof a, col, &seed, NV * N * STEP);
-            int form = (int)(rnd(&seed) % 8);
+            int form = (int)(rng_next(&seed) % 8);
             len += (size_t)snprintf(sql + len, sizeof sql - len, "%s", i ? " AND " : " WHERE ");
             if (form == 0) {
                 random_value(b, sizeof b, col, &seed, NV * N * STEP);
@@ -313,10 +276,10 @@ static void check_differential(bool disk)
                                         a, b);
             } else if (form == 1) {
                 len += (size_t)snprintf(sql + len, sizeof sql - len, "%s %s s.%s", a,
-                                        OPS[rnd(&seed) % 6], col);
+                                        OPS[rng_next(&seed) % 6], col);
             } else {
                 len += (size_t)snprintf(sql + len, sizeof sql - len, "%s %s %s", col,
-                                        OPS[rnd(&seed) % 6], a);
+                                        OPS[rng_next(&seed) % 6], a);
             }
         }
         check3(&e, sql, true);
@@ -551,8 +514,8 @@ static void check_count_from_statistics(bool disk)
         PT_ASSERT_OK(pond_sql_attach(e.q, "s", "/s", 0));
         int iters = pt_light() ? 10 : 40;
         for (int it = 0; it < iters; it++) {
-            int64_t a = (int64_t)(rnd(&seed) % (uint64_t)(NV * N + 20)) - 10;
-            int64_t b = a + (int64_t)(rnd(&seed) % (uint64_t)(NV * N));
+            int64_t a = (int64_t)(rng_next(&seed) % (uint64_t)(NV * N + 20)) - 10;
+            int64_t b = a + (int64_t)(rng_next(&seed) % (uint64_t)(NV * N));
             if (it == 0) { /* everything: no version decodes */
                 a = -5;
                 b = NV * N + 5;
@@ -611,7 +574,7 @@ static void check_kinds(bool disk)
         pond_arrow_builder *b;
         PT_ASSERT_OK(pond_arrow_builder_new(&b, FMT[c]));
         for (int64_t i = 0; i < n; i++) {
-            uint64_t r = rnd(&seed);
+            uint64_t r = rng_next(&seed);
             if (r % 7 == 0) {
                 PT_ASSERT_OK(pond_arrow_builder_append_null(b));
                 continue;
@@ -745,15 +708,15 @@ static void test_parser_robustness(void)
         char sql[256];
         snprintf(sql, sizeof sql, "%s", BASE[it % 2]);
         size_t len = strlen(sql);
-        int muts = 1 + (int)(rnd(&seed) % 3);
+        int muts = 1 + (int)(rng_next(&seed) % 3);
         for (int m = 0; m < muts; m++) {
             static const char ALPHA[] = "()*,;.'\"[]`-+=<>!?:@$/xX0123456789eE kts ";
-            size_t pos = (size_t)(rnd(&seed) % len);
-            if (rnd(&seed) % 4 == 0) { /* delete */
+            size_t pos = (size_t)(rng_next(&seed) % len);
+            if (rng_next(&seed) % 4 == 0) { /* delete */
                 memmove(sql + pos, sql + pos + 1, len - pos);
                 len--;
             } else {
-                sql[pos] = ALPHA[rnd(&seed) % (sizeof ALPHA - 1)];
+                sql[pos] = ALPHA[rng_next(&seed) % (sizeof ALPHA - 1)];
             }
         }
         sqlite3_stmt *st = NULL;

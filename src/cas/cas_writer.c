@@ -1,11 +1,18 @@
 /* The hash-while-writing blob writer.
  *
- * Bytes are copied into a ring of chunk-sized buffers. When a chunk is full the caller's thread
- * hashes it (the chunk hash), writes it to the temp file and moves on, while a worker thread
- * feeds the same buffer to the whole-content SHA-256: the two digests over the same bytes run
- * on two cores, the data is read from memory once per digest and never read back from disk.
- * Only the caller's thread touches the file system or the allocator, so fault injection stays
- * deterministic. */
+ * Bytes are copied into a ring of chunk-sized buffers (or, for whole chunks of a large write,
+ * used where they are). Each chunk needs two SHA-256s: the whole-content digest, which is
+ * sequential, and its own chunk hash, which is independent of every other chunk. The caller's
+ * thread writes each chunk to the temp file; a worker thread feeds it to the whole-content digest
+ * and then computes its chunk hash unless the caller has already taken that job: when the
+ * caller would wait for a ring slot it computes the newest unclaimed chunk hashes itself. So the
+ * two cores split the two digests and the write between them as their speeds allow, and the
+ * data is read from memory once per digest and never read back from disk.
+ *
+ * Only the caller's thread touches the file system or the allocator, and it does so in an order
+ * that does not depend on the worker's timing (chunk hashes are collected into the chunk table
+ * only at fixed points: before a ring slot is reused, at the end of a write that lent memory,
+ * at finish), so fault injection and crash enumeration stay deterministic. */
 #include "cas/cas_internal.h"
 
 #include <errno.h>
@@ -16,33 +23,56 @@
 
 #define NBUF 8
 
+enum { CHASH_OPEN, CHASH_CLAIMED, CHASH_DONE }; /* the state of a slot's chunk hash */
+
 struct pond_cas_writer {
     pond_cas *cas;
     char *tmp_data, *tmp_chunks; /* NULL once renamed or removed */
     int fd_data, fd_chunks;
     uint32_t chunk_size, fanout;
     uint8_t *bufs[NBUF];
-    const uint8_t *ptrs[NBUF]; /* what the worker hashes for each slot: a buffer or the caller's */
-    size_t lens[NBUF];
     size_t fill;      /* bytes in the current buffer */
-    uint64_t nchunks; /* chunks completed */
+    uint64_t nchunks; /* chunks written */
+    uint64_t retired; /* chunks whose hash is in `group` (threaded; else == nchunks) */
     int64_t size;
     pond_sha256 *chunk_ctx; /* caller's thread */
     pond_sha256 *whole_ctx; /* the worker's (or the caller's when not threaded) */
-    uint8_t *group;         /* the current group's chunk hashes */
+    pond_sha256 *wchunk_ctx; /* the worker's chunk hashes */
+    uint8_t *group;          /* the current group's chunk hashes */
     uint32_t group_fill;
     uint8_t *groups; /* every group hash so far */
     size_t ngroups, groups_cap;
     int error; /* sticky */
     bool finished, dedup;
-    /* the worker */
+    /* the worker; the slot of chunk j is j % NBUF */
     bool want_thread, thread_running;
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv_work, cv_done;
-    uint64_t submitted, hashed; /* under mu */
-    bool quit, worker_failed;   /* under mu */
+    const uint8_t *ptrs[NBUF];  /* under mu: the slot's bytes, a buffer or the caller's */
+    size_t lens[NBUF];          /* under mu */
+    uint8_t cstate[NBUF];       /* under mu: CHASH_* */
+    uint8_t chash[NBUF][32];    /* under mu once CHASH_DONE */
+    uint64_t submitted, hashed; /* under mu: chunks handed over / whole-hashed */
+    bool quit, hash_failed;     /* under mu */
 };
+
+/* Computes the chunk hash of slot k (claimed by the calling thread) outside the lock. */
+static void chunk_hash_claimed(pond_cas_writer *w, pond_sha256 *ctx, size_t k)
+{
+    const uint8_t *p = w->ptrs[k];
+    size_t len = w->lens[k];
+    pond_hash h;
+    pthread_mutex_unlock(&w->mu);
+    bool ok = pond_sha256_reset(ctx) == 0 && pond_sha256_update(ctx, p, len) == 0 &&
+              pond_sha256_final(&h, ctx) == 0;
+    pthread_mutex_lock(&w->mu);
+    if (ok)
+        memcpy(w->chash[k], h.bytes, 32);
+    else
+        w->hash_failed = true;
+    w->cstate[k] = CHASH_DONE;
+}
 
 static void *worker_main(void *arg)
 {
@@ -54,36 +84,75 @@ static void *worker_main(void *arg)
         if (w->hashed == w->submitted)
             break;
         size_t k = (size_t)(w->hashed % NBUF);
+        const uint8_t *p = w->ptrs[k];
         size_t len = w->lens[k];
         pthread_mutex_unlock(&w->mu);
-        bool ok = pond_sha256_update(w->whole_ctx, w->ptrs[k], len) == 0;
+        bool ok = pond_sha256_update(w->whole_ctx, p, len) == 0;
         pthread_mutex_lock(&w->mu);
         if (!ok)
-            w->worker_failed = true;
+            w->hash_failed = true;
         w->hashed++;
+        if (w->cstate[k] == CHASH_OPEN) {
+            w->cstate[k] = CHASH_CLAIMED;
+            chunk_hash_claimed(w, w->wchunk_ctx, k);
+        }
         pthread_cond_signal(&w->cv_done);
     }
     pthread_mutex_unlock(&w->mu);
     return NULL;
 }
 
-/* Waits until the worker has hashed everything up to `upto` chunks. */
-static void wait_hashed(pond_cas_writer *w, uint64_t upto)
+static int flush_group(pond_cas_writer *w);
+
+/* Makes chunks [retired, upto) retired: both digests done, the chunk hash moved into the group
+ * (flushing full groups), the slot free for reuse. While the worker is behind, the caller
+ * computes the newest unclaimed chunk hashes itself instead of waiting. Stops early only on a
+ * chunk-table write error, which it returns. */
+static int retire_upto(pond_cas_writer *w, uint64_t upto)
 {
+    int rc = 0;
     pthread_mutex_lock(&w->mu);
-    while (w->hashed < upto)
+    while (w->retired < upto) {
+        size_t k = (size_t)(w->retired % NBUF);
+        if (w->hashed > w->retired && w->cstate[k] == CHASH_DONE) {
+            memcpy(w->group + 32 * (size_t)w->group_fill++, w->chash[k], 32);
+            w->retired++;
+            if (w->group_fill == w->fanout) {
+                pthread_mutex_unlock(&w->mu);
+                rc = flush_group(w);
+                pthread_mutex_lock(&w->mu);
+                if (rc < 0)
+                    break;
+            }
+            continue;
+        }
+        uint64_t j = w->submitted;
+        while (j > w->retired && w->cstate[(j - 1) % NBUF] != CHASH_OPEN)
+            j--;
+        if (j > w->retired) {
+            size_t s = (size_t)((j - 1) % NBUF);
+            w->cstate[s] = CHASH_CLAIMED;
+            chunk_hash_claimed(w, w->chunk_ctx, s);
+            continue;
+        }
         pthread_cond_wait(&w->cv_done, &w->mu);
+    }
     pthread_mutex_unlock(&w->mu);
+    return rc;
 }
 
-/* Waits until the worker has hashed everything submitted (it then holds no pointer). */
-static void wait_all(pond_cas_writer *w)
+/* Waits until no slot's bytes are in use by either digest (also when a retire failed). */
+static void wait_idle(pond_cas_writer *w)
 {
-    if (!w->thread_running)
-        return;
     pthread_mutex_lock(&w->mu);
-    while (w->hashed < w->submitted)
+    for (;;) {
+        bool busy = w->hashed < w->submitted;
+        for (size_t k = 0; k < NBUF && !busy; k++)
+            busy = w->cstate[k] == CHASH_CLAIMED;
+        if (!busy)
+            break;
         pthread_cond_wait(&w->cv_done, &w->mu);
+    }
     pthread_mutex_unlock(&w->mu);
 }
 
@@ -137,7 +206,8 @@ int pond_cas_writer_new(pond_cas_writer **out, pond_cas *cas)
     int rc;
     if (!(w->group = pond_malloc((size_t)w->fanout * 32)))
         goto oom;
-    if ((rc = pond_sha256_new(&w->chunk_ctx)) < 0 || (rc = pond_sha256_new(&w->whole_ctx)) < 0)
+    if ((rc = pond_sha256_new(&w->chunk_ctx)) < 0 || (rc = pond_sha256_new(&w->whole_ctx)) < 0 ||
+        (w->want_thread && (rc = pond_sha256_new(&w->wchunk_ctx)) < 0))
         goto fail;
     if ((rc = make_temp_names(w)) < 0 || (rc = pond_cas__ensure_dirs(cas)) < 0)
         goto fail;
@@ -201,7 +271,7 @@ static size_t buf_index(const pond_cas_writer *w)
 }
 
 /* Chunk number nchunks: `data` is either bufs[buf_index(w)] or, for a whole chunk in a large
- * write, the caller's memory (then the caller waits for the worker before returning). */
+ * write, the caller's memory (then the caller retires every chunk before returning). */
 static int process_chunk(pond_cas_writer *w, const uint8_t *data, size_t len, bool last)
 {
     int rc;
@@ -210,7 +280,7 @@ static int process_chunk(pond_cas_writer *w, const uint8_t *data, size_t len, bo
         if (pthread_mutex_init(&w->mu, NULL) == 0) {
             if (pthread_cond_init(&w->cv_work, NULL) == 0) {
                 if (pthread_cond_init(&w->cv_done, NULL) == 0) {
-                    w->submitted = w->hashed = w->nchunks;
+                    w->submitted = w->hashed = w->retired = w->nchunks;
                     if (pthread_create(&w->thread, NULL, worker_main, w) == 0)
                         w->thread_running = true;
                     else
@@ -224,38 +294,43 @@ static int process_chunk(pond_cas_writer *w, const uint8_t *data, size_t len, bo
         }
         w->want_thread = w->thread_running; /* no second attempt: hash inline instead */
     }
-    size_t k = buf_index(w);
     if (w->thread_running) {
+        size_t k = (size_t)(w->nchunks % NBUF);
         pthread_mutex_lock(&w->mu);
         w->ptrs[k] = data;
         w->lens[k] = len;
+        w->cstate[k] = CHASH_OPEN;
         w->submitted++;
         pthread_cond_signal(&w->cv_work);
         pthread_mutex_unlock(&w->mu);
-    } else if ((rc = pond_sha256_update(w->whole_ctx, data, len)) < 0) {
-        return rc;
+    } else {
+        pond_hash h;
+        if ((rc = pond_sha256_update(w->whole_ctx, data, len)) < 0 ||
+            (rc = pond_sha256_reset(w->chunk_ctx)) < 0 ||
+            (rc = pond_sha256_update(w->chunk_ctx, data, len)) < 0 ||
+            (rc = pond_sha256_final(&h, w->chunk_ctx)) < 0)
+            return rc;
+        memcpy(w->group + 32 * (size_t)w->group_fill++, h.bytes, 32);
     }
-    pond_hash h;
-    if ((rc = pond_sha256_reset(w->chunk_ctx)) < 0 ||
-        (rc = pond_sha256_update(w->chunk_ctx, data, len)) < 0 ||
-        (rc = pond_sha256_final(&h, w->chunk_ctx)) < 0)
-        return rc;
-    memcpy(w->group + 32 * (size_t)w->group_fill++, h.bytes, 32);
     if ((rc = pond__write_all(w->fd_data, data, len, w->tmp_data, POND_DOM_CAS)) < 0)
         return rc;
     w->nchunks++;
     w->size += (int64_t)len;
     w->fill = 0;
-    if (w->group_fill == w->fanout && (rc = flush_group(w)) < 0)
-        return rc;
+    if (!w->thread_running) {
+        w->retired = w->nchunks;
+        if (w->group_fill == w->fanout && (rc = flush_group(w)) < 0)
+            return rc;
+    }
     return 0;
 }
 
-/* Before chunk nchunks reuses its ring slot, the slot's previous chunk must be hashed. */
-static void wait_slot(pond_cas_writer *w)
+/* Before chunk nchunks reuses its ring slot, the slot's previous chunk must be retired. */
+static int wait_slot(pond_cas_writer *w)
 {
     if (w->thread_running && w->nchunks >= NBUF)
-        wait_hashed(w, w->nchunks - NBUF + 1);
+        return retire_upto(w, w->nchunks - NBUF + 1);
+    return 0;
 }
 
 static int write_chunks(pond_cas_writer *w, const uint8_t *p, size_t len, bool *borrowed)
@@ -264,7 +339,8 @@ static int write_chunks(pond_cas_writer *w, const uint8_t *p, size_t len, bool *
     while (len > 0) {
         if (w->fill == 0 && len >= w->chunk_size) {
             /* A whole chunk of the caller's: hashed and written from where it is, no copy. */
-            wait_slot(w);
+            if ((rc = wait_slot(w)) < 0)
+                return rc;
             *borrowed = true;
             if ((rc = process_chunk(w, p, w->chunk_size, false)) < 0)
                 return rc;
@@ -272,8 +348,8 @@ static int write_chunks(pond_cas_writer *w, const uint8_t *p, size_t len, bool *
             len -= w->chunk_size;
             continue;
         }
-        if (w->fill == 0)
-            wait_slot(w);
+        if (w->fill == 0 && (rc = wait_slot(w)) < 0)
+            return rc;
         size_t k = buf_index(w);
         if (!w->bufs[k] && !(w->bufs[k] = pond_malloc(w->chunk_size)))
             return POND_ENOMEM; /* allocated on first use: small blobs need one */
@@ -297,8 +373,12 @@ int pond_cas_writer_write(pond_cas_writer *w, const void *buf, size_t len)
         return pond_error_set(POND_EINVALID, POND_DOM_CAS, "cas writer: already finished");
     bool borrowed = false;
     int rc = write_chunks(w, buf, len, &borrowed);
-    if (borrowed)
-        wait_all(w); /* the worker must be done with the caller's memory, also on failure */
+    if (borrowed && w->thread_running) {
+        /* Neither digest may still read the caller's memory when we return, also on failure. */
+        if (rc == 0)
+            rc = retire_upto(w, w->nchunks);
+        wait_idle(w);
+    }
     return rc < 0 ? writer_fail(w, rc) : 0;
 }
 
@@ -367,9 +447,12 @@ static int finish(pond_cas_ref *ref, pond_cas_writer *w)
     if (w->fill > 0 && (rc = process_chunk(w, w->bufs[buf_index(w)], w->fill, true)) < 0)
         return rc;
     if (w->thread_running) {
-        wait_hashed(w, w->nchunks);
+        rc = retire_upto(w, w->nchunks);
+        wait_idle(w);
         stop_worker(w);
-        if (w->worker_failed)
+        if (rc < 0)
+            return rc;
+        if (w->hash_failed)
             return pond_error_set(POND_ERROR, POND_DOM_CAS, "cas writer: sha-256 update failed");
     }
     pond_cas__trailer t = {.chunk_size = w->chunk_size, .fanout = w->fanout, .size = w->size};
@@ -443,6 +526,7 @@ void pond_cas_writer_free(pond_cas_writer *w)
     pond_free(w->groups);
     pond_sha256_free(w->chunk_ctx);
     pond_sha256_free(w->whole_ctx);
+    pond_sha256_free(w->wchunk_ctx);
     pond_free(w);
 }
 

@@ -196,41 +196,70 @@ static void spec_root(pond_hash *root, const uint8_t *data, size_t len, uint32_t
     free(tail);
 }
 
+/* Writes `data` in pieces of the sizes in `steps` (cycled), checks the root against the spec and
+ * the table file byte for byte against the in-memory builder; returns nothing, asserts. */
+static void check_written_table(pond_cas *cas, const uint8_t *data, size_t len,
+                                const size_t *steps, size_t nsteps, uint32_t chunk,
+                                uint32_t fanout)
+{
+    pond_cas_ref ref;
+    pond_cas_writer *w;
+    PT_ASSERT_OK(pond_cas_writer_new(&w, cas));
+    for (size_t off = 0, i = 0; off < len; i++) {
+        size_t n = POND_MIN(steps[i % nsteps], len - off);
+        PT_ASSERT_OK(pond_cas_writer_write(w, data + off, n));
+        off += n;
+    }
+    PT_ASSERT_OK(pond_cas_writer_finish(&ref, w));
+    PT_ASSERT(!pond_cas_writer_deduplicated(w));
+    pond_cas_writer_free(w);
+    pond_hash want;
+    spec_root(&want, data, len, chunk, fanout);
+    PT_ASSERT(pond_hash_equal(&ref.root, &want));
+    /* the table file is chunk hashes, group hashes, trailer */
+    size_t nchunks = (len + chunk - 1) / chunk, ngroups = (nchunks + fanout - 1) / fanout;
+    char *tp = ct_blob_path(cas, &ref.sha256, ".chunks");
+    struct stat st;
+    PT_ASSERT(stat(tp, &st) == 0);
+    PT_ASSERT_INT_EQ(st.st_size, 32 * (nchunks + ngroups) + 64);
+    /* and byte for byte what the in-memory builder (fuzzed against the parser) produces */
+    pond_buf img = POND_BUF_INIT, file = POND_BUF_INIT;
+    pond_hash broot;
+    PT_ASSERT_OK(pond_cas__table_build(&img, &broot, data, len, chunk, fanout));
+    PT_ASSERT_OK(pond__read_file(&file, tp, 1 << 20, POND_DOM_CAS));
+    PT_ASSERT_INT_EQ(file.size, img.size);
+    PT_ASSERT_MEM_EQ(file.ptr, img.ptr, img.size);
+    PT_ASSERT(pond_hash_equal(&broot, &want));
+    pond_buf_dispose(&img);
+    pond_buf_dispose(&file);
+    free(tp);
+    uint8_t *got = read_all(cas, &ref, 1000);
+    PT_ASSERT_MEM_EQ(got, data, len);
+    free(got);
+}
+
 static void test_root_matches_spec(void)
 {
     size_t len = 64 * 4 * 3 + 17; /* 13 chunks, 4 groups, a short last chunk */
     uint8_t *data = malloc(len);
     ct_fill(data, len, 7);
+    static const size_t odd[] = {37}; /* odd-sized writes straddle chunk boundaries */
     for (int threaded = 0; threaded < 2; threaded++) {
         pond_cas *cas = ct_store(threaded ? "t" : "s", 64, 4, threaded);
-        pond_cas_ref ref;
-        /* odd-sized writes straddle chunk boundaries */
-        pond_cas_writer *w;
-        PT_ASSERT_OK(pond_cas_writer_new(&w, cas));
-        for (size_t off = 0; off < len; off += 37)
-            PT_ASSERT_OK(pond_cas_writer_write(w, data + off, POND_MIN((size_t)37, len - off)));
-        PT_ASSERT_OK(pond_cas_writer_finish(&ref, w));
-        PT_ASSERT(!pond_cas_writer_deduplicated(w));
-        pond_cas_writer_free(w);
-        pond_hash want;
-        spec_root(&want, data, len, 64, 4);
-        PT_ASSERT(pond_hash_equal(&ref.root, &want));
-        /* the table file is chunk hashes, group hashes, trailer: 32 * (13 + 4) + 64 bytes */
-        char *tp = ct_blob_path(cas, &ref.sha256, ".chunks");
-        struct stat st;
-        PT_ASSERT(stat(tp, &st) == 0);
-        PT_ASSERT_INT_EQ(st.st_size, 32 * (13 + 4) + 64);
-        /* and byte for byte what the in-memory builder (fuzzed against the parser) produces */
-        pond_buf img = POND_BUF_INIT, file = POND_BUF_INIT;
-        pond_hash broot;
-        PT_ASSERT_OK(pond_cas__table_build(&img, &broot, data, len, 64, 4));
-        PT_ASSERT_OK(pond__read_file(&file, tp, 1 << 20, POND_DOM_CAS));
-        PT_ASSERT_INT_EQ(file.size, img.size);
-        PT_ASSERT_MEM_EQ(file.ptr, img.ptr, img.size);
-        PT_ASSERT(pond_hash_equal(&broot, &want));
-        pond_buf_dispose(&img);
-        pond_buf_dispose(&file);
-        free(tp);
+        check_written_table(cas, data, len, odd, 1, 64, 4);
+        pond_cas_free(cas);
+    }
+    free(data);
+    /* Many chunks through the ring: whole chunks lent from the caller's memory, partial ones
+     * copied, groups completed at every point, the two threads sharing the chunk hashes. */
+    len = 64 * 4 * 300 + 5;
+    data = malloc(len);
+    ct_fill(data, len, 8);
+    static const size_t mixed[] = {37, 64 * 5 + 3, 64, 1, 64 * 9, 64 * 4 * 7, 63, 2000};
+    for (int threaded = 0; threaded < 2; threaded++) {
+        pond_cas *cas = ct_store(threaded ? "tm" : "sm", 64, 4, threaded);
+        for (size_t first = 0; first < 8; first++)
+            check_written_table(cas, data, len - first * 97, mixed + first, 8 - first, 64, 4);
         pond_cas_free(cas);
     }
     free(data);

@@ -82,6 +82,7 @@ if [ $units_only -eq 0 ] && [ -x "$root/tests/cli/run.sh" ]; then
 fi
 # Interop with independent readers (DuckDB, hyparquet, parquet-wasm, the Delta checker):
 # normal runs only; they need node and the shared oracle (skipped with a message otherwise).
+# POND_NO_INTEROP=1 leaves them out (the ASan run: the files are the same bytes).
 if [ $units_only -eq 0 ] && [ -z "${POND_NO_INTEROP:-}" ]; then
   oracle=${ORACLE_DIR:-$root/$build/oracle}
   if command -v node >/dev/null && [ ! -d "$oracle/node_modules" ] && [ -d "$root/../shared/tools/oracle" ]; then
@@ -106,9 +107,11 @@ if [ $units_only -eq 0 ] && [ -z "${POND_NO_INTEROP:-}" ]; then
   done
 fi
 # Reliability harness, sampled (tests/crash/run.sh --quick; make crash-test runs it fully).
+# POND_CRASH_ONLY=A,B limits it to the tests whose names contain A or B (the ASan run).
 if [ $units_only -eq 0 ] && [ -x "$root/tests/crash/run.sh" ]; then
   out=$(mktemp)
-  POND_BIN="$build/pond" "$root/tests/crash/run.sh" --quick >"$out" 2>&1
+  only=(); [ -n "${POND_CRASH_ONLY:-}" ] && only=(--only "$POND_CRASH_ONLY")
+  POND_BIN="$build/pond" "$root/tests/crash/run.sh" --quick "${only[@]}" >"$out" 2>&1
   rc=$?
   grep -E '^FAIL' -A 6 "$out" | head -60
   last=$(tail -n 1 "$out")

@@ -42,7 +42,7 @@ typedef struct {
     unsigned version;    /* POND_CAS_OPTIONS_VERSION */
     uint32_t chunk_size; /* bytes per chunk for new blobs; one value per store (see docs/cas.md) */
     uint32_t fanout;     /* chunk hashes per group */
-    bool threaded;       /* hash the whole-content SHA-256 on a second thread while writing */
+    bool threaded;       /* share the two SHA-256 passes with a second thread while writing */
 } pond_cas_options;
 #define POND_CAS_OPTIONS_INIT                                                                      \
     {POND_CAS_OPTIONS_VERSION, POND_CAS_DEFAULT_CHUNK_SIZE, POND_CAS_DEFAULT_FANOUT, true}

@@ -4,8 +4,9 @@
  * used where they are). Each chunk needs two SHA-256s: the whole-content digest, which is
  * sequential, and its own chunk hash, which is independent of every other chunk. The caller's
  * thread writes each chunk to the temp file; a worker thread feeds it to the whole-content digest
- * and then computes its chunk hash unless the caller has already taken that job: when the
- * caller would wait for a ring slot it computes the newest unclaimed chunk hashes itself. So the
+ * and then computes its chunk hash unless the caller has already taken that job: whenever the
+ * caller would wait (for a ring slot, before a write that lent its memory returns, at finish)
+ * it computes the newest unclaimed chunk hashes itself. So the
  * two cores split the two digests and the write between them as their speeds allow, and the
  * data is read from memory once per digest and never read back from disk.
  *
@@ -55,10 +56,18 @@ struct pond_cas_writer {
     uint8_t chash[NBUF][32];    /* under mu once CHASH_DONE */
     uint64_t submitted, hashed; /* under mu: chunks handed over / whole-hashed */
     bool quit, hash_failed;     /* under mu */
+    uint64_t failed_chunk;      /* under mu: the first chunk a SHA-256 call failed on */
 };
 
 /* Computes the chunk hash of slot k (claimed by the calling thread) outside the lock. */
-static void chunk_hash_claimed(pond_cas_writer *w, pond_sha256 *ctx, size_t k)
+static void note_hash_failure(pond_cas_writer *w, uint64_t chunk)
+{
+    if (!w->hash_failed || chunk < w->failed_chunk)
+        w->failed_chunk = chunk;
+    w->hash_failed = true;
+}
+
+static void chunk_hash_claimed(pond_cas_writer *w, pond_sha256 *ctx, size_t k, uint64_t chunk)
 {
     const uint8_t *p = w->ptrs[k];
     size_t len = w->lens[k];
@@ -70,7 +79,7 @@ static void chunk_hash_claimed(pond_cas_writer *w, pond_sha256 *ctx, size_t k)
     if (ok)
         memcpy(w->chash[k], h.bytes, 32);
     else
-        w->hash_failed = true;
+        note_hash_failure(w, chunk);
     w->cstate[k] = CHASH_DONE;
 }
 
@@ -89,12 +98,12 @@ static void *worker_main(void *arg)
         pthread_mutex_unlock(&w->mu);
         bool ok = pond_sha256_update(w->whole_ctx, p, len) == 0;
         pthread_mutex_lock(&w->mu);
+        uint64_t chunk = w->hashed++;
         if (!ok)
-            w->hash_failed = true;
-        w->hashed++;
+            note_hash_failure(w, chunk);
         if (w->cstate[k] == CHASH_OPEN) {
             w->cstate[k] = CHASH_CLAIMED;
-            chunk_hash_claimed(w, w->wchunk_ctx, k);
+            chunk_hash_claimed(w, w->wchunk_ctx, k, chunk);
         }
         pthread_cond_signal(&w->cv_done);
     }
@@ -112,6 +121,14 @@ static int retire_upto(pond_cas_writer *w, uint64_t upto)
 {
     int rc = 0;
     pthread_mutex_lock(&w->mu);
+    /* Only what was handed over can be retired (waiting for more would never end). submitted
+     * equals nchunks except after a failed data write, and the error is sticky. */
+    if (upto > w->submitted) {
+        pthread_mutex_unlock(&w->mu);
+        return pond_error_set(POND_ERROR, POND_DOM_CAS,
+                              "cas writer: retire %llu of %llu submitted chunks",
+                              (unsigned long long)upto, (unsigned long long)w->submitted);
+    }
     while (w->retired < upto) {
         size_t k = (size_t)(w->retired % NBUF);
         if (w->hashed > w->retired && w->cstate[k] == CHASH_DONE) {
@@ -132,7 +149,7 @@ static int retire_upto(pond_cas_writer *w, uint64_t upto)
         if (j > w->retired) {
             size_t s = (size_t)((j - 1) % NBUF);
             w->cstate[s] = CHASH_CLAIMED;
-            chunk_hash_claimed(w, w->chunk_ctx, s);
+            chunk_hash_claimed(w, w->chunk_ctx, s, j - 1);
             continue;
         }
         pthread_cond_wait(&w->cv_done, &w->mu);
@@ -453,7 +470,10 @@ static int finish(pond_cas_ref *ref, pond_cas_writer *w)
         if (rc < 0)
             return rc;
         if (w->hash_failed)
-            return pond_error_set(POND_ERROR, POND_DOM_CAS, "cas writer: sha-256 update failed");
+            return pond_error_set(POND_ERROR, POND_DOM_CAS,
+                                  "cas writer: SHA-256 failed on chunk %llu (offset %llu)",
+                                  (unsigned long long)w->failed_chunk,
+                                  (unsigned long long)(w->failed_chunk * w->chunk_size));
     }
     pond_cas__trailer t = {.chunk_size = w->chunk_size, .fanout = w->fanout, .size = w->size};
     if ((rc = pond_sha256_final(&t.sha256, w->whole_ctx)) < 0)

@@ -59,7 +59,6 @@ struct pond_cas_writer {
     uint64_t failed_chunk;      /* under mu: the first chunk a SHA-256 call failed on */
 };
 
-/* Computes the chunk hash of slot k (claimed by the calling thread) outside the lock. */
 static void note_hash_failure(pond_cas_writer *w, uint64_t chunk)
 {
     if (!w->hash_failed || chunk < w->failed_chunk)
@@ -67,14 +66,23 @@ static void note_hash_failure(pond_cas_writer *w, uint64_t chunk)
     w->hash_failed = true;
 }
 
+/* One chunk's own hash, h_i, through a reusable context. */
+static int chunk_hash(pond_hash *h, pond_sha256 *ctx, const uint8_t *p, size_t len)
+{
+    int rc;
+    if ((rc = pond_sha256_reset(ctx)) < 0 || (rc = pond_sha256_update(ctx, p, len)) < 0)
+        return rc;
+    return pond_sha256_final(h, ctx);
+}
+
+/* Computes the chunk hash of slot k (claimed by the calling thread) outside the lock. */
 static void chunk_hash_claimed(pond_cas_writer *w, pond_sha256 *ctx, size_t k, uint64_t chunk)
 {
     const uint8_t *p = w->ptrs[k];
     size_t len = w->lens[k];
     pond_hash h;
     pthread_mutex_unlock(&w->mu);
-    bool ok = pond_sha256_reset(ctx) == 0 && pond_sha256_update(ctx, p, len) == 0 &&
-              pond_sha256_final(&h, ctx) == 0;
+    bool ok = chunk_hash(&h, ctx, p, len) == 0;
     pthread_mutex_lock(&w->mu);
     if (ok)
         memcpy(w->chash[k], h.bytes, 32);
@@ -113,6 +121,13 @@ static void *worker_main(void *arg)
 
 static int flush_group(pond_cas_writer *w);
 
+/* Appends h_i to the current group, writing the group out when it is full. */
+static int group_add(pond_cas_writer *w, const uint8_t hash[32])
+{
+    memcpy(w->group + 32 * (size_t)w->group_fill++, hash, 32);
+    return w->group_fill == w->fanout ? flush_group(w) : 0;
+}
+
 /* Makes chunks [retired, upto) retired: both digests done, the chunk hash moved into the group
  * (flushing full groups), the slot free for reuse. While the worker is behind, the caller
  * computes the newest unclaimed chunk hashes itself instead of waiting. Stops early only on a
@@ -132,15 +147,14 @@ static int retire_upto(pond_cas_writer *w, uint64_t upto)
     while (w->retired < upto) {
         size_t k = (size_t)(w->retired % NBUF);
         if (w->hashed > w->retired && w->cstate[k] == CHASH_DONE) {
-            memcpy(w->group + 32 * (size_t)w->group_fill++, w->chash[k], 32);
+            uint8_t hash[32];
+            memcpy(hash, w->chash[k], 32);
             w->retired++;
-            if (w->group_fill == w->fanout) {
-                pthread_mutex_unlock(&w->mu);
-                rc = flush_group(w);
-                pthread_mutex_lock(&w->mu);
-                if (rc < 0)
-                    break;
-            }
+            pthread_mutex_unlock(&w->mu); /* group_add may write the chunk table */
+            rc = group_add(w, hash);
+            pthread_mutex_lock(&w->mu);
+            if (rc < 0)
+                break;
             continue;
         }
         uint64_t j = w->submitted;
@@ -292,6 +306,7 @@ static size_t buf_index(const pond_cas_writer *w)
 static int process_chunk(pond_cas_writer *w, const uint8_t *data, size_t len, bool last)
 {
     int rc;
+    pond_hash inline_hash = {{0}}; /* h_i when hashed on this thread */
     if (!last && w->want_thread && !w->thread_running) {
         /* Started at the first full chunk: small blobs never pay for a thread. */
         if (pthread_mutex_init(&w->mu, NULL) == 0) {
@@ -321,13 +336,9 @@ static int process_chunk(pond_cas_writer *w, const uint8_t *data, size_t len, bo
         pthread_cond_signal(&w->cv_work);
         pthread_mutex_unlock(&w->mu);
     } else {
-        pond_hash h;
         if ((rc = pond_sha256_update(w->whole_ctx, data, len)) < 0 ||
-            (rc = pond_sha256_reset(w->chunk_ctx)) < 0 ||
-            (rc = pond_sha256_update(w->chunk_ctx, data, len)) < 0 ||
-            (rc = pond_sha256_final(&h, w->chunk_ctx)) < 0)
+            (rc = chunk_hash(&inline_hash, w->chunk_ctx, data, len)) < 0)
             return rc;
-        memcpy(w->group + 32 * (size_t)w->group_fill++, h.bytes, 32);
     }
     if ((rc = pond__write_all(w->fd_data, data, len, w->tmp_data, POND_DOM_CAS)) < 0)
         return rc;
@@ -336,8 +347,7 @@ static int process_chunk(pond_cas_writer *w, const uint8_t *data, size_t len, bo
     w->fill = 0;
     if (!w->thread_running) {
         w->retired = w->nchunks;
-        if (w->group_fill == w->fanout && (rc = flush_group(w)) < 0)
-            return rc;
+        return group_add(w, inline_hash.bytes);
     }
     return 0;
 }
@@ -465,8 +475,7 @@ static int finish(pond_cas_ref *ref, pond_cas_writer *w)
         return rc;
     if (w->thread_running) {
         rc = retire_upto(w, w->nchunks);
-        wait_idle(w);
-        stop_worker(w);
+        stop_worker(w); /* the worker drains what was submitted; the caller claims nothing now */
         if (rc < 0)
             return rc;
         if (w->hash_failed)

@@ -15,7 +15,6 @@
 
 #define D POND_DOM_OPLOG
 #define LOCK_NAME "_pond.lock"
-#define STORE_NAME "_large_files"
 #define CFG_FORMAT "pond.format"
 #define CFG_T_DATA "pond.threshold.data"
 #define CFG_T_TABLE "pond.threshold.table"
@@ -1067,7 +1066,7 @@ static int open_at(pond_backend **out, const char *dir, int64_t as_of)
     ob->parent.open_sink = oplog__open_sink;
     int rc = 0;
     char *store = NULL;
-    if (!(ob->dir = pond_strdup(dir)) || !(store = pond__path_join(dir, STORE_NAME)))
+    if (!(ob->dir = pond_strdup(dir)) || !(store = pond__path_join(dir, OPLOG_STORE_NAME)))
         rc = POND_ENOMEM;
     if (rc == 0)
         rc = pond_cas_open(&ob->cas, store, NULL);
@@ -1299,7 +1298,7 @@ int pond_oplog_storage_of(pond_oplog_storage *out, pond_backend *be, const pond_
     if (row->in_store) {
         char hex[65];
         pond_hash_hex(hex, &row->rec->sha256);
-        snprintf(out->blob_path, sizeof out->blob_path, "%s/%.2s/%s", STORE_NAME, hex, hex);
+        snprintf(out->blob_path, sizeof out->blob_path, "%s/%.2s/%s", OPLOG_STORE_NAME, hex, hex);
     }
     return 0;
 }

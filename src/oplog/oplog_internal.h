@@ -186,6 +186,9 @@ int oplog__rewrite(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opt
  * content into the pond's store. And, at commit, the store reference for a row's large content:
  * a blob this pond's sink stored is checked (and refreshed when old), anything else is streamed
  * into the store. */
+/* The large-file store's directory inside a pond. */
+#define OPLOG_STORE_NAME "_large_files"
+
 int oplog__open_sink(pond_content_sink **out, pond_backend *be, pond_entry_type type);
 int oplog__store_content(pond_cas_ref *ref, oplog_be *ob, const pond_node_rec *r);
 /* Re-reads the Delta log at at_version (-1 latest) and rebuilds the partition index. */

@@ -9,7 +9,6 @@
 #include <sys/stat.h>
 
 #define D POND_DOM_OPLOG
-#define STORE_NAME "_large_files"
 
 /* Streams a content blob into the store. */
 static int store_blob(pond_cas_ref *ref, oplog_be *ob, pond_blob *blob)
@@ -132,7 +131,7 @@ int oplog__open_sink(pond_content_sink **out, pond_backend *be, pond_entry_type 
                               ob->dir, (long long)ob->as_of);
     oplog_sink *os = pond_calloc(1, sizeof *os);
     sink_blob *sb = pond_calloc(1, sizeof *sb);
-    char *store = pond__path_join(ob->dir, STORE_NAME);
+    char *store = pond__path_join(ob->dir, OPLOG_STORE_NAME);
     if (!os || !sb || !store || !(sb->pond_dir = pond_strdup(ob->dir))) {
         pond_free(os);
         if (sb)

@@ -75,6 +75,20 @@ static int fail(pond_writer *w, int error)
     return error;
 }
 
+/* Discards what was written so far: buffer, spill file, an unfinished sink (whose backend
+ * removes its temporary data). */
+static void drop_content(pond_writer *w)
+{
+    pond_free(w->buf);
+    w->buf = NULL;
+    w->len = w->cap = 0;
+    pond__close(w->fd);
+    w->fd = -1;
+    if (w->sink)
+        w->sink->free(w->sink);
+    w->sink = NULL;
+}
+
 static int flush(pond_writer *w)
 {
     if (!w->len)
@@ -142,11 +156,7 @@ int pond_writer_write(pond_writer *w, const void *data, size_t len)
                               w->path);
     if (atomic_load(&w->txn_ended)) {
         /* the transaction was aborted: drop what was written now (a sink's temp data too) */
-        if (w->sink)
-            w->sink->free(w->sink);
-        w->sink = NULL;
-        pond__close(w->fd);
-        w->fd = -1;
+        drop_content(w);
         return fail(w, pond_error_set(POND_ETXN, POND_DOM_TINYFS,
                                       "'%s': the transaction ended under the writer", w->path));
     }
@@ -210,14 +220,7 @@ static void release(pond_writer *w)
     if (w->registered)
         tinyfs__busy_remove(w->fs, w);
     tinyfs__unlock(w->fs);
-    pond_free(w->buf);
-    w->buf = NULL;
-    w->len = w->cap = 0;
-    pond__close(w->fd);
-    w->fd = -1;
-    if (w->sink)
-        w->sink->free(w->sink); /* unfinished: the backend removes its temporary data */
-    w->sink = NULL;
+    drop_content(w);
     w->done = true;
 }
 

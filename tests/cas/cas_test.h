@@ -12,6 +12,8 @@ typedef struct {
 
 /* Deterministic pseudo-random bytes. */
 void ct_fill(uint8_t *buf, size_t len, uint64_t seed);
+/* malloc(len) filled by ct_fill (asserts); free() it. */
+uint8_t *ct_filled(size_t len, uint64_t seed);
 /* Opens <tmpdir>/<name> with the given parameters (asserts). */
 pond_cas *ct_store(const char *name, uint32_t chunk, uint32_t fanout, bool threaded);
 /* Counts foreach entries by kind. */

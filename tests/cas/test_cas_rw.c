@@ -25,6 +25,14 @@ void ct_fill(uint8_t *buf, size_t len, uint64_t seed)
     }
 }
 
+uint8_t *ct_filled(size_t len, uint64_t seed)
+{
+    uint8_t *p = malloc(len ? len : 1);
+    PT_ASSERT(p);
+    ct_fill(p, len, seed);
+    return p;
+}
+
 pond_cas *ct_store(const char *name, uint32_t chunk, uint32_t fanout, bool threaded)
 {
     pond_cas_options o = POND_CAS_OPTIONS_INIT;
@@ -241,8 +249,7 @@ static void check_written_table(pond_cas *cas, const uint8_t *data, size_t len,
 static void test_root_matches_spec(void)
 {
     size_t len = 64 * 4 * 3 + 17; /* 13 chunks, 4 groups, a short last chunk */
-    uint8_t *data = malloc(len);
-    ct_fill(data, len, 7);
+    uint8_t *data = ct_filled(len, 7);
     static const size_t odd[] = {37}; /* odd-sized writes straddle chunk boundaries */
     for (int threaded = 0; threaded < 2; threaded++) {
         pond_cas *cas = ct_store(threaded ? "t" : "s", 64, 4, threaded);
@@ -253,8 +260,7 @@ static void test_root_matches_spec(void)
     /* Many chunks through the ring: whole chunks lent from the caller's memory, partial ones
      * copied, groups completed at every point, the two threads sharing the chunk hashes. */
     len = 64 * 4 * 300 + 5;
-    data = malloc(len);
-    ct_fill(data, len, 8);
+    data = ct_filled(len, 8);
     static const size_t mixed[] = {37, 64 * 5 + 3, 64, 1, 64 * 9, 64 * 4 * 7, 63, 2000};
     for (int threaded = 0; threaded < 2; threaded++) {
         pond_cas *cas = ct_store(threaded ? "tm" : "sm", 64, 4, threaded);
@@ -269,8 +275,7 @@ static void test_dedup(void)
 {
     pond_cas *cas = ct_store("lf", 64, 4, true);
     size_t len = 1000;
-    uint8_t *data = malloc(len);
-    ct_fill(data, len, 3);
+    uint8_t *data = ct_filled(len, 3);
     pond_cas_ref a, b;
     PT_ASSERT_OK(pond_cas_put(&a, cas, data, len));
     pond_cas_writer *w;
@@ -481,8 +486,7 @@ static void test_corrupt_table(void)
     const size_t C = 64;
     pond_cas *cas = ct_store("lf", C, 4, false);
     size_t len = C * 10; /* 10 chunks, 3 groups */
-    uint8_t *a = malloc(len);
-    ct_fill(a, len, 9);
+    uint8_t *a = ct_filled(len, 9);
     pond_cas_ref ref;
     PT_ASSERT_OK(pond_cas_put(&ref, cas, a, len));
     char *tp = ct_blob_path(cas, &ref.sha256, ".chunks");
@@ -593,8 +597,7 @@ static void test_concurrent_same_content(void)
 {
     pond_cas *cas = ct_store("lf", 4096, 16, true);
     size_t len = 300000;
-    uint8_t *data = malloc(len);
-    ct_fill(data, len, 21);
+    uint8_t *data = ct_filled(len, 21);
     put_job jobs[4];
     pthread_t th[4];
     for (int i = 0; i < 4; i++) {

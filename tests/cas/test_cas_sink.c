@@ -171,9 +171,7 @@ static int64_t table_size(int64_t size)
 static void test_sink_one_write_pass(void)
 {
     size_t len = (pt_light() ? 5 : 40) * 1024 * 1024 + 77;
-    uint8_t *data = malloc(len);
-    PT_ASSERT(data);
-    ct_fill(data, len, 11);
+    uint8_t *data = ct_filled(len, 11);
     tp t = tp_open("one", 1 << 20);
     wtrace *w = calloc(1, sizeof *w);
     PT_ASSERT(w);
@@ -228,9 +226,7 @@ static void test_sink_one_write_pass(void)
 static void test_sink_same_attributes_and_boundary(void)
 {
     size_t len = 3 * 1024 * 1024 + 5;
-    uint8_t *data = malloc(len);
-    PT_ASSERT(data);
-    ct_fill(data, len, 12);
+    uint8_t *data = ct_filled(len, 12);
     tp a = tp_open("viasink", 16 * 1024);
     tp b = tp_open("viamem", 8 * 1024 * 1024);
     PT_ASSERT_OK(pond_fs_begin(a.fs, NULL));
@@ -288,9 +284,7 @@ static void test_sink_same_attributes_and_boundary(void)
 static void test_sink_abort_leaves_no_temp(void)
 {
     size_t len = 2 * 1024 * 1024 + 3;
-    uint8_t *data = malloc(len);
-    PT_ASSERT(data);
-    ct_fill(data, len, 13);
+    uint8_t *data = ct_filled(len, 13);
     tp t = tp_open("abort", 64 * 1024);
     PT_ASSERT_OK(pond_fs_begin(t.fs, NULL));
     pond_writer *w = NULL;
@@ -385,9 +379,7 @@ static int gc_in_child(const char *dir, int64_t grace_us)
 static void test_sink_gc_two_processes(void)
 {
     size_t len = 2 * 1024 * 1024 + 9;
-    uint8_t *data = malloc(len);
-    PT_ASSERT(data);
-    ct_fill(data, len, 14);
+    uint8_t *data = ct_filled(len, 14);
     tp t = tp_open("gc2", 64 * 1024);
     PT_ASSERT_OK(pond_fs_begin(t.fs, NULL));
     write_file(t.fs, "/kept", POND_ENTRY_FILE_DATA, data, len, 1 << 20);
@@ -426,9 +418,7 @@ static int64_t mtime_us(const char *path)
 static void test_sink_old_blob_refreshed_at_commit(void)
 {
     size_t len = 1024 * 1024 + 1;
-    uint8_t *data = malloc(len);
-    PT_ASSERT(data);
-    ct_fill(data, len, 16);
+    uint8_t *data = ct_filled(len, 16);
     tp t = tp_open("refresh", 64 * 1024);
     PT_ASSERT_OK(pond_fs_begin(t.fs, NULL));
     write_file(t.fs, "/old", POND_ENTRY_FILE_DATA, data, len, 1 << 20);
@@ -465,9 +455,7 @@ static void test_sink_old_blob_refreshed_at_commit(void)
 static void test_sink_corrupt_read_names_path(void)
 {
     size_t len = 1024 * 1024 + 1;
-    uint8_t *data = malloc(len);
-    PT_ASSERT(data);
-    ct_fill(data, len, 18);
+    uint8_t *data = ct_filled(len, 18);
     tp t = tp_open("corrupt", 64 * 1024);
     PT_ASSERT_OK(pond_fs_begin(t.fs, NULL));
     PT_ASSERT_OK(pond_fs_mkdir(t.fs, NULL, "/d", 0));

@@ -60,6 +60,11 @@ int pond__fsync_dir(const char *dir, int domain);
 int pond__fsync_parent(const char *path, int domain);
 int pond__mkdir(const char *path, bool exist_ok, int domain);
 int pond__mkdir_p(const char *path, int domain);
+/* Opens one of a pond's own files for reading: never blocks (a FIFO is refused, not waited
+ * on), never follows a symbolic link in the last component, and refuses anything fstat does
+ * not call a regular file (POND_ECORRUPT, naming the path and what it is). */
+int pond__open_pond_file(int *fd_out, const char *path, int domain);
+/* Reads a whole pond file (opened as pond__open_pond_file does), at most max_size bytes. */
 int pond__read_file(pond_buf *out, const char *path, size_t max_size, int domain);
 int pond__file_size(int64_t *size_out, int fd, const char *path, int domain);
 

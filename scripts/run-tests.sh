@@ -106,6 +106,23 @@ if [ $units_only -eq 0 ] && [ -z "${POND_NO_INTEROP:-}" ]; then
     rm -f "$out"
   done
 fi
+# Hostile and damaged ponds (tests/hostile/*.sh): every command on ponds built to escape,
+# hang or exhaust memory. Normal and ASan runs; not under valgrind (--units-only).
+if [ $units_only -eq 0 ]; then
+  for t in "$root"/tests/hostile/*.sh; do
+    [ -f "$t" ] || continue
+    name=hostile_$(basename "$t" .sh)
+    [ "$name" = hostile_lib ] && continue
+    out=$(mktemp)
+    POND_BIN="$(cd "$build" && pwd)/pond" bash "$t" >"$out" 2>&1
+    rc=$?
+    grep -E '^FAIL' | head -40 <"$out"
+    last=$(tail -n 1 "$out")
+    echo "$name: $last"
+    tally "$last" "$name" "$rc"
+    rm -f "$out"
+  done
+fi
 # Reliability harness, sampled (tests/crash/run.sh --quick; make crash-test runs it fully).
 # POND_CRASH_ONLY=A,B limits it to the tests whose names contain A or B (the ASan run).
 if [ $units_only -eq 0 ] && [ -x "$root/tests/crash/run.sh" ]; then

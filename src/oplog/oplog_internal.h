@@ -59,6 +59,14 @@ int oplog__decode(oplog_row **rows, size_t *n, size_t *cap, const struct ArrowSc
 int oplog__decode_entries_for(pond_node_rec *rec, const struct ArrowSchema *schema,
                               const struct ArrowArray *batch, const char *file);
 void oplog__row_dispose(oplog_row *row);
+/* Every directory listing of a batch read from data file `file`, checked against the listing
+ * rules (pond_dir_entries_check, plus NUL bytes inside names): fn gets one message per broken
+ * rule, naming the file, row, directory and entry; *n_out counts them. Decoding a row fails on
+ * its first broken rule instead (docs/tinyfs.md: fsck reports every one). */
+typedef void (*oplog_listing_fn)(const char *problem, void *payload);
+int oplog__check_listings(int *n_out, const struct ArrowSchema *schema,
+                          const struct ArrowArray *batch, const char *file, oplog_listing_fn fn,
+                          void *payload);
 
 /* A map from 16-byte node ids to pointers (open addressing). */
 typedef struct {

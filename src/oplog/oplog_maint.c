@@ -104,25 +104,57 @@ static void ss_dispose(str_set *s)
     for (size_t ni_ = 0; ni_ < (part)->nodes.cap; ni_++)                                           \
         for (ol_node *nd = (part)->nodes.vals ? (part)->nodes.vals[ni_] : NULL; nd; nd = NULL)
 
-/* Paths of the nodes in the latest tree (node id -> "/a/b"), for messages. */
+typedef struct fsck_ctx fsck_ctx;
+static void tree_problem(fsck_ctx *c, const char *kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Paths of the nodes in the latest tree (node id -> "/a/b"), for messages and retention. A
+ * directory reached a second time (a damaged listing that names it twice, or inside its own
+ * subtree) is corruption: fsck (c) reports it and does not descend again, anything else stops
+ * (walking it again would loop or grow exponentially). */
 static int build_paths(oplog_idmap *paths, oplog_be *ob, const pond_node_id *dir, const char *path,
-                       int depth)
+                       int depth, fsck_ctx *c)
 {
     ol_node *n = NULL;
     int rc = oplog__find_node(&n, NULL, ob, dir);
-    if (rc < 0 || !n || !n->n || depth > 256)
-        return rc < 0 ? rc : 0;
+    if (rc < 0)
+        return c && rc != POND_ENOMEM ? 0 : rc; /* fsck has reported the partition */
+    if (!n || !n->n || depth > 256) {
+        if (c && depth > 0 && (!n || !n->n)) /* an empty pond's root has no version yet */
+            tree_problem(c, "missing", "directory '%s' has no version in the pond", path);
+        return 0;
+    }
     const pond_node_rec *r = n->rows[n->n - 1].rec;
     for (size_t i = 0; i < r->n_entries && rc == 0; i++) {
-        char *child = pond__path_join(path, r->entries[i].name);
+        const pond_dir_entry *e = &r->entries[i];
+        char *child = pond__path_join(path, e->name);
         if (!child)
             return POND_ENOMEM;
-        if ((rc = oplog__idmap_put(paths, &r->entries[i].id, child)) < 0) {
+        const char *first = e->type == POND_ENTRY_DIRECTORY ? oplog__idmap_get(paths, &e->id)
+                                                            : NULL;
+        if (first) {
+            char id[POND_NODE_ID_STRLEN + 1];
+            pond_node_id_format(id, &e->id);
+            if (!c)
+                rc = pond_error_set(POND_ECORRUPT, D,
+                                    "'%s' is directory %s, already reached as '%s': the "
+                                    "directory tree is corrupt (pond fsck reports every damaged "
+                                    "listing)",
+                                    child, id, first);
+            else
+                tree_problem(c, "corrupt",
+                             "'%s' is directory %s, already reached as '%s': a directory listed "
+                             "twice or inside itself (a cycle)",
+                             child, id, first);
+            pond_free(child);
+            continue;
+        }
+        if ((rc = oplog__idmap_put(paths, &e->id, child)) < 0) {
             pond_free(child);
             return rc;
         }
-        if (r->entries[i].type == POND_ENTRY_DIRECTORY)
-            rc = build_paths(paths, ob, &r->entries[i].id, child, depth + 1);
+        if (e->type == POND_ENTRY_DIRECTORY)
+            rc = build_paths(paths, ob, &e->id, child, depth + 1, c);
     }
     return rc;
 }
@@ -231,12 +263,12 @@ static int all_added_paths(str_set *out, const char *dir)
 
 /* ---- fsck --------------------------------------------------------------------------------- */
 
-typedef struct {
+struct fsck_ctx {
     pond_fsck_report *rep;
     pond_fsck_fn fn;
     void *payload;
     hash_set *referenced;
-} fsck_ctx;
+};
 
 static void problem(fsck_ctx *c, const char *kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -249,6 +281,53 @@ static void problem(fsck_ctx *c, const char *kind, const char *fmt, ...)
     va_end(ap);
     if (c->fn)
         c->fn(kind, msg, c->payload);
+}
+
+static void tree_problem(fsck_ctx *c, const char *kind, const char *fmt, ...)
+{
+    char msg[1536];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    *(strcmp(kind, "missing") ? &c->rep->corrupt : &c->rep->missing) += 1;
+    problem(c, kind, "%s", msg);
+}
+
+static void listing_problem(const char *msg, void *payload)
+{
+    fsck_ctx *c = payload;
+    c->rep->corrupt++;
+    problem(c, "corrupt", "%s", msg);
+}
+
+/* Every directory listing of one data file against the listing rules: one problem per broken
+ * rule (a partition load stops at the first). *bad_out when any. */
+static int check_file_listings(bool *bad_out, fsck_ctx *c, oplog_be *ob, const ol_file *f)
+{
+    static const char *const cols[] = {"node_id", "file_type", "version", "entries"};
+    pond_parquet_read_options po = POND_PARQUET_READ_OPTIONS_INIT;
+    po.column_names = cols;
+    po.n_column_names = 4;
+    pond_buf mem = POND_BUF_INIT;
+    pond_parquet_reader *r = NULL;
+    struct ArrowSchema schema = {0};
+    struct ArrowArray batch = {0};
+    int rc = oplog__open_data_file(&r, &mem, ob, f, &po);
+    if (rc == 0)
+        rc = pond_parquet_reader_schema(r, &schema);
+    while (rc == 0 && (rc = pond_parquet_reader_next(r, &batch)) == 0) {
+        int n = 0;
+        rc = oplog__check_listings(&n, &schema, &batch, f->path, listing_problem, c);
+        *bad_out |= n > 0;
+        pond_arrow_array_release(&batch);
+    }
+    if (rc == POND_ITEROVER)
+        rc = 0;
+    pond_arrow_schema_release(&schema);
+    pond_parquet_reader_free(r);
+    pond_buf_dispose(&mem);
+    return rc;
 }
 
 static int store_entry(const pond_cas_entry *e, void *payload)
@@ -293,11 +372,8 @@ int pond_oplog_fsck(pond_fsck_report *out, pond_backend *be, pond_fsck_fn fn,
         /* every data file: its size and SHA-256 as the log records them */
         bool bad = false;
         for (size_t f = 0; f < p->n_files && rc == 0; f++) {
-            pond_buf mem = POND_BUF_INIT;
-            pond_parquet_reader *r = NULL;
-            int vrc = oplog__open_data_file(&r, &mem, ob, &p->files[f], NULL);
-            pond_parquet_reader_free(r);
-            pond_buf_dispose(&mem);
+            /* read whole, size and hash checked, and every listing in it checked */
+            int vrc = check_file_listings(&bad, &c, ob, &p->files[f]);
             if (vrc == POND_ENOMEM)
                 rc = vrc;
             else if (vrc < 0) {
@@ -325,7 +401,7 @@ int pond_oplog_fsck(pond_fsck_report *out, pond_backend *be, pond_fsck_fn fn,
         rc = POND_ENOMEM;
         goto done;
     }
-    if ((rc = build_paths(&paths, ob, &root, "/", 0)) < 0)
+    if ((rc = build_paths(&paths, ob, &root, "/", 0, &c)) < 0)
         goto done;
     FOREACH_PART(ob, p)
     FOREACH_NODE(p, nd)
@@ -524,7 +600,7 @@ int oplog__rewrite(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opt
             paths_dispose(&live);
             return POND_ENOMEM;
         }
-        if ((rc = build_paths(&live, ob, &root, "/", 0)) < 0) {
+        if ((rc = build_paths(&live, ob, &root, "/", 0, NULL)) < 0) {
             paths_dispose(&live);
             return rc;
         }

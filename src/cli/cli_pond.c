@@ -20,6 +20,9 @@ int cli_pond_open(cli_pond *p, pond_cli *cli, bool write)
     oo.as_of_txn = write ? -1 : cli->at_version;
     if (pond_oplog_open(&p->be, p->dir, &oo) < 0)
         return cli_fail();
+    /* the pond reads right, but the user should know what it read around */
+    for (size_t i = 0; pond_oplog_warning(p->be, i); i++)
+        fprintf(stderr, "pond: warning: %s\n", pond_oplog_warning(p->be, i));
     if (write && pond_oplog_lock(p->be, true) < 0) {
         cli_pond_close(p);
         return cli_fail();

@@ -3,13 +3,18 @@
 #include <string.h>
 
 static const char HELP[] =
-    "usage: pond fsck [-q]\n"
+    "usage: pond fsck [-q] [--repair]\n"
     "\n"
-    "Verify the whole pond: every data file of the log is present with its logged size and\n"
-    "decodes; every inline content and every blob in _large_files/ is re-hashed against the\n"
-    "recorded SHA-256 and chunk hashes. Reports missing and corrupt content (exit 1), and\n"
-    "unreferenced blobs, orphan data files and stale temp files (which gc removes).\n"
-    "  -q   print only problems and the summary line\n";
+    "Verify the whole pond: every file of _delta_log reads on its own (commits, checkpoints,\n"
+    "_last_checkpoint); every data file of the log is present with its logged size and\n"
+    "decodes, and every directory listing in it obeys the listing rules; every inline content\n"
+    "and every blob in _large_files/ is re-hashed against the recorded SHA-256 and chunk\n"
+    "hashes. Reports missing and corrupt content (exit 1), and unreferenced blobs, orphan\n"
+    "data files and stale temp files (which gc removes).\n"
+    "  -q        print only problems and the summary line\n"
+    "  --repair  first rewrite what the log can rebuild: damaged checkpoints and\n"
+    "            _last_checkpoint, from the JSON commits (atomically; a commit is never\n"
+    "            changed or removed); takes the pond's lock. Then verify as above.\n";
 
 typedef struct {
     bool quiet;
@@ -36,15 +41,25 @@ int cmd_fsck(pond_cli *cli, int argc, char **argv)
     if (cli_wants_help(argc, argv, HELP))
         return 0;
     fsck_ctx c = {0};
+    bool repair = false;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-q"))
             c.quiet = true;
+        else if (!strcmp(argv[i], "--repair"))
+            repair = true;
         else
-            return cli_usage("pond fsck [-q]", "unknown argument '%s'", argv[i]);
+            return cli_usage("pond fsck [-q] [--repair]", "unknown argument '%s'", argv[i]);
     }
     cli_pond p;
-    if (cli_pond_open(&p, cli, false))
+    if (cli_pond_open(&p, cli, repair))
         return 1;
+    if (repair) {
+        pond_repair_report rr;
+        if (pond_oplog_repair(&rr, p.be, on_problem, &c) < 0) {
+            cli_pond_close(&p);
+            return cli_fail();
+        }
+    }
     pond_fsck_report r;
     int rc = pond_oplog_fsck(&r, p.be, on_problem, on_progress, &c);
     cli_progress_end(&c.prog);

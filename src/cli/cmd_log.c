@@ -42,8 +42,14 @@ int cmd_log(pond_cli *cli, int argc, char **argv)
     int rc = 0;
     for (int64_t v = latest; v >= 0 && limit != 0 && rc == 0; v--, limit--) {
         char *info = NULL;
-        if (pond_delta_commit_info_read(&info, cli->pond_dir, v) < 0) {
+        int irc = pond_delta_commit_info_read(&info, cli->pond_dir, v);
+        if (irc == POND_ENOTFOUND) {
             printf("%6lld  (no commit information)\n", (long long)v);
+            continue;
+        }
+        if (irc < 0) { /* never silent about a damaged commit */
+            printf("%6lld  (the commit cannot be read: %s)\n", (long long)v,
+                   pond_error_last()->message);
             continue;
         }
         json_error_t err;

@@ -278,8 +278,8 @@ static int collect_rows(row_list *rows, const pond_delta_table *t)
                 continue;
             a = json_pack("{s:s,s:I,s:b}", "path", f->path, "deletionTimestamp",
                           (json_int_t)e->deletion_timestamp, "dataChange", 0);
-            if (a && *e->dv_key && e->dv.path_or_inline)
-                json_object_set_new(a, "deletionVector", dv_json(&e->dv));
+            if (a && *e->dv_key && e->pub.deletion_vector)
+                json_object_set_new(a, "deletionVector", dv_json(e->pub.deletion_vector));
             a = a ? json_pack("{s:o}", "remove", a) : NULL;
         } else {
             continue;
@@ -321,9 +321,22 @@ static int publish_last_checkpoint(const char *log_dir, const char *tmp, const c
     return rc;
 }
 
-int pond_delta_checkpoint_write(const pond_delta_table *t)
+/* Is there a checkpoint newer than version (then _last_checkpoint must keep naming it)? */
+static int newer_checkpoint(bool *out, const char *log_dir, int64_t version)
 {
-    POND_ASSERT_ARG(t && t->protocol_json && t->metadata_json);
+    delta_log_list l = {0};
+    int rc = pond_delta__log_list(&l, log_dir);
+    *out = false;
+    for (size_t i = 0; rc == 0 && i < l.n; i++)
+        *out |= l.v[i].kind != DELTA_LOG_COMMIT && l.v[i].version > version;
+    pond_delta__log_list_dispose(&l);
+    return rc;
+}
+
+static int checkpoint_write(const pond_delta_table *t, bool replace)
+{
+    /* a snapshot opened without stats would write a checkpoint that lost them */
+    POND_ASSERT_ARG(t && t->protocol_json && t->metadata_json && !t->skip_stats);
     row_list rows = {0};
     struct ArrowSchema schema = {0};
     struct ArrowArray batch = {0};
@@ -362,17 +375,29 @@ int pond_delta_checkpoint_write(const pond_delta_table *t)
         goto done;
     struct stat st;
     int64_t bytes = pond__os_stat(tmp, &st) == 0 ? (int64_t)st.st_size : 0;
-    if (pond__os_link(tmp, final) < 0) {
+    if (replace) {
+        /* a checkpoint holds nothing the commits do not: replacing one atomically is safe */
+        if (pond__os_rename(tmp, final) < 0) {
+            rc = pond_error_set_os(POND_DOM_DELTA, "rename '%s' to '%s'", tmp, final);
+            goto done;
+        }
+    } else if (pond__os_link(tmp, final) < 0) {
         rc = errno == EEXIST ? pond_error_set(POND_EEXISTS, POND_DOM_DELTA,
                                               "checkpoint %" PRId64 " already exists", t->version)
                              : pond_error_set_os(POND_DOM_DELTA, "link '%s'", final);
         goto done;
     }
     linked = true;
-    (void)pond__os_unlink(tmp);
+    if (!replace)
+        (void)pond__os_unlink(tmp);
     if ((rc = pond__fsync_dir(log_dir, POND_DOM_DELTA)) < 0)
         goto done;
-    rc = publish_last_checkpoint(log_dir, lc_tmp, lc_final, t->version, rows.n, bytes, t->n_live);
+    bool newer = false;
+    if (replace && (rc = newer_checkpoint(&newer, log_dir, t->version)) < 0)
+        goto done;
+    if (!newer)
+        rc = publish_last_checkpoint(log_dir, lc_tmp, lc_final, t->version, rows.n, bytes,
+                                     t->n_live);
 done:
     if (tmp && !linked)
         (void)pond__os_unlink(tmp);
@@ -388,3 +413,7 @@ done:
     pond_free(lc_final);
     return rc;
 }
+
+int pond_delta_checkpoint_write(const pond_delta_table *t) { return checkpoint_write(t, false); }
+
+int pond_delta_checkpoint_rewrite(const pond_delta_table *t) { return checkpoint_write(t, true); }

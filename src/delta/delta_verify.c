@@ -126,7 +126,7 @@ static int verify_crc(const pond_delta_table *t)
     struct stat st;
     if (pond__os_stat(p, &st) < 0 && errno == ENOENT)
         goto done; /* checksums are optional */
-    if ((rc = pond__read_file(&b, p, DELTA_MAX_COMMIT_BYTES, POND_DOM_DELTA)) < 0)
+    if ((rc = pond__read_file(&b, p, DELTA_MAX_LAST_CHECKPOINT_BYTES, POND_DOM_DELTA)) < 0)
         goto done;
     if (!(j = pond_delta__json_parse(b.ptr ? b.ptr : "", b.size, JSON_DECODE_INT_AS_REAL, name))) {
         rc = pond_error_last()->code;
@@ -193,56 +193,80 @@ int pond_delta_table_verify(const pond_delta_table *t, unsigned flags)
     return 0;
 }
 
-static bool has_substr(const char *s, size_t n, const char *needle)
-{
-    size_t k = strlen(needle);
-    for (size_t i = 0; i + k <= n; i++)
-        if (s[i] == needle[0] && !memcmp(s + i, needle, k))
-            return true;
-    return false;
-}
-
 int pond_delta_commit_info_read(char **json_out, const char *dir, int64_t version)
 {
     POND_ASSERT_ARG(json_out && dir && version >= 0);
     *json_out = NULL;
     char name[40], where[64];
     snprintf(name, sizeof name, "_delta_log/%020" PRId64 ".json", version);
-    snprintf(where, sizeof where, "version %" PRId64, version);
     char *p = pond__path_join(dir, name);
     if (!p)
         return POND_ENOMEM;
-    pond_buf b = POND_BUF_INIT;
-    int rc = pond__read_file(&b, p, DELTA_MAX_COMMIT_BYTES, POND_DOM_DELTA);
-    pond_free(p);
-    if (rc < 0) {
-        pond_buf_dispose(&b);
-        return rc;
-    }
-    rc = pond_error_set(POND_ENOTFOUND, POND_DOM_DELTA, "version %" PRId64 " has no commitInfo",
-                        version);
-    for (size_t pos = 0; pos < b.size;) {
-        const char *s = b.ptr + pos;
-        const char *nl = memchr(s, '\n', b.size - pos);
-        size_t n = nl ? (size_t)(nl - s) : b.size - pos;
-        pos += n + (nl ? 1 : 0);
-        if (!n || !has_substr(s, n, "\"commitInfo\""))
+    /* line by line: only the commitInfo line is parsed, whatever the commit's size */
+    pond__lines lines;
+    int rc = pond__lines_open(&lines, p, DELTA_MAX_LINE_BYTES, POND_DOM_DELTA);
+    const char *s;
+    size_t n;
+    while (rc == 0 && (rc = pond__lines_next(&lines, &s, &n)) == 0) {
+        const char *key = pond_delta__action_sniff(s, n);
+        if (!key || strcmp(key, "commitInfo") != 0)
             continue;
+        snprintf(where, sizeof where, "version %" PRId64 " line %lld", version,
+                 (long long)lines.lineno);
         json_t *root, *body;
         delta_action_kind k;
-        int prc = pond_delta__action_parse(&root, &k, &body, s, n, where);
-        if (prc < 0) {
-            rc = prc;
+        if ((rc = pond_delta__action_parse(&root, &k, &body, s, n, where)) < 0)
             break;
-        }
-        if (k == DELTA_ACT_COMMITINFO) {
-            *json_out = pond_delta__json_dump(body);
-            rc = *json_out ? 0 : POND_ENOMEM;
-            json_decref(root);
+        *json_out = pond_delta__json_dump(body);
+        rc = *json_out ? 1 : POND_ENOMEM;
+        json_decref(root);
+    }
+    pond__lines_close(&lines);
+    pond_free(p);
+    if (rc == POND_ITEROVER)
+        return pond_error_set(POND_ENOTFOUND, POND_DOM_DELTA,
+                              "version %" PRId64 " has no commitInfo", version);
+    return rc < 0 ? rc : 0;
+}
+
+int pond_delta_commit_added_paths(const char *dir, int64_t version, pond_delta_path_fn fn,
+                                  void *payload)
+{
+    POND_ASSERT_ARG(dir && version >= 0 && fn);
+    char name[40], where[64];
+    snprintf(name, sizeof name, "_delta_log/%020" PRId64 ".json", version);
+    char *p = pond__path_join(dir, name);
+    if (!p)
+        return POND_ENOMEM;
+    pond__lines lines;
+    int rc = pond__lines_open(&lines, p, DELTA_MAX_LINE_BYTES, POND_DOM_DELTA);
+    const char *s;
+    size_t n;
+    while (rc == 0 && (rc = pond__lines_next(&lines, &s, &n)) == 0) {
+        const char *key = pond_delta__action_sniff(s, n);
+        if (key && strcmp(key, "add") != 0)
+            continue; /* not an add: nothing to parse */
+        while (n && (s[n - 1] == '\r' || s[n - 1] == ' ' || s[n - 1] == '\t'))
+            n--;
+        if (!n)
+            continue;
+        snprintf(where, sizeof where, "'%s' line %lld", p, (long long)lines.lineno);
+        json_t *root, *body;
+        delta_action_kind k;
+        if ((rc = pond_delta__action_parse(&root, &k, &body, s, n, where)) < 0)
             break;
+        if (k == DELTA_ACT_ADD && (rc = pond_delta__check_add(body, where)) == 0) {
+            char *dec = NULL;
+            if ((rc = pond_delta_path_decode(&dec, json_string_value(json_object_get(body, "path")))) <
+                0)
+                pond_error_prefix("%s", where);
+            else
+                rc = fn(dec, payload);
+            pond_free(dec);
         }
         json_decref(root);
     }
-    pond_buf_dispose(&b);
-    return rc;
+    pond__lines_close(&lines);
+    pond_free(p);
+    return rc == POND_ITEROVER ? 0 : rc;
 }

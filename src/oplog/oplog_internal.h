@@ -114,6 +114,8 @@ typedef struct oplog_be {
     oplog_idmap node_part; /* node id -> ol_part* (learned from directory listings) */
     int lock_fd;
     int64_t checkpoint_interval; /* from pond.checkpoint_interval; 0 = default */
+    char *warnings[4];           /* from the first read of the log (pond_oplog_warning) */
+    bool warned;
 } oplog_be;
 
 
@@ -199,6 +201,9 @@ int oplog__rewrite(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opt
 
 int oplog__open_sink(pond_content_sink **out, pond_backend *be, pond_entry_type type);
 int oplog__store_content(pond_cas_ref *ref, oplog_be *ob, const pond_node_rec *r);
+/* fsck's check of every file of _delta_log on its own (oplog_repair.c): one "corrupt" line per
+ * problem through fn, with what to do about it. */
+int oplog__fsck_log(int64_t *problems_out, oplog_be *ob, pond_fsck_fn fn, void *payload);
 /* Re-reads the Delta log at at_version (-1 latest) and rebuilds the partition index. */
 int oplog__load_index(oplog_be *ob, int64_t at_version);
 

@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <stdarg.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -221,8 +220,18 @@ static int64_t file_mtime_us(const char *dir, const char *rel, int64_t *size)
     return t;
 }
 
-/* Every data file path any commit ever added (scans the JSON commits). */
-static int all_added_paths(str_set *out, const char *dir)
+static int add_path(const char *decoded, void *payload) { return ss_add(payload, decoded); }
+
+static int add_live_path(const pond_delta_file *f, void *payload)
+{
+    return ss_add(payload, f->decoded_path);
+}
+
+/* Every data file path any commit ever added (scans the JSON commits, one action at a time).
+ * strict (gc, which removes what is not in the set): a commit that cannot be read stops it,
+ * since what it added is unknown. Otherwise (fsck, whose log check reports such a commit) the
+ * commit is skipped. */
+static int all_added_paths(str_set *out, const char *dir, bool strict)
 {
     char *log = pond__path_join(dir, "_delta_log");
     if (!log)
@@ -234,30 +243,35 @@ static int all_added_paths(str_set *out, const char *dir)
         size_t len = strlen(e->d_name);
         if (len != 25 || strcmp(e->d_name + 20, ".json") != 0)
             continue;
-        char *path = pond__path_join(log, e->d_name);
-        pond_buf text = POND_BUF_INIT;
-        rc = path ? pond__read_file(&text, path, (size_t)1 << 30, D) : POND_ENOMEM;
-        for (char *line = text.ptr, *next; rc == 0 && line && *line; line = next) {
-            next = strchr(line, '\n');
-            if (next)
-                *next++ = '\0';
-            json_error_t je;
-            json_t *j = json_loads(line, 0, &je);
-            const char *p = json_string_value(json_object_get(json_object_get(j, "add"), "path"));
-            if (p) {
-                char *decoded = NULL;
-                if (pond_delta_path_decode(&decoded, p) == 0)
-                    rc = ss_add(out, decoded);
-                pond_free(decoded);
-            }
-            json_decref(j);
+        char *end = NULL;
+        long long v = strtoll(e->d_name, &end, 10);
+        if (end != e->d_name + 20 || v < 0)
+            continue;
+        rc = pond_delta_commit_added_paths(dir, v, add_path, out);
+        if (rc < 0 && rc != POND_ENOMEM && !strict) {
+            pond_error_clear();
+            rc = 0;
         }
-        pond_buf_dispose(&text);
-        pond_free(path);
     }
     if (d)
         closedir(d);
     pond_free(log);
+    /* after a log cleanup, versions from the oldest checkpoint on can still be read: the files
+     * live there were added by commits that are gone */
+    int64_t oldest;
+    if (rc == 0 && pond_delta_oldest_version(&oldest, dir) == 0 && oldest > 0) {
+        pond_delta_table *t = NULL;
+        pond_delta_open_options o = POND_DELTA_OPEN_OPTIONS_INIT;
+        o.at_version = oldest;
+        o.skip_stats = true;
+        if ((rc = pond_delta_table_open(&t, dir, &o)) == 0)
+            rc = pond_delta_table_foreach_file(t, add_live_path, out);
+        pond_delta_table_free(t);
+        if (rc < 0 && rc != POND_ENOMEM && !strict) {
+            pond_error_clear();
+            rc = 0;
+        }
+    }
     return rc;
 }
 
@@ -360,6 +374,13 @@ int pond_oplog_fsck(pond_fsck_report *out, pond_backend *be, pond_fsck_fn fn,
     o.at_version = ob->as_of;
     if ((rc = pond_delta_table_open(&t, ob->dir, &o)) < 0)
         return rc;
+    /* every log file on its own: a damaged checkpoint or old commit does not stop a read */
+    int64_t log_problems = 0;
+    if ((rc = oplog__fsck_log(&log_problems, ob, fn, payload)) < 0) {
+        pond_delta_table_free(t);
+        return rc;
+    }
+    out->corrupt += log_problems;
     if (pond_delta_table_verify(t, POND_DELTA_VERIFY_FILES) < 0) {
         out->corrupt++;
         problem(&c, "corrupt", "%s", pond_error_last()->message);
@@ -460,7 +481,7 @@ int pond_oplog_fsck(pond_fsck_report *out, pond_backend *be, pond_fsck_fn fn,
     if ((rc = pond_cas_foreach(ob->cas, 3600LL * 1000000, store_entry, &c)) < 0)
         goto done;
     /* data files no commit refers to */
-    if ((rc = list_data_files(&on_disk, ob->dir)) < 0 || (rc = all_added_paths(&added, ob->dir)) < 0)
+    if ((rc = list_data_files(&on_disk, ob->dir)) < 0 || (rc = all_added_paths(&added, ob->dir, false)) < 0)
         goto done;
     for (size_t i = 0; i < on_disk.n; i++)
         if (!ss_has(&added, on_disk.v[i])) {
@@ -828,7 +849,7 @@ int pond_oplog_gc(pond_gc_report *out, pond_backend *be, const pond_gc_options *
     str_set on_disk = {0}, added = {0}, live = {0};
     rc = list_data_files(&on_disk, ob->dir);
     if (rc == 0)
-        rc = all_added_paths(&added, ob->dir);
+        rc = all_added_paths(&added, ob->dir, true);
     FOREACH_PART(ob, p)
     for (size_t f = 0; f < p->n_files && rc == 0; f++)
         rc = ss_add(&live, p->files[f].path);

@@ -233,7 +233,7 @@ int pond_delta_commit_added_paths(const char *dir, int64_t version, pond_delta_p
                                   void *payload)
 {
     POND_ASSERT_ARG(dir && version >= 0 && fn);
-    char name[40], where[64];
+    char name[40], where[4200];
     snprintf(name, sizeof name, "_delta_log/%020" PRId64 ".json", version);
     char *p = pond__path_join(dir, name);
     if (!p)

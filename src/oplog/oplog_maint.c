@@ -251,6 +251,9 @@ static int all_added_paths(str_set *out, const char *dir, bool strict)
         if (rc < 0 && rc != POND_ENOMEM && !strict) {
             pond_error_clear();
             rc = 0;
+        } else if (rc < 0 && rc != POND_ENOMEM) {
+            pond_error_prefix("which data files the commits added is unknown (restore the "
+                              "damaged commit from a backup)");
         }
     }
     if (d)

@@ -2,6 +2,7 @@
  * A cursor holds one Arrow batch of a pond_table_read_stream at a time; xColumn reads the
  * current row straight from that batch's buffers by a per-column kind decided once per batch. */
 #include "sql/sql_internal.h"
+#include "util/util.h"
 
 #include <pond/alloc.h>
 #include <pond/errors.h>
@@ -369,15 +370,21 @@ static int vt_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
         rc = SQLITE_NOMEM;
         goto done;
     }
-    for (size_t v = 0; v < t->n_vers; v++)
+    pond__strmap seen = {0}; /* by name: a loop per name is quadratic in a wide table */
+    for (size_t v = 0; v < t->n_vers && rc == SQLITE_OK; v++)
         for (int64_t i = 0; i < vschemas[v].n_children; i++) {
             const struct ArrowSchema *c = vschemas[v].children[i];
-            bool seen = false;
-            for (int k = 0; k < t->ncols && !seen; k++)
-                seen = !strcmp(ucols[k]->name ? ucols[k]->name : "", c->name ? c->name : "");
-            if (!seen)
+            int added = pond__strmap_put(&seen, c->name ? c->name : "", t->ncols);
+            if (added < 0) {
+                rc = SQLITE_NOMEM;
+                break;
+            }
+            if (added == 0)
                 ucols[t->ncols++] = c;
         }
+    pond__strmap_dispose(&seen);
+    if (rc != SQLITE_OK)
+        goto done;
     if (t->series && pond_series_timestamp_column(&ts_name, q->fs, NULL, t->path) < 0) {
         rc = set_err(pzErr, pond_error_last()->message);
         goto done;
@@ -411,6 +418,12 @@ static int vt_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
     }
     if (t->ncols == 0) {
         *pzErr = sqlite3_mprintf("pond: %s has no columns", t->path);
+        rc = SQLITE_ERROR;
+        goto done;
+    }
+    if (t->ncols > sqlite3_limit(db, SQLITE_LIMIT_COLUMN, -1)) {
+        *pzErr = sqlite3_mprintf("pond: %s has %d columns, and SQL tables have at most %d",
+                                 t->path, t->ncols, sqlite3_limit(db, SQLITE_LIMIT_COLUMN, -1));
         rc = SQLITE_ERROR;
         goto done;
     }
@@ -589,15 +602,26 @@ static int cursor_fail(cursor *c, const char *msg)
 }
 
 /* Points the column views at the new batch (by name: versions may lack columns). */
-static void bind_batch(cursor *c)
+static int bind_batch(cursor *c)
 {
     vtab *t = (vtab *)c->base.pVtab;
     const struct ArrowArray *b = c->cur;
     const struct ArrowSchema *s = c->cur_schema;
+    /* a wide table by name through a map (the first column of a name wins): a loop per name
+     * is quadratic */
+    pond__strmap names = {0};
+    bool mapped = (int64_t)t->ncols * s->n_children > 4096;
+    for (int64_t j = 0; mapped && j < s->n_children && j < b->n_children; j++)
+        if (s->children[j]->name && pond__strmap_put(&names, s->children[j]->name, j) < 0) {
+            pond__strmap_dispose(&names);
+            return SQLITE_NOMEM;
+        }
     for (int i = 0; i < t->ncols; i++) {
         colview *v = &c->cv[i];
         int k = -1;
-        for (int64_t j = 0; j < s->n_children && j < b->n_children && k < 0; j++)
+        if (mapped)
+            k = (int)pond__strmap_get(&names, t->cols[i]);
+        for (int64_t j = 0; !mapped && j < s->n_children && j < b->n_children && k < 0; j++)
             if (s->children[j]->name && !strcmp(s->children[j]->name, t->cols[i]))
                 k = (int)j;
         if (k < 0) {
@@ -614,6 +638,8 @@ static void bind_batch(cursor *c)
         v->schema = s->children[k];
         v->array = a;
     }
+    pond__strmap_dispose(&names);
+    return SQLITE_OK;
 }
 
 /* Decoded bytes of a batch (fixed-width values at 8 bytes, plus string and binary data). */
@@ -703,10 +729,8 @@ static int next_batch(cursor *c)
             }
             c->cur_schema = &c->cached->schemas[c->cache_i];
             c->cur = &c->cached->batches[c->cache_i++];
-            if (c->cur->length > 0) {
-                bind_batch(c);
-                return SQLITE_OK;
-            }
+            if (c->cur->length > 0)
+                return bind_batch(c);
             continue;
         }
         c->cur = &NO_BATCH;
@@ -737,8 +761,7 @@ static int next_batch(cursor *c)
                 t->stats.rows_returned += c->batch.length;
             c->cur = &c->batch;
             c->cur_schema = c->batch_schema;
-            bind_batch(c);
-            return SQLITE_OK;
+            return bind_batch(c);
         }
     }
 }

@@ -38,6 +38,7 @@ typedef struct {
     size_t n_sample, sample_pos;
     bool eof;
     char err[1024];
+    pond__strmap names; /* column name -> index (a loop per name is quadratic when wide) */
 } imp;
 
 static bool is_ts_name(const char *n)
@@ -353,6 +354,7 @@ static void imp_free(imp *m)
         pond_arrow_builder_free(m->cols[f].b);
     }
     pond_free(m->cols);
+    pond__strmap_dispose(&m->names);
     for (size_t k = 0; k < m->n_sample; k++)
         pond_free(m->sample[k]);
     pond_free(m->sample);
@@ -389,10 +391,12 @@ static int apply_schema(imp *m, const char *spec, bool lenient)
                                   "--schema: unknown type '%.*s' (int64, double, bool, string, "
                                   "timestamp)",
                                   (int)tl, colon + 1);
-        size_t f = 0;
-        for (; f < m->n_cols; f++)
-            if (strlen(m->cols[f].name) == nl && !strncmp(m->cols[f].name, p, nl))
-                break;
+        char *name = pond_strndup(p, nl);
+        if (!name)
+            return POND_ENOMEM;
+        int64_t at = pond__strmap_get(&m->names, name);
+        pond_free(name);
+        size_t f = at >= 0 ? (size_t)at : m->n_cols;
         if (f == m->n_cols && lenient) {
             p = *comma ? comma + 1 : comma;
             continue;
@@ -438,23 +442,18 @@ int pond_csv_import_stream(struct ArrowArrayStream *out, const char *path,
         rc = POND_ENOMEM;
         goto fail;
     }
-    for (size_t f = 0; f < m->n_cols; f++) {
+    for (size_t f = 0; f < m->n_cols && rc == 0; f++) {
         size_t len;
         const char *s = pond_csv_reader_field(m->csv, f, &len, NULL);
-        if (len == 0) {
+        if (len == 0)
             rc = pond_error_set(POND_EINVALID, D, "%s: header column %zu has no name", path, f + 1);
-            goto fail;
-        }
-        for (size_t g = 0; g < f; g++)
-            if (!strcmp(m->cols[g].name, s)) {
-                rc = pond_error_set(POND_EINVALID, D, "%s: column name '%s' appears twice", path, s);
-                goto fail;
-            }
-        if (!(m->cols[f].name = pond_strndup(s, len))) {
+        else if (!(m->cols[f].name = pond_strndup(s, len)))
             rc = POND_ENOMEM;
-            goto fail;
-        }
+        else if ((rc = pond__strmap_put(&m->names, m->cols[f].name, (int64_t)f)) == 1)
+            rc = pond_error_set(POND_EINVALID, D, "%s: column name '%s' appears twice", path, s);
     }
+    if (rc < 0)
+        goto fail;
     if (opts->schema_hint && (rc = apply_schema(m, opts->schema_hint, true)) < 0)
         goto fail;
     if (opts->schema && (rc = apply_schema(m, opts->schema, false)) < 0)

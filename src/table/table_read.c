@@ -38,6 +38,7 @@ typedef struct {
     pond_table_scan_stats stats;
     char err[1024];
     bool failed;
+    pond__strmap wanted; /* opts.columns by name (wide schemas: no loop per name) */
 } rd;
 
 static int errno_of(int rc)
@@ -76,12 +77,7 @@ static int read_at(void *payload, int64_t off, void *buf, size_t len, size_t *n_
 
 static bool wanted(const rd *r, const char *name)
 {
-    if (!r->opts.columns)
-        return true;
-    for (int i = 0; i < r->opts.n_columns; i++)
-        if (name && !strcmp(r->opts.columns[i], name))
-            return true;
-    return false;
+    return !r->opts.columns || pond__strmap_get(&r->wanted, name) >= 0;
 }
 
 /* Lower and upper raw bounds of [from, to) in the stored unit of the timestamp column. */
@@ -160,13 +156,14 @@ static int open_version(rd *r, const ver *v)
     int64_t nout = r->out_schema.n_children;
     if (!(r->map = pond_calloc((size_t)(nout ? nout : 1), sizeof *r->map)))
         return POND_ENOMEM;
-    for (int64_t k = 0; k < nout; k++) {
-        r->map[k] = -1;
-        for (int64_t i = 0; i < r->in_schema.n_children; i++)
-            if (!strcmp(r->in_schema.children[i]->name, r->out_schema.children[k]->name))
-                r->map[k] = (int)i;
-    }
-    return 0;
+    pond__strmap in = {0};
+    /* the last input column of a name wins, as the loop this replaced had it */
+    for (int64_t i = r->in_schema.n_children - 1; i >= 0 && rc == 0; i--)
+        rc = pond__strmap_put(&in, r->in_schema.children[i]->name, i) < 0 ? POND_ENOMEM : 0;
+    for (int64_t k = 0; k < nout && rc == 0; k++)
+        r->map[k] = (int)pond__strmap_get(&in, r->out_schema.children[k]->name);
+    pond__strmap_dispose(&in);
+    return rc;
 }
 
 static int enqueue(rd *r, struct ArrowArray *b)
@@ -313,6 +310,7 @@ static void rd_free(rd *r)
     pond_arrow_schema_release(&r->out_schema);
     pond_free(r->ts_name);
     pond_free(r->path);
+    pond__strmap_dispose(&r->wanted);
     if (r->opts.columns) {
         for (int i = 0; i < r->opts.n_columns; i++)
             pond_free((void *)r->opts.columns[i]);
@@ -333,16 +331,13 @@ static int build_schema(rd *r)
 {
     const struct ArrowSchema **cols = NULL;
     size_t n = 0, cap = 0;
+    pond__strmap seen = {0}; /* name -> index in cols */
+    size_t *in_versions = NULL, *last_version = NULL;
     int rc = 0;
     for (size_t v = 0; v < r->n_vers && rc == 0; v++) {
         for (int64_t i = 0; i < r->vers[v].schema.n_children && rc == 0; i++) {
             const struct ArrowSchema *c = r->vers[v].schema.children[i];
-            if (!wanted(r, c->name))
-                continue;
-            bool seen = false;
-            for (size_t k = 0; k < n && !seen; k++)
-                seen = !strcmp(cols[k]->name, c->name);
-            if (seen)
+            if (!wanted(r, c->name) || !c->name)
                 continue;
             if (n == cap) {
                 cap = cap ? cap * 2 : 16;
@@ -353,33 +348,43 @@ static int build_schema(rd *r)
                 }
                 cols = nc;
             }
-            cols[n++] = c;
+            int added = pond__strmap_put(&seen, c->name, (int64_t)n);
+            if (added < 0)
+                rc = added;
+            else if (added == 0)
+                cols[n++] = c;
         }
     }
     if (rc == 0 && r->opts.columns) {
         for (int i = 0; i < r->opts.n_columns && rc == 0; i++) {
-            bool found = false;
-            for (size_t k = 0; k < n && !found; k++)
-                found = !strcmp(cols[k]->name, r->opts.columns[i]);
-            if (!found && r->n_vers)
+            if (pond__strmap_get(&seen, r->opts.columns[i]) < 0 && r->n_vers)
                 rc = pond_error_set(POND_ENOTFOUND, D, "%s: no column '%s'", r->path,
                                     r->opts.columns[i]);
+        }
+    }
+    /* in how many versions each column is: one pass over every version's columns */
+    if (rc == 0 && n && (!(in_versions = pond_calloc(n, sizeof *in_versions)) ||
+                         !(last_version = pond_calloc(n, sizeof *last_version))))
+        rc = POND_ENOMEM;
+    for (size_t v = 0; v < r->n_vers && rc == 0; v++) {
+        for (int64_t i = 0; i < r->vers[v].schema.n_children; i++) {
+            int64_t k = pond__strmap_get(&seen, r->vers[v].schema.children[i]->name);
+            if (k >= 0 && last_version[k] != v + 1) {
+                last_version[k] = v + 1;
+                in_versions[k]++;
+            }
         }
     }
     if (rc == 0)
         rc = pond_arrow_schema_init(&r->out_schema, "+s", "", 0, (int64_t)n);
     for (size_t k = 0; k < n && rc == 0; k++) {
         rc = pond_arrow_schema_copy(r->out_schema.children[k], cols[k]);
-        bool everywhere = true;
-        for (size_t v = 0; v < r->n_vers && everywhere; v++) {
-            bool has = false;
-            for (int64_t i = 0; i < r->vers[v].schema.n_children && !has; i++)
-                has = !strcmp(r->vers[v].schema.children[i]->name, cols[k]->name);
-            everywhere = has;
-        }
-        if (rc == 0 && !everywhere)
+        if (rc == 0 && in_versions[k] != r->n_vers)
             r->out_schema.children[k]->flags |= ARROW_FLAG_NULLABLE;
     }
+    pond__strmap_dispose(&seen);
+    pond_free(in_versions);
+    pond_free(last_version);
     pond_free(cols);
     return rc;
 }
@@ -411,7 +416,8 @@ int pond_table_read_stream(struct ArrowArrayStream *out, pond_fs *fs, const pond
             goto fail;
         }
         for (int i = 0; i < opts->n_columns; i++)
-            if (!(((char **)r->opts.columns)[i] = pond_strdup(opts->columns[i]))) {
+            if (!(((char **)r->opts.columns)[i] = pond_strdup(opts->columns[i])) ||
+                pond__strmap_put(&r->wanted, r->opts.columns[i], i) < 0) {
                 rc = POND_ENOMEM;
                 goto fail;
             }

@@ -67,33 +67,34 @@ static int check_compatible(pond_fs *fs, const pond_wd *wd, const char *path,
         struct ArrowSchema old = {0};
         if ((rc = table__version_schema(&old, fs, wd, path, vs[v].version)) < 0)
             break;
+        /* old columns by name: a loop per name is quadratic in a wide series */
+        pond__strmap names = {0};
+        for (int64_t k = 0; k < old.n_children && rc == 0; k++)
+            if (old.children[k]->name && pond__strmap_put(&names, old.children[k]->name, k) < 0)
+                rc = POND_ENOMEM;
         for (int64_t i = 0; i < schema->n_children && rc == 0; i++) {
             const struct ArrowSchema *c = schema->children[i];
-            for (int64_t k = 0; k < old.n_children; k++) {
-                const struct ArrowSchema *o = old.children[k];
-                if (!c->name || !o->name || strcmp(c->name, o->name))
-                    continue;
-                if (!table__same_type(c, o))
-                    rc = pond_error_set(POND_EINVALID, D,
-                                        "%s: column '%s' has type '%s' in version %lld but "
-                                        "'%s' in the new version: a series cannot change a "
-                                        "column's type",
-                                        path, c->name, o->format, (long long)vs[v].version,
-                                        c->format);
-            }
+            int64_t k = c->name ? pond__strmap_get(&names, c->name) : -1;
+            const struct ArrowSchema *o = k >= 0 ? old.children[k] : NULL;
+            if (o && !table__same_type(c, o))
+                rc = pond_error_set(POND_EINVALID, D,
+                                    "%s: column '%s' has type '%s' in version %lld but "
+                                    "'%s' in the new version: a series cannot change a "
+                                    "column's type",
+                                    path, c->name, o->format, (long long)vs[v].version,
+                                    c->format);
         }
         /* a column new in this version must be nullable: older versions read it as null */
         for (int64_t i = 0; i < schema->n_children && rc == 0; i++) {
             const struct ArrowSchema *c = schema->children[i];
-            bool found = false;
-            for (int64_t k = 0; k < old.n_children && !found; k++)
-                found = c->name && old.children[k]->name && !strcmp(c->name, old.children[k]->name);
+            bool found = c->name && pond__strmap_get(&names, c->name) >= 0;
             if (!found && !(c->flags & ARROW_FLAG_NULLABLE))
                 rc = pond_error_set(POND_EINVALID, D,
                                     "%s: new column '%s' must be nullable (older versions read "
                                     "it as null)",
                                     path, c->name ? c->name : "");
         }
+        pond__strmap_dispose(&names);
         pond_arrow_schema_release(&old);
     }
     pond_free(vs);

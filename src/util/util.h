@@ -96,6 +96,19 @@ int pond__lines_next(pond__lines *r, const char **line, size_t *len);
 void pond__lines_rewind(pond__lines *r);
 void pond__lines_close(pond__lines *r);
 
+/* A map from strings to integers, for name lookups over wide schemas (a loop per name is
+ * quadratic in columns). Keys are borrowed: they must outlive the map. Zero-initialise. */
+typedef struct {
+    const char **keys;
+    int64_t *vals;
+    size_t cap, n;
+} pond__strmap;
+/* 0 when added, 1 when key was there already (its value unchanged), POND_ENOMEM. */
+int pond__strmap_put(pond__strmap *m, const char *key, int64_t val);
+/* The value of key, or -1 (also for a NULL key). */
+int64_t pond__strmap_get(const pond__strmap *m, const char *key);
+void pond__strmap_dispose(pond__strmap *m);
+
 /* Join dir and name with one '/', into a fresh pond_malloc string (NULL on OOM, error set). */
 char *pond__path_join(const char *dir, const char *name);
 

@@ -1,4 +1,4 @@
-/* pond__lines: a pond file read line by line in bounded memory. */
+/* pond__lines: a pond file read line by line in bounded memory; pond__strmap. */
 #include "pt.h"
 
 #include <pond/alloc.h>
@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define POND_TEST_LIGHT_N(full, light) (getenv("POND_TEST_LIGHT") ? (light) : (full))
 
 static char *write_file(const char *name, const char *data, size_t len)
 {
@@ -129,5 +131,31 @@ static void test_lines_refuses_non_regular(void)
     pond__lines_close(&r);
 }
 
+/* The name map of wide schemas: every key found, the first value kept, misses are -1. */
+static void test_strmap(void)
+{
+    int n = POND_TEST_LIGHT_N(100000, 5000);
+    char **keys = malloc((size_t)n * sizeof *keys);
+    pond__strmap m = {0};
+    for (int i = 0; i < n; i++) {
+        keys[i] = malloc(16);
+        snprintf(keys[i], 16, "c%d", i);
+        PT_ASSERT_INT_EQ(pond__strmap_put(&m, keys[i], i), 0);
+    }
+    PT_ASSERT_INT_EQ(pond__strmap_put(&m, "c7", 99), 1); /* already there: unchanged */
+    for (int i = 0; i < n; i++)
+        PT_ASSERT_INT_EQ(pond__strmap_get(&m, keys[i]), i);
+    PT_ASSERT_INT_EQ(pond__strmap_get(&m, "c7"), 7);
+    PT_ASSERT_INT_EQ(pond__strmap_get(&m, "nope"), -1);
+    PT_ASSERT_INT_EQ(pond__strmap_get(&m, NULL), -1);
+    PT_ASSERT_INT_EQ(pond__strmap_get(&m, ""), -1);
+    PT_ASSERT_INT_EQ(m.n, n);
+    pond__strmap_dispose(&m);
+    PT_ASSERT_INT_EQ(pond__strmap_get(&m, "c1"), -1);
+    for (int i = 0; i < n; i++)
+        free(keys[i]);
+    free(keys);
+}
+
 PT_SUITE(util_lines, PT_TEST(lines_file_and_memory), PT_TEST(lines_bound),
-         PT_TEST(lines_refuses_non_regular))
+         PT_TEST(lines_refuses_non_regular), PT_TEST(strmap))

@@ -10,7 +10,8 @@ BIG_MB=200
 BIG_RSS=262144 # KiB: 256 MiB
 # ASan's shadow memory and quarantine are no measure of pond's own: there, the sizes shrink and
 # only the outcome is checked
-if grep -qa AddressSanitizer "$POND_BIN"; then BIG_MB=20; BIG_RSS=$((4 << 20)); fi
+REM_MB=10
+if hostile_asan; then BIG_MB=20; BIG_RSS=$((4 << 20)); REM_MB=2; fi
 
 base() {
   "$POND_BIN" --pond "$1" init >/dev/null
@@ -52,11 +53,11 @@ rm -rf "$P"
 # 10 MB of removes (tombstones, as a big gc commit has): every command, 256 MiB.
 P=$WORK/removes
 base "$P"
-python3 "$GEN" "$P" 10 removes
+python3 "$GEN" "$P" "$REM_MB" removes
 for cmd in "list" "cat /f" "describe /f" "log" "fsck" "gc --grace 0s" "mkdir /d"; do
   # shellcheck disable=SC2086
-  H_RSS_KB=$BIG_RSS hrun "removes 10 MB: $cmd" "$POND_BIN" --pond "$P" $cmd &&
-    { [ "$H_RC" -eq 0 ] && ok "removes 10 MB: $cmd ($H_RSS KiB)" ||
-      fail "removes 10 MB: $cmd" "exit $H_RC: $(printf '%s' "$H_OUT" | head -n 3)"; }
+  H_RSS_KB=$BIG_RSS hrun "removes $REM_MB MB: $cmd" "$POND_BIN" --pond "$P" $cmd &&
+    { [ "$H_RC" -eq 0 ] && ok "removes $REM_MB MB: $cmd ($H_RSS KiB)" ||
+      fail "removes $REM_MB MB: $cmd" "exit $H_RC: $(printf '%s' "$H_OUT" | head -n 3)"; }
 done
 hostile_done

@@ -5,6 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 H_TIMEOUT=20
 H_RSS_KB=524288
+hostile_asan && H_RSS_KB=$((4 << 20)) H_TIMEOUT=60
 P=$WORK/p
 "$POND_BIN" --pond "$P" init >/dev/null
 # wide.py OUT KIND N: a CSV of N columns (KIND plain: 3 rows; series1/series2: a timestamp

@@ -25,8 +25,6 @@ int cli_pond_begin(cli_pond *p, pond_cli *cli);
 int cli_pond_commit(cli_pond *p);
 void cli_pond_close(cli_pond *p);
 
-/* "64KiB", "1MiB", "1048576", "2G": bytes; -1 on a bad size. */
-int64_t cli_parse_size(const char *s);
 /* Appends s as a JSON string literal. */
 int cli_json_str(pond_buf *b, const char *s);
 /* Human size: "1.5 MiB". out needs 32 bytes. */

@@ -13,27 +13,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char HELP[] =
-    "usage: pond copy [--type data|table|series] [--timestamp-column NAME] [--format parquet|csv]\n"
-    "                 SRC... DEST\n"
-    "\n"
+static const char ABOUT[] =
     "Copy files into the pond or out of it, in one transaction. Host paths are written\n"
     "host:PATH (host:data.csv, host:/abs/dir/, host:///abs/dir/file); pond paths are plain\n"
     "(/sensors/temp). Sources may be globs. With several sources, or a DEST that ends in '/'\n"
     "or is a directory, each source keeps its base name; a pond DEST ending in '/' is created\n"
-    "if missing. Copying onto an existing pond file adds a version.\n"
-    "\n"
-    "  --type T        entry type for files copied in: data (default), table, series, or\n"
-    "                  auto (each Parquet source becomes a table, anything else data).\n"
-    "                  A Parquet source is checked and stored as it is; a CSV source for\n"
-    "                  table/series is converted to Parquet with type inference.\n"
-    "  --timestamp-column NAME   the event-time column of a series (default: detected)\n"
-    "  --schema name:type,...    CSV column types instead of inferred ones (int64, double,\n"
-    "                  bool, string, timestamp)\n"
-    "  --zstd-level N  compression of converted CSV (default 1: fast; 3 is ~15% smaller)\n"
-    "  --format F      copying out a table or series: parquet (default) or csv\n";
-
-static const char USAGE[] = "pond copy [--type data|table|series] SRC... DEST";
+    "if missing. Copying onto an existing pond file adds a version.\n";
 
 typedef struct {
     cli_pond *p;
@@ -221,7 +206,7 @@ static int copy_out_csv(copy_ctx *c, const char *src, const char *host)
     int rc = 0;
     if (!f)
         rc = cli_error("%s: %s", host, strerror(errno));
-    if (rc == 0 && cli_write_stream(f, &st, FMT_CSV, NULL) < 0)
+    if (rc == 0 && cli_write_stream(f, &st, FMT_CSV, NULL, NULL) < 0)
         rc = cli_fail();
     if (f && (fflush(f) != 0 || fsync(fileno(f)) != 0) && rc == 0)
         rc = cli_error("%s: %s", host, strerror(errno));
@@ -325,51 +310,55 @@ static bool host_has_glob(const char *s) { return strpbrk(s, "*?[") != NULL; }
 
 int cmd_copy(pond_cli *cli, int argc, char **argv)
 {
-    if (cli_wants_help(argc, argv, HELP))
-        return 0;
     copy_ctx c = {0};
-    c.type = POND_ENTRY_FILE_DATA;
-    const char *format = "parquet";
+    const char *type = "data", *format = "parquet";
+    int64_t zstd_level = 0;
+    const cli_opt opts[] = {
+        {.name = "--type", .kind = CLI_OPT_CHOICE, .dest = &type, .arg = "T",
+         .choices = "data|table|series|auto",
+         .help = "entry type for files copied in: data (default), table, series, or\n"
+                 "auto (each Parquet source becomes a table, anything else data).\n"
+                 "A Parquet source is checked and stored as it is; a CSV source for\n"
+                 "table/series is converted to Parquet with type inference."},
+        {.name = "--timestamp-column", .kind = CLI_OPT_STRING, .dest = &c.ts_column,
+         .arg = "NAME", .help = "the event-time column of a series (default: detected)"},
+        {.name = "--schema", .kind = CLI_OPT_STRING, .dest = &c.schema, .arg = "name:type,...",
+         .help = "CSV column types instead of inferred ones (int64, double,\n"
+                 "bool, string, timestamp)"},
+        {.name = "--zstd-level", .kind = CLI_OPT_INT, .dest = &zstd_level, .arg = "N",
+         .help = "compression of converted CSV (default 1: fast; 3 is ~15% smaller)", .min = 1,
+         .max = 19},
+        {.name = "--format", .kind = CLI_OPT_CHOICE, .dest = &format, .arg = "F",
+         .choices = "parquet|csv",
+         .help = "copying out a table or series: parquet (default) or csv"},
+        {0},
+    };
+    const cli_spec spec = {
+        .command = "copy",
+        .operands = "SRC... DEST",
+        .about = ABOUT,
+        .opts = opts,
+        .missing = "need at least one source and a destination",
+        .min_operands = 2,
+        .max_operands = -1,
+    };
+    int argn, prc = cli_parse(&argn, &spec, argc, argv);
+    if (prc >= 0)
+        return prc;
+    c.type = !strcmp(type, "data")    ? POND_ENTRY_FILE_DATA
+             : !strcmp(type, "table") ? POND_ENTRY_FILE_TABLE
+             : !strcmp(type, "series") ? POND_ENTRY_FILE_SERIES
+                                       : POND_ENTRY_NONE; /* auto: per source */
+    c.zstd_level = (int)zstd_level;
     c.format = format;
-    int first = 1;
-    for (; first < argc && argv[first][0] == '-'; first++) {
-        const char *a = argv[first];
-        if (!strcmp(a, "--type") && first + 1 < argc) {
-            const char *t = argv[++first];
-            if (!strcmp(t, "data"))
-                c.type = POND_ENTRY_FILE_DATA;
-            else if (!strcmp(t, "table"))
-                c.type = POND_ENTRY_FILE_TABLE;
-            else if (!strcmp(t, "series"))
-                c.type = POND_ENTRY_FILE_SERIES;
-            else if (!strcmp(t, "auto"))
-                c.type = POND_ENTRY_NONE; /* per source: Parquet -> table, else data */
-            else
-                return cli_usage(USAGE, "unknown type '%s' (data, table, series or auto)", t);
-        } else if (!strcmp(a, "--format") && first + 1 < argc) {
-            format = argv[++first];
-            if (strcmp(format, "parquet") && strcmp(format, "csv"))
-                return cli_usage(USAGE, "unknown format '%s' (parquet or csv)", format);
-        } else if (!strcmp(a, "--timestamp-column") && first + 1 < argc) {
-            c.ts_column = argv[++first];
-        } else if (!strcmp(a, "--zstd-level") && first + 1 < argc) {
-            c.zstd_level = atoi(argv[++first]);
-            if (c.zstd_level < 1 || c.zstd_level > 19)
-                return cli_usage(USAGE, "--zstd-level takes 1 to 19");
-        } else if (!strcmp(a, "--schema") && first + 1 < argc) {
-            c.schema = argv[++first];
-        } else {
-            return cli_usage(USAGE, "unknown option '%s'", a);
-        }
-    }
-    if (argc - first < 2)
-        return cli_usage(USAGE, "need at least one source and a destination");
+    argc = argn;
+    int first = 0;
     const char *dest = argv[argc - 1];
     const char *dest_host = cli_host_path(dest);
     int nsrc = argc - 1 - first;
     for (int i = first; i < argc - 1; i++)
         if ((cli_host_path(argv[i]) != NULL) == (dest_host != NULL))
-            return cli_usage(USAGE, "'%s' and '%s': copy goes from host to pond or from pond "
+            return cli_usage(&spec, "'%s' and '%s': copy goes from host to pond or from pond "
                                     "to host (host paths start with host:)",
                              argv[i], dest);
     cli_pond p;

@@ -7,13 +7,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char HELP[] =
-    "usage: pond describe PATH...\n"
-    "\n"
-    "Describe entries: type, versions with sizes, storage (inline in the pond's table or a\n"
-    "blob in _large_files/), and for tables and series the schema, row counts, the\n"
-    "timestamp column and each version's event-time range (UTC).\n";
-
 /* A readable type name for an Arrow format string. */
 static void type_name(char *out, size_t cap, const char *f)
 {
@@ -163,18 +156,24 @@ static int describe_one(cli_pond *p, const char *path)
 
 int cmd_describe(pond_cli *cli, int argc, char **argv)
 {
-    if (cli_wants_help(argc, argv, HELP))
-        return 0;
-    if (argc < 2)
-        return cli_usage("pond describe PATH...", "no path given");
-    for (int i = 1; i < argc; i++)
-        if (argv[i][0] == '-')
-            return cli_usage("pond describe PATH...", "unknown option '%s'", argv[i]);
+    const cli_spec spec = {
+        .command = "describe",
+        .operands = "PATH...",
+        .about = "Describe entries: type, versions with sizes, storage (inline in the pond's\n"
+                 "table or a blob in _large_files/), and for tables and series the schema, row\n"
+                 "counts, the timestamp column and each version's event-time range (UTC).\n",
+        .missing = "no path given",
+        .min_operands = 1,
+        .max_operands = -1,
+    };
+    int n, rc = cli_parse(&n, &spec, argc, argv);
+    if (rc >= 0)
+        return rc;
     cli_pond p;
     if (cli_pond_open(&p, cli, false))
         return 1;
-    int rc = 0;
-    for (int i = 1; i < argc && rc == 0; i++)
+    rc = 0;
+    for (int i = 0; i < n && rc == 0; i++)
         rc = describe_one(&p, argv[i]);
     cli_pond_close(&p);
     return rc;

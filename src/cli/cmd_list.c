@@ -4,16 +4,6 @@
 
 #include <string.h>
 
-static const char HELP[] =
-    "usage: pond list [-l] [--json] [PATTERN...]\n"
-    "\n"
-    "List pond entries. With no pattern, everything, recursively. '/dir' lists the entry\n"
-    "itself, '/dir/' lists its contents, and patterns with * ? [...] or ** (any depth,\n"
-    "including none) match as globs: quote them so the shell leaves them alone.\n"
-    "\n"
-    "  -l       long format: type, size, version, time (UTC), path (-> symlink target)\n"
-    "  --json   one JSON array of objects\n";
-
 typedef struct {
     cli_pond *p;
     bool longfmt, json;
@@ -78,19 +68,30 @@ static bool has_glob(const char *s)
 
 int cmd_list(pond_cli *cli, int argc, char **argv)
 {
-    if (cli_wants_help(argc, argv, HELP))
-        return 0;
-    const char *usage = "pond list [-l] [--json] [PATTERN...]";
     list_ctx c = {0};
-    int first = 1;
-    for (; first < argc && argv[first][0] == '-'; first++) {
-        if (!strcmp(argv[first], "-l"))
-            c.longfmt = true;
-        else if (!strcmp(argv[first], "--json"))
-            c.json = true;
-        else
-            return cli_usage(usage, "unknown option '%s'", argv[first]);
-    }
+    const cli_opt opts[] = {
+        {.name = "-l", .kind = CLI_OPT_FLAG, .dest = &c.longfmt,
+         .help = "long format: type, size, version, time (UTC), path (-> symlink target);\n"
+                 "the size of a series is the sum of its versions"},
+        {.name = "--json", .kind = CLI_OPT_FLAG, .dest = &c.json,
+         .help = "one JSON array of objects (path, type, size, version, txn, time, target)"},
+        {0},
+    };
+    const cli_spec spec = {
+        .command = "list",
+        .operands = "[PATTERN...]",
+        .about = "List pond entries. With no pattern, everything, recursively. '/dir' lists the\n"
+                 "entry itself, '/dir/' lists its contents, and patterns with * ? [...] or **\n"
+                 "(any depth, including none) match as globs: quote them so the shell leaves\n"
+                 "them alone.\n",
+        .opts = opts,
+        .max_operands = -1,
+    };
+    int first = 0, argn;
+    int prc = cli_parse(&argn, &spec, argc, argv);
+    if (prc >= 0)
+        return prc;
+    argc = argn;
     cli_pond p;
     if (cli_pond_open(&p, cli, false))
         return 1;

@@ -14,6 +14,7 @@
 typedef struct {
     int64_t version;
     struct ArrowSchema schema;
+    bool skip; /* outside the time range: its schema counts, its rows are not read */
 } ver;
 
 typedef struct {
@@ -266,6 +267,8 @@ static int rd_next(struct ArrowArrayStream *s, struct ArrowArray *out)
         }
         int rc;
         if (!r->pq) {
+            while (r->next_ver < r->n_vers && r->vers[r->next_ver].skip)
+                r->next_ver++;
             if (r->next_ver >= r->n_vers)
                 return 0; /* end of stream: out->release stays NULL */
             if ((rc = open_version(r, &r->vers[r->next_ver++])) < 0) {
@@ -361,9 +364,38 @@ static int build_schema(rd *r)
             bool found = false;
             for (size_t k = 0; k < n && !found; k++)
                 found = !strcmp(cols[k]->name, r->opts.columns[i]);
-            if (!found && r->n_vers)
-                rc = pond_error_set(POND_ENOTFOUND, D, "%s: no column '%s'", r->path,
-                                    r->opts.columns[i]);
+            if (!found && r->n_vers) {
+                pond_buf have = POND_BUF_INIT;
+                for (size_t v = 0; v < r->n_vers; v++)
+                    for (int64_t c = 0; c < r->vers[v].schema.n_children; c++) {
+                        const char *nm = r->vers[v].schema.children[c]->name;
+                        bool dup = false;
+                        for (size_t u = 0; u <= v && !dup; u++)
+                            for (int64_t d = 0; d < r->vers[u].schema.n_children && !dup; d++)
+                                dup = (u < v || d < c) &&
+                                      !strcmp(r->vers[u].schema.children[d]->name, nm);
+                        if (!dup)
+                            pond_buf_printf(&have, "%s%s", have.size ? ", " : "", nm);
+                    }
+                rc = pond_error_set(POND_ENOTFOUND, D, "%s: no column '%s' (columns: %s)",
+                                    r->path, r->opts.columns[i], have.ptr ? have.ptr : "none");
+                pond_buf_dispose(&have);
+            }
+        }
+    }
+    if (rc == 0 && r->opts.columns) { /* the columns in the order they were asked for */
+        for (int i = 0; i < r->opts.n_columns && rc == 0; i++) {
+            for (int j = 0; j < i && rc == 0; j++)
+                if (!strcmp(r->opts.columns[i], r->opts.columns[j]))
+                    rc = pond_error_set(POND_EINVALID, D, "%s: column '%s' asked for twice",
+                                        r->path, r->opts.columns[i]);
+            for (size_t k = (size_t)i; k < n && rc == 0; k++)
+                if (!strcmp(cols[k]->name, r->opts.columns[i])) {
+                    const struct ArrowSchema *t = cols[i];
+                    cols[i] = cols[k];
+                    cols[k] = t;
+                    break;
+                }
         }
     }
     if (rc == 0)
@@ -445,13 +477,15 @@ int pond_table_read_stream(struct ArrowArrayStream *out, pond_fs *fs, const pond
             pick = r->series || i + 1 == nv;
         if (!pick || v->size == 0)
             continue;
+        ver *dst = &r->vers[r->n_vers];
         if (r->series) {
             r->stats.versions_total++;
-            if (opts->has_range && v->has_event_time &&
-                (v->max_event_time_us < opts->from_us || v->min_event_time_us >= opts->to_us))
-                continue; /* the whole version lies outside the range */
+            /* a version wholly outside the range is not read, but its columns are still
+             * part of the series: what a read returns never depends on the range */
+            dst->skip = opts->has_range && v->has_event_time &&
+                        (v->max_event_time_us < opts->from_us ||
+                         v->min_event_time_us >= opts->to_us);
         }
-        ver *dst = &r->vers[r->n_vers];
         dst->version = v->version;
         if ((rc = table__version_schema(&dst->schema, fs, NULL, r->path, v->version)) < 0)
             goto fail;

@@ -1,9 +1,8 @@
-#include "cli/cli_pond.h"
+#include "cli/cli_copy.h"
+#include "cli/cli_format.h"
 
 #include <pond/parquet.h>
 #include <pond/table.h>
-
-#include "cli/cli_format.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,12 +15,26 @@
 static const char ABOUT[] =
     "Copy files into the pond or out of it, in one transaction. Host paths are written\n"
     "host:PATH (host:data.csv, host:/abs/dir/, host:///abs/dir/file); pond paths are plain\n"
-    "(/sensors/temp). Sources may be globs. With several sources, or a DEST that ends in '/'\n"
-    "or is a directory, each source keeps its base name; a pond DEST ending in '/' is created\n"
-    "if missing. Copying onto an existing pond file adds a version.\n";
+    "(/sensors/temp). Sources may be globs, on either side ('/vega/*', 'host:in/*.csv'). With\n"
+    "several sources, or a DEST that ends in '/' or is a directory, each source keeps its base\n"
+    "name; a DEST ending in '/' is created if missing. Copying onto an existing pond file adds\n"
+    "a version. The last line says what was copied: files, versions, rows, bytes.\n"
+    "\n"
+    "Copying out, a table or series becomes one file in the format written, and its host name\n"
+    "says so: /t imported from t.csv is copied into a directory as t.parquet (t.csv with\n"
+    "--format csv); a series of several versions is one Parquet file, the bytes of\n"
+    "'pond cat --format parquet'. To a named file, the name's extension (.csv, .json,\n"
+    ".parquet) picks the format unless --format does. Data files are copied as their bytes.\n"
+    "\n"
+    "Host files are written safely: a new file appears whole or not at all; an existing file\n"
+    "is replaced atomically keeping its mode, owner and group (or, when pond cannot keep\n"
+    "them, or it has other hard links or extended attributes, rewritten in place after the\n"
+    "new content is complete); a device or FIFO is written into as a stream, never replaced;\n"
+    "a symbolic link or socket at the destination is refused. Permissions never loosen.\n";
 
 typedef struct {
     cli_pond *p;
+    cli_copy_tally tally;
     pond_entry_type type;
     const char *schema;
     const char *ts_column;
@@ -30,25 +43,17 @@ typedef struct {
     cli_progress prog;
 } copy_ctx;
 
-static const char *base_name(const char *path)
-{
-    size_t n = strlen(path);
-    while (n > 1 && path[n - 1] == '/')
-        n--;
-    const char *s = path + n;
-    while (s > path && s[-1] != '/')
-        s--;
-    return s;
-}
-
 /* A Parquet file must at least open, and every row group must decode. */
-static int validate_parquet(const char *host)
+static int validate_parquet(int64_t *rows, const char *host)
 {
     pond_parquet_reader *r = NULL;
     struct ArrowArray b = {0};
     int rc = pond_parquet_reader_open_file(&r, host, NULL);
-    while (rc == 0 && (rc = pond_parquet_reader_next(r, &b)) == 0)
+    *rows = 0;
+    while (rc == 0 && (rc = pond_parquet_reader_next(r, &b)) == 0) {
+        *rows += b.length;
         pond_arrow_array_release(&b);
+    }
     pond_parquet_reader_free(r);
     if (rc == POND_ITEROVER)
         return 0;
@@ -115,6 +120,12 @@ static int copy_in_one(copy_ctx *c, const char *host, const char *dest)
     if (asked == POND_ENTRY_NONE) /* --type auto: a Parquet file becomes a table */
         c->type = looks_parquet(fd) ? POND_ENTRY_FILE_TABLE : POND_ENTRY_FILE_DATA;
     int rc_auto = copy_in_typed(c, host, dest, fd, &st);
+    if (rc_auto == 0) {
+        c->tally.files++;
+        c->tally.versions++;
+        c->tally.bytes += (int64_t)st.st_size;
+        c->tally.tabular |= c->type != POND_ENTRY_FILE_DATA;
+    }
     c->type = asked;
     return rc_auto;
 }
@@ -147,15 +158,19 @@ static int copy_in_typed(copy_ctx *c, const char *host, const char *dest, int fd
             in.release(&in);
             return cli_fail();
         }
-        if (pond_table_write_stream(NULL, c->p->fs, NULL, dest, c->type, &pre, &wo) < 0)
+        int64_t rows = 0;
+        if (pond_table_write_stream(&rows, c->p->fs, NULL, dest, c->type, &pre, &wo) < 0)
             return cli_fail();
+        c->tally.rows += rows;
         return 0;
     }
     if (c->type != POND_ENTRY_FILE_DATA) {
-        if (validate_parquet(host) < 0) {
+        int64_t rows = 0;
+        if (validate_parquet(&rows, host) < 0) {
             close(fd);
             return cli_fail();
         }
+        c->tally.rows += rows;
     }
     pond_writer *w = NULL;
     if (pond_fs_open_writer(&w, c->p->fs, NULL, dest, c->type) < 0) {
@@ -164,7 +179,7 @@ static int copy_in_typed(copy_ctx *c, const char *host, const char *dest, int fd
     }
     char *buf = malloc(1 << 20);
     int rc = buf ? 0 : cli_error("out of memory");
-    cli_progress_start(&c->prog, base_name(host), (int64_t)st.st_size);
+    cli_progress_start(&c->prog, cli_base_name(host), (int64_t)st.st_size);
     while (rc == 0) {
         ssize_t n = read(fd, buf, 1 << 20);
         if (n < 0 && errno == EINTR)
@@ -186,117 +201,6 @@ static int copy_in_typed(copy_ctx *c, const char *host, const char *dest, int fd
     return rc;
 }
 
-/* Writes a pond file to a host path: into a temp file beside it, then renamed over it, so a
- * failure never leaves a partial file and a symlink at the destination is replaced, never
- * followed. */
-static int copy_out_csv(copy_ctx *c, const char *src, const char *host)
-{
-    struct ArrowArrayStream st;
-    if (pond_table_read_stream(&st, c->p->fs, NULL, src, NULL) < 0)
-        return cli_fail();
-    size_t hl = strlen(host);
-    char *tmp = malloc(hl + 32);
-    if (!tmp) {
-        st.release(&st);
-        return cli_error("out of memory");
-    }
-    snprintf(tmp, hl + 32, "%s.pond-tmp-%d", host, (int)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
-    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-    int rc = 0;
-    if (!f)
-        rc = cli_error("%s: %s", host, strerror(errno));
-    if (rc == 0 && cli_write_stream(f, &st, FMT_CSV, NULL, NULL) < 0)
-        rc = cli_fail();
-    if (f && (fflush(f) != 0 || fsync(fileno(f)) != 0) && rc == 0)
-        rc = cli_error("%s: %s", host, strerror(errno));
-    if (f && fclose(f) != 0 && rc == 0)
-        rc = cli_error("%s: %s", host, strerror(errno));
-    if (rc == 0 && rename(tmp, host) != 0)
-        rc = cli_error("%s: %s", host, strerror(errno));
-    if (rc != 0 && fd >= 0)
-        unlink(tmp);
-    free(tmp);
-    st.release(&st);
-    return rc;
-}
-
-static int copy_out_one(copy_ctx *c, const char *src, const char *host)
-{
-    pond_stat st;
-    if (pond_fs_stat(&st, c->p->fs, NULL, src) < 0)
-        return cli_fail();
-    if (st.type == POND_ENTRY_DIRECTORY)
-        return cli_error("%s: is a directory (copy its files with a glob, e.g. '%s/*')", src, src);
-    if (!strcmp(c->format, "csv")) {
-        if (st.type != POND_ENTRY_FILE_TABLE && st.type != POND_ENTRY_FILE_SERIES)
-            return cli_error("%s: --format csv is for tables and series, this is %s", src,
-                             pond_entry_type_name(st.type));
-        return copy_out_csv(c, src, host);
-    }
-    if (st.type == POND_ENTRY_FILE_SERIES) {
-        pond_stat *vs = NULL;
-        size_t nv = 0;
-        if (pond_fs_versions(&vs, &nv, c->p->fs, NULL, src) < 0)
-            return cli_fail();
-        pond_free(vs);
-        if (nv > 1)
-            return cli_error("%s: a series of %zu versions has no single Parquet file: use "
-                             "--format csv, or 'pond cat --version N --format parquet'",
-                             src, nv);
-    }
-    pond_reader *r = NULL;
-    if (pond_fs_open_reader(&r, c->p->fs, NULL, src) < 0)
-        return cli_fail();
-    size_t hl = strlen(host);
-    char *tmp = malloc(hl + 32);
-    if (!tmp) {
-        pond_reader_free(r);
-        return cli_error("out of memory");
-    }
-    snprintf(tmp, hl + 32, "%s.pond-tmp-%d", host, (int)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
-    int rc = 0;
-    if (fd < 0)
-        rc = cli_error("%s: %s", host, strerror(errno));
-    char *buf = rc == 0 ? malloc(1 << 20) : NULL;
-    if (rc == 0 && !buf)
-        rc = cli_error("out of memory");
-    cli_progress_start(&c->prog, base_name(src), pond_reader_size(r));
-    while (rc == 0) {
-        size_t n;
-        if (pond_reader_read(r, buf, 1 << 20, &n) < 0) {
-            rc = cli_fail();
-            break;
-        }
-        if (n == 0)
-            break;
-        for (size_t off = 0; off < n && rc == 0;) {
-            ssize_t k = write(fd, buf + off, n - off);
-            if (k < 0 && errno == EINTR)
-                continue;
-            if (k <= 0)
-                rc = cli_error("%s: %s", host, strerror(errno));
-            else
-                off += (size_t)k;
-        }
-        cli_progress_add(&c->prog, (int64_t)n);
-    }
-    cli_progress_end(&c->prog);
-    if (rc == 0 && fsync(fd) != 0)
-        rc = cli_error("%s: %s", host, strerror(errno));
-    if (fd >= 0 && close(fd) != 0 && rc == 0)
-        rc = cli_error("%s: %s", host, strerror(errno));
-    if (rc == 0 && rename(tmp, host) != 0)
-        rc = cli_error("%s: %s", host, strerror(errno));
-    if (rc != 0 && fd >= 0)
-        unlink(tmp);
-    free(buf);
-    free(tmp);
-    pond_reader_free(r);
-    return rc;
-}
-
 static char *join(const char *dir, const char *name)
 {
     size_t dl = strlen(dir);
@@ -311,11 +215,12 @@ static bool host_has_glob(const char *s) { return strpbrk(s, "*?[") != NULL; }
 int cmd_copy(pond_cli *cli, int argc, char **argv)
 {
     copy_ctx c = {0};
-    const char *type = "data", *format = "parquet";
+    const char *type = "data", *format = NULL;
     int64_t zstd_level = 0;
+    bool type_given = false;
     const cli_opt opts[] = {
         {.name = "--type", .kind = CLI_OPT_CHOICE, .dest = &type, .arg = "T",
-         .choices = "data|table|series|auto",
+         .choices = "data|table|series|auto", .given = &type_given,
          .help = "entry type for files copied in: data (default), table, series, or\n"
                  "auto (each Parquet source becomes a table, anything else data).\n"
                  "A Parquet source is checked and stored as it is; a CSV source for\n"
@@ -329,8 +234,9 @@ int cmd_copy(pond_cli *cli, int argc, char **argv)
          .help = "compression of converted CSV (default 1: fast; 3 is ~15% smaller)", .min = 1,
          .max = 19},
         {.name = "--format", .kind = CLI_OPT_CHOICE, .dest = &format, .arg = "F",
-         .choices = "parquet|csv",
-         .help = "copying out a table or series: parquet (default) or csv"},
+         .choices = "parquet|csv|json",
+         .help = "copying out tables and series: parquet (the default, or what the\n"
+                 "destination's extension says), csv, or json (one object per line)"},
         {0},
     };
     const cli_spec spec = {
@@ -361,6 +267,14 @@ int cmd_copy(pond_cli *cli, int argc, char **argv)
             return cli_usage(&spec, "'%s' and '%s': copy goes from host to pond or from pond "
                                     "to host (host paths start with host:)",
                              argv[i], dest);
+    if (dest_host && (type_given || c.ts_column || c.schema || zstd_level))
+        return cli_usage(&spec, "%s is for copying into the pond",
+                         type_given ? "--type" : c.ts_column ? "--timestamp-column"
+                                             : c.schema      ? "--schema"
+                                                             : "--zstd-level");
+    if (!dest_host && format)
+        return cli_usage(&spec, "--format is for copying out of the pond (files copied in keep "
+                                "their format)");
     cli_pond p;
     if (cli_pond_open(&p, cli, dest_host == NULL))
         return 1;
@@ -375,7 +289,6 @@ int cmd_copy(pond_cli *cli, int argc, char **argv)
         /* "DEST/" names a directory: created (with parents) when missing */
         if (rc == 0 && trailing && pond_fs_mkdir(p.fs, NULL, dest, POND_FS_MKDIR_PARENTS) < 0)
             rc = cli_fail();
-        int copied = 0;
         for (int i = first; i < argc - 1 && rc == 0; i++) {
             const char *h = cli_host_path(argv[i]);
             glob_t g = {0};
@@ -399,32 +312,21 @@ int cmd_copy(pond_cli *cli, int argc, char **argv)
             }
             for (size_t k = 0; k < nm && rc == 0; k++) {
                 const char *src = globbed ? g.gl_pathv[k] : h;
-                char *target = dest_dir ? join(dest, base_name(src)) : strdup(dest);
+                char *target = dest_dir ? join(dest, cli_base_name(src)) : strdup(dest);
                 rc = target ? copy_in_one(&c, src, target) : cli_error("out of memory");
                 free(target);
-                copied++;
             }
             if (globbed)
                 globfree(&g);
         }
         if (rc == 0)
             rc = cli_pond_commit(&p);
+        if (rc == 0)
+            cli_copy_summary(&c.tally, "into the pond");
     } else { /* pond -> host */
-        struct stat hst;
-        bool dest_dir = dest_host[strlen(dest_host) - 1] == '/' ||
-                        (stat(dest_host, &hst) == 0 && S_ISDIR(hst.st_mode));
-        c.format = format;
-        for (int i = first; i < argc - 1 && rc == 0; i++) {
-            if (nsrc > 1 && !dest_dir) {
-                rc = cli_error("%s: not a directory (several sources need a directory "
-                               "destination)",
-                               dest_host);
-                break;
-            }
-            char *target = dest_dir ? join(dest_host, base_name(argv[i])) : strdup(dest_host);
-            rc = target ? copy_out_one(&c, argv[i], target) : cli_error("out of memory");
-            free(target);
-        }
+        rc = cli_copy_out(&c.tally, &p, argv, argc - 1, dest_host, format);
+        if (rc == 0)
+            cli_copy_summary(&c.tally, "to the host");
     }
     cli_pond_close(&p);
     return rc;

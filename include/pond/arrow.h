@@ -149,6 +149,12 @@ typedef struct {
 /** Parse a format string; POND_EINVALID (message names the format) if unknown or malformed. */
 POND_API int pond_arrow_format_parse(pond_arrow_format *out, const char *format);
 
+/** The type name users see for a format string (as `pond describe` shows it and messages say
+ *  it): "int64", "double", "string", "bool", "timestamp[us, UTC]", "decimal(10,2)", ... Returns
+ *  out. */
+#define POND_ARROW_TYPE_NAME_LEN 64
+POND_API const char *pond_arrow_type_name(char out[POND_ARROW_TYPE_NAME_LEN], const char *format);
+
 /* ---------------------------------------------------------------- building schemas */
 
 /** Initialise a schema node owning copies of format and name (name may be NULL) with room

@@ -7,41 +7,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* A readable type name for an Arrow format string. */
-static void type_name(char *out, size_t cap, const char *f)
-{
-    static const struct {
-        const char *fmt, *name;
-    } names[] = {{"n", "null"},    {"b", "bool"},       {"c", "int8"},     {"C", "uint8"},
-                 {"s", "int16"},   {"S", "uint16"},     {"i", "int32"},    {"I", "uint32"},
-                 {"l", "int64"},   {"L", "uint64"},     {"e", "float16"},  {"f", "float"},
-                 {"g", "double"},  {"u", "string"},     {"U", "string"},   {"z", "binary"},
-                 {"Z", "binary"},  {"tdD", "date"},     {"tdm", "date64"}, {"tts", "time[s]"},
-                 {"ttm", "time[ms]"}, {"ttu", "time[us]"}, {"ttn", "time[ns]"},
-                 {"+s", "struct"}, {"+l", "list"},      {"+L", "list"},    {"+m", "map"}};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (!strcmp(f, names[i].fmt)) {
-            snprintf(out, cap, "%s", names[i].name);
-            return;
-        }
-    if (f[0] == 't' && f[1] == 's') {
-        static const char *units[] = {"s", "ms", "us", "ns"};
-        const char *u = f[2] == 's' ? units[0] : f[2] == 'm' ? units[1] : f[2] == 'u' ? units[2] : units[3];
-        const char *tz = strchr(f, ':');
-        snprintf(out, cap, "timestamp[%s%s%s]", u, tz && tz[1] ? ", " : "", tz && tz[1] ? tz + 1 : "");
-        return;
-    }
-    if (f[0] == 'd' && f[1] == ':') {
-        snprintf(out, cap, "decimal(%s)", f + 2);
-        return;
-    }
-    if (f[0] == 'w' && f[1] == ':') {
-        snprintf(out, cap, "fixed_binary(%s)", f + 2);
-        return;
-    }
-    snprintf(out, cap, "%s", f);
-}
-
 static int read_at(void *payload, int64_t off, void *buf, size_t len, size_t *n_out)
 {
     return pond_reader_pread(payload, buf, len, off, n_out);
@@ -110,7 +75,7 @@ static int describe_one(cli_pond *p, const char *path)
                 printf("  schema (version %lld):\n", (long long)vs[nv - 1].version);
                 for (int64_t k = 0; k < s.n_children; k++) {
                     char tn[64];
-                    type_name(tn, sizeof tn, s.children[k]->format);
+                    pond_arrow_type_name(tn, s.children[k]->format);
                     printf("    %-20s %s%s\n", s.children[k]->name, tn,
                            s.children[k]->flags & 2 ? "" : " not null");
                 }

@@ -397,9 +397,16 @@ static int apply_schema(imp *m, const char *spec, bool lenient)
             p = *comma ? comma + 1 : comma;
             continue;
         }
-        if (f == m->n_cols)
-            return pond_error_set(POND_EINVALID, D, "--schema: %s has no column '%.*s'", m->path,
-                                  (int)nl, p);
+        if (f == m->n_cols) {
+            pond_buf have = POND_BUF_INIT;
+            for (size_t k = 0; k < m->n_cols; k++)
+                pond_buf_printf(&have, "%s%s", k ? ", " : "", m->cols[k].name);
+            int rc = pond_error_set(POND_EINVALID, D, "--schema: %s has no column '%.*s' "
+                                    "(columns: %s)", m->path, (int)nl, p,
+                                    have.ptr ? have.ptr : "none");
+            pond_buf_dispose(&have);
+            return rc;
+        }
         m->cols[f].type = t;
         m->cols[f].fixed = lenient ? 1 : 2;
         p = *comma ? comma + 1 : comma;

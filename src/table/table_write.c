@@ -73,13 +73,14 @@ static int check_compatible(pond_fs *fs, const pond_wd *wd, const char *path,
                 const struct ArrowSchema *o = old.children[k];
                 if (!c->name || !o->name || strcmp(c->name, o->name))
                     continue;
+                char was[POND_ARROW_TYPE_NAME_LEN], now[POND_ARROW_TYPE_NAME_LEN];
                 if (!table__same_type(c, o))
                     rc = pond_error_set(POND_EINVALID, D,
-                                        "%s: column '%s' has type '%s' in version %lld but "
-                                        "'%s' in the new version: a series cannot change a "
-                                        "column's type",
-                                        path, c->name, o->format, (long long)vs[v].version,
-                                        c->format);
+                                        "%s: column '%s' is %s in version %lld but %s in the "
+                                        "new version: a series cannot change a column's type",
+                                        path, c->name, pond_arrow_type_name(was, o->format),
+                                        (long long)vs[v].version,
+                                        pond_arrow_type_name(now, c->format));
             }
         }
         /* a column new in this version must be nullable: older versions read it as null */
@@ -131,17 +132,25 @@ int pond_table_write_stream(int64_t *rows_out, pond_fs *fs, const pond_wd *wd, c
     if (type == POND_ENTRY_FILE_SERIES) {
         ts_col = table__find_ts(&schema, opts->timestamp_column);
         if (ts_col < 0) {
+            pond_buf have = POND_BUF_INIT; /* the columns there are, for the message */
+            for (int64_t k = 0; k < schema.n_children; k++)
+                pond_buf_printf(&have, "%s%s", k ? ", " : "",
+                                schema.children[k]->name ? schema.children[k]->name : "");
+            const char *cols = have.ptr ? have.ptr : "none";
             rc = ts_col == -2
                      ? pond_error_set(POND_EINVALID, D,
                                       "%s: timestamp column '%s' must be a timestamp or int64",
                                       path, opts->timestamp_column)
                  : opts->timestamp_column
-                     ? pond_error_set(POND_EINVALID, D, "%s: no column '%s'", path,
-                                      opts->timestamp_column)
+                     ? pond_error_set(POND_EINVALID, D,
+                                      "%s: no column '%s' for the timestamp (columns: %s)", path,
+                                      opts->timestamp_column, cols)
                      : pond_error_set(POND_EINVALID, D,
                                       "%s: a series needs a timestamp column (named timestamp, "
-                                      "Timestamp, event_time, time, ts or datetime, or given)",
-                                      path);
+                                      "Timestamp, event_time, time, ts or datetime, or given "
+                                      "with --timestamp-column; columns: %s)",
+                                      path, cols);
+            pond_buf_dispose(&have);
             goto done;
         }
         table__ts_kind(&ts, schema.children[ts_col]);

@@ -100,6 +100,12 @@ void cli_pond_close(cli_pond *p)
     memset(p, 0, sizeof *p);
 }
 
+size_t cli_time_seconds(char out[40], int64_t us)
+{
+    int64_t s = us / 1000000 - (us % 1000000 < 0); /* floor: a time never shows later */
+    return pond_time_format_iso(out, s * 1000000);
+}
+
 void cli_human_size(char out[32], int64_t n)
 {
     static const char *u[] = {"B", "KiB", "MiB", "GiB", "TiB"};

@@ -27,6 +27,9 @@ void cli_pond_close(cli_pond *p);
 
 /* Appends s as a JSON string literal. */
 int cli_json_str(pond_buf *b, const char *s);
+/* A time to the second, always 20 characters ("2024-01-31T12:00:00Z"): for listings that
+ * line up. */
+size_t cli_time_seconds(char out[40], int64_t us);
 /* Human size: "1.5 MiB". out needs 32 bytes. */
 void cli_human_size(char out[32], int64_t n);
 /* "host:PATH" / "host:///abs" -> the host path (borrowed into s); NULL for a pond path. */

@@ -73,11 +73,15 @@ static int describe_one(cli_pond *p, const char *path)
             int64_t rows;
             if (version_info(&rows, &s, p, path, vs[nv - 1].version) == 0) {
                 printf("  schema (version %lld):\n", (long long)vs[nv - 1].version);
+                int width = 20; /* the type column lines up even after a long name */
+                for (int64_t k = 0; k < s.n_children; k++)
+                    if ((int)strlen(s.children[k]->name) > width)
+                        width = (int)strlen(s.children[k]->name);
                 for (int64_t k = 0; k < s.n_children; k++) {
-                    char tn[64];
+                    char tn[POND_ARROW_TYPE_NAME_LEN];
                     pond_arrow_type_name(tn, s.children[k]->format);
-                    printf("    %-20s %s%s\n", s.children[k]->name, tn,
-                           s.children[k]->flags & 2 ? "" : " not null");
+                    printf("    %-*s %s%s\n", width, s.children[k]->name, tn,
+                           s.children[k]->flags & ARROW_FLAG_NULLABLE ? "" : " not null");
                 }
                 s.release(&s);
             } else {
@@ -85,21 +89,29 @@ static int describe_one(cli_pond *p, const char *path)
             }
         }
         printf("  versions: %zu\n", nv);
-        int64_t total_rows = 0;
+        int64_t total_rows = 0, total_size = 0;
+        int vw = 1, tw = 1; /* digits of the largest version and transaction numbers */
+        for (size_t i = 0; i < nv; i++) {
+            int a = snprintf(NULL, 0, "%lld", (long long)vs[i].version);
+            int b = snprintf(NULL, 0, "%lld", (long long)vs[i].txn_seq);
+            vw = a > vw ? a : vw;
+            tw = b > tw ? b : tw;
+        }
         for (size_t i = 0; i < nv && rc == 0; i++) {
             char when[40], sz[32];
-            pond_time_format_iso(when, vs[i].mtime_us);
+            cli_time_seconds(when, vs[i].mtime_us);
             cli_human_size(sz, vs[i].size);
+            total_size += vs[i].size;
             pond_oplog_storage so;
             const char *where = "inline";
             if (pond_oplog_storage_of(&so, p->be, &vs[i].id, vs[i].version) == 0 && so.in_store)
                 where = so.blob_path;
-            printf("    v%-4lld %s  %10s  txn %-5lld %s", (long long)vs[i].version, when, sz,
-                   (long long)vs[i].txn_seq, where);
+            printf("    v%-*lld  %s  %10s  txn %*lld  %s", vw, (long long)vs[i].version, when, sz,
+                   tw, (long long)vs[i].txn_seq, where);
             if (tabular && vs[i].size > 0) {
                 int64_t rows;
                 if (version_info(&rows, NULL, p, path, vs[i].version) == 0) {
-                    printf("  %lld rows", (long long)rows);
+                    printf("  %lld row%s", (long long)rows, rows == 1 ? "" : "s");
                     total_rows += rows;
                 }
             }
@@ -111,8 +123,11 @@ static int describe_one(cli_pond *p, const char *path)
             }
             printf("\n");
         }
-        if (st.type == POND_ENTRY_FILE_SERIES)
-            printf("  rows:     %lld in all versions\n", (long long)total_rows);
+        if (st.type == POND_ENTRY_FILE_SERIES) {
+            char sz[32];
+            cli_human_size(sz, total_size);
+            printf("  rows:     %lld in all versions (%s)\n", (long long)total_rows, sz);
+        }
         pond_free(vs);
     }
     pond_free(norm);

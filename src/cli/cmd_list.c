@@ -18,7 +18,24 @@ static int emit(list_ctx *c, const char *path, const pond_stat *st)
         pond_fs_readlink(&target, c->p->fs, NULL, path) < 0)
         return -1;
     char when[40];
-    pond_time_format_iso(when, st->mtime_us);
+    if (c->json)
+        pond_time_format_iso(when, st->mtime_us);
+    else
+        cli_time_seconds(when, st->mtime_us);
+    /* a series is all its versions: its size is theirs together */
+    int64_t size = st->size;
+    if (st->type == POND_ENTRY_FILE_SERIES && (c->longfmt || c->json)) {
+        pond_stat *vs = NULL;
+        size_t nv = 0;
+        if (pond_fs_versions(&vs, &nv, c->p->fs, NULL, path) < 0) {
+            pond_free(target);
+            return -1;
+        }
+        size = 0;
+        for (size_t i = 0; i < nv; i++)
+            size += vs[i].size;
+        pond_free(vs);
+    }
     int rc = 0;
     if (c->json) {
         rc = pond_buf_puts(&c->out, c->count ? ",\n {\"path\":" : "[\n {\"path\":");
@@ -28,7 +45,7 @@ static int emit(list_ctx *c, const char *path, const pond_stat *st)
             rc = pond_buf_printf(&c->out,
                                  ",\"type\":\"%s\",\"size\":%lld,\"version\":%lld,"
                                  "\"txn\":%lld,\"time\":\"%s\"",
-                                 pond_entry_type_name(st->type), (long long)st->size,
+                                 pond_entry_type_name(st->type), (long long)size,
                                  (long long)st->version, (long long)st->txn_seq, when);
         if (rc == 0 && target) {
             rc = pond_buf_puts(&c->out, ",\"target\":");
@@ -39,7 +56,7 @@ static int emit(list_ctx *c, const char *path, const pond_stat *st)
             rc = pond_buf_putc(&c->out, '}');
     } else if (c->longfmt) {
         rc = pond_buf_printf(&c->out, "%-11s %12lld %5lld  %s  %s%s%s\n",
-                             pond_entry_type_name(st->type), (long long)st->size,
+                             pond_entry_type_name(st->type), (long long)size,
                              (long long)st->version, when, path, target ? " -> " : "",
                              target ? target : "");
     } else {

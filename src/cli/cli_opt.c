@@ -293,7 +293,7 @@ int cli_parse(int *n_out, const cli_spec *spec, int argc, char **argv)
             opts_done = true;
             continue;
         }
-        const char *eq = a[1] == '-' ? strchr(a, '=') : NULL;
+        const char *eq = strchr(a, '=');
         size_t nlen = eq ? (size_t)(eq - a) : strlen(a);
         const cli_opt *o = find(spec, a, nlen);
         if (!o)

@@ -97,7 +97,9 @@ static int make_temp(cli_host_out *h, bool may_be_elsewhere)
         free(h->tmp);
         h->tmp = NULL;
     }
-    if (h->fd < 0)
+    if (h->fd < 0 && errno == ENOENT)
+        rc = pond_error_set(POND_ENOTFOUND, D, "%s: no directory %s", h->path, dir);
+    else if (h->fd < 0)
         rc = pond_error_set(POND_ERROR, D, "%s: cannot write a temporary file in %s: %s",
                             h->path, dir, strerror(errno));
     free(dir);

@@ -22,7 +22,7 @@ done
 # --opt=value
 p cat --format=json --columns=v /s
 p cat --version=1 --format=csv /s
-p log --limit=1 -v | sed -E 's/[0-9]{4}-[0-9-]+T[0-9:.]+Z/TIME/'
+p log --limit=1 | sed -E 's/[0-9]{4}-[0-9-]+T[0-9:.]+Z/TIME/'
 p --pond="$POND" list --json /s | sed -E 's/"time":"[^"]*"/"time":TIME/'
 p --at=1 list
 p query --format=csv "SELECT count(*) AS n FROM s" s=/s

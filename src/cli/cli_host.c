@@ -97,12 +97,14 @@ static int make_temp(cli_host_out *h, bool may_be_elsewhere)
         free(h->tmp);
         h->tmp = NULL;
     }
-    if (h->fd < 0 && errno == ENOENT)
+    int e = errno; /* the caller looks at why */
+    if (h->fd < 0 && e == ENOENT)
         rc = pond_error_set(POND_ENOTFOUND, D, "%s: no directory %s", h->path, dir);
     else if (h->fd < 0)
         rc = pond_error_set(POND_ERROR, D, "%s: cannot write a temporary file in %s: %s",
-                            h->path, dir, strerror(errno));
+                            h->path, dir, strerror(e));
     free(dir);
+    errno = e;
     return rc;
 }
 
@@ -172,10 +174,16 @@ int cli_host_out_open(cli_host_out *h, const char *path)
     } else {
         bool in_place = h->st.st_nlink > 1 || has_xattrs(path) || !can_keep_owner(&h->st);
         h->mode = CLI_HOST_REPLACE;
-        if (in_place)
-            rc = open_dest(h);
-        if (rc == 0)
-            rc = make_temp(h, in_place);
+        if (!in_place && (rc = make_temp(h, false)) < 0 &&
+            (errno == EACCES || errno == EPERM || errno == EROFS)) {
+            /* a writable file in a directory pond cannot write: in place, as cp would */
+            free(h->tmp);
+            h->tmp = NULL;
+            in_place = true;
+            rc = 0;
+        }
+        if (rc == 0 && in_place && (rc = open_dest(h)) == 0)
+            rc = make_temp(h, true);
     }
     if (rc < 0)
         cli_host_out_abort(h);

@@ -6,7 +6,8 @@
  *   never over a file that appeared meanwhile.
  * - An existing regular file is replaced atomically (temporary file, rename) keeping its mode
  *   (without set-user/group-ID), owner and group. When pond cannot keep owner and group, or the
- *   file has extended attributes (ACLs, labels) or more than one hard link, the new content is
+ *   file has extended attributes (ACLs, labels) or more than one hard link, or its directory is
+ *   not writable, the new content is
  *   first written completely to a temporary file and then copied into the existing file in
  *   place, so its inode, links, owner, mode and attributes stay.
  * - A character or block device or a FIFO is written into as a stream, as cp does; a FIFO

@@ -4,7 +4,7 @@
 # written into as streams and stay what they were, a FIFO without a reader is an error (no
 # hang), a 0600 file keeps its mode, hard links all see the new content, a symbolic link and a
 # socket are refused, set-ID bits go, a file pond cannot give its owner back is rewritten in
-# place (run as another user), and a failed copy leaves the destination as it was and no
+# place (run as another user; also a writable file in a read-only directory), and a failed copy leaves the destination as it was and no
 # temporary file. The device and other-user cases need root; without it they are skipped.
 . "$(dirname "$0")/lib.sh"
 SKIP=0
@@ -109,6 +109,13 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null; then
       [ "$(stat -c %U "$U/locked")" = root ] && ! ls -a "$U" | grep -q pond-tmp; then
       expect_msg other_user_locked "locked.*Permission denied"
     else fail other_user_locked "exit $H_RC, $(ls -l "$U"): $H_OUT"; fi
+  # a writable file in a directory nobody may write: rewritten in place (staged elsewhere)
+  R=$WORK/readonly; mkdir -p "$R"; printf 'mine' > "$R/f"; chown 65534:65534 "$R" "$R/f"
+  chmod 555 "$R"
+  as_user readonly_dir "$R/f" &&
+    if [ "$H_RC" -eq 0 ] && cmp -s "$R/f" "$WORK/f.txt" && [ "$(ls -A "$R")" = f ]; then
+      ok readonly_dir_in_place
+    else fail readonly_dir_in_place "exit $H_RC, $(ls -la "$R"): $H_OUT"; fi
 else
   skip other_user "needs root and setpriv"
 fi

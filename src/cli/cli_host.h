@@ -1,5 +1,5 @@
 /* Writing a file on the host (copy-out): the one rule every host-side write of pond follows
- * (docs/cli.md, "Copy-out"; docs/decisions.md).
+ * (docs/cli.md, "The host-write rule"; docs/decisions.md).
  *
  * - A missing destination is written to a temporary file beside it (mode 0600 while written),
  *   given mode 0666 minus the umask, fsynced and linked into place: never a partial file, and
@@ -7,9 +7,9 @@
  * - An existing regular file is replaced atomically (temporary file, rename) keeping its mode
  *   (without set-user/group-ID), owner and group. When pond cannot keep owner and group, or the
  *   file has extended attributes (ACLs, labels) or more than one hard link, or its directory is
- *   not writable, the new content is
- *   first written completely to a temporary file and then copied into the existing file in
- *   place, so its inode, links, owner, mode and attributes stay.
+ *   not writable, the new content is first written completely to a temporary file and then
+ *   copied into the existing file in place, so its inode, links, owner, mode and attributes
+ *   stay.
  * - A character or block device or a FIFO is written into as a stream, as cp does; a FIFO
  *   without a reader is an error, never a hang. Nothing non-regular is ever replaced.
  * - A symbolic link at the destination is refused (pond never writes through or over one);

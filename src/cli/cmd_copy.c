@@ -38,7 +38,6 @@ typedef struct {
     pond_entry_type type;
     const char *schema;
     const char *ts_column;
-    const char *format;
     int zstd_level;
     cli_progress prog;
 } copy_ctx;
@@ -256,13 +255,10 @@ int cmd_copy(pond_cli *cli, int argc, char **argv)
              : !strcmp(type, "series") ? POND_ENTRY_FILE_SERIES
                                        : POND_ENTRY_NONE; /* auto: per source */
     c.zstd_level = (int)zstd_level;
-    c.format = format;
-    argc = argn;
-    int first = 0;
-    const char *dest = argv[argc - 1];
+    int nsrc = argn - 1; /* operands are argv[0..argn-1]: the sources, then DEST */
+    const char *dest = argv[nsrc];
     const char *dest_host = cli_host_path(dest);
-    int nsrc = argc - 1 - first;
-    for (int i = first; i < argc - 1; i++)
+    for (int i = 0; i < nsrc; i++)
         if ((cli_host_path(argv[i]) != NULL) == (dest_host != NULL))
             return cli_usage(&spec, "'%s' and '%s': copy goes from host to pond or from pond "
                                     "to host (host paths start with host:)",
@@ -289,7 +285,7 @@ int cmd_copy(pond_cli *cli, int argc, char **argv)
         /* "DEST/" names a directory: created (with parents) when missing */
         if (rc == 0 && trailing && pond_fs_mkdir(p.fs, NULL, dest, POND_FS_MKDIR_PARENTS) < 0)
             rc = cli_fail();
-        for (int i = first; i < argc - 1 && rc == 0; i++) {
+        for (int i = 0; i < nsrc && rc == 0; i++) {
             const char *h = cli_host_path(argv[i]);
             glob_t g = {0};
             bool globbed = host_has_glob(h);
@@ -324,7 +320,7 @@ int cmd_copy(pond_cli *cli, int argc, char **argv)
         if (rc == 0)
             cli_copy_summary(&c.tally, "into the pond");
     } else { /* pond -> host */
-        rc = cli_copy_out(&c.tally, &p, argv, argc - 1, dest_host, format);
+        rc = cli_copy_out(&c.tally, &p, argv, nsrc, dest_host, format);
         if (rc == 0)
             cli_copy_summary(&c.tally, "to the host");
     }

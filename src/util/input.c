@@ -437,14 +437,44 @@ static int utf8_seq(const uint8_t *p, size_t n)
     return len;
 }
 
+/* Known binary formats, to say what a file is instead of "invalid UTF-8". */
+static const char *binary_kind(const char *p, size_t n)
+{
+    static const struct {
+        const char *magic;
+        size_t len;
+        const char *what;
+    } kinds[] = {
+        {"PAR1", 4, "a Parquet file"},
+        {"\x1f\x8b", 2, "gzip data inside a compressed file (compressed twice?)"},
+        {"\x28\xb5\x2f\xfd", 4, "zstd data inside a compressed file (compressed twice?)"},
+        {"\xfd" "7zXZ", 5, "xz data inside a compressed file (compressed twice?)"},
+        {"PK\x03\x04", 4, "a zip archive"},
+        {"\x89PNG", 4, "a PNG image"},
+        {"%PDF-", 5, "a PDF document"},
+        {"SQLite format 3", 15, "an SQLite database"},
+        {"\x7f" "ELF", 4, "an executable"},
+        {"ARROW1", 6, "an Arrow IPC file"},
+    };
+    for (size_t k = 0; k < POND_ARRAY_LEN(kinds); k++)
+        if (n >= kinds[k].len && !memcmp(p, kinds[k].magic, kinds[k].len))
+            return kinds[k].what;
+    if (n >= 262 && !memcmp(p + 257, "ustar", 5))
+        return "a tar archive (extract it first)";
+    return NULL;
+}
+
 static int resolve_encoding(pond_input *in)
 {
     int rc;
-    while (in->dec_len - in->dec_pos < 3 && !in->dec_eof)
+    while (in->dec_len - in->dec_pos < 262 && !in->dec_eof && in->dec_len < DEC_CAP)
         if ((rc = fill_dec(in)) < 0)
             return rc;
     const uint8_t *p = in->dec + in->dec_pos;
     size_t n = in->dec_len - in->dec_pos;
+    const char *bin = binary_kind((const char *)p, n);
+    if (bin)
+        return fail(in, POND_EINVALID, "%s: looks like %s, not text", in->name, bin);
     bool le = n >= 2 && p[0] == 0xFF && p[1] == 0xFE, be = n >= 2 && p[0] == 0xFE && p[1] == 0xFF;
     pond_input_encoding e = in->opts.encoding;
     if (e == POND_INPUT_AUTO)

@@ -277,7 +277,8 @@ static int codec_step(pond_input *in, bool *progress)
         size_t r = ZSTD_decompressStream(in->zs, &ob, &ib);
         if (ZSTD_isError(r))
             return codec_error(in, ZSTD_getErrorName(r));
-        in->zs_last = r;
+        if (ib.pos || ob.pos) /* an empty call after a frame returns the next header's size */
+            in->zs_last = r;
         used = ib.pos;
         made = ob.pos;
         break;

@@ -299,7 +299,7 @@ static int append(imp *m, column *c, const char *s, size_t len, int kind, int64_
     size_t raw_len = len;
     if (c->type != T_STRING)
         trim(&s, &len);
-    if (kind == F_TEXT || (kind == F_JSTR && c->type != T_TS && c->type != T_STRING))
+    if (c->type != T_STRING && (kind == F_TEXT || (kind == F_JSTR && c->type != T_TS)))
         goto mismatch;
     if ((c->type == T_INT || c->type == T_DOUBLE) && c->fixed != 2 && leading_zero(s, len))
         return pond_error_set(POND_EINVALID, D,

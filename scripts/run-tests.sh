@@ -113,7 +113,7 @@ if [ $units_only -eq 0 ] && [ -z "${POND_NO_INTEROP:-}" ] && [ -x "$root/tests/r
   out=$(mktemp)
   "$root/tests/realdata/run.sh" "$build" >"$out" 2>&1
   rc=$?
-  grep -E '^FAIL' | head -40 <"$out"
+  grep -E '^FAIL' "$out" | head -40
   last=$(tail -n 1 "$out")
   echo "realdata: $last"
   tally "$last" realdata "$rc"

@@ -83,7 +83,14 @@ POND_API int pond_arrow_stream_from_batches(struct ArrowArrayStream *out,
  *  get_schema must be callable while get_next runs on the other thread. */
 POND_API int pond_arrow_stream_prefetch(struct ArrowArrayStream *out, struct ArrowArrayStream *in);
 
-/* ---- CSV import ---------------------------------------------------------------------------- */
+/* ---- CSV and JSON import -------------------------------------------------------------------- */
+
+typedef enum {
+    POND_IMPORT_AUTO = 0, /* JSON when the text starts like a JSON array or object, else CSV */
+    POND_IMPORT_CSV,
+    POND_IMPORT_JSON,     /* a top-level array of objects */
+    POND_IMPORT_NDJSON,   /* objects one after another (one per line) */
+} pond_import_format;
 
 typedef struct {
     unsigned version;      /* POND_CSV_IMPORT_OPTIONS_VERSION */
@@ -91,19 +98,40 @@ typedef struct {
                               int64, double, bool, string, timestamp. NULL = infer all */
     int64_t sample_rows;   /* rows read to infer types (default 10000) */
     int64_t batch_rows;    /* rows per batch (default 65536) */
-    char delimiter;        /* default ',' */
+    char delimiter;        /* 0 = sniff (comma, tab, semicolon, pipe, space-aligned); ' ' means
+                              space-aligned columns (runs of blanks) */
     const char *schema_hint; /* like schema, applied first, and names the CSV lacks are
                                 ignored: the types of an existing series or table */
+    /* version 2 */
+    char quote;            /* 0 = '"' (or '\'' when sniffing sees a single-quoted header) */
+    char comment;          /* 0 = none; lines starting with it are skipped */
+    int64_t skip_rows;     /* physical lines skipped before the header */
+    bool no_header;        /* no header row: columns are named column1, column2, ... */
+    const char *null_values; /* comma-separated markers read as null in every column
+                                (unquoted fields only); NULL = the defaults (docs/import.md) */
+    bool allow_ragged;     /* short rows are padded with nulls instead of refused */
+    int encoding;          /* a pond_input_encoding (0 = UTF-8, or UTF-16 by byte-order mark) */
+    int format;            /* a pond_import_format */
+    /* called with a one-line note when a documented rule changed what the input says (an
+       unnamed column named, ragged rows padded); may be NULL */
+    void (*note)(void *payload, const char *message);
+    void *note_payload;
 } pond_csv_import_options;
-#define POND_CSV_IMPORT_OPTIONS_VERSION 1
-#define POND_CSV_IMPORT_OPTIONS_INIT {POND_CSV_IMPORT_OPTIONS_VERSION, NULL, 0, 0, ',', NULL}
+#define POND_CSV_IMPORT_OPTIONS_VERSION 2
+#define POND_CSV_IMPORT_OPTIONS_INIT                                                               \
+    {POND_CSV_IMPORT_OPTIONS_VERSION, NULL, 0, 0, 0, NULL, 0, 0, 0, false, NULL, false, 0, 0,     \
+     NULL, NULL}
 
-/** A stream of record batches over a host CSV file with a header row. Types are inferred from
- *  the first sample_rows rows: int64, then double, bool (true/false), timestamp (ISO-8601, or
- *  integers in a column named like a timestamp: epoch by magnitude), else string; an empty
- *  unquoted field is null. A later value that does not fit its column's type, or a row with
- *  the wrong number of fields, fails the stream with a message naming the file, line and
- *  column. Memory is bounded by one batch. */
+/** A stream of record batches over a host text file ("-" = standard input): CSV with a header
+ *  row, NDJSON or a JSON array of objects (docs/import.md has every rule). The input may be
+ *  gzip, zstd, bzip2 or xz compressed (detected by magic number) and in another encoding
+ *  (opts->encoding); it is decoded to UTF-8 and validated. Types are inferred from the first
+ *  sample_rows rows: int64, then double, bool (true/false), timestamp (ISO-8601, or integers in
+ *  a column named like a timestamp: epoch by magnitude), else string. A column mixing numbers
+ *  and text in the sample is text; numbers with a leading zero (007) or beyond int64 are text.
+ *  An empty unquoted field is null. A later value that does not fit its column's type, a
+ *  number out of double range (1e400), or a row with the wrong number of fields fails the
+ *  stream with a message naming the file, line and column. Memory is bounded by one batch. */
 POND_API int pond_csv_import_stream(struct ArrowArrayStream *out, const char *path,
                                     const pond_csv_import_options *opts);
 

@@ -1,5 +1,6 @@
 #include "cli/cli_pond.h"
 
+#include <pond/input.h>
 #include <pond/parquet.h>
 #include <pond/table.h>
 
@@ -14,8 +15,8 @@
 #include <unistd.h>
 
 static const char HELP[] =
-    "usage: pond copy [--type data|table|series] [--timestamp-column NAME] [--format parquet|csv]\n"
-    "                 SRC... DEST\n"
+    "usage: pond copy [--type data|table|series|auto] [--timestamp-column NAME] [--format F]\n"
+    "                 [import options] SRC... DEST\n"
     "\n"
     "Copy files into the pond or out of it, in one transaction. Host paths are written\n"
     "host:PATH (host:data.csv, host:/abs/dir/, host:///abs/dir/file); pond paths are plain\n"
@@ -31,7 +32,24 @@ static const char HELP[] =
     "  --schema name:type,...    CSV column types instead of inferred ones (int64, double,\n"
     "                  bool, string, timestamp)\n"
     "  --zstd-level N  compression of converted CSV (default 1: fast; 3 is ~15% smaller)\n"
-    "  --format F      copying out a table or series: parquet (default) or csv\n";
+    "  --format F      copying in as a table or series: csv, json (an array of objects) or\n"
+    "                  ndjson (one object per line); default: detected from the content.\n"
+    "                  Copying out a table or series: parquet (default) or csv\n"
+    "\n"
+    "Import options (CSV and JSON sources of a table or series; docs/import.md). Sources may be\n"
+    "gzip, zstd, bzip2 or xz compressed (detected by content); host:- reads standard input.\n"
+    "  --delimiter C   , tab ; | space (runs of blanks), or auto (default: sniffed from the\n"
+    "                  first 64 KiB; an ambiguous file is refused and asks for this option)\n"
+    "  --quote C       the quote character (default \", or ' when the header is single-quoted)\n"
+    "  --comment C     skip lines starting with C (e.g. '#')\n"
+    "  --skip-rows N   skip N lines before the header\n"
+    "  --no-header     the first line is data; columns are named column1, column2, ...\n"
+    "  --null-values LIST  comma-separated values read as null (unquoted, every column);\n"
+    "                  default: an empty field, and NA N/A n/a #N/A NULL null None nil - ?\n"
+    "                  in columns of numbers, booleans or timestamps\n"
+    "  --allow-ragged  pad rows with fewer fields than the header with nulls\n"
+    "  --encoding E    utf-8 (default; checked), latin1, cp1252, utf-16 (byte-order mark, else\n"
+    "                  little-endian), utf-16le, utf-16be\n";
 
 static const char USAGE[] = "pond copy [--type data|table|series] SRC... DEST";
 
@@ -43,7 +61,14 @@ typedef struct {
     const char *format;
     int zstd_level;
     cli_progress prog;
+    pond_csv_import_options imp; /* the import options given */
 } copy_ctx;
+
+static void print_note(void *payload, const char *msg)
+{
+    (void)payload;
+    fprintf(stderr, "pond: note: %s\n", msg);
+}
 
 static const char *base_name(const char *path)
 {
@@ -116,6 +141,16 @@ static int copy_in_typed(copy_ctx *c, const char *host, const char *dest, int fd
 static int copy_in_one(copy_ctx *c, const char *host, const char *dest)
 {
     struct stat st;
+    if (!strcmp(host, "-")) { /* standard input: streamed, never stat'ed or checked for Parquet */
+        if (fstat(0, &st) != 0)
+            return cli_error("stdin: %s", strerror(errno));
+        if (c->type == POND_ENTRY_NONE)
+            c->type = POND_ENTRY_FILE_DATA;
+        pond_entry_type asked = c->type;
+        int rc_in = copy_in_typed(c, host, dest, dup(0), &st);
+        c->type = asked;
+        return rc_in;
+    }
     if (stat(host, &st) != 0)
         return cli_error("%s: %s", host, strerror(errno));
     if (S_ISDIR(st.st_mode))
@@ -138,11 +173,13 @@ static int copy_in_typed(copy_ctx *c, const char *host, const char *dest, int fd
                          const struct stat *stp)
 {
     struct stat st = *stp;
-    if (c->type != POND_ENTRY_FILE_DATA && !looks_parquet(fd)) {
+    if (fd < 0)
+        return cli_error("%s: %s", host, strerror(errno));
+    if (c->type != POND_ENTRY_FILE_DATA && (!strcmp(host, "-") || !looks_parquet(fd))) {
         /* CSV: converted to Parquet while streaming */
         close(fd);
         struct ArrowArrayStream in;
-        pond_csv_import_options io = POND_CSV_IMPORT_OPTIONS_INIT;
+        pond_csv_import_options io = c->imp;
         /* a new version of an existing table or series keeps the column types it has: the
          * CSV of a later version may look like ints where the first had doubles */
         pond_buf hint = POND_BUF_INIT;
@@ -328,6 +365,8 @@ int cmd_copy(pond_cli *cli, int argc, char **argv)
     if (cli_wants_help(argc, argv, HELP))
         return 0;
     copy_ctx c = {0};
+    c.imp = (pond_csv_import_options)POND_CSV_IMPORT_OPTIONS_INIT;
+    c.imp.note = print_note;
     c.type = POND_ENTRY_FILE_DATA;
     const char *format = "parquet";
     c.format = format;
@@ -348,8 +387,49 @@ int cmd_copy(pond_cli *cli, int argc, char **argv)
                 return cli_usage(USAGE, "unknown type '%s' (data, table, series or auto)", t);
         } else if (!strcmp(a, "--format") && first + 1 < argc) {
             format = argv[++first];
-            if (strcmp(format, "parquet") && strcmp(format, "csv"))
-                return cli_usage(USAGE, "unknown format '%s' (parquet or csv)", format);
+            if (strcmp(format, "parquet") && strcmp(format, "csv") && strcmp(format, "json") &&
+                strcmp(format, "ndjson"))
+                return cli_usage(USAGE, "unknown format '%s' (parquet, csv, json or ndjson)",
+                                 format);
+        } else if (!strcmp(a, "--delimiter") && first + 1 < argc) {
+            const char *d = argv[++first];
+            if (!strcmp(d, "tab") || !strcmp(d, "\\t") || !strcmp(d, "\t"))
+                c.imp.delimiter = '\t';
+            else if (!strcmp(d, "space") || !strcmp(d, " "))
+                c.imp.delimiter = ' ';
+            else if (!strcmp(d, "auto"))
+                c.imp.delimiter = 0;
+            else if (strlen(d) == 1 && d[0] != '\n' && d[0] != '\r' && d[0] != '"')
+                c.imp.delimiter = d[0];
+            else
+                return cli_usage(USAGE, "--delimiter takes one character, tab, space or auto");
+        } else if (!strcmp(a, "--quote") && first + 1 < argc) {
+            const char *q = argv[++first];
+            if (strlen(q) != 1 || q[0] == '\n' || q[0] == '\r')
+                return cli_usage(USAGE, "--quote takes one character");
+            c.imp.quote = q[0];
+        } else if (!strcmp(a, "--comment") && first + 1 < argc) {
+            const char *q = argv[++first];
+            if (strlen(q) != 1 || q[0] == '\n' || q[0] == '\r')
+                return cli_usage(USAGE, "--comment takes one character");
+            c.imp.comment = q[0];
+        } else if (!strcmp(a, "--skip-rows") && first + 1 < argc) {
+            char *end;
+            long long n = strtoll(argv[++first], &end, 10);
+            if (*end || end == argv[first] || n < 0)
+                return cli_usage(USAGE, "--skip-rows takes a number of lines");
+            c.imp.skip_rows = n;
+        } else if (!strcmp(a, "--no-header")) {
+            c.imp.no_header = true;
+        } else if (!strcmp(a, "--null-values") && first + 1 < argc) {
+            c.imp.null_values = argv[++first];
+        } else if (!strcmp(a, "--allow-ragged")) {
+            c.imp.allow_ragged = true;
+        } else if (!strcmp(a, "--encoding") && first + 1 < argc) {
+            pond_input_encoding e;
+            if (pond_input_encoding_parse(&e, argv[++first]) < 0)
+                return cli_usage(USAGE, "%s", pond_error_last()->message);
+            c.imp.encoding = (int)e;
         } else if (!strcmp(a, "--timestamp-column") && first + 1 < argc) {
             c.ts_column = argv[++first];
         } else if (!strcmp(a, "--zstd-level") && first + 1 < argc) {
@@ -372,6 +452,17 @@ int cmd_copy(pond_cli *cli, int argc, char **argv)
             return cli_usage(USAGE, "'%s' and '%s': copy goes from host to pond or from pond "
                                     "to host (host paths start with host:)",
                              argv[i], dest);
+    if (!dest_host) { /* --format names the source's format when copying in */
+        if (!strcmp(format, "json"))
+            c.imp.format = POND_IMPORT_JSON;
+        else if (!strcmp(format, "ndjson"))
+            c.imp.format = POND_IMPORT_NDJSON;
+        else if (!strcmp(format, "csv"))
+            c.imp.format = POND_IMPORT_CSV;
+    } else if (strcmp(format, "parquet") && strcmp(format, "csv")) {
+        return cli_usage(USAGE, "--format %s is for copying in (copy out as parquet or csv)",
+                         format);
+    }
     cli_pond p;
     if (cli_pond_open(&p, cli, dest_host == NULL))
         return 1;
@@ -390,7 +481,11 @@ int cmd_copy(pond_cli *cli, int argc, char **argv)
         for (int i = first; i < argc - 1 && rc == 0; i++) {
             const char *h = cli_host_path(argv[i]);
             glob_t g = {0};
-            bool globbed = host_has_glob(h);
+            bool globbed = strcmp(h, "-") && host_has_glob(h);
+            if (!strcmp(h, "-") && dest_dir) {
+                rc = cli_error("%s: standard input needs a file name as the destination", dest);
+                break;
+            }
             if (globbed) {
                 int gr = glob(h, 0, NULL, &g);
                 if (gr == GLOB_NOMATCH) {

@@ -2,10 +2,12 @@
 #include "table/table_internal.h"
 
 #include <pond/csv.h>
+#include <pond/input.h>
 #include <pond/timefmt.h>
 
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,12 +27,25 @@ typedef struct {
     pond_arrow_builder *b;
 } column;
 
+/* Field kinds: how a field may be read (the sample keeps one per field). */
+enum {
+    F_BARE = 0,   /* CSV unquoted, JSON number/true/false/null: anything; empty is null */
+    F_QUOTED = 1, /* CSV quoted: anything; empty is the empty string */
+    F_JSTR = 2,   /* a JSON string: a timestamp or text, never a number */
+    F_TEXT = 3,   /* nested JSON: text */
+};
+
 typedef struct {
+    pond_input *in;
     pond_csv_reader *csv;
+    table_json_src *json;
     char *path;
     column *cols;
     size_t n_cols;
     pond_csv_import_options opts;
+    char **nulls; /* --null-values markers (NULL: the defaults) */
+    size_t n_nulls;
+    int64_t padded; /* ragged rows padded with nulls */
     /* sampled rows, replayed before reading on */
     char **sample; /* per row: fields joined with NUL, with a quoted flag byte before each */
     size_t *sample_len;
@@ -117,15 +132,102 @@ static bool parse_double(const char *s, size_t len, double *v)
     *v = neg ? -d : d;
     return true;
 slow:;
+    /* strtod also reads hex (0x1p3), leading blanks and "infinity": only decimal text here */
+    for (size_t k = 0; k < len; k++)
+        if (!strchr("0123456789+-.eE", s[k]) && !strchr("infatyINFATY", s[k]))
+            return false;
     char buf[72];
     memcpy(buf, s, len);
     buf[len] = '\0';
     char *end;
+    errno = 0;
     double x = strtod(buf, &end);
     if (end != buf + len)
         return false;
+    if (errno == ERANGE && (isinf(x) || x == 0)) {
+        *v = x;
+        return false; /* out of range: the caller tells it from text with out_of_range() */
+    }
     *v = x;
     return true;
+}
+
+/* A decimal number that strtod can only turn into infinity or zero (1e400, 1e-400). */
+static bool out_of_range(const char *s, size_t len)
+{
+    double d;
+    if (len == 0 || len > 64 || parse_double(s, len, &d))
+        return false;
+    for (size_t k = 0; k < len; k++)
+        if (!strchr("0123456789+-.eE", s[k]))
+            return false;
+    return isinf(d) || d == 0;
+}
+
+/* "007", "-01.5": a code written with a leading zero, kept as text unless a type is given. */
+static bool leading_zero(const char *s, size_t len)
+{
+    size_t i = len && (s[0] == '-' || s[0] == '+');
+    return len > i + 1 && s[i] == '0' && s[i + 1] >= '0' && s[i + 1] <= '9';
+}
+
+/* An integer too long for int64 (kept as text rather than rounded to a double). */
+static bool long_digits(const char *s, size_t len)
+{
+    size_t i = len && (s[0] == '-' || s[0] == '+');
+    if (len - i < 19)
+        return false;
+    for (; i < len; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    return true;
+}
+
+static void trim(const char **s, size_t *len)
+{
+    while (*len && (**s == ' ' || **s == '\t'))
+        (*s)++, (*len)--;
+    while (*len && ((*s)[*len - 1] == ' ' || (*s)[*len - 1] == '\t'))
+        (*len)--;
+}
+
+/* Null markers read as null in columns of numbers, booleans and timestamps when no
+ * --null-values is given (pandas, R and spreadsheet conventions); in a text column they stay
+ * text. */
+static const char *const DEFAULT_NULLS[] = {"NA", "N/A", "n/a", "#N/A", "NULL", "null", "None",
+                                            "nil", "-", "?"};
+
+static bool default_null(const char *s, size_t len)
+{
+    for (size_t k = 0; k < POND_ARRAY_LEN(DEFAULT_NULLS); k++)
+        if (strlen(DEFAULT_NULLS[k]) == len && !memcmp(DEFAULT_NULLS[k], s, len))
+            return true;
+    return false;
+}
+
+static bool user_null(const imp *m, const char *s, size_t len)
+{
+    for (size_t k = 0; k < m->n_nulls; k++)
+        if (strlen(m->nulls[k]) == len && !memcmp(m->nulls[k], s, len))
+            return true;
+    return false;
+}
+
+/* Is this field null in a column of type t? */
+static bool is_null(const imp *m, col_type t, const char *s, size_t len, int kind)
+{
+    if (kind != F_BARE)
+        return false;
+    if (len == 0)
+        return true;
+    if (m->nulls)
+        return user_null(m, s, len);
+    const char *ts = s;
+    size_t tl = len;
+    trim(&ts, &tl);
+    if (t != T_STRING && tl == 0)
+        return true; /* blanks in a column of numbers (space-padded files) */
+    return t != T_STRING && default_null(ts, tl);
 }
 
 static bool parse_bool(const char *s, size_t len, bool *v)
@@ -155,14 +257,26 @@ static col_type widen(col_type have, col_type v)
     return T_STRING;
 }
 
-static col_type classify(const column *c, const char *s, size_t len, bool quoted)
+static col_type classify(const imp *m, const column *c, const char *s, size_t len, int kind)
 {
+    if (kind == F_TEXT)
+        return T_STRING;
+    if (is_null(m, T_NULL, s, len, kind))
+        return T_NULL;
     if (len == 0)
-        return quoted ? T_STRING : T_NULL;
+        return T_STRING;
     int64_t i;
     double d;
     bool b;
     int64_t us;
+    if (kind == F_JSTR)
+        return len >= 10 && s[4] == '-' && pond_time_parse_iso(&us, s, len) == 0 ? T_TS
+                                                                                  : T_STRING;
+    trim(&s, &len);
+    if (len == 0 || leading_zero(s, len) || long_digits(s, len))
+        return T_STRING;
+    if (out_of_range(s, len))
+        return T_DOUBLE; /* a number: appending it names the line */
     if (parse_int(s, len, &i))
         return is_ts_name(c->name) ? T_EPOCH : T_INT;
     if (parse_double(s, len, &d))
@@ -174,15 +288,30 @@ static col_type classify(const column *c, const char *s, size_t len, bool quoted
     return T_STRING;
 }
 
-static int append(imp *m, column *c, const char *s, size_t len, bool quoted, int64_t line)
+static int append(imp *m, column *c, const char *s, size_t len, int kind, int64_t line)
 {
-    if (len == 0 && !quoted && c->type != T_STRING)
-        return pond_arrow_builder_append_null(c->b);
-    if (len == 0 && !quoted)
+    if (is_null(m, c->type, s, len, kind))
         return pond_arrow_builder_append_null(c->b);
     int64_t i;
     double d;
     bool b;
+    const char *raw = s;
+    size_t raw_len = len;
+    if (c->type != T_STRING)
+        trim(&s, &len);
+    if (c->type != T_STRING && (kind == F_TEXT || (kind == F_JSTR && c->type != T_TS)))
+        goto mismatch;
+    if ((c->type == T_INT || c->type == T_DOUBLE) && c->fixed != 2 && leading_zero(s, len))
+        return pond_error_set(POND_EINVALID, D,
+                              "%s: line %lld: '%.*s' in column '%s' has a leading zero (a code, "
+                              "not a number?): read the column as text with --schema %s:string",
+                              m->path, (long long)line, (int)POND_MIN(len, 40), s, c->name,
+                              c->name);
+    if ((c->type == T_DOUBLE || c->type == T_INT) && out_of_range(s, len))
+        return pond_error_set(POND_EINVALID, D,
+                              "%s: line %lld: '%.*s' in column '%s' is out of the range of a "
+                              "double (about 1e308)",
+                              m->path, (long long)line, (int)POND_MIN(len, 40), s, c->name);
     switch (c->type) {
     case T_INT:
         if (parse_int(s, len, &i))
@@ -205,8 +334,9 @@ static int append(imp *m, column *c, const char *s, size_t len, bool quoted, int
             return pond_arrow_builder_append_int(c->b, i);
         break;
     default:
-        return pond_arrow_builder_append_bytes(c->b, s, len);
+        return pond_arrow_builder_append_bytes(c->b, raw, raw_len);
     }
+mismatch:
     return pond_error_set(POND_EINVALID, D,
                           "%s: line %lld: '%.*s' is not a valid %s for column '%s' (%s)",
                           m->path, (long long)line, (int)POND_MIN(len, 40), s,
@@ -217,34 +347,100 @@ static int append(imp *m, column *c, const char *s, size_t len, bool quoted, int
                                             "--schema");
 }
 
-/* Sampled rows are stored compactly: per field one flag byte (quoted) + bytes + NUL. */
-static int keep_sample(imp *m)
+/* ---- the row source: CSV records or JSON objects ------------------------------------------ */
+
+static int src_next(imp *m)
+{
+    return m->json ? table__json_src_next(m->json) : pond_csv_reader_next(m->csv);
+}
+
+static size_t src_nfields(const imp *m)
+{
+    return m->json ? m->n_cols : pond_csv_reader_nfields(m->csv);
+}
+
+static const char *src_field(const imp *m, size_t f, size_t *len, int *kind)
+{
+    if (m->json)
+        return table__json_src_field(m->json, f, len, kind);
+    bool q;
+    const char *s = pond_csv_reader_field(m->csv, f, len, &q);
+    *kind = q ? F_QUOTED : F_BARE;
+    return s;
+}
+
+static int64_t src_line(const imp *m)
+{
+    return m->json ? table__json_src_line(m->json) : pond_csv_reader_line(m->csv);
+}
+
+/* Sampled rows are stored compactly: per field one kind byte + bytes + NUL. */
+static int keep_sample(imp *m, size_t nf)
 {
     pond_buf b = POND_BUF_INIT;
     int rc = 0;
-    size_t nf = pond_csv_reader_nfields(m->csv);
     for (size_t f = 0; f < nf && rc == 0; f++) {
         size_t len;
-        bool q;
-        const char *s = pond_csv_reader_field(m->csv, f, &len, &q);
-        rc = pond_buf_putc(&b, q ? 1 : 0);
+        int kind;
+        const char *s = src_field(m, f, &len, &kind);
+        rc = pond_buf_putc(&b, (char)(kind + 1));
         if (rc == 0)
-            rc = pond_buf_put(&b, s, len + 1);
+            rc = pond_buf_put(&b, s, len);
+        if (rc == 0)
+            rc = pond_buf_putc(&b, 0);
     }
     if (rc < 0) {
         pond_buf_dispose(&b);
         return rc;
     }
     m->sample_len[m->n_sample] = nf;
-    m->sample_line[m->n_sample] = pond_csv_reader_line(m->csv);
+    m->sample_line[m->n_sample] = src_line(m);
     m->sample[m->n_sample++] = pond_buf_detach(&b);
     return 0;
 }
 
-static int ragged(imp *m, int64_t line, size_t got)
+static void note(imp *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void note(imp *m, const char *fmt, ...)
 {
-    return pond_error_set(POND_ECORRUPT, D, "%s: line %lld has %zu fields, the header has %zu",
-                          m->path, (long long)line, got, m->n_cols);
+    if (!m->opts.note)
+        return;
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    m->opts.note(m->opts.note_payload, msg);
+}
+
+/* Checks a record's field count: returns how many fields to read (short rows padded with
+ * nulls under allow_ragged; trailing empty fields beyond the header dropped there too). */
+static int check_width(imp *m, size_t nf, size_t *use)
+{
+    *use = nf;
+    if (nf == m->n_cols)
+        return 0;
+    int64_t line = src_line(m);
+    if (m->opts.allow_ragged) {
+        bool extra_empty = nf > m->n_cols;
+        for (size_t f = m->n_cols; f < nf && extra_empty; f++) {
+            size_t len;
+            int kind;
+            src_field(m, f, &len, &kind);
+            extra_empty = len == 0 && kind == F_BARE;
+        }
+        if (nf < m->n_cols || extra_empty) {
+            *use = POND_MIN(nf, m->n_cols);
+            m->padded += nf < m->n_cols;
+            return 0;
+        }
+        return pond_error_set(POND_ECORRUPT, D,
+                              "%s: line %lld has %zu fields, more than the %zu of the header",
+                              m->path, (long long)line, nf, m->n_cols);
+    }
+    return pond_error_set(POND_ECORRUPT, D,
+                          "%s: line %lld has %zu fields, the header has %zu (--allow-ragged "
+                          "pads short rows with nulls)",
+                          m->path, (long long)line, nf, m->n_cols);
 }
 
 static int fill_batch(imp *m, struct ArrowArray *out, int64_t *rows_out)
@@ -256,9 +452,13 @@ static int fill_batch(imp *m, struct ArrowArray *out, int64_t *rows_out)
             size_t k = m->sample_pos++;
             const char *p = m->sample[k];
             for (size_t f = 0; f < m->n_cols && rc == 0; f++) {
-                bool q = *p++ != 0;
+                if (f >= m->sample_len[k]) {
+                    rc = pond_arrow_builder_append_null(m->cols[f].b);
+                    continue;
+                }
+                int kind = *p++ - 1;
                 size_t len = strlen(p);
-                rc = append(m, &m->cols[f], p, len, q, m->sample_line[k]);
+                rc = append(m, &m->cols[f], p, len, kind, m->sample_line[k]);
                 p += len + 1;
             }
             pond_free(m->sample[k]);
@@ -268,24 +468,29 @@ static int fill_batch(imp *m, struct ArrowArray *out, int64_t *rows_out)
         }
         if (m->eof)
             break;
-        rc = pond_csv_reader_next(m->csv);
+        rc = src_next(m);
         if (rc == POND_ITEROVER) {
             m->eof = true;
             rc = 0;
+            if (m->padded)
+                note(m, "%s: %lld rows had fewer fields than the header: padded with nulls",
+                     m->path, (long long)m->padded);
             break;
         }
         if (rc < 0)
             break;
-        size_t nf = pond_csv_reader_nfields(m->csv);
-        if (nf != m->n_cols) {
-            rc = ragged(m, pond_csv_reader_line(m->csv), nf);
+        size_t use;
+        if ((rc = check_width(m, src_nfields(m), &use)) < 0)
             break;
-        }
         for (size_t f = 0; f < m->n_cols && rc == 0; f++) {
+            if (f >= use) {
+                rc = pond_arrow_builder_append_null(m->cols[f].b);
+                continue;
+            }
             size_t len;
-            bool q;
-            const char *s = pond_csv_reader_field(m->csv, f, &len, &q);
-            rc = append(m, &m->cols[f], s, len, q, pond_csv_reader_line(m->csv));
+            int kind;
+            const char *s = src_field(m, f, &len, &kind);
+            rc = append(m, &m->cols[f], s, len, kind, src_line(m));
         }
         rows++;
     }
@@ -348,6 +553,11 @@ static void imp_free(imp *m)
     if (!m)
         return;
     pond_csv_reader_free(m->csv);
+    table__json_src_free(m->json);
+    pond_input_free(m->in);
+    for (size_t k = 0; k < m->n_nulls; k++)
+        pond_free(m->nulls[k]);
+    pond_free(m->nulls);
     for (size_t f = 0; f < m->n_cols; f++) {
         pond_free(m->cols[f].name);
         pond_arrow_builder_free(m->cols[f].b);
@@ -407,6 +617,107 @@ static int apply_schema(imp *m, const char *spec, bool lenient)
     return 0;
 }
 
+static int input_read(void *payload, void *buf, size_t cap, size_t *n_out)
+{
+    return pond_input_read(payload, buf, cap, n_out);
+}
+
+static int parse_nulls(imp *m, const char *list)
+{
+    size_t n = 1;
+    for (const char *p = list; *p; p++)
+        n += *p == ',';
+    if (!(m->nulls = pond_calloc(n, sizeof *m->nulls)))
+        return POND_ENOMEM;
+    for (const char *p = list;;) {
+        const char *e = strchr(p, ',');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (!(m->nulls[m->n_nulls++] = pond_strndup(p, len)))
+            return POND_ENOMEM;
+        if (!e)
+            break;
+        p = e + 1;
+    }
+    return 0;
+}
+
+/* Does the text start like JSON: an object, or an array of values? */
+static bool looks_json(const char *p, size_t n)
+{
+    size_t i = 0;
+    while (i < n && strchr(" \t\r\n", p[i]))
+        i++;
+    if (i >= n || (p[i] != '{' && p[i] != '['))
+        return false;
+    char open = p[i++];
+    while (i < n && strchr(" \t\r\n", p[i]))
+        i++;
+    if (i >= n)
+        return true;
+    if (open == '{')
+        return p[i] == '"' || p[i] == '}';
+    return strchr("{[]\"-0123456789tfn", p[i]) != NULL;
+}
+
+/* Opens the input, decides the format and the CSV dialect, and creates the row source. */
+static int open_source(imp *m, const char *path, const pond_csv_import_options *opts)
+{
+    pond_input_options io = POND_INPUT_OPTIONS_INIT;
+    io.encoding = (pond_input_encoding)opts->encoding;
+    int rc = pond_input_open_file(&m->in, path, &io);
+    if (rc < 0)
+        return rc;
+    const char *head;
+    size_t n;
+    const size_t want = 64u << 10;
+    rc = pond_input_peek(m->in, &head, &n, want);
+    if (rc < 0)
+        return rc;
+    int fmt = opts->format;
+    bool json = looks_json(head, n);
+    if (fmt == POND_IMPORT_AUTO)
+        fmt = json ? POND_IMPORT_JSON : POND_IMPORT_CSV; /* the JSON reader tells array/lines */
+    else if (fmt == POND_IMPORT_CSV && json)
+        return pond_error_set(POND_EINVALID, D,
+                              "%s: looks like JSON, not CSV (give --format json or ndjson, or "
+                              "leave --format out)",
+                              m->path);
+    if (fmt == POND_IMPORT_JSON || fmt == POND_IMPORT_NDJSON) {
+        int layout = opts->format == POND_IMPORT_JSON     ? 1
+                     : opts->format == POND_IMPORT_NDJSON ? 2
+                                                          : 0;
+        return table__json_src_new(&m->json, m->in, m->path, layout, m->opts.sample_rows);
+    }
+    pond_csv_options co = POND_CSV_OPTIONS_INIT;
+    co.name = m->path;
+    co.comment = opts->comment;
+    co.skip_lines = opts->skip_rows;
+    co.quote = opts->quote ? opts->quote : '"';
+    if (opts->delimiter == ' ') {
+        co.space_aligned = true;
+        co.delimiter = ' ';
+    } else if (opts->delimiter) {
+        co.delimiter = opts->delimiter;
+        if (!opts->quote && co.delimiter == '"')
+            co.quote = '\'';
+    } else {
+        /* sniff past the skipped lines */
+        size_t off = 0;
+        for (int64_t k = 0; k < opts->skip_rows && off < n; k++) {
+            const char *nl = memchr(head + off, '\n', n - off);
+            off = nl ? (size_t)(nl - head) + 1 : n;
+        }
+        pond_csv_dialect d;
+        if ((rc = pond_csv_sniff(&d, head + off, n - off, n < want, co.quote, opts->quote != 0,
+                                 opts->comment, m->path)) < 0)
+            return rc;
+        co.delimiter = d.delimiter;
+        co.space_aligned = d.space_aligned;
+        co.quote = d.quote;
+    }
+    return pond_csv_reader_new(&m->csv, input_read, m->in, &co);
+}
+
 int pond_csv_import_stream(struct ArrowArrayStream *out, const char *path,
                            const pond_csv_import_options *opts)
 {
@@ -414,6 +725,9 @@ int pond_csv_import_stream(struct ArrowArrayStream *out, const char *path,
     if (!opts)
         opts = &def;
     memset(out, 0, sizeof *out);
+    if (opts->version != POND_CSV_IMPORT_OPTIONS_VERSION)
+        return pond_error_set(POND_EINVALID, D, "import: unknown options version %u",
+                              opts->version);
     imp *m = pond_calloc(1, sizeof *m);
     if (!m)
         return POND_ENOMEM;
@@ -422,32 +736,57 @@ int pond_csv_import_stream(struct ArrowArrayStream *out, const char *path,
         m->opts.sample_rows = 10000;
     if (m->opts.batch_rows <= 0)
         m->opts.batch_rows = 65536;
-    pond_csv_options co = POND_CSV_OPTIONS_INIT;
-    co.delimiter = opts->delimiter ? opts->delimiter : ',';
     int rc = 0;
-    if (!(m->path = pond_strdup(path)))
+    if (!(m->path = pond_strdup(strcmp(path, "-") ? path : "stdin")))
         rc = POND_ENOMEM;
+    if (rc == 0 && opts->null_values)
+        rc = parse_nulls(m, opts->null_values);
     if (rc == 0)
-        rc = pond_csv_reader_open_file(&m->csv, path, &co);
-    if (rc == 0 && (rc = pond_csv_reader_next(m->csv)) == POND_ITEROVER)
-        rc = pond_error_set(POND_EINVALID, D, "%s: empty file (a header row is needed)", path);
+        rc = open_source(m, path, opts);
     if (rc < 0)
         goto fail;
-    m->n_cols = pond_csv_reader_nfields(m->csv);
+    bool first_is_data = false;
+    if (m->json) {
+        m->n_cols = table__json_src_ncols(m->json);
+        if (m->n_cols == 0) {
+            rc = pond_error_set(POND_EINVALID, D, "%s: no records with keys (nothing to import)",
+                                m->path);
+            goto fail;
+        }
+    } else {
+        if ((rc = pond_csv_reader_next(m->csv)) == POND_ITEROVER)
+            rc = pond_error_set(POND_EINVALID, D, "%s: empty file (%s)", m->path,
+                                opts->no_header ? "no rows" : "a header row is needed");
+        if (rc < 0)
+            goto fail;
+        m->n_cols = pond_csv_reader_nfields(m->csv);
+        first_is_data = opts->no_header;
+    }
     if (!(m->cols = pond_calloc(m->n_cols, sizeof *m->cols))) {
         rc = POND_ENOMEM;
         goto fail;
     }
     for (size_t f = 0; f < m->n_cols; f++) {
-        size_t len;
-        const char *s = pond_csv_reader_field(m->csv, f, &len, NULL);
+        size_t len = 0;
+        const char *s = NULL;
+        char gen[32];
+        if (m->json) {
+            s = table__json_src_name(m->json, f);
+            len = strlen(s);
+        } else if (!opts->no_header) {
+            s = pond_csv_reader_field(m->csv, f, &len, NULL);
+        }
         if (len == 0) {
-            rc = pond_error_set(POND_EINVALID, D, "%s: header column %zu has no name", path, f + 1);
-            goto fail;
+            snprintf(gen, sizeof gen, "column%zu", f + 1);
+            if (!opts->no_header)
+                note(m, "%s: header column %zu has no name: called it %s", m->path, f + 1, gen);
+            s = gen;
+            len = strlen(gen);
         }
         for (size_t g = 0; g < f; g++)
             if (!strcmp(m->cols[g].name, s)) {
-                rc = pond_error_set(POND_EINVALID, D, "%s: column name '%s' appears twice", path, s);
+                rc = pond_error_set(POND_EINVALID, D, "%s: column name '%s' appears twice",
+                                    m->path, s);
                 goto fail;
             }
         if (!(m->cols[f].name = pond_strndup(s, len))) {
@@ -469,28 +808,31 @@ int pond_csv_import_stream(struct ArrowArrayStream *out, const char *path,
         goto fail;
     }
     while (m->n_sample < cap) {
-        rc = pond_csv_reader_next(m->csv);
+        if (!first_is_data)
+            rc = src_next(m);
+        first_is_data = false;
         if (rc == POND_ITEROVER) {
             m->eof = true;
             rc = 0;
+            if (m->padded)
+                note(m, "%s: %lld rows had fewer fields than the header: padded with nulls",
+                     m->path, (long long)m->padded);
             break;
         }
         if (rc < 0)
             goto fail;
-        size_t nf = pond_csv_reader_nfields(m->csv);
-        if (nf != m->n_cols) {
-            rc = ragged(m, pond_csv_reader_line(m->csv), nf);
+        size_t use;
+        if ((rc = check_width(m, src_nfields(m), &use)) < 0)
             goto fail;
-        }
-        for (size_t f = 0; f < m->n_cols; f++) {
+        for (size_t f = 0; f < use; f++) {
             if (m->cols[f].fixed)
                 continue;
             size_t len;
-            bool q;
-            const char *s = pond_csv_reader_field(m->csv, f, &len, &q);
-            m->cols[f].type = widen(m->cols[f].type, classify(&m->cols[f], s, len, q));
+            int kind;
+            const char *s = src_field(m, f, &len, &kind);
+            m->cols[f].type = widen(m->cols[f].type, classify(m, &m->cols[f], s, len, kind));
         }
-        if ((rc = keep_sample(m)) < 0)
+        if ((rc = keep_sample(m, use)) < 0)
             goto fail;
     }
     for (size_t f = 0; f < m->n_cols; f++) {

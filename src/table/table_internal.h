@@ -37,4 +37,20 @@ int table__version_schema(struct ArrowSchema *out, pond_fs *fs, const pond_wd *w
 /* Format strings equal, recursively (names of nested children too). */
 bool table__same_type(const struct ArrowSchema *a, const struct ArrowSchema *b);
 
+/* JSON records as rows for import (json_import.c). The columns are the keys of the first
+ * sample_rows records in order of first appearance; a later record with another key is an
+ * error naming it. Fields of a row are in column order; a missing key reads as null. Kinds
+ * are csv_import.c's: 0 bare (null, false, true, numbers), 2 a string, 3 nested JSON text. */
+typedef struct table_json_src table_json_src;
+struct pond_input;
+/* layout: 0 auto, 1 array, 2 lines. in is borrowed. Reads the sample at once. */
+int table__json_src_new(table_json_src **out, struct pond_input *in, const char *name, int layout,
+                        int64_t sample_rows);
+size_t table__json_src_ncols(const table_json_src *s);
+const char *table__json_src_name(const table_json_src *s, size_t col);
+int table__json_src_next(table_json_src *s);
+const char *table__json_src_field(const table_json_src *s, size_t col, size_t *len, int *kind);
+int64_t table__json_src_line(const table_json_src *s);
+void table__json_src_free(table_json_src *s);
+
 #endif

@@ -15,18 +15,28 @@
 
 #include "arrow.h"
 #include "common.h"
+#include "timefmt.h"
 #include "tinyfs.h"
 
 typedef struct {
     unsigned version;             /* POND_TABLE_WRITE_OPTIONS_VERSION */
-    const char *timestamp_column; /* series: NULL = detect (timestamp, Timestamp, event_time,
-                                     time, ts, datetime; a timestamp or int64 column) */
+    const char *timestamp_column; /* series: NULL = the one recorded on the series, else
+                                     detected (docs/time.md): the only timestamp or date
+                                     column, else the one named like a time (timestamp, time,
+                                     date, ts, datetime, event_time, any case) */
     int compression;              /* a pond_parquet_compression; 0 (NONE) means the default zstd */
     int64_t row_group_rows;       /* 0 = default (131072: small enough for range pruning) */
     int compression_level;        /* 0 = default: zstd level 1 (ingest speed), else the codec's */
+    /* version 2 */
+    const char *timezone;         /* series: the IANA zone wall-clock values (timestamps
+                                     without a zone, dates) are read in; NULL = the recorded
+                                     one, else UTC. Recorded on the series */
+    const char *const *time_formats; /* series: --time-format strings to record (n = 0: keep
+                                        the recorded ones) */
+    size_t n_time_formats;
 } pond_table_write_options;
-#define POND_TABLE_WRITE_OPTIONS_VERSION 1
-#define POND_TABLE_WRITE_OPTIONS_INIT {POND_TABLE_WRITE_OPTIONS_VERSION, NULL, 0, 0, 0}
+#define POND_TABLE_WRITE_OPTIONS_VERSION 2
+#define POND_TABLE_WRITE_OPTIONS_INIT {POND_TABLE_WRITE_OPTIONS_VERSION, NULL, 0, 0, 0, NULL, NULL, 0}
 
 /** Writes a new version of the table or series at path (created if missing; parents must
  *  exist) from a stream of batches; the stream is consumed and released. Requires an open
@@ -38,6 +48,15 @@ POND_API int pond_table_write_stream(int64_t *rows_out, pond_fs *fs, const pond_
                                      const char *path, pond_entry_type type,
                                      struct ArrowArrayStream *in,
                                      const pond_table_write_options *opts);
+/** A new version of the table or series at path from a host Parquet file, stored byte for
+ *  byte as it is after every row group was decoded. A series gets its timestamp column
+ *  (given, recorded or detected as for pond_table_write_stream) and its event-time range
+ *  from the file's values; a timestamp without a zone (Parquet isAdjustedToUTC=false) or a
+ *  date is read in the series' zone. Errors name host_path, and a bad value its row. */
+POND_API int pond_table_write_parquet_file(int64_t *rows_out, pond_fs *fs, const pond_wd *wd,
+                                           const char *path, pond_entry_type type,
+                                           const char *host_path,
+                                           const pond_table_write_options *opts);
 /** The same from one batch (schema and batch are only read). */
 POND_API int pond_table_write_batch(pond_fs *fs, const pond_wd *wd, const char *path,
                                     pond_entry_type type, const struct ArrowSchema *schema,
@@ -68,6 +87,23 @@ typedef struct {
 /** Fills stats for a stream made by pond_table_read_stream (POND_EINVALID otherwise). */
 POND_API int pond_table_stream_stats(pond_table_scan_stats *out, struct ArrowArrayStream *s);
 
+/** What a series records about its time (its extended attributes, docs/format.md). */
+typedef struct {
+    char *timestamp_column; /* NULL: none recorded yet */
+    char *timezone;         /* NULL: none recorded (read as UTC) */
+    char **time_formats;    /* --time-format strings of the last write that gave some */
+    size_t n_time_formats;
+} pond_series_settings;
+/** The settings recorded on the series at path; all NULL when none are or the path does not
+ *  exist. Dispose with pond_series_settings_dispose. */
+POND_API int pond_series_settings_get(pond_series_settings *out, pond_fs *fs, const pond_wd *wd,
+                                      const char *path);
+POND_API void pond_series_settings_dispose(pond_series_settings *s);
+/** POND_EINVALID naming path, the column or zone and the flag when a given timestamp column
+ *  or time zone (NULL: not given) differs from the recorded one. */
+POND_API int pond_series_settings_check(const pond_series_settings *recorded, const char *path,
+                                        const char *timestamp_column, const char *timezone);
+
 /** The timestamp column of a series (from its attributes), or NULL; pond_free. */
 POND_API int pond_series_timestamp_column(char **out, pond_fs *fs, const pond_wd *wd,
                                           const char *path);
@@ -94,13 +130,22 @@ typedef struct {
     char delimiter;        /* default ',' */
     const char *schema_hint; /* like schema, applied first, and names the CSV lacks are
                                 ignored: the types of an existing series or table */
+    /* version 2: time (docs/time.md) */
+    const pond_time_reader *time_reader; /* ISO-8601 plus --time-format, and the zone of values
+                                            without one (borrowed; NULL: ISO-8601 in UTC) */
+    const char *timestamp_column; /* a column that must read as timestamps (NULL: none) */
+    bool detect_timestamp; /* a series: when timestamp_column is NULL, pick the column after
+                              inference and make it a timestamp (integers in it must be
+                              epochs by magnitude or match a --time-format) */
 } pond_csv_import_options;
-#define POND_CSV_IMPORT_OPTIONS_VERSION 1
-#define POND_CSV_IMPORT_OPTIONS_INIT {POND_CSV_IMPORT_OPTIONS_VERSION, NULL, 0, 0, ',', NULL}
+#define POND_CSV_IMPORT_OPTIONS_VERSION 2
+#define POND_CSV_IMPORT_OPTIONS_INIT                                                               \
+    {POND_CSV_IMPORT_OPTIONS_VERSION, NULL, 0, 0, ',', NULL, NULL, NULL, false}
 
 /** A stream of record batches over a host CSV file with a header row. Types are inferred from
- *  the first sample_rows rows: int64, then double, bool (true/false), timestamp (ISO-8601, or
- *  integers in a column named like a timestamp: epoch by magnitude), else string; an empty
+ *  the first sample_rows rows: int64, then double, bool (true/false), timestamp (ISO-8601 or a
+ *  --time-format; integers only in a column named like a time or made the timestamp column,
+ *  read through the formats or as epochs from 10^9 by magnitude), else string; an empty
  *  unquoted field is null. A later value that does not fit its column's type, or a row with
  *  the wrong number of fields, fails the stream with a message naming the file, line and
  *  column. Memory is bounded by one batch. */

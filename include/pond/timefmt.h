@@ -29,7 +29,9 @@ POND_API bool pond_tz_is_utc(const pond_tz *tz);
 POND_API int32_t pond_tz_offset(const pond_tz *tz, int64_t utc_s);
 /** The instant of a local wall-clock time (local_s: seconds since 1970-01-01T00:00 local, as
  *  if it were UTC). A local time the clocks skip (a spring-forward gap) or show twice (a
- *  fall-back overlap) is POND_EINVALID with a message saying which and the zone's offsets. */
+ *  fall-back overlap) is POND_EINVALID with a message saying which and the zone's offsets;
+ *  *utc_s_out is set even then, for readers of values checked when they were written: the
+ *  earlier instant of an overlap, a gap's time read with the offset before the gap. */
 POND_API int pond_tz_to_utc(int64_t *utc_s_out, const pond_tz *tz, int64_t local_s);
 
 /* ---- parsing --------------------------------------------------------------------------------- */
@@ -78,6 +80,9 @@ POND_API void pond_time_reader_free(pond_time_reader *r);
 /** Flags of pond_time_reader_parse. */
 #define POND_TIME_NO_EPOCH 1u   /* do not read a bare integer as an epoch by magnitude */
 #define POND_TIME_NO_FORMATS 2u /* formats are not tried on a value that is a bare integer */
+#define POND_TIME_SYNTAX 4u     /* succeed (*us_out unset) when the value has the form of ISO-8601
+                                   or a format, even if a field is out of range or the local
+                                   time does not exist: for type inference */
 /** Reads one value: ISO-8601 (as pond_time_parse_iso_tz), else the first format that matches
  *  all of it, else an integer by magnitude. Errors are POND_EINVALID with a message quoting
  *  the value and saying what was expected (the caller adds file, line and column). */

@@ -450,7 +450,7 @@ int pond_time_reader_parse(int64_t *us_out, const pond_time_reader *r, const cha
         int rc = pond__time_parse_iso_local(us_out, s, len, r ? r->tz : NULL, &parsed);
         /* a local time the zone skips or shows twice is that, whatever the formats say */
         if (rc == 0 || parsed)
-            return rc;
+            return (flags & POND_TIME_SYNTAX) ? 0 : rc;
     }
     bool integer = is_integer(s, len);
     size_t n = r ? r->n : 0;
@@ -458,7 +458,7 @@ int pond_time_reader_parse(int64_t *us_out, const pond_time_reader *r, const cha
         for (size_t k = 0; k < n; k++) {
             fields v;
             if (match(&v, r->formats[k], s, len))
-                return fields_to_us(us_out, r, &v, s, len);
+                return (flags & POND_TIME_SYNTAX) ? 0 : fields_to_us(us_out, r, &v, s, len);
         }
     }
     if (integer && !(flags & POND_TIME_NO_EPOCH)) {

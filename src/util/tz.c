@@ -291,6 +291,7 @@ int pond_tz_to_utc(int64_t *utc_out, const pond_tz *tz, int64_t local)
         return 0;
     }
     if (ns == 0) {
+        *utc_out = local - pond_tz_offset(tz, local - 86400);
         char a[16], b[16];
         fmt_off(a, pond_tz_offset(tz, local - 86400));
         fmt_off(b, pond_tz_offset(tz, local + 86400));
@@ -301,6 +302,7 @@ int pond_tz_to_utc(int64_t *utc_out, const pond_tz *tz, int64_t local)
     }
     char a[16], b[16];
     int64_t lo = sol[0] < sol[1] ? sol[0] : sol[1], hi = sol[0] < sol[1] ? sol[1] : sol[0];
+    *utc_out = lo;
     fmt_off(a, (int32_t)(local - lo));
     fmt_off(b, (int32_t)(local - hi));
     return pond_error_set(POND_EINVALID, D,

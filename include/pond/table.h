@@ -99,10 +99,14 @@ typedef struct {
 POND_API int pond_series_settings_get(pond_series_settings *out, pond_fs *fs, const pond_wd *wd,
                                       const char *path);
 POND_API void pond_series_settings_dispose(pond_series_settings *s);
-/** POND_EINVALID naming path, the column or zone and the flag when a given timestamp column
- *  or time zone (NULL: not given) differs from the recorded one. */
-POND_API int pond_series_settings_check(const pond_series_settings *recorded, const char *path,
-                                        const char *timestamp_column, const char *timezone);
+/** The settings a write to the series at path uses: each one given (NULL / n == 0: not
+ *  given), else the recorded one; the zone defaults to "UTC", the timestamp column stays NULL
+ *  when neither is known (then it is detected). A given timestamp column or zone that differs
+ *  from the recorded one is POND_EINVALID naming path, both values and the flag. */
+POND_API int pond_series_settings_resolve(pond_series_settings *out, pond_fs *fs,
+                                          const pond_wd *wd, const char *path,
+                                          const char *timestamp_column, const char *timezone,
+                                          const char *const *time_formats, size_t n_time_formats);
 
 /** The timestamp column of a series (from its attributes), or NULL; pond_free. */
 POND_API int pond_series_timestamp_column(char **out, pond_fs *fs, const pond_wd *wd,

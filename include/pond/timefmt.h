@@ -88,6 +88,8 @@ POND_API void pond_time_reader_free(pond_time_reader *r);
  *  the value and saying what was expected (the caller adds file, line and column). */
 POND_API int pond_time_reader_parse(int64_t *us_out, const pond_time_reader *r, const char *s,
                                     size_t len, unsigned flags);
+/** True when the reader has at least one --time-format. */
+POND_API bool pond_time_reader_has_formats(const pond_time_reader *r);
 /** The zone values without one are read in (borrowed; NULL means UTC). */
 POND_API const pond_tz *pond_time_reader_tz(const pond_time_reader *r);
 

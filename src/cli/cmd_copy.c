@@ -135,25 +135,39 @@ static int copy_in_one(copy_ctx *c, const char *host, const char *dest)
 }
 
 /* The time settings of this copy: given ones, else those the series records. */
-static int time_setup(copy_ctx *c, const char *dest, pond_series_settings *rec, pond_tz **tz,
+static int time_setup(copy_ctx *c, const char *dest, pond_series_settings *eff, pond_tz **tz,
                       pond_time_reader **reader)
 {
     *tz = NULL;
     *reader = NULL;
     if (c->type == POND_ENTRY_FILE_SERIES) {
-        if (pond_series_settings_get(rec, c->p->fs, NULL, dest) < 0 ||
-            pond_series_settings_check(rec, dest, c->ts_column, c->timezone) < 0)
+        if (pond_series_settings_resolve(eff, c->p->fs, NULL, dest, c->ts_column, c->timezone,
+                                         c->time_formats, c->n_time_formats) < 0)
             return cli_fail();
+    } else { /* a table records nothing: only what this copy gives */
+        eff->timezone = c->timezone ? strdup(c->timezone) : NULL;
+        eff->time_formats = (char **)c->time_formats; /* borrowed; see copy_in_typed */
+        eff->n_time_formats = c->n_time_formats;
     }
-    const char *tzn = c->timezone ? c->timezone : rec->timezone;
-    if (tzn && pond_tz_open(tz, tzn) < 0)
+    if (eff->timezone && pond_tz_open(tz, eff->timezone) < 0)
         return cli_fail();
-    const char *const *f = c->n_time_formats ? c->time_formats
-                                             : (const char *const *)rec->time_formats;
-    size_t nf = c->n_time_formats ? c->n_time_formats : rec->n_time_formats;
-    if (pond_time_reader_new(reader, f, nf, *tz) < 0)
+    if (pond_time_reader_new(reader, (const char *const *)eff->time_formats, eff->n_time_formats,
+                             *tz) < 0)
         return cli_fail();
     return 0;
+}
+
+static void time_dispose(copy_ctx *c, pond_series_settings *eff, pond_tz *tz,
+                         pond_time_reader *reader)
+{
+    pond_time_reader_free(reader);
+    pond_tz_free(tz);
+    if (c->type == POND_ENTRY_FILE_SERIES) {
+        pond_series_settings_dispose(eff);
+    } else {
+        free(eff->timezone);
+        memset(eff, 0, sizeof *eff);
+    }
 }
 
 static int copy_in_typed(copy_ctx *c, const char *host, const char *dest, int fd,
@@ -171,12 +185,11 @@ static int copy_in_typed(copy_ctx *c, const char *host, const char *dest, int fd
         close(fd);
         struct ArrowArrayStream in;
         pond_csv_import_options io = POND_CSV_IMPORT_OPTIONS_INIT;
-        pond_series_settings rec = {0};
+        pond_series_settings eff = {0};
         pond_tz *tz = NULL;
         pond_time_reader *reader = NULL;
-        if (time_setup(c, dest, &rec, &tz, &reader) != 0) {
-            pond_series_settings_dispose(&rec);
-            pond_tz_free(tz);
+        if (time_setup(c, dest, &eff, &tz, &reader) != 0) {
+            time_dispose(c, &eff, tz, reader);
             return 1;
         }
         /* a new version of an existing table or series keeps the column types it has: the
@@ -186,7 +199,7 @@ static int copy_in_typed(copy_ctx *c, const char *host, const char *dest, int fd
         io.schema_hint = hint.size ? hint.ptr : NULL;
         io.schema = c->schema;
         io.time_reader = reader;
-        io.timestamp_column = c->ts_column ? c->ts_column : rec.timestamp_column;
+        io.timestamp_column = eff.timestamp_column;
         io.detect_timestamp = c->type == POND_ENTRY_FILE_SERIES;
         int rc = 0;
         if (pond_csv_import_stream(&in, host, &io) < 0)
@@ -200,9 +213,7 @@ static int copy_in_typed(copy_ctx *c, const char *host, const char *dest, int fd
         }
         if (rc == 0 && pond_table_write_stream(NULL, c->p->fs, NULL, dest, c->type, &pre, &wo) < 0)
             rc = cli_fail();
-        pond_time_reader_free(reader);
-        pond_tz_free(tz);
-        pond_series_settings_dispose(&rec);
+        time_dispose(c, &eff, tz, reader);
         return rc;
     }
     if (c->type != POND_ENTRY_FILE_DATA) {

@@ -449,8 +449,15 @@ static int pick_timestamp(imp *m)
                 const char *p = m->sample[k];
                 for (size_t g = 0; g < f; g++)
                     p += 1 + strlen(p + 1) + 1;
-                if (!p[1])
+                int64_t us;
+                if (!p[1] || pond_time_reader_parse(&us, m->opts.time_reader, p + 1,
+                                                    strlen(p + 1), POND_TIME_NO_EPOCH) == 0)
                     continue;
+                if (m->opts.time_reader && pond_time_reader_has_formats(m->opts.time_reader)) {
+                    pond_error_prefix("%s: line %lld, column %zu ('%s')", m->path,
+                                      (long long)m->sample_line[k], f + 1, m->cols[f].name);
+                    break;
+                }
                 rc = pond_error_set(POND_EINVALID, D,
                                     "%s: line %lld, column %zu ('%s'): '%.40s' is not an "
                                     "ISO-8601 time: give its form with --time-format (like "

@@ -141,47 +141,34 @@ static int dup_formats(pond_series_settings *dst, const char *const *f, size_t n
 static int series_prepare(series_ctx *c, pond_fs *fs, const pond_wd *wd, const char *path,
                           const struct ArrowSchema *schema, const pond_table_write_options *opts)
 {
-    const char *given_tz = opts->version >= 2 ? opts->timezone : NULL;
-    pond_series_settings rec = {0};
-    int rc = pond_series_settings_get(&rec, fs, wd, path);
+    bool v2 = opts->version >= 2;
+    int rc = pond_series_settings_resolve(&c->eff, fs, wd, path, opts->timestamp_column,
+                                          v2 ? opts->timezone : NULL,
+                                          v2 ? opts->time_formats : NULL,
+                                          v2 ? opts->n_time_formats : 0);
     if (rc == 0)
-        rc = pond_series_settings_check(&rec, path, opts->timestamp_column, given_tz);
-    const char *col = opts->timestamp_column ? opts->timestamp_column : rec.timestamp_column;
-    const char *tzn = given_tz ? given_tz : rec.timezone ? rec.timezone : "UTC";
-    if (rc == 0 && !(c->eff.timezone = pond_strdup(tzn)))
-        rc = POND_ENOMEM;
-    if (rc == 0 && opts->version >= 2 && opts->n_time_formats)
-        rc = dup_formats(&c->eff, opts->time_formats, opts->n_time_formats);
-    else if (rc == 0)
-        rc = dup_formats(&c->eff, (const char *const *)rec.time_formats, rec.n_time_formats);
-    if (rc == 0)
-        rc = pond_tz_open(&c->tz, tzn);
-    if (rc < 0) {
-        pond_series_settings_dispose(&rec);
+        rc = pond_tz_open(&c->tz, c->eff.timezone);
+    if (rc < 0)
         return rc;
-    }
+    const char *col = c->eff.timestamp_column;
     c->ts_col = table__find_ts(schema, col);
     if (c->ts_col < 0) {
         if (c->ts_col == -2)
-            rc = pond_error_set(POND_EINVALID, D,
-                                "%s: timestamp column '%s' must be a timestamp, date or int64",
-                                path, col);
-        else if (col && rec.timestamp_column && !opts->timestamp_column)
-            rc = pond_error_set(POND_EINVALID, D,
-                                "%s: the new data has no column '%s', the series' timestamp "
-                                "column (--timestamp-column names it for a new series)",
-                                path, col);
-        else if (col)
-            rc = pond_error_set(POND_EINVALID, D, "%s: no column '%s' (--timestamp-column)",
-                                path, col);
-        else {
-            pond_error_prefix("%s", path);
-            rc = POND_EINVALID;
-        }
+            return pond_error_set(POND_EINVALID, D,
+                                  "%s: timestamp column '%s' must be a timestamp, date or int64",
+                                  path, col);
+        if (col && !opts->timestamp_column)
+            return pond_error_set(POND_EINVALID, D,
+                                  "%s: the new data has no column '%s', the series' timestamp "
+                                  "column (--timestamp-column names it for a new series)",
+                                  path, col);
+        if (col)
+            return pond_error_set(POND_EINVALID, D, "%s: no column '%s' (--timestamp-column)",
+                                  path, col);
+        pond_error_prefix("%s", path);
+        return POND_EINVALID;
     }
-    pond_series_settings_dispose(&rec);
-    if (rc < 0)
-        return rc;
+    pond_free(c->eff.timestamp_column);
     if (!(c->eff.timestamp_column = pond_strdup(schema->children[c->ts_col]->name)))
         return POND_ENOMEM;
     table__ts_kind(&c->ts, schema->children[c->ts_col], c->tz);
@@ -520,8 +507,8 @@ int pond_series_settings_get(pond_series_settings *out, pond_fs *fs, const pond_
     return rc;
 }
 
-int pond_series_settings_check(const pond_series_settings *rec, const char *path,
-                               const char *timestamp_column, const char *timezone)
+static int settings_check(const pond_series_settings *rec, const char *path,
+                          const char *timestamp_column, const char *timezone)
 {
     if (timestamp_column && rec->timestamp_column &&
         strcmp(timestamp_column, rec->timestamp_column))
@@ -535,6 +522,37 @@ int pond_series_settings_check(const pond_series_settings *rec, const char *path
                               "(--timezone); give the values with their offset instead",
                               path, rec->timezone, timezone);
     return 0;
+}
+
+static int dup_or_null(char **out, const char *s)
+{
+    return s && !(*out = pond_strdup(s)) ? POND_ENOMEM : 0;
+}
+
+int pond_series_settings_resolve(pond_series_settings *out, pond_fs *fs, const pond_wd *wd,
+                                 const char *path, const char *timestamp_column,
+                                 const char *timezone, const char *const *time_formats,
+                                 size_t n_time_formats)
+{
+    pond_series_settings rec;
+    memset(out, 0, sizeof *out);
+    int rc = pond_series_settings_get(&rec, fs, wd, path);
+    if (rc == 0)
+        rc = settings_check(&rec, path, timestamp_column, timezone);
+    if (rc == 0)
+        rc = dup_or_null(&out->timestamp_column,
+                         timestamp_column ? timestamp_column : rec.timestamp_column);
+    if (rc == 0)
+        rc = dup_or_null(&out->timezone,
+                         timezone ? timezone : rec.timezone ? rec.timezone : "UTC");
+    if (rc == 0 && n_time_formats)
+        rc = dup_formats(out, time_formats, n_time_formats);
+    else if (rc == 0)
+        rc = dup_formats(out, (const char *const *)rec.time_formats, rec.n_time_formats);
+    pond_series_settings_dispose(&rec);
+    if (rc < 0)
+        pond_series_settings_dispose(out);
+    return rc;
 }
 
 int pond_series_timestamp_column(char **out, pond_fs *fs, const pond_wd *wd, const char *path)

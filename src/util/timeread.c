@@ -158,6 +158,8 @@ void pond_time_reader_free(pond_time_reader *r)
     pond_free(r);
 }
 
+bool pond_time_reader_has_formats(const pond_time_reader *r) { return r && r->n > 0; }
+
 const pond_tz *pond_time_reader_tz(const pond_time_reader *r) { return r ? r->tz : NULL; }
 
 static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }

@@ -229,7 +229,7 @@ int pond_time_parse_arg(int64_t *us_out, const char *s, size_t len, const pond_t
         bool four = len == 4;
         for (size_t k = 0; k < 4 && four; k++)
             four = s[k] >= '0' && s[k] <= '9';
-        if (four || s[4] == '-') {
+        if (four || (len > 4 && s[4] == '-')) {
             iso_fields f;
             int rc = iso_parse(&f, s, len, ISO_YEAR);
             return rc < 0 ? rc : iso_to_us(us_out, &f, tz, s, len);

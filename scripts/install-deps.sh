@@ -7,7 +7,7 @@ pkgs=(
   libzstd-dev libsnappy-dev liblz4-dev zlib1g-dev libbrotli-dev
   libssl-dev libjansson-dev libsqlite3-dev
   valgrind clang libclang-rt-14-dev
-  sqlite3 python3
+  sqlite3 python3 tzdata
 )
 # Node.js (for the oracle and DuckDB comparisons) may come from outside Debian;
 # only ask apt for it when no node is on the PATH.

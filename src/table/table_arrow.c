@@ -265,10 +265,13 @@ static int64_t raw_us(const table_ts *t, const struct ArrowArray *col, int64_t j
 {
     if (t->kind == 4)
         return (int64_t)((const int32_t *)col->buffers[1])[j] * 86400 * 1000000;
-    int64_t v = ((const int64_t *)col->buffers[1])[j];
+    int64_t v = ((const int64_t *)col->buffers[1])[j], r;
+    /* a value past the µs range (seconds beyond year 292,277) saturates: never overflow */
     switch (t->unit) {
-    case POND_ARROW_UNIT_S: return v * 1000000;
-    case POND_ARROW_UNIT_MS: return v * 1000;
+    case POND_ARROW_UNIT_S:
+        return __builtin_mul_overflow(v, 1000000, &r) ? (v < 0 ? INT64_MIN : INT64_MAX) : r;
+    case POND_ARROW_UNIT_MS:
+        return __builtin_mul_overflow(v, 1000, &r) ? (v < 0 ? INT64_MIN : INT64_MAX) : r;
     case POND_ARROW_UNIT_US: return v;
     default: return v / 1000 - (v % 1000 < 0);
     }
@@ -279,6 +282,11 @@ static int64_t raw_us(const table_ts *t, const struct ArrowArray *col, int64_t j
 static int local_to_utc(int64_t *out, const table_ts *t, int64_t local_us)
 {
     int64_t secs = local_us / 1000000 - (local_us % 1000000 < 0), utc;
+    /* zones mean nothing tens of thousands of years out; keep such values as they are */
+    if (secs < -(1LL << 40) || secs > (1LL << 40)) {
+        *out = local_us;
+        return 0;
+    }
     int rc = pond_tz_to_utc(&utc, t->local, secs);
     *out = utc * 1000000 + (local_us - secs * 1000000);
     return rc;

@@ -198,7 +198,7 @@ static int take_name(const char *s, size_t len, size_t *i, const char *const *na
 typedef struct {
     int64_t year, month, day, yday, quarter, hour, min, sec, frac_us, epoch, offset_s;
     int wday, pm;
-    bool two_digit_year, has_zone;
+    bool two_digit_year, has_zone, epoch_neg;
     int seen;
 } fields;
 
@@ -304,6 +304,7 @@ static bool match(fields *v, const char *f, const char *s, size_t len)
             if (pond__time_parse_int(&n, s + i, len - i, &e) < 0)
                 return false;
             v->epoch = n;
+            v->epoch_neg = s[i] == '-'; /* "-0.5": the fraction takes the sign of the text */
             i += e;
             break;
         }
@@ -387,7 +388,7 @@ static int fields_to_us(int64_t *us_out, const pond_time_reader *r, const fields
     if (v->seen & F_EPOCH) {
         int64_t us;
         if (__builtin_mul_overflow(v->epoch, 1000000, &us) ||
-            __builtin_add_overflow(us, v->epoch < 0 ? -v->frac_us : v->frac_us, &us))
+            __builtin_add_overflow(us, v->epoch_neg ? -v->frac_us : v->frac_us, &us))
             return value_error(s, len, "epoch out of range");
         *us_out = us;
         return 0;

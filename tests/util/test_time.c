@@ -150,6 +150,7 @@ static void test_formats_from_real_files(void)
     /* old epoch seconds need %s */
     PT_ASSERT_INT_EQ(rd("%s", "86400", NULL), S(86400));
     PT_ASSERT_INT_EQ(rd("%s.%f", "-1.5", NULL), -1500000);
+    PT_ASSERT_INT_EQ(rd("%s.%f", "-0.5", NULL), -500000);
 }
 
 static void test_format_directives(void)

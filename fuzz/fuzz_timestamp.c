@@ -50,8 +50,9 @@ static void check_zone(const pond_tz *tz)
         int64_t utc;
         if (pond_tz_to_utc(&utc, tz, probes[i]) == 0 && pond_tz_offset(tz, utc) != probes[i] - utc)
             abort();
-        if (off % 60)
-            continue; /* local mean time (+00:53:28) prints, but ISO-8601 reads no seconds */
+        if (off % 60 || off <= -86400 || off >= 86400)
+            continue; /* local mean time (+00:53:28) and POSIX rules past 23:59 print, but
+                         ISO-8601 offsets read only whole minutes within a day */
         char out[40];
         size_t n = pond_time_format_iso_tz(out, probes[i] * 1000000, tz);
         int64_t back;
@@ -72,7 +73,8 @@ static void read_value(const char *fmt, const char *value, size_t vlen, const po
             continue;
         if (us < MIN_US || us > MAX_US)
             continue;
-        if (pond_tz_offset(tz, us / 1000000 - (us % 1000000 < 0)) % 60)
+        int32_t off = pond_tz_offset(tz, us / 1000000 - (us % 1000000 < 0));
+        if (off % 60 || off <= -86400 || off >= 86400)
             continue;
         char out[40];
         size_t n = pond_time_format_iso_tz(out, us, tz);

@@ -50,6 +50,10 @@ static int put_text(pond_buf *out, const char *s, size_t n, cli_fmt fmt, bool is
     return rc;
 }
 
+static const pond_tz *display_tz;
+
+void cli_format_set_timezone(const pond_tz *tz) { display_tz = tz; }
+
 int cli_format_cell(pond_buf *out, const struct ArrowSchema *s, const struct ArrowArray *a,
                     int64_t i, cli_fmt fmt)
 {
@@ -115,13 +119,19 @@ int cli_format_cell(pond_buf *out, const struct ArrowSchema *s, const struct Arr
             us = v / 1000 - (v % 1000 < 0);
             sub_ns = (int)(v - us * 1000);
         }
-        size_t n = pond_time_format_iso(tmp, us);
+        /* an instant prints in the --timezone asked for; a wall-clock time as it is */
+        size_t n = *f.tz ? pond_time_format_iso_tz(tmp, us, display_tz)
+                         : pond_time_format_iso(tmp, us);
         if (sub_ns) { /* nanoseconds: print all nine digits */
             int64_t frac = ((us % 1000000) + 1000000) % 1000000;
+            char *t = strchr(tmp, 'T'), zone[16] = "Z";
+            char *zp = t ? strpbrk(t + 1, "Z+-") : NULL;
+            if (zp)
+                snprintf(zone, sizeof zone, "%s", zp);
             char *dot = strchr(tmp, '.');
-            size_t base = dot ? (size_t)(dot - tmp) : n - 1;
-            n = base + (size_t)snprintf(tmp + base, sizeof tmp - base, ".%06lld%03dZ",
-                                        (long long)frac, sub_ns);
+            size_t base = dot ? (size_t)(dot - tmp) : zp ? (size_t)(zp - tmp) : n - 1;
+            n = base + (size_t)snprintf(tmp + base, sizeof tmp - base, ".%06lld%03d%s",
+                                        (long long)frac, sub_ns, zone);
         }
         if (!*f.tz) /* no time zone: a wall-clock time, not an instant */
             tmp[--n] = '\0';

@@ -4,10 +4,15 @@
 
 #include <pond/arrow.h>
 #include <pond/buf.h>
+#include <pond/timefmt.h>
 
 #include <stdio.h>
 
 typedef enum { FMT_CSV, FMT_JSON, FMT_TABLE } cli_fmt;
+
+/* Timestamps with a zone (instants) print as local time with their offset in tz instead of
+ * UTC with Z (NULL: UTC). Borrowed until reset with NULL. */
+void cli_format_set_timezone(const pond_tz *tz);
 
 /* Appends the text of row i of column array a (with schema s). */
 int cli_format_cell(pond_buf *out, const struct ArrowSchema *s, const struct ArrowArray *a,

@@ -20,14 +20,18 @@ static const char HELP[] =
     "\n"
     "  --format F    raw (the stored bytes), table, csv, json (one object per line), parquet\n"
     "  --version N   one version of the file (default: latest; for a series, all)\n"
-    "  --from T      series: rows with event time >= T (ISO-8601 like 2024-01-31T12:00Z, or\n"
-    "                epoch with unit: 1706702400s, ...ms, ...us, ...ns)\n"
-    "  --to T        series: rows with event time < T (exclusive)\n"
+    "  --from T      series: rows with event time >= T: 2013, 2013-06, 2013-06-15,\n"
+    "                2013-06-15T12:00[:SS[.f]] with an optional zone (Z, +02:00), or an epoch\n"
+    "                with its unit: 1706702400s, ...ms, ...us, ...ns (docs/time.md)\n"
+    "  --to T        series: rows with event time < T (exclusive; --to 2014 ends with 2013)\n"
+    "  --timezone TZ IANA zone (Europe/Berlin): --from/--to without a zone are local time\n"
+    "                there, and timestamps print as local time with their offset (default:\n"
+    "                UTC, printed with Z)\n"
     "  --columns a,b only these columns\n"
     "  --sql \"SQL\"   run SQL over the file, named `source` (see pond query --help)\n";
 
 static const char USAGE[] = "pond cat [--format F] [--version N] [--from T] [--to T] "
-                            "[--columns a,b] PATH";
+                            "[--timezone TZ] [--columns a,b] PATH";
 
 static int cat_raw(cli_pond *p, const char *path, int64_t version)
 {
@@ -67,6 +71,9 @@ int cmd_cat(pond_cli *cli, int argc, char **argv)
     const char *path = NULL, *format = NULL, *columns = NULL;
     pond_table_read_options ro = POND_TABLE_READ_OPTIONS_INIT;
     bool has_from = false, has_to = false;
+    const char *from_text = NULL, *to_text = NULL;
+    pond_tz *tz = NULL;
+    int urc = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         bool more = i + 1 < argc;
@@ -74,39 +81,56 @@ int cmd_cat(pond_cli *cli, int argc, char **argv)
             char *end;
             version = strtoll(argv[++i], &end, 10);
             if (*end || version < 1)
-                return cli_usage(USAGE, "bad version '%s'", argv[i]);
+                return pond_tz_free(tz), cli_usage(USAGE, "bad version '%s'", argv[i]);
         } else if (!strcmp(a, "--format") && more) {
             format = argv[++i];
         } else if ((!strcmp(a, "--from") || !strcmp(a, "--to")) && more) {
-            int64_t us;
-            const char *t = argv[++i];
-            if (pond_time_parse(&us, t, strlen(t)) < 0)
-                return cli_usage(USAGE, "%s: %s", a, pond_error_last()->message);
-            if (a[2] == 'f') {
-                ro.from_us = us;
-                has_from = true;
-            } else {
-                ro.to_us = us;
-                has_to = true;
-            }
+            if (a[2] == 'f')
+                from_text = argv[++i];
+            else
+                to_text = argv[++i];
+        } else if (!strcmp(a, "--timezone") && more) {
+            pond_tz_free(tz);
+            tz = NULL;
+            if (pond_tz_open(&tz, argv[++i]) < 0)
+                return cli_usage(USAGE, "--timezone: %s", pond_error_last()->message);
         } else if (!strcmp(a, "--columns") && more) {
             columns = argv[++i];
         } else if (a[0] == '-' && a[1]) {
-            return cli_usage(USAGE, "unknown option '%s'", a);
+            return pond_tz_free(tz), cli_usage(USAGE, "unknown option '%s'", a);
         } else if (path) {
-            return cli_usage(USAGE, "one path at a time");
+            return pond_tz_free(tz), cli_usage(USAGE, "one path at a time");
         } else {
             path = a;
         }
     }
-    if (!path)
+    if (from_text || to_text) {
+        /* after the loop: --timezone may come after --from */
+        const char *t = from_text ? from_text : to_text;
+        if (from_text && (urc = pond_time_parse_arg(&ro.from_us, t, strlen(t), tz)) == 0)
+            has_from = true;
+        if (urc == 0 && to_text) {
+            t = to_text;
+            if ((urc = pond_time_parse_arg(&ro.to_us, t, strlen(t), tz)) == 0)
+                has_to = true;
+        }
+        if (urc < 0) {
+            pond_tz_free(tz);
+            return cli_usage(USAGE, "%s: %s", t == from_text ? "--from" : "--to",
+                             pond_error_last()->message);
+        }
+    }
+    cli_format_set_timezone(tz);
+    if (!path) {
+        pond_tz_free(tz);
         return cli_usage(USAGE, "no path given");
+    }
     if (format && strcmp(format, "raw") && strcmp(format, "table") && strcmp(format, "csv") &&
         strcmp(format, "json") && strcmp(format, "parquet"))
-        return cli_usage(USAGE, "unknown format '%s'", format);
+        return pond_tz_free(tz), cli_usage(USAGE, "unknown format '%s'", format);
     cli_pond p;
     if (cli_pond_open(&p, cli, false))
-        return 1;
+        return pond_tz_free(tz), 1;
     int rc = 0;
     pond_stat st;
     char **cols = NULL;
@@ -186,5 +210,7 @@ done:
         free(cols[k]);
     free(cols);
     cli_pond_close(&p);
+    cli_format_set_timezone(NULL);
+    pond_tz_free(tz);
     return rc;
 }

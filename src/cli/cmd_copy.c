@@ -3,6 +3,7 @@
 #include <pond/input.h>
 #include <pond/parquet.h>
 #include <pond/table.h>
+#include <pond/timefmt.h>
 
 #include "cli/cli_format.h"
 
@@ -28,7 +29,16 @@ static const char HELP[] =
     "                  auto (each Parquet source becomes a table, anything else data).\n"
     "                  A Parquet source is checked and stored as it is; a CSV source for\n"
     "                  table/series is converted to Parquet with type inference.\n"
-    "  --timestamp-column NAME   the event-time column of a series (default: detected)\n"
+    "  --timestamp-column NAME   the event-time column of a series (default: the one the\n"
+    "                  series records, else detected: the only timestamp or date column,\n"
+    "                  else one named like timestamp, time, date, ts, datetime)\n"
+    "  --time-format F how CSV times are written, strptime-style (%Y %m %d %H %M %S %f %y\n"
+    "                  %b %j %q %s %z ...; docs/time.md); may be given several times, the\n"
+    "                  first that matches a value wins; ISO-8601 is always read. %Y reads\n"
+    "                  integer years, %Y%m%d dates like 19580329, %YQ%q quarters like 1974Q1\n"
+    "  --timezone TZ   IANA zone (Europe/Berlin) for times without a zone, in CSV values and\n"
+    "                  Parquet timestamps not adjusted to UTC (default UTC); a series records\n"
+    "                  it, its time formats and its timestamp column for later copies\n"
     "  --schema name:type,...    CSV column types instead of inferred ones (int64, double,\n"
     "                  bool, string, timestamp)\n"
     "  --zstd-level N  compression of converted CSV (default 1: fast; 3 is ~15% smaller)\n"
@@ -53,11 +63,16 @@ static const char HELP[] =
 
 static const char USAGE[] = "pond copy [--type data|table|series] SRC... DEST";
 
+#define MAX_TIME_FORMATS 16
+
 typedef struct {
     cli_pond *p;
     pond_entry_type type;
     const char *schema;
     const char *ts_column;
+    const char *timezone;
+    const char *time_formats[MAX_TIME_FORMATS];
+    size_t n_time_formats;
     const char *format;
     int zstd_level;
     cli_progress prog;
@@ -79,21 +94,6 @@ static const char *base_name(const char *path)
     while (s > path && s[-1] != '/')
         s--;
     return s;
-}
-
-/* A Parquet file must at least open, and every row group must decode. */
-static int validate_parquet(const char *host)
-{
-    pond_parquet_reader *r = NULL;
-    struct ArrowArray b = {0};
-    int rc = pond_parquet_reader_open_file(&r, host, NULL);
-    while (rc == 0 && (rc = pond_parquet_reader_next(r, &b)) == 0)
-        pond_arrow_array_release(&b);
-    pond_parquet_reader_free(r);
-    if (rc == POND_ITEROVER)
-        return 0;
-    pond_error_prefix("'%s' is not a valid Parquet file", host);
-    return rc;
 }
 
 /* "name:type,..." for the columns of the latest version of dest that CSV import can produce. */
@@ -169,45 +169,97 @@ static int copy_in_one(copy_ctx *c, const char *host, const char *dest)
     return rc_auto;
 }
 
+/* The time settings of this copy: given ones, else those the series records. */
+static int time_setup(copy_ctx *c, const char *dest, pond_series_settings *eff, pond_tz **tz,
+                      pond_time_reader **reader)
+{
+    *tz = NULL;
+    *reader = NULL;
+    if (c->type == POND_ENTRY_FILE_SERIES) {
+        if (pond_series_settings_resolve(eff, c->p->fs, NULL, dest, c->ts_column, c->timezone,
+                                         c->time_formats, c->n_time_formats) < 0)
+            return cli_fail();
+    } else { /* a table records nothing: only what this copy gives */
+        eff->timezone = c->timezone ? strdup(c->timezone) : NULL;
+        eff->time_formats = (char **)c->time_formats; /* borrowed; see copy_in_typed */
+        eff->n_time_formats = c->n_time_formats;
+    }
+    if (eff->timezone && pond_tz_open(tz, eff->timezone) < 0)
+        return cli_fail();
+    if (pond_time_reader_new(reader, (const char *const *)eff->time_formats, eff->n_time_formats,
+                             *tz) < 0)
+        return cli_fail();
+    return 0;
+}
+
+static void time_dispose(copy_ctx *c, pond_series_settings *eff, pond_tz *tz,
+                         pond_time_reader *reader)
+{
+    pond_time_reader_free(reader);
+    pond_tz_free(tz);
+    if (c->type == POND_ENTRY_FILE_SERIES) {
+        pond_series_settings_dispose(eff);
+    } else {
+        free(eff->timezone);
+        memset(eff, 0, sizeof *eff);
+    }
+}
+
 static int copy_in_typed(copy_ctx *c, const char *host, const char *dest, int fd,
                          const struct stat *stp)
 {
     struct stat st = *stp;
     if (fd < 0)
         return cli_error("%s: %s", host, strerror(errno));
+    pond_table_write_options wo = POND_TABLE_WRITE_OPTIONS_INIT;
+    wo.timestamp_column = c->ts_column;
+    wo.compression_level = c->zstd_level;
+    wo.timezone = c->timezone;
+    wo.time_formats = c->time_formats;
+    wo.n_time_formats = c->n_time_formats;
     if (c->type != POND_ENTRY_FILE_DATA && (!strcmp(host, "-") || !looks_parquet(fd))) {
-        /* CSV: converted to Parquet while streaming */
+        /* CSV or JSON: converted to Parquet while streaming */
         close(fd);
         struct ArrowArrayStream in;
         pond_csv_import_options io = c->imp;
+        pond_series_settings eff = {0};
+        pond_tz *tz = NULL;
+        pond_time_reader *reader = NULL;
+        if (time_setup(c, dest, &eff, &tz, &reader) != 0) {
+            time_dispose(c, &eff, tz, reader);
+            return 1;
+        }
         /* a new version of an existing table or series keeps the column types it has: the
          * CSV of a later version may look like ints where the first had doubles */
         pond_buf hint = POND_BUF_INIT;
         existing_types(&hint, c, dest);
         io.schema_hint = hint.size ? hint.ptr : NULL;
         io.schema = c->schema;
-        int irc = pond_csv_import_stream(&in, host, &io);
+        io.time_reader = reader;
+        io.timestamp_column = eff.timestamp_column;
+        io.detect_timestamp = c->type == POND_ENTRY_FILE_SERIES;
+        int rc = 0;
+        if (pond_csv_import_stream(&in, host, &io) < 0)
+            rc = cli_fail();
         pond_buf_dispose(&hint);
-        if (irc < 0)
-            return cli_fail();
-        pond_table_write_options wo = POND_TABLE_WRITE_OPTIONS_INIT;
-        wo.timestamp_column = c->ts_column;
-        wo.compression_level = c->zstd_level;
         /* parse on one core while the other encodes and compresses */
         struct ArrowArrayStream pre;
-        if (pond_arrow_stream_prefetch(&pre, &in) < 0) {
+        if (rc == 0 && pond_arrow_stream_prefetch(&pre, &in) < 0) {
             in.release(&in);
-            return cli_fail();
+            rc = cli_fail();
         }
-        if (pond_table_write_stream(NULL, c->p->fs, NULL, dest, c->type, &pre, &wo) < 0)
-            return cli_fail();
-        return 0;
+        if (rc == 0 && pond_table_write_stream(NULL, c->p->fs, NULL, dest, c->type, &pre, &wo) < 0)
+            rc = cli_fail();
+        time_dispose(c, &eff, tz, reader);
+        return rc;
     }
     if (c->type != POND_ENTRY_FILE_DATA) {
-        if (validate_parquet(host) < 0) {
-            close(fd);
+        /* Parquet: checked, and for a series its timestamp column found and its event-time
+         * range recorded; stored as it is */
+        close(fd);
+        if (pond_table_write_parquet_file(NULL, c->p->fs, NULL, dest, c->type, host, &wo) < 0)
             return cli_fail();
-        }
+        return 0;
     }
     pond_writer *w = NULL;
     if (pond_fs_open_writer(&w, c->p->fs, NULL, dest, c->type) < 0) {
@@ -432,6 +484,20 @@ int cmd_copy(pond_cli *cli, int argc, char **argv)
             c.imp.encoding = (int)e;
         } else if (!strcmp(a, "--timestamp-column") && first + 1 < argc) {
             c.ts_column = argv[++first];
+        } else if (!strcmp(a, "--timezone") && first + 1 < argc) {
+            c.timezone = argv[++first];
+            pond_tz *tz = NULL;
+            if (pond_tz_open(&tz, c.timezone) < 0)
+                return cli_usage(USAGE, "--timezone: %s", pond_error_last()->message);
+            pond_tz_free(tz);
+        } else if (!strcmp(a, "--time-format") && first + 1 < argc) {
+            if (c.n_time_formats == MAX_TIME_FORMATS)
+                return cli_usage(USAGE, "--time-format: at most %d formats", MAX_TIME_FORMATS);
+            c.time_formats[c.n_time_formats++] = argv[++first];
+            pond_time_reader *r = NULL;
+            if (pond_time_reader_new(&r, c.time_formats + c.n_time_formats - 1, 1, NULL) < 0)
+                return cli_usage(USAGE, "%s", pond_error_last()->message);
+            pond_time_reader_free(r);
         } else if (!strcmp(a, "--zstd-level") && first + 1 < argc) {
             c.zstd_level = atoi(argv[++first]);
             if (c.zstd_level < 1 || c.zstd_level > 19)

@@ -12,7 +12,8 @@ static const char HELP[] =
     "\n"
     "Describe entries: type, versions with sizes, storage (inline in the pond's table or a\n"
     "blob in _large_files/), and for tables and series the schema, row counts, the\n"
-    "timestamp column and each version's event-time range (UTC).\n";
+    "timestamp column, the time zone its times without a zone are read in, its time\n"
+    "formats, and each version's event-time range (UTC).\n";
 
 /* A readable type name for an Arrow format string. */
 static void type_name(char *out, size_t cap, const char *f)
@@ -105,10 +106,23 @@ static int describe_one(cli_pond *p, const char *path)
             return cli_fail();
         }
         if (st.type == POND_ENTRY_FILE_SERIES) {
-            char *ts = NULL;
-            pond_series_timestamp_column(&ts, p->fs, NULL, path);
-            printf("  timestamp column: %s\n", ts ? ts : "(none yet)");
-            pond_free(ts);
+            pond_series_settings set;
+            if (pond_series_settings_get(&set, p->fs, NULL, path) < 0) {
+                pond_free(vs);
+                pond_free(norm);
+                return cli_fail();
+            }
+            printf("  timestamp column: %s\n",
+                   set.timestamp_column ? set.timestamp_column : "(none yet)");
+            /* a series written before zones were recorded read its values as UTC */
+            printf("  time zone: %s\n", set.timezone ? set.timezone : "UTC");
+            if (set.n_time_formats) {
+                printf("  time formats:");
+                for (size_t k = 0; k < set.n_time_formats; k++)
+                    printf(" '%s'", set.time_formats[k]);
+                printf("\n");
+            }
+            pond_series_settings_dispose(&set);
         }
         if (tabular && nv > 0 && vs[nv - 1].size > 0) {
             struct ArrowSchema s = {0};

@@ -27,11 +27,15 @@ static const char QUERY_HELP[] =
     "is computed over whole column batches, with SQLite's results.\n"
     "\n"
     "  --format F   table (default on a terminal), csv (default in a pipe), json (one object\n"
-    "               per line)\n";
+    "               per line)\n"
+    "  --timezone TZ  print timestamps as local time with their offset in this IANA zone\n"
+    "               (Europe/Berlin) instead of UTC\n";
 
-static const char QUERY_USAGE[] = "pond query [--format F] \"SQL\" [NAME=PATH[@VERSION] ...]";
+static const char QUERY_USAGE[] = "pond query [--format F] [--timezone TZ] \"SQL\" "
+                                  "[NAME=PATH[@VERSION] ...]";
 
-static const char CAT_USAGE[] = "pond cat --sql \"SQL\" [--format F] [--version N] PATH";
+static const char CAT_USAGE[] = "pond cat --sql \"SQL\" [--format F] [--version N] "
+                                "[--timezone TZ] PATH";
 
 /* ---- printing rows ---- */
 
@@ -79,6 +83,9 @@ static int ts_decl(sqlite3_stmt *st, int k)
     return !sqlite3_stricmp(d, "TIMESTAMP") ? 1 : !sqlite3_stricmp(d, "DATETIME") ? 2 : 0;
 }
 
+/* --timezone: timestamps print as local time with their offset there (NULL: UTC, with Z) */
+static const pond_tz *display_tz;
+
 static int format_value(pond_buf *out, sqlite3_stmt *st, int k, qfmt fmt, int ts)
 {
     char tmp[40];
@@ -91,7 +98,8 @@ static int format_value(pond_buf *out, sqlite3_stmt *st, int k, qfmt fmt, int ts
         sqlite3_int64 v = sqlite3_column_int64(st, k);
         if (!ts)
             return pond_buf_printf(out, "%lld", (long long)v);
-        size_t n = pond_time_format_iso(tmp, v);
+        size_t n = ts == 1 ? pond_time_format_iso_tz(tmp, v, display_tz)
+                           : pond_time_format_iso(tmp, v);
         if (ts == 2)
             tmp[--n] = '\0';
         return fmt == QF_JSON ? pond_buf_printf(out, "\"%s\"", tmp) : pond_buf_put(out, tmp, n);
@@ -296,6 +304,15 @@ static int parse_format(qfmt *out, const char *format)
     return 0;
 }
 
+static int set_display_tz(const char *name)
+{
+    pond_tz *tz = NULL;
+    int rc = pond_tz_open(&tz, name);
+    pond_tz_free((pond_tz *)display_tz);
+    display_tz = tz; /* kept until the process ends: one command per process */
+    return rc;
+}
+
 /* NAME=PATH[@VERSION] */
 static int parse_binding(char **name, char **path, int64_t *version, const char *arg)
 {
@@ -330,6 +347,9 @@ int cmd_query(pond_cli *cli, int argc, char **argv)
         const char *a = argv[i];
         if (!strcmp(a, "--format") && i + 1 < argc) {
             format = argv[++i];
+        } else if (!strcmp(a, "--timezone") && i + 1 < argc && !sql) {
+            if (set_display_tz(argv[++i]) < 0)
+                return cli_usage(QUERY_USAGE, "--timezone: %s", pond_error_last()->message);
         } else if (a[0] == '-' && a[1] && !sql) {
             return cli_usage(QUERY_USAGE, "unknown option '%s'", a);
         } else if (!sql) {
@@ -394,6 +414,9 @@ int cmd_cat_sql(pond_cli *cli, int argc, char **argv)
             sql = argv[++i];
         } else if (!strcmp(a, "--format") && more) {
             format = argv[++i];
+        } else if (!strcmp(a, "--timezone") && more) {
+            if (set_display_tz(argv[++i]) < 0)
+                return cli_usage(CAT_USAGE, "--timezone: %s", pond_error_last()->message);
         } else if (!strcmp(a, "--version") && more) {
             char *end;
             version = strtoll(argv[++i], &end, 10);

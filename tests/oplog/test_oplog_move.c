@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 typedef struct {
-    char dir[4200];
+    char dir[4500];
     pond_backend *be;
     pond_fs *fs;
 } env;
@@ -250,7 +250,7 @@ static void test_move_writes_only_listings(void)
             pond_fs_write_all(e.fs, NULL, "/a/big", POND_ENTRY_FILE_DATA, big, sizeof big));
         commit(&e);
     }
-    char store[4300];
+    char store[4600];
     snprintf(store, sizeof store, "%s/_large_files", e.dir);
     int blobs = count_blobs(store);
     PT_ASSERT(blobs >= 3);
@@ -407,6 +407,24 @@ static void test_format_1_upgraded_by_first_move_across(void)
         env_close(&e);
         env_open(&e);
     }
+    /* a checkpoint after the upgrade carries the format-2 metaData */
+    char cp[4600];
+    struct stat cst;
+    for (int i = 0; i < 40; i++) {
+        snprintf(cp, sizeof cp, "%s/_delta_log/%020d.checkpoint.parquet", e.dir, 20);
+        if (stat(cp, &cst) == 0)
+            break;
+        char path[32];
+        snprintf(path, sizeof path, "/c%d", i);
+        begin(&e);
+        PT_ASSERT_OK(pond_fs_mkdir(e.fs, NULL, path, 0));
+        commit(&e);
+    }
+    PT_ASSERT(stat(cp, &cst) == 0);
+    env_close(&e);
+    env_open(&e);
+    PT_ASSERT_INT_EQ(format_at(e.dir, -1, NULL), 2);
+    PT_ASSERT_INT_EQ(version_count(&e, "/a/b/f"), 3);
     /* before the upgrade: the old path, both versions, read from format-1 files */
     env_close(&e);
     pond_oplog_options oo = POND_OPLOG_OPTIONS_INIT;
@@ -568,7 +586,94 @@ static void test_format_1_pond_from_old_code(void)
     env_close(&e);
 }
 
+/* ---- allocation failures in the upgrading commit ------------------------------------------- */
+
+/* Opens dir, moves /a/f into /b in one transaction with allocation k (counted from the commit)
+ * failing; returns the commit's result. *allocs_out: the commit's allocations. */
+static int upgrade_step(const char *dir, uint64_t k, uint64_t *allocs_out)
+{
+    env e;
+    snprintf(e.dir, sizeof e.dir, "%s", dir);
+    env_open(&e);
+    PT_ASSERT_OK(pond_oplog_lock(e.be, true));
+    begin(&e);
+    PT_ASSERT_OK(pond_fs_rename(e.fs, NULL, "/a/f", "/b/"));
+    uint64_t before = pond_alloc_count();
+    if (k)
+        pond_alloc_fail_at(k, false);
+    int rc = pond_fs_commit(NULL, e.fs);
+    *allocs_out = pond_alloc_count() - before;
+    env_close(&e);
+    return rc;
+}
+
+/* The pond is at the old state (format 1, /a/f) or the new one (format 2, /b/f), never between,
+ * and every version reads. Returns 1 for the new state. */
+static int upgrade_state(const char *dir)
+{
+    env e;
+    snprintf(e.dir, sizeof e.dir, "%s", dir);
+    env_open(&e);
+    pond_stat st;
+    int moved = pond_fs_stat(&st, e.fs, NULL, "/b/f") == 0;
+    PT_ASSERT_INT_EQ(format_at(dir, -1, NULL), moved ? 2 : 1);
+    const char *path = moved ? "/b/f" : "/a/f";
+    PT_ASSERT_INT_EQ(version_count(&e, path), 2);
+    expect_version(&e, path, 1, "one", 3);
+    expect_version(&e, path, 2, "two!", 4);
+    expect_fsck_clean(&e);
+    env_close(&e);
+    return moved;
+}
+
+static void test_upgrade_alloc_faults(void)
+{
+    char tmpl[4300];
+    snprintf(tmpl, sizeof tmpl, "%s/template", PT_TMPDIR());
+    PT_ASSERT_OK(oplog__create(tmpl, NULL, 1));
+    env e;
+    snprintf(e.dir, sizeof e.dir, "%s", tmpl);
+    env_open(&e);
+    begin(&e);
+    PT_ASSERT_OK(pond_fs_mkdir(e.fs, NULL, "/a", 0));
+    PT_ASSERT_OK(pond_fs_mkdir(e.fs, NULL, "/b", 0));
+    PT_ASSERT_OK(pond_fs_write_all(e.fs, NULL, "/a/f", POND_ENTRY_FILE_SERIES, "one", 3));
+    commit(&e);
+    begin(&e);
+    PT_ASSERT_OK(pond_fs_write_all(e.fs, NULL, "/a/f", POND_ENTRY_NONE, "two!", 4));
+    commit(&e);
+    env_close(&e);
+    char dir[4400];
+    snprintf(dir, sizeof dir, "%s/clean", PT_TMPDIR());
+    copy_tree(tmpl, dir);
+    uint64_t total = 0;
+    PT_ASSERT_OK(upgrade_step(dir, 0, &total));
+    PT_ASSERT_INT_EQ(upgrade_state(dir), 1);
+    PT_ASSERT(total > 20);
+    /* every allocation of the commit with POND_CRASH_FULL=1; else a spread plus the last ones
+     * (publishing the upgraded commit into the index) */
+    bool full = getenv("POND_CRASH_FULL") != NULL;
+    uint64_t stride = full ? 1 : total / (pt_light() ? 12 : 60) + 1;
+    uint64_t tail = total > 15 ? total - 15 : 1;
+    int steps = 0;
+    for (uint64_t k = 1; k <= total; k += k >= tail ? 1 : POND_MIN(stride, tail - k), steps++) {
+        snprintf(dir, sizeof dir, "%s/k%llu", PT_TMPDIR(), (unsigned long long)k);
+        copy_tree(tmpl, dir);
+        uint64_t n;
+        int rc = upgrade_step(dir, k, &n);
+        bool fired = pond_alloc_fail_fired();
+        pond_alloc_fail_at(0, false);
+        PT_ASSERT(fired);
+        int state = upgrade_state(dir);
+        if (rc == 0)
+            PT_ASSERT_INT_EQ(state, 1); /* durable before the failure: the new state */
+    }
+    PT_ASSERT(steps > 10);
+    printf("  upgrade alloc faults: %d of the commit's %llu allocations failed in turn\n", steps,
+           (unsigned long long)total);
+}
+
 PT_SUITE(oplog_move, PT_TEST(gc_keeps_moved_out_of_removed_dir), PT_TEST(move_writes_only_listings),
          PT_TEST(new_pond_is_format_2),
          PT_TEST(format_1_upgraded_by_first_move_across), PT_TEST(newer_format_refused),
-         PT_TEST(format_1_pond_from_old_code))
+         PT_TEST(format_1_pond_from_old_code), PT_TEST(upgrade_alloc_faults))

@@ -1075,8 +1075,8 @@ int oplog__load_index(oplog_be *ob, int64_t at_version)
                      : 0;
     if (!format) {
         rc = pond_error_set(fmt ? POND_EUNSUPPORTED : POND_ENOTFOUND, D,
-                            fmt ? "'%s': pond format '%s' is not supported (this pond reads "
-                                  "formats %d to %d: a newer pond wrote it)"
+                            fmt ? "'%s': pond format '%s' is not supported (this build of pond "
+                                  "reads formats %d to %d; a newer one wrote it)"
                                 : "'%s' is a Delta table but not a pond",
                             ob->dir, fmt ? fmt : "", OPLOG_FORMAT_MIN, OPLOG_FORMAT);
         goto done;

@@ -586,6 +586,147 @@ static void test_format_1_pond_from_old_code(void)
     env_close(&e);
 }
 
+/* A listing naming a partition where its child has no version (a damaged pond): fsck reports
+ * the child missing there, and its versions elsewhere stranded. */
+static void test_fsck_listing_names_wrong_partition(void)
+{
+    env e;
+    env_create(&e, 1000);
+    pond_node_id root = pond_node_id_root(), a, f;
+    PT_ASSERT_OK(pond_node_id_new(&a));
+    PT_ASSERT_OK(pond_node_id_new(&f));
+    pond_node_rec *recs[3];
+    for (int i = 0; i < 3; i++) {
+        PT_ASSERT_OK(pond_node_rec_new(&recs[i]));
+        recs[i]->version = recs[i]->txn_seq = 1;
+    }
+    recs[0]->id = recs[0]->part_id = root;
+    recs[0]->type = POND_ENTRY_DIRECTORY;
+    recs[0]->entries = pond_calloc(2, sizeof *recs[0]->entries);
+    PT_ASSERT(recs[0]->entries);
+    recs[0]->entries[0] = (pond_dir_entry){pond_strdup("a"), a, POND_ENTRY_DIRECTORY, {{0}}};
+    recs[0]->entries[1] = (pond_dir_entry){pond_strdup("f"), f, POND_ENTRY_FILE_DATA, a};
+    recs[0]->n_entries = 2;
+    recs[0]->size = 2;
+    recs[1]->id = recs[1]->part_id = a;
+    recs[1]->type = POND_ENTRY_DIRECTORY;
+    recs[2]->id = f;
+    recs[2]->part_id = root; /* its rows go to the root's partition, not a's */
+    recs[2]->type = POND_ENTRY_FILE_DATA;
+    PT_ASSERT_OK(pond_blob_from_buf(&recs[2]->content, "x", 1));
+    recs[2]->size = 1;
+    recs[2]->sha256 = *pond_blob_sha256(recs[2]->content);
+    pond_backend_txn_info info = {1, 1700000000000000, NULL};
+    PT_ASSERT_OK(e.be->commit(e.be, &info, recs, 3));
+    for (int i = 0; i < 3; i++)
+        pond_node_rec_unref(recs[i]);
+    env_close(&e);
+    env_open(&e);
+    seen sn = {0};
+    pond_fsck_report r;
+    PT_ASSERT_ERR(pond_oplog_fsck(&r, e.be, on_problem, NULL, &sn), POND_ECORRUPT);
+    PT_ASSERT_INT_EQ(r.missing, 1);
+    PT_ASSERT_INT_EQ(r.stranded, 1);
+    PT_ASSERT_INT_EQ(sn.corrupt + sn.other, 0);
+    PT_ASSERT_STR_EQ(sn.last, "missing: /f: no version of it in the partition its directory names");
+    env_close(&e);
+}
+
+/* A pond whose first commit holds one root listing with one entry ("x", a file:data whose
+ * home is another partition), encoded by the oplog's own encoder and then damaged by patch. */
+static void damaged_listing_pond(env *e, const char *name, void (*patch)(struct ArrowArray *entry))
+{
+    snprintf(e->dir, sizeof e->dir, "%s/%s", PT_TMPDIR(), name);
+    PT_ASSERT_OK(pond_oplog_create(e->dir, NULL));
+    pond_node_rec *root = NULL;
+    PT_ASSERT_OK(pond_node_rec_new(&root));
+    root->id = root->part_id = pond_node_id_root();
+    root->type = POND_ENTRY_DIRECTORY;
+    root->version = root->txn_seq = 1;
+    root->entries = pond_calloc(1, sizeof *root->entries);
+    PT_ASSERT(root->entries);
+    root->entries[0].name = pond_strdup("x");
+    root->entries[0].type = POND_ENTRY_FILE_DATA;
+    PT_ASSERT_OK(pond_node_id_new(&root->entries[0].id));
+    PT_ASSERT_OK(pond_node_id_new(&root->entries[0].part_id));
+    root->n_entries = 1;
+    root->size = 1;
+    oplog_row row = {root, false, {{0}}, false, 0};
+    struct ArrowSchema schema = {0};
+    struct ArrowArray batch = {0};
+    PT_ASSERT_OK(oplog__arrow_schema(&schema, 2));
+    PT_ASSERT_OK(oplog__encode(&batch, &row, 1, 2));
+    pond_node_rec_unref(root);
+    patch(batch.children[OL_ENTRIES]->children[0]);
+    char rel[256], path[8192];
+    snprintf(rel, sizeof rel, "part_id=%s/%020d-deadbeef.parquet",
+             "00000000-0000-7000-8000-000000000000", 1);
+    snprintf(path, sizeof path, "%s/part_id=00000000-0000-7000-8000-000000000000", e->dir);
+    PT_ASSERT(mkdir(path, 0755) == 0);
+    snprintf(path, sizeof path, "%s/%s", e->dir, rel);
+    pond_parquet_sink sink;
+    PT_ASSERT_OK(pond_parquet_file_sink_open(&sink, path));
+    pond_parquet_writer *w = NULL;
+    PT_ASSERT_OK(pond_parquet_writer_new(&w, &sink, &schema, NULL));
+    PT_ASSERT_OK(pond_parquet_writer_write(w, &batch));
+    PT_ASSERT_OK(pond_parquet_writer_finish(w));
+    pond_parquet_writer_free(w);
+    PT_ASSERT_OK(pond_parquet_file_sink_close(&sink));
+    batch.release(&batch);
+    schema.release(&schema);
+    struct stat st;
+    PT_ASSERT(stat(path, &st) == 0);
+    pond_delta_kv pv = {"part_id", "00000000-0000-7000-8000-000000000000"};
+    pond_delta_file_desc f = {POND_DELTA_FILE_DESC_VERSION, rel, &pv, 1, (int64_t)st.st_size,
+                              1700000000000, 0, true, NULL, NULL, 0};
+    pond_delta_actions *a = NULL;
+    PT_ASSERT_OK(pond_delta_actions_new(&a));
+    PT_ASSERT_OK(pond_delta_actions_add(a, &f));
+    PT_ASSERT_OK(pond_delta_commit_write(e->dir, 1, a));
+    pond_delta_actions_free(a);
+}
+
+/* The entry's file_type "file:data" becomes "directory" (same length): a directory with a home
+ * elsewhere. */
+static void patch_directory(struct ArrowArray *entry)
+{
+    const struct ArrowArray *ft = entry->children[2];
+    const int32_t *off = ft->buffers[1];
+    PT_ASSERT_INT_EQ(off[1] - off[0], 9);
+    memcpy((char *)ft->buffers[2] + off[0], "directory", 9);
+}
+
+/* The entry's part_id becomes the all-zero id. */
+static void patch_nil(struct ArrowArray *entry)
+{
+    const struct ArrowArray *pid = entry->children[3];
+    const int32_t *off = pid->buffers[1];
+    PT_ASSERT_INT_EQ(off[1] - off[0], 36);
+    memcpy((char *)pid->buffers[2] + off[0], "00000000-0000-0000-0000-000000000000", 36);
+}
+
+/* Damaged listings are corrupt data naming the file and row, never a guess. */
+static void test_damaged_part_id_refused(void)
+{
+    struct {
+        const char *name;
+        void (*patch)(struct ArrowArray *);
+        const char *msg;
+    } cases[] = {{"dir", patch_directory, "a directory entry names another partition"},
+                 {"nil", patch_nil, "bad part_id in a directory entry"}};
+    for (size_t i = 0; i < 2; i++) {
+        env e;
+        damaged_listing_pond(&e, cases[i].name, cases[i].patch);
+        env_open(&e);
+        pond_fs_dirent *d = NULL;
+        size_t n = 0;
+        PT_ASSERT_ERR(pond_fs_readdir(&d, &n, e.fs, NULL, "/"), POND_ECORRUPT);
+        PT_ASSERT_MSG_HAS(cases[i].msg);
+        PT_ASSERT_MSG_HAS("row 0");
+        env_close(&e);
+    }
+}
+
 /* ---- allocation failures in the upgrading commit ------------------------------------------- */
 
 /* Opens dir, moves /a/f into /b in one transaction with allocation k (counted from the commit)
@@ -676,4 +817,5 @@ static void test_upgrade_alloc_faults(void)
 PT_SUITE(oplog_move, PT_TEST(gc_keeps_moved_out_of_removed_dir), PT_TEST(move_writes_only_listings),
          PT_TEST(new_pond_is_format_2),
          PT_TEST(format_1_upgraded_by_first_move_across), PT_TEST(newer_format_refused),
-         PT_TEST(format_1_pond_from_old_code), PT_TEST(upgrade_alloc_faults))
+         PT_TEST(format_1_pond_from_old_code), PT_TEST(fsck_listing_names_wrong_partition),
+         PT_TEST(damaged_part_id_refused), PT_TEST(upgrade_alloc_faults))

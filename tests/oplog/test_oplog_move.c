@@ -794,8 +794,8 @@ static void test_upgrade_alloc_faults(void)
     /* every allocation of the commit with POND_CRASH_FULL=1; else a spread plus the last ones
      * (publishing the upgraded commit into the index) */
     bool full = getenv("POND_CRASH_FULL") != NULL;
-    uint64_t stride = full ? 1 : total / (pt_light() ? 12 : 60) + 1;
-    uint64_t tail = total > 15 ? total - 15 : 1;
+    uint64_t stride = full ? 1 : total / (pt_light() ? 8 : 60) + 1;
+    uint64_t last = pt_light() ? 4 : 15, tail = total > last ? total - last : 1;
     int steps = 0;
     for (uint64_t k = 1; k <= total; k += k >= tail ? 1 : POND_MIN(stride, tail - k), steps++) {
         snprintf(dir, sizeof dir, "%s/k%llu", PT_TMPDIR(), (unsigned long long)k);

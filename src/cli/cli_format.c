@@ -67,26 +67,50 @@ size_t cli_format_float(char out[40], float f)
     return mark_floating(out, (size_t)n);
 }
 
+static const pond_tz *display_tz;
+
+void cli_format_set_timezone(const pond_tz *tz) { display_tz = tz; }
+
+int cli_parse_timezone(void *dest, const char *value)
+{
+    pond_tz **tz = dest, *t = NULL;
+    int rc = pond_tz_open(&t, value);
+    if (rc < 0)
+        return rc;
+    pond_tz_free(*tz);
+    *tz = t;
+    return 0;
+}
+
+/* 26 hours: more than any offset a zone has had */
+#define MAX_OFFSET_US (26LL * 3600 * 1000000)
+
 size_t cli_format_timestamp(char out[48], int64_t v, pond_arrow_unit unit, bool has_tz)
 {
     static const char *const suffix[] = {"s", "ms", "us", "ns"};
+    const pond_tz *tz = has_tz && display_tz && !pond_tz_is_utc(display_tz) ? display_tz : NULL;
     int64_t us, sub_ns = 0, mul = unit == POND_ARROW_UNIT_S ? 1000000
                                   : unit == POND_ARROW_UNIT_MS ? 1000
                                                                : 1;
     if (unit == POND_ARROW_UNIT_NS) {
         us = v / 1000 - (v % 1000 < 0);
         sub_ns = v - us * 1000;
-    } else if (__builtin_mul_overflow(v, mul, &us)) {
+    } else if (__builtin_mul_overflow(v, mul, &us) ||
+               (tz && (us > INT64_MAX - MAX_OFFSET_US || us < INT64_MIN + MAX_OFFSET_US))) {
         /* beyond the calendar pond prints: the epoch value with its unit, as --from reads it */
         return (size_t)snprintf(out, 48, "%lld%s", (long long)v, suffix[unit]);
     }
-    size_t n = pond_time_format_iso(out, us);
-    if (sub_ns) { /* nanoseconds: all nine digits */
+    size_t n = tz ? pond_time_format_iso_tz(out, us, tz) : pond_time_format_iso(out, us);
+    if (sub_ns) { /* nanoseconds: all nine digits, before the Z or the offset */
         int64_t frac = ((us % 1000000) + 1000000) % 1000000;
+        char zone[16] = "Z", *t = strchr(out, 'T');
+        char *zp = t ? strpbrk(t + 1, "Z+-") : NULL;
+        if (zp)
+            snprintf(zone, sizeof zone, "%s", zp);
         char *dot = strchr(out, '.');
-        size_t base = dot ? (size_t)(dot - out) : n - 1;
-        n = base + (size_t)snprintf(out + base, 48 - base, ".%06lld%03lldZ", (long long)frac,
-                                    (long long)sub_ns);
+        size_t base = dot ? (size_t)(dot - out) : zp ? (size_t)(zp - out) : n;
+        n = base + (size_t)snprintf(out + base, 48 - base, ".%06lld%03lld%s", (long long)frac,
+                                    (long long)sub_ns, zone);
     }
     if (!has_tz) /* no time zone: a wall-clock time, not an instant */
         out[--n] = '\0';

@@ -7,6 +7,7 @@
 #include <pond/arrow.h>
 #include <pond/buf.h>
 #include <pond/table.h>
+#include <pond/timefmt.h>
 #include <pond/tinyfs.h>
 
 #include <stdbool.h>
@@ -65,9 +66,16 @@ size_t cli_format_double(char out[40], double d);
 /* The same for a float: the shortest text that reads back as the same float ("0.1"). */
 size_t cli_format_float(char out[40], float f);
 /* A timestamp value of the given unit: ISO-8601 UTC ("2024-01-31T12:00:00Z", fraction
- * digits only when needed, nine for nanoseconds); without a time zone the trailing Z is left
- * out (a wall-clock time). out needs 48 bytes. */
+ * digits only when needed, nine for nanoseconds), or with a display zone set (below) local
+ * time there with its offset ("2024-01-31T13:00:00+01:00"); without a time zone the value is
+ * a wall-clock time, printed as it is without a Z. out needs 48 bytes. */
 size_t cli_format_timestamp(char out[48], int64_t v, pond_arrow_unit unit, bool has_tz);
+/* The zone instants (timestamps with a zone) print in, for every row written after (cat,
+ * query, cat --sql --timezone); NULL: UTC with Z. Borrowed until reset with NULL. */
+void cli_format_set_timezone(const pond_tz *tz);
+/* CLI_OPT_FN for --timezone: opens the IANA zone value into *(pond_tz **)dest, freeing the
+ * zone a repeated option gave; the caller frees the last one (pond_tz_free). */
+int cli_parse_timezone(void *dest, const char *value);
 
 /* Writes a stream in the format; rows_out and bytes_out may be NULL. The stream is not
  * released. */

@@ -254,8 +254,14 @@ static int set_value(const cli_spec *spec, const cli_opt *o, const char *name, s
         return cli_usage(spec, "%.*s: unknown value '%s' (%s)", (int)nlen, name, value, list);
     }
     case CLI_OPT_FN:
-        if (o->fn(o->dest, value) < 0)
-            return cli_usage(spec, "%.*s: %s", (int)nlen, name, pond_error_last()->message);
+        if (o->fn(o->dest, value) < 0) {
+            /* a message that names the option already ("--time-format '%Q': ...") as it is */
+            const char *msg = pond_error_last()->message;
+            size_t ol = strlen(o->name);
+            if (!strncmp(msg, o->name, ol) && (msg[ol] == ' ' || msg[ol] == ':'))
+                return cli_usage(spec, "%s", msg);
+            return cli_usage(spec, "%.*s: %s", (int)nlen, name, msg);
+        }
         return 0;
     case CLI_OPT_FLAG:
         break;

@@ -5,7 +5,7 @@
  * the usage line and --help text are generated from the same table, so they always list every
  * option. Options may come before, between or after operands; `--` ends them. An option that
  * takes a value accepts `--opt value` and `--opt=value`; a flag refuses `--flag=value`. A
- * repeated option keeps its last value. Bad input is a usage error (exit 2) that names the
+ * repeated option keeps its last value (a CLI_OPT_FN may keep them all). Bad input is a usage error (exit 2) that names the
  * option and says what it takes. */
 #ifndef POND_CLI_OPT_H
 #define POND_CLI_OPT_H
@@ -21,7 +21,8 @@ typedef enum {
     CLI_OPT_INT,    /* int64_t *dest = a decimal integer in [min, max] */
     CLI_OPT_SIZE,   /* int64_t *dest = bytes ("64KiB", "1M", "4096") in [min, max] */
     CLI_OPT_CHOICE, /* const char **dest = one of the '|'-separated words in choices */
-    CLI_OPT_FN,     /* fn(dest, value): returns < 0 with the pond error message set */
+    CLI_OPT_FN,     /* fn(dest, value): returns < 0 with the pond error message set; may
+                       collect repeated values (copy --time-format) */
 } cli_opt_kind;
 
 typedef struct {

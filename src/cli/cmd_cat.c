@@ -41,11 +41,6 @@ static int cat_raw(cli_pond *p, const char *path, int64_t version)
     return rc;
 }
 
-static int parse_time(void *dest, const char *s)
-{
-    return pond_time_parse(dest, s, strlen(s));
-}
-
 /* "a,b,c" -> a NULL-terminated array of names (one allocation each). */
 static char **split_columns(const char *columns, int *n_out)
 {
@@ -73,8 +68,9 @@ int cmd_cat(pond_cli *cli, int argc, char **argv)
     int64_t version = 0;
     const char *format = NULL, *columns = NULL, *sql = NULL;
     pond_table_read_options ro = POND_TABLE_READ_OPTIONS_INIT;
-    int64_t from_us = 0, to_us = 0;
+    const char *from_text = NULL, *to_text = NULL;
     bool has_from = false, has_to = false;
+    pond_tz *tz = NULL;
     const cli_opt opts[] = {
         {.name = "--format", .kind = CLI_OPT_CHOICE, .dest = &format, .arg = "F",
          .choices = "raw|table|csv|json|parquet",
@@ -83,12 +79,19 @@ int cmd_cat(pond_cli *cli, int argc, char **argv)
         {.name = "--version", .kind = CLI_OPT_INT, .dest = &version, .arg = "N",
          .help = "one version of the file (default: latest; for a series, all)", .min = 1,
          .max = INT64_MAX},
-        {.name = "--from", .kind = CLI_OPT_FN, .dest = &from_us, .arg = "T", .fn = parse_time,
+        {.name = "--from", .kind = CLI_OPT_STRING, .dest = &from_text, .arg = "T",
          .given = &has_from,
-         .help = "series: rows with event time >= T (ISO-8601 like 2024-01-31T12:00Z, or\n"
-                 "epoch with unit: 1706702400s, ...ms, ...us, ...ns)"},
-        {.name = "--to", .kind = CLI_OPT_FN, .dest = &to_us, .arg = "T", .fn = parse_time,
-         .given = &has_to, .help = "series: rows with event time < T (exclusive)"},
+         .help = "series: rows with event time >= T: 2013, 2013-06, 2013-06-15,\n"
+                 "2013-06-15T12:00[:SS[.f]] with an optional zone (Z, +02:00), or an\n"
+                 "epoch with its unit: 1706702400s, ...ms, ...us, ...ns (docs/time.md)"},
+        {.name = "--to", .kind = CLI_OPT_STRING, .dest = &to_text, .arg = "T",
+         .given = &has_to,
+         .help = "series: rows with event time < T (exclusive; --to 2014 ends with 2013)"},
+        {.name = "--timezone", .kind = CLI_OPT_FN, .dest = &tz, .arg = "TZ",
+         .fn = cli_parse_timezone,
+         .help = "IANA zone (Europe/Berlin): --from/--to without a zone are local time\n"
+                 "there, and timestamps print as local time with their offset (default:\n"
+                 "UTC, printed with Z)"},
         {.name = "--columns", .kind = CLI_OPT_STRING, .dest = &columns, .arg = "a,b",
          .help = "only these columns, in this order"},
         {.name = "--sql", .kind = CLI_OPT_STRING, .dest = &sql, .arg = "SQL",
@@ -106,27 +109,49 @@ int cmd_cat(pond_cli *cli, int argc, char **argv)
         .max_operands = 1,
     };
     int n, rc = cli_parse(&n, &spec, argc, argv);
-    if (rc >= 0)
+    if (rc >= 0) {
+        pond_tz_free(tz);
         return rc;
-    const char *path = argv[0];
-    if (sql) { /* SQL over the file (cmd_query.c) */
-        if (format && (!strcmp(format, "raw") || !strcmp(format, "parquet")))
-            return cli_usage(&spec, "--format %s does not go with --sql (table, csv or json)",
-                             format);
-        if (has_from || has_to || columns)
-            return cli_usage(&spec, "%s does not go with --sql (put the condition in the SQL)",
-                             has_from ? "--from" : has_to ? "--to" : "--columns");
-        return cli_cat_sql(cli, sql, path, version, cli_fmt_of(format));
     }
-    if (columns && !*columns)
-        return cli_usage(&spec, "--columns: no column named");
-    cli_pond p;
-    if (cli_pond_open(&p, cli, false))
-        return 1;
-    rc = 0;
+    const char *path = argv[0];
+    cli_pond p = {0};
     pond_stat st;
     char **cols = NULL;
     int ncols = 0;
+    if (sql) { /* SQL over the file (cmd_query.c) */
+        if (format && (!strcmp(format, "raw") || !strcmp(format, "parquet")))
+            rc = cli_usage(&spec, "--format %s does not go with --sql (table, csv or json)",
+                           format);
+        else if (has_from || has_to || columns)
+            rc = cli_usage(&spec, "%s does not go with --sql (put the condition in the SQL)",
+                           has_from ? "--from" : has_to ? "--to" : "--columns");
+        else {
+            cli_format_set_timezone(tz);
+            rc = cli_cat_sql(cli, sql, path, version, cli_fmt_of(format));
+        }
+        goto done;
+    }
+    if (columns && !*columns) {
+        rc = cli_usage(&spec, "--columns: no column named");
+        goto done;
+    }
+    /* after the whole line: --timezone may come after --from */
+    int64_t from_us = 0, to_us = 0;
+    const char *bad = NULL;
+    if (has_from && pond_time_parse_arg(&from_us, from_text, strlen(from_text), tz) < 0)
+        bad = "--from";
+    else if (has_to && pond_time_parse_arg(&to_us, to_text, strlen(to_text), tz) < 0)
+        bad = "--to";
+    if (bad) {
+        rc = cli_usage(&spec, "%s: %s", bad, pond_error_last()->message);
+        goto done;
+    }
+    cli_format_set_timezone(tz);
+    if (cli_pond_open(&p, cli, false)) {
+        rc = 1;
+        goto done;
+    }
+    rc = 0;
     if (pond_fs_stat(&st, p.fs, NULL, path) < 0) {
         rc = cli_fail();
         goto done;
@@ -184,6 +209,8 @@ done:
     for (int k = 0; k < ncols && cols; k++)
         free(cols[k]);
     free(cols);
-    cli_pond_close(&p);
+    cli_pond_close(&p); /* a zeroed one too */
+    cli_format_set_timezone(NULL);
+    pond_tz_free(tz);
     return rc;
 }

@@ -63,10 +63,23 @@ static int describe_one(cli_pond *p, const char *path)
             return cli_fail();
         }
         if (st.type == POND_ENTRY_FILE_SERIES) {
-            char *ts = NULL;
-            pond_series_timestamp_column(&ts, p->fs, NULL, path);
-            printf("  timestamp column: %s\n", ts ? ts : "(none yet)");
-            pond_free(ts);
+            pond_series_settings set;
+            if (pond_series_settings_get(&set, p->fs, NULL, path) < 0) {
+                pond_free(vs);
+                pond_free(norm);
+                return cli_fail();
+            }
+            printf("  timestamp column: %s\n",
+                   set.timestamp_column ? set.timestamp_column : "(none yet)");
+            /* a series written before zones were recorded read its values as UTC */
+            printf("  time zone: %s\n", set.timezone ? set.timezone : "UTC");
+            if (set.n_time_formats) {
+                printf("  time formats:");
+                for (size_t k = 0; k < set.n_time_formats; k++)
+                    printf(" '%s'", set.time_formats[k]);
+                printf("\n");
+            }
+            pond_series_settings_dispose(&set);
         }
         if (tabular && nv > 0 && vs[nv - 1].size > 0) {
             struct ArrowSchema s = {0};
@@ -141,7 +154,8 @@ int cmd_describe(pond_cli *cli, int argc, char **argv)
         .operands = "PATH...",
         .about = "Describe entries: type, versions with sizes, storage (inline in the pond's\n"
                  "table or a blob in _large_files/), and for tables and series the schema, row\n"
-                 "counts, the timestamp column and each version's event-time range (UTC).\n",
+                 "counts, the timestamp column, the time zone its times without a zone are\n"
+                 "read in, its time formats, and each version's event-time range (UTC).\n",
         .missing = "no path given",
         .min_operands = 1,
         .max_operands = -1,

@@ -36,8 +36,9 @@ int cmd_fsck(pond_cli *cli, int argc, char **argv)
         .about = "Verify the whole pond: every data file of the log is present with its logged\n"
                  "size and decodes; every inline content and every blob in _large_files/ is\n"
                  "re-hashed against the recorded SHA-256 and chunk hashes. Reports missing and\n"
-                 "corrupt content (exit 1), and unreferenced blobs, orphan data files and stale\n"
-                 "temp files (which gc removes).\n",
+                 "corrupt content (exit 1); unreferenced blobs, orphan data files and stale temp\n"
+                 "files (which gc removes); and versions that a move in a pond written before\n"
+                 "format 2 left outside their node's partition (stranded: kept, not read).\n",
         .opts = opts,
         .max_operands = 0,
     };
@@ -62,9 +63,12 @@ int cmd_fsck(pond_cli *cli, int argc, char **argv)
                (long long)r.rows, (long long)r.data_files, (long long)r.inline_checked,
                (long long)r.blobs_checked, hashed);
     printf("%lld missing, %lld corrupt, %lld unreferenced blobs, %lld orphan data files, %lld "
-           "stale temp files\n",
+           "stale temp files",
            (long long)r.missing, (long long)r.corrupt, (long long)r.unreferenced_blobs,
            (long long)r.orphan_files, (long long)r.stale_temps);
+    if (r.stranded) /* only ponds moved in by pond before format 2 have any */
+        printf(", %lld stranded versions", (long long)r.stranded);
+    printf("\n");
     cli_pond_close(&p);
     if (rc == POND_ECORRUPT)
         return cli_error("fsck: %s", pond_error_last()->message);

@@ -6,7 +6,10 @@ int cmd_mv(pond_cli *cli, int argc, char **argv)
         .command = "mv",
         .operands = "SRC DST",
         .about = "Move or rename an entry within the pond. If DST is an existing\n"
-                 "directory, SRC moves into it under its own name.\n",
+                 "directory, SRC moves into it under its own name. The entry keeps its\n"
+                 "identity and every version (cat --version K, describe, series reads):\n"
+                 "a move adds no version and copies nothing. --at N before the move\n"
+                 "still shows SRC.\n",
         .missing = "expected exactly two paths",
         .min_operands = 2,
         .max_operands = 2,

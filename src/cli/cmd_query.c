@@ -21,7 +21,8 @@ static const char QUERY_ABOUT[] =
     "timestamp column (ts >= us('...') AND ts < ..., BETWEEN) limit what is read, and\n"
     "comparisons of other numeric columns with constants skip row groups by statistics.\n"
     "SELECT count/sum/avg/total/min/max(...) FROM one table with such conditions (AND)\n"
-    "is computed over whole column batches, with SQLite's results.\n";
+    "is computed over whole column batches, with SQLite's results. Timestamps print in UTC\n"
+    "with Z, or with --timezone as local time there with its offset.\n";
 
 /* 0 plain, 1 timestamp with zone (…Z), 2 timestamp without zone */
 static int ts_decl(sqlite3_stmt *st, int k)
@@ -132,11 +133,16 @@ static int parse_binding(char **name, char **path, int64_t *version, const char 
 int cmd_query(pond_cli *cli, int argc, char **argv)
 {
     const char *format = NULL;
+    pond_tz *tz = NULL;
     const cli_opt opts[] = {
         {.name = "--format", .kind = CLI_OPT_CHOICE, .dest = &format, .arg = "F",
          .choices = "table|csv|json",
          .help = "table (default on a terminal), csv (default in a pipe), json (one\n"
                  "object per line)"},
+        {.name = "--timezone", .kind = CLI_OPT_FN, .dest = &tz, .arg = "TZ",
+         .fn = cli_parse_timezone,
+         .help = "print timestamps as local time with their offset in this IANA zone\n"
+                 "(Europe/Berlin) instead of UTC"},
         {0},
     };
     const cli_spec spec = {
@@ -149,18 +155,25 @@ int cmd_query(pond_cli *cli, int argc, char **argv)
         .max_operands = -1,
     };
     int n, rc = cli_parse(&n, &spec, argc, argv);
-    if (rc >= 0)
+    if (rc >= 0) {
+        pond_tz_free(tz);
         return rc;
+    }
     const char *sql = argv[0];
     for (int i = 1; i < n; i++)
-        if (!strchr(argv[i], '=') || argv[i][0] == '=')
+        if (!strchr(argv[i], '=') || argv[i][0] == '=') {
+            pond_tz_free(tz);
             return cli_usage(&spec, "expected NAME=PATH, got '%s'", argv[i]);
+        }
     bool need_pond = n > 1;
     cli_pond p = {0};
-    if ((need_pond || cli->pond_dir) && cli_pond_open(&p, cli, false))
+    if ((need_pond || cli->pond_dir) && cli_pond_open(&p, cli, false)) {
+        pond_tz_free(tz);
         return 1;
+    }
     pond_sql *q = NULL;
     rc = 0;
+    cli_format_set_timezone(tz);
     if (pond_sql_open(&q, p.fs) < 0) {
         rc = cli_fail();
         goto done;
@@ -181,6 +194,8 @@ int cmd_query(pond_cli *cli, int argc, char **argv)
 done:
     pond_sql_free(q);
     cli_pond_close(&p);
+    cli_format_set_timezone(NULL);
+    pond_tz_free(tz);
     return rc;
 }
 

@@ -79,6 +79,30 @@ static void test_timestamp_text(void)
     PT_ASSERT_STR_EQ(t, "9223372036854775807s");
 }
 
+/* --timezone: instants print as local time with the offset, nanoseconds before it; wall-clock
+ * times (no zone) as they are. */
+static void test_timestamp_zone(void)
+{
+    char t[48];
+    pond_tz *tz = NULL;
+    PT_ASSERT_OK(pond_tz_open(&tz, "Asia/Kolkata"));
+    cli_format_set_timezone(tz);
+    cli_format_timestamp(t, 1706702400, POND_ARROW_UNIT_S, true);
+    PT_ASSERT_STR_EQ(t, "2024-01-31T17:30:00+05:30");
+    cli_format_timestamp(t, 1706702400123456789LL, POND_ARROW_UNIT_NS, true);
+    PT_ASSERT_STR_EQ(t, "2024-01-31T17:30:00.123456789+05:30");
+    cli_format_timestamp(t, 1706702400500LL, POND_ARROW_UNIT_MS, true);
+    PT_ASSERT_STR_EQ(t, "2024-01-31T17:30:00.500+05:30");
+    cli_format_timestamp(t, 1706702400, POND_ARROW_UNIT_S, false);
+    PT_ASSERT_STR_EQ(t, "2024-01-31T12:00:00");
+    cli_format_timestamp(t, INT64_MAX, POND_ARROW_UNIT_US, true); /* an offset would overflow */
+    PT_ASSERT_STR_EQ(t, "9223372036854775807us");
+    cli_format_set_timezone(NULL);
+    pond_tz_free(tz);
+    cli_format_timestamp(t, 1706702400, POND_ARROW_UNIT_S, true);
+    PT_ASSERT_STR_EQ(t, "2024-01-31T12:00:00Z");
+}
+
 /* Writes rows in fmt into a string: two columns (a number, a string). */
 static char *rows_text(cli_fmt fmt, int n_rows)
 {
@@ -175,5 +199,6 @@ static void test_rows_table_streams(void)
 }
 
 PT_SUITE(cli_format, PT_TEST(double_text), PT_TEST(float_text), PT_TEST(timestamp_text),
+         PT_TEST(timestamp_zone),
          PT_TEST(rows_csv_json), PT_TEST(rows_table_alignment), PT_TEST(rows_empty_shape),
          PT_TEST(rows_table_streams))

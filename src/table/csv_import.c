@@ -179,6 +179,21 @@ static bool long_digits(const char *s, size_t len)
     return !parse_int(s, len, &v);
 }
 
+/* JSON has no NaN or infinities: pond writes them, as proto3's JSON mapping does, as these
+ * strings, and they read back as the double they name. */
+static bool json_special_double(const char *s, size_t len, double *d)
+{
+    if (len == 3 && !memcmp(s, "NaN", 3))
+        *d = NAN;
+    else if (len == 8 && !memcmp(s, "Infinity", 8))
+        *d = INFINITY;
+    else if (len == 9 && !memcmp(s, "-Infinity", 9))
+        *d = -INFINITY;
+    else
+        return false;
+    return true;
+}
+
 static void trim(const char **s, size_t *len)
 {
     while (*len && (**s == ' ' || **s == '\t'))
@@ -273,7 +288,11 @@ static col_type classify(const imp *m, const column *c, const char *s, size_t le
     bool b;
     int64_t us;
     if (kind == F_JSTR) {
-        /* a JSON string is text or a time, never a number */
+        /* a JSON string is text or a time, never a number: but "NaN", "Infinity" and
+         * "-Infinity", which JSON can only say as strings (beside other numbers a double
+         * column; beside other text, text) */
+        if (json_special_double(s, len, &d))
+            return T_DOUBLE;
         if (parse_int(s, len, &i) || parse_double(s, len, &d))
             return T_STRING;
         return pond_time_reader_parse(&us, m->opts.time_reader, s, len,
@@ -314,6 +333,8 @@ static int append(imp *m, column *c, const char *s, size_t len, int kind, int64_
     bool b;
     const char *raw = s;
     size_t raw_len = len;
+    if (c->type == T_DOUBLE && kind == F_JSTR && json_special_double(s, len, &d))
+        return pond_arrow_builder_append_double(c->b, d);
     if (c->type != T_STRING)
         trim(&s, &len);
     if (c->type != T_STRING && (kind == F_TEXT || (kind == F_JSTR && c->type != T_TS)))

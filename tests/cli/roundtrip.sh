@@ -2,7 +2,9 @@
 # of a table and a series goes out with `pond cat` / `pond copy --format csv` and back in with
 # `pond copy`; the two are compared type by type (describe) and value by value (the canonical
 # dump of their Parquet: typed, exact doubles, -0, NaN). JSON output is read back with
-# Python's json module and compared with the original values.
+# Python's json module and compared with the original values, and re-imported with
+# `pond copy --format ndjson` and compared the same way (NaN and the infinities are the
+# strings "NaN", "Infinity", "-Infinity" there, and read back as doubles).
 mask() { sed -E "s|$PWD|CWD|g; s/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/ID/g; s/^( +v[0-9]+ +)[0-9T:.Z-]+/\1TIME/"; }
 p() { echo "\$ pond $*"; "$POND_BIN" "$@" 2>&1 | mask; echo "[exit ${PIPESTATUS[0]}]"; }
 export POND=$PWD/p
@@ -83,3 +85,18 @@ for got, exp in zip(rows, want):
             print("row", got["id"], n, repr(g), "want", repr(e)); bad += 1
 print("json: %d rows, %s" % (len(rows), "all values and types as stored" if bad == 0 and len(rows) == len(want) else "%d differences" % bad))
 PY
+# JSON back in: the same types and values
+p copy --type table --format ndjson host:out.json /a_json
+same /a /a_json
+"$POND_BIN" cat --format json /s > s.json
+p copy --type series host:s.json /s_json
+same /s /s_json
+# a column of nothing but NaN and infinities stays double through CSV and JSON
+printf 'v,n\nNaN,1\nInfinity,2\n-Infinity,3\n' > nf.csv
+p copy --type table host:nf.csv /nf
+"$POND_BIN" cat --format json /nf > nf.json; cat nf.json
+p copy --type table --format ndjson host:nf.json /nf_json
+same /nf /nf_json
+"$POND_BIN" cat /nf > nf2.csv
+p copy --type table host:nf2.csv /nf_csv
+same /nf /nf_csv

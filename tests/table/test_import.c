@@ -238,6 +238,25 @@ static void test_json_import(void)
     pond_buf_clear(&b);
     PT_ASSERT_OK(import_text(&b, "n.ndjson", nd, sizeof nd - 1, NULL));
     PT_ASSERT_STR_EQ(b.ptr, "v:u,w:u\n'1'|'12'\n'x'|'13'\n");
+    /* "NaN", "Infinity", "-Infinity" (pond's JSON output for them) are doubles beside numbers
+     * and alone; beside other text, or spelled otherwise, text */
+    const char sp[] = "{\"x\":1.5,\"y\":\"NaN\",\"z\":\"nan\",\"w\":\"a\"}\n"
+                      "{\"x\":\"NaN\",\"y\":\"-Infinity\",\"z\":2,\"w\":\"Infinity\"}\n"
+                      "{\"x\":\"Infinity\",\"y\":null,\"z\":null,\"w\":null}\n"
+                      "{\"x\":\"-Infinity\",\"y\":\"NaN\",\"z\":null,\"w\":null}\n";
+    pond_buf_clear(&b);
+    PT_ASSERT_OK(import_text(&b, "sp.ndjson", sp, sizeof sp - 1, NULL));
+    PT_ASSERT_STR_EQ(b.ptr, "x:g,y:g,z:u,w:u\n1.5|nan|'nan'|'a'\nnan|-inf|'2'|'Infinity'\n"
+                            "inf|~|~|~\n-inf|nan|~|~\n");
+    /* after the sample too, and in a column --schema makes double */
+    pond_csv_import_options so = POND_CSV_IMPORT_OPTIONS_INIT;
+    so.sample_rows = 1;
+    so.schema = "y:double";
+    pond_buf_clear(&b);
+    PT_ASSERT_OK(import_text(&b, "sp.ndjson", sp, sizeof sp - 1, &so));
+    PT_ASSERT(strstr(b.ptr, "x:g,y:g,") == b.ptr);
+    PT_ASSERT(strstr(b.ptr, "\nnan|-inf|") && strstr(b.ptr, "\ninf|~|") &&
+              strstr(b.ptr, "\n-inf|nan|"));
     /* a key first seen after the sample is refused by name */
     pond_csv_import_options o = POND_CSV_IMPORT_OPTIONS_INIT;
     o.sample_rows = 1;

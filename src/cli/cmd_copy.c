@@ -56,12 +56,15 @@ static const char *base_name(const char *path)
     return s;
 }
 
-/* A Parquet file must at least open, and every row group must decode. */
+/* A Parquet file must at least open, and every row group must decode. What the reader
+ * skipped to read it is said on standard error as it enters the pond. */
 static int validate_parquet(const char *host)
 {
     pond_parquet_reader *r = NULL;
     struct ArrowArray b = {0};
     int rc = pond_parquet_reader_open_file(&r, host, NULL);
+    for (int k = 0; rc == 0 && k < pond_parquet_reader_warning_count(r); k++)
+        fprintf(stderr, "pond: warning: %s: %s\n", host, pond_parquet_reader_warning(r, k));
     while (rc == 0 && (rc = pond_parquet_reader_next(r, &b)) == 0)
         pond_arrow_array_release(&b);
     pond_parquet_reader_free(r);

@@ -111,6 +111,43 @@ static int setup_projection(pond_parquet_reader *r, const pond_parquet_read_opti
     return 0;
 }
 
+/* One line per kind of skipped footer field, in the reader's arena. */
+static int footer_warnings(pond_parquet_reader *r, const pq_tskips *k)
+{
+    int n = k->n_kinds + (k->other > 0);
+    if (n == 0)
+        return 0;
+    if (!(r->warnings = pq_arena_alloc(&r->arena, (size_t)n * sizeof *r->warnings)))
+        return POND_ENOMEM;
+    for (int i = 0; i < n; i++) {
+        char line[256], fn[96], got[24], want[24];
+        if (i == k->n_kinds) {
+            snprintf(line, sizeof line, "footer: %" PRId64 " more fields of another wire type "
+                     "than the parquet schema's skipped", k->other);
+        } else {
+            const char *nm = pq_tfield_name(fn, sizeof fn, k->kind[i].s, k->kind[i].id);
+            int len = snprintf(line, sizeof line, "footer: %s has wire type %s, expected %s; "
+                               "skipped", nm, pq_twire_name(got, sizeof got, k->kind[i].got),
+                               pq_twire_name(want, sizeof want, k->kind[i].want));
+            if (len >= 0 && (size_t)len < sizeof line) {
+                if (k->kind[i].count == 1)
+                    snprintf(line + len, sizeof line - (size_t)len, " at offset %" PRId64,
+                             k->kind[i].first_off);
+                else
+                    snprintf(line + len, sizeof line - (size_t)len, " %" PRId64 " times, first "
+                             "at offset %" PRId64, k->kind[i].count, k->kind[i].first_off);
+            }
+        }
+        char *w = pq_arena_alloc(&r->arena, strlen(line) + 1);
+        if (!w)
+            return POND_ENOMEM;
+        memcpy(w, line, strlen(line) + 1);
+        r->warnings[i] = w;
+    }
+    r->n_warnings = n;
+    return 0;
+}
+
 int pond_parquet_reader_open(pond_parquet_reader **out, const pond_parquet_source *src,
                              const pond_parquet_read_options *opts)
 {
@@ -171,8 +208,12 @@ int pq_reader_init(pond_parquet_reader *r, const pond_parquet_read_options *opts
     if ((rc = read_exact(r, foff, r->footer, flen, "footer")) < 0)
         return rc;
     pq_tdec d;
+    pq_tskips skips;
+    memset(&skips, 0, sizeof skips);
     pq_tdec_init(&d, r->footer, flen, foff, "footer");
-    if ((rc = pq_decode_file_meta(&r->meta, &r->arena, &d)) < 0)
+    d.skips = &skips;
+    if ((rc = pq_decode_file_meta(&r->meta, &r->arena, &d)) < 0 ||
+        (rc = footer_warnings(r, &skips)) < 0)
         return rc;
     if (r->meta.encrypted_algorithm)
         return pond_error_set(POND_EUNSUPPORTED, POND_DOM_PARQUET, "encrypted parquet file "
@@ -437,6 +478,16 @@ int pond_parquet_reader_kv(const pond_parquet_reader *r, int i, const char **key
     if (!*key)
         return POND_ENOMEM;
     return 0;
+}
+
+int pond_parquet_reader_warning_count(const pond_parquet_reader *r)
+{
+    return r->n_warnings;
+}
+
+const char *pond_parquet_reader_warning(const pond_parquet_reader *r, int i)
+{
+    return i >= 0 && i < r->n_warnings ? r->warnings[i] : NULL;
 }
 
 /* ---------------------------------------------------------------- pruning */

@@ -29,6 +29,8 @@ struct pond_parquet_reader {
     uint8_t *footer;         /* the footer bytes the metadata points into */
     pq_arena arena;
     pq_file_meta meta;
+    const char **warnings;   /* footer warnings (arena strings) */
+    int n_warnings;
     pq_schema schema;
     int *proj;               /* projected top-level field indices */
     int n_proj;

@@ -21,10 +21,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/stat.h>
-#ifdef PRE_FIX_STUB
-int pond_parquet_reader_warning_count(const pond_parquet_reader *r);
-const char *pond_parquet_reader_warning(const pond_parquet_reader *r, int i);
-#endif
 
 /* ---------------------------------------------------------------- pages */
 
@@ -895,7 +891,3 @@ PT_SUITE(pq_lenient, PT_TEST(v2_all_null_page_every_codec),
          PT_TEST(skipped_statistics_keep_every_row_group),
          PT_TEST(mistyped_required_fields_are_refused),
          PT_TEST(mistyped_page_header_field_is_refused))
-#ifdef PRE_FIX_STUB
-int pond_parquet_reader_warning_count(const pond_parquet_reader *r) { (void)r; return 0; }
-const char *pond_parquet_reader_warning(const pond_parquet_reader *r, int i) { (void)r; (void)i; return NULL; }
-#endif

@@ -721,6 +721,43 @@ bool pq_chunk_pages_ok(const pq_column_chunk *cc, const pq_offset_index *oi, int
     return true;
 }
 
+bool pq_stats_may_match(const pq_pred *p, int physical, pq_bytes mn, pq_bytes mx)
+{
+    if (!mn.ptr || !mx.ptr)
+        return true;
+    if (!p->is_double) {
+        int64_t a, b;
+        if (physical == PQ_INT32 && mn.len == 4 && mx.len == 4) {
+            int32_t x, y;
+            memcpy(&x, mn.ptr, 4);
+            memcpy(&y, mx.ptr, 4);
+            a = x;
+            b = y;
+        } else if (physical == PQ_INT64 && mn.len == 8 && mx.len == 8) {
+            memcpy(&a, mn.ptr, 8);
+            memcpy(&b, mx.ptr, 8);
+        } else {
+            return true;
+        }
+        return !(b < p->ilo || a > p->ihi);
+    }
+    double a, b;
+    if (physical == PQ_FLOAT && mn.len == 4 && mx.len == 4) {
+        float x, y;
+        memcpy(&x, mn.ptr, 4);
+        memcpy(&y, mx.ptr, 4);
+        a = x;
+        b = y;
+    } else if (physical == PQ_DOUBLE && mn.len == 8 && mx.len == 8) {
+        memcpy(&a, mn.ptr, 8);
+        memcpy(&b, mx.ptr, 8);
+    } else {
+        return true;
+    }
+    /* NaN bounds (and a NaN range) compare false: the chunk may match */
+    return !(b < p->dlo || a > p->dhi);
+}
+
 void pq_chunk_keep(pq_chunk *c, const pq_leaf_desc *leaf, const int64_t *iv, size_t n_iv)
 {
     int16_t *def = leaf->max_def > 0 ? c->def : NULL;

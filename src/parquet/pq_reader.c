@@ -511,16 +511,21 @@ static int prune_leaf(pond_parquet_reader *r, const char *column, const pq_node 
     return 0;
 }
 
-/* min/max statistics of a chunk: the new fields, or the deprecated ones when the sort order
- * is signed (ints and floats), which is the only case we use. */
-static bool chunk_bounds(const pq_column_chunk *cc, pq_bytes *mn, pq_bytes *mx)
+/* Deselect the row groups whose chunk statistics for p->leaf prove no value meets p: the new
+ * min/max fields, or the deprecated ones, which are right for the signed sort order of ints
+ * and floats, the only columns pruned. */
+static void prune_row_groups(pond_parquet_reader *r, const pq_pred *p, int physical)
 {
-    if (!cc->has_meta_data || !cc->meta_data.has_statistics)
-        return false;
-    const pq_statistics *s = &cc->meta_data.statistics;
-    *mn = s->min_value.ptr ? s->min_value : s->min;
-    *mx = s->max_value.ptr ? s->max_value : s->max;
-    return mn->ptr && mx->ptr;
+    for (uint32_t i = 0; i < r->meta.n_row_groups; i++) {
+        const pq_column_chunk *cc = &r->meta.row_groups[i].columns[p->leaf];
+        if (!r->rg_selected[i] || !cc->has_meta_data || !cc->meta_data.has_statistics)
+            continue;
+        const pq_statistics *s = &cc->meta_data.statistics;
+        pq_bytes mn = s->min_value.ptr ? s->min_value : s->min;
+        pq_bytes mx = s->max_value.ptr ? s->max_value : s->max;
+        if (!pq_stats_may_match(p, physical, mn, mx))
+            r->rg_selected[i] = 0;
+    }
 }
 
 int pond_parquet_reader_prune_int(pond_parquet_reader *r, const char *column, int64_t lo,
@@ -536,29 +541,10 @@ int pond_parquet_reader_prune_int(pond_parquet_reader *r, const char *column, in
     if ((t != PQ_INT32 && t != PQ_INT64) || n->conv >= PQC_DEC_I32 || unsig)
         return pond_error_set(POND_EINVALID, POND_DOM_PARQUET, "prune: column '%s' is not a "
                               "signed integer-based column", column);
-    for (uint32_t i = 0; i < r->meta.n_row_groups; i++) {
-        pq_bytes mn, mx;
-        if (!r->rg_selected[i] || !chunk_bounds(&r->meta.row_groups[i].columns[n->first_leaf],
-                                                &mn, &mx))
-            continue;
-        int64_t a, b;
-        if (t == PQ_INT32 && mn.len == 4 && mx.len == 4) {
-            int32_t x, y;
-            memcpy(&x, mn.ptr, 4);
-            memcpy(&y, mx.ptr, 4);
-            a = x;
-            b = y;
-        } else if (t == PQ_INT64 && mn.len == 8 && mx.len == 8) {
-            memcpy(&a, mn.ptr, 8);
-            memcpy(&b, mx.ptr, 8);
-        } else {
-            continue;
-        }
-        if (b < lo || a > hi)
-            r->rg_selected[i] = 0;
-    }
+    pq_pred p = {.leaf = n->first_leaf, .ilo = lo, .ihi = hi};
+    prune_row_groups(r, &p, t);
     if (r->n_preds < PQ_MAX_PREDS)
-        r->preds[r->n_preds++] = (pq_pred){.leaf = n->first_leaf, .ilo = lo, .ihi = hi};
+        r->preds[r->n_preds++] = p;
     return 0;
 }
 
@@ -573,32 +559,10 @@ int pond_parquet_reader_prune_double(pond_parquet_reader *r, const char *column,
     if (t != PQ_FLOAT && t != PQ_DOUBLE)
         return pond_error_set(POND_EINVALID, POND_DOM_PARQUET, "prune: column '%s' is not a "
                               "floating-point column", column);
-    for (uint32_t i = 0; i < r->meta.n_row_groups; i++) {
-        pq_bytes mn, mx;
-        if (!r->rg_selected[i] || !chunk_bounds(&r->meta.row_groups[i].columns[n->first_leaf],
-                                                &mn, &mx))
-            continue;
-        double a, b;
-        if (t == PQ_FLOAT && mn.len == 4 && mx.len == 4) {
-            float x, y;
-            memcpy(&x, mn.ptr, 4);
-            memcpy(&y, mx.ptr, 4);
-            a = x;
-            b = y;
-        } else if (t == PQ_DOUBLE && mn.len == 8 && mx.len == 8) {
-            memcpy(&a, mn.ptr, 8);
-            memcpy(&b, mx.ptr, 8);
-        } else {
-            continue;
-        }
-        if (isnan(a) || isnan(b))
-            continue;
-        if (b < lo || a > hi)
-            r->rg_selected[i] = 0;
-    }
+    pq_pred p = {.leaf = n->first_leaf, .is_double = true, .dlo = lo, .dhi = hi};
+    prune_row_groups(r, &p, t);
     if (r->n_preds < PQ_MAX_PREDS && !isnan(lo) && !isnan(hi))
-        r->preds[r->n_preds++] = (pq_pred){.leaf = n->first_leaf, .is_double = true, .dlo = lo,
-                                           .dhi = hi};
+        r->preds[r->n_preds++] = p;
     return 0;
 }
 

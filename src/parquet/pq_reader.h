@@ -9,14 +9,6 @@
 
 #define PQ_MAX_PREDS 8
 
-/* A range predicate kept for page pruning: leaf index and an integer or double range. */
-typedef struct {
-    int leaf;
-    bool is_double;
-    int64_t ilo, ihi;
-    double dlo, dhi;
-} pq_pred;
-
 struct pq_pool;
 struct pq_ra;
 

@@ -85,7 +85,7 @@ if POND_INTEROP_DIR=$LEN "$TEST" -s pq_lenient:: >"$LEN/gen.log" 2>&1; then
         name=$(basename "$f" .parquet)
         set -- $(cat "$LEN/$name.expect")
         got=$(grep -F "$f " "$LEN/duckdb.txt" | head -n 1 | cut -d' ' -f2-)
-        dump="sha256:$("$POND" parquet dump "$f" 2>&1 | sha256sum | cut -d' ' -f1)"
+        dump="sha256:$("$POND" parquet dump "$f" 2>>"$LEN/dump.err" | sha256sum | cut -d' ' -f1)"
         if [ "$got" = "$1 $2" ] && { [ $have_dump = 0 ] || [ "$dump" = "$1" ]; }; then
             pass=$((pass + 1))
         else

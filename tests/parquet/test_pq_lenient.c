@@ -47,6 +47,7 @@ typedef struct {
     int n_pages;
     bool has_stats;      /* int columns: min/max/null count */
     int64_t min, max, nulls;
+    bool zero_dict_offset; /* write dictionary_page_offset 0 when there is no dictionary */
 } lcol;
 
 typedef struct {
@@ -237,6 +238,7 @@ static void put_schema_leaf(pq_tenc *e, const lcol *c, int i)
 
 typedef struct {
     int64_t start, len, dict;  /* dict: -1 without a dictionary page */
+    int64_t data;              /* the first data page */
     int64_t values;
 } chunk_pos;
 
@@ -261,9 +263,10 @@ static void put_column_meta(pq_tenc *e, const lcol *c, const chunk_pos *p)
     F(S_CMETA, 6, pq_tenc_field_i64(e, 6, p->len));
     F(S_CMETA, 7, pq_tenc_field_i64(e, 7, p->len));
     F(S_CMETA, 8, (void)0);
-    F(S_CMETA, 9, pq_tenc_field_i64(e, 9, p->dict >= 0 ? p->start + (p->dict - p->start) : p->start));
+    F(S_CMETA, 9, pq_tenc_field_i64(e, 9, p->data));
     F(S_CMETA, 10, (void)0);
-    F(S_CMETA, 11, if (p->dict >= 0) pq_tenc_field_i64(e, 11, p->dict));
+    F(S_CMETA, 11, if (p->dict >= 0 || c->zero_dict_offset)
+                       pq_tenc_field_i64(e, 11, p->dict >= 0 ? p->dict : 0));
     F(S_CMETA, 12, if (c->has_stats) {
         pq_tenc_field(e, TC_STRUCT, 12);
         pq_tenc_struct_begin(e);
@@ -304,16 +307,21 @@ static void build(pond_buf *out, const lrg *rgs, int n_rg)
             const lcol *col = &rgs[g].cols[c];
             chunk_pos *p = &pos[g][c];
             p->start = (int64_t)out->size;
-            p->dict = -1;
+            p->dict = p->data = -1;
             p->values = 0;
             for (int k = 0; k < col->n_pages; k++) {
-                if (col->pages[k].kind == PQ_PAGE_DICTIONARY)
+                if (col->pages[k].kind == PQ_PAGE_DICTIONARY) {
                     p->dict = (int64_t)out->size;
-                else
+                } else {
                     p->values += col->pages[k].num_values;
+                    if (p->data < 0)
+                        p->data = (int64_t)out->size;
+                }
                 put_page(out, col->codec, &col->pages[k]);
             }
             p->len = (int64_t)out->size - p->start;
+            if (p->data < 0) /* no data page: some writers leave the offset at 0 */
+                p->data = 0;
         }
     }
     PT_ASSERT(schema != NULL);
@@ -522,9 +530,9 @@ static void build_v2_all_null(pond_buf *f, int codec, const char **want)
     s_pages[1] = x_pages[1];
     lcol cols[3] = {
         {"id", PQ_INT32, PQ_REQUIRED, false, comp ? codec : PQ_CODEC_SNAPPY, id_pages, 1, true, 1,
-         7, 0},
-        {"x", PQ_INT32, PQ_OPTIONAL, false, codec, x_pages, 2, false, 0, 0, 0},
-        {"s", PQ_BYTE_ARRAY, PQ_OPTIONAL, true, codec, s_pages, 2, false, 0, 0, 0},
+         7, 0, false},
+        {"x", PQ_INT32, PQ_OPTIONAL, false, codec, x_pages, 2, false, 0, 0, 0, false},
+        {"s", PQ_BYTE_ARRAY, PQ_OPTIONAL, true, codec, s_pages, 2, false, 0, 0, 0, false},
     };
     lrg rg = {cols, 3, 7};
     build(f, &rg, 1);
@@ -561,7 +569,7 @@ static void test_v2_all_null_dictionary_page(void)
     static const int codecs[3] = {PQ_CODEC_SNAPPY, PQ_CODEC_ZSTD, PQ_CODEC_GZIP};
     for (int k = 0; k < 3; k++) {
         lcol cols[1] = {{"s", PQ_BYTE_ARRAY, PQ_OPTIONAL, true, codecs[k], s_pages, 3, false, 0,
-                         0, 0}};
+                         0, 0, false}};
         lrg rg = {cols, 1, 7};
         build(&f, &rg, 1);
         char name[64];
@@ -577,7 +585,7 @@ static void test_v2_empty_section_with_a_size_is_refused(void)
 {
     static const lpage x[1] = {{PQ_PAGE_DATA_V2, PQ_ENC_PLAIN, 3, 1, def_101, sizeof def_101,
                                 (const uint8_t *)x_10_30, sizeof x_10_30, true}};
-    lcol cols[1] = {{"x", PQ_INT32, PQ_OPTIONAL, false, PQ_CODEC_SNAPPY, x, 1, false, 0, 0, 0}};
+    lcol cols[1] = {{"x", PQ_INT32, PQ_OPTIONAL, false, PQ_CODEC_SNAPPY, x, 1, false, 0, 0, 0, false}};
     lrg rg = {cols, 1, 3};
     pond_buf f = POND_BUF_INIT, t = POND_BUF_INIT;
     build(&f, &rg, 1);
@@ -608,8 +616,8 @@ static void test_pages_without_values(void)
     static const int codecs[3] = {PQ_CODEC_SNAPPY, PQ_CODEC_ZSTD, PQ_CODEC_UNCOMPRESSED};
     for (int k = 0; k < 3; k++) {
         lcol cols[2] = {
-            {"id", PQ_INT32, PQ_REQUIRED, false, codecs[k], id_pages, 1, false, 0, 0, 0},
-            {"x", PQ_INT32, PQ_OPTIONAL, false, codecs[k], x_pages, 5, false, 0, 0, 0},
+            {"id", PQ_INT32, PQ_REQUIRED, false, codecs[k], id_pages, 1, false, 0, 0, 0, false},
+            {"x", PQ_INT32, PQ_OPTIONAL, false, codecs[k], x_pages, 5, false, 0, 0, 0, false},
         };
         lrg rg = {cols, 2, 5};
         build(&f, &rg, 1);
@@ -626,7 +634,7 @@ static void test_pages_without_values(void)
     }
     /* a v1 page with an empty body that claims values is refused */
     const lpage bad[1] = {{PQ_PAGE_DATA, PQ_ENC_PLAIN, 2, 0, NULL, 0, NULL, 0, true}};
-    lcol cols[1] = {{"x", PQ_INT32, PQ_OPTIONAL, false, PQ_CODEC_SNAPPY, bad, 1, false, 0, 0, 0}};
+    lcol cols[1] = {{"x", PQ_INT32, PQ_OPTIONAL, false, PQ_CODEC_SNAPPY, bad, 1, false, 0, 0, 0, false}};
     lrg rg = {cols, 1, 2};
     build(&f, &rg, 1);
     PT_ASSERT_ERR(read_text(&t, &f), POND_ECORRUPT);
@@ -644,6 +652,41 @@ static void test_pages_without_values(void)
     pond_buf_dispose(&t);
 }
 
+/* A dictionary_page_offset of 0 means no dictionary page (parquet-mr and others write it), and
+ * a row group of 0 rows whose chunks hold no pages (their offsets 0) reads as no rows. */
+static void test_zero_offsets_and_empty_row_groups(void)
+{
+    static const int32_t a[2] = {1, 2}, b[1] = {3};
+    static const uint8_t def_11[] = {0x04, 1};
+    const lpage pa[1] = {{PQ_PAGE_DATA, PQ_ENC_PLAIN, 2, 0, NULL, 0, (const uint8_t *)a,
+                          sizeof a, false}};
+    const lpage pb[1] = {{PQ_PAGE_DATA, PQ_ENC_PLAIN, 1, 0, NULL, 0, (const uint8_t *)b,
+                          sizeof b, false}};
+    const lpage sa[2] = {
+        {PQ_PAGE_DICTIONARY, PQ_ENC_PLAIN, 2, 0, NULL, 0, plain_ab, sizeof plain_ab, false},
+        {PQ_PAGE_DATA, PQ_ENC_RLE_DICTIONARY, 2, 0, def_11, sizeof def_11, idx_01,
+         sizeof idx_01, false}};
+    const lpage sb[1] = {{PQ_PAGE_DATA, PQ_ENC_PLAIN, 1, 0, def_101, 2, plain_ab, 5, false}};
+    lcol ca[2] = {{"id", PQ_INT32, PQ_REQUIRED, false, PQ_CODEC_SNAPPY, pa, 1, true, 1, 2, 0,
+                   true},
+                  {"s", PQ_BYTE_ARRAY, PQ_OPTIONAL, true, PQ_CODEC_SNAPPY, sa, 2, false, 0, 0, 0,
+                   true}};
+    lcol c0[2] = {{"id", PQ_INT32, PQ_REQUIRED, false, PQ_CODEC_SNAPPY, NULL, 0, false, 0, 0, 0,
+                   true},
+                  {"s", PQ_BYTE_ARRAY, PQ_OPTIONAL, true, PQ_CODEC_SNAPPY, NULL, 0, false, 0, 0,
+                   0, true}};
+    lcol cb[2] = {{"id", PQ_INT32, PQ_REQUIRED, false, PQ_CODEC_ZSTD, pb, 1, true, 3, 3, 0,
+                   true},
+                  {"s", PQ_BYTE_ARRAY, PQ_OPTIONAL, true, PQ_CODEC_ZSTD, sb, 1, false, 0, 0, 0,
+                   true}};
+    lrg rgs[4] = {{c0, 2, 0}, {ca, 2, 2}, {c0, 2, 0}, {cb, 2, 1}};
+    pond_buf f = POND_BUF_INIT;
+    build(&f, rgs, 4);
+    expect_rows("zero_offsets_and_empty_row_groups", &f, "i1\t\"a\"\ni2\t\"b\"\ni3\t\"a\"\n",
+                true);
+    pond_buf_dispose(&f);
+}
+
 /* A row group of 0 rows without column chunks: DuckDB fails on it and arrow refuses it
  * ("column count mismatch"); pond refuses it by name. */
 static void test_row_group_without_chunks_is_refused(void)
@@ -651,7 +694,7 @@ static void test_row_group_without_chunks_is_refused(void)
     static const int32_t a[2] = {1, 2};
     const lpage pa[1] = {{PQ_PAGE_DATA, PQ_ENC_PLAIN, 2, 0, NULL, 0, (const uint8_t *)a,
                           sizeof a, false}};
-    lcol ca[1] = {{"id", PQ_INT32, PQ_REQUIRED, false, PQ_CODEC_SNAPPY, pa, 1, true, 1, 2, 0}};
+    lcol ca[1] = {{"id", PQ_INT32, PQ_REQUIRED, false, PQ_CODEC_SNAPPY, pa, 1, true, 1, 2, 0, false}};
     lrg rgs[2] = {{ca, 1, 2}, {NULL, 0, 0}};
     pond_buf f = POND_BUF_INIT, t = POND_BUF_INIT;
     build(&f, rgs, 2);
@@ -676,8 +719,8 @@ static void build_plain(pond_buf *f)
          false},
     };
     lcol cols[2] = {
-        {"id", PQ_INT32, PQ_REQUIRED, false, PQ_CODEC_SNAPPY, id_pages, 1, true, 4, 7, 0},
-        {"s", PQ_BYTE_ARRAY, PQ_OPTIONAL, true, PQ_CODEC_SNAPPY, s_pages, 2, false, 0, 0, 0},
+        {"id", PQ_INT32, PQ_REQUIRED, false, PQ_CODEC_SNAPPY, id_pages, 1, true, 4, 7, 0, false},
+        {"s", PQ_BYTE_ARRAY, PQ_OPTIONAL, true, PQ_CODEC_SNAPPY, s_pages, 2, false, 0, 0, 0, false},
     };
     lrg rg = {cols, 2, 4};
     build(f, &rg, 1);
@@ -887,7 +930,7 @@ static void test_mistyped_page_header_field_is_refused(void)
 PT_SUITE(pq_lenient, PT_TEST(v2_all_null_page_every_codec),
          PT_TEST(v2_all_null_dictionary_page),
          PT_TEST(v2_empty_section_with_a_size_is_refused), PT_TEST(pages_without_values),
-         PT_TEST(row_group_without_chunks_is_refused), PT_TEST(mistyped_optional_fields_are_skipped),
+         PT_TEST(zero_offsets_and_empty_row_groups), PT_TEST(row_group_without_chunks_is_refused), PT_TEST(mistyped_optional_fields_are_skipped),
          PT_TEST(skipped_statistics_keep_every_row_group),
          PT_TEST(mistyped_required_fields_are_refused),
          PT_TEST(mistyped_page_header_field_is_refused))

@@ -484,6 +484,8 @@ static void expect_rows(const char *name, const pond_buf *file, const char *want
         pt_fail(__FILE__, __LINE__, "%s: read\n%s\nwant\n%s", name, t.ptr ? t.ptr : "", want);
     if (oracle)
         save(name, file, &t, count_lines(&t));
+    else
+        save_file("pond_only", name, file); /* for the fuzz corpora */
     pond_buf_dispose(&t);
 }
 
@@ -592,6 +594,7 @@ static void test_v2_empty_section_with_a_size_is_refused(void)
     PT_ASSERT_ERR(read_text(&t, &f), POND_ECORRUPT);
     PT_ASSERT_MSG_HAS("column 'x'");
     PT_ASSERT_MSG_HAS("8 bytes");
+    save_file("refused", "v2_empty_section_declares_bytes", &f);
     pond_buf_dispose(&f);
     pond_buf_dispose(&t);
 }
@@ -640,6 +643,7 @@ static void test_pages_without_values(void)
     PT_ASSERT_ERR(read_text(&t, &f), POND_ECORRUPT);
     PT_ASSERT_MSG_HAS("column 'x'");
     PT_ASSERT_MSG_HAS("empty");
+    save_file("refused", "v1_empty_body_with_values", &f);
     /* an all-null page that says it is dictionary-encoded, in a chunk without a dictionary:
      * DuckDB, hyparquet and arrow refuse it too */
     const lpage nodict[1] = {{PQ_PAGE_DATA_V2, PQ_ENC_RLE_DICTIONARY, 2, 2, def_00,
@@ -648,6 +652,7 @@ static void test_pages_without_values(void)
     build(&f, &rg, 1);
     PT_ASSERT_ERR(read_text(&t, &f), POND_ECORRUPT);
     PT_ASSERT_MSG_HAS("without a dictionary page");
+    save_file("refused", "all_null_page_without_dictionary", &f);
     pond_buf_dispose(&f);
     pond_buf_dispose(&t);
 }
@@ -700,6 +705,7 @@ static void test_row_group_without_chunks_is_refused(void)
     build(&f, rgs, 2);
     PT_ASSERT_ERR(read_text(&t, &f), POND_ECORRUPT);
     PT_ASSERT_MSG_HAS("row group 1 has 0 column chunks");
+    save_file("refused", "row_group_without_chunks", &f);
     pond_buf_dispose(&f);
     pond_buf_dispose(&t);
 }
@@ -923,6 +929,7 @@ static void test_mistyped_page_header_field_is_refused(void)
     f.ptr[4] = 0x18;
     PT_ASSERT_ERR(read_text(&t, &f), POND_ECORRUPT);
     PT_ASSERT_MSG_HAS("page header: page header field 'type' (1) has wire type binary");
+    save_file("refused", "page_header_type_binary", &f);
     pond_buf_dispose(&f);
     pond_buf_dispose(&t);
 }

@@ -460,6 +460,8 @@ static int data_page(chunk_ctx *x, const pq_page_header *h, const uint8_t *body,
         if (blen == 0 && ulen == 0)
             return pond_error_set(POND_ECORRUPT, POND_DOM_PARQUET, "page at offset %" PRId64
                                   ": page of %zu values has an empty body", x->page_off, n);
+        if (blen == 0 && x->codec != PQ_CODEC_UNCOMPRESSED)
+            return empty_section(x, ulen);
         if (x->codec != PQ_CODEC_UNCOMPRESSED && !rep && !def) {
             /* no levels: the page is only values */
             if ((rc = direct_plain(x, enc, body, blen, ulen, n)) != 0) {

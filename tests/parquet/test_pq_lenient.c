@@ -33,8 +33,8 @@ typedef struct {
     size_t def_len;
     const uint8_t *vals;
     size_t vals_len;
-    /* Store the compressed part as 0 bytes: v2 the value section (its declared size stays
-     * vals_len), v1 the whole body (declared size 0). */
+    /* Store the compressed part as 0 bytes: v2 the value section, v1 the whole body (their
+     * declared sizes stay what they hold). */
     bool empty;
 } lpage;
 
@@ -106,7 +106,7 @@ static void put_page(pond_buf *out, int codec, const lpage *p)
             PT_ASSERT_OK(pond_buf_put(&raw, p->vals, p->vals_len));
         if (!p->empty)
             put_compressed(&body, codec, (const uint8_t *)raw.ptr, raw.size, &stored);
-        h.uncompressed_page_size = p->empty ? 0 : (int32_t)raw.size;
+        h.uncompressed_page_size = (int32_t)raw.size;
         h.compressed_page_size = (int32_t)stored;
         if (p->kind == PQ_PAGE_DICTIONARY) {
             h.has_dict = true;
@@ -581,9 +581,9 @@ static void test_v2_all_null_dictionary_page(void)
     pond_buf_dispose(&f);
 }
 
-/* An empty value section must declare 0 bytes: one that claims 8 bytes of values is refused
- * by name, not read as nulls. */
-static void test_v2_empty_section_with_a_size_is_refused(void)
+/* An empty compressed section must declare 0 bytes: one that claims 8 bytes of values (v2)
+ * or a whole body (v1) is refused by name, not read as nulls. */
+static void test_empty_section_with_a_size_is_refused(void)
 {
     static const lpage x[1] = {{PQ_PAGE_DATA_V2, PQ_ENC_PLAIN, 3, 1, def_101, sizeof def_101,
                                 (const uint8_t *)x_10_30, sizeof x_10_30, true}};
@@ -595,6 +595,22 @@ static void test_v2_empty_section_with_a_size_is_refused(void)
     PT_ASSERT_MSG_HAS("column 'x'");
     PT_ASSERT_MSG_HAS("8 bytes");
     save_file("refused", "v2_empty_section_declares_bytes", &f);
+    /* v1, optional (levels and values decompressed together) and required (values only,
+     * decompressed straight into the column) */
+    static const lpage v1[1] = {{PQ_PAGE_DATA, PQ_ENC_PLAIN, 3, 0, def_101, sizeof def_101,
+                                 (const uint8_t *)x_10_30, sizeof x_10_30, true}};
+    cols[0].pages = v1;
+    build(&f, &rg, 1);
+    PT_ASSERT_ERR(read_text(&t, &f), POND_ECORRUPT);
+    PT_ASSERT_MSG_HAS("compressed section is empty but declares 18 bytes");
+    static const lpage v1r[1] = {{PQ_PAGE_DATA, PQ_ENC_PLAIN, 2, 0, NULL, 0,
+                                  (const uint8_t *)x_10_30, sizeof x_10_30, true}};
+    cols[0].pages = v1r;
+    cols[0].repetition = PQ_REQUIRED;
+    rg.rows = 2;
+    build(&f, &rg, 1);
+    PT_ASSERT_ERR(read_text(&t, &f), POND_ECORRUPT);
+    PT_ASSERT_MSG_HAS("compressed section is empty but declares 8 bytes");
     pond_buf_dispose(&f);
     pond_buf_dispose(&t);
 }
@@ -936,7 +952,7 @@ static void test_mistyped_page_header_field_is_refused(void)
 
 PT_SUITE(pq_lenient, PT_TEST(v2_all_null_page_every_codec),
          PT_TEST(v2_all_null_dictionary_page),
-         PT_TEST(v2_empty_section_with_a_size_is_refused), PT_TEST(pages_without_values),
+         PT_TEST(empty_section_with_a_size_is_refused), PT_TEST(pages_without_values),
          PT_TEST(zero_offsets_and_empty_row_groups), PT_TEST(row_group_without_chunks_is_refused), PT_TEST(mistyped_optional_fields_are_skipped),
          PT_TEST(skipped_statistics_keep_every_row_group),
          PT_TEST(mistyped_required_fields_are_refused),

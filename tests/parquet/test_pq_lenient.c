@@ -1,13 +1,15 @@
 /* Reader leniency (issue 23): Parquet files that DuckDB, hyparquet and arrow read but a strict
- * reader refuses. Every file is assembled here, page by page, with a hand-written footer that
- * can give any field a wrong wire type:
+ * reader refuses, and the limits of that leniency. Every file is assembled here, page by page,
+ * with a hand-written footer that can give any field a wrong wire type:
  *   - data pages with nothing to decompress (a v2 all-null page whose value section is 0 bytes,
- *     for every codec; v1 and v2 pages of 0 values; all-null pages without a dictionary);
+ *     for every codec; v1 and v2 pages of 0 values; all-null pages), and empty sections that
+ *     claim a size, refused;
  *   - footers with a mistyped optional field (skipped with a warning) and with a mistyped
  *     required or decoding field (refused, naming the field);
- *   - a row group of 0 rows without column chunks.
- * With POND_INTEROP_DIR set, the readable files and their expected digests are written there:
- * tests/parquet/interop.sh checks that DuckDB reads the same rows from the same bytes. */
+ *   - dictionary offsets of 0, empty row groups; a row group without column chunks, refused.
+ * With POND_INTEROP_DIR set, the files DuckDB should read and their expected digests are
+ * written there (tests/parquet/interop.sh checks DuckDB reads the same rows from the same
+ * bytes); the others go to pond_only/ and refused/ (seeds for the fuzz corpora). */
 #include "pt.h"
 
 #include "parquet/pq_codec.h"

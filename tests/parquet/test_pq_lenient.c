@@ -644,8 +644,8 @@ static void test_pages_without_values(void)
         build(&f, &rg, 1);
         char name[64];
         snprintf(name, sizeof name, "pages_without_values_%s_empty_v1", codec_names[codecs[k]]);
-        /* hyparquet reads the empty v1 page too; DuckDB tries to decompress its 0 bytes and
-         * arrow-rs wants its levels, so DuckDB is asked about the file without it */
+        /* DuckDB and hyparquet hand the empty v1 page's 0 bytes to the codec and arrow-rs
+         * wants its levels, so DuckDB is asked about the file without it */
         expect_rows(name, &f, "i1\ti1\ni2\tN\ni3\tN\ni4\tN\ni5\tN\n", false);
         cols[1].pages = x_pages + 1;
         cols[1].n_pages = 4;

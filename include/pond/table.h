@@ -34,9 +34,14 @@ typedef struct {
     const char *const *time_formats; /* series: --time-format strings to record (n = 0: keep
                                         the recorded ones) */
     size_t n_time_formats;
+    /* called with each thing a Parquet source's reader skipped to read it (a one-line warning,
+       pond_parquet_reader_warning); may be NULL */
+    void (*warn)(void *payload, const char *message);
+    void *warn_payload;
 } pond_table_write_options;
 #define POND_TABLE_WRITE_OPTIONS_VERSION 2
-#define POND_TABLE_WRITE_OPTIONS_INIT {POND_TABLE_WRITE_OPTIONS_VERSION, NULL, 0, 0, 0, NULL, NULL, 0}
+#define POND_TABLE_WRITE_OPTIONS_INIT                                                              \
+    {POND_TABLE_WRITE_OPTIONS_VERSION, NULL, 0, 0, 0, NULL, NULL, 0, NULL, NULL}
 
 /** Writes a new version of the table or series at path (created if missing; parents must
  *  exist) from a stream of batches; the stream is consumed and released. Requires an open

@@ -67,6 +67,12 @@ static void print_note(void *payload, const char *msg)
     fprintf(stderr, "pond: note: %s\n", msg);
 }
 
+/* What the Parquet reader skipped to read a source is said as the file enters the pond. */
+static void print_parquet_warning(void *payload, const char *msg)
+{
+    fprintf(stderr, "pond: warning: %s: %s\n", (const char *)payload, msg);
+}
+
 /* ---- option values (CLI_OPT_FN: a message without the option's name) ---- */
 
 static int bad_value(const char *what, const char *value)
@@ -322,6 +328,8 @@ static int copy_in_typed(int64_t *bytes, copy_ctx *c, const char *host, const ch
          * and its event-time range recorded; stored as it is */
         close(fd);
         int64_t rows = 0;
+        wo.warn = print_parquet_warning;
+        wo.warn_payload = (void *)host;
         if (pond_table_write_parquet_file(&rows, c->p->fs, NULL, dest, c->type, host, &wo) < 0)
             return cli_fail();
         c->tally.rows += rows;

@@ -10,9 +10,14 @@ static const char ABOUT[] =
     "Inspect a Parquet file on the host (no pond needed).\n"
     "\n"
     "  meta   print the schema and metadata: row groups, column chunks, encodings,\n"
-    "         codecs, statistics\n"
+    "         codecs, statistics, and a 'warning:' line for each kind of footer field\n"
+    "         the reader skipped (an optional field with another wire type than the\n"
+    "         Parquet schema gives, which decoding does not need)\n"
     "  dump   print every row in the canonical text form canon-v1 (one line per row,\n"
-    "         cells joined by TAB), so sha256sum matches the oracle digests\n";
+    "         cells joined by TAB), so sha256sum matches the oracle digests; the\n"
+    "         reader's warnings go to standard error\n"
+    "\n"
+    "No options besides --help.\n";
 
 static int write_stdout(void *payload, const void *buf, size_t len)
 {
@@ -67,6 +72,8 @@ int cmd_parquet(pond_cli *cli, int argc, char **argv)
             rc = write_stdout(NULL, out.ptr ? out.ptr : "", out.size);
         pond_buf_dispose(&out);
     } else {
+        for (int k = 0; k < pond_parquet_reader_warning_count(r); k++)
+            fprintf(stderr, "pond: warning: %s: %s\n", path, pond_parquet_reader_warning(r, k));
         static char iobuf[1 << 16];
         setvbuf(stdout, iobuf, _IOFBF, sizeof iobuf);
         rc = pond_parquet_dump(r, write_stdout, NULL, NULL);

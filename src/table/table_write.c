@@ -324,6 +324,8 @@ int pond_table_write_parquet_file(int64_t *rows_out, pond_fs *fs, const pond_wd 
     char *buf = NULL;
     int64_t rows = 0;
     int rc = pond_parquet_reader_open_file(&r, host_path, NULL);
+    for (int k = 0; rc == 0 && opts->warn && k < pond_parquet_reader_warning_count(r); k++)
+        opts->warn(opts->warn_payload, pond_parquet_reader_warning(r, k));
     if (rc == 0)
         rc = pond_parquet_reader_schema(r, &schema);
     if (rc < 0) {

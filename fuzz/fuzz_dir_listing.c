@@ -1,9 +1,11 @@
 /* Fuzz target: the directory listing rules and the tree walk (a backend's defence against a
  * damaged or crafted listing). The input is a listing of entries separated by '\n', each
- * "<id byte><type byte><name bytes>"; the id byte picks one of 16 node ids (0: the nil id,
- * 1: the root, 2: the directory itself). Invariants: reporting every violation and stopping at
- * the first agree on whether the listing is valid; a valid listing has strictly increasing
- * names each of which pond_name_validate accepts and no self or root entry; a walk that enters
+ * "<id byte><type byte><name bytes>"; the id byte's low four bits pick one of 16 node ids (0:
+ * the nil id, 1: the root, 2: the directory itself), its high four bits the part_id the same
+ * way (0: none). Invariants: reporting every violation and stopping at the first agree on
+ * whether the listing is valid; a valid listing has strictly increasing names each of which
+ * pond_name_validate accepts, no self or root entry and no directory entry with a part_id; a
+ * walk that enters
  * every directory entry (as the child of the directory, then of each of its children) ends
  * and reports a cycle when an id comes back through another entry. */
 #include <pond/sys/backend.h>
@@ -59,6 +61,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (len >= 2) {
             pond_dir_entry *e = &dir->entries[dir->n_entries];
             e->id = pick((uint8_t)s[0]);
+            e->part_id = pick((uint8_t)((uint8_t)s[0] >> 4));
             e->type = (pond_entry_type)((uint8_t)s[1] % 7);
             /* the decoder stores names up to a NUL: the same here */
             if (!(e->name = pond_strndup(s + 2, len - 2)))
@@ -77,7 +80,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const pond_dir_entry *e = &dir->entries[i];
         if (pond_name_validate(e->name, strlen(e->name)) < 0 ||
             (i && strcmp(dir->entries[i - 1].name, e->name) >= 0) ||
-            pond_node_id_equal(&e->id, &dir->id) || pond_node_id_equal(&e->id, &root))
+            pond_node_id_equal(&e->id, &dir->id) || pond_node_id_equal(&e->id, &root) ||
+            (e->type == POND_ENTRY_DIRECTORY && !pond_node_id_is_nil(&e->part_id)))
             __builtin_trap();
     }
     /* the walk: the directory under the root, each directory entry under it, and each of

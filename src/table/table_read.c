@@ -5,6 +5,7 @@
 #include <pond/parquet.h>
 #include <pond/stream.h>
 
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 typedef struct {
     int64_t version;
     struct ArrowSchema schema;
+    bool skip; /* outside the time range: its schema counts, its rows are not read */
 } ver;
 
 typedef struct {
@@ -25,6 +27,7 @@ typedef struct {
     size_t n_vers, next_ver;
     struct ArrowSchema out_schema; /* a "+s" of the output columns */
     char *ts_name;                 /* series: the timestamp column */
+    pond_tz *tz;                   /* series: the zone of wall-clock timestamps (NULL: UTC) */
     /* the version being read */
     pond_reader *reader;
     pond_parquet_reader *pq;
@@ -80,12 +83,27 @@ static bool wanted(const rd *r, const char *name)
     return !r->opts.columns || pond__strmap_get(&r->wanted, name) >= 0;
 }
 
-/* Lower and upper raw bounds of [from, to) in the stored unit of the timestamp column. */
+/* Lower and upper raw bounds of [from, to) in the stored unit of the timestamp column.
+ * Wall-clock values are bounded loosely (a zone is never more than 26 hours from UTC): the
+ * bounds only skip row groups, rows are filtered on their exact instants. */
 static bool raw_bounds(const table_ts *t, int64_t from, int64_t to, int64_t *lo, int64_t *hi)
 {
-    if (t->kind != 1 || to <= from)
+    if ((t->kind != 1 && t->kind != 4) || to <= from)
         return false;
     int64_t last = to - 1;
+    if (t->local && !pond_tz_is_utc(t->local)) {
+        const int64_t slack = 26LL * 3600 * 1000000;
+        if (from < INT64_MIN + slack || last > INT64_MAX - slack)
+            return false;
+        from -= slack;
+        last += slack;
+    }
+    if (t->kind == 4) {
+        const int64_t day = 86400LL * 1000000;
+        *lo = from / day - (from % day < 0);
+        *hi = last / day - (last % day < 0);
+        return *lo >= INT32_MIN && *hi <= INT32_MAX;
+    }
     switch (t->unit) {
     case POND_ARROW_UNIT_S:
         *lo = from / 1000000 - (from % 1000000 < 0);
@@ -141,7 +159,7 @@ static int open_version(rd *r, const ver *v)
             if (!strcmp(r->in_schema.children[i]->name, r->ts_name))
                 r->in_ts = (int)i;
         if (r->in_ts >= 0) {
-            table__ts_kind(&r->ts, r->in_schema.children[r->in_ts]);
+            table__ts_kind(&r->ts, r->in_schema.children[r->in_ts], r->tz);
             int64_t lo, hi;
             if (raw_bounds(&r->ts, r->opts.from_us, r->opts.to_us, &lo, &hi) &&
                 (rc = pond_parquet_reader_prune_int(r->pq, r->ts_name, lo, hi)) < 0)
@@ -263,6 +281,8 @@ static int rd_next(struct ArrowArrayStream *s, struct ArrowArray *out)
         }
         int rc;
         if (!r->pq) {
+            while (r->next_ver < r->n_vers && r->vers[r->next_ver].skip)
+                r->next_ver++;
             if (r->next_ver >= r->n_vers)
                 return 0; /* end of stream: out->release stays NULL */
             if ((rc = open_version(r, &r->vers[r->next_ver++])) < 0) {
@@ -309,6 +329,7 @@ static void rd_free(rd *r)
     pond_free(r->vers);
     pond_arrow_schema_release(&r->out_schema);
     pond_free(r->ts_name);
+    pond_tz_free(r->tz);
     pond_free(r->path);
     pond__strmap_dispose(&r->wanted);
     if (r->opts.columns) {
@@ -323,6 +344,30 @@ static void rd_release(struct ArrowArrayStream *s)
 {
     rd_free(s->private_data);
     s->release = NULL;
+}
+
+/* The error for a column asked for that no version has: it lists the columns there are, each
+ * once, in first-seen order. */
+static int no_column(const rd *r, const char *name)
+{
+    pond_buf have = POND_BUF_INIT;
+    pond__strmap listed = {0};
+    int rc = 0;
+    for (size_t v = 0; v < r->n_vers && rc == 0; v++)
+        for (int64_t c = 0; c < r->vers[v].schema.n_children && rc == 0; c++) {
+            const char *nm = r->vers[v].schema.children[c]->name;
+            int added = nm ? pond__strmap_put(&listed, nm, 0) : 1;
+            if (added < 0)
+                rc = added;
+            else if (added == 0)
+                rc = pond_buf_printf(&have, "%s%s", have.size ? ", " : "", nm);
+        }
+    if (rc == 0)
+        rc = pond_error_set(POND_ENOTFOUND, D, "%s: no column '%s' (columns: %s)", r->path,
+                            name, have.ptr ? have.ptr : "none");
+    pond__strmap_dispose(&listed);
+    pond_buf_dispose(&have);
+    return rc;
 }
 
 /* The output schema: the union of the selected versions' columns in first-seen order,
@@ -355,13 +400,16 @@ static int build_schema(rd *r)
                 cols[n++] = c;
         }
     }
-    if (rc == 0 && r->opts.columns) {
-        for (int i = 0; i < r->opts.n_columns && rc == 0; i++) {
-            if (pond__strmap_get(&seen, r->opts.columns[i]) < 0 && r->n_vers)
-                rc = pond_error_set(POND_ENOTFOUND, D, "%s: no column '%s'", r->path,
-                                    r->opts.columns[i]);
-        }
+    if (rc == 0 && r->opts.columns && r->n_vers) {
+        for (int i = 0; i < r->opts.n_columns && rc == 0; i++)
+            if (pond__strmap_get(&seen, r->opts.columns[i]) < 0)
+                rc = no_column(r, r->opts.columns[i]);
     }
+    /* r->wanted keeps the first index of each name asked for */
+    for (int i = 0; rc == 0 && r->opts.columns && i < r->opts.n_columns; i++)
+        if (pond__strmap_get(&r->wanted, r->opts.columns[i]) != i)
+            rc = pond_error_set(POND_EINVALID, D, "%s: column '%s' asked for twice", r->path,
+                                r->opts.columns[i]);
     /* in how many versions each column is: one pass over every version's columns */
     if (rc == 0 && n && (!(in_versions = pond_calloc(n, sizeof *in_versions)) ||
                          !(last_version = pond_calloc(n, sizeof *last_version))))
@@ -375,13 +423,25 @@ static int build_schema(rd *r)
             }
         }
     }
+    /* the columns in the order they were asked for: every one was found once (above), so
+     * cols holds exactly them */
+    size_t *order = NULL;
+    if (rc == 0 && r->opts.columns && n) {
+        assert(n == (size_t)r->opts.n_columns);
+        if (!(order = pond_calloc(n, sizeof *order)))
+            rc = POND_ENOMEM;
+        for (size_t i = 0; i < n && rc == 0; i++)
+            order[i] = (size_t)pond__strmap_get(&seen, r->opts.columns[i]);
+    }
     if (rc == 0)
         rc = pond_arrow_schema_init(&r->out_schema, "+s", "", 0, (int64_t)n);
-    for (size_t k = 0; k < n && rc == 0; k++) {
-        rc = pond_arrow_schema_copy(r->out_schema.children[k], cols[k]);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        size_t k = order ? order[i] : i;
+        rc = pond_arrow_schema_copy(r->out_schema.children[i], cols[k]);
         if (rc == 0 && in_versions[k] != r->n_vers)
-            r->out_schema.children[k]->flags |= ARROW_FLAG_NULLABLE;
+            r->out_schema.children[i]->flags |= ARROW_FLAG_NULLABLE;
     }
+    pond_free(order);
     pond__strmap_dispose(&seen);
     pond_free(in_versions);
     pond_free(last_version);
@@ -436,8 +496,19 @@ int pond_table_read_stream(struct ArrowArrayStream *out, pond_fs *fs, const pond
     }
     if ((rc = pond_fs_versions(&vs, &nv, fs, NULL, r->path)) < 0)
         goto fail;
-    if (r->series && (rc = pond_series_timestamp_column(&r->ts_name, fs, NULL, r->path)) < 0)
-        goto fail;
+    if (r->series) {
+        pond_series_settings set;
+        if ((rc = pond_series_settings_get(&set, fs, NULL, r->path)) < 0)
+            goto fail;
+        r->ts_name = set.timestamp_column;
+        set.timestamp_column = NULL;
+        if (set.timezone &&
+            (rc = pond_tz_open(&r->tz, set.timezone)) < 0)
+            pond_error_prefix("%s: the series' time zone", r->path);
+        pond_series_settings_dispose(&set);
+        if (rc < 0)
+            goto fail;
+    }
     if (!(r->vers = pond_calloc(nv ? nv : 1, sizeof *r->vers))) {
         rc = POND_ENOMEM;
         goto fail;
@@ -451,13 +522,15 @@ int pond_table_read_stream(struct ArrowArrayStream *out, pond_fs *fs, const pond
             pick = r->series || i + 1 == nv;
         if (!pick || v->size == 0)
             continue;
+        ver *dst = &r->vers[r->n_vers];
         if (r->series) {
             r->stats.versions_total++;
-            if (opts->has_range && v->has_event_time &&
-                (v->max_event_time_us < opts->from_us || v->min_event_time_us >= opts->to_us))
-                continue; /* the whole version lies outside the range */
+            /* a version wholly outside the range is not read, but its columns are still
+             * part of the series: what a read returns never depends on the range */
+            dst->skip = opts->has_range && v->has_event_time &&
+                        (v->max_event_time_us < opts->from_us ||
+                         v->min_event_time_us >= opts->to_us);
         }
-        ver *dst = &r->vers[r->n_vers];
         dst->version = v->version;
         if ((rc = table__version_schema(&dst->schema, fs, NULL, r->path, v->version)) < 0)
             goto fail;

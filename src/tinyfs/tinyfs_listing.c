@@ -9,22 +9,23 @@
 #include <stdio.h>
 #include <string.h>
 
-/* The id fields of an entry that must be present (not the nil id). A new id field is one more
- * line here. */
+/* The id fields of an entry; a new id field is one more line here. A required field must be
+ * present (not the nil id). An optional one is the nil id when absent (null on disk), so a
+ * decoder must itself refuse a stored value that reads as the nil id, which would otherwise
+ * pass as absent; file_only: only a file or symlink entry may have one. Stored ids are node ids
+ * in their 36-character form (the decoder's parse). */
 static const struct {
     const char *what;
     size_t offset;
+    bool optional;
+    bool file_only;
 } ID_FIELDS[] = {
-    {"node id", offsetof(pond_dir_entry, id)},
+    {"node id", offsetof(pond_dir_entry, id), false, false},
+    /* format 2: the home partition of a file or symlink moved here from another directory; a
+     * directory is its own partition. A value equal to this directory is the default (a
+     * decoder may read it as absent). */
+    {"part_id", offsetof(pond_dir_entry, part_id), true, true},
 };
-
-static bool id_is_nil(const pond_node_id *id)
-{
-    for (size_t i = 0; i < sizeof id->bytes; i++)
-        if (id->bytes[i])
-            return false;
-    return true;
-}
 
 static bool type_known(pond_entry_type t)
 {
@@ -82,9 +83,17 @@ int pond_dir_entries_check(const pond_node_rec *dir, pond_dir_problem_fn fn, voi
         for (size_t k = 0; k < POND_ARRAY_LEN(ID_FIELDS); k++) {
             const pond_node_id *id =
                 (const pond_node_id *)(const void *)((const char *)e + ID_FIELDS[k].offset);
-            snprintf(why, sizeof why, "no %s", ID_FIELDS[k].what);
-            if (id_is_nil(id) && !report(&p, dir, i, why))
-                return POND_ECORRUPT;
+            if (pond_node_id_is_nil(id)) {
+                snprintf(why, sizeof why, "no %s", ID_FIELDS[k].what);
+                if (!ID_FIELDS[k].optional && !report(&p, dir, i, why))
+                    return POND_ECORRUPT;
+            } else if (ID_FIELDS[k].file_only && e->type == POND_ENTRY_DIRECTORY) {
+                snprintf(why, sizeof why,
+                         "a directory entry has a %s (a directory is its own partition)",
+                         ID_FIELDS[k].what);
+                if (!report(&p, dir, i, why))
+                    return POND_ECORRUPT;
+            }
         }
         if (pond_node_id_equal(&e->id, &dir->id) &&
             !report(&p, dir, i, "refers to the directory itself (a cycle)"))

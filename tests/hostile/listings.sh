@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Crafted directory listings (tests/tools/pond_craft writes what pond refuses to write): names
-# '.', '..', with '/' or a NUL, empty, duplicated, out of order, a missing id, a directory
-# listing itself, a cycle, and a chain of directories each listed twice (2^30 paths for a walk
-# that does not notice). Every command: no hang, no crash, bounded memory; it either works
-# (the damage is elsewhere) or exits 1 naming the damage; list and fsck must name it.
+# '.', '..', with '/' or a NUL, empty, duplicated, out of order, a missing id, a part_id on a
+# directory entry or not a node id, a directory listing itself, a cycle, and a chain of
+# directories each listed twice (2^30 paths for a walk that does not notice). Every command:
+# no hang, no crash, bounded memory; it either works (the damage is elsewhere) or exits 1
+# naming the damage; list and fsck must name it. Sound listings a reader might trip on (a
+# part_id naming the listing's own directory, format 1's three fields) work everywhere.
 . "$(dirname "$0")/lib.sh"
 CRAFT=${POND_CRAFT:-$(dirname "$POND_BIN")/tests/tools/pond_craft}
 [ -x "$CRAFT" ] || { fail setup "no pond_craft at $CRAFT"; hostile_done; exit 1; }
@@ -86,6 +88,29 @@ craft_case nil_id "entry 1 'f': no node id" $ROOT a "$A" directory f $NIL file:d
 craft_case self "entry 1 'me': refers to the directory itself" "$A" b "$B" directory me "$A" directory
 craft_case root_again "refers to the root directory" "$B" up $ROOT directory
 craft_case cycle "already reached as '/a'" "$B" up1 "$A" directory up2 "$A" directory
+
+# part_id (format 2: a moved file's home partition): never on a directory entry, never the nil
+# id, always a node id.
+craft_case part_on_dir "entry 0 'a': a directory entry has a part_id" $ROOT a "$A" directory@"$A" f "$F" file:data
+craft_case part_nil "entry 1: part_id is the nil id" $ROOT a "$A" directory f "$F" file:data@$NIL
+craft_case part_bad "bad part_id in a directory entry" $ROOT a "$A" directory f "$F" file:data@not-an-id
+
+# Listings that are sound: part_id naming the listing's own directory (the default, spelt
+# out), and a listing written in format 1 (three fields); every command works.
+sound_case() {
+  local name=$1 cmd; shift
+  P=$WORK/$name
+  rm -rf "$P" && cp -a "$BASE" "$P"
+  if ! "$CRAFT" listing "$@"; then fail "$name" "pond_craft failed"; return; fi
+  for cmd in "list /" "cat /f" "fsck"; do
+    # shellcheck disable=SC2086
+    hrun "$name: $cmd" "$POND_BIN" --pond "$P" $cmd || continue
+    if [ "$H_RC" -eq 0 ]; then ok "$name: $cmd"
+    else fail "$name: $cmd" "want exit 0, got $H_RC: $(printf '%s' "$H_OUT" | tail -n 3)"; fi
+  done
+}
+sound_case part_own "$WORK/part_own" $ROOT a "$A" directory f "$F" file:data@root
+sound_case format1 --format 1 "$WORK/format1" $ROOT a "$A" directory f "$F" file:data
 
 # A chain of 30 directories, each listing the next one twice.
 P=$WORK/chain

@@ -7,6 +7,7 @@
 #include <pond/delta.h>
 #include <pond/parquet.h>
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -27,16 +28,24 @@ static int build_batch(struct ArrowArray *out, const struct ArrowSchema *schema,
                 return POND_ENOMEM;
             valid[0] = 1;
             offs[1] = (int32_t)n;
+            /* the entry struct's fields as the schema has them (format 1: three) */
+            int64_t nf = schema->children[c]->children[0]->n_children;
             struct ArrowArray *st = list->children[0];
-            if ((rc = pond_arrow_array_init(st, (int64_t)n, 0, 1, 3)) < 0)
+            if ((rc = pond_arrow_array_init(st, (int64_t)n, 0, 1, nf)) < 0)
                 break;
-            for (int k = 0; k < 3 && rc == 0; k++) {
+            for (int64_t k = 0; k < nf && rc == 0; k++) {
+                const char *field = schema->children[c]->children[0]->children[k]->name;
                 pond_arrow_builder *b = NULL;
                 rc = pond_arrow_builder_new(&b, "u");
                 for (size_t i = 0; i < n && rc == 0; i++) {
-                    const char *s = k == 0 ? e[i].name : k == 1 ? e[i].id : e[i].type;
-                    size_t len = k == 0 ? e[i].name_len : strlen(s);
-                    rc = pond_arrow_builder_append_bytes(b, s, len);
+                    bool is_name = !strcmp(field, "name");
+                    const char *s = is_name                     ? e[i].name
+                                    : !strcmp(field, "node_id") ? e[i].id
+                                    : !strcmp(field, "file_type") ? e[i].type
+                                                                  : e[i].part_id;
+                    size_t len = is_name ? e[i].name_len : s ? strlen(s) : 0;
+                    rc = s ? pond_arrow_builder_append_bytes(b, s, len)
+                           : pond_arrow_builder_append_null(b);
                 }
                 if (rc == 0)
                     rc = pond_arrow_builder_finish(st->children[k], b);
@@ -68,6 +77,17 @@ static int build_batch(struct ArrowArray *out, const struct ArrowSchema *schema,
 
 int craft_listing(const char *pond_dir, const char *dir_id, const craft_entry *entries, size_t n)
 {
+    return craft_listing_format(pond_dir, 2, dir_id, entries, n);
+}
+
+int craft_listing_format(const char *pond_dir, int format, const char *dir_id,
+                         const craft_entry *entries, size_t n)
+{
+    for (size_t i = 0; i < n && format < 2; i++)
+        if (entries[i].part_id)
+            return pond_error_set(POND_EINVALID, POND_DOM_OPLOG,
+                                  "craft: entry %zu has a part_id, which format %d cannot hold", i,
+                                  format);
     int64_t latest;
     int rc = pond_delta_latest_version(&latest, pond_dir);
     if (rc < 0)
@@ -83,7 +103,7 @@ int craft_listing(const char *pond_dir, const char *dir_id, const craft_entry *e
     struct ArrowArray batch = {0};
     pond_delta_actions *a = NULL;
     pond_buf file = POND_BUF_INIT;
-    if ((rc = oplog__arrow_schema(&schema)) < 0 ||
+    if ((rc = oplog__arrow_schema(&schema, format)) < 0 ||
         (rc = build_batch(&batch, &schema, dir_id, txn, entries, n)) < 0)
         goto done;
     const struct ArrowArray *batches[] = {&batch};

@@ -56,7 +56,8 @@ static void env_create(env *e, char a[37], char b[37], char f[37])
     env_close(e);
 }
 
-#define E(name, id, type) {name, sizeof(name) - 1, id, type}
+#define E(name, id, type) {name, sizeof(name) - 1, id, type, NULL}
+#define EP(name, id, type, part) {name, sizeof(name) - 1, id, type, part}
 static const char NIL[] = "00000000-0000-0000-0000-000000000000";
 static const char ROOT[] = "00000000-0000-7000-8000-000000000000";
 
@@ -195,6 +196,74 @@ static void test_fsck_gc_list_directory_reached_twice(void)
     env_close(&e);
 }
 
+/* part_id (format 2) through the oplog's decoder: the stored text must be a node id that is
+ * not all zero, never on a directory entry, and the listing's own directory reads as none;
+ * fsck reports each broken rule; a listing crafted in format 1 (no part_id field) still reads. */
+static void test_part_id_rules(void)
+{
+    char a[37], b[37], f[37];
+    env e;
+    env_create(&e, a, b, f);
+    /* the listing's own id as part_id is the default: /f reads, fsck finds nothing; the same
+     * listing in format 1 too */
+    for (int format = 2; format >= 1; format--) {
+        craft_entry own[] = {E("a", a, "directory"), EP("f", f, "file:data", ROOT)};
+        if (format == 1)
+            own[1].part_id = NULL;
+        PT_ASSERT_OK(craft_listing_format(e.dir, format, ROOT, own, 2));
+        env_open(&e);
+        pond_buf buf = POND_BUF_INIT;
+        PT_ASSERT_OK(pond_fs_read_all(&buf, e.fs, NULL, "/f"));
+        PT_ASSERT(buf.size == 1 && buf.ptr[0] == 'x');
+        pond_buf_dispose(&buf);
+        pond_fsck_report r;
+        seen s = {0, 0, ""};
+        int rc = pond_oplog_fsck(&r, e.be, on_problem, NULL, &s);
+        if (rc < 0)
+            printf("%s", s.all);
+        PT_ASSERT_OK(rc);
+        env_close(&e);
+    }
+    /* format 1 cannot hold a part_id */
+    craft_entry moved[] = {E("a", a, "directory"), EP("f", f, "file:data", b)};
+    PT_ASSERT_ERR(craft_listing_format(e.dir, 1, ROOT, moved, 2), POND_EINVALID);
+    /* fsck: both broken rules of one listing, one line each */
+    craft_entry bad[] = {EP("a", a, "directory", b), EP("f", f, "file:data", NIL)};
+    PT_ASSERT_OK(craft_listing(e.dir, ROOT, bad, 2));
+    env_open(&e);
+    pond_fsck_report r;
+    seen s = {0, 0, ""};
+    PT_ASSERT_ERR(pond_oplog_fsck(&r, e.be, on_problem, NULL, &s), POND_ECORRUPT);
+    PT_ASSERT(strstr(s.all, "entry 0 'a': a directory entry has a part_id") != NULL);
+    PT_ASSERT(strstr(s.all, "entry 1: part_id is the nil id") != NULL);
+    if (s.corrupt != 2)
+        printf("%s", s.all);
+    PT_ASSERT_INT_EQ(s.corrupt, 2);
+    env_close(&e);
+    /* a reader refuses each at the first broken rule, naming the file */
+    struct {
+        craft_entry entries[2];
+        const char *want;
+    } cases[] = {
+        {{EP("a", a, "directory", a), E("f", f, "file:data")},
+         "entry 0 'a': a directory entry has a part_id"},
+        {{EP("a", a, "directory", ROOT), E("f", f, "file:data")},
+         "entry 0 'a': a directory entry has a part_id"},
+        {{E("a", a, "directory"), EP("f", f, "file:data", NIL)}, "entry 1: part_id is the nil id"},
+        {{E("a", a, "directory"), EP("f", f, "file:data", "x")}, "bad part_id in a directory entry"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        PT_ASSERT_OK(craft_listing(e.dir, ROOT, cases[k].entries, 2));
+        env_open(&e);
+        pond_fs_dirent *ents = NULL;
+        size_t n = 0;
+        PT_ASSERT_ERR(pond_fs_readdir(&ents, &n, e.fs, NULL, "/"), POND_ECORRUPT);
+        PT_ASSERT_MSG_HAS(cases[k].want);
+        PT_ASSERT_MSG_HAS("data file 'part_id=00000000-0000-7000-8000-000000000000/");
+        env_close(&e);
+    }
+}
+
 static void test_writer_refuses_damaged_listing(void)
 {
     char a[37], b[37], f[37];
@@ -228,4 +297,4 @@ static void test_writer_refuses_damaged_listing(void)
 }
 
 PT_SUITE(oplog_listing, PT_TEST(decode_refuses_each_rule), PT_TEST(fsck_reports_every_violation),
-         PT_TEST(fsck_gc_list_directory_reached_twice), PT_TEST(writer_refuses_damaged_listing))
+         PT_TEST(fsck_gc_list_directory_reached_twice), PT_TEST(writer_refuses_damaged_listing), PT_TEST(part_id_rules))

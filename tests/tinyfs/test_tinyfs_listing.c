@@ -110,6 +110,18 @@ static void test_listing_rules_each(void)
     expect_one(r, "entry 1 'b': unknown entry type");
     r->entries[1].type = POND_ENTRY_DIRECTORY;
     PT_ASSERT_INT_EQ(pond_dir_entries_check(r, NULL, NULL), 0);
+    /* part_id (format 2): optional, and only a file or symlink has a home elsewhere */
+    r->entries[1].part_id = id_n(60);
+    expect_one(r, "entry 1 'b': a directory entry has a part_id");
+    r->entries[1].part_id = r->id; /* the listing's own: still not on a directory */
+    expect_one(r, "entry 1 'b': a directory entry has a part_id");
+    r->entries[1].type = POND_ENTRY_SYMLINK;
+    PT_ASSERT_INT_EQ(pond_dir_entries_check(r, NULL, NULL), 0); /* the default, spelt out */
+    r->entries[1].part_id = pond_node_id_root();
+    r->entries[1].type = POND_ENTRY_FILE_SERIES;
+    PT_ASSERT_INT_EQ(pond_dir_entries_check(r, NULL, NULL), 0); /* moved here from the root */
+    memset(&r->entries[1].part_id, 0, sizeof r->entries[1].part_id);
+    PT_ASSERT_INT_EQ(pond_dir_entries_check(r, NULL, NULL), 0); /* none: at home */
     free_dir(r);
 }
 

@@ -2,9 +2,11 @@
  * writes what pond itself refuses to write.
  *
  *   pond_craft id POND PATH                      print the node id of PATH
- *   pond_craft listing POND DIR_ID [NAME ID TYPE]...
+ *   pond_craft listing [--format 1] POND DIR_ID [NAME ID TYPE[@PART]]...
  *        commit a new version of directory DIR_ID (or "root") whose listing is exactly the
- *        entries given, in that order; NAME may hold \xNN escapes (\x00 for a NUL byte), ID
+ *        entries given, in that order, in pond format 2 (entries with a part_id: PART, the
+ *        stored text, when the type ends in @PART, else null) or with --format 1 in format 1
+ *        (no part_id field); NAME may hold \xNN escapes (\x00 for a NUL byte), ID and PART
  *        may be "root". */
 #include "../oplog/craft.h"
 
@@ -60,26 +62,46 @@ int main(int argc, char **argv)
     int rc;
     if (argc == 4 && !strcmp(argv[1], "id")) {
         rc = print_id(argv[2], argv[3]);
-    } else if (argc >= 4 && !strcmp(argv[1], "listing") && (argc - 4) % 3 == 0) {
-        size_t n = (size_t)(argc - 4) / 3;
+    } else if (argc >= 4 && !strcmp(argv[1], "listing")) {
+        int format = 2, a = 2;
+        if (!strcmp(argv[a], "--format") && a + 1 < argc) {
+            format = atoi(argv[a + 1]);
+            a += 2;
+        }
+        if (argc - a < 2 || (argc - a - 2) % 3 != 0)
+            goto usage;
+        size_t n = (size_t)(argc - a - 2) / 3;
         craft_entry *e = calloc(n ? n : 1, sizeof *e);
         char **names = calloc(n ? n : 1, sizeof *names);
+        char **types = calloc(n ? n : 1, sizeof *types);
         for (size_t i = 0; i < n; i++) {
-            const char *nm = argv[4 + 3 * i], *id = argv[5 + 3 * i];
+            const char *nm = argv[a + 2 + 3 * i], *id = argv[a + 3 + 3 * i];
             names[i] = malloc(strlen(nm) + 1);
             e[i].name_len = unescape(names[i], nm);
             e[i].name = names[i];
             e[i].id = strcmp(id, "root") ? id : ROOT;
-            e[i].type = argv[6 + 3 * i];
+            types[i] = strdup(argv[a + 4 + 3 * i]);
+            char *at = strchr(types[i], '@');
+            if (at) {
+                *at = '\0';
+                e[i].part_id = strcmp(at + 1, "root") ? at + 1 : ROOT;
+            }
+            e[i].type = types[i];
         }
-        rc = craft_listing(argv[2], strcmp(argv[3], "root") ? argv[3] : ROOT, e, n);
-        for (size_t i = 0; i < n; i++)
+        const char *dir = argv[a + 1];
+        rc = craft_listing_format(argv[a], format, strcmp(dir, "root") ? dir : ROOT, e, n);
+        for (size_t i = 0; i < n; i++) {
             free(names[i]);
+            free(types[i]);
+        }
+        free(types);
         free(names);
         free(e);
     } else {
+    usage:
         fprintf(stderr, "usage: pond_craft id POND PATH\n"
-                        "       pond_craft listing POND DIR_ID [NAME ID TYPE]...\n");
+                        "       pond_craft listing [--format 1] POND DIR_ID "
+                        "[NAME ID TYPE[@PART]]...\n");
         return 2;
     }
     if (rc < 0) {

@@ -298,7 +298,7 @@ class H:
                 last_sync[path2] = last_sync.get(path, 0)
             elif call == "mkdir":
                 created[path] = seq
-            elif call in ("unlink", "rmdir"):
+            elif call in ("unlink", "unlinkat", "rmdir"):
                 created.pop(path, None)
         for path, s in (created.items() if not partial else ()):
             if path.endswith(".lock") or "/tmp/" in path.replace(self.tmp, ""):
@@ -567,7 +567,7 @@ class H:
             # a directory fsynced again after a new change in it (e.g. the withdrawn commit's
             # unlink) is a new sync, not a retry
             if any(os.path.dirname(x[3]) == l[3] or os.path.dirname(x[4]) == l[3]
-                   for x in tr[m + 1:j] if x[2] in ("unlink", "link", "rename", "mkdir")):
+                   for x in tr[m + 1:j] if x[2] in ("unlink", "unlinkat", "link", "rename", "mkdir")):
                 continue
             if True:
                 raise Fail("%s with %s: fsync of %s retried after the failure"

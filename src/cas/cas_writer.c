@@ -422,7 +422,7 @@ static int publish(pond_cas_writer *w, const pond_hash *sha)
     if ((rc = pond_cas__lock(&lock, w->cas)) < 0)
         goto done;
     struct stat st;
-    if (pond__os_stat(blob, &st) == 0) {
+    if (pond__os_lstat(blob, &st) == 0) {
         existed = true;
         /* A different size under the same hash is a damaged copy: ours replaces it. */
         w->dedup = st.st_size == w->size;

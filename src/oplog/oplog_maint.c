@@ -738,7 +738,7 @@ int pond_oplog_gc(pond_gc_report *out, pond_backend *be, const pond_gc_options *
         if (pond_cas_blob_path(&bp, ob->cas, &gb.cand.v[i]) == 0)
             file_mtime_us("/", bp, &size);
         pond_free(bp);
-        rc = pond_cas_remove(&removed_blob, ob->cas, &gb.cand.v[i], opts->grace_us);
+        rc = pond_cas_remove(&removed_blob, NULL, ob->cas, &gb.cand.v[i], opts->grace_us);
         if (removed_blob) {
             out->blobs_removed++;
             out->bytes_freed += size;
@@ -777,7 +777,7 @@ int pond_oplog_gc(pond_gc_report *out, pond_backend *be, const pond_gc_options *
         return rc;
     /* 4. temp files of interrupted writers */
     size_t temps = 0;
-    if ((rc = pond_cas_remove_stale_temps(&temps, ob->cas, opts->grace_us)) < 0)
+    if ((rc = pond_cas_remove_stale_temps(&temps, NULL, ob->cas, opts->grace_us)) < 0)
         return rc;
     out->temps_removed += (int64_t)temps;
     char *log = pond__path_join(ob->dir, "_delta_log");

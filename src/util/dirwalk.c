@@ -267,3 +267,15 @@ done:
     pond_free(full);
     return rc;
 }
+
+int pond__open_lock_file(int *fd_out, const char *path, int domain)
+{
+    int fd;
+    *fd_out = -1;
+    do {
+        fd = pond__os_open(path, O_RDWR | O_CREAT | O_NONBLOCK | O_NOFOLLOW, 0644);
+    } while (fd < 0 && errno == EINTR);
+    if (fd < 0)
+        return file_open_error(path, domain);
+    return check_regular(fd_out, fd, path, domain);
+}

@@ -77,6 +77,9 @@ int pond__read_file(pond_buf *out, const char *path, size_t max_size, int domain
 /* Reads root/rel whole, opened as pond__open_pond_file_in does. */
 int pond__read_file_in(pond_buf *out, const char *root, const char *rel, size_t max_size,
                        int domain);
+/* Opens (creating if missing) a pond's lock file for flock: never through a link, never
+ * blocking, and only if it is a regular file. */
+int pond__open_lock_file(int *fd_out, const char *path, int domain);
 /* "a FIFO", "a symbolic link", "a directory", ... for messages. */
 const char *pond__file_kind(mode_t mode);
 

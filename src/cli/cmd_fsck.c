@@ -8,7 +8,12 @@ static const char HELP[] =
     "Verify the whole pond: every data file of the log is present with its logged size and\n"
     "decodes; every inline content and every blob in _large_files/ is re-hashed against the\n"
     "recorded SHA-256 and chunk hashes. Reports missing and corrupt content (exit 1), and\n"
-    "unreferenced blobs, orphan data files and stale temp files (which gc removes).\n"
+    "unreferenced blobs, orphan and replaced data files and stale temp files (which gc\n"
+    "removes), temp files younger than an hour (a writer at work: size and age), and foreign\n"
+    "entries: anything in the pond's own directories that is not pond's. A symbolic link, a\n"
+    "FIFO or a device where pond keeps its own file or directory fails fsck (exit 1); pond never\n"
+    "follows or removes it. History that gc's retention dropped is gone by policy, not damage:\n"
+    "it is not checked.\n"
     "  -q   print only problems and the summary line\n";
 
 typedef struct {
@@ -59,10 +64,14 @@ int cmd_fsck(pond_cli *cli, int argc, char **argv)
                "(%s hashed)\n",
                (long long)r.rows, (long long)r.data_files, (long long)r.inline_checked,
                (long long)r.blobs_checked, hashed);
+    char young[32];
+    cli_human_size(young, r.young_temp_bytes);
     printf("%lld missing, %lld corrupt, %lld unreferenced blobs, %lld orphan data files, %lld "
-           "stale temp files\n",
+           "stale temp files, %lld young temp files (%s), %lld replaced data files, %lld foreign "
+           "entries (%lld misplaced)\n",
            (long long)r.missing, (long long)r.corrupt, (long long)r.unreferenced_blobs,
-           (long long)r.orphan_files, (long long)r.stale_temps);
+           (long long)r.orphan_files, (long long)r.stale_temps, (long long)r.young_temps, young,
+           (long long)r.replaced_files, (long long)r.foreign, (long long)r.misplaced);
     cli_pond_close(&p);
     if (rc == POND_ECORRUPT)
         return cli_error("fsck: %s", pond_error_last()->message);

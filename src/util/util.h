@@ -118,6 +118,10 @@ int pond__file_size(int64_t *size_out, int fd, const char *path, int domain);
 /* Join dir and name with one '/', into a fresh pond_malloc string (NULL on OOM, error set). */
 char *pond__path_join(const char *dir, const char *name);
 
+/* The errno behind the thread's last error when pond_error_set_os set it (0 otherwise): lets a
+ * caller tell "no space left" from other failures without parsing the message. */
+int pond__error_os_errno(void);
+
 /* Wall-clock time in microseconds since the Unix epoch (UTC). */
 int64_t pond__now_us(void);
 

@@ -49,8 +49,8 @@ static void put(env *e, const char *path, const char *data, size_t len)
 }
 
 typedef struct {
-    int missing, corrupt, unreferenced, orphan, stale;
-    char last[2048];
+    int missing, corrupt, unreferenced, orphan, stale, temp, foreign;
+    char last[2048]; /* every message, each as "kind: message\n" */
 } seen;
 
 static void on_problem(const char *kind, const char *msg, void *payload)
@@ -61,7 +61,10 @@ static void on_problem(const char *kind, const char *msg, void *payload)
     s->unreferenced += !strcmp(kind, "unreferenced");
     s->orphan += !strcmp(kind, "orphan");
     s->stale += !strcmp(kind, "stale");
-    snprintf(s->last, sizeof s->last, "%s", msg);
+    s->temp += !strcmp(kind, "temp");
+    s->foreign += !strcmp(kind, "foreign");
+    size_t n = strlen(s->last);
+    snprintf(s->last + n, sizeof s->last - n, "%s: %s\n", kind, msg);
 }
 
 static char *blob_path(env *e, const char *path)

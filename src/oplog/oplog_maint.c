@@ -206,6 +206,23 @@ static void foreign_entry(fsck_ctx *c, const char *what, bool misplaced)
     problem(c, "foreign", "%s", what);
 }
 
+/* One line about a foreign entry of the store, worded as oplog__describe_foreign words the
+ * pond's own. */
+static void describe_store_foreign(char *out, size_t cap, const pond_cas_entry *e)
+{
+    char rel[600];
+    snprintf(rel, sizeof rel, "%s%s%s", OPLOG_STORE_NAME, *e->path ? "/" : "", e->path);
+    /* the store itself, tmp/ and the fan-out directories are directories; the rest files */
+    bool dir = !*e->path || !strcmp(e->path, "tmp") || strlen(e->path) == 2;
+    if (e->misplaced)
+        snprintf(out, cap, "%s is %s where pond keeps its own %s: pond never follows or "
+                           "removes it",
+                 rel, pond__file_kind((mode_t)e->mode), dir ? "directory" : "file");
+    else
+        snprintf(out, cap, "%s is %s that is not pond's: left alone", rel,
+                 pond__file_kind((mode_t)e->mode));
+}
+
 static int store_entry(const pond_cas_entry *e, void *payload)
 {
     fsck_ctx *c = payload;
@@ -221,15 +238,7 @@ static int store_entry(const pond_cas_entry *e, void *payload)
         temp_file(c, rel, e->size, e->mtime_us);
     } else if (e->kind == POND_CAS_ENTRY_OTHER) {
         char what[800];
-        if (e->misplaced)
-            snprintf(what, sizeof what, "%s is %s where pond keeps its own %s: pond never "
-                                        "follows or removes it",
-                     rel, pond__file_kind((mode_t)e->mode),
-                     !*e->path || !strcmp(e->path, "tmp") || strlen(e->path) == 2 ? "directory"
-                                                                                   : "file");
-        else
-            snprintf(what, sizeof what, "%s is %s that is not pond's: left alone", rel,
-                     pond__file_kind((mode_t)e->mode));
+        describe_store_foreign(what, sizeof what, e);
         foreign_entry(c, what, e->misplaced);
     }
     return 0;
@@ -448,10 +457,10 @@ static int sweep_store(const pond_cas_entry *e, void *payload)
     sweep_ctx *s = payload;
     if (e->kind == POND_CAS_ENTRY_OTHER) {
         if (s->report) {
+            char what[800];
+            describe_store_foreign(what, sizeof what, e);
             s->out->foreign++;
-            warn(s->opts, "%s%s%s is %s that pond leaves alone%s", OPLOG_STORE_NAME,
-                 *e->path ? "/" : "", e->path, pond__file_kind((mode_t)e->mode),
-                 e->misplaced ? " (pond keeps its own there: fsck fails until it is moved)" : "");
+            warn(s->opts, "%s", what);
         }
         return 0;
     }

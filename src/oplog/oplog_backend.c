@@ -1168,39 +1168,30 @@ int pond_oplog_open(pond_backend **out, const char *dir, const pond_oplog_option
 static int only_create_leftovers(bool *out, const char *dir)
 {
     *out = false;
-    DIR *d = pond__os_opendir(dir);
-    if (!d)
-        return pond_error_set_os(D, "open '%s'", dir);
-    struct dirent *e;
+    pond_dir *d = NULL, *log = NULL;
+    int rc = pond__dir_open(&d, dir, true, D);
+    pond_dirent e;
     bool empty = true, has_log = false;
-    while ((e = readdir(d))) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-            continue;
-        if (!strcmp(e->d_name, "_delta_log"))
-            has_log = true;
+    while (rc == 0 && (rc = pond__dir_next(&e, d, D)) == 0) {
+        if (!strcmp(e.name, "_delta_log") && S_ISDIR(e.st.st_mode))
+            has_log = true; /* a real directory only: a link there is not a leftover */
         else
             empty = false;
     }
-    closedir(d);
-    if (empty && has_log) {
-        char *log = pond__path_join(dir, "_delta_log");
-        if (!log)
-            return POND_ENOMEM;
-        d = pond__os_opendir(log);
-        if (!d) {
-            int rc = pond_error_set_os(D, "open '%s'", log);
-            pond_free(log);
-            return rc;
-        }
-        pond_free(log);
-        while ((e = readdir(d)))
-            if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
-                strncmp(e->d_name, ".tmp-", 5))
+    if (rc == POND_ITEROVER)
+        rc = 0;
+    if (rc == 0 && empty && has_log) {
+        rc = pond__dir_open_at(&log, d, "_delta_log", D);
+        while (rc == 0 && (rc = pond__dir_next(&e, log, D)) == 0)
+            if (strncmp(e.name, ".tmp-", 5) != 0)
                 empty = false;
-        closedir(d);
+        if (rc == POND_ITEROVER)
+            rc = 0;
     }
+    pond__dir_close(log);
+    pond__dir_close(d);
     *out = empty;
-    return 0;
+    return rc;
 }
 
 int pond_oplog_create(const char *dir, const pond_oplog_create_options *opts)

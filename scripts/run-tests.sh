@@ -116,7 +116,7 @@ if [ $units_only -eq 0 ]; then
     out=$(mktemp)
     POND_BIN="$(cd "$build" && pwd)/pond" bash "$t" >"$out" 2>&1
     rc=$?
-    grep -E '^FAIL' | head -40 <"$out"
+    grep -E '^FAIL' "$out" | head -40
     last=$(tail -n 1 "$out")
     echo "$name: $last"
     tally "$last" "$name" "$rc"

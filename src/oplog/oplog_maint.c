@@ -112,9 +112,43 @@ static int live_files(oplog_strs *out, oplog_be *ob)
     return rc;
 }
 
-/* Every data file path any commit still in the log added (fsck tells a data file no commit
- * ever wrote from one a later commit replaced). */
-static int all_added_paths(oplog_strs *out, const char *dir)
+/* When commits removed data files: (path, deletionTimestamp in ms), sorted by path once
+ * complete. */
+typedef struct {
+    char *path;
+    int64_t ms;
+} removal;
+typedef struct {
+    removal *v;
+    size_t n, cap;
+} removals;
+
+static int removal_cmp(const void *a, const void *b)
+{
+    return strcmp(((const removal *)a)->path, ((const removal *)b)->path);
+}
+
+static void removals_dispose(removals *r)
+{
+    for (size_t i = 0; i < r->n; i++)
+        pond_free(r->v[i].path);
+    pond_free(r->v);
+    memset(r, 0, sizeof *r);
+}
+
+/* The newest time a commit removed path, or -1 when no commit in the log did. */
+static int64_t removed_at(const removals *r, const char *path)
+{
+    removal key = {(char *)path, 0};
+    const removal *hit = r->n ? bsearch(&key, r->v, r->n, sizeof *r->v, removal_cmp) : NULL;
+    return hit ? hit->ms : -1;
+}
+
+/* Scans the JSON commits still in the log: every data file path added (fsck tells a data file
+ * no commit ever wrote from one a later commit replaced) and when each was removed (gc keeps a
+ * replaced file for its grace period after the removal: a reader that opened the pond before
+ * may still read it). Either output may be NULL. */
+static int scan_log(oplog_strs *added, removals *removed, const char *dir)
 {
     pond_dir *d = NULL;
     char *log = pond__path_join(dir, "_delta_log");
@@ -133,13 +167,31 @@ static int all_added_paths(oplog_strs *out, const char *dir)
                 *next++ = '\0';
             json_error_t je;
             json_t *j = json_loads(line, 0, &je);
-            const char *p = json_string_value(json_object_get(json_object_get(j, "add"), "path"));
-            if (p) {
-                char *decoded = NULL;
-                if (pond_delta_path_decode(&decoded, p) == 0)
-                    rc = oplog__strs_add(out, decoded);
-                pond_free(decoded);
+            json_t *add = json_object_get(j, "add"), *rm = json_object_get(j, "remove");
+            const char *p = json_string_value(json_object_get(add ? add : rm, "path"));
+            char *decoded = NULL;
+            if (p && (add ? (void *)added : (void *)removed) &&
+                pond_delta_path_decode(&decoded, p) == 0) {
+                if (add) {
+                    rc = oplog__strs_add(added, decoded);
+                } else {
+                    if (removed->n == removed->cap) {
+                        size_t cap = removed->cap ? removed->cap * 2 : 64;
+                        removal *v = pond_realloc(removed->v, cap * sizeof *v);
+                        if (!v)
+                            rc = POND_ENOMEM;
+                        else
+                            removed->v = v, removed->cap = cap;
+                    }
+                    if (rc == 0) {
+                        json_t *ts = json_object_get(rm, "deletionTimestamp");
+                        removed->v[removed->n++] =
+                            (removal){decoded, json_is_integer(ts) ? json_integer_value(ts) : 0};
+                        decoded = NULL;
+                    }
+                }
             }
+            pond_free(decoded);
             json_decref(j);
         }
         pond_buf_dispose(&text);
@@ -147,7 +199,24 @@ static int all_added_paths(oplog_strs *out, const char *dir)
     }
     pond__dir_close(d);
     pond_free(log);
-    return rc == POND_ITEROVER ? 0 : rc;
+    if (rc == POND_ITEROVER)
+        rc = 0;
+    if (rc == 0 && removed && removed->n) {
+        /* one entry per path: the newest removal */
+        qsort(removed->v, removed->n, sizeof *removed->v, removal_cmp);
+        size_t k = 0;
+        for (size_t i = 0; i < removed->n; i++) {
+            if (k && !strcmp(removed->v[k - 1].path, removed->v[i].path)) {
+                if (removed->v[i].ms > removed->v[k - 1].ms)
+                    removed->v[k - 1].ms = removed->v[i].ms;
+                pond_free(removed->v[i].path);
+            } else {
+                removed->v[k++] = removed->v[i];
+            }
+        }
+        removed->n = k;
+    }
+    return rc;
 }
 
 static int64_t mtime_us(const struct stat *st)
@@ -378,7 +447,7 @@ int pond_oplog_fsck(pond_fsck_report *out, pond_backend *be, pond_fsck_fn fn,
     if ((rc = pond_cas_foreach(ob->cas, FSCK_GRACE_US, store_entry, &c)) < 0)
         goto done;
     /* the pond's own directories: data files no commit refers to, log temps, foreign entries */
-    if ((rc = live_files(&live, ob)) < 0 || (rc = all_added_paths(&added, ob->dir)) < 0 ||
+    if ((rc = live_files(&live, ob)) < 0 || (rc = scan_log(&added, NULL, ob->dir)) < 0 ||
         (rc = oplog__walk(ob, walk_entry, &c)) < 0)
         goto done;
     if (out->missing || out->corrupt || out->misplaced)
@@ -413,6 +482,7 @@ typedef struct {
     pond_gc_report *out;
     const pond_gc_options *opts;
     oplog_strs *live;
+    removals *removed;
     hash_set *referenced;
     hash_set cand;
     int64_t now;
@@ -438,6 +508,9 @@ static int sweep_walk(const oplog_walk_entry *e, void *payload)
         return 0;
     if (s->now - mtime_us(e->st) < s->opts->grace_us)
         return 0;
+    int64_t gone_ms = e->kind == OPLOG_WALK_DATA ? removed_at(s->removed, e->rel) : -1;
+    if (gone_ms >= 0 && s->now - gone_ms * 1000 < s->opts->grace_us)
+        return 0; /* replaced within the grace period: a reader may still be on it */
     int64_t size = (int64_t)e->st->st_size;
     int rc = pond__dir_remove_file(e->dir, e->name, D);
     if (rc == POND_ENOTFOUND)
@@ -478,8 +551,9 @@ static int sweep_store(const pond_cas_entry *e, void *payload)
 static int sweep(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opts, bool report)
 {
     oplog_strs live = {0};
+    removals removed = {0};
     hash_set referenced = {0};
-    sweep_ctx s = {out, opts, &live, &referenced, {0}, pond__now_us(), report};
+    sweep_ctx s = {out, opts, &live, &removed, &referenced, {0}, pond__now_us(), report};
     size_t temps = 0;
     int64_t bytes = 0;
     int rc = pond_cas_remove_stale_temps(&temps, &bytes, ob->cas, opts->grace_us);
@@ -489,7 +563,7 @@ static int sweep(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opts,
         return rc;
     out->temps_removed += (int64_t)temps;
     out->bytes_freed += bytes;
-    if ((rc = live_files(&live, ob)) == 0)
+    if ((rc = live_files(&live, ob)) == 0 && (rc = scan_log(NULL, &removed, ob->dir)) == 0)
         rc = oplog__walk(ob, sweep_walk, &s);
     FOREACH_PART(ob, p)
     if (rc == 0)
@@ -502,13 +576,14 @@ static int sweep(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opts,
     if (rc == 0)
         rc = pond_cas_foreach(ob->cas, opts->grace_us, sweep_store, &s);
     for (size_t i = 0; i < s.cand.n && rc == 0; i++) {
-        bool removed = false;
+        bool gone = false;
         int64_t freed = 0;
-        rc = pond_cas_remove(&removed, &freed, ob->cas, &s.cand.v[i], opts->grace_us);
-        out->blobs_removed += removed;
+        rc = pond_cas_remove(&gone, &freed, ob->cas, &s.cand.v[i], opts->grace_us);
+        out->blobs_removed += gone;
         out->bytes_freed += freed;
     }
     oplog__strs_dispose(&live);
+    removals_dispose(&removed);
     pond_free(referenced.v);
     pond_free(s.cand.v);
     return rc;

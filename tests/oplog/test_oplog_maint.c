@@ -631,8 +631,57 @@ static void test_gc_bytes_freed(void)
     env_close(&e);
 }
 
+/* Data files a merge replaced are needed by no read (time travel reads the newest snapshot),
+ * so gc removes them, but only once the merge is older than the grace period: a reader that
+ * opened the pond before the merge may still be reading them. */
+static void test_gc_replaced_files_after_grace(void)
+{
+    env e;
+    env_create(&e, 1000);
+    for (int i = 0; i < 9; i++) { /* the 8th commit merges the partition's 8 files */
+        char data[16];
+        int n = snprintf(data, sizeof data, "v%d", i);
+        put(&e, "/f", data, (size_t)n);
+    }
+    pond_fsck_report fr;
+    PT_ASSERT_OK(pond_oplog_fsck(&fr, e.be, NULL, NULL, NULL));
+    PT_ASSERT_INT_EQ(fr.replaced_files, 8);
+    PT_ASSERT_INT_EQ(fr.orphan_files, 0);
+    PT_ASSERT_OK(pond_oplog_lock(e.be, false));
+    pond_gc_options o = POND_GC_OPTIONS_INIT; /* one hour */
+    pond_gc_report r;
+    PT_ASSERT_OK(pond_oplog_gc(&r, e.be, &o));
+    PT_ASSERT_INT_EQ(r.data_files_removed, 0);
+    o.grace_us = 0;
+    PT_ASSERT_OK(pond_oplog_gc(&r, e.be, &o));
+    PT_ASSERT_INT_EQ(r.data_files_removed, 8);
+    pond_oplog_unlock(e.be);
+    PT_ASSERT_OK(pond_oplog_fsck(&fr, e.be, NULL, NULL, NULL));
+    PT_ASSERT_INT_EQ(fr.replaced_files, 0);
+    /* every version still reads, also through time travel */
+    env_reopen(&e);
+    pond_stat *vs;
+    size_t nv;
+    PT_ASSERT_OK(pond_fs_versions(&vs, &nv, e.fs, NULL, "/f"));
+    PT_ASSERT_INT_EQ(nv, 9);
+    pond_free(vs);
+    pond_oplog_options oo = POND_OPLOG_OPTIONS_INIT;
+    oo.as_of_txn = 3;
+    pond_backend *be;
+    pond_fs *fs;
+    PT_ASSERT_OK(pond_oplog_open(&be, e.dir, &oo));
+    PT_ASSERT_OK(pond_fs_open(&fs, be, NULL));
+    pond_buf got = POND_BUF_INIT;
+    PT_ASSERT_OK(pond_fs_read_all(&got, fs, NULL, "/f"));
+    PT_ASSERT_STR_EQ(got.ptr, "v2");
+    pond_buf_dispose(&got);
+    pond_fs_free(fs);
+    pond_backend_free(be);
+    env_close(&e);
+}
+
 PT_SUITE(oplog_maint, PT_TEST(fsck_clean_then_corrupt_then_missing),
          PT_TEST(gc_removes_only_unreferenced), PT_TEST(gc_retention_drops_old_blob),
          PT_TEST(gc_orphan_data_file_and_grace), PT_TEST(compaction_keeps_everything),
          PT_TEST(tiered_merge), PT_TEST(data_file_bit_flips), PT_TEST(fsck_accounting),
-         PT_TEST(gc_bytes_freed))
+         PT_TEST(gc_bytes_freed), PT_TEST(gc_replaced_files_after_grace))

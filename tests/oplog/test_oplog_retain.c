@@ -223,15 +223,8 @@ static void check_retention(const pond_gc_options *opts, int64_t *oldest_out)
     int64_t want = 0;
     for (int64_t t = 0; t <= last; t++)
         for (size_t k = 0; k < before[t].n_live; k++)
-            if (!still_kept(e.be, &before[t].live[k])) {
+            if (!still_kept(e.be, &before[t].live[k]))
                 want = t + 1;
-                if (getenv("RT_DEBUG")) {
-                    char id[40];
-                    pond_node_id_format(id, &before[t].live[k].id);
-                    printf("t=%lld %s v%lld gone (%s)\n", (long long)t, id,
-                           (long long)before[t].live[k].version, pond_error_last()->message);
-                }
-            }
     PT_ASSERT_INT_EQ(r.oldest_complete, r.versions_dropped ? want : 0);
     for (int64_t t = 0; t <= last; t++) {
         state after;

@@ -106,6 +106,19 @@ if [ $units_only -eq 0 ] && [ -z "${POND_NO_INTEROP:-}" ]; then
     rm -f "$out"
   done
 fi
+# Real data (tests/realdata): public data sets imported as a user would, checked against an
+# independent computation. Normal runs only (not ASan, not valgrind: same code paths as the
+# unit tests, and the data comes from npm and Debian).
+if [ $units_only -eq 0 ] && [ -z "${POND_NO_INTEROP:-}" ] && [ -x "$root/tests/realdata/run.sh" ]; then
+  out=$(mktemp)
+  "$root/tests/realdata/run.sh" "$build" >"$out" 2>&1
+  rc=$?
+  grep -E '^FAIL' "$out" | head -40
+  last=$(tail -n 1 "$out")
+  echo "realdata: $last"
+  tally "$last" realdata "$rc"
+  rm -f "$out"
+fi
 # Hostile and damaged ponds (tests/hostile/*.sh): every command on ponds built to escape,
 # hang or exhaust memory. Normal and ASan runs; not under valgrind (--units-only).
 if [ $units_only -eq 0 ]; then

@@ -85,19 +85,25 @@ typedef struct {
     int64_t foreign;            /* entries in the pond's own directories that are not pond's */
     int64_t misplaced;          /* ... of them where pond keeps its own file or directory (a
                                  * link, a FIFO, a device): fsck fails on these */
+    int64_t stranded;           /* versions of a node outside the partition its listing names
+                                 * (left by a move in a pond written before format 2): a
+                                 * warning, kept and never read */
 } pond_fsck_report;
 
-/* kind is "missing", "corrupt", "unreferenced", "stale", "orphan", "temp" (a young temp file)
- * or "foreign"; message names the node path (or id), the file and the reason. */
+/* kind is "missing", "corrupt", "unreferenced", "stale", "orphan", "temp" (a young temp file),
+ * "foreign" or "stranded"; message names the node path (or id), the file, blob or partition,
+ * and the reason. */
 typedef void (*pond_fsck_fn)(const char *kind, const char *message, void *payload);
 typedef void (*pond_progress_fn)(int64_t done, int64_t total, void *payload);
 
 /** Re-reads every data file and re-hashes every inline content and every blob against the
  *  recorded hashes, reports missing, corrupt and unreferenced blobs, stale and young temp
- *  files, orphan and replaced data files, and foreign entries through fn (may be NULL). Walks
- *  never follow a symbolic link. Returns 0 when nothing is missing, corrupt or misplaced, else
- *  POND_ECORRUPT with a summary. History that retention dropped is not checked (it is gone by
- *  policy, not damage). progress (may be NULL) counts bytes hashed. */
+ *  files, orphan and replaced data files, foreign entries, nodes of the tree without versions
+ *  where their directory says they are (missing) and versions stranded outside it (a warning)
+ *  through fn (may be NULL). Walks never follow a symbolic link. Returns 0 when nothing is
+ *  missing, corrupt or misplaced, else POND_ECORRUPT with a summary. History that retention
+ *  dropped is not checked (it is gone by policy, not damage). progress (may be NULL) counts
+ *  bytes hashed. */
 POND_API int pond_oplog_fsck(pond_fsck_report *out, pond_backend *be, pond_fsck_fn fn,
                              pond_progress_fn progress, void *payload);
 

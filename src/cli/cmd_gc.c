@@ -4,51 +4,28 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char HELP[] =
-    "usage: pond gc [--keep-versions N] [--keep-age DURATION] [--grace DURATION] [--compact]\n"
-    "\n"
-    "Remove what no read of the pond needs: temp files of interrupted writers, data files no\n"
-    "snapshot refers to, blobs in _large_files/ that no version refers to. By default every\n"
-    "version is kept (and stays readable with --at). Takes the pond's lock. gc never follows a\n"
-    "symbolic link and removes only pond's own regular files; anything else in the pond's\n"
-    "directories is left alone and named in a warning.\n"
-    "\n"
-    "Retention never changes what a read of the current pond returns. For a data file, a\n"
-    "table, a symlink or a directory each version is a whole state, so old versions may go;\n"
-    "a series reads as the union of all its versions, so no version of a series still in the\n"
-    "pond is dropped. A file or directory that was removed is history only: its versions go\n"
-    "like old versions. The state at older transactions then no longer reads as it did:\n"
-    "gc records the oldest transaction whose state is complete, and --at an older one fails\n"
-    "naming it.\n"
-    "\n"
-    "  --keep-versions N    keep the newest N versions of each file (N >= 1)\n"
-    "  --keep-age D         keep every version that was current at some moment of the last D\n"
-    "                       (0s: keep only the current state)\n"
-    "  --grace D            never remove files younger than D (default 1h), so a concurrent\n"
-    "                       writer's new files are safe\n"
-    "  --compact            merge each directory's data files into one (faster opens)\n"
-    "DURATION is a number with s, m, h or d (e.g. 30d, 12h, 0s).\n"
-    "\n"
-    "Order, so that a full disk can be cured: first what is garbage already (nothing is\n"
-    "written), then one small retention commit, then what it freed, then merging (a merge\n"
-    "that fails, e.g. for lack of space, is a warning: gc still succeeds).\n";
-
-static const char USAGE[] =
-    "pond gc [--keep-versions N] [--keep-age DURATION] [--grace DURATION] [--compact]";
-
-static int64_t parse_duration_us(const char *s)
+/* "30d", "12h", "90m", "10s", "0s", "1.5h": microseconds. Digits with at most one '.' and a
+ * unit (none means seconds): no sign, exponent, nan or inf; at most 1000 years, beyond which
+ * it is not a duration anyone means. */
+static int parse_duration(void *dest, const char *s)
 {
-    char *end;
-    double v = strtod(s, &end);
-    if (end == s || v < 0)
-        return -1;
-    double mul = !strcmp(end, "s") || !*end ? 1 : !strcmp(end, "m") ? 60 : !strcmp(end, "h") ? 3600
-                 : !strcmp(end, "d")                                        ? 86400
-                                                                            : -1;
-    /* at most 1000 years: beyond that (or nan, inf) is not a duration anyone means */
-    if (mul < 0 || !(v * mul <= 1000.0 * 366 * 86400))
-        return -1;
-    return (int64_t)(v * mul * 1e6);
+    const char *p = s;
+    bool digits = false, dot = false;
+    for (; (*p >= '0' && *p <= '9') || (*p == '.' && !dot); p++) {
+        digits |= *p != '.';
+        dot |= *p == '.';
+    }
+    double mul = !strcmp(p, "s") || !*p ? 1 : !strcmp(p, "m") ? 60 : !strcmp(p, "h") ? 3600
+                 : !strcmp(p, "d")                                    ? 86400
+                                                                      : -1;
+    double v = digits ? strtod(s, NULL) * mul : -1;
+    if (!digits || mul < 0 || !(v <= 1000.0 * 366 * 86400))
+        return pond_error_set(POND_EINVALID, POND_DOM_CLI,
+                              "'%s' is not a duration (a number with s, m, h or d: 30d, 12h, "
+                              "0s; at most 1000 years)",
+                              s);
+    *(int64_t *)dest = (int64_t)(v * 1e6);
+    return 0;
 }
 
 static void on_warn(const char *message, void *payload)
@@ -59,29 +36,51 @@ static void on_warn(const char *message, void *payload)
 
 int cmd_gc(pond_cli *cli, int argc, char **argv)
 {
-    if (cli_wants_help(argc, argv, HELP))
-        return 0;
     pond_gc_options o = POND_GC_OPTIONS_INIT;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        bool more = i + 1 < argc;
-        if (!strcmp(a, "--keep-versions") && more) {
-            char *end;
-            o.keep_versions = strtoll(argv[++i], &end, 10);
-            if (*end || o.keep_versions < 1)
-                return cli_usage(USAGE, "--keep-versions needs a number >= 1");
-        } else if (!strcmp(a, "--keep-age") && more) {
-            if ((o.keep_age_us = parse_duration_us(argv[++i])) < 0)
-                return cli_usage(USAGE, "bad duration '%s'", argv[i]);
-        } else if (!strcmp(a, "--grace") && more) {
-            if ((o.grace_us = parse_duration_us(argv[++i])) < 0)
-                return cli_usage(USAGE, "bad duration '%s'", argv[i]);
-        } else if (!strcmp(a, "--compact")) {
-            o.compact = true;
-        } else {
-            return cli_usage(USAGE, "unknown argument '%s'", a);
-        }
-    }
+    const cli_opt opts[] = {
+        {.name = "--keep-versions", .kind = CLI_OPT_INT, .dest = &o.keep_versions, .arg = "N",
+         .help = "keep the newest N versions of each file (N >= 1)", .min = 1,
+         .max = INT64_MAX},
+        {.name = "--keep-age", .kind = CLI_OPT_FN, .dest = &o.keep_age_us, .arg = "DURATION",
+         .help = "keep every version that was current at some moment of the last\n"
+                 "DURATION (0s: keep only the current state)",
+         .fn = parse_duration},
+        {.name = "--grace", .kind = CLI_OPT_FN, .dest = &o.grace_us, .arg = "DURATION",
+         .help = "never remove files younger than DURATION (default 1h), so a\n"
+                 "concurrent writer's new files are safe",
+         .fn = parse_duration},
+        {.name = "--compact", .kind = CLI_OPT_FLAG, .dest = &o.compact,
+         .help = "merge each directory's data files into one (faster opens)"},
+        {0},
+    };
+    const cli_spec spec = {
+        .command = "gc",
+        .operands = "",
+        .about =
+            "Remove what no read of the pond needs: temp files of interrupted writers, data files\n"
+            "no snapshot refers to, blobs in _large_files/ that no version refers to. By default\n"
+            "every version is kept (and stays readable with --at). Takes the pond's lock. gc\n"
+            "never follows a symbolic link and removes only pond's own regular files; anything\n"
+            "else in the pond's directories is left alone and named in a warning.\n"
+            "\n"
+            "Retention never changes what a read of the current pond returns. For a data file, a\n"
+            "table, a symlink or a directory each version is a whole state, so old versions may\n"
+            "go; a series reads as the union of all its versions, so no version of a series\n"
+            "still in the pond is dropped. A file or directory that was removed is history only:\n"
+            "its versions go like old versions. The state at older transactions then no longer\n"
+            "reads as it did: gc records the oldest transaction whose state is complete, and\n"
+            "--at an older one fails naming it.\n",
+        .opts = opts,
+        .footer = "DURATION is a number with s, m, h or d (e.g. 30d, 12h, 0s).\n"
+                  "\n"
+                  "Order, so that a full disk can be cured: first what is garbage already (nothing\n"
+                  "is written), then one small retention commit, then what it freed, then merging\n"
+                  "(a merge that fails, e.g. for lack of space, is a warning: gc still succeeds).\n",
+        .max_operands = 0,
+    };
+    int n, prc = cli_parse(&n, &spec, argc, argv);
+    if (prc >= 0)
+        return prc;
     cli_pond p;
     if (cli_pond_open(&p, cli, true))
         return 1;

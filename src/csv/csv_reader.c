@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <string.h>
 
 typedef struct {
@@ -102,9 +103,38 @@ static int push_field(pond_csv_reader *r, size_t off, size_t len, bool quoted)
 /* Scans one record starting at r->rec without modifying the buffer. Returns 1 when complete
  * (r->pos just past it, fields recorded), 0 when the data ends first (and more may come), or
  * an error. *lines counts the newlines inside it. */
+/* Space-aligned columns: past a run of blanks after a field. Returns 1 when the record ends
+ * there (r->pos set), 0 when more data is needed, 2 when another field follows at *pp. */
+static int blank_run(pond_csv_reader *r, const char **pp, int64_t *lines)
+{
+    const char *p = *pp, *end = r->in + r->len;
+    while (p < end && (*p == ' ' || *p == '\t'))
+        p++;
+    if (p < end && *p == '\r') {
+        if (p + 1 >= end && !r->eof)
+            return 0;
+        if (p + 1 >= end || p[1] == '\n')
+            p++;
+    }
+    if (p >= end) {
+        if (!r->eof)
+            return 0;
+        r->pos = r->len;
+        return 1;
+    }
+    if (*p == '\n') {
+        (*lines)++;
+        r->pos = (size_t)(p + 1 - r->in);
+        return 1;
+    }
+    *pp = p;
+    return 2;
+}
+
 static int scan_record(pond_csv_reader *r, int64_t *lines)
 {
     const char delim = r->opts.delimiter, quote = r->opts.quote;
+    const bool spaced = r->opts.space_aligned;
     const char *b = r->in, *end = r->in + r->len;
     const char *p = b + r->rec;
     r->nfields = 0;
@@ -158,7 +188,12 @@ static int scan_record(pond_csv_reader *r, int64_t *lines)
                 r->pos = (size_t)(p + 1 - b);
                 return 1;
             }
-            if (*p != delim)
+            if (spaced && (*p == ' ' || *p == '\t')) {
+                if ((rc = blank_run(r, &p, lines)) != 2)
+                    return rc;
+                continue;
+            }
+            if (spaced || *p != delim)
                 return pond_error_set(POND_ECORRUPT, POND_DOM_UTIL,
                                       "%s: line %lld: unexpected character '%c' after a closing "
                                       "quote",
@@ -168,8 +203,12 @@ static int scan_record(pond_csv_reader *r, int64_t *lines)
         }
         /* unquoted: up to the delimiter or the end of the line */
         const char *start = p;
-        while (p < end && *p != delim && *p != '\n')
-            p++;
+        if (spaced)
+            while (p < end && *p != ' ' && *p != '\t' && *p != '\n')
+                p++;
+        else
+            while (p < end && *p != delim && *p != '\n')
+                p++;
         if (p >= end && !r->eof)
             return 0;
         size_t flen = (size_t)(p - start);
@@ -177,6 +216,11 @@ static int scan_record(pond_csv_reader *r, int64_t *lines)
             flen--; /* CR of a CRLF line end */
         if ((rc = push_field(r, (size_t)(start - b) - r->rec, flen, false)) < 0)
             return rc;
+        if (spaced && p < end && *p != '\n') {
+            if ((rc = blank_run(r, &p, lines)) != 2)
+                return rc;
+            continue;
+        }
         if (p >= end) {
             r->pos = r->len;
             return 1;
@@ -190,6 +234,27 @@ static int scan_record(pond_csv_reader *r, int64_t *lines)
     }
 }
 
+/* Consumes the rest of the current line, its newline included. Returns 0, or 1 at the end of
+ * the input. */
+static int skip_line(pond_csv_reader *r)
+{
+    int rc;
+    for (;;) {
+        char *nl = memchr(r->in + r->pos, '\n', r->len - r->pos);
+        if (nl) {
+            r->pos = (size_t)(nl + 1 - r->in);
+            r->line++;
+            return 0;
+        }
+        r->pos = r->len;
+        if (r->eof)
+            return 1;
+        r->rec = r->pos;
+        if ((rc = refill(r)) < 0)
+            return rc;
+    }
+}
+
 int pond_csv_reader_next(pond_csv_reader *r)
 {
     int rc;
@@ -200,8 +265,11 @@ int pond_csv_reader_next(pond_csv_reader *r)
                 return rc;
         if (r->len >= 3 && !memcmp(r->in, "\xEF\xBB\xBF", 3))
             r->pos = 3; /* UTF-8 byte-order mark */
+        for (int64_t k = 0; k < r->opts.skip_lines; k++)
+            if ((rc = skip_line(r)) != 0)
+                return rc < 0 ? rc : POND_ITEROVER;
     }
-    /* skip blank lines */
+    /* skip blank lines (and comment lines, and leading blanks of space-aligned columns) */
     for (;;) {
         if (r->pos == r->len) {
             if (r->eof)
@@ -215,8 +283,11 @@ int pond_csv_reader_next(pond_csv_reader *r)
         if (c == '\n') {
             r->pos++;
             r->line++;
-        } else if (c == '\r') {
+        } else if (c == '\r' || (r->opts.space_aligned && (c == ' ' || c == '\t'))) {
             r->pos++;
+        } else if (c == r->opts.comment && c) {
+            if ((rc = skip_line(r)) != 0)
+                return rc < 0 ? rc : POND_ITEROVER;
         } else {
             break;
         }
@@ -283,21 +354,27 @@ int pond_csv_reader_new(pond_csv_reader **out, pond_csv_read_fn read, void *payl
 {
     POND_ASSERT_ARG(out && read);
     *out = NULL;
-    pond_csv_options def = POND_CSV_OPTIONS_INIT;
-    if (!opts)
-        opts = &def;
-    if (opts->version != POND_CSV_OPTIONS_VERSION || opts->buffer_size == 0 ||
-        opts->delimiter == '\n' || opts->delimiter == '\r' || opts->delimiter == opts->quote)
+    pond_csv_options o = POND_CSV_OPTIONS_INIT;
+    if (opts && opts->version == 1) /* version 1 ends before comment */
+        memcpy(&o, opts, offsetof(pond_csv_options, comment));
+    else if (opts)
+        o = *opts;
+    o.version = POND_CSV_OPTIONS_VERSION;
+    if ((opts && opts->version != 1 && opts->version != POND_CSV_OPTIONS_VERSION) ||
+        o.buffer_size == 0 || o.delimiter == '\n' || o.delimiter == '\r' ||
+        o.delimiter == o.quote || o.quote == '\n' || o.quote == '\r' || o.skip_lines < 0 ||
+        (o.comment && (o.comment == o.quote || o.comment == '\n' || o.comment == '\r' ||
+                       (!o.space_aligned && o.comment == o.delimiter))))
         return pond_error_set(POND_EINVALID, POND_DOM_UTIL, "csv: invalid options");
     pond_csv_reader *r = pond_calloc(1, sizeof *r);
     if (!r)
         return POND_ENOMEM;
-    r->opts = *opts;
+    r->opts = o;
     r->read = read;
     r->payload = payload;
     r->line = 1;
     r->fd = -1;
-    r->cap = opts->buffer_size;
+    r->cap = o.buffer_size;
     r->in = pond_malloc(r->cap + 1); /* +1: a NUL after a field that ends the input */
     if (!r->in) {
         pond_free(r);

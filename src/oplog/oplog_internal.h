@@ -45,13 +45,19 @@ enum {
     OL_NCOLS
 };
 
-/* The Delta schemaString of the oplog (part_id first). Static storage. */
-const char *oplog__schema_string(void);
-/* The Arrow schema of a data file. */
-int oplog__arrow_schema(struct ArrowSchema *out);
-/* Encodes rows (all of one partition) as one record batch. Inline content is read from each
- * rec's content blob; rows with in_store carry root instead. */
-int oplog__encode(struct ArrowArray *out, const oplog_row *rows, size_t n);
+/* Pond formats (pond.format in the Delta metaData configuration, docs/format.md): 1, and 2 (a
+ * listing entry may name its child's home partition). New ponds are written in the newest; a
+ * format-1 pond is upgraded by the first commit that needs format 2. */
+#define OPLOG_FORMAT_MIN 1
+#define OPLOG_FORMAT 2
+/* The Delta schemaString of the oplog in a format (part_id first). Static storage. */
+const char *oplog__schema_string(int format);
+/* The Arrow schema of a data file in a format. */
+int oplog__arrow_schema(struct ArrowSchema *out, int format);
+/* Encodes rows (all of one partition) as one record batch in a format. Inline content is read
+ * from each rec's content blob; rows with in_store carry root instead. A listing entry whose
+ * child lives in another partition is POND_EUNSUPPORTED in format 1. */
+int oplog__encode(struct ArrowArray *out, const oplog_row *rows, size_t n, int format);
 /* Decodes a batch read from a data file of partition part into rows appended to *rows. */
 int oplog__decode(oplog_row **rows, size_t *n, size_t *cap, const struct ArrowSchema *schema,
                   const struct ArrowArray *batch, const pond_node_id *part, const char *file);
@@ -111,6 +117,7 @@ typedef struct oplog_be {
     int64_t row_max_txn;         /* -1, or a past view: rows of later transactions are skipped */
     int64_t oldest_complete;     /* OPLOG_CFG_OLDEST_COMPLETE (0 when retention never ran) */
     int64_t dropped_at;          /* OPLOG_CFG_DROPPED_AT, or -1 */
+    int format;                  /* pond.format of the snapshot: OPLOG_FORMAT_MIN..OPLOG_FORMAT */
 } oplog_be;
 
 /* Retention records in metaData.configuration (docs/format.md, "Retention"): the oldest
@@ -118,6 +125,8 @@ typedef struct oplog_be {
  * transaction of the gc that set it. --at an older transaction is refused with both. */
 #define OPLOG_CFG_OLDEST_COMPLETE "pond.history.oldest_complete"
 #define OPLOG_CFG_DROPPED_AT "pond.history.dropped_at"
+/* The pond format (OPLOG_FORMAT_MIN..OPLOG_FORMAT), a decimal string. */
+#define OPLOG_CFG_FORMAT "pond.format"
 
 
 typedef struct {
@@ -131,6 +140,7 @@ typedef struct {
     pond_hash sha;     /* SHA-256 of the file written (recorded in the add action's tags) */
     bool unsynced;     /* written without fsync: fd is still open (oplog__sync_part_file) */
     int fd;
+    int format;        /* the pond format to write; 0 = the pond's (ob->format) */
 } commit_part;
 
 int oplog__part_load(oplog_be *ob, ol_part *p);
@@ -223,6 +233,12 @@ void oplog__strs_dispose(oplog_strs *s);
 /* Paths of the nodes in the current tree (node id -> "/a/b", pond_malloc strings). */
 int oplog__tree_paths(oplog_idmap *paths, oplog_be *ob);
 void oplog__paths_dispose(oplog_idmap *paths);
+/* Where the listings of the current tree say each reachable node's versions live (node id ->
+ * ol_part*, or OPLOG_NO_PART when the index has no such partition; the root is not in it).
+ * Versions of a reachable node in another partition were stranded by a format-1 move. */
+extern char oplog__no_part;
+#define OPLOG_NO_PART ((void *)&oplog__no_part)
+int oplog__tree_homes(oplog_idmap *homes, oplog_be *ob);
 /* Retention (oplog_retain.c): drops the versions opts' policy does not keep, in one commit
  * that rewrites only the data files holding dropped rows and records the oldest complete
  * transaction in metaData.configuration; reloads the index. Sets versions_dropped,
@@ -254,5 +270,8 @@ bool oplog__is_data_file_name(const char *name);
 void oplog__describe_foreign(char *out, size_t cap, const oplog_walk_entry *e);
 /* Re-reads the Delta log at at_version (-1 latest) and rebuilds the partition index. */
 int oplog__load_index(oplog_be *ob, int64_t at_version);
+/* pond_oplog_create in a given pond format: OPLOG_FORMAT for every pond pond creates; tests
+ * create format-1 ponds with it to check reading and upgrading them. */
+int oplog__create(const char *dir, const pond_oplog_create_options *opts, int format);
 
 #endif

@@ -341,7 +341,7 @@ int pond_oplog_fsck(pond_fsck_report *out, pond_backend *be, pond_fsck_fn fn,
     oplog_be *ob = (oplog_be *)be;
     memset(out, 0, sizeof *out);
     hash_set verified = {0}, referenced = {0};
-    oplog_idmap paths = {0};
+    oplog_idmap paths = {0}, homes = {0};
     oplog_strs live = {0}, added = {0};
     fsck_ctx c = {out, fn, payload, &referenced, &live, &added, pond__now_us()};
     int rc = 0;
@@ -390,6 +390,44 @@ int pond_oplog_fsck(pond_fsck_report *out, pond_backend *be, pond_fsck_fn fn,
     }
     if ((rc = oplog__tree_paths(&paths, ob)) < 0)
         goto done;
+    /* Every reachable node has its versions in the partition its listing names, and nowhere
+     * else: versions elsewhere were stranded by a move in a pond written before format 2
+     * (that move wrote a new version in the new directory's partition). They are reported,
+     * kept, and not read. */
+    if ((rc = oplog__tree_homes(&homes, ob)) < 0)
+        goto done;
+    FOREACH_PART(ob, p)
+    FOREACH_NODE(p, nd)
+    {
+        if (!nd->n)
+            continue;
+        const pond_node_id *id = &nd->rows[0].rec->id;
+        ol_part *home = oplog__idmap_get(&homes, id);
+        if (!home || home == p)
+            continue;
+        char nb[64], pb[64], pid[POND_NODE_ID_STRLEN + 1];
+        pond_node_id_format(pid, &p->id);
+        out->stranded += (int64_t)nd->n;
+        problem(&c, "stranded",
+                "%s: %zu version%s (%lld to %lld) in partition %s (directory %s), where no "
+                "listing points: left there by a move in an older pond; kept, not read",
+                node_name(&paths, id, nb), nd->n, nd->n == 1 ? "" : "s",
+                (long long)nd->rows[0].rec->version, (long long)nd->rows[nd->n - 1].rec->version,
+                pid, node_name(&paths, &p->id, pb));
+    }
+    for (size_t i = 0; i < homes.cap; i++) {
+        ol_part *home = homes.vals ? homes.vals[i] : NULL;
+        if (!home)
+            continue;
+        /* found, or in a partition that could not be read (reported above) */
+        if (home != OPLOG_NO_PART &&
+            (!home->loaded || oplog__idmap_get(&home->nodes, &homes.keys[i])))
+            continue;
+        char nb[64];
+        out->missing++;
+        problem(&c, "missing", "%s: no version of it in the partition its directory names",
+                node_name(&paths, &homes.keys[i], nb));
+    }
     FOREACH_PART(ob, p)
     FOREACH_NODE(p, nd)
     for (size_t i = 0; i < nd->n; i++)
@@ -459,6 +497,7 @@ done:
     pond_free(verified.v);
     pond_free(referenced.v);
     oplog__paths_dispose(&paths);
+    oplog__idmap_dispose(&homes);
     oplog__strs_dispose(&live);
     oplog__strs_dispose(&added);
     return rc;
@@ -486,7 +525,8 @@ typedef struct {
     hash_set *referenced;
     hash_set cand;
     int64_t now;
-    bool report; /* warn about foreign entries (the first sweep only) */
+    bool report;        /* warn about foreign entries (the first sweep only) */
+    bool keep_replaced; /* a format-1 pond: data files a commit replaced stay */
 } sweep_ctx;
 
 static int sweep_walk(const oplog_walk_entry *e, void *payload)
@@ -511,6 +551,10 @@ static int sweep_walk(const oplog_walk_entry *e, void *payload)
     int64_t gone_ms = e->kind == OPLOG_WALK_DATA ? removed_at(s->removed, e->rel) : -1;
     if (gone_ms >= 0 && s->now - gone_ms * 1000 < s->opts->grace_us)
         return 0; /* replaced within the grace period: a reader may still be on it */
+    /* the pond before format 2 reads --at T from the Delta snapshot at T, which lists the
+     * files later commits replaced: in a format-1 pond they stay (docs/format.md, "Retention") */
+    if (gone_ms >= 0 && s->keep_replaced)
+        return 0;
     int64_t size = (int64_t)e->st->st_size;
     int rc = pond__dir_remove_file(e->dir, e->name, D);
     if (rc == POND_ENOTFOUND)
@@ -553,7 +597,8 @@ static int sweep(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opts,
     oplog_strs live = {0};
     removals removed = {0};
     hash_set referenced = {0};
-    sweep_ctx s = {out, opts, &live, &removed, &referenced, {0}, pond__now_us(), report};
+    sweep_ctx s = {out,    opts, &live, &removed, &referenced, {0}, pond__now_us(), report,
+                   ob->format < 2};
     size_t temps = 0;
     int64_t bytes = 0;
     int rc = pond_cas_remove_stale_temps(&temps, &bytes, ob->cas, opts->grace_us);

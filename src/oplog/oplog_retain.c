@@ -61,6 +61,34 @@ int oplog__tree_paths(oplog_idmap *paths, oplog_be *ob)
     return build_paths(paths, ob, &root, "/", 0);
 }
 
+char oplog__no_part;
+
+static int build_homes(oplog_idmap *homes, oplog_be *ob, const pond_node_id *dir, int depth)
+{
+    ol_node *n = NULL;
+    int rc = oplog__find_node(&n, NULL, ob, dir);
+    if (rc < 0 || !n || !n->n || depth > 256)
+        return rc < 0 ? rc : 0;
+    const pond_node_rec *r = n->rows[n->n - 1].rec;
+    for (size_t i = 0; i < r->n_entries && rc == 0; i++) {
+        const pond_dir_entry *e = &r->entries[i];
+        if (oplog__idmap_get(homes, &e->id))
+            continue; /* listed twice (a damaged tree): the first listing counts */
+        pond_node_id home = pond_dir_entry_home(r, e);
+        void *hp = oplog__idmap_get(&ob->parts, &home);
+        if ((rc = oplog__idmap_put(homes, &e->id, hp ? hp : OPLOG_NO_PART)) == 0 &&
+            e->type == POND_ENTRY_DIRECTORY)
+            rc = build_homes(homes, ob, &e->id, depth + 1);
+    }
+    return rc;
+}
+
+int oplog__tree_homes(oplog_idmap *homes, oplog_be *ob)
+{
+    pond_node_id root = pond_node_id_root();
+    return build_homes(homes, ob, &root, 0);
+}
+
 void oplog__paths_dispose(oplog_idmap *paths)
 {
     for (size_t i = 0; i < paths->cap; i++)
@@ -250,21 +278,24 @@ static int cp_add_row(commit_part *cp, const oplog_row *row)
     return 0;
 }
 
-/* The table's configuration with the two retention keys set (strings in *cfg_out point into
- * the table and into num, which must outlive the use). */
+/* The table's configuration with the two retention keys and the pond format set (strings in
+ * *cfg_out point into the table and into num, which must outlive the use). */
 static int retention_config(pond_delta_kv **cfg_out, size_t *n_out, const pond_delta_metadata *md,
-                            char num[2][24], int64_t oldest, int64_t at)
+                            char num[3][24], int64_t oldest, int64_t at, int format)
 {
-    pond_delta_kv *cfg = pond_malloc((md->n_configuration + 2) * sizeof *cfg);
+    pond_delta_kv *cfg = pond_malloc((md->n_configuration + 3) * sizeof *cfg);
     if (!cfg)
         return POND_ENOMEM;
     size_t n = 0;
     for (size_t i = 0; i < md->n_configuration; i++)
         if (strcmp(md->configuration[i].key, OPLOG_CFG_OLDEST_COMPLETE) != 0 &&
-            strcmp(md->configuration[i].key, OPLOG_CFG_DROPPED_AT) != 0)
+            strcmp(md->configuration[i].key, OPLOG_CFG_DROPPED_AT) != 0 &&
+            strcmp(md->configuration[i].key, OPLOG_CFG_FORMAT) != 0)
             cfg[n++] = md->configuration[i];
     snprintf(num[0], 24, "%lld", (long long)oldest);
     snprintf(num[1], 24, "%lld", (long long)at);
+    snprintf(num[2], 24, "%d", format);
+    cfg[n++] = (pond_delta_kv){OPLOG_CFG_FORMAT, num[2]};
     cfg[n++] = (pond_delta_kv){OPLOG_CFG_OLDEST_COMPLETE, num[0]};
     cfg[n++] = (pond_delta_kv){OPLOG_CFG_DROPPED_AT, num[1]};
     *cfg_out = cfg;
@@ -273,7 +304,10 @@ static int retention_config(pond_delta_kv **cfg_out, size_t *n_out, const pond_d
 }
 
 /* Writes the rewritten files and the commit: add the new files, remove the old ones, the
- * metaData with the retention keys. */
+ * metaData with the retention keys. The keys are format 2 (docs/format.md, "Retention"): in a
+ * format-1 pond this commit is the upgrade, so its metaData says format 2 with the format-2
+ * schemaString and its files are written in format 2, as the first move across directories
+ * would do. */
 static int retention_commit(oplog_be *ob, cp_vec *cps, oplog_strs *removed, int64_t version,
                             int64_t oldest, const pond_gc_options *opts)
 {
@@ -288,8 +322,10 @@ static int retention_commit(oplog_be *ob, cp_vec *cps, oplog_strs *removed, int6
         rc = pond_error_set(POND_ECONFLICT, D, "pond '%s' changed during gc", ob->dir);
     if (rc == 0)
         rc = pond_delta_actions_new(&acts);
+    int format = ob->format < OPLOG_FORMAT ? OPLOG_FORMAT : ob->format;
     for (size_t k = 0; k < cps->n && rc == 0; k++) {
         commit_part *cp = &cps->v[k];
+        cp->format = format;
         qsort(cp->rows, cp->n, sizeof *cp->rows, row_txn_cmp);
         if ((rc = oplog__write_part_file(ob, cp, cp->rows[cp->n - 1].rec->txn_seq, true)) < 0)
             break;
@@ -314,14 +350,15 @@ static int retention_commit(oplog_be *ob, cp_vec *cps, oplog_strs *removed, int6
     }
     if (rc == 0) {
         const pond_delta_metadata *md = pond_delta_table_metadata(t);
-        char num[2][24];
+        char num[3][24];
         size_t ncfg;
-        if ((rc = retention_config(&cfg, &ncfg, md, num, oldest, version)) == 0) {
+        if ((rc = retention_config(&cfg, &ncfg, md, num, oldest, version, format)) == 0) {
             pond_delta_metadata_desc m = {POND_DELTA_METADATA_DESC_VERSION,
                                           md->id,
                                           md->name,
                                           md->description,
-                                          md->schema_string,
+                                          format == ob->format ? md->schema_string
+                                                               : oplog__schema_string(format),
                                           md->partition_columns,
                                           md->n_partition_columns,
                                           cfg,
@@ -370,13 +407,13 @@ int oplog__retain(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opts
         rc = oplog__part_load_all_entries(ob, p);
     if (rc < 0)
         return rc;
-    oplog_idmap live = {0}, nodes = {0};
+    oplog_idmap live = {0}, nodes = {0}, homes = {0};
     rrow *rows = NULL;
     rnode *info = NULL;
     cp_vec cps = {0};
     oplog_strs removed = {0};
     size_t n = 0, cap = 0, n_nodes = 0;
-    if ((rc = oplog__tree_paths(&live, ob)) < 0)
+    if ((rc = oplog__tree_paths(&live, ob)) < 0 || (rc = oplog__tree_homes(&homes, ob)) < 0)
         goto done;
     FOREACH_PART(ob, p)
     FOREACH_NODE(p, nd)
@@ -424,6 +461,9 @@ int oplog__retain(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opts
         bool is_live = oplog__idmap_get(&live, &newest->id) != NULL;
         bool series = newest->type == POND_ENTRY_FILE_SERIES;
         const rnode *ni = oplog__idmap_get(&nodes, &newest->id);
+        /* a live node's versions outside the partition its listing names (a format-1 move
+         * stranded them): never read, never deleted (docs/format.md, "Format 2") */
+        const ol_part *home = is_live ? oplog__idmap_get(&homes, &newest->id) : NULL;
         for (size_t i = a; i < b; i++) {
             oplog_row *row = rows[i].row;
             row->gc_drop = false;
@@ -431,6 +471,8 @@ int oplog__retain(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opts
             /* the current state: a live node's newest version, and every version of a live
              * series (its state is the union of its versions) */
             if (is_live && (last || series))
+                continue;
+            if (home && (const void *)home != (const void *)rows[i].part)
                 continue;
             int64_t end_txn = -1, end_ts = -1;
             if (!last) {
@@ -513,6 +555,7 @@ done:
     pond_free(rows);
     pond_free(info);
     oplog__idmap_dispose(&nodes);
+    oplog__idmap_dispose(&homes);
     oplog__paths_dispose(&live);
     return rc;
 }

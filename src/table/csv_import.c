@@ -2,35 +2,54 @@
 #include "table/table_internal.h"
 
 #include <pond/csv.h>
+#include <pond/input.h>
 #include <pond/timefmt.h>
 
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define D POND_DOM_TABLE
 
-typedef enum { T_NULL, T_BOOL, T_INT, T_DOUBLE, T_TS, T_EPOCH, T_STRING } col_type;
+typedef enum { T_NULL, T_BOOL, T_INT, T_DOUBLE, T_TS, T_STRING } col_type;
 
 static const char *const TYPE_NAMES[] = {"null", "bool", "int64", "double", "timestamp",
-                                         "timestamp", "string"};
-static const char *const TYPE_FORMATS[] = {"u", "b", "l", "g", "tsu:UTC", "tsu:UTC", "u"};
+                                         "string"};
+static const char *const TYPE_FORMATS[] = {"u", "b", "l", "g", "tsu:UTC", "u"};
 
 typedef struct {
     char *name;
     col_type type;
-    int fixed; /* 0 inferred, 1 from the schema hint, 2 given by --schema */
+    int fixed; /* 0 inferred, 1 from the schema hint, 2 given by --schema, 3 the timestamp
+                  column given or recorded */
+    /* integers here may be times (read through --time-format, or epochs by magnitude): the
+     * timestamp column, a --schema timestamp, or, for a series, a column named like a time */
+    bool time_ints;
     pond_arrow_builder *b;
 } column;
 
+/* Field kinds: how a field may be read (the sample keeps one per field). */
+enum {
+    F_BARE = 0,   /* CSV unquoted, JSON number/true/false/null: anything; empty is null */
+    F_QUOTED = 1, /* CSV quoted: anything; empty is the empty string */
+    F_JSTR = 2,   /* a JSON string: a timestamp or text, never a number */
+    F_TEXT = 3,   /* nested JSON: text */
+};
+
 typedef struct {
+    pond_input *in;
     pond_csv_reader *csv;
+    table_json_src *json;
     char *path;
     column *cols;
     size_t n_cols;
     pond_csv_import_options opts;
+    char **nulls; /* --null-values markers (NULL: the defaults) */
+    size_t n_nulls;
+    int64_t padded; /* ragged rows padded with nulls */
     /* sampled rows, replayed before reading on */
     char **sample; /* per row: fields joined with NUL, with a quoted flag byte before each */
     size_t *sample_len;
@@ -39,16 +58,6 @@ typedef struct {
     bool eof;
     char err[1024];
 } imp;
-
-static bool is_ts_name(const char *n)
-{
-    static const char *const names[] = {"timestamp", "Timestamp", "event_time", "time", "ts",
-                                        "datetime"};
-    for (size_t i = 0; i < POND_ARRAY_LEN(names); i++)
-        if (!strcmp(n, names[i]))
-            return true;
-    return false;
-}
 
 static bool parse_int(const char *s, size_t len, int64_t *v)
 {
@@ -117,15 +126,119 @@ static bool parse_double(const char *s, size_t len, double *v)
     *v = neg ? -d : d;
     return true;
 slow:;
+    /* strtod also reads hex (0x1p3), leading blanks and "infinity": only decimal text here */
+    for (size_t k = 0; k < len; k++)
+        if (!strchr("0123456789+-.eE", s[k]) && !strchr("infatyINFATY", s[k]))
+            return false;
     char buf[72];
     memcpy(buf, s, len);
     buf[len] = '\0';
     char *end;
+    errno = 0;
     double x = strtod(buf, &end);
     if (end != buf + len)
         return false;
+    if (errno == ERANGE && (isinf(x) || x == 0)) {
+        *v = x;
+        return false; /* out of range: the caller tells it from text with out_of_range() */
+    }
     *v = x;
     return true;
+}
+
+/* A decimal number that strtod can only turn into infinity or zero (1e400, 1e-400). */
+static bool out_of_range(const char *s, size_t len)
+{
+    double d;
+    if (len == 0 || len > 64 || parse_double(s, len, &d))
+        return false;
+    for (size_t k = 0; k < len; k++)
+        if (!strchr("0123456789+-.eE", s[k]))
+            return false;
+    return isinf(d) || d == 0;
+}
+
+/* "007", "-01.5": a code written with a leading zero, kept as text unless a type is given. */
+static bool leading_zero(const char *s, size_t len)
+{
+    size_t i = len && (s[0] == '-' || s[0] == '+');
+    return len > i + 1 && s[i] == '0' && s[i + 1] >= '0' && s[i + 1] <= '9';
+}
+
+/* An integer too long for int64 (kept as text rather than rounded to a double); the int64
+ * extremes themselves (19 digits) are integers. */
+static bool long_digits(const char *s, size_t len)
+{
+    size_t i = len && (s[0] == '-' || s[0] == '+');
+    if (len - i < 19)
+        return false;
+    for (size_t k = i; k < len; k++)
+        if (s[k] < '0' || s[k] > '9')
+            return false;
+    int64_t v;
+    return !parse_int(s, len, &v);
+}
+
+/* JSON has no NaN or infinities: pond writes them, as proto3's JSON mapping does, as these
+ * strings, and they read back as the double they name. */
+static bool json_special_double(const char *s, size_t len, double *d)
+{
+    if (len == 3 && !memcmp(s, "NaN", 3))
+        *d = NAN;
+    else if (len == 8 && !memcmp(s, "Infinity", 8))
+        *d = INFINITY;
+    else if (len == 9 && !memcmp(s, "-Infinity", 9))
+        *d = -INFINITY;
+    else
+        return false;
+    return true;
+}
+
+static void trim(const char **s, size_t *len)
+{
+    while (*len && (**s == ' ' || **s == '\t'))
+        (*s)++, (*len)--;
+    while (*len && ((*s)[*len - 1] == ' ' || (*s)[*len - 1] == '\t'))
+        (*len)--;
+}
+
+/* Null markers read as null in columns of numbers, booleans and timestamps when no
+ * --null-values is given (pandas, R and spreadsheet conventions); in a text column they stay
+ * text. */
+static const char *const DEFAULT_NULLS[] = {"NA", "N/A", "n/a", "#N/A", "NULL", "null", "None",
+                                            "nil", "-", "?"};
+
+static bool default_null(const char *s, size_t len)
+{
+    for (size_t k = 0; k < POND_ARRAY_LEN(DEFAULT_NULLS); k++)
+        if (strlen(DEFAULT_NULLS[k]) == len && !memcmp(DEFAULT_NULLS[k], s, len))
+            return true;
+    return false;
+}
+
+static bool user_null(const imp *m, const char *s, size_t len)
+{
+    for (size_t k = 0; k < m->n_nulls; k++)
+        if (strlen(m->nulls[k]) == len && !memcmp(m->nulls[k], s, len))
+            return true;
+    return false;
+}
+
+/* Is this field null in a column of type t? */
+static bool is_null(const imp *m, col_type t, const char *s, size_t len, int kind)
+{
+    if (kind != F_BARE)
+        return false;
+    if (len == 0)
+        return true;
+    if (m->nulls)
+        return user_null(m, s, len);
+    const char *ts = s;
+    size_t tl = len;
+    trim(&ts, &tl);
+    if (t != T_STRING && tl == 0)
+        return true; /* blanks in a column of numbers (space-padded files) */
+    return t != T_STRING && default_null(ts, tl);
 }
 
 static bool parse_bool(const char *s, size_t len, bool *v)
@@ -150,47 +263,97 @@ static col_type widen(col_type have, col_type v)
         return have;
     if ((have == T_INT && v == T_DOUBLE) || (have == T_DOUBLE && v == T_INT))
         return T_DOUBLE;
-    if ((have == T_EPOCH && v == T_INT) || (have == T_INT && v == T_EPOCH))
-        return T_EPOCH;
+    /* integers that are times beside ones that are not: integers, unless the column is
+     * picked as the timestamp, when the others fail with their line */
+    if ((have == T_TS && v == T_INT) || (have == T_INT && v == T_TS))
+        return T_INT;
     return T_STRING;
 }
 
-static col_type classify(const column *c, const char *s, size_t len, bool quoted)
+static unsigned ts_flags(const column *c)
 {
+    return c->time_ints ? 0 : POND_TIME_NO_FORMATS;
+}
+
+static col_type classify(const imp *m, const column *c, const char *s, size_t len, int kind)
+{
+    if (kind == F_TEXT)
+        return T_STRING;
+    if (is_null(m, T_NULL, s, len, kind))
+        return T_NULL;
     if (len == 0)
-        return quoted ? T_STRING : T_NULL;
+        return T_STRING;
     int64_t i;
     double d;
     bool b;
     int64_t us;
-    if (parse_int(s, len, &i))
-        return is_ts_name(c->name) ? T_EPOCH : T_INT;
+    if (kind == F_JSTR) {
+        /* a JSON string is text or a time, never a number: but "NaN", "Infinity" and
+         * "-Infinity", which JSON can only say as strings (beside other numbers a double
+         * column; beside other text, text) */
+        if (json_special_double(s, len, &d))
+            return T_DOUBLE;
+        if (parse_int(s, len, &i) || parse_double(s, len, &d))
+            return T_STRING;
+        return pond_time_reader_parse(&us, m->opts.time_reader, s, len,
+                                      POND_TIME_NO_EPOCH | POND_TIME_SYNTAX) == 0
+                   ? T_TS
+                   : T_STRING;
+    }
+    trim(&s, &len);
+    if (len == 0 || leading_zero(s, len) || long_digits(s, len))
+        return T_STRING;
+    if (out_of_range(s, len))
+        return T_DOUBLE; /* a number: appending it names the line */
+    if (parse_int(s, len, &i)) {
+        if (c->time_ints &&
+            pond_time_reader_parse(&us, m->opts.time_reader, s, len, ts_flags(c)) == 0)
+            return T_TS;
+        return T_INT;
+    }
     if (parse_double(s, len, &d))
         return T_DOUBLE;
     if (parse_bool(s, len, &b))
         return T_BOOL;
-    if (len >= 10 && s[4] == '-' && pond_time_parse_iso(&us, s, len) == 0)
+    /* a value that reads as a time but names a local time the zone skips or shows twice is
+     * still a time: its line fails with the reason, never becomes text */
+    if (pond_time_reader_parse(&us, m->opts.time_reader, s, len,
+                               POND_TIME_NO_EPOCH | POND_TIME_SYNTAX) == 0)
         return T_TS;
     return T_STRING;
 }
 
-static int append(imp *m, column *c, const char *s, size_t len, bool quoted, int64_t line)
+static int append(imp *m, column *c, const char *s, size_t len, int kind, int64_t line,
+                  size_t f)
 {
-    if (len == 0 && !quoted && c->type != T_STRING)
-        return pond_arrow_builder_append_null(c->b);
-    if (len == 0 && !quoted)
+    if (is_null(m, c->type, s, len, kind))
         return pond_arrow_builder_append_null(c->b);
     int64_t i;
     double d;
     bool b;
+    const char *raw = s;
+    size_t raw_len = len;
+    if (c->type == T_DOUBLE && kind == F_JSTR && json_special_double(s, len, &d))
+        return pond_arrow_builder_append_double(c->b, d);
+    if (c->type != T_STRING)
+        trim(&s, &len);
+    if (c->type != T_STRING && (kind == F_TEXT || (kind == F_JSTR && c->type != T_TS)))
+        goto mismatch;
+    if ((c->type == T_INT || c->type == T_DOUBLE) && c->fixed != 2 && leading_zero(s, len))
+        return pond_error_set(POND_EINVALID, D,
+                              "%s: line %lld: '%.*s' in column '%s' has a leading zero (a code, "
+                              "not a number?): read the column as text with --schema %s:string",
+                              m->path, (long long)line, (int)POND_MIN(len, 40), s, c->name,
+                              c->name);
+    if ((c->type == T_DOUBLE || c->type == T_INT) && out_of_range(s, len))
+        return pond_error_set(POND_EINVALID, D,
+                              "%s: line %lld: '%.*s' in column '%s' is out of the range of a "
+                              "double (about 1e308)",
+                              m->path, (long long)line, (int)POND_MIN(len, 40), s, c->name);
     switch (c->type) {
     case T_INT:
         if (parse_int(s, len, &i))
             return pond_arrow_builder_append_int(c->b, i);
-        break;
-    case T_EPOCH:
-        if (parse_int(s, len, &i))
-            return pond_arrow_builder_append_int(c->b, pond_time_epoch_guess_us(i));
         break;
     case T_DOUBLE:
         if (parse_double(s, len, &d))
@@ -201,12 +364,15 @@ static int append(imp *m, column *c, const char *s, size_t len, bool quoted, int
             return pond_arrow_builder_append_bool(c->b, b);
         break;
     case T_TS:
-        if (pond_time_parse(&i, s, len) == 0)
+        if (pond_time_reader_parse(&i, m->opts.time_reader, s, len, ts_flags(c)) == 0)
             return pond_arrow_builder_append_int(c->b, i);
-        break;
+        pond_error_prefix("%s: line %lld, column %zu ('%s')", m->path, (long long)line, f + 1,
+                          c->name);
+        return POND_EINVALID;
     default:
-        return pond_arrow_builder_append_bytes(c->b, s, len);
+        return pond_arrow_builder_append_bytes(c->b, raw, raw_len);
     }
+mismatch:
     return pond_error_set(POND_EINVALID, D,
                           "%s: line %lld: '%.*s' is not a valid %s for column '%s' (%s)",
                           m->path, (long long)line, (int)POND_MIN(len, 40), s,
@@ -217,34 +383,100 @@ static int append(imp *m, column *c, const char *s, size_t len, bool quoted, int
                                             "--schema");
 }
 
-/* Sampled rows are stored compactly: per field one flag byte (quoted) + bytes + NUL. */
-static int keep_sample(imp *m)
+/* ---- the row source: CSV records or JSON objects ------------------------------------------ */
+
+static int src_next(imp *m)
+{
+    return m->json ? table__json_src_next(m->json) : pond_csv_reader_next(m->csv);
+}
+
+static size_t src_nfields(const imp *m)
+{
+    return m->json ? m->n_cols : pond_csv_reader_nfields(m->csv);
+}
+
+static const char *src_field(const imp *m, size_t f, size_t *len, int *kind)
+{
+    if (m->json)
+        return table__json_src_field(m->json, f, len, kind);
+    bool q;
+    const char *s = pond_csv_reader_field(m->csv, f, len, &q);
+    *kind = q ? F_QUOTED : F_BARE;
+    return s;
+}
+
+static int64_t src_line(const imp *m)
+{
+    return m->json ? table__json_src_line(m->json) : pond_csv_reader_line(m->csv);
+}
+
+/* Sampled rows are stored compactly: per field one kind byte + bytes + NUL. */
+static int keep_sample(imp *m, size_t nf)
 {
     pond_buf b = POND_BUF_INIT;
     int rc = 0;
-    size_t nf = pond_csv_reader_nfields(m->csv);
     for (size_t f = 0; f < nf && rc == 0; f++) {
         size_t len;
-        bool q;
-        const char *s = pond_csv_reader_field(m->csv, f, &len, &q);
-        rc = pond_buf_putc(&b, q ? 1 : 0);
+        int kind;
+        const char *s = src_field(m, f, &len, &kind);
+        rc = pond_buf_putc(&b, (char)(kind + 1));
         if (rc == 0)
-            rc = pond_buf_put(&b, s, len + 1);
+            rc = pond_buf_put(&b, s, len);
+        if (rc == 0)
+            rc = pond_buf_putc(&b, 0);
     }
     if (rc < 0) {
         pond_buf_dispose(&b);
         return rc;
     }
     m->sample_len[m->n_sample] = nf;
-    m->sample_line[m->n_sample] = pond_csv_reader_line(m->csv);
+    m->sample_line[m->n_sample] = src_line(m);
     m->sample[m->n_sample++] = pond_buf_detach(&b);
     return 0;
 }
 
-static int ragged(imp *m, int64_t line, size_t got)
+static void note(imp *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void note(imp *m, const char *fmt, ...)
 {
-    return pond_error_set(POND_ECORRUPT, D, "%s: line %lld has %zu fields, the header has %zu",
-                          m->path, (long long)line, got, m->n_cols);
+    if (!m->opts.note)
+        return;
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    m->opts.note(m->opts.note_payload, msg);
+}
+
+/* Checks a record's field count: returns how many fields to read (short rows padded with
+ * nulls under allow_ragged; trailing empty fields beyond the header dropped there too). */
+static int check_width(imp *m, size_t nf, size_t *use)
+{
+    *use = nf;
+    if (nf == m->n_cols)
+        return 0;
+    int64_t line = src_line(m);
+    if (m->opts.allow_ragged) {
+        bool extra_empty = nf > m->n_cols;
+        for (size_t f = m->n_cols; f < nf && extra_empty; f++) {
+            size_t len;
+            int kind;
+            src_field(m, f, &len, &kind);
+            extra_empty = len == 0 && kind == F_BARE;
+        }
+        if (nf < m->n_cols || extra_empty) {
+            *use = POND_MIN(nf, m->n_cols);
+            m->padded += nf < m->n_cols;
+            return 0;
+        }
+        return pond_error_set(POND_ECORRUPT, D,
+                              "%s: line %lld has %zu fields, more than the %zu of the header",
+                              m->path, (long long)line, nf, m->n_cols);
+    }
+    return pond_error_set(POND_ECORRUPT, D,
+                          "%s: line %lld has %zu fields, the header has %zu (--allow-ragged "
+                          "pads short rows with nulls)",
+                          m->path, (long long)line, nf, m->n_cols);
 }
 
 static int fill_batch(imp *m, struct ArrowArray *out, int64_t *rows_out)
@@ -256,9 +488,13 @@ static int fill_batch(imp *m, struct ArrowArray *out, int64_t *rows_out)
             size_t k = m->sample_pos++;
             const char *p = m->sample[k];
             for (size_t f = 0; f < m->n_cols && rc == 0; f++) {
-                bool q = *p++ != 0;
+                if (f >= m->sample_len[k]) {
+                    rc = pond_arrow_builder_append_null(m->cols[f].b);
+                    continue;
+                }
+                int kind = *p++ - 1;
                 size_t len = strlen(p);
-                rc = append(m, &m->cols[f], p, len, q, m->sample_line[k]);
+                rc = append(m, &m->cols[f], p, len, kind, m->sample_line[k], f);
                 p += len + 1;
             }
             pond_free(m->sample[k]);
@@ -268,24 +504,29 @@ static int fill_batch(imp *m, struct ArrowArray *out, int64_t *rows_out)
         }
         if (m->eof)
             break;
-        rc = pond_csv_reader_next(m->csv);
+        rc = src_next(m);
         if (rc == POND_ITEROVER) {
             m->eof = true;
             rc = 0;
+            if (m->padded)
+                note(m, "%s: %lld rows had fewer fields than the header: padded with nulls",
+                     m->path, (long long)m->padded);
             break;
         }
         if (rc < 0)
             break;
-        size_t nf = pond_csv_reader_nfields(m->csv);
-        if (nf != m->n_cols) {
-            rc = ragged(m, pond_csv_reader_line(m->csv), nf);
+        size_t use;
+        if ((rc = check_width(m, src_nfields(m), &use)) < 0)
             break;
-        }
         for (size_t f = 0; f < m->n_cols && rc == 0; f++) {
+            if (f >= use) {
+                rc = pond_arrow_builder_append_null(m->cols[f].b);
+                continue;
+            }
             size_t len;
-            bool q;
-            const char *s = pond_csv_reader_field(m->csv, f, &len, &q);
-            rc = append(m, &m->cols[f], s, len, q, pond_csv_reader_line(m->csv));
+            int kind;
+            const char *s = src_field(m, f, &len, &kind);
+            rc = append(m, &m->cols[f], s, len, kind, src_line(m), f);
         }
         rows++;
     }
@@ -348,6 +589,11 @@ static void imp_free(imp *m)
     if (!m)
         return;
     pond_csv_reader_free(m->csv);
+    table__json_src_free(m->json);
+    pond_input_free(m->in);
+    for (size_t k = 0; k < m->n_nulls; k++)
+        pond_free(m->nulls[k]);
+    pond_free(m->nulls);
     for (size_t f = 0; f < m->n_cols; f++) {
         pond_free(m->cols[f].name);
         pond_arrow_builder_free(m->cols[f].b);
@@ -382,7 +628,7 @@ static int apply_schema(imp *m, const char *spec, bool lenient)
         size_t nl = (size_t)(colon - p), tl = (size_t)(comma - colon - 1);
         col_type t = T_NULL;
         for (int k = T_BOOL; k <= T_STRING; k++)
-            if (k != T_EPOCH && strlen(TYPE_NAMES[k]) == tl && !strncmp(colon + 1, TYPE_NAMES[k], tl))
+            if (strlen(TYPE_NAMES[k]) == tl && !strncmp(colon + 1, TYPE_NAMES[k], tl))
                 t = (col_type)k;
         if (t == T_NULL)
             return pond_error_set(POND_EINVALID, D,
@@ -397,14 +643,192 @@ static int apply_schema(imp *m, const char *spec, bool lenient)
             p = *comma ? comma + 1 : comma;
             continue;
         }
-        if (f == m->n_cols)
-            return pond_error_set(POND_EINVALID, D, "--schema: %s has no column '%.*s'", m->path,
-                                  (int)nl, p);
+        if (f == m->n_cols) {
+            pond_buf have = POND_BUF_INIT;
+            for (size_t k = 0; k < m->n_cols; k++)
+                pond_buf_printf(&have, "%s%s", k ? ", " : "", m->cols[k].name);
+            int rc = pond_error_set(POND_EINVALID, D, "--schema: %s has no column '%.*s' "
+                                    "(columns: %s)", m->path, (int)nl, p,
+                                    have.ptr ? have.ptr : "none");
+            pond_buf_dispose(&have);
+            return rc;
+        }
         m->cols[f].type = t;
         m->cols[f].fixed = lenient ? 1 : 2;
+        m->cols[f].time_ints = t == T_TS;
         p = *comma ? comma + 1 : comma;
     }
     return 0;
+}
+
+static int input_read(void *payload, void *buf, size_t cap, size_t *n_out)
+{
+    return pond_input_read(payload, buf, cap, n_out);
+}
+
+static int parse_nulls(imp *m, const char *list)
+{
+    size_t n = 1;
+    for (const char *p = list; *p; p++)
+        n += *p == ',';
+    if (!(m->nulls = pond_calloc(n, sizeof *m->nulls)))
+        return POND_ENOMEM;
+    for (const char *p = list;;) {
+        const char *e = strchr(p, ',');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (!(m->nulls[m->n_nulls++] = pond_strndup(p, len)))
+            return POND_ENOMEM;
+        if (!e)
+            break;
+        p = e + 1;
+    }
+    return 0;
+}
+
+/* Does the text start like JSON: an object, or an array of values? */
+static bool looks_json(const char *p, size_t n)
+{
+    size_t i = 0;
+    while (i < n && strchr(" \t\r\n", p[i]))
+        i++;
+    if (i >= n || (p[i] != '{' && p[i] != '['))
+        return false;
+    char open = p[i++];
+    while (i < n && strchr(" \t\r\n", p[i]))
+        i++;
+    if (i >= n)
+        return true;
+    if (open == '{')
+        return p[i] == '"' || p[i] == '}';
+    return strchr("{[]\"-0123456789tfn", p[i]) != NULL;
+}
+
+/* Opens the input, decides the format and the CSV dialect, and creates the row source. */
+static int open_source(imp *m, const char *path, const pond_csv_import_options *opts)
+{
+    pond_input_options io = POND_INPUT_OPTIONS_INIT;
+    io.encoding = (pond_input_encoding)opts->encoding;
+    int rc = pond_input_open_file(&m->in, path, &io);
+    if (rc < 0)
+        return rc;
+    const char *head;
+    size_t n;
+    const size_t want = 64u << 10;
+    rc = pond_input_peek(m->in, &head, &n, want);
+    if (rc < 0)
+        return rc;
+    int fmt = opts->format;
+    bool json = looks_json(head, n);
+    if (fmt == POND_IMPORT_AUTO)
+        fmt = json ? POND_IMPORT_JSON : POND_IMPORT_CSV; /* the JSON reader tells array/lines */
+    else if (fmt == POND_IMPORT_CSV && json)
+        return pond_error_set(POND_EINVALID, D,
+                              "%s: looks like JSON, not CSV (give --format json or ndjson, or "
+                              "leave --format out)",
+                              m->path);
+    if (fmt == POND_IMPORT_JSON || fmt == POND_IMPORT_NDJSON) {
+        int layout = opts->format == POND_IMPORT_JSON     ? 1
+                     : opts->format == POND_IMPORT_NDJSON ? 2
+                                                          : 0;
+        return table__json_src_new(&m->json, m->in, m->path, layout, m->opts.sample_rows);
+    }
+    pond_csv_options co = POND_CSV_OPTIONS_INIT;
+    co.name = m->path;
+    co.comment = opts->comment;
+    co.skip_lines = opts->skip_rows;
+    co.quote = opts->quote ? opts->quote : '"';
+    if (opts->delimiter == ' ') {
+        co.space_aligned = true;
+        co.delimiter = ' ';
+    } else if (opts->delimiter) {
+        co.delimiter = opts->delimiter;
+        if (!opts->quote && co.delimiter == '"')
+            co.quote = '\'';
+    } else {
+        /* sniff past the skipped lines */
+        size_t off = 0;
+        for (int64_t k = 0; k < opts->skip_rows && off < n; k++) {
+            const char *nl = memchr(head + off, '\n', n - off);
+            off = nl ? (size_t)(nl - head) + 1 : n;
+        }
+        pond_csv_dialect d;
+        if ((rc = pond_csv_sniff(&d, head + off, n - off, n < want, co.quote, opts->quote != 0,
+                                 opts->comment, m->path)) < 0)
+            return rc;
+        co.delimiter = d.delimiter;
+        co.space_aligned = d.space_aligned;
+        co.quote = d.quote;
+    }
+    return pond_csv_reader_new(&m->csv, input_read, m->in, &co);
+}
+
+/* The given or recorded timestamp column: its values must read as times. */
+static int force_timestamp(imp *m, const char *name)
+{
+    for (size_t f = 0; f < m->n_cols; f++)
+        if (!strcmp(m->cols[f].name, name)) {
+            m->cols[f].type = T_TS;
+            m->cols[f].fixed = 3;
+            m->cols[f].time_ints = true;
+            return 0;
+        }
+    return pond_error_set(POND_EINVALID, D, "%s: no column '%s' (the timestamp column; "
+                                            "--timestamp-column)",
+                          m->path, name);
+}
+
+/* A series without a known timestamp column: the rule of table__pick_ts over the inferred
+ * types, and the column picked must then read as times. */
+static int pick_timestamp(imp *m)
+{
+    const char **names = pond_calloc(m->n_cols, sizeof *names);
+    int *kinds = pond_calloc(m->n_cols, sizeof *kinds);
+    int rc = names && kinds ? 0 : POND_ENOMEM;
+    for (size_t f = 0; f < m->n_cols && rc == 0; f++) {
+        names[f] = m->cols[f].name;
+        kinds[f] = m->cols[f].type == T_TS ? 1 : m->cols[f].type == T_INT ? 2 : 0;
+    }
+    int idx;
+    if (rc == 0 && (rc = table__pick_ts(&idx, names, kinds, m->n_cols)) < 0) {
+        /* text in a column named like a time: say which value needs a --time-format */
+        for (size_t f = 0; f < m->n_cols && rc == POND_EINVALID; f++) {
+            if (m->cols[f].type != T_STRING || !table__ts_name(m->cols[f].name))
+                continue;
+            for (size_t k = 0; k < m->n_sample; k++) {
+                if (f >= m->sample_len[k])
+                    continue;
+                const char *p = m->sample[k];
+                for (size_t g = 0; g < f; g++)
+                    p += 1 + strlen(p + 1) + 1;
+                int64_t us;
+                if (!p[1] || pond_time_reader_parse(&us, m->opts.time_reader, p + 1,
+                                                    strlen(p + 1), POND_TIME_NO_EPOCH) == 0)
+                    continue;
+                if (m->opts.time_reader && pond_time_reader_has_formats(m->opts.time_reader)) {
+                    pond_error_prefix("%s: line %lld, column %zu ('%s')", m->path,
+                                      (long long)m->sample_line[k], f + 1, m->cols[f].name);
+                    break;
+                }
+                rc = pond_error_set(POND_EINVALID, D,
+                                    "%s: line %lld, column %zu ('%s'): '%.40s' is not an "
+                                    "ISO-8601 time: give its form with --time-format (like "
+                                    "'%%b %%d %%Y' for 'Jan 1 2000'), or name another column "
+                                    "with --timestamp-column",
+                                    m->path, (long long)m->sample_line[k], f + 1, m->cols[f].name,
+                                    p + 1);
+                break;
+            }
+        }
+        if (rc == POND_EINVALID && !strstr(pond_error_last()->message, m->path))
+            pond_error_prefix("%s", m->path);
+    }
+    if (rc == 0) {
+        m->cols[idx].type = T_TS;
+        m->cols[idx].time_ints = true;
+    }
+    pond_free(names);
+    pond_free(kinds);
+    return rc;
 }
 
 int pond_csv_import_stream(struct ArrowArrayStream *out, const char *path,
@@ -414,6 +838,9 @@ int pond_csv_import_stream(struct ArrowArrayStream *out, const char *path,
     if (!opts)
         opts = &def;
     memset(out, 0, sizeof *out);
+    if (opts->version != POND_CSV_IMPORT_OPTIONS_VERSION)
+        return pond_error_set(POND_EINVALID, D, "import: unknown options version %u",
+                              opts->version);
     imp *m = pond_calloc(1, sizeof *m);
     if (!m)
         return POND_ENOMEM;
@@ -422,32 +849,57 @@ int pond_csv_import_stream(struct ArrowArrayStream *out, const char *path,
         m->opts.sample_rows = 10000;
     if (m->opts.batch_rows <= 0)
         m->opts.batch_rows = 65536;
-    pond_csv_options co = POND_CSV_OPTIONS_INIT;
-    co.delimiter = opts->delimiter ? opts->delimiter : ',';
     int rc = 0;
-    if (!(m->path = pond_strdup(path)))
+    if (!(m->path = pond_strdup(strcmp(path, "-") ? path : "stdin")))
         rc = POND_ENOMEM;
+    if (rc == 0 && opts->null_values)
+        rc = parse_nulls(m, opts->null_values);
     if (rc == 0)
-        rc = pond_csv_reader_open_file(&m->csv, path, &co);
-    if (rc == 0 && (rc = pond_csv_reader_next(m->csv)) == POND_ITEROVER)
-        rc = pond_error_set(POND_EINVALID, D, "%s: empty file (a header row is needed)", path);
+        rc = open_source(m, path, opts);
     if (rc < 0)
         goto fail;
-    m->n_cols = pond_csv_reader_nfields(m->csv);
+    bool first_is_data = false;
+    if (m->json) {
+        m->n_cols = table__json_src_ncols(m->json);
+        if (m->n_cols == 0) {
+            rc = pond_error_set(POND_EINVALID, D, "%s: no records with keys (nothing to import)",
+                                m->path);
+            goto fail;
+        }
+    } else {
+        if ((rc = pond_csv_reader_next(m->csv)) == POND_ITEROVER)
+            rc = pond_error_set(POND_EINVALID, D, "%s: empty file (%s)", m->path,
+                                opts->no_header ? "no rows" : "a header row is needed");
+        if (rc < 0)
+            goto fail;
+        m->n_cols = pond_csv_reader_nfields(m->csv);
+        first_is_data = opts->no_header;
+    }
     if (!(m->cols = pond_calloc(m->n_cols, sizeof *m->cols))) {
         rc = POND_ENOMEM;
         goto fail;
     }
     for (size_t f = 0; f < m->n_cols; f++) {
-        size_t len;
-        const char *s = pond_csv_reader_field(m->csv, f, &len, NULL);
+        size_t len = 0;
+        const char *s = NULL;
+        char gen[32];
+        if (m->json) {
+            s = table__json_src_name(m->json, f);
+            len = strlen(s);
+        } else if (!opts->no_header) {
+            s = pond_csv_reader_field(m->csv, f, &len, NULL);
+        }
         if (len == 0) {
-            rc = pond_error_set(POND_EINVALID, D, "%s: header column %zu has no name", path, f + 1);
-            goto fail;
+            snprintf(gen, sizeof gen, "column%zu", f + 1);
+            if (!opts->no_header)
+                note(m, "%s: header column %zu has no name: called it %s", m->path, f + 1, gen);
+            s = gen;
+            len = strlen(gen);
         }
         for (size_t g = 0; g < f; g++)
             if (!strcmp(m->cols[g].name, s)) {
-                rc = pond_error_set(POND_EINVALID, D, "%s: column name '%s' appears twice", path, s);
+                rc = pond_error_set(POND_EINVALID, D, "%s: column name '%s' appears twice",
+                                    m->path, s);
                 goto fail;
             }
         if (!(m->cols[f].name = pond_strndup(s, len))) {
@@ -455,7 +907,17 @@ int pond_csv_import_stream(struct ArrowArrayStream *out, const char *path,
             goto fail;
         }
     }
+    bool v2 = opts->version >= 2;
+    if (!v2) {
+        m->opts.time_reader = NULL;
+        m->opts.timestamp_column = NULL;
+        m->opts.detect_timestamp = false;
+    }
+    for (size_t f = 0; f < m->n_cols; f++)
+        m->cols[f].time_ints = m->opts.detect_timestamp && table__ts_name(m->cols[f].name);
     if (opts->schema_hint && (rc = apply_schema(m, opts->schema_hint, true)) < 0)
+        goto fail;
+    if (m->opts.timestamp_column && (rc = force_timestamp(m, m->opts.timestamp_column)) < 0)
         goto fail;
     if (opts->schema && (rc = apply_schema(m, opts->schema, false)) < 0)
         goto fail;
@@ -469,30 +931,35 @@ int pond_csv_import_stream(struct ArrowArrayStream *out, const char *path,
         goto fail;
     }
     while (m->n_sample < cap) {
-        rc = pond_csv_reader_next(m->csv);
+        if (!first_is_data)
+            rc = src_next(m);
+        first_is_data = false;
         if (rc == POND_ITEROVER) {
             m->eof = true;
             rc = 0;
+            if (m->padded)
+                note(m, "%s: %lld rows had fewer fields than the header: padded with nulls",
+                     m->path, (long long)m->padded);
             break;
         }
         if (rc < 0)
             goto fail;
-        size_t nf = pond_csv_reader_nfields(m->csv);
-        if (nf != m->n_cols) {
-            rc = ragged(m, pond_csv_reader_line(m->csv), nf);
+        size_t use;
+        if ((rc = check_width(m, src_nfields(m), &use)) < 0)
             goto fail;
-        }
-        for (size_t f = 0; f < m->n_cols; f++) {
+        for (size_t f = 0; f < use; f++) {
             if (m->cols[f].fixed)
                 continue;
             size_t len;
-            bool q;
-            const char *s = pond_csv_reader_field(m->csv, f, &len, &q);
-            m->cols[f].type = widen(m->cols[f].type, classify(&m->cols[f], s, len, q));
+            int kind;
+            const char *s = src_field(m, f, &len, &kind);
+            m->cols[f].type = widen(m->cols[f].type, classify(m, &m->cols[f], s, len, kind));
         }
-        if ((rc = keep_sample(m)) < 0)
+        if ((rc = keep_sample(m, use)) < 0)
             goto fail;
     }
+    if (m->opts.detect_timestamp && !m->opts.timestamp_column && (rc = pick_timestamp(m)) < 0)
+        goto fail;
     for (size_t f = 0; f < m->n_cols; f++) {
         if (m->cols[f].type == T_NULL)
             m->cols[f].type = T_STRING; /* all empty: keep it as text */

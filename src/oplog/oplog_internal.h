@@ -194,4 +194,10 @@ int oplog__store_content(pond_cas_ref *ref, oplog_be *ob, const pond_node_rec *r
 /* Re-reads the Delta log at at_version (-1 latest) and rebuilds the partition index. */
 int oplog__load_index(oplog_be *ob, int64_t at_version);
 
+/* Leases (oplog_repl.c): calls blob(sha, NULL) and file(NULL, path) for every blob and data
+ * file a version at or after the oldest live lease refers to, so gc keeps them. */
+typedef int (*oplog_lease_keep_fn)(const pond_hash *sha, const char *path, void *payload);
+int oplog__lease_keep(oplog_be *ob, oplog_lease_keep_fn blob, oplog_lease_keep_fn file,
+                      void *payload);
+
 #endif

@@ -265,6 +265,11 @@ static int store_entry(const pond_cas_entry *e, void *payload)
     return 0;
 }
 
+static void host_temp(const char *rel, void *payload)
+{
+    problem(payload, "stale", "temp file %s: left by an interrupted transfer", rel);
+}
+
 int pond_oplog_fsck(pond_fsck_report *out, pond_backend *be, pond_fsck_fn fn,
                     pond_progress_fn progress, void *payload)
 {
@@ -383,6 +388,11 @@ int pond_oplog_fsck(pond_fsck_report *out, pond_backend *be, pond_fsck_fn fn,
     /* the store: unreferenced blobs, stale temps (grace: one hour) */
     if ((rc = pond_cas_foreach(ob->cas, 3600LL * 1000000, store_entry, &c)) < 0)
         goto done;
+    /* temp files of interrupted transfers (docs/replication.md) */
+    int64_t host_temps = 0;
+    if ((rc = pond_oplog_host_temps(ob->dir, 3600LL * 1000000, false, host_temp, &c, &host_temps)) < 0)
+        goto done;
+    out->stale_temps += host_temps;
     /* data files no commit refers to */
     if ((rc = list_data_files(&on_disk, ob->dir)) < 0 || (rc = all_added_paths(&added, ob->dir)) < 0)
         goto done;
@@ -410,6 +420,23 @@ typedef struct {
     hash_set *referenced;
     hash_set cand;
 } gc_blobs;
+
+typedef struct {
+    hash_set *blobs;
+    str_set *files;
+} gc_keep;
+
+static int gc_keep_blob(const pond_hash *sha, const char *path, void *payload)
+{
+    (void)path;
+    return hs_add(((gc_keep *)payload)->blobs, sha);
+}
+
+static int gc_keep_file(const pond_hash *sha, const char *path, void *payload)
+{
+    (void)sha;
+    return ss_add(((gc_keep *)payload)->files, path);
+}
 
 static int collect_unreferenced(const pond_cas_entry *e, void *payload)
 {
@@ -729,6 +756,11 @@ int pond_oplog_gc(pond_gc_report *out, pond_backend *be, const pond_gc_options *
     for (size_t i = 0; i < nd->n && rc == 0; i++)
         if (nd->rows[i].in_store)
             rc = hs_add(&referenced, &nd->rows[i].rec->sha256);
+    /* what a push in progress still reads (snapshot leases) */
+    str_set leased = {0};
+    gc_keep keep = {&referenced, &leased};
+    if (rc == 0)
+        rc = oplog__lease_keep(ob, gc_keep_blob, gc_keep_file, &keep);
     if (rc == 0)
         rc = pond_cas_foreach(ob->cas, opts->grace_us, collect_unreferenced, &gb);
     for (size_t i = 0; i < gb.cand.n && rc == 0; i++) {
@@ -746,8 +778,10 @@ int pond_oplog_gc(pond_gc_report *out, pond_backend *be, const pond_gc_options *
     }
     pond_free(referenced.v);
     pond_free(gb.cand.v);
-    if (rc < 0)
+    if (rc < 0) {
+        ss_dispose(&leased);
         return rc;
+    }
     /* 3. data files: never committed (aborted writers), or, with retention, dropped */
     str_set on_disk = {0}, added = {0}, live = {0};
     rc = list_data_files(&on_disk, ob->dir);
@@ -758,7 +792,7 @@ int pond_oplog_gc(pond_gc_report *out, pond_backend *be, const pond_gc_options *
         rc = ss_add(&live, p->files[f].path);
     for (size_t i = 0; i < on_disk.n && rc == 0; i++) {
         const char *rel = on_disk.v[i];
-        if (ss_has(&live, rel) || (!retention && ss_has(&added, rel)))
+        if (ss_has(&live, rel) || ss_has(&leased, rel) || (!retention && ss_has(&added, rel)))
             continue;
         int64_t size = 0, mt = file_mtime_us(ob->dir, rel, &size);
         if (mt < 0 || now - mt < opts->grace_us)
@@ -773,13 +807,18 @@ int pond_oplog_gc(pond_gc_report *out, pond_backend *be, const pond_gc_options *
     ss_dispose(&on_disk);
     ss_dispose(&added);
     ss_dispose(&live);
+    ss_dispose(&leased);
     if (rc < 0)
         return rc;
-    /* 4. temp files of interrupted writers */
+    /* 4. temp files of interrupted writers and transfers */
     size_t temps = 0;
     if ((rc = pond_cas_remove_stale_temps(&temps, ob->cas, opts->grace_us)) < 0)
         return rc;
     out->temps_removed += (int64_t)temps;
+    int64_t host_temps = 0;
+    if ((rc = pond_oplog_host_temps(ob->dir, opts->grace_us, true, NULL, NULL, &host_temps)) < 0)
+        return rc;
+    out->temps_removed += host_temps;
     char *log = pond__path_join(ob->dir, "_delta_log");
     DIR *d = log ? pond__os_opendir(log) : NULL;
     struct dirent *e;

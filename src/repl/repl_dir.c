@@ -893,24 +893,67 @@ static int d_finish(repl_remote *r)
 typedef struct {
     repl_problem_fn fn;
     void *payload;
+    pond_buf named; /* blob hashes fsck's messages named */
+    pond_cas *cas;
+    pond_fsck_report *out;
 } verify_ctx;
 
 static void v_problem(const char *kind, const char *msg, void *payload)
 {
     verify_ctx *c = payload;
+    const char *b = strstr(msg, "blob ");
+    if (b && strlen(b) >= 5 + 64)
+        (void)pond_buf_put(&c->named, b + 5, 64);
     if (c->fn)
         c->fn(kind, msg, c->payload);
 }
 
+static int v_blob(const pond_cas_entry *e, void *payload)
+{
+    verify_ctx *c = payload;
+    char hex[65];
+    pond_hash_hex(hex, &e->sha256);
+    if (e->kind != POND_CAS_ENTRY_BLOB || (c->named.ptr && strstr(c->named.ptr, hex)))
+        return 0;
+    pond_cas_ref ref;
+    int rc = pond_cas_verify(&ref, c->cas, &e->sha256);
+    if (rc == POND_ENOMEM)
+        return rc;
+    if (rc < 0) {
+        c->out->corrupt++;
+        if (c->fn)
+            c->fn("corrupt", pond_error_last()->message, c->payload);
+    } else {
+        c->out->bytes_hashed += ref.size;
+    }
+    return 0;
+}
+
 static int d_verify(pond_fsck_report *out, repl_remote *r, repl_problem_fn fn, void *payload)
 {
+    dir_remote *d = DR(r);
     pond_backend *be = NULL;
     memset(out, 0, sizeof *out);
-    int rc = pond_oplog_open(&be, DR(r)->work, NULL);
-    verify_ctx c = {fn, payload};
+    int rc = pond_oplog_open(&be, d->work, NULL);
+    verify_ctx c = {fn, payload, POND_BUF_INIT, NULL, out};
     if (rc == 0)
         rc = pond_oplog_fsck(out, be, v_problem, NULL, &c);
     pond_backend_free(be);
+    /* rows of a data file that does not decode were never seen, nor the blobs they name:
+     * every other blob in the store is re-hashed against its name */
+    if (rc == POND_ECORRUPT && out->corrupt + out->missing > 0) {
+        int64_t before = out->corrupt;
+        int wrc = d_store(d);
+        c.cas = d->cas;
+        if (wrc == 0)
+            wrc = pond_cas_foreach(d->cas, 0, v_blob, &c);
+        if (wrc < 0)
+            rc = wrc;
+        else if (out->corrupt > before)
+            rc = pond_error_set(POND_ECORRUPT, R, "pond '%s': %lld missing, %lld corrupt", d->dir,
+                                (long long)out->missing, (long long)out->corrupt);
+    }
+    pond_buf_dispose(&c.named);
     return rc;
 }
 

@@ -549,9 +549,9 @@ static int forward(sync_ctx *c)
             continue;
         if (p.v[i].removed == INT64_MAX)
             rc = pond_error_set(POND_ECORRUPT, R,
-                                "the source lacks data file %s that its head needs (run pond "
-                                "fsck there)",
-                                p.v[i].obj.path);
+                                "data file %s of '%s' is missing or does not match its SHA-256 "
+                                "(pond fsck there tells): refused",
+                                p.v[i].obj.path, c->src->url);
         else if (p.v[i].removed > need_cp)
             need_cp = p.v[i].removed;
     }

@@ -347,9 +347,8 @@ static int d_open(repl_info *out, repl_remote *r, repl_open_mode mode)
             return rc;
         if ((rc = fill_info(out, d->dir)) < 0)
             return rc;
-        /* everything stays until the caller knows which versions it reads (hold) */
-        if (mode == REPL_OPEN_READ)
-            rc = pond_oplog_lease_take(&d->lease, d->dir, 0, "replication");
+        /* reading the log needs no lease (gc never removes commits); whoever reads data
+         * files and blobs holds one first (hold), so a refused run writes nothing */
         return rc;
     }
     if (mode == REPL_OPEN_READ)
@@ -789,13 +788,20 @@ static int put_log(dir_remote *d, const repl_obj *o, const repl_source *src)
         rc = pond__fsync_dir(d->work, R);
     if (rc == 0 && o->kind == REPL_COMMIT && o->version > 0) {
         /* never a gap: the version before must be there, as a commit or a checkpoint */
-        repl_obj prev[2] = {{.kind = REPL_COMMIT, .version = o->version - 1},
-                            {.kind = REPL_CHECKPOINT, .version = o->version - 1}};
+        /* (or the checkpoint of this very version, where a start from a checkpoint began) */
+        repl_obj prev[3] = {{.kind = REPL_COMMIT, .version = o->version - 1},
+                            {.kind = REPL_CHECKPOINT, .version = o->version - 1},
+                            {.kind = REPL_CHECKPOINT, .version = o->version}};
         (void)repl_obj_check(&prev[0]);
         (void)repl_obj_check(&prev[1]);
-        char *p0 = join(d->work, prev[0].path), *p1 = join(d->work, prev[1].path);
-        bool ok = p0 && p1 && (pond__os_lstat(p0, &st) == 0 || pond__os_lstat(p1, &st) == 0);
-        if (!p0 || !p1)
+        (void)repl_obj_check(&prev[2]);
+        char *p0 = join(d->work, prev[0].path), *p1 = join(d->work, prev[1].path),
+             *p2 = join(d->work, prev[2].path);
+        bool ok = p0 && p1 && p2 &&
+                  (pond__os_lstat(p0, &st) == 0 || pond__os_lstat(p1, &st) == 0 ||
+                   pond__os_lstat(p2, &st) == 0);
+        pond_free(p2);
+        if (!p0 || !p1 || !p2)
             rc = POND_ENOMEM;
         else if (!ok)
             rc = pond_error_set(POND_EINVALID, R, "commit %" PRId64 " cannot follow: version %"

@@ -8,6 +8,7 @@ pkgs=(
   libssl-dev libjansson-dev libsqlite3-dev
   valgrind clang libclang-rt-14-dev
   sqlite3 python3
+  openssh-server openssh-client rsync
 )
 # Node.js (for the oracle and DuckDB comparisons) may come from outside Debian;
 # only ask apt for it when no node is on the PATH.

@@ -22,6 +22,7 @@ import sys
 import tempfile
 
 import powerloss
+import repl_crash
 
 CRASH_RC = 77
 
@@ -35,6 +36,7 @@ class Mutant(Exception):
 
 
 class H:
+    Fail = Fail  # for scenario modules (repl_crash.py)
     def __init__(self, pond_bin, quick):
         self.quick = quick
         self.tmp = tempfile.mkdtemp(prefix="pond-crash-")
@@ -748,7 +750,9 @@ def main():
               ("power_detects", h.power_detects),
               ("concurrent_writers", lambda: h.concurrency(conc_n)),
               ("gc_races_dedup_writer", lambda: h.gc_race(3 if h.quick else 20)),
-              ("corruption", h.corruption)]
+              ("corruption", h.corruption),
+              ("crash_push_incremental", lambda: repl_crash.push_scenario(h, False)),
+              ("crash_push_create", lambda: repl_crash.push_scenario(h, True))]
     tests = [(tn, fn) for tn, fn in tests if not only or any(o in tn for o in only)]
     try:
         for r in range(repeat):

@@ -46,11 +46,11 @@ after_interrupt() { # NAME: the remote is old-or-new and valid; the next push co
   ok "$name"
 }
 
-# 1. SIGKILL at random times, from the old remote (16) and into a first push (6)
+# 1. SIGKILL at random times: 15 from the old remote, 5 into a first push
 RANDOM=4242
-for k in $(seq 1 22); do
+for k in $(seq 1 20); do
   rm -rf "$WORK/r" "$WORK/.r.pond-incoming"
-  mode=old; [ "$k" -gt 16 ] && mode=new
+  mode=old; [ "$k" -gt 15 ] && mode=new
   [ $mode = old ] && cp -a "$WORK/old" "$WORK/r"
   delay=$(( RANDOM % (ms + 1) ))
   "$POND_BIN" --pond "$S" push >/dev/null 2>&1 &
@@ -80,7 +80,7 @@ chmod +x "$WORK/cutssh"
 pond --pond "$S" remote remove r >/dev/null
 pond --pond "$S" remote add r "ssh://localhost$WORK/r" --exec "$POND_BIN" >/dev/null
 total=$(du -sb "$S/_large_files" | cut -f1)
-for cut in 100 5000 100000 600000 1200000 $((total - 10000)); do
+for cut in 100 20000 700000 $((total - 10000)); do
   rm -rf "$WORK/r"; cp -a "$WORK/old" "$WORK/r"
   if POND_SSH_COMMAND="$WORK/cutssh" CUT_AT=$cut pond --pond "$S" push >"$WORK/.out" 2>&1; then
     fail "cut_at_$cut" "the push succeeded over a cut connection"; continue

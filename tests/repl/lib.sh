@@ -46,3 +46,44 @@ repl_done() {
   echo "$R_PASS passed, $R_FAIL failed"
   [ "$R_FAIL" -eq 0 ]
 }
+# start_sshd: Debian's sshd on 127.0.0.1 on a free port, its config, host key and user key in
+# $WORK/keys (and /run/sshd created); exports POND_SSH_COMMAND (that key, that known_hosts)
+# and sets SSHD_PORT, SSHD_USER. Returns 1 with the reason in SSHD_WHY when it cannot start.
+start_sshd() {
+  local sshd k=$WORK/keys i
+  sshd=$(command -v sshd || echo /usr/sbin/sshd)
+  [ -x "$sshd" ] || { SSHD_WHY="no sshd (apt-get install openssh-server)"; return 1; }
+  mkdir -p "$k" /run/sshd 2>/dev/null; chmod 700 "$k"
+  ssh-keygen -q -t ed25519 -N '' -f "$k/host" && ssh-keygen -q -t ed25519 -N '' -f "$k/user" ||
+    { SSHD_WHY="ssh-keygen failed"; return 1; }
+  cp "$k/user.pub" "$k/authorized_keys"; chmod 600 "$k/authorized_keys"
+  SSHD_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  SSHD_USER=$(id -un)
+  cat >"$k/sshd_config" <<EOC
+Port $SSHD_PORT
+ListenAddress 127.0.0.1
+HostKey $k/host
+PidFile $k/sshd.pid
+AuthorizedKeysFile $k/authorized_keys
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PubkeyAuthentication yes
+PermitRootLogin prohibit-password
+StrictModes no
+UsePAM no
+AllowUsers $SSHD_USER
+SetEnv PATH=$(dirname "$POND_BIN"):/usr/bin:/bin
+EOC
+  "$sshd" -D -e -f "$k/sshd_config" -p "$SSHD_PORT" 2>"$k/sshd.log" &
+  SSHD_PID=$!
+  R_CLEANUP+=("kill $SSHD_PID")
+  echo "[127.0.0.1]:$SSHD_PORT $(cut -d' ' -f1,2 "$k/host.pub")" >"$k/known_hosts"
+  export POND_SSH_COMMAND="ssh -i $k/user -o UserKnownHostsFile=$k/known_hosts -o StrictHostKeyChecking=yes -o BatchMode=yes -o IdentitiesOnly=yes"
+  for i in $(seq 1 50); do
+    $POND_SSH_COMMAND -p "$SSHD_PORT" "$SSHD_USER@127.0.0.1" true 2>/dev/null && return 0
+    kill -0 "$SSHD_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  SSHD_WHY="sshd did not start or refused the test key: $(tail -n 3 "$k/sshd.log" | tr '\n' ' ')"
+  return 1
+}

@@ -5,43 +5,8 @@
 # clone, verify, status, divergence refused, a missing pond on the far end named.
 # SKIP (with the reason) only when sshd cannot start here.
 . "$(dirname "$0")/lib.sh"
-SSHD=$(command -v sshd || echo /usr/sbin/sshd)
-if [ ! -x "$SSHD" ]; then echo "SKIP repl::sshd: no sshd (apt-get install openssh-server)"; echo "0 passed, 0 failed, 1 skipped"; exit 0; fi
-K=$WORK/keys; mkdir -p "$K" /run/sshd 2>/dev/null; chmod 700 "$K"
-ssh-keygen -q -t ed25519 -N '' -f "$K/host" && ssh-keygen -q -t ed25519 -N '' -f "$K/user" || {
-  echo "SKIP repl::sshd: ssh-keygen failed"; echo "0 passed, 0 failed, 1 skipped"; exit 0; }
-cp "$K/user.pub" "$K/authorized_keys"; chmod 600 "$K/authorized_keys"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-me=$(id -un)
-cat >"$K/sshd_config" <<EOC
-Port $port
-ListenAddress 127.0.0.1
-HostKey $K/host
-PidFile $K/sshd.pid
-AuthorizedKeysFile $K/authorized_keys
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-PubkeyAuthentication yes
-PermitRootLogin prohibit-password
-StrictModes no
-UsePAM no
-AllowUsers $me
-SetEnv PATH=$(dirname "$POND_BIN"):/usr/bin:/bin
-EOC
-"$SSHD" -D -e -f "$K/sshd_config" -p "$port" 2>"$K/sshd.log" &
-spid=$!
-R_CLEANUP+=("kill $spid")
-echo "127.0.0.1 $(cut -d' ' -f1,2 "$K/host.pub")" | sed "s/^127.0.0.1/[127.0.0.1]:$port/" >"$K/known_hosts"
-export POND_SSH_COMMAND="ssh -i $K/user -o UserKnownHostsFile=$K/known_hosts -o StrictHostKeyChecking=yes -o BatchMode=yes -o IdentitiesOnly=yes"
-up=0
-for i in $(seq 1 50); do
-  if $POND_SSH_COMMAND -p "$port" "$me@127.0.0.1" true 2>/dev/null; then up=1; break; fi
-  kill -0 $spid 2>/dev/null || break
-  sleep 0.1
-done
-if [ $up -eq 0 ]; then
-  echo "SKIP repl::sshd: sshd did not start or refused the test key: $(tail -n 3 "$K/sshd.log" | tr '\n' ' ')"
-  echo "0 passed, 0 failed, 1 skipped"; exit 0
+if ! start_sshd; then
+  echo "SKIP repl::sshd: $SSHD_WHY"; echo "0 passed, 0 failed, 1 skipped"; exit 0
 fi
 ok sshd_up
 S=$WORK/src
@@ -49,6 +14,7 @@ pond --pond "$S" init >/dev/null
 head -c 2000000 /dev/urandom >"$WORK/big"; echo hello >"$WORK/a"
 pond --pond "$S" copy host:"$WORK/a" /a >/dev/null
 pond --pond "$S" copy host:"$WORK/big" /big >/dev/null
+me=$SSHD_USER; port=$SSHD_PORT
 URL="ssh://$me@127.0.0.1:$port$WORK/remote.pond"
 check remote_add pond --pond "$S" remote add far "$URL" --exec "$POND_BIN"
 pond --pond "$S" push >"$WORK/out" 2>&1; check first_push_created grep -q "(created)" "$WORK/out"

@@ -7,6 +7,7 @@
  * the store's own writer (fsync, rename); a commit is written to a temp file, fsynced, linked
  * to its name (put-if-absent) and `_delta_log/` fsynced, and only after a sync of everything
  * it refers to. So the log never names a file that is not durable. */
+#define _GNU_SOURCE /* sync_file_range: a writeback hint, see start_writeback */
 #include "repl/repl_internal.h"
 
 #include <pond/cas.h>
@@ -26,9 +27,9 @@
 #define MAX_DATA_FILE ((size_t)1 << 31)
 
 typedef struct {
-    char *tmp;   /* _host/incoming/<name> */
+    char *tmp;   /* _host/incoming/<name>, or _delta_log/.tmp-repl-<name> */
     char *final; /* absolute final path */
-    int fd;
+    repl_obj obj; /* staged log files: what it is (kind, version, size, sha256) */
 } pending_file;
 
 typedef struct {
@@ -38,13 +39,18 @@ typedef struct {
     bool incoming;  /* work is the temp directory */
     int lock_fd;
     pond_cas *cas;
-    pending_file *pend;
+    pending_file *pend;   /* data files received, not yet in place */
     size_t n_pend, cap_pend;
+    pending_file *staged; /* commits received, not yet published (in version order) */
+    size_t n_staged, cap_staged;
     pond_oplog_lease *lease;
     uint32_t seq;
 } dir_remote;
 
 #define DR(r) ((dir_remote *)(r))
+
+/* Every op sees everything put before it: staged commits are published first. */
+static int publish(dir_remote *d);
 
 /* ---- objects ------------------------------------------------------------------------------- */
 
@@ -378,6 +384,9 @@ static int d_open(repl_info *out, repl_remote *r, repl_open_mode mode)
 
 static int d_list_log(repl_remote *r, int64_t from, int64_t to, repl_log_fn fn, void *payload)
 {
+    int prc = publish(DR(r));
+    if (prc < 0)
+        return prc;
     log_vec l = {0};
     int rc = list_log_dir(&l, DR(r)->work);
     for (size_t i = 0; rc == 0 && i < l.n; i++)
@@ -390,6 +399,9 @@ static int d_list_log(repl_remote *r, int64_t from, int64_t to, repl_log_fn fn, 
 static int d_hash_log(pond_hash *out, bool *present, repl_remote *r, const repl_obj *objs,
                       size_t n)
 {
+    int prc = publish(DR(r));
+    if (prc < 0)
+        return prc;
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < n; i++) {
         char *p = join(DR(r)->work, objs[i].path);
@@ -442,6 +454,9 @@ static int blob_present(bool *out, dir_remote *d, const pond_hash *sha, int64_t 
 
 static int d_have(bool *out, repl_remote *r, const repl_obj *objs, size_t n)
 {
+    int prc = publish(DR(r));
+    if (prc < 0)
+        return prc;
     dir_remote *d = DR(r);
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < n; i++) {
@@ -486,6 +501,9 @@ static int mb_blob(const pond_hash *sha, int64_t size, const pond_hash *root, vo
 static int d_missing_blobs(repl_remote *r, const repl_obj *files, size_t n, repl_blob_fn fn,
                            void *payload)
 {
+    int prc = publish(DR(r));
+    if (prc < 0)
+        return prc;
     dir_remote *d = DR(r);
     mb_ctx c = {d, fn, payload};
     pond_buf mem = POND_BUF_INIT;
@@ -530,6 +548,9 @@ static void fs_close(void *self)
 
 static int d_get(repl_source *out, repl_remote *r, const repl_obj *obj)
 {
+    int prc = publish(DR(r));
+    if (prc < 0)
+        return prc;
     file_source *f = pond_calloc(1, sizeof *f);
     if (!f)
         return POND_ENOMEM;
@@ -567,6 +588,9 @@ static int live_file(const pond_delta_file *f, void *payload)
 
 static int d_live_files(repl_remote *r, int64_t version, repl_obj_fn fn, void *payload)
 {
+    int prc = publish(DR(r));
+    if (prc < 0)
+        return prc;
     pond_delta_table *t = NULL;
     pond_delta_open_options o = POND_DELTA_OPEN_OPTIONS_INIT;
     o.at_version = version;
@@ -663,6 +687,45 @@ static int incoming_tmp(char **out, dir_remote *d)
     return rc;
 }
 
+/* Starts writing a received file's bytes to disk now, so that the fsync each file still gets
+ * before it is renamed or linked (sync) finds them written: the first fsync of a batch then
+ * commits the journal for all of them and the rest return at once, instead of one journal
+ * commit per file. Only a hint: durability still comes from the fsync, through the OS shim. */
+static void start_writeback(int fd)
+{
+#ifdef SYNC_FILE_RANGE_WRITE
+    (void)sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+#else
+    (void)fd;
+#endif
+}
+
+static int push_pending(pending_file **v, size_t *n, size_t *cap, const pending_file *f)
+{
+    if (*n == *cap) {
+        size_t c = *cap ? *cap * 2 : 64;
+        pending_file *v2 = pond_realloc(*v, c * sizeof *v2);
+        if (!v2)
+            return POND_ENOMEM;
+        *v = v2;
+        *cap = c;
+    }
+    (*v)[(*n)++] = *f;
+    return 0;
+}
+
+/* fsync a closed file by name (the received files are closed after writing: a batch may hold
+ * more files than a process may keep open) */
+static int fsync_path(const char *path)
+{
+    int fd = -1;
+    int rc = pond__open(&fd, path, O_RDONLY, 0, R);
+    if (rc == 0)
+        rc = pond__fsync(fd, path, R);
+    pond__close(fd);
+    return rc;
+}
+
 static int put_data(dir_remote *d, const repl_obj *o, const repl_source *src)
 {
     char *tmp = NULL, *final = join(d->work, o->path);
@@ -676,27 +739,19 @@ static int put_data(dir_remote *d, const repl_obj *o, const repl_source *src)
     if (rc == 0 && ((o->size >= 0 && size != o->size) || !o->has_sha ||
                     !pond_hash_equal(&sha, &o->sha256)))
         rc = mismatch(o, d->base.url, size, &sha);
-    if (rc == 0 && d->n_pend == d->cap_pend) {
-        size_t cap = d->cap_pend ? d->cap_pend * 2 : 64;
-        pending_file *v = pond_realloc(d->pend, cap * sizeof *v);
-        if (!v)
-            rc = POND_ENOMEM;
-        else {
-            d->pend = v;
-            d->cap_pend = cap;
-        }
-    }
+    if (rc == 0)
+        start_writeback(fd);
+    pond__close(fd);
+    pending_file pf = {tmp, final, *o};
+    if (rc == 0)
+        rc = push_pending(&d->pend, &d->n_pend, &d->cap_pend, &pf);
     if (rc < 0) {
-        if (fd >= 0) {
-            pond__close(fd);
+        if (fd >= 0)
             (void)pond__os_unlink(tmp);
-        }
         pond_free(tmp);
         pond_free(final);
-        return rc;
     }
-    d->pend[d->n_pend++] = (pending_file){tmp, final, fd};
-    return 0;
+    return rc;
 }
 
 static int fsync_dir_once(char ***done, size_t *n, const char *dir)
@@ -719,28 +774,26 @@ static int fsync_dir_once(char ***done, size_t *n, const char *dir)
     return rc;
 }
 
-static void drop_pending(dir_remote *d, size_t from)
+/* Forgets received files not yet in place (removing their temp files). */
+static void drop_pending(pending_file *v, size_t *n)
 {
-    for (size_t i = from; i < d->n_pend; i++) {
-        if (d->pend[i].fd >= 0) {
-            pond__close(d->pend[i].fd);
-            (void)pond__os_unlink(d->pend[i].tmp);
-        }
-        pond_free(d->pend[i].tmp);
-        pond_free(d->pend[i].final);
+    for (size_t i = 0; i < *n; i++) {
+        if (v[i].tmp)
+            (void)pond__os_unlink(v[i].tmp);
+        pond_free(v[i].tmp);
+        pond_free(v[i].final);
     }
-    d->n_pend = from < d->n_pend ? from : d->n_pend;
+    *n = 0;
 }
 
-static int d_sync(repl_remote *r)
+static int sync_data(dir_remote *d)
 {
-    dir_remote *d = DR(r);
     int rc = 0;
     char **dirs = NULL;
     size_t n_dirs = 0, i = 0;
     /* all contents first, so the renames below publish only durable bytes */
     for (i = 0; rc == 0 && i < d->n_pend; i++)
-        rc = pond__fsync(d->pend[i].fd, d->pend[i].tmp, R);
+        rc = fsync_path(d->pend[i].tmp);
     for (i = 0; rc == 0 && i < d->n_pend; i++) {
         pending_file *p = &d->pend[i];
         char *slash = strrchr(p->final, '/');
@@ -753,8 +806,8 @@ static int d_sync(repl_remote *r)
             rc = pond_error_set_os(R, "rename '%s' to '%s'", p->tmp, p->final);
         if (rc < 0)
             break;
-        pond__close(p->fd);
-        p->fd = -1;
+        pond_free(p->tmp);
+        p->tmp = NULL; /* in place: nothing to remove */
     }
     for (size_t k = 0; rc == 0 && k < d->n_pend; k++) {
         char *slash = strrchr(d->pend[k].final, '/');
@@ -767,79 +820,102 @@ static int d_sync(repl_remote *r)
         rc = inc ? pond__fsync_dir(inc, R) : POND_ENOMEM;
         pond_free(inc);
     }
-    drop_pending(d, 0);
+    drop_pending(d->pend, &d->n_pend);
     for (size_t k = 0; k < n_dirs; k++)
         pond_free(dirs[k]);
     pond_free(dirs);
     return rc;
 }
 
-/* A log file: temp, check, fsync, then link (put-if-absent) or rename (_last_checkpoint). */
-static int put_log(dir_remote *d, const repl_obj *o, const repl_source *src)
+/* A log file arrives in a temp file in `_delta_log/` and is checked against its size and
+ * SHA-256. A commit is staged (published in order at the next sync, after every data file put
+ * before it); a checkpoint or `_last_checkpoint` is published at once. */
+static int stage_log(pending_file *out, dir_remote *d, const repl_obj *o, const repl_source *src)
 {
     char *log = join(d->work, "_delta_log"), *final = join(d->work, o->path), *tmp = NULL;
     char name[40];
     int fd = -1, rc = log && final ? random_name(name, d, ".tmp") : POND_ENOMEM;
     int64_t size = 0;
     pond_hash sha;
-    bool placed = false;
     struct stat st;
     if (rc == 0 && pond__os_stat(log, &st) != 0 && (rc = pond__mkdir(log, true, R)) == 0)
         rc = pond__fsync_dir(d->work, R);
-    if (rc == 0 && o->kind == REPL_COMMIT && o->version > 0) {
-        /* never a gap: the version before must be there, as a commit or a checkpoint */
-        /* (or the checkpoint of this very version, where a start from a checkpoint began) */
-        repl_obj prev[3] = {{.kind = REPL_COMMIT, .version = o->version - 1},
-                            {.kind = REPL_CHECKPOINT, .version = o->version - 1},
-                            {.kind = REPL_CHECKPOINT, .version = o->version}};
-        (void)repl_obj_check(&prev[0]);
-        (void)repl_obj_check(&prev[1]);
-        (void)repl_obj_check(&prev[2]);
-        char *p0 = join(d->work, prev[0].path), *p1 = join(d->work, prev[1].path),
-             *p2 = join(d->work, prev[2].path);
-        bool ok = p0 && p1 && p2 &&
-                  (pond__os_lstat(p0, &st) == 0 || pond__os_lstat(p1, &st) == 0 ||
-                   pond__os_lstat(p2, &st) == 0);
-        pond_free(p2);
-        if (!p0 || !p1 || !p2)
-            rc = POND_ENOMEM;
-        else if (!ok)
-            rc = pond_error_set(POND_EINVALID, R, "commit %" PRId64 " cannot follow: version %"
-                                                  PRId64 " is not in '%s'",
-                                o->version, o->version - 1, d->dir);
-        pond_free(p0);
-        pond_free(p1);
-    }
+    if (rc == 0 && !(tmp = pond_malloc(strlen(log) + 48)))
+        rc = POND_ENOMEM;
     if (rc == 0) {
-        tmp = pond_malloc(strlen(log) + 48);
-        if (!tmp)
-            rc = POND_ENOMEM;
-        else
-            sprintf(tmp, "%s/.tmp-repl-%s", log, name);
-    }
-    if (rc == 0)
+        sprintf(tmp, "%s/.tmp-repl-%s", log, name);
         rc = pond__open(&fd, tmp, O_WRONLY | O_CREAT | O_EXCL, 0644, R);
+    }
     if (rc == 0)
         rc = receive(&size, &sha, src, fd, tmp, NULL);
     if (rc == 0 && ((o->size >= 0 && size != o->size) ||
                     (o->has_sha && !pond_hash_equal(&sha, &o->sha256))))
         rc = mismatch(o, d->base.url, size, &sha);
     if (rc == 0)
-        rc = pond__fsync(fd, tmp, R);
+        start_writeback(fd);
     pond__close(fd);
-    fd = -1;
+    pond_free(log);
+    if (rc < 0) {
+        if (fd >= 0)
+            (void)pond__os_unlink(tmp);
+        pond_free(tmp);
+        pond_free(final);
+        return rc;
+    }
+    *out = (pending_file){tmp, final, *o};
+    out->obj.size = size;
+    out->obj.sha256 = sha;
+    return 0;
+}
+
+/* Whether the version before commit v is there: as a commit or a checkpoint, or a checkpoint
+ * of v itself (where a start from a checkpoint began). Never a gap in the log. */
+static int may_follow(dir_remote *d, int64_t v)
+{
+    if (v == 0)
+        return 0;
+    repl_obj prev[3] = {{.kind = REPL_COMMIT, .version = v - 1},
+                        {.kind = REPL_CHECKPOINT, .version = v - 1},
+                        {.kind = REPL_CHECKPOINT, .version = v}};
+    int rc = 0;
+    bool ok = false;
+    for (int k = 0; k < 3 && rc == 0 && !ok; k++) {
+        (void)repl_obj_check(&prev[k]);
+        char *p = join(d->work, prev[k].path);
+        struct stat st;
+        if (!p)
+            rc = POND_ENOMEM;
+        else
+            ok = pond__os_lstat(p, &st) == 0;
+        pond_free(p);
+    }
+    if (rc == 0 && !ok)
+        rc = pond_error_set(POND_EINVALID, R,
+                            "commit %" PRId64 " cannot follow: version %" PRId64
+                            " is not in '%s'",
+                            v, v - 1, d->dir);
+    return rc;
+}
+
+/* Links (put-if-absent) or renames (_last_checkpoint) a staged, fsynced log file into place
+ * and fsyncs `_delta_log/`; the temp file goes either way. */
+static int place_log(dir_remote *d, pending_file *f)
+{
+    const repl_obj *o = &f->obj;
+    int rc = o->kind == REPL_COMMIT ? may_follow(d, o->version) : 0;
+    bool placed = false;
     if (rc == 0 && o->kind == REPL_LAST_CHECKPOINT) {
-        if (pond__os_rename(tmp, final) < 0)
-            rc = pond_error_set_os(R, "rename '%s' to '%s'", tmp, final);
+        if (pond__os_rename(f->tmp, f->final) < 0)
+            rc = pond_error_set_os(R, "rename '%s' to '%s'", f->tmp, f->final);
         placed = rc == 0;
     } else if (rc == 0) {
-        if (pond__os_link(tmp, final) == 0) {
+        if (pond__os_link(f->tmp, f->final) == 0) {
             placed = true;
         } else if (errno == EEXIST) {
             pond_hash have;
             int64_t hs;
-            int hrc = hash_file(&have, &hs, final);
-            if (hrc == 0 && hs == size && pond_hash_equal(&have, &sha))
+            int hrc = hash_file(&have, &hs, f->final);
+            if (hrc == 0 && hs == o->size && pond_hash_equal(&have, &o->sha256))
                 rc = 0; /* an earlier, interrupted run put it */
             else if (o->kind == REPL_CHECKPOINT)
                 rc = 0; /* a checkpoint is derived: the one there describes the same version */
@@ -848,42 +924,84 @@ static int put_log(dir_remote *d, const repl_obj *o, const repl_source *src)
                                     "'%s' already has a different commit %" PRId64, d->dir,
                                     o->version);
         } else {
-            rc = pond_error_set_os(R, "link '%s' to '%s'", tmp, final);
+            rc = pond_error_set_os(R, "link '%s' to '%s'", f->tmp, f->final);
         }
     }
-    if (tmp && (rc < 0 || !placed || o->kind != REPL_LAST_CHECKPOINT))
-        (void)pond__os_unlink(tmp);
-    if (rc == 0 && placed && (rc = pond__fsync_dir(log, R)) < 0 && o->kind == REPL_COMMIT) {
-        /* not known durable: withdraw it, as the oplog's own commit does */
-        if (pond__os_unlink(final) == 0)
-            (void)pond__fsync_dir(log, R);
+    if (!placed || o->kind != REPL_LAST_CHECKPOINT)
+        (void)pond__os_unlink(f->tmp);
+    pond_free(f->tmp);
+    f->tmp = NULL;
+    if (rc == 0 && placed) {
+        char *slash = strrchr(f->final, '/');
+        *slash = '\0';
+        rc = pond__fsync_dir(f->final, R);
+        *slash = '/';
+        if (rc < 0 && o->kind == REPL_COMMIT && pond__os_unlink(f->final) == 0) {
+            /* not known durable: withdraw it, as the oplog's own commit does */
+            *slash = '\0';
+            (void)pond__fsync_dir(f->final, R);
+            *slash = '/';
+        }
     }
-    pond_free(log);
-    pond_free(final);
-    pond_free(tmp);
     return rc;
 }
+
+/* Publishes the staged commits in order, after every data file received so far is in place:
+ * first every temp file's fsync (cheap after the first: see start_writeback), then for each
+ * commit its link and an fsync of `_delta_log/`, so a power cut leaves a prefix. */
+static int publish(dir_remote *d)
+{
+    int rc = d->n_pend ? sync_data(d) : 0;
+    for (size_t i = 0; rc == 0 && i < d->n_staged; i++)
+        rc = fsync_path(d->staged[i].tmp);
+    size_t i = 0;
+    for (; rc == 0 && i < d->n_staged; i++)
+        rc = place_log(d, &d->staged[i]);
+    drop_pending(d->staged, &d->n_staged);
+    return rc;
+}
+
+static int d_sync(repl_remote *r) { return publish(DR(r)); }
+
+/* Staged commits wait for a sync; a batch holds at most this many */
+#define MAX_STAGED 512
 
 static int d_put(repl_remote *r, const repl_obj *o, const repl_source *src)
 {
     dir_remote *d = DR(r);
+    pending_file f;
+    int rc;
     switch (o->kind) {
     case REPL_BLOB:
         return put_blob(d, o, src);
     case REPL_DATA:
         return put_data(d, o, src);
-    default: {
-        /* whatever a log file refers to must be durable before it appears */
-        int rc = d->n_pend ? d_sync(r) : 0;
-        return rc < 0 ? rc : put_log(d, o, src);
-    }
+    case REPL_COMMIT:
+        if ((rc = stage_log(&f, d, o, src)) < 0)
+            return rc;
+        if ((rc = push_pending(&d->staged, &d->n_staged, &d->cap_staged, &f)) < 0) {
+            drop_pending(&f, &(size_t){1});
+            return rc;
+        }
+        return d->n_staged >= MAX_STAGED ? publish(d) : 0;
+    default:
+        /* a checkpoint describes a version whose commit must be there first */
+        if ((rc = publish(d)) < 0 || (rc = stage_log(&f, d, o, src)) < 0)
+            return rc;
+        if ((rc = fsync_path(f.tmp)) < 0) {
+            drop_pending(&f, &(size_t){1});
+            return rc;
+        }
+        rc = place_log(d, &f);
+        pond_free(f.final);
+        return rc;
     }
 }
 
 static int d_finish(repl_remote *r)
 {
     dir_remote *d = DR(r);
-    int rc = d->n_pend ? d_sync(r) : 0;
+    int rc = publish(d);
     if (rc < 0 || !d->incoming)
         return rc;
     /* rename(2) replaces an empty directory and refuses a non-empty one */
@@ -937,6 +1055,9 @@ static int v_blob(const pond_cas_entry *e, void *payload)
 
 static int d_verify(pond_fsck_report *out, repl_remote *r, repl_problem_fn fn, void *payload)
 {
+    int prc = publish(DR(r));
+    if (prc < 0)
+        return prc;
     dir_remote *d = DR(r);
     pond_backend *be = NULL;
     memset(out, 0, sizeof *out);
@@ -980,8 +1101,10 @@ static void d_free(repl_remote *r)
     dir_remote *d = DR(r);
     if (!d)
         return;
-    drop_pending(d, 0);
+    drop_pending(d->pend, &d->n_pend);
+    drop_pending(d->staged, &d->n_staged);
     pond_free(d->pend);
+    pond_free(d->staged);
     pond_oplog_lease_release(d->lease);
     pond_cas_free(d->cas);
     if (d->lock_fd >= 0)

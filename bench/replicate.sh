@@ -21,6 +21,8 @@ COMMITS=${COMMITS:-10000}
 ROUNDS=${ROUNDS:-2}
 command -v rsync >/dev/null || { echo "replicate: rsync is not installed (scripts/install-deps.sh)"; exit 1; }
 . "$ROOT/tests/repl/lib.sh"
+# a private copy: a rebuild during the run must not swap the binary under it
+cp "$POND_BIN" "$WORK/pond" && POND_BIN=$WORK/pond
 start_sshd || { echo "replicate: cannot start sshd: $SSHD_WHY"; exit 1; }
 H="$SSHD_USER@127.0.0.1"
 SSH="$POND_SSH_COMMAND -p $SSHD_PORT"

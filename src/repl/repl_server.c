@@ -309,7 +309,7 @@ int pond_repl_serve(int in_fd, int out_fd, const char *dir)
 {
     POND_ASSERT_ARG(dir);
     server s = {0};
-    int rc = wire_conn_init(&s.c, in_fd, out_fd, "client");
+    int rc = wire_conn_init(&s.c, in_fd, out_fd, "the pond client");
     if (rc == 0)
         rc = repl_dir_new(&s.d, dir, dir);
     wire_msg m = {0};

@@ -21,6 +21,9 @@
 #define BATCH_COMMITS 512
 #define HAVE_BATCH 512
 #define MAX_COMMIT_BYTES ((size_t)256 << 20)
+/* Commit texts read while planning are kept for sending up to this much; the rest are read
+ * again when sent (a long history never sits in memory whole). */
+#define KEEP_COMMIT_BYTES ((size_t)64 << 20)
 
 typedef struct {
     repl_remote *src, *dst;
@@ -264,6 +267,7 @@ static int plan_scan(plan *p, sync_ctx *c, int64_t first, int64_t last)
     if (!p->bytes || !p->lens)
         return POND_ENOMEM;
     pond_buf b = POND_BUF_INIT;
+    size_t kept = 0;
     int rc = 0;
     for (int64_t v = first; rc == 0 && v <= last; v++) {
         repl_obj o = {.kind = REPL_COMMIT, .version = v, .size = -1};
@@ -273,9 +277,12 @@ static int plan_scan(plan *p, sync_ctx *c, int64_t first, int64_t last)
         scan_ctx s = {p, v};
         rc = pond_oplog_commit_files(b.ptr ? b.ptr : "", b.size, o.path, scan_action, &s);
         p->lens[v - first] = b.size;
-        p->bytes[v - first] = pond_buf_detach(&b);
-        if (rc == 0 && !p->bytes[v - first])
-            p->bytes[v - first] = pond_strdup("");
+        if (rc == 0 && kept + b.size <= KEEP_COMMIT_BYTES) {
+            kept += b.size;
+            p->bytes[v - first] = pond_buf_detach(&b);
+            if (!p->bytes[v - first] && !(p->bytes[v - first] = pond_strdup("")))
+                rc = POND_ENOMEM;
+        }
     }
     pond_buf_dispose(&b);
     if (rc == 0)
@@ -434,7 +441,8 @@ static int mem_read(void *self, void *buf, size_t cap, size_t *n_out)
 {
     mem_source *m = self;
     size_t k = m->len - m->pos < cap ? m->len - m->pos : cap;
-    memcpy(buf, m->ptr + m->pos, k);
+    if (k)
+        memcpy(buf, m->ptr + m->pos, k);
     m->pos += k;
     *n_out = k;
     return 0;
@@ -442,15 +450,29 @@ static int mem_read(void *self, void *buf, size_t cap, size_t *n_out)
 
 static int put_commit(sync_ctx *c, plan *p, int64_t v)
 {
-    mem_source m = {p->bytes[v - p->first], p->lens[v - p->first], 0};
-    repl_obj o = {.kind = REPL_COMMIT, .version = v, .size = (int64_t)m.len, .has_sha = true};
+    repl_obj o = {.kind = REPL_COMMIT, .version = v, .size = -1, .has_sha = true};
     (void)repl_obj_check(&o);
-    int rc = pond_sha256_buf(&o.sha256, m.ptr, m.len);
+    pond_buf again = POND_BUF_INIT;
+    int rc = 0;
+    if (!p->bytes[v - p->first]) {
+        /* not kept: read again, and it must be what was planned */
+        rc = read_all(&again, c->src, &o, MAX_COMMIT_BYTES);
+        if (rc == 0 && again.size != p->lens[v - p->first])
+            rc = pond_error_set(POND_ECONFLICT, R, "commit %" PRId64 " of '%s' changed during "
+                                                   "the transfer",
+                                v, c->src->url);
+    }
+    mem_source m = {p->bytes[v - p->first] ? p->bytes[v - p->first] : again.ptr,
+                    p->lens[v - p->first], 0};
+    o.size = (int64_t)m.len;
+    if (rc == 0)
+        rc = pond_sha256_buf(&o.sha256, m.ptr ? m.ptr : "", m.len);
     repl_source s = {mem_read, NULL, &m};
     if (rc == 0 && (rc = c->dst->t->put(c->dst, &o, &s)) == 0) {
         c->rep->commits++;
         c->rep->bytes += (int64_t)m.len;
     }
+    pond_buf_dispose(&again);
     return rc;
 }
 

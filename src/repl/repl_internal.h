@@ -43,7 +43,7 @@ typedef struct {
  * object name from outside never reaches the file system unchecked). */
 int repl_obj_check(repl_obj *obj);
 
-/* ---- the transport interface ------------------------------------------------------------------ */
+/* ---- the transport interface ------------------------------------------------------------- */
 
 typedef struct repl_remote repl_remote;
 

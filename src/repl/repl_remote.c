@@ -275,7 +275,8 @@ int pond_remote_add(const char *dir, const char *name, const char *url, const ch
         return pond_error_set(POND_EINVALID, R,
                               "bad remote name '%s' (letters, digits, '.', '_', '-'; up to %d)",
                               name, POND_REMOTE_NAME_MAX - 1);
-    if (!good_text(url, POND_REMOTE_URL_MAX) || (exec && *exec && !good_text(exec, POND_REMOTE_URL_MAX)))
+    if (!good_text(url, POND_REMOTE_URL_MAX) ||
+        (exec && *exec && !good_text(exec, POND_REMOTE_URL_MAX)))
         return pond_error_set(POND_EINVALID, R, "bad remote URL or exec path '%s'", url);
     parsed_url u;
     int rc = parse_url(&u, url);

@@ -843,7 +843,8 @@ int pond_repl_verify(pond_repl_verify_report *out, const char *dir, const char *
     int64_t lo = li.low > ri.low ? li.low : ri.low;
     int64_t hi = head_commit(&li) < head_commit(&ri) ? head_commit(&li) : head_commit(&ri);
     repl_obj *objs = pond_malloc(HAVE_BATCH * sizeof *objs);
-    pond_hash *hl = pond_malloc(HAVE_BATCH * sizeof *hl), *hr = pond_malloc(HAVE_BATCH * sizeof *hr);
+    pond_hash *hl = pond_malloc(HAVE_BATCH * sizeof *hl);
+    pond_hash *hr = pond_malloc(HAVE_BATCH * sizeof *hr);
     bool *pl = pond_malloc(HAVE_BATCH), *pr = pond_malloc(HAVE_BATCH);
     if (rc == 0 && (!objs || !hl || !hr || !pl || !pr))
         rc = POND_ENOMEM;

@@ -752,7 +752,8 @@ def main():
               ("gc_races_dedup_writer", lambda: h.gc_race(3 if h.quick else 20)),
               ("corruption", h.corruption),
               ("crash_push_incremental", lambda: repl_crash.push_scenario(h, False)),
-              ("crash_push_create", lambda: repl_crash.push_scenario(h, True))]
+              ("crash_push_create", lambda: repl_crash.push_scenario(h, True)),
+              ("power_push", lambda: repl_crash.power_push(h))]
     tests = [(tn, fn) for tn, fn in tests if not only or any(o in tn for o in only)]
     try:
         for r in range(repeat):

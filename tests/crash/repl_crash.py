@@ -112,3 +112,59 @@ def push_scenario(h, create):
             raise h.Fail("%s: the next push failed: %s" % (what, r.stderr.decode()))
         check_remote(h, src, remote, new_head, new_head, what + ", then pushed again")
         h.states += 1
+
+
+def power_push(h):
+    """Power cuts during an incremental push: for cut points of the push (sampled with
+    --quick), the remote as a power cut could leave it (tests/crash/powerloss.py: what was not
+    fsynced lost, torn or garbage; un-fsynced directory entries reverted, in any combination)
+    must be the source at some transaction, fsck clean, and a push into it must complete."""
+    import powerloss
+    src = h.fresh("rsrc")
+    h.run(src, ["init"], check=True)
+    h.run(src, ["copy", "host:big.bin", "/big"], check=True)
+    old = h.fresh("rold")
+    h.run(src, ["remote", "add", "r", old], check=True)
+    h.run(src, ["push", "r"], check=True)
+    h.run(src, ["remote", "remove", "r"], check=True)
+    old_head = len(commits(old)) - 1
+    h.run(src, ["copy", "host:small.txt", "/s"], check=True)
+    h.run(src, ["copy", "host:big2.bin", "/b2"], check=True)
+    h.run(src, ["copy", "host:v1.txt", "/s"], check=True)
+    new_head = len(commits(src)) - 1
+    remote = os.path.join(h.tmp, "rremote")
+    variant = os.path.join(h.tmp, "rpower")
+    h.run(src, ["remote", "add", "r", remote], check=True)
+    h.run(src, ["remote", "add", "v", variant], check=True)
+    shutil.rmtree(remote, ignore_errors=True)
+    shutil.copytree(old, remote, symlinks=True)
+    p, tr = h.mutating_calls(src, ["push", "r"])
+    n = sum(1 for l in tr if l[2] not in ("open", "exit", "fault"))
+    cuts = list(range(1, n + 1))
+    if h.quick:
+        cuts = sorted(set(cuts[::max(1, n // 5)] + [n]))
+    tpath = os.path.join(h.tmp, "rpower-trace.txt")
+    for k in cuts:
+        shutil.rmtree(remote, ignore_errors=True)
+        shutil.copytree(old, remote, symlinks=True)
+        if os.path.exists(tpath):
+            os.unlink(tpath)
+        r = h.run(src, ["push", "r"], fault="crash:any:%d" % (k + 1), trace=tpath)
+        if r.returncode not in (CRASH_RC, 0):
+            raise h.Fail("power cut %d/%d: exit %d: %s" % (k, n, r.returncode, r.stderr.decode()))
+        try:
+            m = powerloss.Model(old, remote, powerloss.parse_trace(tpath))
+        except powerloss.ModelError as e:
+            raise h.Fail("power cut %d/%d: model: %s" % (k, n, e))
+        for label, rev, mode in m.variants(h.quick, k):
+            entries, _, exists = m.build(rev, mode, "push/%d/%s" % (k, label))
+            what = "push, power cut after mutating call %d/%d (%s)" % (k, n, label)
+            shutil.rmtree(variant, ignore_errors=True)
+            powerloss.write_tree(variant, entries, exists)
+            check_remote(h, src, variant, old_head, new_head, what)
+            r = h.run(src, ["push", "v"])
+            if r.returncode != 0:
+                raise h.Fail("%s: the next push failed: %s" % (what, r.stderr.decode()))
+            check_remote(h, src, variant, new_head, new_head, what + ", then pushed again")
+            h.states += 1
+            h.power += 1

@@ -96,7 +96,7 @@ def push_scenario(h, create):
         raise h.Fail("baseline push: exit %d: %s" % (p.returncode, p.stderr.decode()))
     n = sum(1 for l in tr if l[2] not in ("open", "exit", "fault"))
     check_remote(h, src, remote, new_head, new_head, "baseline")
-    stride = max(1, n // 6) if h.quick else 1
+    stride = max(1, n // 4) if h.quick else 1
     for k in list(range(1, n + 1, stride)) + [n]:
         reset()
         r = h.run(src, ["push", "r"], fault="crash:any:%d" % k)
@@ -142,7 +142,7 @@ def power_push(h):
     n = sum(1 for l in tr if l[2] not in ("open", "exit", "fault"))
     cuts = list(range(1, n + 1))
     if h.quick:
-        cuts = sorted(set(cuts[::max(1, n // 5)] + [n]))
+        cuts = sorted(set(cuts[::max(1, n // 3)] + [n]))
     tpath = os.path.join(h.tmp, "rpower-trace.txt")
     for k in cuts:
         shutil.rmtree(remote, ignore_errors=True)

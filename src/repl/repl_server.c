@@ -14,6 +14,7 @@ typedef struct {
     int latched;              /* the first error of a pipelined put, 0 none */
     char latched_msg[WIRE_MAX_STR + 1];
     bool put_ended;           /* the current put's END was read */
+    int mode;                 /* -1 before OPEN, else the repl_open_mode */
 } server;
 
 static int reply_error(server *s, int code, const char *msg)
@@ -190,11 +191,20 @@ static int serve_one(server *s, wire_msg *m, bool *bye)
     /* a request with a reply after a failed pipelined put gets that failure */
     if (s->latched && m->type != W_PUT && m->type != W_BYE)
         return reply_error(s, s->latched, s->latched_msg);
+    /* one OPEN first; writes only after OPEN for writing (which holds the pond's lock) */
+    bool writes = m->type == W_PUT || m->type == W_SYNC || m->type == W_FINISH;
+    if ((m->type == W_OPEN) != (s->mode < 0) && m->type != W_BYE)
+        return pond_error_set(POND_ECORRUPT, R, "wire: %s", s->mode < 0
+                                                                ? "a request before OPEN"
+                                                                : "a second OPEN");
+    if (writes && s->mode != REPL_OPEN_WRITE)
+        return pond_error_set(POND_ECORRUPT, R, "wire: a write to a pond opened for reading");
     switch (m->type) {
     case W_OPEN: {
         repl_info info;
         if ((rc = d->t->open(&info, d, (repl_open_mode)m->i[0])) < 0)
             return reply_last(s, rc);
+        s->mode = (int)m->i[0];
         wire_begin(&s->out, W_INFO);
         wire_u8(&s->out, info.exists);
         wire_u8(&s->out, info.incoming);
@@ -309,6 +319,7 @@ int pond_repl_serve(int in_fd, int out_fd, const char *dir)
 {
     POND_ASSERT_ARG(dir);
     server s = {0};
+    s.mode = -1;
     int rc = wire_conn_init(&s.c, in_fd, out_fd, "the pond client");
     if (rc == 0)
         rc = repl_dir_new(&s.d, dir, dir);

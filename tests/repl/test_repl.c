@@ -293,6 +293,61 @@ static void test_server_refuses_garbage(void)
     free(dir);
 }
 
+/* Requests out of order: a write before OPEN, or to a pond opened for reading, ends the
+ * session with an error and writes nothing. */
+static void serve_script(const char *dir, wire_type second, int mode, const char *want)
+{
+    int to[2], from[2];
+    PT_ASSERT(pipe(to) == 0 && pipe(from) == 0);
+    wire_conn c;
+    PT_ASSERT_OK(wire_conn_init(&c, from[0], to[1], "test"));
+    pond_buf b = POND_BUF_INIT;
+    wire_begin(&b, W_HELLO);
+    wire_str(&b, WIRE_MAGIC);
+    wire_u32(&b, 1);
+    wire_u32(&b, 1);
+    wire_str(&b, "test");
+    PT_ASSERT_OK(wire_send(&c, &b));
+    if (mode >= 0) {
+        wire_begin(&b, W_OPEN);
+        wire_u8(&b, (uint8_t)mode);
+        PT_ASSERT_OK(wire_send(&c, &b));
+    }
+    repl_obj o = {.kind = REPL_COMMIT, .version = 0, .size = 4};
+    PT_ASSERT_OK(repl_obj_check(&o));
+    wire_begin(&b, second);
+    if (second == W_PUT)
+        wire_obj(&b, &o);
+    else if (second == W_OPEN)
+        wire_u8(&b, REPL_OPEN_READ);
+    PT_ASSERT_OK(wire_send(&c, &b));
+    PT_ASSERT_OK(wire_send_data(&c, W_DATA, "abcd", 4));
+    wire_begin(&b, W_END);
+    PT_ASSERT_OK(wire_send(&c, &b));
+    PT_ASSERT_OK(wire_flush(&c));
+    close(to[1]);
+    PT_ASSERT_ERR(pond_repl_serve(to[0], from[1], dir), POND_ECORRUPT);
+    PT_ASSERT_MSG_HAS(want);
+    close(to[0]);
+    close(from[1]);
+    wire_conn_dispose(&c);
+    close(from[0]);
+    pond_buf_dispose(&b);
+}
+
+static void test_server_order(void)
+{
+    char *dir = make_pond("p", 1024);
+    pond_hash before, after;
+    tree_digest(&before, dir);
+    serve_script(dir, W_PUT, -1, "a request before OPEN");
+    serve_script(dir, W_PUT, REPL_OPEN_READ, "a write to a pond opened for reading");
+    serve_script(dir, W_OPEN, REPL_OPEN_READ, "a second OPEN");
+    tree_digest(&after, dir);
+    PT_ASSERT(pond_hash_equal(&before, &after));
+    free(dir);
+}
+
 /* ---- remotes ------------------------------------------------------------------------------- */
 
 static void test_remotes_file(void)
@@ -578,6 +633,7 @@ static void test_push_interrupted_resumes(void)
     /* from the same old remote each time, an error at mutating call n: about 30 points spread
      * over all of them (every one in the crash harness's full run) */
     bool completed = false;
+    int resumed_with_some = 0;
     int stride = total / (pt_light() ? 8 : 16) + 1;
     for (int n = 1; n <= total + 1 && !completed; n += n + stride > total ? 1 : stride) {
         snprintf(cmd, sizeof cmd, "rm -rf '%s' && cp -a '%s' '%s'", remote, tmpl, remote);
@@ -595,12 +651,15 @@ static void test_push_interrupted_resumes(void)
         PT_ASSERT(h >= 1 && h <= want);
         fsck_clean(remote);
         log_identical(src, remote);
-        if (rc < 0) /* and the next push completes */
+        if (rc < 0) { /* and the next push completes, not sending again what arrived */
             PT_ASSERT_OK(pond_repl_push(&r, src, remote, NULL));
+            resumed_with_some += r.already > 0;
+        }
         PT_ASSERT_INT_EQ(head(remote), want);
         fsck_clean(remote);
     }
     PT_ASSERT(completed);
+    PT_ASSERT(resumed_with_some > 0);
     free(tmpl);
     free(src);
     free(remote);
@@ -703,7 +762,7 @@ static void test_retention_starts_from_checkpoint(void)
 }
 
 PT_SUITE(repl, PT_TEST(wire_roundtrip), PT_TEST(wire_paths_refused),
-         PT_TEST(server_refuses_garbage), PT_TEST(remotes_file), PT_TEST(push_clone_pull),
+         PT_TEST(server_refuses_garbage), PT_TEST(server_order), PT_TEST(remotes_file), PT_TEST(push_clone_pull),
          PT_TEST(divergence_refused_unchanged), PT_TEST(corrupt_remote_verify_and_pull),
          PT_TEST(push_interrupted_resumes), PT_TEST(lease_holds_gc),
          PT_TEST(retention_starts_from_checkpoint))

@@ -634,7 +634,7 @@ static void test_push_interrupted_resumes(void)
      * over all of them (every one in the crash harness's full run) */
     bool completed = false;
     int resumed_with_some = 0;
-    int stride = total / (pt_light() ? 8 : 16) + 1;
+    int stride = total / (pt_light() ? 4 : 16) + 1;
     for (int n = 1; n <= total + 1 && !completed; n += n + stride > total ? 1 : stride) {
         snprintf(cmd, sizeof cmd, "rm -rf '%s' && cp -a '%s' '%s'", remote, tmpl, remote);
         PT_ASSERT(system(cmd) == 0);

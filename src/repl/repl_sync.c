@@ -675,6 +675,12 @@ static int run(pond_repl_report *out, repl_remote *src, repl_remote *dst, bool p
         rc = dst->t->open(&c.di, dst, REPL_OPEN_WRITE);
     if (rc < 0)
         return rc;
+    /* a remote is the same pond, so the same format: a reader of either must read both */
+    if (c.di.exists && c.di.head >= 0 && strcmp(c.di.format, c.si.format) != 0)
+        return pond_error_set(POND_EUNSUPPORTED, R,
+                              "'%s' is a pond of format '%s' and '%s' of format '%s': nothing "
+                              "was changed",
+                              dst->url, c.di.format, src->url, c.si.format);
     out->from_version = c.di.incoming ? -1 : c.di.head;
     out->to_version = c.di.head;
     pond_repl_status st;

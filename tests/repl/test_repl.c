@@ -761,8 +761,41 @@ static void test_retention_starts_from_checkpoint(void)
     free(remote);
 }
 
+/* A pond of a format this build does not know is neither sent nor received into. */
+static void test_other_format_refused(void)
+{
+    char *a = make_pond("a", 1024), *b = sub("b");
+    put(a, "/f", 10, 1);
+    pond_repl_report r;
+    PT_ASSERT_OK(pond_repl_clone(&r, a, b, NULL));
+    char *c0 = cat2(b, "/_delta_log/00000000000000000000.json");
+    FILE *f = fopen(c0, "rb");
+    char text[8192];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    char *at = strstr(text, "\"pond.format\":\"1\"");
+    PT_ASSERT(at != NULL);
+    at[15] = '9';
+    f = fopen(c0, "wb");
+    fwrite(text, 1, n, f);
+    fclose(f);
+    put(a, "/g", 10, 2);
+    pond_hash before, after;
+    tree_digest(&before, b);
+    PT_ASSERT_ERR(pond_repl_push(&r, a, b, NULL), POND_EUNSUPPORTED);
+    PT_ASSERT_MSG_HAS("of format '9'");
+    PT_ASSERT_ERR(pond_repl_pull(&r, a, b, NULL), POND_EUNSUPPORTED);
+    PT_ASSERT_MSG_HAS("pond format '9' is not supported");
+    tree_digest(&after, b);
+    PT_ASSERT(pond_hash_equal(&before, &after));
+    free(c0);
+    free(a);
+    free(b);
+}
+
 PT_SUITE(repl, PT_TEST(wire_roundtrip), PT_TEST(wire_paths_refused),
          PT_TEST(server_refuses_garbage), PT_TEST(server_order), PT_TEST(remotes_file), PT_TEST(push_clone_pull),
          PT_TEST(divergence_refused_unchanged), PT_TEST(corrupt_remote_verify_and_pull),
          PT_TEST(push_interrupted_resumes), PT_TEST(lease_holds_gc),
-         PT_TEST(retention_starts_from_checkpoint))
+         PT_TEST(retention_starts_from_checkpoint), PT_TEST(other_format_refused))

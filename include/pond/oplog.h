@@ -8,6 +8,7 @@
 #define POND_OPLOG_H
 
 #include "common.h"
+#include "hash.h"
 #include "tinyfs.h"
 
 #define POND_THRESHOLD_DATA_DEFAULT ((int64_t)64 * 1024)
@@ -145,5 +146,52 @@ typedef struct {
  *  follow a symbolic link or remove anything but pond's own regular files. Retention never
  *  changes what a read of the current pond returns (docs/format.md, "Retention"). */
 POND_API int pond_oplog_gc(pond_gc_report *out, pond_backend *be, const pond_gc_options *opts);
+
+/* ---- replication support: what a data file and a commit refer to; host-side state; leases -- */
+
+/** The directory of host-side state inside a pond (remotes, leases, incoming transfers): pond's
+ *  own, never replicated, never part of a transaction (docs/format.md). */
+#define POND_HOST_DIR "_host"
+
+/** Whether this build reads and writes ponds of the given `pond.format` value. */
+POND_API bool pond_oplog_format_supported(const char *format);
+
+/** Calls fn for every row of a data file (its bytes, already checked against the add action)
+ *  whose content is in the large-file store: the blob's SHA-256, size and chunk-table root.
+ *  name is used in messages. A negative return from fn stops and is returned. POND_ECORRUPT
+ *  when the bytes are not a pond data file. */
+typedef int (*pond_oplog_blob_fn)(const pond_hash *sha256, int64_t size, const pond_hash *root,
+                                  void *payload);
+POND_API int pond_oplog_data_file_blobs(const void *bytes, size_t len, const char *name,
+                                        pond_oplog_blob_fn fn, void *payload);
+
+/** Calls fn for every add and remove action of one commit's JSON text: add is true for an
+ *  add, path is the decoded path relative to the pond, size is -1 when absent and sha256 is
+ *  NULL when the action carries no `pond.sha256` tag. POND_ECORRUPT for text that is not
+ *  one JSON object per line. */
+typedef int (*pond_oplog_action_fn)(bool add, const char *path, int64_t size,
+                                    const pond_hash *sha256, void *payload);
+POND_API int pond_oplog_commit_files(const char *text, size_t len, const char *name,
+                                     pond_oplog_action_fn fn, void *payload);
+
+/** Temp files of interrupted transfers (`_host/incoming/`) older than grace_us: reported
+ *  through fn (path relative to the pond; may be NULL) and, with remove, removed. Only regular
+ *  files count; nothing is followed. */
+POND_API int pond_oplog_host_temps(const char *dir, int64_t grace_us, bool remove,
+                                   void (*fn)(const char *rel, void *payload), void *payload,
+                                   int64_t *count_out);
+
+/** A snapshot lease (`_host/leases/`): while it is held, gc keeps every data file and blob
+ *  that any version from `version` on refers to, whatever its retention policy (a push reading
+ *  those versions is not cut short). A lease lives as long as its holder: it is flock'ed, so
+ *  the lease of a process that died is ignored (and removed by gc). */
+typedef struct pond_oplog_lease pond_oplog_lease;
+POND_API int pond_oplog_lease_take(pond_oplog_lease **out, const char *dir, int64_t version,
+                                   const char *what);
+/** Ends the lease (removes its file). NULL is fine. */
+POND_API void pond_oplog_lease_release(pond_oplog_lease *lease);
+/** The oldest version any live lease holds (*version_out = -1 for none); removes the files of
+ *  leases whose holder is gone. */
+POND_API int pond_oplog_lease_oldest(int64_t *version_out, const char *dir);
 
 #endif

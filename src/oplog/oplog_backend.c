@@ -1083,9 +1083,7 @@ int oplog__load_index(oplog_be *ob, int64_t at_version)
     if (rc < 0)
         return rc;
     const char *fmt = pond_delta_table_config(t, CFG_FORMAT);
-    int format = fmt && fmt[0] >= '0' + OPLOG_FORMAT_MIN && fmt[0] <= '0' + OPLOG_FORMAT && !fmt[1]
-                     ? fmt[0] - '0'
-                     : 0;
+    int format = pond_oplog_format_supported(fmt) ? fmt[0] - '0' : 0;
     if (!format) {
         rc = pond_error_set(fmt ? POND_EUNSUPPORTED : POND_ENOTFOUND, D,
                             fmt ? "'%s': pond format '%s' is not supported (this build of pond "

@@ -246,10 +246,12 @@ int oplog__tree_homes(oplog_idmap *homes, oplog_be *ob);
 int oplog__retain(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opts);
 
 /* The walk of the pond's own directories (oplog_walk.c) for fsck and gc: `_delta_log/`,
- * `part_id=*` and the top level (the store has pond_cas_foreach). Never follows a link. */
+ * `part_id=*`, `_host/` and the top level (the store has pond_cas_foreach). Never follows a
+ * link. */
 typedef enum {
     OPLOG_WALK_DATA,     /* part_id=<id>/<data file name>, a regular file */
     OPLOG_WALK_LOG_TEMP, /* _delta_log/.tmp-*, a regular file (a writer's or a crashed one's) */
+    OPLOG_WALK_HOST_TEMP, /* _host/incoming/<name>, a regular file (a transfer's temp file) */
     OPLOG_WALK_FOREIGN   /* anything else, never removed */
 } oplog_walk_kind;
 typedef struct {
@@ -273,5 +275,11 @@ int oplog__load_index(oplog_be *ob, int64_t at_version);
 /* pond_oplog_create in a given pond format: OPLOG_FORMAT for every pond pond creates; tests
  * create format-1 ponds with it to check reading and upgrading them. */
 int oplog__create(const char *dir, const pond_oplog_create_options *opts, int format);
+
+/* Leases (oplog_repl.c): calls blob(sha, NULL) and file(NULL, path) for every blob and data
+ * file a version at or after the oldest live lease refers to, so gc keeps them. */
+typedef int (*oplog_lease_keep_fn)(const pond_hash *sha, const char *path, void *payload);
+int oplog__lease_keep(oplog_be *ob, oplog_lease_keep_fn blob, oplog_lease_keep_fn file,
+                      void *payload);
 
 #endif

@@ -325,7 +325,7 @@ static int walk_entry(const oplog_walk_entry *e, void *payload)
         }
         c->rep->orphan_files++;
         problem(c, "orphan", "data file %s: no commit refers to it (gc removes it)", e->rel);
-    } else if (e->kind == OPLOG_WALK_LOG_TEMP) {
+    } else if (e->kind == OPLOG_WALK_LOG_TEMP || e->kind == OPLOG_WALK_HOST_TEMP) {
         temp_file(c, e->rel, (int64_t)e->st->st_size, mtime_us(e->st));
     } else {
         char what[800];
@@ -484,7 +484,8 @@ int pond_oplog_fsck(pond_fsck_report *out, pond_backend *be, pond_fsck_fn fn,
     /* the store: unreferenced blobs, temp files, foreign entries */
     if ((rc = pond_cas_foreach(ob->cas, FSCK_GRACE_US, store_entry, &c)) < 0)
         goto done;
-    /* the pond's own directories: data files no commit refers to, log temps, foreign entries */
+    /* the pond's own directories: data files no commit refers to, log temps, temps of
+     * interrupted transfers (`_host/incoming/`), foreign entries */
     if ((rc = live_files(&live, ob)) < 0 || (rc = scan_log(&added, NULL, ob->dir)) < 0 ||
         (rc = oplog__walk(ob, walk_entry, &c)) < 0)
         goto done;
@@ -521,6 +522,7 @@ typedef struct {
     pond_gc_report *out;
     const pond_gc_options *opts;
     oplog_strs *live;
+    oplog_strs *leased; /* data files a snapshot lease keeps */
     removals *removed;
     hash_set *referenced;
     hash_set cand;
@@ -528,6 +530,25 @@ typedef struct {
     bool report;        /* warn about foreign entries (the first sweep only) */
     bool keep_replaced; /* a format-1 pond: data files a commit replaced stay */
 } sweep_ctx;
+
+/* What a push in progress still reads (snapshot leases, docs/replication.md): the data files
+ * live at the oldest leased version or added after it, and the blobs they refer to. */
+typedef struct {
+    hash_set *blobs;
+    oplog_strs *files;
+} gc_keep;
+
+static int gc_keep_blob(const pond_hash *sha, const char *path, void *payload)
+{
+    (void)path;
+    return hs_add(((gc_keep *)payload)->blobs, sha);
+}
+
+static int gc_keep_file(const pond_hash *sha, const char *path, void *payload)
+{
+    (void)sha;
+    return oplog__strs_add(((gc_keep *)payload)->files, path);
+}
 
 static int sweep_walk(const oplog_walk_entry *e, void *payload)
 {
@@ -542,9 +563,11 @@ static int sweep_walk(const oplog_walk_entry *e, void *payload)
         return 0;
     }
     /* a data file no snapshot refers to (a writer's that never committed, or one a merge or
-     * retention replaced: time travel reads the newest snapshot, so nothing needs it), or a
-     * commit's temp file; in either case only once older than the grace period */
-    if (e->kind == OPLOG_WALK_DATA && oplog__strs_has(s->live, e->rel))
+     * retention replaced: time travel reads the newest snapshot, so nothing needs it, unless a
+     * snapshot lease keeps it), a commit's temp file or a transfer's (`_host/incoming/`); in
+     * every case only once older than the grace period */
+    if (e->kind == OPLOG_WALK_DATA &&
+        (oplog__strs_has(s->live, e->rel) || oplog__strs_has(s->leased, e->rel)))
         return 0;
     if (s->now - mtime_us(e->st) < s->opts->grace_us)
         return 0;
@@ -594,11 +617,12 @@ static int sweep_store(const pond_cas_entry *e, void *payload)
  * and a partition that cannot be read stops gc before any blob goes). */
 static int sweep(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opts, bool report)
 {
-    oplog_strs live = {0};
+    oplog_strs live = {0}, leased = {0};
     removals removed = {0};
     hash_set referenced = {0};
-    sweep_ctx s = {out,    opts, &live, &removed, &referenced, {0}, pond__now_us(), report,
-                   ob->format < 2};
+    sweep_ctx s = {out,         opts, &live,          &leased, &removed,
+                   &referenced, {0},  pond__now_us(), report,  ob->format < 2};
+    gc_keep keep = {&referenced, &leased};
     size_t temps = 0;
     int64_t bytes = 0;
     int rc = pond_cas_remove_stale_temps(&temps, &bytes, ob->cas, opts->grace_us);
@@ -608,7 +632,9 @@ static int sweep(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opts,
         return rc;
     out->temps_removed += (int64_t)temps;
     out->bytes_freed += bytes;
-    if ((rc = live_files(&live, ob)) == 0 && (rc = scan_log(NULL, &removed, ob->dir)) == 0)
+    /* what a push in progress still reads: read before anything below is removed */
+    if ((rc = oplog__lease_keep(ob, gc_keep_blob, gc_keep_file, &keep)) == 0 &&
+        (rc = live_files(&live, ob)) == 0 && (rc = scan_log(NULL, &removed, ob->dir)) == 0)
         rc = oplog__walk(ob, sweep_walk, &s);
     FOREACH_PART(ob, p)
     if (rc == 0)
@@ -628,6 +654,7 @@ static int sweep(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opts,
         out->bytes_freed += freed;
     }
     oplog__strs_dispose(&live);
+    oplog__strs_dispose(&leased);
     removals_dispose(&removed);
     pond_free(referenced.v);
     pond_free(s.cand.v);

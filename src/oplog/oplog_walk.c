@@ -124,6 +124,74 @@ static int walk_part(walk_ctx *c, pond_dir *root, const char *dname)
     return rc == POND_ITEROVER ? 0 : rc;
 }
 
+/* A snapshot lease's name (oplog_repl.c): <pid>-<8 hex>.lease. */
+static bool is_lease_name(const char *name)
+{
+    size_t k = 0;
+    while (name[k] >= '0' && name[k] <= '9')
+        k++;
+    return k > 0 && k <= 20 && name[k] == '-' && strlen(name + k + 1) == 14 &&
+           lower_hex(name + k + 1, 8) && !strcmp(name + k + 9, ".lease");
+}
+
+/* _host/leases/ (the lease files the lease code manages) and _host/incoming/ (a transfer's
+ * temp files: the only thing in _host/ gc ever removes). */
+static int walk_host_sub(walk_ctx *c, pond_dir *host, const char *sub)
+{
+    pond_dir *d = NULL;
+    int rc = pond__dir_open_at(&d, host, sub, D);
+    if (rc < 0)
+        return rc == POND_ENOTFOUND ? 0 : rc;
+    bool incoming = !strcmp(sub, "incoming");
+    pond_dirent de;
+    while ((rc = pond__dir_next(&de, d, D)) == 0) {
+        char rel[400];
+        snprintf(rel, sizeof rel, "%s/%s/%.250s", POND_HOST_DIR, sub, de.name);
+        bool reg = S_ISREG(de.st.st_mode);
+        if (incoming) {
+            rc = report(c, reg ? OPLOG_WALK_HOST_TEMP : OPLOG_WALK_FOREIGN, !reg, rel, &de.st, d,
+                        de.name);
+        } else {
+            bool ours = is_lease_name(de.name) || !strncmp(de.name, ".tmp-", 5);
+            if (!ours || !reg)
+                rc = report(c, OPLOG_WALK_FOREIGN, ours, rel, &de.st, d, de.name);
+        }
+        if (rc != 0)
+            break;
+    }
+    pond__dir_close(d);
+    return rc == POND_ITEROVER ? 0 : rc;
+}
+
+/* _host/: host-side state (docs/format.md): remotes, leases/, incoming/. */
+static int walk_host(walk_ctx *c, pond_dir *root)
+{
+    pond_dir *d = NULL;
+    int rc = pond__dir_open_at(&d, root, POND_HOST_DIR, D);
+    if (rc < 0)
+        return rc == POND_ENOTFOUND ? 0 : rc;
+    pond_dirent de;
+    while ((rc = pond__dir_next(&de, d, D)) == 0) {
+        char rel[300];
+        snprintf(rel, sizeof rel, "%s/%.250s", POND_HOST_DIR, de.name);
+        bool dir = S_ISDIR(de.st.st_mode);
+        if (!strcmp(de.name, "leases") || !strcmp(de.name, "incoming")) {
+            char sub[16];
+            snprintf(sub, sizeof sub, "%s", de.name);
+            rc = dir ? walk_host_sub(c, d, sub) : report_not_dir(c, rel, &de.st, d, de.name);
+        } else if (!strcmp(de.name, "remotes") || !strncmp(de.name, ".remotes.tmp-", 13)) {
+            if (!S_ISREG(de.st.st_mode))
+                rc = report(c, OPLOG_WALK_FOREIGN, true, rel, &de.st, d, de.name);
+        } else {
+            rc = report(c, OPLOG_WALK_FOREIGN, false, rel, &de.st, d, de.name);
+        }
+        if (rc != 0)
+            break;
+    }
+    pond__dir_close(d);
+    return rc == POND_ITEROVER ? 0 : rc;
+}
+
 int oplog__walk(oplog_be *ob, oplog_walk_fn fn, void *payload)
 {
     walk_ctx c = {fn, payload};
@@ -141,6 +209,8 @@ int oplog__walk(oplog_be *ob, oplog_walk_fn fn, void *payload)
             rc = dir ? walk_log(&c, root) : report_not_dir(&c, name, &de.st, root, name);
         } else if (!strcmp(name, OPLOG_STORE_NAME)) {
             continue; /* pond_cas_foreach walks the store and reports what it finds there */
+        } else if (!strcmp(name, POND_HOST_DIR)) {
+            rc = dir ? walk_host(&c, root) : report_not_dir(&c, name, &de.st, root, name);
         } else if (!strcmp(name, "_pond.lock")) {
             if (!S_ISREG(de.st.st_mode))
                 rc = report(&c, OPLOG_WALK_FOREIGN, true, name, &de.st, root, name);

@@ -133,6 +133,27 @@ int pond__mkdir(const char *path, bool exist_ok, int domain)
     return pond_error_set_os(domain, "mkdir '%s'", path);
 }
 
+int pond__mkdir_own(const char *path, bool *created_out, int domain)
+{
+    if (created_out)
+        *created_out = false;
+    if (pond__os_mkdir(path, 0777) == 0) {
+        if (created_out)
+            *created_out = true;
+        return 0;
+    }
+    if (errno != EEXIST)
+        return pond_error_set_os(domain, "mkdir '%s'", path);
+    struct stat st;
+    if (pond__os_lstat(path, &st) != 0)
+        return pond_error_set_os(domain, "stat '%s'", path);
+    if (!S_ISDIR(st.st_mode))
+        return pond_error_set(POND_ECORRUPT, domain,
+                              "'%s' is %s: a pond directory must be a real directory", path,
+                              pond__file_kind(st.st_mode));
+    return 0;
+}
+
 int pond__mkdir_p(const char *path, int domain)
 {
     char *p = pond_strdup(path);

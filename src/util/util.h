@@ -64,6 +64,10 @@ int pond__fsync_dir(const char *dir, int domain);
 int pond__fsync_parent(const char *path, int domain);
 int pond__mkdir(const char *path, bool exist_ok, int domain);
 int pond__mkdir_p(const char *path, int domain);
+/* A directory of a pond's own below the pond (`_host`, `_host/leases`, a partition): made if
+ * missing (*created_out true, when not NULL); an existing one must be a real directory, never a
+ * link (POND_ECORRUPT naming what it is), so nothing written into it lands outside the pond. */
+int pond__mkdir_own(const char *path, bool *created_out, int domain);
 /* Opens one of a pond's own files for reading: never blocks (a FIFO is refused, not waited
  * on), never follows a symbolic link in the last component, and refuses anything fstat does
  * not call a regular file (POND_ECORRUPT, naming the path and what it is). */

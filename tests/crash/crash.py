@@ -22,6 +22,7 @@ import sys
 import tempfile
 
 import powerloss
+import repl_crash
 
 CRASH_RC = 77
 
@@ -35,6 +36,7 @@ class Mutant(Exception):
 
 
 class H:
+    Fail = Fail  # for scenario modules (repl_crash.py)
     def __init__(self, pond_bin, quick):
         self.quick = quick
         self.tmp = tempfile.mkdtemp(prefix="pond-crash-")
@@ -836,7 +838,10 @@ def main():
               ("concurrent_writers", lambda: h.concurrency(conc_n)),
               ("gc_races_dedup_writer", lambda: h.gc_race(3 if h.quick else 20)),
               ("full_disk_gc", h.full_disk_gc),
-              ("corruption", h.corruption)]
+              ("corruption", h.corruption),
+              ("crash_push_incremental", lambda: repl_crash.push_scenario(h, False)),
+              ("crash_push_create", lambda: repl_crash.push_scenario(h, True)),
+              ("power_push", lambda: repl_crash.power_push(h))]
     tests = [(tn, fn) for tn, fn in tests if not only or any(o in tn for o in only)]
     try:
         for r in range(repeat):

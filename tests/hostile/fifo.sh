@@ -51,6 +51,8 @@ CKPT=$(cd "$B/_delta_log" && ls *.checkpoint.parquet | head -1)
 LAST=$(cd "$B/_delta_log" && ls 0*.json | tail -1)
 blob=$(cd "$B/_large_files" && ls -d ??/* | grep -v chunks | head -1)
 [ -n "$CKPT" ] && [ -n "$blob" ] || { fail setup "no checkpoint or blob"; hostile_done; exit 1; }
+"$POND_BIN" --pond "$B" remote add backup "$WORK/backup.pond" >/dev/null
+mkdir -p "$B/_host/leases" "$B/_host/incoming"
 
 # fifo NAME TARGET: a fresh copy of the base pond with TARGET (replaced or new) a FIFO.
 fifo() {
@@ -61,7 +63,8 @@ fifo() {
   mkfifo "$Q/$target"
   local shown=${target##*/}
   for cmd in "list /" "cat /f.txt" "cat /big.bin" "copy host:$WORK/big.bin /new.bin" "rm /f.txt" \
-             "gc --grace 0s" "gc --keep-versions 1 --grace 0s" "gc --compact --grace 0s" "fsck"; do
+             "gc --grace 0s" "gc --keep-versions 1 --grace 0s" "gc --compact --grace 0s" \
+             "remote list" "fsck"; do
     hrun "$name: $cmd" "$POND_BIN" --pond "$Q" $cmd || continue
     if [ "$H_RC" -ne 0 ] && ! printf '%s' "$H_OUT" | grep -qF -- "$shown"; then
       fail "$name: $cmd" "failed without naming $shown: $(printf '%s' "$H_OUT" | tail -n 2)"
@@ -89,4 +92,7 @@ fifo chunks "_large_files/$blob.chunks"
 fifo store_temp _large_files/tmp/4242-1-abc.data
 fifo pond_lock _pond.lock
 fifo store_lock _large_files/.lock
+fifo host_remotes _host/remotes
+fifo host_lease _host/leases/4242-0badf00d.lease
+fifo host_incoming _host/incoming/4242-1-0badf00d.tmp
 hostile_done

@@ -17,6 +17,9 @@ for i in $(seq 1 20); do # enough commits for a checkpoint, and history for rete
 done
 "$POND_BIN" --pond "$B" copy host:"$WORK/big2.bin" /d/y >/dev/null
 ls "$B/_delta_log/"*.checkpoint.parquet >/dev/null 2>&1 || { fail setup "no checkpoint"; hostile_done; exit 1; }
+# host-side state (docs/format.md, "_host/"): a remote, the leases and incoming directories
+"$POND_BIN" --pond "$B" remote add backup "$WORK/backup.pond" >/dev/null
+mkdir -p "$B/_host/leases" "$B/_host/incoming"
 ROOT=part_id=00000000-0000-7000-8000-000000000000
 DPART=$(cd "$B" && ls -d part_id=* | grep -v "$ROOT" | head -1)
 
@@ -27,6 +30,9 @@ cp -a "$B/_delta_log" "$V/log"
 cp -a "$B/_large_files" "$V/store"
 cp -a "$B/$ROOT" "$V/rootpart"
 cp -a "$B/$DPART" "$V/dpart"
+cp -a "$B/_host" "$V/host"
+printf 'pond-lease 1\nversion 0\nwhat victim\n' > "$V/host/leases/4242-0badf00d.lease"
+printf 'x' > "$V/host/incoming/4242-1-0badf00d.tmp"
 DATA=$(cd "$B/$ROOT" && ls *.parquet | head -1)
 CKPT=$(cd "$B/_delta_log" && ls *.checkpoint.parquet | head -1)
 cp "$B/$ROOT/$DATA" "$V/"
@@ -50,7 +56,7 @@ hostile() {
   for cmd in "list /" "cat /small.txt" "cat /big.bin" "cat /d/y" "list -l /d" \
              "copy host:$WORK/small.txt /new.txt" "copy host:$WORK/big2.bin /d/new.bin" \
              "rm /small.txt" "gc --grace 0s" "gc --keep-versions 1 --grace 0s" \
-             "gc --compact --grace 0s" "log -v" "fsck"; do
+             "gc --compact --grace 0s" "log -v" "remote list" "status --offline" "fsck"; do
     hrun "$name: $cmd" "$POND_BIN" --pond "$P" $cmd || continue
     if [ "$H_RC" -ne 0 ] && ! printf '%s' "$H_OUT" | grep -qF -- "$shown"; then
       fail "$name: $cmd" "failed without naming $shown: $(printf '%s' "$H_OUT" | tail -n 2)"
@@ -84,4 +90,8 @@ hostile blob "_large_files/$blob" "../../../victim/${blob##*/}"
 hostile chunks "_large_files/$blob.chunks" "../../../victim/${blob##*/}.chunks"
 hostile pond_lock _pond.lock ../victim/new-lock-file
 hostile store_lock _large_files/.lock ../../victim/new-lock-file
+hostile host _host ../victim/host
+hostile host_leases _host/leases ../../victim/host/leases
+hostile host_incoming _host/incoming ../../victim/host/incoming
+hostile host_remotes _host/remotes ../../victim/host/remotes
 hostile_done

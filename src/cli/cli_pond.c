@@ -1,5 +1,7 @@
 #include "cli/cli_pond.h"
 
+#include <errno.h>
+
 #include <pond/timefmt.h>
 
 #include <stdarg.h>
@@ -86,8 +88,15 @@ int cli_pond_begin(cli_pond *p, pond_cli *cli)
 
 int cli_pond_commit(cli_pond *p)
 {
-    if (pond_fs_commit(NULL, p->fs) < 0)
+    if (pond_fs_commit(NULL, p->fs) < 0) {
+        /* a full disk: say that nothing changed and what frees space from inside pond */
+        const char *m = pond_error_last()->message;
+        if (strstr(m, strerror(ENOSPC)))
+            return cli_error("%s: nothing was committed (free some space: 'pond gc' removes "
+                             "what no read of the pond needs)",
+                             m);
         return cli_fail();
+    }
     return 0;
 }
 

@@ -3,9 +3,12 @@
 #include <pond/delta.h>
 #include <pond/timefmt.h>
 
+#include <fcntl.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 int cmd_log(pond_cli *cli, int argc, char **argv)
 {
@@ -65,7 +68,14 @@ int cmd_log(pond_cli *cli, int argc, char **argv)
         if (verbose) {
             char path[4200];
             snprintf(path, sizeof path, "%s/_delta_log/%020lld.json", cli->pond_dir, (long long)v);
-            FILE *f = fopen(path, "r");
+            /* a pond's own file: never through a link, never blocking on a FIFO */
+            int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+            struct stat st;
+            FILE *f = NULL;
+            if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+                f = fdopen(fd, "r");
+            if (!f && fd >= 0)
+                close(fd);
             char line[8192];
             while (f && fgets(line, sizeof line, f)) {
                 json_t *act = json_loads(line, 0, &err);

@@ -179,7 +179,7 @@ typedef struct {
     bool *cast_ns;                 /* per output column: ns -> µs (Delta) */
     /* writers */
     int64_t run, seq;
-    ex_writer writers[EX_MAX_WRITERS];
+    ex_writer *writers[EX_MAX_WRITERS]; /* each allocated: a writer's sink points at it */
     size_t n_writers;
     uint64_t tick;
     pond_buf written; /* ex_written */
@@ -195,6 +195,8 @@ int ex_emit(ex_ctx *c, const ex_key *key, const struct ArrowArray *batch, const 
             const int64_t *idx, int64_t n);
 /* Finishes every open file. */
 int ex_finish_all(ex_ctx *c);
+/* Drops every open file (after an error): their temporary files are removed. */
+void ex_drop_all(ex_ctx *c);
 /* Removes whatever an unfinished export left in _pond_tmp/ (only pond's temporary names). */
 int ex_clean_tmp(const char *tmpdir);
 /* Moves the new files of journal j into place: rename from _pond_tmp/ (done once; a file

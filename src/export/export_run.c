@@ -892,19 +892,7 @@ static int match_replacements(ex_ctx *c, plan *p, const ex_state *old, bool *mat
 
 static void ctx_dispose(ex_ctx *c)
 {
-    for (size_t i = 0; i < c->n_writers; i++) {
-        ex_writer *w = &c->writers[i];
-        pond_parquet_writer_free(w->pw);
-        pond_parquet_file_sink_close(&w->file);
-        if (w->tmp_path)
-            (void)pond__os_unlink(w->tmp_path);
-        for (int64_t k = 0; w->stats && k < c->out_schema.n_children; k++)
-            ex_colstats_dispose(&w->stats[k]);
-        pond_free(w->stats);
-        pond_free(w->tmp_name);
-        pond_free(w->tmp_path);
-        pond_free(w->final_name);
-    }
+    ex_drop_all(c);
     ex_written *w = (ex_written *)c->written.ptr;
     for (size_t i = 0; i < c->written.size / sizeof *w; i++)
         ex_written_dispose(&w[i]);
@@ -992,8 +980,9 @@ int pond_export_source(pond_export_result *out, pond_fs *fs, const pond_wd *wd, 
         rc = POND_ENOMEM;
         goto done;
     }
-    if ((rc = pond__mkdir(c.tmpdir, true, EX_D)) < 0 || (rc = ex_clean_tmp(c.tmpdir)) < 0 ||
-        (rc = recover(&c, o)) < 0)
+    /* recovery first: a journal names temporary files it still has to publish */
+    if ((rc = pond__mkdir(c.tmpdir, true, EX_D)) < 0 || (rc = recover(&c, o)) < 0 ||
+        (rc = ex_clean_tmp(c.tmpdir)) < 0)
         goto done;
     if ((rc = ex_state_load(&old, &found, dir, EX_STATE)) < 0 ||
         (rc = check_state(&c, &old, found)) < 0 ||

@@ -160,44 +160,64 @@ static int writer_finish(ex_ctx *c, ex_writer *w)
     return rc;
 }
 
-int ex_finish_all(ex_ctx *c)
+/* Finishes (or, after an error, drops) writer i and takes it out of the open set. */
+static int writer_close(ex_ctx *c, size_t i, bool finish)
 {
+    ex_writer *w = c->writers[i];
     int rc = 0;
-    for (size_t i = 0; i < c->n_writers; i++) {
-        int r = rc == 0 ? writer_finish(c, &c->writers[i]) : 0;
-        if (rc < 0)
-            writer_dispose(c, &c->writers[i], true);
-        rc = r < 0 ? r : rc;
-    }
-    c->n_writers = 0;
+    if (finish)
+        rc = writer_finish(c, w);
+    else
+        writer_dispose(c, w, true);
+    pond_free(w);
+    c->writers[i] = c->writers[--c->n_writers];
+    c->writers[c->n_writers] = NULL;
     return rc;
 }
 
-static int writer_for(ex_writer **out, ex_ctx *c, const ex_key *key)
+int ex_finish_all(ex_ctx *c)
+{
+    int rc = 0;
+    while (c->n_writers) {
+        int r = writer_close(c, c->n_writers - 1, rc == 0);
+        rc = r < 0 ? r : rc;
+    }
+    return rc;
+}
+
+void ex_drop_all(ex_ctx *c)
+{
+    while (c->n_writers)
+        (void)writer_close(c, c->n_writers - 1, false);
+}
+
+static int writer_for(size_t *out, ex_ctx *c, const ex_key *key)
 {
     for (size_t i = 0; i < c->n_writers; i++)
-        if (ex_key_equal(&c->writers[i].key, key)) {
-            *out = &c->writers[i];
+        if (ex_key_equal(&c->writers[i]->key, key)) {
+            *out = i;
             return 0;
         }
     if (c->n_writers == EX_MAX_WRITERS) {
         /* unsorted data touching many partitions: close the least recently used file */
         size_t lru = 0;
         for (size_t i = 1; i < c->n_writers; i++)
-            if (c->writers[i].last_use < c->writers[lru].last_use)
+            if (c->writers[i]->last_use < c->writers[lru]->last_use)
                 lru = i;
-        int rc = writer_finish(c, &c->writers[lru]);
-        c->writers[lru] = c->writers[--c->n_writers];
-        memset(&c->writers[c->n_writers], 0, sizeof c->writers[0]);
+        int rc = writer_close(c, lru, true);
         if (rc < 0)
             return rc;
     }
-    ex_writer *w = &c->writers[c->n_writers];
+    ex_writer *w = pond_calloc(1, sizeof *w);
+    if (!w)
+        return POND_ENOMEM;
     int rc = writer_open(c, w, key);
-    if (rc < 0)
+    if (rc < 0) {
+        pond_free(w);
         return rc;
-    c->n_writers++;
-    *out = w;
+    }
+    c->writers[c->n_writers] = w;
+    *out = c->n_writers++;
     return 0;
 }
 
@@ -206,10 +226,11 @@ static void noop_release(struct ArrowArray *a) { a->release = NULL; }
 int ex_emit(ex_ctx *c, const ex_key *key, const struct ArrowArray *batch, const int *map,
             const int64_t *idx, int64_t n)
 {
-    ex_writer *w;
-    int rc = writer_for(&w, c, key);
+    size_t wi;
+    int rc = writer_for(&wi, c, key);
     if (rc < 0)
         return rc;
+    ex_writer *w = c->writers[wi];
     int64_t nout = c->out_schema.n_children;
     struct ArrowArray *owned = pond_calloc((size_t)(nout ? nout : 1), sizeof *owned);
     struct ArrowArray **ptrs = pond_calloc((size_t)(nout ? nout : 1), sizeof *ptrs);
@@ -249,12 +270,8 @@ int ex_emit(ex_ctx *c, const ex_key *key, const struct ArrowArray *batch, const 
     if (c->o->progress)
         c->o->progress(c->o->payload, c->path, c->rows, c->res->bytes_written + w->bytes);
     int64_t target = c->o->target_file_bytes > 0 ? c->o->target_file_bytes : (int64_t)128 << 20;
-    if (rc == 0 && w->bytes >= target) {
-        size_t i = (size_t)(w - c->writers);
-        rc = writer_finish(c, w);
-        c->writers[i] = c->writers[--c->n_writers];
-        memset(&c->writers[c->n_writers], 0, sizeof c->writers[0]);
-    }
+    if (rc == 0 && w->bytes >= target)
+        rc = writer_close(c, wi, true);
 done:
     for (int64_t k = 0; owned && k < nout; k++)
         pond_arrow_array_release(&owned[k]);

@@ -89,9 +89,12 @@ if [ $units_only -eq 0 ] && [ -z "${POND_NO_INTEROP:-}" ]; then
     mkdir -p "$oracle" && cp -r "$root/../shared/tools/oracle/." "$oracle/" &&
       (cd "$oracle" && npm install --no-audit --no-fund >/dev/null 2>&1) || echo "oracle: npm install failed"
   fi
-  for t in "$root/tests/parquet/interop.sh" "$root/tests/interop/pond_delta.sh"; do
+  # tests/export/*.sh: exports read back by DuckDB and the Delta oracle, and killed exports
+  for t in "$root/tests/parquet/interop.sh" "$root/tests/interop/pond_delta.sh" \
+           "$root"/tests/export/*.sh; do
     [ -x "$t" ] || continue
     name=$(basename "$t" .sh)
+    [[ "$t" == */tests/export/* ]] && name=export_$name
     out=$(mktemp)
     ORACLE_DIR="$oracle" "$t" "$build" >"$out" 2>&1
     rc=$?

@@ -325,21 +325,28 @@ static int read_version(ex_ctx *c, const plan *p, cver *v, rmode m)
     pond_buf groups = POND_BUF_INIT, parts = POND_BUF_INIT;
     int *map = NULL;
     ex_digest dg = {0, 0, 0};
-    int rc = open_version(&st, c, v->st.version, has, lo, hi);
-    if (rc < 0)
-        return rc;
-    c->res->versions_read++;
-    int e = st.get_schema(&st, &bs);
-    if (e) {
-        rc = stream_fail(&st, e);
-        goto done;
+    int rc = 0;
+    /* a version whose recorded event time misses the range has no row in it: not opened */
+    bool outside = has && v->st.has_event_time &&
+                   (v->st.max_event_time_us < lo || v->st.min_event_time_us >= hi);
+    if (!outside) {
+        if ((rc = open_version(&st, c, v->st.version, has, lo, hi)) < 0)
+            return rc;
+        c->res->versions_read++;
+        int e = st.get_schema(&st, &bs);
+        if (e) {
+            rc = stream_fail(&st, e);
+            goto done;
+        }
     }
+    if (outside || bs.n_children == 0)
+        goto finish; /* no rows */
     int64_t nout = c->out_schema.n_children;
     if (!(map = pond_calloc((size_t)(nout ? nout : 1), sizeof *map))) {
         rc = POND_ENOMEM;
         goto done;
     }
-    int tsi = -1;
+    int tsi = -1, e;
     for (int64_t k = 0; k < nout; k++) {
         map[k] = -1;
         for (int64_t i = 0; i < bs.n_children; i++)
@@ -394,6 +401,7 @@ static int read_version(ex_ctx *c, const plan *p, cver *v, rmode m)
         if (rc < 0)
             break;
     }
+finish:
     if (rc == 0 && m.digest) {
         pond_free(v->rec.parts);
         v->rec.parts = NULL;

@@ -112,23 +112,33 @@ static void on_note(void *payload, const char *msg)
     fprintf(stderr, "pond: note: %s\n", msg);
 }
 
+/* "1 file", "2 files" */
+static const char *plural(int64_t n, const char *one, const char *many)
+{
+    return n == 1 ? one : many;
+}
+
 static void summary(const char *src, const char *dir, const pond_export_result *r)
 {
     if (r->unchanged) {
-        printf("%s -> %s: unchanged (%lld files)\n", src, dir, (long long)r->files_total);
+        printf("%s -> %s: unchanged (%lld %s)\n", src, dir, (long long)r->files_total,
+               plural(r->files_total, "file", "files"));
         return;
     }
     char sz[32];
     cli_human_size(sz, r->bytes_written);
-    printf("%s -> %s: %lld rows in %lld new files (%s)", src, dir, (long long)r->rows,
-           (long long)r->files_written, sz);
+    printf("%s -> %s: %lld %s in %lld new %s (%s)", src, dir, (long long)r->rows,
+           plural(r->rows, "row", "rows"), (long long)r->files_written,
+           plural(r->files_written, "file", "files"), sz);
     if (r->files_removed)
-        printf(", %lld files replaced", (long long)r->files_removed);
+        printf(", %lld %s replaced", (long long)r->files_removed,
+               plural(r->files_removed, "file", "files"));
     if (r->full && r->files_removed)
         printf(" (rewritten whole)");
     if (r->delta_version >= 0)
         printf(", Delta version %lld", (long long)r->delta_version);
-    printf("; %lld files in all\n", (long long)r->files_total);
+    printf("; %lld %s in all\n", (long long)r->files_total,
+           plural(r->files_total, "file", "files"));
 }
 
 int cmd_export(pond_cli *cli, int argc, char **argv)
@@ -203,8 +213,9 @@ int cmd_export(pond_cli *cli, int argc, char **argv)
     }
     for (int i = 0; i + 1 < nargs; i++)
         if (cli_host_path(args[i])) {
+            int rc = cli_usage(USAGE, "'%s': sources are pond paths", args[i]);
             free(args);
-            return cli_usage(USAGE, "'%s': sources are pond paths", args[i]);
+            return rc;
         }
     if (has_from || has_to) {
         o.has_range = true;
@@ -260,8 +271,8 @@ int cmd_export(pond_cli *cli, int argc, char **argv)
         }
     }
     if (rc == 0 && s.skipped)
-        fprintf(stderr, "pond: note: %d matches are not tables or series and are not exported\n",
-                s.skipped);
+        fprintf(stderr, "pond: note: %d %s not exported (not tables or series)\n", s.skipped,
+                s.skipped == 1 ? "match is" : "matches are");
     int64_t total_rows = 0, total_files = 0, total_bytes = 0, unchanged = 0;
     for (size_t i = 0; i < s.n && rc == 0; i++) {
         char *dir = NULL;
@@ -285,8 +296,9 @@ int cmd_export(pond_cli *cli, int argc, char **argv)
     if (rc == 0 && s.n > 1) {
         char sz[32];
         cli_human_size(sz, total_bytes);
-        printf("%zu sources: %lld rows in %lld new files (%s), %lld unchanged\n", s.n,
-               (long long)total_rows, (long long)total_files, sz, (long long)unchanged);
+        printf("%zu sources: %lld %s in %lld new %s (%s), %lld unchanged\n", s.n,
+               (long long)total_rows, plural(total_rows, "row", "rows"), (long long)total_files,
+               plural(total_files, "file", "files"), sz, (long long)unchanged);
     }
     cli_pond_close(&p);
 out:

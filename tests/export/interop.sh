@@ -140,7 +140,7 @@ done
 # ---- a table: its new version replaces the file (Parquet) or removes and adds it (Delta)
 "$P" export /ref/sites host:t > /dev/null 2>&1 && "$P" export --format delta /ref/sites host:td > /dev/null 2>&1 || bad export_table
 "$P" copy --type table host:sites2.csv /ref/sites || bad table_v2
-"$P" export /ref/sites host:t > out.txt 2>&1 && grep -q '1 files replaced' out.txt || bad table_replaced "$(cat out.txt)"
+"$P" export /ref/sites host:t > out.txt 2>&1 && grep -q '1 file replaced' out.txt || bad table_replaced "$(cat out.txt)"
 [ "$(nfiles t)" -eq 1 ] && ok || bad table_one_file "$(nfiles t)"
 "$P" export --format delta /ref/sites host:td > /dev/null 2>&1 || bad export_table_delta_2
 

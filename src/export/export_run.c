@@ -78,6 +78,7 @@ typedef struct {
 typedef struct {
     cver *cur;
     size_t n_cur;
+    bool *old_kept;    /* per version of the old state: still there, unchanged */
     pond_buf affected; /* char *: partition key texts to write again */
     bool all;          /* every partition (a full export) */
 } plan;
@@ -141,6 +142,7 @@ static void plan_dispose(plan *p)
     for (size_t i = 0; i < p->n_cur; i++)
         pond_free(p->cur[i].rec.parts);
     pond_free(p->cur);
+    pond_free(p->old_kept);
     char **v = (char **)p->affected.ptr;
     for (size_t i = 0; i < p->affected.size / sizeof(char *); i++)
         pond_free(v[i]);
@@ -864,10 +866,7 @@ static int match_replacements(ex_ctx *c, plan *p, const ex_state *old, bool *mat
     *matched = false;
     for (size_t i = 0; i < ex_state_nvers(old); i++) {
         const ex_ver *o = ex_state_ver(old, i);
-        bool still = false;
-        for (size_t k = 0; k < p->n_cur && !still; k++)
-            still = p->cur[k].status == V_KEPT && p->cur[k].rec.version == o->version;
-        if (!still) {
+        if (!p->old_kept[i]) {
             gone.rows += o->rows;
             gone.s1 += o->s1;
             gone.s2 += o->s2;
@@ -1005,21 +1004,28 @@ int pond_export_source(pond_export_result *out, pond_fs *fs, const pond_wd *wd, 
     bool full = !found || strcmp(old.options, opt_text) || !fp || strcmp(old.schema, fp) ||
                 strcmp(old.settings, settings);
     bool changed = full;
-    for (size_t k = 0; k < p.n_cur && !full; k++) {
+    /* both lists ascend by version number: one merge pairs them */
+    size_t nold = ex_state_nvers(&old);
+    if (!(p.old_kept = pond_calloc(nold ? nold : 1, sizeof *p.old_kept))) {
+        rc = POND_ENOMEM;
+        goto done;
+    }
+    for (size_t k = 0, i = 0; k < p.n_cur && !full; k++) {
         cver *v = &p.cur[k];
-        for (size_t i = 0; i < ex_state_nvers(&old) && v->status == V_NEW; i++) {
-            const ex_ver *ov = ex_state_ver(&old, i);
-            if (ov->version == v->st.version && pond_hash_equal(&ov->sha, &v->st.sha256)) {
-                v->status = V_KEPT;
-                v->rec.rows = ov->rows;
-                v->rec.s1 = ov->s1;
-                v->rec.s2 = ov->s2;
-                if (!(v->rec.parts = pond_strdup(ov->parts))) {
-                    rc = POND_ENOMEM;
-                    goto done;
-                }
-                v->have_rec = true;
+        while (i < nold && ex_state_ver(&old, i)->version < v->st.version)
+            i++;
+        const ex_ver *ov = i < nold ? ex_state_ver(&old, i) : NULL;
+        if (ov && ov->version == v->st.version && pond_hash_equal(&ov->sha, &v->st.sha256)) {
+            v->status = V_KEPT;
+            p.old_kept[i] = true;
+            v->rec.rows = ov->rows;
+            v->rec.s1 = ov->s1;
+            v->rec.s2 = ov->s2;
+            if (!(v->rec.parts = pond_strdup(ov->parts))) {
+                rc = POND_ENOMEM;
+                goto done;
             }
+            v->have_rec = true;
         }
         changed |= v->status == V_NEW;
     }
@@ -1059,12 +1065,8 @@ int pond_export_source(pond_export_result *out, pond_fs *fs, const pond_wd *wd, 
         /* rows changed other than by appending: the partitions of the versions that went are
          * written again from the versions there are now */
         for (size_t i = 0; i < ex_state_nvers(&old) && rc == 0; i++) {
-            const ex_ver *ov = ex_state_ver(&old, i);
-            bool still = false;
-            for (size_t k = 0; k < p.n_cur && !still; k++)
-                still = p.cur[k].status == V_KEPT && p.cur[k].rec.version == ov->version;
-            if (!still)
-                rc = add_affected_parts(&p, ov->parts);
+            if (!p.old_kept[i])
+                rc = add_affected_parts(&p, ex_state_ver(&old, i)->parts);
         }
         if (rc < 0)
             goto done;

@@ -117,7 +117,8 @@ static int cmp_str(const void *a, const void *b)
 static void lines_sort(lines *l)
 {
     lines_finish(l);
-    qsort(l->v, l->n, sizeof *l->v, cmp_str);
+    if (l->n)
+        qsort(l->v, l->n, sizeof *l->v, cmp_str);
 }
 
 static void lines_free(lines *l)
@@ -273,7 +274,8 @@ static void snap_add(const char *dir, const char *rel, pond_buf *out)
         names[n++] = strdup(e->d_name);
     }
     closedir(d);
-    qsort(names, n, sizeof *names, cmp_str);
+    if (n)
+        qsort(names, n, sizeof *names, cmp_str);
     for (size_t i = 0; i < n; i++) {
         char r2[4200], p2[8500];
         snprintf(r2, sizeof r2, "%s%s%s", rel, *rel ? "/" : "", names[i]);

@@ -109,6 +109,18 @@ if [ $units_only -eq 0 ] && [ -z "${POND_NO_INTEROP:-}" ]; then
     rm -f "$out"
   done
 fi
+# The SQLite loadable extension loaded into Debian's sqlite3 shell and python3 (tests/sqlite_ext):
+# normal runs only (an ASan build of the module cannot be loaded into them).
+if [ $units_only -eq 0 ] && [ -z "${POND_NO_INTEROP:-}" ] && [ -x "$root/tests/sqlite_ext/ext.sh" ]; then
+  out=$(mktemp)
+  "$root/tests/sqlite_ext/ext.sh" "$build" >"$out" 2>&1
+  rc=$?
+  grep -E '^FAIL' -A 8 "$out" | head -40
+  last=$(tail -n 1 "$out")
+  echo "sqlite_ext: $last"
+  tally "$last" sqlite_ext "$rc"
+  rm -f "$out"
+fi
 # Real data (tests/realdata): public data sets imported as a user would, checked against an
 # independent computation. Normal runs only (not ASan, not valgrind: same code paths as the
 # unit tests, and the data comes from npm and Debian).

@@ -68,6 +68,15 @@ POND_API void pond_sql_set_cache_limit(pond_sql *q, size_t bytes);
  *  names are those SQLite would give. Off: every query runs through SQLite's engine. */
 POND_API void pond_sql_set_fast_path(pond_sql *q, bool on);
 
+/** Registers pond on an SQLite connection the caller owns (any SQLite client; the loadable
+ *  extension libpond_sqlite calls this): the module "pond", whose tables name the pond first,
+ *    CREATE VIRTUAL TABLE s USING pond('/path/to/pond', '/plant/station1' [, version])
+ *  (each pond is opened read-only once per connection, as of that statement, and closed with
+ *  the connection), with the same column types and pushdown as pond_sql_attach; and the
+ *  functions iso, us and time_bucket. The aggregate fast path of pond_sql_prepare does not
+ *  apply (the client prepares its own statements). */
+POND_API int pond_sql_register(struct sqlite3 *db);
+
 /** The SQLite handle (borrowed; valid until pond_sql_free), for anything else. */
 POND_API struct sqlite3 *pond_sql_db(pond_sql *q);
 

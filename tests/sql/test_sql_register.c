@@ -7,6 +7,7 @@
 #include <pond/arrow.h>
 #include <pond/table.h>
 
+#include <errno.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 
@@ -106,4 +107,58 @@ static void test_register_foreign_connection(void)
     env_close(&e);
 }
 
-PT_SUITE(sql_register, PT_TEST(register_foreign_connection))
+/* pond_sql_query_stream: declared types, types from values, misfits named, empty results */
+static void test_query_stream(void)
+{
+    env e;
+    env_open(&e, false);
+    put_series(&e, "/s", 100);
+    PT_ASSERT_OK(pond_sql_attach(e.q, "s", "/s", 0));
+    struct ArrowArrayStream st;
+    struct ArrowSchema sc;
+    struct ArrowArray b;
+    PT_ASSERT_OK(pond_sql_query_stream(&st, e.q, "SELECT timestamp, value, value * 2 AS v2, "
+                                                 "'x' AS t, NULL AS n, x'00ff' AS bin, 7 AS i "
+                                                 "FROM s WHERE value < 5"));
+    PT_ASSERT_INT_EQ(st.get_schema(&st, &sc), 0);
+    const char *want[] = {"tsu:UTC", "g", "g", "u", "n", "z", "l"};
+    PT_ASSERT_INT_EQ(sc.n_children, 7);
+    for (int k = 0; k < 7; k++)
+        PT_ASSERT_STR_EQ(sc.children[k]->format, want[k]);
+    PT_ASSERT_STR_EQ(sc.children[2]->name, "v2");
+    PT_ASSERT_INT_EQ(st.get_next(&st, &b), 0);
+    PT_ASSERT_INT_EQ(b.length, 10);
+    PT_ASSERT_INT_EQ(((const int64_t *)b.children[0]->buffers[1])[3], T0 + 3 * STEP);
+    PT_ASSERT(((const double *)b.children[2]->buffers[1])[4] == 4.0);
+    PT_ASSERT_INT_EQ(b.children[4]->null_count, 10);
+    PT_ASSERT_OK(pond_arrow_array_validate(&sc, &b));
+    b.release(&b);
+    PT_ASSERT_INT_EQ(st.get_next(&st, &b), 0);
+    PT_ASSERT(b.release == NULL);
+    sc.release(&sc);
+    st.release(&st);
+    /* no row: the declared types still type the columns */
+    PT_ASSERT_OK(pond_sql_query_stream(&st, e.q, "SELECT timestamp, value FROM s WHERE value < 0"));
+    PT_ASSERT_INT_EQ(st.get_schema(&st, &sc), 0);
+    PT_ASSERT_STR_EQ(sc.children[1]->format, "g");
+    PT_ASSERT_INT_EQ(st.get_next(&st, &b), 0);
+    PT_ASSERT(b.release == NULL);
+    sc.release(&sc);
+    st.release(&st);
+    /* a value after the first batch that does not fit its column: an error naming it */
+    PT_ASSERT_OK(pond_sql_query_stream(&st, e.q,
+                                       "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 "
+                                       "FROM c WHERE i < 70000) SELECT CASE WHEN i < 66000 THEN "
+                                       "i ELSE 'late' END AS v FROM c"));
+    PT_ASSERT_INT_EQ(st.get_next(&st, &b), 0);
+    PT_ASSERT_INT_EQ(b.length, 65536);
+    b.release(&b);
+    PT_ASSERT_INT_EQ(st.get_next(&st, &b), EINVAL);
+    const char *m = st.get_last_error(&st);
+    PT_ASSERT(m && strstr(m, "column 'v' row 66000: a TEXT value in an INTEGER column"));
+    st.release(&st);
+    PT_ASSERT_ERR(pond_sql_query_stream(&st, e.q, "SELECT nope FROM s"), POND_EINVALID);
+    env_close(&e);
+}
+
+PT_SUITE(sql_register, PT_TEST(register_foreign_connection), PT_TEST(query_stream))

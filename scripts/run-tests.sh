@@ -121,6 +121,22 @@ if [ $units_only -eq 0 ] && [ -z "${POND_NO_INTEROP:-}" ] && [ -x "$root/tests/s
   tally "$last" sqlite_ext "$rc"
   rm -f "$out"
 fi
+# The Python package (tests/python, Debian's python3-pandas and python3-pytest): normal runs
+# only (ctypes loads build/libpond.so into an uninstrumented python3).
+if [ $units_only -eq 0 ] && [ -z "${POND_NO_INTEROP:-}" ] && [ -x "$root/tests/python/run.sh" ]; then
+  out=$(mktemp)
+  "$root/tests/python/run.sh" "$build" >"$out" 2>&1
+  rc=$?
+  if grep -q 'SKIP' "$out" && ! grep -q passed "$out"; then
+    echo "python: $(grep SKIP "$out" | head -1)"
+  else
+    grep -vE 'passed, [0-9]+ failed$' "$out" | head -40
+    last=$(tail -n 1 "$out")
+    echo "python: $last"
+    tally "$last" python "$rc"
+  fi
+  rm -f "$out"
+fi
 # Real data (tests/realdata): public data sets imported as a user would, checked against an
 # independent computation. Normal runs only (not ASan, not valgrind: same code paths as the
 # unit tests, and the data comes from npm and Debian).

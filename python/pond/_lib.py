@@ -1,7 +1,8 @@
 """The C library (libpond.so) through ctypes: loading it, the structs and the prototypes.
 
 The library is, in order: the file named by $POND_LIB; build/libpond.so of the source tree this
-package sits in (python/pond/ -> ../../build/libpond.so); the installed libpond.so.0.
+package sits in (python/pond/ -> ../../build/libpond.so); the library `make install` put beside
+this package (_install.LIBDIR); libpond.so.0 from the loader's search path.
 """
 import ctypes
 import ctypes.util
@@ -85,6 +86,13 @@ def _find():
     tree = os.path.normpath(os.path.join(here, "..", "..", "build", "libpond.so"))
     if os.path.exists(tree):
         return tree
+    try:
+        from . import _install
+        inst = os.path.join(_install.LIBDIR, "libpond.so.0")
+        if os.path.exists(inst):
+            return inst
+    except ImportError:
+        pass
     return ctypes.util.find_library("pond") or "libpond.so.0"
 
 

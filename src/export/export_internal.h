@@ -133,6 +133,8 @@ ex_file *ex_state_removed(const ex_state *s, size_t i);
 int ex_state_add_ver(ex_state *s, const ex_ver *v);    /* copies */
 int ex_state_add_file(ex_state *s, const ex_file *f);  /* copies */
 int ex_state_add_removed(ex_state *s, const ex_file *f);
+/* Parses a state or journal text (modified in place; path names it in messages). */
+int ex_state_parse(ex_state *s, char *text, size_t len, const char *path);
 /* Reads dir/name; *found false (and s empty) when it does not exist. */
 int ex_state_load(ex_state *s, bool *found, const char *dir, const char *name);
 /* Writes dir/name by temp + fsync + rename + fsync of dir. */
@@ -203,6 +205,9 @@ int ex_clean_tmp(const char *tmpdir);
  * already in place is fine), then fsync their directories. With remove, first unlinks the
  * files j lists as removed. */
 int ex_publish_files(const char *dir, const ex_state *j, bool remove);
+/* rel's directories inside dir are real directories or missing, never a symbolic link that
+ * would take a rename or an unlink outside dir (POND_ECORRUPT naming it). */
+int ex_check_dirs(const char *dir, const char *rel);
 /* Removes partition directories left empty by removed files (best effort). */
 void ex_prune_dirs(const char *dir, const ex_state *j);
 void ex_written_dispose(ex_written *w);

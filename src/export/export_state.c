@@ -374,28 +374,15 @@ static int parse_line(ex_state *s, const rdctx *c, char *line, size_t *records, 
     return bad(c, "unknown record");
 }
 
-int ex_state_load(ex_state *s, bool *found, const char *dir, const char *name)
+int ex_state_parse(ex_state *s, char *text, size_t len, const char *path)
 {
-    pond_buf b = POND_BUF_INIT;
-    char *path = pond__path_join(dir, name);
     ex_state_init(s);
-    *found = false;
-    if (!path)
-        return POND_ENOMEM;
-    struct stat st;
-    int rc = 0;
-    if (pond__os_lstat(path, &st) < 0) {
-        if (errno != ENOENT)
-            rc = pond_error_set_os(EX_D, "stat '%s'", path);
-        goto done;
-    }
-    if ((rc = pond__read_file(&b, path, STATE_MAX, EX_D)) < 0)
-        goto done;
     rdctx c = {path, 1};
     size_t records = 0;
     bool ended = false;
-    char *p = b.ptr, *end = b.ptr + b.size;
-    if (b.size < sizeof MAGIC || memcmp(p, MAGIC "\n", sizeof MAGIC) != 0) {
+    int rc = 0;
+    char *p = text, *end = text + len;
+    if (len < sizeof MAGIC || memcmp(p, MAGIC "\n", sizeof MAGIC) != 0) {
         rc = bad(&c, "not a pond export state (or a newer version of it)");
         goto done;
     }
@@ -417,13 +404,32 @@ int ex_state_load(ex_state *s, bool *found, const char *dir, const char *name)
     }
     if (rc == 0 && !ended)
         rc = bad(&c, "no end record (the file was cut short)");
-    if (rc == 0 && (!s->source || !s->kind || !s->options || !s->schema || !s->settings))
+    if (rc == 0 && (!s->source || !s->node || !s->kind || !s->options || !s->schema ||
+                    !s->settings))
         rc = bad(&c, "a header record is missing");
-    if (rc == 0)
-        *found = true;
 done:
     if (rc < 0)
         ex_state_dispose(s);
+    return rc;
+}
+
+int ex_state_load(ex_state *s, bool *found, const char *dir, const char *name)
+{
+    pond_buf b = POND_BUF_INIT;
+    char *path = pond__path_join(dir, name);
+    ex_state_init(s);
+    *found = false;
+    if (!path)
+        return POND_ENOMEM;
+    struct stat st;
+    int rc = 0;
+    if (pond__os_lstat(path, &st) < 0) {
+        if (errno != ENOENT)
+            rc = pond_error_set_os(EX_D, "stat '%s'", path);
+    } else if ((rc = pond__read_file(&b, path, STATE_MAX, EX_D)) == 0 &&
+               (rc = ex_state_parse(s, b.ptr, b.size, path)) == 0) {
+        *found = true;
+    }
     pond_buf_dispose(&b);
     pond_free(path);
     return rc;

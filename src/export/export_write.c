@@ -50,6 +50,28 @@ static void writer_dispose(ex_ctx *c, ex_writer *w, bool drop_file)
     memset(w, 0, sizeof *w);
 }
 
+int ex_check_dirs(const char *dir, const char *rel)
+{
+    char *p = pond__path_join(dir, rel);
+    if (!p)
+        return POND_ENOMEM;
+    int rc = 0;
+    for (char *s = p + strlen(p) - strlen(rel); *s && rc == 0; s++) {
+        if (*s != '/')
+            continue;
+        *s = '\0';
+        struct stat st;
+        if (pond__os_lstat(p, &st) == 0 && !S_ISDIR(st.st_mode))
+            rc = pond_error_set(POND_ECORRUPT, EX_D,
+                                "'%s' is %s: export writes and removes files only inside %s",
+                                p, S_ISLNK(st.st_mode) ? "a symbolic link" : "not a directory",
+                                dir);
+        *s = '/';
+    }
+    pond_free(p);
+    return rc;
+}
+
 static uint32_t random32(void)
 {
     pond_node_id id;
@@ -77,8 +99,10 @@ static int writer_open(ex_ctx *c, ex_writer *w, const ex_key *key)
     if (rc == 0 && c->level > 0) {
         if (!(dirpath = pond__path_join(c->dir, b.ptr)))
             rc = POND_ENOMEM;
-        else
+        else if ((rc = pond_buf_puts(&b, "/x")) == 0 && (rc = ex_check_dirs(c->dir, b.ptr)) == 0)
             rc = pond__mkdir_p(dirpath, EX_D);
+        b.size -= 2;
+        b.ptr[b.size] = '\0';
     }
     size_t dirlen = b.size;
     /* a name no earlier file has: the run and sequence are unique within this directory's
@@ -370,6 +394,8 @@ int ex_publish_files(const char *dir, const ex_state *j, bool remove)
         char *p = pond__path_join(dir, ex_state_removed(j, i)->name);
         if (!p)
             rc = POND_ENOMEM;
+        else if ((rc = ex_check_dirs(dir, ex_state_removed(j, i)->name)) < 0)
+            ;
         else if (pond__os_unlink(p) < 0 && errno != ENOENT)
             rc = pond_error_set_os(EX_D, "remove '%s'", p);
         else
@@ -386,6 +412,8 @@ int ex_publish_files(const char *dir, const ex_state *j, bool remove)
         struct stat st;
         if (!src || !dst) {
             rc = POND_ENOMEM;
+        } else if ((rc = ex_check_dirs(dir, f->name)) < 0) {
+            ;
         } else if (pond__os_lstat(src, &st) == 0) {
             char *slash = strrchr(dst, '/');
             *slash = '\0';

@@ -760,6 +760,47 @@ static void test_options(void)
     env_close(&e);
 }
 
+/* A symbolic link where export expects its own directory is refused before anything outside
+ * the export directory is written or removed. */
+static void test_symlinks_refused(void)
+{
+    env e;
+    env_open(&e);
+    put(&e, "/s", POND_ENTRY_FILE_SERIES, T2024, DAY_US, 50, 0); /* January, February */
+    char *dir = subdir("out"), *victim = subdir("victim"), path[4400], link[4400];
+    PT_ASSERT(mkdir(dir, 0777) == 0 && mkdir(victim, 0777) == 0);
+    snprintf(link, sizeof link, "%s/year=2024", dir);
+    PT_ASSERT(symlink(victim, link) == 0);
+    pond_export_result r;
+    PT_ASSERT_ERR(pond_export_source(&r, e.fs, NULL, "/s", dir, NULL), POND_ECORRUPT);
+    PT_ASSERT_MSG_HAS("is a symbolic link");
+    PT_ASSERT_INT_EQ(parquet_files(victim), 0);
+    /* after a real export, a partition directory swapped for a link to files of the same
+       names: a replacement must not remove them */
+    PT_ASSERT(unlink(link) == 0);
+    PT_ASSERT_OK(pond_export_source(&r, e.fs, NULL, "/s", dir, NULL));
+    snprintf(path, sizeof path, "%s/year=2024", dir);
+    snprintf(link, sizeof link, "%s/moved", victim);
+    PT_ASSERT(rename(path, link) == 0);
+    PT_ASSERT(symlink(link, path) == 0);
+    rm(&e, "/s");
+    put(&e, "/s", POND_ENTRY_FILE_SERIES, T2024, DAY_US, 40, 1);
+    int before = parquet_files(victim);
+    PT_ASSERT(before == 2);
+    PT_ASSERT_ERR(pond_export_source(&r, e.fs, NULL, "/s", dir, NULL), POND_ECORRUPT);
+    PT_ASSERT_INT_EQ(parquet_files(victim), before);
+    /* and _pond_tmp as a link */
+    char *dir2 = subdir("out2");
+    PT_ASSERT(mkdir(dir2, 0777) == 0);
+    snprintf(path, sizeof path, "%s/_pond_tmp", dir2);
+    PT_ASSERT(symlink(victim, path) == 0);
+    PT_ASSERT_ERR(pond_export_source(&r, e.fs, NULL, "/s", dir2, NULL), POND_ECORRUPT);
+    free(dir);
+    free(dir2);
+    free(victim);
+    env_close(&e);
+}
+
 /* ---- fault loops: every mutating call of an incremental export fails once ---- */
 
 typedef struct {
@@ -891,5 +932,5 @@ static void test_fault_parquet_replace(void)
 
 PT_SUITE(export, PT_TEST(keys), PT_TEST(state_roundtrip_and_damage),
          PT_TEST(parquet_incremental), PT_TEST(replacements), PT_TEST(delta_incremental),
-         PT_TEST(options), PT_TEST(fault_parquet_append), PT_TEST(fault_delta_append),
+         PT_TEST(options), PT_TEST(symlinks_refused), PT_TEST(fault_parquet_append), PT_TEST(fault_delta_append),
          PT_TEST(fault_parquet_replace))

@@ -5,7 +5,8 @@
 # same rows (read from pond's own Parquet of the series: `pond cat --format parquet`), zstd for
 # both, in the same run. DuckDB runs with 1 and with 2 threads (pond's export is one thread
 # reading and one writing). Every comparison runs REPS times (default 2); each line carries the
-# load average at that moment. Rows are checked equal (DuckDB counts both outputs).
+# load average at that moment. For reference DuckDB also copies the rows unpartitioned into one
+# file (1 thread). Rows are checked equal (DuckDB counts both outputs).
 # usage: bench/export.sh [BUILD_DIR]   env: ROWS, REPS, WORKDIR
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -44,6 +45,11 @@ while [ $rep -le "$REPS" ]; do
     printf '%-5s %-30s %9.2f %12.2f   %.2fx (load %s)\n' "$rep" "DuckDB COPY, $t thread(s)" "$DS" \
       "$(echo "$ROWS $DS" | awk '{print $1 / $2 / 1e6}')" "$(echo "$DS $PS" | awk '{print $1 / $2}')" "$(load)"
   done
+  node "$ROOT/bench/duckdb/export.mjs" "$WORK/src.parquet" "$WORK/out_flat.parquet" 1 flat > "$WORK/duck.txt"
+  DS=$(sed -n 's/^duckdb_s=//p' "$WORK/duck.txt")
+  printf '%-5s %-30s %9.2f %12.2f   %.2fx (load %s; reference: no partitions, one file)\n' "$rep" \
+    "DuckDB COPY unpartitioned, 1" "$DS" "$(echo "$ROWS $DS" | awk '{print $1 / $2 / 1e6}')" \
+    "$(echo "$DS $PS" | awk '{print $1 / $2}')" "$(load)"
   rep=$((rep + 1))
 done
 # pond's export holds the same rows (counted by DuckDB through hive partitioning)

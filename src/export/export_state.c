@@ -299,7 +299,7 @@ static int parse_file(ex_state *s, bool removed, const rdctx *c, char **f, int n
 
 static int parse_line(ex_state *s, const rdctx *c, char *line, size_t *records, bool *ended)
 {
-    char *f[10];
+    char *f[10] = {0};
     int n = split(f, 10, line);
     if (n < 2 && !(n == 1 && !strcmp(f[0], "")))
         return bad(c, "unknown record");

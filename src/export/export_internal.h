@@ -205,8 +205,9 @@ int ex_clean_tmp(const char *tmpdir);
  * already in place is fine), then fsync their directories. With remove, first unlinks the
  * files j lists as removed. */
 int ex_publish_files(const char *dir, const ex_state *j, bool remove);
-/* rel's directories inside dir are real directories or missing, never a symbolic link that
- * would take a rename or an unlink outside dir (POND_ECORRUPT naming it). */
+/* The directories of rel inside dir (every component before a '/': "a/b/f" checks a and a/b,
+ * "a/b/" checks a and a/b) are real directories or missing, never a symbolic link that would
+ * take a rename or an unlink outside dir (POND_ECORRUPT naming it). */
 int ex_check_dirs(const char *dir, const char *rel);
 /* Removes partition directories left empty by removed files (best effort). */
 void ex_prune_dirs(const char *dir, const ex_state *j);

@@ -988,7 +988,7 @@ int pond_export_source(pond_export_result *out, pond_fs *fs, const pond_wd *wd, 
         goto done;
     }
     /* recovery first: a journal names temporary files it still has to publish */
-    if ((rc = ex_check_dirs(dir, EX_TMPDIR "/x")) < 0 ||
+    if ((rc = ex_check_dirs(dir, EX_TMPDIR "/")) < 0 ||
         (rc = pond__mkdir(c.tmpdir, true, EX_D)) < 0 || (rc = recover(&c, o)) < 0 ||
         (rc = ex_clean_tmp(c.tmpdir)) < 0)
         goto done;

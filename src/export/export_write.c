@@ -99,10 +99,9 @@ static int writer_open(ex_ctx *c, ex_writer *w, const ex_key *key)
     if (rc == 0 && c->level > 0) {
         if (!(dirpath = pond__path_join(c->dir, b.ptr)))
             rc = POND_ENOMEM;
-        else if ((rc = pond_buf_puts(&b, "/x")) == 0 && (rc = ex_check_dirs(c->dir, b.ptr)) == 0)
+        else if ((rc = pond_buf_putc(&b, '/')) == 0 && (rc = ex_check_dirs(c->dir, b.ptr)) == 0)
             rc = pond__mkdir_p(dirpath, EX_D);
-        b.size -= 2;
-        b.ptr[b.size] = '\0';
+        b.ptr[--b.size] = '\0';
     }
     size_t dirlen = b.size;
     /* a name no earlier file has: the run and sequence are unique within this directory's
@@ -384,54 +383,64 @@ static int dirset_sync(dirset *s)
     return rc;
 }
 
+/* Unlinks one file the journal removes (gone already is fine). */
+static int remove_one(dirset *ds, const char *dir, const char *name)
+{
+    int rc = ex_check_dirs(dir, name);
+    char *p = rc == 0 ? pond__path_join(dir, name) : NULL;
+    if (rc == 0 && !p)
+        rc = POND_ENOMEM;
+    if (rc == 0 && pond__os_unlink(p) < 0 && errno != ENOENT)
+        rc = pond_error_set_os(EX_D, "remove '%s'", p);
+    if (rc == 0)
+        rc = dirset_add(ds, p);
+    pond_free(p);
+    return rc;
+}
+
+/* Renames one new file into place (in place already is fine: a redone journal). */
+static int publish_one(dirset *ds, const char *dir, const char *tmpdir, const ex_file *f)
+{
+    int rc = ex_check_dirs(dir, f->name);
+    if (rc < 0)
+        return rc;
+    char *src = pond__path_join(tmpdir, f->tmp), *dst = pond__path_join(dir, f->name);
+    struct stat st;
+    if (!src || !dst) {
+        rc = POND_ENOMEM;
+    } else if (pond__os_lstat(src, &st) == 0) {
+        char *slash = strrchr(dst, '/');
+        *slash = '\0';
+        rc = pond__mkdir_p(dst, EX_D);
+        *slash = '/';
+        if (rc == 0 && pond__os_rename(src, dst) < 0)
+            rc = pond_error_set_os(EX_D, "rename '%s' to '%s'", src, dst);
+    } else if (pond__os_lstat(dst, &st) != 0) {
+        rc = pond_error_set(POND_ECORRUPT, EX_D,
+                            "'%s': neither the file nor its temporary file '%s' exists (remove "
+                            "%s/" EX_JOURNAL " and export again)",
+                            dst, src, dir);
+    }
+    if (rc == 0)
+        rc = dirset_add(ds, dst);
+    pond_free(src);
+    pond_free(dst);
+    return rc;
+}
+
 int ex_publish_files(const char *dir, const ex_state *j, bool remove)
 {
     dirset ds = {POND_BUF_INIT};
     char *tmpdir = pond__path_join(dir, EX_TMPDIR);
     int rc = tmpdir ? 0 : POND_ENOMEM;
     /* removed files go first: a reader may miss rows for a moment, never see them twice */
-    for (size_t i = 0; remove && i < ex_state_nremoved(j) && rc == 0; i++) {
-        char *p = pond__path_join(dir, ex_state_removed(j, i)->name);
-        if (!p)
-            rc = POND_ENOMEM;
-        else if ((rc = ex_check_dirs(dir, ex_state_removed(j, i)->name)) < 0)
-            ;
-        else if (pond__os_unlink(p) < 0 && errno != ENOENT)
-            rc = pond_error_set_os(EX_D, "remove '%s'", p);
-        else
-            rc = dirset_add(&ds, p);
-        pond_free(p);
-    }
+    for (size_t i = 0; remove && i < ex_state_nremoved(j) && rc == 0; i++)
+        rc = remove_one(&ds, dir, ex_state_removed(j, i)->name);
     if (rc == 0 && remove)
         rc = dirset_sync(&ds);
-    for (size_t i = 0; i < ex_state_nfiles(j) && rc == 0; i++) {
-        const ex_file *f = ex_state_file(j, i);
-        if (!f->tmp)
-            continue;
-        char *src = pond__path_join(tmpdir, f->tmp), *dst = pond__path_join(dir, f->name);
-        struct stat st;
-        if (!src || !dst) {
-            rc = POND_ENOMEM;
-        } else if ((rc = ex_check_dirs(dir, f->name)) < 0) {
-            ;
-        } else if (pond__os_lstat(src, &st) == 0) {
-            char *slash = strrchr(dst, '/');
-            *slash = '\0';
-            rc = pond__mkdir_p(dst, EX_D);
-            *slash = '/';
-            if (rc == 0 && pond__os_rename(src, dst) < 0)
-                rc = pond_error_set_os(EX_D, "rename '%s' to '%s'", src, dst);
-        } else if (pond__os_lstat(dst, &st) != 0) {
-            rc = pond_error_set(POND_ECORRUPT, EX_D,
-                                "'%s': neither the file nor its temporary file '%s' exists "
-                                "(remove %s/" EX_JOURNAL " and export again)",
-                                dst, src, dir);
-        }
-        if (rc == 0)
-            rc = dirset_add(&ds, dst);
-        pond_free(src);
-        pond_free(dst);
-    }
+    for (size_t i = 0; i < ex_state_nfiles(j) && rc == 0; i++)
+        if (ex_state_file(j, i)->tmp)
+            rc = publish_one(&ds, dir, tmpdir, ex_state_file(j, i));
     if (rc == 0)
         rc = dirset_put(&ds, tmpdir, strlen(tmpdir)); /* the renames took names out of it */
     int r2 = dirset_sync(&ds);

@@ -1094,7 +1094,10 @@ int pond_export_source(pond_export_result *out, pond_fs *fs, const pond_wd *wd, 
     ns.format = o->format;
     if (!(ns.source = pond_strdup(c.path)) || !(ns.node = pond_strdup(node)) ||
         !(ns.kind = pond_strdup(c.series ? "series" : "table")) ||
-        !(ns.options = pond_strdup(opt_text)) || !(ns.schema = pond_strdup(fp ? fp : "-")) ||
+        !(ns.options = pond_strdup(opt_text)) ||
+        /* a source with no rows left keeps the schema it had (a Delta table keeps its
+           metaData; only its files are removed) */
+        !(ns.schema = pond_strdup(fp ? fp : found ? old.schema : "-")) ||
         !(ns.settings = pond_strdup(settings))) {
         rc = POND_ENOMEM;
         goto done;

@@ -154,6 +154,7 @@ typedef struct {
     pond_parquet_sink file;
     pond_parquet_writer *pw;
     int64_t bytes, rows;
+    int64_t *total; /* the export's bytes written so far, all files (progress) */
     ex_colstats *stats; /* Delta: one per output column */
     uint64_t last_use;
 } ex_writer;

@@ -23,8 +23,10 @@ static int count_write(const void *data, size_t len, void *payload)
 {
     ex_writer *w = payload;
     int rc = w->file.write(data, len, w->file.payload);
-    if (rc == 0)
+    if (rc == 0) {
         w->bytes += (int64_t)len;
+        *w->total += (int64_t)len;
+    }
     return rc;
 }
 
@@ -85,6 +87,7 @@ static int writer_open(ex_ctx *c, ex_writer *w, const ex_key *key)
 {
     memset(w, 0, sizeof *w);
     w->key = *key;
+    w->total = &c->bytes;
     ex_key_text(w->keytext, key, c->level);
     int64_t seq = ++c->seq;
     pond_buf b = POND_BUF_INIT;
@@ -291,7 +294,7 @@ int ex_emit(ex_ctx *c, const ex_key *key, const struct ArrowArray *batch, const 
     c->rows += n;
     c->res->rows += n;
     if (c->o->progress)
-        c->o->progress(c->o->payload, c->path, c->rows, c->res->bytes_written + w->bytes);
+        c->o->progress(c->o->payload, c->path, c->rows, c->bytes);
     int64_t target = c->o->target_file_bytes > 0 ? c->o->target_file_bytes : (int64_t)128 << 20;
     if (rc == 0 && w->bytes >= target)
         rc = writer_close(c, wi, true);

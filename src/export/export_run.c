@@ -1088,6 +1088,9 @@ int pond_export_source(pond_export_result *out, pond_fs *fs, const pond_wd *wd, 
     }
     if (rc == 0)
         rc = ex_finish_all(&c);
+    /* the temporary files' names are durable before a journal can name them */
+    if (rc == 0 && c.written.size)
+        rc = pond__fsync_dir(c.tmpdir, EX_D);
     if (rc < 0)
         goto done;
     /* the new state */

@@ -300,59 +300,58 @@ static int group_rows(pond_buf *groups, size_t *ng, ex_ctx *c, const struct Arro
     return 0;
 }
 
-static int read_version(ex_ctx *c, const plan *p, cver *v, rmode m)
+/* A version's record from what was read of it: rows, digest, partitions (reset after). */
+static int finish_rec(cver *v, ex_digest *dg, pond_buf *parts)
 {
-    bool has = c->o->has_range;
-    int64_t lo = has ? c->o->from_us : INT64_MIN, hi = has ? c->o->to_us : INT64_MAX;
-    if (m.filter && !p->all && c->level > 0 && !in_affected(p, "null")) {
-        /* only the spans of the partitions written again */
-        int64_t alo = INT64_MAX, ahi = INT64_MIN;
-        char *const *a = (char *const *)p->affected.ptr;
-        for (size_t i = 0; i < p->affected.size / sizeof(char *); i++) {
-            ex_key k;
-            int64_t l, h;
-            if (ex_key_parse(&k, a[i], c->level) == 0 && ex_key_span(&k, c->level, &l, &h)) {
-                alo = l < alo ? l : alo;
-                ahi = h > ahi ? h : ahi;
-            }
-        }
-        lo = alo > lo ? alo : lo;
-        hi = ahi < hi ? ahi : hi;
-        has = true;
-        if (lo >= hi)
-            return 0;
+    pond_free(v->rec.parts);
+    v->rec.parts = NULL;
+    int rc = 0;
+    if (parts->size > 1) {
+        parts->ptr[parts->size - 1] = '\0'; /* the trailing ',' */
+        v->rec.parts = pond_strdup(parts->ptr + 1);
+    } else {
+        v->rec.parts = pond_strdup("");
     }
-    struct ArrowArrayStream st = {0};
+    if (!v->rec.parts)
+        rc = POND_ENOMEM;
+    v->rec.rows = dg->rows;
+    v->rec.s1 = dg->s1;
+    v->rec.s2 = dg->s2;
+    v->have_rec = rc == 0;
+    memset(dg, 0, sizeof *dg);
+    pond_buf_clear(parts);
+    return rc;
+}
+
+/* Reads a stream over the versions sel[0..nsel) (in version order) and writes, digests or
+ * filters its rows as m says. With several versions, each batch's version is the number of
+ * versions the table reader has opened so far (it hands out every batch of a version before
+ * it opens the next). */
+static int scan(ex_ctx *c, const plan *p, struct ArrowArrayStream *st, cver **sel, size_t nsel,
+                rmode m)
+{
     struct ArrowSchema bs = {0};
     pond_buf groups = POND_BUF_INIT, parts = POND_BUF_INIT;
     int *map = NULL;
     ex_digest dg = {0, 0, 0};
-    int rc = 0;
-    /* a version whose recorded event time misses the range has no row in it: not opened */
-    bool outside = has && v->st.has_event_time &&
-                   (v->st.max_event_time_us < lo || v->st.min_event_time_us >= hi);
-    if (!outside) {
-        if ((rc = open_version(&st, c, v->st.version, has, lo, hi)) < 0)
-            return rc;
-        c->res->versions_read++;
-        int e = st.get_schema(&st, &bs);
-        if (e) {
-            rc = stream_fail(&st, e);
-            goto done;
-        }
-    }
-    if (outside || bs.n_children == 0)
-        goto finish; /* no rows */
+    size_t cur = 0;
     int64_t nout = c->out_schema.n_children;
+    int tsi = -1, rc = 0, e = st->get_schema(st, &bs);
+    if (e) {
+        rc = stream_fail(st, e);
+        goto done;
+    }
+    if (bs.n_children == 0)
+        goto finish; /* no rows */
     if (!(map = pond_calloc((size_t)(nout ? nout : 1), sizeof *map))) {
         rc = POND_ENOMEM;
         goto done;
     }
-    int tsi = -1, e;
     for (int64_t k = 0; k < nout; k++) {
         map[k] = -1;
         for (int64_t i = 0; i < bs.n_children; i++)
-            if (bs.children[i]->name && !strcmp(bs.children[i]->name, c->out_schema.children[k]->name))
+            if (bs.children[i]->name &&
+                !strcmp(bs.children[i]->name, c->out_schema.children[k]->name))
                 map[k] = (int)i;
     }
     ex_ts tk = {0, 0};
@@ -362,22 +361,35 @@ static int read_version(ex_ctx *c, const plan *p, cver *v, rmode m)
                 tsi = (int)i;
         if (tsi < 0 || (rc = ex_ts_kind(&tk, bs.children[tsi])) < 0 || tk.kind == 0) {
             rc = rc < 0 ? rc : pond_error_set(POND_EINVALID, EX_D,
-                                              "%s version %" PRId64 ": no usable timestamp column "
-                                              "'%s' to partition by",
-                                              c->path, v->st.version, c->ts_name);
+                                              "%s: no usable timestamp column '%s' to "
+                                              "partition by",
+                                              c->path, c->ts_name);
             goto done;
         }
     }
     for (;;) {
         struct ArrowArray b = {0};
-        if ((e = st.get_next(&st, &b)) != 0) {
-            rc = stream_fail(&st, e);
+        if ((e = st->get_next(st, &b)) != 0) {
+            rc = stream_fail(st, e);
             break;
         }
         if (!b.release)
             break;
+        if (nsel > 1 && m.digest) {
+            pond_table_scan_stats ss;
+            size_t k = pond_table_stream_stats(&ss, st) == 0 && ss.versions_read > 0
+                           ? (size_t)ss.versions_read - 1
+                           : nsel;
+            if (k < cur || k >= nsel)
+                rc = pond_error_set(POND_ERROR, EX_D,
+                                    "%s: the series reader opened versions out of the expected "
+                                    "order",
+                                    c->path);
+            while (rc == 0 && cur < k)
+                rc = finish_rec(sel[cur++], &dg, &parts);
+        }
         int64_t n = b.length;
-        if (m.digest && n > 0) {
+        if (rc == 0 && m.digest && n > 0) {
             rc = pond_buf_grow(&c->hashes, (size_t)n * 8);
             uint64_t *h = (uint64_t *)c->hashes.ptr;
             for (int64_t i = 0; rc == 0 && i < n; i++)
@@ -404,21 +416,9 @@ static int read_version(ex_ctx *c, const plan *p, cver *v, rmode m)
             break;
     }
 finish:
-    if (rc == 0 && m.digest) {
-        pond_free(v->rec.parts);
-        v->rec.parts = NULL;
-        if (parts.size > 1) {
-            parts.ptr[parts.size - 1] = '\0'; /* trailing ',' */
-            if (!(v->rec.parts = pond_strdup(parts.ptr + 1)))
-                rc = POND_ENOMEM;
-        } else if (!(v->rec.parts = pond_strdup(""))) {
-            rc = POND_ENOMEM;
-        }
-        v->rec.rows = dg.rows;
-        v->rec.s1 = dg.s1;
-        v->rec.s2 = dg.s2;
-        v->have_rec = rc == 0;
-    }
+    /* the current version, and those after it that gave no row */
+    while (rc == 0 && m.digest && cur < nsel)
+        rc = finish_rec(sel[cur++], &dg, &parts);
 done:
     for (size_t i = 0; i < groups.size / sizeof(group); i++)
         pond_buf_dispose(&((group *)groups.ptr)[i].idx);
@@ -426,8 +426,94 @@ done:
     pond_buf_dispose(&parts);
     pond_free(map);
     pond_arrow_schema_release(&bs);
-    if (st.release)
-        st.release(&st);
+    return rc;
+}
+
+/* Whether version v can hold rows in [lo, hi) (the table reader skips it otherwise). */
+static bool may_overlap(const cver *v, bool has, int64_t lo, int64_t hi)
+{
+    return !has || !v->st.has_event_time ||
+           (v->st.max_event_time_us >= lo && v->st.min_event_time_us < hi);
+}
+
+static int empty_rec(cver *v)
+{
+    ex_digest dg = {0, 0, 0};
+    pond_buf parts = POND_BUF_INIT;
+    int rc = finish_rec(v, &dg, &parts);
+    pond_buf_dispose(&parts);
+    return rc;
+}
+
+/* One version, read alone (appends, and partitions written again). */
+static int read_version(ex_ctx *c, const plan *p, cver *v, rmode m)
+{
+    bool has = c->o->has_range;
+    int64_t lo = has ? c->o->from_us : INT64_MIN, hi = has ? c->o->to_us : INT64_MAX;
+    if (m.filter && !p->all && c->level > 0 && !in_affected(p, "null")) {
+        /* only the spans of the partitions written again */
+        int64_t alo = INT64_MAX, ahi = INT64_MIN;
+        char *const *a = (char *const *)p->affected.ptr;
+        for (size_t i = 0; i < p->affected.size / sizeof(char *); i++) {
+            ex_key k;
+            int64_t l, h;
+            if (ex_key_parse(&k, a[i], c->level) == 0 && ex_key_span(&k, c->level, &l, &h)) {
+                alo = l < alo ? l : alo;
+                ahi = h > ahi ? h : ahi;
+            }
+        }
+        lo = alo > lo ? alo : lo;
+        hi = ahi < hi ? ahi : hi;
+        has = true;
+        if (lo >= hi)
+            return 0;
+    }
+    if (!may_overlap(v, has, lo, hi)) /* not opened: no row in the range */
+        return m.digest ? empty_rec(v) : 0;
+    struct ArrowArrayStream st = {0};
+    int rc = open_version(&st, c, v->st.version, has, lo, hi);
+    if (rc < 0)
+        return rc;
+    c->res->versions_read++;
+    rc = scan(c, p, &st, &v, 1, m);
+    st.release(&st);
+    return rc;
+}
+
+/* Every version in one stream (a full export): one listing of the node's versions instead of
+ * one per version, and the reader's own union of their columns. */
+static int read_all(ex_ctx *c, const plan *p, rmode m)
+{
+    bool has = c->o->has_range;
+    int64_t lo = has ? c->o->from_us : INT64_MIN, hi = has ? c->o->to_us : INT64_MAX;
+    cver **sel = pond_calloc(p->n_cur ? p->n_cur : 1, sizeof *sel);
+    if (!sel)
+        return POND_ENOMEM;
+    size_t nsel = 0;
+    int rc = 0;
+    for (size_t k = 0; k < p->n_cur && rc == 0; k++) {
+        if (may_overlap(&p->cur[k], has, lo, hi))
+            sel[nsel++] = &p->cur[k];
+        else if (m.digest)
+            rc = empty_rec(&p->cur[k]);
+    }
+    if (rc == 0 && nsel) {
+        pond_table_read_options ro = POND_TABLE_READ_OPTIONS_INIT;
+        ro.has_range = has;
+        ro.from_us = lo;
+        ro.to_us = hi;
+        ro.columns = (const char *const *)c->read_cols;
+        ro.n_columns = c->n_read_cols;
+        struct ArrowArrayStream st = {0};
+        if ((rc = pond_table_read_stream(&st, c->fs, NULL, c->path, &ro)) == 0) {
+            rc = scan(c, p, &st, sel, nsel, m);
+            pond_table_scan_stats ss;
+            if (pond_table_stream_stats(&ss, &st) == 0)
+                c->res->versions_read += ss.versions_read;
+            st.release(&st);
+        }
+    }
+    pond_free(sel);
     return rc;
 }
 
@@ -1076,9 +1162,13 @@ int pond_export_source(pond_export_result *out, pond_fs *fs, const pond_wd *wd, 
     out->full = full;
     c.run = old.run + 1;
     /* read and write */
-    for (size_t k = 0; k < p.n_cur && rc == 0; k++) {
+    if (full) {
+        rmode m = {true, true, false};
+        rc = read_all(&c, &p, m);
+    }
+    for (size_t k = 0; k < p.n_cur && rc == 0 && !full; k++) {
         cver *v = &p.cur[k];
-        if (full || v->status == V_NEW) {
+        if (v->status == V_NEW) {
             rmode m = {true, true, false};
             rc = read_version(&c, &p, v, m);
         } else if (p.affected.size && parts_meet(&p, v->rec.parts)) {

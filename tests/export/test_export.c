@@ -760,6 +760,49 @@ static void test_options(void)
     env_close(&e);
 }
 
+/* A full export reads all versions in one stream: each version's record (rows, partitions)
+ * still belongs to that version; a version outside the range has none. */
+static void test_full_export_records_versions(void)
+{
+    env e;
+    env_open(&e);
+    put(&e, "/s", POND_ENTRY_FILE_SERIES, T2024, DAY_US, 10, 0);               /* January */
+    put(&e, "/s", POND_ENTRY_FILE_SERIES, T2024 + 40 * DAY_US, DAY_US, 5, 0);  /* February */
+    put(&e, "/s", POND_ENTRY_FILE_SERIES, T2024 + 200 * DAY_US, DAY_US, 7, 0); /* July */
+    put(&e, "/s", POND_ENTRY_FILE_SERIES, T2024 + 80 * DAY_US, DAY_US, 12, 0); /* Mar 21-Apr 1 */
+    char *dir = subdir("out");
+    pond_export_options o = POND_EXPORT_OPTIONS_INIT;
+    o.has_range = true;
+    o.from_us = T2024;
+    o.to_us = T2024 + 150 * DAY_US; /* July is outside */
+    pond_export_result r;
+    PT_ASSERT_OK(pond_export_source(&r, e.fs, NULL, "/s", dir, &o));
+    PT_ASSERT_INT_EQ(r.rows, 27);
+    ex_state st;
+    bool found;
+    PT_ASSERT_OK(ex_state_load(&st, &found, dir, "_pond_export.state"));
+    PT_ASSERT_INT_EQ(ex_state_nvers(&st), 4);
+    const int64_t rows[] = {10, 5, 0, 12};
+    const char *parts[] = {"2024-1", "2024-2", "", "2024-3,2024-4"};
+    for (int i = 0; i < 4; i++) {
+        PT_ASSERT_INT_EQ(ex_state_ver(&st, (size_t)i)->rows, rows[i]);
+        PT_ASSERT_STR_EQ(ex_state_ver(&st, (size_t)i)->parts, parts[i]);
+    }
+    ex_state_dispose(&st);
+    lines a = {0}, b = {0};
+    pond_table_read_options ro = POND_TABLE_READ_OPTIONS_INIT;
+    ro.has_range = true;
+    ro.from_us = o.from_us;
+    ro.to_us = o.to_us;
+    source_lines(&a, &e, "/s", &ro);
+    dir_lines(&b, dir);
+    PT_ASSERT(lines_equal(&a, &b));
+    lines_free(&a);
+    lines_free(&b);
+    free(dir);
+    env_close(&e);
+}
+
 /* A symbolic link where export expects its own directory is refused before anything outside
  * the export directory is written or removed. */
 static void test_symlinks_refused(void)
@@ -934,5 +977,5 @@ static void test_fault_parquet_replace(void)
 
 PT_SUITE(export, PT_TEST(keys), PT_TEST(state_roundtrip_and_damage),
          PT_TEST(parquet_incremental), PT_TEST(replacements), PT_TEST(delta_incremental),
-         PT_TEST(options), PT_TEST(symlinks_refused), PT_TEST(fault_parquet_append), PT_TEST(fault_delta_append),
+         PT_TEST(options), PT_TEST(full_export_records_versions), PT_TEST(symlinks_refused), PT_TEST(fault_parquet_append), PT_TEST(fault_delta_append),
          PT_TEST(fault_parquet_replace))

@@ -803,6 +803,37 @@ static void test_full_export_records_versions(void)
     env_close(&e);
 }
 
+/* Memory is bounded by a few row groups, not by the rows exported. */
+static void test_bounded_memory(void)
+{
+    env e;
+    env_open(&e);
+    int per = pt_light() ? 20000 : 300000;
+    size_t peaks[2];
+    for (int round = 0; round < 2; round++) {
+        /* round 0: two versions; round 1: two more in the same two months (the same open
+           files, twice the rows; a full export reads all four) */
+        for (int v = 0; v < 2; v++)
+            put(&e, "/s", POND_ENTRY_FILE_SERIES, T2024 + v * 30 * DAY_US + round * 1000000,
+                20 * DAY_US / per, per, v);
+        char name[16];
+        snprintf(name, sizeof name, "m%d", round);
+        char *dir = subdir(name);
+        size_t base = pond_alloc_current();
+        pond_alloc_reset_peak();
+        pond_export_result r;
+        PT_ASSERT_OK(pond_export_source(&r, e.fs, NULL, "/s", dir, NULL));
+        PT_ASSERT_INT_EQ(r.rows, (int64_t)per * 2 * (round + 1));
+        peaks[round] = pond_alloc_peak() - base;
+        free(dir);
+    }
+    printf("  export peak: %zu KiB for %d rows, %zu KiB for %d rows\n", peaks[0] / 1024, 2 * per,
+           peaks[1] / 1024, 4 * per);
+    PT_ASSERT(peaks[1] < peaks[0] + peaks[0] / 2);
+    PT_ASSERT(peaks[1] < (size_t)64 << 20);
+    env_close(&e);
+}
+
 /* A symbolic link where export expects its own directory is refused before anything outside
  * the export directory is written or removed. */
 static void test_symlinks_refused(void)
@@ -977,5 +1008,6 @@ static void test_fault_parquet_replace(void)
 
 PT_SUITE(export, PT_TEST(keys), PT_TEST(state_roundtrip_and_damage),
          PT_TEST(parquet_incremental), PT_TEST(replacements), PT_TEST(delta_incremental),
-         PT_TEST(options), PT_TEST(full_export_records_versions), PT_TEST(symlinks_refused), PT_TEST(fault_parquet_append), PT_TEST(fault_delta_append),
+         PT_TEST(options), PT_TEST(full_export_records_versions), PT_TEST(bounded_memory),
+         PT_TEST(symlinks_refused), PT_TEST(fault_parquet_append), PT_TEST(fault_delta_append),
          PT_TEST(fault_parquet_replace))

@@ -77,16 +77,20 @@ typedef struct {
     int64_t unreferenced_blobs; /* blobs no version refers to (gc removes them) */
     int64_t stale_temps;        /* temp files older than the grace period */
     int64_t orphan_files;       /* data files no commit refers to */
+    int64_t stranded;           /* versions of a node outside the partition its listing names
+                                 * (left by a move in a pond written before format 2) */
 } pond_fsck_report;
 
-/* kind is "missing", "corrupt", "unreferenced", "stale" or "orphan"; message names the node
- * path (or id), the blob and the reason. */
+/* kind is "missing", "corrupt", "unreferenced", "stale", "orphan" or "stranded"; message names
+ * the node path (or id), the blob or partition, and the reason. */
 typedef void (*pond_fsck_fn)(const char *kind, const char *message, void *payload);
 typedef void (*pond_progress_fn)(int64_t done, int64_t total, void *payload);
 
 /** Re-reads every data file and re-hashes every inline content and every blob against the
- *  recorded hashes, reports missing, corrupt and unreferenced blobs, stale temp files and
- *  orphan data files through fn (may be NULL). Returns 0 when nothing is missing or corrupt,
+ *  recorded hashes, reports missing, corrupt and unreferenced blobs, stale temp files, orphan
+ *  data files, nodes of the tree without versions where their directory says they are
+ *  (missing) and versions stranded outside it (a warning) through fn (may be NULL). Returns 0
+ *  when nothing is missing or corrupt,
  *  else POND_ECORRUPT with a summary. progress (may be NULL) counts bytes hashed. */
 POND_API int pond_oplog_fsck(pond_fsck_report *out, pond_backend *be, pond_fsck_fn fn,
                              pond_progress_fn progress, void *payload);

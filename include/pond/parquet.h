@@ -99,8 +99,21 @@ POND_API const char *pond_parquet_reader_created_by(const pond_parquet_reader *r
 POND_API int pond_parquet_reader_kv_count(const pond_parquet_reader *r);
 POND_API int pond_parquet_reader_kv(const pond_parquet_reader *r, int i, const char **key,
                                     const char **value);
-/** A readable description: schema, row groups, column chunks (encodings, codec, sizes,
- *  statistics). */
+/** Warnings about the file that did not stop the reader. Today these are footer fields whose
+ *  wire type differs from the one the Parquet schema gives, where decoding does not depend on
+ *  them (statistics, key-value metadata, index offsets and lengths, bloom filter fields,
+ *  field ids, sorting columns, column orders, created_by): as Thrift does for such a field,
+ *  the reader skips it, so the file reads as if it were absent. A mistyped required field, or
+ *  one decoding depends on, is an error instead (POND_ECORRUPT naming the field).
+ *  One warning per kind of skipped field (struct, field, wire type), giving its count and the
+ *  file offset of the first: "footer: column metadata field 'statistics' (12) has wire type
+ *  list, expected struct; skipped at offset 1234". At most 25 lines (24 kinds, then one
+ *  line counting the rest). count: how many; warning(i): line i, or NULL when i is out of
+ *  range. Borrowed: valid while the reader lives. */
+POND_API int pond_parquet_reader_warning_count(const pond_parquet_reader *r);
+POND_API const char *pond_parquet_reader_warning(const pond_parquet_reader *r, int i);
+/** A readable description: warnings, schema, row groups, column chunks (encodings, codec,
+ *  sizes, statistics). */
 POND_API int pond_parquet_reader_describe(pond_buf *out, pond_parquet_reader *r);
 
 /* ---------------------------------------------------------------- pruning */

@@ -15,18 +15,33 @@
 
 #include "arrow.h"
 #include "common.h"
+#include "timefmt.h"
 #include "tinyfs.h"
 
 typedef struct {
     unsigned version;             /* POND_TABLE_WRITE_OPTIONS_VERSION */
-    const char *timestamp_column; /* series: NULL = detect (timestamp, Timestamp, event_time,
-                                     time, ts, datetime; a timestamp or int64 column) */
+    const char *timestamp_column; /* series: NULL = the one recorded on the series, else
+                                     detected (docs/time.md): the only timestamp or date
+                                     column, else the one named like a time (timestamp, time,
+                                     date, ts, datetime, event_time, any case) */
     int compression;              /* a pond_parquet_compression; 0 (NONE) means the default zstd */
     int64_t row_group_rows;       /* 0 = default (131072: small enough for range pruning) */
     int compression_level;        /* 0 = default: zstd level 1 (ingest speed), else the codec's */
+    /* version 2 */
+    const char *timezone;         /* series: the IANA zone wall-clock values (timestamps
+                                     without a zone, dates) are read in; NULL = the recorded
+                                     one, else UTC. Recorded on the series */
+    const char *const *time_formats; /* series: --time-format strings to record (n = 0: keep
+                                        the recorded ones) */
+    size_t n_time_formats;
+    /* called with each thing a Parquet source's reader skipped to read it (a one-line warning,
+       pond_parquet_reader_warning); may be NULL */
+    void (*warn)(void *payload, const char *message);
+    void *warn_payload;
 } pond_table_write_options;
-#define POND_TABLE_WRITE_OPTIONS_VERSION 1
-#define POND_TABLE_WRITE_OPTIONS_INIT {POND_TABLE_WRITE_OPTIONS_VERSION, NULL, 0, 0, 0}
+#define POND_TABLE_WRITE_OPTIONS_VERSION 2
+#define POND_TABLE_WRITE_OPTIONS_INIT                                                              \
+    {POND_TABLE_WRITE_OPTIONS_VERSION, NULL, 0, 0, 0, NULL, NULL, 0, NULL, NULL}
 
 /** Writes a new version of the table or series at path (created if missing; parents must
  *  exist) from a stream of batches; the stream is consumed and released. Requires an open
@@ -38,6 +53,15 @@ POND_API int pond_table_write_stream(int64_t *rows_out, pond_fs *fs, const pond_
                                      const char *path, pond_entry_type type,
                                      struct ArrowArrayStream *in,
                                      const pond_table_write_options *opts);
+/** A new version of the table or series at path from a host Parquet file, stored byte for
+ *  byte as it is after every row group was decoded. A series gets its timestamp column
+ *  (given, recorded or detected as for pond_table_write_stream) and its event-time range
+ *  from the file's values; a timestamp without a zone (Parquet isAdjustedToUTC=false) or a
+ *  date is read in the series' zone. Errors name host_path, and a bad value its row. */
+POND_API int pond_table_write_parquet_file(int64_t *rows_out, pond_fs *fs, const pond_wd *wd,
+                                           const char *path, pond_entry_type type,
+                                           const char *host_path,
+                                           const pond_table_write_options *opts);
 /** The same from one batch (schema and batch are only read). */
 POND_API int pond_table_write_batch(pond_fs *fs, const pond_wd *wd, const char *path,
                                     pond_entry_type type, const struct ArrowSchema *schema,
@@ -67,6 +91,27 @@ typedef struct {
 } pond_table_scan_stats;
 /** Fills stats for a stream made by pond_table_read_stream (POND_EINVALID otherwise). */
 POND_API int pond_table_stream_stats(pond_table_scan_stats *out, struct ArrowArrayStream *s);
+
+/** What a series records about its time (its extended attributes, docs/format.md). */
+typedef struct {
+    char *timestamp_column; /* NULL: none recorded yet */
+    char *timezone;         /* NULL: none recorded (read as UTC) */
+    char **time_formats;    /* --time-format strings of the last write that gave some */
+    size_t n_time_formats;
+} pond_series_settings;
+/** The settings recorded on the series at path; all NULL when none are or the path does not
+ *  exist. Dispose with pond_series_settings_dispose. */
+POND_API int pond_series_settings_get(pond_series_settings *out, pond_fs *fs, const pond_wd *wd,
+                                      const char *path);
+POND_API void pond_series_settings_dispose(pond_series_settings *s);
+/** The settings a write to the series at path uses: each one given (NULL / n == 0: not
+ *  given), else the recorded one; the zone defaults to "UTC", the timestamp column stays NULL
+ *  when neither is known (then it is detected). A given timestamp column or zone that differs
+ *  from the recorded one is POND_EINVALID naming path, both values and the flag. */
+POND_API int pond_series_settings_resolve(pond_series_settings *out, pond_fs *fs,
+                                          const pond_wd *wd, const char *path,
+                                          const char *timestamp_column, const char *timezone,
+                                          const char *const *time_formats, size_t n_time_formats);
 
 /** The timestamp column of a series (from its attributes), or NULL; pond_free. */
 POND_API int pond_series_timestamp_column(char **out, pond_fs *fs, const pond_wd *wd,
@@ -116,18 +161,26 @@ typedef struct {
        unnamed column named, ragged rows padded); may be NULL */
     void (*note)(void *payload, const char *message);
     void *note_payload;
+    /* version 2, time (docs/time.md) */
+    const pond_time_reader *time_reader; /* ISO-8601 plus --time-format, and the zone of values
+                                            without one (borrowed; NULL: ISO-8601 in UTC) */
+    const char *timestamp_column; /* a column that must read as timestamps (NULL: none) */
+    bool detect_timestamp; /* a series: when timestamp_column is NULL, pick the column after
+                              inference and make it a timestamp (integers in it must be
+                              epochs by magnitude or match a --time-format) */
 } pond_csv_import_options;
 #define POND_CSV_IMPORT_OPTIONS_VERSION 2
 #define POND_CSV_IMPORT_OPTIONS_INIT                                                               \
     {POND_CSV_IMPORT_OPTIONS_VERSION, NULL, 0, 0, 0, NULL, 0, 0, 0, false, NULL, false, 0, 0,     \
-     NULL, NULL}
+     NULL, NULL, NULL, NULL, false}
 
 /** A stream of record batches over a host text file ("-" = standard input): CSV with a header
  *  row, NDJSON or a JSON array of objects (docs/import.md has every rule). The input may be
  *  gzip, zstd, bzip2 or xz compressed (detected by magic number) and in another encoding
  *  (opts->encoding); it is decoded to UTF-8 and validated. Types are inferred from the first
- *  sample_rows rows: int64, then double, bool (true/false), timestamp (ISO-8601, or integers in
- *  a column named like a timestamp: epoch by magnitude), else string. A column mixing numbers
+ *  sample_rows rows: int64, then double, bool (true/false), timestamp (ISO-8601 or a
+ *  --time-format; integers only in a column named like a time or made the timestamp column,
+ *  read through the formats or as epochs from 10^9 by magnitude), else string. A column mixing numbers
  *  and text in the sample is text; numbers with a leading zero (007) or beyond int64 are text.
  *  An empty unquoted field is null. A later value that does not fit its column's type, a
  *  number out of double range (1e400), or a row with the wrong number of fields fails the

@@ -59,6 +59,8 @@ POND_API void pond_node_id_format(char out[POND_NODE_ID_STRLEN + 1], const pond_
 /** POND_EINVALID unless s is the 36-char hyphenated hex form. */
 POND_API int pond_node_id_parse(pond_node_id *out, const char *s);
 POND_API bool pond_node_id_equal(const pond_node_id *a, const pond_node_id *b);
+/** True when id is all zero bytes, which no node has (UUIDv7 and the root carry version 7). */
+POND_API bool pond_node_id_is_nil(const pond_node_id *id);
 
 typedef struct {
     pond_entry_type type;

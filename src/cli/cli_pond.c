@@ -2,11 +2,31 @@
 
 #include <pond/timefmt.h>
 
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
+
+int cli_fail(void)
+{
+    fflush(stdout); /* what was printed before the error comes before it */
+    fprintf(stderr, "pond: %s\n", pond_error_last()->message);
+    return 1;
+}
+
+int cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    fflush(stdout);
+    fputs("pond: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return 1;
+}
 
 int cli_pond_open(cli_pond *p, pond_cli *cli, bool write)
 {
@@ -80,26 +100,10 @@ void cli_pond_close(cli_pond *p)
     memset(p, 0, sizeof *p);
 }
 
-int64_t cli_parse_size(const char *s)
+size_t cli_time_seconds(char out[40], int64_t us)
 {
-    char *end;
-    if (!*s || *s == '-')
-        return -1;
-    double v = strtod(s, &end);
-    if (end == s || v < 0)
-        return -1;
-    static const struct {
-        const char *suffix;
-        double mul;
-    } units[] = {{"", 1},          {"B", 1},          {"k", 1e3},        {"K", 1024},
-                 {"KB", 1e3},      {"KiB", 1024},     {"M", 1048576},    {"MB", 1e6},
-                 {"MiB", 1048576}, {"G", 1073741824}, {"GB", 1e9},       {"GiB", 1073741824}};
-    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
-        if (!strcmp(end, units[i].suffix)) {
-            double r = v * units[i].mul;
-            return r >= 9.2e18 ? -1 : (int64_t)r;
-        }
-    return -1;
+    int64_t s = us / 1000000 - (us % 1000000 < 0); /* floor: a time never shows later */
+    return pond_time_format_iso(out, s * 1000000);
 }
 
 void cli_human_size(char out[32], int64_t n)

@@ -25,10 +25,11 @@ int cli_pond_begin(cli_pond *p, pond_cli *cli);
 int cli_pond_commit(cli_pond *p);
 void cli_pond_close(cli_pond *p);
 
-/* "64KiB", "1MiB", "1048576", "2G": bytes; -1 on a bad size. */
-int64_t cli_parse_size(const char *s);
 /* Appends s as a JSON string literal. */
 int cli_json_str(pond_buf *b, const char *s);
+/* A time to the second, always 20 characters ("2024-01-31T12:00:00Z"): for listings that
+ * line up. */
+size_t cli_time_seconds(char out[40], int64_t us);
 /* Human size: "1.5 MiB". out needs 32 bytes. */
 void cli_human_size(char out[32], int64_t n);
 /* "host:PATH" / "host:///abs" -> the host path (borrowed into s); NULL for a pond path. */

@@ -2,6 +2,9 @@
 #ifndef POND_CLI_CMD_H
 #define POND_CLI_CMD_H
 
+#include "cli/cli_format.h"
+#include "cli/cli_opt.h"
+
 #include <pond/pond.h>
 
 #include <stdio.h>
@@ -25,11 +28,8 @@ typedef struct {
 
 /* Print "pond: <message>" for the last error and return 1. */
 int cli_fail(void);
-/* Print "pond: <formatted>" and return 1 (or 2 for usage errors via cli_usage). */
+/* Print "pond: <formatted>" and return 1 (usage errors: cli_usage in cli_opt.h, exit 2). */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-int cli_usage(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* True when argv has -h/--help before any "--"; prints help to stdout. */
-bool cli_wants_help(int argc, char **argv, const char *help);
 
 extern const pond_cmd pond_commands[];
 
@@ -55,5 +55,5 @@ int cmd_parquet(pond_cli *cli, int argc, char **argv);
 
 /* SQL (cmd_query.c): `pond query`, and `pond cat --sql` (called by cmd_cat). */
 int cmd_query(pond_cli *cli, int argc, char **argv);
-int cmd_cat_sql(pond_cli *cli, int argc, char **argv);
+int cli_cat_sql(pond_cli *cli, const char *sql, const char *path, int64_t version, cli_fmt fmt);
 #endif

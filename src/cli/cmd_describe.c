@@ -7,48 +7,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char HELP[] =
-    "usage: pond describe PATH...\n"
-    "\n"
-    "Describe entries: type, versions with sizes, storage (inline in the pond's table or a\n"
-    "blob in _large_files/), and for tables and series the schema, row counts, the\n"
-    "timestamp column and each version's event-time range (UTC).\n";
-
-/* A readable type name for an Arrow format string. */
-static void type_name(char *out, size_t cap, const char *f)
-{
-    static const struct {
-        const char *fmt, *name;
-    } names[] = {{"n", "null"},    {"b", "bool"},       {"c", "int8"},     {"C", "uint8"},
-                 {"s", "int16"},   {"S", "uint16"},     {"i", "int32"},    {"I", "uint32"},
-                 {"l", "int64"},   {"L", "uint64"},     {"e", "float16"},  {"f", "float"},
-                 {"g", "double"},  {"u", "string"},     {"U", "string"},   {"z", "binary"},
-                 {"Z", "binary"},  {"tdD", "date"},     {"tdm", "date64"}, {"tts", "time[s]"},
-                 {"ttm", "time[ms]"}, {"ttu", "time[us]"}, {"ttn", "time[ns]"},
-                 {"+s", "struct"}, {"+l", "list"},      {"+L", "list"},    {"+m", "map"}};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (!strcmp(f, names[i].fmt)) {
-            snprintf(out, cap, "%s", names[i].name);
-            return;
-        }
-    if (f[0] == 't' && f[1] == 's') {
-        static const char *units[] = {"s", "ms", "us", "ns"};
-        const char *u = f[2] == 's' ? units[0] : f[2] == 'm' ? units[1] : f[2] == 'u' ? units[2] : units[3];
-        const char *tz = strchr(f, ':');
-        snprintf(out, cap, "timestamp[%s%s%s]", u, tz && tz[1] ? ", " : "", tz && tz[1] ? tz + 1 : "");
-        return;
-    }
-    if (f[0] == 'd' && f[1] == ':') {
-        snprintf(out, cap, "decimal(%s)", f + 2);
-        return;
-    }
-    if (f[0] == 'w' && f[1] == ':') {
-        snprintf(out, cap, "fixed_binary(%s)", f + 2);
-        return;
-    }
-    snprintf(out, cap, "%s", f);
-}
-
 static int read_at(void *payload, int64_t off, void *buf, size_t len, size_t *n_out)
 {
     return pond_reader_pread(payload, buf, len, off, n_out);
@@ -105,21 +63,38 @@ static int describe_one(cli_pond *p, const char *path)
             return cli_fail();
         }
         if (st.type == POND_ENTRY_FILE_SERIES) {
-            char *ts = NULL;
-            pond_series_timestamp_column(&ts, p->fs, NULL, path);
-            printf("  timestamp column: %s\n", ts ? ts : "(none yet)");
-            pond_free(ts);
+            pond_series_settings set;
+            if (pond_series_settings_get(&set, p->fs, NULL, path) < 0) {
+                pond_free(vs);
+                pond_free(norm);
+                return cli_fail();
+            }
+            printf("  timestamp column: %s\n",
+                   set.timestamp_column ? set.timestamp_column : "(none yet)");
+            /* a series written before zones were recorded read its values as UTC */
+            printf("  time zone: %s\n", set.timezone ? set.timezone : "UTC");
+            if (set.n_time_formats) {
+                printf("  time formats:");
+                for (size_t k = 0; k < set.n_time_formats; k++)
+                    printf(" '%s'", set.time_formats[k]);
+                printf("\n");
+            }
+            pond_series_settings_dispose(&set);
         }
         if (tabular && nv > 0 && vs[nv - 1].size > 0) {
             struct ArrowSchema s = {0};
             int64_t rows;
             if (version_info(&rows, &s, p, path, vs[nv - 1].version) == 0) {
                 printf("  schema (version %lld):\n", (long long)vs[nv - 1].version);
+                int width = 20; /* the type column lines up even after a long name */
+                for (int64_t k = 0; k < s.n_children; k++)
+                    if ((int)strlen(s.children[k]->name) > width)
+                        width = (int)strlen(s.children[k]->name);
                 for (int64_t k = 0; k < s.n_children; k++) {
-                    char tn[64];
-                    type_name(tn, sizeof tn, s.children[k]->format);
-                    printf("    %-20s %s%s\n", s.children[k]->name, tn,
-                           s.children[k]->flags & 2 ? "" : " not null");
+                    char tn[POND_ARROW_TYPE_NAME_LEN];
+                    pond_arrow_type_name(tn, s.children[k]->format);
+                    printf("    %-*s %s%s\n", width, s.children[k]->name, tn,
+                           s.children[k]->flags & ARROW_FLAG_NULLABLE ? "" : " not null");
                 }
                 s.release(&s);
             } else {
@@ -127,21 +102,29 @@ static int describe_one(cli_pond *p, const char *path)
             }
         }
         printf("  versions: %zu\n", nv);
-        int64_t total_rows = 0;
+        int64_t total_rows = 0, total_size = 0;
+        int vw = 1, tw = 1; /* digits of the largest version and transaction numbers */
+        for (size_t i = 0; i < nv; i++) {
+            int a = snprintf(NULL, 0, "%lld", (long long)vs[i].version);
+            int b = snprintf(NULL, 0, "%lld", (long long)vs[i].txn_seq);
+            vw = a > vw ? a : vw;
+            tw = b > tw ? b : tw;
+        }
         for (size_t i = 0; i < nv && rc == 0; i++) {
             char when[40], sz[32];
-            pond_time_format_iso(when, vs[i].mtime_us);
+            cli_time_seconds(when, vs[i].mtime_us);
             cli_human_size(sz, vs[i].size);
+            total_size += vs[i].size;
             pond_oplog_storage so;
             const char *where = "inline";
             if (pond_oplog_storage_of(&so, p->be, &vs[i].id, vs[i].version) == 0 && so.in_store)
                 where = so.blob_path;
-            printf("    v%-4lld %s  %10s  txn %-5lld %s", (long long)vs[i].version, when, sz,
-                   (long long)vs[i].txn_seq, where);
+            printf("    v%-*lld  %s  %10s  txn %*lld  %s", vw, (long long)vs[i].version, when, sz,
+                   tw, (long long)vs[i].txn_seq, where);
             if (tabular && vs[i].size > 0) {
                 int64_t rows;
                 if (version_info(&rows, NULL, p, path, vs[i].version) == 0) {
-                    printf("  %lld rows", (long long)rows);
+                    printf("  %lld row%s", (long long)rows, rows == 1 ? "" : "s");
                     total_rows += rows;
                 }
             }
@@ -153,8 +136,11 @@ static int describe_one(cli_pond *p, const char *path)
             }
             printf("\n");
         }
-        if (st.type == POND_ENTRY_FILE_SERIES)
-            printf("  rows:     %lld in all versions\n", (long long)total_rows);
+        if (st.type == POND_ENTRY_FILE_SERIES) {
+            char sz[32];
+            cli_human_size(sz, total_size);
+            printf("  rows:     %lld in all versions (%s)\n", (long long)total_rows, sz);
+        }
         pond_free(vs);
     }
     pond_free(norm);
@@ -163,18 +149,25 @@ static int describe_one(cli_pond *p, const char *path)
 
 int cmd_describe(pond_cli *cli, int argc, char **argv)
 {
-    if (cli_wants_help(argc, argv, HELP))
-        return 0;
-    if (argc < 2)
-        return cli_usage("pond describe PATH...", "no path given");
-    for (int i = 1; i < argc; i++)
-        if (argv[i][0] == '-')
-            return cli_usage("pond describe PATH...", "unknown option '%s'", argv[i]);
+    const cli_spec spec = {
+        .command = "describe",
+        .operands = "PATH...",
+        .about = "Describe entries: type, versions with sizes, storage (inline in the pond's\n"
+                 "table or a blob in _large_files/), and for tables and series the schema, row\n"
+                 "counts, the timestamp column, the time zone its times without a zone are\n"
+                 "read in, its time formats, and each version's event-time range (UTC).\n",
+        .missing = "no path given",
+        .min_operands = 1,
+        .max_operands = -1,
+    };
+    int n, rc = cli_parse(&n, &spec, argc, argv);
+    if (rc >= 0)
+        return rc;
     cli_pond p;
     if (cli_pond_open(&p, cli, false))
         return 1;
-    int rc = 0;
-    for (int i = 1; i < argc && rc == 0; i++)
+    rc = 0;
+    for (int i = 0; i < n && rc == 0; i++)
         rc = describe_one(&p, argv[i]);
     cli_pond_close(&p);
     return rc;

@@ -30,8 +30,12 @@ static const char HELP[] =
     "source's files. Files of DIR that pond did not write are never touched; pond's own state\n"
     "lives in DIR/_pond_export.* and DIR/_pond_tmp/.\n";
 
-static const char USAGE[] = "pond export [--format parquet|delta] [--partition P] [--from T] "
-                            "[--to T] [--columns a,b] [--target-size S] SOURCE... host:DIR";
+/* the options are in the operands text until export has its option table (cli_opt) */
+static const cli_spec USAGE[] = {{
+    .command = "export",
+    .operands = "[--format parquet|delta] [--partition P] [--from T] [--to T] [--columns a,b] "
+                "[--target-size S] SOURCE... host:DIR",
+}};
 
 typedef struct {
     char **paths;
@@ -143,8 +147,11 @@ static void summary(const char *src, const char *dir, const pond_export_result *
 
 int cmd_export(pond_cli *cli, int argc, char **argv)
 {
-    if (cli_wants_help(argc, argv, HELP))
-        return 0;
+    for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            fputs(HELP, stdout);
+            return 0;
+        }
     pond_export_options o = POND_EXPORT_OPTIONS_INIT;
     const char *columns = NULL;
     char **args = calloc((size_t)argc + 1, sizeof *args);

@@ -2,15 +2,6 @@
 
 #include <string.h>
 
-static const char HELP[] =
-    "usage: pond fsck [-q]\n"
-    "\n"
-    "Verify the whole pond: every data file of the log is present with its logged size and\n"
-    "decodes; every inline content and every blob in _large_files/ is re-hashed against the\n"
-    "recorded SHA-256 and chunk hashes. Reports missing and corrupt content (exit 1), and\n"
-    "unreferenced blobs, orphan data files and stale temp files (which gc removes).\n"
-    "  -q   print only problems and the summary line\n";
-
 typedef struct {
     bool quiet;
     cli_progress prog;
@@ -33,15 +24,27 @@ static void on_progress(int64_t done, int64_t total, void *payload)
 
 int cmd_fsck(pond_cli *cli, int argc, char **argv)
 {
-    if (cli_wants_help(argc, argv, HELP))
-        return 0;
     fsck_ctx c = {0};
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-q"))
-            c.quiet = true;
-        else
-            return cli_usage("pond fsck [-q]", "unknown argument '%s'", argv[i]);
-    }
+    const cli_opt opts[] = {
+        {.name = "-q", .kind = CLI_OPT_FLAG, .dest = &c.quiet,
+         .help = "print only problems and the summary line"},
+        {0},
+    };
+    const cli_spec spec = {
+        .command = "fsck",
+        .operands = "",
+        .about = "Verify the whole pond: every data file of the log is present with its logged\n"
+                 "size and decodes; every inline content and every blob in _large_files/ is\n"
+                 "re-hashed against the recorded SHA-256 and chunk hashes. Reports missing and\n"
+                 "corrupt content (exit 1); unreferenced blobs, orphan data files and stale temp\n"
+                 "files (which gc removes); and versions that a move in a pond written before\n"
+                 "format 2 left outside their node's partition (stranded: kept, not read).\n",
+        .opts = opts,
+        .max_operands = 0,
+    };
+    int n, prc = cli_parse(&n, &spec, argc, argv);
+    if (prc >= 0)
+        return prc;
     cli_pond p;
     if (cli_pond_open(&p, cli, false))
         return 1;
@@ -60,9 +63,12 @@ int cmd_fsck(pond_cli *cli, int argc, char **argv)
                (long long)r.rows, (long long)r.data_files, (long long)r.inline_checked,
                (long long)r.blobs_checked, hashed);
     printf("%lld missing, %lld corrupt, %lld unreferenced blobs, %lld orphan data files, %lld "
-           "stale temp files\n",
+           "stale temp files",
            (long long)r.missing, (long long)r.corrupt, (long long)r.unreferenced_blobs,
            (long long)r.orphan_files, (long long)r.stale_temps);
+    if (r.stranded) /* only ponds moved in by pond before format 2 have any */
+        printf(", %lld stranded versions", (long long)r.stranded);
+    printf("\n");
     cli_pond_close(&p);
     if (rc == POND_ECORRUPT)
         return cli_error("fsck: %s", pond_error_last()->message);

@@ -3,63 +3,63 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char HELP[] =
-    "usage: pond gc [--keep-versions N] [--keep-age DURATION] [--grace DURATION] [--compact]\n"
-    "\n"
-    "Remove what no retained version needs: blobs in _large_files/ that no version refers to,\n"
-    "data files no commit refers to (left by interrupted writers) and stale temp files. By\n"
-    "default every version is kept (and stays readable with --at). Takes the pond's lock.\n"
-    "\n"
-    "  --keep-versions N    keep only the newest N versions of each file (history older than\n"
-    "                       that is dropped for good, also for --at)\n"
-    "  --keep-age D         drop versions older than D (the newest version always stays)\n"
-    "  --grace D            never remove files younger than D (default 1h), so a concurrent\n"
-    "                       writer's new files are safe\n"
-    "  --compact            merge each directory's data files into one (faster opens)\n"
-    "DURATION is a number with s, m, h or d (e.g. 30d, 12h, 0s).\n";
-
-static const char USAGE[] =
-    "pond gc [--keep-versions N] [--keep-age DURATION] [--grace DURATION] [--compact]";
-
-static int64_t parse_duration_us(const char *s)
+/* "30d", "12h", "90m", "10s", "0s", "1.5h": microseconds. */
+static int parse_duration(void *dest, const char *s)
 {
-    char *end;
-    double v = strtod(s, &end);
-    if (end == s || v < 0)
-        return -1;
-    double mul = !strcmp(end, "s") || !*end ? 1 : !strcmp(end, "m") ? 60 : !strcmp(end, "h") ? 3600
-                 : !strcmp(end, "d")                                        ? 86400
-                                                                            : -1;
-    if (mul < 0)
-        return -1;
-    return (int64_t)(v * mul * 1e6);
+    const char *p = s;
+    bool digits = false, dot = false;
+    for (; (*p >= '0' && *p <= '9') || (*p == '.' && !dot); p++) {
+        digits |= *p != '.';
+        dot |= *p == '.';
+    }
+    double mul = !strcmp(p, "s") || !*p ? 1 : !strcmp(p, "m") ? 60 : !strcmp(p, "h") ? 3600
+                 : !strcmp(p, "d")                                    ? 86400
+                                                                      : -1;
+    double v = digits ? strtod(s, NULL) * mul * 1e6 : -1;
+    if (!digits || mul < 0 || v >= 9.2e18)
+        return pond_error_set(POND_EINVALID, POND_DOM_CLI,
+                              "'%s' is not a duration (a number with s, m, h or d: 30d, 12h)", s);
+    *(int64_t *)dest = (int64_t)v;
+    return 0;
 }
 
 int cmd_gc(pond_cli *cli, int argc, char **argv)
 {
-    if (cli_wants_help(argc, argv, HELP))
-        return 0;
     pond_gc_options o = POND_GC_OPTIONS_INIT;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        bool more = i + 1 < argc;
-        if (!strcmp(a, "--keep-versions") && more) {
-            char *end;
-            o.keep_versions = strtoll(argv[++i], &end, 10);
-            if (*end || o.keep_versions < 1)
-                return cli_usage(USAGE, "--keep-versions needs a number >= 1");
-        } else if (!strcmp(a, "--keep-age") && more) {
-            if ((o.keep_age_us = parse_duration_us(argv[++i])) <= 0)
-                return cli_usage(USAGE, "bad duration '%s'", argv[i]);
-        } else if (!strcmp(a, "--grace") && more) {
-            if ((o.grace_us = parse_duration_us(argv[++i])) < 0)
-                return cli_usage(USAGE, "bad duration '%s'", argv[i]);
-        } else if (!strcmp(a, "--compact")) {
-            o.compact = true;
-        } else {
-            return cli_usage(USAGE, "unknown argument '%s'", a);
-        }
-    }
+    bool keep_age_given = false;
+    const cli_opt opts[] = {
+        {.name = "--keep-versions", .kind = CLI_OPT_INT, .dest = &o.keep_versions, .arg = "N",
+         .help = "keep only the newest N versions of each file (history older than\n"
+                 "that is dropped for good, also for --at)",
+         .min = 1, .max = INT64_MAX},
+        {.name = "--keep-age", .kind = CLI_OPT_FN, .dest = &o.keep_age_us, .arg = "DURATION",
+         .help = "drop versions older than DURATION (the newest version always stays)",
+         .fn = parse_duration, .given = &keep_age_given},
+        {.name = "--grace", .kind = CLI_OPT_FN, .dest = &o.grace_us, .arg = "DURATION",
+         .help = "never remove files younger than DURATION (default 1h), so a\n"
+                 "concurrent writer's new files are safe",
+         .fn = parse_duration},
+        {.name = "--compact", .kind = CLI_OPT_FLAG, .dest = &o.compact,
+         .help = "merge each directory's data files into one (faster opens)"},
+        {0},
+    };
+    const cli_spec spec = {
+        .command = "gc",
+        .operands = "",
+        .about = "Remove what no retained version needs: blobs in _large_files/ that no version\n"
+                 "refers to, data files no commit refers to (left by interrupted writers) and stale\n"
+                 "temp files. By default every version is kept (and stays readable with --at).\n"
+                 "Takes the pond's lock.\n",
+        .opts = opts,
+        .footer = "DURATION is a number with s, m, h or d (e.g. 30d, 12h, 0s).\n",
+        .max_operands = 0,
+    };
+    int n, prc = cli_parse(&n, &spec, argc, argv);
+    if (prc >= 0)
+        return prc;
+    if (keep_age_given && o.keep_age_us <= 0)
+        return cli_usage(&spec, "--keep-age: a duration above 0 (the newest version always "
+                                "stays)");
     cli_pond p;
     if (cli_pond_open(&p, cli, true))
         return 1;

@@ -155,7 +155,9 @@ static int file_cmp(const void *a, const void *b)
     return strcmp(x->path, y->path);
 }
 
-/* A directory listing tells where each child's rows live. */
+/* A directory listing tells where each child's rows live: its home partition, which is the
+ * listing's own unless the entry names another (a file moved here, format 2). A home the index
+ * does not know teaches nothing: lookups then search every partition. */
 static int learn_children(oplog_be *ob, ol_part *p, const pond_node_rec *rec)
 {
     if (rec->type != POND_ENTRY_DIRECTORY)
@@ -164,8 +166,14 @@ static int learn_children(oplog_be *ob, ol_part *p, const pond_node_rec *rec)
         const pond_dir_entry *e = &rec->entries[i];
         ol_part *cp = p;
         int rc;
-        if (e->type == POND_ENTRY_DIRECTORY && (rc = part_get(&cp, ob, &e->id, true)) < 0)
-            return rc;
+        if (e->type == POND_ENTRY_DIRECTORY) {
+            if ((rc = part_get(&cp, ob, &e->id, true)) < 0)
+                return rc;
+        } else if (!pond_node_id_is_nil(&e->part_id) && !pond_node_id_equal(&e->part_id, &p->id)) {
+            (void)part_get(&cp, ob, &e->part_id, false); /* cannot fail without create */
+            if (!cp)
+                continue;
+        }
         if ((rc = oplog__idmap_put(&ob->node_part, &e->id, cp)) < 0)
             return rc;
     }
@@ -664,7 +672,9 @@ int oplog__write_part_file(oplog_be *ob, commit_part *cp, int64_t txn, bool sync
         goto done;
     if (new_dir && (rc = pond__fsync_dir(ob->dir, D)) < 0)
         goto done;
-    if ((rc = oplog__arrow_schema(&schema)) < 0 || (rc = oplog__encode(&batch, cp->rows, cp->n)) < 0)
+    int format = cp->format ? cp->format : ob->format;
+    if ((rc = oplog__arrow_schema(&schema, format)) < 0 ||
+        (rc = oplog__encode(&batch, cp->rows, cp->n, format)) < 0)
         goto done;
     pond_parquet_writer_options wo = POND_PARQUET_WRITER_OPTIONS_INIT;
     wo.page_index = false; /* rows per file are few; the index would outweigh them */
@@ -787,6 +797,61 @@ static int carry_content(oplog_row *row, oplog_be *ob, const pond_node_rec *r)
     return 0;
 }
 
+/* Does any listing among recs name a child's home partition other than itself? Only format 2
+ * can record that. */
+static bool needs_format_2(pond_node_rec *const *recs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const pond_node_rec *r = recs[i];
+        for (size_t k = 0; r->type == POND_ENTRY_DIRECTORY && k < r->n_entries; k++) {
+            pond_node_id home = pond_dir_entry_home(r, &r->entries[k]);
+            if (r->entries[k].type != POND_ENTRY_DIRECTORY && !pond_node_id_equal(&home, &r->id))
+                return true;
+        }
+    }
+    return false;
+}
+
+/* The metaData action that upgrades the pond to format: the snapshot's metaData (id, name,
+ * partition columns, configuration, creation time) with pond.format and the schemaString of
+ * the new format. Delta readers take it as a schema change adding a nullable nested field. */
+static int upgrade_metadata(pond_delta_actions *acts, oplog_be *ob, int format)
+{
+    pond_delta_table *t = NULL;
+    pond_delta_open_options o = POND_DELTA_OPEN_OPTIONS_INIT;
+    o.at_version = ob->last_txn;
+    int rc = pond_delta_table_open(&t, ob->dir, &o);
+    if (rc < 0)
+        return rc;
+    const pond_delta_metadata *m = pond_delta_table_metadata(t);
+    char fv[8];
+    snprintf(fv, sizeof fv, "%d", format);
+    pond_delta_kv *cfg = pond_calloc(m->n_configuration + 1, sizeof *cfg);
+    if (!cfg) {
+        pond_delta_table_free(t);
+        return POND_ENOMEM;
+    }
+    size_t nc = 0;
+    for (size_t i = 0; i < m->n_configuration; i++)
+        if (strcmp(m->configuration[i].key, CFG_FORMAT) != 0)
+            cfg[nc++] = m->configuration[i];
+    cfg[nc++] = (pond_delta_kv){CFG_FORMAT, fv};
+    pond_delta_metadata_desc md = {POND_DELTA_METADATA_DESC_VERSION,
+                                   m->id,
+                                   m->name,
+                                   m->description,
+                                   oplog__schema_string(format),
+                                   m->partition_columns,
+                                   m->n_partition_columns,
+                                   cfg,
+                                   nc,
+                                   m->created_time};
+    rc = pond_delta_actions_metadata(acts, &md);
+    pond_free(cfg);
+    pond_delta_table_free(t);
+    return rc;
+}
+
 static int ob_commit(pond_backend *be, const pond_backend_txn_info *info,
                      pond_node_rec *const *recs, size_t n)
 {
@@ -853,12 +918,19 @@ static int ob_commit(pond_backend *be, const pond_backend_txn_info *info,
             row->rec = own;
         }
     }
+    /* A format-1 pond is upgraded by the first commit that needs format 2, in that commit: its
+     * data files and its metaData action (docs/format.md, "Format 2"). */
+    int format = ob->format < 2 && needs_format_2(recs, n) ? OPLOG_FORMAT : ob->format;
     /* the data files are synced after the commit's temp file is written, just before it is
      * synced: one journal commit can then carry both (see sync_parts) */
-    for (size_t k = 0; k < ncp && rc == 0; k++)
+    for (size_t k = 0; k < ncp && rc == 0; k++) {
+        cps[k].format = format;
         rc = oplog__write_part_file(ob, &cps[k], info->txn_seq, false);
+    }
     if (rc == 0)
         rc = pond_delta_actions_new(&acts);
+    if (rc == 0 && format != ob->format)
+        rc = upgrade_metadata(acts, ob, format);
     for (size_t k = 0; k < ncp && rc == 0; k++) {
         char id[POND_NODE_ID_STRLEN + 1];
         pond_node_id_format(id, &cps[k].part);
@@ -896,6 +968,7 @@ static int ob_commit(pond_backend *be, const pond_backend_txn_info *info,
     /* durable: publish into the in-memory index (cannot fail for the caller any more except on
      * memory; on failure the index is dropped and rebuilt lazily) */
     ob->last_txn = info->txn_seq;
+    ob->format = format;
     int irc = 0;
     for (size_t k = 0; k < ncp && irc == 0; k++) {
         ol_part *p;
@@ -997,13 +1070,18 @@ int oplog__load_index(oplog_be *ob, int64_t at_version)
     if (rc < 0)
         return rc;
     const char *fmt = pond_delta_table_config(t, CFG_FORMAT);
-    if (!fmt || strcmp(fmt, "1") != 0) {
+    int format = fmt && fmt[0] >= '0' + OPLOG_FORMAT_MIN && fmt[0] <= '0' + OPLOG_FORMAT && !fmt[1]
+                     ? fmt[0] - '0'
+                     : 0;
+    if (!format) {
         rc = pond_error_set(fmt ? POND_EUNSUPPORTED : POND_ENOTFOUND, D,
-                            fmt ? "'%s': pond format '%s' is not supported"
+                            fmt ? "'%s': pond format '%s' is not supported (this build of pond "
+                                  "reads formats %d to %d; a newer one wrote it)"
                                 : "'%s' is a Delta table but not a pond",
-                            ob->dir, fmt ? fmt : "");
+                            ob->dir, fmt ? fmt : "", OPLOG_FORMAT_MIN, OPLOG_FORMAT);
         goto done;
     }
+    ob->format = format;
     const char *td = pond_delta_table_config(t, CFG_T_DATA);
     const char *tt = pond_delta_table_config(t, CFG_T_TABLE);
     ob->threshold_data = td ? strtoll(td, NULL, 10) : POND_THRESHOLD_DATA_DEFAULT;
@@ -1158,7 +1236,12 @@ static int only_create_leftovers(bool *out, const char *dir)
 
 int pond_oplog_create(const char *dir, const pond_oplog_create_options *opts)
 {
-    POND_ASSERT_ARG(dir);
+    return oplog__create(dir, opts, OPLOG_FORMAT);
+}
+
+int oplog__create(const char *dir, const pond_oplog_create_options *opts, int format)
+{
+    POND_ASSERT_ARG(dir && format >= OPLOG_FORMAT_MIN && format <= OPLOG_FORMAT);
     pond_oplog_create_options def = POND_OPLOG_CREATE_OPTIONS_INIT;
     if (!opts)
         opts = &def;
@@ -1185,22 +1268,23 @@ int pond_oplog_create(const char *dir, const pond_oplog_create_options *opts)
             return rc;
     }
     pond_node_id tid;
-    char id[POND_NODE_ID_STRLEN + 1], td[32], tt[32];
+    char id[POND_NODE_ID_STRLEN + 1], td[32], tt[32], fv[8];
     int rc = pond_node_id_new(&tid);
     if (rc < 0)
         return rc;
     pond_node_id_format(id, &tid);
     snprintf(td, sizeof td, "%lld", (long long)opts->threshold_data);
     snprintf(tt, sizeof tt, "%lld", (long long)opts->threshold_table);
+    snprintf(fv, sizeof fv, "%d", format);
     const char *pcols[] = {"part_id"};
     /* tombstones are not needed by pond (gc reads the commits, time travel replays them):
      * checkpoints carry only the live files */
-    pond_delta_kv cfg[] = {{CFG_FORMAT, "1"},
+    pond_delta_kv cfg[] = {{CFG_FORMAT, fv},
                            {CFG_T_DATA, td},
                            {CFG_T_TABLE, tt},
                            {"pond.tombstone_retention_ms", "0"}};
     pond_delta_metadata_desc md = {POND_DELTA_METADATA_DESC_VERSION, id, "pond", NULL,
-                                   oplog__schema_string(), pcols, 1, cfg, 4,
+                                   oplog__schema_string(format), pcols, 1, cfg, 4,
                                    pond__now_us() / 1000};
     pond_delta_actions *a = NULL;
     if ((rc = pond_delta_actions_new(&a)) < 0)

@@ -44,13 +44,19 @@ enum {
     OL_NCOLS
 };
 
-/* The Delta schemaString of the oplog (part_id first). Static storage. */
-const char *oplog__schema_string(void);
-/* The Arrow schema of a data file. */
-int oplog__arrow_schema(struct ArrowSchema *out);
-/* Encodes rows (all of one partition) as one record batch. Inline content is read from each
- * rec's content blob; rows with in_store carry root instead. */
-int oplog__encode(struct ArrowArray *out, const oplog_row *rows, size_t n);
+/* Pond formats (pond.format in the Delta metaData configuration, docs/format.md): 1, and 2 (a
+ * listing entry may name its child's home partition). New ponds are written in the newest; a
+ * format-1 pond is upgraded by the first commit that needs format 2. */
+#define OPLOG_FORMAT_MIN 1
+#define OPLOG_FORMAT 2
+/* The Delta schemaString of the oplog in a format (part_id first). Static storage. */
+const char *oplog__schema_string(int format);
+/* The Arrow schema of a data file in a format. */
+int oplog__arrow_schema(struct ArrowSchema *out, int format);
+/* Encodes rows (all of one partition) as one record batch in a format. Inline content is read
+ * from each rec's content blob; rows with in_store carry root instead. A listing entry whose
+ * child lives in another partition is POND_EUNSUPPORTED in format 1. */
+int oplog__encode(struct ArrowArray *out, const oplog_row *rows, size_t n, int format);
 /* Decodes a batch read from a data file of partition part into rows appended to *rows. */
 int oplog__decode(oplog_row **rows, size_t *n, size_t *cap, const struct ArrowSchema *schema,
                   const struct ArrowArray *batch, const pond_node_id *part, const char *file);
@@ -106,6 +112,7 @@ typedef struct oplog_be {
     oplog_idmap node_part; /* node id -> ol_part* (learned from directory listings) */
     int lock_fd;
     int64_t checkpoint_interval; /* from pond.checkpoint_interval; 0 = default */
+    int format;          /* pond.format of the snapshot: OPLOG_FORMAT_MIN..OPLOG_FORMAT */
 } oplog_be;
 
 
@@ -120,6 +127,7 @@ typedef struct {
     pond_hash sha;     /* SHA-256 of the file written (recorded in the add action's tags) */
     bool unsynced;     /* written without fsync: fd is still open (oplog__sync_part_file) */
     int fd;
+    int format;        /* the pond format to write; 0 = the pond's (ob->format) */
 } commit_part;
 
 int oplog__part_load(oplog_be *ob, ol_part *p);
@@ -193,5 +201,8 @@ int oplog__open_sink(pond_content_sink **out, pond_backend *be, pond_entry_type 
 int oplog__store_content(pond_cas_ref *ref, oplog_be *ob, const pond_node_rec *r);
 /* Re-reads the Delta log at at_version (-1 latest) and rebuilds the partition index. */
 int oplog__load_index(oplog_be *ob, int64_t at_version);
+/* pond_oplog_create in a given pond format: OPLOG_FORMAT for every pond pond creates; tests
+ * create format-1 ponds with it to check reading and upgrading them. */
+int oplog__create(const char *dir, const pond_oplog_create_options *opts, int format);
 
 #endif

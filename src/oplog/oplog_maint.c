@@ -146,6 +146,30 @@ static const char *node_name(oplog_idmap *paths, const pond_node_id *id, char bu
     return buf;
 }
 
+/* Where the listings of the latest tree say each reachable node's versions live (node id ->
+ * ol_part*, or &NO_PART when the index has no such partition). */
+static char NO_PART;
+
+static int build_homes(oplog_idmap *homes, oplog_be *ob, const pond_node_id *dir, int depth)
+{
+    ol_node *n = NULL;
+    int rc = oplog__find_node(&n, NULL, ob, dir);
+    if (rc < 0 || !n || !n->n || depth > 256)
+        return rc < 0 ? rc : 0;
+    const pond_node_rec *r = n->rows[n->n - 1].rec;
+    for (size_t i = 0; i < r->n_entries && rc == 0; i++) {
+        const pond_dir_entry *e = &r->entries[i];
+        if (oplog__idmap_get(homes, &e->id))
+            continue; /* listed twice (a damaged tree): the first listing counts */
+        pond_node_id home = pond_dir_entry_home(r, e);
+        void *hp = oplog__idmap_get(&ob->parts, &home);
+        if ((rc = oplog__idmap_put(homes, &e->id, hp ? hp : &NO_PART)) == 0 &&
+            e->type == POND_ENTRY_DIRECTORY)
+            rc = build_homes(homes, ob, &e->id, depth + 1);
+    }
+    return rc;
+}
+
 /* Data files on disk: `part_id=*` directories of the pond, each path relative to the pond. */
 static int list_data_files(str_set *out, const char *dir)
 {
@@ -271,7 +295,7 @@ int pond_oplog_fsck(pond_fsck_report *out, pond_backend *be, pond_fsck_fn fn,
     oplog_be *ob = (oplog_be *)be;
     memset(out, 0, sizeof *out);
     hash_set verified = {0}, referenced = {0};
-    oplog_idmap paths = {0};
+    oplog_idmap paths = {0}, homes = {0};
     str_set on_disk = {0}, added = {0};
     fsck_ctx c = {out, fn, payload, &referenced};
     int rc = 0;
@@ -327,6 +351,44 @@ int pond_oplog_fsck(pond_fsck_report *out, pond_backend *be, pond_fsck_fn fn,
     }
     if ((rc = build_paths(&paths, ob, &root, "/", 0)) < 0)
         goto done;
+    /* Every reachable node has its versions in the partition its listing names, and nowhere
+     * else: versions elsewhere were stranded by a move in a pond written before format 2
+     * (that move wrote a new version in the new directory's partition). They are reported,
+     * kept, and not read. */
+    if ((rc = build_homes(&homes, ob, &root, 0)) < 0)
+        goto done;
+    FOREACH_PART(ob, p)
+    FOREACH_NODE(p, nd)
+    {
+        if (!nd->n)
+            continue;
+        const pond_node_id *id = &nd->rows[0].rec->id;
+        ol_part *home = oplog__idmap_get(&homes, id);
+        if (!home || home == p)
+            continue;
+        char nb[64], pb[64], pid[POND_NODE_ID_STRLEN + 1];
+        pond_node_id_format(pid, &p->id);
+        out->stranded += (int64_t)nd->n;
+        problem(&c, "stranded",
+                "%s: %zu version%s (%lld to %lld) in partition %s (directory %s), where no "
+                "listing points: left there by a move in an older pond; kept, not read",
+                node_name(&paths, id, nb), nd->n, nd->n == 1 ? "" : "s",
+                (long long)nd->rows[0].rec->version, (long long)nd->rows[nd->n - 1].rec->version,
+                pid, node_name(&paths, &p->id, pb));
+    }
+    for (size_t i = 0; i < homes.cap; i++) {
+        ol_part *home = homes.vals ? homes.vals[i] : NULL;
+        if (!home)
+            continue;
+        /* found, or in a partition that could not be read (reported above) */
+        if (home != (void *)&NO_PART &&
+            (!home->loaded || oplog__idmap_get(&home->nodes, &homes.keys[i])))
+            continue;
+        char nb[64];
+        out->missing++;
+        problem(&c, "missing", "%s: no version of it in the partition its directory names",
+                node_name(&paths, &homes.keys[i], nb));
+    }
     FOREACH_PART(ob, p)
     FOREACH_NODE(p, nd)
     for (size_t i = 0; i < nd->n; i++)
@@ -399,6 +461,7 @@ done:
     pond_free(verified.v);
     pond_free(referenced.v);
     paths_dispose(&paths);
+    oplog__idmap_dispose(&homes);
     ss_dispose(&on_disk);
     ss_dispose(&added);
     return rc;

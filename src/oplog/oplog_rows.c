@@ -4,31 +4,36 @@
 
 #include <string.h>
 
-static const char SCHEMA_STRING[] =
-    "{\"type\":\"struct\",\"fields\":["
-    "{\"name\":\"part_id\",\"type\":\"string\",\"nullable\":false,\"metadata\":{}},"
-    "{\"name\":\"node_id\",\"type\":\"string\",\"nullable\":false,\"metadata\":{}},"
-    "{\"name\":\"file_type\",\"type\":\"string\",\"nullable\":false,\"metadata\":{}},"
-    "{\"name\":\"version\",\"type\":\"long\",\"nullable\":false,\"metadata\":{}},"
-    "{\"name\":\"txn_seq\",\"type\":\"long\",\"nullable\":false,\"metadata\":{}},"
-    "{\"name\":\"timestamp\",\"type\":\"timestamp\",\"nullable\":false,\"metadata\":{}},"
-    "{\"name\":\"size\",\"type\":\"long\",\"nullable\":false,\"metadata\":{}},"
-    "{\"name\":\"sha256\",\"type\":\"string\",\"nullable\":true,\"metadata\":{}},"
-    "{\"name\":\"content\",\"type\":\"binary\",\"nullable\":true,\"metadata\":{}},"
-    "{\"name\":\"blob_root\",\"type\":\"string\",\"nullable\":true,\"metadata\":{}},"
-    "{\"name\":\"symlink_target\",\"type\":\"string\",\"nullable\":true,\"metadata\":{}},"
-    "{\"name\":\"min_event_time\",\"type\":\"long\",\"nullable\":true,\"metadata\":{}},"
-    "{\"name\":\"max_event_time\",\"type\":\"long\",\"nullable\":true,\"metadata\":{}},"
-    "{\"name\":\"extended_attributes\",\"type\":\"string\",\"nullable\":true,\"metadata\":{}},"
-    "{\"name\":\"entries\",\"type\":{\"type\":\"array\",\"elementType\":{\"type\":\"struct\","
-    "\"fields\":["
-    "{\"name\":\"name\",\"type\":\"string\",\"nullable\":false,\"metadata\":{}},"
-    "{\"name\":\"node_id\",\"type\":\"string\",\"nullable\":false,\"metadata\":{}},"
-    "{\"name\":\"file_type\",\"type\":\"string\",\"nullable\":false,\"metadata\":{}}]},"
-    "\"containsNull\":false},\"nullable\":true,\"metadata\":{}}"
-    "]}";
+/* The schemaString up to the fields of an entry, then format 1's and format 2's ends. */
+#define SCHEMA_HEAD                                                                                \
+    "{\"type\":\"struct\",\"fields\":["                                                            \
+    "{\"name\":\"part_id\",\"type\":\"string\",\"nullable\":false,\"metadata\":{}},"               \
+    "{\"name\":\"node_id\",\"type\":\"string\",\"nullable\":false,\"metadata\":{}},"               \
+    "{\"name\":\"file_type\",\"type\":\"string\",\"nullable\":false,\"metadata\":{}},"             \
+    "{\"name\":\"version\",\"type\":\"long\",\"nullable\":false,\"metadata\":{}},"                 \
+    "{\"name\":\"txn_seq\",\"type\":\"long\",\"nullable\":false,\"metadata\":{}},"                 \
+    "{\"name\":\"timestamp\",\"type\":\"timestamp\",\"nullable\":false,\"metadata\":{}},"          \
+    "{\"name\":\"size\",\"type\":\"long\",\"nullable\":false,\"metadata\":{}},"                    \
+    "{\"name\":\"sha256\",\"type\":\"string\",\"nullable\":true,\"metadata\":{}},"                 \
+    "{\"name\":\"content\",\"type\":\"binary\",\"nullable\":true,\"metadata\":{}},"                \
+    "{\"name\":\"blob_root\",\"type\":\"string\",\"nullable\":true,\"metadata\":{}},"              \
+    "{\"name\":\"symlink_target\",\"type\":\"string\",\"nullable\":true,\"metadata\":{}},"         \
+    "{\"name\":\"min_event_time\",\"type\":\"long\",\"nullable\":true,\"metadata\":{}},"           \
+    "{\"name\":\"max_event_time\",\"type\":\"long\",\"nullable\":true,\"metadata\":{}},"           \
+    "{\"name\":\"extended_attributes\",\"type\":\"string\",\"nullable\":true,\"metadata\":{}},"    \
+    "{\"name\":\"entries\",\"type\":{\"type\":\"array\",\"elementType\":{\"type\":\"struct\","     \
+    "\"fields\":["                                                                                 \
+    "{\"name\":\"name\",\"type\":\"string\",\"nullable\":false,\"metadata\":{}},"                  \
+    "{\"name\":\"node_id\",\"type\":\"string\",\"nullable\":false,\"metadata\":{}},"               \
+    "{\"name\":\"file_type\",\"type\":\"string\",\"nullable\":false,\"metadata\":{}}"
+#define SCHEMA_TAIL "]},\"containsNull\":false},\"nullable\":true,\"metadata\":{}}]}"
+#define SCHEMA_PART_ID                                                                             \
+    ",{\"name\":\"part_id\",\"type\":\"string\",\"nullable\":true,\"metadata\":{}}"
 
-const char *oplog__schema_string(void) { return SCHEMA_STRING; }
+static const char SCHEMA_1[] = SCHEMA_HEAD SCHEMA_TAIL;
+static const char SCHEMA_2[] = SCHEMA_HEAD SCHEMA_PART_ID SCHEMA_TAIL;
+
+const char *oplog__schema_string(int format) { return format >= 2 ? SCHEMA_2 : SCHEMA_1; }
 
 static const struct {
     const char *name;
@@ -42,10 +47,15 @@ static const struct {
     {"extended_attributes", "u", true}, {"entries", "+l", true},
 };
 
-static const char *const ENTRY_FIELDS[3] = {"name", "node_id", "file_type"};
+/* Fields of a listing entry; format 2 appended part_id (nullable). */
+enum { EF_NAME, EF_NODE_ID, EF_FILE_TYPE, EF_PART_ID, EF_N };
+static const char *const ENTRY_FIELDS[EF_N] = {"name", "node_id", "file_type", "part_id"};
 
-int oplog__arrow_schema(struct ArrowSchema *out)
+static int entry_fields(int format) { return format >= 2 ? EF_N : EF_PART_ID; }
+
+int oplog__arrow_schema(struct ArrowSchema *out, int format)
 {
+    int nf = entry_fields(format);
     int rc = pond_arrow_schema_init(out, "+s", "", 0, OL_NCOLS);
     if (rc < 0)
         return rc;
@@ -56,9 +66,10 @@ int oplog__arrow_schema(struct ArrowSchema *out)
                                     i == OL_ENTRIES ? 1 : 0);
         if (rc == 0 && i == OL_ENTRIES) {
             struct ArrowSchema *s = c->children[0];
-            rc = pond_arrow_schema_init(s, "+s", "element", 0, 3);
-            for (int k = 0; k < 3 && rc == 0; k++)
-                rc = pond_arrow_schema_init(s->children[k], "u", ENTRY_FIELDS[k], 0, 0);
+            rc = pond_arrow_schema_init(s, "+s", "element", 0, nf);
+            for (int k = 0; k < nf && rc == 0; k++)
+                rc = pond_arrow_schema_init(s->children[k], "u", ENTRY_FIELDS[k],
+                                            k == EF_PART_ID ? ARROW_FLAG_NULLABLE : 0, 0);
         }
     }
     if (rc < 0)
@@ -104,10 +115,13 @@ static int append_content(pond_arrow_builder *b, pond_blob *blob)
     return rc;
 }
 
-/* The entries column: list<struct<name, node_id, file_type>>, assembled by hand. */
-static int encode_entries(struct ArrowArray *out, const oplog_row *rows, size_t n)
+/* The entries column: list<struct<name, node_id, file_type[, part_id]>>, assembled by hand.
+ * part_id is null unless the child's home partition is elsewhere (docs/format.md); format 1
+ * has no such field, and a listing that needs it cannot be written in format 1. */
+static int encode_entries(struct ArrowArray *out, const oplog_row *rows, size_t n, int format)
 {
-    pond_arrow_builder *kb[3] = {NULL, NULL, NULL};
+    pond_arrow_builder *kb[EF_N] = {NULL, NULL, NULL, NULL};
+    int nf = entry_fields(format);
     int rc = 0;
     size_t total = 0, nulls = 0;
     for (size_t i = 0; i < n; i++) {
@@ -126,7 +140,7 @@ static int encode_entries(struct ArrowArray *out, const oplog_row *rows, size_t 
         rc = POND_ENOMEM;
         goto fail;
     }
-    for (int k = 0; k < 3 && rc == 0; k++)
+    for (int k = 0; k < nf && rc == 0; k++)
         rc = pond_arrow_builder_new(&kb[k], "u");
     int32_t pos = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
@@ -136,11 +150,22 @@ static int encode_entries(struct ArrowArray *out, const oplog_row *rows, size_t 
             continue;
         valid[i / 8] |= (uint8_t)(1u << (i % 8));
         for (size_t e = 0; e < r->n_entries && rc == 0; e++) {
-            rc = append_str(kb[0], r->entries[e].name);
+            const pond_dir_entry *de = &r->entries[e];
+            pond_node_id home = pond_dir_entry_home(r, de);
+            bool away = de->type != POND_ENTRY_DIRECTORY && !pond_node_id_equal(&home, &r->id);
+            rc = append_str(kb[EF_NAME], de->name);
             if (rc == 0)
-                rc = append_id(kb[1], &r->entries[e].id);
+                rc = append_id(kb[EF_NODE_ID], &de->id);
             if (rc == 0)
-                rc = append_str(kb[2], pond_entry_type_name(r->entries[e].type));
+                rc = append_str(kb[EF_FILE_TYPE], pond_entry_type_name(de->type));
+            if (rc == 0 && nf > EF_PART_ID)
+                rc = away ? append_id(kb[EF_PART_ID], &home)
+                          : pond_arrow_builder_append_null(kb[EF_PART_ID]);
+            else if (rc == 0 && away)
+                rc = pond_error_set(POND_EUNSUPPORTED, POND_DOM_OPLOG,
+                                    "entry '%s' lives in another partition: pond format 1 cannot "
+                                    "record that",
+                                    de->name);
             pos++;
         }
     }
@@ -148,23 +173,23 @@ static int encode_entries(struct ArrowArray *out, const oplog_row *rows, size_t 
     if (rc < 0)
         goto fail;
     struct ArrowArray *st = out->children[0];
-    if ((rc = pond_arrow_array_init(st, (int64_t)total, 0, 1, 3)) < 0)
+    if ((rc = pond_arrow_array_init(st, (int64_t)total, 0, 1, nf)) < 0)
         goto fail;
-    for (int k = 0; k < 3 && rc == 0; k++)
+    for (int k = 0; k < nf && rc == 0; k++)
         rc = pond_arrow_builder_finish(st->children[k], kb[k]);
     if (rc < 0)
         goto fail;
-    for (int k = 0; k < 3; k++)
+    for (int k = 0; k < EF_N; k++)
         pond_arrow_builder_free(kb[k]);
     return 0;
 fail:
-    for (int k = 0; k < 3; k++)
+    for (int k = 0; k < EF_N; k++)
         pond_arrow_builder_free(kb[k]);
     pond_arrow_array_release(out);
     return rc;
 }
 
-int oplog__encode(struct ArrowArray *out, const oplog_row *rows, size_t n)
+int oplog__encode(struct ArrowArray *out, const oplog_row *rows, size_t n, int format)
 {
     pond_arrow_builder *b[OL_NCOLS] = {0};
     int rc = pond_arrow_array_init(out, (int64_t)n, 0, 1, OL_NCOLS);
@@ -213,7 +238,7 @@ int oplog__encode(struct ArrowArray *out, const oplog_row *rows, size_t n)
     for (int i = 0; i < OL_ENTRIES && rc == 0; i++)
         rc = pond_arrow_builder_finish(out->children[i], b[i]);
     if (rc == 0)
-        rc = encode_entries(out->children[OL_ENTRIES], rows, n);
+        rc = encode_entries(out->children[OL_ENTRIES], rows, n, format);
     for (int i = 0; i < OL_NCOLS; i++)
         pond_arrow_builder_free(b[i]);
     if (rc < 0)
@@ -313,14 +338,26 @@ static int decode_entries(pond_node_rec *r, const struct ArrowSchema *schema,
         return bad(file, i, "entries is not a list");
     const struct ArrowSchema *ss = schema->children[0];
     const struct ArrowArray *st = list->children[0];
-    if (ss->n_children != 3 || st->n_children != 3)
-        return bad(file, i, "entries element is not a 3-field struct");
-    col k[3];
-    for (int c = 0; c < 3; c++) {
-        k[c].a = st->children[c];
-        if (pond_arrow_format_parse(&k[c].f, ss->children[c]->format) < 0 || !is_bytes(&k[c].f))
+    if (ss->n_children != st->n_children)
+        return bad(file, i, "entries element is not a struct");
+    /* fields by name: format 1 has no part_id; fields a later format adds are skipped */
+    col k[EF_N];
+    int at[EF_N] = {-1, -1, -1, -1};
+    for (int64_t c = 0; c < ss->n_children; c++)
+        for (int f = 0; f < EF_N; f++)
+            if (ss->children[c]->name && !strcmp(ss->children[c]->name, ENTRY_FIELDS[f]))
+                at[f] = (int)c;
+    for (int f = 0; f < EF_N; f++) {
+        if (at[f] < 0 && f == EF_PART_ID)
+            continue;
+        if (at[f] < 0)
+            return bad(file, i, "entries element has no name, node_id or file_type");
+        k[f].a = st->children[at[f]];
+        if (pond_arrow_format_parse(&k[f].f, ss->children[at[f]]->format) < 0 ||
+            !is_bytes(&k[f].f))
             return bad(file, i, "entries field has the wrong type");
     }
+    bool has_part = at[EF_PART_ID] >= 0;
     pond_arrow_format lf;
     if (pond_arrow_format_parse(&lf, schema->format) < 0)
         return bad(file, i, "entries has a bad format");
@@ -345,17 +382,27 @@ static int decode_entries(pond_node_rec *r, const struct ArrowSchema *schema,
         pond_dir_entry *de = &r->entries[e - lo];
         size_t len;
         const char *s;
-        if (is_null(&k[0], e) || is_null(&k[1], e) || is_null(&k[2], e))
+        if (is_null(&k[EF_NAME], e) || is_null(&k[EF_NODE_ID], e) || is_null(&k[EF_FILE_TYPE], e))
             return bad(file, i, "null field in a directory entry");
-        s = get_bytes(&k[0], e, &len);
+        s = get_bytes(&k[EF_NAME], e, &len);
         if (!(de->name = pond_strndup(s, len)))
             return POND_ENOMEM;
-        s = get_bytes(&k[1], e, &len);
+        s = get_bytes(&k[EF_NODE_ID], e, &len);
         if (parse_id(&de->id, s, len) < 0)
             return bad(file, i, "bad node id in a directory entry");
-        s = get_bytes(&k[2], e, &len);
+        s = get_bytes(&k[EF_FILE_TYPE], e, &len);
         if (parse_type(&de->type, s, len) < 0)
             return bad(file, i, "bad entry type in a directory entry");
+        if (has_part && !is_null(&k[EF_PART_ID], e)) {
+            s = get_bytes(&k[EF_PART_ID], e, &len);
+            if (parse_id(&de->part_id, s, len) < 0 || pond_node_id_is_nil(&de->part_id))
+                return bad(file, i, "bad part_id in a directory entry");
+            /* a directory is its own partition: a home elsewhere is a damaged listing */
+            if (de->type == POND_ENTRY_DIRECTORY)
+                return bad(file, i, "a directory entry names another partition");
+            if (pond_node_id_equal(&de->part_id, &r->id))
+                memset(&de->part_id, 0, sizeof de->part_id); /* the listing's own: the default */
+        }
     }
     return 0;
 }

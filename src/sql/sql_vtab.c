@@ -476,9 +476,19 @@ static int vt_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
             if (!seen)
                 ucols[t->ncols++] = c;
         }
-    if (t->series && pond_series_timestamp_column(&ts_name, t->fs, NULL, t->path) < 0) {
-        rc = set_err(pzErr, pond_error_last()->message);
-        goto done;
+    /* wall-clock timestamps of a series in another zone than UTC are converted by the reader
+     * when it filters, but SQLite compares the stored values: no pushdown for them */
+    bool wall_clock_utc = true;
+    if (t->series) {
+        pond_series_settings set;
+        if (pond_series_settings_get(&set, t->fs, NULL, t->path) < 0) {
+            rc = set_err(pzErr, pond_error_last()->message);
+            goto done;
+        }
+        ts_name = set.timestamp_column;
+        set.timestamp_column = NULL;
+        wall_clock_utc = !set.timezone || !strcmp(set.timezone, "UTC");
+        pond_series_settings_dispose(&set);
     }
     if (!(t->cols = pond_calloc((size_t)t->ncols + 1, sizeof *t->cols)) ||
         !(t->kinds = pond_calloc((size_t)t->ncols + 1, sizeof *t->kinds))) {
@@ -495,7 +505,8 @@ static int vt_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
             brc = POND_ENOMEM;
             break;
         }
-        if (ts_name && !strcmp(t->cols[i], ts_name) && k >= K_TS_S && k <= K_TS_NS)
+        if (ts_name && !strcmp(t->cols[i], ts_name) && k >= K_TS_S && k <= K_TS_NS &&
+            (wall_clock_utc || !strcmp(decl, "TIMESTAMP")))
             t->ts_col = i;
         char *cd = sqlite3_mprintf("%s\"%w\" %s", i ? ", " : "", t->cols[i], decl);
         brc = cd ? pond_buf_puts(&ddl, cd) : POND_ENOMEM;

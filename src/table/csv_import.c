@@ -14,16 +14,20 @@
 
 #define D POND_DOM_TABLE
 
-typedef enum { T_NULL, T_BOOL, T_INT, T_DOUBLE, T_TS, T_EPOCH, T_STRING } col_type;
+typedef enum { T_NULL, T_BOOL, T_INT, T_DOUBLE, T_TS, T_STRING } col_type;
 
 static const char *const TYPE_NAMES[] = {"null", "bool", "int64", "double", "timestamp",
-                                         "timestamp", "string"};
-static const char *const TYPE_FORMATS[] = {"u", "b", "l", "g", "tsu:UTC", "tsu:UTC", "u"};
+                                         "string"};
+static const char *const TYPE_FORMATS[] = {"u", "b", "l", "g", "tsu:UTC", "u"};
 
 typedef struct {
     char *name;
     col_type type;
-    int fixed; /* 0 inferred, 1 from the schema hint, 2 given by --schema */
+    int fixed; /* 0 inferred, 1 from the schema hint, 2 given by --schema, 3 the timestamp
+                  column given or recorded */
+    /* integers here may be times (read through --time-format, or epochs by magnitude): the
+     * timestamp column, a --schema timestamp, or, for a series, a column named like a time */
+    bool time_ints;
     pond_arrow_builder *b;
 } column;
 
@@ -54,16 +58,6 @@ typedef struct {
     bool eof;
     char err[1024];
 } imp;
-
-static bool is_ts_name(const char *n)
-{
-    static const char *const names[] = {"timestamp", "Timestamp", "event_time", "time", "ts",
-                                        "datetime"};
-    for (size_t i = 0; i < POND_ARRAY_LEN(names); i++)
-        if (!strcmp(n, names[i]))
-            return true;
-    return false;
-}
 
 static bool parse_int(const char *s, size_t len, int64_t *v)
 {
@@ -171,15 +165,32 @@ static bool leading_zero(const char *s, size_t len)
     return len > i + 1 && s[i] == '0' && s[i + 1] >= '0' && s[i + 1] <= '9';
 }
 
-/* An integer too long for int64 (kept as text rather than rounded to a double). */
+/* An integer too long for int64 (kept as text rather than rounded to a double); the int64
+ * extremes themselves (19 digits) are integers. */
 static bool long_digits(const char *s, size_t len)
 {
     size_t i = len && (s[0] == '-' || s[0] == '+');
     if (len - i < 19)
         return false;
-    for (; i < len; i++)
-        if (s[i] < '0' || s[i] > '9')
+    for (size_t k = i; k < len; k++)
+        if (s[k] < '0' || s[k] > '9')
             return false;
+    int64_t v;
+    return !parse_int(s, len, &v);
+}
+
+/* JSON has no NaN or infinities: pond writes them, as proto3's JSON mapping does, as these
+ * strings, and they read back as the double they name. */
+static bool json_special_double(const char *s, size_t len, double *d)
+{
+    if (len == 3 && !memcmp(s, "NaN", 3))
+        *d = NAN;
+    else if (len == 8 && !memcmp(s, "Infinity", 8))
+        *d = INFINITY;
+    else if (len == 9 && !memcmp(s, "-Infinity", 9))
+        *d = -INFINITY;
+    else
+        return false;
     return true;
 }
 
@@ -252,9 +263,16 @@ static col_type widen(col_type have, col_type v)
         return have;
     if ((have == T_INT && v == T_DOUBLE) || (have == T_DOUBLE && v == T_INT))
         return T_DOUBLE;
-    if ((have == T_EPOCH && v == T_INT) || (have == T_INT && v == T_EPOCH))
-        return T_EPOCH;
+    /* integers that are times beside ones that are not: integers, unless the column is
+     * picked as the timestamp, when the others fail with their line */
+    if ((have == T_TS && v == T_INT) || (have == T_INT && v == T_TS))
+        return T_INT;
     return T_STRING;
+}
+
+static unsigned ts_flags(const column *c)
+{
+    return c->time_ints ? 0 : POND_TIME_NO_FORMATS;
 }
 
 static col_type classify(const imp *m, const column *c, const char *s, size_t len, int kind)
@@ -269,26 +287,44 @@ static col_type classify(const imp *m, const column *c, const char *s, size_t le
     double d;
     bool b;
     int64_t us;
-    if (kind == F_JSTR)
-        return len >= 10 && s[4] == '-' && pond_time_parse_iso(&us, s, len) == 0 ? T_TS
-                                                                                  : T_STRING;
+    if (kind == F_JSTR) {
+        /* a JSON string is text or a time, never a number: but "NaN", "Infinity" and
+         * "-Infinity", which JSON can only say as strings (beside other numbers a double
+         * column; beside other text, text) */
+        if (json_special_double(s, len, &d))
+            return T_DOUBLE;
+        if (parse_int(s, len, &i) || parse_double(s, len, &d))
+            return T_STRING;
+        return pond_time_reader_parse(&us, m->opts.time_reader, s, len,
+                                      POND_TIME_NO_EPOCH | POND_TIME_SYNTAX) == 0
+                   ? T_TS
+                   : T_STRING;
+    }
     trim(&s, &len);
     if (len == 0 || leading_zero(s, len) || long_digits(s, len))
         return T_STRING;
     if (out_of_range(s, len))
         return T_DOUBLE; /* a number: appending it names the line */
-    if (parse_int(s, len, &i))
-        return is_ts_name(c->name) ? T_EPOCH : T_INT;
+    if (parse_int(s, len, &i)) {
+        if (c->time_ints &&
+            pond_time_reader_parse(&us, m->opts.time_reader, s, len, ts_flags(c)) == 0)
+            return T_TS;
+        return T_INT;
+    }
     if (parse_double(s, len, &d))
         return T_DOUBLE;
     if (parse_bool(s, len, &b))
         return T_BOOL;
-    if (len >= 10 && s[4] == '-' && pond_time_parse_iso(&us, s, len) == 0)
+    /* a value that reads as a time but names a local time the zone skips or shows twice is
+     * still a time: its line fails with the reason, never becomes text */
+    if (pond_time_reader_parse(&us, m->opts.time_reader, s, len,
+                               POND_TIME_NO_EPOCH | POND_TIME_SYNTAX) == 0)
         return T_TS;
     return T_STRING;
 }
 
-static int append(imp *m, column *c, const char *s, size_t len, int kind, int64_t line)
+static int append(imp *m, column *c, const char *s, size_t len, int kind, int64_t line,
+                  size_t f)
 {
     if (is_null(m, c->type, s, len, kind))
         return pond_arrow_builder_append_null(c->b);
@@ -297,6 +333,8 @@ static int append(imp *m, column *c, const char *s, size_t len, int kind, int64_
     bool b;
     const char *raw = s;
     size_t raw_len = len;
+    if (c->type == T_DOUBLE && kind == F_JSTR && json_special_double(s, len, &d))
+        return pond_arrow_builder_append_double(c->b, d);
     if (c->type != T_STRING)
         trim(&s, &len);
     if (c->type != T_STRING && (kind == F_TEXT || (kind == F_JSTR && c->type != T_TS)))
@@ -317,10 +355,6 @@ static int append(imp *m, column *c, const char *s, size_t len, int kind, int64_
         if (parse_int(s, len, &i))
             return pond_arrow_builder_append_int(c->b, i);
         break;
-    case T_EPOCH:
-        if (parse_int(s, len, &i))
-            return pond_arrow_builder_append_int(c->b, pond_time_epoch_guess_us(i));
-        break;
     case T_DOUBLE:
         if (parse_double(s, len, &d))
             return pond_arrow_builder_append_double(c->b, d);
@@ -330,9 +364,11 @@ static int append(imp *m, column *c, const char *s, size_t len, int kind, int64_
             return pond_arrow_builder_append_bool(c->b, b);
         break;
     case T_TS:
-        if (pond_time_parse(&i, s, len) == 0)
+        if (pond_time_reader_parse(&i, m->opts.time_reader, s, len, ts_flags(c)) == 0)
             return pond_arrow_builder_append_int(c->b, i);
-        break;
+        pond_error_prefix("%s: line %lld, column %zu ('%s')", m->path, (long long)line, f + 1,
+                          c->name);
+        return POND_EINVALID;
     default:
         return pond_arrow_builder_append_bytes(c->b, raw, raw_len);
     }
@@ -458,7 +494,7 @@ static int fill_batch(imp *m, struct ArrowArray *out, int64_t *rows_out)
                 }
                 int kind = *p++ - 1;
                 size_t len = strlen(p);
-                rc = append(m, &m->cols[f], p, len, kind, m->sample_line[k]);
+                rc = append(m, &m->cols[f], p, len, kind, m->sample_line[k], f);
                 p += len + 1;
             }
             pond_free(m->sample[k]);
@@ -490,7 +526,7 @@ static int fill_batch(imp *m, struct ArrowArray *out, int64_t *rows_out)
             size_t len;
             int kind;
             const char *s = src_field(m, f, &len, &kind);
-            rc = append(m, &m->cols[f], s, len, kind, src_line(m));
+            rc = append(m, &m->cols[f], s, len, kind, src_line(m), f);
         }
         rows++;
     }
@@ -592,7 +628,7 @@ static int apply_schema(imp *m, const char *spec, bool lenient)
         size_t nl = (size_t)(colon - p), tl = (size_t)(comma - colon - 1);
         col_type t = T_NULL;
         for (int k = T_BOOL; k <= T_STRING; k++)
-            if (k != T_EPOCH && strlen(TYPE_NAMES[k]) == tl && !strncmp(colon + 1, TYPE_NAMES[k], tl))
+            if (strlen(TYPE_NAMES[k]) == tl && !strncmp(colon + 1, TYPE_NAMES[k], tl))
                 t = (col_type)k;
         if (t == T_NULL)
             return pond_error_set(POND_EINVALID, D,
@@ -607,11 +643,19 @@ static int apply_schema(imp *m, const char *spec, bool lenient)
             p = *comma ? comma + 1 : comma;
             continue;
         }
-        if (f == m->n_cols)
-            return pond_error_set(POND_EINVALID, D, "--schema: %s has no column '%.*s'", m->path,
-                                  (int)nl, p);
+        if (f == m->n_cols) {
+            pond_buf have = POND_BUF_INIT;
+            for (size_t k = 0; k < m->n_cols; k++)
+                pond_buf_printf(&have, "%s%s", k ? ", " : "", m->cols[k].name);
+            int rc = pond_error_set(POND_EINVALID, D, "--schema: %s has no column '%.*s' "
+                                    "(columns: %s)", m->path, (int)nl, p,
+                                    have.ptr ? have.ptr : "none");
+            pond_buf_dispose(&have);
+            return rc;
+        }
         m->cols[f].type = t;
         m->cols[f].fixed = lenient ? 1 : 2;
+        m->cols[f].time_ints = t == T_TS;
         p = *comma ? comma + 1 : comma;
     }
     return 0;
@@ -718,6 +762,75 @@ static int open_source(imp *m, const char *path, const pond_csv_import_options *
     return pond_csv_reader_new(&m->csv, input_read, m->in, &co);
 }
 
+/* The given or recorded timestamp column: its values must read as times. */
+static int force_timestamp(imp *m, const char *name)
+{
+    for (size_t f = 0; f < m->n_cols; f++)
+        if (!strcmp(m->cols[f].name, name)) {
+            m->cols[f].type = T_TS;
+            m->cols[f].fixed = 3;
+            m->cols[f].time_ints = true;
+            return 0;
+        }
+    return pond_error_set(POND_EINVALID, D, "%s: no column '%s' (the timestamp column; "
+                                            "--timestamp-column)",
+                          m->path, name);
+}
+
+/* A series without a known timestamp column: the rule of table__pick_ts over the inferred
+ * types, and the column picked must then read as times. */
+static int pick_timestamp(imp *m)
+{
+    const char **names = pond_calloc(m->n_cols, sizeof *names);
+    int *kinds = pond_calloc(m->n_cols, sizeof *kinds);
+    int rc = names && kinds ? 0 : POND_ENOMEM;
+    for (size_t f = 0; f < m->n_cols && rc == 0; f++) {
+        names[f] = m->cols[f].name;
+        kinds[f] = m->cols[f].type == T_TS ? 1 : m->cols[f].type == T_INT ? 2 : 0;
+    }
+    int idx;
+    if (rc == 0 && (rc = table__pick_ts(&idx, names, kinds, m->n_cols)) < 0) {
+        /* text in a column named like a time: say which value needs a --time-format */
+        for (size_t f = 0; f < m->n_cols && rc == POND_EINVALID; f++) {
+            if (m->cols[f].type != T_STRING || !table__ts_name(m->cols[f].name))
+                continue;
+            for (size_t k = 0; k < m->n_sample; k++) {
+                if (f >= m->sample_len[k])
+                    continue;
+                const char *p = m->sample[k];
+                for (size_t g = 0; g < f; g++)
+                    p += 1 + strlen(p + 1) + 1;
+                int64_t us;
+                if (!p[1] || pond_time_reader_parse(&us, m->opts.time_reader, p + 1,
+                                                    strlen(p + 1), POND_TIME_NO_EPOCH) == 0)
+                    continue;
+                if (m->opts.time_reader && pond_time_reader_has_formats(m->opts.time_reader)) {
+                    pond_error_prefix("%s: line %lld, column %zu ('%s')", m->path,
+                                      (long long)m->sample_line[k], f + 1, m->cols[f].name);
+                    break;
+                }
+                rc = pond_error_set(POND_EINVALID, D,
+                                    "%s: line %lld, column %zu ('%s'): '%.40s' is not an "
+                                    "ISO-8601 time: give its form with --time-format (like "
+                                    "'%%b %%d %%Y' for 'Jan 1 2000'), or name another column "
+                                    "with --timestamp-column",
+                                    m->path, (long long)m->sample_line[k], f + 1, m->cols[f].name,
+                                    p + 1);
+                break;
+            }
+        }
+        if (rc == POND_EINVALID && !strstr(pond_error_last()->message, m->path))
+            pond_error_prefix("%s", m->path);
+    }
+    if (rc == 0) {
+        m->cols[idx].type = T_TS;
+        m->cols[idx].time_ints = true;
+    }
+    pond_free(names);
+    pond_free(kinds);
+    return rc;
+}
+
 int pond_csv_import_stream(struct ArrowArrayStream *out, const char *path,
                            const pond_csv_import_options *opts)
 {
@@ -794,7 +907,17 @@ int pond_csv_import_stream(struct ArrowArrayStream *out, const char *path,
             goto fail;
         }
     }
+    bool v2 = opts->version >= 2;
+    if (!v2) {
+        m->opts.time_reader = NULL;
+        m->opts.timestamp_column = NULL;
+        m->opts.detect_timestamp = false;
+    }
+    for (size_t f = 0; f < m->n_cols; f++)
+        m->cols[f].time_ints = m->opts.detect_timestamp && table__ts_name(m->cols[f].name);
     if (opts->schema_hint && (rc = apply_schema(m, opts->schema_hint, true)) < 0)
+        goto fail;
+    if (m->opts.timestamp_column && (rc = force_timestamp(m, m->opts.timestamp_column)) < 0)
         goto fail;
     if (opts->schema && (rc = apply_schema(m, opts->schema, false)) < 0)
         goto fail;
@@ -835,6 +958,8 @@ int pond_csv_import_stream(struct ArrowArrayStream *out, const char *path,
         if ((rc = keep_sample(m, use)) < 0)
             goto fail;
     }
+    if (m->opts.detect_timestamp && !m->opts.timestamp_column && (rc = pick_timestamp(m)) < 0)
+        goto fail;
     for (size_t f = 0; f < m->n_cols; f++) {
         if (m->cols[f].type == T_NULL)
             m->cols[f].type = T_STRING; /* all empty: keep it as text */

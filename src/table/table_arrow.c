@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 struct table_holder {
     _Atomic int refs;
@@ -226,10 +227,19 @@ int pond_arrow_stream_from_batches(struct ArrowArrayStream *out, const struct Ar
 
 /* ---- timestamps ---- */
 
-static const char *const TS_NAMES[] = {"timestamp", "Timestamp", "event_time", "time", "ts",
-                                       "datetime"};
+static const char *const TS_NAMES[] = {"timestamp", "time_stamp", "ts",         "time",
+                                       "datetime",  "date_time",  "date",       "event_time",
+                                       "eventtime", "event_timestamp", "year"};
 
-int table__ts_kind(table_ts *out, const struct ArrowSchema *col)
+bool table__ts_name(const char *name)
+{
+    for (size_t k = 0; name && k < POND_ARRAY_LEN(TS_NAMES); k++)
+        if (!strcasecmp(name, TS_NAMES[k]))
+            return true;
+    return false;
+}
+
+int table__ts_kind(table_ts *out, const struct ArrowSchema *col, const pond_tz *tz)
 {
     pond_arrow_format f;
     memset(out, 0, sizeof *out);
@@ -238,12 +248,48 @@ int table__ts_kind(table_ts *out, const struct ArrowSchema *col)
     if (f.type == POND_ARROW_TIMESTAMP) {
         out->kind = 1;
         out->unit = (int)f.unit;
+        /* no zone: Parquet's isAdjustedToUTC=false, a wall-clock time */
+        out->local = f.tz[0] ? NULL : tz;
     } else if (f.type == POND_ARROW_INT64) {
         out->kind = 2;
     } else if (f.type == POND_ARROW_INT32) {
         out->kind = 3;
+    } else if (f.type == POND_ARROW_DATE32) {
+        out->kind = 4;
+        out->local = tz;
     }
     return 0;
+}
+
+static int64_t raw_us(const table_ts *t, const struct ArrowArray *col, int64_t j)
+{
+    if (t->kind == 4)
+        return (int64_t)((const int32_t *)col->buffers[1])[j] * 86400 * 1000000;
+    int64_t v = ((const int64_t *)col->buffers[1])[j], r;
+    /* a value past the µs range (seconds beyond year 292,277) saturates: never overflow */
+    switch (t->unit) {
+    case POND_ARROW_UNIT_S:
+        return __builtin_mul_overflow(v, 1000000, &r) ? (v < 0 ? INT64_MIN : INT64_MAX) : r;
+    case POND_ARROW_UNIT_MS:
+        return __builtin_mul_overflow(v, 1000, &r) ? (v < 0 ? INT64_MIN : INT64_MAX) : r;
+    case POND_ARROW_UNIT_US: return v;
+    default: return v / 1000 - (v % 1000 < 0);
+    }
+}
+
+/* A wall-clock µs value read in t->local; rc < 0 for a skipped or doubled local time (the
+ * value is still the documented resolution: see pond_tz_to_utc). */
+static int local_to_utc(int64_t *out, const table_ts *t, int64_t local_us)
+{
+    int64_t secs = local_us / 1000000 - (local_us % 1000000 < 0), utc;
+    /* zones mean nothing tens of thousands of years out; keep such values as they are */
+    if (secs < -(1LL << 40) || secs > (1LL << 40)) {
+        *out = local_us;
+        return 0;
+    }
+    int rc = pond_tz_to_utc(&utc, t->local, secs);
+    *out = utc * 1000000 + (local_us - secs * 1000000);
+    return rc;
 }
 
 int64_t table__ts_value(const table_ts *t, const struct ArrowArray *col, int64_t i)
@@ -251,33 +297,116 @@ int64_t table__ts_value(const table_ts *t, const struct ArrowArray *col, int64_t
     int64_t j = i + col->offset;
     if (t->kind == 3)
         return pond_time_epoch_guess_us(((const int32_t *)col->buffers[1])[j]);
-    int64_t v = ((const int64_t *)col->buffers[1])[j];
     if (t->kind == 2)
-        return pond_time_epoch_guess_us(v);
-    switch (t->unit) {
-    case POND_ARROW_UNIT_S: return v * 1000000;
-    case POND_ARROW_UNIT_MS: return v * 1000;
-    case POND_ARROW_UNIT_US: return v;
-    default: return v / 1000 - (v % 1000 < 0);
+        return pond_time_epoch_guess_us(((const int64_t *)col->buffers[1])[j]);
+    int64_t v = raw_us(t, col, j);
+    if (t->local && !pond_tz_is_utc(t->local))
+        (void)local_to_utc(&v, t, v); /* checked when written */
+    return v;
+}
+
+int table__ts_value_checked(int64_t *us_out, const table_ts *t, const struct ArrowArray *col,
+                            int64_t i)
+{
+    int64_t j = i + col->offset;
+    if (t->kind == 2 || t->kind == 3)
+        return pond_time_epoch_magnitude(us_out, t->kind == 2
+                                                     ? ((const int64_t *)col->buffers[1])[j]
+                                                     : ((const int32_t *)col->buffers[1])[j]);
+    int64_t v = raw_us(t, col, j);
+    if (t->local && !pond_tz_is_utc(t->local)) {
+        int64_t local = v;
+        int rc = local_to_utc(&v, t, local);
+        if (rc < 0) {
+            char when[40];
+            size_t n = pond_time_format_iso(when, local);
+            when[n ? n - 1 : 0] = '\0'; /* a wall-clock time: no Z */
+            pond_error_prefix("%s", when);
+            return rc;
+        }
     }
+    *us_out = v;
+    return 0;
+}
+
+int table__pick_ts(int *index_out, const char *const *names, const int *kinds, size_t n)
+{
+    int typed = 0, typed_named = 0, int_named = 0, last_typed = -1, last_tn = -1, last_in = -1;
+    for (size_t i = 0; i < n; i++) {
+        bool named = table__ts_name(names[i]);
+        if (kinds[i] == 1) {
+            typed++;
+            last_typed = (int)i;
+            if (named) {
+                typed_named++;
+                last_tn = (int)i;
+            }
+        } else if (kinds[i] == 2 && named) {
+            int_named++;
+            last_in = (int)i;
+        }
+    }
+    if (typed == 1) {
+        *index_out = last_typed;
+        return 0;
+    }
+    if (typed > 1 && typed_named == 1) {
+        *index_out = last_tn;
+        return 0;
+    }
+    if (typed == 0 && int_named == 1) {
+        *index_out = last_in;
+        return 0;
+    }
+    char list[256] = "";
+    size_t lp = 0;
+    for (size_t i = 0; i < n && lp < sizeof list - 1; i++) {
+        bool cand = typed ? kinds[i] == 1 && (typed_named == 0 || table__ts_name(names[i]))
+                          : kinds[i] == 2 && table__ts_name(names[i]);
+        if (cand) {
+            int k = snprintf(list + lp, sizeof list - lp, "%s'%s'", lp ? ", " : "", names[i]);
+            lp += k > 0 ? (size_t)k : 0;
+        }
+    }
+    if (lp)
+        return pond_error_set(POND_EINVALID, POND_DOM_TABLE,
+                              "several columns could be the timestamp (%s): choose one with "
+                              "--timestamp-column",
+                              list);
+    return pond_error_set(POND_EINVALID, POND_DOM_TABLE,
+                          "no timestamp column: none has a timestamp or date type or is an "
+                          "integer named like one (timestamp, time, date, ts, datetime, "
+                          "event_time, year); name it with --timestamp-column");
 }
 
 int table__find_ts(const struct ArrowSchema *schema, const char *name)
 {
-    for (int64_t i = 0; i < schema->n_children; i++) {
+    size_t n = (size_t)schema->n_children;
+    const char **names = pond_calloc(n ? n : 1, sizeof *names);
+    int *kinds = pond_calloc(n ? n : 1, sizeof *kinds);
+    int found = -1;
+    if (!names || !kinds) {
+        pond_free(names);
+        pond_free(kinds);
+        pond_error_set(POND_ENOMEM, POND_DOM_TABLE, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
         const struct ArrowSchema *c = schema->children[i];
         table_ts t;
-        table__ts_kind(&t, c);
-        if (name) {
-            if (c->name && !strcmp(c->name, name))
-                return t.kind == 1 || t.kind == 2 ? (int)i : -2;
-            continue;
-        }
-        for (size_t k = 0; k < POND_ARRAY_LEN(TS_NAMES); k++)
-            if (c->name && !strcmp(c->name, TS_NAMES[k]) && (t.kind == 1 || t.kind == 2))
-                return (int)i;
+        table__ts_kind(&t, c, NULL);
+        names[i] = c->name ? c->name : "";
+        kinds[i] = t.kind == 1 || t.kind == 4 ? 1 : t.kind == 2 ? 2 : 0;
+        if (name && !strcmp(names[i], name))
+            found = kinds[i] ? (int)i : -2;
     }
-    return -1;
+    if (!name) {
+        int idx;
+        found = table__pick_ts(&idx, names, kinds, n) == 0 ? idx : -1;
+    }
+    pond_free(names);
+    pond_free(kinds);
+    return found;
 }
 
 /* The format as Parquet stores it: large and small variants of strings, binaries and lists

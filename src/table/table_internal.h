@@ -2,6 +2,7 @@
 #define POND_TABLE_INTERNAL_H
 
 #include <pond/table.h>
+#include <pond/timefmt.h>
 
 #include "util/util.h"
 
@@ -20,15 +21,30 @@ int table__struct_of(struct ArrowArray *out, struct ArrowArray *cols, int64_t n_
 /* An all-null array of the given (flat) type and length. */
 int table__null_array(struct ArrowArray *out, const struct ArrowSchema *type, int64_t len);
 
-/* Timestamp handling: the µs value of row i of a timestamp/int64 column. */
+/* Timestamp handling: the µs value of row i of a timestamp, date or int64 column. */
 typedef struct {
-    int kind;  /* 0 none, 1 timestamp with unit, 2 int64 (unit guessed per value), 3 int32 */
+    int kind;  /* 0 none, 1 timestamp with unit, 2 int64 (unit by magnitude), 3 int32, 4 date32 */
     int unit;  /* pond_arrow_unit for kind 1 */
+    const pond_tz *local; /* kind 1 without a zone and kind 4: wall-clock values read in this
+                             zone (NULL: UTC); NULL for instants */
 } table_ts;
-int table__ts_kind(table_ts *out, const struct ArrowSchema *col);
+/* tz: the series' zone, used only when the column holds wall-clock values. */
+int table__ts_kind(table_ts *out, const struct ArrowSchema *col, const pond_tz *tz);
 int64_t table__ts_value(const table_ts *t, const struct ArrowArray *col, int64_t i);
+/* The same, failing (POND_EINVALID, message without context) on an int64 below the epoch
+ * magnitude bound or a wall-clock time the zone skips or shows twice: for writers. */
+int table__ts_value_checked(int64_t *us_out, const table_ts *t, const struct ArrowArray *col,
+                            int64_t i);
 bool table__is_null(const struct ArrowArray *a, int64_t i);
-/* The index of the timestamp column: the given name, else the first detected one; -1 if none. */
+/* Names a timestamp column is detected by (case-insensitive): timestamp, time, date, ... */
+bool table__ts_name(const char *name);
+/* The timestamp column among n columns of the given kinds (1: a timestamp or date type, 2: an
+ * int64, 0: other) by the rule of docs/time.md: the only timestamp-typed column, else the only
+ * such one named like a time, else the only int64 named like a time. POND_EINVALID (message
+ * naming the candidates, no path) when there is none or it is ambiguous. */
+int table__pick_ts(int *index_out, const char *const *names, const int *kinds, size_t n);
+/* The index of the timestamp column of a schema: the given name (-2 when its type cannot
+ * be one, -1 when missing) or, name NULL, picked as above (-1 with the message set). */
 int table__find_ts(const struct ArrowSchema *schema, const char *name);
 
 /* The Parquet schema (as Arrow) of one version of a file, read from its footer. */

@@ -14,6 +14,7 @@
 typedef struct {
     int64_t version;
     struct ArrowSchema schema;
+    bool skip; /* outside the time range: its schema counts, its rows are not read */
 } ver;
 
 typedef struct {
@@ -25,6 +26,7 @@ typedef struct {
     size_t n_vers, next_ver;
     struct ArrowSchema out_schema; /* a "+s" of the output columns */
     char *ts_name;                 /* series: the timestamp column */
+    pond_tz *tz;                   /* series: the zone of wall-clock timestamps (NULL: UTC) */
     /* the version being read */
     pond_reader *reader;
     pond_parquet_reader *pq;
@@ -84,12 +86,27 @@ static bool wanted(const rd *r, const char *name)
     return false;
 }
 
-/* Lower and upper raw bounds of [from, to) in the stored unit of the timestamp column. */
+/* Lower and upper raw bounds of [from, to) in the stored unit of the timestamp column.
+ * Wall-clock values are bounded loosely (a zone is never more than 26 hours from UTC): the
+ * bounds only skip row groups, rows are filtered on their exact instants. */
 static bool raw_bounds(const table_ts *t, int64_t from, int64_t to, int64_t *lo, int64_t *hi)
 {
-    if (t->kind != 1 || to <= from)
+    if ((t->kind != 1 && t->kind != 4) || to <= from)
         return false;
     int64_t last = to - 1;
+    if (t->local && !pond_tz_is_utc(t->local)) {
+        const int64_t slack = 26LL * 3600 * 1000000;
+        if (from < INT64_MIN + slack || last > INT64_MAX - slack)
+            return false;
+        from -= slack;
+        last += slack;
+    }
+    if (t->kind == 4) {
+        const int64_t day = 86400LL * 1000000;
+        *lo = from / day - (from % day < 0);
+        *hi = last / day - (last % day < 0);
+        return *lo >= INT32_MIN && *hi <= INT32_MAX;
+    }
     switch (t->unit) {
     case POND_ARROW_UNIT_S:
         *lo = from / 1000000 - (from % 1000000 < 0);
@@ -145,7 +162,7 @@ static int open_version(rd *r, const ver *v)
             if (!strcmp(r->in_schema.children[i]->name, r->ts_name))
                 r->in_ts = (int)i;
         if (r->in_ts >= 0) {
-            table__ts_kind(&r->ts, r->in_schema.children[r->in_ts]);
+            table__ts_kind(&r->ts, r->in_schema.children[r->in_ts], r->tz);
             int64_t lo, hi;
             if (raw_bounds(&r->ts, r->opts.from_us, r->opts.to_us, &lo, &hi) &&
                 (rc = pond_parquet_reader_prune_int(r->pq, r->ts_name, lo, hi)) < 0)
@@ -266,6 +283,8 @@ static int rd_next(struct ArrowArrayStream *s, struct ArrowArray *out)
         }
         int rc;
         if (!r->pq) {
+            while (r->next_ver < r->n_vers && r->vers[r->next_ver].skip)
+                r->next_ver++;
             if (r->next_ver >= r->n_vers)
                 return 0; /* end of stream: out->release stays NULL */
             if ((rc = open_version(r, &r->vers[r->next_ver++])) < 0) {
@@ -312,6 +331,7 @@ static void rd_free(rd *r)
     pond_free(r->vers);
     pond_arrow_schema_release(&r->out_schema);
     pond_free(r->ts_name);
+    pond_tz_free(r->tz);
     pond_free(r->path);
     if (r->opts.columns) {
         for (int i = 0; i < r->opts.n_columns; i++)
@@ -361,9 +381,38 @@ static int build_schema(rd *r)
             bool found = false;
             for (size_t k = 0; k < n && !found; k++)
                 found = !strcmp(cols[k]->name, r->opts.columns[i]);
-            if (!found && r->n_vers)
-                rc = pond_error_set(POND_ENOTFOUND, D, "%s: no column '%s'", r->path,
-                                    r->opts.columns[i]);
+            if (!found && r->n_vers) {
+                pond_buf have = POND_BUF_INIT;
+                for (size_t v = 0; v < r->n_vers; v++)
+                    for (int64_t c = 0; c < r->vers[v].schema.n_children; c++) {
+                        const char *nm = r->vers[v].schema.children[c]->name;
+                        bool dup = false;
+                        for (size_t u = 0; u <= v && !dup; u++)
+                            for (int64_t d = 0; d < r->vers[u].schema.n_children && !dup; d++)
+                                dup = (u < v || d < c) &&
+                                      !strcmp(r->vers[u].schema.children[d]->name, nm);
+                        if (!dup)
+                            pond_buf_printf(&have, "%s%s", have.size ? ", " : "", nm);
+                    }
+                rc = pond_error_set(POND_ENOTFOUND, D, "%s: no column '%s' (columns: %s)",
+                                    r->path, r->opts.columns[i], have.ptr ? have.ptr : "none");
+                pond_buf_dispose(&have);
+            }
+        }
+    }
+    if (rc == 0 && r->opts.columns) { /* the columns in the order they were asked for */
+        for (int i = 0; i < r->opts.n_columns && rc == 0; i++) {
+            for (int j = 0; j < i && rc == 0; j++)
+                if (!strcmp(r->opts.columns[i], r->opts.columns[j]))
+                    rc = pond_error_set(POND_EINVALID, D, "%s: column '%s' asked for twice",
+                                        r->path, r->opts.columns[i]);
+            for (size_t k = (size_t)i; k < n && rc == 0; k++)
+                if (!strcmp(cols[k]->name, r->opts.columns[i])) {
+                    const struct ArrowSchema *t = cols[i];
+                    cols[i] = cols[k];
+                    cols[k] = t;
+                    break;
+                }
         }
     }
     if (rc == 0)
@@ -430,8 +479,19 @@ int pond_table_read_stream(struct ArrowArrayStream *out, pond_fs *fs, const pond
     }
     if ((rc = pond_fs_versions(&vs, &nv, fs, NULL, r->path)) < 0)
         goto fail;
-    if (r->series && (rc = pond_series_timestamp_column(&r->ts_name, fs, NULL, r->path)) < 0)
-        goto fail;
+    if (r->series) {
+        pond_series_settings set;
+        if ((rc = pond_series_settings_get(&set, fs, NULL, r->path)) < 0)
+            goto fail;
+        r->ts_name = set.timestamp_column;
+        set.timestamp_column = NULL;
+        if (set.timezone &&
+            (rc = pond_tz_open(&r->tz, set.timezone)) < 0)
+            pond_error_prefix("%s: the series' time zone", r->path);
+        pond_series_settings_dispose(&set);
+        if (rc < 0)
+            goto fail;
+    }
     if (!(r->vers = pond_calloc(nv ? nv : 1, sizeof *r->vers))) {
         rc = POND_ENOMEM;
         goto fail;
@@ -445,13 +505,15 @@ int pond_table_read_stream(struct ArrowArrayStream *out, pond_fs *fs, const pond
             pick = r->series || i + 1 == nv;
         if (!pick || v->size == 0)
             continue;
+        ver *dst = &r->vers[r->n_vers];
         if (r->series) {
             r->stats.versions_total++;
-            if (opts->has_range && v->has_event_time &&
-                (v->max_event_time_us < opts->from_us || v->min_event_time_us >= opts->to_us))
-                continue; /* the whole version lies outside the range */
+            /* a version wholly outside the range is not read, but its columns are still
+             * part of the series: what a read returns never depends on the range */
+            dst->skip = opts->has_range && v->has_event_time &&
+                        (v->max_event_time_us < opts->from_us ||
+                         v->min_event_time_us >= opts->to_us);
         }
-        ver *dst = &r->vers[r->n_vers];
         dst->version = v->version;
         if ((rc = table__version_schema(&dst->schema, fs, NULL, r->path, v->version)) < 0)
             goto fail;

@@ -128,6 +128,12 @@ bool pond_node_id_equal(const pond_node_id *a, const pond_node_id *b)
     return memcmp(a->bytes, b->bytes, 16) == 0;
 }
 
+bool pond_node_id_is_nil(const pond_node_id *id)
+{
+    static const pond_node_id nil;
+    return pond_node_id_equal(id, &nil);
+}
+
 /* ---- id map ------------------------------------------------------------------------------- */
 
 static size_t id_hash(const pond_node_id *id)
@@ -605,6 +611,13 @@ void pond_node_recs_free(pond_node_rec **recs, size_t n)
     for (size_t i = 0; i < n; i++)
         pond_node_rec_unref(recs[i]);
     pond_free(recs);
+}
+
+pond_node_id pond_dir_entry_home(const pond_node_rec *dir, const pond_dir_entry *e)
+{
+    if (!pond_node_id_is_nil(&e->part_id))
+        return e->part_id;
+    return e->type == POND_ENTRY_DIRECTORY ? e->id : dir->id;
 }
 
 ptrdiff_t tinyfs__dir_find(const pond_node_rec *dir, const char *name)

@@ -184,8 +184,9 @@ static int new_rec(pond_node_rec **out, pond_fs *fs, pond_entry_type type,
     return 0;
 }
 
+/* part: the child's home partition when it is not dir (a file moved in), else NULL. */
 static int dir_insert(pond_node_rec *dir, const char *name, const pond_node_id *id,
-                      pond_entry_type type)
+                      pond_entry_type type, const pond_node_id *part)
 {
     ptrdiff_t at = tinyfs__dir_find(dir, name);
     assert(at < 0);
@@ -199,7 +200,9 @@ static int dir_insert(pond_node_rec *dir, const char *name, const pond_node_id *
         return POND_ENOMEM;
     }
     memmove(ne + pos + 1, ne + pos, (dir->n_entries - pos) * sizeof *ne);
-    ne[pos] = (pond_dir_entry){nm, *id, type};
+    ne[pos] = (pond_dir_entry){nm, *id, type, {{0}}};
+    if (part && type != POND_ENTRY_DIRECTORY && !pond_node_id_equal(part, &dir->id))
+        ne[pos].part_id = *part;
     dir->entries = ne;
     dir->n_entries++;
     dir->size = (int64_t)dir->n_entries;
@@ -547,7 +550,7 @@ static int link_new(pond_fs *fs, const pond_node_id *parent_id, const char *name
     int error = make_pending(&parent, fs, parent_id);
     if (error < 0)
         return error;
-    if ((error = dir_insert(parent, name, &rec->id, rec->type)) < 0)
+    if ((error = dir_insert(parent, name, &rec->id, rec->type, NULL)) < 0)
         return error;
     if ((error = pending_add(fs, rec)) < 0) {
         dir_remove(parent, name);
@@ -1007,9 +1010,8 @@ int tinyfs__publish(pond_fs *fs, const pond_node_id *parent_id, const char *name
         parent = NULL;
         if ((error = make_pending(&rec, fs, &id)) < 0)
             goto done;
-        set_content(rec, blob, et);
+        set_content(rec, blob, et); /* part_id stays: a moved file's versions stay home */
         blob = NULL;
-        rec->part_id = *parent_id;
         rec = NULL; /* borrowed from the overlay */
     } else {
         if ((error = new_rec(&rec, fs, type, parent_id)) < 0)
@@ -1129,30 +1131,34 @@ int pond_fs_rename(pond_fs *fs, const pond_wd *wd, const char *from, const char 
         error = busy_error(d.path);
         goto done;
     }
-    pond_node_id src_dir = s.parent->id, src_id = s.node->id;
+    pond_node_id src_dir = s.parent->id, src_id = s.node->id, home = s.node->part_id;
     pond_entry_type src_type = s.node->type;
     bool moves = !pond_node_id_equal(&target_dir, &src_dir);
-    pond_node_rec *node = NULL, *tdir = NULL, *sdir = NULL;
+    /* Only the two listings change: the node keeps its id, its versions and its home partition
+     * (the target's entry names the home when it is elsewhere). A node created in this very
+     * transaction has no versions anywhere yet, so it simply gets the target as its home. */
+    pond_node_rec *pend = tinyfs__idmap_get(&fs->pending, &src_id), *node = NULL;
+    bool rehome = moves && src_type != POND_ENTRY_DIRECTORY && pend && pend->version == 1;
+    pond_node_rec *tdir = NULL, *sdir = NULL;
     res_drop_recs(&s);
     res_drop_recs(&d);
-    if (moves && src_type != POND_ENTRY_DIRECTORY) {
-        /* part_id names the owning directory: a moved file gets a version recording it */
+    if (rehome) {
         if ((error = make_pending(&node, fs, &src_id)) < 0)
             goto done;
-        node->part_id = target_dir;
+        home = target_dir;
     }
     char *sname = pond_strdup(s.name);
     if (!sname) {
         error = POND_ENOMEM;
     } else if ((error = make_pending(&tdir, fs, &target_dir)) == 0 &&
-               (error = dir_insert(tdir, target_name, &src_id, src_type)) == 0 &&
+               (error = dir_insert(tdir, target_name, &src_id, src_type, &home)) == 0 &&
                (error = make_pending(&sdir, fs, &src_dir)) == 0) {
         dir_remove(sdir, sname);
+        if (node)
+            node->part_id = home;
     } else if (error < 0 && tdir && tinyfs__dir_find(tdir, target_name) >= 0) {
         dir_remove(tdir, target_name);
     }
-    if (error < 0 && node)
-        node->part_id = src_dir;
     pond_free(sname);
 done:
     res_dispose(&d);

@@ -1,6 +1,7 @@
 #include <pond/timefmt.h>
 
 #include "util/util.h"
+#include "util/time_internal.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -31,7 +32,7 @@ void pond_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 
 static bool leap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 
-static unsigned days_in_month(int64_t y, unsigned m)
+unsigned pond__days_in_month(int64_t y, unsigned m)
 {
     static const unsigned dm[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     return m == 2 && leap(y) ? 29 : dm[m - 1];
@@ -56,25 +57,41 @@ static int bad(const char *s, size_t len, const char *why)
                           (int)POND_MIN(len, 64), s, why);
 }
 
-int pond_time_parse_iso(int64_t *us_out, const char *s, size_t len)
+typedef struct {
+    int y, mo, d, h, mi, sec;
+    int64_t frac_us;
+    bool has_zone;
+    int64_t offset_s;
+} iso_fields;
+
+enum { ISO_FULL = 0, ISO_MONTH = 1, ISO_YEAR = 2 }; /* the shortest form allowed */
+
+static int iso_parse(iso_fields *f, const char *s, size_t len, int shortest)
 {
     size_t i = 0;
-    int y, mo, d, h = 0, mi = 0, sec = 0;
-    int64_t frac_us = 0;
-    if (!digits(s, len, &i, 4, &y) || i >= len || s[i++] != '-' || !digits(s, len, &i, 2, &mo) ||
-        i >= len || s[i++] != '-' || !digits(s, len, &i, 2, &d))
+    memset(f, 0, sizeof *f);
+    f->mo = f->d = 1;
+    if (!digits(s, len, &i, 4, &f->y))
         return bad(s, len, "expected YYYY-MM-DD");
-    if (y < 1 || mo < 1 || mo > 12 || d < 1 || (unsigned)d > days_in_month(y, (unsigned)mo))
+    if (i == len && shortest >= ISO_YEAR)
+        return f->y < 1 ? bad(s, len, "date out of range") : 0;
+    if (i >= len || s[i++] != '-' || !digits(s, len, &i, 2, &f->mo))
+        return bad(s, len, "expected YYYY-MM-DD");
+    if (i == len && shortest >= ISO_MONTH)
+        return f->y < 1 || f->mo < 1 || f->mo > 12 ? bad(s, len, "date out of range") : 0;
+    if (i >= len || s[i++] != '-' || !digits(s, len, &i, 2, &f->d))
+        return bad(s, len, "expected YYYY-MM-DD");
+    if (f->y < 1 || f->mo < 1 || f->mo > 12 || f->d < 1 ||
+        (unsigned)f->d > pond__days_in_month(f->y, (unsigned)f->mo))
         return bad(s, len, "date out of range");
-    int64_t offset_s = 0;
     if (i < len && (s[i] == 'T' || s[i] == 't' || s[i] == ' ')) {
         i++;
-        if (!digits(s, len, &i, 2, &h) || i >= len || s[i++] != ':' ||
-            !digits(s, len, &i, 2, &mi))
+        if (!digits(s, len, &i, 2, &f->h) || i >= len || s[i++] != ':' ||
+            !digits(s, len, &i, 2, &f->mi))
             return bad(s, len, "expected HH:MM after the date");
         if (i < len && s[i] == ':') {
             i++;
-            if (!digits(s, len, &i, 2, &sec))
+            if (!digits(s, len, &i, 2, &f->sec))
                 return bad(s, len, "expected seconds");
             if (i < len && (s[i] == '.' || s[i] == ',')) {
                 i++;
@@ -82,7 +99,7 @@ int pond_time_parse_iso(int64_t *us_out, const char *s, size_t len)
                 int64_t scale = 100000;
                 while (i < len && s[i] >= '0' && s[i] <= '9') {
                     if (nd < 6)
-                        frac_us += (s[i] - '0') * scale;
+                        f->frac_us += (s[i] - '0') * scale;
                     scale /= 10;
                     nd++;
                     i++;
@@ -91,13 +108,14 @@ int pond_time_parse_iso(int64_t *us_out, const char *s, size_t len)
                     return bad(s, len, "fraction must have 1 to 9 digits");
             }
         }
-        if (h > 23 || mi > 59 || sec > 60)
+        if (f->h > 23 || f->mi > 59 || f->sec > 60)
             return bad(s, len, "time out of range");
-        if (sec == 60)
-            sec = 59; /* a leap second is clamped: pond time has no leap seconds */
+        if (f->sec == 60)
+            f->sec = 59; /* a leap second is clamped: pond time has no leap seconds */
         if (i < len) {
             if (s[i] == 'Z' || s[i] == 'z') {
                 i++;
+                f->has_zone = true;
             } else if (s[i] == '+' || s[i] == '-') {
                 int sign = s[i++] == '-' ? -1 : 1, oh, om = 0;
                 if (!digits(s, len, &i, 2, &oh))
@@ -108,16 +126,56 @@ int pond_time_parse_iso(int64_t *us_out, const char *s, size_t len)
                     return bad(s, len, "bad zone offset");
                 if (oh > 23 || om > 59)
                     return bad(s, len, "zone offset out of range");
-                offset_s = sign * (oh * 3600 + om * 60);
+                f->offset_s = sign * (oh * 3600 + om * 60);
+                f->has_zone = true;
             }
         }
     }
     if (i != len)
         return bad(s, len, "unexpected characters at the end");
-    int64_t days = pond_days_from_civil(y, (unsigned)mo, (unsigned)d);
-    int64_t secs = days * 86400 + h * 3600 + mi * 60 + sec - offset_s;
+    return 0;
+}
+
+int pond__time_compose(int64_t *us_out, int64_t local_s, int64_t frac_us, bool has_zone,
+                       int64_t offset_s, const pond_tz *tz, const char *s, size_t len)
+{
+    int64_t secs = local_s - offset_s;
+    if (!has_zone && pond_tz_to_utc(&secs, tz, local_s) < 0) {
+        pond_error_prefix("'%.*s'", (int)POND_MIN(len, 64), s);
+        return POND_EINVALID;
+    }
     *us_out = secs * 1000000 + frac_us;
     return 0;
+}
+
+static int iso_to_us(int64_t *us_out, const iso_fields *f, const pond_tz *tz, const char *s,
+                     size_t len)
+{
+    int64_t days = pond_days_from_civil(f->y, (unsigned)f->mo, (unsigned)f->d);
+    return pond__time_compose(us_out, days * 86400 + f->h * 3600 + f->mi * 60 + f->sec,
+                              f->frac_us, f->has_zone, f->offset_s, tz, s, len);
+}
+
+int pond_time_parse_iso(int64_t *us_out, const char *s, size_t len)
+{
+    iso_fields f;
+    int rc = iso_parse(&f, s, len, ISO_FULL);
+    return rc < 0 ? rc : iso_to_us(us_out, &f, NULL, s, len);
+}
+
+int pond__time_parse_iso_local(int64_t *us_out, const char *s, size_t len, const pond_tz *tz,
+                               bool *parsed)
+{
+    iso_fields f;
+    int rc = iso_parse(&f, s, len, ISO_MONTH);
+    *parsed = rc == 0;
+    return rc < 0 ? rc : iso_to_us(us_out, &f, tz, s, len);
+}
+
+int pond_time_parse_iso_tz(int64_t *us_out, const char *s, size_t len, const pond_tz *tz)
+{
+    bool parsed;
+    return pond__time_parse_iso_local(us_out, s, len, tz, &parsed);
 }
 
 int64_t pond_time_epoch_guess_us(int64_t v)
@@ -132,7 +190,20 @@ int64_t pond_time_epoch_guess_us(int64_t v)
     return v / 1000 - (v % 1000 < 0); /* floor division of nanoseconds */
 }
 
-int pond_time_parse(int64_t *us_out, const char *s, size_t len)
+int pond_time_epoch_magnitude(int64_t *us_out, int64_t v)
+{
+    if (v < POND_TIME_EPOCH_MIN)
+        return pond_error_set(POND_EINVALID, POND_DOM_UTIL,
+                              "%lld is not a time: integers are epoch times only from "
+                              "1000000000 (2001-09-09) on; for years give --time-format %%Y, "
+                              "for dates like 19580329 --time-format %%Y%%m%%d, for older epoch "
+                              "seconds --time-format %%s",
+                              (long long)v);
+    *us_out = pond_time_epoch_guess_us(v);
+    return 0;
+}
+
+int pond__time_parse_int(int64_t *v_out, const char *s, size_t len, size_t *end_out)
 {
     size_t i = 0;
     bool neg = false;
@@ -145,17 +216,39 @@ int pond_time_parse(int64_t *us_out, const char *s, size_t len)
             return bad(s, len, "integer out of range");
         i++;
     }
-    if (i == start || (i < len && s[i] == '-' && !neg && i - start == 4))
-        return pond_time_parse_iso(us_out, s, len);
-    if (neg)
-        v = -v;
+    if (i == start)
+        return POND_ENOTFOUND; /* no digits: not an integer (no message) */
+    *v_out = neg ? -v : v;
+    *end_out = i;
+    return 0;
+}
+
+int pond_time_parse_arg(int64_t *us_out, const char *s, size_t len, const pond_tz *tz)
+{
+    if (len >= 4 && s[0] >= '0' && s[0] <= '9' && (len == 4 || s[4] == '-')) {
+        bool four = len == 4;
+        for (size_t k = 0; k < 4 && four; k++)
+            four = s[k] >= '0' && s[k] <= '9';
+        if (four || (len > 4 && s[4] == '-')) {
+            iso_fields f;
+            int rc = iso_parse(&f, s, len, ISO_YEAR);
+            return rc < 0 ? rc : iso_to_us(us_out, &f, tz, s, len);
+        }
+    }
+    int64_t v, r;
+    size_t i;
+    int rc = pond__time_parse_int(&v, s, len, &i);
+    if (rc == POND_ENOTFOUND)
+        return bad(s, len, "expected YYYY, YYYY-MM, YYYY-MM-DD[THH:MM[:SS[.f]]][zone] or an "
+                           "epoch with a unit (1706702400s, ms, us or ns)");
+    if (rc < 0)
+        return rc;
     const char *unit = s + i;
     size_t ul = len - i;
-    int64_t r;
-    if (ul == 0) {
-        *us_out = pond_time_epoch_guess_us(v);
-        return 0;
-    } else if (ul == 1 && unit[0] == 's') {
+    if (ul == 0)
+        return bad(s, len, "an epoch needs a unit: s, ms, us or ns (like 1706702400s); a year "
+                           "has four digits");
+    if (ul == 1 && unit[0] == 's') {
         if (__builtin_mul_overflow(v, 1000000, &r))
             return bad(s, len, "out of range");
     } else if (ul == 2 && !memcmp(unit, "ms", 2)) {
@@ -170,6 +263,11 @@ int pond_time_parse(int64_t *us_out, const char *s, size_t len)
     }
     *us_out = r;
     return 0;
+}
+
+int pond_time_parse(int64_t *us_out, const char *s, size_t len)
+{
+    return pond_time_parse_arg(us_out, s, len, NULL);
 }
 
 size_t pond_time_format_iso(char out[40], int64_t us)
@@ -198,4 +296,21 @@ size_t pond_time_format_iso(char out[40], int64_t us)
         n = snprintf(out, 40, "%04lld-%02u-%02uT%02d:%02d:%02d.%06dZ", (long long)y, m, d,
                      (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60), (int)frac);
     return n < 0 ? 0 : (size_t)POND_MIN(n, 39);
+}
+
+size_t pond_time_format_iso_tz(char out[40], int64_t us, const pond_tz *tz)
+{
+    if (pond_tz_is_utc(tz))
+        return pond_time_format_iso(out, us);
+    int64_t secs = us / 1000000 - (us % 1000000 < 0);
+    int32_t off = pond_tz_offset(tz, secs);
+    size_t n = pond_time_format_iso(out, us + (int64_t)off * 1000000);
+    if (n == 0)
+        return 0;
+    int a = off < 0 ? -off : off;
+    int k = a % 60 ? snprintf(out + n - 1, 40 - (n - 1), "%c%02d:%02d:%02d", off < 0 ? '-' : '+',
+                              a / 3600, a / 60 % 60, a % 60)
+                   : snprintf(out + n - 1, 40 - (n - 1), "%c%02d:%02d", off < 0 ? '-' : '+',
+                              a / 3600, a / 60 % 60);
+    return k < 0 ? 0 : POND_MIN(n - 1 + (size_t)k, 39);
 }

@@ -578,11 +578,321 @@ static void case_remove_and_rename_persist(const conf_slot *s)
     pond_stat st;
     PT_ASSERT_ERR(pond_fs_stat(&st, fs, NULL, "/x"), POND_ENOTFOUND);
     PT_ASSERT_OK(pond_fs_stat(&st, fs, NULL, "/z/g"));
-    PT_ASSERT_INT_EQ(st.version, 2); /* the move records the new owning directory */
+    PT_ASSERT_INT_EQ(st.version, 1); /* a move adds no version of the moved node */
     pond_buf b = POND_BUF_INIT;
     PT_ASSERT_OK(pond_fs_read_all(&b, fs, NULL, "/z/g"));
     PT_ASSERT_STR_EQ(b.ptr, "F");
     pond_buf_dispose(&b);
+    pond_fs_free(fs);
+    pond_backend_free(be);
+}
+
+/* ---- moves: a move keeps every version and the node's identity ------------------------------ */
+
+static void fs_txn_begin(pond_fs *fs) { PT_ASSERT_OK(pond_fs_begin(fs, NULL)); }
+static void fs_txn_commit(pond_fs *fs) { PT_ASSERT_OK(pond_fs_commit(NULL, fs)); }
+
+/* Version k's content of the file at path is exactly want. */
+static void expect_version(pond_fs *fs, const char *path, int64_t k, const char *want)
+{
+    pond_reader *rd = NULL;
+    PT_ASSERT_OK(pond_fs_open_reader_version(&rd, fs, NULL, path, k));
+    size_t len = strlen(want);
+    PT_ASSERT_INT_EQ(pond_reader_size(rd), (int64_t)len);
+    char got[64] = {0};
+    PT_ASSERT(len < sizeof got);
+    int rc = pond_reader_read_exact(rd, got, len);
+    pond_reader_free(rd);
+    PT_ASSERT_OK(rc);
+    PT_ASSERT_STR_EQ(got, want);
+}
+
+/* The file at path has exactly versions 1..n, with bodies[k-1] as version k, all readable both
+ * by path and through the backend's get_version. */
+static void expect_history(pond_fs *fs, pond_backend *be, const char *path,
+                           const char *const *bodies, size_t n)
+{
+    pond_stat *v = NULL, st;
+    size_t nv = 0;
+    PT_ASSERT_OK(pond_fs_versions(&v, &nv, fs, NULL, path));
+    PT_ASSERT_INT_EQ(nv, n);
+    for (size_t i = 0; i < nv; i++)
+        PT_ASSERT_INT_EQ(v[i].version, (int64_t)i + 1);
+    pond_free(v);
+    PT_ASSERT_OK(pond_fs_lstat(&st, fs, NULL, path));
+    PT_ASSERT_INT_EQ(st.version, (int64_t)n);
+    for (size_t k = 1; k <= n; k++) {
+        if (st.type != POND_ENTRY_SYMLINK)
+            expect_version(fs, path, (int64_t)k, bodies[k - 1]);
+        pond_node_rec *r = NULL;
+        PT_ASSERT_OK(be->get_version(&r, be, &st.id, (int64_t)k));
+        PT_ASSERT_INT_EQ(r->version, (int64_t)k);
+        PT_ASSERT_INT_EQ(r->size, (int64_t)strlen(bodies[k - 1]));
+        pond_node_rec_unref(r);
+    }
+}
+
+/* The entry `name` of the directory at dir_path: the child's home partition it records (all
+ * zero when it is the directory's own, and for a directory) and the child's own record's
+ * part_id both equal home. */
+static void expect_home(pond_fs *fs, pond_backend *be, const char *dir_path, const char *name,
+                        const pond_node_id *home)
+{
+    pond_stat ds;
+    PT_ASSERT_OK(pond_fs_stat(&ds, fs, NULL, dir_path));
+    pond_node_rec *d = NULL, *c = NULL;
+    PT_ASSERT_OK(be->latest(&d, be, &ds.id));
+    const pond_dir_entry *e = NULL;
+    for (size_t i = 0; i < d->n_entries; i++)
+        if (!strcmp(d->entries[i].name, name))
+            e = &d->entries[i];
+    PT_ASSERT(e != NULL);
+    pond_node_id got = pond_dir_entry_home(d, e);
+    int same_entry = pond_node_id_equal(&got, home);
+    bool own = pond_node_id_equal(home, &ds.id) || e->type == POND_ENTRY_DIRECTORY;
+    int nil_when_own = own == pond_node_id_is_nil(&e->part_id);
+    pond_node_id child = e->id;
+    pond_node_rec_unref(d);
+    PT_ASSERT(same_entry);
+    PT_ASSERT(nil_when_own);
+    PT_ASSERT_OK(be->latest(&c, be, &child));
+    int same_rec = pond_node_id_equal(&c->part_id, home);
+    pond_node_rec_unref(c);
+    PT_ASSERT(same_rec);
+}
+
+static pond_node_id id_of(pond_fs *fs, const char *path)
+{
+    pond_stat st;
+    PT_ASSERT_OK(pond_fs_lstat(&st, fs, NULL, path));
+    return st.id;
+}
+
+static const char *const MV_BODIES[] = {"first", "second!", "third..."};
+static const pond_entry_type MV_TYPES[] = {POND_ENTRY_FILE_DATA, POND_ENTRY_FILE_TABLE,
+                                           POND_ENTRY_FILE_SERIES};
+
+/* Every entry type, moved within its directory and across: no new version, every version
+ * readable, before and after a reopen; the directory listings are the only change. */
+static void case_move_every_type(const conf_slot *s)
+{
+    pond_backend *be = make(s);
+    pond_fs *fs = NULL;
+    PT_ASSERT_OK(pond_fs_open(&fs, be, NULL));
+    fs_txn_begin(fs);
+    PT_ASSERT_OK(pond_fs_mkdir(fs, NULL, "/src", 0));
+    PT_ASSERT_OK(pond_fs_mkdir(fs, NULL, "/dst", 0));
+    PT_ASSERT_OK(pond_fs_symlink(fs, NULL, "../dst/t0", "/src/link"));
+    fs_txn_commit(fs);
+    /* three versions of each file type, one transaction each */
+    for (int v = 0; v < 3; v++) {
+        fs_txn_begin(fs);
+        for (int t = 0; t < 3; t++) {
+            char path[32];
+            snprintf(path, sizeof path, "/src/t%d", t);
+            pond_writer *w = NULL;
+            PT_ASSERT_OK(pond_fs_open_writer(&w, fs, NULL, path, MV_TYPES[t]));
+            PT_ASSERT_OK(pond_writer_write(w, MV_BODIES[v], strlen(MV_BODIES[v])));
+            if (MV_TYPES[t] == POND_ENTRY_FILE_SERIES)
+                PT_ASSERT_OK(pond_writer_set_event_time(w, 1000 * v, 1000 * v + 999));
+            PT_ASSERT_OK(pond_writer_finish(w));
+            pond_writer_free(w);
+        }
+        fs_txn_commit(fs);
+    }
+    int64_t before;
+    PT_ASSERT_OK(pond_fs_last_txn(&before, fs));
+    /* renamed within the directory, then moved across, in separate transactions */
+    fs_txn_begin(fs);
+    PT_ASSERT_OK(pond_fs_rename(fs, NULL, "/src/t0", "/src/r0"));
+    PT_ASSERT_OK(pond_fs_rename(fs, NULL, "/src/link", "/src/l2"));
+    fs_txn_commit(fs);
+    fs_txn_begin(fs);
+    PT_ASSERT_OK(pond_fs_rename(fs, NULL, "/src/r0", "/dst/t0"));
+    PT_ASSERT_OK(pond_fs_rename(fs, NULL, "/src/t1", "/dst/"));
+    PT_ASSERT_OK(pond_fs_rename(fs, NULL, "/src/t2", "/dst/s2"));
+    PT_ASSERT_OK(pond_fs_rename(fs, NULL, "/src/l2", "/dst/link"));
+    /* inside the moving transaction already */
+    expect_history(fs, be, "/dst/t0", MV_BODIES, 3);
+    fs_txn_commit(fs);
+    for (int round = 0; round < 2; round++) {
+        if (round == 1) {
+            pond_fs_free(fs);
+            be = do_reopen(s, be);
+            PT_ASSERT_OK(pond_fs_open(&fs, be, NULL));
+        }
+        expect_history(fs, be, "/dst/t0", MV_BODIES, 3);
+        expect_history(fs, be, "/dst/t1", MV_BODIES, 3);
+        expect_history(fs, be, "/dst/s2", MV_BODIES, 3);
+        const char *target[] = {"../dst/t0"};
+        expect_history(fs, be, "/dst/link", target, 1);
+        pond_stat st;
+        PT_ASSERT_OK(pond_fs_stat(&st, fs, NULL, "/dst/link")); /* still resolves */
+        PT_ASSERT_INT_EQ(st.version, 3);
+        PT_ASSERT_OK(pond_fs_stat(&st, fs, NULL, "/dst/s2"));
+        PT_ASSERT_INT_EQ(st.type, POND_ENTRY_FILE_SERIES);
+        PT_ASSERT(st.has_event_time);
+        PT_ASSERT_INT_EQ(st.min_event_time_us, 2000);
+        pond_buf b = POND_BUF_INIT;
+        PT_ASSERT_OK(pond_fs_read_all(&b, fs, NULL, "/dst/t1"));
+        PT_ASSERT_STR_EQ(b.ptr, "third...");
+        pond_buf_dispose(&b);
+        PT_ASSERT_ERR(pond_fs_stat(&st, fs, NULL, "/src/t1"), POND_ENOTFOUND);
+        PT_ASSERT_OK(pond_fs_stat(&st, fs, NULL, "/src"));
+        PT_ASSERT_INT_EQ(st.size, 0);
+        /* the listings record where the moved nodes live: /src, for life */
+        pond_node_id src = id_of(fs, "/src");
+        expect_home(fs, be, "/dst", "t0", &src);
+        expect_home(fs, be, "/dst", "t1", &src);
+        expect_home(fs, be, "/dst", "s2", &src);
+        expect_home(fs, be, "/dst", "link", &src);
+    }
+    /* time travel: before the moves the old paths hold every version */
+    pond_fs_free(fs);
+    pond_fs_options o = POND_FS_OPTIONS_INIT;
+    o.as_of_txn = before;
+    if (be->open_as_of) {
+        PT_ASSERT_OK(pond_fs_open(&fs, be, &o));
+        expect_history(fs, be, "/src/t0", MV_BODIES, 3);
+        expect_history(fs, be, "/src/t2", MV_BODIES, 3);
+        pond_stat st;
+        PT_ASSERT_ERR(pond_fs_stat(&st, fs, NULL, "/dst/t0"), POND_ENOTFOUND);
+        pond_fs_free(fs);
+        o.as_of_txn = before + 1; /* renamed, not yet moved */
+        PT_ASSERT_OK(pond_fs_open(&fs, be, &o));
+        expect_history(fs, be, "/src/r0", MV_BODIES, 3);
+        pond_fs_free(fs);
+    }
+    pond_backend_free(be);
+}
+
+/* A chain of moves across directories and back home, a new version written after moving,
+ * and the old directory removed: every version stays readable. */
+static void case_move_chain_then_write(const conf_slot *s)
+{
+    pond_backend *be = make(s);
+    pond_fs *fs = NULL;
+    PT_ASSERT_OK(pond_fs_open(&fs, be, NULL));
+    fs_txn_begin(fs);
+    PT_ASSERT_OK(pond_fs_mkdir(fs, NULL, "/a", 0));
+    PT_ASSERT_OK(pond_fs_mkdir(fs, NULL, "/b", 0));
+    PT_ASSERT_OK(pond_fs_mkdir(fs, NULL, "/c", 0));
+    PT_ASSERT_OK(pond_fs_write_all(fs, NULL, "/a/f", POND_ENTRY_FILE_SERIES, "first", 5));
+    fs_txn_commit(fs);
+    fs_txn_begin(fs);
+    PT_ASSERT_OK(pond_fs_write_all(fs, NULL, "/a/f", POND_ENTRY_NONE, "second!", 7));
+    fs_txn_commit(fs);
+    const char *hops[] = {"/b/f", "/c/g", "/a/h", "/b/"};
+    const char *at[] = {"/b/f", "/c/g", "/a/h", "/b/h"};
+    const char *dirs[] = {"/b", "/c", "/a", "/b"}, *names[] = {"f", "g", "h", "h"};
+    const char *prev = "/a/f";
+    pond_node_id home = id_of(fs, "/a");
+    for (int i = 0; i < 4; i++) {
+        fs_txn_begin(fs);
+        PT_ASSERT_OK(pond_fs_rename(fs, NULL, prev, hops[i]));
+        fs_txn_commit(fs);
+        expect_history(fs, be, at[i], MV_BODIES, 2);
+        expect_home(fs, be, dirs[i], names[i], &home); /* back in /a: no part_id recorded */
+        prev = at[i];
+    }
+    /* a new version after the moves: version 3, and 1 and 2 still there */
+    fs_txn_begin(fs);
+    PT_ASSERT_OK(pond_fs_write_all(fs, NULL, "/b/h", POND_ENTRY_NONE, "third...", 8));
+    fs_txn_commit(fs);
+    expect_history(fs, be, "/b/h", MV_BODIES, 3);
+    expect_home(fs, be, "/b", "h", &home); /* written where it lives */
+    /* the directory it was created in goes away */
+    fs_txn_begin(fs);
+    PT_ASSERT_OK(pond_fs_remove(fs, NULL, "/a", true));
+    fs_txn_commit(fs);
+    pond_fs_free(fs);
+    be = do_reopen(s, be);
+    PT_ASSERT_OK(pond_fs_open(&fs, be, NULL));
+    expect_history(fs, be, "/b/h", MV_BODIES, 3);
+    fs_txn_begin(fs);
+    PT_ASSERT_OK(pond_fs_write_all(fs, NULL, "/b/h", POND_ENTRY_NONE, "fourth", 6));
+    fs_txn_commit(fs);
+    pond_fs_free(fs);
+    be = do_reopen(s, be);
+    PT_ASSERT_OK(pond_fs_open(&fs, be, NULL));
+    const char *four[] = {"first", "second!", "third...", "fourth"};
+    expect_history(fs, be, "/b/h", four, 4);
+    pond_fs_free(fs);
+    pond_backend_free(be);
+}
+
+/* A directory holding multi-version files moves elsewhere: it keeps its version, and its
+ * files all their versions (they were never in another partition). */
+static void case_move_directory_with_versions(const conf_slot *s)
+{
+    pond_backend *be = make(s);
+    pond_fs *fs = NULL;
+    PT_ASSERT_OK(pond_fs_open(&fs, be, NULL));
+    fs_txn_begin(fs);
+    PT_ASSERT_OK(pond_fs_mkdir(fs, NULL, "/d/sub", POND_FS_MKDIR_PARENTS));
+    PT_ASSERT_OK(pond_fs_mkdir(fs, NULL, "/x", 0));
+    fs_txn_commit(fs);
+    for (int v = 0; v < 2; v++) {
+        fs_txn_begin(fs);
+        PT_ASSERT_OK(pond_fs_write_all(fs, NULL, "/d/f", POND_ENTRY_FILE_TABLE, MV_BODIES[v],
+                                       strlen(MV_BODIES[v])));
+        PT_ASSERT_OK(pond_fs_write_all(fs, NULL, "/d/sub/g", POND_ENTRY_FILE_SERIES,
+                                       MV_BODIES[v], strlen(MV_BODIES[v])));
+        fs_txn_commit(fs);
+    }
+    pond_stat d1, d2;
+    PT_ASSERT_OK(pond_fs_stat(&d1, fs, NULL, "/d"));
+    fs_txn_begin(fs);
+    PT_ASSERT_OK(pond_fs_rename(fs, NULL, "/d", "/x/"));
+    fs_txn_commit(fs);
+    fs_txn_begin(fs);
+    PT_ASSERT_OK(pond_fs_rename(fs, NULL, "/x/d/sub", "/moved"));
+    fs_txn_commit(fs);
+    pond_fs_free(fs);
+    be = do_reopen(s, be);
+    PT_ASSERT_OK(pond_fs_open(&fs, be, NULL));
+    PT_ASSERT_OK(pond_fs_stat(&d2, fs, NULL, "/x/d"));
+    PT_ASSERT(pond_node_id_equal(&d1.id, &d2.id));
+    PT_ASSERT_INT_EQ(d2.version, d1.version + 1); /* only /x/d/sub left it */
+    expect_history(fs, be, "/x/d/f", MV_BODIES, 2);
+    expect_history(fs, be, "/moved/g", MV_BODIES, 2);
+    fs_txn_begin(fs);
+    PT_ASSERT_OK(pond_fs_write_all(fs, NULL, "/moved/g", POND_ENTRY_NONE, "third...", 8));
+    fs_txn_commit(fs);
+    expect_history(fs, be, "/moved/g", MV_BODIES, 3);
+    pond_fs_free(fs);
+    pond_backend_free(be);
+}
+
+/* A node created and moved in one transaction has no versions anywhere yet: its home is where
+ * it ends up, and no listing records another. Moves of directories never record one. */
+static void case_move_new_node_rehomed(const conf_slot *s)
+{
+    pond_backend *be = make(s);
+    pond_fs *fs = NULL;
+    PT_ASSERT_OK(pond_fs_open(&fs, be, NULL));
+    fs_txn_begin(fs);
+    PT_ASSERT_OK(pond_fs_mkdir(fs, NULL, "/a/sub", POND_FS_MKDIR_PARENTS));
+    PT_ASSERT_OK(pond_fs_mkdir(fs, NULL, "/b", 0));
+    PT_ASSERT_OK(pond_fs_write_all(fs, NULL, "/a/f", POND_ENTRY_FILE_DATA, "new", 3));
+    PT_ASSERT_OK(pond_fs_symlink(fs, NULL, "f", "/a/l"));
+    PT_ASSERT_OK(pond_fs_rename(fs, NULL, "/a/f", "/b/"));
+    PT_ASSERT_OK(pond_fs_rename(fs, NULL, "/a/l", "/b/l"));
+    PT_ASSERT_OK(pond_fs_rename(fs, NULL, "/a/sub", "/b/"));
+    fs_txn_commit(fs);
+    pond_fs_free(fs);
+    be = do_reopen(s, be);
+    PT_ASSERT_OK(pond_fs_open(&fs, be, NULL));
+    pond_node_id b = id_of(fs, "/b"), sub = id_of(fs, "/b/sub");
+    expect_home(fs, be, "/b", "f", &b);
+    expect_home(fs, be, "/b", "l", &b);
+    expect_home(fs, be, "/b", "sub", &sub);
+    const char *one[] = {"new"};
+    expect_history(fs, be, "/b/f", one, 1);
+    pond_buf buf = POND_BUF_INIT;
+    PT_ASSERT_OK(pond_fs_read_all(&buf, fs, NULL, "/b/l"));
+    PT_ASSERT_STR_EQ(buf.ptr, "new");
+    pond_buf_dispose(&buf);
     pond_fs_free(fs);
     pond_backend_free(be);
 }
@@ -601,7 +911,11 @@ static void case_remove_and_rename_persist(const conf_slot *s)
     X(version_per_txn)                                                                             \
     X(time_travel)                                                                                 \
     X(many_entries)                                                                                \
-    X(remove_and_rename_persist)
+    X(remove_and_rename_persist)                                                                   \
+    X(move_every_type)                                                                             \
+    X(move_chain_then_write)                                                                       \
+    X(move_directory_with_versions)                                                                \
+    X(move_new_node_rehomed)
 
 #define CONF_WRAP(slot, name)                                                                      \
     static void test_s##slot##_##name(void) { case_##name(&g_slots[slot]); }

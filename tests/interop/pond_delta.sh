@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Interop: ponds written by pond are valid Delta tables for an independent reader.
 # Builds ponds with the CLI (small and large files, a series, directories, moves, deletes,
-# 105 commits so a checkpoint is written, gc --compact) and checks each with the oracle's
+# 105 commits so a checkpoint is written, gc --compact, a format-1 pond upgraded to format 2)
+# and checks each with the oracle's
 # delta-check.mjs, which replays the log (with and without the checkpoint), validates it and
 # reads every live data file with DuckDB. Last line: "N passed, N failed".
 # usage: tests/interop/pond_delta.sh [BUILD_DIR]
@@ -61,5 +62,20 @@ if [ -n "$d1" ] && [ "$d1" = "$d2" ]; then pass=$((pass + 1)); else fail=$((fail
 # 3. after compaction and retention
 "$P" gc --compact --keep-versions 1 --grace 0s >/dev/null || { echo "FAIL pond_delta::gc"; fail=$((fail + 1)); }
 check after_gc "$POND"
+# 4. a format-1 pond written by the old code, upgraded to format 2 by a move (a metaData action
+#    adding the nullable nested entries.part_id): old files lack the field, new ones have it
+cp -r "$ROOT/tests/data/pond-format1" "$work/f1"
+export POND=$work/f1
+"$P" mv /w /d/ && "$P" mkdir /e && "$P" mv /d/f /e/f ||
+  { echo "FAIL pond_delta::upgrade"; fail=$((fail + 1)); }
+check upgraded "$POND"
+# the upgrade is in the move's own commit (11), and DuckDB reads the new field's values
+node "$ORACLE/delta-check.mjs" "$POND" --dump > upgraded.rows 2>/dev/null
+if grep -q '"pond.format":"2"' "$POND/_delta_log/00000000000000000011.json" &&
+   grep -q '"part_id":"[0-9a-f-]\{36\}"' upgraded.rows; then
+  pass=$((pass + 1))
+else
+  fail=$((fail + 1)); echo "FAIL pond_delta::upgrade_fields"
+fi
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

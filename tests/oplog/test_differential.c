@@ -1,6 +1,7 @@
 /* Differential test: the same random operations on the memory backend and on the on-disk
  * oplog backend (with a tiny large-file threshold, so the store is exercised) must leave
- * identical trees: names, types, versions, sizes, hashes, contents and symlink targets, after
+ * identical trees: names, types, versions (every one of each file), sizes, hashes, contents and
+ * symlink targets, after
  * every transaction, and again after reopening the pond from disk. */
 #include "pt.h"
 
@@ -104,6 +105,18 @@ static void describe(pond_buf *out, pond_fs *fs, const char *path)
             PT_ASSERT((int64_t)content.size == st.size);
             PT_ASSERT(pond_hash_equal(&h, &st.sha256)); /* the bytes are the bytes hashed */
             pond_buf_dispose(&content);
+            /* every version, wherever the node was moved since (issue 14) */
+            pond_stat *v = NULL;
+            size_t nv = 0;
+            PT_ASSERT_OK(pond_fs_versions(&v, &nv, fs, NULL, child));
+            for (size_t k = 0; k < nv; k++) {
+                pond_hash_hex(hex, &v[k].sha256);
+                pond_buf_printf(out, " v%lld:%.8s", (long long)v[k].version, hex);
+                PT_ASSERT_OK(pond_fs_open_reader_version(&r, fs, NULL, child, v[k].version));
+                PT_ASSERT(pond_reader_size(r) == v[k].size);
+                pond_reader_free(r);
+            }
+            pond_free(v);
         }
         pond_buf_putc(out, '\n');
         if (st.type == POND_ENTRY_DIRECTORY)

@@ -20,16 +20,6 @@ POND, VEGA, SM = sys.argv[1:4]
 passed = failed = 0
 ENV = dict(os.environ, LC_ALL="C", TZ="UTC", POND_NO_PROGRESS="1")
 
-# TODO(time options): these are tables only because their dates need --time-format/--timezone
-# or integer-year handling, which land with the time work; switch each to a series then:
-#   stocks.csv, sp500.csv    --type series --timestamp-column date --time-format '%b %d %Y'
-#   flights-10k.json         --type series --timestamp-column date --time-format '%Y/%m/%d %H:%M'
-#   statsmodels co2          --type series --timestamp-column date --time-format '%Y%m%d'
-#   sunspots, nile           --type series with the integer year column as the timestamp
-#   macrodata                a timestamp from year + quarter
-# and give each a time-range check like the series below.
-
-
 def ok(name):
     global passed
     passed += 1
@@ -74,6 +64,10 @@ def parse_time(s):
     s = s.strip()
     if s.endswith("Z"):
         s = s[:-1]
+    if len(s) == 4:
+        return dt.datetime(int(s), 1, 1)
+    if len(s) == 7:
+        return dt.datetime.strptime(s, "%Y-%m")
     if len(s) == 10:
         return dt.datetime.strptime(s, "%Y-%m-%d")
     return dt.datetime.fromisoformat(s.split(".")[0])
@@ -98,8 +92,10 @@ def q(c):
 
 
 def check(name, path, kind, args, fmt="csv", delimiter=",", quote='"', numeric=(), ts=None,
-          group=None, time_range=None):
-    """group: (sql_expr, python_fn(row_dict) -> key, sum_column); time_range: (from, to, col)."""
+          group=None, time_range=None, tparse=None):
+    """group: (sql_expr, python_fn(row_dict) -> key, sum_column); time_range: (from, to, col);
+    tparse: how Python reads the source's timestamp text (default: ISO-8601)."""
+    tparse = tparse or parse_time
     dest = "/" + name
     rc, out, err = pond("copy", "--type", kind, *args, "host:" + path, dest)
     if rc != 0:
@@ -123,7 +119,7 @@ def check(name, path, kind, args, fmt="csv", delimiter=",", quote='"', numeric=(
         if ts:
             got = pond_csv("cat", "--sql", f"SELECT iso(min({q(ts)})), iso(max({q(ts)})) FROM source",
                            dest)[1]
-            times = [parse_time(d[ts]) for d in dicts]
+            times = [tparse(d[ts]) for d in dicts]
             want = [iso(min(times)), iso(max(times))]
             if got != want:
                 fail(name, f"min/max {ts}: pond {got}, python {want}")
@@ -159,7 +155,7 @@ def check(name, path, kind, args, fmt="csv", delimiter=",", quote='"', numeric=(
             h = out[0]
             got_rows = out[1:]
             lo, hi = parse_time(frm), parse_time(to)
-            sel = [d for d in dicts if lo <= parse_time(d[ts]) < hi]
+            sel = [d for d in dicts if lo <= tparse(d[ts]) < hi]
             got_sum = math.fsum(x for x in (num(r[h.index(col)]) for r in got_rows) if x is not None)
             want_sum = math.fsum(x for x in (num(d[col]) for d in sel) if x is not None)
             if len(got_rows) != len(sel) or not close(got_sum, want_sum) or not sel:
@@ -179,10 +175,15 @@ def main():
           numeric=("precipitation", "temp_max", "temp_min", "wind"), ts="date",
           group=("weather", lambda d: d["weather"], "precipitation"),
           time_range=("2013-01-01", "2013-07-01", "temp_max"))
-    check("stocks", v("stocks.csv"), "table", [], numeric=("price",),
-          group=("symbol", lambda d: d["symbol"], "price"))
-    check("sp500", v("sp500.csv"), "table", [], numeric=("price",),
-          group=("substr(date, -4)", lambda d: d["date"][-4:], "price"))
+    strp = lambda f: (lambda t: dt.datetime.strptime(t.strip(), f))
+    year = lambda t: dt.datetime(int(t), 1, 1)
+    check("stocks", v("stocks.csv"), "series", ["--time-format", "%b %d %Y"], numeric=("price",),
+          ts="date", tparse=strp("%b %d %Y"), group=("symbol", lambda d: d["symbol"], "price"),
+          time_range=("2004", "2006-07", "price"))
+    check("sp500", v("sp500.csv"), "series", ["--time-format", "%b %d %Y"], numeric=("price",),
+          ts="date", tparse=strp("%b %d %Y"),
+          group=("substr(iso(date), 1, 4)", lambda d: d["date"][-4:], "price"),
+          time_range=("2008-09", "2009-03-15", "price"))
     check("co2_concentration", v("co2-concentration.csv"), "series", ts + ["Date"],
           numeric=("CO2", "adjusted CO2"), ts="Date",
           group=("substr(iso(Date), 1, 3)", lambda d: d["Date"][:3], "CO2"),
@@ -199,18 +200,28 @@ def main():
           fmt="json", numeric=("year", "month", "count", "rate"), ts="date",
           group=("series", lambda d: d["series"], "count"),
           time_range=("2005-06-01", "2008-01-01T08:00:00Z", "rate"))
-    check("flights_10k", v("flights-10k.json"), "table", [], fmt="json",
-          numeric=("delay", "distance"), group=("origin", lambda d: d["origin"], "delay"))
-    check("sm_co2", s("co2"), "table", [], numeric=("date", "co2"),
-          group=("date / 10000", lambda d: int(d["date"]) // 10000, "co2"))
-    check("sm_sunspots", s("sunspots"), "table", [], numeric=("YEAR", "SUNACTIVITY"),
-          group=("YEAR / 100", lambda d: int(d["YEAR"]) // 100, "SUNACTIVITY"))
-    cols = ["year", "quarter", "realgdp", "realcons", "realinv", "realgovt", "realdpi", "cpi",
+    check("flights_10k", v("flights-10k.json"), "series", ["--time-format", "%Y/%m/%d %H:%M"],
+          fmt="json", numeric=("delay", "distance"), ts="date", tparse=strp("%Y/%m/%d %H:%M"),
+          group=("origin", lambda d: d["origin"], "delay"),
+          time_range=("2001-01-02T06:30", "2001-01-03", "delay"))
+    check("sm_co2", s("co2"), "series", ["--time-format", "%Y%m%d"], numeric=("co2",), ts="date",
+          tparse=strp("%Y%m%d"),
+          group=("substr(iso(date), 1, 3)", lambda d: d["date"][:3], "co2"),
+          time_range=("1990-06", "1991", "co2"))
+    check("sm_sunspots", s("sunspots"), "series", ["--timestamp-column", "YEAR", "--time-format",
+          "%Y"], numeric=("SUNACTIVITY",), ts="YEAR", tparse=year,
+          group=("substr(iso(YEAR), 1, 2)", lambda d: d["YEAR"][:2], "SUNACTIVITY"),
+          time_range=("1800", "1850", "SUNACTIVITY"))
+    cols = ["quarter", "realgdp", "realcons", "realinv", "realgovt", "realdpi", "cpi",
             "m1", "tbilrate", "unemp", "pop", "infl", "realint"]
-    check("sm_macrodata", s("macrodata"), "table", [], numeric=tuple(cols),
-          group=("year", lambda d: int(d["year"]), "realgdp"))
-    check("sm_nile", s("nile"), "table", [], numeric=("year", "volume"),
-          group=("year / 10", lambda d: int(d["year"]) // 10, "volume"))
+    check("sm_macrodata", s("macrodata"), "series", ["--timestamp-column", "year",
+          "--time-format", "%Y"], numeric=tuple(cols), ts="year", tparse=year,
+          group=("quarter", lambda d: int(float(d["quarter"])), "realgdp"),
+          time_range=("1970", "1980", "realgdp"))
+    check("sm_nile", s("nile"), "series", ["--time-format", "%Y"], numeric=("volume",),
+          ts="year", tparse=year,
+          group=("substr(iso(year), 1, 3)", lambda d: d["year"][:3], "volume"),
+          time_range=("1900", "1920", "volume"))
     check("sm_anes96", s("anes96"), "table", [], delimiter="\t", quote="'",
           numeric=("popul", "TVnews", "selfLR", "ClinLR", "DoleLR", "PID", "age", "educ",
                    "income", "vote"),

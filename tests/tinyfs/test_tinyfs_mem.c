@@ -265,8 +265,8 @@ static void test_backend_without_content_in_records(void)
     strip_be *sb = pond_calloc(1, sizeof *sb);
     PT_ASSERT(sb);
     PT_ASSERT_OK(pond_backend_memory_new(&sb->inner));
-    /* a version-1 backend (no open_sink): still accepted, and writers spill as before */
-    sb->parent = (pond_backend){.version = 1,
+    /* a backend without open_sink: writers spill as before */
+    sb->parent = (pond_backend){.version = POND_BACKEND_VERSION,
                                 .name = "strip",
                                 .latest = strip_latest,
                                 .get_version = strip_get_version,
@@ -283,7 +283,8 @@ static void test_backend_without_content_in_records(void)
     PT_ASSERT_OK(pond_fs_write_all(fs, NULL, "/a/f", POND_ENTRY_NONE, "payload", 7));
     PT_ASSERT_OK(pond_fs_commit(NULL, fs));
     PT_ASSERT_CONTENT(fs, NULL, "/a/f", "payload");
-    /* new versions without new bytes: xattrs, then a move; read inside and after the txn */
+    /* a new version without new bytes (xattrs), then a move (no version); read inside and
+     * after the txn */
     PT_ASSERT_OK(pond_fs_begin(fs, NULL));
     PT_ASSERT_OK(pond_fs_set_xattrs(fs, NULL, "/a/f", "{\"x\":1}"));
     PT_ASSERT_CONTENT(fs, NULL, "/a/f", "payload");

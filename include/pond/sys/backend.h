@@ -66,6 +66,11 @@ typedef struct {
     char *name;
     pond_node_id id;
     pond_entry_type type;
+    /* Version 3. The child's home partition (where every version of it lives: the directory it
+     * was created in) when that is not this listing's directory, i.e. a file or symlink moved
+     * here from elsewhere; all zero bytes otherwise, and always for a directory (its own
+     * partition). Read it through pond_dir_entry_home. */
+    pond_node_id part_id;
 } pond_dir_entry;
 
 /** One version of one node: immutable once handed to or returned by a backend; shared by
@@ -73,7 +78,9 @@ typedef struct {
 typedef struct pond_node_rec {
     int refs;                 /* managed by pond_node_rec_ref/unref (atomic) */
     pond_node_id id;
-    pond_node_id part_id;     /* owning directory; a directory is its own partition */
+    pond_node_id part_id;     /* home partition, for life: a directory is its own; a file or
+                               * symlink's is the directory it was created in (a move changes
+                               * only the listings, docs/format.md) */
     pond_entry_type type;
     int64_t version;          /* per-node counter, 1, 2, 3, ... */
     int64_t txn_seq;          /* the transaction that wrote it */
@@ -89,7 +96,7 @@ typedef struct pond_node_rec {
     int64_t max_event_time_us;
     /* Files: the content. A backend's own records may leave it NULL (it serves content through
      * open_content). In records handed to commit it is NULL when this version has the same
-     * bytes as the node's previous version (a move to another directory, new xattrs): size
+     * bytes as the node's previous version (new xattrs): size
      * and sha256 still describe them, and the backend must keep serving them. */
     pond_blob *content;
 } pond_node_rec;
@@ -102,6 +109,10 @@ POND_API pond_node_rec *pond_node_rec_ref(pond_node_rec *r);
 /** NULL is fine; frees everything it owns at the last reference. */
 POND_API void pond_node_rec_unref(pond_node_rec *r);
 POND_API void pond_node_recs_free(pond_node_rec **recs, size_t n);
+
+/** Where the versions of dir's entry e live: e->part_id when set, else the child itself for a
+ *  directory, else dir's own id. */
+POND_API pond_node_id pond_dir_entry_home(const pond_node_rec *dir, const pond_dir_entry *e);
 
 /* ---- content sinks ---------------------------------------------------------------------------- */
 
@@ -123,10 +134,11 @@ struct pond_content_sink {
 
 /* ---- the vtable ------------------------------------------------------------------------------- */
 
-/* Version 2 appended open_sink. tinyfs accepts versions POND_BACKEND_VERSION_MIN..
- * POND_BACKEND_VERSION and reads fields added after version 1 only when version says so. */
-#define POND_BACKEND_VERSION 2
-#define POND_BACKEND_VERSION_MIN 1
+/* Version 2 appended open_sink. Version 3 appended part_id to pond_dir_entry: listings are
+ * arrays of it, so a backend built for 1 or 2 lays them out differently and is refused. tinyfs
+ * accepts versions POND_BACKEND_VERSION_MIN..POND_BACKEND_VERSION. */
+#define POND_BACKEND_VERSION 3
+#define POND_BACKEND_VERSION_MIN 3
 
 typedef struct {
     int64_t txn_seq;       /* must be last_txn + 1, else the backend returns POND_ECONFLICT */

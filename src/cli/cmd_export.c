@@ -7,35 +7,16 @@
 #include <string.h>
 #include <time.h>
 
-static const char HELP[] =
-    "usage: pond export [--format parquet|delta] [--partition P] [--from T] [--to T]\n"
-    "                   [--columns a,b] [--target-size SIZE] SOURCE... host:DIR\n"
-    "\n"
+static const char ABOUT[] =
     "Write tables and series to a host directory for other engines (DuckDB, Spark, Trino,\n"
     "Polars, delta-rs). One SOURCE path exports into DIR itself; several sources, or a glob,\n"
     "export each into DIR/<its path in the pond>/. Exporting again writes only what changed\n"
-    "since the last export (and nothing at all when nothing did). The pond is only read.\n"
-    "\n"
-    "  --format F        parquet (default): a Hive-partitioned Parquet dataset\n"
-    "                    (DIR/year=2024/month=1/part-....parquet); delta: a Delta table\n"
-    "  --partition P     series: year,month (default), year,month,day, year or none;\n"
-    "                    by event time, UTC. Tables are never partitioned\n"
-    "  --from T          series: rows with event time >= T (ISO-8601 like 2024-01-31T12:00Z,\n"
-    "                    or epoch with unit: 1706702400s, ...ms, ...us, ...ns)\n"
-    "  --to T            series: rows with event time < T (exclusive)\n"
-    "  --columns a,b     only these columns\n"
-    "  --target-size S   close a file once it reaches S bytes (default 128MiB; 64MiB, 1G ...)\n"
-    "\n"
+    "since the last export (and nothing at all when nothing did). The pond is only read.\n";
+
+static const char FOOTER[] =
     "Changing --partition, --from, --to or --columns, or a source's schema, rewrites that\n"
     "source's files. Files of DIR that pond did not write are never touched; pond's own state\n"
     "lives in DIR/_pond_export.* and DIR/_pond_tmp/.\n";
-
-/* the options are in the operands text until export has its option table (cli_opt) */
-static const cli_spec USAGE[] = {{
-    .command = "export",
-    .operands = "[--format parquet|delta] [--partition P] [--from T] [--to T] [--columns a,b] "
-                "[--target-size S] SOURCE... host:DIR",
-}};
 
 typedef struct {
     char **paths;
@@ -62,17 +43,23 @@ static int add_source(sources *s, const char *path)
     return 0;
 }
 
-static int on_match(const char *path, const pond_stat *st, const char *const *caps, size_t ncaps,
-                    void *payload)
+/* A glob match that is not a table or series (by lstat: a link is not followed) is passed
+ * over; a literal operand is checked by the export itself. */
+static int on_operand(const char *path, const pond_stat *st, bool from_glob, void *payload)
 {
-    (void)caps;
-    (void)ncaps;
     sources *s = payload;
-    if (st->type != POND_ENTRY_FILE_TABLE && st->type != POND_ENTRY_FILE_SERIES) {
+    if (from_glob && st->type != POND_ENTRY_FILE_TABLE && st->type != POND_ENTRY_FILE_SERIES) {
         s->skipped++;
-        return 0;
+        return CLI_SKIPPED;
     }
-    return add_source(s, path) < 0 ? -1 : 0;
+    char *norm = NULL;
+    int rc = 0;
+    if (pond_path_normalize(&norm, NULL, NULL, path) < 0)
+        rc = cli_fail();
+    else if (add_source(s, norm) < 0)
+        rc = cli_error("out of memory");
+    pond_free(norm);
+    return rc;
 }
 
 typedef struct {
@@ -147,136 +134,112 @@ static void summary(const char *src, const char *dir, const pond_export_result *
 
 int cmd_export(pond_cli *cli, int argc, char **argv)
 {
-    for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            fputs(HELP, stdout);
-            return 0;
-        }
     pond_export_options o = POND_EXPORT_OPTIONS_INIT;
-    const char *columns = NULL;
-    char **args = calloc((size_t)argc + 1, sizeof *args);
-    int nargs = 0;
-    bool has_from = false, has_to = false;
-    if (!args)
-        return cli_error("out of memory");
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        bool more = i + 1 < argc;
-        if (!strcmp(a, "--format") && more) {
-            const char *f = argv[++i];
-            if (!strcmp(f, "parquet"))
-                o.format = POND_EXPORT_PARQUET;
-            else if (!strcmp(f, "delta"))
-                o.format = POND_EXPORT_DELTA;
-            else {
-                free(args);
-                return cli_usage(USAGE, "unknown format '%s' (parquet or delta)", f);
-            }
-        } else if (!strcmp(a, "--partition") && more) {
-            if (pond_export_partition_parse(&o.partition, argv[++i]) < 0) {
-                free(args);
-                return cli_usage(USAGE, "%s", pond_error_last()->message);
-            }
-        } else if ((!strcmp(a, "--from") || !strcmp(a, "--to")) && more) {
-            int64_t us;
-            const char *t = argv[++i];
-            if (pond_time_parse(&us, t, strlen(t)) < 0) {
-                free(args);
-                return cli_usage(USAGE, "%s: %s", a, pond_error_last()->message);
-            }
-            if (a[2] == 'f') {
-                o.from_us = us;
-                has_from = true;
-            } else {
-                o.to_us = us;
-                has_to = true;
-            }
-        } else if (!strcmp(a, "--columns") && more) {
-            columns = argv[++i];
-        } else if (!strcmp(a, "--target-size") && more) {
-            o.target_file_bytes = cli_parse_size(argv[++i]);
-            if (o.target_file_bytes <= 0) {
-                free(args);
-                return cli_usage(USAGE, "bad size '%s'", argv[i]);
-            }
-        } else if (!strcmp(a, "--")) {
-            for (i++; i < argc; i++)
-                args[nargs++] = argv[i];
-        } else if (a[0] == '-' && a[1]) {
-            free(args);
-            return cli_usage(USAGE, "unknown option '%s'", a);
-        } else {
-            args[nargs++] = argv[i];
-        }
+    const char *format = NULL, *partition = NULL, *columns = NULL;
+    const char *from_text = NULL, *to_text = NULL;
+    int64_t target = 0;
+    pond_tz *tz = NULL;
+    const cli_opt opts[] = {
+        {.name = "--format", .kind = CLI_OPT_CHOICE, .dest = &format, .arg = "F",
+         .choices = "parquet|delta",
+         .help = "parquet (default): a Hive-partitioned Parquet dataset\n"
+                 "(DIR/year=2024/month=1/part-....parquet); delta: a Delta\n"
+                 "table"},
+        {.name = "--partition", .kind = CLI_OPT_CHOICE, .dest = &partition, .arg = "P",
+         .choices = "none|year|year,month|year,month,day",
+         .help = "series: year,month (default), year,month,day, year or\n"
+                 "none; by event time, UTC. Tables are never partitioned"},
+        {.name = "--from", .kind = CLI_OPT_STRING, .dest = &from_text, .arg = "T",
+         .help = "series: rows with event time >= T: 2013, 2013-06,\n"
+                 "2013-06-15, 2013-06-15T12:00[:SS[.f]] with an optional\n"
+                 "zone (Z, +02:00), or an epoch with its unit: 1706702400s,\n"
+                 "...ms, ...us, ...ns (as pond cat --from; docs/time.md)"},
+        {.name = "--to", .kind = CLI_OPT_STRING, .dest = &to_text, .arg = "T",
+         .help = "series: rows with event time < T (exclusive)"},
+        {.name = "--timezone", .kind = CLI_OPT_FN, .dest = &tz, .arg = "TZ",
+         .fn = cli_parse_timezone,
+         .help = "IANA zone (Europe/Berlin): --from/--to without a zone are\n"
+                 "local time there (default: UTC); partitions stay UTC"},
+        {.name = "--columns", .kind = CLI_OPT_STRING, .dest = &columns, .arg = "a,b",
+         .help = "only these columns"},
+        {.name = "--target-size", .kind = CLI_OPT_SIZE, .dest = &target, .arg = "S",
+         .min = 1, .max = INT64_MAX,
+         .help = "close a file once it reaches S bytes (default 128MiB;\n"
+                 "64MiB, 1G ...)"},
+        {0},
+    };
+    const cli_spec spec = {
+        .command = "export",
+        .operands = "SOURCE... host:DIR",
+        .about = ABOUT,
+        .opts = opts,
+        .footer = FOOTER,
+        .missing = "no source given",
+        .min_operands = 1,
+        .max_operands = -1,
+    };
+    int nargs, rc = cli_parse(&nargs, &spec, argc, argv);
+    if (rc >= 0) {
+        pond_tz_free(tz);
+        return rc;
+    }
+    char **args = argv;
+    char **cols = NULL;
+    int ncols = 0;
+    sources s = {NULL, 0, 0, 0};
+    cli_pond p = {0};
+    progress prog = {0, false};
+    if (format && !strcmp(format, "delta"))
+        o.format = POND_EXPORT_DELTA;
+    if (partition && pond_export_partition_parse(&o.partition, partition) < 0) {
+        rc = cli_fail(); /* the choices above are what it takes */
+        goto out;
+    }
+    if ((rc = cli_time_range(&o.has_range, &o.from_us, &o.to_us, &spec, from_text, to_text,
+                             tz)) >= 0)
+        goto out;
+    if (o.has_range && o.to_us <= o.from_us) {
+        rc = cli_usage(&spec, "--to must be after --from");
+        goto out;
+    }
+    o.target_file_bytes = target;
+    if (columns && !*columns) {
+        rc = cli_usage(&spec, "--columns: no column named");
+        goto out;
     }
     if (nargs < 2) {
-        free(args);
-        return cli_usage(USAGE, nargs ? "no destination (host:DIR)" : "no source given");
+        rc = cli_usage(&spec, "no destination (host:DIR)");
+        goto out;
     }
     const char *dest = cli_host_path(args[nargs - 1]);
     if (!dest || !*dest) {
-        free(args);
-        return cli_usage(USAGE, "the destination must be a host directory (host:DIR)");
+        rc = cli_usage(&spec, "the destination must be a host directory (host:DIR)");
+        goto out;
     }
     for (int i = 0; i + 1 < nargs; i++)
         if (cli_host_path(args[i])) {
-            int rc = cli_usage(USAGE, "'%s': sources are pond paths", args[i]);
-            free(args);
-            return rc;
+            rc = cli_usage(&spec, "'%s': sources are pond paths", args[i]);
+            goto out;
         }
-    if (has_from || has_to) {
-        o.has_range = true;
-        o.from_us = has_from ? o.from_us : INT64_MIN;
-        o.to_us = has_to ? o.to_us : INT64_MAX;
-        if (o.to_us <= o.from_us) {
-            free(args);
-            return cli_usage(USAGE, "--to must be after --from");
-        }
-    }
-    char **cols = NULL;
-    int ncols = 0;
     if (columns) {
-        for (const char *c = columns; c; c = strchr(c, ',') ? strchr(c, ',') + 1 : NULL)
-            ncols++;
-        cols = calloc((size_t)ncols, sizeof *cols);
-        const char *c = columns;
-        for (int k = 0; cols && k < ncols; k++) {
-            const char *e = strchr(c, ',');
-            cols[k] = e ? strndup(c, (size_t)(e - c)) : strdup(c);
-            c = e ? e + 1 : c;
+        if (!(cols = cli_split_columns(columns, &ncols))) {
+            rc = cli_error("out of memory");
+            goto out;
         }
         o.columns = (const char *const *)cols;
         o.n_columns = ncols;
     }
-    progress prog = {0, false};
     o.progress = on_progress;
     o.note = on_note;
     o.payload = &prog;
-    cli_pond p;
-    int rc = 0;
-    sources s = {NULL, 0, 0, 0};
-    bool many = nargs > 2;
     if (cli_pond_open(&p, cli, false)) {
         rc = 1;
         goto out;
     }
-    for (int i = 0; i + 1 < nargs && rc == 0; i++) {
-        if (strpbrk(args[i], "*?[")) {
-            many = true;
-            size_t before = s.n;
-            int skipped = s.skipped;
-            if (pond_fs_glob(p.fs, NULL, args[i], on_match, &s) < 0)
-                rc = cli_fail();
-            else if (s.n == before)
-                rc = cli_error("no table or series matches '%s'%s", args[i],
-                               s.skipped > skipped ? " (only directories or data files)" : "");
-        } else {
-            char *norm = NULL;
-            if (pond_path_normalize(&norm, NULL, NULL, args[i]) < 0 || add_source(&s, norm) < 0)
-                rc = cli_fail();
-            pond_free(norm);
-        }
-    }
+    bool globs = false;
+    rc = cli_expand_operands(&globs, &p, args, nargs - 1, "table or series", "other entries",
+                             on_operand, &s);
+    bool many = nargs > 2 || globs;
     if (rc == 0 && s.skipped)
         fprintf(stderr, "pond: note: %d %s not exported (not tables or series)\n", s.skipped,
                 s.skipped == 1 ? "match is" : "matches are");
@@ -307,14 +270,14 @@ int cmd_export(pond_cli *cli, int argc, char **argv)
                (long long)total_rows, plural(total_rows, "row", "rows"), (long long)total_files,
                plural(total_files, "file", "files"), sz, (long long)unchanged);
     }
-    cli_pond_close(&p);
 out:
+    cli_pond_close(&p); /* a zeroed one too */
     for (size_t i = 0; i < s.n; i++)
         free(s.paths[i]);
     free(s.paths);
     for (int k = 0; k < ncols && cols; k++)
         free(cols[k]);
     free(cols);
-    free(args);
+    pond_tz_free(tz);
     return rc;
 }

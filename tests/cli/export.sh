@@ -37,3 +37,16 @@ p export --to 2024-01-01 --from 2024-02-01 /d/s host:x
 p export --target-size 0 /d/s host:x
 p export --bogus /d/s host:x
 p export
+# --from/--to in pond cat's forms (a year, a month, an epoch with its unit; a bare integer is
+# refused) and zone; --opt=value; the help lists every option
+p export --from=2024-02 --to 2024-03 /d/s host:feb
+find feb -name '*.parquet' | sed 's/part-.*/part-*.parquet/' | sort
+p cat --timezone America/New_York --from 2024-02-01 --to 2024-02-02 /d/s
+p export --timezone America/New_York --from 2024-02-01 --to 2024-02-02 --partition=year,month,day /d/s host:ny
+find ny -name '*.parquet' | sed 's/part-.*/part-*.parquet/' | sort
+p export --from 1706745600s --to 2025 /d/s host:epoch
+p export --from 1706745600 /d/s host:x
+p export --timezone Mars/Base /d/s host:x
+p export --columns= /d/s host:x
+p export '/nope/*' host:x
+p export --help

@@ -127,23 +127,7 @@ bool ex_key_span(const ex_key *k, int level, int64_t *lo, int64_t *hi)
     return true;
 }
 
-/* ---- event time ---- */
-
-int ex_ts_kind(ex_ts *out, const struct ArrowSchema *col)
-{
-    pond_arrow_format f;
-    memset(out, 0, sizeof *out);
-    int rc = pond_arrow_format_parse(&f, col->format);
-    if (rc < 0)
-        return rc;
-    if (f.type == POND_ARROW_TIMESTAMP) {
-        out->kind = 1;
-        out->unit = f.unit;
-    } else if (f.type == POND_ARROW_INT64) {
-        out->kind = 2;
-    }
-    return 0;
-}
+/* ---- gathering rows ---- */
 
 static bool is_null_at(const struct ArrowArray *a, int64_t phys)
 {
@@ -152,27 +136,6 @@ static bool is_null_at(const struct ArrowArray *a, int64_t phys)
     const uint8_t *v = a->buffers[0];
     return !(v[phys >> 3] & (1u << (phys & 7)));
 }
-
-bool ex_ts_value(int64_t *us, const ex_ts *t, const struct ArrowArray *col, int64_t i)
-{
-    int64_t p = col->offset + i;
-    if (is_null_at(col, p))
-        return false;
-    int64_t v = ((const int64_t *)col->buffers[1])[p];
-    if (t->kind == 2) {
-        *us = pond_time_epoch_guess_us(v);
-        return true;
-    }
-    switch (t->unit) {
-    case POND_ARROW_UNIT_S: *us = v * 1000000; break;
-    case POND_ARROW_UNIT_MS: *us = v * 1000; break;
-    case POND_ARROW_UNIT_US: *us = v; break;
-    default: *us = floor_div(v, 1000); break;
-    }
-    return true;
-}
-
-/* ---- gathering rows ---- */
 
 static int64_t row_at(int64_t base, const int64_t *idx, int64_t i)
 {

@@ -6,6 +6,7 @@
 #include <pond/export.h>
 #include <pond/hash.h>
 #include <pond/parquet.h>
+#include <pond/table.h>
 
 #include "util/util.h"
 
@@ -40,15 +41,6 @@ int ex_key_dir(pond_buf *out, const ex_key *k, int level);
 bool ex_key_span(const ex_key *k, int level, int64_t *lo, int64_t *hi);
 
 /* ---- Arrow helpers (export_arrow.c) ---- */
-
-/* Event time in µs of row i of a timestamp-like column (an Arrow timestamp of any unit or an
- * int64 epoch read by magnitude, as the series reader does); false when null. */
-typedef struct {
-    int kind; /* 1 timestamp, 2 int64 epoch */
-    pond_arrow_unit unit;
-} ex_ts;
-int ex_ts_kind(ex_ts *out, const struct ArrowSchema *col);
-bool ex_ts_value(int64_t *us, const ex_ts *t, const struct ArrowArray *col, int64_t i);
 
 /* Rows idx[0..n) of `in` (logical indices of in, whose own offset is applied here) as a new
  * pond-owned array of the same type; with ns_to_us a nanosecond timestamp column becomes a
@@ -174,7 +166,9 @@ typedef struct {
     pond_export_result *res;
     int level;
     bool series, delta;
-    char *ts_name; /* the event-time column (partitioned series) */
+    /* partitioned series: the event time of a row, as the series reader reads it (table.h) */
+    pond_event_time *et;
+    const char *ts_name; /* its column (borrowed from et) */
     /* the columns each read asks for (NULL: all) and the output columns */
     char **read_cols;
     int n_read_cols;

@@ -225,10 +225,9 @@ static int parts_add(pond_buf *parts, const char *text)
     return rc ? rc : pond_buf_putc(parts, ',');
 }
 
-/* Groups the rows of batch b by partition. One group without an index list when every row
- * falls in the same partition (sorted series: nearly always). */
-static int group_rows(pond_buf *groups, size_t *ng, ex_ctx *c, const struct ArrowArray *b,
-                      const struct ArrowArray *ts, const ex_ts *tk)
+/* Groups the rows of batch b by partition (c->et bound to its schema). One group without an
+ * index list when every row falls in the same partition (sorted series: nearly always). */
+static int group_rows(pond_buf *groups, size_t *ng, ex_ctx *c, const struct ArrowArray *b)
 {
     group *g = (group *)groups->ptr;
     int64_t n = b->length;
@@ -242,7 +241,7 @@ static int group_rows(pond_buf *groups, size_t *ng, ex_ctx *c, const struct Arro
         i = n;
     } else {
         for (; i < n; i++) {
-            bool v = ex_ts_value(&us, tk, ts, b->offset + i);
+            bool v = pond_event_time_of_row(&us, c->et, b, i);
             if (!have) {
                 cur = v ? ex_key_of(us, c->level) : (ex_key){0, 0, 0, true};
                 if (!cur.null)
@@ -270,7 +269,7 @@ static int group_rows(pond_buf *groups, size_t *ng, ex_ctx *c, const struct Arro
     /* several partitions: an index list per partition */
     size_t last = 0;
     for (i = 0; i < n; i++) {
-        bool v = ex_ts_value(&us, tk, ts, b->offset + i);
+        bool v = pond_event_time_of_row(&us, c->et, b, i);
         ex_key k = v ? ex_key_of(us, c->level) : (ex_key){0, 0, 0, true};
         size_t gi;
         if (*ng && ex_key_equal(&g[last].key, &k)) {
@@ -336,7 +335,7 @@ static int scan(ex_ctx *c, const plan *p, struct ArrowArrayStream *st, cver **se
     ex_digest dg = {0, 0, 0};
     size_t cur = 0;
     int64_t nout = c->out_schema.n_children;
-    int tsi = -1, rc = 0, e = st->get_schema(st, &bs);
+    int rc = 0, e = st->get_schema(st, &bs);
     if (e) {
         rc = stream_fail(st, e);
         goto done;
@@ -354,18 +353,9 @@ static int scan(ex_ctx *c, const plan *p, struct ArrowArrayStream *st, cver **se
                 !strcmp(bs.children[i]->name, c->out_schema.children[k]->name))
                 map[k] = (int)i;
     }
-    ex_ts tk = {0, 0};
-    if (c->level > 0) {
-        for (int64_t i = 0; i < bs.n_children; i++)
-            if (bs.children[i]->name && !strcmp(bs.children[i]->name, c->ts_name))
-                tsi = (int)i;
-        if (tsi < 0 || (rc = ex_ts_kind(&tk, bs.children[tsi])) < 0 || tk.kind == 0) {
-            rc = rc < 0 ? rc : pond_error_set(POND_EINVALID, EX_D,
-                                              "%s: no usable timestamp column '%s' to "
-                                              "partition by",
-                                              c->path, c->ts_name);
-            goto done;
-        }
+    if (c->level > 0 && (rc = pond_event_time_bind(c->et, &bs)) < 0) {
+        pond_error_prefix("%s: partitioning by event time", c->path);
+        goto done;
     }
     for (;;) {
         struct ArrowArray b = {0};
@@ -402,7 +392,7 @@ static int scan(ex_ctx *c, const plan *p, struct ArrowArrayStream *st, cver **se
         }
         size_t ng = 0;
         if (rc == 0 && n > 0)
-            rc = group_rows(&groups, &ng, c, &b, tsi >= 0 ? b.children[tsi] : NULL, &tk);
+            rc = group_rows(&groups, &ng, c, &b);
         group *g = (group *)groups.ptr;
         for (size_t i = 0; i < ng && rc == 0; i++) {
             if (m.digest)
@@ -429,11 +419,11 @@ done:
     return rc;
 }
 
-/* Whether version v can hold rows in [lo, hi) (the table reader skips it otherwise). */
+/* Whether version v can hold rows in [lo, hi): the table reader's own rule, so that a stream
+ * over several versions opens exactly those (scan attributes batches by that count). */
 static bool may_overlap(const cver *v, bool has, int64_t lo, int64_t hi)
 {
-    return !has || !v->st.has_event_time ||
-           (v->st.max_event_time_us >= lo && v->st.min_event_time_us < hi);
+    return !has || pond_series_version_in_range(&v->st, lo, hi);
 }
 
 static int empty_rec(cver *v)
@@ -995,7 +985,7 @@ static void ctx_dispose(ex_ctx *c)
     pond_free(c->read_cols);
     pond_arrow_schema_release(&c->out_schema);
     pond_free(c->cast_ns);
-    pond_free(c->ts_name);
+    pond_event_time_free(c->et);
     pond_free(c->path);
     pond_free(c->tmpdir);
     pond_buf_dispose(&c->hashes);
@@ -1047,9 +1037,11 @@ int pond_export_source(pond_export_result *out, pond_fs *fs, const pond_wd *wd, 
                             "start", c.path);
         goto done;
     }
-    if (c.series && c.level > 0 &&
-        (rc = pond_series_timestamp_column(&c.ts_name, fs, NULL, c.path)) < 0)
-        goto done;
+    if (c.series && c.level > 0) {
+        if ((rc = pond_event_time_open(&c.et, fs, NULL, c.path)) < 0)
+            goto done;
+        c.ts_name = pond_event_time_column(c.et);
+    }
     if (c.series && c.level > 0 && !c.ts_name && !empty) {
         rc = pond_error_set(POND_EINVALID, EX_D,
                             "%s: the series records no timestamp column to partition by; export "

@@ -168,6 +168,51 @@ same many_s2 "${D[6]}" "${D[7]}"
 same many_sites "${D[2]}" "${D[8]}"
 same columns_range "${D[9]}" "${D[10]}"
 
+# ---- event times as pond cat reads them: a series of wall-clock Parquet timestamps (DuckDB's
+#      TIMESTAMP, isAdjustedToUTC=false) read in America/New_York, and a CSV read with
+#      --time-format in Europe/Berlin. The rows equal cat's over the same range, and each row's
+#      partition is the UTC day of its instant as Python's zoneinfo computes it.
+node "$HERE/digest.mjs" "copy (select (timestamp '2024-01-31 18:00:00' + to_hours(i * 7)) as local_time, i as v from range(0, 300) t(i)) to 'wall.parquet' (format parquet)" > /dev/null
+python3 - <<'EOF'
+import datetime as dt
+from zoneinfo import ZoneInfo
+utc = dt.timezone.utc
+def instant(local, zone):  # None for a local time the zone skips
+    u = local.replace(tzinfo=zone).astimezone(utc)
+    return u if u.astimezone(zone).replace(tzinfo=None) == local else None
+ny, be = ZoneInfo("America/New_York"), ZoneInfo("Europe/Berlin")
+lo, hi = instant(dt.datetime(2024, 2, 1), ny), instant(dt.datetime(2024, 4, 1), ny)
+with open("wall.want", "w") as f:
+    for v in range(300):
+        u = instant(dt.datetime(2024, 1, 31, 18) + dt.timedelta(hours=7 * v), ny)
+        if u and lo <= u < hi:
+            f.write("%d,%d,%d,%d\n" % (v, u.year, u.month, u.day))
+with open("berlin.csv", "w") as c, open("berlin.want", "w") as f:
+    c.write("when,v\n")
+    for v in range(200):
+        local = dt.datetime(2024, 1, 30, 20, 30) + dt.timedelta(hours=11 * v)
+        u = instant(local, be)
+        if u is None:
+            continue
+        c.write("%s,%d\n" % (local.strftime("%d.%m.%Y %H:%M"), v))
+        f.write("%d,%d,%d,%d\n" % (v, u.year, u.month, u.day))
+EOF
+{ "$P" mkdir -p /tz && "$P" copy --type series --timezone America/New_York host:wall.parquet /tz/wall &&
+  "$P" copy --type series --time-format '%d.%m.%Y %H:%M' --timezone Europe/Berlin \
+    --timestamp-column when host:berlin.csv /tz/csv; } > out.txt 2>&1 || bad event_time_copy "$(cat out.txt)"
+"$P" export --partition year,month,day --timezone America/New_York --from 2024-02-01 \
+  --to 2024-04-01 /tz/wall host:wall_x > out.txt 2>&1 || bad export_wall "$(cat out.txt)"
+"$P" export --partition year,month,day /tz/csv host:csv_x > out.txt 2>&1 || bad export_csv "$(cat out.txt)"
+dayq() { echo "select * exclude (year, month, day) from read_parquet('$1/**/*.parquet', hive_partitioning=true)"; }
+partq() { echo "copy (select v, year, month, day from read_parquet('$1/**/*.parquet', hive_partitioning=true) order by v) to '$2' (header false)"; }
+digests "$(catq c8.parquet /tz/wall --timezone America/New_York --from 2024-02-01 --to 2024-04-01)" \
+  "$(dayq wall_x)" "$(catq c9.parquet /tz/csv)" "$(dayq csv_x)" "$(partq wall_x wall.got)" \
+  "$(partq csv_x berlin.got)"
+same wall_clock_rows "${D[0]}" "${D[1]}"
+same time_format_rows "${D[2]}" "${D[3]}"
+cmp -s wall.want wall.got && [ -s wall.got ] && ok || bad wall_clock_partitions "$(diff wall.want wall.got | head -4)"
+cmp -s berlin.want berlin.got && [ -s berlin.got ] && ok || bad time_format_partitions "$(diff berlin.want berlin.got | head -4)"
+
 # ---- the foreign file survived every export
 [ "$(cat pq/README.txt)" = keep ] && ok || bad foreign_file
 echo "$pass passed, $fail failed"

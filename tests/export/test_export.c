@@ -9,6 +9,7 @@
 #include <pond/parquet.h>
 #include <pond/sys/backend.h>
 #include <pond/table.h>
+#include <pond/timefmt.h>
 #include <pond/tinyfs.h>
 
 #include "export/export_internal.h"
@@ -875,6 +876,296 @@ static void test_symlinks_refused(void)
     env_close(&e);
 }
 
+/* ---- event times: read as the series reader reads them ---- */
+
+static int64_t civil(int y, unsigned m, unsigned d, int h, int mi)
+{
+    return (pond_days_from_civil(y, m, d) * 86400 + h * 3600 + mi * 60) * 1000000;
+}
+
+/* A host Parquet file with a column "at" of the given format holding vals, and "v" = first,
+ * first+1, ... (int64). */
+static const char *host_parquet(const char *name, const char *fmt, const int64_t *vals, int n,
+                                int first)
+{
+    static char path[4200];
+    snprintf(path, sizeof path, "%s/%s", PT_TMPDIR(), name);
+    struct ArrowSchema s;
+    struct ArrowArray a;
+    PT_ASSERT_OK(pond_arrow_schema_init(&s, "+s", "", 0, 2));
+    PT_ASSERT_OK(pond_arrow_schema_init(s.children[0], fmt, "at", ARROW_FLAG_NULLABLE, 0));
+    PT_ASSERT_OK(pond_arrow_schema_init(s.children[1], "l", "v", 0, 0));
+    PT_ASSERT_OK(pond_arrow_array_init(&a, n, 0, 1, 2));
+    pond_arrow_builder *b[2];
+    PT_ASSERT_OK(pond_arrow_builder_new(&b[0], fmt));
+    PT_ASSERT_OK(pond_arrow_builder_new(&b[1], "l"));
+    for (int i = 0; i < n; i++) {
+        PT_ASSERT_OK(pond_arrow_builder_append_int(b[0], vals[i]));
+        PT_ASSERT_OK(pond_arrow_builder_append_int(b[1], first + i));
+    }
+    for (int k = 0; k < 2; k++) {
+        PT_ASSERT_OK(pond_arrow_builder_finish(a.children[k], b[k]));
+        pond_arrow_builder_free(b[k]);
+    }
+    const struct ArrowArray *batches[] = {&a};
+    PT_ASSERT_OK(pond_parquet_write_file(path, &s, batches, 1, NULL));
+    pond_arrow_array_release(&a);
+    pond_arrow_schema_release(&s);
+    return path;
+}
+
+/* "v=<v> <partition directory>" for every row of a published file (its path relative to the
+ * export directory). */
+static void v_lines_of(lines *l, const char *file, const char *rel)
+{
+    const char *slash = strrchr(rel, '/');
+    int plen = slash ? (int)(slash - rel) : 0;
+    pond_parquet_reader *r;
+    struct ArrowArrayStream st;
+    struct ArrowSchema s;
+    PT_ASSERT_OK(pond_parquet_reader_open_file(&r, file, NULL));
+    PT_ASSERT_OK(pond_parquet_reader_stream(&st, r));
+    PT_ASSERT_INT_EQ(st.get_schema(&st, &s), 0);
+    int vi = -1;
+    for (int64_t k = 0; k < s.n_children; k++)
+        if (!strcmp(s.children[k]->name, "v"))
+            vi = (int)k;
+    PT_ASSERT(vi >= 0);
+    for (;;) {
+        struct ArrowArray b;
+        PT_ASSERT_INT_EQ(st.get_next(&st, &b), 0);
+        if (!b.release)
+            break;
+        const struct ArrowArray *c = b.children[vi];
+        for (int64_t i = 0; i < b.length; i++)
+            pond_buf_printf(&l->text, "v=%lld %.*s\n",
+                            (long long)((const int64_t *)c->buffers[1])[c->offset + b.offset + i],
+                            plen, rel);
+        b.release(&b);
+    }
+    s.release(&s);
+    st.release(&st);
+}
+
+typedef struct {
+    lines *l;
+    const char *dir;
+} v_walk;
+
+static void v_file(const char *path, void *p)
+{
+    v_walk *w = p;
+    v_lines_of(w->l, path, path + strlen(w->dir) + 1);
+}
+
+static int v_delta_file(const pond_delta_file *f, void *p)
+{
+    v_walk *w = p;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", w->dir, f->decoded_path);
+    v_lines_of(w->l, path, f->decoded_path);
+    return 0;
+}
+
+static void v_partitions(lines *l, const char *dir, bool delta)
+{
+    v_walk w = {l, dir};
+    if (delta) {
+        pond_delta_table *t;
+        PT_ASSERT_OK(pond_delta_table_open(&t, dir, NULL));
+        PT_ASSERT_OK(pond_delta_table_foreach_file(t, v_delta_file, &w));
+        pond_delta_table_free(t);
+    } else {
+        walk(dir, v_file, &w);
+    }
+    lines_sort(l);
+}
+
+/* want: "v=<v> <partition>" lines, in any order */
+static void expect_partitions(const char *dir, bool delta, const char *const *want, size_t n)
+{
+    lines got = {0}, exp = {0};
+    v_partitions(&got, dir, delta);
+    for (size_t i = 0; i < n; i++)
+        pond_buf_printf(&exp.text, "%s\n", want[i]);
+    lines_sort(&exp);
+    PT_ASSERT(lines_equal(&exp, &got));
+    lines_free(&got);
+    lines_free(&exp);
+}
+
+/* The export's rows equal the series reader's (pond cat's) over the same range. */
+static void expect_rows_as_read(env *e, const char *src, const char *dir, bool delta,
+                                const pond_export_options *o)
+{
+    lines a = {0}, b = {0};
+    pond_table_read_options ro = POND_TABLE_READ_OPTIONS_INIT;
+    ro.has_range = o->has_range;
+    ro.from_us = o->from_us;
+    ro.to_us = o->to_us;
+    source_lines(&a, e, src, &ro);
+    if (delta)
+        delta_lines(&b, dir);
+    else
+        dir_lines(&b, dir);
+    PT_ASSERT(lines_equal(&a, &b));
+    lines_free(&a);
+    lines_free(&b);
+}
+
+/* A series whose timestamps are wall-clock Parquet values read in America/New_York: its rows
+ * are partitioned by their instants (UTC), and a range exports exactly the rows a range read
+ * gives, as the series reader converts them; dates in Asia/Tokyo likewise. */
+static void test_event_time_wall_clock(void)
+{
+    env e;
+    env_open(&e);
+    /* local wall-clock times; EST is UTC-5, EDT (from 2024-03-10 03:00) UTC-4 */
+    const int64_t local[8] = {
+        civil(2024, 1, 31, 18, 0),  /* 23:00Z        -> 2024-01-31 */
+        civil(2024, 1, 31, 19, 0),  /* 02-01 00:00Z  -> 2024-02-01 */
+        civil(2024, 1, 31, 23, 30), /* 02-01 04:30Z  -> 2024-02-01 */
+        civil(2024, 2, 29, 20, 0),  /* 03-01 01:00Z  -> 2024-03-01 */
+        civil(2024, 3, 10, 1, 30),  /* 06:30Z        -> 2024-03-10 */
+        civil(2024, 3, 10, 3, 30),  /* 07:30Z (EDT)  -> 2024-03-10 */
+        civil(2024, 3, 10, 21, 0),  /* 03-11 01:00Z  -> 2024-03-11 */
+        civil(2024, 12, 31, 20, 0), /* 2025-01-01 01:00Z */
+    };
+    pond_table_write_options wo = POND_TABLE_WRITE_OPTIONS_INIT;
+    wo.timezone = "America/New_York";
+    PT_ASSERT_OK(pond_fs_begin(e.fs, NULL));
+    PT_ASSERT_OK(pond_table_write_parquet_file(NULL, e.fs, NULL, "/w", POND_ENTRY_FILE_SERIES,
+                                               host_parquet("w1.parquet", "tsu:", local, 4, 0),
+                                               &wo));
+    PT_ASSERT_OK(pond_fs_commit(NULL, e.fs));
+    PT_ASSERT_OK(pond_fs_begin(e.fs, NULL));
+    PT_ASSERT_OK(pond_table_write_parquet_file(NULL, e.fs, NULL, "/w", POND_ENTRY_FILE_SERIES,
+                                               host_parquet("w2.parquet", "tsu:", local + 4, 4,
+                                                            4),
+                                               NULL));
+    PT_ASSERT_OK(pond_fs_commit(NULL, e.fs));
+    /* the same rules in the table layer's own words */
+    pond_event_time *et;
+    PT_ASSERT_OK(pond_event_time_open(&et, e.fs, NULL, "/w"));
+    PT_ASSERT_STR_EQ(pond_event_time_column(et), "at");
+    pond_event_time_free(et);
+
+    pond_export_options o = POND_EXPORT_OPTIONS_INIT;
+    o.partition = POND_EXPORT_PARTITION_DAY;
+    o.has_range = true;
+    o.from_us = civil(2024, 2, 1, 0, 0); /* local 2024-01-31T19:00: row 0 is out */
+    o.to_us = civil(2025, 1, 1, 0, 0);   /* row 7 is out */
+    const char *want[] = {
+        "v=1 year=2024/month=2/day=1",   "v=2 year=2024/month=2/day=1",
+        "v=3 year=2024/month=3/day=1",   "v=4 year=2024/month=3/day=10",
+        "v=5 year=2024/month=3/day=10",  "v=6 year=2024/month=3/day=11",
+    };
+    for (int delta = 0; delta < 2; delta++) {
+        char *dir = subdir(delta ? "wd" : "wp");
+        o.format = delta ? POND_EXPORT_DELTA : POND_EXPORT_PARQUET;
+        pond_export_result r;
+        PT_ASSERT_OK(pond_export_source(&r, e.fs, NULL, "/w", dir, &o));
+        PT_ASSERT_INT_EQ(r.rows, 6);
+        expect_rows_as_read(&e, "/w", dir, delta, &o);
+        expect_partitions(dir, delta, want, POND_ARRAY_LEN(want));
+        free(dir);
+    }
+    /* a version read alone (an append) partitions the same way */
+    const int64_t more[1] = {civil(2024, 4, 30, 22, 0)}; /* 05-01 02:00Z (EDT) */
+    PT_ASSERT_OK(pond_fs_begin(e.fs, NULL));
+    PT_ASSERT_OK(pond_table_write_parquet_file(NULL, e.fs, NULL, "/w", POND_ENTRY_FILE_SERIES,
+                                               host_parquet("w3.parquet", "tsu:", more, 1, 8),
+                                               NULL));
+    PT_ASSERT_OK(pond_fs_commit(NULL, e.fs));
+    char *dir = subdir("wp");
+    o.format = POND_EXPORT_PARQUET;
+    pond_export_result r;
+    PT_ASSERT_OK(pond_export_source(&r, e.fs, NULL, "/w", dir, &o));
+    PT_ASSERT_INT_EQ(r.rows, 1);
+    PT_ASSERT(!r.full);
+    expect_rows_as_read(&e, "/w", dir, false, &o);
+    const char *want2[] = {
+        "v=1 year=2024/month=2/day=1",   "v=2 year=2024/month=2/day=1",
+        "v=3 year=2024/month=3/day=1",   "v=4 year=2024/month=3/day=10",
+        "v=5 year=2024/month=3/day=10",  "v=6 year=2024/month=3/day=11",
+        "v=8 year=2024/month=5/day=1",
+    };
+    expect_partitions(dir, false, want2, POND_ARRAY_LEN(want2));
+    free(dir);
+
+    /* dates are midnight in the series' zone: in Tokyo (UTC+9) the day before, in UTC */
+    const int64_t days[2] = {pond_days_from_civil(2024, 7, 1), pond_days_from_civil(2024, 7, 2)};
+    wo.timezone = "Asia/Tokyo";
+    PT_ASSERT_OK(pond_fs_begin(e.fs, NULL));
+    PT_ASSERT_OK(pond_table_write_parquet_file(NULL, e.fs, NULL, "/d", POND_ENTRY_FILE_SERIES,
+                                               host_parquet("d.parquet", "tdD", days, 2, 0),
+                                               &wo));
+    PT_ASSERT_OK(pond_fs_commit(NULL, e.fs));
+    dir = subdir("dp");
+    pond_export_options od = POND_EXPORT_OPTIONS_INIT;
+    od.partition = POND_EXPORT_PARTITION_DAY;
+    PT_ASSERT_OK(pond_export_source(&r, e.fs, NULL, "/d", dir, &od));
+    expect_rows_as_read(&e, "/d", dir, false, &od);
+    const char *want3[] = {"v=0 year=2024/month=6/day=30", "v=1 year=2024/month=7/day=1"};
+    expect_partitions(dir, false, want3, POND_ARRAY_LEN(want3));
+    free(dir);
+    env_close(&e);
+}
+
+/* A series imported from CSV with --time-format in Europe/Berlin: exported as read, by the
+ * instants the import made of the local times. */
+static void test_event_time_csv_time_format(void)
+{
+    env e;
+    env_open(&e);
+    char csv[4200];
+    snprintf(csv, sizeof csv, "%s/in.csv", PT_TMPDIR());
+    FILE *f = fopen(csv, "w");
+    PT_ASSERT(f != NULL);
+    fputs("at;v\n"
+          "31.01.2024 23:30;0\n" /* 22:30Z -> 2024-01-31 */
+          "01.02.2024 00:30;1\n" /* 01-31 23:30Z: local February, UTC January */
+          "29.02.2024 23:59;2\n" /* 22:59Z -> 2024-02-29 */
+          "31.03.2024 03:00;3\n" /* CEST: 01:00Z -> 2024-03-31 */
+          "01.04.2024 01:00;4\n", /* 03-31 23:00Z */
+          f);
+    fclose(f);
+    const char *formats[] = {"%d.%m.%Y %H:%M"};
+    pond_tz *tz = NULL;
+    pond_time_reader *tr = NULL;
+    PT_ASSERT_OK(pond_tz_open(&tz, "Europe/Berlin"));
+    PT_ASSERT_OK(pond_time_reader_new(&tr, formats, 1, tz));
+    pond_csv_import_options io = POND_CSV_IMPORT_OPTIONS_INIT;
+    io.time_reader = tr;
+    io.timestamp_column = "at";
+    struct ArrowArrayStream in;
+    PT_ASSERT_OK(pond_csv_import_stream(&in, csv, &io));
+    pond_table_write_options wo = POND_TABLE_WRITE_OPTIONS_INIT;
+    wo.timestamp_column = "at";
+    wo.timezone = "Europe/Berlin";
+    wo.time_formats = formats;
+    wo.n_time_formats = 1;
+    PT_ASSERT_OK(pond_fs_begin(e.fs, NULL));
+    PT_ASSERT_OK(pond_table_write_stream(NULL, e.fs, NULL, "/c", POND_ENTRY_FILE_SERIES, &in, &wo));
+    PT_ASSERT_OK(pond_fs_commit(NULL, e.fs));
+    pond_time_reader_free(tr);
+    pond_tz_free(tz);
+    pond_export_options o = POND_EXPORT_OPTIONS_INIT;
+    o.partition = POND_EXPORT_PARTITION_DAY;
+    o.has_range = true;
+    o.from_us = civil(2024, 1, 31, 23, 0);
+    o.to_us = civil(2024, 4, 1, 0, 0);
+    char *dir = subdir("cp");
+    pond_export_result r;
+    PT_ASSERT_OK(pond_export_source(&r, e.fs, NULL, "/c", dir, &o));
+    expect_rows_as_read(&e, "/c", dir, false, &o);
+    const char *want[] = {"v=1 year=2024/month=1/day=31", "v=2 year=2024/month=2/day=29",
+                          "v=3 year=2024/month=3/day=31", "v=4 year=2024/month=3/day=31"};
+    expect_partitions(dir, false, want, POND_ARRAY_LEN(want));
+    free(dir);
+    env_close(&e);
+}
+
 /* ---- fault loops: every mutating call of an incremental export fails once ---- */
 
 typedef struct {
@@ -1009,5 +1300,6 @@ static void test_fault_parquet_replace(void)
 PT_SUITE(export, PT_TEST(keys), PT_TEST(state_roundtrip_and_damage),
          PT_TEST(parquet_incremental), PT_TEST(replacements), PT_TEST(delta_incremental),
          PT_TEST(options), PT_TEST(full_export_records_versions), PT_TEST(bounded_memory),
-         PT_TEST(symlinks_refused), PT_TEST(fault_parquet_append), PT_TEST(fault_delta_append),
-         PT_TEST(fault_parquet_replace))
+         PT_TEST(symlinks_refused), PT_TEST(event_time_wall_clock),
+         PT_TEST(event_time_csv_time_format), PT_TEST(fault_parquet_append),
+         PT_TEST(fault_delta_append), PT_TEST(fault_parquet_replace))

@@ -234,6 +234,30 @@ typedef int (*pond_delta_path_fn)(const char *decoded_path, void *payload);
 POND_API int pond_delta_commit_added_paths(const char *dir, int64_t version, pond_delta_path_fn fn,
                                            void *payload);
 
+/** One add or remove action of a commit, as pond_delta_commit_file_actions gives it. Every
+ *  pointer lives until the callback returns. */
+typedef struct {
+    bool add;                   /* an add action, else a remove */
+    const char *path;           /* as logged */
+    const char *decoded_path;   /* percent-decoded, relative to the table directory */
+    int64_t size;               /* -1 when absent (a remove may omit it) */
+    int64_t deletion_timestamp; /* a remove's deletionTimestamp (ms), -1 when absent or an add */
+    const pond_delta_kv *tags;  /* the action's tags (may be none) */
+    size_t n_tags;
+} pond_delta_file_action;
+typedef int (*pond_delta_file_action_fn)(const pond_delta_file_action *a, void *payload);
+/** Calls fn for every add and remove action of commit `version`, in the order of the commit,
+ *  reading it line by line as pond_delta_commit_added_paths does (each action is checked as
+ *  replay checks it). A negative return from fn stops and is returned. POND_ECORRUPT (naming
+ *  the file and line) for a line that is not a valid action; an open error (POND_ENOTFOUND for
+ *  a missing commit, POND_ECORRUPT for a link or anything but a regular file) otherwise. */
+POND_API int pond_delta_commit_file_actions(const char *dir, int64_t version,
+                                            pond_delta_file_action_fn fn, void *payload);
+/** The same over a commit's text held in memory (e.g. received from another pond); name is
+ *  used in messages. */
+POND_API int pond_delta_commit_text_file_actions(const char *text, size_t len, const char *name,
+                                                 pond_delta_file_action_fn fn, void *payload);
+
 /* ------------------------------------------------------------------ writing */
 
 typedef struct pond_delta_actions pond_delta_actions;
@@ -340,7 +364,9 @@ typedef void (*pond_delta_log_problem_fn)(const pond_delta_log_problem *p, void 
 
 /** Checks every file of dir's `_delta_log` on its own: each commit parses and its actions are
  *  valid (one action parsed at a time), no commit is missing between the oldest and the
- *  newest (a cleanup removes only the oldest), each checkpoint reads completely (all parts)
+ *  newest above the newest checkpoint that reads (a cleanup removes only the oldest; commits
+ *  missing below a readable checkpoint are no damage: a reader starts there, and a log copied
+ *  from a checkpoint has such a hole), each checkpoint reads completely (all parts)
  *  with exactly one protocol and metaData, `_last_checkpoint` parses and names an existing
  *  checkpoint. fn (may be NULL) gets every problem; *n_out counts them. The return is an error
  *  only when the check itself could not run (no log, out of memory). */

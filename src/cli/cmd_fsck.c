@@ -44,10 +44,15 @@ int cmd_fsck(pond_cli *cli, int argc, char **argv)
                  "logged size and decodes, and every directory listing in it obeys the listing\n"
                  "rules; every inline content and every blob in _large_files/ is re-hashed\n"
                  "against the recorded SHA-256 and chunk hashes. Reports missing and corrupt\n"
-                 "content and directories reached twice (exit 1); unreferenced blobs, orphan\n"
-                 "data files and stale temp files (which gc removes); and versions that a move\n"
-                 "in a pond written before format 2 left outside their node's partition\n"
-                 "(stranded: kept, not read).\n",
+                 "content and directories reached twice (exit 1); unreferenced blobs, orphan and\n"
+                 "replaced data files and stale temp files (which gc removes); temp files younger\n"
+                 "than an hour (a writer at work: size and age); foreign entries: anything in the\n"
+                 "pond's own directories that is not pond's. A symbolic link, a FIFO or a device\n"
+                 "where pond keeps its own file or directory fails fsck (exit 1); pond never\n"
+                 "follows or removes it. Versions that a move in a pond written before format 2\n"
+                 "left outside their node's partition are reported as stranded (kept, not read).\n"
+                 "History that gc's retention dropped is gone by policy, not damage: it is not\n"
+                 "checked.\n",
         .opts = opts,
         .max_operands = 0,
     };
@@ -78,10 +83,14 @@ int cmd_fsck(pond_cli *cli, int argc, char **argv)
                "(%s hashed)\n",
                (long long)r.rows, (long long)r.data_files, (long long)r.inline_checked,
                (long long)r.blobs_checked, hashed);
+    char young[32];
+    cli_human_size(young, r.young_temp_bytes);
     printf("%lld missing, %lld corrupt, %lld unreferenced blobs, %lld orphan data files, %lld "
-           "stale temp files",
+           "stale temp files, %lld young temp files (%s), %lld replaced data files, %lld foreign "
+           "entries (%lld misplaced)",
            (long long)r.missing, (long long)r.corrupt, (long long)r.unreferenced_blobs,
-           (long long)r.orphan_files, (long long)r.stale_temps);
+           (long long)r.orphan_files, (long long)r.stale_temps, (long long)r.young_temps, young,
+           (long long)r.replaced_files, (long long)r.foreign, (long long)r.misplaced);
     if (r.stranded) /* only ponds moved in by pond before format 2 have any */
         printf(", %lld stranded versions", (long long)r.stranded);
     printf("\n");

@@ -7,6 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+static int print_added(const pond_delta_file_action *a, void *payload)
+{
+    (void)payload;
+    if (a->add)
+        printf("        + %s (%lld bytes)\n", a->path, (long long)a->size);
+    return 0;
+}
+
 int cmd_log(pond_cli *cli, int argc, char **argv)
 {
     int64_t limit = -1;
@@ -69,21 +77,11 @@ int cmd_log(pond_cli *cli, int argc, char **argv)
         pond_buf_dispose(&cmd);
         json_decref(j);
         if (verbose) {
-            char path[4200];
-            snprintf(path, sizeof path, "%s/_delta_log/%020lld.json", cli->pond_dir, (long long)v);
-            FILE *f = fopen(path, "r");
-            char line[8192];
-            while (f && fgets(line, sizeof line, f)) {
-                json_t *act = json_loads(line, 0, &err);
-                json_t *add = json_object_get(act, "add");
-                if (add)
-                    printf("        + %s (%lld bytes)\n",
-                           json_string_value(json_object_get(add, "path")),
-                           (long long)json_integer_value(json_object_get(add, "size")));
-                json_decref(act);
-            }
-            if (f)
-                fclose(f);
+            /* one action at a time, never the whole commit, never through a link or FIFO */
+            int arc = pond_delta_commit_file_actions(cli->pond_dir, v, print_added, NULL);
+            if (arc < 0)
+                printf("        (the rest of the commit cannot be read: %s)\n",
+                       pond_error_last()->message);
         }
     }
     return rc;

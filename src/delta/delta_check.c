@@ -84,43 +84,55 @@ int pond_delta_log_check(int *n_out, const char *dir, pond_delta_log_problem_fn 
         return POND_ENOMEM;
     delta_log_list l = {0};
     int rc = pond_delta__log_list(&l, log_dir);
+    /* A hole in the commits below a checkpoint that reads is no damage: a reader starts at the
+     * newest checkpoint (the Delta protocol), and a log that a transfer started from a
+     * checkpoint (docs/replication.md) has exactly such a hole. Above the newest readable
+     * checkpoint a hole makes the log unreadable. So the checkpoints are checked first. */
+    int64_t good_cp = -1;
+    for (size_t i = 0; rc == 0 && i < l.n; i++) {
+        const delta_log_entry *e = &l.v[i];
+        if (e->kind == DELTA_LOG_COMMIT || (e->kind == DELTA_LOG_CP_MULTI && e->part != 1))
+            continue;
+        uint32_t parts = e->kind == DELTA_LOG_CP_MULTI ? e->parts : 1;
+        /* a multi-part set must have parts 1..n in order after its first */
+        uint32_t have = 1;
+        while (e->kind == DELTA_LOG_CP_MULTI && i + have < l.n && have < parts &&
+               l.v[i + have].kind == DELTA_LOG_CP_MULTI && l.v[i + have].parts == parts &&
+               l.v[i + have].part == have + 1)
+            have++;
+        int crc = have == parts ? pond_delta__check_checkpoint(log_dir, e, parts)
+                                : pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,
+                                                 "multi-part checkpoint has %u of its %u parts",
+                                                 have, parts);
+        if (crc < 0)
+            rc = failed(&r, crc, e->name, POND_DELTA_LOG_CHECKPOINT, e->version);
+        else if (e->version > good_cp)
+            good_cp = e->version;
+    }
     int64_t prev = -1;
     for (size_t i = 0; rc == 0 && i < l.n; i++) {
         const delta_log_entry *e = &l.v[i];
+        if (e->kind != DELTA_LOG_COMMIT)
+            continue;
         char *p = pond__path_join(log_dir, e->name);
         if (!p) {
             rc = POND_ENOMEM;
             break;
         }
-        if (e->kind == DELTA_LOG_COMMIT) {
-            /* a hole between the oldest and the newest commit; a cleanup removes a prefix */
-            for (int64_t v = prev + 1; prev >= 0 && v < e->version; v++) {
-                char name[40], why[160];
-                snprintf(name, sizeof name, "%020" PRId64 ".json", v);
-                snprintf(why, sizeof why, "missing (versions %" PRId64 " and %" PRId64
-                                          " exist)", prev, e->version);
-                report(&r, name, POND_DELTA_LOG_COMMIT, v, why);
-            }
-            prev = e->version;
-            int crc = pond_delta__check_commit(p, e->version);
-            if (crc < 0)
-                rc = failed(&r, crc, e->name, POND_DELTA_LOG_COMMIT, e->version);
-        } else if (e->kind != DELTA_LOG_CP_MULTI || e->part == 1) {
-            uint32_t parts = e->kind == DELTA_LOG_CP_MULTI ? e->parts : 1;
-            /* a multi-part set must have parts 1..n in order after its first */
-            uint32_t have = 1;
-            while (e->kind == DELTA_LOG_CP_MULTI && i + have < l.n && have < parts &&
-                   l.v[i + have].kind == DELTA_LOG_CP_MULTI && l.v[i + have].parts == parts &&
-                   l.v[i + have].part == have + 1)
-                have++;
-            int crc = have == parts
-                          ? pond_delta__check_checkpoint(log_dir, e, parts)
-                          : pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,
-                                           "multi-part checkpoint has %u of its %u parts", have,
-                                           parts);
-            if (crc < 0)
-                rc = failed(&r, crc, e->name, POND_DELTA_LOG_CHECKPOINT, e->version);
+        /* a hole between the oldest and the newest commit (a cleanup removes a prefix) that
+         * no readable checkpoint stands for */
+        for (int64_t v = prev + 1 > good_cp + 1 ? prev + 1 : good_cp + 1;
+             prev >= 0 && v < e->version; v++) {
+            char name[40], why[160];
+            snprintf(name, sizeof name, "%020" PRId64 ".json", v);
+            snprintf(why, sizeof why, "missing (versions %" PRId64 " and %" PRId64 " exist)",
+                     prev, e->version);
+            report(&r, name, POND_DELTA_LOG_COMMIT, v, why);
         }
+        prev = e->version;
+        int crc = pond_delta__check_commit(p, e->version);
+        if (crc < 0)
+            rc = failed(&r, crc, e->name, POND_DELTA_LOG_COMMIT, e->version);
         pond_free(p);
     }
     if (rc == 0)

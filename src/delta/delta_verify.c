@@ -229,44 +229,121 @@ int pond_delta_commit_info_read(char **json_out, const char *dir, int64_t versio
     return rc < 0 ? rc : 0;
 }
 
-int pond_delta_commit_added_paths(const char *dir, int64_t version, pond_delta_path_fn fn,
-                                  void *payload)
+/* The add and remove actions of one commit read through lines, one action parsed at a time. */
+static int file_actions(pond__lines *lines, const char *name, pond_delta_file_action_fn fn,
+                        void *payload)
+{
+    char where[4200];
+    pond_delta_kv *tags = NULL;
+    size_t tags_cap = 0;
+    const char *s;
+    size_t n;
+    int rc;
+    while ((rc = pond__lines_next(lines, &s, &n)) == 0) {
+        const char *key = pond_delta__action_sniff(s, n);
+        if (key && strcmp(key, "add") != 0 && strcmp(key, "remove") != 0)
+            continue; /* not a file action: nothing to parse */
+        while (n && (s[n - 1] == '\r' || s[n - 1] == ' ' || s[n - 1] == '\t'))
+            n--;
+        if (!n)
+            continue;
+        snprintf(where, sizeof where, "'%s' line %lld", name, (long long)lines->lineno);
+        json_t *root, *body;
+        delta_action_kind k;
+        if ((rc = pond_delta__action_parse(&root, &k, &body, s, n, where)) < 0)
+            break;
+        bool add = k == DELTA_ACT_ADD;
+        if (add)
+            rc = pond_delta__check_add(body, where);
+        else if (k == DELTA_ACT_REMOVE)
+            rc = pond_delta__check_remove(body, where);
+        if (rc == 0 && (add || k == DELTA_ACT_REMOVE)) {
+            pond_delta_file_action a = {add, json_string_value(json_object_get(body, "path")),
+                                        NULL, -1, -1, NULL, 0};
+            int64_t v;
+            if (pond_delta__json_int(&v, body, "size") && v >= 0)
+                a.size = v;
+            if (!add && pond_delta__json_int(&v, body, "deletionTimestamp"))
+                a.deletion_timestamp = v;
+            const json_t *tj = json_object_get(body, "tags");
+            size_t nt = json_is_object(tj) ? json_object_size(tj) : 0;
+            if (nt > tags_cap) {
+                pond_delta_kv *t2 = pond_realloc(tags, nt * sizeof *t2);
+                if (!t2)
+                    rc = POND_ENOMEM;
+                else
+                    tags = t2, tags_cap = nt;
+            }
+            if (rc == 0 && nt) {
+                const char *tk;
+                json_t *tv;
+                json_object_foreach ((json_t *)tj, tk, tv)
+                    tags[a.n_tags++] = (pond_delta_kv){tk, json_string_value(tv)};
+                a.tags = tags;
+            }
+            char *dec = NULL;
+            if (rc == 0 && (rc = pond_delta_path_decode(&dec, a.path)) < 0)
+                pond_error_prefix("%s", where);
+            if (rc == 0) {
+                a.decoded_path = dec;
+                rc = fn(&a, payload);
+            }
+            pond_free(dec);
+        }
+        json_decref(root);
+        if (rc < 0)
+            break;
+    }
+    pond_free(tags);
+    return rc == POND_ITEROVER ? 0 : rc;
+}
+
+int pond_delta_commit_file_actions(const char *dir, int64_t version, pond_delta_file_action_fn fn,
+                                   void *payload)
 {
     POND_ASSERT_ARG(dir && version >= 0 && fn);
-    char name[40], where[4200];
+    pond_delta__json_init();
+    char name[40];
     snprintf(name, sizeof name, "_delta_log/%020" PRId64 ".json", version);
     char *p = pond__path_join(dir, name);
     if (!p)
         return POND_ENOMEM;
     pond__lines lines;
     int rc = pond__lines_open(&lines, p, DELTA_MAX_LINE_BYTES, POND_DOM_DELTA);
-    const char *s;
-    size_t n;
-    while (rc == 0 && (rc = pond__lines_next(&lines, &s, &n)) == 0) {
-        const char *key = pond_delta__action_sniff(s, n);
-        if (key && strcmp(key, "add") != 0)
-            continue; /* not an add: nothing to parse */
-        while (n && (s[n - 1] == '\r' || s[n - 1] == ' ' || s[n - 1] == '\t'))
-            n--;
-        if (!n)
-            continue;
-        snprintf(where, sizeof where, "'%s' line %lld", p, (long long)lines.lineno);
-        json_t *root, *body;
-        delta_action_kind k;
-        if ((rc = pond_delta__action_parse(&root, &k, &body, s, n, where)) < 0)
-            break;
-        if (k == DELTA_ACT_ADD && (rc = pond_delta__check_add(body, where)) == 0) {
-            char *dec = NULL;
-            if ((rc = pond_delta_path_decode(&dec, json_string_value(json_object_get(body, "path")))) <
-                0)
-                pond_error_prefix("%s", where);
-            else
-                rc = fn(dec, payload);
-            pond_free(dec);
-        }
-        json_decref(root);
-    }
+    if (rc == 0)
+        rc = file_actions(&lines, p, fn, payload);
     pond__lines_close(&lines);
     pond_free(p);
-    return rc == POND_ITEROVER ? 0 : rc;
+    return rc;
+}
+
+int pond_delta_commit_text_file_actions(const char *text, size_t len, const char *name,
+                                        pond_delta_file_action_fn fn, void *payload)
+{
+    POND_ASSERT_ARG((text || !len) && name && fn);
+    pond_delta__json_init();
+    pond__lines lines;
+    pond__lines_mem(&lines, text, len, name, DELTA_MAX_LINE_BYTES, POND_DOM_DELTA);
+    int rc = file_actions(&lines, name, fn, payload);
+    pond__lines_close(&lines);
+    return rc;
+}
+
+typedef struct {
+    pond_delta_path_fn fn;
+    void *payload;
+} added_ctx;
+
+static int added_only(const pond_delta_file_action *a, void *payload)
+{
+    added_ctx *c = payload;
+    return a->add ? c->fn(a->decoded_path, c->payload) : 0;
+}
+
+int pond_delta_commit_added_paths(const char *dir, int64_t version, pond_delta_path_fn fn,
+                                  void *payload)
+{
+    POND_ASSERT_ARG(dir && version >= 0 && fn);
+    added_ctx c = {fn, payload};
+    return pond_delta_commit_file_actions(dir, version, added_only, &c);
 }

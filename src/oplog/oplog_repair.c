@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define D POND_DOM_OPLOG
 
@@ -101,6 +102,27 @@ static int rewrite_checkpoint(oplog_be *ob, int64_t version)
     return rc;
 }
 
+/* A link, FIFO or anything but a regular file at _last_checkpoint is not pond's to replace
+ * (docs/format.md, "Pond's own names"): named, left alone, and nothing is written for it. */
+static int foreign_last_checkpoint(bool *still_bad, log_ctx *c, oplog_be *ob,
+                                   pond_repair_report *out)
+{
+    char *p = pond__path_join(ob->dir, "_delta_log/_last_checkpoint");
+    if (!p)
+        return POND_ENOMEM;
+    struct stat st;
+    if (pond__os_lstat(p, &st) == 0 && !S_ISREG(st.st_mode)) {
+        *still_bad = false;
+        out->unrepaired++;
+        say(c, "unrepaired",
+            "_delta_log/_last_checkpoint is %s: pond replaces only its own regular file there "
+            "(remove it, then run pond fsck --repair again)",
+            pond__file_kind(st.st_mode));
+    }
+    pond_free(p);
+    return 0;
+}
+
 int pond_oplog_repair(pond_repair_report *out, pond_backend *be, pond_fsck_fn fn, void *payload)
 {
     oplog_be *ob = (oplog_be *)be;
@@ -141,6 +163,8 @@ int pond_oplog_repair(pond_repair_report *out, pond_backend *be, pond_fsck_fn fn
                     : "not a checkpoint pond writes: restore it from a backup or remove it");
         }
     }
+    if (rc == 0 && last_bad)
+        rc = foreign_last_checkpoint(&last_bad, &c, ob, out);
     if (rc == 0 && last_bad) {
         /* point it at the newest checkpoint that reads (rewritten as it is), or make one */
         pond_delta_table *t = NULL;

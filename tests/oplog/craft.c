@@ -75,12 +75,12 @@ static int build_batch(struct ArrowArray *out, const struct ArrowSchema *schema,
     return rc;
 }
 
-int craft_listing(const char *pond_dir, const char *dir_id, const craft_entry *entries, size_t n)
+int craft_listing(const char *pond_path, const char *dir_id, const craft_entry *entries, size_t n)
 {
-    return craft_listing_format(pond_dir, 2, dir_id, entries, n);
+    return craft_listing_format(pond_path, 2, dir_id, entries, n);
 }
 
-int craft_listing_format(const char *pond_dir, int format, const char *dir_id,
+int craft_listing_format(const char *pond_path, int format, const char *dir_id,
                          const craft_entry *entries, size_t n)
 {
     for (size_t i = 0; i < n && format < 2; i++)
@@ -89,15 +89,15 @@ int craft_listing_format(const char *pond_dir, int format, const char *dir_id,
                                   "craft: entry %zu has a part_id, which format %d cannot hold", i,
                                   format);
     int64_t latest;
-    int rc = pond_delta_latest_version(&latest, pond_dir);
+    int rc = pond_delta_latest_version(&latest, pond_path);
     if (rc < 0)
         return rc;
     /* the new transaction's number is above every version any node can have */
     int64_t txn = latest + 1;
     char rel[256], path[4500], sub[4500];
-    snprintf(sub, sizeof sub, "%s/part_id=%s", pond_dir, dir_id);
+    snprintf(sub, sizeof sub, "%s/part_id=%s", pond_path, dir_id);
     snprintf(rel, sizeof rel, "part_id=%s/%020lld-c0ffee00.parquet", dir_id, (long long)txn);
-    snprintf(path, sizeof path, "%s/%s", pond_dir, rel);
+    snprintf(path, sizeof path, "%s/%s", pond_path, rel);
     (void)pond__mkdir(sub, true, POND_DOM_OPLOG);
     struct ArrowSchema schema = {0};
     struct ArrowArray batch = {0};
@@ -124,7 +124,7 @@ int craft_listing_format(const char *pond_dir, int format, const char *dir_id,
         (rc = pond_delta_actions_commit_info(a, 1700000000000, "WRITE", NULL,
                                              "{\"pondMeta\":{\"pondCommand\":[\"craft\"]}}")) < 0)
         goto done;
-    rc = pond_delta_commit_write(pond_dir, txn, a);
+    rc = pond_delta_commit_write(pond_path, txn, a);
 done:
     pond_delta_actions_free(a);
     pond_buf_dispose(&file);

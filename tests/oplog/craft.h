@@ -21,10 +21,10 @@ typedef struct {
  * listing is exactly entries[0..n) in the order given, in pond format 2. The version is one
  * above the node's latest (1 if it has none). Returns 0 or a negative pond code (message
  * set). */
-int craft_listing(const char *pond_dir, const char *dir_id, const craft_entry *entries, size_t n);
+int craft_listing(const char *pond_path, const char *dir_id, const craft_entry *entries, size_t n);
 /* The same in a given pond format (1: entries without part_id, which must then all be NULL;
  * 2: as craft_listing). */
-int craft_listing_format(const char *pond_dir, int format, const char *dir_id,
+int craft_listing_format(const char *pond_path, int format, const char *dir_id,
                          const craft_entry *entries, size_t n);
 
 #endif

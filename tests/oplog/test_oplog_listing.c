@@ -196,6 +196,38 @@ static void test_fsck_gc_list_directory_reached_twice(void)
     env_close(&e);
 }
 
+/* A cycle in a listing that is history by now (the directories holding it left the tree
+ * while it stood): retention replays every listing, and the cycle must neither loop nor make
+ * its walk grow; gc completes and the current tree reads as before. */
+static void test_gc_replays_a_cycle_in_history(void)
+{
+    char a[37], b[37], f[37];
+    env e;
+    env_create(&e, a, b, f);
+    craft_entry cyc[] = {E("up", a, "directory")};
+    PT_ASSERT_OK(craft_listing(e.dir, b, cyc, 1));
+    craft_entry root1[] = {E("f", f, "file:data")}; /* /a (and with it /a/b) leave the tree */
+    PT_ASSERT_OK(craft_listing(e.dir, ROOT, root1, 1));
+    env_open(&e);
+    PT_ASSERT_OK(pond_oplog_lock(e.be, true));
+    pond_gc_options go = POND_GC_OPTIONS_INIT;
+    go.keep_versions = 1;
+    go.grace_us = 0;
+    pond_gc_report gr;
+    PT_ASSERT_OK(pond_oplog_gc(&gr, e.be, &go));
+    PT_ASSERT(gr.versions_dropped > 0);
+    pond_oplog_unlock(e.be);
+    env_close(&e);
+    env_open(&e);
+    pond_buf data = POND_BUF_INIT;
+    PT_ASSERT_OK(pond_fs_read_all(&data, e.fs, NULL, "/f"));
+    PT_ASSERT_INT_EQ(data.size, 1);
+    pond_buf_dispose(&data);
+    pond_fsck_report r;
+    PT_ASSERT_OK(pond_oplog_fsck(&r, e.be, NULL, NULL, NULL));
+    env_close(&e);
+}
+
 /* part_id (format 2) through the oplog's decoder: the stored text must be a node id that is
  * not all zero, never on a directory entry, and the listing's own directory reads as none;
  * fsck reports each broken rule; a listing crafted in format 1 (no part_id field) still reads. */
@@ -297,4 +329,5 @@ static void test_writer_refuses_damaged_listing(void)
 }
 
 PT_SUITE(oplog_listing, PT_TEST(decode_refuses_each_rule), PT_TEST(fsck_reports_every_violation),
-         PT_TEST(fsck_gc_list_directory_reached_twice), PT_TEST(writer_refuses_damaged_listing), PT_TEST(part_id_rules))
+         PT_TEST(fsck_gc_list_directory_reached_twice), PT_TEST(writer_refuses_damaged_listing), PT_TEST(part_id_rules),
+         PT_TEST(gc_replays_a_cycle_in_history))

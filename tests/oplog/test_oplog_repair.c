@@ -12,6 +12,7 @@
 #include "util/util.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -205,10 +206,16 @@ static void test_damaged_commit_is_never_touched(void)
     PT_ASSERT_INT_EQ(b.size, 8);
     pond_buf_dispose(&b);
     /* gc cannot know what the damaged commit removed: it refuses before removing anything,
-     * even what is garbage whatever the log says (a commit's temp file) */
-    char tmp[4400];
+     * even what is garbage whatever the log says (a commit's temp file, a store temp) */
+    char tmp[4400], store_tmp[4400];
     snprintf(tmp, sizeof tmp, "%s", log_file(&e, ".tmp-00000000000000000099-1-1.json"));
     put_text(tmp, "{}");
+    snprintf(store_tmp, sizeof store_tmp, "%s/_large_files", e.dir);
+    PT_ASSERT(mkdir(store_tmp, 0755) == 0 || errno == EEXIST);
+    snprintf(store_tmp, sizeof store_tmp, "%s/_large_files/tmp", e.dir);
+    PT_ASSERT(mkdir(store_tmp, 0755) == 0 || errno == EEXIST);
+    snprintf(store_tmp, sizeof store_tmp, "%s/_large_files/tmp/1-1-abc.data", e.dir);
+    put_text(store_tmp, "partial chunk");
     pond_gc_options go = POND_GC_OPTIONS_INIT;
     go.grace_us = 0;
     pond_gc_report gr;
@@ -217,6 +224,7 @@ static void test_damaged_commit_is_never_touched(void)
     PT_ASSERT_MSG_HAS("restore the damaged commit from a backup");
     PT_ASSERT_INT_EQ(gr.temps_removed + gr.data_files_removed + gr.blobs_removed, 0);
     PT_ASSERT_INT_EQ(access(tmp, F_OK), 0);
+    PT_ASSERT_INT_EQ(access(store_tmp, F_OK), 0);
     pond_oplog_unlock(e.be);
     /* time travel does not need the damaged commit: the newest snapshot's rows hold every
      * state (docs/format.md, "Retention") */

@@ -30,6 +30,7 @@
 #define POND_SQL_H
 
 #include "common.h"
+#include "rows.h"
 #include "table.h"
 #include "tinyfs.h"
 
@@ -54,6 +55,14 @@ POND_API int pond_sql_attach(pond_sql *q, const char *name, const char *path,
 POND_API int pond_sql_prepare(struct sqlite3_stmt **out, pond_sql *q, const char *sql);
 /** Steps a statement: 1 when a row is ready, 0 when done, or a negative error ("sql: ..."). */
 POND_API int pond_sql_step(pond_sql *q, struct sqlite3_stmt *stmt);
+
+/** Runs one SQL statement and writes its rows to sink in fmt (pond_rows_new: names as SQLite
+ *  gives them; tz may be NULL). Integers of a result column declared TIMESTAMP (a timestamp
+ *  column taken as it is) print as times with a zone, DATETIME as wall-clock times; blobs as
+ *  hex. rows_out may be NULL. Errors as pond_sql_prepare and pond_sql_step, or the sink's. */
+POND_API int pond_sql_output(int64_t *rows_out, pond_sql *q, const char *sql,
+                             pond_rows_format fmt, const pond_tz *tz, pond_rows_sink_fn sink,
+                             void *payload);
 
 /** The most decoded bytes each attached table keeps for rescans (default 64 MiB); 0 turns
  *  the cache off (every scan reads the pond). Applies to scans that start afterwards. */

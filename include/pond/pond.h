@@ -17,5 +17,7 @@
 #include "table.h"
 #include "csv.h"
 #include "timefmt.h"
+#include "rows.h"
+#include "describe.h"
 
 #endif

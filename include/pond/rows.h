@@ -79,6 +79,12 @@ POND_API size_t pond_format_float(char out[40], float f);
 POND_API size_t pond_format_timestamp(char out[48], int64_t v, pond_arrow_unit unit, bool has_tz,
                                       const pond_tz *tz);
 
+/** A size for people: "512 B", "1.5 MiB" (powers of 1024, one decimal). out needs 32 bytes. */
+POND_API void pond_format_size(char out[32], int64_t n);
+/** A time to the second, always 20 characters ("2024-01-31T12:00:00Z", rounded down): for
+ *  listings that line up. out needs 40 bytes. */
+POND_API size_t pond_format_time_seconds(char out[40], int64_t us);
+
 /* ---- a table or series written out ------------------------------------------------------- */
 
 typedef enum {

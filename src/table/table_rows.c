@@ -137,6 +137,27 @@ static size_t format_time_of_day(char out[48], int64_t ns)
     return (size_t)n;
 }
 
+void pond_format_size(char out[32], int64_t n)
+{
+    static const char *u[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    double v = (double)n;
+    int i = 0;
+    while (v >= 1024 && i < 4) {
+        v /= 1024;
+        i++;
+    }
+    if (i == 0)
+        snprintf(out, 32, "%lld B", (long long)n);
+    else
+        snprintf(out, 32, "%.1f %s", v, u[i]);
+}
+
+size_t pond_format_time_seconds(char out[40], int64_t us)
+{
+    int64_t s = us / 1000000 - (us % 1000000 < 0); /* floor: a time never shows later */
+    return pond_time_format_iso(out, s * 1000000);
+}
+
 /* ---- the row writer --------------------------------------------------------------------- */
 
 static int oom(void)
@@ -146,21 +167,7 @@ static int oom(void)
 
 static int put_json_string(pond_buf *out, const char *s, size_t n)
 {
-    int rc = pond_buf_putc(out, '"');
-    for (size_t k = 0; k < n && rc == 0; k++) {
-        unsigned char c = (unsigned char)s[k];
-        if (c == '"' || c == '\\')
-            rc = pond_buf_printf(out, "\\%c", c);
-        else if (c == '\n')
-            rc = pond_buf_put(out, "\\n", 2);
-        else if (c == '\t')
-            rc = pond_buf_put(out, "\\t", 2);
-        else if (c < 0x20)
-            rc = pond_buf_printf(out, "\\u%04x", c);
-        else
-            rc = pond_buf_putc(out, (char)c);
-    }
-    return rc ? rc : pond_buf_putc(out, '"');
+    return pond_buf_put_json_string(out, s, n);
 }
 
 /* Quoted when CSV needs it, when empty (an unquoted empty field is a null) and when it

@@ -50,6 +50,17 @@ POND_API int pond_oplog_open(pond_backend **out, const char *dir, const pond_opl
 POND_API int pond_oplog_lock(pond_backend *be, bool wait);
 POND_API void pond_oplog_unlock(pond_backend *be);
 
+/** Brings a live (not as-of) backend up to the newest committed transaction by reading only
+ *  the commits made since it was opened or last refreshed, one by one: a new data file's rows
+ *  are appended to its loaded partition, a partition a merge or gc rewrote is dropped and
+ *  loads again when used, and a commit that changes the pond's metaData (format, settings)
+ *  rebuilds the index from the log. A reader sees the state of one whole transaction, never
+ *  part of one. Not concurrently with other calls on the backend (or the fs over it);
+ *  readers opened before keep reading what they opened. *txn_out (may be NULL): the last
+ *  transaction now visible. A commit that cannot be read rebuilds the index from the log and
+ *  reports what that finds. */
+POND_API int pond_oplog_refresh(int64_t *txn_out, pond_backend *be);
+
 /** The large-file threshold for an entry type, from the pond's configuration. */
 POND_API int64_t pond_oplog_threshold(const pond_backend *be, pond_entry_type type);
 /** The pond directory. */

@@ -100,6 +100,12 @@ typedef struct {
     int64_t bytes;    /* bytes handed to the sink */
 } pond_output_result;
 
+/** Writes every batch of st (not released) in fmt: rows as pond_rows_write_stream, or Parquet
+ *  as one file encoded anew (zstd). res->versions is left 0. */
+POND_API int pond_stream_output(pond_output_result *res, struct ArrowArrayStream *st,
+                                pond_output_format fmt, const pond_tz *tz,
+                                pond_rows_sink_fn sink, void *payload);
+
 /** Writes the table or series at path, read with ro (range, columns, version), to sink in
  *  fmt. Parquet is one file: the stored bytes (verified as read, the footer checked first)
  *  when the read is exactly one stored version, unprojected and unranged; otherwise the rows

@@ -18,5 +18,6 @@ const pond_cmd pond_commands[] = {
     {"delta", cmd_delta, "inspect a Delta Lake table (log, dump, checkpoint)"},
     {"parquet", cmd_parquet, "inspect a Parquet file (meta, dump)"},
     {"query", cmd_query, "run SQL over tables and series (joins across files)"},
+    {"serve", cmd_serve, "serve the pond over HTTP: web UI with charts, data API"},
     {NULL, NULL, NULL},
 };

@@ -133,13 +133,22 @@ int pond_table_output(pond_output_result *res, pond_fs *fs, const pond_wd *wd, c
     struct ArrowArrayStream s;
     if ((rc = pond_table_read_stream(&s, fs, wd, path, ro)) < 0)
         return rc;
-    if (fmt == POND_OUTPUT_PARQUET) {
-        rc = encode_parquet(&o, &s, &res->rows);
-        res->bytes = o.bytes;
-    } else {
-        rc = pond_rows_write_stream(&res->rows, &res->bytes, &s, (pond_rows_format)fmt, tz, sink,
-                                    payload);
-    }
+    rc = pond_stream_output(res, &s, fmt, tz, sink, payload);
+    res->versions = stored;
     s.release(&s);
+    return rc;
+}
+
+int pond_stream_output(pond_output_result *res, struct ArrowArrayStream *st,
+                       pond_output_format fmt, const pond_tz *tz, pond_rows_sink_fn sink,
+                       void *payload)
+{
+    memset(res, 0, sizeof *res);
+    if (fmt != POND_OUTPUT_PARQUET)
+        return pond_rows_write_stream(&res->rows, &res->bytes, st, (pond_rows_format)fmt, tz,
+                                      sink, payload);
+    out_ctx o = {sink, payload, 0};
+    int rc = encode_parquet(&o, st, &res->rows);
+    res->bytes = o.bytes;
     return rc;
 }

@@ -53,6 +53,8 @@ static void fb_grow(fbb *b, size_t need)
 
 static void fb_put(fbb *b, const void *p, size_t n)
 {
+    if (n == 0)
+        return;
     fb_grow(b, n);
     if (b->err)
         return;
@@ -283,22 +285,24 @@ static int field_table(uint32_t *out, fbb *b, const struct ArrowSchema *s, int d
                               name);
     if (depth > 64)
         return pond_error_set(POND_EUNSUPPORTED, D, "column '%s' is nested too deeply", name);
-    uint32_t kids[64], children = 0;
-    if (s->n_children > 64)
-        return pond_error_set(POND_EUNSUPPORTED, D, "column '%s' has too many children", name);
-    for (int64_t k = 0; k < s->n_children; k++)
-        if ((rc = field_table(&kids[k], b, s->children[k], depth + 1)) < 0)
-            return rc;
-    if (f.type >= POND_ARROW_LIST || s->n_children)
-        children = fb_offsets_vector(b, kids, (size_t)s->n_children);
+    uint32_t *kids = NULL, children = 0;
+    if (s->n_children > 0 && !(kids = pond_calloc((size_t)s->n_children, sizeof *kids)))
+        return POND_ENOMEM;
+    for (int64_t k = 0; k < s->n_children && rc == 0; k++)
+        rc = field_table(&kids[k], b, s->children[k], depth + 1);
+    /* always present, empty for a primitive: Arrow C++ before 4.0 refuses a Field without it */
+    if (rc == 0)
+        children = fb_offsets_vector(b, kids, s->n_children > 0 ? (size_t)s->n_children : 0);
+    pond_free(kids);
+    if (rc < 0)
+        return rc;
     uint8_t kind = 0;
     uint32_t type = 0;
     if ((rc = type_table(&type, &kind, b, &f, name)) < 0)
         return rc;
     uint32_t nm = fb_string(b, name);
     fb_table_start(b);
-    if (children)
-        fb_field_offset(b, 5, children);
+    fb_field_offset(b, 5, children);
     fb_field_offset(b, 3, type);
     fb_field_offset(b, 0, nm);
     fb_field_u8(b, 2, kind);
@@ -345,15 +349,17 @@ static int emit_message(ipc *w, uint8_t header_kind, uint32_t header, int64_t bo
 static int write_schema(ipc *w, const struct ArrowSchema *s)
 {
     fbb *b = &w->b;
-    uint32_t fields[1024];
-    if (s->n_children > 1024)
-        return pond_error_set(POND_EUNSUPPORTED, D, "more than 1024 columns for Arrow IPC");
+    size_t n = s->n_children > 0 ? (size_t)s->n_children : 0;
+    uint32_t *fields = n ? pond_calloc(n, sizeof *fields) : NULL;
+    if (n && !fields)
+        return POND_ENOMEM;
     int rc = 0;
-    for (int64_t k = 0; k < s->n_children && rc == 0; k++)
+    for (size_t k = 0; k < n && rc == 0; k++)
         rc = field_table(&fields[k], b, s->children[k], 0);
+    uint32_t vec = rc == 0 ? fb_offsets_vector(b, fields, n) : 0;
+    pond_free(fields);
     if (rc < 0)
         return rc;
-    uint32_t vec = fb_offsets_vector(b, fields, (size_t)s->n_children);
     fb_table_start(b);
     fb_field_offset(b, 1, vec);
     fb_field_i16(b, 0, 0); /* little-endian */

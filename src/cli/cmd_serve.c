@@ -62,6 +62,10 @@ int cmd_serve(pond_cli *cli, int argc, char **argv)
         {.name = "--max-response", .kind = CLI_OPT_SIZE, .dest = &cfg.max_response,
          .arg = "SIZE", .help = "largest response; a larger one is a 413 (default 256MiB)",
          .min = 1024, .max = INT64_MAX},
+        {.name = "--max-request", .kind = CLI_OPT_SIZE, .dest = &cfg.max_request,
+         .arg = "SIZE", .help = "largest request line and headers; a larger one is refused\n"
+                                "(default 64KiB)",
+         .min = 4096, .max = (int64_t)16 << 20},
         {.name = "--sql-timeout", .kind = CLI_OPT_INT, .dest = &cfg.sql_ms, .arg = "MS",
          .help = "time limit of one SQL query in milliseconds (default 10000)", .min = 1,
          .max = 3600000},

@@ -4,7 +4,8 @@
 # reads while another process writes, and the web UI in headless Chromium (screenshots in
 # BUILD/serve-tests/). Test tools come from npm (tests/serve/package-lock.json) into
 # BUILD/serve-tests on first use. Last line: "N passed, N failed".
-# usage: tests/serve/run.sh BUILD_DIR
+# usage: tests/serve/run.sh BUILD_DIR   (POND_BIN=PATH tests another pond binary, e.g. an ASan
+# build's: POND_BIN=build-asan/pond tests/serve/run.sh build)
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "$1" && pwd)
@@ -14,4 +15,6 @@ if [ ! -d "$dest/node_modules/puppeteer-core" ] || [ ! -d "$dest/node_modules/ap
     (cd "$dest" && npm ci --no-audit --no-fund >/dev/null 2>&1) ||
     { echo "FAIL serve::setup: npm ci of the test tools failed (is npm installed? scripts/install-deps.sh)"; echo "0 passed, 1 failed"; exit 1; }
 fi
-exec node "$here/serve_test.mjs" "$build/pond" "$dest"
+pond=${POND_BIN:-$build/pond}
+[ -x "$pond" ] || { echo "FAIL serve::setup: no pond binary at $pond"; echo "0 passed, 1 failed"; exit 1; }
+exec node "$here/serve_test.mjs" "$(cd "$(dirname "$pond")" && pwd)/$(basename "$pond")" "$dest"

@@ -12,7 +12,7 @@ const arrow = require('apache-arrow');
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'pond-serve-'));
 const pondDir = path.join(tmp, 'pond');
 const env = { ...process.env, POND: pondDir };
-let passed = 0, failed = 0;
+let passed = 0, failed = 0, crashed = 0;
 const servers = [];
 
 function pond(args, opts = {}) {
@@ -30,13 +30,21 @@ function ok(c, what) { if (!c) throw new Error(what); }
 async function startServer(args) {
   const p = spawn(pondBin, ['serve', '--listen', '127.0.0.1:0', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   servers.push(p);
-  let err = '';
+  let err = '', up = false;
   p.stderr.on('data', (d) => { err += d; });
   const url = await new Promise((res, rej) => {
     let out = '';
-    p.stdout.on('data', (d) => { out += d; const m = out.match(/listening on (http:\S+)/); if (m) res(m[1]); });
-    p.on('exit', (c) => rej(new Error(`pond serve exited ${c}: ${err}`)));
+    p.stdout.on('data', (d) => { out += d; const m = out.match(/listening on (http:\S+)/); if (m) { up = true; res(m[1]); } });
+    p.on('exit', (c, sig) => {
+      // a server that dies while tests use it (a crash, a sanitizer report) fails the run loudly
+      if (up && !p.stopping) { crashed++; console.log(`FAIL serve::server: pond serve died (exit ${c}, ${sig}):\n${err.slice(-6000)}`); }
+      rej(new Error(`pond serve exited ${c}: ${err}`));
+    });
   });
+  const kill = p.kill.bind(p);
+  p.kill = (s) => { p.stopping = true; return kill(s); };
+  // stopped with SIGTERM, a server exits 0; anything else (a leak report under ASan) fails
+  p.done = new Promise((res) => p.on('exit', (c, sig) => res(c === 0 ? '' : `pond serve ${args.join(' ')}: exit ${c} ${sig}: ${err.slice(-6000)}`)));
   return { p, url, port: Number(new URL(url).port) };
 }
 const get = async (base, route, init) => { const r = await fetch(base + route, init); return { status: r.status, headers: r.headers, buf: Buffer.from(await r.arrayBuffer()) }; };
@@ -241,9 +249,12 @@ await test('reads_while_a_writer_appends', async () => {
   const clients = Array.from({ length: 8 }, async (_, c) => {
     let last = 0;
     while (!stop) {
-      const r = await fetch(`${U}api/buckets?path=/s/a&n=50&columns=v`);
-      if (r.status !== 200) { errors++; continue; }
-      const b = await r.json();
+      let b;
+      try {
+        const r = await fetch(`${U}api/buckets?path=/s/a&n=50&columns=v`);
+        if (r.status !== 200) { errors++; continue; }
+        b = await r.json();
+      } catch (e) { errors++; if (stop) break; await new Promise((res) => setTimeout(res, 50)); continue; }
       const rows = b.columns[0].count.reduce((a, x) => a + x, 0);
       if (rows < last) errors++;
       last = rows;
@@ -318,6 +329,11 @@ await test('browser_ui', async () => {
 });
 
 for (const s of servers) s.kill();
+for (const s of servers) {
+  const why = s.done ? await s.done : '';
+  if (why && !crashed) { failed++; console.log(`FAIL serve::server_exit: ${why}`); }
+}
+failed += crashed;
 rmSync(tmp, { recursive: true, force: true });
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);

@@ -166,7 +166,7 @@ POND_API size_t pond_delta_table_file_count(const pond_delta_table *t);
 typedef int (*pond_delta_file_cb)(const pond_delta_file *file, void *payload);
 POND_API int pond_delta_table_foreach_file(const pond_delta_table *t, pond_delta_file_cb cb,
                                            void *payload);
-/** The files commit `version` (> 0) of the Delta table at dir adds and removes, read from that
+/** The files commit `version` (>= 0) of the Delta table at dir adds and removes, read from that
  *  commit file alone: on_remove for each remove action (only path and decoded_path are set),
  *  then on_add for each add action (as pond_delta_table_foreach_file gives them; they live
  *  until the commit is freed, i.e. during the call). *meta_out: the commit changes the

@@ -50,6 +50,14 @@ POND_API void pond_sql_free(pond_sql *q); /* NULL is fine; finalize statements f
 POND_API int pond_sql_attach(pond_sql *q, const char *name, const char *path,
                              int64_t file_version);
 
+/** Reads a table binding NAME=PATH[@VERSION] as `pond query` and `pond serve` take it: NAME is
+ *  what precedes the first '=', PATH the rest; a final '@' followed by digits only is the
+ *  version (1 or more), any other '@' is part of the path. *name_out and *path_out are yours
+ *  (pond_free); *version_out 0 when no version is given. POND_EINVALID naming the binding
+ *  when NAME or PATH is empty, '=' is missing or the version is 0 or out of range. */
+POND_API int pond_sql_binding_parse(char **name_out, char **path_out, int64_t *version_out,
+                                    const char *binding);
+
 /** Prepares one SQL statement (trailing whitespace and ';' allowed; a second statement is
  *  POND_EINVALID). The statement is yours: sqlite3_finalize it before pond_sql_free. */
 POND_API int pond_sql_prepare(struct sqlite3_stmt **out, pond_sql *q, const char *sql);

@@ -41,28 +41,6 @@ static int cat_raw(cli_pond *p, const char *path, int64_t version)
     return rc;
 }
 
-/* "a,b,c" -> a NULL-terminated array of names (one allocation each). */
-static char **split_columns(const char *columns, int *n_out)
-{
-    int n = 1;
-    for (const char *c = columns; *c; c++)
-        n += *c == ',';
-    char **cols = calloc((size_t)n + 1, sizeof *cols);
-    for (int k = 0; cols && k < n; k++) {
-        const char *e = strchr(columns, ',');
-        cols[k] = e ? strndup(columns, (size_t)(e - columns)) : strdup(columns);
-        if (!cols[k]) {
-            for (int j = 0; j < k; j++)
-                free(cols[j]);
-            free(cols);
-            return NULL;
-        }
-        columns = e ? e + 1 : columns + strlen(columns);
-    }
-    *n_out = n;
-    return cols;
-}
-
 int cmd_cat(pond_cli *cli, int argc, char **argv)
 {
     int64_t version = 0;
@@ -188,8 +166,8 @@ int cmd_cat(pond_cli *cli, int argc, char **argv)
         }
     }
     if (columns) {
-        if (!(cols = split_columns(columns, &ncols))) {
-            rc = cli_error("out of memory");
+        if (pond_table_columns_parse(&cols, &ncols, columns) < 0) {
+            rc = cli_usage(&spec, "--%s", pond_error_last()->message);
             goto done;
         }
         ro.columns = (const char *const *)cols;
@@ -206,9 +184,7 @@ int cmd_cat(pond_cli *cli, int argc, char **argv)
     if (cli_table_write(&res, &sink, p.fs, path, &ro, format) < 0)
         rc = cli_fail();
 done:
-    for (int k = 0; k < ncols && cols; k++)
-        free(cols[k]);
-    free(cols);
+    pond_free(cols);
     cli_pond_close(&p); /* a zeroed one too */
     cli_format_set_timezone(NULL);
     pond_tz_free(tz);

@@ -3,7 +3,6 @@
 #include <pond/delta.h>
 #include <pond/timefmt.h>
 
-#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,54 +30,27 @@ int cmd_log(pond_cli *cli, int argc, char **argv)
         return prc;
     if (!cli->pond_dir)
         return cli_error("no pond: give --pond DIR or set POND");
-    int64_t latest;
-    if (pond_delta_latest_version(&latest, cli->pond_dir) < 0)
+    pond_oplog_history_options o = POND_OPLOG_HISTORY_OPTIONS_INIT;
+    o.newest = cli->at_version;
+    o.limit = limit;
+    o.files = verbose;
+    pond_oplog_txn *t = NULL;
+    size_t nt = 0;
+    if (pond_oplog_history(&t, &nt, cli->pond_dir, &o) < 0)
         return cli_fail();
-    if (cli->at_version >= 0 && cli->at_version < latest)
-        latest = cli->at_version;
-    int rc = 0;
-    for (int64_t v = latest; v >= 0 && limit != 0 && rc == 0; v--, limit--) {
-        char *info = NULL;
-        if (pond_delta_commit_info_read(&info, cli->pond_dir, v) < 0) {
-            printf("%6lld  (no commit information)\n", (long long)v);
+    for (size_t i = 0; i < nt; i++) {
+        if (!t[i].has_info) {
+            printf("%6lld  (no commit information)\n", (long long)t[i].txn);
             continue;
         }
-        json_error_t err;
-        json_t *j = json_loads(info, 0, &err);
-        pond_free(info);
-        int64_t ts = j ? json_integer_value(json_object_get(j, "timestamp")) : 0;
         char when[40];
-        pond_time_format_iso(when, ts * 1000);
-        pond_buf cmd = POND_BUF_INIT;
-        json_t *argvj = json_object_get(json_object_get(j, "pondMeta"), "pondCommand");
-        if (!argvj)
-            argvj = json_object_get(j, "pondCommand");
-        size_t k;
-        json_t *a;
-        json_array_foreach(argvj, k, a) pond_buf_printf(&cmd, "%s%s", k ? " " : "",
-                                                        json_string_value(a));
-        const char *op = j ? json_string_value(json_object_get(j, "operation")) : NULL;
-        printf("%6lld  %s  %s\n", (long long)v, when,
-               cmd.size ? cmd.ptr : (op ? op : "(unknown)"));
-        pond_buf_dispose(&cmd);
-        json_decref(j);
-        if (verbose) {
-            char path[4200];
-            snprintf(path, sizeof path, "%s/_delta_log/%020lld.json", cli->pond_dir, (long long)v);
-            FILE *f = fopen(path, "r");
-            char line[8192];
-            while (f && fgets(line, sizeof line, f)) {
-                json_t *act = json_loads(line, 0, &err);
-                json_t *add = json_object_get(act, "add");
-                if (add)
-                    printf("        + %s (%lld bytes)\n",
-                           json_string_value(json_object_get(add, "path")),
-                           (long long)json_integer_value(json_object_get(add, "size")));
-                json_decref(act);
-            }
-            if (f)
-                fclose(f);
-        }
+        pond_time_format_iso(when, t[i].time_us);
+        printf("%6lld  %s  %s\n", (long long)t[i].txn, when,
+               t[i].command ? t[i].command : "(unknown)");
+        for (size_t k = 0; k < t[i].n_files; k++)
+            printf("        + %s (%lld bytes)\n", t[i].files[k].path,
+                   (long long)t[i].files[k].size);
     }
-    return rc;
+    pond_oplog_history_free(t, nt);
+    return 0;
 }

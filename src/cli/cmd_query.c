@@ -6,7 +6,6 @@
 #include <pond/sql.h>
 #include <pond/timefmt.h>
 
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,29 +26,6 @@ static const char QUERY_ABOUT[] =
 static int run_print(pond_sql *q, const char *sql, cli_fmt fmt)
 {
     return pond_sql_output(NULL, q, sql, fmt, cli_format_timezone(), cli_file_sink, stdout);
-}
-
-/* NAME=PATH[@VERSION] */
-static int parse_binding(char **name, char **path, int64_t *version, const char *arg)
-{
-    const char *eq = strchr(arg, '=');
-    if (!eq || eq == arg || !eq[1])
-        return -1;
-    const char *end = arg + strlen(arg), *at = strrchr(eq, '@');
-    *version = 0;
-    if (at && at[1]) {
-        bool digits = true;
-        for (const char *c = at + 1; *c; c++)
-            digits &= isdigit((unsigned char)*c) != 0;
-        if (digits) {
-            if (cli_parse_int(version, at + 1, 1, INT64_MAX) < 0)
-                return -1;
-            end = at;
-        }
-    }
-    *name = strndup(arg, (size_t)(eq - arg));
-    *path = strndup(eq + 1, (size_t)(end - eq - 1));
-    return *name && *path ? 0 : -1;
 }
 
 int cmd_query(pond_cli *cli, int argc, char **argv)
@@ -103,13 +79,12 @@ int cmd_query(pond_cli *cli, int argc, char **argv)
     for (int i = 1; i < n && rc == 0; i++) {
         char *name = NULL, *path = NULL;
         int64_t version;
-        if (parse_binding(&name, &path, &version, argv[i]) < 0)
-            rc = cli_usage(&spec, "bad table binding '%s' (NAME=PATH or NAME=PATH@VERSION, "
-                                  "VERSION 1 or more)", argv[i]);
+        if (pond_sql_binding_parse(&name, &path, &version, argv[i]) < 0)
+            rc = cli_usage(&spec, "bad table binding %s", pond_error_last()->message);
         else if (pond_sql_attach(q, name, path, version) < 0)
             rc = cli_fail();
-        free(name);
-        free(path);
+        pond_free(name);
+        pond_free(path);
     }
     if (rc == 0 && run_print(q, sql, cli_fmt_of(format)) < 0)
         rc = cli_fail();

@@ -1169,7 +1169,7 @@ int pond_delta_commit_changes(bool *meta_out, const char *dir, int64_t version,
                               pond_delta_file_cb on_add, pond_delta_file_cb on_remove,
                               void *payload)
 {
-    POND_ASSERT_ARG(meta_out && dir && version > 0 && on_add && on_remove);
+    POND_ASSERT_ARG(meta_out && dir && version >= 0 && on_add && on_remove);
     *meta_out = false;
     char name[64];
     snprintf(name, sizeof name, "_delta_log/%020" PRId64 ".json", version);

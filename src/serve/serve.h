@@ -5,6 +5,8 @@
 #ifndef POND_SERVE_H
 #define POND_SERVE_H
 
+#include "serve/serve_params.h"
+
 #include <pond/pond.h>
 
 #include <stdbool.h>
@@ -26,18 +28,24 @@ typedef struct {
  * listening. Returns 0, or a pond error (message set) when it cannot start. */
 int serve_run(const serve_config *cfg);
 
+/* A server in this process (what serve_run runs; the unit tests start one): listening when
+ * serve_start returns, on *port_out (may be NULL). cfg is borrowed until serve_stop, which
+ * waits for the requests under way and frees everything. */
+typedef struct serve_server serve_server;
+int serve_start(serve_server **out, unsigned *port_out, const serve_config *cfg);
+void serve_stop(serve_server *s);
+
 /* ---- what serve_api.c needs from serve_http.c -------------------------------------------- */
 
 typedef struct serve_req serve_req;
 
-/* A query argument (the last one with that name), or NULL. */
-const char *serve_arg(serve_req *r, const char *name);
-/* Every value of a repeated argument, in order (borrowed, NULL-terminated; pond_free the
- * array). */
-int serve_args(const char ***out, serve_req *r, const char *name);
+/* The request's query arguments (decoded; borrowed for the request). */
+const serve_kv *serve_args(serve_req *r, size_t *n_out);
 /* The pond handle for this request (the newest transaction; refreshed once per request). */
 pond_fs *serve_fs(serve_req *r);
 pond_backend *serve_backend(serve_req *r);
+/* The transaction this request sees. */
+int64_t serve_txn(serve_req *r);
 const serve_config *serve_cfg(serve_req *r);
 
 /* Response bodies go to a spool (memory, then an unlinked temporary file) bounded by
@@ -51,8 +59,9 @@ int serve_fail(serve_req *r);
 /* Extra response headers (Content-Disposition). */
 void serve_set_header(serve_req *r, const char *name, const char *value);
 
-/* serve_api.c: routes under /api/. Returns 0 when it answered (an answer or an error). */
-int serve_api(serve_req *r, const char *route);
+/* serve_api.c: the API, for a request whose parameters were read (serve_params_parse). Returns
+ * 0 when it answered (an answer or an error). */
+int serve_api(serve_req *r, const serve_params *p);
 /* serve_ui.c: the UI's files; 0 when found and answered, POND_ENOTFOUND otherwise. */
 int serve_ui(serve_req *r, const char *url);
 

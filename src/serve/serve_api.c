@@ -21,76 +21,6 @@ static int put(serve_req *r, const pond_buf *b)
     return serve_body_write(b->ptr ? b->ptr : "", b->size, r);
 }
 
-/* A query parameter that must be present. */
-static const char *need(serve_req *r, const char *name)
-{
-    const char *v = serve_arg(r, name);
-    if (!v || !*v)
-        serve_error(r, 400, "the '%s' parameter is missing", name);
-    return v && *v ? v : NULL;
-}
-
-/* "a,b,c" -> names (one allocation: the array, then the text). */
-static char **split_list(const char *s, int *n_out)
-{
-    int n = 1;
-    for (const char *c = s; *c; c++)
-        n += *c == ',';
-    size_t len = strlen(s);
-    char **v = pond_malloc((size_t)(n + 1) * sizeof *v + len + 1);
-    if (!v)
-        return NULL;
-    char *text = (char *)(v + n + 1);
-    memcpy(text, s, len + 1);
-    int k = 0;
-    for (char *t = text;; t++) {
-        v[k++] = t;
-        t = strchr(t, ',');
-        if (!t)
-            break;
-        *t = '\0';
-    }
-    v[k] = NULL;
-    *n_out = n;
-    return v;
-}
-
-/* timezone= and from=/to= as the CLI reads --timezone, --from and --to. */
-static int time_args(serve_req *r, pond_tz **tz, bool *has_from, int64_t *from, bool *has_to,
-                     int64_t *to)
-{
-    const char *z = serve_arg(r, "timezone"), *f = serve_arg(r, "from"), *t = serve_arg(r, "to");
-    *tz = NULL;
-    if (z && *z && pond_tz_open(tz, z) < 0)
-        return serve_error(r, 400, "timezone: %s", pond_error_last()->message), -1;
-    *has_from = f && *f;
-    *has_to = t && *t;
-    if (*has_from && pond_time_parse_arg(from, f, strlen(f), *tz) < 0)
-        return serve_error(r, 400, "from: %s", pond_error_last()->message), -1;
-    if (*has_to && pond_time_parse_arg(to, t, strlen(t), *tz) < 0)
-        return serve_error(r, 400, "to: %s", pond_error_last()->message), -1;
-    if (*has_from && *has_to && *to <= *from)
-        return serve_error(r, 400, "to must be after from"), -1;
-    return 0;
-}
-
-static bool count_arg(serve_req *r, const char *name, int64_t *out, int64_t min, int64_t max)
-{
-    const char *v = serve_arg(r, name);
-    if (!v)
-        return true;
-    char *end = NULL;
-    errno = 0;
-    long long x = strtoll(v, &end, 10);
-    if (!*v || *end || errno || x < min || x > max) {
-        serve_error(r, 400, "%s: '%s' is not a number from %lld to %lld", name, v,
-                    (long long)min, (long long)max);
-        return false;
-    }
-    *out = x;
-    return true;
-}
-
 /* ---- list ------------------------------------------------------------------------------------ */
 
 static int list_entry(pond_buf *b, pond_fs *fs, const char *path, const char *name,
@@ -148,9 +78,9 @@ static int list_entry(pond_buf *b, pond_fs *fs, const char *path, const char *na
     return rc ? rc : pond_buf_putc(b, '}');
 }
 
-static int api_list(serve_req *r)
+static int api_list(serve_req *r, const serve_params *p)
 {
-    const char *arg = serve_arg(r, "path");
+    const char *arg = p->path;
     pond_fs *fs = serve_fs(r);
     char *norm = NULL;
     pond_buf b = POND_BUF_INIT, full = POND_BUF_INIT;
@@ -202,14 +132,10 @@ static int api_list(serve_req *r)
 
 /* ---- describe ----------------------------------------------------------------------------- */
 
-static int api_describe(serve_req *r)
+static int api_describe(serve_req *r, const serve_params *p)
 {
-    const char *path = need(r, "path"), *fmt = serve_arg(r, "format");
-    if (!path)
-        return 0;
-    bool text = fmt && !strcmp(fmt, "text");
-    if (fmt && !text && strcmp(fmt, "json") != 0)
-        return serve_error(r, 400, "format: '%s' is not json or text", fmt);
+    const char *path = p->path;
+    bool text = p->format && !strcmp(p->format, "text");
     pond_describe d;
     pond_buf b = POND_BUF_INIT;
     int rc = pond_describe_get(&d, serve_fs(r), serve_backend(r), path);
@@ -291,35 +217,21 @@ static int ipc_sink(const void *data, size_t len, void *payload)
     return serve_body_write(data, len, payload);
 }
 
-static int api_read(serve_req *r)
+static int api_read(serve_req *r, const serve_params *p)
 {
-    const char *path = need(r, "path");
-    if (!path)
-        return 0;
-    const char *fmt = serve_arg(r, "format"), *columns = serve_arg(r, "columns");
-    if (!fmt || !*fmt)
-        fmt = "json";
+    const char *path = p->path;
+    const char *fmt = p->format ? p->format : "json";
     static const char *const fmts[] = {"json", "csv", "parquet", "arrow", "raw"};
-    int fi = -1;
+    int fi = 0;
     for (int k = 0; k < 5; k++)
         if (!strcmp(fmt, fmts[k]))
             fi = k;
-    if (fi < 0)
-        return serve_error(r, 400, "format: '%s' is not json, csv, parquet, arrow or raw", fmt);
-    int64_t limit = -1, offset = 0, version = 0;
-    if (!count_arg(r, "limit", &limit, 0, INT64_MAX) ||
-        !count_arg(r, "offset", &offset, 0, INT64_MAX) ||
-        !count_arg(r, "version", &version, 1, INT64_MAX))
-        return 0;
-    pond_tz *tz = NULL;
-    bool has_from, has_to;
-    int64_t from = 0, to = 0;
-    if (time_args(r, &tz, &has_from, &from, &has_to, &to) < 0)
-        return 0;
+    int64_t limit = p->limit, offset = p->offset, version = p->version;
+    const pond_tz *tz = p->tz;
+    bool has_from = p->has_from, has_to = p->has_to;
+    int64_t from = p->from_us, to = p->to_us;
     pond_fs *fs = serve_fs(r);
     pond_stat st;
-    char **cols = NULL;
-    int ncols = 0;
     if (pond_fs_stat(&st, fs, NULL, path) < 0) {
         serve_fail(r);
         goto done;
@@ -330,12 +242,12 @@ static int api_read(serve_req *r)
         goto done;
     }
     if (!tabular || fi == 4) {
-        if (serve_arg(r, "format") && fi != 4) {
+        if (p->format && fi != 4) {
             serve_error(r, 400, "%s: format %s is for tables and series; this is %s", path, fmt,
                         pond_entry_type_name(st.type));
             goto done;
         }
-        if (has_from || has_to || columns || limit >= 0 || offset) {
+        if (has_from || has_to || p->columns || limit >= 0 || offset) {
             serve_error(r, 400, "%s: from, to, columns, limit and offset are for tables and "
                                 "series", path);
             goto done;
@@ -367,17 +279,9 @@ static int api_read(serve_req *r)
         ro.from_us = has_from ? from : INT64_MIN;
         ro.to_us = has_to ? to : INT64_MAX;
     }
-    if (columns) {
-        if (!*columns) {
-            serve_error(r, 400, "columns: no column named");
-            goto done;
-        }
-        if (!(cols = split_list(columns, &ncols))) {
-            serve_error(r, 500, "out of memory");
-            goto done;
-        }
-        ro.columns = (const char *const *)cols;
-        ro.n_columns = ncols;
+    if (p->columns) {
+        ro.columns = (const char *const *)p->columns;
+        ro.n_columns = p->n_columns;
     }
     ro.file_version = version;
     static const char *const types[] = {"application/x-ndjson", "text/csv; charset=utf-8",
@@ -416,8 +320,6 @@ static int api_read(serve_req *r)
     else
         serve_set_type(r, types[fi]);
 done:
-    pond_free(cols);
-    pond_tz_free(tz);
     return 0;
 }
 
@@ -432,27 +334,16 @@ static int put_num(pond_buf *b, double x, bool present)
     return pond_buf_put(b, t, n);
 }
 
-static int api_buckets(serve_req *r)
+static int api_buckets(serve_req *r, const serve_params *p)
 {
-    const char *path = need(r, "path"), *columns = serve_arg(r, "columns");
-    if (!path)
-        return 0;
+    const char *path = p->path;
     pond_buckets_options o = POND_BUCKETS_OPTIONS_INIT;
-    if (!count_arg(r, "n", &o.n, 1, POND_BUCKETS_MAX))
-        return 0;
-    pond_tz *tz = NULL;
-    bool has_from, has_to;
-    int64_t from = 0, to = 0;
-    if (time_args(r, &tz, &has_from, &from, &has_to, &to) < 0)
-        return 0;
-    pond_tz_free(tz);
-    char **cols = NULL;
-    int ncols = 0;
-    if (columns && *columns) {
-        if (!(cols = split_list(columns, &ncols)))
-            return serve_error(r, 500, "out of memory");
-        o.columns = (const char *const *)cols;
-        o.n_columns = ncols;
+    o.n = p->n;
+    bool has_from = p->has_from, has_to = p->has_to;
+    int64_t from = p->from_us, to = p->to_us;
+    if (p->columns) {
+        o.columns = (const char *const *)p->columns;
+        o.n_columns = p->n_columns;
     }
     pond_buckets bk;
     pond_buf b = POND_BUF_INIT;
@@ -536,7 +427,6 @@ static int api_buckets(serve_req *r)
         serve_set_type(r, "application/json");
     pond_buf_dispose(&b);
     pond_buckets_dispose(&bk);
-    pond_free(cols);
     return 0;
 }
 
@@ -574,44 +464,13 @@ static int progress(void *p)
     return k->expired;
 }
 
-static int api_query(serve_req *r)
+static int api_query(serve_req *r, const serve_params *p)
 {
-    const char *sql = need(r, "sql"), *fmt = serve_arg(r, "format");
-    if (!sql)
-        return 0;
-    if (fmt && strcmp(fmt, "json") != 0 && strcmp(fmt, "csv") != 0)
-        return serve_error(r, 400, "format: '%s' is not json or csv", fmt);
-    const char *z = serve_arg(r, "timezone");
-    pond_tz *tz = NULL;
-    if (z && *z && pond_tz_open(&tz, z) < 0)
-        return serve_error(r, 400, "timezone: %s", pond_error_last()->message);
-    const char **srcs = NULL;
+    const char *sql = p->sql, *fmt = p->format;
     pond_sql *q = NULL;
-    int rc = serve_args(&srcs, r, "src");
-    if (rc == 0)
-        rc = pond_sql_open(&q, serve_fs(r));
-    for (size_t i = 0; rc == 0 && srcs[i]; i++) {
-        const char *s = srcs[i], *eq = strchr(s, '=');
-        if (!eq || eq == s || !eq[1]) {
-            serve_error(r, 400, "src: expected NAME=PATH, got '%s'", s);
-            goto done;
-        }
-        char name[256], path[4096];
-        snprintf(name, sizeof name, "%.*s", (int)(eq - s), s);
-        snprintf(path, sizeof path, "%s", eq + 1);
-        int64_t version = 0;
-        char *at = strrchr(path, '@');
-        if (at && at[1]) {
-            bool digits = true;
-            for (const char *c = at + 1; *c; c++)
-                digits &= isdigit((unsigned char)*c) != 0;
-            if (digits) {
-                version = strtoll(at + 1, NULL, 10);
-                *at = '\0';
-            }
-        }
-        rc = pond_sql_attach(q, name, path, version);
-    }
+    int rc = pond_sql_open(&q, serve_fs(r));
+    for (size_t i = 0; rc == 0 && i < p->n_srcs; i++)
+        rc = pond_sql_attach(q, p->srcs[i].name, p->srcs[i].path, p->srcs[i].version);
     sql_clock clk;
     if (rc == 0) {
         sqlite3 *db = pond_sql_db(q);
@@ -632,7 +491,7 @@ static int api_query(serve_req *r)
         sqlite3_progress_handler(db, 1000, progress, &clk);
         rc = pond_sql_output(NULL, q, sql, fmt && !strcmp(fmt, "csv") ? POND_ROWS_CSV
                                                                         : POND_ROWS_JSON,
-                             tz, serve_body_write, r);
+                             p->tz, serve_body_write, r);
         if (rc < 0 && clk.expired) {
             serve_error(r, 503, "sql: the query ran longer than the server's limit of %lld ms",
                         (long long)ms);
@@ -651,23 +510,67 @@ static int api_query(serve_req *r)
                                                       : "application/x-ndjson");
 done:
     pond_sql_free(q);
-    pond_free(srcs);
-    pond_tz_free(tz);
     return 0;
 }
 
-int serve_api(serve_req *r, const char *route)
+/* ---- log ---------------------------------------------------------------------------------------- */
+
+/* The transaction log, newest first, a page at a time: `limit` (default 100) transactions
+ * below `before` (default: from the one this request sees). */
+static int api_log(serve_req *r, const serve_params *p)
 {
-    if (!strcmp(route, "list"))
-        return api_list(r);
-    if (!strcmp(route, "describe"))
-        return api_describe(r);
-    if (!strcmp(route, "read"))
-        return api_read(r);
-    if (!strcmp(route, "buckets"))
-        return api_buckets(r);
-    if (!strcmp(route, "query"))
-        return api_query(r);
-    return serve_error(r, 404, "no such API: /api/%s (list, describe, read, buckets, query)",
-                       route);
+    pond_oplog_history_options o = POND_OPLOG_HISTORY_OPTIONS_INIT;
+    int64_t seen = serve_txn(r);
+    o.newest = p->before < 0 ? seen : p->before - 1 < seen ? p->before - 1 : seen;
+    o.limit = p->limit < 0 ? 100 : p->limit;
+    o.files = false;
+    pond_oplog_txn *t = NULL;
+    size_t n = 0;
+    pond_buf b = POND_BUF_INIT;
+    int rc = o.newest < 0 ? 0 : pond_oplog_history(&t, &n, pond_oplog_dir(serve_backend(r)), &o);
+    if (rc == 0)
+        rc = pond_buf_printf(&b, "{\"txn\":%lld,\"entries\":[", (long long)seen);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        rc = pond_buf_printf(&b, "%s{\"txn\":%lld", i ? "," : "", (long long)t[i].txn);
+        if (rc == 0 && t[i].has_info) {
+            char when[40];
+            pond_time_format_iso(when, t[i].time_us);
+            rc = pond_buf_printf(&b, ",\"time\":\"%s\"", when);
+        }
+        if (rc == 0 && t[i].command) {
+            rc = pond_buf_puts(&b, ",\"command\":");
+            if (rc == 0)
+                rc = pond_buf_put_json_string(&b, t[i].command, strlen(t[i].command));
+        }
+        if (rc == 0)
+            rc = pond_buf_putc(&b, '}');
+    }
+    /* the next page starts below the last transaction listed; none past transaction 0 */
+    int64_t next = n && t[n - 1].txn > 0 && (int64_t)n == o.limit ? t[n - 1].txn : -1;
+    if (rc == 0 && next >= 0)
+        rc = pond_buf_printf(&b, "],\"next_before\":%lld}\n", (long long)next);
+    else if (rc == 0)
+        rc = pond_buf_puts(&b, "],\"next_before\":null}\n");
+    if (rc == 0)
+        rc = put(r, &b);
+    if (rc < 0)
+        serve_fail(r);
+    else
+        serve_set_type(r, "application/json");
+    pond_buf_dispose(&b);
+    pond_oplog_history_free(t, n);
+    return 0;
+}
+
+int serve_api(serve_req *r, const serve_params *p)
+{
+    switch (p->route) {
+    case SERVE_API_LIST: return api_list(r, p);
+    case SERVE_API_DESCRIBE: return api_describe(r, p);
+    case SERVE_API_READ: return api_read(r, p);
+    case SERVE_API_BUCKETS: return api_buckets(r, p);
+    case SERVE_API_QUERY: return api_query(r, p);
+    case SERVE_API_LOG: return api_log(r, p);
+    }
+    return serve_error(r, 404, "no such API");
 }

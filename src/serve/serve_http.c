@@ -25,18 +25,23 @@
 
 #define SPOOL_MEM (1u << 20)
 #define COOKIE "pond_token"
+#define MAX_ARGS 256
 
-/* ---- the pool of pond handles ------------------------------------------------------------ */
+/* ---- the server and its pool of pond handles ---------------------------------------------- */
 
 typedef struct handle {
     pond_backend *be;
     pond_fs *fs;
+    int64_t txn;
     struct handle *next;
 } handle;
 
-static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
-static handle *pool_free;
-static const serve_config *g_cfg;
+struct serve_server {
+    const serve_config *cfg;
+    struct MHD_Daemon *d;
+    pthread_mutex_t mu;
+    handle *free; /* handles not in use */
+};
 
 static void handle_free(handle *h)
 {
@@ -47,24 +52,30 @@ static void handle_free(handle *h)
     free(h);
 }
 
-static int handle_get(handle **out)
+static int handle_get(handle **out, serve_server *s)
 {
-    pthread_mutex_lock(&pool_mu);
-    handle *h = pool_free;
+    pthread_mutex_lock(&s->mu);
+    handle *h = s->free;
     if (h)
-        pool_free = h->next;
-    pthread_mutex_unlock(&pool_mu);
+        s->free = h->next;
+    pthread_mutex_unlock(&s->mu);
     int rc = 0;
     if (!h) {
         pond_oplog_options o = POND_OPLOG_OPTIONS_INIT;
-        o.as_of_txn = g_cfg->at_txn;
+        o.as_of_txn = s->cfg->at_txn;
         if (!(h = calloc(1, sizeof *h)))
             return pond_error_set(POND_ENOMEM, POND_DOM_CLI, "out of memory");
-        if ((rc = pond_oplog_open(&h->be, g_cfg->pond_dir, &o)) == 0)
+        if ((rc = pond_oplog_open(&h->be, s->cfg->pond_dir, &o)) == 0)
             rc = pond_fs_open(&h->fs, h->be, NULL);
-    } else if (g_cfg->at_txn < 0) {
-        rc = pond_oplog_refresh(NULL, h->be); /* the newest transaction, incrementally */
+        h->txn = s->cfg->at_txn;
+        if (rc == 0 && s->cfg->at_txn < 0)
+            rc = pond_oplog_refresh(&h->txn, h->be);
+    } else if (s->cfg->at_txn < 0) {
+        rc = pond_oplog_refresh(&h->txn, h->be); /* the newest transaction, incrementally */
     }
+    /* No snapshot lease is taken here: this base has no lease facility (the replication
+     * branch adds pond_oplog_lease_take/release). Once it lands, take one on h->txn here and
+     * release it in handle_put, so that gc keeps what an answer under way still reads. */
     if (rc < 0) {
         handle_free(h);
         return rc;
@@ -73,84 +84,59 @@ static int handle_get(handle **out)
     return 0;
 }
 
-static void handle_put(handle *h)
+static void handle_put(serve_server *s, handle *h)
 {
     if (!h)
         return;
-    pthread_mutex_lock(&pool_mu);
-    h->next = pool_free;
-    pool_free = h;
-    pthread_mutex_unlock(&pool_mu);
+    pthread_mutex_lock(&s->mu);
+    h->next = s->free;
+    s->free = h;
+    pthread_mutex_unlock(&s->mu);
 }
 
 /* ---- a request ------------------------------------------------------------------------------ */
 
 struct serve_req {
+    serve_server *srv;
     struct MHD_Connection *c;
     handle *h;
     int status;
     const char *type;
     char hname[2][32], hval[2][512];
     int n_headers;
+    serve_kv args[MAX_ARGS];
+    size_t n_args;
+    bool too_many_args;
     /* the spool */
     pond_buf mem;
     int fd;
     int64_t size;
     bool over;
-    bool has_body;
 };
 
-const char *serve_arg(serve_req *r, const char *name)
-{
-    return MHD_lookup_connection_value(r->c, MHD_GET_ARGUMENT_KIND, name);
-}
-
-typedef struct {
-    const char *name;
-    const char **v;
-    size_t n, cap;
-    int rc;
-} args_ctx;
-
 static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const char *key,
-                                   const char *value)
+                                   size_t key_size, const char *value, size_t value_size)
 {
     (void)kind;
-    args_ctx *a = cls;
-    if (!key || strcmp(key, a->name) != 0)
-        return MHD_YES;
-    if (a->n + 2 > a->cap) {
-        size_t cap = a->cap ? a->cap * 2 : 8;
-        const char **v = pond_realloc(a->v, cap * sizeof *v);
-        if (!v) {
-            a->rc = POND_ENOMEM;
-            return MHD_NO;
-        }
-        a->v = v;
-        a->cap = cap;
+    serve_req *r = cls;
+    if (r->n_args == MAX_ARGS) {
+        r->too_many_args = true;
+        return MHD_NO;
     }
-    a->v[a->n++] = value ? value : "";
-    a->v[a->n] = NULL;
+    r->args[r->n_args++] = (serve_kv){key, value, key ? key_size : 0, value ? value_size : 0};
     return MHD_YES;
 }
 
-int serve_args(const char ***out, serve_req *r, const char *name)
+const serve_kv *serve_args(serve_req *r, size_t *n_out)
 {
-    args_ctx a = {name, NULL, 0, 0, 0};
-    MHD_get_connection_values(r->c, MHD_GET_ARGUMENT_KIND, collect_arg, &a);
-    if (a.rc == 0 && !a.v && !(a.v = pond_calloc(1, sizeof *a.v)))
-        a.rc = POND_ENOMEM;
-    if (a.rc < 0) {
-        pond_free(a.v);
-        return pond_error_set(POND_ENOMEM, POND_DOM_CLI, "out of memory");
-    }
-    *out = a.v;
-    return 0;
+    *n_out = r->n_args;
+    return r->args;
 }
 
 pond_fs *serve_fs(serve_req *r) { return r->h->fs; }
 pond_backend *serve_backend(serve_req *r) { return r->h->be; }
-const serve_config *serve_cfg(serve_req *r) { (void)r; return g_cfg; }
+int64_t serve_txn(serve_req *r) { return r->h->txn; }
+const serve_config *serve_cfg(serve_req *r) { return r->srv->cfg; }
 void serve_set_type(serve_req *r, const char *t) { r->type = t; }
 
 void serve_set_header(serve_req *r, const char *name, const char *value)
@@ -175,9 +161,9 @@ int serve_body_write(const void *data, size_t len, void *payload)
 {
     serve_req *r = payload;
     char lim[32];
-    if (r->size + (int64_t)len > g_cfg->max_response) {
+    if (r->size + (int64_t)len > r->srv->cfg->max_response) {
         r->over = true;
-        pond_format_size(lim, g_cfg->max_response);
+        pond_format_size(lim, r->srv->cfg->max_response);
         return pond_error_set(POND_EINVALID, POND_DOM_CLI,
                               "the response is larger than the server's limit of %s "
                               "(narrow it with from, to, columns or limit)", lim);
@@ -219,9 +205,8 @@ int serve_body_write(const void *data, size_t len, void *payload)
 
 /* Messages name pond paths, never where the pond lies on the host: the pond directory is cut
  * out of every message. */
-static void scrub(char *out, size_t cap, const char *msg)
+static void scrub(char *out, size_t cap, const char *msg, const char *dir)
 {
-    const char *dir = g_cfg->pond_dir;
     size_t dl = strlen(dir), n = 0;
     while (*msg && n + 1 < cap) {
         if (dl && !strncmp(msg, dir, dl)) {
@@ -245,7 +230,7 @@ int serve_error(serve_req *r, int status, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
-    scrub(msg, sizeof msg, raw);
+    scrub(msg, sizeof msg, raw, r->srv->cfg->pond_dir);
     spool_reset(r);
     r->over = false;
     r->status = status;
@@ -279,17 +264,6 @@ int serve_fail(serve_req *r)
 
 /* ---- authentication --------------------------------------------------------------------- */
 
-/* Constant time in the length of the token we hold: every byte is compared. */
-static bool token_ok(const char *given)
-{
-    const char *t = g_cfg->token;
-    size_t tl = strlen(t), gl = given ? strlen(given) : 0;
-    unsigned char diff = (unsigned char)(tl != gl);
-    for (size_t i = 0; i < tl; i++)
-        diff |= (unsigned char)(t[i] ^ (i < gl ? given[i] : 0));
-    return given && diff == 0;
-}
-
 static const char *cookie_token(struct MHD_Connection *c)
 {
     return MHD_lookup_connection_value(c, MHD_COOKIE_KIND, COOKIE);
@@ -297,8 +271,8 @@ static const char *cookie_token(struct MHD_Connection *c)
 
 static const char *bearer(struct MHD_Connection *c)
 {
-    const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-    return h && !strncmp(h, "Bearer ", 7) ? h + 7 : NULL;
+    return serve_bearer(
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION));
 }
 
 /* ---- answering -------------------------------------------------------------------------- */
@@ -328,9 +302,10 @@ static enum MHD_Result send_answer(serve_req *r)
     return ok;
 }
 
-static enum MHD_Result answer_now(struct MHD_Connection *c, int status, const char *msg)
+static enum MHD_Result answer_now(serve_server *s, struct MHD_Connection *c, int status,
+                                  const char *msg)
 {
-    serve_req r = {.c = c, .fd = -1, .mem = POND_BUF_INIT};
+    serve_req r = {.srv = s, .c = c, .fd = -1, .mem = POND_BUF_INIT};
     serve_error(&r, status, "%s", msg);
     enum MHD_Result ok = send_answer(&r);
     pond_buf_dispose(&r.mem);
@@ -339,14 +314,14 @@ static enum MHD_Result answer_now(struct MHD_Connection *c, int status, const ch
 
 /* The browser's first visit with ?token=: set the cookie and send it on without the token in
  * its address bar. */
-static enum MHD_Result exchange_token(struct MHD_Connection *c, const char *url)
+static enum MHD_Result exchange_token(serve_server *s, struct MHD_Connection *c, const char *url)
 {
     struct MHD_Response *resp = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
     if (!resp)
         return MHD_NO;
     char cookie[600];
     snprintf(cookie, sizeof cookie, COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict",
-             g_cfg->token);
+             s->cfg->token);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, cookie);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, url[0] == '/' ? url : "/");
     enum MHD_Result ok = MHD_queue_response(c, MHD_HTTP_SEE_OTHER, resp);
@@ -354,103 +329,119 @@ static enum MHD_Result exchange_token(struct MHD_Connection *c, const char *url)
     return ok;
 }
 
+/* A request's state between the handler's calls, as a pointer to one of these (no
+ * allocation): fresh (headers not yet seen) or seen, and whether the raw path held an escaped
+ * NUL byte. libmicrohttpd hands the handler the decoded path as a C string, where "%00" would
+ * silently end it ("/ui/index.html%00.png" read as "/ui/index.html"), so the raw path is
+ * looked at before decoding. */
+static const char st_fresh, st_fresh_nul, st_seen, st_seen_nul;
+
+static void *uri_seen(void *cls, const char *uri, struct MHD_Connection *c)
+{
+    (void)cls, (void)c;
+    size_t path_len = strcspn(uri, "?");
+    for (size_t i = 0; i + 2 < path_len; i++)
+        if (uri[i] == '%' && uri[i + 1] == '0' && uri[i + 2] == '0')
+            return (void *)&st_fresh_nul;
+    return (void *)&st_fresh;
+}
+
 static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url,
                                const char *method, const char *version, const char *upload,
                                size_t *upload_size, void **con_cls)
 {
-    (void)cls, (void)version, (void)upload;
-    static int first_call;
-    if (!*con_cls) { /* headers only: refuse bodies before reading them */
-        *con_cls = &first_call;
+    (void)version, (void)upload;
+    serve_server *s = cls;
+    bool fresh = *con_cls == &st_fresh || *con_cls == &st_fresh_nul;
+    bool nul_in_path = *con_cls == &st_fresh_nul || *con_cls == &st_seen_nul;
+    if (fresh) { /* headers only: refuse bodies before reading them */
+        *con_cls = (void *)(nul_in_path ? &st_seen_nul : &st_seen);
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
                                                      MHD_HTTP_HEADER_CONTENT_LENGTH);
         const char *te = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
                                                      MHD_HTTP_HEADER_TRANSFER_ENCODING);
         if ((cl && strcmp(cl, "0") != 0) || te)
-            return answer_now(c, 413, "request bodies are not accepted (the API is GET only)");
+            return answer_now(s, c, 413, "request bodies are not accepted (the API is GET only)");
         return MHD_YES;
     }
     if (*upload_size) {
         *upload_size = 0;
-        return answer_now(c, 413, "request bodies are not accepted (the API is GET only)");
+        return answer_now(s, c, 413, "request bodies are not accepted (the API is GET only)");
     }
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
-        return answer_now(c, 405, "only GET and HEAD are served");
-    if (g_cfg->token) {
+        return answer_now(s, c, 405, "only GET and HEAD are served");
+    if (nul_in_path)
+        return answer_now(s, c, 400, "the address holds a NUL byte (%00)");
+    if (s->cfg->token) {
         const char *q = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "token");
-        if (q && token_ok(q) && strncmp(url, "/api/", 5) != 0)
-            return exchange_token(c, url);
-        if (!token_ok(bearer(c)) && !token_ok(cookie_token(c)))
-            return answer_now(c, 401, "a token is needed: send Authorization: Bearer TOKEN, or "
-                                      "open the page once with ?token=TOKEN");
+        if (q && serve_token_equal(s->cfg->token, q) && strncmp(url, "/api/", 5) != 0)
+            return exchange_token(s, c, url);
+        if (!serve_token_equal(s->cfg->token, bearer(c)) &&
+            !serve_token_equal(s->cfg->token, cookie_token(c)))
+            return answer_now(s, c, 401, "a token is needed: send Authorization: Bearer TOKEN, "
+                                         "or open the page once with ?token=TOKEN");
     }
-    serve_req r = {.c = c, .fd = -1, .mem = POND_BUF_INIT, .status = 200};
-    int rc;
+    serve_req *r = calloc(1, sizeof *r); /* MAX_ARGS arguments: too big for a thread's stack */
+    if (!r)
+        return MHD_NO;
+    *r = (serve_req){.srv = s, .c = c, .fd = -1, .mem = POND_BUF_INIT, .status = 200};
     if (!strncmp(url, "/api/", 5)) {
-        if ((rc = handle_get(&r.h)) < 0)
-            serve_fail(&r);
+        serve_route route;
+        serve_params p;
+        memset(&p, 0, sizeof p);
+        MHD_get_connection_values_n(c, MHD_GET_ARGUMENT_KIND, collect_arg, r);
+        if (r->too_many_args)
+            serve_error(r, 400, "more than %d parameters", MAX_ARGS);
+        else if (serve_route_parse(&route, url + 5) < 0)
+            serve_error(r, 404, "%s", pond_error_last()->message);
+        else if (serve_params_parse(&p, route, r->args, r->n_args) < 0)
+            serve_error(r, 400, "%s", pond_error_last()->message);
+        else if (handle_get(&r->h, s) < 0)
+            serve_fail(r);
         else
-            serve_api(&r, url + 5);
-        handle_put(r.h);
-        r.h = NULL;
-    } else if (serve_ui(&r, url) < 0) {
-        serve_error(&r, 404, "no such page: %s", url);
+            serve_api(r, &p);
+        serve_params_dispose(&p);
+        handle_put(s, r->h);
+        r->h = NULL;
+    } else if (serve_ui(r, url) < 0) {
+        serve_error(r, 404, "no such page: %s", url);
     }
-    enum MHD_Result ok = send_answer(&r);
-    if (r.fd >= 0)
-        close(r.fd);
-    pond_buf_dispose(&r.mem);
+    enum MHD_Result ok = send_answer(r);
+    if (r->fd >= 0)
+        close(r->fd);
+    pond_buf_dispose(&r->mem);
+    free(r);
     return ok;
 }
 
 /* ---- listening ---------------------------------------------------------------------------- */
-
-static int parse_listen(struct sockaddr_storage *ss, bool *loopback, const char *s)
-{
-    char host[256];
-    const char *colon = strrchr(s, ':');
-    size_t hl = colon ? (size_t)(colon - s) : 0;
-    char *end = NULL;
-    long port = colon ? strtol(colon + 1, &end, 10) : -1;
-    if (!colon || !colon[1] || *end || port < 0 || port > 65535 || hl == 0 || hl >= sizeof host)
-        return pond_error_set(POND_EINVALID, POND_DOM_CLI,
-                              "--listen: '%s' is not ADDR:PORT (127.0.0.1:8080, [::1]:8080)", s);
-    memcpy(host, s, hl);
-    host[hl] = '\0';
-    memset(ss, 0, sizeof *ss);
-    if (host[0] == '[' && host[hl - 1] == ']') {
-        struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
-        host[hl - 1] = '\0';
-        if (inet_pton(AF_INET6, host + 1, &a->sin6_addr) != 1)
-            return pond_error_set(POND_EINVALID, POND_DOM_CLI,
-                                  "--listen: '%s' is not an IPv6 address", host + 1);
-        a->sin6_family = AF_INET6;
-        a->sin6_port = htons((uint16_t)port);
-        *loopback = IN6_IS_ADDR_LOOPBACK(&a->sin6_addr);
-        return 0;
-    }
-    struct sockaddr_in *a = (struct sockaddr_in *)ss;
-    if (!strcmp(host, "localhost"))
-        strcpy(host, "127.0.0.1");
-    if (inet_pton(AF_INET, host, &a->sin_addr) != 1)
-        return pond_error_set(POND_EINVALID, POND_DOM_CLI,
-                              "--listen: '%s' is not an IPv4 address (or [IPv6])", host);
-    a->sin_family = AF_INET;
-    a->sin_port = htons((uint16_t)port);
-    *loopback = (ntohl(a->sin_addr.s_addr) >> 24) == 127;
-    return 0;
-}
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
     (void)cls, (void)fmt, (void)ap; /* connection-level noise (resets, timeouts) */
 }
 
-int serve_run(const serve_config *cfg)
+void serve_stop(serve_server *s)
+{
+    if (!s)
+        return;
+    if (s->d)
+        MHD_stop_daemon(s->d); /* waits for the connections' threads */
+    while (s->free) {
+        handle *n = s->free->next;
+        handle_free(s->free);
+        s->free = n;
+    }
+    pthread_mutex_destroy(&s->mu);
+    free(s);
+}
+
+int serve_start(serve_server **out, unsigned *port_out, const serve_config *cfg)
 {
     struct sockaddr_storage ss;
     bool loopback = false;
-    int rc = parse_listen(&ss, &loopback, cfg->listen);
+    *out = NULL;
+    int rc = serve_listen_parse(&ss, &loopback, cfg->listen);
     if (rc < 0)
         return rc;
     if (!loopback && !cfg->token)
@@ -458,50 +449,66 @@ int serve_run(const serve_config *cfg)
                               "--listen %s is not a loopback address: give --token-file so "
                               "that only holders of the token can read the pond",
                               cfg->listen);
-    g_cfg = cfg;
+    serve_server *s = calloc(1, sizeof *s);
+    if (!s)
+        return pond_error_set(POND_ENOMEM, POND_DOM_CLI, "out of memory");
+    s->cfg = cfg;
+    pthread_mutex_init(&s->mu, NULL);
     /* the first handle: a pond that cannot be opened is an error before listening */
     handle *h = NULL;
-    if ((rc = handle_get(&h)) < 0)
+    if ((rc = handle_get(&h, s)) < 0) {
+        serve_stop(s);
         return rc;
-    handle_put(h);
+    }
+    handle_put(s, h);
+    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+                     MHD_USE_ERROR_LOG | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
+    s->d = MHD_start_daemon(
+        flags, 0, NULL, NULL, handler, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->timeout_s,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)cfg->max_request,
+        MHD_OPTION_URI_LOG_CALLBACK, uri_seen, NULL, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+        MHD_OPTION_END);
+    if (!s->d) {
+        rc = pond_error_set(POND_EIO, POND_DOM_CLI, "cannot listen on %s: %s", cfg->listen,
+                            strerror(errno));
+        serve_stop(s);
+        return rc;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
+    if (port_out)
+        *port_out = info ? info->port : 0;
+    *out = s;
+    return 0;
+}
+
+int serve_run(const serve_config *cfg)
+{
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, NULL); /* the server's threads inherit it */
     signal(SIGPIPE, SIG_IGN);
-    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-                     MHD_USE_ERROR_LOG | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
-    struct MHD_Daemon *d = MHD_start_daemon(
-        flags, 0, NULL, NULL, handler, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->timeout_s,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)cfg->max_request,
-        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
-    if (!d) {
-        rc = pond_error_set(POND_EIO, POND_DOM_CLI, "cannot listen on %s: %s", cfg->listen,
-                            strerror(errno));
-        goto done;
-    }
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+    serve_server *s = NULL;
+    unsigned port = 0;
+    int rc = serve_start(&s, &port, cfg);
+    if (rc < 0)
+        return rc;
+    struct sockaddr_storage ss;
+    bool loopback;
+    serve_listen_parse(&ss, &loopback, cfg->listen);
     char host[64] = "";
     if (ss.ss_family == AF_INET6)
         inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, host, sizeof host);
     else
         inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, host, sizeof host);
     printf("listening on http://%s%s%s:%u/\n", ss.ss_family == AF_INET6 ? "[" : "", host,
-           ss.ss_family == AF_INET6 ? "]" : "", info ? (unsigned)info->port : 0);
+           ss.ss_family == AF_INET6 ? "]" : "", port);
     fflush(stdout);
     int sig = 0;
     sigwait(&set, &sig);
-    MHD_stop_daemon(d);
-done:
-    pthread_mutex_lock(&pool_mu);
-    while (pool_free) {
-        handle *n = pool_free->next;
-        handle_free(pool_free);
-        pool_free = n;
-    }
-    pthread_mutex_unlock(&pool_mu);
-    return rc;
+    serve_stop(s);
+    return 0;
 }

@@ -1,6 +1,7 @@
 // pond serve's web UI: the tree, a series chart (bucketed min/max/mean from /api/buckets,
 // re-fetched for the visible range on zoom), tables with paging and sorting (SQL through
-// /api/query), describe and versions. No network but this server; uPlot is embedded.
+// /api/query), describe and versions, and the transaction log (/api/log, a page at a time).
+// No network but this server; uPlot is embedded.
 'use strict';
 const $ = (s) => document.querySelector(s);
 const enc = encodeURIComponent;
@@ -70,8 +71,9 @@ async function drawSeries(path, overlay, from, to) {
       const color = colors[c++ % colors.length];
       const label = (sets.length > 1 ? s.path + ' ' : '') + col.name;
       data.push(col.mean, col.min, col.max);
-      series.push({ label: label + ' mean', stroke: color, width: 1.5 },
-        { label: label + ' min', stroke: color + '55', width: 1 }, { label: label + ' max', stroke: color + '55', width: 1 });
+      // spanGaps: a bucket narrower than the readings' spacing is empty, not a gap in the data
+      series.push({ label: label + ' mean', stroke: color, width: 1.5, spanGaps: true },
+        { label: label + ' min', stroke: color + '55', width: 1, spanGaps: true }, { label: label + ' max', stroke: color + '55', width: 1, spanGaps: true });
     }
   }
   const box = $('#chart');
@@ -140,15 +142,40 @@ async function showFile(path) {
   v.append(el('h2', { text: path }), el('pre', { text: d }));
 }
 
+async function showLog() {
+  const v = $('#view');
+  v.textContent = '';
+  const body = el('tbody', {});
+  const older = el('button', { id: 'older', text: 'older transactions' });
+  const info = el('span', { id: 'loginfo' });
+  v.append(el('h2', { text: 'Transaction log' }),
+    el('table', { id: 'log' }, el('thead', {}, el('tr', {}, ...['txn', 'committed (UTC)', 'command'].map((h) => el('th', { text: h })))), body),
+    el('div', { class: 'controls' }, older, info));
+  let before = null, shown = 0;
+  async function more() {
+    const d = await json('log', before == null ? { limit: 50 } : { limit: 50, before });
+    for (const t of d.entries)
+      body.append(el('tr', {}, el('td', { text: String(t.txn) }), el('td', { text: t.time || '' }),
+        el('td', { text: t.command || (t.time ? '' : '(no commit information)') })));
+    shown += d.entries.length;
+    before = d.next_before;
+    older.disabled = before == null;
+    info.textContent = ` ${shown} transactions shown, newest ${d.txn}`;
+  }
+  older.onclick = () => more().catch(showError);
+  await more();
+}
+
 function showError(e) { $('#view').prepend(el('p', { class: 'err', text: String(e.message || e) })); }
 
 async function route() {
   const h = decodeURIComponent(location.hash.slice(1) || '/dir/');
-  const m = h.match(/^\/(dir|series|table|file)(\/.*)?$/) || ['', 'dir', '/'];
+  const m = h.match(/^\/(dir|series|table|file|log)(\/.*)?$/) || ['', 'dir', '/'];
   const kind = m[1], path = m[2] || '/';
-  $('#where').textContent = path;
+  $('#where').textContent = kind === 'log' ? 'transaction log' : path;
   try {
     if (kind === 'dir') { await showTree(path); $('#view').textContent = ''; return; }
+    if (kind === 'log') { await showTree('/'); await showLog(); return; }
     const parent = path.replace(/\/[^/]*$/, '') || '/';
     await showTree(parent);
     if (kind === 'series') await showSeries(path);

@@ -113,6 +113,28 @@ await test('describe_query_list_equal_cli', async () => {
   for (let i = 0; i < cl.length; i++)
     for (const k of ['path', 'type', 'size', 'version', 'txn']) eq(l.entries[i][k], cl[i][k], `list ${k}`);
 });
+await test('log_equals_cli', async () => {
+  const cli = pond(['log']).stdout.toString().trim().split('\n');
+  const got = [];
+  let before = null, pages = 0;
+  for (;;) {
+    const r = await get(U, 'api/log?limit=5' + (before != null ? `&before=${before}` : ''));
+    eq(r.status, 200, 'status');
+    const d = JSON.parse(r.buf);
+    got.push(...d.entries);
+    pages++;
+    if (d.next_before == null) break;
+    before = d.next_before;
+  }
+  eq(got.length, cli.length, 'transactions');
+  eq(pages, Math.ceil(cli.length / 5), 'pages');
+  for (let i = 0; i < cli.length; i++) {
+    const m = cli[i].match(/^\s*(\d+)  (\S+)  (.*)$/);
+    eq(got[i].txn, Number(m[1]), `txn ${i}`);
+    eq(got[i].time, m[2], `time ${i}`);
+    eq(got[i].command, m[3], `command ${i}`);
+  }
+});
 await test('arrow_ipc_reads_back', async () => {
   for (const p of ['/s/a', '/t/people']) {
     const r = await get(U, `api/read?path=${p}&format=arrow`);
@@ -321,6 +343,14 @@ await test('browser_ui', async () => {
     await page.click('#rows th:nth-child(3)');
     await page.waitForFunction(() => document.querySelector('#rows th:nth-child(3)').textContent.includes('▲'));
     await page.screenshot({ path: path.join(tools, 'table.png') });
+    await page.click('#loglink');
+    await page.waitForSelector('#log tbody tr');
+    const cliLog = pond(['log']).stdout.toString().trim().split('\n');
+    const logRows = await page.$$eval('#log tbody tr', (rs) => rs.map((r) => [...r.children].map((td) => td.textContent)));
+    eq(logRows.length, Math.min(50, cliLog.length), 'log rows');
+    eq(logRows[0][2], cliLog[0].match(/^\s*\d+  \S+  (.*)$/)[1], 'the newest command');
+    eq(Number(logRows.at(-1)[0]), Number(cliLog[logRows.length - 1].trim().split(' ')[0]), 'the oldest row shown');
+    await page.screenshot({ path: path.join(tools, 'log.png') });
     eq(outside.length, 0, `requests outside the server: ${outside}`);
   } finally {
     await browser.close();

@@ -149,7 +149,7 @@ slow:;
 /* A decimal number that strtod can only turn into infinity or zero (1e400, 1e-400). */
 static bool out_of_range(const char *s, size_t len)
 {
-    double d;
+    double d = NAN; /* parse_double leaves it unset for text that is no number ("2012-01-01") */
     if (len == 0 || len > 64 || parse_double(s, len, &d))
         return false;
     for (size_t k = 0; k < len; k++)

@@ -48,6 +48,7 @@ int cmd_serve(pond_cli *cli, int argc, char **argv)
         .max_request = 64 << 10,
         .sql_ms = 10000,
         .timeout_s = 30,
+        .cache_bytes = (int64_t)256 << 20,
     };
     const char *token_file = NULL;
     const cli_opt opts[] = {
@@ -66,6 +67,10 @@ int cmd_serve(pond_cli *cli, int argc, char **argv)
          .arg = "SIZE", .help = "largest request line and headers; a larger one is refused\n"
                                 "(default 64KiB)",
          .min = 4096, .max = (int64_t)16 << 20},
+        {.name = "--cache", .kind = CLI_OPT_SIZE, .dest = &cfg.cache_bytes, .arg = "SIZE",
+         .help = "memory for series decoded for charts, so repeated bucket requests\n"
+                 "do not read the pond again (default 256MiB; 0: none)",
+         .min = 0, .max = INT64_MAX},
         {.name = "--sql-timeout", .kind = CLI_OPT_INT, .dest = &cfg.sql_ms, .arg = "MS",
          .help = "time limit of one SQL query in milliseconds (default 10000)", .min = 1,
          .max = 3600000},

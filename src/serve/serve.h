@@ -7,6 +7,7 @@
 
 #include "serve/serve_params.h"
 
+#include <pond/buckets.h>
 #include <pond/pond.h>
 
 #include <stdbool.h>
@@ -22,6 +23,7 @@ typedef struct {
     int64_t max_request;      /* bytes of request line and headers */
     int64_t sql_ms;           /* SQL time limit per query */
     int64_t timeout_s;        /* an idle connection is closed after this */
+    int64_t cache_bytes;      /* decoded series kept for buckets (0: none) */
 } serve_config;
 
 /* Runs until SIGINT or SIGTERM. Prints "listening on http://ADDR:PORT/" to stdout once
@@ -47,6 +49,8 @@ pond_backend *serve_backend(serve_req *r);
 /* The transaction this request sees. */
 int64_t serve_txn(serve_req *r);
 const serve_config *serve_cfg(serve_req *r);
+/* The server's buckets cache (NULL when --cache 0). */
+pond_buckets_cache *serve_buckets_cache(serve_req *r);
 
 /* Response bodies go to a spool (memory, then an unlinked temporary file) bounded by
  * max_response: a sink error once the bound is passed, answered with 413. */

@@ -21,6 +21,30 @@ static int put(serve_req *r, const pond_buf *b)
     return serve_body_write(b->ptr ? b->ptr : "", b->size, r);
 }
 
+/* The event times the versions record: lo > hi when none does. */
+static void versions_range(int64_t *lo, int64_t *hi, const pond_stat *vs, size_t n)
+{
+    *lo = INT64_MAX;
+    *hi = INT64_MIN;
+    for (size_t i = 0; i < n; i++)
+        if (vs[i].has_event_time) {
+            *lo = vs[i].min_event_time_us < *lo ? vs[i].min_event_time_us : *lo;
+            *hi = vs[i].max_event_time_us > *hi ? vs[i].max_event_time_us : *hi;
+        }
+}
+
+static int event_range(bool *any, int64_t *lo, int64_t *hi, pond_fs *fs, const char *path)
+{
+    pond_stat *vs = NULL;
+    size_t n = 0;
+    int rc = pond_fs_versions(&vs, &n, fs, NULL, path);
+    if (rc == 0)
+        versions_range(lo, hi, vs, n);
+    *any = rc == 0 && *lo <= *hi;
+    pond_free(vs);
+    return rc;
+}
+
 /* ---- list ------------------------------------------------------------------------------------ */
 
 static int list_entry(pond_buf *b, pond_fs *fs, const char *path, const char *name,
@@ -43,14 +67,10 @@ static int list_entry(pond_buf *b, pond_fs *fs, const char *path, const char *na
             nv = (int64_t)n;
             if (st->type == POND_ENTRY_FILE_SERIES)
                 size = 0; /* a series is all its versions */
-            for (size_t i = 0; i < n; i++) {
+            for (size_t i = 0; i < n; i++)
                 if (st->type == POND_ENTRY_FILE_SERIES)
                     size += vs[i].size;
-                if (vs[i].has_event_time) {
-                    lo = vs[i].min_event_time_us < lo ? vs[i].min_event_time_us : lo;
-                    hi = vs[i].max_event_time_us > hi ? vs[i].max_event_time_us : hi;
-                }
-            }
+            versions_range(&lo, &hi, vs, n);
         }
         pond_free(vs);
     }
@@ -339,6 +359,7 @@ static int api_buckets(serve_req *r, const serve_params *p)
     const char *path = p->path;
     pond_buckets_options o = POND_BUCKETS_OPTIONS_INIT;
     o.n = p->n;
+    o.cache = serve_buckets_cache(r);
     bool has_from = p->has_from, has_to = p->has_to;
     int64_t from = p->from_us, to = p->to_us;
     if (p->columns) {
@@ -348,20 +369,17 @@ static int api_buckets(serve_req *r, const serve_params *p)
     pond_buckets bk;
     pond_buf b = POND_BUF_INIT;
     int rc = 0;
-    if (has_from != has_to) { /* one end given: the other from the series */
-        pond_buckets whole;
-        pond_buckets_options wo = o;
-        wo.n = 1;
-        wo.columns = NULL;
-        rc = pond_table_buckets(&whole, serve_fs(r), NULL, path, &wo);
+    if (has_from != has_to) { /* one end given: the other from the series' versions */
+        int64_t lo, hi;
+        bool any;
+        rc = event_range(&any, &lo, &hi, serve_fs(r), path);
         if (rc == 0) {
-            from = has_from ? from : whole.from_us;
-            to = has_to ? to : whole.to_us;
+            from = has_from ? from : any ? lo : 0;
+            to = has_to ? to : any ? (hi < INT64_MAX ? hi + 1 : hi) : 1;
             if (to <= from)
                 rc = pond_error_set(POND_EINVALID, POND_DOM_CLI,
                                     "%s: the range ends before it starts", path);
         }
-        pond_buckets_dispose(&whole);
         has_from = has_to = true;
     }
     o.has_range = has_from;
@@ -372,6 +390,7 @@ static int api_buckets(serve_req *r, const serve_params *p)
     else
         memset(&bk, 0, sizeof bk);
     char a[40], c[40];
+    static const char *const sources[] = {"scan", "cache", "cache+new versions", "cache (read now)"};
     if (rc == 0) {
         pond_time_format_iso(a, bk.from_us);
         pond_time_format_iso(c, bk.to_us);
@@ -385,10 +404,11 @@ static int api_buckets(serve_req *r, const serve_params *p)
         if (rc == 0)
             rc = pond_buf_printf(&b,
                                  ",\"from\":\"%s\",\"to\":\"%s\",\"from_us\":%lld,\"to_us\":%lld,"
-                                 "\"n\":%lld,\"rows\":%lld,\"empty\":%s,\"time\":[",
+                                 "\"n\":%lld,\"rows\":%lld,\"empty\":%s,\"source\":\"%s\","
+                                 "\"time\":[",
                                  a, c, (long long)bk.from_us, (long long)bk.to_us,
                                  (long long)bk.n, (long long)bk.rows_read,
-                                 bk.empty ? "true" : "false");
+                                 bk.empty ? "true" : "false", sources[bk.source]);
         for (int64_t i = 0; i < bk.n && rc == 0; i++)
             rc = pond_buf_printf(&b, i ? ",%lld" : "%lld", (long long)pond_buckets_start(&bk, i));
         if (rc == 0)

@@ -41,6 +41,7 @@ struct serve_server {
     struct MHD_Daemon *d;
     pthread_mutex_t mu;
     handle *free; /* handles not in use */
+    pond_buckets_cache *cache;
 };
 
 static void handle_free(handle *h)
@@ -137,6 +138,7 @@ pond_fs *serve_fs(serve_req *r) { return r->h->fs; }
 pond_backend *serve_backend(serve_req *r) { return r->h->be; }
 int64_t serve_txn(serve_req *r) { return r->h->txn; }
 const serve_config *serve_cfg(serve_req *r) { return r->srv->cfg; }
+pond_buckets_cache *serve_buckets_cache(serve_req *r) { return r->srv->cache; }
 void serve_set_type(serve_req *r, const char *t) { r->type = t; }
 
 void serve_set_header(serve_req *r, const char *name, const char *value)
@@ -433,6 +435,7 @@ void serve_stop(serve_server *s)
         s->free = n;
     }
     pthread_mutex_destroy(&s->mu);
+    pond_buckets_cache_free(s->cache);
     free(s);
 }
 
@@ -454,6 +457,11 @@ int serve_start(serve_server **out, unsigned *port_out, const serve_config *cfg)
         return pond_error_set(POND_ENOMEM, POND_DOM_CLI, "out of memory");
     s->cfg = cfg;
     pthread_mutex_init(&s->mu, NULL);
+    if (cfg->cache_bytes > 0 &&
+        (rc = pond_buckets_cache_new(&s->cache, (size_t)cfg->cache_bytes)) < 0) {
+        serve_stop(s);
+        return rc;
+    }
     /* the first handle: a pond that cannot be opened is an error before listening */
     handle *h = NULL;
     if ((rc = handle_get(&h, s)) < 0) {

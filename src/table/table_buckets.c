@@ -1,25 +1,22 @@
 /* Bucketed reads (include/pond/buckets.h).
  *
- * One pass over the range with the table reader: it skips versions whose event times lie
- * outside [from, to) and row groups whose statistics do, and decodes only the timestamp
- * column and the columns asked for. Parquet statistics hold min and max but no sum, so a row
- * group lying within one bucket still has to be decoded for the mean: the pass is exact for
- * all four numbers (docs/serve.md, "Buckets"). */
+ * The scan: one pass over the range with the table reader, which skips versions whose event
+ * times lie outside [from, to) and row groups whose statistics do, and decodes only the
+ * timestamp column and the columns asked for; each row goes to its bucket. Parquet
+ * statistics hold min and max but no sum, and at a thousand buckets over ten years a row
+ * group of 131,072 rows straddles a dozen buckets, so they only prune. The cache
+ * (table_buckets_cache.c) answers repeated requests without reading the pond
+ * (docs/serve.md, "Buckets"). */
 #include <pond/alloc.h>
 #include <pond/buckets.h>
 #include <pond/errors.h>
 #include <pond/table.h>
 
-#include "table/table_internal.h"
-#include "util/util.h"
+#include "table/table_buckets_internal.h"
 
-#include <math.h>
 #include <string.h>
 
 #define D POND_DOM_TABLE
-
-/* (t - from) * n overflows 64 bits for spans of centuries at many buckets */
-__extension__ typedef __int128 i128;
 
 void pond_buckets_dispose(pond_buckets *b)
 {
@@ -33,8 +30,9 @@ void pond_buckets_dispose(pond_buckets *b)
 
 int64_t pond_buckets_start(const pond_buckets *b, int64_t i)
 {
-    i128 span = (i128)b->to_us - b->from_us;
-    return (int64_t)(b->from_us + span * i / b->n);
+    bk_grid g;
+    bk_grid_init(&g, b->from_us, b->to_us, b->n);
+    return bk_start(&g, i);
 }
 
 static bool numeric(const pond_arrow_format *f)
@@ -49,7 +47,7 @@ static bool numeric(const pond_arrow_format *f)
     }
 }
 
-static double value_at(const pond_arrow_format *f, const struct ArrowArray *a, int64_t j)
+double table__bk_value(const pond_arrow_format *f, const struct ArrowArray *a, int64_t j)
 {
     const void *v = a->buffers[1];
     switch (f->type) {
@@ -94,6 +92,49 @@ static int whole_range(bool *empty, int64_t *from, int64_t *to, pond_fs *fs, con
     *from = *empty ? 0 : lo;
     *to = *empty ? 1 : (hi < INT64_MAX ? hi + 1 : hi);
     return 0;
+}
+
+/* One batch of the scan: each row's bucket first (the timestamp column read once), then each
+ * value column in a loop of its own type. */
+static void fold_batch(pond_buckets *out, bk_grid *g, const struct ArrowArray *b,
+                       const table_ts *tk, const pond_arrow_format *fm, int ncols, int64_t *bi)
+{
+    const struct ArrowArray *tc = b->children[0];
+    int64_t n = b->length, base = b->offset;
+    bool plain_us = tk->kind == 1 && tk->unit == POND_ARROW_UNIT_US && !tk->local &&
+                    (tc->null_count == 0 || !tc->buffers[0]);
+    const int64_t *raw = plain_us ? (const int64_t *)tc->buffers[1] + tc->offset + base : NULL;
+    for (int64_t i = 0; i < n; i++) {
+        int64_t r = base + i;
+        if (!raw && table__is_null(tc, r)) {
+            bi[i] = -1;
+            continue;
+        }
+        int64_t t = raw ? raw[i] : table__ts_value(tk, tc, r);
+        if (t < out->from_us || t >= out->to_us) {
+            bi[i] = -1;
+            continue;
+        }
+        bi[i] = bk_bucket(g, t);
+        out->rows_read++;
+    }
+    for (int k = 1; k < ncols; k++) {
+        const struct ArrowArray *vc = b->children[k];
+        pond_bucket *cells = &out->cells[(size_t)(k - 1) * (size_t)out->n];
+        bool no_nulls = vc->null_count == 0 || !vc->buffers[0];
+        if (fm[k].type == POND_ARROW_DOUBLE && no_nulls) {
+            const double *v = (const double *)vc->buffers[1] + vc->offset + base;
+            for (int64_t i = 0; i < n; i++)
+                if (bi[i] >= 0)
+                    bk_add(&cells[bi[i]], v[i]);
+            continue;
+        }
+        for (int64_t i = 0; i < n; i++) {
+            if (bi[i] < 0 || (!no_nulls && table__is_null(vc, base + i)))
+                continue;
+            bk_add(&cells[bi[i]], table__bk_value(&fm[k], vc, vc->offset + base + i));
+        }
+    }
 }
 
 int pond_table_buckets(pond_buckets *out, pond_fs *fs, const pond_wd *wd, const char *path,
@@ -199,8 +240,23 @@ int pond_table_buckets(pond_buckets *out, pond_fs *fs, const pond_wd *wd, const 
         out->cells[i].min = INFINITY;
         out->cells[i].max = -INFINITY;
     }
+    /* the cache, when it has the series or the range is worth reading the whole series */
+    pond_buckets_cache *cache = opts->version >= 2 ? opts->cache : NULL;
+    bool answered = false;
+    if (rc == 0 && !out->empty && cache) {
+        bool none;
+        int64_t lo, hi;
+        rc = whole_range(&none, &lo, &hi, fs, wd, path);
+        int64_t a = out->from_us > lo ? out->from_us : lo, z = out->to_us < hi ? out->to_us : hi;
+        bk_request rq = {fs, wd, path, tz, cols, ncols,
+                         !none && z > a && ((bk_i128)z - a) * 4 >= ((bk_i128)hi - lo)};
+        if (rc == 0 && (rc = table__buckets_cached(out, cache, &rq)) == 0)
+            answered = true;
+        else if (rc == POND_ENOTFOUND)
+            rc = 0;
+    }
     /* the pass */
-    if (rc == 0 && !out->empty) {
+    if (rc == 0 && !out->empty && !answered) {
         pond_table_read_options ro = POND_TABLE_READ_OPTIONS_INIT;
         ro.has_range = true;
         ro.from_us = out->from_us;
@@ -220,7 +276,10 @@ int pond_table_buckets(pond_buckets *out, pond_fs *fs, const pond_wd *wd, const 
         for (int k = 1; rc == 0 && k < ncols; k++)
             rc = pond_arrow_format_parse(&fm[k], rs.children[k]->format);
     }
-    i128 span = (i128)out->to_us - out->from_us;
+    bk_grid g;
+    bk_grid_init(&g, out->from_us, out->to_us, out->n);
+    int64_t *bi = NULL; /* per row of a batch: its bucket, -1 outside */
+    size_t bi_cap = 0;
     while (rc == 0 && s.release) {
         struct ArrowArray b;
         int e = s.get_next(&s, &b);
@@ -230,32 +289,19 @@ int pond_table_buckets(pond_buckets *out, pond_fs *fs, const pond_wd *wd, const 
         }
         if (!b.release)
             break;
-        const struct ArrowArray *tc = b.children[0];
-        out->rows_read += b.length;
-        for (int64_t i = 0; i < b.length; i++) {
-            int64_t r = b.offset + i;
-            if (table__is_null(tc, r))
-                continue;
-            int64_t t = table__ts_value(&tk, tc, r);
-            if (t < out->from_us || t >= out->to_us)
-                continue;
-            int64_t bi = (int64_t)(((i128)t - out->from_us) * out->n / span);
-            for (int k = 1; k < ncols; k++) {
-                const struct ArrowArray *vc = b.children[k];
-                if (table__is_null(vc, r))
-                    continue;
-                double x = value_at(&fm[k], vc, vc->offset + r);
-                if (!isfinite(x))
-                    continue;
-                pond_bucket *c = &out->cells[(size_t)(k - 1) * (size_t)out->n + (size_t)bi];
-                c->count++;
-                c->sum += x;
-                c->min = x < c->min ? x : c->min;
-                c->max = x > c->max ? x : c->max;
+        if ((size_t)b.length > bi_cap) {
+            pond_free(bi);
+            bi_cap = (size_t)b.length;
+            if (!(bi = pond_malloc(bi_cap * sizeof *bi))) {
+                b.release(&b);
+                rc = POND_ENOMEM;
+                break;
             }
         }
+        fold_batch(out, &g, &b, &tk, fm, ncols, bi);
         b.release(&b);
     }
+    pond_free(bi);
     pond_arrow_schema_release(&rs);
     if (s.release)
         s.release(&s);

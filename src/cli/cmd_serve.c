@@ -43,7 +43,7 @@ int cmd_serve(pond_cli *cli, int argc, char **argv)
     serve_config cfg = {
         .at_txn = cli->at_version,
         .listen = "127.0.0.1:8080",
-        .max_connections = 64,
+        .max_connections = 256,
         .max_response = (int64_t)256 << 20,
         .max_request = 64 << 10,
         .sql_ms = 10000,
@@ -59,7 +59,8 @@ int cmd_serve(pond_cli *cli, int argc, char **argv)
          .help = "require this token (the file's first line, 16 characters or more) on\n"
                  "every request: Authorization: Bearer TOKEN, or a browser's first ?token="},
         {.name = "--max-connections", .kind = CLI_OPT_INT, .dest = &cfg.max_connections,
-         .arg = "N", .help = "concurrent connections (default 64)", .min = 1, .max = 4096},
+         .arg = "N", .help = "open connections, one thread each (default 256); more are refused",
+         .min = 1, .max = 4096},
         {.name = "--max-response", .kind = CLI_OPT_SIZE, .dest = &cfg.max_response,
          .arg = "SIZE", .help = "largest response; a larger one is a 413 (default 256MiB)",
          .min = 1024, .max = INT64_MAX},

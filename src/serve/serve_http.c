@@ -420,7 +420,9 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
-    (void)cls, (void)fmt, (void)ap; /* connection-level noise (resets, timeouts) */
+    (void)cls;
+    if (getenv("POND_SERVE_DEBUG"))
+        vfprintf(stderr, fmt, ap);
 }
 
 void serve_stop(serve_server *s)
@@ -472,12 +474,12 @@ int serve_start(serve_server **out, unsigned *port_out, const serve_config *cfg)
     unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
                      MHD_USE_ERROR_LOG | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
     s->d = MHD_start_daemon(
-        flags, 0, NULL, NULL, handler, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+        flags, 0, NULL, NULL, handler, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->timeout_s,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)cfg->max_request,
-        MHD_OPTION_URI_LOG_CALLBACK, uri_seen, NULL, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-        MHD_OPTION_END);
+        MHD_OPTION_URI_LOG_CALLBACK, uri_seen, NULL, MHD_OPTION_END);
     if (!s->d) {
         rc = pond_error_set(POND_EIO, POND_DOM_CLI, "cannot listen on %s: %s", cfg->listen,
                             strerror(errno));

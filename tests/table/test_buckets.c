@@ -14,6 +14,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -449,8 +450,9 @@ static void test_cache_life(void)
 typedef struct {
     const char *dir;
     pond_buckets_cache *cache;
-    volatile int *stop;
-    int64_t last, answers, bad;
+    atomic_int *stop;
+    _Atomic int64_t last; /* read by the main thread while the reader runs */
+    int64_t answers, bad;
 } reader_arg;
 
 static void *reader_main(void *p)
@@ -462,7 +464,7 @@ static void *reader_main(void *p)
         a->bad++;
         return NULL;
     }
-    while (!*a->stop) {
+    while (!atomic_load(a->stop)) {
         if (pond_oplog_refresh(NULL, be) < 0) {
             a->bad++;
             break;
@@ -482,9 +484,9 @@ static void *reader_main(void *p)
             for (int64_t i = 0; i < b.n; i++)
                 total += b.cells[i].count;
             /* every version holds 300 rows, all counted */
-            if (total % 300 != 0 || total < a->last || total != b.rows_read)
+            if (total % 300 != 0 || total < atomic_load(&a->last) || total != b.rows_read)
                 a->bad++;
-            a->last = total;
+            atomic_store(&a->last, total);
             a->answers++;
         } else {
             a->bad++;
@@ -520,11 +522,15 @@ static void test_cache_threads(void)
     }
     pond_buckets_cache *cache = NULL;
     PT_ASSERT_OK(pond_buckets_cache_new(&cache, 16 << 20));
-    volatile int stop = 0;
+    atomic_int stop = 0;
     reader_arg args[3];
     pthread_t th[3];
     for (int i = 0; i < 3; i++) {
-        args[i] = (reader_arg){dir, cache, &stop, 0, 0, 0};
+        args[i].dir = dir;
+        args[i].cache = cache;
+        args[i].stop = &stop;
+        atomic_init(&args[i].last, 0);
+        args[i].answers = args[i].bad = 0;
         PT_ASSERT(pthread_create(&th[i], NULL, reader_main, &args[i]) == 0);
     }
     int more = pt_light() ? 4 : 12;
@@ -537,18 +543,18 @@ static void test_cache_threads(void)
     for (int spins = 0; spins < 2000; spins++) {
         bool all = true;
         for (int i = 0; i < 3; i++)
-            all &= args[i].last == versions * 300LL;
+            all &= atomic_load(&args[i].last) == versions * 300LL;
         if (all)
             break;
         struct timespec ts = {0, 5000000};
         nanosleep(&ts, NULL);
     }
-    stop = 1;
+    atomic_store(&stop, 1);
     for (int i = 0; i < 3; i++) {
         pthread_join(th[i], NULL);
         PT_ASSERT_INT_EQ(args[i].bad, 0);
         PT_ASSERT(args[i].answers > 0);
-        PT_ASSERT_INT_EQ(args[i].last, versions * 300LL);
+        PT_ASSERT_INT_EQ(atomic_load(&args[i].last), versions * 300LL);
     }
     pond_buckets_cache_free(cache);
     env_close(&e);

@@ -7,8 +7,9 @@ pkgs=(
   libzstd-dev libsnappy-dev liblz4-dev zlib1g-dev libbrotli-dev libbz2-dev liblzma-dev
   libssl-dev libjansson-dev libsqlite3-dev libmicrohttpd-dev chromium
   valgrind clang libclang-rt-14-dev
-  sqlite3 python3 tzdata
+  sqlite3 python3 python3-numpy python3-pandas python3-pytest tzdata
   python3-statsmodels bzip2 xz-utils zstd gzip
+  openssh-server openssh-client rsync
 )
 # Node.js (for the oracle and DuckDB comparisons) may come from outside Debian;
 # only ask apt for it when no node is on the PATH.

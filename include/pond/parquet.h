@@ -68,9 +68,14 @@ typedef struct pond_parquet_reader pond_parquet_reader;
  *  and schema. opts may be NULL. */
 POND_API int pond_parquet_reader_open(pond_parquet_reader **out, const pond_parquet_source *src,
                                       const pond_parquet_read_options *opts);
-/** Open a host file (through the pond OS shim); the reader owns the descriptor. */
+/** Open a host file (through the pond OS shim); the reader owns the descriptor. Anything but
+ *  a regular file (a FIFO, a device) is POND_EINVALID at once, never a blocked open. */
 POND_API int pond_parquet_reader_open_file(pond_parquet_reader **out, const char *path,
                                            const pond_parquet_read_options *opts);
+/** Open over a descriptor the caller opened for reading (a regular file); the reader owns fd
+ *  from now on (closed on failure too). path is for messages. */
+POND_API int pond_parquet_reader_open_fd(pond_parquet_reader **out, int fd, const char *path,
+                                         const pond_parquet_read_options *opts);
 /** Open over a memory buffer (borrowed: it must outlive the reader). */
 POND_API int pond_parquet_reader_open_memory(pond_parquet_reader **out, const void *buf,
                                              size_t len, const pond_parquet_read_options *opts);

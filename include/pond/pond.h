@@ -19,5 +19,7 @@
 #include "timefmt.h"
 #include "rows.h"
 #include "describe.h"
+#include "repl.h"
+#include "export.h"
 
 #endif

@@ -1,9 +1,9 @@
 #include "cli/cli_pond.h"
 
 #include <pond/rows.h>
-
 #include <pond/timefmt.h>
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,8 +76,15 @@ int cli_pond_begin(cli_pond *p, pond_cli *cli)
 
 int cli_pond_commit(cli_pond *p)
 {
-    if (pond_fs_commit(NULL, p->fs) < 0)
+    if (pond_fs_commit(NULL, p->fs) < 0) {
+        /* a full disk: say that nothing changed and what frees space from inside pond */
+        const char *m = pond_error_last()->message;
+        if (strstr(m, strerror(ENOSPC)))
+            return cli_error("%s: nothing was committed (free some space: 'pond gc' removes "
+                             "what no read of the pond needs)",
+                             m);
         return cli_fail();
+    }
     return 0;
 }
 
@@ -151,4 +158,75 @@ void cli_progress_end(cli_progress *p)
     if (p->active && p->last_draw_us)
         fprintf(stderr, "\r\033[K");
     p->active = false;
+}
+
+int cli_time_range(bool *has_range, int64_t *from_us, int64_t *to_us, const cli_spec *spec,
+                   const char *from_text, const char *to_text, const pond_tz *tz)
+{
+    *has_range = from_text || to_text;
+    *from_us = INT64_MIN;
+    *to_us = INT64_MAX;
+    const char *bad = NULL;
+    if (from_text && pond_time_parse_arg(from_us, from_text, strlen(from_text), tz) < 0)
+        bad = "--from";
+    else if (to_text && pond_time_parse_arg(to_us, to_text, strlen(to_text), tz) < 0)
+        bad = "--to";
+    if (bad)
+        return cli_usage(spec, "%s: %s", bad, pond_error_last()->message);
+    return -1;
+}
+
+bool cli_is_glob(const char *operand)
+{
+    return strpbrk(operand, "*?[") != NULL;
+}
+
+typedef struct {
+    cli_operand_fn fn;
+    void *payload;
+    size_t taken, skipped;
+    int rc;
+} expand_ctx;
+
+static int on_glob_match(const char *path, const pond_stat *st, const char *const *caps,
+                         size_t n, void *payload)
+{
+    (void)caps, (void)n;
+    expand_ctx *x = payload;
+    int rc = x->fn(path, st, true, x->payload);
+    if (rc == CLI_SKIPPED) {
+        x->skipped++;
+        return 0;
+    }
+    if (rc)
+        return x->rc = rc;
+    x->taken++;
+    return 0;
+}
+
+int cli_expand_operands(bool *globs_out, cli_pond *p, char *const *operands, int n,
+                        const char *kind, const char *skipped, cli_operand_fn fn, void *payload)
+{
+    expand_ctx x = {fn, payload, 0, 0, 0};
+    if (globs_out)
+        *globs_out = false;
+    for (int i = 0; i < n; i++) {
+        if (!cli_is_glob(operands[i])) {
+            int rc = fn(operands[i], NULL, false, payload);
+            if (rc && rc != CLI_SKIPPED)
+                return rc;
+            continue;
+        }
+        if (globs_out)
+            *globs_out = true;
+        x.taken = x.skipped = 0;
+        if (pond_fs_glob(p->fs, NULL, operands[i], on_glob_match, &x) < 0 && !x.rc)
+            return cli_fail();
+        if (x.rc)
+            return x.rc;
+        if (!x.taken)
+            return x.skipped ? cli_error("no %s matches '%s', only %s", kind, operands[i], skipped)
+                             : cli_error("no match for '%s'", operands[i]);
+    }
+    return 0;
 }

@@ -23,7 +23,7 @@ typedef int (*pond_cmd_fn)(pond_cli *cli, int argc, char **argv);
 typedef struct {
     const char *name;
     pond_cmd_fn fn;
-    const char *summary; /* one line for `pond --help` */
+    const char *summary; /* one line for `pond --help`; NULL: not listed (wire-server) */
 } pond_cmd;
 
 /* Print "pond: <message>" for the last error and return 1. */
@@ -47,8 +47,18 @@ int cmd_describe(pond_cli *cli, int argc, char **argv);
 int cmd_ln(pond_cli *cli, int argc, char **argv);
 int cmd_fsck(pond_cli *cli, int argc, char **argv);
 int cmd_gc(pond_cli *cli, int argc, char **argv);
+int cmd_export(pond_cli *cli, int argc, char **argv);
 
 int cmd_delta(pond_cli *cli, int argc, char **argv);
+
+/* Replication (cmd_remote.c). */
+int cmd_remote(pond_cli *cli, int argc, char **argv);
+int cmd_push(pond_cli *cli, int argc, char **argv);
+int cmd_pull(pond_cli *cli, int argc, char **argv);
+int cmd_clone(pond_cli *cli, int argc, char **argv);
+int cmd_verify(pond_cli *cli, int argc, char **argv);
+int cmd_status(pond_cli *cli, int argc, char **argv);
+int cmd_wire_server(pond_cli *cli, int argc, char **argv);
 
 int cmd_parquet(pond_cli *cli, int argc, char **argv);
 

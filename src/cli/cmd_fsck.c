@@ -36,9 +36,14 @@ int cmd_fsck(pond_cli *cli, int argc, char **argv)
         .about = "Verify the whole pond: every data file of the log is present with its logged\n"
                  "size and decodes; every inline content and every blob in _large_files/ is\n"
                  "re-hashed against the recorded SHA-256 and chunk hashes. Reports missing and\n"
-                 "corrupt content (exit 1); unreferenced blobs, orphan data files and stale temp\n"
-                 "files (which gc removes); and versions that a move in a pond written before\n"
-                 "format 2 left outside their node's partition (stranded: kept, not read).\n",
+                 "corrupt content (exit 1); unreferenced blobs, orphan and replaced data files and\n"
+                 "stale temp files (which gc removes); temp files younger than an hour (a writer\n"
+                 "at work: size and age); foreign entries: anything in the pond's own directories\n"
+                 "that is not pond's. A symbolic link, a FIFO or a device where pond keeps its own\n"
+                 "file or directory fails fsck (exit 1); pond never follows or removes it. Versions\n"
+                 "that a move in a pond written before format 2 left outside their node's\n"
+                 "partition are reported as stranded (kept, not read). History that gc's\n"
+                 "retention dropped is gone by policy, not damage: it is not checked.\n",
         .opts = opts,
         .max_operands = 0,
     };
@@ -62,10 +67,14 @@ int cmd_fsck(pond_cli *cli, int argc, char **argv)
                "(%s hashed)\n",
                (long long)r.rows, (long long)r.data_files, (long long)r.inline_checked,
                (long long)r.blobs_checked, hashed);
+    char young[32];
+    cli_human_size(young, r.young_temp_bytes);
     printf("%lld missing, %lld corrupt, %lld unreferenced blobs, %lld orphan data files, %lld "
-           "stale temp files",
+           "stale temp files, %lld young temp files (%s), %lld replaced data files, %lld foreign "
+           "entries (%lld misplaced)",
            (long long)r.missing, (long long)r.corrupt, (long long)r.unreferenced_blobs,
-           (long long)r.orphan_files, (long long)r.stale_temps);
+           (long long)r.orphan_files, (long long)r.stale_temps, (long long)r.young_temps, young,
+           (long long)r.replaced_files, (long long)r.foreign, (long long)r.misplaced);
     if (r.stranded) /* only ponds moved in by pond before format 2 have any */
         printf(", %lld stranded versions", (long long)r.stranded);
     printf("\n");

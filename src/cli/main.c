@@ -24,7 +24,8 @@ static void print_help(void)
            "\n"
            "commands:\n");
     for (const pond_cmd *c = pond_commands; c->name; c++)
-        printf("  %-10s %s\n", c->name, c->summary);
+        if (c->summary)
+            printf("  %-10s %s\n", c->name, c->summary);
 }
 
 /* ---- reliability hooks (docs/reliability.md); test-only, read from the environment ---------- */

@@ -233,22 +233,21 @@ int pq_reader_init(pond_parquet_reader *r, const pond_parquet_read_options *opts
     return setup_projection(r, opts);
 }
 
-int pond_parquet_reader_open_file(pond_parquet_reader **out, const char *path,
-                                  const pond_parquet_read_options *opts)
+/* Takes fd (closed on failure too). */
+static int open_fd(pond_parquet_reader **out, int fd, const char *path,
+                   const pond_parquet_read_options *opts)
 {
-    POND_ASSERT_ARG(out && path);
-    *out = NULL;
     pond_parquet_reader *r = pond_calloc(1, sizeof *r);
-    if (!r)
+    if (!r) {
+        pond__close(fd);
         return POND_ENOMEM;
-    r->fd = -1;
+    }
+    r->fd = fd;
     int rc;
     if (!(r->path = pond_strdup(path))) {
         rc = POND_ENOMEM;
         goto fail;
     }
-    if ((rc = pond__open(&r->fd, path, O_RDONLY, 0, POND_DOM_PARQUET)) < 0)
-        goto fail;
     if ((rc = pond__file_size(&r->src.size, r->fd, path, POND_DOM_PARQUET)) < 0)
         goto fail;
     r->src.read_at = fd_read_at;
@@ -261,6 +260,38 @@ int pond_parquet_reader_open_file(pond_parquet_reader **out, const char *path,
 fail:
     pond_parquet_reader_free(r);
     return rc;
+}
+
+int pond_parquet_reader_open_file(pond_parquet_reader **out, const char *path,
+                                  const pond_parquet_read_options *opts)
+{
+    POND_ASSERT_ARG(out && path);
+    *out = NULL;
+    /* O_NONBLOCK: a FIFO must not hang the open; Parquet needs random access, so anything
+     * but a regular file is refused by name */
+    int fd, rc;
+    if ((rc = pond__open(&fd, path, O_RDONLY | O_NONBLOCK, 0, POND_DOM_PARQUET)) < 0)
+        return rc;
+    struct stat st;
+    if (pond__os_fstat(fd, &st) < 0)
+        rc = pond_error_set_os(POND_DOM_PARQUET, "stat '%s'", path);
+    else if (!S_ISREG(st.st_mode))
+        rc = pond_error_set(POND_EINVALID, POND_DOM_PARQUET,
+                            "'%s' is %s: a Parquet file must be a regular file", path,
+                            pond__file_kind(st.st_mode));
+    if (rc < 0) {
+        pond__close(fd);
+        return rc;
+    }
+    return open_fd(out, fd, path, opts);
+}
+
+int pond_parquet_reader_open_fd(pond_parquet_reader **out, int fd, const char *path,
+                                const pond_parquet_read_options *opts)
+{
+    POND_ASSERT_ARG(out && fd >= 0 && path);
+    *out = NULL;
+    return open_fd(out, fd, path, opts);
 }
 
 int pond_parquet_reader_open_memory(pond_parquet_reader **out, const void *buf, size_t len,

@@ -149,13 +149,18 @@ slow:;
 /* A decimal number that strtod can only turn into infinity or zero (1e400, 1e-400). */
 static bool out_of_range(const char *s, size_t len)
 {
-    double d = NAN; /* parse_double leaves it unset for text that is no number ("2012-01-01") */
-    if (len == 0 || len > 64 || parse_double(s, len, &d))
+    if (len == 0 || len > 64)
         return false;
     for (size_t k = 0; k < len; k++)
         if (!strchr("0123456789+-.eE", s[k]))
             return false;
-    return isinf(d) || d == 0;
+    char buf[72];
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    char *end;
+    errno = 0;
+    double x = strtod(buf, &end);
+    return end == buf + len && errno == ERANGE && (isinf(x) || x == 0);
 }
 
 /* "007", "-01.5": a code written with a leading zero, kept as text unless a type is given. */

@@ -47,6 +47,22 @@ int table__pick_ts(int *index_out, const char *const *names, const int *kinds, s
  * be one, -1 when missing) or, name NULL, picked as above (-1 with the message set). */
 int table__find_ts(const struct ArrowSchema *schema, const char *name);
 
+/* A series' event time (pond_event_time in table.h): the one place that says which column holds
+ * it, which zone its wall-clock values are in, and (table__ts_value) what a row's value is. The
+ * series reader embeds one; export and other readers get one from pond_event_time_open. */
+struct pond_event_time {
+    char *column; /* the recorded timestamp column, or NULL */
+    pond_tz *tz;  /* the series' zone for wall-clock values (NULL: UTC) */
+    int index;    /* bound: the column's index in the schema, -1 when not bound */
+    table_ts ts;  /* bound: how its values read */
+};
+/* Reads the settings of the series at path (path in messages). */
+int table__event_time_init(pond_event_time *et, pond_fs *fs, const pond_wd *wd, const char *path);
+void table__event_time_dispose(pond_event_time *et);
+/* Binds to the column of the "+s" schema named et->column: 0, 1 when the schema has no such
+ * column (et->index -1, no message), POND_EINVALID when its type holds no time. */
+int table__event_time_bind(pond_event_time *et, const struct ArrowSchema *schema);
+
 /* The Parquet schema (as Arrow) of one version of a file, read from its footer. */
 int table__version_schema(struct ArrowSchema *out, pond_fs *fs, const pond_wd *wd,
                           const char *path, int64_t version);

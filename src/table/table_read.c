@@ -25,15 +25,13 @@ typedef struct {
     ver *vers;
     size_t n_vers, next_ver;
     struct ArrowSchema out_schema; /* a "+s" of the output columns */
-    char *ts_name;                 /* series: the timestamp column */
-    pond_tz *tz;                   /* series: the zone of wall-clock timestamps (NULL: UTC) */
+    pond_event_time et;            /* series: its timestamp column and zone; bound per version */
     /* the version being read */
     pond_reader *reader;
     pond_parquet_reader *pq;
     struct ArrowSchema in_schema;
     int *map;   /* output column -> input column, -1 missing */
-    int in_ts;  /* input column of the timestamp, -1 none */
-    table_ts ts;
+    int in_ts;  /* input column of the timestamp when filtering a range (et.index), -1 none */
     /* batches ready to hand out */
     struct ArrowArray *queue;
     size_t q_head, q_len, q_cap;
@@ -141,7 +139,8 @@ static int open_version(rd *r, const ver *v)
     int nn = 0;
     for (int64_t i = 0; i < v->schema.n_children; i++) {
         const char *nm = v->schema.children[i]->name;
-        if (wanted(r, nm) || (r->ts_name && nm && !strcmp(nm, r->ts_name) && r->opts.has_range))
+        if (wanted(r, nm) ||
+            (r->et.column && nm && !strcmp(nm, r->et.column) && r->opts.has_range))
             names[nn++] = nm;
     }
     pond_parquet_read_options po = POND_PARQUET_READ_OPTIONS_INIT;
@@ -157,17 +156,17 @@ static int open_version(rd *r, const ver *v)
         return rc;
     }
     r->in_ts = -1;
-    if (r->ts_name && r->opts.has_range) {
-        for (int64_t i = 0; i < r->in_schema.n_children; i++)
-            if (!strcmp(r->in_schema.children[i]->name, r->ts_name))
-                r->in_ts = (int)i;
-        if (r->in_ts >= 0) {
-            table__ts_kind(&r->ts, r->in_schema.children[r->in_ts], r->tz);
-            int64_t lo, hi;
-            if (raw_bounds(&r->ts, r->opts.from_us, r->opts.to_us, &lo, &hi) &&
-                (rc = pond_parquet_reader_prune_int(r->pq, r->ts_name, lo, hi)) < 0)
-                return rc;
+    if (r->et.column && r->opts.has_range) {
+        /* a version without the column (written before it was recorded) is not filtered */
+        if ((rc = table__event_time_bind(&r->et, &r->in_schema)) < 0) {
+            pond_error_prefix("%s version %lld", r->path, (long long)v->version);
+            return rc;
         }
+        r->in_ts = r->et.index;
+        int64_t lo, hi;
+        if (r->in_ts >= 0 && raw_bounds(&r->et.ts, r->opts.from_us, r->opts.to_us, &lo, &hi) &&
+            (rc = pond_parquet_reader_prune_int(r->pq, r->et.column, lo, hi)) < 0)
+            return rc;
     }
     int ng = pond_parquet_reader_num_row_groups(r->pq);
     r->stats.row_groups_total += ng;
@@ -251,13 +250,13 @@ static int process_batch(rd *r, struct ArrowArray *b)
         int64_t i = 0;
         while (i < len && rc == 0) {
             while (i < len && (table__is_null(tsc, i) ||
-                               table__ts_value(&r->ts, tsc, i) < r->opts.from_us ||
-                               table__ts_value(&r->ts, tsc, i) >= r->opts.to_us))
+                               table__ts_value(&r->et.ts, tsc, i) < r->opts.from_us ||
+                               table__ts_value(&r->et.ts, tsc, i) >= r->opts.to_us))
                 i++;
             int64_t s = i;
             while (i < len && !table__is_null(tsc, i) &&
-                   table__ts_value(&r->ts, tsc, i) >= r->opts.from_us &&
-                   table__ts_value(&r->ts, tsc, i) < r->opts.to_us)
+                   table__ts_value(&r->et.ts, tsc, i) >= r->opts.from_us &&
+                   table__ts_value(&r->et.ts, tsc, i) < r->opts.to_us)
                 i++;
             if (i > s)
                 rc = emit_run(r, h, in, s, i - s);
@@ -330,8 +329,7 @@ static void rd_free(rd *r)
         pond_arrow_schema_release(&r->vers[i].schema);
     pond_free(r->vers);
     pond_arrow_schema_release(&r->out_schema);
-    pond_free(r->ts_name);
-    pond_tz_free(r->tz);
+    table__event_time_dispose(&r->et);
     pond_free(r->path);
     if (r->opts.columns) {
         for (int i = 0; i < r->opts.n_columns; i++)
@@ -479,19 +477,8 @@ int pond_table_read_stream(struct ArrowArrayStream *out, pond_fs *fs, const pond
     }
     if ((rc = pond_fs_versions(&vs, &nv, fs, NULL, r->path)) < 0)
         goto fail;
-    if (r->series) {
-        pond_series_settings set;
-        if ((rc = pond_series_settings_get(&set, fs, NULL, r->path)) < 0)
-            goto fail;
-        r->ts_name = set.timestamp_column;
-        set.timestamp_column = NULL;
-        if (set.timezone &&
-            (rc = pond_tz_open(&r->tz, set.timezone)) < 0)
-            pond_error_prefix("%s: the series' time zone", r->path);
-        pond_series_settings_dispose(&set);
-        if (rc < 0)
-            goto fail;
-    }
+    if (r->series && (rc = table__event_time_init(&r->et, fs, NULL, r->path)) < 0)
+        goto fail;
     if (!(r->vers = pond_calloc(nv ? nv : 1, sizeof *r->vers))) {
         rc = POND_ENOMEM;
         goto fail;
@@ -510,9 +497,8 @@ int pond_table_read_stream(struct ArrowArrayStream *out, pond_fs *fs, const pond
             r->stats.versions_total++;
             /* a version wholly outside the range is not read, but its columns are still
              * part of the series: what a read returns never depends on the range */
-            dst->skip = opts->has_range && v->has_event_time &&
-                        (v->max_event_time_us < opts->from_us ||
-                         v->min_event_time_us >= opts->to_us);
+            dst->skip = opts->has_range &&
+                        !pond_series_version_in_range(v, opts->from_us, opts->to_us);
         }
         dst->version = v->version;
         if ((rc = table__version_schema(&dst->schema, fs, NULL, r->path, v->version)) < 0)

@@ -33,6 +33,7 @@ typedef struct handle {
     pond_backend *be;
     pond_fs *fs;
     int64_t txn;
+    pond_oplog_lease *lease; /* held while a request uses the handle */
     struct handle *next;
 } handle;
 
@@ -42,6 +43,7 @@ struct serve_server {
     pthread_mutex_t mu;
     handle *free; /* handles not in use */
     pond_buckets_cache *cache;
+    bool no_leases; /* the pond's directory cannot hold one (read-only): said once at start */
 };
 
 static void handle_free(handle *h)
@@ -51,6 +53,15 @@ static void handle_free(handle *h)
     pond_fs_free(h->fs);
     pond_backend_free(h->be);
     free(h);
+}
+
+/* A snapshot lease from version v on, so that a gc in another process keeps every data file
+ * and blob the request may read (the request reads the newest transaction, at v or later). */
+static int take_lease(serve_server *s, handle *h, int64_t v)
+{
+    if (s->no_leases)
+        return 0;
+    return pond_oplog_lease_take(&h->lease, s->cfg->pond_dir, v < 0 ? 0 : v, "pond serve");
 }
 
 static int handle_get(handle **out, serve_server *s)
@@ -64,20 +75,30 @@ static int handle_get(handle **out, serve_server *s)
     if (!h) {
         pond_oplog_options o = POND_OPLOG_OPTIONS_INIT;
         o.as_of_txn = s->cfg->at_txn;
+        int64_t v = s->cfg->at_txn;
         if (!(h = calloc(1, sizeof *h)))
             return pond_error_set(POND_ENOMEM, POND_DOM_CLI, "out of memory");
-        if ((rc = pond_oplog_open(&h->be, s->cfg->pond_dir, &o)) == 0)
+        /* the lease before the open: what the open reads is at v or later */
+        if (v < 0)
+            rc = pond_delta_latest_version(&v, s->cfg->pond_dir);
+        if (rc == 0)
+            rc = take_lease(s, h, v);
+        if (rc == 0)
+            rc = pond_oplog_open(&h->be, s->cfg->pond_dir, &o);
+        if (rc == 0)
             rc = pond_fs_open(&h->fs, h->be, NULL);
         h->txn = s->cfg->at_txn;
         if (rc == 0 && s->cfg->at_txn < 0)
             rc = pond_oplog_refresh(&h->txn, h->be);
-    } else if (s->cfg->at_txn < 0) {
-        rc = pond_oplog_refresh(&h->txn, h->be); /* the newest transaction, incrementally */
+    } else {
+        /* the lease before the refresh: the refresh moves to h->txn or later */
+        rc = take_lease(s, h, h->txn);
+        if (rc == 0 && s->cfg->at_txn < 0)
+            rc = pond_oplog_refresh(&h->txn, h->be); /* the newest transaction, incrementally */
     }
-    /* No snapshot lease is taken here: this base has no lease facility (the replication
-     * branch adds pond_oplog_lease_take/release). Once it lands, take one on h->txn here and
-     * release it in handle_put, so that gc keeps what an answer under way still reads. */
     if (rc < 0) {
+        pond_oplog_lease_release(h->lease);
+        h->lease = NULL;
         handle_free(h);
         return rc;
     }
@@ -85,10 +106,13 @@ static int handle_get(handle **out, serve_server *s)
     return 0;
 }
 
+/* The answer is spooled: nothing of the pond is read after this, the lease can go. */
 static void handle_put(serve_server *s, handle *h)
 {
     if (!h)
         return;
+    pond_oplog_lease_release(h->lease);
+    h->lease = NULL;
     pthread_mutex_lock(&s->mu);
     h->next = s->free;
     s->free = h;
@@ -464,6 +488,18 @@ int serve_start(serve_server **out, unsigned *port_out, const serve_config *cfg)
         serve_stop(s);
         return rc;
     }
+    /* a pond whose directory cannot hold a lease (read-only to this user) is served without:
+     * said once, here */
+    pond_oplog_lease *probe = NULL;
+    int64_t latest = 0;
+    if (pond_delta_latest_version(&latest, cfg->pond_dir) == 0 &&
+        pond_oplog_lease_take(&probe, cfg->pond_dir, latest, "pond serve") < 0) {
+        fprintf(stderr, "pond: warning: %s: serving without snapshot leases (a gc in another "
+                        "process may remove what a request is reading)\n",
+                pond_error_last()->message);
+        s->no_leases = true;
+    }
+    pond_oplog_lease_release(probe);
     /* the first handle: a pond that cannot be opened is an error before listening */
     handle *h = NULL;
     if ((rc = handle_get(&h, s)) < 0) {

@@ -7,11 +7,13 @@
 #include "pt.h"
 
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 typedef struct {
@@ -318,5 +320,49 @@ static void test_log_pages(void)
     env_stop(&e);
 }
 
+/* A request holds a snapshot lease while it reads the pond, so that a gc in another
+ * process keeps what it reads; none is left once it answered. */
+typedef struct {
+    env *e;
+    answer a;
+} slow_arg;
+
+static void *slow_request(void *p)
+{
+    slow_arg *s = p;
+    http_get(&s->a, s->e,
+             "/api/query?sql=WITH+RECURSIVE+c(x)+AS+(SELECT+1+UNION+ALL+SELECT+x%2B1+FROM+c)"
+             "+SELECT+max(x)+FROM+c");
+    return NULL;
+}
+
+static void test_lease_held(void)
+{
+    env e;
+    env_start(&e, 0);
+    serve_stop(e.srv);
+    e.cfg.sql_ms = 400;
+    PT_ASSERT_OK(serve_start(&e.srv, &e.port, &e.cfg));
+    int64_t latest = -1, oldest = 0;
+    PT_ASSERT_OK(pond_delta_latest_version(&latest, e.dir));
+    PT_ASSERT_OK(pond_oplog_lease_oldest(&oldest, e.dir));
+    PT_ASSERT_INT_EQ(oldest, -1);
+    slow_arg s = {&e, {0}};
+    pthread_t th;
+    PT_ASSERT(pthread_create(&th, NULL, slow_request, &s) == 0);
+    for (int i = 0; i < 400 && oldest < 0; i++) { /* the query runs to its 400 ms limit */
+        struct timespec ts = {0, 5000000};
+        nanosleep(&ts, NULL);
+        PT_ASSERT_OK(pond_oplog_lease_oldest(&oldest, e.dir));
+    }
+    PT_ASSERT_INT_EQ(oldest, latest);
+    pthread_join(th, NULL);
+    PT_ASSERT_INT_EQ(s.a.status, 503);
+    pond_buf_dispose(&s.a.body);
+    PT_ASSERT_OK(pond_oplog_lease_oldest(&oldest, e.dir));
+    PT_ASSERT_INT_EQ(oldest, -1);
+    env_stop(&e);
+}
+
 PT_SUITE(serve_http, PT_TEST(encoding), PT_TEST(traversal), PT_TEST(oversized),
-         PT_TEST(response_bound), PT_TEST(log_pages))
+         PT_TEST(response_bound), PT_TEST(log_pages), PT_TEST(lease_held))

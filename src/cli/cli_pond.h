@@ -38,10 +38,6 @@ const char *cli_host_path(const char *s);
 bool cli_stdout_tty(void);
 bool cli_stderr_tty(void);
 
-/* "a,b,c" (--columns) -> a NULL-terminated array of n names (malloc'd each; free them and the
- * array); NULL when out of memory. */
-char **cli_split_columns(const char *columns, int *n_out);
-
 /* --from/--to as every command reads them: pond_time_parse_arg in tz (NULL: UTC), after the
  * whole line so that --timezone may come after them. from_text/to_text NULL: not given. Sets
  * *has_range and the range [*from_us, *to_us) (INT64_MIN/INT64_MAX for a missing end).

@@ -160,8 +160,8 @@ int cmd_cat(pond_cli *cli, int argc, char **argv)
         }
     }
     if (columns) {
-        if (!(cols = cli_split_columns(columns, &ncols))) {
-            rc = cli_error("out of memory");
+        if (pond_table_columns_parse(&cols, &ncols, columns) < 0) {
+            rc = cli_usage(&spec, "--%s", pond_error_last()->message);
             goto done;
         }
         ro.columns = (const char *const *)cols;
@@ -178,9 +178,7 @@ int cmd_cat(pond_cli *cli, int argc, char **argv)
     if (cli_table_write(&res, &sink, p.fs, path, &ro, format) < 0)
         rc = cli_fail();
 done:
-    for (int k = 0; k < ncols && cols; k++)
-        free(cols[k]);
-    free(cols);
+    pond_free(cols);
     cli_pond_close(&p); /* a zeroed one too */
     cli_format_set_timezone(NULL);
     pond_tz_free(tz);

@@ -1,150 +1,21 @@
 #include "cli/cli_pond.h"
 
-#include <pond/parquet.h>
-#include <pond/table.h>
-#include <pond/timefmt.h>
+#include <pond/describe.h>
 
 #include <stdio.h>
-#include <string.h>
-
-static int read_at(void *payload, int64_t off, void *buf, size_t len, size_t *n_out)
-{
-    return pond_reader_pread(payload, buf, len, off, n_out);
-}
-
-/* Rows and (when schema_out) the Arrow schema of one version's Parquet footer. */
-static int version_info(int64_t *rows, struct ArrowSchema *schema_out, cli_pond *p,
-                        const char *path, int64_t version)
-{
-    pond_reader *r = NULL;
-    pond_parquet_reader *pq = NULL;
-    int rc = pond_fs_open_reader_version(&r, p->fs, NULL, path, version);
-    if (rc == 0) {
-        pond_parquet_source src = {read_at, pond_reader_size(r), r};
-        rc = pond_parquet_reader_open(&pq, &src, NULL);
-    }
-    if (rc == 0) {
-        *rows = pond_parquet_reader_num_rows(pq);
-        if (schema_out)
-            rc = pond_parquet_reader_schema(pq, schema_out);
-    }
-    pond_parquet_reader_free(pq);
-    pond_reader_free(r);
-    return rc;
-}
 
 static int describe_one(cli_pond *p, const char *path)
 {
-    pond_stat st;
-    if (pond_fs_lstat(&st, p->fs, NULL, path) < 0)
-        return cli_fail();
-    char *norm = NULL;
-    if (pond_path_normalize(&norm, NULL, NULL, path) < 0)
-        return cli_fail();
-    char id[POND_NODE_ID_STRLEN + 1];
-    pond_node_id_format(id, &st.id);
-    printf("%s\n  type:     %s\n  node:     %s\n", norm, pond_entry_type_name(st.type), id);
-    int rc = 0;
-    if (st.type == POND_ENTRY_SYMLINK) {
-        char *t = NULL;
-        if (pond_fs_readlink(&t, p->fs, NULL, path) < 0)
-            rc = cli_fail();
-        else
-            printf("  target:   %s\n", t);
-        pond_free(t);
-    } else if (st.type == POND_ENTRY_DIRECTORY) {
-        printf("  entries:  %lld\n  version:  %lld\n", (long long)st.size, (long long)st.version);
-    } else {
-        bool tabular = st.type != POND_ENTRY_FILE_DATA;
-        pond_stat *vs = NULL;
-        size_t nv = 0;
-        if (pond_fs_versions(&vs, &nv, p->fs, NULL, path) < 0) {
-            pond_free(norm);
-            return cli_fail();
-        }
-        if (st.type == POND_ENTRY_FILE_SERIES) {
-            pond_series_settings set;
-            if (pond_series_settings_get(&set, p->fs, NULL, path) < 0) {
-                pond_free(vs);
-                pond_free(norm);
-                return cli_fail();
-            }
-            printf("  timestamp column: %s\n",
-                   set.timestamp_column ? set.timestamp_column : "(none yet)");
-            /* a series written before zones were recorded read its values as UTC */
-            printf("  time zone: %s\n", set.timezone ? set.timezone : "UTC");
-            if (set.n_time_formats) {
-                printf("  time formats:");
-                for (size_t k = 0; k < set.n_time_formats; k++)
-                    printf(" '%s'", set.time_formats[k]);
-                printf("\n");
-            }
-            pond_series_settings_dispose(&set);
-        }
-        if (tabular && nv > 0 && vs[nv - 1].size > 0) {
-            struct ArrowSchema s = {0};
-            int64_t rows;
-            if (version_info(&rows, &s, p, path, vs[nv - 1].version) == 0) {
-                printf("  schema (version %lld):\n", (long long)vs[nv - 1].version);
-                int width = 20; /* the type column lines up even after a long name */
-                for (int64_t k = 0; k < s.n_children; k++)
-                    if ((int)strlen(s.children[k]->name) > width)
-                        width = (int)strlen(s.children[k]->name);
-                for (int64_t k = 0; k < s.n_children; k++) {
-                    char tn[POND_ARROW_TYPE_NAME_LEN];
-                    pond_arrow_type_name(tn, s.children[k]->format);
-                    printf("    %-*s %s%s\n", width, s.children[k]->name, tn,
-                           s.children[k]->flags & ARROW_FLAG_NULLABLE ? "" : " not null");
-                }
-                s.release(&s);
-            } else {
-                printf("  schema:   unreadable: %s\n", pond_error_last()->message);
-            }
-        }
-        printf("  versions: %zu\n", nv);
-        int64_t total_rows = 0, total_size = 0;
-        int vw = 1, tw = 1; /* digits of the largest version and transaction numbers */
-        for (size_t i = 0; i < nv; i++) {
-            int a = snprintf(NULL, 0, "%lld", (long long)vs[i].version);
-            int b = snprintf(NULL, 0, "%lld", (long long)vs[i].txn_seq);
-            vw = a > vw ? a : vw;
-            tw = b > tw ? b : tw;
-        }
-        for (size_t i = 0; i < nv && rc == 0; i++) {
-            char when[40], sz[32];
-            cli_time_seconds(when, vs[i].mtime_us);
-            cli_human_size(sz, vs[i].size);
-            total_size += vs[i].size;
-            pond_oplog_storage so;
-            const char *where = "inline";
-            if (pond_oplog_storage_of(&so, p->be, &vs[i].id, vs[i].version) == 0 && so.in_store)
-                where = so.blob_path;
-            printf("    v%-*lld  %s  %10s  txn %*lld  %s", vw, (long long)vs[i].version, when, sz,
-                   tw, (long long)vs[i].txn_seq, where);
-            if (tabular && vs[i].size > 0) {
-                int64_t rows;
-                if (version_info(&rows, NULL, p, path, vs[i].version) == 0) {
-                    printf("  %lld row%s", (long long)rows, rows == 1 ? "" : "s");
-                    total_rows += rows;
-                }
-            }
-            if (vs[i].has_event_time) {
-                char a[40], b[40];
-                pond_time_format_iso(a, vs[i].min_event_time_us);
-                pond_time_format_iso(b, vs[i].max_event_time_us);
-                printf("  %s .. %s", a, b);
-            }
-            printf("\n");
-        }
-        if (st.type == POND_ENTRY_FILE_SERIES) {
-            char sz[32];
-            cli_human_size(sz, total_size);
-            printf("  rows:     %lld in all versions (%s)\n", (long long)total_rows, sz);
-        }
-        pond_free(vs);
-    }
-    pond_free(norm);
-    return rc;
+    pond_describe d;
+    pond_buf text = POND_BUF_INIT;
+    int rc = pond_describe_get(&d, p->fs, p->be, path);
+    if (rc == 0)
+        rc = pond_describe_text(&text, &d);
+    if (rc == 0)
+        fwrite(text.ptr, 1, text.size, stdout);
+    pond_buf_dispose(&text);
+    pond_describe_dispose(&d);
+    return rc < 0 ? cli_fail() : 0;
 }
 
 int cmd_describe(pond_cli *cli, int argc, char **argv)

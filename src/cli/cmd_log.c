@@ -35,7 +35,7 @@ int cmd_log(pond_cli *cli, int argc, char **argv)
     if (!cli->pond_dir)
         return cli_error("no pond: give --pond DIR or set POND");
     int64_t latest;
-    if (pond_delta_latest_version(&latest, cli->pond_dir) < 0)
+    if (pond_oplog_head(&latest, cli->pond_dir) < 0) /* an unfinished push: its prefix */
         return cli_fail();
     if (cli->at_version >= 0 && cli->at_version < latest)
         latest = cli->at_version;

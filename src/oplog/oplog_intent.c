@@ -54,8 +54,9 @@ static int bad(const char *path, size_t line, const char *why)
     return pond_error_set(POND_ECORRUPT, D, "%s, line %zu: %s", path, line, why);
 }
 
-/* A decimal of 1..20 digits at *p, then one space or the end of the line. */
-static bool number(int64_t *out, const char **p, const char *end, int64_t max)
+/* A decimal at *p, then one space or the end of the line: exactly 20 digits (a version, as in
+ * log file names) or, with width 0, without leading zeros (one text per value). */
+static bool number(int64_t *out, const char **p, const char *end, int64_t max, int width)
 {
     const char *s = *p;
     int64_t v = 0;
@@ -66,6 +67,8 @@ static bool number(int64_t *out, const char **p, const char *end, int64_t max)
         v = v * 10 + d;
     }
     if (s == *p || (s < end && *s != ' '))
+        return false;
+    if (width ? s - *p != width : (s - *p > 1 && **p == '0'))
         return false;
     *out = v;
     *p = s < end ? s + 1 : s;
@@ -107,7 +110,7 @@ int oplog__intent_parse(oplog_intent *out, const char *text, size_t len, const c
             int64_t n;
             pond_hash want, got;
             p += 4;
-            if (!number(&n, &p, nl, OPLOG_INTENT_MAX_ENTRIES) || !hex64(&want, p, nl)) {
+            if (!number(&n, &p, nl, OPLOG_INTENT_MAX_ENTRIES, 0) || !hex64(&want, p, nl)) {
                 rc = bad(path, line, "the 'end' line is not 'end <count> <sha256>'");
             } else if ((size_t)n != out->n) {
                 rc = bad(path, line, "the 'end' line counts other entries than the intent has");
@@ -131,8 +134,8 @@ int oplog__intent_parse(oplog_intent *out, const char *text, size_t len, const c
         }
         const char *sp = memchr(p, ' ', (size_t)(nl - p));
         const char *sp2 = sp ? memchr(sp + 1, ' ', (size_t)(nl - sp - 1)) : NULL;
-        if (!sp2 || !number(&e.version, &p, nl, MAX_VERSION) || p != sp + 1 ||
-            !number(&e.size, &p, nl, INT64_MAX) || p != sp2 + 1 || !hex64(&e.sha256, p, nl)) {
+        if (!sp2 || !number(&e.version, &p, nl, MAX_VERSION, 20) || p != sp + 1 ||
+            !number(&e.size, &p, nl, INT64_MAX, 0) || p != sp2 + 1 || !hex64(&e.sha256, p, nl)) {
             rc = bad(path, line, "expected '<kind> <version> <size> <sha256>'");
             break;
         }
@@ -198,7 +201,7 @@ static int check_above(intent_state *st, const char *dir, const char *name, int6
 {
     int64_t v = 0;
     const char *p = name;
-    (void)number(&v, &p, p + 20, MAX_VERSION);
+    (void)number(&v, &p, p + 20, MAX_VERSION, 20);
     bool cp = !strcmp(name + 20, ".checkpoint.parquet");
     const pond_push_entry *e = NULL;
     if (cp || !strcmp(name + 20, ".json"))
@@ -296,7 +299,7 @@ static int examine(intent_state *st, const char *dir)
     while (rc == 0 && (rc = pond__dir_next(&de, log, D)) == 0) {
         int64_t v;
         const char *p = de.name;
-        if (strlen(de.name) < 21 || de.name[20] != '.' || !number(&v, &p, de.name + 20, MAX_VERSION) ||
+        if (strlen(de.name) < 21 || de.name[20] != '.' || !number(&v, &p, de.name + 20, MAX_VERSION, 20) ||
             p != de.name + 20 || v < st->gap)
             continue;
         st->above++;

@@ -57,7 +57,8 @@ def check_remote(h, src, remote, lo, hi, what, cut=False):
     as a power cut left it, before any pond command ran there. Its commit files may then have a
     gap that the push intent (_host/push-intent) explains: pond reads the log as ending before
     the gap, read-only commands change nothing, and the next push removes the commits above
-    it (docs/replication.md, "Batches and power cuts"). Without a cut: no gap, no intent."""
+    it (docs/replication.md, "Batches and power cuts"). Without a cut: no gap (a kill may
+    leave the intent of a batch, never a gap); after a push completed (lo == hi), no intent."""
     cs = commits(remote)
     if not cs:
         raise h.Fail("%s: the remote has no commits" % what)
@@ -76,8 +77,8 @@ def check_remote(h, src, remote, lo, hi, what, cut=False):
             raise h.Fail("%s: the remote's log has a gap (%d commits, head %d) and no push "
                          "intent explains it" % (what, len(cs), head))
         head = next(v for v in range(len(cs) + 1) if "%020d.json" % v not in cs) - 1
-    elif os.path.exists(intent) and not cut:
-        raise h.Fail("%s: a push intent is left in the remote" % what)
+    elif os.path.exists(intent) and lo == hi:
+        raise h.Fail("%s: a push intent is left in the remote after a push completed" % what)
     before = snapshot(remote) if cut else None
     if not lo <= head <= hi:
         raise h.Fail("%s: remote at transaction %d, not in [%d, %d]" % (what, head, lo, hi))

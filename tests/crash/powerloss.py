@@ -492,6 +492,11 @@ def selftest(tmp):
     with open(tpath, "a") as f:
         f.write("1 92 fsync %s/_delta_log - 7 0 0\n" % W)
     expect("commit link fsynced", Model(pre, work, parse_trace(tpath)).commit_durable(), True)
+    # syncfs (named by any directory, even outside the pond) makes everything durable
+    with open(tpath, "a") as f:
+        f.write("1 93 syncfs %s - 7 0 0\n" % os.path.dirname(W))
+    expect("syncfs: nothing left to lose", Model(pre, work, parse_trace(tpath)).durable_only(),
+           True)
     shutil.rmtree(pre)
     shutil.rmtree(work)
     return problems

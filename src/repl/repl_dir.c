@@ -724,10 +724,11 @@ static int incoming_tmp(char **out, dir_remote *d)
     return rc;
 }
 
-/* Starts writing a received file's bytes to disk now, so that the fsync each file still gets
- * before it is renamed or linked (sync) finds them written: the first fsync of a batch then
- * commits the journal for all of them and the rest return at once, instead of one journal
- * commit per file. Only a hint: durability still comes from the fsync, through the OS shim. */
+/* Starts writing a large received file's bytes to disk now, so that the batch's syncfs finds
+ * them written (received while the rest arrives). Small files are left to the syncfs, which
+ * writes them together: a writeback started per small file is an I/O each. Only a hint:
+ * durability comes from the syncfs, through the OS shim. */
+#define WRITEBACK_MIN ((int64_t)1 << 20)
 static void start_writeback(int fd)
 {
 #ifdef SYNC_FILE_RANGE_WRITE
@@ -776,7 +777,7 @@ static int put_data(dir_remote *d, const repl_obj *o, const repl_source *src)
     if (rc == 0 && ((o->size >= 0 && size != o->size) || !o->has_sha ||
                     !pond_hash_equal(&sha, &o->sha256)))
         rc = mismatch(o, d->base.url, size, &sha);
-    if (rc == 0)
+    if (rc == 0 && size >= WRITEBACK_MIN)
         start_writeback(fd);
     pond__close(fd);
     pending_file pf = {tmp, final, *o, false};
@@ -851,7 +852,7 @@ static int stage_log(pending_file *out, dir_remote *d, const repl_obj *o, const 
     if (rc == 0 && ((o->size >= 0 && size != o->size) ||
                     (o->has_sha && !pond_hash_equal(&sha, &o->sha256))))
         rc = mismatch(o, d->base.url, size, &sha);
-    if (rc == 0)
+    if (rc == 0 && size >= WRITEBACK_MIN)
         start_writeback(fd);
     pond__close(fd);
     pond_free(log);

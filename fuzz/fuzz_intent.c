@@ -1,6 +1,6 @@
 /* Fuzz target: the push intent parser (`_host/push-intent`, docs/format.md). A pond someone
- * sent may carry any bytes there. A parsed intent is bounded, its versions ascend (a checkpoint
- * after its commit), and it formats back to exactly the bytes it was parsed from. */
+ * sent may carry any bytes there. A parsed intent is bounded, its versions ascend (a version's
+ * commit and checkpoint once each), and it formats back to exactly the bytes it was parsed from. */
 #include "oplog/oplog_intent.h"
 
 #include <stdint.h>
@@ -22,8 +22,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const pond_push_entry *e = &in.v[i];
         if (e->version < 0 || e->size < 0)
             __builtin_trap();
-        if (i && !(e->version > in.v[i - 1].version ||
-                   (e->version == in.v[i - 1].version && e->checkpoint && !in.v[i - 1].checkpoint)))
+        if (!oplog__intent_follows(in.v, i, e) ||
+            (i && (e->version < in.v[i - 1].version ||
+                   (e->version == in.v[i - 1].version && e->checkpoint == in.v[i - 1].checkpoint))))
             __builtin_trap();
     }
     pond_buf b = POND_BUF_INIT;

@@ -90,6 +90,15 @@ static bool hex64(pond_hash *out, const char *s, const char *end)
     return pond_hash_from_hex(out, hex) == 0;
 }
 
+bool oplog__intent_follows(const pond_push_entry *v, size_t n, const pond_push_entry *e)
+{
+    /* a start from a checkpoint stages the checkpoint before its version's commit */
+    if (n == 0 || e->version > v[n - 1].version)
+        return true;
+    return e->version == v[n - 1].version && e->checkpoint != v[n - 1].checkpoint &&
+           (n < 2 || v[n - 2].version != e->version);
+}
+
 int oplog__intent_parse(oplog_intent *out, const char *text, size_t len, const char *path)
 {
     memset(out, 0, sizeof *out);
@@ -139,14 +148,10 @@ int oplog__intent_parse(oplog_intent *out, const char *text, size_t len, const c
             rc = bad(path, line, "expected '<kind> <version> <size> <sha256>'");
             break;
         }
-        if (out->n) {
-            const pond_push_entry *prev = &out->v[out->n - 1];
-            bool after = e.version > prev->version ||
-                         (e.version == prev->version && e.checkpoint && !prev->checkpoint);
-            if (!after) {
-                rc = bad(path, line, "versions must ascend, a checkpoint after its commit");
-                break;
-            }
+        if (!oplog__intent_follows(out->v, out->n, &e)) {
+            rc = bad(path, line, "versions must ascend (a version's commit and checkpoint once "
+                                 "each)");
+            break;
         }
         if (out->n == OPLOG_INTENT_MAX_ENTRIES) {
             rc = bad(path, line, "more than 4096 entries");
@@ -352,6 +357,12 @@ int pond_oplog_head(int64_t *version_out, const char *dir)
 int pond_oplog_intent_write(const char *dir, const pond_push_entry *v, size_t n)
 {
     POND_ASSERT_ARG(dir && (v || n == 0) && n <= OPLOG_INTENT_MAX_ENTRIES);
+    for (size_t i = 0; i < n; i++)
+        if (!oplog__intent_follows(v, i, &v[i]) || v[i].version < 0 || v[i].size < 0)
+            return pond_error_set(POND_EINVALID, D,
+                                  "push intent for '%s': log file %zu (version %" PRId64
+                                  ") is out of order",
+                                  dir, i, v[i].version);
     pond_buf b = POND_BUF_INIT;
     char *host = pond__path_join(dir, POND_HOST_DIR), *path = pond__path_join(dir, OPLOG_INTENT_NAME);
     int fd = -1, rc = host && path ? oplog__intent_format(&b, v, n) : POND_ENOMEM;

@@ -17,9 +17,12 @@ typedef struct {
     size_t n;
 } oplog_intent;
 
-/* Parses an intent's text: the header line, one line per log file in link order (versions
- * ascending, a checkpoint after its version's commit, no repeats), and the `end` line with
- * the count and the SHA-256 of everything before it. POND_ECORRUPT names path and line. */
+/* Whether e may follow v[0..n-1] in an intent: versions ascend, a version's commit and
+ * checkpoint at most once each, in either order. */
+bool oplog__intent_follows(const pond_push_entry *v, size_t n, const pond_push_entry *e);
+/* Parses an intent's text: the header line, one line per log file in link order
+ * (oplog__intent_follows), and the `end` line with the count and the SHA-256 of everything
+ * before it. POND_ECORRUPT names path and line. */
 int oplog__intent_parse(oplog_intent *out, const char *text, size_t len, const char *path);
 void oplog__intent_dispose(oplog_intent *in);
 /* The text oplog__intent_parse reads back. */

@@ -395,6 +395,17 @@ static void test_parse_round_trip_and_refusals(void)
     PT_ASSERT_OK(oplog__intent_format(&b, desc, 2));
     PT_ASSERT_INT_EQ(oplog__intent_parse(&in, b.ptr, b.size, "x"), POND_ECORRUPT);
     PT_ASSERT(strstr(pond_error_last()->message, "ascend"));
+    /* a start from a checkpoint: the checkpoint before its version's commit; never twice */
+    pond_push_entry cp_first[3] = {{20, true, 1, {{0}}}, {20, false, 1, {{0}}}, {21, false, 1, {{0}}}};
+    pond_buf_clear(&b);
+    PT_ASSERT_OK(oplog__intent_format(&b, cp_first, 3));
+    PT_ASSERT_OK(oplog__intent_parse(&in, b.ptr, b.size, "x"));
+    oplog__intent_dispose(&in);
+    pond_push_entry twice[3] = {{20, false, 1, {{0}}}, {20, true, 1, {{0}}}, {20, false, 1, {{0}}}};
+    pond_buf_clear(&b);
+    PT_ASSERT_OK(oplog__intent_format(&b, twice, 3));
+    PT_ASSERT_INT_EQ(oplog__intent_parse(&in, b.ptr, b.size, "x"), POND_ECORRUPT);
+    PT_ASSERT_INT_EQ(pond_oplog_intent_write(PT_TMPDIR(), twice, 3), POND_EINVALID);
     pond_buf_dispose(&b);
 }
 

@@ -180,7 +180,11 @@ typedef struct {
     bool present;   /* `_host/push-intent` exists (as anything) */
     bool valid;     /* a regular file that parsed and whose SHA-256 matched */
     oplog_intent in;
-    int64_t gap;    /* the first commit it names that is not in the log; -1 none */
+    int64_t gap;    /* the version of the first log file it names that is missing and needed
+                       (a commit; a checkpoint named before its version's commit, where a start
+                       from a checkpoint began); -1 none */
+    bool gap_cp;    /* the gap is a checkpoint's */
+    int64_t below;  /* the newest commit or checkpoint below the gap: where the log ends */
     int64_t above;  /* log files at or above the gap */
     bool explained; /* each of them is one the intent names, with its size and SHA-256 */
     char why[512];  /* !valid: what is wrong with it; !explained: the file it does not explain */
@@ -198,7 +202,8 @@ static const pond_push_entry *find_entry(const oplog_intent *in, int64_t version
 
 static void log_name(char out[64], const pond_push_entry *e)
 {
-    snprintf(out, 64, "%020" PRId64 ".%s", e->version, e->checkpoint ? "checkpoint.parquet" : "json");
+    snprintf(out, 64, "%020" PRId64 ".%s", e->version,
+             e->checkpoint ? "checkpoint.parquet" : "json");
 }
 
 /* Whether log file `name` (version >= gap) is the intent's; sets st->why when not. */
@@ -238,7 +243,7 @@ static int check_above(intent_state *st, const char *dir, const char *name, int6
 static int examine(intent_state *st, const char *dir)
 {
     memset(st, 0, sizeof *st);
-    st->gap = -1;
+    st->gap = st->below = -1;
     st->explained = true;
     pond_buf b = POND_BUF_INIT;
     char *path = pond__path_join(dir, OPLOG_INTENT_NAME);
@@ -268,8 +273,10 @@ static int examine(intent_state *st, const char *dir)
         goto done;
     st->valid = true;
     for (size_t i = 0; i < st->in.n && st->gap < 0; i++) {
-        if (st->in.v[i].checkpoint)
-            continue;
+        const pond_push_entry *e = &st->in.v[i];
+        if (e->checkpoint && i > 0 && !st->in.v[i - 1].checkpoint &&
+            st->in.v[i - 1].version == e->version)
+            continue; /* a checkpoint after its commit: the log does not need it */
         char name[64];
         log_name(name, &st->in.v[i]);
         struct stat sb;
@@ -285,8 +292,10 @@ static int examine(intent_state *st, const char *dir)
             goto done;
         }
         if (pond__os_lstat(full, &sb) != 0) {
-            if (errno == ENOENT)
-                st->gap = st->in.v[i].version;
+            if (errno == ENOENT) {
+                st->gap = e->version;
+                st->gap_cp = e->checkpoint;
+            }
             else
                 rc = pond_error_set_os(D, "stat '%s'", full);
         }
@@ -304,12 +313,20 @@ static int examine(intent_state *st, const char *dir)
     while (rc == 0 && (rc = pond__dir_next(&de, log, D)) == 0) {
         int64_t v;
         const char *p = de.name;
-        if (strlen(de.name) < 21 || de.name[20] != '.' || !number(&v, &p, de.name + 20, MAX_VERSION, 20) ||
-            p != de.name + 20 || v < st->gap)
+        if (strlen(de.name) < 21 || de.name[20] != '.' ||
+            !number(&v, &p, de.name + 20, MAX_VERSION, 20) || p != de.name + 20)
             continue;
+        if (v < st->gap) {
+            bool log_file = !strcmp(de.name + 20, ".json") ||
+                            !strcmp(de.name + 20, ".checkpoint.parquet");
+            if (log_file && v > st->below)
+                st->below = v;
+            continue;
+        }
         st->above++;
         if (st->explained)
-            rc = check_above(st, dir, de.name, S_ISREG(de.st.st_mode) ? (int64_t)de.st.st_size : -1);
+            rc = check_above(st, dir, de.name,
+                             S_ISREG(de.st.st_mode) ? (int64_t)de.st.st_size : -1);
     }
     pond__dir_close(log);
     if (rc == POND_ITEROVER)
@@ -325,7 +342,7 @@ done:
 /* The version the log ends at, when an unfinished push hides what is above a gap. */
 static int64_t hidden_end(const intent_state *st)
 {
-    return st->valid && st->gap >= 0 && st->above > 0 && st->explained ? st->gap - 1 : -1;
+    return st->valid && st->gap >= 0 && st->above > 0 && st->explained ? st->below : -1;
 }
 
 /* ---- the API ------------------------------------------------------------------------------- */
@@ -364,7 +381,8 @@ int pond_oplog_intent_write(const char *dir, const pond_push_entry *v, size_t n)
                                   ") is out of order",
                                   dir, i, v[i].version);
     pond_buf b = POND_BUF_INIT;
-    char *host = pond__path_join(dir, POND_HOST_DIR), *path = pond__path_join(dir, OPLOG_INTENT_NAME);
+    char *host = pond__path_join(dir, POND_HOST_DIR);
+    char *path = pond__path_join(dir, OPLOG_INTENT_NAME);
     int fd = -1, rc = host && path ? oplog__intent_format(&b, v, n) : POND_ENOMEM;
     if (rc == 0)
         rc = pond__mkdir_own(host, NULL, D);
@@ -421,9 +439,10 @@ int pond_oplog_intent_finish(const char *dir)
     }
     if (st.valid && st.gap >= 0 && st.above > 0 && !st.explained) {
         rc = pond_error_set(POND_ECORRUPT, D,
-                            "pond '%s': commit %" PRId64 " is missing and %s (an unfinished push "
+                            "pond '%s': %s %" PRId64 " is missing and %s (an unfinished push "
                             "named the batch in %s): nothing was removed; pond fsck tells more",
-                            dir, st.gap, st.why, OPLOG_INTENT_NAME);
+                            dir, st.gap_cp ? "checkpoint" : "commit", st.gap, st.why,
+                            OPLOG_INTENT_NAME);
         examine_dispose(&st);
         return rc;
     }
@@ -437,7 +456,8 @@ int pond_oplog_intent_finish(const char *dir)
         return remove_intent(dir);
     }
     /* the batch's files above the gap, newest first: each is the intent's (checked above) */
-    for (size_t i = st.in.n; rc == 0 && hidden_end(&st) >= 0 && i > 0; i--) {
+    bool remove = st.valid && st.gap >= 0 && st.above > 0; /* and explained: checked above */
+    for (size_t i = st.in.n; rc == 0 && remove && i > 0; i--) {
         const pond_push_entry *e = &st.in.v[i - 1];
         char name[64];
         if (e->version < st.gap)
@@ -468,7 +488,9 @@ int oplog__intent_report(const char *dir, pond_fsck_fn fn, void *payload)
         return rc;
     }
     char msg[1024];
-    int64_t first = st.in.n ? st.in.v[0].version : -1, last = st.in.n ? st.in.v[st.in.n - 1].version : -1;
+    int64_t first = st.in.n ? st.in.v[0].version : -1;
+    int64_t last = st.in.n ? st.in.v[st.in.n - 1].version : -1;
+    const char *kind = st.gap_cp ? "checkpoint" : "commit";
     if (!st.valid)
         snprintf(msg, sizeof msg,
                  "%s: an interrupted push left it before linking anything (%s); the next push "
@@ -477,14 +499,14 @@ int oplog__intent_report(const char *dir, pond_fsck_fn fn, void *payload)
     else if (hidden_end(&st) >= 0)
         snprintf(msg, sizeof msg,
                  "unfinished push of transactions %" PRId64 "..%" PRId64 " (%s): a power cut "
-                 "lost commit %" PRId64 ", so the pond reads as transaction %" PRId64
+                 "lost %s %" PRId64 ", so the pond reads as transaction %" PRId64
                  "; the next push or write removes the %" PRId64 " log files above it",
-                 first, last, OPLOG_INTENT_NAME, st.gap, st.gap - 1, st.above);
+                 first, last, OPLOG_INTENT_NAME, kind, st.gap, st.below, st.above);
     else if (st.gap >= 0 && st.above > 0)
         snprintf(msg, sizeof msg,
-                 "unfinished push of transactions %" PRId64 "..%" PRId64 " (%s): commit %" PRId64
+                 "unfinished push of transactions %" PRId64 "..%" PRId64 " (%s): %s %" PRId64
                  " is missing and %s",
-                 first, last, OPLOG_INTENT_NAME, st.gap, st.why);
+                 first, last, OPLOG_INTENT_NAME, kind, st.gap, st.why);
     else
         snprintf(msg, sizeof msg,
                  "unfinished push of transactions %" PRId64 "..%" PRId64

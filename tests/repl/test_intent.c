@@ -360,6 +360,58 @@ static void test_torn_intent_hides_nothing(void)
     free(remote);
 }
 
+/* A start from a checkpoint links the checkpoint first: a cut that lost its name but kept the
+ * commits after it reads as the remote's old head, and the next push completes. */
+static void test_checkpoint_first_batch(void)
+{
+    char *src = path2(PT_TMPDIR(), "src-cp"), *remote = path2(PT_TMPDIR(), "remote-cp");
+    pond_oplog_create_options co = POND_OPLOG_CREATE_OPTIONS_INIT;
+    PT_ASSERT_OK(pond_oplog_create(src, &co));
+    put(src, "/f", "v1");
+    pond_repl_report r;
+    PT_ASSERT_OK(pond_repl_push(&r, src, remote, NULL));
+    int64_t old = -1;
+    PT_ASSERT_OK(pond_delta_latest_version(&old, remote));
+    char text[16];
+    for (int i = 2; i <= 22; i++) {
+        snprintf(text, sizeof text, "v%d", i);
+        put(src, "/f", text);
+    }
+    char *cp = path2(src, "_delta_log/00000000000000000020.checkpoint.parquet");
+    PT_ASSERT(exists(cp));
+    pond_push_entry e[3] = {{20, true, 0, {{0}}}, entry_of(src, 20), entry_of(src, 21)};
+    pond_buf b = POND_BUF_INIT;
+    file_bytes(&b, cp);
+    e[0].size = (int64_t)b.size;
+    PT_ASSERT_OK(pond_sha256_buf(&e[0].sha256, b.ptr, b.size));
+    PT_ASSERT_OK(pond_oplog_intent_write(remote, e, 3));
+    for (int64_t v = 20; v <= 21; v++) { /* the commits' names survived, the checkpoint's not */
+        char *a = commit_path(src, v), *c = commit_path(remote, v);
+        file_bytes(&b, a);
+        FILE *f = fopen(c, "wb");
+        fwrite(b.ptr, 1, b.size, f);
+        fclose(f);
+        free(a);
+        free(c);
+    }
+    int64_t end = -2;
+    PT_ASSERT_OK(pond_oplog_intent_end(&end, remote));
+    PT_ASSERT_INT_EQ(end, old);
+    PT_ASSERT_INT_EQ(read_text(&b, remote, "/f"), old);
+    PT_ASSERT(b.size == 2 && !memcmp(b.ptr, "v1", 2));
+    PT_ASSERT_INT_EQ(fsck(remote, true).unfinished, 1);
+    PT_ASSERT_OK(pond_repl_push(&r, src, remote, NULL));
+    int64_t h = -1;
+    PT_ASSERT_OK(pond_delta_latest_version(&h, src)); /* with the automatic merges */
+    PT_ASSERT_INT_EQ(read_text(&b, remote, "/f"), h);
+    PT_ASSERT(b.size == 3 && !memcmp(b.ptr, "v22", 3));
+    PT_ASSERT_INT_EQ(fsck(remote, true).unfinished, 0);
+    pond_buf_dispose(&b);
+    free(cp);
+    free(src);
+    free(remote);
+}
+
 static void test_parse_round_trip_and_refusals(void)
 {
     pond_push_entry v[3] = {{7, false, 120, {{1}}}, {7, true, 4000, {{2}}}, {8, false, 5, {{3}}}};
@@ -379,7 +431,8 @@ static void test_parse_round_trip_and_refusals(void)
         "",
         "pond push-intent 2\n",
         "pond push-intent 1\ncommit 00000000000000000001 5 00\nend 1 00\n",
-        "pond push-intent 1\nend 0 0000000000000000000000000000000000000000000000000000000000000000\n",
+        "pond push-intent 1\nend 0 "
+        "0000000000000000000000000000000000000000000000000000000000000000\n",
         "pond push-intent 1\ncommit x 5 "
         "0000000000000000000000000000000000000000000000000000000000000000\n",
     };
@@ -396,7 +449,8 @@ static void test_parse_round_trip_and_refusals(void)
     PT_ASSERT_INT_EQ(oplog__intent_parse(&in, b.ptr, b.size, "x"), POND_ECORRUPT);
     PT_ASSERT(strstr(pond_error_last()->message, "ascend"));
     /* a start from a checkpoint: the checkpoint before its version's commit; never twice */
-    pond_push_entry cp_first[3] = {{20, true, 1, {{0}}}, {20, false, 1, {{0}}}, {21, false, 1, {{0}}}};
+    pond_push_entry cp_first[3] = {
+        {20, true, 1, {{0}}}, {20, false, 1, {{0}}}, {21, false, 1, {{0}}}};
     pond_buf_clear(&b);
     PT_ASSERT_OK(oplog__intent_format(&b, cp_first, 3));
     PT_ASSERT_OK(oplog__intent_parse(&in, b.ptr, b.size, "x"));
@@ -411,4 +465,5 @@ static void test_parse_round_trip_and_refusals(void)
 
 PT_SUITE(repl_intent, PT_TEST(gap_reads_prefix_then_push_finishes), PT_TEST(next_write_finishes),
          PT_TEST(foreign_never_removed), PT_TEST(torn_intent_hides_nothing),
+         PT_TEST(checkpoint_first_batch),
          PT_TEST(parse_round_trip_and_refusals))

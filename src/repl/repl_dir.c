@@ -50,6 +50,9 @@ typedef struct {
     size_t n_staged, cap_staged;
     pond_oplog_lease *lease;
     uint32_t seq;
+    /* `_host/incoming/` and `_delta_log/` of work were made or checked as real directories in
+     * this session (a check per received file was two failing mkdirs each) */
+    bool incoming_ok, log_ok;
 } dir_remote;
 
 #define DR(r) ((dir_remote *)(r))
@@ -385,6 +388,7 @@ static int d_open(repl_info *out, repl_remote *r, repl_open_mode mode)
     }
     pond_free(d->work);
     d->work = NULL;
+    d->incoming_ok = d->log_ok = false;
     if ((rc = incoming_name(&d->work, d->dir)) < 0)
         return rc;
     d->incoming = true;
@@ -507,6 +511,18 @@ static int d_have(bool *out, repl_remote *r, const repl_obj *objs, size_t n)
         }
         pond_hash h;
         int64_t size = -1;
+        struct stat st;
+        char *p = join(d->work, o->path);
+        if (!p)
+            return POND_ENOMEM;
+        /* absent (most files of a first push): no walk of the path; present: read and hashed
+         * through the walk that never follows a link */
+        bool absent = pond__os_lstat(p, &st) != 0 && errno == ENOENT;
+        pond_free(p);
+        if (absent) {
+            out[i] = false;
+            continue;
+        }
         int hrc = hash_file(&h, &size, d->work, o->path);
         out[i] = hrc == 0 && (o->size < 0 || size == o->size) &&
                  (!o->has_sha || pond_hash_equal(&h, &o->sha256));
@@ -712,9 +728,11 @@ static int incoming_tmp(char **out, dir_remote *d)
     if (rc == 0)
         rc = pond_buf_printf(&b, "%s/%s", d->work, POND_HOST_DIR);
     /* real directories only: received bytes never land outside the pond */
-    if (rc == 0 && (rc = pond__mkdir_own(b.ptr, NULL, R)) == 0 &&
-        (rc = pond_buf_puts(&b, "/incoming")) == 0)
-        rc = pond__mkdir_own(b.ptr, NULL, R);
+    if (rc == 0 && !d->incoming_ok && (rc = pond__mkdir_own(b.ptr, NULL, R)) == 0 &&
+        (rc = pond_buf_puts(&b, "/incoming")) == 0 && (rc = pond__mkdir_own(b.ptr, NULL, R)) == 0)
+        d->incoming_ok = true;
+    else if (rc == 0 && d->incoming_ok)
+        rc = pond_buf_puts(&b, "/incoming");
     if (rc == 0)
         rc = pond_buf_printf(&b, "/%s", name);
     if (rc == 0)
@@ -829,8 +847,8 @@ static int place_data(dir_remote *d)
 }
 
 /* A log file arrives in a temp file in `_delta_log/` and is checked against its size and
- * SHA-256. A commit is staged (published in order at the next sync, after every data file put
- * before it); a checkpoint or `_last_checkpoint` is published at once. */
+ * SHA-256. A commit or checkpoint is staged (published in order at the next sync, after every
+ * data file put before it); `_last_checkpoint` is published at once. */
 static int stage_log(pending_file *out, dir_remote *d, const repl_obj *o, const repl_source *src)
 {
     char *log = join(d->work, "_delta_log"), *final = join(d->work, o->path), *tmp = NULL;
@@ -839,8 +857,10 @@ static int stage_log(pending_file *out, dir_remote *d, const repl_obj *o, const 
     int64_t size = 0;
     pond_hash sha;
     bool created = false;
-    if (rc == 0 && (rc = pond__mkdir_own(log, &created, R)) == 0 && created)
+    if (rc == 0 && !d->log_ok && (rc = pond__mkdir_own(log, &created, R)) == 0 && created)
         rc = pond__fsync_dir(d->work, R);
+    if (rc == 0)
+        d->log_ok = true;
     if (rc == 0 && !(tmp = pond_malloc(strlen(log) + 48)))
         rc = POND_ENOMEM;
     if (rc == 0) {
@@ -1043,6 +1063,7 @@ static int d_finish(repl_remote *r)
         return rc;
     pond_free(d->work);
     d->incoming = false;
+    d->incoming_ok = d->log_ok = false;
     return (d->work = pond_strdup(d->dir)) ? 0 : POND_ENOMEM;
 }
 

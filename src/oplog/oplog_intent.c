@@ -295,9 +295,9 @@ static int examine(intent_state *st, const char *dir)
             if (errno == ENOENT) {
                 st->gap = e->version;
                 st->gap_cp = e->checkpoint;
-            }
-            else
+            } else {
                 rc = pond_error_set_os(D, "stat '%s'", full);
+            }
         }
         pond_free(full);
         if (rc < 0)

@@ -93,16 +93,22 @@ static int setup_projection(pond_parquet_reader *r, const pond_parquet_read_opti
         memcpy(r->proj, o->columns, (size_t)o->n_columns * sizeof *r->proj);
         r->n_proj = o->n_columns;
     } else if (o && o->column_names) {
-        if (o->n_column_names > n)
+        if (o->n_column_names > n && !o->skip_missing_names)
             return pond_error_set(POND_EINVALID, POND_DOM_PARQUET, "projection: too many columns");
+        int np = 0;
         for (int i = 0; i < o->n_column_names; i++) {
             int k = find_field(r, o->column_names[i]);
+            if (k < 0 && o->skip_missing_names)
+                continue;
             if (k < 0)
                 return pond_error_set(POND_ENOTFOUND, POND_DOM_PARQUET, "projection: no column "
                                       "named '%s'", o->column_names[i]);
-            r->proj[i] = k;
+            if (np == n)
+                return pond_error_set(POND_EINVALID, POND_DOM_PARQUET,
+                                      "projection: too many columns");
+            r->proj[np++] = k;
         }
-        r->n_proj = o->n_column_names;
+        r->n_proj = np;
     } else {
         for (int i = 0; i < n; i++)
             r->proj[i] = i;

@@ -235,7 +235,8 @@ typedef int (*pond_fs_version_fn)(const pond_stat *st, const char *xattrs_json, 
 POND_API int pond_fs_node_foreach_version(pond_fs_node *node, pond_fs_version_fn fn,
                                           void *payload);
 /** A reader over version `version` (0: the latest, or the transaction's pending content).
- *  POND_EBUSY while a writer is open on the entry. */
+ *  With version 0, POND_EBUSY while a writer is open on the entry; a version asked for by
+ *  number is immutable and readable while a writer prepares the next one. */
 POND_API int pond_fs_node_open_reader(pond_reader **out, pond_fs_node *node, int64_t version);
 /** As pond_fs_open_writer on the entry (type NONE keeps an existing file's type). */
 POND_API int pond_fs_node_open_writer(pond_writer **out, pond_fs_node *node,

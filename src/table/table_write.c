@@ -102,9 +102,17 @@ static int series_prepare(write_ctx *c, pond_fs_node *node, const struct ArrowSc
     table__ts_kind(&c->ts, schema->children[c->ts_col], c->tz);
     c->tmin = INT64_MAX;
     c->tmax = INT64_MIN;
-    rc = pond_fs_node_versions(&c->vs, &c->nv, node);
+    /* the version list only when something needs it: versions the index does not cover
+     * (a series written before it), or the check for identical content */
+    pond_stat st;
+    rc = pond_fs_node_stat(&st, node);
+    bool exists = rc == 0;
     if (rc == POND_ENOTFOUND)
         rc = 0; /* a new series */
+    bool list = exists && (!c->attrs.has_schema || st.version > c->attrs.through ||
+                           (opts->version >= 3 && opts->skip_identical));
+    if (rc == 0 && list)
+        rc = pond_fs_node_versions(&c->vs, &c->nv, node);
     if (rc == 0)
         rc = table__attrs_cover(&c->attrs, node, c->vs, c->nv);
     if (rc == 0)

@@ -228,7 +228,9 @@ int pond_fs_node_open_reader(pond_reader **out, pond_fs_node *node, int64_t vers
         error = file_check(rec, node->e.path);
     if (error < 0)
         goto done;
-    if (busy(node)) {
+    /* an open writer makes the file busy; the versions it already has are immutable and
+     * stay readable by number (series compaction reads them while writing their merge) */
+    if (version == 0 && busy(node)) {
         error = tinyfs__busy_error(node->e.path);
     } else if (version == 0 || rec->version == version) {
         error = tinyfs__content_reader(out, fs, rec);
@@ -359,6 +361,14 @@ int pond_fs_open_reader_version(pond_reader **out, pond_fs *fs, const pond_wd *w
     tinyfs__lock(fs);
     pond_fs_node *h = NULL;
     int error = node_new(&h, fs, wd, path, true);
+    /* by path, any version of a file a writer is open on is busy (as it always was) */
+    if (error == 0 && version > 0 && busy(h)) {
+        pond_node_rec *rec = NULL;
+        error = entry_rec(&rec, h);
+        if (error == 0 && (error = file_check(rec, h->e.path)) == 0)
+            error = tinyfs__busy_error(h->e.path);
+        pond_node_rec_unref(rec);
+    }
     if (error == 0)
         error = pond_fs_node_open_reader(out, h, version);
     pond_fs_node_free(h);

@@ -119,6 +119,9 @@ POND_API int pond_fs_commit(int64_t *txn_seq_out, pond_fs *fs);
  *  backend sink's temporary data). No-op without a transaction. */
 POND_API void pond_fs_abort(pond_fs *fs);
 POND_API bool pond_fs_in_txn(pond_fs *fs);
+/** How many nodes the open transaction changes so far (0 without one): a command that found
+ *  nothing to do aborts instead of committing an empty transaction. */
+POND_API size_t pond_fs_txn_changes(pond_fs *fs);
 /** The sequence number of the last committed transaction (0 when none). */
 POND_API int pond_fs_last_txn(int64_t *out, pond_fs *fs);
 

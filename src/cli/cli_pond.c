@@ -175,3 +175,43 @@ void cli_progress_end(cli_progress *p)
         fprintf(stderr, "\r\033[K");
     p->active = false;
 }
+
+void cli_free_strings(char **s, size_t n)
+{
+    for (size_t i = 0; s && i < n; i++)
+        free(s[i]);
+    free(s);
+}
+
+int cli_parse_dedup(const char *s, pond_dedup *d, char ***keys, size_t *n_keys)
+{
+    *keys = NULL;
+    *n_keys = 0;
+    if (!strcmp(s, "none")) {
+        *d = POND_DEDUP_NONE;
+        return 0;
+    }
+    if (strncmp(s, "last", 4) || (s[4] && s[4] != ':'))
+        return -1;
+    *d = POND_DEDUP_LAST;
+    if (!s[4])
+        return 0;
+    for (const char *p = s + 5;;) {
+        const char *e = strchr(p, ',');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        char **nk = len ? realloc(*keys, (*n_keys + 1) * sizeof *nk) : NULL;
+        if (!nk || !(nk[*n_keys] = strndup(p, len))) {
+            if (nk)
+                *keys = nk;
+            cli_free_strings(*keys, *n_keys);
+            *keys = NULL;
+            *n_keys = 0;
+            return -1; /* an empty key, or out of memory */
+        }
+        *keys = nk;
+        (*n_keys)++;
+        if (!e)
+            return 0;
+        p = e + 1;
+    }
+}

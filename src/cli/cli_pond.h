@@ -5,6 +5,7 @@
 #include "cli/cmd.h"
 
 #include <pond/oplog.h>
+#include <pond/table.h>
 #include <pond/stream.h>
 #include <pond/sys/backend.h>
 #include <pond/tinyfs.h>
@@ -36,6 +37,11 @@ const char *cli_host_path(const char *s);
 /* True when stdout/stderr is a terminal (progress bars, aligned tables). */
 bool cli_stdout_tty(void);
 bool cli_stderr_tty(void);
+
+/* "last", "last:K1,K2" or "none" (--dedup, pond set dedup=): the rule and its key columns
+ * (*keys: free with cli_free_strings). 0, or -1 on a bad value (nothing to free). */
+int cli_parse_dedup(const char *s, pond_dedup *d, char ***keys, size_t *n_keys);
+void cli_free_strings(char **s, size_t n);
 
 /* A progress bar on stderr, drawn only on a terminal and for totals over a few MB. */
 typedef struct {

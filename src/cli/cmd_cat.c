@@ -12,7 +12,7 @@ int cli_write_parquet_fd(int fd, struct ArrowArrayStream *st);
 
 static const char HELP[] =
     "usage: pond cat [--format raw|table|csv|json|parquet] [--version N] [--from T] [--to T]\n"
-    "                [--columns a,b] PATH\n"
+    "                [--timezone TZ] [--columns a,b] [--dedup R] PATH\n"
     "\n"
     "Print a file. Data files print as bytes. Tables and series print as an aligned text\n"
     "table on a terminal and as CSV in a pipe, unless --format says otherwise; a series\n"
@@ -28,10 +28,13 @@ static const char HELP[] =
     "                there, and timestamps print as local time with their offset (default:\n"
     "                UTC, printed with Z)\n"
     "  --columns a,b only these columns\n"
+    "  --dedup R     series: last (of rows with the same timestamp, only the newest\n"
+    "                version's), last:K,... (the same timestamp and values of columns K...),\n"
+    "                or none (every row); default: the series' setting (pond set)\n"
     "  --sql \"SQL\"   run SQL over the file, named `source` (see pond query --help)\n";
 
 static const char USAGE[] = "pond cat [--format F] [--version N] [--from T] [--to T] "
-                            "[--timezone TZ] [--columns a,b] PATH";
+                            "[--timezone TZ] [--columns a,b] [--dedup R] PATH";
 
 static int cat_raw(cli_pond *p, const char *path, int64_t version)
 {
@@ -74,6 +77,9 @@ int cmd_cat(pond_cli *cli, int argc, char **argv)
     const char *from_text = NULL, *to_text = NULL;
     pond_tz *tz = NULL;
     int urc = 0;
+    char **dedup_keys = NULL;
+    size_t n_dedup_keys = 0;
+    const char *dedup_text = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         bool more = i + 1 < argc;
@@ -96,6 +102,8 @@ int cmd_cat(pond_cli *cli, int argc, char **argv)
                 return cli_usage(USAGE, "--timezone: %s", pond_error_last()->message);
         } else if (!strcmp(a, "--columns") && more) {
             columns = argv[++i];
+        } else if (!strcmp(a, "--dedup") && more) {
+            dedup_text = argv[++i];
         } else if (a[0] == '-' && a[1]) {
             return pond_tz_free(tz), cli_usage(USAGE, "unknown option '%s'", a);
         } else if (path) {
@@ -120,17 +128,24 @@ int cmd_cat(pond_cli *cli, int argc, char **argv)
                              pond_error_last()->message);
         }
     }
+    if (dedup_text && cli_parse_dedup(dedup_text, &ro.dedup, &dedup_keys, &n_dedup_keys) < 0) {
+        pond_tz_free(tz);
+        return cli_usage(USAGE, "--dedup: 'last', 'last:COLUMN,...' or 'none', not '%s'",
+                         dedup_text);
+    }
     cli_format_set_timezone(tz);
     if (!path) {
+        cli_free_strings(dedup_keys, n_dedup_keys);
         pond_tz_free(tz);
         return cli_usage(USAGE, "no path given");
     }
     if (format && strcmp(format, "raw") && strcmp(format, "table") && strcmp(format, "csv") &&
         strcmp(format, "json") && strcmp(format, "parquet"))
-        return pond_tz_free(tz), cli_usage(USAGE, "unknown format '%s'", format);
+        return pond_tz_free(tz), cli_free_strings(dedup_keys, n_dedup_keys),
+               cli_usage(USAGE, "unknown format '%s'", format);
     cli_pond p;
     if (cli_pond_open(&p, cli, false))
-        return pond_tz_free(tz), 1;
+        return pond_tz_free(tz), cli_free_strings(dedup_keys, n_dedup_keys), 1;
     int rc = 0;
     pond_stat st;
     char **cols = NULL;
@@ -186,6 +201,12 @@ int cmd_cat(pond_cli *cli, int argc, char **argv)
         ro.n_columns = ncols;
     }
     ro.file_version = version;
+    ro.dedup_keys = (const char *const *)dedup_keys;
+    ro.n_dedup_keys = n_dedup_keys;
+    if (ro.dedup != POND_DEDUP_DEFAULT && (st.type != POND_ENTRY_FILE_SERIES || version)) {
+        rc = cli_error("%s: --dedup is for reading a whole series", path);
+        goto done;
+    }
     struct ArrowArrayStream s;
     if (pond_table_read_stream(&s, p.fs, NULL, path, &ro) < 0) {
         rc = cli_fail();
@@ -206,6 +227,7 @@ int cmd_cat(pond_cli *cli, int argc, char **argv)
     }
     s.release(&s);
 done:
+    cli_free_strings(dedup_keys, n_dedup_keys);
     for (int k = 0; k < ncols && cols; k++)
         free(cols[k]);
     free(cols);

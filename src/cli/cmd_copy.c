@@ -42,6 +42,9 @@ static const char HELP[] =
     "  --schema name:type,...    CSV column types instead of inferred ones (int64, double,\n"
     "                  bool, string, timestamp)\n"
     "  --zstd-level N  compression of converted CSV (default 1: fast; 3 is ~15% smaller)\n"
+    "  --allow-duplicate  add a series version even when its content is identical to an\n"
+    "                  existing version's (default: such a copy prints 'skipped: identical\n"
+    "                  to version N' and adds nothing)\n"
     "  --format F      copying in as a table or series: csv, json (an array of objects) or\n"
     "                  ndjson (one object per line); default: detected from the content.\n"
     "                  Copying out a table or series: parquet (default) or csv\n"
@@ -77,6 +80,10 @@ typedef struct {
     int zstd_level;
     cli_progress prog;
     pond_csv_import_options imp; /* the import options given */
+    bool allow_duplicate;
+    int written, skipped;     /* versions written, identical ones skipped */
+    char **series;            /* series written (for their automatic compaction policy) */
+    size_t n_series;
 } copy_ctx;
 
 static void print_note(void *payload, const char *msg)
@@ -96,37 +103,32 @@ static const char *base_name(const char *path)
     return s;
 }
 
-/* "name:type,..." for the columns of the latest version of dest that CSV import can produce. */
-static void existing_types(pond_buf *out, copy_ctx *c, const char *dest)
+/* "name:type,..." for the columns of dest (a series: of all its versions, from its index)
+ * that CSV import can produce. */
+static void existing_types(pond_buf *out, copy_ctx *c, pond_fs_node *dest)
 {
     pond_stat st;
-    if (pond_fs_stat(&st, c->p->fs, NULL, dest) < 0 || st.type != c->type || st.size == 0)
-        return;
-    struct ArrowArrayStream s;
-    pond_table_read_options o = POND_TABLE_READ_OPTIONS_INIT;
-    o.file_version = st.version;
-    if (pond_table_read_stream(&s, c->p->fs, NULL, dest, &o) < 0)
+    if (pond_fs_node_stat(&st, dest) < 0 || st.type != c->type)
         return;
     struct ArrowSchema sc;
-    if (s.get_schema(&s, &sc) == 0) {
-        for (int64_t k = 0; k < sc.n_children; k++) {
-            const char *f = sc.children[k]->format, *t = NULL;
-            if (!strcmp(f, "l"))
-                t = "int64";
-            else if (!strcmp(f, "g"))
-                t = "double";
-            else if (!strcmp(f, "b"))
-                t = "bool";
-            else if (!strcmp(f, "u"))
-                t = "string";
-            else if (!strncmp(f, "tsu:", 4))
-                t = "timestamp";
-            if (t && !strchr(sc.children[k]->name, ',') && !strchr(sc.children[k]->name, ':'))
-                pond_buf_printf(out, "%s%s:%s", out->size ? "," : "", sc.children[k]->name, t);
-        }
-        sc.release(&sc);
+    if (pond_table_node_schema(&sc, dest) < 0)
+        return;
+    for (int64_t k = 0; k < sc.n_children; k++) {
+        const char *f = sc.children[k]->format, *t = NULL;
+        if (!strcmp(f, "l"))
+            t = "int64";
+        else if (!strcmp(f, "g"))
+            t = "double";
+        else if (!strcmp(f, "b"))
+            t = "bool";
+        else if (!strcmp(f, "u"))
+            t = "string";
+        else if (!strncmp(f, "tsu:", 4))
+            t = "timestamp";
+        if (t && !strchr(sc.children[k]->name, ',') && !strchr(sc.children[k]->name, ':'))
+            pond_buf_printf(out, "%s%s:%s", out->size ? "," : "", sc.children[k]->name, t);
     }
-    s.release(&s);
+    sc.release(&sc);
 }
 
 static bool looks_parquet(int fd)
@@ -135,10 +137,10 @@ static bool looks_parquet(int fd)
     return pread(fd, m, 4, 0) == 4 && !memcmp(m, "PAR1", 4);
 }
 
-static int copy_in_typed(copy_ctx *c, const char *host, const char *dest, int fd,
+static int copy_in_typed(copy_ctx *c, const char *host, pond_fs_node *dest, int fd,
                          const struct stat *stp);
 
-static int copy_in_one(copy_ctx *c, const char *host, const char *dest)
+static int copy_in_one(copy_ctx *c, const char *host, pond_fs_node *dest)
 {
     struct stat st;
     if (!strcmp(host, "-")) { /* standard input: streamed, never stat'ed or checked for Parquet */
@@ -170,14 +172,14 @@ static int copy_in_one(copy_ctx *c, const char *host, const char *dest)
 }
 
 /* The time settings of this copy: given ones, else those the series records. */
-static int time_setup(copy_ctx *c, const char *dest, pond_series_settings *eff, pond_tz **tz,
+static int time_setup(copy_ctx *c, pond_fs_node *dest, pond_series_settings *eff, pond_tz **tz,
                       pond_time_reader **reader)
 {
     *tz = NULL;
     *reader = NULL;
     if (c->type == POND_ENTRY_FILE_SERIES) {
-        if (pond_series_settings_resolve(eff, c->p->fs, NULL, dest, c->ts_column, c->timezone,
-                                         c->time_formats, c->n_time_formats) < 0)
+        if (pond_series_node_settings_resolve(eff, dest, c->ts_column, c->timezone,
+                                              c->time_formats, c->n_time_formats) < 0)
             return cli_fail();
     } else { /* a table records nothing: only what this copy gives */
         eff->timezone = c->timezone ? strdup(c->timezone) : NULL;
@@ -205,7 +207,31 @@ static void time_dispose(copy_ctx *c, pond_series_settings *eff, pond_tz *tz,
     }
 }
 
-static int copy_in_typed(copy_ctx *c, const char *host, const char *dest, int fd,
+/* What a table or series write did: a version skipped as identical is said, and nothing is
+ * committed when every source was skipped. */
+static int note_write(copy_ctx *c, pond_fs_node *dest, const pond_table_write_result *res)
+{
+    if (res->identical_to) {
+        printf("%s: skipped: identical to version %lld\n", pond_fs_node_path(dest),
+               (long long)res->identical_to);
+        c->skipped++;
+        return 0;
+    }
+    c->written++;
+    if (c->type != POND_ENTRY_FILE_SERIES)
+        return 0;
+    char **ns = realloc(c->series, (c->n_series + 1) * sizeof *ns);
+    if (!ns || !(ns[c->n_series] = strdup(pond_fs_node_path(dest)))) {
+        if (ns)
+            c->series = ns;
+        return cli_error("out of memory");
+    }
+    c->series = ns;
+    c->n_series++;
+    return 0;
+}
+
+static int copy_in_typed(copy_ctx *c, const char *host, pond_fs_node *dest, int fd,
                          const struct stat *stp)
 {
     struct stat st = *stp;
@@ -217,6 +243,8 @@ static int copy_in_typed(copy_ctx *c, const char *host, const char *dest, int fd
     wo.timezone = c->timezone;
     wo.time_formats = c->time_formats;
     wo.n_time_formats = c->n_time_formats;
+    wo.skip_identical = c->type == POND_ENTRY_FILE_SERIES && !c->allow_duplicate;
+    pond_table_write_result res = {0};
     if (c->type != POND_ENTRY_FILE_DATA && (!strcmp(host, "-") || !looks_parquet(fd))) {
         /* CSV or JSON: converted to Parquet while streaming */
         close(fd);
@@ -248,8 +276,10 @@ static int copy_in_typed(copy_ctx *c, const char *host, const char *dest, int fd
             in.release(&in);
             rc = cli_fail();
         }
-        if (rc == 0 && pond_table_write_stream(NULL, c->p->fs, NULL, dest, c->type, &pre, &wo) < 0)
+        if (rc == 0 && pond_table_node_write_stream(&res, dest, c->type, &pre, &wo) < 0)
             rc = cli_fail();
+        if (rc == 0)
+            rc = note_write(c, dest, &res);
         time_dispose(c, &eff, tz, reader);
         return rc;
     }
@@ -257,12 +287,13 @@ static int copy_in_typed(copy_ctx *c, const char *host, const char *dest, int fd
         /* Parquet: checked, and for a series its timestamp column found and its event-time
          * range recorded; stored as it is */
         close(fd);
-        if (pond_table_write_parquet_file(NULL, c->p->fs, NULL, dest, c->type, host, &wo) < 0)
+        if (pond_table_node_write_parquet_file(&res, dest, c->type, host, &wo) < 0)
             return cli_fail();
-        return 0;
+        return note_write(c, dest, &res);
     }
     pond_writer *w = NULL;
-    if (pond_fs_open_writer(&w, c->p->fs, NULL, dest, c->type) < 0) {
+    c->written++;
+    if (pond_fs_node_open_writer(&w, dest, c->type) < 0) {
         close(fd);
         return cli_fail();
     }
@@ -401,6 +432,57 @@ static int copy_out_one(copy_ctx *c, const char *src, const char *host)
     return rc;
 }
 
+/* The series this copy wrote whose policy asks for it (pond set PATH compact=N) are compacted,
+ * each in a transaction after the copy's (like the oplog's automatic merges). */
+static int auto_compact(copy_ctx *c)
+{
+    int rc = 0;
+    for (size_t i = 0; i < c->n_series && rc == 0; i++) {
+        pond_fs_node *h = NULL;
+        pond_series_settings set = {0};
+        pond_series_version_info *vi = NULL;
+        size_t nv = 0;
+        if (pond_fs_node_open(&h, c->p->fs, NULL, c->series[i], 0) < 0 ||
+            pond_series_node_settings_get(&set, h) < 0 ||
+            (set.compact_after > 0 && pond_series_node_versions(&vi, &nv, h) < 0)) {
+            rc = cli_fail();
+        } else if (set.compact_after > 0) {
+            /* versions with rows after the newest compacted one */
+            int64_t due = 0;
+            for (size_t k = 0; k < nv; k++) {
+                if (vi[k].replaces_lo > 0)
+                    due = 0;
+                else if (vi[k].size > 0 && !vi[k].replaced_by)
+                    due++;
+            }
+            pond_series_compact_result res;
+            if (due >= set.compact_after) {
+                /* the log shows what it was: the command that would do the same */
+                pond_buf meta = POND_BUF_INIT;
+                if (pond_buf_puts(&meta, "{\"pondCommand\":[\"pond\",\"gc\",\"--compact-series\",") < 0 ||
+                    cli_json_str(&meta, c->series[i]) < 0 ||
+                    pond_buf_puts(&meta, "],\"pondAutomatic\":true}") < 0)
+                    rc = cli_error("out of memory");
+                else if (pond_fs_begin(c->p->fs, meta.ptr) < 0)
+                    rc = cli_fail();
+                pond_buf_dispose(&meta);
+                if (rc == 0) {
+                    if (pond_series_compact(&res, h, NULL) < 0) {
+                        pond_fs_abort(c->p->fs);
+                        rc = cli_fail();
+                    } else {
+                        rc = cli_pond_commit(c->p);
+                    }
+                }
+            }
+        }
+        pond_free(vi);
+        pond_series_settings_dispose(&set);
+        pond_fs_node_free(h);
+    }
+    return rc;
+}
+
 static char *join(const char *dir, const char *name)
 {
     size_t dl = strlen(dir);
@@ -498,6 +580,8 @@ int cmd_copy(pond_cli *cli, int argc, char **argv)
             if (pond_time_reader_new(&r, c.time_formats + c.n_time_formats - 1, 1, NULL) < 0)
                 return cli_usage(USAGE, "%s", pond_error_last()->message);
             pond_time_reader_free(r);
+        } else if (!strcmp(a, "--allow-duplicate")) {
+            c.allow_duplicate = true;
         } else if (!strcmp(a, "--zstd-level") && first + 1 < argc) {
             c.zstd_level = atoi(argv[++first]);
             if (c.zstd_level < 1 || c.zstd_level > 19)
@@ -538,11 +622,22 @@ int cmd_copy(pond_cli *cli, int argc, char **argv)
         rc = cli_pond_begin(&p, cli);
         pond_stat dst;
         bool trailing = dest[strlen(dest) - 1] == '/';
-        bool dest_dir = trailing || (pond_fs_stat(&dst, p.fs, NULL, dest) == 0 &&
-                                     dst.type == POND_ENTRY_DIRECTORY);
+        /* the destination's path is walked once: a copy into one file uses this handle for
+         * everything it reads and writes there */
+        pond_fs_node *dn = NULL;
+        bool exists = false;
+        if (rc == 0 && !trailing) {
+            if (pond_fs_node_open(&dn, p.fs, NULL, dest, 0) < 0)
+                rc = cli_fail();
+            else
+                exists = pond_fs_node_stat(&dst, dn) == 0;
+        }
+        bool dest_dir = trailing || (exists && dst.type == POND_ENTRY_DIRECTORY);
         /* "DEST/" names a directory: created (with parents) when missing */
-        if (rc == 0 && trailing && pond_fs_mkdir(p.fs, NULL, dest, POND_FS_MKDIR_PARENTS) < 0)
-            rc = cli_fail();
+        if (rc == 0 && trailing) {
+            if (pond_fs_mkdir(p.fs, NULL, dest, POND_FS_MKDIR_PARENTS) < 0)
+                rc = cli_fail();
+        }
         int copied = 0;
         for (int i = first; i < argc - 1 && rc == 0; i++) {
             const char *h = cli_host_path(argv[i]);
@@ -571,16 +666,33 @@ int cmd_copy(pond_cli *cli, int argc, char **argv)
             }
             for (size_t k = 0; k < nm && rc == 0; k++) {
                 const char *src = globbed ? g.gl_pathv[k] : h;
-                char *target = dest_dir ? join(dest, base_name(src)) : strdup(dest);
-                rc = target ? copy_in_one(&c, src, target) : cli_error("out of memory");
-                free(target);
+                if (!dest_dir) {
+                    rc = copy_in_one(&c, src, dn);
+                } else {
+                    char *target = join(dest, base_name(src));
+                    pond_fs_node *tn = NULL;
+                    if (!target)
+                        rc = cli_error("out of memory");
+                    else if (pond_fs_node_open(&tn, p.fs, NULL, target, 0) < 0)
+                        rc = cli_fail();
+                    else
+                        rc = copy_in_one(&c, src, tn);
+                    pond_fs_node_free(tn);
+                    free(target);
+                }
                 copied++;
             }
             if (globbed)
                 globfree(&g);
         }
-        if (rc == 0)
+        pond_fs_node_free(dn);
+        /* every source identical to a version already there: nothing to commit */
+        if (rc == 0 && c.skipped && !pond_fs_txn_changes(p.fs))
+            pond_fs_abort(p.fs);
+        else if (rc == 0)
             rc = cli_pond_commit(&p);
+        if (rc == 0)
+            rc = auto_compact(&c);
     } else { /* pond -> host */
         struct stat hst;
         bool dest_dir = dest_host[strlen(dest_host) - 1] == '/' ||
@@ -599,5 +711,8 @@ int cmd_copy(pond_cli *cli, int argc, char **argv)
         }
     }
     cli_pond_close(&p);
+    for (size_t i = 0; i < c.n_series; i++)
+        free(c.series[i]);
+    free(c.series);
     return rc;
 }

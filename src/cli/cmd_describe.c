@@ -13,7 +13,10 @@ static const char HELP[] =
     "Describe entries: type, versions with sizes, storage (inline in the pond's table or a\n"
     "blob in _large_files/), and for tables and series the schema, row counts, the\n"
     "timestamp column, the time zone its times without a zone are read in, its time\n"
-    "formats, and each version's event-time range (UTC).\n";
+    "formats, and each version's event-time range (UTC). A series shows its read rule\n"
+    "(dedup), its compaction policy and the columns of all its versions, from its index;\n"
+    "a compacted version says which versions it replaces, and each replaced version by\n"
+    "which one it was replaced (reads skip it).\n";
 
 /* A readable type name for an Arrow format string. */
 static void type_name(char *out, size_t cap, const char *f)
@@ -76,17 +79,133 @@ static int version_info(int64_t *rows, struct ArrowSchema *schema_out, cli_pond 
     return rc;
 }
 
+static void print_schema(const struct ArrowSchema *s)
+{
+    for (int64_t k = 0; k < s->n_children; k++) {
+        char tn[64];
+        type_name(tn, sizeof tn, s->children[k]->format);
+        printf("    %-20s %s%s\n", s->children[k]->name, tn,
+               s->children[k]->flags & 2 ? "" : " not null");
+    }
+}
+
+static void print_settings(const pond_series_settings *set)
+{
+    printf("  timestamp column: %s\n",
+           set->timestamp_column ? set->timestamp_column : "(none yet)");
+    /* a series written before zones were recorded read its values as UTC */
+    printf("  time zone: %s\n", set->timezone ? set->timezone : "UTC");
+    if (set->n_time_formats) {
+        printf("  time formats:");
+        for (size_t k = 0; k < set->n_time_formats; k++)
+            printf(" '%s'", set->time_formats[k]);
+        printf("\n");
+    }
+    if (set->dedup == POND_DEDUP_LAST) {
+        printf("  dedup: last");
+        for (size_t k = 0; k < set->n_dedup_keys; k++)
+            printf("%s%s", k ? "," : ":", set->dedup_keys[k]);
+        printf(" (of rows with the same timestamp%s, reads return the newest version's)\n",
+               set->n_dedup_keys ? " and key" : "");
+    }
+    if (set->compact_after > 0)
+        printf("  compaction: after %lld versions\n", (long long)set->compact_after);
+}
+
+static int describe_file(cli_pond *p, pond_fs_node *h, const pond_stat *st)
+{
+    bool tabular = st->type != POND_ENTRY_FILE_DATA;
+    bool series = st->type == POND_ENTRY_FILE_SERIES;
+    pond_series_version_info *vi = NULL;
+    pond_stat *vs = NULL;
+    size_t nv = 0;
+    int rc = 0;
+    if (pond_fs_node_versions(&vs, &nv, h) < 0 ||
+        (series && pond_series_node_versions(&vi, &nv, h) < 0)) {
+        pond_free(vs);
+        return cli_fail();
+    }
+    if (series) {
+        pond_series_settings set;
+        if (pond_series_node_settings_get(&set, h) < 0) {
+            pond_free(vs);
+            pond_free(vi);
+            return cli_fail();
+        }
+        print_settings(&set);
+        pond_series_settings_dispose(&set);
+    }
+    if (tabular && nv > 0 && (series || vs[nv - 1].size > 0)) {
+        struct ArrowSchema s = {0};
+        if (pond_table_node_schema(&s, h) == 0) {
+            if (series)
+                printf("  schema (all versions):\n");
+            else
+                printf("  schema (version %lld):\n", (long long)vs[nv - 1].version);
+            print_schema(&s);
+            s.release(&s);
+        } else {
+            printf("  schema:   unreadable: %s\n", pond_error_last()->message);
+        }
+    }
+    printf("  versions: %zu\n", nv);
+    int64_t total_rows = 0;
+    for (size_t i = 0; i < nv && rc == 0; i++) {
+        char when[40], sz[32];
+        pond_time_format_iso(when, vs[i].mtime_us);
+        cli_human_size(sz, vs[i].size);
+        pond_oplog_storage so;
+        const char *where = "inline";
+        if (pond_oplog_storage_of(&so, p->be, &vs[i].id, vs[i].version) == 0 && so.in_store)
+            where = so.blob_path;
+        printf("    v%-4lld %s  %10s  txn %-5lld %s", (long long)vs[i].version, when, sz,
+               (long long)vs[i].txn_seq, where);
+        if (tabular && vs[i].size > 0) {
+            int64_t rows = vi ? vi[i].rows : -1;
+            if (rows < 0 && version_info(&rows, NULL, p, pond_fs_node_path(h),
+                                         vs[i].version) < 0)
+                rows = -1; /* not in the index and unreadable: no count */
+            if (rows >= 0) {
+                printf("  %lld rows", (long long)rows);
+                if (!vi || !vi[i].replaced_by)
+                    total_rows += rows;
+            }
+        }
+        if (series && vs[i].size == 0)
+            printf("  no rows");
+        if (vs[i].has_event_time) {
+            char a[40], b[40];
+            pond_time_format_iso(a, vs[i].min_event_time_us);
+            pond_time_format_iso(b, vs[i].max_event_time_us);
+            printf("  %s .. %s", a, b);
+        }
+        if (vi && vi[i].replaces_lo > 0)
+            printf("  compacts v%lld..v%lld", (long long)vi[i].replaces_lo,
+                   (long long)vi[i].replaces_hi);
+        if (vi && vi[i].replaced_by)
+            printf("  replaced by v%lld", (long long)vi[i].replaced_by);
+        printf("\n");
+    }
+    if (series)
+        printf("  rows:     %lld in all versions\n", (long long)total_rows);
+    pond_free(vs);
+    pond_free(vi);
+    return rc;
+}
+
 static int describe_one(cli_pond *p, const char *path)
 {
+    pond_fs_node *h = NULL;
     pond_stat st;
-    if (pond_fs_lstat(&st, p->fs, NULL, path) < 0)
+    if (pond_fs_node_open(&h, p->fs, NULL, path, POND_FS_NODE_NOFOLLOW) < 0 ||
+        pond_fs_node_stat(&st, h) < 0) {
+        pond_fs_node_free(h);
         return cli_fail();
-    char *norm = NULL;
-    if (pond_path_normalize(&norm, NULL, NULL, path) < 0)
-        return cli_fail();
+    }
     char id[POND_NODE_ID_STRLEN + 1];
     pond_node_id_format(id, &st.id);
-    printf("%s\n  type:     %s\n  node:     %s\n", norm, pond_entry_type_name(st.type), id);
+    printf("%s\n  type:     %s\n  node:     %s\n", pond_fs_node_path(h),
+           pond_entry_type_name(st.type), id);
     int rc = 0;
     if (st.type == POND_ENTRY_SYMLINK) {
         char *t = NULL;
@@ -98,80 +217,9 @@ static int describe_one(cli_pond *p, const char *path)
     } else if (st.type == POND_ENTRY_DIRECTORY) {
         printf("  entries:  %lld\n  version:  %lld\n", (long long)st.size, (long long)st.version);
     } else {
-        bool tabular = st.type != POND_ENTRY_FILE_DATA;
-        pond_stat *vs = NULL;
-        size_t nv = 0;
-        if (pond_fs_versions(&vs, &nv, p->fs, NULL, path) < 0) {
-            pond_free(norm);
-            return cli_fail();
-        }
-        if (st.type == POND_ENTRY_FILE_SERIES) {
-            pond_series_settings set;
-            if (pond_series_settings_get(&set, p->fs, NULL, path) < 0) {
-                pond_free(vs);
-                pond_free(norm);
-                return cli_fail();
-            }
-            printf("  timestamp column: %s\n",
-                   set.timestamp_column ? set.timestamp_column : "(none yet)");
-            /* a series written before zones were recorded read its values as UTC */
-            printf("  time zone: %s\n", set.timezone ? set.timezone : "UTC");
-            if (set.n_time_formats) {
-                printf("  time formats:");
-                for (size_t k = 0; k < set.n_time_formats; k++)
-                    printf(" '%s'", set.time_formats[k]);
-                printf("\n");
-            }
-            pond_series_settings_dispose(&set);
-        }
-        if (tabular && nv > 0 && vs[nv - 1].size > 0) {
-            struct ArrowSchema s = {0};
-            int64_t rows;
-            if (version_info(&rows, &s, p, path, vs[nv - 1].version) == 0) {
-                printf("  schema (version %lld):\n", (long long)vs[nv - 1].version);
-                for (int64_t k = 0; k < s.n_children; k++) {
-                    char tn[64];
-                    type_name(tn, sizeof tn, s.children[k]->format);
-                    printf("    %-20s %s%s\n", s.children[k]->name, tn,
-                           s.children[k]->flags & 2 ? "" : " not null");
-                }
-                s.release(&s);
-            } else {
-                printf("  schema:   unreadable: %s\n", pond_error_last()->message);
-            }
-        }
-        printf("  versions: %zu\n", nv);
-        int64_t total_rows = 0;
-        for (size_t i = 0; i < nv && rc == 0; i++) {
-            char when[40], sz[32];
-            pond_time_format_iso(when, vs[i].mtime_us);
-            cli_human_size(sz, vs[i].size);
-            pond_oplog_storage so;
-            const char *where = "inline";
-            if (pond_oplog_storage_of(&so, p->be, &vs[i].id, vs[i].version) == 0 && so.in_store)
-                where = so.blob_path;
-            printf("    v%-4lld %s  %10s  txn %-5lld %s", (long long)vs[i].version, when, sz,
-                   (long long)vs[i].txn_seq, where);
-            if (tabular && vs[i].size > 0) {
-                int64_t rows;
-                if (version_info(&rows, NULL, p, path, vs[i].version) == 0) {
-                    printf("  %lld rows", (long long)rows);
-                    total_rows += rows;
-                }
-            }
-            if (vs[i].has_event_time) {
-                char a[40], b[40];
-                pond_time_format_iso(a, vs[i].min_event_time_us);
-                pond_time_format_iso(b, vs[i].max_event_time_us);
-                printf("  %s .. %s", a, b);
-            }
-            printf("\n");
-        }
-        if (st.type == POND_ENTRY_FILE_SERIES)
-            printf("  rows:     %lld in all versions\n", (long long)total_rows);
-        pond_free(vs);
+        rc = describe_file(p, h, &st);
     }
-    pond_free(norm);
+    pond_fs_node_free(h);
     return rc;
 }
 

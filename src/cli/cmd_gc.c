@@ -1,5 +1,7 @@
 #include "cli/cli_pond.h"
 
+#include <pond/table.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,10 +18,68 @@ static const char HELP[] =
     "  --grace D            never remove files younger than D (default 1h), so a concurrent\n"
     "                       writer's new files are safe\n"
     "  --compact            merge each directory's data files into one (faster opens)\n"
+    "  --compact-series [PATTERN]  first, in a transaction of its own, rewrite the versions\n"
+    "                       of each series matching PATTERN (a pond glob; default: every\n"
+    "                       series) written since its last compaction into one version with\n"
+    "                       exactly their rows in their order; it records the versions it\n"
+    "                       replaces: reads skip them, --at before it still reads them, and\n"
+    "                       retention (--keep-versions, --keep-age) may then drop them\n"
     "DURATION is a number with s, m, h or d (e.g. 30d, 12h, 0s).\n";
 
 static const char USAGE[] =
-    "pond gc [--keep-versions N] [--keep-age DURATION] [--grace DURATION] [--compact]";
+    "pond gc [--keep-versions N] [--keep-age DURATION] [--grace DURATION] [--compact]\n"
+    "        [--compact-series [PATTERN]]";
+
+typedef struct {
+    cli_pond *p;
+    int64_t compacted;
+    int rc;
+} compact_ctx;
+
+static int compact_one(const char *path, const pond_stat *st, const char *const *caps, size_t n,
+                       void *payload)
+{
+    (void)caps;
+    (void)n;
+    compact_ctx *c = payload;
+    if (st->type != POND_ENTRY_FILE_SERIES)
+        return 0;
+    pond_fs_node *h = NULL;
+    pond_series_compact_result r;
+    if (pond_fs_node_open(&h, c->p->fs, NULL, path, POND_FS_NODE_NOFOLLOW) < 0 ||
+        pond_series_compact(&r, h, NULL) < 0) {
+        pond_fs_node_free(h);
+        c->rc = cli_fail();
+        return 1;
+    }
+    pond_fs_node_free(h);
+    if (r.version > 0) {
+        printf("compacted %s: versions %lld..%lld (%lld with rows, %lld rows) into version %lld\n",
+               path, (long long)r.replaced_lo, (long long)r.replaced_hi,
+               (long long)r.versions_replaced, (long long)r.rows, (long long)r.version);
+        c->compacted++;
+    }
+    return 0;
+}
+
+/* Series compaction: one transaction for every series the pattern matches. */
+static int compact_series(cli_pond *p, pond_cli *cli, const char *pattern)
+{
+    compact_ctx c = {p, 0, 0};
+    if (cli_pond_begin(p, cli))
+        return 1;
+    int g = pond_fs_glob(p->fs, NULL, pattern, compact_one, &c);
+    if (g < 0 && c.rc == 0)
+        c.rc = cli_fail();
+    if (c.rc == 0 && c.compacted)
+        c.rc = cli_pond_commit(p);
+    else
+        pond_fs_abort(p->fs);
+    if (c.rc == 0 && !c.compacted)
+        printf("compacted nothing: no series has 2 versions with rows since its last "
+               "compaction\n");
+    return c.rc;
+}
 
 static int64_t parse_duration_us(const char *s)
 {
@@ -40,6 +100,7 @@ int cmd_gc(pond_cli *cli, int argc, char **argv)
     if (cli_wants_help(argc, argv, HELP))
         return 0;
     pond_gc_options o = POND_GC_OPTIONS_INIT;
+    const char *series = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         bool more = i + 1 < argc;
@@ -56,6 +117,10 @@ int cmd_gc(pond_cli *cli, int argc, char **argv)
                 return cli_usage(USAGE, "bad duration '%s'", argv[i]);
         } else if (!strcmp(a, "--compact")) {
             o.compact = true;
+        } else if (!strcmp(a, "--compact-series")) {
+            series = "/**";
+            if (more && argv[i + 1][0] != '-')
+                series = argv[++i];
         } else {
             return cli_usage(USAGE, "unknown argument '%s'", a);
         }
@@ -63,6 +128,10 @@ int cmd_gc(pond_cli *cli, int argc, char **argv)
     cli_pond p;
     if (cli_pond_open(&p, cli, true))
         return 1;
+    if (series && compact_series(&p, cli, series)) {
+        cli_pond_close(&p);
+        return 1;
+    }
     pond_buf meta = POND_BUF_INIT;
     pond_buf_puts(&meta, "{\"pondCommand\":[");
     for (int i = 0; i < cli->cmdline_argc; i++) {

@@ -494,6 +494,32 @@ static int row_txn_cmp(const void *a, const void *b)
 /* Whether version i of node nd survives the retention policy. A node still in the tree keeps
  * its newest version whatever the policy; a removed node is history only, so under a policy
  * its versions go like any old version (that is what frees a deleted file's blob). */
+/* Is version i of series nd replaced by a compacted version it still has? The newest version's
+ * attributes list the compactions (docs/format.md, "The series index"). Anything unreadable
+ * counts as not replaced: the version is kept. */
+static bool series_replaced(const ol_node *nd, size_t i)
+{
+    const char *x = nd->rows[nd->n - 1].rec->xattrs_json;
+    if (!x || !strstr(x, "\"pond.compactions\""))
+        return false;
+    json_error_t je;
+    json_t *j = json_loads(x, 0, &je);
+    json_t *cs = json_object_get(j, "pond.compactions");
+    int64_t v = nd->rows[i].rec->version;
+    bool replaced = false;
+    for (size_t c = 0; !replaced && c < json_array_size(cs); c++) {
+        json_t *e = json_array_get(cs, c);
+        int64_t by = json_integer_value(json_array_get(e, 0));
+        if (v < json_integer_value(json_array_get(e, 1)) ||
+            v > json_integer_value(json_array_get(e, 2)) || by <= v)
+            continue;
+        for (size_t k = i + 1; k < nd->n && !replaced; k++)
+            replaced = nd->rows[k].rec->version == by && nd->rows[k].rec->size > 0;
+    }
+    json_decref(j);
+    return replaced;
+}
+
 static bool keep_row(const pond_gc_options *o, const ol_node *nd, size_t i, int64_t now,
                      bool live)
 {
@@ -505,6 +531,10 @@ static bool keep_row(const pond_gc_options *o, const ol_node *nd, size_t i, int6
     }
     if (i + 1 == nd->n)
         return true; /* the newest version always stays */
+    /* a series' state is the union of its versions: retention drops only versions a
+     * compaction replaced (their rows live on in the compacted version) */
+    if (retention && nd->rows[i].rec->type == POND_ENTRY_FILE_SERIES && !series_replaced(nd, i))
+        return true;
     if (o->keep_versions > 0 && nd->n - i > (size_t)o->keep_versions)
         return false;
     if (o->keep_age_us > 0 && now - nd->rows[i].rec->timestamp_us > o->keep_age_us)

@@ -314,6 +314,14 @@ uint64_t pond_fs_path_walks(pond_fs *fs)
     return n;
 }
 
+size_t pond_fs_txn_changes(pond_fs *fs)
+{
+    tinyfs__lock(fs);
+    size_t n = fs->in_txn ? fs->n_pending : 0;
+    tinyfs__unlock(fs);
+    return n;
+}
+
 bool pond_fs_in_txn(pond_fs *fs)
 {
     tinyfs__lock(fs);

@@ -798,11 +798,17 @@ static int carry_content(oplog_row *row, oplog_be *ob, const pond_node_rec *r)
 }
 
 /* Does any listing among recs name a child's home partition other than itself? Only format 2
- * can record that. */
+ * can record that. Nor can format 1 say that a series is read under a dedup rule or that a
+ * compacted version replaces others (docs/format.md, "The series index"): a format-1 reader
+ * would return rows twice. */
 static bool needs_format_2(pond_node_rec *const *recs, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         const pond_node_rec *r = recs[i];
+        if (r->type == POND_ENTRY_FILE_SERIES && r->xattrs_json &&
+            (strstr(r->xattrs_json, "\"pond.compactions\"") ||
+             strstr(r->xattrs_json, "\"pond.dedup\"")))
+            return true;
         for (size_t k = 0; r->type == POND_ENTRY_DIRECTORY && k < r->n_entries; k++) {
             pond_node_id home = pond_dir_entry_home(r, &r->entries[k]);
             if (r->entries[k].type != POND_ENTRY_DIRECTORY && !pond_node_id_equal(&home, &r->id))

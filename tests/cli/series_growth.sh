@@ -55,3 +55,13 @@ p log
 p describe /t
 p cat /t
 p fsck -q
+# a format-1 pond: compaction (and dedup) cannot be read by a format-1 reader, so the commit
+# that records it upgrades the pond to format 2 (docs/format.md)
+cp -r "$FIXTURES/pond-format1" f1
+export POND=$PWD/f1
+grep -ho '"pond.format":"[0-9]*"' f1/_delta_log/*.json | sort | uniq -c
+p cat /w
+p gc --compact-series /w
+grep -ho '"pond.format":"[0-9]*"' f1/_delta_log/*.json | sort | uniq -c
+p cat /w
+p --at 10 cat /w

@@ -494,30 +494,63 @@ static int row_txn_cmp(const void *a, const void *b)
 /* Whether version i of node nd survives the retention policy. A node still in the tree keeps
  * its newest version whatever the policy; a removed node is history only, so under a policy
  * its versions go like any old version (that is what frees a deleted file's blob). */
+/* Does node nd have version v (rows ascending by version)? */
+static bool node_has(const ol_node *nd, int64_t v)
+{
+    size_t lo = 0, hi = nd->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int64_t x = nd->rows[mid].rec->version;
+        if (x == v)
+            return nd->rows[mid].rec->size > 0;
+        if (x < v)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return false;
+}
+
 /* Is version i of series nd replaced by a compacted version it still has? The newest version's
  * attributes list the compactions (docs/format.md, "The series index"). Anything unreadable
- * counts as not replaced: the version is kept. */
+ * counts as not replaced: the version is kept. The ranges of the node last asked about are
+ * kept (per thread): retention asks about every version of a node in turn. */
 static bool series_replaced(const ol_node *nd, size_t i)
 {
-    const char *x = nd->rows[nd->n - 1].rec->xattrs_json;
-    if (!x || !strstr(x, "\"pond.compactions\""))
-        return false;
-    json_error_t je;
-    json_t *j = json_loads(x, 0, &je);
-    json_t *cs = json_object_get(j, "pond.compactions");
-    int64_t v = nd->rows[i].rec->version;
-    bool replaced = false;
-    for (size_t c = 0; !replaced && c < json_array_size(cs); c++) {
-        json_t *e = json_array_get(cs, c);
-        int64_t by = json_integer_value(json_array_get(e, 0));
-        if (v < json_integer_value(json_array_get(e, 1)) ||
-            v > json_integer_value(json_array_get(e, 2)) || by <= v)
-            continue;
-        for (size_t k = i + 1; k < nd->n && !replaced; k++)
-            replaced = nd->rows[k].rec->version == by && nd->rows[k].rec->size > 0;
+    static _Thread_local pond_node_id cached_id;
+    static _Thread_local int64_t cached_version;
+    static _Thread_local size_t cached_n;
+    static _Thread_local int64_t ranges[64][2]; /* the first 64 compactions that apply */
+    static _Thread_local size_t n_ranges;
+    const pond_node_rec *newest = nd->rows[nd->n - 1].rec;
+    const char *x = newest->xattrs_json;
+    /* keyed by what identifies the node's rows: its id, newest version and version count */
+    if (!pond_node_id_equal(&cached_id, &newest->id) || cached_version != newest->version ||
+        cached_n != nd->n) {
+        cached_id = newest->id;
+        cached_version = newest->version;
+        cached_n = nd->n;
+        n_ranges = 0;
+        json_error_t je;
+        json_t *j = x && strstr(x, "\"pond.compactions\"") ? json_loads(x, 0, &je) : NULL;
+        json_t *cs = json_object_get(j, "pond.compactions");
+        for (size_t c = 0; c < json_array_size(cs) && n_ranges < 64; c++) {
+            json_t *e = json_array_get(cs, c);
+            int64_t by = json_integer_value(json_array_get(e, 0));
+            int64_t lo = json_integer_value(json_array_get(e, 1));
+            int64_t hi = json_integer_value(json_array_get(e, 2));
+            if (lo >= 1 && hi >= lo && by > hi && node_has(nd, by)) {
+                ranges[n_ranges][0] = lo;
+                ranges[n_ranges++][1] = hi;
+            }
+        }
+        json_decref(j);
     }
-    json_decref(j);
-    return replaced;
+    int64_t v = nd->rows[i].rec->version;
+    for (size_t c = 0; c < n_ranges; c++)
+        if (v >= ranges[c][0] && v <= ranges[c][1])
+            return true;
+    return false;
 }
 
 static bool keep_row(const pond_gc_options *o, const ol_node *nd, size_t i, int64_t now,

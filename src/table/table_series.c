@@ -377,15 +377,20 @@ int table__version_entry(int64_t *rows, int64_t *lo, int64_t *hi, const char *js
 {
     *rows = -1;
     *lo = *hi = 0;
-    if (!json)
+    /* only the entry is parsed, not the whole object (describe reads it for every version):
+     * keys are written sorted and compact, and the entry holds no string, so its text is the
+     * bytes from its '{' to the first '}' */
+    const char *k = json ? strstr(json, "\"" VERSION_ATTR "\":{") : NULL;
+    const char *e = k ? strchr(k, '}') : NULL;
+    if (!e)
         return 0;
+    k += strlen("\"" VERSION_ATTR "\":");
     json_error_t je;
-    json_t *obj = json_loads(json, 0, &je);
+    json_t *obj = json_loadb(k, (size_t)(e - k + 1), 0, &je);
     if (!obj)
         return strstr(je.text, "memory") ? pond_error_set(POND_ENOMEM, D, "out of memory") : 0;
-    const json_t *e = json_object_get(obj, VERSION_ATTR);
-    const json_t *v = json_object_get(e, "v"), *r = json_object_get(e, "rows");
-    const json_t *rp = json_object_get(e, "replaces");
+    const json_t *v = json_object_get(obj, "v"), *r = json_object_get(obj, "rows");
+    const json_t *rp = json_object_get(obj, "replaces");
     /* an entry copied from an earlier version (a write that did not index) is not this one's */
     if (json_is_integer(v) && json_integer_value(v) == version && json_is_integer(r) &&
         json_integer_value(r) >= 0) {
@@ -733,20 +738,35 @@ static int collect_info(const pond_stat *st, const char *xattrs, void *payload)
     return rc;
 }
 
+static bool has_version(const int64_t *versions, size_t n, int64_t v)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (versions[mid] == v)
+            return true;
+        if (versions[mid] < v)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return false;
+}
+
 void table__mark_replaced(int64_t *replaced_by, const int64_t *versions, size_t n,
                           const table_compaction *comps, size_t n_comps)
 {
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++)
         replaced_by[i] = 0;
-        for (size_t c = 0; c < n_comps; c++) {
-            if (versions[i] < comps[c].lo || versions[i] > comps[c].hi)
-                continue;
-            /* only a compacted version this view holds replaces anything: --at before it
-             * reads the old layout */
-            for (size_t k = i + 1; k < n; k++)
-                if (versions[k] == comps[c].version)
-                    replaced_by[i] = comps[c].version;
-        }
+    for (size_t c = 0; c < n_comps; c++) {
+        /* only a compacted version this view holds replaces anything: --at before it reads
+         * the old layout */
+        if (!has_version(versions, n, comps[c].version))
+            continue;
+        for (size_t i = 0; i < n; i++)
+            if (versions[i] >= comps[c].lo && versions[i] <= comps[c].hi &&
+                versions[i] < comps[c].version)
+                replaced_by[i] = comps[c].version;
     }
 }
 
@@ -805,7 +825,9 @@ int pond_table_node_schema(struct ArrowSchema *out, pond_fs_node *node)
     size_t nv = 0;
     if ((rc = table__attrs_read(&a, node)) < 0)
         return rc;
-    if ((rc = pond_fs_node_versions(&vs, &nv, node)) == 0)
+    /* the version list only when the index does not cover the newest version */
+    if ((!a.has_schema || st.version > a.through) &&
+        (rc = pond_fs_node_versions(&vs, &nv, node)) == 0)
         rc = table__attrs_cover(&a, node, vs, nv);
     if (rc == 0)
         rc = a.has_schema ? pond_arrow_schema_copy(out, &a.schema)

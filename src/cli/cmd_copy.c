@@ -82,7 +82,7 @@ typedef struct {
     pond_csv_import_options imp; /* the import options given */
     bool allow_duplicate;
     int written, skipped;     /* versions written, identical ones skipped */
-    char **series;            /* series written (for their automatic compaction policy) */
+    pond_fs_node **series;    /* series written (for their automatic compaction policy) */
     size_t n_series;
 } copy_ctx;
 
@@ -220,13 +220,15 @@ static int note_write(copy_ctx *c, pond_fs_node *dest, const pond_table_write_re
     c->written++;
     if (c->type != POND_ENTRY_FILE_SERIES)
         return 0;
-    char **ns = realloc(c->series, (c->n_series + 1) * sizeof *ns);
-    if (!ns || !(ns[c->n_series] = strdup(pond_fs_node_path(dest)))) {
-        if (ns)
-            c->series = ns;
+    for (size_t i = 0; i < c->n_series; i++)
+        if (!strcmp(pond_fs_node_path(c->series[i]), pond_fs_node_path(dest)))
+            return 0;
+    pond_fs_node **ns = realloc(c->series, (c->n_series + 1) * sizeof *ns);
+    if (!ns)
         return cli_error("out of memory");
-    }
     c->series = ns;
+    if (pond_fs_node_dup(&ns[c->n_series], dest) < 0)
+        return cli_fail();
     c->n_series++;
     return 0;
 }
@@ -438,12 +440,11 @@ static int auto_compact(copy_ctx *c)
 {
     int rc = 0;
     for (size_t i = 0; i < c->n_series && rc == 0; i++) {
-        pond_fs_node *h = NULL;
+        pond_fs_node *h = c->series[i]; /* the copy's own handle: no path walked again */
         pond_series_settings set = {0};
         pond_series_version_info *vi = NULL;
         size_t nv = 0;
-        if (pond_fs_node_open(&h, c->p->fs, NULL, c->series[i], 0) < 0 ||
-            pond_series_node_settings_get(&set, h) < 0 ||
+        if (pond_series_node_settings_get(&set, h) < 0 ||
             (set.compact_after > 0 && pond_series_node_versions(&vi, &nv, h) < 0)) {
             rc = cli_fail();
         } else if (set.compact_after > 0) {
@@ -460,7 +461,7 @@ static int auto_compact(copy_ctx *c)
                 /* the log shows what it was: the command that would do the same */
                 pond_buf meta = POND_BUF_INIT;
                 if (pond_buf_puts(&meta, "{\"pondCommand\":[\"pond\",\"gc\",\"--compact-series\",") < 0 ||
-                    cli_json_str(&meta, c->series[i]) < 0 ||
+                    cli_json_str(&meta, pond_fs_node_path(h)) < 0 ||
                     pond_buf_puts(&meta, "],\"pondAutomatic\":true}") < 0)
                     rc = cli_error("out of memory");
                 else if (pond_fs_begin(c->p->fs, meta.ptr) < 0)
@@ -478,7 +479,6 @@ static int auto_compact(copy_ctx *c)
         }
         pond_free(vi);
         pond_series_settings_dispose(&set);
-        pond_fs_node_free(h);
     }
     return rc;
 }
@@ -710,9 +710,9 @@ int cmd_copy(pond_cli *cli, int argc, char **argv)
             free(target);
         }
     }
-    cli_pond_close(&p);
     for (size_t i = 0; i < c.n_series; i++)
-        free(c.series[i]);
+        pond_fs_node_free(c.series[i]);
     free(c.series);
+    cli_pond_close(&p);
     return rc;
 }

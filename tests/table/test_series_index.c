@@ -650,6 +650,55 @@ static void test_skip_identical(void)
     pond_backend_free(be);
 }
 
-PT_SUITE(series_index, PT_TEST(index_footers_read), PT_TEST(index_unindexed_versions),
+/* What `pond copy --type series host:F /s` does, through one handle: one path walk. */
+static void test_copy_walks_once(void)
+{
+    pond_backend *be = NULL;
+    pond_fs *fs = NULL;
+    char dir[4200];
+    snprintf(dir, sizeof dir, "%s/pond", PT_TMPDIR());
+    PT_ASSERT_OK(pond_oplog_create(dir, NULL));
+    PT_ASSERT_OK(pond_oplog_open(&be, dir, NULL));
+    PT_ASSERT_OK(pond_fs_open(&fs, be, NULL));
+    mrow a[2] = {{T0, 0, 1, 1, 0}, {T0 + 1, 1, 2, 1, 1}};
+    append_rows(fs, "/src", a, 2, false);
+    pond_buf bytes = POND_BUF_INIT;
+    PT_ASSERT_OK(pond_fs_read_all(&bytes, fs, NULL, "/src"));
+    char host[4200];
+    snprintf(host, sizeof host, "%s/day.parquet", PT_TMPDIR());
+    FILE *f = fopen(host, "wb");
+    PT_ASSERT(f && fwrite(bytes.ptr, 1, bytes.size, f) == bytes.size && fclose(f) == 0);
+    pond_buf_dispose(&bytes);
+    for (int round = 0; round < 3; round++) {
+        uint64_t w0 = pond_fs_path_walks(fs);
+        pond_fs_node *h = NULL;
+        PT_ASSERT_OK(pond_fs_node_open(&h, fs, NULL, "/s", 0));
+        pond_series_settings eff;
+        PT_ASSERT_OK(pond_series_node_settings_resolve(&eff, h, NULL, NULL, NULL, 0));
+        pond_series_settings_dispose(&eff);
+        struct ArrowSchema sc = {0};
+        if (round)
+            PT_ASSERT_OK(pond_table_node_schema(&sc, h));
+        pond_arrow_schema_release(&sc);
+        pond_table_write_options wo = POND_TABLE_WRITE_OPTIONS_INIT;
+        wo.skip_identical = true;
+        pond_table_write_result res;
+        PT_ASSERT_OK(pond_fs_begin(fs, NULL));
+        PT_ASSERT_OK(pond_table_node_write_parquet_file(&res, h, POND_ENTRY_FILE_SERIES, host, &wo));
+        PT_ASSERT_INT_EQ(res.identical_to, round ? 1 : 0);
+        if (pond_fs_txn_changes(fs))
+            PT_ASSERT_OK(pond_fs_commit(NULL, fs));
+        else
+            pond_fs_abort(fs);
+        PT_ASSERT_OK(pond_series_node_settings_get(&eff, h));
+        pond_series_settings_dispose(&eff);
+        pond_fs_node_free(h);
+        PT_ASSERT_INT_EQ(pond_fs_path_walks(fs) - w0, 1);
+    }
+    pond_fs_free(fs);
+    pond_backend_free(be);
+}
+
+PT_SUITE(series_index, PT_TEST(copy_walks_once), PT_TEST(index_footers_read), PT_TEST(index_unindexed_versions),
          PT_TEST(dedup_model), PT_TEST(dedup_setting), PT_TEST(compact_same_rows),
          PT_TEST(skip_identical))

@@ -81,6 +81,8 @@ void table__attrs_dispose(table_attrs *a);
 /* Records the attributes on the node (a new version's, or the pending one's) when they
  * changed; the merged schema is stored when known. */
 int table__attrs_write(table_attrs *a, pond_fs_node *node);
+/* The attributes as the text table__attrs_write records (pond_free). */
+int table__attrs_dump(char **out, table_attrs *a);
 int table__attrs_set_settings(table_attrs *a, const pond_series_settings *s);
 int table__attrs_set_dedup(table_attrs *a, pond_dedup d, const char *const *keys, size_t n);
 int table__attrs_set_compact_after(table_attrs *a, int64_t after);

@@ -354,20 +354,29 @@ static int store_schema(table_attrs *a)
     return rc;
 }
 
-int table__attrs_write(table_attrs *a, pond_fs_node *node)
+int table__attrs_dump(char **out, table_attrs *a)
 {
+    *out = NULL;
     int rc = a->has_schema ? store_schema(a) : 0;
     if (rc < 0)
         return rc;
-    char *cur = NULL;
-    if ((rc = pond_fs_node_get_xattrs(&cur, node)) < 0)
-        return rc;
     char *text = json_dumps(a->obj, JSON_COMPACT | JSON_SORT_KEYS);
     if (!text)
-        rc = pond_error_set(POND_ENOMEM, D, "out of memory");
-    else if (!cur || strcmp(cur, text) != 0)
-        rc = pond_fs_node_set_xattrs(node, text);
+        return pond_error_set(POND_ENOMEM, D, "out of memory");
+    *out = pond_strdup(text);
     jfree(text);
+    return *out ? 0 : POND_ENOMEM;
+}
+
+int table__attrs_write(table_attrs *a, pond_fs_node *node)
+{
+    char *cur = NULL, *text = NULL;
+    int rc = table__attrs_dump(&text, a);
+    if (rc == 0)
+        rc = pond_fs_node_get_xattrs(&cur, node);
+    if (rc == 0 && (!cur || strcmp(cur, text) != 0))
+        rc = pond_fs_node_set_xattrs(node, text);
+    pond_free(text);
     pond_free(cur);
     return rc;
 }

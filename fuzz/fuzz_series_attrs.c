@@ -38,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 pond_arrow_schema_release(&copy);
             }
         }
-        (void)table__attrs_set_entry(&a, 9, 1, 0, 0);
+        (void)table__attrs_set_entry(&a, 9, 1, 0, 0, NULL, 0);
         char *one = NULL, *two = NULL;
         if (table__attrs_dump(&one, &a) == 0) {
             table_attrs b;

@@ -56,7 +56,9 @@ typedef struct {
     int64_t rows;         /* rows written */
     int64_t version;      /* the version it created (pending until the transaction commits) */
     int64_t identical_to; /* skip_identical: the version whose content is the same (then
-                             nothing was written and version is 0), else 0 */
+                             nothing was written and version is 0), else 0; when retention
+                             dropped that version after a compaction replaced it: the
+                             compacted version, which records the contents it replaced */
 } pond_table_write_result;
 
 /** Writes a new version of the table or series at path (created if missing; parents must

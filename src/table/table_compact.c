@@ -47,13 +47,19 @@ int pond_series_compact(pond_series_compact_result *out, pond_fs_node *node,
             if (vs[i].version == a.comps[c].version && a.comps[c].version > after)
                 after = a.comps[c].version;
     int64_t lo = 0, hi = 0, n = 0;
+    pond_hash *hashes = pond_calloc(nv ? nv : 1, sizeof *hashes);
+    if (!hashes) {
+        pond_free(vs);
+        table__attrs_dispose(&a);
+        return POND_ENOMEM;
+    }
     for (size_t i = 0; i < nv; i++) {
         if (vs[i].version <= after || vs[i].size == 0)
             continue;
         if (!lo)
             lo = vs[i].version;
         hi = vs[i].version;
-        n++;
+        hashes[n++] = vs[i].sha256;
     }
     if (n >= min && !a.set.timestamp_column)
         rc = pond_error_set(POND_EINVALID, D, "%s: the series records no timestamp column",
@@ -65,7 +71,8 @@ int pond_series_compact(pond_series_compact_result *out, pond_fs_node *node,
         wo.timezone = a.set.timezone;
         pond_table_write_result res;
         if ((rc = table__read_open(&in, node, NULL, lo, hi)) == 0)
-            rc = table__node_write(&res, node, POND_ENTRY_FILE_SERIES, &in, &wo, lo, hi);
+            rc = table__node_write(&res, node, POND_ENTRY_FILE_SERIES, &in, &wo, lo, hi, hashes,
+                                   (size_t)n);
         if (rc == 0) {
             out->version = res.version;
             out->replaced_lo = lo;
@@ -76,6 +83,7 @@ int pond_series_compact(pond_series_compact_result *out, pond_fs_node *node,
             pond_error_prefix("compacting %s", path);
         }
     }
+    pond_free(hashes);
     pond_free(vs);
     table__attrs_dispose(&a);
     return rc;

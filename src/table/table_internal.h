@@ -2,6 +2,7 @@
 #define POND_TABLE_INTERNAL_H
 
 #include <pond/table.h>
+#include <pond/hash.h>
 #include <pond/timefmt.h>
 
 #include "util/util.h"
@@ -89,7 +90,16 @@ int table__attrs_set_compact_after(table_attrs *a, int64_t after);
 int table__attrs_add_compaction(table_attrs *a, int64_t version, int64_t lo, int64_t hi);
 /* The per-version entry of the version being written: its number, rows and, for a
  * compacted version, the range it replaces (lo 0: none). */
-int table__attrs_set_entry(table_attrs *a, int64_t version, int64_t rows, int64_t lo, int64_t hi);
+int table__attrs_set_entry(table_attrs *a, int64_t version, int64_t rows, int64_t lo, int64_t hi,
+                           const pond_hash *hashes, size_t n_hashes);
+/* The content hashes the compacted versions (of a's compactions) record of the versions they
+ * replaced, each with the compacted version (pond_free). */
+typedef struct {
+    pond_hash hash;
+    int64_t in_version;
+} table_hash;
+int table__replaced_hashes(table_hash **out, size_t *n_out, pond_fs_node *node,
+                           const table_attrs *a);
 /* The checks of table__attrs_merge_schema alone (nothing changes). */
 int table__attrs_check_schema(const table_attrs *a, const struct ArrowSchema *s,
                               const char *path);
@@ -116,7 +126,8 @@ int table__next_version(int64_t *out, pond_fs_node *node);
  * writing the rows of versions replaces_lo..replaces_hi. */
 int table__node_write(pond_table_write_result *out, pond_fs_node *node, pond_entry_type type,
                       struct ArrowArrayStream *in, const pond_table_write_options *opts,
-                      int64_t replaces_lo, int64_t replaces_hi);
+                      int64_t replaces_lo, int64_t replaces_hi, const pond_hash *replaced,
+                      size_t n_replaced);
 /* A read stream (table_read.c); vlo > 0: exactly the versions vlo..vhi of a series that hold
  * rows, no dedup, with the union of their own columns (what a compaction rewrites). */
 int table__read_open(struct ArrowArrayStream *out, pond_fs_node *node,

@@ -5,6 +5,7 @@
  * instead of reading the footers of earlier versions. */
 #include "table/table_internal.h"
 
+#include <pond/hash.h>
 #include <pond/parquet.h>
 
 #include <jansson.h>
@@ -333,12 +334,90 @@ int table__attrs_add_compaction(table_attrs *a, int64_t version, int64_t lo, int
     return 0;
 }
 
-int table__attrs_set_entry(table_attrs *a, int64_t version, int64_t rows, int64_t lo, int64_t hi)
+int table__attrs_set_entry(table_attrs *a, int64_t version, int64_t rows, int64_t lo, int64_t hi,
+                           const pond_hash *hashes, size_t n_hashes)
 {
     json_t *e = lo > 0 ? json_pack("{sIsIs[II]}", "v", (json_int_t)version, "rows",
                                    (json_int_t)rows, "replaces", (json_int_t)lo, (json_int_t)hi)
                        : json_pack("{sIsI}", "v", (json_int_t)version, "rows", (json_int_t)rows);
-    return put(a, VERSION_ATTR, e);
+    int rc = put(a, VERSION_ATTR, e);
+    if (rc < 0 || !n_hashes)
+        return rc;
+    /* a compacted version remembers the content of what it replaces, so that re-importing a
+     * replaced version's file is still recognised once retention dropped that version */
+    json_t *hs = json_array();
+    rc = hs && json_object_set_new(e, "hashes", hs) == 0 ? 0 : POND_ENOMEM;
+    for (size_t i = 0; rc == 0 && i < n_hashes; i++) {
+        char hex[65];
+        pond_hash_hex(hex, &hashes[i]);
+        if (json_array_append_new(hs, json_string(hex)) < 0)
+            rc = POND_ENOMEM;
+    }
+    return rc < 0 ? pond_error_set(POND_ENOMEM, D, "out of memory") : 0;
+}
+
+typedef struct {
+    const table_attrs *a;
+    table_hash *h;
+    size_t n, cap;
+} hash_list;
+
+static int collect_hashes(const pond_stat *st, const char *xattrs, void *payload)
+{
+    hash_list *l = payload;
+    bool compacted = false;
+    for (size_t c = 0; c < l->a->n_comps && !compacted; c++)
+        compacted = l->a->comps[c].version == st->version;
+    const char *k = compacted && xattrs ? strstr(xattrs, "\"" VERSION_ATTR "\":{") : NULL;
+    const char *e = k ? strchr(k, '}') : NULL;
+    if (!e)
+        return 0;
+    k += strlen("\"" VERSION_ATTR "\":");
+    json_error_t je;
+    json_t *obj = json_loadb(k, (size_t)(e - k + 1), 0, &je);
+    if (!obj)
+        return strstr(je.text, "memory") ? pond_error_set(POND_ENOMEM, D, "out of memory") : 0;
+    const json_t *hs = json_object_get(obj, "hashes");
+    int rc = 0;
+    if (json_integer_value(json_object_get(obj, "v")) == st->version) {
+        for (size_t i = 0; rc == 0 && i < json_array_size(hs); i++) {
+            const char *hex = json_string_value(json_array_get(hs, i));
+            pond_hash h;
+            if (!hex || pond_hash_from_hex(&h, hex) < 0)
+                continue; /* not a hash: nothing to compare with */
+            if (l->n == l->cap) {
+                size_t cap = l->cap ? l->cap * 2 : 64;
+                table_hash *nh = pond_realloc(l->h, cap * sizeof *nh);
+                if (!nh) {
+                    rc = POND_ENOMEM;
+                    break;
+                }
+                l->h = nh;
+                l->cap = cap;
+            }
+            l->h[l->n++] = (table_hash){h, st->version};
+        }
+    }
+    json_decref(obj);
+    return rc;
+}
+
+int table__replaced_hashes(table_hash **out, size_t *n_out, pond_fs_node *node,
+                           const table_attrs *a)
+{
+    *out = NULL;
+    *n_out = 0;
+    if (!a->n_comps)
+        return 0;
+    hash_list l = {a, NULL, 0, 0};
+    int rc = pond_fs_node_foreach_version(node, collect_hashes, &l);
+    if (rc < 0) {
+        pond_free(l.h);
+        return rc;
+    }
+    *out = l.h;
+    *n_out = l.n;
+    return 0;
 }
 
 /* The merged schema into a->obj. */
@@ -918,7 +997,7 @@ static int write_settings_version(table_attrs *a, pond_fs_node *node)
         rc = pond_writer_finish(w);
     pond_writer_free(w);
     if (rc == 0)
-        rc = table__attrs_set_entry(a, v, 0, 0, 0);
+        rc = table__attrs_set_entry(a, v, 0, 0, 0, NULL, 0);
     if (rc == 0)
         rc = table__attrs_write(a, node);
     return rc;

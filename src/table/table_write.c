@@ -40,6 +40,10 @@ typedef struct {
     int64_t tmin, tmax, rows;
     int64_t version; /* the version this write creates */
     int64_t replaces_lo, replaces_hi; /* a compaction: the versions it replaces */
+    const pond_hash *replaced; /* a compaction: their contents */
+    size_t n_replaced;
+    table_hash *old; /* the contents compacted versions recorded (skip_identical) */
+    size_t n_old;
     pond_sha256 *sha;
     pond_writer *w;
 } write_ctx;
@@ -50,6 +54,7 @@ static void ctx_dispose(write_ctx *c)
     pond_free(c->vs);
     pond_series_settings_dispose(&c->eff);
     pond_tz_free(c->tz);
+    pond_free(c->old);
     pond_sha256_free(c->sha);
     pond_writer_free(c->w); /* an unfinished writer is aborted: the file stays as it was */
 }
@@ -113,6 +118,8 @@ static int series_prepare(write_ctx *c, pond_fs_node *node, const struct ArrowSc
                            (opts->version >= 3 && opts->skip_identical));
     if (rc == 0 && list)
         rc = pond_fs_node_versions(&c->vs, &c->nv, node);
+    if (rc == 0 && exists && opts->version >= 3 && opts->skip_identical)
+        rc = table__replaced_hashes(&c->old, &c->n_old, node, &c->attrs);
     if (rc == 0)
         rc = table__attrs_cover(&c->attrs, node, c->vs, c->nv);
     if (rc == 0)
@@ -145,13 +152,17 @@ static int series_scan(write_ctx *c, const struct ArrowArray *batch, const char 
     return 0;
 }
 
-/* The earlier version whose content is the same, or 0. */
+/* The earlier version whose content is the same (or the compacted version holding the rows
+ * of a version with that content, which retention may have dropped), or 0. */
 static int64_t identical_version(const write_ctx *c, const pond_hash *h)
 {
     for (size_t i = 0; i < c->nv; i++)
         if (c->vs[i].size > 0 && c->vs[i].version != c->version &&
             pond_hash_equal(&c->vs[i].sha256, h))
             return c->vs[i].version;
+    for (size_t i = 0; i < c->n_old; i++)
+        if (pond_hash_equal(&c->old[i].hash, h))
+            return c->old[i].in_version;
     return 0;
 }
 
@@ -194,7 +205,7 @@ static int finish(pond_table_write_result *res, write_ctx *c, pond_fs_node *node
         rc = table__attrs_set_settings(&c->attrs, &c->eff);
     if (rc == 0)
         rc = table__attrs_set_entry(&c->attrs, c->version, c->rows, c->replaces_lo,
-                                    c->replaces_hi);
+                                    c->replaces_hi, c->replaced, c->n_replaced);
     if (rc == 0 && c->replaces_lo > 0)
         rc = table__attrs_add_compaction(&c->attrs, c->version, c->replaces_lo, c->replaces_hi);
     if (rc == 0)
@@ -214,7 +225,8 @@ static int begin(write_ctx *c, pond_fs_node *node, pond_entry_type type)
 
 int table__node_write(pond_table_write_result *out, pond_fs_node *node, pond_entry_type type,
                       struct ArrowArrayStream *in, const pond_table_write_options *opts,
-                      int64_t replaces_lo, int64_t replaces_hi)
+                      int64_t replaces_lo, int64_t replaces_hi, const pond_hash *replaced,
+                      size_t n_replaced)
 {
     pond_table_write_options def = POND_TABLE_WRITE_OPTIONS_INIT;
     pond_table_write_result res = {0};
@@ -228,6 +240,8 @@ int table__node_write(pond_table_write_result *out, pond_fs_node *node, pond_ent
     write_ctx c = {0};
     c.replaces_lo = replaces_lo;
     c.replaces_hi = replaces_hi;
+    c.replaced = replaced;
+    c.n_replaced = n_replaced;
     if ((rc = begin(&c, node, type)) < 0)
         goto done;
     if ((err = in->get_schema(in, &schema)) != 0) {
@@ -298,7 +312,7 @@ int pond_table_node_write_stream(pond_table_write_result *out, pond_fs_node *nod
                                  const pond_table_write_options *opts)
 {
     POND_ASSERT_ARG(node && in);
-    return table__node_write(out, node, type, in, opts, 0, 0);
+    return table__node_write(out, node, type, in, opts, 0, 0, NULL, 0);
 }
 
 int pond_table_write_stream(int64_t *rows_out, pond_fs *fs, const pond_wd *wd, const char *path,

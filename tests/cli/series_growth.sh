@@ -47,6 +47,9 @@ p gc --keep-versions 1 --grace 0s
 p cat /t
 p cat --dedup none /s
 p describe /s
+# the replaced versions are gone, but their content is known: no duplicate rows
+p copy --type series host:d1.csv /s
+p copy --type series host:late.csv /s
 # automatic compaction: compact=3 after the third version since the last one
 p set /t compact=3
 printf 'timestamp,station,temp\n2024-01-03T00:00:00Z,c,10\n' > d4.csv

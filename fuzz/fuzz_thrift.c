@@ -1,5 +1,6 @@
 /* Thrift compact decoding of Parquet metadata: byte 0 picks the struct (footer, page header,
- * column index, offset index); a decoded footer is re-encoded and decoded again. */
+ * column index, offset index); a footer is decoded as the reader does (mistyped optional
+ * fields skipped and noted), re-encoded and decoded again strictly. */
 #include "parquet/pq_meta.h"
 
 #include <pond/buf.h>
@@ -19,7 +20,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     switch (data[0] % 4) {
     case 0: {
         pq_file_meta m;
+        pq_tskips skips;
+        memset(&skips, 0, sizeof skips);
+        d.skips = &skips;
         if (pq_decode_file_meta(&m, &a, &d) == 0) {
+            char name[96], wire[24];
+            for (int i = 0; i < skips.n_kinds; i++) /* the names of what was skipped */
+                if (!pq_tfield_name(name, sizeof name, skips.kind[i].s, skips.kind[i].id)[0] ||
+                    !pq_twire_name(wire, sizeof wire, skips.kind[i].got)[0])
+                    __builtin_trap();
             pond_buf out = POND_BUF_INIT;
             pq_tenc e;
             pq_tenc_init(&e, &out);

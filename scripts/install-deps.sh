@@ -9,6 +9,7 @@ pkgs=(
   valgrind clang libclang-rt-14-dev
   sqlite3 python3 tzdata
   python3-statsmodels bzip2 xz-utils zstd gzip
+  openssh-server openssh-client rsync
 )
 # Node.js (for the oracle and DuckDB comparisons) may come from outside Debian;
 # only ask apt for it when no node is on the PATH.

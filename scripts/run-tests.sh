@@ -136,6 +136,23 @@ if [ $units_only -eq 0 ]; then
     rm -f "$out"
   done
 fi
+# Replication (tests/repl/*.sh): a directory remote on a tmpfs, pushes killed at random points
+# and cut connections, a real sshd. Normal runs only (like interop: not under ASan).
+if [ $units_only -eq 0 ] && [ -z "${POND_NO_INTEROP:-}" ]; then
+  for t in "$root"/tests/repl/*.sh; do
+    [ -f "$t" ] || continue
+    name=repl_$(basename "$t" .sh)
+    [ "$name" = repl_lib ] && continue
+    out=$(mktemp)
+    POND_BIN="$(cd "$build" && pwd)/pond" bash "$t" >"$out" 2>&1
+    rc=$?
+    grep -E '^(FAIL|SKIP)' "$out" | head -40
+    last=$(tail -n 1 "$out")
+    echo "$name: $last"
+    tally "$last" "$name" "$rc"
+    rm -f "$out"
+  done
+fi
 # Reliability harness, sampled (tests/crash/run.sh --quick; make crash-test runs it fully).
 # POND_CRASH_ONLY=A,B limits it to the tests whose names contain A or B (the ASan run).
 if [ $units_only -eq 0 ] && [ -x "$root/tests/crash/run.sh" ]; then

@@ -149,6 +149,12 @@ typedef struct {
 /** Parse a format string; POND_EINVALID (message names the format) if unknown or malformed. */
 POND_API int pond_arrow_format_parse(pond_arrow_format *out, const char *format);
 
+/** The type name users see for a format string (as `pond describe` shows it and messages say
+ *  it): "int64", "double", "string", "bool", "timestamp[us, UTC]", "decimal(10,2)", ... Returns
+ *  out. */
+#define POND_ARROW_TYPE_NAME_LEN 64
+POND_API const char *pond_arrow_type_name(char out[POND_ARROW_TYPE_NAME_LEN], const char *format);
+
 /* ---------------------------------------------------------------- building schemas */
 
 /** Initialise a schema node owning copies of format and name (name may be NULL) with room
@@ -208,6 +214,12 @@ POND_API int pond_arrow_canon_cell(pond_buf *out, const struct ArrowSchema *sche
 /** Append all rows of a struct array (a record batch): cells joined by TAB, LF-terminated. */
 POND_API int pond_arrow_canon_batch(pond_buf *out, const struct ArrowSchema *schema,
                                     const struct ArrowArray *batch);
+/** A decimal128 (bytes 16) or decimal256 (bytes 32) value, little-endian two's complement as
+ *  Arrow stores it, as exact decimal text with `scale` digits after the point ("-12.50"; a
+ *  negative scale appends zeros). Returns the length. */
+#define POND_ARROW_DECIMAL_STRLEN 128
+POND_API size_t pond_arrow_format_decimal(char out[POND_ARROW_DECIMAL_STRLEN], const uint8_t *le,
+                                          int bytes, int scale);
 /** JavaScript String(x) for a double (shortest round-trip); out needs 32 bytes. */
 POND_API void pond_arrow_format_double(char out[32], double x);
 

@@ -124,26 +124,33 @@ POND_API int pond_cas_verify(pond_cas_ref *ref_out, pond_cas *cas, const pond_ha
 typedef enum {
     POND_CAS_ENTRY_BLOB,   /* <ab>/<hex>: a blob (has_chunks says whether its table exists) */
     POND_CAS_ENTRY_CHUNKS, /* <ab>/<hex>.chunks whose blob is missing (orphan) */
-    POND_CAS_ENTRY_TEMP,   /* tmp/<name>: an in-progress or abandoned writer's file */
-    POND_CAS_ENTRY_OTHER   /* anything else under the store (reported, never touched) */
+    POND_CAS_ENTRY_TEMP,   /* tmp/<pid>-<n>-<hex>.data|.chunks: a writer's file, live or abandoned */
+    POND_CAS_ENTRY_OTHER   /* anything else under the store: foreign (reported, never touched) */
 } pond_cas_entry_kind;
 
 typedef struct {
     pond_cas_entry_kind kind;
-    const char *path;   /* relative to the store directory; valid during the callback */
+    const char *path;   /* relative to the store directory ("" = the store directory itself);
+                         * valid during the callback */
     pond_hash sha256;   /* BLOB and CHUNKS */
     int64_t size;       /* bytes on disk */
     int64_t mtime_us;   /* modification time, µs since the epoch */
-    bool has_chunks;    /* BLOB: `<hex>.chunks` exists */
+    bool has_chunks;    /* BLOB: `<hex>.chunks` exists (as a regular file) */
     bool stale;         /* mtime older than the grace period given to foreach */
+    uint32_t mode;      /* st_mode of the entry itself (a link is reported as a link) */
+    bool misplaced;     /* OTHER: it sits where the store keeps its own file or directory (a
+                         * blob name, `tmp`, a fan-out directory, the store itself, anything in
+                         * tmp/) but is of the wrong type: a symbolic link, a FIFO, a device... */
 } pond_cas_entry;
 
 /** A non-zero return stops the walk and is returned. */
 typedef int (*pond_cas_entry_cb)(const pond_cas_entry *entry, void *payload);
 
-/** Walks the store: blobs, orphan chunk tables, temp files and strays, in no particular order.
- *  `stale` is set for entries whose mtime is older than now - grace_us. A store directory that
- *  does not exist is empty. */
+/** Walks the store: blobs, orphan chunk tables, temp files and foreign entries, in no
+ *  particular order. `stale` is set for entries whose mtime is older than now - grace_us. A
+ *  store directory that does not exist is empty. The walk never follows a symbolic link: a link
+ *  (or a FIFO, a device, a file where a directory belongs) is reported as OTHER and never
+ *  entered or opened; BLOB, CHUNKS and TEMP entries are regular files with the store's names. */
 POND_API int pond_cas_foreach(pond_cas *cas, int64_t grace_us, pond_cas_entry_cb cb, void *payload);
 
 /** gc: removes blob `sha256` and its chunk table, unless either was modified within the last
@@ -151,14 +158,19 @@ POND_API int pond_cas_foreach(pond_cas *cas, int64_t grace_us, pond_cas_entry_cb
  *  lock, so it cannot interleave with a writer's publish step; a writer's dedup hit refreshes the
  *  blob, so an unreferenced blob that a writer is about to commit is never removed as long as
  *  grace_us exceeds the time between finish and commit. An absent blob removes any orphan chunk
- *  table and reports *removed_out = false. removed_out may be NULL. */
-POND_API int pond_cas_remove(bool *removed_out, pond_cas *cas, const pond_hash *sha256,
-                             int64_t grace_us);
+ *  table and reports *removed_out = false. Only regular files are removed: a link or anything
+ *  else under either name leaves both in place. *bytes_out is the size of what was removed.
+ *  removed_out and bytes_out may be NULL. */
+POND_API int pond_cas_remove(bool *removed_out, int64_t *bytes_out, pond_cas *cas,
+                             const pond_hash *sha256, int64_t grace_us);
 
-/** gc: removes files in `<dir>/tmp/` last modified more than grace_us ago whose sibling (the same
- *  stem with the other of `.data`/`.chunks`) is also that old or absent. A live writer writes its
- *  `.data` file once per chunk, so a grace period longer than any writer's pause never removes an
- *  in-progress temp file (a writer that pauses longer fails at finish). count_out may be NULL. */
-POND_API int pond_cas_remove_stale_temps(size_t *count_out, pond_cas *cas, int64_t grace_us);
+/** gc: removes the writers' temp files in `<dir>/tmp/` (regular files named as writers name
+ *  them, nothing else) last modified more than grace_us ago whose sibling (the same stem with the
+ *  other of `.data`/`.chunks`) is also that old or absent. A live writer writes its `.data` file
+ *  once per chunk, so a grace period longer than any writer's pause never removes an
+ *  in-progress temp file (a writer that pauses longer fails at finish). count_out and bytes_out
+ *  (the bytes removed) may be NULL. */
+POND_API int pond_cas_remove_stale_temps(size_t *count_out, int64_t *bytes_out, pond_cas *cas,
+                                         int64_t grace_us);
 
 #endif

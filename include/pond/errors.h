@@ -41,7 +41,8 @@ typedef enum {
     POND_DOM_OPLOG,
     POND_DOM_TABLE,
     POND_DOM_SQL,
-    POND_DOM_CLI
+    POND_DOM_CLI,
+    POND_DOM_REPL
 } pond_error_domain;
 
 typedef struct {

@@ -8,6 +8,7 @@
 #define POND_OPLOG_H
 
 #include "common.h"
+#include "hash.h"
 #include "tinyfs.h"
 
 #define POND_THRESHOLD_DATA_DEFAULT ((int64_t)64 * 1024)
@@ -72,52 +73,125 @@ typedef struct {
     int64_t inline_checked;     /* inline contents re-hashed */
     int64_t blobs_checked;      /* distinct blobs re-hashed */
     int64_t bytes_hashed;
-    int64_t missing;            /* referenced blobs that are not in the store */
+    int64_t missing;            /* referenced blobs or data files that are not there */
     int64_t corrupt;            /* blobs, data files or log entries that fail verification */
     int64_t unreferenced_blobs; /* blobs no version refers to (gc removes them) */
-    int64_t stale_temps;        /* temp files older than the grace period */
-    int64_t orphan_files;       /* data files no commit refers to */
+    int64_t stale_temps;        /* temp files older than the grace period (gc removes them) */
+    int64_t orphan_files;       /* data files no commit refers to (gc removes them) */
+    int64_t young_temps;        /* temp files younger than the grace period: a writer at work,
+                                 * or one that stopped recently (each reported with size, age) */
+    int64_t young_temp_bytes;
+    int64_t replaced_files;     /* data files a later commit replaced (a merge, retention): no
+                                 * read needs them any more, gc removes them */
+    int64_t foreign;            /* entries in the pond's own directories that are not pond's */
+    int64_t misplaced;          /* ... of them where pond keeps its own file or directory (a
+                                 * link, a FIFO, a device): fsck fails on these */
     int64_t stranded;           /* versions of a node outside the partition its listing names
-                                 * (left by a move in a pond written before format 2) */
+                                 * (left by a move in a pond written before format 2): a
+                                 * warning, kept and never read */
 } pond_fsck_report;
 
-/* kind is "missing", "corrupt", "unreferenced", "stale", "orphan" or "stranded"; message names
- * the node path (or id), the blob or partition, and the reason. */
+/* kind is "missing", "corrupt", "unreferenced", "stale", "orphan", "temp" (a young temp file),
+ * "foreign" or "stranded"; message names the node path (or id), the file, blob or partition,
+ * and the reason. */
 typedef void (*pond_fsck_fn)(const char *kind, const char *message, void *payload);
 typedef void (*pond_progress_fn)(int64_t done, int64_t total, void *payload);
 
 /** Re-reads every data file and re-hashes every inline content and every blob against the
- *  recorded hashes, reports missing, corrupt and unreferenced blobs, stale temp files, orphan
- *  data files, nodes of the tree without versions where their directory says they are
- *  (missing) and versions stranded outside it (a warning) through fn (may be NULL). Returns 0
- *  when nothing is missing or corrupt,
- *  else POND_ECORRUPT with a summary. progress (may be NULL) counts bytes hashed. */
+ *  recorded hashes, reports missing, corrupt and unreferenced blobs, stale and young temp
+ *  files, orphan and replaced data files, foreign entries, nodes of the tree without versions
+ *  where their directory says they are (missing) and versions stranded outside it (a warning)
+ *  through fn (may be NULL). Walks never follow a symbolic link. Returns 0 when nothing is
+ *  missing, corrupt or misplaced, else POND_ECORRUPT with a summary. History that retention
+ *  dropped is not checked (it is gone by policy, not damage). progress (may be NULL) counts
+ *  bytes hashed. */
 POND_API int pond_oplog_fsck(pond_fsck_report *out, pond_backend *be, pond_fsck_fn fn,
                              pond_progress_fn progress, void *payload);
 
 typedef struct {
     unsigned version;         /* POND_GC_OPTIONS_VERSION */
     int64_t keep_versions;    /* > 0: keep only the newest N versions of each node */
-    int64_t keep_age_us;      /* > 0: drop versions older than this (the newest is always kept) */
+    int64_t keep_age_us;      /* >= 0: keep only the versions that were current at some moment
+                               * of the last keep_age_us (0: only the current state); -1: none */
     int64_t grace_us;         /* files younger than this are never removed (default 1 hour) */
     bool compact;             /* also merge each partition's data files into one */
     const char *command_json; /* commitInfo extra members, or NULL */
+    /* Called for what gc leaves alone and says so (a foreign entry, a merge a full disk
+     * stopped): one lowercase line each. May be NULL. */
+    void (*warn)(const char *message, void *payload);
+    void *warn_payload;
 } pond_gc_options;
 #define POND_GC_OPTIONS_VERSION 1
-#define POND_GC_OPTIONS_INIT {POND_GC_OPTIONS_VERSION, 0, 0, 3600LL * 1000000, false, NULL}
+#define POND_GC_OPTIONS_INIT                                                                       \
+    {POND_GC_OPTIONS_VERSION, 0, -1, 3600LL * 1000000, false, NULL, NULL, NULL}
 
 typedef struct {
     int64_t versions_dropped, partitions_rewritten, data_files_removed, blobs_removed,
         temps_removed, bytes_freed;
-    int64_t commit_version; /* the commit that rewrote partitions, or -1 */
+    int64_t commit_version;  /* the last commit gc wrote (retention, then merging), or -1 */
+    int64_t oldest_complete; /* after a retention commit: the oldest transaction whose state is
+                              * complete (older ones are refused by --at), else 0 */
+    int64_t foreign;         /* foreign entries left alone (each one passed to warn) */
+    bool merge_skipped;      /* merging failed (e.g. a full disk): passed to warn, not an error */
 } pond_gc_report;
 
-/** Garbage collection. Requires the writer lock (pond_oplog_lock). With a retention policy or
- *  compact, rewrites the affected partitions in one commit (remove + add). Then removes blobs
- *  that no version in the snapshot refers to, data files that no commit ever referred to (and,
- *  with a retention policy, those the snapshot no longer refers to), and stale temp files, all
- *  only when older than the grace period, so a concurrent writer's new files are never removed.
- *  Without a retention policy every version stays readable, also with --at. */
+/** Garbage collection. Requires the writer lock (pond_oplog_lock). In this order, so that a
+ *  full disk can always be cured: (1) removes what is garbage already, writing nothing: stale
+ *  temp files, data files no snapshot refers to, blobs no version refers to; (2) with a
+ *  retention policy, drops the versions it does not keep in the smallest commit that can (only
+ *  the data files holding dropped rows are rewritten) and records the oldest complete
+ *  transaction; (3) removes what that freed; (4) with compact, merges each partition's data
+ *  files, where a failure is reported through warn and is not an error. Nothing younger than
+ *  the grace period is removed, so a concurrent writer's new files are safe, and walks never
+ *  follow a symbolic link or remove anything but pond's own regular files. Retention never
+ *  changes what a read of the current pond returns (docs/format.md, "Retention"). */
 POND_API int pond_oplog_gc(pond_gc_report *out, pond_backend *be, const pond_gc_options *opts);
+
+/* ---- replication support: what a data file and a commit refer to; host-side state; leases -- */
+
+/** The directory of host-side state inside a pond (remotes, leases, incoming transfers): pond's
+ *  own, never replicated, never part of a transaction (docs/format.md). */
+#define POND_HOST_DIR "_host"
+
+/** Whether this build reads and writes ponds of the given `pond.format` value. */
+POND_API bool pond_oplog_format_supported(const char *format);
+
+/** Calls fn for every row of a data file (its bytes, already checked against the add action)
+ *  whose content is in the large-file store: the blob's SHA-256, size and chunk-table root.
+ *  name is used in messages. A negative return from fn stops and is returned. POND_ECORRUPT
+ *  when the bytes are not a pond data file. */
+typedef int (*pond_oplog_blob_fn)(const pond_hash *sha256, int64_t size, const pond_hash *root,
+                                  void *payload);
+POND_API int pond_oplog_data_file_blobs(const void *bytes, size_t len, const char *name,
+                                        pond_oplog_blob_fn fn, void *payload);
+
+/** Calls fn for every add and remove action of one commit's JSON text: add is true for an
+ *  add, path is the decoded path relative to the pond, size is -1 when absent and sha256 is
+ *  NULL when the action carries no `pond.sha256` tag. POND_ECORRUPT for text that is not
+ *  one JSON object per line. */
+typedef int (*pond_oplog_action_fn)(bool add, const char *path, int64_t size,
+                                    const pond_hash *sha256, void *payload);
+POND_API int pond_oplog_commit_files(const char *text, size_t len, const char *name,
+                                     pond_oplog_action_fn fn, void *payload);
+
+/** Temp files of interrupted transfers (`_host/incoming/`) older than grace_us: reported
+ *  through fn (path relative to the pond; may be NULL) and, with remove, removed. Only regular
+ *  files count; nothing is followed. */
+POND_API int pond_oplog_host_temps(const char *dir, int64_t grace_us, bool remove,
+                                   void (*fn)(const char *rel, void *payload), void *payload,
+                                   int64_t *count_out);
+
+/** A snapshot lease (`_host/leases/`): while it is held, gc keeps every data file and blob
+ *  that any version from `version` on refers to, whatever its retention policy (a push reading
+ *  those versions is not cut short). A lease lives as long as its holder: it is flock'ed, so
+ *  the lease of a process that died is ignored (and removed by gc). */
+typedef struct pond_oplog_lease pond_oplog_lease;
+POND_API int pond_oplog_lease_take(pond_oplog_lease **out, const char *dir, int64_t version,
+                                   const char *what);
+/** Ends the lease (removes its file). NULL is fine. */
+POND_API void pond_oplog_lease_release(pond_oplog_lease *lease);
+/** The oldest version any live lease holds (*version_out = -1 for none); removes the files of
+ *  leases whose holder is gone. */
+POND_API int pond_oplog_lease_oldest(int64_t *version_out, const char *dir);
 
 #endif

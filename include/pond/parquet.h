@@ -72,9 +72,14 @@ typedef struct pond_parquet_reader pond_parquet_reader;
  *  and schema. opts may be NULL. */
 POND_API int pond_parquet_reader_open(pond_parquet_reader **out, const pond_parquet_source *src,
                                       const pond_parquet_read_options *opts);
-/** Open a host file (through the pond OS shim); the reader owns the descriptor. */
+/** Open a host file (through the pond OS shim); the reader owns the descriptor. Anything but
+ *  a regular file (a FIFO, a device) is POND_EINVALID at once, never a blocked open. */
 POND_API int pond_parquet_reader_open_file(pond_parquet_reader **out, const char *path,
                                            const pond_parquet_read_options *opts);
+/** Open over a descriptor the caller opened for reading (a regular file); the reader owns fd
+ *  from now on (closed on failure too). path is for messages. */
+POND_API int pond_parquet_reader_open_fd(pond_parquet_reader **out, int fd, const char *path,
+                                         const pond_parquet_read_options *opts);
 /** Open over a memory buffer (borrowed: it must outlive the reader). */
 POND_API int pond_parquet_reader_open_memory(pond_parquet_reader **out, const void *buf,
                                              size_t len, const pond_parquet_read_options *opts);
@@ -103,8 +108,21 @@ POND_API const char *pond_parquet_reader_created_by(const pond_parquet_reader *r
 POND_API int pond_parquet_reader_kv_count(const pond_parquet_reader *r);
 POND_API int pond_parquet_reader_kv(const pond_parquet_reader *r, int i, const char **key,
                                     const char **value);
-/** A readable description: schema, row groups, column chunks (encodings, codec, sizes,
- *  statistics). */
+/** Warnings about the file that did not stop the reader. Today these are footer fields whose
+ *  wire type differs from the one the Parquet schema gives, where decoding does not depend on
+ *  them (statistics, key-value metadata, index offsets and lengths, bloom filter fields,
+ *  field ids, sorting columns, column orders, created_by): as Thrift does for such a field,
+ *  the reader skips it, so the file reads as if it were absent. A mistyped required field, or
+ *  one decoding depends on, is an error instead (POND_ECORRUPT naming the field).
+ *  One warning per kind of skipped field (struct, field, wire type), giving its count and the
+ *  file offset of the first: "footer: column metadata field 'statistics' (12) has wire type
+ *  list, expected struct; skipped at offset 1234". At most 25 lines (24 kinds, then one
+ *  line counting the rest). count: how many; warning(i): line i, or NULL when i is out of
+ *  range. Borrowed: valid while the reader lives. */
+POND_API int pond_parquet_reader_warning_count(const pond_parquet_reader *r);
+POND_API const char *pond_parquet_reader_warning(const pond_parquet_reader *r, int i);
+/** A readable description: warnings, schema, row groups, column chunks (encodings, codec,
+ *  sizes, statistics). */
 POND_API int pond_parquet_reader_describe(pond_buf *out, pond_parquet_reader *r);
 
 /* ---------------------------------------------------------------- pruning */

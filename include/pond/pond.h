@@ -17,5 +17,6 @@
 #include "table.h"
 #include "csv.h"
 #include "timefmt.h"
+#include "repl.h"
 
 #endif

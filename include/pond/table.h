@@ -42,6 +42,10 @@ typedef struct {
     const char *const *time_formats; /* series: --time-format strings to record (n = 0: keep
                                         the recorded ones) */
     size_t n_time_formats;
+    /* called with each thing a Parquet source's reader skipped to read it (a one-line warning,
+       pond_parquet_reader_warning); may be NULL */
+    void (*warn)(void *payload, const char *message);
+    void *warn_payload;
     /* version 3 */
     bool skip_identical;          /* series: when the new version's content has the same
                                      SHA-256 as an existing version's, write nothing and say
@@ -49,7 +53,7 @@ typedef struct {
 } pond_table_write_options;
 #define POND_TABLE_WRITE_OPTIONS_VERSION 3
 #define POND_TABLE_WRITE_OPTIONS_INIT                                                              \
-    {POND_TABLE_WRITE_OPTIONS_VERSION, NULL, 0, 0, 0, NULL, NULL, 0, false}
+    {POND_TABLE_WRITE_OPTIONS_VERSION, NULL, 0, 0, 0, NULL, NULL, 0, NULL, NULL, false}
 
 /** What a write did. */
 typedef struct {

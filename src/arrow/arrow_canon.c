@@ -125,7 +125,8 @@ static int put_i128(pond_buf *out, char tag, i128 v)
     return pond_buf_puts(out, tmp + i);
 }
 
-static int put_decimal(pond_buf *out, const uint8_t *le, int bytes, int scale)
+size_t pond_arrow_format_decimal(char out[POND_ARROW_DECIMAL_STRLEN], const uint8_t *le,
+                                 int bytes, int scale)
 {
     /* Little-endian two's complement of 16 or 32 bytes; printed exactly. */
     uint32_t w[8] = {0};
@@ -157,29 +158,35 @@ static int put_decimal(pond_buf *out, const uint8_t *le, int bytes, int scale)
         }
         digits[nd++] = (char)('0' + rem);
     }
-    char s[128];
     int k = 0;
-    s[k++] = 'd';
     if (neg)
-        s[k++] = '-';
+        out[k++] = '-';
     if (scale > 0) {
         while (nd < scale + 1)
             digits[nd++] = '0';
         for (int i = nd - 1; i >= 0; i--) {
-            s[k++] = digits[i];
+            out[k++] = digits[i];
             if (i == scale)
-                s[k++] = '.';
+                out[k++] = '.';
         }
     } else {
         if (nd == 0)
             digits[nd++] = '0';
         for (int i = nd - 1; i >= 0; i--)
-            s[k++] = digits[i];
-        for (int i = 0; i < -scale && k < 120; i++)
-            s[k++] = '0';
+            out[k++] = digits[i];
+        for (int i = 0; i < -scale && k < POND_ARROW_DECIMAL_STRLEN - 1; i++)
+            out[k++] = '0';
     }
-    s[k] = '\0';
-    return pond_buf_puts(out, s);
+    out[k] = '\0';
+    return (size_t)k;
+}
+
+static int put_decimal(pond_buf *out, const uint8_t *le, int bytes, int scale)
+{
+    char s[POND_ARROW_DECIMAL_STRLEN];
+    pond_arrow_format_decimal(s, le, bytes, scale);
+    int rc = pond_buf_putc(out, 'd');
+    return rc ? rc : pond_buf_puts(out, s);
 }
 
 static int put_json_string(pond_buf *out, const uint8_t *p, size_t n)

@@ -4,6 +4,7 @@
 #include "util/util.h"
 
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 /* ---------------------------------------------------------------- release and move */
@@ -79,6 +80,61 @@ static int unit_of(char c, pond_arrow_unit *u)
     default: return -1;
     }
 }
+
+const char *pond_arrow_type_name(char out[POND_ARROW_TYPE_NAME_LEN], const char *f)
+{
+    const size_t cap = POND_ARROW_TYPE_NAME_LEN;
+    static const struct {
+        const char *fmt, *name;
+    } names[] = {{"n", "null"},    {"b", "bool"},       {"c", "int8"},     {"C", "uint8"},
+                 {"s", "int16"},   {"S", "uint16"},     {"i", "int32"},    {"I", "uint32"},
+                 {"l", "int64"},   {"L", "uint64"},     {"e", "float16"},  {"f", "float"},
+                 {"g", "double"},  {"u", "string"},     {"U", "string"},   {"z", "binary"},
+                 {"Z", "binary"},  {"tdD", "date"},     {"tdm", "date64"}, {"tts", "time[s]"},
+                 {"ttm", "time[ms]"}, {"ttu", "time[us]"}, {"ttn", "time[ns]"},
+                 {"+s", "struct"}, {"+l", "list"},      {"+L", "list"},    {"+m", "map"}};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (!strcmp(f, names[i].fmt)) {
+            snprintf(out, cap, "%s", names[i].name);
+            return out;
+        }
+    if (f[0] == 't' && f[1] == 's') {
+        static const char *units[] = {"s", "ms", "us", "ns"};
+        const char *u = f[2] == 's'   ? units[0]
+                        : f[2] == 'm' ? units[1]
+                        : f[2] == 'u' ? units[2]
+                                      : units[3];
+        const char *tz = strchr(f, ':');
+        snprintf(out, cap, "timestamp[%s%s%s]", u, tz && tz[1] ? ", " : "",
+                 tz && tz[1] ? tz + 1 : "");
+        return out;
+    }
+    if (f[0] == 'd' && f[1] == ':') {
+        snprintf(out, cap, "decimal(%s)", f + 2);
+        return out;
+    }
+    if (f[0] == 'w' && f[1] == ':') {
+        snprintf(out, cap, "fixed_binary(%s)", f + 2);
+        return out;
+    }
+    if (f[0] == 't' && f[1] == 'D' && f[2]) {
+        snprintf(out, cap, "duration[%s]",
+                 f[2] == 's' ? "s" : f[2] == 'm' ? "ms" : f[2] == 'u' ? "us" : "ns");
+        return out;
+    }
+    if (f[0] == 't' && f[1] == 'i') {
+        snprintf(out, cap, "interval[%s]",
+                 f[2] == 'M' ? "months" : f[2] == 'D' ? "days, ms" : "months, days, ns");
+        return out;
+    }
+    if (f[0] == '+' && f[1] == 'w' && f[2] == ':') {
+        snprintf(out, cap, "fixed_list(%s)", f + 3);
+        return out;
+    }
+    snprintf(out, cap, "unknown(%s)", f);
+    return out;
+}
+
 
 int pond_arrow_format_parse(pond_arrow_format *out, const char *f)
 {

@@ -16,6 +16,8 @@ struct pond_cas {
     char *dir;      /* the store directory */
     char *tmp_dir;  /* <dir>/tmp */
     char *lock_path; /* <dir>/.lock */
+    char *parent;   /* the directory holding the store, and the store's name in it: reads open */
+    char *base;     /* <base>/<ab>/<hex> from <parent> without following any link */
     uint32_t chunk_size;
     uint32_t fanout;
     bool threaded;
@@ -56,6 +58,11 @@ static inline uint64_t pond_cas__groups_offset(const pond_cas__trailer *t)
  * may be NULL. Fresh strings (pond_free). */
 int pond_cas__paths(char **blob_out, char **chunks_out, char **fan_out, const pond_cas *cas,
                     const pond_hash *sha256);
+/* Opens blob `hex` (suffix "") or its table (".chunks") for reading: no component below the
+ * store's parent may be a link, the file must be regular (never blocks on a FIFO). */
+int pond_cas__open_file(int *fd_out, const pond_cas *cas, const char *hex, const char *suffix);
+/* tmp/ names a writer uses: <pid>-<n>-<hex>.data|.chunks. Only those are ever removed. */
+bool pond_cas__is_temp_name(const char *name);
 /* Exclusive flock on <dir>/.lock (created if missing). */
 int pond_cas__lock(int *fd_out, pond_cas *cas);
 void pond_cas__unlock(int fd);

@@ -56,12 +56,12 @@ static int reader_open(pond_cas_reader **out, pond_cas *cas, const pond_hash *sh
     if ((rc = pond_cas__paths(&r->blob_path, &r->chunks_path, NULL, cas, sha)) < 0 ||
         (rc = pond_sha256_new(&r->ctx)) < 0)
         goto fail;
-    if ((rc = pond__open(&r->fd_blob, r->blob_path, O_RDONLY, 0, POND_DOM_CAS)) < 0) {
+    if ((rc = pond_cas__open_file(&r->fd_blob, cas, r->hex, "")) < 0) {
         if (rc == POND_ENOTFOUND)
             pond_error_set(rc, POND_DOM_CAS, "blob %s: not found in the store", r->hex);
         goto fail;
     }
-    if ((rc = pond__open(&r->fd_chunks, r->chunks_path, O_RDONLY, 0, POND_DOM_CAS)) < 0) {
+    if ((rc = pond_cas__open_file(&r->fd_chunks, cas, r->hex, ".chunks")) < 0) {
         if (rc == POND_ENOTFOUND)
             rc = pond_error_set(POND_ECORRUPT, POND_DOM_CAS, "blob %s: chunk table '%s' missing",
                                 r->hex, r->chunks_path);
@@ -370,7 +370,7 @@ int pond_cas_reuse(pond_cas_ref *ref_out, pond_cas *cas, const pond_hash *sha256
     char hex[65];
     pond_hash_hex(hex, sha256);
     struct stat st;
-    if (pond__os_stat(cas->dir, &st) < 0 && errno == ENOENT)
+    if (pond__os_lstat(cas->dir, &st) < 0 && errno == ENOENT)
         return pond_error_set(POND_ENOTFOUND, POND_DOM_CAS, "blob %s: not in the store", hex);
     pond_cas_reader *r = NULL;
     pond_buf tmp = POND_BUF_INIT;

@@ -38,6 +38,23 @@ int pond_cas_open(pond_cas **out, const char *dir, const pond_cas_options *opts)
         pond_cas_free(cas);
         return POND_ENOMEM;
     }
+    size_t n = strlen(dir);
+    while (n > 1 && dir[n - 1] == '/')
+        n--;
+    const char *slash = NULL;
+    for (size_t i = 0; i < n; i++)
+        if (dir[i] == '/')
+            slash = dir + i;
+    if (!slash)
+        cas->parent = pond_strdup(".");
+    else
+        cas->parent = slash == dir ? pond_strdup("/") : pond_strndup(dir, (size_t)(slash - dir));
+    const char *b = slash ? slash + 1 : dir;
+    cas->base = pond_strndup(b, (size_t)(dir + n - b));
+    if (!cas->parent || !cas->base) {
+        pond_cas_free(cas);
+        return POND_ENOMEM;
+    }
     *out = cas;
     return 0;
 }
@@ -49,6 +66,8 @@ void pond_cas_free(pond_cas *cas)
     pond_free(cas->dir);
     pond_free(cas->tmp_dir);
     pond_free(cas->lock_path);
+    pond_free(cas->parent);
+    pond_free(cas->base);
     pond_free(cas);
 }
 
@@ -98,6 +117,13 @@ int pond_cas_blob_path(char **out, const pond_cas *cas, const pond_hash *sha256)
     return pond_cas__paths(out, NULL, NULL, cas, sha256);
 }
 
+int pond_cas__open_file(int *fd_out, const pond_cas *cas, const char *hex, const char *suffix)
+{
+    char rel[600];
+    snprintf(rel, sizeof rel, "%.400s/%.2s/%s%s", cas->base, hex, hex, suffix);
+    return pond__open_pond_file_in(fd_out, cas->parent, rel, POND_DOM_CAS);
+}
+
 static _Atomic uint64_t g_temp_counter;
 
 int pond_cas__temp_stem(pond_buf *out, const pond_cas *cas)
@@ -118,9 +144,16 @@ int pond_cas__mkdir_durable(const char *path)
     if (pond__os_mkdir(path, 0777) == 0)
         return pond__fsync_parent(path, POND_DOM_CAS);
     if (errno == EEXIST) {
+        /* lstat: a link planted where the store keeps a directory must not take pond's writes
+         * into another tree */
         struct stat st;
-        if (pond__os_stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-            return 0;
+        if (pond__os_lstat(path, &st) == 0) {
+            if (S_ISDIR(st.st_mode))
+                return 0;
+            return pond_error_set(POND_ECORRUPT, POND_DOM_CAS,
+                                  "'%s' is %s: a pond directory must be a real directory", path,
+                                  pond__file_kind(st.st_mode));
+        }
         errno = ENOTDIR;
     }
     return pond_error_set_os(POND_DOM_CAS, "mkdir '%s'", path);
@@ -136,8 +169,16 @@ int pond_cas__ensure_dirs(pond_cas *cas)
 
 int pond_cas__lock(int *fd_out, pond_cas *cas)
 {
+    /* the lock file is created in the store: never in a tree a link leads to */
+    struct stat st;
+    if (pond__os_lstat(cas->dir, &st) < 0)
+        return pond_error_set_os(POND_DOM_CAS, "stat '%s'", cas->dir);
+    if (!S_ISDIR(st.st_mode))
+        return pond_error_set(POND_ECORRUPT, POND_DOM_CAS,
+                              "'%s' is %s: a pond directory must be a real directory", cas->dir,
+                              pond__file_kind(st.st_mode));
     int fd, rc;
-    if ((rc = pond__open(&fd, cas->lock_path, O_RDWR | O_CREAT, 0644, POND_DOM_CAS)) < 0)
+    if ((rc = pond__open_lock_file(&fd, cas->lock_path, POND_DOM_CAS)) < 0)
         return rc;
     int r;
     do {
@@ -159,12 +200,42 @@ void pond_cas__unlock(int fd)
 
 /* ---- enumeration -------------------------------------------------------------------------- */
 
+/* Every walk opens the store and its subdirectories with pond__dir_open (never through a
+ * link) and looks at entries with lstat semantics: a link, FIFO or device anywhere in the store
+ * is reported as foreign and never opened, entered or removed. */
+
 static bool is_hex(const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
             return false;
     return true;
+}
+
+bool pond_cas__is_temp_name(const char *name)
+{
+    /* <pid>-<n>-<µs hex> (pond_cas__temp_stem) then .data or .chunks */
+    const char *p = name;
+    for (int part = 0; part < 3; part++) {
+        const char *start = p;
+        while (part < 2 ? (*p >= '0' && *p <= '9') : (*p && is_hex(p, 1)))
+            p++;
+        if (p == start || p - start > 20)
+            return false;
+        if (part < 2 && *p++ != '-')
+            return false;
+    }
+    return !strcmp(p, ".data") || !strcmp(p, ".chunks");
+}
+
+/* A blob or chunk-table name of fan-out directory `fan`: 1 blob, 2 table, 0 neither. */
+static int store_name_kind(const char *name, const char *fan)
+{
+    size_t n = strlen(name);
+    if ((n != 64 && !(n == 71 && !strcmp(name + 64, ".chunks"))) || !is_hex(name, 64) ||
+        memcmp(name, fan, 2) != 0)
+        return 0;
+    return n == 64 ? 1 : 2;
 }
 
 typedef struct {
@@ -174,257 +245,270 @@ typedef struct {
     void *payload;
 } walk_ctx;
 
-/* Stats <dir>/<rel> and reports it; ENOENT (raced with a remover) is silently skipped. */
-static int report(walk_ctx *c, pond_cas_entry *e, const char *rel)
+static int emit(walk_ctx *c, pond_cas_entry *e, const char *rel, const struct stat *st)
 {
-    char *full = pond__path_join(c->cas->dir, rel);
-    if (!full)
-        return POND_ENOMEM;
-    struct stat st;
-    int rc = 0;
-    if (pond__os_lstat(full, &st) < 0) {
-        if (errno != ENOENT)
-            rc = pond_error_set_os(POND_DOM_CAS, "stat '%s'", full);
-        pond_free(full);
-        return rc;
-    }
     e->path = rel;
-    e->size = (int64_t)st.st_size;
-    e->mtime_us = pond_cas__mtime_us(&st);
+    e->size = (int64_t)st->st_size;
+    e->mtime_us = pond_cas__mtime_us(st);
     e->stale = e->mtime_us < c->cutoff_us;
-    if (e->kind == POND_CAS_ENTRY_BLOB || e->kind == POND_CAS_ENTRY_CHUNKS) {
-        /* the sibling: the blob's table, or the table's blob */
-        size_t n = strlen(full);
-        bool blob = e->kind == POND_CAS_ENTRY_BLOB;
-        char *sib = blob ? pond_malloc(n + 8) : pond_strndup(full, n - 7);
-        if (!sib) {
-            pond_free(full);
-            return POND_ENOMEM;
-        }
-        if (blob)
-            memcpy(sib, full, n), memcpy(sib + n, ".chunks", 8);
-        struct stat st2;
-        bool exists = pond__os_lstat(sib, &st2) == 0;
-        pond_free(sib);
-        if (blob)
-            e->has_chunks = exists;
-        else if (exists) {
-            pond_free(full);
-            return 0; /* reported with its blob */
-        }
-    }
-    pond_free(full);
+    e->mode = (uint32_t)st->st_mode;
     return c->cb(e, c->payload);
 }
 
-/* Lists one directory; calls fn for each name except "." and "..". A missing directory is
- * empty. */
-static int list_dir(walk_ctx *c, const char *rel, int (*fn)(walk_ctx *, const char *, const char *))
+/* misplaced: it sits where the store keeps its own file or directory (a pond name of the wrong
+ * type: a link, a FIFO, ...), not merely a stray name. */
+static int foreign(walk_ctx *c, const char *rel, const struct stat *st, bool misplaced)
 {
-    char *full = rel ? pond__path_join(c->cas->dir, rel) : pond_strdup(c->cas->dir);
-    if (!full)
-        return POND_ENOMEM;
-    DIR *d = pond__os_opendir(full);
-    if (!d) {
-        int rc = errno == ENOENT ? 0 : pond_error_set_os(POND_DOM_CAS, "opendir '%s'", full);
-        pond_free(full);
-        return rc;
-    }
-    int rc = 0;
-    struct dirent *de;
-    for (;;) {
-        errno = 0;
-        if (!(de = readdir(d))) {
-            if (errno)
-                rc = pond_error_set_os(POND_DOM_CAS, "readdir '%s'", full);
+    pond_cas_entry e;
+    memset(&e, 0, sizeof e);
+    e.kind = POND_CAS_ENTRY_OTHER;
+    e.misplaced = misplaced;
+    return emit(c, &e, rel, st);
+}
+
+static int walk_fan(walk_ctx *c, pond_dir *top, const char *fan)
+{
+    pond_dir *d = NULL;
+    int rc = pond__dir_open_at(&d, top, fan, POND_DOM_CAS);
+    if (rc < 0)
+        return rc == POND_ENOTFOUND ? 0 : rc;
+    pond_dirent de;
+    while ((rc = pond__dir_next(&de, d, POND_DOM_CAS)) == 0) {
+        char rel[300];
+        snprintf(rel, sizeof rel, "%s/%.250s", fan, de.name);
+        int kind = store_name_kind(de.name, fan);
+        if (!kind || !S_ISREG(de.st.st_mode)) {
+            if ((rc = foreign(c, rel, &de.st, kind != 0)) != 0)
+                break;
+            continue;
+        }
+        pond_cas_entry e;
+        memset(&e, 0, sizeof e);
+        char hex[65], sib[80];
+        memcpy(hex, de.name, 64);
+        hex[64] = '\0';
+        if (pond_hash_from_hex(&e.sha256, hex) < 0) {
+            rc = POND_ERROR; /* unreachable: store_name_kind checked */
             break;
         }
-        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-            continue;
-        if ((rc = fn(c, rel, de->d_name)) != 0)
+        e.kind = kind == 1 ? POND_CAS_ENTRY_BLOB : POND_CAS_ENTRY_CHUNKS;
+        snprintf(sib, sizeof sib, "%s%s", hex, kind == 1 ? ".chunks" : "");
+        struct stat st2;
+        int src = pond__dir_stat(&st2, d, sib, POND_DOM_CAS);
+        if (src < 0 && src != POND_ENOTFOUND) {
+            rc = src;
+            break;
+        }
+        if (kind == 1)
+            e.has_chunks = src == 0 && S_ISREG(st2.st_mode);
+        else if (src == 0)
+            continue; /* a table is reported with its blob */
+        if ((rc = emit(c, &e, rel, &de.st)) != 0)
             break;
     }
-    closedir(d);
-    pond_free(full);
-    return rc;
+    pond__dir_close(d);
+    return rc == POND_ITEROVER ? 0 : rc;
 }
 
-static int visit_fan(walk_ctx *c, const char *fan, const char *name)
+static int walk_tmp(walk_ctx *c, pond_dir *top)
 {
-    char rel[300];
-    snprintf(rel, sizeof rel, "%s/%s", fan, name);
-    pond_cas_entry e;
-    memset(&e, 0, sizeof e);
-    size_t n = strlen(name);
-    e.kind = POND_CAS_ENTRY_OTHER;
-    if ((n == 64 || (n == 71 && !strcmp(name + 64, ".chunks"))) && is_hex(name, 64) &&
-        !memcmp(name, fan, 2)) {
-        char hex[65];
-        memcpy(hex, name, 64);
-        hex[64] = '\0';
-        if (pond_hash_from_hex(&e.sha256, hex) < 0)
-            return POND_ERROR; /* unreachable: is_hex checked */
-        e.kind = n == 64 ? POND_CAS_ENTRY_BLOB : POND_CAS_ENTRY_CHUNKS;
+    pond_dir *d = NULL;
+    int rc = pond__dir_open_at(&d, top, "tmp", POND_DOM_CAS);
+    if (rc < 0)
+        return rc == POND_ENOTFOUND ? 0 : rc;
+    pond_dirent de;
+    while ((rc = pond__dir_next(&de, d, POND_DOM_CAS)) == 0) {
+        char rel[300];
+        snprintf(rel, sizeof rel, "tmp/%.250s", de.name);
+        pond_cas_entry e;
+        memset(&e, 0, sizeof e);
+        e.kind = POND_CAS_ENTRY_TEMP;
+        /* everything in tmp/ is the store's: anything but a regular file there is misplaced */
+        if (!S_ISREG(de.st.st_mode))
+            rc = foreign(c, rel, &de.st, true);
+        else if (!pond_cas__is_temp_name(de.name))
+            rc = foreign(c, rel, &de.st, false);
+        else
+            rc = emit(c, &e, rel, &de.st);
+        if (rc != 0)
+            break;
     }
-    return report(c, &e, rel);
-}
-
-static int visit_tmp(walk_ctx *c, const char *tmp, const char *name)
-{
-    char rel[300];
-    snprintf(rel, sizeof rel, "%s/%.250s", tmp, name);
-    pond_cas_entry e;
-    memset(&e, 0, sizeof e);
-    e.kind = POND_CAS_ENTRY_TEMP;
-    return report(c, &e, rel);
-}
-
-static int visit_top(walk_ctx *c, const char *top, const char *name)
-{
-    (void)top;
-    if (!strcmp(name, ".lock"))
-        return 0;
-    if (!strcmp(name, "tmp"))
-        return list_dir(c, "tmp", visit_tmp);
-    if (strlen(name) == 2 && is_hex(name, 2))
-        return list_dir(c, name, visit_fan);
-    pond_cas_entry e;
-    memset(&e, 0, sizeof e);
-    e.kind = POND_CAS_ENTRY_OTHER;
-    return report(c, &e, name);
+    pond__dir_close(d);
+    return rc == POND_ITEROVER ? 0 : rc;
 }
 
 int pond_cas_foreach(pond_cas *cas, int64_t grace_us, pond_cas_entry_cb cb, void *payload)
 {
     POND_ASSERT_ARG(cas && cb && grace_us >= 0);
     walk_ctx c = {cas, pond__now_us() - grace_us, cb, payload};
-    return list_dir(&c, NULL, visit_top);
+    pond_dir *top = NULL;
+    int rc = pond__dir_open(&top, cas->dir, false, POND_DOM_CAS);
+    if (rc == POND_ENOTFOUND)
+        return 0;
+    if (rc == POND_ECORRUPT) {
+        /* the store itself is a link or not a directory: reported, never entered */
+        struct stat st;
+        if (pond__os_lstat(cas->dir, &st) < 0)
+            return rc;
+        return foreign(&c, "", &st, true);
+    }
+    if (rc < 0)
+        return rc;
+    pond_dirent de;
+    while ((rc = pond__dir_next(&de, top, POND_DOM_CAS)) == 0) {
+        char name[256];
+        snprintf(name, sizeof name, "%s", de.name);
+        bool dir = S_ISDIR(de.st.st_mode);
+        if (!strcmp(name, ".lock"))
+            rc = S_ISREG(de.st.st_mode) ? 0 : foreign(&c, name, &de.st, true);
+        else if (!strcmp(name, "tmp"))
+            rc = dir ? walk_tmp(&c, top) : foreign(&c, name, &de.st, true);
+        else if (strlen(name) == 2 && is_hex(name, 2))
+            rc = dir ? walk_fan(&c, top, name) : foreign(&c, name, &de.st, true);
+        else
+            rc = foreign(&c, name, &de.st, false);
+        if (rc != 0)
+            break;
+    }
+    pond__dir_close(top);
+    return rc == POND_ITEROVER ? 0 : rc;
 }
 
 /* ---- removal ------------------------------------------------------------------------------ */
 
-/* 1 if path exists and was modified at or after cutoff, 0 if older or absent. */
-static int is_fresh(bool *exists_out, const char *path, int64_t cutoff_us)
+/* Opens the store (never through a link); *top NULL with 0 when there is no store. */
+static int open_store(pond_dir **top, pond_cas *cas)
 {
-    struct stat st;
-    if (pond__os_lstat(path, &st) < 0) {
-        if (errno != ENOENT)
-            return pond_error_set_os(POND_DOM_CAS, "stat '%s'", path);
-        *exists_out = false;
-        return 0;
-    }
-    *exists_out = true;
-    return pond_cas__mtime_us(&st) >= cutoff_us;
+    int rc = pond__dir_open(top, cas->dir, false, POND_DOM_CAS);
+    return rc == POND_ENOTFOUND ? 0 : rc;
 }
 
-static int unlink_if_exists(const char *path)
-{
-    if (pond__os_unlink(path) < 0 && errno != ENOENT)
-        return pond_error_set_os(POND_DOM_CAS, "unlink '%s'", path);
-    return 0;
-}
-
-int pond_cas_remove(bool *removed_out, pond_cas *cas, const pond_hash *sha256, int64_t grace_us)
+int pond_cas_remove(bool *removed_out, int64_t *bytes_out, pond_cas *cas, const pond_hash *sha256,
+                    int64_t grace_us)
 {
     POND_ASSERT_ARG(cas && sha256 && grace_us >= 0);
     if (removed_out)
         *removed_out = false;
-    char *blob = NULL, *chunks = NULL, *fan = NULL;
+    if (bytes_out)
+        *bytes_out = 0;
+    char hex[65], fan_name[3], table[80];
+    pond_hash_hex(hex, sha256);
+    memcpy(fan_name, hex, 2);
+    fan_name[2] = '\0';
+    snprintf(table, sizeof table, "%s.chunks", hex);
+    pond_dir *top = NULL, *fan = NULL;
     int lock = -1, rc;
-    struct stat st;
-    if (pond__os_stat(cas->dir, &st) < 0 && errno == ENOENT)
-        return 0; /* no store, nothing to remove (and no lock file to create) */
-    if ((rc = pond_cas__paths(&blob, &chunks, &fan, cas, sha256)) < 0)
-        return rc;
+    if ((rc = open_store(&top, cas)) < 0 || !top)
+        return rc; /* no store: nothing to remove (and no lock file to create) */
     if ((rc = pond_cas__lock(&lock, cas)) < 0)
         goto done;
+    if ((rc = pond__dir_open_at(&fan, top, fan_name, POND_DOM_CAS)) < 0) {
+        if (rc == POND_ENOTFOUND)
+            rc = 0;
+        goto done;
+    }
+    struct stat sb, sc;
+    int rb = pond__dir_stat(&sb, fan, hex, POND_DOM_CAS);
+    int rt = pond__dir_stat(&sc, fan, table, POND_DOM_CAS);
+    if ((rb < 0 && rb != POND_ENOTFOUND) || (rt < 0 && rt != POND_ENOTFOUND)) {
+        rc = rb < 0 && rb != POND_ENOTFOUND ? rb : rt;
+        goto done;
+    }
+    bool blob_exists = rb == 0, table_exists = rt == 0;
+    if (!blob_exists && !table_exists)
+        goto done;
+    /* a link or anything else under a pond name is not ours to remove (foreach reports it) */
+    if ((blob_exists && !S_ISREG(sb.st_mode)) || (table_exists && !S_ISREG(sc.st_mode)))
+        goto done;
     int64_t cutoff = pond__now_us() - grace_us;
-    bool blob_exists = false, chunks_exist = false;
-    int fresh_blob = 0, fresh_chunks = 0;
-    if ((fresh_blob = is_fresh(&blob_exists, blob, cutoff)) < 0) {
-        rc = fresh_blob;
-        goto done;
-    }
-    if ((fresh_chunks = is_fresh(&chunks_exist, chunks, cutoff)) < 0) {
-        rc = fresh_chunks;
-        goto done;
-    }
-    if (!blob_exists && !chunks_exist)
-        goto done;
-    if (fresh_blob || fresh_chunks)
+    if ((blob_exists && pond_cas__mtime_us(&sb) >= cutoff) ||
+        (table_exists && pond_cas__mtime_us(&sc) >= cutoff))
         goto done; /* a writer published or refreshed it within the grace period */
     /* The blob first: a blob without its table is corrupt, a table without its blob is not. */
-    if ((rc = unlink_if_exists(blob)) < 0 || (rc = unlink_if_exists(chunks)) < 0)
-        goto done;
-    if ((rc = pond__fsync_dir(fan, POND_DOM_CAS)) < 0)
+    int64_t bytes = 0;
+    if (blob_exists) {
+        rc = pond__dir_remove_file(fan, hex, POND_DOM_CAS);
+        if (rc == 0)
+            bytes += (int64_t)sb.st_size;
+        else if (rc != POND_ENOTFOUND)
+            goto done;
+    }
+    if (table_exists) {
+        rc = pond__dir_remove_file(fan, table, POND_DOM_CAS);
+        if (rc == 0)
+            bytes += (int64_t)sc.st_size;
+        else if (rc != POND_ENOTFOUND)
+            goto done;
+    }
+    if ((rc = pond__dir_fsync(fan, POND_DOM_CAS)) < 0)
         goto done;
     if (removed_out)
         *removed_out = blob_exists;
+    if (bytes_out)
+        *bytes_out = bytes;
 done:
     if (lock >= 0)
         pond_cas__unlock(lock);
-    pond_free(blob);
-    pond_free(chunks);
-    pond_free(fan);
+    pond__dir_close(fan);
+    pond__dir_close(top);
     return rc;
 }
 
-typedef struct {
-    size_t removed;
-} stale_ctx;
-
-/* A temp file is removed only when it and its sibling (same stem, other suffix) are both stale:
- * the .data file is written once per chunk, so a live writer's pair is never stale. */
-static int stale_cb(const pond_cas_entry *e, void *payload)
-{
-    walk_ctx *c = payload;
-    stale_ctx *s = c->payload;
-    if (e->kind != POND_CAS_ENTRY_TEMP || !e->stale)
-        return 0;
-    char *full = pond__path_join(c->cas->dir, e->path);
-    if (!full)
-        return POND_ENOMEM;
-    int rc = 0;
-    char *dot = strrchr(full, '.');
-    char *slash = strrchr(full, '/');
-    if (dot && dot > slash && (!strcmp(dot, ".data") || !strcmp(dot, ".chunks"))) {
-        pond_buf sib = POND_BUF_INIT;
-        if ((rc = pond_buf_printf(&sib, "%.*s%s", (int)(dot - full), full,
-                                  strcmp(dot, ".data") ? ".data" : ".chunks")) < 0) {
-            pond_free(full);
-            return rc;
-        }
-        bool exists;
-        rc = is_fresh(&exists, sib.ptr, c->cutoff_us);
-        pond_buf_dispose(&sib);
-        if (rc != 0) {
-            pond_free(full);
-            return rc < 0 ? rc : 0; /* fresh sibling: a live writer */
-        }
-    }
-    if ((rc = unlink_if_exists(full)) == 0)
-        s->removed++;
-    pond_free(full);
-    return rc;
-}
-
-static int stale_walk(walk_ctx *c, const char *tmp, const char *name)
-{
-    walk_ctx inner = *c;
-    inner.cb = stale_cb;
-    inner.payload = c;
-    return visit_tmp(&inner, tmp, name);
-}
-
-int pond_cas_remove_stale_temps(size_t *count_out, pond_cas *cas, int64_t grace_us)
+int pond_cas_remove_stale_temps(size_t *count_out, int64_t *bytes_out, pond_cas *cas,
+                                int64_t grace_us)
 {
     POND_ASSERT_ARG(cas && grace_us >= 0);
-    stale_ctx s = {0};
-    walk_ctx c = {cas, pond__now_us() - grace_us, NULL, &s};
-    int rc = list_dir(&c, "tmp", stale_walk);
-    if (rc == 0 && s.removed > 0)
-        rc = pond__fsync_dir(cas->tmp_dir, POND_DOM_CAS);
     if (count_out)
-        *count_out = s.removed;
+        *count_out = 0;
+    if (bytes_out)
+        *bytes_out = 0;
+    pond_dir *top = NULL, *d = NULL;
+    int rc;
+    if ((rc = open_store(&top, cas)) < 0 || !top)
+        return rc;
+    if ((rc = pond__dir_open_at(&d, top, "tmp", POND_DOM_CAS)) < 0) {
+        pond__dir_close(top);
+        return rc == POND_ENOTFOUND ? 0 : rc;
+    }
+    int64_t cutoff = pond__now_us() - grace_us, bytes = 0;
+    size_t removed = 0;
+    pond_dirent de;
+    while ((rc = pond__dir_next(&de, d, POND_DOM_CAS)) == 0) {
+        /* only the store's own temp files, and only when stale */
+        if (!S_ISREG(de.st.st_mode) || !pond_cas__is_temp_name(de.name) ||
+            pond_cas__mtime_us(&de.st) >= cutoff)
+            continue;
+        /* ... and only when the sibling (same stem, the other suffix) is stale or absent: a
+         * live writer writes its .data file once per chunk, so its pair is never stale */
+        const char *dot = strrchr(de.name, '.');
+        char sib[300];
+        snprintf(sib, sizeof sib, "%.*s%s", (int)(dot - de.name), de.name,
+                 strcmp(dot, ".data") ? ".data" : ".chunks");
+        struct stat ss;
+        int src = pond__dir_stat(&ss, d, sib, POND_DOM_CAS);
+        if (src < 0 && src != POND_ENOTFOUND) {
+            rc = src;
+            break;
+        }
+        if (src == 0 && pond_cas__mtime_us(&ss) >= cutoff)
+            continue;
+        int64_t size = (int64_t)de.st.st_size;
+        if ((rc = pond__dir_remove_file(d, de.name, POND_DOM_CAS)) == POND_ENOTFOUND)
+            continue;
+        if (rc < 0)
+            break;
+        removed++;
+        bytes += size;
+    }
+    if (rc == POND_ITEROVER)
+        rc = 0;
+    if (rc == 0 && removed > 0)
+        rc = pond__dir_fsync(d, POND_DOM_CAS);
+    pond__dir_close(d);
+    pond__dir_close(top);
+    if (count_out)
+        *count_out = removed;
+    if (bytes_out)
+        *bytes_out = bytes;
     return rc;
 }

@@ -422,7 +422,23 @@ static int publish(pond_cas_writer *w, const pond_hash *sha)
     if ((rc = pond_cas__lock(&lock, w->cas)) < 0)
         goto done;
     struct stat st;
-    if (pond__os_stat(blob, &st) == 0) {
+    /* a link, a FIFO or anything else under the blob's or the table's name is not ours to
+     * replace: refused by name (fsck reports it), never renamed over */
+    const char *names[2] = {blob, chunks};
+    for (int k = 0; k < 2; k++) {
+        if (pond__os_lstat(names[k], &st) == 0) {
+            if (!S_ISREG(st.st_mode)) {
+                rc = pond_error_set(POND_ECORRUPT, POND_DOM_CAS,
+                                    "'%s' is %s where pond keeps its own file: move it away",
+                                    names[k], pond__file_kind(st.st_mode));
+                goto done;
+            }
+        } else if (errno != ENOENT) {
+            rc = pond_error_set_os(POND_DOM_CAS, "stat '%s'", names[k]);
+            goto done;
+        }
+    }
+    if (pond__os_lstat(blob, &st) == 0) {
         existed = true;
         /* A different size under the same hash is a damaged copy: ours replaces it. */
         w->dedup = st.st_size == w->size;

@@ -4,152 +4,693 @@
 #include <pond/errors.h>
 #include <pond/timefmt.h>
 
+#include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-static bool is_null(const struct ArrowArray *a, int64_t i)
+#define TABLE_MAX_WIDTH 40
+#define TABLE_SIZING_ROWS 1000
+#define FLUSH_AT (1 << 16)
+
+/* What a cell is decides how each format writes it. */
+enum {
+    K_NULL = 1, /* JSON null, CSV empty, table NULL */
+    K_NUM,      /* bare in JSON and CSV, right-aligned in a table */
+    K_STR,      /* a JSON string, CSV-quoted when needed */
+    K_LIT,      /* bare in JSON and CSV (true, false), left-aligned */
+    K_JSON,     /* JSON text: raw in JSON, a string elsewhere */
+    K_NUMSTR,   /* NaN and infinities: JSON has none, so strings there; numbers elsewhere */
+    K_TEXT,     /* pond's text for a typed value (times, dates, hex): like K_STR */
+};
+
+/* ---- numbers and times ------------------------------------------------------------------ */
+
+static size_t special_double(char out[40], double d)
 {
-    const uint8_t *v = a->n_buffers ? a->buffers[0] : NULL;
-    if (!v || a->null_count == 0)
-        return false;
-    int64_t j = i + a->offset;
-    return !(v[j >> 3] & (1u << (j & 7)));
+    const char *s = isnan(d) ? "NaN" : isinf(d) ? (d < 0 ? "-Infinity" : "Infinity")
+                                                : (signbit(d) ? "-0.0" : "0.0");
+    strcpy(out, s);
+    return strlen(s);
 }
 
-static int put_text(pond_buf *out, const char *s, size_t n, cli_fmt fmt, bool is_string)
+/* A float type's text needs a '.' or an exponent, or it re-imports as an integer. */
+static size_t mark_floating(char out[40], size_t n)
 {
-    if (fmt == FMT_JSON && is_string) {
-        int rc = pond_buf_putc(out, '"');
-        for (size_t k = 0; k < n && rc == 0; k++) {
-            unsigned char c = (unsigned char)s[k];
-            if (c == '"' || c == '\\')
-                rc = pond_buf_printf(out, "\\%c", c);
-            else if (c < 0x20)
-                rc = pond_buf_printf(out, "\\u%04x", c);
-            else
-                rc = pond_buf_putc(out, (char)c);
-        }
-        return rc ? rc : pond_buf_putc(out, '"');
+    if (!strpbrk(out, ".e") && n + 2 < 40) {
+        memcpy(out + n, ".0", 3);
+        n += 2;
     }
-    if (fmt == FMT_CSV && !memchr(s, ',', n) && !memchr(s, '"', n) &&
-        !memchr(s, '\n', n) && !memchr(s, '\r', n) && !(is_string && n == 0))
-        return pond_buf_put(out, s, n);
-    if (fmt == FMT_CSV) {
-        int rc = pond_buf_putc(out, '"');
-        for (size_t k = 0; k < n && rc == 0; k++)
-            rc = s[k] == '"' ? pond_buf_put(out, "\"\"", 2) : pond_buf_putc(out, s[k]);
-        return rc ? rc : pond_buf_putc(out, '"');
+    return n;
+}
+
+size_t cli_format_double(char out[40], double d)
+{
+    if (!isfinite(d) || d == 0)
+        return special_double(out, d);
+    pond_arrow_format_double(out, d); /* shortest digits that read back as d */
+    return mark_floating(out, strlen(out));
+}
+
+size_t cli_format_float(char out[40], float f)
+{
+    if (!isfinite(f) || f == 0)
+        return special_double(out, f);
+    int n = 0;
+    for (int prec = 1; prec <= 9; prec++) {
+        n = snprintf(out, 40, "%.*g", prec, (double)f);
+        if (strtof(out, NULL) == f)
+            break;
     }
-    /* table: control characters shown escaped */
-    int rc = 0;
-    for (size_t k = 0; k < n && rc == 0; k++) {
-        unsigned char c = (unsigned char)s[k];
-        rc = c < 0x20 ? pond_buf_printf(out, "\\x%02x", c) : pond_buf_putc(out, (char)c);
-    }
-    return rc;
+    return mark_floating(out, (size_t)n);
 }
 
 static const pond_tz *display_tz;
 
 void cli_format_set_timezone(const pond_tz *tz) { display_tz = tz; }
 
-int cli_format_cell(pond_buf *out, const struct ArrowSchema *s, const struct ArrowArray *a,
-                    int64_t i, cli_fmt fmt)
+int cli_parse_timezone(void *dest, const char *value)
 {
-    if (is_null(a, i))
-        return fmt == FMT_JSON ? pond_buf_puts(out, "null") : fmt == FMT_TABLE ? pond_buf_puts(out, "NULL") : 0;
-    pond_arrow_format f;
-    int rc = pond_arrow_format_parse(&f, s->format);
+    pond_tz **tz = dest, *t = NULL;
+    int rc = pond_tz_open(&t, value);
     if (rc < 0)
         return rc;
-    int64_t j = i + a->offset;
-    char tmp[64];
-    switch (f.type) {
-    case POND_ARROW_BOOL: {
-        const uint8_t *v = a->buffers[1];
-        return pond_buf_puts(out, v[j >> 3] & (1u << (j & 7)) ? "true" : "false");
+    pond_tz_free(*tz);
+    *tz = t;
+    return 0;
+}
+
+/* 26 hours: more than any offset a zone has had */
+#define MAX_OFFSET_US (26LL * 3600 * 1000000)
+
+size_t cli_format_timestamp(char out[48], int64_t v, pond_arrow_unit unit, bool has_tz)
+{
+    static const char *const suffix[] = {"s", "ms", "us", "ns"};
+    const pond_tz *tz = has_tz && display_tz && !pond_tz_is_utc(display_tz) ? display_tz : NULL;
+    int64_t us, sub_ns = 0, mul = unit == POND_ARROW_UNIT_S ? 1000000
+                                  : unit == POND_ARROW_UNIT_MS ? 1000
+                                                               : 1;
+    if (unit == POND_ARROW_UNIT_NS) {
+        us = v / 1000 - (v % 1000 < 0);
+        sub_ns = v - us * 1000;
+    } else if (__builtin_mul_overflow(v, mul, &us) ||
+               (tz && (us > INT64_MAX - MAX_OFFSET_US || us < INT64_MIN + MAX_OFFSET_US))) {
+        /* beyond the calendar pond prints: the epoch value with its unit, as --from reads it */
+        return (size_t)snprintf(out, 48, "%lld%s", (long long)v, suffix[unit]);
     }
-    case POND_ARROW_INT8: return pond_buf_printf(out, "%d", ((const int8_t *)a->buffers[1])[j]);
-    case POND_ARROW_UINT8: return pond_buf_printf(out, "%u", ((const uint8_t *)a->buffers[1])[j]);
-    case POND_ARROW_INT16: return pond_buf_printf(out, "%d", ((const int16_t *)a->buffers[1])[j]);
-    case POND_ARROW_UINT16: return pond_buf_printf(out, "%u", ((const uint16_t *)a->buffers[1])[j]);
-    case POND_ARROW_INT32: return pond_buf_printf(out, "%" PRId32, ((const int32_t *)a->buffers[1])[j]);
-    case POND_ARROW_UINT32: return pond_buf_printf(out, "%" PRIu32, ((const uint32_t *)a->buffers[1])[j]);
-    case POND_ARROW_INT64: return pond_buf_printf(out, "%" PRId64, ((const int64_t *)a->buffers[1])[j]);
-    case POND_ARROW_UINT64: return pond_buf_printf(out, "%" PRIu64, ((const uint64_t *)a->buffers[1])[j]);
-    case POND_ARROW_FLOAT:
+    size_t n = tz ? pond_time_format_iso_tz(out, us, tz) : pond_time_format_iso(out, us);
+    if (sub_ns) { /* nanoseconds: all nine digits, before the Z or the offset */
+        int64_t frac = ((us % 1000000) + 1000000) % 1000000;
+        char zone[16] = "Z", *t = strchr(out, 'T');
+        char *zp = t ? strpbrk(t + 1, "Z+-") : NULL;
+        if (zp)
+            snprintf(zone, sizeof zone, "%s", zp);
+        char *dot = strchr(out, '.');
+        size_t base = dot ? (size_t)(dot - out) : zp ? (size_t)(zp - out) : n;
+        n = base + (size_t)snprintf(out + base, 48 - base, ".%06lld%03lld%s", (long long)frac,
+                                    (long long)sub_ns, zone);
+    }
+    if (!has_tz) /* no time zone: a wall-clock time, not an instant */
+        out[--n] = '\0';
+    return n;
+}
+
+static size_t format_time_of_day(char out[48], int64_t ns)
+{
+    int64_t s = ns / 1000000000, frac = ns % 1000000000;
+    int n = snprintf(out, 48, "%02lld:%02lld:%02lld", (long long)(s / 3600),
+                     (long long)(s / 60 % 60), (long long)(s % 60));
+    if (frac) {
+        n += snprintf(out + n, 48 - (size_t)n, ".%09lld", (long long)frac);
+        while (out[n - 1] == '0')
+            out[--n] = '\0';
+    }
+    return (size_t)n;
+}
+
+cli_fmt cli_fmt_of(const char *name)
+{
+    if (!name)
+        return isatty(fileno(stdout)) ? FMT_TABLE : FMT_CSV;
+    return !strcmp(name, "table") ? FMT_TABLE : !strcmp(name, "json") ? FMT_JSON : FMT_CSV;
+}
+
+/* ---- the row writer --------------------------------------------------------------------- */
+
+static int oom(void)
+{
+    return pond_error_set(POND_ENOMEM, POND_DOM_CLI, "out of memory");
+}
+
+static int put_json_string(pond_buf *out, const char *s, size_t n)
+{
+    int rc = pond_buf_putc(out, '"');
+    for (size_t k = 0; k < n && rc == 0; k++) {
+        unsigned char c = (unsigned char)s[k];
+        if (c == '"' || c == '\\')
+            rc = pond_buf_printf(out, "\\%c", c);
+        else if (c == '\n')
+            rc = pond_buf_put(out, "\\n", 2);
+        else if (c == '\t')
+            rc = pond_buf_put(out, "\\t", 2);
+        else if (c < 0x20)
+            rc = pond_buf_printf(out, "\\u%04x", c);
+        else
+            rc = pond_buf_putc(out, (char)c);
+    }
+    return rc ? rc : pond_buf_putc(out, '"');
+}
+
+/* Quoted when CSV needs it, when empty (an unquoted empty field is a null) and when it
+ * starts or ends with a space (readers that trim would lose it). */
+static int put_csv_field(pond_buf *out, const char *s, size_t n)
+{
+    bool quote = n == 0 || memchr(s, ',', n) || memchr(s, '"', n) || memchr(s, '\n', n) ||
+                 memchr(s, '\r', n) || s[0] == ' ' || s[n - 1] == ' ';
+    if (!quote)
+        return pond_buf_put(out, s, n);
+    int rc = pond_buf_putc(out, '"');
+    for (size_t k = 0; k < n && rc == 0; k++)
+        rc = s[k] == '"' ? pond_buf_put(out, "\"\"", 2) : pond_buf_putc(out, s[k]);
+    return rc ? rc : pond_buf_putc(out, '"');
+}
+
+/* Display width: UTF-8 code points (continuation bytes take no column). */
+static size_t text_width(const char *s)
+{
+    size_t w = 0;
+    for (; *s; s++)
+        w += ((unsigned char)*s & 0xc0) != 0x80;
+    return w;
+}
+
+/* Byte length of the first `cols` code points of s. */
+static size_t width_prefix(const char *s, size_t cols)
+{
+    size_t i = 0, w = 0;
+    for (; s[i]; i++) {
+        if (((unsigned char)s[i] & 0xc0) != 0x80 && w++ == cols)
+            break;
+    }
+    return i;
+}
+
+int cli_rows_begin(cli_rows *w, FILE *f, cli_fmt fmt, size_t ncols, const char *const *names)
+{
+    memset(w, 0, sizeof *w);
+    w->f = f;
+    w->fmt = fmt;
+    w->nc = ncols;
+    w->out = (pond_buf)POND_BUF_INIT;
+    w->cell = (pond_buf)POND_BUF_INIT;
+    size_t n = ncols ? ncols : 1;
+    if (!(w->names = calloc(n, sizeof *w->names)) || !(w->width = calloc(n, sizeof *w->width)) ||
+        !(w->kinds = calloc(n, 1)))
+        return oom();
+    for (size_t k = 0; k < ncols; k++) {
+        if (!(w->names[k] = strdup(names[k] ? names[k] : "")))
+            return oom();
+        w->width[k] = text_width(w->names[k]);
+    }
+    /* CSV: the header comes first, so an empty result still says which columns it has */
+    int rc = 0;
+    for (size_t k = 0; w->fmt == FMT_CSV && k < ncols && rc == 0; k++) {
+        rc = k ? pond_buf_putc(&w->out, ',') : 0;
+        if (rc == 0)
+            rc = put_csv_field(&w->out, w->names[k], strlen(w->names[k]));
+    }
+    if (rc == 0 && w->fmt == FMT_CSV && ncols)
+        rc = pond_buf_putc(&w->out, '\n');
+    return rc;
+}
+
+void cli_rows_dispose(cli_rows *w)
+{
+    for (size_t k = 0; w->names && k < w->nc; k++)
+        free(w->names[k]);
+    free(w->names);
+    for (size_t c = 0; c < w->n_cells; c++)
+        pond_free(w->cells[c]);
+    free(w->cells);
+    free(w->width);
+    free(w->kinds);
+    pond_buf_dispose(&w->out);
+    pond_buf_dispose(&w->cell);
+    memset(w, 0, sizeof *w);
+}
+
+static bool right_aligned(const cli_rows *w, size_t k)
+{
+    return w->kinds[k] == 1; /* numbers and nulls only */
+}
+
+/* A number wider than its column (after the sizing rows) is printed whole: a cut number
+ * would read as another number. */
+static int table_put(cli_rows *w, size_t k, const char *text, bool number)
+{
+    size_t width = w->width[k], tw = text_width(text);
+    bool last = k + 1 == w->nc, right = right_aligned(w, k);
+    int rc = k ? pond_buf_puts(&w->out, "  ") : 0;
+    if (rc == 0 && tw > width && !number) {
+        rc = pond_buf_put(&w->out, text, width_prefix(text, width - 1));
+        return rc ? rc : pond_buf_putc(&w->out, '~');
+    }
+    for (size_t p = tw; rc == 0 && right && p < width; p++)
+        rc = pond_buf_putc(&w->out, ' ');
+    if (rc == 0)
+        rc = pond_buf_puts(&w->out, text);
+    for (size_t p = tw; rc == 0 && !right && !last && p < width; p++)
+        rc = pond_buf_putc(&w->out, ' ');
+    return rc;
+}
+
+/* Ends a table line without the padding of an empty last cell. */
+static int table_eol(cli_rows *w)
+{
+    while (w->out.size && w->out.ptr[w->out.size - 1] == ' ')
+        w->out.size--;
+    return pond_buf_putc(&w->out, '\n');
+}
+
+static int table_flush_sized(cli_rows *w)
+{
+    int rc = 0;
+    for (size_t k = 0; k < w->nc && rc == 0; k++)
+        rc = table_put(w, k, w->names[k], false);
+    rc = rc ? rc : pond_buf_putc(&w->out, '\n');
+    for (size_t k = 0; k < w->nc && rc == 0; k++) {
+        rc = k ? pond_buf_puts(&w->out, "  ") : 0;
+        for (size_t p = 0; p < w->width[k] && rc == 0; p++)
+            rc = pond_buf_putc(&w->out, '-');
+    }
+    rc = rc ? rc : pond_buf_putc(&w->out, '\n');
+    for (size_t c = 0; c < w->n_cells && rc == 0; c++) {
+        size_t k = c % w->nc;
+        char kind = w->cells[c][0];
+        rc = table_put(w, k, w->cells[c] + 1, kind == K_NUM || kind == K_NUMSTR);
+        if (rc == 0 && k + 1 == w->nc)
+            rc = table_eol(w);
+    }
+    for (size_t c = 0; c < w->n_cells; c++)
+        pond_free(w->cells[c]);
+    w->n_cells = 0;
+    w->sized = true;
+    return rc;
+}
+
+static int flush_out(cli_rows *w, bool all)
+{
+    if (w->out.size && (all || w->out.size > FLUSH_AT)) {
+        if (fwrite(w->out.ptr, 1, w->out.size, w->f) != w->out.size)
+            return pond_error_set(POND_EIO, POND_DOM_CLI, "writing the output: %s",
+                                  strerror(errno));
+        w->bytes += (int64_t)w->out.size;
+        pond_buf_clear(&w->out);
+    }
+    return 0;
+}
+
+/* The table text of a cell: NULL, or the text with control characters escaped. */
+static int table_text(pond_buf *t, int kind, const char *s, size_t n)
+{
+    if (kind == K_NULL)
+        return pond_buf_put(t, "NULL", 5);
+    int rc = 0;
+    for (size_t k = 0; k < n && rc == 0; k++) {
+        unsigned char c = (unsigned char)s[k];
+        rc = c < 0x20 || c == 0x7f ? pond_buf_printf(t, "\\x%02x", c) : pond_buf_putc(t, (char)c);
+    }
+    return rc ? rc : pond_buf_putc(t, '\0');
+}
+
+static int table_cell(cli_rows *w, int kind, const char *s, size_t n)
+{
+    size_t k = w->col;
+    pond_buf t = POND_BUF_INIT;
+    int rc = pond_buf_putc(&t, (char)kind);
+    if (rc == 0)
+        rc = table_text(&t, kind, s, n);
+    if (rc < 0) {
+        pond_buf_dispose(&t);
+        return rc;
+    }
+    if (w->sized) {
+        rc = table_put(w, k, t.ptr + 1, kind == K_NUM || kind == K_NUMSTR);
+        pond_buf_dispose(&t);
+        return rc ? rc : k + 1 == w->nc ? table_eol(w) : 0;
+    }
+    if (kind != K_NULL)
+        w->kinds[k] |= kind == K_NUM || kind == K_NUMSTR ? 1 : 2;
+    size_t tw = text_width(t.ptr + 1);
+    if (tw > w->width[k])
+        w->width[k] = tw > TABLE_MAX_WIDTH ? TABLE_MAX_WIDTH : tw;
+    if (w->n_cells == w->cap_cells) {
+        size_t cap = w->cap_cells ? w->cap_cells * 2 : 1024;
+        char **c = realloc(w->cells, cap * sizeof *c);
+        if (!c) {
+            pond_buf_dispose(&t);
+            return oom();
+        }
+        w->cells = c;
+        w->cap_cells = cap;
+    }
+    w->cells[w->n_cells++] = pond_buf_detach(&t);
+    return 0;
+}
+
+static int put_cell(cli_rows *w, int kind, const char *s, size_t n)
+{
+    int rc = 0;
+    if (w->nc == 0)
+        return 0;
+    if (w->fmt == FMT_TABLE) {
+        rc = table_cell(w, kind, s, n);
+    } else if (w->fmt == FMT_JSON) {
+        rc = pond_buf_putc(&w->out, w->col ? ',' : '{');
+        if (rc == 0)
+            rc = put_json_string(&w->out, w->names[w->col], strlen(w->names[w->col]));
+        if (rc == 0)
+            rc = pond_buf_putc(&w->out, ':');
+        if (rc == 0)
+            rc = kind == K_NULL                    ? pond_buf_put(&w->out, "null", 4)
+                 : kind == K_STR || kind == K_NUMSTR || kind == K_TEXT
+                     ? put_json_string(&w->out, s, n)
+                                                     : pond_buf_put(&w->out, s, n);
+    } else {
+        rc = w->col ? pond_buf_putc(&w->out, ',') : 0;
+        if (rc == 0 && kind != K_NULL)
+            rc = kind == K_STR || kind == K_JSON || kind == K_TEXT
+                     ? put_csv_field(&w->out, s, n)
+                                                 : pond_buf_put(&w->out, s, n);
+    }
+    if (rc < 0)
+        return rc;
+    if (++w->col < w->nc)
+        return 0;
+    w->col = 0;
+    w->rows++;
+    if (w->fmt != FMT_TABLE)
+        rc = pond_buf_puts(&w->out, w->fmt == FMT_JSON ? "}\n" : "\n");
+    else if (!w->sized && w->rows >= TABLE_SIZING_ROWS)
+        rc = table_flush_sized(w);
+    return rc ? rc : flush_out(w, false);
+}
+
+int cli_rows_null(cli_rows *w) { return put_cell(w, K_NULL, "", 0); }
+
+int cli_rows_int(cli_rows *w, int64_t v)
+{
+    char t[24];
+    int n = snprintf(t, sizeof t, "%" PRId64, v);
+    return put_cell(w, K_NUM, t, (size_t)n);
+}
+
+int cli_rows_uint(cli_rows *w, uint64_t v)
+{
+    char t[24];
+    int n = snprintf(t, sizeof t, "%" PRIu64, v);
+    return put_cell(w, K_NUM, t, (size_t)n);
+}
+
+int cli_rows_double(cli_rows *w, double v)
+{
+    char t[40];
+    size_t n = cli_format_double(t, v);
+    return put_cell(w, isfinite(v) ? K_NUM : K_NUMSTR, t, n);
+}
+
+int cli_rows_float(cli_rows *w, float v)
+{
+    char t[40];
+    size_t n = cli_format_float(t, v);
+    return put_cell(w, isfinite(v) ? K_NUM : K_NUMSTR, t, n);
+}
+
+int cli_rows_bool(cli_rows *w, bool v)
+{
+    return put_cell(w, K_LIT, v ? "true" : "false", v ? 4 : 5);
+}
+
+int cli_rows_string(cli_rows *w, const char *s, size_t n) { return put_cell(w, K_STR, s, n); }
+
+int cli_rows_number_text(cli_rows *w, const char *s, size_t n)
+{
+    return put_cell(w, K_NUM, s, n);
+}
+
+int cli_rows_json(cli_rows *w, const char *s, size_t n) { return put_cell(w, K_JSON, s, n); }
+
+int cli_rows_text(cli_rows *w, const char *s, size_t n) { return put_cell(w, K_TEXT, s, n); }
+
+int cli_rows_end(cli_rows *w, int64_t *rows_out)
+{
+    int rc = 0;
+    if (w->fmt == FMT_TABLE && w->nc) {
+        if (!w->sized)
+            rc = table_flush_sized(w);
+        if (rc == 0)
+            rc = pond_buf_printf(&w->out, "(%lld row%s)\n", (long long)w->rows,
+                                 w->rows == 1 ? "" : "s");
+    }
+    if (rc == 0)
+        rc = flush_out(w, true);
+    if (rc == 0 && fflush(w->f) != 0)
+        rc = pond_error_set(POND_EIO, POND_DOM_CLI, "writing the output: %s", strerror(errno));
+    if (rows_out)
+        *rows_out = w->rows;
+    return rc;
+}
+
+/* ---- Arrow arrays ------------------------------------------------------------------------ */
+
+static bool is_null(const struct ArrowArray *a, int64_t j)
+{
+    const uint8_t *v = a->n_buffers ? a->buffers[0] : NULL;
+    return v && a->null_count != 0 && !(v[j >> 3] & (1u << (j & 7)));
+}
+
+static int json_value(pond_buf *out, const struct ArrowSchema *s, const struct ArrowArray *a,
+                      int64_t i, int depth);
+
+/* The text and kind of element i (before a's own offset) of a leaf array; nested values as
+ * JSON text. */
+static int value_text(pond_buf *out, int *kind, const struct ArrowSchema *s,
+                      const pond_arrow_format *f, const struct ArrowArray *a, int64_t i,
+                      int depth)
+{
+    int64_t j = i + a->offset;
+    const void *v = a->n_buffers > 1 ? a->buffers[1] : NULL;
+    char t[POND_ARROW_DECIMAL_STRLEN];
+    size_t n;
+    *kind = K_NUM;
+    if (f->type == POND_ARROW_NA || is_null(a, j)) {
+        *kind = K_NULL;
+        return 0;
+    }
+    switch (f->type) {
+    case POND_ARROW_BOOL:
+        *kind = K_LIT;
+        return pond_buf_puts(out, ((const uint8_t *)v)[j >> 3] & (1u << (j & 7)) ? "true"
+                                                                                   : "false");
+    case POND_ARROW_INT8: return pond_buf_printf(out, "%d", ((const int8_t *)v)[j]);
+    case POND_ARROW_UINT8: return pond_buf_printf(out, "%u", ((const uint8_t *)v)[j]);
+    case POND_ARROW_INT16: return pond_buf_printf(out, "%d", ((const int16_t *)v)[j]);
+    case POND_ARROW_UINT16: return pond_buf_printf(out, "%u", ((const uint16_t *)v)[j]);
+    case POND_ARROW_INT32: return pond_buf_printf(out, "%" PRId32, ((const int32_t *)v)[j]);
+    case POND_ARROW_UINT32: return pond_buf_printf(out, "%" PRIu32, ((const uint32_t *)v)[j]);
+    case POND_ARROW_INT64:
+    case POND_ARROW_DURATION: return pond_buf_printf(out, "%" PRId64, ((const int64_t *)v)[j]);
+    case POND_ARROW_UINT64: return pond_buf_printf(out, "%" PRIu64, ((const uint64_t *)v)[j]);
+    case POND_ARROW_HALF:
+    case POND_ARROW_FLOAT: {
+        float x;
+        if (f->type == POND_ARROW_FLOAT) {
+            x = ((const float *)v)[j];
+        } else { /* IEEE half: every half is exactly a float */
+            uint16_t h = ((const uint16_t *)v)[j];
+            int e = (h >> 10) & 0x1f, m = h & 0x3ff;
+            x = e == 0 ? ldexpf((float)m, -24)
+                : e == 31 ? (m ? NAN : INFINITY)
+                          : ldexpf((float)(m | 0x400), e - 25);
+            if (h & 0x8000)
+                x = -x;
+        }
+        n = cli_format_float(t, x);
+        *kind = isfinite(x) ? K_NUM : K_NUMSTR;
+        return pond_buf_put(out, t, n);
+    }
     case POND_ARROW_DOUBLE: {
-        double d = f.type == POND_ARROW_FLOAT ? ((const float *)a->buffers[1])[j]
-                                              : ((const double *)a->buffers[1])[j];
-        char num[32];
-        pond_arrow_format_double(num, d);
-        if (fmt == FMT_JSON && (d != d || d == 1.0 / 0.0 || d == -1.0 / 0.0))
-            return pond_buf_printf(out, "\"%s\"", num);
-        return pond_buf_puts(out, num);
+        double x = ((const double *)v)[j];
+        n = cli_format_double(t, x);
+        *kind = isfinite(x) ? K_NUM : K_NUMSTR;
+        return pond_buf_put(out, t, n);
+    }
+    case POND_ARROW_DECIMAL128:
+    case POND_ARROW_DECIMAL256: {
+        int bytes = f->type == POND_ARROW_DECIMAL128 ? 16 : 32;
+        n = pond_arrow_format_decimal(t, (const uint8_t *)v + (size_t)bytes * (size_t)j, bytes,
+                                      f->scale);
+        return pond_buf_put(out, t, n);
     }
     case POND_ARROW_STRING:
     case POND_ARROW_BINARY:
     case POND_ARROW_LARGE_STRING:
-    case POND_ARROW_LARGE_BINARY: {
+    case POND_ARROW_LARGE_BINARY:
+    case POND_ARROW_FIXED_BINARY: {
         int64_t lo, hi;
-        if (f.type == POND_ARROW_LARGE_STRING || f.type == POND_ARROW_LARGE_BINARY) {
-            lo = ((const int64_t *)a->buffers[1])[j];
-            hi = ((const int64_t *)a->buffers[1])[j + 1];
+        const char *d = a->buffers[2];
+        if (f->type == POND_ARROW_FIXED_BINARY) {
+            d = v;
+            lo = j * f->width;
+            hi = lo + f->width;
+        } else if (f->type == POND_ARROW_LARGE_STRING || f->type == POND_ARROW_LARGE_BINARY) {
+            lo = ((const int64_t *)v)[j];
+            hi = ((const int64_t *)v)[j + 1];
         } else {
-            lo = ((const int32_t *)a->buffers[1])[j];
-            hi = ((const int32_t *)a->buffers[1])[j + 1];
+            lo = ((const int32_t *)v)[j];
+            hi = ((const int32_t *)v)[j + 1];
         }
-        const char *p = (const char *)a->buffers[2] + lo;
-        if (f.type == POND_ARROW_STRING || f.type == POND_ARROW_LARGE_STRING)
-            return put_text(out, p, (size_t)(hi - lo), fmt, true);
-        rc = fmt == FMT_JSON ? pond_buf_putc(out, '"') : 0;
+        *kind = K_STR;
+        if (f->type == POND_ARROW_STRING || f->type == POND_ARROW_LARGE_STRING)
+            return pond_buf_put(out, d + lo, (size_t)(hi - lo));
+        *kind = K_TEXT;
+        int rc = 0; /* binary: hex */
         for (int64_t k = lo; k < hi && rc == 0; k++)
-            rc = pond_buf_printf(out, "%02x", (unsigned char)((const char *)a->buffers[2])[k]);
-        return rc ? rc : fmt == FMT_JSON ? pond_buf_putc(out, '"') : 0;
+            rc = pond_buf_printf(out, "%02x", (unsigned char)d[k]);
+        return rc;
     }
-    case POND_ARROW_TIMESTAMP: {
-        int64_t v = ((const int64_t *)a->buffers[1])[j], us;
-        int sub_ns = 0;
-        switch (f.unit) {
-        case POND_ARROW_UNIT_S: us = v * 1000000; break;
-        case POND_ARROW_UNIT_MS: us = v * 1000; break;
-        case POND_ARROW_UNIT_US: us = v; break;
-        default:
-            us = v / 1000 - (v % 1000 < 0);
-            sub_ns = (int)(v - us * 1000);
-        }
-        /* an instant prints in the --timezone asked for; a wall-clock time as it is */
-        size_t n = *f.tz ? pond_time_format_iso_tz(tmp, us, display_tz)
-                         : pond_time_format_iso(tmp, us);
-        if (sub_ns) { /* nanoseconds: print all nine digits */
-            int64_t frac = ((us % 1000000) + 1000000) % 1000000;
-            char *t = strchr(tmp, 'T'), zone[16] = "Z";
-            char *zp = t ? strpbrk(t + 1, "Z+-") : NULL;
-            if (zp)
-                snprintf(zone, sizeof zone, "%s", zp);
-            char *dot = strchr(tmp, '.');
-            size_t base = dot ? (size_t)(dot - tmp) : zp ? (size_t)(zp - tmp) : n - 1;
-            n = base + (size_t)snprintf(tmp + base, sizeof tmp - base, ".%06lld%03d%s",
-                                        (long long)frac, sub_ns, zone);
-        }
-        if (!*f.tz) /* no time zone: a wall-clock time, not an instant */
-            tmp[--n] = '\0';
-        return fmt == FMT_JSON ? pond_buf_printf(out, "\"%s\"", tmp) : pond_buf_put(out, tmp, n);
+    case POND_ARROW_TIMESTAMP:
+        n = cli_format_timestamp(t, ((const int64_t *)v)[j], f->unit, f->tz && *f->tz);
+        *kind = K_TEXT;
+        return pond_buf_put(out, t, n);
+    case POND_ARROW_DATE32:
+    case POND_ARROW_DATE64: {
+        int64_t days = f->type == POND_ARROW_DATE32 ? ((const int32_t *)v)[j]
+                                                    : ((const int64_t *)v)[j] / 86400000;
+        pond_time_format_iso(t, days * 86400LL * 1000000);
+        *kind = K_TEXT;
+        return pond_buf_put(out, t, 10);
     }
-    case POND_ARROW_DATE32: {
-        int64_t days = ((const int32_t *)a->buffers[1])[j];
-        pond_time_format_iso(tmp, days * 86400LL * 1000000);
-        tmp[10] = '\0';
-        return fmt == FMT_JSON ? pond_buf_printf(out, "\"%s\"", tmp) : pond_buf_puts(out, tmp);
+    case POND_ARROW_TIME32:
+    case POND_ARROW_TIME64: {
+        static const int64_t unit_ns[] = {1000000000, 1000000, 1000, 1};
+        int64_t x = f->type == POND_ARROW_TIME32 ? ((const int32_t *)v)[j]
+                                                 : ((const int64_t *)v)[j];
+        n = format_time_of_day(t, x * unit_ns[f->unit]);
+        *kind = K_TEXT;
+        return pond_buf_put(out, t, n);
+    }
+    case POND_ARROW_INTERVAL_MONTHS:
+    case POND_ARROW_INTERVAL_DAY_TIME:
+    case POND_ARROW_INTERVAL_MONTH_DAY_NANO: {
+        /* ISO-8601 durations: P<months>M<days>DT<seconds>S */
+        int32_t months = 0, days = 0;
+        int64_t ns = 0;
+        if (f->type == POND_ARROW_INTERVAL_MONTHS) {
+            months = ((const int32_t *)v)[j];
+        } else if (f->type == POND_ARROW_INTERVAL_DAY_TIME) {
+            days = ((const int32_t *)v)[2 * j];
+            ns = (int64_t)((const int32_t *)v)[2 * j + 1] * 1000000;
+        } else {
+            const uint8_t *p = (const uint8_t *)v + 16 * j;
+            memcpy(&months, p, 4);
+            memcpy(&days, p + 4, 4);
+            memcpy(&ns, p + 8, 8);
+        }
+        *kind = K_TEXT;
+        return pond_buf_printf(out, "P%dM%dDT%s%lld.%09lldS", (int)months, (int)days,
+                               ns < 0 ? "-" : "", (long long)(llabs(ns / 1000000000)),
+                               (long long)(llabs(ns % 1000000000)));
+    }
+    default:
+        *kind = K_JSON;
+        return json_value(out, s, a, i, depth);
+    }
+}
+
+/* Nested values (lists, structs, maps) as JSON: a struct is an object, a list an array, a
+ * map an object when its keys are strings and an array of {"key", "value"} otherwise. */
+static int json_value(pond_buf *out, const struct ArrowSchema *s, const struct ArrowArray *a,
+                      int64_t i, int depth)
+{
+    pond_arrow_format f;
+    int rc = pond_arrow_format_parse(&f, s->format);
+    if (rc < 0)
+        return rc;
+    if (depth > 64)
+        return pond_error_set(POND_EUNSUPPORTED, POND_DOM_CLI, "a value nested more than 64 deep");
+    int64_t j = i + a->offset;
+    if (is_null(a, j))
+        return pond_buf_puts(out, "null");
+    const void *v = a->n_buffers > 1 ? a->buffers[1] : NULL;
+    switch (f.type) {
+    case POND_ARROW_LIST:
+    case POND_ARROW_LARGE_LIST:
+    case POND_ARROW_FIXED_LIST: {
+        int64_t b = f.type == POND_ARROW_LIST         ? ((const int32_t *)v)[j]
+                    : f.type == POND_ARROW_LARGE_LIST ? ((const int64_t *)v)[j]
+                                                      : j * f.width;
+        int64_t e = f.type == POND_ARROW_LIST         ? ((const int32_t *)v)[j + 1]
+                    : f.type == POND_ARROW_LARGE_LIST ? ((const int64_t *)v)[j + 1]
+                                                      : b + f.width;
+        rc = pond_buf_putc(out, '[');
+        for (int64_t k = b; k < e && rc == 0; k++) {
+            rc = k > b ? pond_buf_putc(out, ',') : 0;
+            if (rc == 0)
+                rc = json_value(out, s->children[0], a->children[0], k, depth + 1);
+        }
+        return rc ? rc : pond_buf_putc(out, ']');
+    }
+    case POND_ARROW_STRUCT:
+        rc = pond_buf_putc(out, '{');
+        for (int64_t c = 0; c < s->n_children && rc == 0; c++) {
+            const char *name = s->children[c]->name ? s->children[c]->name : "";
+            rc = c ? pond_buf_putc(out, ',') : 0;
+            if (rc == 0)
+                rc = put_json_string(out, name, strlen(name));
+            if (rc == 0)
+                rc = pond_buf_putc(out, ':');
+            if (rc == 0)
+                rc = json_value(out, s->children[c], a->children[c], j, depth + 1);
+        }
+        return rc ? rc : pond_buf_putc(out, '}');
+    case POND_ARROW_MAP: {
+        const struct ArrowSchema *es = s->children[0];
+        const struct ArrowArray *ea = a->children[0];
+        int64_t b = ((const int32_t *)v)[j], e = ((const int32_t *)v)[j + 1];
+        pond_arrow_format kf;
+        if ((rc = pond_arrow_format_parse(&kf, es->children[0]->format)) < 0)
+            return rc;
+        bool obj = kf.type == POND_ARROW_STRING || kf.type == POND_ARROW_LARGE_STRING;
+        rc = pond_buf_putc(out, obj ? '{' : '[');
+        for (int64_t k = b; k < e && rc == 0; k++) {
+            int64_t row = k + ea->offset;
+            rc = k > b ? pond_buf_putc(out, ',') : 0;
+            if (rc == 0)
+                rc = pond_buf_puts(out, obj ? "" : "{\"key\":");
+            if (rc == 0)
+                rc = json_value(out, es->children[0], ea->children[0], row, depth + 1);
+            if (rc == 0)
+                rc = pond_buf_puts(out, obj ? ":" : ",\"value\":");
+            if (rc == 0)
+                rc = json_value(out, es->children[1], ea->children[1], row, depth + 1);
+            if (rc == 0 && !obj)
+                rc = pond_buf_putc(out, '}');
+        }
+        return rc ? rc : pond_buf_putc(out, obj ? '}' : ']');
     }
     default: {
-        /* everything else (decimals, times, nested) in the canonical text form */
-        pond_buf c = POND_BUF_INIT;
-        rc = pond_arrow_canon_cell(&c, s, a, i);
+        pond_buf t = POND_BUF_INIT;
+        int kind;
+        rc = value_text(&t, &kind, s, &f, a, i, depth + 1);
         if (rc == 0)
-            rc = put_text(out, c.ptr ? c.ptr : "", c.size, fmt, fmt == FMT_JSON);
-        pond_buf_dispose(&c);
+            rc = kind == K_STR || kind == K_NUMSTR || kind == K_TEXT
+                     ? put_json_string(out, t.ptr ? t.ptr : "", t.size)
+                 : kind == K_NULL ? pond_buf_puts(out, "null")
+                                  : pond_buf_put(out, t.ptr ? t.ptr : "", t.size);
+        pond_buf_dispose(&t);
         return rc;
     }
     }
@@ -161,75 +702,26 @@ static int stream_fail(struct ArrowArrayStream *st, int e)
     return pond_error_set(POND_EIO, POND_DOM_CLI, "%s", m ? m : strerror(e));
 }
 
-#define TABLE_MAX_WIDTH 40
-#define TABLE_SIZING_ROWS 1000
-
-/* Table mode sizes its columns on the first rows, prints them with the header, then prints
- * later rows at the same widths (cut with '~'), so memory stays bounded. */
-static void table_put(pond_buf *out, const char *cell, size_t width, bool first, bool last)
-{
-    size_t len = strlen(cell);
-    if (len > width)
-        pond_buf_printf(out, "%s%.*s~", first ? "" : "  ", (int)width - 1, cell);
-    else
-        pond_buf_printf(out, "%s%-*s", first ? "" : "  ", last ? 0 : (int)width, cell);
-}
-
-static void table_header(pond_buf *out, const struct ArrowSchema *s, const size_t *width)
-{
-    for (int64_t k = 0; k < s->n_children; k++)
-        table_put(out, s->children[k]->name, width[k], k == 0, k == s->n_children - 1);
-    pond_buf_putc(out, '\n');
-    for (int64_t k = 0; k < s->n_children; k++) {
-        pond_buf_puts(out, k ? "  " : "");
-        for (size_t w = 0; w < width[k]; w++)
-            pond_buf_putc(out, '-');
-    }
-    pond_buf_putc(out, '\n');
-}
-
-static void flush_cells(pond_buf *out, const struct ArrowSchema *s, const size_t *width,
-                        char **cells, size_t *n_cells)
-{
-    table_header(out, s, width);
-    int64_t nc = s->n_children;
-    for (size_t c = 0; c < *n_cells; c++) {
-        int64_t k = (int64_t)(c % (size_t)nc);
-        table_put(out, cells[c], width[k], k == 0, k == nc - 1);
-        if (k == nc - 1)
-            pond_buf_putc(out, '\n');
-        pond_free(cells[c]);
-    }
-    *n_cells = 0;
-}
-
-int cli_write_stream(FILE *f, struct ArrowArrayStream *st, cli_fmt fmt, int64_t *rows_out)
+int cli_write_stream(FILE *f, struct ArrowArrayStream *st, cli_fmt fmt, int64_t *rows_out,
+                     int64_t *bytes_out)
 {
     struct ArrowSchema s = {0};
-    pond_buf out = POND_BUF_INIT;
-    int rc = 0, e;
-    int64_t rows = 0;
-    size_t *width = NULL;
-    char **cells = NULL; /* table mode: the first rows, to size the columns */
-    size_t n_cells = 0, cap_cells = 0;
-    bool header_done = false;
-    if ((e = st->get_schema(st, &s)) != 0)
+    int e = st->get_schema(st, &s);
+    if (e != 0)
         return stream_fail(st, e);
-    int64_t nc = s.n_children;
-    if (fmt == FMT_CSV) {
-        for (int64_t k = 0; k < nc && rc == 0; k++) {
-            if (k)
-                rc = pond_buf_putc(&out, ',');
-            if (rc == 0)
-                rc = put_text(&out, s.children[k]->name, strlen(s.children[k]->name), FMT_CSV, false);
-        }
-        if (rc == 0)
-            rc = pond_buf_putc(&out, '\n');
+    size_t nc = (size_t)s.n_children;
+    const char **names = calloc(nc ? nc : 1, sizeof *names);
+    pond_arrow_format *fm = calloc(nc ? nc : 1, sizeof *fm);
+    cli_rows w;
+    int rc = names && fm ? 0 : oom();
+    for (size_t k = 0; k < nc && rc == 0; k++) {
+        names[k] = s.children[k]->name;
+        rc = pond_arrow_format_parse(&fm[k], s.children[k]->format);
     }
-    if (fmt == FMT_TABLE && !(width = calloc((size_t)(nc ? nc : 1), sizeof *width)))
-        rc = pond_error_set(POND_ENOMEM, POND_DOM_CLI, "out of memory");
-    for (int64_t k = 0; k < nc && width; k++)
-        width[k] = strlen(s.children[k]->name);
+    if (rc == 0)
+        rc = cli_rows_begin(&w, f, fmt, nc, names);
+    else
+        memset(&w, 0, sizeof w);
     while (rc == 0) {
         struct ArrowArray b;
         if ((e = st->get_next(st, &b)) != 0) {
@@ -239,79 +731,24 @@ int cli_write_stream(FILE *f, struct ArrowArrayStream *st, cli_fmt fmt, int64_t 
         if (!b.release)
             break;
         for (int64_t i = 0; i < b.length && rc == 0; i++) {
-            if (fmt == FMT_JSON)
-                rc = pond_buf_putc(&out, '{');
-            for (int64_t k = 0; k < nc && rc == 0; k++) {
-                const struct ArrowArray *col = b.children[k];
-                if (fmt == FMT_TABLE) {
-                    pond_buf cell = POND_BUF_INIT;
-                    rc = cli_format_cell(&cell, s.children[k], col, i + b.offset, FMT_TABLE);
-                    char *text = pond_buf_detach(&cell);
-                    if (!text) {
-                        rc = POND_ENOMEM;
-                        break;
-                    }
-                    if (header_done) {
-                        table_put(&out, text, width[k], k == 0, k == nc - 1);
-                        if (k == nc - 1)
-                            pond_buf_putc(&out, '\n');
-                        pond_free(text);
-                        continue;
-                    }
-                    if (n_cells == cap_cells) {
-                        cap_cells = cap_cells ? cap_cells * 2 : 1024;
-                        char **nc2 = realloc(cells, cap_cells * sizeof *nc2);
-                        if (!nc2) {
-                            rc = pond_error_set(POND_ENOMEM, POND_DOM_CLI, "out of memory");
-                            pond_free(text);
-                            break;
-                        }
-                        cells = nc2;
-                    }
-                    size_t w = strlen(text);
-                    if (w > width[k])
-                        width[k] = w > TABLE_MAX_WIDTH ? TABLE_MAX_WIDTH : w;
-                    cells[n_cells++] = text;
-                    continue;
-                }
-                if (k)
-                    rc = pond_buf_putc(&out, ',');
-                if (rc == 0 && fmt == FMT_JSON) {
-                    rc = put_text(&out, s.children[k]->name, strlen(s.children[k]->name), FMT_JSON, true);
-                    if (rc == 0)
-                        rc = pond_buf_putc(&out, ':');
-                }
+            for (size_t k = 0; k < nc && rc == 0; k++) {
+                int kind;
+                pond_buf_clear(&w.cell);
+                rc = value_text(&w.cell, &kind, s.children[k], &fm[k], b.children[k],
+                                i + b.offset, 0);
                 if (rc == 0)
-                    rc = cli_format_cell(&out, s.children[k], col, i + b.offset, fmt);
-            }
-            if (rc == 0 && fmt != FMT_TABLE)
-                rc = pond_buf_puts(&out, fmt == FMT_JSON ? "}\n" : "\n");
-            rows++;
-            if (fmt == FMT_TABLE && !header_done && rows >= TABLE_SIZING_ROWS) {
-                flush_cells(&out, &s, width, cells, &n_cells);
-                header_done = true;
+                    rc = put_cell(&w, kind, w.cell.ptr ? w.cell.ptr : "", w.cell.size);
             }
         }
         b.release(&b);
-        if (out.size > (1 << 16)) {
-            fwrite(out.ptr, 1, out.size, f);
-            pond_buf_clear(&out);
-        }
     }
-    if (rc == 0 && fmt == FMT_TABLE) {
-        if (!header_done)
-            flush_cells(&out, &s, width, cells, &n_cells);
-        pond_buf_printf(&out, "(%lld row%s)\n", (long long)rows, rows == 1 ? "" : "s");
-    }
-    for (size_t c = 0; c < n_cells; c++)
-        pond_free(cells[c]);
-    free(cells);
-    free(width);
-    if (out.size)
-        fwrite(out.ptr, 1, out.size, f);
-    pond_buf_dispose(&out);
+    if (rc == 0)
+        rc = cli_rows_end(&w, rows_out);
+    if (bytes_out)
+        *bytes_out = w.bytes;
+    cli_rows_dispose(&w);
+    free(names);
+    free(fm);
     s.release(&s);
-    if (rows_out)
-        *rows_out = rows;
     return rc;
 }

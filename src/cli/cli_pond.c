@@ -1,12 +1,34 @@
 #include "cli/cli_pond.h"
 
+#include <errno.h>
+
 #include <pond/timefmt.h>
 
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
+
+int cli_fail(void)
+{
+    fflush(stdout); /* what was printed before the error comes before it */
+    fprintf(stderr, "pond: %s\n", pond_error_last()->message);
+    return 1;
+}
+
+int cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    fflush(stdout);
+    fputs("pond: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return 1;
+}
 
 int cli_pond_open(cli_pond *p, pond_cli *cli, bool write)
 {
@@ -66,8 +88,15 @@ int cli_pond_begin(cli_pond *p, pond_cli *cli)
 
 int cli_pond_commit(cli_pond *p)
 {
-    if (pond_fs_commit(NULL, p->fs) < 0)
+    if (pond_fs_commit(NULL, p->fs) < 0) {
+        /* a full disk: say that nothing changed and what frees space from inside pond */
+        const char *m = pond_error_last()->message;
+        if (strstr(m, strerror(ENOSPC)))
+            return cli_error("%s: nothing was committed (free some space: 'pond gc' removes "
+                             "what no read of the pond needs)",
+                             m);
         return cli_fail();
+    }
     return 0;
 }
 
@@ -80,26 +109,10 @@ void cli_pond_close(cli_pond *p)
     memset(p, 0, sizeof *p);
 }
 
-int64_t cli_parse_size(const char *s)
+size_t cli_time_seconds(char out[40], int64_t us)
 {
-    char *end;
-    if (!*s || *s == '-')
-        return -1;
-    double v = strtod(s, &end);
-    if (end == s || v < 0)
-        return -1;
-    static const struct {
-        const char *suffix;
-        double mul;
-    } units[] = {{"", 1},          {"B", 1},          {"k", 1e3},        {"K", 1024},
-                 {"KB", 1e3},      {"KiB", 1024},     {"M", 1048576},    {"MB", 1e6},
-                 {"MiB", 1048576}, {"G", 1073741824}, {"GB", 1e9},       {"GiB", 1073741824}};
-    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
-        if (!strcmp(end, units[i].suffix)) {
-            double r = v * units[i].mul;
-            return r >= 9.2e18 ? -1 : (int64_t)r;
-        }
-    return -1;
+    int64_t s = us / 1000000 - (us % 1000000 < 0); /* floor: a time never shows later */
+    return pond_time_format_iso(out, s * 1000000);
 }
 
 void cli_human_size(char out[32], int64_t n)
@@ -176,42 +189,46 @@ void cli_progress_end(cli_progress *p)
     p->active = false;
 }
 
-void cli_free_strings(char **s, size_t n)
+void cli_dedup_dispose(cli_dedup *d)
 {
-    for (size_t i = 0; s && i < n; i++)
-        free(s[i]);
-    free(s);
+    for (size_t i = 0; d->keys && i < d->n_keys; i++)
+        free(d->keys[i]);
+    free(d->keys);
+    memset(d, 0, sizeof *d);
 }
 
-int cli_parse_dedup(const char *s, pond_dedup *d, char ***keys, size_t *n_keys)
+int cli_dedup_parse(cli_dedup *out, const char *s)
 {
-    *keys = NULL;
-    *n_keys = 0;
+    cli_dedup_dispose(out);
     if (!strcmp(s, "none")) {
-        *d = POND_DEDUP_NONE;
+        out->rule = POND_DEDUP_NONE;
         return 0;
     }
-    if (strncmp(s, "last", 4) || (s[4] && s[4] != ':'))
-        return -1;
-    *d = POND_DEDUP_LAST;
-    if (!s[4])
-        return 0;
-    for (const char *p = s + 5;;) {
+    if (strncmp(s, "last", 4) || (s[4] && s[4] != ':') || (s[4] && !s[5]))
+        return pond_error_set(POND_EINVALID, POND_DOM_CLI,
+                              "'%s' is not a dedup rule (last, last:COLUMN,... or none)", s);
+    out->rule = POND_DEDUP_LAST;
+    for (const char *p = s + 5; s[4];) {
         const char *e = strchr(p, ',');
         size_t len = e ? (size_t)(e - p) : strlen(p);
-        char **nk = len ? realloc(*keys, (*n_keys + 1) * sizeof *nk) : NULL;
-        if (!nk || !(nk[*n_keys] = strndup(p, len))) {
-            if (nk)
-                *keys = nk;
-            cli_free_strings(*keys, *n_keys);
-            *keys = NULL;
-            *n_keys = 0;
-            return -1; /* an empty key, or out of memory */
+        if (!len) {
+            cli_dedup_dispose(out);
+            return pond_error_set(POND_EINVALID, POND_DOM_CLI,
+                                  "'%s' is not a dedup rule (an empty column name)", s);
         }
-        *keys = nk;
-        (*n_keys)++;
+        char **nk = realloc(out->keys, (out->n_keys + 1) * sizeof *nk);
+        if (nk)
+            out->keys = nk;
+        if (!nk || !(nk[out->n_keys] = strndup(p, len))) {
+            cli_dedup_dispose(out);
+            return pond_error_set(POND_ENOMEM, POND_DOM_CLI, "out of memory");
+        }
+        out->n_keys++;
         if (!e)
-            return 0;
+            break;
         p = e + 1;
     }
+    return 0;
 }
+
+int cli_opt_dedup(void *dest, const char *value) { return cli_dedup_parse(dest, value); }

@@ -26,10 +26,11 @@ int cli_pond_begin(cli_pond *p, pond_cli *cli);
 int cli_pond_commit(cli_pond *p);
 void cli_pond_close(cli_pond *p);
 
-/* "64KiB", "1MiB", "1048576", "2G": bytes; -1 on a bad size. */
-int64_t cli_parse_size(const char *s);
 /* Appends s as a JSON string literal. */
 int cli_json_str(pond_buf *b, const char *s);
+/* A time to the second, always 20 characters ("2024-01-31T12:00:00Z"): for listings that
+ * line up. */
+size_t cli_time_seconds(char out[40], int64_t us);
 /* Human size: "1.5 MiB". out needs 32 bytes. */
 void cli_human_size(char out[32], int64_t n);
 /* "host:PATH" / "host:///abs" -> the host path (borrowed into s); NULL for a pond path. */
@@ -38,10 +39,18 @@ const char *cli_host_path(const char *s);
 bool cli_stdout_tty(void);
 bool cli_stderr_tty(void);
 
-/* "last", "last:K1,K2" or "none" (--dedup, pond set dedup=): the rule and its key columns
- * (*keys: free with cli_free_strings). 0, or -1 on a bad value (nothing to free). */
-int cli_parse_dedup(const char *s, pond_dedup *d, char ***keys, size_t *n_keys);
-void cli_free_strings(char **s, size_t n);
+/* A series read rule as the command line gives it: "last", "last:K1,K2" or "none" (cat
+ * --dedup, pond set dedup=). Zero-initialised: none given (POND_DEDUP_DEFAULT). */
+typedef struct {
+    pond_dedup rule;
+    char **keys; /* key columns besides the timestamp */
+    size_t n_keys;
+} cli_dedup;
+/* Parses s into *out (disposed first): 0, or POND_EINVALID with a message naming the value. */
+int cli_dedup_parse(cli_dedup *out, const char *s);
+/* CLI_OPT_FN for --dedup: dest is a cli_dedup. */
+int cli_opt_dedup(void *dest, const char *value);
+void cli_dedup_dispose(cli_dedup *d);
 
 /* A progress bar on stderr, drawn only on a terminal and for totals over a few MB. */
 typedef struct {

@@ -2,6 +2,9 @@
 #ifndef POND_CLI_CMD_H
 #define POND_CLI_CMD_H
 
+#include "cli/cli_format.h"
+#include "cli/cli_opt.h"
+
 #include <pond/pond.h>
 
 #include <stdio.h>
@@ -20,16 +23,13 @@ typedef int (*pond_cmd_fn)(pond_cli *cli, int argc, char **argv);
 typedef struct {
     const char *name;
     pond_cmd_fn fn;
-    const char *summary; /* one line for `pond --help` */
+    const char *summary; /* one line for `pond --help`; NULL: not listed (wire-server) */
 } pond_cmd;
 
 /* Print "pond: <message>" for the last error and return 1. */
 int cli_fail(void);
-/* Print "pond: <formatted>" and return 1 (or 2 for usage errors via cli_usage). */
+/* Print "pond: <formatted>" and return 1 (usage errors: cli_usage in cli_opt.h, exit 2). */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-int cli_usage(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* True when argv has -h/--help before any "--"; prints help to stdout. */
-bool cli_wants_help(int argc, char **argv, const char *help);
 
 extern const pond_cmd pond_commands[];
 
@@ -51,9 +51,18 @@ int cmd_set(pond_cli *cli, int argc, char **argv);
 
 int cmd_delta(pond_cli *cli, int argc, char **argv);
 
+/* Replication (cmd_remote.c). */
+int cmd_remote(pond_cli *cli, int argc, char **argv);
+int cmd_push(pond_cli *cli, int argc, char **argv);
+int cmd_pull(pond_cli *cli, int argc, char **argv);
+int cmd_clone(pond_cli *cli, int argc, char **argv);
+int cmd_verify(pond_cli *cli, int argc, char **argv);
+int cmd_status(pond_cli *cli, int argc, char **argv);
+int cmd_wire_server(pond_cli *cli, int argc, char **argv);
+
 int cmd_parquet(pond_cli *cli, int argc, char **argv);
 
 /* SQL (cmd_query.c): `pond query`, and `pond cat --sql` (called by cmd_cat). */
 int cmd_query(pond_cli *cli, int argc, char **argv);
-int cmd_cat_sql(pond_cli *cli, int argc, char **argv);
+int cli_cat_sql(pond_cli *cli, const char *sql, const char *path, int64_t version, cli_fmt fmt);
 #endif

@@ -8,39 +8,17 @@
 #include <string.h>
 #include <unistd.h>
 
-int cli_write_parquet_fd(int fd, struct ArrowArrayStream *st);
-
-static const char HELP[] =
-    "usage: pond cat [--format raw|table|csv|json|parquet] [--version N] [--from T] [--to T]\n"
-    "                [--timezone TZ] [--columns a,b] [--dedup R] PATH\n"
-    "\n"
+static const char ABOUT[] =
     "Print a file. Data files print as bytes. Tables and series print as an aligned text\n"
     "table on a terminal and as CSV in a pipe, unless --format says otherwise; a series\n"
-    "prints all its versions in order as one table.\n"
-    "\n"
-    "  --format F    raw (the stored bytes), table, csv, json (one object per line), parquet\n"
-    "  --version N   one version of the file (default: latest; for a series, all)\n"
-    "  --from T      series: rows with event time >= T: 2013, 2013-06, 2013-06-15,\n"
-    "                2013-06-15T12:00[:SS[.f]] with an optional zone (Z, +02:00), or an epoch\n"
-    "                with its unit: 1706702400s, ...ms, ...us, ...ns (docs/time.md)\n"
-    "  --to T        series: rows with event time < T (exclusive; --to 2014 ends with 2013)\n"
-    "  --timezone TZ IANA zone (Europe/Berlin): --from/--to without a zone are local time\n"
-    "                there, and timestamps print as local time with their offset (default:\n"
-    "                UTC, printed with Z)\n"
-    "  --columns a,b only these columns\n"
-    "  --dedup R     series: last (of rows with the same timestamp, only the newest\n"
-    "                version's), last:K,... (the same timestamp and values of columns K...),\n"
-    "                or none (every row); default: the series' setting (pond set)\n"
-    "  --sql \"SQL\"   run SQL over the file, named `source` (see pond query --help)\n";
+    "prints all its versions in order as one table, with the columns of all its versions\n"
+    "(even when a time range reads only some). CSV and JSON output re-import to the same\n"
+    "types and values with pond copy.\n";
 
-static const char USAGE[] = "pond cat [--format F] [--version N] [--from T] [--to T] "
-                            "[--timezone TZ] [--columns a,b] [--dedup R] PATH";
-
-static int cat_raw(cli_pond *p, const char *path, int64_t version)
+static int cat_raw(pond_fs_node *node, int64_t version)
 {
     pond_reader *r = NULL;
-    if ((version ? pond_fs_open_reader_version(&r, p->fs, NULL, path, version)
-                 : pond_fs_open_reader(&r, p->fs, NULL, path)) < 0)
+    if (pond_fs_node_open_reader(&r, node, version) < 0)
         return cli_fail();
     int rc = 0;
     char *buf = malloc(1 << 20);
@@ -62,95 +40,129 @@ static int cat_raw(cli_pond *p, const char *path, int64_t version)
     return rc;
 }
 
+/* "a,b,c" -> a NULL-terminated array of names (one allocation each). */
+static char **split_columns(const char *columns, int *n_out)
+{
+    int n = 1;
+    for (const char *c = columns; *c; c++)
+        n += *c == ',';
+    char **cols = calloc((size_t)n + 1, sizeof *cols);
+    for (int k = 0; cols && k < n; k++) {
+        const char *e = strchr(columns, ',');
+        cols[k] = e ? strndup(columns, (size_t)(e - columns)) : strdup(columns);
+        if (!cols[k]) {
+            for (int j = 0; j < k; j++)
+                free(cols[j]);
+            free(cols);
+            return NULL;
+        }
+        columns = e ? e + 1 : columns + strlen(columns);
+    }
+    *n_out = n;
+    return cols;
+}
+
 int cmd_cat(pond_cli *cli, int argc, char **argv)
 {
-    if (cli_wants_help(argc, argv, HELP))
-        return 0;
-    /* --sql "SELECT ... FROM source": SQL over the file (cmd_query.c) */
-    for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
-        if (!strcmp(argv[i], "--sql"))
-            return cmd_cat_sql(cli, argc, argv);
     int64_t version = 0;
-    const char *path = NULL, *format = NULL, *columns = NULL;
+    const char *format = NULL, *columns = NULL, *sql = NULL;
     pond_table_read_options ro = POND_TABLE_READ_OPTIONS_INIT;
-    bool has_from = false, has_to = false;
     const char *from_text = NULL, *to_text = NULL;
+    bool has_from = false, has_to = false;
     pond_tz *tz = NULL;
-    int urc = 0;
-    char **dedup_keys = NULL;
-    size_t n_dedup_keys = 0;
-    const char *dedup_text = NULL;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        bool more = i + 1 < argc;
-        if (!strcmp(a, "--version") && more) {
-            char *end;
-            version = strtoll(argv[++i], &end, 10);
-            if (*end || version < 1)
-                return pond_tz_free(tz), cli_usage(USAGE, "bad version '%s'", argv[i]);
-        } else if (!strcmp(a, "--format") && more) {
-            format = argv[++i];
-        } else if ((!strcmp(a, "--from") || !strcmp(a, "--to")) && more) {
-            if (a[2] == 'f')
-                from_text = argv[++i];
-            else
-                to_text = argv[++i];
-        } else if (!strcmp(a, "--timezone") && more) {
-            pond_tz_free(tz);
-            tz = NULL;
-            if (pond_tz_open(&tz, argv[++i]) < 0)
-                return cli_usage(USAGE, "--timezone: %s", pond_error_last()->message);
-        } else if (!strcmp(a, "--columns") && more) {
-            columns = argv[++i];
-        } else if (!strcmp(a, "--dedup") && more) {
-            dedup_text = argv[++i];
-        } else if (a[0] == '-' && a[1]) {
-            return pond_tz_free(tz), cli_usage(USAGE, "unknown option '%s'", a);
-        } else if (path) {
-            return pond_tz_free(tz), cli_usage(USAGE, "one path at a time");
-        } else {
-            path = a;
-        }
-    }
-    if (from_text || to_text) {
-        /* after the loop: --timezone may come after --from */
-        const char *t = from_text ? from_text : to_text;
-        if (from_text && (urc = pond_time_parse_arg(&ro.from_us, t, strlen(t), tz)) == 0)
-            has_from = true;
-        if (urc == 0 && to_text) {
-            t = to_text;
-            if ((urc = pond_time_parse_arg(&ro.to_us, t, strlen(t), tz)) == 0)
-                has_to = true;
-        }
-        if (urc < 0) {
-            pond_tz_free(tz);
-            return cli_usage(USAGE, "%s: %s", t == from_text ? "--from" : "--to",
-                             pond_error_last()->message);
-        }
-    }
-    if (dedup_text && cli_parse_dedup(dedup_text, &ro.dedup, &dedup_keys, &n_dedup_keys) < 0) {
+    cli_dedup dedup = {0};
+    const cli_opt opts[] = {
+        {.name = "--format", .kind = CLI_OPT_CHOICE, .dest = &format, .arg = "F",
+         .choices = "raw|table|csv|json|parquet",
+         .help = "raw (the stored bytes), table, csv, json (one object per line),\n"
+                 "parquet (one file: a series' versions merged)"},
+        {.name = "--version", .kind = CLI_OPT_INT, .dest = &version, .arg = "N",
+         .help = "one version of the file (default: latest; for a series, all)", .min = 1,
+         .max = INT64_MAX},
+        {.name = "--from", .kind = CLI_OPT_STRING, .dest = &from_text, .arg = "T",
+         .given = &has_from,
+         .help = "series: rows with event time >= T: 2013, 2013-06, 2013-06-15,\n"
+                 "2013-06-15T12:00[:SS[.f]] with an optional zone (Z, +02:00), or an\n"
+                 "epoch with its unit: 1706702400s, ...ms, ...us, ...ns (docs/time.md)"},
+        {.name = "--to", .kind = CLI_OPT_STRING, .dest = &to_text, .arg = "T",
+         .given = &has_to,
+         .help = "series: rows with event time < T (exclusive; --to 2014 ends with 2013)"},
+        {.name = "--timezone", .kind = CLI_OPT_FN, .dest = &tz, .arg = "TZ",
+         .fn = cli_parse_timezone,
+         .help = "IANA zone (Europe/Berlin): --from/--to without a zone are local time\n"
+                 "there, and timestamps print as local time with their offset (default:\n"
+                 "UTC, printed with Z)"},
+        {.name = "--columns", .kind = CLI_OPT_STRING, .dest = &columns, .arg = "a,b",
+         .help = "only these columns, in this order"},
+        {.name = "--dedup", .kind = CLI_OPT_FN, .dest = &dedup, .arg = "R", .fn = cli_opt_dedup,
+         .help = "series: last (of rows with the same timestamp, only the newest\n"
+                 "version's), last:K,... (the same timestamp and values of columns K...),\n"
+                 "or none (every row); default: the series' setting (pond set)"},
+        {.name = "--sql", .kind = CLI_OPT_STRING, .dest = &sql, .arg = "SQL",
+         .help = "run SQL over the file, named `source` (see pond query --help);\n"
+                 "goes with --format (table, csv, json) and --version"},
+        {0},
+    };
+    const cli_spec spec = {
+        .command = "cat",
+        .operands = "PATH",
+        .about = ABOUT,
+        .opts = opts,
+        .missing = "no path given",
+        .min_operands = 1,
+        .max_operands = 1,
+    };
+    int n, rc = cli_parse(&n, &spec, argc, argv);
+    if (rc >= 0) {
         pond_tz_free(tz);
-        return cli_usage(USAGE, "--dedup: 'last', 'last:COLUMN,...' or 'none', not '%s'",
-                         dedup_text);
+        cli_dedup_dispose(&dedup);
+        return rc;
     }
-    cli_format_set_timezone(tz);
-    if (!path) {
-        cli_free_strings(dedup_keys, n_dedup_keys);
-        pond_tz_free(tz);
-        return cli_usage(USAGE, "no path given");
-    }
-    if (format && strcmp(format, "raw") && strcmp(format, "table") && strcmp(format, "csv") &&
-        strcmp(format, "json") && strcmp(format, "parquet"))
-        return pond_tz_free(tz), cli_free_strings(dedup_keys, n_dedup_keys),
-               cli_usage(USAGE, "unknown format '%s'", format);
-    cli_pond p;
-    if (cli_pond_open(&p, cli, false))
-        return pond_tz_free(tz), cli_free_strings(dedup_keys, n_dedup_keys), 1;
-    int rc = 0;
+    const char *path = argv[0];
+    cli_pond p = {0};
+    pond_fs_node *node = NULL;
     pond_stat st;
     char **cols = NULL;
     int ncols = 0;
-    if (pond_fs_stat(&st, p.fs, NULL, path) < 0) {
+    if (sql) { /* SQL over the file (cmd_query.c) */
+        if (format && (!strcmp(format, "raw") || !strcmp(format, "parquet")))
+            rc = cli_usage(&spec, "--format %s does not go with --sql (table, csv or json)",
+                           format);
+        else if (has_from || has_to || columns)
+            rc = cli_usage(&spec, "%s does not go with --sql (put the condition in the SQL)",
+                           has_from ? "--from" : has_to ? "--to" : "--columns");
+        else if (dedup.rule != POND_DEDUP_DEFAULT)
+            rc = cli_usage(&spec, "--dedup does not go with --sql (SQL reads the series under "
+                                  "its own setting: pond set PATH dedup=...)");
+        else {
+            cli_format_set_timezone(tz);
+            rc = cli_cat_sql(cli, sql, path, version, cli_fmt_of(format));
+        }
+        goto done;
+    }
+    if (columns && !*columns) {
+        rc = cli_usage(&spec, "--columns: no column named");
+        goto done;
+    }
+    /* after the whole line: --timezone may come after --from */
+    int64_t from_us = 0, to_us = 0;
+    const char *bad = NULL;
+    if (has_from && pond_time_parse_arg(&from_us, from_text, strlen(from_text), tz) < 0)
+        bad = "--from";
+    else if (has_to && pond_time_parse_arg(&to_us, to_text, strlen(to_text), tz) < 0)
+        bad = "--to";
+    if (bad) {
+        rc = cli_usage(&spec, "%s: %s", bad, pond_error_last()->message);
+        goto done;
+    }
+    cli_format_set_timezone(tz);
+    if (cli_pond_open(&p, cli, false)) {
+        rc = 1;
+        goto done;
+    }
+    rc = 0;
+    /* the path is walked once: the handle serves the stat and the read */
+    if (pond_fs_node_open(&node, p.fs, NULL, path, 0) < 0 || pond_fs_node_stat(&st, node) < 0) {
         rc = cli_fail();
         goto done;
     }
@@ -165,11 +177,12 @@ int cmd_cat(pond_cli *cli, int argc, char **argv)
                            pond_entry_type_name(st.type));
             goto done;
         }
-        if (has_from || has_to || columns) {
-            rc = cli_error("%s: --from, --to and --columns are for tables and series", path);
+        if (has_from || has_to || columns || dedup.rule != POND_DEDUP_DEFAULT) {
+            rc = cli_error("%s: --from, --to, --columns and --dedup are for tables and series",
+                           path);
             goto done;
         }
-        rc = cat_raw(&p, path, version);
+        rc = cat_raw(node, version);
         goto done;
     }
     if ((has_from || has_to) && st.type != POND_ENTRY_FILE_SERIES) {
@@ -178,60 +191,45 @@ int cmd_cat(pond_cli *cli, int argc, char **argv)
     }
     if (has_from || has_to) {
         ro.has_range = true;
-        if (!has_from)
-            ro.from_us = INT64_MIN;
-        if (!has_to)
-            ro.to_us = INT64_MAX;
+        ro.from_us = has_from ? from_us : INT64_MIN;
+        ro.to_us = has_to ? to_us : INT64_MAX;
         if (ro.to_us <= ro.from_us) {
             rc = cli_error("--to must be after --from");
             goto done;
         }
     }
     if (columns) {
-        for (const char *c = columns; c; c = strchr(c, ',') ? strchr(c, ',') + 1 : NULL)
-            ncols++;
-        cols = calloc((size_t)ncols, sizeof *cols);
-        int k = 0;
-        for (const char *c = columns; c && cols; k++) {
-            const char *e = strchr(c, ',');
-            cols[k] = e ? strndup(c, (size_t)(e - c)) : strdup(c);
-            c = e ? e + 1 : NULL;
+        if (!(cols = split_columns(columns, &ncols))) {
+            rc = cli_error("out of memory");
+            goto done;
         }
         ro.columns = (const char *const *)cols;
         ro.n_columns = ncols;
     }
     ro.file_version = version;
-    ro.dedup_keys = (const char *const *)dedup_keys;
-    ro.n_dedup_keys = n_dedup_keys;
+    ro.dedup = dedup.rule;
+    ro.dedup_keys = (const char *const *)dedup.keys;
+    ro.n_dedup_keys = dedup.n_keys;
     if (ro.dedup != POND_DEDUP_DEFAULT && (st.type != POND_ENTRY_FILE_SERIES || version)) {
         rc = cli_error("%s: --dedup is for reading a whole series", path);
         goto done;
     }
-    struct ArrowArrayStream s;
-    if (pond_table_read_stream(&s, p.fs, NULL, path, &ro) < 0) {
-        rc = cli_fail();
+    if (format && !strcmp(format, "parquet") && isatty(1)) {
+        rc = cli_error("--format parquet writes binary data: redirect it to a file");
         goto done;
     }
-    if (format && !strcmp(format, "parquet")) {
-        if (isatty(1))
-            rc = cli_error("--format parquet writes binary data: redirect it to a file");
-        else if (cli_write_parquet_fd(1, &s) < 0)
-            rc = cli_fail();
-    } else {
-        cli_fmt f = !format ? (cli_stdout_tty() ? FMT_TABLE : FMT_CSV)
-                    : !strcmp(format, "table") ? FMT_TABLE
-                    : !strcmp(format, "json")  ? FMT_JSON
-                                               : FMT_CSV;
-        if (cli_write_stream(stdout, &s, f, NULL) < 0)
-            rc = cli_fail();
-    }
-    s.release(&s);
+    fflush(stdout);
+    cli_sink sink = {1, "standard output", 0};
+    cli_table_out res;
+    if (cli_table_write(&res, &sink, node, &ro, format) < 0)
+        rc = cli_fail();
 done:
-    cli_free_strings(dedup_keys, n_dedup_keys);
+    pond_fs_node_free(node);
+    cli_dedup_dispose(&dedup);
     for (int k = 0; k < ncols && cols; k++)
         free(cols[k]);
     free(cols);
-    cli_pond_close(&p);
+    cli_pond_close(&p); /* a zeroed one too */
     cli_format_set_timezone(NULL);
     pond_tz_free(tz);
     return rc;

@@ -1,11 +1,10 @@
-#include "cli/cli_pond.h"
+#include "cli/cli_copy.h"
+#include "cli/cli_format.h"
 
 #include <pond/input.h>
 #include <pond/parquet.h>
 #include <pond/table.h>
 #include <pond/timefmt.h>
-
-#include "cli/cli_format.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,74 +14,53 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char HELP[] =
-    "usage: pond copy [--type data|table|series|auto] [--timestamp-column NAME] [--format F]\n"
-    "                 [import options] SRC... DEST\n"
-    "\n"
+static const char ABOUT[] =
     "Copy files into the pond or out of it, in one transaction. Host paths are written\n"
-    "host:PATH (host:data.csv, host:/abs/dir/, host:///abs/dir/file); pond paths are plain\n"
-    "(/sensors/temp). Sources may be globs. With several sources, or a DEST that ends in '/'\n"
-    "or is a directory, each source keeps its base name; a pond DEST ending in '/' is created\n"
-    "if missing. Copying onto an existing pond file adds a version.\n"
+    "host:PATH (host:data.csv, host:/abs/dir/, host:///abs/dir/file), and host:- is standard\n"
+    "input; pond paths are plain (/sensors/temp). Sources may be globs, on either side\n"
+    "('/vega/*', 'host:in/*.csv'). With several sources, or a DEST that ends in '/' or is a\n"
+    "directory, each source keeps its base name; a DEST ending in '/' is created if missing.\n"
+    "Copying onto an existing pond file adds a version. The last line says what was copied:\n"
+    "files, versions, rows, bytes.\n"
     "\n"
-    "  --type T        entry type for files copied in: data (default), table, series, or\n"
-    "                  auto (each Parquet source becomes a table, anything else data).\n"
-    "                  A Parquet source is checked and stored as it is; a CSV source for\n"
-    "                  table/series is converted to Parquet with type inference.\n"
-    "  --timestamp-column NAME   the event-time column of a series (default: the one the\n"
-    "                  series records, else detected: the only timestamp or date column,\n"
-    "                  else one named like timestamp, time, date, ts, datetime)\n"
-    "  --time-format F how CSV times are written, strptime-style (%Y %m %d %H %M %S %f %y\n"
-    "                  %b %j %q %s %z ...; docs/time.md); may be given several times, the\n"
-    "                  first that matches a value wins; ISO-8601 is always read. %Y reads\n"
-    "                  integer years, %Y%m%d dates like 19580329, %YQ%q quarters like 1974Q1\n"
-    "  --timezone TZ   IANA zone (Europe/Berlin) for times without a zone, in CSV values and\n"
-    "                  Parquet timestamps not adjusted to UTC (default UTC); a series records\n"
-    "                  it, its time formats and its timestamp column for later copies\n"
-    "  --schema name:type,...    CSV column types instead of inferred ones (int64, double,\n"
-    "                  bool, string, timestamp)\n"
-    "  --zstd-level N  compression of converted CSV (default 1: fast; 3 is ~15% smaller)\n"
-    "  --allow-duplicate  add a series version even when its content is identical to an\n"
-    "                  existing version's (default: such a copy prints 'skipped: identical\n"
-    "                  to version N' and adds nothing)\n"
-    "  --format F      copying in as a table or series: csv, json (an array of objects) or\n"
-    "                  ndjson (one object per line); default: detected from the content.\n"
-    "                  Copying out a table or series: parquet (default) or csv\n"
+    "Copying in as a table or series, a Parquet source is checked and stored as it is; a CSV,\n"
+    "JSON or NDJSON source (detected, or named by --format) is converted to Parquet with type\n"
+    "inference. Sources may be gzip, zstd, bzip2 or xz compressed (detected by content). The\n"
+    "import options below (--delimiter to --encoding) read CSV dialects; docs/import.md has\n"
+    "every rule, docs/time.md the time rules.\n"
     "\n"
-    "Import options (CSV and JSON sources of a table or series; docs/import.md). Sources may be\n"
-    "gzip, zstd, bzip2 or xz compressed (detected by content); host:- reads standard input.\n"
-    "  --delimiter C   , tab ; | space (runs of blanks), or auto (default: sniffed from the\n"
-    "                  first 64 KiB; an ambiguous file is refused and asks for this option)\n"
-    "  --quote C       the quote character (default \", or ' when the header is single-quoted)\n"
-    "  --comment C     skip lines starting with C (e.g. '#')\n"
-    "  --skip-rows N   skip N lines before the header\n"
-    "  --no-header     the first line is data; columns are named column1, column2, ...\n"
-    "  --null-values LIST  comma-separated values read as null (unquoted, every column);\n"
-    "                  default: an empty field, and NA N/A n/a #N/A NULL null None nil - ?\n"
-    "                  in columns of numbers, booleans or timestamps\n"
-    "  --allow-ragged  pad rows with fewer fields than the header with nulls\n"
-    "  --encoding E    utf-8 (default; checked), latin1, cp1252, utf-16 (byte-order mark, else\n"
-    "                  little-endian), utf-16le, utf-16be\n";
-
-static const char USAGE[] = "pond copy [--type data|table|series] SRC... DEST";
+    "Copying out, a table or series becomes one file in the format written, and its host name\n"
+    "says so: /t imported from t.csv is copied into a directory as t.parquet (t.csv with\n"
+    "--format csv); a series of several versions is one Parquet file, the bytes of\n"
+    "'pond cat --format parquet'. To a named file, the name's extension (.csv, .json,\n"
+    ".parquet) picks the format unless --format does. Data files are copied as their bytes.\n"
+    "\n"
+    "Host files are written safely: a new file appears whole or not at all; an existing file\n"
+    "is replaced atomically keeping its mode, owner and group (or, when pond cannot keep\n"
+    "them, or it has other hard links or extended attributes, rewritten in place after the\n"
+    "new content is complete); a device or FIFO is written into as a stream, never replaced;\n"
+    "a symbolic link or socket at the destination is refused. Permissions never loosen.\n";
 
 #define MAX_TIME_FORMATS 16
 
 typedef struct {
+    const char *v[MAX_TIME_FORMATS];
+    size_t n;
+} time_formats;
+
+typedef struct {
     cli_pond *p;
+    cli_copy_tally tally;
     pond_entry_type type;
     const char *schema;
     const char *ts_column;
     const char *timezone;
-    const char *time_formats[MAX_TIME_FORMATS];
-    size_t n_time_formats;
-    const char *format;
+    time_formats formats;
     int zstd_level;
     cli_progress prog;
     pond_csv_import_options imp; /* the import options given */
     bool allow_duplicate;
-    int written, skipped;     /* versions written, identical ones skipped */
-    pond_fs_node **series;    /* series written (for their automatic compaction policy) */
+    pond_fs_node **series; /* series written (for their automatic compaction policy) */
     size_t n_series;
 } copy_ctx;
 
@@ -92,16 +70,79 @@ static void print_note(void *payload, const char *msg)
     fprintf(stderr, "pond: note: %s\n", msg);
 }
 
-static const char *base_name(const char *path)
+/* What the Parquet reader skipped to read a source is said as the file enters the pond. */
+static void print_parquet_warning(void *payload, const char *msg)
 {
-    size_t n = strlen(path);
-    while (n > 1 && path[n - 1] == '/')
-        n--;
-    const char *s = path + n;
-    while (s > path && s[-1] != '/')
-        s--;
-    return s;
+    fprintf(stderr, "pond: warning: %s: %s\n", (const char *)payload, msg);
 }
+
+/* ---- option values (CLI_OPT_FN: a message without the option's name) ---- */
+
+static int bad_value(const char *what, const char *value)
+{
+    return pond_error_set(POND_EINVALID, POND_DOM_CLI, "'%s' is not %s", value, what);
+}
+
+static int opt_delimiter(void *dest, const char *d)
+{
+    char *c = dest;
+    if (!strcmp(d, "tab") || !strcmp(d, "\\t") || !strcmp(d, "\t"))
+        *c = '\t';
+    else if (!strcmp(d, "space") || !strcmp(d, " "))
+        *c = ' ';
+    else if (!strcmp(d, "auto"))
+        *c = 0;
+    else if (strlen(d) == 1 && d[0] != '\n' && d[0] != '\r' && d[0] != '"')
+        *c = d[0];
+    else
+        return bad_value("one character, tab, space or auto", d);
+    return 0;
+}
+
+static int opt_char(void *dest, const char *q)
+{
+    if (strlen(q) != 1 || q[0] == '\n' || q[0] == '\r')
+        return bad_value("one character", q);
+    *(char *)dest = q[0];
+    return 0;
+}
+
+static int opt_encoding(void *dest, const char *name)
+{
+    pond_input_encoding e;
+    int rc = pond_input_encoding_parse(&e, name);
+    if (rc == 0)
+        *(int *)dest = (int)e;
+    return rc;
+}
+
+/* The zone is checked now, a usage error; the name is what the import and a series take. */
+static int opt_timezone(void *dest, const char *name)
+{
+    pond_tz *tz = NULL;
+    int rc = pond_tz_open(&tz, name);
+    pond_tz_free(tz);
+    if (rc == 0)
+        *(const char **)dest = name;
+    return rc;
+}
+
+/* Repeatable: each --time-format adds one, the first that matches a value wins. */
+static int opt_time_format(void *dest, const char *f)
+{
+    time_formats *tf = dest;
+    if (tf->n == MAX_TIME_FORMATS)
+        return pond_error_set(POND_EINVALID, POND_DOM_CLI, "at most %d formats",
+                              MAX_TIME_FORMATS);
+    pond_time_reader *r = NULL;
+    int rc = pond_time_reader_new(&r, &f, 1, NULL);
+    pond_time_reader_free(r);
+    if (rc == 0)
+        tf->v[tf->n++] = f;
+    return rc;
+}
+
+/* ---- host -> pond ---- */
 
 /* "name:type,..." for the columns of dest (a series: of all its versions, from its index)
  * that CSV import can produce. */
@@ -137,38 +178,47 @@ static bool looks_parquet(int fd)
     return pread(fd, m, 4, 0) == 4 && !memcmp(m, "PAR1", 4);
 }
 
-static int copy_in_typed(copy_ctx *c, const char *host, pond_fs_node *dest, int fd,
+static int copy_in_typed(int64_t *bytes, copy_ctx *c, const char *host, pond_fs_node *dest, int fd,
                          const struct stat *stp);
 
 static int copy_in_one(copy_ctx *c, const char *host, pond_fs_node *dest)
 {
     struct stat st;
-    if (!strcmp(host, "-")) { /* standard input: streamed, never stat'ed or checked for Parquet */
+    pond_entry_type asked = c->type;
+    int fd;
+    if (!strcmp(host, "-")) { /* standard input: streamed, never checked for Parquet */
         if (fstat(0, &st) != 0)
             return cli_error("stdin: %s", strerror(errno));
-        if (c->type == POND_ENTRY_NONE)
+        if (asked == POND_ENTRY_NONE)
             c->type = POND_ENTRY_FILE_DATA;
-        pond_entry_type asked = c->type;
-        int rc_in = copy_in_typed(c, host, dest, dup(0), &st);
-        c->type = asked;
-        return rc_in;
+        fd = dup(0);
+    } else {
+        if (stat(host, &st) != 0)
+            return cli_error("%s: %s", host, strerror(errno));
+        if (S_ISDIR(st.st_mode))
+            return cli_error("%s: is a directory (copy its files with a glob, e.g. 'host:%s/*')",
+                             host, host);
+        if (!S_ISREG(st.st_mode))
+            return cli_error("%s: not a regular file (FIFOs and devices are not copied; "
+                             "host:- reads standard input)",
+                             host);
+        fd = open(host, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            return cli_error("%s: %s", host, strerror(errno));
+        if (asked == POND_ENTRY_NONE) /* --type auto: a Parquet file becomes a table */
+            c->type = looks_parquet(fd) ? POND_ENTRY_FILE_TABLE : POND_ENTRY_FILE_DATA;
     }
-    if (stat(host, &st) != 0)
-        return cli_error("%s: %s", host, strerror(errno));
-    if (S_ISDIR(st.st_mode))
-        return cli_error("%s: is a directory (copy its files with a glob, e.g. 'host:%s/*')", host,
-                         host);
-    if (!S_ISREG(st.st_mode))
-        return cli_error("%s: not a regular file (FIFOs and devices are not copied)", host);
-    int fd = open(host, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return cli_error("%s: %s", host, strerror(errno));
-    pond_entry_type asked = c->type;
-    if (asked == POND_ENTRY_NONE) /* --type auto: a Parquet file becomes a table */
-        c->type = looks_parquet(fd) ? POND_ENTRY_FILE_TABLE : POND_ENTRY_FILE_DATA;
-    int rc_auto = copy_in_typed(c, host, dest, fd, &st);
+    int64_t bytes = 0;
+    int64_t skipped = c->tally.skipped;
+    int rc = copy_in_typed(&bytes, c, host, dest, fd, &st);
+    if (rc == 0 && c->tally.skipped == skipped) {
+        c->tally.files++;
+        c->tally.versions++;
+        c->tally.bytes += bytes;
+        c->tally.tabular |= c->type != POND_ENTRY_FILE_DATA;
+    }
     c->type = asked;
-    return rc_auto;
+    return rc;
 }
 
 /* The time settings of this copy: given ones, else those the series records. */
@@ -178,13 +228,13 @@ static int time_setup(copy_ctx *c, pond_fs_node *dest, pond_series_settings *eff
     *tz = NULL;
     *reader = NULL;
     if (c->type == POND_ENTRY_FILE_SERIES) {
-        if (pond_series_node_settings_resolve(eff, dest, c->ts_column, c->timezone,
-                                              c->time_formats, c->n_time_formats) < 0)
+        if (pond_series_node_settings_resolve(eff, dest, c->ts_column, c->timezone, c->formats.v,
+                                              c->formats.n) < 0)
             return cli_fail();
     } else { /* a table records nothing: only what this copy gives */
         eff->timezone = c->timezone ? strdup(c->timezone) : NULL;
-        eff->time_formats = (char **)c->time_formats; /* borrowed; see copy_in_typed */
-        eff->n_time_formats = c->n_time_formats;
+        eff->time_formats = (char **)c->formats.v; /* borrowed; see time_dispose */
+        eff->n_time_formats = c->formats.n;
     }
     if (eff->timezone && pond_tz_open(tz, eff->timezone) < 0)
         return cli_fail();
@@ -207,17 +257,19 @@ static void time_dispose(copy_ctx *c, pond_series_settings *eff, pond_tz *tz,
     }
 }
 
-/* What a table or series write did: a version skipped as identical is said, and nothing is
- * committed when every source was skipped. */
+/* What a table or series write did: a version skipped as identical is said (and nothing is
+ * committed when every source was skipped); a series written is remembered for its automatic
+ * compaction. */
 static int note_write(copy_ctx *c, pond_fs_node *dest, const pond_table_write_result *res)
 {
     if (res->identical_to) {
         printf("%s: skipped: identical to version %lld\n", pond_fs_node_path(dest),
                (long long)res->identical_to);
-        c->skipped++;
+        c->tally.skipped++;
+        c->tally.tabular = true;
         return 0;
     }
-    c->written++;
+    c->tally.rows += res->rows;
     if (c->type != POND_ENTRY_FILE_SERIES)
         return 0;
     for (size_t i = 0; i < c->n_series; i++)
@@ -233,85 +285,103 @@ static int note_write(copy_ctx *c, pond_fs_node *dest, const pond_table_write_re
     return 0;
 }
 
-static int copy_in_typed(copy_ctx *c, const char *host, pond_fs_node *dest, int fd,
+/* CSV, JSON or NDJSON (a file or standard input): converted to Parquet while streaming. */
+static int import_text(copy_ctx *c, const char *host, pond_fs_node *dest,
+                       const pond_table_write_options *wo)
+{
+    struct ArrowArrayStream in;
+    pond_csv_import_options io = c->imp;
+    pond_series_settings eff = {0};
+    pond_tz *tz = NULL;
+    pond_time_reader *reader = NULL;
+    if (time_setup(c, dest, &eff, &tz, &reader) != 0) {
+        time_dispose(c, &eff, tz, reader);
+        return 1;
+    }
+    /* a new version of an existing table or series keeps the column types it has: the
+     * CSV of a later version may look like ints where the first had doubles */
+    pond_buf hint = POND_BUF_INIT;
+    existing_types(&hint, c, dest);
+    io.schema_hint = hint.size ? hint.ptr : NULL;
+    io.schema = c->schema;
+    io.time_reader = reader;
+    io.timestamp_column = eff.timestamp_column;
+    io.detect_timestamp = c->type == POND_ENTRY_FILE_SERIES;
+    int rc = 0;
+    if (pond_csv_import_stream(&in, host, &io) < 0)
+        rc = cli_fail();
+    pond_buf_dispose(&hint);
+    /* parse on one core while the other encodes and compresses */
+    struct ArrowArrayStream pre;
+    if (rc == 0 && pond_arrow_stream_prefetch(&pre, &in) < 0) {
+        in.release(&in);
+        rc = cli_fail();
+    }
+    pond_table_write_result res = {0};
+    if (rc == 0 && pond_table_node_write_stream(&res, dest, c->type, &pre, wo) < 0)
+        rc = cli_fail();
+    if (rc == 0)
+        rc = note_write(c, dest, &res);
+    time_dispose(c, &eff, tz, reader);
+    return rc;
+}
+
+/* *bytes: the host bytes read. fd is closed. */
+static int copy_in_typed(int64_t *bytes, copy_ctx *c, const char *host, pond_fs_node *dest, int fd,
                          const struct stat *stp)
 {
-    struct stat st = *stp;
+    bool is_stdin = !strcmp(host, "-");
     if (fd < 0)
-        return cli_error("%s: %s", host, strerror(errno));
+        return cli_error("%s: %s", is_stdin ? "stdin" : host, strerror(errno));
+    *bytes = (int64_t)stp->st_size;
     pond_table_write_options wo = POND_TABLE_WRITE_OPTIONS_INIT;
     wo.timestamp_column = c->ts_column;
     wo.compression_level = c->zstd_level;
     wo.timezone = c->timezone;
-    wo.time_formats = c->time_formats;
-    wo.n_time_formats = c->n_time_formats;
+    wo.time_formats = c->formats.v;
+    wo.n_time_formats = c->formats.n;
     wo.skip_identical = c->type == POND_ENTRY_FILE_SERIES && !c->allow_duplicate;
-    pond_table_write_result res = {0};
-    if (c->type != POND_ENTRY_FILE_DATA && (!strcmp(host, "-") || !looks_parquet(fd))) {
-        /* CSV or JSON: converted to Parquet while streaming */
+    if (c->type != POND_ENTRY_FILE_DATA && (is_stdin || !looks_parquet(fd))) {
         close(fd);
-        struct ArrowArrayStream in;
-        pond_csv_import_options io = c->imp;
-        pond_series_settings eff = {0};
-        pond_tz *tz = NULL;
-        pond_time_reader *reader = NULL;
-        if (time_setup(c, dest, &eff, &tz, &reader) != 0) {
-            time_dispose(c, &eff, tz, reader);
-            return 1;
-        }
-        /* a new version of an existing table or series keeps the column types it has: the
-         * CSV of a later version may look like ints where the first had doubles */
-        pond_buf hint = POND_BUF_INIT;
-        existing_types(&hint, c, dest);
-        io.schema_hint = hint.size ? hint.ptr : NULL;
-        io.schema = c->schema;
-        io.time_reader = reader;
-        io.timestamp_column = eff.timestamp_column;
-        io.detect_timestamp = c->type == POND_ENTRY_FILE_SERIES;
-        int rc = 0;
-        if (pond_csv_import_stream(&in, host, &io) < 0)
-            rc = cli_fail();
-        pond_buf_dispose(&hint);
-        /* parse on one core while the other encodes and compresses */
-        struct ArrowArrayStream pre;
-        if (rc == 0 && pond_arrow_stream_prefetch(&pre, &in) < 0) {
-            in.release(&in);
-            rc = cli_fail();
-        }
-        if (rc == 0 && pond_table_node_write_stream(&res, dest, c->type, &pre, &wo) < 0)
-            rc = cli_fail();
-        if (rc == 0)
-            rc = note_write(c, dest, &res);
-        time_dispose(c, &eff, tz, reader);
+        int rc = import_text(c, host, dest, &wo);
+        /* a pipe has no size: what it gave is what the pond now holds */
+        pond_stat st;
+        if (rc == 0 && is_stdin && !S_ISREG(stp->st_mode) && pond_fs_node_stat(&st, dest) == 0)
+            *bytes = st.size;
         return rc;
     }
     if (c->type != POND_ENTRY_FILE_DATA) {
-        /* Parquet: checked, and for a series its timestamp column found and its event-time
-         * range recorded; stored as it is */
+        /* Parquet: checked (every row group decodes), for a series its timestamp column found
+         * and its event-time range recorded; stored as it is */
         close(fd);
+        pond_table_write_result res = {0};
+        wo.warn = print_parquet_warning;
+        wo.warn_payload = (void *)host;
         if (pond_table_node_write_parquet_file(&res, dest, c->type, host, &wo) < 0)
             return cli_fail();
         return note_write(c, dest, &res);
     }
     pond_writer *w = NULL;
-    c->written++;
     if (pond_fs_node_open_writer(&w, dest, c->type) < 0) {
         close(fd);
         return cli_fail();
     }
     char *buf = malloc(1 << 20);
     int rc = buf ? 0 : cli_error("out of memory");
-    cli_progress_start(&c->prog, base_name(host), (int64_t)st.st_size);
+    *bytes = 0;
+    cli_progress_start(&c->prog, is_stdin ? "stdin" : cli_base_name(host),
+                       is_stdin ? 0 : (int64_t)stp->st_size);
     while (rc == 0) {
         ssize_t n = read(fd, buf, 1 << 20);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
-            rc = cli_error("%s: %s", host, strerror(errno));
+            rc = cli_error("%s: %s", is_stdin ? "stdin" : host, strerror(errno));
         if (n <= 0)
             break;
         if (pond_writer_write(w, buf, (size_t)n) < 0)
             rc = cli_fail();
+        *bytes += n;
         cli_progress_add(&c->prog, n);
     }
     cli_progress_end(&c->prog);
@@ -320,117 +390,6 @@ static int copy_in_typed(copy_ctx *c, const char *host, pond_fs_node *dest, int 
     pond_writer_free(w);
     free(buf);
     close(fd);
-    return rc;
-}
-
-/* Writes a pond file to a host path: into a temp file beside it, then renamed over it, so a
- * failure never leaves a partial file and a symlink at the destination is replaced, never
- * followed. */
-static int copy_out_csv(copy_ctx *c, const char *src, const char *host)
-{
-    struct ArrowArrayStream st;
-    if (pond_table_read_stream(&st, c->p->fs, NULL, src, NULL) < 0)
-        return cli_fail();
-    size_t hl = strlen(host);
-    char *tmp = malloc(hl + 32);
-    if (!tmp) {
-        st.release(&st);
-        return cli_error("out of memory");
-    }
-    snprintf(tmp, hl + 32, "%s.pond-tmp-%d", host, (int)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
-    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-    int rc = 0;
-    if (!f)
-        rc = cli_error("%s: %s", host, strerror(errno));
-    if (rc == 0 && cli_write_stream(f, &st, FMT_CSV, NULL) < 0)
-        rc = cli_fail();
-    if (f && (fflush(f) != 0 || fsync(fileno(f)) != 0) && rc == 0)
-        rc = cli_error("%s: %s", host, strerror(errno));
-    if (f && fclose(f) != 0 && rc == 0)
-        rc = cli_error("%s: %s", host, strerror(errno));
-    if (rc == 0 && rename(tmp, host) != 0)
-        rc = cli_error("%s: %s", host, strerror(errno));
-    if (rc != 0 && fd >= 0)
-        unlink(tmp);
-    free(tmp);
-    st.release(&st);
-    return rc;
-}
-
-static int copy_out_one(copy_ctx *c, const char *src, const char *host)
-{
-    pond_stat st;
-    if (pond_fs_stat(&st, c->p->fs, NULL, src) < 0)
-        return cli_fail();
-    if (st.type == POND_ENTRY_DIRECTORY)
-        return cli_error("%s: is a directory (copy its files with a glob, e.g. '%s/*')", src, src);
-    if (!strcmp(c->format, "csv")) {
-        if (st.type != POND_ENTRY_FILE_TABLE && st.type != POND_ENTRY_FILE_SERIES)
-            return cli_error("%s: --format csv is for tables and series, this is %s", src,
-                             pond_entry_type_name(st.type));
-        return copy_out_csv(c, src, host);
-    }
-    if (st.type == POND_ENTRY_FILE_SERIES) {
-        pond_stat *vs = NULL;
-        size_t nv = 0;
-        if (pond_fs_versions(&vs, &nv, c->p->fs, NULL, src) < 0)
-            return cli_fail();
-        pond_free(vs);
-        if (nv > 1)
-            return cli_error("%s: a series of %zu versions has no single Parquet file: use "
-                             "--format csv, or 'pond cat --version N --format parquet'",
-                             src, nv);
-    }
-    pond_reader *r = NULL;
-    if (pond_fs_open_reader(&r, c->p->fs, NULL, src) < 0)
-        return cli_fail();
-    size_t hl = strlen(host);
-    char *tmp = malloc(hl + 32);
-    if (!tmp) {
-        pond_reader_free(r);
-        return cli_error("out of memory");
-    }
-    snprintf(tmp, hl + 32, "%s.pond-tmp-%d", host, (int)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
-    int rc = 0;
-    if (fd < 0)
-        rc = cli_error("%s: %s", host, strerror(errno));
-    char *buf = rc == 0 ? malloc(1 << 20) : NULL;
-    if (rc == 0 && !buf)
-        rc = cli_error("out of memory");
-    cli_progress_start(&c->prog, base_name(src), pond_reader_size(r));
-    while (rc == 0) {
-        size_t n;
-        if (pond_reader_read(r, buf, 1 << 20, &n) < 0) {
-            rc = cli_fail();
-            break;
-        }
-        if (n == 0)
-            break;
-        for (size_t off = 0; off < n && rc == 0;) {
-            ssize_t k = write(fd, buf + off, n - off);
-            if (k < 0 && errno == EINTR)
-                continue;
-            if (k <= 0)
-                rc = cli_error("%s: %s", host, strerror(errno));
-            else
-                off += (size_t)k;
-        }
-        cli_progress_add(&c->prog, (int64_t)n);
-    }
-    cli_progress_end(&c->prog);
-    if (rc == 0 && fsync(fd) != 0)
-        rc = cli_error("%s: %s", host, strerror(errno));
-    if (fd >= 0 && close(fd) != 0 && rc == 0)
-        rc = cli_error("%s: %s", host, strerror(errno));
-    if (rc == 0 && rename(tmp, host) != 0)
-        rc = cli_error("%s: %s", host, strerror(errno));
-    if (rc != 0 && fd >= 0)
-        unlink(tmp);
-    free(buf);
-    free(tmp);
-    pond_reader_free(r);
     return rc;
 }
 
@@ -460,7 +419,8 @@ static int auto_compact(copy_ctx *c)
             if (due >= set.compact_after) {
                 /* the log shows what it was: the command that would do the same */
                 pond_buf meta = POND_BUF_INIT;
-                if (pond_buf_puts(&meta, "{\"pondCommand\":[\"pond\",\"gc\",\"--compact-series\",") < 0 ||
+                if (pond_buf_puts(&meta,
+                                  "{\"pondCommand\":[\"pond\",\"gc\",\"--compact-series\",") < 0 ||
                     cli_json_str(&meta, pond_fs_node_path(h)) < 0 ||
                     pond_buf_puts(&meta, "],\"pondAutomatic\":true}") < 0)
                     rc = cli_error("out of memory");
@@ -496,123 +456,129 @@ static bool host_has_glob(const char *s) { return strpbrk(s, "*?[") != NULL; }
 
 int cmd_copy(pond_cli *cli, int argc, char **argv)
 {
-    if (cli_wants_help(argc, argv, HELP))
-        return 0;
     copy_ctx c = {0};
     c.imp = (pond_csv_import_options)POND_CSV_IMPORT_OPTIONS_INIT;
     c.imp.note = print_note;
-    c.type = POND_ENTRY_FILE_DATA;
-    const char *format = "parquet";
-    c.format = format;
-    int first = 1;
-    for (; first < argc && argv[first][0] == '-'; first++) {
-        const char *a = argv[first];
-        if (!strcmp(a, "--type") && first + 1 < argc) {
-            const char *t = argv[++first];
-            if (!strcmp(t, "data"))
-                c.type = POND_ENTRY_FILE_DATA;
-            else if (!strcmp(t, "table"))
-                c.type = POND_ENTRY_FILE_TABLE;
-            else if (!strcmp(t, "series"))
-                c.type = POND_ENTRY_FILE_SERIES;
-            else if (!strcmp(t, "auto"))
-                c.type = POND_ENTRY_NONE; /* per source: Parquet -> table, else data */
-            else
-                return cli_usage(USAGE, "unknown type '%s' (data, table, series or auto)", t);
-        } else if (!strcmp(a, "--format") && first + 1 < argc) {
-            format = argv[++first];
-            if (strcmp(format, "parquet") && strcmp(format, "csv") && strcmp(format, "json") &&
-                strcmp(format, "ndjson"))
-                return cli_usage(USAGE, "unknown format '%s' (parquet, csv, json or ndjson)",
-                                 format);
-        } else if (!strcmp(a, "--delimiter") && first + 1 < argc) {
-            const char *d = argv[++first];
-            if (!strcmp(d, "tab") || !strcmp(d, "\\t") || !strcmp(d, "\t"))
-                c.imp.delimiter = '\t';
-            else if (!strcmp(d, "space") || !strcmp(d, " "))
-                c.imp.delimiter = ' ';
-            else if (!strcmp(d, "auto"))
-                c.imp.delimiter = 0;
-            else if (strlen(d) == 1 && d[0] != '\n' && d[0] != '\r' && d[0] != '"')
-                c.imp.delimiter = d[0];
-            else
-                return cli_usage(USAGE, "--delimiter takes one character, tab, space or auto");
-        } else if (!strcmp(a, "--quote") && first + 1 < argc) {
-            const char *q = argv[++first];
-            if (strlen(q) != 1 || q[0] == '\n' || q[0] == '\r')
-                return cli_usage(USAGE, "--quote takes one character");
-            c.imp.quote = q[0];
-        } else if (!strcmp(a, "--comment") && first + 1 < argc) {
-            const char *q = argv[++first];
-            if (strlen(q) != 1 || q[0] == '\n' || q[0] == '\r')
-                return cli_usage(USAGE, "--comment takes one character");
-            c.imp.comment = q[0];
-        } else if (!strcmp(a, "--skip-rows") && first + 1 < argc) {
-            char *end;
-            long long n = strtoll(argv[++first], &end, 10);
-            if (*end || end == argv[first] || n < 0)
-                return cli_usage(USAGE, "--skip-rows takes a number of lines");
-            c.imp.skip_rows = n;
-        } else if (!strcmp(a, "--no-header")) {
-            c.imp.no_header = true;
-        } else if (!strcmp(a, "--null-values") && first + 1 < argc) {
-            c.imp.null_values = argv[++first];
-        } else if (!strcmp(a, "--allow-ragged")) {
-            c.imp.allow_ragged = true;
-        } else if (!strcmp(a, "--encoding") && first + 1 < argc) {
-            pond_input_encoding e;
-            if (pond_input_encoding_parse(&e, argv[++first]) < 0)
-                return cli_usage(USAGE, "%s", pond_error_last()->message);
-            c.imp.encoding = (int)e;
-        } else if (!strcmp(a, "--timestamp-column") && first + 1 < argc) {
-            c.ts_column = argv[++first];
-        } else if (!strcmp(a, "--timezone") && first + 1 < argc) {
-            c.timezone = argv[++first];
-            pond_tz *tz = NULL;
-            if (pond_tz_open(&tz, c.timezone) < 0)
-                return cli_usage(USAGE, "--timezone: %s", pond_error_last()->message);
-            pond_tz_free(tz);
-        } else if (!strcmp(a, "--time-format") && first + 1 < argc) {
-            if (c.n_time_formats == MAX_TIME_FORMATS)
-                return cli_usage(USAGE, "--time-format: at most %d formats", MAX_TIME_FORMATS);
-            c.time_formats[c.n_time_formats++] = argv[++first];
-            pond_time_reader *r = NULL;
-            if (pond_time_reader_new(&r, c.time_formats + c.n_time_formats - 1, 1, NULL) < 0)
-                return cli_usage(USAGE, "%s", pond_error_last()->message);
-            pond_time_reader_free(r);
-        } else if (!strcmp(a, "--allow-duplicate")) {
-            c.allow_duplicate = true;
-        } else if (!strcmp(a, "--zstd-level") && first + 1 < argc) {
-            c.zstd_level = atoi(argv[++first]);
-            if (c.zstd_level < 1 || c.zstd_level > 19)
-                return cli_usage(USAGE, "--zstd-level takes 1 to 19");
-        } else if (!strcmp(a, "--schema") && first + 1 < argc) {
-            c.schema = argv[++first];
-        } else {
-            return cli_usage(USAGE, "unknown option '%s'", a);
-        }
-    }
-    if (argc - first < 2)
-        return cli_usage(USAGE, "need at least one source and a destination");
-    const char *dest = argv[argc - 1];
+    const char *type = "data", *format = NULL;
+    int64_t zstd_level = 0;
+    /* which options were given: all but --type and --format are about converting a table or
+     * series copied in */
+    bool given[16] = {0};
+    const cli_opt opts[] = {
+        {.name = "--type", .kind = CLI_OPT_CHOICE, .dest = &type, .arg = "T",
+         .choices = "data|table|series|auto", .given = &given[0],
+         .help = "entry type for files copied in: data (default), table, series, or\n"
+                 "auto (each Parquet source becomes a table, anything else data).\n"
+                 "A Parquet source is checked and stored as it is; a CSV or JSON source\n"
+                 "for table/series is converted to Parquet with type inference."},
+        {.name = "--timestamp-column", .kind = CLI_OPT_STRING, .dest = &c.ts_column,
+         .arg = "NAME", .given = &given[1],
+         .help = "the event-time column of a series (default: the one the series\n"
+                 "records, else detected: the only timestamp or date column, else one\n"
+                 "named like timestamp, time, date, ts, datetime)"},
+        {.name = "--time-format", .kind = CLI_OPT_FN, .dest = &c.formats, .arg = "F",
+         .fn = opt_time_format, .given = &given[2],
+         .help = "how CSV times are written, strptime-style (%Y %m %d %H %M %S %f %y\n"
+                 "%b %j %q %s %z ...; docs/time.md); may be given several times, the\n"
+                 "first that matches a value wins; ISO-8601 is always read. %Y reads\n"
+                 "integer years, %Y%m%d dates like 19580329, %YQ%q quarters like 1974Q1"},
+        {.name = "--timezone", .kind = CLI_OPT_FN, .dest = &c.timezone, .arg = "TZ",
+         .fn = opt_timezone, .given = &given[3],
+         .help = "IANA zone (Europe/Berlin) for times without a zone, in CSV values and\n"
+                 "Parquet timestamps not adjusted to UTC (default UTC); a series records\n"
+                 "it, its time formats and its timestamp column for later copies"},
+        {.name = "--schema", .kind = CLI_OPT_STRING, .dest = &c.schema, .arg = "name:type,...",
+         .given = &given[4],
+         .help = "CSV column types instead of inferred ones (int64, double,\n"
+                 "bool, string, timestamp)"},
+        {.name = "--zstd-level", .kind = CLI_OPT_INT, .dest = &zstd_level, .arg = "N",
+         .given = &given[5],
+         .help = "compression of converted CSV (default 1: fast; 3 is ~15% smaller)", .min = 1,
+         .max = 19},
+        {.name = "--allow-duplicate", .kind = CLI_OPT_FLAG, .dest = &c.allow_duplicate,
+         .given = &given[15],
+         .help = "add a series version even when its content is identical to an\n"
+                 "existing version's (default: such a copy prints 'skipped: identical\n"
+                 "to version N' and adds nothing)"},
+        {.name = "--format", .kind = CLI_OPT_CHOICE, .dest = &format, .arg = "F",
+         .choices = "parquet|csv|json|ndjson", .given = &given[14],
+         .help = "copying in as a table or series: csv, json (an array of objects) or\n"
+                 "ndjson (one object per line); default: detected from the content.\n"
+                 "Copying out tables and series: parquet (the default, or what the\n"
+                 "destination's extension says), csv, or json (one object per line)"},
+        {.name = "--delimiter", .kind = CLI_OPT_FN, .dest = &c.imp.delimiter, .arg = "C",
+         .fn = opt_delimiter, .given = &given[6],
+         .help = ", tab ; | space (runs of blanks), or auto (default: sniffed from the\n"
+                 "first 64 KiB; an ambiguous file is refused and asks for this option)"},
+        {.name = "--quote", .kind = CLI_OPT_FN, .dest = &c.imp.quote, .arg = "C",
+         .fn = opt_char, .given = &given[7],
+         .help = "the quote character (default \", or ' when the header is single-quoted)"},
+        {.name = "--comment", .kind = CLI_OPT_FN, .dest = &c.imp.comment, .arg = "C",
+         .fn = opt_char, .given = &given[8],
+         .help = "skip lines starting with C (e.g. '#')"},
+        {.name = "--skip-rows", .kind = CLI_OPT_INT, .dest = &c.imp.skip_rows, .arg = "N",
+         .given = &given[9], .help = "skip N lines before the header", .min = 0,
+         .max = INT64_MAX},
+        {.name = "--no-header", .kind = CLI_OPT_FLAG, .dest = &c.imp.no_header,
+         .given = &given[10],
+         .help = "the first line is data; columns are named column1, column2, ..."},
+        {.name = "--null-values", .kind = CLI_OPT_STRING, .dest = &c.imp.null_values,
+         .arg = "LIST", .given = &given[11],
+         .help = "comma-separated values read as null (unquoted, every column);\n"
+                 "default: an empty field, and NA N/A n/a #N/A NULL null None nil - ?\n"
+                 "in columns of numbers, booleans or timestamps"},
+        {.name = "--allow-ragged", .kind = CLI_OPT_FLAG, .dest = &c.imp.allow_ragged,
+         .given = &given[12], .help = "pad rows with fewer fields than the header with nulls"},
+        {.name = "--encoding", .kind = CLI_OPT_FN, .dest = &c.imp.encoding, .arg = "E",
+         .fn = opt_encoding, .given = &given[13],
+         .help = "utf-8 (default; checked), latin1, cp1252, utf-16 (byte-order mark,\n"
+                 "else little-endian), utf-16le, utf-16be"},
+        {0},
+    };
+    const cli_spec spec = {
+        .command = "copy",
+        .operands = "SRC... DEST",
+        .about = ABOUT,
+        .opts = opts,
+        .missing = "need at least one source and a destination",
+        .min_operands = 2,
+        .max_operands = -1,
+    };
+    int argn, prc = cli_parse(&argn, &spec, argc, argv);
+    if (prc >= 0)
+        return prc;
+    c.type = !strcmp(type, "data")    ? POND_ENTRY_FILE_DATA
+             : !strcmp(type, "table") ? POND_ENTRY_FILE_TABLE
+             : !strcmp(type, "series") ? POND_ENTRY_FILE_SERIES
+                                       : POND_ENTRY_NONE; /* auto: per source */
+    c.zstd_level = (int)zstd_level;
+    int nsrc = argn - 1; /* operands are argv[0..argn-1]: the sources, then DEST */
+    const char *dest = argv[nsrc];
     const char *dest_host = cli_host_path(dest);
-    int nsrc = argc - 1 - first;
-    for (int i = first; i < argc - 1; i++)
+    for (int i = 0; i < nsrc; i++)
         if ((cli_host_path(argv[i]) != NULL) == (dest_host != NULL))
-            return cli_usage(USAGE, "'%s' and '%s': copy goes from host to pond or from pond "
+            return cli_usage(&spec, "'%s' and '%s': copy goes from host to pond or from pond "
                                     "to host (host paths start with host:)",
                              argv[i], dest);
-    if (!dest_host) { /* --format names the source's format when copying in */
-        if (!strcmp(format, "json"))
-            c.imp.format = POND_IMPORT_JSON;
-        else if (!strcmp(format, "ndjson"))
-            c.imp.format = POND_IMPORT_NDJSON;
-        else if (!strcmp(format, "csv"))
-            c.imp.format = POND_IMPORT_CSV;
-    } else if (strcmp(format, "parquet") && strcmp(format, "csv")) {
-        return cli_usage(USAGE, "--format %s is for copying in (copy out as parquet or csv)",
-                         format);
+    for (const cli_opt *o = opts; dest_host && o->name; o++)
+        if (*o->given && o->dest != &format)
+            return cli_usage(&spec, "%s is for copying into the pond", o->name);
+    for (const cli_opt *o = opts; !dest_host && c.type == POND_ENTRY_FILE_DATA && o->name; o++)
+        if (*o->given && o->dest != &type)
+            return cli_usage(&spec, "%s is for tables and series (--type table, series or auto); "
+                                    "a data file is copied as its bytes",
+                             o->name);
+    if (!dest_host && format) { /* --format names the sources' format */
+        if (!strcmp(format, "parquet"))
+            return cli_usage(&spec, "--format parquet is for copying out (a Parquet source is "
+                                    "detected; name csv, json or ndjson)");
+        c.imp.format = !strcmp(format, "json")     ? POND_IMPORT_JSON
+                       : !strcmp(format, "ndjson") ? POND_IMPORT_NDJSON
+                                                   : POND_IMPORT_CSV;
     }
+    if (dest_host && format && !strcmp(format, "ndjson"))
+        return cli_usage(&spec, "--format ndjson is for copying in (json copies out one object "
+                                "per line)");
     cli_pond p;
     if (cli_pond_open(&p, cli, dest_host == NULL))
         return 1;
@@ -623,7 +589,8 @@ int cmd_copy(pond_cli *cli, int argc, char **argv)
         pond_stat dst;
         bool trailing = dest[strlen(dest) - 1] == '/';
         /* the destination's path is walked once: a copy into one file uses this handle for
-         * everything it reads and writes there */
+         * everything it reads and writes there (and each file copied into a directory gets
+         * one handle of its own) */
         pond_fs_node *dn = NULL;
         bool exists = false;
         if (rc == 0 && !trailing) {
@@ -634,16 +601,14 @@ int cmd_copy(pond_cli *cli, int argc, char **argv)
         }
         bool dest_dir = trailing || (exists && dst.type == POND_ENTRY_DIRECTORY);
         /* "DEST/" names a directory: created (with parents) when missing */
-        if (rc == 0 && trailing) {
-            if (pond_fs_mkdir(p.fs, NULL, dest, POND_FS_MKDIR_PARENTS) < 0)
-                rc = cli_fail();
-        }
-        int copied = 0;
-        for (int i = first; i < argc - 1 && rc == 0; i++) {
+        if (rc == 0 && trailing && pond_fs_mkdir(p.fs, NULL, dest, POND_FS_MKDIR_PARENTS) < 0)
+            rc = cli_fail();
+        for (int i = 0; i < nsrc && rc == 0; i++) {
             const char *h = cli_host_path(argv[i]);
             glob_t g = {0};
-            bool globbed = strcmp(h, "-") && host_has_glob(h);
-            if (!strcmp(h, "-") && dest_dir) {
+            bool is_stdin = !strcmp(h, "-");
+            bool globbed = !is_stdin && host_has_glob(h);
+            if (is_stdin && dest_dir) {
                 rc = cli_error("%s: standard input needs a file name as the destination", dest);
                 break;
             }
@@ -668,47 +633,36 @@ int cmd_copy(pond_cli *cli, int argc, char **argv)
                 const char *src = globbed ? g.gl_pathv[k] : h;
                 if (!dest_dir) {
                     rc = copy_in_one(&c, src, dn);
-                } else {
-                    char *target = join(dest, base_name(src));
-                    pond_fs_node *tn = NULL;
-                    if (!target)
-                        rc = cli_error("out of memory");
-                    else if (pond_fs_node_open(&tn, p.fs, NULL, target, 0) < 0)
-                        rc = cli_fail();
-                    else
-                        rc = copy_in_one(&c, src, tn);
-                    pond_fs_node_free(tn);
-                    free(target);
+                    continue;
                 }
-                copied++;
+                char *target = join(dest, cli_base_name(src));
+                pond_fs_node *tn = NULL;
+                if (!target)
+                    rc = cli_error("out of memory");
+                else if (pond_fs_node_open(&tn, p.fs, NULL, target, 0) < 0)
+                    rc = cli_fail();
+                else
+                    rc = copy_in_one(&c, src, tn);
+                pond_fs_node_free(tn);
+                free(target);
             }
             if (globbed)
                 globfree(&g);
         }
         pond_fs_node_free(dn);
         /* every source identical to a version already there: nothing to commit */
-        if (rc == 0 && c.skipped && !pond_fs_txn_changes(p.fs))
+        if (rc == 0 && c.tally.skipped && !pond_fs_txn_changes(p.fs))
             pond_fs_abort(p.fs);
         else if (rc == 0)
             rc = cli_pond_commit(&p);
         if (rc == 0)
+            cli_copy_summary(&c.tally, "into the pond");
+        if (rc == 0)
             rc = auto_compact(&c);
     } else { /* pond -> host */
-        struct stat hst;
-        bool dest_dir = dest_host[strlen(dest_host) - 1] == '/' ||
-                        (stat(dest_host, &hst) == 0 && S_ISDIR(hst.st_mode));
-        c.format = format;
-        for (int i = first; i < argc - 1 && rc == 0; i++) {
-            if (nsrc > 1 && !dest_dir) {
-                rc = cli_error("%s: not a directory (several sources need a directory "
-                               "destination)",
-                               dest_host);
-                break;
-            }
-            char *target = dest_dir ? join(dest_host, base_name(argv[i])) : strdup(dest_host);
-            rc = target ? copy_out_one(&c, argv[i], target) : cli_error("out of memory");
-            free(target);
-        }
+        rc = cli_copy_out(&c.tally, &p, argv, nsrc, dest_host, format);
+        if (rc == 0)
+            cli_copy_summary(&c.tally, "to the host");
     }
     for (size_t i = 0; i < c.n_series; i++)
         pond_fs_node_free(c.series[i]);

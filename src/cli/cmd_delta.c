@@ -8,23 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char DELTA_HELP[] =
-    "usage: pond delta log DIR [--version V] [--verify] [--no-checkpoint]\n"
-    "       pond delta dump DIR [--version V]\n"
-    "       pond delta checkpoint DIR\n"
-    "\n"
+static const char DELTA_ABOUT[] =
     "Inspect the Delta Lake table rooted at DIR (written by pond, Spark, delta-rs, ...).\n"
     "\n"
     "  log    print the snapshot: version, checkpoint, protocol, schema, partition columns\n"
     "         and live files (path, size, partition values, numRecords)\n"
     "  dump   print the rows of the snapshot in canonical form (canon-v1, sorted); checks\n"
     "         each file's rows against its stats (numRecords, integer/date bounds)\n"
-    "  checkpoint  write a checkpoint of the latest version (<v>.checkpoint.parquet)\n"
-    "\n"
-    "options:\n"
-    "  --version V      the snapshot version (default: latest)\n"
-    "  --verify         also check data files (existence, size, stats) and the .crc checksum\n"
-    "  --no-checkpoint  replay every JSON commit from version 0 instead of using a checkpoint\n";
+    "  checkpoint  write a checkpoint of the latest version (<v>.checkpoint.parquet)\n";
 
 typedef struct {
     const char *dir;
@@ -32,37 +23,45 @@ typedef struct {
     bool verify, no_checkpoint;
 } delta_args;
 
-static int parse_args(delta_args *a, int argc, char **argv, const char *usage, bool log_opts)
+/* The options of each subcommand: log has all three, dump only --version, checkpoint none. */
+static void delta_spec(cli_spec *spec, cli_opt opts[4], delta_args *a, const char *sub)
 {
     a->dir = NULL;
     a->version = -1;
     a->verify = a->no_checkpoint = false;
-    for (int i = 1; i < argc; i++) {
-        const char *s = argv[i];
-        if (!strcmp(s, "--version") || !strncmp(s, "--version=", 10)) {
-            const char *v = s[9] == '=' ? s + 10 : (i + 1 < argc ? argv[++i] : NULL);
-            char *end;
-            if (!v)
-                return cli_usage(usage, "--version needs a number");
-            errno = 0;
-            long long n = strtoll(v, &end, 10);
-            if (errno || *end || end == v || n < 0)
-                return cli_usage(usage, "bad version '%s'", v);
-            a->version = n;
-        } else if (log_opts && !strcmp(s, "--verify")) {
-            a->verify = true;
-        } else if (log_opts && !strcmp(s, "--no-checkpoint")) {
-            a->no_checkpoint = true;
-        } else if (s[0] == '-' && s[1]) {
-            return cli_usage(usage, "unknown option '%s'", s);
-        } else if (!a->dir) {
-            a->dir = s;
-        } else {
-            return cli_usage(usage, "unexpected argument '%s'", s);
-        }
-    }
-    if (!a->dir)
-        return cli_usage(usage, "missing table directory");
+    const cli_opt all[] = {
+        {.name = "--version", .kind = CLI_OPT_INT, .dest = &a->version, .arg = "V",
+         .help = "the snapshot version (default: latest)", .min = 0, .max = INT64_MAX},
+        {.name = "--verify", .kind = CLI_OPT_FLAG, .dest = &a->verify,
+         .help = "also check data files (existence, size, stats) and the .crc checksum"},
+        {.name = "--no-checkpoint", .kind = CLI_OPT_FLAG, .dest = &a->no_checkpoint,
+         .help = "replay every JSON commit from version 0 instead of using a checkpoint"},
+    };
+    int n = !strcmp(sub, "log") ? 3 : !strcmp(sub, "dump") ? 1 : 0;
+    memset(opts, 0, 4 * sizeof *opts);
+    memcpy(opts, all, (size_t)n * sizeof *opts);
+    static char command[32];
+    snprintf(command, sizeof command, "delta %s", sub);
+    *spec = (cli_spec){.command = command,
+                       .operands = "DIR",
+                       .about = DELTA_ABOUT,
+                       .opts = opts,
+                       .missing = "missing table directory",
+                       .min_operands = 1,
+                       .max_operands = 1};
+}
+
+static int parse_args(delta_args *a, int argc, char **argv, const char *sub)
+{
+    cli_spec spec;
+    cli_opt opts[4];
+    delta_spec(&spec, opts, a, sub);
+    int n, rc = cli_parse(&n, &spec, argc, argv);
+    if (rc >= 0)
+        return rc == CLI_EXIT_HELP ? -2 : rc;
+    if (!strcmp(sub, "checkpoint") && a->version >= 0)
+        return cli_usage(&spec, "a checkpoint is always of the latest version");
+    a->dir = argv[0];
     return 0;
 }
 
@@ -132,11 +131,10 @@ static int cmp_file(const void *a, const void *b)
 
 static int delta_log(int argc, char **argv)
 {
-    static const char usage[] = "pond delta log DIR [--version V] [--verify] [--no-checkpoint]";
     delta_args a;
-    int rc = parse_args(&a, argc, argv, usage, true);
+    int rc = parse_args(&a, argc, argv, "log");
     if (rc)
-        return rc;
+        return rc == -2 ? 0 : rc;
     pond_delta_table *t;
     if ((rc = open_table(&t, &a)))
         return rc;
@@ -211,11 +209,10 @@ static int write_stdout(void *payload, const void *buf, size_t len)
 
 static int delta_dump(int argc, char **argv)
 {
-    static const char usage[] = "pond delta dump DIR [--version V]";
     delta_args a;
-    int rc = parse_args(&a, argc, argv, usage, false);
+    int rc = parse_args(&a, argc, argv, "dump");
     if (rc)
-        return rc;
+        return rc == -2 ? 0 : rc;
     pond_delta_table *t;
     if ((rc = open_table(&t, &a)))
         return rc;
@@ -227,13 +224,10 @@ static int delta_dump(int argc, char **argv)
 
 static int delta_checkpoint(int argc, char **argv)
 {
-    static const char usage[] = "pond delta checkpoint DIR";
     delta_args a;
-    int rc = parse_args(&a, argc, argv, usage, false);
+    int rc = parse_args(&a, argc, argv, "checkpoint");
     if (rc)
-        return rc;
-    if (a.version >= 0)
-        return cli_usage(usage, "a checkpoint is always of the latest version");
+        return rc == -2 ? 0 : rc;
     pond_delta_table *t;
     if ((rc = open_table(&t, &a)))
         return rc;
@@ -245,18 +239,36 @@ static int delta_checkpoint(int argc, char **argv)
     return rc;
 }
 
+static void delta_help(FILE *f)
+{
+    static const char *subs[] = {"log", "dump", "checkpoint"};
+    delta_args a;
+    cli_spec spec;
+    cli_opt opts[4];
+    for (size_t i = 0; i < 3; i++) {
+        delta_spec(&spec, opts, &a, subs[i]);
+        cli_print_usage_as(f, &spec, i ? "   or: " : "usage: ");
+    }
+    fprintf(f, "\n%s\noptions:\n", DELTA_ABOUT);
+    delta_spec(&spec, opts, &a, "log");
+    cli_print_options(f, opts, true);
+}
+
 int cmd_delta(pond_cli *cli, int argc, char **argv)
 {
     (void)cli;
-    if (cli_wants_help(argc, argv, DELTA_HELP))
+    static const cli_spec top = {.command = "delta", .operands = "log|dump|checkpoint DIR"};
+    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+        if (argc < 2)
+            return cli_usage(&top, "missing subcommand");
+        delta_help(stdout);
         return 0;
-    if (argc < 2)
-        return cli_usage("pond delta log|dump|checkpoint DIR", "missing subcommand");
+    }
     if (!strcmp(argv[1], "log"))
         return delta_log(argc - 1, argv + 1);
     if (!strcmp(argv[1], "dump"))
         return delta_dump(argc - 1, argv + 1);
     if (!strcmp(argv[1], "checkpoint"))
         return delta_checkpoint(argc - 1, argv + 1);
-    return cli_usage("pond delta log|dump|checkpoint DIR", "unknown subcommand '%s'", argv[1]);
+    return cli_usage(&top, "unknown subcommand '%s'", argv[1]);
 }

@@ -7,52 +7,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char HELP[] =
-    "usage: pond describe PATH...\n"
-    "\n"
-    "Describe entries: type, versions with sizes, storage (inline in the pond's table or a\n"
-    "blob in _large_files/), and for tables and series the schema, row counts, the\n"
-    "timestamp column, the time zone its times without a zone are read in, its time\n"
-    "formats, and each version's event-time range (UTC). A series shows its read rule\n"
-    "(dedup), its compaction policy and the columns of all its versions, from its index;\n"
-    "a compacted version says which versions it replaces, and each replaced version by\n"
-    "which one it was replaced (reads skip it).\n";
-
-/* A readable type name for an Arrow format string. */
-static void type_name(char *out, size_t cap, const char *f)
-{
-    static const struct {
-        const char *fmt, *name;
-    } names[] = {{"n", "null"},    {"b", "bool"},       {"c", "int8"},     {"C", "uint8"},
-                 {"s", "int16"},   {"S", "uint16"},     {"i", "int32"},    {"I", "uint32"},
-                 {"l", "int64"},   {"L", "uint64"},     {"e", "float16"},  {"f", "float"},
-                 {"g", "double"},  {"u", "string"},     {"U", "string"},   {"z", "binary"},
-                 {"Z", "binary"},  {"tdD", "date"},     {"tdm", "date64"}, {"tts", "time[s]"},
-                 {"ttm", "time[ms]"}, {"ttu", "time[us]"}, {"ttn", "time[ns]"},
-                 {"+s", "struct"}, {"+l", "list"},      {"+L", "list"},    {"+m", "map"}};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (!strcmp(f, names[i].fmt)) {
-            snprintf(out, cap, "%s", names[i].name);
-            return;
-        }
-    if (f[0] == 't' && f[1] == 's') {
-        static const char *units[] = {"s", "ms", "us", "ns"};
-        const char *u = f[2] == 's' ? units[0] : f[2] == 'm' ? units[1] : f[2] == 'u' ? units[2] : units[3];
-        const char *tz = strchr(f, ':');
-        snprintf(out, cap, "timestamp[%s%s%s]", u, tz && tz[1] ? ", " : "", tz && tz[1] ? tz + 1 : "");
-        return;
-    }
-    if (f[0] == 'd' && f[1] == ':') {
-        snprintf(out, cap, "decimal(%s)", f + 2);
-        return;
-    }
-    if (f[0] == 'w' && f[1] == ':') {
-        snprintf(out, cap, "fixed_binary(%s)", f + 2);
-        return;
-    }
-    snprintf(out, cap, "%s", f);
-}
-
 static int read_at(void *payload, int64_t off, void *buf, size_t len, size_t *n_out)
 {
     return pond_reader_pread(payload, buf, len, off, n_out);
@@ -81,11 +35,15 @@ static int version_info(int64_t *rows, struct ArrowSchema *schema_out, cli_pond 
 
 static void print_schema(const struct ArrowSchema *s)
 {
+    int width = 20; /* the type column lines up even after a long name */
+    for (int64_t k = 0; k < s->n_children; k++)
+        if ((int)strlen(s->children[k]->name) > width)
+            width = (int)strlen(s->children[k]->name);
     for (int64_t k = 0; k < s->n_children; k++) {
-        char tn[64];
-        type_name(tn, sizeof tn, s->children[k]->format);
-        printf("    %-20s %s%s\n", s->children[k]->name, tn,
-               s->children[k]->flags & 2 ? "" : " not null");
+        char tn[POND_ARROW_TYPE_NAME_LEN];
+        pond_arrow_type_name(tn, s->children[k]->format);
+        printf("    %-*s %s%s\n", width, s->children[k]->name, tn,
+               s->children[k]->flags & ARROW_FLAG_NULLABLE ? "" : " not null");
     }
 }
 
@@ -149,24 +107,32 @@ static int describe_file(cli_pond *p, pond_fs_node *h, const pond_stat *st)
         }
     }
     printf("  versions: %zu\n", nv);
-    int64_t total_rows = 0;
+    int64_t total_rows = 0, total_size = 0;
+    int vw = 1, tw = 1; /* digits of the largest version and transaction numbers */
+    for (size_t i = 0; i < nv; i++) {
+        int a = snprintf(NULL, 0, "%lld", (long long)vs[i].version);
+        int b = snprintf(NULL, 0, "%lld", (long long)vs[i].txn_seq);
+        vw = a > vw ? a : vw;
+        tw = b > tw ? b : tw;
+    }
     for (size_t i = 0; i < nv && rc == 0; i++) {
         char when[40], sz[32];
-        pond_time_format_iso(when, vs[i].mtime_us);
+        cli_time_seconds(when, vs[i].mtime_us);
         cli_human_size(sz, vs[i].size);
+        total_size += vs[i].size; /* what the series holds, as list -l says */
         pond_oplog_storage so;
         const char *where = "inline";
         if (pond_oplog_storage_of(&so, p->be, &vs[i].id, vs[i].version) == 0 && so.in_store)
             where = so.blob_path;
-        printf("    v%-4lld %s  %10s  txn %-5lld %s", (long long)vs[i].version, when, sz,
-               (long long)vs[i].txn_seq, where);
+        printf("    v%-*lld  %s  %10s  txn %*lld  %s", vw, (long long)vs[i].version, when, sz,
+               tw, (long long)vs[i].txn_seq, where);
         if (tabular && vs[i].size > 0) {
             int64_t rows = vi ? vi[i].rows : -1;
             if (rows < 0 && version_info(&rows, NULL, p, pond_fs_node_path(h),
                                          vs[i].version) < 0)
                 rows = -1; /* not in the index and unreadable: no count */
             if (rows >= 0) {
-                printf("  %lld rows", (long long)rows);
+                printf("  %lld row%s", (long long)rows, rows == 1 ? "" : "s");
                 if (!vi || !vi[i].replaced_by)
                     total_rows += rows;
             }
@@ -186,8 +152,11 @@ static int describe_file(cli_pond *p, pond_fs_node *h, const pond_stat *st)
             printf("  replaced by v%lld", (long long)vi[i].replaced_by);
         printf("\n");
     }
-    if (series)
-        printf("  rows:     %lld in all versions\n", (long long)total_rows);
+    if (series) {
+        char sz[32];
+        cli_human_size(sz, total_size);
+        printf("  rows:     %lld in all versions (%s)\n", (long long)total_rows, sz);
+    }
     pond_free(vs);
     pond_free(vi);
     return rc;
@@ -225,18 +194,29 @@ static int describe_one(cli_pond *p, const char *path)
 
 int cmd_describe(pond_cli *cli, int argc, char **argv)
 {
-    if (cli_wants_help(argc, argv, HELP))
-        return 0;
-    if (argc < 2)
-        return cli_usage("pond describe PATH...", "no path given");
-    for (int i = 1; i < argc; i++)
-        if (argv[i][0] == '-')
-            return cli_usage("pond describe PATH...", "unknown option '%s'", argv[i]);
+    const cli_spec spec = {
+        .command = "describe",
+        .operands = "PATH...",
+        .about = "Describe entries: type, versions with sizes, storage (inline in the pond's\n"
+                 "table or a blob in _large_files/), and for tables and series the schema, row\n"
+                 "counts, the timestamp column, the time zone its times without a zone are\n"
+                 "read in, its time formats, and each version's event-time range (UTC). A\n"
+                 "series shows its read rule (dedup), its compaction policy and the columns of\n"
+                 "all its versions, from its index; a compacted version says which versions it\n"
+                 "replaces, and each replaced version by which one it was replaced (reads skip\n"
+                 "it).\n",
+        .missing = "no path given",
+        .min_operands = 1,
+        .max_operands = -1,
+    };
+    int n, rc = cli_parse(&n, &spec, argc, argv);
+    if (rc >= 0)
+        return rc;
     cli_pond p;
     if (cli_pond_open(&p, cli, false))
         return 1;
-    int rc = 0;
-    for (int i = 1; i < argc && rc == 0; i++)
+    rc = 0;
+    for (int i = 0; i < n && rc == 0; i++)
         rc = describe_one(&p, argv[i]);
     cli_pond_close(&p);
     return rc;

@@ -2,33 +2,9 @@
 
 #include <pond/table.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static const char HELP[] =
-    "usage: pond gc [--keep-versions N] [--keep-age DURATION] [--grace DURATION] [--compact]\n"
-    "\n"
-    "Remove what no retained version needs: blobs in _large_files/ that no version refers to,\n"
-    "data files no commit refers to (left by interrupted writers) and stale temp files. By\n"
-    "default every version is kept (and stays readable with --at). Takes the pond's lock.\n"
-    "\n"
-    "  --keep-versions N    keep only the newest N versions of each file (history older than\n"
-    "                       that is dropped for good, also for --at)\n"
-    "  --keep-age D         drop versions older than D (the newest version always stays)\n"
-    "  --grace D            never remove files younger than D (default 1h), so a concurrent\n"
-    "                       writer's new files are safe\n"
-    "  --compact            merge each directory's data files into one (faster opens)\n"
-    "  --compact-series [PATTERN]  first, in a transaction of its own, rewrite the versions\n"
-    "                       of each series matching PATTERN (a pond glob; default: every\n"
-    "                       series) written since its last compaction into one version with\n"
-    "                       exactly their rows in their order; it records the versions it\n"
-    "                       replaces: reads skip them, --at before it still reads them, and\n"
-    "                       retention (--keep-versions, --keep-age) may then drop them\n"
-    "DURATION is a number with s, m, h or d (e.g. 30d, 12h, 0s).\n";
-
-static const char USAGE[] =
-    "pond gc [--keep-versions N] [--keep-age DURATION] [--grace DURATION] [--compact]\n"
-    "        [--compact-series [PATTERN]]";
 
 typedef struct {
     cli_pond *p;
@@ -81,50 +57,95 @@ static int compact_series(cli_pond *p, pond_cli *cli, const char *pattern)
     return c.rc;
 }
 
-static int64_t parse_duration_us(const char *s)
+/* "30d", "12h", "90m", "10s", "0s", "1.5h": microseconds. Digits with at most one '.' and a
+ * unit (none means seconds): no sign, exponent, nan or inf; at most 1000 years, beyond which
+ * it is not a duration anyone means. */
+static int parse_duration(void *dest, const char *s)
 {
-    char *end;
-    double v = strtod(s, &end);
-    if (end == s || v < 0)
-        return -1;
-    double mul = !strcmp(end, "s") || !*end ? 1 : !strcmp(end, "m") ? 60 : !strcmp(end, "h") ? 3600
-                 : !strcmp(end, "d")                                        ? 86400
-                                                                            : -1;
-    if (mul < 0)
-        return -1;
-    return (int64_t)(v * mul * 1e6);
+    const char *p = s;
+    bool digits = false, dot = false;
+    for (; (*p >= '0' && *p <= '9') || (*p == '.' && !dot); p++) {
+        digits |= *p != '.';
+        dot |= *p == '.';
+    }
+    double mul = !strcmp(p, "s") || !*p ? 1 : !strcmp(p, "m") ? 60 : !strcmp(p, "h") ? 3600
+                 : !strcmp(p, "d")                                    ? 86400
+                                                                      : -1;
+    double v = digits ? strtod(s, NULL) * mul : -1;
+    if (!digits || mul < 0 || !(v <= 1000.0 * 366 * 86400))
+        return pond_error_set(POND_EINVALID, POND_DOM_CLI,
+                              "'%s' is not a duration (a number with s, m, h or d: 30d, 12h, "
+                              "0s; at most 1000 years)",
+                              s);
+    *(int64_t *)dest = (int64_t)(v * 1e6);
+    return 0;
+}
+
+static void on_warn(const char *message, void *payload)
+{
+    (void)payload;
+    fprintf(stderr, "pond: gc: %s\n", message);
 }
 
 int cmd_gc(pond_cli *cli, int argc, char **argv)
 {
-    if (cli_wants_help(argc, argv, HELP))
-        return 0;
     pond_gc_options o = POND_GC_OPTIONS_INIT;
-    const char *series = NULL;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        bool more = i + 1 < argc;
-        if (!strcmp(a, "--keep-versions") && more) {
-            char *end;
-            o.keep_versions = strtoll(argv[++i], &end, 10);
-            if (*end || o.keep_versions < 1)
-                return cli_usage(USAGE, "--keep-versions needs a number >= 1");
-        } else if (!strcmp(a, "--keep-age") && more) {
-            if ((o.keep_age_us = parse_duration_us(argv[++i])) <= 0)
-                return cli_usage(USAGE, "bad duration '%s'", argv[i]);
-        } else if (!strcmp(a, "--grace") && more) {
-            if ((o.grace_us = parse_duration_us(argv[++i])) < 0)
-                return cli_usage(USAGE, "bad duration '%s'", argv[i]);
-        } else if (!strcmp(a, "--compact")) {
-            o.compact = true;
-        } else if (!strcmp(a, "--compact-series")) {
-            series = "/**";
-            if (more && argv[i + 1][0] != '-')
-                series = argv[++i];
-        } else {
-            return cli_usage(USAGE, "unknown argument '%s'", a);
-        }
-    }
+    bool compact = false;
+    const cli_opt opts[] = {
+        {.name = "--keep-versions", .kind = CLI_OPT_INT, .dest = &o.keep_versions, .arg = "N",
+         .help = "keep the newest N versions of each file (N >= 1)", .min = 1,
+         .max = INT64_MAX},
+        {.name = "--keep-age", .kind = CLI_OPT_FN, .dest = &o.keep_age_us, .arg = "DURATION",
+         .help = "keep every version that was current at some moment of the last\n"
+                 "DURATION (0s: keep only the current state)",
+         .fn = parse_duration},
+        {.name = "--grace", .kind = CLI_OPT_FN, .dest = &o.grace_us, .arg = "DURATION",
+         .help = "never remove files younger than DURATION (default 1h), so a\n"
+                 "concurrent writer's new files are safe",
+         .fn = parse_duration},
+        {.name = "--compact", .kind = CLI_OPT_FLAG, .dest = &o.compact,
+         .help = "merge each directory's data files into one (faster opens)"},
+        {.name = "--compact-series", .kind = CLI_OPT_FLAG, .dest = &compact,
+         .help = "first, in a transaction of its own, rewrite the versions of each\n"
+                 "series matching PATTERN (a pond glob; default: every series) written\n"
+                 "since its last compaction into one version with exactly their rows in\n"
+                 "their order; it records the versions it replaces: reads skip them,\n"
+                 "--at before it still reads them, and retention (--keep-versions,\n"
+                 "--keep-age) may then drop them"},
+        {0},
+    };
+    const cli_spec spec = {
+        .command = "gc",
+        .operands = "[PATTERN]",
+        .about =
+            "Remove what no read of the pond needs: temp files of interrupted writers, data files\n"
+            "no snapshot refers to, blobs in _large_files/ that no version refers to. By default\n"
+            "every version is kept (and stays readable with --at). Takes the pond's lock. gc\n"
+            "never follows a symbolic link and removes only pond's own regular files; anything\n"
+            "else in the pond's directories is left alone and named in a warning.\n"
+            "\n"
+            "Retention never changes what a read of the current pond returns. For a data file, a\n"
+            "table, a symlink or a directory each version is a whole state, so old versions may\n"
+            "go; a series reads as the union of all its versions, so of a series still in the\n"
+            "pond only versions a compaction replaced are dropped (--compact-series: their rows\n"
+            "are in the compacted version). A file or directory that was removed is history only:\n"
+            "its versions go like old versions. The state at older transactions then no longer\n"
+            "reads as it did: gc records the oldest transaction whose state is complete, and\n"
+            "--at an older one fails naming it.\n",
+        .opts = opts,
+        .footer = "DURATION is a number with s, m, h or d (e.g. 30d, 12h, 0s).\n"
+                  "\n"
+                  "Order, so that a full disk can be cured: first what is garbage already (nothing\n"
+                  "is written), then one small retention commit, then what it freed, then merging\n"
+                  "(a merge that fails, e.g. for lack of space, is a warning: gc still succeeds).\n",
+        .max_operands = 1,
+    };
+    int n, prc = cli_parse(&n, &spec, argc, argv);
+    if (prc >= 0)
+        return prc;
+    if (n && !compact)
+        return cli_usage(&spec, "'%s': a PATTERN is for --compact-series", argv[0]);
+    const char *series = !compact ? NULL : n ? argv[0] : "/**";
     cli_pond p;
     if (cli_pond_open(&p, cli, true))
         return 1;
@@ -141,6 +162,7 @@ int cmd_gc(pond_cli *cli, int argc, char **argv)
     }
     pond_buf_puts(&meta, "]}");
     o.command_json = meta.ptr;
+    o.warn = on_warn;
     pond_gc_report r;
     int rc = pond_oplog_gc(&r, p.be, &o);
     pond_buf_dispose(&meta);
@@ -155,6 +177,10 @@ int cmd_gc(pond_cli *cli, int argc, char **argv)
            (long long)r.versions_dropped, (long long)r.partitions_rewritten,
            (long long)r.data_files_removed, (long long)r.blobs_removed,
            (long long)r.temps_removed, freed);
+    if (r.oldest_complete > 0)
+        printf("gc: transactions before %lld are no longer kept (--at %lld and later read as "
+               "before)\n",
+               (long long)r.oldest_complete, (long long)r.oldest_complete);
     cli_pond_close(&p);
     return 0;
 }

@@ -4,16 +4,6 @@
 
 #include <string.h>
 
-static const char HELP[] =
-    "usage: pond list [-l] [--json] [PATTERN...]\n"
-    "\n"
-    "List pond entries. With no pattern, everything, recursively. '/dir' lists the entry\n"
-    "itself, '/dir/' lists its contents, and patterns with * ? [...] or ** (any depth,\n"
-    "including none) match as globs: quote them so the shell leaves them alone.\n"
-    "\n"
-    "  -l       long format: type, size, version, time (UTC), path (-> symlink target)\n"
-    "  --json   one JSON array of objects\n";
-
 typedef struct {
     cli_pond *p;
     bool longfmt, json;
@@ -28,7 +18,24 @@ static int emit(list_ctx *c, const char *path, const pond_stat *st)
         pond_fs_readlink(&target, c->p->fs, NULL, path) < 0)
         return -1;
     char when[40];
-    pond_time_format_iso(when, st->mtime_us);
+    if (c->json)
+        pond_time_format_iso(when, st->mtime_us);
+    else
+        cli_time_seconds(when, st->mtime_us);
+    /* a series is all its versions: its size is theirs together */
+    int64_t size = st->size;
+    if (st->type == POND_ENTRY_FILE_SERIES && (c->longfmt || c->json)) {
+        pond_stat *vs = NULL;
+        size_t nv = 0;
+        if (pond_fs_versions(&vs, &nv, c->p->fs, NULL, path) < 0) {
+            pond_free(target);
+            return -1;
+        }
+        size = 0;
+        for (size_t i = 0; i < nv; i++)
+            size += vs[i].size;
+        pond_free(vs);
+    }
     int rc = 0;
     if (c->json) {
         rc = pond_buf_puts(&c->out, c->count ? ",\n {\"path\":" : "[\n {\"path\":");
@@ -38,7 +45,7 @@ static int emit(list_ctx *c, const char *path, const pond_stat *st)
             rc = pond_buf_printf(&c->out,
                                  ",\"type\":\"%s\",\"size\":%lld,\"version\":%lld,"
                                  "\"txn\":%lld,\"time\":\"%s\"",
-                                 pond_entry_type_name(st->type), (long long)st->size,
+                                 pond_entry_type_name(st->type), (long long)size,
                                  (long long)st->version, (long long)st->txn_seq, when);
         if (rc == 0 && target) {
             rc = pond_buf_puts(&c->out, ",\"target\":");
@@ -49,7 +56,7 @@ static int emit(list_ctx *c, const char *path, const pond_stat *st)
             rc = pond_buf_putc(&c->out, '}');
     } else if (c->longfmt) {
         rc = pond_buf_printf(&c->out, "%-11s %12lld %5lld  %s  %s%s%s\n",
-                             pond_entry_type_name(st->type), (long long)st->size,
+                             pond_entry_type_name(st->type), (long long)size,
                              (long long)st->version, when, path, target ? " -> " : "",
                              target ? target : "");
     } else {
@@ -78,19 +85,30 @@ static bool has_glob(const char *s)
 
 int cmd_list(pond_cli *cli, int argc, char **argv)
 {
-    if (cli_wants_help(argc, argv, HELP))
-        return 0;
-    const char *usage = "pond list [-l] [--json] [PATTERN...]";
     list_ctx c = {0};
-    int first = 1;
-    for (; first < argc && argv[first][0] == '-'; first++) {
-        if (!strcmp(argv[first], "-l"))
-            c.longfmt = true;
-        else if (!strcmp(argv[first], "--json"))
-            c.json = true;
-        else
-            return cli_usage(usage, "unknown option '%s'", argv[first]);
-    }
+    const cli_opt opts[] = {
+        {.name = "-l", .kind = CLI_OPT_FLAG, .dest = &c.longfmt,
+         .help = "long format: type, size, version, time (UTC), path (-> symlink target);\n"
+                 "the size of a series is the sum of its versions"},
+        {.name = "--json", .kind = CLI_OPT_FLAG, .dest = &c.json,
+         .help = "one JSON array of objects (path, type, size, version, txn, time, target)"},
+        {0},
+    };
+    const cli_spec spec = {
+        .command = "list",
+        .operands = "[PATTERN...]",
+        .about = "List pond entries. With no pattern, everything, recursively. '/dir' lists the\n"
+                 "entry itself, '/dir/' lists its contents, and patterns with * ? [...] or **\n"
+                 "(any depth, including none) match as globs: quote them so the shell leaves\n"
+                 "them alone.\n",
+        .opts = opts,
+        .max_operands = -1,
+    };
+    int first = 0, argn;
+    int prc = cli_parse(&argn, &spec, argc, argv);
+    if (prc >= 0)
+        return prc;
+    argc = argn;
     cli_pond p;
     if (cli_pond_open(&p, cli, false))
         return 1;

@@ -3,35 +3,35 @@
 #include <pond/delta.h>
 #include <pond/timefmt.h>
 
+#include <fcntl.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
-
-static const char HELP[] = "usage: pond log [--limit N] [-v]\n"
-                           "\n"
-                           "List the pond's transactions, newest first: sequence number, time (UTC)\n"
-                           "and the command that made it.\n"
-                           "  --limit N   at most N transactions\n"
-                           "  -v          also print the files each transaction wrote\n";
+#include <sys/stat.h>
+#include <unistd.h>
 
 int cmd_log(pond_cli *cli, int argc, char **argv)
 {
-    if (cli_wants_help(argc, argv, HELP))
-        return 0;
     int64_t limit = -1;
     bool verbose = false;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--limit") && i + 1 < argc) {
-            char *end;
-            limit = strtoll(argv[++i], &end, 10);
-            if (*end || limit < 0)
-                return cli_usage("pond log [--limit N] [-v]", "bad limit '%s'", argv[i]);
-        } else if (!strcmp(argv[i], "-v")) {
-            verbose = true;
-        } else {
-            return cli_usage("pond log [--limit N] [-v]", "unknown argument '%s'", argv[i]);
-        }
-    }
+    const cli_opt opts[] = {
+        {.name = "--limit", .kind = CLI_OPT_INT, .dest = &limit, .arg = "N",
+         .help = "at most N transactions", .min = 0, .max = INT64_MAX},
+        {.name = "-v", .kind = CLI_OPT_FLAG, .dest = &verbose,
+         .help = "also print the files each transaction wrote"},
+        {0},
+    };
+    const cli_spec spec = {
+        .command = "log",
+        .operands = "",
+        .about = "List the pond's transactions, newest first: sequence number, time (UTC)\n"
+                 "and the command that made it.\n",
+        .opts = opts,
+        .max_operands = 0,
+    };
+    int n, prc = cli_parse(&n, &spec, argc, argv);
+    if (prc >= 0)
+        return prc;
     if (!cli->pond_dir)
         return cli_error("no pond: give --pond DIR or set POND");
     int64_t latest;
@@ -68,7 +68,14 @@ int cmd_log(pond_cli *cli, int argc, char **argv)
         if (verbose) {
             char path[4200];
             snprintf(path, sizeof path, "%s/_delta_log/%020lld.json", cli->pond_dir, (long long)v);
-            FILE *f = fopen(path, "r");
+            /* a pond's own file: never through a link, never blocking on a FIFO */
+            int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+            struct stat st;
+            FILE *f = NULL;
+            if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+                f = fdopen(fd, "r");
+            if (!f && fd >= 0)
+                close(fd);
             char line[8192];
             while (f && fgets(line, sizeof line, f)) {
                 json_t *act = json_loads(line, 0, &err);

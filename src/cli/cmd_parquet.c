@@ -6,18 +6,18 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *usage = "pond parquet (meta|dump) FILE";
-
-static const char *help =
-    "usage: pond parquet meta FILE\n"
-    "       pond parquet dump FILE\n"
-    "\n"
+static const char ABOUT[] =
     "Inspect a Parquet file on the host (no pond needed).\n"
     "\n"
     "  meta   print the schema and metadata: row groups, column chunks, encodings,\n"
-    "         codecs, statistics\n"
+    "         codecs, statistics, and a 'warning:' line for each kind of footer field\n"
+    "         the reader skipped (an optional field with another wire type than the\n"
+    "         Parquet schema gives, which decoding does not need)\n"
     "  dump   print every row in the canonical text form canon-v1 (one line per row,\n"
-    "         cells joined by TAB), so sha256sum matches the oracle digests\n";
+    "         cells joined by TAB), so sha256sum matches the oracle digests; the\n"
+    "         reader's warnings go to standard error\n"
+    "\n"
+    "No options besides --help.\n";
 
 static int write_stdout(void *payload, const void *buf, size_t len)
 {
@@ -36,24 +36,31 @@ static int fail_file(const char *path)
 int cmd_parquet(pond_cli *cli, int argc, char **argv)
 {
     (void)cli;
-    if (cli_wants_help(argc, argv, help))
-        return 0;
+    static const cli_spec top = {.command = "parquet", .operands = "meta|dump FILE"};
     if (argc < 2)
-        return cli_usage(usage, "missing subcommand");
+        return cli_usage(&top, "missing subcommand");
     const char *sub = argv[1];
     bool meta = !strcmp(sub, "meta"), dump = !strcmp(sub, "dump");
+    if (!strcmp(sub, "-h") || !strcmp(sub, "--help")) {
+        cli_print_usage(stdout, &(cli_spec){.command = "parquet meta", .operands = "FILE"});
+        cli_print_usage_as(stdout, &(cli_spec){.command = "parquet dump", .operands = "FILE"},
+                           "   or: ");
+        printf("\n%s\noptions:\n", ABOUT);
+        cli_print_options(stdout, NULL, true);
+        return 0;
+    }
     if (!meta && !dump)
-        return cli_usage(usage, "unknown subcommand '%s'", sub);
-    int i = 2;
-    if (i < argc && !strcmp(argv[i], "--"))
-        i++;
-    if (i >= argc)
-        return cli_usage(usage, "missing FILE");
-    if (i + 1 < argc)
-        return cli_usage(usage, "unexpected argument '%s'", argv[i + 1]);
-    const char *path = argv[i];
-    if (path[0] == '-' && path[1])
-        return cli_usage(usage, "unknown option '%s'", path);
+        return cli_usage(&top, "unknown subcommand '%s'", sub);
+    const cli_spec spec = {.command = meta ? "parquet meta" : "parquet dump",
+                           .operands = "FILE",
+                           .about = ABOUT,
+                           .missing = "missing FILE",
+                           .min_operands = 1,
+                           .max_operands = 1};
+    int n, prc = cli_parse(&n, &spec, argc - 1, argv + 1);
+    if (prc >= 0)
+        return prc;
+    const char *path = argv[1];
     pond_parquet_reader *r = NULL;
     if (pond_parquet_reader_open_file(&r, path, NULL) < 0)
         return fail_file(path);
@@ -65,6 +72,8 @@ int cmd_parquet(pond_cli *cli, int argc, char **argv)
             rc = write_stdout(NULL, out.ptr ? out.ptr : "", out.size);
         pond_buf_dispose(&out);
     } else {
+        for (int k = 0; k < pond_parquet_reader_warning_count(r); k++)
+            fprintf(stderr, "pond: warning: %s: %s\n", path, pond_parquet_reader_warning(r, k));
         static char iobuf[1 << 16];
         setvbuf(stdout, iobuf, _IOFBF, sizeof iobuf);
         rc = pond_parquet_dump(r, write_stdout, NULL, NULL);

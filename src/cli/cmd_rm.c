@@ -1,32 +1,31 @@
 #include "cli/cli_pond.h"
 
-#include <string.h>
-
-static const char HELP[] = "usage: pond rm [-r] PATH...\n"
-                           "\n"
-                           "Remove files, symlinks or empty directories, in one transaction.\n"
-                           "Their versions stay readable with --at until gc drops them.\n"
-                           "  -r   remove directories and everything under them\n";
-
 int cmd_rm(pond_cli *cli, int argc, char **argv)
 {
-    if (cli_wants_help(argc, argv, HELP))
-        return 0;
     bool recursive = false;
-    int first = 1;
-    for (; first < argc && argv[first][0] == '-'; first++) {
-        if (!strcmp(argv[first], "-r") || !strcmp(argv[first], "-R"))
-            recursive = true;
-        else
-            return cli_usage("pond rm [-r] PATH...", "unknown option '%s'", argv[first]);
-    }
-    if (first >= argc)
-        return cli_usage("pond rm [-r] PATH...", "no path given");
+    const cli_opt opts[] = {
+        {.name = "-r", .alias = "-R", .kind = CLI_OPT_FLAG, .dest = &recursive,
+         .help = "remove directories and everything under them"},
+        {0},
+    };
+    const cli_spec spec = {
+        .command = "rm",
+        .operands = "PATH...",
+        .about = "Remove files, symlinks or empty directories, in one transaction.\n"
+                 "Their versions stay readable with --at until gc drops them.\n",
+        .opts = opts,
+        .missing = "no path given",
+        .min_operands = 1,
+        .max_operands = -1,
+    };
+    int n, rc = cli_parse(&n, &spec, argc, argv);
+    if (rc >= 0)
+        return rc;
     cli_pond p;
     if (cli_pond_open(&p, cli, true))
         return 1;
-    int rc = cli_pond_begin(&p, cli);
-    for (int i = first; i < argc && rc == 0; i++)
+    rc = cli_pond_begin(&p, cli);
+    for (int i = 0; i < n && rc == 0; i++)
         if (pond_fs_remove(p.fs, NULL, argv[i], recursive) < 0)
             rc = cli_fail();
     if (rc == 0)

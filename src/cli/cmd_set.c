@@ -5,9 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char HELP[] =
-    "usage: pond set PATH KEY=VALUE...\n"
-    "\n"
+static const char ABOUT[] =
     "Record settings of a series, in one transaction. A change of settings is a new version\n"
     "of the series that holds no rows (its size is 0) and carries them; `pond describe` shows\n"
     "them. Setting what is already set writes nothing.\n"
@@ -22,37 +20,47 @@ static const char HELP[] =
     "                   --compact-series); N >= 2\n"
     "  compact=off      no automatic compaction (the default)\n";
 
-static const char USAGE[] = "pond set PATH KEY=VALUE...";
+/* compact=N (N >= 2) or compact=off (0). */
+static int parse_compact(int64_t *out, const char *v)
+{
+    if (!strcmp(v, "off")) {
+        *out = 0;
+        return 0;
+    }
+    return cli_parse_int(out, v, 2, INT64_MAX) == 0 ? 0 : -1;
+}
 
 int cmd_set(pond_cli *cli, int argc, char **argv)
 {
-    if (cli_wants_help(argc, argv, HELP))
-        return 0;
-    if (argc < 3)
-        return cli_usage(USAGE, argc < 2 ? "no path given" : "no setting given");
-    if (argv[1][0] == '-')
-        return cli_usage(USAGE, "unknown option '%s'", argv[1]);
+    const cli_spec spec = {
+        .command = "set",
+        .operands = "PATH KEY=VALUE...",
+        .about = ABOUT,
+        .missing = "need a path and at least one KEY=VALUE",
+        .min_operands = 2,
+        .max_operands = -1,
+    };
+    int n, rc = cli_parse(&n, &spec, argc, argv);
+    if (rc >= 0)
+        return rc;
     /* check every setting before opening the pond */
-    for (int i = 2; i < argc; i++) {
+    for (int i = 1; i < n; i++) {
         const char *eq = strchr(argv[i], '=');
-        pond_dedup d;
-        char **keys;
-        size_t nk;
         if (!eq)
-            return cli_usage(USAGE, "'%s': settings are KEY=VALUE", argv[i]);
+            return cli_usage(&spec, "'%s': settings are KEY=VALUE", argv[i]);
         if (!strncmp(argv[i], "dedup=", 6)) {
-            if (cli_parse_dedup(eq + 1, &d, &keys, &nk) < 0)
-                return cli_usage(USAGE, "dedup: 'last', 'last:COLUMN,...' or 'none', not '%s'",
-                                 eq + 1);
-            cli_free_strings(keys, nk);
+            cli_dedup d = {0};
+            int bad = cli_dedup_parse(&d, eq + 1);
+            cli_dedup_dispose(&d);
+            if (bad < 0)
+                return cli_usage(&spec, "dedup: %s", pond_error_last()->message);
         } else if (!strncmp(argv[i], "compact=", 8)) {
-            char *end;
-            long long n = strtoll(eq + 1, &end, 10);
-            if (strcmp(eq + 1, "off") && (*end || end == eq + 1 || n < 2))
-                return cli_usage(USAGE, "compact: a number of versions >= 2, or 'off', not '%s'",
+            int64_t k;
+            if (parse_compact(&k, eq + 1) < 0)
+                return cli_usage(&spec, "compact: a number of versions >= 2, or 'off', not '%s'",
                                  eq + 1);
         } else {
-            return cli_usage(USAGE, "unknown setting '%.*s' (dedup, compact)",
+            return cli_usage(&spec, "unknown setting '%.*s' (dedup, compact)",
                              (int)(eq - argv[i]), argv[i]);
         }
     }
@@ -60,23 +68,22 @@ int cmd_set(pond_cli *cli, int argc, char **argv)
     if (cli_pond_open(&p, cli, true))
         return 1;
     pond_fs_node *h = NULL;
-    int rc = cli_pond_begin(&p, cli);
-    if (rc == 0 && pond_fs_node_open(&h, p.fs, NULL, argv[1], 0) < 0)
+    rc = cli_pond_begin(&p, cli);
+    if (rc == 0 && pond_fs_node_open(&h, p.fs, NULL, argv[0], 0) < 0)
         rc = cli_fail();
-    for (int i = 2; i < argc && rc == 0; i++) {
+    for (int i = 1; i < n && rc == 0; i++) {
         const char *v = strchr(argv[i], '=') + 1;
         if (!strncmp(argv[i], "dedup=", 6)) {
-            pond_dedup d;
-            char **keys;
-            size_t nk;
-            if (cli_parse_dedup(v, &d, &keys, &nk) < 0)
-                rc = cli_error("out of memory");
-            else if (pond_series_set_dedup(h, d, (const char *const *)keys, nk) < 0)
+            cli_dedup d = {0};
+            if (cli_dedup_parse(&d, v) < 0 ||
+                pond_series_set_dedup(h, d.rule, (const char *const *)d.keys, d.n_keys) < 0)
                 rc = cli_fail();
-            cli_free_strings(keys, nk);
-        } else if (pond_series_set_compact_after(h, strcmp(v, "off") ? strtoll(v, NULL, 10) : 0) <
-                   0) {
-            rc = cli_fail();
+            cli_dedup_dispose(&d);
+        } else {
+            int64_t k = 0;
+            (void)parse_compact(&k, v); /* checked above */
+            if (pond_series_set_compact_after(h, k) < 0)
+                rc = cli_fail();
         }
     }
     pond_fs_node_free(h);

@@ -3,10 +3,15 @@
 int cmd_version(pond_cli *cli, int argc, char **argv)
 {
     (void)cli;
-    if (cli_wants_help(argc, argv, "usage: pond version\n\nPrint the pond version.\n"))
-        return 0;
-    if (argc > 1)
-        return cli_usage("pond version", "unexpected argument '%s'", argv[1]);
+    const cli_spec spec = {
+        .command = "version",
+        .operands = "",
+        .about = "Print the pond version.\n",
+        .max_operands = 0,
+    };
+    int n, rc = cli_parse(&n, &spec, argc, argv);
+    if (rc >= 0)
+        return rc;
     printf("pond %s\n", pond_version());
     return 0;
 }

@@ -5,70 +5,27 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-int cli_fail(void)
-{
-    fflush(stdout); /* what was printed before the error comes before it */
-    fprintf(stderr, "pond: %s\n", pond_error_last()->message);
-    return 1;
-}
-
-int cli_error(const char *fmt, ...)
-{
-    va_list ap;
-    fflush(stdout);
-    fputs("pond: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    return 1;
-}
-
-int cli_usage(const char *usage, const char *fmt, ...)
-{
-    va_list ap;
-    fputs("pond: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "\nusage: %s\n", usage);
-    return 2;
-}
-
-bool cli_wants_help(int argc, char **argv, const char *help)
-{
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--"))
-            break;
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            fputs(help, stdout);
-            return true;
-        }
-    }
-    return false;
-}
-
 static void print_help(void)
 {
-    printf("usage: pond [--pond DIR] COMMAND [ARGS...]\n"
+    printf("usage: pond [--pond DIR] [--at N] COMMAND [ARGS...]\n"
            "\n"
            "pond keeps files, tables and time series in one local directory that is a Delta Lake\n"
            "table: every change is one atomic transaction and every file keeps its versions.\n"
            "\n"
            "global options:\n"
            "  --pond DIR   the pond to use (default: $POND)\n"
-           "  --at N       read commands see the pond as of transaction N (pond log)\n"
+           "  --at N       read commands see the pond as of transaction N (0 or more; pond log)\n"
            "  --version    print the version and exit\n"
            "  -h, --help   print this help (COMMAND --help for a command's help)\n"
            "\n"
            "commands:\n");
     for (const pond_cmd *c = pond_commands; c->name; c++)
-        printf("  %-10s %s\n", c->name, c->summary);
+        if (c->summary)
+            printf("  %-10s %s\n", c->name, c->summary);
 }
 
 /* ---- reliability hooks (docs/reliability.md); test-only, read from the environment ---------- */
@@ -220,27 +177,35 @@ int main(int argc, char **argv)
         return 2;
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
-        if (!strcmp(argv[i], "--version")) {
+        const char *a = argv[i];
+        const char *eq = strchr(a, '=');
+        size_t nlen = eq ? (size_t)(eq - a) : strlen(a);
+        bool is_pond = nlen == 6 && !strncmp(a, "--pond", 6);
+        bool is_at = nlen == 4 && !strncmp(a, "--at", 4);
+        if (!strcmp(a, "--version")) {
             printf("pond %s\n", pond_version());
             return 0;
-        } else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+        } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             print_help();
             return 0;
-        } else if (!strcmp(argv[i], "--pond")) {
-            if (i + 1 >= argc)
-                return cli_usage("pond --pond DIR COMMAND ...", "--pond needs a directory");
-            cli.pond_dir = argv[++i];
-        } else if (!strcmp(argv[i], "--at")) {
-            char *end = NULL;
-            if (i + 1 >= argc || (cli.at_version = strtoll(argv[i + 1], &end, 10)) < 0 || *end)
-                return cli_usage("pond --at VERSION COMMAND ...",
-                                 "--at needs a transaction number (see pond log)");
-            i++;
-        } else if (!strncmp(argv[i], "--pond=", 7)) {
-            cli.pond_dir = argv[i] + 7;
+        } else if (is_pond || is_at) {
+            const char *v = eq ? eq + 1 : i + 1 < argc ? argv[++i] : NULL;
+            if (!v)
+                return cli_usage(NULL, "%.*s needs a value", (int)nlen, a);
+            if (is_pond) {
+                if (!*v)
+                    return cli_usage(NULL, "--pond: empty directory name");
+                cli.pond_dir = v;
+                continue;
+            }
+            int rc = cli_parse_int(&cli.at_version, v, 0, INT64_MAX);
+            if (rc == -1)
+                return cli_usage(NULL, "--at: '%s' is not a transaction number (0 or more; see "
+                                       "pond log)", v);
+            if (rc == -2)
+                return cli_usage(NULL, "--at: %s is out of range (0 or more; see pond log)", v);
         } else {
-            return cli_usage("pond [--pond DIR] COMMAND [ARGS...]", "unknown option '%s'",
-                             argv[i]);
+            return cli_usage(NULL, "unknown option '%s'", a);
         }
     }
     if (i >= argc) {
@@ -248,9 +213,19 @@ int main(int argc, char **argv)
         return 2;
     }
     for (const pond_cmd *c = pond_commands; c->name; c++) {
-        if (!strcmp(c->name, argv[i]))
-            return c->fn(&cli, argc - i, argv + i);
+        if (strcmp(c->name, argv[i]))
+            continue;
+        /* commands reorder their argv (operands first); the command line recorded in the
+         * commit keeps the order the user typed */
+        int n = argc - i;
+        char **args = malloc(((size_t)n + 1) * sizeof *args);
+        if (!args)
+            return cli_error("out of memory");
+        memcpy(args, argv + i, (size_t)n * sizeof *args);
+        args[n] = NULL;
+        int rc = c->fn(&cli, n, args);
+        free(args);
+        return rc;
     }
-    return cli_usage("pond [--pond DIR] COMMAND [ARGS...]",
-                     "unknown command '%s' (pond --help lists them)", argv[i]);
+    return cli_usage(NULL, "unknown command '%s' (pond --help lists them)", argv[i]);
 }

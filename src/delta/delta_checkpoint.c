@@ -272,7 +272,11 @@ static int actions_from_reader(pond_parquet_reader *r, const char *what, delta_a
 int pond_delta__checkpoint_parquet_actions(const char *path, delta_action_fn fn, void *payload)
 {
     pond_parquet_reader *r = NULL;
-    int rc = pond_parquet_reader_open_file(&r, path, NULL);
+    int fd;
+    /* a table's own file: never through a link, never blocking on a FIFO */
+    int rc = pond__open_pond_file(&fd, path, POND_DOM_DELTA);
+    if (rc == 0)
+        rc = pond_parquet_reader_open_fd(&r, fd, path, NULL);
     if (rc == 0)
         rc = actions_from_reader(r, path, fn, payload);
     pond_parquet_reader_free(r);

@@ -15,7 +15,7 @@
 
 #define D POND_DOM_OPLOG
 #define LOCK_NAME "_pond.lock"
-#define CFG_FORMAT "pond.format"
+#define CFG_FORMAT OPLOG_CFG_FORMAT
 #define CFG_T_DATA "pond.threshold.data"
 #define CFG_T_TABLE "pond.threshold.table"
 
@@ -110,7 +110,9 @@ int oplog__open_data_file(pond_parquet_reader **out, pond_buf *mem, oplog_be *ob
     /* the add action says how big the file is: never read more than that (plus one byte, to
      * see a file that grew) */
     size_t max = f->size >= 0 ? (size_t)f->size + 1 : (size_t)1 << 40;
-    int rc = pond__read_file(mem, path, max, D);
+    /* relative to the pond, no link followed: a partition directory replaced by a link reads
+     * as an error naming it, never as another tree's files */
+    int rc = pond__read_file_in(mem, ob->dir, f->path, max, D);
     if (rc == 0 && f->size >= 0 && (int64_t)mem->size != f->size)
         rc = pond_error_set(POND_ECORRUPT, D,
                             "data file '%s' is %zu bytes, the log says %lld: it was truncated "
@@ -363,7 +365,8 @@ static int load_file(oplog_be *ob, ol_part *p, int file_idx)
             rc = pond_error_set(POND_ECORRUPT, D,
                                 "data file '%s' holds txn %lld, newer than its name says (%lld)",
                                 f->path, (long long)rows[i].rec->txn_seq, (long long)f->txn);
-        if (rc == 0)
+        /* a view of a past transaction sees only the rows written up to it */
+        if (rc == 0 && (ob->row_max_txn < 0 || rows[i].rec->txn_seq <= ob->row_max_txn))
             rc = part_put_row(ob, p, &rows[i]);
         oplog__row_dispose(&rows[i]);
     }
@@ -667,7 +670,13 @@ int oplog__write_part_file(oplog_be *ob, commit_part *cp, int64_t txn, bool sync
     }
     sprintf(dirpath, "%s/part_id=%s", ob->dir, id);
     struct stat st;
-    bool new_dir = pond__os_stat(dirpath, &st) != 0;
+    bool new_dir = pond__os_lstat(dirpath, &st) != 0;
+    if (!new_dir && !S_ISDIR(st.st_mode)) {
+        /* a link here would take the commit's file into another tree */
+        rc = pond_error_set(POND_ECORRUPT, D, "'%s' is %s: a pond directory must be a real directory",
+                            dirpath, pond__file_kind(st.st_mode));
+        goto done;
+    }
     if (new_dir && (rc = pond__mkdir(dirpath, true, D)) < 0)
         goto done;
     if (new_dir && (rc = pond__fsync_dir(ob->dir, D)) < 0)
@@ -803,6 +812,7 @@ static int carry_content(oplog_row *row, oplog_be *ob, const pond_node_rec *r)
  * would return rows twice. */
 static bool needs_format_2(pond_node_rec *const *recs, size_t n)
 {
+    /* the series keys are written by table_series.c as compact JSON, keys quoted */
     for (size_t i = 0; i < n; i++) {
         const pond_node_rec *r = recs[i];
         if (r->type == POND_ENTRY_FILE_SERIES && r->xattrs_json &&
@@ -816,6 +826,13 @@ static bool needs_format_2(pond_node_rec *const *recs, size_t n)
         }
     }
     return false;
+}
+
+int oplog__commit_format(const oplog_be *ob, pond_node_rec *const *recs, size_t n, bool retention)
+{
+    if (ob->format >= OPLOG_FORMAT)
+        return ob->format;
+    return retention || needs_format_2(recs, n) ? OPLOG_FORMAT : ob->format;
 }
 
 /* The metaData action that upgrades the pond to format: the snapshot's metaData (id, name,
@@ -926,7 +943,7 @@ static int ob_commit(pond_backend *be, const pond_backend_txn_info *info,
     }
     /* A format-1 pond is upgraded by the first commit that needs format 2, in that commit: its
      * data files and its metaData action (docs/format.md, "Format 2"). */
-    int format = ob->format < 2 && needs_format_2(recs, n) ? OPLOG_FORMAT : ob->format;
+    int format = oplog__commit_format(ob, recs, n, false);
     /* the data files are synced after the commit's temp file is written, just before it is
      * synced: one journal commit can then carry both (see sync_parts) */
     for (size_t k = 0; k < ncp && rc == 0; k++) {
@@ -1069,16 +1086,18 @@ static void ob_clear_index(oplog_be *ob)
 
 int oplog__load_index(oplog_be *ob, int64_t at_version)
 {
+    /* Time travel reads the newest snapshot and keeps the rows of transactions up to
+     * at_version: compaction keeps every row, so that is the state at at_version exactly unless
+     * retention dropped a version that was live then -- which the retention commit records as
+     * the oldest complete transaction (docs/format.md, "Retention"). Data files an older
+     * snapshot listed are never needed, so gc may remove them. */
     pond_delta_table *t = NULL;
     pond_delta_open_options o = POND_DELTA_OPEN_OPTIONS_INIT;
-    o.at_version = at_version;
     int rc = pond_delta_table_open(&t, ob->dir, &o);
     if (rc < 0)
         return rc;
     const char *fmt = pond_delta_table_config(t, CFG_FORMAT);
-    int format = fmt && fmt[0] >= '0' + OPLOG_FORMAT_MIN && fmt[0] <= '0' + OPLOG_FORMAT && !fmt[1]
-                     ? fmt[0] - '0'
-                     : 0;
+    int format = pond_oplog_format_supported(fmt) ? fmt[0] - '0' : 0;
     if (!format) {
         rc = pond_error_set(fmt ? POND_EUNSUPPORTED : POND_ENOTFOUND, D,
                             fmt ? "'%s': pond format '%s' is not supported (this build of pond "
@@ -1098,8 +1117,27 @@ int oplog__load_index(oplog_be *ob, int64_t at_version)
         rc = pond_error_set(POND_ECORRUPT, D, "'%s': bad large-file thresholds", ob->dir);
         goto done;
     }
+    const char *oc = pond_delta_table_config(t, OPLOG_CFG_OLDEST_COMPLETE);
+    const char *da = pond_delta_table_config(t, OPLOG_CFG_DROPPED_AT);
+    ob->oldest_complete = oc ? strtoll(oc, NULL, 10) : 0;
+    ob->dropped_at = da ? strtoll(da, NULL, 10) : -1;
+    ob->snapshot_version = pond_delta_table_version(t);
+    if (at_version > ob->snapshot_version) {
+        rc = pond_error_set(POND_ENOTFOUND, D, "version %lld does not exist (latest is %lld)",
+                            (long long)at_version, (long long)ob->snapshot_version);
+        goto done;
+    }
+    if (at_version >= 0 && at_version < ob->oldest_complete) {
+        rc = pond_error_set(POND_ENOTFOUND, D,
+                            "transaction %lld is no longer kept: gc at transaction %lld dropped "
+                            "its history; the oldest complete transaction is %lld",
+                            (long long)at_version, (long long)ob->dropped_at,
+                            (long long)ob->oldest_complete);
+        goto done;
+    }
     ob_clear_index(ob);
-    ob->last_txn = pond_delta_table_version(t);
+    ob->last_txn = at_version >= 0 ? at_version : ob->snapshot_version;
+    ob->row_max_txn = at_version;
     index_ctx ctx = {ob, 0};
     if ((rc = pond_delta_table_foreach_file(t, index_file, &ctx)) < 0)
         goto done;
@@ -1137,6 +1175,8 @@ static int open_at(pond_backend **out, const char *dir, int64_t as_of)
         return POND_ENOMEM;
     ob->lock_fd = -1;
     ob->as_of = as_of;
+    ob->row_max_txn = -1;
+    ob->dropped_at = -1;
     ob->parent.version = POND_BACKEND_VERSION;
     ob->parent.name = "oplog";
     ob->parent.latest = ob_latest;
@@ -1196,6 +1236,19 @@ int pond_oplog_open(pond_backend **out, const char *dir, const pond_oplog_option
     if (!pond_oplog_is_pond(dir))
         return pond_error_set(POND_ENOTFOUND, D, "'%s' is not a pond (no _delta_log; "
                                                  "create one with 'pond init')", dir);
+    /* the log is read and written through this path: it must be the pond's own directory */
+    char *log = pond__path_join(dir, "_delta_log");
+    if (!log)
+        return POND_ENOMEM;
+    int rc = 0;
+    if (pond__os_lstat(log, &st) != 0)
+        rc = pond_error_set_os(D, "stat '%s'", log);
+    else if (!S_ISDIR(st.st_mode))
+        rc = pond_error_set(POND_ECORRUPT, D, "'%s' is %s: a pond directory must be a real directory",
+                            log, pond__file_kind(st.st_mode));
+    pond_free(log);
+    if (rc < 0)
+        return rc;
     return open_at(out, dir, opts->as_of_txn);
 }
 
@@ -1205,39 +1258,30 @@ int pond_oplog_open(pond_backend **out, const char *dir, const pond_oplog_option
 static int only_create_leftovers(bool *out, const char *dir)
 {
     *out = false;
-    DIR *d = pond__os_opendir(dir);
-    if (!d)
-        return pond_error_set_os(D, "open '%s'", dir);
-    struct dirent *e;
+    pond_dir *d = NULL, *log = NULL;
+    int rc = pond__dir_open(&d, dir, true, D);
+    pond_dirent e;
     bool empty = true, has_log = false;
-    while ((e = readdir(d))) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-            continue;
-        if (!strcmp(e->d_name, "_delta_log"))
-            has_log = true;
+    while (rc == 0 && (rc = pond__dir_next(&e, d, D)) == 0) {
+        if (!strcmp(e.name, "_delta_log") && S_ISDIR(e.st.st_mode))
+            has_log = true; /* a real directory only: a link there is not a leftover */
         else
             empty = false;
     }
-    closedir(d);
-    if (empty && has_log) {
-        char *log = pond__path_join(dir, "_delta_log");
-        if (!log)
-            return POND_ENOMEM;
-        d = pond__os_opendir(log);
-        if (!d) {
-            int rc = pond_error_set_os(D, "open '%s'", log);
-            pond_free(log);
-            return rc;
-        }
-        pond_free(log);
-        while ((e = readdir(d)))
-            if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
-                strncmp(e->d_name, ".tmp-", 5))
+    if (rc == POND_ITEROVER)
+        rc = 0;
+    if (rc == 0 && empty && has_log) {
+        rc = pond__dir_open_at(&log, d, "_delta_log", D);
+        while (rc == 0 && (rc = pond__dir_next(&e, log, D)) == 0)
+            if (strncmp(e.name, ".tmp-", 5) != 0)
                 empty = false;
-        closedir(d);
+        if (rc == POND_ITEROVER)
+            rc = 0;
     }
+    pond__dir_close(log);
+    pond__dir_close(d);
     *out = empty;
-    return 0;
+    return rc;
 }
 
 int pond_oplog_create(const char *dir, const pond_oplog_create_options *opts)
@@ -1312,7 +1356,7 @@ int pond_oplog_lock(pond_backend *be, bool wait)
     char *path = pond__path_join(ob->dir, LOCK_NAME);
     if (!path)
         return POND_ENOMEM;
-    int fd, rc = pond__open(&fd, path, O_RDWR | O_CREAT, 0644, D);
+    int fd, rc = pond__open_lock_file(&fd, path, D);
     if (rc == 0) {
         int r;
         do {

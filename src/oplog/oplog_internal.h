@@ -22,6 +22,7 @@ typedef struct {
      * version's listing is read from its file (file_idx) when it is asked for. */
     bool entries_pending;
     int file_idx;
+    bool gc_drop; /* set by retention's decision pass (oplog_retain.c), meaningless elsewhere */
 } oplog_row;
 
 /* Columns of a data file, in order (docs/format.md). part_id is the partition column and is
@@ -112,8 +113,30 @@ typedef struct oplog_be {
     oplog_idmap node_part; /* node id -> ol_part* (learned from directory listings) */
     int lock_fd;
     int64_t checkpoint_interval; /* from pond.checkpoint_interval; 0 = default */
-    int format;          /* pond.format of the snapshot: OPLOG_FORMAT_MIN..OPLOG_FORMAT */
+    int64_t snapshot_version;    /* the Delta version indexed (the newest when opened) */
+    int64_t row_max_txn;         /* -1, or a past view: rows of later transactions are skipped */
+    int64_t oldest_complete;     /* OPLOG_CFG_OLDEST_COMPLETE (0 when retention never ran) */
+    int64_t dropped_at;          /* OPLOG_CFG_DROPPED_AT, or -1 */
+    int format;                  /* pond.format of the snapshot: OPLOG_FORMAT_MIN..OPLOG_FORMAT */
 } oplog_be;
+
+/* Retention records in metaData.configuration (docs/format.md, "Retention"): the oldest
+ * transaction whose state is complete (every node version live then is still kept), and the
+ * transaction of the gc that set it. --at an older transaction is refused with both. */
+#define OPLOG_CFG_OLDEST_COMPLETE "pond.history.oldest_complete"
+#define OPLOG_CFG_DROPPED_AT "pond.history.dropped_at"
+/* The pond format (OPLOG_FORMAT_MIN..OPLOG_FORMAT), a decimal string. */
+#define OPLOG_CFG_FORMAT "pond.format"
+
+/* The pond format a commit writes: the pond's, or format 2 when the pond is older and the
+ * commit records something only format 2 can say, which a format-1 reader would misread
+ * (docs/format.md): a listing naming a child's home in another partition (a move across
+ * directories), a series' dedup rule or compaction (its rows would be read twice), or the
+ * retention keys (retention: history it dropped would read as missing files). Such a commit
+ * carries the upgrade: format-2 data files and a metaData action saying format 2. The one
+ * place that decides, for ordinary commits (recs) and gc's retention commit. */
+int oplog__commit_format(const oplog_be *ob, pond_node_rec *const *recs, size_t n,
+                         bool retention);
 
 
 typedef struct {
@@ -199,10 +222,74 @@ int oplog__rewrite(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opt
 
 int oplog__open_sink(pond_content_sink **out, pond_backend *be, pond_entry_type type);
 int oplog__store_content(pond_cas_ref *ref, oplog_be *ob, const pond_node_rec *r);
+#define FOREACH_PART(ob, p)                                                                        \
+    for (size_t pi_ = 0; pi_ < (ob)->parts.cap; pi_++)                                             \
+        for (ol_part *p = (ob)->parts.vals ? (ob)->parts.vals[pi_] : NULL; p; p = NULL)
+
+#define FOREACH_NODE(part, nd)                                                                     \
+    for (size_t ni_ = 0; ni_ < (part)->nodes.cap; ni_++)                                           \
+        for (ol_node *nd = (part)->nodes.vals ? (part)->nodes.vals[ni_] : NULL; nd; nd = NULL)
+
+/* A set of strings (oplog_maint.c): add copies; has sorts once, then bisects. */
+typedef struct {
+    char **v;
+    size_t n, cap;
+    bool sorted;
+} oplog_strs;
+int oplog__strs_add(oplog_strs *s, const char *str);
+bool oplog__strs_has(oplog_strs *s, const char *str);
+void oplog__strs_dispose(oplog_strs *s);
+
+/* Paths of the nodes in the current tree (node id -> "/a/b", pond_malloc strings). */
+int oplog__tree_paths(oplog_idmap *paths, oplog_be *ob);
+void oplog__paths_dispose(oplog_idmap *paths);
+/* Where the listings of the current tree say each reachable node's versions live (node id ->
+ * ol_part*, or OPLOG_NO_PART when the index has no such partition; the root is not in it).
+ * Versions of a reachable node in another partition were stranded by a format-1 move. */
+extern char oplog__no_part;
+#define OPLOG_NO_PART ((void *)&oplog__no_part)
+int oplog__tree_homes(oplog_idmap *homes, oplog_be *ob);
+/* Retention (oplog_retain.c): drops the versions opts' policy does not keep, in one commit
+ * that rewrites only the data files holding dropped rows and records the oldest complete
+ * transaction in metaData.configuration; reloads the index. Sets versions_dropped,
+ * partitions_rewritten, commit_version and oldest_complete in out. */
+int oplog__retain(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opts);
+
+/* The walk of the pond's own directories (oplog_walk.c) for fsck and gc: `_delta_log/`,
+ * `part_id=*`, `_host/` and the top level (the store has pond_cas_foreach). Never follows a
+ * link. */
+typedef enum {
+    OPLOG_WALK_DATA,     /* part_id=<id>/<data file name>, a regular file */
+    OPLOG_WALK_LOG_TEMP, /* _delta_log/.tmp-*, a regular file (a writer's or a crashed one's) */
+    OPLOG_WALK_HOST_TEMP, /* _host/incoming/<name>, a regular file (a transfer's temp file) */
+    OPLOG_WALK_FOREIGN   /* anything else, never removed */
+} oplog_walk_kind;
+typedef struct {
+    oplog_walk_kind kind;
+    const char *rel;       /* relative to the pond */
+    const struct stat *st; /* the entry itself (lstat) */
+    bool misplaced;        /* FOREIGN: at a place where pond keeps its own file or directory */
+    bool expect_dir;       /* misplaced: pond keeps a directory there */
+    pond_dir *dir;         /* the directory holding it (removal goes through it) */
+    const char *name;      /* its name in dir */
+} oplog_walk_entry;
+typedef int (*oplog_walk_fn)(const oplog_walk_entry *e, void *payload);
+/* A non-zero return of fn stops the walk and is returned. */
+int oplog__walk(oplog_be *ob, oplog_walk_fn fn, void *payload);
+/* A pond data file name: <txn:020>-<8 hex>.parquet or ...-l<N>.parquet. */
+bool oplog__is_data_file_name(const char *name);
+/* One line for fsck and gc: what the foreign entry is and that pond leaves it alone. */
+void oplog__describe_foreign(char *out, size_t cap, const oplog_walk_entry *e);
 /* Re-reads the Delta log at at_version (-1 latest) and rebuilds the partition index. */
 int oplog__load_index(oplog_be *ob, int64_t at_version);
 /* pond_oplog_create in a given pond format: OPLOG_FORMAT for every pond pond creates; tests
  * create format-1 ponds with it to check reading and upgrading them. */
 int oplog__create(const char *dir, const pond_oplog_create_options *opts, int format);
+
+/* Leases (oplog_repl.c): calls blob(sha, NULL) and file(NULL, path) for every blob and data
+ * file a version at or after the oldest live lease refers to, so gc keeps them. */
+typedef int (*oplog_lease_keep_fn)(const pond_hash *sha, const char *path, void *payload);
+int oplog__lease_keep(oplog_be *ob, oplog_lease_keep_fn blob, oplog_lease_keep_fn file,
+                      void *payload);
 
 #endif

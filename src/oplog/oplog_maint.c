@@ -1,5 +1,7 @@
-/* Maintenance of an oplog pond: fsck (verify everything), gc (retention, unreferenced files)
- * and compaction (one data file per partition). */
+/* Maintenance of an oplog pond: fsck (verify everything), gc (garbage, retention, merging)
+ * and the merges themselves (tiered after a commit, whole partitions for gc --compact).
+ * Retention's decisions and commit are in oplog_retain.c; the walk of the pond's directories
+ * in oplog_walk.c. */
 #include "oplog/oplog_internal.h"
 
 #include <pond/delta.h>
@@ -11,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #define D POND_DOM_OPLOG
 
@@ -49,13 +50,7 @@ static bool hs_has(hash_set *s, const pond_hash *h)
     return s->n && bsearch(h, s->v, s->n, sizeof *s->v, hash_cmp) != NULL;
 }
 
-typedef struct {
-    char **v;
-    size_t n, cap;
-    bool sorted;
-} str_set;
-
-static int ss_add(str_set *s, const char *str)
+int oplog__strs_add(oplog_strs *s, const char *str)
 {
     if (s->n == s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 64;
@@ -77,7 +72,7 @@ static int str_cmp(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static bool ss_has(str_set *s, const char *str)
+bool oplog__strs_has(oplog_strs *s, const char *str)
 {
     if (!s->sorted && s->n) {
         qsort(s->v, s->n, sizeof *s->v, str_cmp);
@@ -86,7 +81,7 @@ static bool ss_has(str_set *s, const char *str)
     return s->n && bsearch(&str, s->v, s->n, sizeof *s->v, str_cmp) != NULL;
 }
 
-static void ss_dispose(str_set *s)
+void oplog__strs_dispose(oplog_strs *s)
 {
     for (size_t i = 0; i < s->n; i++)
         pond_free(s->v[i]);
@@ -95,45 +90,6 @@ static void ss_dispose(str_set *s)
 }
 
 /* ---- walking the index ------------------------------------------------------------------ */
-
-#define FOREACH_PART(ob, p)                                                                        \
-    for (size_t pi_ = 0; pi_ < (ob)->parts.cap; pi_++)                                             \
-        for (ol_part *p = (ob)->parts.vals ? (ob)->parts.vals[pi_] : NULL; p; p = NULL)
-
-#define FOREACH_NODE(part, nd)                                                                     \
-    for (size_t ni_ = 0; ni_ < (part)->nodes.cap; ni_++)                                           \
-        for (ol_node *nd = (part)->nodes.vals ? (part)->nodes.vals[ni_] : NULL; nd; nd = NULL)
-
-/* Paths of the nodes in the latest tree (node id -> "/a/b"), for messages. */
-static int build_paths(oplog_idmap *paths, oplog_be *ob, const pond_node_id *dir, const char *path,
-                       int depth)
-{
-    ol_node *n = NULL;
-    int rc = oplog__find_node(&n, NULL, ob, dir);
-    if (rc < 0 || !n || !n->n || depth > 256)
-        return rc < 0 ? rc : 0;
-    const pond_node_rec *r = n->rows[n->n - 1].rec;
-    for (size_t i = 0; i < r->n_entries && rc == 0; i++) {
-        char *child = pond__path_join(path, r->entries[i].name);
-        if (!child)
-            return POND_ENOMEM;
-        if ((rc = oplog__idmap_put(paths, &r->entries[i].id, child)) < 0) {
-            pond_free(child);
-            return rc;
-        }
-        if (r->entries[i].type == POND_ENTRY_DIRECTORY)
-            rc = build_paths(paths, ob, &r->entries[i].id, child, depth + 1);
-    }
-    return rc;
-}
-
-static void paths_dispose(oplog_idmap *paths)
-{
-    for (size_t i = 0; i < paths->cap; i++)
-        if (paths->vals && paths->vals[i])
-            pond_free(paths->vals[i]);
-    oplog__idmap_dispose(paths);
-}
 
 static const char *node_name(oplog_idmap *paths, const pond_node_id *id, char buf[64])
 {
@@ -146,87 +102,63 @@ static const char *node_name(oplog_idmap *paths, const pond_node_id *id, char bu
     return buf;
 }
 
-/* Where the listings of the latest tree say each reachable node's versions live (node id ->
- * ol_part*, or &NO_PART when the index has no such partition). */
-static char NO_PART;
-
-static int build_homes(oplog_idmap *homes, oplog_be *ob, const pond_node_id *dir, int depth)
+/* The data files the index refers to (relative paths). */
+static int live_files(oplog_strs *out, oplog_be *ob)
 {
-    ol_node *n = NULL;
-    int rc = oplog__find_node(&n, NULL, ob, dir);
-    if (rc < 0 || !n || !n->n || depth > 256)
-        return rc < 0 ? rc : 0;
-    const pond_node_rec *r = n->rows[n->n - 1].rec;
-    for (size_t i = 0; i < r->n_entries && rc == 0; i++) {
-        const pond_dir_entry *e = &r->entries[i];
-        if (oplog__idmap_get(homes, &e->id))
-            continue; /* listed twice (a damaged tree): the first listing counts */
-        pond_node_id home = pond_dir_entry_home(r, e);
-        void *hp = oplog__idmap_get(&ob->parts, &home);
-        if ((rc = oplog__idmap_put(homes, &e->id, hp ? hp : &NO_PART)) == 0 &&
-            e->type == POND_ENTRY_DIRECTORY)
-            rc = build_homes(homes, ob, &e->id, depth + 1);
-    }
-    return rc;
-}
-
-/* Data files on disk: `part_id=*` directories of the pond, each path relative to the pond. */
-static int list_data_files(str_set *out, const char *dir)
-{
-    DIR *d = pond__os_opendir(dir);
-    if (!d)
-        return pond_error_set_os(D, "open '%s'", dir);
     int rc = 0;
-    struct dirent *e;
-    while (rc == 0 && (e = readdir(d))) {
-        if (strncmp(e->d_name, "part_id=", 8) != 0)
-            continue;
-        char *sub = pond__path_join(dir, e->d_name);
-        DIR *d2 = sub ? pond__os_opendir(sub) : NULL;
-        struct dirent *f;
-        while (d2 && rc == 0 && (f = readdir(d2))) {
-            if (f->d_name[0] == '.')
-                continue;
-            char rel[1024];
-            snprintf(rel, sizeof rel, "%s/%s", e->d_name, f->d_name);
-            rc = ss_add(out, rel);
-        }
-        if (d2)
-            closedir(d2);
-        pond_free(sub);
-    }
-    closedir(d);
+    FOREACH_PART(ob, p)
+    for (size_t f = 0; f < p->n_files && rc == 0; f++)
+        rc = oplog__strs_add(out, p->files[f].path);
     return rc;
 }
 
-static int64_t file_mtime_us(const char *dir, const char *rel, int64_t *size)
+/* When commits removed data files: (path, deletionTimestamp in ms), sorted by path once
+ * complete. */
+typedef struct {
+    char *path;
+    int64_t ms;
+} removal;
+typedef struct {
+    removal *v;
+    size_t n, cap;
+} removals;
+
+static int removal_cmp(const void *a, const void *b)
 {
-    char *p = pond__path_join(dir, rel);
-    struct stat st;
-    int64_t t = -1;
-    if (p && pond__os_stat(p, &st) == 0) {
-        t = (int64_t)st.st_mtim.tv_sec * 1000000 + st.st_mtim.tv_nsec / 1000;
-        if (size)
-            *size = (int64_t)st.st_size;
-    }
-    pond_free(p);
-    return t;
+    return strcmp(((const removal *)a)->path, ((const removal *)b)->path);
 }
 
-/* Every data file path any commit ever added (scans the JSON commits). */
-static int all_added_paths(str_set *out, const char *dir)
+static void removals_dispose(removals *r)
 {
+    for (size_t i = 0; i < r->n; i++)
+        pond_free(r->v[i].path);
+    pond_free(r->v);
+    memset(r, 0, sizeof *r);
+}
+
+/* The newest time a commit removed path, or -1 when no commit in the log did. */
+static int64_t removed_at(const removals *r, const char *path)
+{
+    removal key = {(char *)path, 0};
+    const removal *hit = r->n ? bsearch(&key, r->v, r->n, sizeof *r->v, removal_cmp) : NULL;
+    return hit ? hit->ms : -1;
+}
+
+/* Scans the JSON commits still in the log: every data file path added (fsck tells a data file
+ * no commit ever wrote from one a later commit replaced) and when each was removed (gc keeps a
+ * replaced file for its grace period after the removal: a reader that opened the pond before
+ * may still read it). Either output may be NULL. */
+static int scan_log(oplog_strs *added, removals *removed, const char *dir)
+{
+    pond_dir *d = NULL;
     char *log = pond__path_join(dir, "_delta_log");
-    if (!log)
-        return POND_ENOMEM;
-    DIR *d = pond__os_opendir(log);
-    int rc = d ? 0 : pond_error_set_os(D, "open '%s'", log);
-    struct dirent *e;
-    while (rc == 0 && (e = readdir(d))) {
-        size_t len = strlen(e->d_name);
-        if (len != 25 || strcmp(e->d_name + 20, ".json") != 0)
+    int rc = log ? pond__dir_open(&d, log, false, D) : POND_ENOMEM;
+    pond_dirent e;
+    while (rc == 0 && (rc = pond__dir_next(&e, d, D)) == 0) {
+        size_t len = strlen(e.name);
+        if (len != 25 || strcmp(e.name + 20, ".json") != 0 || !S_ISREG(e.st.st_mode))
             continue;
-        char *path = pond__path_join(log, e->d_name);
+        char *path = pond__path_join(log, e.name);
         pond_buf text = POND_BUF_INIT;
         rc = path ? pond__read_file(&text, path, (size_t)1 << 30, D) : POND_ENOMEM;
         for (char *line = text.ptr, *next; rc == 0 && line && *line; line = next) {
@@ -235,31 +167,75 @@ static int all_added_paths(str_set *out, const char *dir)
                 *next++ = '\0';
             json_error_t je;
             json_t *j = json_loads(line, 0, &je);
-            const char *p = json_string_value(json_object_get(json_object_get(j, "add"), "path"));
-            if (p) {
-                char *decoded = NULL;
-                if (pond_delta_path_decode(&decoded, p) == 0)
-                    rc = ss_add(out, decoded);
-                pond_free(decoded);
+            json_t *add = json_object_get(j, "add"), *rm = json_object_get(j, "remove");
+            const char *p = json_string_value(json_object_get(add ? add : rm, "path"));
+            char *decoded = NULL;
+            if (p && (add ? (void *)added : (void *)removed) &&
+                pond_delta_path_decode(&decoded, p) == 0) {
+                if (add) {
+                    rc = oplog__strs_add(added, decoded);
+                } else {
+                    if (removed->n == removed->cap) {
+                        size_t cap = removed->cap ? removed->cap * 2 : 64;
+                        removal *v = pond_realloc(removed->v, cap * sizeof *v);
+                        if (!v)
+                            rc = POND_ENOMEM;
+                        else
+                            removed->v = v, removed->cap = cap;
+                    }
+                    if (rc == 0) {
+                        json_t *ts = json_object_get(rm, "deletionTimestamp");
+                        removed->v[removed->n++] =
+                            (removal){decoded, json_is_integer(ts) ? json_integer_value(ts) : 0};
+                        decoded = NULL;
+                    }
+                }
             }
+            pond_free(decoded);
             json_decref(j);
         }
         pond_buf_dispose(&text);
         pond_free(path);
     }
-    if (d)
-        closedir(d);
+    pond__dir_close(d);
     pond_free(log);
+    if (rc == POND_ITEROVER)
+        rc = 0;
+    if (rc == 0 && removed && removed->n) {
+        /* one entry per path: the newest removal */
+        qsort(removed->v, removed->n, sizeof *removed->v, removal_cmp);
+        size_t k = 0;
+        for (size_t i = 0; i < removed->n; i++) {
+            if (k && !strcmp(removed->v[k - 1].path, removed->v[i].path)) {
+                if (removed->v[i].ms > removed->v[k - 1].ms)
+                    removed->v[k - 1].ms = removed->v[i].ms;
+                pond_free(removed->v[i].path);
+            } else {
+                removed->v[k++] = removed->v[i];
+            }
+        }
+        removed->n = k;
+    }
     return rc;
 }
 
+static int64_t mtime_us(const struct stat *st)
+{
+    return (int64_t)st->st_mtim.tv_sec * 1000000 + st->st_mtim.tv_nsec / 1000;
+}
+
 /* ---- fsck --------------------------------------------------------------------------------- */
+
+/* Temp files younger than this are a writer at work (fsck has no --grace: gc's default). */
+#define FSCK_GRACE_US (3600LL * 1000000)
 
 typedef struct {
     pond_fsck_report *rep;
     pond_fsck_fn fn;
     void *payload;
     hash_set *referenced;
+    oplog_strs *live, *added;
+    int64_t now;
 } fsck_ctx;
 
 static void problem(fsck_ctx *c, const char *kind, const char *fmt, ...)
@@ -275,16 +251,86 @@ static void problem(fsck_ctx *c, const char *kind, const char *fmt, ...)
         c->fn(kind, msg, c->payload);
 }
 
+static void temp_file(fsck_ctx *c, const char *rel, int64_t size, int64_t mtime)
+{
+    int64_t age = (c->now - mtime) / 1000000;
+    if (c->now - mtime > FSCK_GRACE_US) {
+        c->rep->stale_temps++;
+        problem(c, "stale", "temp file %s: %lld bytes, %lld s old: left by an interrupted "
+                            "writer (gc removes it)",
+                rel, (long long)size, (long long)age);
+    } else {
+        c->rep->young_temps++;
+        c->rep->young_temp_bytes += size;
+        problem(c, "temp", "temp file %s: %lld bytes, %lld s old: a writer at work or one that "
+                           "stopped (gc removes it once older than its grace period)",
+                rel, (long long)size, (long long)(age < 0 ? 0 : age));
+    }
+}
+
+static void foreign_entry(fsck_ctx *c, const char *what, bool misplaced)
+{
+    c->rep->foreign++;
+    c->rep->misplaced += misplaced;
+    problem(c, "foreign", "%s", what);
+}
+
+/* One line about a foreign entry of the store, worded as oplog__describe_foreign words the
+ * pond's own. */
+static void describe_store_foreign(char *out, size_t cap, const pond_cas_entry *e)
+{
+    char rel[600];
+    snprintf(rel, sizeof rel, "%s%s%s", OPLOG_STORE_NAME, *e->path ? "/" : "", e->path);
+    /* the store itself, tmp/ and the fan-out directories are directories; the rest files */
+    bool dir = !*e->path || !strcmp(e->path, "tmp") || strlen(e->path) == 2;
+    if (e->misplaced)
+        snprintf(out, cap, "%s is %s where pond keeps its own %s: pond never follows or "
+                           "removes it",
+                 rel, pond__file_kind((mode_t)e->mode), dir ? "directory" : "file");
+    else
+        snprintf(out, cap, "%s is %s that is not pond's: left alone", rel,
+                 pond__file_kind((mode_t)e->mode));
+}
+
 static int store_entry(const pond_cas_entry *e, void *payload)
 {
     fsck_ctx *c = payload;
+    char rel[600];
+    snprintf(rel, sizeof rel, "%s%s%s", OPLOG_STORE_NAME, *e->path ? "/" : "", e->path);
     if (e->kind == POND_CAS_ENTRY_BLOB && !hs_has(c->referenced, &e->sha256)) {
         c->rep->unreferenced_blobs++;
-        problem(c, "unreferenced", "blob _large_files/%s: no version refers to it (gc removes it)",
-                e->path);
-    } else if (e->kind == POND_CAS_ENTRY_TEMP && e->stale) {
-        c->rep->stale_temps++;
-        problem(c, "stale", "temp file _large_files/%s: left by an interrupted writer", e->path);
+        problem(c, "unreferenced", "blob %s: no version refers to it (gc removes it)", rel);
+    } else if (e->kind == POND_CAS_ENTRY_CHUNKS) {
+        c->rep->unreferenced_blobs++;
+        problem(c, "unreferenced", "chunk table %s: its blob is gone (gc removes it)", rel);
+    } else if (e->kind == POND_CAS_ENTRY_TEMP) {
+        temp_file(c, rel, e->size, e->mtime_us);
+    } else if (e->kind == POND_CAS_ENTRY_OTHER) {
+        char what[800];
+        describe_store_foreign(what, sizeof what, e);
+        foreign_entry(c, what, e->misplaced);
+    }
+    return 0;
+}
+
+static int walk_entry(const oplog_walk_entry *e, void *payload)
+{
+    fsck_ctx *c = payload;
+    if (e->kind == OPLOG_WALK_DATA) {
+        if (oplog__strs_has(c->live, e->rel))
+            return 0;
+        if (oplog__strs_has(c->added, e->rel)) {
+            c->rep->replaced_files++; /* a merge or retention replaced it: not a problem */
+            return 0;
+        }
+        c->rep->orphan_files++;
+        problem(c, "orphan", "data file %s: no commit refers to it (gc removes it)", e->rel);
+    } else if (e->kind == OPLOG_WALK_LOG_TEMP || e->kind == OPLOG_WALK_HOST_TEMP) {
+        temp_file(c, e->rel, (int64_t)e->st->st_size, mtime_us(e->st));
+    } else {
+        char what[800];
+        oplog__describe_foreign(what, sizeof what, e);
+        foreign_entry(c, what, e->misplaced);
     }
     return 0;
 }
@@ -296,13 +342,13 @@ int pond_oplog_fsck(pond_fsck_report *out, pond_backend *be, pond_fsck_fn fn,
     memset(out, 0, sizeof *out);
     hash_set verified = {0}, referenced = {0};
     oplog_idmap paths = {0}, homes = {0};
-    str_set on_disk = {0}, added = {0};
-    fsck_ctx c = {out, fn, payload, &referenced};
+    oplog_strs live = {0}, added = {0};
+    fsck_ctx c = {out, fn, payload, &referenced, &live, &added, pond__now_us()};
     int rc = 0;
     /* the log: every live file exists with its logged size */
     pond_delta_table *t = NULL;
     pond_delta_open_options o = POND_DELTA_OPEN_OPTIONS_INIT;
-    o.at_version = ob->as_of;
+    o.at_version = ob->snapshot_version; /* the snapshot this view reads (also for --at) */
     if ((rc = pond_delta_table_open(&t, ob->dir, &o)) < 0)
         return rc;
     if (pond_delta_table_verify(t, POND_DELTA_VERIFY_FILES) < 0) {
@@ -342,20 +388,13 @@ int pond_oplog_fsck(pond_fsck_report *out, pond_backend *be, pond_fsck_fn fn,
                     pond_error_last()->message);
         }
     }
-    pond_node_id root = pond_node_id_root();
-    char *slash = pond_strdup("/");
-    if (!slash || (rc = oplog__idmap_put(&paths, &root, slash)) < 0) {
-        pond_free(slash);
-        rc = POND_ENOMEM;
-        goto done;
-    }
-    if ((rc = build_paths(&paths, ob, &root, "/", 0)) < 0)
+    if ((rc = oplog__tree_paths(&paths, ob)) < 0)
         goto done;
     /* Every reachable node has its versions in the partition its listing names, and nowhere
      * else: versions elsewhere were stranded by a move in a pond written before format 2
      * (that move wrote a new version in the new directory's partition). They are reported,
      * kept, and not read. */
-    if ((rc = build_homes(&homes, ob, &root, 0)) < 0)
+    if ((rc = oplog__tree_homes(&homes, ob)) < 0)
         goto done;
     FOREACH_PART(ob, p)
     FOREACH_NODE(p, nd)
@@ -381,7 +420,7 @@ int pond_oplog_fsck(pond_fsck_report *out, pond_backend *be, pond_fsck_fn fn,
         if (!home)
             continue;
         /* found, or in a partition that could not be read (reported above) */
-        if (home != (void *)&NO_PART &&
+        if (home != OPLOG_NO_PART &&
             (!home->loaded || oplog__idmap_get(&home->nodes, &homes.keys[i])))
             continue;
         char nb[64];
@@ -442,45 +481,237 @@ int pond_oplog_fsck(pond_fsck_report *out, pond_backend *be, pond_fsck_fn fn,
     }
     if (rc < 0)
         goto done;
-    /* the store: unreferenced blobs, stale temps (grace: one hour) */
-    if ((rc = pond_cas_foreach(ob->cas, 3600LL * 1000000, store_entry, &c)) < 0)
+    /* the store: unreferenced blobs, temp files, foreign entries */
+    if ((rc = pond_cas_foreach(ob->cas, FSCK_GRACE_US, store_entry, &c)) < 0)
         goto done;
-    /* data files no commit refers to */
-    if ((rc = list_data_files(&on_disk, ob->dir)) < 0 || (rc = all_added_paths(&added, ob->dir)) < 0)
+    /* the pond's own directories: data files no commit refers to, log temps, temps of
+     * interrupted transfers (`_host/incoming/`), foreign entries */
+    if ((rc = live_files(&live, ob)) < 0 || (rc = scan_log(&added, NULL, ob->dir)) < 0 ||
+        (rc = oplog__walk(ob, walk_entry, &c)) < 0)
         goto done;
-    for (size_t i = 0; i < on_disk.n; i++)
-        if (!ss_has(&added, on_disk.v[i])) {
-            out->orphan_files++;
-            problem(&c, "orphan", "data file %s: no commit refers to it (gc removes it)",
-                    on_disk.v[i]);
-        }
-    if (out->missing || out->corrupt)
-        rc = pond_error_set(POND_ECORRUPT, D, "pond '%s': %lld missing, %lld corrupt", ob->dir,
-                            (long long)out->missing, (long long)out->corrupt);
+    if (out->missing || out->corrupt || out->misplaced)
+        rc = pond_error_set(POND_ECORRUPT, D, "pond '%s': %lld missing, %lld corrupt, %lld "
+                                              "misplaced",
+                            ob->dir, (long long)out->missing, (long long)out->corrupt,
+                            (long long)out->misplaced);
 done:
     pond_free(verified.v);
     pond_free(referenced.v);
-    paths_dispose(&paths);
+    oplog__paths_dispose(&paths);
     oplog__idmap_dispose(&homes);
-    ss_dispose(&on_disk);
-    ss_dispose(&added);
+    oplog__strs_dispose(&live);
+    oplog__strs_dispose(&added);
     return rc;
 }
 
-/* ---- gc and compaction ---------------------------------------------------------------------- */
+/* ---- gc --------------------------------------------------------------------------------------- */
+
+static void warn(const pond_gc_options *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void warn(const pond_gc_options *o, const char *fmt, ...)
+{
+    char msg[1536];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (o->warn)
+        o->warn(msg, o->warn_payload);
+}
 
 typedef struct {
+    pond_gc_report *out;
+    const pond_gc_options *opts;
+    oplog_strs *live;
+    oplog_strs *leased; /* data files a snapshot lease keeps */
+    removals *removed;
     hash_set *referenced;
     hash_set cand;
-} gc_blobs;
+    int64_t now;
+    bool report;        /* warn about foreign entries (the first sweep only) */
+    bool keep_replaced; /* a format-1 pond: data files a commit replaced stay */
+} sweep_ctx;
 
-static int collect_unreferenced(const pond_cas_entry *e, void *payload)
+/* What a push in progress still reads (snapshot leases, docs/replication.md): the data files
+ * live at the oldest leased version or added after it, and the blobs they refer to. */
+typedef struct {
+    hash_set *blobs;
+    oplog_strs *files;
+} gc_keep;
+
+static int gc_keep_blob(const pond_hash *sha, const char *path, void *payload)
 {
-    gc_blobs *g = payload;
-    if (e->kind == POND_CAS_ENTRY_BLOB && e->stale && !hs_has(g->referenced, &e->sha256))
-        return hs_add(&g->cand, &e->sha256);
+    (void)path;
+    return hs_add(((gc_keep *)payload)->blobs, sha);
+}
+
+static int gc_keep_file(const pond_hash *sha, const char *path, void *payload)
+{
+    (void)sha;
+    return oplog__strs_add(((gc_keep *)payload)->files, path);
+}
+
+static int sweep_walk(const oplog_walk_entry *e, void *payload)
+{
+    sweep_ctx *s = payload;
+    if (e->kind == OPLOG_WALK_FOREIGN) {
+        if (s->report) {
+            char what[800];
+            oplog__describe_foreign(what, sizeof what, e);
+            s->out->foreign++;
+            warn(s->opts, "%s", what);
+        }
+        return 0;
+    }
+    /* a data file no snapshot refers to (a writer's that never committed, or one a merge or
+     * retention replaced: time travel reads the newest snapshot, so nothing needs it, unless a
+     * snapshot lease keeps it), a commit's temp file or a transfer's (`_host/incoming/`); in
+     * every case only once older than the grace period */
+    if (e->kind == OPLOG_WALK_DATA &&
+        (oplog__strs_has(s->live, e->rel) || oplog__strs_has(s->leased, e->rel)))
+        return 0;
+    if (s->now - mtime_us(e->st) < s->opts->grace_us)
+        return 0;
+    int64_t gone_ms = e->kind == OPLOG_WALK_DATA ? removed_at(s->removed, e->rel) : -1;
+    if (gone_ms >= 0 && s->now - gone_ms * 1000 < s->opts->grace_us)
+        return 0; /* replaced within the grace period: a reader may still be on it */
+    /* the pond before format 2 reads --at T from the Delta snapshot at T, which lists the
+     * files later commits replaced: in a format-1 pond they stay (docs/format.md, "Retention") */
+    if (gone_ms >= 0 && s->keep_replaced)
+        return 0;
+    int64_t size = (int64_t)e->st->st_size;
+    int rc = pond__dir_remove_file(e->dir, e->name, D);
+    if (rc == POND_ENOTFOUND)
+        return 0;
+    if (rc < 0)
+        return rc;
+    if (e->kind == OPLOG_WALK_DATA)
+        s->out->data_files_removed++;
+    else
+        s->out->temps_removed++;
+    s->out->bytes_freed += size;
     return 0;
 }
+
+static int sweep_store(const pond_cas_entry *e, void *payload)
+{
+    sweep_ctx *s = payload;
+    if (e->kind == POND_CAS_ENTRY_OTHER) {
+        if (s->report) {
+            char what[800];
+            describe_store_foreign(what, sizeof what, e);
+            s->out->foreign++;
+            warn(s->opts, "%s", what);
+        }
+        return 0;
+    }
+    /* blobs no version refers to, and tables whose blob is gone */
+    if ((e->kind == POND_CAS_ENTRY_BLOB || e->kind == POND_CAS_ENTRY_CHUNKS) && e->stale &&
+        !hs_has(s->referenced, &e->sha256))
+        return hs_add(&s->cand, &e->sha256);
+    return 0;
+}
+
+/* Removes what is garbage in the current state, writing nothing: the store's stale temp
+ * files, commit temp files, data files no snapshot refers to, and blobs no version refers to
+ * (every partition is loaded first: a blob is only unreferenced if no row anywhere names it,
+ * and a partition that cannot be read stops gc before any blob goes). */
+static int sweep(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opts, bool report)
+{
+    oplog_strs live = {0}, leased = {0};
+    removals removed = {0};
+    hash_set referenced = {0};
+    sweep_ctx s = {out,         opts, &live,          &leased, &removed,
+                   &referenced, {0},  pond__now_us(), report,  ob->format < 2};
+    gc_keep keep = {&referenced, &leased};
+    size_t temps = 0;
+    int64_t bytes = 0;
+    int rc = pond_cas_remove_stale_temps(&temps, &bytes, ob->cas, opts->grace_us);
+    if (rc == POND_ECORRUPT)
+        rc = 0; /* a foreign entry where the store keeps tmp/: the store walk reports it */
+    if (rc < 0)
+        return rc;
+    out->temps_removed += (int64_t)temps;
+    out->bytes_freed += bytes;
+    /* what a push in progress still reads: read before anything below is removed */
+    if ((rc = oplog__lease_keep(ob, gc_keep_blob, gc_keep_file, &keep)) == 0 &&
+        (rc = live_files(&live, ob)) == 0 && (rc = scan_log(NULL, &removed, ob->dir)) == 0)
+        rc = oplog__walk(ob, sweep_walk, &s);
+    FOREACH_PART(ob, p)
+    if (rc == 0)
+        rc = oplog__part_load(ob, p);
+    FOREACH_PART(ob, p)
+    FOREACH_NODE(p, nd)
+    for (size_t i = 0; i < nd->n && rc == 0; i++)
+        if (nd->rows[i].in_store)
+            rc = hs_add(&referenced, &nd->rows[i].rec->sha256);
+    if (rc == 0)
+        rc = pond_cas_foreach(ob->cas, opts->grace_us, sweep_store, &s);
+    for (size_t i = 0; i < s.cand.n && rc == 0; i++) {
+        bool gone = false;
+        int64_t freed = 0;
+        rc = pond_cas_remove(&gone, &freed, ob->cas, &s.cand.v[i], opts->grace_us);
+        out->blobs_removed += gone;
+        out->bytes_freed += freed;
+    }
+    oplog__strs_dispose(&live);
+    oplog__strs_dispose(&leased);
+    removals_dispose(&removed);
+    pond_free(referenced.v);
+    pond_free(s.cand.v);
+    return rc;
+}
+
+int pond_oplog_gc(pond_gc_report *out, pond_backend *be, const pond_gc_options *opts)
+{
+    oplog_be *ob = (oplog_be *)be;
+    pond_gc_options def = POND_GC_OPTIONS_INIT;
+    if (!opts)
+        opts = &def;
+    memset(out, 0, sizeof *out);
+    out->commit_version = -1;
+    if (ob->as_of >= 0)
+        return pond_error_set(POND_EINVALID, D, "gc needs the live pond, not a past version");
+    if (ob->lock_fd < 0)
+        return pond_error_set(POND_EINVALID, D, "gc needs the pond's writer lock");
+    if (opts->grace_us < 0)
+        return pond_error_set(POND_EINVALID, D, "gc: the grace period must not be negative");
+    /* 1. what is garbage already: frees space before anything is written, so that a full
+     * disk can be cured from inside pond */
+    int rc = sweep(out, ob, opts, true);
+    if (rc < 0)
+        return rc;
+    /* 2. retention: the smallest commit that drops what the policy does not keep */
+    if ((rc = oplog__retain(out, ob, opts)) < 0)
+        return rc;
+    /* 3. what retention freed */
+    if (out->commit_version >= 0 && (rc = sweep(out, ob, opts, false)) < 0)
+        return rc;
+    /* 4. merging last: it only makes reads faster, so a failure (a full disk) is a warning */
+    if (opts->compact) {
+        pond_gc_report m;
+        memset(&m, 0, sizeof m);
+        m.commit_version = -1;
+        rc = oplog__rewrite(&m, ob, opts, NULL, 0, 2);
+        int e = rc < 0 ? pond__error_os_errno() : 0;
+        if (e == ENOSPC || e == EDQUOT) {
+            /* everything that frees space is done; merging would only make reads faster */
+            out->merge_skipped = true;
+            warn(opts, "merging data files skipped: %s", pond_error_last()->message);
+            return 0;
+        }
+        if (rc < 0)
+            return rc;
+        out->partitions_rewritten += m.partitions_rewritten;
+        if (m.commit_version >= 0) {
+            out->commit_version = m.commit_version;
+            if ((rc = sweep(out, ob, opts, false)) < 0)
+                return rc;
+        }
+    }
+    return 0;
+}
+
+/* ---- merging ----------------------------------------------------------------------------------- */
 
 static int row_txn_cmp(const void *a, const void *b)
 {
@@ -488,96 +719,6 @@ static int row_txn_cmp(const void *a, const void *b)
     if (x->rec->txn_seq != y->rec->txn_seq)
         return x->rec->txn_seq < y->rec->txn_seq ? -1 : 1;
     return memcmp(&x->rec->id, &y->rec->id, sizeof x->rec->id);
-}
-
-/* Whether version i of node nd survives the retention policy. */
-/* Whether version i of node nd survives the retention policy. A node still in the tree keeps
- * its newest version whatever the policy; a removed node is history only, so under a policy
- * its versions go like any old version (that is what frees a deleted file's blob). */
-/* Does node nd have version v (rows ascending by version)? */
-static bool node_has(const ol_node *nd, int64_t v)
-{
-    size_t lo = 0, hi = nd->n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int64_t x = nd->rows[mid].rec->version;
-        if (x == v)
-            return nd->rows[mid].rec->size > 0;
-        if (x < v)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return false;
-}
-
-/* Is version i of series nd replaced by a compacted version it still has? The newest version's
- * attributes list the compactions (docs/format.md, "The series index"). Anything unreadable
- * counts as not replaced: the version is kept. The ranges of the node last asked about are
- * kept (per thread): retention asks about every version of a node in turn. */
-static bool series_replaced(const ol_node *nd, size_t i)
-{
-    static _Thread_local pond_node_id cached_id;
-    static _Thread_local int64_t cached_version;
-    static _Thread_local size_t cached_n;
-    static _Thread_local int64_t ranges[64][2]; /* the first 64 compactions that apply */
-    static _Thread_local size_t n_ranges;
-    const pond_node_rec *newest = nd->rows[nd->n - 1].rec;
-    const char *x = newest->xattrs_json;
-    /* keyed by what identifies the node's rows: its id, newest version and version count */
-    if (!pond_node_id_equal(&cached_id, &newest->id) || cached_version != newest->version ||
-        cached_n != nd->n) {
-        cached_id = newest->id;
-        cached_version = newest->version;
-        cached_n = nd->n;
-        n_ranges = 0;
-        json_error_t je;
-        json_t *j = x && strstr(x, "\"pond.compactions\"") ? json_loads(x, 0, &je) : NULL;
-        json_t *cs = json_object_get(j, "pond.compactions");
-        for (size_t c = 0; c < json_array_size(cs) && n_ranges < 64; c++) {
-            json_t *e = json_array_get(cs, c);
-            int64_t by = json_integer_value(json_array_get(e, 0));
-            int64_t lo = json_integer_value(json_array_get(e, 1));
-            int64_t hi = json_integer_value(json_array_get(e, 2));
-            if (lo >= 1 && hi >= lo && by > hi && node_has(nd, by)) {
-                ranges[n_ranges][0] = lo;
-                ranges[n_ranges++][1] = hi;
-            }
-        }
-        json_decref(j);
-    }
-    int64_t v = nd->rows[i].rec->version;
-    for (size_t c = 0; c < n_ranges; c++)
-        if (v >= ranges[c][0] && v <= ranges[c][1])
-            return true;
-    return false;
-}
-
-static bool keep_row(const pond_gc_options *o, const ol_node *nd, size_t i, int64_t now,
-                     bool live)
-{
-    bool retention = o->keep_versions > 0 || o->keep_age_us > 0;
-    if (!live && retention) {
-        if (o->keep_age_us > 0 && o->keep_versions <= 0)
-            return now - nd->rows[i].rec->timestamp_us <= o->keep_age_us;
-        return false;
-    }
-    if (i + 1 == nd->n)
-        return true; /* the newest version always stays */
-    /* a series' state is the union of its versions: retention drops only versions a
-     * compaction replaced (their rows live on in the compacted version) */
-    if (retention && nd->rows[i].rec->type == POND_ENTRY_FILE_SERIES && !series_replaced(nd, i))
-        return true;
-    if (o->keep_versions > 0 && nd->n - i > (size_t)o->keep_versions)
-        return false;
-    if (o->keep_age_us > 0 && now - nd->rows[i].rec->timestamp_us > o->keep_age_us)
-        return false;
-    return true;
-}
-
-static bool is_live(oplog_idmap *live, const ol_node *nd)
-{
-    return !live->cap || oplog__idmap_get(live, &nd->rows[0].rec->id) != NULL;
 }
 
 /* The plan entry for partition p, or NULL. */
@@ -608,25 +749,19 @@ static void repend(oplog_row **rows, size_t n, int file_idx)
     }
 }
 
-/* Rewrites partitions in one commit. With a plan: each named partition's files from_file..
- * become one file of the plan's level. Without: drops the versions the retention policy does
- * not keep (opts NULL: keep all), and merges all the data files of every partition that has
- * at least min_files files or lost versions. The index follows in place (or reloads lazily
- * after retention). */
+/* Merges data files in one commit (operation OPTIMIZE, no data change: every row stays).
+ * With a plan: each named partition's files from_file.. become one file of the plan's level.
+ * Without: all the data files of every partition that has at least min_files files become one.
+ * The index follows in place. */
 int oplog__rewrite(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opts,
                    const oplog_merge *plan, size_t n_plan, size_t min_files)
 {
-    pond_gc_options keep_all = POND_GC_OPTIONS_INIT;
-    if (!opts || plan)
-        opts = &keep_all;
-    bool retention = opts->keep_versions > 0 || opts->keep_age_us > 0;
     int64_t now = pond__now_us();
     int rc = 0;
     oplog_row **loaded = NULL; /* listings read only for this rewrite */
     size_t n_loaded = 0;
-    /* retention needs to know which nodes are still in the tree: load everything */
     FOREACH_PART(ob, p)
-    if (rc == 0 && (!plan || plan_for(plan, n_plan, p)))
+    if (rc == 0 && (plan ? plan_for(plan, n_plan, p) != NULL : p->n_files >= min_files))
         rc = oplog__part_load(ob, p);
     /* a rewrite writes every row again: older directory listings must be read first */
     FOREACH_PART(ob, p)
@@ -634,46 +769,26 @@ int oplog__rewrite(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opt
         const oplog_merge *m = plan ? plan_for(plan, n_plan, p) : NULL;
         if (m)
             rc = oplog__part_load_entries_from(ob, p, m->from_file, &loaded, &n_loaded);
-        else if (!plan)
-            rc = oplog__part_load_all_entries(ob, p);
+        else if (!plan && p->n_files >= min_files)
+            rc = oplog__part_load_entries_from(ob, p, 0, &loaded, &n_loaded);
     }
     if (rc < 0) {
         pond_free(loaded);
         return rc;
     }
-    oplog_idmap live = {0};
-    if (retention) {
-        pond_node_id root = pond_node_id_root();
-        char *slash = pond_strdup("/");
-        if (!slash || (rc = oplog__idmap_put(&live, &root, slash)) < 0) {
-            pond_free(slash);
-            paths_dispose(&live);
-            return POND_ENOMEM;
-        }
-        if ((rc = build_paths(&live, ob, &root, "/", 0)) < 0) {
-            paths_dispose(&live);
-            return rc;
-        }
-    }
     commit_part *cps = NULL;
     size_t ncp = 0, cap = 0;
     pond_delta_actions *acts = NULL;
     pond_buf stats = POND_BUF_INIT;
-    str_set removed = {0};
+    oplog_strs removed = {0};
     FOREACH_PART(ob, p)
     {
         if (rc < 0)
             break;
         const oplog_merge *m = plan ? plan_for(plan, n_plan, p) : NULL;
-        if (plan && !m)
+        if (plan ? !m : p->n_files < min_files)
             continue;
         size_t from = m ? m->from_file : 0;
-        bool drop = false;
-        FOREACH_NODE(p, nd)
-        for (size_t i = 0; i < nd->n; i++)
-            drop |= !keep_row(opts, nd, i, now, is_live(&live, nd));
-        if (!m && !drop && p->n_files < min_files)
-            continue;
         if (from >= p->n_files)
             continue;
         if (ncp == cap) {
@@ -696,10 +811,6 @@ int oplog__rewrite(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opt
         for (size_t i = 0; i < nd->n && rc == 0; i++) {
             if (nd->rows[i].file_idx < (int)from)
                 continue;
-            if (!keep_row(opts, nd, i, now, is_live(&live, nd))) {
-                out->versions_dropped++;
-                continue;
-            }
             if (cp->n == cp->cap) {
                 size_t c2 = cp->cap ? cp->cap * 2 : 64;
                 oplog_row *r2 = pond_realloc(cp->rows, c2 * sizeof *r2);
@@ -714,7 +825,7 @@ int oplog__rewrite(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opt
             cp->rows[cp->n++].rec = pond_node_rec_ref(nd->rows[i].rec);
         }
         for (size_t f = from; f < p->n_files && rc == 0; f++)
-            rc = ss_add(&removed, p->files[f].path);
+            rc = oplog__strs_add(&removed, p->files[f].path);
     }
     int64_t version = ob->last_txn + 1;
     if (rc == 0 && ncp > 0) {
@@ -737,7 +848,7 @@ int oplog__rewrite(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opt
             pond_delta_kv tag;
             oplog__sha_tag(hex, &tag, cp);
             pond_delta_file_desc f = {POND_DELTA_FILE_DESC_VERSION, cp->path, &pv, 1, cp->size,
-                                      now / 1000, 0, retention, stats.ptr, &tag, 1};
+                                      now / 1000, 0, false, stats.ptr, &tag, 1};
             rc = pond_delta_actions_add(acts, &f);
         }
         for (size_t i = 0; i < removed.n && rc == 0; i++) {
@@ -746,17 +857,16 @@ int oplog__rewrite(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opt
             memcpy(id, removed.v[i] + 8, POND_NODE_ID_STRLEN);
             pond_delta_kv pv = {"part_id", id};
             pond_delta_file_desc f = {POND_DELTA_FILE_DESC_VERSION, removed.v[i], &pv, 1, -1,
-                                      0, now / 1000, retention, NULL, NULL, 0};
+                                      0, now / 1000, false, NULL, NULL, 0};
             rc = pond_delta_actions_remove(acts, &f);
         }
         if (rc == 0) {
+            const char *cmd = opts ? opts->command_json : NULL;
             pond_buf extra = POND_BUF_INIT;
             rc = pond_buf_printf(&extra, "{\"pondTxnSeq\":%lld%s%s}", (long long)version,
-                                 opts->command_json ? ",\"pondMeta\":" : "",
-                                 opts->command_json ? opts->command_json : "");
+                                 cmd ? ",\"pondMeta\":" : "", cmd ? cmd : "");
             if (rc == 0)
-                rc = pond_delta_actions_commit_info(acts, now / 1000,
-                                                    retention ? "DELETE" : "OPTIMIZE", NULL,
+                rc = pond_delta_actions_commit_info(acts, now / 1000, "OPTIMIZE", NULL,
                                                     extra.ptr);
             pond_buf_dispose(&extra);
         }
@@ -768,9 +878,9 @@ int oplog__rewrite(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opt
         }
     }
     if (rc == 0 && out->commit_version >= 0) {
-        /* the index follows the commit: each rewritten partition now has its one new file;
-         * rows are unchanged unless versions were dropped (then it reloads lazily) */
+        /* the index follows the commit: each rewritten partition now has its one new file */
         ob->last_txn = out->commit_version;
+        ob->snapshot_version = out->commit_version;
         for (size_t k = 0; k < ncp && rc == 0; k++) {
             ol_part *p = oplog__idmap_get(&ob->parts, &cps[k].part);
             if (!p)
@@ -787,13 +897,11 @@ int oplog__rewrite(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opt
             for (size_t i = 0; i < nd->n; i++)
                 if (nd->rows[i].file_idx >= (int)from)
                     nd->rows[i].file_idx = (int)from;
-            if (retention)
-                oplog__part_unload(p);
         }
     }
     for (size_t k = 0; k < ncp; k++) {
-        if (rc < 0 && out->commit_version < 0 && cps[k].path) { /* not committed: garbage */
-            char *pth = pond__path_join(ob->dir, cps[k].path);
+        if (rc < 0 && out->commit_version < 0 && cps[k].written && cps[k].path) {
+            char *pth = pond__path_join(ob->dir, cps[k].path); /* never committed: ours */
             if (pth)
                 (void)pond__os_unlink(pth);
             pond_free(pth);
@@ -806,9 +914,8 @@ int oplog__rewrite(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opt
     pond_free(cps);
     pond_delta_actions_free(acts);
     pond_buf_dispose(&stats);
-    ss_dispose(&removed);
-    paths_dispose(&live);
-    if (rc == 0 && out->commit_version >= 0 && plan) {
+    oplog__strs_dispose(&removed);
+    if (rc == 0 && out->commit_version >= 0) {
         /* the rows loaded for this merge now live in the partition's merged (last) file */
         for (size_t i = 0; i < n_loaded; i++) {
             ol_part *p = oplog__idmap_get(&ob->parts, &loaded[i]->rec->part_id);
@@ -820,108 +927,4 @@ int oplog__rewrite(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opt
     if (rc < 0 && out->commit_version >= 0)
         return oplog__load_index(ob, -1); /* committed, but the index could not follow */
     return rc;
-}
-
-int pond_oplog_gc(pond_gc_report *out, pond_backend *be, const pond_gc_options *opts)
-{
-    oplog_be *ob = (oplog_be *)be;
-    pond_gc_options def = POND_GC_OPTIONS_INIT;
-    if (!opts)
-        opts = &def;
-    memset(out, 0, sizeof *out);
-    out->commit_version = -1;
-    if (ob->as_of >= 0)
-        return pond_error_set(POND_EINVALID, D, "gc needs the live pond, not a past version");
-    if (ob->lock_fd < 0)
-        return pond_error_set(POND_EINVALID, D, "gc needs the pond's writer lock");
-    bool retention = opts->keep_versions > 0 || opts->keep_age_us > 0;
-    int64_t now = pond__now_us();
-    /* 1. rewrite partitions: drop versions by retention, merge files */
-    int rc = oplog__rewrite(out, ob, opts, NULL, 0, opts->compact ? 2 : SIZE_MAX);
-    if (rc < 0)
-        return rc;
-    /* 2. blobs no version of the snapshot refers to. Every partition must be loaded: a blob
-     * is only unreferenced if no row anywhere refers to it (a partition that cannot be read
-     * stops gc here, before anything is removed). */
-    FOREACH_PART(ob, p)
-    if (rc == 0)
-        rc = oplog__part_load(ob, p);
-    if (rc < 0)
-        return rc;
-    hash_set referenced = {0};
-    gc_blobs gb = {&referenced, {0}};
-    FOREACH_PART(ob, p)
-    FOREACH_NODE(p, nd)
-    for (size_t i = 0; i < nd->n && rc == 0; i++)
-        if (nd->rows[i].in_store)
-            rc = hs_add(&referenced, &nd->rows[i].rec->sha256);
-    if (rc == 0)
-        rc = pond_cas_foreach(ob->cas, opts->grace_us, collect_unreferenced, &gb);
-    for (size_t i = 0; i < gb.cand.n && rc == 0; i++) {
-        bool removed_blob = false;
-        char *bp = NULL;
-        int64_t size = 0;
-        if (pond_cas_blob_path(&bp, ob->cas, &gb.cand.v[i]) == 0)
-            file_mtime_us("/", bp, &size);
-        pond_free(bp);
-        rc = pond_cas_remove(&removed_blob, ob->cas, &gb.cand.v[i], opts->grace_us);
-        if (removed_blob) {
-            out->blobs_removed++;
-            out->bytes_freed += size;
-        }
-    }
-    pond_free(referenced.v);
-    pond_free(gb.cand.v);
-    if (rc < 0)
-        return rc;
-    /* 3. data files: never committed (aborted writers), or, with retention, dropped */
-    str_set on_disk = {0}, added = {0}, live = {0};
-    rc = list_data_files(&on_disk, ob->dir);
-    if (rc == 0)
-        rc = all_added_paths(&added, ob->dir);
-    FOREACH_PART(ob, p)
-    for (size_t f = 0; f < p->n_files && rc == 0; f++)
-        rc = ss_add(&live, p->files[f].path);
-    for (size_t i = 0; i < on_disk.n && rc == 0; i++) {
-        const char *rel = on_disk.v[i];
-        if (ss_has(&live, rel) || (!retention && ss_has(&added, rel)))
-            continue;
-        int64_t size = 0, mt = file_mtime_us(ob->dir, rel, &size);
-        if (mt < 0 || now - mt < opts->grace_us)
-            continue;
-        char *pth = pond__path_join(ob->dir, rel);
-        if (pth && pond__os_unlink(pth) == 0) {
-            out->data_files_removed++;
-            out->bytes_freed += size;
-        }
-        pond_free(pth);
-    }
-    ss_dispose(&on_disk);
-    ss_dispose(&added);
-    ss_dispose(&live);
-    if (rc < 0)
-        return rc;
-    /* 4. temp files of interrupted writers */
-    size_t temps = 0;
-    if ((rc = pond_cas_remove_stale_temps(&temps, ob->cas, opts->grace_us)) < 0)
-        return rc;
-    out->temps_removed += (int64_t)temps;
-    char *log = pond__path_join(ob->dir, "_delta_log");
-    DIR *d = log ? pond__os_opendir(log) : NULL;
-    struct dirent *e;
-    while (d && (e = readdir(d))) {
-        if (strncmp(e->d_name, ".tmp-", 5) != 0)
-            continue;
-        char rel[512];
-        snprintf(rel, sizeof rel, "_delta_log/%s", e->d_name);
-        int64_t mt = file_mtime_us(ob->dir, rel, NULL);
-        char *pth = pond__path_join(ob->dir, rel);
-        if (pth && mt >= 0 && now - mt >= opts->grace_us && pond__os_unlink(pth) == 0)
-            out->temps_removed++;
-        pond_free(pth);
-    }
-    if (d)
-        closedir(d);
-    pond_free(log);
-    return 0;
 }

@@ -168,7 +168,8 @@ int oplog__store_content(pond_cas_ref *ref, oplog_be *ob, const pond_node_rec *r
     int rc = pond_cas_blob_path(&path, ob->cas, &sb->ref.sha256);
     if (rc < 0)
         return rc;
-    if (pond__os_stat(path, &st) != 0 || (int64_t)st.st_size != sb->ref.size) {
+    if (pond__os_lstat(path, &st) != 0 || !S_ISREG(st.st_mode) ||
+        (int64_t)st.st_size != sb->ref.size) {
         rc = POND_ENOTFOUND;
     } else if (pond__now_us() - ((int64_t)st.st_mtim.tv_sec * 1000000 +
                                  st.st_mtim.tv_nsec / 1000) > SINK_REFRESH_US) {

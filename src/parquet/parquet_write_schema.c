@@ -53,9 +53,10 @@ static int decimal_flba_bytes(int precision)
 static int unsupported(const walk_ctx *c, const char *name, const char *format)
 {
     (void)c;
+    char t[POND_ARROW_TYPE_NAME_LEN];
     return pond_error_set(POND_EUNSUPPORTED, POND_DOM_PARQUET,
-                          "parquet writer: column '%s': arrow type '%s' is not supported",
-                          name ? name : "", format ? format : "(null)");
+                          "parquet writer: column '%s': type %s is not supported",
+                          name ? name : "", format ? pond_arrow_type_name(t, format) : "(none)");
 }
 
 static int set_leaf(pqw_selem *e, pqw_leaf *l, const pond_arrow_format *f, const char *name,

@@ -346,13 +346,26 @@ static int decode_values(chunk_ctx *x, int enc, const uint8_t *p, size_t len, si
     }
 }
 
+/* A compressed section of 0 bytes: writers store a v2 all-null page's values (and an empty
+ * page's body) as nothing at all rather than as the codec's empty stream, which every codec
+ * then reads as empty. Valid only when the section declares 0 bytes. */
+static int empty_section(chunk_ctx *x, size_t dst_len)
+{
+    if (dst_len == 0)
+        return 0;
+    return pond_error_set(POND_ECORRUPT, POND_DOM_PARQUET, "page at offset %" PRId64
+                          ": compressed section is empty but declares %zu bytes", x->page_off,
+                          dst_len);
+}
+
 static int decompress_into(chunk_ctx *x, const uint8_t *src, size_t src_len, size_t dst_len)
 {
-    int rc = pq_decompress_check(x->codec, src, src_len, dst_len, x->page_off);
+    int rc = src_len == 0 ? empty_section(x, dst_len)
+                          : pq_decompress_check(x->codec, src, src_len, dst_len, x->page_off);
     if (rc < 0)
         return rc;
     rc = grow(x, (void **)&x->s->page, &x->s->page_cap, dst_len ? dst_len : 1, "page");
-    if (rc < 0)
+    if (rc < 0 || src_len == 0)
         return rc;
     return pq_decompress_with(&x->s->codec_state, x->codec, src, src_len, x->s->page, dst_len,
                               x->page_off);
@@ -390,6 +403,11 @@ static int data_page(chunk_ctx *x, const pq_page_header *h, const uint8_t *body,
     int enc = v2 ? h->data_v2.encoding : h->data.encoding;
     if (nv < 0)
         return corrupt(x, "negative value count");
+    /* a page of no values holds nothing to decode, whatever its body (DuckDB and hyparquet
+     * read such pages; an empty v1 body has not even levels); the chunk's value count still
+     * catches a page whose count was lost */
+    if (nv == 0)
+        return 0;
     size_t n = (size_t)nv;
     if ((rc = reserve_levels(x, n)) < 0)
         return rc;
@@ -418,6 +436,8 @@ static int data_page(chunk_ctx *x, const pq_page_header *h, const uint8_t *body,
                       (size_t)v->def_levels_byte_length;
         if (v->is_compressed && x->codec != PQ_CODEC_UNCOMPRESSED) {
             size_t nn = def ? defined : n;
+            if (clen == 0 && (rc = empty_section(x, ulen)) < 0)
+                return rc;
             if (rep && n > 0 && c->n_levels == 0 && rep[0] != 0)
                 return corrupt(x, "first repetition level of the column is not 0");
             if ((rc = direct_plain(x, enc, p, clen, ulen, nn)) != 0) {
@@ -437,6 +457,11 @@ static int data_page(chunk_ctx *x, const pq_page_header *h, const uint8_t *body,
         }
     } else {
         size_t ulen = (size_t)h->uncompressed_page_size;
+        if (blen == 0 && ulen == 0)
+            return pond_error_set(POND_ECORRUPT, POND_DOM_PARQUET, "page at offset %" PRId64
+                                  ": page of %zu values has an empty body", x->page_off, n);
+        if (blen == 0 && x->codec != PQ_CODEC_UNCOMPRESSED)
+            return empty_section(x, ulen);
         if (x->codec != PQ_CODEC_UNCOMPRESSED && !rep && !def) {
             /* no levels: the page is only values */
             if ((rc = direct_plain(x, enc, body, blen, ulen, n)) != 0) {
@@ -696,6 +721,43 @@ bool pq_chunk_pages_ok(const pq_column_chunk *cc, const pq_offset_index *oi, int
         prev_end = p->offset + p->compressed_page_size;
     }
     return true;
+}
+
+bool pq_stats_may_match(const pq_pred *p, int physical, pq_bytes mn, pq_bytes mx)
+{
+    if (!mn.ptr || !mx.ptr)
+        return true;
+    if (!p->is_double) {
+        int64_t a, b;
+        if (physical == PQ_INT32 && mn.len == 4 && mx.len == 4) {
+            int32_t x, y;
+            memcpy(&x, mn.ptr, 4);
+            memcpy(&y, mx.ptr, 4);
+            a = x;
+            b = y;
+        } else if (physical == PQ_INT64 && mn.len == 8 && mx.len == 8) {
+            memcpy(&a, mn.ptr, 8);
+            memcpy(&b, mx.ptr, 8);
+        } else {
+            return true;
+        }
+        return !(b < p->ilo || a > p->ihi);
+    }
+    double a, b;
+    if (physical == PQ_FLOAT && mn.len == 4 && mx.len == 4) {
+        float x, y;
+        memcpy(&x, mn.ptr, 4);
+        memcpy(&y, mx.ptr, 4);
+        a = x;
+        b = y;
+    } else if (physical == PQ_DOUBLE && mn.len == 8 && mx.len == 8) {
+        memcpy(&a, mn.ptr, 8);
+        memcpy(&b, mx.ptr, 8);
+    } else {
+        return true;
+    }
+    /* NaN bounds (and a NaN range) compare false: the chunk may match */
+    return !(b < p->dlo || a > p->dhi);
 }
 
 void pq_chunk_keep(pq_chunk *c, const pq_leaf_desc *leaf, const int64_t *iv, size_t n_iv)

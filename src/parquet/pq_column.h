@@ -64,6 +64,20 @@ void pq_chunk_dispose(pq_chunk *c);
  * range after its dictionary page. A bad index is not an error: the caller reads the chunk. */
 bool pq_chunk_pages_ok(const pq_column_chunk *cc, const pq_offset_index *oi, int64_t num_rows);
 
+/* A range predicate for pruning: the leaf it applies to and an integer or a double range. */
+typedef struct {
+    int leaf;
+    bool is_double;
+    int64_t ilo, ihi;
+    double dlo, dhi;
+} pq_pred;
+
+/* Whether a chunk or page whose min/max statistics are mn/mx (PLAIN values of the leaf's
+ * physical type) may hold a value in the predicate's range. False only when the statistics
+ * prove it cannot: INT32/INT64 bounds against an integer range, FLOAT/DOUBLE bounds against a
+ * double range, each of its type's width and neither NaN. Anything else may match. */
+bool pq_stats_may_match(const pq_pred *p, int physical, pq_bytes mn, pq_bytes mx);
+
 /* Keep only the levels in the sorted, disjoint intervals iv[2k] .. iv[2k+1] (level positions)
  * of a decoded flat chunk (max_rep == 0), compacting levels and values in place. */
 void pq_chunk_keep(pq_chunk *c, const pq_leaf_desc *leaf, const int64_t *iv, size_t n_iv);

@@ -139,6 +139,8 @@ int pond_parquet_reader_describe(pond_buf *out, pond_parquet_reader *r)
         if (rc == 0)
             rc = pond_buf_putc(out, '\n');
     }
+    for (int i = 0; i < r->n_warnings && rc == 0; i++)
+        rc = pond_buf_printf(out, "warning: %s\n", r->warnings[i]);
     if (rc == 0)
         rc = pond_buf_puts(out, "schema:\n");
     uint32_t idx = 0;

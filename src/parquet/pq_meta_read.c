@@ -1,4 +1,6 @@
-/* Decoding parquet.thrift structs from the compact protocol. Unknown fields are skipped. */
+/* Decoding parquet.thrift structs from the compact protocol. Unknown fields are skipped; so are
+ * optional fields of another wire type than the schema's where decoding does not depend on them
+ * (noted in the decoder's skip list), while any other mistyped field is an error naming it. */
 #include "parquet/pq_meta.h"
 
 #include "util/util.h"
@@ -58,13 +60,71 @@ static void *arena_array(pq_arena *a, uint32_t n, size_t elem)
             return rc_;                                                                            \
     } while (0)
 
+/* Field names for messages, by id (parquet.thrift). */
+#define STRUCT_NAMES(var, name, ...)                                                               \
+    static const char *const var##_fields[] = {NULL, __VA_ARGS__};                                 \
+    static const pq_tstruct var = {name, var##_fields, (int)POND_ARRAY_LEN(var##_fields)}
+
+STRUCT_NAMES(S_FILE, "file metadata", "version", "schema", "num_rows", "row_groups",
+             "key_value_metadata", "created_by", "column_orders", "encryption_algorithm",
+             "footer_signing_key_metadata");
+STRUCT_NAMES(S_SCHEMA, "schema element", "type", "type_length", "repetition_type", "name",
+             "num_children", "converted_type", "scale", "precision", "field_id", "logicalType");
+STRUCT_NAMES(S_RG, "row group", "columns", "total_byte_size", "num_rows", "sorting_columns",
+             "file_offset", "total_compressed_size", "ordinal");
+STRUCT_NAMES(S_CHUNK, "column chunk", "file_path", "file_offset", "meta_data",
+             "offset_index_offset", "offset_index_length", "column_index_offset",
+             "column_index_length", "crypto_metadata", "encrypted_column_metadata");
+STRUCT_NAMES(S_CMETA, "column metadata", "type", "encodings", "path_in_schema", "codec",
+             "num_values", "total_uncompressed_size", "total_compressed_size",
+             "key_value_metadata", "data_page_offset", "index_page_offset",
+             "dictionary_page_offset", "statistics", "encoding_stats", "bloom_filter_offset",
+             "bloom_filter_length", "size_statistics", "geospatial_statistics");
+STRUCT_NAMES(S_STATS, "statistics", "max", "min", "null_count", "distinct_count", "max_value",
+             "min_value", "is_max_value_exact", "is_min_value_exact");
+STRUCT_NAMES(S_KV, "key-value", "key", "value");
+STRUCT_NAMES(S_SORT, "sorting column", "column_idx", "descending", "nulls_first");
+STRUCT_NAMES(S_ENCSTATS, "page encoding stats", "page_type", "encoding", "count");
+STRUCT_NAMES(S_LOGICAL, "logical type", "STRING", "MAP", "LIST", "ENUM", "DECIMAL", "DATE",
+             "TIME", "TIMESTAMP", NULL, "INTEGER", "UNKNOWN", "JSON", "BSON", "UUID", "FLOAT16",
+             "VARIANT", "GEOMETRY", "GEOGRAPHY");
+STRUCT_NAMES(S_DECIMAL, "decimal logical type", "scale", "precision");
+STRUCT_NAMES(S_TIME, "time logical type", "isAdjustedToUTC", "unit");
+STRUCT_NAMES(S_UNIT, "time unit", "MILLIS", "MICROS", "NANOS");
+STRUCT_NAMES(S_INT, "integer logical type", "bitWidth", "isSigned");
+STRUCT_NAMES(S_PAGE, "page header", "type", "uncompressed_page_size", "compressed_page_size",
+             "crc", "data_page_header", "index_page_header", "dictionary_page_header",
+             "data_page_header_v2");
+STRUCT_NAMES(S_DPH, "data page header", "num_values", "encoding", "definition_level_encoding",
+             "repetition_level_encoding", "statistics");
+STRUCT_NAMES(S_DICTPH, "dictionary page header", "num_values", "encoding", "is_sorted");
+STRUCT_NAMES(S_DPH2, "data page header v2", "num_values", "num_nulls", "num_rows", "encoding",
+             "definition_levels_byte_length", "repetition_levels_byte_length", "is_compressed",
+             "statistics");
+STRUCT_NAMES(S_PAGELOC, "page location", "offset", "compressed_page_size", "first_row_index");
+STRUCT_NAMES(S_OFFIDX, "offset index", "page_locations", "unencoded_byte_array_data_bytes");
+STRUCT_NAMES(S_COLIDX, "column index", "null_pages", "min_values", "max_values",
+             "boundary_order", "null_counts", "repetition_level_histograms",
+             "definition_level_histograms");
+
+/* A required field, or one decoding depends on: a wrong wire type is an error naming it. */
 #define EXPECT(t) TRY(pq_tdec_expect(d, type, (t), id))
 
-/* i16, i32 and i64 share the zigzag varint encoding: accept any width that fits. */
+/* An optional field decoding does not depend on: with a wrong wire type it is skipped and
+ * noted (Thrift's rule), which ends this `case` of the field switch. Use only directly in a
+ * switch case. */
+#define OPTIONAL(t)                                                                                \
+    {                                                                                              \
+        int ok_ = pq_tdec_optional(d, type, (t), id);                                              \
+        if (ok_ < 0)                                                                               \
+            return ok_;                                                                            \
+        if (ok_ == 0)                                                                              \
+            break;                                                                                 \
+    }
+
 static int read_i32f(pq_tdec *d, int type, int16_t id, int32_t *out)
 {
-    if (type != TC_I16 && type != TC_I64)
-        EXPECT(TC_I32);
+    EXPECT(TC_I32);
     return pq_tdec_i32(d, out);
 }
 
@@ -78,12 +138,6 @@ static int read_enum(pq_tdec *d, int type, int16_t id, int *out)
 
 static int read_i64f(pq_tdec *d, int type, int16_t id, int64_t *out)
 {
-    if (type == TC_I32) {
-        int32_t v;
-        TRY(pq_tdec_i32(d, &v));
-        *out = v;
-        return 0;
-    }
     EXPECT(TC_I64);
     return pq_tdec_i64(d, out);
 }
@@ -97,13 +151,23 @@ static int read_bytesf(pq_tdec *d, int type, int16_t id, pq_bytes *out)
     return 0;
 }
 
-/* A STRUCT loop: `body` handles field `id` of `type`, falling back to skipping. */
-#define STRUCT_LOOP(body)                                                                          \
+static int read_boolf(pq_tdec *d, int type, int16_t id, bool *out)
+{
+    int b;
+    EXPECT(TC_TRUE);
+    TRY(pq_tdec_field_bool(d, type, &b));
+    *out = b;
+    return 0;
+}
+
+/* A STRUCT loop over the fields of struct `desc`: `body` handles field `id` of `type`,
+ * falling back to skipping. */
+#define STRUCT_LOOP(desc, body)                                                                    \
     do {                                                                                           \
         pq_tframe fr_;                                                                             \
         int type;                                                                                  \
         int16_t id;                                                                                \
-        TRY(pq_tdec_struct_begin(d, &fr_));                                                        \
+        TRY(pq_tdec_struct_begin(d, &fr_, (desc)));                                                \
         for (;;) {                                                                                 \
             TRY(pq_tdec_next_field(d, &fr_, &type, &id));                                          \
             if (type == TC_STOP)                                                                   \
@@ -113,50 +177,83 @@ static int read_bytesf(pq_tdec *d, int type, int16_t id, pq_bytes *out)
             if (!handled_)                                                                         \
                 TRY(pq_tdec_skip(d, type));                                                        \
         }                                                                                          \
-        pq_tdec_struct_end(d);                                                                     \
+        pq_tdec_struct_end(d, &fr_);                                                               \
     } while (0)
 
 #define UNHANDLED handled_ = 0
 
+static bool elem_matches(int et, int want)
+{
+    bool ints = (want == TC_I16 || want == TC_I32 || want == TC_I64) &&
+                (et == TC_I16 || et == TC_I32 || et == TC_I64);
+    bool bools = (want == TC_TRUE || want == TC_FALSE) && (et == TC_TRUE || et == TC_FALSE);
+    return et == want || ints || bools;
+}
+
+/* A list field whose elements must have type `want` (an empty list may have any). */
 static int read_list_header(pq_tdec *d, int type, int16_t id, int want, uint32_t *n)
 {
     int et;
-    EXPECT(TC_LIST);
+    if (type != TC_LIST)
+        return pq_tdec_expect(d, type, PQ_TLIST_OF + want, id);
     TRY(pq_tdec_list_begin(d, &et, n));
-    bool ints = (want == TC_I16 || want == TC_I32 || want == TC_I64) &&
-                (et == TC_I16 || et == TC_I32 || et == TC_I64);
-    if (*n && et != want && !(want == TC_TRUE && et == TC_FALSE) && !ints)
-        return pq_tdec_error(d, "list field %d has element type %d, expected %d", id, et, want);
+    if (*n && !elem_matches(et, want))
+        return pq_tdec_expect(d, PQ_TLIST_OF + et, PQ_TLIST_OF + want, id);
+    return 0;
+}
+
+/* An optional list field decoding does not depend on: 1 with *n elements of type `want` to
+ * read; 0 when the field or its elements have another type and it was skipped and noted. */
+static int read_opt_list(pq_tdec *d, int type, int16_t id, int want, uint32_t *n)
+{
+    if (type != TC_LIST)
+        return pq_tdec_optional(d, type, PQ_TLIST_OF + want, id);
+    const uint8_t *at = d->p;
+    int et;
+    TRY(pq_tdec_list_begin(d, &et, n));
+    if (*n == 0 || elem_matches(et, want))
+        return 1;
+    if (!d->skips)
+        return pq_tdec_expect(d, PQ_TLIST_OF + et, PQ_TLIST_OF + want, id);
+    int64_t off = pq_tdec_offset(d);
+    d->p = at;
+    TRY(pq_tdec_skip(d, TC_LIST));
+    pq_tdec_note_skip(d, id, PQ_TLIST_OF + et, PQ_TLIST_OF + want, off);
     return 0;
 }
 
 /* ---------------------------------------------------------------- structs */
 
+/* Statistics: nothing in them is needed to decode a page (they only prune), so each field
+ * with a wrong wire type is skipped on its own. */
 static int dec_statistics(pq_statistics *s, pq_tdec *d)
 {
     memset(s, 0, sizeof *s);
-    STRUCT_LOOP(switch (id) {
-        case 1: TRY(read_bytesf(d, type, id, &s->max)); break;
-        case 2: TRY(read_bytesf(d, type, id, &s->min)); break;
-        case 3: TRY(read_i64f(d, type, id, &s->null_count)); s->has_null_count = true; break;
-        case 4: TRY(read_i64f(d, type, id, &s->distinct_count)); s->has_distinct_count = true;
+    STRUCT_LOOP(&S_STATS, switch (id) {
+        case 1: OPTIONAL(TC_BINARY); TRY(read_bytesf(d, type, id, &s->max)); break;
+        case 2: OPTIONAL(TC_BINARY); TRY(read_bytesf(d, type, id, &s->min)); break;
+        case 3:
+            OPTIONAL(TC_I64);
+            TRY(read_i64f(d, type, id, &s->null_count));
+            s->has_null_count = true;
             break;
-        case 5: TRY(read_bytesf(d, type, id, &s->max_value)); break;
-        case 6: TRY(read_bytesf(d, type, id, &s->min_value)); break;
-        case 7: {
-            int b;
-            TRY(pq_tdec_field_bool(d, type, &b));
+        case 4:
+            OPTIONAL(TC_I64);
+            TRY(read_i64f(d, type, id, &s->distinct_count));
+            s->has_distinct_count = true;
+            break;
+        case 5: OPTIONAL(TC_BINARY); TRY(read_bytesf(d, type, id, &s->max_value)); break;
+        case 6: OPTIONAL(TC_BINARY); TRY(read_bytesf(d, type, id, &s->min_value)); break;
+        case 7:
+            OPTIONAL(TC_TRUE);
+            TRY(read_boolf(d, type, id, &s->is_max_value_exact));
             s->has_max_exact = true;
-            s->is_max_value_exact = b;
             break;
-        }
-        case 8: {
-            int b;
-            TRY(pq_tdec_field_bool(d, type, &b));
+        case 8:
+            OPTIONAL(TC_TRUE);
+            TRY(read_boolf(d, type, id, &s->is_min_value_exact));
             s->has_min_exact = true;
-            s->is_min_value_exact = b;
             break;
-        }
         default: UNHANDLED;
     });
     return 0;
@@ -165,8 +262,9 @@ static int dec_statistics(pq_statistics *s, pq_tdec *d)
 static int dec_unit(int *unit, pq_tdec *d)
 {
     *unit = 0;
-    STRUCT_LOOP(
-        if (id >= 1 && id <= 3 && type == TC_STRUCT) {
+    STRUCT_LOOP(&S_UNIT,
+        if (id >= 1 && id <= 3) {
+            EXPECT(TC_STRUCT);
             *unit = id;
             TRY(pq_tdec_skip(d, TC_STRUCT));
         } else {
@@ -177,7 +275,7 @@ static int dec_unit(int *unit, pq_tdec *d)
 
 static int dec_decimal_lt(pq_logical_type *lt, pq_tdec *d)
 {
-    STRUCT_LOOP(switch (id) {
+    STRUCT_LOOP(&S_DECIMAL, switch (id) {
         case 1: TRY(read_i32f(d, type, id, &lt->scale)); break;
         case 2: TRY(read_i32f(d, type, id, &lt->precision)); break;
         default: UNHANDLED;
@@ -187,13 +285,8 @@ static int dec_decimal_lt(pq_logical_type *lt, pq_tdec *d)
 
 static int dec_time_lt(pq_logical_type *lt, pq_tdec *d)
 {
-    STRUCT_LOOP(switch (id) {
-        case 1: {
-            int b;
-            TRY(pq_tdec_field_bool(d, type, &b));
-            lt->utc = b;
-            break;
-        }
+    STRUCT_LOOP(&S_TIME, switch (id) {
+        case 1: TRY(read_boolf(d, type, id, &lt->utc)); break;
         case 2:
             EXPECT(TC_STRUCT);
             TRY(dec_unit(&lt->unit, d));
@@ -205,52 +298,52 @@ static int dec_time_lt(pq_logical_type *lt, pq_tdec *d)
 
 static int dec_int_lt(pq_logical_type *lt, pq_tdec *d)
 {
-    STRUCT_LOOP(switch (id) {
+    STRUCT_LOOP(&S_INT, switch (id) {
         case 1: {
             int8_t b;
-            if (type != TC_BYTE)
-                return pq_tdec_error(d, "integer bitWidth is not a byte");
+            EXPECT(TC_BYTE);
             TRY(pq_tdec_byte(d, &b));
             lt->bit_width = b;
             break;
         }
-        case 2: {
-            int b;
-            TRY(pq_tdec_field_bool(d, type, &b));
-            lt->is_signed = b;
-            break;
-        }
+        case 2: TRY(read_boolf(d, type, id, &lt->is_signed)); break;
         default: UNHANDLED;
     });
     return 0;
 }
 
+/* The LogicalType union decides how values decode: a known member of another wire type than
+ * a struct is an error; an unknown member is a logical type this reader does not know. */
 static int dec_logical(pq_logical_type *lt, pq_tdec *d)
 {
     memset(lt, 0, sizeof *lt);
-    STRUCT_LOOP(
-        if (type != TC_STRUCT) {
-            UNHANDLED;
-        } else if (id == PQ_LT_DECIMAL) {
+    STRUCT_LOOP(&S_LOGICAL,
+        switch (id) {
+        case PQ_LT_DECIMAL:
+            EXPECT(TC_STRUCT);
             lt->kind = PQ_LT_DECIMAL;
             TRY(dec_decimal_lt(lt, d));
-        } else if (id == PQ_LT_TIME || id == PQ_LT_TIMESTAMP) {
+            break;
+        case PQ_LT_TIME: case PQ_LT_TIMESTAMP:
+            EXPECT(TC_STRUCT);
             lt->kind = id;
             TRY(dec_time_lt(lt, d));
-        } else if (id == PQ_LT_INTEGER) {
+            break;
+        case PQ_LT_INTEGER:
+            EXPECT(TC_STRUCT);
             lt->kind = PQ_LT_INTEGER;
             TRY(dec_int_lt(lt, d));
-        } else {
-            switch (id) {
-            case PQ_LT_STRING: case PQ_LT_MAP: case PQ_LT_LIST: case PQ_LT_ENUM: case PQ_LT_DATE:
-            case PQ_LT_UNKNOWN: case PQ_LT_JSON: case PQ_LT_BSON: case PQ_LT_UUID:
-            case PQ_LT_FLOAT16: case PQ_LT_VARIANT: case PQ_LT_GEOMETRY: case PQ_LT_GEOGRAPHY:
-                lt->kind = id;
-                break;
-            default:
-                lt->kind = PQ_LT_OTHER;
-            }
+            break;
+        case PQ_LT_STRING: case PQ_LT_MAP: case PQ_LT_LIST: case PQ_LT_ENUM: case PQ_LT_DATE:
+        case PQ_LT_UNKNOWN: case PQ_LT_JSON: case PQ_LT_BSON: case PQ_LT_UUID:
+        case PQ_LT_FLOAT16: case PQ_LT_VARIANT: case PQ_LT_GEOMETRY: case PQ_LT_GEOGRAPHY:
+            EXPECT(TC_STRUCT);
+            lt->kind = id;
             TRY(pq_tdec_skip(d, TC_STRUCT));
+            break;
+        default:
+            lt->kind = PQ_LT_OTHER;
+            UNHANDLED;
         });
     return 0;
 }
@@ -262,7 +355,7 @@ static int dec_schema_element(pq_schema_element *s, pq_tdec *d)
     s->repetition = -1;
     s->converted_type = -1;
     s->scale = s->precision = -1;
-    STRUCT_LOOP(switch (id) {
+    STRUCT_LOOP(&S_SCHEMA, switch (id) {
         case 1: TRY(read_enum(d, type, id, &s->type)); break;
         case 2: TRY(read_i32f(d, type, id, &s->type_length)); break;
         case 3: TRY(read_enum(d, type, id, &s->repetition)); break;
@@ -271,7 +364,11 @@ static int dec_schema_element(pq_schema_element *s, pq_tdec *d)
         case 6: TRY(read_enum(d, type, id, &s->converted_type)); break;
         case 7: TRY(read_i32f(d, type, id, &s->scale)); break;
         case 8: TRY(read_i32f(d, type, id, &s->precision)); break;
-        case 9: TRY(read_i32f(d, type, id, &s->field_id)); s->has_field_id = true; break;
+        case 9:
+            OPTIONAL(TC_I32);
+            TRY(read_i32f(d, type, id, &s->field_id));
+            s->has_field_id = true;
+            break;
         case 10: EXPECT(TC_STRUCT); TRY(dec_logical(&s->logical, d)); break;
         default: UNHANDLED;
     });
@@ -282,9 +379,9 @@ static int dec_schema_element(pq_schema_element *s, pq_tdec *d)
 
 static int dec_kv(pq_kv *e, pq_tdec *d)
 {
-    STRUCT_LOOP(switch (id) {
+    STRUCT_LOOP(&S_KV, switch (id) {
         case 1: TRY(read_bytesf(d, type, id, &e->key)); break;
-        case 2: TRY(read_bytesf(d, type, id, &e->value)); break;
+        case 2: OPTIONAL(TC_BINARY); TRY(read_bytesf(d, type, id, &e->value)); break;
         default: UNHANDLED;
     });
     if (!e->key.ptr)
@@ -292,11 +389,14 @@ static int dec_kv(pq_kv *e, pq_tdec *d)
     return 0;
 }
 
+/* key_value_metadata (optional): 1 when read, 0 when skipped for its wire type. */
 static int dec_kv_list(pq_kv **out, uint32_t *n_out, pq_arena *a, pq_tdec *d, int type,
                        int16_t id)
 {
     uint32_t n;
-    TRY(read_list_header(d, type, id, TC_STRUCT, &n));
+    int rc = read_opt_list(d, type, id, TC_STRUCT, &n);
+    if (rc <= 0)
+        return rc;
     pq_kv *kv = arena_array(a, n, sizeof *kv);
     if (!kv)
         return POND_ENOMEM;
@@ -304,12 +404,12 @@ static int dec_kv_list(pq_kv **out, uint32_t *n_out, pq_arena *a, pq_tdec *d, in
         TRY(dec_kv(&kv[i], d));
     *out = kv;
     *n_out = n;
-    return 0;
+    return 1;
 }
 
 static int dec_enc_stats(pq_page_encoding_stats *es, pq_tdec *d)
 {
-    STRUCT_LOOP(switch (id) {
+    STRUCT_LOOP(&S_ENCSTATS, switch (id) {
         case 1: TRY(read_enum(d, type, id, &es->page_type)); break;
         case 2: TRY(read_enum(d, type, id, &es->encoding)); break;
         case 3: TRY(read_i32f(d, type, id, &es->count)); break;
@@ -324,7 +424,7 @@ static int dec_column_meta(pq_column_meta *m, pq_arena *a, pq_tdec *d)
     memset(m, 0, sizeof *m);
     m->index_page_offset = m->dictionary_page_offset = m->bloom_filter_offset = -1;
     m->bloom_filter_length = -1;
-    STRUCT_LOOP(if (id > 0 && id < 12) seen[id] = true;
+    STRUCT_LOOP(&S_CMETA, if (id > 0 && id < 12) seen[id] = true;
         switch (id) {
         case 1: TRY(read_enum(d, type, id, &m->type)); break;
         case 2: {
@@ -349,30 +449,37 @@ static int dec_column_meta(pq_column_meta *m, pq_arena *a, pq_tdec *d)
         case 7: TRY(read_i64f(d, type, id, &m->total_compressed_size)); break;
         case 8: TRY(dec_kv_list(&m->kv, &m->n_kv, a, d, type, id)); break;
         case 9: TRY(read_i64f(d, type, id, &m->data_page_offset)); break;
-        case 10: TRY(read_i64f(d, type, id, &m->index_page_offset)); break;
+        case 10: OPTIONAL(TC_I64); TRY(read_i64f(d, type, id, &m->index_page_offset)); break;
+        /* where the chunk starts: decoding depends on it */
         case 11: TRY(read_i64f(d, type, id, &m->dictionary_page_offset)); break;
         case 12:
-            EXPECT(TC_STRUCT);
+            OPTIONAL(TC_STRUCT);
             TRY(dec_statistics(&m->statistics, d));
             m->has_statistics = true;
             break;
         case 13: {
-            TRY(read_list_header(d, type, id, TC_STRUCT, &m->n_encoding_stats));
-            if (!(m->encoding_stats = arena_array(a, m->n_encoding_stats,
-                                                  sizeof *m->encoding_stats)))
+            uint32_t n;
+            int rc = read_opt_list(d, type, id, TC_STRUCT, &n);
+            if (rc <= 0) {
+                TRY(rc);
+                break;
+            }
+            m->n_encoding_stats = n;
+            if (!(m->encoding_stats = arena_array(a, n, sizeof *m->encoding_stats)))
                 return POND_ENOMEM;
-            for (uint32_t i = 0; i < m->n_encoding_stats; i++)
+            for (uint32_t i = 0; i < n; i++)
                 TRY(dec_enc_stats(&m->encoding_stats[i], d));
             break;
         }
-        case 14: TRY(read_i64f(d, type, id, &m->bloom_filter_offset)); break;
-        case 15: TRY(read_i32f(d, type, id, &m->bloom_filter_length)); break;
+        case 14: OPTIONAL(TC_I64); TRY(read_i64f(d, type, id, &m->bloom_filter_offset)); break;
+        case 15: OPTIONAL(TC_I32); TRY(read_i32f(d, type, id, &m->bloom_filter_length)); break;
         default: UNHANDLED;
         });
     static const int required[] = {1, 2, 3, 4, 5, 6, 7, 9};
     for (size_t i = 0; i < POND_ARRAY_LEN(required); i++)
         if (!seen[required[i]])
-            return pq_tdec_error(d, "column metadata lacks required field %d", required[i]);
+            return pq_tdec_error(d, "column metadata lacks required field '%s' (%d)",
+                                 S_CMETA_fields[required[i]], required[i]);
     return 0;
 }
 
@@ -380,7 +487,7 @@ static int dec_column_chunk(pq_column_chunk *c, pq_arena *a, pq_tdec *d)
 {
     memset(c, 0, sizeof *c);
     c->offset_index_offset = c->column_index_offset = -1;
-    STRUCT_LOOP(switch (id) {
+    STRUCT_LOOP(&S_CHUNK, switch (id) {
         case 1: TRY(read_bytesf(d, type, id, &c->file_path)); break;
         case 2: TRY(read_i64f(d, type, id, &c->file_offset)); break;
         case 3:
@@ -388,10 +495,10 @@ static int dec_column_chunk(pq_column_chunk *c, pq_arena *a, pq_tdec *d)
             TRY(dec_column_meta(&c->meta_data, a, d));
             c->has_meta_data = true;
             break;
-        case 4: TRY(read_i64f(d, type, id, &c->offset_index_offset)); break;
-        case 5: TRY(read_i32f(d, type, id, &c->offset_index_length)); break;
-        case 6: TRY(read_i64f(d, type, id, &c->column_index_offset)); break;
-        case 7: TRY(read_i32f(d, type, id, &c->column_index_length)); break;
+        case 4: OPTIONAL(TC_I64); TRY(read_i64f(d, type, id, &c->offset_index_offset)); break;
+        case 5: OPTIONAL(TC_I32); TRY(read_i32f(d, type, id, &c->offset_index_length)); break;
+        case 6: OPTIONAL(TC_I64); TRY(read_i64f(d, type, id, &c->column_index_offset)); break;
+        case 7: OPTIONAL(TC_I32); TRY(read_i32f(d, type, id, &c->column_index_length)); break;
         case 8: case 9:
             c->encrypted = true;
             UNHANDLED;
@@ -403,20 +510,10 @@ static int dec_column_chunk(pq_column_chunk *c, pq_arena *a, pq_tdec *d)
 
 static int dec_sorting(pq_sorting_column *sc, pq_tdec *d)
 {
-    STRUCT_LOOP(switch (id) {
+    STRUCT_LOOP(&S_SORT, switch (id) {
         case 1: TRY(read_i32f(d, type, id, &sc->column_idx)); break;
-        case 2: {
-            int b;
-            TRY(pq_tdec_field_bool(d, type, &b));
-            sc->descending = b;
-            break;
-        }
-        case 3: {
-            int b;
-            TRY(pq_tdec_field_bool(d, type, &b));
-            sc->nulls_first = b;
-            break;
-        }
+        case 2: TRY(read_boolf(d, type, id, &sc->descending)); break;
+        case 3: TRY(read_boolf(d, type, id, &sc->nulls_first)); break;
         default: UNHANDLED;
     });
     return 0;
@@ -428,7 +525,7 @@ static int dec_row_group(pq_row_group *rg, pq_arena *a, pq_tdec *d)
     memset(rg, 0, sizeof *rg);
     rg->file_offset = rg->total_compressed_size = -1;
     rg->ordinal = -1;
-    STRUCT_LOOP(switch (id) {
+    STRUCT_LOOP(&S_RG, switch (id) {
         case 1: {
             TRY(read_list_header(d, type, id, TC_STRUCT, &rg->n_columns));
             if (!(rg->columns = arena_array(a, rg->n_columns, sizeof *rg->columns)))
@@ -440,18 +537,24 @@ static int dec_row_group(pq_row_group *rg, pq_arena *a, pq_tdec *d)
         case 2: TRY(read_i64f(d, type, id, &rg->total_byte_size)); break;
         case 3: TRY(read_i64f(d, type, id, &rg->num_rows)); has_rows = true; break;
         case 4: {
-            TRY(read_list_header(d, type, id, TC_STRUCT, &rg->n_sorting));
-            if (!(rg->sorting = arena_array(a, rg->n_sorting, sizeof *rg->sorting)))
+            uint32_t n;
+            int rc = read_opt_list(d, type, id, TC_STRUCT, &n);
+            if (rc <= 0) {
+                TRY(rc);
+                break;
+            }
+            rg->n_sorting = n;
+            if (!(rg->sorting = arena_array(a, n, sizeof *rg->sorting)))
                 return POND_ENOMEM;
-            for (uint32_t i = 0; i < rg->n_sorting; i++)
+            for (uint32_t i = 0; i < n; i++)
                 TRY(dec_sorting(&rg->sorting[i], d));
             break;
         }
-        case 5: TRY(read_i64f(d, type, id, &rg->file_offset)); break;
-        case 6: TRY(read_i64f(d, type, id, &rg->total_compressed_size)); break;
+        case 5: OPTIONAL(TC_I64); TRY(read_i64f(d, type, id, &rg->file_offset)); break;
+        case 6: OPTIONAL(TC_I64); TRY(read_i64f(d, type, id, &rg->total_compressed_size)); break;
         case 7: {
             int16_t v;
-            EXPECT(TC_I16);
+            OPTIONAL(TC_I16);
             TRY(pq_tdec_i16(d, &v));
             rg->ordinal = v;
             break;
@@ -469,7 +572,7 @@ int pq_decode_file_meta(pq_file_meta *m, pq_arena *a, pq_tdec *d)
 {
     bool has_schema = false, has_rows = false;
     memset(m, 0, sizeof *m);
-    STRUCT_LOOP(switch (id) {
+    STRUCT_LOOP(&S_FILE, switch (id) {
         case 1: TRY(read_i32f(d, type, id, &m->version)); break;
         case 2: {
             TRY(read_list_header(d, type, id, TC_STRUCT, &m->n_schema));
@@ -490,10 +593,15 @@ int pq_decode_file_meta(pq_file_meta *m, pq_arena *a, pq_tdec *d)
             break;
         }
         case 5: TRY(dec_kv_list(&m->kv, &m->n_kv, a, d, type, id)); break;
-        case 6: TRY(read_bytesf(d, type, id, &m->created_by)); break;
+        case 6: OPTIONAL(TC_BINARY); TRY(read_bytesf(d, type, id, &m->created_by)); break;
         case 7: {
             uint32_t n;
-            TRY(read_list_header(d, type, id, TC_STRUCT, &n));
+            int rc = read_opt_list(d, type, id, TC_STRUCT, &n);
+            if (rc <= 0) {
+                TRY(rc);
+                break;
+            }
+            /* ColumnOrder unions: only TYPE_ORDER exists, so each is skipped whole */
             for (uint32_t i = 0; i < n; i++)
                 TRY(pq_tdec_skip(d, TC_STRUCT));
             m->n_column_orders = n;
@@ -509,16 +617,19 @@ int pq_decode_file_meta(pq_file_meta *m, pq_arena *a, pq_tdec *d)
     return 0;
 }
 
+/* Page headers are decoded without a skip list (d->skips NULL): a mistyped field there is an
+ * error, since the pages are read after the footer and on several threads, where no warning
+ * could reach the caller. */
 static int dec_dph(pq_data_page_header *p, pq_tdec *d)
 {
     bool nv = false;
-    STRUCT_LOOP(switch (id) {
+    STRUCT_LOOP(&S_DPH, switch (id) {
         case 1: TRY(read_i32f(d, type, id, &p->num_values)); nv = true; break;
         case 2: TRY(read_enum(d, type, id, &p->encoding)); break;
         case 3: TRY(read_enum(d, type, id, &p->def_encoding)); break;
         case 4: TRY(read_enum(d, type, id, &p->rep_encoding)); break;
         case 5:
-            EXPECT(TC_STRUCT);
+            OPTIONAL(TC_STRUCT);
             TRY(dec_statistics(&p->statistics, d));
             p->has_statistics = true;
             break;
@@ -531,16 +642,14 @@ static int dec_dph(pq_data_page_header *p, pq_tdec *d)
 
 static int dec_dict_ph(pq_dict_page_header *p, pq_tdec *d)
 {
-    STRUCT_LOOP(switch (id) {
+    STRUCT_LOOP(&S_DICTPH, switch (id) {
         case 1: TRY(read_i32f(d, type, id, &p->num_values)); break;
         case 2: TRY(read_enum(d, type, id, &p->encoding)); break;
-        case 3: {
-            int b;
-            TRY(pq_tdec_field_bool(d, type, &b));
+        case 3:
+            OPTIONAL(TC_TRUE);
+            TRY(read_boolf(d, type, id, &p->is_sorted));
             p->has_is_sorted = true;
-            p->is_sorted = b;
             break;
-        }
         default: UNHANDLED;
     });
     return 0;
@@ -549,21 +658,16 @@ static int dec_dict_ph(pq_dict_page_header *p, pq_tdec *d)
 static int dec_dph2(pq_data_page_header_v2 *p, pq_tdec *d)
 {
     p->is_compressed = true;
-    STRUCT_LOOP(switch (id) {
+    STRUCT_LOOP(&S_DPH2, switch (id) {
         case 1: TRY(read_i32f(d, type, id, &p->num_values)); break;
         case 2: TRY(read_i32f(d, type, id, &p->num_nulls)); break;
         case 3: TRY(read_i32f(d, type, id, &p->num_rows)); break;
         case 4: TRY(read_enum(d, type, id, &p->encoding)); break;
         case 5: TRY(read_i32f(d, type, id, &p->def_levels_byte_length)); break;
         case 6: TRY(read_i32f(d, type, id, &p->rep_levels_byte_length)); break;
-        case 7: {
-            int b;
-            TRY(pq_tdec_field_bool(d, type, &b));
-            p->is_compressed = b;
-            break;
-        }
+        case 7: TRY(read_boolf(d, type, id, &p->is_compressed)); break;
         case 8:
-            EXPECT(TC_STRUCT);
+            OPTIONAL(TC_STRUCT);
             TRY(dec_statistics(&p->statistics, d));
             p->has_statistics = true;
             break;
@@ -576,11 +680,11 @@ int pq_decode_page_header(pq_page_header *h, pq_tdec *d)
 {
     bool has_type = false, has_u = false, has_c = false;
     memset(h, 0, sizeof *h);
-    STRUCT_LOOP(switch (id) {
+    STRUCT_LOOP(&S_PAGE, switch (id) {
         case 1: TRY(read_enum(d, type, id, &h->type)); has_type = true; break;
         case 2: TRY(read_i32f(d, type, id, &h->uncompressed_page_size)); has_u = true; break;
         case 3: TRY(read_i32f(d, type, id, &h->compressed_page_size)); has_c = true; break;
-        case 4: TRY(read_i32f(d, type, id, &h->crc)); h->has_crc = true; break;
+        case 4: OPTIONAL(TC_I32); TRY(read_i32f(d, type, id, &h->crc)); h->has_crc = true; break;
         case 5:
             EXPECT(TC_STRUCT);
             h->has_data = true;
@@ -607,7 +711,7 @@ int pq_decode_page_header(pq_page_header *h, pq_tdec *d)
 
 static int dec_page_loc(pq_page_location *pl, pq_tdec *d)
 {
-    STRUCT_LOOP(switch (id) {
+    STRUCT_LOOP(&S_PAGELOC, switch (id) {
         case 1: TRY(read_i64f(d, type, id, &pl->offset)); break;
         case 2: TRY(read_i32f(d, type, id, &pl->compressed_page_size)); break;
         case 3: TRY(read_i64f(d, type, id, &pl->first_row_index)); break;
@@ -619,7 +723,7 @@ static int dec_page_loc(pq_page_location *pl, pq_tdec *d)
 int pq_decode_offset_index(pq_offset_index *oi, pq_arena *a, pq_tdec *d)
 {
     memset(oi, 0, sizeof *oi);
-    STRUCT_LOOP(switch (id) {
+    STRUCT_LOOP(&S_OFFIDX, switch (id) {
         case 1: {
             TRY(read_list_header(d, type, id, TC_STRUCT, &oi->n_pages));
             if (!(oi->pages = arena_array(a, oi->n_pages, sizeof *oi->pages)))
@@ -648,7 +752,7 @@ int pq_decode_column_index(pq_column_index *ci, pq_arena *a, pq_tdec *d)
 {
     uint32_t n_min = 0, n_max = 0;
     memset(ci, 0, sizeof *ci);
-    STRUCT_LOOP(switch (id) {
+    STRUCT_LOOP(&S_COLIDX, switch (id) {
         case 1: {
             TRY(read_list_header(d, type, id, TC_TRUE, &ci->n_pages));
             if (!(ci->null_pages = arena_array(a, ci->n_pages, sizeof *ci->null_pages)))

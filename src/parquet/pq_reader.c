@@ -117,6 +117,43 @@ static int setup_projection(pond_parquet_reader *r, const pond_parquet_read_opti
     return 0;
 }
 
+/* One line per kind of skipped footer field, in the reader's arena. */
+static int footer_warnings(pond_parquet_reader *r, const pq_tskips *k)
+{
+    int n = k->n_kinds + (k->other > 0);
+    if (n == 0)
+        return 0;
+    if (!(r->warnings = pq_arena_alloc(&r->arena, (size_t)n * sizeof *r->warnings)))
+        return POND_ENOMEM;
+    for (int i = 0; i < n; i++) {
+        char line[256], fn[96], got[24], want[24];
+        if (i == k->n_kinds) {
+            snprintf(line, sizeof line, "footer: %" PRId64 " more fields of another wire type "
+                     "than the parquet schema's skipped", k->other);
+        } else {
+            const char *nm = pq_tfield_name(fn, sizeof fn, k->kind[i].s, k->kind[i].id);
+            int len = snprintf(line, sizeof line, "footer: %s has wire type %s, expected %s; "
+                               "skipped", nm, pq_twire_name(got, sizeof got, k->kind[i].got),
+                               pq_twire_name(want, sizeof want, k->kind[i].want));
+            if (len >= 0 && (size_t)len < sizeof line) {
+                if (k->kind[i].count == 1)
+                    snprintf(line + len, sizeof line - (size_t)len, " at offset %" PRId64,
+                             k->kind[i].first_off);
+                else
+                    snprintf(line + len, sizeof line - (size_t)len, " %" PRId64 " times, first "
+                             "at offset %" PRId64, k->kind[i].count, k->kind[i].first_off);
+            }
+        }
+        char *w = pq_arena_alloc(&r->arena, strlen(line) + 1);
+        if (!w)
+            return POND_ENOMEM;
+        memcpy(w, line, strlen(line) + 1);
+        r->warnings[i] = w;
+    }
+    r->n_warnings = n;
+    return 0;
+}
+
 int pond_parquet_reader_open(pond_parquet_reader **out, const pond_parquet_source *src,
                              const pond_parquet_read_options *opts)
 {
@@ -177,8 +214,12 @@ int pq_reader_init(pond_parquet_reader *r, const pond_parquet_read_options *opts
     if ((rc = read_exact(r, foff, r->footer, flen, "footer")) < 0)
         return rc;
     pq_tdec d;
+    pq_tskips skips;
+    memset(&skips, 0, sizeof skips);
     pq_tdec_init(&d, r->footer, flen, foff, "footer");
-    if ((rc = pq_decode_file_meta(&r->meta, &r->arena, &d)) < 0)
+    d.skips = &skips;
+    if ((rc = pq_decode_file_meta(&r->meta, &r->arena, &d)) < 0 ||
+        (rc = footer_warnings(r, &skips)) < 0)
         return rc;
     if (r->meta.encrypted_algorithm)
         return pond_error_set(POND_EUNSUPPORTED, POND_DOM_PARQUET, "encrypted parquet file "
@@ -198,22 +239,21 @@ int pq_reader_init(pond_parquet_reader *r, const pond_parquet_read_options *opts
     return setup_projection(r, opts);
 }
 
-int pond_parquet_reader_open_file(pond_parquet_reader **out, const char *path,
-                                  const pond_parquet_read_options *opts)
+/* Takes fd (closed on failure too). */
+static int open_fd(pond_parquet_reader **out, int fd, const char *path,
+                   const pond_parquet_read_options *opts)
 {
-    POND_ASSERT_ARG(out && path);
-    *out = NULL;
     pond_parquet_reader *r = pond_calloc(1, sizeof *r);
-    if (!r)
+    if (!r) {
+        pond__close(fd);
         return POND_ENOMEM;
-    r->fd = -1;
+    }
+    r->fd = fd;
     int rc;
     if (!(r->path = pond_strdup(path))) {
         rc = POND_ENOMEM;
         goto fail;
     }
-    if ((rc = pond__open(&r->fd, path, O_RDONLY, 0, POND_DOM_PARQUET)) < 0)
-        goto fail;
     if ((rc = pond__file_size(&r->src.size, r->fd, path, POND_DOM_PARQUET)) < 0)
         goto fail;
     r->src.read_at = fd_read_at;
@@ -226,6 +266,38 @@ int pond_parquet_reader_open_file(pond_parquet_reader **out, const char *path,
 fail:
     pond_parquet_reader_free(r);
     return rc;
+}
+
+int pond_parquet_reader_open_file(pond_parquet_reader **out, const char *path,
+                                  const pond_parquet_read_options *opts)
+{
+    POND_ASSERT_ARG(out && path);
+    *out = NULL;
+    /* O_NONBLOCK: a FIFO must not hang the open; Parquet needs random access, so anything
+     * but a regular file is refused by name */
+    int fd, rc;
+    if ((rc = pond__open(&fd, path, O_RDONLY | O_NONBLOCK, 0, POND_DOM_PARQUET)) < 0)
+        return rc;
+    struct stat st;
+    if (pond__os_fstat(fd, &st) < 0)
+        rc = pond_error_set_os(POND_DOM_PARQUET, "stat '%s'", path);
+    else if (!S_ISREG(st.st_mode))
+        rc = pond_error_set(POND_EINVALID, POND_DOM_PARQUET,
+                            "'%s' is %s: a Parquet file must be a regular file", path,
+                            pond__file_kind(st.st_mode));
+    if (rc < 0) {
+        pond__close(fd);
+        return rc;
+    }
+    return open_fd(out, fd, path, opts);
+}
+
+int pond_parquet_reader_open_fd(pond_parquet_reader **out, int fd, const char *path,
+                                const pond_parquet_read_options *opts)
+{
+    POND_ASSERT_ARG(out && fd >= 0 && path);
+    *out = NULL;
+    return open_fd(out, fd, path, opts);
 }
 
 int pond_parquet_reader_open_memory(pond_parquet_reader **out, const void *buf, size_t len,
@@ -445,6 +517,16 @@ int pond_parquet_reader_kv(const pond_parquet_reader *r, int i, const char **key
     return 0;
 }
 
+int pond_parquet_reader_warning_count(const pond_parquet_reader *r)
+{
+    return r->n_warnings;
+}
+
+const char *pond_parquet_reader_warning(const pond_parquet_reader *r, int i)
+{
+    return i >= 0 && i < r->n_warnings ? r->warnings[i] : NULL;
+}
+
 /* ---------------------------------------------------------------- pruning */
 
 bool pond_parquet_reader_row_group_selected(const pond_parquet_reader *r, int i)
@@ -466,16 +548,21 @@ static int prune_leaf(pond_parquet_reader *r, const char *column, const pq_node 
     return 0;
 }
 
-/* min/max statistics of a chunk: the new fields, or the deprecated ones when the sort order
- * is signed (ints and floats), which is the only case we use. */
-static bool chunk_bounds(const pq_column_chunk *cc, pq_bytes *mn, pq_bytes *mx)
+/* Deselect the row groups whose chunk statistics for p->leaf prove no value meets p: the new
+ * min/max fields, or the deprecated ones, which are right for the signed sort order of ints
+ * and floats, the only columns pruned. */
+static void prune_row_groups(pond_parquet_reader *r, const pq_pred *p, int physical)
 {
-    if (!cc->has_meta_data || !cc->meta_data.has_statistics)
-        return false;
-    const pq_statistics *s = &cc->meta_data.statistics;
-    *mn = s->min_value.ptr ? s->min_value : s->min;
-    *mx = s->max_value.ptr ? s->max_value : s->max;
-    return mn->ptr && mx->ptr;
+    for (uint32_t i = 0; i < r->meta.n_row_groups; i++) {
+        const pq_column_chunk *cc = &r->meta.row_groups[i].columns[p->leaf];
+        if (!r->rg_selected[i] || !cc->has_meta_data || !cc->meta_data.has_statistics)
+            continue;
+        const pq_statistics *s = &cc->meta_data.statistics;
+        pq_bytes mn = s->min_value.ptr ? s->min_value : s->min;
+        pq_bytes mx = s->max_value.ptr ? s->max_value : s->max;
+        if (!pq_stats_may_match(p, physical, mn, mx))
+            r->rg_selected[i] = 0;
+    }
 }
 
 int pond_parquet_reader_prune_int(pond_parquet_reader *r, const char *column, int64_t lo,
@@ -491,29 +578,10 @@ int pond_parquet_reader_prune_int(pond_parquet_reader *r, const char *column, in
     if ((t != PQ_INT32 && t != PQ_INT64) || n->conv >= PQC_DEC_I32 || unsig)
         return pond_error_set(POND_EINVALID, POND_DOM_PARQUET, "prune: column '%s' is not a "
                               "signed integer-based column", column);
-    for (uint32_t i = 0; i < r->meta.n_row_groups; i++) {
-        pq_bytes mn, mx;
-        if (!r->rg_selected[i] || !chunk_bounds(&r->meta.row_groups[i].columns[n->first_leaf],
-                                                &mn, &mx))
-            continue;
-        int64_t a, b;
-        if (t == PQ_INT32 && mn.len == 4 && mx.len == 4) {
-            int32_t x, y;
-            memcpy(&x, mn.ptr, 4);
-            memcpy(&y, mx.ptr, 4);
-            a = x;
-            b = y;
-        } else if (t == PQ_INT64 && mn.len == 8 && mx.len == 8) {
-            memcpy(&a, mn.ptr, 8);
-            memcpy(&b, mx.ptr, 8);
-        } else {
-            continue;
-        }
-        if (b < lo || a > hi)
-            r->rg_selected[i] = 0;
-    }
+    pq_pred p = {.leaf = n->first_leaf, .ilo = lo, .ihi = hi};
+    prune_row_groups(r, &p, t);
     if (r->n_preds < PQ_MAX_PREDS)
-        r->preds[r->n_preds++] = (pq_pred){.leaf = n->first_leaf, .ilo = lo, .ihi = hi};
+        r->preds[r->n_preds++] = p;
     return 0;
 }
 
@@ -528,32 +596,10 @@ int pond_parquet_reader_prune_double(pond_parquet_reader *r, const char *column,
     if (t != PQ_FLOAT && t != PQ_DOUBLE)
         return pond_error_set(POND_EINVALID, POND_DOM_PARQUET, "prune: column '%s' is not a "
                               "floating-point column", column);
-    for (uint32_t i = 0; i < r->meta.n_row_groups; i++) {
-        pq_bytes mn, mx;
-        if (!r->rg_selected[i] || !chunk_bounds(&r->meta.row_groups[i].columns[n->first_leaf],
-                                                &mn, &mx))
-            continue;
-        double a, b;
-        if (t == PQ_FLOAT && mn.len == 4 && mx.len == 4) {
-            float x, y;
-            memcpy(&x, mn.ptr, 4);
-            memcpy(&y, mx.ptr, 4);
-            a = x;
-            b = y;
-        } else if (t == PQ_DOUBLE && mn.len == 8 && mx.len == 8) {
-            memcpy(&a, mn.ptr, 8);
-            memcpy(&b, mx.ptr, 8);
-        } else {
-            continue;
-        }
-        if (isnan(a) || isnan(b))
-            continue;
-        if (b < lo || a > hi)
-            r->rg_selected[i] = 0;
-    }
+    pq_pred p = {.leaf = n->first_leaf, .is_double = true, .dlo = lo, .dhi = hi};
+    prune_row_groups(r, &p, t);
     if (r->n_preds < PQ_MAX_PREDS && !isnan(lo) && !isnan(hi))
-        r->preds[r->n_preds++] = (pq_pred){.leaf = n->first_leaf, .is_double = true, .dlo = lo,
-                                           .dhi = hi};
+        r->preds[r->n_preds++] = p;
     return 0;
 }
 

@@ -9,14 +9,6 @@
 
 #define PQ_MAX_PREDS 8
 
-/* A range predicate kept for page pruning: leaf index and an integer or double range. */
-typedef struct {
-    int leaf;
-    bool is_double;
-    int64_t ilo, ihi;
-    double dlo, dhi;
-} pq_pred;
-
 struct pq_pool;
 struct pq_ra;
 
@@ -29,6 +21,8 @@ struct pond_parquet_reader {
     uint8_t *footer;         /* the footer bytes the metadata points into */
     pq_arena arena;
     pq_file_meta meta;
+    const char **warnings;   /* footer warnings (arena strings) */
+    int n_warnings;
     pq_schema schema;
     int *proj;               /* projected top-level field indices */
     int n_proj;

@@ -7,7 +7,6 @@
 #include "util/util.h"
 
 #include <inttypes.h>
-#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -66,39 +65,7 @@ static bool page_may_match(const pq_pred *p, const pq_column_index *ci, uint32_t
     if (ci->null_pages[i] && leaf->max_def > 0 &&
         (ci->n_null_counts == 0 || ci->null_counts[i] > 0))
         return false;
-    pq_bytes mn = ci->min_values[i], mx = ci->max_values[i];
-    if (!p->is_double) {
-        int64_t a, b;
-        if (physical == PQ_INT32 && mn.len == 4 && mx.len == 4) {
-            int32_t x, y;
-            memcpy(&x, mn.ptr, 4);
-            memcpy(&y, mx.ptr, 4);
-            a = x;
-            b = y;
-        } else if (physical == PQ_INT64 && mn.len == 8 && mx.len == 8) {
-            memcpy(&a, mn.ptr, 8);
-            memcpy(&b, mx.ptr, 8);
-        } else {
-            return true;
-        }
-        return !(b < p->ilo || a > p->ihi);
-    }
-    double a, b;
-    if (physical == PQ_FLOAT && mn.len == 4 && mx.len == 4) {
-        float x, y;
-        memcpy(&x, mn.ptr, 4);
-        memcpy(&y, mx.ptr, 4);
-        a = x;
-        b = y;
-    } else if (physical == PQ_DOUBLE && mn.len == 8 && mx.len == 8) {
-        memcpy(&a, mn.ptr, 8);
-        memcpy(&b, mx.ptr, 8);
-    } else {
-        return true;
-    }
-    if (isnan(a) || isnan(b))
-        return true;
-    return !(b < p->dlo || a > p->dhi);
+    return pq_stats_may_match(p, physical, ci->min_values[i], ci->max_values[i]);
 }
 
 /* Intersect the sorted, disjoint intervals x (nx) with y (ny) into out (room for nx + ny). */

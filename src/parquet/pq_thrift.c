@@ -15,6 +15,8 @@ void pq_tdec_init(pq_tdec *d, const void *buf, size_t len, int64_t base_off, con
     d->base_off = base_off;
     d->depth = 0;
     d->what = what;
+    d->cur = NULL;
+    d->skips = NULL;
 }
 
 int64_t pq_tdec_offset(const pq_tdec *d)
@@ -115,17 +117,20 @@ int pq_tdec_binary(pq_tdec *d, const uint8_t **ptr, size_t *len)
     return 0;
 }
 
-int pq_tdec_struct_begin(pq_tdec *d, pq_tframe *f)
+int pq_tdec_struct_begin(pq_tdec *d, pq_tframe *f, const pq_tstruct *s)
 {
     if (++d->depth > PQ_THRIFT_MAX_DEPTH)
         return pq_tdec_error(d, "structures nested deeper than %d", PQ_THRIFT_MAX_DEPTH);
     f->last_id = 0;
+    f->prev = d->cur;
+    d->cur = s;
     return 0;
 }
 
-void pq_tdec_struct_end(pq_tdec *d)
+void pq_tdec_struct_end(pq_tdec *d, const pq_tframe *f)
 {
     d->depth--;
+    d->cur = f->prev;
 }
 
 int pq_tdec_next_field(pq_tdec *d, pq_tframe *f, int *type, int16_t *id)
@@ -219,10 +224,88 @@ int pq_tdec_field_bool(pq_tdec *d, int type, int *out)
     return 0;
 }
 
+const char *pq_twire_name(char *buf, size_t cap, int type)
+{
+    static const char *const n[] = {"stop", "bool", "bool", "byte", "i16", "i32", "i64",
+                                    "double", "binary", "list", "set", "map", "struct"};
+    int t = type >= PQ_TLIST_OF ? type - PQ_TLIST_OF : type;
+    const char *tn = t >= 0 && t < (int)POND_ARRAY_LEN(n) ? n[t] : "unknown";
+    if (type >= PQ_TLIST_OF)
+        snprintf(buf, cap, "list<%s>", tn);
+    else
+        snprintf(buf, cap, "%s", tn);
+    return buf;
+}
+
+const char *pq_tfield_name(char *buf, size_t cap, const pq_tstruct *s, int16_t id)
+{
+    const char *fn = s && id >= 0 && id < s->n_fields ? s->fields[id] : NULL;
+    if (s && fn)
+        snprintf(buf, cap, "%s field '%s' (%d)", s->name, fn, id);
+    else if (s)
+        snprintf(buf, cap, "%s field %d", s->name, id);
+    else
+        snprintf(buf, cap, "field %d", id);
+    return buf;
+}
+
+static bool wire_matches(int type, int want)
+{
+    if (type == want)
+        return true;
+    if (want == TC_I16 || want == TC_I32 || want == TC_I64)
+        return type == TC_I16 || type == TC_I32 || type == TC_I64;
+    if (want == TC_TRUE || want == TC_FALSE)
+        return type == TC_TRUE || type == TC_FALSE;
+    return false;
+}
+
+static int mistyped(const pq_tdec *d, int16_t id, int got, int want)
+{
+    char fn[96], g[24], w[24];
+    return pq_tdec_error(d, "%s has wire type %s, expected %s",
+                         pq_tfield_name(fn, sizeof fn, d->cur, id),
+                         pq_twire_name(g, sizeof g, got), pq_twire_name(w, sizeof w, want));
+}
+
 int pq_tdec_expect(pq_tdec *d, int type, int want, int16_t id)
 {
-    if (type != want)
-        return pq_tdec_error(d, "field %d has type %d, expected %d", id, type, want);
+    return wire_matches(type, want) ? 0 : mistyped(d, id, type, want);
+}
+
+void pq_tdec_note_skip(pq_tdec *d, int16_t id, int got, int want, int64_t off)
+{
+    pq_tskips *k = d->skips;
+    for (int i = 0; i < k->n_kinds; i++) {
+        if (k->kind[i].s == d->cur && k->kind[i].id == id && k->kind[i].got == got) {
+            k->kind[i].count++;
+            return;
+        }
+    }
+    if (k->n_kinds == PQ_TSKIP_KINDS) {
+        k->other++;
+        return;
+    }
+    k->kind[k->n_kinds].s = d->cur;
+    k->kind[k->n_kinds].id = id;
+    k->kind[k->n_kinds].got = got;
+    k->kind[k->n_kinds].want = want;
+    k->kind[k->n_kinds].count = 1;
+    k->kind[k->n_kinds].first_off = off;
+    k->n_kinds++;
+}
+
+int pq_tdec_optional(pq_tdec *d, int type, int want, int16_t id)
+{
+    if (wire_matches(type, want))
+        return 1;
+    if (!d->skips)
+        return mistyped(d, id, type, want);
+    int64_t off = pq_tdec_offset(d);
+    int rc = pq_tdec_skip(d, type);
+    if (rc < 0)
+        return rc;
+    pq_tdec_note_skip(d, id, type, want, off);
     return 0;
 }
 
@@ -281,7 +364,7 @@ static int skip_depth(pq_tdec *d, int type, int depth)
         return 0;
     }
     case TC_STRUCT: {
-        pq_tframe f = {0};
+        pq_tframe f = {0, NULL};
         int t;
         int16_t id;
         if (depth + d->depth > PQ_THRIFT_MAX_DEPTH)

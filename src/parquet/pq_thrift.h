@@ -27,6 +27,33 @@ enum {
 
 #define PQ_THRIFT_MAX_DEPTH 32
 
+/* A struct's names for messages: "column metadata", and its field names by id (NULL or out of
+ * range: the message gives the id alone). */
+typedef struct {
+    const char *name;
+    const char *const *fields;
+    int n_fields;
+} pq_tstruct;
+
+/* Wire types of fields for messages: a TC_* type, or PQ_TLIST_OF + element type for a list
+ * whose elements have another type than the schema's. */
+#define PQ_TLIST_OF 16
+
+/* Optional fields a lenient decoder skipped because their wire type differs from the schema's
+ * (Thrift's rule): one entry per kind (struct, field, wire type) with its count and the file
+ * offset of the first; kinds beyond the table are only counted. */
+#define PQ_TSKIP_KINDS 24
+typedef struct {
+    struct {
+        const pq_tstruct *s;
+        int16_t id;
+        int got, want;
+        int64_t count, first_off;
+    } kind[PQ_TSKIP_KINDS];
+    int n_kinds;
+    int64_t other; /* skips of further kinds */
+} pq_tskips;
+
 /* Decoder. `base_off` is the file offset of `begin`, for error messages. */
 typedef struct {
     const uint8_t *begin;
@@ -34,7 +61,9 @@ typedef struct {
     const uint8_t *end;
     int64_t base_off;
     int depth;
-    const char *what; /* "footer", "page header", ... */
+    const char *what;         /* "footer", "page header", ... */
+    const pq_tstruct *cur;    /* the struct being decoded, for messages (NULL: none) */
+    pq_tskips *skips;         /* NULL: a mistyped optional field is an error too */
 } pq_tdec;
 
 void pq_tdec_init(pq_tdec *d, const void *buf, size_t len, int64_t base_off, const char *what);
@@ -42,14 +71,16 @@ int64_t pq_tdec_offset(const pq_tdec *d);
 /* Sets POND_ECORRUPT naming the offset and `what`. */
 int pq_tdec_error(const pq_tdec *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Structs: begin pushes a field-id frame; next_field gives the next field (type TC_STOP at
- * the end; for booleans, *type is TC_TRUE/TC_FALSE); end pops. */
+/* Structs: begin pushes a field-id frame and makes `s` (may be NULL) the struct that messages
+ * name; next_field gives the next field (type TC_STOP at the end; for booleans, *type is
+ * TC_TRUE/TC_FALSE); end pops both. */
 typedef struct {
     int16_t last_id;
+    const pq_tstruct *prev;
 } pq_tframe;
-int pq_tdec_struct_begin(pq_tdec *d, pq_tframe *f);
+int pq_tdec_struct_begin(pq_tdec *d, pq_tframe *f, const pq_tstruct *s);
 int pq_tdec_next_field(pq_tdec *d, pq_tframe *f, int *type, int16_t *id);
-void pq_tdec_struct_end(pq_tdec *d);
+void pq_tdec_struct_end(pq_tdec *d, const pq_tframe *f);
 
 int pq_tdec_varint(pq_tdec *d, uint64_t *out);
 int pq_tdec_i64(pq_tdec *d, int64_t *out);
@@ -68,8 +99,22 @@ int pq_tdec_map_begin(pq_tdec *d, int *key_type, int *val_type, uint32_t *n);
 int pq_tdec_skip(pq_tdec *d, int type);
 /* Read a field value as a boolean when the field type is TC_TRUE/TC_FALSE. */
 int pq_tdec_field_bool(pq_tdec *d, int type, int *out);
-/* Expect a type: POND_ECORRUPT when the field has another type. */
+
+/* Field types. i16, i32 and i64 share one varint encoding and are accepted for each other
+ * (the value must fit); TC_TRUE and TC_FALSE both mean a bool. */
+/* A required field, or one decoding depends on: POND_ECORRUPT naming the field (d->cur)
+ * when its type is not `want`. */
 int pq_tdec_expect(pq_tdec *d, int type, int want, int16_t id);
+/* An optional field decoding does not depend on: 1 when its type is `want` (the caller reads
+ * it); 0 when it is not and the value was skipped and recorded in d->skips (with no d->skips:
+ * the error of pq_tdec_expect). */
+int pq_tdec_optional(pq_tdec *d, int type, int want, int16_t id);
+/* Record a skipped field of wire type `got` (PQ_TLIST_OF + t for lists) at `off`. */
+void pq_tdec_note_skip(pq_tdec *d, int16_t id, int got, int want, int64_t off);
+/* The name of a wire type for messages ("i32", "list<binary>"), into buf. */
+const char *pq_twire_name(char *buf, size_t cap, int type);
+/* "column metadata field 'statistics' (12)" for field id of s (s may be NULL), into buf. */
+const char *pq_tfield_name(char *buf, size_t cap, const pq_tstruct *s, int16_t id);
 
 /* Encoder: appends to a pond_buf; errors (POND_ENOMEM) stick in `rc`. */
 typedef struct {

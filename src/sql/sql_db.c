@@ -6,13 +6,52 @@
 #include <pond/timefmt.h>
 
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 
 #define D POND_DOM_SQL
 
+/* "no such column": the columns each table has, so the user sees what to write instead. */
+static void table_columns(pond_buf *out, sqlite3 *db)
+{
+    sqlite3_stmt *t = NULL;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT m.name, p.name FROM (SELECT name, 'temp' AS s FROM "
+                           "temp.sqlite_master WHERE type = 'table' UNION ALL SELECT name, "
+                           "'main' FROM main.sqlite_master WHERE type = 'table') AS m, "
+                           "pragma_table_info(m.name, m.s) AS p ORDER BY m.name, p.cid",
+                           -1, &t, NULL) != SQLITE_OK) {
+        sqlite3_finalize(t);
+        return;
+    }
+    char last[256] = "";
+    while (sqlite3_step(t) == SQLITE_ROW) {
+        const char *tab = (const char *)sqlite3_column_text(t, 0);
+        const char *col = (const char *)sqlite3_column_text(t, 1);
+        if (!tab || !col)
+            continue;
+        bool same = !strcmp(tab, last);
+        pond_buf_printf(out, "%s%s%s%s", same ? ", " : out->size ? "; " : " (",
+                        same ? "" : tab, same ? "" : " has ", col);
+        snprintf(last, sizeof last, "%s", tab);
+    }
+    if (out->size)
+        pond_buf_putc(out, ')');
+    sqlite3_finalize(t);
+}
+
 static int sql_error(pond_sql *q)
 {
-    return pond_error_set(POND_EINVALID, D, "sql: %s", sqlite3_errmsg(q->db));
+    const char *m = sqlite3_errmsg(q->db);
+    if (strncmp(m, "no such column", 14) != 0)
+        return pond_error_set(POND_EINVALID, D, "sql: %s", m);
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s", m); /* the next statements reset errmsg */
+    pond_buf cols = POND_BUF_INIT;
+    table_columns(&cols, q->db);
+    int rc = pond_error_set(POND_EINVALID, D, "sql: %s%s", msg, cols.ptr ? cols.ptr : "");
+    pond_buf_dispose(&cols);
+    return rc;
 }
 
 /* iso(us): the ISO-8601 text of a microsecond timestamp. */

@@ -149,13 +149,18 @@ slow:;
 /* A decimal number that strtod can only turn into infinity or zero (1e400, 1e-400). */
 static bool out_of_range(const char *s, size_t len)
 {
-    double d;
-    if (len == 0 || len > 64 || parse_double(s, len, &d))
+    if (len == 0 || len > 64)
         return false;
     for (size_t k = 0; k < len; k++)
         if (!strchr("0123456789+-.eE", s[k]))
             return false;
-    return isinf(d) || d == 0;
+    char buf[72];
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    char *end;
+    errno = 0;
+    double x = strtod(buf, &end);
+    return end == buf + len && errno == ERANGE && (isinf(x) || x == 0);
 }
 
 /* "007", "-01.5": a code written with a leading zero, kept as text unless a type is given. */
@@ -165,15 +170,32 @@ static bool leading_zero(const char *s, size_t len)
     return len > i + 1 && s[i] == '0' && s[i + 1] >= '0' && s[i + 1] <= '9';
 }
 
-/* An integer too long for int64 (kept as text rather than rounded to a double). */
+/* An integer too long for int64 (kept as text rather than rounded to a double); the int64
+ * extremes themselves (19 digits) are integers. */
 static bool long_digits(const char *s, size_t len)
 {
     size_t i = len && (s[0] == '-' || s[0] == '+');
     if (len - i < 19)
         return false;
-    for (; i < len; i++)
-        if (s[i] < '0' || s[i] > '9')
+    for (size_t k = i; k < len; k++)
+        if (s[k] < '0' || s[k] > '9')
             return false;
+    int64_t v;
+    return !parse_int(s, len, &v);
+}
+
+/* JSON has no NaN or infinities: pond writes them, as proto3's JSON mapping does, as these
+ * strings, and they read back as the double they name. */
+static bool json_special_double(const char *s, size_t len, double *d)
+{
+    if (len == 3 && !memcmp(s, "NaN", 3))
+        *d = NAN;
+    else if (len == 8 && !memcmp(s, "Infinity", 8))
+        *d = INFINITY;
+    else if (len == 9 && !memcmp(s, "-Infinity", 9))
+        *d = -INFINITY;
+    else
+        return false;
     return true;
 }
 
@@ -271,7 +293,11 @@ static col_type classify(const imp *m, const column *c, const char *s, size_t le
     bool b;
     int64_t us;
     if (kind == F_JSTR) {
-        /* a JSON string is text or a time, never a number */
+        /* a JSON string is text or a time, never a number: but "NaN", "Infinity" and
+         * "-Infinity", which JSON can only say as strings (beside other numbers a double
+         * column; beside other text, text) */
+        if (json_special_double(s, len, &d))
+            return T_DOUBLE;
         if (parse_int(s, len, &i) || parse_double(s, len, &d))
             return T_STRING;
         return pond_time_reader_parse(&us, m->opts.time_reader, s, len,
@@ -312,6 +338,8 @@ static int append(imp *m, column *c, const char *s, size_t len, int kind, int64_
     bool b;
     const char *raw = s;
     size_t raw_len = len;
+    if (c->type == T_DOUBLE && kind == F_JSTR && json_special_double(s, len, &d))
+        return pond_arrow_builder_append_double(c->b, d);
     if (c->type != T_STRING)
         trim(&s, &len);
     if (c->type != T_STRING && (kind == F_TEXT || (kind == F_JSTR && c->type != T_TS)))
@@ -620,9 +648,16 @@ static int apply_schema(imp *m, const char *spec, bool lenient)
             p = *comma ? comma + 1 : comma;
             continue;
         }
-        if (f == m->n_cols)
-            return pond_error_set(POND_EINVALID, D, "--schema: %s has no column '%.*s'", m->path,
-                                  (int)nl, p);
+        if (f == m->n_cols) {
+            pond_buf have = POND_BUF_INIT;
+            for (size_t k = 0; k < m->n_cols; k++)
+                pond_buf_printf(&have, "%s%s", k ? ", " : "", m->cols[k].name);
+            int rc = pond_error_set(POND_EINVALID, D, "--schema: %s has no column '%.*s' "
+                                    "(columns: %s)", m->path, (int)nl, p,
+                                    have.ptr ? have.ptr : "none");
+            pond_buf_dispose(&have);
+            return rc;
+        }
         m->cols[f].type = t;
         m->cols[f].fixed = lenient ? 1 : 2;
         m->cols[f].time_ints = t == T_TS;

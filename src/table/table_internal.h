@@ -101,6 +101,9 @@ typedef struct {
 int table__replaced_hashes(table_hash **out, size_t *n_out, pond_fs_node *node,
                            const table_attrs *a);
 /* The checks of table__attrs_merge_schema alone (nothing changes). */
+/* "a, b, c": the top-level column names of s (or "none"), for messages that name a column s
+ * does not have. Returns 0 or POND_ENOMEM. */
+int table__column_list(pond_buf *out, const struct ArrowSchema *s);
 int table__attrs_check_schema(const table_attrs *a, const struct ArrowSchema *s,
                               const char *path);
 /* Merges the schema of version `version` into the merged schema: a column's type may not

@@ -530,26 +530,43 @@ static void rd_release(struct ArrowArrayStream *s)
 }
 
 /* The output schema: the wanted columns of `all` (the merged schema of a series, or the
- * version's own), in its order. */
+ * version's own), in its order, or in the order they were asked for. */
 static int project(rd *r, const struct ArrowSchema *all)
 {
     int rc = 0;
     for (int i = 0; r->opts.columns && i < r->opts.n_columns && rc == 0; i++) {
+        for (int j = 0; j < i && rc == 0; j++)
+            if (!strcmp(r->opts.columns[i], r->opts.columns[j]))
+                rc = pond_error_set(POND_EINVALID, D, "%s: column '%s' asked for twice",
+                                    r->path, r->opts.columns[i]);
         bool found = false;
         for (int64_t k = 0; k < all->n_children && !found; k++)
             found = !strcmp(all->children[k]->name, r->opts.columns[i]);
-        if (!found && all->n_children)
-            rc = pond_error_set(POND_ENOTFOUND, D, "%s: no column '%s'", r->path,
-                                r->opts.columns[i]);
+        if (!found && all->n_children && rc == 0) {
+            pond_buf have = POND_BUF_INIT; /* the columns there are, for the message */
+            (void)table__column_list(&have, all);
+            rc = pond_error_set(POND_ENOTFOUND, D, "%s: no column '%s' (columns: %s)", r->path,
+                                r->opts.columns[i], have.ptr ? have.ptr : "none");
+            pond_buf_dispose(&have);
+        }
     }
     int64_t n = 0;
     for (int64_t k = 0; k < all->n_children; k++)
         n += wanted(r, all->children[k]->name);
     if (rc == 0)
         rc = pond_arrow_schema_init(&r->out_schema, "+s", "", 0, n);
-    for (int64_t k = 0, o = 0; k < all->n_children && rc == 0; k++)
-        if (wanted(r, all->children[k]->name))
-            rc = pond_arrow_schema_copy(r->out_schema.children[o++], all->children[k]);
+    if (rc < 0 || !r->opts.columns) {
+        for (int64_t k = 0, o = 0; k < all->n_children && rc == 0; k++)
+            if (wanted(r, all->children[k]->name))
+                rc = pond_arrow_schema_copy(r->out_schema.children[o++], all->children[k]);
+        return rc;
+    }
+    /* the columns in the order they were asked for (those there are: a series with no
+     * version yet has none) */
+    for (int i = 0, o = 0; i < r->opts.n_columns && rc == 0; i++)
+        for (int64_t k = 0; k < all->n_children && rc == 0; k++)
+            if (!strcmp(all->children[k]->name, r->opts.columns[i]))
+                rc = pond_arrow_schema_copy(r->out_schema.children[o++], all->children[k]);
     return rc;
 }
 
@@ -641,9 +658,14 @@ static int setup_dedup(rd *r, const table_attrs *a, const pond_table_read_option
         bool found = false;
         for (int64_t i = 0; a->has_schema && i < a->schema.n_children && !found; i++)
             found = !strcmp(a->schema.children[i]->name, keys[k]);
-        if (!found)
-            return pond_error_set(POND_ENOTFOUND, D, "%s: no column '%s' to deduplicate by",
-                                  r->path, keys[k]);
+        if (!found) {
+            pond_buf have = POND_BUF_INIT;
+            (void)table__column_list(&have, a->has_schema ? &a->schema : NULL);
+            pond_error_set(POND_ENOTFOUND, D, "%s: no column '%s' to deduplicate by (columns: %s)",
+                           r->path, keys[k], have.ptr ? have.ptr : "none");
+            pond_buf_dispose(&have);
+            return POND_ENOTFOUND;
+        }
     }
     r->dedup = true;
     r->n_keys = nk;
@@ -725,9 +747,11 @@ int table__read_open(struct ArrowArrayStream *out, pond_fs_node *node,
             continue; /* created empty, a settings change, or replaced by a compaction */
         if (r->series && whole) {
             r->stats.versions_total++;
+            /* a version wholly outside the range is not read; its columns are still in the
+             * merged schema: what a read returns never depends on the range */
             if (opts->has_range && v->has_event_time &&
                 (v->max_event_time_us < opts->from_us || v->min_event_time_us >= opts->to_us))
-                continue; /* the whole version lies outside the range */
+                continue;
         }
         ver *dst = &r->vers[r->n_vers++];
         dst->version = v->version;

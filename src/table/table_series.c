@@ -494,6 +494,17 @@ int table__version_entry(int64_t *rows, int64_t *lo, int64_t *hi, const char *js
 
 /* ---- the merged schema --------------------------------------------------------------------- */
 
+int table__column_list(pond_buf *out, const struct ArrowSchema *s)
+{
+    int rc = 0;
+    for (int64_t k = 0; s && k < s->n_children && rc == 0; k++)
+        rc = pond_buf_printf(out, "%s%s", k ? ", " : "",
+                             s->children[k]->name ? s->children[k]->name : "");
+    if (rc == 0 && !out->size)
+        rc = pond_buf_puts(out, "none");
+    return rc;
+}
+
 int table__attrs_check_schema(const table_attrs *a, const struct ArrowSchema *s,
                               const char *path)
 {
@@ -509,12 +520,13 @@ int table__attrs_check_schema(const table_attrs *a, const struct ArrowSchema *s,
             if (strcmp(o->name, cn))
                 continue;
             found = true;
+            char was[POND_ARROW_TYPE_NAME_LEN], now[POND_ARROW_TYPE_NAME_LEN];
             if (!table__same_type(c, o))
                 return pond_error_set(POND_EINVALID, D,
-                                      "%s: column '%s' has type '%s' in version %lld but '%s' "
-                                      "in the new version: a series cannot change a column's "
-                                      "type",
-                                      path, cn, o->format, (long long)a->first[k], c->format);
+                                      "%s: column '%s' is %s in version %lld but %s in the new "
+                                      "version: a series cannot change a column's type",
+                                      path, cn, pond_arrow_type_name(was, o->format),
+                                      (long long)a->first[k], pond_arrow_type_name(now, c->format));
         }
         /* a column new in this version must be nullable: older versions read it as null */
         if (!found && earlier && !(c->flags & ARROW_FLAG_NULLABLE))
@@ -1035,9 +1047,13 @@ int pond_series_set_dedup(pond_fs_node *node, pond_dedup dedup, const char *cons
             if (!strcmp(a.schema.children[k]->name, keys[i]))
                 c = a.schema.children[k];
         pond_arrow_format f;
-        if (!c)
-            rc = pond_error_set(POND_EINVALID, D, "%s: no column '%s' to deduplicate by", path,
-                                keys[i]);
+        if (!c) {
+            pond_buf have = POND_BUF_INIT;
+            (void)table__column_list(&have, a.has_schema ? &a.schema : NULL);
+            rc = pond_error_set(POND_EINVALID, D, "%s: no column '%s' to deduplicate by "
+                                "(columns: %s)", path, keys[i], have.ptr ? have.ptr : "none");
+            pond_buf_dispose(&have);
+        }
         else if (a.set.timestamp_column && !strcmp(keys[i], a.set.timestamp_column))
             rc = pond_error_set(POND_EINVALID, D,
                                 "%s: '%s' is the timestamp column, always part of the key: "

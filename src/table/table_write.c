@@ -95,9 +95,18 @@ static int series_prepare(write_ctx *c, pond_fs_node *node, const struct ArrowSc
                                   "%s: the new data has no column '%s', the series' timestamp "
                                   "column (--timestamp-column names it for a new series)",
                                   path, col);
-        if (col)
-            return pond_error_set(POND_EINVALID, D, "%s: no column '%s' (--timestamp-column)",
-                                  path, col);
+        if (col) {
+            pond_buf have = POND_BUF_INIT; /* the columns there are, for the message */
+            for (int64_t k = 0; k < schema->n_children; k++)
+                pond_buf_printf(&have, "%s%s", k ? ", " : "",
+                                schema->children[k]->name ? schema->children[k]->name : "");
+            pond_error_set(POND_EINVALID, D,
+                           "%s: no column '%s' for the timestamp (--timestamp-column; columns: "
+                           "%s)",
+                           path, col, have.ptr ? have.ptr : "none");
+            pond_buf_dispose(&have);
+            return POND_EINVALID;
+        }
         pond_error_prefix("%s", path);
         return POND_EINVALID;
     }
@@ -353,6 +362,8 @@ int pond_table_node_write_parquet_file(pond_table_write_result *out, pond_fs_nod
     if (rc < 0)
         return rc;
     rc = pond_parquet_reader_open_file(&r, host_path, NULL);
+    for (int k = 0; rc == 0 && opts->warn && k < pond_parquet_reader_warning_count(r); k++)
+        opts->warn(opts->warn_payload, pond_parquet_reader_warning(r, k));
     if (rc == 0)
         rc = pond_parquet_reader_schema(r, &schema);
     if (rc < 0) {

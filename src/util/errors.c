@@ -1,5 +1,7 @@
 #include <pond/errors.h>
 
+#include "util/util.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,6 +12,9 @@
 /* Fixed-size thread-local storage: no init, nothing to free, works when malloc fails. */
 static _Thread_local char tl_msg[MSG_CAP];
 static _Thread_local pond_error tl_err = {0, 0, NULL};
+static _Thread_local int tl_os_errno; /* errno of the last error set by pond_error_set_os */
+
+int pond__error_os_errno(void) { return tl_os_errno; }
 
 const char *pond_version(void)
 {
@@ -53,6 +58,7 @@ const char *pond_error_name(int code)
 __attribute__((format(printf, 3, 0))) static int vset(int code, int domain, const char *fmt, va_list ap)
 {
     vsnprintf(tl_msg, sizeof tl_msg, fmt, ap);
+    tl_os_errno = 0;
     tl_err.code = code;
     tl_err.domain = domain;
     tl_err.message = tl_msg;
@@ -91,6 +97,7 @@ int pond_error_set_os(int domain, const char *fmt, ...)
     va_start(ap, fmt);
     vset(code_from_errno(e), domain, fmt, ap);
     va_end(ap);
+    tl_os_errno = e;
     size_t len = strlen(tl_msg);
     if (len < sizeof tl_msg)
         snprintf(tl_msg + len, sizeof tl_msg - len, ": %s", strerror(e));
@@ -125,6 +132,7 @@ void pond_error_prefix(const char *fmt, ...)
 void pond_error_clear(void)
 {
     tl_msg[0] = '\0';
+    tl_os_errno = 0;
     tl_err.code = 0;
     tl_err.domain = 0;
     tl_err.message = tl_msg;

@@ -133,6 +133,27 @@ int pond__mkdir(const char *path, bool exist_ok, int domain)
     return pond_error_set_os(domain, "mkdir '%s'", path);
 }
 
+int pond__mkdir_own(const char *path, bool *created_out, int domain)
+{
+    if (created_out)
+        *created_out = false;
+    if (pond__os_mkdir(path, 0777) == 0) {
+        if (created_out)
+            *created_out = true;
+        return 0;
+    }
+    if (errno != EEXIST)
+        return pond_error_set_os(domain, "mkdir '%s'", path);
+    struct stat st;
+    if (pond__os_lstat(path, &st) != 0)
+        return pond_error_set_os(domain, "stat '%s'", path);
+    if (!S_ISDIR(st.st_mode))
+        return pond_error_set(POND_ECORRUPT, domain,
+                              "'%s' is %s: a pond directory must be a real directory", path,
+                              pond__file_kind(st.st_mode));
+    return 0;
+}
+
 int pond__mkdir_p(const char *path, int domain)
 {
     char *p = pond_strdup(path);
@@ -163,61 +184,11 @@ int pond__file_size(int64_t *size_out, int fd, const char *path, int domain)
     return 0;
 }
 
-static const char *file_kind(mode_t m)
+/* Reads all of fd (at most max_size bytes) into out; closes fd. */
+static int read_fd_all(pond_buf *out, int fd, const char *path, size_t max_size, int domain)
 {
-    if (S_ISDIR(m))
-        return "a directory";
-    if (S_ISFIFO(m))
-        return "a FIFO";
-    if (S_ISSOCK(m))
-        return "a socket";
-    if (S_ISCHR(m))
-        return "a character device";
-    if (S_ISBLK(m))
-        return "a block device";
-    if (S_ISLNK(m))
-        return "a symbolic link";
-    return "not a regular file";
-}
-
-int pond__open_pond_file(int *fd_out, const char *path, int domain)
-{
-    /* O_NONBLOCK: opening a FIFO must not wait for a writer; O_NOFOLLOW: a pond's own files
-     * are never symbolic links (a link could point anywhere outside the pond). */
-    int fd, rc;
-    *fd_out = -1;
-    do {
-        fd = pond__os_open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW, 0);
-    } while (fd < 0 && errno == EINTR);
-    if (fd < 0) {
-        if (errno == ELOOP)
-            return pond_error_set(POND_ECORRUPT, domain,
-                                  "'%s' is a symbolic link: a pond file must be a regular file",
-                                  path);
-        return pond_error_set_os(domain, "open '%s'", path);
-    }
-    struct stat st;
-    if (pond__os_fstat(fd, &st) < 0) {
-        rc = pond_error_set_os(domain, "stat '%s'", path);
-        pond__close(fd);
-        return rc;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        rc = pond_error_set(POND_ECORRUPT, domain, "'%s' is %s: a pond file must be a regular file",
-                            path, file_kind(st.st_mode));
-        pond__close(fd);
-        return rc;
-    }
-    *fd_out = fd;
-    return 0;
-}
-
-int pond__read_file(pond_buf *out, const char *path, size_t max_size, int domain)
-{
-    int fd, rc;
+    int rc;
     int64_t size;
-    if ((rc = pond__open_pond_file(&fd, path, domain)) < 0)
-        return rc;
     if ((rc = pond__file_size(&size, fd, path, domain)) < 0)
         goto done;
     if ((uint64_t)size > max_size) {
@@ -235,6 +206,30 @@ int pond__read_file(pond_buf *out, const char *path, size_t max_size, int domain
     out->ptr[n] = '\0';
 done:
     pond__close(fd);
+    return rc;
+}
+
+int pond__read_file(pond_buf *out, const char *path, size_t max_size, int domain)
+{
+    int fd, rc;
+    if ((rc = pond__open_pond_file(&fd, path, domain)) < 0)
+        return rc;
+    return read_fd_all(out, fd, path, max_size, domain);
+}
+
+int pond__read_file_in(pond_buf *out, const char *root, const char *rel, size_t max_size,
+                       int domain)
+{
+    int fd, rc;
+    if ((rc = pond__open_pond_file_in(&fd, root, rel, domain)) < 0)
+        return rc;
+    char *path = pond__path_join(root, rel);
+    if (!path) {
+        pond__close(fd);
+        return POND_ENOMEM;
+    }
+    rc = read_fd_all(out, fd, path, max_size, domain);
+    pond_free(path);
     return rc;
 }
 

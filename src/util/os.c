@@ -1,6 +1,7 @@
 #include "util/util.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -9,6 +10,10 @@
 #include <unistd.h>
 
 static int real_open(const char *p, int f, mode_t m) { return open(p, f | O_CLOEXEC, m); }
+static int real_openat(int d, const char *p, int f, mode_t m)
+{
+    return openat(d, p, f | O_CLOEXEC, m);
+}
 
 static const pond_os g_real = {
     .open = real_open,
@@ -29,6 +34,9 @@ static const pond_os g_real = {
     .lstat = lstat,
     .opendir = opendir,
     .flock = flock,
+    .openat = real_openat,
+    .fstatat = fstatat,
+    .unlinkat = unlinkat,
 };
 
 static const pond_os *g_os = &g_real;
@@ -41,7 +49,8 @@ const char *pond_os_call_name(pond_os_call c)
 {
     static const char *const names[POND_OS__COUNT + 1] = {
         "open", "close", "read", "pread", "write", "pwrite", "fsync", "ftruncate", "rename",
-        "link", "unlink", "mkdir", "rmdir", "fstat", "stat", "lstat", "opendir", "flock", "any"};
+        "link", "unlink", "mkdir", "rmdir", "fstat", "stat", "lstat", "opendir", "flock",
+        "openat", "fstatat", "unlinkat", "any"};
     return (unsigned)c <= POND_OS__COUNT ? names[c] : "?";
 }
 
@@ -88,7 +97,7 @@ static bool is_mutating(pond_os_call c)
     switch (c) {
     case POND_OS_WRITE: case POND_OS_PWRITE: case POND_OS_FSYNC: case POND_OS_FTRUNCATE:
     case POND_OS_RENAME: case POND_OS_LINK: case POND_OS_UNLINK: case POND_OS_MKDIR:
-    case POND_OS_RMDIR:
+    case POND_OS_RMDIR: case POND_OS_UNLINKAT:
         return true;
     default:
         return false;
@@ -281,4 +290,46 @@ int pond__os_flock(int fd, int op)
     if (f == POND_FAULT_ERRNO || f == POND_FAULT_EINTR)
         FAIL_ERRNO(f);
     return g_os->flock(fd, op);
+}
+
+int pond__os_openat(int dirfd, const char *path, int flags, mode_t mode)
+{
+    int f = take_fault(POND_OS_OPENAT);
+    if (f == POND_FAULT_ERRNO || f == POND_FAULT_EINTR)
+        FAIL_ERRNO(f);
+    return g_os->openat(dirfd, path, flags, mode);
+}
+
+int pond__os_fstatat(int dirfd, const char *path, struct stat *st, int flags)
+{
+    int f = take_fault(POND_OS_FSTATAT);
+    if (f == POND_FAULT_ERRNO || f == POND_FAULT_EINTR)
+        FAIL_ERRNO(f);
+    return g_os->fstatat(dirfd, path, st, flags);
+}
+
+int pond__os_unlinkat(int dirfd, const char *path, int flags)
+{
+    int f = take_fault(POND_OS_UNLINKAT);
+    if (f == POND_FAULT_ERRNO || f == POND_FAULT_EINTR)
+        FAIL_ERRNO(f);
+    /* the trace names files by absolute path (the power-loss model replays directory entries
+     * by name): resolve the directory descriptor before the entry goes */
+    char full[4200];
+    full[0] = '\0';
+    if (g_trace && dirfd != AT_FDCWD) {
+        char link[64];
+        snprintf(link, sizeof link, "/proc/self/fd/%d", dirfd);
+        ssize_t k = readlink(link, full, sizeof full - 1);
+        full[k > 0 ? (size_t)k : 0] = '\0';
+        if (k > 0 && (size_t)k + 1 + strlen(path) < sizeof full) {
+            full[k] = '/';
+            strcpy(full + k + 1, path);
+        } else {
+            snprintf(full, sizeof full, "?/%s", path);
+        }
+    }
+    int rc = g_os->unlinkat(dirfd, path, flags);
+    trace(POND_OS_UNLINKAT, full[0] ? full : path, NULL, -1, -1, NULL, 0, rc);
+    return rc;
 }

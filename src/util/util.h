@@ -8,6 +8,7 @@
 #include <pond/sys/os.h>
 
 #include <dirent.h>
+#include <stdbool.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -43,6 +44,9 @@ int pond__os_stat(const char *path, struct stat *st);
 int pond__os_lstat(const char *path, struct stat *st);
 DIR *pond__os_opendir(const char *path);
 int pond__os_flock(int fd, int op);
+int pond__os_openat(int dirfd, const char *path, int flags, mode_t mode);
+int pond__os_fstatat(int dirfd, const char *path, struct stat *st, int flags);
+int pond__os_unlinkat(int dirfd, const char *path, int flags);
 
 /* Checked helpers: return 0 or a negative pond code with a message naming `path`.
  * Short transfers and EINTR are retried; a failed fsync is never retried. */
@@ -60,12 +64,59 @@ int pond__fsync_dir(const char *dir, int domain);
 int pond__fsync_parent(const char *path, int domain);
 int pond__mkdir(const char *path, bool exist_ok, int domain);
 int pond__mkdir_p(const char *path, int domain);
+/* A directory of a pond's own below the pond (`_host`, `_host/leases`, a partition): made if
+ * missing (*created_out true, when not NULL); an existing one must be a real directory, never a
+ * link (POND_ECORRUPT naming what it is), so nothing written into it lands outside the pond. */
+int pond__mkdir_own(const char *path, bool *created_out, int domain);
 /* Opens one of a pond's own files for reading: never blocks (a FIFO is refused, not waited
  * on), never follows a symbolic link in the last component, and refuses anything fstat does
  * not call a regular file (POND_ECORRUPT, naming the path and what it is). */
 int pond__open_pond_file(int *fd_out, const char *path, int domain);
+/* The same for root/rel where rel names a file inside a pond ("part_id=<id>/<name>"): root
+ * (the user's path to the pond) may be reached through links, but no component of rel may be
+ * a link, `.`, `..` or anything but a real directory (POND_ECORRUPT naming it). */
+int pond__open_pond_file_in(int *fd_out, const char *root, const char *rel, int domain);
 /* Reads a whole pond file (opened as pond__open_pond_file does), at most max_size bytes. */
 int pond__read_file(pond_buf *out, const char *path, size_t max_size, int domain);
+/* Reads root/rel whole, opened as pond__open_pond_file_in does. */
+int pond__read_file_in(pond_buf *out, const char *root, const char *rel, size_t max_size,
+                       int domain);
+/* Opens (creating if missing) a pond's lock file for flock: never through a link, never
+ * blocking, and only if it is a regular file. */
+int pond__open_lock_file(int *fd_out, const char *path, int domain);
+/* "a FIFO", "a symbolic link", "a directory", ... for messages. */
+const char *pond__file_kind(mode_t mode);
+
+/* Walking a pond's own directories (dirwalk.c). A pond_dir is an open directory reached
+ * without following a symbolic link (except, when asked, for the start: the user's path to a
+ * pond may be a link). Entries are examined with fstatat(AT_SYMLINK_NOFOLLOW) and opened and
+ * removed relative to the directory's descriptor, so a walk never leaves the tree it started
+ * in. Every walk of a pond's directories (gc, fsck) uses these; removals go through the OS
+ * shim (unlinkat), so fault injection and the crash harness see them. */
+typedef struct pond_dir pond_dir;
+typedef struct {
+    const char *name; /* valid until the next pond__dir_next */
+    struct stat st;   /* the entry itself, never what a link points to */
+} pond_dirent;
+/* Opens a directory. A missing one is POND_ENOTFOUND; a link (unless follow) or anything but
+ * a directory is POND_ECORRUPT "'<path>' is a symbolic link: a pond directory must be a real
+ * directory". */
+int pond__dir_open(pond_dir **out, const char *path, bool follow, int domain);
+/* Opens entry `name` of parent as a directory, never following a link. */
+int pond__dir_open_at(pond_dir **out, pond_dir *parent, const char *name, int domain);
+void pond__dir_close(pond_dir *d); /* NULL is fine */
+const char *pond__dir_path(const pond_dir *d);
+/* The next entry other than `.` and `..`; POND_ITEROVER at the end. Entries that vanish
+ * between the listing and their stat are skipped. */
+int pond__dir_next(pond_dirent *out, pond_dir *d, int domain);
+/* lstat of entry `name` (relative to d). */
+int pond__dir_stat(struct stat *out, pond_dir *d, const char *name, int domain);
+/* Removes entry `name` of d only if it is a regular file: anything else (a link, a FIFO, a
+ * directory) is POND_ECORRUPT and stays. A vanished entry is POND_ENOTFOUND. */
+int pond__dir_remove_file(pond_dir *d, const char *name, int domain);
+int pond__dir_fsync(pond_dir *d, int domain);
+/* Opens entry `name` of d for reading as pond__open_pond_file does. */
+int pond__dir_open_file(int *fd_out, pond_dir *d, const char *name, int domain);
 int pond__file_size(int64_t *size_out, int fd, const char *path, int domain);
 
 /* Join dir and name with one '/', into a fresh pond_malloc string (NULL on OOM, error set). */
@@ -84,6 +135,10 @@ void pond__bytemap_dispose(pond__bytemap *m);
 int pond__bytemap_put(pond__bytemap *m, const void *key, size_t len, int64_t val);
 /* True (and *val) when key is in the map. */
 bool pond__bytemap_get(const pond__bytemap *m, const void *key, size_t len, int64_t *val);
+
+/* The errno behind the thread's last error when pond_error_set_os set it (0 otherwise): lets a
+ * caller tell "no space left" from other failures without parsing the message. */
+int pond__error_os_errno(void);
 
 /* Wall-clock time in microseconds since the Unix epoch (UTC). */
 int64_t pond__now_us(void);

@@ -96,7 +96,7 @@ static void fault_loop(pond_os_call call, bool threaded, uint32_t chunk, uint64_
 static void test_writer_faults(void)
 {
     const pond_os_call calls[] = {POND_OS__COUNT, POND_OS_OPEN,  POND_OS_WRITE, POND_OS_FSYNC,
-                                  POND_OS_RENAME, POND_OS_MKDIR, POND_OS_FLOCK, POND_OS_STAT,
+                                  POND_OS_RENAME, POND_OS_MKDIR, POND_OS_FLOCK, POND_OS_LSTAT,
                                   POND_OS_LINK};
     /* small chunks and page-sized ones, whose writes go through the zero-copy path */
     for (size_t i = 0; i < POND_ARRAY_LEN(calls); i++)
@@ -209,13 +209,14 @@ static void test_stale_temps(void)
     ct_counts c = ct_count(cas, HOUR_US);
     PT_ASSERT_INT_EQ(c.n[POND_CAS_ENTRY_TEMP], 2);
     PT_ASSERT_INT_EQ(c.stale[POND_CAS_ENTRY_TEMP], 0);
-    /* abandoned files from a crashed writer, two hours old */
+    /* abandoned files from a crashed writer, two hours old, and an old file that is not a
+     * writer's (a name writers never use: reported, never removed) */
     char p1[4300], p2[4300], p3[4300], p4[4300];
-    snprintf(p1, sizeof p1, "%s/dead-1.data", tmp);
-    snprintf(p2, sizeof p2, "%s/dead-1.chunks", tmp);
+    snprintf(p1, sizeof p1, "%s/12-1-5f3a.data", tmp);
+    snprintf(p2, sizeof p2, "%s/12-1-5f3a.chunks", tmp);
     snprintf(p3, sizeof p3, "%s/odd", tmp);
     /* an old .chunks whose .data is fresh: a slow writer, kept */
-    snprintf(p4, sizeof p4, "%s/slow-2.chunks", tmp);
+    snprintf(p4, sizeof p4, "%s/13-2-5f3b.chunks", tmp);
     const char *paths[] = {p1, p2, p3, p4};
     for (int i = 0; i < 4; i++) {
         int fd = open(paths[i], O_CREAT | O_WRONLY, 0644);
@@ -224,19 +225,23 @@ static void test_stale_temps(void)
         ct_age(paths[i], 7200);
     }
     char p5[4300];
-    snprintf(p5, sizeof p5, "%s/slow-2.data", tmp);
+    snprintf(p5, sizeof p5, "%s/13-2-5f3b.data", tmp);
     int fd = open(p5, O_CREAT | O_WRONLY, 0644);
     PT_ASSERT(fd >= 0);
+    PT_ASSERT_INT_EQ(write(fd, "12345", 5), 5);
     close(fd);
     c = ct_count(cas, HOUR_US);
-    PT_ASSERT_INT_EQ(c.n[POND_CAS_ENTRY_TEMP], 7);
-    PT_ASSERT_INT_EQ(c.stale[POND_CAS_ENTRY_TEMP], 4);
+    PT_ASSERT_INT_EQ(c.n[POND_CAS_ENTRY_TEMP], 6);
+    PT_ASSERT_INT_EQ(c.stale[POND_CAS_ENTRY_TEMP], 3);
+    PT_ASSERT_INT_EQ(c.n[POND_CAS_ENTRY_OTHER], 1);
     size_t removed = 99;
-    PT_ASSERT_OK(pond_cas_remove_stale_temps(&removed, cas, HOUR_US));
-    PT_ASSERT_INT_EQ(removed, 3);
-    PT_ASSERT(access(p1, F_OK) != 0 && access(p2, F_OK) != 0 && access(p3, F_OK) != 0);
-    PT_ASSERT(access(p4, F_OK) == 0 && access(p5, F_OK) == 0);
-    PT_ASSERT_INT_EQ(count_files(tmp), 4);
+    int64_t bytes = -1;
+    PT_ASSERT_OK(pond_cas_remove_stale_temps(&removed, &bytes, cas, HOUR_US));
+    PT_ASSERT_INT_EQ(removed, 2);
+    PT_ASSERT_INT_EQ(bytes, 0);
+    PT_ASSERT(access(p1, F_OK) != 0 && access(p2, F_OK) != 0);
+    PT_ASSERT(access(p3, F_OK) == 0 && access(p4, F_OK) == 0 && access(p5, F_OK) == 0);
+    PT_ASSERT_INT_EQ(count_files(tmp), 5);
     /* the live writer is untouched and finishes */
     pond_cas_ref ref;
     PT_ASSERT_OK(pond_cas_writer_finish(&ref, w));
@@ -253,11 +258,12 @@ static void test_stale_temps(void)
             ct_age(p, 7200);
     }
     closedir(d);
-    PT_ASSERT_OK(pond_cas_remove_stale_temps(&removed, cas, HOUR_US));
+    PT_ASSERT_OK(pond_cas_remove_stale_temps(&removed, &bytes, cas, HOUR_US));
     PT_ASSERT_INT_EQ(removed, 4);
+    PT_ASSERT_INT_EQ(bytes, 5); /* 13-2-5f3b.data (the idle writer's byte is still buffered) */
     PT_ASSERT(pond_cas_writer_finish(&ref, w) < 0);
     pond_cas_writer_free(w);
-    PT_ASSERT_INT_EQ(count_files(tmp), 0);
+    PT_ASSERT_INT_EQ(count_files(tmp), 1); /* odd */
     PT_ASSERT_INT_EQ(ct_count(cas, 0).n[POND_CAS_ENTRY_BLOB], 1);
     pond_cas_free(cas);
 }
@@ -272,7 +278,7 @@ static void test_gc_remove(void)
     char *bp = ct_blob_path(cas, &ref.sha256, ""), *tp = ct_blob_path(cas, &ref.sha256, ".chunks");
     /* fresh: kept */
     bool removed = true;
-    PT_ASSERT_OK(pond_cas_remove(&removed, cas, &ref.sha256, HOUR_US));
+    PT_ASSERT_OK(pond_cas_remove(&removed, NULL, cas, &ref.sha256, HOUR_US));
     PT_ASSERT(!removed);
     PT_ASSERT(access(bp, F_OK) == 0);
     /* old, then refreshed by a dedup hit: kept */
@@ -287,24 +293,24 @@ static void test_gc_remove(void)
     PT_ASSERT(pond_cas_writer_deduplicated(w));
     pond_cas_writer_free(w);
     PT_ASSERT_INT_EQ(ct_count(cas, HOUR_US).stale[POND_CAS_ENTRY_BLOB], 0);
-    PT_ASSERT_OK(pond_cas_remove(&removed, cas, &ref.sha256, HOUR_US));
+    PT_ASSERT_OK(pond_cas_remove(&removed, NULL, cas, &ref.sha256, HOUR_US));
     PT_ASSERT(!removed);
     /* only the table fresh: still kept (a publish in progress) */
     ct_age(bp, 7200);
-    PT_ASSERT_OK(pond_cas_remove(&removed, cas, &ref.sha256, HOUR_US));
+    PT_ASSERT_OK(pond_cas_remove(&removed, NULL, cas, &ref.sha256, HOUR_US));
     PT_ASSERT(!removed);
     /* both old: removed */
     ct_age(tp, 7200);
-    PT_ASSERT_OK(pond_cas_remove(&removed, cas, &ref.sha256, HOUR_US));
+    PT_ASSERT_OK(pond_cas_remove(&removed, NULL, cas, &ref.sha256, HOUR_US));
     PT_ASSERT(removed);
     PT_ASSERT(access(bp, F_OK) != 0 && access(tp, F_OK) != 0);
     pond_cas_reader *r;
     PT_ASSERT_ERR(pond_cas_reader_open(&r, cas, &ref), POND_ENOTFOUND);
-    PT_ASSERT_OK(pond_cas_remove(&removed, cas, &ref.sha256, 0));
+    PT_ASSERT_OK(pond_cas_remove(&removed, NULL, cas, &ref.sha256, 0));
     PT_ASSERT(!removed);
     /* grace 0 removes a fresh blob */
     PT_ASSERT_OK(pond_cas_put(&ref, cas, data, sizeof data));
-    PT_ASSERT_OK(pond_cas_remove(&removed, cas, &ref.sha256, 0));
+    PT_ASSERT_OK(pond_cas_remove(&removed, NULL, cas, &ref.sha256, 0));
     PT_ASSERT(removed);
     PT_ASSERT_INT_EQ(ct_count(cas, 0).n[POND_CAS_ENTRY_BLOB], 0);
     free(bp);
@@ -367,7 +373,7 @@ static void test_fsck_enumerate(void)
     PT_ASSERT_INT_EQ(s.blobs, 2);
     /* the orphan table goes with remove (grace 0) */
     bool removed = true;
-    PT_ASSERT_OK(pond_cas_remove(&removed, cas, &refs[2].sha256, 0));
+    PT_ASSERT_OK(pond_cas_remove(&removed, NULL, cas, &refs[2].sha256, 0));
     PT_ASSERT(!removed);
     PT_ASSERT_INT_EQ(ct_count(cas, 0).n[POND_CAS_ENTRY_CHUNKS], 0);
     /* verify returns the recorded ref for every good blob */
@@ -421,7 +427,7 @@ static void test_reuse(void)
     PT_ASSERT(stat(bp, &after) == 0);
     PT_ASSERT_INT_EQ(after.st_ino, before.st_ino);
     bool removed = true;
-    PT_ASSERT_OK(pond_cas_remove(&removed, cas, &sha, HOUR_US));
+    PT_ASSERT_OK(pond_cas_remove(&removed, NULL, cas, &sha, HOUR_US));
     PT_ASSERT(!removed);
     PT_ASSERT_INT_EQ(ct_count(cas, 0).n[POND_CAS_ENTRY_TEMP], 0);
     uint8_t *back = malloc(len);
@@ -536,11 +542,11 @@ static void test_crash_points(void)
             pond_cas_ref v;
             PT_ASSERT_OK(pond_cas_verify(&v, cas, &sha));
             bool removed;
-            PT_ASSERT_OK(pond_cas_remove(&removed, cas, &sha, 0));
+            PT_ASSERT_OK(pond_cas_remove(&removed, NULL, cas, &sha, 0));
             PT_ASSERT(removed);
         }
-        PT_ASSERT_OK(pond_cas_remove_stale_temps(NULL, cas, 0));
-        PT_ASSERT_OK(pond_cas_remove(NULL, cas, &sha, 0)); /* an orphan table, if any */
+        PT_ASSERT_OK(pond_cas_remove_stale_temps(NULL, NULL, cas, 0));
+        PT_ASSERT_OK(pond_cas_remove(NULL, NULL, cas, &sha, 0)); /* an orphan table, if any */
         ct_counts c = ct_count(cas, 0);
         PT_ASSERT_INT_EQ(c.n[POND_CAS_ENTRY_BLOB] + c.n[POND_CAS_ENTRY_CHUNKS] +
                              c.n[POND_CAS_ENTRY_TEMP], 0);

@@ -17,3 +17,7 @@ p gc --compact --grace 0s
 "$POND_BIN" cat /a.txt | head -c 10; echo
 p gc --keep-versions 0
 p fsck --bogus
+p gc --keep-age 0s --grace 0s
+p gc --keep-age nan
+p gc --keep-age 5x
+p gc --help

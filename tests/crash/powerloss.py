@@ -180,7 +180,7 @@ class Model:
                 self.op(Op(seq, "add", (parent(a),), a, DIR))
             elif call == "rmdir":
                 self.op(Op(seq, "del", (parent(a),), a, DIR))
-            elif call == "unlink":
+            elif call in ("unlink", "unlinkat"):
                 self.op(Op(seq, "del", (parent(a),), a, self.ino_of(a, r)))
             elif call in ("link", "rename"):
                 b = self.rel(r["path2"])

@@ -45,6 +45,10 @@ const char *pt_source_dir(void);
 const char *pt_corpus_dir(void);
 /* Marks the running test as skipped with a reason (counted, printed; not a pass). */
 _Noreturn void pt_skip(const char *why);
+/* One checksum over every path, type, mode, size, link target and file content below dir,
+ * without following links (FIFOs are never opened): equal sums before and after a command show
+ * that nothing in that tree changed. 0 when dir is missing. */
+uint64_t pt_tree_sum(const char *dir);
 /* Scale factor for heavy tests: 1 normally; smaller under valgrind (POND_TEST_LIGHT=1). */
 bool pt_light(void);
 

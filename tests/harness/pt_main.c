@@ -93,6 +93,55 @@ const char *pt_corpus_dir(void)
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode) ? path : NULL;
 }
 
+static uint64_t g_sum, g_entry;
+
+static void sum_bytes(const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++)
+        g_entry = (g_entry ^ b[i]) * 1099511628211ull; /* FNV-1a */
+}
+
+static size_t g_sum_root;
+
+static int sum_cb(const char *p, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)flag, (void)ftw;
+    const char *rel = strlen(p) > g_sum_root ? p + g_sum_root : ".";
+    g_entry = 14695981039346656037ull;
+    sum_bytes(rel, strlen(rel) + 1);
+    uint64_t meta[2] = {(uint64_t)st->st_mode, (uint64_t)st->st_size};
+    sum_bytes(meta, sizeof meta);
+    if (S_ISLNK(st->st_mode)) {
+        char target[4096];
+        ssize_t n = readlink(p, target, sizeof target);
+        if (n > 0)
+            sum_bytes(target, (size_t)n);
+    } else if (S_ISREG(st->st_mode)) {
+        FILE *f = fopen(p, "rb");
+        char buf[8192];
+        size_t n;
+        while (f && (n = fread(buf, 1, sizeof buf, f)) > 0)
+            sum_bytes(buf, n);
+        if (f)
+            fclose(f);
+    }
+    /* a sum of per-entry hashes: independent of the order the directory lists them in */
+    g_sum += g_entry * 0x9e3779b97f4a7c15ull + (g_entry >> 29);
+    return 0;
+}
+
+uint64_t pt_tree_sum(const char *dir)
+{
+    struct stat st;
+    if (lstat(dir, &st) != 0)
+        return 0;
+    g_sum = 1;
+    g_sum_root = strlen(dir);
+    nftw(dir, sum_cb, 16, FTW_PHYS);
+    return g_sum;
+}
+
 bool pt_light(void)
 {
     const char *e = getenv("POND_TEST_LIGHT");

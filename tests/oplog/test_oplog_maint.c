@@ -6,9 +6,11 @@
 #include <pond/sys/backend.h>
 #include <pond/tinyfs.h>
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 typedef struct {
@@ -49,8 +51,8 @@ static void put(env *e, const char *path, const char *data, size_t len)
 }
 
 typedef struct {
-    int missing, corrupt, unreferenced, orphan, stale;
-    char last[2048];
+    int missing, corrupt, unreferenced, orphan, stale, temp, foreign;
+    char last[2048]; /* every message, each as "kind: message\n" */
 } seen;
 
 static void on_problem(const char *kind, const char *msg, void *payload)
@@ -61,7 +63,10 @@ static void on_problem(const char *kind, const char *msg, void *payload)
     s->unreferenced += !strcmp(kind, "unreferenced");
     s->orphan += !strcmp(kind, "orphan");
     s->stale += !strcmp(kind, "stale");
-    snprintf(s->last, sizeof s->last, "%s", msg);
+    s->temp += !strcmp(kind, "temp");
+    s->foreign += !strcmp(kind, "foreign");
+    size_t n = strlen(s->last);
+    snprintf(s->last + n, sizeof s->last - n, "%s: %s\n", kind, msg);
 }
 
 static char *blob_path(env *e, const char *path)
@@ -473,7 +478,210 @@ static void test_data_file_bit_flips(void)
     env_close(&e);
 }
 
+static void write_file(const char *path, size_t size)
+{
+    FILE *f = fopen(path, "wb");
+    PT_ASSERT(f);
+    for (size_t i = 0; i < size; i++)
+        fputc('z', f);
+    fclose(f);
+}
+
+static void age(const char *path, int seconds)
+{
+    struct timeval tv[2];
+    gettimeofday(&tv[0], NULL);
+    tv[0].tv_sec -= seconds;
+    tv[1] = tv[0];
+    PT_ASSERT_INT_EQ(utimes(path, tv), 0);
+}
+
+static int64_t file_size(const char *path)
+{
+    struct stat st;
+    PT_ASSERT_INT_EQ(lstat(path, &st), 0);
+    return (int64_t)st.st_size;
+}
+
+/* fsck's own accounting: young temp files with size and age, stale ones, foreign entries (a
+ * FIFO where pond keeps a data file fails fsck; a stray regular file does not). */
+static void test_fsck_accounting(void)
+{
+    env e;
+    env_create(&e, 1000);
+    char data[3000];
+    big(data, sizeof data, 4);
+    put(&e, "/big", data, sizeof data);
+    char tmp[4400], ltmp[4400], fifo[4400], stray[4400];
+    snprintf(tmp, sizeof tmp, "%s/_large_files/tmp/77-1-abc.data", e.dir);
+    snprintf(ltmp, sizeof ltmp, "%s/_delta_log/.tmp-00000000000000000009-77-1.json", e.dir);
+    write_file(tmp, 1234);
+    write_file(ltmp, 10);
+    age(ltmp, 7200);
+    pond_fsck_report r;
+    seen s = {0};
+    PT_ASSERT_OK(pond_oplog_fsck(&r, e.be, on_problem, NULL, &s));
+    PT_ASSERT_INT_EQ(r.young_temps, 1);
+    PT_ASSERT_INT_EQ(r.young_temp_bytes, 1234);
+    PT_ASSERT_INT_EQ(r.stale_temps, 1);
+    PT_ASSERT(strstr(s.last, "temp: temp file _large_files/tmp/77-1-abc.data: 1234 bytes, 0 s old") ||
+              strstr(s.last, "temp: temp file _large_files/tmp/77-1-abc.data: 1234 bytes, 1 s old"));
+    PT_ASSERT(strstr(s.last, "stale: temp file _delta_log/.tmp-00000000000000000009-77-1.json: "
+                             "10 bytes, 7200 s old") != NULL);
+    /* a stray file in a partition directory: reported, not a failure */
+    snprintf(stray, sizeof stray, "%s/part_id=00000000-0000-7000-8000-000000000000/notes.txt",
+             e.dir);
+    write_file(stray, 5);
+    memset(&s, 0, sizeof s);
+    PT_ASSERT_OK(pond_oplog_fsck(&r, e.be, on_problem, NULL, &s));
+    PT_ASSERT_INT_EQ(r.foreign, 1);
+    PT_ASSERT_INT_EQ(r.misplaced, 0);
+    PT_ASSERT(strstr(s.last, "notes.txt is a regular file that is not pond's") != NULL);
+    /* a FIFO with a data file's name: where pond keeps its own file, so fsck fails */
+    snprintf(fifo, sizeof fifo, "%s/part_id=00000000-0000-7000-8000-000000000000/"
+                                "00000000000000000042-0badf00d.parquet", e.dir);
+    PT_ASSERT_INT_EQ(mkfifo(fifo, 0644), 0);
+    memset(&s, 0, sizeof s);
+    PT_ASSERT_ERR(pond_oplog_fsck(&r, e.be, on_problem, NULL, &s), POND_ECORRUPT);
+    PT_ASSERT_MSG_HAS("1 misplaced");
+    PT_ASSERT_INT_EQ(r.misplaced, 1);
+    PT_ASSERT(strstr(s.last, "00000000000000000042-0badf00d.parquet is a FIFO where pond keeps its "
+                             "own file") != NULL);
+    /* gc leaves both alone and says so */
+    PT_ASSERT_OK(pond_oplog_lock(e.be, false));
+    pond_gc_options o = POND_GC_OPTIONS_INIT;
+    o.grace_us = 0;
+    pond_gc_report g;
+    PT_ASSERT_OK(pond_oplog_gc(&g, e.be, &o));
+    pond_oplog_unlock(e.be);
+    PT_ASSERT_INT_EQ(g.foreign, 2);
+    struct stat st;
+    PT_ASSERT(lstat(fifo, &st) == 0 && S_ISFIFO(st.st_mode));
+    PT_ASSERT(lstat(stray, &st) == 0);
+    PT_ASSERT(lstat(tmp, &st) != 0 && lstat(ltmp, &st) != 0); /* the temps went (grace 0) */
+    env_close(&e);
+}
+
+/* gc counts exactly the bytes it removes: temp files, data files and blobs with their tables. */
+static void test_gc_bytes_freed(void)
+{
+    env e;
+    env_create(&e, 1000);
+    char a[3000], b[3000];
+    big(a, sizeof a, 11);
+    big(b, sizeof b, 12);
+    put(&e, "/f", a, sizeof a);
+    char *blob_a = blob_path(&e, "/f");
+    put(&e, "/f", b, sizeof b);
+    char tmp[4400], orphan[4400], chunks[4400];
+    snprintf(tmp, sizeof tmp, "%s/_large_files/tmp/78-2-abc.chunks", e.dir);
+    write_file(tmp, 777);
+    snprintf(orphan, sizeof orphan, "%s/part_id=00000000-0000-7000-8000-000000000000/"
+                                    "00000000000000000099-0000beef.parquet", e.dir);
+    write_file(orphan, 4321);
+    snprintf(chunks, sizeof chunks, "%s.chunks", blob_a);
+    age(tmp, 7200);
+    age(orphan, 7200);
+    /* version 1's blob goes with retention, and so do the data files it rewrites: sizes of
+     * every data file now, to add those that are gone after gc */
+    int64_t want = file_size(tmp) + file_size(orphan) + file_size(blob_a) + file_size(chunks);
+    char part[4400], names[16][64];
+    int64_t sizes[16];
+    int n = 0;
+    snprintf(part, sizeof part, "%s/part_id=00000000-0000-7000-8000-000000000000", e.dir);
+    DIR *d = opendir(part);
+    PT_ASSERT(d);
+    struct dirent *de;
+    while ((de = readdir(d)) && n < 16) {
+        if (de->d_name[0] == '.' || !strcmp(de->d_name, "00000000000000000099-0000beef.parquet"))
+            continue;
+        if (strlen(de->d_name) >= sizeof names[n])
+            continue;
+        char full[4500];
+        snprintf(names[n], sizeof names[n], "%.60s", de->d_name);
+        snprintf(full, sizeof full, "%.4400s/%.60s", part, names[n]);
+        sizes[n++] = file_size(full);
+    }
+    closedir(d);
+    PT_ASSERT_OK(pond_oplog_lock(e.be, false));
+    pond_gc_options o = POND_GC_OPTIONS_INIT;
+    o.keep_versions = 1;
+    o.grace_us = 0;
+    pond_gc_report r;
+    PT_ASSERT_OK(pond_oplog_gc(&r, e.be, &o));
+    pond_oplog_unlock(e.be);
+    int gone = 0;
+    for (int i = 0; i < n; i++) {
+        char full[4500];
+        struct stat st;
+        snprintf(full, sizeof full, "%.4400s/%.60s", part, names[i]);
+        if (stat(full, &st) != 0) {
+            want += sizes[i];
+            gone++;
+        }
+    }
+    PT_ASSERT(gone >= 1); /* retention replaced at least the file holding version 1 */
+    PT_ASSERT_INT_EQ(r.temps_removed, 1);
+    PT_ASSERT_INT_EQ(r.blobs_removed, 1);
+    PT_ASSERT_INT_EQ(r.data_files_removed, 1 + gone);
+    PT_ASSERT_INT_EQ(r.bytes_freed, want);
+    struct stat st;
+    PT_ASSERT(stat(blob_a, &st) != 0 && stat(chunks, &st) != 0 && stat(orphan, &st) != 0);
+    free(blob_a);
+    env_close(&e);
+}
+
+/* Data files a merge replaced are needed by no read (time travel reads the newest snapshot),
+ * so gc removes them, but only once the merge is older than the grace period: a reader that
+ * opened the pond before the merge may still be reading them. */
+static void test_gc_replaced_files_after_grace(void)
+{
+    env e;
+    env_create(&e, 1000);
+    for (int i = 0; i < 9; i++) { /* the 8th commit merges the partition's 8 files */
+        char data[16];
+        int n = snprintf(data, sizeof data, "v%d", i);
+        put(&e, "/f", data, (size_t)n);
+    }
+    pond_fsck_report fr;
+    PT_ASSERT_OK(pond_oplog_fsck(&fr, e.be, NULL, NULL, NULL));
+    PT_ASSERT_INT_EQ(fr.replaced_files, 8);
+    PT_ASSERT_INT_EQ(fr.orphan_files, 0);
+    PT_ASSERT_OK(pond_oplog_lock(e.be, false));
+    pond_gc_options o = POND_GC_OPTIONS_INIT; /* one hour */
+    pond_gc_report r;
+    PT_ASSERT_OK(pond_oplog_gc(&r, e.be, &o));
+    PT_ASSERT_INT_EQ(r.data_files_removed, 0);
+    o.grace_us = 0;
+    PT_ASSERT_OK(pond_oplog_gc(&r, e.be, &o));
+    PT_ASSERT_INT_EQ(r.data_files_removed, 8);
+    pond_oplog_unlock(e.be);
+    PT_ASSERT_OK(pond_oplog_fsck(&fr, e.be, NULL, NULL, NULL));
+    PT_ASSERT_INT_EQ(fr.replaced_files, 0);
+    /* every version still reads, also through time travel */
+    env_reopen(&e);
+    pond_stat *vs;
+    size_t nv;
+    PT_ASSERT_OK(pond_fs_versions(&vs, &nv, e.fs, NULL, "/f"));
+    PT_ASSERT_INT_EQ(nv, 9);
+    pond_free(vs);
+    pond_oplog_options oo = POND_OPLOG_OPTIONS_INIT;
+    oo.as_of_txn = 3;
+    pond_backend *be;
+    pond_fs *fs;
+    PT_ASSERT_OK(pond_oplog_open(&be, e.dir, &oo));
+    PT_ASSERT_OK(pond_fs_open(&fs, be, NULL));
+    pond_buf got = POND_BUF_INIT;
+    PT_ASSERT_OK(pond_fs_read_all(&got, fs, NULL, "/f"));
+    PT_ASSERT_STR_EQ(got.ptr, "v2");
+    pond_buf_dispose(&got);
+    pond_fs_free(fs);
+    pond_backend_free(be);
+    env_close(&e);
+}
+
 PT_SUITE(oplog_maint, PT_TEST(fsck_clean_then_corrupt_then_missing),
          PT_TEST(gc_removes_only_unreferenced), PT_TEST(gc_retention_drops_old_blob),
          PT_TEST(gc_orphan_data_file_and_grace), PT_TEST(compaction_keeps_everything),
-         PT_TEST(tiered_merge), PT_TEST(data_file_bit_flips))
+         PT_TEST(tiered_merge), PT_TEST(data_file_bit_flips), PT_TEST(fsck_accounting),
+         PT_TEST(gc_bytes_freed), PT_TEST(gc_replaced_files_after_grace))

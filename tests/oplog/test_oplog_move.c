@@ -465,10 +465,12 @@ static void test_newer_format_refused(void)
     pond_delta_table_free(t);
     PT_ASSERT_ERR(pond_oplog_open(&e.be, e.dir, NULL), POND_EUNSUPPORTED);
     PT_ASSERT_MSG_HAS("pond format '3' is not supported");
+    /* also at a transaction before the newer format: time travel reads the newest snapshot's
+     * files (filtered by transaction), which the newer format wrote */
     pond_oplog_options oo = POND_OPLOG_OPTIONS_INIT;
-    oo.as_of_txn = 0; /* the pond as it was before: format 2, readable */
-    PT_ASSERT_OK(pond_oplog_open(&e.be, e.dir, &oo));
-    pond_backend_free(e.be);
+    oo.as_of_txn = 0;
+    PT_ASSERT_ERR(pond_oplog_open(&e.be, e.dir, &oo), POND_EUNSUPPORTED);
+    PT_ASSERT_MSG_HAS("pond format '3' is not supported");
 }
 
 /* ---- a pond written by the format-1 code (tests/data/pond-format1.md) ---------------------- */
@@ -586,6 +588,78 @@ static void test_format_1_pond_from_old_code(void)
     env_close(&e);
 }
 
+static void fsck_counts(env *e, pond_fsck_report *r)
+{
+    seen s = {0};
+    PT_ASSERT_OK(pond_oplog_fsck(r, e->be, on_problem, NULL, &s));
+    PT_ASSERT_INT_EQ(s.missing + s.corrupt, 0);
+}
+
+/* Retention and gc in a format-1 pond (merge of gc into main): the data files merges replaced
+ * stay while the pond is format 1 (the pond before format 2 time-travels through the Delta
+ * snapshot at T, which lists them); the first retention commit is the upgrade (its
+ * pond.history.* keys are format 2) and keeps the versions a format-1 move stranded; from then
+ * on gc removes replaced files. */
+static void test_format_1_retention_upgrades_keeps_stranded(void)
+{
+    env e;
+    char src[4096];
+    snprintf(src, sizeof src, "%s/tests/data/pond-format1", pt_source_dir());
+    snprintf(e.dir, sizeof e.dir, "%s/old", PT_TMPDIR());
+    copy_tree(src, e.dir);
+    env_open(&e);
+    pond_gc_report r;
+    gc(&e, 0, true, &r); /* merges: format-1 files replaced */
+    PT_ASSERT(r.commit_version > 0);
+    PT_ASSERT_INT_EQ(format_at(e.dir, -1, NULL), 1);
+    gc(&e, 0, false, &r);
+    PT_ASSERT_INT_EQ(r.data_files_removed, 0);
+    pond_fsck_report fr;
+    fsck_counts(&e, &fr);
+    int64_t replaced = fr.replaced_files;
+    PT_ASSERT(replaced > 0);
+    /* the Delta snapshot of every transaction still has its files */
+    for (int64_t v = 1; v <= r.commit_version; v++) {
+        pond_delta_table *t = NULL;
+        pond_delta_open_options o = POND_DELTA_OPEN_OPTIONS_INIT;
+        o.at_version = v;
+        PT_ASSERT_OK(pond_delta_table_open(&t, e.dir, &o));
+        int vrc = pond_delta_table_verify(t, POND_DELTA_VERIFY_FILES);
+        pond_delta_table_free(t);
+        PT_ASSERT_OK(vrc);
+    }
+    int64_t before = 0;
+    PT_ASSERT_OK(e.be->last_txn(&before, e.be));
+    gc(&e, 1, false, &r);
+    PT_ASSERT(r.versions_dropped > 0);
+    PT_ASSERT_INT_EQ(r.commit_version, before + 1);
+    /* format 2 now: the replaced files go, in the same gc (what retention freed) */
+    PT_ASSERT(r.data_files_removed >= replaced);
+    PT_ASSERT_INT_EQ(format_at(e.dir, before, NULL), 1);
+    PT_ASSERT_INT_EQ(format_at(e.dir, -1, NULL), 2); /* the retention commit upgraded it */
+    PT_ASSERT(r.oldest_complete > 0);
+    env_close(&e);
+    env_open(&e);
+    /* the current state as before; the stranded versions kept, still not read */
+    PT_ASSERT_INT_EQ(version_count(&e, "/d/f"), 1);
+    expect_version(&e, "/d/f", 2, "two!", 4);
+    PT_ASSERT_INT_EQ(version_count(&e, "/w"), 2); /* a live series keeps every version */
+    PT_ASSERT_INT_EQ(version_count(&e, "/old/m"), 1);
+    expect_version(&e, "/old/m", 3, "two!", 4);
+    expect_fsck_stranded(&e, "/old/m", 2);
+    gc(&e, 1, false, &r);
+    PT_ASSERT_INT_EQ(r.versions_dropped, 0);
+    fsck_counts(&e, &fr);
+    PT_ASSERT_INT_EQ(fr.replaced_files, 0);
+    expect_fsck_stranded(&e, "/old/m", 2);
+    env_close(&e);
+    /* --at before the oldest complete transaction is refused by name */
+    pond_oplog_options oo = POND_OPLOG_OPTIONS_INIT;
+    oo.as_of_txn = 5;
+    PT_ASSERT_ERR(pond_oplog_open(&e.be, e.dir, &oo), POND_ENOTFOUND);
+    PT_ASSERT_MSG_HAS("is no longer kept");
+}
+
 /* A listing naming a partition where its child has no version (a damaged pond): fsck reports
  * the child missing there, and its versions elsewhere stranded. */
 static void test_fsck_listing_names_wrong_partition(void)
@@ -651,7 +725,7 @@ static void damaged_listing_pond(env *e, const char *name, void (*patch)(struct 
     PT_ASSERT_OK(pond_node_id_new(&root->entries[0].part_id));
     root->n_entries = 1;
     root->size = 1;
-    oplog_row row = {root, false, {{0}}, false, 0};
+    oplog_row row = {root, false, {{0}}, false, 0, false};
     struct ArrowSchema schema = {0};
     struct ArrowArray batch = {0};
     PT_ASSERT_OK(oplog__arrow_schema(&schema, 2));
@@ -817,5 +891,6 @@ static void test_upgrade_alloc_faults(void)
 PT_SUITE(oplog_move, PT_TEST(gc_keeps_moved_out_of_removed_dir), PT_TEST(move_writes_only_listings),
          PT_TEST(new_pond_is_format_2),
          PT_TEST(format_1_upgraded_by_first_move_across), PT_TEST(newer_format_refused),
-         PT_TEST(format_1_pond_from_old_code), PT_TEST(fsck_listing_names_wrong_partition),
+         PT_TEST(format_1_pond_from_old_code), PT_TEST(format_1_retention_upgrades_keeps_stranded),
+         PT_TEST(fsck_listing_names_wrong_partition),
          PT_TEST(damaged_part_id_refused), PT_TEST(upgrade_alloc_faults))

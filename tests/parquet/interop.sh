@@ -3,7 +3,8 @@
 # leaf type flat, plus random nested shapes, across all codecs), then reads every file with
 # DuckDB, hyparquet and parquet-wasm (../shared/tools/oracle) and compares their canonical
 # digest to the digest of the rows pond wrote, checks statistics with parquet-stats-check, and,
-# when `pond parquet dump` exists, compares pond's own reader dump too.
+# when `pond parquet dump` exists, compares pond's own reader dump too. Then the reader's
+# leniency fixtures: DuckDB must read each to the rows pond reads.
 #
 # usage: tests/parquet/interop.sh [BUILD_DIR]     (default: build)
 # env:   ORACLE_DIR  a copy of the oracle folder with node_modules installed
@@ -67,6 +68,36 @@ for f in "$OUT"/*.parquet; do
         echo "FAIL $name"; sed 's/^/    /' "$OUT/$name.log"
     fi
 done
+# Reader leniency (tests/parquet/test_pq_lenient.c): files pond's reader must accept, written
+# by the test with the rows pond reads; DuckDB must read the same rows from the same bytes (one
+# node process for all of them), and `pond parquet dump` must give the same digest.
+LEN=$OUT/lenient
+mkdir -p "$LEN"
+if POND_INTEROP_DIR=$LEN "$TEST" -s pq_lenient:: >"$LEN/gen.log" 2>&1; then
+    node "$ORACLE/parquet-check.mjs" "$LEN"/*.parquet --readers duckdb --json >"$LEN/duckdb.json" 2>"$LEN/duckdb.err"
+    # one line per file: "<file> <digest> <rows>", or "<file> failed: <error>"
+    node -e '
+        for (const r of JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"))) {
+            const d = r.readers.duckdb;
+            console.log(`${r.file} ${d && d.ok ? `${d.digest} ${d.rows}` : `failed: ${d ? d.error : "no result"}`}`);
+        }' "$LEN/duckdb.json" >"$LEN/duckdb.txt" 2>>"$LEN/duckdb.err"
+    for f in "$LEN"/*.parquet; do
+        name=$(basename "$f" .parquet)
+        set -- $(cat "$LEN/$name.expect")
+        got=$(grep -F "$f " "$LEN/duckdb.txt" | head -n 1 | cut -d' ' -f2-)
+        dump="sha256:$("$POND" parquet dump "$f" 2>>"$LEN/dump.err" | sha256sum | cut -d' ' -f1)"
+        if [ "$got" = "$1 $2" ] && { [ $have_dump = 0 ] || [ "$dump" = "$1" ]; }; then
+            pass=$((pass + 1))
+        else
+            fail=$((fail + 1))
+            echo "FAIL lenient/$name"
+            echo "    pond: $1 $2; duckdb: $got; pond parquet dump: $dump"
+        fi
+    done
+else
+    fail=$((fail + 1))
+    echo "FAIL lenient: generating files failed"; sed 's/^/    /' "$LEN/gen.log"
+fi
 [ $have_dump = 1 ] || echo "interop: note: 'pond parquet dump' not available; reader digest not compared"
 echo "$pass passed, $fail failed"
 [ $fail = 0 ]

@@ -153,6 +153,10 @@ static void test_numbers(void)
     /* leading-zero codes and over-long integers stay text */
     EXPECT_IMPORT("zip,id,n\n01234,123456789012345678901234,0\n10001,1,0.5\n", NULL,
                   "zip:u,id:u,n:g\n'01234'|'123456789012345678901234'|0\n'10001'|'1'|0.5\n");
+    /* the int64 extremes are integers; one past them is text */
+    EXPECT_IMPORT("id\n-9223372036854775808\n9223372036854775807\n", NULL,
+                  "id:l\n-9223372036854775808\n9223372036854775807\n");
+    EXPECT_IMPORT("id\n9223372036854775808\n1\n", NULL, "id:u\n'9223372036854775808'\n'1'\n");
     /* numbers mixed with text in the sample: a text column */
     EXPECT_IMPORT("v\n1\nabc\n2.5\n", NULL, "v:u\n'1'\n'abc'\n'2.5'\n");
     /* hex is not a number */
@@ -234,6 +238,25 @@ static void test_json_import(void)
     pond_buf_clear(&b);
     PT_ASSERT_OK(import_text(&b, "n.ndjson", nd, sizeof nd - 1, NULL));
     PT_ASSERT_STR_EQ(b.ptr, "v:u,w:u\n'1'|'12'\n'x'|'13'\n");
+    /* "NaN", "Infinity", "-Infinity" (pond's JSON output for them) are doubles beside numbers
+     * and alone; beside other text, or spelled otherwise, text */
+    const char sp[] = "{\"x\":1.5,\"y\":\"NaN\",\"z\":\"nan\",\"w\":\"a\"}\n"
+                      "{\"x\":\"NaN\",\"y\":\"-Infinity\",\"z\":2,\"w\":\"Infinity\"}\n"
+                      "{\"x\":\"Infinity\",\"y\":null,\"z\":null,\"w\":null}\n"
+                      "{\"x\":\"-Infinity\",\"y\":\"NaN\",\"z\":null,\"w\":null}\n";
+    pond_buf_clear(&b);
+    PT_ASSERT_OK(import_text(&b, "sp.ndjson", sp, sizeof sp - 1, NULL));
+    PT_ASSERT_STR_EQ(b.ptr, "x:g,y:g,z:u,w:u\n1.5|nan|'nan'|'a'\nnan|-inf|'2'|'Infinity'\n"
+                            "inf|~|~|~\n-inf|nan|~|~\n");
+    /* after the sample too, and in a column --schema makes double */
+    pond_csv_import_options so = POND_CSV_IMPORT_OPTIONS_INIT;
+    so.sample_rows = 1;
+    so.schema = "y:double";
+    pond_buf_clear(&b);
+    PT_ASSERT_OK(import_text(&b, "sp.ndjson", sp, sizeof sp - 1, &so));
+    PT_ASSERT(strstr(b.ptr, "x:g,y:g,") == b.ptr);
+    PT_ASSERT(strstr(b.ptr, "\nnan|-inf|") && strstr(b.ptr, "\ninf|~|") &&
+              strstr(b.ptr, "\n-inf|nan|"));
     /* a key first seen after the sample is refused by name */
     pond_csv_import_options o = POND_CSV_IMPORT_OPTIONS_INIT;
     o.sample_rows = 1;

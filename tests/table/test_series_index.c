@@ -287,7 +287,7 @@ static void test_index_unindexed_versions(void)
     PT_ASSERT_OK(pond_fs_begin(fs, NULL));
     PT_ASSERT_ERR(pond_table_write_batch(fs, NULL, "/s", POND_ENTRY_FILE_SERIES, &s, &a, NULL),
                   POND_EINVALID);
-    PT_ASSERT_MSG_HAS("column 'x' has type 'g' in version 2 but 'u'");
+    PT_ASSERT_MSG_HAS("column 'x' is double in version 2 but string");
     pond_fs_abort(fs);
     pond_arrow_array_release(&a);
     pond_arrow_schema_release(&s);

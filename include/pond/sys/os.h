@@ -30,6 +30,9 @@ typedef enum {
     POND_OS_LSTAT,
     POND_OS_OPENDIR,
     POND_OS_FLOCK,
+    POND_OS_OPENAT,   /* relative to a directory descriptor (walks of a pond's directories) */
+    POND_OS_FSTATAT,
+    POND_OS_UNLINKAT,
     POND_OS__COUNT
 } pond_os_call;
 
@@ -52,6 +55,11 @@ typedef struct pond_os {
     int (*lstat)(const char *path, struct stat *st);
     DIR *(*opendir)(const char *path);
     int (*flock)(int fd, int op);
+    /* Appended in session 4: the *at calls that walks of a pond's own directories use, so a
+     * walk never leaves a directory through a symbolic link (docs/decisions.md). */
+    int (*openat)(int dirfd, const char *path, int flags, mode_t mode);
+    int (*fstatat)(int dirfd, const char *path, struct stat *st, int flags);
+    int (*unlinkat)(int dirfd, const char *path, int flags);
 } pond_os;
 
 /** The table in force (never NULL). */

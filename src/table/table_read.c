@@ -38,8 +38,7 @@ typedef struct {
     ver *vers;
     size_t n_vers, next_ver;
     struct ArrowSchema out_schema; /* a "+s" of the output columns */
-    char *ts_name;                 /* series: the timestamp column */
-    pond_tz *tz;                   /* series: the zone of wall-clock timestamps (NULL: UTC) */
+    pond_event_time et;            /* series: its timestamp column and zone */
     /* dedup */
     bool dedup;
     char **keys;
@@ -149,7 +148,7 @@ static bool raw_bounds(const table_ts *t, int64_t from, int64_t to, int64_t *lo,
     }
 }
 
-static bool need_ts(const rd *r) { return r->ts_name && (r->opts.has_range || r->dedup); }
+static bool need_ts(const rd *r) { return r->et.column && (r->opts.has_range || r->dedup); }
 
 static bool in_range(const rd *r, int64_t us)
 {
@@ -189,16 +188,20 @@ static int open_pq(pond_reader **reader, pond_parquet_reader **pq, struct ArrowS
     }
     *in_ts = -1;
     if (need_ts(r)) {
-        for (int64_t i = 0; i < schema->n_children; i++)
-            if (!strcmp(schema->children[i]->name, r->ts_name))
-                *in_ts = (int)i;
-        if (*in_ts >= 0) {
-            table__ts_kind(ts, schema->children[*in_ts], r->tz);
-            int64_t lo, hi;
-            if (r->opts.has_range && raw_bounds(ts, r->opts.from_us, r->opts.to_us, &lo, &hi) &&
-                (rc = pond_parquet_reader_prune_int(*pq, r->ts_name, lo, hi)) < 0)
-                return rc;
+        /* bound per version (a copy: the cluster pass and the row pass each have one open); a
+         * version without the column (written before it was recorded) is not filtered */
+        pond_event_time et = r->et;
+        if ((rc = table__event_time_bind(&et, schema)) < 0) {
+            pond_error_prefix("%s version %lld", r->path, (long long)v->version);
+            return rc;
         }
+        *in_ts = et.index;
+        *ts = et.ts;
+        int64_t lo, hi;
+        if (*in_ts >= 0 && r->opts.has_range &&
+            raw_bounds(ts, r->opts.from_us, r->opts.to_us, &lo, &hi) &&
+            (rc = pond_parquet_reader_prune_int(*pq, r->et.column, lo, hi)) < 0)
+            return rc;
     }
     return 0;
 }
@@ -245,7 +248,7 @@ static int build_cluster(rd *r, size_t c)
     if (!names)
         return POND_ENOMEM;
     int nn = 0, rc = 0;
-    add_name(names, &nn, r->ts_name);
+    add_name(names, &nn, r->et.column);
     for (size_t k = 0; k < r->n_keys; k++)
         add_name(names, &nn, r->keys[k]);
     for (size_t vi = 0; vi < r->n_vers && rc == 0; vi++) {
@@ -299,7 +302,7 @@ static int open_version(rd *r, size_t vi)
     for (int64_t k = 0; k < nout; k++)
         add_name(names, &nn, r->out_schema.children[k]->name);
     if (need_ts(r))
-        add_name(names, &nn, r->ts_name);
+        add_name(names, &nn, r->et.column);
     for (size_t k = 0; r->dedup && k < r->n_keys; k++)
         add_name(names, &nn, r->keys[k]);
     int rc = open_pq(&r->reader, &r->pq, &r->in_schema, &r->in_ts, &r->ts, r, v, names, nn,
@@ -516,8 +519,7 @@ static void rd_free(rd *r)
     free_strings(r->keys, r->n_keys);
     pond_buf_dispose(&r->key);
     pond_arrow_schema_release(&r->out_schema);
-    pond_free(r->ts_name);
-    pond_tz_free(r->tz);
+    table__event_time_dispose(&r->et);
     pond_fs_node_free(r->node);
     free_strings((char **)r->opts.columns, (size_t)r->opts.n_columns);
     pond_free(r);
@@ -650,7 +652,7 @@ static int setup_dedup(rd *r, const table_attrs *a, const pond_table_read_option
     }
     if (d != POND_DEDUP_LAST)
         return 0;
-    if (!r->ts_name)
+    if (!r->et.column)
         return pond_error_set(POND_EINVALID, D,
                               "%s: dedup needs the series' timestamp column, and it has none yet",
                               r->path);
@@ -720,12 +722,10 @@ int table__read_open(struct ArrowArrayStream *out, pond_fs_node *node,
     if (r->series) {
         if ((rc = table__attrs_read(&a, r->node)) < 0)
             goto fail;
-        r->ts_name = a.set.timestamp_column;
+        rc = table__event_time_from(&r->et, a.set.timestamp_column, a.set.timezone, r->path);
         a.set.timestamp_column = NULL;
-        if (a.set.timezone && (rc = pond_tz_open(&r->tz, a.set.timezone)) < 0) {
-            pond_error_prefix("%s: the series' time zone", r->path);
+        if (rc < 0)
             goto fail;
-        }
     }
     if (!(r->vers = pond_calloc(nv ? nv : 1, sizeof *r->vers)) ||
         !(vnum = pond_calloc(nv ? nv : 1, sizeof *vnum)) ||
@@ -749,8 +749,7 @@ int table__read_open(struct ArrowArrayStream *out, pond_fs_node *node,
             r->stats.versions_total++;
             /* a version wholly outside the range is not read; its columns are still in the
              * merged schema: what a read returns never depends on the range */
-            if (opts->has_range && v->has_event_time &&
-                (v->max_event_time_us < opts->from_us || v->min_event_time_us >= opts->to_us))
+            if (opts->has_range && !pond_series_version_in_range(v, opts->from_us, opts->to_us))
                 continue;
         }
         ver *dst = &r->vers[r->n_vers++];

@@ -119,6 +119,12 @@ int pond__dir_fsync(pond_dir *d, int domain);
 int pond__dir_open_file(int *fd_out, pond_dir *d, const char *name, int domain);
 int pond__file_size(int64_t *size_out, int fd, const char *path, int domain);
 
+/* Replaces the file `path` with data: written to `tmp` (created or truncated), fsynced, renamed
+ * over path, then path's directory fsynced. tmp must be in the same directory; it is removed on
+ * failure. */
+int pond__replace_file(const char *path, const char *tmp, const void *data, size_t len,
+                       int domain);
+
 /* Join dir and name with one '/', into a fresh pond_malloc string (NULL on OOM, error set). */
 char *pond__path_join(const char *dir, const char *name);
 

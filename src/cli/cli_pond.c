@@ -30,6 +30,17 @@ int cli_error(const char *fmt, ...)
     return 1;
 }
 
+void cli_warning(const char *fmt, ...)
+{
+    va_list ap;
+    fflush(stdout);
+    fputs("pond: warning: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
 int cli_pond_open(cli_pond *p, pond_cli *cli, bool write)
 {
     memset(p, 0, sizeof *p);
@@ -42,6 +53,9 @@ int cli_pond_open(cli_pond *p, pond_cli *cli, bool write)
     oo.as_of_txn = write ? -1 : cli->at_version;
     if (pond_oplog_open(&p->be, p->dir, &oo) < 0)
         return cli_fail();
+    /* the pond reads right, but the user should know what it read around */
+    for (size_t i = 0; pond_oplog_warning(p->be, i); i++)
+        cli_warning("%s", pond_oplog_warning(p->be, i));
     if (write && pond_oplog_lock(p->be, true) < 0) {
         cli_pond_close(p);
         return cli_fail();

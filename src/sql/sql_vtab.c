@@ -2,6 +2,7 @@
  * A cursor holds one Arrow batch of a pond_table_read_stream at a time; xColumn reads the
  * current row straight from that batch's buffers by a per-column kind decided once per batch. */
 #include "sql/sql_internal.h"
+#include "util/util.h"
 
 #include <pond/oplog.h>
 
@@ -520,6 +521,12 @@ static int vt_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
         rc = SQLITE_ERROR;
         goto done;
     }
+    if (t->ncols > sqlite3_limit(db, SQLITE_LIMIT_COLUMN, -1)) {
+        *pzErr = sqlite3_mprintf("pond: %s has %d columns, and SQL tables have at most %d",
+                                 t->path, t->ncols, sqlite3_limit(db, SQLITE_LIMIT_COLUMN, -1));
+        rc = SQLITE_ERROR;
+        goto done;
+    }
     if ((rc = sqlite3_declare_vtab(db, ddl.ptr)) != SQLITE_OK) {
         *pzErr = sqlite3_mprintf("pond: %s: %s", t->path, sqlite3_errmsg(db));
         goto done;
@@ -693,15 +700,26 @@ static int cursor_fail(cursor *c, const char *msg)
 }
 
 /* Points the column views at the new batch (by name: versions may lack columns). */
-static void bind_batch(cursor *c)
+static int bind_batch(cursor *c)
 {
     vtab *t = (vtab *)c->base.pVtab;
     const struct ArrowArray *b = c->cur;
     const struct ArrowSchema *s = c->cur_schema;
+    /* a wide table by name through a map (the first column of a name wins): a loop per name
+     * is quadratic */
+    pond__strmap names = {0};
+    bool mapped = (int64_t)t->ncols * s->n_children > 4096;
+    for (int64_t j = 0; mapped && j < s->n_children && j < b->n_children; j++)
+        if (s->children[j]->name && pond__strmap_put(&names, s->children[j]->name, j) < 0) {
+            pond__strmap_dispose(&names);
+            return SQLITE_NOMEM;
+        }
     for (int i = 0; i < t->ncols; i++) {
         colview *v = &c->cv[i];
         int k = -1;
-        for (int64_t j = 0; j < s->n_children && j < b->n_children && k < 0; j++)
+        if (mapped)
+            k = (int)pond__strmap_get(&names, t->cols[i]);
+        for (int64_t j = 0; !mapped && j < s->n_children && j < b->n_children && k < 0; j++)
             if (s->children[j]->name && !strcmp(s->children[j]->name, t->cols[i]))
                 k = (int)j;
         if (k < 0) {
@@ -718,6 +736,8 @@ static void bind_batch(cursor *c)
         v->schema = s->children[k];
         v->array = a;
     }
+    pond__strmap_dispose(&names);
+    return SQLITE_OK;
 }
 
 /* Decoded bytes of a batch (fixed-width values at 8 bytes, plus string and binary data). */
@@ -807,10 +827,8 @@ static int next_batch(cursor *c)
             }
             c->cur_schema = &c->cached->schemas[c->cache_i];
             c->cur = &c->cached->batches[c->cache_i++];
-            if (c->cur->length > 0) {
-                bind_batch(c);
-                return SQLITE_OK;
-            }
+            if (c->cur->length > 0)
+                return bind_batch(c);
             continue;
         }
         c->cur = &NO_BATCH;
@@ -841,8 +859,7 @@ static int next_batch(cursor *c)
                 t->stats.rows_returned += c->batch.length;
             c->cur = &c->batch;
             c->cur_schema = c->batch_schema;
-            bind_batch(c);
-            return SQLITE_OK;
+            return bind_batch(c);
         }
     }
 }

@@ -38,10 +38,10 @@ typedef struct {
     int64_t rows, versions, bytes;
 } cli_table_out;
 
-/* Writes the table or series at path, read with ro, to sink in format "parquet", "csv",
- * "json", "table" (or NULL: table on a terminal, else CSV), through pond_table_output with the
- * display zone. `pond cat` and `pond copy` both write through here. */
-int cli_table_write(cli_table_out *res, cli_sink *sink, pond_fs *fs, const char *path,
+/* Writes the table or series at node, read with ro, to sink in format "parquet", "csv",
+ * "json", "table" (or NULL: table on a terminal, else CSV), through pond_table_node_output
+ * with the display zone. `pond cat` and `pond copy` both write through here. */
+int cli_table_write(cli_table_out *res, cli_sink *sink, pond_fs_node *node,
                     const pond_table_read_options *ro, const char *format);
 
 /* "csv"/"json"/"table" -> the format; NULL -> table on a terminal, CSV otherwise. */

@@ -174,6 +174,50 @@ void cli_progress_end(cli_progress *p)
     p->active = false;
 }
 
+void cli_dedup_dispose(cli_dedup *d)
+{
+    for (size_t i = 0; d->keys && i < d->n_keys; i++)
+        free(d->keys[i]);
+    free(d->keys);
+    memset(d, 0, sizeof *d);
+}
+
+int cli_dedup_parse(cli_dedup *out, const char *s)
+{
+    cli_dedup_dispose(out);
+    if (!strcmp(s, "none")) {
+        out->rule = POND_DEDUP_NONE;
+        return 0;
+    }
+    if (strncmp(s, "last", 4) || (s[4] && s[4] != ':') || (s[4] && !s[5]))
+        return pond_error_set(POND_EINVALID, POND_DOM_CLI,
+                              "'%s' is not a dedup rule (last, last:COLUMN,... or none)", s);
+    out->rule = POND_DEDUP_LAST;
+    for (const char *p = s + 5; s[4];) {
+        const char *e = strchr(p, ',');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (!len) {
+            cli_dedup_dispose(out);
+            return pond_error_set(POND_EINVALID, POND_DOM_CLI,
+                                  "'%s' is not a dedup rule (an empty column name)", s);
+        }
+        char **nk = realloc(out->keys, (out->n_keys + 1) * sizeof *nk);
+        if (nk)
+            out->keys = nk;
+        if (!nk || !(nk[out->n_keys] = strndup(p, len))) {
+            cli_dedup_dispose(out);
+            return pond_error_set(POND_ENOMEM, POND_DOM_CLI, "out of memory");
+        }
+        out->n_keys++;
+        if (!e)
+            break;
+        p = e + 1;
+    }
+    return 0;
+}
+
+int cli_opt_dedup(void *dest, const char *value) { return cli_dedup_parse(dest, value); }
+
 int cli_time_range(bool *has_range, int64_t *from_us, int64_t *to_us, const cli_spec *spec,
                    const char *from_text, const char *to_text, const pond_tz *tz)
 {

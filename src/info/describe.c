@@ -51,28 +51,37 @@ void pond_describe_dispose(pond_describe *d)
 int pond_describe_get(pond_describe *d, pond_fs *fs, pond_backend *be, const char *path)
 {
     memset(d, 0, sizeof *d);
-    int rc = pond_fs_lstat(&d->st, fs, NULL, path);
-    if (rc == 0)
-        rc = pond_path_normalize(&d->path, NULL, NULL, path);
-    if (rc < 0)
-        return rc;
-    pond_node_id_format(d->node_id, &d->st.id);
-    if (d->st.type == POND_ENTRY_SYMLINK)
-        return pond_fs_readlink(&d->target, fs, NULL, path);
-    if (d->st.type == POND_ENTRY_DIRECTORY)
-        return 0;
-    bool tabular = d->st.type != POND_ENTRY_FILE_DATA;
+    pond_fs_node *h = NULL;
     pond_stat *vs = NULL;
-    size_t nv = 0;
-    if ((rc = pond_fs_versions(&vs, &nv, fs, NULL, path)) < 0)
-        return rc;
-    if (d->st.type == POND_ENTRY_FILE_SERIES &&
-        (rc = pond_series_settings_get(&d->settings, fs, NULL, path)) < 0)
+    pond_series_version_info *vi = NULL;
+    size_t nv = 0, ni = 0;
+    int rc = pond_fs_node_open(&h, fs, NULL, path, POND_FS_NODE_NOFOLLOW);
+    if (rc == 0)
+        rc = pond_fs_node_stat(&d->st, h);
+    if (rc == 0)
+        rc = (d->path = pond_strdup(pond_fs_node_path(h))) ? 0 : POND_ENOMEM;
+    if (rc < 0)
         goto done;
-    if (tabular && nv > 0 && vs[nv - 1].size > 0) {
-        int64_t rows;
-        d->schema_version = vs[nv - 1].version;
-        if (version_info(&rows, &d->schema, fs, path, vs[nv - 1].version) == 0)
+    pond_node_id_format(d->node_id, &d->st.id);
+    if (d->st.type == POND_ENTRY_SYMLINK) {
+        rc = pond_fs_readlink(&d->target, fs, NULL, path);
+        goto done;
+    }
+    if (d->st.type == POND_ENTRY_DIRECTORY)
+        goto done;
+    bool tabular = d->st.type != POND_ENTRY_FILE_DATA;
+    bool series = d->st.type == POND_ENTRY_FILE_SERIES;
+    if ((rc = pond_fs_node_versions(&vs, &nv, h)) < 0)
+        goto done;
+    if (series && ((rc = pond_series_node_versions(&vi, &ni, h)) < 0 ||
+                   (rc = pond_series_node_settings_get(&d->settings, h)) < 0))
+        goto done;
+    if (vi && ni != nv) /* both lists come from the same log: a mismatch is a bug */
+        pond_free(vi), vi = NULL;
+    /* a series' columns are the merged schema of all its versions, from its index */
+    if (tabular && nv > 0 && (series || vs[nv - 1].size > 0)) {
+        d->schema_version = series ? 0 : vs[nv - 1].version;
+        if (pond_table_node_schema(&d->schema, h) == 0)
             d->has_schema = true;
         else if (!(d->schema_error = pond_strdup(pond_error_last()->message))) {
             rc = POND_ENOMEM;
@@ -90,20 +99,31 @@ int pond_describe_get(pond_describe *d, pond_fs *fs, pond_backend *be, const cha
         pond_describe_version *v = &d->versions[i];
         v->st = vs[i];
         v->rows = -1;
-        d->total_size += vs[i].size;
+        d->total_size += vs[i].size; /* what the series holds, as list -l says */
         pond_oplog_storage so;
         if (oplog && pond_oplog_storage_of(&so, be, &vs[i].id, vs[i].version) == 0 &&
             so.in_store) {
             v->in_store = true;
             snprintf(v->blob_path, sizeof v->blob_path, "%s", so.blob_path);
         }
-        if (tabular && vs[i].size > 0 && version_info(&v->rows, NULL, fs, path, vs[i].version) == 0)
-            d->total_rows += v->rows;
-        else
+        if (vi) {
+            v->replaced_by = vi[i].replaced_by;
+            v->replaces_lo = vi[i].replaces_lo;
+            v->replaces_hi = vi[i].replaces_hi;
+        }
+        if (!tabular || vs[i].size == 0)
+            continue;
+        v->rows = vi ? vi[i].rows : -1;
+        /* not in the index (written before it existed): the footer; unreadable: no count */
+        if (v->rows < 0 && version_info(&v->rows, NULL, fs, d->path, vs[i].version) < 0)
             v->rows = -1;
+        if (v->rows >= 0 && !v->replaced_by)
+            d->total_rows += v->rows;
     }
 done:
     pond_free(vs);
+    pond_free(vi);
+    pond_fs_node_free(h);
     return rc;
 }
 
@@ -132,10 +152,24 @@ int pond_describe_text(pond_buf *o, const pond_describe *d)
             if (rc == 0)
                 rc = pond_buf_putc(o, '\n');
         }
+        if (rc == 0 && s->dedup == POND_DEDUP_LAST) {
+            rc = pond_buf_puts(o, "  dedup: last");
+            for (size_t k = 0; k < s->n_dedup_keys && rc == 0; k++)
+                rc = pond_buf_printf(o, "%s%s", k ? "," : ":", s->dedup_keys[k]);
+            if (rc == 0)
+                rc = pond_buf_printf(
+                    o, " (of rows with the same timestamp%s, reads return the newest version's)\n",
+                    s->n_dedup_keys ? " and key" : "");
+        }
+        if (rc == 0 && s->compact_after > 0)
+            rc = pond_buf_printf(o, "  compaction: after %lld versions\n",
+                                 (long long)s->compact_after);
     }
     if (rc == 0 && d->has_schema) {
         const struct ArrowSchema *s = &d->schema;
-        rc = pond_buf_printf(o, "  schema (version %lld):\n", (long long)d->schema_version);
+        rc = d->st.type == POND_ENTRY_FILE_SERIES
+                 ? pond_buf_puts(o, "  schema (all versions):\n")
+                 : pond_buf_printf(o, "  schema (version %lld):\n", (long long)d->schema_version);
         int width = 20; /* the type column lines up even after a long name */
         for (int64_t k = 0; k < s->n_children; k++)
             if ((int)strlen(s->children[k]->name) > width)
@@ -168,12 +202,19 @@ int pond_describe_text(pond_buf *o, const pond_describe *d)
                              v->in_store ? v->blob_path : "inline");
         if (rc == 0 && tabular && v->rows >= 0)
             rc = pond_buf_printf(o, "  %lld row%s", (long long)v->rows, v->rows == 1 ? "" : "s");
+        if (rc == 0 && d->st.type == POND_ENTRY_FILE_SERIES && v->st.size == 0)
+            rc = pond_buf_puts(o, "  no rows");
         if (rc == 0 && v->st.has_event_time) {
             char a[40], b[40];
             pond_time_format_iso(a, v->st.min_event_time_us);
             pond_time_format_iso(b, v->st.max_event_time_us);
             rc = pond_buf_printf(o, "  %s .. %s", a, b);
         }
+        if (rc == 0 && v->replaces_lo > 0)
+            rc = pond_buf_printf(o, "  compacts v%lld..v%lld", (long long)v->replaces_lo,
+                                 (long long)v->replaces_hi);
+        if (rc == 0 && v->replaced_by)
+            rc = pond_buf_printf(o, "  replaced by v%lld", (long long)v->replaced_by);
         if (rc == 0)
             rc = pond_buf_putc(o, '\n');
     }
@@ -230,10 +271,29 @@ int pond_describe_json(pond_buf *o, const pond_describe *d)
         }
         if (rc == 0)
             rc = pond_buf_putc(o, ']');
+        if (rc == 0 && s->dedup == POND_DEDUP_LAST) {
+            rc = pond_buf_puts(o, ",\"dedup\":{\"rule\":\"last\",\"keys\":[");
+            for (size_t k = 0; k < s->n_dedup_keys && rc == 0; k++) {
+                rc = k ? pond_buf_putc(o, ',') : 0;
+                if (rc == 0)
+                    rc = pond_buf_put_json_string(o, s->dedup_keys[k], strlen(s->dedup_keys[k]));
+            }
+            if (rc == 0)
+                rc = pond_buf_puts(o, "]}");
+        } else if (rc == 0) {
+            rc = pond_buf_puts(o, ",\"dedup\":null");
+        }
+        if (rc == 0)
+            rc = s->compact_after > 0
+                     ? pond_buf_printf(o, ",\"compact_after\":%lld", (long long)s->compact_after)
+                     : pond_buf_puts(o, ",\"compact_after\":null");
     }
     if (rc == 0 && d->has_schema) {
-        rc = pond_buf_printf(o, ",\"schema_version\":%lld,\"schema\":[",
-                             (long long)d->schema_version);
+        /* a series' schema is the merged one of all versions: schema_version null */
+        rc = d->schema_version > 0
+                 ? pond_buf_printf(o, ",\"schema_version\":%lld,\"schema\":[",
+                                   (long long)d->schema_version)
+                 : pond_buf_puts(o, ",\"schema_version\":null,\"schema\":[");
         for (int64_t k = 0; k < d->schema.n_children && rc == 0; k++) {
             const struct ArrowSchema *c = d->schema.children[k];
             char tn[POND_ARROW_TYPE_NAME_LEN];
@@ -272,6 +332,15 @@ int pond_describe_json(pond_buf *o, const pond_describe *d)
             if (rc == 0)
                 rc = json_time(o, "max_event_time", v->st.has_event_time,
                                v->st.max_event_time_us);
+            if (rc == 0 && d->st.type == POND_ENTRY_FILE_SERIES)
+                rc = v->replaced_by
+                         ? pond_buf_printf(o, ",\"replaced_by\":%lld", (long long)v->replaced_by)
+                         : pond_buf_puts(o, ",\"replaced_by\":null");
+            if (rc == 0 && d->st.type == POND_ENTRY_FILE_SERIES)
+                rc = v->replaces_lo > 0
+                         ? pond_buf_printf(o, ",\"replaces\":[%lld,%lld]",
+                                           (long long)v->replaces_lo, (long long)v->replaces_hi)
+                         : pond_buf_puts(o, ",\"replaces\":null");
             if (rc == 0)
                 rc = pond_buf_putc(o, '}');
         }

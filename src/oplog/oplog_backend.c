@@ -808,11 +808,18 @@ static int carry_content(oplog_row *row, oplog_be *ob, const pond_node_rec *r)
 }
 
 /* Does any listing among recs name a child's home partition other than itself? Only format 2
- * can record that. */
+ * can record that. Nor can format 1 say that a series is read under a dedup rule or that a
+ * compacted version replaces others (docs/format.md, "The series index"): a format-1 reader
+ * would return rows twice. */
 static bool needs_format_2(pond_node_rec *const *recs, size_t n)
 {
+    /* the series keys are written by table_series.c as compact JSON, keys quoted */
     for (size_t i = 0; i < n; i++) {
         const pond_node_rec *r = recs[i];
+        if (r->type == POND_ENTRY_FILE_SERIES && r->xattrs_json &&
+            (strstr(r->xattrs_json, "\"pond.compactions\"") ||
+             strstr(r->xattrs_json, "\"pond.dedup\"")))
+            return true;
         for (size_t k = 0; r->type == POND_ENTRY_DIRECTORY && k < r->n_entries; k++) {
             pond_node_id home = pond_dir_entry_home(r, &r->entries[k]);
             if (r->entries[k].type != POND_ENTRY_DIRECTORY && !pond_node_id_equal(&home, &r->id))
@@ -820,6 +827,13 @@ static bool needs_format_2(pond_node_rec *const *recs, size_t n)
         }
     }
     return false;
+}
+
+int oplog__commit_format(const oplog_be *ob, pond_node_rec *const *recs, size_t n, bool retention)
+{
+    if (ob->format >= OPLOG_FORMAT)
+        return ob->format;
+    return retention || needs_format_2(recs, n) ? OPLOG_FORMAT : ob->format;
 }
 
 /* The metaData action that upgrades the pond to format: the snapshot's metaData (id, name,
@@ -930,7 +944,7 @@ static int ob_commit(pond_backend *be, const pond_backend_txn_info *info,
     }
     /* A format-1 pond is upgraded by the first commit that needs format 2, in that commit: its
      * data files and its metaData action (docs/format.md, "Format 2"). */
-    int format = ob->format < 2 && needs_format_2(recs, n) ? OPLOG_FORMAT : ob->format;
+    int format = oplog__commit_format(ob, recs, n, false);
     /* the data files are synced after the commit's temp file is written, just before it is
      * synced: one journal commit can then carry both (see sync_parts) */
     for (size_t k = 0; k < ncp && rc == 0; k++) {

@@ -138,6 +138,16 @@ typedef struct oplog_be {
 /* The pond format (OPLOG_FORMAT_MIN..OPLOG_FORMAT), a decimal string. */
 #define OPLOG_CFG_FORMAT "pond.format"
 
+/* The pond format a commit writes: the pond's, or format 2 when the pond is older and the
+ * commit records something only format 2 can say, which a format-1 reader would misread
+ * (docs/format.md): a listing naming a child's home in another partition (a move across
+ * directories), a series' dedup rule or compaction (its rows would be read twice), or the
+ * retention keys (retention: history it dropped would read as missing files). Such a commit
+ * carries the upgrade: format-2 data files and a metaData action saying format 2. The one
+ * place that decides, for ordinary commits (recs) and gc's retention commit. */
+int oplog__commit_format(const oplog_be *ob, pond_node_rec *const *recs, size_t n,
+                         bool retention);
+
 
 typedef struct {
     pond_node_id part;

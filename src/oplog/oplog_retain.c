@@ -2,8 +2,9 @@
  *
  * The rule (docs/format.md, "Retention"): retention never changes what a plain read of the
  * current pond returns. For a data file, a table, a symlink or a directory a version is a whole
- * state, so old versions may go; a series' state is the union of its versions, so no version of
- * a live series goes until series compaction exists. A node no longer in the tree is history
+ * state, so old versions may go; a series' state is the union of its versions, so a live series
+ * keeps every version a compaction has not replaced (a replaced version's rows are in the
+ * compacted version, which reads return in their place). A node no longer in the tree is history
  * only. --keep-versions N keeps each node's newest N versions; --keep-age D keeps every version
  * that was current at some moment of the last D.
  *
@@ -17,6 +18,7 @@
 
 #include <pond/delta.h>
 
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -262,6 +264,83 @@ static int replay_removals(oplog_idmap *nodes, rrow *rows, size_t n)
     return rc;
 }
 
+/* ---- series compaction ----------------------------------------------------------------------- */
+
+/* The versions lo..hi of a series that the compacted version `by` replaced. */
+typedef struct {
+    int64_t lo, hi;
+    const pond_node_rec *by;
+} replaced_range;
+
+typedef struct {
+    replaced_range *v;
+    size_t n, cap;
+} range_vec;
+
+/* The row of version v among rows[a..b) (one node's rows, ascending by version), or NULL. */
+static const pond_node_rec *version_row(const rrow *rows, size_t a, size_t b, int64_t v)
+{
+    while (a < b) {
+        size_t mid = a + (b - a) / 2;
+        int64_t x = rows[mid].row->rec->version;
+        if (x == v)
+            return rows[mid].row->rec;
+        if (x < v)
+            a = mid + 1;
+        else
+            b = mid;
+    }
+    return NULL;
+}
+
+/* The ranges a live series' compactions replaced (docs/format.md, "The series index"): the
+ * entries [C, lo, hi] of its newest version's pond.compactions whose compacted version C is
+ * among its rows[a..b) with content. A version is replaced only while C exists: retention
+ * drops C's range with C still there, never C. Anything unreadable replaces nothing, so the
+ * versions stay. */
+static int series_replaced(range_vec *out, const rrow *rows, size_t a, size_t b)
+{
+    out->n = 0;
+    const char *x = rows[b - 1].row->rec->xattrs_json;
+    if (!x || !strstr(x, "\"pond.compactions\""))
+        return 0;
+    json_error_t je;
+    json_t *j = json_loads(x, 0, &je);
+    json_t *cs = json_object_get(j, "pond.compactions");
+    int rc = 0;
+    for (size_t c = 0; c < json_array_size(cs) && rc == 0; c++) {
+        json_t *e = json_array_get(cs, c);
+        json_int_t by = json_integer_value(json_array_get(e, 0));
+        json_int_t lo = json_integer_value(json_array_get(e, 1));
+        json_int_t hi = json_integer_value(json_array_get(e, 2));
+        const pond_node_rec *r = lo >= 1 && hi >= lo && by > hi ? version_row(rows, a, b, by) : NULL;
+        if (!r || r->size <= 0)
+            continue;
+        if (out->n == out->cap) {
+            size_t cap = out->cap ? out->cap * 2 : 8;
+            replaced_range *v2 = pond_realloc(out->v, cap * sizeof *v2);
+            if (!v2) {
+                rc = POND_ENOMEM;
+                break;
+            }
+            out->v = v2;
+            out->cap = cap;
+        }
+        out->v[out->n++] = (replaced_range){lo, hi, r};
+    }
+    json_decref(j);
+    return rc;
+}
+
+/* The compacted version that replaced version v, or NULL. */
+static const pond_node_rec *replaced_by(const range_vec *rv, int64_t v)
+{
+    for (size_t i = 0; i < rv->n; i++)
+        if (v >= rv->v[i].lo && v <= rv->v[i].hi)
+            return rv->v[i].by;
+    return NULL;
+}
+
 /* ---- the commit ------------------------------------------------------------------------------ */
 
 static int row_txn_cmp(const void *a, const void *b)
@@ -351,7 +430,7 @@ static int retention_commit(oplog_be *ob, cp_vec *cps, oplog_strs *removed, int6
         rc = pond_error_set(POND_ECONFLICT, D, "pond '%s' changed during gc", ob->dir);
     if (rc == 0)
         rc = pond_delta_actions_new(&acts);
-    int format = ob->format < OPLOG_FORMAT ? OPLOG_FORMAT : ob->format;
+    int format = oplog__commit_format(ob, NULL, 0, true);
     for (size_t k = 0; k < cps->n && rc == 0; k++) {
         commit_part *cp = &cps->v[k];
         cp->format = format;
@@ -441,6 +520,7 @@ int oplog__retain(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opts
     rnode *info = NULL;
     cp_vec cps = {0};
     oplog_strs removed = {0};
+    range_vec ranges = {0};
     size_t n = 0, cap = 0, n_nodes = 0;
     if ((rc = oplog__tree_paths(&live, ob, NULL, NULL)) < 0 ||
         (rc = oplog__tree_homes(&homes, ob, false)) < 0)
@@ -494,18 +574,25 @@ int oplog__retain(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opts
         /* a live node's versions outside the partition its listing names (a format-1 move
          * stranded them): never read, never deleted (docs/format.md, "Format 2") */
         const ol_part *home = is_live ? oplog__idmap_get(&homes, &newest->id) : NULL;
+        if (is_live && series && (rc = series_replaced(&ranges, rows, a, b)) < 0)
+            goto done;
         for (size_t i = a; i < b; i++) {
             oplog_row *row = rows[i].row;
             row->gc_drop = false;
             bool last = i + 1 == b;
             /* the current state: a live node's newest version, and every version of a live
-             * series (its state is the union of its versions) */
-            if (is_live && (last || series))
+             * series that no compaction replaced (its state is the union of its versions) */
+            const pond_node_rec *by =
+                is_live && series && !last ? replaced_by(&ranges, row->rec->version) : NULL;
+            if (is_live && (last || (series && !by)))
                 continue;
             if (home && (const void *)home != (const void *)rows[i].part)
                 continue;
             int64_t end_txn = -1, end_ts = -1;
-            if (!last) {
+            if (by) { /* part of the current state until the compaction replaced it */
+                end_txn = by->txn_seq;
+                end_ts = by->timestamp_us;
+            } else if (!last) {
                 end_txn = rows[i + 1].row->rec->txn_seq;
                 end_ts = rows[i + 1].row->rec->timestamp_us;
             } else if (ni && ni->rm_txn >= 0) {
@@ -582,6 +669,7 @@ done:
     }
     pond_free(cps.v);
     oplog__strs_dispose(&removed);
+    pond_free(ranges.v);
     pond_free(rows);
     pond_free(info);
     oplog__idmap_dispose(&nodes);

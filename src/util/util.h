@@ -174,6 +174,20 @@ int pond__replace_file(const char *path, const char *tmp, const void *data, size
 /* Join dir and name with one '/', into a fresh pond_malloc string (NULL on OOM, error set). */
 char *pond__path_join(const char *dir, const char *name);
 
+/* A hash map from byte strings (copied) to int64 values. Zero-initialised (or _init) is
+ * empty; memory grows with the keys and is freed by _dispose. */
+typedef struct {
+    void *slots;
+    size_t cap, n;
+    pond_buf keys;
+} pond__bytemap;
+void pond__bytemap_init(pond__bytemap *m);
+void pond__bytemap_dispose(pond__bytemap *m);
+/* Sets key to val, inserting it or replacing its value. */
+int pond__bytemap_put(pond__bytemap *m, const void *key, size_t len, int64_t val);
+/* True (and *val) when key is in the map. */
+bool pond__bytemap_get(const pond__bytemap *m, const void *key, size_t len, int64_t *val);
+
 /* The errno behind the thread's last error when pond_error_set_os set it (0 otherwise): lets a
  * caller tell "no space left" from other failures without parsing the message. */
 int pond__error_os_errno(void);

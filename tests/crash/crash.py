@@ -171,7 +171,25 @@ class H:
             ("compact", [["init"], ["mkdir", "/d"], ["copy", "host:small.txt", "/d/a"],
                          ["copy", "host:big.bin", "/d/b"], ["copy", "host:small.txt", "/e"]],
              [["gc", "--compact", "--grace", "0s"]]),
+            self.compact_series_scenario(),
         ]
+
+    def compact_series_scenario(self):
+        """Series compaction (gc --compact-series): three versions of a series, one of them
+        late data overlapping the others, become one version recording the versions it
+        replaces; then retention drops the replaced versions. Every crash state reads the
+        same rows (cat of a series is its rows), in the old layout or the new."""
+        rows = {"s1.csv": "ts,v\n2024-01-01T00:00:00Z,1\n2024-01-01T00:01:00Z,2\n",
+                "s2.csv": "ts,v\n2024-01-01T00:02:00Z,3\n",
+                "s3.csv": "ts,v\n2024-01-01T00:01:00Z,20\n2024-01-01T00:03:00Z,4\n"}
+        for name, text in rows.items():
+            with open(os.path.join(self.host, name), "w") as f:
+                f.write(text)
+        setup = [["init"]] + [["copy", "--type", "series", "host:" + n, "/s"] for n in rows] + \
+                [["set", "/s", "dedup=last"]]
+        return ("compact-series", setup,
+                [["gc", "--compact-series", "--grace", "0s"],
+                 ["gc", "--keep-versions", "1", "--grace", "0s"]])
 
     def fresh(self, name):
         d = os.path.join(self.tmp, name)

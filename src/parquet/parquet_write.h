@@ -150,6 +150,9 @@ typedef struct {
     const struct ArrowArray *leaf;
 } pqw_shred;
 
+/* Steps (batch slices, row-group closes) the writer split across threads so far (tests). */
+int64_t pond_pqw__parallel_steps(const pond_parquet_writer *w);
+
 int pond_pqw__shred(pqw_shred *s, const pqw_leaf *leaf, const struct ArrowArray *batch,
                     int64_t row0, int64_t nrows);
 void pond_pqw__shred_dispose(pqw_shred *s);

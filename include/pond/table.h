@@ -38,10 +38,14 @@ typedef struct {
        pond_parquet_reader_warning); may be NULL */
     void (*warn)(void *payload, const char *message);
     void *warn_payload;
+    /* version 3 */
+    int threads;                  /* Parquet encoding threads, the caller's among them (0 = 2;
+                                     1 = the caller's only); the bytes stored are the same
+                                     whatever the count (pond_parquet_writer_options) */
 } pond_table_write_options;
-#define POND_TABLE_WRITE_OPTIONS_VERSION 2
+#define POND_TABLE_WRITE_OPTIONS_VERSION 3
 #define POND_TABLE_WRITE_OPTIONS_INIT                                                              \
-    {POND_TABLE_WRITE_OPTIONS_VERSION, NULL, 0, 0, 0, NULL, NULL, 0, NULL, NULL}
+    {POND_TABLE_WRITE_OPTIONS_VERSION, NULL, 0, 0, 0, NULL, NULL, 0, NULL, NULL, 0}
 
 /** Writes a new version of the table or series at path (created if missing; parents must
  *  exist) from a stream of batches; the stream is consumed and released. Requires an open
@@ -75,9 +79,12 @@ typedef struct {
     int64_t from_us, to_us;
     const char *const *columns; /* projection by name (NULL = all) */
     int n_columns;
+    int threads;                /* decoding threads, the caller's among them (0 = 2; 1 = the
+                                   caller's only): row groups of >= 512 KiB decode ahead in
+                                   parallel; the batches are the same whatever the count */
 } pond_table_read_options;
 #define POND_TABLE_READ_OPTIONS_VERSION 1
-#define POND_TABLE_READ_OPTIONS_INIT {POND_TABLE_READ_OPTIONS_VERSION, 0, false, 0, 0, NULL, 0}
+#define POND_TABLE_READ_OPTIONS_INIT {POND_TABLE_READ_OPTIONS_VERSION, 0, false, 0, 0, NULL, 0, 0}
 
 /** A stream over a table or series (see above). */
 POND_API int pond_table_read_stream(struct ArrowArrayStream *out, pond_fs *fs, const pond_wd *wd,

@@ -6,6 +6,7 @@
 #include <pond/stream.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -28,6 +29,8 @@ typedef struct {
     pond_event_time et;            /* series: its timestamp column and zone; bound per version */
     /* the version being read */
     pond_reader *reader;
+    pthread_mutex_t read_mu; /* the Parquet reader's threads share `reader` (one user at a time) */
+    bool read_mu_ok;
     pond_parquet_reader *pq;
     struct ArrowSchema in_schema;
     int *map;   /* output column -> input column, -1 missing */
@@ -69,9 +72,15 @@ static void close_version(rd *r)
     r->map = NULL;
 }
 
+/* Reads are serialised (a pond_reader is used by one thread at a time); decoding, which costs
+ * far more than copying the bytes, runs on the Parquet reader's threads. */
 static int read_at(void *payload, int64_t off, void *buf, size_t len, size_t *n_out)
 {
-    return pond_reader_pread(payload, buf, len, off, n_out);
+    rd *r = payload;
+    pthread_mutex_lock(&r->read_mu);
+    int rc = pond_reader_pread(r->reader, buf, len, off, n_out);
+    pthread_mutex_unlock(&r->read_mu);
+    return rc;
 }
 
 static bool wanted(const rd *r, const char *name)
@@ -146,7 +155,9 @@ static int open_version(rd *r, const ver *v)
     pond_parquet_read_options po = POND_PARQUET_READ_OPTIONS_INIT;
     po.column_names = names;
     po.n_column_names = nn;
-    pond_parquet_source src = {read_at, pond_reader_size(r->reader), r->reader};
+    po.threads = r->read_mu_ok ? r->opts.threads : 1;
+    po.source_concurrent = r->read_mu_ok;
+    pond_parquet_source src = {read_at, pond_reader_size(r->reader), r};
     rc = pond_parquet_reader_open(&r->pq, &src, &po);
     pond_free(names);
     if (rc == 0)
@@ -336,6 +347,8 @@ static void rd_free(rd *r)
             pond_free((void *)r->opts.columns[i]);
         pond_free((void *)r->opts.columns);
     }
+    if (r->read_mu_ok)
+        pthread_mutex_destroy(&r->read_mu);
     pond_free(r);
 }
 
@@ -444,6 +457,7 @@ int pond_table_read_stream(struct ArrowArrayStream *out, pond_fs *fs, const pond
     r->fs = fs;
     r->opts = *opts;
     r->opts.columns = NULL;
+    r->read_mu_ok = pthread_mutex_init(&r->read_mu, NULL) == 0; /* else: one thread */
     int rc = 0;
     pond_stat st;
     pond_stat *vs = NULL;

@@ -270,6 +270,7 @@ int pond_table_write_stream(int64_t *rows_out, pond_fs *fs, const pond_wd *wd, c
      * decodes about one page per column beyond the range instead of a whole row group
      * (docs/decisions.md) */
     po.page_bytes = (size_t)128 << 10;
+    po.threads = opts->version >= 3 ? opts->threads : 0;
     if ((rc = pond_parquet_writer_new(&pw, &sink, &schema, &po)) < 0)
         goto done;
     for (;;) {

@@ -168,6 +168,7 @@ int cmd_cat(pond_cli *cli, int argc, char **argv)
         ro.n_columns = ncols;
     }
     ro.file_version = version;
+    ro.threads = p.threads;
     if (format && !strcmp(format, "parquet") && isatty(1)) {
         rc = cli_error("--format parquet writes binary data: redirect it to a file");
         goto done;

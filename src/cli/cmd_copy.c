@@ -150,6 +150,7 @@ static void existing_types(pond_buf *out, copy_ctx *c, const char *dest)
     struct ArrowArrayStream s;
     pond_table_read_options o = POND_TABLE_READ_OPTIONS_INIT;
     o.file_version = st.version;
+    o.threads = c->p->threads;
     if (pond_table_read_stream(&s, c->p->fs, NULL, dest, &o) < 0)
         return;
     struct ArrowSchema sc;
@@ -313,6 +314,7 @@ static int copy_in_typed(int64_t *bytes, copy_ctx *c, const char *host, const ch
     wo.timezone = c->timezone;
     wo.time_formats = c->formats.v;
     wo.n_time_formats = c->formats.n;
+    wo.threads = c->p->threads;
     if (c->type != POND_ENTRY_FILE_DATA && (is_stdin || !looks_parquet(fd))) {
         close(fd);
         int rc = import_text(c, host, dest, &wo);

@@ -200,6 +200,7 @@ static int copy_one(cli_copy_tally *t, cli_pond *p, const out_file *f)
     cli_table_out res = {0, 1, 0};
     if (tabular) {
         pond_table_read_options ro = POND_TABLE_READ_OPTIONS_INIT;
+        ro.threads = p->threads;
         rc = cli_table_write(&res, &sink, p->fs, f->path, &ro, f->format);
     } else {
         rc = write_data(&sink, p, f);

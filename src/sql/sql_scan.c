@@ -10,6 +10,7 @@
 #include <pond/parquet.h>
 #include <pond/stream.h>
 
+#include <pthread.h>
 #include <string.h>
 
 #define D POND_DOM_SQL
@@ -27,6 +28,9 @@ struct sql_scan {
     bool has_range;
     int64_t lo_us, hi_us;
     pond_table_scan_stats *stats;
+    int threads;
+    pthread_mutex_t read_mu; /* the Parquet reader's threads share `reader` */
+    bool read_mu_ok;
     /* counting mode (pond_sql__scan_count_inside) */
     const char *count_col;
     int64_t inside_rows;
@@ -55,6 +59,17 @@ static void close_version(sql_scan *s)
 static int read_at(void *payload, int64_t off, void *buf, size_t len, size_t *n_out)
 {
     return pond_reader_pread(payload, buf, len, off, n_out);
+}
+
+/* A pond_reader is used by one thread at a time: reads are serialised, decoding (the cost)
+ * runs on the Parquet reader's threads. */
+static int locked_read_at(void *payload, int64_t off, void *buf, size_t len, size_t *n_out)
+{
+    sql_scan *s = payload;
+    pthread_mutex_lock(&s->read_mu);
+    int rc = pond_reader_pread(s->reader, buf, len, off, n_out);
+    pthread_mutex_unlock(&s->read_mu);
+    return rc;
 }
 
 static bool has_name(const sql_version *v, const char *name)
@@ -100,7 +115,7 @@ static int count_inside(sql_scan *s, const sql_version *v, int ng)
         const char *only[1] = {s->count_col};
         po.column_names = only;
         po.n_column_names = 1;
-        pond_parquet_source src = {read_at, pond_reader_size(s->reader), s->reader};
+        pond_parquet_source src = {locked_read_at, pond_reader_size(s->reader), s};
         rc = pond_parquet_reader_open(&probe, &src, &po);
         if (rc == 0)
             rc = side == 0 ? pond_parquet_reader_prune_int(probe, s->count_col, INT64_MIN,
@@ -139,7 +154,9 @@ static int open_version(sql_scan *s, const sql_version *v)
         pond_parquet_read_options po = POND_PARQUET_READ_OPTIONS_INIT;
         po.column_names = names;
         po.n_column_names = nn;
-        pond_parquet_source src = {read_at, pond_reader_size(s->reader), s->reader};
+        po.threads = s->read_mu_ok ? s->threads : 1;
+        po.source_concurrent = s->read_mu_ok;
+        pond_parquet_source src = {locked_read_at, pond_reader_size(s->reader), s};
         rc = pond_parquet_reader_open(&s->pq, &src, &po);
     }
     pond_free(names);
@@ -169,7 +186,8 @@ static int open_version(sql_scan *s, const sql_version *v)
 int pond_sql__scan_open(sql_scan **out, pond_fs *fs, const char *path, bool series,
                         const sql_version *vers, size_t n_vers, const char *const *cols,
                         int n_cols, const sql_prune *prunes, int n_prunes, bool has_range,
-                        int64_t lo_us, int64_t hi_us, pond_table_scan_stats *stats)
+                        int64_t lo_us, int64_t hi_us, pond_table_scan_stats *stats,
+                        int threads)
 {
     sql_scan *s = pond_calloc(1, sizeof *s);
     *out = NULL;
@@ -188,6 +206,8 @@ int pond_sql__scan_open(sql_scan **out, pond_fs *fs, const char *path, bool seri
     s->lo_us = lo_us;
     s->hi_us = hi_us;
     s->stats = stats;
+    s->threads = threads;
+    s->read_mu_ok = pthread_mutex_init(&s->read_mu, NULL) == 0; /* else: one thread */
     if (series)
         stats->versions_total += (int64_t)n_vers;
     *out = s;
@@ -248,6 +268,8 @@ void pond_sql__scan_free(sql_scan *s)
     if (!s)
         return;
     close_version(s);
+    if (s->read_mu_ok)
+        pthread_mutex_destroy(&s->read_mu);
     pond_free(s);
 }
 

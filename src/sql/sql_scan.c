@@ -10,7 +10,8 @@
 #include <pond/parquet.h>
 #include <pond/stream.h>
 
-#include <pthread.h>
+#include "util/util.h"
+
 #include <string.h>
 
 #define D POND_DOM_SQL
@@ -29,13 +30,14 @@ struct sql_scan {
     int64_t lo_us, hi_us;
     pond_table_scan_stats *stats;
     int threads;
-    pthread_mutex_t read_mu; /* the Parquet reader's threads share `reader` */
-    bool read_mu_ok;
     /* counting mode (pond_sql__scan_count_inside) */
     const char *count_col;
     int64_t inside_rows;
     /* the version being read */
     pond_reader *reader;
+    pond_reader **more;  /* threads - 1 more readers of the version */
+    int n_more;
+    pond_hset *readers;  /* reader and more, for the Parquet reader's threads */
     pond_parquet_reader *pq;
     struct ArrowSchema schema;
     int *groups; /* counting mode: the row groups still to decode, by number */
@@ -49,8 +51,15 @@ static void close_version(sql_scan *s)
     s->groups = NULL;
     s->n_groups = s->next_group = 0;
     s->by_group = false;
-    pond_parquet_reader_free(s->pq);
+    pond_parquet_reader_free(s->pq); /* joins its threads */
     s->pq = NULL;
+    pond__hset_free(s->readers);
+    s->readers = NULL;
+    for (int i = 0; i < s->n_more; i++)
+        pond_reader_free(s->more[i]);
+    pond_free(s->more);
+    s->more = NULL;
+    s->n_more = 0;
     pond_reader_free(s->reader);
     s->reader = NULL;
     pond_arrow_schema_release(&s->schema);
@@ -61,15 +70,32 @@ static int read_at(void *payload, int64_t off, void *buf, size_t len, size_t *n_
     return pond_reader_pread(payload, buf, len, off, n_out);
 }
 
-/* A pond_reader is used by one thread at a time: reads are serialised, decoding (the cost)
- * runs on the Parquet reader's threads. */
-static int locked_read_at(void *payload, int64_t off, void *buf, size_t len, size_t *n_out)
+/* A pond_reader is used by one thread at a time, and reading one verifies the content's
+ * hashes: each of the Parquet reader's threads takes a reader of its own for each read. */
+static int set_read_at(void *payload, int64_t off, void *buf, size_t len, size_t *n_out)
 {
     sql_scan *s = payload;
-    pthread_mutex_lock(&s->read_mu);
-    int rc = pond_reader_pread(s->reader, buf, len, off, n_out);
-    pthread_mutex_unlock(&s->read_mu);
+    pond_reader *h = pond__hset_take(s->readers);
+    int rc = pond_reader_pread(h, buf, len, off, n_out);
+    pond__hset_give(s->readers, h);
     return rc;
+}
+
+/* One reader per decoding thread: s->reader and threads - 1 more of the same version. */
+static int open_readers(sql_scan *s, int64_t version)
+{
+    int n = s->threads <= 0 ? 2 : POND_MIN(s->threads, 64);
+    void *hs[64] = {s->reader};
+    if (n > 1 && !(s->more = pond_calloc((size_t)n - 1, sizeof *s->more)))
+        return POND_ENOMEM;
+    for (int i = 1; i < n; i++) {
+        int rc = pond_fs_open_reader_version(&s->more[i - 1], s->fs, NULL, s->path, version);
+        if (rc < 0)
+            return rc;
+        hs[i] = s->more[i - 1];
+        s->n_more = i;
+    }
+    return pond__hset_new(&s->readers, hs, n);
 }
 
 static bool has_name(const sql_version *v, const char *name)
@@ -115,7 +141,7 @@ static int count_inside(sql_scan *s, const sql_version *v, int ng)
         const char *only[1] = {s->count_col};
         po.column_names = only;
         po.n_column_names = 1;
-        pond_parquet_source src = {locked_read_at, pond_reader_size(s->reader), s};
+        pond_parquet_source src = {set_read_at, pond_reader_size(s->reader), s};
         rc = pond_parquet_reader_open(&probe, &src, &po);
         if (rc == 0)
             rc = side == 0 ? pond_parquet_reader_prune_int(probe, s->count_col, INT64_MIN,
@@ -150,13 +176,15 @@ static int open_version(sql_scan *s, const sql_version *v)
         if (has_name(v, s->cols[i]))
             names[nn++] = s->cols[i];
     int rc = pond_fs_open_reader_version(&s->reader, s->fs, NULL, s->path, v->version);
+    if (rc == 0)
+        rc = open_readers(s, v->version);
     if (rc == 0) {
         pond_parquet_read_options po = POND_PARQUET_READ_OPTIONS_INIT;
         po.column_names = names;
         po.n_column_names = nn;
-        po.threads = s->read_mu_ok ? s->threads : 1;
-        po.source_concurrent = s->read_mu_ok;
-        pond_parquet_source src = {locked_read_at, pond_reader_size(s->reader), s};
+        po.threads = s->threads;
+        po.source_concurrent = true;
+        pond_parquet_source src = {set_read_at, pond_reader_size(s->reader), s};
         rc = pond_parquet_reader_open(&s->pq, &src, &po);
     }
     pond_free(names);
@@ -207,7 +235,6 @@ int pond_sql__scan_open(sql_scan **out, pond_fs *fs, const char *path, bool seri
     s->hi_us = hi_us;
     s->stats = stats;
     s->threads = threads;
-    s->read_mu_ok = pthread_mutex_init(&s->read_mu, NULL) == 0; /* else: one thread */
     if (series)
         stats->versions_total += (int64_t)n_vers;
     *out = s;
@@ -268,8 +295,6 @@ void pond_sql__scan_free(sql_scan *s)
     if (!s)
         return;
     close_version(s);
-    if (s->read_mu_ok)
-        pthread_mutex_destroy(&s->read_mu);
     pond_free(s);
 }
 

@@ -6,7 +6,6 @@
 #include <pond/stream.h>
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -29,8 +28,9 @@ typedef struct {
     pond_event_time et;            /* series: its timestamp column and zone; bound per version */
     /* the version being read */
     pond_reader *reader;
-    pthread_mutex_t read_mu; /* the Parquet reader's threads share `reader` (one user at a time) */
-    bool read_mu_ok;
+    pond_reader **more;     /* threads - 1 more readers of the version */
+    int n_more;
+    pond_hset *readers;     /* reader and more, for the Parquet reader's threads */
     pond_parquet_reader *pq;
     struct ArrowSchema in_schema;
     int *map;   /* output column -> input column, -1 missing */
@@ -63,8 +63,15 @@ static int fail(rd *r, int rc)
 
 static void close_version(rd *r)
 {
-    pond_parquet_reader_free(r->pq);
+    pond_parquet_reader_free(r->pq); /* joins its threads */
     r->pq = NULL;
+    pond__hset_free(r->readers);
+    r->readers = NULL;
+    for (int i = 0; i < r->n_more; i++)
+        pond_reader_free(r->more[i]);
+    pond_free(r->more);
+    r->more = NULL;
+    r->n_more = 0;
     pond_reader_free(r->reader);
     r->reader = NULL;
     pond_arrow_schema_release(&r->in_schema);
@@ -72,15 +79,33 @@ static void close_version(rd *r)
     r->map = NULL;
 }
 
-/* Reads are serialised (a pond_reader is used by one thread at a time); decoding, which costs
- * far more than copying the bytes, runs on the Parquet reader's threads. */
+/* A pond_reader is used by one thread at a time, and reading one verifies the content's
+ * hashes (a good part of a scan's time): each of the Parquet reader's threads takes a reader
+ * of its own from the set for each read. */
 static int read_at(void *payload, int64_t off, void *buf, size_t len, size_t *n_out)
 {
     rd *r = payload;
-    pthread_mutex_lock(&r->read_mu);
-    int rc = pond_reader_pread(r->reader, buf, len, off, n_out);
-    pthread_mutex_unlock(&r->read_mu);
+    pond_reader *h = pond__hset_take(r->readers);
+    int rc = pond_reader_pread(h, buf, len, off, n_out);
+    pond__hset_give(r->readers, h);
     return rc;
+}
+
+/* One reader per decoding thread: r->reader and threads - 1 more of the same version. */
+static int open_readers(rd *r, int64_t version)
+{
+    int n = r->opts.threads <= 0 ? 2 : POND_MIN(r->opts.threads, 64);
+    void *hs[64] = {r->reader};
+    if (n > 1 && !(r->more = pond_calloc((size_t)n - 1, sizeof *r->more)))
+        return POND_ENOMEM;
+    for (int i = 1; i < n; i++) {
+        int rc = pond_fs_open_reader_version(&r->more[i - 1], r->fs, NULL, r->path, version);
+        if (rc < 0)
+            return rc;
+        hs[i] = r->more[i - 1];
+        r->n_more = i;
+    }
+    return pond__hset_new(&r->readers, hs, n);
 }
 
 static bool wanted(const rd *r, const char *name)
@@ -139,6 +164,8 @@ static bool raw_bounds(const table_ts *t, int64_t from, int64_t to, int64_t *lo,
 static int open_version(rd *r, const ver *v)
 {
     int rc = pond_fs_open_reader_version(&r->reader, r->fs, NULL, r->path, v->version);
+    if (rc == 0)
+        rc = open_readers(r, v->version);
     if (rc < 0)
         return rc;
     /* project to the wanted columns this version has, plus the timestamp for filtering */
@@ -155,8 +182,8 @@ static int open_version(rd *r, const ver *v)
     pond_parquet_read_options po = POND_PARQUET_READ_OPTIONS_INIT;
     po.column_names = names;
     po.n_column_names = nn;
-    po.threads = r->read_mu_ok ? r->opts.threads : 1;
-    po.source_concurrent = r->read_mu_ok;
+    po.threads = r->opts.threads;
+    po.source_concurrent = true;
     pond_parquet_source src = {read_at, pond_reader_size(r->reader), r};
     rc = pond_parquet_reader_open(&r->pq, &src, &po);
     pond_free(names);
@@ -347,8 +374,6 @@ static void rd_free(rd *r)
             pond_free((void *)r->opts.columns[i]);
         pond_free((void *)r->opts.columns);
     }
-    if (r->read_mu_ok)
-        pthread_mutex_destroy(&r->read_mu);
     pond_free(r);
 }
 
@@ -457,7 +482,6 @@ int pond_table_read_stream(struct ArrowArrayStream *out, pond_fs *fs, const pond
     r->fs = fs;
     r->opts = *opts;
     r->opts.columns = NULL;
-    r->read_mu_ok = pthread_mutex_init(&r->read_mu, NULL) == 0; /* else: one thread */
     int rc = 0;
     pond_stat st;
     pond_stat *vs = NULL;

@@ -1,6 +1,7 @@
-/* A small fork-join thread pool: pond__pool_run hands tasks 0..n-1 to the workers and the
- * caller's thread and returns when all are done. Tasks are claimed in increasing order under
- * one mutex: they are coarse (a column chunk, a row group), so the lock is not contended. */
+/* Thread helpers. A small fork-join pool: pond__pool_run hands tasks 0..n-1 to the workers and
+ * the caller's thread and returns when all are done; tasks are claimed in increasing order
+ * under one mutex (they are coarse: a column chunk, a row group, so the lock is not
+ * contended). And a set of interchangeable handles that threads take and give back. */
 #include "util/util.h"
 
 #include <pthread.h>
@@ -128,4 +129,73 @@ void pond__pool_free(pond_pool *p)
     pthread_cond_destroy(&p->done);
     pthread_mutex_destroy(&p->mu);
     pond_free(p);
+}
+
+/* ---------------------------------------------------------------- handle set */
+
+#define HSET_MAX 64
+
+struct pond_hset {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int n;
+    void *h[HSET_MAX];
+    bool busy[HSET_MAX];
+};
+
+int pond__hset_new(pond_hset **out, void *const *handles, int n)
+{
+    *out = NULL;
+    if (n < 1 || n > HSET_MAX)
+        return pond_error_set(POND_EINVALID, POND_DOM_UTIL, "handle set of %d handles", n);
+    struct pond_hset *s = pond_calloc(1, sizeof *s);
+    if (!s)
+        return POND_ENOMEM;
+    if (pthread_mutex_init(&s->mu, NULL) != 0) {
+        pond_free(s);
+        return pond_error_set(POND_ERROR, POND_DOM_UTIL, "cannot create a handle set lock");
+    }
+    if (pthread_cond_init(&s->cv, NULL) != 0) {
+        pthread_mutex_destroy(&s->mu);
+        pond_free(s);
+        return pond_error_set(POND_ERROR, POND_DOM_UTIL, "cannot create a handle set condition");
+    }
+    s->n = n;
+    memcpy(s->h, handles, (size_t)n * sizeof *handles);
+    *out = s;
+    return 0;
+}
+
+void *pond__hset_take(pond_hset *s)
+{
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        for (int i = 0; i < s->n; i++) {
+            if (!s->busy[i]) {
+                s->busy[i] = true;
+                pthread_mutex_unlock(&s->mu);
+                return s->h[i];
+            }
+        }
+        pthread_cond_wait(&s->cv, &s->mu);
+    }
+}
+
+void pond__hset_give(pond_hset *s, void *handle)
+{
+    pthread_mutex_lock(&s->mu);
+    for (int i = 0; i < s->n; i++)
+        if (s->h[i] == handle)
+            s->busy[i] = false;
+    pthread_cond_signal(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+}
+
+void pond__hset_free(pond_hset *s)
+{
+    if (!s)
+        return;
+    pthread_cond_destroy(&s->cv);
+    pthread_mutex_destroy(&s->mu);
+    pond_free(s);
 }

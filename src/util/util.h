@@ -149,4 +149,13 @@ void pond__pool_run(pond_pool *p, int n, void (*fn)(void *payload, int task, int
                     void *payload);
 void pond__pool_free(pond_pool *p); /* joins the workers; NULL is fine */
 
+/* A set of 1 to 64 interchangeable handles (say, readers of one file, each usable by one
+ * thread at a time) shared by threads: take returns a free one, waiting while all are taken;
+ * give puts it back. The set does not own the handles. */
+typedef struct pond_hset pond_hset;
+int pond__hset_new(pond_hset **out, void *const *handles, int n);
+void *pond__hset_take(pond_hset *s);
+void pond__hset_give(pond_hset *s, void *handle);
+void pond__hset_free(pond_hset *s); /* every handle given back; NULL is fine */
+
 #endif

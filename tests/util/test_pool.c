@@ -54,5 +54,46 @@ static void test_pool_without_workers_runs_on_the_caller(void)
     pond__pool_free(p);
 }
 
+typedef struct {
+    pond_hset *set;
+    int handles[2];
+    _Atomic int holders[2];
+    _Atomic bool shared;
+    _Atomic int takes;
+} hset_arg;
+
+static void take_task(void *payload, int task, int slot)
+{
+    (void)task, (void)slot;
+    hset_arg *a = payload;
+    for (int k = 0; k < 200; k++) {
+        int *h = pond__hset_take(a->set);
+        int i = (int)(h - a->handles);
+        if (atomic_fetch_add(&a->holders[i], 1) != 0)
+            atomic_store(&a->shared, true);
+        atomic_fetch_add(&a->takes, 1);
+        atomic_fetch_sub(&a->holders[i], 1);
+        pond__hset_give(a->set, h);
+    }
+}
+
+static void test_hset_one_holder_per_handle(void)
+{
+    /* four threads share two handles: each handle has one holder at a time */
+    hset_arg a = {0};
+    void *hs[2] = {&a.handles[0], &a.handles[1]};
+    PT_ASSERT_OK(pond__hset_new(&a.set, hs, 2));
+    pond_pool *p;
+    PT_ASSERT_OK(pond__pool_new(&p, 4));
+    pond__pool_run(p, 8, take_task, &a);
+    pond__pool_free(p);
+    PT_ASSERT(!atomic_load(&a.shared));
+    PT_ASSERT_INT_EQ(atomic_load(&a.takes), 8 * 200);
+    pond__hset_free(a.set);
+    pond_hset *bad;
+    PT_ASSERT_ERR(pond__hset_new(&bad, hs, 0), POND_EINVALID);
+    pond__hset_free(NULL);
+}
+
 PT_SUITE(util_pool, PT_TEST(pool_runs_every_task_once),
-         PT_TEST(pool_without_workers_runs_on_the_caller))
+         PT_TEST(pool_without_workers_runs_on_the_caller), PT_TEST(hset_one_holder_per_handle))

@@ -46,7 +46,7 @@ static void test_bytes_identical_at_1_2_4_threads(void)
         POND_PARQUET_COMPRESS_ZSTD, POND_PARQUET_COMPRESS_SNAPPY, POND_PARQUET_COMPRESS_GZIP,
         POND_PARQUET_COMPRESS_LZ4_RAW, POND_PARQUET_COMPRESS_NONE};
     int n_seeds = pt_light() ? 2 : 5;
-    int64_t rows = pt_light() ? 9000 : 30000;
+    int64_t rows = pt_light() ? 6000 : 30000;
     for (int seed = 0; seed < n_seeds; seed++) {
         pqwg_rng r;
         pqwg_seed(&r, 0x5eed0000u + (uint64_t)seed, NULL, 0);

@@ -76,7 +76,7 @@ static void run_all(pond_buf *out, env *e, const char *const *queries, int nq)
 
 static void check_threads_same_results(bool disk)
 {
-    const int64_t n = pt_light() ? 30000 : 80000;
+    const int64_t n = pt_light() ? 8000 : 80000;
     char range[256];
     snprintf(range, sizeof range,
              "SELECT count(*), sum(x), avg(x), min(y), max(y) FROM s WHERE ts BETWEEN %lld AND %lld",
@@ -93,7 +93,7 @@ static void check_threads_same_results(bool disk)
     for (int v = 1; v <= 3; v++)
         write_version(&e, v, n, v == 1 ? n : n / 2);
     pond_buf want = POND_BUF_INIT;
-    for (int threads = 1; threads <= 4; threads++) {
+    for (int threads = 1; threads <= 4; threads += threads < 2 ? 1 : 2) { /* 1, 2, 4 */
         pond_sql_set_threads(e.q, threads);
         PT_ASSERT_OK(pond_sql_attach(e.q, "s", "/s", 0));
         pond_buf got = POND_BUF_INIT;

@@ -28,14 +28,6 @@
 enum { DICT_OFF, DICT_TRIAL, DICT_ON, DICT_FALLBACK };
 
 typedef struct {
-    bool has;          /* min/max present (some non-NaN value seen) */
-    bool too_long;     /* a binary value longer than the limit: min/max omitted */
-    int64_t nulls;
-    uint64_t min, max; /* physical bits of fixed-width values */
-    pond_buf bmin, bmax;
-} pqw_stats;
-
-typedef struct {
     int64_t offset;    /* in the chunk buffer (data pages only) */
     int32_t size;      /* header + body */
     int64_t first_row; /* within the row group */
@@ -105,7 +97,7 @@ struct pond_parquet_writer {
     pqw_col *cols;
     int codec_id;
     int threads;                 /* asked for (>= 1) */
-    pqw_ctx *ctx;                /* one per thread; [0] is made at writer_new, the others with the pool */
+    pqw_ctx *ctx;                /* one per thread: [0] from writer_new, the rest with the pool */
     int n_ctx;                   /* contexts ready */
     pond_pool *pool;             /* started at the first step worth splitting */
     bool pool_tried;
@@ -142,251 +134,6 @@ static int sink_write(pond_parquet_writer *w, const void *p, size_t n)
         return rc;
     w->pos += (int64_t)n;
     return 0;
-}
-
-static int put(pond_buf *b, const void *p, size_t n)
-{
-    int rc = pond_pqw__reserve(b, n);
-    if (rc < 0)
-        return rc;
-    if (n)
-        memcpy(b->ptr + b->size, p, n);
-    b->size += n;
-    return 0;
-}
-
-static double half_to_double(uint16_t h)
-{
-    int s = h >> 15, e = (h >> 10) & 0x1f, m = h & 0x3ff;
-    double v;
-    if (e == 0)
-        v = ldexp(m, -24);
-    else if (e == 31)
-        v = m ? NAN : INFINITY;
-    else
-        v = ldexp(m + 1024, e - 25);
-    return s ? -v : v;
-}
-
-static int phys_width(const pqw_leaf *l)
-{
-    switch (l->phys) {
-    case PQ_BOOLEAN: return 1;
-    case PQ_INT32: case PQ_FLOAT: return 4;
-    case PQ_INT64: case PQ_DOUBLE: return 8;
-    case PQ_FIXED_LEN_BYTE_ARRAY: return l->type_len;
-    default: return 0;
-    }
-}
-
-static bool is_fixed64(const pqw_leaf *l)
-{
-    return l->vkind != PQW_V_BYTES && l->vkind != PQW_V_LBYTES && l->vkind != PQW_V_FIXED &&
-           l->vkind != PQW_V_DECFL;
-}
-
-/* ---------------------------------------------------------------- statistics */
-
-static double fbits(const pqw_leaf *l, uint64_t b)
-{
-    if (l->phys == PQ_FLOAT) {
-        float f;
-        uint32_t u = (uint32_t)b;
-        memcpy(&f, &u, 4);
-        return f;
-    }
-    if (l->phys == PQ_DOUBLE) {
-        double d;
-        memcpy(&d, &b, 8);
-        return d;
-    }
-    return half_to_double((uint16_t)b);
-}
-
-/* Compare two fixed-width physical values in the column's sort order. */
-static int cmp_num(const pqw_leaf *l, uint64_t a, uint64_t b)
-{
-    switch (l->order) {
-    case PQW_O_SIGNED:
-        if (l->phys == PQ_INT32) {
-            int32_t x = (int32_t)(uint32_t)a, y = (int32_t)(uint32_t)b;
-            return x < y ? -1 : x > y;
-        } else {
-            int64_t x = (int64_t)a, y = (int64_t)b;
-            return x < y ? -1 : x > y;
-        }
-    case PQW_O_UNSIGNED:
-    case PQW_O_BOOL:
-        return a < b ? -1 : a > b;
-    case PQW_O_FLOAT: {
-        double x = fbits(l, a), y = fbits(l, b);
-        return x < y ? -1 : x > y;
-    }
-    default:
-        return 0;
-    }
-}
-
-static inline uint32_t be32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-/* memcmp's sign of the first n bytes. Short strings (tags, names) are compared with word loads:
- * a libc call per value was the most of the statistics' cost. From 4 to 8 bytes, the first and
- * the last 4 bytes (overlapping only where the first ones are equal) decide in order. */
-static inline int prefix_cmp(const uint8_t *a, const uint8_t *b, size_t n)
-{
-    if (n >= 4 && n <= 8) {
-        uint32_t x = be32(a), y = be32(b);
-        if (x == y) {
-            x = be32(a + n - 4);
-            y = be32(b + n - 4);
-        }
-        return x < y ? -1 : x > y;
-    }
-    int c = n ? memcmp(a, b, n) : 0;
-    return c < 0 ? -1 : c > 0;
-}
-
-static int cmp_bytes(const pqw_leaf *l, const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
-{
-    if (l->order == PQW_O_DECBE && al > 0 && bl > 0 && al == bl) {
-        int8_t x = (int8_t)a[0], y = (int8_t)b[0];
-        if (x != y)
-            return x < y ? -1 : 1;
-        int c = memcmp(a + 1, b + 1, al - 1);
-        return c < 0 ? -1 : c > 0;
-    }
-    size_t n = al < bl ? al : bl;
-    int c = prefix_cmp(a, b, n);
-    if (c)
-        return c;
-    return al < bl ? -1 : al > bl;
-}
-
-static bool is_nan_bits(const pqw_leaf *l, uint64_t b)
-{
-    return l->order == PQW_O_FLOAT && isnan(fbits(l, b));
-}
-
-/* Fold the non-NaN values v[0..n) into st. */
-static void stats_fixed(pqw_stats *st, const pqw_leaf *l, const uint64_t *v, size_t n)
-{
-    size_t i = 0;
-    if (!st->has) {
-        while (i < n && is_nan_bits(l, v[i]))
-            i++;
-        if (i == n)
-            return;
-        st->has = true;
-        st->min = st->max = v[i++];
-    }
-    uint64_t mn = st->min, mx = st->max;
-    if (l->order == PQW_O_SIGNED && l->phys == PQ_INT64) {
-        int64_t a = (int64_t)mn, b = (int64_t)mx;
-        for (; i < n; i++) {
-            int64_t x = (int64_t)v[i];
-            a = x < a ? x : a;
-            b = x > b ? x : b;
-        }
-        mn = (uint64_t)a;
-        mx = (uint64_t)b;
-    } else if (l->phys == PQ_DOUBLE) {
-        double a = fbits(l, mn), b = fbits(l, mx);
-        for (; i < n; i++) {
-            double x;
-            memcpy(&x, &v[i], 8);
-            if (x < a) {
-                a = x;
-                mn = v[i];
-            }
-            if (x > b) {
-                b = x;
-                mx = v[i];
-            }
-        }
-    } else {
-        for (; i < n; i++) {
-            if (is_nan_bits(l, v[i]))
-                continue;
-            if (cmp_num(l, v[i], mn) < 0)
-                mn = v[i];
-            if (cmp_num(l, v[i], mx) > 0)
-                mx = v[i];
-        }
-    }
-    st->min = mn;
-    st->max = mx;
-}
-
-static int stats_bytes(pqw_stats *st, const pqw_leaf *l, const uint8_t *p, size_t len, size_t limit)
-{
-    int rc;
-    if (len > limit) {
-        st->too_long = true;
-        return 0;
-    }
-    if (!st->has) {
-        st->has = true;
-        st->bmin.size = st->bmax.size = 0;
-        if ((rc = put(&st->bmin, p, len)) < 0 || (rc = put(&st->bmax, p, len)) < 0)
-            return rc;
-        return 0;
-    }
-    if (cmp_bytes(l, p, len, (const uint8_t *)st->bmin.ptr, st->bmin.size) < 0) {
-        st->bmin.size = 0;
-        if ((rc = put(&st->bmin, p, len)) < 0)
-            return rc;
-    }
-    if (cmp_bytes(l, p, len, (const uint8_t *)st->bmax.ptr, st->bmax.size) > 0) {
-        st->bmax.size = 0;
-        if ((rc = put(&st->bmax, p, len)) < 0)
-            return rc;
-    }
-    return 0;
-}
-
-static int stats_merge(pqw_stats *into, const pqw_stats *from, const pqw_leaf *l, size_t limit)
-{
-    int rc;
-    into->nulls += from->nulls;
-    into->too_long |= from->too_long;
-    if (!from->has)
-        return 0;
-    if (is_fixed64(l)) {
-        uint64_t v[2] = {from->min, from->max};
-        stats_fixed(into, l, v, 2);
-        return 0;
-    }
-    if ((rc = stats_bytes(into, l, (const uint8_t *)from->bmin.ptr, from->bmin.size, limit)) < 0)
-        return rc;
-    return stats_bytes(into, l, (const uint8_t *)from->bmax.ptr, from->bmax.size, limit);
-}
-
-static void stats_reset(pqw_stats *st)
-{
-    st->has = st->too_long = false;
-    st->nulls = 0;
-    st->bmin.size = st->bmax.size = 0;
-}
-
-/* Append the PLAIN bytes of min (which = 0) or max (1) to out; -0/+0 per the spec. */
-static int stats_value(pond_buf *out, const pqw_stats *st, const pqw_leaf *l, int which)
-{
-    if (!is_fixed64(l)) {
-        const pond_buf *b = which ? &st->bmax : &st->bmin;
-        return put(out, b->ptr, b->size);
-    }
-    uint64_t v = which ? st->max : st->min;
-    if (l->order == PQW_O_FLOAT && fbits(l, v) == 0) {
-        int sbit = l->phys == PQ_DOUBLE ? 63 : l->phys == PQ_FLOAT ? 31 : 15;
-        if (which)
-            v &= ~((uint64_t)1 << sbit);
-        else
-            v |= (uint64_t)1 << sbit;
-    }
-    return put(out, &v, (size_t)phys_width(l));
 }
 
 /* ---------------------------------------------------------------- value conversion */
@@ -612,7 +359,7 @@ static int emit_page(const pond_parquet_writer *w, pqw_ctx *x, pond_buf *dst, pq
     pq_encode_page_header(&e, h);
     if (e.rc < 0)
         return e.rc;
-    if ((rc = put(dst, x->hdr.ptr, x->hdr.size)) < 0 || (rc = put(dst, body->ptr, body->size)) < 0)
+    if ((rc = pond_pqw__put(dst, x->hdr.ptr, x->hdr.size)) < 0 || (rc = pond_pqw__put(dst, body->ptr, body->size)) < 0)
         return rc;
     *size_out = (int32_t)(x->hdr.size + body->size);
     return 0;
@@ -645,14 +392,14 @@ static int flush_page(const pond_parquet_writer *w, pqw_ctx *x, pqw_col *c)
         if (bw == 0)
             bw = 1;
         uint8_t b = (uint8_t)bw;
-        if ((rc = put(&x->scratch, &b, 1)) < 0 ||
+        if ((rc = pond_pqw__put(&x->scratch, &b, 1)) < 0 ||
             (rc = pond_pqw__rle_encode_u32(&x->scratch, (const uint32_t *)c->pvals.ptr, c->p_values,
                                            bw)) < 0)
             return rc;
         encoding = PQ_ENC_PLAIN_DICTIONARY;
         c->c_dict_used = true;
     } else {
-        if ((rc = put(&x->scratch, c->pvals.ptr, c->pvals.size)) < 0)
+        if ((rc = pond_pqw__put(&x->scratch, c->pvals.ptr, c->pvals.size)) < 0)
             return rc;
         encoding = PQ_ENC_PLAIN;
         c->c_plain_used = true;
@@ -680,19 +427,19 @@ static int flush_page(const pond_parquet_writer *w, pqw_ctx *x, pqw_col *c)
     if (c->pst.has && !c->pst.too_long) {
         pi->has_minmax = true;
         pi->min_off = c->pi_bytes.size;
-        if ((rc = stats_value(&c->pi_bytes, &c->pst, l, 0)) < 0)
+        if ((rc = pond_pqw__stats_value(&c->pi_bytes, &c->pst, l, 0)) < 0)
             return rc;
         pi->min_len = c->pi_bytes.size - pi->min_off;
         pi->max_off = c->pi_bytes.size;
-        if ((rc = stats_value(&c->pi_bytes, &c->pst, l, 1)) < 0)
+        if ((rc = pond_pqw__stats_value(&c->pi_bytes, &c->pst, l, 1)) < 0)
             return rc;
         pi->max_len = c->pi_bytes.size - pi->max_off;
     }
-    if ((rc = stats_merge(&c->cst, &c->pst, l, w->opts.max_statistics_bytes)) < 0)
+    if ((rc = pond_pqw__stats_merge(&c->cst, &c->pst, l, w->opts.max_statistics_bytes)) < 0)
         return rc;
     c->c_levels += (int64_t)c->p_levels;
     c->c_rows += (int64_t)c->p_rows;
-    stats_reset(&c->pst);
+    pond_pqw__stats_reset(&c->pst);
     c->pdef.size = c->prep.size = c->pvals.size = 0;
     c->p_levels = c->p_values = c->p_rows = c->p_plain_bytes = 0;
     c->page_is_dict = c->dict_mode == DICT_TRIAL || c->dict_mode == DICT_ON;
@@ -711,17 +458,17 @@ static int dict_to_plain(pqw_ctx *x, pqw_col *c)
         return rc;
     for (size_t i = 0; i < c->p_values; i++) {
         if (d->keyed) {
-            if ((rc = put(out, d->plain.ptr + (size_t)idx[i] * (size_t)d->width, (size_t)d->width)) < 0)
+            if ((rc = pond_pqw__put(out, d->plain.ptr + (size_t)idx[i] * (size_t)d->width, (size_t)d->width)) < 0)
                 return rc;
         } else if (d->width > 0) {
-            if ((rc = put(out, d->plain.ptr + d->offs[idx[i]], (size_t)d->width)) < 0)
+            if ((rc = pond_pqw__put(out, d->plain.ptr + d->offs[idx[i]], (size_t)d->width)) < 0)
                 return rc;
         } else {
-            if ((rc = put(out, d->plain.ptr + d->offs[idx[i]] - 4, 4)) < 0)
+            if ((rc = pond_pqw__put(out, d->plain.ptr + d->offs[idx[i]] - 4, 4)) < 0)
                 return rc;
             uint32_t len;
             memcpy(&len, d->plain.ptr + d->offs[idx[i]] - 4, 4);
-            if ((rc = put(out, d->plain.ptr + d->offs[idx[i]], len)) < 0)
+            if ((rc = pond_pqw__put(out, d->plain.ptr + d->offs[idx[i]], len)) < 0)
                 return rc;
         }
     }
@@ -749,14 +496,14 @@ static int append_values(const pond_parquet_writer *w, pqw_ctx *x, pqw_col *c, c
 {
     const pqw_leaf *l = c->leaf;
     int rc;
-    int width = phys_width(l);
+    int width = pond_pqw__phys_width(l);
     while (n > 0) {
         size_t k = n < CHUNK ? n : CHUNK;
-        if (is_fixed64(l)) {
+        if (pond_pqw__is_fixed64(l)) {
             if ((rc = convert_fixed(x->tmp, l, s, from, k)) < 0)
                 return rc;
             if (w->opts.statistics || w->opts.page_index)
-                stats_fixed(&c->pst, l, x->tmp, k);
+                pond_pqw__stats_fixed(&c->pst, l, x->tmp, k);
             if (l->vkind == PQW_V_BOOL) {
                 size_t bits = c->p_values;
                 if ((rc = pond_pqw__reserve(&c->pvals, k / 8 + 2)) < 0)
@@ -794,7 +541,7 @@ static int append_values(const pond_parquet_writer *w, pqw_ctx *x, pqw_col *c, c
                 return rc;
             if (w->opts.statistics || w->opts.page_index)
                 for (size_t i = 0; i < k; i++)
-                    if ((rc = stats_bytes(&c->pst, l, x->tptr[i], x->tlen[i],
+                    if ((rc = pond_pqw__stats_bytes(&c->pst, l, x->tptr[i], x->tlen[i],
                                           w->opts.max_statistics_bytes)) < 0)
                         return rc;
             size_t pre = l->phys == PQ_BYTE_ARRAY ? 4 : 0;
@@ -848,7 +595,7 @@ static int feed(const pond_parquet_writer *w, pqw_ctx *x, pqw_col *c, const pqw_
     const pqw_leaf *l = c->leaf;
     size_t lv = 0, vv = 0;
     int rc;
-    int width = phys_width(l);
+    int width = pond_pqw__phys_width(l);
     while (lv < s->n_levels) {
         /* Slice so that a page ends close to its target size. */
         size_t per = c->page_is_dict && c->dict_mode != DICT_TRIAL ? 1
@@ -884,9 +631,9 @@ static int feed(const pond_parquet_writer *w, pqw_ctx *x, pqw_col *c, const pqw_
             for (size_t i = lv; i < end; i++)
                 rows += s->rep[i] == 0;
         }
-        if (l->max_def > 0 && (rc = put(&c->pdef, s->def + lv, nlev * 2)) < 0)
+        if (l->max_def > 0 && (rc = pond_pqw__put(&c->pdef, s->def + lv, nlev * 2)) < 0)
             return rc;
-        if (l->max_rep > 0 && (rc = put(&c->prep, s->rep + lv, nlev * 2)) < 0)
+        if (l->max_rep > 0 && (rc = pond_pqw__put(&c->prep, s->rep + lv, nlev * 2)) < 0)
             return rc;
         if ((rc = append_values(w, x, c, s, vv, nvals)) < 0)
             return rc;
@@ -947,7 +694,7 @@ static int finish_chunk(const pond_parquet_writer *w, pqw_ctx *x, pqw_col *c)
     if (!c->c_dict_used)
         return 0;
     x->scratch.size = 0;
-    if ((rc = put(&x->scratch, c->dict.plain.ptr, c->dict.plain.size)) < 0)
+    if ((rc = pond_pqw__put(&x->scratch, c->dict.plain.ptr, c->dict.plain.size)) < 0)
         return rc;
     pq_page_header h;
     memset(&h, 0, sizeof h);
@@ -1091,11 +838,11 @@ static int flush_row_group(pond_parquet_writer *w)
             if (c->cst.has && !c->cst.too_long) {
                 m->has_minmax = true;
                 m->min_off = w->stat_bytes.size;
-                if ((rc = stats_value(&w->stat_bytes, &c->cst, l, 0)) < 0)
+                if ((rc = pond_pqw__stats_value(&w->stat_bytes, &c->cst, l, 0)) < 0)
                     return rc;
                 m->min_len = w->stat_bytes.size - m->min_off;
                 m->max_off = w->stat_bytes.size;
-                if ((rc = stats_value(&w->stat_bytes, &c->cst, l, 1)) < 0)
+                if ((rc = pond_pqw__stats_value(&w->stat_bytes, &c->cst, l, 1)) < 0)
                     return rc;
                 m->max_len = w->stat_bytes.size - m->max_off;
             }
@@ -1136,17 +883,17 @@ static int flush_row_group(pond_parquet_writer *w)
                         continue;
                     if (prev >= 0) {
                         int a, b;
-                        if (is_fixed64(l)) {
+                        if (pond_pqw__is_fixed64(l)) {
                             uint64_t x = 0, y = 0;
                             memcpy(&x, mins[prev].ptr, mins[prev].len);
                             memcpy(&y, mins[p].ptr, mins[p].len);
-                            a = cmp_num(l, x, y);
+                            a = pond_pqw__cmp_num(l, x, y);
                             memcpy(&x, maxs[prev].ptr, maxs[prev].len);
                             memcpy(&y, maxs[p].ptr, maxs[p].len);
-                            b = cmp_num(l, x, y);
+                            b = pond_pqw__cmp_num(l, x, y);
                         } else {
-                            a = cmp_bytes(l, mins[prev].ptr, mins[prev].len, mins[p].ptr, mins[p].len);
-                            b = cmp_bytes(l, maxs[prev].ptr, maxs[prev].len, maxs[p].ptr, maxs[p].len);
+                            a = pond_pqw__cmp_bytes(l, mins[prev].ptr, mins[prev].len, mins[p].ptr, mins[p].len);
+                            b = pond_pqw__cmp_bytes(l, maxs[prev].ptr, maxs[prev].len, maxs[p].ptr, maxs[p].len);
                         }
                         if (a > 0 || b > 0)
                             asc = 0;
@@ -1196,7 +943,7 @@ static int flush_row_group(pond_parquet_writer *w)
         c->c_plain_used = c->c_dict_used = false;
         c->n_pages = 0;
         c->pi_bytes.size = 0;
-        stats_reset(&c->cst);
+        pond_pqw__stats_reset(&c->cst);
         pond_pqw__dict_clear(&c->dict);
         c->dict_mode = w->opts.dictionary_bytes && l->vkind != PQW_V_BOOL ? DICT_TRIAL : DICT_OFF;
         c->page_is_dict = c->dict_mode == DICT_TRIAL;
@@ -1287,8 +1034,8 @@ int pond_parquet_writer_new(pond_parquet_writer **out, const pond_parquet_sink *
     for (int i = 0; i < w->schema.n_leaves; i++) {
         pqw_col *c = &w->cols[i];
         c->leaf = &w->schema.leaves[i];
-        int width = c->leaf->phys == PQ_BYTE_ARRAY ? 0 : phys_width(c->leaf);
-        pond_pqw__dict_init(&c->dict, width, is_fixed64(c->leaf));
+        int width = c->leaf->phys == PQ_BYTE_ARRAY ? 0 : pond_pqw__phys_width(c->leaf);
+        pond_pqw__dict_init(&c->dict, width, pond_pqw__is_fixed64(c->leaf));
         c->dict_mode = (w->opts.dictionary_bytes && c->leaf->vkind != PQW_V_BOOL) ? DICT_TRIAL
                                                                                   : DICT_OFF;
         c->page_is_dict = c->dict_mode == DICT_TRIAL;

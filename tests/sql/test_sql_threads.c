@@ -20,7 +20,8 @@ static void write_version(env *e, int v, int64_t n, int64_t rg_rows)
     struct ArrowArray a;
     PT_ASSERT_OK(pond_arrow_schema_init(&s, "+s", "", 0, 4));
     for (int c = 0; c < 4; c++)
-        PT_ASSERT_OK(pond_arrow_schema_init(s.children[c], F[c], N[c], c ? ARROW_FLAG_NULLABLE : 0, 0));
+        PT_ASSERT_OK(
+            pond_arrow_schema_init(s.children[c], F[c], N[c], c ? ARROW_FLAG_NULLABLE : 0, 0));
     PT_ASSERT_OK(pond_arrow_array_init(&a, n, 0, 1, 4));
     pond_arrow_builder *b[4];
     for (int c = 0; c < 4; c++)
@@ -79,7 +80,8 @@ static void check_threads_same_results(bool disk)
     const int64_t n = pt_light() ? 8000 : 80000;
     char range[256];
     snprintf(range, sizeof range,
-             "SELECT count(*), sum(x), avg(x), min(y), max(y) FROM s WHERE ts BETWEEN %lld AND %lld",
+             "SELECT count(*), sum(x), avg(x), min(y), max(y) FROM s "
+             "WHERE ts BETWEEN %lld AND %lld",
              (long long)(T0 + n / 2 * STEP), (long long)(T0 + (n + n / 3) * STEP));
     const char *const queries[] = {
         "SELECT count(*), sum(x), avg(x), total(x), min(x), max(x), sum(y), count(x) FROM s",
@@ -105,7 +107,8 @@ static void check_threads_same_results(bool disk)
             PT_ASSERT_STR_EQ(got.ptr, want.ptr);
             pond_buf_dispose(&got);
         }
-        PT_ASSERT_INT_EQ(sqlite3_exec(pond_sql_db(e.q), "DROP TABLE s", NULL, NULL, NULL), SQLITE_OK);
+        PT_ASSERT_INT_EQ(sqlite3_exec(pond_sql_db(e.q), "DROP TABLE s", NULL, NULL, NULL),
+                         SQLITE_OK);
     }
     pond_buf_dispose(&want);
     env_close(&e);

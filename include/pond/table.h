@@ -79,11 +79,12 @@ typedef struct {
     int64_t from_us, to_us;
     const char *const *columns; /* projection by name (NULL = all) */
     int n_columns;
+    /* version 2 */
     int threads;                /* decoding threads, the caller's among them (0 = 2; 1 = the
                                    caller's only): row groups of >= 512 KiB decode ahead in
                                    parallel; the batches are the same whatever the count */
 } pond_table_read_options;
-#define POND_TABLE_READ_OPTIONS_VERSION 1
+#define POND_TABLE_READ_OPTIONS_VERSION 2
 #define POND_TABLE_READ_OPTIONS_INIT {POND_TABLE_READ_OPTIONS_VERSION, 0, false, 0, 0, NULL, 0, 0}
 
 /** A stream over a table or series (see above). */

@@ -6,6 +6,7 @@
 #include <pond/stream.h>
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -480,7 +481,10 @@ int pond_table_read_stream(struct ArrowArrayStream *out, pond_fs *fs, const pond
     if (!r)
         return POND_ENOMEM;
     r->fs = fs;
-    r->opts = *opts;
+    /* a version-1 caller's struct ends before `threads` (added in version 2) */
+    r->opts = def;
+    memcpy(&r->opts, opts,
+           opts->version >= 2 ? sizeof *opts : offsetof(pond_table_read_options, threads));
     r->opts.columns = NULL;
     int rc = 0;
     pond_stat st;

@@ -56,11 +56,15 @@ typedef struct {
     int threads;
     /** pond_parquet_reader_open: the source's read_at is safe to call concurrently. */
     bool source_concurrent;
+    /** column_names the file does not have are left out of the projection instead of being
+     *  an error (a series version written before a column existed). */
+    bool skip_missing_names;
 } pond_parquet_read_options;
 
 #define POND_PARQUET_READ_OPTIONS_VERSION 1
 #define POND_PARQUET_READ_OPTIONS_INIT                                                             \
-    {POND_PARQUET_READ_OPTIONS_VERSION, 0, false, NULL, 0, NULL, 0, false, 0, false, 0, false}
+    {POND_PARQUET_READ_OPTIONS_VERSION, 0, false, NULL, 0, NULL, 0, false, 0, false, 0, false,    \
+     false}
 
 typedef struct pond_parquet_reader pond_parquet_reader;
 

@@ -18,6 +18,14 @@
 #include "timefmt.h"
 #include "tinyfs.h"
 
+/** How a series read treats rows that share a timestamp (and key columns). */
+typedef enum {
+    POND_DEDUP_DEFAULT = 0, /* read option: the series' own setting */
+    POND_DEDUP_NONE = 1,    /* every row of every version */
+    POND_DEDUP_LAST = 2     /* of rows with the same timestamp and key values, only the last
+                               in version order (then row order): the newest version wins */
+} pond_dedup;
+
 typedef struct {
     unsigned version;             /* POND_TABLE_WRITE_OPTIONS_VERSION */
     const char *timestamp_column; /* series: NULL = the one recorded on the series, else
@@ -39,13 +47,26 @@ typedef struct {
     void (*warn)(void *payload, const char *message);
     void *warn_payload;
     /* version 3 */
+    bool skip_identical;          /* series: when the new version's content has the same
+                                     SHA-256 as an existing version's, write nothing and say
+                                     which (pond_table_write_result.identical_to) */
     int threads;                  /* Parquet encoding threads, the caller's among them (0 = 2;
                                      1 = the caller's only); the bytes stored are the same
                                      whatever the count (pond_parquet_writer_options) */
 } pond_table_write_options;
 #define POND_TABLE_WRITE_OPTIONS_VERSION 3
 #define POND_TABLE_WRITE_OPTIONS_INIT                                                              \
-    {POND_TABLE_WRITE_OPTIONS_VERSION, NULL, 0, 0, 0, NULL, NULL, 0, NULL, NULL, 0}
+    {POND_TABLE_WRITE_OPTIONS_VERSION, NULL, 0, 0, 0, NULL, NULL, 0, NULL, NULL, false, 0}
+
+/** What a write did. */
+typedef struct {
+    int64_t rows;         /* rows written */
+    int64_t version;      /* the version it created (pending until the transaction commits) */
+    int64_t identical_to; /* skip_identical: the version whose content is the same (then
+                             nothing was written and version is 0), else 0; when retention
+                             dropped that version after a compaction replaced it: the
+                             compacted version, which records the contents it replaced */
+} pond_table_write_result;
 
 /** Writes a new version of the table or series at path (created if missing; parents must
  *  exist) from a stream of batches; the stream is consumed and released. Requires an open
@@ -66,6 +87,16 @@ POND_API int pond_table_write_parquet_file(int64_t *rows_out, pond_fs *fs, const
                                            const char *path, pond_entry_type type,
                                            const char *host_path,
                                            const pond_table_write_options *opts);
+/** pond_table_write_stream and pond_table_write_parquet_file through a node handle: the
+ *  path is walked once for everything a write reads and records (settings, the series index,
+ *  the writer). out may be NULL. */
+POND_API int pond_table_node_write_stream(pond_table_write_result *out, pond_fs_node *node,
+                                          pond_entry_type type, struct ArrowArrayStream *in,
+                                          const pond_table_write_options *opts);
+POND_API int pond_table_node_write_parquet_file(pond_table_write_result *out,
+                                                pond_fs_node *node, pond_entry_type type,
+                                                const char *host_path,
+                                                const pond_table_write_options *opts);
 /** The same from one batch (schema and batch are only read). */
 POND_API int pond_table_write_batch(pond_fs *fs, const pond_wd *wd, const char *path,
                                     pond_entry_type type, const struct ArrowSchema *schema,
@@ -80,16 +111,67 @@ typedef struct {
     const char *const *columns; /* projection by name (NULL = all) */
     int n_columns;
     /* version 2 */
+    pond_dedup dedup;           /* series: DEFAULT = the series' setting */
+    const char *const *dedup_keys; /* with dedup LAST: key columns besides the timestamp */
+    size_t n_dedup_keys;
     int threads;                /* decoding threads, the caller's among them (0 = 2; 1 = the
                                    caller's only): row groups of >= 512 KiB decode ahead in
                                    parallel; the batches are the same whatever the count */
 } pond_table_read_options;
 #define POND_TABLE_READ_OPTIONS_VERSION 2
-#define POND_TABLE_READ_OPTIONS_INIT {POND_TABLE_READ_OPTIONS_VERSION, 0, false, 0, 0, NULL, 0, 0}
+#define POND_TABLE_READ_OPTIONS_INIT                                                               \
+    {POND_TABLE_READ_OPTIONS_VERSION, 0, false, 0, 0, NULL, 0, POND_DEDUP_DEFAULT, NULL, 0, 0}
 
-/** A stream over a table or series (see above). */
+/** A stream over a table or series (see above). A series read plans from its index
+ *  (docs/format.md): it opens only the versions it reads, skips versions a compaction
+ *  replaced, and its columns are the merged schema of all versions (projected). */
 POND_API int pond_table_read_stream(struct ArrowArrayStream *out, pond_fs *fs, const pond_wd *wd,
                                     const char *path, const pond_table_read_options *opts);
+/** The same through a node handle (the stream keeps its own copy of the handle). */
+POND_API int pond_table_node_read_stream(struct ArrowArrayStream *out, pond_fs_node *node,
+                                         const pond_table_read_options *opts);
+/** The columns a read returns: a table's latest version's schema; a series' merged schema
+ *  (every column of every version, first seen first, nullable where some version lacks it),
+ *  from its index without reading any version (older series without an index: from the
+ *  versions' footers). */
+POND_API int pond_table_schema(struct ArrowSchema *out, pond_fs *fs, const pond_wd *wd,
+                               const char *path);
+POND_API int pond_table_node_schema(struct ArrowSchema *out, pond_fs_node *node);
+
+/** What the index knows about one version of a series, without reading it. */
+typedef struct {
+    int64_t version;
+    int64_t size;          /* bytes; 0: a version with no rows (created empty, or a settings
+                              change) */
+    int64_t rows;          /* -1: not in the index (written before it existed) */
+    bool has_event_time;
+    int64_t min_event_time_us, max_event_time_us;
+    int64_t replaced_by;   /* the compacted version holding its rows, or 0 */
+    int64_t replaces_lo, replaces_hi; /* a compacted version: the versions it replaces */
+} pond_series_version_info;
+/** Every version of the series at node, oldest first (pond_free). */
+POND_API int pond_series_node_versions(pond_series_version_info **out, size_t *n_out,
+                                       pond_fs_node *node);
+
+/** Series compaction (inside a transaction): the versions written since the series' last
+ *  compaction (or since its first version) that are not yet replaced become one new version
+ *  holding exactly their rows in their order, which records the range of versions it
+ *  replaces; reads skip replaced versions, and retention may then drop them. Nothing is
+ *  written when fewer than min_versions (at least 2) such versions hold rows. */
+typedef struct {
+    unsigned version;      /* POND_SERIES_COMPACT_OPTIONS_VERSION */
+    int64_t min_versions;  /* 0 = 2 */
+} pond_series_compact_options;
+#define POND_SERIES_COMPACT_OPTIONS_VERSION 1
+#define POND_SERIES_COMPACT_OPTIONS_INIT {POND_SERIES_COMPACT_OPTIONS_VERSION, 0}
+typedef struct {
+    int64_t version;            /* the compacted version written, 0 when none */
+    int64_t replaced_lo, replaced_hi;
+    int64_t versions_replaced;  /* versions with rows among them */
+    int64_t rows;
+} pond_series_compact_result;
+POND_API int pond_series_compact(pond_series_compact_result *out, pond_fs_node *node,
+                                 const pond_series_compact_options *opts);
 
 /** Statistics a reader of the stream gathered (for tests, describe and benchmarks). */
 typedef struct {
@@ -100,17 +182,26 @@ typedef struct {
 /** Fills stats for a stream made by pond_table_read_stream (POND_EINVALID otherwise). */
 POND_API int pond_table_stream_stats(pond_table_scan_stats *out, struct ArrowArrayStream *s);
 
-/** What a series records about its time (its extended attributes, docs/format.md). */
+/** What a series records in its extended attributes (docs/format.md): how later writes read
+ *  their time values, and how reads treat it. */
 typedef struct {
     char *timestamp_column; /* NULL: none recorded yet */
     char *timezone;         /* NULL: none recorded (read as UTC) */
     char **time_formats;    /* --time-format strings of the last write that gave some */
     size_t n_time_formats;
+    /* since 2 */
+    pond_dedup dedup;       /* NONE (or DEFAULT) unless set with pond_series_set_dedup */
+    char **dedup_keys;      /* key columns besides the timestamp */
+    size_t n_dedup_keys;
+    int64_t compact_after;  /* automatic compaction once this many versions follow the last
+                               compaction (0: off); see pond_series_compact */
 } pond_series_settings;
 /** The settings recorded on the series at path; all NULL when none are or the path does not
  *  exist. Dispose with pond_series_settings_dispose. */
 POND_API int pond_series_settings_get(pond_series_settings *out, pond_fs *fs, const pond_wd *wd,
                                       const char *path);
+/** The same through a node handle. */
+POND_API int pond_series_node_settings_get(pond_series_settings *out, pond_fs_node *node);
 POND_API void pond_series_settings_dispose(pond_series_settings *s);
 /** The settings a write to the series at path uses: each one given (NULL / n == 0: not
  *  given), else the recorded one; the zone defaults to "UTC", the timestamp column stays NULL
@@ -120,6 +211,22 @@ POND_API int pond_series_settings_resolve(pond_series_settings *out, pond_fs *fs
                                           const pond_wd *wd, const char *path,
                                           const char *timestamp_column, const char *timezone,
                                           const char *const *time_formats, size_t n_time_formats);
+POND_API int pond_series_node_settings_resolve(pond_series_settings *out, pond_fs_node *node,
+                                               const char *timestamp_column,
+                                               const char *timezone,
+                                               const char *const *time_formats,
+                                               size_t n_time_formats);
+
+/** Records a read rule on the series (inside a transaction): dedup (NONE removes it) with
+ *  n_keys key columns, each of which must be a column of the series other than its timestamp
+ *  column, of a type that is not nested. Like every change of a series' settings this writes
+ *  a new version holding no rows (size 0: reads skip it) that carries the new attributes.
+ *  Nothing is written when the rule is already the recorded one. */
+POND_API int pond_series_set_dedup(pond_fs_node *node, pond_dedup dedup,
+                                   const char *const *keys, size_t n_keys);
+/** Records the automatic compaction policy (0: off): after a write through pond copy, a
+ *  series with at least `after` versions since its last compaction is compacted. */
+POND_API int pond_series_set_compact_after(pond_fs_node *node, int64_t after);
 
 /** The timestamp column of a series (from its attributes), or NULL; pond_free. */
 POND_API int pond_series_timestamp_column(char **out, pond_fs *fs, const pond_wd *wd,

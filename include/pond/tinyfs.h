@@ -119,6 +119,9 @@ POND_API int pond_fs_commit(int64_t *txn_seq_out, pond_fs *fs);
  *  backend sink's temporary data). No-op without a transaction. */
 POND_API void pond_fs_abort(pond_fs *fs);
 POND_API bool pond_fs_in_txn(pond_fs *fs);
+/** How many nodes the open transaction changes so far (0 without one): a command that found
+ *  nothing to do aborts instead of committing an empty transaction. */
+POND_API size_t pond_fs_txn_changes(pond_fs *fs);
 /** The sequence number of the last committed transaction (0 when none). */
 POND_API int pond_fs_last_txn(int64_t *out, pond_fs *fs);
 
@@ -195,6 +198,60 @@ POND_API int pond_fs_set_xattrs(pond_fs *fs, const pond_wd *wd, const char *path
                                 const char *json);
 /** The extended-attributes JSON of the latest version (*out NULL when none; pond_free). */
 POND_API int pond_fs_get_xattrs(char **out, pond_fs *fs, const pond_wd *wd, const char *path);
+
+/* ---- node handles ---------------------------------------------------------------------------- */
+
+/** A resolved entry: a name in a directory, found once by walking its path (symlinks followed
+ *  as pond_fs_open_node's flags say), then used for any number of calls that would otherwise
+ *  walk the path from the root again each time (stat, versions, readers, writers, attributes).
+ *  Each call looks the name up in its directory's current listing (O(log entries)), so the
+ *  handle sees writes, a file created through it, and a removal (POND_ENOTFOUND) in the
+ *  transaction; a rename or removal of a directory above it is not seen (it names the
+ *  directory, not the path). A handle borrows the fs: free it before the fs. One thread at a
+ *  time per handle. */
+typedef struct pond_fs_node pond_fs_node;
+
+#define POND_FS_NODE_NOFOLLOW 1u /* a final symlink is the entry itself (like lstat) */
+
+/** Resolve path. The entry need not exist yet (its directory must: POND_ENOTFOUND, or
+ *  POND_ENOTDIR, otherwise): a writer opened through the handle creates it. */
+POND_API int pond_fs_node_open(pond_fs_node **out, pond_fs *fs, const pond_wd *wd,
+                               const char *path, unsigned flags);
+/** A second handle on the same entry (no path walk). */
+POND_API int pond_fs_node_dup(pond_fs_node **out, const pond_fs_node *node);
+/** NULL is fine. */
+POND_API void pond_fs_node_free(pond_fs_node *node);
+/** The physical absolute path (symlinks substituted); valid while the handle lives. */
+POND_API const char *pond_fs_node_path(const pond_fs_node *node);
+/** The fs the handle was opened on. */
+POND_API pond_fs *pond_fs_node_fs(const pond_fs_node *node);
+/** As pond_fs_stat; POND_ENOTFOUND (naming the path) when the entry does not exist. */
+POND_API int pond_fs_node_stat(pond_stat *out, pond_fs_node *node);
+/** As pond_fs_versions: every stored version (and the transaction's pending one), oldest
+ *  first; free with pond_free. */
+POND_API int pond_fs_node_versions(pond_stat **out, size_t *n_out, pond_fs_node *node);
+/** Called per version, oldest first, with its stat and its extended attributes (NULL when it
+ *  has none); both borrowed for the call. Return non-zero to stop (returned as is). */
+typedef int (*pond_fs_version_fn)(const pond_stat *st, const char *xattrs_json, void *payload);
+/** Every version as pond_fs_node_versions lists them, without copying them. fn must not call
+ *  back into the fs. */
+POND_API int pond_fs_node_foreach_version(pond_fs_node *node, pond_fs_version_fn fn,
+                                          void *payload);
+/** A reader over version `version` (0: the latest, or the transaction's pending content).
+ *  With version 0, POND_EBUSY while a writer is open on the entry; a version asked for by
+ *  number is immutable and readable while a writer prepares the next one. */
+POND_API int pond_fs_node_open_reader(pond_reader **out, pond_fs_node *node, int64_t version);
+/** As pond_fs_open_writer on the entry (type NONE keeps an existing file's type). */
+POND_API int pond_fs_node_open_writer(pond_writer **out, pond_fs_node *node,
+                                      pond_entry_type type);
+/** The latest version's extended attributes (*out NULL when none; pond_free). */
+POND_API int pond_fs_node_get_xattrs(char **out, pond_fs_node *node);
+/** As pond_fs_set_xattrs. */
+POND_API int pond_fs_node_set_xattrs(pond_fs_node *node, const char *json);
+
+/** How many paths this fs has walked from the root so far (every path-based call walks one;
+ *  calls through a node handle walk none): for tests and benchmarks. */
+POND_API uint64_t pond_fs_path_walks(pond_fs *fs);
 
 /* ---- glob --------------------------------------------------------------------------------- */
 

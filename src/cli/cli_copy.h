@@ -7,10 +7,13 @@
 /* What a copy did, for its one-line summary. */
 typedef struct {
     int64_t files, versions, rows, bytes;
-    bool tabular; /* a table or series was among the files: rows count */
+    bool tabular;    /* a table or series was among the files: rows count */
+    int64_t skipped; /* series sources identical to a version already there (not counted in
+                        files, versions, rows or bytes) */
 } cli_copy_tally;
 
-/* Prints "copied N files into the pond|to the host: V versions, R rows, SIZE". */
+/* Prints "copied N files into the pond|to the host: V versions, R rows, SIZE", and
+ * "; K identical skipped" when some were. */
 void cli_copy_summary(const cli_copy_tally *t, const char *where);
 
 /* Copies pond files (paths or globs) to the host path dest (a directory when it ends in '/',

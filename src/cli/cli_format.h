@@ -93,12 +93,13 @@ typedef struct {
     int64_t rows, versions, bytes;
 } cli_table_out;
 
-/* Writes the table or series at path, read with ro, to sink in format "parquet", "csv",
+/* Writes the table or series at node, read with ro, to sink in format "parquet", "csv",
  * "json", "table" (or NULL: table on a terminal, else CSV). Parquet is one file: the stored
- * bytes when the read is exactly one stored version, unprojected and unranged; otherwise the
- * rows encoded anew (a series of several versions, a range, a projection). `pond cat` and
- * `pond copy` both write through here, so they give the same bytes. */
-int cli_table_write(cli_table_out *res, cli_sink *sink, pond_fs *fs, const char *path,
+ * bytes when the read is exactly one stored version, unprojected, unranged and not under a
+ * dedup rule; otherwise the rows encoded anew (a series of several versions, a range, a
+ * projection, dedup). `pond cat` and `pond copy` both write through here, so they give the
+ * same bytes. */
+int cli_table_write(cli_table_out *res, cli_sink *sink, pond_fs_node *node,
                     const pond_table_read_options *ro, const char *format);
 
 

@@ -68,12 +68,11 @@ static int read_at(void *payload, int64_t off, void *buf, size_t len, size_t *n_
 }
 
 /* The stored Parquet bytes of one version, as they are (verified as they are read). */
-static int copy_version(cli_sink *sink, pond_fs *fs, const char *path, int64_t version,
-                        cli_table_out *res)
+static int copy_version(cli_sink *sink, pond_fs_node *node, int64_t version, cli_table_out *res)
 {
     pond_reader *r = NULL;
     pond_parquet_reader *pq = NULL;
-    int rc = pond_fs_open_reader_version(&r, fs, NULL, path, version);
+    int rc = pond_fs_node_open_reader(&r, node, version);
     if (rc == 0) { /* the footer first: the row count, and a damaged file fails before output */
         pond_parquet_source src = {read_at, pond_reader_size(r), r};
         if ((rc = pond_parquet_reader_open(&pq, &src, NULL)) == 0)
@@ -94,40 +93,80 @@ static int copy_version(cli_sink *sink, pond_fs *fs, const char *path, int64_t v
     return rc;
 }
 
-int cli_table_write(cli_table_out *res, cli_sink *sink, pond_fs *fs, const char *path,
-                    const pond_table_read_options *ro, const char *format)
+/* The versions a read with ro covers (*n_out; *only: the last of them) and whether it reads
+ * under a dedup rule. A series read skips the versions a compaction replaced (the index
+ * says which, without reading any); a range may skip more: they are counted anyway. */
+static int covered(int64_t *n_out, int64_t *only, bool *dedup, pond_fs_node *node,
+                   const pond_table_read_options *ro)
 {
-    memset(res, 0, sizeof *res);
-    pond_stat *vs = NULL;
-    size_t nv = 0;
-    int rc = pond_fs_versions(&vs, &nv, fs, NULL, path);
+    pond_stat st;
+    int rc = pond_fs_node_stat(&st, node);
     if (rc < 0)
         return rc;
-    /* the versions the read covers (a range may skip some: counted anyway, they were read
-     * for the schema) */
-    int64_t stored = 0, only = 0;
-    pond_stat st;
-    bool series = nv && pond_fs_stat(&st, fs, NULL, path) == 0 && st.type == POND_ENTRY_FILE_SERIES;
+    *n_out = *only = 0;
+    *dedup = false;
+    if (st.type == POND_ENTRY_FILE_SERIES) {
+        pond_series_version_info *vi = NULL;
+        size_t nv = 0;
+        if ((rc = pond_series_node_versions(&vi, &nv, node)) < 0)
+            return rc;
+        for (size_t i = 0; i < nv; i++) {
+            bool picked = ro->file_version ? vi[i].version == ro->file_version
+                                           : !vi[i].replaced_by;
+            if (picked && vi[i].size > 0) {
+                (*n_out)++;
+                *only = vi[i].version;
+            }
+        }
+        pond_free(vi);
+        if (ro->file_version)
+            return 0;
+        pond_dedup d = ro->version >= 2 ? ro->dedup : POND_DEDUP_DEFAULT;
+        if (d == POND_DEDUP_DEFAULT) {
+            pond_series_settings set;
+            if ((rc = pond_series_node_settings_get(&set, node)) < 0)
+                return rc;
+            d = set.dedup;
+            pond_series_settings_dispose(&set);
+        }
+        *dedup = d == POND_DEDUP_LAST;
+        return 0;
+    }
+    pond_stat *vs = NULL;
+    size_t nv = 0;
+    if ((rc = pond_fs_node_versions(&vs, &nv, node)) < 0)
+        return rc;
     for (size_t i = 0; i < nv; i++) {
-        bool picked = ro->file_version ? vs[i].version == ro->file_version
-                                       : series || i + 1 == nv;
+        bool picked = ro->file_version ? vs[i].version == ro->file_version : i + 1 == nv;
         if (picked && vs[i].size > 0) {
-            stored++;
-            only = vs[i].version;
+            (*n_out)++;
+            *only = vs[i].version;
         }
     }
     pond_free(vs);
+    return 0;
+}
+
+int cli_table_write(cli_table_out *res, cli_sink *sink, pond_fs_node *node,
+                    const pond_table_read_options *ro, const char *format)
+{
+    memset(res, 0, sizeof *res);
+    int64_t stored = 0, only = 0;
+    bool dedup = false;
+    int rc = covered(&stored, &only, &dedup, node, ro);
+    if (rc < 0)
+        return rc;
     res->versions = stored;
-    bool whole = !ro->has_range && !ro->columns;
+    bool whole = !ro->has_range && !ro->columns && !dedup;
     bool parquet = format && !strcmp(format, "parquet");
     int64_t before = sink->written;
     if (parquet && whole && stored == 1) {
-        rc = copy_version(sink, fs, path, only, res);
+        rc = copy_version(sink, node, only, res);
         res->bytes = sink->written - before;
         return rc;
     }
     struct ArrowArrayStream s;
-    if ((rc = pond_table_read_stream(&s, fs, NULL, path, ro)) < 0)
+    if ((rc = pond_table_node_read_stream(&s, node, ro)) < 0)
         return rc;
     if (parquet) {
         rc = encode_parquet(sink, &s, &res->rows);

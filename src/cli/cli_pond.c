@@ -30,6 +30,17 @@ int cli_error(const char *fmt, ...)
     return 1;
 }
 
+void cli_warning(const char *fmt, ...)
+{
+    va_list ap;
+    fflush(stdout);
+    fputs("pond: warning: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
 int cli_pond_open(cli_pond *p, pond_cli *cli, bool write)
 {
     memset(p, 0, sizeof *p);
@@ -43,6 +54,9 @@ int cli_pond_open(cli_pond *p, pond_cli *cli, bool write)
     oo.as_of_txn = write ? -1 : cli->at_version;
     if (pond_oplog_open(&p->be, p->dir, &oo) < 0)
         return cli_fail();
+    /* the pond reads right, but the user should know what it read around */
+    for (size_t i = 0; pond_oplog_warning(p->be, i); i++)
+        cli_warning("%s", pond_oplog_warning(p->be, i));
     if (write && pond_oplog_lock(p->be, true) < 0) {
         cli_pond_close(p);
         return cli_fail();
@@ -189,6 +203,50 @@ void cli_progress_end(cli_progress *p)
         fprintf(stderr, "\r\033[K");
     p->active = false;
 }
+
+void cli_dedup_dispose(cli_dedup *d)
+{
+    for (size_t i = 0; d->keys && i < d->n_keys; i++)
+        free(d->keys[i]);
+    free(d->keys);
+    memset(d, 0, sizeof *d);
+}
+
+int cli_dedup_parse(cli_dedup *out, const char *s)
+{
+    cli_dedup_dispose(out);
+    if (!strcmp(s, "none")) {
+        out->rule = POND_DEDUP_NONE;
+        return 0;
+    }
+    if (strncmp(s, "last", 4) || (s[4] && s[4] != ':') || (s[4] && !s[5]))
+        return pond_error_set(POND_EINVALID, POND_DOM_CLI,
+                              "'%s' is not a dedup rule (last, last:COLUMN,... or none)", s);
+    out->rule = POND_DEDUP_LAST;
+    for (const char *p = s + 5; s[4];) {
+        const char *e = strchr(p, ',');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (!len) {
+            cli_dedup_dispose(out);
+            return pond_error_set(POND_EINVALID, POND_DOM_CLI,
+                                  "'%s' is not a dedup rule (an empty column name)", s);
+        }
+        char **nk = realloc(out->keys, (out->n_keys + 1) * sizeof *nk);
+        if (nk)
+            out->keys = nk;
+        if (!nk || !(nk[out->n_keys] = strndup(p, len))) {
+            cli_dedup_dispose(out);
+            return pond_error_set(POND_ENOMEM, POND_DOM_CLI, "out of memory");
+        }
+        out->n_keys++;
+        if (!e)
+            break;
+        p = e + 1;
+    }
+    return 0;
+}
+
+int cli_opt_dedup(void *dest, const char *value) { return cli_dedup_parse(dest, value); }
 
 char **cli_split_columns(const char *columns, int *n_out)
 {

@@ -5,6 +5,7 @@
 #include "cli/cmd.h"
 
 #include <pond/oplog.h>
+#include <pond/table.h>
 #include <pond/stream.h>
 #include <pond/sys/backend.h>
 #include <pond/tinyfs.h>
@@ -38,6 +39,19 @@ const char *cli_host_path(const char *s);
 /* True when stdout/stderr is a terminal (progress bars, aligned tables). */
 bool cli_stdout_tty(void);
 bool cli_stderr_tty(void);
+
+/* A series read rule as the command line gives it: "last", "last:K1,K2" or "none" (cat
+ * --dedup, pond set dedup=). Zero-initialised: none given (POND_DEDUP_DEFAULT). */
+typedef struct {
+    pond_dedup rule;
+    char **keys; /* key columns besides the timestamp */
+    size_t n_keys;
+} cli_dedup;
+/* Parses s into *out (disposed first): 0, or POND_EINVALID with a message naming the value. */
+int cli_dedup_parse(cli_dedup *out, const char *s);
+/* CLI_OPT_FN for --dedup: dest is a cli_dedup. */
+int cli_opt_dedup(void *dest, const char *value);
+void cli_dedup_dispose(cli_dedup *d);
 
 /* "a,b,c" (--columns) -> a NULL-terminated array of n names (malloc'd each; free them and the
  * array); NULL when out of memory. */

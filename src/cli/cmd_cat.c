@@ -15,11 +15,10 @@ static const char ABOUT[] =
     "(even when a time range reads only some). CSV and JSON output re-import to the same\n"
     "types and values with pond copy.\n";
 
-static int cat_raw(cli_pond *p, const char *path, int64_t version)
+static int cat_raw(pond_fs_node *node, int64_t version)
 {
     pond_reader *r = NULL;
-    if ((version ? pond_fs_open_reader_version(&r, p->fs, NULL, path, version)
-                 : pond_fs_open_reader(&r, p->fs, NULL, path)) < 0)
+    if (pond_fs_node_open_reader(&r, node, version) < 0)
         return cli_fail();
     int rc = 0;
     char *buf = malloc(1 << 20);
@@ -49,6 +48,7 @@ int cmd_cat(pond_cli *cli, int argc, char **argv)
     const char *from_text = NULL, *to_text = NULL;
     bool has_from = false, has_to = false;
     pond_tz *tz = NULL;
+    cli_dedup dedup = {0};
     const cli_opt opts[] = {
         {.name = "--format", .kind = CLI_OPT_CHOICE, .dest = &format, .arg = "F",
          .choices = "raw|table|csv|json|parquet",
@@ -72,6 +72,10 @@ int cmd_cat(pond_cli *cli, int argc, char **argv)
                  "UTC, printed with Z)"},
         {.name = "--columns", .kind = CLI_OPT_STRING, .dest = &columns, .arg = "a,b",
          .help = "only these columns, in this order"},
+        {.name = "--dedup", .kind = CLI_OPT_FN, .dest = &dedup, .arg = "R", .fn = cli_opt_dedup,
+         .help = "series: last (of rows with the same timestamp, only the newest\n"
+                 "version's), last:K,... (the same timestamp and values of columns K...),\n"
+                 "or none (every row); default: the series' setting (pond set)"},
         {.name = "--sql", .kind = CLI_OPT_STRING, .dest = &sql, .arg = "SQL",
          .help = "run SQL over the file, named `source` (see pond query --help);\n"
                  "goes with --format (table, csv, json) and --version"},
@@ -89,10 +93,12 @@ int cmd_cat(pond_cli *cli, int argc, char **argv)
     int n, rc = cli_parse(&n, &spec, argc, argv);
     if (rc >= 0) {
         pond_tz_free(tz);
+        cli_dedup_dispose(&dedup);
         return rc;
     }
     const char *path = argv[0];
     cli_pond p = {0};
+    pond_fs_node *node = NULL;
     pond_stat st;
     char **cols = NULL;
     int ncols = 0;
@@ -103,6 +109,9 @@ int cmd_cat(pond_cli *cli, int argc, char **argv)
         else if (has_from || has_to || columns)
             rc = cli_usage(&spec, "%s does not go with --sql (put the condition in the SQL)",
                            has_from ? "--from" : has_to ? "--to" : "--columns");
+        else if (dedup.rule != POND_DEDUP_DEFAULT)
+            rc = cli_usage(&spec, "--dedup does not go with --sql (SQL reads the series under "
+                                  "its own setting: pond set PATH dedup=...)");
         else {
             cli_format_set_timezone(tz);
             rc = cli_cat_sql(cli, sql, path, version, cli_fmt_of(format));
@@ -124,7 +133,8 @@ int cmd_cat(pond_cli *cli, int argc, char **argv)
         goto done;
     }
     rc = 0;
-    if (pond_fs_stat(&st, p.fs, NULL, path) < 0) {
+    /* the path is walked once: the handle serves the stat and the read */
+    if (pond_fs_node_open(&node, p.fs, NULL, path, 0) < 0 || pond_fs_node_stat(&st, node) < 0) {
         rc = cli_fail();
         goto done;
     }
@@ -139,11 +149,12 @@ int cmd_cat(pond_cli *cli, int argc, char **argv)
                            pond_entry_type_name(st.type));
             goto done;
         }
-        if (has_from || has_to || columns) {
-            rc = cli_error("%s: --from, --to and --columns are for tables and series", path);
+        if (has_from || has_to || columns || dedup.rule != POND_DEDUP_DEFAULT) {
+            rc = cli_error("%s: --from, --to, --columns and --dedup are for tables and series",
+                           path);
             goto done;
         }
-        rc = cat_raw(&p, path, version);
+        rc = cat_raw(node, version);
         goto done;
     }
     if ((has_from || has_to) && st.type != POND_ENTRY_FILE_SERIES) {
@@ -169,6 +180,13 @@ int cmd_cat(pond_cli *cli, int argc, char **argv)
     }
     ro.file_version = version;
     ro.threads = p.threads;
+    ro.dedup = dedup.rule;
+    ro.dedup_keys = (const char *const *)dedup.keys;
+    ro.n_dedup_keys = dedup.n_keys;
+    if (ro.dedup != POND_DEDUP_DEFAULT && (st.type != POND_ENTRY_FILE_SERIES || version)) {
+        rc = cli_error("%s: --dedup is for reading a whole series", path);
+        goto done;
+    }
     if (format && !strcmp(format, "parquet") && isatty(1)) {
         rc = cli_error("--format parquet writes binary data: redirect it to a file");
         goto done;
@@ -176,9 +194,11 @@ int cmd_cat(pond_cli *cli, int argc, char **argv)
     fflush(stdout);
     cli_sink sink = {1, "standard output", 0};
     cli_table_out res;
-    if (cli_table_write(&res, &sink, p.fs, path, &ro, format) < 0)
+    if (cli_table_write(&res, &sink, node, &ro, format) < 0)
         rc = cli_fail();
 done:
+    pond_fs_node_free(node);
+    cli_dedup_dispose(&dedup);
     for (int k = 0; k < ncols && cols; k++)
         free(cols[k]);
     free(cols);

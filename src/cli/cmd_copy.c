@@ -59,6 +59,9 @@ typedef struct {
     int zstd_level;
     cli_progress prog;
     pond_csv_import_options imp; /* the import options given */
+    bool allow_duplicate;
+    pond_fs_node **series; /* series written (for their automatic compaction policy) */
+    size_t n_series;
 } copy_ctx;
 
 static void print_note(void *payload, const char *msg)
@@ -70,7 +73,7 @@ static void print_note(void *payload, const char *msg)
 /* What the Parquet reader skipped to read a source is said as the file enters the pond. */
 static void print_parquet_warning(void *payload, const char *msg)
 {
-    fprintf(stderr, "pond: warning: %s: %s\n", (const char *)payload, msg);
+    cli_warning("%s: %s", (const char *)payload, msg);
 }
 
 /* ---- option values (CLI_OPT_FN: a message without the option's name) ---- */
@@ -141,38 +144,32 @@ static int opt_time_format(void *dest, const char *f)
 
 /* ---- host -> pond ---- */
 
-/* "name:type,..." for the columns of the latest version of dest that CSV import can produce. */
-static void existing_types(pond_buf *out, copy_ctx *c, const char *dest)
+/* "name:type,..." for the columns of dest (a series: of all its versions, from its index)
+ * that CSV import can produce. */
+static void existing_types(pond_buf *out, copy_ctx *c, pond_fs_node *dest)
 {
     pond_stat st;
-    if (pond_fs_stat(&st, c->p->fs, NULL, dest) < 0 || st.type != c->type || st.size == 0)
-        return;
-    struct ArrowArrayStream s;
-    pond_table_read_options o = POND_TABLE_READ_OPTIONS_INIT;
-    o.file_version = st.version;
-    o.threads = c->p->threads;
-    if (pond_table_read_stream(&s, c->p->fs, NULL, dest, &o) < 0)
+    if (pond_fs_node_stat(&st, dest) < 0 || st.type != c->type)
         return;
     struct ArrowSchema sc;
-    if (s.get_schema(&s, &sc) == 0) {
-        for (int64_t k = 0; k < sc.n_children; k++) {
-            const char *f = sc.children[k]->format, *t = NULL;
-            if (!strcmp(f, "l"))
-                t = "int64";
-            else if (!strcmp(f, "g"))
-                t = "double";
-            else if (!strcmp(f, "b"))
-                t = "bool";
-            else if (!strcmp(f, "u"))
-                t = "string";
-            else if (!strncmp(f, "tsu:", 4))
-                t = "timestamp";
-            if (t && !strchr(sc.children[k]->name, ',') && !strchr(sc.children[k]->name, ':'))
-                pond_buf_printf(out, "%s%s:%s", out->size ? "," : "", sc.children[k]->name, t);
-        }
-        sc.release(&sc);
+    if (pond_table_node_schema(&sc, dest) < 0)
+        return;
+    for (int64_t k = 0; k < sc.n_children; k++) {
+        const char *f = sc.children[k]->format, *t = NULL;
+        if (!strcmp(f, "l"))
+            t = "int64";
+        else if (!strcmp(f, "g"))
+            t = "double";
+        else if (!strcmp(f, "b"))
+            t = "bool";
+        else if (!strcmp(f, "u"))
+            t = "string";
+        else if (!strncmp(f, "tsu:", 4))
+            t = "timestamp";
+        if (t && !strchr(sc.children[k]->name, ',') && !strchr(sc.children[k]->name, ':'))
+            pond_buf_printf(out, "%s%s:%s", out->size ? "," : "", sc.children[k]->name, t);
     }
-    s.release(&s);
+    sc.release(&sc);
 }
 
 static bool looks_parquet(int fd)
@@ -181,10 +178,10 @@ static bool looks_parquet(int fd)
     return pread(fd, m, 4, 0) == 4 && !memcmp(m, "PAR1", 4);
 }
 
-static int copy_in_typed(int64_t *bytes, copy_ctx *c, const char *host, const char *dest, int fd,
+static int copy_in_typed(int64_t *bytes, copy_ctx *c, const char *host, pond_fs_node *dest, int fd,
                          const struct stat *stp);
 
-static int copy_in_one(copy_ctx *c, const char *host, const char *dest)
+static int copy_in_one(copy_ctx *c, const char *host, pond_fs_node *dest)
 {
     struct stat st;
     pond_entry_type asked = c->type;
@@ -212,8 +209,9 @@ static int copy_in_one(copy_ctx *c, const char *host, const char *dest)
             c->type = looks_parquet(fd) ? POND_ENTRY_FILE_TABLE : POND_ENTRY_FILE_DATA;
     }
     int64_t bytes = 0;
+    int64_t skipped = c->tally.skipped;
     int rc = copy_in_typed(&bytes, c, host, dest, fd, &st);
-    if (rc == 0) {
+    if (rc == 0 && c->tally.skipped == skipped) {
         c->tally.files++;
         c->tally.versions++;
         c->tally.bytes += bytes;
@@ -224,14 +222,14 @@ static int copy_in_one(copy_ctx *c, const char *host, const char *dest)
 }
 
 /* The time settings of this copy: given ones, else those the series records. */
-static int time_setup(copy_ctx *c, const char *dest, pond_series_settings *eff, pond_tz **tz,
+static int time_setup(copy_ctx *c, pond_fs_node *dest, pond_series_settings *eff, pond_tz **tz,
                       pond_time_reader **reader)
 {
     *tz = NULL;
     *reader = NULL;
     if (c->type == POND_ENTRY_FILE_SERIES) {
-        if (pond_series_settings_resolve(eff, c->p->fs, NULL, dest, c->ts_column, c->timezone,
-                                         c->formats.v, c->formats.n) < 0)
+        if (pond_series_node_settings_resolve(eff, dest, c->ts_column, c->timezone, c->formats.v,
+                                              c->formats.n) < 0)
             return cli_fail();
     } else { /* a table records nothing: only what this copy gives */
         eff->timezone = c->timezone ? strdup(c->timezone) : NULL;
@@ -259,8 +257,36 @@ static void time_dispose(copy_ctx *c, pond_series_settings *eff, pond_tz *tz,
     }
 }
 
+/* What a table or series write did: a version skipped as identical is said (and nothing is
+ * committed when every source was skipped); a series written is remembered for its automatic
+ * compaction. */
+static int note_write(copy_ctx *c, pond_fs_node *dest, const pond_table_write_result *res)
+{
+    if (res->identical_to) {
+        printf("%s: skipped: identical to version %lld\n", pond_fs_node_path(dest),
+               (long long)res->identical_to);
+        c->tally.skipped++;
+        c->tally.tabular = true;
+        return 0;
+    }
+    c->tally.rows += res->rows;
+    if (c->type != POND_ENTRY_FILE_SERIES)
+        return 0;
+    for (size_t i = 0; i < c->n_series; i++)
+        if (!strcmp(pond_fs_node_path(c->series[i]), pond_fs_node_path(dest)))
+            return 0;
+    pond_fs_node **ns = realloc(c->series, (c->n_series + 1) * sizeof *ns);
+    if (!ns)
+        return cli_error("out of memory");
+    c->series = ns;
+    if (pond_fs_node_dup(&ns[c->n_series], dest) < 0)
+        return cli_fail();
+    c->n_series++;
+    return 0;
+}
+
 /* CSV, JSON or NDJSON (a file or standard input): converted to Parquet while streaming. */
-static int import_text(copy_ctx *c, const char *host, const char *dest,
+static int import_text(copy_ctx *c, const char *host, pond_fs_node *dest,
                        const pond_table_write_options *wo)
 {
     struct ArrowArrayStream in;
@@ -291,17 +317,17 @@ static int import_text(copy_ctx *c, const char *host, const char *dest,
         in.release(&in);
         rc = cli_fail();
     }
-    int64_t rows = 0;
-    if (rc == 0 && pond_table_write_stream(&rows, c->p->fs, NULL, dest, c->type, &pre, wo) < 0)
+    pond_table_write_result res = {0};
+    if (rc == 0 && pond_table_node_write_stream(&res, dest, c->type, &pre, wo) < 0)
         rc = cli_fail();
     if (rc == 0)
-        c->tally.rows += rows;
+        rc = note_write(c, dest, &res);
     time_dispose(c, &eff, tz, reader);
     return rc;
 }
 
 /* *bytes: the host bytes read. fd is closed. */
-static int copy_in_typed(int64_t *bytes, copy_ctx *c, const char *host, const char *dest, int fd,
+static int copy_in_typed(int64_t *bytes, copy_ctx *c, const char *host, pond_fs_node *dest, int fd,
                          const struct stat *stp)
 {
     bool is_stdin = !strcmp(host, "-");
@@ -314,14 +340,14 @@ static int copy_in_typed(int64_t *bytes, copy_ctx *c, const char *host, const ch
     wo.timezone = c->timezone;
     wo.time_formats = c->formats.v;
     wo.n_time_formats = c->formats.n;
+    wo.skip_identical = c->type == POND_ENTRY_FILE_SERIES && !c->allow_duplicate;
     wo.threads = c->p->threads;
     if (c->type != POND_ENTRY_FILE_DATA && (is_stdin || !looks_parquet(fd))) {
         close(fd);
         int rc = import_text(c, host, dest, &wo);
         /* a pipe has no size: what it gave is what the pond now holds */
         pond_stat st;
-        if (rc == 0 && is_stdin && !S_ISREG(stp->st_mode) &&
-            pond_fs_stat(&st, c->p->fs, NULL, dest) == 0)
+        if (rc == 0 && is_stdin && !S_ISREG(stp->st_mode) && pond_fs_node_stat(&st, dest) == 0)
             *bytes = st.size;
         return rc;
     }
@@ -329,16 +355,15 @@ static int copy_in_typed(int64_t *bytes, copy_ctx *c, const char *host, const ch
         /* Parquet: checked (every row group decodes), for a series its timestamp column found
          * and its event-time range recorded; stored as it is */
         close(fd);
-        int64_t rows = 0;
+        pond_table_write_result res = {0};
         wo.warn = print_parquet_warning;
         wo.warn_payload = (void *)host;
-        if (pond_table_write_parquet_file(&rows, c->p->fs, NULL, dest, c->type, host, &wo) < 0)
+        if (pond_table_node_write_parquet_file(&res, dest, c->type, host, &wo) < 0)
             return cli_fail();
-        c->tally.rows += rows;
-        return 0;
+        return note_write(c, dest, &res);
     }
     pond_writer *w = NULL;
-    if (pond_fs_open_writer(&w, c->p->fs, NULL, dest, c->type) < 0) {
+    if (pond_fs_node_open_writer(&w, dest, c->type) < 0) {
         close(fd);
         return cli_fail();
     }
@@ -369,6 +394,56 @@ static int copy_in_typed(int64_t *bytes, copy_ctx *c, const char *host, const ch
     return rc;
 }
 
+/* The series this copy wrote whose policy asks for it (pond set PATH compact=N) are compacted,
+ * each in a transaction after the copy's (like the oplog's automatic merges). */
+static int auto_compact(copy_ctx *c)
+{
+    int rc = 0;
+    for (size_t i = 0; i < c->n_series && rc == 0; i++) {
+        pond_fs_node *h = c->series[i]; /* the copy's own handle: no path walked again */
+        pond_series_settings set = {0};
+        pond_series_version_info *vi = NULL;
+        size_t nv = 0;
+        if (pond_series_node_settings_get(&set, h) < 0 ||
+            (set.compact_after > 0 && pond_series_node_versions(&vi, &nv, h) < 0)) {
+            rc = cli_fail();
+        } else if (set.compact_after > 0) {
+            /* versions with rows after the newest compacted one */
+            int64_t due = 0;
+            for (size_t k = 0; k < nv; k++) {
+                if (vi[k].replaces_lo > 0)
+                    due = 0;
+                else if (vi[k].size > 0 && !vi[k].replaced_by)
+                    due++;
+            }
+            pond_series_compact_result res;
+            if (due >= set.compact_after) {
+                /* the log shows what it was: the command that would do the same */
+                pond_buf meta = POND_BUF_INIT;
+                if (pond_buf_puts(&meta,
+                                  "{\"pondCommand\":[\"pond\",\"gc\",\"--compact-series\",") < 0 ||
+                    cli_json_str(&meta, pond_fs_node_path(h)) < 0 ||
+                    pond_buf_puts(&meta, "],\"pondAutomatic\":true}") < 0)
+                    rc = cli_error("out of memory");
+                else if (pond_fs_begin(c->p->fs, meta.ptr) < 0)
+                    rc = cli_fail();
+                pond_buf_dispose(&meta);
+                if (rc == 0) {
+                    if (pond_series_compact(&res, h, NULL) < 0) {
+                        pond_fs_abort(c->p->fs);
+                        rc = cli_fail();
+                    } else {
+                        rc = cli_pond_commit(c->p);
+                    }
+                }
+            }
+        }
+        pond_free(vi);
+        pond_series_settings_dispose(&set);
+    }
+    return rc;
+}
+
 static char *join(const char *dir, const char *name)
 {
     size_t dl = strlen(dir);
@@ -389,7 +464,7 @@ int cmd_copy(pond_cli *cli, int argc, char **argv)
     int64_t zstd_level = 0;
     /* which options were given: all but --type and --format are about converting a table or
      * series copied in */
-    bool given[15] = {0};
+    bool given[16] = {0};
     const cli_opt opts[] = {
         {.name = "--type", .kind = CLI_OPT_CHOICE, .dest = &type, .arg = "T",
          .choices = "data|table|series|auto", .given = &given[0],
@@ -421,6 +496,11 @@ int cmd_copy(pond_cli *cli, int argc, char **argv)
          .given = &given[5],
          .help = "compression of converted CSV (default 1: fast; 3 is ~15% smaller)", .min = 1,
          .max = 19},
+        {.name = "--allow-duplicate", .kind = CLI_OPT_FLAG, .dest = &c.allow_duplicate,
+         .given = &given[15],
+         .help = "add a series version even when its content is identical to an\n"
+                 "existing version's (default: such a copy prints 'skipped: identical\n"
+                 "to version N' and adds nothing)"},
         {.name = "--format", .kind = CLI_OPT_CHOICE, .dest = &format, .arg = "F",
          .choices = "parquet|csv|json|ndjson", .given = &given[14],
          .help = "copying in as a table or series: csv, json (an array of objects) or\n"
@@ -509,8 +589,18 @@ int cmd_copy(pond_cli *cli, int argc, char **argv)
         rc = cli_pond_begin(&p, cli);
         pond_stat dst;
         bool trailing = dest[strlen(dest) - 1] == '/';
-        bool dest_dir = trailing || (pond_fs_stat(&dst, p.fs, NULL, dest) == 0 &&
-                                     dst.type == POND_ENTRY_DIRECTORY);
+        /* the destination's path is walked once: a copy into one file uses this handle for
+         * everything it reads and writes there (and each file copied into a directory gets
+         * one handle of its own) */
+        pond_fs_node *dn = NULL;
+        bool exists = false;
+        if (rc == 0 && !trailing) {
+            if (pond_fs_node_open(&dn, p.fs, NULL, dest, 0) < 0)
+                rc = cli_fail();
+            else
+                exists = pond_fs_node_stat(&dst, dn) == 0;
+        }
+        bool dest_dir = trailing || (exists && dst.type == POND_ENTRY_DIRECTORY);
         /* "DEST/" names a directory: created (with parents) when missing */
         if (rc == 0 && trailing && pond_fs_mkdir(p.fs, NULL, dest, POND_FS_MKDIR_PARENTS) < 0)
             rc = cli_fail();
@@ -542,22 +632,42 @@ int cmd_copy(pond_cli *cli, int argc, char **argv)
             }
             for (size_t k = 0; k < nm && rc == 0; k++) {
                 const char *src = globbed ? g.gl_pathv[k] : h;
-                char *target = dest_dir ? join(dest, cli_base_name(src)) : strdup(dest);
-                rc = target ? copy_in_one(&c, src, target) : cli_error("out of memory");
+                if (!dest_dir) {
+                    rc = copy_in_one(&c, src, dn);
+                    continue;
+                }
+                char *target = join(dest, cli_base_name(src));
+                pond_fs_node *tn = NULL;
+                if (!target)
+                    rc = cli_error("out of memory");
+                else if (pond_fs_node_open(&tn, p.fs, NULL, target, 0) < 0)
+                    rc = cli_fail();
+                else
+                    rc = copy_in_one(&c, src, tn);
+                pond_fs_node_free(tn);
                 free(target);
             }
             if (globbed)
                 globfree(&g);
         }
-        if (rc == 0)
+        pond_fs_node_free(dn);
+        /* every source identical to a version already there: nothing to commit */
+        if (rc == 0 && c.tally.skipped && !pond_fs_txn_changes(p.fs))
+            pond_fs_abort(p.fs);
+        else if (rc == 0)
             rc = cli_pond_commit(&p);
         if (rc == 0)
             cli_copy_summary(&c.tally, "into the pond");
+        if (rc == 0)
+            rc = auto_compact(&c);
     } else { /* pond -> host */
         rc = cli_copy_out(&c.tally, &p, argv, nsrc, dest_host, format);
         if (rc == 0)
             cli_copy_summary(&c.tally, "to the host");
     }
+    for (size_t i = 0; i < c.n_series; i++)
+        pond_fs_node_free(c.series[i]);
+    free(c.series);
     cli_pond_close(&p);
     return rc;
 }

@@ -12,8 +12,9 @@
 #include <unistd.h>
 
 typedef struct {
-    char *path;   /* pond path */
-    pond_stat st; /* what it is (symlinks followed) */
+    char *path;         /* pond path */
+    pond_fs_node *node; /* walked once: the stat, then the read */
+    pond_stat st;       /* what it is (symlinks followed) */
     char *target; /* host path */
     const char *format;
 } out_file;
@@ -43,7 +44,10 @@ void cli_copy_summary(const cli_copy_tally *t, const char *where)
            where, (long long)t->versions, t->versions == 1 ? "" : "s");
     if (t->tabular)
         printf(", %lld row%s", (long long)t->rows, t->rows == 1 ? "" : "s");
-    printf(", %s\n", size);
+    printf(", %s", size);
+    if (t->skipped)
+        printf("; %lld identical skipped", (long long)t->skipped);
+    printf("\n");
 }
 
 /* A directory named as a source is an error; one a glob matched is skipped with a note. */
@@ -62,18 +66,27 @@ static int add(const char *path, const pond_stat *gst, bool from_glob, void *pay
     out_file *f = &l->v[l->n];
     memset(f, 0, sizeof *f);
     /* symlinks in the pond are followed: their target is what is copied */
-    if (pond_fs_stat(&f->st, l->p->fs, NULL, path) < 0)
+    if (pond_fs_node_open(&f->node, l->p->fs, NULL, path, 0) < 0 ||
+        pond_fs_node_stat(&f->st, f->node) < 0) {
+        pond_fs_node_free(f->node);
+        f->node = NULL;
         return cli_fail();
+    }
     const char *dir = strcmp(path, "/") ? path : "";
-    if (f->st.type == POND_ENTRY_DIRECTORY && !from_glob)
-        return cli_error("%s: is a directory (copy its files with a glob, e.g. '%s/*')", path,
-                         dir);
     if (f->st.type == POND_ENTRY_DIRECTORY) {
+        pond_fs_node_free(f->node);
+        f->node = NULL;
+        if (!from_glob)
+            return cli_error("%s: is a directory (copy its files with a glob, e.g. '%s/*')",
+                             path, dir);
         fprintf(stderr, "pond: skipped %s: a directory (its files: '%s/*')\n", path, dir);
         return CLI_SKIPPED;
     }
-    if (!(f->path = strdup(path)))
+    if (!(f->path = strdup(path))) {
+        pond_fs_node_free(f->node);
+        f->node = NULL;
         return cli_error("out of memory");
+    }
     l->n++;
     return 0;
 }
@@ -157,10 +170,10 @@ static int make_dirs(const char *dir)
     return rc;
 }
 
-static int write_data(cli_sink *sink, cli_pond *p, const out_file *f)
+static int write_data(cli_sink *sink, const out_file *f)
 {
     pond_reader *r = NULL;
-    if (pond_fs_open_reader(&r, p->fs, NULL, f->path) < 0)
+    if (pond_fs_node_open_reader(&r, f->node, 0) < 0)
         return -1;
     char *buf = malloc(1 << 20);
     int rc = buf ? 0 : pond_error_set(POND_ENOMEM, POND_DOM_CLI, "out of memory");
@@ -189,7 +202,7 @@ static int write_data(cli_sink *sink, cli_pond *p, const out_file *f)
     return rc;
 }
 
-static int copy_one(cli_copy_tally *t, cli_pond *p, const out_file *f)
+static int copy_one(cli_copy_tally *t, const cli_pond *p, const out_file *f)
 {
     cli_host_out h;
     if (cli_host_out_open(&h, f->target) < 0)
@@ -201,9 +214,9 @@ static int copy_one(cli_copy_tally *t, cli_pond *p, const out_file *f)
     if (tabular) {
         pond_table_read_options ro = POND_TABLE_READ_OPTIONS_INIT;
         ro.threads = p->threads;
-        rc = cli_table_write(&res, &sink, p->fs, f->path, &ro, f->format);
+        rc = cli_table_write(&res, &sink, f->node, &ro, f->format);
     } else {
-        rc = write_data(&sink, p, f);
+        rc = write_data(&sink, f);
     }
     if (rc < 0) {
         cli_host_out_abort(&h);
@@ -271,6 +284,7 @@ int cli_copy_out(cli_copy_tally *t, cli_pond *p, char **srcs, int n_srcs, const 
         fprintf(stderr, "pond: %lld of %zu files were copied before that error\n",
                 (long long)done, l.n);
     for (size_t i = 0; i < l.n; i++) {
+        pond_fs_node_free(l.v[i].node);
         free(l.v[i].path);
         free(l.v[i].target);
     }

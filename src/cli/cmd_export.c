@@ -14,9 +14,11 @@ static const char ABOUT[] =
     "since the last export (and nothing at all when nothing did). The pond is only read.\n";
 
 static const char FOOTER[] =
-    "Changing --partition, --from, --to or --columns, or a source's schema, rewrites that\n"
-    "source's files. Files of DIR that pond did not write are never touched; pond's own state\n"
-    "lives in DIR/_pond_export.* and DIR/_pond_tmp/.\n";
+    "A series exports the rows pond cat gives: its dedup rule applies (pond set), and after\n"
+    "pond gc --compact-series nothing is written again for the versions it replaced.\n"
+    "Changing --partition, --from, --to or --columns, or a source's schema or its dedup\n"
+    "rule, rewrites that source's files. Files of DIR that pond did not write are never\n"
+    "touched; pond's own state lives in DIR/_pond_export.* and DIR/_pond_tmp/.\n";
 
 typedef struct {
     char **paths;
@@ -114,6 +116,13 @@ static void summary(const char *src, const char *dir, const pond_export_result *
     if (r->unchanged) {
         printf("%s -> %s: unchanged (%lld %s)\n", src, dir, (long long)r->files_total,
                plural(r->files_total, "file", "files"));
+        return;
+    }
+    if (!r->files_written && !r->files_removed) {
+        /* a compaction (or a table version with the same rows), or versions outside the range */
+        printf("%s -> %s: no rows to write (the new versions hold rows already exported, or none "
+               "in range); %lld %s in all\n",
+               src, dir, (long long)r->files_total, plural(r->files_total, "file", "files"));
         return;
     }
     char sz[32];

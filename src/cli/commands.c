@@ -10,6 +10,7 @@ const pond_cmd pond_commands[] = {
     {"rm", cmd_rm, "remove entries"},
     {"mv", cmd_mv, "move or rename an entry"},
     {"ln", cmd_ln, "create a symbolic link"},
+    {"set", cmd_set, "record a series' settings (dedup, compaction)"},
     {"describe", cmd_describe, "type, schema, versions, rows, time ranges, storage"},
     {"log", cmd_log, "list transactions"},
     {"fsck", cmd_fsck, "verify every data file, content and blob"},

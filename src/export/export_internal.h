@@ -166,6 +166,7 @@ typedef struct {
     pond_export_result *res;
     int level;
     bool series, delta;
+    bool dedup; /* the series has a dedup rule: a new version may hide rows exported earlier */
     /* partitioned series: the event time of a row, as the series reader reads it (table.h) */
     pond_event_time *et;
     const char *ts_name; /* its column (borrowed from et) */

@@ -435,12 +435,14 @@ static int empty_rec(cver *v)
     return rc;
 }
 
-/* One version, read alone (appends, and partitions written again). */
-static int read_version(ex_ctx *c, const plan *p, cver *v, rmode m)
+/* The event-time range a read needs: the export's, narrowed with filter to the spans of the
+ * partitions written again. False when it is empty. */
+static bool read_range(const ex_ctx *c, const plan *p, bool filter, bool *has_out, int64_t *lo_out,
+                       int64_t *hi_out)
 {
     bool has = c->o->has_range;
     int64_t lo = has ? c->o->from_us : INT64_MIN, hi = has ? c->o->to_us : INT64_MAX;
-    if (m.filter && !p->all && c->level > 0 && !in_affected(p, "null")) {
+    if (filter && !p->all && c->level > 0 && !in_affected(p, "null")) {
         /* only the spans of the partitions written again */
         int64_t alo = INT64_MAX, ahi = INT64_MIN;
         char *const *a = (char *const *)p->affected.ptr;
@@ -456,8 +458,22 @@ static int read_version(ex_ctx *c, const plan *p, cver *v, rmode m)
         hi = ahi < hi ? ahi : hi;
         has = true;
         if (lo >= hi)
-            return 0;
+            return false;
     }
+    *has_out = has;
+    *lo_out = lo;
+    *hi_out = hi;
+    return true;
+}
+
+/* One version, read alone (appends, and partitions written again): its own rows, which no
+ * dedup rule touches (a version's record is what it holds). */
+static int read_version(ex_ctx *c, const plan *p, cver *v, rmode m)
+{
+    bool has;
+    int64_t lo, hi;
+    if (!read_range(c, p, m.filter, &has, &lo, &hi))
+        return 0;
     if (!may_overlap(v, has, lo, hi)) /* not opened: no row in the range */
         return m.digest ? empty_rec(v) : 0;
     struct ArrowArrayStream st = {0};
@@ -471,8 +487,9 @@ static int read_version(ex_ctx *c, const plan *p, cver *v, rmode m)
 }
 
 /* Every version in one stream (a full export): one listing of the node's versions instead of
- * one per version, and the reader's own union of their columns. */
-static int read_all(ex_ctx *c, const plan *p, rmode m)
+ * one per version, and the reader's own union of their columns. raw: every row of every version
+ * (a version's record), else the rows a read gives (under the series' dedup rule). */
+static int read_all(ex_ctx *c, const plan *p, rmode m, bool raw)
 {
     bool has = c->o->has_range;
     int64_t lo = has ? c->o->from_us : INT64_MIN, hi = has ? c->o->to_us : INT64_MAX;
@@ -494,6 +511,7 @@ static int read_all(ex_ctx *c, const plan *p, rmode m)
         ro.to_us = hi;
         ro.columns = (const char *const *)c->read_cols;
         ro.n_columns = c->n_read_cols;
+        ro.dedup = raw ? POND_DEDUP_NONE : POND_DEDUP_DEFAULT;
         struct ArrowArrayStream st = {0};
         if ((rc = pond_table_read_stream(&st, c->fs, NULL, c->path, &ro)) == 0) {
             rc = scan(c, p, &st, sel, nsel, m);
@@ -504,6 +522,34 @@ static int read_all(ex_ctx *c, const plan *p, rmode m)
         }
     }
     pond_free(sel);
+    return rc;
+}
+
+/* The partitions written again, from one read of the whole series under its dedup rule: a row
+ * hides only rows of the same event time, so of the same partition, and a partition holding
+ * none of a new version's rows keeps its files. */
+static int read_affected(ex_ctx *c, const plan *p)
+{
+    bool has;
+    int64_t lo, hi;
+    if (!p->affected.size || !read_range(c, p, true, &has, &lo, &hi))
+        return 0;
+    pond_table_read_options ro = POND_TABLE_READ_OPTIONS_INIT;
+    ro.has_range = has;
+    ro.from_us = lo;
+    ro.to_us = hi;
+    ro.columns = (const char *const *)c->read_cols;
+    ro.n_columns = c->n_read_cols;
+    struct ArrowArrayStream st = {0};
+    int rc = pond_table_read_stream(&st, c->fs, NULL, c->path, &ro);
+    if (rc < 0)
+        return rc;
+    rmode m = {true, false, true};
+    rc = scan(c, p, &st, NULL, 0, m);
+    pond_table_scan_stats ss;
+    if (pond_table_stream_stats(&ss, &st) == 0)
+        c->res->versions_read += ss.versions_read;
+    st.release(&st);
     return rc;
 }
 
@@ -524,15 +570,30 @@ static int load_source(ex_ctx *c, plan *p, char **settings, char **node, bool *e
     pond_node_id_format(idtext, &st.id);
     if (!(*node = pond_strdup(idtext)))
         return POND_ENOMEM;
-    if ((rc = pond_fs_versions(&vs, &nv, c->fs, NULL, c->path)) < 0)
-        return rc;
-    if (!(p->cur = pond_calloc(nv ? nv : 1, sizeof *p->cur))) {
+    /* a series' versions with what its index says of them: a version a compaction replaced
+     * is not read (its rows are in the compacted version) */
+    pond_fs_node *node_h = NULL;
+    pond_series_version_info *info = NULL;
+    size_t ni = 0;
+    if ((rc = pond_fs_node_open(&node_h, c->fs, NULL, c->path, 0)) == 0)
+        rc = pond_fs_node_versions(&vs, &nv, node_h);
+    if (rc == 0 && c->series)
+        rc = pond_series_node_versions(&info, &ni, node_h);
+    pond_fs_node_free(node_h);
+    if (rc == 0 && !(p->cur = pond_calloc(nv ? nv : 1, sizeof *p->cur)))
+        rc = POND_ENOMEM;
+    if (rc < 0) {
         pond_free(vs);
-        return POND_ENOMEM;
+        pond_free(info);
+        return rc;
     }
-    for (size_t i = 0; i < nv; i++) {
-        /* the versions a read gives: every series version with content, a table's latest */
-        if (vs[i].size == 0 || (!c->series && i + 1 != nv))
+    for (size_t i = 0, j = 0; i < nv; i++) {
+        while (j < ni && info[j].version < vs[i].version)
+            j++;
+        bool replaced = j < ni && info[j].version == vs[i].version && info[j].replaced_by;
+        /* the versions a read gives: every series version with content that no compaction
+         * replaced, a table's latest */
+        if (vs[i].size == 0 || replaced || (!c->series && i + 1 != nv))
             continue;
         p->cur[p->n_cur].st = vs[i];
         p->cur[p->n_cur].rec.version = vs[i].version;
@@ -541,16 +602,29 @@ static int load_source(ex_ctx *c, plan *p, char **settings, char **node, bool *e
         p->n_cur++;
     }
     pond_free(vs);
+    pond_free(info);
     *empty = p->n_cur == 0;
-    char *x = NULL;
-    if ((rc = pond_fs_get_xattrs(&x, c->fs, NULL, c->path)) < 0)
-        return rc;
+    /* the settings that decide what a read returns and where rows go (timestamp column, zone,
+     * dedup rule), not the whole attributes: the series index changes them with every write */
+    pond_buf t = POND_BUF_INIT;
     pond_hash h;
     char hex[65] = "-";
-    if (x) {
-        rc = pond_sha256_buf(&h, x, strlen(x));
-        pond_hash_hex(hex, &h);
-        pond_free(x);
+    if (c->series) {
+        pond_series_settings set;
+        if ((rc = pond_series_settings_get(&set, c->fs, NULL, c->path)) < 0)
+            return rc;
+        const char *col = set.timestamp_column ? set.timestamp_column : "";
+        const char *tz = set.timezone ? set.timezone : "";
+        rc = pond_buf_printf(&t, "timestamp_column=%zu:%s;timezone=%zu:%s;dedup=%s", strlen(col),
+                             col, strlen(tz), tz,
+                             set.dedup == POND_DEDUP_LAST ? "last" : "none");
+        for (size_t k = 0; rc == 0 && set.dedup == POND_DEDUP_LAST && k < set.n_dedup_keys; k++)
+            rc = pond_buf_printf(&t, ":%zu:%s", strlen(set.dedup_keys[k]), set.dedup_keys[k]);
+        c->dedup = set.dedup == POND_DEDUP_LAST;
+        pond_series_settings_dispose(&set);
+        if (rc == 0 && (rc = pond_sha256_buf(&h, t.ptr, t.size)) == 0)
+            pond_hash_hex(hex, &h);
+        pond_buf_dispose(&t);
     }
     if (rc == 0 && !(*settings = pond_strdup(hex)))
         rc = POND_ENOMEM;
@@ -1154,11 +1228,31 @@ int pond_export_source(pond_export_result *out, pond_fs *fs, const pond_wd *wd, 
     out->full = full;
     c.run = old.run + 1;
     /* read and write */
-    if (full) {
+    if (full && !c.dedup) {
         rmode m = {true, true, false};
-        rc = read_all(&c, &p, m);
+        rc = read_all(&c, &p, m, false);
+    } else if (full) {
+        /* the records from every row, the files from the rows a read gives */
+        rmode digest = {false, true, false}, write = {true, false, false};
+        if ((rc = read_all(&c, &p, digest, true)) == 0)
+            rc = read_all(&c, &p, write, false);
+    } else if (c.dedup) {
+        /* a new version's rows may hide rows already exported: every partition it touches is
+         * written again from the deduplicated read */
+        for (size_t k = 0; k < p.n_cur && rc == 0; k++) {
+            cver *v = &p.cur[k];
+            if (v->status != V_NEW)
+                continue;
+            rmode m = {false, true, false};
+            if (!v->have_rec)
+                rc = read_version(&c, &p, v, m);
+            if (rc == 0)
+                rc = add_affected_parts(&p, v->rec.parts);
+        }
+        if (rc == 0)
+            rc = read_affected(&c, &p);
     }
-    for (size_t k = 0; k < p.n_cur && rc == 0 && !full; k++) {
+    for (size_t k = 0; k < p.n_cur && rc == 0 && !full && !c.dedup; k++) {
         cver *v = &p.cur[k];
         if (v->status == V_NEW) {
             rmode m = {true, true, false};

@@ -79,7 +79,8 @@ int oplog__part_add_file(ol_part *p, const char *path, int64_t txn, int64_t size
                          const pond_hash *sha)
 {
     if (p->n_files == p->cap_files) {
-        size_t cap = p->cap_files ? p->cap_files * 2 : 4;
+        /* most partitions of a big pond hold one file or a few (tiered merging) */
+        size_t cap = p->cap_files ? p->cap_files * 2 : 1;
         ol_file *f = pond_realloc(p->files, cap * sizeof *f);
         if (!f)
             return POND_ENOMEM;
@@ -807,11 +808,18 @@ static int carry_content(oplog_row *row, oplog_be *ob, const pond_node_rec *r)
 }
 
 /* Does any listing among recs name a child's home partition other than itself? Only format 2
- * can record that. */
+ * can record that. Nor can format 1 say that a series is read under a dedup rule or that a
+ * compacted version replaces others (docs/format.md, "The series index"): a format-1 reader
+ * would return rows twice. */
 static bool needs_format_2(pond_node_rec *const *recs, size_t n)
 {
+    /* the series keys are written by table_series.c as compact JSON, keys quoted */
     for (size_t i = 0; i < n; i++) {
         const pond_node_rec *r = recs[i];
+        if (r->type == POND_ENTRY_FILE_SERIES && r->xattrs_json &&
+            (strstr(r->xattrs_json, "\"pond.compactions\"") ||
+             strstr(r->xattrs_json, "\"pond.dedup\"")))
+            return true;
         for (size_t k = 0; r->type == POND_ENTRY_DIRECTORY && k < r->n_entries; k++) {
             pond_node_id home = pond_dir_entry_home(r, &r->entries[k]);
             if (r->entries[k].type != POND_ENTRY_DIRECTORY && !pond_node_id_equal(&home, &r->id))
@@ -819,6 +827,13 @@ static bool needs_format_2(pond_node_rec *const *recs, size_t n)
         }
     }
     return false;
+}
+
+int oplog__commit_format(const oplog_be *ob, pond_node_rec *const *recs, size_t n, bool retention)
+{
+    if (ob->format >= OPLOG_FORMAT)
+        return ob->format;
+    return retention || needs_format_2(recs, n) ? OPLOG_FORMAT : ob->format;
 }
 
 /* The metaData action that upgrades the pond to format: the snapshot's metaData (id, name,
@@ -929,7 +944,7 @@ static int ob_commit(pond_backend *be, const pond_backend_txn_info *info,
     }
     /* A format-1 pond is upgraded by the first commit that needs format 2, in that commit: its
      * data files and its metaData action (docs/format.md, "Format 2"). */
-    int format = ob->format < 2 && needs_format_2(recs, n) ? OPLOG_FORMAT : ob->format;
+    int format = oplog__commit_format(ob, recs, n, false);
     /* the data files are synced after the commit's temp file is written, just before it is
      * synced: one journal commit can then carry both (see sync_parts) */
     for (size_t k = 0; k < ncp && rc == 0; k++) {
@@ -1076,12 +1091,28 @@ int oplog__load_index(oplog_be *ob, int64_t at_version)
      * at_version: compaction keeps every row, so that is the state at at_version exactly unless
      * retention dropped a version that was live then -- which the retention commit records as
      * the oldest complete transaction (docs/format.md, "Retention"). Data files an older
-     * snapshot listed are never needed, so gc may remove them. */
+     * snapshot listed are never needed, so gc may remove them; nor is the commit of
+     * at_version: a log cleaned up below it, or damaged there under a checkpoint that covers
+     * it, still reads at at_version. */
     pond_delta_table *t = NULL;
     pond_delta_open_options o = POND_DELTA_OPEN_OPTIONS_INIT;
+    o.skip_stats = true; /* the index needs paths, sizes and tags: half the memory */
     int rc = pond_delta_table_open(&t, ob->dir, &o);
     if (rc < 0)
         return rc;
+    /* what the log reader worked around, for the first caller to show (once per handle) */
+    for (size_t i = 0; !ob->warned && i < POND_ARRAY_LEN(ob->warnings); i++) {
+        const char *w = pond_delta_table_warning(t, i);
+        if (!w)
+            break;
+        pond_free(ob->warnings[i]);
+        pond_buf b = POND_BUF_INIT;
+        /* both are rewritten from the JSON commits by the repair */
+        if (pond_buf_printf(&b, "%s (pond fsck --repair rewrites it)", w) == 0)
+            ob->warnings[i] = pond_buf_detach(&b);
+        pond_buf_dispose(&b);
+    }
+    ob->warned = true;
     const char *fmt = pond_delta_table_config(t, CFG_FORMAT);
     int format = pond_oplog_format_supported(fmt) ? fmt[0] - '0' : 0;
     if (!format) {
@@ -1143,6 +1174,8 @@ static void ob_free(pond_backend *be)
     if (!ob)
         return;
     ob_clear_index(ob);
+    for (size_t i = 0; i < POND_ARRAY_LEN(ob->warnings); i++)
+        pond_free(ob->warnings[i]);
     if (ob->lock_fd >= 0)
         pond__close(ob->lock_fd);
     pond_cas_free(ob->cas);
@@ -1206,7 +1239,25 @@ bool pond_oplog_is_pond(const char *dir)
     struct stat st;
     bool ok = log && pond__os_stat(log, &st) == 0;
     pond_free(log);
+    if (ok || !log)
+        return ok;
+    /* a log cleanup (Delta's, or anyone's) removes the oldest commits: a pond is then a
+     * _delta_log with any commit or checkpoint in it */
+    int64_t v;
+    ok = pond_delta_latest_version(&v, dir) == 0;
+    if (!ok) {
+        log = pond__path_join(dir, "_delta_log/_last_checkpoint");
+        ok = log && pond__os_lstat(log, &st) == 0;
+        pond_free(log);
+    }
+    pond_error_clear();
     return ok;
+}
+
+const char *pond_oplog_warning(const pond_backend *be, size_t i)
+{
+    const oplog_be *ob = (const oplog_be *)be;
+    return i < POND_ARRAY_LEN(ob->warnings) ? ob->warnings[i] : NULL;
 }
 
 int pond_oplog_open(pond_backend **out, const char *dir, const pond_oplog_options *opts)

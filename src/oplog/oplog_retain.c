@@ -2,8 +2,9 @@
  *
  * The rule (docs/format.md, "Retention"): retention never changes what a plain read of the
  * current pond returns. For a data file, a table, a symlink or a directory a version is a whole
- * state, so old versions may go; a series' state is the union of its versions, so no version of
- * a live series goes until series compaction exists. A node no longer in the tree is history
+ * state, so old versions may go; a series' state is the union of its versions, so a live series
+ * keeps every version a compaction has not replaced (a replaced version's rows are in the
+ * compacted version, which reads return in their place). A node no longer in the tree is history
  * only. --keep-versions N keeps each node's newest N versions; --keep-age D keeps every version
  * that was current at some moment of the last D.
  *
@@ -17,6 +18,7 @@
 
 #include <pond/delta.h>
 
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,30 +28,56 @@
 /* ---- the current tree ---------------------------------------------------------------------- */
 
 static int build_paths(oplog_idmap *paths, oplog_be *ob, const pond_node_id *dir, const char *path,
-                       int depth)
+                       int depth, oplog_tree_problem_fn corrupt, void *payload)
 {
     ol_node *n = NULL;
     int rc = oplog__find_node(&n, NULL, ob, dir);
-    if (rc < 0 || !n || !n->n || depth > 256)
-        return rc < 0 ? rc : 0;
+    if (rc < 0)
+        return corrupt && rc != POND_ENOMEM ? 0 : rc; /* fsck has reported the partition */
+    if (!n || !n->n || depth > 256)
+        return 0; /* a directory without versions: fsck's check of homes reports it */
     const pond_node_rec *r = n->rows[n->n - 1].rec;
     for (size_t i = 0; i < r->n_entries && rc == 0; i++) {
-        if (oplog__idmap_get(paths, &r->entries[i].id))
-            continue; /* a listing that names a node twice (damage) must not loop */
-        char *child = pond__path_join(path, r->entries[i].name);
+        const pond_dir_entry *e = &r->entries[i];
+        const char *first = oplog__idmap_get(paths, &e->id);
+        if (first && e->type != POND_ENTRY_DIRECTORY)
+            continue; /* a file listed twice: its first path names it */
+        char *child = pond__path_join(path, e->name);
         if (!child)
             return POND_ENOMEM;
-        if ((rc = oplog__idmap_put(paths, &r->entries[i].id, child)) < 0) {
+        if (first) {
+            /* walking it again would loop (a cycle) or grow exponentially (a directory listed
+             * twice at every level) */
+            char id[POND_NODE_ID_STRLEN + 1], msg[1536];
+            pond_node_id_format(id, &e->id);
+            if (!corrupt) {
+                rc = pond_error_set(POND_ECORRUPT, D,
+                                    "'%s' is directory %s, already reached as '%s': the "
+                                    "directory tree is corrupt (pond fsck reports every damaged "
+                                    "listing)",
+                                    child, id, first);
+            } else {
+                snprintf(msg, sizeof msg,
+                         "'%s' is directory %s, already reached as '%s': a directory listed "
+                         "twice or inside itself (a cycle)",
+                         child, id, first);
+                corrupt(msg, payload);
+            }
+            pond_free(child);
+            continue;
+        }
+        if ((rc = oplog__idmap_put(paths, &e->id, child)) < 0) {
             pond_free(child);
             return rc;
         }
-        if (r->entries[i].type == POND_ENTRY_DIRECTORY)
-            rc = build_paths(paths, ob, &r->entries[i].id, child, depth + 1);
+        if (e->type == POND_ENTRY_DIRECTORY)
+            rc = build_paths(paths, ob, &e->id, child, depth + 1, corrupt, payload);
     }
     return rc;
 }
 
-int oplog__tree_paths(oplog_idmap *paths, oplog_be *ob)
+int oplog__tree_paths(oplog_idmap *paths, oplog_be *ob, oplog_tree_problem_fn corrupt,
+                      void *payload)
 {
     pond_node_id root = pond_node_id_root();
     char *slash = pond_strdup("/");
@@ -58,17 +86,20 @@ int oplog__tree_paths(oplog_idmap *paths, oplog_be *ob)
         pond_free(slash);
         return POND_ENOMEM;
     }
-    return build_paths(paths, ob, &root, "/", 0);
+    return build_paths(paths, ob, &root, "/", 0, corrupt, payload);
 }
 
 char oplog__no_part;
 
-static int build_homes(oplog_idmap *homes, oplog_be *ob, const pond_node_id *dir, int depth)
+static int build_homes(oplog_idmap *homes, oplog_be *ob, const pond_node_id *dir, int depth,
+                       bool tolerant)
 {
     ol_node *n = NULL;
     int rc = oplog__find_node(&n, NULL, ob, dir);
-    if (rc < 0 || !n || !n->n || depth > 256)
-        return rc < 0 ? rc : 0;
+    if (rc < 0)
+        return tolerant && rc != POND_ENOMEM ? 0 : rc; /* fsck has reported the partition */
+    if (!n || !n->n || depth > 256)
+        return 0;
     const pond_node_rec *r = n->rows[n->n - 1].rec;
     for (size_t i = 0; i < r->n_entries && rc == 0; i++) {
         const pond_dir_entry *e = &r->entries[i];
@@ -78,15 +109,15 @@ static int build_homes(oplog_idmap *homes, oplog_be *ob, const pond_node_id *dir
         void *hp = oplog__idmap_get(&ob->parts, &home);
         if ((rc = oplog__idmap_put(homes, &e->id, hp ? hp : OPLOG_NO_PART)) == 0 &&
             e->type == POND_ENTRY_DIRECTORY)
-            rc = build_homes(homes, ob, &e->id, depth + 1);
+            rc = build_homes(homes, ob, &e->id, depth + 1, tolerant);
     }
     return rc;
 }
 
-int oplog__tree_homes(oplog_idmap *homes, oplog_be *ob)
+int oplog__tree_homes(oplog_idmap *homes, oplog_be *ob, bool tolerant)
 {
     pond_node_id root = pond_node_id_root();
-    return build_homes(homes, ob, &root, 0);
+    return build_homes(homes, ob, &root, 0, tolerant);
 }
 
 void oplog__paths_dispose(oplog_idmap *paths)
@@ -233,6 +264,83 @@ static int replay_removals(oplog_idmap *nodes, rrow *rows, size_t n)
     return rc;
 }
 
+/* ---- series compaction ----------------------------------------------------------------------- */
+
+/* The versions lo..hi of a series that the compacted version `by` replaced. */
+typedef struct {
+    int64_t lo, hi;
+    const pond_node_rec *by;
+} replaced_range;
+
+typedef struct {
+    replaced_range *v;
+    size_t n, cap;
+} range_vec;
+
+/* The row of version v among rows[a..b) (one node's rows, ascending by version), or NULL. */
+static const pond_node_rec *version_row(const rrow *rows, size_t a, size_t b, int64_t v)
+{
+    while (a < b) {
+        size_t mid = a + (b - a) / 2;
+        int64_t x = rows[mid].row->rec->version;
+        if (x == v)
+            return rows[mid].row->rec;
+        if (x < v)
+            a = mid + 1;
+        else
+            b = mid;
+    }
+    return NULL;
+}
+
+/* The ranges a live series' compactions replaced (docs/format.md, "The series index"): the
+ * entries [C, lo, hi] of its newest version's pond.compactions whose compacted version C is
+ * among its rows[a..b) with content. A version is replaced only while C exists: retention
+ * drops C's range with C still there, never C. Anything unreadable replaces nothing, so the
+ * versions stay. */
+static int series_replaced(range_vec *out, const rrow *rows, size_t a, size_t b)
+{
+    out->n = 0;
+    const char *x = rows[b - 1].row->rec->xattrs_json;
+    if (!x || !strstr(x, "\"pond.compactions\""))
+        return 0;
+    json_error_t je;
+    json_t *j = json_loads(x, 0, &je);
+    json_t *cs = json_object_get(j, "pond.compactions");
+    int rc = 0;
+    for (size_t c = 0; c < json_array_size(cs) && rc == 0; c++) {
+        json_t *e = json_array_get(cs, c);
+        json_int_t by = json_integer_value(json_array_get(e, 0));
+        json_int_t lo = json_integer_value(json_array_get(e, 1));
+        json_int_t hi = json_integer_value(json_array_get(e, 2));
+        const pond_node_rec *r = lo >= 1 && hi >= lo && by > hi ? version_row(rows, a, b, by) : NULL;
+        if (!r || r->size <= 0)
+            continue;
+        if (out->n == out->cap) {
+            size_t cap = out->cap ? out->cap * 2 : 8;
+            replaced_range *v2 = pond_realloc(out->v, cap * sizeof *v2);
+            if (!v2) {
+                rc = POND_ENOMEM;
+                break;
+            }
+            out->v = v2;
+            out->cap = cap;
+        }
+        out->v[out->n++] = (replaced_range){lo, hi, r};
+    }
+    json_decref(j);
+    return rc;
+}
+
+/* The compacted version that replaced version v, or NULL. */
+static const pond_node_rec *replaced_by(const range_vec *rv, int64_t v)
+{
+    for (size_t i = 0; i < rv->n; i++)
+        if (v >= rv->v[i].lo && v <= rv->v[i].hi)
+            return rv->v[i].by;
+    return NULL;
+}
+
 /* ---- the commit ------------------------------------------------------------------------------ */
 
 static int row_txn_cmp(const void *a, const void *b)
@@ -322,7 +430,7 @@ static int retention_commit(oplog_be *ob, cp_vec *cps, oplog_strs *removed, int6
         rc = pond_error_set(POND_ECONFLICT, D, "pond '%s' changed during gc", ob->dir);
     if (rc == 0)
         rc = pond_delta_actions_new(&acts);
-    int format = ob->format < OPLOG_FORMAT ? OPLOG_FORMAT : ob->format;
+    int format = oplog__commit_format(ob, NULL, 0, true);
     for (size_t k = 0; k < cps->n && rc == 0; k++) {
         commit_part *cp = &cps->v[k];
         cp->format = format;
@@ -412,8 +520,10 @@ int oplog__retain(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opts
     rnode *info = NULL;
     cp_vec cps = {0};
     oplog_strs removed = {0};
+    range_vec ranges = {0};
     size_t n = 0, cap = 0, n_nodes = 0;
-    if ((rc = oplog__tree_paths(&live, ob)) < 0 || (rc = oplog__tree_homes(&homes, ob)) < 0)
+    if ((rc = oplog__tree_paths(&live, ob, NULL, NULL)) < 0 ||
+        (rc = oplog__tree_homes(&homes, ob, false)) < 0)
         goto done;
     FOREACH_PART(ob, p)
     FOREACH_NODE(p, nd)
@@ -464,18 +574,25 @@ int oplog__retain(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opts
         /* a live node's versions outside the partition its listing names (a format-1 move
          * stranded them): never read, never deleted (docs/format.md, "Format 2") */
         const ol_part *home = is_live ? oplog__idmap_get(&homes, &newest->id) : NULL;
+        if (is_live && series && (rc = series_replaced(&ranges, rows, a, b)) < 0)
+            goto done;
         for (size_t i = a; i < b; i++) {
             oplog_row *row = rows[i].row;
             row->gc_drop = false;
             bool last = i + 1 == b;
             /* the current state: a live node's newest version, and every version of a live
-             * series (its state is the union of its versions) */
-            if (is_live && (last || series))
+             * series that no compaction replaced (its state is the union of its versions) */
+            const pond_node_rec *by =
+                is_live && series && !last ? replaced_by(&ranges, row->rec->version) : NULL;
+            if (is_live && (last || (series && !by)))
                 continue;
             if (home && (const void *)home != (const void *)rows[i].part)
                 continue;
             int64_t end_txn = -1, end_ts = -1;
-            if (!last) {
+            if (by) { /* part of the current state until the compaction replaced it */
+                end_txn = by->txn_seq;
+                end_ts = by->timestamp_us;
+            } else if (!last) {
                 end_txn = rows[i + 1].row->rec->txn_seq;
                 end_ts = rows[i + 1].row->rec->timestamp_us;
             } else if (ni && ni->rm_txn >= 0) {
@@ -552,6 +669,7 @@ done:
     }
     pond_free(cps.v);
     oplog__strs_dispose(&removed);
+    pond_free(ranges.v);
     pond_free(rows);
     pond_free(info);
     oplog__idmap_dispose(&nodes);

@@ -9,6 +9,7 @@
 #include <pond/errors.h>
 #include <pond/parquet.h>
 #include <pond/stream.h>
+#include <pond/table.h>
 
 #include "util/util.h"
 
@@ -17,8 +18,12 @@
 #define D POND_DOM_SQL
 
 struct sql_scan {
-    pond_fs *fs;
+    pond_fs_node *node; /* the file, walked once per scan */
     const char *path;
+    /* dedup: the series' read stream instead of its versions */
+    bool stream_mode;
+    struct ArrowArrayStream stream;
+    struct ArrowSchema stream_schema;
     bool series;
     const sql_version *vers;
     size_t n_vers, next;
@@ -65,11 +70,6 @@ static void close_version(sql_scan *s)
     pond_arrow_schema_release(&s->schema);
 }
 
-static int read_at(void *payload, int64_t off, void *buf, size_t len, size_t *n_out)
-{
-    return pond_reader_pread(payload, buf, len, off, n_out);
-}
-
 /* A pond_reader is used by one thread at a time, and reading one verifies the content's
  * hashes: each of the Parquet reader's threads takes a reader of its own for each read. */
 static int set_read_at(void *payload, int64_t off, void *buf, size_t len, size_t *n_out)
@@ -89,7 +89,7 @@ static int open_readers(sql_scan *s, int64_t version)
     if (n > 1 && !(s->more = pond_calloc((size_t)n - 1, sizeof *s->more)))
         return POND_ENOMEM;
     for (int i = 1; i < n; i++) {
-        int rc = pond_fs_open_reader_version(&s->more[i - 1], s->fs, NULL, s->path, version);
+        int rc = pond_fs_node_open_reader(&s->more[i - 1], s->node, version);
         if (rc < 0)
             return rc;
         hs[i] = s->more[i - 1];
@@ -98,10 +98,10 @@ static int open_readers(sql_scan *s, int64_t version)
     return pond__hset_new(&s->readers, hs, n);
 }
 
-static bool has_name(const sql_version *v, const char *name)
+static bool has_column(const struct ArrowSchema *schema, const char *name)
 {
-    for (int i = 0; i < v->n_names; i++)
-        if (!strcmp(v->names[i], name))
+    for (int64_t i = 0; i < schema->n_children; i++)
+        if (!strcmp(schema->children[i]->name, name))
             return true;
     return false;
 }
@@ -168,31 +168,25 @@ static int count_inside(sql_scan *s, const sql_version *v, int ng)
 
 static int open_version(sql_scan *s, const sql_version *v)
 {
-    const char **names = pond_calloc((size_t)s->n_cols + 1, sizeof *names);
-    if (!names)
-        return POND_ENOMEM;
-    int nn = 0;
-    for (int i = 0; i < s->n_cols; i++)
-        if (has_name(v, s->cols[i]))
-            names[nn++] = s->cols[i];
-    int rc = pond_fs_open_reader_version(&s->reader, s->fs, NULL, s->path, v->version);
+    /* the columns this version has (a series version may predate some) */
+    int rc = pond_fs_node_open_reader(&s->reader, s->node, v->version);
     if (rc == 0)
         rc = open_readers(s, v->version);
     if (rc == 0) {
         pond_parquet_read_options po = POND_PARQUET_READ_OPTIONS_INIT;
-        po.column_names = names;
-        po.n_column_names = nn;
+        po.column_names = s->cols;
+        po.n_column_names = s->n_cols;
+        po.skip_missing_names = true;
         po.threads = s->threads;
         po.source_concurrent = true;
         pond_parquet_source src = {set_read_at, pond_reader_size(s->reader), s};
         rc = pond_parquet_reader_open(&s->pq, &src, &po);
     }
-    pond_free(names);
     if (rc == 0)
         rc = pond_parquet_reader_schema(s->pq, &s->schema);
     for (int i = 0; i < s->n_prunes && rc == 0; i++) {
         const sql_prune *p = &s->prunes[i];
-        if (!has_name(v, p->name))
+        if (!has_column(&s->schema, p->name))
             continue; /* all NULL here: the caller's condition rejects every row anyway */
         rc = p->dbl ? pond_parquet_reader_prune_double(s->pq, p->name, p->dlo, p->dhi)
                     : pond_parquet_reader_prune_int(s->pq, p->name, p->lo, p->hi);
@@ -214,14 +208,18 @@ static int open_version(sql_scan *s, const sql_version *v)
 int pond_sql__scan_open(sql_scan **out, pond_fs *fs, const char *path, bool series,
                         const sql_version *vers, size_t n_vers, const char *const *cols,
                         int n_cols, const sql_prune *prunes, int n_prunes, bool has_range,
-                        int64_t lo_us, int64_t hi_us, pond_table_scan_stats *stats,
+                        int64_t lo_us, int64_t hi_us, bool dedup, pond_table_scan_stats *stats,
                         int threads)
 {
     sql_scan *s = pond_calloc(1, sizeof *s);
     *out = NULL;
     if (!s)
         return pond_error_set(POND_ENOMEM, D, "sql: out of memory");
-    s->fs = fs;
+    int rc = pond_fs_node_open(&s->node, fs, NULL, path, 0);
+    if (rc < 0) {
+        pond_free(s);
+        return rc;
+    }
     s->path = path;
     s->series = series;
     s->vers = vers;
@@ -235,15 +233,65 @@ int pond_sql__scan_open(sql_scan **out, pond_fs *fs, const char *path, bool seri
     s->hi_us = hi_us;
     s->stats = stats;
     s->threads = threads;
-    if (series)
+    if (series && !dedup)
         stats->versions_total += (int64_t)n_vers;
+    if (dedup) {
+        /* which rows a read returns depends on the other versions: the table reader decides */
+        pond_table_read_options o = POND_TABLE_READ_OPTIONS_INIT;
+        o.columns = cols;
+        o.n_columns = n_cols;
+        o.threads = threads;
+        if (has_range && (lo_us > INT64_MIN || hi_us < INT64_MAX)) {
+            o.has_range = true;
+            o.from_us = lo_us;
+            o.to_us = hi_us == INT64_MAX ? INT64_MAX : hi_us + 1;
+        }
+        s->stream_mode = true;
+        rc = pond_table_node_read_stream(&s->stream, s->node, &o);
+        if (rc == 0 && s->stream.get_schema(&s->stream, &s->stream_schema) != 0)
+            rc = pond_error_set(POND_EIO, D, "%s: %s", path, s->stream.get_last_error(&s->stream));
+        if (rc < 0) {
+            pond_sql__scan_free(s);
+            return rc;
+        }
+    }
     *out = s;
     return 0;
+}
+
+static int stream_next(sql_scan *s, struct ArrowArray *out, const struct ArrowSchema **schema)
+{
+    for (;;) {
+        int e = s->stream.get_next(&s->stream, out);
+        if (e != 0) {
+            const char *m = s->stream.get_last_error(&s->stream);
+            return pond_error_set(POND_EIO, D, "%s", m ? m : s->path);
+        }
+        if (!out->release) {
+            pond_table_scan_stats st;
+            if (pond_table_stream_stats(&st, &s->stream) == 0) {
+                s->stats->versions_total += st.versions_total;
+                s->stats->versions_read += st.versions_read;
+                s->stats->row_groups_total += st.row_groups_total;
+                s->stats->row_groups_read += st.row_groups_read;
+            }
+            return 0;
+        }
+        if (out->length == 0) {
+            out->release(out);
+            continue;
+        }
+        s->stats->rows_read += out->length;
+        *schema = &s->stream_schema;
+        return 1;
+    }
 }
 
 int pond_sql__scan_next(sql_scan *s, struct ArrowArray *out, const struct ArrowSchema **schema)
 {
     memset(out, 0, sizeof *out);
+    if (s->stream_mode)
+        return stream_next(s, out, schema);
     for (;;) {
         if (!s->pq) {
             const sql_version *v = NULL;
@@ -295,25 +343,9 @@ void pond_sql__scan_free(sql_scan *s)
     if (!s)
         return;
     close_version(s);
+    if (s->stream.release)
+        s->stream.release(&s->stream);
+    pond_arrow_schema_release(&s->stream_schema);
+    pond_fs_node_free(s->node);
     pond_free(s);
-}
-
-int pond_sql__version_schema(struct ArrowSchema *out, pond_fs *fs, const char *path,
-                             int64_t version)
-{
-    pond_reader *reader = NULL;
-    pond_parquet_reader *pq = NULL;
-    memset(out, 0, sizeof *out);
-    int rc = pond_fs_open_reader_version(&reader, fs, NULL, path, version);
-    if (rc == 0) {
-        pond_parquet_source src = {read_at, pond_reader_size(reader), reader};
-        rc = pond_parquet_reader_open(&pq, &src, NULL);
-    }
-    if (rc == 0)
-        rc = pond_parquet_reader_schema(pq, out);
-    if (rc < 0)
-        pond_error_prefix("%s version %lld", path, (long long)version);
-    pond_parquet_reader_free(pq);
-    pond_reader_free(reader);
-    return rc;
 }

@@ -2,11 +2,13 @@
  * A cursor holds one Arrow batch of a pond_table_read_stream at a time; xColumn reads the
  * current row straight from that batch's buffers by a per-column kind decided once per batch. */
 #include "sql/sql_internal.h"
+#include "util/util.h"
 
 #include <pond/oplog.h>
 
 #include <pond/alloc.h>
 #include <pond/errors.h>
+#include <pond/table.h>
 #include <pond/timefmt.h>
 
 #include <math.h>
@@ -76,6 +78,7 @@ typedef struct {
     int ts_col;      /* the series' timestamp column when it is an Arrow timestamp; -1 otherwise */
     sql_version *vers; /* the selected versions as attached (a snapshot, like the cache) */
     size_t n_vers;
+    bool dedup;        /* a series read under dedup=last: scans go through the table reader */
     pond_table_scan_stats stats;
     double est_rows; /* for planning */
     bool small;      /* stored bytes small enough that its scans are likely cached */
@@ -196,15 +199,6 @@ static void cache_entry_free(scan_cache *e)
     memset(e, 0, sizeof *e);
 }
 
-static void versions_free(sql_version *v, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        for (int k = 0; k < v[i].n_names; k++)
-            pond_free(v[i].names[k]);
-        pond_free(v[i].names);
-    }
-    pond_free(v);
-}
 
 static void pond_unref(pond_sql *q, sql_pond *sp);
 
@@ -221,25 +215,11 @@ static void vtab_free(vtab *t)
         pond_free(t->cols[i]);
     pond_free(t->cols);
     pond_free(t->kinds);
-    versions_free(t->vers, t->n_vers);
+    pond_free(t->vers);
     pond_free(t->name);
     pond_free(t->schema);
     pond_free(t->path);
     pond_free(t);
-}
-
-/* The column names of one version. */
-static int version_names(sql_version *v, const struct ArrowSchema *schema)
-{
-    if (!(v->names = pond_calloc((size_t)schema->n_children + 1, sizeof *v->names)))
-        return pond_error_set(POND_ENOMEM, D, "sql: out of memory");
-    for (int64_t i = 0; i < schema->n_children; i++) {
-        const char *nm = schema->children[i]->name;
-        if (!(v->names[v->n_names] = pond_strdup(nm ? nm : "")))
-            return pond_error_set(POND_ENOMEM, D, "sql: out of memory");
-        v->n_names++;
-    }
-    return 0;
 }
 
 /* A module argument as written in CREATE VIRTUAL TABLE: '...' (with '' for '), or bare. */
@@ -366,9 +346,8 @@ static int vt_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
     t->q = q;
     t->fs = q->fs;
     t->ts_col = -1;
-    struct ArrowSchema *vschemas = NULL;  /* of the selected versions */
+    struct ArrowSchema uschema = {0};     /* the columns */
     const struct ArrowSchema **ucols = NULL; /* the union's columns (borrowed from those) */
-    size_t n_vs = 0;
     pond_buf ddl = POND_BUF_INIT;
     char *ts_name = NULL, *vs = NULL;
     int rc = SQLITE_OK;
@@ -404,12 +383,17 @@ static int vt_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
             goto done;
         }
     }
+    /* everything from the series index: no version is read to attach it */
+    pond_fs_node *node = NULL;
     pond_stat stt;
-    if (pond_fs_stat(&stt, t->fs, NULL, t->path) < 0) {
+    if (pond_fs_node_open(&node, t->fs, NULL, t->path, 0) < 0 ||
+        pond_fs_node_stat(&stt, node) < 0) {
+        pond_fs_node_free(node);
         rc = set_err(pzErr, pond_error_last()->message);
         goto done;
     }
     if (stt.type != POND_ENTRY_FILE_TABLE && stt.type != POND_ENTRY_FILE_SERIES) {
+        pond_fs_node_free(node);
         *pzErr = sqlite3_mprintf("%s is a %s, not a table or series", t->path,
                                  pond_entry_type_name(stt.type));
         rc = SQLITE_ERROR;
@@ -417,42 +401,62 @@ static int vt_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
     }
     t->series = stt.type == POND_ENTRY_FILE_SERIES;
     pond_stat *vers = NULL;
-    size_t nv = 0;
+    pond_series_version_info *info = NULL;
+    size_t nv = 0, ni = 0;
     int64_t stored = 0;
     bool exists = false;
-    if (pond_fs_versions(&vers, &nv, t->fs, NULL, t->path) < 0) {
+    pond_table_read_options one = POND_TABLE_READ_OPTIONS_INIT;
+    struct ArrowArrayStream vst = {0};
+    one.file_version = t->file_version;
+    int xrc = pond_fs_node_versions(&vers, &nv, node);
+    if (xrc == 0 && t->series)
+        xrc = pond_series_node_versions(&info, &ni, node);
+    /* the columns: the series' merged schema, or the one version's (its footer) */
+    if (xrc == 0 && t->series && !t->file_version)
+        xrc = pond_table_node_schema(&uschema, node);
+    else if (xrc == 0 && (t->file_version || nv))
+        xrc = pond_table_node_read_stream(&vst, node, &one);
+    if (xrc == 0 && vst.release && vst.get_schema(&vst, &uschema) != 0)
+        xrc = pond_error_set(POND_EIO, D, "%s: %s", t->path, vst.get_last_error(&vst));
+    if (vst.release)
+        vst.release(&vst);
+    if (xrc == 0 && t->series && !t->file_version) {
+        pond_series_settings set;
+        if ((xrc = pond_series_node_settings_get(&set, node)) == 0) {
+            t->dedup = set.dedup == POND_DEDUP_LAST;
+            pond_series_settings_dispose(&set);
+        }
+    }
+    pond_fs_node_free(node);
+    if (xrc < 0) {
+        pond_free(vers);
+        pond_free(info);
         rc = set_err(pzErr, pond_error_last()->message);
         goto done;
     }
-    if (!(t->vers = pond_calloc(nv ? nv : 1, sizeof *t->vers)) ||
-        !(vschemas = pond_calloc(nv ? nv : 1, sizeof *vschemas))) {
+    if (!(t->vers = pond_calloc(nv ? nv : 1, sizeof *t->vers))) {
         pond_free(vers);
+        pond_free(info);
         rc = SQLITE_NOMEM;
         goto done;
     }
-    /* the selected versions and the union of their columns (first seen first), each version's
-     * schema read from its footer */
     for (size_t i = 0; i < nv; i++) {
         exists |= vers[i].version == t->file_version;
         if (!(t->file_version ? vers[i].version == t->file_version
                               : (t->series || i + 1 == nv)) ||
             vers[i].size == 0)
             continue;
+        if (!t->file_version && info && i < ni && info[i].replaced_by)
+            continue; /* its rows are in the compacted version */
         stored += vers[i].size;
-        struct ArrowSchema *vs_i = &vschemas[n_vs++];
         sql_version *v = &t->vers[t->n_vers++];
         v->version = vers[i].version;
         v->has_event_time = vers[i].has_event_time;
         v->min_us = vers[i].min_event_time_us;
         v->max_us = vers[i].max_event_time_us;
-        if (pond_sql__version_schema(vs_i, t->fs, t->path, v->version) < 0 ||
-            version_names(v, vs_i) < 0) {
-            pond_free(vers);
-            rc = set_err(pzErr, pond_error_last()->message);
-            goto done;
-        }
     }
     pond_free(vers);
+    pond_free(info);
     if (t->file_version && !exists) {
         *pzErr = sqlite3_mprintf("%s has no version %lld", t->path, (long long)t->file_version);
         rc = SQLITE_ERROR;
@@ -460,22 +464,16 @@ static int vt_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
     }
     t->est_rows = (double)(stored / PLAN_BYTES_PER_ROW) + 10;
     t->small = stored <= SMALL_STORED_BYTES;
-    size_t n_union = 0;
-    for (size_t v = 0; v < t->n_vers; v++)
-        n_union += (size_t)vschemas[v].n_children;
-    if (!(ucols = pond_calloc(n_union + 1, sizeof *ucols))) {
+    if (!uschema.release && pond_arrow_schema_init(&uschema, "+s", "", 0, 0) < 0) {
         rc = SQLITE_NOMEM;
         goto done;
     }
-    for (size_t v = 0; v < t->n_vers; v++)
-        for (int64_t i = 0; i < vschemas[v].n_children; i++) {
-            const struct ArrowSchema *c = vschemas[v].children[i];
-            bool seen = false;
-            for (int k = 0; k < t->ncols && !seen; k++)
-                seen = !strcmp(ucols[k]->name ? ucols[k]->name : "", c->name ? c->name : "");
-            if (!seen)
-                ucols[t->ncols++] = c;
-        }
+    if (!(ucols = pond_calloc((size_t)uschema.n_children + 1, sizeof *ucols))) {
+        rc = SQLITE_NOMEM;
+        goto done;
+    }
+    for (int64_t i = 0; i < uschema.n_children; i++)
+        ucols[t->ncols++] = uschema.children[i];
     /* wall-clock timestamps of a series in another zone than UTC are converted by the reader
      * when it filters, but SQLite compares the stored values: no pushdown for them */
     bool wall_clock_utc = true;
@@ -523,6 +521,12 @@ static int vt_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
         rc = SQLITE_ERROR;
         goto done;
     }
+    if (t->ncols > sqlite3_limit(db, SQLITE_LIMIT_COLUMN, -1)) {
+        *pzErr = sqlite3_mprintf("pond: %s has %d columns, and SQL tables have at most %d",
+                                 t->path, t->ncols, sqlite3_limit(db, SQLITE_LIMIT_COLUMN, -1));
+        rc = SQLITE_ERROR;
+        goto done;
+    }
     if ((rc = sqlite3_declare_vtab(db, ddl.ptr)) != SQLITE_OK) {
         *pzErr = sqlite3_mprintf("pond: %s: %s", t->path, sqlite3_errmsg(db));
         goto done;
@@ -535,9 +539,7 @@ static int vt_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
     t = NULL;
 done:
     pond_buf_dispose(&ddl);
-    for (size_t v = 0; v < n_vs; v++)
-        pond_arrow_schema_release(&vschemas[v]);
-    pond_free(vschemas);
+    pond_arrow_schema_release(&uschema);
     pond_free(ucols);
     pond_free(ts_name);
     pond_free(vs);
@@ -698,15 +700,26 @@ static int cursor_fail(cursor *c, const char *msg)
 }
 
 /* Points the column views at the new batch (by name: versions may lack columns). */
-static void bind_batch(cursor *c)
+static int bind_batch(cursor *c)
 {
     vtab *t = (vtab *)c->base.pVtab;
     const struct ArrowArray *b = c->cur;
     const struct ArrowSchema *s = c->cur_schema;
+    /* a wide table by name through a map (the first column of a name wins): a loop per name
+     * is quadratic */
+    pond__strmap names = {0};
+    bool mapped = (int64_t)t->ncols * s->n_children > 4096;
+    for (int64_t j = 0; mapped && j < s->n_children && j < b->n_children; j++)
+        if (s->children[j]->name && pond__strmap_put(&names, s->children[j]->name, j) < 0) {
+            pond__strmap_dispose(&names);
+            return SQLITE_NOMEM;
+        }
     for (int i = 0; i < t->ncols; i++) {
         colview *v = &c->cv[i];
         int k = -1;
-        for (int64_t j = 0; j < s->n_children && j < b->n_children && k < 0; j++)
+        if (mapped)
+            k = (int)pond__strmap_get(&names, t->cols[i]);
+        for (int64_t j = 0; !mapped && j < s->n_children && j < b->n_children && k < 0; j++)
             if (s->children[j]->name && !strcmp(s->children[j]->name, t->cols[i]))
                 k = (int)j;
         if (k < 0) {
@@ -723,6 +736,8 @@ static void bind_batch(cursor *c)
         v->schema = s->children[k];
         v->array = a;
     }
+    pond__strmap_dispose(&names);
+    return SQLITE_OK;
 }
 
 /* Decoded bytes of a batch (fixed-width values at 8 bytes, plus string and binary data). */
@@ -812,10 +827,8 @@ static int next_batch(cursor *c)
             }
             c->cur_schema = &c->cached->schemas[c->cache_i];
             c->cur = &c->cached->batches[c->cache_i++];
-            if (c->cur->length > 0) {
-                bind_batch(c);
-                return SQLITE_OK;
-            }
+            if (c->cur->length > 0)
+                return bind_batch(c);
             continue;
         }
         c->cur = &NO_BATCH;
@@ -846,8 +859,7 @@ static int next_batch(cursor *c)
                 t->stats.rows_returned += c->batch.length;
             c->cur = &c->batch;
             c->cur_schema = c->batch_schema;
-            bind_batch(c);
-            return SQLITE_OK;
+            return bind_batch(c);
         }
     }
 }
@@ -1119,7 +1131,7 @@ static int vt_filter(sqlite3_vtab_cursor *base, int idxNum, const char *idxStr, 
     if (!c->cached) {
         if (pond_sql__scan_open(&c->scan, t->fs, t->path, t->series, t->vers, t->n_vers,
                                 c->names, nn, c->prunes, c->n_prunes, has_range, c->lo, c->hi,
-                                &t->stats, t->q->threads) < 0)
+                                t->dedup, &t->stats, t->q->threads) < 0)
             return cursor_fail(c, pond_error_last()->message);
         c->keeping = !t->too_big && t->q->cache_limit > 0;
     }
@@ -1278,6 +1290,7 @@ bool pond_sql__lookup_table(sql_table_info *out, pond_sql *q, const char *name)
     out->ts_col = t->ts_col;
     out->vers = t->vers;
     out->n_vers = t->n_vers;
+    out->dedup = t->dedup;
     out->stats = &t->stats;
     out->fs = t->fs;
     return true;

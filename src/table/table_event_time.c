@@ -8,6 +8,20 @@
 
 #define D POND_DOM_TABLE
 
+int table__event_time_from(pond_event_time *et, char *column, const char *timezone,
+                           const char *path)
+{
+    memset(et, 0, sizeof *et);
+    et->index = -1;
+    et->column = column;
+    int rc = 0;
+    if (timezone && (rc = pond_tz_open(&et->tz, timezone)) < 0) {
+        pond_error_prefix("%s: the series' time zone", path);
+        table__event_time_dispose(et);
+    }
+    return rc;
+}
+
 int table__event_time_init(pond_event_time *et, pond_fs *fs, const pond_wd *wd, const char *path)
 {
     memset(et, 0, sizeof *et);
@@ -16,13 +30,9 @@ int table__event_time_init(pond_event_time *et, pond_fs *fs, const pond_wd *wd, 
     int rc = pond_series_settings_get(&set, fs, wd, path);
     if (rc < 0)
         return rc;
-    et->column = set.timestamp_column;
+    rc = table__event_time_from(et, set.timestamp_column, set.timezone, path);
     set.timestamp_column = NULL;
-    if (set.timezone && (rc = pond_tz_open(&et->tz, set.timezone)) < 0)
-        pond_error_prefix("%s: the series' time zone", path);
     pond_series_settings_dispose(&set);
-    if (rc < 0)
-        table__event_time_dispose(et);
     return rc;
 }
 

@@ -2,6 +2,7 @@
 #define POND_TABLE_INTERNAL_H
 
 #include <pond/table.h>
+#include <pond/hash.h>
 #include <pond/timefmt.h>
 
 #include "util/util.h"
@@ -47,6 +48,98 @@ int table__pick_ts(int *index_out, const char *const *names, const int *kinds, s
  * be one, -1 when missing) or, name NULL, picked as above (-1 with the message set). */
 int table__find_ts(const struct ArrowSchema *schema, const char *name);
 
+/* A pond_parquet_source read callback over a pond_reader (the payload). */
+int table__reader_read_at(void *payload, int64_t off, void *buf, size_t len, size_t *n_out);
+/* The Parquet schema (as Arrow) of one version of a file (0: the latest), read from its
+ * footer; errors name the path and version. */
+int table__node_version_schema(struct ArrowSchema *out, pond_fs_node *node, int64_t version);
+
+/* ---- the series index (table_series.c; docs/format.md) ---- */
+
+/* A compacted version and the range of versions it replaces. */
+typedef struct {
+    int64_t version, lo, hi;
+} table_compaction;
+
+/* A series' attributes: the JSON object (kept whole, so keys pond does not know survive a
+ * write) and what pond reads from it. */
+typedef struct {
+    void *obj;                 /* json_t * object */
+    pond_series_settings set;  /* time settings, dedup, compaction policy */
+    bool has_schema;           /* the merged schema is known */
+    struct ArrowSchema schema; /* merged: "+s", every column of versions 1..through */
+    int64_t *first;            /* per column: the version that brought it */
+    int64_t through;
+    table_compaction *comps;
+    size_t n_comps;
+} table_attrs;
+
+/* Parses attributes (json NULL: none). Errors name path. */
+int table__attrs_parse(table_attrs *out, const char *json, const char *path);
+/* The latest version's attributes (an entry that does not exist yet has none). */
+int table__attrs_read(table_attrs *out, pond_fs_node *node);
+void table__attrs_dispose(table_attrs *a);
+/* Records the attributes on the node (a new version's, or the pending one's) when they
+ * changed; the merged schema is stored when known. */
+int table__attrs_write(table_attrs *a, pond_fs_node *node);
+/* The attributes as the text table__attrs_write records (pond_free). */
+int table__attrs_dump(char **out, table_attrs *a);
+int table__attrs_set_settings(table_attrs *a, const pond_series_settings *s);
+int table__attrs_set_dedup(table_attrs *a, pond_dedup d, const char *const *keys, size_t n);
+int table__attrs_set_compact_after(table_attrs *a, int64_t after);
+int table__attrs_add_compaction(table_attrs *a, int64_t version, int64_t lo, int64_t hi);
+/* The per-version entry of the version being written: its number, rows and, for a
+ * compacted version, the range it replaces (lo 0: none). */
+int table__attrs_set_entry(table_attrs *a, int64_t version, int64_t rows, int64_t lo, int64_t hi,
+                           const pond_hash *hashes, size_t n_hashes);
+/* The content hashes the compacted versions (of a's compactions) record of the versions they
+ * replaced, each with the compacted version (pond_free). */
+typedef struct {
+    pond_hash hash;
+    int64_t in_version;
+} table_hash;
+int table__replaced_hashes(table_hash **out, size_t *n_out, pond_fs_node *node,
+                           const table_attrs *a);
+/* The checks of table__attrs_merge_schema alone (nothing changes). */
+/* "a, b, c": the top-level column names of s (or "none"), for messages that name a column s
+ * does not have. Returns 0 or POND_ENOMEM. */
+int table__column_list(pond_buf *out, const struct ArrowSchema *s);
+int table__attrs_check_schema(const table_attrs *a, const struct ArrowSchema *s,
+                              const char *path);
+/* Merges the schema of version `version` into the merged schema: a column's type may not
+ * change, a column new after the first version must be nullable (POND_EINVALID naming path,
+ * and nothing changes); columns a version lacks become nullable. */
+int table__attrs_merge_schema(table_attrs *a, const struct ArrowSchema *s, int64_t version,
+                              const char *path);
+/* Merges the footers of the versions (of vs) the merged schema does not cover: every version
+ * of a series written before the index, none of an indexed one. */
+int table__attrs_cover(table_attrs *a, pond_fs_node *node, const pond_stat *vs, size_t nv);
+/* The entry of version `version` from that version's attributes: rows -1 when it has none of
+ * its own (written before the index). */
+int table__version_entry(int64_t *rows, int64_t *lo, int64_t *hi, const char *json,
+                         int64_t version);
+/* replaced_by[i]: the compacted version (among versions, ascending) that holds the rows of
+ * versions[i], or 0. */
+void table__mark_replaced(int64_t *replaced_by, const int64_t *versions, size_t n,
+                          const table_compaction *comps, size_t n_comps);
+/* The version number a write through node creates (the transaction's pending one, or the
+ * next). */
+int table__next_version(int64_t *out, pond_fs_node *node);
+/* A write of a new version through node (table_write.c); replaces_lo > 0: a compaction
+ * writing the rows of versions replaces_lo..replaces_hi. */
+int table__node_write(pond_table_write_result *out, pond_fs_node *node, pond_entry_type type,
+                      struct ArrowArrayStream *in, const pond_table_write_options *opts,
+                      int64_t replaces_lo, int64_t replaces_hi, const pond_hash *replaced,
+                      size_t n_replaced);
+/* A read stream (table_read.c); vlo > 0: exactly the versions vlo..vhi of a series that hold
+ * rows, no dedup, with the union of their own columns (what a compaction rewrites). */
+int table__read_open(struct ArrowArrayStream *out, pond_fs_node *node,
+                     const pond_table_read_options *opts, int64_t vlo, int64_t vhi);
+/* The settings a write uses: given ones over recorded ones (rec), checked. */
+int table__settings_resolve(pond_series_settings *out, const pond_series_settings *rec,
+                            const char *path, const char *timestamp_column, const char *timezone,
+                            const char *const *time_formats, size_t n_time_formats);
+
 /* A series' event time (pond_event_time in table.h): the one place that says which column holds
  * it, which zone its wall-clock values are in, and (table__ts_value) what a row's value is. The
  * series reader embeds one; export and other readers get one from pond_event_time_open. */
@@ -58,14 +151,15 @@ struct pond_event_time {
 };
 /* Reads the settings of the series at path (path in messages). */
 int table__event_time_init(pond_event_time *et, pond_fs *fs, const pond_wd *wd, const char *path);
+/* From settings already read: column is taken (may be NULL), timezone copied into a zone (path
+ * in messages). */
+int table__event_time_from(pond_event_time *et, char *column, const char *timezone,
+                           const char *path);
 void table__event_time_dispose(pond_event_time *et);
 /* Binds to the column of the "+s" schema named et->column: 0, 1 when the schema has no such
  * column (et->index -1, no message), POND_EINVALID when its type holds no time. */
 int table__event_time_bind(pond_event_time *et, const struct ArrowSchema *schema);
 
-/* The Parquet schema (as Arrow) of one version of a file, read from its footer. */
-int table__version_schema(struct ArrowSchema *out, pond_fs *fs, const pond_wd *wd,
-                          const char *path, int64_t version);
 /* Format strings equal, recursively (names of nested children too). */
 bool table__same_type(const struct ArrowSchema *a, const struct ArrowSchema *b);
 

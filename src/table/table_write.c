@@ -1,25 +1,21 @@
-/* Writing tables and series: a stream of batches into one Parquet file, a new version. */
+/* Writing tables and series: a stream of batches into one Parquet file, a new version. A
+ * series write reads what it needs from the series index (settings, the merged schema) and
+ * records its own entry there; it reads no earlier version. */
 #include "table/table_internal.h"
 
+#include <pond/hash.h>
 #include <pond/parquet.h>
 #include <pond/stream.h>
 
 #include <errno.h>
 #include <fcntl.h>
-#include <jansson.h>
 #include <string.h>
 
 #define D POND_DOM_TABLE
-#define TS_ATTR "pond.timestamp_column"
-#define TZ_ATTR "pond.timezone"
-#define FMT_ATTR "pond.time_formats"
 
-static int record_settings(pond_fs *fs, const pond_wd *wd, const char *path,
-                           const pond_series_settings *s);
-
-static int sink_write(const void *data, size_t len, void *payload)
+int table__reader_read_at(void *payload, int64_t off, void *buf, size_t len, size_t *n_out)
 {
-    return pond_writer_write(payload, data, len);
+    return pond_reader_pread(payload, buf, len, off, n_out);
 }
 
 static int stream_error(struct ArrowArrayStream *s, int err, const char *what)
@@ -29,124 +25,60 @@ static int stream_error(struct ArrowArrayStream *s, int err, const char *what)
                           m ? m : strerror(err));
 }
 
-int table__version_schema(struct ArrowSchema *out, pond_fs *fs, const pond_wd *wd,
-                          const char *path, int64_t version);
-
-static int reader_read_at(void *payload, int64_t off, void *buf, size_t len, size_t *n_out)
-{
-    return pond_reader_pread(payload, buf, len, off, n_out);
-}
-
-int table__version_schema(struct ArrowSchema *out, pond_fs *fs, const pond_wd *wd,
-                          const char *path, int64_t version)
-{
-    pond_reader *r = NULL;
-    int rc = version > 0 ? pond_fs_open_reader_version(&r, fs, wd, path, version)
-                         : pond_fs_open_reader(&r, fs, wd, path);
-    if (rc < 0)
-        return rc;
-    pond_parquet_source src = {reader_read_at, pond_reader_size(r), r};
-    pond_parquet_reader *pr = NULL;
-    if ((rc = pond_parquet_reader_open(&pr, &src, NULL)) == 0)
-        rc = pond_parquet_reader_schema(pr, out);
-    pond_parquet_reader_free(pr);
-    pond_reader_free(r);
-    if (rc < 0)
-        pond_error_prefix("%s version %lld", path, (long long)version);
-    return rc;
-}
-
-/* Every column that exists in an earlier version must keep its type. */
-static int check_compatible(pond_fs *fs, const pond_wd *wd, const char *path,
-                            const struct ArrowSchema *schema)
-{
-    pond_stat *vs = NULL;
-    size_t nv = 0;
-    int rc = pond_fs_versions(&vs, &nv, fs, wd, path);
-    if (rc == POND_ENOTFOUND)
-        return 0;
-    if (rc < 0)
-        return rc;
-    for (size_t v = 0; v < nv && rc == 0; v++) {
-        if (vs[v].size == 0)
-            continue; /* created empty */
-        struct ArrowSchema old = {0};
-        if ((rc = table__version_schema(&old, fs, wd, path, vs[v].version)) < 0)
-            break;
-        for (int64_t i = 0; i < schema->n_children && rc == 0; i++) {
-            const struct ArrowSchema *c = schema->children[i];
-            for (int64_t k = 0; k < old.n_children; k++) {
-                const struct ArrowSchema *o = old.children[k];
-                if (!c->name || !o->name || strcmp(c->name, o->name))
-                    continue;
-                char was[POND_ARROW_TYPE_NAME_LEN], now[POND_ARROW_TYPE_NAME_LEN];
-                if (!table__same_type(c, o))
-                    rc = pond_error_set(POND_EINVALID, D,
-                                        "%s: column '%s' is %s in version %lld but %s in the "
-                                        "new version: a series cannot change a column's type",
-                                        path, c->name, pond_arrow_type_name(was, o->format),
-                                        (long long)vs[v].version,
-                                        pond_arrow_type_name(now, c->format));
-            }
-        }
-        /* a column new in this version must be nullable: older versions read it as null */
-        for (int64_t i = 0; i < schema->n_children && rc == 0; i++) {
-            const struct ArrowSchema *c = schema->children[i];
-            bool found = false;
-            for (int64_t k = 0; k < old.n_children && !found; k++)
-                found = c->name && old.children[k]->name && !strcmp(c->name, old.children[k]->name);
-            if (!found && !(c->flags & ARROW_FLAG_NULLABLE))
-                rc = pond_error_set(POND_EINVALID, D,
-                                    "%s: new column '%s' must be nullable (older versions read "
-                                    "it as null)",
-                                    path, c->name ? c->name : "");
-        }
-        pond_arrow_schema_release(&old);
-    }
-    pond_free(vs);
-    return rc;
-}
-
-/* What a series write needs beyond the bytes: the timestamp column, the zone its wall-clock
- * values are read in, and the event-time range seen so far. */
+/* What a series write needs beyond the bytes: the series' attributes, the timestamp column,
+ * the zone its wall-clock values are read in, the event-time range and rows seen so far, and
+ * the SHA-256 of the content (to find an identical earlier version). */
 typedef struct {
+    bool series;
+    table_attrs attrs;
+    pond_stat *vs; /* the versions before this write */
+    size_t nv;
     pond_series_settings eff; /* the settings this write records */
     pond_tz *tz;
     int ts_col;
     table_ts ts;
     int64_t tmin, tmax, rows;
-} series_ctx;
+    int64_t version; /* the version this write creates */
+    int64_t replaces_lo, replaces_hi; /* a compaction: the versions it replaces */
+    const pond_hash *replaced; /* a compaction: their contents */
+    size_t n_replaced;
+    table_hash *old; /* the contents compacted versions recorded (skip_identical) */
+    size_t n_old;
+    pond_sha256 *sha;
+    pond_writer *w;
+} write_ctx;
 
-static void series_ctx_dispose(series_ctx *c)
+static void ctx_dispose(write_ctx *c)
 {
+    table__attrs_dispose(&c->attrs);
+    pond_free(c->vs);
     pond_series_settings_dispose(&c->eff);
     pond_tz_free(c->tz);
+    pond_free(c->old);
+    pond_sha256_free(c->sha);
+    pond_writer_free(c->w); /* an unfinished writer is aborted: the file stays as it was */
 }
 
-static int dup_formats(pond_series_settings *dst, const char *const *f, size_t n)
+static int sink_write(const void *data, size_t len, void *payload)
 {
-    if (!n)
-        return 0;
-    if (!(dst->time_formats = pond_calloc(n, sizeof *dst->time_formats)))
-        return POND_ENOMEM;
-    for (size_t i = 0; i < n; i++) {
-        if (!(dst->time_formats[i] = pond_strdup(f[i])))
-            return POND_ENOMEM;
-        dst->n_time_formats++;
-    }
-    return 0;
+    write_ctx *c = payload;
+    int rc = c->sha ? pond_sha256_update(c->sha, data, len) : 0;
+    return rc < 0 ? rc : pond_writer_write(c->w, data, len);
 }
 
-/* Settings given for this write against those recorded on the series; fills c->eff and
- * finds the timestamp column of schema. */
-static int series_prepare(series_ctx *c, pond_fs *fs, const pond_wd *wd, const char *path,
-                          const struct ArrowSchema *schema, const pond_table_write_options *opts)
+/* Settings given for this write against those recorded on the series, the timestamp column
+ * of schema, and the new version's schema checked against (and merged into) the series'
+ * merged schema. */
+static int series_prepare(write_ctx *c, pond_fs_node *node, const struct ArrowSchema *schema,
+                          const pond_table_write_options *opts)
 {
+    const char *path = pond_fs_node_path(node);
     bool v2 = opts->version >= 2;
-    int rc = pond_series_settings_resolve(&c->eff, fs, wd, path, opts->timestamp_column,
-                                          v2 ? opts->timezone : NULL,
-                                          v2 ? opts->time_formats : NULL,
-                                          v2 ? opts->n_time_formats : 0);
+    int rc = table__attrs_read(&c->attrs, node);
+    if (rc == 0)
+        rc = table__settings_resolve(&c->eff, &c->attrs.set, path, opts->timestamp_column,
+                                     v2 ? opts->timezone : NULL, v2 ? opts->time_formats : NULL,
+                                     v2 ? opts->n_time_formats : 0);
     if (rc == 0)
         rc = pond_tz_open(&c->tz, c->eff.timezone);
     if (rc < 0)
@@ -184,14 +116,33 @@ static int series_prepare(series_ctx *c, pond_fs *fs, const pond_wd *wd, const c
     table__ts_kind(&c->ts, schema->children[c->ts_col], c->tz);
     c->tmin = INT64_MAX;
     c->tmax = INT64_MIN;
-    return check_compatible(fs, wd, path, schema);
+    /* the version list only when something needs it: versions the index does not cover
+     * (a series written before it), or the check for identical content */
+    pond_stat st;
+    rc = pond_fs_node_stat(&st, node);
+    bool exists = rc == 0;
+    if (rc == POND_ENOTFOUND)
+        rc = 0; /* a new series */
+    bool list = exists && (!c->attrs.has_schema || st.version > c->attrs.through ||
+                           (opts->version >= 3 && opts->skip_identical));
+    if (rc == 0 && list)
+        rc = pond_fs_node_versions(&c->vs, &c->nv, node);
+    if (rc == 0 && exists && opts->version >= 3 && opts->skip_identical)
+        rc = table__replaced_hashes(&c->old, &c->n_old, node, &c->attrs);
+    if (rc == 0)
+        rc = table__attrs_cover(&c->attrs, node, c->vs, c->nv);
+    if (rc == 0)
+        rc = table__next_version(&c->version, node);
+    if (rc == 0)
+        rc = table__attrs_check_schema(&c->attrs, schema, path);
+    return rc;
 }
 
 /* Event times of one batch, each checked (integers by magnitude, wall-clock times in the
  * zone): an error names the source, the row and the column. */
-static int series_scan(series_ctx *c, const struct ArrowArray *batch, const char *source)
+static int series_scan(write_ctx *c, const struct ArrowArray *batch, const char *source)
 {
-    if (c->ts_col < 0 || batch->n_children <= c->ts_col)
+    if (!c->series || c->ts_col < 0 || batch->n_children <= c->ts_col)
         return 0;
     const struct ArrowArray *col = batch->children[c->ts_col];
     for (int64_t i = 0; i < col->length; i++) {
@@ -210,39 +161,98 @@ static int series_scan(series_ctx *c, const struct ArrowArray *batch, const char
     return 0;
 }
 
-static int series_finish(series_ctx *c, pond_writer *w)
+/* The earlier version whose content is the same (or the compacted version holding the rows
+ * of a version with that content, which retention may have dropped), or 0. */
+static int64_t identical_version(const write_ctx *c, const pond_hash *h)
 {
-    if (c->ts_col >= 0 && c->tmin <= c->tmax)
-        return pond_writer_set_event_time(w, c->tmin, c->tmax);
+    for (size_t i = 0; i < c->nv; i++)
+        if (c->vs[i].size > 0 && c->vs[i].version != c->version &&
+            pond_hash_equal(&c->vs[i].sha256, h))
+            return c->vs[i].version;
+    for (size_t i = 0; i < c->n_old; i++)
+        if (pond_hash_equal(&c->old[i].hash, h))
+            return c->old[i].in_version;
     return 0;
 }
 
-static int open_table_writer(pond_writer **w, pond_fs *fs, const pond_wd *wd, const char *path,
-                             pond_entry_type type)
+/* Finishes the writer, unless the content equals an earlier version's and the options say to
+ * skip it; then records the series' attributes and this version's entry. */
+static int finish(pond_table_write_result *res, write_ctx *c, pond_fs_node *node,
+                  const pond_table_write_options *opts)
 {
-    if (type != POND_ENTRY_FILE_TABLE && type != POND_ENTRY_FILE_SERIES)
-        return pond_error_set(POND_EINVALID, D, "%s: tables and series only", path);
-    return pond_fs_open_writer(w, fs, wd, path, type);
+    int rc = 0;
+    if (c->series) {
+        pond_hash h;
+        if ((rc = pond_sha256_final(&h, c->sha)) < 0)
+            return rc;
+        if (opts->version >= 3 && opts->skip_identical &&
+            (res->identical_to = identical_version(c, &h)) > 0) {
+            res->rows = 0;
+            return 0; /* the writer is aborted: nothing is written */
+        }
+        if (c->ts_col >= 0 && c->tmin <= c->tmax &&
+            (rc = pond_writer_set_event_time(c->w, c->tmin, c->tmax)) < 0)
+            return rc;
+    }
+    if ((rc = pond_writer_finish(c->w)) < 0)
+        return rc;
+    res->version = c->version;
+    if (!c->series) {
+        pond_stat st;
+        if ((rc = pond_fs_node_stat(&st, node)) == 0)
+            res->version = st.version;
+        return rc;
+    }
+    /* the merged schema takes the columns as readers will see them: the new version's
+     * footer (Parquet stores some types in another form, large strings as strings, ...) */
+    struct ArrowSchema stored = {0};
+    rc = table__node_version_schema(&stored, node, 0);
+    if (rc == 0)
+        rc = table__attrs_merge_schema(&c->attrs, &stored, c->version, pond_fs_node_path(node));
+    pond_arrow_schema_release(&stored);
+    if (rc == 0)
+        rc = table__attrs_set_settings(&c->attrs, &c->eff);
+    if (rc == 0)
+        rc = table__attrs_set_entry(&c->attrs, c->version, c->rows, c->replaces_lo,
+                                    c->replaces_hi, c->replaced, c->n_replaced);
+    if (rc == 0 && c->replaces_lo > 0)
+        rc = table__attrs_add_compaction(&c->attrs, c->version, c->replaces_lo, c->replaces_hi);
+    if (rc == 0)
+        rc = table__attrs_write(&c->attrs, node);
+    return rc;
 }
 
-int pond_table_write_stream(int64_t *rows_out, pond_fs *fs, const pond_wd *wd, const char *path,
-                            pond_entry_type type, struct ArrowArrayStream *in,
-                            const pond_table_write_options *opts)
+static int begin(write_ctx *c, pond_fs_node *node, pond_entry_type type)
+{
+    const char *path = pond_fs_node_path(node);
+    if (type != POND_ENTRY_FILE_TABLE && type != POND_ENTRY_FILE_SERIES)
+        return pond_error_set(POND_EINVALID, D, "%s: tables and series only", path);
+    c->series = type == POND_ENTRY_FILE_SERIES;
+    c->ts_col = -1;
+    return c->series ? pond_sha256_new(&c->sha) : 0;
+}
+
+int table__node_write(pond_table_write_result *out, pond_fs_node *node, pond_entry_type type,
+                      struct ArrowArrayStream *in, const pond_table_write_options *opts,
+                      int64_t replaces_lo, int64_t replaces_hi, const pond_hash *replaced,
+                      size_t n_replaced)
 {
     pond_table_write_options def = POND_TABLE_WRITE_OPTIONS_INIT;
+    pond_table_write_result res = {0};
     if (!opts)
         opts = &def;
+    const char *path = pond_fs_node_path(node);
     struct ArrowSchema schema = {0};
     struct ArrowArray batch = {0};
-    pond_writer *w = NULL;
     pond_parquet_writer *pw = NULL;
-    int rc = 0, err;
-    int64_t rows = 0;
-    series_ctx sc = {.ts_col = -1};
-    if (type != POND_ENTRY_FILE_TABLE && type != POND_ENTRY_FILE_SERIES) {
-        rc = pond_error_set(POND_EINVALID, D, "%s: tables and series only", path);
+    int rc, err;
+    write_ctx c = {0};
+    c.replaces_lo = replaces_lo;
+    c.replaces_hi = replaces_hi;
+    c.replaced = replaced;
+    c.n_replaced = n_replaced;
+    if ((rc = begin(&c, node, type)) < 0)
         goto done;
-    }
     if ((err = in->get_schema(in, &schema)) != 0) {
         rc = stream_error(in, err, path);
         goto done;
@@ -252,11 +262,11 @@ int pond_table_write_stream(int64_t *rows_out, pond_fs *fs, const pond_wd *wd, c
                                               "schema, not '%s'", path, schema.format);
         goto done;
     }
-    if (type == POND_ENTRY_FILE_SERIES && (rc = series_prepare(&sc, fs, wd, path, &schema, opts)) < 0)
+    if (c.series && (rc = series_prepare(&c, node, &schema, opts)) < 0)
         goto done;
-    if ((rc = open_table_writer(&w, fs, wd, path, type)) < 0)
+    if ((rc = pond_fs_node_open_writer(&c.w, node, type)) < 0)
         goto done;
-    pond_parquet_sink sink = {sink_write, NULL, w};
+    pond_parquet_sink sink = {sink_write, NULL, &c};
     pond_parquet_writer_options po = POND_PARQUET_WRITER_OPTIONS_INIT;
     if (opts->compression)
         po.compression = (pond_parquet_compression)opts->compression;
@@ -280,51 +290,79 @@ int pond_table_write_stream(int64_t *rows_out, pond_fs *fs, const pond_wd *wd, c
         }
         if (!batch.release)
             break;
-        if ((rc = series_scan(&sc, &batch, path)) < 0)
+        if ((rc = series_scan(&c, &batch, path)) < 0)
             goto done;
         rc = pond_parquet_writer_write(pw, &batch);
-        rows += batch.length;
+        res.rows += batch.length;
         pond_arrow_array_release(&batch);
         if (rc < 0)
             goto done;
     }
     if ((rc = pond_parquet_writer_finish(pw)) < 0)
         goto done;
-    if ((rc = series_finish(&sc, w)) < 0)
+    int64_t rows = res.rows;
+    if ((rc = finish(&res, &c, node, opts)) < 0)
         goto done;
-    if ((rc = pond_writer_finish(w)) < 0)
-        goto done;
-    if (sc.ts_col >= 0 && (rc = record_settings(fs, wd, path, &sc.eff)) < 0)
-        goto done;
-    if (rows_out)
-        *rows_out = rows;
+    if (!res.identical_to)
+        res.rows = rows;
+    if (out)
+        *out = res;
 done:
     pond_arrow_array_release(&batch);
     pond_parquet_writer_free(pw);
-    pond_writer_free(w); /* an unfinished writer is aborted: the file stays as it was */
     pond_arrow_schema_release(&schema);
-    series_ctx_dispose(&sc);
+    ctx_dispose(&c);
     if (in->release)
         in->release(in);
     return rc;
 }
 
-int pond_table_write_parquet_file(int64_t *rows_out, pond_fs *fs, const pond_wd *wd,
-                                  const char *path, pond_entry_type type, const char *host_path,
-                                  const pond_table_write_options *opts)
+int pond_table_node_write_stream(pond_table_write_result *out, pond_fs_node *node,
+                                 pond_entry_type type, struct ArrowArrayStream *in,
+                                 const pond_table_write_options *opts)
 {
+    POND_ASSERT_ARG(node && in);
+    return table__node_write(out, node, type, in, opts, 0, 0, NULL, 0);
+}
+
+int pond_table_write_stream(int64_t *rows_out, pond_fs *fs, const pond_wd *wd, const char *path,
+                            pond_entry_type type, struct ArrowArrayStream *in,
+                            const pond_table_write_options *opts)
+{
+    pond_fs_node *h = NULL;
+    pond_table_write_result res = {0};
+    int rc = pond_fs_node_open(&h, fs, wd, path, 0);
+    if (rc < 0) {
+        if (in->release)
+            in->release(in);
+        return rc;
+    }
+    rc = pond_table_node_write_stream(&res, h, type, in, opts);
+    pond_fs_node_free(h);
+    if (rc == 0 && rows_out)
+        *rows_out = res.rows;
+    return rc;
+}
+
+int pond_table_node_write_parquet_file(pond_table_write_result *out, pond_fs_node *node,
+                                       pond_entry_type type, const char *host_path,
+                                       const pond_table_write_options *opts)
+{
+    POND_ASSERT_ARG(node && host_path);
     pond_table_write_options def = POND_TABLE_WRITE_OPTIONS_INIT;
+    pond_table_write_result res = {0};
     if (!opts)
         opts = &def;
     pond_parquet_reader *r = NULL;
     struct ArrowSchema schema = {0};
     struct ArrowArray batch = {0};
-    pond_writer *w = NULL;
-    series_ctx sc = {.ts_col = -1};
+    write_ctx c = {0};
     int fd = -1;
     char *buf = NULL;
-    int64_t rows = 0;
-    int rc = pond_parquet_reader_open_file(&r, host_path, NULL);
+    int rc = begin(&c, node, type);
+    if (rc < 0)
+        return rc;
+    rc = pond_parquet_reader_open_file(&r, host_path, NULL);
     for (int k = 0; rc == 0 && opts->warn && k < pond_parquet_reader_warning_count(r); k++)
         opts->warn(opts->warn_payload, pond_parquet_reader_warning(r, k));
     if (rc == 0)
@@ -333,15 +371,14 @@ int pond_table_write_parquet_file(int64_t *rows_out, pond_fs *fs, const pond_wd 
         pond_error_prefix("'%s' is not a valid Parquet file", host_path);
         goto done;
     }
-    if (type == POND_ENTRY_FILE_SERIES &&
-        (rc = series_prepare(&sc, fs, wd, path, &schema, opts)) < 0) {
+    if (c.series && (rc = series_prepare(&c, node, &schema, opts)) < 0) {
         pond_error_prefix("%s", host_path);
         goto done;
     }
     /* every row group must decode; a series also needs its event times */
     while ((rc = pond_parquet_reader_next(r, &batch)) == 0) {
-        rc = series_scan(&sc, &batch, host_path);
-        rows += batch.length;
+        rc = series_scan(&c, &batch, host_path);
+        res.rows += batch.length;
         pond_arrow_array_release(&batch);
         if (rc < 0)
             goto done;
@@ -350,8 +387,10 @@ int pond_table_write_parquet_file(int64_t *rows_out, pond_fs *fs, const pond_wd 
         pond_error_prefix("'%s' is not a valid Parquet file", host_path);
         goto done;
     }
+    if (!c.series)
+        c.rows = res.rows;
     /* stored as it is: the bytes the user gave, not a re-encoding */
-    if ((rc = open_table_writer(&w, fs, wd, path, type)) < 0)
+    if ((rc = pond_fs_node_open_writer(&c.w, node, type)) < 0)
         goto done;
     if ((rc = pond__open(&fd, host_path, O_RDONLY | O_CLOEXEC, 0, D)) < 0)
         goto done;
@@ -365,25 +404,40 @@ int pond_table_write_parquet_file(int64_t *rows_out, pond_fs *fs, const pond_wd 
             goto done;
         if (n == 0)
             break;
-        if ((rc = pond_writer_write(w, buf, n)) < 0)
+        if ((rc = sink_write(buf, n, &c)) < 0)
             goto done;
         off += (int64_t)n;
     }
-    if ((rc = series_finish(&sc, w)) < 0 || (rc = pond_writer_finish(w)) < 0)
+    int64_t rows = res.rows;
+    if ((rc = finish(&res, &c, node, opts)) < 0)
         goto done;
-    if (sc.ts_col >= 0 && (rc = record_settings(fs, wd, path, &sc.eff)) < 0)
-        goto done;
-    if (rows_out)
-        *rows_out = rows;
+    if (!res.identical_to)
+        res.rows = rows;
+    if (out)
+        *out = res;
 done:
     pond_free(buf);
     if (fd >= 0)
         pond__close(fd);
-    pond_writer_free(w);
     pond_arrow_array_release(&batch);
     pond_arrow_schema_release(&schema);
     pond_parquet_reader_free(r);
-    series_ctx_dispose(&sc);
+    ctx_dispose(&c);
+    return rc;
+}
+
+int pond_table_write_parquet_file(int64_t *rows_out, pond_fs *fs, const pond_wd *wd,
+                                  const char *path, pond_entry_type type, const char *host_path,
+                                  const pond_table_write_options *opts)
+{
+    pond_fs_node *h = NULL;
+    pond_table_write_result res = {0};
+    int rc = pond_fs_node_open(&h, fs, wd, path, 0);
+    if (rc == 0)
+        rc = pond_table_node_write_parquet_file(&res, h, type, host_path, opts);
+    pond_fs_node_free(h);
+    if (rc == 0 && rows_out)
+        *rows_out = res.rows;
     return rc;
 }
 
@@ -408,175 +462,4 @@ int pond_table_write_batch(pond_fs *fs, const pond_wd *wd, const char *path, pon
     if ((rc = pond_arrow_stream_from_batches(&s, schema, &view, 1)) < 0)
         return rc;
     return pond_table_write_stream(NULL, fs, wd, path, type, &s, opts);
-}
-
-static void jfree(void *p)
-{
-    json_malloc_t jm;
-    json_free_t jf;
-    json_get_alloc_funcs(&jm, &jf); /* whichever allocator jansson was given */
-    jf(p);
-}
-
-/* Records the settings in the node's extended attributes (other keys kept); writes only
- * when something changed. */
-static int record_settings(pond_fs *fs, const pond_wd *wd, const char *path,
-                           const pond_series_settings *s)
-{
-    char *cur = NULL;
-    int rc = pond_fs_get_xattrs(&cur, fs, wd, path);
-    if (rc < 0)
-        return rc;
-    json_error_t je;
-    json_t *obj = cur ? json_loads(cur, 0, &je) : NULL;
-    if (!obj || !json_is_object(obj)) {
-        json_decref(obj);
-        obj = json_object();
-    }
-    json_t *fmts = NULL;
-    if (s->n_time_formats) {
-        fmts = json_array();
-        for (size_t i = 0; fmts && i < s->n_time_formats; i++)
-            json_array_append_new(fmts, json_string(s->time_formats[i]));
-    }
-    char *before = obj ? json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-    if (obj) {
-        json_object_set_new(obj, TS_ATTR, json_string(s->timestamp_column));
-        json_object_set_new(obj, TZ_ATTR, json_string(s->timezone ? s->timezone : "UTC"));
-        if (fmts)
-            json_object_set_new(obj, FMT_ATTR, fmts);
-        else
-            json_object_del(obj, FMT_ATTR);
-    }
-    char *text = obj ? json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-    if (!text || !before)
-        rc = POND_ENOMEM;
-    else if (strcmp(before, text) != 0)
-        rc = pond_fs_set_xattrs(fs, wd, path, text);
-    jfree(text);
-    jfree(before);
-    json_decref(obj);
-    pond_free(cur);
-    return rc;
-}
-
-void pond_series_settings_dispose(pond_series_settings *s)
-{
-    if (!s)
-        return;
-    pond_free(s->timestamp_column);
-    pond_free(s->timezone);
-    for (size_t i = 0; i < s->n_time_formats; i++)
-        pond_free(s->time_formats[i]);
-    pond_free(s->time_formats);
-    memset(s, 0, sizeof *s);
-}
-
-int pond_series_settings_get(pond_series_settings *out, pond_fs *fs, const pond_wd *wd,
-                             const char *path)
-{
-    memset(out, 0, sizeof *out);
-    char *cur = NULL;
-    int rc = pond_fs_get_xattrs(&cur, fs, wd, path);
-    if (rc == POND_ENOTFOUND)
-        return 0; /* a new series: nothing recorded */
-    if (rc < 0 || !cur)
-        return rc;
-    json_error_t je;
-    json_t *obj = json_loads(cur, 0, &je);
-    if (!obj) {
-        /* jansson reports allocation failure as a parse error: tell the two apart */
-        rc = strstr(je.text, "memory") ? pond_error_set(POND_ENOMEM, D, "out of memory")
-                                       : pond_error_set(POND_ECORRUPT, D,
-                                                        "%s: extended attributes are not valid "
-                                                        "JSON: %s",
-                                                        path, je.text);
-        pond_free(cur);
-        return rc;
-    }
-    const char *name = json_string_value(json_object_get(obj, TS_ATTR));
-    const char *tz = json_string_value(json_object_get(obj, TZ_ATTR));
-    json_t *fmts = json_object_get(obj, FMT_ATTR);
-    if (name && !(out->timestamp_column = pond_strdup(name)))
-        rc = POND_ENOMEM;
-    if (rc == 0 && tz && !(out->timezone = pond_strdup(tz)))
-        rc = POND_ENOMEM;
-    size_t nf = json_is_array(fmts) ? json_array_size(fmts) : 0;
-    if (rc == 0 && nf && !(out->time_formats = pond_calloc(nf, sizeof *out->time_formats)))
-        rc = POND_ENOMEM;
-    for (size_t i = 0; i < nf && rc == 0; i++) {
-        const char *f = json_string_value(json_array_get(fmts, i));
-        if (!f)
-            rc = pond_error_set(POND_ECORRUPT, D, "%s: %s holds a non-string", path, FMT_ATTR);
-        else if (!(out->time_formats[i] = pond_strdup(f)))
-            rc = POND_ENOMEM;
-        else
-            out->n_time_formats++;
-    }
-    json_decref(obj);
-    pond_free(cur);
-    if (rc < 0)
-        pond_series_settings_dispose(out);
-    return rc;
-}
-
-static int settings_check(const pond_series_settings *rec, const char *path,
-                          const char *timestamp_column, const char *timezone)
-{
-    if (timestamp_column && rec->timestamp_column &&
-        strcmp(timestamp_column, rec->timestamp_column))
-        return pond_error_set(POND_EINVALID, D,
-                              "%s: the series' timestamp column is '%s', not '%s' "
-                              "(--timestamp-column)",
-                              path, rec->timestamp_column, timestamp_column);
-    if (timezone && rec->timezone && strcmp(timezone, rec->timezone))
-        return pond_error_set(POND_EINVALID, D,
-                              "%s: the series reads times without a zone in %s, not %s "
-                              "(--timezone); give the values with their offset instead",
-                              path, rec->timezone, timezone);
-    return 0;
-}
-
-static int dup_or_null(char **out, const char *s)
-{
-    return s && !(*out = pond_strdup(s)) ? POND_ENOMEM : 0;
-}
-
-int pond_series_settings_resolve(pond_series_settings *out, pond_fs *fs, const pond_wd *wd,
-                                 const char *path, const char *timestamp_column,
-                                 const char *timezone, const char *const *time_formats,
-                                 size_t n_time_formats)
-{
-    pond_series_settings rec;
-    memset(out, 0, sizeof *out);
-    int rc = pond_series_settings_get(&rec, fs, wd, path);
-    if (rc == 0)
-        rc = settings_check(&rec, path, timestamp_column, timezone);
-    if (rc == 0)
-        rc = dup_or_null(&out->timestamp_column,
-                         timestamp_column ? timestamp_column : rec.timestamp_column);
-    if (rc == 0)
-        rc = dup_or_null(&out->timezone,
-                         timezone ? timezone : rec.timezone ? rec.timezone : "UTC");
-    if (rc == 0 && n_time_formats)
-        rc = dup_formats(out, time_formats, n_time_formats);
-    else if (rc == 0)
-        rc = dup_formats(out, (const char *const *)rec.time_formats, rec.n_time_formats);
-    pond_series_settings_dispose(&rec);
-    if (rc < 0)
-        pond_series_settings_dispose(out);
-    return rc;
-}
-
-int pond_series_timestamp_column(char **out, pond_fs *fs, const pond_wd *wd, const char *path)
-{
-    pond_series_settings s;
-    *out = NULL;
-    int rc = pond_series_settings_get(&s, fs, wd, path);
-    if (rc < 0)
-        return rc;
-    *out = s.timestamp_column;
-    s.timestamp_column = NULL;
-    pond_series_settings_dispose(&s);
-    return 0;
 }

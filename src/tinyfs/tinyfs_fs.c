@@ -125,7 +125,7 @@ static int pending_add(pond_fs *fs, pond_node_rec *r)
 /* A mutable pending version of node id (borrowed; owned by the overlay). The first change of a
  * node in a txn copies its latest version as version + 1; a pending version someone else still
  * references (a glob in progress) is copied rather than changed under them. */
-static int make_pending(pond_node_rec **out, pond_fs *fs, const pond_node_id *id)
+int tinyfs__make_pending(pond_node_rec **out, pond_fs *fs, const pond_node_id *id)
 {
     *out = NULL;
     pond_node_rec *p = tinyfs__idmap_get(&fs->pending, id), *copy = NULL;
@@ -306,6 +306,22 @@ void pond_fs_abort(pond_fs *fs)
     tinyfs__unlock(fs);
 }
 
+uint64_t pond_fs_path_walks(pond_fs *fs)
+{
+    tinyfs__lock(fs);
+    uint64_t n = fs->walks;
+    tinyfs__unlock(fs);
+    return n;
+}
+
+size_t pond_fs_txn_changes(pond_fs *fs)
+{
+    tinyfs__lock(fs);
+    size_t n = fs->in_txn ? fs->n_pending : 0;
+    tinyfs__unlock(fs);
+    return n;
+}
+
 bool pond_fs_in_txn(pond_fs *fs)
 {
     tinyfs__lock(fs);
@@ -348,7 +364,7 @@ void tinyfs__busy_remove(pond_fs *fs, pond_writer *w)
     tinyfs__writer_detach(w);
 }
 
-static int busy_error(const char *path)
+int tinyfs__busy_error(const char *path)
 {
     return pond_error_set(POND_EBUSY, D, "'%s': busy: a writer is open on it", path);
 }
@@ -405,6 +421,7 @@ static int resolve(res_t *r, pond_fs *fs, const pond_wd *wd, const char *path, i
         flags |= RES_FOLLOW;
     pond_node_id root = pond_node_id_root();
     int hops = 0;
+    fs->walks++;
 restart:
     pond_node_rec_unref(r->parent);
     pond_node_rec_unref(r->node);
@@ -485,7 +502,7 @@ fail:
     return error;
 }
 
-static int need_txn(pond_fs *fs, const char *what, const char *path)
+int tinyfs__need_txn(pond_fs *fs, const char *what, const char *path)
 {
     if (fs->read_only)
         return pond_error_set(POND_EUNSUPPORTED, D, "%s '%s': this fs is a read-only view", what,
@@ -496,13 +513,15 @@ static int need_txn(pond_fs *fs, const char *what, const char *path)
     return 0;
 }
 
-static int not_found(const char *path)
+int tinyfs__not_found(const char *path)
 {
     return pond_error_set(POND_ENOTFOUND, D, "'%s': no such file or directory", path);
 }
 
-/* Does the subtree under dir hold any directory that a busy writer writes into? */
-static int busy_under(bool *out, pond_fs *fs, const pond_node_rec *dir, int depth)
+/* Does the subtree under dir (at path) hold any directory that a busy writer writes into? The
+ * walk refuses a damaged tree that lists a directory twice (exponential) or inside itself. */
+static int busy_under(bool *out, pond_fs *fs, const pond_node_rec *dir, pond_buf *path,
+                      pond_dir_walk *walk, int depth)
 {
     *out = false;
     if (depth > TINYFS_PATH_MAX)
@@ -510,14 +529,22 @@ static int busy_under(bool *out, pond_fs *fs, const pond_node_rec *dir, int dept
     for (tinyfs_busy *b = fs->busy; b; b = b->next)
         if (pond_node_id_equal(&b->parent, &dir->id))
             return (*out = true), 0;
+    size_t path0 = path->size;
     for (size_t i = 0; i < dir->n_entries && !*out; i++) {
         if (dir->entries[i].type != POND_ENTRY_DIRECTORY)
             continue;
         pond_node_rec *c = NULL;
-        int error = tinyfs__get_node(&c, fs, &dir->entries[i].id);
+        int error = pond_buf_printf(path, "/%s", dir->entries[i].name);
         if (error == 0)
-            error = busy_under(out, fs, c, depth + 1);
+            error = pond_dir_walk_enter(walk, &dir->id, dir->entries[i].name,
+                                        &dir->entries[i].id, path->ptr);
+        if (error == 0)
+            error = tinyfs__get_node(&c, fs, &dir->entries[i].id);
+        if (error == 0)
+            error = busy_under(out, fs, c, path, walk, depth + 1);
         pond_node_rec_unref(c);
+        path->size = path0;
+        path->ptr[path0] = '\0';
         if (error < 0)
             return error;
     }
@@ -529,10 +556,18 @@ static int check_not_busy(pond_fs *fs, const res_t *r)
     if (!fs->busy || !r->node)
         return 0;
     if (r->parent && tinyfs__busy_find(fs, &r->parent->id, r->name))
-        return busy_error(r->path);
+        return tinyfs__busy_error(r->path);
     if (r->node->type == POND_ENTRY_DIRECTORY) {
-        bool b;
-        int error = busy_under(&b, fs, r->node, 0);
+        bool b = false;
+        pond_buf path = POND_BUF_INIT;
+        pond_dir_walk *walk = NULL;
+        int error = pond_buf_puts(&path, strcmp(r->path, "/") ? r->path : "");
+        if (error == 0)
+            error = pond_dir_walk_new(&walk);
+        if (error == 0)
+            error = busy_under(&b, fs, r->node, &path, walk, 0);
+        pond_dir_walk_free(walk);
+        pond_buf_dispose(&path);
         if (error < 0)
             return error;
         if (b)
@@ -547,7 +582,7 @@ static int link_new(pond_fs *fs, const pond_node_id *parent_id, const char *name
                     pond_node_rec *rec)
 {
     pond_node_rec *parent;
-    int error = make_pending(&parent, fs, parent_id);
+    int error = tinyfs__make_pending(&parent, fs, parent_id);
     if (error < 0)
         return error;
     if ((error = dir_insert(parent, name, &rec->id, rec->type, NULL)) < 0)
@@ -585,7 +620,7 @@ static int create_node(pond_fs *fs, const pond_wd *wd, const char *path, pond_en
         goto done;
     }
     if (tinyfs__busy_find(fs, &r.parent->id, r.name)) {
-        error = busy_error(r.path);
+        error = tinyfs__busy_error(r.path);
         goto done;
     }
     if ((error = new_rec(&rec, fs, type, &r.parent->id)) < 0)
@@ -616,7 +651,7 @@ int pond_fs_mkdir(pond_fs *fs, const pond_wd *wd, const char *path, unsigned fla
 {
     POND_ASSERT_ARG(fs && path);
     tinyfs__lock(fs);
-    int error = need_txn(fs, "mkdir", path);
+    int error = tinyfs__need_txn(fs, "mkdir", path);
     if (error == 0 && !(flags & POND_FS_MKDIR_PARENTS)) {
         error = create_node(fs, wd, path, POND_ENTRY_DIRECTORY, NULL, false);
     } else if (error == 0) {
@@ -649,7 +684,7 @@ int pond_fs_create(pond_fs *fs, const pond_wd *wd, const char *path, pond_entry_
         return pond_error_set(POND_EINVALID, D, "create '%s': %s is not a file type", path,
                               pond_entry_type_name(type));
     tinyfs__lock(fs);
-    int error = need_txn(fs, "create", path);
+    int error = tinyfs__need_txn(fs, "create", path);
     if (error == 0)
         error = create_node(fs, wd, path, type, NULL, false);
     tinyfs__unlock(fs);
@@ -664,7 +699,7 @@ int pond_fs_symlink(pond_fs *fs, const pond_wd *wd, const char *target, const ch
         return pond_error_set(POND_EINVALID, D, "symlink '%s': target is %s", linkpath,
                               tl ? "longer than 4096 bytes" : "empty");
     tinyfs__lock(fs);
-    int error = need_txn(fs, "symlink", linkpath);
+    int error = tinyfs__need_txn(fs, "symlink", linkpath);
     if (error == 0)
         error = create_node(fs, wd, linkpath, POND_ENTRY_SYMLINK, target, false);
     tinyfs__unlock(fs);
@@ -700,7 +735,7 @@ static int do_stat(pond_stat *out, pond_fs *fs, const pond_wd *wd, const char *p
     int error = resolve(&r, fs, wd, path, flags);
     if (error == 0) {
         if (!r.node)
-            error = not_found(r.path);
+            error = tinyfs__not_found(r.path);
         else
             tinyfs__fill_stat(out, fs, r.node);
         res_dispose(&r);
@@ -740,7 +775,7 @@ int pond_fs_readdir(pond_fs_dirent **out, size_t *n_out, pond_fs *fs, const pond
     if (error < 0)
         goto unlock;
     if (!r.node) {
-        error = not_found(r.path);
+        error = tinyfs__not_found(r.path);
     } else if (r.node->type != POND_ENTRY_DIRECTORY) {
         error = pond_error_set(POND_ENOTDIR, D, "'%s': not a directory", r.path);
     } else {
@@ -769,7 +804,7 @@ unlock:
     return error;
 }
 
-static int content_reader(pond_reader **out, pond_fs *fs, const pond_node_rec *n)
+int tinyfs__content_reader(pond_reader **out, pond_fs *fs, const pond_node_rec *n)
 {
     if (n->content)
         return pond_blob_open_reader(out, n->content);
@@ -784,136 +819,6 @@ static int content_reader(pond_reader **out, pond_fs *fs, const pond_node_rec *n
     if (error == 0)
         error = fs->be->open_content(out, fs->be, prev);
     pond_node_rec_unref(prev);
-    return error;
-}
-
-static int file_check(const res_t *r)
-{
-    if (!r->node)
-        return not_found(r->path);
-    if (r->node->type == POND_ENTRY_DIRECTORY)
-        return pond_error_set(POND_EISDIR, D, "'%s': is a directory", r->path);
-    if (!pond_entry_type_is_file(r->node->type))
-        return pond_error_set(POND_EINVALID, D, "'%s': is a %s, not a file", r->path,
-                              pond_entry_type_name(r->node->type));
-    return 0;
-}
-
-int pond_fs_open_reader(pond_reader **out, pond_fs *fs, const pond_wd *wd, const char *path)
-{
-    POND_ASSERT_ARG(out && fs && path);
-    *out = NULL;
-    tinyfs__lock(fs);
-    res_t r;
-    int error = resolve(&r, fs, wd, path, RES_FOLLOW);
-    if (error == 0) {
-        if ((error = file_check(&r)) == 0) {
-            if (tinyfs__busy_find(fs, &r.parent->id, r.name))
-                error = busy_error(r.path);
-            else
-                error = content_reader(out, fs, r.node);
-            if (error == 0 && (error = tinyfs__reader_name(*out, r.path)) < 0) {
-                pond_reader_free(*out);
-                *out = NULL;
-            }
-        }
-        res_dispose(&r);
-    }
-    tinyfs__unlock(fs);
-    return error;
-}
-
-int pond_fs_open_reader_version(pond_reader **out, pond_fs *fs, const pond_wd *wd,
-                                const char *path, int64_t version)
-{
-    POND_ASSERT_ARG(out && fs && path);
-    *out = NULL;
-    tinyfs__lock(fs);
-    res_t r;
-    pond_node_rec *v = NULL;
-    int error = resolve(&r, fs, wd, path, RES_FOLLOW);
-    if (error < 0)
-        goto unlock;
-    if ((error = file_check(&r)) < 0)
-        goto done;
-    if (tinyfs__busy_find(fs, &r.parent->id, r.name)) {
-        error = busy_error(r.path);
-        goto done;
-    }
-    if (r.node->version == version) {
-        error = content_reader(out, fs, r.node);
-    } else if (!fs->be->get_version) {
-        error = pond_error_set(POND_EUNSUPPORTED, D, "backend cannot read old versions");
-    } else if ((error = fs->be->get_version(&v, fs->be, &r.node->id, version)) < 0) {
-        pond_error_prefix("'%s'", r.path);
-    } else {
-        error = fs->be->open_content ? fs->be->open_content(out, fs->be, v)
-                                     : pond_error_set(POND_EUNSUPPORTED, D,
-                                                      "backend cannot read content");
-    }
-    if (error == 0 && (error = tinyfs__reader_name(*out, r.path)) < 0) {
-        pond_reader_free(*out);
-        *out = NULL;
-    }
-done:
-    pond_node_rec_unref(v);
-    res_dispose(&r);
-unlock:
-    tinyfs__unlock(fs);
-    return error;
-}
-
-int pond_fs_versions(pond_stat **out, size_t *n_out, pond_fs *fs, const pond_wd *wd,
-                     const char *path)
-{
-    POND_ASSERT_ARG(out && n_out && fs && path);
-    *out = NULL;
-    *n_out = 0;
-    tinyfs__lock(fs);
-    res_t r;
-    pond_node_rec **v = NULL;
-    size_t n = 0;
-    int error = resolve(&r, fs, wd, path, 0);
-    if (error < 0)
-        goto unlock;
-    if (!r.node) {
-        error = not_found(r.path);
-        goto done;
-    }
-    bool pending = fs->in_txn && tinyfs__idmap_get(&fs->pending, &r.node->id) == r.node;
-    if (fs->be->list_versions) {
-        error = fs->be->list_versions(&v, &n, fs->be, &r.node->id);
-        if (error == POND_ENOTFOUND && (pending || r.node->version == 0))
-            error = 0;
-        if (error < 0)
-            goto done;
-    } else if (!pending) {
-        error = pond_error_set(POND_EUNSUPPORTED, D, "backend cannot list versions");
-        goto done;
-    }
-    size_t total = n + (pending || (!n && r.node->version == 0) ? 1 : 0);
-    if (!total) {
-        error = not_found(r.path);
-        goto done;
-    }
-    pond_stat *s = pond_calloc(total, sizeof *s);
-    if (!s) {
-        error = POND_ENOMEM;
-        goto done;
-    }
-    for (size_t i = 0; i < n; i++)
-        tinyfs__fill_stat(&s[i], NULL, v[i]);
-    if (total > n)
-        tinyfs__fill_stat(&s[n], NULL, r.node);
-    for (size_t i = 1; i < total; i++)
-        s[i].btime_us = s[0].mtime_us;
-    *out = s;
-    *n_out = total;
-done:
-    pond_node_recs_free(v, n);
-    res_dispose(&r);
-unlock:
-    tinyfs__unlock(fs);
     return error;
 }
 
@@ -935,43 +840,6 @@ int pond_fs_read_all(pond_buf *out, pond_fs *fs, const pond_wd *wd, const char *
         out->ptr[want] = '\0';
     }
     pond_reader_free(rd);
-    return error;
-}
-
-int pond_fs_open_writer(pond_writer **out, pond_fs *fs, const pond_wd *wd, const char *path,
-                        pond_entry_type type)
-{
-    POND_ASSERT_ARG(out && fs && path);
-    *out = NULL;
-    if (type != POND_ENTRY_NONE && !pond_entry_type_is_file(type))
-        return pond_error_set(POND_EINVALID, D, "write '%s': %s is not a file type", path,
-                              pond_entry_type_name(type));
-    tinyfs__lock(fs);
-    res_t r;
-    int error = need_txn(fs, "write", path);
-    if (error < 0)
-        goto unlock;
-    if ((error = resolve(&r, fs, wd, path, RES_FOLLOW)) < 0)
-        goto unlock;
-    if (!r.parent) {
-        error = pond_error_set(POND_EISDIR, D, "'/': is a directory");
-    } else if (r.dir) {
-        error = pond_error_set(POND_EISDIR, D, "'%s/': a file name cannot end in '/'", r.path);
-    } else if (r.node && (error = file_check(&r)) < 0) {
-        /* error set */
-    } else if (r.node && type != POND_ENTRY_NONE && type != r.node->type) {
-        error = pond_error_set(POND_EINVALID, D, "'%s' is %s, not %s", r.path,
-                               pond_entry_type_name(r.node->type), pond_entry_type_name(type));
-    } else if (tinyfs__busy_find(fs, &r.parent->id, r.name)) {
-        error = busy_error(r.path);
-    } else {
-        if (type == POND_ENTRY_NONE)
-            type = r.node ? r.node->type : POND_ENTRY_FILE_DATA;
-        error = tinyfs__writer_new(out, fs, &r.parent->id, r.name, r.path, type);
-    }
-    res_dispose(&r);
-unlock:
-    tinyfs__unlock(fs);
     return error;
 }
 
@@ -1008,7 +876,7 @@ int tinyfs__publish(pond_fs *fs, const pond_node_id *parent_id, const char *name
         pond_node_id id = parent->entries[at].id;
         pond_node_rec_unref(parent);
         parent = NULL;
-        if ((error = make_pending(&rec, fs, &id)) < 0)
+        if ((error = tinyfs__make_pending(&rec, fs, &id)) < 0)
             goto done;
         set_content(rec, blob, et); /* part_id stays: a moved file's versions stay home */
         blob = NULL;
@@ -1045,13 +913,13 @@ int pond_fs_remove(pond_fs *fs, const pond_wd *wd, const char *path, bool recurs
     POND_ASSERT_ARG(fs && path);
     tinyfs__lock(fs);
     res_t r;
-    int error = need_txn(fs, "remove", path);
+    int error = tinyfs__need_txn(fs, "remove", path);
     if (error < 0)
         goto unlock;
     if ((error = resolve(&r, fs, wd, path, 0)) < 0)
         goto unlock;
     if (!r.node) {
-        error = not_found(r.path);
+        error = tinyfs__not_found(r.path);
     } else if (!r.parent) {
         error = pond_error_set(POND_EINVALID, D, "'/': the root cannot be removed");
     } else if (r.node->type == POND_ENTRY_DIRECTORY && r.node->n_entries && !recursive) {
@@ -1060,7 +928,7 @@ int pond_fs_remove(pond_fs *fs, const pond_wd *wd, const char *path, bool recurs
         pond_node_rec *parent;
         pond_node_id pid = r.parent->id;
         res_drop_recs(&r);
-        if ((error = make_pending(&parent, fs, &pid)) == 0)
+        if ((error = tinyfs__make_pending(&parent, fs, &pid)) == 0)
             dir_remove(parent, r.name);
     }
     res_dispose(&r);
@@ -1075,13 +943,13 @@ int pond_fs_rename(pond_fs *fs, const pond_wd *wd, const char *from, const char 
     tinyfs__lock(fs);
     res_t s, d;
     memset(&d, 0, sizeof d);
-    int error = need_txn(fs, "rename", from);
+    int error = tinyfs__need_txn(fs, "rename", from);
     if (error < 0)
         goto unlock;
     if ((error = resolve(&s, fs, wd, from, 0)) < 0)
         goto unlock;
     if (!s.node) {
-        error = not_found(s.path);
+        error = tinyfs__not_found(s.path);
         goto done;
     }
     if (!s.parent) {
@@ -1112,7 +980,7 @@ int pond_fs_rename(pond_fs *fs, const pond_wd *wd, const char *from, const char 
         error = pond_error_set(POND_EEXISTS, D, "'%s': already exists", d.path);
         goto done;
     } else if (d.dir) {
-        error = not_found(d.path);
+        error = tinyfs__not_found(d.path);
         goto done;
     } else {
         target_dir = d.parent->id;
@@ -1128,7 +996,7 @@ int pond_fs_rename(pond_fs *fs, const pond_wd *wd, const char *from, const char 
         }
     }
     if (tinyfs__busy_find(fs, &target_dir, target_name)) {
-        error = busy_error(d.path);
+        error = tinyfs__busy_error(d.path);
         goto done;
     }
     pond_node_id src_dir = s.parent->id, src_id = s.node->id, home = s.node->part_id;
@@ -1143,16 +1011,16 @@ int pond_fs_rename(pond_fs *fs, const pond_wd *wd, const char *from, const char 
     res_drop_recs(&s);
     res_drop_recs(&d);
     if (rehome) {
-        if ((error = make_pending(&node, fs, &src_id)) < 0)
+        if ((error = tinyfs__make_pending(&node, fs, &src_id)) < 0)
             goto done;
         home = target_dir;
     }
     char *sname = pond_strdup(s.name);
     if (!sname) {
         error = POND_ENOMEM;
-    } else if ((error = make_pending(&tdir, fs, &target_dir)) == 0 &&
+    } else if ((error = tinyfs__make_pending(&tdir, fs, &target_dir)) == 0 &&
                (error = dir_insert(tdir, target_name, &src_id, src_type, &home)) == 0 &&
-               (error = make_pending(&sdir, fs, &src_dir)) == 0) {
+               (error = tinyfs__make_pending(&sdir, fs, &src_dir)) == 0) {
         dir_remove(sdir, sname);
         if (node)
             node->part_id = home;
@@ -1177,63 +1045,10 @@ int pond_fs_readlink(char **out, pond_fs *fs, const pond_wd *wd, const char *pat
     int error = resolve(&r, fs, wd, path, 0);
     if (error == 0) {
         if (!r.node)
-            error = not_found(r.path);
+            error = tinyfs__not_found(r.path);
         else if (r.node->type != POND_ENTRY_SYMLINK)
             error = pond_error_set(POND_EINVALID, D, "'%s': not a symlink", r.path);
         else if (!(*out = pond_strdup(r.node->symlink_target)))
-            error = POND_ENOMEM;
-        res_dispose(&r);
-    }
-    tinyfs__unlock(fs);
-    return error;
-}
-
-int pond_fs_set_xattrs(pond_fs *fs, const pond_wd *wd, const char *path, const char *json)
-{
-    POND_ASSERT_ARG(fs && path);
-    tinyfs__lock(fs);
-    res_t r;
-    char *copy = NULL;
-    int error = need_txn(fs, "set attributes of", path);
-    if (error < 0)
-        goto unlock;
-    if ((error = resolve(&r, fs, wd, path, RES_FOLLOW)) < 0)
-        goto unlock;
-    pond_node_rec *rec;
-    if (!r.node)
-        error = not_found(r.path);
-    else if (r.parent && tinyfs__busy_find(fs, &r.parent->id, r.name))
-        error = busy_error(r.path);
-    else if (json && !(copy = pond_strdup(json)))
-        error = POND_ENOMEM;
-    else {
-        pond_node_id id = r.node->id;
-        res_drop_recs(&r);
-        error = make_pending(&rec, fs, &id);
-    }
-    if (error == 0) {
-        pond_free(rec->xattrs_json);
-        rec->xattrs_json = copy;
-        copy = NULL;
-    }
-    pond_free(copy);
-    res_dispose(&r);
-unlock:
-    tinyfs__unlock(fs);
-    return error;
-}
-
-int pond_fs_get_xattrs(char **out, pond_fs *fs, const pond_wd *wd, const char *path)
-{
-    POND_ASSERT_ARG(out && fs && path);
-    *out = NULL;
-    tinyfs__lock(fs);
-    res_t r;
-    int error = resolve(&r, fs, wd, path, RES_FOLLOW);
-    if (error == 0) {
-        if (!r.node)
-            error = not_found(r.path);
-        else if (r.node->xattrs_json && !(*out = pond_strdup(r.node->xattrs_json)))
             error = POND_ENOMEM;
         res_dispose(&r);
     }
@@ -1252,7 +1067,7 @@ int pond_wd_open(pond_wd **out, pond_fs *fs, const pond_wd *base, const char *pa
     int error = resolve(&r, fs, base, path, RES_FOLLOW);
     if (error == 0) {
         if (!r.node)
-            error = not_found(r.path);
+            error = tinyfs__not_found(r.path);
         else if (r.node->type != POND_ENTRY_DIRECTORY)
             error = pond_error_set(POND_ENOTDIR, D, "'%s': not a directory", r.path);
         else if (!(*out = pond_calloc(1, sizeof **out)))
@@ -1288,7 +1103,7 @@ int tinyfs__lookup(pond_node_rec **out, char **path_out, pond_fs *fs, const char
     if (error < 0)
         return error;
     if (!r.node) {
-        error = not_found(r.path);
+        error = tinyfs__not_found(r.path);
     } else {
         *out = r.node;
         *path_out = r.path;
@@ -1297,4 +1112,34 @@ int tinyfs__lookup(pond_node_rec **out, char **path_out, pond_fs *fs, const char
     }
     res_dispose(&r);
     return error;
+}
+
+int tinyfs__resolve_entry(tinyfs_entry *out, pond_fs *fs, const pond_wd *wd, const char *path,
+                          bool follow)
+{
+    res_t r;
+    memset(out, 0, sizeof *out);
+    int error = resolve(&r, fs, wd, path, follow ? RES_FOLLOW : 0);
+    if (error < 0)
+        return error;
+    out->dir = r.dir;
+    if (r.parent) {
+        out->has_parent = true;
+        out->parent = r.parent->id;
+        if (!(out->name = pond_strdup(r.name)))
+            error = POND_ENOMEM;
+    }
+    out->path = r.path;
+    r.path = NULL;
+    res_dispose(&r);
+    if (error < 0)
+        tinyfs__entry_dispose(out);
+    return error;
+}
+
+void tinyfs__entry_dispose(tinyfs_entry *e)
+{
+    pond_free(e->path);
+    pond_free(e->name);
+    memset(e, 0, sizeof *e);
 }

@@ -29,6 +29,9 @@ void tinyfs__idmap_dispose(tinyfs_idmap *m);
 /* ---- names and paths ---- */
 /* Quote a name for a message: printable ASCII as is, other bytes as \xNN, truncated. */
 void tinyfs__quote(char *out, size_t cap, const char *s, size_t len);
+/* Why name (len bytes) is not a valid entry name (the rules of pond_name_validate), or NULL.
+ * The answer is static text or written into why. */
+const char *tinyfs__name_problem(const char *name, size_t len, char why[64]);
 /* Split a normalised absolute path into a fresh parent path and a pointer to the last name
  * inside path. "/" has no parent (POND_EINVALID). */
 int tinyfs__split(char **parent_out, const char **name_out, const char *abs_path);
@@ -61,6 +64,7 @@ struct pond_fs {
     pond_node_rec **pending_list; /* insertion order, for commit */
     size_t n_pending, cap_pending;
     tinyfs_busy *busy;
+    uint64_t walks; /* path walks from the root (pond_fs_path_walks) */
 };
 
 struct pond_wd {
@@ -89,6 +93,32 @@ void tinyfs__fill_stat(pond_stat *st, pond_fs *fs, const pond_node_rec *n);
 /* The node at a normalised absolute path (fs locked); *path_out its physical path. */
 int tinyfs__lookup(pond_node_rec **out, char **path_out, pond_fs *fs, const char *abs_path,
                    bool follow);
+
+/* Helpers shared by the namespace operations (tinyfs_fs.c) and node handles (tinyfs_node.c);
+ * the fs is locked. */
+/* The first change of a node in the txn copies its latest version as version + 1 into the
+ * overlay; later changes modify that pending version (borrowed: owned by the overlay). */
+int tinyfs__make_pending(pond_node_rec **out, pond_fs *fs, const pond_node_id *id);
+int tinyfs__busy_error(const char *path);
+/* POND_EUNSUPPORTED on a read-only view, POND_ETXN without a transaction. */
+int tinyfs__need_txn(pond_fs *fs, const char *what, const char *path);
+int tinyfs__not_found(const char *path);
+/* A reader over a file record's content (its blob, or the backend's; a pending version
+ * without bytes of its own reads its last committed version's). */
+int tinyfs__content_reader(pond_reader **out, pond_fs *fs, const pond_node_rec *n);
+
+/* An entry found by walking a path: its physical path, and the directory and name holding
+ * it (none for the root). The entry itself may not exist. */
+typedef struct {
+    char *path;
+    bool has_parent;
+    pond_node_id parent;
+    char *name;
+    bool dir; /* the path ended in '/' */
+} tinyfs_entry;
+int tinyfs__resolve_entry(tinyfs_entry *out, pond_fs *fs, const pond_wd *wd, const char *path,
+                          bool follow);
+void tinyfs__entry_dispose(tinyfs_entry *e);
 
 /* ---- writers ---- */
 int tinyfs__writer_new(pond_writer **out, pond_fs *fs, const pond_node_id *parent,

@@ -50,3 +50,16 @@ p export --timezone Mars/Base /d/s host:x
 p export --columns= /d/s host:x
 p export '/nope/*' host:x
 p export --help
+# series semantics: dedup=last exports the rows cat gives (a settings change: everything is
+# written again); a compaction keeps the rows, so the next export writes nothing; a first
+# export of the compacted series reads the compacted version only
+printf 'timestamp,v\n2024-02-01T00:00:00Z,20\n2024-04-01T00:00:00Z,5\n' > c.csv
+p copy --type series host:c.csv /d/s
+p set /d/s dedup=last
+p cat /d/s
+p export /d/s host:out
+p gc --compact-series /d/s
+p export /d/s host:out
+p cat /d/s
+p export /d/s host:fresh
+find fresh -name '*.parquet' | sed 's/part-.*/part-*.parquet/' | sort

@@ -64,6 +64,6 @@ p copy --type series host:sw.parquet /swp
 p describe /swp
 p cat --from 2012-01-04 --columns date,weather /swp
 p copy --type series --timestamp-column weather host:sw.parquet /swq
-p copy --type series host:sw.parquet /swp
+p copy --type series --allow-duplicate host:sw.parquet /swp
 p describe /swp
 p cat --from 2012-01-05 --columns date /swp

@@ -137,6 +137,22 @@ for i in $(seq 1 9); do
 done
 [ -f dl/_delta_log/00000000000000000010.checkpoint.parquet ] && ok || bad delta_checkpoint "$(ls dl/_delta_log)"
 
+# ---- series compaction: the compacted version holds the rows exported already, so nothing is
+# written (no data file, no Delta commit); retention then drops the replaced versions: unchanged
+"$P" export /plant/s1 host:pq > /dev/null 2>&1 || bad export_parquet_3
+before_pq=$(snap pq | grep '\.parquet '); before_dl=$(snap dl | grep -E '\.parquet |_delta_log/')
+"$P" gc --compact-series /plant/s1 > out.txt 2>&1 && grep -q 'compacted /plant/s1' out.txt || bad gc_compact_series "$(cat out.txt)"
+"$P" export /plant/s1 host:pq > out.txt 2>&1 && grep -q 'no rows to write' out.txt || bad compact_series_parquet "$(cat out.txt)"
+"$P" export --format delta /plant/s1 host:dl > out.txt 2>&1 && grep -q 'no rows to write' out.txt || bad compact_series_delta "$(cat out.txt)"
+[ "$before_pq" = "$(snap pq | grep '\.parquet ')" ] && [ "$before_dl" = "$(snap dl | grep -E '\.parquet |_delta_log/')" ] && ok || bad compact_series_snapshot
+"$P" gc --keep-versions 1 > /dev/null 2>&1 || bad gc_retention
+"$P" export /plant/s1 host:pq > out.txt 2>&1 && grep -q unchanged out.txt || bad retention_parquet "$(cat out.txt)"
+"$P" export --format delta /plant/s1 host:dl > out.txt 2>&1 && grep -q unchanged out.txt || bad retention_delta "$(cat out.txt)"
+digests "$(catq c4.parquet /plant/s1)" "$(hiveq pq)" live:dl "$(partsq c4.parquet)"
+same parquet_after_compact_series "${D[0]}" "${D[1]}"
+same delta_after_compact_series "${D[0]}" "${D[2]}"
+delta_ok delta_after_compact_series_log dl "${D[3]}"
+
 # ---- a table: its new version replaces the file (Parquet) or removes and adds it (Delta)
 "$P" export /ref/sites host:t > /dev/null 2>&1 && "$P" export --format delta /ref/sites host:td > /dev/null 2>&1 || bad export_table
 "$P" copy --type table host:sites2.csv /ref/sites || bad table_v2

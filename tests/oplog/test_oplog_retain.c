@@ -310,8 +310,8 @@ static void test_keep_age_window(void)
     env_close(&e);
 }
 
-/* A series is the union of its versions: retention keeps every version of a live series,
- * whatever the policy (until series compaction exists); a removed series is history. */
+/* A series is the union of its versions: retention keeps every version of a live series
+ * that no compaction replaced, whatever the policy; a removed series is history. */
 static void test_series_versions_all_kept(void)
 {
     env e;
@@ -361,6 +361,84 @@ static void test_series_versions_all_kept(void)
     env_close(&e);
 }
 
+/* The versions of /s, each "v<N>" (0: gone). */
+static void versions_of(env *e, const char *path, int64_t *out, size_t max, size_t *n_out)
+{
+    pond_stat *vs;
+    size_t nv;
+    PT_ASSERT_OK(pond_fs_versions(&vs, &nv, e->fs, NULL, path));
+    PT_ASSERT(nv <= max);
+    for (size_t k = 0; k < nv; k++)
+        out[k] = vs[k].version;
+    *n_out = nv;
+    pond_free(vs);
+}
+
+/* Series compaction (docs/format.md, "The series index"): a compacted version C records in the
+ * series' pond.compactions that it holds the rows of versions lo..hi. Those versions may then
+ * go under a retention policy (reads skip them); every version no compaction replaced stays,
+ * however old, and so does C. An entry whose C the series does not have replaces nothing. */
+static void test_series_replaced_versions_dropped(void)
+{
+    for (int policy = 0; policy < 2; policy++) {
+        env e;
+        env_create(&e);
+        /* /s: v1, v2, v3 with rows; v4 compacts v1..v2; v5 more rows (carries the entry) */
+        for (int v = 1; v <= 3; v++) {
+            char text[16];
+            snprintf(text, sizeof text, "rows%d", v);
+            begin(&e);
+            put(&e, "/s", POND_ENTRY_FILE_SERIES, text, v == 2);
+            put(&e, "/u", POND_ENTRY_FILE_SERIES, text, 0);
+            commit(&e);
+        }
+        begin(&e);
+        put(&e, "/s", POND_ENTRY_FILE_SERIES, "rows1rows2", 1);
+        PT_ASSERT_OK(pond_fs_set_xattrs(e.fs, NULL, "/s", "{\"pond.compactions\":[[4,1,2]]}"));
+        /* /u names a compacted version it does not have: nothing of it is replaced */
+        PT_ASSERT_OK(pond_fs_set_xattrs(e.fs, NULL, "/u", "{\"pond.compactions\":[[9,1,2]]}"));
+        commit(&e);
+        begin(&e);
+        put(&e, "/s", POND_ENTRY_FILE_SERIES, "rows5", 0);
+        commit(&e);
+        int64_t last;
+        PT_ASSERT_OK(e.be->last_txn(&last, e.be));
+        PT_ASSERT_INT_EQ(last, 5);
+        PT_ASSERT_OK(pond_oplog_lock(e.be, false));
+        pond_gc_options o = POND_GC_OPTIONS_INIT;
+        o.grace_us = 0;
+        if (policy == 0)
+            o.keep_versions = 1;
+        else
+            o.keep_age_us = 0;
+        pond_gc_report r;
+        PT_ASSERT_OK(pond_oplog_gc(&r, e.be, &o));
+        pond_oplog_unlock(e.be);
+        PT_ASSERT_INT_EQ(r.versions_dropped, 2); /* /s v1 and v2; the root has one version */
+        env_close(&e);
+        env_open(&e);
+        int64_t v[8];
+        size_t nv;
+        versions_of(&e, "/s", v, 8, &nv);
+        PT_ASSERT_INT_EQ(nv, 3); /* v1 and v2 went, v3 (older than v4, not replaced) stays */
+        PT_ASSERT_INT_EQ(v[0], 3);
+        PT_ASSERT_INT_EQ(v[1], 4);
+        PT_ASSERT_INT_EQ(v[2], 5);
+        versions_of(&e, "/u", v, 8, &nv);
+        PT_ASSERT_INT_EQ(nv, 4); /* three with rows and the attributes version: all stay */
+        /* the replaced versions were part of every state before the compaction (txn 4) */
+        PT_ASSERT_INT_EQ(r.oldest_complete, 4);
+        state st;
+        PT_ASSERT_ERR(snapshot(&st, e.dir, 3), POND_ENOTFOUND);
+        PT_ASSERT_OK(snapshot(&st, e.dir, 4));
+        pond_buf_dispose(&st.text);
+        pond_fsck_report fr;
+        PT_ASSERT_OK(pond_oplog_fsck(&fr, e.be, NULL, NULL, NULL));
+        PT_ASSERT_INT_EQ(fr.unreferenced_blobs + fr.orphan_files + fr.foreign, 0);
+        env_close(&e);
+    }
+}
+
 PT_SUITE(oplog_retain, PT_TEST(keep_versions_then_time_travel),
          PT_TEST(keep_age_then_time_travel), PT_TEST(keep_age_window),
-         PT_TEST(series_versions_all_kept))
+         PT_TEST(series_versions_all_kept), PT_TEST(series_replaced_versions_dropped))

@@ -256,3 +256,25 @@ def test_errors_are_pond_errors(plant, tmp_path):
         p.query("SELECT nope FROM s", s="/plant/s1")
     with pytest.raises(pond.PondError, match="yesterday"):
         p.read("/plant/s1", start="yesterday")
+
+
+def test_series_dedup_and_compaction(tmp_path):
+    """read(), scan() and query() give what pond cat gives under a dedup=last rule and after a
+    compaction: late rows replace earlier ones, replaced versions are not read again."""
+    d = str(tmp_path / "pond")
+    cli(d, "init")
+    (tmp_path / "a.csv").write_text("timestamp,v,k\n2024-01-01T00:00:00Z,1,a\n"
+                                    "2024-01-01T00:00:00Z,2,b\n2024-01-02T00:00:00Z,3,a\n")
+    (tmp_path / "b.csv").write_text("timestamp,v,k\n2024-01-01T00:00:00Z,10,a\n"
+                                    "2024-01-03T00:00:00Z,4,a\n")
+    for f in ("a.csv", "b.csv"):
+        cli(d, "copy", "--type", "series", "host:" + str(tmp_path / f), "/s")
+    cli(d, "set", "/s", "dedup=last:k")
+    cli(d, "gc", "--compact-series", "/s")
+    p = pond.open(d)
+    df = p.read("/s")
+    same_as_cat(df, d, "/s")
+    assert sorted(df["v"].tolist()) == [2, 3, 4, 10]  # (Jan 1, a) is version 2's
+    assert len(p.scan("/s").to_pandas()) == 4
+    q = p.query("SELECT count(*) AS n, sum(v) AS total FROM s", s="/s")
+    assert q["n"].tolist() == [4] and q["total"].tolist() == [19]

@@ -79,5 +79,16 @@ err no_pond "CREATE VIRTUAL TABLE x USING pond('$work/nope', '/s');" "nope"
 err no_path "CREATE VIRTUAL TABLE x USING pond('$POND', '/missing');" "/missing"
 err one_argument "CREATE VIRTUAL TABLE x USING pond('/s');" "usage: CREATE VIRTUAL TABLE"
 err not_tabular "CREATE VIRTUAL TABLE x USING pond('$POND', '/');" "not a table or series"
+# series semantics as pond cat: a dedup=last rule (a late row replaces the one with its
+# timestamp) and a compaction (its replaced versions are not read again)
+printf 'timestamp,v,site\n1720000000,9.5,s9\n' > s3.csv
+"$P" copy --type series host:s3.csv /s >/dev/null && "$P" set /s dedup=last &&
+  "$P" gc --compact-series /s >/dev/null || bad series_setup
+want=$("$P" cat --format csv /s | tail -n +2 | wc -l)
+got=$(sq "SELECT count(*) FROM s" | tail -n 1)
+[ "$want" = 5002 ] && [ "$got" = "$want" ] && pass=$((pass + 1)) || bad dedup_compacted_rows "cat $want, sqlite3 $got"
+got=$(sq "SELECT v FROM s WHERE timestamp = us('2024-07-03T09:46:40Z')" | tail -n 1)
+[ "$got" = 9.5 ] && pass=$((pass + 1)) || bad dedup_last_value "$got"
+same "SELECT count(*) AS n, printf('%.6f', sum(v)) AS total FROM s" dedup_compacted_aggregate
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

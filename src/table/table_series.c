@@ -1,0 +1,1119 @@
+/* The series index and settings: what a series keeps in its extended attributes
+ * (docs/format.md, "The series index"). One JSON object per version row; the keys of the node
+ * (settings, merged schema, compactions) are carried from version to version, and each write
+ * replaces the per-version entry (pond.version) with its own. Reads and appends plan from it
+ * instead of reading the footers of earlier versions. */
+#include "table/table_internal.h"
+
+#include <pond/hash.h>
+#include <pond/parquet.h>
+
+#include <jansson.h>
+#include <string.h>
+
+#define D POND_DOM_TABLE
+#define TS_ATTR "pond.timestamp_column"
+#define TZ_ATTR "pond.timezone"
+#define FMT_ATTR "pond.time_formats"
+#define DEDUP_ATTR "pond.dedup"
+#define COMPACT_ATTR "pond.compact"
+#define SCHEMA_ATTR "pond.schema"
+#define COMPS_ATTR "pond.compactions"
+#define VERSION_ATTR "pond.version"
+/* nested types deeper than this in a recorded schema are corrupt (and never written) */
+#define MAX_DEPTH 64
+
+static void jfree(void *p)
+{
+    json_malloc_t jm;
+    json_free_t jf;
+    json_get_alloc_funcs(&jm, &jf); /* whichever allocator jansson was given */
+    jf(p);
+}
+
+/* jansson reports allocation failure as a parse error: tell the two apart */
+static int parse_error(const json_error_t *je, const char *path, const char *what)
+{
+    if (strstr(je->text, "memory"))
+        return pond_error_set(POND_ENOMEM, D, "out of memory");
+    return pond_error_set(POND_ECORRUPT, D, "%s: %s are not valid JSON: %s", path, what,
+                          je->text);
+}
+
+static int corrupt(const char *path, const char *key, const char *why)
+{
+    return pond_error_set(POND_ECORRUPT, D, "%s: extended attribute %s: %s", path, key, why);
+}
+
+/* ---- a schema as JSON: [{"name", "type" (Arrow format), "nullable", "children"?,
+ * "first"? (top level: the version that brought the column)}] ---------------------------- */
+
+static json_t *field_json(const struct ArrowSchema *f, int64_t first)
+{
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    int bad = json_object_set_new(o, "name", json_string(f->name ? f->name : "")) |
+              json_object_set_new(o, "type", json_string(f->format)) |
+              json_object_set_new(o, "nullable", json_boolean(f->flags & ARROW_FLAG_NULLABLE));
+    if (first > 0)
+        bad |= json_object_set_new(o, "first", json_integer(first));
+    if (f->n_children > 0) {
+        json_t *c = json_array();
+        bad |= json_object_set_new(o, "children", c);
+        for (int64_t i = 0; c && i < f->n_children && !bad; i++)
+            bad |= json_array_append_new(c, field_json(f->children[i], 0));
+    }
+    if (bad) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+static bool nested(const pond_arrow_format *f)
+{
+    return f->type == POND_ARROW_LIST || f->type == POND_ARROW_LARGE_LIST ||
+           f->type == POND_ARROW_FIXED_LIST || f->type == POND_ARROW_STRUCT ||
+           f->type == POND_ARROW_MAP;
+}
+
+static int field_parse(struct ArrowSchema *out, int64_t *first, const json_t *o, int depth,
+                       const char *path)
+{
+    const char *name = json_string_value(json_object_get(o, "name"));
+    const char *type = json_string_value(json_object_get(o, "type"));
+    const json_t *nul = json_object_get(o, "nullable");
+    const json_t *ch = json_object_get(o, "children");
+    pond_arrow_format f;
+    if (!json_is_object(o) || !name || !type || !json_is_boolean(nul) ||
+        (ch && !json_is_array(ch)) || depth > MAX_DEPTH)
+        return corrupt(path, SCHEMA_ATTR, "a field is not {name, type, nullable}");
+    if (pond_arrow_format_parse(&f, type) < 0)
+        return corrupt(path, SCHEMA_ATTR, "a field has an unknown type");
+    size_t n = ch ? json_array_size(ch) : 0;
+    if (nested(&f) != (n > 0) ||
+        ((f.type == POND_ARROW_LIST || f.type == POND_ARROW_LARGE_LIST ||
+          f.type == POND_ARROW_FIXED_LIST || f.type == POND_ARROW_MAP) &&
+         n != 1))
+        return corrupt(path, SCHEMA_ATTR, "a field's children do not match its type");
+    if (first) {
+        const json_t *fv = json_object_get(o, "first");
+        *first = json_is_integer(fv) ? json_integer_value(fv) : 0;
+    }
+    int rc = pond_arrow_schema_init(out, type, name, json_is_true(nul) ? ARROW_FLAG_NULLABLE : 0,
+                                    (int64_t)n);
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = field_parse(out->children[i], NULL, json_array_get(ch, i), depth + 1, path);
+    if (rc < 0)
+        pond_arrow_schema_release(out);
+    return rc;
+}
+
+/* ---- attributes ------------------------------------------------------------------------ */
+
+void table__attrs_dispose(table_attrs *a)
+{
+    if (!a)
+        return;
+    json_decref(a->obj);
+    pond_series_settings_dispose(&a->set);
+    pond_arrow_schema_release(&a->schema);
+    pond_free(a->first);
+    pond_free(a->comps);
+    memset(a, 0, sizeof *a);
+}
+
+static int dup_strings(char ***out, size_t *n_out, const json_t *arr, const char *path,
+                       const char *key)
+{
+    size_t n = json_is_array(arr) ? json_array_size(arr) : 0;
+    if (arr && !json_is_array(arr))
+        return corrupt(path, key, "not an array");
+    if (!n)
+        return 0;
+    if (!(*out = pond_calloc(n, sizeof **out)))
+        return POND_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        const char *s = json_string_value(json_array_get(arr, i));
+        if (!s)
+            return corrupt(path, key, "holds a non-string");
+        if (!((*out)[i] = pond_strdup(s)))
+            return POND_ENOMEM;
+        (*n_out)++;
+    }
+    return 0;
+}
+
+static int parse_schema(table_attrs *a, const json_t *sc, const char *path)
+{
+    const json_t *fields = json_object_get(sc, "fields");
+    const json_t *through = json_object_get(sc, "through");
+    if (!json_is_object(sc) || !json_is_array(fields) || !json_is_integer(through) ||
+        json_integer_value(through) < 0)
+        return corrupt(path, SCHEMA_ATTR, "not {through, fields}");
+    size_t n = json_array_size(fields);
+    int rc = pond_arrow_schema_init(&a->schema, "+s", "", 0, (int64_t)n);
+    if (rc == 0 && !(a->first = pond_calloc(n ? n : 1, sizeof *a->first)))
+        rc = POND_ENOMEM;
+    pond__strmap seen = {0}; /* by name: a loop per column is quadratic in a wide series */
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        rc = field_parse(a->schema.children[i], &a->first[i], json_array_get(fields, i), 0, path);
+        int added = rc == 0 ? pond__strmap_put(&seen, a->schema.children[i]->name, 0) : 0;
+        if (added < 0)
+            rc = added;
+        else if (added == 1)
+            rc = corrupt(path, SCHEMA_ATTR, "a column appears twice");
+    }
+    pond__strmap_dispose(&seen);
+    if (rc < 0)
+        return rc;
+    a->has_schema = true;
+    a->through = json_integer_value(through);
+    return 0;
+}
+
+static int parse_comps(table_attrs *a, const json_t *cs, const char *path)
+{
+    if (!json_is_array(cs))
+        return corrupt(path, COMPS_ATTR, "not an array");
+    size_t n = json_array_size(cs);
+    if (n && !(a->comps = pond_calloc(n, sizeof *a->comps)))
+        return POND_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        const json_t *e = json_array_get(cs, i);
+        if (!json_is_array(e) || json_array_size(e) != 3)
+            return corrupt(path, COMPS_ATTR, "an entry is not [version, first, last]");
+        table_compaction c = {json_integer_value(json_array_get(e, 0)),
+                              json_integer_value(json_array_get(e, 1)),
+                              json_integer_value(json_array_get(e, 2))};
+        if (c.lo < 1 || c.hi < c.lo || c.version <= c.hi)
+            return corrupt(path, COMPS_ATTR, "an entry is not a range of earlier versions");
+        a->comps[a->n_comps++] = c;
+    }
+    return 0;
+}
+
+static int parse_dedup(table_attrs *a, const json_t *d, const char *path)
+{
+    const char *keep = json_string_value(json_object_get(d, "keep"));
+    if (!json_is_object(d) || !keep || strcmp(keep, "last"))
+        return corrupt(path, DEDUP_ATTR, "not {keep: \"last\", keys}");
+    a->set.dedup = POND_DEDUP_LAST;
+    return dup_strings(&a->set.dedup_keys, &a->set.n_dedup_keys, json_object_get(d, "keys"), path,
+                       DEDUP_ATTR);
+}
+
+int table__attrs_parse(table_attrs *out, const char *json, const char *path)
+{
+    memset(out, 0, sizeof *out);
+    json_error_t je;
+    json_t *obj = json ? json_loads(json, 0, &je) : json_object();
+    if (!obj)
+        return json ? parse_error(&je, path, "extended attributes")
+                    : pond_error_set(POND_ENOMEM, D, "out of memory");
+    if (!json_is_object(obj)) {
+        json_decref(obj);
+        return pond_error_set(POND_ECORRUPT, D,
+                              "%s: extended attributes are not a JSON object", path);
+    }
+    out->obj = obj;
+    const json_t *ts = json_object_get(obj, TS_ATTR), *tz = json_object_get(obj, TZ_ATTR);
+    int rc = 0;
+    if ((ts && !json_is_string(ts)) || (tz && !json_is_string(tz)))
+        rc = pond_error_set(POND_ECORRUPT, D, "%s: %s or %s is not a string", path, TS_ATTR,
+                            TZ_ATTR);
+    if (rc == 0 && ts && !(out->set.timestamp_column = pond_strdup(json_string_value(ts))))
+        rc = POND_ENOMEM;
+    if (rc == 0 && tz && !(out->set.timezone = pond_strdup(json_string_value(tz))))
+        rc = POND_ENOMEM;
+    if (rc == 0)
+        rc = dup_strings(&out->set.time_formats, &out->set.n_time_formats,
+                         json_object_get(obj, FMT_ATTR), path, FMT_ATTR);
+    const json_t *v;
+    if (rc == 0 && (v = json_object_get(obj, DEDUP_ATTR)))
+        rc = parse_dedup(out, v, path);
+    if (rc == 0 && (v = json_object_get(obj, COMPACT_ATTR))) {
+        const json_t *after = json_object_get(v, "after");
+        if (!json_is_integer(after) || json_integer_value(after) < 2)
+            rc = corrupt(path, COMPACT_ATTR, "not {after: N} with N >= 2");
+        else
+            out->set.compact_after = json_integer_value(after);
+    }
+    if (rc == 0 && (v = json_object_get(obj, SCHEMA_ATTR)))
+        rc = parse_schema(out, v, path);
+    if (rc == 0 && (v = json_object_get(obj, COMPS_ATTR)))
+        rc = parse_comps(out, v, path);
+    if (rc < 0)
+        table__attrs_dispose(out);
+    return rc;
+}
+
+int table__attrs_read(table_attrs *out, pond_fs_node *node)
+{
+    char *cur = NULL;
+    int rc = pond_fs_node_get_xattrs(&cur, node);
+    if (rc == POND_ENOTFOUND)
+        rc = 0; /* a new series: nothing recorded */
+    if (rc == 0)
+        rc = table__attrs_parse(out, cur, pond_fs_node_path(node));
+    pond_free(cur);
+    return rc;
+}
+
+static json_t *strings_json(char *const *s, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < n; i++)
+        if (json_array_append_new(a, json_string(s[i])) < 0) {
+            json_decref(a);
+            return NULL;
+        }
+    return a;
+}
+
+/* Puts key = v (taken; NULL is out of memory) into a->obj. */
+static int put(table_attrs *a, const char *key, json_t *v)
+{
+    return v && json_object_set_new(a->obj, key, v) == 0
+               ? 0
+               : pond_error_set(POND_ENOMEM, D, "out of memory");
+}
+
+int table__attrs_set_settings(table_attrs *a, const pond_series_settings *s)
+{
+    int rc = put(a, TS_ATTR, json_string(s->timestamp_column));
+    if (rc == 0)
+        rc = put(a, TZ_ATTR, json_string(s->timezone ? s->timezone : "UTC"));
+    if (rc == 0 && s->n_time_formats)
+        rc = put(a, FMT_ATTR, strings_json(s->time_formats, s->n_time_formats));
+    else if (rc == 0)
+        json_object_del(a->obj, FMT_ATTR);
+    return rc;
+}
+
+int table__attrs_set_dedup(table_attrs *a, pond_dedup d, const char *const *keys, size_t n)
+{
+    if (d != POND_DEDUP_LAST) {
+        json_object_del(a->obj, DEDUP_ATTR);
+        return 0;
+    }
+    json_t *o = json_object();
+    int rc = put(a, DEDUP_ATTR, o);
+    if (rc == 0)
+        rc = o && json_object_set_new(o, "keep", json_string("last")) == 0 ? 0 : POND_ENOMEM;
+    if (rc == 0)
+        rc = json_object_set_new(o, "keys", strings_json((char *const *)keys, n)) == 0
+                 ? 0
+                 : pond_error_set(POND_ENOMEM, D, "out of memory");
+    return rc;
+}
+
+int table__attrs_set_compact_after(table_attrs *a, int64_t after)
+{
+    if (after <= 0) {
+        json_object_del(a->obj, COMPACT_ATTR);
+        return 0;
+    }
+    json_t *o = json_pack("{sI}", "after", (json_int_t)after);
+    return put(a, COMPACT_ATTR, o);
+}
+
+int table__attrs_add_compaction(table_attrs *a, int64_t version, int64_t lo, int64_t hi)
+{
+    json_t *cs = json_object_get(a->obj, COMPS_ATTR);
+    if (!cs) {
+        if (put(a, COMPS_ATTR, json_array()) < 0)
+            return POND_ENOMEM;
+        cs = json_object_get(a->obj, COMPS_ATTR);
+    }
+    json_t *e = json_pack("[III]", (json_int_t)version, (json_int_t)lo, (json_int_t)hi);
+    if (!e || json_array_append_new(cs, e) < 0)
+        return pond_error_set(POND_ENOMEM, D, "out of memory");
+    table_compaction *nc = pond_realloc(a->comps, (a->n_comps + 1) * sizeof *nc);
+    if (!nc)
+        return POND_ENOMEM;
+    a->comps = nc;
+    a->comps[a->n_comps++] = (table_compaction){version, lo, hi};
+    return 0;
+}
+
+int table__attrs_set_entry(table_attrs *a, int64_t version, int64_t rows, int64_t lo, int64_t hi,
+                           const pond_hash *hashes, size_t n_hashes)
+{
+    json_t *e = lo > 0 ? json_pack("{sIsIs[II]}", "v", (json_int_t)version, "rows",
+                                   (json_int_t)rows, "replaces", (json_int_t)lo, (json_int_t)hi)
+                       : json_pack("{sIsI}", "v", (json_int_t)version, "rows", (json_int_t)rows);
+    int rc = put(a, VERSION_ATTR, e);
+    if (rc < 0 || !n_hashes)
+        return rc;
+    /* a compacted version remembers the content of what it replaces, so that re-importing a
+     * replaced version's file is still recognised once retention dropped that version */
+    json_t *hs = json_array();
+    rc = hs && json_object_set_new(e, "hashes", hs) == 0 ? 0 : POND_ENOMEM;
+    for (size_t i = 0; rc == 0 && i < n_hashes; i++) {
+        char hex[65];
+        pond_hash_hex(hex, &hashes[i]);
+        if (json_array_append_new(hs, json_string(hex)) < 0)
+            rc = POND_ENOMEM;
+    }
+    return rc < 0 ? pond_error_set(POND_ENOMEM, D, "out of memory") : 0;
+}
+
+typedef struct {
+    const table_attrs *a;
+    table_hash *h;
+    size_t n, cap;
+} hash_list;
+
+static int collect_hashes(const pond_stat *st, const char *xattrs, void *payload)
+{
+    hash_list *l = payload;
+    bool compacted = false;
+    for (size_t c = 0; c < l->a->n_comps && !compacted; c++)
+        compacted = l->a->comps[c].version == st->version;
+    const char *k = compacted && xattrs ? strstr(xattrs, "\"" VERSION_ATTR "\":{") : NULL;
+    const char *e = k ? strchr(k, '}') : NULL;
+    if (!e)
+        return 0;
+    k += strlen("\"" VERSION_ATTR "\":");
+    json_error_t je;
+    json_t *obj = json_loadb(k, (size_t)(e - k + 1), 0, &je);
+    if (!obj)
+        return strstr(je.text, "memory") ? pond_error_set(POND_ENOMEM, D, "out of memory") : 0;
+    const json_t *hs = json_object_get(obj, "hashes");
+    int rc = 0;
+    if (json_integer_value(json_object_get(obj, "v")) == st->version) {
+        for (size_t i = 0; rc == 0 && i < json_array_size(hs); i++) {
+            const char *hex = json_string_value(json_array_get(hs, i));
+            pond_hash h;
+            if (!hex || pond_hash_from_hex(&h, hex) < 0)
+                continue; /* not a hash: nothing to compare with */
+            if (l->n == l->cap) {
+                size_t cap = l->cap ? l->cap * 2 : 64;
+                table_hash *nh = pond_realloc(l->h, cap * sizeof *nh);
+                if (!nh) {
+                    rc = POND_ENOMEM;
+                    break;
+                }
+                l->h = nh;
+                l->cap = cap;
+            }
+            l->h[l->n++] = (table_hash){h, st->version};
+        }
+    }
+    json_decref(obj);
+    return rc;
+}
+
+int table__replaced_hashes(table_hash **out, size_t *n_out, pond_fs_node *node,
+                           const table_attrs *a)
+{
+    *out = NULL;
+    *n_out = 0;
+    if (!a->n_comps)
+        return 0;
+    hash_list l = {a, NULL, 0, 0};
+    int rc = pond_fs_node_foreach_version(node, collect_hashes, &l);
+    if (rc < 0) {
+        pond_free(l.h);
+        return rc;
+    }
+    *out = l.h;
+    *n_out = l.n;
+    return 0;
+}
+
+/* The merged schema into a->obj. */
+static int store_schema(table_attrs *a)
+{
+    json_t *fields = json_array();
+    json_t *sc = fields ? json_pack("{sIso}", "through", (json_int_t)a->through, "fields", fields)
+                        : NULL;
+    int rc = put(a, SCHEMA_ATTR, sc);
+    for (int64_t i = 0; rc == 0 && i < a->schema.n_children; i++)
+        if (json_array_append_new(fields, field_json(a->schema.children[i], a->first[i])) < 0)
+            rc = pond_error_set(POND_ENOMEM, D, "out of memory");
+    return rc;
+}
+
+int table__attrs_dump(char **out, table_attrs *a)
+{
+    *out = NULL;
+    int rc = a->has_schema ? store_schema(a) : 0;
+    if (rc < 0)
+        return rc;
+    char *text = json_dumps(a->obj, JSON_COMPACT | JSON_SORT_KEYS);
+    if (!text)
+        return pond_error_set(POND_ENOMEM, D, "out of memory");
+    *out = pond_strdup(text);
+    jfree(text);
+    return *out ? 0 : POND_ENOMEM;
+}
+
+int table__attrs_write(table_attrs *a, pond_fs_node *node)
+{
+    char *cur = NULL, *text = NULL;
+    int rc = table__attrs_dump(&text, a);
+    if (rc == 0)
+        rc = pond_fs_node_get_xattrs(&cur, node);
+    if (rc == 0 && (!cur || strcmp(cur, text) != 0))
+        rc = pond_fs_node_set_xattrs(node, text);
+    pond_free(text);
+    pond_free(cur);
+    return rc;
+}
+
+int table__version_entry(int64_t *rows, int64_t *lo, int64_t *hi, const char *json,
+                         int64_t version)
+{
+    *rows = -1;
+    *lo = *hi = 0;
+    /* only the entry is parsed, not the whole object (describe reads it for every version):
+     * keys are written sorted and compact, and the entry holds no string, so its text is the
+     * bytes from its '{' to the first '}' */
+    const char *k = json ? strstr(json, "\"" VERSION_ATTR "\":{") : NULL;
+    const char *e = k ? strchr(k, '}') : NULL;
+    if (!e)
+        return 0;
+    k += strlen("\"" VERSION_ATTR "\":");
+    json_error_t je;
+    json_t *obj = json_loadb(k, (size_t)(e - k + 1), 0, &je);
+    if (!obj)
+        return strstr(je.text, "memory") ? pond_error_set(POND_ENOMEM, D, "out of memory") : 0;
+    const json_t *v = json_object_get(obj, "v"), *r = json_object_get(obj, "rows");
+    const json_t *rp = json_object_get(obj, "replaces");
+    /* an entry copied from an earlier version (a write that did not index) is not this one's */
+    if (json_is_integer(v) && json_integer_value(v) == version && json_is_integer(r) &&
+        json_integer_value(r) >= 0) {
+        *rows = json_integer_value(r);
+        if (json_is_array(rp) && json_array_size(rp) == 2) {
+            *lo = json_integer_value(json_array_get(rp, 0));
+            *hi = json_integer_value(json_array_get(rp, 1));
+        }
+    }
+    json_decref(obj);
+    return 0;
+}
+
+/* ---- the merged schema --------------------------------------------------------------------- */
+
+int table__column_list(pond_buf *out, const struct ArrowSchema *s)
+{
+    int rc = 0;
+    for (int64_t k = 0; s && k < s->n_children && rc == 0; k++)
+        rc = pond_buf_printf(out, "%s%s", k ? ", " : "",
+                             s->children[k]->name ? s->children[k]->name : "");
+    if (rc == 0 && !out->size)
+        rc = pond_buf_puts(out, "none");
+    return rc;
+}
+
+int table__attrs_check_schema(const table_attrs *a, const struct ArrowSchema *s,
+                              const char *path)
+{
+    bool earlier = a->has_schema && a->through > 0;
+    if (!a->has_schema)
+        return 0;
+    pond__strmap names = {0}; /* the merged columns by name (no name appears twice there) */
+    int rc = 0;
+    for (int64_t k = 0; k < a->schema.n_children && rc == 0; k++)
+        rc = pond__strmap_put(&names, a->schema.children[k]->name, k) < 0 ? POND_ENOMEM : 0;
+    for (int64_t i = 0; i < s->n_children && rc == 0; i++) {
+        const struct ArrowSchema *c = s->children[i];
+        const char *cn = c->name ? c->name : "";
+        int64_t k = pond__strmap_get(&names, cn);
+        const struct ArrowSchema *o = k >= 0 ? a->schema.children[k] : NULL;
+        char was[POND_ARROW_TYPE_NAME_LEN], now[POND_ARROW_TYPE_NAME_LEN];
+        if (o && !table__same_type(c, o))
+            rc = pond_error_set(POND_EINVALID, D,
+                                "%s: column '%s' is %s in version %lld but %s in the new "
+                                "version: a series cannot change a column's type",
+                                path, cn, pond_arrow_type_name(was, o->format),
+                                (long long)a->first[k], pond_arrow_type_name(now, c->format));
+        /* a column new in this version must be nullable: older versions read it as null */
+        else if (!o && earlier && !(c->flags & ARROW_FLAG_NULLABLE))
+            rc = pond_error_set(POND_EINVALID, D,
+                                "%s: new column '%s' must be nullable (older versions read it "
+                                "as null)",
+                                path, cn);
+    }
+    pond__strmap_dispose(&names);
+    return rc;
+}
+
+int table__attrs_merge_schema(table_attrs *a, const struct ArrowSchema *s, int64_t version,
+                              const char *path)
+{
+    int rc = 0;
+    bool earlier = a->has_schema && a->through > 0;
+    if (!a->has_schema) {
+        if ((rc = pond_arrow_schema_init(&a->schema, "+s", "", 0, 0)) < 0)
+            return rc;
+        a->has_schema = true;
+    }
+    /* check everything first: a refused version changes nothing */
+    if ((rc = table__attrs_check_schema(a, s, path)) < 0)
+        return rc;
+    int64_t n0 = a->schema.n_children, n = n0;
+    /* names through maps (a loop per name is quadratic in a wide series): `in` has the first
+     * column of s of each name, `added` the columns of s the merged schema lacks, in order */
+    pond__strmap old = {0}, in = {0};
+    int64_t *added = pond_calloc((size_t)(s->n_children ? s->n_children : 1), sizeof *added);
+    if (!added)
+        return POND_ENOMEM;
+    for (int64_t k = 0; k < n0 && rc == 0; k++)
+        rc = pond__strmap_put(&old, a->schema.children[k]->name, k) < 0 ? POND_ENOMEM : 0;
+    for (int64_t i = 0; i < s->n_children && rc == 0; i++) {
+        const char *nm = s->children[i]->name ? s->children[i]->name : "";
+        rc = pond__strmap_put(&in, nm, i) < 0 ? POND_ENOMEM : 0;
+        if (rc == 0 && pond__strmap_get(&old, nm) < 0)
+            added[n++ - n0] = i;
+    }
+    pond__strmap_dispose(&old);
+    /* a new struct: the old children moved in, the new columns copied after them */
+    struct ArrowSchema ns;
+    int64_t *first = rc == 0 ? pond_calloc((size_t)(n ? n : 1), sizeof *first) : NULL;
+    if (!first) {
+        pond__strmap_dispose(&in);
+        pond_free(added);
+        return rc < 0 ? rc : POND_ENOMEM;
+    }
+    if ((rc = pond_arrow_schema_init(&ns, "+s", "", 0, n)) < 0) {
+        pond__strmap_dispose(&in);
+        pond_free(added);
+        pond_free(first);
+        return rc;
+    }
+    for (int64_t k = 0; k < n && rc == 0; k++) {
+        if (k >= n0) { /* the (k - n0)-th column of s the merged schema lacks */
+            const struct ArrowSchema *c = s->children[added[k - n0]];
+            if (!c->name || !*c->name)
+                rc = pond_error_set(POND_EINVALID, D, "%s: a column has no name", path);
+            else if ((rc = pond_arrow_schema_copy(ns.children[k], c)) == 0 && earlier)
+                ns.children[k]->flags |= ARROW_FLAG_NULLABLE;
+            first[k] = version;
+            continue;
+        }
+        pond_arrow_schema_move(ns.children[k], a->schema.children[k]);
+        first[k] = a->first[k];
+    }
+    pond_free(added);
+    if (rc < 0) {
+        /* give the moved columns back: the merged schema is unchanged on failure */
+        for (int64_t k = 0; k < n0; k++)
+            pond_arrow_schema_move(a->schema.children[k], ns.children[k]);
+        pond_arrow_schema_release(&ns);
+        pond__strmap_dispose(&in);
+        pond_free(first);
+        return rc;
+    }
+    for (int64_t k = 0; k < n0; k++) {
+        int64_t i = pond__strmap_get(&in, ns.children[k]->name);
+        const struct ArrowSchema *c = i >= 0 ? s->children[i] : NULL;
+        /* a version without the column reads it as null */
+        if (!c || (c->flags & ARROW_FLAG_NULLABLE))
+            ns.children[k]->flags |= ARROW_FLAG_NULLABLE;
+    }
+    pond__strmap_dispose(&in);
+    pond_arrow_schema_release(&a->schema);
+    pond_arrow_schema_move(&a->schema, &ns);
+    pond_free(a->first);
+    a->first = first;
+    if (version > a->through)
+        a->through = version;
+    return rc;
+}
+
+/* ---- settings ------------------------------------------------------------------------------ */
+
+void pond_series_settings_dispose(pond_series_settings *s)
+{
+    if (!s)
+        return;
+    pond_free(s->timestamp_column);
+    pond_free(s->timezone);
+    for (size_t i = 0; i < s->n_time_formats; i++)
+        pond_free(s->time_formats[i]);
+    pond_free(s->time_formats);
+    for (size_t i = 0; i < s->n_dedup_keys; i++)
+        pond_free(s->dedup_keys[i]);
+    pond_free(s->dedup_keys);
+    memset(s, 0, sizeof *s);
+}
+
+int pond_series_node_settings_get(pond_series_settings *out, pond_fs_node *node)
+{
+    memset(out, 0, sizeof *out);
+    table_attrs a;
+    int rc = table__attrs_read(&a, node);
+    if (rc < 0)
+        return rc;
+    *out = a.set;
+    memset(&a.set, 0, sizeof a.set);
+    table__attrs_dispose(&a);
+    return 0;
+}
+
+int pond_series_settings_get(pond_series_settings *out, pond_fs *fs, const pond_wd *wd,
+                             const char *path)
+{
+    memset(out, 0, sizeof *out);
+    pond_fs_node *h = NULL;
+    int rc = pond_fs_node_open(&h, fs, wd, path, 0);
+    if (rc == POND_ENOTFOUND)
+        return 0; /* not even its directory: nothing recorded */
+    if (rc == 0)
+        rc = pond_series_node_settings_get(out, h);
+    pond_fs_node_free(h);
+    return rc;
+}
+
+static int settings_check(const pond_series_settings *rec, const char *path,
+                          const char *timestamp_column, const char *timezone)
+{
+    if (timestamp_column && rec->timestamp_column &&
+        strcmp(timestamp_column, rec->timestamp_column))
+        return pond_error_set(POND_EINVALID, D,
+                              "%s: the series' timestamp column is '%s', not '%s' "
+                              "(--timestamp-column)",
+                              path, rec->timestamp_column, timestamp_column);
+    if (timezone && rec->timezone && strcmp(timezone, rec->timezone))
+        return pond_error_set(POND_EINVALID, D,
+                              "%s: the series reads times without a zone in %s, not %s "
+                              "(--timezone); give the values with their offset instead",
+                              path, rec->timezone, timezone);
+    return 0;
+}
+
+static int dup_or_null(char **out, const char *s)
+{
+    return s && !(*out = pond_strdup(s)) ? POND_ENOMEM : 0;
+}
+
+static int dup_list(char ***out, size_t *n_out, const char *const *s, size_t n)
+{
+    if (!n)
+        return 0;
+    if (!(*out = pond_calloc(n, sizeof **out)))
+        return POND_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        if (!((*out)[i] = pond_strdup(s[i])))
+            return POND_ENOMEM;
+        (*n_out)++;
+    }
+    return 0;
+}
+
+int table__settings_resolve(pond_series_settings *out, const pond_series_settings *rec,
+                            const char *path, const char *timestamp_column, const char *timezone,
+                            const char *const *time_formats, size_t n_time_formats)
+{
+    memset(out, 0, sizeof *out);
+    int rc = settings_check(rec, path, timestamp_column, timezone);
+    if (rc == 0)
+        rc = dup_or_null(&out->timestamp_column,
+                         timestamp_column ? timestamp_column : rec->timestamp_column);
+    if (rc == 0)
+        rc = dup_or_null(&out->timezone,
+                         timezone ? timezone : rec->timezone ? rec->timezone : "UTC");
+    if (rc == 0 && n_time_formats)
+        rc = dup_list(&out->time_formats, &out->n_time_formats, time_formats, n_time_formats);
+    else if (rc == 0)
+        rc = dup_list(&out->time_formats, &out->n_time_formats,
+                      (const char *const *)rec->time_formats, rec->n_time_formats);
+    if (rc == 0)
+        rc = dup_list(&out->dedup_keys, &out->n_dedup_keys,
+                      (const char *const *)rec->dedup_keys, rec->n_dedup_keys);
+    out->dedup = rec->dedup;
+    out->compact_after = rec->compact_after;
+    if (rc < 0)
+        pond_series_settings_dispose(out);
+    return rc;
+}
+
+int pond_series_node_settings_resolve(pond_series_settings *out, pond_fs_node *node,
+                                      const char *timestamp_column, const char *timezone,
+                                      const char *const *time_formats, size_t n_time_formats)
+{
+    memset(out, 0, sizeof *out);
+    pond_series_settings rec;
+    int rc = pond_series_node_settings_get(&rec, node);
+    if (rc == 0)
+        rc = table__settings_resolve(out, &rec, pond_fs_node_path(node), timestamp_column,
+                                     timezone, time_formats, n_time_formats);
+    pond_series_settings_dispose(&rec);
+    return rc;
+}
+
+int pond_series_settings_resolve(pond_series_settings *out, pond_fs *fs, const pond_wd *wd,
+                                 const char *path, const char *timestamp_column,
+                                 const char *timezone, const char *const *time_formats,
+                                 size_t n_time_formats)
+{
+    pond_series_settings none;
+    memset(out, 0, sizeof *out);
+    memset(&none, 0, sizeof none);
+    pond_fs_node *h = NULL;
+    int rc = pond_fs_node_open(&h, fs, wd, path, 0);
+    if (rc == POND_ENOTFOUND) /* its directory does not exist (yet): nothing recorded */
+        rc = table__settings_resolve(out, &none, path, timestamp_column, timezone, time_formats,
+                                     n_time_formats);
+    else if (rc == 0)
+        rc = pond_series_node_settings_resolve(out, h, timestamp_column, timezone, time_formats,
+                                               n_time_formats);
+    pond_fs_node_free(h);
+    return rc;
+}
+
+int pond_series_timestamp_column(char **out, pond_fs *fs, const pond_wd *wd, const char *path)
+{
+    pond_series_settings s;
+    *out = NULL;
+    int rc = pond_series_settings_get(&s, fs, wd, path);
+    if (rc < 0)
+        return rc;
+    *out = s.timestamp_column;
+    s.timestamp_column = NULL;
+    pond_series_settings_dispose(&s);
+    return 0;
+}
+
+/* ---- the index: covering every version, per-version entries ------------------------------- */
+
+int table__node_version_schema(struct ArrowSchema *out, pond_fs_node *node, int64_t version)
+{
+    pond_reader *r = NULL;
+    int rc = pond_fs_node_open_reader(&r, node, version);
+    if (rc < 0)
+        return rc;
+    pond_parquet_source src = {table__reader_read_at, pond_reader_size(r), r};
+    pond_parquet_reader *pr = NULL;
+    if ((rc = pond_parquet_reader_open(&pr, &src, NULL)) == 0)
+        rc = pond_parquet_reader_schema(pr, out);
+    pond_parquet_reader_free(pr);
+    pond_reader_free(r);
+    if (rc < 0)
+        pond_error_prefix("%s version %lld", pond_fs_node_path(node), (long long)version);
+    return rc;
+}
+
+int table__attrs_cover(table_attrs *a, pond_fs_node *node, const pond_stat *vs, size_t nv)
+{
+    int rc = 0;
+    for (size_t i = 0; i < nv && rc == 0; i++) {
+        if (vs[i].size == 0 || (a->has_schema && vs[i].version <= a->through))
+            continue;
+        /* written before the index, or by a writer that did not keep it */
+        struct ArrowSchema s = {0};
+        if ((rc = table__node_version_schema(&s, node, vs[i].version)) == 0)
+            rc = table__attrs_merge_schema(a, &s, vs[i].version, pond_fs_node_path(node));
+        pond_arrow_schema_release(&s);
+    }
+    return rc;
+}
+
+typedef struct {
+    pond_series_version_info *v;
+    size_t n, cap;
+} info_list;
+
+static int collect_info(const pond_stat *st, const char *xattrs, void *payload)
+{
+    info_list *l = payload;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        pond_series_version_info *nv = pond_realloc(l->v, cap * sizeof *nv);
+        if (!nv)
+            return POND_ENOMEM;
+        l->v = nv;
+        l->cap = cap;
+    }
+    pond_series_version_info *i = &l->v[l->n];
+    memset(i, 0, sizeof *i);
+    i->version = st->version;
+    i->size = st->size;
+    i->has_event_time = st->has_event_time;
+    i->min_event_time_us = st->min_event_time_us;
+    i->max_event_time_us = st->max_event_time_us;
+    int rc = table__version_entry(&i->rows, &i->replaces_lo, &i->replaces_hi, xattrs,
+                                  st->version);
+    if (rc == 0 && st->size == 0)
+        i->rows = 0;
+    if (rc == 0)
+        l->n++;
+    return rc;
+}
+
+static bool has_version(const int64_t *versions, size_t n, int64_t v)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (versions[mid] == v)
+            return true;
+        if (versions[mid] < v)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return false;
+}
+
+void table__mark_replaced(int64_t *replaced_by, const int64_t *versions, size_t n,
+                          const table_compaction *comps, size_t n_comps)
+{
+    for (size_t i = 0; i < n; i++)
+        replaced_by[i] = 0;
+    for (size_t c = 0; c < n_comps; c++) {
+        /* only a compacted version this view holds replaces anything: --at before it reads
+         * the old layout */
+        if (!has_version(versions, n, comps[c].version))
+            continue;
+        for (size_t i = 0; i < n; i++)
+            if (versions[i] >= comps[c].lo && versions[i] <= comps[c].hi &&
+                versions[i] < comps[c].version)
+                replaced_by[i] = comps[c].version;
+    }
+}
+
+int pond_series_node_versions(pond_series_version_info **out, size_t *n_out, pond_fs_node *node)
+{
+    POND_ASSERT_ARG(out && n_out && node);
+    *out = NULL;
+    *n_out = 0;
+    info_list l = {0};
+    table_attrs a;
+    int64_t *vers = NULL, *by = NULL;
+    int rc = table__attrs_read(&a, node);
+    if (rc < 0)
+        return rc;
+    if ((rc = pond_fs_node_foreach_version(node, collect_info, &l)) == 0 && l.n) {
+        vers = pond_calloc(l.n, sizeof *vers);
+        by = pond_calloc(l.n, sizeof *by);
+        if (!vers || !by)
+            rc = POND_ENOMEM;
+    }
+    if (rc == 0 && l.n) {
+        for (size_t i = 0; i < l.n; i++)
+            vers[i] = l.v[i].version;
+        table__mark_replaced(by, vers, l.n, a.comps, a.n_comps);
+        for (size_t i = 0; i < l.n; i++)
+            l.v[i].replaced_by = by[i];
+    }
+    pond_free(vers);
+    pond_free(by);
+    table__attrs_dispose(&a);
+    if (rc < 0) {
+        pond_free(l.v);
+        return rc;
+    }
+    *out = l.v;
+    *n_out = l.n;
+    return 0;
+}
+
+int pond_table_node_schema(struct ArrowSchema *out, pond_fs_node *node)
+{
+    POND_ASSERT_ARG(out && node);
+    memset(out, 0, sizeof *out);
+    pond_stat st;
+    int rc = pond_fs_node_stat(&st, node);
+    if (rc < 0)
+        return rc;
+    if (st.type == POND_ENTRY_FILE_TABLE)
+        return st.size ? table__node_version_schema(out, node, 0)
+                       : pond_arrow_schema_init(out, "+s", "", 0, 0);
+    if (st.type != POND_ENTRY_FILE_SERIES)
+        return pond_error_set(POND_EINVALID, D, "%s is a %s, not a table or series",
+                              pond_fs_node_path(node), pond_entry_type_name(st.type));
+    table_attrs a;
+    pond_stat *vs = NULL;
+    size_t nv = 0;
+    if ((rc = table__attrs_read(&a, node)) < 0)
+        return rc;
+    /* the version list only when the index does not cover the newest version */
+    if ((!a.has_schema || st.version > a.through) &&
+        (rc = pond_fs_node_versions(&vs, &nv, node)) == 0)
+        rc = table__attrs_cover(&a, node, vs, nv);
+    if (rc == 0)
+        rc = a.has_schema ? pond_arrow_schema_copy(out, &a.schema)
+                          : pond_arrow_schema_init(out, "+s", "", 0, 0);
+    pond_free(vs);
+    table__attrs_dispose(&a);
+    return rc;
+}
+
+int pond_table_schema(struct ArrowSchema *out, pond_fs *fs, const pond_wd *wd, const char *path)
+{
+    pond_fs_node *h = NULL;
+    int rc = pond_fs_node_open(&h, fs, wd, path, 0);
+    if (rc == 0)
+        rc = pond_table_node_schema(out, h);
+    pond_fs_node_free(h);
+    return rc;
+}
+
+/* ---- settings changes: a version without rows carrying the new attributes ------------------ */
+
+/* The version a write through node creates now: the pending one of this transaction, or the
+ * next. */
+int table__next_version(int64_t *out, pond_fs_node *node)
+{
+    pond_stat st;
+    int rc = pond_fs_node_stat(&st, node);
+    if (rc == POND_ENOTFOUND) {
+        *out = 1;
+        return 0;
+    }
+    int64_t last = 0;
+    if (rc == 0)
+        rc = pond_fs_last_txn(&last, pond_fs_node_fs(node));
+    if (rc < 0)
+        return rc;
+    *out = st.txn_seq > last ? st.version : st.version + 1;
+    return 0;
+}
+
+static int open_series(table_attrs *a, pond_stat **vs, size_t *nv, pond_fs_node *node)
+{
+    pond_stat st;
+    int rc = pond_fs_node_stat(&st, node);
+    if (rc < 0)
+        return rc;
+    if (st.type != POND_ENTRY_FILE_SERIES)
+        return pond_error_set(POND_EINVALID, D, "%s is a %s: this is a series setting",
+                              pond_fs_node_path(node), pond_entry_type_name(st.type));
+    if ((rc = table__attrs_read(a, node)) < 0)
+        return rc;
+    if ((rc = pond_fs_node_versions(vs, nv, node)) == 0)
+        rc = table__attrs_cover(a, node, *vs, *nv);
+    if (rc < 0) {
+        table__attrs_dispose(a);
+        pond_free(*vs);
+        *vs = NULL;
+    }
+    return rc;
+}
+
+/* Writes the settings version: no rows, the attributes as a holds them. */
+static int write_settings_version(table_attrs *a, pond_fs_node *node)
+{
+    int64_t v, last = 0;
+    pond_writer *w = NULL;
+    pond_stat st;
+    int rc = pond_fs_node_stat(&st, node);
+    if (rc == 0)
+        rc = pond_fs_last_txn(&last, pond_fs_node_fs(node));
+    if (rc < 0)
+        return rc;
+    if (st.txn_seq > last) /* this transaction already wrote a version: it carries them */
+        return table__attrs_write(a, node);
+    rc = table__next_version(&v, node);
+    if (rc == 0)
+        rc = pond_fs_node_open_writer(&w, node, POND_ENTRY_FILE_SERIES);
+    if (rc == 0)
+        rc = pond_writer_finish(w);
+    pond_writer_free(w);
+    if (rc == 0)
+        rc = table__attrs_set_entry(a, v, 0, 0, 0, NULL, 0);
+    if (rc == 0)
+        rc = table__attrs_write(a, node);
+    return rc;
+}
+
+static bool same_keys(const pond_series_settings *s, pond_dedup d, const char *const *keys,
+                      size_t n)
+{
+    if ((s->dedup == POND_DEDUP_LAST) != (d == POND_DEDUP_LAST))
+        return false;
+    if (d != POND_DEDUP_LAST)
+        return true;
+    if (s->n_dedup_keys != n)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(s->dedup_keys[i], keys[i]))
+            return false;
+    return true;
+}
+
+int pond_series_set_dedup(pond_fs_node *node, pond_dedup dedup, const char *const *keys,
+                          size_t n_keys)
+{
+    POND_ASSERT_ARG(node && (keys || !n_keys));
+    table_attrs a;
+    pond_stat *vs = NULL;
+    size_t nv = 0;
+    const char *path = pond_fs_node_path(node);
+    int rc = open_series(&a, &vs, &nv, node);
+    if (rc < 0)
+        return rc;
+    /* names through maps: a loop per key is quadratic in a wide series */
+    pond__strmap cols = {0}, given = {0};
+    for (int64_t k = 0; a.has_schema && k < a.schema.n_children && rc == 0; k++)
+        rc = pond__strmap_put(&cols, a.schema.children[k]->name, k) < 0 ? POND_ENOMEM : 0;
+    for (size_t i = 0; i < n_keys && rc == 0 && dedup == POND_DEDUP_LAST; i++) {
+        int64_t ck = pond__strmap_get(&cols, keys[i]);
+        const struct ArrowSchema *c = ck >= 0 ? a.schema.children[ck] : NULL;
+        pond_arrow_format f;
+        if (!c) {
+            pond_buf have = POND_BUF_INIT;
+            (void)table__column_list(&have, a.has_schema ? &a.schema : NULL);
+            rc = pond_error_set(POND_EINVALID, D, "%s: no column '%s' to deduplicate by "
+                                "(columns: %s)", path, keys[i], have.ptr ? have.ptr : "none");
+            pond_buf_dispose(&have);
+        }
+        else if (a.set.timestamp_column && !strcmp(keys[i], a.set.timestamp_column))
+            rc = pond_error_set(POND_EINVALID, D,
+                                "%s: '%s' is the timestamp column, always part of the key: "
+                                "name only the other key columns",
+                                path, keys[i]);
+        else if (pond_arrow_format_parse(&f, c->format) < 0 || nested(&f))
+            rc = pond_error_set(POND_EINVALID, D,
+                                "%s: column '%s' has a nested type: it cannot be a key", path,
+                                keys[i]);
+        int twice = rc == 0 ? pond__strmap_put(&given, keys[i], (int64_t)i) : 0;
+        if (twice < 0)
+            rc = twice;
+        else if (twice == 1)
+            rc = pond_error_set(POND_EINVALID, D, "%s: key column '%s' given twice", path,
+                                keys[i]);
+    }
+    pond__strmap_dispose(&cols);
+    pond__strmap_dispose(&given);
+    if (rc == 0 && dedup == POND_DEDUP_LAST && !a.set.timestamp_column)
+        rc = pond_error_set(POND_EINVALID, D,
+                            "%s: the series has no timestamp column yet (write a version first)",
+                            path);
+    if (rc == 0 && !same_keys(&a.set, dedup, keys, n_keys)) {
+        rc = table__attrs_set_dedup(&a, dedup, keys, n_keys);
+        if (rc == 0)
+            rc = write_settings_version(&a, node);
+    }
+    pond_free(vs);
+    table__attrs_dispose(&a);
+    return rc;
+}
+
+int pond_series_set_compact_after(pond_fs_node *node, int64_t after)
+{
+    POND_ASSERT_ARG(node);
+    if (after == 1 || after < 0)
+        return pond_error_set(POND_EINVALID, D,
+                              "%s: compaction needs at least 2 versions to merge (0: off)",
+                              pond_fs_node_path(node));
+    table_attrs a;
+    pond_stat *vs = NULL;
+    size_t nv = 0;
+    int rc = open_series(&a, &vs, &nv, node);
+    if (rc < 0)
+        return rc;
+    if (a.set.compact_after != after) {
+        rc = table__attrs_set_compact_after(&a, after);
+        if (rc == 0)
+            rc = write_settings_version(&a, node);
+    }
+    pond_free(vs);
+    table__attrs_dispose(&a);
+    return rc;
+}

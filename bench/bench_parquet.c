@@ -5,7 +5,11 @@
  *   - a read of a 1% time range (row groups pruned by statistics, rows filtered exactly).
  * Output: key=value lines for bench/parquet.sh.
  *
- * usage: bench_parquet [--rows N] [--dir DIR] [--row-group N] [--zstd-level L] [--reps R] */
+ * --threads T: the writer's and the reader's threads (pond_parquet_writer_options.threads,
+ * pond_parquet_read_options.threads). Also prints the writer's heap peak (pond's allocator).
+ *
+ * usage: bench_parquet [--rows N] [--dir DIR] [--row-group N] [--zstd-level L] [--reps R]
+ *                      [--threads T] [--page-bytes B] */
 #include <pond/alloc.h>
 #include <pond/arrow.h>
 #include <pond/errors.h>
@@ -15,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -38,6 +43,7 @@ static void die(const char *what)
 
 static int g_threads = 1;
 static size_t g_page_bytes = 0; /* 0: the writer's default */
+static size_t g_write_peak = 0;  /* the writer's heap peak (pond allocator), bytes */
 
 static double write_file(const char *path, const struct ArrowSchema *s, struct ArrowArray *batches,
                          int nb, pond_parquet_compression codec, int level, int64_t rg_rows)
@@ -49,8 +55,11 @@ static double write_file(const char *path, const struct ArrowSchema *s, struct A
     o.compression_level = level;
     if (rg_rows > 0)
         o.row_group_rows = rg_rows;
+    o.threads = g_threads;
     pond_parquet_sink sink;
     pond_parquet_writer *w;
+    size_t base = pond_alloc_current();
+    pond_alloc_reset_peak();
     double t = now();
     if (pond_parquet_file_sink_open(&sink, path) < 0 || pond_parquet_writer_new(&w, &sink, s, &o) < 0)
         die(path);
@@ -60,6 +69,9 @@ static double write_file(const char *path, const struct ArrowSchema *s, struct A
     if (pond_parquet_writer_finish(w) < 0)
         die("finish");
     t = now() - t;
+    size_t peak = pond_alloc_peak() - base;
+    if (peak > g_write_peak)
+        g_write_peak = peak;
     pond_parquet_writer_free(w);
     pond_parquet_file_sink_close(&sink);
     return t;
@@ -187,7 +199,7 @@ int main(int argc, char **argv)
     snprintf(zpath, sizeof zpath, "%s/pond_zstd.parquet", dir);
     snprintf(spath, sizeof spath, "%s/pond_snappy.parquet", dir);
     double tz = 1e30, ts = 1e30;
-    for (int r = 0; r < (reps > 1 ? 2 : 1); r++) {
+    for (int r = 0; r < reps; r++) {
         double t = write_file(zpath, &s, batches, nb, POND_PARQUET_COMPRESS_ZSTD, level, rg_rows);
         tz = t < tz ? t : tz;
         t = write_file(spath, &s, batches, nb, POND_PARQUET_COMPRESS_SNAPPY, 0, rg_rows);
@@ -203,6 +215,7 @@ int main(int argc, char **argv)
     printf("pond_write_snappy_s=%.4f\n", ts);
     printf("pond_zstd_bytes=%" PRId64 "\n", file_size(zpath));
     printf("pond_snappy_bytes=%" PRId64 "\n", file_size(spath));
+    printf("pond_write_peak_heap_bytes=%zu\n", g_write_peak);
     sums full, part;
     double tr = 1e30, tp = 1e30;
     int64_t lo = T0 + rows / 2 * 1000000, hi = lo + (rows / 100) * 1000000 - 1;
@@ -219,5 +232,8 @@ int main(int argc, char **argv)
     printf("pond_read_range_rows=%" PRId64 "\n", part.rows);
     printf("range_lo_us=%" PRId64 "\n", lo);
     printf("range_hi_us=%" PRId64 "\n", hi);
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) == 0) /* includes the generated input, all in memory */
+        printf("pond_process_peak_rss_kb=%ld\n", ru.ru_maxrss);
     return 0;
 }

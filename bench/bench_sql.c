@@ -13,7 +13,10 @@
  * With the aggregate fast path (default) both queries are computed over Arrow batches in C;
  * --no-fast runs them through SQLite's engine over the virtual table.
  *
- * usage: bench_sql [--rows N] [--versions V] [--dir DIR] [--reps R] [--query-only] [--no-fast] */
+ * --threads T: the scans' decoding threads (pond_sql_set_threads; default 1).
+ *
+ * usage: bench_sql [--rows N] [--versions V] [--dir DIR] [--reps R] [--query-only] [--no-fast]
+ *                  [--threads T] */
 #include <pond/arrow.h>
 #include <pond/errors.h>
 #include <pond/oplog.h>
@@ -89,6 +92,7 @@ int main(int argc, char **argv)
     int64_t rows = 10000000;
     int versions = 10, reps = 3;
     bool query_only = false, range_only = false, fast = true;
+    int threads = 1;
     const char *dir = ".";
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--rows") && i + 1 < argc)
@@ -101,13 +105,15 @@ int main(int argc, char **argv)
             reps = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--query-only"))
             query_only = true;
+        else if (!strcmp(argv[i], "--threads") && i + 1 < argc) /* decoding threads */
+            threads = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--no-fast")) /* SQLite's engine for every query */
             fast = false;
         else if (!strcmp(argv[i], "--range-only")) /* for profiling */
             query_only = range_only = true;
         else {
             fprintf(stderr, "usage: bench_sql [--rows N] [--versions V] [--dir DIR] [--reps R] "
-                            "[--query-only] [--range-only] [--no-fast]\n");
+                            "[--query-only] [--range-only] [--no-fast] [--threads T]\n");
             return 2;
         }
     }
@@ -183,6 +189,7 @@ int main(int argc, char **argv)
         if (pond_sql_open(&q, fs) < 0 || pond_sql_attach(q, "t", "/s", 0) < 0)
             die("attach");
         pond_sql_set_fast_path(q, fast);
+        pond_sql_set_threads(q, threads);
         t = now() - t;
         attach_s = t < attach_s ? t : attach_s;
         result x;
@@ -199,6 +206,7 @@ int main(int argc, char **argv)
     pond_backend_free(be);
     printf("rows=%" PRId64 "\n", rows);
     printf("pond_fast=%d\n", fast);
+    printf("pond_threads=%d\n", threads);
     printf("versions=%d\n", versions);
     printf("range_lo_us=%" PRId64 "\n", lo);
     printf("range_hi_us=%" PRId64 "\n", hi);

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Parquet benchmark: pond vs DuckDB on the same data, the same thread count for both
-# (THREADS, default 1: pond's reader decodes columns on that many threads, DuckDB gets
-# SET threads=THREADS; pond's writer is single-threaded whatever the setting).
+# (THREADS, default 1: pond's writer encodes column chunks and its reader decodes them on that
+# many threads, DuckDB gets SET threads=THREADS).
 #   10,000,000 rows (override: ROWS=...): ts (timestamp, UTC, 1 s steps), a, b, c (doubles,
 #   random walks), tag (string, 16 distinct values).
 # pond writes the data with zstd and snappy and reads it back (full scan summing every column,
@@ -13,6 +13,8 @@
 # env:   ROWS (default 10000000), REPS (default 3), WORKDIR (default a fresh temp dir),
 #        ROW_GROUP (pond row-group rows; default: the writer's default, 131072),
 #        THREADS (default 1)
+# Prints the load average before and after (the targets are for a quiet machine: load < 1.5),
+# the writer's heap peak and the process's peak RSS (which includes the generated input).
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${1:-build-release}
@@ -33,18 +35,21 @@ fi
 WORK=${WORKDIR:-$(mktemp -d "${TMPDIR:-/tmp}/pond-bench.XXXXXX")}
 mkdir -p "$WORK"
 OUT=$WORK/results.txt
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 "$BUILD/bench/bench_parquet" --rows "$ROWS" --dir "$WORK" --reps "$REPS" --row-group "$ROW_GROUP" --threads "$THREADS" >"$OUT"
 LO=$(sed -n 's/^range_lo_us=//p' "$OUT")
 HI=$(sed -n 's/^range_hi_us=//p' "$OUT")
 node "$ROOT/bench/duckdb/bench.mjs" "$WORK/pond_zstd.parquet" "$WORK" "$LO" "$HI" "$REPS" "$THREADS" >>"$OUT"
-awk -F= '
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+awk -F= -v load_before="$LOAD_BEFORE" -v load_after="$LOAD_AFTER" -v reps="$REPS" '
 { v[$1] = $2 }
 function rate(s) { return v["rows"] / s / 1e6 }
 function line(what, p, d) {
     printf "%-26s %10.2f M rows/s %10.2f M rows/s %8.2fx\n", what, rate(p), rate(d), d / p
 }
 END {
-    printf "rows: %d (pond row groups of %s rows (0 = default 131072); DuckDB defaults; %d thread(s) each)\n", v["rows"], "'"$ROW_GROUP"'", v["duckdb_threads"]
+    printf "rows: %d (pond row groups of %s rows (0 = default 131072); DuckDB defaults; THREADS=%d: pond %d, DuckDB %d; best of %d)\n", v["rows"], "'"$ROW_GROUP"'", v["pond_threads"], v["pond_threads"], v["duckdb_threads"], reps
+    printf "load average before: %s  after: %s\n", load_before, load_after
     printf "%-26s %17s %17s %9s\n", "", "pond", "DuckDB", "pond/DuckDB"
     line("write zstd", v["pond_write_zstd_s"], v["duckdb_write_zstd_s"])
     line("write snappy", v["pond_write_snappy_s"], v["duckdb_write_snappy_s"])
@@ -52,6 +57,7 @@ END {
     printf "%-26s %13.2f ms %14.2f ms %8.2fx   (%d / %d rows)\n", "1% time-range read", v["pond_read_range_s"] * 1000, v["duckdb_read_range_s"] * 1000, v["duckdb_read_range_s"] / v["pond_read_range_s"], v["pond_read_range_rows"], v["duckdb_read_range_rows"]
     printf "%-26s %13.1f MB %14.1f MB %8.3fx (size ratio, lower is better)\n", "zstd file size", v["pond_zstd_bytes"] / 1e6, v["duckdb_zstd_bytes"] / 1e6, v["pond_zstd_bytes"] / v["duckdb_zstd_bytes"]
     printf "%-26s %13.1f MB %14.1f MB %8.3fx\n", "snappy file size", v["pond_snappy_bytes"] / 1e6, v["duckdb_snappy_bytes"] / 1e6, v["pond_snappy_bytes"] / v["duckdb_snappy_bytes"]
+    printf "pond writer heap peak %.1f MiB; pond process peak RSS %.1f MiB (with the generated input in memory)\n", v["pond_write_peak_heap_bytes"] / 1048576, v["pond_process_peak_rss_kb"] / 1024
     printf "DuckDB reading pond'"'"'s zstd file: full %.2f M rows/s, 1%% range %.2f ms\n", rate(v["duckdb_on_pond_read_full_s"]), v["duckdb_on_pond_read_range_s"] * 1000
     if (v["pond_read_full_rows"] != v["duckdb_read_full_rows"] || v["pond_read_range_rows"] != v["duckdb_read_range_rows"])
         print "WARNING: row counts differ between pond and DuckDB"

@@ -1,9 +1,11 @@
 #!/bin/sh
-# SQL benchmark: pond (SQLite virtual table over a series) vs DuckDB on the same rows, one thread.
+# SQL benchmark: pond (SQLite virtual table over a series) vs DuckDB on the same rows, THREADS
+# threads each (default 1: pond's scans decode row groups on THREADS threads, pond_sql_set_threads;
+# DuckDB gets SET threads=THREADS).
 #   ROWS rows (default 10,000,000): ts (timestamp UTC, 1 s steps), a, b, c (doubles, random
 #   walks), tag (string, 16 distinct values). bench_sql writes them with pond's writer into a
 #   fresh pond as the series /s (VERSIONS versions of consecutive time, default 10) and exports
-#   the same rows as one Parquet file (zstd); DuckDB (@duckdb/node-api, SET threads=1) queries
+#   the same rows as one Parquet file (zstd); DuckDB (@duckdb/node-api, SET threads=THREADS) queries
 #   that file with read_parquet.
 # Queries (best of REPS, default 3), the same SQL on both sides:
 #   full:  SELECT count(*), sum(a), avg(b), max(c) FROM t
@@ -11,10 +13,10 @@
 # pond's time covers prepare+step+finalize on an attached series (attaching, which reads every
 # version's footer for the union schema, is printed separately); DuckDB's covers read_parquet
 # (footer included) and the query. Prints wall and CPU times (the machine may be shared) and
-# the ratios.
+# the ratios, the load average before and after, and the peak RSS of both processes.
 #
 # usage: bench/sql.sh [BUILD_DIR]          (default build-sql-release; configured Release here)
-# env:   ROWS, VERSIONS, REPS, WORKDIR (default a fresh temp dir, removed afterwards),
+# env:   ROWS, VERSIONS, REPS, THREADS (default 1), WORKDIR (default a fresh temp dir, removed afterwards),
 #        REUSE=1 (with WORKDIR: query the data an earlier run left there),
 #        FAST=0 (pond without its aggregate fast path: SQLite's engine over the virtual table)
 set -eu
@@ -24,6 +26,7 @@ case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 ROWS=${ROWS:-10000000}
 VERSIONS=${VERSIONS:-10}
 REPS=${REPS:-3}
+THREADS=${THREADS:-1}
 mkdir -p "$BUILD"
 if ! { cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release &&
        cmake --build "$BUILD" -j2 --target bench_bench_sql; } >"$BUILD/bench-sql-build.log" 2>&1; then
@@ -42,16 +45,20 @@ else
     rm -rf "$WORK/pond" "$WORK/data.parquet"; GEN=
 fi
 NOFAST=; [ "${FAST:-1}" = 0 ] && NOFAST=--no-fast
-"$BUILD/bench/bench_sql" --rows "$ROWS" --versions "$VERSIONS" --dir "$WORK" --reps "$REPS" $GEN $NOFAST >"$OUT"
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+/usr/bin/time -f "pond_peak_rss_kb=%M" -o "$WORK/pond.rss" \
+    "$BUILD/bench/bench_sql" --rows "$ROWS" --versions "$VERSIONS" --dir "$WORK" --reps "$REPS" \
+    --threads "$THREADS" $GEN $NOFAST >"$OUT"
+cat "$WORK/pond.rss" >>"$OUT"
 LO=$(sed -n 's/^range_lo_us=//p' "$OUT")
 HI=$(sed -n 's/^range_hi_us=//p' "$OUT")
 cat >"$WORK/duck.cjs" <<'JS'
 const { DuckDBInstance } = require(process.env.DUCKDB_API);
-const [file, lo, hi, reps] = process.argv.slice(2);
+const [file, lo, hi, reps, threads] = process.argv.slice(2);
 (async () => {
   const inst = await DuckDBInstance.create(':memory:');
   const conn = await inst.connect();
-  await conn.run('SET threads=1');
+  await conn.run(`SET threads=${Math.max(1, Number(threads) | 0)}`);
   const src = "read_parquet('" + file.replace(/'/g, "''") + "')";
   const agg = `SELECT count(*) AS n, sum(a) AS sa, avg(b) AS ab, max(c) AS mc FROM ${src}`;
   const range = ` WHERE ts BETWEEN make_timestamptz(${lo}::BIGINT) AND make_timestamptz(${hi}::BIGINT)`;
@@ -78,11 +85,16 @@ const [file, lo, hi, reps] = process.argv.slice(2);
   console.log(`duckdb_range_result=${rt}`);
 })();
 JS
-DUCKDB_API="$ROOT/bench/duckdb/node_modules/@duckdb/node-api" node "$WORK/duck.cjs" "$WORK/data.parquet" "$LO" "$HI" "$REPS" >>"$OUT"
-awk -F= '
+DUCKDB_API="$ROOT/bench/duckdb/node_modules/@duckdb/node-api" /usr/bin/time -f "duckdb_peak_rss_kb=%M" -o "$WORK/duck.rss" \
+    node "$WORK/duck.cjs" "$WORK/data.parquet" "$LO" "$HI" "$REPS" "$THREADS" >>"$OUT"
+cat "$WORK/duck.rss" >>"$OUT"
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+awk -F= -v load_before="$LOAD_BEFORE" -v load_after="$LOAD_AFTER" '
 { v[$1] = $2 }
 END {
-    printf "rows: %d in %d series versions; 1 thread each; best of '"$REPS"'\n", v["rows"], v["versions"]
+    printf "rows: %d in %d series versions; THREADS=%d: pond %d, DuckDB %d; best of '"$REPS"'\n", v["rows"], v["versions"], '"$THREADS"', v["pond_threads"], '"$THREADS"'
+    printf "load average before: %s  after: %s\n", load_before, load_after
+    printf "peak RSS: pond %.1f MiB (bench_sql, generation included unless REUSE=1), DuckDB %.1f MiB (node)\n", v["pond_peak_rss_kb"] / 1024, v["duckdb_peak_rss_kb"] / 1024
     printf "%-30s %12s %12s %14s\n", "", (v["pond_fast"] ? "pond (fast)" : "pond (SQLite)"), "DuckDB", "pond speed"
     printf "%-30s %10.1f ms %9.1f ms %13.2fx   (%.1f M rows/s)\n", "full-scan aggregate", v["pond_full_s"] * 1000, v["duckdb_full_s"] * 1000, v["duckdb_full_s"] / v["pond_full_s"], v["rows"] / v["pond_full_s"] / 1e6
     printf "%-30s %10.1f ms %9.1f ms %13.2fx\n", "  (CPU time)", v["pond_full_cpu_s"] * 1000, v["duckdb_full_cpu_s"] * 1000, v["duckdb_full_cpu_s"] / v["pond_full_cpu_s"]

@@ -228,11 +228,16 @@ typedef struct {
     const char *const *kv_keys;
     const char *const *kv_values;         /* entries may be NULL (no value) */
     int n_kv;
+    /* threads encoding and compressing column chunks, the caller's among them: 0 = the
+     * default (2), 1 = the caller's thread only, at most 64. Columns are encoded in parallel
+     * for each batch slice of at least 256 KiB of input, and the file is byte-identical
+     * whatever the count. */
+    int threads;
 } pond_parquet_writer_options;
 
 #define POND_PARQUET_WRITER_OPTIONS_INIT                                                           \
     {1, POND_PARQUET_COMPRESS_ZSTD, 0, 131072, (size_t)128 << 20, (size_t)1 << 20,               \
-     (size_t)1 << 20, true, true, true, 4096, NULL, NULL, 0}
+     (size_t)1 << 20, true, true, true, 4096, NULL, NULL, 0, 0}
 
 typedef struct pond_parquet_writer pond_parquet_writer;
 

@@ -76,6 +76,12 @@ POND_API int pond_sql_output(int64_t *rows_out, pond_sql *q, const char *sql,
  *  the cache off (every scan reads the pond). Applies to scans that start afterwards. */
 POND_API void pond_sql_set_cache_limit(pond_sql *q, size_t bytes);
 
+/** Threads decoding row groups for scans, the caller's among them (0 = the default, 2; 1 =
+ *  the caller's only). Row groups of at least 512 KiB are decoded ahead on the others; the
+ *  rows, their order and every result are the same whatever the count (aggregates are still
+ *  summed in row order on the caller's thread). Applies to scans that start afterwards. */
+POND_API void pond_sql_set_threads(pond_sql *q, int threads);
+
 /** The aggregate fast path (on by default): pond_sql_prepare runs a query of the shape
  *  SELECT count/sum/avg/total/min/max(col or *), ... FROM name [WHERE col <op> constant AND
  *  ... | col BETWEEN c1 AND c2] over one attached table with numeric columns by computing the

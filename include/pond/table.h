@@ -50,10 +50,13 @@ typedef struct {
     bool skip_identical;          /* series: when the new version's content has the same
                                      SHA-256 as an existing version's, write nothing and say
                                      which (pond_table_write_result.identical_to) */
+    int threads;                  /* Parquet encoding threads, the caller's among them (0 = 2;
+                                     1 = the caller's only); the bytes stored are the same
+                                     whatever the count (pond_parquet_writer_options) */
 } pond_table_write_options;
 #define POND_TABLE_WRITE_OPTIONS_VERSION 3
 #define POND_TABLE_WRITE_OPTIONS_INIT                                                              \
-    {POND_TABLE_WRITE_OPTIONS_VERSION, NULL, 0, 0, 0, NULL, NULL, 0, NULL, NULL, false}
+    {POND_TABLE_WRITE_OPTIONS_VERSION, NULL, 0, 0, 0, NULL, NULL, 0, NULL, NULL, false, 0}
 
 /** What a write did. */
 typedef struct {
@@ -111,10 +114,13 @@ typedef struct {
     pond_dedup dedup;           /* series: DEFAULT = the series' setting */
     const char *const *dedup_keys; /* with dedup LAST: key columns besides the timestamp */
     size_t n_dedup_keys;
+    int threads;                /* decoding threads, the caller's among them (0 = 2; 1 = the
+                                   caller's only): row groups of >= 512 KiB decode ahead in
+                                   parallel; the batches are the same whatever the count */
 } pond_table_read_options;
 #define POND_TABLE_READ_OPTIONS_VERSION 2
 #define POND_TABLE_READ_OPTIONS_INIT                                                               \
-    {POND_TABLE_READ_OPTIONS_VERSION, 0, false, 0, 0, NULL, 0, POND_DEDUP_DEFAULT, NULL, 0}
+    {POND_TABLE_READ_OPTIONS_VERSION, 0, false, 0, 0, NULL, 0, POND_DEDUP_DEFAULT, NULL, 0, 0}
 
 /** Splits a column list "a,b,c" as `pond cat --columns` and `pond serve` take it: names in
  *  order, split at every ',' (names cannot hold a comma). *out (NULL-terminated, one

@@ -9,7 +9,7 @@
 #define USAGE_WIDTH 80
 #define HELP_LABEL_MAX 20
 
-static const char POND_USAGE[] = "usage: pond [--pond DIR] [--at N] COMMAND [ARGS...]\n";
+static const char POND_USAGE[] = "usage: pond [--pond DIR] [--at N] [--threads N] COMMAND [ARGS...]\n";
 
 int cli_parse_int(int64_t *out, const char *s, int64_t min, int64_t max)
 {

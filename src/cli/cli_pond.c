@@ -47,6 +47,7 @@ int cli_pond_open(cli_pond *p, pond_cli *cli, bool write)
     if (!cli->pond_dir)
         return cli_error("no pond: give --pond DIR or set POND");
     p->dir = cli->pond_dir;
+    p->threads = cli->threads;
     if (write && cli->at_version >= 0)
         return cli_error("--at is for read commands: a past version cannot be changed");
     pond_oplog_options oo = POND_OPLOG_OPTIONS_INIT;

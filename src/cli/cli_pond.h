@@ -15,6 +15,7 @@ typedef struct {
     pond_fs *fs;
     const char *dir;
     bool writing;
+    int threads; /* --threads: Parquet encoding/decoding threads (0 = the default) */
 } cli_pond;
 
 /* Opens the pond named by --pond/$POND. write: takes the writer lock (waiting for another

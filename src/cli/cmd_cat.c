@@ -179,6 +179,7 @@ int cmd_cat(pond_cli *cli, int argc, char **argv)
         ro.n_columns = ncols;
     }
     ro.file_version = version;
+    ro.threads = p.threads;
     ro.dedup = dedup.rule;
     ro.dedup_keys = (const char *const *)dedup.keys;
     ro.n_dedup_keys = dedup.n_keys;

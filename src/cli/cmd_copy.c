@@ -341,6 +341,7 @@ static int copy_in_typed(int64_t *bytes, copy_ctx *c, const char *host, pond_fs_
     wo.time_formats = c->formats.v;
     wo.n_time_formats = c->formats.n;
     wo.skip_identical = c->type == POND_ENTRY_FILE_SERIES && !c->allow_duplicate;
+    wo.threads = c->p->threads;
     if (c->type != POND_ENTRY_FILE_DATA && (is_stdin || !looks_parquet(fd))) {
         close(fd);
         int rc = import_text(c, host, dest, &wo);

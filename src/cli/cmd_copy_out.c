@@ -202,7 +202,7 @@ static int write_data(cli_sink *sink, const out_file *f)
     return rc;
 }
 
-static int copy_one(cli_copy_tally *t, const out_file *f)
+static int copy_one(cli_copy_tally *t, const cli_pond *p, const out_file *f)
 {
     cli_host_out h;
     if (cli_host_out_open(&h, f->target) < 0)
@@ -213,6 +213,7 @@ static int copy_one(cli_copy_tally *t, const out_file *f)
     cli_table_out res = {0, 1, 0};
     if (tabular) {
         pond_table_read_options ro = POND_TABLE_READ_OPTIONS_INIT;
+        ro.threads = p->threads;
         rc = cli_table_write(&res, &sink, f->node, &ro, f->format);
     } else {
         rc = write_data(&sink, f);
@@ -276,7 +277,7 @@ int cli_copy_out(cli_copy_tally *t, cli_pond *p, char **srcs, int n_srcs, const 
         rc = make_dirs(dest);
     int64_t done = 0;
     for (size_t i = 0; i < l.n && rc == 0; i++) {
-        rc = copy_one(t, &l.v[i]);
+        rc = copy_one(t, p, &l.v[i]);
         done += rc == 0;
     }
     if (rc && done)

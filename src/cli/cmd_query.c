@@ -76,6 +76,7 @@ int cmd_query(pond_cli *cli, int argc, char **argv)
         rc = cli_fail();
         goto done;
     }
+    pond_sql_set_threads(q, p.threads);
     for (int i = 1; i < n && rc == 0; i++) {
         char *name = NULL, *path = NULL;
         int64_t version;
@@ -103,9 +104,13 @@ int cli_cat_sql(pond_cli *cli, const char *sql, const char *path, int64_t versio
         return 1;
     pond_sql *q = NULL;
     int rc = 0;
-    if (pond_sql_open(&q, p.fs) < 0 || pond_sql_attach(q, "source", path, version) < 0 ||
-        run_print(q, sql, fmt) < 0)
+    if (pond_sql_open(&q, p.fs) < 0) {
         rc = cli_fail();
+    } else {
+        pond_sql_set_threads(q, p.threads);
+        if (pond_sql_attach(q, "source", path, version) < 0 || run_print(q, sql, fmt) < 0)
+            rc = cli_fail();
+    }
     pond_sql_free(q);
     cli_pond_close(&p);
     return rc;

@@ -11,7 +11,7 @@
 
 static void print_help(void)
 {
-    printf("usage: pond [--pond DIR] [--at N] COMMAND [ARGS...]\n"
+    printf("usage: pond [--pond DIR] [--at N] [--threads N] COMMAND [ARGS...]\n"
            "\n"
            "pond keeps files, tables and time series in one local directory that is a Delta Lake\n"
            "table: every change is one atomic transaction and every file keeps its versions.\n"
@@ -19,6 +19,8 @@ static void print_help(void)
            "global options:\n"
            "  --pond DIR   the pond to use (default: $POND)\n"
            "  --at N       read commands see the pond as of transaction N (0 or more; pond log)\n"
+           "  --threads N  threads encoding and decoding Parquet for tables and series, 1 to 64\n"
+           "               (default 2); what is stored and read is the same for any N\n"
            "  --version    print the version and exit\n"
            "  -h, --help   print this help (COMMAND --help for a command's help)\n"
            "\n"
@@ -182,13 +184,14 @@ int main(int argc, char **argv)
         size_t nlen = eq ? (size_t)(eq - a) : strlen(a);
         bool is_pond = nlen == 6 && !strncmp(a, "--pond", 6);
         bool is_at = nlen == 4 && !strncmp(a, "--at", 4);
+        bool is_threads = nlen == 9 && !strncmp(a, "--threads", 9);
         if (!strcmp(a, "--version")) {
             printf("pond %s\n", pond_version());
             return 0;
         } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             print_help();
             return 0;
-        } else if (is_pond || is_at) {
+        } else if (is_pond || is_at || is_threads) {
             const char *v = eq ? eq + 1 : i + 1 < argc ? argv[++i] : NULL;
             if (!v)
                 return cli_usage(NULL, "%.*s needs a value", (int)nlen, a);
@@ -196,6 +199,13 @@ int main(int argc, char **argv)
                 if (!*v)
                     return cli_usage(NULL, "--pond: empty directory name");
                 cli.pond_dir = v;
+                continue;
+            }
+            if (is_threads) {
+                int64_t n;
+                if (cli_parse_int(&n, v, 1, 64) < 0)
+                    return cli_usage(NULL, "--threads: '%s' is not a thread count (1 to 64)", v);
+                cli.threads = (int)n;
                 continue;
             }
             int rc = cli_parse_int(&cli.at_version, v, 0, INT64_MAX);

@@ -19,16 +19,13 @@
 #define CHUNK 4096   /* values converted per step */
 #define SLICE 8192   /* levels fed per step (extended to a row boundary) */
 #define PAGE_MAX_LEVELS 131072 /* bounds a page's level and index buffers */
+/* A step (one batch slice, or closing a row group) is split across columns on the pool only
+ * when it holds at least this much input: waking a worker costs more than a small step, and
+ * small writes (oplog, tests) stay on the caller's thread. */
+#define PARALLEL_MIN_BYTES ((size_t)256 << 10)
+#define MAX_THREADS 64
 
 enum { DICT_OFF, DICT_TRIAL, DICT_ON, DICT_FALLBACK };
-
-typedef struct {
-    bool has;          /* min/max present (some non-NaN value seen) */
-    bool too_long;     /* a binary value longer than the limit: min/max omitted */
-    int64_t nulls;
-    uint64_t min, max; /* physical bits of fixed-width values */
-    pond_buf bmin, bmax;
-} pqw_stats;
 
 typedef struct {
     int64_t offset;    /* in the chunk buffer (data pages only) */
@@ -71,7 +68,24 @@ typedef struct {
     pqw_pageinfo *pages;
     size_t n_pages, cap_pages;
     pond_buf pi_bytes;
+    /* the chunk's dictionary page, encoded when the row group closes */
+    pond_buf dpage;
+    int64_t dpage_uncomp;
+    /* the first error of this column in a parallel step (reported on the caller's thread) */
+    int rc, dom;
+    char msg[256];
 } pqw_col;
+
+/* Scratch of one thread (pool slot; slot 0 is the caller's). Each step hands a column to one
+ * slot, so a column's state and a slot's scratch are only touched by one thread at a time. */
+typedef struct {
+    pqw_codec *codec;
+    pqw_shred shred;
+    pond_buf scratch, cbuf, hdr, tmpb;
+    uint64_t *tmp;               /* CHUNK converted fixed values */
+    const uint8_t **tptr;        /* CHUNK binary value pointers */
+    uint32_t *tlen;
+} pqw_ctx;
 
 struct pond_parquet_writer {
     pond_parquet_sink sink;
@@ -81,13 +95,16 @@ struct pond_parquet_writer {
     pqw_schema schema;
     struct ArrowSchema aschema; /* copy, for validating batches */
     pqw_col *cols;
-    pqw_shred shred;
-    pqw_codec *codec;
     int codec_id;
-    pond_buf scratch, cbuf, hdr, tmpb;
-    uint64_t *tmp;               /* CHUNK converted fixed values */
-    const uint8_t **tptr;        /* CHUNK binary value pointers */
-    uint32_t *tlen;
+    int threads;                 /* asked for (>= 1) */
+    pqw_ctx *ctx;                /* one per thread: [0] from writer_new, the rest with the pool */
+    int n_ctx;                   /* contexts ready */
+    pond_pool *pool;             /* started at the first step worth splitting */
+    bool pool_tried;
+    /* the parallel step in progress */
+    const struct ArrowArray *step_batch;
+    int64_t step_row, step_n;
+    int64_t parallel_steps;
     int64_t pos;                 /* bytes written to the sink */
     int64_t rows_total, rg_rows;
     int64_t row_bytes_est;       /* buffered bytes per row in the current row group */
@@ -117,229 +134,6 @@ static int sink_write(pond_parquet_writer *w, const void *p, size_t n)
         return rc;
     w->pos += (int64_t)n;
     return 0;
-}
-
-static int put(pond_buf *b, const void *p, size_t n)
-{
-    int rc = pond_pqw__reserve(b, n);
-    if (rc < 0)
-        return rc;
-    if (n)
-        memcpy(b->ptr + b->size, p, n);
-    b->size += n;
-    return 0;
-}
-
-static double half_to_double(uint16_t h)
-{
-    int s = h >> 15, e = (h >> 10) & 0x1f, m = h & 0x3ff;
-    double v;
-    if (e == 0)
-        v = ldexp(m, -24);
-    else if (e == 31)
-        v = m ? NAN : INFINITY;
-    else
-        v = ldexp(m + 1024, e - 25);
-    return s ? -v : v;
-}
-
-static int phys_width(const pqw_leaf *l)
-{
-    switch (l->phys) {
-    case PQ_BOOLEAN: return 1;
-    case PQ_INT32: case PQ_FLOAT: return 4;
-    case PQ_INT64: case PQ_DOUBLE: return 8;
-    case PQ_FIXED_LEN_BYTE_ARRAY: return l->type_len;
-    default: return 0;
-    }
-}
-
-static bool is_fixed64(const pqw_leaf *l)
-{
-    return l->vkind != PQW_V_BYTES && l->vkind != PQW_V_LBYTES && l->vkind != PQW_V_FIXED &&
-           l->vkind != PQW_V_DECFL;
-}
-
-/* ---------------------------------------------------------------- statistics */
-
-static double fbits(const pqw_leaf *l, uint64_t b)
-{
-    if (l->phys == PQ_FLOAT) {
-        float f;
-        uint32_t u = (uint32_t)b;
-        memcpy(&f, &u, 4);
-        return f;
-    }
-    if (l->phys == PQ_DOUBLE) {
-        double d;
-        memcpy(&d, &b, 8);
-        return d;
-    }
-    return half_to_double((uint16_t)b);
-}
-
-/* Compare two fixed-width physical values in the column's sort order. */
-static int cmp_num(const pqw_leaf *l, uint64_t a, uint64_t b)
-{
-    switch (l->order) {
-    case PQW_O_SIGNED:
-        if (l->phys == PQ_INT32) {
-            int32_t x = (int32_t)(uint32_t)a, y = (int32_t)(uint32_t)b;
-            return x < y ? -1 : x > y;
-        } else {
-            int64_t x = (int64_t)a, y = (int64_t)b;
-            return x < y ? -1 : x > y;
-        }
-    case PQW_O_UNSIGNED:
-    case PQW_O_BOOL:
-        return a < b ? -1 : a > b;
-    case PQW_O_FLOAT: {
-        double x = fbits(l, a), y = fbits(l, b);
-        return x < y ? -1 : x > y;
-    }
-    default:
-        return 0;
-    }
-}
-
-static int cmp_bytes(const pqw_leaf *l, const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
-{
-    if (l->order == PQW_O_DECBE && al > 0 && bl > 0 && al == bl) {
-        int8_t x = (int8_t)a[0], y = (int8_t)b[0];
-        if (x != y)
-            return x < y ? -1 : 1;
-        int c = memcmp(a + 1, b + 1, al - 1);
-        return c < 0 ? -1 : c > 0;
-    }
-    size_t n = al < bl ? al : bl;
-    int c = n ? memcmp(a, b, n) : 0;
-    if (c)
-        return c < 0 ? -1 : 1;
-    return al < bl ? -1 : al > bl;
-}
-
-static bool is_nan_bits(const pqw_leaf *l, uint64_t b)
-{
-    return l->order == PQW_O_FLOAT && isnan(fbits(l, b));
-}
-
-/* Fold the non-NaN values v[0..n) into st. */
-static void stats_fixed(pqw_stats *st, const pqw_leaf *l, const uint64_t *v, size_t n)
-{
-    size_t i = 0;
-    if (!st->has) {
-        while (i < n && is_nan_bits(l, v[i]))
-            i++;
-        if (i == n)
-            return;
-        st->has = true;
-        st->min = st->max = v[i++];
-    }
-    uint64_t mn = st->min, mx = st->max;
-    if (l->order == PQW_O_SIGNED && l->phys == PQ_INT64) {
-        int64_t a = (int64_t)mn, b = (int64_t)mx;
-        for (; i < n; i++) {
-            int64_t x = (int64_t)v[i];
-            a = x < a ? x : a;
-            b = x > b ? x : b;
-        }
-        mn = (uint64_t)a;
-        mx = (uint64_t)b;
-    } else if (l->phys == PQ_DOUBLE) {
-        double a = fbits(l, mn), b = fbits(l, mx);
-        for (; i < n; i++) {
-            double x;
-            memcpy(&x, &v[i], 8);
-            if (x < a) {
-                a = x;
-                mn = v[i];
-            }
-            if (x > b) {
-                b = x;
-                mx = v[i];
-            }
-        }
-    } else {
-        for (; i < n; i++) {
-            if (is_nan_bits(l, v[i]))
-                continue;
-            if (cmp_num(l, v[i], mn) < 0)
-                mn = v[i];
-            if (cmp_num(l, v[i], mx) > 0)
-                mx = v[i];
-        }
-    }
-    st->min = mn;
-    st->max = mx;
-}
-
-static int stats_bytes(pqw_stats *st, const pqw_leaf *l, const uint8_t *p, size_t len, size_t limit)
-{
-    int rc;
-    if (len > limit) {
-        st->too_long = true;
-        return 0;
-    }
-    if (!st->has) {
-        st->has = true;
-        st->bmin.size = st->bmax.size = 0;
-        if ((rc = put(&st->bmin, p, len)) < 0 || (rc = put(&st->bmax, p, len)) < 0)
-            return rc;
-        return 0;
-    }
-    if (cmp_bytes(l, p, len, (const uint8_t *)st->bmin.ptr, st->bmin.size) < 0) {
-        st->bmin.size = 0;
-        if ((rc = put(&st->bmin, p, len)) < 0)
-            return rc;
-    }
-    if (cmp_bytes(l, p, len, (const uint8_t *)st->bmax.ptr, st->bmax.size) > 0) {
-        st->bmax.size = 0;
-        if ((rc = put(&st->bmax, p, len)) < 0)
-            return rc;
-    }
-    return 0;
-}
-
-static int stats_merge(pqw_stats *into, const pqw_stats *from, const pqw_leaf *l, size_t limit)
-{
-    int rc;
-    into->nulls += from->nulls;
-    into->too_long |= from->too_long;
-    if (!from->has)
-        return 0;
-    if (is_fixed64(l)) {
-        uint64_t v[2] = {from->min, from->max};
-        stats_fixed(into, l, v, 2);
-        return 0;
-    }
-    if ((rc = stats_bytes(into, l, (const uint8_t *)from->bmin.ptr, from->bmin.size, limit)) < 0)
-        return rc;
-    return stats_bytes(into, l, (const uint8_t *)from->bmax.ptr, from->bmax.size, limit);
-}
-
-static void stats_reset(pqw_stats *st)
-{
-    st->has = st->too_long = false;
-    st->nulls = 0;
-    st->bmin.size = st->bmax.size = 0;
-}
-
-/* Append the PLAIN bytes of min (which = 0) or max (1) to out; -0/+0 per the spec. */
-static int stats_value(pond_buf *out, const pqw_stats *st, const pqw_leaf *l, int which)
-{
-    if (!is_fixed64(l)) {
-        const pond_buf *b = which ? &st->bmax : &st->bmin;
-        return put(out, b->ptr, b->size);
-    }
-    uint64_t v = which ? st->max : st->min;
-    if (l->order == PQW_O_FLOAT && fbits(l, v) == 0) {
-        int sbit = l->phys == PQ_DOUBLE ? 63 : l->phys == PQ_FLOAT ? 31 : 15;
-        if (which)
-            v &= ~((uint64_t)1 << sbit);
-        else
-            v |= (uint64_t)1 << sbit;
-    }
-    return put(out, &v, (size_t)phys_width(l));
 }
 
 /* ---------------------------------------------------------------- value conversion */
@@ -444,9 +238,8 @@ static int convert_fixed(uint64_t *out, const pqw_leaf *l, const pqw_shred *s, s
 }
 
 /* Pointers and lengths of values [from, from+n) (binary kinds); decimals are converted to
- * big-endian bytes in w->tmpb. */
-static int convert_bytes(pond_parquet_writer *w, const pqw_leaf *l, const pqw_shred *s, size_t from,
-                         size_t n)
+ * big-endian bytes in x->tmpb. */
+static int convert_bytes(pqw_ctx *x, const pqw_leaf *l, const pqw_shred *s, size_t from, size_t n)
 {
     const struct ArrowArray *a = s->leaf;
     switch (l->vkind) {
@@ -455,8 +248,8 @@ static int convert_bytes(pond_parquet_writer *w, const pqw_leaf *l, const pqw_sh
         const uint8_t *d = a->buffers[2];
         for (size_t i = 0; i < n; i++) {
             int64_t p = vpos(s, from + i);
-            w->tptr[i] = d + o[p];
-            w->tlen[i] = (uint32_t)(o[p + 1] - o[p]);
+            x->tptr[i] = d + o[p];
+            x->tlen[i] = (uint32_t)(o[p + 1] - o[p]);
         }
         return 0;
     }
@@ -467,26 +260,26 @@ static int convert_bytes(pond_parquet_writer *w, const pqw_leaf *l, const pqw_sh
             int64_t p = vpos(s, from + i);
             if (o[p + 1] - o[p] > INT32_MAX)
                 return range_error(l, "binary value longer than 2 GiB");
-            w->tptr[i] = d + o[p];
-            w->tlen[i] = (uint32_t)(o[p + 1] - o[p]);
+            x->tptr[i] = d + o[p];
+            x->tlen[i] = (uint32_t)(o[p + 1] - o[p]);
         }
         return 0;
     }
     case PQW_V_FIXED: {
         const uint8_t *d = a->buffers[1];
         for (size_t i = 0; i < n; i++) {
-            w->tptr[i] = d + vpos(s, from + i) * l->type_len;
-            w->tlen[i] = (uint32_t)l->type_len;
+            x->tptr[i] = d + vpos(s, from + i) * l->type_len;
+            x->tlen[i] = (uint32_t)l->type_len;
         }
         return 0;
     }
     case PQW_V_DECFL: {
         const uint8_t *d = a->buffers[1];
         int rc, nb = l->type_len;
-        w->tmpb.size = 0;
-        if ((rc = pond_pqw__reserve(&w->tmpb, n * 16)) < 0)
+        x->tmpb.size = 0;
+        if ((rc = pond_pqw__reserve(&x->tmpb, n * 16)) < 0)
             return rc;
-        uint8_t *o = (uint8_t *)w->tmpb.ptr;
+        uint8_t *o = (uint8_t *)x->tmpb.ptr;
         for (size_t i = 0; i < n; i++) {
             const uint8_t *v = d + vpos(s, from + i) * 16;
             uint8_t sign = (v[15] & 0x80) ? 0xff : 0;
@@ -497,8 +290,8 @@ static int convert_bytes(pond_parquet_writer *w, const pqw_leaf *l, const pqw_sh
                 return range_error(l, "decimal value exceeds its precision");
             for (int k = 0; k < nb; k++)
                 o[i * 16 + (size_t)k] = v[nb - 1 - k];
-            w->tptr[i] = o + i * 16;
-            w->tlen[i] = (uint32_t)nb;
+            x->tptr[i] = o + i * 16;
+            x->tlen[i] = (uint32_t)nb;
         }
         return 0;
     }
@@ -509,7 +302,7 @@ static int convert_bytes(pond_parquet_writer *w, const pqw_leaf *l, const pqw_sh
 
 /* ---------------------------------------------------------------- pages */
 
-static int dict_to_plain(pond_parquet_writer *w, pqw_col *c);
+static int dict_to_plain(pqw_ctx *x, pqw_col *c);
 
 static int encode_levels(pond_buf *out, const pond_buf *lv, size_t n, int16_t max)
 {
@@ -541,37 +334,38 @@ static int add_pageinfo(pqw_col *c, pqw_pageinfo **out)
     return 0;
 }
 
-/* Compress body (w->scratch) and append header + body to dst. */
-static int emit_page(pond_parquet_writer *w, pond_buf *dst, pq_page_header *h, int32_t *size_out)
+/* Compress body (x->scratch) and append header + body to dst. */
+static int emit_page(const pond_parquet_writer *w, pqw_ctx *x, pond_buf *dst, pq_page_header *h,
+                     int32_t *size_out)
 {
     int rc;
-    const pond_buf *body = &w->scratch;
+    const pond_buf *body = &x->scratch;
     if (w->codec_id != PQ_CODEC_UNCOMPRESSED) {
-        if ((rc = pond_pqw__codec_compress(w->codec, &w->cbuf, w->scratch.ptr, w->scratch.size)) < 0)
+        if ((rc = pond_pqw__codec_compress(x->codec, &x->cbuf, x->scratch.ptr, x->scratch.size)) < 0)
             return rc;
-        body = &w->cbuf;
+        body = &x->cbuf;
     }
-    if (w->scratch.size > INT32_MAX || body->size > INT32_MAX)
+    if (x->scratch.size > INT32_MAX || body->size > INT32_MAX)
         return pond_error_set(POND_EINVALID, POND_DOM_PARQUET, "parquet writer: page too large");
-    h->uncompressed_page_size = (int32_t)w->scratch.size;
+    h->uncompressed_page_size = (int32_t)x->scratch.size;
     h->compressed_page_size = (int32_t)body->size;
     if (w->opts.page_crc) {
         h->has_crc = true;
         h->crc = (int32_t)pond_pqw__crc32(body->ptr, body->size);
     }
     pq_tenc e;
-    w->hdr.size = 0;
-    pq_tenc_init(&e, &w->hdr);
+    x->hdr.size = 0;
+    pq_tenc_init(&e, &x->hdr);
     pq_encode_page_header(&e, h);
     if (e.rc < 0)
         return e.rc;
-    if ((rc = put(dst, w->hdr.ptr, w->hdr.size)) < 0 || (rc = put(dst, body->ptr, body->size)) < 0)
+    if ((rc = pond_pqw__put(dst, x->hdr.ptr, x->hdr.size)) < 0 || (rc = pond_pqw__put(dst, body->ptr, body->size)) < 0)
         return rc;
-    *size_out = (int32_t)(w->hdr.size + body->size);
+    *size_out = (int32_t)(x->hdr.size + body->size);
     return 0;
 }
 
-static int flush_page(pond_parquet_writer *w, pqw_col *c)
+static int flush_page(const pond_parquet_writer *w, pqw_ctx *x, pqw_col *c)
 {
     const pqw_leaf *l = c->leaf;
     int rc;
@@ -580,17 +374,17 @@ static int flush_page(pond_parquet_writer *w, pqw_col *c)
     if (c->page_is_dict && c->dict_mode == DICT_TRIAL) {
         /* First page of the chunk: keep the dictionary only if it pays for itself. */
         if (c->dict.n == 0 || c->dict.plain.size * 4 > c->p_plain_bytes * 3) {
-            if ((rc = dict_to_plain(w, c)) < 0)
+            if ((rc = dict_to_plain(x, c)) < 0)
                 return rc;
             c->dict_mode = DICT_OFF;
         } else {
             c->dict_mode = DICT_ON;
         }
     }
-    w->scratch.size = 0;
-    if (l->max_rep > 0 && (rc = encode_levels(&w->scratch, &c->prep, c->p_levels, l->max_rep)) < 0)
+    x->scratch.size = 0;
+    if (l->max_rep > 0 && (rc = encode_levels(&x->scratch, &c->prep, c->p_levels, l->max_rep)) < 0)
         return rc;
-    if (l->max_def > 0 && (rc = encode_levels(&w->scratch, &c->pdef, c->p_levels, l->max_def)) < 0)
+    if (l->max_def > 0 && (rc = encode_levels(&x->scratch, &c->pdef, c->p_levels, l->max_def)) < 0)
         return rc;
     int encoding;
     if (c->page_is_dict) {
@@ -598,14 +392,14 @@ static int flush_page(pond_parquet_writer *w, pqw_col *c)
         if (bw == 0)
             bw = 1;
         uint8_t b = (uint8_t)bw;
-        if ((rc = put(&w->scratch, &b, 1)) < 0 ||
-            (rc = pond_pqw__rle_encode_u32(&w->scratch, (const uint32_t *)c->pvals.ptr, c->p_values,
+        if ((rc = pond_pqw__put(&x->scratch, &b, 1)) < 0 ||
+            (rc = pond_pqw__rle_encode_u32(&x->scratch, (const uint32_t *)c->pvals.ptr, c->p_values,
                                            bw)) < 0)
             return rc;
         encoding = PQ_ENC_PLAIN_DICTIONARY;
         c->c_dict_used = true;
     } else {
-        if ((rc = put(&w->scratch, c->pvals.ptr, c->pvals.size)) < 0)
+        if ((rc = pond_pqw__put(&x->scratch, c->pvals.ptr, c->pvals.size)) < 0)
             return rc;
         encoding = PQ_ENC_PLAIN;
         c->c_plain_used = true;
@@ -624,28 +418,28 @@ static int flush_page(pond_parquet_writer *w, pqw_col *c)
     pi->offset = (int64_t)c->chunk.size;
     pi->first_row = c->c_rows;
     size_t hdr_before = c->chunk.size;
-    if ((rc = emit_page(w, &c->chunk, &h, &pi->size)) < 0)
+    if ((rc = emit_page(w, x, &c->chunk, &h, &pi->size)) < 0)
         return rc;
     c->c_comp += (int64_t)(c->chunk.size - hdr_before);
-    c->c_uncomp += (int64_t)(w->hdr.size + w->scratch.size);
+    c->c_uncomp += (int64_t)(x->hdr.size + x->scratch.size);
     pi->nulls = c->pst.nulls;
     pi->null_page = c->p_values == 0;
     if (c->pst.has && !c->pst.too_long) {
         pi->has_minmax = true;
         pi->min_off = c->pi_bytes.size;
-        if ((rc = stats_value(&c->pi_bytes, &c->pst, l, 0)) < 0)
+        if ((rc = pond_pqw__stats_value(&c->pi_bytes, &c->pst, l, 0)) < 0)
             return rc;
         pi->min_len = c->pi_bytes.size - pi->min_off;
         pi->max_off = c->pi_bytes.size;
-        if ((rc = stats_value(&c->pi_bytes, &c->pst, l, 1)) < 0)
+        if ((rc = pond_pqw__stats_value(&c->pi_bytes, &c->pst, l, 1)) < 0)
             return rc;
         pi->max_len = c->pi_bytes.size - pi->max_off;
     }
-    if ((rc = stats_merge(&c->cst, &c->pst, l, w->opts.max_statistics_bytes)) < 0)
+    if ((rc = pond_pqw__stats_merge(&c->cst, &c->pst, l, w->opts.max_statistics_bytes)) < 0)
         return rc;
     c->c_levels += (int64_t)c->p_levels;
     c->c_rows += (int64_t)c->p_rows;
-    stats_reset(&c->pst);
+    pond_pqw__stats_reset(&c->pst);
     c->pdef.size = c->prep.size = c->pvals.size = 0;
     c->p_levels = c->p_values = c->p_rows = c->p_plain_bytes = 0;
     c->page_is_dict = c->dict_mode == DICT_TRIAL || c->dict_mode == DICT_ON;
@@ -653,28 +447,28 @@ static int flush_page(pond_parquet_writer *w, pqw_col *c)
 }
 
 /* Rewrite the current page's indices as PLAIN values and drop the dictionary. */
-static int dict_to_plain(pond_parquet_writer *w, pqw_col *c)
+static int dict_to_plain(pqw_ctx *x, pqw_col *c)
 {
     int rc;
     const uint32_t *idx = (const uint32_t *)c->pvals.ptr;
-    pond_buf *out = &w->tmpb;
+    pond_buf *out = &x->tmpb;
     const pqw_dict *d = &c->dict;
     out->size = 0;
     if ((rc = pond_pqw__reserve(out, c->p_plain_bytes)) < 0)
         return rc;
     for (size_t i = 0; i < c->p_values; i++) {
         if (d->keyed) {
-            if ((rc = put(out, d->plain.ptr + (size_t)idx[i] * (size_t)d->width, (size_t)d->width)) < 0)
+            if ((rc = pond_pqw__put(out, d->plain.ptr + (size_t)idx[i] * (size_t)d->width, (size_t)d->width)) < 0)
                 return rc;
         } else if (d->width > 0) {
-            if ((rc = put(out, d->plain.ptr + d->offs[idx[i]], (size_t)d->width)) < 0)
+            if ((rc = pond_pqw__put(out, d->plain.ptr + d->offs[idx[i]], (size_t)d->width)) < 0)
                 return rc;
         } else {
-            if ((rc = put(out, d->plain.ptr + d->offs[idx[i]] - 4, 4)) < 0)
+            if ((rc = pond_pqw__put(out, d->plain.ptr + d->offs[idx[i]] - 4, 4)) < 0)
                 return rc;
             uint32_t len;
             memcpy(&len, d->plain.ptr + d->offs[idx[i]] - 4, 4);
-            if ((rc = put(out, d->plain.ptr + d->offs[idx[i]], len)) < 0)
+            if ((rc = pond_pqw__put(out, d->plain.ptr + d->offs[idx[i]], len)) < 0)
                 return rc;
         }
     }
@@ -697,19 +491,19 @@ static size_t page_estimate(const pqw_col *c)
 }
 
 /* Append n values starting at value `from` of the shred to the page. */
-static int append_values(pond_parquet_writer *w, pqw_col *c, const pqw_shred *s, size_t from,
-                         size_t n)
+static int append_values(const pond_parquet_writer *w, pqw_ctx *x, pqw_col *c, const pqw_shred *s,
+                         size_t from, size_t n)
 {
     const pqw_leaf *l = c->leaf;
     int rc;
-    int width = phys_width(l);
+    int width = pond_pqw__phys_width(l);
     while (n > 0) {
         size_t k = n < CHUNK ? n : CHUNK;
-        if (is_fixed64(l)) {
-            if ((rc = convert_fixed(w->tmp, l, s, from, k)) < 0)
+        if (pond_pqw__is_fixed64(l)) {
+            if ((rc = convert_fixed(x->tmp, l, s, from, k)) < 0)
                 return rc;
             if (w->opts.statistics || w->opts.page_index)
-                stats_fixed(&c->pst, l, w->tmp, k);
+                pond_pqw__stats_fixed(&c->pst, l, x->tmp, k);
             if (l->vkind == PQW_V_BOOL) {
                 size_t bits = c->p_values;
                 if ((rc = pond_pqw__reserve(&c->pvals, k / 8 + 2)) < 0)
@@ -718,7 +512,7 @@ static int append_values(pond_parquet_writer *w, pqw_col *c, const pqw_shred *s,
                 for (size_t i = 0; i < k; i++, bits++) {
                     if ((bits & 7) == 0)
                         b[bits >> 3] = 0;
-                    b[bits >> 3] |= (uint8_t)(w->tmp[i] << (bits & 7));
+                    b[bits >> 3] |= (uint8_t)(x->tmp[i] << (bits & 7));
                 }
                 c->pvals.size = (bits + 7) / 8;
             } else if (c->page_is_dict) {
@@ -726,7 +520,7 @@ static int append_values(pond_parquet_writer *w, pqw_col *c, const pqw_shred *s,
                     return rc;
                 uint32_t *ix = (uint32_t *)(c->pvals.ptr + c->pvals.size);
                 for (size_t i = 0; i < k; i++)
-                    if ((rc = pond_pqw__dict_put_fixed(&c->dict, w->tmp[i], &ix[i])) < 0)
+                    if ((rc = pond_pqw__dict_put_fixed(&c->dict, x->tmp[i], &ix[i])) < 0)
                         return rc;
                 c->pvals.size += k * 4;
             } else {
@@ -734,20 +528,20 @@ static int append_values(pond_parquet_writer *w, pqw_col *c, const pqw_shred *s,
                     return rc;
                 uint8_t *o = (uint8_t *)c->pvals.ptr + c->pvals.size;
                 if (width == 8) {
-                    memcpy(o, w->tmp, k * 8);
+                    memcpy(o, x->tmp, k * 8);
                 } else {
                     for (size_t i = 0; i < k; i++)
-                        memcpy(o + i * (size_t)width, &w->tmp[i], (size_t)width);
+                        memcpy(o + i * (size_t)width, &x->tmp[i], (size_t)width);
                 }
                 c->pvals.size += k * (size_t)width;
             }
             c->p_plain_bytes += k * (size_t)width;
         } else {
-            if ((rc = convert_bytes(w, l, s, from, k)) < 0)
+            if ((rc = convert_bytes(x, l, s, from, k)) < 0)
                 return rc;
             if (w->opts.statistics || w->opts.page_index)
                 for (size_t i = 0; i < k; i++)
-                    if ((rc = stats_bytes(&c->pst, l, w->tptr[i], w->tlen[i],
+                    if ((rc = pond_pqw__stats_bytes(&c->pst, l, x->tptr[i], x->tlen[i],
                                           w->opts.max_statistics_bytes)) < 0)
                         return rc;
             size_t pre = l->phys == PQ_BYTE_ARRAY ? 4 : 0;
@@ -756,26 +550,26 @@ static int append_values(pond_parquet_writer *w, pqw_col *c, const pqw_shred *s,
                     return rc;
                 uint32_t *ix = (uint32_t *)(c->pvals.ptr + c->pvals.size);
                 for (size_t i = 0; i < k; i++) {
-                    if ((rc = pond_pqw__dict_put_bytes(&c->dict, w->tptr[i], w->tlen[i], &ix[i])) < 0)
+                    if ((rc = pond_pqw__dict_put_bytes(&c->dict, x->tptr[i], x->tlen[i], &ix[i])) < 0)
                         return rc;
-                    c->p_plain_bytes += pre + w->tlen[i];
+                    c->p_plain_bytes += pre + x->tlen[i];
                 }
                 c->pvals.size += k * 4;
             } else {
                 size_t total = 0;
                 for (size_t i = 0; i < k; i++)
-                    total += pre + w->tlen[i];
+                    total += pre + x->tlen[i];
                 if ((rc = pond_pqw__reserve(&c->pvals, total)) < 0)
                     return rc;
                 uint8_t *o = (uint8_t *)c->pvals.ptr + c->pvals.size;
                 for (size_t i = 0; i < k; i++) {
                     if (pre) {
-                        memcpy(o, &w->tlen[i], 4);
+                        memcpy(o, &x->tlen[i], 4);
                         o += 4;
                     }
-                    if (w->tlen[i])
-                        memcpy(o, w->tptr[i], w->tlen[i]);
-                    o += w->tlen[i];
+                    if (x->tlen[i])
+                        memcpy(o, x->tptr[i], x->tlen[i]);
+                    o += x->tlen[i];
                 }
                 c->pvals.size += total;
                 c->p_plain_bytes += total;
@@ -787,7 +581,7 @@ static int append_values(pond_parquet_writer *w, pqw_col *c, const pqw_shred *s,
         if (c->dict_mode == DICT_TRIAL && c->page_is_dict && c->p_values >= 4096 &&
             c->dict.plain.size * 2 > c->p_plain_bytes) {
             /* Mostly distinct values: stop hashing early, PLAIN for the rest of the chunk. */
-            if ((rc = dict_to_plain(w, c)) < 0)
+            if ((rc = dict_to_plain(x, c)) < 0)
                 return rc;
             c->dict_mode = DICT_OFF;
         }
@@ -796,12 +590,12 @@ static int append_values(pond_parquet_writer *w, pqw_col *c, const pqw_shred *s,
 }
 
 /* Feed a shredded slice of one column into pages. */
-static int feed(pond_parquet_writer *w, pqw_col *c, const pqw_shred *s)
+static int feed(const pond_parquet_writer *w, pqw_ctx *x, pqw_col *c, const pqw_shred *s)
 {
     const pqw_leaf *l = c->leaf;
     size_t lv = 0, vv = 0;
     int rc;
-    int width = phys_width(l);
+    int width = pond_pqw__phys_width(l);
     while (lv < s->n_levels) {
         /* Slice so that a page ends close to its target size. */
         size_t per = c->page_is_dict && c->dict_mode != DICT_TRIAL ? 1
@@ -837,11 +631,11 @@ static int feed(pond_parquet_writer *w, pqw_col *c, const pqw_shred *s)
             for (size_t i = lv; i < end; i++)
                 rows += s->rep[i] == 0;
         }
-        if (l->max_def > 0 && (rc = put(&c->pdef, s->def + lv, nlev * 2)) < 0)
+        if (l->max_def > 0 && (rc = pond_pqw__put(&c->pdef, s->def + lv, nlev * 2)) < 0)
             return rc;
-        if (l->max_rep > 0 && (rc = put(&c->prep, s->rep + lv, nlev * 2)) < 0)
+        if (l->max_rep > 0 && (rc = pond_pqw__put(&c->prep, s->rep + lv, nlev * 2)) < 0)
             return rc;
-        if ((rc = append_values(w, c, s, vv, nvals)) < 0)
+        if ((rc = append_values(w, x, c, s, vv, nvals)) < 0)
             return rc;
         c->pst.nulls += (int64_t)(nlev - nvals);
         c->p_levels += nlev;
@@ -850,7 +644,7 @@ static int feed(pond_parquet_writer *w, pqw_col *c, const pqw_shred *s)
         lv = end;
         bool dict_full = c->page_is_dict && c->dict.plain.size > w->opts.dictionary_bytes;
         if (dict_full || page_estimate(c) >= w->opts.page_bytes || c->p_levels >= PAGE_MAX_LEVELS) {
-            if ((rc = flush_page(w, c)) < 0)
+            if ((rc = flush_page(w, x, c)) < 0)
                 return rc;
             if (dict_full && c->dict_mode == DICT_ON) {
                 c->dict_mode = DICT_FALLBACK;
@@ -861,15 +655,141 @@ static int feed(pond_parquet_writer *w, pqw_col *c, const pqw_shred *s)
     return 0;
 }
 
+/* ---------------------------------------------------------------- parallel steps */
+
+static int ctx_init(pqw_ctx *x, const pond_parquet_writer *w)
+{
+    int rc = pond_pqw__codec_new(&x->codec, w->codec_id, w->opts.compression_level);
+    if (rc < 0)
+        return rc;
+    x->tmp = pond_malloc(CHUNK * sizeof *x->tmp);
+    x->tptr = pond_malloc(CHUNK * sizeof *x->tptr);
+    x->tlen = pond_malloc(CHUNK * sizeof *x->tlen);
+    return x->tmp && x->tptr && x->tlen ? 0 : POND_ENOMEM;
+}
+
+static void ctx_dispose(pqw_ctx *x)
+{
+    pond_pqw__shred_dispose(&x->shred);
+    pond_pqw__codec_free(x->codec);
+    pond_buf_dispose(&x->scratch);
+    pond_buf_dispose(&x->cbuf);
+    pond_buf_dispose(&x->hdr);
+    pond_buf_dispose(&x->tmpb);
+    pond_free(x->tmp);
+    pond_free(x->tptr);
+    pond_free(x->tlen);
+    memset(x, 0, sizeof *x);
+}
+
+/* Close one column's chunk: its last page, then its dictionary page (compressed here so that
+ * this work is parallel too; the row group writes it in front of the data pages). */
+static int finish_chunk(const pond_parquet_writer *w, pqw_ctx *x, pqw_col *c)
+{
+    int rc;
+    if ((rc = flush_page(w, x, c)) < 0)
+        return rc;
+    c->dpage.size = 0;
+    c->dpage_uncomp = 0;
+    if (!c->c_dict_used)
+        return 0;
+    x->scratch.size = 0;
+    if ((rc = pond_pqw__put(&x->scratch, c->dict.plain.ptr, c->dict.plain.size)) < 0)
+        return rc;
+    pq_page_header h;
+    memset(&h, 0, sizeof h);
+    h.type = PQ_PAGE_DICTIONARY;
+    h.has_dict = true;
+    h.dict.num_values = (int32_t)c->dict.n;
+    h.dict.encoding = PQ_ENC_PLAIN_DICTIONARY;
+    int32_t size;
+    if ((rc = emit_page(w, x, &c->dpage, &h, &size)) < 0)
+        return rc;
+    c->dpage_uncomp = (int64_t)(x->hdr.size + x->scratch.size);
+    return 0;
+}
+
+enum { STEP_FEED, STEP_FINISH };
+
+static int column_step(const pond_parquet_writer *w, pqw_ctx *x, int i, int kind)
+{
+    pqw_col *c = &w->cols[i];
+    if (kind == STEP_FINISH)
+        return finish_chunk(w, x, c);
+    int rc = pond_pqw__shred(&x->shred, c->leaf, w->step_batch, w->step_row, w->step_n);
+    if (rc < 0)
+        return rc;
+    return feed(w, x, c, &x->shred);
+}
+
+typedef struct {
+    const pond_parquet_writer *w;
+    int kind;
+} step_job;
+
+static void step_task(void *payload, int task, int slot)
+{
+    step_job *j = payload;
+    pqw_col *c = &j->w->cols[task];
+    c->rc = column_step(j->w, &j->w->ctx[slot], task, j->kind);
+    if (c->rc < 0) {
+        const pond_error *e = pond_error_last();
+        c->dom = e->domain;
+        snprintf(c->msg, sizeof c->msg, "%s", e->message);
+    }
+}
+
+/* Start the pool and the workers' scratch, once. Without threads the steps run on the caller. */
+static int pool_start(pond_parquet_writer *w)
+{
+    int rc;
+    w->pool_tried = true;
+    for (int i = w->n_ctx; i < w->threads; i++) {
+        if ((rc = ctx_init(&w->ctx[i], w)) < 0)
+            return rc;
+        w->n_ctx = i + 1;
+    }
+    return pond__pool_new(&w->pool, w->threads);
+}
+
+/* Run one step on every column: split across the pool's threads when it pays, otherwise in
+ * column order on the caller's thread. Each column sees the same sequence of slices either
+ * way, so the bytes written do not depend on the thread count. On failure the error of the
+ * first failing column is returned: the one the sequential order reports. */
+static int run_step(pond_parquet_writer *w, int kind, size_t work_bytes)
+{
+    int rc, nc = w->schema.n_leaves;
+    bool split = w->threads > 1 && nc > 1 && work_bytes >= PARALLEL_MIN_BYTES;
+    if (split && !w->pool_tried && (rc = pool_start(w)) < 0)
+        return rc;
+    if (!split || pond__pool_threads(w->pool) < 2) {
+        for (int i = 0; i < nc; i++)
+            if ((rc = column_step(w, &w->ctx[0], i, kind)) < 0)
+                return rc;
+        return 0;
+    }
+    step_job j = {w, kind};
+    pond__pool_run(w->pool, nc, step_task, &j);
+    w->parallel_steps++;
+    for (int i = 0; i < nc; i++)
+        if (w->cols[i].rc < 0)
+            return pond_error_set(w->cols[i].rc, w->cols[i].dom, "%s", w->cols[i].msg);
+    return 0;
+}
+
 /* ---------------------------------------------------------------- row groups */
+
+static size_t buffered_bytes(const pond_parquet_writer *w);
 
 static int flush_row_group(pond_parquet_writer *w)
 {
     int rc;
     int nc = w->schema.n_leaves;
+    size_t closing = 0;
     for (int i = 0; i < nc; i++)
-        if ((rc = flush_page(w, &w->cols[i])) < 0)
-            return rc;
+        closing += page_estimate(&w->cols[i]) + w->cols[i].dict.plain.size;
+    if ((rc = run_step(w, STEP_FINISH, closing)) < 0)
+        return rc;
     if (w->n_rgs == w->cap_rgs) {
         size_t ncap = w->cap_rgs ? w->cap_rgs * 2 : 8;
         pqw_rg_meta *r = pond_realloc(w->rgs, ncap * sizeof *r);
@@ -895,23 +815,10 @@ static int flush_row_group(pond_parquet_writer *w)
         m->file_offset = w->pos;
         int64_t dict_bytes = 0, dict_uncomp = 0;
         if (c->c_dict_used) {
-            w->scratch.size = 0;
-            if ((rc = put(&w->scratch, c->dict.plain.ptr, c->dict.plain.size)) < 0)
-                return rc;
-            pq_page_header h;
-            memset(&h, 0, sizeof h);
-            h.type = PQ_PAGE_DICTIONARY;
-            h.has_dict = true;
-            h.dict.num_values = (int32_t)c->dict.n;
-            h.dict.encoding = PQ_ENC_PLAIN_DICTIONARY;
-            int32_t size;
-            w->tmpb.size = 0;
-            if ((rc = emit_page(w, &w->tmpb, &h, &size)) < 0)
-                return rc;
             m->dict_page_offset = w->pos;
-            dict_uncomp = (int64_t)(w->hdr.size + w->scratch.size);
-            dict_bytes = size;
-            if ((rc = sink_write(w, w->tmpb.ptr, w->tmpb.size)) < 0)
+            dict_uncomp = c->dpage_uncomp;
+            dict_bytes = (int64_t)c->dpage.size;
+            if ((rc = sink_write(w, c->dpage.ptr, c->dpage.size)) < 0)
                 return rc;
         }
         int64_t data_start = w->pos;
@@ -931,11 +838,11 @@ static int flush_row_group(pond_parquet_writer *w)
             if (c->cst.has && !c->cst.too_long) {
                 m->has_minmax = true;
                 m->min_off = w->stat_bytes.size;
-                if ((rc = stats_value(&w->stat_bytes, &c->cst, l, 0)) < 0)
+                if ((rc = pond_pqw__stats_value(&w->stat_bytes, &c->cst, l, 0)) < 0)
                     return rc;
                 m->min_len = w->stat_bytes.size - m->min_off;
                 m->max_off = w->stat_bytes.size;
-                if ((rc = stats_value(&w->stat_bytes, &c->cst, l, 1)) < 0)
+                if ((rc = pond_pqw__stats_value(&w->stat_bytes, &c->cst, l, 1)) < 0)
                     return rc;
                 m->max_len = w->stat_bytes.size - m->max_off;
             }
@@ -976,17 +883,17 @@ static int flush_row_group(pond_parquet_writer *w)
                         continue;
                     if (prev >= 0) {
                         int a, b;
-                        if (is_fixed64(l)) {
+                        if (pond_pqw__is_fixed64(l)) {
                             uint64_t x = 0, y = 0;
                             memcpy(&x, mins[prev].ptr, mins[prev].len);
                             memcpy(&y, mins[p].ptr, mins[p].len);
-                            a = cmp_num(l, x, y);
+                            a = pond_pqw__cmp_num(l, x, y);
                             memcpy(&x, maxs[prev].ptr, maxs[prev].len);
                             memcpy(&y, maxs[p].ptr, maxs[p].len);
-                            b = cmp_num(l, x, y);
+                            b = pond_pqw__cmp_num(l, x, y);
                         } else {
-                            a = cmp_bytes(l, mins[prev].ptr, mins[prev].len, mins[p].ptr, mins[p].len);
-                            b = cmp_bytes(l, maxs[prev].ptr, maxs[prev].len, maxs[p].ptr, maxs[p].len);
+                            a = pond_pqw__cmp_bytes(l, mins[prev].ptr, mins[prev].len, mins[p].ptr, mins[p].len);
+                            b = pond_pqw__cmp_bytes(l, maxs[prev].ptr, maxs[prev].len, maxs[p].ptr, maxs[p].len);
                         }
                         if (a > 0 || b > 0)
                             asc = 0;
@@ -1036,7 +943,7 @@ static int flush_row_group(pond_parquet_writer *w)
         c->c_plain_used = c->c_dict_used = false;
         c->n_pages = 0;
         c->pi_bytes.size = 0;
-        stats_reset(&c->cst);
+        pond_pqw__stats_reset(&c->cst);
         pond_pqw__dict_clear(&c->dict);
         c->dict_mode = w->opts.dictionary_bytes && l->vkind != PQW_V_BOOL ? DICT_TRIAL : DICT_OFF;
         c->page_is_dict = c->dict_mode == DICT_TRIAL;
@@ -1110,21 +1017,25 @@ int pond_parquet_writer_new(pond_parquet_writer **out, const pond_parquet_sink *
             }
         }
     }
-    if ((rc = pond_pqw__codec_new(&w->codec, w->codec_id, opts->compression_level)) < 0)
+    w->threads = opts->threads <= 0 ? 2 : POND_MIN(opts->threads, MAX_THREADS);
+    w->ctx = pond_calloc((size_t)w->threads, sizeof *w->ctx);
+    if (!w->ctx) {
+        rc = POND_ENOMEM;
         goto fail;
-    w->tmp = pond_malloc(CHUNK * sizeof *w->tmp);
-    w->tptr = pond_malloc(CHUNK * sizeof *w->tptr);
-    w->tlen = pond_malloc(CHUNK * sizeof *w->tlen);
+    }
+    w->n_ctx = 1; /* disposed even when its init fails half way */
+    if ((rc = ctx_init(&w->ctx[0], w)) < 0)
+        goto fail;
     w->cols = pond_calloc((size_t)w->schema.n_leaves, sizeof *w->cols);
-    if (!w->tmp || !w->tptr || !w->tlen || !w->cols) {
+    if (!w->cols) {
         rc = POND_ENOMEM;
         goto fail;
     }
     for (int i = 0; i < w->schema.n_leaves; i++) {
         pqw_col *c = &w->cols[i];
         c->leaf = &w->schema.leaves[i];
-        int width = c->leaf->phys == PQ_BYTE_ARRAY ? 0 : phys_width(c->leaf);
-        pond_pqw__dict_init(&c->dict, width, is_fixed64(c->leaf));
+        int width = c->leaf->phys == PQ_BYTE_ARRAY ? 0 : pond_pqw__phys_width(c->leaf);
+        pond_pqw__dict_init(&c->dict, width, pond_pqw__is_fixed64(c->leaf));
         c->dict_mode = (w->opts.dictionary_bytes && c->leaf->vkind != PQW_V_BOOL) ? DICT_TRIAL
                                                                                   : DICT_OFF;
         c->page_is_dict = c->dict_mode == DICT_TRIAL;
@@ -1136,6 +1047,11 @@ int pond_parquet_writer_new(pond_parquet_writer **out, const pond_parquet_sink *
 fail:
     pond_parquet_writer_free(w);
     return rc;
+}
+
+int64_t pond_pqw__parallel_steps(const pond_parquet_writer *w)
+{
+    return w->parallel_steps;
 }
 
 int64_t pond_parquet_writer_rows(const pond_parquet_writer *w)
@@ -1176,11 +1092,13 @@ int pond_parquet_writer_write(pond_parquet_writer *w, const struct ArrowArray *b
         cap = cap < 1024 ? 1024 : cap > 65536 ? 65536 : cap;
         if (n > cap)
             n = cap;
-        for (int i = 0; i < w->schema.n_leaves; i++) {
-            if ((rc = pond_pqw__shred(&w->shred, &w->schema.leaves[i], batch, row, n)) < 0 ||
-                (rc = feed(w, &w->cols[i], &w->shred)) < 0)
-                return sticky(w, rc);
-        }
+        w->step_batch = batch;
+        w->step_row = row;
+        w->step_n = n;
+        rc = run_step(w, STEP_FEED, (size_t)n * (size_t)w->schema.n_leaves * 8);
+        w->step_batch = NULL;
+        if (rc < 0)
+            return sticky(w, rc);
         row += n;
         w->rg_rows += n;
         w->rows_total += n;
@@ -1388,8 +1306,13 @@ void pond_parquet_writer_free(pond_parquet_writer *w)
         pond_buf_dispose(&c->chunk);
         pond_free(c->pages);
         pond_buf_dispose(&c->pi_bytes);
+        pond_buf_dispose(&c->dpage);
     }
     pond_free(w->cols);
+    pond__pool_free(w->pool); /* joins the workers before their scratch goes */
+    for (int i = 0; w->ctx && i < w->n_ctx; i++)
+        ctx_dispose(&w->ctx[i]);
+    pond_free(w->ctx);
     for (size_t r = 0; r < w->n_rgs; r++)
         pond_free(w->rgs[r].cols);
     pond_free(w->rgs);
@@ -1401,18 +1324,9 @@ void pond_parquet_writer_free(pond_parquet_writer *w)
     pond_free(w->kv_values);
     pond_pqw__schema_dispose(&w->schema);
     pond_arrow_schema_release(&w->aschema);
-    pond_pqw__shred_dispose(&w->shred);
-    pond_pqw__codec_free(w->codec);
-    pond_buf_dispose(&w->scratch);
-    pond_buf_dispose(&w->cbuf);
-    pond_buf_dispose(&w->hdr);
-    pond_buf_dispose(&w->tmpb);
     pond_buf_dispose(&w->stat_bytes);
     pond_buf_dispose(&w->ci_buf);
     pond_buf_dispose(&w->oi_buf);
-    pond_free(w->tmp);
-    pond_free(w->tptr);
-    pond_free(w->tlen);
     pond_free(w);
 }
 

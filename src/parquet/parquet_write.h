@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #define PQW_MAX_DEPTH 32
 
@@ -136,6 +137,45 @@ typedef struct {
 int pond_pqw__schema_build(pqw_schema *out, const struct ArrowSchema *schema);
 void pond_pqw__schema_dispose(pqw_schema *s);
 
+/* ---------------------------------------------------------------- statistics */
+
+/* Append n bytes to b (growth as pond_pqw__reserve). */
+static inline int pond_pqw__put(pond_buf *b, const void *p, size_t n)
+{
+    int rc = pond_pqw__reserve(b, n);
+    if (rc < 0)
+        return rc;
+    if (n)
+        memcpy(b->ptr + b->size, p, n);
+    b->size += n;
+    return 0;
+}
+
+typedef struct {
+    bool has;          /* min/max present (some non-NaN value seen) */
+    bool too_long;     /* a binary value longer than the limit: min/max omitted */
+    int64_t nulls;
+    uint64_t min, max; /* physical bits of fixed-width values */
+    pond_buf bmin, bmax;
+} pqw_stats;
+
+/* Bytes of one physical value (1 for BOOLEAN, 0 for BYTE_ARRAY). */
+int pond_pqw__phys_width(const pqw_leaf *l);
+/* Values converted to 64-bit words (everything but binary kinds). */
+bool pond_pqw__is_fixed64(const pqw_leaf *l);
+/* -1, 0, 1 in the column's order (fixed-width bits / binary values). */
+int pond_pqw__cmp_num(const pqw_leaf *l, uint64_t a, uint64_t b);
+int pond_pqw__cmp_bytes(const pqw_leaf *l, const uint8_t *a, size_t al, const uint8_t *b,
+                        size_t bl);
+void pond_pqw__stats_fixed(pqw_stats *st, const pqw_leaf *l, const uint64_t *v, size_t n);
+int pond_pqw__stats_bytes(pqw_stats *st, const pqw_leaf *l, const uint8_t *p, size_t len,
+                          size_t limit);
+int pond_pqw__stats_merge(pqw_stats *into, const pqw_stats *from, const pqw_leaf *l,
+                          size_t limit);
+void pond_pqw__stats_reset(pqw_stats *st);
+/* Append the PLAIN bytes of min (which = 0) or max (1) to out. */
+int pond_pqw__stats_value(pond_buf *out, const pqw_stats *st, const pqw_leaf *l, int which);
+
 /* ---------------------------------------------------------------- shredding */
 
 /* Levels and value positions of one leaf for a range of rows. Values are physical indices
@@ -149,6 +189,9 @@ typedef struct {
     int64_t first;
     const struct ArrowArray *leaf;
 } pqw_shred;
+
+/* Steps (batch slices, row-group closes) the writer split across threads so far (tests). */
+int64_t pond_pqw__parallel_steps(const pond_parquet_writer *w);
 
 int pond_pqw__shred(pqw_shred *s, const pqw_leaf *leaf, const struct ArrowArray *batch,
                     int64_t row0, int64_t nrows);

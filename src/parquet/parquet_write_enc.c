@@ -161,6 +161,23 @@ static inline uint32_t hash64(uint64_t x)
     return (uint32_t)x;
 }
 
+/* The last n < 8 bytes of a key as one word, with fixed-size loads: a variable-length memcpy is
+ * a libc call, which cost more than the rest of hashing a short key. Two overlapping 4-byte
+ * loads (n >= 4) or three bytes (n < 4) cover every byte, so keys of one length that differ
+ * give different words. */
+static inline uint64_t tail_word(const uint8_t *p, size_t n)
+{
+    if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, p, 4);
+        memcpy(&b, p + n - 4, 4);
+        return (uint64_t)a | (uint64_t)b << 32;
+    }
+    if (n == 0)
+        return 0;
+    return (uint64_t)p[0] | (uint64_t)p[n >> 1] << 8 | (uint64_t)p[n - 1] << 16;
+}
+
 static uint32_t hash_bytes(const uint8_t *p, size_t n)
 {
     uint64_t h = 0x9e3779b97f4a7c15ULL ^ n;
@@ -172,20 +189,22 @@ static uint32_t hash_bytes(const uint8_t *p, size_t n)
         p += 8;
         n -= 8;
     }
-    uint64_t t = 0;
-    memcpy(&t, p, n);
-    h = (h ^ t) * 0x94d049bb133111ebULL;
+    h = (h ^ tail_word(p, n)) * 0x94d049bb133111ebULL;
     return hash64(h);
 }
 
 /* Short keys dominate dictionaries (tags, names): compare them without a libc call. */
 static inline bool bytes_equal(const void *a, const void *b, size_t n)
 {
-    if (n <= 8) {
-        uint64_t x = 0, y = 0;
-        memcpy(&x, a, n);
-        memcpy(&y, b, n);
-        return x == y;
+    if (n < 8)
+        return tail_word(a, n) == tail_word(b, n);
+    if (n <= 16) {
+        uint64_t x0, y0, x1, y1;
+        memcpy(&x0, a, 8);
+        memcpy(&y0, b, 8);
+        memcpy(&x1, (const uint8_t *)a + n - 8, 8);
+        memcpy(&y1, (const uint8_t *)b + n - 8, 8);
+        return x0 == y0 && x1 == y1;
     }
     return memcmp(a, b, n) == 0;
 }

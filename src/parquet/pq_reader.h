@@ -6,10 +6,10 @@
 
 #include "parquet/pq_meta.h"
 #include "parquet/pq_schema.h"
+#include "util/util.h"
 
 #define PQ_MAX_PREDS 8
 
-struct pq_pool;
 struct pq_ra;
 
 struct pond_parquet_reader {
@@ -40,7 +40,8 @@ struct pond_parquet_reader {
     bool page_index;         /* use column/offset indexes to skip pages */
     int threads;             /* decode threads (1 = the caller's only) */
     bool concurrent;         /* src.read_at may run on several threads (file, memory) */
-    struct pq_pool *pool;    /* started on the first parallel row group */
+    pond_pool *pool;         /* columns of one row group (src/util/pool.c), started on the
+                                first parallel row group */
     pq_scratch *wscratch;    /* per extra thread: threads - 1 scratch sets */
     _Atomic int64_t pages_read, pages_skipped; /* data pages in page-pruned chunks */
     struct pq_ra *ra;        /* read-ahead of row groups for next() (threads > 1) */

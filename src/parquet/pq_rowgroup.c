@@ -260,85 +260,39 @@ static void run_job(rg_job *g, pq_scratch *s)
     }
 }
 
-/* ---------------------------------------------------------------- thread pool */
+/* ---------------------------------------------------------------- column pool */
 
-struct pq_pool {
-    pond_parquet_reader *r;
-    pthread_mutex_t mu;
-    pthread_cond_t work, done;
-    uint64_t gen;
-    int busy;
-    bool quit;
-    rg_job *job;
-    bool sync_ok;            /* mutex and condition variables initialised */
-    int n;                   /* threads started */
-    pthread_t th[64];
-    struct pq_worker {
-        struct pq_pool *pl;
-        int idx;
-    } w[64];
-};
-
-static void *worker_main(void *arg)
+/* One projected column of the job on pool slot `slot` (0: the caller's scratch). */
+static void column_task(void *payload, int p, int slot)
 {
-    struct pq_worker *w = arg;
-    struct pq_pool *pl = w->pl;
-    uint64_t seen = 0;
-    pthread_mutex_lock(&pl->mu);
-    for (;;) {
-        while (!pl->quit && pl->gen == seen)
-            pthread_cond_wait(&pl->work, &pl->mu);
-        if (pl->quit)
-            break;
-        seen = pl->gen;
-        rg_job *g = pl->job;
-        pthread_mutex_unlock(&pl->mu);
-        run_job(g, &pl->r->wscratch[w->idx]);
-        pthread_mutex_lock(&pl->mu);
-        if (--pl->busy == 0)
-            pthread_cond_signal(&pl->done);
+    rg_job *g = payload;
+    pond_parquet_reader *r = g->r;
+    if (atomic_load(&g->failed))
+        return;
+    int rc = decode_column(g, p, slot == 0 ? &r->scratch : &r->wscratch[slot - 1]);
+    if (rc < 0) {
+        const pond_error *e = pond_error_last();
+        g->rc[p] = rc;
+        g->dom[p] = e->domain;
+        snprintf(g->msg[p], sizeof g->msg[p], "%s", e->message);
+        atomic_store(&g->failed, true);
     }
-    pthread_mutex_unlock(&pl->mu);
-    return NULL;
 }
 
-/* The reader's pool, started on first use; *out is NULL when no thread could be started
- * (the caller then decodes alone). Only allocation failures are errors. */
-static int pool_get(pond_parquet_reader *r, struct pq_pool **out)
+/* The reader's column pool (src/util/pool.c), started on first use; *out is NULL when no
+ * worker could be started (the caller then decodes alone). */
+static int pool_get(pond_parquet_reader *r, pond_pool **out)
 {
+    int rc;
     *out = NULL;
-    if (r->pool) {
-        *out = r->pool->n > 0 ? r->pool : NULL;
-        return 0;
+    if (!r->pool) {
+        if (!r->wscratch &&
+            !(r->wscratch = pond_calloc((size_t)(r->threads - 1), sizeof *r->wscratch)))
+            return POND_ENOMEM;
+        if ((rc = pond__pool_new(&r->pool, r->threads)) < 0)
+            return rc;
     }
-    int want = r->threads - 1;
-    if (!r->wscratch && !(r->wscratch = pond_calloc((size_t)want, sizeof *r->wscratch)))
-        return POND_ENOMEM;
-    struct pq_pool *pl = pond_calloc(1, sizeof *pl);
-    if (!pl)
-        return POND_ENOMEM;
-    pl->r = r;
-    r->pool = pl;
-    if (pthread_mutex_init(&pl->mu, NULL) != 0)
-        return 0; /* n == 0: never used, only freed */
-    if (pthread_cond_init(&pl->work, NULL) != 0) {
-        pthread_mutex_destroy(&pl->mu);
-        return 0;
-    }
-    if (pthread_cond_init(&pl->done, NULL) != 0) {
-        pthread_cond_destroy(&pl->work);
-        pthread_mutex_destroy(&pl->mu);
-        return 0;
-    }
-    pl->sync_ok = true;
-    for (int i = 0; i < want; i++) {
-        pl->w[i].pl = pl;
-        pl->w[i].idx = i;
-        if (pthread_create(&pl->th[i], NULL, worker_main, &pl->w[i]) != 0)
-            break; /* run with the threads we have (possibly none) */
-        pl->n = i + 1;
-    }
-    *out = pl->n > 0 ? pl : NULL;
+    *out = pond__pool_threads(r->pool) > 1 ? r->pool : NULL;
     return 0;
 }
 
@@ -348,45 +302,14 @@ void pq_reader_threads_free(pond_parquet_reader *r)
 {
     ra_free(r->ra);
     r->ra = NULL;
-    struct pq_pool *pl = r->pool;
-    if (pl) {
-        if (pl->sync_ok) {
-            pthread_mutex_lock(&pl->mu);
-            pl->quit = true;
-            pthread_cond_broadcast(&pl->work);
-            pthread_mutex_unlock(&pl->mu);
-            for (int i = 0; i < pl->n; i++)
-                pthread_join(pl->th[i], NULL);
-            pthread_cond_destroy(&pl->work);
-            pthread_cond_destroy(&pl->done);
-            pthread_mutex_destroy(&pl->mu);
-        }
-        pond_free(pl);
-        r->pool = NULL;
-    }
+    pond__pool_free(r->pool); /* joins the workers before their scratch goes */
+    r->pool = NULL;
     if (r->wscratch) {
         for (int i = 0; i < r->threads - 1; i++)
             pq_scratch_dispose(&r->wscratch[i]);
         pond_free(r->wscratch);
         r->wscratch = NULL;
     }
-}
-
-/* Run g on the pool's threads and the caller's. */
-static void pool_run(struct pq_pool *pl, rg_job *g)
-{
-    pthread_mutex_lock(&pl->mu);
-    pl->job = g;
-    pl->busy = pl->n;
-    pl->gen++;
-    pthread_cond_broadcast(&pl->work);
-    pthread_mutex_unlock(&pl->mu);
-    run_job(g, &pl->r->scratch);
-    pthread_mutex_lock(&pl->mu);
-    while (pl->busy > 0)
-        pthread_cond_wait(&pl->done, &pl->mu);
-    pl->job = NULL;
-    pthread_mutex_unlock(&pl->mu);
 }
 
 /* ---------------------------------------------------------------- row group */
@@ -457,12 +380,12 @@ static int read_rg(pond_parquet_reader *r, int rgi, struct ArrowArray *out, bool
     }
     if ((rc = pond_arrow_array_init(out, g.rows_out, 0, 1, np)) < 0)
         goto done;
-    struct pq_pool *pl = NULL;
+    pond_pool *pl = NULL;
     if (use_pool && r->threads > 1 && np > 1 &&
         projected_bytes(r, rg) >= PARALLEL_MIN_BYTES && (rc = pool_get(r, &pl)) < 0)
         goto done;
     if (pl)
-        pool_run(pl, &g);
+        pond__pool_run(pl, np, column_task, &g);
     else
         run_job(&g, s);
     r->pages_read += g.pages_read;

@@ -183,6 +183,11 @@ void pond_sql_set_cache_limit(pond_sql *q, size_t bytes)
     q->cache_limit = bytes;
 }
 
+void pond_sql_set_threads(pond_sql *q, int threads)
+{
+    q->threads = threads;
+}
+
 void pond_sql_set_fast_path(pond_sql *q, bool on)
 {
     q->no_fast = !on;

@@ -1167,7 +1167,7 @@ static int agg_filter(sqlite3_vtab_cursor *base, int idxNum, const char *idxStr,
         int64_t hi = has_range ? ranges[ti.ts_col].hi : INT64_MAX;
         if (pond_sql__scan_open(&scan, ti.fs, ti.path, ti.series, ti.vers, ti.n_vers, names,
                                 n_names, prunes, n_prunes, has_range, lo, hi, ti.dedup,
-                                ti.stats) < 0) {
+                                ti.stats, t->q->threads) < 0) {
             rc = agg_fail(c, SQLITE_ERROR, pond_error_last()->message);
             goto done;
         }

@@ -31,6 +31,7 @@ struct pond_sql {
     size_t n_tabs, cap_tabs;
     size_t cache_limit; /* decoded bytes per table kept for rescans */
     bool no_fast;       /* pond_sql_set_fast_path(q, false) */
+    int threads;        /* pond_sql_set_threads; 0 = the Parquet reader's default */
 };
 
 /* Registers the "pond" virtual-table module on q->db (sql_vtab.c); with destroy, SQLite calls
@@ -66,11 +67,13 @@ typedef struct sql_scan sql_scan;
  * misses [lo_us, hi_us] are skipped (rows are not filtered: that is the caller's). stats
  * (borrowed) accumulates versions and row groups read and rows decoded. dedup: the series
  * reads under dedup=last (its setting): the scan is then a pond_table_read_stream of the
- * series (the same rows as `pond cat`, filtered to the range), one batch schema throughout. */
+ * series (the same rows as `pond cat`, filtered to the range), one batch schema throughout.
+ * threads: decoding threads (0 = 2), one reader of the version each. */
 int pond_sql__scan_open(sql_scan **out, pond_fs *fs, const char *path, bool series,
                         const sql_version *vers, size_t n_vers, const char *const *cols,
                         int n_cols, const sql_prune *prunes, int n_prunes, bool has_range,
-                        int64_t lo_us, int64_t hi_us, bool dedup, pond_table_scan_stats *stats);
+                        int64_t lo_us, int64_t hi_us, bool dedup, pond_table_scan_stats *stats,
+                        int threads);
 /* The next batch (a struct array, one row group) and its schema (valid until the next call
  * or the end of the scan): 1, or 0 at the end, or a negative error with the message set. */
 int pond_sql__scan_next(sql_scan *s, struct ArrowArray *out, const struct ArrowSchema **schema);

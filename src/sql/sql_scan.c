@@ -11,6 +11,8 @@
 #include <pond/stream.h>
 #include <pond/table.h>
 
+#include "util/util.h"
+
 #include <string.h>
 
 #define D POND_DOM_SQL
@@ -32,11 +34,15 @@ struct sql_scan {
     bool has_range;
     int64_t lo_us, hi_us;
     pond_table_scan_stats *stats;
+    int threads;
     /* counting mode (pond_sql__scan_count_inside) */
     const char *count_col;
     int64_t inside_rows;
     /* the version being read */
     pond_reader *reader;
+    pond_reader **more;  /* threads - 1 more readers of the version */
+    int n_more;
+    pond_hset *readers;  /* reader and more, for the Parquet reader's threads */
     pond_parquet_reader *pq;
     struct ArrowSchema schema;
     int *groups; /* counting mode: the row groups still to decode, by number */
@@ -50,16 +56,46 @@ static void close_version(sql_scan *s)
     s->groups = NULL;
     s->n_groups = s->next_group = 0;
     s->by_group = false;
-    pond_parquet_reader_free(s->pq);
+    pond_parquet_reader_free(s->pq); /* joins its threads */
     s->pq = NULL;
+    pond__hset_free(s->readers);
+    s->readers = NULL;
+    for (int i = 0; i < s->n_more; i++)
+        pond_reader_free(s->more[i]);
+    pond_free(s->more);
+    s->more = NULL;
+    s->n_more = 0;
     pond_reader_free(s->reader);
     s->reader = NULL;
     pond_arrow_schema_release(&s->schema);
 }
 
-static int read_at(void *payload, int64_t off, void *buf, size_t len, size_t *n_out)
+/* A pond_reader is used by one thread at a time, and reading one verifies the content's
+ * hashes: each of the Parquet reader's threads takes a reader of its own for each read. */
+static int set_read_at(void *payload, int64_t off, void *buf, size_t len, size_t *n_out)
 {
-    return pond_reader_pread(payload, buf, len, off, n_out);
+    sql_scan *s = payload;
+    pond_reader *h = pond__hset_take(s->readers);
+    int rc = pond_reader_pread(h, buf, len, off, n_out);
+    pond__hset_give(s->readers, h);
+    return rc;
+}
+
+/* One reader per decoding thread: s->reader and threads - 1 more of the same version. */
+static int open_readers(sql_scan *s, int64_t version)
+{
+    int n = s->threads <= 0 ? 2 : POND_MIN(s->threads, 64);
+    void *hs[64] = {s->reader};
+    if (n > 1 && !(s->more = pond_calloc((size_t)n - 1, sizeof *s->more)))
+        return POND_ENOMEM;
+    for (int i = 1; i < n; i++) {
+        int rc = pond_fs_node_open_reader(&s->more[i - 1], s->node, version);
+        if (rc < 0)
+            return rc;
+        hs[i] = s->more[i - 1];
+        s->n_more = i;
+    }
+    return pond__hset_new(&s->readers, hs, n);
 }
 
 static bool has_column(const struct ArrowSchema *schema, const char *name)
@@ -105,7 +141,7 @@ static int count_inside(sql_scan *s, const sql_version *v, int ng)
         const char *only[1] = {s->count_col};
         po.column_names = only;
         po.n_column_names = 1;
-        pond_parquet_source src = {read_at, pond_reader_size(s->reader), s->reader};
+        pond_parquet_source src = {set_read_at, pond_reader_size(s->reader), s};
         rc = pond_parquet_reader_open(&probe, &src, &po);
         if (rc == 0)
             rc = side == 0 ? pond_parquet_reader_prune_int(probe, s->count_col, INT64_MIN,
@@ -134,12 +170,16 @@ static int open_version(sql_scan *s, const sql_version *v)
 {
     /* the columns this version has (a series version may predate some) */
     int rc = pond_fs_node_open_reader(&s->reader, s->node, v->version);
+    if (rc == 0)
+        rc = open_readers(s, v->version);
     if (rc == 0) {
         pond_parquet_read_options po = POND_PARQUET_READ_OPTIONS_INIT;
         po.column_names = s->cols;
         po.n_column_names = s->n_cols;
         po.skip_missing_names = true;
-        pond_parquet_source src = {read_at, pond_reader_size(s->reader), s->reader};
+        po.threads = s->threads;
+        po.source_concurrent = true;
+        pond_parquet_source src = {set_read_at, pond_reader_size(s->reader), s};
         rc = pond_parquet_reader_open(&s->pq, &src, &po);
     }
     if (rc == 0)
@@ -168,7 +208,8 @@ static int open_version(sql_scan *s, const sql_version *v)
 int pond_sql__scan_open(sql_scan **out, pond_fs *fs, const char *path, bool series,
                         const sql_version *vers, size_t n_vers, const char *const *cols,
                         int n_cols, const sql_prune *prunes, int n_prunes, bool has_range,
-                        int64_t lo_us, int64_t hi_us, bool dedup, pond_table_scan_stats *stats)
+                        int64_t lo_us, int64_t hi_us, bool dedup, pond_table_scan_stats *stats,
+                        int threads)
 {
     sql_scan *s = pond_calloc(1, sizeof *s);
     *out = NULL;
@@ -191,6 +232,7 @@ int pond_sql__scan_open(sql_scan **out, pond_fs *fs, const char *path, bool seri
     s->lo_us = lo_us;
     s->hi_us = hi_us;
     s->stats = stats;
+    s->threads = threads;
     if (series && !dedup)
         stats->versions_total += (int64_t)n_vers;
     if (dedup) {
@@ -198,6 +240,7 @@ int pond_sql__scan_open(sql_scan **out, pond_fs *fs, const char *path, bool seri
         pond_table_read_options o = POND_TABLE_READ_OPTIONS_INIT;
         o.columns = cols;
         o.n_columns = n_cols;
+        o.threads = threads;
         if (has_range && (lo_us > INT64_MIN || hi_us < INT64_MAX)) {
             o.has_range = true;
             o.from_us = lo_us;

@@ -1131,7 +1131,7 @@ static int vt_filter(sqlite3_vtab_cursor *base, int idxNum, const char *idxStr, 
     if (!c->cached) {
         if (pond_sql__scan_open(&c->scan, t->fs, t->path, t->series, t->vers, t->n_vers,
                                 c->names, nn, c->prunes, c->n_prunes, has_range, c->lo, c->hi,
-                                t->dedup, &t->stats) < 0)
+                                t->dedup, &t->stats, t->q->threads) < 0)
             return cursor_fail(c, pond_error_last()->message);
         c->keeping = !t->too_big && t->q->cache_limit > 0;
     }

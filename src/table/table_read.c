@@ -8,6 +8,7 @@
 #include <pond/stream.h>
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,15 @@ typedef struct {
 
 #define ROW_BITS 40
 
+/* One reader of a version per decoding thread: a pond_reader is used by one thread at a time,
+ * and reading one verifies the content's hashes (a good part of a scan's time), so each of
+ * the Parquet reader's threads takes a reader of its own from the set for each read. */
+typedef struct {
+    void *h[64]; /* pond_reader *; h[0] gives the size */
+    int n;
+    pond_hset *set;
+} readers;
+
 typedef struct {
     pond_fs_node *node;
     const char *path; /* the node's */
@@ -49,7 +59,7 @@ typedef struct {
     /* the version being read */
     size_t cur;
     int64_t ordinal; /* rows of it counted for dedup so far */
-    pond_reader *reader;
+    readers src;
     pond_parquet_reader *pq;
     struct ArrowSchema in_schema;
     int *map;     /* output column -> input column, -1 missing */
@@ -83,12 +93,28 @@ static int fail(rd *r, int rc)
     return errno_of(rc);
 }
 
+static void readers_close(readers *s)
+{
+    pond__hset_free(s->set);
+    for (int i = 0; i < s->n; i++)
+        pond_reader_free(s->h[i]);
+    memset(s, 0, sizeof *s);
+}
+
+static int readers_read_at(void *payload, int64_t off, void *buf, size_t len, size_t *n_out)
+{
+    readers *s = payload;
+    pond_reader *h = pond__hset_take(s->set);
+    int rc = pond_reader_pread(h, buf, len, off, n_out);
+    pond__hset_give(s->set, h);
+    return rc;
+}
+
 static void close_version(rd *r)
 {
-    pond_parquet_reader_free(r->pq);
+    pond_parquet_reader_free(r->pq); /* joins its threads */
     r->pq = NULL;
-    pond_reader_free(r->reader);
-    r->reader = NULL;
+    readers_close(&r->src);
     pond_arrow_schema_release(&r->in_schema);
     pond_free(r->map);
     r->map = NULL;
@@ -173,12 +199,27 @@ static int name_index(pond__strmap *m, const struct ArrowSchema *schema)
     return rc;
 }
 
-/* Opens version v projected to `names` (those it has), pruning row groups by the range. */
-static int open_pq(pond_reader **reader, pond_parquet_reader **pq, struct ArrowSchema *schema,
+/* The readers of version `version`, one per decoding thread (opts.threads: 0 = 2). */
+static int readers_open(readers *s, rd *r, int64_t version)
+{
+    int n = r->opts.threads <= 0 ? 2 : POND_MIN(r->opts.threads, 64);
+    for (int i = 0; i < n; i++) {
+        pond_reader *h = NULL;
+        int rc = pond_fs_node_open_reader(&h, r->node, version);
+        if (rc < 0)
+            return rc;
+        s->h[s->n++] = h;
+    }
+    return pond__hset_new(&s->set, s->h, n);
+}
+
+/* Opens version v projected to `names` (those it has), pruning row groups by the range;
+ * row groups decode ahead on opts.threads threads. */
+static int open_pq(readers *src, pond_parquet_reader **pq, struct ArrowSchema *schema,
                    int *in_ts, table_ts *ts, rd *r, const ver *v, const char **names, int nn,
                    bool all)
 {
-    int rc = pond_fs_node_open_reader(reader, r->node, v->version);
+    int rc = readers_open(src, r, v->version);
     if (rc < 0)
         return rc;
     pond_parquet_read_options po = POND_PARQUET_READ_OPTIONS_INIT;
@@ -187,8 +228,10 @@ static int open_pq(pond_reader **reader, pond_parquet_reader **pq, struct ArrowS
         po.n_column_names = nn;
         po.skip_missing_names = true;
     }
-    pond_parquet_source src = {table__reader_read_at, pond_reader_size(*reader), *reader};
-    rc = pond_parquet_reader_open(pq, &src, &po);
+    po.threads = r->opts.threads;
+    po.source_concurrent = true;
+    pond_parquet_source ps = {readers_read_at, pond_reader_size(src->h[0]), src};
+    rc = pond_parquet_reader_open(pq, &ps, &po);
     if (rc == 0)
         rc = pond_parquet_reader_schema(*pq, schema);
     if (rc < 0) {
@@ -261,7 +304,7 @@ static int build_cluster(rd *r, size_t c)
     for (size_t vi = 0; vi < r->n_vers && rc == 0; vi++) {
         if (r->vers[vi].cluster != c)
             continue;
-        pond_reader *reader = NULL;
+        readers src = {0};
         pond_parquet_reader *pq = NULL;
         struct ArrowSchema schema = {0};
         struct ArrowArray b = {0};
@@ -269,7 +312,7 @@ static int build_cluster(rd *r, size_t c)
         table_ts ts;
         int64_t ordinal = 0;
         pond__strmap in = {0};
-        rc = open_pq(&reader, &pq, &schema, &in_ts, &ts, r, &r->vers[vi], names, nn, false);
+        rc = open_pq(&src, &pq, &schema, &in_ts, &ts, r, &r->vers[vi], names, nn, false);
         if (rc == 0)
             rc = name_index(&in, &schema);
         if (rc == 0)
@@ -294,8 +337,8 @@ static int build_cluster(rd *r, size_t c)
             rc = 0;
         pond_free(in_keys);
         pond_arrow_schema_release(&schema);
-        pond_parquet_reader_free(pq);
-        pond_reader_free(reader);
+        pond_parquet_reader_free(pq); /* joins its threads */
+        readers_close(&src);
     }
     pond__strmap_dispose(&seen);
     pond_free(names);
@@ -306,6 +349,13 @@ static int build_cluster(rd *r, size_t c)
 static int open_version(rd *r, size_t vi)
 {
     const ver *v = &r->vers[vi];
+    /* the cluster's keys first: its pass and this version's would otherwise each have
+     * decoding threads running at once */
+    if (r->dedup && !r->clusters[v->cluster].built) {
+        int brc = build_cluster(r, v->cluster);
+        if (brc < 0)
+            return brc;
+    }
     int64_t nout = r->out_schema.n_children;
     const char **names = pond_calloc((size_t)nout + r->n_keys + 2, sizeof *names);
     if (!names)
@@ -320,7 +370,7 @@ static int open_version(rd *r, size_t vi)
         rc = add_name(names, &nn, &seen, r->keys[k]);
     pond__strmap_dispose(&seen);
     if (rc == 0)
-        rc = open_pq(&r->reader, &r->pq, &r->in_schema, &r->in_ts, &r->ts, r, v, names, nn,
+        rc = open_pq(&r->src, &r->pq, &r->in_schema, &r->in_ts, &r->ts, r, v, names, nn,
                      false);
     pond_free(names);
     if (rc < 0)
@@ -341,8 +391,6 @@ static int open_version(rd *r, size_t vi)
     if (rc == 0 && r->dedup)
         rc = find_keys(&r->in_keys, r, &in);
     pond__strmap_dispose(&in);
-    if (rc == 0 && r->dedup && !r->clusters[v->cluster].built)
-        rc = build_cluster(r, v->cluster);
     return rc;
 }
 
@@ -708,7 +756,10 @@ int table__read_open(struct ArrowArrayStream *out, pond_fs_node *node,
     rd *r = pond_calloc(1, sizeof *r);
     if (!r)
         return POND_ENOMEM;
-    r->opts = *opts;
+    /* a version-1 caller's struct ends before `dedup` (dedup and threads: version 2) */
+    r->opts = def;
+    memcpy(&r->opts, opts,
+           opts->version >= 2 ? sizeof *opts : offsetof(pond_table_read_options, dedup));
     r->opts.columns = NULL;
     r->opts.n_columns = 0;
     table_attrs a = {0}, u = {0};

@@ -280,6 +280,7 @@ int table__node_write(pond_table_write_result *out, pond_fs_node *node, pond_ent
      * decodes about one page per column beyond the range instead of a whole row group
      * (docs/decisions.md) */
     po.page_bytes = (size_t)128 << 10;
+    po.threads = opts->version >= 3 ? opts->threads : 0;
     if ((rc = pond_parquet_writer_new(&pw, &sink, &schema, &po)) < 0)
         goto done;
     for (;;) {

@@ -195,4 +195,27 @@ int pond__error_os_errno(void);
 /* Wall-clock time in microseconds since the Unix epoch (UTC). */
 int64_t pond__now_us(void);
 
+/* A small fork-join thread pool (src/util/pool.c). threads counts the caller: pond__pool_new
+ * starts up to threads - 1 workers (at most 64; fewer, even none, if the system refuses, and
+ * the pool then runs everything on the caller). POND_ENOMEM or POND_ERROR only.
+ * pond__pool_run calls fn(payload, task, slot) for every task in [0, n) and returns when all
+ * have returned; slot 0 is the caller's thread, 1.. the workers, and a slot runs one task at
+ * a time, so per-slot scratch needs no lock. Tasks start in increasing order. fn reports its
+ * own errors (the message is thread-local: copy it out). One run at a time per pool. */
+typedef struct pond_pool pond_pool;
+int pond__pool_new(pond_pool **out, int threads);
+int pond__pool_threads(const pond_pool *p); /* workers + 1; 1 for NULL */
+void pond__pool_run(pond_pool *p, int n, void (*fn)(void *payload, int task, int slot),
+                    void *payload);
+void pond__pool_free(pond_pool *p); /* joins the workers; NULL is fine */
+
+/* A set of 1 to 64 interchangeable handles (say, readers of one file, each usable by one
+ * thread at a time) shared by threads: take returns a free one, waiting while all are taken;
+ * give puts it back. The set does not own the handles. */
+typedef struct pond_hset pond_hset;
+int pond__hset_new(pond_hset **out, void *const *handles, int n);
+void *pond__hset_take(pond_hset *s);
+void pond__hset_give(pond_hset *s, void *handle);
+void pond__hset_free(pond_hset *s); /* every handle given back; NULL is fine */
+
 #endif

@@ -470,6 +470,76 @@ static void test_stats_strings_bytewise(void)
     stat_file_dispose(&f);
 }
 
+/* Short binary keys are hashed and compared with word loads (parquet_write.c, _enc.c): min/max
+ * over random keys of 0 to 20 bytes, many sharing prefixes, equal memcmp's order; the
+ * dictionary has one entry per distinct key. */
+static int cmp_mem(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
+{
+    int c = memcmp(a, b, al < bl ? al : bl);
+    return c ? c : (al > bl) - (al < bl);
+}
+
+static void test_stats_short_keys_bytewise(void)
+{
+    uint64_t r = 0x1234567u;
+    for (int round = 0; round < 40; round++) {
+        pond_arrow_builder *b;
+        struct ArrowArray a;
+        PT_ASSERT_OK(pond_arrow_builder_new(&b, "z"));
+        uint8_t keys[64][20], mn[20] = {0}, mx[20] = {0};
+        size_t lens[64], mnl = 0, mxl = 0;
+        int nk = 1 + round % 64;
+        for (int k = 0; k < nk; k++) {
+            r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+            /* odd rounds: 4 to 9 bytes behind one 4-byte prefix (the tail decides) */
+            lens[k] = round & 1 ? 4 + (size_t)(r >> 59) % 6 : (size_t)(r >> 59) % 21;
+            for (size_t j = 0; j < lens[k]; j++) {
+                r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+                /* few byte values: long shared prefixes, 0x00 and 0xff included */
+                static const uint8_t alpha[4] = {0x00, 0x61, 0x80, 0xff};
+                keys[k][j] = round & 1 && j < 4 ? (uint8_t)"t\x80g\xff"[j] : alpha[(r >> 60) & 3];
+            }
+        }
+        for (int i = 0; i < 500; i++) {
+            int k = (int)((uint64_t)i * 2654435761u % (uint64_t)nk);
+            PT_ASSERT_OK(pond_arrow_builder_append_bytes(b, keys[k], lens[k]));
+            if (i == 0 || cmp_mem(keys[k], lens[k], mn, mnl) < 0) {
+                memcpy(mn, keys[k], lens[k]);
+                mnl = lens[k];
+            }
+            if (i == 0 || cmp_mem(keys[k], lens[k], mx, mxl) > 0) {
+                memcpy(mx, keys[k], lens[k]);
+                mxl = lens[k];
+            }
+        }
+        PT_ASSERT_OK(pond_arrow_builder_finish(&a, b));
+        pond_arrow_builder_free(b);
+        stat_file f;
+        const pq_statistics *st = write_one_col(&f, "z", &a);
+        PT_ASSERT_INT_EQ(st->min_value.len, mnl);
+        PT_ASSERT_INT_EQ(st->max_value.len, mxl);
+        PT_ASSERT(mnl == 0 || memcmp(st->min_value.ptr, mn, mnl) == 0);
+        PT_ASSERT(mxl == 0 || memcmp(st->max_value.ptr, mx, mxl) == 0);
+        stat_file_dispose(&f);
+        /* the dictionary: one entry per distinct key */
+        pqw_dict d;
+        pond_pqw__dict_init(&d, 0, false);
+        int distinct = 0;
+        for (int k = 0; k < nk; k++) {
+            bool seen = false;
+            for (int j = 0; j < k; j++)
+                seen |= lens[j] == lens[k] && memcmp(keys[j], keys[k], lens[k]) == 0;
+            distinct += !seen;
+            uint32_t idx, again;
+            PT_ASSERT_OK(pond_pqw__dict_put_bytes(&d, keys[k], (uint32_t)lens[k], &idx));
+            PT_ASSERT_OK(pond_pqw__dict_put_bytes(&d, keys[k], (uint32_t)lens[k], &again));
+            PT_ASSERT_INT_EQ(idx, again);
+        }
+        PT_ASSERT_INT_EQ(d.n, distinct);
+        pond_pqw__dict_dispose(&d);
+    }
+}
+
 static void test_stats_decimal_flba_signed(void)
 {
     pond_arrow_builder *b;
@@ -889,33 +959,41 @@ static void test_memory_bounded_by_row_group(void)
     pond_arrow_builder_free(b0);
     pond_arrow_builder_free(b1);
     pond_arrow_builder_free(b2);
-    pond_parquet_writer_options o = POND_PARQUET_WRITER_OPTIONS_INIT;
-    o.row_group_rows = 262144;
-    o.compression = POND_PARQUET_COMPRESS_NONE; /* worst case for buffered bytes */
-    pond_parquet_sink sink = {count_write, NULL, NULL};
-    pond_parquet_writer *w;
-    g_sink_bytes = 0;
-    size_t base = pond_alloc_current();
-    pond_alloc_reset_peak();
-    PT_ASSERT_OK(pond_parquet_writer_new(&w, &sink, &s, &o));
-    size_t peak_early = 0;
-    for (int i = 0; i < n_batches; i++) {
-        PT_ASSERT_OK(pond_parquet_writer_write(w, &batch));
-        if (i == n_batches / 2)
-            peak_early = pond_alloc_peak() - base;
+    /* threads: each extra thread holds its own page scratch, compression buffer and slice of
+     * shredded levels (docs/parquet-writer.md): at most 4 MiB here */
+    for (int threads = 1; threads <= 2; threads++) {
+        pond_parquet_writer_options o = POND_PARQUET_WRITER_OPTIONS_INIT;
+        o.row_group_rows = 262144;
+        o.compression = POND_PARQUET_COMPRESS_NONE; /* worst case for buffered bytes */
+        o.threads = threads;
+        pond_parquet_sink sink = {count_write, NULL, NULL};
+        pond_parquet_writer *w;
+        g_sink_bytes = 0;
+        size_t base = pond_alloc_current();
+        pond_alloc_reset_peak();
+        PT_ASSERT_OK(pond_parquet_writer_new(&w, &sink, &s, &o));
+        size_t peak_early = 0;
+        for (int i = 0; i < n_batches; i++) {
+            PT_ASSERT_OK(pond_parquet_writer_write(w, &batch));
+            if (i == n_batches / 2)
+                peak_early = pond_alloc_peak() - base;
+        }
+        PT_ASSERT_OK(pond_parquet_writer_finish(w));
+        size_t peak = pond_alloc_peak() - base;
+        pond_parquet_writer_free(w);
+        /* one row group of input is 262144 rows * ~26 bytes (8 + 8 + 5 + 4 offset) */
+        int64_t rg_bytes = 262144 * 26;
+        int64_t bound = 2 * rg_bytes + (int64_t)(threads - 1) * (4 << 20);
+        PT_ASSERT(g_sink_bytes > (int64_t)n_batches * batch_rows * 2);
+        if ((int64_t)peak > bound)
+            pt_fail(__FILE__, __LINE__,
+                    "%d thread(s): peak %zu bytes for row groups of ~%" PRId64 " bytes", threads,
+                    peak, rg_bytes);
+        /* streaming more batches does not raise the peak (beyond buffer growth slack) */
+        if (peak > peak_early + peak_early / 4)
+            pt_fail(__FILE__, __LINE__, "%d thread(s): peak grew from %zu to %zu bytes", threads,
+                    peak_early, peak);
     }
-    PT_ASSERT_OK(pond_parquet_writer_finish(w));
-    size_t peak = pond_alloc_peak() - base;
-    pond_parquet_writer_free(w);
-    /* one row group of input is 262144 rows * ~26 bytes (8 + 8 + 5 + 4 offset) */
-    int64_t rg_bytes = 262144 * 26;
-    PT_ASSERT(g_sink_bytes > (int64_t)n_batches * batch_rows * 2);
-    if ((int64_t)peak > 2 * rg_bytes)
-        pt_fail(__FILE__, __LINE__, "peak %zu bytes for row groups of ~%" PRId64 " bytes", peak,
-                rg_bytes);
-    /* streaming more batches does not raise the peak (beyond buffer growth slack) */
-    if (peak > peak_early + peak_early / 4)
-        pt_fail(__FILE__, __LINE__, "peak grew from %zu to %zu bytes", peak_early, peak);
     pond_arrow_array_release(&batch);
     pond_arrow_schema_release(&s);
 }
@@ -1084,6 +1162,7 @@ PT_SUITE(parquet_write, PT_TEST(rle_hybrid_roundtrip), PT_TEST(rle_long_runs_are
          PT_TEST(dictionary_dedups), PT_TEST(schema_and_logical_types),
          PT_TEST(nested_schema_levels), PT_TEST(stats_unsigned_order),
          PT_TEST(stats_float_nan_and_zero), PT_TEST(stats_strings_bytewise),
+         PT_TEST(stats_short_keys_bytewise),
          PT_TEST(stats_decimal_flba_signed), PT_TEST(pages_indexes_and_crc),
          PT_TEST(options_are_honoured), PT_TEST(errors_are_clean), PT_TEST(roundtrip_random), PT_TEST(roundtrip_each_leaf_type),
          PT_TEST(memory_bounded_by_row_group), PT_TEST(alloc_and_os_faults),

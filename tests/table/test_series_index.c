@@ -217,11 +217,17 @@ static void test_index_footers_read(void)
     o.has_range = true;
     o.from_us = T0 + 7 * DAY_US;
     o.to_us = T0 + 8 * DAY_US;
+    o.threads = 1; /* a reader of the version per decoding thread: 1 open = 1 version */
     int64_t rows;
     pond_table_scan_stats stats;
     before = opens(be);
     char *t = read_text(fs, "/s", &o, &rows, &stats);
     PT_ASSERT_INT_EQ(opens(be) - before, 1);
+    pond_free(t);
+    o.threads = 3; /* the same version, three readers of it */
+    before = opens(be);
+    t = read_text(fs, "/s", &o, &rows, &stats);
+    PT_ASSERT_INT_EQ(opens(be) - before, 3);
     PT_ASSERT_INT_EQ(rows, 2);
     PT_ASSERT_INT_EQ(stats.versions_read, 1);
     PT_ASSERT_INT_EQ(stats.versions_total, n);

@@ -1,0 +1,99 @@
+/* The shared fork-join pool (src/util/pool.c). */
+#include "pt.h"
+
+#include "util/util.h"
+
+#include <stdatomic.h>
+
+typedef struct {
+    _Atomic int hits[64];
+    int slots;
+    _Atomic bool bad_slot;
+    _Atomic int max_task_seen;
+} pool_arg;
+
+static void count_task(void *payload, int task, int slot)
+{
+    pool_arg *a = payload;
+    if (slot < 0 || slot >= a->slots)
+        atomic_store(&a->bad_slot, true);
+    atomic_fetch_add(&a->hits[task], 1);
+}
+
+static void test_pool_runs_every_task_once(void)
+{
+    for (int threads = 1; threads <= 4; threads++) {
+        pond_pool *p;
+        PT_ASSERT_OK(pond__pool_new(&p, threads));
+        PT_ASSERT(pond__pool_threads(p) >= 1 && pond__pool_threads(p) <= threads);
+        for (int run = 0; run < (pt_light() ? 20 : 200); run++) {
+            int n = 1 + run % 64;
+            pool_arg a = {.slots = pond__pool_threads(p)};
+            pond__pool_run(p, n, count_task, &a);
+            PT_ASSERT(!atomic_load(&a.bad_slot));
+            for (int i = 0; i < 64; i++)
+                PT_ASSERT_INT_EQ(atomic_load(&a.hits[i]), i < n ? 1 : 0);
+        }
+        pond__pool_run(p, 0, count_task, NULL); /* nothing to do: fn is not called */
+        pond__pool_free(p);
+    }
+    pond__pool_free(NULL);
+    PT_ASSERT_INT_EQ(pond__pool_threads(NULL), 1);
+}
+
+static void test_pool_without_workers_runs_on_the_caller(void)
+{
+    pond_pool *p;
+    PT_ASSERT_OK(pond__pool_new(&p, 1));
+    PT_ASSERT_INT_EQ(pond__pool_threads(p), 1);
+    pool_arg a = {.slots = 1};
+    pond__pool_run(p, 5, count_task, &a);
+    PT_ASSERT(!atomic_load(&a.bad_slot));
+    for (int i = 0; i < 5; i++)
+        PT_ASSERT_INT_EQ(atomic_load(&a.hits[i]), 1);
+    pond__pool_free(p);
+}
+
+typedef struct {
+    pond_hset *set;
+    int handles[2];
+    _Atomic int holders[2];
+    _Atomic bool shared;
+    _Atomic int takes;
+} hset_arg;
+
+static void take_task(void *payload, int task, int slot)
+{
+    (void)task, (void)slot;
+    hset_arg *a = payload;
+    for (int k = 0; k < 200; k++) {
+        int *h = pond__hset_take(a->set);
+        int i = (int)(h - a->handles);
+        if (atomic_fetch_add(&a->holders[i], 1) != 0)
+            atomic_store(&a->shared, true);
+        atomic_fetch_add(&a->takes, 1);
+        atomic_fetch_sub(&a->holders[i], 1);
+        pond__hset_give(a->set, h);
+    }
+}
+
+static void test_hset_one_holder_per_handle(void)
+{
+    /* four threads share two handles: each handle has one holder at a time */
+    hset_arg a = {0};
+    void *hs[2] = {&a.handles[0], &a.handles[1]};
+    PT_ASSERT_OK(pond__hset_new(&a.set, hs, 2));
+    pond_pool *p;
+    PT_ASSERT_OK(pond__pool_new(&p, 4));
+    pond__pool_run(p, 8, take_task, &a);
+    pond__pool_free(p);
+    PT_ASSERT(!atomic_load(&a.shared));
+    PT_ASSERT_INT_EQ(atomic_load(&a.takes), 8 * 200);
+    pond__hset_free(a.set);
+    pond_hset *bad;
+    PT_ASSERT_ERR(pond__hset_new(&bad, hs, 0), POND_EINVALID);
+    pond__hset_free(NULL);
+}
+
+PT_SUITE(util_pool, PT_TEST(pool_runs_every_task_once),
+         PT_TEST(pool_without_workers_runs_on_the_caller), PT_TEST(hset_one_holder_per_handle))

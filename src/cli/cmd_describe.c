@@ -70,6 +70,27 @@ static void print_settings(const pond_series_settings *set)
         printf("  compaction: after %lld versions\n", (long long)set->compact_after);
 }
 
+/* What a derived node is computed from, and what depends on a source. */
+static int print_derived(pond_fs_node *h)
+{
+    char *what = NULL, **deps = NULL;
+    size_t nd = 0;
+    int rc = pond_derive_describe(&what, h);
+    if (rc == 0 && what)
+        printf("  derived:  %s\n", what);
+    if (rc == 0)
+        rc = pond_derive_dependents(&deps, &nd, h);
+    for (size_t k = 0; k < nd; k++) {
+        printf("%s%s", k ? ", " : "  derived nodes: ", deps[k]);
+        pond_free(deps[k]);
+    }
+    if (nd)
+        printf(" (refreshed by each write)\n");
+    pond_free(deps);
+    pond_free(what);
+    return rc;
+}
+
 static int describe_file(cli_pond *p, pond_fs_node *h, const pond_stat *st)
 {
     bool tabular = st->type != POND_ENTRY_FILE_DATA;
@@ -92,6 +113,11 @@ static int describe_file(cli_pond *p, pond_fs_node *h, const pond_stat *st)
         }
         print_settings(&set);
         pond_series_settings_dispose(&set);
+        if (print_derived(h) < 0) {
+            pond_free(vs);
+            pond_free(vi);
+            return cli_fail();
+        }
     }
     if (tabular && nv > 0 && (series || vs[nv - 1].size > 0)) {
         struct ArrowSchema s = {0};

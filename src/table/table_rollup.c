@@ -248,9 +248,9 @@ static int bucket_check(ru *r, int64_t src_start, int64_t start)
     char t[40];
     pond_time_format_iso(t, src_start);
     return pond_error_set(POND_EINVALID, D,
-                          "%s: the bucket of source %s starting %s does not lie within one %s "
+                          "the bucket of source %s starting %s does not lie within one %s "
                           "bucket (a rollup of a rollup needs buckets that nest)",
-                          p->dest_path, pond_fs_node_path(r->src), t, p->every);
+                          pond_fs_node_path(r->src), t, p->every);
 }
 
 static int add_rows(ru *r, const struct ArrowSchema *s, const struct ArrowArray *b, cols *c)
@@ -355,8 +355,8 @@ static int read_window(ru *r, int64_t wend)
     for (size_t k = 0; k < p->n_in; k++)
         missing |= c.in[k] < 0;
     if (missing) {
-        rc = pond_error_set(POND_EINVALID, D, "%s: source %s no longer has the columns the "
-                            "recipe names", p->dest_path, pond_fs_node_path(r->src));
+        rc = pond_error_set(POND_EINVALID, D, "source %s no longer has the columns the "
+                            "recipe names", pond_fs_node_path(r->src));
         goto done;
     }
     pond_arrow_format f;
@@ -364,16 +364,16 @@ static int read_window(ru *r, int64_t wend)
         rc = pond_arrow_format_parse(&f, sc.children[c.by[k]]->format);
         c.by_t[k] = f.type;
         if (rc == 0 && table__rollup_key_kind(f.type) != p->by_kind[k])
-            rc = pond_error_set(POND_EINVALID, D, "%s: column '%s' of source %s changed type",
-                                p->dest_path, p->by[k], pond_fs_node_path(r->src));
+            rc = pond_error_set(POND_EINVALID, D, "column '%s' of source %s changed type",
+                                p->by[k], pond_fs_node_path(r->src));
     }
     for (size_t k = 0; k < p->n_in && rc == 0; k++) {
         bool dbl = false;
         rc = pond_arrow_format_parse(&f, sc.children[c.in[k]]->format);
         c.in_t[k] = f.type;
         if (rc == 0 && (!table__rollup_numeric(f.type, &dbl) || dbl != p->in_double[k]))
-            rc = pond_error_set(POND_EINVALID, D, "%s: column '%s' of source %s changed type",
-                                p->dest_path, p->in[k], pond_fs_node_path(r->src));
+            rc = pond_error_set(POND_EINVALID, D, "column '%s' of source %s changed type",
+                                p->in[k], pond_fs_node_path(r->src));
     }
     if (rc == 0)
         rc = table__ts_kind(&c.tsk, sc.children[c.ts], p->src_tz);
@@ -488,9 +488,9 @@ static int out_emit(ru *r, pond_arrow_builder *bl, const table_rollup_out *o, co
             char t[40];
             pond_time_format_iso(t, bucket);
             return pond_error_set(POND_EINVALID, D,
-                                  "%s: the sum of column '%s' in the bucket starting %s is "
-                                  "beyond int64",
-                                  r->plan->dest_path, r->plan->in[o->in], t);
+                                  "the sum of column '%s' in the bucket starting %s is beyond "
+                                  "int64",
+                                  r->plan->in[o->in], t);
         }
         return pond_arrow_builder_append_int(bl, (int64_t)a->isum);
     case TABLE_AGG_AVG:

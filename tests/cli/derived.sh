@@ -23,13 +23,13 @@ printf 'timestamp,station,temp\n2024-01-01T00:40:00Z,b,4\n2024-01-03T08:00:00Z,b
 p copy --type series host:late.csv /raw
 p cat /hourly --from 2024-01-01T00:00:00Z --to 2024-01-01T01:00:00Z
 p cat /daily
-p log
+p log | sed -E 's/[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z/TIME/'
 p --at 3 cat /daily
 p --at 3 cat /hourly --from 2024-01-01T00:00:00Z --to 2024-01-01T01:00:00Z
 p describe /daily
 p query "SELECT timestamp, temp_avg, temp_count FROM daily ORDER BY timestamp" daily=/daily
 p query "SELECT min(timestamp), count(*), sum(temp_count) FROM h WHERE station = 'b'" h=/hourly
-p list -l /
+p list -l / | sed -E 's/[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z/TIME/'
 p mv /raw /sensors
 printf 'timestamp,station,temp\n2024-01-03T09:00:00Z,b,5\n' > more.csv
 p copy --type series host:more.csv /sensors

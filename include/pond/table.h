@@ -247,7 +247,7 @@ POND_API int pond_arrow_stream_prefetch(struct ArrowArrayStream *out, struct Arr
  *  (pond.derived, docs/format.md) and names its sources by node id. */
 typedef struct {
     unsigned version;             /* POND_DERIVE_OPTIONS_VERSION */
-    const char *kind;             /* "rollup" */
+    const char *kind;             /* "rollup" or "join" */
     const char *const *sources;   /* "[NAME=]PATH", paths from the root */
     size_t n_sources;
     const char *every;            /* rollup: "15m", "1h", "1d", "1w", "1mo" */
@@ -261,10 +261,17 @@ typedef struct {
     const char *const *by;        /* key columns: one row per bucket and key values */
     size_t n_by;
     bool refresh_manual;          /* not refreshed by source writes: pond_derive_refresh */
+    int64_t tolerance_us;         /* join: 0 exact; else as-of: each source's latest row at
+                                     most this much earlier */
+    const char *const *windows;   /* join: "NAME=FROM..TO" (either side may be empty; times
+                                     as --from takes them, in timezone): the source named NAME
+                                     contributes only rows in [FROM, TO) */
+    size_t n_windows;
 } pond_derive_options;
 #define POND_DERIVE_OPTIONS_VERSION 1
 #define POND_DERIVE_OPTIONS_INIT                                                                  \
-    {POND_DERIVE_OPTIONS_VERSION, NULL, NULL, 0, NULL, NULL, NULL, 0, NULL, 0, NULL, 0, false}
+    {POND_DERIVE_OPTIONS_VERSION, NULL, NULL, 0, NULL, NULL, NULL, 0, NULL, 0, NULL, 0, false, 0, \
+     NULL, 0}
 
 /** Creates the derived node at dest (which must not exist; inside a transaction) and
  *  materializes it from the sources' current rows. Errors name the source and the column

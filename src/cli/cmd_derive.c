@@ -22,6 +22,12 @@ static const char ABOUT[] =
     "      start and one column <column>_<agg> per column and aggregate; empty buckets are\n"
     "      absent. A rollup of a rollup (daily from hourly) aggregates the source's\n"
     "      aggregates: exact for min, max, sum and count, avg from sum and count.\n"
+    "  pond derive join DEST --source [NAME=]PATH... [--tolerance DURATION]\n"
+    "                   [--window NAME=FROM..TO]...\n"
+    "      series aligned on time: a row at every timestamp some source has (within its\n"
+    "      window), with each source's columns as <NAME>_<column>: its row at that time, or\n"
+    "      with --tolerance its latest row at most that much earlier; null when it has none.\n"
+    "      The replaced sensor: --window old=..2024-06-01 --window new=2024-06-01..\n"
     "  pond derive refresh DEST\n"
     "      recompute DEST from its sources (a recipe made with --refresh manual).\n"
     "\n"
@@ -37,6 +43,18 @@ typedef struct {
     const char *v[MAX_SOURCES];
     size_t n;
 } sources;
+
+static int opt_window(void *dest, const char *s)
+{
+    sources *ss = dest;
+    if (ss->n == MAX_SOURCES)
+        return pond_error_set(POND_EINVALID, POND_DOM_CLI, "at most %d windows", MAX_SOURCES);
+    if (!strchr(s, '=') || !strstr(s, ".."))
+        return pond_error_set(POND_EINVALID, POND_DOM_CLI,
+                              "'%s': a window is NAME=FROM..TO (FROM or TO may be left out)", s);
+    ss->v[ss->n++] = s;
+    return 0;
+}
 
 static int opt_source(void *dest, const char *s)
 {
@@ -106,7 +124,8 @@ static int refresh(pond_cli *cli, const char *path)
 
 int cmd_derive(pond_cli *cli, int argc, char **argv)
 {
-    sources srcs = {0};
+    sources srcs = {0}, windows = {0};
+    int64_t tolerance = 0;
     list aggs = {0}, cols = {0}, by = {0};
     const char *every = NULL, *tz = NULL, *refresh_mode = NULL;
     const cli_opt opts[] = {
@@ -122,8 +141,17 @@ int cmd_derive(pond_cli *cli, int argc, char **argv)
         {.name = "--by", .kind = CLI_OPT_FN, .dest = &by, .arg = "K,...",
          .help = "rollup: key columns: one row per bucket and key values", .fn = opt_list},
         {.name = "--timezone", .kind = CLI_OPT_FN, .dest = &tz, .arg = "ZONE",
-         .help = "rollup: the zone whose midnight starts 1d, 1w and 1mo buckets (default UTC)",
+         .help = "rollup: the zone whose midnight starts 1d, 1w and 1mo buckets; join: the\n"
+                 "zone of --window times without one (default UTC)",
          .fn = opt_timezone},
+        {.name = "--tolerance", .kind = CLI_OPT_FN, .dest = &tolerance, .arg = "DURATION",
+         .help = "join: as-of: each source's latest row at most DURATION earlier (30s, 5m;\n"
+                 "default: equal timestamps only)",
+         .fn = cli_opt_duration},
+        {.name = "--window", .kind = CLI_OPT_FN, .dest = &windows, .arg = "NAME=FROM..TO",
+         .help = "join: source NAME counts only in [FROM, TO) (repeatable; FROM or TO may be\n"
+                 "left out; times as --from takes them, in --timezone)",
+         .fn = opt_window},
         {.name = "--refresh", .kind = CLI_OPT_CHOICE, .dest = &refresh_mode, .arg = "WHEN",
          .help = "auto (default): refreshed by every source write; manual: by pond derive "
                  "refresh",
@@ -136,7 +164,7 @@ int cmd_derive(pond_cli *cli, int argc, char **argv)
         .about = ABOUT,
         .opts = opts,
         .footer = FOOTER,
-        .missing = "need a kind (rollup, refresh) and a destination",
+        .missing = "need a kind (rollup, join, refresh) and a destination",
         .min_operands = 2,
         .max_operands = 2,
     };
@@ -148,13 +176,23 @@ int cmd_derive(pond_cli *cli, int argc, char **argv)
         rc = refresh(cli, argv[1]);
         goto out;
     }
-    if (strcmp(argv[0], "rollup")) {
-        rc = cli_usage(&spec, "unknown kind '%s' (rollup, refresh)", argv[0]);
+    bool join = !strcmp(argv[0], "join");
+    if (!join && strcmp(argv[0], "rollup")) {
+        rc = cli_usage(&spec, "unknown kind '%s' (rollup, join, refresh)", argv[0]);
         goto out;
     }
-    if (srcs.n != 1 || !every) {
+    if (!join && (srcs.n != 1 || !every)) {
         rc = cli_usage(&spec, srcs.n != 1 ? "a rollup has exactly one --source"
                                           : "a rollup needs --every");
+        goto out;
+    }
+    if (join && (!srcs.n || every || aggs.n || cols.n || by.n)) {
+        rc = cli_usage(&spec, !srcs.n ? "a join needs at least one --source"
+                                      : "--every, --agg, --columns and --by are for rollups");
+        goto out;
+    }
+    if (!join && (windows.n || tolerance)) {
+        rc = cli_usage(&spec, "--window and --tolerance are for joins");
         goto out;
     }
     pond_derive_options o = POND_DERIVE_OPTIONS_INIT;
@@ -170,6 +208,9 @@ int cmd_derive(pond_cli *cli, int argc, char **argv)
     o.by = by.v;
     o.n_by = by.n;
     o.refresh_manual = refresh_mode && !strcmp(refresh_mode, "manual");
+    o.tolerance_us = tolerance;
+    o.windows = windows.v;
+    o.n_windows = windows.n;
     cli_pond p;
     if (cli_pond_open(&p, cli, true)) {
         rc = 1;

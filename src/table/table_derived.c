@@ -394,58 +394,158 @@ static int plan_build(table_rollup_plan *p, const json_t *recipe, pond_fs_node *
     return rc;
 }
 
-/* ---- refresh --------------------------------------------------------------------------------- */
+/* ---- join plans ----------------------------------------------------------------------------- */
 
-/* Writes the rollup rows of the buckets [lo, hi) of dest as a new version (the pending one of
- * this transaction, widened to the buckets that one holds, since it is replaced). */
-static int rollup_write(pond_table_write_result *res, pond_fs_node *dest,
-                        const table_rollup_plan *p, pond_fs_node *src, int64_t lo, int64_t hi,
-                        int64_t *rows_read)
+static void join_dispose(table_join_plan *p)
 {
-    pond_stat st;
-    int64_t last = 0;
-    int rc = pond_fs_node_stat(&st, dest);
-    if (rc == POND_ENOTFOUND) {
-        rc = 0;
-        st.txn_seq = 0;
+    for (size_t s = 0; p->src && s < p->n_src; s++) {
+        table_join_src *x = &p->src[s];
+        pond_free(x->name);
+        pond_fs_node_free(x->node);
+        pond_tz_free(x->tz);
+        strings_free(x->read_cols, x->n_cols + 1);
+        pond_free(x->kind);
     }
-    if (rc == 0)
-        rc = pond_fs_last_txn(&last, pond_fs_node_fs(dest));
-    if (rc < 0)
-        return rc;
-    if (st.txn_seq > last && st.has_event_time) {
-        int64_t plo = pond__bucket_floor(&p->bucket, st.min_event_time_us);
-        int64_t phi = pond__bucket_next(&p->bucket,
-                                        pond__bucket_floor(&p->bucket, st.max_event_time_us));
-        lo = lo < hi && lo < plo ? lo : plo;
-        hi = hi > phi ? hi : phi;
-    }
-    struct ArrowArrayStream s;
-    if ((rc = table__rollup_stream(&s, p, src, lo, hi, rows_read)) < 0)
-        return rc;
-    pond_table_write_options o = POND_TABLE_WRITE_OPTIONS_INIT;
-    o.timestamp_column = "timestamp";
-    return table__node_write(res, dest, POND_ENTRY_FILE_SERIES, &s, &o, 0, 0, NULL, 0);
+    pond_free(p->src);
+    pond_arrow_schema_release(&p->schema);
+    memset(p, 0, sizeof *p);
 }
 
-/* The event-time range of a series' rows, from its index: *has false when it has none. */
-static int source_extent(bool *has, int64_t *lo, int64_t *hi, pond_fs_node *src)
+static int join_kind(pond_arrow_type t)
 {
-    pond_series_version_info *vi = NULL;
-    size_t n = 0;
-    *has = false;
-    *lo = INT64_MAX;
-    *hi = INT64_MIN;
-    int rc = pond_series_node_versions(&vi, &n, src);
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        if (vi[i].size == 0 || vi[i].replaced_by || !vi[i].has_event_time)
-            continue;
-        *has = true;
-        *lo = vi[i].min_event_time_us < *lo ? vi[i].min_event_time_us : *lo;
-        *hi = vi[i].max_event_time_us > *hi ? vi[i].max_event_time_us : *hi;
+    bool dbl;
+    if (table__rollup_numeric(t, &dbl))
+        return dbl ? TABLE_JOIN_DOUBLE : TABLE_JOIN_INT;
+    if (t == POND_ARROW_STRING || t == POND_ARROW_LARGE_STRING)
+        return TABLE_JOIN_STR;
+    return t == POND_ARROW_BOOL ? TABLE_JOIN_BOOL : -1;
+}
+
+/* One source of a join: its node (the written one when it is that), settings and columns. */
+static int join_source(table_join_src *x, const json_t *js, pond_fs *fs)
+{
+    const char *name = jstr(js, "name");
+    pond_series_settings set = {0};
+    struct ArrowSchema sch = {0};
+    pond_stat st;
+    int rc = name && (x->name = pond_strdup(name)) ? 0 : nomem();
+    if (rc == 0) {
+        rc = resolve(&x->node, fs, jstr(js, "id"), jstr(js, "path"));
+        if (rc == POND_ENOTFOUND)
+            pond_error_set(POND_ENOTFOUND, D, "source %s is gone (removed with --force)",
+                           jstr(js, "path") ? jstr(js, "path") : "?");
     }
-    pond_free(vi);
+    if (rc == 0 && (rc = pond_fs_node_stat(&st, x->node)) == 0 &&
+        st.type != POND_ENTRY_FILE_SERIES)
+        rc = pond_error_set(POND_EINVALID, D, "source %s is a %s: a join reads series",
+                            pond_fs_node_path(x->node), pond_entry_type_name(st.type));
+    const json_t *f = json_object_get(js, "from"), *t = json_object_get(js, "to");
+    if ((x->has_from = json_is_integer(f)))
+        x->from = json_integer_value(f);
+    if ((x->has_to = json_is_integer(t)))
+        x->to = json_integer_value(t);
+    if (rc == 0)
+        rc = pond_series_node_settings_get(&set, x->node);
+    if (rc == 0 && !set.timestamp_column)
+        rc = pond_error_set(POND_EINVALID, D, "source %s has no timestamp column yet (write "
+                            "rows to it first)", pond_fs_node_path(x->node));
+    if (rc == 0 && set.timezone && strcmp(set.timezone, "UTC"))
+        rc = pond_tz_open(&x->tz, set.timezone);
+    if (rc == 0)
+        rc = pond_table_node_schema(&sch, x->node);
+    if (rc == 0 && (!(x->read_cols = pond_calloc((size_t)sch.n_children + 1,
+                                                 sizeof *x->read_cols)) ||
+                    !(x->kind = pond_calloc((size_t)sch.n_children + 1, sizeof *x->kind))))
+        rc = nomem();
+    if (rc == 0 && !(x->read_cols[0] = pond_strdup(set.timestamp_column)))
+        rc = nomem();
+    for (int64_t k = 0; rc == 0 && k < sch.n_children; k++) {
+        const char *cn = sch.children[k]->name;
+        pond_arrow_format fm;
+        char tn[POND_ARROW_TYPE_NAME_LEN];
+        if (!cn || !strcmp(cn, set.timestamp_column))
+            continue;
+        int kind = pond_arrow_format_parse(&fm, sch.children[k]->format) == 0
+                       ? join_kind(fm.type)
+                       : -1;
+        if (kind < 0) {
+            rc = pond_error_set(POND_EINVALID, D,
+                                "column '%s' of source %s is %s: a join carries numbers, "
+                                "strings and bools",
+                                cn, pond_fs_node_path(x->node),
+                                pond_arrow_type_name(tn, sch.children[k]->format));
+            break;
+        }
+        x->kind[x->n_cols] = kind;
+        if (!(x->read_cols[++x->n_cols] = pond_strdup(cn)))
+            rc = nomem();
+    }
+    pond_arrow_schema_release(&sch);
+    pond_series_settings_dispose(&set);
     return rc;
+}
+
+static int join_build(table_join_plan *p, const json_t *recipe, pond_fs *fs)
+{
+    memset(p, 0, sizeof *p);
+    const json_t *srcs = json_object_get(recipe, "sources");
+    size_t n = json_array_size(srcs);
+    const json_t *tol = json_object_get(recipe, "tolerance_us");
+    p->tolerance_us = json_is_integer(tol) ? json_integer_value(tol) : 0;
+    if (n < 1 || p->tolerance_us < 0)
+        return pond_error_set(POND_ECORRUPT, D, "a join recipe without sources");
+    if (!(p->src = pond_calloc(n, sizeof *p->src)))
+        return nomem();
+    p->n_src = n;
+    int rc = 0;
+    size_t ncols = 1;
+    for (size_t s = 0; rc == 0 && s < n; s++) {
+        rc = join_source(&p->src[s], json_array_get(srcs, s), fs);
+        ncols += p->src[s].n_cols;
+    }
+    if (rc == 0)
+        rc = pond_arrow_schema_init(&p->schema, "+s", "", 0, (int64_t)ncols);
+    if (rc == 0)
+        rc = pond_arrow_schema_init(p->schema.children[0], "tsu:UTC", "timestamp", 0, 0);
+    static const char *const FMT[] = {"l", "g", "u", "b"};
+    size_t col = 1;
+    for (size_t s = 0; rc == 0 && s < n; s++) {
+        for (size_t k = 0; rc == 0 && k < p->src[s].n_cols; k++, col++) {
+            char name[512];
+            snprintf(name, sizeof name, "%s_%s", p->src[s].name, p->src[s].read_cols[k + 1]);
+            for (size_t c = 1; c < col && rc == 0; c++)
+                if (!strcmp(p->schema.children[c]->name, name))
+                    rc = pond_error_set(POND_EINVALID, D,
+                                        "two columns of the join would be named '%s' (give the "
+                                        "sources other names: --source NAME=PATH)", name);
+            if (rc == 0)
+                rc = pond_arrow_schema_init(p->schema.children[col], FMT[p->src[s].kind[k]],
+                                            name, ARROW_FLAG_NULLABLE, 0);
+        }
+    }
+    if (rc < 0)
+        join_dispose(p);
+    return rc;
+}
+
+/* ---- refresh --------------------------------------------------------------------------------- */
+
+/* A recipe ready to compute: a rollup over its source, or a join. */
+typedef struct {
+    bool join;
+    table_rollup_plan r;
+    pond_fs_node *src; /* the rollup's source (owned) */
+    table_join_plan j;
+} dplan;
+
+static void dplan_dispose(dplan *p)
+{
+    if (p->join)
+        join_dispose(&p->j);
+    else
+        plan_dispose(&p->r);
+    pond_fs_node_free(p->src);
+    memset(p, 0, sizeof *p);
 }
 
 /* The single source of a rollup recipe, resolved. */
@@ -463,27 +563,131 @@ static int recipe_source(pond_fs_node **out, const json_t *recipe, pond_fs *fs,
     return rc;
 }
 
-/* Recomputes the whole of dest from its source (creation, explicit refresh). */
-static int refresh_all(pond_table_write_result *res, pond_fs_node *dest, const json_t *recipe,
-                       pond_fs_node *src)
+static int dplan_build(dplan *p, const json_t *recipe, pond_fs *fs, const char *dest_path)
 {
-    table_rollup_plan p;
-    int rc = plan_build(&p, recipe, src, pond_fs_node_path(dest));
+    memset(p, 0, sizeof *p);
+    const char *kind = jstr(recipe, "kind");
+    if (kind && !strcmp(kind, "join")) {
+        p->join = true;
+        int rc = join_build(&p->j, recipe, fs);
+        if (rc < 0)
+            pond_error_prefix("%s", dest_path);
+        return rc;
+    }
+    if (!kind || strcmp(kind, "rollup"))
+        return pond_error_set(POND_EUNSUPPORTED, D, "%s: derived by '%s', which this pond "
+                              "does not know", dest_path, kind ? kind : "?");
+    int rc = recipe_source(&p->src, recipe, fs, dest_path);
+    if (rc == 0)
+        rc = plan_build(&p->r, recipe, p->src, dest_path);
+    if (rc < 0) {
+        pond_fs_node_free(p->src);
+        p->src = NULL;
+    }
+    return rc;
+}
+
+/* The output rows [lo, hi) that rows at times [tmin, tmax] of a source change. */
+static void dplan_touch(const dplan *p, int64_t tmin, int64_t tmax, int64_t *lo, int64_t *hi)
+{
+    if (p->join) {
+        *lo = tmin;
+        *hi = tmax + p->j.tolerance_us + 1;
+    } else {
+        *lo = pond__bucket_floor(&p->r.bucket, tmin);
+        *hi = pond__bucket_next(&p->r.bucket, pond__bucket_floor(&p->r.bucket, tmax));
+    }
+}
+
+static int dplan_stream(struct ArrowArrayStream *s, const dplan *p, int64_t lo, int64_t hi,
+                        int64_t *rows_read)
+{
+    return p->join ? table__join_stream(s, &p->j, lo, hi, rows_read)
+                   : table__rollup_stream(s, &p->r, p->src, lo, hi, rows_read);
+}
+
+/* Writes the rows [lo, hi) of dest as a new version (the pending one of this transaction,
+ * widened to the rows that one holds, since it is replaced). */
+static int derived_write(pond_table_write_result *res, pond_fs_node *dest, const dplan *p,
+                         int64_t lo, int64_t hi, int64_t *rows_read)
+{
+    pond_stat st;
+    int64_t last = 0;
+    int rc = pond_fs_node_stat(&st, dest);
+    if (rc == POND_ENOTFOUND) {
+        rc = 0;
+        st.txn_seq = 0;
+    }
+    if (rc == 0)
+        rc = pond_fs_last_txn(&last, pond_fs_node_fs(dest));
     if (rc < 0)
         return rc;
-    bool has;
-    int64_t lo, hi;
-    rc = source_extent(&has, &lo, &hi, src);
-    if (rc == 0) {
-        if (has) {
-            lo = pond__bucket_floor(&p.bucket, lo);
-            hi = pond__bucket_next(&p.bucket, pond__bucket_floor(&p.bucket, hi));
-        } else {
-            lo = hi = 0;
-        }
-        rc = rollup_write(res, dest, &p, src, lo, hi, NULL);
+    if (st.txn_seq > last && st.has_event_time) {
+        int64_t plo, phi;
+        dplan_touch(p, st.min_event_time_us, st.max_event_time_us, &plo, &phi);
+        if (p->join)
+            phi = st.max_event_time_us + 1;
+        lo = lo < hi && lo < plo ? lo : plo;
+        hi = hi > phi ? hi : phi;
     }
-    plan_dispose(&p);
+    struct ArrowArrayStream s;
+    if ((rc = dplan_stream(&s, p, lo, hi, rows_read)) < 0)
+        return rc;
+    pond_table_write_options o = POND_TABLE_WRITE_OPTIONS_INIT;
+    o.timestamp_column = "timestamp";
+    return table__node_write(res, dest, POND_ENTRY_FILE_SERIES, &s, &o, 0, 0, NULL, 0);
+}
+
+/* The event-time range of a series' rows, from its index: *has false when it has none. */
+static int source_extent(bool *has, int64_t *lo, int64_t *hi, pond_fs_node *src)
+{
+    pond_series_version_info *vi = NULL;
+    size_t n = 0;
+    int rc = pond_series_node_versions(&vi, &n, src);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        if (vi[i].size == 0 || vi[i].replaced_by || !vi[i].has_event_time)
+            continue;
+        *has = true;
+        *lo = vi[i].min_event_time_us < *lo ? vi[i].min_event_time_us : *lo;
+        *hi = vi[i].max_event_time_us > *hi ? vi[i].max_event_time_us : *hi;
+    }
+    pond_free(vi);
+    return rc;
+}
+
+/* Recomputes the whole of dest (creation, explicit refresh). */
+static int refresh_all(pond_table_write_result *res, pond_fs_node *dest, const json_t *recipe)
+{
+    dplan p;
+    int rc = dplan_build(&p, recipe, pond_fs_node_fs(dest), pond_fs_node_path(dest));
+    if (rc < 0)
+        return rc;
+    bool has = false;
+    int64_t lo = INT64_MAX, hi = INT64_MIN;
+    if (p.join) {
+        for (size_t s = 0; rc == 0 && s < p.j.n_src; s++) {
+            bool h = false;
+            int64_t a = INT64_MAX, b = INT64_MIN;
+            const table_join_src *x = &p.j.src[s];
+            rc = source_extent(&h, &a, &b, x->node);
+            if (x->has_from && a < x->from)
+                a = x->from;
+            if (x->has_to && b >= x->to)
+                b = x->to - 1;
+            if (rc == 0 && h && a <= b) {
+                has = true;
+                lo = a < lo ? a : lo;
+                hi = b + 1 > hi ? b + 1 : hi;
+            }
+        }
+    } else if ((rc = source_extent(&has, &lo, &hi, p.src)) == 0 && has) {
+        dplan_touch(&p, lo, hi, &lo, &hi);
+    }
+    if (rc == 0 && !has)
+        lo = hi = 0;
+    if (rc == 0)
+        rc = derived_write(res, dest, &p, lo, hi, NULL);
+    dplan_dispose(&p);
     return rc;
 }
 
@@ -514,12 +718,12 @@ int table__derived_after_write(pond_fs_node *node, table_attrs *attrs, int64_t t
             rc = recipe_of(&recipe, dest);
         const char *refresh = recipe ? jstr(recipe, "refresh") : NULL;
         if (rc == 0 && recipe && !(refresh && !strcmp(refresh, "manual"))) {
-            table_rollup_plan p;
-            if ((rc = plan_build(&p, recipe, node, pond_fs_node_path(dest))) == 0) {
-                int64_t lo = pond__bucket_floor(&p.bucket, tmin);
-                int64_t hi = pond__bucket_next(&p.bucket, pond__bucket_floor(&p.bucket, tmax));
-                rc = rollup_write(NULL, dest, &p, node, lo, hi, rows_read);
-                plan_dispose(&p);
+            dplan p;
+            if ((rc = dplan_build(&p, recipe, fs, pond_fs_node_path(dest))) == 0) {
+                int64_t lo, hi;
+                dplan_touch(&p, tmin, tmax, &lo, &hi);
+                rc = derived_write(NULL, dest, &p, lo, hi, rows_read);
+                dplan_dispose(&p);
             }
         }
         json_decref(recipe);
@@ -626,6 +830,106 @@ static int check_name(const char *s, size_t len)
     return 0;
 }
 
+/* "[NAME=]PATH": the name (a SQL identifier before the first '='; default the file name)
+ * into name, the node opened and checked to be a series. */
+static int open_source(pond_fs_node **out, char name[256], pond_fs *fs, const char *spec,
+                       const char *what)
+{
+    const char *eq = strchr(spec, '='), *path = spec;
+    name[0] = 0;
+    if (eq && check_name(spec, (size_t)(eq - spec)) == 0 && (size_t)(eq - spec) < 256) {
+        memcpy(name, spec, (size_t)(eq - spec));
+        name[eq - spec] = 0;
+        path = eq + 1;
+    }
+    pond_stat st;
+    int rc = pond_fs_node_open(out, fs, NULL, path, 0);
+    if (rc == 0)
+        rc = pond_fs_node_stat(&st, *out);
+    if (rc == 0 && st.type != POND_ENTRY_FILE_SERIES)
+        rc = pond_error_set(POND_EINVALID, D, "source %s is a %s: a %s reads series",
+                            pond_fs_node_path(*out), pond_entry_type_name(st.type), what);
+    if (rc == 0 && !name[0]) {
+        const char *base = strrchr(pond_fs_node_path(*out), '/');
+        snprintf(name, 256, "%s", base ? base + 1 : pond_fs_node_path(*out));
+    }
+    if (rc < 0) {
+        pond_fs_node_free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+static json_t *source_json(pond_fs_node *src, const char *name)
+{
+    pond_stat st;
+    char idt[POND_NODE_ID_STRLEN + 1];
+    if (pond_fs_node_stat(&st, src) < 0)
+        return NULL;
+    pond_node_id_format(idt, &st.id);
+    return json_pack("{ssssss}", "name", name, "id", idt, "path", pond_fs_node_path(src));
+}
+
+/* "NAME=FROM..TO" (either side may be empty) onto the source named NAME of srcs. */
+static int apply_window(json_t *srcs, const char *w, const pond_tz *tz)
+{
+    const char *eq = strchr(w, '='), *dots = eq ? strstr(eq, "..") : NULL;
+    if (!eq || !dots)
+        return pond_error_set(POND_EINVALID, D, "window '%s': use NAME=FROM..TO (FROM or TO may "
+                                                "be left out)", w);
+    json_t *js = NULL;
+    for (size_t i = 0; i < json_array_size(srcs) && !js; i++) {
+        const char *n = jstr(json_array_get(srcs, i), "name");
+        if (n && strlen(n) == (size_t)(eq - w) && !strncmp(n, w, (size_t)(eq - w)))
+            js = json_array_get(srcs, i);
+    }
+    if (!js)
+        return pond_error_set(POND_EINVALID, D, "window '%s': no source is named '%.*s'", w,
+                              (int)(eq - w), w);
+    int64_t from, to;
+    int rc = 0;
+    if (dots > eq + 1 && (rc = pond_time_parse_arg(&from, eq + 1, (size_t)(dots - eq - 1), tz)) == 0)
+        rc = json_object_set_new(js, "from", json_integer(from)) == 0 ? 0 : nomem();
+    if (rc == 0 && dots[2] && (rc = pond_time_parse_arg(&to, dots + 2, strlen(dots + 2), tz)) == 0)
+        rc = json_object_set_new(js, "to", json_integer(to)) == 0 ? 0 : nomem();
+    if (rc == 0 && dots > eq + 1 && dots[2] && from >= to)
+        rc = pond_error_set(POND_EINVALID, D, "window '%s' is empty", w);
+    if (rc < 0)
+        pond_error_prefix("window '%s'", w);
+    return rc;
+}
+
+/* The recipe of a rollup (src: its source, opened). */
+static int rollup_recipe(json_t **out, pond_fs_node *src, const char *name,
+                         const pond_derive_options *o)
+{
+    json_t *cols = NULL;
+    pond__bucket b;
+    pond_tz *tz = NULL;
+    *out = NULL;
+    if (o->n_sources != 1)
+        return pond_error_set(POND_EINVALID, D, "a rollup has exactly one --source (given %zu)",
+                              o->n_sources);
+    if (!o->every)
+        return pond_error_set(POND_EINVALID, D, "a rollup needs --every (1m, 1h, 1d, 1w, 1mo)");
+    int rc = bucket_open(&b, &tz, o->every, o->timezone);
+    pond_tz_free(tz);
+    if (rc < 0)
+        return rc;
+    if (o->n_columns)
+        cols = jstrings(o->columns, o->n_columns);
+    else if ((rc = default_columns(&cols, src, o)) < 0)
+        return rc;
+    static const char *const DEF_AGGS[] = {"avg", "min", "max", "sum", "count"};
+    *out = json_pack("{sss[o]sssssosososs}", "kind", "rollup", "sources",
+                     source_json(src, name), "every", o->every, "timezone",
+                     o->timezone ? o->timezone : "UTC", "agg",
+                     o->n_aggs ? jstrings(o->aggs, o->n_aggs) : jstrings(DEF_AGGS, 5),
+                     "columns", cols, "by", jstrings(o->by, o->n_by), "refresh",
+                     o->refresh_manual ? "manual" : "auto");
+    return *out ? 0 : nomem();
+}
+
 int pond_derive_create(pond_table_write_result *out, pond_fs_node *dest,
                        const pond_derive_options *o)
 {
@@ -639,82 +943,71 @@ int pond_derive_create(pond_table_write_result *out, pond_fs_node *dest,
         return pond_error_set(POND_EEXISTS, D, "%s already exists", dp);
     if (rc != POND_ENOTFOUND)
         return rc;
-    if (strcmp(o->kind, "rollup"))
-        return pond_error_set(POND_EUNSUPPORTED, D, "derive %s: this pond makes rollups only",
-                              o->kind);
-    if (o->n_sources != 1)
-        return pond_error_set(POND_EINVALID, D, "a rollup has exactly one --source (given %zu)",
-                              o->n_sources);
-    if (!o->every)
-        return pond_error_set(POND_EINVALID, D, "a rollup needs --every (1m, 1h, 1d, 1w, 1mo)");
-    /* [NAME=]PATH: a name is a SQL identifier before the first '=' */
-    const char *spec = o->sources[0], *eq = strchr(spec, '='), *spath = spec;
-    char name[256] = "";
-    if (eq && check_name(spec, (size_t)(eq - spec)) == 0 && (size_t)(eq - spec) < sizeof name) {
-        memcpy(name, spec, (size_t)(eq - spec));
-        name[eq - spec] = 0;
-        spath = eq + 1;
-    }
-    pond_fs_node *src = NULL;
-    json_t *recipe = NULL, *cols = NULL;
-    pond__bucket b;
+    bool join = !strcmp(o->kind, "join");
+    if (!join && strcmp(o->kind, "rollup"))
+        return pond_error_set(POND_EUNSUPPORTED, D, "derive %s: this pond makes rollups and "
+                              "joins", o->kind);
+    if (o->n_sources < 1)
+        return pond_error_set(POND_EINVALID, D, "a %s needs a --source", o->kind);
+    pond_fs_node **srcs = pond_calloc(o->n_sources, sizeof *srcs);
+    json_t *recipe = NULL, *jsrcs = NULL;
     pond_tz *tz = NULL;
-    if ((rc = bucket_open(&b, &tz, o->every, o->timezone)) < 0)
-        goto done;
-    if ((rc = pond_fs_node_open(&src, fs, NULL, spath, 0)) < 0)
-        goto done;
-    if ((rc = pond_fs_node_stat(&st, src)) < 0)
-        goto done;
-    if (st.type != POND_ENTRY_FILE_SERIES) {
-        rc = pond_error_set(POND_EINVALID, D, "source %s is a %s: a rollup reads a series",
-                            pond_fs_node_path(src), pond_entry_type_name(st.type));
-        goto done;
+    if (!srcs)
+        return nomem();
+    char name[256];
+    if (!join) {
+        if ((rc = open_source(&srcs[0], name, fs, o->sources[0], "rollup")) == 0)
+            rc = rollup_recipe(&recipe, srcs[0], name, o);
+    } else {
+        jsrcs = json_array();
+        rc = jsrcs ? 0 : nomem();
+        for (size_t s = 0; rc == 0 && s < o->n_sources; s++) {
+            if ((rc = open_source(&srcs[s], name, fs, o->sources[s], "join")) < 0)
+                break;
+            for (size_t k = 0; k < s && rc == 0; k++)
+                if (!strcmp(jstr(json_array_get(jsrcs, k), "name"), name))
+                    rc = pond_error_set(POND_EINVALID, D, "two sources are named '%s' "
+                                        "(--source NAME=PATH)", name);
+            if (rc == 0 && json_array_append_new(jsrcs, source_json(srcs[s], name)) < 0)
+                rc = nomem();
+        }
+        if (rc == 0 && o->timezone)
+            rc = pond_tz_open(&tz, o->timezone);
+        for (size_t w = 0; rc == 0 && w < o->n_windows; w++)
+            rc = apply_window(jsrcs, o->windows[w], tz);
+        if (rc == 0 && o->tolerance_us < 0)
+            rc = pond_error_set(POND_EINVALID, D, "a negative --tolerance");
+        if (rc == 0 && !(recipe = json_pack("{sssOsIss}", "kind", "join", "sources", jsrcs,
+                                            "tolerance_us", (json_int_t)o->tolerance_us,
+                                            "refresh", o->refresh_manual ? "manual" : "auto")))
+            rc = nomem();
     }
-    if (!name[0]) {
-        const char *base = strrchr(pond_fs_node_path(src), '/');
-        snprintf(name, sizeof name, "%s", base ? base + 1 : pond_fs_node_path(src));
-    }
-    char idt[POND_NODE_ID_STRLEN + 1];
-    pond_node_id_format(idt, &st.id);
-    if (o->n_columns)
-        cols = jstrings(o->columns, o->n_columns);
-    else if ((rc = default_columns(&cols, src, o)) < 0)
-        goto done;
-    static const char *const DEF_AGGS[] = {"avg", "min", "max", "sum", "count"};
-    recipe = json_pack("{sss[{ssssss}]sssssosososs}", "kind", "rollup", "sources", "name",
-                       name, "id", idt, "path", pond_fs_node_path(src), "every", o->every,
-                       "timezone", o->timezone ? o->timezone : "UTC", "agg",
-                       o->n_aggs ? jstrings(o->aggs, o->n_aggs) : jstrings(DEF_AGGS, 5),
-                       "columns", cols, "by", jstrings(o->by, o->n_by), "refresh",
-                       o->refresh_manual ? "manual" : "auto");
-    cols = NULL; /* taken by the recipe (also on failure) */
-    if (!recipe) {
-        rc = nomem();
-        goto done;
-    }
-    if ((rc = refresh_all(&res, dest, recipe, src)) < 0)
-        goto done;
+    if (rc == 0)
+        rc = refresh_all(&res, dest, recipe);
     /* the recipe and the read rule go on the version just written */
     table_attrs a;
-    if ((rc = table__attrs_read(&a, dest)) < 0)
-        goto done;
-    if (json_object_set(a.obj, DERIVED_ATTR, recipe) < 0)
-        rc = nomem();
-    if (rc == 0)
-        rc = table__attrs_set_dedup(&a, POND_DEDUP_LAST, o->by, o->n_by);
-    if (rc == 0)
-        rc = table__attrs_write(&a, dest);
-    table__attrs_dispose(&a);
+    if (rc == 0 && (rc = table__attrs_read(&a, dest)) == 0) {
+        if (json_object_set(a.obj, DERIVED_ATTR, recipe) < 0)
+            rc = nomem();
+        if (rc == 0)
+            rc = table__attrs_set_dedup(&a, POND_DEDUP_LAST, join ? NULL : o->by,
+                                        join ? 0 : o->n_by);
+        if (rc == 0)
+            rc = table__attrs_write(&a, dest);
+        table__attrs_dispose(&a);
+    }
     if (rc == 0)
         rc = pond_fs_node_stat(&st, dest);
-    if (rc == 0)
-        rc = link_source(src, &st.id, dp);
+    for (size_t s = 0; rc == 0 && s < o->n_sources; s++)
+        if (srcs[s])
+            rc = link_source(srcs[s], &st.id, dp);
     if (rc == 0 && out)
         *out = res;
-done:
-    json_decref(cols);
+    for (size_t s = 0; s < o->n_sources; s++)
+        pond_fs_node_free(srcs[s]);
+    pond_free(srcs);
+    json_decref(jsrcs);
     json_decref(recipe);
-    pond_fs_node_free(src);
     pond_tz_free(tz);
     return rc;
 }
@@ -723,19 +1016,15 @@ int pond_derive_refresh(pond_table_write_result *out, pond_fs_node *node)
 {
     POND_ASSERT_ARG(node);
     json_t *recipe = NULL;
-    pond_fs_node *src = NULL;
     pond_table_write_result res = {0};
     int rc = recipe_of(&recipe, node);
     if (rc == 0 && !recipe)
         rc = pond_error_set(POND_EINVALID, D, "%s is not a derived node",
                             pond_fs_node_path(node));
     if (rc == 0)
-        rc = recipe_source(&src, recipe, pond_fs_node_fs(node), pond_fs_node_path(node));
-    if (rc == 0)
-        rc = refresh_all(&res, node, recipe, src);
+        rc = refresh_all(&res, node, recipe);
     if (rc == 0 && out)
         *out = res;
-    pond_fs_node_free(src);
     json_decref(recipe);
     return rc;
 }
@@ -769,14 +1058,42 @@ int pond_derive_describe(char **out, pond_fs_node *node)
     int rc = recipe_of(&recipe, node);
     if (rc < 0 || !recipe)
         return rc;
-    const json_t *s0 = json_array_get(json_object_get(recipe, "sources"), 0);
-    rc = resolve(&src, pond_fs_node_fs(node), jstr(s0, "id"), jstr(s0, "path"));
-    const char *where = rc == 0 ? pond_fs_node_path(src) : NULL;
-    if (rc == POND_ENOTFOUND)
-        rc = 0;
-    pond_buf_printf(&b, "%s of %s", jstr(recipe, "kind") ? jstr(recipe, "kind") : "?",
-                    where ? where : "(gone: removed with --force; the last rows stay)");
-    pond_buf_printf(&b, " every %s", jstr(recipe, "every") ? jstr(recipe, "every") : "?");
+    const json_t *srcs = json_object_get(recipe, "sources");
+    bool join = jstr(recipe, "kind") && !strcmp(jstr(recipe, "kind"), "join");
+    pond_buf_printf(&b, "%s of ", jstr(recipe, "kind") ? jstr(recipe, "kind") : "?");
+    for (size_t i = 0; rc == 0 && i < json_array_size(srcs); i++) {
+        const json_t *si = json_array_get(srcs, i);
+        rc = resolve(&src, pond_fs_node_fs(node), jstr(si, "id"), jstr(si, "path"));
+        const char *where = rc == 0 ? pond_fs_node_path(src) : NULL;
+        if (rc == POND_ENOTFOUND)
+            rc = 0;
+        pond_buf_printf(&b, "%s%s", i ? ", " : "",
+                        where ? where : "(gone: removed with --force; the last rows stay)");
+        if (join)
+            pond_buf_printf(&b, " as %s", jstr(si, "name") ? jstr(si, "name") : "?");
+        const json_t *f = json_object_get(si, "from"), *t = json_object_get(si, "to");
+        char tf[40];
+        if (json_is_integer(f)) {
+            pond_time_format_iso(tf, json_integer_value(f));
+            pond_buf_printf(&b, " from %s", tf);
+        }
+        if (json_is_integer(t)) {
+            pond_time_format_iso(tf, json_integer_value(t));
+            pond_buf_printf(&b, " until %s", tf);
+        }
+        pond_fs_node_free(src);
+        src = NULL;
+    }
+    if (join) {
+        const json_t *tol = json_object_get(recipe, "tolerance_us");
+        if (json_is_integer(tol) && json_integer_value(tol) > 0)
+            pond_buf_printf(&b, ", as of at most %gs earlier",
+                            (double)json_integer_value(tol) / 1e6);
+        else
+            pond_buf_puts(&b, ", on equal timestamps");
+    } else {
+        pond_buf_printf(&b, " every %s", jstr(recipe, "every") ? jstr(recipe, "every") : "?");
+    }
     if (jstr(recipe, "timezone") && strcmp(jstr(recipe, "timezone"), "UTC"))
         pond_buf_printf(&b, " in %s", jstr(recipe, "timezone"));
     const char *keys[] = {"agg", "columns", "by"};

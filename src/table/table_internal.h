@@ -215,4 +215,27 @@ int table__derived_after_write(pond_fs_node *node, table_attrs *attrs, int64_t t
  * carrying them. */
 int table__write_settings_version(table_attrs *a, pond_fs_node *node);
 
+
+/* A join (table_join.c): output columns per source are <name>_<column>. */
+enum { TABLE_JOIN_INT, TABLE_JOIN_DOUBLE, TABLE_JOIN_STR, TABLE_JOIN_BOOL };
+typedef struct {
+    char *name;
+    pond_fs_node *node;  /* owned */
+    bool has_from, has_to; /* the source's window [from, to) */
+    int64_t from, to;
+    pond_tz *tz;         /* the source's zone for wall-clock timestamps (NULL: UTC) */
+    char **read_cols;    /* its timestamp column, then its columns */
+    int *kind;           /* TABLE_JOIN_* per column */
+    size_t n_cols;
+} table_join_src;
+typedef struct {
+    int64_t tolerance_us; /* 0: exact */
+    table_join_src *src;
+    size_t n_src;
+    struct ArrowSchema schema; /* timestamp, then each source's columns */
+} table_join_plan;
+/* The join rows with timestamps in [lo, hi) as a stream (plan borrowed). */
+int table__join_stream(struct ArrowArrayStream *out, const table_join_plan *plan, int64_t lo,
+                       int64_t hi, int64_t *rows_read);
+
 #endif

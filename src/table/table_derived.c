@@ -886,16 +886,16 @@ static int apply_window(json_t *srcs, const char *w, const pond_tz *tz)
     if (!js)
         return pond_error_set(POND_EINVALID, D, "window '%s': no source is named '%.*s'", w,
                               (int)(eq - w), w);
-    int64_t from, to;
+    int64_t from = 0, to = 0;
     int rc = 0;
     if (dots > eq + 1 && (rc = pond_time_parse_arg(&from, eq + 1, (size_t)(dots - eq - 1), tz)) == 0)
         rc = json_object_set_new(js, "from", json_integer(from)) == 0 ? 0 : nomem();
     if (rc == 0 && dots[2] && (rc = pond_time_parse_arg(&to, dots + 2, strlen(dots + 2), tz)) == 0)
         rc = json_object_set_new(js, "to", json_integer(to)) == 0 ? 0 : nomem();
+    if (rc == POND_EINVALID)
+        pond_error_prefix("window '%s'", w);
     if (rc == 0 && dots > eq + 1 && dots[2] && from >= to)
         rc = pond_error_set(POND_EINVALID, D, "window '%s' is empty", w);
-    if (rc < 0)
-        pond_error_prefix("window '%s'", w);
     return rc;
 }
 

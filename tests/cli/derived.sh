@@ -43,7 +43,7 @@ p derive rollup /x --source /nothere --every 1h
 p derive rollup /x --source /sensors --every 7m
 p derive rollup /x --source /daily --every 1h
 p derive rollup /daily --source /sensors --every 1d
-p derive join /x --source /sensors
+p derive bogus /x --source /sensors
 p derive rollup /x --every 1h
 p rm --force /sensors
 p describe /hourly

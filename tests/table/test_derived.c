@@ -419,6 +419,146 @@ static void test_rollup_oracle(void)
     pond_backend_free(be);
 }
 
+/* ---- joins against a brute-force model ---- */
+
+#define MODEL_MAX 4096
+typedef struct {
+    row r[MODEL_MAX]; /* every row appended, in order: the last of a timestamp wins */
+    int n;
+} model;
+
+/* The latest row of m at or before t and at most tol earlier (-1: none). */
+static int model_at(const model *m, int64_t t, int64_t tol)
+{
+    int best = -1;
+    for (int i = 0; i < m->n; i++) {
+        int64_t ts = m->r[i].ts;
+        if (!ts || ts > t || t - ts > tol)
+            continue;
+        if (best < 0 || ts >= m->r[best].ts)
+            best = i;
+    }
+    return best;
+}
+
+static int ts_cmp(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static char *model_text(const model *ms, int n, const int64_t *from, const int64_t *to,
+                        int64_t tol)
+{
+    int64_t *ts = pond_calloc(2 * MODEL_MAX, sizeof *ts);
+    int nt = 0;
+    for (int s = 0; s < n; s++)
+        for (int i = 0; i < ms[s].n; i++) {
+            int64_t t = ms[s].r[i].ts;
+            if (t && t >= from[s] && t < to[s])
+                ts[nt++] = t;
+        }
+    qsort(ts, (size_t)nt, sizeof *ts, ts_cmp);
+    pond_buf out = POND_BUF_INIT;
+    for (int i = 0; i < nt; i++) {
+        if (i && ts[i] == ts[i - 1])
+            continue;
+        pond_buf_printf(&out, "%lld", (long long)ts[i]);
+        for (int s = 0; s < n; s++) {
+            int k = ts[i] >= from[s] && ts[i] < to[s] ? model_at(&ms[s], ts[i], tol) : -1;
+            /* a source's rows outside its window are not read, so cannot be as-of either */
+            if (k >= 0 && ms[s].r[k].ts < from[s])
+                k = -1;
+            if (k < 0) {
+                pond_buf_puts(&out, "\tnull\tnull\tnull");
+                continue;
+            }
+            const row *r = &ms[s].r[k];
+            if (r->k >= 0)
+                pond_buf_printf(&out, "\t%c", 'a' + r->k);
+            else
+                pond_buf_puts(&out, "\tnull");
+            if (r->v_null)
+                pond_buf_puts(&out, "\tnull");
+            else
+                pond_buf_printf(&out, "\t%lld", (long long)r->v);
+            pond_buf_putc(&out, '\t');
+            if (r->x_kind == 1)
+                pond_buf_puts(&out, "null");
+            else
+                cell_double(&out, r->x_kind == 2 ? NAN : r->x);
+        }
+        pond_buf_putc(&out, '\n');
+    }
+    pond_free(ts);
+    pond_buf_putc(&out, 0);
+    return pond_buf_detach(&out);
+}
+
+static void test_join_oracle(void)
+{
+    pond_backend *be = NULL;
+    pond_fs *fs = NULL;
+    PT_ASSERT_OK(pond_backend_memory_new(&be));
+    PT_ASSERT_OK(pond_fs_open(&fs, be, NULL));
+    model *ms = pond_calloc(2, sizeof *ms);
+    const char *paths[] = {"/a", "/b"};
+    int64_t hi = T0;
+    row rows[64];
+    for (int s = 0; s < 2; s++) {
+        random_rows(rows, 30, &hi);
+        append(fs, paths[s], rows, 30);
+        memcpy(ms[s].r + ms[s].n, rows, 30 * sizeof *rows);
+        ms[s].n += 30;
+    }
+    /* the replaced sensor: a until T0 + 1.5 days, b from T0 + 1 day; and an as-of join */
+    const char *srcs[] = {"a=/a", "b=/b"};
+    const char *wins[] = {"a=..2024-01-02T12:00:00Z", "b=2024-01-02.."};
+    int64_t from[2] = {INT64_MIN, T0 + DAY_US}, to[2] = {T0 + DAY_US * 3 / 2, INT64_MAX};
+    int64_t all_from[2] = {INT64_MIN, INT64_MIN}, all_to[2] = {INT64_MAX, INT64_MAX};
+    for (int k = 0; k < 2; k++) {
+        pond_derive_options o = POND_DERIVE_OPTIONS_INIT;
+        o.kind = "join";
+        o.sources = srcs;
+        o.n_sources = 2;
+        if (k == 0) {
+            o.windows = wins;
+            o.n_windows = 2;
+        } else {
+            o.tolerance_us = 5 * MIN_US;
+        }
+        pond_fs_node *h = NULL;
+        PT_ASSERT_OK(pond_fs_begin(fs, NULL));
+        PT_ASSERT_OK(pond_fs_node_open(&h, fs, NULL, k ? "/asof" : "/stitched", 0));
+        PT_ASSERT_OK(pond_derive_create(NULL, h, &o));
+        PT_ASSERT_OK(pond_fs_commit(NULL, fs));
+        pond_fs_node_free(h);
+    }
+    int steps = pt_light() ? 4 : 20;
+    for (int step = 0; step <= steps; step++) {
+        if (step > 0) {
+            int s = (int)(rnd() % 2), n = 1 + (int)(rnd() % 30);
+            random_rows(rows, n, &hi);
+            append(fs, paths[s], rows, n);
+            memcpy(ms[s].r + ms[s].n, rows, (size_t)n * sizeof *rows);
+            ms[s].n += n;
+        }
+        for (int k = 0; k < 2; k++) {
+            char *got = sorted_lines(read_text(fs, k ? "/asof" : "/stitched", NULL));
+            char *want = sorted_lines(model_text(ms, 2, k ? all_from : from, k ? all_to : to,
+                                                 k ? 5 * MIN_US : 0));
+            if (strcmp(got, want))
+                pt_fail(__FILE__, __LINE__, "%s after append %d:\n--- got\n%s--- want\n%s",
+                        k ? "/asof" : "/stitched", step, got, want);
+            pond_free(got);
+            pond_free(want);
+        }
+    }
+    pond_free(ms);
+    pond_fs_free(fs);
+    pond_backend_free(be);
+}
+
 /* ---- a refresh reads the buckets the new rows touch, not the whole source ---- */
 
 static void write_minutes(pond_fs *fs, pond_table_write_result *res, int64_t from, int64_t n)
@@ -584,5 +724,5 @@ static void test_buckets(void)
     pond_tz_free(tz);
 }
 
-PT_SUITE(derived, PT_TEST(rollup_oracle), PT_TEST(refresh_rows_read), PT_TEST(create_checks),
+PT_SUITE(derived, PT_TEST(rollup_oracle), PT_TEST(join_oracle), PT_TEST(refresh_rows_read), PT_TEST(create_checks),
          PT_TEST(buckets))

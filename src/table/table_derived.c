@@ -493,7 +493,8 @@ static int join_build(table_join_plan *p, const json_t *recipe, pond_fs *fs)
     const json_t *tol = json_object_get(recipe, "tolerance_us");
     p->tolerance_us = json_is_integer(tol) ? json_integer_value(tol) : 0;
     if (n < 1 || p->tolerance_us < 0)
-        return pond_error_set(POND_ECORRUPT, D, "a join recipe without sources");
+        return pond_error_set(POND_ECORRUPT, D, "a join recipe %s",
+                              n < 1 ? "without sources" : "with a negative tolerance");
     if (!(p->src = pond_calloc(n, sizeof *p->src)))
         return nomem();
     p->n_src = n;
@@ -691,6 +692,14 @@ static int refresh_all(pond_table_write_result *res, pond_fs_node *dest, const j
     return rc;
 }
 
+static int refresh_deps(pond_fs_node *node, table_attrs *attrs, const json_t *deps,
+                        int64_t tmin, int64_t tmax, int64_t *rows_read);
+
+/* How deep the refreshes on this thread are nested (a chain of derived nodes: each refresh is
+ * a write that refreshes the next). A pond made elsewhere can name a cycle; this bounds it. */
+static _Thread_local int refresh_depth;
+#define MAX_CHAIN 32
+
 int table__derived_after_write(pond_fs_node *node, table_attrs *attrs, int64_t tmin,
                                int64_t tmax, int64_t *rows_read)
 {
@@ -700,6 +709,20 @@ int table__derived_after_write(pond_fs_node *node, table_attrs *attrs, int64_t t
     if (!json_is_array(deps))
         return pond_error_set(POND_ECORRUPT, D, "%s: %s is not a list", pond_fs_node_path(node),
                               DERIVED_BY_ATTR);
+    if (refresh_depth >= MAX_CHAIN)
+        return pond_error_set(POND_ECORRUPT, D,
+                              "%s: derived nodes depend on each other in a cycle or a chain "
+                              "longer than %d",
+                              pond_fs_node_path(node), MAX_CHAIN);
+    refresh_depth++;
+    int rc = refresh_deps(node, attrs, deps, tmin, tmax, rows_read);
+    refresh_depth--;
+    return rc;
+}
+
+static int refresh_deps(pond_fs_node *node, table_attrs *attrs, const json_t *deps,
+                        int64_t tmin, int64_t tmax, int64_t *rows_read)
+{
     pond_fs *fs = pond_fs_node_fs(node);
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < json_array_size(deps); i++) {

@@ -692,6 +692,66 @@ static void test_create_checks(void)
     pond_backend_free(be);
 }
 
+/* One row holding only a "timestamp" column, in its own transaction (txn false: in the open
+ * one); returns the write's result code. */
+static int write_ts(pond_fs *fs, const char *path, int64_t t, bool txn)
+{
+    struct ArrowArrayStream in;
+    struct ArrowSchema sc;
+    struct ArrowArray a;
+    pond_arrow_builder *b = NULL;
+    PT_ASSERT_OK(pond_arrow_schema_init(&sc, "+s", "", 0, 1));
+    PT_ASSERT_OK(pond_arrow_schema_init(sc.children[0], "tsu:UTC", "timestamp", 0, 0));
+    PT_ASSERT_OK(pond_arrow_array_init(&a, 1, 0, 1, 1));
+    PT_ASSERT_OK(pond_arrow_builder_new(&b, "tsu:UTC"));
+    PT_ASSERT_OK(pond_arrow_builder_append_int(b, t));
+    PT_ASSERT_OK(pond_arrow_builder_finish(a.children[0], b));
+    pond_arrow_builder_free(b);
+    PT_ASSERT_OK(pond_arrow_stream_from_batches(&in, &sc, &a, 1));
+    pond_arrow_schema_release(&sc);
+    if (txn)
+        PT_ASSERT_OK(pond_fs_begin(fs, NULL));
+    int rc = pond_table_write_stream(NULL, fs, NULL, path, POND_ENTRY_FILE_SERIES, &in, NULL);
+    if (txn)
+        PT_ASSERT_OK(pond_fs_commit(NULL, fs));
+    return rc;
+}
+
+/* A pond made elsewhere whose derived nodes depend on each other: a write fails naming the
+ * cycle instead of recursing without end. */
+static void test_cycle_refused(void)
+{
+    pond_backend *be = NULL;
+    pond_fs *fs = NULL;
+    PT_ASSERT_OK(pond_backend_memory_new(&be));
+    PT_ASSERT_OK(pond_fs_open(&fs, be, NULL));
+    PT_ASSERT_OK(write_ts(fs, "/a", T0, true));
+    PT_ASSERT_OK(write_ts(fs, "/b", T0, true));
+    char ida[POND_NODE_ID_STRLEN + 1], idb[POND_NODE_ID_STRLEN + 1], x[512];
+    pond_stat st;
+    PT_ASSERT_OK(pond_fs_stat(&st, fs, NULL, "/a"));
+    pond_node_id_format(ida, &st.id);
+    PT_ASSERT_OK(pond_fs_stat(&st, fs, NULL, "/b"));
+    pond_node_id_format(idb, &st.id);
+    PT_ASSERT_OK(pond_fs_begin(fs, NULL));
+    for (int k = 0; k < 2; k++) {
+        const char *other = k ? ida : idb, *op = k ? "/a" : "/b";
+        snprintf(x, sizeof x,
+                 "{\"pond.timestamp_column\":\"timestamp\",\"pond.derived\":{\"kind\":\"join\","
+                 "\"sources\":[{\"name\":\"o\",\"id\":\"%s\",\"path\":\"%s\"}]},"
+                 "\"pond.derived_by\":[{\"id\":\"%s\",\"path\":\"%s\"}]}",
+                 other, op, other, op);
+        PT_ASSERT_OK(pond_fs_set_xattrs(fs, NULL, k ? "/b" : "/a", x));
+    }
+    PT_ASSERT_OK(pond_fs_commit(NULL, fs));
+    PT_ASSERT_OK(pond_fs_begin(fs, NULL));
+    PT_ASSERT_ERR(write_ts(fs, "/a", T0 + HOUR_US, false), POND_ECORRUPT);
+    PT_ASSERT_MSG_HAS("depend on each other in a cycle");
+    pond_fs_abort(fs);
+    pond_fs_free(fs);
+    pond_backend_free(be);
+}
+
 /* ---- buckets in a zone ---- */
 
 static void test_buckets(void)
@@ -724,5 +784,5 @@ static void test_buckets(void)
     pond_tz_free(tz);
 }
 
-PT_SUITE(derived, PT_TEST(rollup_oracle), PT_TEST(join_oracle), PT_TEST(refresh_rows_read), PT_TEST(create_checks),
+PT_SUITE(derived, PT_TEST(rollup_oracle), PT_TEST(join_oracle), PT_TEST(refresh_rows_read), PT_TEST(create_checks), PT_TEST(cycle_refused),
          PT_TEST(buckets))

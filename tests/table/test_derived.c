@@ -717,6 +717,70 @@ static int write_ts(pond_fs *fs, const char *path, int64_t t, bool txn)
     return rc;
 }
 
+/* Two sources of a join written in one transaction: the join has one pending version, which
+ * the second refresh replaces, so that refresh must recompute the first one's rows too. */
+static void test_same_txn_twice(void)
+{
+    pond_backend *be = NULL;
+    pond_fs *fs = NULL;
+    PT_ASSERT_OK(pond_backend_memory_new(&be));
+    PT_ASSERT_OK(pond_fs_open(&fs, be, NULL));
+    row r[2] = {{T0, 0, false, 1, 0, 1.5}, {T0 + 3 * HOUR_US, 1, false, 2, 0, 2.5}};
+    append(fs, "/s1", r, 2);
+    append(fs, "/s2", r + 1, 1);
+    const char *srcs[] = {"a=/s1", "b=/s2"};
+    pond_derive_options o = POND_DERIVE_OPTIONS_INIT;
+    o.kind = "join";
+    o.sources = srcs;
+    o.n_sources = 2;
+    pond_fs_node *h = NULL;
+    PT_ASSERT_OK(pond_fs_begin(fs, NULL));
+    PT_ASSERT_OK(pond_fs_node_open(&h, fs, NULL, "/j", 0));
+    PT_ASSERT_OK(pond_derive_create(NULL, h, &o));
+    PT_ASSERT_OK(pond_fs_commit(NULL, fs));
+    pond_fs_node_free(h);
+    /* one transaction: a row for s1 at 00:10, then one for s2 at 05:00 */
+    PT_ASSERT_OK(pond_fs_begin(fs, NULL));
+    for (int k = 0; k < 2; k++) {
+        struct ArrowSchema sc;
+        struct ArrowArray arr;
+        pond_arrow_builder *bl[2];
+        PT_ASSERT_OK(pond_arrow_schema_init(&sc, "+s", "", 0, 2));
+        PT_ASSERT_OK(pond_arrow_schema_init(sc.children[0], "tsu:UTC", "ts", 0, 0));
+        PT_ASSERT_OK(pond_arrow_schema_init(sc.children[1], "l", "v", ARROW_FLAG_NULLABLE, 0));
+        PT_ASSERT_OK(pond_arrow_array_init(&arr, 1, 0, 1, 2));
+        for (int c = 0; c < 2; c++)
+            PT_ASSERT_OK(pond_arrow_builder_new(&bl[c], sc.children[c]->format));
+        PT_ASSERT_OK(pond_arrow_builder_append_int(bl[0], k ? T0 + 5 * HOUR_US
+                                                            : T0 + 10 * MIN_US));
+        PT_ASSERT_OK(pond_arrow_builder_append_int(bl[1], 10 + k));
+        for (int c = 0; c < 2; c++) {
+            PT_ASSERT_OK(pond_arrow_builder_finish(arr.children[c], bl[c]));
+            pond_arrow_builder_free(bl[c]);
+        }
+        PT_ASSERT_OK(pond_table_write_batch(fs, NULL, k ? "/s2" : "/s1",
+                                            POND_ENTRY_FILE_SERIES, &sc, &arr, NULL));
+        pond_arrow_array_release(&arr);
+        pond_arrow_schema_release(&sc);
+    }
+    PT_ASSERT_OK(pond_fs_commit(NULL, fs));
+    /* the join equals one made from scratch, both new rows included */
+    PT_ASSERT_OK(pond_fs_begin(fs, NULL));
+    PT_ASSERT_OK(pond_fs_node_open(&h, fs, NULL, "/fresh", 0));
+    PT_ASSERT_OK(pond_derive_create(NULL, h, &o));
+    PT_ASSERT_OK(pond_fs_commit(NULL, fs));
+    pond_fs_node_free(h);
+    char *got = sorted_lines(read_text(fs, "/j", NULL));
+    char *want = sorted_lines(read_text(fs, "/fresh", NULL));
+    PT_ASSERT_STR_EQ(got, want);
+    PT_ASSERT(strstr(got, "1704067800000000\tnull\t10\tnull\t") != NULL); /* s1's row of the txn */
+    PT_ASSERT(strstr(got, "1704085200000000\tnull\tnull\tnull\tnull\t11\t") != NULL); /* s2's */
+    pond_free(got);
+    pond_free(want);
+    pond_fs_free(fs);
+    pond_backend_free(be);
+}
+
 /* A pond made elsewhere whose derived nodes depend on each other: a write fails naming the
  * cycle instead of recursing without end. */
 static void test_cycle_refused(void)
@@ -784,5 +848,5 @@ static void test_buckets(void)
     pond_tz_free(tz);
 }
 
-PT_SUITE(derived, PT_TEST(rollup_oracle), PT_TEST(join_oracle), PT_TEST(refresh_rows_read), PT_TEST(create_checks), PT_TEST(cycle_refused),
+PT_SUITE(derived, PT_TEST(rollup_oracle), PT_TEST(join_oracle), PT_TEST(refresh_rows_read), PT_TEST(create_checks), PT_TEST(same_txn_twice), PT_TEST(cycle_refused),
          PT_TEST(buckets))

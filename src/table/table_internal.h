@@ -238,4 +238,15 @@ typedef struct {
 int table__join_stream(struct ArrowArrayStream *out, const table_join_plan *plan, int64_t lo,
                        int64_t hi, int64_t *rows_read);
 
+
+/* The event-time ranges [min, max] of a series' versions that hold rows (not replaced), for
+ * skipping stretches of time without data; appended to *spans (pond_free). */
+typedef struct {
+    int64_t lo, hi;
+} table_span;
+int table__series_spans(table_span **spans, size_t *n, pond_fs_node *node);
+/* The first instant >= t that some span holds (t itself when one holds it), INT64_MAX when
+ * none does. */
+int64_t table__spans_next(const table_span *spans, size_t n, int64_t t);
+
 #endif

@@ -27,6 +27,8 @@ typedef struct {
 
 typedef struct {
     const table_join_plan *plan;
+    table_span *spans; /* where some source has rows: chunks without any are skipped */
+    size_t n_spans;
     int64_t cur, hi;
     int64_t *rows_read;
     chunk_rows *rows; /* per source */
@@ -364,6 +366,10 @@ static int jn_next(struct ArrowArrayStream *s, struct ArrowArray *out)
     jn *j = s->private_data;
     memset(out, 0, sizeof *out);
     while (j->cur < j->hi) {
+        int64_t next = table__spans_next(j->spans, j->n_spans, j->cur);
+        if (next >= j->hi)
+            break;
+        j->cur = next > j->cur ? next : j->cur;
         int64_t c1 = j->hi - j->cur > CHUNK_US ? j->cur + CHUNK_US : j->hi;
         int64_t n = 0;
         int rc = chunk_batch(j, j->cur, c1, out, &n);
@@ -396,6 +402,7 @@ static void jn_release(struct ArrowArrayStream *s)
     for (size_t k = 0; j->rows && k < j->plan->n_src; k++)
         rows_dispose(&j->rows[k]);
     pond_free(j->rows);
+    pond_free(j->spans);
     pond_free(j);
     s->release = NULL;
 }
@@ -409,6 +416,20 @@ int table__join_stream(struct ArrowArrayStream *out, const table_join_plan *plan
         pond_free(j);
         return nomem();
     }
+    for (size_t s = 0; s < plan->n_src; s++) {
+        int rc = table__series_spans(&j->spans, &j->n_spans, plan->src[s].node);
+        if (rc < 0) {
+            pond_free(j->spans);
+            pond_free(j->rows);
+            pond_free(j);
+            return rc;
+        }
+    }
+    /* as-of: a row counts up to the tolerance after its time */
+    for (size_t k = 0; k < j->n_spans; k++)
+        j->spans[k].hi = j->spans[k].hi > INT64_MAX - plan->tolerance_us
+                             ? INT64_MAX
+                             : j->spans[k].hi + plan->tolerance_us;
     j->plan = plan;
     j->cur = lo;
     j->hi = hi;

@@ -12,8 +12,12 @@
 #include <string.h>
 
 #define D POND_DOM_TABLE
-/* buckets per window: one source read each; the groups of one window are held in memory */
+/* buckets per window to start with (fixed widths adapt, see ru_next): one source read each;
+ * the groups of one window are held in memory */
 #define WINDOW_BUCKETS 4096
+/* a window holding more groups than this is read again as a smaller one (unless it is one
+ * bucket: its keys must all be held) */
+#define MAX_GROUPS (WINDOW_BUCKETS * 16)
 
 __extension__ typedef __int128 i128;
 
@@ -38,7 +42,11 @@ typedef struct {
 typedef struct {
     const table_rollup_plan *plan;
     pond_fs_node *src;
+    table_span *spans; /* where the source has rows: windows without any are skipped */
+    size_t n_spans;
     int64_t cur, hi;
+    int64_t window; /* fixed-width buckets per window: grows over sparse stretches */
+    bool overflow;  /* the window read stopped at MAX_GROUPS */
     int64_t *rows_read;
     /* one window's groups */
     pond__bytemap map;
@@ -296,7 +304,10 @@ static int add_rows(ru *r, const struct ArrowSchema *s, const struct ArrowArray 
             }
             if (rc < 0)
                 break;
-            r->n_groups++;
+            if (++r->n_groups > MAX_GROUPS && r->window > 1 && r->plan->bucket.width_us) {
+                r->overflow = true;
+                return 0;
+            }
         }
         acc *accs = (acc *)(void *)r->accs.ptr + (size_t)gi * p->n_in;
         for (size_t k = 0; k < p->n_in; k++) {
@@ -389,6 +400,8 @@ static int read_window(ru *r, int64_t wend)
             break;
         rc = add_rows(r, &sc, &b, &c);
         pond_arrow_array_release(&b);
+        if (r->overflow)
+            break;
     }
     if (r->rows_read) {
         pond_table_scan_stats st;
@@ -551,6 +564,40 @@ static int window_batch(ru *r, struct ArrowArray *out)
     return rc;
 }
 
+/* ---- spans of time with data ------------------------------------------------------------ */
+
+int table__series_spans(table_span **spans, size_t *n, pond_fs_node *node)
+{
+    pond_series_version_info *vi = NULL;
+    size_t nv = 0;
+    int rc = pond_series_node_versions(&vi, &nv, node);
+    if (rc < 0)
+        return rc;
+    table_span *s = pond_realloc(*spans, (*n + nv + 1) * sizeof *s);
+    if (!s) {
+        pond_free(vi);
+        return pond_error_set(POND_ENOMEM, D, "out of memory");
+    }
+    *spans = s;
+    for (size_t i = 0; i < nv; i++)
+        if (vi[i].size > 0 && !vi[i].replaced_by && vi[i].has_event_time)
+            s[(*n)++] = (table_span){vi[i].min_event_time_us, vi[i].max_event_time_us};
+    pond_free(vi);
+    return 0;
+}
+
+int64_t table__spans_next(const table_span *spans, size_t n, int64_t t)
+{
+    int64_t best = INT64_MAX;
+    for (size_t i = 0; i < n; i++) {
+        if (spans[i].lo <= t && t <= spans[i].hi)
+            return t;
+        if (spans[i].lo > t && spans[i].lo < best)
+            best = spans[i].lo;
+    }
+    return best;
+}
+
 /* ---- the stream ---------------------------------------------------------------------------- */
 
 static int fail(ru *r, int rc)
@@ -565,20 +612,39 @@ static int ru_next(struct ArrowArrayStream *s, struct ArrowArray *out)
     memset(out, 0, sizeof *out);
     const pond__bucket *bk = &r->plan->bucket;
     while (r->cur < r->hi) {
+        /* a stretch without source rows costs nothing, however many buckets it spans */
+        int64_t next = table__spans_next(r->spans, r->n_spans, r->cur);
+        if (next >= r->hi)
+            break;
+        if (next > r->cur)
+            r->cur = pond__bucket_floor(bk, next);
         int64_t wend = r->cur;
         if (bk->width_us) {
-            wend = r->hi - r->cur > WINDOW_BUCKETS * bk->width_us
-                       ? r->cur + WINDOW_BUCKETS * bk->width_us
-                       : r->hi;
+            /* memory is the groups of a window, not its buckets: a window that found few
+             * groups lets the next one span more time (second buckets over years of sparse
+             * rows are a few reads, not millions), one that found many shrinks it */
+            int64_t span = r->window > (INT64_MAX / 2) / bk->width_us
+                               ? INT64_MAX / 2
+                               : r->window * bk->width_us;
+            wend = r->hi - r->cur > span ? r->cur + span : r->hi;
         } else {
             for (int k = 0; k < WINDOW_BUCKETS && wend < r->hi; k++)
                 wend = pond__bucket_next(bk, wend);
         }
         window_reset(r);
+        r->overflow = false;
         int rc = read_window(r, wend);
-        r->cur = wend;
         if (rc < 0)
             return fail(r, rc);
+        if (r->overflow) { /* too many groups: the same start, a smaller window */
+            r->window = r->window / 8 > 1 ? r->window / 8 : 1;
+            continue;
+        }
+        r->cur = wend;
+        if (r->n_groups < WINDOW_BUCKETS / 4 && r->window < ((int64_t)1 << 40))
+            r->window *= 2;
+        else if (r->n_groups > WINDOW_BUCKETS * 4 && r->window > 64)
+            r->window /= 2;
         if (r->n_groups == 0)
             continue;
         if ((rc = window_batch(r, out)) < 0)
@@ -609,6 +675,7 @@ static void ru_release(struct ArrowArrayStream *s)
     pond_buf_dispose(&r->groups);
     pond_buf_dispose(&r->accs);
     pond_buf_dispose(&r->key);
+    pond_free(r->spans);
     pond_free(r);
     s->release = NULL;
 }
@@ -624,8 +691,14 @@ int table__rollup_stream(struct ArrowArrayStream *out, const table_rollup_plan *
     r->src = src;
     r->cur = lo;
     r->hi = hi;
+    r->window = WINDOW_BUCKETS;
     r->rows_read = rows_read;
     pond__bytemap_init(&r->map);
+    int rc = table__series_spans(&r->spans, &r->n_spans, src);
+    if (rc < 0) {
+        pond_free(r);
+        return rc;
+    }
     out->get_schema = ru_schema;
     out->get_next = ru_next;
     out->get_last_error = ru_err;

@@ -620,6 +620,44 @@ static void test_refresh_rows_read(void)
     pond_backend_free(be);
 }
 
+/* Second buckets over a source with one row days before a dense stretch: the windows grow
+ * over the empty days and shrink again (re-read) when one holds too many groups; every row
+ * is counted once. */
+static void test_sparse_then_dense(void)
+{
+    pond_backend *be = NULL;
+    pond_fs *fs = NULL;
+    PT_ASSERT_OK(pond_backend_memory_new(&be));
+    PT_ASSERT_OK(pond_fs_open(&fs, be, NULL));
+    int n = pt_light() ? 20000 : 100000;
+    row *rows = pond_calloc((size_t)n + 1, sizeof *rows);
+    rows[0] = (row){T0 - 30 * DAY_US, 0, false, 1, 0, 0};
+    for (int i = 1; i <= n; i++)
+        rows[i] = (row){T0 + (int64_t)i * 1000000, 0, false, 1, 0, 0};
+    append(fs, "/s", rows, n + 1);
+    pond_free(rows);
+    PT_ASSERT_OK(derive(fs, "/r", "/s", "1s", "count", "v", NULL));
+    struct ArrowArrayStream st;
+    PT_ASSERT_OK(pond_table_read_stream(&st, fs, NULL, "/r", NULL));
+    int64_t groups = 0, total = 0;
+    for (;;) {
+        struct ArrowArray b;
+        PT_ASSERT_INT_EQ(st.get_next(&st, &b), 0);
+        if (!b.release)
+            break;
+        groups += b.length;
+        const int64_t *c = b.children[1]->buffers[1];
+        for (int64_t i = 0; i < b.length; i++)
+            total += c[b.children[1]->offset + i];
+        b.release(&b);
+    }
+    st.release(&st);
+    PT_ASSERT_INT_EQ(groups, n + 1);
+    PT_ASSERT_INT_EQ(total, n + 1);
+    pond_fs_free(fs);
+    pond_backend_free(be);
+}
+
 /* ---- creation checks, dependents, compaction ---- */
 
 static void test_create_checks(void)
@@ -848,5 +886,5 @@ static void test_buckets(void)
     pond_tz_free(tz);
 }
 
-PT_SUITE(derived, PT_TEST(rollup_oracle), PT_TEST(join_oracle), PT_TEST(refresh_rows_read), PT_TEST(create_checks), PT_TEST(same_txn_twice), PT_TEST(cycle_refused),
+PT_SUITE(derived, PT_TEST(rollup_oracle), PT_TEST(join_oracle), PT_TEST(refresh_rows_read), PT_TEST(sparse_then_dense), PT_TEST(create_checks), PT_TEST(same_txn_twice), PT_TEST(cycle_refused),
          PT_TEST(buckets))

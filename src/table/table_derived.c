@@ -331,7 +331,6 @@ static int plan_build(table_rollup_plan *p, const json_t *recipe, pond_fs_node *
                     rc = add_input(p, &o->in, cols[c], dbl);
             } else {
                 /* a rollup of a rollup: min of mins, sum of sums and counts, avg from both */
-                const char *from = op == TABLE_AGG_COUNT ? "sum" : aggs[a];
                 if (op == TABLE_AGG_COUNT || op == TABLE_AGG_AVG) {
                     snprintf(name, sizeof name, "%s_count", cols[c]);
                     rc = numeric_input(&dbl2, &sch, name, sp,
@@ -340,7 +339,6 @@ static int plan_build(table_rollup_plan *p, const json_t *recipe, pond_fs_node *
                         rc = add_input(p, op == TABLE_AGG_AVG ? &o->in2 : &o->in, name, dbl2);
                     if (op == TABLE_AGG_COUNT)
                         o->op = TABLE_AGG_SUM;
-                    (void)from;
                 }
                 if (rc == 0 && op != TABLE_AGG_COUNT) {
                     snprintf(name, sizeof name, "%s_%s", cols[c],
@@ -784,7 +782,6 @@ static int default_columns(json_t **out, pond_fs_node *src, const pond_derive_op
     }
     json_decref(src_recipe);
     struct ArrowSchema sch = {0};
-    char *ts = NULL;
     pond_series_settings set = {0};
     rc = pond_table_node_schema(&sch, src);
     if (rc == 0)
@@ -808,7 +805,6 @@ static int default_columns(json_t **out, pond_fs_node *src, const pond_derive_op
     if (rc == 0 && json_array_size(a) == 0)
         rc = pond_error_set(POND_EINVALID, D, "source %s has no numeric column to roll up",
                             pond_fs_node_path(src));
-    pond_free(ts);
     pond_series_settings_dispose(&set);
     pond_arrow_schema_release(&sch);
     if (rc < 0)

@@ -98,9 +98,9 @@ static int find_col(const struct ArrowSchema *s, const char *name)
     return -1;
 }
 
-/* One cell of column a (type t, kind k) into row slot `cell`. */
+/* One cell of column a (type t) into row slot `cell`. */
 static int put_cell(chunk_rows *r, size_t cell, const struct ArrowArray *a, pond_arrow_type t,
-                    int kind, int64_t i)
+                    int64_t i)
 {
     r->null[cell] = table__is_null(a, i);
     if (r->null[cell])
@@ -135,7 +135,6 @@ static int put_cell(chunk_rows *r, size_t cell, const struct ArrowArray *a, pond
     default:
         break;
     }
-    (void)kind;
     return 0;
 }
 
@@ -209,8 +208,7 @@ static int read_source(jn *j, size_t s, int64_t from, int64_t to)
             r->ts[at] = table__ts_value(&tsk, tc, i);
             r->ord[at] = at;
             for (size_t k = 0; k < nc && rc == 0; k++)
-                rc = put_cell(r, at * nc + k, b.children[map[k + 1]], types[k + 1],
-                              src->kind[k], i);
+                rc = put_cell(r, at * nc + k, b.children[map[k + 1]], types[k + 1], i);
         }
         pond_arrow_array_release(&b);
     }

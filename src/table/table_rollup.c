@@ -261,7 +261,7 @@ static int bucket_check(ru *r, int64_t src_start, int64_t start)
                           pond_fs_node_path(r->src), t, p->every);
 }
 
-static int add_rows(ru *r, const struct ArrowSchema *s, const struct ArrowArray *b, cols *c)
+static int add_rows(ru *r, const struct ArrowArray *b, cols *c)
 {
     const table_rollup_plan *p = r->plan;
     int rc = 0;
@@ -320,7 +320,6 @@ static int add_rows(ru *r, const struct ArrowSchema *s, const struct ArrowArray 
             acc_add(&accs[k], p->in_double[k], iv, dv, ts);
         }
     }
-    (void)s;
     return rc;
 }
 
@@ -398,7 +397,7 @@ static int read_window(ru *r, int64_t wend)
         }
         if (!b.release)
             break;
-        rc = add_rows(r, &sc, &b, &c);
+        rc = add_rows(r, &b, &c);
         pond_arrow_array_release(&b);
         if (r->overflow)
             break;

@@ -286,6 +286,9 @@ POND_API int pond_derive_recipe(char **out, pond_fs_node *node);
 /** One line saying what the node is derived from, for describe (pond_free); *out NULL when
  *  node is not derived. A source removed with --force is named as gone. */
 POND_API int pond_derive_describe(char **out, pond_fs_node *node);
+/** *out true when node is a --refresh manual derived node whose sources changed since its
+ *  last refresh (pond.derived_stale): its rows are its last refresh's. */
+POND_API int pond_derive_stale(bool *out, pond_fs_node *node);
 /** The current paths of the derived nodes that depend on node (pond_free each and the
  *  array); none when nothing does. */
 POND_API int pond_derive_dependents(char ***out, size_t *n_out, pond_fs_node *node);

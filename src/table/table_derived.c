@@ -13,6 +13,7 @@
 #define D POND_DOM_TABLE
 #define DERIVED_ATTR "pond.derived"
 #define DERIVED_BY_ATTR "pond.derived_by"
+#define STALE_ATTR "pond.derived_stale"
 
 static const char *const AGG_NAMES[] = {"min", "max", "sum", "count", "avg", "", "first", "last"};
 
@@ -654,6 +655,27 @@ static int source_extent(bool *has, int64_t *lo, int64_t *hi, pond_fs_node *src)
     return rc;
 }
 
+/* Records (or clears) on dest that a source changed since its last refresh: a manual
+ * recipe's node, which source writes do not refresh. A settings version when it changes. */
+static int set_stale(pond_fs_node *dest, bool stale)
+{
+    table_attrs a;
+    int rc = table__attrs_read(&a, dest);
+    if (rc < 0)
+        return rc;
+    bool was = json_is_true(json_object_get(a.obj, STALE_ATTR));
+    if (was != stale) {
+        if (stale)
+            rc = json_object_set_new(a.obj, STALE_ATTR, json_true()) == 0 ? 0 : nomem();
+        else
+            json_object_del(a.obj, STALE_ATTR);
+        if (rc == 0)
+            rc = table__write_settings_version(&a, dest);
+    }
+    table__attrs_dispose(&a);
+    return rc;
+}
+
 /* Recomputes the whole of dest (creation, explicit refresh). */
 static int refresh_all(pond_table_write_result *res, pond_fs_node *dest, const json_t *recipe)
 {
@@ -738,7 +760,10 @@ static int refresh_deps(pond_fs_node *node, table_attrs *attrs, const json_t *de
         if (rc == 0)
             rc = recipe_of(&recipe, dest);
         const char *refresh = recipe ? jstr(recipe, "refresh") : NULL;
-        if (rc == 0 && recipe && !(refresh && !strcmp(refresh, "manual"))) {
+        bool manual = refresh && !strcmp(refresh, "manual");
+        if (rc == 0 && recipe && manual)
+            rc = set_stale(dest, true); /* said by describe and cat until a refresh */
+        if (rc == 0 && recipe && !manual) {
             dplan p;
             if ((rc = dplan_build(&p, recipe, fs, pond_fs_node_path(dest))) == 0) {
                 int64_t lo, hi;
@@ -1042,6 +1067,8 @@ int pond_derive_refresh(pond_table_write_result *out, pond_fs_node *node)
                             pond_fs_node_path(node));
     if (rc == 0)
         rc = refresh_all(&res, node, recipe);
+    if (rc == 0)
+        rc = set_stale(node, false);
     if (rc == 0 && out)
         *out = res;
     json_decref(recipe);
@@ -1125,8 +1152,14 @@ int pond_derive_describe(char **out, pond_fs_node *node)
                                 ? json_string_value(json_array_get(a, i))
                                 : "?");
     }
-    if (jstr(recipe, "refresh") && !strcmp(jstr(recipe, "refresh"), "manual"))
-        pond_buf_puts(&b, " (refreshed by pond derive refresh)");
+    if (jstr(recipe, "refresh") && !strcmp(jstr(recipe, "refresh"), "manual")) {
+        bool stale = false;
+        if (rc == 0)
+            rc = pond_derive_stale(&stale, node);
+        pond_buf_puts(&b, stale ? " (refreshed by pond derive refresh; stale: a source "
+                                  "changed since the last refresh)"
+                                : " (refreshed by pond derive refresh)");
+    }
     if (rc == 0 && !b.ptr)
         rc = nomem();
     if (rc == 0)
@@ -1170,5 +1203,26 @@ int pond_derive_dependents(char ***out, size_t *n_out, pond_fs_node *node)
     }
     *out = paths;
     *n_out = k;
+    return 0;
+}
+
+int pond_derive_stale(bool *out, pond_fs_node *node)
+{
+    POND_ASSERT_ARG(out && node);
+    *out = false;
+    char *x = NULL;
+    int rc = pond_fs_node_get_xattrs(&x, node);
+    if (rc < 0 || !x) {
+        pond_free(x);
+        return rc;
+    }
+    json_error_t je;
+    json_t *obj = json_loads(x, 0, &je);
+    pond_free(x);
+    if (!obj)
+        return pond_error_set(POND_ECORRUPT, D, "%s: extended attributes are not valid JSON",
+                              pond_fs_node_path(node));
+    *out = json_is_true(json_object_get(obj, STALE_ATTR));
+    json_decref(obj);
     return 0;
 }

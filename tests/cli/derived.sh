@@ -50,3 +50,13 @@ p describe /hourly
 p cat /daily
 p derive refresh /daily
 p derive refresh /hourly
+# a manual recipe: source writes leave it as it was and mark it stale; refresh recomputes it
+printf 'timestamp,v\n2024-01-01T00:00:00Z,1\n' > m.csv
+p copy --type series host:m.csv /m
+p derive rollup /mr --source /m --every 1d --agg sum,count --refresh manual
+printf 'timestamp,v\n2024-01-01T05:00:00Z,2\n' > m2.csv
+p copy --type series host:m2.csv /m
+p cat /mr
+p describe /mr
+p derive refresh /mr
+p cat /mr

@@ -89,9 +89,12 @@ if [ $units_only -eq 0 ] && [ -z "${POND_NO_INTEROP:-}" ]; then
     mkdir -p "$oracle" && cp -r "$root/../shared/tools/oracle/." "$oracle/" &&
       (cd "$oracle" && npm install --no-audit --no-fund >/dev/null 2>&1) || echo "oracle: npm install failed"
   fi
-  for t in "$root/tests/parquet/interop.sh" "$root/tests/interop/pond_delta.sh"; do
+  # tests/export/*.sh: exports read back by DuckDB and the Delta oracle, and killed exports
+  for t in "$root/tests/parquet/interop.sh" "$root/tests/interop/pond_delta.sh" \
+           "$root"/tests/export/*.sh; do
     [ -x "$t" ] || continue
     name=$(basename "$t" .sh)
+    [[ "$t" == */tests/export/* ]] && name=export_$name
     out=$(mktemp)
     ORACLE_DIR="$oracle" "$t" "$build" >"$out" 2>&1
     rc=$?
@@ -105,6 +108,34 @@ if [ $units_only -eq 0 ] && [ -z "${POND_NO_INTEROP:-}" ]; then
     fi
     rm -f "$out"
   done
+fi
+# The SQLite loadable extension loaded into Debian's sqlite3 shell and python3 (tests/sqlite_ext):
+# normal runs only (an ASan build of the module cannot be loaded into them).
+if [ $units_only -eq 0 ] && [ -z "${POND_NO_INTEROP:-}" ] && [ -x "$root/tests/sqlite_ext/ext.sh" ]; then
+  out=$(mktemp)
+  "$root/tests/sqlite_ext/ext.sh" "$build" >"$out" 2>&1
+  rc=$?
+  grep -E '^FAIL' -A 8 "$out" | head -40
+  last=$(tail -n 1 "$out")
+  echo "sqlite_ext: $last"
+  tally "$last" sqlite_ext "$rc"
+  rm -f "$out"
+fi
+# The Python package (tests/python, Debian's python3-pandas and python3-pytest): normal runs
+# only (ctypes loads build/libpond.so into an uninstrumented python3).
+if [ $units_only -eq 0 ] && [ -z "${POND_NO_INTEROP:-}" ] && [ -x "$root/tests/python/run.sh" ]; then
+  out=$(mktemp)
+  "$root/tests/python/run.sh" "$build" >"$out" 2>&1
+  rc=$?
+  if grep -q 'SKIP' "$out" && ! grep -q passed "$out"; then
+    echo "python: $(grep SKIP "$out" | head -1)"
+  else
+    grep -vE 'passed, [0-9]+ failed$' "$out" | head -40
+    last=$(tail -n 1 "$out")
+    echo "python: $last"
+    tally "$last" python "$rc"
+  fi
+  rm -f "$out"
 fi
 # Real data (tests/realdata): public data sets imported as a user would, checked against an
 # independent computation. Normal runs only (not ASan, not valgrind: same code paths as the

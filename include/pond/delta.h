@@ -31,19 +31,29 @@ typedef struct {
 typedef struct pond_delta_table pond_delta_table;
 
 typedef struct {
-    unsigned version;        /* POND_DELTA_OPEN_OPTIONS_VERSION */
+    unsigned version;        /* POND_DELTA_OPEN_OPTIONS_VERSION (1 or 2) */
     int64_t at_version;      /* the snapshot version to build; -1 = latest */
     bool ignore_checkpoints; /* replay every JSON commit from 0 (they must all exist) */
+    /* version 2: */
+    bool skip_stats;         /* leave pond_delta_file.stats NULL (about half the memory of a
+                                big snapshot); the snapshot then cannot be verified, dumped or
+                                checkpointed */
 } pond_delta_open_options;
 
-#define POND_DELTA_OPEN_OPTIONS_VERSION 1
-#define POND_DELTA_OPEN_OPTIONS_INIT               \
-    {                                              \
-        POND_DELTA_OPEN_OPTIONS_VERSION, -1, false \
+#define POND_DELTA_OPEN_OPTIONS_VERSION 2
+#define POND_DELTA_OPEN_OPTIONS_INIT                      \
+    {                                                     \
+        POND_DELTA_OPEN_OPTIONS_VERSION, -1, false, false \
     }
 
 /** Open a snapshot of the Delta table rooted at dir. opts may be NULL (latest, checkpoints used).
- *  On failure *out is NULL. */
+ *  On failure *out is NULL.
+ *  A checkpoint that cannot be read is not an error while the JSON commits it stands for are
+ *  there: the snapshot is built from an older checkpoint or from commit 0 instead, and a
+ *  warning names the checkpoint (pond_delta_table_warning). A `_last_checkpoint` that cannot be
+ *  parsed is ignored with a warning (it is only a hint). Errors name the damaged file: a commit
+ *  that is missing or cannot be read (POND_ECORRUPT), a version older than a log cleanup left
+ *  (POND_ENOTFOUND, "no longer in the log"). */
 POND_API int pond_delta_table_open(pond_delta_table **out, const char *dir,
                                    const pond_delta_open_options *opts);
 POND_API void pond_delta_table_free(pond_delta_table *t); /* NULL is fine */
@@ -56,6 +66,10 @@ POND_API const char *pond_delta_table_dir(const pond_delta_table *t);
  *  and kind ("classic", "multi-part", "v2-json", "v2-parquet" or "none"). */
 POND_API int64_t pond_delta_table_checkpoint_version(const pond_delta_table *t);
 POND_API const char *pond_delta_table_checkpoint_kind(const pond_delta_table *t);
+/** Warning i (0, 1, ...) about the log met while building the snapshot, or NULL past the last:
+ *  e.g. "checkpoint _delta_log/00000000000000000040.checkpoint.parquet cannot be read (...);
+ *  the JSON commits were read instead". Lives as long as the snapshot. */
+POND_API const char *pond_delta_table_warning(const pond_delta_table *t, size_t i);
 /** Number of JSON commit files replayed to build the snapshot. */
 POND_API int64_t pond_delta_table_commits_replayed(const pond_delta_table *t);
 
@@ -212,6 +226,37 @@ POND_API int pond_delta_table_dump(const pond_delta_table *t,
 /** The commitInfo object of one version as compact JSON (free with pond_free), or
  *  POND_ENOTFOUND when the commit has none. */
 POND_API int pond_delta_commit_info_read(char **json_out, const char *dir, int64_t version);
+/** Calls fn with the decoded path of every add action of commit `version`, reading the commit
+ *  line by line (one action parsed at a time, so memory is bounded whatever its size). A
+ *  negative return from fn stops and is returned. POND_ECORRUPT (naming the file and line) for
+ *  a line that is not a valid action; an open error (POND_ENOTFOUND...) for a missing file. */
+typedef int (*pond_delta_path_fn)(const char *decoded_path, void *payload);
+POND_API int pond_delta_commit_added_paths(const char *dir, int64_t version, pond_delta_path_fn fn,
+                                           void *payload);
+
+/** One add or remove action of a commit, as pond_delta_commit_file_actions gives it. Every
+ *  pointer lives until the callback returns. */
+typedef struct {
+    bool add;                   /* an add action, else a remove */
+    const char *path;           /* as logged */
+    const char *decoded_path;   /* percent-decoded, relative to the table directory */
+    int64_t size;               /* -1 when absent (a remove may omit it) */
+    int64_t deletion_timestamp; /* a remove's deletionTimestamp (ms), -1 when absent or an add */
+    const pond_delta_kv *tags;  /* the action's tags (may be none) */
+    size_t n_tags;
+} pond_delta_file_action;
+typedef int (*pond_delta_file_action_fn)(const pond_delta_file_action *a, void *payload);
+/** Calls fn for every add and remove action of commit `version`, in the order of the commit,
+ *  reading it line by line as pond_delta_commit_added_paths does (each action is checked as
+ *  replay checks it). A negative return from fn stops and is returned. POND_ECORRUPT (naming
+ *  the file and line) for a line that is not a valid action; an open error (POND_ENOTFOUND for
+ *  a missing commit, POND_ECORRUPT for a link or anything but a regular file) otherwise. */
+POND_API int pond_delta_commit_file_actions(const char *dir, int64_t version,
+                                            pond_delta_file_action_fn fn, void *payload);
+/** The same over a commit's text held in memory (e.g. received from another pond); name is
+ *  used in messages. */
+POND_API int pond_delta_commit_text_file_actions(const char *text, size_t len, const char *name,
+                                                 pond_delta_file_action_fn fn, void *payload);
 
 /* ------------------------------------------------------------------ writing */
 
@@ -289,6 +334,10 @@ POND_API int pond_delta_commit_write_hook(const char *dir, int64_t version,
 /** The newest commit version in dir's log, from the listing alone (no replay); POND_ENOTFOUND
  *  when there is no log or no commit. The next commit of a writer is this + 1. */
 POND_API int pond_delta_latest_version(int64_t *version_out, const char *dir);
+/** The oldest version the log can still build (from the listing alone): 0 while commit 0 is
+ *  there, else the oldest checkpoint's (a log cleanup removed the commits before it; the
+ *  checkpoint may still turn out unreadable). POND_ENOTFOUND when there is neither. */
+POND_API int pond_delta_oldest_version(int64_t *version_out, const char *dir);
 
 /** Percent-encode a relative path for an add/remove action (free with pond_free). */
 POND_API int pond_delta_path_encode(char **out, const char *path);
@@ -297,11 +346,42 @@ POND_API int pond_delta_path_encode(char **out, const char *path);
  *  escapes or unsafe components, POND_EUNSUPPORTED for absolute paths and URIs. */
 POND_API int pond_delta_path_decode(char **out, const char *logged_path);
 
+/* ------------------------------------------------------------------ checking and repair */
+
+typedef enum {
+    POND_DELTA_LOG_COMMIT,          /* a JSON commit (damaged, or missing between others) */
+    POND_DELTA_LOG_CHECKPOINT,      /* a checkpoint (all its parts) that cannot be read */
+    POND_DELTA_LOG_LAST_CHECKPOINT  /* _last_checkpoint: unreadable, or names no checkpoint */
+} pond_delta_log_file_kind;
+
+typedef struct {
+    const char *file;              /* name inside _delta_log */
+    pond_delta_log_file_kind kind;
+    int64_t version;               /* of the commit or checkpoint (-1: _last_checkpoint) */
+    const char *problem;           /* why, one line */
+} pond_delta_log_problem;
+typedef void (*pond_delta_log_problem_fn)(const pond_delta_log_problem *p, void *payload);
+
+/** Checks every file of dir's `_delta_log` on its own: each commit parses and its actions are
+ *  valid (one action parsed at a time), no commit is missing between the oldest and the
+ *  newest above the newest checkpoint that reads (a cleanup removes only the oldest; commits
+ *  missing below a readable checkpoint are no damage: a reader starts there, and a log copied
+ *  from a checkpoint has such a hole), each checkpoint reads completely (all parts)
+ *  with exactly one protocol and metaData, `_last_checkpoint` parses and names an existing
+ *  checkpoint. fn (may be NULL) gets every problem; *n_out counts them. The return is an error
+ *  only when the check itself could not run (no log, out of memory). */
+POND_API int pond_delta_log_check(int *n_out, const char *dir, pond_delta_log_problem_fn fn,
+                                  void *payload);
+
 /** Write a classic checkpoint `<v>.checkpoint.parquet` of the snapshot (v = its version): one
  *  row per protocol, metaData, txn, live file (add, dataChange false) and tombstone (remove),
  *  written to a temp file, fsynced, link()ed into place, then `_last_checkpoint` is replaced by
  *  rename (it is only a hint). POND_EEXISTS when that checkpoint already exists. Needs a
  *  snapshot opened by pond_delta_table_open (not one built from memory). */
 POND_API int pond_delta_checkpoint_write(const pond_delta_table *t);
+/** The same, but an existing (damaged) checkpoint of that version is replaced: temp file,
+ *  fsync, rename() over it, fsync of `_delta_log`; `_last_checkpoint` is rewritten only when
+ *  no newer checkpoint exists. Never touches a commit. */
+POND_API int pond_delta_checkpoint_rewrite(const pond_delta_table *t);
 
 #endif

@@ -42,7 +42,8 @@ typedef enum {
     POND_DOM_TABLE,
     POND_DOM_SQL,
     POND_DOM_CLI,
-    POND_DOM_REPL
+    POND_DOM_REPL,
+    POND_DOM_EXPORT
 } pond_error_domain;
 
 typedef struct {

@@ -29,8 +29,14 @@ typedef struct {
  *  POND_EEXISTS if dir already holds a pond or anything else. */
 POND_API int pond_oplog_create(const char *dir, const pond_oplog_create_options *opts);
 
-/** True if dir looks like a pond (has `_delta_log/` with a pond metaData). Cheap. */
+/** True if dir looks like a pond: `_delta_log/` with commit 0, or (after a log cleanup removed
+ *  the oldest commits) with any commit or checkpoint. Cheap when commit 0 is there. */
 POND_API bool pond_oplog_is_pond(const char *dir);
+
+/** Warning i (0, 1, ...) about the pond's log met while opening it, or NULL past the last: a
+ *  checkpoint that could not be read (the JSON commits were read instead: `pond fsck --repair`
+ *  rewrites it), a damaged `_last_checkpoint`. Borrowed; lives as long as be. */
+POND_API const char *pond_oplog_warning(const pond_backend *be, size_t i);
 
 typedef struct {
     unsigned version;  /* POND_OPLOG_OPTIONS_VERSION */
@@ -97,16 +103,36 @@ typedef struct {
 typedef void (*pond_fsck_fn)(const char *kind, const char *message, void *payload);
 typedef void (*pond_progress_fn)(int64_t done, int64_t total, void *payload);
 
-/** Re-reads every data file and re-hashes every inline content and every blob against the
+/** Checks every file of the pond's `_delta_log` on its own (damaged commits and checkpoints,
+ *  commits missing where no checkpoint stands for them, a damaged `_last_checkpoint`:
+ *  "corrupt"), re-reads every data file (and checks every directory listing in it: each broken
+ *  rule is one "corrupt" line) and re-hashes every inline content and every blob against the
  *  recorded hashes, reports missing, corrupt and unreferenced blobs, stale and young temp
- *  files, orphan and replaced data files, foreign entries, nodes of the tree without versions
- *  where their directory says they are (missing) and versions stranded outside it (a warning)
- *  through fn (may be NULL). Walks never follow a symbolic link. Returns 0 when nothing is
- *  missing, corrupt or misplaced, else POND_ECORRUPT with a summary. History that retention
- *  dropped is not checked (it is gone by policy, not damage). progress (may be NULL) counts
- *  bytes hashed. */
+ *  files, orphan and replaced data files, foreign entries, directories reached twice, nodes of
+ *  the tree without versions where their directory says they are (missing) and versions
+ *  stranded outside it (a warning) through fn (may be NULL). Walks never follow a symbolic
+ *  link. Returns 0 when nothing is missing, corrupt or misplaced, else POND_ECORRUPT with a
+ *  summary. History that retention dropped is not checked (it is gone by policy, not damage).
+ *  progress (may be NULL) counts bytes hashed. */
 POND_API int pond_oplog_fsck(pond_fsck_report *out, pond_backend *be, pond_fsck_fn fn,
                              pond_progress_fn progress, void *payload);
+
+typedef struct {
+    int64_t checkpoints_rewritten;     /* damaged checkpoints rebuilt from the JSON commits */
+    int64_t last_checkpoint_rewritten; /* 1 when _last_checkpoint was rewritten */
+    int64_t unrepaired;                /* problems the log cannot rebuild (damaged commits...) */
+} pond_repair_report;
+
+/** Repairs what the pond's log can rebuild, under the writer lock (pond_oplog_lock): each
+ *  damaged checkpoint is rewritten from the JSON commits (temp file, fsync, rename over it),
+ *  and a damaged `_last_checkpoint` is rewritten for the newest checkpoint that reads. A commit
+ *  is never written, replaced or removed, and nothing but a regular file is replaced (a link
+ *  or FIFO at a checkpoint's name or at `_last_checkpoint` is unrepaired: remove it). fn gets
+ *  one "repaired" or "unrepaired" line per damaged file (a damaged commit is unrepaired:
+ *  restore it from a backup). Returns 0 unless
+ *  the repair could not run. Run pond_oplog_fsck afterwards to see what is left. */
+POND_API int pond_oplog_repair(pond_repair_report *out, pond_backend *be, pond_fsck_fn fn,
+                               void *payload);
 
 typedef struct {
     unsigned version;         /* POND_GC_OPTIONS_VERSION */
@@ -144,7 +170,10 @@ typedef struct {
  *  files, where a failure is reported through warn and is not an error. Nothing younger than
  *  the grace period is removed, so a concurrent writer's new files are safe, and walks never
  *  follow a symbolic link or remove anything but pond's own regular files. Retention never
- *  changes what a read of the current pond returns (docs/format.md, "Retention"). */
+ *  changes what a read of the current pond returns (docs/format.md, "Retention"). Every commit
+ *  still in the log is read (one action at a time) before anything is removed: one that cannot
+ *  be read stops gc with POND_ECORRUPT naming it, since what it removed is unknown; so does a
+ *  directory reached twice in the tree when retention needs it. */
 POND_API int pond_oplog_gc(pond_gc_report *out, pond_backend *be, const pond_gc_options *opts);
 
 /* ---- replication support: what a data file and a commit refer to; host-side state; leases -- */

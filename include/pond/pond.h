@@ -18,5 +18,6 @@
 #include "csv.h"
 #include "timefmt.h"
 #include "repl.h"
+#include "export.h"
 
 #endif

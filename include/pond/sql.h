@@ -68,6 +68,26 @@ POND_API void pond_sql_set_cache_limit(pond_sql *q, size_t bytes);
  *  names are those SQLite would give. Off: every query runs through SQLite's engine. */
 POND_API void pond_sql_set_fast_path(pond_sql *q, bool on);
 
+/** The rows of one SQL statement as an Arrow stream (prepared with pond_sql_prepare, so the
+ *  fast path applies). Column types: a column taken straight from a table keeps its declared
+ *  type (INTEGER -> int64, REAL -> double, TEXT and DATE -> utf8, BLOB -> binary, TIMESTAMP ->
+ *  timestamp[us, UTC], DATETIME -> timestamp[us]); any other column is typed by the values of
+ *  the first batch (65,536 rows): REAL if any is REAL, else INTEGER; TEXT if any is TEXT;
+ *  all NULL -> the null type. A later value that does not fit its column (TEXT in a REAL
+ *  column, a non-NULL value in a null column) fails the stream with a message naming the
+ *  column and row. The first batch is read here (errors in it are returned here). The stream
+ *  borrows q: release it first. */
+POND_API int pond_sql_query_stream(struct ArrowArrayStream *out, pond_sql *q, const char *sql);
+
+/** Registers pond on an SQLite connection the caller owns (any SQLite client; the loadable
+ *  extension libpond_sqlite calls this): the module "pond", whose tables name the pond first,
+ *    CREATE VIRTUAL TABLE s USING pond('/path/to/pond', '/plant/station1' [, version])
+ *  (each pond is opened read-only once per connection, as of that statement, and closed with
+ *  the connection), with the same column types and pushdown as pond_sql_attach; and the
+ *  functions iso, us and time_bucket. The aggregate fast path of pond_sql_prepare does not
+ *  apply (the client prepares its own statements). */
+POND_API int pond_sql_register(struct sqlite3 *db);
+
 /** The SQLite handle (borrowed; valid until pond_sql_free), for anything else. */
 POND_API struct sqlite3 *pond_sql_db(pond_sql *q);
 

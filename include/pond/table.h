@@ -228,6 +228,36 @@ POND_API int pond_series_set_compact_after(pond_fs_node *node, int64_t after);
 POND_API int pond_series_timestamp_column(char **out, pond_fs *fs, const pond_wd *wd,
                                           const char *path);
 
+/* ---- event time ------------------------------------------------------------------------------ */
+
+/** The event time of a series' rows, by the rules the series reader filters a range with
+ *  (docs/time.md): the series' recorded timestamp column; an Arrow timestamp by its unit, one
+ *  without a zone (a wall-clock Parquet timestamp) or a date read in the series' zone; an
+ *  integer as an epoch by magnitude. Anything else that needs the event time of a row (export's
+ *  partitions) reads it here, so it always agrees with pond_table_read_stream's range. */
+typedef struct pond_event_time pond_event_time;
+/** Reads the settings of the series at path once (its timestamp column and zone). A path that
+ *  is not a series, or records no timestamp column, gives one whose column is NULL. */
+POND_API int pond_event_time_open(pond_event_time **out, pond_fs *fs, const pond_wd *wd,
+                                  const char *path);
+/** NULL is fine. */
+POND_API void pond_event_time_free(pond_event_time *et);
+/** The series' timestamp column, or NULL (borrowed: lives as long as et). */
+POND_API const char *pond_event_time_column(const pond_event_time *et);
+/** Binds et to the schema of the batches it will read (a "+s", e.g. a stream's from
+ *  pond_table_read_stream): finds the timestamp column and how its type reads. POND_ENOTFOUND
+ *  when the schema lacks the column (or none is recorded), POND_EINVALID when its type holds no
+ *  time; messages name the column. Binding again replaces the previous binding. */
+POND_API int pond_event_time_bind(pond_event_time *et, const struct ArrowSchema *schema);
+/** The event time (µs UTC) of row i of batch (a struct array of the bound schema; its offset
+ *  is applied here); false for a null timestamp. et must be bound. */
+POND_API bool pond_event_time_of_row(int64_t *us_out, const pond_event_time *et,
+                                     const struct ArrowArray *batch, int64_t i);
+/** Whether a series version (a pond_fs_versions entry) may hold rows in [from_us, to_us): a
+ *  range read skips the versions for which this is false (those whose recorded event-time
+ *  range lies outside; a version without one is always read). */
+POND_API bool pond_series_version_in_range(const pond_stat *v, int64_t from_us, int64_t to_us);
+
 /** Builds an ArrowArrayStream over an array of batches (all taken; schema copied). */
 POND_API int pond_arrow_stream_from_batches(struct ArrowArrayStream *out,
                                             const struct ArrowSchema *schema,

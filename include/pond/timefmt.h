@@ -104,5 +104,7 @@ POND_API size_t pond_time_format_iso_tz(char out[40], int64_t us, const pond_tz 
 
 /** Days since 1970-01-01 for a proleptic Gregorian date (no validation). */
 POND_API int64_t pond_days_from_civil(int64_t y, unsigned m, unsigned d);
+/** The proleptic Gregorian date of a day count since 1970-01-01 (the inverse). */
+POND_API void pond_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
 
 #endif

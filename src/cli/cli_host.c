@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/xattr.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef O_TMPFILE
@@ -111,11 +112,22 @@ static int make_temp(cli_host_out *h, bool may_be_elsewhere)
 static int open_stream(cli_host_out *h)
 {
     bool fifo = S_ISFIFO(h->st.st_mode);
-    /* O_NONBLOCK: a FIFO nobody reads is an error at once instead of a wait forever */
-    h->fd = open(h->path, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-    if (h->fd < 0 && fifo && errno == ENXIO)
-        return pond_error_set(POND_ERROR, D,
-                              "%s is a FIFO with no reader: start the reader first", h->path);
+    /* O_NONBLOCK: a FIFO nobody reads is an error after a short, bounded wait for its reader
+     * (a reader started just before pond, `cat fifo & pond copy ...`, may not have opened it
+     * yet), never a wait forever */
+    const int wait_ms = 5000, step_ms = 20;
+    for (int waited = 0;; waited += step_ms) {
+        h->fd = open(h->path, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        if (h->fd >= 0 || !fifo || errno != ENXIO)
+            break;
+        if (waited >= wait_ms)
+            return pond_error_set(POND_ERROR, D,
+                                  "%s is a FIFO with no reader (waited %d s): start the reader "
+                                  "first",
+                                  h->path, wait_ms / 1000);
+        struct timespec ts = {0, step_ms * 1000000L};
+        nanosleep(&ts, NULL);
+    }
     if (h->fd < 0)
         return os_fail(h->path, "");
     struct stat now;

@@ -30,6 +30,17 @@ int cli_error(const char *fmt, ...)
     return 1;
 }
 
+void cli_warning(const char *fmt, ...)
+{
+    va_list ap;
+    fflush(stdout);
+    fputs("pond: warning: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
 int cli_pond_open(cli_pond *p, pond_cli *cli, bool write)
 {
     memset(p, 0, sizeof *p);
@@ -42,6 +53,9 @@ int cli_pond_open(cli_pond *p, pond_cli *cli, bool write)
     oo.as_of_txn = write ? -1 : cli->at_version;
     if (pond_oplog_open(&p->be, p->dir, &oo) < 0)
         return cli_fail();
+    /* the pond reads right, but the user should know what it read around */
+    for (size_t i = 0; pond_oplog_warning(p->be, i); i++)
+        cli_warning("%s", pond_oplog_warning(p->be, i));
     if (write && pond_oplog_lock(p->be, true) < 0) {
         cli_pond_close(p);
         return cli_fail();
@@ -232,3 +246,95 @@ int cli_dedup_parse(cli_dedup *out, const char *s)
 }
 
 int cli_opt_dedup(void *dest, const char *value) { return cli_dedup_parse(dest, value); }
+
+char **cli_split_columns(const char *columns, int *n_out)
+{
+    int n = 1;
+    for (const char *c = columns; *c; c++)
+        n += *c == ',';
+    char **cols = calloc((size_t)n + 1, sizeof *cols);
+    for (int k = 0; cols && k < n; k++) {
+        const char *e = strchr(columns, ',');
+        cols[k] = e ? strndup(columns, (size_t)(e - columns)) : strdup(columns);
+        if (!cols[k]) {
+            for (int j = 0; j < k; j++)
+                free(cols[j]);
+            free(cols);
+            return NULL;
+        }
+        columns = e ? e + 1 : columns + strlen(columns);
+    }
+    *n_out = n;
+    return cols;
+}
+
+int cli_time_range(bool *has_range, int64_t *from_us, int64_t *to_us, const cli_spec *spec,
+                   const char *from_text, const char *to_text, const pond_tz *tz)
+{
+    *has_range = from_text || to_text;
+    *from_us = INT64_MIN;
+    *to_us = INT64_MAX;
+    const char *bad = NULL;
+    if (from_text && pond_time_parse_arg(from_us, from_text, strlen(from_text), tz) < 0)
+        bad = "--from";
+    else if (to_text && pond_time_parse_arg(to_us, to_text, strlen(to_text), tz) < 0)
+        bad = "--to";
+    if (bad)
+        return cli_usage(spec, "%s: %s", bad, pond_error_last()->message);
+    return -1;
+}
+
+bool cli_is_glob(const char *operand)
+{
+    return strpbrk(operand, "*?[") != NULL;
+}
+
+typedef struct {
+    cli_operand_fn fn;
+    void *payload;
+    size_t taken, skipped;
+    int rc;
+} expand_ctx;
+
+static int on_glob_match(const char *path, const pond_stat *st, const char *const *caps,
+                         size_t n, void *payload)
+{
+    (void)caps, (void)n;
+    expand_ctx *x = payload;
+    int rc = x->fn(path, st, true, x->payload);
+    if (rc == CLI_SKIPPED) {
+        x->skipped++;
+        return 0;
+    }
+    if (rc)
+        return x->rc = rc;
+    x->taken++;
+    return 0;
+}
+
+int cli_expand_operands(bool *globs_out, cli_pond *p, char *const *operands, int n,
+                        const char *kind, const char *skipped, cli_operand_fn fn, void *payload)
+{
+    expand_ctx x = {fn, payload, 0, 0, 0};
+    if (globs_out)
+        *globs_out = false;
+    for (int i = 0; i < n; i++) {
+        if (!cli_is_glob(operands[i])) {
+            int rc = fn(operands[i], NULL, false, payload);
+            if (rc && rc != CLI_SKIPPED)
+                return rc;
+            continue;
+        }
+        if (globs_out)
+            *globs_out = true;
+        x.taken = x.skipped = 0;
+        if (pond_fs_glob(p->fs, NULL, operands[i], on_glob_match, &x) < 0 && !x.rc)
+            return cli_fail();
+        if (x.rc)
+            return x.rc;
+        if (!x.taken)
+            return x.skipped ? cli_error("no %s matches '%s', only %s", kind, operands[i], skipped)
+                             : cli_error("no match for '%s'", operands[i]);
+    }
+    return 0;
+}

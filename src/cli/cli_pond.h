@@ -52,6 +52,38 @@ int cli_dedup_parse(cli_dedup *out, const char *s);
 int cli_opt_dedup(void *dest, const char *value);
 void cli_dedup_dispose(cli_dedup *d);
 
+/* "a,b,c" (--columns) -> a NULL-terminated array of n names (malloc'd each; free them and the
+ * array); NULL when out of memory. */
+char **cli_split_columns(const char *columns, int *n_out);
+
+/* --from/--to as every command reads them: pond_time_parse_arg in tz (NULL: UTC), after the
+ * whole line so that --timezone may come after them. from_text/to_text NULL: not given. Sets
+ * *has_range and the range [*from_us, *to_us) (INT64_MIN/INT64_MAX for a missing end).
+ * Returns -1 when both read, else prints the usage error of spec and returns CLI_EXIT_USAGE. */
+int cli_time_range(bool *has_range, int64_t *from_us, int64_t *to_us, const cli_spec *spec,
+                   const char *from_text, const char *to_text, const pond_tz *tz);
+
+/* ---- pond operands: paths and globs (copy-out, export, list) ---- */
+
+/* True when a pond operand is a pattern for pond_fs_glob (it has '*', '?' or '['). */
+bool cli_is_glob(const char *operand);
+
+/* What a cli_operand_fn returns for a glob match it passes over. */
+#define CLI_SKIPPED (-1)
+/* Called for each pond entry the operands name: a literal operand as given, with st NULL (the
+ * callback stats it as it needs); a glob match by its absolute path, with its lstat. Returns 0
+ * when it took the entry, CLI_SKIPPED when it passed over it, or an exit code (1, the error
+ * printed) that stops the expansion. */
+typedef int (*cli_operand_fn)(const char *path, const pond_stat *st, bool from_glob,
+                              void *payload);
+/* Calls fn for every entry operands[0..n) name, in order: a literal operand once, a glob once
+ * per match (pond_fs_glob: name order). A glob none of whose matches fn took is an error: "no
+ * match for 'PAT'", or "no <kind> matches 'PAT', only <skipped>" when fn passed over all it
+ * matched. Returns 0 or the exit code (printed). *globs_out (may be NULL): whether any operand
+ * was a glob. */
+int cli_expand_operands(bool *globs_out, cli_pond *p, char *const *operands, int n,
+                        const char *kind, const char *skipped, cli_operand_fn fn, void *payload);
+
 /* A progress bar on stderr, drawn only on a terminal and for totals over a few MB. */
 typedef struct {
     const char *what;

@@ -30,6 +30,8 @@ typedef struct {
 int cli_fail(void);
 /* Print "pond: <formatted>" and return 1 (usage errors: cli_usage in cli_opt.h, exit 2). */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Print "pond: warning: <formatted>" (after what stdout holds so far); the command goes on. */
+void cli_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 extern const pond_cmd pond_commands[];
 
@@ -49,6 +51,7 @@ int cmd_fsck(pond_cli *cli, int argc, char **argv);
 int cmd_gc(pond_cli *cli, int argc, char **argv);
 int cmd_set(pond_cli *cli, int argc, char **argv);
 int cmd_derive(pond_cli *cli, int argc, char **argv);
+int cmd_export(pond_cli *cli, int argc, char **argv);
 
 int cmd_delta(pond_cli *cli, int argc, char **argv);
 

@@ -40,28 +40,6 @@ static int cat_raw(pond_fs_node *node, int64_t version)
     return rc;
 }
 
-/* "a,b,c" -> a NULL-terminated array of names (one allocation each). */
-static char **split_columns(const char *columns, int *n_out)
-{
-    int n = 1;
-    for (const char *c = columns; *c; c++)
-        n += *c == ',';
-    char **cols = calloc((size_t)n + 1, sizeof *cols);
-    for (int k = 0; cols && k < n; k++) {
-        const char *e = strchr(columns, ',');
-        cols[k] = e ? strndup(columns, (size_t)(e - columns)) : strdup(columns);
-        if (!cols[k]) {
-            for (int j = 0; j < k; j++)
-                free(cols[j]);
-            free(cols);
-            return NULL;
-        }
-        columns = e ? e + 1 : columns + strlen(columns);
-    }
-    *n_out = n;
-    return cols;
-}
-
 int cmd_cat(pond_cli *cli, int argc, char **argv)
 {
     int64_t version = 0;
@@ -144,17 +122,11 @@ int cmd_cat(pond_cli *cli, int argc, char **argv)
         rc = cli_usage(&spec, "--columns: no column named");
         goto done;
     }
-    /* after the whole line: --timezone may come after --from */
-    int64_t from_us = 0, to_us = 0;
-    const char *bad = NULL;
-    if (has_from && pond_time_parse_arg(&from_us, from_text, strlen(from_text), tz) < 0)
-        bad = "--from";
-    else if (has_to && pond_time_parse_arg(&to_us, to_text, strlen(to_text), tz) < 0)
-        bad = "--to";
-    if (bad) {
-        rc = cli_usage(&spec, "%s: %s", bad, pond_error_last()->message);
+    bool has_range;
+    int64_t from_us, to_us;
+    if ((rc = cli_time_range(&has_range, &from_us, &to_us, &spec, has_from ? from_text : NULL,
+                             has_to ? to_text : NULL, tz)) >= 0)
         goto done;
-    }
     cli_format_set_timezone(tz);
     if (cli_pond_open(&p, cli, false)) {
         rc = 1;
@@ -193,17 +165,17 @@ int cmd_cat(pond_cli *cli, int argc, char **argv)
         rc = cli_error("%s: --from/--to need a series; this is a table", path);
         goto done;
     }
-    if (has_from || has_to) {
+    if (has_range) {
         ro.has_range = true;
-        ro.from_us = has_from ? from_us : INT64_MIN;
-        ro.to_us = has_to ? to_us : INT64_MAX;
+        ro.from_us = from_us;
+        ro.to_us = to_us;
         if (ro.to_us <= ro.from_us) {
             rc = cli_error("--to must be after --from");
             goto done;
         }
     }
     if (columns) {
-        if (!(cols = split_columns(columns, &ncols))) {
+        if (!(cols = cli_split_columns(columns, &ncols))) {
             rc = cli_error("out of memory");
             goto done;
         }

@@ -73,7 +73,7 @@ static void print_note(void *payload, const char *msg)
 /* What the Parquet reader skipped to read a source is said as the file enters the pond. */
 static void print_parquet_warning(void *payload, const char *msg)
 {
-    fprintf(stderr, "pond: warning: %s: %s\n", (const char *)payload, msg);
+    cli_warning("%s: %s", (const char *)payload, msg);
 }
 
 /* ---- option values (CLI_OPT_FN: a message without the option's name) ---- */

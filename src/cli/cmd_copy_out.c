@@ -22,9 +22,7 @@ typedef struct {
 typedef struct {
     out_file *v;
     size_t n, cap;
-    size_t dirs_skipped;
     cli_pond *p;
-    int rc;
 } out_list;
 
 const char *cli_base_name(const char *path)
@@ -53,8 +51,10 @@ void cli_copy_summary(const cli_copy_tally *t, const char *where)
 }
 
 /* A directory named as a source is an error; one a glob matched is skipped with a note. */
-static int add(out_list *l, const char *path, bool from_glob)
+static int add(const char *path, const pond_stat *gst, bool from_glob, void *payload)
 {
+    (void)gst;
+    out_list *l = payload;
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 16;
         out_file *v = realloc(l->v, cap * sizeof *v);
@@ -80,8 +80,7 @@ static int add(out_list *l, const char *path, bool from_glob)
             return cli_error("%s: is a directory (copy its files with a glob, e.g. '%s/*')",
                              path, dir);
         fprintf(stderr, "pond: skipped %s: a directory (its files: '%s/*')\n", path, dir);
-        l->dirs_skipped++;
-        return 0;
+        return CLI_SKIPPED;
     }
     if (!(f->path = strdup(path))) {
         pond_fs_node_free(f->node);
@@ -90,14 +89,6 @@ static int add(out_list *l, const char *path, bool from_glob)
     }
     l->n++;
     return 0;
-}
-
-static int on_match(const char *path, const pond_stat *st, const char *const *caps, size_t n,
-                    void *payload)
-{
-    (void)st, (void)caps, (void)n;
-    out_list *l = payload;
-    return (l->rc = add(l, path, true)) ? 1 : 0;
 }
 
 /* The format a host name asks for by its extension, or NULL. */
@@ -244,22 +235,7 @@ int cli_copy_out(cli_copy_tally *t, cli_pond *p, char **srcs, int n_srcs, const 
                  const char *format)
 {
     out_list l = {.p = p};
-    int rc = 0;
-    for (int i = 0; i < n_srcs && rc == 0; i++) {
-        if (!strpbrk(srcs[i], "*?[")) {
-            rc = add(&l, srcs[i], false);
-            continue;
-        }
-        size_t before = l.n, dirs = l.dirs_skipped;
-        if (pond_fs_glob(p->fs, NULL, srcs[i], on_match, &l) < 0 && !l.rc)
-            rc = cli_fail();
-        else if (l.rc)
-            rc = l.rc;
-        else if (l.n == before)
-            rc = cli_error(l.dirs_skipped > dirs ? "no file matches '%s', only directories"
-                                                 : "no match for '%s'",
-                           srcs[i]);
-    }
+    int rc = cli_expand_operands(NULL, p, srcs, n_srcs, "file", "directories", add, &l);
     size_t dl = strlen(dest);
     struct stat hst;
     bool trailing = dl && dest[dl - 1] == '/';

@@ -72,6 +72,8 @@ static int open_table(pond_delta_table **t, const delta_args *a)
     o.ignore_checkpoints = a->no_checkpoint;
     if (pond_delta_table_open(t, a->dir, &o) < 0)
         return cli_error("%s: %s", a->dir, pond_error_last()->message);
+    for (size_t i = 0; pond_delta_table_warning(*t, i); i++)
+        cli_warning("%s: %s", a->dir, pond_delta_table_warning(*t, i));
     return 0;
 }
 

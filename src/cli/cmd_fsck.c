@@ -25,25 +25,34 @@ static void on_progress(int64_t done, int64_t total, void *payload)
 int cmd_fsck(pond_cli *cli, int argc, char **argv)
 {
     fsck_ctx c = {0};
+    bool repair = false;
     const cli_opt opts[] = {
         {.name = "-q", .kind = CLI_OPT_FLAG, .dest = &c.quiet,
          .help = "print only problems and the summary line"},
+        {.name = "--repair", .kind = CLI_OPT_FLAG, .dest = &repair,
+         .help = "first rewrite what the log can rebuild: damaged checkpoints\n"
+                 "and _last_checkpoint, from the JSON commits (atomically; a\n"
+                 "commit is never changed or removed); takes the pond's lock.\n"
+                 "Then verify as above"},
         {0},
     };
     const cli_spec spec = {
         .command = "fsck",
         .operands = "",
-        .about = "Verify the whole pond: every data file of the log is present with its logged\n"
-                 "size and decodes; every inline content and every blob in _large_files/ is\n"
-                 "re-hashed against the recorded SHA-256 and chunk hashes. Reports missing and\n"
-                 "corrupt content (exit 1); unreferenced blobs, orphan and replaced data files and\n"
-                 "stale temp files (which gc removes); temp files younger than an hour (a writer\n"
-                 "at work: size and age); foreign entries: anything in the pond's own directories\n"
-                 "that is not pond's. A symbolic link, a FIFO or a device where pond keeps its own\n"
-                 "file or directory fails fsck (exit 1); pond never follows or removes it. Versions\n"
-                 "that a move in a pond written before format 2 left outside their node's\n"
-                 "partition are reported as stranded (kept, not read). History that gc's\n"
-                 "retention dropped is gone by policy, not damage: it is not checked.\n",
+        .about = "Verify the whole pond: every file of _delta_log reads on its own (commits,\n"
+                 "checkpoints, _last_checkpoint); every data file of the log is present with its\n"
+                 "logged size and decodes, and every directory listing in it obeys the listing\n"
+                 "rules; every inline content and every blob in _large_files/ is re-hashed\n"
+                 "against the recorded SHA-256 and chunk hashes. Reports missing and corrupt\n"
+                 "content and directories reached twice (exit 1); unreferenced blobs, orphan and\n"
+                 "replaced data files and stale temp files (which gc removes); temp files younger\n"
+                 "than an hour (a writer at work: size and age); foreign entries: anything in the\n"
+                 "pond's own directories that is not pond's. A symbolic link, a FIFO or a device\n"
+                 "where pond keeps its own file or directory fails fsck (exit 1); pond never\n"
+                 "follows or removes it. Versions that a move in a pond written before format 2\n"
+                 "left outside their node's partition are reported as stranded (kept, not read).\n"
+                 "History that gc's retention dropped is gone by policy, not damage: it is not\n"
+                 "checked.\n",
         .opts = opts,
         .max_operands = 0,
     };
@@ -51,8 +60,15 @@ int cmd_fsck(pond_cli *cli, int argc, char **argv)
     if (prc >= 0)
         return prc;
     cli_pond p;
-    if (cli_pond_open(&p, cli, false))
+    if (cli_pond_open(&p, cli, repair))
         return 1;
+    if (repair) {
+        pond_repair_report rr;
+        if (pond_oplog_repair(&rr, p.be, on_problem, &c) < 0) {
+            cli_pond_close(&p);
+            return cli_fail();
+        }
+    }
     pond_fsck_report r;
     int rc = pond_oplog_fsck(&r, p.be, on_problem, on_progress, &c);
     cli_progress_end(&c.prog);

@@ -78,11 +78,6 @@ static int on_match(const char *path, const pond_stat *st, const char *const *ca
     return emit(payload, path, st) < 0 ? -1 : 0;
 }
 
-static bool has_glob(const char *s)
-{
-    return strpbrk(s, "*?[") != NULL;
-}
-
 int cmd_list(pond_cli *cli, int argc, char **argv)
 {
     list_ctx c = {0};
@@ -122,7 +117,7 @@ int cmd_list(pond_cli *cli, int argc, char **argv)
         const char *pat = argv[i];
         size_t len = strlen(pat);
         int before = c.count;
-        if (has_glob(pat)) {
+        if (cli_is_glob(pat)) {
             if (pond_fs_glob(p.fs, NULL, pat, on_match, &c) < 0)
                 rc = cli_fail();
             else if (c.count == before)

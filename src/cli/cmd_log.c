@@ -3,12 +3,17 @@
 #include <pond/delta.h>
 #include <pond/timefmt.h>
 
-#include <fcntl.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
+
+static int print_added(const pond_delta_file_action *a, void *payload)
+{
+    (void)payload;
+    if (a->add)
+        printf("        + %s (%lld bytes)\n", a->path, (long long)a->size);
+    return 0;
+}
 
 int cmd_log(pond_cli *cli, int argc, char **argv)
 {
@@ -42,8 +47,14 @@ int cmd_log(pond_cli *cli, int argc, char **argv)
     int rc = 0;
     for (int64_t v = latest; v >= 0 && limit != 0 && rc == 0; v--, limit--) {
         char *info = NULL;
-        if (pond_delta_commit_info_read(&info, cli->pond_dir, v) < 0) {
+        int irc = pond_delta_commit_info_read(&info, cli->pond_dir, v);
+        if (irc == POND_ENOTFOUND) {
             printf("%6lld  (no commit information)\n", (long long)v);
+            continue;
+        }
+        if (irc < 0) { /* never silent about a damaged commit */
+            printf("%6lld  (the commit cannot be read: %s)\n", (long long)v,
+                   pond_error_last()->message);
             continue;
         }
         json_error_t err;
@@ -66,28 +77,11 @@ int cmd_log(pond_cli *cli, int argc, char **argv)
         pond_buf_dispose(&cmd);
         json_decref(j);
         if (verbose) {
-            char path[4200];
-            snprintf(path, sizeof path, "%s/_delta_log/%020lld.json", cli->pond_dir, (long long)v);
-            /* a pond's own file: never through a link, never blocking on a FIFO */
-            int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
-            struct stat st;
-            FILE *f = NULL;
-            if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
-                f = fdopen(fd, "r");
-            if (!f && fd >= 0)
-                close(fd);
-            char line[8192];
-            while (f && fgets(line, sizeof line, f)) {
-                json_t *act = json_loads(line, 0, &err);
-                json_t *add = json_object_get(act, "add");
-                if (add)
-                    printf("        + %s (%lld bytes)\n",
-                           json_string_value(json_object_get(add, "path")),
-                           (long long)json_integer_value(json_object_get(add, "size")));
-                json_decref(act);
-            }
-            if (f)
-                fclose(f);
+            /* one action at a time, never the whole commit, never through a link or FIFO */
+            int arc = pond_delta_commit_file_actions(cli->pond_dir, v, print_added, NULL);
+            if (arc < 0)
+                printf("        (the rest of the commit cannot be read: %s)\n",
+                       pond_error_last()->message);
         }
     }
     return rc;

@@ -73,7 +73,7 @@ int cmd_parquet(pond_cli *cli, int argc, char **argv)
         pond_buf_dispose(&out);
     } else {
         for (int k = 0; k < pond_parquet_reader_warning_count(r); k++)
-            fprintf(stderr, "pond: warning: %s: %s\n", path, pond_parquet_reader_warning(r, k));
+            cli_warning("%s: %s", path, pond_parquet_reader_warning(r, k));
         static char iobuf[1 << 16];
         setvbuf(stdout, iobuf, _IOFBF, sizeof iobuf);
         rc = pond_parquet_dump(r, write_stdout, NULL, NULL);

@@ -26,6 +26,7 @@ const pond_cmd pond_commands[] = {
     {"version", cmd_version, "print the version"},
     {"delta", cmd_delta, "inspect a Delta Lake table (log, dump, checkpoint)"},
     {"parquet", cmd_parquet, "inspect a Parquet file (meta, dump)"},
+    {"export", cmd_export, "write tables and series as Parquet datasets or Delta tables"},
     {"query", cmd_query, "run SQL over tables and series (joins across files)"},
     {NULL, NULL, NULL},
 };

@@ -19,6 +19,33 @@ static const struct {
     {"sidecar", DELTA_ACT_SIDECAR},
 };
 
+const char *pond_delta__action_sniff(const char *line, size_t len)
+{
+    size_t i = 0;
+    while (i < len && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r'))
+        i++;
+    if (i >= len || line[i++] != '{')
+        return NULL;
+    while (i < len && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r'))
+        i++;
+    if (i >= len || line[i++] != '"')
+        return NULL;
+    size_t k0 = i;
+    while (i < len && line[i] != '"' && line[i] != '\\')
+        i++;
+    if (i >= len || line[i] != '"')
+        return NULL;
+    size_t kn = i - k0;
+    for (i++; i < len && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r'); i++)
+        ;
+    if (i >= len || line[i] != ':')
+        return NULL;
+    for (size_t a = 0; a < sizeof g_actions / sizeof g_actions[0]; a++)
+        if (strlen(g_actions[a].name) == kn && !memcmp(g_actions[a].name, line + k0, kn))
+            return g_actions[a].name;
+    return NULL;
+}
+
 int pond_delta__action_parse(json_t **root_out, delta_action_kind *kind_out, json_t **body_out,
                              const char *line, size_t len, const char *where)
 {

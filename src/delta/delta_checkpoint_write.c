@@ -278,8 +278,8 @@ static int collect_rows(row_list *rows, const pond_delta_table *t)
                 continue;
             a = json_pack("{s:s,s:I,s:b}", "path", f->path, "deletionTimestamp",
                           (json_int_t)e->deletion_timestamp, "dataChange", 0);
-            if (a && *e->dv_key && e->dv.path_or_inline)
-                json_object_set_new(a, "deletionVector", dv_json(&e->dv));
+            if (a && *e->dv_key && e->pub.deletion_vector)
+                json_object_set_new(a, "deletionVector", dv_json(e->pub.deletion_vector));
             a = a ? json_pack("{s:o}", "remove", a) : NULL;
         } else {
             continue;
@@ -294,20 +294,49 @@ static int collect_rows(row_list *rows, const pond_delta_table *t)
 
 static atomic_uint g_cp_seq;
 
+/* Whether path may be replaced by rename: absent, or a regular file. Anything else at one of
+ * the log's own names (a link, a FIFO, a directory) is not the table's to replace: a writer
+ * never renames over a foreign entry (docs/format.md, "Pond's own names"). *ok_out false then,
+ * with the message set (POND_ECORRUPT) for a caller that reports it. */
+static int replaceable(bool *ok_out, const char *path)
+{
+    struct stat st;
+    *ok_out = true;
+    if (pond__os_lstat(path, &st) != 0)
+        return errno == ENOENT ? 0 : pond_error_set_os(POND_DOM_DELTA, "stat '%s'", path);
+    if (S_ISREG(st.st_mode))
+        return 0;
+    *ok_out = false;
+    pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,
+                   "'%s' is %s: pond replaces only its own regular file there (remove it, then "
+                   "run pond fsck --repair again)",
+                   path, pond__file_kind(st.st_mode));
+    return 0;
+}
+
 /* Writes _last_checkpoint through tmp (paths allocated by the caller before the checkpoint was
- * published, so nothing after the link can fail for lack of memory). */
+ * published, so nothing after the link can fail for lack of memory). A foreign entry at
+ * _last_checkpoint is left alone: every reader skips it (it is only a hint), so a plain
+ * checkpoint goes on without it, and a repair (strict) says so. */
 static int publish_last_checkpoint(const char *log_dir, const char *tmp, const char *final,
-                                   int64_t version, size_t size, int64_t bytes, size_t n_add)
+                                   int64_t version, size_t size, int64_t bytes, size_t n_add,
+                                   bool strict)
 {
     char text[256];
     snprintf(text, sizeof text,
              "{\"version\":%" PRId64 ",\"size\":%zu,\"sizeInBytes\":%" PRId64
              ",\"numOfAddFiles\":%zu}\n",
              version, size, bytes, n_add);
+    bool ok;
+    int rc = replaceable(&ok, final);
+    if (rc < 0 || !ok)
+        return rc < 0 ? rc : strict ? POND_ECORRUPT : 0;
     int fd = -1;
-    int rc = pond__open(&fd, tmp, O_WRONLY | O_CREAT | O_EXCL, 0644, POND_DOM_DELTA);
-    if (rc == 0)
-        rc = pond__write_all(fd, text, strlen(text), tmp, POND_DOM_DELTA);
+    /* created here or not at all: an entry already at the temp name is never written through */
+    rc = pond__open(&fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0644, POND_DOM_DELTA);
+    if (rc < 0)
+        return rc;
+    rc = pond__write_all(fd, text, strlen(text), tmp, POND_DOM_DELTA);
     if (rc == 0)
         rc = pond__fsync(fd, tmp, POND_DOM_DELTA);
     pond__close(fd);
@@ -321,9 +350,66 @@ static int publish_last_checkpoint(const char *log_dir, const char *tmp, const c
     return rc;
 }
 
-int pond_delta_checkpoint_write(const pond_delta_table *t)
+/* A Parquet sink over a file descriptor this file opened. */
+typedef struct {
+    int fd;
+    const char *path;
+} fd_sink;
+
+static int fd_sink_write(const void *data, size_t len, void *payload)
 {
-    POND_ASSERT_ARG(t && t->protocol_json && t->metadata_json);
+    fd_sink *f = payload;
+    return pond__write_all(f->fd, data, len, f->path, POND_DOM_DELTA);
+}
+
+static int fd_sink_sync(void *payload)
+{
+    fd_sink *f = payload;
+    return pond__fsync(f->fd, f->path, POND_DOM_DELTA);
+}
+
+/* Writes the checkpoint's Parquet file to tmp, created exclusively and never through a link
+ * (*created_out once it exists: the caller removes it on failure), fsynced. */
+static int write_temp(int64_t *bytes_out, bool *created_out, const char *tmp,
+                      const struct ArrowSchema *schema, const struct ArrowArray *batch)
+{
+    int fd = -1;
+    int rc = pond__open(&fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0644, POND_DOM_DELTA);
+    if (rc < 0)
+        return rc;
+    *created_out = true;
+    fd_sink fs = {fd, tmp};
+    pond_parquet_sink sink = {fd_sink_write, fd_sink_sync, &fs};
+    pond_parquet_writer_options opts = POND_PARQUET_WRITER_OPTIONS_INIT;
+    pond_parquet_writer *w = NULL;
+    rc = pond_parquet_writer_new(&w, &sink, schema, &opts);
+    if (rc == 0)
+        rc = pond_parquet_writer_write(w, batch);
+    if (rc == 0)
+        rc = pond_parquet_writer_finish(w);
+    pond_parquet_writer_free(w);
+    if (rc == 0)
+        rc = pond__file_size(bytes_out, fd, tmp, POND_DOM_DELTA);
+    pond__close(fd);
+    return rc;
+}
+
+/* Is there a checkpoint newer than version (then _last_checkpoint must keep naming it)? */
+static int newer_checkpoint(bool *out, const char *log_dir, int64_t version)
+{
+    delta_log_list l = {0};
+    int rc = pond_delta__log_list(&l, log_dir);
+    *out = false;
+    for (size_t i = 0; rc == 0 && i < l.n; i++)
+        *out |= l.v[i].kind != DELTA_LOG_COMMIT && l.v[i].version > version;
+    pond_delta__log_list_dispose(&l);
+    return rc;
+}
+
+static int checkpoint_write(const pond_delta_table *t, bool replace)
+{
+    /* a snapshot opened without stats would write a checkpoint that lost them */
+    POND_ASSERT_ARG(t && t->protocol_json && t->metadata_json && !t->skip_stats);
     row_list rows = {0};
     struct ArrowSchema schema = {0};
     struct ArrowArray batch = {0};
@@ -331,7 +417,7 @@ int pond_delta_checkpoint_write(const pond_delta_table *t)
     char *lc_tmp = NULL, *lc_final = NULL;
     char name[96];
     int rc = log_dir ? 0 : POND_ENOMEM;
-    bool linked = false;
+    bool linked = false, created = false;
     pond_delta__json_oom_reset();
     if (rc == 0)
         rc = collect_rows(&rows, t);
@@ -356,25 +442,38 @@ int pond_delta_checkpoint_write(const pond_delta_table *t)
         rc = POND_ENOMEM;
         goto done;
     }
-    pond_parquet_writer_options opts = POND_PARQUET_WRITER_OPTIONS_INIT;
-    const struct ArrowArray *batches[] = {&batch};
-    if ((rc = pond_parquet_write_file(tmp, &schema, batches, 1, &opts)) < 0)
+    int64_t bytes = 0;
+    if ((rc = write_temp(&bytes, &created, tmp, &schema, &batch)) < 0)
         goto done;
-    struct stat st;
-    int64_t bytes = pond__os_stat(tmp, &st) == 0 ? (int64_t)st.st_size : 0;
-    if (pond__os_link(tmp, final) < 0) {
+    if (replace) {
+        /* a checkpoint holds nothing the commits do not: replacing one atomically is safe,
+         * but only a regular file is the table's to replace */
+        bool ok;
+        if ((rc = replaceable(&ok, final)) < 0 || (!ok && (rc = POND_ECORRUPT) < 0))
+            goto done;
+        if (pond__os_rename(tmp, final) < 0) {
+            rc = pond_error_set_os(POND_DOM_DELTA, "rename '%s' to '%s'", tmp, final);
+            goto done;
+        }
+    } else if (pond__os_link(tmp, final) < 0) {
         rc = errno == EEXIST ? pond_error_set(POND_EEXISTS, POND_DOM_DELTA,
                                               "checkpoint %" PRId64 " already exists", t->version)
                              : pond_error_set_os(POND_DOM_DELTA, "link '%s'", final);
         goto done;
     }
     linked = true;
-    (void)pond__os_unlink(tmp);
+    if (!replace)
+        (void)pond__os_unlink(tmp);
     if ((rc = pond__fsync_dir(log_dir, POND_DOM_DELTA)) < 0)
         goto done;
-    rc = publish_last_checkpoint(log_dir, lc_tmp, lc_final, t->version, rows.n, bytes, t->n_live);
+    bool newer = false;
+    if (replace && (rc = newer_checkpoint(&newer, log_dir, t->version)) < 0)
+        goto done;
+    if (!newer)
+        rc = publish_last_checkpoint(log_dir, lc_tmp, lc_final, t->version, rows.n, bytes,
+                                     t->n_live, replace);
 done:
-    if (tmp && !linked)
+    if (created && !linked)
         (void)pond__os_unlink(tmp);
     pond_arrow_array_release(&batch);
     pond_arrow_schema_release(&schema);
@@ -388,3 +487,7 @@ done:
     pond_free(lc_final);
     return rc;
 }
+
+int pond_delta_checkpoint_write(const pond_delta_table *t) { return checkpoint_write(t, false); }
+
+int pond_delta_checkpoint_rewrite(const pond_delta_table *t) { return checkpoint_write(t, true); }

@@ -11,7 +11,11 @@
 
 /* Limits on untrusted input. */
 #define DELTA_MAX_JSON_DEPTH 64             /* nesting of one action line / schema / stats */
-#define DELTA_MAX_COMMIT_BYTES (256u << 20) /* one commit or JSON checkpoint file */
+/* Commits and JSON checkpoints are read one line (one action) at a time (docs/delta.md,
+ * "Limits"): memory holds one line and its parsed form, whatever the file size. */
+#define DELTA_MAX_LINE_BYTES (16u << 20)      /* one line of a commit or JSON checkpoint */
+#define DELTA_MAX_JSON_TREE_BYTES (128u << 20) /* estimated jansson tree of one document */
+#define DELTA_MAX_COMMIT_BYTES (1u << 30)     /* one commit or JSON checkpoint file */
 #define DELTA_MAX_LAST_CHECKPOINT_BYTES (16u << 20)
 #define DELTA_MAX_SCHEMA_DEPTH 32 /* nested struct/array/map levels */
 
@@ -67,6 +71,11 @@ typedef enum {
 int pond_delta__action_parse(json_t **root_out, delta_action_kind *kind_out, json_t **body_out,
                              const char *line, size_t len, const char *where);
 
+/* The action a line names, from its first key, without parsing it ("add", "commitInfo", ...;
+ * static storage), or NULL when the line does not start plainly with a known action's key
+ * (parse it to know). Replay reads a commit in two passes and parses each action once. */
+const char *pond_delta__action_sniff(const char *line, size_t len);
+
 /* Field validation of individual actions; messages start with `where`. */
 int pond_delta__check_add(const json_t *add, const char *where);
 int pond_delta__check_remove(const json_t *rm, const char *where);
@@ -81,6 +90,38 @@ typedef int (*delta_action_fn)(void *payload, const char *action, json_t *body);
 int pond_delta__checkpoint_parquet_actions(const char *path, delta_action_fn fn, void *payload);
 /* The same over a Parquet file held in memory (fuzzing). */
 int pond_delta__checkpoint_parquet_lines_mem(pond_buf *out, const void *data, size_t len);
+
+/* ---- the _delta_log listing (delta_listing.c) */
+typedef enum {
+    DELTA_LOG_COMMIT,
+    DELTA_LOG_CP_CLASSIC,
+    DELTA_LOG_CP_MULTI,
+    DELTA_LOG_CP_V2
+} delta_log_kind;
+
+typedef struct {
+    int64_t version;
+    delta_log_kind kind;
+    uint32_t part, parts; /* multi-part */
+    char *name;
+} delta_log_entry;
+
+typedef struct {
+    delta_log_entry *v;
+    size_t n, cap;
+} delta_log_list;
+
+/* Lists log_dir once: commits and checkpoints sorted by (version, kind, parts, part, name).
+ * POND_ENOTFOUND when there is no such directory. */
+int pond_delta__log_list(delta_log_list *out, const char *log_dir);
+void pond_delta__log_list_dispose(delta_log_list *l);
+
+/* Reads one commit file alone (every action parsed, checked and applied to an empty scratch
+ * snapshot), or one checkpoint alone (all parts from first on, its sidecars, and the final
+ * validation of protocol and metaData): 0 when it reads, else the error it gives (delta_log.c). */
+int pond_delta__check_commit(const char *path, int64_t version);
+int pond_delta__check_checkpoint(const char *log_dir, const delta_log_entry *first,
+                                 uint32_t parts);
 
 /* ---- replay of in-memory commits 0..n-1 (fuzzing, tests); no file access (delta_log.c) */
 int pond_delta__table_from_memory(pond_delta_table **out, const char *const *commits,

@@ -67,12 +67,23 @@ int pond_delta__json_oom_check(void)
     return pond_error_set(POND_ENOMEM, POND_DOM_DELTA, "out of memory in the JSON library");
 }
 
-/* jansson recurses once per nesting level; bound it before parsing so hostile input cannot
- * exhaust the stack, and so every layer sees the same limit. */
-static bool depth_ok(const char *s, size_t n, int max)
+/* What jansson 2.14 allocates for a parsed document, per token (measured with pond's allocator
+ * headers): a string, number or literal ~110 bytes (a key costs about as much, in its object's
+ * hash table), an object ~270 bytes more than that even when empty, an array ~60 more; plus
+ * the bytes of every string. */
+#define JSON_COST_TOKEN 112u
+#define JSON_COST_OBJECT 272u
+#define JSON_COST_ARRAY 64u
+
+/* jansson recurses once per nesting level and builds a tree many times the size of its text
+ * (36x for typical actions, 90x for a crafted run of empty objects): bound both before
+ * parsing, so hostile input can neither exhaust the stack nor the memory, and so every layer
+ * sees the same limits. Returns the estimated size of the tree, or 0 when too deep. */
+static size_t parse_cost(const char *s, size_t n, int max_depth)
 {
     int depth = 0;
     bool in_str = false;
+    size_t cost = 0;
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
         if (in_str) {
@@ -80,26 +91,56 @@ static bool depth_ok(const char *s, size_t n, int max)
                 i++;
             else if (c == '"')
                 in_str = false;
+            cost++;
             continue;
         }
-        if (c == '"')
+        switch (c) {
+        case '"':
             in_str = true;
-        else if (c == '{' || c == '[') {
-            if (++depth > max)
-                return false;
-        } else if (c == '}' || c == ']')
-            depth--;
+            cost += JSON_COST_TOKEN;
+            break;
+        case '{':
+        case '[':
+            if (++depth > max_depth)
+                return 0;
+            cost += JSON_COST_TOKEN + (c == '{' ? JSON_COST_OBJECT : JSON_COST_ARRAY);
+            break;
+        case '}':
+        case ']': depth--; break;
+        case '-':
+        case 't':
+        case 'f':
+        case 'n':
+            cost += JSON_COST_TOKEN;
+            break;
+        default:
+            /* the first digit of a number (digits after a digit, '.', 'e' do not count) */
+            if (c >= '0' && c <= '9' && (i == 0 || !((s[i - 1] >= '0' && s[i - 1] <= '9') ||
+                                                     s[i - 1] == '-' || s[i - 1] == '.' ||
+                                                     s[i - 1] == 'e' || s[i - 1] == 'E' ||
+                                                     s[i - 1] == '+')))
+                cost += JSON_COST_TOKEN;
+            break;
+        }
     }
-    return true;
+    return cost ? cost : 1;
 }
 
 json_t *pond_delta__json_parse(const char *text, size_t len, size_t flags, const char *where)
 {
     pond_delta__json_oom_reset();
-    if (!depth_ok(text, len, DELTA_MAX_JSON_DEPTH)) {
+    size_t cost = parse_cost(text, len, DELTA_MAX_JSON_DEPTH);
+    if (!cost) {
         pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,
                        "%s: invalid JSON (nesting deeper than %d levels)", where,
                        DELTA_MAX_JSON_DEPTH);
+        return NULL;
+    }
+    if (cost > DELTA_MAX_JSON_TREE_BYTES) {
+        pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,
+                       "%s: JSON too large to parse (%zu bytes holding about %zu MiB of values; "
+                       "the limit is %u MiB)",
+                       where, len, cost >> 20, DELTA_MAX_JSON_TREE_BYTES >> 20);
         return NULL;
     }
     json_error_t err;
@@ -152,14 +193,12 @@ struct delta_arena_block {
 
 #define ARENA_BLOCK 16384u
 
-void *pond_delta__arena_alloc(delta_arena *a, size_t n)
+static void *arena_alloc(delta_arena *a, size_t n, size_t align)
 {
-    size_t need = (n + 15u) & ~(size_t)15u;
-    if (need < n)
-        return NULL;
     delta_arena_block *b = a->head;
-    if (!b || b->cap - b->used < need) {
-        size_t cap = need > ARENA_BLOCK ? need : ARENA_BLOCK, total;
+    size_t at = b ? (b->used + align - 1) & ~(align - 1) : 0;
+    if (!b || at > b->cap || b->cap - at < n) {
+        size_t cap = n > ARENA_BLOCK ? n : ARENA_BLOCK, total;
         if (pond_add_overflow(&total, sizeof *b, cap))
             return NULL;
         b = pond_malloc(total);
@@ -169,16 +208,23 @@ void *pond_delta__arena_alloc(delta_arena *a, size_t n)
         b->used = 0;
         b->next = a->head;
         a->head = b;
+        at = 0;
     }
-    void *p = b->data + b->used;
-    b->used += need;
+    void *p = b->data + at;
+    b->used = at + n;
     return p;
+}
+
+void *pond_delta__arena_alloc(delta_arena *a, size_t n)
+{
+    return arena_alloc(a, n ? n : 1, 16);
 }
 
 char *pond_delta__arena_strdup(delta_arena *a, const char *s)
 {
+    /* strings need no alignment: a big snapshot holds several per file */
     size_t n = strlen(s) + 1;
-    char *p = pond_delta__arena_alloc(a, n);
+    char *p = arena_alloc(a, n, 1);
     if (p)
         memcpy(p, s, n);
     return p;

@@ -1,8 +1,10 @@
-/* Snapshot construction: log listing, checkpoint choice, JSON commit replay, final validation. */
+/* Snapshot construction: checkpoint choice (falling back past one that cannot be read), JSON
+ * commit replay line by line, final validation; and checks of single log files (fsck). */
 #include "delta/delta_table.h"
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,164 +17,6 @@ static const char *const g_reader_features[] = {"columnMapping",       "deletion
                                                 "vacuumProtocolCheck", NULL};
 
 const char *const *pond_delta_supported_reader_features(void) { return g_reader_features; }
-
-/* ------------------------------------------------------------------ log listing */
-
-typedef enum { LOG_COMMIT, LOG_CP_CLASSIC, LOG_CP_MULTI, LOG_CP_V2 } log_kind;
-
-typedef struct {
-    int64_t version;
-    log_kind kind;
-    uint32_t part, parts; /* multi-part */
-    char *name;
-} log_entry;
-
-typedef struct {
-    log_entry *v;
-    size_t n, cap;
-} log_list;
-
-static void log_list_dispose(log_list *l)
-{
-    for (size_t i = 0; i < l->n; i++)
-        pond_free(l->v[i].name);
-    pond_free(l->v);
-    l->v = NULL;
-    l->n = l->cap = 0;
-}
-
-static bool all_digits(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-    return true;
-}
-
-static bool is_uuid36(const char *s)
-{
-    for (int i = 0; i < 36; i++) {
-        char c = s[i];
-        bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-        if (!(hex || c == '-'))
-            return false;
-    }
-    return true;
-}
-
-/* Classifies one _delta_log name; false for names that are not commits or checkpoints. */
-static bool classify(log_entry *e, const char *name)
-{
-    size_t n = strlen(name);
-    if (n < 21 || !all_digits(name, 20) || name[20] != '.')
-        return false;
-    char digits[21];
-    memcpy(digits, name, 20);
-    digits[20] = '\0';
-    errno = 0;
-    unsigned long long v = strtoull(digits, NULL, 10);
-    if (errno || v > (unsigned long long)INT64_MAX)
-        return false;
-    e->version = (int64_t)v;
-    const char *rest = name + 21;
-    size_t rn = n - 21;
-    if (!strcmp(rest, "json")) {
-        e->kind = LOG_COMMIT;
-        return true;
-    }
-    if (!strcmp(rest, "checkpoint.parquet")) {
-        e->kind = LOG_CP_CLASSIC;
-        return true;
-    }
-    /* checkpoint.<10 digits>.<10 digits>.parquet */
-    if (rn == 11 + 10 + 1 + 10 + 8 && !strncmp(rest, "checkpoint.", 11) &&
-        all_digits(rest + 11, 10) && rest[21] == '.' && all_digits(rest + 22, 10) &&
-        !strcmp(rest + 32, ".parquet")) {
-        e->kind = LOG_CP_MULTI;
-        e->part = (uint32_t)strtoul(rest + 11, NULL, 10);
-        e->parts = (uint32_t)strtoul(rest + 22, NULL, 10);
-        return e->part >= 1 && e->parts >= 1 && e->part <= e->parts;
-    }
-    /* checkpoint.<uuid>.json|parquet */
-    if (!strncmp(rest, "checkpoint.", 11) && rn >= 11 + 36 + 5 && is_uuid36(rest + 11) &&
-        (!strcmp(rest + 47, ".json") || !strcmp(rest + 47, ".parquet"))) {
-        e->kind = LOG_CP_V2;
-        return true;
-    }
-    return false;
-}
-
-static int cmp_entry(const void *a, const void *b)
-{
-    const log_entry *x = a, *y = b;
-    if (x->version != y->version)
-        return x->version < y->version ? -1 : 1;
-    if (x->kind != y->kind)
-        return (int)x->kind - (int)y->kind;
-    if (x->parts != y->parts)
-        return x->parts < y->parts ? -1 : 1;
-    if (x->part != y->part)
-        return x->part < y->part ? -1 : 1;
-    return strcmp(x->name, y->name);
-}
-
-static int list_log(log_list *out, const char *log_dir)
-{
-    DIR *d = pond__os_opendir(log_dir);
-    if (!d) {
-        if (errno == ENOENT || errno == ENOTDIR)
-            return pond_error_set(POND_ENOTFOUND, POND_DOM_DELTA, "no _delta_log directory in '%s'",
-                                  log_dir);
-        return pond_error_set_os(POND_DOM_DELTA, "opendir '%s'", log_dir);
-    }
-    int rc = 0;
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        log_entry e = {0};
-        if (!classify(&e, de->d_name))
-            continue;
-        if (out->n == out->cap) {
-            size_t nc = out->cap ? out->cap * 2 : 64;
-            log_entry *nv = pond_realloc(out->v, nc * sizeof *nv);
-            if (!nv) {
-                rc = POND_ENOMEM;
-                break;
-            }
-            out->v = nv;
-            out->cap = nc;
-        }
-        if (!(e.name = pond_strdup(de->d_name))) {
-            rc = POND_ENOMEM;
-            break;
-        }
-        out->v[out->n++] = e;
-    }
-    closedir(d);
-    if (rc == 0 && out->n)
-        qsort(out->v, out->n, sizeof *out->v, cmp_entry);
-    return rc;
-}
-
-int pond_delta_latest_version(int64_t *version_out, const char *dir)
-{
-    POND_ASSERT_ARG(version_out && dir);
-    char *log_dir = pond__path_join(dir, "_delta_log");
-    if (!log_dir)
-        return POND_ENOMEM;
-    log_list l = {0};
-    int rc = list_log(&l, log_dir);
-    int64_t latest = -1;
-    for (size_t i = 0; rc == 0 && i < l.n; i++)
-        if (l.v[i].kind == LOG_COMMIT && l.v[i].version > latest)
-            latest = l.v[i].version;
-    if (rc == 0 && latest < 0)
-        rc = pond_error_set(POND_ENOTFOUND, POND_DOM_DELTA, "no commit in '%s'", log_dir);
-    if (rc == 0)
-        *version_out = latest;
-    log_list_dispose(&l);
-    pond_free(log_dir);
-    return rc;
-}
 
 /* ------------------------------------------------------------------ file map */
 
@@ -227,7 +71,7 @@ static int map_insert(delta_file_entry **out, pond_delta_table *t, const char *d
     if ((t->n_files + 1) * 2 > t->n_slots && (rc = map_grow(t)) < 0)
         return rc;
     if (t->n_files == t->cap_files) {
-        size_t nc = t->cap_files ? t->cap_files * 2 : 64, bytes;
+        size_t nc = t->cap_files ? t->cap_files + t->cap_files / 2 : 64, bytes;
         if (pond_mul_overflow(&bytes, nc, sizeof *t->files))
             return pond_error_set(POND_ENOMEM, POND_DOM_DELTA, "file table too large");
         delta_file_entry *nf = pond_realloc(t->files, bytes);
@@ -266,6 +110,20 @@ static const char *adup(pond_delta_table *t, const char *s)
     return s ? pond_delta__arena_strdup(&t->arena, s) : NULL;
 }
 
+/* Map keys repeat for every file ("part_id", "pond.sha256"): one copy each. */
+static const char *intern_key(pond_delta_table *t, const char *k)
+{
+    for (size_t i = 0; i < POND_ARRAY_LEN(t->keys) && t->keys[i]; i++)
+        if (!strcmp(t->keys[i], k))
+            return t->keys[i];
+    const char *d = adup(t, k);
+    if (d) {
+        memmove(t->keys + 1, t->keys, sizeof t->keys - sizeof t->keys[0]);
+        t->keys[0] = d;
+    }
+    return d;
+}
+
 static int copy_kv(const pond_delta_kv **out, size_t *n_out, pond_delta_table *t, const json_t *m)
 {
     *out = NULL;
@@ -280,7 +138,7 @@ static int copy_kv(const pond_delta_kv **out, size_t *n_out, pond_delta_table *t
     const char *k;
     json_t *v;
     json_object_foreach ((json_t *)m, k, v) {
-        kv[i].key = adup(t, k);
+        kv[i].key = intern_key(t, k);
         kv[i].value = json_is_string(v) ? adup(t, json_string_value(v)) : NULL;
         if (!kv[i].key || (json_is_string(v) && !kv[i].value))
             return oom();
@@ -321,6 +179,16 @@ static int decode_path(char **out, const char *logged, const char *where)
     return rc;
 }
 
+/* A table whose configuration drops tombstones at once (pond's own: retention 0) has no use for
+ * a remove of a path that is not live: checkpoints would not carry it. Keeping such tombstones
+ * made a big gc commit cost ~300 bytes per removed file. */
+static bool keeps_tombstones(const pond_delta_table *t)
+{
+    const char *ret = json_string_value(json_object_get(
+        json_object_get(t->metadata_json, "configuration"), "pond.tombstone_retention_ms"));
+    return !ret || strcmp(ret, "0") != 0;
+}
+
 static int apply_remove(apply_ctx *c, const json_t *r)
 {
     pond_delta_table *t = c->t;
@@ -334,6 +202,8 @@ static int apply_remove(apply_ctx *c, const json_t *r)
     delta_file_entry *e = map_find(t, dec);
     if (json_is_object(dvj) && (rc = dv_parse(&dv, &dv_key, t, dvj)) < 0)
         goto done;
+    if (!e && !keeps_tombstones(t))
+        goto done; /* nothing to retire, and no checkpoint would carry the tombstone */
     if (!e) {
         const char *d = adup(t, dec);
         if (!d) {
@@ -342,7 +212,8 @@ static int apply_remove(apply_ctx *c, const json_t *r)
         }
         if ((rc = map_insert(&e, t, d)) < 0)
             goto done;
-        e->pub.path = adup(t, json_string_value(json_object_get(r, "path")));
+        const char *logged = json_string_value(json_object_get(r, "path"));
+        e->pub.path = strcmp(logged, d) ? adup(t, logged) : d;
         e->dv_key = dv_key;
         if (!e->pub.path) {
             rc = oom();
@@ -407,13 +278,14 @@ static int apply_add(apply_ctx *c, const json_t *a)
             goto done;
     }
     pond_delta_file *f = &e->pub;
-    f->path = adup(t, logged);
+    /* most logged paths need no decoding: share the string */
+    f->path = strcmp(logged, dec) ? adup(t, logged) : e->pub.decoded_path;
     pond_delta__json_int(&f->size, a, "size");
     pond_delta__json_int(&f->modification_time, a, "modificationTime");
     f->data_change = json_is_true(json_object_get(a, "dataChange"));
-    f->stats = adup(t, json_string_value(json_object_get(a, "stats")));
+    f->stats = t->skip_stats ? NULL : adup(t, json_string_value(json_object_get(a, "stats")));
     f->version = c->version;
-    if (!f->path || (json_is_string(json_object_get(a, "stats")) && !f->stats)) {
+    if (!f->path || (!t->skip_stats && json_is_string(json_object_get(a, "stats")) && !f->stats)) {
         rc = oom();
         goto done;
     }
@@ -425,7 +297,6 @@ static int apply_add(apply_ctx *c, const json_t *a)
     const json_t *tags = json_object_get(a, "tags");
     if (json_is_object(tags) && (rc = copy_kv(&f->tags, &f->n_tags, t, tags)) < 0)
         goto done;
-    e->dv = dv;
     e->dv_key = dv_key;
     f->deletion_vector = NULL;
     if (*dv_key) {
@@ -475,86 +346,6 @@ static int apply_txn(apply_ctx *c, const json_t *x)
     return 0;
 }
 
-typedef struct {
-    json_t **roots;
-    delta_action_kind *kinds;
-    json_t **bodies;
-    size_t n, cap;
-} parsed_lines;
-
-static void parsed_dispose(parsed_lines *p)
-{
-    for (size_t i = 0; i < p->n; i++)
-        json_decref(p->roots[i]);
-    pond_free(p->roots);
-    pond_free(p->kinds);
-    pond_free(p->bodies);
-    memset(p, 0, sizeof *p);
-}
-
-static int parsed_push(parsed_lines *p, json_t *root, delta_action_kind k, json_t *body)
-{
-    if (p->n == p->cap) {
-        size_t nc = p->cap ? p->cap * 2 : 16;
-        json_t **r = pond_realloc(p->roots, nc * sizeof *r);
-        if (!r)
-            return POND_ENOMEM;
-        p->roots = r;
-        delta_action_kind *kk = pond_realloc(p->kinds, nc * sizeof *kk);
-        if (!kk)
-            return POND_ENOMEM;
-        p->kinds = kk;
-        json_t **b = pond_realloc(p->bodies, nc * sizeof *b);
-        if (!b)
-            return POND_ENOMEM;
-        p->bodies = b;
-        p->cap = nc;
-    }
-    p->roots[p->n] = root;
-    p->kinds[p->n] = k;
-    p->bodies[p->n++] = body;
-    return 0;
-}
-
-/* Splits text into lines, parses and field-checks every action. */
-static int parse_lines(parsed_lines *p, const char *text, size_t len, const char *where)
-{
-    size_t lineno = 0;
-    int rc = 0;
-    for (size_t pos = 0; pos < len;) {
-        const char *s = text + pos;
-        const char *nl = memchr(s, '\n', len - pos);
-        size_t n = nl ? (size_t)(nl - s) : len - pos;
-        pos += n + (nl ? 1 : 0);
-        lineno++;
-        size_t m = n;
-        while (m && (s[m - 1] == '\r' || s[m - 1] == ' ' || s[m - 1] == '\t'))
-            m--;
-        if (!m)
-            continue; /* blank lines carry nothing */
-        char w[128];
-        snprintf(w, sizeof w, "%s line %zu", where, lineno);
-        json_t *root, *body;
-        delta_action_kind k;
-        if ((rc = pond_delta__action_parse(&root, &k, &body, s, m, w)) < 0)
-            return rc;
-        if ((rc = parsed_push(p, root, k, body)) < 0) {
-            json_decref(root);
-            return rc;
-        }
-        switch (k) {
-        case DELTA_ACT_ADD: rc = pond_delta__check_add(body, where); break;
-        case DELTA_ACT_REMOVE: rc = pond_delta__check_remove(body, where); break;
-        case DELTA_ACT_PROTOCOL: rc = pond_delta__check_protocol(body, where); break;
-        case DELTA_ACT_METADATA: rc = pond_delta__check_metadata(body, where); break;
-        default: break;
-        }
-        if (rc < 0)
-            return rc;
-    }
-    return 0;
-}
-
 static void set_json(json_t **slot, json_t *v)
 {
     json_incref(v);
@@ -562,59 +353,163 @@ static void set_json(json_t **slot, json_t *v)
     *slot = v;
 }
 
-/* Applies one commit to the state: protocol and metaData (at most one each), then removes,
- * then adds and txns. */
-static int apply_actions(apply_ctx *c, parsed_lines *p)
+/* Lines of one commit whose actions wait for the second pass (adds and txns), one bit each. */
+typedef struct {
+    uint8_t *bits;
+    size_t cap; /* bytes */
+} line_bits;
+
+static int bits_set(line_bits *b, int64_t line)
 {
-    pond_delta_table *t = c->t;
-    int n_proto = 0, n_meta = 0, rc;
-    for (size_t i = 0; i < p->n; i++) {
-        if (p->kinds[i] == DELTA_ACT_PROTOCOL) {
-            n_proto++;
-            set_json(&t->protocol_json, p->bodies[i]);
-        } else if (p->kinds[i] == DELTA_ACT_METADATA) {
-            n_meta++;
-            set_json(&t->metadata_json, p->bodies[i]);
-        }
+    size_t byte = (size_t)line / 8;
+    if (byte >= b->cap) {
+        size_t nc = b->cap ? b->cap : 64;
+        while (nc <= byte)
+            nc *= 2;
+        uint8_t *nb = pond_realloc(b->bits, nc);
+        if (!nb)
+            return oom();
+        memset(nb + b->cap, 0, nc - b->cap);
+        b->bits = nb;
+        b->cap = nc;
     }
-    if (n_proto > 1)
-        return pond_error_set(POND_ECORRUPT, POND_DOM_DELTA, "%s: more than one protocol action",
-                              c->where);
-    if (n_meta > 1)
-        return pond_error_set(POND_ECORRUPT, POND_DOM_DELTA, "%s: more than one metaData action",
-                              c->where);
-    if (c->version == 0 && !n_proto)
-        return pond_error_set(POND_ECORRUPT, POND_DOM_DELTA, "version 0 has no protocol action");
-    if (c->version == 0 && !n_meta)
-        return pond_error_set(POND_ECORRUPT, POND_DOM_DELTA, "version 0 has no metaData action");
-    /* removes before adds: a commit may replace a file's deletion vector (remove + add) */
-    for (size_t i = 0; i < p->n; i++) {
-        if (p->kinds[i] == DELTA_ACT_REMOVE && (rc = apply_remove(c, p->bodies[i])) < 0)
-            return rc;
-    }
-    for (size_t i = 0; i < p->n; i++) {
-        if (p->kinds[i] == DELTA_ACT_ADD && (rc = apply_add(c, p->bodies[i])) < 0)
-            return rc;
-        if (p->kinds[i] == DELTA_ACT_TXN && (rc = apply_txn(c, p->bodies[i])) < 0)
-            return rc;
-    }
+    b->bits[byte] |= (uint8_t)(1u << (line % 8));
     return 0;
 }
 
-/* Applies one JSON commit: parsed whole first, then applied (see apply_actions). */
+static bool bits_get(const line_bits *b, int64_t line)
+{
+    size_t byte = (size_t)line / 8;
+    return byte < b->cap && (b->bits[byte] >> (line % 8) & 1u);
+}
+
+/* The next non-blank line, trailing whitespace trimmed; POND_ITEROVER at the end. */
+static int next_action_line(pond__lines *lines, const char **s, size_t *n)
+{
+    int rc;
+    while ((rc = pond__lines_next(lines, s, n)) == 0) {
+        while (*n && ((*s)[*n - 1] == '\r' || (*s)[*n - 1] == ' ' || (*s)[*n - 1] == '\t'))
+            (*n)--;
+        if (*n)
+            return 0; /* blank lines carry nothing */
+    }
+    return rc;
+}
+
+/* Applies one JSON commit, read line by line so that only one action is ever parsed at a time
+ * (a commit can be hundreds of MB; a parsed tree is ~36x its text). The order of application
+ * is that of the protocol: protocol and metaData (at most one each), removes, then adds and
+ * txns (a commit may replace a file's deletion vector with remove + add of the same path). So
+ * the commit is read twice: the first pass parses, checks and applies everything but adds and
+ * txns, whose lines it only marks (recognised by their first key, without parsing); the second
+ * pass parses and applies those. Each action is parsed once. */
+static int apply_commit(pond_delta_table *t, pond__lines *lines, int64_t version)
+{
+    char where[64], w[128];
+    snprintf(where, sizeof where, "version %" PRId64, version);
+    apply_ctx c = {t, version, false, where};
+    line_bits later = {NULL, 0};
+    int n_proto = 0, n_meta = 0, rc;
+    int64_t n_actions = 0;
+    const char *s;
+    size_t n;
+    while ((rc = next_action_line(lines, &s, &n)) == 0) {
+        n_actions++;
+        const char *key = pond_delta__action_sniff(s, n);
+        if (key && (!strcmp(key, "add") || !strcmp(key, "txn"))) {
+            if ((rc = bits_set(&later, lines->lineno)) < 0)
+                break;
+            continue;
+        }
+        snprintf(w, sizeof w, "%s line %lld", where, (long long)lines->lineno);
+        json_t *root, *body;
+        delta_action_kind k;
+        if ((rc = pond_delta__action_parse(&root, &k, &body, s, n, w)) < 0)
+            break;
+        switch (k) {
+        case DELTA_ACT_REMOVE:
+            if ((rc = pond_delta__check_remove(body, where)) == 0)
+                rc = apply_remove(&c, body);
+            break;
+        case DELTA_ACT_PROTOCOL:
+            if ((rc = pond_delta__check_protocol(body, where)) == 0) {
+                n_proto++;
+                set_json(&t->protocol_json, body);
+            }
+            break;
+        case DELTA_ACT_METADATA:
+            if ((rc = pond_delta__check_metadata(body, where)) == 0) {
+                n_meta++;
+                set_json(&t->metadata_json, body);
+            }
+            break;
+        case DELTA_ACT_ADD:
+        case DELTA_ACT_TXN: rc = bits_set(&later, lines->lineno); break;
+        default: break;
+        }
+        json_decref(root);
+        if (rc < 0)
+            break;
+    }
+    if (rc == POND_ITEROVER)
+        rc = 0;
+    if (rc == 0 && n_actions == 0)
+        rc = pond_error_set(POND_ECORRUPT, POND_DOM_DELTA, "%s: empty commit file", where);
+    else if (rc == 0 && n_proto > 1)
+        rc = pond_error_set(POND_ECORRUPT, POND_DOM_DELTA, "%s: more than one protocol action",
+                            where);
+    else if (rc == 0 && n_meta > 1)
+        rc = pond_error_set(POND_ECORRUPT, POND_DOM_DELTA, "%s: more than one metaData action",
+                            where);
+    else if (rc == 0 && version == 0 && !n_proto)
+        rc = pond_error_set(POND_ECORRUPT, POND_DOM_DELTA, "version 0 has no protocol action");
+    else if (rc == 0 && version == 0 && !n_meta)
+        rc = pond_error_set(POND_ECORRUPT, POND_DOM_DELTA, "version 0 has no metaData action");
+    if (rc == 0 && later.cap) {
+        pond__lines_rewind(lines);
+        while ((rc = next_action_line(lines, &s, &n)) == 0) {
+            if (!bits_get(&later, lines->lineno))
+                continue;
+            snprintf(w, sizeof w, "%s line %lld", where, (long long)lines->lineno);
+            json_t *root, *body;
+            delta_action_kind k;
+            if ((rc = pond_delta__action_parse(&root, &k, &body, s, n, w)) < 0)
+                break;
+            if (k == DELTA_ACT_ADD && (rc = pond_delta__check_add(body, where)) == 0)
+                rc = apply_add(&c, body);
+            else if (k == DELTA_ACT_TXN)
+                rc = apply_txn(&c, body);
+            json_decref(root);
+            if (rc < 0)
+                break;
+        }
+        if (rc == POND_ITEROVER)
+            rc = 0;
+    }
+    pond_free(later.bits);
+    return rc;
+}
+
+/* A commit (or JSON checkpoint) file, read line by line within the limits. */
+static int open_commit_lines(pond__lines *lines, const char *path)
+{
+    int rc = pond__lines_open(lines, path, DELTA_MAX_LINE_BYTES, POND_DOM_DELTA);
+    int64_t size;
+    if (rc == 0 && (rc = pond__file_size(&size, lines->fd, path, POND_DOM_DELTA)) == 0 &&
+        size > (int64_t)DELTA_MAX_COMMIT_BYTES)
+        rc = pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,
+                            "'%s' is %lld bytes, over the %u-byte limit for one commit", path,
+                            (long long)size, DELTA_MAX_COMMIT_BYTES);
+    return rc;
+}
+
+/* One commit given as text (fuzzing, tests). */
 static int apply_text(pond_delta_table *t, const char *text, size_t len, int64_t version)
 {
-    char where[64];
-    snprintf(where, sizeof where, "version %" PRId64, version);
-    parsed_lines p = {0};
-    int rc = parse_lines(&p, text, len, where);
-    if (rc == 0 && p.n == 0)
-        rc = pond_error_set(POND_ECORRUPT, POND_DOM_DELTA, "%s: empty commit file", where);
-    if (rc == 0) {
-        apply_ctx c = {t, version, false, where};
-        rc = apply_actions(&c, &p);
-    }
-    parsed_dispose(&p);
+    pond__lines lines;
+    pond__lines_mem(&lines, text, len, "commit", DELTA_MAX_LINE_BYTES, POND_DOM_DELTA);
+    int rc = apply_commit(t, &lines, version);
+    pond__lines_close(&lines);
     return rc;
 }
 
@@ -623,7 +518,7 @@ static int apply_text(pond_delta_table *t, const char *text, size_t len, int64_t
 typedef struct {
     int64_t version;
     const char *kind;
-    const log_entry *first; /* first file (parts in order follow it in the sorted listing) */
+    const delta_log_entry *first; /* first file (parts in order follow it in the sorted listing) */
     uint32_t parts;
 } cp_choice;
 
@@ -633,9 +528,11 @@ typedef struct {
     char v2_path[256]; /* v2Checkpoint.path, "" when absent */
 } last_cp_hint;
 
+static void warn(pond_delta_table *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* _last_checkpoint is a hint only: a missing, empty, stale or corrupt one is ignored and the
  * listing decides. */
-static int read_last_checkpoint(last_cp_hint *h, const char *log_dir)
+static int read_last_checkpoint(last_cp_hint *h, pond_delta_table *t, const char *log_dir)
 {
     h->version = -1;
     h->parts = -1;
@@ -662,19 +559,28 @@ static int read_last_checkpoint(last_cp_hint *h, const char *log_dir)
     const char *v2 = json_string_value(json_object_get(json_object_get(j, "v2Checkpoint"), "path"));
     if (v2 && strlen(v2) < sizeof h->v2_path)
         strcpy(h->v2_path, v2);
-done:
+done:;
+    bool empty = rc == 0 && !b.size;
     json_decref(j);
     pond_buf_dispose(&b);
-    pond_free(p);
-    /* only running out of memory is an error; any other problem just means "no hint" */
-    if (rc == POND_ENOMEM)
+    /* only running out of memory is an error; any other problem just means "no hint", but a
+     * file pond wrote that no longer parses is worth a word (a missing one is normal) */
+    if (rc == POND_ENOMEM) {
+        pond_free(p);
         return rc;
+    }
+    struct stat st;
+    if ((rc < 0 || empty) && pond__os_lstat(p, &st) == 0)
+        warn(t, "_delta_log/_last_checkpoint cannot be read (%s) and was ignored (it is only a "
+                "hint)",
+             rc < 0 ? pond_error_last()->message : "it is empty");
+    pond_free(p);
     pond_error_clear();
     return 0;
 }
 
 /* The newest complete checkpoint at or below target, or version -1. */
-static void choose_checkpoint(cp_choice *out, const log_list *l, int64_t target,
+static void choose_checkpoint(cp_choice *out, const delta_log_list *l, int64_t target,
                               const last_cp_hint *h)
 {
     out->version = -1;
@@ -688,22 +594,22 @@ static void choose_checkpoint(cp_choice *out, const log_list *l, int64_t target,
         while (lo > 0 && l->v[lo - 1].version == v)
             lo--;
         if (v <= target) {
-            const log_entry *classic = NULL, *v2 = NULL, *hinted = NULL, *multi = NULL;
+            const delta_log_entry *classic = NULL, *v2 = NULL, *hinted = NULL, *multi = NULL;
             uint32_t multi_parts = 0;
             for (size_t k = lo; k < i; k++) {
-                const log_entry *e = &l->v[k];
-                if (e->kind == LOG_CP_CLASSIC)
+                const delta_log_entry *e = &l->v[k];
+                if (e->kind == DELTA_LOG_CP_CLASSIC)
                     classic = e;
-                else if (e->kind == LOG_CP_V2) {
+                else if (e->kind == DELTA_LOG_CP_V2) {
                     if (!v2)
                         v2 = e;
                     if (h->version == v && !strcmp(h->v2_path, e->name))
                         hinted = e;
-                } else if (e->kind == LOG_CP_MULTI && e->part == 1) {
+                } else if (e->kind == DELTA_LOG_CP_MULTI && e->part == 1) {
                     /* complete when parts 1..parts follow in order */
                     uint32_t want = 1;
                     size_t q = k;
-                    while (q < i && l->v[q].kind == LOG_CP_MULTI && l->v[q].parts == e->parts &&
+                    while (q < i && l->v[q].kind == DELTA_LOG_CP_MULTI && l->v[q].parts == e->parts &&
                            l->v[q].part == want) {
                         want++;
                         q++;
@@ -715,7 +621,7 @@ static void choose_checkpoint(cp_choice *out, const log_list *l, int64_t target,
                     }
                 }
             }
-            const log_entry *pick = hinted;
+            const delta_log_entry *pick = hinted;
             const char *kind = NULL;
             if (!pick && multi && h->version == v && h->parts == (int64_t)multi_parts)
                 pick = multi, kind = "multi-part";
@@ -731,7 +637,7 @@ static void choose_checkpoint(cp_choice *out, const log_list *l, int64_t target,
                 out->version = v;
                 out->kind = kind;
                 out->first = pick;
-                out->parts = pick->kind == LOG_CP_MULTI ? multi_parts : 1;
+                out->parts = pick->kind == DELTA_LOG_CP_MULTI ? multi_parts : 1;
                 return;
             }
         }
@@ -751,27 +657,22 @@ typedef struct {
 
 static int cp_apply_action(cp_state *s, delta_action_kind k, json_t *body);
 
-static int cp_apply(void *payload, const char *text, size_t len)
+static int cp_apply(cp_state *s, pond__lines *lines)
 {
-    cp_state *s = payload;
-    int rc = 0;
-    for (size_t pos = 0; rc == 0 && pos < len;) {
-        const char *line = text + pos;
-        const char *nl = memchr(line, '\n', len - pos);
-        size_t n = nl ? (size_t)(nl - line) : len - pos;
-        pos += n + (nl ? 1 : 0);
-        while (n && (line[n - 1] == '\r' || line[n - 1] == ' ' || line[n - 1] == '\t'))
-            n--;
-        if (!n)
-            continue;
+    int rc;
+    const char *line;
+    size_t n;
+    while ((rc = next_action_line(lines, &line, &n)) == 0) {
         json_t *root, *body;
         delta_action_kind k;
         if ((rc = pond_delta__action_parse(&root, &k, &body, line, n, s->c.where)) < 0)
             return rc;
         rc = cp_apply_action(s, k, body);
         json_decref(root);
+        if (rc < 0)
+            return rc;
     }
-    return rc;
+    return rc == POND_ITEROVER ? 0 : rc;
 }
 
 static int cp_apply_action(cp_state *s, delta_action_kind k, json_t *body)
@@ -852,11 +753,10 @@ static int apply_checkpoint_file(cp_state *s, const char *dir, const char *name)
     int rc;
     size_t n = strlen(name);
     if (n > 5 && !strcmp(name + n - 5, ".json")) {
-        pond_buf b = POND_BUF_INIT;
-        rc = pond__read_file(&b, p, DELTA_MAX_COMMIT_BYTES, POND_DOM_DELTA);
-        if (rc == 0)
-            rc = cp_apply(s, b.ptr ? b.ptr : "", b.size);
-        pond_buf_dispose(&b);
+        pond__lines lines;
+        if ((rc = open_commit_lines(&lines, p)) == 0)
+            rc = cp_apply(s, &lines);
+        pond__lines_close(&lines);
     } else {
         rc = pond_delta__checkpoint_parquet_actions(p, cp_apply_named, s);
     }
@@ -1041,19 +941,57 @@ static int finalize(pond_delta_table *t)
 
 /* ------------------------------------------------------------------ open */
 
+static void warn(pond_delta_table *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void warn(pond_delta_table *t, const char *fmt, ...)
+{
+    if (t->n_warnings >= POND_ARRAY_LEN(t->warnings))
+        return;
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    const char *w = pond_delta__arena_strdup(&t->arena, msg);
+    if (w) /* out of memory only loses the warning */
+        t->warnings[t->n_warnings++] = w;
+}
+
+/* Forgets everything a checkpoint that failed half-way applied (warnings and the directory
+ * stay): the snapshot is then built again from an older checkpoint or from commit 0. */
+static void table_reset(pond_delta_table *t)
+{
+    json_decref(t->protocol_json);
+    json_decref(t->metadata_json);
+    t->protocol_json = t->metadata_json = NULL;
+    pond_free(t->files);
+    pond_free(t->slots);
+    pond_free(t->txns);
+    t->files = NULL;
+    t->slots = NULL;
+    t->txns = NULL;
+    t->n_files = t->cap_files = t->n_slots = t->n_live = t->n_txns = t->cap_txns = 0;
+}
+
+/* Builds the snapshot at the wanted version: the newest checkpoint at or below it that can be
+ * read, then the JSON commits after it. A checkpoint that cannot be read is only a warning
+ * while the commits it stands for exist (they give exactly the same state); errors name the
+ * file that stops the replay. */
 static int replay(pond_delta_table *t, const pond_delta_open_options *o)
 {
     char *log_dir = pond__path_join(t->dir, "_delta_log");
     if (!log_dir)
         return POND_ENOMEM;
-    log_list l = {0};
-    pond_buf b = POND_BUF_INIT;
-    int rc = list_log(&l, log_dir);
+    delta_log_list l = {0};
+    char bad_cp[1024] = ""; /* the newest checkpoint skipped, and why */
+    int rc = pond_delta__log_list(&l, log_dir);
     if (rc < 0)
         goto done;
-    int64_t latest = -1;
-    for (size_t i = 0; i < l.n; i++)
+    int64_t latest = -1, oldest_commit = -1;
+    for (size_t i = 0; i < l.n; i++) {
         latest = l.v[i].version > latest ? l.v[i].version : latest;
+        if (l.v[i].kind == DELTA_LOG_COMMIT && oldest_commit < 0)
+            oldest_commit = l.v[i].version;
+    }
     if (latest < 0) {
         rc = pond_error_set(POND_ECORRUPT, POND_DOM_DELTA, "no commit or checkpoint files in '%s'",
                             log_dir);
@@ -1067,14 +1005,33 @@ static int replay(pond_delta_table *t, const pond_delta_open_options *o)
         goto done;
     }
     cp_choice cp = {-1, "none", NULL, 0};
+    int64_t oldest_cp = -1; /* the oldest readable starting point a cleanup left */
     if (!o->ignore_checkpoints) {
         last_cp_hint h;
-        if ((rc = read_last_checkpoint(&h, log_dir)) < 0)
+        if ((rc = read_last_checkpoint(&h, t, log_dir)) < 0)
             goto done;
-        choose_checkpoint(&cp, &l, target, &h);
+        for (int64_t below = target; below >= 0;) {
+            choose_checkpoint(&cp, &l, below, &h);
+            if (cp.version < 0)
+                break;
+            oldest_cp = cp.version;
+            if ((rc = load_checkpoint(t, log_dir, &cp)) == 0)
+                break;
+            if (rc == POND_ENOMEM)
+                goto done;
+            if (!bad_cp[0])
+                snprintf(bad_cp, sizeof bad_cp, "_delta_log/%s cannot be read (%s)",
+                         cp.first->name, pond_error_last()->message);
+            warn(t, "checkpoint _delta_log/%s cannot be read (%s); the JSON commits were read "
+                    "instead",
+                 cp.first->name, pond_error_last()->message);
+            pond_error_clear();
+            table_reset(t);
+            below = cp.version - 1;
+            cp = (cp_choice){-1, "none", NULL, 0};
+            rc = 0;
+        }
     }
-    if (cp.version >= 0 && (rc = load_checkpoint(t, log_dir, &cp)) < 0)
-        goto done;
     t->checkpoint_version = cp.version;
     t->checkpoint_kind = cp.kind;
     size_t li = 0;
@@ -1082,10 +1039,25 @@ static int replay(pond_delta_table *t, const pond_delta_open_options *o)
         /* the listing is sorted by (version, kind) and a commit sorts first in its version */
         while (li < l.n && l.v[li].version < v)
             li++;
-        if (li >= l.n || l.v[li].version != v || l.v[li].kind != LOG_COMMIT) {
-            rc = pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,
-                                "missing commit file for version %" PRId64 " (%020" PRId64 ".json)",
-                                v, v);
+        if (li >= l.n || l.v[li].version != v || l.v[li].kind != DELTA_LOG_COMMIT) {
+            if (bad_cp[0])
+                rc = pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,
+                                    "%s, and the log no longer has all the commits it stands "
+                                    "for (%020" PRId64 ".json is missing): restore the "
+                                    "checkpoint from a backup",
+                                    bad_cp, v);
+            else if (cp.version < 0 && v < oldest_commit && oldest_cp < 0 && oldest_commit > 0 &&
+                     target < oldest_commit)
+                rc = pond_error_set(POND_ENOTFOUND, POND_DOM_DELTA,
+                                    "version %" PRId64 " is no longer in the log (the commits "
+                                    "before version %" PRId64 " were cleaned up)",
+                                    target, oldest_commit);
+            else
+                rc = pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,
+                                    "missing commit file for version %" PRId64
+                                    " (_delta_log/%020" PRId64 ".json): versions from %" PRId64
+                                    " on cannot be read; restore the file from a backup",
+                                    v, v, v);
             goto done;
         }
         char *p = pond__path_join(log_dir, l.v[li].name);
@@ -1093,19 +1065,28 @@ static int replay(pond_delta_table *t, const pond_delta_open_options *o)
             rc = POND_ENOMEM;
             goto done;
         }
-        rc = pond__read_file(&b, p, DELTA_MAX_COMMIT_BYTES, POND_DOM_DELTA);
+        pond__lines lines;
+        if ((rc = open_commit_lines(&lines, p)) == 0)
+            rc = apply_commit(t, &lines, v);
+        pond__lines_close(&lines);
         pond_free(p);
-        if (rc < 0)
+        if (rc == POND_ENOMEM)
             goto done;
-        if ((rc = apply_text(t, b.ptr ? b.ptr : "", b.size, v)) < 0)
+        if (rc < 0) {
+            char why[1024];
+            snprintf(why, sizeof why, "%s", pond_error_last()->message);
+            rc = pond_error_set(rc, POND_DOM_DELTA,
+                                "commit _delta_log/%s cannot be read (%s): versions from %" PRId64
+                                " on cannot be read; restore the file from a backup",
+                                l.v[li].name, why, v);
             goto done;
+        }
         t->commits_replayed++;
     }
     t->version = target;
     rc = finalize(t);
 done:
-    pond_buf_dispose(&b);
-    log_list_dispose(&l);
+    pond_delta__log_list_dispose(&l);
     pond_free(log_dir);
     return rc;
 }
@@ -1116,8 +1097,15 @@ int pond_delta_table_open(pond_delta_table **out, const char *dir,
     POND_ASSERT_ARG(out && dir);
     *out = NULL;
     pond_delta_open_options o = POND_DELTA_OPEN_OPTIONS_INIT;
-    if (opts)
-        o = *opts;
+    if (opts) {
+        if (opts->version < 1 || opts->version > POND_DELTA_OPEN_OPTIONS_VERSION)
+            return pond_error_set(POND_EINVALID, POND_DOM_DELTA,
+                                  "delta open options version %u is not supported", opts->version);
+        o.at_version = opts->at_version;
+        o.ignore_checkpoints = opts->ignore_checkpoints;
+        if (opts->version >= 2)
+            o.skip_stats = opts->skip_stats;
+    }
     pond_delta__json_init();
     pond_delta_table *t = pond_calloc(1, sizeof *t);
     if (!t)
@@ -1125,6 +1113,7 @@ int pond_delta_table_open(pond_delta_table **out, const char *dir,
     t->version = -1;
     t->checkpoint_version = -1;
     t->checkpoint_kind = "none";
+    t->skip_stats = o.skip_stats;
     int rc;
     if (!(t->dir = pond_strdup(dir)))
         rc = POND_ENOMEM;
@@ -1179,6 +1168,48 @@ void pond_delta_table_free(pond_delta_table *t)
     pond_free(t);
 }
 
+/* ------------------------------------------------------------------ single files */
+
+static pond_delta_table *scratch_table(void)
+{
+    pond_delta_table *t = pond_calloc(1, sizeof *t);
+    if (t) {
+        t->version = -1;
+        t->checkpoint_version = -1;
+        t->checkpoint_kind = "none";
+    }
+    return t;
+}
+
+int pond_delta__check_commit(const char *path, int64_t version)
+{
+    pond_delta_table *t = scratch_table();
+    if (!t)
+        return POND_ENOMEM;
+    pond__lines lines;
+    int rc = open_commit_lines(&lines, path);
+    if (rc == 0)
+        rc = apply_commit(t, &lines, version);
+    pond__lines_close(&lines);
+    pond_delta_table_free(t);
+    return rc;
+}
+
+int pond_delta__check_checkpoint(const char *log_dir, const delta_log_entry *first,
+                                 uint32_t parts)
+{
+    pond_delta_table *t = scratch_table();
+    if (!t)
+        return POND_ENOMEM;
+    cp_choice cp = {first->version, "checkpoint", first, parts};
+    int rc = load_checkpoint(t, log_dir, &cp);
+    t->version = first->version;
+    if (rc == 0)
+        rc = finalize(t);
+    pond_delta_table_free(t);
+    return rc;
+}
+
 /* ------------------------------------------------------------------ accessors */
 
 int64_t pond_delta_table_version(const pond_delta_table *t) { return t->version; }
@@ -1192,6 +1223,10 @@ const char *pond_delta_table_checkpoint_kind(const pond_delta_table *t)
     return t->checkpoint_kind;
 }
 int64_t pond_delta_table_commits_replayed(const pond_delta_table *t) { return t->commits_replayed; }
+const char *pond_delta_table_warning(const pond_delta_table *t, size_t i)
+{
+    return i < t->n_warnings ? t->warnings[i] : NULL;
+}
 const pond_delta_protocol *pond_delta_table_protocol(const pond_delta_table *t)
 {
     return &t->protocol;

@@ -5,9 +5,8 @@
 #include "delta/delta_internal.h"
 
 typedef struct {
-    pond_delta_file pub;
-    pond_delta_dv dv;
-    const char *dv_key; /* "" when the file has no deletion vector */
+    pond_delta_file pub; /* pub.deletion_vector stays after a remove (tombstones keep it) */
+    const char *dv_key;  /* "" when the file has no deletion vector */
     bool live;
     int64_t added_in;   /* version (or checkpoint) of the last add seen for this path */
     int64_t removed_in; /* version of the last remove, -1 if none */
@@ -42,6 +41,12 @@ struct pond_delta_table {
 
     delta_txn *txns;
     size_t n_txns, cap_txns;
+
+    bool skip_stats;
+    const char *keys[8]; /* interned map keys, most recent first */
+    /* problems met and worked around while building the snapshot (arena strings) */
+    const char *warnings[4];
+    size_t n_warnings;
 };
 
 #endif

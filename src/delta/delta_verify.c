@@ -126,7 +126,7 @@ static int verify_crc(const pond_delta_table *t)
     struct stat st;
     if (pond__os_stat(p, &st) < 0 && errno == ENOENT)
         goto done; /* checksums are optional */
-    if ((rc = pond__read_file(&b, p, DELTA_MAX_COMMIT_BYTES, POND_DOM_DELTA)) < 0)
+    if ((rc = pond__read_file(&b, p, DELTA_MAX_LAST_CHECKPOINT_BYTES, POND_DOM_DELTA)) < 0)
         goto done;
     if (!(j = pond_delta__json_parse(b.ptr ? b.ptr : "", b.size, JSON_DECODE_INT_AS_REAL, name))) {
         rc = pond_error_last()->code;
@@ -193,56 +193,157 @@ int pond_delta_table_verify(const pond_delta_table *t, unsigned flags)
     return 0;
 }
 
-static bool has_substr(const char *s, size_t n, const char *needle)
-{
-    size_t k = strlen(needle);
-    for (size_t i = 0; i + k <= n; i++)
-        if (s[i] == needle[0] && !memcmp(s + i, needle, k))
-            return true;
-    return false;
-}
-
 int pond_delta_commit_info_read(char **json_out, const char *dir, int64_t version)
 {
     POND_ASSERT_ARG(json_out && dir && version >= 0);
     *json_out = NULL;
     char name[40], where[64];
     snprintf(name, sizeof name, "_delta_log/%020" PRId64 ".json", version);
-    snprintf(where, sizeof where, "version %" PRId64, version);
     char *p = pond__path_join(dir, name);
     if (!p)
         return POND_ENOMEM;
-    pond_buf b = POND_BUF_INIT;
-    int rc = pond__read_file(&b, p, DELTA_MAX_COMMIT_BYTES, POND_DOM_DELTA);
-    pond_free(p);
-    if (rc < 0) {
-        pond_buf_dispose(&b);
-        return rc;
-    }
-    rc = pond_error_set(POND_ENOTFOUND, POND_DOM_DELTA, "version %" PRId64 " has no commitInfo",
-                        version);
-    for (size_t pos = 0; pos < b.size;) {
-        const char *s = b.ptr + pos;
-        const char *nl = memchr(s, '\n', b.size - pos);
-        size_t n = nl ? (size_t)(nl - s) : b.size - pos;
-        pos += n + (nl ? 1 : 0);
-        if (!n || !has_substr(s, n, "\"commitInfo\""))
+    /* line by line: only the commitInfo line is parsed, whatever the commit's size */
+    pond__lines lines;
+    int rc = pond__lines_open(&lines, p, DELTA_MAX_LINE_BYTES, POND_DOM_DELTA);
+    const char *s;
+    size_t n;
+    while (rc == 0 && (rc = pond__lines_next(&lines, &s, &n)) == 0) {
+        const char *key = pond_delta__action_sniff(s, n);
+        if (!key || strcmp(key, "commitInfo") != 0)
             continue;
+        snprintf(where, sizeof where, "version %" PRId64 " line %lld", version,
+                 (long long)lines.lineno);
         json_t *root, *body;
         delta_action_kind k;
-        int prc = pond_delta__action_parse(&root, &k, &body, s, n, where);
-        if (prc < 0) {
-            rc = prc;
+        if ((rc = pond_delta__action_parse(&root, &k, &body, s, n, where)) < 0)
             break;
-        }
-        if (k == DELTA_ACT_COMMITINFO) {
-            *json_out = pond_delta__json_dump(body);
-            rc = *json_out ? 0 : POND_ENOMEM;
-            json_decref(root);
-            break;
-        }
+        *json_out = pond_delta__json_dump(body);
+        rc = *json_out ? 1 : POND_ENOMEM;
         json_decref(root);
     }
-    pond_buf_dispose(&b);
+    pond__lines_close(&lines);
+    pond_free(p);
+    if (rc == POND_ITEROVER)
+        return pond_error_set(POND_ENOTFOUND, POND_DOM_DELTA,
+                              "version %" PRId64 " has no commitInfo", version);
+    return rc < 0 ? rc : 0;
+}
+
+/* The add and remove actions of one commit read through lines, one action parsed at a time. */
+static int file_actions(pond__lines *lines, const char *name, pond_delta_file_action_fn fn,
+                        void *payload)
+{
+    char where[4200];
+    pond_delta_kv *tags = NULL;
+    size_t tags_cap = 0;
+    const char *s;
+    size_t n;
+    int rc;
+    while ((rc = pond__lines_next(lines, &s, &n)) == 0) {
+        const char *key = pond_delta__action_sniff(s, n);
+        if (key && strcmp(key, "add") != 0 && strcmp(key, "remove") != 0)
+            continue; /* not a file action: nothing to parse */
+        while (n && (s[n - 1] == '\r' || s[n - 1] == ' ' || s[n - 1] == '\t'))
+            n--;
+        if (!n)
+            continue;
+        snprintf(where, sizeof where, "'%s' line %lld", name, (long long)lines->lineno);
+        json_t *root, *body;
+        delta_action_kind k;
+        if ((rc = pond_delta__action_parse(&root, &k, &body, s, n, where)) < 0)
+            break;
+        bool add = k == DELTA_ACT_ADD;
+        if (add)
+            rc = pond_delta__check_add(body, where);
+        else if (k == DELTA_ACT_REMOVE)
+            rc = pond_delta__check_remove(body, where);
+        if (rc == 0 && (add || k == DELTA_ACT_REMOVE)) {
+            pond_delta_file_action a = {add, json_string_value(json_object_get(body, "path")),
+                                        NULL, -1, -1, NULL, 0};
+            int64_t v;
+            if (pond_delta__json_int(&v, body, "size") && v >= 0)
+                a.size = v;
+            if (!add && pond_delta__json_int(&v, body, "deletionTimestamp"))
+                a.deletion_timestamp = v;
+            const json_t *tj = json_object_get(body, "tags");
+            size_t nt = json_is_object(tj) ? json_object_size(tj) : 0;
+            if (nt > tags_cap) {
+                pond_delta_kv *t2 = pond_realloc(tags, nt * sizeof *t2);
+                if (!t2)
+                    rc = POND_ENOMEM;
+                else
+                    tags = t2, tags_cap = nt;
+            }
+            if (rc == 0 && nt) {
+                const char *tk;
+                json_t *tv;
+                json_object_foreach ((json_t *)tj, tk, tv)
+                    tags[a.n_tags++] = (pond_delta_kv){tk, json_string_value(tv)};
+                a.tags = tags;
+            }
+            char *dec = NULL;
+            if (rc == 0 && (rc = pond_delta_path_decode(&dec, a.path)) < 0)
+                pond_error_prefix("%s", where);
+            if (rc == 0) {
+                a.decoded_path = dec;
+                rc = fn(&a, payload);
+            }
+            pond_free(dec);
+        }
+        json_decref(root);
+        if (rc < 0)
+            break;
+    }
+    pond_free(tags);
+    return rc == POND_ITEROVER ? 0 : rc;
+}
+
+int pond_delta_commit_file_actions(const char *dir, int64_t version, pond_delta_file_action_fn fn,
+                                   void *payload)
+{
+    POND_ASSERT_ARG(dir && version >= 0 && fn);
+    pond_delta__json_init();
+    char name[40];
+    snprintf(name, sizeof name, "_delta_log/%020" PRId64 ".json", version);
+    char *p = pond__path_join(dir, name);
+    if (!p)
+        return POND_ENOMEM;
+    pond__lines lines;
+    int rc = pond__lines_open(&lines, p, DELTA_MAX_LINE_BYTES, POND_DOM_DELTA);
+    if (rc == 0)
+        rc = file_actions(&lines, p, fn, payload);
+    pond__lines_close(&lines);
+    pond_free(p);
     return rc;
+}
+
+int pond_delta_commit_text_file_actions(const char *text, size_t len, const char *name,
+                                        pond_delta_file_action_fn fn, void *payload)
+{
+    POND_ASSERT_ARG((text || !len) && name && fn);
+    pond_delta__json_init();
+    pond__lines lines;
+    pond__lines_mem(&lines, text, len, name, DELTA_MAX_LINE_BYTES, POND_DOM_DELTA);
+    int rc = file_actions(&lines, name, fn, payload);
+    pond__lines_close(&lines);
+    return rc;
+}
+
+typedef struct {
+    pond_delta_path_fn fn;
+    void *payload;
+} added_ctx;
+
+static int added_only(const pond_delta_file_action *a, void *payload)
+{
+    added_ctx *c = payload;
+    return a->add ? c->fn(a->decoded_path, c->payload) : 0;
+}
+
+int pond_delta_commit_added_paths(const char *dir, int64_t version, pond_delta_path_fn fn,
+                                  void *payload)
+{
+    POND_ASSERT_ARG(dir && version >= 0 && fn);
+    added_ctx c = {fn, payload};
+    return pond_delta_commit_file_actions(dir, version, added_only, &c);
 }

@@ -79,7 +79,8 @@ int oplog__part_add_file(ol_part *p, const char *path, int64_t txn, int64_t size
                          const pond_hash *sha)
 {
     if (p->n_files == p->cap_files) {
-        size_t cap = p->cap_files ? p->cap_files * 2 : 4;
+        /* most partitions of a big pond hold one file or a few (tiered merging) */
+        size_t cap = p->cap_files ? p->cap_files * 2 : 1;
         ol_file *f = pond_realloc(p->files, cap * sizeof *f);
         if (!f)
             return POND_ENOMEM;
@@ -1090,12 +1091,28 @@ int oplog__load_index(oplog_be *ob, int64_t at_version)
      * at_version: compaction keeps every row, so that is the state at at_version exactly unless
      * retention dropped a version that was live then -- which the retention commit records as
      * the oldest complete transaction (docs/format.md, "Retention"). Data files an older
-     * snapshot listed are never needed, so gc may remove them. */
+     * snapshot listed are never needed, so gc may remove them; nor is the commit of
+     * at_version: a log cleaned up below it, or damaged there under a checkpoint that covers
+     * it, still reads at at_version. */
     pond_delta_table *t = NULL;
     pond_delta_open_options o = POND_DELTA_OPEN_OPTIONS_INIT;
+    o.skip_stats = true; /* the index needs paths, sizes and tags: half the memory */
     int rc = pond_delta_table_open(&t, ob->dir, &o);
     if (rc < 0)
         return rc;
+    /* what the log reader worked around, for the first caller to show (once per handle) */
+    for (size_t i = 0; !ob->warned && i < POND_ARRAY_LEN(ob->warnings); i++) {
+        const char *w = pond_delta_table_warning(t, i);
+        if (!w)
+            break;
+        pond_free(ob->warnings[i]);
+        pond_buf b = POND_BUF_INIT;
+        /* both are rewritten from the JSON commits by the repair */
+        if (pond_buf_printf(&b, "%s (pond fsck --repair rewrites it)", w) == 0)
+            ob->warnings[i] = pond_buf_detach(&b);
+        pond_buf_dispose(&b);
+    }
+    ob->warned = true;
     const char *fmt = pond_delta_table_config(t, CFG_FORMAT);
     int format = pond_oplog_format_supported(fmt) ? fmt[0] - '0' : 0;
     if (!format) {
@@ -1157,6 +1174,8 @@ static void ob_free(pond_backend *be)
     if (!ob)
         return;
     ob_clear_index(ob);
+    for (size_t i = 0; i < POND_ARRAY_LEN(ob->warnings); i++)
+        pond_free(ob->warnings[i]);
     if (ob->lock_fd >= 0)
         pond__close(ob->lock_fd);
     pond_cas_free(ob->cas);
@@ -1220,7 +1239,25 @@ bool pond_oplog_is_pond(const char *dir)
     struct stat st;
     bool ok = log && pond__os_stat(log, &st) == 0;
     pond_free(log);
+    if (ok || !log)
+        return ok;
+    /* a log cleanup (Delta's, or anyone's) removes the oldest commits: a pond is then a
+     * _delta_log with any commit or checkpoint in it */
+    int64_t v;
+    ok = pond_delta_latest_version(&v, dir) == 0;
+    if (!ok) {
+        log = pond__path_join(dir, "_delta_log/_last_checkpoint");
+        ok = log && pond__os_lstat(log, &st) == 0;
+        pond_free(log);
+    }
+    pond_error_clear();
     return ok;
+}
+
+const char *pond_oplog_warning(const pond_backend *be, size_t i)
+{
+    const oplog_be *ob = (const oplog_be *)be;
+    return i < POND_ARRAY_LEN(ob->warnings) ? ob->warnings[i] : NULL;
 }
 
 int pond_oplog_open(pond_backend **out, const char *dir, const pond_oplog_options *opts)

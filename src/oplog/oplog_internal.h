@@ -66,6 +66,14 @@ int oplog__decode(oplog_row **rows, size_t *n, size_t *cap, const struct ArrowSc
 int oplog__decode_entries_for(pond_node_rec *rec, const struct ArrowSchema *schema,
                               const struct ArrowArray *batch, const char *file);
 void oplog__row_dispose(oplog_row *row);
+/* Every directory listing of a batch read from data file `file`, checked against the listing
+ * rules (pond_dir_entries_check, plus NUL bytes inside names): fn gets one message per broken
+ * rule, naming the file, row, directory and entry; *n_out counts them. Decoding a row fails on
+ * its first broken rule instead (docs/tinyfs.md: fsck reports every one). */
+typedef void (*oplog_listing_fn)(const char *problem, void *payload);
+int oplog__check_listings(int *n_out, const struct ArrowSchema *schema,
+                          const struct ArrowArray *batch, const char *file, oplog_listing_fn fn,
+                          void *payload);
 
 /* A map from 16-byte node ids to pointers (open addressing). */
 typedef struct {
@@ -113,6 +121,8 @@ typedef struct oplog_be {
     oplog_idmap node_part; /* node id -> ol_part* (learned from directory listings) */
     int lock_fd;
     int64_t checkpoint_interval; /* from pond.checkpoint_interval; 0 = default */
+    char *warnings[4];           /* from the first read of the log (pond_oplog_warning) */
+    bool warned;
     int64_t snapshot_version;    /* the Delta version indexed (the newest when opened) */
     int64_t row_max_txn;         /* -1, or a past view: rows of later transactions are skipped */
     int64_t oldest_complete;     /* OPLOG_CFG_OLDEST_COMPLETE (0 when retention never ran) */
@@ -222,6 +232,10 @@ int oplog__rewrite(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opt
 
 int oplog__open_sink(pond_content_sink **out, pond_backend *be, pond_entry_type type);
 int oplog__store_content(pond_cas_ref *ref, oplog_be *ob, const pond_node_rec *r);
+/* fsck's check of every file of _delta_log on its own (oplog_repair.c): one "corrupt" line per
+ * problem through fn, with what to do about it. */
+int oplog__fsck_log(int64_t *problems_out, oplog_be *ob, pond_fsck_fn fn, void *payload);
+
 #define FOREACH_PART(ob, p)                                                                        \
     for (size_t pi_ = 0; pi_ < (ob)->parts.cap; pi_++)                                             \
         for (ol_part *p = (ob)->parts.vals ? (ob)->parts.vals[pi_] : NULL; p; p = NULL)
@@ -240,15 +254,23 @@ int oplog__strs_add(oplog_strs *s, const char *str);
 bool oplog__strs_has(oplog_strs *s, const char *str);
 void oplog__strs_dispose(oplog_strs *s);
 
-/* Paths of the nodes in the current tree (node id -> "/a/b", pond_malloc strings). */
-int oplog__tree_paths(oplog_idmap *paths, oplog_be *ob);
+/* Paths of the nodes in the current tree (node id -> "/a/b", pond_malloc strings). A directory
+ * reached a second time (a damaged listing that names it twice, or inside its own subtree) is
+ * never walked again: with corrupt (fsck) it is one line through corrupt and a partition that
+ * cannot be read is skipped (fsck reports it on its own); without (gc, retention) either stops
+ * the walk with its error, since a decision on a damaged tree could drop what a read needs. */
+typedef void (*oplog_tree_problem_fn)(const char *message, void *payload);
+int oplog__tree_paths(oplog_idmap *paths, oplog_be *ob, oplog_tree_problem_fn corrupt,
+                      void *payload);
 void oplog__paths_dispose(oplog_idmap *paths);
 /* Where the listings of the current tree say each reachable node's versions live (node id ->
  * ol_part*, or OPLOG_NO_PART when the index has no such partition; the root is not in it).
- * Versions of a reachable node in another partition were stranded by a format-1 move. */
+ * Versions of a reachable node in another partition were stranded by a format-1 move. A node
+ * listed twice counts where it was first reached (and is walked once). tolerant (fsck): a
+ * partition that cannot be read is skipped, not an error. */
 extern char oplog__no_part;
 #define OPLOG_NO_PART ((void *)&oplog__no_part)
-int oplog__tree_homes(oplog_idmap *homes, oplog_be *ob);
+int oplog__tree_homes(oplog_idmap *homes, oplog_be *ob, bool tolerant);
 /* Retention (oplog_retain.c): drops the versions opts' policy does not keep, in one commit
  * that rewrites only the data files holding dropped rows and records the oldest complete
  * transaction in metaData.configuration; reloads the index. Sets versions_dropped,

@@ -8,7 +8,6 @@
 
 #include <errno.h>
 #include <stdarg.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,109 +111,148 @@ static int live_files(oplog_strs *out, oplog_be *ob)
     return rc;
 }
 
-/* When commits removed data files: (path, deletionTimestamp in ms), sorted by path once
- * complete. */
+/* What the log says about each data file it names: the newest version that added it (-1:
+ * none; the oldest checkpoint's version for a file live there after a log cleanup), the newest
+ * that removed it (-1: none) and that removal's deletionTimestamp (ms). One entry per path,
+ * sorted by path, once scan_log returns. */
 typedef struct {
     char *path;
-    int64_t ms;
-} removal;
+    int64_t add_v, rm_v, rm_ms;
+} log_file;
 typedef struct {
-    removal *v;
+    log_file *v;
     size_t n, cap;
-} removals;
+} log_files;
 
-static int removal_cmp(const void *a, const void *b)
+static int log_file_cmp(const void *a, const void *b)
 {
-    return strcmp(((const removal *)a)->path, ((const removal *)b)->path);
+    return strcmp(((const log_file *)a)->path, ((const log_file *)b)->path);
 }
 
-static void removals_dispose(removals *r)
+static void log_files_dispose(log_files *l)
 {
-    for (size_t i = 0; i < r->n; i++)
-        pond_free(r->v[i].path);
-    pond_free(r->v);
-    memset(r, 0, sizeof *r);
+    for (size_t i = 0; i < l->n; i++)
+        pond_free(l->v[i].path);
+    pond_free(l->v);
+    memset(l, 0, sizeof *l);
 }
 
-/* The newest time a commit removed path, or -1 when no commit in the log did. */
-static int64_t removed_at(const removals *r, const char *path)
+static const log_file *log_lookup(const log_files *l, const char *path)
 {
-    removal key = {(char *)path, 0};
-    const removal *hit = r->n ? bsearch(&key, r->v, r->n, sizeof *r->v, removal_cmp) : NULL;
-    return hit ? hit->ms : -1;
+    log_file key = {(char *)path, 0, 0, 0};
+    return l->n ? bsearch(&key, l->v, l->n, sizeof *l->v, log_file_cmp) : NULL;
 }
 
-/* Scans the JSON commits still in the log: every data file path added (fsck tells a data file
- * no commit ever wrote from one a later commit replaced) and when each was removed (gc keeps a
- * replaced file for its grace period after the removal: a reader that opened the pond before
- * may still read it). Either output may be NULL. */
-static int scan_log(oplog_strs *added, removals *removed, const char *dir)
+static int log_push(log_files *l, const char *path, int64_t add_v, int64_t rm_v, int64_t rm_ms)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        log_file *v = pond_realloc(l->v, cap * sizeof *v);
+        if (!v)
+            return POND_ENOMEM;
+        l->v = v;
+        l->cap = cap;
+    }
+    char *copy = pond_strdup(path);
+    if (!copy)
+        return POND_ENOMEM;
+    l->v[l->n++] = (log_file){copy, add_v, rm_v, rm_ms};
+    return 0;
+}
+
+typedef struct {
+    log_files *files;
+    int64_t version;
+    bool adds; /* fsck: adds too (gc needs only removals) */
+} scan_ctx;
+
+static int scan_action(const pond_delta_file_action *a, void *payload)
+{
+    scan_ctx *c = payload;
+    if (a->add)
+        return c->adds ? log_push(c->files, a->decoded_path, c->version, -1, -1) : 0;
+    return log_push(c->files, a->decoded_path, -1, c->version,
+                    a->deletion_timestamp > 0 ? a->deletion_timestamp : 0);
+}
+
+static int scan_live(const pond_delta_file *f, void *payload)
+{
+    scan_ctx *c = payload;
+    return log_push(c->files, f->decoded_path, c->version, -1, -1);
+}
+
+/* Scans the JSON commits still in the log, one action at a time. gc (strict) learns when each
+ * replaced data file was removed: it keeps one for its grace period after the removal (a reader
+ * that opened the pond before may still read it) and, in a format-1 pond, for good; a commit
+ * that cannot be read stops it, since what that commit removed is unknown. fsck tells a data
+ * file no commit ever wrote from one a later commit replaced: a commit that cannot be read is
+ * skipped (the log check reports it), and after a log cleanup the files live at the oldest
+ * checkpoint count as written (the commits that added them are gone). */
+static int scan_log(log_files *out, const char *dir, bool strict)
 {
     pond_dir *d = NULL;
     char *log = pond__path_join(dir, "_delta_log");
     int rc = log ? pond__dir_open(&d, log, false, D) : POND_ENOMEM;
+    scan_ctx sc = {out, 0, !strict};
     pond_dirent e;
     while (rc == 0 && (rc = pond__dir_next(&e, d, D)) == 0) {
         size_t len = strlen(e.name);
-        if (len != 25 || strcmp(e.name + 20, ".json") != 0 || !S_ISREG(e.st.st_mode))
+        if (len != 25 || strcmp(e.name + 20, ".json") != 0)
             continue;
-        char *path = pond__path_join(log, e.name);
-        pond_buf text = POND_BUF_INIT;
-        rc = path ? pond__read_file(&text, path, (size_t)1 << 30, D) : POND_ENOMEM;
-        for (char *line = text.ptr, *next; rc == 0 && line && *line; line = next) {
-            next = strchr(line, '\n');
-            if (next)
-                *next++ = '\0';
-            json_error_t je;
-            json_t *j = json_loads(line, 0, &je);
-            json_t *add = json_object_get(j, "add"), *rm = json_object_get(j, "remove");
-            const char *p = json_string_value(json_object_get(add ? add : rm, "path"));
-            char *decoded = NULL;
-            if (p && (add ? (void *)added : (void *)removed) &&
-                pond_delta_path_decode(&decoded, p) == 0) {
-                if (add) {
-                    rc = oplog__strs_add(added, decoded);
-                } else {
-                    if (removed->n == removed->cap) {
-                        size_t cap = removed->cap ? removed->cap * 2 : 64;
-                        removal *v = pond_realloc(removed->v, cap * sizeof *v);
-                        if (!v)
-                            rc = POND_ENOMEM;
-                        else
-                            removed->v = v, removed->cap = cap;
-                    }
-                    if (rc == 0) {
-                        json_t *ts = json_object_get(rm, "deletionTimestamp");
-                        removed->v[removed->n++] =
-                            (removal){decoded, json_is_integer(ts) ? json_integer_value(ts) : 0};
-                        decoded = NULL;
-                    }
-                }
-            }
-            pond_free(decoded);
-            json_decref(j);
+        char *end = NULL;
+        long long v = strtoll(e.name, &end, 10);
+        if (end != e.name + 20 || v < 0)
+            continue;
+        /* a link or FIFO at a commit's name cannot be read either (it is opened without
+         * following or blocking): fsck reports it as misplaced */
+        sc.version = v;
+        rc = pond_delta_commit_file_actions(dir, v, scan_action, &sc);
+        if (rc < 0 && rc != POND_ENOMEM && !strict) {
+            pond_error_clear();
+            rc = 0;
+        } else if (rc < 0 && rc != POND_ENOMEM) {
+            pond_error_prefix("which data files the commits added and removed is unknown "
+                              "(restore the damaged commit from a backup)");
         }
-        pond_buf_dispose(&text);
-        pond_free(path);
     }
     pond__dir_close(d);
     pond_free(log);
     if (rc == POND_ITEROVER)
         rc = 0;
-    if (rc == 0 && removed && removed->n) {
-        /* one entry per path: the newest removal */
-        qsort(removed->v, removed->n, sizeof *removed->v, removal_cmp);
-        size_t k = 0;
-        for (size_t i = 0; i < removed->n; i++) {
-            if (k && !strcmp(removed->v[k - 1].path, removed->v[i].path)) {
-                if (removed->v[i].ms > removed->v[k - 1].ms)
-                    removed->v[k - 1].ms = removed->v[i].ms;
-                pond_free(removed->v[i].path);
-            } else {
-                removed->v[k++] = removed->v[i];
-            }
+    int64_t oldest;
+    if (rc == 0 && !strict && pond_delta_oldest_version(&oldest, dir) == 0 && oldest > 0) {
+        pond_delta_table *t = NULL;
+        pond_delta_open_options o = POND_DELTA_OPEN_OPTIONS_INIT;
+        o.at_version = oldest;
+        o.skip_stats = true;
+        sc.version = oldest;
+        if ((rc = pond_delta_table_open(&t, dir, &o)) == 0)
+            rc = pond_delta_table_foreach_file(t, scan_live, &sc);
+        pond_delta_table_free(t);
+        if (rc < 0 && rc != POND_ENOMEM) {
+            pond_error_clear(); /* the log check reports the checkpoint */
+            rc = 0;
         }
-        removed->n = k;
+    }
+    if (rc == 0 && out->n) {
+        /* one entry per path: its newest add and newest removal */
+        qsort(out->v, out->n, sizeof *out->v, log_file_cmp);
+        size_t k = 0;
+        for (size_t i = 0; i < out->n; i++) {
+            log_file *f = &out->v[i], *prev = k ? &out->v[k - 1] : NULL;
+            if (!prev || strcmp(prev->path, f->path) != 0) {
+                out->v[k++] = *f;
+                continue;
+            }
+            if (f->add_v > prev->add_v)
+                prev->add_v = f->add_v;
+            if (f->rm_v > prev->rm_v) {
+                prev->rm_v = f->rm_v;
+                prev->rm_ms = f->rm_ms;
+            }
+            pond_free(f->path);
+        }
+        out->n = k;
     }
     return rc;
 }
@@ -234,7 +272,8 @@ typedef struct {
     pond_fsck_fn fn;
     void *payload;
     hash_set *referenced;
-    oplog_strs *live, *added;
+    oplog_strs *live;
+    log_files *logged;
     int64_t now;
 } fsck_ctx;
 
@@ -273,6 +312,51 @@ static void foreign_entry(fsck_ctx *c, const char *what, bool misplaced)
     c->rep->foreign++;
     c->rep->misplaced += misplaced;
     problem(c, "foreign", "%s", what);
+}
+
+/* A damaged directory tree (a directory reached twice): one "corrupt" line. */
+static void tree_corrupt(const char *msg, void *payload)
+{
+    fsck_ctx *c = payload;
+    c->rep->corrupt++;
+    problem(c, "corrupt", "%s", msg);
+}
+
+static void listing_problem(const char *msg, void *payload)
+{
+    fsck_ctx *c = payload;
+    c->rep->corrupt++;
+    problem(c, "corrupt", "%s", msg);
+}
+
+/* Every directory listing of one data file against the listing rules: one problem per broken
+ * rule (a partition load stops at the first). *bad_out when any. The file is read whole, its
+ * size and hash checked, as any read of it does. */
+static int check_file_listings(bool *bad_out, fsck_ctx *c, oplog_be *ob, const ol_file *f)
+{
+    static const char *const cols[] = {"node_id", "file_type", "version", "entries"};
+    pond_parquet_read_options po = POND_PARQUET_READ_OPTIONS_INIT;
+    po.column_names = cols;
+    po.n_column_names = 4;
+    pond_buf mem = POND_BUF_INIT;
+    pond_parquet_reader *r = NULL;
+    struct ArrowSchema schema = {0};
+    struct ArrowArray batch = {0};
+    int rc = oplog__open_data_file(&r, &mem, ob, f, &po);
+    if (rc == 0)
+        rc = pond_parquet_reader_schema(r, &schema);
+    while (rc == 0 && (rc = pond_parquet_reader_next(r, &batch)) == 0) {
+        int n = 0;
+        rc = oplog__check_listings(&n, &schema, &batch, f->path, listing_problem, c);
+        *bad_out |= n > 0;
+        pond_arrow_array_release(&batch);
+    }
+    if (rc == POND_ITEROVER)
+        rc = 0;
+    pond_arrow_schema_release(&schema);
+    pond_parquet_reader_free(r);
+    pond_buf_dispose(&mem);
+    return rc;
 }
 
 /* One line about a foreign entry of the store, worded as oplog__describe_foreign words the
@@ -319,7 +403,7 @@ static int walk_entry(const oplog_walk_entry *e, void *payload)
     if (e->kind == OPLOG_WALK_DATA) {
         if (oplog__strs_has(c->live, e->rel))
             return 0;
-        if (oplog__strs_has(c->added, e->rel)) {
+        if (log_lookup(c->logged, e->rel)) {
             c->rep->replaced_files++; /* a merge or retention replaced it: not a problem */
             return 0;
         }
@@ -342,8 +426,9 @@ int pond_oplog_fsck(pond_fsck_report *out, pond_backend *be, pond_fsck_fn fn,
     memset(out, 0, sizeof *out);
     hash_set verified = {0}, referenced = {0};
     oplog_idmap paths = {0}, homes = {0};
-    oplog_strs live = {0}, added = {0};
-    fsck_ctx c = {out, fn, payload, &referenced, &live, &added, pond__now_us()};
+    oplog_strs live = {0};
+    log_files logged = {0};
+    fsck_ctx c = {out, fn, payload, &referenced, &live, &logged, pond__now_us()};
     int rc = 0;
     /* the log: every live file exists with its logged size */
     pond_delta_table *t = NULL;
@@ -351,6 +436,13 @@ int pond_oplog_fsck(pond_fsck_report *out, pond_backend *be, pond_fsck_fn fn,
     o.at_version = ob->snapshot_version; /* the snapshot this view reads (also for --at) */
     if ((rc = pond_delta_table_open(&t, ob->dir, &o)) < 0)
         return rc;
+    /* every log file on its own: a damaged checkpoint or old commit does not stop a read */
+    int64_t log_problems = 0;
+    if ((rc = oplog__fsck_log(&log_problems, ob, fn, payload)) < 0) {
+        pond_delta_table_free(t);
+        return rc;
+    }
+    out->corrupt += log_problems;
     if (pond_delta_table_verify(t, POND_DELTA_VERIFY_FILES) < 0) {
         out->corrupt++;
         problem(&c, "corrupt", "%s", pond_error_last()->message);
@@ -363,11 +455,8 @@ int pond_oplog_fsck(pond_fsck_report *out, pond_backend *be, pond_fsck_fn fn,
         /* every data file: its size and SHA-256 as the log records them */
         bool bad = false;
         for (size_t f = 0; f < p->n_files && rc == 0; f++) {
-            pond_buf mem = POND_BUF_INIT;
-            pond_parquet_reader *r = NULL;
-            int vrc = oplog__open_data_file(&r, &mem, ob, &p->files[f], NULL);
-            pond_parquet_reader_free(r);
-            pond_buf_dispose(&mem);
+            /* read whole, size and hash checked, and every listing in it checked */
+            int vrc = check_file_listings(&bad, &c, ob, &p->files[f]);
             if (vrc == POND_ENOMEM)
                 rc = vrc;
             else if (vrc < 0) {
@@ -388,13 +477,13 @@ int pond_oplog_fsck(pond_fsck_report *out, pond_backend *be, pond_fsck_fn fn,
                     pond_error_last()->message);
         }
     }
-    if ((rc = oplog__tree_paths(&paths, ob)) < 0)
+    if ((rc = oplog__tree_paths(&paths, ob, tree_corrupt, &c)) < 0)
         goto done;
     /* Every reachable node has its versions in the partition its listing names, and nowhere
      * else: versions elsewhere were stranded by a move in a pond written before format 2
      * (that move wrote a new version in the new directory's partition). They are reported,
      * kept, and not read. */
-    if ((rc = oplog__tree_homes(&homes, ob)) < 0)
+    if ((rc = oplog__tree_homes(&homes, ob, true)) < 0)
         goto done;
     FOREACH_PART(ob, p)
     FOREACH_NODE(p, nd)
@@ -486,7 +575,7 @@ int pond_oplog_fsck(pond_fsck_report *out, pond_backend *be, pond_fsck_fn fn,
         goto done;
     /* the pond's own directories: data files no commit refers to, log temps, temps of
      * interrupted transfers (`_host/incoming/`), foreign entries */
-    if ((rc = live_files(&live, ob)) < 0 || (rc = scan_log(&added, NULL, ob->dir)) < 0 ||
+    if ((rc = live_files(&live, ob)) < 0 || (rc = scan_log(&logged, ob->dir, false)) < 0 ||
         (rc = oplog__walk(ob, walk_entry, &c)) < 0)
         goto done;
     if (out->missing || out->corrupt || out->misplaced)
@@ -500,7 +589,7 @@ done:
     oplog__paths_dispose(&paths);
     oplog__idmap_dispose(&homes);
     oplog__strs_dispose(&live);
-    oplog__strs_dispose(&added);
+    log_files_dispose(&logged);
     return rc;
 }
 
@@ -523,7 +612,7 @@ typedef struct {
     const pond_gc_options *opts;
     oplog_strs *live;
     oplog_strs *leased; /* data files a snapshot lease keeps */
-    removals *removed;
+    log_files *logged;  /* when commits removed each data file */
     hash_set *referenced;
     hash_set cand;
     int64_t now;
@@ -571,7 +660,8 @@ static int sweep_walk(const oplog_walk_entry *e, void *payload)
         return 0;
     if (s->now - mtime_us(e->st) < s->opts->grace_us)
         return 0;
-    int64_t gone_ms = e->kind == OPLOG_WALK_DATA ? removed_at(s->removed, e->rel) : -1;
+    const log_file *lf = e->kind == OPLOG_WALK_DATA ? log_lookup(s->logged, e->rel) : NULL;
+    int64_t gone_ms = lf && lf->rm_v >= 0 ? lf->rm_ms : -1;
     if (gone_ms >= 0 && s->now - gone_ms * 1000 < s->opts->grace_us)
         return 0; /* replaced within the grace period: a reader may still be on it */
     /* the pond before format 2 reads --at T from the Delta snapshot at T, which lists the
@@ -618,23 +708,25 @@ static int sweep_store(const pond_cas_entry *e, void *payload)
 static int sweep(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opts, bool report)
 {
     oplog_strs live = {0}, leased = {0};
-    removals removed = {0};
+    log_files logged = {0};
     hash_set referenced = {0};
-    sweep_ctx s = {out,         opts, &live,          &leased, &removed,
+    sweep_ctx s = {out,         opts, &live,          &leased, &logged,
                    &referenced, {0},  pond__now_us(), report,  ob->format < 2};
     gc_keep keep = {&referenced, &leased};
     size_t temps = 0;
     int64_t bytes = 0;
-    int rc = pond_cas_remove_stale_temps(&temps, &bytes, ob->cas, opts->grace_us);
-    if (rc == POND_ECORRUPT)
-        rc = 0; /* a foreign entry where the store keeps tmp/: the store walk reports it */
-    if (rc < 0)
-        return rc;
-    out->temps_removed += (int64_t)temps;
-    out->bytes_freed += bytes;
-    /* what a push in progress still reads: read before anything below is removed */
-    if ((rc = oplog__lease_keep(ob, gc_keep_blob, gc_keep_file, &keep)) == 0 &&
-        (rc = live_files(&live, ob)) == 0 && (rc = scan_log(NULL, &removed, ob->dir)) == 0)
+    /* what a push in progress still reads, and what every commit removed (one that cannot be
+     * read stops gc here): all read before anything is removed */
+    int rc = oplog__lease_keep(ob, gc_keep_blob, gc_keep_file, &keep);
+    if (rc == 0 && (rc = live_files(&live, ob)) == 0 &&
+        (rc = scan_log(&logged, ob->dir, true)) == 0) {
+        rc = pond_cas_remove_stale_temps(&temps, &bytes, ob->cas, opts->grace_us);
+        if (rc == POND_ECORRUPT)
+            rc = 0; /* a foreign entry where the store keeps tmp/: the store walk reports it */
+        out->temps_removed += (int64_t)temps;
+        out->bytes_freed += bytes;
+    }
+    if (rc == 0)
         rc = oplog__walk(ob, sweep_walk, &s);
     FOREACH_PART(ob, p)
     if (rc == 0)
@@ -655,7 +747,7 @@ static int sweep(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opts,
     }
     oplog__strs_dispose(&live);
     oplog__strs_dispose(&leased);
-    removals_dispose(&removed);
+    log_files_dispose(&logged);
     pond_free(referenced.v);
     pond_free(s.cand.v);
     return rc;

@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +17,6 @@
 
 #define D POND_DOM_OPLOG
 #define MAX_DATA_FILE_BYTES ((size_t)1 << 31)
-#define MAX_COMMIT_BYTES ((size_t)256 << 20)
 
 bool pond_oplog_format_supported(const char *format)
 {
@@ -72,50 +70,30 @@ int pond_oplog_data_file_blobs(const void *bytes, size_t len, const char *name,
     return rc;
 }
 
+typedef struct {
+    pond_oplog_action_fn fn;
+    void *payload;
+} files_ctx;
+
+static int file_action(const pond_delta_file_action *a, void *payload)
+{
+    files_ctx *c = payload;
+    pond_hash sha;
+    bool has_sha = false;
+    for (size_t i = 0; i < a->n_tags && !has_sha; i++)
+        has_sha = !strcmp(a->tags[i].key, OPLOG_TAG_SHA256) && a->tags[i].value &&
+                  pond_hash_from_hex(&sha, a->tags[i].value) == 0;
+    return c->fn(a->add, a->decoded_path, a->size, has_sha ? &sha : NULL, c->payload);
+}
+
 int pond_oplog_commit_files(const char *text, size_t len, const char *name,
                             pond_oplog_action_fn fn, void *payload)
 {
     POND_ASSERT_ARG(text && name && fn);
-    int rc = 0;
-    size_t lineno = 0;
-    for (size_t pos = 0; rc == 0 && pos < len;) {
-        const char *line = text + pos;
-        const char *nl = memchr(line, '\n', len - pos);
-        size_t ll = nl ? (size_t)(nl - line) : len - pos;
-        pos += ll + (nl ? 1 : 0);
-        lineno++;
-        if (ll == 0)
-            continue;
-        json_error_t je;
-        json_t *j = json_loadb(line, ll, 0, &je);
-        if (!j || !json_is_object(j)) {
-            json_decref(j);
-            return pond_error_set(POND_ECORRUPT, D, "commit %s line %zu: not a JSON object",
-                                  name, lineno);
-        }
-        json_t *a = json_object_get(j, "add");
-        bool add = a != NULL;
-        if (!a)
-            a = json_object_get(j, "remove");
-        const char *p = json_string_value(json_object_get(a, "path"));
-        if (a && !p)
-            rc = pond_error_set(POND_ECORRUPT, D, "commit %s line %zu: an action without a path",
-                                name, lineno);
-        if (rc == 0 && p) {
-            char *decoded = NULL;
-            json_t *js = json_object_get(a, "size");
-            int64_t size = json_is_integer(js) ? (int64_t)json_integer_value(js) : -1;
-            const char *hex = json_string_value(
-                json_object_get(json_object_get(a, "tags"), OPLOG_TAG_SHA256));
-            pond_hash sha;
-            bool has_sha = hex && pond_hash_from_hex(&sha, hex) == 0;
-            if ((rc = pond_delta_path_decode(&decoded, p)) == 0)
-                rc = fn(add, decoded, size, has_sha ? &sha : NULL, payload);
-            pond_free(decoded);
-        }
-        json_decref(j);
-    }
-    return rc;
+    /* one action parsed at a time, with the log reader's bounds: a commit received from
+     * another pond is never parsed whole */
+    files_ctx c = {fn, payload};
+    return pond_delta_commit_text_file_actions(text, len, name, file_action, &c);
 }
 
 /* ---- leases --------------------------------------------------------------------------------- */
@@ -309,11 +287,9 @@ static int keep_live(const pond_delta_file *f, void *payload)
     return keep_path(payload, f->decoded_path);
 }
 
-static int keep_added(bool add, const char *path, int64_t size, const pond_hash *sha,
-                      void *payload)
+static int keep_action(const pond_delta_file_action *a, void *payload)
 {
-    (void)size, (void)sha;
-    return add ? keep_path(payload, path) : 0;
+    return a->add ? keep_path(payload, a->decoded_path) : 0;
 }
 
 static int keep_blob(const pond_hash *sha, int64_t size, const pond_hash *root, void *payload)
@@ -344,17 +320,14 @@ int oplog__lease_keep(oplog_be *ob, oplog_lease_keep_fn blob, oplog_lease_keep_f
     pond_delta_table_free(t);
     pond_buf text = POND_BUF_INIT;
     for (int64_t v = oldest + 1; rc == 0 && v <= ob->last_txn; v++) {
-        char rel[64];
-        snprintf(rel, sizeof rel, "_delta_log/%020" PRId64 ".json", v);
-        pond_buf_clear(&text);
-        /* pond's own files, read without following a link or blocking on a FIFO */
-        int frc = pond__read_file_in(&text, ob->dir, rel, MAX_COMMIT_BYTES, D);
-        if (frc == 0)
-            rc = pond_oplog_commit_files(text.ptr ? text.ptr : "", text.size, rel, keep_added, &k);
-        else if (frc == POND_ENOMEM)
-            rc = frc;
-        else
+        /* one action at a time (never the whole commit), without following a link or blocking
+         * on a FIFO; a commit that is gone (a log cleanup, a start from a checkpoint) has
+         * nothing to keep, one that cannot be read stops gc: what it added is unknown */
+        rc = pond_delta_commit_file_actions(ob->dir, v, keep_action, &k);
+        if (rc == POND_ENOTFOUND) {
             pond_error_clear();
+            rc = 0;
+        }
     }
     for (size_t i = 0; rc == 0 && i < k.n; i++) {
         pond_buf_clear(&text);

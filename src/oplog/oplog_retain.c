@@ -28,30 +28,56 @@
 /* ---- the current tree ---------------------------------------------------------------------- */
 
 static int build_paths(oplog_idmap *paths, oplog_be *ob, const pond_node_id *dir, const char *path,
-                       int depth)
+                       int depth, oplog_tree_problem_fn corrupt, void *payload)
 {
     ol_node *n = NULL;
     int rc = oplog__find_node(&n, NULL, ob, dir);
-    if (rc < 0 || !n || !n->n || depth > 256)
-        return rc < 0 ? rc : 0;
+    if (rc < 0)
+        return corrupt && rc != POND_ENOMEM ? 0 : rc; /* fsck has reported the partition */
+    if (!n || !n->n || depth > 256)
+        return 0; /* a directory without versions: fsck's check of homes reports it */
     const pond_node_rec *r = n->rows[n->n - 1].rec;
     for (size_t i = 0; i < r->n_entries && rc == 0; i++) {
-        if (oplog__idmap_get(paths, &r->entries[i].id))
-            continue; /* a listing that names a node twice (damage) must not loop */
-        char *child = pond__path_join(path, r->entries[i].name);
+        const pond_dir_entry *e = &r->entries[i];
+        const char *first = oplog__idmap_get(paths, &e->id);
+        if (first && e->type != POND_ENTRY_DIRECTORY)
+            continue; /* a file listed twice: its first path names it */
+        char *child = pond__path_join(path, e->name);
         if (!child)
             return POND_ENOMEM;
-        if ((rc = oplog__idmap_put(paths, &r->entries[i].id, child)) < 0) {
+        if (first) {
+            /* walking it again would loop (a cycle) or grow exponentially (a directory listed
+             * twice at every level) */
+            char id[POND_NODE_ID_STRLEN + 1], msg[1536];
+            pond_node_id_format(id, &e->id);
+            if (!corrupt) {
+                rc = pond_error_set(POND_ECORRUPT, D,
+                                    "'%s' is directory %s, already reached as '%s': the "
+                                    "directory tree is corrupt (pond fsck reports every damaged "
+                                    "listing)",
+                                    child, id, first);
+            } else {
+                snprintf(msg, sizeof msg,
+                         "'%s' is directory %s, already reached as '%s': a directory listed "
+                         "twice or inside itself (a cycle)",
+                         child, id, first);
+                corrupt(msg, payload);
+            }
+            pond_free(child);
+            continue;
+        }
+        if ((rc = oplog__idmap_put(paths, &e->id, child)) < 0) {
             pond_free(child);
             return rc;
         }
-        if (r->entries[i].type == POND_ENTRY_DIRECTORY)
-            rc = build_paths(paths, ob, &r->entries[i].id, child, depth + 1);
+        if (e->type == POND_ENTRY_DIRECTORY)
+            rc = build_paths(paths, ob, &e->id, child, depth + 1, corrupt, payload);
     }
     return rc;
 }
 
-int oplog__tree_paths(oplog_idmap *paths, oplog_be *ob)
+int oplog__tree_paths(oplog_idmap *paths, oplog_be *ob, oplog_tree_problem_fn corrupt,
+                      void *payload)
 {
     pond_node_id root = pond_node_id_root();
     char *slash = pond_strdup("/");
@@ -60,17 +86,20 @@ int oplog__tree_paths(oplog_idmap *paths, oplog_be *ob)
         pond_free(slash);
         return POND_ENOMEM;
     }
-    return build_paths(paths, ob, &root, "/", 0);
+    return build_paths(paths, ob, &root, "/", 0, corrupt, payload);
 }
 
 char oplog__no_part;
 
-static int build_homes(oplog_idmap *homes, oplog_be *ob, const pond_node_id *dir, int depth)
+static int build_homes(oplog_idmap *homes, oplog_be *ob, const pond_node_id *dir, int depth,
+                       bool tolerant)
 {
     ol_node *n = NULL;
     int rc = oplog__find_node(&n, NULL, ob, dir);
-    if (rc < 0 || !n || !n->n || depth > 256)
-        return rc < 0 ? rc : 0;
+    if (rc < 0)
+        return tolerant && rc != POND_ENOMEM ? 0 : rc; /* fsck has reported the partition */
+    if (!n || !n->n || depth > 256)
+        return 0;
     const pond_node_rec *r = n->rows[n->n - 1].rec;
     for (size_t i = 0; i < r->n_entries && rc == 0; i++) {
         const pond_dir_entry *e = &r->entries[i];
@@ -80,15 +109,15 @@ static int build_homes(oplog_idmap *homes, oplog_be *ob, const pond_node_id *dir
         void *hp = oplog__idmap_get(&ob->parts, &home);
         if ((rc = oplog__idmap_put(homes, &e->id, hp ? hp : OPLOG_NO_PART)) == 0 &&
             e->type == POND_ENTRY_DIRECTORY)
-            rc = build_homes(homes, ob, &e->id, depth + 1);
+            rc = build_homes(homes, ob, &e->id, depth + 1, tolerant);
     }
     return rc;
 }
 
-int oplog__tree_homes(oplog_idmap *homes, oplog_be *ob)
+int oplog__tree_homes(oplog_idmap *homes, oplog_be *ob, bool tolerant)
 {
     pond_node_id root = pond_node_id_root();
-    return build_homes(homes, ob, &root, 0);
+    return build_homes(homes, ob, &root, 0, tolerant);
 }
 
 void oplog__paths_dispose(oplog_idmap *paths)
@@ -493,7 +522,8 @@ int oplog__retain(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opts
     oplog_strs removed = {0};
     range_vec ranges = {0};
     size_t n = 0, cap = 0, n_nodes = 0;
-    if ((rc = oplog__tree_paths(&live, ob)) < 0 || (rc = oplog__tree_homes(&homes, ob)) < 0)
+    if ((rc = oplog__tree_paths(&live, ob, NULL, NULL)) < 0 ||
+        (rc = oplog__tree_homes(&homes, ob, false)) < 0)
         goto done;
     FOREACH_PART(ob, p)
     FOREACH_NODE(p, nd)

@@ -2,6 +2,7 @@
  * batch and decoding back. */
 #include "oplog/oplog_internal.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* The schemaString up to the fields of an entry, then format 1's and format 2's ends. */
@@ -125,10 +126,22 @@ static int encode_entries(struct ArrowArray *out, const oplog_row *rows, size_t 
     int rc = 0;
     size_t total = 0, nulls = 0;
     for (size_t i = 0; i < n; i++) {
-        if (rows[i].rec->type == POND_ENTRY_DIRECTORY)
-            total += rows[i].rec->n_entries;
-        else
+        const pond_node_rec *r = rows[i].rec;
+        if (r->type != POND_ENTRY_DIRECTORY) {
             nulls++;
+            continue;
+        }
+        total += r->n_entries;
+        /* a damaged listing read back (or a bug) is never written back */
+        if ((rc = pond_dir_entries_check(r, NULL, NULL)) < 0) {
+            char id[POND_NODE_ID_STRLEN + 1];
+            pond_node_id_format(id, &r->id);
+            if (rc != POND_ENOMEM)
+                pond_error_prefix("refusing to write the damaged listing of directory %s "
+                                  "version %lld",
+                                  id, (long long)r->version);
+            return rc;
+        }
     }
     if (total > INT32_MAX)
         return pond_error_set(POND_EUNSUPPORTED, POND_DOM_OPLOG, "directory listing too large");
@@ -331,8 +344,36 @@ static int parse_type(pond_entry_type *out, const char *s, size_t len)
     return pond_entry_type_parse(out, tmp) < 0 ? POND_ECORRUPT : 0;
 }
 
+/* Where a listing came from, for messages: "data file 'F' row R: listing of directory D
+ * version V". */
+static void listing_where(char *out, size_t cap, const char *file, int64_t row,
+                          const pond_node_rec *r)
+{
+    char id[POND_NODE_ID_STRLEN + 1];
+    pond_node_id_format(id, &r->id);
+    snprintf(out, cap, "data file '%s' row %lld: listing of directory %s version %lld", file,
+             (long long)row, id, (long long)r->version);
+}
+
+/* Reports a listing problem: with a callback (fsck) it is one more line and decoding goes on;
+ * without one it is the decode error. */
+typedef struct {
+    oplog_listing_fn fn;
+    void *payload;
+    const char *where;
+} listing_report;
+
+static void listing_problem(const char *problem, void *payload)
+{
+    listing_report *lr = payload;
+    char msg[1024];
+    snprintf(msg, sizeof msg, "%s: %s", lr->where, problem);
+    lr->fn(msg, lr->payload);
+}
+
 static int decode_entries(pond_node_rec *r, const struct ArrowSchema *schema,
-                          const struct ArrowArray *list, int64_t i, const char *file)
+                          const struct ArrowArray *list, int64_t i, const char *file,
+                          oplog_listing_fn fn, void *payload)
 {
     if (schema->n_children != 1 || list->n_children != 1)
         return bad(file, i, "entries is not a list");
@@ -373,6 +414,9 @@ static int decode_entries(pond_node_rec *r, const struct ArrowSchema *schema,
     }
     if (hi < lo || hi - lo > 100000000)
         return bad(file, i, "entries offsets are invalid");
+    char where[256];
+    listing_where(where, sizeof where, file, i, r);
+    listing_report lr = {fn, payload, where};
     /* n_entries only once entries exists: the record is freed by walking entries[n_entries] */
     r->entries = pond_calloc(hi > lo ? (size_t)(hi - lo) : 1, sizeof *r->entries);
     if (!r->entries)
@@ -387,6 +431,14 @@ static int decode_entries(pond_node_rec *r, const struct ArrowSchema *schema,
         s = get_bytes(&k[EF_NAME], e, &len);
         if (!(de->name = pond_strndup(s, len)))
             return POND_ENOMEM;
+        if (memchr(s, '\0', len)) {
+            /* the copy ends at the NUL: only the stored length shows it */
+            char msg[64];
+            snprintf(msg, sizeof msg, "entry %lld: name contains a NUL byte", (long long)(e - lo));
+            if (!fn)
+                return pond_error_set(POND_ECORRUPT, POND_DOM_OPLOG, "%s: %s", where, msg);
+            listing_problem(msg, &lr);
+        }
         s = get_bytes(&k[EF_NODE_ID], e, &len);
         if (parse_id(&de->id, s, len) < 0)
             return bad(file, i, "bad node id in a directory entry");
@@ -395,15 +447,28 @@ static int decode_entries(pond_node_rec *r, const struct ArrowSchema *schema,
             return bad(file, i, "bad entry type in a directory entry");
         if (has_part && !is_null(&k[EF_PART_ID], e)) {
             s = get_bytes(&k[EF_PART_ID], e, &len);
-            if (parse_id(&de->part_id, s, len) < 0 || pond_node_id_is_nil(&de->part_id))
+            if (parse_id(&de->part_id, s, len) < 0)
                 return bad(file, i, "bad part_id in a directory entry");
-            /* a directory is its own partition: a home elsewhere is a damaged listing */
-            if (de->type == POND_ENTRY_DIRECTORY)
-                return bad(file, i, "a directory entry names another partition");
-            if (pond_node_id_equal(&de->part_id, &r->id))
-                memset(&de->part_id, 0, sizeof de->part_id); /* the listing's own: the default */
+            if (pond_node_id_is_nil(&de->part_id)) {
+                /* it would read as no part_id: only the stored value shows it (the listing
+                 * rules, pond_dir_entries_check, cover the rest of this field) */
+                char msg[64];
+                snprintf(msg, sizeof msg, "entry %lld: part_id is the nil id", (long long)(e - lo));
+                if (!fn)
+                    return pond_error_set(POND_ECORRUPT, POND_DOM_OPLOG, "%s: %s", where, msg);
+                listing_problem(msg, &lr);
+            }
         }
     }
+    int rc = pond_dir_entries_check(r, fn ? listing_problem : NULL, &lr);
+    if (rc < 0 && rc != POND_ENOMEM)
+        pond_error_prefix("%s", where);
+    if (rc < 0)
+        return rc;
+    /* a home equal to this directory is the default: read it as none (docs/format.md) */
+    for (size_t e = 0; e < r->n_entries; e++)
+        if (pond_node_id_equal(&r->entries[e].part_id, &r->id))
+            memset(&r->entries[e].part_id, 0, sizeof r->entries[e].part_id);
     return 0;
 }
 
@@ -499,7 +564,8 @@ int oplog__decode(oplog_row **rows, size_t *n, size_t *cap, const struct ArrowSc
         } else if (r->type == POND_ENTRY_DIRECTORY) {
             if (is_null(&c[OL_ENTRIES], i))
                 return bad(file, i, "directory without entries");
-            if ((rc = decode_entries(r, entries_schema, c[OL_ENTRIES].a, i, file)) < 0)
+            if ((rc = decode_entries(r, entries_schema, c[OL_ENTRIES].a, i, file, NULL, NULL)) <
+                0)
                 return rc;
         } else if (r->type == POND_ENTRY_SYMLINK) {
             if (is_null(&c[OL_SYMLINK_TARGET], i))
@@ -650,8 +716,85 @@ int oplog__decode_entries_for(pond_node_rec *rec, const struct ArrowSchema *sche
         col ce = {batch->children[ie], {0}};
         if (is_null(&ce, i))
             return bad(file, i, "directory without entries");
-        int rc = decode_entries(rec, schema->children[ie], batch->children[ie], i, file);
+        int rc = decode_entries(rec, schema->children[ie], batch->children[ie], i, file, NULL,
+                                NULL);
         return rc < 0 ? rc : 1;
     }
+    return 0;
+}
+
+typedef struct {
+    oplog_listing_fn fn;
+    void *payload;
+    int n;
+} counter;
+
+static void count_problem(const char *problem, void *payload)
+{
+    counter *c = payload;
+    c->n++;
+    c->fn(problem, c->payload);
+}
+
+int oplog__check_listings(int *n_out, const struct ArrowSchema *schema,
+                          const struct ArrowArray *batch, const char *file, oplog_listing_fn fn,
+                          void *payload)
+{
+    *n_out = 0;
+    int in = -1, iv = -1, it = -1, ie = -1;
+    for (int64_t k = 0; k < schema->n_children; k++) {
+        const char *nm = schema->children[k]->name;
+        if (!nm)
+            continue;
+        if (!strcmp(nm, "node_id"))
+            in = (int)k;
+        else if (!strcmp(nm, "version"))
+            iv = (int)k;
+        else if (!strcmp(nm, "file_type"))
+            it = (int)k;
+        else if (!strcmp(nm, "entries"))
+            ie = (int)k;
+    }
+    if (in < 0 || iv < 0 || it < 0 || ie < 0)
+        return pond_error_set(POND_ECORRUPT, POND_DOM_OPLOG,
+                              "data file '%s': no node_id, version, file_type or entries column",
+                              file);
+    col cn = {batch->children[in], {0}}, cv = {batch->children[iv], {0}},
+        ct = {batch->children[it], {0}}, ce = {batch->children[ie], {0}};
+    if (pond_arrow_format_parse(&cn.f, schema->children[in]->format) < 0 || !is_bytes(&cn.f) ||
+        pond_arrow_format_parse(&cv.f, schema->children[iv]->format) < 0 || !is_int(&cv.f) ||
+        pond_arrow_format_parse(&ct.f, schema->children[it]->format) < 0 || !is_bytes(&ct.f))
+        return pond_error_set(POND_ECORRUPT, POND_DOM_OPLOG, "data file '%s': bad key columns",
+                              file);
+    int count = 0;
+    for (int64_t i = 0; i < batch->length; i++) {
+        size_t len;
+        pond_entry_type type;
+        const char *s = get_bytes(&ct, i, &len);
+        if (is_null(&ct, i) || parse_type(&type, s, len) < 0 || type != POND_ENTRY_DIRECTORY ||
+            is_null(&ce, i))
+            continue; /* the row decoder reports these */
+        pond_node_rec *rec = NULL;
+        int rc = pond_node_rec_new(&rec);
+        if (rc < 0)
+            return rc;
+        s = get_bytes(&cn, i, &len);
+        rec->version = get_i64(&cv, i);
+        if (parse_id(&rec->id, s, len) == 0) {
+            counter c = {fn, payload, 0};
+            rc = decode_entries(rec, schema->children[ie], batch->children[ie], i, file,
+                                count_problem, &c);
+            count += c.n;
+            if (rc < 0 && rc != POND_ENOMEM) { /* the listing cannot even be decoded */
+                fn(pond_error_last()->message, payload);
+                count++;
+                rc = 0;
+            }
+        }
+        pond_node_rec_unref(rec);
+        if (rc < 0)
+            return rc;
+    }
+    *n_out = count;
     return 0;
 }

@@ -529,7 +529,7 @@ static int encode_levels(pond_buf *out, const pond_buf *lv, size_t n, int16_t ma
 static int add_pageinfo(pqw_col *c, pqw_pageinfo **out)
 {
     if (c->n_pages == c->cap_pages) {
-        size_t nc = c->cap_pages ? c->cap_pages * 2 : 16;
+        size_t nc = c->cap_pages ? c->cap_pages * 2 : 2; /* per column: start small */
         pqw_pageinfo *p = pond_realloc(c->pages, nc * sizeof *p);
         if (!p)
             return POND_ENOMEM;

@@ -202,7 +202,8 @@ static uint32_t entry_hash(const pqw_dict *d, uint32_t idx)
 
 static int dict_grow(pqw_dict *d)
 {
-    uint32_t ncap = d->cap ? d->cap * 2 : 1024;
+    /* start small: a wide table has a dictionary per column (65,536 columns x 4 KiB) */
+    uint32_t ncap = d->cap ? d->cap * 2 : 16;
     if (ncap == 0 || ncap > (1u << 30))
         return pond_error_set(POND_EINVALID, POND_DOM_PARQUET, "parquet writer: dictionary too large");
     uint32_t *slots = pond_calloc(ncap, sizeof *slots);
@@ -224,7 +225,7 @@ static int dict_grow_entries(pqw_dict *d)
 {
     if (d->n < d->keys_cap)
         return 0;
-    uint32_t nc = d->keys_cap ? d->keys_cap * 2 : 512;
+    uint32_t nc = d->keys_cap ? d->keys_cap * 2 : 8;
     if (dict_is_fixed(d)) {
         uint64_t *k = pond_realloc(d->keys, (size_t)nc * sizeof *k);
         if (!k)

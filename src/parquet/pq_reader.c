@@ -95,19 +95,27 @@ static int setup_projection(pond_parquet_reader *r, const pond_parquet_read_opti
     } else if (o && o->column_names) {
         if (o->n_column_names > n && !o->skip_missing_names)
             return pond_error_set(POND_EINVALID, POND_DOM_PARQUET, "projection: too many columns");
-        int np = 0;
-        for (int i = 0; i < o->n_column_names; i++) {
-            int k = find_field(r, o->column_names[i]);
+        /* by name through a map: a loop per name is quadratic in a wide schema */
+        pond__strmap names = {0};
+        int rc = 0, np = 0;
+        for (int i = 0; i < n && rc == 0; i++) /* the first field of a name wins */
+            rc = pond__strmap_put(&names, root->children[i]->name, i) < 0 ? POND_ENOMEM : 0;
+        for (int i = 0; i < o->n_column_names && rc == 0; i++) {
+            int k = (int)pond__strmap_get(&names, o->column_names[i]);
             if (k < 0 && o->skip_missing_names)
                 continue;
             if (k < 0)
-                return pond_error_set(POND_ENOTFOUND, POND_DOM_PARQUET, "projection: no column "
-                                      "named '%s'", o->column_names[i]);
-            if (np == n)
-                return pond_error_set(POND_EINVALID, POND_DOM_PARQUET,
-                                      "projection: too many columns");
-            r->proj[np++] = k;
+                rc = pond_error_set(POND_ENOTFOUND, POND_DOM_PARQUET,
+                                    "projection: no column named '%s'", o->column_names[i]);
+            else if (np == n)
+                rc = pond_error_set(POND_EINVALID, POND_DOM_PARQUET,
+                                    "projection: too many columns");
+            else
+                r->proj[np++] = k;
         }
+        pond__strmap_dispose(&names);
+        if (rc < 0)
+            return rc;
         r->n_proj = np;
     } else {
         for (int i = 0; i < n; i++)

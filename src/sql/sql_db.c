@@ -101,6 +101,17 @@ static void fn_bucket(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     sqlite3_result_int64(ctx, (v / w - (v % w < 0)) * w);
 }
 
+static int register_functions(sqlite3 *db)
+{
+    int det = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
+    int rc = sqlite3_create_function(db, "iso", 1, det, NULL, fn_iso, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_create_function(db, "us", 1, det, NULL, fn_us, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_create_function(db, "time_bucket", 2, det, NULL, fn_bucket, NULL, NULL);
+    return rc;
+}
+
 int pond_sql_open(pond_sql **out, pond_fs *fs)
 {
     *out = NULL;
@@ -115,12 +126,8 @@ int pond_sql_open(pond_sql **out, pond_fs *fs)
         rc = q->db ? sql_error(q) : pond_error_set(POND_ENOMEM, D, "sql: out of memory");
         goto fail;
     }
-    int det = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
-    if (pond_sql__register_module(q) != SQLITE_OK || pond_sql__register_fast(q) != SQLITE_OK ||
-        sqlite3_create_function(q->db, "iso", 1, det, NULL, fn_iso, NULL, NULL) != SQLITE_OK ||
-        sqlite3_create_function(q->db, "us", 1, det, NULL, fn_us, NULL, NULL) != SQLITE_OK ||
-        sqlite3_create_function(q->db, "time_bucket", 2, det, NULL, fn_bucket, NULL, NULL) !=
-            SQLITE_OK) {
+    if (pond_sql__register_module(q, NULL) != SQLITE_OK ||
+        pond_sql__register_fast(q) != SQLITE_OK || register_functions(q->db) != SQLITE_OK) {
         rc = sql_error(q);
         goto fail;
     }
@@ -138,6 +145,35 @@ void pond_sql_free(pond_sql *q)
     sqlite3_close(q->db); /* disconnects the virtual tables */
     pond_free(q->tabs);
     pond_free(q);
+}
+
+/* A registered connection's pond_sql ends with the connection (SQLite calls this once every
+ * virtual table is disconnected). */
+static void foreign_destroy(void *p)
+{
+    pond_sql *q = p;
+    pond_sql__close_ponds(q);
+    pond_free(q->tabs);
+    pond_free(q);
+}
+
+int pond_sql_register(struct sqlite3 *db)
+{
+    if (!db)
+        return pond_error_set(POND_EINVALID, D, "sql: no connection");
+    pond_sql *q = pond_calloc(1, sizeof *q);
+    if (!q)
+        return POND_ENOMEM;
+    q->db = db;
+    q->foreign = true;
+    q->cache_limit = (size_t)64 << 20;
+    q->no_fast = true;
+    /* on failure SQLite has already called foreign_destroy(q) */
+    if (pond_sql__register_module(q, foreign_destroy) != SQLITE_OK)
+        return pond_error_set(POND_EINVALID, D, "sql: %s", sqlite3_errmsg(db));
+    if (register_functions(db) != SQLITE_OK)
+        return pond_error_set(POND_EINVALID, D, "sql: %s", sqlite3_errmsg(db));
+    return 0;
 }
 
 void pond_sql_set_cache_limit(pond_sql *q, size_t bytes)

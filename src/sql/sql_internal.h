@@ -3,19 +3,41 @@
 
 #include <pond/sql.h>
 
+/* Built a second time for the loadable extension (libpond_sqlite.so, POND_SQLITE_EXT): every
+ * sqlite3_* call then goes through the host's API table, so the extension works in any SQLite
+ * client, whichever SQLite library (or static copy) it uses. */
+#ifdef POND_SQLITE_EXT
+#include <sqlite3ext.h>
+SQLITE_EXTENSION_INIT3
+#else
 #include <sqlite3.h>
+#endif
+
+/* A pond opened for the virtual tables of a connection registered with pond_sql_register. */
+typedef struct {
+    char *dir;
+    pond_backend *be;
+    pond_fs *fs;
+    int refs;
+} sql_pond;
 
 struct pond_sql {
     sqlite3 *db;
     pond_fs *fs;
+    bool foreign; /* pond_sql_register: db is the caller's, ponds are named per table */
+    sql_pond **ponds; /* each allocated alone: tables keep pointers to them */
+    size_t n_ponds;
     void **tabs; /* the module's live virtual tables (vtab *), for stats */
     size_t n_tabs, cap_tabs;
     size_t cache_limit; /* decoded bytes per table kept for rescans */
     bool no_fast;       /* pond_sql_set_fast_path(q, false) */
 };
 
-/* Registers the "pond" virtual-table module on q->db (sql_vtab.c). */
-int pond_sql__register_module(pond_sql *q);
+/* Registers the "pond" virtual-table module on q->db (sql_vtab.c); with destroy, SQLite calls
+ * it with q when the connection closes. */
+int pond_sql__register_module(pond_sql *q, void (*destroy)(void *));
+/* The ponds a foreign connection's tables opened (sql_vtab.c). */
+void pond_sql__close_ponds(pond_sql *q);
 
 /* ---- scans (sql_scan.c): the versions of a table or series read straight from their Parquet
  * files, with row groups pruned by the statistics of any number of columns ---- */

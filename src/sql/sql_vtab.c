@@ -2,6 +2,9 @@
  * A cursor holds one Arrow batch of a pond_table_read_stream at a time; xColumn reads the
  * current row straight from that batch's buffers by a per-column kind decided once per batch. */
 #include "sql/sql_internal.h"
+#include "util/util.h"
+
+#include <pond/oplog.h>
 
 #include <pond/alloc.h>
 #include <pond/errors.h>
@@ -62,6 +65,8 @@ sql_kind pond_sql__kind_of(const char *format, const char **decl)
 typedef struct {
     sqlite3_vtab base;
     pond_sql *q;
+    pond_fs *fs;     /* q->fs, or the pond this table names (pond_sql_register) */
+    sql_pond *pond;  /* pond_sql_register: its entry in q->ponds (a reference) */
     char *name;   /* the SQL table name */
     char *schema; /* the SQL schema it lives in (temp, main, ...) */
     char *path;
@@ -195,10 +200,14 @@ static void cache_entry_free(scan_cache *e)
 }
 
 
+static void pond_unref(pond_sql *q, sql_pond *sp);
+
 static void vtab_free(vtab *t)
 {
     if (!t)
         return;
+    if (t->pond)
+        pond_unref(t->q, t->pond);
     for (int i = 0; i < CACHE_SLOTS; i++)
         if (t->cache[i].used)
             cache_entry_free(&t->cache[i]);
@@ -248,18 +257,94 @@ static int set_err(char **pzErr, const char *msg)
     return SQLITE_ERROR;
 }
 
+/* ---- ponds named by tables (pond_sql_register) ---- */
+
+/* The pond at dir, opened read-only once per connection and shared by its tables. */
+static int pond_ref(sql_pond **out, pond_sql *q, const char *dir)
+{
+    for (size_t i = 0; i < q->n_ponds; i++) {
+        sql_pond *sp = q->ponds[i];
+        if (!strcmp(sp->dir, dir)) {
+            sp->refs++;
+            *out = sp;
+            return 0;
+        }
+    }
+    sql_pond *sp = pond_calloc(1, sizeof *sp);
+    sql_pond **arr = pond_realloc(q->ponds, (q->n_ponds + 1) * sizeof *arr);
+    if (arr)
+        q->ponds = arr;
+    if (!sp || !arr) {
+        pond_free(sp);
+        return POND_ENOMEM;
+    }
+    int rc = (sp->dir = pond_strdup(dir)) ? 0 : POND_ENOMEM;
+    if (rc == 0)
+        rc = pond_oplog_open(&sp->be, dir, NULL);
+    if (rc == 0)
+        rc = pond_fs_open(&sp->fs, sp->be, NULL);
+    if (rc < 0) {
+        pond_fs_free(sp->fs);
+        pond_backend_free(sp->be);
+        pond_free(sp->dir);
+        pond_free(sp);
+        return rc;
+    }
+    sp->refs = 1;
+    arr[q->n_ponds++] = sp;
+    *out = sp;
+    return 0;
+}
+
+static void pond_close_one(sql_pond *sp)
+{
+    pond_fs_free(sp->fs);
+    pond_backend_free(sp->be);
+    pond_free(sp->dir);
+    pond_free(sp);
+}
+
+static void pond_unref(pond_sql *q, sql_pond *sp)
+{
+    if (--sp->refs > 0)
+        return;
+    sql_pond **arr = q->ponds;
+    for (size_t i = 0; i < q->n_ponds; i++)
+        if (arr[i] == sp) {
+            arr[i] = arr[--q->n_ponds];
+            break;
+        }
+    pond_close_one(sp);
+}
+
+void pond_sql__close_ponds(pond_sql *q)
+{
+    for (size_t i = 0; i < q->n_ponds; i++)
+        pond_close_one(q->ponds[i]);
+    pond_free(q->ponds);
+    q->ponds = NULL;
+    q->n_ponds = 0;
+}
+
 static int vt_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
                       sqlite3_vtab **out, char **pzErr)
 {
     pond_sql *q = aux;
-    if (argc < 4 || argc > 5)
-        return set_err(pzErr, "usage: CREATE VIRTUAL TABLE name USING pond('/path' [, version])");
-    if (!q->fs)
+    /* a pond_sql's own tables name a path of its fs; a registered connection's tables name
+       the pond directory first */
+    int first = q->foreign ? 4 : 3;
+    if (argc < first + 1 || argc > first + 2)
+        return set_err(pzErr, q->foreign ? "usage: CREATE VIRTUAL TABLE name USING "
+                                           "pond('/pond/dir', '/path' [, version])"
+                                         : "usage: CREATE VIRTUAL TABLE name USING "
+                                           "pond('/path' [, version])");
+    if (!q->foreign && !q->fs)
         return set_err(pzErr, "pond: no pond is open");
     vtab *t = pond_calloc(1, sizeof *t);
     if (!t)
         return SQLITE_NOMEM;
     t->q = q;
+    t->fs = q->fs;
     t->ts_col = -1;
     struct ArrowSchema uschema = {0};     /* the columns */
     const struct ArrowSchema **ucols = NULL; /* the union's columns (borrowed from those) */
@@ -267,13 +352,27 @@ static int vt_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
     char *ts_name = NULL, *vs = NULL;
     int rc = SQLITE_OK;
     if (!(t->name = pond_strdup(argv[2])) || !(t->schema = pond_strdup(argv[1])) ||
-        !(t->path = unquote_arg(argv[3]))) {
+        !(t->path = unquote_arg(argv[first]))) {
         rc = SQLITE_NOMEM;
         goto done;
     }
-    if (argc == 5) {
+    if (q->foreign) {
+        char *dir = unquote_arg(argv[3]);
+        int orc = dir ? pond_ref(&t->pond, q, dir) : POND_ENOMEM;
+        pond_free(dir);
+        if (orc == POND_ENOMEM) {
+            rc = SQLITE_NOMEM;
+            goto done;
+        }
+        if (orc < 0) {
+            rc = set_err(pzErr, pond_error_last()->message);
+            goto done;
+        }
+        t->fs = t->pond->fs;
+    }
+    if (argc == first + 2) {
         char *end;
-        if (!(vs = unquote_arg(argv[4]))) {
+        if (!(vs = unquote_arg(argv[first + 1]))) {
             rc = SQLITE_NOMEM;
             goto done;
         }
@@ -287,7 +386,7 @@ static int vt_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
     /* everything from the series index: no version is read to attach it */
     pond_fs_node *node = NULL;
     pond_stat stt;
-    if (pond_fs_node_open(&node, q->fs, NULL, t->path, 0) < 0 ||
+    if (pond_fs_node_open(&node, t->fs, NULL, t->path, 0) < 0 ||
         pond_fs_node_stat(&stt, node) < 0) {
         pond_fs_node_free(node);
         rc = set_err(pzErr, pond_error_last()->message);
@@ -380,7 +479,7 @@ static int vt_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
     bool wall_clock_utc = true;
     if (t->series) {
         pond_series_settings set;
-        if (pond_series_settings_get(&set, q->fs, NULL, t->path) < 0) {
+        if (pond_series_settings_get(&set, t->fs, NULL, t->path) < 0) {
             rc = set_err(pzErr, pond_error_last()->message);
             goto done;
         }
@@ -419,6 +518,12 @@ static int vt_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
     }
     if (t->ncols == 0) {
         *pzErr = sqlite3_mprintf("pond: %s has no columns", t->path);
+        rc = SQLITE_ERROR;
+        goto done;
+    }
+    if (t->ncols > sqlite3_limit(db, SQLITE_LIMIT_COLUMN, -1)) {
+        *pzErr = sqlite3_mprintf("pond: %s has %d columns, and SQL tables have at most %d",
+                                 t->path, t->ncols, sqlite3_limit(db, SQLITE_LIMIT_COLUMN, -1));
         rc = SQLITE_ERROR;
         goto done;
     }
@@ -595,15 +700,26 @@ static int cursor_fail(cursor *c, const char *msg)
 }
 
 /* Points the column views at the new batch (by name: versions may lack columns). */
-static void bind_batch(cursor *c)
+static int bind_batch(cursor *c)
 {
     vtab *t = (vtab *)c->base.pVtab;
     const struct ArrowArray *b = c->cur;
     const struct ArrowSchema *s = c->cur_schema;
+    /* a wide table by name through a map (the first column of a name wins): a loop per name
+     * is quadratic */
+    pond__strmap names = {0};
+    bool mapped = (int64_t)t->ncols * s->n_children > 4096;
+    for (int64_t j = 0; mapped && j < s->n_children && j < b->n_children; j++)
+        if (s->children[j]->name && pond__strmap_put(&names, s->children[j]->name, j) < 0) {
+            pond__strmap_dispose(&names);
+            return SQLITE_NOMEM;
+        }
     for (int i = 0; i < t->ncols; i++) {
         colview *v = &c->cv[i];
         int k = -1;
-        for (int64_t j = 0; j < s->n_children && j < b->n_children && k < 0; j++)
+        if (mapped)
+            k = (int)pond__strmap_get(&names, t->cols[i]);
+        for (int64_t j = 0; !mapped && j < s->n_children && j < b->n_children && k < 0; j++)
             if (s->children[j]->name && !strcmp(s->children[j]->name, t->cols[i]))
                 k = (int)j;
         if (k < 0) {
@@ -620,6 +736,8 @@ static void bind_batch(cursor *c)
         v->schema = s->children[k];
         v->array = a;
     }
+    pond__strmap_dispose(&names);
+    return SQLITE_OK;
 }
 
 /* Decoded bytes of a batch (fixed-width values at 8 bytes, plus string and binary data). */
@@ -709,10 +827,8 @@ static int next_batch(cursor *c)
             }
             c->cur_schema = &c->cached->schemas[c->cache_i];
             c->cur = &c->cached->batches[c->cache_i++];
-            if (c->cur->length > 0) {
-                bind_batch(c);
-                return SQLITE_OK;
-            }
+            if (c->cur->length > 0)
+                return bind_batch(c);
             continue;
         }
         c->cur = &NO_BATCH;
@@ -743,8 +859,7 @@ static int next_batch(cursor *c)
                 t->stats.rows_returned += c->batch.length;
             c->cur = &c->batch;
             c->cur_schema = c->batch_schema;
-            bind_batch(c);
-            return SQLITE_OK;
+            return bind_batch(c);
         }
     }
 }
@@ -1014,7 +1129,7 @@ static int vt_filter(sqlite3_vtab_cursor *base, int idxNum, const char *idxStr, 
         }
     }
     if (!c->cached) {
-        if (pond_sql__scan_open(&c->scan, t->q->fs, t->path, t->series, t->vers, t->n_vers,
+        if (pond_sql__scan_open(&c->scan, t->fs, t->path, t->series, t->vers, t->n_vers,
                                 c->names, nn, c->prunes, c->n_prunes, has_range, c->lo, c->hi,
                                 t->dedup, &t->stats) < 0)
             return cursor_fail(c, pond_error_last()->message);
@@ -1144,9 +1259,9 @@ static const sqlite3_module MODULE = {
     .xRowid = vt_rowid,
 };
 
-int pond_sql__register_module(pond_sql *q)
+int pond_sql__register_module(pond_sql *q, void (*destroy)(void *))
 {
-    return sqlite3_create_module_v2(q->db, "pond", &MODULE, q, NULL);
+    return sqlite3_create_module_v2(q->db, "pond", &MODULE, q, destroy);
 }
 
 bool pond_sql__lookup_table(sql_table_info *out, pond_sql *q, const char *name)
@@ -1177,6 +1292,6 @@ bool pond_sql__lookup_table(sql_table_info *out, pond_sql *q, const char *name)
     out->n_vers = t->n_vers;
     out->dedup = t->dedup;
     out->stats = &t->stats;
-    out->fs = t->q->fs;
+    out->fs = t->fs;
     return true;
 }

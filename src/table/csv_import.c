@@ -57,6 +57,7 @@ typedef struct {
     size_t n_sample, sample_pos;
     bool eof;
     char err[1024];
+    pond__strmap names; /* column name -> index (a loop per name is quadratic when wide) */
 } imp;
 
 static bool parse_int(const char *s, size_t len, int64_t *v)
@@ -604,6 +605,7 @@ static void imp_free(imp *m)
         pond_arrow_builder_free(m->cols[f].b);
     }
     pond_free(m->cols);
+    pond__strmap_dispose(&m->names);
     for (size_t k = 0; k < m->n_sample; k++)
         pond_free(m->sample[k]);
     pond_free(m->sample);
@@ -640,10 +642,12 @@ static int apply_schema(imp *m, const char *spec, bool lenient)
                                   "--schema: unknown type '%.*s' (int64, double, bool, string, "
                                   "timestamp)",
                                   (int)tl, colon + 1);
-        size_t f = 0;
-        for (; f < m->n_cols; f++)
-            if (strlen(m->cols[f].name) == nl && !strncmp(m->cols[f].name, p, nl))
-                break;
+        char *name = pond_strndup(p, nl);
+        if (!name)
+            return POND_ENOMEM;
+        int64_t at = pond__strmap_get(&m->names, name);
+        pond_free(name);
+        size_t f = at >= 0 ? (size_t)at : m->n_cols;
         if (f == m->n_cols && lenient) {
             p = *comma ? comma + 1 : comma;
             continue;
@@ -770,13 +774,13 @@ static int open_source(imp *m, const char *path, const pond_csv_import_options *
 /* The given or recorded timestamp column: its values must read as times. */
 static int force_timestamp(imp *m, const char *name)
 {
-    for (size_t f = 0; f < m->n_cols; f++)
-        if (!strcmp(m->cols[f].name, name)) {
-            m->cols[f].type = T_TS;
-            m->cols[f].fixed = 3;
-            m->cols[f].time_ints = true;
-            return 0;
-        }
+    int64_t f = pond__strmap_get(&m->names, name);
+    if (f >= 0) {
+        m->cols[f].type = T_TS;
+        m->cols[f].fixed = 3;
+        m->cols[f].time_ints = true;
+        return 0;
+    }
     return pond_error_set(POND_EINVALID, D, "%s: no column '%s' (the timestamp column; "
                                             "--timestamp-column)",
                           m->path, name);
@@ -901,14 +905,16 @@ int pond_csv_import_stream(struct ArrowArrayStream *out, const char *path,
             s = gen;
             len = strlen(gen);
         }
-        for (size_t g = 0; g < f; g++)
-            if (!strcmp(m->cols[g].name, s)) {
-                rc = pond_error_set(POND_EINVALID, D, "%s: column name '%s' appears twice",
-                                    m->path, s);
-                goto fail;
-            }
         if (!(m->cols[f].name = pond_strndup(s, len))) {
             rc = POND_ENOMEM;
+            goto fail;
+        }
+        /* by name: a loop over the earlier names is quadratic in a wide header */
+        if ((rc = pond__strmap_put(&m->names, m->cols[f].name, (int64_t)f)) < 0)
+            goto fail;
+        if (rc == 1) {
+            rc = pond_error_set(POND_EINVALID, D, "%s: column name '%s' appears twice", m->path,
+                                m->cols[f].name);
             goto fail;
         }
     }

@@ -15,6 +15,7 @@ struct table_json_src {
     char *name;
     char **cols;
     size_t n_cols, cols_cap;
+    pond__strmap col_of; /* key -> column (a loop per key is quadratic in a wide record) */
     /* the sample, replayed first: per record "col(u32) kind(u8) bytes NUL" ... */
     char **sample;
     size_t *sample_bytes;
@@ -49,10 +50,7 @@ static long find_col(const table_json_src *s, size_t i, const char *key)
 {
     if (i < s->n_cols && !strcmp(s->cols[i], key))
         return (long)i;
-    for (size_t c = 0; c < s->n_cols; c++)
-        if (!strcmp(s->cols[c], key))
-            return (long)c;
-    return -1;
+    return (long)pond__strmap_get(&s->col_of, key);
 }
 
 static int add_col(table_json_src *s, const char *key)
@@ -67,6 +65,12 @@ static int add_col(table_json_src *s, const char *key)
     }
     if (!(s->cols[s->n_cols] = pond_strdup(key)))
         return POND_ENOMEM;
+    /* the map borrows the column's own copy of the name */
+    int rc = pond__strmap_put(&s->col_of, s->cols[s->n_cols], (int64_t)s->n_cols);
+    if (rc < 0) {
+        pond_free(s->cols[s->n_cols]);
+        return rc;
+    }
     s->n_cols++;
     return 0;
 }
@@ -251,6 +255,7 @@ void table__json_src_free(table_json_src *s)
     if (!s)
         return;
     pond_json_reader_free(s->r);
+    pond__strmap_dispose(&s->col_of);
     for (size_t c = 0; c < s->n_cols; c++)
         pond_free(s->cols[c]);
     pond_free(s->cols);

@@ -139,6 +139,27 @@ int table__read_open(struct ArrowArrayStream *out, pond_fs_node *node,
 int table__settings_resolve(pond_series_settings *out, const pond_series_settings *rec,
                             const char *path, const char *timestamp_column, const char *timezone,
                             const char *const *time_formats, size_t n_time_formats);
+
+/* A series' event time (pond_event_time in table.h): the one place that says which column holds
+ * it, which zone its wall-clock values are in, and (table__ts_value) what a row's value is. The
+ * series reader embeds one; export and other readers get one from pond_event_time_open. */
+struct pond_event_time {
+    char *column; /* the recorded timestamp column, or NULL */
+    pond_tz *tz;  /* the series' zone for wall-clock values (NULL: UTC) */
+    int index;    /* bound: the column's index in the schema, -1 when not bound */
+    table_ts ts;  /* bound: how its values read */
+};
+/* Reads the settings of the series at path (path in messages). */
+int table__event_time_init(pond_event_time *et, pond_fs *fs, const pond_wd *wd, const char *path);
+/* From settings already read: column is taken (may be NULL), timezone copied into a zone (path
+ * in messages). */
+int table__event_time_from(pond_event_time *et, char *column, const char *timezone,
+                           const char *path);
+void table__event_time_dispose(pond_event_time *et);
+/* Binds to the column of the "+s" schema named et->column: 0, 1 when the schema has no such
+ * column (et->index -1, no message), POND_EINVALID when its type holds no time. */
+int table__event_time_bind(pond_event_time *et, const struct ArrowSchema *schema);
+
 /* Format strings equal, recursively (names of nested children too). */
 bool table__same_type(const struct ArrowSchema *a, const struct ArrowSchema *b);
 

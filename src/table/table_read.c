@@ -38,8 +38,7 @@ typedef struct {
     ver *vers;
     size_t n_vers, next_ver;
     struct ArrowSchema out_schema; /* a "+s" of the output columns */
-    char *ts_name;                 /* series: the timestamp column */
-    pond_tz *tz;                   /* series: the zone of wall-clock timestamps (NULL: UTC) */
+    pond_event_time et;            /* series: its timestamp column and zone */
     /* dedup */
     bool dedup;
     char **keys;
@@ -63,6 +62,7 @@ typedef struct {
     pond_table_scan_stats stats;
     char err[1024];
     bool failed;
+    pond__strmap wanted; /* opts.columns by name (wide schemas: no loop per name) */
 } rd;
 
 static int errno_of(int rc)
@@ -98,12 +98,7 @@ static void close_version(rd *r)
 
 static bool wanted(const rd *r, const char *name)
 {
-    if (!r->opts.columns)
-        return true;
-    for (int i = 0; i < r->opts.n_columns; i++)
-        if (name && !strcmp(r->opts.columns[i], name))
-            return true;
-    return false;
+    return !r->opts.columns || pond__strmap_get(&r->wanted, name) >= 0;
 }
 
 /* Lower and upper raw bounds of [from, to) in the stored unit of the timestamp column.
@@ -149,20 +144,33 @@ static bool raw_bounds(const table_ts *t, int64_t from, int64_t to, int64_t *lo,
     }
 }
 
-static bool need_ts(const rd *r) { return r->ts_name && (r->opts.has_range || r->dedup); }
+static bool need_ts(const rd *r) { return r->et.column && (r->opts.has_range || r->dedup); }
 
 static bool in_range(const rd *r, int64_t us)
 {
     return !r->opts.has_range || (us >= r->opts.from_us && us < r->opts.to_us);
 }
 
-static int add_name(const char **names, int *nn, const char *name)
+/* Appends name to names unless `seen` has it (a map: a loop per name is quadratic in a wide
+ * schema). */
+static int add_name(const char **names, int *nn, pond__strmap *seen, const char *name)
 {
-    for (int i = 0; i < *nn; i++)
-        if (!strcmp(names[i], name))
-            return 0;
-    names[(*nn)++] = name;
+    int added = pond__strmap_put(seen, name, *nn);
+    if (added < 0)
+        return added;
+    if (added == 0)
+        names[(*nn)++] = name;
     return 0;
+}
+
+/* The columns of schema by name; the last column of a name wins. */
+static int name_index(pond__strmap *m, const struct ArrowSchema *schema)
+{
+    int rc = 0;
+    for (int64_t i = schema->n_children - 1; i >= 0 && rc == 0; i--)
+        if (schema->children[i]->name)
+            rc = pond__strmap_put(m, schema->children[i]->name, i) < 0 ? POND_ENOMEM : 0;
+    return rc;
 }
 
 /* Opens version v projected to `names` (those it has), pruning row groups by the range. */
@@ -189,16 +197,20 @@ static int open_pq(pond_reader **reader, pond_parquet_reader **pq, struct ArrowS
     }
     *in_ts = -1;
     if (need_ts(r)) {
-        for (int64_t i = 0; i < schema->n_children; i++)
-            if (!strcmp(schema->children[i]->name, r->ts_name))
-                *in_ts = (int)i;
-        if (*in_ts >= 0) {
-            table__ts_kind(ts, schema->children[*in_ts], r->tz);
-            int64_t lo, hi;
-            if (r->opts.has_range && raw_bounds(ts, r->opts.from_us, r->opts.to_us, &lo, &hi) &&
-                (rc = pond_parquet_reader_prune_int(*pq, r->ts_name, lo, hi)) < 0)
-                return rc;
+        /* bound per version (a copy: the cluster pass and the row pass each have one open); a
+         * version without the column (written before it was recorded) is not filtered */
+        pond_event_time et = r->et;
+        if ((rc = table__event_time_bind(&et, schema)) < 0) {
+            pond_error_prefix("%s version %lld", r->path, (long long)v->version);
+            return rc;
         }
+        *in_ts = et.index;
+        *ts = et.ts;
+        int64_t lo, hi;
+        if (*in_ts >= 0 && r->opts.has_range &&
+            raw_bounds(ts, r->opts.from_us, r->opts.to_us, &lo, &hi) &&
+            (rc = pond_parquet_reader_prune_int(*pq, r->et.column, lo, hi)) < 0)
+            return rc;
     }
     return 0;
 }
@@ -221,17 +233,14 @@ static int row_key(rd *r, const struct ArrowSchema *schema, const struct ArrowAr
     return rc;
 }
 
-static int find_keys(int **out, const rd *r, const struct ArrowSchema *schema)
+/* The input column of each dedup key, through `in` (name_index of the input schema). */
+static int find_keys(int **out, const rd *r, const pond__strmap *in)
 {
     *out = pond_calloc(r->n_keys ? r->n_keys : 1, sizeof **out);
     if (!*out)
         return POND_ENOMEM;
-    for (size_t k = 0; k < r->n_keys; k++) {
-        (*out)[k] = -1;
-        for (int64_t i = 0; i < schema->n_children; i++)
-            if (!strcmp(schema->children[i]->name, r->keys[k]))
-                (*out)[k] = (int)i;
-    }
+    for (size_t k = 0; k < r->n_keys; k++)
+        (*out)[k] = (int)pond__strmap_get(in, r->keys[k]);
     return 0;
 }
 
@@ -244,10 +253,11 @@ static int build_cluster(rd *r, size_t c)
     const char **names = pond_calloc(r->n_keys + 2, sizeof *names);
     if (!names)
         return POND_ENOMEM;
-    int nn = 0, rc = 0;
-    add_name(names, &nn, r->ts_name);
-    for (size_t k = 0; k < r->n_keys; k++)
-        add_name(names, &nn, r->keys[k]);
+    int nn = 0;
+    pond__strmap seen = {0};
+    int rc = add_name(names, &nn, &seen, r->et.column);
+    for (size_t k = 0; k < r->n_keys && rc == 0; k++)
+        rc = add_name(names, &nn, &seen, r->keys[k]);
     for (size_t vi = 0; vi < r->n_vers && rc == 0; vi++) {
         if (r->vers[vi].cluster != c)
             continue;
@@ -258,9 +268,13 @@ static int build_cluster(rd *r, size_t c)
         int in_ts, *in_keys = NULL;
         table_ts ts;
         int64_t ordinal = 0;
+        pond__strmap in = {0};
         rc = open_pq(&reader, &pq, &schema, &in_ts, &ts, r, &r->vers[vi], names, nn, false);
         if (rc == 0)
-            rc = find_keys(&in_keys, r, &schema);
+            rc = name_index(&in, &schema);
+        if (rc == 0)
+            rc = find_keys(&in_keys, r, &in);
+        pond__strmap_dispose(&in);
         while (rc == 0 && in_ts >= 0 && (rc = pond_parquet_reader_next(pq, &b)) == 0) {
             const struct ArrowArray *tsc = b.children[in_ts];
             for (int64_t i = 0; i < b.length && rc == 0; i++) {
@@ -283,6 +297,7 @@ static int build_cluster(rd *r, size_t c)
         pond_parquet_reader_free(pq);
         pond_reader_free(reader);
     }
+    pond__strmap_dispose(&seen);
     pond_free(names);
     cl->built = rc == 0;
     return rc;
@@ -295,14 +310,17 @@ static int open_version(rd *r, size_t vi)
     const char **names = pond_calloc((size_t)nout + r->n_keys + 2, sizeof *names);
     if (!names)
         return POND_ENOMEM;
-    int nn = 0;
-    for (int64_t k = 0; k < nout; k++)
-        add_name(names, &nn, r->out_schema.children[k]->name);
-    if (need_ts(r))
-        add_name(names, &nn, r->ts_name);
-    for (size_t k = 0; r->dedup && k < r->n_keys; k++)
-        add_name(names, &nn, r->keys[k]);
-    int rc = open_pq(&r->reader, &r->pq, &r->in_schema, &r->in_ts, &r->ts, r, v, names, nn,
+    int nn = 0, rc = 0;
+    pond__strmap seen = {0};
+    for (int64_t k = 0; k < nout && rc == 0; k++)
+        rc = add_name(names, &nn, &seen, r->out_schema.children[k]->name);
+    if (rc == 0 && need_ts(r))
+        rc = add_name(names, &nn, &seen, r->et.column);
+    for (size_t k = 0; r->dedup && k < r->n_keys && rc == 0; k++)
+        rc = add_name(names, &nn, &seen, r->keys[k]);
+    pond__strmap_dispose(&seen);
+    if (rc == 0)
+        rc = open_pq(&r->reader, &r->pq, &r->in_schema, &r->in_ts, &r->ts, r, v, names, nn,
                      false);
     pond_free(names);
     if (rc < 0)
@@ -316,19 +334,16 @@ static int open_version(rd *r, size_t vi)
     r->stats.versions_read++;
     if (!(r->map = pond_calloc((size_t)(nout ? nout : 1), sizeof *r->map)))
         return POND_ENOMEM;
-    for (int64_t k = 0; k < nout; k++) {
-        r->map[k] = -1;
-        for (int64_t i = 0; i < r->in_schema.n_children; i++)
-            if (!strcmp(r->in_schema.children[i]->name, r->out_schema.children[k]->name))
-                r->map[k] = (int)i;
-    }
-    if (r->dedup) {
-        if ((rc = find_keys(&r->in_keys, r, &r->in_schema)) < 0)
-            return rc;
-        if (!r->clusters[v->cluster].built && (rc = build_cluster(r, v->cluster)) < 0)
-            return rc;
-    }
-    return 0;
+    pond__strmap in = {0}; /* the last input column of a name wins */
+    rc = name_index(&in, &r->in_schema);
+    for (int64_t k = 0; k < nout && rc == 0; k++)
+        r->map[k] = (int)pond__strmap_get(&in, r->out_schema.children[k]->name);
+    if (rc == 0 && r->dedup)
+        rc = find_keys(&r->in_keys, r, &in);
+    pond__strmap_dispose(&in);
+    if (rc == 0 && r->dedup && !r->clusters[v->cluster].built)
+        rc = build_cluster(r, v->cluster);
+    return rc;
 }
 
 static void end_version(rd *r)
@@ -516,10 +531,10 @@ static void rd_free(rd *r)
     free_strings(r->keys, r->n_keys);
     pond_buf_dispose(&r->key);
     pond_arrow_schema_release(&r->out_schema);
-    pond_free(r->ts_name);
-    pond_tz_free(r->tz);
+    table__event_time_dispose(&r->et);
     pond_fs_node_free(r->node);
     free_strings((char **)r->opts.columns, (size_t)r->opts.n_columns);
+    pond__strmap_dispose(&r->wanted);
     pond_free(r);
 }
 
@@ -530,24 +545,25 @@ static void rd_release(struct ArrowArrayStream *s)
 }
 
 /* The output schema: the wanted columns of `all` (the merged schema of a series, or the
- * version's own), in its order, or in the order they were asked for. */
+ * version's own), in its order, or in the order they were asked for. Names are looked up in
+ * maps: a loop per name is quadratic in a wide schema. */
 static int project(rd *r, const struct ArrowSchema *all)
 {
+    pond__strmap have = {0}; /* the columns of all by name (the first of a name) */
     int rc = 0;
+    for (int64_t k = 0; k < all->n_children && rc == 0; k++)
+        rc = pond__strmap_put(&have, all->children[k]->name, k) < 0 ? POND_ENOMEM : 0;
     for (int i = 0; r->opts.columns && i < r->opts.n_columns && rc == 0; i++) {
-        for (int j = 0; j < i && rc == 0; j++)
-            if (!strcmp(r->opts.columns[i], r->opts.columns[j]))
-                rc = pond_error_set(POND_EINVALID, D, "%s: column '%s' asked for twice",
-                                    r->path, r->opts.columns[i]);
-        bool found = false;
-        for (int64_t k = 0; k < all->n_children && !found; k++)
-            found = !strcmp(all->children[k]->name, r->opts.columns[i]);
-        if (!found && all->n_children && rc == 0) {
-            pond_buf have = POND_BUF_INIT; /* the columns there are, for the message */
-            (void)table__column_list(&have, all);
+        /* r->wanted keeps the first index of each name asked for */
+        if (pond__strmap_get(&r->wanted, r->opts.columns[i]) != i)
+            rc = pond_error_set(POND_EINVALID, D, "%s: column '%s' asked for twice", r->path,
+                                r->opts.columns[i]);
+        else if (pond__strmap_get(&have, r->opts.columns[i]) < 0 && all->n_children) {
+            pond_buf list = POND_BUF_INIT; /* the columns there are, for the message */
+            (void)table__column_list(&list, all);
             rc = pond_error_set(POND_ENOTFOUND, D, "%s: no column '%s' (columns: %s)", r->path,
-                                r->opts.columns[i], have.ptr ? have.ptr : "none");
-            pond_buf_dispose(&have);
+                                r->opts.columns[i], list.ptr ? list.ptr : "none");
+            pond_buf_dispose(&list);
         }
     }
     int64_t n = 0;
@@ -555,18 +571,20 @@ static int project(rd *r, const struct ArrowSchema *all)
         n += wanted(r, all->children[k]->name);
     if (rc == 0)
         rc = pond_arrow_schema_init(&r->out_schema, "+s", "", 0, n);
-    if (rc < 0 || !r->opts.columns) {
+    if (rc == 0 && !r->opts.columns) {
         for (int64_t k = 0, o = 0; k < all->n_children && rc == 0; k++)
             if (wanted(r, all->children[k]->name))
                 rc = pond_arrow_schema_copy(r->out_schema.children[o++], all->children[k]);
-        return rc;
-    }
-    /* the columns in the order they were asked for (those there are: a series with no
-     * version yet has none) */
-    for (int i = 0, o = 0; i < r->opts.n_columns && rc == 0; i++)
-        for (int64_t k = 0; k < all->n_children && rc == 0; k++)
-            if (!strcmp(all->children[k]->name, r->opts.columns[i]))
+    } else if (rc == 0) {
+        /* the columns in the order they were asked for (those there are: a series with no
+         * version yet has none) */
+        for (int i = 0, o = 0; i < r->opts.n_columns && rc == 0; i++) {
+            int64_t k = pond__strmap_get(&have, r->opts.columns[i]);
+            if (k >= 0)
                 rc = pond_arrow_schema_copy(r->out_schema.children[o++], all->children[k]);
+        }
+    }
+    pond__strmap_dispose(&have);
     return rc;
 }
 
@@ -650,23 +668,28 @@ static int setup_dedup(rd *r, const table_attrs *a, const pond_table_read_option
     }
     if (d != POND_DEDUP_LAST)
         return 0;
-    if (!r->ts_name)
+    if (!r->et.column)
         return pond_error_set(POND_EINVALID, D,
                               "%s: dedup needs the series' timestamp column, and it has none yet",
                               r->path);
+    pond__strmap have = {0}; /* the columns by name: a loop per key is quadratic */
+    for (int64_t i = 0; a->has_schema && i < a->schema.n_children; i++)
+        if (pond__strmap_put(&have, a->schema.children[i]->name, i) < 0) {
+            pond__strmap_dispose(&have);
+            return POND_ENOMEM;
+        }
     for (size_t k = 0; k < nk; k++) {
-        bool found = false;
-        for (int64_t i = 0; a->has_schema && i < a->schema.n_children && !found; i++)
-            found = !strcmp(a->schema.children[i]->name, keys[k]);
-        if (!found) {
-            pond_buf have = POND_BUF_INIT;
-            (void)table__column_list(&have, a->has_schema ? &a->schema : NULL);
+        if (pond__strmap_get(&have, keys[k]) < 0) {
+            pond__strmap_dispose(&have);
+            pond_buf list = POND_BUF_INIT;
+            (void)table__column_list(&list, a->has_schema ? &a->schema : NULL);
             pond_error_set(POND_ENOTFOUND, D, "%s: no column '%s' to deduplicate by (columns: %s)",
-                           r->path, keys[k], have.ptr ? have.ptr : "none");
-            pond_buf_dispose(&have);
+                           r->path, keys[k], list.ptr ? list.ptr : "none");
+            pond_buf_dispose(&list);
             return POND_ENOTFOUND;
         }
     }
+    pond__strmap_dispose(&have);
     r->dedup = true;
     r->n_keys = nk;
     int rc = copy_strings(&r->keys, keys, nk);
@@ -702,6 +725,11 @@ int table__read_open(struct ArrowArrayStream *out, pond_fs_node *node,
                                (size_t)opts->n_columns)) < 0)
             goto fail;
         r->opts.n_columns = opts->n_columns;
+        /* r->wanted keeps the first index of each name (project() refuses a second) */
+        for (int i = 0; i < opts->n_columns && rc == 0; i++)
+            rc = pond__strmap_put(&r->wanted, r->opts.columns[i], i) < 0 ? POND_ENOMEM : 0;
+        if (rc < 0)
+            goto fail;
     }
     if ((rc = pond_fs_node_stat(&st, r->node)) < 0)
         goto fail;
@@ -720,12 +748,10 @@ int table__read_open(struct ArrowArrayStream *out, pond_fs_node *node,
     if (r->series) {
         if ((rc = table__attrs_read(&a, r->node)) < 0)
             goto fail;
-        r->ts_name = a.set.timestamp_column;
+        rc = table__event_time_from(&r->et, a.set.timestamp_column, a.set.timezone, r->path);
         a.set.timestamp_column = NULL;
-        if (a.set.timezone && (rc = pond_tz_open(&r->tz, a.set.timezone)) < 0) {
-            pond_error_prefix("%s: the series' time zone", r->path);
+        if (rc < 0)
             goto fail;
-        }
     }
     if (!(r->vers = pond_calloc(nv ? nv : 1, sizeof *r->vers)) ||
         !(vnum = pond_calloc(nv ? nv : 1, sizeof *vnum)) ||
@@ -749,8 +775,7 @@ int table__read_open(struct ArrowArrayStream *out, pond_fs_node *node,
             r->stats.versions_total++;
             /* a version wholly outside the range is not read; its columns are still in the
              * merged schema: what a read returns never depends on the range */
-            if (opts->has_range && v->has_event_time &&
-                (v->max_event_time_us < opts->from_us || v->min_event_time_us >= opts->to_us))
+            if (opts->has_range && !pond_series_version_in_range(v, opts->from_us, opts->to_us))
                 continue;
         }
         ver *dst = &r->vers[r->n_vers++];

@@ -156,12 +156,16 @@ static int parse_schema(table_attrs *a, const json_t *sc, const char *path)
     int rc = pond_arrow_schema_init(&a->schema, "+s", "", 0, (int64_t)n);
     if (rc == 0 && !(a->first = pond_calloc(n ? n : 1, sizeof *a->first)))
         rc = POND_ENOMEM;
+    pond__strmap seen = {0}; /* by name: a loop per column is quadratic in a wide series */
     for (size_t i = 0; rc == 0 && i < n; i++) {
         rc = field_parse(a->schema.children[i], &a->first[i], json_array_get(fields, i), 0, path);
-        for (size_t k = 0; rc == 0 && k < i; k++)
-            if (!strcmp(a->schema.children[k]->name, a->schema.children[i]->name))
-                rc = corrupt(path, SCHEMA_ATTR, "a column appears twice");
+        int added = rc == 0 ? pond__strmap_put(&seen, a->schema.children[i]->name, 0) : 0;
+        if (added < 0)
+            rc = added;
+        else if (added == 1)
+            rc = corrupt(path, SCHEMA_ATTR, "a column appears twice");
     }
+    pond__strmap_dispose(&seen);
     if (rc < 0)
         return rc;
     a->has_schema = true;
@@ -511,31 +515,31 @@ int table__attrs_check_schema(const table_attrs *a, const struct ArrowSchema *s,
     bool earlier = a->has_schema && a->through > 0;
     if (!a->has_schema)
         return 0;
-    for (int64_t i = 0; i < s->n_children; i++) {
+    pond__strmap names = {0}; /* the merged columns by name (no name appears twice there) */
+    int rc = 0;
+    for (int64_t k = 0; k < a->schema.n_children && rc == 0; k++)
+        rc = pond__strmap_put(&names, a->schema.children[k]->name, k) < 0 ? POND_ENOMEM : 0;
+    for (int64_t i = 0; i < s->n_children && rc == 0; i++) {
         const struct ArrowSchema *c = s->children[i];
         const char *cn = c->name ? c->name : "";
-        bool found = false;
-        for (int64_t k = 0; k < a->schema.n_children && !found; k++) {
-            const struct ArrowSchema *o = a->schema.children[k];
-            if (strcmp(o->name, cn))
-                continue;
-            found = true;
-            char was[POND_ARROW_TYPE_NAME_LEN], now[POND_ARROW_TYPE_NAME_LEN];
-            if (!table__same_type(c, o))
-                return pond_error_set(POND_EINVALID, D,
-                                      "%s: column '%s' is %s in version %lld but %s in the new "
-                                      "version: a series cannot change a column's type",
-                                      path, cn, pond_arrow_type_name(was, o->format),
-                                      (long long)a->first[k], pond_arrow_type_name(now, c->format));
-        }
+        int64_t k = pond__strmap_get(&names, cn);
+        const struct ArrowSchema *o = k >= 0 ? a->schema.children[k] : NULL;
+        char was[POND_ARROW_TYPE_NAME_LEN], now[POND_ARROW_TYPE_NAME_LEN];
+        if (o && !table__same_type(c, o))
+            rc = pond_error_set(POND_EINVALID, D,
+                                "%s: column '%s' is %s in version %lld but %s in the new "
+                                "version: a series cannot change a column's type",
+                                path, cn, pond_arrow_type_name(was, o->format),
+                                (long long)a->first[k], pond_arrow_type_name(now, c->format));
         /* a column new in this version must be nullable: older versions read it as null */
-        if (!found && earlier && !(c->flags & ARROW_FLAG_NULLABLE))
-            return pond_error_set(POND_EINVALID, D,
-                                  "%s: new column '%s' must be nullable (older versions read it "
-                                  "as null)",
-                                  path, cn);
+        else if (!o && earlier && !(c->flags & ARROW_FLAG_NULLABLE))
+            rc = pond_error_set(POND_EINVALID, D,
+                                "%s: new column '%s' must be nullable (older versions read it "
+                                "as null)",
+                                path, cn);
     }
-    return 0;
+    pond__strmap_dispose(&names);
+    return rc;
 }
 
 int table__attrs_merge_schema(table_attrs *a, const struct ArrowSchema *s, int64_t version,
@@ -552,36 +556,38 @@ int table__attrs_merge_schema(table_attrs *a, const struct ArrowSchema *s, int64
     if ((rc = table__attrs_check_schema(a, s, path)) < 0)
         return rc;
     int64_t n0 = a->schema.n_children, n = n0;
-    for (int64_t i = 0; i < s->n_children; i++) {
-        bool found = false;
-        for (int64_t k = 0; k < n0 && !found; k++)
-            found = !strcmp(a->schema.children[k]->name,
-                            s->children[i]->name ? s->children[i]->name : "");
-        n += !found;
+    /* names through maps (a loop per name is quadratic in a wide series): `in` has the first
+     * column of s of each name, `added` the columns of s the merged schema lacks, in order */
+    pond__strmap old = {0}, in = {0};
+    int64_t *added = pond_calloc((size_t)(s->n_children ? s->n_children : 1), sizeof *added);
+    if (!added)
+        return POND_ENOMEM;
+    for (int64_t k = 0; k < n0 && rc == 0; k++)
+        rc = pond__strmap_put(&old, a->schema.children[k]->name, k) < 0 ? POND_ENOMEM : 0;
+    for (int64_t i = 0; i < s->n_children && rc == 0; i++) {
+        const char *nm = s->children[i]->name ? s->children[i]->name : "";
+        rc = pond__strmap_put(&in, nm, i) < 0 ? POND_ENOMEM : 0;
+        if (rc == 0 && pond__strmap_get(&old, nm) < 0)
+            added[n++ - n0] = i;
     }
+    pond__strmap_dispose(&old);
     /* a new struct: the old children moved in, the new columns copied after them */
     struct ArrowSchema ns;
-    int64_t *first = pond_calloc((size_t)(n ? n : 1), sizeof *first);
-    if (!first)
-        return POND_ENOMEM;
+    int64_t *first = rc == 0 ? pond_calloc((size_t)(n ? n : 1), sizeof *first) : NULL;
+    if (!first) {
+        pond__strmap_dispose(&in);
+        pond_free(added);
+        return rc < 0 ? rc : POND_ENOMEM;
+    }
     if ((rc = pond_arrow_schema_init(&ns, "+s", "", 0, n)) < 0) {
+        pond__strmap_dispose(&in);
+        pond_free(added);
         pond_free(first);
         return rc;
     }
     for (int64_t k = 0; k < n && rc == 0; k++) {
-        const struct ArrowSchema *c = NULL;
-        int64_t m = n0;
         if (k >= n0) { /* the (k - n0)-th column of s the merged schema lacks */
-            for (int64_t i = 0; i < s->n_children; i++) {
-                bool found = false;
-                for (int64_t q = 0; q < n0 && !found; q++)
-                    found = !strcmp(a->schema.children[q]->name,
-                                    s->children[i]->name ? s->children[i]->name : "");
-                if (!found && m++ == k) {
-                    c = s->children[i];
-                    break;
-                }
-            }
+            const struct ArrowSchema *c = s->children[added[k - n0]];
             if (!c->name || !*c->name)
                 rc = pond_error_set(POND_EINVALID, D, "%s: a column has no name", path);
             else if ((rc = pond_arrow_schema_copy(ns.children[k], c)) == 0 && earlier)
@@ -592,23 +598,24 @@ int table__attrs_merge_schema(table_attrs *a, const struct ArrowSchema *s, int64
         pond_arrow_schema_move(ns.children[k], a->schema.children[k]);
         first[k] = a->first[k];
     }
+    pond_free(added);
     if (rc < 0) {
         /* give the moved columns back: the merged schema is unchanged on failure */
         for (int64_t k = 0; k < n0; k++)
             pond_arrow_schema_move(a->schema.children[k], ns.children[k]);
         pond_arrow_schema_release(&ns);
+        pond__strmap_dispose(&in);
         pond_free(first);
         return rc;
     }
     for (int64_t k = 0; k < n0; k++) {
-        const struct ArrowSchema *in = NULL;
-        for (int64_t i = 0; i < s->n_children && !in; i++)
-            if (!strcmp(ns.children[k]->name, s->children[i]->name ? s->children[i]->name : ""))
-                in = s->children[i];
+        int64_t i = pond__strmap_get(&in, ns.children[k]->name);
+        const struct ArrowSchema *c = i >= 0 ? s->children[i] : NULL;
         /* a version without the column reads it as null */
-        if (!in || (in->flags & ARROW_FLAG_NULLABLE))
+        if (!c || (c->flags & ARROW_FLAG_NULLABLE))
             ns.children[k]->flags |= ARROW_FLAG_NULLABLE;
     }
+    pond__strmap_dispose(&in);
     pond_arrow_schema_release(&a->schema);
     pond_arrow_schema_move(&a->schema, &ns);
     pond_free(a->first);
@@ -1041,11 +1048,13 @@ int pond_series_set_dedup(pond_fs_node *node, pond_dedup dedup, const char *cons
     int rc = open_series(&a, &vs, &nv, node);
     if (rc < 0)
         return rc;
+    /* names through maps: a loop per key is quadratic in a wide series */
+    pond__strmap cols = {0}, given = {0};
+    for (int64_t k = 0; a.has_schema && k < a.schema.n_children && rc == 0; k++)
+        rc = pond__strmap_put(&cols, a.schema.children[k]->name, k) < 0 ? POND_ENOMEM : 0;
     for (size_t i = 0; i < n_keys && rc == 0 && dedup == POND_DEDUP_LAST; i++) {
-        const struct ArrowSchema *c = NULL;
-        for (int64_t k = 0; a.has_schema && k < a.schema.n_children && !c; k++)
-            if (!strcmp(a.schema.children[k]->name, keys[i]))
-                c = a.schema.children[k];
+        int64_t ck = pond__strmap_get(&cols, keys[i]);
+        const struct ArrowSchema *c = ck >= 0 ? a.schema.children[ck] : NULL;
         pond_arrow_format f;
         if (!c) {
             pond_buf have = POND_BUF_INIT;
@@ -1063,11 +1072,15 @@ int pond_series_set_dedup(pond_fs_node *node, pond_dedup dedup, const char *cons
             rc = pond_error_set(POND_EINVALID, D,
                                 "%s: column '%s' has a nested type: it cannot be a key", path,
                                 keys[i]);
-        for (size_t k = 0; rc == 0 && k < i; k++)
-            if (!strcmp(keys[k], keys[i]))
-                rc = pond_error_set(POND_EINVALID, D, "%s: key column '%s' given twice", path,
-                                    keys[i]);
+        int twice = rc == 0 ? pond__strmap_put(&given, keys[i], (int64_t)i) : 0;
+        if (twice < 0)
+            rc = twice;
+        else if (twice == 1)
+            rc = pond_error_set(POND_EINVALID, D, "%s: key column '%s' given twice", path,
+                                keys[i]);
     }
+    pond__strmap_dispose(&cols);
+    pond__strmap_dispose(&given);
     if (rc == 0 && dedup == POND_DEDUP_LAST && !a.set.timestamp_column)
         rc = pond_error_set(POND_EINVALID, D,
                             "%s: the series has no timestamp column yet (write a version first)",

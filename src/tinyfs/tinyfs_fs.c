@@ -518,8 +518,10 @@ int tinyfs__not_found(const char *path)
     return pond_error_set(POND_ENOTFOUND, D, "'%s': no such file or directory", path);
 }
 
-/* Does the subtree under dir hold any directory that a busy writer writes into? */
-static int busy_under(bool *out, pond_fs *fs, const pond_node_rec *dir, int depth)
+/* Does the subtree under dir (at path) hold any directory that a busy writer writes into? The
+ * walk refuses a damaged tree that lists a directory twice (exponential) or inside itself. */
+static int busy_under(bool *out, pond_fs *fs, const pond_node_rec *dir, pond_buf *path,
+                      pond_dir_walk *walk, int depth)
 {
     *out = false;
     if (depth > TINYFS_PATH_MAX)
@@ -527,14 +529,22 @@ static int busy_under(bool *out, pond_fs *fs, const pond_node_rec *dir, int dept
     for (tinyfs_busy *b = fs->busy; b; b = b->next)
         if (pond_node_id_equal(&b->parent, &dir->id))
             return (*out = true), 0;
+    size_t path0 = path->size;
     for (size_t i = 0; i < dir->n_entries && !*out; i++) {
         if (dir->entries[i].type != POND_ENTRY_DIRECTORY)
             continue;
         pond_node_rec *c = NULL;
-        int error = tinyfs__get_node(&c, fs, &dir->entries[i].id);
+        int error = pond_buf_printf(path, "/%s", dir->entries[i].name);
         if (error == 0)
-            error = busy_under(out, fs, c, depth + 1);
+            error = pond_dir_walk_enter(walk, &dir->id, dir->entries[i].name,
+                                        &dir->entries[i].id, path->ptr);
+        if (error == 0)
+            error = tinyfs__get_node(&c, fs, &dir->entries[i].id);
+        if (error == 0)
+            error = busy_under(out, fs, c, path, walk, depth + 1);
         pond_node_rec_unref(c);
+        path->size = path0;
+        path->ptr[path0] = '\0';
         if (error < 0)
             return error;
     }
@@ -548,8 +558,16 @@ static int check_not_busy(pond_fs *fs, const res_t *r)
     if (r->parent && tinyfs__busy_find(fs, &r->parent->id, r->name))
         return tinyfs__busy_error(r->path);
     if (r->node->type == POND_ENTRY_DIRECTORY) {
-        bool b;
-        int error = busy_under(&b, fs, r->node, 0);
+        bool b = false;
+        pond_buf path = POND_BUF_INIT;
+        pond_dir_walk *walk = NULL;
+        int error = pond_buf_puts(&path, strcmp(r->path, "/") ? r->path : "");
+        if (error == 0)
+            error = pond_dir_walk_new(&walk);
+        if (error == 0)
+            error = busy_under(&b, fs, r->node, &path, walk, 0);
+        pond_dir_walk_free(walk);
+        pond_buf_dispose(&path);
         if (error < 0)
             return error;
         if (b)

@@ -27,6 +27,8 @@ typedef struct {
      * repeat its matches. */
     char **seen;
     size_t n_seen, cap_seen;
+    /* a damaged tree may list a directory twice or inside itself: reported, never walked */
+    pond_dir_walk *tree;
 } gctx;
 
 static uint64_t seen_hash(const char *s, size_t n)
@@ -217,6 +219,16 @@ static int emit(gctx *g, const pond_node_rec *node)
 
 static int walk(gctx *g, pond_node_rec *node, size_t idx);
 
+/* Before descending into entry i of dir (g->path names it): the tree check. */
+static int enter(gctx *g, const pond_node_rec *dir, size_t i)
+{
+    const pond_dir_entry *e = &dir->entries[i];
+    if (e->type != POND_ENTRY_DIRECTORY)
+        return 0;
+    int rc = pond_dir_walk_enter(g->tree, &dir->id, e->name, &e->id, g->path.ptr);
+    return rc < 0 ? rc : 0;
+}
+
 /* Get the child at entry i; a symlink is followed when more components must match below it. */
 static int child_of(pond_node_rec **out, gctx *g, const pond_node_rec *dir, size_t i,
                     bool follow)
@@ -260,7 +272,7 @@ static int dstar(gctx *g, pond_node_rec *node, size_t idx, const char *acc, size
         pond_node_rec *child = NULL;
         if ((rc = pond_buf_put(&a, acc, acc_len)) == 0 && (!acc_len || (rc = pond_buf_putc(&a, '/')) == 0) &&
             (rc = pond_buf_puts(&a, e->name)) == 0 && (rc = push_name(g, e->name)) == 0 &&
-            (rc = tinyfs__get_node(&child, g->fs, &e->id)) == 0) {
+            (rc = enter(g, node, i)) == 0 && (rc = tinyfs__get_node(&child, g->fs, &e->id)) == 0) {
             if (e->type == POND_ENTRY_DIRECTORY) {
                 rc = dstar(g, child, idx, a.ptr, a.size);
             } else if ((rc = push_cap(g, a.ptr, a.size)) == 0) {
@@ -297,7 +309,8 @@ static int walk(gctx *g, pond_node_rec *node, size_t idx)
         if (at < 0)
             return 0;
         pond_node_rec *child = NULL;
-        if ((rc = push_name(g, c->lit)) == 0 && (rc = child_of(&child, g, node, (size_t)at, more)) == 0)
+        if ((rc = push_name(g, c->lit)) == 0 && (rc = enter(g, node, (size_t)at)) == 0 &&
+            (rc = child_of(&child, g, node, (size_t)at, more)) == 0)
             rc = walk(g, child, idx + 1);
         if (rc == 1)
             rc = 0;
@@ -318,7 +331,7 @@ static int walk(gctx *g, pond_node_rec *node, size_t idx)
             rc = push_cap(g, name + spans[k][0], spans[k][1] - spans[k][0]);
         pond_node_rec *child = NULL;
         /* symlinks are not followed through wildcards: no loops, no duplicates */
-        if (rc == 0 && (rc = push_name(g, name)) == 0 &&
+        if (rc == 0 && (rc = push_name(g, name)) == 0 && (rc = enter(g, node, i)) == 0 &&
             (rc = tinyfs__get_node(&child, g->fs, &node->entries[i].id)) == 0 &&
             !(more && child->type == POND_ENTRY_SYMLINK))
             rc = walk(g, child, idx + 1);
@@ -354,6 +367,8 @@ int pond_fs_glob(pond_fs *fs, const pond_wd *wd, const char *pattern, pond_glob_
         rc = parse(&g.c, &g.n, &g.cap_caps, full.ptr);
     if (rc == 0 && !(g.caps = pond_calloc(g.cap_caps + 1, sizeof *g.caps)))
         rc = POND_ENOMEM;
+    if (rc == 0)
+        rc = pond_dir_walk_new(&g.tree);
     tinyfs__lock(fs);
     pond_node_id rid = pond_node_id_root();
     if (rc == 0 && (rc = tinyfs__get_node(&root, fs, &rid)) == 0)
@@ -365,6 +380,7 @@ int pond_fs_glob(pond_fs *fs, const pond_wd *wd, const char *pattern, pond_glob_
     for (size_t i = 0; i < g.cap_seen; i++)
         pond_free(g.seen[i]);
     pond_free(g.seen);
+    pond_dir_walk_free(g.tree);
     comps_free(g.c, g.n);
     pond_buf_dispose(&g.path);
     pond_buf_dispose(&full);

@@ -29,6 +29,9 @@ void tinyfs__idmap_dispose(tinyfs_idmap *m);
 /* ---- names and paths ---- */
 /* Quote a name for a message: printable ASCII as is, other bytes as \xNN, truncated. */
 void tinyfs__quote(char *out, size_t cap, const char *s, size_t len);
+/* Why name (len bytes) is not a valid entry name (the rules of pond_name_validate), or NULL.
+ * The answer is static text or written into why. */
+const char *tinyfs__name_problem(const char *name, size_t len, char why[64]);
 /* Split a normalised absolute path into a fresh parent path and a pointer to the last name
  * inside path. "/" has no parent (POND_EINVALID). */
 int tinyfs__split(char **parent_out, const char **name_out, const char *abs_path);

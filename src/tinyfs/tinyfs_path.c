@@ -64,38 +64,40 @@ static size_t utf8_len(const unsigned char *s, size_t n, uint32_t *cp_out)
     return len;
 }
 
-static int bad_name(const char *name, size_t len, const char *why)
+const char *tinyfs__name_problem(const char *name, size_t len, char why[64])
 {
-    char q[300];
-    tinyfs__quote(q, sizeof q, name, POND_MIN(len, (size_t)80));
-    return pond_error_set(POND_EINVALID, POND_DOM_TINYFS, "invalid name '%s': %s", q, why);
+    if (len == 0)
+        return "empty";
+    if (len > TINYFS_NAME_MAX)
+        return "longer than 255 bytes";
+    if ((len == 1 && name[0] == '.') || (len == 2 && name[0] == '.' && name[1] == '.'))
+        return "'.' and '..' are reserved";
+    for (size_t i = 0; i < len;) {
+        uint32_t cp;
+        if (name[i] == '/')
+            return "contains '/'";
+        if (name[i] == '\0')
+            return "contains a NUL byte";
+        size_t n = utf8_len((const unsigned char *)name + i, len - i, &cp);
+        if (!n) {
+            snprintf(why, 64, "not valid UTF-8 at byte %zu", i);
+            return why;
+        }
+        i += n;
+    }
+    return NULL;
 }
 
 int pond_name_validate(const char *name, size_t len)
 {
     if (!name)
         return pond_error_set(POND_EINVALID, POND_DOM_TINYFS, "invalid name: NULL");
-    if (len == 0)
-        return bad_name(name, len, "empty");
-    if (len > TINYFS_NAME_MAX)
-        return bad_name(name, len, "longer than 255 bytes");
-    if ((len == 1 && name[0] == '.') || (len == 2 && name[0] == '.' && name[1] == '.'))
-        return bad_name(name, len, "'.' and '..' are reserved");
-    for (size_t i = 0; i < len;) {
-        uint32_t cp;
-        if (name[i] == '/')
-            return bad_name(name, len, "contains '/'");
-        if (name[i] == '\0')
-            return bad_name(name, len, "contains a NUL byte");
-        size_t n = utf8_len((const unsigned char *)name + i, len - i, &cp);
-        if (!n) {
-            char why[64];
-            snprintf(why, sizeof why, "not valid UTF-8 at byte %zu", i);
-            return bad_name(name, len, why);
-        }
-        i += n;
-    }
-    return 0;
+    char buf[64], q[300];
+    const char *why = tinyfs__name_problem(name, len, buf);
+    if (!why)
+        return 0;
+    tinyfs__quote(q, sizeof q, name, POND_MIN(len, (size_t)80));
+    return pond_error_set(POND_EINVALID, POND_DOM_TINYFS, "invalid name '%s': %s", q, why);
 }
 
 /* Append the components of p (absolute or relative) to out, which holds a normalised absolute

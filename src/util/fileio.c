@@ -233,6 +233,26 @@ int pond__read_file_in(pond_buf *out, const char *root, const char *rel, size_t 
     return rc;
 }
 
+int pond__replace_file(const char *path, const char *tmp, const void *data, size_t len,
+                       int domain)
+{
+    int fd = -1;
+    int rc = pond__open(&fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0644, domain);
+    if (rc == 0)
+        rc = pond__write_all(fd, data, len, tmp, domain);
+    if (rc == 0)
+        rc = pond__fsync(fd, tmp, domain);
+    pond__close(fd);
+    if (rc == 0 && pond__os_rename(tmp, path) < 0)
+        rc = pond_error_set_os(domain, "rename '%s' to '%s'", tmp, path);
+    if (rc < 0) {
+        if (fd >= 0)
+            (void)pond__os_unlink(tmp);
+        return rc;
+    }
+    return pond__fsync_parent(path, domain);
+}
+
 char *pond__path_join(const char *dir, const char *name)
 {
     size_t dl = strlen(dir), nl = strlen(name);

@@ -4,8 +4,6 @@
 
 #include <pond/timefmt.h>
 
-/* The civil date of day z since 1970-01-01 (proleptic Gregorian). */
-void pond__civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);
 /* Days in month m (1-12) of year y. */
 unsigned pond__days_in_month(int64_t y, unsigned m);
 /* The instant of local seconds local_s plus frac_us: with has_zone, local_s - offset_s; else

@@ -73,7 +73,7 @@ static int64_t cal_floor_day(const pond__bucket *b, int64_t day)
     if (b->cal == POND__BUCKET_MONTH) {
         int64_t y;
         unsigned m, d;
-        pond__civil_from_days(day, &y, &m, &d);
+        pond_civil_from_days(day, &y, &m, &d);
         return pond_days_from_civil(y, m, 1);
     }
     return day;
@@ -103,7 +103,7 @@ int64_t pond__bucket_next(const pond__bucket *b, int64_t start_us)
     else {
         int64_t y;
         unsigned m, d;
-        pond__civil_from_days(day, &y, &m, &d);
+        pond_civil_from_days(day, &y, &m, &d);
         day = m == 12 ? pond_days_from_civil(y + 1, 1, 1) : pond_days_from_civil(y, m + 1, 1);
     }
     return local_day_start(b->tz, day);

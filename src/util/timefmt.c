@@ -17,7 +17,7 @@ int64_t pond_days_from_civil(int64_t y, unsigned m, unsigned d)
     return era * 146097 + (int64_t)doe - 719468;
 }
 
-void pond__civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+void pond_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 {
     z += 719468;
     int64_t era = (z >= 0 ? z : z - 146096) / 146097;
@@ -284,7 +284,7 @@ size_t pond_time_format_iso(char out[40], int64_t us)
     }
     int64_t y;
     unsigned m, d;
-    pond__civil_from_days(days, &y, &m, &d);
+    pond_civil_from_days(days, &y, &m, &d);
     int n;
     if (frac == 0)
         n = snprintf(out, 40, "%04lld-%02u-%02uT%02d:%02d:%02dZ", (long long)y, m, d,

@@ -119,6 +119,53 @@ int pond__dir_fsync(pond_dir *d, int domain);
 int pond__dir_open_file(int *fd_out, pond_dir *d, const char *name, int domain);
 int pond__file_size(int64_t *size_out, int fd, const char *path, int domain);
 
+/* A pond file read line by line (LF-separated; a CR before the LF stays in the line) through a
+ * buffer that never holds more than one line of at most max_line bytes (plus one read chunk):
+ * memory is bounded whatever the file size. Or the same over text in memory (not copied). */
+typedef struct {
+    int fd;
+    const char *path; /* borrowed: names the file in messages */
+    int domain;
+    size_t max_line;
+    char *buf;
+    size_t cap, start, end; /* buf[start, end) holds what is read and not yet returned */
+    int64_t file_off;       /* of buf[end] */
+    bool eof, in_mem;
+    const char *mem;
+    size_t mem_len;
+    int64_t lineno; /* of the line last returned, from 1 */
+} pond__lines;
+/* Opens path as pond__open_pond_file does (no FIFO, no symlink). */
+int pond__lines_open(pond__lines *r, const char *path, size_t max_line, int domain);
+void pond__lines_mem(pond__lines *r, const char *text, size_t len, const char *name,
+                     size_t max_line, int domain);
+/* The next line without its LF (*line valid until the next call): 0, POND_ITEROVER at the
+ * end, POND_ECORRUPT "'<path>' line N is longer than M bytes ..." for a longer line, or a read
+ * error naming the path. */
+int pond__lines_next(pond__lines *r, const char **line, size_t *len);
+/* Back to the first line (a second pass). */
+void pond__lines_rewind(pond__lines *r);
+void pond__lines_close(pond__lines *r);
+
+/* A map from strings to integers, for name lookups over wide schemas (a loop per name is
+ * quadratic in columns). Keys are borrowed: they must outlive the map. Zero-initialise. */
+typedef struct {
+    const char **keys;
+    int64_t *vals;
+    size_t cap, n;
+} pond__strmap;
+/* 0 when added, 1 when key was there already (its value unchanged), POND_ENOMEM. */
+int pond__strmap_put(pond__strmap *m, const char *key, int64_t val);
+/* The value of key, or -1 (also for a NULL key). */
+int64_t pond__strmap_get(const pond__strmap *m, const char *key);
+void pond__strmap_dispose(pond__strmap *m);
+
+/* Replaces the file `path` with data: written to `tmp` (created or truncated), fsynced, renamed
+ * over path, then path's directory fsynced. tmp must be in the same directory; it is removed on
+ * failure. */
+int pond__replace_file(const char *path, const char *tmp, const void *data, size_t len,
+                       int domain);
+
 /* Join dir and name with one '/', into a fresh pond_malloc string (NULL on OOM, error set). */
 char *pond__path_join(const char *dir, const char *name);
 

@@ -849,6 +849,107 @@ class H:
                     self.states += 1
 
 
+    # ---- 6. damaged checkpoints ------------------------------------------------------------
+    def checkpoint_damage(self):
+        """A pond whose newest checkpoint is truncated, zeroed or garbage reads right (the JSON
+        commits stand in for it). `fsck --repair` rewrites it: crashed at any of its mutating
+        calls, or failed by an injected fault, it leaves the visible state and every commit
+        as they were, and a second repair completes (fsck clean, trace lint clean). A write on
+        the damaged pond, crashed at any call, leaves the old or the new state; after a repair
+        the usual checks hold (fsck, a further commit, gc)."""
+        base = self.fresh("cpbase")
+        self.run(base, ["init"], check=True)
+        # checkpoints every 2 commits (the pond-wide setting, in commit 0's configuration)
+        c0 = os.path.join(base, "_delta_log", "%020d.json" % 0)
+        with open(c0) as f:
+            text = f.read()
+        with open(c0, "w") as f:
+            f.write(text.replace('"configuration":{', '"configuration":{"pond.checkpoint_interval":"2",', 1))
+        self.run(base, ["copy", "host:small.txt", "/a"], check=True)
+        self.run(base, ["copy", "host:big.bin", "/b"], check=True)
+        self.run(base, ["mkdir", "/d"], check=True)
+        cp = os.path.join("_delta_log", "%020d.checkpoint.parquet" % 2)
+        if not os.path.exists(os.path.join(base, cp)):
+            raise Fail("no checkpoint at version 2: %s" % os.listdir(os.path.join(base, "_delta_log")))
+        want = self.state(base)
+
+        def commits(pond):
+            d = os.path.join(pond, "_delta_log")
+            return {f: open(os.path.join(d, f), "rb").read() for f in sorted(os.listdir(d))
+                    if re.fullmatch(r"\d{20}\.json", f)}
+
+        def damage(pond, how):
+            path = os.path.join(pond, cp)
+            size = os.path.getsize(path)
+            data = {"truncate": open(path, "rb").read()[: size // 2], "zero": bytes(size),
+                    "garbage": bytes(random.Random(size).getrandbits(8) for _ in range(size))}[how]
+            with open(path, "wb") as f:
+                f.write(data)
+
+        def repaired_and_clean(pond, what):
+            p = self.run(pond, ["fsck", "--repair"])
+            if p.returncode != 0:
+                raise Fail("%s: second repair: exit %d: %s" % (what, p.returncode, p.stderr.decode()))
+            r = self.run(pond, ["list", "/"])
+            if b"warning" in r.stderr:
+                raise Fail("%s: a warning after the repair: %s" % (what, r.stderr.decode()))
+            self.fsck(pond)
+
+        repair = ["fsck", "--repair"]
+        for how in ("truncate", "zero", "garbage"):
+            dmg = self.clone(base, "cpdamaged")
+            damage(dmg, how)
+            if self.state(dmg) != want:
+                raise Fail("%s checkpoint: the pond reads differently" % how)
+            before = commits(dmg)
+            work = self.clone(dmg, "cpwork")
+            p, tr = self.mutating_calls(work, repair)
+            if p.returncode != 0:
+                raise Fail("%s checkpoint: repair exit %d: %s" % (how, p.returncode, p.stderr.decode()))
+            self.lint(repair, tr)
+            n = sum(1 for l in tr if l[2] not in ("open", "exit", "fault"))
+            if n == 0:
+                raise Fail("%s checkpoint: the repair wrote nothing" % how)
+            stride = max(1, n // 3) if self.quick else 1
+            for k in range(1, n + 1, stride):
+                for fault in ["crash:any:%d" % k] + (["errno:any:%d:EIO:0" % k, "errno:any:%d:ENOSPC:1" % k]
+                                                      if not self.quick or k % 2 else []):
+                    work = self.clone(dmg, "cpwork")
+                    p = self.run(work, repair, fault=fault)
+                    what = "%s checkpoint, repair with %s" % (how, fault)
+                    if fault.startswith("crash") and p.returncode != CRASH_RC:
+                        raise Fail("%s: did not crash (exit %d)" % (what, p.returncode))
+                    if not fault.startswith("crash") and p.returncode not in (0, 1):
+                        raise Fail("%s: exit %d: %s" % (what, p.returncode, p.stderr.decode()))
+                    if commits(work) != before:
+                        raise Fail("%s: a commit changed" % what)
+                    if self.state(work) != want:
+                        raise Fail("%s: the visible state changed" % what)
+                    repaired_and_clean(work, what)
+                    self.states += 1
+                    self.faults += not fault.startswith("crash")
+            # a write on the damaged pond (its commit is a checkpoint version: 4); quick: for
+            # the first damage only
+            if self.quick and how != "truncate":
+                continue
+            args = ["copy", "host:v1.txt", "/w"]
+            old, new, n, _ = self.step_points(dmg, args)
+            stride = max(1, n // 6) if self.quick else 1
+            for k in list(range(1, n + 1, stride)) + [n + 1]:
+                work = self.clone(dmg, "cpwork")
+                p = self.run(work, args, fault="crash:any:%d" % k)
+                if (k <= n and p.returncode != CRASH_RC) or (k > n and p.returncode != 0):
+                    raise Fail("%s checkpoint, %s crash point %d/%d: exit %d"
+                               % (how, " ".join(args), k, n, p.returncode))
+                st = self.state(work)
+                if st not in ((old, new) if k <= n else (new,)):
+                    raise Fail("%s checkpoint, %s crash point %d/%d: neither old nor new state"
+                               % (how, " ".join(args), k, n))
+                self.run(work, repair, check=True)
+                self.after_checks(work)
+                self.states += 1
+
+
 def main():
     args = sys.argv[1:]
     if not args:
@@ -874,6 +975,7 @@ def main():
               ("gc_races_dedup_writer", lambda: h.gc_race(3 if h.quick else 20)),
               ("full_disk_gc", h.full_disk_gc),
               ("corruption", h.corruption),
+              ("crash_checkpoint_damage", h.checkpoint_damage),
               ("crash_push_incremental", lambda: repl_crash.push_scenario(h, False)),
               ("crash_push_create", lambda: repl_crash.push_scenario(h, True)),
               ("power_push", lambda: repl_crash.power_push(h))]

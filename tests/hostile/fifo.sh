@@ -64,7 +64,7 @@ fifo() {
   local shown=${target##*/}
   for cmd in "list /" "cat /f.txt" "cat /big.bin" "copy host:$WORK/big.bin /new.bin" "rm /f.txt" \
              "gc --grace 0s" "gc --keep-versions 1 --grace 0s" "gc --compact --grace 0s" \
-             "remote list" "fsck"; do
+             "remote list" "fsck --repair" "fsck"; do
     hrun "$name: $cmd" "$POND_BIN" --pond "$Q" $cmd || continue
     if [ "$H_RC" -ne 0 ] && ! printf '%s' "$H_OUT" | grep -qF -- "$shown"; then
       fail "$name: $cmd" "failed without naming $shown: $(printf '%s' "$H_OUT" | tail -n 2)"

@@ -56,6 +56,11 @@ tree_sum() {
     find . -type f -print0 | sort -z | xargs -0 -r sha256sum) | sha256sum | cut -d' ' -f1
 }
 
+# hostile_asan: true when POND_BIN is built with AddressSanitizer. Its shadow memory and
+# quarantine are no measure of pond's own memory, and it runs several times slower: scripts
+# then check outcomes without RSS bounds, on fewer cases.
+hostile_asan() { grep -qa __asan_init "$POND_BIN"; }
+
 hostile_done() {
   echo "$H_PASS passed, $H_FAIL failed"
   [ "$H_FAIL" -eq 0 ]

@@ -56,7 +56,8 @@ hostile() {
   for cmd in "list /" "cat /small.txt" "cat /big.bin" "cat /d/y" "list -l /d" \
              "copy host:$WORK/small.txt /new.txt" "copy host:$WORK/big2.bin /d/new.bin" \
              "rm /small.txt" "gc --grace 0s" "gc --keep-versions 1 --grace 0s" \
-             "gc --compact --grace 0s" "log -v" "remote list" "status --offline" "fsck"; do
+             "gc --compact --grace 0s" "log -v" "remote list" "status --offline" "fsck --repair" \
+             "fsck"; do
     hrun "$name: $cmd" "$POND_BIN" --pond "$P" $cmd || continue
     if [ "$H_RC" -ne 0 ] && ! printf '%s' "$H_OUT" | grep -qF -- "$shown"; then
       fail "$name: $cmd" "failed without naming $shown: $(printf '%s' "$H_OUT" | tail -n 2)"

@@ -786,8 +786,8 @@ static void test_damaged_part_id_refused(void)
         const char *name;
         void (*patch)(struct ArrowArray *);
         const char *msg;
-    } cases[] = {{"dir", patch_directory, "a directory entry names another partition"},
-                 {"nil", patch_nil, "bad part_id in a directory entry"}};
+    } cases[] = {{"dir", patch_directory, "entry 0 'x': a directory entry has a part_id"},
+                 {"nil", patch_nil, "entry 0: part_id is the nil id"}};
     for (size_t i = 0; i < 2; i++) {
         env e;
         damaged_listing_pond(&e, cases[i].name, cases[i].patch);

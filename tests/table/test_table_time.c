@@ -483,7 +483,75 @@ static void test_csv_detection(void)
     env_close(&e);
 }
 
+/* pond_event_time: a row's event time as a range read computes it, and the versions a range
+ * read opens (export partitions with these). */
+static void test_event_time_api(void)
+{
+    env e;
+    env_open(&e);
+    int64_t t[3] = {civil(2024, 1, 31, 23, 30, 0), INT64_MIN, civil(2024, 7, 1, 12, 0, 0)};
+    int64_t v[3] = {1, 2, 3};
+    const char *fm[] = {"tsu:", "l"}, *nm[] = {"when", "v"};
+    const int64_t *cols[] = {t, v};
+    pond_table_write_options wo = POND_TABLE_WRITE_OPTIONS_INIT;
+    wo.timezone = "Europe/Berlin";
+    PT_ASSERT_OK(pond_table_write_parquet_file(NULL, e.fs, NULL, "/s", POND_ENTRY_FILE_SERIES,
+                                               host_parquet("et.parquet", 2, fm, nm, cols, 3),
+                                               &wo));
+    pond_event_time *et;
+    PT_ASSERT_OK(pond_event_time_open(&et, e.fs, NULL, "/s"));
+    PT_ASSERT_STR_EQ(pond_event_time_column(et), "when");
+    struct ArrowArrayStream st;
+    struct ArrowSchema sc;
+    struct ArrowArray b;
+    PT_ASSERT_OK(pond_table_read_stream(&st, e.fs, NULL, "/s", NULL));
+    PT_ASSERT(st.get_schema(&st, &sc) == 0);
+    PT_ASSERT_OK(pond_event_time_bind(et, &sc));
+    PT_ASSERT(st.get_next(&st, &b) == 0 && b.release);
+    int64_t us;
+    PT_ASSERT(pond_event_time_of_row(&us, et, &b, 0));
+    PT_ASSERT_INT_EQ(us, civil(2024, 1, 31, 22, 30, 0)); /* CET: UTC+1 */
+    PT_ASSERT(!pond_event_time_of_row(&us, et, &b, 1));   /* null */
+    b.offset = 2; /* a sliced batch: its offset is applied */
+    PT_ASSERT(pond_event_time_of_row(&us, et, &b, 0));
+    PT_ASSERT_INT_EQ(us, civil(2024, 7, 1, 10, 0, 0)); /* CEST: UTC+2 */
+    b.offset = 0;
+    b.release(&b);
+    st.release(&st);
+    /* a schema without the column; a column that holds no time */
+    pond_arrow_schema_release(sc.children[0]);
+    PT_ASSERT_OK(pond_arrow_schema_init(sc.children[0], "u", "other", 0, 0));
+    PT_ASSERT_ERR(pond_event_time_bind(et, &sc), POND_ENOTFOUND);
+    PT_ASSERT_MSG_HAS("'when'");
+    pond_arrow_schema_release(sc.children[0]);
+    PT_ASSERT_OK(pond_arrow_schema_init(sc.children[0], "u", "when", 0, 0));
+    PT_ASSERT_ERR(pond_event_time_bind(et, &sc), POND_EINVALID);
+    sc.release(&sc);
+    pond_event_time_free(et);
+    /* the range test of version skipping: [from, to) against the recorded min/max */
+    pond_stat *vs = NULL;
+    size_t nv = 0;
+    PT_ASSERT_OK(pond_fs_versions(&vs, &nv, e.fs, NULL, "/s"));
+    PT_ASSERT(nv == 1 && vs[0].has_event_time);
+    int64_t lo = vs[0].min_event_time_us, hi = vs[0].max_event_time_us;
+    PT_ASSERT(pond_series_version_in_range(&vs[0], lo, lo + 1));
+    PT_ASSERT(pond_series_version_in_range(&vs[0], hi, hi + 1));
+    PT_ASSERT(!pond_series_version_in_range(&vs[0], hi + 1, INT64_MAX));
+    PT_ASSERT(!pond_series_version_in_range(&vs[0], INT64_MIN, lo));
+    vs[0].has_event_time = false; /* no recorded range: always read */
+    PT_ASSERT(pond_series_version_in_range(&vs[0], hi + 1, INT64_MAX));
+    pond_free(vs);
+    /* a table has no event time */
+    PT_ASSERT_OK(pond_table_write_parquet_file(NULL, e.fs, NULL, "/t", POND_ENTRY_FILE_TABLE,
+                                               host_parquet("et.parquet", 2, fm, nm, cols, 3),
+                                               NULL));
+    PT_ASSERT_OK(pond_event_time_open(&et, e.fs, NULL, "/t"));
+    PT_ASSERT(pond_event_time_column(et) == NULL);
+    pond_event_time_free(et);
+    env_close(&e);
+}
+
 PT_SUITE(table_time, PT_TEST(parquet_series_detects_and_prunes),
          PT_TEST(parquet_series_column_choice), PT_TEST(parquet_wall_clock_in_zone),
          PT_TEST(parquet_small_integers_refused), PT_TEST(csv_real_lines),
-         PT_TEST(csv_detection))
+         PT_TEST(csv_detection), PT_TEST(event_time_api))

@@ -114,6 +114,39 @@ POND_API void pond_node_recs_free(pond_node_rec **recs, size_t n);
  *  directory, else dir's own id. */
 POND_API pond_node_id pond_dir_entry_home(const pond_node_rec *dir, const pond_dir_entry *e);
 
+/* ---- damaged listings ------------------------------------------------------------------------ */
+
+/** Called once per broken rule with a message such as "entry 2 'a/b': name contains '/'". */
+typedef void (*pond_dir_problem_fn)(const char *problem, void *payload);
+/** Checks the listing of directory record dir against the rules every listing obeys: each name
+ *  is a valid entry name (pond_name_validate: non-empty, at most 255 bytes, no '/' or NUL, not
+ *  "." or "..", UTF-8); names are strictly increasing by strcmp (sorted, unique); the node id
+ *  is present (not the nil id); a part_id (optional: all zero is none) is only on a file or
+ *  symlink entry; no entry refers to the directory itself or to the root; every type is known.
+ *  A backend checks what it decodes and refuses to write a listing that fails. What only the
+ *  stored form shows is the decoder's to refuse: a name with a NUL inside (its stored length)
+ *  and a stored part_id that is the nil id (it would read as none).
+ *  With fn, reports every violation and returns how many there were (0: valid). With fn NULL,
+ *  stops at the first: POND_ECORRUPT with the message as above (the caller adds where the
+ *  listing came from). */
+POND_API int pond_dir_entries_check(const pond_node_rec *dir, pond_dir_problem_fn fn,
+                                    void *payload);
+
+/** A walk of a directory tree that notices a directory reached twice. In a sound tree every
+ *  directory but the root is listed by exactly one entry; a damaged or crafted one may list a
+ *  directory twice or in its own subtree, and an unchecked walk then loops or explodes. */
+typedef struct pond_dir_walk pond_dir_walk;
+POND_API int pond_dir_walk_new(pond_dir_walk **out);
+/** NULL is fine. */
+POND_API void pond_dir_walk_free(pond_dir_walk *w);
+/** Call before descending into directory child, which is entry name of directory parent,
+ *  shown to the user as path. 0: reached for the first time. 1: reached through this same
+ *  entry before (a walk that comes back through a symlink or another pattern component).
+ *  POND_ECORRUPT: child is the root, or was reached before through another entry; the message
+ *  names path and the first path ("the directory tree is corrupt"). */
+POND_API int pond_dir_walk_enter(pond_dir_walk *w, const pond_node_id *parent, const char *name,
+                                 const pond_node_id *child, const char *path);
+
 /* ---- content sinks ---------------------------------------------------------------------------- */
 
 /** Where a writer streams new content that outgrew its memory buffer, when the backend offers

@@ -1,0 +1,347 @@
+/* Damaged and huge logs: commits read one action at a time in bounded memory, the parse-size
+ * bound, checkpoints that cannot be read (read around, reported, rewritten), cleaned-up logs,
+ * and the per-file log check. */
+#include "pt.h"
+
+#include <pond/alloc.h>
+#include <pond/delta.h>
+
+#include "delta/delta_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define PROTO "{\"protocol\":{\"minReaderVersion\":1,\"minWriterVersion\":2}}\n"
+#define META                                                                                   \
+    "{\"metaData\":{\"id\":\"x\",\"format\":{\"provider\":\"parquet\",\"options\":{}},"        \
+    "\"schemaString\":\"{\\\"type\\\":\\\"struct\\\",\\\"fields\\\":[{\\\"name\\\":\\\"a\\\"," \
+    "\\\"type\\\":\\\"long\\\",\\\"nullable\\\":true,\\\"metadata\\\":{}}]}\","                \
+    "\"partitionColumns\":[],\"configuration\":{}}}\n"
+#define ADD(p)                                                        \
+    "{\"add\":{\"path\":\"" p "\",\"partitionValues\":{},\"size\":1," \
+    "\"modificationTime\":1,\"dataChange\":true,\"stats\":\"{\\\"numRecords\\\":1}\"}}\n"
+#define REMOVE(p) "{\"remove\":{\"path\":\"" p "\",\"deletionTimestamp\":2,\"dataChange\":true}}\n"
+
+static char *mk_log(const char *name)
+{
+    char *dir = pond__path_join(PT_TMPDIR(), name);
+    char *log = pond__path_join(dir, "_delta_log");
+    PT_ASSERT_OK(pond__mkdir_p(log, POND_DOM_NONE));
+    pond_free(log);
+    return dir;
+}
+
+static char *log_path(const char *dir, const char *name)
+{
+    static char p[4300];
+    snprintf(p, sizeof p, "%s/_delta_log/%s", dir, name);
+    return p;
+}
+
+static void put(const char *dir, const char *name, const char *text, size_t len)
+{
+    FILE *f = fopen(log_path(dir, name), "wb");
+    PT_ASSERT(f);
+    PT_ASSERT(fwrite(text, 1, len, f) == len);
+    fclose(f);
+}
+
+static void put_str(const char *dir, const char *name, const char *text)
+{
+    put(dir, name, text, strlen(text));
+}
+
+static void commit_name(char out[32], int64_t v) { snprintf(out, 32, "%020lld.json", (long long)v); }
+
+static bool light(void) { return getenv("POND_TEST_LIGHT") != NULL; }
+
+static int count_path(const char *p, void *payload)
+{
+    (void)p;
+    (*(int *)payload)++;
+    return 0;
+}
+
+/* A commit of many megabytes is read with a bounded heap: a parsed tree of the whole commit
+ * was ~36x its size. */
+static void test_big_commit_bounded_memory(void)
+{
+    char *dir = mk_log(light() ? "big_light" : "big");
+    put_str(dir, "00000000000000000000.json", PROTO META ADD("keep"));
+    size_t target = light() ? ((size_t)256 << 10) : ((size_t)24 << 20);
+    pond_buf b = POND_BUF_INIT;
+    /* actions the snapshot keeps nothing of: commit information, unknown actions, and the
+     * removes of paths that were never there (tombstones: a table keeps them) */
+    for (size_t i = 0; b.size < target; i++)
+        PT_ASSERT_OK(pond_buf_printf(&b,
+                                     "{\"commitInfo\":{\"operation\":\"WRITE\",\"n\":%zu,\"args\":"
+                                     "[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16]}}\n"
+                                     "{\"someFutureAction\":{\"a\":{\"b\":[{},{},{}]}}}\n",
+                                     i));
+    PT_ASSERT_OK(pond_buf_puts(&b, ADD("new")));
+    put(dir, "00000000000000000001.json", b.ptr, b.size);
+    size_t base = pond_alloc_current();
+    pond_alloc_reset_peak();
+    pond_delta_table *t = NULL;
+    PT_ASSERT_OK(pond_delta_table_open(&t, dir, NULL));
+    size_t peak = pond_alloc_peak() - base;
+    PT_ASSERT_INT_EQ(pond_delta_table_file_count(t), 2);
+    pond_delta_table_free(t);
+    /* a line buffer, one parsed line, the snapshot: far below the commit's own size */
+    if (peak > (size_t)1 << 20)
+        printf("  peak heap %zu bytes for a %zu-byte commit\n", peak, b.size);
+    PT_ASSERT(peak < (size_t)1 << 20);
+    /* the same commit through the add paths it names (fsck and gc read it so) */
+    pond_alloc_reset_peak();
+    int n = 0;
+    PT_ASSERT_OK(pond_delta_commit_added_paths(dir, 1, count_path, &n));
+    PT_ASSERT_INT_EQ(n, 1);
+    PT_ASSERT(pond_alloc_peak() - base < (size_t)1 << 20);
+    pond_buf_dispose(&b);
+    pond_free(dir);
+}
+
+/* Adds are applied after removes whatever their order in the file (two passes), and each
+ * action is parsed once: a remove + re-add of the same path in one commit keeps the file. */
+static void test_two_passes_keep_protocol_order(void)
+{
+    char *dir = mk_log("order");
+    put_str(dir, "00000000000000000000.json", PROTO META ADD("a") ADD("b"));
+    /* the add of a comes first in the file, its remove after it */
+    put_str(dir, "00000000000000000001.json",
+            ADD("a") "{ \"txn\" : {\"appId\":\"x\",\"version\":7}}\n" REMOVE("a") REMOVE("b"));
+    pond_delta_table *t = NULL;
+    PT_ASSERT_OK(pond_delta_table_open(&t, dir, NULL));
+    PT_ASSERT(pond_delta_table_file_lookup(t, "a") != NULL);
+    PT_ASSERT(pond_delta_table_file_lookup(t, "b") == NULL);
+    int64_t v = 0;
+    PT_ASSERT_OK(pond_delta_table_txn_version(&v, t, "x"));
+    PT_ASSERT_INT_EQ(v, 7);
+    pond_delta_table_free(t);
+    int n = 0;
+    PT_ASSERT_OK(pond_delta_commit_added_paths(dir, 0, count_path, &n));
+    PT_ASSERT_INT_EQ(n, 2);
+    /* an add line that is not valid is found in the second pass, named by its line */
+    put_str(dir, "00000000000000000001.json", REMOVE("b") "{\"add\":{\"path\":\"c\"}}\n");
+    PT_ASSERT_ERR(pond_delta_table_open(&t, dir, NULL), POND_ECORRUPT);
+    PT_ASSERT_MSG_HAS("commit _delta_log/00000000000000000001.json cannot be read");
+    PT_ASSERT_MSG_HAS("versions from 1 on cannot be read");
+    pond_free(dir);
+}
+
+static void test_line_and_tree_bounds(void)
+{
+    char *dir = mk_log("bounds");
+    put_str(dir, "00000000000000000000.json", PROTO META);
+    /* ~600k empty objects in one 1.8 MB line: a parsed tree of about 230 MB, refused before
+     * parsing */
+    pond_buf b = POND_BUF_INIT;
+    static const char head[] = "{\"commitInfo\":{\"x\":[{}", tail[] = "]}}\n";
+    size_t n_obj = 600000, len = sizeof head - 1 + 3 * (n_obj - 1) + sizeof tail - 1;
+    PT_ASSERT_OK(pond_buf_grow(&b, len));
+    memcpy(b.ptr, head, sizeof head - 1);
+    for (size_t i = 1; i < n_obj; i++)
+        memcpy(b.ptr + sizeof head - 1 + 3 * (i - 1), ",{}", 3);
+    memcpy(b.ptr + len - (sizeof tail - 1), tail, sizeof tail - 1);
+    b.size = len;
+    put(dir, "00000000000000000001.json", b.ptr, b.size);
+    size_t base = pond_alloc_current();
+    pond_alloc_reset_peak();
+    pond_delta_table *t = NULL;
+    PT_ASSERT_ERR(pond_delta_table_open(&t, dir, NULL), POND_ECORRUPT);
+    PT_ASSERT_MSG_HAS("version 1 line 1: JSON too large to parse");
+    PT_ASSERT(pond_alloc_peak() - base < (size_t)8 << 20);
+    pond_buf_dispose(&b);
+    if (!light()) {
+        /* one line over 16 MiB */
+        size_t n = ((size_t)16 << 20) + 100;
+        char *line = malloc(n + 1);
+        memset(line, ' ', n);
+        line[n] = '\n';
+        put(dir, "00000000000000000001.json", line, n + 1);
+        free(line);
+        PT_ASSERT_ERR(pond_delta_table_open(&t, dir, NULL), POND_ECORRUPT);
+        PT_ASSERT_MSG_HAS("00000000000000000001.json' line 1 is longer than 16777216 bytes");
+    }
+    pond_free(dir);
+}
+
+/* A log 0..6 with checkpoints at 2 and 4 written by pond. */
+static char *checkpointed_log(const char *name)
+{
+    char *dir = mk_log(name);
+    static const char *const commits[] = {PROTO META ADD("a"), ADD("b"), ADD("c") REMOVE("a"),
+                                          ADD("d"),          ADD("e"), ADD("f"),
+                                          ADD("g") REMOVE("b")};
+    for (int v = 0; v < 7; v++) {
+        char cn[32];
+        commit_name(cn, v);
+        put_str(dir, cn, commits[v]);
+    }
+    for (int64_t v = 2; v <= 4; v += 2) {
+        pond_delta_table *t = NULL;
+        pond_delta_open_options o = POND_DELTA_OPEN_OPTIONS_INIT;
+        o.at_version = v;
+        PT_ASSERT_OK(pond_delta_table_open(&t, dir, &o));
+        PT_ASSERT_OK(pond_delta_checkpoint_write(t));
+        pond_delta_table_free(t);
+    }
+    return dir;
+}
+
+static void expect_live(const char *dir, const char *want, int64_t cp, size_t warnings)
+{
+    pond_delta_table *t = NULL;
+    PT_ASSERT_OK(pond_delta_table_open(&t, dir, NULL));
+    char got[64] = "";
+    for (const char *p = "abcdefg"; *p; p++) {
+        char nm[2] = {*p, 0};
+        if (pond_delta_table_file_lookup(t, nm))
+            strcat(got, nm);
+    }
+    PT_ASSERT_STR_EQ(got, want);
+    PT_ASSERT_INT_EQ(pond_delta_table_checkpoint_version(t), cp);
+    size_t n = 0;
+    while (pond_delta_table_warning(t, n))
+        n++;
+    PT_ASSERT_INT_EQ(n, warnings);
+    pond_delta_table_free(t);
+}
+
+static void test_checkpoint_fallback(void)
+{
+    char *dir = checkpointed_log("fb");
+    expect_live(dir, "cdefg", 4, 0);
+    /* the newest checkpoint damaged: the older one plus the commits after it */
+    put_str(dir, "00000000000000000004.checkpoint.parquet", "PAR1 but not really PAR1");
+    expect_live(dir, "cdefg", 2, 1);
+    pond_delta_table *t = NULL;
+    PT_ASSERT_OK(pond_delta_table_open(&t, dir, NULL));
+    PT_ASSERT(strstr(pond_delta_table_warning(t, 0),
+                     "checkpoint _delta_log/00000000000000000004.checkpoint.parquet cannot be "
+                     "read") != NULL);
+    PT_ASSERT(strstr(pond_delta_table_warning(t, 0), "the JSON commits were read instead"));
+    pond_delta_table_free(t);
+    /* both damaged: every commit from 0 */
+    put_str(dir, "00000000000000000002.checkpoint.parquet", "");
+    expect_live(dir, "cdefg", -1, 2);
+    /* _last_checkpoint that does not parse: one more warning, same state */
+    put_str(dir, "_last_checkpoint", "{\"version\":");
+    expect_live(dir, "cdefg", -1, 3);
+    /* the commits a damaged checkpoint stands for are gone: an error naming it */
+    unlink(log_path(dir, "00000000000000000000.json"));
+    unlink(log_path(dir, "00000000000000000001.json"));
+    PT_ASSERT_ERR(pond_delta_table_open(&t, dir, NULL), POND_ECORRUPT);
+    PT_ASSERT_MSG_HAS("_delta_log/00000000000000000004.checkpoint.parquet cannot be read");
+    PT_ASSERT_MSG_HAS("restore the checkpoint from a backup");
+    pond_free(dir);
+}
+
+static void test_cleaned_up_log(void)
+{
+    char *dir = checkpointed_log("clean");
+    /* a log cleanup: commits up to the newest checkpoint and the older checkpoint removed */
+    for (int v = 0; v <= 4; v++) {
+        char cn[32];
+        commit_name(cn, v);
+        unlink(log_path(dir, cn));
+    }
+    unlink(log_path(dir, "00000000000000000002.checkpoint.parquet"));
+    expect_live(dir, "cdefg", 4, 0);
+    int64_t oldest = -1;
+    PT_ASSERT_OK(pond_delta_oldest_version(&oldest, dir));
+    PT_ASSERT_INT_EQ(oldest, 4);
+    pond_delta_table *t = NULL;
+    pond_delta_open_options o = POND_DELTA_OPEN_OPTIONS_INIT;
+    o.at_version = 4;
+    PT_ASSERT_OK(pond_delta_table_open(&t, dir, &o));
+    pond_delta_table_free(t);
+    o.at_version = 3;
+    PT_ASSERT_ERR(pond_delta_table_open(&t, dir, &o), POND_ENOTFOUND);
+    PT_ASSERT_MSG_HAS("version 3 is no longer in the log");
+    /* a hole after the checkpoint is damage, not a cleanup */
+    unlink(log_path(dir, "00000000000000000005.json"));
+    PT_ASSERT_ERR(pond_delta_table_open(&t, dir, NULL), POND_ECORRUPT);
+    PT_ASSERT_MSG_HAS("missing commit file for version 5 (_delta_log/00000000000000000005.json)");
+    pond_free(dir);
+}
+
+typedef struct {
+    int n;
+    char all[4096];
+} problems;
+
+static void on_problem(const pond_delta_log_problem *p, void *payload)
+{
+    problems *ps = payload;
+    ps->n++;
+    size_t len = strlen(ps->all);
+    snprintf(ps->all + len, sizeof ps->all - len, "%d %lld %s: %s\n", (int)p->kind,
+             (long long)p->version, p->file, p->problem);
+}
+
+static char *slurp(const char *path, size_t *n)
+{
+    pond_buf b = POND_BUF_INIT;
+    PT_ASSERT_OK(pond__read_file(&b, path, 1 << 20, POND_DOM_NONE));
+    *n = b.size;
+    return pond_buf_detach(&b);
+}
+
+static void test_log_check_and_rewrite(void)
+{
+    char *dir = checkpointed_log("check");
+    problems ps = {0, ""};
+    int n = -1;
+    PT_ASSERT_OK(pond_delta_log_check(&n, dir, on_problem, &ps));
+    PT_ASSERT_INT_EQ(n, 0);
+    size_t good_len;
+    char *good = slurp(log_path(dir, "00000000000000000004.checkpoint.parquet"), &good_len);
+    /* one of each: a damaged checkpoint, a damaged commit, a hole, a bad hint */
+    put_str(dir, "00000000000000000004.checkpoint.parquet", "garbage");
+    put_str(dir, "00000000000000000001.json", "{\"add\":");
+    unlink(log_path(dir, "00000000000000000003.json"));
+    put_str(dir, "_last_checkpoint", "{\"version\":9}");
+    PT_ASSERT_OK(pond_delta_log_check(&n, dir, on_problem, &ps));
+    if (n != 4)
+        printf("%s", ps.all);
+    PT_ASSERT_INT_EQ(n, 4);
+    PT_ASSERT(strstr(ps.all, "0 1 00000000000000000001.json: version 1 line 1: invalid JSON"));
+    PT_ASSERT(strstr(ps.all, "0 3 00000000000000000003.json: missing (versions 2 and 4 exist)"));
+    PT_ASSERT(strstr(ps.all, "1 4 00000000000000000004.checkpoint.parquet: "));
+    PT_ASSERT(strstr(ps.all, "2 9 _last_checkpoint: it names checkpoint 9, which does not exist"));
+    /* the checkpoint comes back from checkpoint 2 and commit 4 (commit 3 is gone: put it back
+     * first); the commits are not touched */
+    put_str(dir, "00000000000000000003.json", ADD("d"));
+    size_t c1_len;
+    char *c1 = slurp(log_path(dir, "00000000000000000001.json"), &c1_len);
+    pond_delta_table *t = NULL;
+    pond_delta_open_options o = POND_DELTA_OPEN_OPTIONS_INIT;
+    o.at_version = 4;
+    PT_ASSERT_OK(pond_delta_table_open(&t, dir, &o));
+    PT_ASSERT_INT_EQ(pond_delta_table_checkpoint_version(t), 2);
+    PT_ASSERT_OK(pond_delta_checkpoint_rewrite(t));
+    pond_delta_table_free(t);
+    size_t new_len;
+    char *fresh = slurp(log_path(dir, "00000000000000000004.checkpoint.parquet"), &new_len);
+    PT_ASSERT_INT_EQ(new_len, good_len);
+    size_t after_len;
+    char *c1_after = slurp(log_path(dir, "00000000000000000001.json"), &after_len);
+    PT_ASSERT_INT_EQ(after_len, c1_len);
+    PT_ASSERT(memcmp(c1, c1_after, c1_len) == 0);
+    memset(&ps, 0, sizeof ps);
+    PT_ASSERT_OK(pond_delta_log_check(&n, dir, on_problem, &ps));
+    PT_ASSERT_INT_EQ(n, 1); /* only the damaged commit 1 is left; the hint names 4 again */
+    expect_live(dir, "cdefg", 4, 0);
+    pond_free(good);
+    pond_free(fresh);
+    pond_free(c1);
+    pond_free(c1_after);
+    pond_free(dir);
+}
+
+PT_SUITE(delta_hostile, PT_TEST(big_commit_bounded_memory),
+         PT_TEST(two_passes_keep_protocol_order), PT_TEST(line_and_tree_bounds),
+         PT_TEST(checkpoint_fallback), PT_TEST(cleaned_up_log), PT_TEST(log_check_and_rewrite))

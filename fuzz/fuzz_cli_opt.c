@@ -64,7 +64,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         double d;
         memcpy(&d, data, 8);
         char t[40];
-        cli_format_double(t, d);
+        pond_format_double(t, d);
         double b = strtod(t, NULL);
         if (!isnan(d) && memcmp(&b, &d, 8) != 0)
             abort();
@@ -72,7 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         float f;
         memcpy(&f, data, 4);
-        cli_format_float(t, f);
+        pond_format_float(t, f);
         float fb = strtof(t, NULL);
         if (!isnan(f) && memcmp(&fb, &f, 4) != 0)
             abort();

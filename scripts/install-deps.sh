@@ -5,7 +5,7 @@ set -euo pipefail
 pkgs=(
   build-essential cmake pkg-config git
   libzstd-dev libsnappy-dev liblz4-dev zlib1g-dev libbrotli-dev libbz2-dev liblzma-dev
-  libssl-dev libjansson-dev libsqlite3-dev
+  libssl-dev libjansson-dev libsqlite3-dev libmicrohttpd-dev chromium
   valgrind clang libclang-rt-14-dev
   sqlite3 python3 python3-numpy python3-pandas python3-pytest tzdata
   python3-statsmodels bzip2 xz-utils zstd gzip

@@ -150,6 +150,18 @@ if [ $units_only -eq 0 ] && [ -z "${POND_NO_INTEROP:-}" ] && [ -x "$root/tests/r
   tally "$last" realdata "$rc"
   rm -f "$out"
 fi
+# pond serve end to end (tests/serve): the API against the CLI, security bounds, reads during
+# writes, and the web UI in headless Chromium. Normal runs only (not ASan, not valgrind).
+if [ $units_only -eq 0 ] && [ -z "${POND_NO_INTEROP:-}" ] && [ -x "$root/tests/serve/run.sh" ]; then
+  out=$(mktemp)
+  "$root/tests/serve/run.sh" "$build" >"$out" 2>&1
+  rc=$?
+  grep -E '^FAIL' -A 4 "$out" | head -40
+  last=$(tail -n 1 "$out")
+  echo "serve: $last"
+  tally "$last" serve "$rc"
+  rm -f "$out"
+fi
 # Hostile and damaged ponds (tests/hostile/*.sh): every command on ponds built to escape,
 # hang or exhaust memory. Normal and ASan runs; not under valgrind (--units-only).
 if [ $units_only -eq 0 ]; then

@@ -20,6 +20,9 @@ POND_API int pond_buf_printf(pond_buf *b, const char *fmt, ...) __attribute__((f
 POND_API void pond_buf_clear(pond_buf *b);
 /** Hands the contents to the caller (free with pond_free) and resets the buffer. */
 POND_API char *pond_buf_detach(pond_buf *b);
+/** Appends s (n bytes) as a JSON string literal: `"` and `\` escaped, \n and \t as such,
+ *  other control characters as \u00XX; other bytes as they are. */
+POND_API int pond_buf_put_json_string(pond_buf *b, const char *s, size_t n);
 POND_API void pond_buf_dispose(pond_buf *b);
 
 #endif

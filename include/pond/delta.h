@@ -180,6 +180,15 @@ POND_API size_t pond_delta_table_file_count(const pond_delta_table *t);
 typedef int (*pond_delta_file_cb)(const pond_delta_file *file, void *payload);
 POND_API int pond_delta_table_foreach_file(const pond_delta_table *t, pond_delta_file_cb cb,
                                            void *payload);
+/** The files commit `version` (>= 0) of the Delta table at dir adds and removes, read from that
+ *  commit file alone: on_remove for each remove action (only path and decoded_path are set),
+ *  then on_add for each add action (as pond_delta_table_foreach_file gives them; they live
+ *  until the commit is freed, i.e. during the call). *meta_out: the commit changes the
+ *  protocol or metaData. POND_ENOTFOUND when the commit does not exist (yet);
+ *  for readers that follow a table commit by commit instead of replaying it. */
+POND_API int pond_delta_commit_changes(bool *meta_out, const char *dir, int64_t version,
+                                       pond_delta_file_cb on_add, pond_delta_file_cb on_remove,
+                                       void *payload);
 /** The live file whose decoded path is decoded_path, or NULL. O(1). */
 POND_API const pond_delta_file *pond_delta_table_file_lookup(const pond_delta_table *t,
                                                              const char *decoded_path);

@@ -57,6 +57,53 @@ POND_API int pond_oplog_open(pond_backend **out, const char *dir, const pond_opl
 POND_API int pond_oplog_lock(pond_backend *be, bool wait);
 POND_API void pond_oplog_unlock(pond_backend *be);
 
+/** Brings a live (not as-of) backend up to the newest committed transaction by reading only
+ *  the commits made since it was opened or last refreshed, one by one: a new data file's rows
+ *  are appended to its loaded partition, a partition a merge or gc rewrote is dropped and
+ *  loads again when used, and a commit that changes the pond's metaData (format, settings)
+ *  rebuilds the index from the log. A reader sees the state of one whole transaction, never
+ *  part of one. Not concurrently with other calls on the backend (or the fs over it);
+ *  readers opened before keep reading what they opened. *txn_out (may be NULL): the last
+ *  transaction now visible. A commit that cannot be read rebuilds the index from the log and
+ *  reports what that finds. */
+POND_API int pond_oplog_refresh(int64_t *txn_out, pond_backend *be);
+
+/** One transaction of the pond's log, as `pond log` shows it. */
+typedef struct {
+    char *path;   /* as logged: percent-encoded, relative to the pond */
+    int64_t size; /* bytes */
+} pond_oplog_txn_file;
+
+typedef struct {
+    int64_t txn;          /* the transaction (its Delta commit version) */
+    bool has_info;        /* false: the commit records no commitInfo (time and command 0/NULL) */
+    int64_t time_us;      /* when it was committed, µs UTC (millisecond precision) */
+    char *command;        /* the command line that made it (words joined by spaces), else the
+                           * Delta operation; NULL when neither is recorded */
+    pond_oplog_txn_file *files; /* with opts->files: the data files it added, in log order */
+    size_t n_files;
+    char *error;       /* non-NULL: the commit cannot be read (why); the others are 0/NULL */
+    char *files_error; /* non-NULL: the files after files[n_files - 1] cannot be read (why) */
+} pond_oplog_txn;
+
+typedef struct {
+    unsigned version; /* POND_OPLOG_HISTORY_OPTIONS_VERSION */
+    int64_t newest;   /* the newest transaction to return; -1 (or past the log): the latest */
+    int64_t limit;    /* at most this many (-1: all) */
+    bool files;       /* also the data files each transaction added */
+} pond_oplog_history_options;
+#define POND_OPLOG_HISTORY_OPTIONS_VERSION 1
+#define POND_OPLOG_HISTORY_OPTIONS_INIT {POND_OPLOG_HISTORY_OPTIONS_VERSION, -1, -1, false}
+
+/** The transactions of the pond at dir, newest first, from opts->newest down (at most
+ *  opts->limit of them), read from the commit files alone (no replay): what `pond log` and
+ *  `pond serve`'s /api/log print. *out is yours: pond_oplog_history_free(*out, *n_out).
+ *  A commit that cannot be read is listed with its error (never silent, and the rest of the
+ *  log still shows); an error return is for the log itself (unlistable, out of memory). */
+POND_API int pond_oplog_history(pond_oplog_txn **out, size_t *n_out, const char *dir,
+                                const pond_oplog_history_options *opts);
+POND_API void pond_oplog_history_free(pond_oplog_txn *t, size_t n);
+
 /** The large-file threshold for an entry type, from the pond's configuration. */
 POND_API int64_t pond_oplog_threshold(const pond_backend *be, pond_entry_type type);
 /** The pond directory. */

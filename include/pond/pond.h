@@ -17,6 +17,8 @@
 #include "table.h"
 #include "csv.h"
 #include "timefmt.h"
+#include "rows.h"
+#include "describe.h"
 #include "repl.h"
 #include "export.h"
 

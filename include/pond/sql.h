@@ -30,6 +30,7 @@
 #define POND_SQL_H
 
 #include "common.h"
+#include "rows.h"
 #include "table.h"
 #include "tinyfs.h"
 
@@ -49,11 +50,27 @@ POND_API void pond_sql_free(pond_sql *q); /* NULL is fine; finalize statements f
 POND_API int pond_sql_attach(pond_sql *q, const char *name, const char *path,
                              int64_t file_version);
 
+/** Reads a table binding NAME=PATH[@VERSION] as `pond query` and `pond serve` take it: NAME is
+ *  what precedes the first '=', PATH the rest; a final '@' followed by digits only is the
+ *  version (1 or more), any other '@' is part of the path. *name_out and *path_out are yours
+ *  (pond_free); *version_out 0 when no version is given. POND_EINVALID naming the binding
+ *  when NAME or PATH is empty, '=' is missing or the version is 0 or out of range. */
+POND_API int pond_sql_binding_parse(char **name_out, char **path_out, int64_t *version_out,
+                                    const char *binding);
+
 /** Prepares one SQL statement (trailing whitespace and ';' allowed; a second statement is
  *  POND_EINVALID). The statement is yours: sqlite3_finalize it before pond_sql_free. */
 POND_API int pond_sql_prepare(struct sqlite3_stmt **out, pond_sql *q, const char *sql);
 /** Steps a statement: 1 when a row is ready, 0 when done, or a negative error ("sql: ..."). */
 POND_API int pond_sql_step(pond_sql *q, struct sqlite3_stmt *stmt);
+
+/** Runs one SQL statement and writes its rows to sink in fmt (pond_rows_new: names as SQLite
+ *  gives them; tz may be NULL). Integers of a result column declared TIMESTAMP (a timestamp
+ *  column taken as it is) print as times with a zone, DATETIME as wall-clock times; blobs as
+ *  hex. rows_out may be NULL. Errors as pond_sql_prepare and pond_sql_step, or the sink's. */
+POND_API int pond_sql_output(int64_t *rows_out, pond_sql *q, const char *sql,
+                             pond_rows_format fmt, const pond_tz *tz, pond_rows_sink_fn sink,
+                             void *payload);
 
 /** The most decoded bytes each attached table keeps for rescans (default 64 MiB); 0 turns
  *  the cache off (every scan reads the pond). Applies to scans that start afterwards. */

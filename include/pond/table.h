@@ -118,6 +118,11 @@ typedef struct {
 #define POND_TABLE_READ_OPTIONS_INIT                                                               \
     {POND_TABLE_READ_OPTIONS_VERSION, 0, false, 0, 0, NULL, 0, POND_DEDUP_DEFAULT, NULL, 0}
 
+/** Splits a column list "a,b,c" as `pond cat --columns` and `pond serve` take it: names in
+ *  order, split at every ',' (names cannot hold a comma). *out (NULL-terminated, one
+ *  allocation: pond_free it) and *n_out. POND_EINVALID for an empty list or an empty name. */
+POND_API int pond_table_columns_parse(char ***out, int *n_out, const char *list);
+
 /** A stream over a table or series (see above). A series read plans from its index
  *  (docs/format.md): it opens only the versions it reads, skips versions a compaction
  *  replaced, and its columns are the merged schema of all versions (projected). */

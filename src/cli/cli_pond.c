@@ -1,9 +1,9 @@
 #include "cli/cli_pond.h"
 
-#include <errno.h>
-
+#include <pond/rows.h>
 #include <pond/timefmt.h>
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,19 +68,7 @@ int cli_pond_open(cli_pond *p, pond_cli *cli, bool write)
     return 0;
 }
 
-int cli_json_str(pond_buf *b, const char *s)
-{
-    int rc = pond_buf_putc(b, '"');
-    for (const unsigned char *c = (const unsigned char *)s; *c && rc == 0; c++) {
-        if (*c == '"' || *c == '\\')
-            rc = pond_buf_printf(b, "\\%c", *c);
-        else if (*c < 0x20)
-            rc = pond_buf_printf(b, "\\u%04x", *c);
-        else
-            rc = pond_buf_putc(b, (char)*c);
-    }
-    return rc ? rc : pond_buf_putc(b, '"');
-}
+int cli_json_str(pond_buf *b, const char *s) { return pond_buf_put_json_string(b, s, strlen(s)); }
 
 int cli_pond_begin(cli_pond *p, pond_cli *cli)
 {
@@ -123,26 +111,9 @@ void cli_pond_close(cli_pond *p)
     memset(p, 0, sizeof *p);
 }
 
-size_t cli_time_seconds(char out[40], int64_t us)
-{
-    int64_t s = us / 1000000 - (us % 1000000 < 0); /* floor: a time never shows later */
-    return pond_time_format_iso(out, s * 1000000);
-}
+size_t cli_time_seconds(char out[40], int64_t us) { return pond_format_time_seconds(out, us); }
 
-void cli_human_size(char out[32], int64_t n)
-{
-    static const char *u[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    double v = (double)n;
-    int i = 0;
-    while (v >= 1024 && i < 4) {
-        v /= 1024;
-        i++;
-    }
-    if (i == 0)
-        snprintf(out, 32, "%lld B", (long long)n);
-    else
-        snprintf(out, 32, "%.1f %s", v, u[i]);
-}
+void cli_human_size(char out[32], int64_t n) { pond_format_size(out, n); }
 
 const char *cli_host_path(const char *s)
 {
@@ -246,27 +217,6 @@ int cli_dedup_parse(cli_dedup *out, const char *s)
 }
 
 int cli_opt_dedup(void *dest, const char *value) { return cli_dedup_parse(dest, value); }
-
-char **cli_split_columns(const char *columns, int *n_out)
-{
-    int n = 1;
-    for (const char *c = columns; *c; c++)
-        n += *c == ',';
-    char **cols = calloc((size_t)n + 1, sizeof *cols);
-    for (int k = 0; cols && k < n; k++) {
-        const char *e = strchr(columns, ',');
-        cols[k] = e ? strndup(columns, (size_t)(e - columns)) : strdup(columns);
-        if (!cols[k]) {
-            for (int j = 0; j < k; j++)
-                free(cols[j]);
-            free(cols);
-            return NULL;
-        }
-        columns = e ? e + 1 : columns + strlen(columns);
-    }
-    *n_out = n;
-    return cols;
-}
 
 int cli_time_range(bool *has_range, int64_t *from_us, int64_t *to_us, const cli_spec *spec,
                    const char *from_text, const char *to_text, const pond_tz *tz)

@@ -52,10 +52,6 @@ int cli_dedup_parse(cli_dedup *out, const char *s);
 int cli_opt_dedup(void *dest, const char *value);
 void cli_dedup_dispose(cli_dedup *d);
 
-/* "a,b,c" (--columns) -> a NULL-terminated array of n names (malloc'd each; free them and the
- * array); NULL when out of memory. */
-char **cli_split_columns(const char *columns, int *n_out);
-
 /* --from/--to as every command reads them: pond_time_parse_arg in tz (NULL: UTC), after the
  * whole line so that --timezone may come after them. from_text/to_text NULL: not given. Sets
  * *has_range and the range [*from_us, *to_us) (INT64_MIN/INT64_MAX for a missing end).

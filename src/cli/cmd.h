@@ -68,5 +68,7 @@ int cmd_parquet(pond_cli *cli, int argc, char **argv);
 
 /* SQL (cmd_query.c): `pond query`, and `pond cat --sql` (called by cmd_cat). */
 int cmd_query(pond_cli *cli, int argc, char **argv);
+/* pond serve (cmd_serve.c, the server in src/serve/). */
+int cmd_serve(pond_cli *cli, int argc, char **argv);
 int cli_cat_sql(pond_cli *cli, const char *sql, const char *path, int64_t version, cli_fmt fmt);
 #endif

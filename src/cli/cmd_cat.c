@@ -175,8 +175,8 @@ int cmd_cat(pond_cli *cli, int argc, char **argv)
         }
     }
     if (columns) {
-        if (!(cols = cli_split_columns(columns, &ncols))) {
-            rc = cli_error("out of memory");
+        if (pond_table_columns_parse(&cols, &ncols, columns) < 0) {
+            rc = cli_usage(&spec, "--%s", pond_error_last()->message);
             goto done;
         }
         ro.columns = (const char *const *)cols;
@@ -202,9 +202,7 @@ int cmd_cat(pond_cli *cli, int argc, char **argv)
 done:
     pond_fs_node_free(node);
     cli_dedup_dispose(&dedup);
-    for (int k = 0; k < ncols && cols; k++)
-        free(cols[k]);
-    free(cols);
+    pond_free(cols);
     cli_pond_close(&p); /* a zeroed one too */
     cli_format_set_timezone(NULL);
     pond_tz_free(tz);

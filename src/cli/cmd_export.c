@@ -231,8 +231,8 @@ int cmd_export(pond_cli *cli, int argc, char **argv)
             goto out;
         }
     if (columns) {
-        if (!(cols = cli_split_columns(columns, &ncols))) {
-            rc = cli_error("out of memory");
+        if (pond_table_columns_parse(&cols, &ncols, columns) < 0) {
+            rc = cli_usage(&spec, "--%s", pond_error_last()->message);
             goto out;
         }
         o.columns = (const char *const *)cols;
@@ -284,9 +284,7 @@ out:
     for (size_t i = 0; i < s.n; i++)
         free(s.paths[i]);
     free(s.paths);
-    for (int k = 0; k < ncols && cols; k++)
-        free(cols[k]);
-    free(cols);
+    pond_free(cols);
     pond_tz_free(tz);
     return rc;
 }

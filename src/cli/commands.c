@@ -28,5 +28,6 @@ const pond_cmd pond_commands[] = {
     {"parquet", cmd_parquet, "inspect a Parquet file (meta, dump)"},
     {"export", cmd_export, "write tables and series as Parquet datasets or Delta tables"},
     {"query", cmd_query, "run SQL over tables and series (joins across files)"},
+    {"serve", cmd_serve, "serve the pond over HTTP: web UI with charts, data API"},
     {NULL, NULL, NULL},
 };

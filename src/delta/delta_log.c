@@ -1154,6 +1154,52 @@ int pond_delta__table_from_memory(pond_delta_table **out, const char *const *com
     return 0;
 }
 
+int pond_delta_commit_changes(bool *meta_out, const char *dir, int64_t version,
+                              pond_delta_file_cb on_add, pond_delta_file_cb on_remove,
+                              void *payload)
+{
+    POND_ASSERT_ARG(meta_out && dir && version >= 0 && on_add && on_remove);
+    *meta_out = false;
+    char name[64];
+    snprintf(name, sizeof name, "_delta_log/%020" PRId64 ".json", version);
+    char *path = pond__path_join(dir, name);
+    if (!path)
+        return POND_ENOMEM;
+    pond_delta__json_init();
+    pond_buf b = POND_BUF_INIT;
+    pond_delta_table *t = NULL;
+    struct stat st;
+    int rc = 0;
+    if (pond__os_stat(path, &st) != 0)
+        rc = errno == ENOENT ? pond_error_set(POND_ENOTFOUND, POND_DOM_DELTA,
+                                              "version %" PRId64 " does not exist", version)
+                             : pond_error_set_os(POND_DOM_DELTA, "stat '%s'", path);
+    if (rc == 0)
+        rc = pond__read_file(&b, path, DELTA_MAX_COMMIT_BYTES, POND_DOM_DELTA);
+    /* the commit alone, applied to an empty state: its adds are the live entries, its
+     * removes the others */
+    if (rc == 0 && !(t = pond_calloc(1, sizeof *t)))
+        rc = POND_ENOMEM;
+    if (rc == 0) {
+        t->version = version - 1;
+        t->checkpoint_version = -1;
+        t->checkpoint_kind = "none";
+        rc = apply_text(t, b.ptr ? b.ptr : "", b.size, version);
+    }
+    if (rc == 0)
+        *meta_out = t->protocol_json || t->metadata_json;
+    for (size_t i = 0; rc == 0 && i < t->n_files; i++)
+        if (!t->files[i].live)
+            rc = on_remove(&t->files[i].pub, payload);
+    for (size_t i = 0; rc == 0 && i < t->n_files; i++)
+        if (t->files[i].live)
+            rc = on_add(&t->files[i].pub, payload);
+    pond_delta_table_free(t);
+    pond_buf_dispose(&b);
+    pond_free(path);
+    return rc;
+}
+
 void pond_delta_table_free(pond_delta_table *t)
 {
     if (!t)

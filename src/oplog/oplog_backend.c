@@ -1438,6 +1438,99 @@ int pond_oplog_lock(pond_backend *be, bool wait)
     return 0;
 }
 
+/* ---- following other writers ------------------------------------------------------------ */
+
+typedef struct {
+    oplog_be *ob;
+    int64_t version;
+} refresh_ctx;
+
+/* A removed data file (a merge or gc rewrote its partition): its rows go with it, and the
+ * rows' file indexes shift, so a loaded partition is dropped and loads again when used. */
+static int refresh_remove(const pond_delta_file *f, void *payload)
+{
+    refresh_ctx *c = payload;
+    for (size_t i = 0; i < c->ob->parts.cap; i++) {
+        ol_part *p = c->ob->parts.vals ? c->ob->parts.vals[i] : NULL;
+        for (size_t k = 0; p && k < p->n_files; k++) {
+            if (strcmp(p->files[k].path, f->decoded_path) != 0)
+                continue;
+            pond_free(p->files[k].path);
+            memmove(&p->files[k], &p->files[k + 1], (p->n_files - k - 1) * sizeof *p->files);
+            p->n_files--;
+            oplog__part_unload(p);
+            return 0;
+        }
+    }
+    return 0; /* a file the index never had: nothing of it is loaded */
+}
+
+/* An added data file: indexed; when its partition is loaded and the file is its newest (a
+ * commit's own file always is), only its rows are read and appended, else the partition is
+ * dropped and loads again when used. */
+static int refresh_add(const pond_delta_file *f, void *payload)
+{
+    refresh_ctx *c = payload;
+    index_ctx ictx = {c->ob, 0};
+    int rc = index_file(f, &ictx);
+    if (rc < 0)
+        return rc;
+    const char *pid = NULL;
+    for (size_t i = 0; i < f->n_partition_values; i++)
+        if (!strcmp(f->partition_values[i].key, "part_id"))
+            pid = f->partition_values[i].value;
+    pond_node_id id;
+    ol_part *p = NULL;
+    if (pond_node_id_parse(&id, pid) == 0)
+        (void)part_get(&p, c->ob, &id, false);
+    if (!p || !p->loaded)
+        return 0;
+    size_t last = p->n_files - 1;
+    if (last > 0 && file_cmp(&p->files[last - 1], &p->files[last]) > 0) {
+        qsort(p->files, p->n_files, sizeof *p->files, file_cmp);
+        oplog__part_unload(p);
+        return 0;
+    }
+    rc = load_file(c->ob, p, (int)last);
+    if (rc == 0)
+        rc = load_pending(c->ob, p, NULL, true, last, NULL, NULL);
+    if (rc < 0)
+        oplog__part_unload(p); /* loads again, and says what is wrong, when used */
+    return rc == POND_ENOMEM ? rc : 0;
+}
+
+int pond_oplog_refresh(int64_t *txn_out, pond_backend *be)
+{
+    POND_ASSERT_ARG(be && be->name && !strcmp(be->name, "oplog"));
+    oplog_be *ob = OB(be);
+    int rc = 0;
+    /* versions are contiguous and a commit file appears whole (linked into place), so the
+     * next version's file existing is exactly "someone committed" */
+    while (ob->as_of < 0 && ob->last_txn >= 0) {
+        refresh_ctx c = {ob, ob->last_txn + 1};
+        bool meta = false;
+        rc = pond_delta_commit_changes(&meta, ob->dir, c.version, refresh_add, refresh_remove,
+                                       &c);
+        if (rc == POND_ENOTFOUND) {
+            rc = 0;
+            break;
+        }
+        if (rc == 0 && meta) { /* a new format or settings: read the whole log again */
+            rc = oplog__load_index(ob, -1);
+            break;
+        }
+        if (rc < 0) { /* the index may be half updated: rebuild it from the log */
+            int again = oplog__load_index(ob, -1);
+            rc = again < 0 ? again : 0;
+            break;
+        }
+        ob->last_txn = c.version;
+    }
+    if (txn_out)
+        *txn_out = ob->last_txn;
+    return rc;
+}
+
 void pond_oplog_unlock(pond_backend *be)
 {
     oplog_be *ob = OB(be);

@@ -5,6 +5,8 @@
 #include <pond/errors.h>
 #include <pond/timefmt.h>
 
+#include "util/util.h"
+
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
@@ -206,6 +208,44 @@ int pond_sql_attach(pond_sql *q, const char *name, const char *path, int64_t fil
         rc = pond_error_set(POND_EINVALID, D, "sql: %s", err ? err : sqlite3_errmsg(q->db));
         sqlite3_free(err);
         return rc;
+    }
+    return 0;
+}
+
+int pond_sql_binding_parse(char **name_out, char **path_out, int64_t *version_out,
+                           const char *binding)
+{
+    POND_ASSERT_ARG(name_out && path_out && version_out && binding);
+    *name_out = *path_out = NULL;
+    *version_out = 0;
+    const char *eq = strchr(binding, '=');
+    if (!eq || eq == binding || !eq[1])
+        return pond_error_set(POND_EINVALID, D,
+                              "'%s': expected NAME=PATH or NAME=PATH@VERSION",
+                              binding);
+    const char *end = eq + strlen(eq), *at = strrchr(eq, '@');
+    if (at && at[1] && strspn(at + 1, "0123456789") == strlen(at + 1)) {
+        int64_t v = 0;
+        for (const char *c = at + 1; *c; c++) {
+            if (v > (INT64_MAX - (*c - '0')) / 10)
+                return pond_error_set(POND_EINVALID, D, "'%s': the version is too large",
+                                      binding);
+            v = v * 10 + (*c - '0');
+        }
+        if (v < 1)
+            return pond_error_set(POND_EINVALID, D, "'%s': versions start at 1", binding);
+        *version_out = v;
+        end = at;
+    }
+    if (end == eq + 1)
+        return pond_error_set(POND_EINVALID, D, "'%s': the path is empty", binding);
+    *name_out = pond_strndup(binding, (size_t)(eq - binding));
+    *path_out = pond_strndup(eq + 1, (size_t)(end - eq - 1));
+    if (!*name_out || !*path_out) {
+        pond_free(*name_out);
+        pond_free(*path_out);
+        *name_out = *path_out = NULL;
+        return POND_ENOMEM;
     }
     return 0;
 }

@@ -862,3 +862,40 @@ int pond_table_stream_stats(pond_table_scan_stats *out, struct ArrowArrayStream 
     *out = ((rd *)s->private_data)->stats;
     return 0;
 }
+
+int pond_table_columns_parse(char ***out, int *n_out, const char *list)
+{
+    POND_ASSERT_ARG(out && n_out && list);
+    *out = NULL;
+    *n_out = 0;
+    if (!*list)
+        return pond_error_set(POND_EINVALID, D, "columns: no column named");
+    size_t n = 1, len = strlen(list);
+    for (const char *c = list; *c; c++)
+        n += *c == ',';
+    if (n > INT32_MAX / 2)
+        return pond_error_set(POND_EINVALID, D, "columns: too many names");
+    char **v = pond_malloc((n + 1) * sizeof *v + len + 1);
+    if (!v)
+        return POND_ENOMEM;
+    char *text = (char *)(v + n + 1);
+    memcpy(text, list, len + 1);
+    size_t k = 0;
+    for (char *t = text;; t++) {
+        v[k++] = t;
+        char *comma = strchr(t, ',');
+        if (comma)
+            *comma = '\0';
+        if (!*t) {
+            pond_free(v);
+            return pond_error_set(POND_EINVALID, D, "columns: an empty name in '%s'", list);
+        }
+        if (!comma)
+            break;
+        t = comma;
+    }
+    v[k] = NULL;
+    *out = v;
+    *n_out = (int)n;
+    return 0;
+}

@@ -87,3 +87,22 @@ void pond_buf_dispose(pond_buf *b)
     b->ptr = NULL;
     b->size = b->asize = 0;
 }
+
+int pond_buf_put_json_string(pond_buf *out, const char *s, size_t n)
+{
+    int rc = pond_buf_putc(out, '"');
+    for (size_t k = 0; k < n && rc == 0; k++) {
+        unsigned char c = (unsigned char)s[k];
+        if (c == '"' || c == '\\')
+            rc = pond_buf_printf(out, "\\%c", c);
+        else if (c == '\n')
+            rc = pond_buf_put(out, "\\n", 2);
+        else if (c == '\t')
+            rc = pond_buf_put(out, "\\t", 2);
+        else if (c < 0x20)
+            rc = pond_buf_printf(out, "\\u%04x", c);
+        else
+            rc = pond_buf_putc(out, (char)c);
+    }
+    return rc ? rc : pond_buf_putc(out, '"');
+}

@@ -1,4 +1,5 @@
-/* Row output (src/cli/cli_format.c): numbers that read back exactly, CSV/JSON/table shape. */
+/* Row output (include/pond/rows.h, used by the CLI): numbers that read back exactly,
+ * CSV/JSON/table shape. */
 #include "cli/cli_format.h"
 
 #include "pt.h"
@@ -21,7 +22,7 @@ static void test_double_text(void)
     };
     char t[40];
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        cli_format_double(t, cases[i].d);
+        pond_format_double(t, cases[i].d);
         PT_ASSERT_STR_EQ(t, cases[i].want);
     }
     /* every finite double reads back bit for bit, and always looks like a float */
@@ -33,7 +34,7 @@ static void test_double_text(void)
         memcpy(&d, &x, sizeof d);
         if (!isfinite(d))
             continue;
-        cli_format_double(t, d);
+        pond_format_double(t, d);
         double back = strtod(t, NULL);
         PT_ASSERT(memcmp(&back, &d, sizeof d) == 0);
         PT_ASSERT(strpbrk(t, ".e") != NULL);
@@ -43,13 +44,13 @@ static void test_double_text(void)
 static void test_float_text(void)
 {
     char t[40];
-    cli_format_float(t, 0.1f);
+    pond_format_float(t, 0.1f);
     PT_ASSERT_STR_EQ(t, "0.1");
-    cli_format_float(t, 16777216.0f);
+    pond_format_float(t, 16777216.0f);
     PT_ASSERT_STR_EQ(t, "16777216.0");
-    cli_format_float(t, 1e20f);
+    pond_format_float(t, 1e20f);
     PT_ASSERT_STR_EQ(t, "1e+20");
-    cli_format_float(t, -0.0f);
+    pond_format_float(t, -0.0f);
     PT_ASSERT_STR_EQ(t, "-0.0");
     uint32_t x = 2463534242u;
     int n = pt_light() ? 2000 : 20000;
@@ -59,7 +60,7 @@ static void test_float_text(void)
         memcpy(&f, &x, sizeof f);
         if (!isfinite(f))
             continue;
-        cli_format_float(t, f);
+        pond_format_float(t, f);
         float back = strtof(t, NULL);
         PT_ASSERT(memcmp(&back, &f, sizeof f) == 0);
         PT_ASSERT(strpbrk(t, ".e") != NULL);
@@ -68,14 +69,15 @@ static void test_float_text(void)
 
 static void test_timestamp_text(void)
 {
+    const pond_tz *cur_tz = NULL;
     char t[48];
-    cli_format_timestamp(t, 1706702400, POND_ARROW_UNIT_S, true);
+    pond_format_timestamp(t, 1706702400, POND_ARROW_UNIT_S, true, cur_tz);
     PT_ASSERT_STR_EQ(t, "2024-01-31T12:00:00Z");
-    cli_format_timestamp(t, 1706702400123456789LL, POND_ARROW_UNIT_NS, true);
+    pond_format_timestamp(t, 1706702400123456789LL, POND_ARROW_UNIT_NS, true, cur_tz);
     PT_ASSERT_STR_EQ(t, "2024-01-31T12:00:00.123456789Z");
-    cli_format_timestamp(t, -1, POND_ARROW_UNIT_NS, false);
+    pond_format_timestamp(t, -1, POND_ARROW_UNIT_NS, false, cur_tz);
     PT_ASSERT_STR_EQ(t, "1969-12-31T23:59:59.999999999");
-    cli_format_timestamp(t, INT64_MAX, POND_ARROW_UNIT_S, true); /* beyond the calendar */
+    pond_format_timestamp(t, INT64_MAX, POND_ARROW_UNIT_S, true, cur_tz); /* beyond the calendar */
     PT_ASSERT_STR_EQ(t, "9223372036854775807s");
 }
 
@@ -83,23 +85,24 @@ static void test_timestamp_text(void)
  * times (no zone) as they are. */
 static void test_timestamp_zone(void)
 {
+    const pond_tz *cur_tz = NULL;
     char t[48];
     pond_tz *tz = NULL;
     PT_ASSERT_OK(pond_tz_open(&tz, "Asia/Kolkata"));
-    cli_format_set_timezone(tz);
-    cli_format_timestamp(t, 1706702400, POND_ARROW_UNIT_S, true);
+    cur_tz = tz;
+    pond_format_timestamp(t, 1706702400, POND_ARROW_UNIT_S, true, cur_tz);
     PT_ASSERT_STR_EQ(t, "2024-01-31T17:30:00+05:30");
-    cli_format_timestamp(t, 1706702400123456789LL, POND_ARROW_UNIT_NS, true);
+    pond_format_timestamp(t, 1706702400123456789LL, POND_ARROW_UNIT_NS, true, cur_tz);
     PT_ASSERT_STR_EQ(t, "2024-01-31T17:30:00.123456789+05:30");
-    cli_format_timestamp(t, 1706702400500LL, POND_ARROW_UNIT_MS, true);
+    pond_format_timestamp(t, 1706702400500LL, POND_ARROW_UNIT_MS, true, cur_tz);
     PT_ASSERT_STR_EQ(t, "2024-01-31T17:30:00.500+05:30");
-    cli_format_timestamp(t, 1706702400, POND_ARROW_UNIT_S, false);
+    pond_format_timestamp(t, 1706702400, POND_ARROW_UNIT_S, false, cur_tz);
     PT_ASSERT_STR_EQ(t, "2024-01-31T12:00:00");
-    cli_format_timestamp(t, INT64_MAX, POND_ARROW_UNIT_US, true); /* an offset would overflow */
+    pond_format_timestamp(t, INT64_MAX, POND_ARROW_UNIT_US, true, cur_tz); /* an offset would overflow */
     PT_ASSERT_STR_EQ(t, "9223372036854775807us");
-    cli_format_set_timezone(NULL);
+    cur_tz = NULL;
     pond_tz_free(tz);
-    cli_format_timestamp(t, 1706702400, POND_ARROW_UNIT_S, true);
+    pond_format_timestamp(t, 1706702400, POND_ARROW_UNIT_S, true, cur_tz);
     PT_ASSERT_STR_EQ(t, "2024-01-31T12:00:00Z");
 }
 
@@ -109,23 +112,23 @@ static char *rows_text(cli_fmt fmt, int n_rows)
     char *text = NULL;
     size_t len = 0;
     FILE *m = open_memstream(&text, &len);
-    cli_rows w;
+    pond_rows *w = NULL;
     const char *names[] = {"n", "s"};
-    PT_ASSERT_OK(cli_rows_begin(&w, m, fmt, 2, names));
+    PT_ASSERT_OK(pond_rows_new(&w, fmt, 2, names, NULL, cli_file_sink, m));
     static const char *strs[] = {"plain", "a,b", "say \"hi\"", "two\nlines", "", "ünï"};
     for (int i = 0; i < n_rows; i++) {
         if (i == 2)
-            PT_ASSERT_OK(cli_rows_null(&w));
+            PT_ASSERT_OK(pond_rows_null(w));
         else if (i == 3)
-            PT_ASSERT_OK(cli_rows_double(&w, NAN));
+            PT_ASSERT_OK(pond_rows_double(w, NAN));
         else
-            PT_ASSERT_OK(cli_rows_double(&w, i * 10.0 + 0.5));
-        PT_ASSERT_OK(cli_rows_string(&w, strs[i % 6], strlen(strs[i % 6])));
+            PT_ASSERT_OK(pond_rows_double(w, i * 10.0 + 0.5));
+        PT_ASSERT_OK(pond_rows_string(w, strs[i % 6], strlen(strs[i % 6])));
     }
     int64_t rows = -1;
-    PT_ASSERT_OK(cli_rows_end(&w, &rows));
+    PT_ASSERT_OK(pond_rows_end(w, &rows));
     PT_ASSERT_INT_EQ(rows, n_rows);
-    cli_rows_dispose(&w);
+    pond_rows_free(w);
     fclose(m);
     return text;
 }
@@ -179,17 +182,17 @@ static void test_rows_table_streams(void)
     char *text = NULL;
     size_t len = 0;
     FILE *m = open_memstream(&text, &len);
-    cli_rows w;
+    pond_rows *w = NULL;
     const char *names[] = {"id", "text"};
-    PT_ASSERT_OK(cli_rows_begin(&w, m, FMT_TABLE, 2, names));
+    PT_ASSERT_OK(pond_rows_new(&w, FMT_TABLE, 2, names, NULL, cli_file_sink, m));
     for (int i = 0; i < 1500; i++) {
-        PT_ASSERT_OK(cli_rows_int(&w, i));
+        PT_ASSERT_OK(pond_rows_int(w, i));
         const char *s = i == 1400 ? "a very long value that goes well past forty characters"
                                   : "short";
-        PT_ASSERT_OK(cli_rows_string(&w, s, strlen(s)));
+        PT_ASSERT_OK(pond_rows_string(w, s, strlen(s)));
     }
-    PT_ASSERT_OK(cli_rows_end(&w, NULL));
-    cli_rows_dispose(&w);
+    PT_ASSERT_OK(pond_rows_end(w, NULL));
+    pond_rows_free(w);
     fclose(m);
     PT_ASSERT(strstr(text, " id  text\n---  -----\n") == text);
     PT_ASSERT(strstr(text, "\n1400  a ve~\n") != NULL); /* a number is never cut */

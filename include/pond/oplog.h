@@ -145,8 +145,8 @@ typedef struct {
 } pond_fsck_report;
 
 /* kind is "missing", "corrupt", "unreferenced", "stale", "orphan", "temp" (a young temp file),
- * "foreign" or "stranded"; message names the node path (or id), the file, blob or partition,
- * and the reason. */
+ * "foreign", "stranded" or "unfinished" (a push a power cut interrupted: docs/replication.md);
+ * message names the node path (or id), the file, blob or partition, and the reason. */
 typedef void (*pond_fsck_fn)(const char *kind, const char *message, void *payload);
 typedef void (*pond_progress_fn)(int64_t done, int64_t total, void *payload);
 
@@ -269,5 +269,32 @@ POND_API void pond_oplog_lease_release(pond_oplog_lease *lease);
 /** The oldest version any live lease holds (*version_out = -1 for none); removes the files of
  *  leases whose holder is gone. */
 POND_API int pond_oplog_lease_oldest(int64_t *version_out, const char *dir);
+
+/** A log file a receiving pond links as part of one batch (docs/replication.md, "Batches and
+ *  power cuts"): a commit, or a checkpoint of the version of the commit before it. */
+typedef struct {
+    int64_t version;
+    bool checkpoint;
+    int64_t size;
+    pond_hash sha256;
+} pond_push_entry;
+/** Names the batch about to be linked, in link order, in `_host/push-intent` (docs/format.md).
+ *  Not synced: the caller makes it durable with the batch's files before the first link. At
+ *  most 4096 entries; there must be no intent already (the lock holder finished it). */
+POND_API int pond_oplog_intent_write(const char *dir, const pond_push_entry *v, size_t n);
+/** The batch's links are durable: removes `_host/push-intent` durably. */
+POND_API int pond_oplog_intent_clear(const char *dir);
+/** Where an unfinished push (a power cut inside a batch) makes the log end: *end_out is the
+ *  version before the first commit of the batch that is missing, when log files the intent
+ *  names (and nothing else) are above it; -1 when nothing is hidden. Writes nothing. */
+POND_API int pond_oplog_intent_end(int64_t *end_out, const char *dir);
+/** The newest version pond reads in the pond at dir (pond_oplog_intent_end, else the newest
+ *  commit). */
+POND_API int pond_oplog_head(int64_t *version_out, const char *dir);
+/** Under the writer lock (every writer runs it first): finishes an unfinished push. Removes
+ *  the batch's log files above its gap (each checked against the intent's size and SHA-256;
+ *  when anything else is there, nothing is removed and it is POND_ECORRUPT), makes the log
+ *  durable, then removes the intent durably. Nothing to do: 0. */
+POND_API int pond_oplog_intent_finish(const char *dir);
 
 #endif

@@ -106,20 +106,21 @@ POND_API int pond_stream_output(pond_output_result *res, struct ArrowArrayStream
                                 pond_output_format fmt, const pond_tz *tz,
                                 pond_rows_sink_fn sink, void *payload);
 
-/** Writes the table or series at node, read with ro (range, columns, version, dedup), to sink
- *  in fmt. Parquet is one file: the stored bytes (verified as read, the footer checked first)
- *  when the read is exactly one stored version, unprojected, unranged and not under a dedup
- *  rule (a series read skips versions a compaction replaced); otherwise the rows encoded anew
- *  with zstd (a series of several versions, a range, a projection, dedup). `pond cat`, `pond
- *  copy` and `pond serve` all write through here, so they give the same bytes for the same
- *  arguments. tz as for pond_rows_new (text formats only). */
-POND_API int pond_table_node_output(pond_output_result *res, pond_fs_node *node,
-                                    const pond_table_read_options *ro, pond_output_format fmt,
-                                    const pond_tz *tz, pond_rows_sink_fn sink, void *payload);
-/** The same for the entry at path (symlinks followed). */
+/** Writes the table or series at path, read with ro (range, columns, version, dedup), to sink
+ *  in fmt. A series is read as pond_table_read_stream reads it: versions a compaction replaced
+ *  skipped, its dedup setting (or ro's) applied. Parquet is one file: the stored bytes
+ *  (verified as read, the footer checked first) when the read is exactly one stored version,
+ *  unprojected, unranged and not under a dedup rule; otherwise the rows encoded anew with
+ *  zstd (a series of several versions, a range, a projection, dedup). `pond cat`,
+ *  `pond copy` and `pond serve` all write through here, so they give the same bytes for the
+ *  same arguments. tz as for pond_rows_new (text formats only). */
 POND_API int pond_table_output(pond_output_result *res, pond_fs *fs, const pond_wd *wd,
                                const char *path, const pond_table_read_options *ro,
                                pond_output_format fmt, const pond_tz *tz, pond_rows_sink_fn sink,
                                void *payload);
+/** The same through a node handle (`pond cat` and `pond copy` hold one). */
+POND_API int pond_table_node_output(pond_output_result *res, pond_fs_node *node,
+                                    const pond_table_read_options *ro, pond_output_format fmt,
+                                    const pond_tz *tz, pond_rows_sink_fn sink, void *payload);
 
 #endif

@@ -1,5 +1,5 @@
 /* Writing a table or series to a file descriptor, as `pond cat` and `pond copy` both do
- * (through pond_table_node_output, which `pond serve` uses too). */
+ * (through pond_table_output, which `pond serve` uses too). */
 #include "cli/cli_format.h"
 #include "cli/cli_pond.h"
 

@@ -26,7 +26,11 @@ int cmd_describe(pond_cli *cli, int argc, char **argv)
         .about = "Describe entries: type, versions with sizes, storage (inline in the pond's\n"
                  "table or a blob in _large_files/), and for tables and series the schema, row\n"
                  "counts, the timestamp column, the time zone its times without a zone are\n"
-                 "read in, its time formats, and each version's event-time range (UTC).\n",
+                 "read in, its time formats, and each version's event-time range (UTC). A\n"
+                 "series shows its read rule (dedup), its compaction policy and the columns of\n"
+                 "all its versions, from its index; a compacted version says which versions it\n"
+                 "replaces, and each replaced version by which one it was replaced (reads skip\n"
+                 "it).\n",
         .missing = "no path given",
         .min_operands = 1,
         .max_operands = -1,

@@ -340,7 +340,7 @@ int cmd_status(pond_cli *cli, int argc, char **argv)
     if (!dir)
         return 1;
     int64_t head = -1;
-    if (pond_delta_latest_version(&head, dir) < 0)
+    if (pond_oplog_head(&head, dir) < 0) /* an unfinished push: its prefix */
         return cli_fail();
     pond_remote *v = NULL;
     size_t n = 0;

@@ -16,12 +16,12 @@ static int read_at(void *payload, int64_t off, void *buf, size_t len, size_t *n_
 }
 
 /* Rows and (when schema_out) the Arrow schema of one version's Parquet footer. */
-static int version_info(int64_t *rows, struct ArrowSchema *schema_out, pond_fs_node *node,
-                        int64_t version)
+static int version_info(int64_t *rows, struct ArrowSchema *schema_out, pond_fs *fs,
+                        const char *path, int64_t version)
 {
     pond_reader *r = NULL;
     pond_parquet_reader *pq = NULL;
-    int rc = pond_fs_node_open_reader(&r, node, version);
+    int rc = pond_fs_open_reader_version(&r, fs, NULL, path, version);
     if (rc == 0) {
         pond_parquet_source src = {read_at, pond_reader_size(r), r};
         rc = pond_parquet_reader_open(&pq, &src, NULL);
@@ -56,45 +56,38 @@ int pond_describe_get(pond_describe *d, pond_fs *fs, pond_backend *be, const cha
 {
     memset(d, 0, sizeof *d);
     pond_fs_node *h = NULL;
+    pond_stat *vs = NULL;
+    pond_series_version_info *vi = NULL;
+    size_t nv = 0, ni = 0;
     int rc = pond_fs_node_open(&h, fs, NULL, path, POND_FS_NODE_NOFOLLOW);
     if (rc == 0)
         rc = pond_fs_node_stat(&d->st, h);
     if (rc == 0)
-        rc = pond_path_normalize(&d->path, NULL, NULL, path);
+        rc = (d->path = pond_strdup(pond_fs_node_path(h))) ? 0 : POND_ENOMEM;
     if (rc < 0)
-        goto out;
+        goto done;
     pond_node_id_format(d->node_id, &d->st.id);
     if (d->st.type == POND_ENTRY_SYMLINK) {
         rc = pond_fs_readlink(&d->target, fs, NULL, path);
-        goto out;
+        goto done;
     }
     if (d->st.type == POND_ENTRY_DIRECTORY)
-        goto out;
+        goto done;
     bool tabular = d->st.type != POND_ENTRY_FILE_DATA;
     bool series = d->st.type == POND_ENTRY_FILE_SERIES;
-    pond_stat *vs = NULL;
-    pond_series_version_info *vi = NULL;
-    size_t nv = 0, nvi = 0;
     if ((rc = pond_fs_node_versions(&vs, &nv, h)) < 0)
-        goto out;
-    if (series && ((rc = pond_series_node_versions(&vi, &nvi, h)) < 0 ||
+        goto done;
+    if (series && ((rc = pond_series_node_versions(&vi, &ni, h)) < 0 ||
                    (rc = pond_series_node_settings_get(&d->settings, h)) < 0 ||
                    (rc = pond_derive_describe(&d->derived, h)) < 0 ||
                    (rc = pond_derive_dependents(&d->dependents, &d->n_dependents, h)) < 0))
         goto done;
-    if (vi && nvi != nv)
-        vi = (pond_free(vi), NULL); /* the index and the versions disagree: footers only */
-    /* a series' columns are the merged schema of all its versions (from its index) */
+    if (vi && ni != nv) /* both lists come from the same log: a mismatch is a bug */
+        pond_free(vi), vi = NULL;
+    /* a series' columns are the merged schema of all its versions, from its index */
     if (tabular && nv > 0 && (series || vs[nv - 1].size > 0)) {
-        int src;
-        if (series) {
-            src = pond_table_node_schema(&d->schema, h);
-        } else {
-            int64_t rows;
-            d->schema_version = vs[nv - 1].version;
-            src = version_info(&rows, &d->schema, h, vs[nv - 1].version);
-        }
-        if (src == 0)
+        d->schema_version = series ? 0 : vs[nv - 1].version;
+        if (pond_table_node_schema(&d->schema, h) == 0)
             d->has_schema = true;
         else if (!(d->schema_error = pond_strdup(pond_error_last()->message))) {
             rc = POND_ENOMEM;
@@ -127,15 +120,15 @@ int pond_describe_get(pond_describe *d, pond_fs *fs, pond_backend *be, const cha
         if (!tabular || vs[i].size == 0)
             continue;
         v->rows = vi ? vi[i].rows : -1;
-        if (v->rows < 0 && version_info(&v->rows, NULL, h, vs[i].version) < 0)
-            v->rows = -1; /* not in the index and unreadable: no count */
+        /* not in the index (written before it existed): the footer; unreadable: no count */
+        if (v->rows < 0 && version_info(&v->rows, NULL, fs, d->path, vs[i].version) < 0)
+            v->rows = -1;
         if (v->rows >= 0 && !v->replaced_by)
             d->total_rows += v->rows;
     }
 done:
     pond_free(vs);
     pond_free(vi);
-out:
     pond_fs_node_free(h);
     return rc;
 }
@@ -170,9 +163,9 @@ int pond_describe_text(pond_buf *o, const pond_describe *d)
             for (size_t k = 0; k < s->n_dedup_keys && rc == 0; k++)
                 rc = pond_buf_printf(o, "%s%s", k ? "," : ":", s->dedup_keys[k]);
             if (rc == 0)
-                rc = pond_buf_printf(o, " (of rows with the same timestamp%s, reads return the "
-                                        "newest version's)\n",
-                                     s->n_dedup_keys ? " and key" : "");
+                rc = pond_buf_printf(
+                    o, " (of rows with the same timestamp%s, reads return the newest version's)\n",
+                    s->n_dedup_keys ? " and key" : "");
         }
         if (rc == 0 && s->compact_after > 0)
             rc = pond_buf_printf(o, "  compaction: after %lld versions\n",
@@ -290,17 +283,22 @@ int pond_describe_json(pond_buf *o, const pond_describe *d)
         }
         if (rc == 0)
             rc = pond_buf_putc(o, ']');
-        if (rc == 0)
-            rc = json_key_str(o, "dedup", s->dedup == POND_DEDUP_LAST ? "last" : "none");
-        if (rc == 0)
-            rc = pond_buf_puts(o, ",\"dedup_keys\":[");
-        for (size_t k = 0; k < s->n_dedup_keys && rc == 0; k++) {
-            rc = k ? pond_buf_putc(o, ',') : 0;
+        if (rc == 0 && s->dedup == POND_DEDUP_LAST) {
+            rc = pond_buf_puts(o, ",\"dedup\":{\"rule\":\"last\",\"keys\":[");
+            for (size_t k = 0; k < s->n_dedup_keys && rc == 0; k++) {
+                rc = k ? pond_buf_putc(o, ',') : 0;
+                if (rc == 0)
+                    rc = pond_buf_put_json_string(o, s->dedup_keys[k], strlen(s->dedup_keys[k]));
+            }
             if (rc == 0)
-                rc = pond_buf_put_json_string(o, s->dedup_keys[k], strlen(s->dedup_keys[k]));
+                rc = pond_buf_puts(o, "]}");
+        } else if (rc == 0) {
+            rc = pond_buf_puts(o, ",\"dedup\":null");
         }
         if (rc == 0)
-            rc = pond_buf_printf(o, "],\"compact_after\":%lld", (long long)s->compact_after);
+            rc = s->compact_after > 0
+                     ? pond_buf_printf(o, ",\"compact_after\":%lld", (long long)s->compact_after)
+                     : pond_buf_puts(o, ",\"compact_after\":null");
         if (rc == 0)
             rc = json_key_str(o, "derived", d->derived);
         if (rc == 0)
@@ -314,7 +312,8 @@ int pond_describe_json(pond_buf *o, const pond_describe *d)
             rc = pond_buf_putc(o, ']');
     }
     if (rc == 0 && d->has_schema) {
-        rc = d->schema_version
+        /* a series' schema is the merged one of all versions: schema_version null */
+        rc = d->schema_version > 0
                  ? pond_buf_printf(o, ",\"schema_version\":%lld,\"schema\":[",
                                    (long long)d->schema_version)
                  : pond_buf_puts(o, ",\"schema_version\":null,\"schema\":[");
@@ -357,10 +356,14 @@ int pond_describe_json(pond_buf *o, const pond_describe *d)
                 rc = json_time(o, "max_event_time", v->st.has_event_time,
                                v->st.max_event_time_us);
             if (rc == 0 && d->st.type == POND_ENTRY_FILE_SERIES)
-                rc = pond_buf_printf(o, ",\"replaced_by\":%lld", (long long)v->replaced_by);
-            if (rc == 0 && v->replaces_lo > 0)
-                rc = pond_buf_printf(o, ",\"replaces\":[%lld,%lld]", (long long)v->replaces_lo,
-                                     (long long)v->replaces_hi);
+                rc = v->replaced_by
+                         ? pond_buf_printf(o, ",\"replaced_by\":%lld", (long long)v->replaced_by)
+                         : pond_buf_puts(o, ",\"replaced_by\":null");
+            if (rc == 0 && d->st.type == POND_ENTRY_FILE_SERIES)
+                rc = v->replaces_lo > 0
+                         ? pond_buf_printf(o, ",\"replaces\":[%lld,%lld]",
+                                           (long long)v->replaces_lo, (long long)v->replaces_hi)
+                         : pond_buf_puts(o, ",\"replaces\":null");
             if (rc == 0)
                 rc = pond_buf_putc(o, '}');
         }

@@ -1097,7 +1097,10 @@ int oplog__load_index(oplog_be *ob, int64_t at_version)
     pond_delta_table *t = NULL;
     pond_delta_open_options o = POND_DELTA_OPEN_OPTIONS_INIT;
     o.skip_stats = true; /* the index needs paths, sizes and tags: half the memory */
-    int rc = pond_delta_table_open(&t, ob->dir, &o);
+    /* a power cut inside a push's batch: the log ends before its gap (docs/replication.md) */
+    int rc = pond_oplog_intent_end(&o.at_version, ob->dir);
+    if (rc == 0)
+        rc = pond_delta_table_open(&t, ob->dir, &o);
     if (rc < 0)
         return rc;
     /* what the log reader worked around, for the first caller to show (once per handle) */
@@ -1410,6 +1413,9 @@ int pond_oplog_lock(pond_backend *be, bool wait)
         }
     }
     pond_free(path);
+    /* every writer first finishes a push a power cut interrupted (docs/replication.md) */
+    if (rc == 0 && (rc = pond_oplog_intent_finish(ob->dir)) < 0)
+        pond_oplog_unlock(be);
     if (rc < 0)
         return rc;
     /* catch up with writers that committed since we read the log. Versions are contiguous

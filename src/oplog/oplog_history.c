@@ -93,7 +93,7 @@ int pond_oplog_history(pond_oplog_txn **out, size_t *n_out, const char *dir,
     *out = NULL;
     *n_out = 0;
     int64_t latest;
-    int rc = pond_delta_latest_version(&latest, dir);
+    int rc = pond_oplog_head(&latest, dir); /* an unfinished push: its prefix */
     if (rc < 0)
         return rc;
     int64_t newest = opts->newest >= 0 && opts->newest < latest ? opts->newest : latest;

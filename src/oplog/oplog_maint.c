@@ -3,6 +3,7 @@
  * Retention's decisions and commit are in oplog_retain.c; the walk of the pond's directories
  * in oplog_walk.c. */
 #include "oplog/oplog_internal.h"
+#include "oplog/oplog_intent.h"
 
 #include <pond/delta.h>
 
@@ -448,6 +449,8 @@ int pond_oplog_fsck(pond_fsck_report *out, pond_backend *be, pond_fsck_fn fn,
         problem(&c, "corrupt", "%s", pond_error_last()->message);
     }
     pond_delta_table_free(t);
+    if ((rc = oplog__intent_report(ob->dir, fn, payload)) < 0)
+        return rc;
     /* every data file decodes (inline content is verified against its hash while decoding) */
     int64_t total = 0;
     FOREACH_PART(ob, p)

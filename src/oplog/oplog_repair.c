@@ -16,6 +16,7 @@ typedef struct {
     pond_fsck_fn fn;
     void *payload;
     int64_t problems;
+    int64_t hidden_above; /* an unfinished push hides the log above this version (-1: none) */
 } log_ctx;
 
 static void say(log_ctx *c, const char *kind, const char *fmt, ...)
@@ -43,15 +44,21 @@ static const char *advice(const pond_delta_log_problem *p)
 static void on_log_problem(const pond_delta_log_problem *p, void *payload)
 {
     log_ctx *c = payload;
+    /* the batch of a push cut by a power loss: its files above the gap are the intent's, and
+     * fsck reports them once as an unfinished push (oplog__intent_report), not as damage */
+    if (c->hidden_above >= 0 && p->version > c->hidden_above)
+        return;
     c->problems++;
     say(c, "corrupt", "_delta_log/%s: %s (%s)", p->file, p->problem, advice(p));
 }
 
 int oplog__fsck_log(int64_t *problems_out, oplog_be *ob, pond_fsck_fn fn, void *payload)
 {
-    log_ctx c = {fn, payload, 0};
+    log_ctx c = {fn, payload, 0, -1};
     int n = 0;
-    int rc = pond_delta_log_check(&n, ob->dir, on_log_problem, &c);
+    int rc = pond_oplog_intent_end(&c.hidden_above, ob->dir);
+    if (rc == 0)
+        rc = pond_delta_log_check(&n, ob->dir, on_log_problem, &c);
     *problems_out = c.problems;
     return rc;
 }
@@ -131,7 +138,7 @@ int pond_oplog_repair(pond_repair_report *out, pond_backend *be, pond_fsck_fn fn
         return pond_error_set(POND_EINVALID, D, "repair needs the live pond, not a past version");
     if (ob->lock_fd < 0)
         return pond_error_set(POND_EINVALID, D, "repair needs the pond's writer lock");
-    log_ctx c = {fn, payload, 0};
+    log_ctx c = {fn, payload, 0, -1};
     bad_list bad = {NULL, 0, 0, false};
     int n = 0;
     int rc = pond_delta_log_check(&n, ob->dir, collect, &bad);

@@ -163,7 +163,7 @@ static int walk_host_sub(walk_ctx *c, pond_dir *host, const char *sub)
     return rc == POND_ITEROVER ? 0 : rc;
 }
 
-/* _host/: host-side state (docs/format.md): remotes, leases/, incoming/. */
+/* _host/: host-side state (docs/format.md): remotes, leases/, incoming/, push-intent. */
 static int walk_host(walk_ctx *c, pond_dir *root)
 {
     pond_dir *d = NULL;
@@ -179,7 +179,8 @@ static int walk_host(walk_ctx *c, pond_dir *root)
             char sub[16];
             snprintf(sub, sizeof sub, "%s", de.name);
             rc = dir ? walk_host_sub(c, d, sub) : report_not_dir(c, rel, &de.st, d, de.name);
-        } else if (!strcmp(de.name, "remotes") || !strncmp(de.name, ".remotes.tmp-", 13)) {
+        } else if (!strcmp(de.name, "remotes") || !strncmp(de.name, ".remotes.tmp-", 13) ||
+                   !strcmp(de.name, "push-intent")) {
             if (!S_ISREG(de.st.st_mode))
                 rc = report(c, OPLOG_WALK_FOREIGN, true, rel, &de.st, d, de.name);
         } else {

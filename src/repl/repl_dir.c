@@ -2,16 +2,20 @@
  * mounted share). It is also what the wire server runs on its side, and how push and pull read
  * the local pond, so every byte any transport stores goes through here.
  *
- * Durability order (docs/replication.md): data files are written to `_host/incoming/` and, at
- * sync, fsynced and renamed into place, then their directories fsynced; blobs are published by
- * the store's own writer (fsync, rename); a commit is written to a temp file, fsynced, linked
- * to its name (put-if-absent) and `_delta_log/` fsynced, and only after a sync of everything
- * it refers to. So the log never names a file that is not durable. */
+ * Durability order (docs/replication.md, "Batches and power cuts"): data files are written to
+ * `_host/incoming/` and renamed into place at the next sync; blobs are published by the store's
+ * own writer (fsync, rename); commits and checkpoints are written to temp files in `_delta_log/`
+ * and staged. A sync places the data files, names the staged log files in the push intent,
+ * makes all of it durable with one syncfs, links the log files in order (put-if-absent), fsyncs
+ * `_delta_log/` once and removes the intent. So the log never names a file that is not
+ * durable, and a power cut inside the batch leaves a gap only the intent explains (and the
+ * next writer removes). O(1) synchronous writes per batch instead of three per commit. */
 #define _GNU_SOURCE /* sync_file_range: a writeback hint, see start_writeback */
 #include "repl/repl_internal.h"
 
 #include <pond/cas.h>
 #include <pond/delta.h>
+#include <pond/oplog.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +34,7 @@ typedef struct {
     char *tmp;   /* _host/incoming/<name>, or _delta_log/.tmp-repl-<name> */
     char *final; /* absolute final path */
     repl_obj obj; /* staged log files: what it is (kind, version, size, sha256) */
+    bool linked;  /* staged log files: this run linked it (withdrawn if not made durable) */
 } pending_file;
 
 typedef struct {
@@ -45,6 +50,9 @@ typedef struct {
     size_t n_staged, cap_staged;
     pond_oplog_lease *lease;
     uint32_t seq;
+    /* `_host/incoming/` and `_delta_log/` of work were made or checked as real directories in
+     * this session (a check per received file was two failing mkdirs each) */
+    bool incoming_ok, log_ok;
 } dir_remote;
 
 #define DR(r) ((dir_remote *)(r))
@@ -197,9 +205,14 @@ static int log_cmp(const void *a, const void *b)
 
 static int list_log_dir(log_vec *out, const char *pond)
 {
+    /* a power cut inside a batch: the log ends before its gap (pond_oplog_intent_end) */
+    int64_t end = -1;
+    int rc = pond_oplog_intent_end(&end, pond);
+    if (rc < 0)
+        return rc;
     /* the pond's own directories: never through a link (the path to the pond may be one) */
     pond_dir *root = NULL, *d = NULL;
-    int rc = pond__dir_open(&root, pond, true, R);
+    rc = pond__dir_open(&root, pond, true, R);
     if (rc == 0)
         rc = pond__dir_open_at(&d, root, "_delta_log", R);
     pond__dir_close(root);
@@ -212,7 +225,7 @@ static int list_log_dir(log_vec *out, const char *pond)
     pond_dirent e;
     while ((rc = pond__dir_next(&e, d, R)) == 0) {
         repl_log_entry le = {0};
-        if (!parse_log_name(&le, e.name))
+        if (!parse_log_name(&le, e.name) || (end >= 0 && le.version > end))
             continue;
         le.size = S_ISREG(e.st.st_mode) ? (int64_t)e.st.st_size : -1;
         if (out->n == out->cap) {
@@ -276,7 +289,9 @@ static int fill_info(repl_info *out, const char *pond)
     out->low = v + 1;
     pond_free(l.v);
     pond_delta_table *t = NULL;
-    if ((rc = pond_delta_table_open(&t, pond, NULL)) < 0)
+    pond_delta_open_options o = POND_DELTA_OPEN_OPTIONS_INIT;
+    o.at_version = out->head;
+    if ((rc = pond_delta_table_open(&t, pond, &o)) < 0)
         return rc;
     const pond_delta_metadata *m = pond_delta_table_metadata(t);
     const char *fmt = pond_delta_table_config(t, "pond.format");
@@ -291,8 +306,10 @@ static int fill_info(repl_info *out, const char *pond)
 static int clean_incoming(dir_remote *d)
 {
     int64_t n = 0;
-    /* under the writer lock every file there is a dead transfer's */
-    return pond_oplog_host_temps(d->work, 0, true, NULL, NULL, &n);
+    /* under the writer lock every file there is a dead transfer's, and a push intent is a
+     * batch a power cut interrupted: finished first (docs/replication.md) */
+    int rc = pond_oplog_host_temps(d->work, 0, true, NULL, NULL, &n);
+    return rc < 0 ? rc : pond_oplog_intent_finish(d->work);
 }
 
 static int lock_pond(dir_remote *d)
@@ -371,6 +388,7 @@ static int d_open(repl_info *out, repl_remote *r, repl_open_mode mode)
     }
     pond_free(d->work);
     d->work = NULL;
+    d->incoming_ok = d->log_ok = false;
     if ((rc = incoming_name(&d->work, d->dir)) < 0)
         return rc;
     d->incoming = true;
@@ -461,9 +479,26 @@ static int blob_present(bool *out, dir_remote *d, const pond_hash *sha, int64_t 
     return rc;
 }
 
+/* Whether an answer about objs depends on what is received but not yet published: a data file
+ * while data files wait, a log file that is staged. have() of the next batch's data files or
+ * of a checkpoint does not publish, so a batch's commits are linked with the next batch's data
+ * files, in one sync. */
+static bool depends_on_pending(const dir_remote *d, const repl_obj *objs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const repl_obj *o = &objs[i];
+        if (o->kind == REPL_DATA && d->n_pend)
+            return true;
+        for (size_t k = 0; o->kind != REPL_DATA && o->kind != REPL_BLOB && k < d->n_staged; k++)
+            if (d->staged[k].obj.kind == o->kind && d->staged[k].obj.version == o->version)
+                return true;
+    }
+    return false;
+}
+
 static int d_have(bool *out, repl_remote *r, const repl_obj *objs, size_t n)
 {
-    int prc = publish(DR(r));
+    int prc = depends_on_pending(DR(r), objs, n) ? publish(DR(r)) : 0;
     if (prc < 0)
         return prc;
     dir_remote *d = DR(r);
@@ -476,6 +511,18 @@ static int d_have(bool *out, repl_remote *r, const repl_obj *objs, size_t n)
         }
         pond_hash h;
         int64_t size = -1;
+        struct stat st;
+        char *p = join(d->work, o->path);
+        if (!p)
+            return POND_ENOMEM;
+        /* absent (most files of a first push): no walk of the path; present: read and hashed
+         * through the walk that never follows a link */
+        bool absent = pond__os_lstat(p, &st) != 0 && errno == ENOENT;
+        pond_free(p);
+        if (absent) {
+            out[i] = false;
+            continue;
+        }
         int hrc = hash_file(&h, &size, d->work, o->path);
         out[i] = hrc == 0 && (o->size < 0 || size == o->size) &&
                  (!o->has_sha || pond_hash_equal(&h, &o->sha256));
@@ -681,9 +728,11 @@ static int incoming_tmp(char **out, dir_remote *d)
     if (rc == 0)
         rc = pond_buf_printf(&b, "%s/%s", d->work, POND_HOST_DIR);
     /* real directories only: received bytes never land outside the pond */
-    if (rc == 0 && (rc = pond__mkdir_own(b.ptr, NULL, R)) == 0 &&
-        (rc = pond_buf_puts(&b, "/incoming")) == 0)
-        rc = pond__mkdir_own(b.ptr, NULL, R);
+    if (rc == 0 && !d->incoming_ok && (rc = pond__mkdir_own(b.ptr, NULL, R)) == 0 &&
+        (rc = pond_buf_puts(&b, "/incoming")) == 0 && (rc = pond__mkdir_own(b.ptr, NULL, R)) == 0)
+        d->incoming_ok = true;
+    else if (rc == 0 && d->incoming_ok)
+        rc = pond_buf_puts(&b, "/incoming");
     if (rc == 0)
         rc = pond_buf_printf(&b, "/%s", name);
     if (rc == 0)
@@ -693,10 +742,11 @@ static int incoming_tmp(char **out, dir_remote *d)
     return rc;
 }
 
-/* Starts writing a received file's bytes to disk now, so that the fsync each file still gets
- * before it is renamed or linked (sync) finds them written: the first fsync of a batch then
- * commits the journal for all of them and the rest return at once, instead of one journal
- * commit per file. Only a hint: durability still comes from the fsync, through the OS shim. */
+/* Starts writing a large received file's bytes to disk now, so that the batch's syncfs finds
+ * them written (received while the rest arrives). Small files are left to the syncfs, which
+ * writes them together: a writeback started per small file is an I/O each. Only a hint:
+ * durability comes from the syncfs, through the OS shim. */
+#define WRITEBACK_MIN ((int64_t)1 << 20)
 static void start_writeback(int fd)
 {
 #ifdef SYNC_FILE_RANGE_WRITE
@@ -745,10 +795,10 @@ static int put_data(dir_remote *d, const repl_obj *o, const repl_source *src)
     if (rc == 0 && ((o->size >= 0 && size != o->size) || !o->has_sha ||
                     !pond_hash_equal(&sha, &o->sha256)))
         rc = mismatch(o, d->base.url, size, &sha);
-    if (rc == 0)
+    if (rc == 0 && size >= WRITEBACK_MIN)
         start_writeback(fd);
     pond__close(fd);
-    pending_file pf = {tmp, final, *o};
+    pending_file pf = {tmp, final, *o, false};
     if (rc == 0)
         rc = push_pending(&d->pend, &d->n_pend, &d->cap_pend, &pf);
     if (rc < 0) {
@@ -756,26 +806,6 @@ static int put_data(dir_remote *d, const repl_obj *o, const repl_source *src)
             (void)pond__os_unlink(tmp);
         pond_free(tmp);
         pond_free(final);
-    }
-    return rc;
-}
-
-static int fsync_dir_once(char ***done, size_t *n, const char *dir)
-{
-    for (size_t i = 0; i < *n; i++)
-        if (!strcmp((*done)[i], dir))
-            return 0;
-    int rc = pond__fsync_dir(dir, R);
-    char **v = rc == 0 ? pond_realloc(*done, (*n + 1) * sizeof *v) : NULL;
-    if (rc == 0 && !v)
-        return POND_ENOMEM;
-    if (rc == 0 && !(v[*n] = pond_strdup(dir))) {
-        *done = v;
-        return POND_ENOMEM;
-    }
-    if (rc == 0) {
-        *done = v;
-        (*n)++;
     }
     return rc;
 }
@@ -792,22 +822,18 @@ static void drop_pending(pending_file *v, size_t *n)
     *n = 0;
 }
 
-static int sync_data(dir_remote *d)
+/* Puts the received data files in place (renames; the next syncfs makes them durable, before
+ * any commit that names them is linked). A power cut before that may leave one torn at its
+ * name: no commit refers to it, fsck reports an orphan, and `have` sends it again. */
+static int place_data(dir_remote *d)
 {
     int rc = 0;
-    char **dirs = NULL;
-    size_t n_dirs = 0, i = 0;
-    /* all contents first, so the renames below publish only durable bytes */
-    for (i = 0; rc == 0 && i < d->n_pend; i++)
-        rc = fsync_path(d->pend[i].tmp);
-    for (i = 0; rc == 0 && i < d->n_pend; i++) {
+    for (size_t i = 0; rc == 0 && i < d->n_pend; i++) {
         pending_file *p = &d->pend[i];
         char *slash = strrchr(p->final, '/');
         *slash = '\0';
-        bool created = false;
         /* a partition directory: a real one (a link there would take the file elsewhere) */
-        if ((rc = pond__mkdir_own(p->final, &created, R)) == 0 && created)
-            rc = pond__fsync_dir(d->work, R); /* a new partition directory */
+        rc = pond__mkdir_own(p->final, NULL, R);
         *slash = '/';
         if (rc == 0 && pond__os_rename(p->tmp, p->final) < 0)
             rc = pond_error_set_os(R, "rename '%s' to '%s'", p->tmp, p->final);
@@ -816,27 +842,13 @@ static int sync_data(dir_remote *d)
         pond_free(p->tmp);
         p->tmp = NULL; /* in place: nothing to remove */
     }
-    for (size_t k = 0; rc == 0 && k < d->n_pend; k++) {
-        char *slash = strrchr(d->pend[k].final, '/');
-        *slash = '\0';
-        rc = fsync_dir_once(&dirs, &n_dirs, d->pend[k].final);
-        *slash = '/';
-    }
-    if (rc == 0 && d->n_pend) {
-        char *inc = join(d->work, POND_HOST_DIR "/incoming");
-        rc = inc ? pond__fsync_dir(inc, R) : POND_ENOMEM;
-        pond_free(inc);
-    }
     drop_pending(d->pend, &d->n_pend);
-    for (size_t k = 0; k < n_dirs; k++)
-        pond_free(dirs[k]);
-    pond_free(dirs);
     return rc;
 }
 
 /* A log file arrives in a temp file in `_delta_log/` and is checked against its size and
- * SHA-256. A commit is staged (published in order at the next sync, after every data file put
- * before it); a checkpoint or `_last_checkpoint` is published at once. */
+ * SHA-256. A commit or checkpoint is staged (published in order at the next sync, after every
+ * data file put before it); `_last_checkpoint` is published at once. */
 static int stage_log(pending_file *out, dir_remote *d, const repl_obj *o, const repl_source *src)
 {
     char *log = join(d->work, "_delta_log"), *final = join(d->work, o->path), *tmp = NULL;
@@ -845,8 +857,10 @@ static int stage_log(pending_file *out, dir_remote *d, const repl_obj *o, const 
     int64_t size = 0;
     pond_hash sha;
     bool created = false;
-    if (rc == 0 && (rc = pond__mkdir_own(log, &created, R)) == 0 && created)
+    if (rc == 0 && !d->log_ok && (rc = pond__mkdir_own(log, &created, R)) == 0 && created)
         rc = pond__fsync_dir(d->work, R);
+    if (rc == 0)
+        d->log_ok = true;
     if (rc == 0 && !(tmp = pond_malloc(strlen(log) + 48)))
         rc = POND_ENOMEM;
     if (rc == 0) {
@@ -858,7 +872,7 @@ static int stage_log(pending_file *out, dir_remote *d, const repl_obj *o, const 
     if (rc == 0 && ((o->size >= 0 && size != o->size) ||
                     (o->has_sha && !pond_hash_equal(&sha, &o->sha256))))
         rc = mismatch(o, d->base.url, size, &sha);
-    if (rc == 0)
+    if (rc == 0 && size >= WRITEBACK_MIN)
         start_writeback(fd);
     pond__close(fd);
     pond_free(log);
@@ -869,7 +883,7 @@ static int stage_log(pending_file *out, dir_remote *d, const repl_obj *o, const 
         pond_free(final);
         return rc;
     }
-    *out = (pending_file){tmp, final, *o};
+    *out = (pending_file){tmp, final, *o, false};
     out->obj.size = size;
     out->obj.sha256 = sha;
     return 0;
@@ -904,8 +918,8 @@ static int may_follow(dir_remote *d, int64_t v)
     return rc;
 }
 
-/* Links (put-if-absent) or renames (_last_checkpoint) a staged, fsynced log file into place
- * and fsyncs `_delta_log/`; the temp file goes either way. */
+/* Links (put-if-absent) or renames (_last_checkpoint) a staged log file into place; the temp
+ * file goes either way. The caller makes the entry durable. */
 static int place_log(dir_remote *d, pending_file *f)
 {
     const repl_obj *o = &f->obj;
@@ -918,6 +932,7 @@ static int place_log(dir_remote *d, pending_file *f)
     } else if (rc == 0) {
         if (pond__os_link(f->tmp, f->final) == 0) {
             placed = true;
+            f->linked = true;
         } else if (errno == EEXIST) {
             pond_hash have;
             int64_t hs;
@@ -938,40 +953,63 @@ static int place_log(dir_remote *d, pending_file *f)
         (void)pond__os_unlink(f->tmp);
     pond_free(f->tmp);
     f->tmp = NULL;
-    if (rc == 0 && placed) {
-        char *slash = strrchr(f->final, '/');
-        *slash = '\0';
-        rc = pond__fsync_dir(f->final, R);
-        *slash = '/';
-        if (rc < 0 && o->kind == REPL_COMMIT && pond__os_unlink(f->final) == 0) {
-            /* not known durable: withdraw it, as the oplog's own commit does */
-            *slash = '\0';
-            (void)pond__fsync_dir(f->final, R);
-            *slash = '/';
-        }
-    }
     return rc;
 }
 
-/* Publishes the staged commits in order, after every data file received so far is in place:
- * first every temp file's fsync (cheap after the first: see start_writeback), then for each
- * commit its link and an fsync of `_delta_log/`, so a power cut leaves a prefix. */
+/* The staged log files, in link order, as the push intent names them. */
+static int write_intent(dir_remote *d)
+{
+    pond_push_entry *v = pond_malloc(d->n_staged * sizeof *v);
+    if (!v)
+        return POND_ENOMEM;
+    for (size_t i = 0; i < d->n_staged; i++) {
+        const repl_obj *o = &d->staged[i].obj;
+        v[i] = (pond_push_entry){o->version, o->kind == REPL_CHECKPOINT, o->size, o->sha256};
+    }
+    int rc = pond_oplog_intent_write(d->work, v, d->n_staged);
+    pond_free(v);
+    return rc;
+}
+
+/* Publishes what was received since the last sync: the data files in place, then the staged
+ * log files, named first in the push intent; one syncfs makes all of it durable; then the
+ * links in order and one fsync of `_delta_log/`; then the intent goes. A power cut anywhere
+ * leaves the log a prefix, or a gap that the durable intent explains (docs/replication.md). */
 static int publish(dir_remote *d)
 {
-    int rc = d->n_pend ? sync_data(d) : 0;
+    if (!d->n_pend && !d->n_staged)
+        return 0;
+    int rc = place_data(d);
+    bool intent = false;
+    if (rc == 0 && d->n_staged)
+        intent = (rc = write_intent(d)) == 0;
+    if (rc == 0)
+        rc = pond__syncfs(d->work, R);
     for (size_t i = 0; rc == 0 && i < d->n_staged; i++)
-        rc = fsync_path(d->staged[i].tmp);
-    size_t i = 0;
-    for (; rc == 0 && i < d->n_staged; i++)
         rc = place_log(d, &d->staged[i]);
+    if (intent) {
+        char *log = join(d->work, "_delta_log");
+        int frc = log ? pond__fsync_dir(log, R) : POND_ENOMEM;
+        if (frc == 0)
+            frc = pond_oplog_intent_clear(d->work);
+        else
+            /* not known durable: withdraw this run's links, newest first, as the oplog's own
+             * commit does; the intent stays for the next writer to finish */
+            for (size_t i = d->n_staged; i > 0; i--)
+                if (d->staged[i - 1].linked)
+                    (void)pond__os_unlink(d->staged[i - 1].final);
+        pond_free(log);
+        rc = rc < 0 ? rc : frc;
+    }
     drop_pending(d->staged, &d->n_staged);
     return rc;
 }
 
 static int d_sync(repl_remote *r) { return publish(DR(r)); }
 
-/* Staged commits wait for a sync; a batch holds at most this many */
-#define MAX_STAGED 512
+/* Staged log files wait for a sync; a batch holds at most this many (a batch of the algorithm
+ * is 512 commits and their checkpoints; the push intent names at most 4096) */
+#define MAX_STAGED 2048
 
 static int d_put(repl_remote *r, const repl_obj *o, const repl_source *src)
 {
@@ -984,6 +1022,8 @@ static int d_put(repl_remote *r, const repl_obj *o, const repl_source *src)
     case REPL_DATA:
         return put_data(d, o, src);
     case REPL_COMMIT:
+    case REPL_CHECKPOINT:
+        /* a checkpoint is staged after its version's commit: linked in the same batch */
         if ((rc = stage_log(&f, d, o, src)) < 0)
             return rc;
         if ((rc = push_pending(&d->staged, &d->n_staged, &d->cap_staged, &f)) < 0) {
@@ -992,7 +1032,7 @@ static int d_put(repl_remote *r, const repl_obj *o, const repl_source *src)
         }
         return d->n_staged >= MAX_STAGED ? publish(d) : 0;
     default:
-        /* a checkpoint describes a version whose commit must be there first */
+        /* _last_checkpoint names a checkpoint that must be there first */
         if ((rc = publish(d)) < 0 || (rc = stage_log(&f, d, o, src)) < 0)
             return rc;
         if ((rc = fsync_path(f.tmp)) < 0) {
@@ -1000,6 +1040,11 @@ static int d_put(repl_remote *r, const repl_obj *o, const repl_source *src)
             return rc;
         }
         rc = place_log(d, &f);
+        if (rc == 0) {
+            char *log = join(d->work, "_delta_log");
+            rc = log ? pond__fsync_dir(log, R) : POND_ENOMEM;
+            pond_free(log);
+        }
         pond_free(f.final);
         return rc;
     }
@@ -1018,6 +1063,7 @@ static int d_finish(repl_remote *r)
         return rc;
     pond_free(d->work);
     d->incoming = false;
+    d->incoming_ok = d->log_ok = false;
     return (d->work = pond_strdup(d->dir)) ? 0 : POND_ENOMEM;
 }
 

@@ -484,6 +484,63 @@ static bool plan_has_cp(const plan *p, int64_t v)
     return false;
 }
 
+typedef struct {
+    repl_obj *v;
+    size_t n, cap;
+} obj_vec;
+
+static int ov_add(const repl_obj *o, void *payload)
+{
+    obj_vec *ov = payload;
+    if (ov->n == ov->cap) {
+        size_t cap = ov->cap ? ov->cap * 2 : 64;
+        repl_obj *v = pond_realloc(ov->v, cap * sizeof *v);
+        if (!v)
+            return POND_ENOMEM;
+        ov->v = v;
+        ov->cap = cap;
+    }
+    ov->v[ov->n++] = *o;
+    return 0;
+}
+
+/* The checkpoints of versions from..to that the source has and the destination lacks, in one
+ * hash_log and one have (a round trip over SSH per batch, not per checkpoint). */
+static int batch_checkpoints(obj_vec *out, sync_ctx *c, const plan *p, int64_t from, int64_t to)
+{
+    out->n = 0;
+    int rc = 0;
+    for (int64_t k = from; rc == 0 && k <= to; k++) {
+        if (!plan_has_cp(p, k))
+            continue;
+        repl_obj o = {.kind = REPL_CHECKPOINT, .version = k, .size = -1};
+        (void)repl_obj_check(&o);
+        rc = ov_add(&o, out);
+    }
+    size_t n = out->n;
+    bool *flags = rc == 0 && n ? pond_malloc(2 * n * sizeof *flags) : NULL;
+    pond_hash *sha = rc == 0 && n ? pond_malloc(n * sizeof *sha) : NULL;
+    if (n && rc == 0 && (!flags || !sha))
+        rc = POND_ENOMEM;
+    if (rc == 0 && n)
+        rc = c->src->t->hash_log(sha, flags, c->src, out->v, n);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        out->v[i].sha256 = sha[i];
+        out->v[i].has_sha = flags[i];
+    }
+    if (rc == 0 && n)
+        rc = c->dst->t->have(flags + n, c->dst, out->v, n);
+    size_t k = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        if (out->v[i].has_sha && !flags[n + i])
+            out->v[k++] = out->v[i];
+    if (rc == 0)
+        out->n = k;
+    pond_free(flags);
+    pond_free(sha);
+    return rc;
+}
+
 static int put_checkpoint(sync_ctx *c, int64_t v)
 {
     repl_obj o = {.kind = REPL_CHECKPOINT, .version = v, .size = -1};
@@ -528,26 +585,6 @@ static int put_last_checkpoint(sync_ctx *c, int64_t head)
     }
     pond_buf_dispose(&b);
     return rc;
-}
-
-typedef struct {
-    repl_obj *v;
-    size_t n, cap;
-} obj_vec;
-
-static int ov_add(const repl_obj *o, void *payload)
-{
-    obj_vec *ov = payload;
-    if (ov->n == ov->cap) {
-        size_t cap = ov->cap ? ov->cap * 2 : 64;
-        repl_obj *v = pond_realloc(ov->v, cap * sizeof *v);
-        if (!v)
-            return POND_ENOMEM;
-        ov->v = v;
-        ov->cap = cap;
-    }
-    ov->v[ov->n++] = *o;
-    return 0;
 }
 
 /* Fast-forwards the destination to the source's head. */
@@ -606,6 +643,7 @@ static int forward(sync_ctx *c)
         if (rc == 0 && cp >= c->si.low && cp >= first)
             rc = put_commit(c, &p, cp);
     }
+    obj_vec cps = {0};
     repl_obj *batch = pond_malloc(sizeof *batch * 256);
     size_t bcap = 256;
     if (rc == 0 && !batch)
@@ -629,15 +667,20 @@ static int forward(sync_ctx *c)
         }
         if (rc == 0)
             rc = send_files(c, batch, nb, &sent);
+        if (rc == 0)
+            rc = batch_checkpoints(&cps, c, &p, v, end);
+        size_t ci = 0;
         for (int64_t k = v; rc == 0 && k <= end; k++) {
             rc = put_commit(c, &p, k);
-            if (rc == 0 && plan_has_cp(&p, k))
-                rc = put_checkpoint(c, k);
+            if (rc == 0 && ci < cps.n && cps.v[ci].version == k &&
+                (rc = transfer(c, &cps.v[ci++])) == 0)
+                c->rep->checkpoints++;
         }
         if (rc == 0)
             c->rep->to_version = end;
     }
     pond_free(batch);
+    pond_free(cps.v);
     if (rc == 0)
         rc = put_last_checkpoint(c, head);
     if (rc == 0)

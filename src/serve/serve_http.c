@@ -80,7 +80,7 @@ static int handle_get(handle **out, serve_server *s)
             return pond_error_set(POND_ENOMEM, POND_DOM_CLI, "out of memory");
         /* the lease before the open: what the open reads is at v or later */
         if (v < 0)
-            rc = pond_delta_latest_version(&v, s->cfg->pond_dir);
+            rc = pond_oplog_head(&v, s->cfg->pond_dir);
         if (rc == 0)
             rc = take_lease(s, h, v);
         if (rc == 0)
@@ -492,7 +492,7 @@ int serve_start(serve_server **out, unsigned *port_out, const serve_config *cfg)
      * said once, here */
     pond_oplog_lease *probe = NULL;
     int64_t latest = 0;
-    if (pond_delta_latest_version(&latest, cfg->pond_dir) == 0 &&
+    if (pond_oplog_head(&latest, cfg->pond_dir) == 0 &&
         pond_oplog_lease_take(&probe, cfg->pond_dir, latest, "pond serve") < 0) {
         fprintf(stderr, "pond: warning: %s: serving without snapshot leases (a gc in another "
                         "process may remove what a request is reading)\n",

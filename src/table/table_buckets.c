@@ -157,14 +157,30 @@ int pond_table_buckets(pond_buckets *out, pond_fs *fs, const pond_wd *wd, const 
         return rc;
     out->timestamp_column = set.timestamp_column;
     set.timestamp_column = NULL;
+    /* the rule the reads apply, for the cache's key (a rule set or changed builds anew) */
+    pond_buf dedup = POND_BUF_INIT;
+    if (set.dedup == POND_DEDUP_LAST) {
+        rc = pond_buf_puts(&dedup, "last");
+        for (size_t k = 0; rc == 0 && k < set.n_dedup_keys; k++)
+            rc = pond_buf_printf(&dedup, "%s%s", k ? "," : ":", set.dedup_keys[k]);
+        if (rc == 0)
+            rc = pond_buf_putc(&dedup, '\0');
+        if (rc < 0) {
+            pond_series_settings_dispose(&set);
+            pond_buf_dispose(&dedup);
+            return rc;
+        }
+    }
     pond_tz *tz = NULL;
     if (set.timezone && (rc = pond_tz_open(&tz, set.timezone)) < 0) {
         pond_series_settings_dispose(&set);
+        pond_buf_dispose(&dedup);
         return rc;
     }
     pond_series_settings_dispose(&set);
     if (!out->timestamp_column) {
         pond_tz_free(tz);
+        pond_buf_dispose(&dedup);
         return pond_error_set(POND_EINVALID, D, "%s: the series has no timestamp column yet", path);
     }
     out->n = opts->n;
@@ -249,7 +265,8 @@ int pond_table_buckets(pond_buckets *out, pond_fs *fs, const pond_wd *wd, const 
         rc = whole_range(&none, &lo, &hi, fs, wd, path);
         int64_t a = out->from_us > lo ? out->from_us : lo, z = out->to_us < hi ? out->to_us : hi;
         bk_request rq = {fs, wd, path, tz, cols, ncols,
-                         !none && z > a && ((bk_i128)z - a) * 4 >= ((bk_i128)hi - lo)};
+                         !none && z > a && ((bk_i128)z - a) * 4 >= ((bk_i128)hi - lo),
+                         dedup.size ? dedup.ptr : NULL};
         if (rc == 0 && (rc = table__buckets_cached(out, cache, &rq)) == 0)
             answered = true;
         else if (rc == POND_ENOTFOUND)
@@ -309,5 +326,6 @@ int pond_table_buckets(pond_buckets *out, pond_fs *fs, const pond_wd *wd, const 
     pond_free(cols);
     pond_free(fm);
     pond_tz_free(tz);
+    pond_buf_dispose(&dedup);
     return rc;
 }

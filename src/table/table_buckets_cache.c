@@ -140,7 +140,8 @@ static int make_key(char **out, const pond_stat *st, const bk_request *rq)
     char id[POND_NODE_ID_STRLEN + 1];
     pond_node_id_format(id, &st->id);
     pond_buf k = POND_BUF_INIT;
-    int rc = pond_buf_printf(&k, "%s\n%s\n", id, rq->tz ? pond_tz_name(rq->tz) : "");
+    int rc = pond_buf_printf(&k, "%s\n%s\n%s\n", id, rq->tz ? pond_tz_name(rq->tz) : "",
+                             rq->dedup ? rq->dedup : "");
     for (int i = 0; i < rq->ncols && rc == 0; i++)
         rc = pond_buf_printf(&k, "%s\n", rq->cols[i]);
     if (rc == 0 && !(*out = pond_strndup(k.ptr, k.size)))
@@ -418,7 +419,8 @@ again:
     while (e && common < e->n_vers && common < nv && same_vsig(&e->vers[common], &vs[common]))
         common++;
     bool hit = e && common == e->n_vers && common == nv;
-    bool later_only = e && common == e->n_vers && common < nv;
+    /* under dedup=last a later version may hide rows, even of its own: build anew */
+    bool later_only = e && common == e->n_vers && common < nv && !rq->dedup;
     for (size_t i = common; later_only && i < nv; i++)
         later_only = vs[i].size == 0 ||
                      (vs[i].has_event_time && vs[i].min_event_time_us > e->t_max);

@@ -105,6 +105,17 @@ int pond__fsync_dir(const char *dir, int domain)
     return rc;
 }
 
+int pond__syncfs(const char *path, int domain)
+{
+    int fd, rc;
+    if ((rc = pond__open(&fd, path, O_RDONLY | O_DIRECTORY, 0, domain)) < 0)
+        return rc;
+    if (pond__os_syncfs(fd) < 0)
+        rc = pond_error_set_os(domain, "sync the file system of '%s'", path);
+    pond__close(fd);
+    return rc;
+}
+
 int pond__fsync_parent(const char *path, int domain)
 {
     const char *slash = strrchr(path, '/');

@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* syncfs */
 #include "util/util.h"
 
 #include <stdio.h>
@@ -37,6 +38,7 @@ static const pond_os g_real = {
     .openat = real_openat,
     .fstatat = fstatat,
     .unlinkat = unlinkat,
+    .syncfs = syncfs,
 };
 
 static const pond_os *g_os = &g_real;
@@ -50,7 +52,7 @@ const char *pond_os_call_name(pond_os_call c)
     static const char *const names[POND_OS__COUNT + 1] = {
         "open", "close", "read", "pread", "write", "pwrite", "fsync", "ftruncate", "rename",
         "link", "unlink", "mkdir", "rmdir", "fstat", "stat", "lstat", "opendir", "flock",
-        "openat", "fstatat", "unlinkat", "any"};
+        "openat", "fstatat", "unlinkat", "syncfs", "any"};
     return (unsigned)c <= POND_OS__COUNT ? names[c] : "?";
 }
 
@@ -97,7 +99,7 @@ static bool is_mutating(pond_os_call c)
     switch (c) {
     case POND_OS_WRITE: case POND_OS_PWRITE: case POND_OS_FSYNC: case POND_OS_FTRUNCATE:
     case POND_OS_RENAME: case POND_OS_LINK: case POND_OS_UNLINK: case POND_OS_MKDIR:
-    case POND_OS_RMDIR: case POND_OS_UNLINKAT:
+    case POND_OS_RMDIR: case POND_OS_UNLINKAT: case POND_OS_SYNCFS:
         return true;
     default:
         return false;
@@ -200,6 +202,16 @@ int pond__os_fsync(int fd)
         FAIL_ERRNO(f);
     int rc = g_os->fsync(fd);
     trace(POND_OS_FSYNC, NULL, NULL, fd, -1, NULL, 0, rc);
+    return rc;
+}
+
+int pond__os_syncfs(int fd)
+{
+    int f = take_fault(POND_OS_SYNCFS);
+    if (f == POND_FAULT_ERRNO || f == POND_FAULT_EINTR)
+        FAIL_ERRNO(f);
+    int rc = g_os->syncfs ? g_os->syncfs(fd) : syncfs(fd);
+    trace(POND_OS_SYNCFS, NULL, NULL, fd, -1, NULL, 0, rc);
     return rc;
 }
 

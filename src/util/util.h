@@ -33,6 +33,7 @@ ssize_t pond__os_pread(int fd, void *buf, size_t n, off_t off);
 ssize_t pond__os_write(int fd, const void *buf, size_t n);
 ssize_t pond__os_pwrite(int fd, const void *buf, size_t n, off_t off);
 int pond__os_fsync(int fd);
+int pond__os_syncfs(int fd);
 int pond__os_ftruncate(int fd, off_t len);
 int pond__os_rename(const char *from, const char *to);
 int pond__os_link(const char *from, const char *to);
@@ -62,6 +63,10 @@ int pond__fsync(int fd, const char *path, int domain);
 int pond__fsync_dir(const char *dir, int domain);
 /* fsync the directory that contains path. */
 int pond__fsync_parent(const char *path, int domain);
+/* Makes every file and directory entry of the file system that holds path durable (syncfs(2),
+ * which reports writeback errors since Linux 5.8): one sync where a batch of new files would
+ * need an fsync each. Never retried, as pond__fsync. */
+int pond__syncfs(const char *path, int domain);
 int pond__mkdir(const char *path, bool exist_ok, int domain);
 int pond__mkdir_p(const char *path, int domain);
 /* A directory of a pond's own below the pond (`_host`, `_host/leases`, a partition): made if

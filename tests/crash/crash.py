@@ -302,6 +302,7 @@ class H:
         before success", which only holds at the end."""
         last_write, last_sync, created = {}, {}, {}
         dir_sync = {}
+        all_sync = 0  # the last syncfs: every file and directory durable
         seq = 0
         problems = []
         commit_re = re.compile(r"/_delta_log/\d{20}\.json$")
@@ -319,13 +320,15 @@ class H:
             elif call == "fsync":
                 last_sync[path] = seq
                 dir_sync[path] = seq
+            elif call == "syncfs":
+                all_sync = seq
             elif call == "open":
                 if commit_re.search(path):
                     problems.append("commit file %s opened for writing" % path)
                 created.setdefault(path, seq)
             elif call in ("rename", "link"):
-                if last_write.get(path, 0) > last_sync.get(path, 0) or \
-                        (path in last_write and path not in last_sync):
+                synced = max(last_sync.get(path, 0), all_sync)
+                if last_write.get(path, 0) > synced or (path in last_write and not synced):
                     problems.append("%s %s -> %s before an fsync after its last write"
                                     % (call, path, path2))
                 if call == "rename" and commit_re.search(path2):
@@ -335,7 +338,7 @@ class H:
                     created.pop(path, None)
                 # the new name has the old name's data
                 last_write[path2] = last_write.get(path, 0)
-                last_sync[path2] = last_sync.get(path, 0)
+                last_sync[path2] = max(last_sync.get(path, 0), all_sync)
             elif call == "mkdir":
                 created[path] = seq
             elif call in ("unlink", "unlinkat", "rmdir"):
@@ -344,7 +347,7 @@ class H:
             if path.endswith(".lock") or "/tmp/" in path.replace(self.tmp, ""):
                 continue
             parent = os.path.dirname(path)
-            if dir_sync.get(parent, 0) < s:
+            if max(dir_sync.get(parent, 0), all_sync) < s:
                 problems.append("new entry %s: directory %s not fsynced afterwards"
                                 % (path, parent))
         if problems:

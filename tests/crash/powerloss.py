@@ -12,8 +12,9 @@ inodes (file data) and builds the on-disk states a power cut could leave:
   unlink, rmdir) and not followed by an fsync of its directory may be reverted. A rename within
   one directory is one entry change (atomic); across directories it is two (the new name in
   one, the removal of the old in the other), reverted independently.
-- fsync of a file makes its data durable; fsync of a directory makes its entries durable.
-  Nothing else is assumed (no ordering between un-fsynced changes).
+- fsync of a file makes its data durable; fsync of a directory makes its entries durable;
+  syncfs makes every file's data and every directory's entries durable (the whole file system:
+  the pond and its parent). Nothing else is assumed (no ordering between un-fsynced changes).
 
 Paths in the trace are absolute; the model works with paths relative to the pond ("." the pond
 itself, ".." its parent directory, whose fsync makes the pond's own entry durable).
@@ -154,6 +155,14 @@ class Model:
             call, seq = r["call"], r["seq"]
             if call in ("fault", "exit") or r["rc"] < 0:
                 continue  # a failed call changed nothing
+            if call == "syncfs":  # the whole file system, whichever directory named it
+                for node in self.inodes.values():
+                    node.events.append(("sync", seq))
+                dirs = {".", ".."} | {k for k, v in self.cur.items() if v == DIR}
+                dirs |= {d for o in self.ops for d in o.dirs}
+                for d in dirs:
+                    self.dir_syncs.setdefault(d, []).append(seq)
+                continue
             a = self.rel(r["path"])
             if a is None:
                 continue  # outside the pond (e.g. the host file read by copy is never written)
@@ -483,6 +492,11 @@ def selftest(tmp):
     with open(tpath, "a") as f:
         f.write("1 92 fsync %s/_delta_log - 7 0 0\n" % W)
     expect("commit link fsynced", Model(pre, work, parse_trace(tpath)).commit_durable(), True)
+    # syncfs (named by any directory, even outside the pond) makes everything durable
+    with open(tpath, "a") as f:
+        f.write("1 93 syncfs %s - 7 0 0\n" % os.path.dirname(W))
+    expect("syncfs: nothing left to lose", Model(pre, work, parse_trace(tpath)).durable_only(),
+           True)
     shutil.rmtree(pre)
     shutil.rmtree(work)
     return problems

@@ -625,7 +625,8 @@ static void test_push_interrupted_resumes(void)
     PT_ASSERT_OK(pond_repl_push(&r, src, counted, NULL));
     static const pond_os_call mut[] = {POND_OS_WRITE,  POND_OS_PWRITE, POND_OS_FSYNC,
                                        POND_OS_FTRUNCATE, POND_OS_RENAME, POND_OS_LINK,
-                                       POND_OS_UNLINK, POND_OS_MKDIR,  POND_OS_RMDIR};
+                                       POND_OS_UNLINK, POND_OS_MKDIR,  POND_OS_RMDIR,
+                                       POND_OS_SYNCFS, POND_OS_UNLINKAT};
     int total = 0;
     for (size_t k = 0; k < sizeof mut / sizeof mut[0]; k++)
         total += (int)pond_os_calls(mut[k]);

@@ -182,6 +182,48 @@ await test('buckets_equal_brute_force', async () => {
     }
   }
 });
+// a compacted series under dedup=last: the API reads, describes and buckets it as pond cat
+await test('series_dedup_compaction_equal_cli', async () => {
+  // two rows at every hour, then late data replacing some, compacted, then a later version
+  // with duplicates of its own
+  const dup = (start, n, seed) => seriesCsv(start, n, seed).split('\n').flatMap((l, i) => (i && l ? [l, l] : [l])).join('\n');
+  for (const [k, csv] of [[0, dup(0, 300, 1)], [1, seriesCsv(100, 300, 2)]]) {
+    writeFileSync(path.join(tmp, `d${k}.csv`), csv);
+    pond(['copy', '--type', 'series', `host:${path.join(tmp, `d${k}.csv`)}`, '/s/d']);
+  }
+  const B0 = JSON.parse((await get(U, 'api/buckets?path=/s/d&n=40')).buf); // the cache holds it
+  ok(B0.columns.find((x) => x.name === 'v').count.reduce((a, b) => a + b, 0) === 900, 'rows before dedup');
+  pond(['gc', '--compact-series']);
+  pond(['set', '/s/d', 'dedup=last']);
+  writeFileSync(path.join(tmp, 'd2.csv'), dup(400, 50, 3));
+  pond(['copy', '--type', 'series', `host:${path.join(tmp, 'd2.csv')}`, '/s/d']);
+  const cliDescribe = pond(['describe', '/s/d']).stdout.toString();
+  ok(/compacts v1\.\.v2/.test(cliDescribe) && /replaced by v3/.test(cliDescribe) && /dedup: last/.test(cliDescribe), `describe: ${cliDescribe}`);
+  eq((await get(U, 'api/describe?path=/s/d&format=text')).buf.toString(), cliDescribe, 'describe text');
+  const dj = JSON.parse((await get(U, 'api/describe?path=/s/d')).buf);
+  eq(dj.dedup && dj.dedup.rule, 'last', 'describe json dedup');
+  eq(dj.versions[0].replaced_by, 3, 'describe json replaced_by');
+  eq(JSON.stringify(dj.versions[2].replaces), '[1,2]', 'describe json replaces');
+  for (const fmt of ['csv', 'json', 'parquet']) {
+    const r = await get(U, `api/read?path=/s/d&format=${fmt}`);
+    eq(r.status, 200, 'status');
+    ok(Buffer.compare(r.buf, pond(['cat', '--format', fmt, '/s/d']).stdout) === 0, `${fmt} bytes differ`);
+  }
+  const rows = pond(['cat', '--format', 'json', '/s/d']).stdout.toString().trim().split('\n').map((x) => JSON.parse(x));
+  eq(rows.length, 300 + 300 + 50, 'rows pond cat returns');
+  const b = JSON.parse((await get(U, 'api/buckets?path=/s/d&n=40')).buf);
+  const F = BigInt(b.from_us), T = BigInt(b.to_us);
+  const cnt = Array(40).fill(0), sum = Array(40).fill(0);
+  for (const r of rows) {
+    const i = Number((BigInt(Date.parse(r.timestamp)) * 1000n - F) * 40n / (T - F));
+    cnt[i]++; sum[i] += r.v;
+  }
+  const c = b.columns.find((x) => x.name === 'v');
+  for (let i = 0; i < 40; i++) {
+    eq(c.count[i], cnt[i], `count ${i}`);
+    if (cnt[i]) ok(Math.abs(c.mean[i] - sum[i] / cnt[i]) <= 1e-9 * Math.max(1, Math.abs(sum[i] / cnt[i])), `mean ${i}`);
+  }
+});
 await test('errors_are_json_with_fitting_status', async () => {
   const cases = [['api/read?path=/nope', 404], ['api/read?path=/s/a&from=yesterday', 400], ['api/read?path=/s', 400],
     ['api/buckets?path=/t/people', 400], ['api/nothing', 404], ['api/query?sql=SELEC', 400], ['api/read?path=/s/a&format=xml', 400]];
@@ -374,7 +416,7 @@ await test('derived_node_describe_read', async () => {
   eq(JSON.stringify(sj.dependents), '["/d/hourly"]', 'source dependents');
   const hj = JSON.parse((await get(U, 'api/describe?path=/d/hourly')).buf);
   ok(hj.derived && hj.derived.startsWith('rollup of /d/src'), 'derived in JSON');
-  eq(hj.dedup, 'last', 'rollup dedup');
+  eq(hj.dedup && hj.dedup.rule, 'last', 'rollup dedup');
   const r = (await get(U, 'api/read?path=/d/hourly&format=csv')).buf.toString();
   eq(r, pond(['cat', '--format', 'csv', '/d/hourly']).stdout.toString(), 'derived read');
   const hours = new Set(r.trim().split('\n').slice(1).map((l) => l.split(',')[0]));

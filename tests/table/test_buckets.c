@@ -443,6 +443,83 @@ static void test_cache_life(void)
     env_close(&e);
 }
 
+/* Series semantics (issue 15): buckets count the rows `pond cat` returns. A dedup=last rule set
+ * after the cache holds the series, a later version with duplicate timestamps of its own
+ * under that rule (a version read alone is not deduplicated: before, the cache appended it
+ * as is and counted both rows), and a compaction (its version repeats the rows of those it
+ * replaces): scan and cache agree with the reader, never counting a row twice. */
+static void set_dedup(env *e, pond_dedup d)
+{
+    pond_fs_node *h = NULL;
+    PT_ASSERT_OK(pond_fs_begin(e->fs, NULL));
+    PT_ASSERT_OK(pond_fs_node_open(&h, e->fs, NULL, "/s", 0));
+    PT_ASSERT_OK(pond_series_set_dedup(h, d, NULL, 0));
+    pond_fs_node_free(h);
+    PT_ASSERT_OK(pond_fs_commit(NULL, e->fs));
+}
+
+static void compact(env *e, int64_t want_replaced)
+{
+    pond_fs_node *h = NULL;
+    pond_series_compact_result cr;
+    PT_ASSERT_OK(pond_fs_begin(e->fs, NULL));
+    PT_ASSERT_OK(pond_fs_node_open(&h, e->fs, NULL, "/s", 0));
+    PT_ASSERT_OK(pond_series_compact(&cr, h, &(pond_series_compact_options)POND_SERIES_COMPACT_OPTIONS_INIT));
+    pond_fs_node_free(h);
+    PT_ASSERT_OK(pond_fs_commit(NULL, e->fs));
+    PT_ASSERT_INT_EQ(cr.versions_replaced, want_replaced);
+}
+
+static void test_series_semantics(void)
+{
+    env e;
+    env_open(&e);
+    pond_buckets_cache *cache = NULL;
+    PT_ASSERT_OK(pond_buckets_cache_new(&cache, 8 << 20));
+    int64_t t[400], k[400];
+    double x[400];
+    for (int i = 0; i < 400; i++) { /* two rows at every timestamp */
+        t[i] = 1000000 + (i / 2) * 10;
+        x[i] = i % 5 - 2;
+        k[i] = i;
+    }
+    write_version(&e, t, x, k, 400, 0);
+    pond_buckets b;
+    run(&b, &e, cache, false, 0, 0, 20);
+    PT_ASSERT_INT_EQ(b.rows_read, 400);
+    pond_buckets_dispose(&b);
+    set_dedup(&e, POND_DEDUP_LAST);
+    run(&b, &e, cache, true, 0, 2000000, 20);
+    PT_ASSERT_INT_EQ(b.rows_read, 200); /* the rule's version holds no rows, yet changes them */
+    pond_buckets_dispose(&b);
+    check(&e, cache, 0, 2000000, 20);
+    /* later times only, duplicated within the version */
+    for (int i = 0; i < 400; i++)
+        t[i] = 1010000 + (i / 2) * 10;
+    write_version(&e, t, x, k, 400, 0);
+    run(&b, &e, cache, true, 0, 2000000, 20);
+    PT_ASSERT_INT_EQ(b.rows_read, 400);
+    pond_buckets_dispose(&b);
+    check(&e, cache, 0, 2000000, 20);
+    check(&e, cache, 1009000, 1011000, 7);
+    /* late data hiding some of both, then a compaction of all three */
+    for (int i = 0; i < 400; i++)
+        t[i] = 1005000 + i * 20;
+    write_version(&e, t, x, k, 400, 0);
+    check(&e, cache, 0, 2000000, 20);
+    compact(&e, 3);
+    check(&e, cache, 0, 2000000, 20);
+    check(&e, cache, 1003000, 1012000, 33);
+    /* without the rule, the compacted version counts each row once */
+    set_dedup(&e, POND_DEDUP_NONE);
+    run(&b, &e, cache, true, 0, 2000000, 20);
+    PT_ASSERT_INT_EQ(b.rows_read, 1200);
+    pond_buckets_dispose(&b);
+    check(&e, cache, 0, 2000000, 20);
+    pond_buckets_cache_free(cache);
+    env_close(&e);
+}
+
 /* Threads sharing one cache, each with its own handle on an on-disk pond, while the main
  * thread appends versions (later times: the cache appends them) and then late data (the
  * cache reads the series again): every answer counts exactly the rows of one committed
@@ -561,4 +638,4 @@ static void test_cache_threads(void)
 }
 
 PT_SUITE(buckets, PT_TEST(edges_of_buckets), PT_TEST(nan_null_inf), PT_TEST(errors),
-         PT_TEST(random_against_brute_force), PT_TEST(cache_life), PT_TEST(cache_threads))
+         PT_TEST(random_against_brute_force), PT_TEST(cache_life), PT_TEST(series_semantics), PT_TEST(cache_threads))

@@ -33,6 +33,7 @@ typedef enum {
     POND_OS_OPENAT,   /* relative to a directory descriptor (walks of a pond's directories) */
     POND_OS_FSTATAT,
     POND_OS_UNLINKAT,
+    POND_OS_SYNCFS,   /* every file and directory of the file system holding fd durable */
     POND_OS__COUNT
 } pond_os_call;
 
@@ -60,6 +61,9 @@ typedef struct pond_os {
     int (*openat)(int dirfd, const char *path, int flags, mode_t mode);
     int (*fstatat)(int dirfd, const char *path, struct stat *st, int flags);
     int (*unlinkat)(int dirfd, const char *path, int flags);
+    /* Appended for replication batches (docs/replication.md): one sync for a batch of files
+     * instead of an fsync each. NULL in a table: the real syncfs(2). */
+    int (*syncfs)(int fd);
 } pond_os;
 
 /** The table in force (never NULL). */

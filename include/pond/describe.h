@@ -37,6 +37,9 @@ typedef struct {
     size_t n_versions;
     int64_t total_rows, total_size;           /* over all versions (rows: not counting
                                                  versions a compaction replaced) */
+    char *derived;                            /* a derived node: its recipe in words */
+    char **dependents;                        /* a source: its derived nodes' paths */
+    size_t n_dependents;
 } pond_describe;
 
 /** Describes the entry at path of fs. be (may be NULL) is the backend fs was opened on: an
@@ -48,7 +51,7 @@ POND_API void pond_describe_dispose(pond_describe *d);
 /** Appends the text `pond describe` prints. */
 POND_API int pond_describe_text(pond_buf *out, const pond_describe *d);
 /** Appends one JSON object: path, type, node, target, timestamp_column, timezone,
- *  time_formats, dedup, compact_after, schema [{name, type, nullable}], schema_version,
+ *  time_formats, dedup, compact_after, derived, dependents, schema [{name, type, nullable}], schema_version,
  *  versions [{version, txn, time, size, storage, rows, min_event_time, max_event_time,
  *  replaced_by, replaces}], rows, size (docs/serve.md). */
 POND_API int pond_describe_json(pond_buf *out, const pond_describe *d);

@@ -66,6 +66,8 @@ typedef struct {
                              nothing was written and version is 0), else 0; when retention
                              dropped that version after a compaction replaced it: the
                              compacted version, which records the contents it replaced */
+    int64_t derived_rows_read; /* a series write: source rows read to refresh the derived
+                                  nodes that depend on it (docs/derived.md) */
 } pond_table_write_result;
 
 /** Writes a new version of the table or series at path (created if missing; parents must
@@ -277,6 +279,60 @@ POND_API int pond_arrow_stream_from_batches(struct ArrowArrayStream *out,
  *  consumer: parsing overlaps whatever the consumer does (encoding, compression). in's
  *  get_schema must be callable while get_next runs on the other thread. */
 POND_API int pond_arrow_stream_prefetch(struct ArrowArrayStream *out, struct ArrowArrayStream *in);
+
+/* ---- derived nodes (docs/derived.md) ----------------------------------------------------- */
+
+/** A derived node: a series whose rows a recipe computes from other series, kept current by
+ *  every write of a source in the same transaction (only the buckets the new rows fall in are
+ *  recomputed) and read like any series. Its recipe is recorded in its attributes
+ *  (pond.derived, docs/format.md) and names its sources by node id. */
+typedef struct {
+    unsigned version;             /* POND_DERIVE_OPTIONS_VERSION */
+    const char *kind;             /* "rollup" or "join" */
+    const char *const *sources;   /* "[NAME=]PATH", paths from the root */
+    size_t n_sources;
+    const char *every;            /* rollup: "15m", "1h", "1d", "1w", "1mo" */
+    const char *timezone;         /* rollup: the zone of 1d/1w/1mo buckets; NULL: UTC */
+    const char *const *aggs;      /* avg, min, max, sum, count, first, last; n 0: avg, min,
+                                     max, sum, count */
+    size_t n_aggs;
+    const char *const *columns;   /* n 0: every numeric column of the source (over a rollup:
+                                     the columns it aggregates) */
+    size_t n_columns;
+    const char *const *by;        /* key columns: one row per bucket and key values */
+    size_t n_by;
+    bool refresh_manual;          /* not refreshed by source writes: pond_derive_refresh */
+    int64_t tolerance_us;         /* join: 0 exact; else as-of: each source's latest row at
+                                     most this much earlier */
+    const char *const *windows;   /* join: "NAME=FROM..TO" (either side may be empty; times
+                                     as --from takes them, in timezone): the source named NAME
+                                     contributes only rows in [FROM, TO) */
+    size_t n_windows;
+} pond_derive_options;
+#define POND_DERIVE_OPTIONS_VERSION 1
+#define POND_DERIVE_OPTIONS_INIT                                                                  \
+    {POND_DERIVE_OPTIONS_VERSION, NULL, NULL, 0, NULL, NULL, NULL, 0, NULL, 0, NULL, 0, false, 0, \
+     NULL, 0}
+
+/** Creates the derived node at dest (which must not exist; inside a transaction) and
+ *  materializes it from the sources' current rows. Errors name the source and the column
+ *  (a missing column, a type that cannot be aggregated, buckets that do not nest). */
+POND_API int pond_derive_create(pond_table_write_result *out, pond_fs_node *dest,
+                                const pond_derive_options *opts);
+/** Recomputes the whole of the derived node (inside a transaction): a manual recipe's
+ *  refresh. */
+POND_API int pond_derive_refresh(pond_table_write_result *out, pond_fs_node *node);
+/** The recipe as compact JSON (pond_free), or *out NULL when node is not derived. */
+POND_API int pond_derive_recipe(char **out, pond_fs_node *node);
+/** One line saying what the node is derived from, for describe (pond_free); *out NULL when
+ *  node is not derived. A source removed with --force is named as gone. */
+POND_API int pond_derive_describe(char **out, pond_fs_node *node);
+/** *out true when node is a --refresh manual derived node whose sources changed since its
+ *  last refresh (pond.derived_stale): its rows are its last refresh's. */
+POND_API int pond_derive_stale(bool *out, pond_fs_node *node);
+/** The current paths of the derived nodes that depend on node (pond_free each and the
+ *  array); none when nothing does. */
+POND_API int pond_derive_dependents(char ***out, size_t *n_out, pond_fs_node *node);
 
 /* ---- CSV and JSON import -------------------------------------------------------------------- */
 

@@ -327,3 +327,27 @@ int cli_parse(int *n_out, const cli_spec *spec, int argc, char **argv)
     *n_out = n;
     return -1;
 }
+
+/* "30d", "12h", "90m", "10s", "0s", "1.5h": microseconds. Digits with at most one '.' and a
+ * unit (none means seconds): no sign, exponent, nan or inf; at most 1000 years, beyond which
+ * it is not a duration anyone means. */
+int cli_opt_duration(void *dest, const char *s)
+{
+    const char *p = s;
+    bool digits = false, dot = false;
+    for (; (*p >= '0' && *p <= '9') || (*p == '.' && !dot); p++) {
+        digits |= *p != '.';
+        dot |= *p == '.';
+    }
+    double mul = !strcmp(p, "s") || !*p ? 1 : !strcmp(p, "m") ? 60 : !strcmp(p, "h") ? 3600
+                 : !strcmp(p, "d")                                    ? 86400
+                                                                      : -1;
+    double v = digits ? strtod(s, NULL) * mul : -1;
+    if (!digits || mul < 0 || !(v <= 1000.0 * 366 * 86400))
+        return pond_error_set(POND_EINVALID, POND_DOM_CLI,
+                              "'%s' is not a duration (a number with s, m, h or d: 30d, 12h, "
+                              "0s; at most 1000 years)",
+                              s);
+    *(int64_t *)dest = (int64_t)(v * 1e6);
+    return 0;
+}

@@ -80,4 +80,8 @@ int64_t cli_parse_size(const char *s);
 /* "in range" text for messages: "0 or more", "1 to 19". out needs 64 bytes. */
 void cli_range_text(char out[64], int64_t min, int64_t max);
 
+/* CLI_OPT_FN for durations: "30d", "12h", "90m", "10s", "1.5h" (no unit: seconds) into an
+ * int64_t of microseconds; at most 1000 years. */
+int cli_opt_duration(void *dest, const char *s);
+
 #endif

@@ -51,6 +51,7 @@ int cmd_ln(pond_cli *cli, int argc, char **argv);
 int cmd_fsck(pond_cli *cli, int argc, char **argv);
 int cmd_gc(pond_cli *cli, int argc, char **argv);
 int cmd_set(pond_cli *cli, int argc, char **argv);
+int cmd_derive(pond_cli *cli, int argc, char **argv);
 int cmd_export(pond_cli *cli, int argc, char **argv);
 
 int cmd_delta(pond_cli *cli, int argc, char **argv);

@@ -57,30 +57,6 @@ static int compact_series(cli_pond *p, pond_cli *cli, const char *pattern)
     return c.rc;
 }
 
-/* "30d", "12h", "90m", "10s", "0s", "1.5h": microseconds. Digits with at most one '.' and a
- * unit (none means seconds): no sign, exponent, nan or inf; at most 1000 years, beyond which
- * it is not a duration anyone means. */
-static int parse_duration(void *dest, const char *s)
-{
-    const char *p = s;
-    bool digits = false, dot = false;
-    for (; (*p >= '0' && *p <= '9') || (*p == '.' && !dot); p++) {
-        digits |= *p != '.';
-        dot |= *p == '.';
-    }
-    double mul = !strcmp(p, "s") || !*p ? 1 : !strcmp(p, "m") ? 60 : !strcmp(p, "h") ? 3600
-                 : !strcmp(p, "d")                                    ? 86400
-                                                                      : -1;
-    double v = digits ? strtod(s, NULL) * mul : -1;
-    if (!digits || mul < 0 || !(v <= 1000.0 * 366 * 86400))
-        return pond_error_set(POND_EINVALID, POND_DOM_CLI,
-                              "'%s' is not a duration (a number with s, m, h or d: 30d, 12h, "
-                              "0s; at most 1000 years)",
-                              s);
-    *(int64_t *)dest = (int64_t)(v * 1e6);
-    return 0;
-}
-
 static void on_warn(const char *message, void *payload)
 {
     (void)payload;
@@ -98,11 +74,11 @@ int cmd_gc(pond_cli *cli, int argc, char **argv)
         {.name = "--keep-age", .kind = CLI_OPT_FN, .dest = &o.keep_age_us, .arg = "DURATION",
          .help = "keep every version that was current at some moment of the last\n"
                  "DURATION (0s: keep only the current state)",
-         .fn = parse_duration},
+         .fn = cli_opt_duration},
         {.name = "--grace", .kind = CLI_OPT_FN, .dest = &o.grace_us, .arg = "DURATION",
          .help = "never remove files younger than DURATION (default 1h), so a\n"
                  "concurrent writer's new files are safe",
-         .fn = parse_duration},
+         .fn = cli_opt_duration},
         {.name = "--compact", .kind = CLI_OPT_FLAG, .dest = &o.compact,
          .help = "merge each directory's data files into one (faster opens)"},
         {.name = "--compact-series", .kind = CLI_OPT_FLAG, .dest = &compact,

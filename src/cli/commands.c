@@ -11,6 +11,7 @@ const pond_cmd pond_commands[] = {
     {"mv", cmd_mv, "move or rename an entry"},
     {"ln", cmd_ln, "create a symbolic link"},
     {"set", cmd_set, "record a series' settings (dedup, compaction)"},
+    {"derive", cmd_derive, "create a rollup kept current as its source grows"},
     {"describe", cmd_describe, "type, schema, versions, rows, time ranges, storage"},
     {"log", cmd_log, "list transactions"},
     {"fsck", cmd_fsck, "verify every data file, content and blob"},

@@ -45,6 +45,10 @@ void pond_describe_dispose(pond_describe *d)
         pond_arrow_schema_release(&d->schema);
     pond_free(d->schema_error);
     pond_free(d->versions);
+    pond_free(d->derived);
+    for (size_t k = 0; k < d->n_dependents; k++)
+        pond_free(d->dependents[k]);
+    pond_free(d->dependents);
     memset(d, 0, sizeof *d);
 }
 
@@ -74,7 +78,9 @@ int pond_describe_get(pond_describe *d, pond_fs *fs, pond_backend *be, const cha
     if ((rc = pond_fs_node_versions(&vs, &nv, h)) < 0)
         goto done;
     if (series && ((rc = pond_series_node_versions(&vi, &ni, h)) < 0 ||
-                   (rc = pond_series_node_settings_get(&d->settings, h)) < 0))
+                   (rc = pond_series_node_settings_get(&d->settings, h)) < 0 ||
+                   (rc = pond_derive_describe(&d->derived, h)) < 0 ||
+                   (rc = pond_derive_dependents(&d->dependents, &d->n_dependents, h)) < 0))
         goto done;
     if (vi && ni != nv) /* both lists come from the same log: a mismatch is a bug */
         pond_free(vi), vi = NULL;
@@ -164,6 +170,12 @@ int pond_describe_text(pond_buf *o, const pond_describe *d)
         if (rc == 0 && s->compact_after > 0)
             rc = pond_buf_printf(o, "  compaction: after %lld versions\n",
                                  (long long)s->compact_after);
+        if (rc == 0 && d->derived)
+            rc = pond_buf_printf(o, "  derived:  %s\n", d->derived);
+        for (size_t k = 0; k < d->n_dependents && rc == 0; k++)
+            rc = pond_buf_printf(o, "%s%s", k ? ", " : "  derived nodes: ", d->dependents[k]);
+        if (rc == 0 && d->n_dependents)
+            rc = pond_buf_puts(o, " (refreshed by each write)\n");
     }
     if (rc == 0 && d->has_schema) {
         const struct ArrowSchema *s = &d->schema;
@@ -287,6 +299,17 @@ int pond_describe_json(pond_buf *o, const pond_describe *d)
             rc = s->compact_after > 0
                      ? pond_buf_printf(o, ",\"compact_after\":%lld", (long long)s->compact_after)
                      : pond_buf_puts(o, ",\"compact_after\":null");
+        if (rc == 0)
+            rc = json_key_str(o, "derived", d->derived);
+        if (rc == 0)
+            rc = pond_buf_puts(o, ",\"dependents\":[");
+        for (size_t k = 0; k < d->n_dependents && rc == 0; k++) {
+            rc = k ? pond_buf_putc(o, ',') : 0;
+            if (rc == 0)
+                rc = pond_buf_put_json_string(o, d->dependents[k], strlen(d->dependents[k]));
+        }
+        if (rc == 0)
+            rc = pond_buf_putc(o, ']');
     }
     if (rc == 0 && d->has_schema) {
         /* a series' schema is the merged one of all versions: schema_version null */

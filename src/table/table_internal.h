@@ -179,4 +179,95 @@ const char *table__json_src_field(const table_json_src *s, size_t col, size_t *l
 int64_t table__json_src_line(const table_json_src *s);
 void table__json_src_free(table_json_src *s);
 
+
+/* ---- derived nodes (table_derived.c, table_rollup.c; docs/derived.md) ---- */
+
+enum { TABLE_KEY_INT, TABLE_KEY_STR, TABLE_KEY_BOOL };
+typedef enum {
+    TABLE_AGG_MIN,
+    TABLE_AGG_MAX,
+    TABLE_AGG_SUM,
+    TABLE_AGG_COUNT,
+    TABLE_AGG_AVG,
+    TABLE_AGG_AVG2, /* a cascade's avg: sum of input `in` over the sum of input `in2` */
+    TABLE_AGG_FIRST,
+    TABLE_AGG_LAST
+} table_agg;
+typedef struct {
+    table_agg op;
+    size_t in, in2; /* input columns (indexes into in) */
+} table_rollup_out;
+/* What a rollup computes, from its recipe and its source's columns. */
+typedef struct {
+    char *dest_path;
+    char *every;
+    pond__bucket bucket; /* .tz is tz */
+    pond_tz *tz;
+    bool cascade;        /* the source is a rollup: its buckets must nest in ours */
+    pond__bucket src_bucket;
+    pond_tz *src_bucket_tz;
+    pond_tz *src_tz;     /* the source's zone for its wall-clock timestamps (NULL: UTC) */
+    char *src_ts;        /* the source's timestamp column */
+    char **by;
+    int *by_kind;        /* TABLE_KEY_* */
+    size_t n_by;
+    char **in;           /* input value columns */
+    bool *in_double;
+    size_t n_in;
+    table_rollup_out *outs;
+    size_t n_outs;
+    char **read_cols;    /* borrowed pointers: src_ts, by..., in... */
+    size_t n_read_cols;
+    struct ArrowSchema schema; /* the output: timestamp, by..., outs... */
+} table_rollup_plan;
+bool table__rollup_numeric(pond_arrow_type t, bool *is_double);
+/* TABLE_KEY_* for a column usable as a --by key, -1 otherwise. */
+int table__rollup_key_kind(pond_arrow_type t);
+/* The rollup rows of the buckets in [lo, hi) (bucket starts) as a stream; plan and src are
+ * borrowed by the stream. *rows_read (may be NULL) grows by the source rows read. */
+int table__rollup_stream(struct ArrowArrayStream *out, const table_rollup_plan *plan,
+                         pond_fs_node *src, int64_t lo, int64_t hi, int64_t *rows_read);
+/* After a write of a new version of the series at node holding rows in [tmin, tmax]: the
+ * derived nodes its attributes name are refreshed (their buckets touching the range) in the
+ * same transaction. *rows_read (may be NULL) grows by the source rows the refreshes read. */
+int table__derived_after_write(pond_fs_node *node, table_attrs *attrs, int64_t tmin,
+                               int64_t tmax, int64_t *rows_read);
+/* A settings version (no rows) carrying a's attributes, or the transaction's pending version
+ * carrying them. */
+int table__write_settings_version(table_attrs *a, pond_fs_node *node);
+
+
+/* A join (table_join.c): output columns per source are <name>_<column>. */
+enum { TABLE_JOIN_INT, TABLE_JOIN_DOUBLE, TABLE_JOIN_STR, TABLE_JOIN_BOOL };
+typedef struct {
+    char *name;
+    pond_fs_node *node;  /* owned */
+    bool has_from, has_to; /* the source's window [from, to) */
+    int64_t from, to;
+    pond_tz *tz;         /* the source's zone for wall-clock timestamps (NULL: UTC) */
+    char **read_cols;    /* its timestamp column, then its columns */
+    int *kind;           /* TABLE_JOIN_* per column */
+    size_t n_cols;
+} table_join_src;
+typedef struct {
+    int64_t tolerance_us; /* 0: exact */
+    table_join_src *src;
+    size_t n_src;
+    struct ArrowSchema schema; /* timestamp, then each source's columns */
+} table_join_plan;
+/* The join rows with timestamps in [lo, hi) as a stream (plan borrowed). */
+int table__join_stream(struct ArrowArrayStream *out, const table_join_plan *plan, int64_t lo,
+                       int64_t hi, int64_t *rows_read);
+
+
+/* The event-time ranges [min, max] of a series' versions that hold rows (not replaced), for
+ * skipping stretches of time without data; appended to *spans (pond_free). */
+typedef struct {
+    int64_t lo, hi;
+} table_span;
+int table__series_spans(table_span **spans, size_t *n, pond_fs_node *node);
+/* The first instant >= t that some span holds (t itself when one holds it), INT64_MAX when
+ * none does. */
+int64_t table__spans_next(const table_span *spans, size_t n, int64_t t);
+
 #endif

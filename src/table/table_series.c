@@ -997,7 +997,7 @@ static int open_series(table_attrs *a, pond_stat **vs, size_t *nv, pond_fs_node 
 }
 
 /* Writes the settings version: no rows, the attributes as a holds them. */
-static int write_settings_version(table_attrs *a, pond_fs_node *node)
+int table__write_settings_version(table_attrs *a, pond_fs_node *node)
 {
     int64_t v, last = 0;
     pond_writer *w = NULL;
@@ -1088,7 +1088,7 @@ int pond_series_set_dedup(pond_fs_node *node, pond_dedup dedup, const char *cons
     if (rc == 0 && !same_keys(&a.set, dedup, keys, n_keys)) {
         rc = table__attrs_set_dedup(&a, dedup, keys, n_keys);
         if (rc == 0)
-            rc = write_settings_version(&a, node);
+            rc = table__write_settings_version(&a, node);
     }
     pond_free(vs);
     table__attrs_dispose(&a);
@@ -1111,7 +1111,7 @@ int pond_series_set_compact_after(pond_fs_node *node, int64_t after)
     if (a.set.compact_after != after) {
         rc = table__attrs_set_compact_after(&a, after);
         if (rc == 0)
-            rc = write_settings_version(&a, node);
+            rc = table__write_settings_version(&a, node);
     }
     pond_free(vs);
     table__attrs_dispose(&a);

@@ -218,4 +218,20 @@ void *pond__hset_take(pond_hset *s);
 void pond__hset_give(pond_hset *s, void *handle);
 void pond__hset_free(pond_hset *s); /* every handle given back; NULL is fine */
 
+/* Time buckets (src/util/timebucket.c, docs/derived.md): a fixed width dividing a day,
+ * aligned on the Unix epoch (UTC), or a calendar day, week (from Monday) or month beginning
+ * at local midnight in tz (NULL: UTC). */
+typedef enum { POND__BUCKET_FIXED = 0, POND__BUCKET_DAY, POND__BUCKET_WEEK, POND__BUCKET_MONTH } pond__bucket_cal;
+typedef struct {
+    int64_t width_us;      /* fixed widths; 0 for calendar buckets */
+    pond__bucket_cal cal;
+    const struct pond_tz *tz; /* borrowed; calendar buckets only */
+} pond__bucket;
+/* "15m", "1h", "1d", "1w", "1mo": POND_EINVALID naming spec otherwise (tz is left NULL). */
+int pond__bucket_parse(pond__bucket *out, const char *spec);
+/* The start of the bucket holding us, and the start of the bucket after the one starting at
+ * start_us. */
+int64_t pond__bucket_floor(const pond__bucket *b, int64_t us);
+int64_t pond__bucket_next(const pond__bucket *b, int64_t start_us);
+
 #endif

@@ -172,6 +172,7 @@ class H:
                          ["copy", "host:big.bin", "/d/b"], ["copy", "host:small.txt", "/e"]],
              [["gc", "--compact", "--grace", "0s"]]),
             self.compact_series_scenario(),
+            self.derived_scenario(),
         ]
 
     def compact_series_scenario(self):
@@ -190,6 +191,22 @@ class H:
         return ("compact-series", setup,
                 [["gc", "--compact-series", "--grace", "0s"],
                  ["gc", "--keep-versions", "1", "--grace", "0s"]])
+
+    def derived_scenario(self):
+        """An append to a series that refreshes the hourly rollup over it and the daily
+        rollup over that, with late data in an old bucket (docs/derived.md): the source and
+        both rollups are written by one commit, so every crash state shows all three old or
+        all three new (the state compares every file's rows)."""
+        rows = {"d1.csv": "ts,k,v\n2024-01-01T00:10:00Z,a,1\n2024-01-01T00:20:00Z,b,2\n"
+                          "2024-01-01T05:00:00Z,a,3\n",
+                "d2.csv": "ts,k,v\n2024-01-01T00:30:00Z,a,10\n2024-01-02T01:00:00Z,b,4\n"}
+        for name, text in rows.items():
+            with open(os.path.join(self.host, name), "w") as f:
+                f.write(text)
+        setup = [["init"], ["copy", "--type", "series", "host:d1.csv", "/s"],
+                 ["derive", "rollup", "/h", "--source", "/s", "--every", "1h", "--by", "k"],
+                 ["derive", "rollup", "/d", "--source", "/h", "--every", "1d"]]
+        return ("derived", setup, [["copy", "--type", "series", "host:d2.csv", "/s"]])
 
     def fresh(self, name):
         d = os.path.join(self.tmp, name)

@@ -400,6 +400,29 @@ await test('browser_ui', async () => {
   }
 });
 
+// a derived node (issue 16) through the shared describe and read: the recipe line, the source's
+// dependents, and reads under the rollup's dedup rule, as the CLI shows them
+await test('derived_node_describe_read', async () => {
+  pond(['mkdir', '/d']);
+  writeFileSync(path.join(tmp, 'd.csv'), seriesCsv(0, 120, 7));
+  pond(['copy', '--type', 'series', `host:${path.join(tmp, 'd.csv')}`, '/d/src']);
+  pond(['derive', 'rollup', '/d/hourly', '--source', '/d/src', '--every', '1h']);
+  writeFileSync(path.join(tmp, 'd2.csv'), seriesCsv(119, 60, 8));
+  pond(['copy', '--type', 'series', `host:${path.join(tmp, 'd2.csv')}`, '/d/src']);
+  const d = (await get(U, 'api/describe?path=/d/hourly&format=text')).buf.toString();
+  eq(d, pond(['describe', '/d/hourly']).stdout.toString(), 'derived describe text');
+  ok(d.includes('  derived:  rollup of /d/src every 1h'), `no derived line in ${d}`);
+  const sj = JSON.parse((await get(U, 'api/describe?path=/d/src')).buf);
+  eq(JSON.stringify(sj.dependents), '["/d/hourly"]', 'source dependents');
+  const hj = JSON.parse((await get(U, 'api/describe?path=/d/hourly')).buf);
+  ok(hj.derived && hj.derived.startsWith('rollup of /d/src'), 'derived in JSON');
+  eq(hj.dedup && hj.dedup.rule, 'last', 'rollup dedup');
+  const r = (await get(U, 'api/read?path=/d/hourly&format=csv')).buf.toString();
+  eq(r, pond(['cat', '--format', 'csv', '/d/hourly']).stdout.toString(), 'derived read');
+  const hours = new Set(r.trim().split('\n').slice(1).map((l) => l.split(',')[0]));
+  eq(hours.size, r.trim().split('\n').length - 1, 'one row per bucket');
+});
+
 for (const s of servers) s.kill();
 for (const s of servers) {
   const why = s.done ? await s.done : '';

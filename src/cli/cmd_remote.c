@@ -179,61 +179,55 @@ static int parse_name(const char **name, int argc, char **argv, const char *comm
     return -1;
 }
 
-int cmd_push(pond_cli *cli, int argc, char **argv)
+/* push and pull: the same steps in either direction. */
+typedef int (*sync_fn)(pond_repl_report *out, const char *dir, const char *url,
+                       const pond_repl_options *o);
+
+static int sync_cmd(pond_cli *cli, int argc, char **argv, const char *command, const char *help,
+                    sync_fn fn)
 {
     const char *name, *dir;
-    int prc = parse_name(
-        &name, argc, argv, "push",
+    int prc = parse_name(&name, argc, argv, command, help);
+    if (prc >= 0)
+        return prc;
+    if (!(dir = need_pond(cli)))
+        return 1;
+    if (!pond_oplog_is_pond(dir))
+        return cli_error("'%s' is not a pond", dir);
+    pond_remote r;
+    if (pick_remote(&r, dir, name))
+        return 1;
+    pond_repl_options o = options(r.exec);
+    pond_repl_report rep;
+    if (fn(&rep, dir, r.url, &o) < 0)
+        return cli_fail();
+    if (pond_remote_set_version(dir, r.name, rep.to_version) < 0)
+        return cli_fail();
+    print_report(command, r.name, &rep);
+    return 0;
+}
+
+int cmd_push(pond_cli *cli, int argc, char **argv)
+{
+    return sync_cmd(
+        cli, argc, argv, "push",
         "Send the remote what it lacks: commits, checkpoints, data files and blobs, each checked\n"
         "against its SHA-256 on arrival. The remote's log advances only after everything it\n"
         "refers to is durable there, so an interrupted push leaves it at a transaction of this\n"
         "pond and the next push resumes. The first push creates the remote (under a temporary\n"
         "name, renamed into place). Fast-forward only: a remote that is ahead or has diverged\n"
-        "is refused, unchanged. NAME may be left out when the pond has one remote.\n");
-    if (prc >= 0)
-        return prc;
-    if (!(dir = need_pond(cli)))
-        return 1;
-    if (!pond_oplog_is_pond(dir))
-        return cli_error("'%s' is not a pond", dir);
-    pond_remote r;
-    if (pick_remote(&r, dir, name))
-        return 1;
-    pond_repl_options o = options(r.exec);
-    pond_repl_report rep;
-    if (pond_repl_push(&rep, dir, r.url, &o) < 0)
-        return cli_fail();
-    if (pond_remote_set_version(dir, r.name, rep.to_version) < 0)
-        return cli_fail();
-    print_report("push", r.name, &rep);
-    return 0;
+        "is refused, unchanged. NAME may be left out when the pond has one remote.\n",
+        pond_repl_push);
 }
 
 int cmd_pull(pond_cli *cli, int argc, char **argv)
 {
-    const char *name, *dir;
-    int prc = parse_name(
-        &name, argc, argv, "pull",
+    return sync_cmd(
+        cli, argc, argv, "pull",
         "Fetch what this pond lacks from the remote (fast-forward only; every byte is checked\n"
         "against its SHA-256 on arrival, corrupt bytes are refused). NAME may be left out when\n"
-        "the pond has one remote.\n");
-    if (prc >= 0)
-        return prc;
-    if (!(dir = need_pond(cli)))
-        return 1;
-    if (!pond_oplog_is_pond(dir))
-        return cli_error("'%s' is not a pond", dir);
-    pond_remote r;
-    if (pick_remote(&r, dir, name))
-        return 1;
-    pond_repl_options o = options(r.exec);
-    pond_repl_report rep;
-    if (pond_repl_pull(&rep, dir, r.url, &o) < 0)
-        return cli_fail();
-    if (pond_remote_set_version(dir, r.name, rep.to_version) < 0)
-        return cli_fail();
-    print_report("pull", r.name, &rep);
-    return 0;
+        "the pond has one remote.\n",
+        pond_repl_pull);
 }
 
 int cmd_clone(pond_cli *cli, int argc, char **argv)

@@ -235,6 +235,9 @@ int oplog__store_content(pond_cas_ref *ref, oplog_be *ob, const pond_node_rec *r
 /* fsck's check of every file of _delta_log on its own (oplog_repair.c): one "corrupt" line per
  * problem through fn, with what to do about it. */
 int oplog__fsck_log(int64_t *problems_out, oplog_be *ob, pond_fsck_fn fn, void *payload);
+/* One fsck problem line of kind through fn (NULL: nothing), formatted as printf does. */
+void oplog__fsck_say(pond_fsck_fn fn, void *payload, const char *kind, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 #define FOREACH_PART(ob, p)                                                                        \
     for (size_t pi_ = 0; pi_ < (ob)->parts.cap; pi_++)                                             \

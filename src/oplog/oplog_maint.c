@@ -278,18 +278,18 @@ typedef struct {
     int64_t now;
 } fsck_ctx;
 
-static void problem(fsck_ctx *c, const char *kind, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void problem(fsck_ctx *c, const char *kind, const char *fmt, ...)
+void oplog__fsck_say(pond_fsck_fn fn, void *payload, const char *kind, const char *fmt, ...)
 {
+    if (!fn)
+        return;
     char msg[1536];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    if (c->fn)
-        c->fn(kind, msg, c->payload);
+    fn(kind, msg, payload);
 }
+#define problem(c, kind, ...) oplog__fsck_say((c)->fn, (c)->payload, kind, __VA_ARGS__)
 
 static void temp_file(fsck_ctx *c, const char *rel, int64_t size, int64_t mtime)
 {

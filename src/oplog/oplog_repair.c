@@ -19,18 +19,7 @@ typedef struct {
     int64_t hidden_above; /* an unfinished push hides the log above this version (-1: none) */
 } log_ctx;
 
-static void say(log_ctx *c, const char *kind, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void say(log_ctx *c, const char *kind, const char *fmt, ...)
-{
-    char msg[1536];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    if (c->fn)
-        c->fn(kind, msg, c->payload);
-}
+#define say(c, kind, ...) oplog__fsck_say((c)->fn, (c)->payload, kind, __VA_ARGS__)
 
 static const char *advice(const pond_delta_log_problem *p)
 {

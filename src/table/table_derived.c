@@ -75,8 +75,8 @@ static int resolve(pond_fs_node **out, pond_fs *fs, const char *id_text, const c
 
 /* ---- recipes ------------------------------------------------------------------------------ */
 
-/* The recipe object of a node's attributes (a new reference), or NULL when it has none. */
-static int recipe_of(json_t **out, pond_fs_node *node)
+/* A node's attributes as a JSON object (a new reference), or NULL when it has none. */
+static int attrs_of(json_t **out, pond_fs_node *node)
 {
     *out = NULL;
     char *x = NULL;
@@ -86,11 +86,21 @@ static int recipe_of(json_t **out, pond_fs_node *node)
         return rc;
     }
     json_error_t je;
-    json_t *obj = json_loads(x, 0, &je);
+    *out = json_loads(x, 0, &je);
     pond_free(x);
-    if (!obj)
-        return pond_error_set(POND_ECORRUPT, D, "%s: extended attributes are not valid JSON",
-                              pond_fs_node_path(node));
+    return *out ? 0
+                : pond_error_set(POND_ECORRUPT, D, "%s: extended attributes are not valid JSON",
+                                 pond_fs_node_path(node));
+}
+
+/* The recipe object of a node's attributes (a new reference), or NULL when it has none. */
+static int recipe_of(json_t **out, pond_fs_node *node)
+{
+    *out = NULL;
+    json_t *obj = NULL;
+    int rc = attrs_of(&obj, node);
+    if (rc < 0 || !obj)
+        return rc;
     json_t *r = json_object_get(obj, DERIVED_ATTR);
     if (r && !json_is_object(r)) {
         json_decref(obj);
@@ -1210,18 +1220,10 @@ int pond_derive_stale(bool *out, pond_fs_node *node)
 {
     POND_ASSERT_ARG(out && node);
     *out = false;
-    char *x = NULL;
-    int rc = pond_fs_node_get_xattrs(&x, node);
-    if (rc < 0 || !x) {
-        pond_free(x);
+    json_t *obj = NULL;
+    int rc = attrs_of(&obj, node);
+    if (rc < 0 || !obj)
         return rc;
-    }
-    json_error_t je;
-    json_t *obj = json_loads(x, 0, &je);
-    pond_free(x);
-    if (!obj)
-        return pond_error_set(POND_ECORRUPT, D, "%s: extended attributes are not valid JSON",
-                              pond_fs_node_path(node));
     *out = json_is_true(json_object_get(obj, STALE_ATTR));
     json_decref(obj);
     return 0;

@@ -219,9 +219,10 @@ static int part_put_row(oplog_be *ob, ol_part *p, oplog_row *row)
 }
 
 /* Reads the listings of the pending directory rows `want` (all in file f) from f's entries
- * column. */
+ * column. kept (NULL: none) holds, by file index, bytes a partition load read and verified
+ * already: a file is then not read and hashed twice. */
 static int load_entries(oplog_be *ob, ol_part *p, int file_idx, oplog_row **want, size_t nw,
-                        bool learn)
+                        bool learn, const pond_buf *kept)
 {
     const ol_file *f = &p->files[file_idx];
     pond_buf mem = POND_BUF_INIT;
@@ -233,7 +234,10 @@ static int load_entries(oplog_be *ob, ol_part *p, int file_idx, oplog_row **want
     struct ArrowSchema schema = {0};
     struct ArrowArray batch = {0};
     size_t found = 0;
-    int rc = oplog__open_data_file(&r, &mem, ob, f, &po);
+    int rc = kept && kept[file_idx].ptr
+                 ? pond_parquet_reader_open_memory(&r, kept[file_idx].ptr, kept[file_idx].size,
+                                                   &po)
+                 : oplog__open_data_file(&r, &mem, ob, f, &po);
     if (rc == 0)
         rc = pond_parquet_reader_schema(r, &schema);
     while (rc == 0 && found < nw) {
@@ -274,7 +278,8 @@ static int load_entries(oplog_be *ob, ol_part *p, int file_idx, oplog_row **want
  * loaded is not NULL. A node's older versions are only ever pending after its partition was
  * loaded, which loads the newest: so only newest_only calls learn from what they read. */
 static int load_pending(oplog_be *ob, ol_part *p, ol_node *only, bool newest_only,
-                        size_t from_file, oplog_row ***loaded, size_t *n_loaded)
+                        size_t from_file, oplog_row ***loaded, size_t *n_loaded,
+                        const pond_buf *kept)
 {
     int rc = 0;
     for (size_t fi = from_file; fi < p->n_files && rc == 0; fi++) {
@@ -299,7 +304,7 @@ static int load_pending(oplog_be *ob, ol_part *p, ol_node *only, bool newest_onl
             }
         }
         if (rc == 0 && nw)
-            rc = load_entries(ob, p, (int)fi, want, nw, newest_only);
+            rc = load_entries(ob, p, (int)fi, want, nw, newest_only, kept);
         if (rc == 0 && nw && loaded) {
             oplog_row **l2 = pond_realloc(*loaded, (*n_loaded + nw) * sizeof *l2);
             if (!l2)
@@ -318,15 +323,136 @@ static int load_pending(oplog_be *ob, ol_part *p, ol_node *only, bool newest_onl
 int oplog__part_load_entries_from(oplog_be *ob, ol_part *p, size_t from_file,
                                   oplog_row ***loaded, size_t *n_loaded)
 {
-    return load_pending(ob, p, NULL, false, from_file, loaded, n_loaded);
+    return load_pending(ob, p, NULL, false, from_file, loaded, n_loaded, NULL);
 }
 
 int oplog__part_load_all_entries(oplog_be *ob, ol_part *p)
 {
-    return load_pending(ob, p, NULL, false, 0, NULL, NULL);
+    return load_pending(ob, p, NULL, false, 0, NULL, NULL, NULL);
 }
 
-static int load_file(oplog_be *ob, ol_part *p, int file_idx)
+typedef struct {
+    ol_part *p;
+    int file_idx;
+    oplog_row *only; /* NULL: every pending row of the file */
+} content_want;
+
+static oplog_row *node_version(ol_node *n, int64_t version);
+
+static oplog_row *content_lookup(const pond_node_id *id, int64_t version, void *payload)
+{
+    content_want *w = payload;
+    if (w->only)
+        return pond_node_id_equal(id, &w->only->rec->id) && version == w->only->rec->version
+                   ? w->only
+                   : NULL;
+    ol_node *n = oplog__idmap_get(&w->p->nodes, id);
+    oplog_row *row = n ? node_version(n, version) : NULL;
+    return row && row->file_idx == w->file_idx ? row : NULL;
+}
+
+/* Reads the pending inline content of rows of data file file_idx of p from its content column:
+ * `only`, or every pending row of the file. */
+static int load_content(oplog_be *ob, ol_part *p, int file_idx, oplog_row *only,
+                        bool check_each)
+{
+    const ol_file *f = &p->files[file_idx];
+    pond_buf mem = POND_BUF_INIT;
+    static const char *const cols[] = {"node_id", "version", "content"};
+    pond_parquet_read_options po = POND_PARQUET_READ_OPTIONS_INIT;
+    po.column_names = cols;
+    po.n_column_names = 3;
+    pond_parquet_reader *r = NULL;
+    struct ArrowSchema schema = {0};
+    struct ArrowArray batch = {0};
+    content_want w = {p, file_idx, only};
+    size_t filled = 0;
+    int rc = oplog__open_data_file(&r, &mem, ob, f, &po);
+    if (rc == 0)
+        rc = pond_parquet_reader_schema(r, &schema);
+    while (rc == 0 && !(only && filled)) {
+        rc = pond_parquet_reader_next(r, &batch);
+        if (rc == POND_ITEROVER) {
+            rc = 0;
+            break;
+        }
+        if (rc == 0)
+            rc = oplog__decode_content(&filled, &schema, &batch, f->path,
+                                       f->has_sha && !check_each, content_lookup, &w);
+        pond_arrow_array_release(&batch);
+    }
+    if (rc == 0 && only && !filled) {
+        char id[POND_NODE_ID_STRLEN + 1];
+        pond_node_id_format(id, &only->rec->id);
+        rc = pond_error_set(POND_ECORRUPT, D, "data file '%s' has no row for node %s version %lld",
+                            f->path, id, (long long)only->rec->version);
+    }
+    pond_arrow_schema_release(&schema);
+    pond_parquet_reader_free(r);
+    if (rc < 0 && rc != POND_ENOMEM)
+        pond_error_prefix("pond '%s'", ob->dir);
+    pond_buf_dispose(&mem);
+    return rc;
+}
+
+int oplog__row_content(oplog_be *ob, ol_part *p, oplog_row *row)
+{
+    if (!row->content_pending)
+        return 0;
+    if (row->file_idx < 0 || (size_t)row->file_idx >= p->n_files)
+        return pond_error_set(POND_ECORRUPT, D, "pond '%s': a row's data file is unknown",
+                              ob->dir);
+    return load_content(ob, p, row->file_idx, row, false);
+}
+
+int oplog__part_load_content_from(oplog_be *ob, ol_part *p, size_t from_file, bool check_each,
+                                  oplog_row ***loaded, size_t *n_loaded)
+{
+    if (from_file >= p->n_files)
+        return 0;
+    bool *want = pond_calloc(p->n_files, sizeof *want);
+    if (!want)
+        return POND_ENOMEM;
+    FOREACH_NODE(p, nd)
+    for (size_t i = 0; i < nd->n; i++)
+        if (nd->rows[i].content_pending && nd->rows[i].file_idx >= (int)from_file &&
+            (size_t)nd->rows[i].file_idx < p->n_files)
+            want[nd->rows[i].file_idx] = true;
+    /* the rows about to be loaded, for the caller to drop again */
+    int rc = 0;
+    FOREACH_NODE(p, nd)
+    for (size_t i = 0; loaded && rc == 0 && i < nd->n; i++) {
+        if (!nd->rows[i].content_pending || nd->rows[i].file_idx < (int)from_file)
+            continue;
+        oplog_row **l2 = pond_realloc(*loaded, (*n_loaded + 1) * sizeof *l2);
+        if (!l2) {
+            rc = POND_ENOMEM;
+            break;
+        }
+        l2[(*n_loaded)++] = &nd->rows[i];
+        *loaded = l2;
+    }
+    for (size_t fi = from_file; fi < p->n_files && rc == 0; fi++)
+        if (want[fi])
+            rc = load_content(ob, p, (int)fi, NULL, check_each);
+    /* a row the file did not have is as damaged as a row without content */
+    FOREACH_NODE(p, nd)
+    for (size_t i = 0; rc == 0 && i < nd->n; i++)
+        if (nd->rows[i].content_pending && nd->rows[i].file_idx >= (int)from_file)
+            rc = pond_error_set(POND_ECORRUPT, D,
+                                "pond '%s': data file '%s' has no content for version %lld",
+                                ob->dir,
+                                (size_t)nd->rows[i].file_idx < p->n_files
+                                    ? p->files[nd->rows[i].file_idx].path
+                                    : "?",
+                                (long long)nd->rows[i].rec->version);
+    pond_free(want);
+    return rc;
+}
+
+/* Loads the rows of data file file_idx of p. With keep (not NULL), a file holding a directory
+ * row leaves its verified bytes there for the listings loaded next. */
+static int load_file(oplog_be *ob, ol_part *p, int file_idx, pond_buf *keep)
 {
     const ol_file *f = &p->files[file_idx];
     pond_buf mem = POND_BUF_INIT;
@@ -335,12 +461,12 @@ static int load_file(oplog_be *ob, ol_part *p, int file_idx)
     struct ArrowArray batch = {0};
     oplog_row *rows = NULL;
     size_t n = 0, cap = 0;
-    /* every column but the directory listings, which can be most of the bytes */
-    static const char *const cols[] = {"node_id",  "file_type",      "version",
-                                       "txn_seq",  "timestamp",      "size",
-                                       "sha256",   "content",        "blob_root",
-                                       "symlink_target", "min_event_time", "max_event_time",
-                                       "extended_attributes"};
+    /* every column but the directory listings and inline content, which are most of the
+     * bytes (a series' versions are its content): both load when asked for */
+    static const char *const cols[] = {"node_id",        "file_type",      "version",
+                                       "txn_seq",        "timestamp",      "size",
+                                       "sha256",         "blob_root",      "symlink_target",
+                                       "min_event_time", "max_event_time", "extended_attributes"};
     pond_parquet_read_options po = POND_PARQUET_READ_OPTIONS_INIT;
     po.column_names = cols;
     po.n_column_names = (int)(sizeof cols / sizeof cols[0]);
@@ -361,7 +487,9 @@ static int load_file(oplog_be *ob, ol_part *p, int file_idx)
             rows[i].file_idx = file_idx;
         pond_arrow_array_release(&batch);
     }
+    bool has_dir = false;
     for (size_t i = 0; i < n; i++) {
+        has_dir |= rows[i].rec->type == POND_ENTRY_DIRECTORY;
         if (rc == 0 && rows[i].rec->txn_seq > f->txn)
             rc = pond_error_set(POND_ECORRUPT, D,
                                 "data file '%s' holds txn %lld, newer than its name says (%lld)",
@@ -376,6 +504,10 @@ static int load_file(oplog_be *ob, ol_part *p, int file_idx)
     pond_parquet_reader_free(r);
     if (rc < 0 && rc != POND_ENOMEM)
         pond_error_prefix("pond '%s'", ob->dir);
+    if (rc == 0 && keep && has_dir) {
+        *keep = mem;
+        mem = (pond_buf)POND_BUF_INIT;
+    }
     pond_buf_dispose(&mem);
     return rc;
 }
@@ -384,12 +516,20 @@ int oplog__part_load(oplog_be *ob, ol_part *p)
 {
     if (p->loaded)
         return 0;
-    int rc = 0;
+    /* The files holding directory rows stay in memory until the newest listings are read from
+     * them: a directory's newest version often lives in the partition's oldest, largest file
+     * (a series' directory changes once, its versions every day), which would otherwise be
+     * read and hashed twice. At most the partition's bytes, and for a moment. */
+    pond_buf *kept = p->n_files ? pond_calloc(p->n_files, sizeof *kept) : NULL;
+    int rc = p->n_files && !kept ? POND_ENOMEM : 0;
     for (size_t i = 0; i < p->n_files && rc == 0; i++)
-        rc = load_file(ob, p, (int)i);
+        rc = load_file(ob, p, (int)i, &kept[i]);
     /* the listings of the latest directory versions */
     if (rc == 0)
-        rc = load_pending(ob, p, NULL, true, 0, NULL, NULL);
+        rc = load_pending(ob, p, NULL, true, 0, NULL, NULL, kept);
+    for (size_t i = 0; kept && i < p->n_files; i++)
+        pond_buf_dispose(&kept[i]);
+    pond_free(kept);
     if (rc < 0) {
         oplog__part_unload(p);
         return rc;
@@ -487,7 +627,8 @@ static int ob_get_version(pond_node_rec **out, pond_backend *be, const pond_node
     if (!row)
         return not_found(id, version);
     if (row->entries_pending &&
-        (rc = load_entries(OB(be), part, row->file_idx, &row, 1, row == &n->rows[n->n - 1])) < 0)
+        (rc = load_entries(OB(be), part, row->file_idx, &row, 1, row == &n->rows[n->n - 1],
+                           NULL)) < 0)
         return rc;
     *out = pond_node_rec_ref(row->rec);
     return 0;
@@ -503,7 +644,7 @@ static int ob_list_versions(pond_node_rec ***out, size_t *n_out, pond_backend *b
         return rc;
     if (!n || !n->n)
         return not_found(id, 0);
-    if ((rc = load_pending(OB(be), part, n, false, 0, NULL, NULL)) < 0)
+    if ((rc = load_pending(OB(be), part, n, false, 0, NULL, NULL, NULL)) < 0)
         return rc;
     pond_node_rec **v = pond_calloc(n->n, sizeof *v);
     if (!v)
@@ -544,12 +685,15 @@ static int ob_open_content(pond_reader **out, pond_backend *be, const pond_node_
 {
     oplog_be *ob = OB(be);
     ol_node *n;
-    int rc = oplog__find_node(&n, NULL, ob, &rec->id);
+    ol_part *part = NULL;
+    int rc = oplog__find_node(&n, &part, ob, &rec->id);
     if (rc < 0)
         return rc;
     oplog_row *row = n ? node_version(n, rec->version) : NULL;
     if (!row)
         return not_found(&rec->id, rec->version);
+    if ((rc = oplog__row_content(ob, part, row)) < 0)
+        return rc;
     if (!row->in_store) {
         if (!row->rec->content)
             return pond_error_set(POND_ECORRUPT, D, "version %lld has no content",
@@ -786,10 +930,13 @@ static int sync_parts(void *payload)
 static int carry_content(oplog_row *row, oplog_be *ob, const pond_node_rec *r)
 {
     ol_node *n;
-    int rc = oplog__find_node(&n, NULL, ob, &r->id);
+    ol_part *part = NULL;
+    int rc = oplog__find_node(&n, &part, ob, &r->id);
     if (rc < 0)
         return rc;
-    const oplog_row *prev = n && n->n ? &n->rows[n->n - 1] : NULL;
+    oplog_row *prev = n && n->n ? &n->rows[n->n - 1] : NULL;
+    if (prev && (rc = oplog__row_content(ob, part, prev)) < 0)
+        return rc;
     if (!prev || !pond_entry_type_is_file(prev->rec->type) || prev->rec->size != r->size ||
         !pond_hash_equal(&prev->rec->sha256, &r->sha256)) {
         char id[POND_NODE_ID_STRLEN + 1];
@@ -1497,9 +1644,9 @@ static int refresh_add(const pond_delta_file *f, void *payload)
         oplog__part_unload(p);
         return 0;
     }
-    rc = load_file(c->ob, p, (int)last);
+    rc = load_file(c->ob, p, (int)last, NULL);
     if (rc == 0)
-        rc = load_pending(c->ob, p, NULL, true, last, NULL, NULL);
+        rc = load_pending(c->ob, p, NULL, true, last, NULL, NULL, NULL);
     if (rc < 0)
         oplog__part_unload(p); /* loads again, and says what is wrong, when used */
     return rc == POND_ENOMEM ? rc : 0;

@@ -21,6 +21,10 @@ typedef struct {
      * `entries` column, then the listings of the latest directory versions only. An older
      * version's listing is read from its file (file_idx) when it is asked for. */
     bool entries_pending;
+    /* Inline content is loaded lazily too: a partition load leaves the `content` column out
+     * (it is most of a series' bytes), and a version's bytes are read from its file (file_idx)
+     * when it is opened, carried or rewritten (oplog__row_content). */
+    bool content_pending;
     int file_idx;
     bool gc_drop; /* set by retention's decision pass (oplog_retain.c), meaningless elsewhere */
 } oplog_row;
@@ -58,9 +62,18 @@ int oplog__arrow_schema(struct ArrowSchema *out, int format);
  * from each rec's content blob; rows with in_store carry root instead. A listing entry whose
  * child lives in another partition is POND_EUNSUPPORTED in format 1. */
 int oplog__encode(struct ArrowArray *out, const oplog_row *rows, size_t n, int format);
-/* Decodes a batch read from a data file of partition part into rows appended to *rows. */
+/* Decodes a batch read from a data file of partition part into rows appended to *rows. A batch
+ * without the entries or the content column (projected away) leaves those pending. */
 int oplog__decode(oplog_row **rows, size_t *n, size_t *cap, const struct ArrowSchema *schema,
                   const struct ArrowArray *batch, const pond_node_id *part, const char *file);
+/* Fills the pending inline content of rows from a batch with the node_id, version and content
+ * columns: lookup names the row a batch row belongs to (NULL: not wanted). With verified (the
+ * whole file's SHA-256 was checked against its add action) a row's content is not hashed again;
+ * without, it must match the row's sha256. *filled counts the rows filled. */
+typedef oplog_row *(*oplog_row_lookup_fn)(const pond_node_id *id, int64_t version, void *payload);
+int oplog__decode_content(size_t *filled, const struct ArrowSchema *schema,
+                          const struct ArrowArray *batch, const char *file, bool verified,
+                          oplog_row_lookup_fn lookup, void *payload);
 /* Fills rec->entries of the directory row (node, version) from a batch that has the node_id,
  * version and entries columns; returns 1 when the row was found in the batch, 0 if not. */
 int oplog__decode_entries_for(pond_node_rec *rec, const struct ArrowSchema *schema,
@@ -185,6 +198,14 @@ int oplog__part_load_entries_from(oplog_be *ob, ol_part *p, size_t from_file,
                                   oplog_row ***loaded, size_t *n_loaded);
 /* Loads the pending listings of every directory row of the partition (before rewriting it). */
 int oplog__part_load_all_entries(oplog_be *ob, ol_part *p);
+/* Loads the pending inline content of a row of partition p (a no-op when it is loaded). */
+int oplog__row_content(oplog_be *ob, ol_part *p, oplog_row *row);
+/* Loads the pending inline content of every row of p in files from_file.. (before rewriting
+ * them), each file read once; each row loaded is appended to *loaded (when not NULL). With
+ * check_each every row's content is hashed against its sha256 even in a file whose SHA-256 was
+ * checked (fsck). */
+int oplog__part_load_content_from(oplog_be *ob, ol_part *p, size_t from_file, bool check_each,
+                                  oplog_row ***loaded, size_t *n_loaded);
 void oplog__part_unload(ol_part *p);
 /* The node's versions, loading its partition; *out NULL when not found. */
 int oplog__find_node(ol_node **out, ol_part **part_out, oplog_be *ob, const pond_node_id *id);

@@ -451,7 +451,7 @@ int pond_oplog_fsck(pond_fsck_report *out, pond_backend *be, pond_fsck_fn fn,
     pond_delta_table_free(t);
     if ((rc = oplog__intent_report(ob->dir, fn, payload)) < 0)
         return rc;
-    /* every data file decodes (inline content is verified against its hash while decoding) */
+    /* every data file decodes (inline content is verified against its hash while loading) */
     int64_t total = 0;
     FOREACH_PART(ob, p)
     {
@@ -472,7 +472,11 @@ int pond_oplog_fsck(pond_fsck_report *out, pond_backend *be, pond_fsck_fn fn,
         if (rc < 0)
             goto done;
         out->data_files += (int64_t)p->n_files;
-        if (oplog__part_load(ob, p) < 0 && !bad) {
+        /* and every inline content against its own hash, which a read skips when the
+         * file's hash matched */
+        if ((oplog__part_load(ob, p) < 0 ||
+             oplog__part_load_content_from(ob, p, 0, true, NULL, NULL) < 0) &&
+            !bad) {
             char id[POND_NODE_ID_STRLEN + 1];
             pond_node_id_format(id, &p->id);
             out->corrupt++;
@@ -825,21 +829,29 @@ static const oplog_merge *plan_for(const oplog_merge *plan, size_t n_plan, const
     return NULL;
 }
 
-/* A directory row whose listing was loaded only to be rewritten goes back to pending, now in
- * the merged file: a merge must not leave a busy directory's whole history in memory. Only
- * rows nobody else holds are dropped. */
+/* A directory row whose listing (or a row whose inline content) was loaded only to be
+ * rewritten goes back to pending, now in the merged file: a merge must not leave a busy
+ * directory's or a series' whole history in memory. Only rows nobody else holds are dropped. */
 static void repend(oplog_row **rows, size_t n, int file_idx)
 {
     for (size_t i = 0; i < n; i++) {
         pond_node_rec *rec = rows[i]->rec;
-        if (!rec || rec->refs != 1 || rec->type != POND_ENTRY_DIRECTORY)
+        if (!rec || rec->refs != 1)
             continue;
-        for (size_t k = 0; k < rec->n_entries; k++)
-            pond_free(rec->entries[k].name);
-        pond_free(rec->entries);
-        rec->entries = NULL;
-        rec->n_entries = 0;
-        rows[i]->entries_pending = true;
+        if (rec->type == POND_ENTRY_DIRECTORY) {
+            for (size_t k = 0; k < rec->n_entries; k++)
+                pond_free(rec->entries[k].name);
+            pond_free(rec->entries);
+            rec->entries = NULL;
+            rec->n_entries = 0;
+            rows[i]->entries_pending = true;
+        } else if (pond_entry_type_is_file(rec->type) && !rows[i]->in_store && rec->content) {
+            pond_blob_unref(rec->content);
+            rec->content = NULL;
+            rows[i]->content_pending = true;
+        } else {
+            continue;
+        }
         rows[i]->file_idx = file_idx;
     }
 }
@@ -862,10 +874,12 @@ int oplog__rewrite(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opt
     FOREACH_PART(ob, p)
     if (rc == 0 && p->loaded) {
         const oplog_merge *m = plan ? plan_for(plan, n_plan, p) : NULL;
-        if (m)
-            rc = oplog__part_load_entries_from(ob, p, m->from_file, &loaded, &n_loaded);
-        else if (!plan && p->n_files >= min_files)
-            rc = oplog__part_load_entries_from(ob, p, 0, &loaded, &n_loaded);
+        size_t from = m ? m->from_file : 0;
+        if (m || (!plan && p->n_files >= min_files))
+            rc = oplog__part_load_entries_from(ob, p, from, &loaded, &n_loaded);
+        /* and their inline content, which a partition load leaves out */
+        if (rc == 0 && (m || (!plan && p->n_files >= min_files)))
+            rc = oplog__part_load_content_from(ob, p, from, false, &loaded, &n_loaded);
     }
     if (rc < 0) {
         pond_free(loaded);

@@ -511,8 +511,9 @@ int oplog__retain(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opts
     int rc = 0;
     /* every version of every node, with every directory listing: the replay needs them all */
     FOREACH_PART(ob, p)
-    if (rc == 0 && (rc = oplog__part_load(ob, p)) == 0)
-        rc = oplog__part_load_all_entries(ob, p);
+    if (rc == 0 && (rc = oplog__part_load(ob, p)) == 0 &&
+        (rc = oplog__part_load_all_entries(ob, p)) == 0)
+        rc = oplog__part_load_content_from(ob, p, 0, false, NULL, NULL);
     if (rc < 0)
         return rc;
     oplog_idmap live = {0}, nodes = {0}, homes = {0};

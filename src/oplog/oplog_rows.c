@@ -214,6 +214,17 @@ int oplog__encode(struct ArrowArray *out, const oplog_row *rows, size_t n, int f
         const oplog_row *row = &rows[i];
         const pond_node_rec *r = row->rec;
         bool is_file = pond_entry_type_is_file(r->type);
+        if (is_file && !row->in_store && (row->content_pending || !r->content)) {
+            /* a rewrite loads pending content first: writing the row without it would lose
+             * the version's bytes */
+            char id[POND_NODE_ID_STRLEN + 1];
+            pond_node_id_format(id, &r->id);
+            rc = pond_error_set(POND_ERROR, POND_DOM_OPLOG,
+                                "node %s version %lld: its inline content was not loaded before "
+                                "rewriting it",
+                                id, (long long)r->version);
+            break;
+        }
         rc = append_id(b[OL_NODE_ID], &r->id);
         if (rc == 0)
             rc = append_str(b[OL_FILE_TYPE], pond_entry_type_name(r->type));
@@ -491,8 +502,9 @@ int oplog__decode(oplog_row **rows, size_t *n, size_t *cap, const struct ArrowSc
             if (schema->children[k]->name && !strcmp(schema->children[k]->name, COLS[i].name))
                 idx[i] = (int)k;
     bool lazy_entries = idx[OL_ENTRIES] < 0; /* projected away: listings load later */
+    bool lazy_content = idx[OL_CONTENT] < 0; /* likewise inline content */
     for (int i = 0; i < OL_NCOLS; i++) {
-        if (i == OL_ENTRIES && lazy_entries)
+        if ((i == OL_ENTRIES && lazy_entries) || (i == OL_CONTENT && lazy_content))
             continue;
         if (idx[i] < 0)
             return pond_error_set(POND_ECORRUPT, POND_DOM_OPLOG, "data file '%s': no column '%s'",
@@ -532,7 +544,7 @@ int oplog__decode(oplog_row **rows, size_t *n, size_t *cap, const struct ArrowSc
         size_t len;
         const char *s;
         for (int k = 0; k < OL_NCOLS; k++) {
-            if (k == OL_ENTRIES && lazy_entries)
+            if ((k == OL_ENTRIES && lazy_entries) || (k == OL_CONTENT && lazy_content))
                 continue;
             if (!COLS[k].nullable && is_null(&c[k], i))
                 return bad(file, i, "a required column is null");
@@ -582,7 +594,10 @@ int oplog__decode(oplog_row **rows, size_t *n, size_t *cap, const struct ArrowSc
             s = get_bytes(&c[OL_SHA256], i, &len);
             if (parse_hash(&r->sha256, s, len) < 0)
                 return bad(file, i, "bad sha256");
-            if (!is_null(&c[OL_CONTENT], i)) {
+            if (lazy_content && is_null(&c[OL_BLOB_ROOT], i)) {
+                /* checked when it is loaded (oplog__decode_content) */
+                row->content_pending = true;
+            } else if (!lazy_content && !is_null(&c[OL_CONTENT], i)) {
                 s = get_bytes(&c[OL_CONTENT], i, &len);
                 if ((int64_t)len != r->size)
                     return bad(file, i, "inline content length differs from size");
@@ -600,6 +615,92 @@ int oplog__decode(oplog_row **rows, size_t *n, size_t *cap, const struct ArrowSc
                 return bad(file, i, "file with neither content nor blob_root");
             }
         }
+    }
+    return 0;
+}
+
+/* Inline content whose hash is known: the file it came from was checked whole. */
+typedef struct {
+    size_t len;
+    char bytes[];
+} mem_content;
+
+static int mem_content_pread(void *impl, void *buf, size_t len, int64_t off, size_t *n_out)
+{
+    const mem_content *m = impl;
+    size_t at = (size_t)off < m->len ? (size_t)off : m->len;
+    size_t n = POND_MIN(len, m->len - at);
+    memcpy(buf, m->bytes + at, n);
+    *n_out = n;
+    return 0;
+}
+
+static void mem_content_free(void *impl) { pond_free(impl); }
+
+static const pond_reader_ops MEM_CONTENT_OPS = {mem_content_pread, mem_content_free};
+
+int oplog__decode_content(size_t *filled, const struct ArrowSchema *schema,
+                          const struct ArrowArray *batch, const char *file, bool verified,
+                          oplog_row_lookup_fn lookup, void *payload)
+{
+    int in = -1, iv = -1, ic = -1;
+    for (int64_t k = 0; k < schema->n_children; k++) {
+        const char *nm = schema->children[k]->name;
+        if (!nm)
+            continue;
+        if (!strcmp(nm, "node_id"))
+            in = (int)k;
+        else if (!strcmp(nm, "version"))
+            iv = (int)k;
+        else if (!strcmp(nm, "content"))
+            ic = (int)k;
+    }
+    if (in < 0 || iv < 0 || ic < 0)
+        return pond_error_set(POND_ECORRUPT, POND_DOM_OPLOG,
+                              "data file '%s': no node_id, version or content column", file);
+    col cn = {batch->children[in], {0}}, cv = {batch->children[iv], {0}},
+        cc = {batch->children[ic], {0}};
+    if (pond_arrow_format_parse(&cn.f, schema->children[in]->format) < 0 || !is_bytes(&cn.f) ||
+        pond_arrow_format_parse(&cv.f, schema->children[iv]->format) < 0 || !is_int(&cv.f) ||
+        pond_arrow_format_parse(&cc.f, schema->children[ic]->format) < 0 || !is_bytes(&cc.f))
+        return pond_error_set(POND_ECORRUPT, POND_DOM_OPLOG,
+                              "data file '%s': bad node_id, version or content column", file);
+    for (int64_t i = 0; i < batch->length; i++) {
+        size_t len;
+        const char *s = get_bytes(&cn, i, &len);
+        pond_node_id id;
+        if (is_null(&cn, i) || is_null(&cv, i) || parse_id(&id, s, len) < 0)
+            continue; /* the row decoder reports these */
+        oplog_row *row = lookup(&id, get_i64(&cv, i), payload);
+        if (!row || !row->content_pending)
+            continue;
+        pond_node_rec *r = row->rec;
+        if (is_null(&cc, i))
+            return bad(file, i, "file with neither content nor blob_root");
+        s = get_bytes(&cc, i, &len);
+        if ((int64_t)len != r->size)
+            return bad(file, i, "inline content length differs from size");
+        pond_blob *blob = NULL;
+        int rc;
+        if (verified) {
+            mem_content *m = pond_malloc(sizeof *m + (len ? len : 1));
+            if (!m)
+                return POND_ENOMEM;
+            m->len = len;
+            if (len)
+                memcpy(m->bytes, s, len);
+            rc = pond_blob_from_source(&blob, (int64_t)len, &r->sha256, &MEM_CONTENT_OPS, m);
+        } else if ((rc = pond_blob_from_buf(&blob, s, len)) == 0 &&
+                   !pond_hash_equal(pond_blob_sha256(blob), &r->sha256)) {
+            pond_blob_unref(blob);
+            return bad(file, i, "inline content does not match its sha256");
+        }
+        if (rc < 0)
+            return rc;
+        pond_blob_unref(r->content);
+        r->content = blob;
+        row->content_pending = false;
+        (*filled)++;
     }
     return 0;
 }

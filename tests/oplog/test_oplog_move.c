@@ -725,7 +725,7 @@ static void damaged_listing_pond(env *e, const char *name, void (*patch)(struct 
     PT_ASSERT_OK(pond_node_id_new(&root->entries[0].part_id));
     root->n_entries = 1;
     root->size = 1;
-    oplog_row row = {root, false, {{0}}, false, 0, false};
+    oplog_row row = {.rec = root};
     struct ArrowSchema schema = {0};
     struct ArrowArray batch = {0};
     PT_ASSERT_OK(oplog__arrow_schema(&schema, 2));

@@ -334,7 +334,6 @@ int oplog__part_load_all_entries(oplog_be *ob, ol_part *p)
 typedef struct {
     ol_part *p;
     int file_idx;
-    oplog_row *only; /* NULL: every pending row of the file */
 } content_want;
 
 static oplog_row *node_version(ol_node *n, int64_t version);
@@ -342,19 +341,14 @@ static oplog_row *node_version(ol_node *n, int64_t version);
 static oplog_row *content_lookup(const pond_node_id *id, int64_t version, void *payload)
 {
     content_want *w = payload;
-    if (w->only)
-        return pond_node_id_equal(id, &w->only->rec->id) && version == w->only->rec->version
-                   ? w->only
-                   : NULL;
     ol_node *n = oplog__idmap_get(&w->p->nodes, id);
     oplog_row *row = n ? node_version(n, version) : NULL;
     return row && row->file_idx == w->file_idx ? row : NULL;
 }
 
-/* Reads the pending inline content of rows of data file file_idx of p from its content column:
- * `only`, or every pending row of the file. */
-static int load_content(oplog_be *ob, ol_part *p, int file_idx, oplog_row *only,
-                        bool check_each)
+/* Reads the pending inline content of every row of data file file_idx of p from its content
+ * column. */
+static int load_content(oplog_be *ob, ol_part *p, int file_idx, bool check_each)
 {
     const ol_file *f = &p->files[file_idx];
     pond_buf mem = POND_BUF_INIT;
@@ -365,12 +359,12 @@ static int load_content(oplog_be *ob, ol_part *p, int file_idx, oplog_row *only,
     pond_parquet_reader *r = NULL;
     struct ArrowSchema schema = {0};
     struct ArrowArray batch = {0};
-    content_want w = {p, file_idx, only};
+    content_want w = {p, file_idx};
     size_t filled = 0;
     int rc = oplog__open_data_file(&r, &mem, ob, f, &po);
     if (rc == 0)
         rc = pond_parquet_reader_schema(r, &schema);
-    while (rc == 0 && !(only && filled)) {
+    while (rc == 0) {
         rc = pond_parquet_reader_next(r, &batch);
         if (rc == POND_ITEROVER) {
             rc = 0;
@@ -380,12 +374,6 @@ static int load_content(oplog_be *ob, ol_part *p, int file_idx, oplog_row *only,
             rc = oplog__decode_content(&filled, &schema, &batch, f->path,
                                        f->has_sha && !check_each, content_lookup, &w);
         pond_arrow_array_release(&batch);
-    }
-    if (rc == 0 && only && !filled) {
-        char id[POND_NODE_ID_STRLEN + 1];
-        pond_node_id_format(id, &only->rec->id);
-        rc = pond_error_set(POND_ECORRUPT, D, "data file '%s' has no row for node %s version %lld",
-                            f->path, id, (long long)only->rec->version);
     }
     pond_arrow_schema_release(&schema);
     pond_parquet_reader_free(r);
@@ -402,7 +390,21 @@ int oplog__row_content(oplog_be *ob, ol_part *p, oplog_row *row)
     if (row->file_idx < 0 || (size_t)row->file_idx >= p->n_files)
         return pond_error_set(POND_ECORRUPT, D, "pond '%s': a row's data file is unknown",
                               ob->dir);
-    return load_content(ob, p, row->file_idx, row, false);
+    /* Every pending row of the file, not just this one: the file is read and hashed whole
+     * either way, and a read of a series opens its versions one after the other -- loading one
+     * row per read of a merged file of thousands of versions made a full read quadratic. The
+     * memory is at most the content of the files read, as it was before content loaded
+     * lazily. */
+    int rc = load_content(ob, p, row->file_idx, false);
+    if (rc == 0 && row->content_pending) {
+        char id[POND_NODE_ID_STRLEN + 1];
+        pond_node_id_format(id, &row->rec->id);
+        rc = pond_error_set(POND_ECORRUPT, D, "pond '%s': data file '%s' has no row for node %s "
+                            "version %lld",
+                            ob->dir, p->files[row->file_idx].path, id,
+                            (long long)row->rec->version);
+    }
+    return rc;
 }
 
 int oplog__part_load_content_from(oplog_be *ob, ol_part *p, size_t from_file, bool check_each,
@@ -434,7 +436,7 @@ int oplog__part_load_content_from(oplog_be *ob, ol_part *p, size_t from_file, bo
     }
     for (size_t fi = from_file; fi < p->n_files && rc == 0; fi++)
         if (want[fi])
-            rc = load_content(ob, p, (int)fi, NULL, check_each);
+            rc = load_content(ob, p, (int)fi, check_each);
     /* a row the file did not have is as damaged as a row without content */
     FOREACH_NODE(p, nd)
     for (size_t i = 0; rc == 0 && i < nd->n; i++)

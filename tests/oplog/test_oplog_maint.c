@@ -4,11 +4,13 @@
 #include <pond/oplog.h>
 #include <pond/stream.h>
 #include <pond/sys/backend.h>
+#include <pond/sys/os.h>
 #include <pond/tinyfs.h>
 
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -805,9 +807,70 @@ static void test_lazy_content_rewrites(void)
     env_close(&e);
 }
 
+
+/* Data files opened (openat of a name ending in .parquet, outside _delta_log). */
+static int lc_opens;
+
+static int lc_openat(int dirfd, const char *path, int flags, mode_t mode)
+{
+    size_t n = strlen(path);
+    if (n > 8 && !strcmp(path + n - 8, ".parquet") && !strstr(path, "checkpoint"))
+        lc_opens++;
+    return pond_os_real()->openat(dirfd, path, flags, mode);
+}
+
+/* Reading every version of a file whose versions were merged into a few data files reads each
+ * data file's content once, not once per version (which made a full read of a 10,000-version
+ * series quadratic: each version opened read and hashed a merged file of thousands). */
+static void test_lazy_content_file_reads(void)
+{
+    env e;
+    env_create(&e, 1000);
+    int n = 100;
+    char data[64];
+    for (int i = 0; i < n; i++) {
+        int len = snprintf(data, sizeof data, "version %d of /f", i + 1);
+        put(&e, "/f", data, (size_t)len);
+    }
+    pond_delta_table *t = NULL;
+    PT_ASSERT_OK(pond_delta_table_open(&t, e.dir, NULL));
+    part_counts c = {0};
+    PT_ASSERT_OK(pond_delta_table_foreach_file(t, count_file, &c));
+    pond_delta_table_free(t);
+    int files = c.n[0] + c.n[1] + c.other;
+    PT_ASSERT(files >= 2 && files < 20); /* merged: 100 commits in base-8 tiers */
+    env_reopen(&e);
+    pond_os counting = *pond_os_real();
+    counting.openat = lc_openat;
+    lc_opens = 0;
+    pond_os_set(&counting);
+    for (int v = 1; v <= n; v++) {
+        pond_reader *rd = NULL;
+        int rc = pond_fs_open_reader_version(&rd, e.fs, NULL, "/f", v);
+        char buf[64] = {0};
+        size_t got = 0;
+        if (rc == 0)
+            rc = pond_reader_read(rd, buf, sizeof buf - 1, &got);
+        pond_reader_free(rd);
+        if (rc < 0)
+            pond_os_set(NULL);
+        PT_ASSERT_OK(rc);
+        snprintf(data, sizeof data, "version %d of /f", v);
+        if (strcmp(buf, data) != 0)
+            pond_os_set(NULL);
+        PT_ASSERT_STR_EQ(buf, data);
+    }
+    pond_os_set(NULL);
+    /* the partition load reads each file once, the content once more */
+    if (lc_opens > 2 * files)
+        pt_fail(__FILE__, __LINE__, "%d data file opens for %d versions in %d files", lc_opens, n,
+                files);
+    env_close(&e);
+}
+
 PT_SUITE(oplog_maint, PT_TEST(fsck_clean_then_corrupt_then_missing),
          PT_TEST(gc_removes_only_unreferenced), PT_TEST(gc_retention_drops_old_blob),
          PT_TEST(gc_orphan_data_file_and_grace), PT_TEST(compaction_keeps_everything),
          PT_TEST(tiered_merge), PT_TEST(data_file_bit_flips), PT_TEST(fsck_accounting),
          PT_TEST(gc_bytes_freed), PT_TEST(gc_replaced_files_after_grace),
-         PT_TEST(lazy_content_rewrites))
+         PT_TEST(lazy_content_rewrites), PT_TEST(lazy_content_file_reads))

@@ -14,7 +14,7 @@
 
 /* ---- partition keys ---- */
 
-int ex_level_of(pond_export_partition p)
+int pond_ex_level_of(pond_export_partition p)
 {
     switch (p) {
     case POND_EXPORT_PARTITION_YEAR: return 1;
@@ -29,7 +29,7 @@ static int64_t floor_div(int64_t a, int64_t b)
     return a / b - (a % b != 0 && (a < 0) != (b < 0));
 }
 
-ex_key ex_key_of(int64_t us, int level)
+ex_key pond_ex_key_of(int64_t us, int level)
 {
     ex_key k = {0, 0, 0, false};
     if (level == 0)
@@ -43,12 +43,12 @@ ex_key ex_key_of(int64_t us, int level)
     return k;
 }
 
-bool ex_key_equal(const ex_key *a, const ex_key *b)
+bool pond_ex_key_equal(const ex_key *a, const ex_key *b)
 {
     return a->null == b->null && a->y == b->y && a->m == b->m && a->d == b->d;
 }
 
-void ex_key_text(char out[40], const ex_key *k, int level)
+void pond_ex_key_text(char out[40], const ex_key *k, int level)
 {
     if (level == 0)
         snprintf(out, 40, "*");
@@ -62,7 +62,7 @@ void ex_key_text(char out[40], const ex_key *k, int level)
         snprintf(out, 40, "%d-%d-%d", k->y, k->m, k->d);
 }
 
-int ex_key_parse(ex_key *out, const char *text, int level)
+int pond_ex_key_parse(ex_key *out, const char *text, int level)
 {
     memset(out, 0, sizeof *out);
     if (level == 0 && !strcmp(text, "*"))
@@ -87,7 +87,7 @@ int ex_key_parse(ex_key *out, const char *text, int level)
     return 0;
 }
 
-int ex_key_dir(pond_buf *out, const ex_key *k, int level)
+int pond_ex_key_dir(pond_buf *out, const ex_key *k, int level)
 {
     static const char *const names[] = {"year", "month", "day"};
     int rc = 0;
@@ -101,7 +101,7 @@ int ex_key_dir(pond_buf *out, const ex_key *k, int level)
     return rc;
 }
 
-bool ex_key_span(const ex_key *k, int level, int64_t *lo, int64_t *hi)
+bool pond_ex_key_span(const ex_key *k, int level, int64_t *lo, int64_t *hi)
 {
     if (level == 0) {
         *lo = INT64_MIN;
@@ -171,14 +171,14 @@ static int take_children_rows(struct ArrowArray *out, const struct ArrowSchema *
                               const struct ArrowArray *in, const int64_t *rows, int64_t n)
 {
     for (int64_t c = 0; c < type->n_children; c++) {
-        int rc = ex_take(out->children[c], type->children[c], in->children[c], 0, rows, n, false);
+        int rc = pond_ex_take(out->children[c], type->children[c], in->children[c], 0, rows, n, false);
         if (rc < 0)
             return rc;
     }
     return 0;
 }
 
-int ex_take(struct ArrowArray *out, const struct ArrowSchema *type, const struct ArrowArray *in,
+int pond_ex_take(struct ArrowArray *out, const struct ArrowSchema *type, const struct ArrowArray *in,
             int64_t base, const int64_t *idx, int64_t n, bool ns_to_us)
 {
     pond_arrow_format f;
@@ -258,7 +258,7 @@ int ex_take(struct ArrowArray *out, const struct ArrowSchema *type, const struct
     }
     case POND_ARROW_STRUCT:
         for (int64_t c = 0; c < nc; c++)
-            if ((rc = ex_take(out->children[c], type->children[c], in->children[c], off + base,
+            if ((rc = pond_ex_take(out->children[c], type->children[c], in->children[c], off + base,
                               idx, n, false)) < 0)
                 goto fail;
         return 0;
@@ -364,7 +364,7 @@ fail:
     return rc;
 }
 
-int ex_null_array(struct ArrowArray *out, const struct ArrowSchema *type, int64_t n)
+int pond_ex_null_array(struct ArrowArray *out, const struct ArrowSchema *type, int64_t n)
 {
     pond_arrow_format f;
     int rc = pond_arrow_format_parse(&f, type->format);
@@ -420,7 +420,7 @@ static inline void fold(uint64_t *h, uint64_t cell)
     *h = mix64(*h ^ cell) + UINT64_C(0x2545f4914f6cdd1d);
 }
 
-int ex_hash_column(uint64_t *h, const struct ArrowSchema *type, const struct ArrowArray *col,
+int pond_ex_hash_column(uint64_t *h, const struct ArrowSchema *type, const struct ArrowArray *col,
                    int64_t base, int64_t n)
 {
     if (!col) {
@@ -498,7 +498,7 @@ int ex_hash_column(uint64_t *h, const struct ArrowSchema *type, const struct Arr
     return 0;
 }
 
-void ex_digest_add_rows(ex_digest *d, const uint64_t *h, int64_t n)
+void pond_ex_digest_add_rows(ex_digest *d, const uint64_t *h, int64_t n)
 {
     for (int64_t i = 0; i < n; i++) {
         d->s1 += mix64(h[i]);
@@ -511,7 +511,7 @@ void ex_digest_add_rows(ex_digest *d, const uint64_t *h, int64_t n)
 
 #define STAT_STRING_MAX 32
 
-void ex_colstats_init(ex_colstats *s, const struct ArrowSchema *type)
+void pond_ex_colstats_init(ex_colstats *s, const struct ArrowSchema *type)
 {
     memset(s, 0, sizeof *s);
     pond_arrow_format f;
@@ -537,7 +537,7 @@ void ex_colstats_init(ex_colstats *s, const struct ArrowSchema *type)
     }
 }
 
-void ex_colstats_dispose(ex_colstats *s)
+void pond_ex_colstats_dispose(ex_colstats *s)
 {
     pond_buf_dispose(&s->smin);
     pond_buf_dispose(&s->smax);
@@ -566,7 +566,7 @@ static int bytes_cmp(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
     return c ? c : (an > bn) - (an < bn);
 }
 
-int ex_colstats_add(ex_colstats *s, const struct ArrowSchema *type, const struct ArrowArray *col,
+int pond_ex_colstats_add(ex_colstats *s, const struct ArrowSchema *type, const struct ArrowArray *col,
                     int64_t n)
 {
     int64_t off = col->offset;
@@ -620,7 +620,7 @@ int ex_colstats_add(ex_colstats *s, const struct ArrowSchema *type, const struct
     return 0;
 }
 
-int ex_json_str(pond_buf *out, const char *s, size_t len)
+int pond_ex_json_str(pond_buf *out, const char *s, size_t len)
 {
     int rc = pond_buf_putc(out, '"');
     for (size_t i = 0; i < len && rc == 0; i++) {
@@ -684,7 +684,7 @@ static int put_bound(pond_buf *out, const ex_colstats *s, const struct ArrowSche
         return pond_buf_puts(out, tmp);
     case 3: {
         const pond_buf *b = max ? &s->smax : &s->smin;
-        return ex_json_str(out, b->ptr ? b->ptr : "", b->size);
+        return pond_ex_json_str(out, b->ptr ? b->ptr : "", b->size);
     }
     case 4: {
         int64_t y;
@@ -697,7 +697,7 @@ static int put_bound(pond_buf *out, const ex_colstats *s, const struct ArrowSche
     }
 }
 
-int ex_stats_json(pond_buf *out, int64_t rows, const struct ArrowSchema *schema,
+int pond_ex_stats_json(pond_buf *out, int64_t rows, const struct ArrowSchema *schema,
                   const ex_colstats *cols)
 {
     int rc = pond_buf_printf(out, "{\"numRecords\":%" PRId64, rows);
@@ -714,7 +714,7 @@ int ex_stats_json(pond_buf *out, int64_t rows, const struct ArrowSchema *schema,
                 rc = pond_buf_putc(out, ',');
             first = false;
             if (rc == 0)
-                rc = ex_json_str(out, nm, strlen(nm));
+                rc = pond_ex_json_str(out, nm, strlen(nm));
             if (rc == 0)
                 rc = pond_buf_putc(out, ':');
             if (rc == 0)
@@ -727,12 +727,12 @@ int ex_stats_json(pond_buf *out, int64_t rows, const struct ArrowSchema *schema,
     return rc ? rc : pond_buf_putc(out, '}');
 }
 
-int ex_schema_text(pond_buf *out, const struct ArrowSchema *s)
+int pond_ex_schema_text(pond_buf *out, const struct ArrowSchema *s)
 {
     const char *nm = s->name ? s->name : "";
     int rc = pond_buf_printf(out, "%zu:%s|%s|%d(", strlen(nm), nm, s->format,
                              (s->flags & ARROW_FLAG_NULLABLE) != 0);
     for (int64_t i = 0; i < s->n_children && rc == 0; i++)
-        rc = ex_schema_text(out, s->children[i]);
+        rc = pond_ex_schema_text(out, s->children[i]);
     return rc ? rc : pond_buf_putc(out, ')');
 }

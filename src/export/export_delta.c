@@ -10,7 +10,7 @@ static int field_json(pond_buf *out, const struct ArrowSchema *f, bool *ntz)
     const char *nm = f->name ? f->name : "";
     int rc = pond_buf_puts(out, "{\"name\":");
     if (rc == 0)
-        rc = ex_json_str(out, nm, strlen(nm));
+        rc = pond_ex_json_str(out, nm, strlen(nm));
     if (rc == 0)
         rc = pond_buf_puts(out, ",\"type\":");
     if (rc == 0)
@@ -102,7 +102,7 @@ static int type_json(pond_buf *out, const struct ArrowSchema *t, bool *ntz)
     return pond_buf_printf(out, "\"%s\"", prim);
 }
 
-int ex_delta_schema(pond_buf *out, int *reader, int *writer, const struct ArrowSchema *schema,
+int pond_ex_delta_schema(pond_buf *out, int *reader, int *writer, const struct ArrowSchema *schema,
                     int level)
 {
     static const char *const parts[] = {"year", "month", "day"};

@@ -54,11 +54,11 @@ int pond_oplog_data_file_blobs(const void *bytes, size_t len, const char *name,
             break;
         oplog_row *rows = NULL;
         size_t n = 0, cap = 0;
-        rc = oplog__decode(&rows, &n, &cap, &schema, &batch, &part, name);
+        rc = pond_oplog__decode(&rows, &n, &cap, &schema, &batch, &part, name);
         for (size_t i = 0; i < n; i++) {
             if (rc == 0 && rows[i].in_store)
                 rc = fn(&rows[i].rec->sha256, rows[i].rec->size, &rows[i].root, payload);
-            oplog__row_dispose(&rows[i]);
+            pond_oplog__row_dispose(&rows[i]);
         }
         pond_free(rows);
         pond_arrow_array_release(&batch);
@@ -299,7 +299,7 @@ static int keep_blob(const pond_hash *sha, int64_t size, const pond_hash *root, 
     return k->blob(sha, NULL, k->payload);
 }
 
-int oplog__lease_keep(oplog_be *ob, oplog_lease_keep_fn blob, oplog_lease_keep_fn file,
+int pond_oplog__lease_keep(oplog_be *ob, oplog_lease_keep_fn blob, oplog_lease_keep_fn file,
                       void *payload)
 {
     int64_t oldest;

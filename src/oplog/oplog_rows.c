@@ -34,7 +34,7 @@
 static const char SCHEMA_1[] = SCHEMA_HEAD SCHEMA_TAIL;
 static const char SCHEMA_2[] = SCHEMA_HEAD SCHEMA_PART_ID SCHEMA_TAIL;
 
-const char *oplog__schema_string(int format) { return format >= 2 ? SCHEMA_2 : SCHEMA_1; }
+const char *pond_oplog__schema_string(int format) { return format >= 2 ? SCHEMA_2 : SCHEMA_1; }
 
 static const struct {
     const char *name;
@@ -54,7 +54,7 @@ static const char *const ENTRY_FIELDS[EF_N] = {"name", "node_id", "file_type", "
 
 static int entry_fields(int format) { return format >= 2 ? EF_N : EF_PART_ID; }
 
-int oplog__arrow_schema(struct ArrowSchema *out, int format)
+int pond_oplog__arrow_schema(struct ArrowSchema *out, int format)
 {
     int nf = entry_fields(format);
     int rc = pond_arrow_schema_init(out, "+s", "", 0, OL_NCOLS);
@@ -202,7 +202,7 @@ fail:
     return rc;
 }
 
-int oplog__encode(struct ArrowArray *out, const oplog_row *rows, size_t n, int format)
+int pond_oplog__encode(struct ArrowArray *out, const oplog_row *rows, size_t n, int format)
 {
     pond_arrow_builder *b[OL_NCOLS] = {0};
     int rc = pond_arrow_array_init(out, (int64_t)n, 0, 1, OL_NCOLS);
@@ -472,13 +472,13 @@ static int decode_entries(pond_node_rec *r, const struct ArrowSchema *schema,
     return 0;
 }
 
-void oplog__row_dispose(oplog_row *row)
+void pond_oplog__row_dispose(oplog_row *row)
 {
     pond_node_rec_unref(row->rec);
     row->rec = NULL;
 }
 
-int oplog__decode(oplog_row **rows, size_t *n, size_t *cap, const struct ArrowSchema *schema,
+int pond_oplog__decode(oplog_row **rows, size_t *n, size_t *cap, const struct ArrowSchema *schema,
                   const struct ArrowArray *batch, const pond_node_id *part, const char *file)
 {
     col c[OL_NCOLS];
@@ -619,7 +619,7 @@ static size_t id_hash(const pond_node_id *id)
     return (size_t)h;
 }
 
-void *oplog__idmap_get(const oplog_idmap *m, const pond_node_id *id)
+void *pond_oplog__idmap_get(const oplog_idmap *m, const pond_node_id *id)
 {
     if (!m->cap)
         return NULL;
@@ -658,7 +658,7 @@ static int grow(oplog_idmap *m)
     return 0;
 }
 
-int oplog__idmap_put(oplog_idmap *m, const pond_node_id *id, void *val)
+int pond_oplog__idmap_put(oplog_idmap *m, const pond_node_id *id, void *val)
 {
     if ((m->n + 1) * 4 > m->cap * 3) {
         int rc = grow(m);
@@ -675,14 +675,14 @@ int oplog__idmap_put(oplog_idmap *m, const pond_node_id *id, void *val)
     return 0;
 }
 
-void oplog__idmap_dispose(oplog_idmap *m)
+void pond_oplog__idmap_dispose(oplog_idmap *m)
 {
     pond_free(m->keys);
     pond_free(m->vals);
     memset(m, 0, sizeof *m);
 }
 
-int oplog__decode_entries_for(pond_node_rec *rec, const struct ArrowSchema *schema,
+int pond_oplog__decode_entries_for(pond_node_rec *rec, const struct ArrowSchema *schema,
                               const struct ArrowArray *batch, const char *file)
 {
     int in = -1, iv = -1, ie = -1;
@@ -736,7 +736,7 @@ static void count_problem(const char *problem, void *payload)
     c->fn(problem, c->payload);
 }
 
-int oplog__check_listings(int *n_out, const struct ArrowSchema *schema,
+int pond_oplog__check_listings(int *n_out, const struct ArrowSchema *schema,
                           const struct ArrowArray *batch, const char *file, oplog_listing_fn fn,
                           void *payload)
 {

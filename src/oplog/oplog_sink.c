@@ -121,7 +121,7 @@ static void sink_free(pond_content_sink *s)
     pond_free(os);
 }
 
-int oplog__open_sink(pond_content_sink **out, pond_backend *be, pond_entry_type type)
+int pond_oplog__open_sink(pond_content_sink **out, pond_backend *be, pond_entry_type type)
 {
     oplog_be *ob = (oplog_be *)be;
     *out = NULL;
@@ -158,7 +158,7 @@ int oplog__open_sink(pond_content_sink **out, pond_backend *be, pond_entry_type 
 /* Large content for a row: a blob this pond's sink already stored is only recorded (checked
  * to be still there, refreshed against gc when it is older than SINK_REFRESH_US); anything
  * else is streamed into the store. */
-int oplog__store_content(pond_cas_ref *ref, oplog_be *ob, const pond_node_rec *r)
+int pond_oplog__store_content(pond_cas_ref *ref, oplog_be *ob, const pond_node_rec *r)
 {
     const sink_blob *sb = pond_blob_source(r->content, &SINK_BLOB_OPS);
     if (!sb || strcmp(sb->pond_dir, ob->dir) != 0)

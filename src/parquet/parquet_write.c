@@ -355,8 +355,8 @@ static int emit_page(const pond_parquet_writer *w, pqw_ctx *x, pond_buf *dst, pq
     }
     pq_tenc e;
     x->hdr.size = 0;
-    pq_tenc_init(&e, &x->hdr);
-    pq_encode_page_header(&e, h);
+    pond_pq_tenc_init(&e, &x->hdr);
+    pond_pq_encode_page_header(&e, h);
     if (e.rc < 0)
         return e.rc;
     if ((rc = pond_pqw__put(dst, x->hdr.ptr, x->hdr.size)) < 0 || (rc = pond_pqw__put(dst, body->ptr, body->size)) < 0)
@@ -913,8 +913,8 @@ static int flush_row_group(pond_parquet_writer *w)
                 ci.null_counts = ncount;
                 pq_tenc e;
                 size_t at = w->ci_buf.size;
-                pq_tenc_init(&e, &w->ci_buf);
-                pq_encode_column_index(&e, &ci);
+                pond_pq_tenc_init(&e, &w->ci_buf);
+                pond_pq_encode_column_index(&e, &ci);
                 rc = e.rc;
                 m->ci_off = (int64_t)at;
                 m->ci_len = (int32_t)(w->ci_buf.size - at);
@@ -923,8 +923,8 @@ static int flush_row_group(pond_parquet_writer *w)
                 pq_offset_index oi = {(uint32_t)np, locs};
                 pq_tenc e;
                 size_t at = w->oi_buf.size;
-                pq_tenc_init(&e, &w->oi_buf);
-                pq_encode_offset_index(&e, &oi);
+                pond_pq_tenc_init(&e, &w->oi_buf);
+                pond_pq_encode_offset_index(&e, &oi);
                 rc = e.rc;
                 m->oi_off = (int64_t)at;
                 m->oi_len = (int32_t)(w->oi_buf.size - at);
@@ -1246,8 +1246,8 @@ static int write_footer(pond_parquet_writer *w)
     fm.created_by.len = strlen(created);
     fm.n_column_orders = (uint32_t)nc;
     pq_tenc e;
-    pq_tenc_init(&e, &meta);
-    pq_encode_file_meta(&e, &fm);
+    pond_pq_tenc_init(&e, &meta);
+    pond_pq_encode_file_meta(&e, &fm);
     if ((rc = e.rc) < 0)
         goto done;
     if (meta.size > UINT32_MAX) {

@@ -484,5 +484,5 @@ int pond_pqw__codec_compress(pqw_codec *c, pond_buf *out, const void *in, size_t
 
 uint32_t pond_pqw__crc32(const void *p, size_t n)
 {
-    return pq_crc32(0, p, n);
+    return pond_pq_crc32(0, p, n);
 }

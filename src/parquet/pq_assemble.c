@@ -314,7 +314,7 @@ static int assemble_rec(struct ArrowArray *out, const pq_node *n, pq_chunk *chun
     return 0;
 }
 
-int pq_assemble(struct ArrowArray *out, const pq_node *n, pq_chunk *chunks)
+int pond_pq_assemble(struct ArrowArray *out, const pq_node *n, pq_chunk *chunks)
 {
     return assemble_rec(out, n, chunks, -1, 0);
 }

@@ -18,7 +18,7 @@
 static int codec_error(int codec, int64_t off, const char *why)
 {
     return pond_error_set(POND_ECORRUPT, POND_DOM_PARQUET, "%s page at offset %" PRId64 ": %s",
-                          pq_codec_name(codec), off, why);
+                          pond_pq_codec_name(codec), off, why);
 }
 
 static int gunzip(const uint8_t *src, size_t src_len, uint8_t *dst, size_t dst_len, int64_t off)
@@ -108,7 +108,7 @@ static bool lz4_frame(const uint8_t *src, size_t src_len, uint8_t *dst, size_t d
     return ok;
 }
 
-int pq_decompress(int codec, const uint8_t *src, size_t src_len, uint8_t *dst, size_t dst_len,
+int pond_pq_decompress(int codec, const uint8_t *src, size_t src_len, uint8_t *dst, size_t dst_len,
                   int64_t off)
 {
     switch (codec) {
@@ -169,7 +169,7 @@ int pq_decompress(int codec, const uint8_t *src, size_t src_len, uint8_t *dst, s
     }
     default:
         return pond_error_set(POND_EUNSUPPORTED, POND_DOM_PARQUET, "page at offset %" PRId64
-                              ": unsupported codec %s (%d)", off, pq_codec_name(codec), codec);
+                              ": unsupported codec %s (%d)", off, pond_pq_codec_name(codec), codec);
     }
 }
 
@@ -179,11 +179,11 @@ static pthread_key_t g_dctx_key;
 static void dctx_free(void *p) { ZSTD_freeDCtx(p); }
 static void dctx_key_init(void) { pthread_key_create(&g_dctx_key, dctx_free); }
 
-int pq_decompress_with(void **state, int codec, const uint8_t *src, size_t src_len, uint8_t *dst,
+int pond_pq_decompress_with(void **state, int codec, const uint8_t *src, size_t src_len, uint8_t *dst,
                        size_t dst_len, int64_t off)
 {
     if (codec != PQ_CODEC_ZSTD || !state)
-        return pq_decompress(codec, src, src_len, dst, dst_len, off);
+        return pond_pq_decompress(codec, src, src_len, dst, dst_len, off);
     /* One decompression context per thread, reused by every reader: creating one costs more
      * than decompressing a small page, and opening a pond reads many small files. The per-
      * reader state is kept for API compatibility but not needed. */
@@ -203,13 +203,13 @@ int pq_decompress_with(void **state, int codec, const uint8_t *src, size_t src_l
     return 0;
 }
 
-void pq_codec_state_free(void *state)
+void pond_pq_codec_state_free(void *state)
 {
     if (state)
         ZSTD_freeDCtx(state);
 }
 
-int pq_decompress_check(int codec, const uint8_t *src, size_t src_len, size_t dst_len,
+int pond_pq_decompress_check(int codec, const uint8_t *src, size_t src_len, size_t dst_len,
                         int64_t off)
 {
     switch (codec) {
@@ -249,7 +249,7 @@ int pq_decompress_check(int codec, const uint8_t *src, size_t src_len, size_t ds
     }
 }
 
-int pq_compress(int codec, const uint8_t *src, size_t src_len, uint8_t **out, size_t *out_len)
+int pond_pq_compress(int codec, const uint8_t *src, size_t src_len, uint8_t **out, size_t *out_len)
 {
     size_t cap;
     uint8_t *dst;
@@ -280,7 +280,7 @@ int pq_compress(int codec, const uint8_t *src, size_t src_len, uint8_t **out, si
         break;
     default:
         return pond_error_set(POND_EUNSUPPORTED, POND_DOM_PARQUET, "compress: codec %s",
-                              pq_codec_name(codec));
+                              pond_pq_codec_name(codec));
     }
     if (!(dst = pond_malloc(cap ? cap : 1)))
         return POND_ENOMEM;
@@ -329,7 +329,7 @@ int pq_compress(int codec, const uint8_t *src, size_t src_len, uint8_t **out, si
     if (!ok) {
         pond_free(dst);
         return pond_error_set(POND_ERROR, POND_DOM_PARQUET, "compress: %s failed",
-                              pq_codec_name(codec));
+                              pond_pq_codec_name(codec));
     }
     *out = dst;
     *out_len = n;

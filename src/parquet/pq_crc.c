@@ -103,7 +103,7 @@ static uint32_t crc_zlib(uint32_t crc, const uint8_t *p, size_t len)
     return crc;
 }
 
-uint32_t pq_crc32(uint32_t crc, const uint8_t *p, size_t len)
+uint32_t pond_pq_crc32(uint32_t crc, const uint8_t *p, size_t len)
 {
 #ifdef PQ_CRC_CLMUL
     if (len >= 64 && have_clmul()) {
@@ -116,7 +116,7 @@ uint32_t pq_crc32(uint32_t crc, const uint8_t *p, size_t len)
     return crc_zlib(crc, p, len);
 }
 
-uint32_t pq_crc32_portable(uint32_t crc, const uint8_t *p, size_t len)
+uint32_t pond_pq_crc32_portable(uint32_t crc, const uint8_t *p, size_t len)
 {
     return crc_zlib(crc, p, len);
 }

@@ -49,7 +49,7 @@ static int put_logical(pond_buf *out, const pq_schema_element *e)
         }
     }
     if (rc == 0 && e->converted_type >= 0)
-        rc = pond_buf_printf(out, " (converted %s)", pq_converted_name(e->converted_type));
+        rc = pond_buf_printf(out, " (converted %s)", pond_pq_converted_name(e->converted_type));
     return rc;
 }
 
@@ -58,14 +58,14 @@ static int describe_schema(pond_buf *out, const pq_file_meta *m, uint32_t *i, in
     const pq_schema_element *e = &m->schema[*i];
     int rc = pond_buf_printf(out, "%*s", 2 + 2 * depth, "");
     if (rc == 0 && depth > 0)
-        rc = pond_buf_printf(out, "%s ", pq_repetition_name(e->repetition));
+        rc = pond_buf_printf(out, "%s ", pond_pq_repetition_name(e->repetition));
     if (rc == 0) {
         if (e->num_children > 0)
             rc = pond_buf_puts(out, "group ");
         else if (e->type == PQ_FIXED_LEN_BYTE_ARRAY)
             rc = pond_buf_printf(out, "FIXED_LEN_BYTE_ARRAY(%d) ", e->type_length);
         else
-            rc = pond_buf_printf(out, "%s ", pq_type_name(e->type));
+            rc = pond_buf_printf(out, "%s ", pond_pq_type_name(e->type));
     }
     if (rc == 0)
         rc = put_bytes_printable(out, e->name, 200);
@@ -163,7 +163,7 @@ int pond_parquet_reader_describe(pond_buf *out, pond_parquet_reader *r)
             if (rc == 0)
                 rc = pond_buf_printf(out, ": %s %s, %" PRId64 " values, %" PRId64
                                      " bytes compressed, %" PRId64 " uncompressed, data at %" PRId64,
-                                     pq_type_name(cm->type), pq_codec_name(cm->codec),
+                                     pond_pq_type_name(cm->type), pond_pq_codec_name(cm->codec),
                                      cm->num_values, cm->total_compressed_size,
                                      cm->total_uncompressed_size, cm->data_page_offset);
             if (rc == 0 && cm->dictionary_page_offset >= 0)
@@ -171,7 +171,7 @@ int pond_parquet_reader_describe(pond_buf *out, pond_parquet_reader *r)
             if (rc == 0)
                 rc = pond_buf_puts(out, "\n    encodings:");
             for (uint32_t k = 0; k < cm->n_encodings && rc == 0; k++)
-                rc = pond_buf_printf(out, " %s", pq_encoding_name(cm->encodings[k]));
+                rc = pond_buf_printf(out, " %s", pond_pq_encoding_name(cm->encodings[k]));
             if (rc == 0 && cm->has_statistics) {
                 const pq_statistics *s = &cm->statistics;
                 pq_bytes mn = s->min_value.ptr ? s->min_value : s->min;

@@ -206,28 +206,28 @@ typedef struct {
     size_t used, cap;
 } pq_arena;
 
-void *pq_arena_alloc(pq_arena *a, size_t size); /* zeroed, 16-aligned; NULL + POND_ENOMEM */
-void pq_arena_free(pq_arena *a);
+void *pond_pq_arena_alloc(pq_arena *a, size_t size); /* zeroed, 16-aligned; NULL + POND_ENOMEM */
+void pond_pq_arena_free(pq_arena *a);
 
 /* ---------------------------------------------------------------- decode */
-int pq_decode_file_meta(pq_file_meta *out, pq_arena *a, pq_tdec *d);
-int pq_decode_page_header(pq_page_header *out, pq_tdec *d); /* no allocation */
-int pq_decode_offset_index(pq_offset_index *out, pq_arena *a, pq_tdec *d);
-int pq_decode_column_index(pq_column_index *out, pq_arena *a, pq_tdec *d);
+int pond_pq_decode_file_meta(pq_file_meta *out, pq_arena *a, pq_tdec *d);
+int pond_pq_decode_page_header(pq_page_header *out, pq_tdec *d); /* no allocation */
+int pond_pq_decode_offset_index(pq_offset_index *out, pq_arena *a, pq_tdec *d);
+int pond_pq_decode_column_index(pq_column_index *out, pq_arena *a, pq_tdec *d);
 
 /* ---------------------------------------------------------------- encode (sticky rc in e) */
-void pq_encode_file_meta(pq_tenc *e, const pq_file_meta *m);
-void pq_encode_page_header(pq_tenc *e, const pq_page_header *h);
-void pq_encode_offset_index(pq_tenc *e, const pq_offset_index *oi);
-void pq_encode_column_index(pq_tenc *e, const pq_column_index *ci);
-void pq_encode_statistics(pq_tenc *e, const pq_statistics *s);
+void pond_pq_encode_file_meta(pq_tenc *e, const pq_file_meta *m);
+void pond_pq_encode_page_header(pq_tenc *e, const pq_page_header *h);
+void pond_pq_encode_offset_index(pq_tenc *e, const pq_offset_index *oi);
+void pond_pq_encode_column_index(pq_tenc *e, const pq_column_index *ci);
+void pond_pq_encode_statistics(pq_tenc *e, const pq_statistics *s);
 
 /* Names for enums (static strings; "?" for unknown values). */
-const char *pq_type_name(int t);
-const char *pq_encoding_name(int e);
-const char *pq_codec_name(int c);
-const char *pq_converted_name(int c);
-const char *pq_repetition_name(int r);
-const char *pq_page_type_name(int t);
+const char *pond_pq_type_name(int t);
+const char *pond_pq_encoding_name(int e);
+const char *pond_pq_codec_name(int c);
+const char *pond_pq_converted_name(int c);
+const char *pond_pq_repetition_name(int r);
+const char *pond_pq_page_type_name(int t);
 
 #endif

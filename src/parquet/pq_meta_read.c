@@ -15,7 +15,7 @@ struct pq_arena_block {
     /* data follows (16-aligned because the header is 16 bytes) */
 };
 
-void *pq_arena_alloc(pq_arena *a, size_t size)
+void *pond_pq_arena_alloc(pq_arena *a, size_t size)
 {
     size = (size + 15) & ~(size_t)15;
     if (!a->head || a->cap - a->used < size) {
@@ -34,7 +34,7 @@ void *pq_arena_alloc(pq_arena *a, size_t size)
     return p;
 }
 
-void pq_arena_free(pq_arena *a)
+void pond_pq_arena_free(pq_arena *a)
 {
     pq_arena_block *b = a->head;
     while (b) {
@@ -48,7 +48,7 @@ void pq_arena_free(pq_arena *a)
 
 static void *arena_array(pq_arena *a, uint32_t n, size_t elem)
 {
-    return pq_arena_alloc(a, (size_t)(n ? n : 1) * elem);
+    return pond_pq_arena_alloc(a, (size_t)(n ? n : 1) * elem);
 }
 
 /* ---------------------------------------------------------------- helpers */
@@ -108,14 +108,14 @@ STRUCT_NAMES(S_COLIDX, "column index", "null_pages", "min_values", "max_values",
              "definition_level_histograms");
 
 /* A required field, or one decoding depends on: a wrong wire type is an error naming it. */
-#define EXPECT(t) TRY(pq_tdec_expect(d, type, (t), id))
+#define EXPECT(t) TRY(pond_pq_tdec_expect(d, type, (t), id))
 
 /* An optional field decoding does not depend on: with a wrong wire type it is skipped and
  * noted (Thrift's rule), which ends this `case` of the field switch. Use only directly in a
  * switch case. */
 #define OPTIONAL(t)                                                                                \
     {                                                                                              \
-        int ok_ = pq_tdec_optional(d, type, (t), id);                                              \
+        int ok_ = pond_pq_tdec_optional(d, type, (t), id);                                              \
         if (ok_ < 0)                                                                               \
             return ok_;                                                                            \
         if (ok_ == 0)                                                                              \
@@ -125,7 +125,7 @@ STRUCT_NAMES(S_COLIDX, "column index", "null_pages", "min_values", "max_values",
 static int read_i32f(pq_tdec *d, int type, int16_t id, int32_t *out)
 {
     EXPECT(TC_I32);
-    return pq_tdec_i32(d, out);
+    return pond_pq_tdec_i32(d, out);
 }
 
 static int read_enum(pq_tdec *d, int type, int16_t id, int *out)
@@ -139,13 +139,13 @@ static int read_enum(pq_tdec *d, int type, int16_t id, int *out)
 static int read_i64f(pq_tdec *d, int type, int16_t id, int64_t *out)
 {
     EXPECT(TC_I64);
-    return pq_tdec_i64(d, out);
+    return pond_pq_tdec_i64(d, out);
 }
 
 static int read_bytesf(pq_tdec *d, int type, int16_t id, pq_bytes *out)
 {
     EXPECT(TC_BINARY);
-    TRY(pq_tdec_binary(d, &out->ptr, &out->len));
+    TRY(pond_pq_tdec_binary(d, &out->ptr, &out->len));
     if (!out->ptr)
         out->ptr = (const uint8_t *)"";
     return 0;
@@ -155,7 +155,7 @@ static int read_boolf(pq_tdec *d, int type, int16_t id, bool *out)
 {
     int b;
     EXPECT(TC_TRUE);
-    TRY(pq_tdec_field_bool(d, type, &b));
+    TRY(pond_pq_tdec_field_bool(d, type, &b));
     *out = b;
     return 0;
 }
@@ -167,17 +167,17 @@ static int read_boolf(pq_tdec *d, int type, int16_t id, bool *out)
         pq_tframe fr_;                                                                             \
         int type;                                                                                  \
         int16_t id;                                                                                \
-        TRY(pq_tdec_struct_begin(d, &fr_, (desc)));                                                \
+        TRY(pond_pq_tdec_struct_begin(d, &fr_, (desc)));                                                \
         for (;;) {                                                                                 \
-            TRY(pq_tdec_next_field(d, &fr_, &type, &id));                                          \
+            TRY(pond_pq_tdec_next_field(d, &fr_, &type, &id));                                          \
             if (type == TC_STOP)                                                                   \
                 break;                                                                             \
             int handled_ = 1;                                                                      \
             body                                                                                   \
             if (!handled_)                                                                         \
-                TRY(pq_tdec_skip(d, type));                                                        \
+                TRY(pond_pq_tdec_skip(d, type));                                                        \
         }                                                                                          \
-        pq_tdec_struct_end(d, &fr_);                                                               \
+        pond_pq_tdec_struct_end(d, &fr_);                                                               \
     } while (0)
 
 #define UNHANDLED handled_ = 0
@@ -195,10 +195,10 @@ static int read_list_header(pq_tdec *d, int type, int16_t id, int want, uint32_t
 {
     int et;
     if (type != TC_LIST)
-        return pq_tdec_expect(d, type, PQ_TLIST_OF + want, id);
-    TRY(pq_tdec_list_begin(d, &et, n));
+        return pond_pq_tdec_expect(d, type, PQ_TLIST_OF + want, id);
+    TRY(pond_pq_tdec_list_begin(d, &et, n));
     if (*n && !elem_matches(et, want))
-        return pq_tdec_expect(d, PQ_TLIST_OF + et, PQ_TLIST_OF + want, id);
+        return pond_pq_tdec_expect(d, PQ_TLIST_OF + et, PQ_TLIST_OF + want, id);
     return 0;
 }
 
@@ -207,18 +207,18 @@ static int read_list_header(pq_tdec *d, int type, int16_t id, int want, uint32_t
 static int read_opt_list(pq_tdec *d, int type, int16_t id, int want, uint32_t *n)
 {
     if (type != TC_LIST)
-        return pq_tdec_optional(d, type, PQ_TLIST_OF + want, id);
+        return pond_pq_tdec_optional(d, type, PQ_TLIST_OF + want, id);
     const uint8_t *at = d->p;
     int et;
-    TRY(pq_tdec_list_begin(d, &et, n));
+    TRY(pond_pq_tdec_list_begin(d, &et, n));
     if (*n == 0 || elem_matches(et, want))
         return 1;
     if (!d->skips)
-        return pq_tdec_expect(d, PQ_TLIST_OF + et, PQ_TLIST_OF + want, id);
-    int64_t off = pq_tdec_offset(d);
+        return pond_pq_tdec_expect(d, PQ_TLIST_OF + et, PQ_TLIST_OF + want, id);
+    int64_t off = pond_pq_tdec_offset(d);
     d->p = at;
-    TRY(pq_tdec_skip(d, TC_LIST));
-    pq_tdec_note_skip(d, id, PQ_TLIST_OF + et, PQ_TLIST_OF + want, off);
+    TRY(pond_pq_tdec_skip(d, TC_LIST));
+    pond_pq_tdec_note_skip(d, id, PQ_TLIST_OF + et, PQ_TLIST_OF + want, off);
     return 0;
 }
 
@@ -266,7 +266,7 @@ static int dec_unit(int *unit, pq_tdec *d)
         if (id >= 1 && id <= 3) {
             EXPECT(TC_STRUCT);
             *unit = id;
-            TRY(pq_tdec_skip(d, TC_STRUCT));
+            TRY(pond_pq_tdec_skip(d, TC_STRUCT));
         } else {
             UNHANDLED;
         });
@@ -302,7 +302,7 @@ static int dec_int_lt(pq_logical_type *lt, pq_tdec *d)
         case 1: {
             int8_t b;
             EXPECT(TC_BYTE);
-            TRY(pq_tdec_byte(d, &b));
+            TRY(pond_pq_tdec_byte(d, &b));
             lt->bit_width = b;
             break;
         }
@@ -339,7 +339,7 @@ static int dec_logical(pq_logical_type *lt, pq_tdec *d)
         case PQ_LT_FLOAT16: case PQ_LT_VARIANT: case PQ_LT_GEOMETRY: case PQ_LT_GEOGRAPHY:
             EXPECT(TC_STRUCT);
             lt->kind = id;
-            TRY(pq_tdec_skip(d, TC_STRUCT));
+            TRY(pond_pq_tdec_skip(d, TC_STRUCT));
             break;
         default:
             lt->kind = PQ_LT_OTHER;
@@ -373,7 +373,7 @@ static int dec_schema_element(pq_schema_element *s, pq_tdec *d)
         default: UNHANDLED;
     });
     if (!s->name.ptr)
-        return pq_tdec_error(d, "schema element without a name");
+        return pond_pq_tdec_error(d, "schema element without a name");
     return 0;
 }
 
@@ -385,7 +385,7 @@ static int dec_kv(pq_kv *e, pq_tdec *d)
         default: UNHANDLED;
     });
     if (!e->key.ptr)
-        return pq_tdec_error(d, "key-value entry without a key");
+        return pond_pq_tdec_error(d, "key-value entry without a key");
     return 0;
 }
 
@@ -432,7 +432,7 @@ static int dec_column_meta(pq_column_meta *m, pq_arena *a, pq_tdec *d)
             if (!(m->encodings = arena_array(a, m->n_encodings, sizeof *m->encodings)))
                 return POND_ENOMEM;
             for (uint32_t i = 0; i < m->n_encodings; i++)
-                TRY(pq_tdec_i32(d, &m->encodings[i]));
+                TRY(pond_pq_tdec_i32(d, &m->encodings[i]));
             break;
         }
         case 3: {
@@ -440,7 +440,7 @@ static int dec_column_meta(pq_column_meta *m, pq_arena *a, pq_tdec *d)
             if (!(m->path = arena_array(a, m->n_path, sizeof *m->path)))
                 return POND_ENOMEM;
             for (uint32_t i = 0; i < m->n_path; i++)
-                TRY(pq_tdec_binary(d, &m->path[i].ptr, &m->path[i].len));
+                TRY(pond_pq_tdec_binary(d, &m->path[i].ptr, &m->path[i].len));
             break;
         }
         case 4: TRY(read_enum(d, type, id, &m->codec)); break;
@@ -478,7 +478,7 @@ static int dec_column_meta(pq_column_meta *m, pq_arena *a, pq_tdec *d)
     static const int required[] = {1, 2, 3, 4, 5, 6, 7, 9};
     for (size_t i = 0; i < POND_ARRAY_LEN(required); i++)
         if (!seen[required[i]])
-            return pq_tdec_error(d, "column metadata lacks required field '%s' (%d)",
+            return pond_pq_tdec_error(d, "column metadata lacks required field '%s' (%d)",
                                  S_CMETA_fields[required[i]], required[i]);
     return 0;
 }
@@ -555,20 +555,20 @@ static int dec_row_group(pq_row_group *rg, pq_arena *a, pq_tdec *d)
         case 7: {
             int16_t v;
             OPTIONAL(TC_I16);
-            TRY(pq_tdec_i16(d, &v));
+            TRY(pond_pq_tdec_i16(d, &v));
             rg->ordinal = v;
             break;
         }
         default: UNHANDLED;
     });
     if (!has_rows)
-        return pq_tdec_error(d, "row group lacks num_rows");
+        return pond_pq_tdec_error(d, "row group lacks num_rows");
     if (rg->num_rows < 0)
-        return pq_tdec_error(d, "row group has negative num_rows");
+        return pond_pq_tdec_error(d, "row group has negative num_rows");
     return 0;
 }
 
-int pq_decode_file_meta(pq_file_meta *m, pq_arena *a, pq_tdec *d)
+int pond_pq_decode_file_meta(pq_file_meta *m, pq_arena *a, pq_tdec *d)
 {
     bool has_schema = false, has_rows = false;
     memset(m, 0, sizeof *m);
@@ -603,7 +603,7 @@ int pq_decode_file_meta(pq_file_meta *m, pq_arena *a, pq_tdec *d)
             }
             /* ColumnOrder unions: only TYPE_ORDER exists, so each is skipped whole */
             for (uint32_t i = 0; i < n; i++)
-                TRY(pq_tdec_skip(d, TC_STRUCT));
+                TRY(pond_pq_tdec_skip(d, TC_STRUCT));
             m->n_column_orders = n;
             break;
         }
@@ -611,9 +611,9 @@ int pq_decode_file_meta(pq_file_meta *m, pq_arena *a, pq_tdec *d)
         default: UNHANDLED;
     });
     if (!has_schema || m->n_schema == 0)
-        return pq_tdec_error(d, "file metadata has no schema");
+        return pond_pq_tdec_error(d, "file metadata has no schema");
     if (!has_rows || m->num_rows < 0)
-        return pq_tdec_error(d, "file metadata lacks a valid num_rows");
+        return pond_pq_tdec_error(d, "file metadata lacks a valid num_rows");
     return 0;
 }
 
@@ -636,7 +636,7 @@ static int dec_dph(pq_data_page_header *p, pq_tdec *d)
         default: UNHANDLED;
     });
     if (!nv)
-        return pq_tdec_error(d, "data page header lacks num_values");
+        return pond_pq_tdec_error(d, "data page header lacks num_values");
     return 0;
 }
 
@@ -676,7 +676,7 @@ static int dec_dph2(pq_data_page_header_v2 *p, pq_tdec *d)
     return 0;
 }
 
-int pq_decode_page_header(pq_page_header *h, pq_tdec *d)
+int pond_pq_decode_page_header(pq_page_header *h, pq_tdec *d)
 {
     bool has_type = false, has_u = false, has_c = false;
     memset(h, 0, sizeof *h);
@@ -703,9 +703,9 @@ int pq_decode_page_header(pq_page_header *h, pq_tdec *d)
         default: UNHANDLED;
     });
     if (!has_type || !has_u || !has_c)
-        return pq_tdec_error(d, "page header lacks type or sizes");
+        return pond_pq_tdec_error(d, "page header lacks type or sizes");
     if (h->uncompressed_page_size < 0 || h->compressed_page_size < 0)
-        return pq_tdec_error(d, "page header has a negative size");
+        return pond_pq_tdec_error(d, "page header has a negative size");
     return 0;
 }
 
@@ -720,7 +720,7 @@ static int dec_page_loc(pq_page_location *pl, pq_tdec *d)
     return 0;
 }
 
-int pq_decode_offset_index(pq_offset_index *oi, pq_arena *a, pq_tdec *d)
+int pond_pq_decode_offset_index(pq_offset_index *oi, pq_arena *a, pq_tdec *d)
 {
     memset(oi, 0, sizeof *oi);
     STRUCT_LOOP(&S_OFFIDX, switch (id) {
@@ -744,11 +744,11 @@ static int dec_bytes_list(pq_bytes **out, uint32_t *n, pq_arena *a, pq_tdec *d, 
     if (!(*out = arena_array(a, *n, sizeof **out)))
         return POND_ENOMEM;
     for (uint32_t i = 0; i < *n; i++)
-        TRY(pq_tdec_binary(d, &(*out)[i].ptr, &(*out)[i].len));
+        TRY(pond_pq_tdec_binary(d, &(*out)[i].ptr, &(*out)[i].len));
     return 0;
 }
 
-int pq_decode_column_index(pq_column_index *ci, pq_arena *a, pq_tdec *d)
+int pond_pq_decode_column_index(pq_column_index *ci, pq_arena *a, pq_tdec *d)
 {
     uint32_t n_min = 0, n_max = 0;
     memset(ci, 0, sizeof *ci);
@@ -759,7 +759,7 @@ int pq_decode_column_index(pq_column_index *ci, pq_arena *a, pq_tdec *d)
                 return POND_ENOMEM;
             for (uint32_t i = 0; i < ci->n_pages; i++) {
                 int b;
-                TRY(pq_tdec_list_bool(d, TC_TRUE, &b));
+                TRY(pond_pq_tdec_list_bool(d, TC_TRUE, &b));
                 ci->null_pages[i] = b;
             }
             break;
@@ -772,27 +772,27 @@ int pq_decode_column_index(pq_column_index *ci, pq_arena *a, pq_tdec *d)
             if (!(ci->null_counts = arena_array(a, ci->n_null_counts, sizeof *ci->null_counts)))
                 return POND_ENOMEM;
             for (uint32_t i = 0; i < ci->n_null_counts; i++)
-                TRY(pq_tdec_i64(d, &ci->null_counts[i]));
+                TRY(pond_pq_tdec_i64(d, &ci->null_counts[i]));
             break;
         }
         default: UNHANDLED;
     });
     if (n_min != ci->n_pages || n_max != ci->n_pages ||
         (ci->n_null_counts && ci->n_null_counts != ci->n_pages))
-        return pq_tdec_error(d, "column index lists have different lengths");
+        return pond_pq_tdec_error(d, "column index lists have different lengths");
     return 0;
 }
 
 /* ---------------------------------------------------------------- names */
 
-const char *pq_type_name(int t)
+const char *pond_pq_type_name(int t)
 {
     static const char *n[] = {"BOOLEAN", "INT32", "INT64", "INT96", "FLOAT", "DOUBLE",
                               "BYTE_ARRAY", "FIXED_LEN_BYTE_ARRAY"};
     return t >= 0 && t < 8 ? n[t] : "?";
 }
 
-const char *pq_encoding_name(int e)
+const char *pond_pq_encoding_name(int e)
 {
     static const char *n[] = {"PLAIN", "GROUP_VAR_INT", "PLAIN_DICTIONARY", "RLE", "BIT_PACKED",
                               "DELTA_BINARY_PACKED", "DELTA_LENGTH_BYTE_ARRAY", "DELTA_BYTE_ARRAY",
@@ -800,14 +800,14 @@ const char *pq_encoding_name(int e)
     return e >= 0 && e < 10 ? n[e] : "?";
 }
 
-const char *pq_codec_name(int c)
+const char *pond_pq_codec_name(int c)
 {
     static const char *n[] = {"UNCOMPRESSED", "SNAPPY", "GZIP", "LZO", "BROTLI", "LZ4", "ZSTD",
                               "LZ4_RAW"};
     return c >= 0 && c < 8 ? n[c] : "?";
 }
 
-const char *pq_converted_name(int c)
+const char *pond_pq_converted_name(int c)
 {
     static const char *n[] = {"UTF8", "MAP", "MAP_KEY_VALUE", "LIST", "ENUM", "DECIMAL", "DATE",
                               "TIME_MILLIS", "TIME_MICROS", "TIMESTAMP_MILLIS", "TIMESTAMP_MICROS",
@@ -816,13 +816,13 @@ const char *pq_converted_name(int c)
     return c >= 0 && c < 22 ? n[c] : "?";
 }
 
-const char *pq_repetition_name(int r)
+const char *pond_pq_repetition_name(int r)
 {
     static const char *n[] = {"required", "optional", "repeated"};
     return r >= 0 && r < 3 ? n[r] : "?";
 }
 
-const char *pq_page_type_name(int t)
+const char *pond_pq_page_type_name(int t)
 {
     static const char *n[] = {"DATA_PAGE", "INDEX_PAGE", "DICTIONARY_PAGE", "DATA_PAGE_V2"};
     return t >= 0 && t < 4 ? n[t] : "?";

@@ -55,14 +55,14 @@ void pond_parquet_reader_free(pond_parquet_reader *r)
     if (!r)
         return;
     /* the decode threads first: a read-ahead worker may still be reading through the source */
-    pq_reader_threads_free(r);
+    pond_pq_reader_threads_free(r);
     if (r->fd >= 0)
         pond__close(r->fd);
     pond_free(r->path);
     pond_free(r->footer);
-    pq_scratch_dispose(&r->scratch);
+    pond_pq_scratch_dispose(&r->scratch);
     shared_unref(r->cur);
-    pq_arena_free(&r->arena);
+    pond_pq_arena_free(&r->arena);
     pond_free(r);
 }
 
@@ -79,7 +79,7 @@ static int setup_projection(pond_parquet_reader *r, const pond_parquet_read_opti
 {
     const pq_node *root = r->schema.root;
     int n = root->n_children;
-    r->proj = pq_arena_alloc(&r->arena, (size_t)(n + 1) * sizeof *r->proj);
+    r->proj = pond_pq_arena_alloc(&r->arena, (size_t)(n + 1) * sizeof *r->proj);
     if (!r->proj)
         return POND_ENOMEM;
     if (o && o->columns) {
@@ -131,7 +131,7 @@ static int footer_warnings(pond_parquet_reader *r, const pq_tskips *k)
     int n = k->n_kinds + (k->other > 0);
     if (n == 0)
         return 0;
-    if (!(r->warnings = pq_arena_alloc(&r->arena, (size_t)n * sizeof *r->warnings)))
+    if (!(r->warnings = pond_pq_arena_alloc(&r->arena, (size_t)n * sizeof *r->warnings)))
         return POND_ENOMEM;
     for (int i = 0; i < n; i++) {
         char line[256], fn[96], got[24], want[24];
@@ -139,10 +139,10 @@ static int footer_warnings(pond_parquet_reader *r, const pq_tskips *k)
             snprintf(line, sizeof line, "footer: %" PRId64 " more fields of another wire type "
                      "than the parquet schema's skipped", k->other);
         } else {
-            const char *nm = pq_tfield_name(fn, sizeof fn, k->kind[i].s, k->kind[i].id);
+            const char *nm = pond_pq_tfield_name(fn, sizeof fn, k->kind[i].s, k->kind[i].id);
             int len = snprintf(line, sizeof line, "footer: %s has wire type %s, expected %s; "
-                               "skipped", nm, pq_twire_name(got, sizeof got, k->kind[i].got),
-                               pq_twire_name(want, sizeof want, k->kind[i].want));
+                               "skipped", nm, pond_pq_twire_name(got, sizeof got, k->kind[i].got),
+                               pond_pq_twire_name(want, sizeof want, k->kind[i].want));
             if (len >= 0 && (size_t)len < sizeof line) {
                 if (k->kind[i].count == 1)
                     snprintf(line + len, sizeof line - (size_t)len, " at offset %" PRId64,
@@ -152,7 +152,7 @@ static int footer_warnings(pond_parquet_reader *r, const pq_tskips *k)
                              "at offset %" PRId64, k->kind[i].count, k->kind[i].first_off);
             }
         }
-        char *w = pq_arena_alloc(&r->arena, strlen(line) + 1);
+        char *w = pond_pq_arena_alloc(&r->arena, strlen(line) + 1);
         if (!w)
             return POND_ENOMEM;
         memcpy(w, line, strlen(line) + 1);
@@ -172,7 +172,7 @@ int pond_parquet_reader_open(pond_parquet_reader **out, const pond_parquet_sourc
         return POND_ENOMEM;
     r->fd = -1;
     r->src = *src;
-    int rc = pq_reader_init(r, opts);
+    int rc = pond_pq_reader_init(r, opts);
     if (rc < 0) {
         pond_parquet_reader_free(r);
         return rc;
@@ -181,7 +181,7 @@ int pond_parquet_reader_open(pond_parquet_reader **out, const pond_parquet_sourc
     return 0;
 }
 
-int pq_reader_init(pond_parquet_reader *r, const pond_parquet_read_options *opts)
+int pond_pq_reader_init(pond_parquet_reader *r, const pond_parquet_read_options *opts)
 {
     int rc;
     uint8_t tail[8], head[4];
@@ -224,15 +224,15 @@ int pq_reader_init(pond_parquet_reader *r, const pond_parquet_read_options *opts
     pq_tdec d;
     pq_tskips skips;
     memset(&skips, 0, sizeof skips);
-    pq_tdec_init(&d, r->footer, flen, foff, "footer");
+    pond_pq_tdec_init(&d, r->footer, flen, foff, "footer");
     d.skips = &skips;
-    if ((rc = pq_decode_file_meta(&r->meta, &r->arena, &d)) < 0 ||
+    if ((rc = pond_pq_decode_file_meta(&r->meta, &r->arena, &d)) < 0 ||
         (rc = footer_warnings(r, &skips)) < 0)
         return rc;
     if (r->meta.encrypted_algorithm)
         return pond_error_set(POND_EUNSUPPORTED, POND_DOM_PARQUET, "encrypted parquet file "
                               "(plaintext footer): modular encryption is not supported");
-    if ((rc = pq_schema_build(&r->schema, &r->arena, &r->meta, opts && opts->int96_ns)) < 0)
+    if ((rc = pond_pq_schema_build(&r->schema, &r->arena, &r->meta, opts && opts->int96_ns)) < 0)
         return rc;
     for (uint32_t i = 0; i < r->meta.n_row_groups; i++) {
         const pq_row_group *rg = &r->meta.row_groups[i];
@@ -241,7 +241,7 @@ int pq_reader_init(pond_parquet_reader *r, const pond_parquet_read_options *opts
                                   "chunks, the schema has %d leaf columns", i, rg->n_columns,
                                   r->schema.n_leaves);
     }
-    if (!(r->rg_selected = pq_arena_alloc(&r->arena, r->meta.n_row_groups + 1)))
+    if (!(r->rg_selected = pond_pq_arena_alloc(&r->arena, r->meta.n_row_groups + 1)))
         return POND_ENOMEM;
     memset(r->rg_selected, 1, r->meta.n_row_groups);
     return setup_projection(r, opts);
@@ -267,7 +267,7 @@ static int open_fd(pond_parquet_reader **out, int fd, const char *path,
     r->src.read_at = fd_read_at;
     r->src.payload = r;
     r->concurrent = true;
-    if ((rc = pq_reader_init(r, opts)) < 0)
+    if ((rc = pond_pq_reader_init(r, opts)) < 0)
         goto fail;
     *out = r;
     return 0;
@@ -323,7 +323,7 @@ int pond_parquet_reader_open_memory(pond_parquet_reader **out, const void *buf, 
     r->src.payload = r;
     r->src.size = (int64_t)len;
     r->concurrent = true;
-    int rc = pq_reader_init(r, opts);
+    int rc = pond_pq_reader_init(r, opts);
     if (rc < 0) {
         pond_parquet_reader_free(r);
         return rc;
@@ -339,7 +339,7 @@ int pond_parquet_reader_schema(pond_parquet_reader *r, struct ArrowSchema *out)
     if (rc < 0)
         return rc;
     for (int i = 0; i < r->n_proj; i++) {
-        if ((rc = pq_schema_to_arrow(out->children[i], r->schema.root->children[r->proj[i]])) <
+        if ((rc = pond_pq_schema_to_arrow(out->children[i], r->schema.root->children[r->proj[i]])) <
             0) {
             pond_arrow_schema_release(out);
             return rc;
@@ -351,7 +351,7 @@ int pond_parquet_reader_schema(pond_parquet_reader *r, struct ArrowSchema *out)
 int pond_parquet_reader_read_row_group(pond_parquet_reader *r, int rgi, struct ArrowArray *out)
 {
     POND_ASSERT_ARG(r && out);
-    return pq_read_row_group(r, rgi, out, false, NULL);
+    return pond_pq_read_row_group(r, rgi, out, false, NULL);
 }
 
 /* Slices of one decoded row group share its buffers: every node of a slice is a shallow copy
@@ -434,7 +434,7 @@ int pond_parquet_reader_next(pond_parquet_reader *r, struct ArrowArray *out)
     int rc;
     if (!r->cur) {
         struct ArrowArray a;
-        if ((rc = pq_next_row_group(r, &a)) < 0)
+        if ((rc = pond_pq_next_row_group(r, &a)) < 0)
             return rc;
         if (r->max_batch_rows <= 0 || a.length <= r->max_batch_rows) {
             pond_arrow_array_move(out, &a);
@@ -496,7 +496,7 @@ static const char *arena_cstr(pond_parquet_reader *r, pq_bytes b)
 {
     if (!b.ptr)
         return NULL;
-    char *s = pq_arena_alloc(&r->arena, b.len + 1);
+    char *s = pond_pq_arena_alloc(&r->arena, b.len + 1);
     if (s && b.len)
         memcpy(s, b.ptr, b.len);
     return s;
@@ -568,7 +568,7 @@ static void prune_row_groups(pond_parquet_reader *r, const pq_pred *p, int physi
         const pq_statistics *s = &cc->meta_data.statistics;
         pq_bytes mn = s->min_value.ptr ? s->min_value : s->min;
         pq_bytes mx = s->max_value.ptr ? s->max_value : s->max;
-        if (!pq_stats_may_match(p, physical, mn, mx))
+        if (!pond_pq_stats_may_match(p, physical, mn, mx))
             r->rg_selected[i] = 0;
     }
 }

@@ -48,17 +48,17 @@ struct pond_parquet_reader {
 };
 
 /* Reads the footer and schema of r->src. */
-int pq_reader_init(pond_parquet_reader *r, const pond_parquet_read_options *opts);
+int pond_pq_reader_init(pond_parquet_reader *r, const pond_parquet_read_options *opts);
 
 /* Read row group rgi into out. With prune, applies the page-index predicates: *empty_out is
  * set (and out left released) when no page can match. */
-int pq_read_row_group(pond_parquet_reader *r, int rgi, struct ArrowArray *out, bool prune,
+int pond_pq_read_row_group(pond_parquet_reader *r, int rgi, struct ArrowArray *out, bool prune,
                       bool *empty_out);
 /* Stop the thread pool and read-ahead threads, free per-thread scratch (reader_free). */
-void pq_reader_threads_free(pond_parquet_reader *r);
+void pond_pq_reader_threads_free(pond_parquet_reader *r);
 /* The next row group for pond_parquet_reader_next, in file order: the first selected row
  * group at or after r->next_rg that has rows to return (r->next_rg is advanced past it).
  * Decoded ahead on threads when allowed. POND_ITEROVER at the end. */
-int pq_next_row_group(pond_parquet_reader *r, struct ArrowArray *out);
+int pond_pq_next_row_group(pond_parquet_reader *r, struct ArrowArray *out);
 
 #endif

@@ -28,7 +28,7 @@ static int load_index(pond_parquet_reader *r, pq_arena *a, int64_t off, int32_t 
     if (off < 4 || len <= 0 || off > r->src.size || len > r->src.size - off ||
         (size_t)len > r->max_alloc)
         return 0;
-    uint8_t *buf = pq_arena_alloc(a, (size_t)len);
+    uint8_t *buf = pond_pq_arena_alloc(a, (size_t)len);
     if (!buf)
         return POND_ENOMEM;
     size_t got = 0;
@@ -38,8 +38,8 @@ static int load_index(pond_parquet_reader *r, pq_arena *a, int64_t off, int32_t 
     if (got != (size_t)len)
         return 0;
     pq_tdec d;
-    pq_tdec_init(&d, buf, (size_t)len, off, column_index ? "column index" : "offset index");
-    rc = column_index ? pq_decode_column_index(out, a, &d) : pq_decode_offset_index(out, a, &d);
+    pond_pq_tdec_init(&d, buf, (size_t)len, off, column_index ? "column index" : "offset index");
+    rc = column_index ? pond_pq_decode_column_index(out, a, &d) : pond_pq_decode_offset_index(out, a, &d);
     if (rc == POND_ENOMEM)
         return rc;
     *found = rc == 0;
@@ -51,7 +51,7 @@ static int load_offset_index(pond_parquet_reader *r, const pq_column_chunk *cc, 
 {
     int rc = load_index(r, a, cc->offset_index_offset, cc->offset_index_length, false, oi, ok);
     if (rc == 0 && *ok)
-        *ok = pq_chunk_pages_ok(cc, oi, num_rows);
+        *ok = pond_pq_chunk_pages_ok(cc, oi, num_rows);
     return rc;
 }
 
@@ -65,7 +65,7 @@ static bool page_may_match(const pq_pred *p, const pq_column_index *ci, uint32_t
     if (ci->null_pages[i] && leaf->max_def > 0 &&
         (ci->n_null_counts == 0 || ci->null_counts[i] > 0))
         return false;
-    return pq_stats_may_match(p, physical, ci->min_values[i], ci->max_values[i]);
+    return pond_pq_stats_may_match(p, physical, ci->min_values[i], ci->max_values[i]);
 }
 
 /* Intersect the sorted, disjoint intervals x (nx) with y (ny) into out (room for nx + ny). */
@@ -93,7 +93,7 @@ static int row_ranges(pond_parquet_reader *r, int rgi, pq_arena *a, int64_t **iv
                       size_t *n_out)
 {
     const pq_row_group *rg = &r->meta.row_groups[rgi];
-    int64_t *iv = pq_arena_alloc(a, 2 * sizeof *iv);
+    int64_t *iv = pond_pq_arena_alloc(a, 2 * sizeof *iv);
     if (!iv)
         return POND_ENOMEM;
     iv[0] = 0;
@@ -113,8 +113,8 @@ static int row_ranges(pond_parquet_reader *r, int rgi, pq_arena *a, int64_t **iv
             return rc;
         if (!ok_oi || !ok_ci || ci.n_pages != oi.n_pages || !ci.null_pages)
             continue;
-        int64_t *pv = pq_arena_alloc(a, 2 * (size_t)oi.n_pages * sizeof *pv);
-        int64_t *nv = pq_arena_alloc(a, 2 * ((size_t)oi.n_pages + n) * sizeof *nv);
+        int64_t *pv = pond_pq_arena_alloc(a, 2 * (size_t)oi.n_pages * sizeof *pv);
+        int64_t *nv = pond_pq_arena_alloc(a, 2 * ((size_t)oi.n_pages + n) * sizeof *nv);
         if (!pv || !nv)
             return POND_ENOMEM;
         size_t np = 0;
@@ -209,8 +209,8 @@ static int decode_column(rg_job *g, int p, pq_scratch *s)
         pq_offset_index oi;
         bool ok = false;
         if (g->iv && (rc = load_offset_index(r, cc, rg->num_rows, &a, &oi, &ok)) == 0 && ok) {
-            uint8_t *sel = pq_arena_alloc(&a, oi.n_pages);
-            int64_t *loc = pq_arena_alloc(&a, 2 * ((size_t)oi.n_pages + g->n_iv) * sizeof *loc);
+            uint8_t *sel = pond_pq_arena_alloc(&a, oi.n_pages);
+            int64_t *loc = pond_pq_arena_alloc(&a, 2 * ((size_t)oi.n_pages + g->n_iv) * sizeof *loc);
             if (!sel || !loc) {
                 rc = POND_ENOMEM;
             } else {
@@ -224,21 +224,21 @@ static int decode_column(rg_job *g, int p, pq_scratch *s)
             }
         }
         if (rc == 0)
-            rc = pq_chunk_read(&g->chunks[l], desc, cc, &co);
+            rc = pond_pq_chunk_read(&g->chunks[l], desc, cc, &co);
         if (rc == 0 && keep)
-            pq_chunk_keep(&g->chunks[l], desc, keep, n_keep);
+            pond_pq_chunk_keep(&g->chunks[l], desc, keep, n_keep);
         co.pages = NULL;
         co.page_sel = NULL;
-        pq_arena_free(&a);
+        pond_pq_arena_free(&a);
     }
     if (rc == 0)
-        rc = pq_assemble(g->out->children[p], n, g->chunks);
+        rc = pond_pq_assemble(g->out->children[p], n, g->chunks);
     if (rc == 0 && g->out->children[p]->length != g->rows_out)
         rc = pond_error_set(POND_ECORRUPT, POND_DOM_PARQUET, "column '%s' has %" PRId64
                             " rows, the row group says %" PRId64, n->name,
                             g->out->children[p]->length, g->rows_out);
     for (int l = n->first_leaf; l < n->first_leaf + n->n_leaves; l++)
-        pq_chunk_dispose(&g->chunks[l]);
+        pond_pq_chunk_dispose(&g->chunks[l]);
     return rc;
 }
 
@@ -298,7 +298,7 @@ static int pool_get(pond_parquet_reader *r, pond_pool **out)
 
 static void ra_free(struct pq_ra *ra);
 
-void pq_reader_threads_free(pond_parquet_reader *r)
+void pond_pq_reader_threads_free(pond_parquet_reader *r)
 {
     ra_free(r->ra);
     r->ra = NULL;
@@ -306,7 +306,7 @@ void pq_reader_threads_free(pond_parquet_reader *r)
     r->pool = NULL;
     if (r->wscratch) {
         for (int i = 0; i < r->threads - 1; i++)
-            pq_scratch_dispose(&r->wscratch[i]);
+            pond_pq_scratch_dispose(&r->wscratch[i]);
         pond_free(r->wscratch);
         r->wscratch = NULL;
     }
@@ -401,7 +401,7 @@ done:
     pond_free(g.rc);
     pond_free(g.dom);
     pond_free(g.msg);
-    pq_arena_free(&ra);
+    pond_pq_arena_free(&ra);
     if (rc < 0) {
         pond_arrow_array_release(out);
         if (rc != POND_ENOMEM)
@@ -410,7 +410,7 @@ done:
     return rc;
 }
 
-int pq_read_row_group(pond_parquet_reader *r, int rgi, struct ArrowArray *out, bool prune,
+int pond_pq_read_row_group(pond_parquet_reader *r, int rgi, struct ArrowArray *out, bool prune,
                       bool *empty_out)
 {
     return read_rg(r, rgi, out, prune, empty_out, &r->scratch, true);
@@ -535,7 +535,7 @@ static void ra_free(struct pq_ra *ra)
         if (ra->slots[i].rgi >= 0 && ra->slots[i].done)
             pond_arrow_array_release(&ra->slots[i].out);
     for (int i = 0; i < RA_MAX; i++)
-        pq_scratch_dispose(&ra->scratch[i]);
+        pond_pq_scratch_dispose(&ra->scratch[i]);
     pthread_cond_destroy(&ra->cv);
     pthread_mutex_destroy(&ra->mu);
     pond_free(ra);
@@ -655,7 +655,7 @@ static int ra_next(struct pq_ra *ra, struct ArrowArray *out, bool *have)
     }
 }
 
-int pq_next_row_group(pond_parquet_reader *r, struct ArrowArray *out)
+int pond_pq_next_row_group(pond_parquet_reader *r, struct ArrowArray *out)
 {
     memset(out, 0, sizeof *out);
     int rc;
@@ -671,7 +671,7 @@ int pq_next_row_group(pond_parquet_reader *r, struct ArrowArray *out)
         r->next_rg = next_selected(r, r->next_rg);
         if (r->next_rg >= r->meta.n_row_groups)
             return POND_ITEROVER;
-        if ((rc = pq_read_row_group(r, (int)r->next_rg, out, true, &empty)) < 0)
+        if ((rc = pond_pq_read_row_group(r, (int)r->next_rg, out, true, &empty)) < 0)
             return rc;
         r->next_rg++;
     }

@@ -25,7 +25,7 @@ static int schema_error(const char *what, uint32_t idx)
 
 static char *arena_name(pq_arena *a, pq_bytes b)
 {
-    char *s = pq_arena_alloc(a, b.len + 1);
+    char *s = pond_pq_arena_alloc(a, b.len + 1);
     if (s && b.len)
         memcpy(s, b.ptr, b.len);
     return s;
@@ -33,14 +33,14 @@ static char *arena_name(pq_arena *a, pq_bytes b)
 
 static pq_node *new_node(build_ctx *c, int kind, const char *name, int n_children)
 {
-    pq_node *n = pq_arena_alloc(c->a, sizeof *n);
+    pq_node *n = pond_pq_arena_alloc(c->a, sizeof *n);
     if (!n)
         return NULL;
     n->kind = kind;
     n->name = name;
     n->n_children = n_children;
     if (n_children > 0 &&
-        !(n->children = pq_arena_alloc(c->a, (size_t)n_children * sizeof *n->children)))
+        !(n->children = pond_pq_arena_alloc(c->a, (size_t)n_children * sizeof *n->children)))
         return NULL;
     return n;
 }
@@ -175,7 +175,7 @@ static int add_leaf(build_ctx *c, pq_node *n)
 {
     if ((uint32_t)c->n_leaves == c->leaves_cap) {
         uint32_t cap = c->leaves_cap ? c->leaves_cap * 2 : 16;
-        pq_node **l = pq_arena_alloc(c->a, cap * sizeof *l);
+        pq_node **l = pond_pq_arena_alloc(c->a, cap * sizeof *l);
         if (!l)
             return POND_ENOMEM;
         if (c->n_leaves)
@@ -214,7 +214,7 @@ static uint32_t skip_subtree(const pq_file_meta *m, uint32_t i)
 static int path_join(build_ctx *c, const char *parent, const char *name, const char **out)
 {
     size_t pl = parent ? strlen(parent) : 0, nl = strlen(name);
-    char *s = pq_arena_alloc(c->a, pl + nl + 2);
+    char *s = pond_pq_arena_alloc(c->a, pl + nl + 2);
     if (!s)
         return POND_ENOMEM;
     if (pl) {
@@ -384,7 +384,7 @@ static int check_counts(const pq_file_meta *m, uint32_t i, uint32_t *next, int d
     return 0;
 }
 
-int pq_schema_build(pq_schema *out, pq_arena *a, const pq_file_meta *m, bool int96_ns)
+int pond_pq_schema_build(pq_schema *out, pq_arena *a, const pq_file_meta *m, bool int96_ns)
 {
     build_ctx c = {.a = a, .m = m, .int96_ns = int96_ns};
     int rc;
@@ -415,7 +415,7 @@ int pq_schema_build(pq_schema *out, pq_arena *a, const pq_file_meta *m, bool int
     return 0;
 }
 
-int pq_schema_to_arrow(struct ArrowSchema *out, const pq_node *n)
+int pond_pq_schema_to_arrow(struct ArrowSchema *out, const pq_node *n)
 {
     const char *fmt;
     switch (n->kind) {
@@ -429,7 +429,7 @@ int pq_schema_to_arrow(struct ArrowSchema *out, const pq_node *n)
     if (rc < 0)
         return rc;
     for (int i = 0; i < n->n_children; i++) {
-        if ((rc = pq_schema_to_arrow(out->children[i], n->children[i])) < 0) {
+        if ((rc = pond_pq_schema_to_arrow(out->children[i], n->children[i])) < 0) {
             pond_arrow_schema_release(out);
             return rc;
         }

@@ -51,11 +51,11 @@ typedef struct {
 } pq_schema;
 
 /* Build from the flat schema list (nodes and names live in the arena). */
-int pq_schema_build(pq_schema *out, pq_arena *a, const pq_file_meta *m, bool int96_ns);
+int pond_pq_schema_build(pq_schema *out, pq_arena *a, const pq_file_meta *m, bool int96_ns);
 /* Arrow schema of a node (recursively); the root gives the record batch struct. */
-int pq_schema_to_arrow(struct ArrowSchema *out, const pq_node *n);
+int pond_pq_schema_to_arrow(struct ArrowSchema *out, const pq_node *n);
 /* Assemble one node's array from decoded chunks (indexed by leaf number; only the node's
  * leaves are used). The chunks' buffers may be taken over (they are left disposable). */
-int pq_assemble(struct ArrowArray *out, const pq_node *n, pq_chunk *chunks);
+int pond_pq_assemble(struct ArrowArray *out, const pq_node *n, pq_chunk *chunks);
 
 #endif

@@ -75,7 +75,7 @@ static bool plain_name(const char *s, size_t n)
     return true;
 }
 
-int repl_obj_check(repl_obj *o)
+int pond_repl_obj_check(repl_obj *o)
 {
     char hex[65];
     switch (o->kind) {
@@ -634,7 +634,7 @@ static int live_file(const pond_delta_file *f, void *payload)
     for (size_t i = 0; i < f->n_tags; i++)
         if (!strcmp(f->tags[i].key, "pond.sha256") && f->tags[i].value)
             o.has_sha = pond_hash_from_hex(&o.sha256, f->tags[i].value) == 0;
-    int rc = repl_obj_check(&o);
+    int rc = pond_repl_obj_check(&o);
     return rc < 0 ? rc : c->fn(&o, c->payload);
 }
 
@@ -901,7 +901,7 @@ static int may_follow(dir_remote *d, int64_t v)
     int rc = 0;
     bool ok = false;
     for (int k = 0; k < 3 && rc == 0 && !ok; k++) {
-        (void)repl_obj_check(&prev[k]);
+        (void)pond_repl_obj_check(&prev[k]);
         char *p = join(d->work, prev[k].path);
         struct stat st;
         if (!p)
@@ -1173,7 +1173,7 @@ static const repl_transport DIR_TRANSPORT = {
     d_missing_blobs, d_get, d_live_files, d_put, d_sync, d_finish, d_verify, d_free,
 };
 
-int repl_dir_new(repl_remote **out, const char *dir, const char *url)
+int pond_repl_dir_new(repl_remote **out, const char *dir, const char *url)
 {
     *out = NULL;
     dir_remote *d = pond_calloc(1, sizeof *d);

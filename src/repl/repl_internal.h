@@ -41,7 +41,7 @@ typedef struct {
 /* Fills obj->path from kind/version/sha256 and validates it: a data file path must be
  * `part_id=<uuid>/<name>.parquet` with a plain name. POND_ECORRUPT names what is wrong (an
  * object name from outside never reaches the file system unchecked). */
-int repl_obj_check(repl_obj *obj);
+int pond_repl_obj_check(repl_obj *obj);
 
 /* ---- the transport interface ------------------------------------------------------------- */
 
@@ -133,15 +133,15 @@ struct repl_remote {
 };
 
 /* Transports. */
-int repl_dir_new(repl_remote **out, const char *dir, const char *url);
-int repl_ssh_new(repl_remote **out, const char *url, const char *user_host, const char *port,
+int pond_repl_dir_new(repl_remote **out, const char *dir, const char *url);
+int pond_repl_ssh_new(repl_remote **out, const char *url, const char *user_host, const char *port,
                  const char *path, const char *exec, const char *ssh_command);
 /* The transport for a URL (a directory, file:///..., ssh://[user@]host[:port]/path). */
-int repl_remote_open_url(repl_remote **out, const char *url, const char *exec,
+int pond_repl_remote_open_url(repl_remote **out, const char *url, const char *exec,
                          const char *ssh_command);
-void repl_remote_free(repl_remote *r);
+void pond_repl_remote_free(repl_remote *r);
 
-/* The path of an object's file relative to a pond, as repl_obj_check computed it. */
+/* The path of an object's file relative to a pond, as pond_repl_obj_check computed it. */
 static inline const char *repl_obj_rel(const repl_obj *o) { return o->path; }
 
 #endif

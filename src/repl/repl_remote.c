@@ -251,7 +251,7 @@ static int parse_url(parsed_url *u, const char *url)
     return 0;
 }
 
-int repl_remote_open_url(repl_remote **out, const char *url, const char *exec,
+int pond_repl_remote_open_url(repl_remote **out, const char *url, const char *exec,
                          const char *ssh_command)
 {
     parsed_url u;
@@ -259,11 +259,11 @@ int repl_remote_open_url(repl_remote **out, const char *url, const char *exec,
     if (rc < 0)
         return rc;
     if (u.ssh)
-        return repl_ssh_new(out, url, u.user_host, u.port, u.path, exec, ssh_command);
-    return repl_dir_new(out, u.path, url);
+        return pond_repl_ssh_new(out, url, u.user_host, u.port, u.path, exec, ssh_command);
+    return pond_repl_dir_new(out, u.path, url);
 }
 
-void repl_remote_free(repl_remote *r)
+void pond_repl_remote_free(repl_remote *r)
 {
     if (r)
         r->t->free(r);

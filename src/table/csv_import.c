@@ -393,7 +393,7 @@ mismatch:
 
 static int src_next(imp *m)
 {
-    return m->json ? table__json_src_next(m->json) : pond_csv_reader_next(m->csv);
+    return m->json ? pond_table__json_src_next(m->json) : pond_csv_reader_next(m->csv);
 }
 
 static size_t src_nfields(const imp *m)
@@ -404,7 +404,7 @@ static size_t src_nfields(const imp *m)
 static const char *src_field(const imp *m, size_t f, size_t *len, int *kind)
 {
     if (m->json)
-        return table__json_src_field(m->json, f, len, kind);
+        return pond_table__json_src_field(m->json, f, len, kind);
     bool q;
     const char *s = pond_csv_reader_field(m->csv, f, len, &q);
     *kind = q ? F_QUOTED : F_BARE;
@@ -413,7 +413,7 @@ static const char *src_field(const imp *m, size_t f, size_t *len, int *kind)
 
 static int64_t src_line(const imp *m)
 {
-    return m->json ? table__json_src_line(m->json) : pond_csv_reader_line(m->csv);
+    return m->json ? pond_table__json_src_line(m->json) : pond_csv_reader_line(m->csv);
 }
 
 /* Sampled rows are stored compactly: per field one kind byte + bytes + NUL. */
@@ -595,7 +595,7 @@ static void imp_free(imp *m)
     if (!m)
         return;
     pond_csv_reader_free(m->csv);
-    table__json_src_free(m->json);
+    pond_table__json_src_free(m->json);
     pond_input_free(m->in);
     for (size_t k = 0; k < m->n_nulls; k++)
         pond_free(m->nulls[k]);
@@ -739,7 +739,7 @@ static int open_source(imp *m, const char *path, const pond_csv_import_options *
         int layout = opts->format == POND_IMPORT_JSON     ? 1
                      : opts->format == POND_IMPORT_NDJSON ? 2
                                                           : 0;
-        return table__json_src_new(&m->json, m->in, m->path, layout, m->opts.sample_rows);
+        return pond_table__json_src_new(&m->json, m->in, m->path, layout, m->opts.sample_rows);
     }
     pond_csv_options co = POND_CSV_OPTIONS_INIT;
     co.name = m->path;
@@ -786,7 +786,7 @@ static int force_timestamp(imp *m, const char *name)
                           m->path, name);
 }
 
-/* A series without a known timestamp column: the rule of table__pick_ts over the inferred
+/* A series without a known timestamp column: the rule of pond_table__pick_ts over the inferred
  * types, and the column picked must then read as times. */
 static int pick_timestamp(imp *m)
 {
@@ -798,10 +798,10 @@ static int pick_timestamp(imp *m)
         kinds[f] = m->cols[f].type == T_TS ? 1 : m->cols[f].type == T_INT ? 2 : 0;
     }
     int idx;
-    if (rc == 0 && (rc = table__pick_ts(&idx, names, kinds, m->n_cols)) < 0) {
+    if (rc == 0 && (rc = pond_table__pick_ts(&idx, names, kinds, m->n_cols)) < 0) {
         /* text in a column named like a time: say which value needs a --time-format */
         for (size_t f = 0; f < m->n_cols && rc == POND_EINVALID; f++) {
-            if (m->cols[f].type != T_STRING || !table__ts_name(m->cols[f].name))
+            if (m->cols[f].type != T_STRING || !pond_table__ts_name(m->cols[f].name))
                 continue;
             for (size_t k = 0; k < m->n_sample; k++) {
                 if (f >= m->sample_len[k])
@@ -869,7 +869,7 @@ int pond_csv_import_stream(struct ArrowArrayStream *out, const char *path,
         goto fail;
     bool first_is_data = false;
     if (m->json) {
-        m->n_cols = table__json_src_ncols(m->json);
+        m->n_cols = pond_table__json_src_ncols(m->json);
         if (m->n_cols == 0) {
             rc = pond_error_set(POND_EINVALID, D, "%s: no records with keys (nothing to import)",
                                 m->path);
@@ -893,7 +893,7 @@ int pond_csv_import_stream(struct ArrowArrayStream *out, const char *path,
         const char *s = NULL;
         char gen[32];
         if (m->json) {
-            s = table__json_src_name(m->json, f);
+            s = pond_table__json_src_name(m->json, f);
             len = strlen(s);
         } else if (!opts->no_header) {
             s = pond_csv_reader_field(m->csv, f, &len, NULL);
@@ -925,7 +925,7 @@ int pond_csv_import_stream(struct ArrowArrayStream *out, const char *path,
         m->opts.detect_timestamp = false;
     }
     for (size_t f = 0; f < m->n_cols; f++)
-        m->cols[f].time_ints = m->opts.detect_timestamp && table__ts_name(m->cols[f].name);
+        m->cols[f].time_ints = m->opts.detect_timestamp && pond_table__ts_name(m->cols[f].name);
     if (opts->schema_hint && (rc = apply_schema(m, opts->schema_hint, true)) < 0)
         goto fail;
     if (m->opts.timestamp_column && (rc = force_timestamp(m, m->opts.timestamp_column)) < 0)

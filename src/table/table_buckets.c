@@ -47,7 +47,7 @@ static bool numeric(const pond_arrow_format *f)
     }
 }
 
-double table__bk_value(const pond_arrow_format *f, const struct ArrowArray *a, int64_t j)
+double pond_table__bk_value(const pond_arrow_format *f, const struct ArrowArray *a, int64_t j)
 {
     const void *v = a->buffers[1];
     switch (f->type) {
@@ -106,11 +106,11 @@ static void fold_batch(pond_buckets *out, bk_grid *g, const struct ArrowArray *b
     const int64_t *raw = plain_us ? (const int64_t *)tc->buffers[1] + tc->offset + base : NULL;
     for (int64_t i = 0; i < n; i++) {
         int64_t r = base + i;
-        if (!raw && table__is_null(tc, r)) {
+        if (!raw && pond_table__is_null(tc, r)) {
             bi[i] = -1;
             continue;
         }
-        int64_t t = raw ? raw[i] : table__ts_value(tk, tc, r);
+        int64_t t = raw ? raw[i] : pond_table__ts_value(tk, tc, r);
         if (t < out->from_us || t >= out->to_us) {
             bi[i] = -1;
             continue;
@@ -130,9 +130,9 @@ static void fold_batch(pond_buckets *out, bk_grid *g, const struct ArrowArray *b
             continue;
         }
         for (int64_t i = 0; i < n; i++) {
-            if (bi[i] < 0 || (!no_nulls && table__is_null(vc, base + i)))
+            if (bi[i] < 0 || (!no_nulls && pond_table__is_null(vc, base + i)))
                 continue;
-            bk_add(&cells[bi[i]], table__bk_value(&fm[k], vc, vc->offset + base + i));
+            bk_add(&cells[bi[i]], pond_table__bk_value(&fm[k], vc, vc->offset + base + i));
         }
     }
 }
@@ -267,7 +267,7 @@ int pond_table_buckets(pond_buckets *out, pond_fs *fs, const pond_wd *wd, const 
         bk_request rq = {fs, wd, path, tz, cols, ncols,
                          !none && z > a && ((bk_i128)z - a) * 4 >= ((bk_i128)hi - lo),
                          dedup.size ? dedup.ptr : NULL};
-        if (rc == 0 && (rc = table__buckets_cached(out, cache, &rq)) == 0)
+        if (rc == 0 && (rc = pond_table__buckets_cached(out, cache, &rq)) == 0)
             answered = true;
         else if (rc == POND_ENOTFOUND)
             rc = 0;
@@ -287,7 +287,7 @@ int pond_table_buckets(pond_buckets *out, pond_fs *fs, const pond_wd *wd, const 
     if (rc == 0 && s.release && s.get_schema(&s, &rs) != 0)
         rc = pond_error_set(POND_EIO, D, "%s", s.get_last_error(&s));
     if (rc == 0 && s.release) {
-        if ((rc = table__ts_kind(&tk, rs.children[0], tz)) == 0 && tk.kind == 0)
+        if ((rc = pond_table__ts_kind(&tk, rs.children[0], tz)) == 0 && tk.kind == 0)
             rc = pond_error_set(POND_EINVALID, D, "%s: column '%s' does not hold times", path,
                                 out->timestamp_column);
         for (int k = 1; rc == 0 && k < ncols; k++)

@@ -259,7 +259,7 @@ static int append_stream(entry *e, struct ArrowArrayStream *s, const bk_request 
         rc = pond_error_set(POND_EINVALID, D, "%s: the columns changed", rq->path);
     if (rc == 0 && !(fm = pond_calloc(e->ncols + 1, sizeof *fm)))
         rc = POND_ENOMEM;
-    if (rc == 0 && (rc = table__ts_kind(&tk, sc.children[0], rq->tz)) == 0 && tk.kind == 0)
+    if (rc == 0 && (rc = pond_table__ts_kind(&tk, sc.children[0], rq->tz)) == 0 && tk.kind == 0)
         rc = pond_error_set(POND_EINVALID, D, "%s: column '%s' does not hold times", rq->path,
                             rq->cols[0]);
     for (size_t k = 1; rc == 0 && k <= e->ncols; k++)
@@ -279,16 +279,16 @@ static int append_stream(entry *e, struct ArrowArrayStream *s, const bk_request 
         for (int64_t i = 0; rc == 0 && *fits && i < b.length; i++) {
             int64_t r = b.offset + i;
             const struct ArrowArray *tc = b.children[0];
-            if (table__is_null(tc, r))
+            if (pond_table__is_null(tc, r))
                 continue;
-            int64_t t = table__ts_value(&tk, tc, r);
+            int64_t t = pond_table__ts_value(&tk, tc, r);
             e->t[e->n] = t;
             e->t_max = t > e->t_max ? t : e->t_max;
             for (size_t k = 0; k < e->ncols; k++) {
                 const struct ArrowArray *vc = b.children[k + 1];
-                e->v[k][e->n] = table__is_null(vc, r)
+                e->v[k][e->n] = pond_table__is_null(vc, r)
                                     ? NAN
-                                    : table__bk_value(&fm[k + 1], vc, vc->offset + r);
+                                    : pond_table__bk_value(&fm[k + 1], vc, vc->offset + r);
             }
             e->n++;
         }
@@ -385,7 +385,7 @@ static void resize(pond_buckets_cache *c, entry *e)
     e->bytes = now;
 }
 
-int table__buckets_cached(pond_buckets *out, pond_buckets_cache *c, const bk_request *rq)
+int pond_table__buckets_cached(pond_buckets *out, pond_buckets_cache *c, const bk_request *rq)
 {
     pond_stat st, *vs = NULL;
     size_t nv = 0;

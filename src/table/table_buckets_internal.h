@@ -87,10 +87,10 @@ typedef struct {
 /* Answers from the cache when it has (or can cheaply bring up to date, or is allowed to
  * build) the series' decoded columns: 0 with out's cells filled and out->source set;
  * POND_ENOTFOUND when the caller should scan instead; another error as a read's. */
-int table__buckets_cached(pond_buckets *out, pond_buckets_cache *c, const bk_request *rq);
+int pond_table__buckets_cached(pond_buckets *out, pond_buckets_cache *c, const bk_request *rq);
 
 /* Double value j (the array's own offset already added) of a numeric column; NaN for
  * types that are not numeric. */
-double table__bk_value(const pond_arrow_format *f, const struct ArrowArray *a, int64_t j);
+double pond_table__bk_value(const pond_arrow_format *f, const struct ArrowArray *a, int64_t j);
 
 #endif

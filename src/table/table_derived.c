@@ -1,7 +1,7 @@
 /* Derived nodes (docs/derived.md): a series whose rows a recipe computes from other series.
  * The recipe lives in the node's attributes (pond.derived) and names its sources by node id;
  * each source names its dependents (pond.derived_by). A write of a new version of a source
- * refreshes its dependents in the same transaction (table__derived_after_write, called by the
+ * refreshes its dependents in the same transaction (pond_table__derived_after_write, called by the
  * one series write path), recomputing only the buckets the new version's rows fall in; the
  * recomputed rows are a new version of the derived series, whose dedup=last rule on
  * (bucket, keys) makes reads see the newest row of each bucket. */
@@ -225,7 +225,7 @@ static int numeric_input(bool *dbl, const struct ArrowSchema *sch, const char *c
                               why);
     pond_arrow_format f;
     char tn[POND_ARROW_TYPE_NAME_LEN];
-    if (pond_arrow_format_parse(&f, c->format) < 0 || !table__rollup_numeric(f.type, dbl))
+    if (pond_arrow_format_parse(&f, c->format) < 0 || !pond_table__rollup_numeric(f.type, dbl))
         return pond_error_set(POND_EINVALID, D,
                               "column '%s' of source %s is %s: a rollup aggregates numbers", col,
                               src_path, pond_arrow_type_name(tn, c->format));
@@ -301,7 +301,7 @@ static int plan_build(table_rollup_plan *p, const json_t *recipe, pond_fs_node *
             rc = pond_error_set(POND_EINVALID, D, "--by '%s': the time column is the bucket",
                                 p->by[k]);
         else if (pond_arrow_format_parse(&f, c->format) < 0 ||
-                 (p->by_kind[k] = table__rollup_key_kind(f.type)) < 0)
+                 (p->by_kind[k] = pond_table__rollup_key_kind(f.type)) < 0)
             rc = pond_error_set(POND_EINVALID, D,
                                 "column '%s' of source %s is %s: --by takes integer, string "
                                 "or bool columns",
@@ -423,7 +423,7 @@ static void join_dispose(table_join_plan *p)
 static int join_kind(pond_arrow_type t)
 {
     bool dbl;
-    if (table__rollup_numeric(t, &dbl))
+    if (pond_table__rollup_numeric(t, &dbl))
         return dbl ? TABLE_JOIN_DOUBLE : TABLE_JOIN_INT;
     if (t == POND_ARROW_STRING || t == POND_ARROW_LARGE_STRING)
         return TABLE_JOIN_STR;
@@ -612,8 +612,8 @@ static void dplan_touch(const dplan *p, int64_t tmin, int64_t tmax, int64_t *lo,
 static int dplan_stream(struct ArrowArrayStream *s, const dplan *p, int64_t lo, int64_t hi,
                         int64_t *rows_read)
 {
-    return p->join ? table__join_stream(s, &p->j, lo, hi, rows_read)
-                   : table__rollup_stream(s, &p->r, p->src, lo, hi, rows_read);
+    return p->join ? pond_table__join_stream(s, &p->j, lo, hi, rows_read)
+                   : pond_table__rollup_stream(s, &p->r, p->src, lo, hi, rows_read);
 }
 
 /* Writes the rows [lo, hi) of dest as a new version (the pending one of this transaction,
@@ -645,7 +645,7 @@ static int derived_write(pond_table_write_result *res, pond_fs_node *dest, const
         return rc;
     pond_table_write_options o = POND_TABLE_WRITE_OPTIONS_INIT;
     o.timestamp_column = "timestamp";
-    return table__node_write(res, dest, POND_ENTRY_FILE_SERIES, &s, &o, 0, 0, NULL, 0);
+    return pond_table__node_write(res, dest, POND_ENTRY_FILE_SERIES, &s, &o, 0, 0, NULL, 0);
 }
 
 /* The event-time range of a series' rows, from its index: *has false when it has none. */
@@ -670,7 +670,7 @@ static int source_extent(bool *has, int64_t *lo, int64_t *hi, pond_fs_node *src)
 static int set_stale(pond_fs_node *dest, bool stale)
 {
     table_attrs a;
-    int rc = table__attrs_read(&a, dest);
+    int rc = pond_table__attrs_read(&a, dest);
     if (rc < 0)
         return rc;
     bool was = json_is_true(json_object_get(a.obj, STALE_ATTR));
@@ -680,9 +680,9 @@ static int set_stale(pond_fs_node *dest, bool stale)
         else
             json_object_del(a.obj, STALE_ATTR);
         if (rc == 0)
-            rc = table__write_settings_version(&a, dest);
+            rc = pond_table__write_settings_version(&a, dest);
     }
-    table__attrs_dispose(&a);
+    pond_table__attrs_dispose(&a);
     return rc;
 }
 
@@ -730,7 +730,7 @@ static int refresh_deps(pond_fs_node *node, table_attrs *attrs, const json_t *de
 static _Thread_local int refresh_depth;
 #define MAX_CHAIN 32
 
-int table__derived_after_write(pond_fs_node *node, table_attrs *attrs, int64_t tmin,
+int pond_table__derived_after_write(pond_fs_node *node, table_attrs *attrs, int64_t tmin,
                                int64_t tmax, int64_t *rows_read)
 {
     const json_t *deps = json_object_get(attrs->obj, DERIVED_BY_ATTR);
@@ -764,7 +764,7 @@ static int refresh_deps(pond_fs_node *node, table_attrs *attrs, const json_t *de
             /* the derived node was removed: forget it (on this version's attributes), so
              * later writes do not look for it again */
             json_array_remove((json_t *)deps, i--);
-            rc = table__attrs_write(attrs, node);
+            rc = pond_table__attrs_write(attrs, node);
             continue;
         }
         if (rc == 0)
@@ -832,7 +832,7 @@ static int default_columns(json_t **out, pond_fs_node *src, const pond_derive_op
         for (size_t b = 0; !skip && b < o->n_by; b++)
             skip = !strcmp(o->by[b], name);
         if (skip || pond_arrow_format_parse(&f, sch.children[k]->format) < 0 ||
-            !table__rollup_numeric(f.type, &dbl))
+            !pond_table__rollup_numeric(f.type, &dbl))
             continue;
         if (json_array_append_new(a, json_string(name)) < 0)
             rc = nomem();
@@ -855,7 +855,7 @@ static int link_source(pond_fs_node *src, const pond_node_id *dest_id, const cha
     table_attrs a;
     char idt[POND_NODE_ID_STRLEN + 1];
     pond_node_id_format(idt, dest_id);
-    int rc = table__attrs_read(&a, src);
+    int rc = pond_table__attrs_read(&a, src);
     if (rc < 0)
         return rc;
     json_t *deps = json_object_get(a.obj, DERIVED_BY_ATTR);
@@ -868,8 +868,8 @@ static int link_source(pond_fs_node *src, const pond_node_id *dest_id, const cha
     if (rc == 0 && (!e || json_array_append_new(deps, e) < 0))
         rc = nomem();
     if (rc == 0)
-        rc = table__write_settings_version(&a, src);
-    table__attrs_dispose(&a);
+        rc = pond_table__write_settings_version(&a, src);
+    pond_table__attrs_dispose(&a);
     return rc;
 }
 
@@ -1040,15 +1040,15 @@ int pond_derive_create(pond_table_write_result *out, pond_fs_node *dest,
         rc = refresh_all(&res, dest, recipe);
     /* the recipe and the read rule go on the version just written */
     table_attrs a;
-    if (rc == 0 && (rc = table__attrs_read(&a, dest)) == 0) {
+    if (rc == 0 && (rc = pond_table__attrs_read(&a, dest)) == 0) {
         if (json_object_set(a.obj, DERIVED_ATTR, recipe) < 0)
             rc = nomem();
         if (rc == 0)
-            rc = table__attrs_set_dedup(&a, POND_DEDUP_LAST, join ? NULL : o->by,
+            rc = pond_table__attrs_set_dedup(&a, POND_DEDUP_LAST, join ? NULL : o->by,
                                         join ? 0 : o->n_by);
         if (rc == 0)
-            rc = table__attrs_write(&a, dest);
-        table__attrs_dispose(&a);
+            rc = pond_table__attrs_write(&a, dest);
+        pond_table__attrs_dispose(&a);
     }
     if (rc == 0)
         rc = pond_fs_node_stat(&st, dest);
@@ -1186,7 +1186,7 @@ int pond_derive_dependents(char ***out, size_t *n_out, pond_fs_node *node)
     *out = NULL;
     *n_out = 0;
     table_attrs a;
-    int rc = table__attrs_read(&a, node);
+    int rc = pond_table__attrs_read(&a, node);
     if (rc < 0)
         return rc;
     const json_t *deps = json_object_get(a.obj, DERIVED_BY_ATTR);
@@ -1206,7 +1206,7 @@ int pond_derive_dependents(char ***out, size_t *n_out, pond_fs_node *node)
             rc = nomem();
         pond_fs_node_free(dn);
     }
-    table__attrs_dispose(&a);
+    pond_table__attrs_dispose(&a);
     if (rc < 0) {
         strings_free(paths, k);
         return rc;

@@ -89,7 +89,7 @@ static void num_at(const struct ArrowArray *a, pond_arrow_type t, int64_t i, int
     }
 }
 
-bool table__rollup_numeric(pond_arrow_type t, bool *is_double)
+bool pond_table__rollup_numeric(pond_arrow_type t, bool *is_double)
 {
     switch (t) {
     case POND_ARROW_INT8: case POND_ARROW_UINT8: case POND_ARROW_INT16: case POND_ARROW_UINT16:
@@ -104,7 +104,7 @@ bool table__rollup_numeric(pond_arrow_type t, bool *is_double)
     }
 }
 
-int table__rollup_key_kind(pond_arrow_type t)
+int pond_table__rollup_key_kind(pond_arrow_type t)
 {
     switch (t) {
     case POND_ARROW_INT8: case POND_ARROW_UINT8: case POND_ARROW_INT16: case POND_ARROW_UINT16:
@@ -139,7 +139,7 @@ static int64_t get_be64(const uint8_t *p)
 static int key_cell(pond_buf *k, const struct ArrowArray *a, pond_arrow_type t, int kind,
                     int64_t i)
 {
-    if (table__is_null(a, i))
+    if (pond_table__is_null(a, i))
         return pond_buf_putc(k, 0);
     int rc = pond_buf_putc(k, 1);
     int64_t j = i + a->offset;
@@ -268,9 +268,9 @@ static int add_rows(ru *r, const struct ArrowArray *b, cols *c)
     int64_t last_src = INT64_MIN, last_bucket = 0;
     for (int64_t i = 0; i < b->length && rc == 0; i++) {
         const struct ArrowArray *tc = b->children[c->ts];
-        if (table__is_null(tc, i))
+        if (pond_table__is_null(tc, i))
             continue; /* a row without a timestamp is in no bucket */
-        int64_t ts = table__ts_value(&c->tsk, tc, i);
+        int64_t ts = pond_table__ts_value(&c->tsk, tc, i);
         int64_t bucket;
         if (ts == last_src) {
             bucket = last_bucket;
@@ -312,7 +312,7 @@ static int add_rows(ru *r, const struct ArrowArray *b, cols *c)
         acc *accs = (acc *)(void *)r->accs.ptr + (size_t)gi * p->n_in;
         for (size_t k = 0; k < p->n_in; k++) {
             const struct ArrowArray *a = b->children[c->in[k]];
-            if (table__is_null(a, i))
+            if (pond_table__is_null(a, i))
                 continue;
             int64_t iv = 0;
             double dv = 0;
@@ -373,7 +373,7 @@ static int read_window(ru *r, int64_t wend)
     for (size_t k = 0; k < p->n_by && rc == 0; k++) {
         rc = pond_arrow_format_parse(&f, sc.children[c.by[k]]->format);
         c.by_t[k] = f.type;
-        if (rc == 0 && table__rollup_key_kind(f.type) != p->by_kind[k])
+        if (rc == 0 && pond_table__rollup_key_kind(f.type) != p->by_kind[k])
             rc = pond_error_set(POND_EINVALID, D, "column '%s' of source %s changed type",
                                 p->by[k], pond_fs_node_path(r->src));
     }
@@ -381,12 +381,12 @@ static int read_window(ru *r, int64_t wend)
         bool dbl = false;
         rc = pond_arrow_format_parse(&f, sc.children[c.in[k]]->format);
         c.in_t[k] = f.type;
-        if (rc == 0 && (!table__rollup_numeric(f.type, &dbl) || dbl != p->in_double[k]))
+        if (rc == 0 && (!pond_table__rollup_numeric(f.type, &dbl) || dbl != p->in_double[k]))
             rc = pond_error_set(POND_EINVALID, D, "column '%s' of source %s changed type",
                                 p->in[k], pond_fs_node_path(r->src));
     }
     if (rc == 0)
-        rc = table__ts_kind(&c.tsk, sc.children[c.ts], p->src_tz);
+        rc = pond_table__ts_kind(&c.tsk, sc.children[c.ts], p->src_tz);
     while (rc == 0) {
         if ((err = s.get_next(&s, &b)) != 0) {
             const char *m = s.get_last_error(&s);
@@ -550,7 +550,7 @@ static int window_batch(ru *r, struct ArrowArray *out)
     for (; rc == 0 && built < ncols; built++)
         rc = pond_arrow_builder_finish(&arrs[built], bl[built]);
     if (rc == 0)
-        rc = table__struct_of(out, arrs, (int64_t)ncols, (int64_t)r->n_groups);
+        rc = pond_table__struct_of(out, arrs, (int64_t)ncols, (int64_t)r->n_groups);
     else
         for (size_t k = 0; k < built; k++)
             pond_arrow_array_release(&arrs[k]);
@@ -565,7 +565,7 @@ static int window_batch(ru *r, struct ArrowArray *out)
 
 /* ---- spans of time with data ------------------------------------------------------------ */
 
-int table__series_spans(table_span **spans, size_t *n, pond_fs_node *node)
+int pond_table__series_spans(table_span **spans, size_t *n, pond_fs_node *node)
 {
     pond_series_version_info *vi = NULL;
     size_t nv = 0;
@@ -585,7 +585,7 @@ int table__series_spans(table_span **spans, size_t *n, pond_fs_node *node)
     return 0;
 }
 
-int64_t table__spans_next(const table_span *spans, size_t n, int64_t t)
+int64_t pond_table__spans_next(const table_span *spans, size_t n, int64_t t)
 {
     int64_t best = INT64_MAX;
     for (size_t i = 0; i < n; i++) {
@@ -612,7 +612,7 @@ static int ru_next(struct ArrowArrayStream *s, struct ArrowArray *out)
     const pond__bucket *bk = &r->plan->bucket;
     while (r->cur < r->hi) {
         /* a stretch without source rows costs nothing, however many buckets it spans */
-        int64_t next = table__spans_next(r->spans, r->n_spans, r->cur);
+        int64_t next = pond_table__spans_next(r->spans, r->n_spans, r->cur);
         if (next >= r->hi)
             break;
         if (next > r->cur)
@@ -679,7 +679,7 @@ static void ru_release(struct ArrowArrayStream *s)
     s->release = NULL;
 }
 
-int table__rollup_stream(struct ArrowArrayStream *out, const table_rollup_plan *plan,
+int pond_table__rollup_stream(struct ArrowArrayStream *out, const table_rollup_plan *plan,
                          pond_fs_node *src, int64_t lo, int64_t hi, int64_t *rows_read)
 {
     memset(out, 0, sizeof *out);
@@ -693,7 +693,7 @@ int table__rollup_stream(struct ArrowArrayStream *out, const table_rollup_plan *
     r->window = WINDOW_BUCKETS;
     r->rows_read = rows_read;
     pond__bytemap_init(&r->map);
-    int rc = table__series_spans(&r->spans, &r->n_spans, src);
+    int rc = pond_table__series_spans(&r->spans, &r->n_spans, src);
     if (rc < 0) {
         pond_free(r);
         return rc;

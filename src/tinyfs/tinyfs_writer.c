@@ -28,7 +28,7 @@ struct pond_writer {
     bool done;
 };
 
-int tinyfs__writer_new(pond_writer **out, pond_fs *fs, const pond_node_id *parent,
+int pond_tinyfs__writer_new(pond_writer **out, pond_fs *fs, const pond_node_id *parent,
                        const char *name, const char *path, pond_entry_type type)
 {
     *out = NULL;
@@ -63,7 +63,7 @@ fail:
     return error;
 }
 
-void tinyfs__writer_detach(pond_writer *w)
+void pond_tinyfs__writer_detach(pond_writer *w)
 {
     w->registered = false;
     atomic_store(&w->txn_ended, true);
@@ -123,9 +123,9 @@ static int leave_memory(pond_writer *w)
     pond_backend *be = w->fs->be;
     int error;
     if (be->version >= 2 && be->open_sink) {
-        tinyfs__lock(w->fs);
+        pond_tinyfs__lock(w->fs);
         error = be->open_sink(&w->sink, be, w->type);
-        tinyfs__unlock(w->fs);
+        pond_tinyfs__unlock(w->fs);
         if (error == 0) {
             if (w->len && (error = w->sink->write(w->sink, w->buf, w->len)) < 0)
                 return error;
@@ -142,7 +142,7 @@ static int leave_memory(pond_writer *w)
         (error = pond_sha256_update(w->sha, w->buf ? w->buf : "", w->len)) < 0 ||
         (error = grow(w, w->threshold ? w->threshold : 1)) < 0)
         return error;
-    return tinyfs__tmpfile(&w->fd, w->fs->tmp_dir);
+    return pond_tinyfs__tmpfile(&w->fd, w->fs->tmp_dir);
 }
 
 int pond_writer_write(pond_writer *w, const void *data, size_t len)
@@ -216,10 +216,10 @@ int pond_writer_set_event_time(pond_writer *w, int64_t min_us, int64_t max_us)
 
 static void release(pond_writer *w)
 {
-    tinyfs__lock(w->fs);
+    pond_tinyfs__lock(w->fs);
     if (w->registered)
-        tinyfs__busy_remove(w->fs, w);
-    tinyfs__unlock(w->fs);
+        pond_tinyfs__busy_remove(w->fs, w);
+    pond_tinyfs__unlock(w->fs);
     drop_content(w);
     w->done = true;
 }
@@ -252,7 +252,7 @@ int pond_writer_finish(pond_writer *w)
     } else if (w->fd < 0) {
         char *data = w->buf;
         w->buf = NULL;
-        if ((error = tinyfs__blob_take_buf(&blob, data, w->len, NULL)) < 0)
+        if ((error = pond_tinyfs__blob_take_buf(&blob, data, w->len, NULL)) < 0)
             goto done;
     } else {
         if ((error = pond_sha256_final(&h, w->sha)) < 0 || (error = flush(w)) < 0)
@@ -262,15 +262,15 @@ int pond_writer_finish(pond_writer *w)
         if ((error = pond_blob_from_fd_take(&blob, fd, w->file_len, &h)) < 0)
             goto done;
     }
-    tinyfs__lock(w->fs);
+    pond_tinyfs__lock(w->fs);
     if (!w->registered) {
         error = pond_error_set(POND_ETXN, POND_DOM_TINYFS,
                                "'%s': the transaction ended before the writer finished", w->path);
     } else {
-        error = tinyfs__publish(w->fs, &w->parent, w->name, w->path, w->type, blob, &w->et);
+        error = pond_tinyfs__publish(w->fs, &w->parent, w->name, w->path, w->type, blob, &w->et);
         blob = NULL;
     }
-    tinyfs__unlock(w->fs);
+    pond_tinyfs__unlock(w->fs);
 done:
     pond_blob_unref(blob);
     release(w);

@@ -340,44 +340,44 @@ static void expect_same(env *e, const char *src, const char *dir, bool delta)
 static void test_keys(void)
 {
     char t[40];
-    ex_key k = ex_key_of(T2024 + 59 * DAY_US, 3); /* 2024-02-29 */
+    ex_key k = pond_ex_key_of(T2024 + 59 * DAY_US, 3); /* 2024-02-29 */
     PT_ASSERT_INT_EQ(k.y, 2024);
     PT_ASSERT_INT_EQ(k.m, 2);
     PT_ASSERT_INT_EQ(k.d, 29);
-    ex_key_text(t, &k, 3);
+    pond_ex_key_text(t, &k, 3);
     PT_ASSERT_STR_EQ(t, "2024-2-29");
     ex_key back;
-    PT_ASSERT_OK(ex_key_parse(&back, t, 3));
-    PT_ASSERT(ex_key_equal(&back, &k));
+    PT_ASSERT_OK(pond_ex_key_parse(&back, t, 3));
+    PT_ASSERT(pond_ex_key_equal(&back, &k));
     int64_t lo, hi;
-    PT_ASSERT(ex_key_span(&k, 3, &lo, &hi));
+    PT_ASSERT(pond_ex_key_span(&k, 3, &lo, &hi));
     PT_ASSERT_INT_EQ(lo, T2024 + 59 * DAY_US);
     PT_ASSERT_INT_EQ(hi - lo, DAY_US);
     /* one microsecond before 1970 is 1969-12-31 */
-    k = ex_key_of(-1, 2);
+    k = pond_ex_key_of(-1, 2);
     PT_ASSERT_INT_EQ(k.y, 1969);
     PT_ASSERT_INT_EQ(k.m, 12);
-    PT_ASSERT(ex_key_span(&k, 2, &lo, &hi));
+    PT_ASSERT(pond_ex_key_span(&k, 2, &lo, &hi));
     PT_ASSERT_INT_EQ(hi, 0);
     PT_ASSERT_INT_EQ(lo, -31 * DAY_US);
     /* December spans into the next year; a year is 366 days in 2024 */
-    k = ex_key_of(T2024 + 340 * DAY_US, 2);
+    k = pond_ex_key_of(T2024 + 340 * DAY_US, 2);
     PT_ASSERT_INT_EQ(k.m, 12);
-    PT_ASSERT(ex_key_span(&k, 2, &lo, &hi));
+    PT_ASSERT(pond_ex_key_span(&k, 2, &lo, &hi));
     PT_ASSERT_INT_EQ(hi, T2024 + 366 * DAY_US);
-    k = ex_key_of(T2024, 1);
-    PT_ASSERT(ex_key_span(&k, 1, &lo, &hi));
+    k = pond_ex_key_of(T2024, 1);
+    PT_ASSERT(pond_ex_key_span(&k, 1, &lo, &hi));
     PT_ASSERT_INT_EQ(hi - lo, 366 * DAY_US);
     pond_buf d = POND_BUF_INIT;
-    PT_ASSERT_OK(ex_key_dir(&d, &k, 1));
+    PT_ASSERT_OK(pond_ex_key_dir(&d, &k, 1));
     PT_ASSERT_STR_EQ(d.ptr, "year=2024");
     pond_buf_clear(&d);
     ex_key nk = {0, 0, 0, true};
-    PT_ASSERT_OK(ex_key_dir(&d, &nk, 2));
+    PT_ASSERT_OK(pond_ex_key_dir(&d, &nk, 2));
     PT_ASSERT_STR_EQ(d.ptr, "year=__HIVE_DEFAULT_PARTITION__/month=__HIVE_DEFAULT_PARTITION__");
     pond_buf_dispose(&d);
-    PT_ASSERT_ERR(ex_key_parse(&back, "2024-13", 2), POND_ECORRUPT);
-    PT_ASSERT_ERR(ex_key_parse(&back, "2024", 2), POND_ECORRUPT);
+    PT_ASSERT_ERR(pond_ex_key_parse(&back, "2024-13", 2), POND_ECORRUPT);
+    PT_ASSERT_ERR(pond_ex_key_parse(&back, "2024", 2), POND_ECORRUPT);
     pond_export_partition p;
     PT_ASSERT_OK(pond_export_partition_parse(&p, "year,month,day"));
     PT_ASSERT_INT_EQ(p, POND_EXPORT_PARTITION_DAY);
@@ -396,7 +396,7 @@ static void test_state_roundtrip_and_damage(void)
 {
     const char *dir = PT_TMPDIR();
     ex_state s, r;
-    ex_state_init(&s);
+    pond_ex_state_init(&s);
     s.format = POND_EXPORT_DELTA;
     s.source = pond_strdup("/a b/%x\n");
     s.node = pond_strdup("n");
@@ -410,29 +410,29 @@ static void test_state_roundtrip_and_damage(void)
     s.position = 9;
     ex_ver v = {3, {{0}}, 5, 100, UINT64_MAX, 1, (char *)"2024-1,2024-2"};
     v.sha.bytes[0] = 0xab;
-    PT_ASSERT_OK(ex_state_add_ver(&s, &v));
+    PT_ASSERT_OK(pond_ex_state_add_ver(&s, &v));
     ex_file f = {(char *)"year=2024/month=1/p q.parquet", (char *)"2024-1", 10, 20, NULL};
-    PT_ASSERT_OK(ex_state_add_file(&s, &f));
+    PT_ASSERT_OK(pond_ex_state_add_file(&s, &f));
     f.tmp = (char *)"000001-00001.tmp";
-    PT_ASSERT_OK(ex_state_add_removed(&s, &f));
-    PT_ASSERT_OK(ex_state_save(&s, dir, "st"));
+    PT_ASSERT_OK(pond_ex_state_add_removed(&s, &f));
+    PT_ASSERT_OK(pond_ex_state_save(&s, dir, "st"));
     bool found;
-    PT_ASSERT_OK(ex_state_load(&r, &found, dir, "st"));
+    PT_ASSERT_OK(pond_ex_state_load(&r, &found, dir, "st"));
     PT_ASSERT(found);
     PT_ASSERT_STR_EQ(r.source, "/a b/%x\n");
     PT_ASSERT_INT_EQ(r.format, POND_EXPORT_DELTA);
     PT_ASSERT_INT_EQ(r.delta_version, 4);
     PT_ASSERT_INT_EQ(r.run, 7);
-    PT_ASSERT_INT_EQ(ex_state_nvers(&r), 1);
-    PT_ASSERT(ex_state_ver(&r, 0)->s1 == UINT64_MAX);
-    PT_ASSERT(pond_hash_equal(&ex_state_ver(&r, 0)->sha, &v.sha));
-    PT_ASSERT_STR_EQ(ex_state_ver(&r, 0)->parts, "2024-1,2024-2");
-    PT_ASSERT_STR_EQ(ex_state_file(&r, 0)->name, "year=2024/month=1/p q.parquet");
-    PT_ASSERT(ex_state_file(&r, 0)->tmp == NULL);
-    PT_ASSERT_STR_EQ(ex_state_removed(&r, 0)->tmp, "000001-00001.tmp");
-    ex_state_dispose(&r);
-    ex_state_dispose(&s);
-    PT_ASSERT_OK(ex_state_load(&r, &found, dir, "absent"));
+    PT_ASSERT_INT_EQ(pond_ex_state_nvers(&r), 1);
+    PT_ASSERT(pond_ex_state_ver(&r, 0)->s1 == UINT64_MAX);
+    PT_ASSERT(pond_hash_equal(&pond_ex_state_ver(&r, 0)->sha, &v.sha));
+    PT_ASSERT_STR_EQ(pond_ex_state_ver(&r, 0)->parts, "2024-1,2024-2");
+    PT_ASSERT_STR_EQ(pond_ex_state_file(&r, 0)->name, "year=2024/month=1/p q.parquet");
+    PT_ASSERT(pond_ex_state_file(&r, 0)->tmp == NULL);
+    PT_ASSERT_STR_EQ(pond_ex_state_removed(&r, 0)->tmp, "000001-00001.tmp");
+    pond_ex_state_dispose(&r);
+    pond_ex_state_dispose(&s);
+    PT_ASSERT_OK(pond_ex_state_load(&r, &found, dir, "absent"));
     PT_ASSERT(!found);
     /* cut short: refused, never half-read */
     char path[4200];
@@ -443,14 +443,14 @@ static void test_state_roundtrip_and_damage(void)
         FILE *fp = fopen(path, "wb");
         fwrite(b.ptr, 1, cut, fp);
         fclose(fp);
-        PT_ASSERT_ERR(ex_state_load(&r, &found, dir, "st"), POND_ECORRUPT);
+        PT_ASSERT_ERR(pond_ex_state_load(&r, &found, dir, "st"), POND_ECORRUPT);
     }
     /* a name that leaves the directory */
     FILE *fp = fopen(path, "wb");
     fprintf(fp, "pond-export 1\nformat parquet\nsource /s\nnode n\nkind table\noptions o\n"
                 "schema s\nsettings -\nf ../../etc/passwd * 1 1 \nend 1\n");
     fclose(fp);
-    PT_ASSERT_ERR(ex_state_load(&r, &found, dir, "st"), POND_ECORRUPT);
+    PT_ASSERT_ERR(pond_ex_state_load(&r, &found, dir, "st"), POND_ECORRUPT);
     PT_ASSERT_MSG_HAS("outside the export directory");
     pond_buf_dispose(&b);
 }
@@ -781,15 +781,15 @@ static void test_full_export_records_versions(void)
     PT_ASSERT_INT_EQ(r.rows, 27);
     ex_state st;
     bool found;
-    PT_ASSERT_OK(ex_state_load(&st, &found, dir, "_pond_export.state"));
-    PT_ASSERT_INT_EQ(ex_state_nvers(&st), 4);
+    PT_ASSERT_OK(pond_ex_state_load(&st, &found, dir, "_pond_export.state"));
+    PT_ASSERT_INT_EQ(pond_ex_state_nvers(&st), 4);
     const int64_t rows[] = {10, 5, 0, 12};
     const char *parts[] = {"2024-1", "2024-2", "", "2024-3,2024-4"};
     for (int i = 0; i < 4; i++) {
-        PT_ASSERT_INT_EQ(ex_state_ver(&st, (size_t)i)->rows, rows[i]);
-        PT_ASSERT_STR_EQ(ex_state_ver(&st, (size_t)i)->parts, parts[i]);
+        PT_ASSERT_INT_EQ(pond_ex_state_ver(&st, (size_t)i)->rows, rows[i]);
+        PT_ASSERT_STR_EQ(pond_ex_state_ver(&st, (size_t)i)->parts, parts[i]);
     }
-    ex_state_dispose(&st);
+    pond_ex_state_dispose(&st);
     lines a = {0}, b = {0};
     pond_table_read_options ro = POND_TABLE_READ_OPTIONS_INIT;
     ro.has_range = true;

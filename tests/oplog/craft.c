@@ -103,7 +103,7 @@ int craft_listing_format(const char *pond_path, int format, const char *dir_id,
     struct ArrowArray batch = {0};
     pond_delta_actions *a = NULL;
     pond_buf file = POND_BUF_INIT;
-    if ((rc = oplog__arrow_schema(&schema, format)) < 0 ||
+    if ((rc = pond_oplog__arrow_schema(&schema, format)) < 0 ||
         (rc = build_batch(&batch, &schema, dir_id, txn, entries, n)) < 0)
         goto done;
     const struct ArrowArray *batches[] = {&batch};

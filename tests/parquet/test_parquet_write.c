@@ -53,8 +53,8 @@ static void decode_footer(pq_file_meta *fm, pq_arena *arena, const pond_buf *buf
     memcpy(&len, buf->ptr + buf->size - 8, 4);
     PT_ASSERT(len + 12 <= buf->size);
     pq_tdec d;
-    pq_tdec_init(&d, buf->ptr + buf->size - 8 - len, len, 0, "footer");
-    PT_ASSERT_OK(pq_decode_file_meta(fm, arena, &d));
+    pond_pq_tdec_init(&d, buf->ptr + buf->size - 8 - len, len, 0, "footer");
+    PT_ASSERT_OK(pond_pq_decode_file_meta(fm, arena, &d));
 }
 
 static int canon_append(pond_buf *out, const struct ArrowSchema *s, const struct ArrowArray *a)
@@ -111,8 +111,8 @@ static void test_rle_hybrid_roundtrip(void)
         pond_buf enc = POND_BUF_INIT;
         PT_ASSERT_OK(pond_pqw__rle_encode_u32(&enc, v, n, bw));
         pq_rle dec;
-        pq_rle_init(&dec, (const uint8_t *)enc.ptr, enc.size, bw, "test");
-        PT_ASSERT_OK(pq_rle_get(&dec, back, n));
+        pond_pq_rle_init(&dec, (const uint8_t *)enc.ptr, enc.size, bw, "test");
+        PT_ASSERT_OK(pond_pq_rle_get(&dec, back, n));
         PT_ASSERT_MEM_EQ(v, back, n * sizeof *v);
         /* the u16 variant encodes the same bytes */
         uint16_t *v16 = pond_malloc(n * sizeof *v16);
@@ -254,7 +254,7 @@ static void test_schema_and_logical_types(void)
     PT_ASSERT_INT_EQ(e[14].logical.unit, PQ_UNIT_NANOS);
     PT_ASSERT_INT_EQ(e[14].converted_type, -1);
     PT_ASSERT_INT_EQ(e[15].logical.unit, PQ_UNIT_MILLIS);
-    pq_arena_free(&arena);
+    pond_pq_arena_free(&arena);
     pond_buf_dispose(&file);
     pond_arrow_array_release(&b);
     pond_arrow_schema_release(&s);
@@ -371,7 +371,7 @@ typedef struct {
 
 static void stat_file_dispose(stat_file *f)
 {
-    pq_arena_free(&f->arena);
+    pond_pq_arena_free(&f->arena);
     pond_buf_dispose(&f->file);
 }
 
@@ -610,9 +610,9 @@ static void test_pages_indexes_and_crc(void)
     /* offset index: several pages, each starting with a page header whose CRC matches */
     pq_offset_index oi;
     pq_tdec d;
-    pq_tdec_init(&d, file.ptr + cc->offset_index_offset, (size_t)cc->offset_index_length,
+    pond_pq_tdec_init(&d, file.ptr + cc->offset_index_offset, (size_t)cc->offset_index_length,
                  cc->offset_index_offset, "offset index");
-    PT_ASSERT_OK(pq_decode_offset_index(&oi, &arena, &d));
+    PT_ASSERT_OK(pond_pq_decode_offset_index(&oi, &arena, &d));
     PT_ASSERT(oi.n_pages >= 3);
     PT_ASSERT_INT_EQ(oi.pages[0].first_row_index, 0);
     int64_t rows_seen = 0;
@@ -620,9 +620,9 @@ static void test_pages_indexes_and_crc(void)
         PT_ASSERT(oi.pages[p].first_row_index >= rows_seen);
         rows_seen = oi.pages[p].first_row_index;
         pq_page_header h;
-        pq_tdec_init(&d, file.ptr + oi.pages[p].offset, (size_t)oi.pages[p].compressed_page_size,
+        pond_pq_tdec_init(&d, file.ptr + oi.pages[p].offset, (size_t)oi.pages[p].compressed_page_size,
                      oi.pages[p].offset, "page header");
-        PT_ASSERT_OK(pq_decode_page_header(&h, &d));
+        PT_ASSERT_OK(pond_pq_decode_page_header(&h, &d));
         PT_ASSERT_INT_EQ(h.type, PQ_PAGE_DATA);
         PT_ASSERT(h.has_crc);
         size_t hlen = (size_t)(d.p - d.begin);
@@ -632,9 +632,9 @@ static void test_pages_indexes_and_crc(void)
     }
     /* column index: ascending ids, per-page bounds */
     pq_column_index ci;
-    pq_tdec_init(&d, file.ptr + cc->column_index_offset, (size_t)cc->column_index_length,
+    pond_pq_tdec_init(&d, file.ptr + cc->column_index_offset, (size_t)cc->column_index_length,
                  cc->column_index_offset, "column index");
-    PT_ASSERT_OK(pq_decode_column_index(&ci, &arena, &d));
+    PT_ASSERT_OK(pond_pq_decode_column_index(&ci, &arena, &d));
     PT_ASSERT_INT_EQ(ci.n_pages, oi.n_pages);
     PT_ASSERT_INT_EQ(ci.boundary_order, 1);
     int64_t first_min;
@@ -645,7 +645,7 @@ static void test_pages_indexes_and_crc(void)
     PT_ASSERT(sm->dictionary_page_offset > 0);
     PT_ASSERT(sm->statistics.has_null_count);
     PT_ASSERT_INT_EQ(sm->statistics.null_count, 182); /* multiples of 11 below 2000 */
-    pq_arena_free(&arena);
+    pond_pq_arena_free(&arena);
     pond_buf_dispose(&file);
     pond_arrow_array_release(&b);
     pond_arrow_schema_release(&s);
@@ -700,8 +700,8 @@ static void test_options_are_honoured(void)
     PT_ASSERT(cc->offset_index_offset < 0 && cc->column_index_offset < 0);
     pq_page_header h;
     pq_tdec d;
-    pq_tdec_init(&d, file.ptr + 4, file.size - 4, 4, "page header");
-    PT_ASSERT_OK(pq_decode_page_header(&h, &d));
+    pond_pq_tdec_init(&d, file.ptr + 4, file.size - 4, 4, "page header");
+    PT_ASSERT_OK(pond_pq_decode_page_header(&h, &d));
     PT_ASSERT_INT_EQ(h.type, PQ_PAGE_DICTIONARY);
     PT_ASSERT(!h.has_crc);
     PT_ASSERT(h.dict.num_values > 0 && h.dict.num_values < 5000);
@@ -713,7 +713,7 @@ static void test_options_are_honoured(void)
     PT_ASSERT_MEM_EQ(got.ptr, want.ptr, want.size);
     pond_buf_dispose(&want);
     pond_buf_dispose(&got);
-    pq_arena_free(&arena);
+    pond_pq_arena_free(&arena);
     memset(&arena, 0, sizeof arena);
     /* dictionaries off: PLAIN only, no dictionary page */
     o = (pond_parquet_writer_options)POND_PARQUET_WRITER_OPTIONS_INIT;
@@ -724,7 +724,7 @@ static void test_options_are_honoured(void)
     cc = &fm.row_groups[0].columns[0];
     PT_ASSERT(!has_encoding(&cc->meta_data, PQ_ENC_PLAIN_DICTIONARY));
     PT_ASSERT(cc->meta_data.dictionary_page_offset < 0);
-    pq_arena_free(&arena);
+    pond_pq_arena_free(&arena);
     memset(&arena, 0, sizeof arena);
     /* the byte limit closes row groups before the row limit */
     o = (pond_parquet_writer_options)POND_PARQUET_WRITER_OPTIONS_INIT;
@@ -741,7 +741,7 @@ static void test_options_are_honoured(void)
         total += fm.row_groups[i].num_rows;
     PT_ASSERT_INT_EQ(total, 20000);
     PT_ASSERT_INT_EQ(fm.num_rows, 20000);
-    pq_arena_free(&arena);
+    pond_pq_arena_free(&arena);
     pond_buf_dispose(&file);
     pond_arrow_array_release(&b);
     pond_arrow_schema_release(&s);

@@ -44,7 +44,7 @@ static void build_file(pond_buf *out, const page_spec *pages, int n_pages, int64
         size_t clen = p->len;
         const void *stored = p->body;
         if (g_codec != PQ_CODEC_UNCOMPRESSED) {
-            PT_ASSERT_OK(pq_compress(g_codec, p->body, p->len, &comp, &clen));
+            PT_ASSERT_OK(pond_pq_compress(g_codec, p->body, p->len, &comp, &clen));
             stored = comp;
             if (p->type != PQ_PAGE_DICTIONARY)
                 clen -= g_cut;
@@ -68,8 +68,8 @@ static void build_file(pond_buf *out, const page_spec *pages, int n_pages, int64
             h.data.rep_encoding = PQ_ENC_RLE;
             total_values += p->num_values;
         }
-        pq_tenc_init(&e, out);
-        pq_encode_page_header(&e, &h);
+        pond_pq_tenc_init(&e, out);
+        pond_pq_encode_page_header(&e, &h);
         PT_ASSERT_OK(e.rc);
         PT_ASSERT_OK(pond_buf_put(out, stored, clen));
         pond_free(comp);
@@ -127,8 +127,8 @@ static void build_file(pond_buf *out, const page_spec *pages, int n_pages, int64
     m.n_row_groups = 1;
     m.row_groups = &rg;
     size_t fstart = out->size;
-    pq_tenc_init(&e, out);
-    pq_encode_file_meta(&e, &m);
+    pond_pq_tenc_init(&e, out);
+    pond_pq_encode_file_meta(&e, &m);
     PT_ASSERT_OK(e.rc);
     uint32_t flen = (uint32_t)(out->size - fstart);
     PT_ASSERT_OK(pond_buf_put(out, &flen, 4));

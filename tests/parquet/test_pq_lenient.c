@@ -72,7 +72,7 @@ static void put_compressed(pond_buf *out, int codec, const uint8_t *p, size_t n,
     }
     PT_ASSERT(can_compress(codec));
     uint8_t *c = NULL;
-    PT_ASSERT_OK(pq_compress(codec, p, n, &c, stored));
+    PT_ASSERT_OK(pond_pq_compress(codec, p, n, &c, stored));
     PT_ASSERT_OK(pond_buf_put(out, c, *stored));
     pond_free(c);
 }
@@ -123,8 +123,8 @@ static void put_page(pond_buf *out, int codec, const lpage *p)
         }
     }
     pq_tenc e;
-    pq_tenc_init(&e, out);
-    pq_encode_page_header(&e, &h);
+    pond_pq_tenc_init(&e, out);
+    pond_pq_encode_page_header(&e, &h);
     PT_ASSERT_OK(e.rc);
     if (body.size)
         PT_ASSERT_OK(pond_buf_put(out, body.ptr, body.size));
@@ -155,33 +155,33 @@ static bool mistyped(pq_tenc *e, int s, int16_t id)
             continue;
         switch (g_mt[i].wire) {
         case W_LIST:
-            pq_tenc_field(e, TC_LIST, id);
-            pq_tenc_list_begin(e, TC_I32, 2);
-            pq_tenc_i32(e, 1);
-            pq_tenc_i32(e, 2);
+            pond_pq_tenc_field(e, TC_LIST, id);
+            pond_pq_tenc_list_begin(e, TC_I32, 2);
+            pond_pq_tenc_i32(e, 1);
+            pond_pq_tenc_i32(e, 2);
             break;
         case W_BINLIST:
-            pq_tenc_field(e, TC_LIST, id);
-            pq_tenc_list_begin(e, TC_BINARY, 1);
-            pq_tenc_binary(e, "x", 1);
+            pond_pq_tenc_field(e, TC_LIST, id);
+            pond_pq_tenc_list_begin(e, TC_BINARY, 1);
+            pond_pq_tenc_binary(e, "x", 1);
             break;
         case W_I32:
-            pq_tenc_field_i32(e, id, 7);
+            pond_pq_tenc_field_i32(e, id, 7);
             break;
         case W_BINARY:
-            pq_tenc_field_binary(e, id, "x", 1);
+            pond_pq_tenc_field_binary(e, id, "x", 1);
             break;
         case W_STRUCT:
-            pq_tenc_field(e, TC_STRUCT, id);
-            pq_tenc_struct_begin(e);
-            pq_tenc_field_i32(e, 1, 5);
-            pq_tenc_struct_end(e);
+            pond_pq_tenc_field(e, TC_STRUCT, id);
+            pond_pq_tenc_struct_begin(e);
+            pond_pq_tenc_field_i32(e, 1, 5);
+            pond_pq_tenc_struct_end(e);
             break;
         case W_BOOL:
-            pq_tenc_field_bool(e, id, 1);
+            pond_pq_tenc_field_bool(e, id, 1);
             break;
         default:
-            pq_tenc_field_double(e, id, 1.5);
+            pond_pq_tenc_field_double(e, id, 1.5);
             break;
         }
         return true;
@@ -199,43 +199,43 @@ static bool mistyped(pq_tenc *e, int s, int16_t id)
 
 static void put_kv(pq_tenc *e, const char *k, const char *v)
 {
-    pq_tenc_struct_begin(e);
-    F(S_KV, 1, pq_tenc_field_binary(e, 1, k, strlen(k)));
-    F(S_KV, 2, pq_tenc_field_binary(e, 2, v, strlen(v)));
-    pq_tenc_struct_end(e);
+    pond_pq_tenc_struct_begin(e);
+    F(S_KV, 1, pond_pq_tenc_field_binary(e, 1, k, strlen(k)));
+    F(S_KV, 2, pond_pq_tenc_field_binary(e, 2, v, strlen(v)));
+    pond_pq_tenc_struct_end(e);
 }
 
 static void put_stat_value(pq_tenc *e, int16_t id, const lcol *c, int64_t v)
 {
     if (c->physical == PQ_INT32) {
         int32_t x = (int32_t)v;
-        pq_tenc_field_binary(e, id, &x, 4);
+        pond_pq_tenc_field_binary(e, id, &x, 4);
     } else {
-        pq_tenc_field_binary(e, id, &v, 8);
+        pond_pq_tenc_field_binary(e, id, &v, 8);
     }
 }
 
 static void put_schema_leaf(pq_tenc *e, const lcol *c, int i)
 {
-    pq_tenc_struct_begin(e);
-    F(S_SCHEMA, 1, pq_tenc_field_i32(e, 1, c->physical));
+    pond_pq_tenc_struct_begin(e);
+    F(S_SCHEMA, 1, pond_pq_tenc_field_i32(e, 1, c->physical));
     F(S_SCHEMA, 2, (void)0);
-    F(S_SCHEMA, 3, pq_tenc_field_i32(e, 3, c->repetition));
-    F(S_SCHEMA, 4, pq_tenc_field_binary(e, 4, c->name, strlen(c->name)));
+    F(S_SCHEMA, 3, pond_pq_tenc_field_i32(e, 3, c->repetition));
+    F(S_SCHEMA, 4, pond_pq_tenc_field_binary(e, 4, c->name, strlen(c->name)));
     F(S_SCHEMA, 5, (void)0);
-    F(S_SCHEMA, 6, if (c->string) pq_tenc_field_i32(e, 6, PQ_CT_UTF8));
+    F(S_SCHEMA, 6, if (c->string) pond_pq_tenc_field_i32(e, 6, PQ_CT_UTF8));
     F(S_SCHEMA, 7, (void)0);
     F(S_SCHEMA, 8, (void)0);
-    F(S_SCHEMA, 9, pq_tenc_field_i32(e, 9, i + 1));
+    F(S_SCHEMA, 9, pond_pq_tenc_field_i32(e, 9, i + 1));
     F(S_SCHEMA, 10, if (c->string) {
-        pq_tenc_field(e, TC_STRUCT, 10);
-        pq_tenc_struct_begin(e);
-        pq_tenc_field(e, TC_STRUCT, PQ_LT_STRING);
-        pq_tenc_struct_begin(e);
-        pq_tenc_struct_end(e);
-        pq_tenc_struct_end(e);
+        pond_pq_tenc_field(e, TC_STRUCT, 10);
+        pond_pq_tenc_struct_begin(e);
+        pond_pq_tenc_field(e, TC_STRUCT, PQ_LT_STRING);
+        pond_pq_tenc_struct_begin(e);
+        pond_pq_tenc_struct_end(e);
+        pond_pq_tenc_struct_end(e);
     });
-    pq_tenc_struct_end(e);
+    pond_pq_tenc_struct_end(e);
 }
 
 typedef struct {
@@ -247,45 +247,45 @@ typedef struct {
 static void put_column_meta(pq_tenc *e, const lcol *c, const chunk_pos *p)
 {
     int32_t encs[3] = {PQ_ENC_PLAIN, PQ_ENC_RLE, PQ_ENC_RLE_DICTIONARY};
-    pq_tenc_struct_begin(e);
-    F(S_CMETA, 1, pq_tenc_field_i32(e, 1, c->physical));
+    pond_pq_tenc_struct_begin(e);
+    F(S_CMETA, 1, pond_pq_tenc_field_i32(e, 1, c->physical));
     F(S_CMETA, 2, {
-        pq_tenc_field(e, TC_LIST, 2);
-        pq_tenc_list_begin(e, TC_I32, 3);
+        pond_pq_tenc_field(e, TC_LIST, 2);
+        pond_pq_tenc_list_begin(e, TC_I32, 3);
         for (int k = 0; k < 3; k++)
-            pq_tenc_i32(e, encs[k]);
+            pond_pq_tenc_i32(e, encs[k]);
     });
     F(S_CMETA, 3, {
-        pq_tenc_field(e, TC_LIST, 3);
-        pq_tenc_list_begin(e, TC_BINARY, 1);
-        pq_tenc_binary(e, c->name, strlen(c->name));
+        pond_pq_tenc_field(e, TC_LIST, 3);
+        pond_pq_tenc_list_begin(e, TC_BINARY, 1);
+        pond_pq_tenc_binary(e, c->name, strlen(c->name));
     });
-    F(S_CMETA, 4, pq_tenc_field_i32(e, 4, c->codec));
-    F(S_CMETA, 5, pq_tenc_field_i64(e, 5, p->values));
-    F(S_CMETA, 6, pq_tenc_field_i64(e, 6, p->len));
-    F(S_CMETA, 7, pq_tenc_field_i64(e, 7, p->len));
+    F(S_CMETA, 4, pond_pq_tenc_field_i32(e, 4, c->codec));
+    F(S_CMETA, 5, pond_pq_tenc_field_i64(e, 5, p->values));
+    F(S_CMETA, 6, pond_pq_tenc_field_i64(e, 6, p->len));
+    F(S_CMETA, 7, pond_pq_tenc_field_i64(e, 7, p->len));
     F(S_CMETA, 8, (void)0);
-    F(S_CMETA, 9, pq_tenc_field_i64(e, 9, p->data));
+    F(S_CMETA, 9, pond_pq_tenc_field_i64(e, 9, p->data));
     F(S_CMETA, 10, (void)0);
     F(S_CMETA, 11, if (p->dict >= 0 || c->zero_dict_offset)
-                       pq_tenc_field_i64(e, 11, p->dict >= 0 ? p->dict : 0));
+                       pond_pq_tenc_field_i64(e, 11, p->dict >= 0 ? p->dict : 0));
     F(S_CMETA, 12, if (c->has_stats) {
-        pq_tenc_field(e, TC_STRUCT, 12);
-        pq_tenc_struct_begin(e);
+        pond_pq_tenc_field(e, TC_STRUCT, 12);
+        pond_pq_tenc_struct_begin(e);
         F(S_STATS, 1, (void)0);
         F(S_STATS, 2, (void)0);
-        F(S_STATS, 3, pq_tenc_field_i64(e, 3, c->nulls));
+        F(S_STATS, 3, pond_pq_tenc_field_i64(e, 3, c->nulls));
         F(S_STATS, 4, (void)0);
         F(S_STATS, 5, put_stat_value(e, 5, c, c->max));
         F(S_STATS, 6, put_stat_value(e, 6, c, c->min));
         F(S_STATS, 7, (void)0);
         F(S_STATS, 8, (void)0);
-        pq_tenc_struct_end(e);
+        pond_pq_tenc_struct_end(e);
     });
     F(S_CMETA, 13, (void)0);
     F(S_CMETA, 14, (void)0);
     F(S_CMETA, 15, (void)0);
-    pq_tenc_struct_end(e);
+    pond_pq_tenc_struct_end(e);
 }
 
 /* PAR1, the row groups' pages, the footer (mutated by g_mt), its length and PAR1. */
@@ -329,64 +329,64 @@ static void build(pond_buf *out, const lrg *rgs, int n_rg)
     PT_ASSERT(schema != NULL);
     size_t fstart = out->size;
     pq_tenc enc, *e = &enc;
-    pq_tenc_init(e, out);
-    pq_tenc_struct_begin(e);
-    F(S_FILE, 1, pq_tenc_field_i32(e, 1, 1));
+    pond_pq_tenc_init(e, out);
+    pond_pq_tenc_struct_begin(e);
+    F(S_FILE, 1, pond_pq_tenc_field_i32(e, 1, 1));
     F(S_FILE, 2, {
-        pq_tenc_field(e, TC_LIST, 2);
-        pq_tenc_list_begin(e, TC_STRUCT, (uint32_t)n_leaves + 1);
-        pq_tenc_struct_begin(e);
-        pq_tenc_field_binary(e, 4, "schema", 6);
-        pq_tenc_field_i32(e, 5, n_leaves);
-        pq_tenc_struct_end(e);
+        pond_pq_tenc_field(e, TC_LIST, 2);
+        pond_pq_tenc_list_begin(e, TC_STRUCT, (uint32_t)n_leaves + 1);
+        pond_pq_tenc_struct_begin(e);
+        pond_pq_tenc_field_binary(e, 4, "schema", 6);
+        pond_pq_tenc_field_i32(e, 5, n_leaves);
+        pond_pq_tenc_struct_end(e);
         for (int c = 0; c < n_leaves; c++)
             put_schema_leaf(e, &schema[c], c);
     });
-    F(S_FILE, 3, pq_tenc_field_i64(e, 3, rows));
+    F(S_FILE, 3, pond_pq_tenc_field_i64(e, 3, rows));
     F(S_FILE, 4, {
-        pq_tenc_field(e, TC_LIST, 4);
-        pq_tenc_list_begin(e, TC_STRUCT, (uint32_t)n_rg);
+        pond_pq_tenc_field(e, TC_LIST, 4);
+        pond_pq_tenc_list_begin(e, TC_STRUCT, (uint32_t)n_rg);
         for (int g = 0; g < n_rg; g++) {
             int64_t bytes = 0;
             for (int c = 0; c < rgs[g].n_cols; c++)
                 bytes += pos[g][c].len;
-            pq_tenc_struct_begin(e);
+            pond_pq_tenc_struct_begin(e);
             F(S_RG, 1, {
-                pq_tenc_field(e, TC_LIST, 1);
-                pq_tenc_list_begin(e, TC_STRUCT, (uint32_t)rgs[g].n_cols);
+                pond_pq_tenc_field(e, TC_LIST, 1);
+                pond_pq_tenc_list_begin(e, TC_STRUCT, (uint32_t)rgs[g].n_cols);
                 for (int c = 0; c < rgs[g].n_cols; c++) {
-                    pq_tenc_struct_begin(e);
+                    pond_pq_tenc_struct_begin(e);
                     F(S_CHUNK, 1, (void)0);
-                    F(S_CHUNK, 2, pq_tenc_field_i64(e, 2, pos[g][c].start));
+                    F(S_CHUNK, 2, pond_pq_tenc_field_i64(e, 2, pos[g][c].start));
                     F(S_CHUNK, 3, {
-                        pq_tenc_field(e, TC_STRUCT, 3);
+                        pond_pq_tenc_field(e, TC_STRUCT, 3);
                         put_column_meta(e, &rgs[g].cols[c], &pos[g][c]);
                     });
                     for (int16_t id = 4; id <= 7; id++)
                         F(S_CHUNK, id, (void)0);
-                    pq_tenc_struct_end(e);
+                    pond_pq_tenc_struct_end(e);
                 }
             });
-            F(S_RG, 2, pq_tenc_field_i64(e, 2, bytes));
-            F(S_RG, 3, pq_tenc_field_i64(e, 3, rgs[g].rows));
+            F(S_RG, 2, pond_pq_tenc_field_i64(e, 2, bytes));
+            F(S_RG, 3, pond_pq_tenc_field_i64(e, 3, rgs[g].rows));
             F(S_RG, 4, (void)0);
-            F(S_RG, 5, if (rgs[g].n_cols) pq_tenc_field_i64(e, 5, pos[g][0].start));
-            F(S_RG, 6, pq_tenc_field_i64(e, 6, bytes));
+            F(S_RG, 5, if (rgs[g].n_cols) pond_pq_tenc_field_i64(e, 5, pos[g][0].start));
+            F(S_RG, 6, pond_pq_tenc_field_i64(e, 6, bytes));
             F(S_RG, 7, {
-                pq_tenc_field(e, TC_I16, 7);
-                pq_tenc_i32(e, g);
+                pond_pq_tenc_field(e, TC_I16, 7);
+                pond_pq_tenc_i32(e, g);
             });
-            pq_tenc_struct_end(e);
+            pond_pq_tenc_struct_end(e);
         }
     });
     F(S_FILE, 5, {
-        pq_tenc_field(e, TC_LIST, 5);
-        pq_tenc_list_begin(e, TC_STRUCT, 1);
+        pond_pq_tenc_field(e, TC_LIST, 5);
+        pond_pq_tenc_list_begin(e, TC_STRUCT, 1);
         put_kv(e, "writer", "pond lenient test");
     });
-    F(S_FILE, 6, pq_tenc_field_binary(e, 6, "pond lenient test", 17));
+    F(S_FILE, 6, pond_pq_tenc_field_binary(e, 6, "pond lenient test", 17));
     F(S_FILE, 7, (void)0);
-    pq_tenc_struct_end(e);
+    pond_pq_tenc_struct_end(e);
     PT_ASSERT_OK(e->rc);
     uint32_t flen = (uint32_t)(out->size - fstart);
     PT_ASSERT_OK(pond_buf_put(out, &flen, 4));

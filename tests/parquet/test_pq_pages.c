@@ -763,19 +763,19 @@ static void test_crc32_matches_zlib(void)
         buf[i] = (uint8_t)rng_next(&seed);
     for (size_t len = 0; len < 600; len++)
         for (size_t off = 0; off < 3; off++)
-            PT_ASSERT_INT_EQ(pq_crc32(0, buf + off, len), pq_crc32_portable(0, buf + off, len));
+            PT_ASSERT_INT_EQ(pond_pq_crc32(0, buf + off, len), pond_pq_crc32_portable(0, buf + off, len));
     for (int it = 0; it < 200; it++) {
         size_t len = (size_t)(rng_next(&seed) % n), off = (size_t)(rng_next(&seed) % 64);
         uint32_t init = (uint32_t)rng_next(&seed);
-        PT_ASSERT_INT_EQ(pq_crc32(init, buf + off, len), pq_crc32_portable(init, buf + off, len));
+        PT_ASSERT_INT_EQ(pond_pq_crc32(init, buf + off, len), pond_pq_crc32_portable(init, buf + off, len));
         size_t cut = len ? (size_t)(rng_next(&seed) % len) : 0;
-        PT_ASSERT_INT_EQ(pq_crc32(pq_crc32(0, buf + off, cut), buf + off + cut, len - cut),
-                         pq_crc32_portable(0, buf + off, len));
+        PT_ASSERT_INT_EQ(pond_pq_crc32(pond_pq_crc32(0, buf + off, cut), buf + off + cut, len - cut),
+                         pond_pq_crc32_portable(0, buf + off, len));
     }
     /* a known value: CRC-32 of "123456789" */
-    PT_ASSERT_INT_EQ(pq_crc32(0, (const uint8_t *)"123456789", 9), 0xCBF43926u);
+    PT_ASSERT_INT_EQ(pond_pq_crc32(0, (const uint8_t *)"123456789", 9), 0xCBF43926u);
     memset(buf, 0, n);
-    PT_ASSERT_INT_EQ(pq_crc32(0, buf, n), pq_crc32_portable(0, buf, n));
+    PT_ASSERT_INT_EQ(pond_pq_crc32(0, buf, n), pond_pq_crc32_portable(0, buf, n));
     pond_free(buf);
 }
 

@@ -41,7 +41,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         (void)pond_pq_delta_decode(p, len, out, n < 1100 ? n : 1100, &got, &used, "fuzz");
         break;
     }
-    case 3: case 4: case 5: { /* byte arrays */
+    case 3:
+    case 4:
+    case 5: { /* byte arrays */
         pq_bytes_out o = {POND_BUF_INIT, POND_BUF_INIT};
         size_t used;
         if (which == 3)

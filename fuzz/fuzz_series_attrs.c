@@ -33,7 +33,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             struct ArrowSchema copy;
             if (pond_arrow_schema_copy(&copy, &a.schema) == 0) {
                 if (pond_table__attrs_merge_schema(&a, &copy, a.through + 1, "/s") < 0 &&
-                    pond_error_last()->code != POND_ENOMEM && pond_error_last()->code != POND_EINVALID)
+                    pond_error_last()->code != POND_ENOMEM &&
+                    pond_error_last()->code != POND_EINVALID)
                     abort();
                 pond_arrow_schema_release(&copy);
             }

@@ -18,8 +18,8 @@ static void same_obj(const repl_obj *a)
         abort();
     const repl_obj *o = &m.obj;
     if (o->kind != a->kind || o->version != a->version || strcmp(o->path, a->path) ||
-        o->size != a->size || o->has_sha != a->has_sha ||
-        memcmp(&o->sha256, &a->sha256, 32) || memcmp(&o->root, &a->root, 32))
+        o->size != a->size || o->has_sha != a->has_sha || memcmp(&o->sha256, &a->sha256, 32) ||
+        memcmp(&o->root, &a->root, 32))
         abort();
     pond_wire_msg_dispose(&m);
     pond_buf_dispose(&b);

@@ -17,10 +17,14 @@
 int pond_ex_level_of(pond_export_partition p)
 {
     switch (p) {
-    case POND_EXPORT_PARTITION_YEAR: return 1;
-    case POND_EXPORT_PARTITION_MONTH: return 2;
-    case POND_EXPORT_PARTITION_DAY: return 3;
-    default: return 0;
+    case POND_EXPORT_PARTITION_YEAR:
+        return 1;
+    case POND_EXPORT_PARTITION_MONTH:
+        return 2;
+    case POND_EXPORT_PARTITION_DAY:
+        return 3;
+    default:
+        return 0;
     }
 }
 
@@ -171,15 +175,17 @@ static int take_children_rows(struct ArrowArray *out, const struct ArrowSchema *
                               const struct ArrowArray *in, const int64_t *rows, int64_t n)
 {
     for (int64_t c = 0; c < type->n_children; c++) {
-        int rc = pond_ex_take(out->children[c], type->children[c], in->children[c], 0, rows, n, false);
+        int rc =
+            pond_ex_take(out->children[c], type->children[c], in->children[c], 0, rows, n, false);
         if (rc < 0)
             return rc;
     }
     return 0;
 }
 
-int pond_ex_take(struct ArrowArray *out, const struct ArrowSchema *type, const struct ArrowArray *in,
-            int64_t base, const int64_t *idx, int64_t n, bool ns_to_us)
+int pond_ex_take(struct ArrowArray *out, const struct ArrowSchema *type,
+                 const struct ArrowArray *in, int64_t base, const int64_t *idx, int64_t n,
+                 bool ns_to_us)
 {
     pond_arrow_format f;
     int rc = pond_arrow_format_parse(&f, type->format);
@@ -259,7 +265,7 @@ int pond_ex_take(struct ArrowArray *out, const struct ArrowSchema *type, const s
     case POND_ARROW_STRUCT:
         for (int64_t c = 0; c < nc; c++)
             if ((rc = pond_ex_take(out->children[c], type->children[c], in->children[c], off + base,
-                              idx, n, false)) < 0)
+                                   idx, n, false)) < 0)
                 goto fail;
         return 0;
     case POND_ARROW_LIST:
@@ -421,7 +427,7 @@ static inline void fold(uint64_t *h, uint64_t cell)
 }
 
 int pond_ex_hash_column(uint64_t *h, const struct ArrowSchema *type, const struct ArrowArray *col,
-                   int64_t base, int64_t n)
+                        int64_t base, int64_t n)
 {
     if (!col) {
         for (int64_t i = 0; i < n; i++)
@@ -442,9 +448,9 @@ int pond_ex_hash_column(uint64_t *h, const struct ArrowSchema *type, const struc
         const uint8_t *s = col->buffers[1];
         for (int64_t i = 0; i < n; i++) {
             int64_t p = off + i;
-            fold(&h[i], is_null_at(col, p) ? NULL_HASH
-                                           : (s[p >> 3] & (1u << (p & 7))) ? 0x7472756531ULL
-                                                                            : 0x66616c736530ULL);
+            fold(&h[i], is_null_at(col, p)              ? NULL_HASH
+                        : (s[p >> 3] & (1u << (p & 7))) ? 0x7472756531ULL
+                                                        : 0x66616c736530ULL);
         }
         return 0;
     }
@@ -518,22 +524,40 @@ void pond_ex_colstats_init(ex_colstats *s, const struct ArrowSchema *type)
     if (pond_arrow_format_parse(&f, type->format) < 0 || type->dictionary)
         return;
     switch (f.type) {
-    case POND_ARROW_INT8: case POND_ARROW_INT16: case POND_ARROW_INT32: case POND_ARROW_INT64:
-    case POND_ARROW_UINT8: case POND_ARROW_UINT16: case POND_ARROW_UINT32:
+    case POND_ARROW_INT8:
+    case POND_ARROW_INT16:
+    case POND_ARROW_INT32:
+    case POND_ARROW_INT64:
+    case POND_ARROW_UINT8:
+    case POND_ARROW_UINT16:
+    case POND_ARROW_UINT32:
         s->kind = 1;
         break;
-    case POND_ARROW_FLOAT: case POND_ARROW_DOUBLE: s->kind = 2; break;
-    case POND_ARROW_STRING: case POND_ARROW_LARGE_STRING: s->kind = 3; break;
-    case POND_ARROW_DATE32: s->kind = 4; break;
+    case POND_ARROW_FLOAT:
+    case POND_ARROW_DOUBLE:
+        s->kind = 2;
+        break;
+    case POND_ARROW_STRING:
+    case POND_ARROW_LARGE_STRING:
+        s->kind = 3;
+        break;
+    case POND_ARROW_DATE32:
+        s->kind = 4;
+        break;
     case POND_ARROW_TIMESTAMP:
         s->kind = 5;
         s->unit = f.unit;
         break;
-    case POND_ARROW_STRUCT: case POND_ARROW_LIST: case POND_ARROW_LARGE_LIST:
-    case POND_ARROW_MAP: case POND_ARROW_FIXED_LIST:
+    case POND_ARROW_STRUCT:
+    case POND_ARROW_LIST:
+    case POND_ARROW_LARGE_LIST:
+    case POND_ARROW_MAP:
+    case POND_ARROW_FIXED_LIST:
         s->kind = -1; /* nested: no stats at all */
         break;
-    default: s->kind = 0; break;
+    default:
+        s->kind = 0;
+        break;
     }
 }
 
@@ -546,17 +570,24 @@ void pond_ex_colstats_dispose(ex_colstats *s)
 static int64_t int_at(const struct ArrowSchema *type, const struct ArrowArray *a, int64_t p)
 {
     switch (type->format[0]) {
-    case 'c': return ((const int8_t *)a->buffers[1])[p];
-    case 'C': return ((const uint8_t *)a->buffers[1])[p];
-    case 's': return ((const int16_t *)a->buffers[1])[p];
-    case 'S': return ((const uint16_t *)a->buffers[1])[p];
-    case 'i': return ((const int32_t *)a->buffers[1])[p];
-    case 'I': return ((const uint32_t *)a->buffers[1])[p];
+    case 'c':
+        return ((const int8_t *)a->buffers[1])[p];
+    case 'C':
+        return ((const uint8_t *)a->buffers[1])[p];
+    case 's':
+        return ((const int16_t *)a->buffers[1])[p];
+    case 'S':
+        return ((const uint16_t *)a->buffers[1])[p];
+    case 'i':
+        return ((const int32_t *)a->buffers[1])[p];
+    case 'I':
+        return ((const uint32_t *)a->buffers[1])[p];
     case 't':
         if (type->format[1] == 'd')
             return ((const int32_t *)a->buffers[1])[p];
         return ((const int64_t *)a->buffers[1])[p];
-    default: return ((const int64_t *)a->buffers[1])[p];
+    default:
+        return ((const int64_t *)a->buffers[1])[p];
     }
 }
 
@@ -566,8 +597,8 @@ static int bytes_cmp(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
     return c ? c : (an > bn) - (an < bn);
 }
 
-int pond_ex_colstats_add(ex_colstats *s, const struct ArrowSchema *type, const struct ArrowArray *col,
-                    int64_t n)
+int pond_ex_colstats_add(ex_colstats *s, const struct ArrowSchema *type,
+                         const struct ArrowArray *col, int64_t n)
 {
     int64_t off = col->offset;
     for (int64_t i = 0; i < n; i++) {
@@ -640,10 +671,18 @@ static int put_ts(pond_buf *out, int64_t raw, pond_arrow_unit unit, bool up, boo
 {
     int64_t ms;
     switch (unit) {
-    case POND_ARROW_UNIT_S: ms = raw * 1000; break;
-    case POND_ARROW_UNIT_MS: ms = raw; break;
-    case POND_ARROW_UNIT_US: ms = floor_div(raw, 1000) + (up && raw % 1000 != 0); break;
-    default: ms = floor_div(raw, 1000000) + (up && raw % 1000000 != 0); break;
+    case POND_ARROW_UNIT_S:
+        ms = raw * 1000;
+        break;
+    case POND_ARROW_UNIT_MS:
+        ms = raw;
+        break;
+    case POND_ARROW_UNIT_US:
+        ms = floor_div(raw, 1000) + (up && raw % 1000 != 0);
+        break;
+    default:
+        ms = floor_div(raw, 1000000) + (up && raw % 1000000 != 0);
+        break;
     }
     int64_t days = floor_div(ms, 86400000), rem = ms - days * 86400000, y;
     unsigned m, d;
@@ -664,8 +703,10 @@ static bool stat_usable(const ex_colstats *s)
         int64_t lo = s->kind == 4 ? s->imin * 86400 : s->imin;
         int64_t hi = s->kind == 4 ? s->imax * 86400 : s->imax;
         if (s->kind == 5) {
-            int64_t div = s->unit == POND_ARROW_UNIT_S ? 1 : s->unit == POND_ARROW_UNIT_MS ? 1000
-                          : s->unit == POND_ARROW_UNIT_US ? 1000000 : 1000000000;
+            int64_t div = s->unit == POND_ARROW_UNIT_S    ? 1
+                          : s->unit == POND_ARROW_UNIT_MS ? 1000
+                          : s->unit == POND_ARROW_UNIT_US ? 1000000
+                                                          : 1000000000;
             lo = floor_div(lo, div);
             hi = floor_div(hi, div);
         }
@@ -678,7 +719,8 @@ static int put_bound(pond_buf *out, const ex_colstats *s, const struct ArrowSche
 {
     char tmp[32];
     switch (s->kind) {
-    case 1: return pond_buf_printf(out, "%" PRId64, max ? s->imax : s->imin);
+    case 1:
+        return pond_buf_printf(out, "%" PRId64, max ? s->imax : s->imin);
     case 2:
         pond_arrow_format_double(tmp, max ? s->dmax : s->dmin);
         return pond_buf_puts(out, tmp);
@@ -698,7 +740,7 @@ static int put_bound(pond_buf *out, const ex_colstats *s, const struct ArrowSche
 }
 
 int pond_ex_stats_json(pond_buf *out, int64_t rows, const struct ArrowSchema *schema,
-                  const ex_colstats *cols)
+                       const ex_colstats *cols)
 {
     int rc = pond_buf_printf(out, "{\"numRecords\":%" PRId64, rows);
     static const char *const parts[] = {"minValues", "maxValues", "nullCount"};

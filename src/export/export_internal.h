@@ -45,15 +45,16 @@ bool pond_ex_key_span(const ex_key *k, int level, int64_t *lo, int64_t *hi);
 /* Rows idx[0..n) of `in` (logical indices of in, whose own offset is applied here) as a new
  * pond-owned array of the same type; with ns_to_us a nanosecond timestamp column becomes a
  * microsecond one (POND_EINVALID naming the column when a value has a sub-microsecond part). */
-int pond_ex_take(struct ArrowArray *out, const struct ArrowSchema *type, const struct ArrowArray *in,
-            int64_t base, const int64_t *idx, int64_t n, bool ns_to_us);
+int pond_ex_take(struct ArrowArray *out, const struct ArrowSchema *type,
+                 const struct ArrowArray *in, int64_t base, const int64_t *idx, int64_t n,
+                 bool ns_to_us);
 /* An all-null array of a flat type. */
 int pond_ex_null_array(struct ArrowArray *out, const struct ArrowSchema *type, int64_t n);
 
 /* Mixes the values of rows [base, base+n) of a column into the per-row hashes h[0..n). col may
  * be NULL (a column the version lacks: every row null). */
 int pond_ex_hash_column(uint64_t *h, const struct ArrowSchema *type, const struct ArrowArray *col,
-                   int64_t base, int64_t n);
+                        int64_t base, int64_t n);
 /* The order-independent digest of a multiset of rows: two 64-bit wrapping sums. */
 typedef struct {
     int64_t rows;
@@ -72,12 +73,12 @@ typedef struct {
     pond_buf smin, smax;
 } ex_colstats;
 void pond_ex_colstats_init(ex_colstats *s, const struct ArrowSchema *type);
-int pond_ex_colstats_add(ex_colstats *s, const struct ArrowSchema *type, const struct ArrowArray *col,
-                    int64_t n);
+int pond_ex_colstats_add(ex_colstats *s, const struct ArrowSchema *type,
+                         const struct ArrowArray *col, int64_t n);
 void pond_ex_colstats_dispose(ex_colstats *s);
 /* Appends the stats JSON object of a file ({"numRecords":..,"minValues":..}). */
 int pond_ex_stats_json(pond_buf *out, int64_t rows, const struct ArrowSchema *schema,
-                  const ex_colstats *cols);
+                       const ex_colstats *cols);
 /* Appends s as a JSON string literal. */
 int pond_ex_json_str(pond_buf *out, const char *s, size_t len);
 /* A canonical text of a schema (names, formats, nullability, recursively) for fingerprints. */
@@ -98,7 +99,7 @@ typedef struct {
     char *name; /* relative to the export directory */
     char *key;  /* partition key text */
     int64_t rows, bytes;
-    char *tmp;  /* journal: the temporary name (in _pond_tmp/) it is published from, or NULL */
+    char *tmp; /* journal: the temporary name (in _pond_tmp/) it is published from, or NULL */
 } ex_file;
 
 typedef struct {
@@ -109,8 +110,8 @@ typedef struct {
     char *delta_id;   /* Delta: the table id and the version this state matches */
     int64_t delta_version;
     int protocol_reader, protocol_writer; /* Delta: the protocol written */
-    pond_buf vers;    /* ex_ver */
-    pond_buf files;   /* ex_file */
+    pond_buf vers;                        /* ex_ver */
+    pond_buf files;                       /* ex_file */
     pond_buf removed; /* journal: names of files this step removes (ex_file, tmp NULL) */
 } ex_state;
 
@@ -122,8 +123,8 @@ size_t pond_ex_state_nfiles(const ex_state *s);
 ex_file *pond_ex_state_file(const ex_state *s, size_t i);
 size_t pond_ex_state_nremoved(const ex_state *s);
 ex_file *pond_ex_state_removed(const ex_state *s, size_t i);
-int pond_ex_state_add_ver(ex_state *s, const ex_ver *v);    /* copies */
-int pond_ex_state_add_file(ex_state *s, const ex_file *f);  /* copies */
+int pond_ex_state_add_ver(ex_state *s, const ex_ver *v);   /* copies */
+int pond_ex_state_add_file(ex_state *s, const ex_file *f); /* copies */
 int pond_ex_state_add_removed(ex_state *s, const ex_file *f);
 /* Parses a state or journal text (modified in place; path names it in messages). */
 int pond_ex_state_parse(ex_state *s, char *text, size_t len, const char *path);
@@ -140,13 +141,13 @@ int pond_ex_state_save(const ex_state *s, const char *dir, const char *name);
 typedef struct {
     ex_key key;
     char keytext[40];
-    char *tmp_name;   /* in _pond_tmp/ */
+    char *tmp_name; /* in _pond_tmp/ */
     char *tmp_path;
     char *final_name; /* relative to the export directory */
     pond_parquet_sink file;
     pond_parquet_writer *pw;
     int64_t bytes, rows;
-    int64_t *total; /* the export's bytes written so far, all files (progress) */
+    int64_t *total;     /* the export's bytes written so far, all files (progress) */
     ex_colstats *stats; /* Delta: one per output column */
     uint64_t last_use;
 } ex_writer;
@@ -190,7 +191,7 @@ typedef struct {
  * opening, rolling over or evicting files as needed. map[k]: the batch column of output
  * column k, or -1 (null). */
 int pond_ex_emit(ex_ctx *c, const ex_key *key, const struct ArrowArray *batch, const int *map,
-            const int64_t *idx, int64_t n);
+                 const int64_t *idx, int64_t n);
 /* Finishes every open file. */
 int pond_ex_finish_all(ex_ctx *c);
 /* Drops every open file (after an error): their temporary files are removed. */
@@ -214,6 +215,6 @@ void pond_ex_written_dispose(ex_written *w);
 /* The Delta schemaString of the output columns plus the partition columns; the protocol the
  * types need. POND_EUNSUPPORTED naming a column Delta has no type for. */
 int pond_ex_delta_schema(pond_buf *out, int *reader, int *writer, const struct ArrowSchema *schema,
-                    int level);
+                         int level);
 
 #endif

@@ -52,10 +52,11 @@ int pond_export_subdir(char **out, const char *dir, const char *pond_path)
                                 "export it alone into a directory of its own",
                                 norm, (int)n, c, c[0]);
         else if (memchr(c, '=', n))
-            rc = pond_error_set(POND_EINVALID, EX_D,
-                                "%s: '%.*s' contains '=', so engines would take its directory for a "
-                                "partition; export it alone into a directory of its own",
-                                norm, (int)n, c);
+            rc =
+                pond_error_set(POND_EINVALID, EX_D,
+                               "%s: '%.*s' contains '=', so engines would take its directory for a "
+                               "partition; export it alone into a directory of its own",
+                               norm, (int)n, c);
         c = e ? e + 1 : c + n;
     }
     if (rc == 0 && !(*out = pond__path_join(dir, norm + 1)))
@@ -71,7 +72,7 @@ enum { V_NEW = 0, V_KEPT, V_REPLACED };
 typedef struct {
     pond_stat st;
     int status;
-    ex_ver rec;    /* rows, digest, partitions (parts owned) */
+    ex_ver rec; /* rows, digest, partitions (parts owned) */
     bool have_rec;
 } cver;
 
@@ -165,8 +166,11 @@ typedef struct {
 static int stream_fail(struct ArrowArrayStream *s, int e)
 {
     const char *m = s->get_last_error ? s->get_last_error(s) : NULL;
-    int code = e == ENOMEM ? POND_ENOMEM : e == EINVAL ? POND_EINVALID
-               : e == ENOENT ? POND_ENOTFOUND : e == ENOTSUP ? POND_EUNSUPPORTED : POND_ECORRUPT;
+    int code = e == ENOMEM    ? POND_ENOMEM
+               : e == EINVAL  ? POND_EINVALID
+               : e == ENOENT  ? POND_ENOTFOUND
+               : e == ENOTSUP ? POND_EUNSUPPORTED
+                              : POND_ECORRUPT;
     return pond_error_set(code, EX_D, "%s", m ? m : strerror(e));
 }
 
@@ -386,7 +390,7 @@ static int scan(ex_ctx *c, const plan *p, struct ArrowArrayStream *st, cver **se
                 h[i] = UINT64_C(0x243f6a8885a308d3);
             for (int64_t k = 0; k < nout && rc == 0; k++)
                 rc = pond_ex_hash_column(h, map[k] >= 0 ? bs.children[map[k]] : NULL,
-                                    map[k] >= 0 ? b.children[map[k]] : NULL, b.offset, n);
+                                         map[k] >= 0 ? b.children[map[k]] : NULL, b.offset, n);
             if (rc == 0)
                 pond_ex_digest_add_rows(&dg, h, n);
         }
@@ -398,8 +402,8 @@ static int scan(ex_ctx *c, const plan *p, struct ArrowArrayStream *st, cver **se
             if (m.digest)
                 rc = parts_add(&parts, g[i].text);
             if (rc == 0 && m.write && (!m.filter || in_affected(p, g[i].text)))
-                rc = pond_ex_emit(c, &g[i].key, &b, map, g[i].idx.size ? (int64_t *)g[i].idx.ptr : NULL,
-                             g[i].n);
+                rc = pond_ex_emit(c, &g[i].key, &b, map,
+                                  g[i].idx.size ? (int64_t *)g[i].idx.ptr : NULL, g[i].n);
         }
         pond_arrow_array_release(&b);
         if (rc < 0)
@@ -449,7 +453,8 @@ static bool read_range(const ex_ctx *c, const plan *p, bool filter, bool *has_ou
         for (size_t i = 0; i < p->affected.size / sizeof(char *); i++) {
             ex_key k;
             int64_t l, h;
-            if (pond_ex_key_parse(&k, a[i], c->level) == 0 && pond_ex_key_span(&k, c->level, &l, &h)) {
+            if (pond_ex_key_parse(&k, a[i], c->level) == 0 &&
+                pond_ex_key_span(&k, c->level, &l, &h)) {
                 alo = l < alo ? l : alo;
                 ahi = h > ahi ? h : ahi;
             }
@@ -616,8 +621,7 @@ static int load_source(ex_ctx *c, plan *p, char **settings, char **node, bool *e
         const char *col = set.timestamp_column ? set.timestamp_column : "";
         const char *tz = set.timezone ? set.timezone : "";
         rc = pond_buf_printf(&t, "timestamp_column=%zu:%s;timezone=%zu:%s;dedup=%s", strlen(col),
-                             col, strlen(tz), tz,
-                             set.dedup == POND_DEDUP_LAST ? "last" : "none");
+                             col, strlen(tz), tz, set.dedup == POND_DEDUP_LAST ? "last" : "none");
         for (size_t k = 0; rc == 0 && set.dedup == POND_DEDUP_LAST && k < set.n_dedup_keys; k++)
             rc = pond_buf_printf(&t, ":%zu:%s", strlen(set.dedup_keys[k]), set.dedup_keys[k]);
         c->dedup = set.dedup == POND_DEDUP_LAST;
@@ -721,8 +725,8 @@ static int options_text(char **out, const ex_ctx *c)
     pond_buf b = POND_BUF_INIT;
     int rc = pond_buf_printf(&b, "partition=%d;", c->level);
     if (rc == 0)
-        rc = c->o->has_range ? pond_buf_printf(&b, "range=%" PRId64 "..%" PRId64 ";",
-                                               c->o->from_us, c->o->to_us)
+        rc = c->o->has_range ? pond_buf_printf(&b, "range=%" PRId64 "..%" PRId64 ";", c->o->from_us,
+                                               c->o->to_us)
                              : pond_buf_puts(&b, "range=all;");
     if (rc == 0)
         rc = c->o->columns ? pond_buf_printf(&b, "columns=%d", c->o->n_columns)
@@ -759,10 +763,10 @@ static int take_lock(int *fd_out, const char *dir)
         return POND_ENOMEM;
     int rc = pond__open(fd_out, p, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644, EX_D);
     if (rc == 0 && pond__os_flock(*fd_out, LOCK_EX | LOCK_NB) < 0) {
-        rc = errno == EWOULDBLOCK ? pond_error_set(POND_EBUSY, EX_D,
-                                                   "%s: another export is writing this directory",
-                                                   dir)
-                                  : pond_error_set_os(EX_D, "lock '%s'", p);
+        rc = errno == EWOULDBLOCK
+                 ? pond_error_set(POND_EBUSY, EX_D, "%s: another export is writing this directory",
+                                  dir)
+                 : pond_error_set_os(EX_D, "lock '%s'", p);
         pond__close(*fd_out);
         *fd_out = -1;
     }
@@ -888,7 +892,8 @@ static int delta_commit(ex_ctx *c, const ex_state *ns, const ex_state *old, cons
     if (rc == 0 && (v == 0 || old->protocol_reader != reader || old->protocol_writer != writer))
         rc = reader == 3 ? pond_delta_actions_protocol(a, 3, 7, ntz, 1, ntz, 1)
                          : pond_delta_actions_protocol(a, 1, 2, NULL, 0, NULL, 0);
-    if (rc == 0 && (v == 0 || strcmp(old->schema, ns->schema) || strcmp(old->options, ns->options))) {
+    if (rc == 0 &&
+        (v == 0 || strcmp(old->schema, ns->schema) || strcmp(old->options, ns->options))) {
         const char *slash = strrchr(c->path, '/');
         pond_delta_metadata_desc md = {POND_DELTA_METADATA_DESC_VERSION,
                                        ns->delta_id,
@@ -907,8 +912,17 @@ static int delta_commit(ex_ctx *c, const ex_state *ns, const ex_state *old, cons
         pond_delta_kv kv[3];
         char vals[3][16];
         rc = partition_values(kv, vals, c, f->key);
-        pond_delta_file_desc d = {POND_DELTA_FILE_DESC_VERSION, f->name, kv, (size_t)c->level,
-                                  f->bytes, 0, now_ms, true, NULL, NULL, 0};
+        pond_delta_file_desc d = {POND_DELTA_FILE_DESC_VERSION,
+                                  f->name,
+                                  kv,
+                                  (size_t)c->level,
+                                  f->bytes,
+                                  0,
+                                  now_ms,
+                                  true,
+                                  NULL,
+                                  NULL,
+                                  0};
         if (rc == 0)
             rc = pond_delta_actions_remove(a, &d);
     }
@@ -917,8 +931,17 @@ static int delta_commit(ex_ctx *c, const ex_state *ns, const ex_state *old, cons
         pond_delta_kv kv[3];
         char vals[3][16];
         rc = partition_values(kv, vals, c, w[i].key);
-        pond_delta_file_desc d = {POND_DELTA_FILE_DESC_VERSION, w[i].name, kv, (size_t)c->level,
-                                  w[i].bytes, now_ms, 0, true, w[i].stats, NULL, 0};
+        pond_delta_file_desc d = {POND_DELTA_FILE_DESC_VERSION,
+                                  w[i].name,
+                                  kv,
+                                  (size_t)c->level,
+                                  w[i].bytes,
+                                  now_ms,
+                                  0,
+                                  true,
+                                  w[i].stats,
+                                  NULL,
+                                  0};
         if (rc == 0)
             rc = pond_delta_actions_add(a, &d);
     }
@@ -956,13 +979,13 @@ static int check_state(const ex_ctx *c, const ex_state *s, bool found)
         return 0;
     if (strcmp(s->source, c->path) != 0)
         return pond_error_set(POND_EINVALID, EX_D,
-                              "%s holds the export of %s; export %s into another directory",
-                              c->dir, s->source, c->path);
+                              "%s holds the export of %s; export %s into another directory", c->dir,
+                              s->source, c->path);
     if ((s->format == POND_EXPORT_DELTA) != c->delta)
         return pond_error_set(POND_EINVALID, EX_D,
                               "%s holds a %s export of %s; export as %s into another directory",
-                              c->dir, s->format == POND_EXPORT_DELTA ? "Delta" : "Parquet",
-                              c->path, c->delta ? "Delta" : "Parquet");
+                              c->dir, s->format == POND_EXPORT_DELTA ? "Delta" : "Parquet", c->path,
+                              c->delta ? "Delta" : "Parquet");
     return 0;
 }
 
@@ -1107,8 +1130,10 @@ int pond_export_source(pond_export_result *out, pond_fs *fs, const pond_wd *wd, 
         goto done;
     }
     if (o->has_range && o->to_us <= o->from_us) {
-        rc = pond_error_set(POND_EINVALID, EX_D, "%s: the end of the time range must be after its "
-                            "start", c.path);
+        rc = pond_error_set(POND_EINVALID, EX_D,
+                            "%s: the end of the time range must be after its "
+                            "start",
+                            c.path);
         goto done;
     }
     if (c.series && c.level > 0) {
@@ -1276,7 +1301,9 @@ int pond_export_source(pond_export_result *out, pond_fs *fs, const pond_wd *wd, 
         !(ns.options = pond_strdup(opt_text)) ||
         /* a source with no rows left keeps the schema it had (a Delta table keeps its
            metaData; only its files are removed) */
-        !(ns.schema = pond_strdup(fp ? fp : found ? old.schema : "-")) ||
+        !(ns.schema = pond_strdup(fp      ? fp
+                                  : found ? old.schema
+                                          : "-")) ||
         !(ns.settings = pond_strdup(settings))) {
         rc = POND_ENOMEM;
         goto done;

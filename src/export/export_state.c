@@ -51,7 +51,10 @@ ex_ver *pond_ex_state_ver(const ex_state *s, size_t i) { return (ex_ver *)s->ver
 size_t pond_ex_state_nfiles(const ex_state *s) { return s->files.size / sizeof(ex_file); }
 ex_file *pond_ex_state_file(const ex_state *s, size_t i) { return (ex_file *)s->files.ptr + i; }
 size_t pond_ex_state_nremoved(const ex_state *s) { return s->removed.size / sizeof(ex_file); }
-ex_file *pond_ex_state_removed(const ex_state *s, size_t i) { return (ex_file *)s->removed.ptr + i; }
+ex_file *pond_ex_state_removed(const ex_state *s, size_t i)
+{
+    return (ex_file *)s->removed.ptr + i;
+}
 
 static char *dup_or_null(const char *s, int *rc)
 {
@@ -149,9 +152,7 @@ int pond_ex_state_save(const ex_state *s, const char *dir, const char *name)
             rc = pond_buf_putc(&b, '\n');
     }
     if (rc == 0)
-        rc = pond_buf_printf(&b,
-                             "position %" PRId64 "\nrun %" PRId64 "\ndelta %" PRId64
-                             " %d %d",
+        rc = pond_buf_printf(&b, "position %" PRId64 "\nrun %" PRId64 "\ndelta %" PRId64 " %d %d",
                              s->position, s->run, s->delta_version, s->protocol_reader,
                              s->protocol_writer);
     if (rc == 0)
@@ -163,8 +164,7 @@ int pond_ex_state_save(const ex_state *s, const char *dir, const char *name)
         char hex[65];
         pond_hash_hex(hex, &v->sha);
         rc = pond_buf_printf(&b,
-                             "v %" PRId64 " %s %" PRId64 " %" PRId64 " %016" PRIx64
-                             " %016" PRIx64,
+                             "v %" PRId64 " %s %" PRId64 " %" PRId64 " %016" PRIx64 " %016" PRIx64,
                              v->version, hex, v->txn_seq, v->rows, v->s1, v->s2);
         if (rc == 0)
             rc = put_field(&b, v->parts);
@@ -177,7 +177,8 @@ int pond_ex_state_save(const ex_state *s, const char *dir, const char *name)
         rc = put_file(&b, 'r', pond_ex_state_removed(s, i));
     if (rc == 0)
         rc = pond_buf_printf(&b, "end %zu\n",
-                             pond_ex_state_nvers(s) + pond_ex_state_nfiles(s) + pond_ex_state_nremoved(s));
+                             pond_ex_state_nvers(s) + pond_ex_state_nfiles(s) +
+                                 pond_ex_state_nremoved(s));
     if (rc == 0)
         rc = pond__replace_file(path, tmp, b.ptr, b.size, EX_D);
     pond_buf_dispose(&b);
@@ -404,8 +405,8 @@ int pond_ex_state_parse(ex_state *s, char *text, size_t len, const char *path)
     }
     if (rc == 0 && !ended)
         rc = bad(&c, "no end record (the file was cut short)");
-    if (rc == 0 && (!s->source || !s->node || !s->kind || !s->options || !s->schema ||
-                    !s->settings))
+    if (rc == 0 &&
+        (!s->source || !s->node || !s->kind || !s->options || !s->schema || !s->settings))
         rc = bad(&c, "a header record is missing");
 done:
     if (rc < 0)

@@ -65,9 +65,8 @@ int pond_ex_check_dirs(const char *dir, const char *rel)
         struct stat st;
         if (pond__os_lstat(p, &st) == 0 && !S_ISDIR(st.st_mode))
             rc = pond_error_set(POND_ECORRUPT, EX_D,
-                                "'%s' is %s: export writes and removes files only inside %s",
-                                p, S_ISLNK(st.st_mode) ? "a symbolic link" : "not a directory",
-                                dir);
+                                "'%s' is %s: export writes and removes files only inside %s", p,
+                                S_ISLNK(st.st_mode) ? "a symbolic link" : "not a directory", dir);
         *s = '/';
     }
     pond_free(p);
@@ -102,7 +101,8 @@ static int writer_open(ex_ctx *c, ex_writer *w, const ex_key *key)
     if (rc == 0 && c->level > 0) {
         if (!(dirpath = pond__path_join(c->dir, b.ptr)))
             rc = POND_ENOMEM;
-        else if ((rc = pond_buf_putc(&b, '/')) == 0 && (rc = pond_ex_check_dirs(c->dir, b.ptr)) == 0)
+        else if ((rc = pond_buf_putc(&b, '/')) == 0 &&
+                 (rc = pond_ex_check_dirs(c->dir, b.ptr)) == 0)
             rc = pond__mkdir_p(dirpath, EX_D);
         b.ptr[--b.size] = '\0';
     }
@@ -250,7 +250,7 @@ static int writer_for(size_t *out, ex_ctx *c, const ex_key *key)
 static void noop_release(struct ArrowArray *a) { a->release = NULL; }
 
 int pond_ex_emit(ex_ctx *c, const ex_key *key, const struct ArrowArray *batch, const int *map,
-            const int64_t *idx, int64_t n)
+                 const int64_t *idx, int64_t n)
 {
     size_t wi;
     int rc = writer_for(&wi, c, key);
@@ -276,7 +276,7 @@ int pond_ex_emit(ex_ctx *c, const ex_key *key, const struct ArrowArray *batch, c
             ptrs[k] = batch->children[map[k]];
         } else {
             rc = pond_ex_take(&owned[k], t, batch->children[map[k]], batch->offset, idx, n,
-                         c->cast_ns[k]);
+                              c->cast_ns[k]);
             ptrs[k] = &owned[k];
         }
     }

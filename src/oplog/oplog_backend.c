@@ -76,7 +76,7 @@ static int part_get(ol_part **out, oplog_be *ob, const pond_node_id *id, bool cr
 }
 
 int pond_oplog__part_add_file(ol_part *p, const char *path, int64_t txn, int64_t size,
-                         const pond_hash *sha)
+                              const pond_hash *sha)
 {
     if (p->n_files == p->cap_files) {
         /* most partitions of a big pond hold one file or a few (tiered merging) */
@@ -102,7 +102,7 @@ int pond_oplog__part_add_file(ol_part *p, const char *path, int64_t txn, int64_t
 }
 
 int pond_oplog__open_data_file(pond_parquet_reader **out, pond_buf *mem, oplog_be *ob,
-                          const ol_file *f, const pond_parquet_read_options *po)
+                               const ol_file *f, const pond_parquet_read_options *po)
 {
     *out = NULL;
     char *path = pond__path_join(ob->dir, f->path);
@@ -273,8 +273,8 @@ static int load_entries(oplog_be *ob, ol_part *p, int file_idx, oplog_row **want
  * where children live), in files from_file on. The rows loaded are appended to *loaded when
  * loaded is not NULL. A node's older versions are only ever pending after its partition was
  * loaded, which loads the newest: so only newest_only calls learn from what they read. */
-static int load_pending(oplog_be *ob, ol_part *p, ol_node *only, bool newest_only,
-                        size_t from_file, oplog_row ***loaded, size_t *n_loaded)
+static int load_pending(oplog_be *ob, ol_part *p, ol_node *only, bool newest_only, size_t from_file,
+                        oplog_row ***loaded, size_t *n_loaded)
 {
     int rc = 0;
     for (size_t fi = from_file; fi < p->n_files && rc == 0; fi++) {
@@ -316,7 +316,7 @@ static int load_pending(oplog_be *ob, ol_part *p, ol_node *only, bool newest_onl
 }
 
 int pond_oplog__part_load_entries_from(oplog_be *ob, ol_part *p, size_t from_file,
-                                  oplog_row ***loaded, size_t *n_loaded)
+                                       oplog_row ***loaded, size_t *n_loaded)
 {
     return load_pending(ob, p, NULL, false, from_file, loaded, n_loaded);
 }
@@ -336,10 +336,18 @@ static int load_file(oplog_be *ob, ol_part *p, int file_idx)
     oplog_row *rows = NULL;
     size_t n = 0, cap = 0;
     /* every column but the directory listings, which can be most of the bytes */
-    static const char *const cols[] = {"node_id",  "file_type",      "version",
-                                       "txn_seq",  "timestamp",      "size",
-                                       "sha256",   "content",        "blob_root",
-                                       "symlink_target", "min_event_time", "max_event_time",
+    static const char *const cols[] = {"node_id",
+                                       "file_type",
+                                       "version",
+                                       "txn_seq",
+                                       "timestamp",
+                                       "size",
+                                       "sha256",
+                                       "content",
+                                       "blob_root",
+                                       "symlink_target",
+                                       "min_event_time",
+                                       "max_event_time",
                                        "extended_attributes"};
     pond_parquet_read_options po = POND_PARQUET_READ_OPTIONS_INIT;
     po.column_names = cols;
@@ -674,8 +682,9 @@ int pond_oplog__write_part_file(oplog_be *ob, commit_part *cp, int64_t txn, bool
     bool new_dir = pond__os_lstat(dirpath, &st) != 0;
     if (!new_dir && !S_ISDIR(st.st_mode)) {
         /* a link here would take the commit's file into another tree */
-        rc = pond_error_set(POND_ECORRUPT, D, "'%s' is %s: a pond directory must be a real directory",
-                            dirpath, pond__file_kind(st.st_mode));
+        rc = pond_error_set(POND_ECORRUPT, D,
+                            "'%s' is %s: a pond directory must be a real directory", dirpath,
+                            pond__file_kind(st.st_mode));
         goto done;
     }
     if (new_dir && (rc = pond__mkdir(dirpath, true, D)) < 0)
@@ -829,7 +838,8 @@ static bool needs_format_2(pond_node_rec *const *recs, size_t n)
     return false;
 }
 
-int pond_oplog__commit_format(const oplog_be *ob, pond_node_rec *const *recs, size_t n, bool retention)
+int pond_oplog__commit_format(const oplog_be *ob, pond_node_rec *const *recs, size_t n,
+                              bool retention)
 {
     if (ob->format >= OPLOG_FORMAT)
         return ob->format;
@@ -965,9 +975,17 @@ static int ob_commit(pond_backend *be, const pond_backend_txn_info *info,
         char hex[65];
         pond_delta_kv tag;
         pond_oplog__sha_tag(hex, &tag, &cps[k]);
-        pond_delta_file_desc f = {POND_DELTA_FILE_DESC_VERSION, cps[k].path, &pv, 1,
-                                  cps[k].size, info->timestamp_us / 1000, 0, true, stats.ptr,
-                                  &tag, 1};
+        pond_delta_file_desc f = {POND_DELTA_FILE_DESC_VERSION,
+                                  cps[k].path,
+                                  &pv,
+                                  1,
+                                  cps[k].size,
+                                  info->timestamp_us / 1000,
+                                  0,
+                                  true,
+                                  stats.ptr,
+                                  &tag,
+                                  1};
         rc = pond_delta_actions_add(acts, &f);
     }
     if (rc == 0) {
@@ -999,7 +1017,7 @@ static int ob_commit(pond_backend *be, const pond_backend_txn_info *info,
         if ((irc = part_get(&p, ob, &cps[k].part, true)) < 0)
             break;
         if ((irc = pond_oplog__part_add_file(p, cps[k].path, info->txn_seq, cps[k].size,
-                                        &cps[k].sha)) < 0)
+                                             &cps[k].sha)) < 0)
             break;
         if ((irc = pond_oplog__idmap_put(&ob->node_part, &cps[k].part, p)) < 0)
             break;
@@ -1274,8 +1292,10 @@ int pond_oplog_open(pond_backend **out, const char *dir, const pond_oplog_option
     if (pond__os_stat(dir, &st) != 0)
         return pond_error_set_os(D, "pond '%s'", dir);
     if (!pond_oplog_is_pond(dir))
-        return pond_error_set(POND_ENOTFOUND, D, "'%s' is not a pond (no _delta_log; "
-                                                 "create one with 'pond init')", dir);
+        return pond_error_set(POND_ENOTFOUND, D,
+                              "'%s' is not a pond (no _delta_log; "
+                              "create one with 'pond init')",
+                              dir);
     /* the log is read and written through this path: it must be the pond's own directory */
     char *log = pond__path_join(dir, "_delta_log");
     if (!log)
@@ -1284,8 +1304,9 @@ int pond_oplog_open(pond_backend **out, const char *dir, const pond_oplog_option
     if (pond__os_lstat(log, &st) != 0)
         rc = pond_error_set_os(D, "stat '%s'", log);
     else if (!S_ISDIR(st.st_mode))
-        rc = pond_error_set(POND_ECORRUPT, D, "'%s' is %s: a pond directory must be a real directory",
-                            log, pond__file_kind(st.st_mode));
+        rc = pond_error_set(POND_ECORRUPT, D,
+                            "'%s' is %s: a pond directory must be a real directory", log,
+                            pond__file_kind(st.st_mode));
     pond_free(log);
     if (rc < 0)
         return rc;
@@ -1373,8 +1394,15 @@ int pond_oplog__create(const char *dir, const pond_oplog_create_options *opts, i
                            {CFG_T_DATA, td},
                            {CFG_T_TABLE, tt},
                            {"pond.tombstone_retention_ms", "0"}};
-    pond_delta_metadata_desc md = {POND_DELTA_METADATA_DESC_VERSION, id, "pond", NULL,
-                                   pond_oplog__schema_string(format), pcols, 1, cfg, 4,
+    pond_delta_metadata_desc md = {POND_DELTA_METADATA_DESC_VERSION,
+                                   id,
+                                   "pond",
+                                   NULL,
+                                   pond_oplog__schema_string(format),
+                                   pcols,
+                                   1,
+                                   cfg,
+                                   4,
                                    pond__now_us() / 1000};
     pond_delta_actions *a = NULL;
     if ((rc = pond_delta_actions_new(&a)) < 0)
@@ -1382,7 +1410,8 @@ int pond_oplog__create(const char *dir, const pond_oplog_create_options *opts, i
     if ((rc = pond_delta_actions_protocol(a, 1, 2, NULL, 0, NULL, 0)) == 0 &&
         (rc = pond_delta_actions_metadata(a, &md)) == 0 &&
         (rc = pond_delta_actions_commit_info(a, pond__now_us() / 1000, "CREATE TABLE",
-                                             "{\"mode\":\"ErrorIfExists\"}", opts->command_json)) == 0)
+                                             "{\"mode\":\"ErrorIfExists\"}", opts->command_json)) ==
+            0)
         rc = pond_delta_commit_write(dir, 0, a);
     pond_delta_actions_free(a);
     return rc;
@@ -1515,8 +1544,7 @@ int pond_oplog_refresh(int64_t *txn_out, pond_backend *be)
     while (ob->as_of < 0 && ob->last_txn >= 0) {
         refresh_ctx c = {ob, ob->last_txn + 1};
         bool meta = false;
-        rc = pond_delta_commit_changes(&meta, ob->dir, c.version, refresh_add, refresh_remove,
-                                       &c);
+        rc = pond_delta_commit_changes(&meta, ob->dir, c.version, refresh_add, refresh_remove, &c);
         if (rc == POND_ENOTFOUND) {
             rc = 0;
             break;

@@ -9,7 +9,8 @@
 
 int pond_oplog__maybe_checkpoint(oplog_be *ob, int64_t version)
 {
-    int64_t every = ob->checkpoint_interval > 0 ? ob->checkpoint_interval : POND_CHECKPOINT_INTERVAL;
+    int64_t every =
+        ob->checkpoint_interval > 0 ? ob->checkpoint_interval : POND_CHECKPOINT_INTERVAL;
     if (version <= 0 || version % every != 0)
         return 0;
     pond_delta_table *t = NULL;

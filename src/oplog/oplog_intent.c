@@ -149,8 +149,9 @@ int pond_oplog__intent_parse(oplog_intent *out, const char *text, size_t len, co
             break;
         }
         if (!pond_oplog__intent_follows(out->v, out->n, &e)) {
-            rc = bad(path, line, "versions must ascend (a version's commit and checkpoint once "
-                                 "each)");
+            rc = bad(path, line,
+                     "versions must ascend (a version's commit and checkpoint once "
+                     "each)");
             break;
         }
         if (out->n == OPLOG_INTENT_MAX_ENTRIES) {
@@ -177,8 +178,8 @@ int pond_oplog__intent_parse(oplog_intent *out, const char *text, size_t len, co
 /* ---- what an intent on disk means ---------------------------------------------------------- */
 
 typedef struct {
-    bool present;   /* `_host/push-intent` exists (as anything) */
-    bool valid;     /* a regular file that parsed and whose SHA-256 matched */
+    bool present; /* `_host/push-intent` exists (as anything) */
+    bool valid;   /* a regular file that parsed and whose SHA-256 matched */
     oplog_intent in;
     int64_t gap;    /* the version of the first log file it names that is missing and needed
                        (a commit; a checkpoint named before its version's commit, where a start
@@ -317,16 +318,16 @@ static int examine(intent_state *st, const char *dir)
             !number(&v, &p, de.name + 20, MAX_VERSION, 20) || p != de.name + 20)
             continue;
         if (v < st->gap) {
-            bool log_file = !strcmp(de.name + 20, ".json") ||
-                            !strcmp(de.name + 20, ".checkpoint.parquet");
+            bool log_file =
+                !strcmp(de.name + 20, ".json") || !strcmp(de.name + 20, ".checkpoint.parquet");
             if (log_file && v > st->below)
                 st->below = v;
             continue;
         }
         st->above++;
         if (st->explained)
-            rc = check_above(st, dir, de.name,
-                             S_ISREG(de.st.st_mode) ? (int64_t)de.st.st_size : -1);
+            rc =
+                check_above(st, dir, de.name, S_ISREG(de.st.st_mode) ? (int64_t)de.st.st_size : -1);
     }
     pond__dir_close(log);
     if (rc == POND_ITEROVER)

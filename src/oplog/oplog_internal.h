@@ -15,8 +15,8 @@
 /* A decoded row: the node version plus what only the oplog knows about it. */
 typedef struct {
     pond_node_rec *rec;
-    bool in_store;   /* content in the CAS */
-    pond_hash root;  /* CAS chunk root, when in_store */
+    bool in_store;  /* content in the CAS */
+    pond_hash root; /* CAS chunk root, when in_store */
     /* Directory listings are decoded lazily: a partition loads every row without the
      * `entries` column, then the listings of the latest directory versions only. An older
      * version's listing is read from its file (file_idx) when it is asked for. */
@@ -60,11 +60,11 @@ int pond_oplog__arrow_schema(struct ArrowSchema *out, int format);
 int pond_oplog__encode(struct ArrowArray *out, const oplog_row *rows, size_t n, int format);
 /* Decodes a batch read from a data file of partition part into rows appended to *rows. */
 int pond_oplog__decode(oplog_row **rows, size_t *n, size_t *cap, const struct ArrowSchema *schema,
-                  const struct ArrowArray *batch, const pond_node_id *part, const char *file);
+                       const struct ArrowArray *batch, const pond_node_id *part, const char *file);
 /* Fills rec->entries of the directory row (node, version) from a batch that has the node_id,
  * version and entries columns; returns 1 when the row was found in the batch, 0 if not. */
 int pond_oplog__decode_entries_for(pond_node_rec *rec, const struct ArrowSchema *schema,
-                              const struct ArrowArray *batch, const char *file);
+                                   const struct ArrowArray *batch, const char *file);
 void pond_oplog__row_dispose(oplog_row *row);
 /* Every directory listing of a batch read from data file `file`, checked against the listing
  * rules (pond_dir_entries_check, plus NUL bytes inside names): fn gets one message per broken
@@ -72,8 +72,8 @@ void pond_oplog__row_dispose(oplog_row *row);
  * its first broken rule instead (docs/tinyfs.md: fsck reports every one). */
 typedef void (*oplog_listing_fn)(const char *problem, void *payload);
 int pond_oplog__check_listings(int *n_out, const struct ArrowSchema *schema,
-                          const struct ArrowArray *batch, const char *file, oplog_listing_fn fn,
-                          void *payload);
+                               const struct ArrowArray *batch, const char *file,
+                               oplog_listing_fn fn, void *payload);
 
 /* A map from 16-byte node ids to pointers (open addressing). */
 typedef struct {
@@ -87,11 +87,11 @@ void pond_oplog__idmap_dispose(oplog_idmap *m);
 
 /* One data file of a partition. */
 typedef struct {
-    char *path;      /* relative to the pond dir */
-    int64_t txn;     /* the newest transaction in it (from its name) */
-    int level;       /* merge level (from its name): 0 = written by a commit */
-    int64_t size;    /* from the add action; -1 unknown */
-    bool has_sha;    /* the add action's tags carry the file's SHA-256 */
+    char *path;   /* relative to the pond dir */
+    int64_t txn;  /* the newest transaction in it (from its name) */
+    int level;    /* merge level (from its name): 0 = written by a commit */
+    int64_t size; /* from the add action; -1 unknown */
+    bool has_sha; /* the add action's tags carry the file's SHA-256 */
     pond_hash sha;
 } ol_file;
 
@@ -114,20 +114,20 @@ typedef struct oplog_be {
     char *dir;
     pond_cas *cas;
     int64_t last_txn;
-    int64_t as_of;       /* -1 = live */
+    int64_t as_of; /* -1 = live */
     int64_t threshold_data, threshold_table;
     char *table_id;
-    oplog_idmap parts;   /* part id -> ol_part* */
+    oplog_idmap parts;     /* part id -> ol_part* */
     oplog_idmap node_part; /* node id -> ol_part* (learned from directory listings) */
     int lock_fd;
     int64_t checkpoint_interval; /* from pond.checkpoint_interval; 0 = default */
     char *warnings[4];           /* from the first read of the log (pond_oplog_warning) */
     bool warned;
-    int64_t snapshot_version;    /* the Delta version indexed (the newest when opened) */
-    int64_t row_max_txn;         /* -1, or a past view: rows of later transactions are skipped */
-    int64_t oldest_complete;     /* OPLOG_CFG_OLDEST_COMPLETE (0 when retention never ran) */
-    int64_t dropped_at;          /* OPLOG_CFG_DROPPED_AT, or -1 */
-    int format;                  /* pond.format of the snapshot: OPLOG_FORMAT_MIN..OPLOG_FORMAT */
+    int64_t snapshot_version; /* the Delta version indexed (the newest when opened) */
+    int64_t row_max_txn;      /* -1, or a past view: rows of later transactions are skipped */
+    int64_t oldest_complete;  /* OPLOG_CFG_OLDEST_COMPLETE (0 when retention never ran) */
+    int64_t dropped_at;       /* OPLOG_CFG_DROPPED_AT, or -1 */
+    int format;               /* pond.format of the snapshot: OPLOG_FORMAT_MIN..OPLOG_FORMAT */
 } oplog_be;
 
 /* Retention records in metaData.configuration (docs/format.md, "Retention"): the oldest
@@ -146,28 +146,27 @@ typedef struct oplog_be {
  * carries the upgrade: format-2 data files and a metaData action saying format 2. The one
  * place that decides, for ordinary commits (recs) and gc's retention commit. */
 int pond_oplog__commit_format(const oplog_be *ob, pond_node_rec *const *recs, size_t n,
-                         bool retention);
-
+                              bool retention);
 
 typedef struct {
     pond_node_id part;
     oplog_row *rows;
     size_t n, cap;
-    char *path;        /* relative data file path */
+    char *path; /* relative data file path */
     int64_t size;
     bool written;
-    int level;         /* merge level of the file to write (0 for a commit's own file) */
-    pond_hash sha;     /* SHA-256 of the file written (recorded in the add action's tags) */
-    bool unsynced;     /* written without fsync: fd is still open (pond_oplog__sync_part_file) */
+    int level;     /* merge level of the file to write (0 for a commit's own file) */
+    pond_hash sha; /* SHA-256 of the file written (recorded in the add action's tags) */
+    bool unsynced; /* written without fsync: fd is still open (pond_oplog__sync_part_file) */
     int fd;
-    int format;        /* the pond format to write; 0 = the pond's (ob->format) */
+    int format; /* the pond format to write; 0 = the pond's (ob->format) */
 } commit_part;
 
 int pond_oplog__part_load(oplog_be *ob, ol_part *p);
 /* Appends a data file (path copied) to a partition's file list; its level is read from the
  * name. */
 int pond_oplog__part_add_file(ol_part *p, const char *path, int64_t txn, int64_t size,
-                         const pond_hash *sha);
+                              const pond_hash *sha);
 /* The add-action tag holding a data file's SHA-256 (lowercase hex). Every data file pond writes
  * has it; reads and fsck check it, so a flipped bit anywhere in the file is an error, never
  * wrong data (docs/format.md). */
@@ -175,14 +174,14 @@ int pond_oplog__part_add_file(ol_part *p, const char *path, int64_t txn, int64_t
 /* Reads data file f of a partition whole, checks its size and SHA-256 against the add action,
  * and opens a reader over the bytes (*mem owns them: dispose after freeing the reader). */
 int pond_oplog__open_data_file(pond_parquet_reader **out, pond_buf *mem, oplog_be *ob,
-                          const ol_file *f, const pond_parquet_read_options *po);
+                               const ol_file *f, const pond_parquet_read_options *po);
 /* The merge level a data file name records: `<txn>-<hex>.parquet` is 0 (a commit's own file),
  * `<txn>-<hex>-l<N>.parquet` is N (a merge of POND_MERGE_FANIN files of level N-1). */
 int pond_oplog__file_level(const char *path);
 /* Loads the pending listings of the directory rows that live in files from_file.. of p. Each
  * row loaded is appended to *loaded (when not NULL) so the caller can drop it again. */
 int pond_oplog__part_load_entries_from(oplog_be *ob, ol_part *p, size_t from_file,
-                                  oplog_row ***loaded, size_t *n_loaded);
+                                       oplog_row ***loaded, size_t *n_loaded);
 /* Loads the pending listings of every directory row of the partition (before rewriting it). */
 int pond_oplog__part_load_all_entries(oplog_be *ob, ol_part *p);
 void pond_oplog__part_unload(ol_part *p);
@@ -217,7 +216,7 @@ typedef struct {
  * not keep (opts may be NULL: keep all) and merges all files of every partition that has at
  * least min_files files or lost versions. */
 int pond_oplog__rewrite(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opts,
-                   const oplog_merge *plan, size_t n_plan, size_t min_files);
+                        const oplog_merge *plan, size_t n_plan, size_t min_files);
 /* Tiered merging: when the newest POND_MERGE_FANIN data files of a partition have the same
  * level N, they are merged into one file of level N+1 (and so on up). A partition holds at
  * most FANIN-1 files per level, and every row is rewritten once per level: log(history)
@@ -264,7 +263,7 @@ void pond_oplog__strs_dispose(oplog_strs *s);
  * the walk with its error, since a decision on a damaged tree could drop what a read needs. */
 typedef void (*oplog_tree_problem_fn)(const char *message, void *payload);
 int pond_oplog__tree_paths(oplog_idmap *paths, oplog_be *ob, oplog_tree_problem_fn corrupt,
-                      void *payload);
+                           void *payload);
 void pond_oplog__paths_dispose(oplog_idmap *paths);
 /* Where the listings of the current tree say each reachable node's versions live (node id ->
  * ol_part*, or OPLOG_NO_PART when the index has no such partition; the root is not in it).
@@ -284,10 +283,10 @@ int pond_oplog__retain(pond_gc_report *out, oplog_be *ob, const pond_gc_options 
  * `part_id=*`, `_host/` and the top level (the store has pond_cas_foreach). Never follows a
  * link. */
 typedef enum {
-    OPLOG_WALK_DATA,     /* part_id=<id>/<data file name>, a regular file */
-    OPLOG_WALK_LOG_TEMP, /* _delta_log/.tmp-*, a regular file (a writer's or a crashed one's) */
+    OPLOG_WALK_DATA,      /* part_id=<id>/<data file name>, a regular file */
+    OPLOG_WALK_LOG_TEMP,  /* _delta_log/.tmp-*, a regular file (a writer's or a crashed one's) */
     OPLOG_WALK_HOST_TEMP, /* _host/incoming/<name>, a regular file (a transfer's temp file) */
-    OPLOG_WALK_FOREIGN   /* anything else, never removed */
+    OPLOG_WALK_FOREIGN    /* anything else, never removed */
 } oplog_walk_kind;
 typedef struct {
     oplog_walk_kind kind;
@@ -315,6 +314,6 @@ int pond_oplog__create(const char *dir, const pond_oplog_create_options *opts, i
  * file a version at or after the oldest live lease refers to, so gc keeps them. */
 typedef int (*oplog_lease_keep_fn)(const pond_hash *sha, const char *path, void *payload);
 int pond_oplog__lease_keep(oplog_be *ob, oplog_lease_keep_fn blob, oplog_lease_keep_fn file,
-                      void *payload);
+                           void *payload);
 
 #endif

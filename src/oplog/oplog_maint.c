@@ -296,14 +296,16 @@ static void temp_file(fsck_ctx *c, const char *rel, int64_t size, int64_t mtime)
     int64_t age = (c->now - mtime) / 1000000;
     if (c->now - mtime > FSCK_GRACE_US) {
         c->rep->stale_temps++;
-        problem(c, "stale", "temp file %s: %lld bytes, %lld s old: left by an interrupted "
-                            "writer (gc removes it)",
+        problem(c, "stale",
+                "temp file %s: %lld bytes, %lld s old: left by an interrupted "
+                "writer (gc removes it)",
                 rel, (long long)size, (long long)age);
     } else {
         c->rep->young_temps++;
         c->rep->young_temp_bytes += size;
-        problem(c, "temp", "temp file %s: %lld bytes, %lld s old: a writer at work or one that "
-                           "stopped (gc removes it once older than its grace period)",
+        problem(c, "temp",
+                "temp file %s: %lld bytes, %lld s old: a writer at work or one that "
+                "stopped (gc removes it once older than its grace period)",
                 rel, (long long)size, (long long)(age < 0 ? 0 : age));
     }
 }
@@ -369,8 +371,9 @@ static void describe_store_foreign(char *out, size_t cap, const pond_cas_entry *
     /* the store itself, tmp/ and the fan-out directories are directories; the rest files */
     bool dir = !*e->path || !strcmp(e->path, "tmp") || strlen(e->path) == 2;
     if (e->misplaced)
-        snprintf(out, cap, "%s is %s where pond keeps its own %s: pond never follows or "
-                           "removes it",
+        snprintf(out, cap,
+                 "%s is %s where pond keeps its own %s: pond never follows or "
+                 "removes it",
                  rel, pond__file_kind((mode_t)e->mode), dir ? "directory" : "file");
     else
         snprintf(out, cap, "%s is %s that is not pond's: left alone", rel,
@@ -561,8 +564,9 @@ int pond_oplog_fsck(pond_fsck_report *out, pond_backend *be, pond_fsck_fn fn,
                     pond_error_last()->message);
         } else if (ref.size != r->size || !pond_hash_equal(&ref.root, &row->root)) {
             out->corrupt++;
-            problem(&c, "corrupt", "%s version %lld: blob %s does not match the recorded size "
-                                   "and chunk root",
+            problem(&c, "corrupt",
+                    "%s version %lld: blob %s does not match the recorded size "
+                    "and chunk root",
                     name, (long long)r->version, hex);
         } else {
             out->bytes_hashed += ref.size;
@@ -582,8 +586,9 @@ int pond_oplog_fsck(pond_fsck_report *out, pond_backend *be, pond_fsck_fn fn,
         (rc = pond_oplog__walk(ob, walk_entry, &c)) < 0)
         goto done;
     if (out->missing || out->corrupt || out->misplaced)
-        rc = pond_error_set(POND_ECORRUPT, D, "pond '%s': %lld missing, %lld corrupt, %lld "
-                                              "misplaced",
+        rc = pond_error_set(POND_ECORRUPT, D,
+                            "pond '%s': %lld missing, %lld corrupt, %lld "
+                            "misplaced",
                             ob->dir, (long long)out->missing, (long long)out->corrupt,
                             (long long)out->misplaced);
 done:
@@ -598,7 +603,8 @@ done:
 
 /* ---- gc --------------------------------------------------------------------------------------- */
 
-static void warn(const pond_gc_options *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void warn(const pond_gc_options *o, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 static void warn(const pond_gc_options *o, const char *fmt, ...)
 {
     char msg[1536];
@@ -849,7 +855,7 @@ static void repend(oplog_row **rows, size_t n, int file_idx)
  * Without: all the data files of every partition that has at least min_files files become one.
  * The index follows in place. */
 int pond_oplog__rewrite(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opts,
-                   const oplog_merge *plan, size_t n_plan, size_t min_files)
+                        const oplog_merge *plan, size_t n_plan, size_t min_files)
 {
     int64_t now = pond__now_us();
     int rc = 0;
@@ -942,8 +948,17 @@ int pond_oplog__rewrite(pond_gc_report *out, oplog_be *ob, const pond_gc_options
             char hex[65];
             pond_delta_kv tag;
             pond_oplog__sha_tag(hex, &tag, cp);
-            pond_delta_file_desc f = {POND_DELTA_FILE_DESC_VERSION, cp->path, &pv, 1, cp->size,
-                                      now / 1000, 0, false, stats.ptr, &tag, 1};
+            pond_delta_file_desc f = {POND_DELTA_FILE_DESC_VERSION,
+                                      cp->path,
+                                      &pv,
+                                      1,
+                                      cp->size,
+                                      now / 1000,
+                                      0,
+                                      false,
+                                      stats.ptr,
+                                      &tag,
+                                      1};
             rc = pond_delta_actions_add(acts, &f);
         }
         for (size_t i = 0; i < removed.n && rc == 0; i++) {
@@ -951,8 +966,17 @@ int pond_oplog__rewrite(pond_gc_report *out, oplog_be *ob, const pond_gc_options
             char id[POND_NODE_ID_STRLEN + 1] = {0};
             memcpy(id, removed.v[i] + 8, POND_NODE_ID_STRLEN);
             pond_delta_kv pv = {"part_id", id};
-            pond_delta_file_desc f = {POND_DELTA_FILE_DESC_VERSION, removed.v[i], &pv, 1, -1,
-                                      0, now / 1000, false, NULL, NULL, 0};
+            pond_delta_file_desc f = {POND_DELTA_FILE_DESC_VERSION,
+                                      removed.v[i],
+                                      &pv,
+                                      1,
+                                      -1,
+                                      0,
+                                      now / 1000,
+                                      false,
+                                      NULL,
+                                      NULL,
+                                      0};
             rc = pond_delta_actions_remove(acts, &f);
         }
         if (rc == 0) {
@@ -961,8 +985,7 @@ int pond_oplog__rewrite(pond_gc_report *out, oplog_be *ob, const pond_gc_options
             rc = pond_buf_printf(&extra, "{\"pondTxnSeq\":%lld%s%s}", (long long)version,
                                  cmd ? ",\"pondMeta\":" : "", cmd ? cmd : "");
             if (rc == 0)
-                rc = pond_delta_actions_commit_info(acts, now / 1000, "OPTIMIZE", NULL,
-                                                    extra.ptr);
+                rc = pond_delta_actions_commit_info(acts, now / 1000, "OPTIMIZE", NULL, extra.ptr);
             pond_buf_dispose(&extra);
         }
         if (rc == 0)
@@ -986,8 +1009,9 @@ int pond_oplog__rewrite(pond_gc_report *out, oplog_be *ob, const pond_gc_options
                 pond_free(p->files[f].path);
             p->n_files = from;
             if (cps[k].n && cps[k].path)
-                rc = pond_oplog__part_add_file(p, cps[k].path, cps[k].rows[cps[k].n - 1].rec->txn_seq,
-                                          cps[k].size, &cps[k].sha);
+                rc = pond_oplog__part_add_file(p, cps[k].path,
+                                               cps[k].rows[cps[k].n - 1].rec->txn_seq, cps[k].size,
+                                               &cps[k].sha);
             FOREACH_NODE(p, nd)
             for (size_t i = 0; i < nd->n; i++)
                 if (nd->rows[i].file_idx >= (int)from)

@@ -24,9 +24,12 @@ typedef struct {
 static const char *advice(const pond_delta_log_problem *p)
 {
     switch (p->kind) {
-    case POND_DELTA_LOG_CHECKPOINT: return "pond fsck --repair rewrites it from the JSON commits";
-    case POND_DELTA_LOG_LAST_CHECKPOINT: return "only a hint; pond fsck --repair rewrites it";
-    default: return "a commit cannot be rebuilt from the log: restore it from a backup";
+    case POND_DELTA_LOG_CHECKPOINT:
+        return "pond fsck --repair rewrites it from the JSON commits";
+    case POND_DELTA_LOG_LAST_CHECKPOINT:
+        return "only a hint; pond fsck --repair rewrites it";
+    default:
+        return "a commit cannot be rebuilt from the log: restore it from a backup";
     }
 }
 
@@ -165,7 +168,8 @@ int pond_oplog_repair(pond_repair_report *out, pond_backend *be, pond_fsck_fn fn
         /* point it at the newest checkpoint that reads (rewritten as it is), or make one */
         pond_delta_table *t = NULL;
         if ((rc = pond_delta_table_open(&t, ob->dir, NULL)) == 0) {
-            int64_t cp = pond_delta_table_checkpoint_version(t), latest = pond_delta_table_version(t);
+            int64_t cp = pond_delta_table_checkpoint_version(t),
+                    latest = pond_delta_table_version(t);
             if (cp >= 0) {
                 rc = rewrite_checkpoint(ob, cp);
             } else if (latest > 0) {

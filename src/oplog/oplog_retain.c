@@ -77,7 +77,7 @@ static int build_paths(oplog_idmap *paths, oplog_be *ob, const pond_node_id *dir
 }
 
 int pond_oplog__tree_paths(oplog_idmap *paths, oplog_be *ob, oplog_tree_problem_fn corrupt,
-                      void *payload)
+                           void *payload)
 {
     pond_node_id root = pond_node_id_root();
     char *slash = pond_strdup("/");
@@ -167,7 +167,9 @@ static int rrow_id_version_cmp(const void *a, const void *b)
     int c = memcmp(&x->row->rec->id, &y->row->rec->id, sizeof(pond_node_id));
     if (c)
         return c;
-    return x->row->rec->version < y->row->rec->version ? -1 : x->row->rec->version > y->row->rec->version;
+    return x->row->rec->version < y->row->rec->version
+               ? -1
+               : x->row->rec->version > y->row->rec->version;
 }
 
 static int rrow_txn_cmp(const void *a, const void *b)
@@ -234,8 +236,7 @@ static int replay_removals(oplog_idmap *nodes, rrow *rows, size_t n)
             rnode *info = pond_oplog__idmap_get(nodes, &r->id);
             if (!info)
                 continue;
-            if ((rc = listing_ids(&before, info->listing)) < 0 ||
-                (rc = listing_ids(&after, r)) < 0)
+            if ((rc = listing_ids(&before, info->listing)) < 0 || (rc = listing_ids(&after, r)) < 0)
                 break;
             info->listing = r;
             size_t a = 0, b = 0;
@@ -313,7 +314,8 @@ static int series_replaced(range_vec *out, const rrow *rows, size_t a, size_t b)
         json_int_t by = json_integer_value(json_array_get(e, 0));
         json_int_t lo = json_integer_value(json_array_get(e, 1));
         json_int_t hi = json_integer_value(json_array_get(e, 2));
-        const pond_node_rec *r = lo >= 1 && hi >= lo && by > hi ? version_row(rows, a, b, by) : NULL;
+        const pond_node_rec *r =
+            lo >= 1 && hi >= lo && by > hi ? version_row(rows, a, b, by) : NULL;
         if (!r || r->size <= 0)
             continue;
         if (out->n == out->cap) {
@@ -444,16 +446,34 @@ static int retention_commit(oplog_be *ob, cp_vec *cps, oplog_strs *removed, int6
         if ((rc = pond_oplog__stats_json(&stats, cp)) < 0)
             break;
         pond_oplog__sha_tag(hex, &tag, cp);
-        pond_delta_file_desc f = {POND_DELTA_FILE_DESC_VERSION, cp->path, &pv, 1, cp->size,
-                                  now / 1000, 0, true, stats.ptr, &tag, 1};
+        pond_delta_file_desc f = {POND_DELTA_FILE_DESC_VERSION,
+                                  cp->path,
+                                  &pv,
+                                  1,
+                                  cp->size,
+                                  now / 1000,
+                                  0,
+                                  true,
+                                  stats.ptr,
+                                  &tag,
+                                  1};
         rc = pond_delta_actions_add(acts, &f);
     }
     for (size_t i = 0; i < removed->n && rc == 0; i++) {
         char id[POND_NODE_ID_STRLEN + 1] = {0};
         memcpy(id, removed->v[i] + 8, POND_NODE_ID_STRLEN); /* part_id=<uuid>/... */
         pond_delta_kv pv = {"part_id", id};
-        pond_delta_file_desc f = {POND_DELTA_FILE_DESC_VERSION, removed->v[i], &pv, 1, -1,
-                                  0, now / 1000, true, NULL, NULL, 0};
+        pond_delta_file_desc f = {POND_DELTA_FILE_DESC_VERSION,
+                                  removed->v[i],
+                                  &pv,
+                                  1,
+                                  -1,
+                                  0,
+                                  now / 1000,
+                                  true,
+                                  NULL,
+                                  NULL,
+                                  0};
         rc = pond_delta_actions_remove(acts, &f);
     }
     if (rc == 0) {

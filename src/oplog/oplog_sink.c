@@ -29,8 +29,8 @@ static int store_blob(pond_cas_ref *ref, oplog_be *ob, pond_blob *blob)
         size_t n = 0;
         rc = pond_blob_pread(blob, buf, (size_t)POND_MIN((int64_t)(1 << 20), size - off), off, &n);
         if (rc == 0 && n == 0)
-            rc = pond_error_set(POND_EIO, D, "content ended at %lld of %lld bytes",
-                                (long long)off, (long long)size);
+            rc = pond_error_set(POND_EIO, D, "content ended at %lld of %lld bytes", (long long)off,
+                                (long long)size);
         if (rc == 0)
             rc = pond_cas_writer_write(w, buf, n);
         off += (int64_t)n;
@@ -54,11 +54,11 @@ static int store_blob(pond_cas_ref *ref, oplog_be *ob, pond_blob *blob)
 
 /* What a finished sink leaves: a published blob, readable (verified) before it is committed. */
 typedef struct {
-    char *pond_dir;       /* the pond whose store holds it: commit recognises its own blobs */
-    pond_cas *cas;        /* its own handle on the store: the blob may outlive the backend */
+    char *pond_dir; /* the pond whose store holds it: commit recognises its own blobs */
+    pond_cas *cas;  /* its own handle on the store: the blob may outlive the backend */
     pond_cas_ref ref;
-    pthread_mutex_t mu;   /* blobs are read from any thread */
-    pond_cas_reader *rd;  /* opened at the first read */
+    pthread_mutex_t mu;  /* blobs are read from any thread */
+    pond_cas_reader *rd; /* opened at the first read */
 } sink_blob;
 
 static int sink_blob_pread(void *impl, void *buf, size_t len, int64_t off, size_t *n_out)
@@ -171,8 +171,8 @@ int pond_oplog__store_content(pond_cas_ref *ref, oplog_be *ob, const pond_node_r
     if (pond__os_lstat(path, &st) != 0 || !S_ISREG(st.st_mode) ||
         (int64_t)st.st_size != sb->ref.size) {
         rc = POND_ENOTFOUND;
-    } else if (pond__now_us() - ((int64_t)st.st_mtim.tv_sec * 1000000 +
-                                 st.st_mtim.tv_nsec / 1000) > SINK_REFRESH_US) {
+    } else if (pond__now_us() - ((int64_t)st.st_mtim.tv_sec * 1000000 + st.st_mtim.tv_nsec / 1000) >
+               SINK_REFRESH_US) {
         rc = pond_cas_reuse(ref, ob->cas, &sb->ref.sha256, sb->ref.size);
     } else {
         *ref = sb->ref;

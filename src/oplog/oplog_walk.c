@@ -239,8 +239,9 @@ void pond_oplog__describe_foreign(char *out, size_t cap, const oplog_walk_entry 
 {
     const char *kind = pond__file_kind(e->st->st_mode);
     if (e->misplaced)
-        snprintf(out, cap, "%s is %s where pond keeps its own %s: pond never follows or "
-                           "removes it",
+        snprintf(out, cap,
+                 "%s is %s where pond keeps its own %s: pond never follows or "
+                 "removes it",
                  e->rel, kind, e->expect_dir ? "directory" : "file");
     else
         snprintf(out, cap, "%s is %s that is not pond's: left alone", e->rel, kind);

@@ -73,8 +73,7 @@ static bool lz4_hadoop(const uint8_t *src, size_t src_len, uint8_t *dst, size_t 
         in += 8;
         if (comp > src_len - in || raw > dst_len - out || comp > INT32_MAX || raw > INT32_MAX)
             return false;
-        int n = LZ4_decompress_safe((const char *)src + in, (char *)dst + out, (int)comp,
-                                    (int)raw);
+        int n = LZ4_decompress_safe((const char *)src + in, (char *)dst + out, (int)comp, (int)raw);
         if (n < 0 || (uint32_t)n != raw)
             return false;
         in += comp;
@@ -109,7 +108,7 @@ static bool lz4_frame(const uint8_t *src, size_t src_len, uint8_t *dst, size_t d
 }
 
 int pond_pq_decompress(int codec, const uint8_t *src, size_t src_len, uint8_t *dst, size_t dst_len,
-                  int64_t off)
+                       int64_t off)
 {
     switch (codec) {
     case PQ_CODEC_UNCOMPRESSED:
@@ -150,8 +149,7 @@ int pond_pq_decompress(int codec, const uint8_t *src, size_t src_len, uint8_t *d
         if (lz4_hadoop(src, src_len, dst, dst_len))
             return 0;
         if (src_len <= INT32_MAX && dst_len <= INT32_MAX) {
-            int n = LZ4_decompress_safe((const char *)src, (char *)dst, (int)src_len,
-                                        (int)dst_len);
+            int n = LZ4_decompress_safe((const char *)src, (char *)dst, (int)src_len, (int)dst_len);
             if (n >= 0 && (size_t)n == dst_len)
                 return 0;
         }
@@ -168,8 +166,9 @@ int pond_pq_decompress(int codec, const uint8_t *src, size_t src_len, uint8_t *d
         return 0;
     }
     default:
-        return pond_error_set(POND_EUNSUPPORTED, POND_DOM_PARQUET, "page at offset %" PRId64
-                              ": unsupported codec %s (%d)", off, pond_pq_codec_name(codec), codec);
+        return pond_error_set(POND_EUNSUPPORTED, POND_DOM_PARQUET,
+                              "page at offset %" PRId64 ": unsupported codec %s (%d)", off,
+                              pond_pq_codec_name(codec), codec);
     }
 }
 
@@ -179,8 +178,8 @@ static pthread_key_t g_dctx_key;
 static void dctx_free(void *p) { ZSTD_freeDCtx(p); }
 static void dctx_key_init(void) { pthread_key_create(&g_dctx_key, dctx_free); }
 
-int pond_pq_decompress_with(void **state, int codec, const uint8_t *src, size_t src_len, uint8_t *dst,
-                       size_t dst_len, int64_t off)
+int pond_pq_decompress_with(void **state, int codec, const uint8_t *src, size_t src_len,
+                            uint8_t *dst, size_t dst_len, int64_t off)
 {
     if (codec != PQ_CODEC_ZSTD || !state)
         return pond_pq_decompress(codec, src, src_len, dst, dst_len, off);
@@ -210,7 +209,7 @@ void pond_pq_codec_state_free(void *state)
 }
 
 int pond_pq_decompress_check(int codec, const uint8_t *src, size_t src_len, size_t dst_len,
-                        int64_t off)
+                             int64_t off)
 {
     switch (codec) {
     case PQ_CODEC_UNCOMPRESSED:

@@ -15,12 +15,12 @@ typedef struct {
     int codec;
     bool has_dict;
     int64_t dict_n;
-    uint8_t *dict_values;      /* fixed-width dictionary entries */
-    pq_bytes_out dict_bytes;   /* BYTE_ARRAY dictionary entries */
-    size_t dict_max_len;       /* longest BYTE_ARRAY dictionary entry */
-    pq_scratch *s;             /* decompression buffer, dictionary indices, chunk bytes */
+    uint8_t *dict_values;    /* fixed-width dictionary entries */
+    pq_bytes_out dict_bytes; /* BYTE_ARRAY dictionary entries */
+    size_t dict_max_len;     /* longest BYTE_ARRAY dictionary entry */
+    pq_scratch *s;           /* decompression buffer, dictionary indices, chunk bytes */
     pq_scratch own;
-    int64_t page_off;          /* file offset of the current page header */
+    int64_t page_off; /* file offset of the current page header */
 } chunk_ctx;
 
 static int corrupt(chunk_ctx *x, const char *msg)
@@ -31,8 +31,9 @@ static int corrupt(chunk_ctx *x, const char *msg)
 
 static int too_big(chunk_ctx *x, const char *what, uint64_t n)
 {
-    return pond_error_set(POND_EUNSUPPORTED, POND_DOM_PARQUET, "page at offset %" PRId64
-                          ": %s of %" PRIu64 " bytes exceeds the reader's limit of %zu bytes",
+    return pond_error_set(POND_EUNSUPPORTED, POND_DOM_PARQUET,
+                          "page at offset %" PRId64 ": %s of %" PRIu64
+                          " bytes exceeds the reader's limit of %zu bytes",
                           x->page_off, what, n, x->o->max_bytes);
 }
 
@@ -118,8 +119,7 @@ static int reserve_values(chunk_ctx *x, size_t nn)
     return grow(x, (void **)&c->values, &c->values_cap, need, "decoded values");
 }
 
-static int decode_plain_fixed(chunk_ctx *x, uint8_t *dst, const uint8_t *p, size_t len,
-                              size_t nn)
+static int decode_plain_fixed(chunk_ctx *x, uint8_t *dst, const uint8_t *p, size_t len, size_t nn)
 {
     const pq_leaf_desc *l = x->leaf;
     if (l->physical == PQ_BOOLEAN) {
@@ -240,7 +240,7 @@ static int decode_delta_ints(chunk_ctx *x, uint8_t *dst, const uint8_t *p, size_
         return corrupt(x, "DELTA_BINARY_PACKED on a non-integer column");
     if (l->physical == PQ_INT64) {
         if ((rc = pond_pq_delta_decode(p, len, (int64_t *)(void *)dst, nn, &n, &used,
-                                  "delta binary packed")) < 0)
+                                       "delta binary packed")) < 0)
             return rc;
     } else {
         int64_t *tmp = pond_malloc((nn ? nn : 1) * sizeof *tmp);
@@ -270,7 +270,7 @@ static int decode_values(chunk_ctx *x, int enc, const uint8_t *p, size_t len, si
         /* dictionary pages are PLAIN */
         if (l->physical == PQ_BYTE_ARRAY)
             return pond_pq_plain_byte_arrays(&x->dict_bytes, p, len, nn, &used, x->o->max_bytes,
-                                        "dictionary page");
+                                             "dictionary page");
         if (l->physical == PQ_BOOLEAN)
             return corrupt(x, "dictionary page for a boolean column");
         if (len / l->width < nn)
@@ -285,9 +285,10 @@ static int decode_values(chunk_ctx *x, int enc, const uint8_t *p, size_t len, si
     case PQ_ENC_PLAIN:
         if (l->physical == PQ_BYTE_ARRAY)
             return pond_pq_plain_byte_arrays(&c->bytes, p, len, nn, &used,
-                                        POND_MIN(x->o->max_bytes, (size_t)INT32_MAX), l->path);
+                                             POND_MIN(x->o->max_bytes, (size_t)INT32_MAX), l->path);
         return decode_plain_fixed(x, dst, p, len, nn);
-    case PQ_ENC_PLAIN_DICTIONARY: case PQ_ENC_RLE_DICTIONARY:
+    case PQ_ENC_PLAIN_DICTIONARY:
+    case PQ_ENC_RLE_DICTIONARY:
         return decode_dict_indices(x, p, len, nn);
     case PQ_ENC_RLE: {
         if (l->physical != PQ_BOOLEAN)
@@ -313,12 +314,12 @@ static int decode_values(chunk_ctx *x, int enc, const uint8_t *p, size_t len, si
     case PQ_ENC_DELTA_LENGTH_BYTE_ARRAY:
         if (l->physical != PQ_BYTE_ARRAY)
             return corrupt(x, "DELTA_LENGTH_BYTE_ARRAY on a non-byte-array column");
-        return pond_pq_delta_length_byte_arrays(&c->bytes, p, len, nn,
-                                           POND_MIN(x->o->max_bytes, (size_t)INT32_MAX), l->path);
+        return pond_pq_delta_length_byte_arrays(
+            &c->bytes, p, len, nn, POND_MIN(x->o->max_bytes, (size_t)INT32_MAX), l->path);
     case PQ_ENC_DELTA_BYTE_ARRAY:
         if (l->physical == PQ_BYTE_ARRAY)
             return pond_pq_delta_byte_arrays(&c->bytes, p, len, nn,
-                                        POND_MIN(x->o->max_bytes, (size_t)INT32_MAX), l->path);
+                                             POND_MIN(x->o->max_bytes, (size_t)INT32_MAX), l->path);
         if (l->physical == PQ_FIXED_LEN_BYTE_ARRAY) {
             pq_bytes_out tmp = {POND_BUF_INIT, POND_BUF_INIT};
             rc = pond_pq_delta_byte_arrays(&tmp, p, len, nn, x->o->max_bytes, l->path);
@@ -340,9 +341,9 @@ static int decode_values(chunk_ctx *x, int enc, const uint8_t *p, size_t len, si
             return corrupt(x, "BYTE_STREAM_SPLIT on an unsupported type");
         return pond_pq_byte_stream_split(dst, p, len, nn, l->width, "byte stream split");
     default:
-        return pond_error_set(POND_EUNSUPPORTED, POND_DOM_PARQUET, "page at offset %" PRId64
-                              ": unsupported encoding %s (%d)", x->page_off,
-                              pond_pq_encoding_name(enc), enc);
+        return pond_error_set(POND_EUNSUPPORTED, POND_DOM_PARQUET,
+                              "page at offset %" PRId64 ": unsupported encoding %s (%d)",
+                              x->page_off, pond_pq_encoding_name(enc), enc);
     }
 }
 
@@ -353,9 +354,10 @@ static int empty_section(chunk_ctx *x, size_t dst_len)
 {
     if (dst_len == 0)
         return 0;
-    return pond_error_set(POND_ECORRUPT, POND_DOM_PARQUET, "page at offset %" PRId64
-                          ": compressed section is empty but declares %zu bytes", x->page_off,
-                          dst_len);
+    return pond_error_set(POND_ECORRUPT, POND_DOM_PARQUET,
+                          "page at offset %" PRId64
+                          ": compressed section is empty but declares %zu bytes",
+                          x->page_off, dst_len);
 }
 
 static int decompress_into(chunk_ctx *x, const uint8_t *src, size_t src_len, size_t dst_len)
@@ -368,7 +370,7 @@ static int decompress_into(chunk_ctx *x, const uint8_t *src, size_t src_len, siz
     if (rc < 0 || src_len == 0)
         return rc;
     return pond_pq_decompress_with(&x->s->codec_state, x->codec, src, src_len, x->s->page, dst_len,
-                              x->page_off);
+                                   x->page_off);
 }
 
 /* PLAIN fixed-width values whose page section is exactly nn values: decompressed straight
@@ -387,8 +389,8 @@ static int direct_plain(chunk_ctx *x, int enc, const uint8_t *src, size_t src_le
         rc = reserve_values(x, nn);
     if (rc == 0)
         rc = pond_pq_decompress_with(&x->s->codec_state, x->codec, src, src_len,
-                                x->c->values + (size_t)x->c->n_values * l->width, ulen,
-                                x->page_off);
+                                     x->c->values + (size_t)x->c->n_values * l->width, ulen,
+                                     x->page_off);
     return rc < 0 ? rc : 1;
 }
 
@@ -458,8 +460,9 @@ static int data_page(chunk_ctx *x, const pq_page_header *h, const uint8_t *body,
     } else {
         size_t ulen = (size_t)h->uncompressed_page_size;
         if (blen == 0 && ulen == 0)
-            return pond_error_set(POND_ECORRUPT, POND_DOM_PARQUET, "page at offset %" PRId64
-                                  ": page of %zu values has an empty body", x->page_off, n);
+            return pond_error_set(
+                POND_ECORRUPT, POND_DOM_PARQUET,
+                "page at offset %" PRId64 ": page of %zu values has an empty body", x->page_off, n);
         if (blen == 0 && x->codec != PQ_CODEC_UNCOMPRESSED)
             return empty_section(x, ulen);
         if (x->codec != PQ_CODEC_UNCOMPRESSED && !rep && !def) {
@@ -511,8 +514,8 @@ static int data_page(chunk_ctx *x, const pq_page_header *h, const uint8_t *body,
                 continue;
             }
             if (lenc != PQ_ENC_RLE)
-                return pond_error_set(POND_EUNSUPPORTED, POND_DOM_PARQUET, "page at offset %"
-                                      PRId64 ": level encoding %s", x->page_off,
+                return pond_error_set(POND_EUNSUPPORTED, POND_DOM_PARQUET,
+                                      "page at offset %" PRId64 ": level encoding %s", x->page_off,
                                       pond_pq_encoding_name(lenc));
             if (vlen < 4)
                 return corrupt(x, "truncated level length");
@@ -550,8 +553,8 @@ static int dict_page(chunk_ctx *x, const pq_page_header *h, const uint8_t *body,
     if (nv < 0)
         return corrupt(x, "negative dictionary size");
     if (h->dict.encoding != PQ_ENC_PLAIN && h->dict.encoding != PQ_ENC_PLAIN_DICTIONARY)
-        return pond_error_set(POND_EUNSUPPORTED, POND_DOM_PARQUET, "page at offset %" PRId64
-                              ": dictionary encoding %s", x->page_off,
+        return pond_error_set(POND_EUNSUPPORTED, POND_DOM_PARQUET,
+                              "page at offset %" PRId64 ": dictionary encoding %s", x->page_off,
                               pond_pq_encoding_name(h->dict.encoding));
     const uint8_t *vals = body;
     size_t ulen = (size_t)h->uncompressed_page_size;
@@ -691,8 +694,9 @@ static int read_range(chunk_ctx *x, int64_t off, size_t len)
     if ((rc = x->o->read_at(x->o->payload, off, x->s->chunk, len, &got)) < 0)
         return rc;
     if (got != len)
-        return pond_error_set(POND_ECORRUPT, POND_DOM_PARQUET, "column chunk at offset %" PRId64
-                              " truncated: %zu of %zu bytes", off, got, len);
+        return pond_error_set(POND_ECORRUPT, POND_DOM_PARQUET,
+                              "column chunk at offset %" PRId64 " truncated: %zu of %zu bytes", off,
+                              got, len);
     return 0;
 }
 
@@ -815,7 +819,7 @@ void pond_pq_chunk_keep(pq_chunk *c, const pq_leaf_desc *leaf, const int64_t *iv
 }
 
 int pond_pq_chunk_read(pq_chunk *out, const pq_leaf_desc *leaf, const pq_column_chunk *cc,
-                  const pq_chunk_opts *o)
+                       const pq_chunk_opts *o)
 {
     chunk_ctx x = {.leaf = leaf, .o = o, .c = out};
     x.s = o->scratch ? o->scratch : &x.own;
@@ -824,14 +828,16 @@ int pond_pq_chunk_read(pq_chunk *out, const pq_leaf_desc *leaf, const pq_column_
     memset(out, 0, sizeof *out);
     const pq_column_meta *m = &cc->meta_data;
     if (cc->encrypted) {
-        rc = pond_error_set(POND_EUNSUPPORTED, POND_DOM_PARQUET, "encrypted column chunks are "
+        rc = pond_error_set(POND_EUNSUPPORTED, POND_DOM_PARQUET,
+                            "encrypted column chunks are "
                             "not supported");
         goto done;
     }
     if (cc->file_path.ptr) {
-        rc = pond_error_set(POND_EUNSUPPORTED, POND_DOM_PARQUET, "column chunk stored in another "
-                            "file ('%.*s')", (int)POND_MIN(cc->file_path.len, 100),
-                            cc->file_path.ptr);
+        rc = pond_error_set(POND_EUNSUPPORTED, POND_DOM_PARQUET,
+                            "column chunk stored in another "
+                            "file ('%.*s')",
+                            (int)POND_MIN(cc->file_path.len, 100), cc->file_path.ptr);
         goto done;
     }
     if (!cc->has_meta_data) {
@@ -839,9 +845,10 @@ int pond_pq_chunk_read(pq_chunk *out, const pq_leaf_desc *leaf, const pq_column_
         goto done;
     }
     if (m->type != leaf->physical) {
-        rc = pond_error_set(POND_ECORRUPT, POND_DOM_PARQUET, "column chunk type %s differs from "
-                            "the schema's %s", pond_pq_type_name(m->type),
-                            pond_pq_type_name(leaf->physical));
+        rc = pond_error_set(POND_ECORRUPT, POND_DOM_PARQUET,
+                            "column chunk type %s differs from "
+                            "the schema's %s",
+                            pond_pq_type_name(m->type), pond_pq_type_name(leaf->physical));
         goto done;
     }
     x.codec = m->codec;
@@ -859,8 +866,9 @@ int pond_pq_chunk_read(pq_chunk *out, const pq_leaf_desc *leaf, const pq_column_
     chunk_range(m, &start, &len);
     x.page_off = start;
     if (start < 4 || len < 0 || start > o->file_size || len > o->file_size - start) {
-        rc = pond_error_set(POND_ECORRUPT, POND_DOM_PARQUET, "column chunk range [%" PRId64
-                            ", +%" PRId64 ") lies outside the file of %" PRId64 " bytes",
+        rc = pond_error_set(POND_ECORRUPT, POND_DOM_PARQUET,
+                            "column chunk range [%" PRId64 ", +%" PRId64
+                            ") lies outside the file of %" PRId64 " bytes",
                             start, len, o->file_size);
         goto done;
     }
@@ -897,8 +905,7 @@ int pond_pq_chunk_read(pq_chunk *out, const pq_leaf_desc *leaf, const pq_column_
         rc = too_big(&x, "column chunk values", (uint64_t)want);
         goto done;
     }
-    if ((rc = reserve_levels(&x, (size_t)want)) < 0 ||
-        (rc = reserve_values(&x, (size_t)want)) < 0)
+    if ((rc = reserve_levels(&x, (size_t)want)) < 0 || (rc = reserve_values(&x, (size_t)want)) < 0)
         goto done;
     if (leaf->physical == PQ_BYTE_ARRAY &&
         (rc = pond_buf_grow(&out->bytes.offsets, 4 * ((size_t)want + 1))) < 0)
@@ -911,9 +918,9 @@ int pond_pq_chunk_read(pq_chunk *out, const pq_leaf_desc *leaf, const pq_column_
         /* what precedes the first page (the dictionary page), then each run of selected
          * pages in one read */
         int64_t pre = oi->pages[0].offset - start;
-        if (pre > 0 && ((rc = read_range(&x, start, (size_t)pre)) < 0 ||
-                        (rc = decode_pages(&x, x.s->chunk, (size_t)pre, start, 0, page_rows,
-                                           0)) < 0))
+        if (pre > 0 &&
+            ((rc = read_range(&x, start, (size_t)pre)) < 0 ||
+             (rc = decode_pages(&x, x.s->chunk, (size_t)pre, start, 0, page_rows, 0)) < 0))
             goto done;
         size_t k = 0;
         for (uint32_t i = 0; i < oi->n_pages;) {
@@ -935,9 +942,10 @@ int pond_pq_chunk_read(pq_chunk *out, const pq_leaf_desc *leaf, const pq_column_
         }
     }
     if (out->n_levels != want) {
-        rc = pond_error_set(POND_ECORRUPT, POND_DOM_PARQUET, "column chunk at offset %" PRId64
-                            " holds %" PRId64 " values, its metadata says %" PRId64, start,
-                            out->n_levels, want);
+        rc = pond_error_set(POND_ECORRUPT, POND_DOM_PARQUET,
+                            "column chunk at offset %" PRId64 " holds %" PRId64
+                            " values, its metadata says %" PRId64,
+                            start, out->n_levels, want);
         goto done;
     }
 done:

@@ -6,20 +6,20 @@
 #include "parquet/pq_meta.h"
 
 typedef struct {
-    int physical;        /* PQ_BOOLEAN .. */
-    int type_length;     /* FIXED_LEN_BYTE_ARRAY */
+    int physical;    /* PQ_BOOLEAN .. */
+    int type_length; /* FIXED_LEN_BYTE_ARRAY */
     int max_def, max_rep;
-    size_t width;        /* bytes per decoded value; 0 for BYTE_ARRAY */
-    const char *path;    /* dotted column path, for messages */
+    size_t width;     /* bytes per decoded value; 0 for BYTE_ARRAY */
+    const char *path; /* dotted column path, for messages */
 } pq_leaf_desc;
 
 typedef struct {
     int64_t n_levels;
-    int16_t *def;        /* n_levels entries, NULL when max_def == 0 */
-    int16_t *rep;        /* n_levels entries, NULL when max_rep == 0 */
-    int64_t n_values;    /* dense non-null values */
-    uint8_t *values;     /* n_values * width bytes (booleans one byte each) */
-    pq_bytes_out bytes;  /* BYTE_ARRAY: data + n_values+1 int32 offsets */
+    int16_t *def;       /* n_levels entries, NULL when max_def == 0 */
+    int16_t *rep;       /* n_levels entries, NULL when max_rep == 0 */
+    int64_t n_values;   /* dense non-null values */
+    uint8_t *values;    /* n_values * width bytes (booleans one byte each) */
+    pq_bytes_out bytes; /* BYTE_ARRAY: data + n_values+1 int32 offsets */
     size_t values_cap, levels_cap;
 } pq_chunk;
 
@@ -32,7 +32,7 @@ typedef struct {
     uint8_t *page;
     size_t page_cap;
     uint32_t *idx;
-    size_t idx_cap;  /* entries */
+    size_t idx_cap; /* entries */
     void *codec_state;
 } pq_scratch;
 
@@ -42,7 +42,7 @@ typedef struct {
     pq_read_fn read_at;
     void *payload;
     int64_t file_size;
-    size_t max_bytes;    /* cap on one page and on one chunk's decoded buffers */
+    size_t max_bytes; /* cap on one page and on one chunk's decoded buffers */
     bool verify_crc;
     pq_scratch *scratch; /* may be NULL: buffers are then freed after the chunk */
     /* Page selection (NULL = read the whole chunk): the chunk's offset index, checked with
@@ -51,12 +51,12 @@ typedef struct {
      * exactly its rows' levels (flat columns only: one level per row). */
     const pq_offset_index *pages;
     const uint8_t *page_sel;
-    int64_t chunk_rows;  /* the row group's row count (rows of the last page) */
+    int64_t chunk_rows; /* the row group's row count (rows of the last page) */
 } pq_chunk_opts;
 
 /* Read and decode a whole column chunk. On failure the chunk is disposed. */
 int pond_pq_chunk_read(pq_chunk *out, const pq_leaf_desc *leaf, const pq_column_chunk *cc,
-                  const pq_chunk_opts *opts);
+                       const pq_chunk_opts *opts);
 void pond_pq_chunk_dispose(pq_chunk *c);
 
 /* Whether an offset index can drive page selection for this chunk: pages start at row 0 with

@@ -168,8 +168,7 @@ int pond_pq_rle_get(pq_rle *r, uint32_t *out, size_t n)
                 } else {
                     for (size_t i = 0; i < k; i++, bit += (size_t)r->bw) {
                         uint64_t v = load64(r->bp, r->bp_bytes, bit >> 3) >> (bit & 7);
-                        out[i] = (uint32_t)(v & (r->bw >= 32 ? 0xffffffffu
-                                                             : ((1u << r->bw) - 1)));
+                        out[i] = (uint32_t)(v & (r->bw >= 32 ? 0xffffffffu : ((1u << r->bw) - 1)));
                     }
                 }
             }
@@ -249,7 +248,8 @@ static int delta_read_header(delta_header *h, const uint8_t **p, const uint8_t *
     int rc;
     if ((rc = pond_pq_uvarint(p, end, &h->block_size, what)) < 0 ||
         (rc = pond_pq_uvarint(p, end, &h->miniblocks, what)) < 0 ||
-        (rc = pond_pq_uvarint(p, end, &h->total, what)) < 0 || (rc = pond_pq_uvarint(p, end, &z, what)) < 0)
+        (rc = pond_pq_uvarint(p, end, &h->total, what)) < 0 ||
+        (rc = pond_pq_uvarint(p, end, &z, what)) < 0)
         return rc;
     h->first = (int64_t)((z >> 1) ^ (~(z & 1) + 1));
     if (h->block_size == 0 || h->block_size % 128 != 0 || h->block_size > (1u << 16) ||
@@ -272,7 +272,7 @@ int pond_pq_delta_count(const uint8_t *p, size_t len, size_t *n_out, const char 
 }
 
 int pond_pq_delta_decode(const uint8_t *start, size_t len, int64_t *out, size_t cap, size_t *n_out,
-                    size_t *used_out, const char *what)
+                         size_t *used_out, const char *what)
 {
     const uint8_t *p = start, *end = start + len;
     delta_header h;
@@ -356,7 +356,7 @@ static int check_data_cap(size_t have, size_t add, size_t max_data, const char *
 }
 
 int pond_pq_plain_byte_arrays(pq_bytes_out *out, const uint8_t *p, size_t len, size_t n,
-                         size_t *used_out, size_t max_data, const char *what)
+                              size_t *used_out, size_t max_data, const char *what)
 {
     int32_t off;
     int rc = last_offset(out, &off);
@@ -399,7 +399,7 @@ int pond_pq_plain_byte_arrays(pq_bytes_out *out, const uint8_t *p, size_t len, s
 }
 
 int pond_pq_delta_length_byte_arrays(pq_bytes_out *out, const uint8_t *p, size_t len, size_t n,
-                                size_t max_data, const char *what)
+                                     size_t max_data, const char *what)
 {
     size_t cnt, used;
     int rc = pond_pq_delta_count(p, len, &cnt, what);
@@ -438,7 +438,7 @@ done:
 }
 
 int pond_pq_delta_byte_arrays(pq_bytes_out *out, const uint8_t *p, size_t len, size_t n,
-                         size_t max_data, const char *what)
+                              size_t max_data, const char *what)
 {
     size_t np, ns, used1, used2;
     int rc = pond_pq_delta_count(p, len, &np, what);
@@ -499,7 +499,7 @@ done:
 }
 
 int pond_pq_byte_stream_split(uint8_t *out, const uint8_t *p, size_t len, size_t n, size_t w,
-                         const char *what)
+                              const char *what)
 {
     if (w == 0 || len / w < n)
         return enc_error(what, "byte stream split data shorter than the values");

@@ -22,14 +22,14 @@ void pond_pq_pack64(uint8_t *dst, int bw, const uint64_t *in, size_t n);
 typedef struct {
     const uint8_t *p, *end;
     int bw;
-    uint32_t rle_left;   /* values left in the current RLE run */
+    uint32_t rle_left; /* values left in the current RLE run */
     uint32_t rle_value;
-    uint32_t bp_left;    /* values left in the current bit-packed run */
-    const uint8_t *bp;   /* packed bytes of the current run */
-    size_t bp_pos;       /* index of the next value within the run */
+    uint32_t bp_left;  /* values left in the current bit-packed run */
+    const uint8_t *bp; /* packed bytes of the current run */
+    size_t bp_pos;     /* index of the next value within the run */
     size_t bp_bytes;
     const char *what;
-    size_t max_count;    /* pond_pq_rle_get_levels: how many decoded levels equal the maximum */
+    size_t max_count; /* pond_pq_rle_get_levels: how many decoded levels equal the maximum */
 } pq_rle;
 
 void pond_pq_rle_init(pq_rle *r, const uint8_t *p, size_t len, int bw, const char *what);
@@ -45,7 +45,7 @@ int pond_pq_uvarint(const uint8_t **p, const uint8_t *end, uint64_t *out, const 
  * out (int64 values; callers narrow to int32). *n_out gets the header's count and *end_out
  * the first byte after the encoded data. */
 int pond_pq_delta_decode(const uint8_t *p, size_t len, int64_t *out, size_t cap, size_t *n_out,
-                    size_t *used_out, const char *what);
+                         size_t *used_out, const char *what);
 /* Header only: the value count. */
 int pond_pq_delta_count(const uint8_t *p, size_t len, size_t *n_out, const char *what);
 
@@ -57,13 +57,13 @@ typedef struct {
 } pq_bytes_out;
 
 int pond_pq_plain_byte_arrays(pq_bytes_out *out, const uint8_t *p, size_t len, size_t n,
-                         size_t *used_out, size_t max_data, const char *what);
+                              size_t *used_out, size_t max_data, const char *what);
 int pond_pq_delta_length_byte_arrays(pq_bytes_out *out, const uint8_t *p, size_t len, size_t n,
-                                size_t max_data, const char *what);
+                                     size_t max_data, const char *what);
 int pond_pq_delta_byte_arrays(pq_bytes_out *out, const uint8_t *p, size_t len, size_t n,
-                         size_t max_data, const char *what);
+                              size_t max_data, const char *what);
 /* BYTE_STREAM_SPLIT of n values of width w into out (n*w bytes). */
 int pond_pq_byte_stream_split(uint8_t *out, const uint8_t *p, size_t len, size_t n, size_t w,
-                         const char *what);
+                              const char *what);
 
 #endif

@@ -43,7 +43,8 @@ static void enc_logical(pq_tenc *e, const pq_logical_type *lt)
         pond_pq_tenc_field_i32(e, 2, lt->precision);
         pond_pq_tenc_struct_end(e);
         break;
-    case PQ_LT_TIME: case PQ_LT_TIMESTAMP:
+    case PQ_LT_TIME:
+    case PQ_LT_TIMESTAMP:
         pond_pq_tenc_field(e, TC_STRUCT, (int16_t)lt->kind);
         pond_pq_tenc_struct_begin(e);
         pond_pq_tenc_field_bool(e, 1, lt->utc);

@@ -39,7 +39,8 @@ static int load_index(pond_parquet_reader *r, pq_arena *a, int64_t off, int32_t 
         return 0;
     pq_tdec d;
     pond_pq_tdec_init(&d, buf, (size_t)len, off, column_index ? "column index" : "offset index");
-    rc = column_index ? pond_pq_decode_column_index(out, a, &d) : pond_pq_decode_offset_index(out, a, &d);
+    rc = column_index ? pond_pq_decode_column_index(out, a, &d)
+                      : pond_pq_decode_offset_index(out, a, &d);
     if (rc == POND_ENOMEM)
         return rc;
     *found = rc == 0;
@@ -89,8 +90,7 @@ static size_t intersect(int64_t *out, const int64_t *x, size_t nx, const int64_t
 
 /* The rows of row group rgi that may match every predicate with a usable page index, as
  * sorted, disjoint intervals [iv[2k], iv[2k+1]) allocated in a. */
-static int row_ranges(pond_parquet_reader *r, int rgi, pq_arena *a, int64_t **iv_out,
-                      size_t *n_out)
+static int row_ranges(pond_parquet_reader *r, int rgi, pq_arena *a, int64_t **iv_out, size_t *n_out)
 {
     const pq_row_group *rg = &r->meta.row_groups[rgi];
     int64_t *iv = pond_pq_arena_alloc(a, 2 * sizeof *iv);
@@ -145,15 +145,15 @@ static int row_ranges(pond_parquet_reader *r, int rgi, pq_arena *a, int64_t **iv
 typedef struct {
     pond_parquet_reader *r;
     int rgi;
-    const int64_t *iv;   /* row intervals to keep (NULL: all rows) */
+    const int64_t *iv; /* row intervals to keep (NULL: all rows) */
     size_t n_iv;
     int64_t rows_out;
     struct ArrowArray *out;
     pq_chunk *chunks;
-    _Atomic int next;    /* next projected column to take */
+    _Atomic int next; /* next projected column to take */
     _Atomic bool failed;
     _Atomic int64_t pages_read, pages_skipped;
-    int *rc;             /* per projected column */
+    int *rc; /* per projected column */
     int *dom;
     char (*msg)[256];
 } rg_job;
@@ -196,9 +196,13 @@ static int decode_column(rg_job *g, int p, pq_scratch *s)
     pond_parquet_reader *r = g->r;
     const pq_row_group *rg = &r->meta.row_groups[g->rgi];
     const pq_node *n = r->schema.root->children[r->proj[p]];
-    pq_chunk_opts co = {.read_at = r->src.read_at, .payload = r->src.payload,
-                        .file_size = r->src.size, .max_bytes = r->max_alloc,
-                        .verify_crc = r->verify_crc, .scratch = s, .chunk_rows = rg->num_rows};
+    pq_chunk_opts co = {.read_at = r->src.read_at,
+                        .payload = r->src.payload,
+                        .file_size = r->src.size,
+                        .max_bytes = r->max_alloc,
+                        .verify_crc = r->verify_crc,
+                        .scratch = s,
+                        .chunk_rows = rg->num_rows};
     int rc = 0;
     for (int l = n->first_leaf; rc == 0 && l < n->first_leaf + n->n_leaves; l++) {
         const pq_leaf_desc *desc = &r->schema.leaves[l]->desc;
@@ -210,7 +214,8 @@ static int decode_column(rg_job *g, int p, pq_scratch *s)
         bool ok = false;
         if (g->iv && (rc = load_offset_index(r, cc, rg->num_rows, &a, &oi, &ok)) == 0 && ok) {
             uint8_t *sel = pond_pq_arena_alloc(&a, oi.n_pages);
-            int64_t *loc = pond_pq_arena_alloc(&a, 2 * ((size_t)oi.n_pages + g->n_iv) * sizeof *loc);
+            int64_t *loc =
+                pond_pq_arena_alloc(&a, 2 * ((size_t)oi.n_pages + g->n_iv) * sizeof *loc);
             if (!sel || !loc) {
                 rc = POND_ENOMEM;
             } else {
@@ -234,9 +239,9 @@ static int decode_column(rg_job *g, int p, pq_scratch *s)
     if (rc == 0)
         rc = pond_pq_assemble(g->out->children[p], n, g->chunks);
     if (rc == 0 && g->out->children[p]->length != g->rows_out)
-        rc = pond_error_set(POND_ECORRUPT, POND_DOM_PARQUET, "column '%s' has %" PRId64
-                            " rows, the row group says %" PRId64, n->name,
-                            g->out->children[p]->length, g->rows_out);
+        rc = pond_error_set(POND_ECORRUPT, POND_DOM_PARQUET,
+                            "column '%s' has %" PRId64 " rows, the row group says %" PRId64,
+                            n->name, g->out->children[p]->length, g->rows_out);
     for (int l = n->first_leaf; l < n->first_leaf + n->n_leaves; l++)
         pond_pq_chunk_dispose(&g->chunks[l]);
     return rc;
@@ -381,8 +386,8 @@ static int read_rg(pond_parquet_reader *r, int rgi, struct ArrowArray *out, bool
     if ((rc = pond_arrow_array_init(out, g.rows_out, 0, 1, np)) < 0)
         goto done;
     pond_pool *pl = NULL;
-    if (use_pool && r->threads > 1 && np > 1 &&
-        projected_bytes(r, rg) >= PARALLEL_MIN_BYTES && (rc = pool_get(r, &pl)) < 0)
+    if (use_pool && r->threads > 1 && np > 1 && projected_bytes(r, rg) >= PARALLEL_MIN_BYTES &&
+        (rc = pool_get(r, &pl)) < 0)
         goto done;
     if (pl)
         pond__pool_run(pl, np, column_task, &g);
@@ -411,7 +416,7 @@ done:
 }
 
 int pond_pq_read_row_group(pond_parquet_reader *r, int rgi, struct ArrowArray *out, bool prune,
-                      bool *empty_out)
+                           bool *empty_out)
 {
     return read_rg(r, rgi, out, prune, empty_out, &r->scratch, true);
 }
@@ -425,7 +430,7 @@ int pond_pq_read_row_group(pond_parquet_reader *r, int rgi, struct ArrowArray *o
 #define RA_MAX 16
 
 typedef struct {
-    int rgi;                 /* -1: free */
+    int rgi; /* -1: free */
     bool done, empty;
     struct ArrowArray out;
     int rc, dom;
@@ -437,7 +442,7 @@ struct pq_ra {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool quit;
-    uint32_t assign_next;    /* row groups below are assigned (or skipped) */
+    uint32_t assign_next; /* row groups below are assigned (or skipped) */
     int n_slots, n_threads;
     ra_slot slots[RA_MAX];
     pq_scratch scratch[RA_MAX];
@@ -549,8 +554,7 @@ static int ra_start(pond_parquet_reader *r, struct pq_ra **out)
     if (r->threads < 2)
         return 0;
     uint32_t a = next_selected(r, r->next_rg);
-    if (a >= r->meta.n_row_groups ||
-        next_selected(r, a + 1) >= r->meta.n_row_groups ||
+    if (a >= r->meta.n_row_groups || next_selected(r, a + 1) >= r->meta.n_row_groups ||
         projected_bytes(r, &r->meta.row_groups[a]) < PARALLEL_MIN_BYTES)
         return 0;
     struct pq_ra *ra = pond_calloc(1, sizeof *ra);

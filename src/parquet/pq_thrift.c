@@ -19,10 +19,7 @@ void pond_pq_tdec_init(pq_tdec *d, const void *buf, size_t len, int64_t base_off
     d->skips = NULL;
 }
 
-int64_t pond_pq_tdec_offset(const pq_tdec *d)
-{
-    return d->base_off + (int64_t)(d->p - d->begin);
-}
+int64_t pond_pq_tdec_offset(const pq_tdec *d) { return d->base_off + (int64_t)(d->p - d->begin); }
 
 int pond_pq_tdec_error(const pq_tdec *d, const char *fmt, ...)
 {
@@ -109,8 +106,8 @@ int pond_pq_tdec_binary(pq_tdec *d, const uint8_t **ptr, size_t *len)
     if (rc < 0)
         return rc;
     if (n > (uint64_t)(d->end - d->p))
-        return pond_pq_tdec_error(d, "binary length %" PRIu64 " exceeds the %zu bytes that remain", n,
-                             (size_t)(d->end - d->p));
+        return pond_pq_tdec_error(d, "binary length %" PRIu64 " exceeds the %zu bytes that remain",
+                                  n, (size_t)(d->end - d->p));
     *ptr = d->p;
     *len = (size_t)n;
     d->p += n;
@@ -177,8 +174,9 @@ int pond_pq_tdec_list_begin(pq_tdec *d, int *elem_type, uint32_t *n)
     /* every element takes at least one byte (doubles 8) */
     uint64_t min = *elem_type == TC_DOUBLE ? 8 : 1;
     if (size > (uint64_t)(d->end - d->p) / min)
-        return pond_pq_tdec_error(d, "list of %" PRIu64 " elements exceeds the %zu bytes that remain",
-                             size, (size_t)(d->end - d->p));
+        return pond_pq_tdec_error(d,
+                                  "list of %" PRIu64 " elements exceeds the %zu bytes that remain",
+                                  size, (size_t)(d->end - d->p));
     *n = (uint32_t)size;
     return 0;
 }
@@ -211,7 +209,8 @@ int pond_pq_tdec_map_begin(pq_tdec *d, int *key_type, int *val_type, uint32_t *n
     *key_type = b >> 4;
     *val_type = b & 0x0f;
     if (size > (uint64_t)(d->end - d->p) / 2)
-        return pond_pq_tdec_error(d, "map of %" PRIu64 " entries exceeds the bytes that remain", size);
+        return pond_pq_tdec_error(d, "map of %" PRIu64 " entries exceeds the bytes that remain",
+                                  size);
     *n = (uint32_t)size;
     return 0;
 }
@@ -226,8 +225,8 @@ int pond_pq_tdec_field_bool(pq_tdec *d, int type, int *out)
 
 const char *pond_pq_twire_name(char *buf, size_t cap, int type)
 {
-    static const char *const n[] = {"stop", "bool", "bool", "byte", "i16", "i32", "i64",
-                                    "double", "binary", "list", "set", "map", "struct"};
+    static const char *const n[] = {"stop",   "bool",   "bool", "byte", "i16", "i32",   "i64",
+                                    "double", "binary", "list", "set",  "map", "struct"};
     int t = type >= PQ_TLIST_OF ? type - PQ_TLIST_OF : type;
     const char *tn = t >= 0 && t < (int)POND_ARRAY_LEN(n) ? n[t] : "unknown";
     if (type >= PQ_TLIST_OF)
@@ -263,9 +262,9 @@ static bool wire_matches(int type, int want)
 static int mistyped(const pq_tdec *d, int16_t id, int got, int want)
 {
     char fn[96], g[24], w[24];
-    return pond_pq_tdec_error(d, "%s has wire type %s, expected %s",
-                         pond_pq_tfield_name(fn, sizeof fn, d->cur, id),
-                         pond_pq_twire_name(g, sizeof g, got), pond_pq_twire_name(w, sizeof w, want));
+    return pond_pq_tdec_error(
+        d, "%s has wire type %s, expected %s", pond_pq_tfield_name(fn, sizeof fn, d->cur, id),
+        pond_pq_twire_name(g, sizeof g, got), pond_pq_twire_name(w, sizeof w, want));
 }
 
 int pond_pq_tdec_expect(pq_tdec *d, int type, int want, int16_t id)
@@ -316,14 +315,17 @@ static int skip_depth(pq_tdec *d, int type, int depth)
     if (depth > PQ_THRIFT_MAX_DEPTH)
         return pond_pq_tdec_error(d, "skipped value nested deeper than %d", PQ_THRIFT_MAX_DEPTH);
     switch (type) {
-    case TC_TRUE: case TC_FALSE:
+    case TC_TRUE:
+    case TC_FALSE:
         return 0;
     case TC_BYTE:
         if (d->p >= d->end)
             return pond_pq_tdec_error(d, "truncated byte");
         d->p++;
         return 0;
-    case TC_I16: case TC_I32: case TC_I64:
+    case TC_I16:
+    case TC_I32:
+    case TC_I64:
         return pond_pq_tdec_varint(d, &u);
     case TC_DOUBLE:
         if (d->end - d->p < 8)
@@ -335,7 +337,8 @@ static int skip_depth(pq_tdec *d, int type, int depth)
         size_t n;
         return pond_pq_tdec_binary(d, &p, &n);
     }
-    case TC_LIST: case TC_SET: {
+    case TC_LIST:
+    case TC_SET: {
         int et;
         uint32_t n;
         if ((rc = pond_pq_tdec_list_begin(d, &et, &n)) < 0)
@@ -383,10 +386,7 @@ static int skip_depth(pq_tdec *d, int type, int depth)
     }
 }
 
-int pond_pq_tdec_skip(pq_tdec *d, int type)
-{
-    return skip_depth(d, type, 0);
-}
+int pond_pq_tdec_skip(pq_tdec *d, int type) { return skip_depth(d, type, 0); }
 
 /* ---------------------------------------------------------------- encoder */
 
@@ -420,10 +420,7 @@ void pond_pq_tenc_i64(pq_tenc *e, int64_t v)
     pond_pq_tenc_varint(e, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
 }
 
-void pond_pq_tenc_i32(pq_tenc *e, int32_t v)
-{
-    pond_pq_tenc_i64(e, v);
-}
+void pond_pq_tenc_i32(pq_tenc *e, int32_t v) { pond_pq_tenc_i64(e, v); }
 
 void pond_pq_tenc_binary(pq_tenc *e, const void *p, size_t len)
 {

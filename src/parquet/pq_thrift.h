@@ -61,15 +61,16 @@ typedef struct {
     const uint8_t *end;
     int64_t base_off;
     int depth;
-    const char *what;         /* "footer", "page header", ... */
-    const pq_tstruct *cur;    /* the struct being decoded, for messages (NULL: none) */
-    pq_tskips *skips;         /* NULL: a mistyped optional field is an error too */
+    const char *what;      /* "footer", "page header", ... */
+    const pq_tstruct *cur; /* the struct being decoded, for messages (NULL: none) */
+    pq_tskips *skips;      /* NULL: a mistyped optional field is an error too */
 } pq_tdec;
 
 void pond_pq_tdec_init(pq_tdec *d, const void *buf, size_t len, int64_t base_off, const char *what);
 int64_t pond_pq_tdec_offset(const pq_tdec *d);
 /* Sets POND_ECORRUPT naming the offset and `what`. */
-int pond_pq_tdec_error(const pq_tdec *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int pond_pq_tdec_error(const pq_tdec *d, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* Structs: begin pushes a field-id frame and makes `s` (may be NULL) the struct that messages
  * name; next_field gives the next field (type TC_STOP at the end; for booleans, *type is

@@ -11,10 +11,10 @@ typedef struct {
     wire_conn c;
     repl_remote *d;
     pond_buf out;
-    int latched;              /* the first error of a pipelined put, 0 none */
+    int latched; /* the first error of a pipelined put, 0 none */
     char latched_msg[WIRE_MAX_STR + 1];
-    bool put_ended;           /* the current put's END was read */
-    int mode;                 /* -1 before OPEN, else the repl_open_mode */
+    bool put_ended; /* the current put's END was read */
+    int mode;       /* -1 before OPEN, else the repl_open_mode */
 } server;
 
 static int reply_error(server *s, int code, const char *msg)
@@ -25,10 +25,7 @@ static int reply_error(server *s, int code, const char *msg)
     return pond_wire_send(&s->c, &s->out);
 }
 
-static int reply_last(server *s, int rc)
-{
-    return reply_error(s, rc, pond_error_last()->message);
-}
+static int reply_last(server *s, int rc) { return reply_error(s, rc, pond_error_last()->message); }
 
 static int reply_ok(server *s)
 {
@@ -194,9 +191,8 @@ static int serve_one(server *s, wire_msg *m, bool *bye)
     /* one OPEN first; writes only after OPEN for writing (which holds the pond's lock) */
     bool writes = m->type == W_PUT || m->type == W_SYNC || m->type == W_FINISH;
     if ((m->type == W_OPEN) != (s->mode < 0) && m->type != W_BYE)
-        return pond_error_set(POND_ECORRUPT, R, "wire: %s", s->mode < 0
-                                                                ? "a request before OPEN"
-                                                                : "a second OPEN");
+        return pond_error_set(POND_ECORRUPT, R, "wire: %s",
+                              s->mode < 0 ? "a request before OPEN" : "a second OPEN");
     if (writes && s->mode != REPL_OPEN_WRITE)
         return pond_error_set(POND_ECORRUPT, R, "wire: a write to a pond opened for reading");
     switch (m->type) {
@@ -297,9 +293,9 @@ static int serve_one(server *s, wire_msg *m, bool *bye)
         if (vrc < 0 && vrc != POND_ECORRUPT)
             return reply_last(s, vrc);
         pond_wire_begin(&s->out, W_REPORT);
-        int64_t f[10] = {r.rows,     r.data_files, r.inline_checked,     r.blobs_checked,
-                         r.bytes_hashed, r.missing, r.corrupt, r.unreferenced_blobs,
-                         r.stale_temps, r.orphan_files};
+        int64_t f[10] = {r.rows,         r.data_files,  r.inline_checked, r.blobs_checked,
+                         r.bytes_hashed, r.missing,     r.corrupt,        r.unreferenced_blobs,
+                         r.stale_temps,  r.orphan_files};
         for (int k = 0; k < 10; k++)
             pond_wire_i64(&s->out, f[k]);
         pond_wire_u32(&s->out, (uint32_t)(int32_t)vrc);

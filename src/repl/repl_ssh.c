@@ -198,8 +198,7 @@ static int flags_reply(pond_hash *hashes, bool *flags, ssh_remote *s, wire_type 
     return rc;
 }
 
-static int s_hash_log(pond_hash *out, bool *present, repl_remote *r, const repl_obj *objs,
-                      size_t n)
+static int s_hash_log(pond_hash *out, bool *present, repl_remote *r, const repl_obj *objs, size_t n)
 {
     int rc = usable(SR(r));
     return rc < 0 ? rc : flags_reply(out, present, SR(r), W_HASH_LOG, objs, n);
@@ -259,7 +258,7 @@ static int s_live_files(repl_remote *r, int64_t version, repl_obj_fn fn, void *p
 
 typedef struct {
     ssh_remote *s;
-    wire_msg m;       /* the current DATA frame */
+    wire_msg m; /* the current DATA frame */
     size_t pos;
     bool end;
 } get_source;
@@ -408,9 +407,9 @@ static int s_verify(pond_fsck_report *out, repl_remote *r, repl_problem_fn fn, v
             pond_wire_msg_dispose(&m);
             continue;
         }
-        int64_t *f[10] = {&out->rows,    &out->data_files, &out->inline_checked,
-                          &out->blobs_checked, &out->bytes_hashed, &out->missing,
-                          &out->corrupt, &out->unreferenced_blobs, &out->stale_temps,
+        int64_t *f[10] = {&out->rows,          &out->data_files,         &out->inline_checked,
+                          &out->blobs_checked, &out->bytes_hashed,       &out->missing,
+                          &out->corrupt,       &out->unreferenced_blobs, &out->stale_temps,
                           &out->orphan_files};
         for (int k = 0; k < 10; k++)
             *f[k] = m.i[k];
@@ -447,12 +446,25 @@ static void s_free(repl_remote *r)
 }
 
 static const repl_transport SSH_TRANSPORT = {
-    REPL_TRANSPORT_VERSION, "ssh", s_open, s_hold, s_list_log, s_hash_log, s_have,
-    s_missing_blobs, s_get, s_live_files, s_put, s_sync, s_finish, s_verify, s_free,
+    REPL_TRANSPORT_VERSION,
+    "ssh",
+    s_open,
+    s_hold,
+    s_list_log,
+    s_hash_log,
+    s_have,
+    s_missing_blobs,
+    s_get,
+    s_live_files,
+    s_put,
+    s_sync,
+    s_finish,
+    s_verify,
+    s_free,
 };
 
 int pond_repl_ssh_new(repl_remote **out, const char *url, const char *user_host, const char *port,
-                 const char *path, const char *exec, const char *ssh_command)
+                      const char *path, const char *exec, const char *ssh_command)
 {
     *out = NULL;
     ssh_remote *s = pond_calloc(1, sizeof *s);

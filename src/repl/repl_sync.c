@@ -227,8 +227,8 @@ static int read_all(pond_buf *out, repl_remote *r, const repl_obj *o, size_t max
         if ((rc = s.read(s.self, buf, sizeof buf, &got)) < 0 || got == 0)
             break;
         if (out->size + got > max) {
-            rc = pond_error_set(POND_EINVALID, R, "%s from '%s' is over %zu bytes", o->path,
-                                r->url, max);
+            rc = pond_error_set(POND_EINVALID, R, "%s from '%s' is over %zu bytes", o->path, r->url,
+                                max);
             break;
         }
         if ((rc = pond_buf_put(out, buf, got)) < 0)
@@ -417,7 +417,9 @@ static int send_files(sync_ctx *c, repl_obj *files, size_t n, hash_list *sent)
         rc = c->dst->t->missing_blobs(c->dst, files + i, k, want_blob, &bc);
     }
     for (size_t i = 0; rc == 0 && i < bc.n; i++) {
-        repl_obj o = {.kind = REPL_BLOB, .sha256 = bc.v[i].sha256, .root = bc.v[i].root,
+        repl_obj o = {.kind = REPL_BLOB,
+                      .sha256 = bc.v[i].sha256,
+                      .root = bc.v[i].root,
                       .size = bc.v[i].size};
         (void)pond_repl_obj_check(&o);
         if ((rc = transfer(c, &o)) == 0)
@@ -458,8 +460,9 @@ static int put_commit(sync_ctx *c, plan *p, int64_t v)
         /* not kept: read again, and it must be what was planned */
         rc = read_all(&again, c->src, &o, MAX_COMMIT_BYTES);
         if (rc == 0 && again.size != p->lens[v - p->first])
-            rc = pond_error_set(POND_ECONFLICT, R, "commit %" PRId64 " of '%s' changed during "
-                                                   "the transfer",
+            rc = pond_error_set(POND_ECONFLICT, R,
+                                "commit %" PRId64 " of '%s' changed during "
+                                "the transfer",
                                 v, c->src->url);
     }
     mem_source m = {p->bytes[v - p->first] ? p->bytes[v - p->first] : again.ptr,
@@ -761,12 +764,11 @@ static int run(pond_repl_report *out, repl_remote *src, repl_remote *dst, bool p
                                   "): nothing was changed",
                                   dn, push ? "remote" : "remote", push ? c.di.head : c.si.head,
                                   push ? c.si.head : c.di.head);
-        return pond_error_set(POND_ECONFLICT, R,
-                              "'%s' and this pond have diverged: last common transaction %" PRId64
-                              ", remote head %" PRId64 ", local head %" PRId64
-                              ": nothing was changed",
-                              dn, st.common, push ? c.di.head : c.si.head,
-                              push ? c.si.head : c.di.head);
+        return pond_error_set(
+            POND_ECONFLICT, R,
+            "'%s' and this pond have diverged: last common transaction %" PRId64
+            ", remote head %" PRId64 ", local head %" PRId64 ": nothing was changed",
+            dn, st.common, push ? c.di.head : c.si.head, push ? c.si.head : c.di.head);
     }
     return 0;
 }
@@ -936,8 +938,8 @@ int pond_repl_verify(pond_repl_verify_report *out, const char *dir, const char *
         return frc;
     if (out->log_differs || out->fsck.missing || out->fsck.corrupt)
         return pond_error_set(POND_ECORRUPT, R,
-                              "remote '%s': %lld missing, %lld corrupt, %lld log files differ",
-                              url, (long long)out->fsck.missing, (long long)out->fsck.corrupt,
+                              "remote '%s': %lld missing, %lld corrupt, %lld log files differ", url,
+                              (long long)out->fsck.missing, (long long)out->fsck.corrupt,
                               (long long)out->log_differs);
     return 0;
 }

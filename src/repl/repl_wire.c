@@ -205,16 +205,33 @@ void pond_wire_msg_dispose(wire_msg *m)
 
 static const char *type_name(int t)
 {
-    static const char *const names[] = {
-        [W_HELLO] = "hello",   [W_OPEN] = "open",       [W_HOLD] = "hold",
-        [W_LIST_LOG] = "list-log", [W_HASH_LOG] = "hash-log", [W_HAVE] = "have",
-        [W_MISSING_BLOBS] = "missing-blobs", [W_GET] = "get", [W_LIVE_FILES] = "live-files",
-        [W_PUT] = "put",       [W_DATA] = "data",       [W_END] = "end",
-        [W_SYNC] = "sync",     [W_FINISH] = "finish",   [W_VERIFY] = "verify",
-        [W_BYE] = "bye",       [W_HELLO_OK] = "hello-ok", [W_INFO] = "info",
-        [W_DONE] = "done",         [W_ERROR] = "error",     [W_LOG] = "log",
-        [W_HASHES] = "hashes", [W_HAVES] = "haves",     [W_BLOBS] = "blobs",
-        [W_OBJS] = "objs",     [W_PROBLEM] = "problem", [W_REPORT] = "report"};
+    static const char *const names[] = {[W_HELLO] = "hello",
+                                        [W_OPEN] = "open",
+                                        [W_HOLD] = "hold",
+                                        [W_LIST_LOG] = "list-log",
+                                        [W_HASH_LOG] = "hash-log",
+                                        [W_HAVE] = "have",
+                                        [W_MISSING_BLOBS] = "missing-blobs",
+                                        [W_GET] = "get",
+                                        [W_LIVE_FILES] = "live-files",
+                                        [W_PUT] = "put",
+                                        [W_DATA] = "data",
+                                        [W_END] = "end",
+                                        [W_SYNC] = "sync",
+                                        [W_FINISH] = "finish",
+                                        [W_VERIFY] = "verify",
+                                        [W_BYE] = "bye",
+                                        [W_HELLO_OK] = "hello-ok",
+                                        [W_INFO] = "info",
+                                        [W_DONE] = "done",
+                                        [W_ERROR] = "error",
+                                        [W_LOG] = "log",
+                                        [W_HASHES] = "hashes",
+                                        [W_HAVES] = "haves",
+                                        [W_BLOBS] = "blobs",
+                                        [W_OBJS] = "objs",
+                                        [W_PROBLEM] = "problem",
+                                        [W_REPORT] = "report"};
     return t >= 0 && t < (int)POND_ARRAY_LEN(names) && names[t] ? names[t] : NULL;
 }
 
@@ -321,9 +338,8 @@ int pond_wire_decode(wire_msg *out, const uint8_t *frame, size_t len)
             out->logs[k].version = get_i64(&c);
             out->logs[k].kind = (repl_kind)get_u8(&c);
             out->logs[k].size = get_i64(&c);
-            if (!c.rc && (out->logs[k].version < 0 ||
-                          (out->logs[k].kind != REPL_COMMIT &&
-                           out->logs[k].kind != REPL_CHECKPOINT)))
+            if (!c.rc && (out->logs[k].version < 0 || (out->logs[k].kind != REPL_COMMIT &&
+                                                       out->logs[k].kind != REPL_CHECKPOINT)))
                 bad(&c, "not a log entry");
         }
         break;
@@ -499,8 +515,7 @@ int pond_wire_recv(wire_conn *c, wire_msg *out)
         return pond_error_set(POND_EEOF, R, "connection to '%s' closed", c->peer);
     if (rc < 0)
         return rc;
-    size_t len = (size_t)hdr[0] | (size_t)hdr[1] << 8 | (size_t)hdr[2] << 16 |
-                 (size_t)hdr[3] << 24;
+    size_t len = (size_t)hdr[0] | (size_t)hdr[1] << 8 | (size_t)hdr[2] << 16 | (size_t)hdr[3] << 24;
     if (len == 0 || len > WIRE_MAX_FRAME)
         return pond_error_set(POND_ECORRUPT, R,
                               "wire: '%s' sent a frame of %zu bytes (bound %zu): not the pond "

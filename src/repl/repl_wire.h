@@ -49,16 +49,16 @@ typedef enum {
 /* A decoded frame. Lists are allocated (pond_wire_msg_dispose); data points into the frame. */
 typedef struct {
     wire_type type;
-    int64_t i[12];           /* scalars, per type (docs/replication.md message table) */
+    int64_t i[12]; /* scalars, per type (docs/replication.md message table) */
     char s1[WIRE_MAX_STR + 1], s2[WIRE_MAX_STR + 1];
-    repl_obj obj;            /* GET, PUT */
-    repl_obj *objs;          /* HASH_LOG, HAVE, MISSING_BLOBS, OBJS */
-    pond_hash *hashes;       /* HASHES */
-    bool *flags;             /* HASHES (present), HAVES */
-    repl_blob_ref *blobs;    /* BLOBS */
-    repl_log_entry *logs;    /* LOG */
+    repl_obj obj;         /* GET, PUT */
+    repl_obj *objs;       /* HASH_LOG, HAVE, MISSING_BLOBS, OBJS */
+    pond_hash *hashes;    /* HASHES */
+    bool *flags;          /* HASHES (present), HAVES */
+    repl_blob_ref *blobs; /* BLOBS */
+    repl_log_entry *logs; /* LOG */
     size_t n;
-    const uint8_t *data;     /* DATA */
+    const uint8_t *data; /* DATA */
     size_t data_len;
 } wire_msg;
 
@@ -80,7 +80,7 @@ typedef struct {
     int in_fd, out_fd;
     uint8_t *rbuf;
     size_t rpos, rlen;
-    pond_buf frame;  /* the last frame received */
+    pond_buf frame; /* the last frame received */
     uint8_t *wbuf;
     size_t wlen;
     const char *peer; /* for messages */

@@ -16,8 +16,7 @@
 
 typedef enum { T_NULL, T_BOOL, T_INT, T_DOUBLE, T_TS, T_STRING } col_type;
 
-static const char *const TYPE_NAMES[] = {"null", "bool", "int64", "double", "timestamp",
-                                         "string"};
+static const char *const TYPE_NAMES[] = {"null", "bool", "int64", "double", "timestamp", "string"};
 static const char *const TYPE_FORMATS[] = {"u", "b", "l", "g", "tsu:UTC", "u"};
 
 typedef struct {
@@ -211,8 +210,8 @@ static void trim(const char **s, size_t *len)
 /* Null markers read as null in columns of numbers, booleans and timestamps when no
  * --null-values is given (pandas, R and spreadsheet conventions); in a text column they stay
  * text. */
-static const char *const DEFAULT_NULLS[] = {"NA", "N/A", "n/a", "#N/A", "NULL", "null", "None",
-                                            "nil", "-", "?"};
+static const char *const DEFAULT_NULLS[] = {"NA",   "N/A",  "n/a", "#N/A", "NULL",
+                                            "null", "None", "nil", "-",    "?"};
 
 static bool default_null(const char *s, size_t len)
 {
@@ -276,10 +275,7 @@ static col_type widen(col_type have, col_type v)
     return T_STRING;
 }
 
-static unsigned ts_flags(const column *c)
-{
-    return c->time_ints ? 0 : POND_TIME_NO_FORMATS;
-}
+static unsigned ts_flags(const column *c) { return c->time_ints ? 0 : POND_TIME_NO_FORMATS; }
 
 static col_type classify(const imp *m, const column *c, const char *s, size_t len, int kind)
 {
@@ -329,8 +325,7 @@ static col_type classify(const imp *m, const column *c, const char *s, size_t le
     return T_STRING;
 }
 
-static int append(imp *m, column *c, const char *s, size_t len, int kind, int64_t line,
-                  size_t f)
+static int append(imp *m, column *c, const char *s, size_t len, int kind, int64_t line, size_t f)
 {
     if (is_null(m, c->type, s, len, kind))
         return pond_arrow_builder_append_null(c->b);
@@ -380,9 +375,8 @@ static int append(imp *m, column *c, const char *s, size_t len, int kind, int64_
     }
 mismatch:
     return pond_error_set(POND_EINVALID, D,
-                          "%s: line %lld: '%.*s' is not a valid %s for column '%s' (%s)",
-                          m->path, (long long)line, (int)POND_MIN(len, 40), s,
-                          TYPE_NAMES[c->type], c->name,
+                          "%s: line %lld: '%.*s' is not a valid %s for column '%s' (%s)", m->path,
+                          (long long)line, (int)POND_MIN(len, 40), s, TYPE_NAMES[c->type], c->name,
                           c->fixed == 2   ? "as --schema says"
                           : c->fixed == 1 ? "the column's type in earlier versions"
                                           : "inferred from the first rows; set the type with "
@@ -656,9 +650,10 @@ static int apply_schema(imp *m, const char *spec, bool lenient)
             pond_buf have = POND_BUF_INIT;
             for (size_t k = 0; k < m->n_cols; k++)
                 pond_buf_printf(&have, "%s%s", k ? ", " : "", m->cols[k].name);
-            int rc = pond_error_set(POND_EINVALID, D, "--schema: %s has no column '%.*s' "
-                                    "(columns: %s)", m->path, (int)nl, p,
-                                    have.ptr ? have.ptr : "none");
+            int rc = pond_error_set(POND_EINVALID, D,
+                                    "--schema: %s has no column '%.*s' "
+                                    "(columns: %s)",
+                                    m->path, (int)nl, p, have.ptr ? have.ptr : "none");
             pond_buf_dispose(&have);
             return rc;
         }
@@ -781,8 +776,9 @@ static int force_timestamp(imp *m, const char *name)
         m->cols[f].time_ints = true;
         return 0;
     }
-    return pond_error_set(POND_EINVALID, D, "%s: no column '%s' (the timestamp column; "
-                                            "--timestamp-column)",
+    return pond_error_set(POND_EINVALID, D,
+                          "%s: no column '%s' (the timestamp column; "
+                          "--timestamp-column)",
                           m->path, name);
 }
 
@@ -810,8 +806,8 @@ static int pick_timestamp(imp *m)
                 for (size_t g = 0; g < f; g++)
                     p += 1 + strlen(p + 1) + 1;
                 int64_t us;
-                if (!p[1] || pond_time_reader_parse(&us, m->opts.time_reader, p + 1,
-                                                    strlen(p + 1), POND_TIME_NO_EPOCH) == 0)
+                if (!p[1] || pond_time_reader_parse(&us, m->opts.time_reader, p + 1, strlen(p + 1),
+                                                    POND_TIME_NO_EPOCH) == 0)
                     continue;
                 if (m->opts.time_reader && pond_time_reader_has_formats(m->opts.time_reader)) {
                     pond_error_prefix("%s: line %lld, column %zu ('%s')", m->path,

@@ -118,8 +118,8 @@ static int sample_one(table_json_src *s, pond_buf *b, int64_t rec)
     return 0;
 }
 
-int pond_table__json_src_new(table_json_src **out, struct pond_input *in, const char *name, int layout,
-                        int64_t sample_rows)
+int pond_table__json_src_new(table_json_src **out, struct pond_input *in, const char *name,
+                             int layout, int64_t sample_rows)
 {
     *out = NULL;
     table_json_src *s = pond_calloc(1, sizeof *s);

@@ -34,10 +34,7 @@ void pond_table__holder_unref(table_holder *h)
     }
 }
 
-const struct ArrowArray *pond_table__holder_batch(const table_holder *h)
-{
-    return &h->batch;
-}
+const struct ArrowArray *pond_table__holder_batch(const table_holder *h) { return &h->batch; }
 
 static void view_release(struct ArrowArray *a)
 {
@@ -55,7 +52,7 @@ bool pond_table__is_null(const struct ArrowArray *a, int64_t i)
 }
 
 int pond_table__view(struct ArrowArray *out, table_holder *h, const struct ArrowArray *src,
-                int64_t start, int64_t len)
+                     int64_t start, int64_t len)
 {
     /* The view shares src's buffers and children; only offset/length/null_count differ.
      * Children are not re-sliced: the parent's offset applies to them as the spec says. */
@@ -95,7 +92,8 @@ static void struct_release(struct ArrowArray *a)
     a->release = NULL;
 }
 
-int pond_table__struct_of(struct ArrowArray *out, struct ArrowArray *cols, int64_t n_cols, int64_t len)
+int pond_table__struct_of(struct ArrowArray *out, struct ArrowArray *cols, int64_t n_cols,
+                          int64_t len)
 {
     struct_priv *p = pond_calloc(1, sizeof *p);
     const void **bufs = pond_calloc(1, sizeof *bufs);
@@ -227,8 +225,8 @@ int pond_arrow_stream_from_batches(struct ArrowArrayStream *out, const struct Ar
 
 /* ---- timestamps ---- */
 
-static const char *const TS_NAMES[] = {"timestamp", "time_stamp", "ts",         "time",
-                                       "datetime",  "date_time",  "date",       "event_time",
+static const char *const TS_NAMES[] = {"timestamp", "time_stamp",      "ts",   "time",
+                                       "datetime",  "date_time",       "date", "event_time",
                                        "eventtime", "event_timestamp", "year"};
 
 bool pond_table__ts_name(const char *name)
@@ -272,8 +270,10 @@ static int64_t raw_us(const table_ts *t, const struct ArrowArray *col, int64_t j
         return __builtin_mul_overflow(v, 1000000, &r) ? (v < 0 ? INT64_MIN : INT64_MAX) : r;
     case POND_ARROW_UNIT_MS:
         return __builtin_mul_overflow(v, 1000, &r) ? (v < 0 ? INT64_MIN : INT64_MAX) : r;
-    case POND_ARROW_UNIT_US: return v;
-    default: return v / 1000 - (v % 1000 < 0);
+    case POND_ARROW_UNIT_US:
+        return v;
+    default:
+        return v / 1000 - (v % 1000 < 0);
     }
 }
 
@@ -306,7 +306,7 @@ int64_t pond_table__ts_value(const table_ts *t, const struct ArrowArray *col, in
 }
 
 int pond_table__ts_value_checked(int64_t *us_out, const table_ts *t, const struct ArrowArray *col,
-                            int64_t i)
+                                 int64_t i)
 {
     int64_t j = i + col->offset;
     if (t->kind == 2 || t->kind == 3)

@@ -38,9 +38,17 @@ int64_t pond_buckets_start(const pond_buckets *b, int64_t i)
 static bool numeric(const pond_arrow_format *f)
 {
     switch (f->type) {
-    case POND_ARROW_INT8: case POND_ARROW_UINT8: case POND_ARROW_INT16: case POND_ARROW_UINT16:
-    case POND_ARROW_INT32: case POND_ARROW_UINT32: case POND_ARROW_INT64: case POND_ARROW_UINT64:
-    case POND_ARROW_HALF: case POND_ARROW_FLOAT: case POND_ARROW_DOUBLE:
+    case POND_ARROW_INT8:
+    case POND_ARROW_UINT8:
+    case POND_ARROW_INT16:
+    case POND_ARROW_UINT16:
+    case POND_ARROW_INT32:
+    case POND_ARROW_UINT32:
+    case POND_ARROW_INT64:
+    case POND_ARROW_UINT64:
+    case POND_ARROW_HALF:
+    case POND_ARROW_FLOAT:
+    case POND_ARROW_DOUBLE:
         return true;
     default:
         return false;
@@ -51,23 +59,36 @@ double pond_table__bk_value(const pond_arrow_format *f, const struct ArrowArray 
 {
     const void *v = a->buffers[1];
     switch (f->type) {
-    case POND_ARROW_INT8: return ((const int8_t *)v)[j];
-    case POND_ARROW_UINT8: return ((const uint8_t *)v)[j];
-    case POND_ARROW_INT16: return ((const int16_t *)v)[j];
-    case POND_ARROW_UINT16: return ((const uint16_t *)v)[j];
-    case POND_ARROW_INT32: return ((const int32_t *)v)[j];
-    case POND_ARROW_UINT32: return ((const uint32_t *)v)[j];
-    case POND_ARROW_INT64: return (double)((const int64_t *)v)[j];
-    case POND_ARROW_UINT64: return (double)((const uint64_t *)v)[j];
-    case POND_ARROW_FLOAT: return ((const float *)v)[j];
-    case POND_ARROW_DOUBLE: return ((const double *)v)[j];
+    case POND_ARROW_INT8:
+        return ((const int8_t *)v)[j];
+    case POND_ARROW_UINT8:
+        return ((const uint8_t *)v)[j];
+    case POND_ARROW_INT16:
+        return ((const int16_t *)v)[j];
+    case POND_ARROW_UINT16:
+        return ((const uint16_t *)v)[j];
+    case POND_ARROW_INT32:
+        return ((const int32_t *)v)[j];
+    case POND_ARROW_UINT32:
+        return ((const uint32_t *)v)[j];
+    case POND_ARROW_INT64:
+        return (double)((const int64_t *)v)[j];
+    case POND_ARROW_UINT64:
+        return (double)((const uint64_t *)v)[j];
+    case POND_ARROW_FLOAT:
+        return ((const float *)v)[j];
+    case POND_ARROW_DOUBLE:
+        return ((const double *)v)[j];
     case POND_ARROW_HALF: {
         uint16_t h = ((const uint16_t *)v)[j];
         int e = (h >> 10) & 0x1f, m = h & 0x3ff;
-        double x = e == 0 ? ldexp(m, -24) : e == 31 ? (m ? NAN : INFINITY) : ldexp(m | 0x400, e - 25);
+        double x = e == 0    ? ldexp(m, -24)
+                   : e == 31 ? (m ? NAN : INFINITY)
+                             : ldexp(m | 0x400, e - 25);
         return h & 0x8000 ? -x : x;
     }
-    default: return NAN;
+    default:
+        return NAN;
     }
 }
 
@@ -143,8 +164,8 @@ int pond_table_buckets(pond_buckets *out, pond_fs *fs, const pond_wd *wd, const 
     POND_ASSERT_ARG(out && fs && path && opts);
     memset(out, 0, sizeof *out);
     if (opts->n < 1 || opts->n > POND_BUCKETS_MAX)
-        return pond_error_set(POND_EINVALID, D, "%lld buckets: from 1 to %d",
-                              (long long)opts->n, POND_BUCKETS_MAX);
+        return pond_error_set(POND_EINVALID, D, "%lld buckets: from 1 to %d", (long long)opts->n,
+                              POND_BUCKETS_MAX);
     pond_stat st;
     int rc = pond_fs_stat(&st, fs, wd, path);
     if (rc < 0)
@@ -229,8 +250,8 @@ int pond_table_buckets(pond_buckets *out, pond_fs *fs, const pond_wd *wd, const 
             if (opts->columns) {
                 char tn[POND_ARROW_TYPE_NAME_LEN];
                 pond_arrow_type_name(tn, c->format);
-                rc = pond_error_set(POND_EINVALID, D, "%s: column '%s' is %s, not a number",
-                                    path, c->name, tn);
+                rc = pond_error_set(POND_EINVALID, D, "%s: column '%s' is %s, not a number", path,
+                                    c->name, tn);
             }
             continue;
         }
@@ -245,9 +266,9 @@ int pond_table_buckets(pond_buckets *out, pond_fs *fs, const pond_wd *wd, const 
                                 opts->columns[q]);
     }
     out->n_columns = ncols > 0 ? (size_t)ncols - 1 : 0;
-    if (rc == 0 && (!(out->names = pond_calloc(out->n_columns + 1, sizeof *out->names)) ||
-                    !(out->cells = pond_calloc(out->n_columns * (size_t)out->n + 1,
-                                               sizeof *out->cells))))
+    if (rc == 0 &&
+        (!(out->names = pond_calloc(out->n_columns + 1, sizeof *out->names)) ||
+         !(out->cells = pond_calloc(out->n_columns * (size_t)out->n + 1, sizeof *out->cells))))
         rc = POND_ENOMEM;
     for (size_t k = 0; rc == 0 && k < out->n_columns; k++)
         if (!(out->names[k] = pond_strdup(cols[k + 1])))
@@ -264,7 +285,12 @@ int pond_table_buckets(pond_buckets *out, pond_fs *fs, const pond_wd *wd, const 
         int64_t lo, hi;
         rc = whole_range(&none, &lo, &hi, fs, wd, path);
         int64_t a = out->from_us > lo ? out->from_us : lo, z = out->to_us < hi ? out->to_us : hi;
-        bk_request rq = {fs, wd, path, tz, cols, ncols,
+        bk_request rq = {fs,
+                         wd,
+                         path,
+                         tz,
+                         cols,
+                         ncols,
                          !none && z > a && ((bk_i128)z - a) * 4 >= ((bk_i128)hi - lo),
                          dedup.size ? dedup.ptr : NULL};
         if (rc == 0 && (rc = pond_table__buckets_cached(out, cache, &rq)) == 0)

@@ -62,8 +62,7 @@ int pond_series_compact(pond_series_compact_result *out, pond_fs_node *node,
         hashes[n++] = vs[i].sha256;
     }
     if (n >= min && !a.set.timestamp_column)
-        rc = pond_error_set(POND_EINVALID, D, "%s: the series records no timestamp column",
-                            path);
+        rc = pond_error_set(POND_EINVALID, D, "%s: the series records no timestamp column", path);
     if (rc == 0 && n >= min) {
         struct ArrowArrayStream in;
         pond_table_write_options wo = POND_TABLE_WRITE_OPTIONS_INIT;
@@ -71,8 +70,8 @@ int pond_series_compact(pond_series_compact_result *out, pond_fs_node *node,
         wo.timezone = a.set.timezone;
         pond_table_write_result res;
         if ((rc = pond_table__read_open(&in, node, NULL, lo, hi)) == 0)
-            rc = pond_table__node_write(&res, node, POND_ENTRY_FILE_SERIES, &in, &wo, lo, hi, hashes,
-                                   (size_t)n);
+            rc = pond_table__node_write(&res, node, POND_ENTRY_FILE_SERIES, &in, &wo, lo, hi,
+                                        hashes, (size_t)n);
         if (rc == 0) {
             out->version = res.version;
             out->replaced_lo = lo;

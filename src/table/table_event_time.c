@@ -9,7 +9,7 @@
 #define D POND_DOM_TABLE
 
 int pond_table__event_time_from(pond_event_time *et, char *column, const char *timezone,
-                           const char *path)
+                                const char *path)
 {
     memset(et, 0, sizeof *et);
     et->index = -1;
@@ -22,7 +22,8 @@ int pond_table__event_time_from(pond_event_time *et, char *column, const char *t
     return rc;
 }
 
-int pond_table__event_time_init(pond_event_time *et, pond_fs *fs, const pond_wd *wd, const char *path)
+int pond_table__event_time_init(pond_event_time *et, pond_fs *fs, const pond_wd *wd,
+                                const char *path)
 {
     memset(et, 0, sizeof *et);
     et->index = -1;
@@ -92,10 +93,7 @@ void pond_event_time_free(pond_event_time *et)
     pond_free(et);
 }
 
-const char *pond_event_time_column(const pond_event_time *et)
-{
-    return et ? et->column : NULL;
-}
+const char *pond_event_time_column(const pond_event_time *et) { return et ? et->column : NULL; }
 
 int pond_event_time_bind(pond_event_time *et, const struct ArrowSchema *schema)
 {

@@ -17,8 +17,8 @@
 typedef struct {
     size_t n, cap;
     int64_t *ts;
-    size_t *ord;   /* the row's index in the cell arrays */
-    int64_t *iv;   /* n_cols per row */
+    size_t *ord; /* the row's index in the cell arrays */
+    int64_t *iv; /* n_cols per row */
     double *dv;
     uint8_t *null; /* n_cols per row */
     size_t *soff, *slen;
@@ -108,16 +108,36 @@ static int put_cell(chunk_rows *r, size_t cell, const struct ArrowArray *a, pond
     int64_t j = a->offset + i;
     const void *b = a->buffers[1];
     switch (t) {
-    case POND_ARROW_INT8: r->iv[cell] = ((const int8_t *)b)[j]; break;
-    case POND_ARROW_UINT8: r->iv[cell] = ((const uint8_t *)b)[j]; break;
-    case POND_ARROW_INT16: r->iv[cell] = ((const int16_t *)b)[j]; break;
-    case POND_ARROW_UINT16: r->iv[cell] = ((const uint16_t *)b)[j]; break;
-    case POND_ARROW_INT32: r->iv[cell] = ((const int32_t *)b)[j]; break;
-    case POND_ARROW_UINT32: r->iv[cell] = ((const uint32_t *)b)[j]; break;
-    case POND_ARROW_INT64: r->iv[cell] = ((const int64_t *)b)[j]; break;
-    case POND_ARROW_FLOAT: r->dv[cell] = ((const float *)b)[j]; break;
-    case POND_ARROW_DOUBLE: r->dv[cell] = ((const double *)b)[j]; break;
-    case POND_ARROW_BOOL: r->iv[cell] = (((const uint8_t *)b)[j >> 3] >> (j & 7)) & 1; break;
+    case POND_ARROW_INT8:
+        r->iv[cell] = ((const int8_t *)b)[j];
+        break;
+    case POND_ARROW_UINT8:
+        r->iv[cell] = ((const uint8_t *)b)[j];
+        break;
+    case POND_ARROW_INT16:
+        r->iv[cell] = ((const int16_t *)b)[j];
+        break;
+    case POND_ARROW_UINT16:
+        r->iv[cell] = ((const uint16_t *)b)[j];
+        break;
+    case POND_ARROW_INT32:
+        r->iv[cell] = ((const int32_t *)b)[j];
+        break;
+    case POND_ARROW_UINT32:
+        r->iv[cell] = ((const uint32_t *)b)[j];
+        break;
+    case POND_ARROW_INT64:
+        r->iv[cell] = ((const int64_t *)b)[j];
+        break;
+    case POND_ARROW_FLOAT:
+        r->dv[cell] = ((const float *)b)[j];
+        break;
+    case POND_ARROW_DOUBLE:
+        r->dv[cell] = ((const double *)b)[j];
+        break;
+    case POND_ARROW_BOOL:
+        r->iv[cell] = (((const uint8_t *)b)[j >> 3] >> (j & 7)) & 1;
+        break;
     case POND_ARROW_STRING:
     case POND_ARROW_LARGE_STRING: {
         int64_t s, e;
@@ -191,8 +211,9 @@ static int read_source(jn *j, size_t s, int64_t from, int64_t to)
     while (rc == 0) {
         if ((err = st.get_next(&st, &b)) != 0) {
             const char *m = st.get_last_error(&st);
-            rc = pond_error_set(err == ENOMEM ? POND_ENOMEM : err == EIO ? POND_ECORRUPT
-                                                                         : POND_ERROR,
+            rc = pond_error_set(err == ENOMEM ? POND_ENOMEM
+                                : err == EIO  ? POND_ECORRUPT
+                                              : POND_ERROR,
                                 D, "%s", m ? m : strerror(err));
             break;
         }
@@ -261,19 +282,22 @@ static int sort_source(chunk_rows *r)
     return 0;
 }
 
-static int append_cell(pond_arrow_builder *b, const chunk_rows *r, size_t row, size_t k,
-                       size_t nc, int kind)
+static int append_cell(pond_arrow_builder *b, const chunk_rows *r, size_t row, size_t k, size_t nc,
+                       int kind)
 {
     size_t cell = row * nc + k;
     if (r->null[cell])
         return pond_arrow_builder_append_null(b);
     switch (kind) {
-    case TABLE_JOIN_DOUBLE: return pond_arrow_builder_append_double(b, r->dv[cell]);
+    case TABLE_JOIN_DOUBLE:
+        return pond_arrow_builder_append_double(b, r->dv[cell]);
     case TABLE_JOIN_STR:
         return pond_arrow_builder_append_bytes(b, r->str.ptr ? r->str.ptr + r->soff[cell] : "",
                                                r->slen[cell]);
-    case TABLE_JOIN_BOOL: return pond_arrow_builder_append_bool(b, r->iv[cell] != 0);
-    default: return pond_arrow_builder_append_int(b, r->iv[cell]);
+    case TABLE_JOIN_BOOL:
+        return pond_arrow_builder_append_bool(b, r->iv[cell] != 0);
+    default:
+        return pond_arrow_builder_append_int(b, r->iv[cell]);
     }
 }
 
@@ -406,7 +430,7 @@ static void jn_release(struct ArrowArrayStream *s)
 }
 
 int pond_table__join_stream(struct ArrowArrayStream *out, const table_join_plan *plan, int64_t lo,
-                       int64_t hi, int64_t *rows_read)
+                            int64_t hi, int64_t *rows_read)
 {
     memset(out, 0, sizeof *out);
     jn *j = pond_calloc(1, sizeof *j);

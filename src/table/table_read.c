@@ -78,11 +78,16 @@ typedef struct {
 static int errno_of(int rc)
 {
     switch (rc) {
-    case POND_ENOMEM: return ENOMEM;
-    case POND_EINVALID: return EINVAL;
-    case POND_ENOTFOUND: return ENOENT;
-    case POND_EUNSUPPORTED: return ENOTSUP;
-    default: return EIO;
+    case POND_ENOMEM:
+        return ENOMEM;
+    case POND_EINVALID:
+        return EINVAL;
+    case POND_ENOTFOUND:
+        return ENOENT;
+    case POND_EUNSUPPORTED:
+        return ENOTSUP;
+    default:
+        return EIO;
     }
 }
 
@@ -215,9 +220,8 @@ static int readers_open(readers *s, rd *r, int64_t version)
 
 /* Opens version v projected to `names` (those it has), pruning row groups by the range;
  * row groups decode ahead on opts.threads threads. */
-static int open_pq(readers *src, pond_parquet_reader **pq, struct ArrowSchema *schema,
-                   int *in_ts, table_ts *ts, rd *r, const ver *v, const char **names, int nn,
-                   bool all)
+static int open_pq(readers *src, pond_parquet_reader **pq, struct ArrowSchema *schema, int *in_ts,
+                   table_ts *ts, rd *r, const ver *v, const char **names, int nn, bool all)
 {
     int rc = readers_open(src, r, v->version);
     if (rc < 0)
@@ -370,8 +374,7 @@ static int open_version(rd *r, size_t vi)
         rc = add_name(names, &nn, &seen, r->keys[k]);
     pond__strmap_dispose(&seen);
     if (rc == 0)
-        rc = open_pq(&r->src, &r->pq, &r->in_schema, &r->in_ts, &r->ts, r, v, names, nn,
-                     false);
+        rc = open_pq(&r->src, &r->pq, &r->in_schema, &r->in_ts, &r->ts, r, v, names, nn, false);
     pond_free(names);
     if (rc < 0)
         return rc;
@@ -473,8 +476,8 @@ static int keep_row(bool *out, rd *r, const struct ArrowArray *b, int64_t i)
     int rc = row_key(r, &r->in_schema, b, r->in_keys, us, i);
     if (rc < 0)
         return rc;
-    *out = !pond__bytemap_get(&r->clusters[r->vers[r->cur].cluster].last, r->key.ptr,
-                              r->key.size, &where) ||
+    *out = !pond__bytemap_get(&r->clusters[r->vers[r->cur].cluster].last, r->key.ptr, r->key.size,
+                              &where) ||
            where == me;
     return 0;
 }
@@ -747,7 +750,7 @@ static int setup_dedup(rd *r, const table_attrs *a, const pond_table_read_option
 /* vlo > 0: series compaction reads exactly versions vlo..vhi (those with rows), as they are
  * (no dedup), with the columns they have. */
 int pond_table__read_open(struct ArrowArrayStream *out, pond_fs_node *node,
-                     const pond_table_read_options *opts, int64_t vlo, int64_t vhi)
+                          const pond_table_read_options *opts, int64_t vlo, int64_t vhi)
 {
     pond_table_read_options def = POND_TABLE_READ_OPTIONS_INIT;
     if (!opts)
@@ -850,7 +853,8 @@ int pond_table__read_open(struct ArrowArrayStream *out, pond_fs_node *node,
     if (whole && !vlo) {
         if ((rc = pond_table__attrs_cover(&a, r->node, vs, nv)) < 0)
             goto fail;
-        rc = a.has_schema ? project(r, &a.schema) : pond_arrow_schema_init(&r->out_schema, "+s", "", 0, 0);
+        rc = a.has_schema ? project(r, &a.schema)
+                          : pond_arrow_schema_init(&r->out_schema, "+s", "", 0, 0);
     } else {
         for (size_t i = 0; i < r->n_vers && rc == 0; i++) {
             struct ArrowSchema s = {0};

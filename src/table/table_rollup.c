@@ -23,8 +23,8 @@ __extension__ typedef __int128 i128;
 
 /* One input column's running aggregates in one group. */
 typedef struct {
-    int64_t n;    /* non-null values (NaN included) */
-    int64_t nnan; /* NaN values */
+    int64_t n;        /* non-null values (NaN included) */
+    int64_t nnan;     /* NaN values */
     double sum, comp; /* Neumaier-compensated sum of doubles */
     i128 isum;
     double dmin, dmax; /* over values other than NaN */
@@ -76,27 +76,52 @@ static void num_at(const struct ArrowArray *a, pond_arrow_type t, int64_t i, int
     int64_t j = i + a->offset;
     const void *b = a->buffers[1];
     switch (t) {
-    case POND_ARROW_INT8: *iv = ((const int8_t *)b)[j]; break;
-    case POND_ARROW_UINT8: *iv = ((const uint8_t *)b)[j]; break;
-    case POND_ARROW_INT16: *iv = ((const int16_t *)b)[j]; break;
-    case POND_ARROW_UINT16: *iv = ((const uint16_t *)b)[j]; break;
-    case POND_ARROW_INT32: *iv = ((const int32_t *)b)[j]; break;
-    case POND_ARROW_UINT32: *iv = ((const uint32_t *)b)[j]; break;
-    case POND_ARROW_INT64: *iv = ((const int64_t *)b)[j]; break;
-    case POND_ARROW_FLOAT: *dv = ((const float *)b)[j]; break;
-    case POND_ARROW_DOUBLE: *dv = ((const double *)b)[j]; break;
-    default: break;
+    case POND_ARROW_INT8:
+        *iv = ((const int8_t *)b)[j];
+        break;
+    case POND_ARROW_UINT8:
+        *iv = ((const uint8_t *)b)[j];
+        break;
+    case POND_ARROW_INT16:
+        *iv = ((const int16_t *)b)[j];
+        break;
+    case POND_ARROW_UINT16:
+        *iv = ((const uint16_t *)b)[j];
+        break;
+    case POND_ARROW_INT32:
+        *iv = ((const int32_t *)b)[j];
+        break;
+    case POND_ARROW_UINT32:
+        *iv = ((const uint32_t *)b)[j];
+        break;
+    case POND_ARROW_INT64:
+        *iv = ((const int64_t *)b)[j];
+        break;
+    case POND_ARROW_FLOAT:
+        *dv = ((const float *)b)[j];
+        break;
+    case POND_ARROW_DOUBLE:
+        *dv = ((const double *)b)[j];
+        break;
+    default:
+        break;
     }
 }
 
 bool pond_table__rollup_numeric(pond_arrow_type t, bool *is_double)
 {
     switch (t) {
-    case POND_ARROW_INT8: case POND_ARROW_UINT8: case POND_ARROW_INT16: case POND_ARROW_UINT16:
-    case POND_ARROW_INT32: case POND_ARROW_UINT32: case POND_ARROW_INT64:
+    case POND_ARROW_INT8:
+    case POND_ARROW_UINT8:
+    case POND_ARROW_INT16:
+    case POND_ARROW_UINT16:
+    case POND_ARROW_INT32:
+    case POND_ARROW_UINT32:
+    case POND_ARROW_INT64:
         *is_double = false;
         return true;
-    case POND_ARROW_FLOAT: case POND_ARROW_DOUBLE:
+    case POND_ARROW_FLOAT:
+    case POND_ARROW_DOUBLE:
         *is_double = true;
         return true;
     default:
@@ -107,10 +132,16 @@ bool pond_table__rollup_numeric(pond_arrow_type t, bool *is_double)
 int pond_table__rollup_key_kind(pond_arrow_type t)
 {
     switch (t) {
-    case POND_ARROW_INT8: case POND_ARROW_UINT8: case POND_ARROW_INT16: case POND_ARROW_UINT16:
-    case POND_ARROW_INT32: case POND_ARROW_UINT32: case POND_ARROW_INT64:
+    case POND_ARROW_INT8:
+    case POND_ARROW_UINT8:
+    case POND_ARROW_INT16:
+    case POND_ARROW_UINT16:
+    case POND_ARROW_INT32:
+    case POND_ARROW_UINT32:
+    case POND_ARROW_INT64:
         return TABLE_KEY_INT;
-    case POND_ARROW_STRING: case POND_ARROW_LARGE_STRING:
+    case POND_ARROW_STRING:
+    case POND_ARROW_LARGE_STRING:
         return TABLE_KEY_STR;
     case POND_ARROW_BOOL:
         return TABLE_KEY_BOOL;
@@ -136,8 +167,7 @@ static int64_t get_be64(const uint8_t *p)
 
 /* Appends the key cell (memcmp-ordered: null first, ints by value, strings bytewise with NUL
  * escaped and a two-byte terminator). */
-static int key_cell(pond_buf *k, const struct ArrowArray *a, pond_arrow_type t, int kind,
-                    int64_t i)
+static int key_cell(pond_buf *k, const struct ArrowArray *a, pond_arrow_type t, int kind, int64_t i)
 {
     if (pond_table__is_null(a, i))
         return pond_buf_putc(k, 0);
@@ -225,10 +255,7 @@ static void acc_add(acc *a, bool dbl, int64_t iv, double dv, int64_t ts)
     a->n++;
 }
 
-static double acc_dsum(const acc *a)
-{
-    return isfinite(a->sum) ? a->sum + a->comp : a->sum;
-}
+static double acc_dsum(const acc *a) { return isfinite(a->sum) ? a->sum + a->comp : a->sum; }
 
 /* ---- one window ----------------------------------------------------------------------------- */
 
@@ -365,8 +392,10 @@ static int read_window(ru *r, int64_t wend)
     for (size_t k = 0; k < p->n_in; k++)
         missing |= c.in[k] < 0;
     if (missing) {
-        rc = pond_error_set(POND_EINVALID, D, "source %s no longer has the columns the "
-                            "recipe names", pond_fs_node_path(r->src));
+        rc = pond_error_set(POND_EINVALID, D,
+                            "source %s no longer has the columns the "
+                            "recipe names",
+                            pond_fs_node_path(r->src));
         goto done;
     }
     pond_arrow_format f;
@@ -374,24 +403,25 @@ static int read_window(ru *r, int64_t wend)
         rc = pond_arrow_format_parse(&f, sc.children[c.by[k]]->format);
         c.by_t[k] = f.type;
         if (rc == 0 && pond_table__rollup_key_kind(f.type) != p->by_kind[k])
-            rc = pond_error_set(POND_EINVALID, D, "column '%s' of source %s changed type",
-                                p->by[k], pond_fs_node_path(r->src));
+            rc = pond_error_set(POND_EINVALID, D, "column '%s' of source %s changed type", p->by[k],
+                                pond_fs_node_path(r->src));
     }
     for (size_t k = 0; k < p->n_in && rc == 0; k++) {
         bool dbl = false;
         rc = pond_arrow_format_parse(&f, sc.children[c.in[k]]->format);
         c.in_t[k] = f.type;
         if (rc == 0 && (!pond_table__rollup_numeric(f.type, &dbl) || dbl != p->in_double[k]))
-            rc = pond_error_set(POND_EINVALID, D, "column '%s' of source %s changed type",
-                                p->in[k], pond_fs_node_path(r->src));
+            rc = pond_error_set(POND_EINVALID, D, "column '%s' of source %s changed type", p->in[k],
+                                pond_fs_node_path(r->src));
     }
     if (rc == 0)
         rc = pond_table__ts_kind(&c.tsk, sc.children[c.ts], p->src_tz);
     while (rc == 0) {
         if ((err = s.get_next(&s, &b)) != 0) {
             const char *m = s.get_last_error(&s);
-            rc = pond_error_set(err == ENOMEM ? POND_ENOMEM : err == EIO ? POND_ECORRUPT
-                                                                         : POND_ERROR,
+            rc = pond_error_set(err == ENOMEM ? POND_ENOMEM
+                                : err == EIO  ? POND_ECORRUPT
+                                              : POND_ERROR,
                                 D, "%s", m ? m : strerror(err));
             break;
         }
@@ -622,9 +652,8 @@ static int ru_next(struct ArrowArrayStream *s, struct ArrowArray *out)
             /* memory is the groups of a window, not its buckets: a window that found few
              * groups lets the next one span more time (second buckets over years of sparse
              * rows are a few reads, not millions), one that found many shrinks it */
-            int64_t span = r->window > (INT64_MAX / 2) / bk->width_us
-                               ? INT64_MAX / 2
-                               : r->window * bk->width_us;
+            int64_t span = r->window > (INT64_MAX / 2) / bk->width_us ? INT64_MAX / 2
+                                                                      : r->window * bk->width_us;
             wend = r->hi - r->cur > span ? r->cur + span : r->hi;
         } else {
             for (int k = 0; k < WINDOW_BUCKETS && wend < r->hi; k++)
@@ -680,7 +709,7 @@ static void ru_release(struct ArrowArrayStream *s)
 }
 
 int pond_table__rollup_stream(struct ArrowArrayStream *out, const table_rollup_plan *plan,
-                         pond_fs_node *src, int64_t lo, int64_t hi, int64_t *rows_read)
+                              pond_fs_node *src, int64_t lo, int64_t hi, int64_t *rows_read)
 {
     memset(out, 0, sizeof *out);
     ru *r = pond_calloc(1, sizeof *r);

@@ -36,8 +36,7 @@ static int parse_error(const json_error_t *je, const char *path, const char *wha
 {
     if (strstr(je->text, "memory"))
         return pond_error_set(POND_ENOMEM, D, "out of memory");
-    return pond_error_set(POND_ECORRUPT, D, "%s: %s are not valid JSON: %s", path, what,
-                          je->text);
+    return pond_error_set(POND_ECORRUPT, D, "%s: %s are not valid JSON: %s", path, what, je->text);
 }
 
 static int corrupt(const char *path, const char *key, const char *why)
@@ -92,10 +91,9 @@ static int field_parse(struct ArrowSchema *out, int64_t *first, const json_t *o,
     if (pond_arrow_format_parse(&f, type) < 0)
         return corrupt(path, SCHEMA_ATTR, "a field has an unknown type");
     size_t n = ch ? json_array_size(ch) : 0;
-    if (nested(&f) != (n > 0) ||
-        ((f.type == POND_ARROW_LIST || f.type == POND_ARROW_LARGE_LIST ||
-          f.type == POND_ARROW_FIXED_LIST || f.type == POND_ARROW_MAP) &&
-         n != 1))
+    if (nested(&f) != (n > 0) || ((f.type == POND_ARROW_LIST || f.type == POND_ARROW_LARGE_LIST ||
+                                   f.type == POND_ARROW_FIXED_LIST || f.type == POND_ARROW_MAP) &&
+                                  n != 1))
         return corrupt(path, SCHEMA_ATTR, "a field's children do not match its type");
     if (first) {
         const json_t *fv = json_object_get(o, "first");
@@ -214,8 +212,8 @@ int pond_table__attrs_parse(table_attrs *out, const char *json, const char *path
                     : pond_error_set(POND_ENOMEM, D, "out of memory");
     if (!json_is_object(obj)) {
         json_decref(obj);
-        return pond_error_set(POND_ECORRUPT, D,
-                              "%s: extended attributes are not a JSON object", path);
+        return pond_error_set(POND_ECORRUPT, D, "%s: extended attributes are not a JSON object",
+                              path);
     }
     out->obj = obj;
     const json_t *ts = json_object_get(obj, TS_ATTR), *tz = json_object_get(obj, TZ_ATTR);
@@ -338,8 +336,8 @@ int pond_table__attrs_add_compaction(table_attrs *a, int64_t version, int64_t lo
     return 0;
 }
 
-int pond_table__attrs_set_entry(table_attrs *a, int64_t version, int64_t rows, int64_t lo, int64_t hi,
-                           const pond_hash *hashes, size_t n_hashes)
+int pond_table__attrs_set_entry(table_attrs *a, int64_t version, int64_t rows, int64_t lo,
+                                int64_t hi, const pond_hash *hashes, size_t n_hashes)
 {
     json_t *e = lo > 0 ? json_pack("{sIsIs[II]}", "v", (json_int_t)version, "rows",
                                    (json_int_t)rows, "replaces", (json_int_t)lo, (json_int_t)hi)
@@ -407,7 +405,7 @@ static int collect_hashes(const pond_stat *st, const char *xattrs, void *payload
 }
 
 int pond_table__replaced_hashes(table_hash **out, size_t *n_out, pond_fs_node *node,
-                           const table_attrs *a)
+                                const table_attrs *a)
 {
     *out = NULL;
     *n_out = 0;
@@ -428,8 +426,8 @@ int pond_table__replaced_hashes(table_hash **out, size_t *n_out, pond_fs_node *n
 static int store_schema(table_attrs *a)
 {
     json_t *fields = json_array();
-    json_t *sc = fields ? json_pack("{sIso}", "through", (json_int_t)a->through, "fields", fields)
-                        : NULL;
+    json_t *sc =
+        fields ? json_pack("{sIso}", "through", (json_int_t)a->through, "fields", fields) : NULL;
     int rc = put(a, SCHEMA_ATTR, sc);
     for (int64_t i = 0; rc == 0 && i < a->schema.n_children; i++)
         if (json_array_append_new(fields, field_json(a->schema.children[i], a->first[i])) < 0)
@@ -465,7 +463,7 @@ int pond_table__attrs_write(table_attrs *a, pond_fs_node *node)
 }
 
 int pond_table__version_entry(int64_t *rows, int64_t *lo, int64_t *hi, const char *json,
-                         int64_t version)
+                              int64_t version)
 {
     *rows = -1;
     *lo = *hi = 0;
@@ -510,7 +508,7 @@ int pond_table__column_list(pond_buf *out, const struct ArrowSchema *s)
 }
 
 int pond_table__attrs_check_schema(const table_attrs *a, const struct ArrowSchema *s,
-                              const char *path)
+                                   const char *path)
 {
     bool earlier = a->has_schema && a->through > 0;
     if (!a->has_schema)
@@ -543,7 +541,7 @@ int pond_table__attrs_check_schema(const table_attrs *a, const struct ArrowSchem
 }
 
 int pond_table__attrs_merge_schema(table_attrs *a, const struct ArrowSchema *s, int64_t version,
-                              const char *path)
+                                   const char *path)
 {
     int rc = 0;
     bool earlier = a->has_schema && a->through > 0;
@@ -706,8 +704,9 @@ static int dup_list(char ***out, size_t *n_out, const char *const *s, size_t n)
 }
 
 int pond_table__settings_resolve(pond_series_settings *out, const pond_series_settings *rec,
-                            const char *path, const char *timestamp_column, const char *timezone,
-                            const char *const *time_formats, size_t n_time_formats)
+                                 const char *path, const char *timestamp_column,
+                                 const char *timezone, const char *const *time_formats,
+                                 size_t n_time_formats)
 {
     memset(out, 0, sizeof *out);
     int rc = settings_check(rec, path, timestamp_column, timezone);
@@ -715,16 +714,17 @@ int pond_table__settings_resolve(pond_series_settings *out, const pond_series_se
         rc = dup_or_null(&out->timestamp_column,
                          timestamp_column ? timestamp_column : rec->timestamp_column);
     if (rc == 0)
-        rc = dup_or_null(&out->timezone,
-                         timezone ? timezone : rec->timezone ? rec->timezone : "UTC");
+        rc = dup_or_null(&out->timezone, timezone        ? timezone
+                                         : rec->timezone ? rec->timezone
+                                                         : "UTC");
     if (rc == 0 && n_time_formats)
         rc = dup_list(&out->time_formats, &out->n_time_formats, time_formats, n_time_formats);
     else if (rc == 0)
         rc = dup_list(&out->time_formats, &out->n_time_formats,
                       (const char *const *)rec->time_formats, rec->n_time_formats);
     if (rc == 0)
-        rc = dup_list(&out->dedup_keys, &out->n_dedup_keys,
-                      (const char *const *)rec->dedup_keys, rec->n_dedup_keys);
+        rc = dup_list(&out->dedup_keys, &out->n_dedup_keys, (const char *const *)rec->dedup_keys,
+                      rec->n_dedup_keys);
     out->dedup = rec->dedup;
     out->compact_after = rec->compact_after;
     if (rc < 0)
@@ -741,7 +741,7 @@ int pond_series_node_settings_resolve(pond_series_settings *out, pond_fs_node *n
     int rc = pond_series_node_settings_get(&rec, node);
     if (rc == 0)
         rc = pond_table__settings_resolve(out, &rec, pond_fs_node_path(node), timestamp_column,
-                                     timezone, time_formats, n_time_formats);
+                                          timezone, time_formats, n_time_formats);
     pond_series_settings_dispose(&rec);
     return rc;
 }
@@ -757,8 +757,8 @@ int pond_series_settings_resolve(pond_series_settings *out, pond_fs *fs, const p
     pond_fs_node *h = NULL;
     int rc = pond_fs_node_open(&h, fs, wd, path, 0);
     if (rc == POND_ENOTFOUND) /* its directory does not exist (yet): nothing recorded */
-        rc = pond_table__settings_resolve(out, &none, path, timestamp_column, timezone, time_formats,
-                                     n_time_formats);
+        rc = pond_table__settings_resolve(out, &none, path, timestamp_column, timezone,
+                                          time_formats, n_time_formats);
     else if (rc == 0)
         rc = pond_series_node_settings_resolve(out, h, timestamp_column, timezone, time_formats,
                                                n_time_formats);
@@ -836,8 +836,8 @@ static int collect_info(const pond_stat *st, const char *xattrs, void *payload)
     i->has_event_time = st->has_event_time;
     i->min_event_time_us = st->min_event_time_us;
     i->max_event_time_us = st->max_event_time_us;
-    int rc = pond_table__version_entry(&i->rows, &i->replaces_lo, &i->replaces_hi, xattrs,
-                                  st->version);
+    int rc =
+        pond_table__version_entry(&i->rows, &i->replaces_lo, &i->replaces_hi, xattrs, st->version);
     if (rc == 0 && st->size == 0)
         i->rows = 0;
     if (rc == 0)
@@ -861,7 +861,7 @@ static bool has_version(const int64_t *versions, size_t n, int64_t v)
 }
 
 void pond_table__mark_replaced(int64_t *replaced_by, const int64_t *versions, size_t n,
-                          const table_compaction *comps, size_t n_comps)
+                               const table_compaction *comps, size_t n_comps)
 {
     for (size_t i = 0; i < n; i++)
         replaced_by[i] = 0;
@@ -1059,11 +1059,12 @@ int pond_series_set_dedup(pond_fs_node *node, pond_dedup dedup, const char *cons
         if (!c) {
             pond_buf have = POND_BUF_INIT;
             (void)pond_table__column_list(&have, a.has_schema ? &a.schema : NULL);
-            rc = pond_error_set(POND_EINVALID, D, "%s: no column '%s' to deduplicate by "
-                                "(columns: %s)", path, keys[i], have.ptr ? have.ptr : "none");
+            rc = pond_error_set(POND_EINVALID, D,
+                                "%s: no column '%s' to deduplicate by "
+                                "(columns: %s)",
+                                path, keys[i], have.ptr ? have.ptr : "none");
             pond_buf_dispose(&have);
-        }
-        else if (a.set.timestamp_column && !strcmp(keys[i], a.set.timestamp_column))
+        } else if (a.set.timestamp_column && !strcmp(keys[i], a.set.timestamp_column))
             rc = pond_error_set(POND_EINVALID, D,
                                 "%s: '%s' is the timestamp column, always part of the key: "
                                 "name only the other key columns",
@@ -1076,8 +1077,7 @@ int pond_series_set_dedup(pond_fs_node *node, pond_dedup dedup, const char *cons
         if (twice < 0)
             rc = twice;
         else if (twice == 1)
-            rc = pond_error_set(POND_EINVALID, D, "%s: key column '%s' given twice", path,
-                                keys[i]);
+            rc = pond_error_set(POND_EINVALID, D, "%s: key column '%s' given twice", path, keys[i]);
     }
     pond__strmap_dispose(&cols);
     pond__strmap_dispose(&given);

@@ -39,9 +39,9 @@ typedef struct {
     table_ts ts;
     int64_t tmin, tmax, rows;
     int64_t row_base; /* rows of this transaction's earlier writes, not counted in messages */
-    int64_t version; /* the version this write creates */
+    int64_t version;  /* the version this write creates */
     int64_t replaces_lo, replaces_hi; /* a compaction: the versions it replaces */
-    const pond_hash *replaced; /* a compaction: their contents */
+    const pond_hash *replaced;        /* a compaction: their contents */
     size_t n_replaced;
     table_hash *old; /* the contents compacted versions recorded (skip_identical) */
     size_t n_old;
@@ -77,9 +77,9 @@ static int series_prepare(write_ctx *c, pond_fs_node *node, const struct ArrowSc
     bool v2 = opts->version >= 2;
     int rc = pond_table__attrs_read(&c->attrs, node);
     if (rc == 0)
-        rc = pond_table__settings_resolve(&c->eff, &c->attrs.set, path, opts->timestamp_column,
-                                     v2 ? opts->timezone : NULL, v2 ? opts->time_formats : NULL,
-                                     v2 ? opts->n_time_formats : 0);
+        rc = pond_table__settings_resolve(
+            &c->eff, &c->attrs.set, path, opts->timestamp_column, v2 ? opts->timezone : NULL,
+            v2 ? opts->time_formats : NULL, v2 ? opts->n_time_formats : 0);
     if (rc == 0)
         rc = pond_tz_open(&c->tz, c->eff.timezone);
     if (rc < 0)
@@ -152,8 +152,7 @@ static int series_scan(write_ctx *c, const struct ArrowArray *batch, const char 
         int64_t v;
         if (pond_table__ts_value_checked(&v, &c->ts, col, i) < 0) {
             pond_error_prefix("%s: row %lld, column '%s'", source,
-                              (long long)(c->rows - c->row_base + i + 1),
-                              c->eff.timestamp_column);
+                              (long long)(c->rows - c->row_base + i + 1), c->eff.timestamp_column);
             return POND_EINVALID;
         }
         c->tmin = v < c->tmin ? v : c->tmin;
@@ -210,22 +209,24 @@ static int finish(pond_table_write_result *res, write_ctx *c, pond_fs_node *node
     struct ArrowSchema stored = {0};
     rc = pond_table__node_version_schema(&stored, node, 0);
     if (rc == 0)
-        rc = pond_table__attrs_merge_schema(&c->attrs, &stored, c->version, pond_fs_node_path(node));
+        rc =
+            pond_table__attrs_merge_schema(&c->attrs, &stored, c->version, pond_fs_node_path(node));
     pond_arrow_schema_release(&stored);
     if (rc == 0)
         rc = pond_table__attrs_set_settings(&c->attrs, &c->eff);
     if (rc == 0)
         rc = pond_table__attrs_set_entry(&c->attrs, c->version, c->rows, c->replaces_lo,
-                                    c->replaces_hi, c->replaced, c->n_replaced);
+                                         c->replaces_hi, c->replaced, c->n_replaced);
     if (rc == 0 && c->replaces_lo > 0)
-        rc = pond_table__attrs_add_compaction(&c->attrs, c->version, c->replaces_lo, c->replaces_hi);
+        rc =
+            pond_table__attrs_add_compaction(&c->attrs, c->version, c->replaces_lo, c->replaces_hi);
     if (rc == 0)
         rc = pond_table__attrs_write(&c->attrs, node);
     /* the one place derived nodes are kept current: a new version of a source (not a
      * compaction, which changes no row) refreshes them in this transaction */
     if (rc == 0 && c->replaces_lo == 0 && c->ts_col >= 0 && c->tmin <= c->tmax)
         rc = pond_table__derived_after_write(node, &c->attrs, c->tmin, c->tmax,
-                                        &res->derived_rows_read);
+                                             &res->derived_rows_read);
     return rc;
 }
 
@@ -254,7 +255,8 @@ static int pending_rows(int64_t *rows_out, pond_fs_node *node)
     if (lo > 0)
         return pond_error_set(POND_EINVALID, D,
                               "%s was compacted in this same transaction: commit before "
-                              "writing to it again", pond_fs_node_path(node));
+                              "writing to it again",
+                              pond_fs_node_path(node));
     *rows_out = rows;
     return 0;
 }
@@ -355,9 +357,9 @@ static int begin(write_ctx *c, pond_fs_node *node, pond_entry_type type)
 }
 
 int pond_table__node_write(pond_table_write_result *out, pond_fs_node *node, pond_entry_type type,
-                      struct ArrowArrayStream *in, const pond_table_write_options *opts,
-                      int64_t replaces_lo, int64_t replaces_hi, const pond_hash *replaced,
-                      size_t n_replaced)
+                           struct ArrowArrayStream *in, const pond_table_write_options *opts,
+                           int64_t replaces_lo, int64_t replaces_hi, const pond_hash *replaced,
+                           size_t n_replaced)
 {
     pond_table_write_options def = POND_TABLE_WRITE_OPTIONS_INIT;
     pond_table_write_result res = {0};
@@ -381,8 +383,10 @@ int pond_table__node_write(pond_table_write_result *out, pond_fs_node *node, pon
         goto done;
     }
     if (strcmp(schema.format, "+s") != 0) {
-        rc = pond_error_set(POND_EINVALID, D, "%s: a record batch stream must have a struct "
-                                              "schema, not '%s'", path, schema.format);
+        rc = pond_error_set(POND_EINVALID, D,
+                            "%s: a record batch stream must have a struct "
+                            "schema, not '%s'",
+                            path, schema.format);
         goto done;
     }
     if (c.series && (rc = series_prepare(&c, node, &schema, opts)) < 0)
@@ -400,7 +404,7 @@ int pond_table__node_write(pond_table_write_result *out, pond_fs_node *node, pon
         po.compression = (pond_parquet_compression)opts->compression;
     /* tables and series favour ingest speed: zstd level 1 is about 40% cheaper than level 3
      * for a ~20% larger file on sensor data, and still smaller than snappy (docs/decisions.md) */
-    po.compression_level = opts->compression_level ? opts->compression_level
+    po.compression_level = opts->compression_level                        ? opts->compression_level
                            : po.compression == POND_PARQUET_COMPRESS_ZSTD ? 1
                                                                           : 0;
     po.row_group_rows = opts->row_group_rows > 0 ? opts->row_group_rows : 131072;

@@ -10,7 +10,7 @@
 
 /* ---- entry types -------------------------------------------------------------------------- */
 
-static const char *const g_type_names[] = {"none",       "directory",  "symlink",
+static const char *const g_type_names[] = {"none",      "directory",  "symlink",
                                            "file:data", "file:table", "file:series"};
 
 const char *pond_entry_type_name(pond_entry_type t)
@@ -215,8 +215,8 @@ struct pond_blob {
     atomic_int refs;
     int64_t size;
     pond_hash sha256;
-    char *mem; /* heap content, or NULL */
-    int fd;    /* file content (unlinked temp file), or -1 */
+    char *mem;                      /* heap content, or NULL */
+    int fd;                         /* file content (unlinked temp file), or -1 */
     const pond_reader_ops *src_ops; /* a backend's source (pond_blob_from_source), or NULL */
     void *src;
 };
@@ -516,9 +516,8 @@ int pond_reader_seek(pond_reader *r, int64_t off)
 {
     POND_ASSERT_ARG(r);
     if (off < 0 || off > r->size)
-        return pond_error_set(POND_EINVALID, POND_DOM_TINYFS,
-                              "seek to %lld outside [0, %lld]", (long long)off,
-                              (long long)r->size);
+        return pond_error_set(POND_EINVALID, POND_DOM_TINYFS, "seek to %lld outside [0, %lld]",
+                              (long long)off, (long long)r->size);
     r->pos = off;
     return 0;
 }

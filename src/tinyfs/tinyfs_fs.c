@@ -275,8 +275,8 @@ int pond_fs_commit(int64_t *txn_seq_out, pond_fs *fs)
         goto done;
     }
     if (fs->busy) {
-        error = pond_error_set(POND_EBUSY, D, "commit: a writer is still open on '%s'",
-                               fs->busy->name);
+        error =
+            pond_error_set(POND_EBUSY, D, "commit: a writer is still open on '%s'", fs->busy->name);
         goto done;
     }
     pond_backend_txn_info info = {fs->txn_seq, fs->txn_time_us, fs->txn_meta};
@@ -508,8 +508,7 @@ int pond_tinyfs__need_txn(pond_fs *fs, const char *what, const char *path)
         return pond_error_set(POND_EUNSUPPORTED, D, "%s '%s': this fs is a read-only view", what,
                               path ? path : "");
     if (!fs->in_txn)
-        return pond_error_set(POND_ETXN, D, "%s '%s': no open transaction", what,
-                              path ? path : "");
+        return pond_error_set(POND_ETXN, D, "%s '%s': no open transaction", what, path ? path : "");
     return 0;
 }
 
@@ -536,8 +535,8 @@ static int busy_under(bool *out, pond_fs *fs, const pond_node_rec *dir, pond_buf
         pond_node_rec *c = NULL;
         int error = pond_buf_printf(path, "/%s", dir->entries[i].name);
         if (error == 0)
-            error = pond_dir_walk_enter(walk, &dir->id, dir->entries[i].name,
-                                        &dir->entries[i].id, path->ptr);
+            error = pond_dir_walk_enter(walk, &dir->id, dir->entries[i].name, &dir->entries[i].id,
+                                        path->ptr);
         if (error == 0)
             error = pond_tinyfs__get_node(&c, fs, &dir->entries[i].id);
         if (error == 0)
@@ -571,8 +570,7 @@ static int check_not_busy(pond_fs *fs, const res_t *r)
         if (error < 0)
             return error;
         if (b)
-            return pond_error_set(POND_EBUSY, D, "'%s': busy: a writer is open below it",
-                                  r->path);
+            return pond_error_set(POND_EBUSY, D, "'%s': busy: a writer is open below it", r->path);
     }
     return 0;
 }
@@ -855,8 +853,8 @@ static void set_content(pond_node_rec *rec, pond_blob *blob, const tinyfs_event_
 }
 
 int pond_tinyfs__publish(pond_fs *fs, const pond_node_id *parent_id, const char *name,
-                    const char *path, pond_entry_type type, pond_blob *blob,
-                    const tinyfs_event_time *et)
+                         const char *path, pond_entry_type type, pond_blob *blob,
+                         const tinyfs_event_time *et)
 {
     pond_node_rec *parent = NULL, *rec = NULL;
     int error = pond_tinyfs__get_node(&parent, fs, parent_id);
@@ -1094,7 +1092,7 @@ void pond_wd_free(pond_wd *wd)
 }
 
 int pond_tinyfs__lookup(pond_node_rec **out, char **path_out, pond_fs *fs, const char *abs_path,
-                   bool follow)
+                        bool follow)
 {
     res_t r;
     *out = NULL;
@@ -1115,7 +1113,7 @@ int pond_tinyfs__lookup(pond_node_rec **out, char **path_out, pond_fs *fs, const
 }
 
 int pond_tinyfs__resolve_entry(tinyfs_entry *out, pond_fs *fs, const pond_wd *wd, const char *path,
-                          bool follow)
+                               bool follow)
 {
     res_t r;
     memset(out, 0, sizeof *out);

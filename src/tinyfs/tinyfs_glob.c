@@ -167,7 +167,9 @@ static int parse(gcomp **out, size_t *n_out, size_t *caps_out, const char *full)
     /* recount: '..' may have dropped components */
     caps = 0;
     for (size_t i = 0; i < n; i++)
-        caps += c[i].kind == COMP_DSTAR ? 1 : c[i].kind == COMP_PAT ? pond_glob_pat_captures(c[i].pat) : 0;
+        caps += c[i].kind == COMP_DSTAR ? 1
+                : c[i].kind == COMP_PAT ? pond_glob_pat_captures(c[i].pat)
+                                        : 0;
     *out = c;
     *n_out = n;
     *caps_out = caps;
@@ -230,8 +232,7 @@ static int enter(gctx *g, const pond_node_rec *dir, size_t i)
 }
 
 /* Get the child at entry i; a symlink is followed when more components must match below it. */
-static int child_of(pond_node_rec **out, gctx *g, const pond_node_rec *dir, size_t i,
-                    bool follow)
+static int child_of(pond_node_rec **out, gctx *g, const pond_node_rec *dir, size_t i, bool follow)
 {
     int error = pond_tinyfs__get_node(out, g->fs, &dir->entries[i].id);
     if (error < 0 || !follow || (*out)->type != POND_ENTRY_SYMLINK)
@@ -270,9 +271,11 @@ static int dstar(gctx *g, pond_node_rec *node, size_t idx, const char *acc, size
             continue;
         pond_buf a = POND_BUF_INIT;
         pond_node_rec *child = NULL;
-        if ((rc = pond_buf_put(&a, acc, acc_len)) == 0 && (!acc_len || (rc = pond_buf_putc(&a, '/')) == 0) &&
+        if ((rc = pond_buf_put(&a, acc, acc_len)) == 0 &&
+            (!acc_len || (rc = pond_buf_putc(&a, '/')) == 0) &&
             (rc = pond_buf_puts(&a, e->name)) == 0 && (rc = push_name(g, e->name)) == 0 &&
-            (rc = enter(g, node, i)) == 0 && (rc = pond_tinyfs__get_node(&child, g->fs, &e->id)) == 0) {
+            (rc = enter(g, node, i)) == 0 &&
+            (rc = pond_tinyfs__get_node(&child, g->fs, &e->id)) == 0) {
             if (e->type == POND_ENTRY_DIRECTORY) {
                 rc = dstar(g, child, idx, a.ptr, a.size);
             } else if ((rc = push_cap(g, a.ptr, a.size)) == 0) {

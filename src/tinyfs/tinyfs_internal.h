@@ -86,13 +86,14 @@ typedef struct {
     bool has;
     int64_t min_us, max_us;
 } tinyfs_event_time;
-int pond_tinyfs__publish(pond_fs *fs, const pond_node_id *parent, const char *name, const char *path,
-                    pond_entry_type type, pond_blob *blob, const tinyfs_event_time *et);
+int pond_tinyfs__publish(pond_fs *fs, const pond_node_id *parent, const char *name,
+                         const char *path, pond_entry_type type, pond_blob *blob,
+                         const tinyfs_event_time *et);
 
 void pond_tinyfs__fill_stat(pond_stat *st, pond_fs *fs, const pond_node_rec *n);
 /* The node at a normalised absolute path (fs locked); *path_out its physical path. */
 int pond_tinyfs__lookup(pond_node_rec **out, char **path_out, pond_fs *fs, const char *abs_path,
-                   bool follow);
+                        bool follow);
 
 /* Helpers shared by the namespace operations (tinyfs_fs.c) and node handles (tinyfs_node.c);
  * the fs is locked. */
@@ -117,12 +118,12 @@ typedef struct {
     bool dir; /* the path ended in '/' */
 } tinyfs_entry;
 int pond_tinyfs__resolve_entry(tinyfs_entry *out, pond_fs *fs, const pond_wd *wd, const char *path,
-                          bool follow);
+                               bool follow);
 void pond_tinyfs__entry_dispose(tinyfs_entry *e);
 
 /* ---- writers ---- */
 int pond_tinyfs__writer_new(pond_writer **out, pond_fs *fs, const pond_node_id *parent,
-                       const char *name, const char *path, pond_entry_type type);
+                            const char *name, const char *path, pond_entry_type type);
 /* The txn ended under the writer (abort): it can only be freed now. */
 void pond_tinyfs__writer_detach(pond_writer *w);
 

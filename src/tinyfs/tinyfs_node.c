@@ -239,9 +239,9 @@ int pond_fs_node_open_reader(pond_reader **out, pond_fs_node *node, int64_t vers
     } else if ((error = fs->be->get_version(&v, fs->be, &rec->id, version)) < 0) {
         pond_error_prefix("'%s'", node->e.path);
     } else {
-        error = fs->be->open_content ? fs->be->open_content(out, fs->be, v)
-                                     : pond_error_set(POND_EUNSUPPORTED, D,
-                                                      "backend cannot read content");
+        error = fs->be->open_content
+                    ? fs->be->open_content(out, fs->be, v)
+                    : pond_error_set(POND_EUNSUPPORTED, D, "backend cannot read content");
     }
     if (error == 0 && (error = pond_tinyfs__reader_name(*out, node->e.path)) < 0) {
         pond_reader_free(*out);
@@ -353,8 +353,8 @@ int pond_fs_open_reader(pond_reader **out, pond_fs *fs, const pond_wd *wd, const
     return pond_fs_open_reader_version(out, fs, wd, path, 0);
 }
 
-int pond_fs_open_reader_version(pond_reader **out, pond_fs *fs, const pond_wd *wd,
-                                const char *path, int64_t version)
+int pond_fs_open_reader_version(pond_reader **out, pond_fs *fs, const pond_wd *wd, const char *path,
+                                int64_t version)
 {
     POND_ASSERT_ARG(out && fs && path);
     *out = NULL;

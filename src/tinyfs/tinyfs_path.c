@@ -155,8 +155,8 @@ int pond_path_normalize(char **out, bool *dir_out, const char *base, const char 
     if (len == 0)
         return pond_error_set(POND_EINVALID, POND_DOM_TINYFS, "invalid path: empty");
     if (len > TINYFS_PATH_MAX)
-        return pond_error_set(POND_EINVALID, POND_DOM_TINYFS,
-                              "invalid path: longer than %d bytes", TINYFS_PATH_MAX);
+        return pond_error_set(POND_EINVALID, POND_DOM_TINYFS, "invalid path: longer than %d bytes",
+                              TINYFS_PATH_MAX);
     pond_buf b = POND_BUF_INIT;
     int error = 0;
     if (path[0] != '/' && base)
@@ -164,8 +164,8 @@ int pond_path_normalize(char **out, bool *dir_out, const char *base, const char 
     if (error == 0)
         error = push_components(&b, path, len, dir_out);
     if (error == 0 && b.size > TINYFS_PATH_MAX)
-        error = pond_error_set(POND_EINVALID, POND_DOM_TINYFS,
-                               "invalid path: longer than %d bytes", TINYFS_PATH_MAX);
+        error = pond_error_set(POND_EINVALID, POND_DOM_TINYFS, "invalid path: longer than %d bytes",
+                               TINYFS_PATH_MAX);
     if (error == 0 && b.size == 0)
         error = pond_buf_putc(&b, '/');
     if (error < 0) {
@@ -184,8 +184,8 @@ int pond_tinyfs__split(char **parent_out, const char **name_out, const char *abs
     if (!slash || slash[1] == '\0')
         return pond_error_set(POND_EINVALID, POND_DOM_TINYFS, "'%s' has no parent", abs_path);
     *name_out = slash + 1;
-    *parent_out = slash == abs_path ? pond_strdup("/")
-                                    : pond_strndup(abs_path, (size_t)(slash - abs_path));
+    *parent_out =
+        slash == abs_path ? pond_strdup("/") : pond_strndup(abs_path, (size_t)(slash - abs_path));
     return *parent_out ? 0 : POND_ENOMEM;
 }
 

@@ -8,16 +8,16 @@
 #include <string.h>
 
 struct pond_writer {
-    pond_fs *fs; /* constant; the fs outlives its writers */
+    pond_fs *fs;     /* constant; the fs outlives its writers */
     bool registered; /* in fs->busy (guarded by the fs mutex) */
     pond_node_id parent;
     char *name;
     char *path;
     pond_entry_type type;
     size_t threshold;
-    pond_sha256 *sha;   /* spill mode: of the bytes so far (memory mode hashes at finish) */
+    pond_sha256 *sha;        /* spill mode: of the bytes so far (memory mode hashes at finish) */
     pond_content_sink *sink; /* sink mode: the backend's, or NULL */
-    atomic_bool txn_ended; /* set by detach: the transaction ended under the writer */
+    atomic_bool txn_ended;   /* set by detach: the transaction ended under the writer */
     int64_t size;
     char *buf;
     size_t len, cap;
@@ -29,7 +29,7 @@ struct pond_writer {
 };
 
 int pond_tinyfs__writer_new(pond_writer **out, pond_fs *fs, const pond_node_id *parent,
-                       const char *name, const char *path, pond_entry_type type)
+                            const char *name, const char *path, pond_entry_type type)
 {
     *out = NULL;
     pond_writer *w = pond_calloc(1, sizeof *w);
@@ -149,11 +149,9 @@ int pond_writer_write(pond_writer *w, const void *data, size_t len)
 {
     POND_ASSERT_ARG(w && (data || len == 0));
     if (w->done)
-        return pond_error_set(POND_EINVALID, POND_DOM_TINYFS, "writer for '%s' is closed",
-                              w->path);
+        return pond_error_set(POND_EINVALID, POND_DOM_TINYFS, "writer for '%s' is closed", w->path);
     if (w->error)
-        return pond_error_set(w->error, POND_DOM_TINYFS, "writer for '%s' failed earlier",
-                              w->path);
+        return pond_error_set(w->error, POND_DOM_TINYFS, "writer for '%s' failed earlier", w->path);
     if (atomic_load(&w->txn_ended)) {
         /* the transaction was aborted: drop what was written now (a sink's temp data too) */
         drop_content(w);
@@ -165,8 +163,7 @@ int pond_writer_write(pond_writer *w, const void *data, size_t len)
         return 0;
     const char *p = data;
     size_t total;
-    if (w->fd < 0 && !w->sink && !pond_add_overflow(&total, w->len, len) &&
-        total <= w->threshold) {
+    if (w->fd < 0 && !w->sink && !pond_add_overflow(&total, w->len, len) && total <= w->threshold) {
         if ((error = grow(w, total)) < 0)
             return fail(w, error);
         memcpy(w->buf + w->len, p, len);
@@ -228,8 +225,7 @@ int pond_writer_finish(pond_writer *w)
 {
     POND_ASSERT_ARG(w);
     if (w->done)
-        return pond_error_set(POND_EINVALID, POND_DOM_TINYFS, "writer for '%s' is closed",
-                              w->path);
+        return pond_error_set(POND_EINVALID, POND_DOM_TINYFS, "writer for '%s' is closed", w->path);
     int error = w->error;
     pond_blob *blob = NULL;
     pond_hash h;

@@ -588,8 +588,8 @@ static void test_replacements(void)
     PT_ASSERT_OK(pond_arrow_stream_from_batches(&all, &s, parts, np));
     s.release(&s);
     PT_ASSERT_OK(pond_fs_begin(e.fs, NULL));
-    PT_ASSERT_OK(pond_table_write_stream(NULL, e.fs, NULL, "/s", POND_ENTRY_FILE_SERIES, &all,
-                                         NULL));
+    PT_ASSERT_OK(
+        pond_table_write_stream(NULL, e.fs, NULL, "/s", POND_ENTRY_FILE_SERIES, &all, NULL));
     PT_ASSERT_OK(pond_fs_commit(NULL, e.fs));
     char *before = snapshot(dir);
     PT_ASSERT_OK(pond_export_source(&r, e.fs, NULL, "/s", dir, NULL));
@@ -615,7 +615,7 @@ static void test_replacements(void)
        only when its rows came from versions still there, which is not the case here: every
        partition of the version that went is written again */
     rm(&e, "/s");
-    put(&e, "/s", POND_ENTRY_FILE_SERIES, T2024, step, n / 2, 0);       /* Jan */
+    put(&e, "/s", POND_ENTRY_FILE_SERIES, T2024, step, n / 2, 0);                /* Jan */
     put(&e, "/s", POND_ENTRY_FILE_SERIES, T2024 + 70 * DAY_US, DAY_US, 20, 500); /* March */
     PT_ASSERT_OK(pond_export_source(&r, e.fs, NULL, "/s", dir, NULL));
     PT_ASSERT(!r.full);
@@ -1040,8 +1040,7 @@ static void test_event_time_wall_clock(void)
     PT_ASSERT_OK(pond_fs_commit(NULL, e.fs));
     PT_ASSERT_OK(pond_fs_begin(e.fs, NULL));
     PT_ASSERT_OK(pond_table_write_parquet_file(NULL, e.fs, NULL, "/w", POND_ENTRY_FILE_SERIES,
-                                               host_parquet("w2.parquet", "tsu:", local + 4, 4,
-                                                            4),
+                                               host_parquet("w2.parquet", "tsu:", local + 4, 4, 4),
                                                NULL));
     PT_ASSERT_OK(pond_fs_commit(NULL, e.fs));
     /* the same rules in the table layer's own words */
@@ -1056,9 +1055,9 @@ static void test_event_time_wall_clock(void)
     o.from_us = civil(2024, 2, 1, 0, 0); /* local 2024-01-31T19:00: row 0 is out */
     o.to_us = civil(2025, 1, 1, 0, 0);   /* row 7 is out */
     const char *want[] = {
-        "v=1 year=2024/month=2/day=1",   "v=2 year=2024/month=2/day=1",
-        "v=3 year=2024/month=3/day=1",   "v=4 year=2024/month=3/day=10",
-        "v=5 year=2024/month=3/day=10",  "v=6 year=2024/month=3/day=11",
+        "v=1 year=2024/month=2/day=1",  "v=2 year=2024/month=2/day=1",
+        "v=3 year=2024/month=3/day=1",  "v=4 year=2024/month=3/day=10",
+        "v=5 year=2024/month=3/day=10", "v=6 year=2024/month=3/day=11",
     };
     for (int delta = 0; delta < 2; delta++) {
         char *dir = subdir(delta ? "wd" : "wp");
@@ -1085,9 +1084,9 @@ static void test_event_time_wall_clock(void)
     PT_ASSERT(!r.full);
     expect_rows_as_read(&e, "/w", dir, false, &o);
     const char *want2[] = {
-        "v=1 year=2024/month=2/day=1",   "v=2 year=2024/month=2/day=1",
-        "v=3 year=2024/month=3/day=1",   "v=4 year=2024/month=3/day=10",
-        "v=5 year=2024/month=3/day=10",  "v=6 year=2024/month=3/day=11",
+        "v=1 year=2024/month=2/day=1",  "v=2 year=2024/month=2/day=1",
+        "v=3 year=2024/month=3/day=1",  "v=4 year=2024/month=3/day=10",
+        "v=5 year=2024/month=3/day=10", "v=6 year=2024/month=3/day=11",
         "v=8 year=2024/month=5/day=1",
     };
     expect_partitions(dir, false, want2, POND_ARRAY_LEN(want2));
@@ -1098,8 +1097,7 @@ static void test_event_time_wall_clock(void)
     wo.timezone = "Asia/Tokyo";
     PT_ASSERT_OK(pond_fs_begin(e.fs, NULL));
     PT_ASSERT_OK(pond_table_write_parquet_file(NULL, e.fs, NULL, "/d", POND_ENTRY_FILE_SERIES,
-                                               host_parquet("d.parquet", "tdD", days, 2, 0),
-                                               &wo));
+                                               host_parquet("d.parquet", "tdD", days, 2, 0), &wo));
     PT_ASSERT_OK(pond_fs_commit(NULL, e.fs));
     dir = subdir("dp");
     pond_export_options od = POND_EXPORT_OPTIONS_INIT;
@@ -1123,10 +1121,10 @@ static void test_event_time_csv_time_format(void)
     FILE *f = fopen(csv, "w");
     PT_ASSERT(f != NULL);
     fputs("at;v\n"
-          "31.01.2024 23:30;0\n" /* 22:30Z -> 2024-01-31 */
-          "01.02.2024 00:30;1\n" /* 01-31 23:30Z: local February, UTC January */
-          "29.02.2024 23:59;2\n" /* 22:59Z -> 2024-02-29 */
-          "31.03.2024 03:00;3\n" /* CEST: 01:00Z -> 2024-03-31 */
+          "31.01.2024 23:30;0\n"  /* 22:30Z -> 2024-01-31 */
+          "01.02.2024 00:30;1\n"  /* 01-31 23:30Z: local February, UTC January */
+          "29.02.2024 23:59;2\n"  /* 22:59Z -> 2024-02-29 */
+          "31.03.2024 03:00;3\n"  /* CEST: 01:00Z -> 2024-03-31 */
           "01.04.2024 01:00;4\n", /* 03-31 23:00Z */
           f);
     fclose(f);
@@ -1297,9 +1295,8 @@ static void test_fault_parquet_replace(void)
     env_close(&fc.b);
 }
 
-PT_SUITE(export, PT_TEST(keys), PT_TEST(state_roundtrip_and_damage),
-         PT_TEST(parquet_incremental), PT_TEST(replacements), PT_TEST(delta_incremental),
-         PT_TEST(options), PT_TEST(full_export_records_versions), PT_TEST(bounded_memory),
-         PT_TEST(symlinks_refused), PT_TEST(event_time_wall_clock),
-         PT_TEST(event_time_csv_time_format), PT_TEST(fault_parquet_append),
-         PT_TEST(fault_delta_append), PT_TEST(fault_parquet_replace))
+PT_SUITE(export, PT_TEST(keys), PT_TEST(state_roundtrip_and_damage), PT_TEST(parquet_incremental),
+         PT_TEST(replacements), PT_TEST(delta_incremental), PT_TEST(options),
+         PT_TEST(full_export_records_versions), PT_TEST(bounded_memory), PT_TEST(symlinks_refused),
+         PT_TEST(event_time_wall_clock), PT_TEST(event_time_csv_time_format),
+         PT_TEST(fault_parquet_append), PT_TEST(fault_delta_append), PT_TEST(fault_parquet_replace))

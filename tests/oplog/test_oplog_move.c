@@ -146,8 +146,8 @@ static void test_gc_keeps_moved_out_of_removed_dir(void)
                                        strlen(small[v])));
         PT_ASSERT_OK(
             pond_fs_write_all(e.fs, NULL, "/w/big", POND_ENTRY_FILE_DATA, big[v], sizeof big[v]));
-        PT_ASSERT_OK(pond_fs_write_all(e.fs, NULL, "/w/s", POND_ENTRY_FILE_SERIES, ser[v],
-                                       strlen(ser[v])));
+        PT_ASSERT_OK(
+            pond_fs_write_all(e.fs, NULL, "/w/s", POND_ENTRY_FILE_SERIES, ser[v], strlen(ser[v])));
         PT_ASSERT_OK(pond_fs_write_all(e.fs, NULL, "/w/gone", POND_ENTRY_FILE_DATA, "x", 1));
         commit(&e);
     }
@@ -751,8 +751,17 @@ static void damaged_listing_pond(env *e, const char *name, void (*patch)(struct 
     struct stat st;
     PT_ASSERT(stat(path, &st) == 0);
     pond_delta_kv pv = {"part_id", "00000000-0000-7000-8000-000000000000"};
-    pond_delta_file_desc f = {POND_DELTA_FILE_DESC_VERSION, rel, &pv, 1, (int64_t)st.st_size,
-                              1700000000000, 0, true, NULL, NULL, 0};
+    pond_delta_file_desc f = {POND_DELTA_FILE_DESC_VERSION,
+                              rel,
+                              &pv,
+                              1,
+                              (int64_t)st.st_size,
+                              1700000000000,
+                              0,
+                              true,
+                              NULL,
+                              NULL,
+                              0};
     pond_delta_actions *a = NULL;
     PT_ASSERT_OK(pond_delta_actions_new(&a));
     PT_ASSERT_OK(pond_delta_actions_add(a, &f));
@@ -889,8 +898,8 @@ static void test_upgrade_alloc_faults(void)
 }
 
 PT_SUITE(oplog_move, PT_TEST(gc_keeps_moved_out_of_removed_dir), PT_TEST(move_writes_only_listings),
-         PT_TEST(new_pond_is_format_2),
-         PT_TEST(format_1_upgraded_by_first_move_across), PT_TEST(newer_format_refused),
-         PT_TEST(format_1_pond_from_old_code), PT_TEST(format_1_retention_upgrades_keeps_stranded),
-         PT_TEST(fsck_listing_names_wrong_partition),
-         PT_TEST(damaged_part_id_refused), PT_TEST(upgrade_alloc_faults))
+         PT_TEST(new_pond_is_format_2), PT_TEST(format_1_upgraded_by_first_move_across),
+         PT_TEST(newer_format_refused), PT_TEST(format_1_pond_from_old_code),
+         PT_TEST(format_1_retention_upgrades_keeps_stranded),
+         PT_TEST(fsck_listing_names_wrong_partition), PT_TEST(damaged_part_id_refused),
+         PT_TEST(upgrade_alloc_faults))

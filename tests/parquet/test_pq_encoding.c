@@ -92,10 +92,7 @@ static void put_uvar(pond_buf *b, uint64_t v)
     pond_buf_putc(b, (char)v);
 }
 
-static uint64_t zz(int64_t v)
-{
-    return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
-}
+static uint64_t zz(int64_t v) { return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63); }
 
 static void ref_delta_encode(pond_buf *b, const int64_t *v, size_t n)
 {
@@ -140,8 +137,8 @@ static void ref_delta_encode(pond_buf *b, const int64_t *v, size_t n)
 static void test_delta_binary_packed(void)
 {
     /* spec example: 7 5 3 1 2 3 4 5, hand-encoded */
-    const uint8_t ex[] = {0x80, 0x01, 0x04, 0x08, 0x0e, 0x03, 0x02, 0x00, 0x00, 0x00,
-                          0xc0, 0x3f, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00};
+    const uint8_t ex[] = {0x80, 0x01, 0x04, 0x08, 0x0e, 0x03, 0x02, 0x00, 0x00,
+                          0x00, 0xc0, 0x3f, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00};
     int64_t out[600];
     size_t n, used;
     PT_ASSERT_OK(pond_pq_delta_decode(ex, sizeof ex, out, 8, &n, &used, "test"));
@@ -161,15 +158,24 @@ static void test_delta_binary_packed(void)
         size_t cnt = (size_t)(rnd() % 600);
         for (size_t i = 0; i < cnt; i++) {
             switch (round % 4) {
-            case 0: v[i] = (int64_t)(rnd() % 1000) - 500; break;
-            case 1: v[i] = (int64_t)rnd(); break;
-            case 2: v[i] = i % 2 ? INT64_MIN : INT64_MAX; break;
-            default: v[i] = (int64_t)i * 1000 + (int64_t)(rnd() % 3); break;
+            case 0:
+                v[i] = (int64_t)(rnd() % 1000) - 500;
+                break;
+            case 1:
+                v[i] = (int64_t)rnd();
+                break;
+            case 2:
+                v[i] = i % 2 ? INT64_MIN : INT64_MAX;
+                break;
+            default:
+                v[i] = (int64_t)i * 1000 + (int64_t)(rnd() % 3);
+                break;
             }
         }
         pond_buf b = POND_BUF_INIT;
         ref_delta_encode(&b, v, cnt);
-        PT_ASSERT_OK(pond_pq_delta_decode((const uint8_t *)b.ptr, b.size, out, 600, &n, &used, "t"));
+        PT_ASSERT_OK(
+            pond_pq_delta_decode((const uint8_t *)b.ptr, b.size, out, 600, &n, &used, "t"));
         PT_ASSERT_INT_EQ(n, cnt);
         PT_ASSERT_INT_EQ(used, b.size);
         PT_ASSERT(cnt == 0 || memcmp(out, v, cnt * sizeof *v) == 0);
@@ -201,14 +207,16 @@ static void test_byte_array_encodings(void)
     ref_delta_encode(&b, lens, 4);
     pond_buf_puts(&b, "HelloWorldFoobarABCDEF");
     pq_bytes_out o = {POND_BUF_INIT, POND_BUF_INIT};
-    PT_ASSERT_OK(pond_pq_delta_length_byte_arrays(&o, (const uint8_t *)b.ptr, b.size, 4, 1 << 20, "t"));
+    PT_ASSERT_OK(
+        pond_pq_delta_length_byte_arrays(&o, (const uint8_t *)b.ptr, b.size, 4, 1 << 20, "t"));
     bytes_eq_list(&o, words, 4);
     pond_buf_dispose(&o.data);
     pond_buf_dispose(&o.offsets);
     /* a length past the data */
     b.size -= 3;
-    PT_ASSERT_ERR(pond_pq_delta_length_byte_arrays(&o, (const uint8_t *)b.ptr, b.size, 4, 1 << 20, "t"),
-                  POND_ECORRUPT);
+    PT_ASSERT_ERR(
+        pond_pq_delta_length_byte_arrays(&o, (const uint8_t *)b.ptr, b.size, 4, 1 << 20, "t"),
+        POND_ECORRUPT);
     pond_buf_dispose(&o.data);
     pond_buf_dispose(&o.offsets);
     pond_buf_dispose(&b);
@@ -273,8 +281,8 @@ static void test_codecs_round_trip(void)
     uint8_t src[5000];
     for (size_t i = 0; i < sizeof src; i++)
         src[i] = (uint8_t)(i % 97 < 50 ? 'a' + i % 7 : rnd());
-    const int codecs[] = {PQ_CODEC_UNCOMPRESSED, PQ_CODEC_SNAPPY, PQ_CODEC_GZIP, PQ_CODEC_ZSTD,
-                          PQ_CODEC_LZ4_RAW, PQ_CODEC_BROTLI};
+    const int codecs[] = {PQ_CODEC_UNCOMPRESSED, PQ_CODEC_SNAPPY,  PQ_CODEC_GZIP,
+                          PQ_CODEC_ZSTD,         PQ_CODEC_LZ4_RAW, PQ_CODEC_BROTLI};
     for (size_t c = 0; c < sizeof codecs / sizeof codecs[0]; c++) {
         uint8_t *comp;
         size_t clen;

@@ -465,5 +465,4 @@ static void test_parse_round_trip_and_refusals(void)
 
 PT_SUITE(repl_intent, PT_TEST(gap_reads_prefix_then_push_finishes), PT_TEST(next_write_finishes),
          PT_TEST(foreign_never_removed), PT_TEST(torn_intent_hides_nothing),
-         PT_TEST(checkpoint_first_batch),
-         PT_TEST(parse_round_trip_and_refusals))
+         PT_TEST(checkpoint_first_batch), PT_TEST(parse_round_trip_and_refusals))

@@ -393,7 +393,7 @@ static void test_push_clone_pull(void)
 {
     char *src = make_pond("src", 1024), *remote = sub("remote.pond"), *clone = sub("clone");
     put(src, "/small", 100, 1);
-    put(src, "/big", 300000, 2); /* a blob */
+    put(src, "/big", 300000, 2);  /* a blob */
     put(src, "/big2", 300000, 2); /* the same blob */
     pond_repl_report r;
     PT_ASSERT_OK(pond_repl_push(&r, src, remote, NULL));
@@ -623,10 +623,10 @@ static void test_push_interrupted_resumes(void)
     char *counted = cat2(remote, ".count");
     pond_os_calls_reset();
     PT_ASSERT_OK(pond_repl_push(&r, src, counted, NULL));
-    static const pond_os_call mut[] = {POND_OS_WRITE,  POND_OS_PWRITE, POND_OS_FSYNC,
-                                       POND_OS_FTRUNCATE, POND_OS_RENAME, POND_OS_LINK,
-                                       POND_OS_UNLINK, POND_OS_MKDIR,  POND_OS_RMDIR,
-                                       POND_OS_SYNCFS, POND_OS_UNLINKAT};
+    static const pond_os_call mut[] = {POND_OS_WRITE,     POND_OS_PWRITE,  POND_OS_FSYNC,
+                                       POND_OS_FTRUNCATE, POND_OS_RENAME,  POND_OS_LINK,
+                                       POND_OS_UNLINK,    POND_OS_MKDIR,   POND_OS_RMDIR,
+                                       POND_OS_SYNCFS,    POND_OS_UNLINKAT};
     int total = 0;
     for (size_t k = 0; k < sizeof mut / sizeof mut[0]; k++)
         total += (int)pond_os_calls(mut[k]);
@@ -998,8 +998,9 @@ static void test_host_dir_is_ponds_own(void)
 }
 
 PT_SUITE(repl, PT_TEST(wire_roundtrip), PT_TEST(wire_paths_refused),
-         PT_TEST(server_refuses_garbage), PT_TEST(server_order), PT_TEST(remotes_file), PT_TEST(push_clone_pull),
-         PT_TEST(divergence_refused_unchanged), PT_TEST(corrupt_remote_verify_and_pull),
-         PT_TEST(push_interrupted_resumes), PT_TEST(lease_holds_gc),
-         PT_TEST(retention_starts_from_checkpoint), PT_TEST(other_format_refused),
-         PT_TEST(push_moved_file_format_2), PT_TEST(host_dir_is_ponds_own))
+         PT_TEST(server_refuses_garbage), PT_TEST(server_order), PT_TEST(remotes_file),
+         PT_TEST(push_clone_pull), PT_TEST(divergence_refused_unchanged),
+         PT_TEST(corrupt_remote_verify_and_pull), PT_TEST(push_interrupted_resumes),
+         PT_TEST(lease_holds_gc), PT_TEST(retention_starts_from_checkpoint),
+         PT_TEST(other_format_refused), PT_TEST(push_moved_file_format_2),
+         PT_TEST(host_dir_is_ponds_own))

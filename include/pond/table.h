@@ -288,7 +288,7 @@ POND_API int pond_arrow_stream_prefetch(struct ArrowArrayStream *out, struct Arr
  *  (pond.derived, docs/format.md) and names its sources by node id. */
 typedef struct {
     unsigned version;             /* POND_DERIVE_OPTIONS_VERSION */
-    const char *kind;             /* "rollup" or "join" */
+    const char *kind;             /* "rollup", "join" or "sql" */
     const char *const *sources;   /* "[NAME=]PATH", paths from the root */
     size_t n_sources;
     const char *every;            /* rollup: "15m", "1h", "1d", "1w", "1mo" */
@@ -308,11 +308,29 @@ typedef struct {
                                      as --from takes them, in timezone): the source named NAME
                                      contributes only rows in [FROM, TO) */
     size_t n_windows;
+    /* version 2 */
+    const char *sql;              /* sql: one SELECT over the sources by their NAMEs (the
+                                     dialect of pond query); its result needs a timestamp
+                                     column. Recomputed whole when a source changes. */
 } pond_derive_options;
-#define POND_DERIVE_OPTIONS_VERSION 1
+#define POND_DERIVE_OPTIONS_VERSION 2
 #define POND_DERIVE_OPTIONS_INIT                                                                  \
     {POND_DERIVE_OPTIONS_VERSION, NULL, NULL, 0, NULL, NULL, NULL, 0, NULL, 0, NULL, 0, false, 0, \
-     NULL, 0}
+     NULL, 0, NULL}
+
+/** Computes a sql recipe: the rows of the one SELECT statement sql over the series at
+ *  paths[i] exposed as the SQL tables names[i], read through fs as it is now (inside the
+ *  writing transaction: its pending versions included), as a stream *out that the caller
+ *  releases and that keeps whatever it needs. Errors name the query. */
+typedef int (*pond_derive_sql_fn)(struct ArrowArrayStream *out, pond_fs *fs, const char *sql,
+                                  const char *const *names, const char *const *paths,
+                                  size_t n);
+/** The evaluator of sql recipes for this process (NULL: none). The table layer does not
+ *  depend on the SQL layer, which provides one: pond_sql_derive_register() (<pond/sql.h>)
+ *  sets it, and the pond CLI calls that at start. Without one, creating or refreshing a sql
+ *  recipe (a write to one of its sources included) fails saying so. Set it before any
+ *  thread writes. */
+POND_API void pond_derive_set_sql_evaluator(pond_derive_sql_fn fn);
 
 /** Creates the derived node at dest (which must not exist; inside a transaction) and
  *  materializes it from the sources' current rows. Errors name the source and the column
@@ -333,6 +351,13 @@ POND_API int pond_derive_stale(bool *out, pond_fs_node *node);
 /** The current paths of the derived nodes that depend on node (pond_free each and the
  *  array); none when nothing does. */
 POND_API int pond_derive_dependents(char ***out, size_t *n_out, pond_fs_node *node);
+/** pond_fs_remove (inside a transaction) that keeps the sources of derived nodes: a series
+ *  that derived nodes depend on (with recursive, any under a directory) is refused with
+ *  POND_EINVALID naming it and them, and nothing is removed, unless force (they then keep
+ *  their last rows and say their source is gone). pond_fs_remove itself knows nothing of
+ *  derived nodes (tinyfs sits below tables): a program removing series calls this. */
+POND_API int pond_derive_remove(pond_fs *fs, const pond_wd *wd, const char *path,
+                                bool recursive, bool force);
 
 /* ---- CSV and JSON import -------------------------------------------------------------------- */
 

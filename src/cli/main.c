@@ -1,5 +1,6 @@
 #include "cli/cmd.h"
 
+#include <pond/sql.h>
 #include <pond/sys/os.h>
 
 #include <errno.h>
@@ -177,6 +178,7 @@ int main(int argc, char **argv)
         cli.pond_dir = NULL;
     if (install_hooks() < 0)
         return 2;
+    pond_sql_derive_register(); /* writes keep sql recipes current (docs/derived.md) */
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         const char *a = argv[i];

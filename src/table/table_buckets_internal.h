@@ -82,6 +82,8 @@ typedef struct {
     const char *dedup;              /* the series' dedup=last rule as text ("last:K1,K2"), or
                                        NULL: a version read alone is not deduplicated, so an
                                        entry under a rule is only ever built whole */
+    int64_t newest_replacing;       /* the newest version replacing earlier ones, or 0: a
+                                       version read alone then is not what a read returns */
 } bk_request;
 
 /* Answers from the cache when it has (or can cheaply bring up to date, or is allowed to

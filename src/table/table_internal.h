@@ -125,8 +125,11 @@ void table__mark_replaced(int64_t *replaced_by, const int64_t *versions, size_t 
 /* The version number a write through node creates (the transaction's pending one, or the
  * next). */
 int table__next_version(int64_t *out, pond_fs_node *node);
-/* A write of a new version through node (table_write.c); replaces_lo > 0: a compaction
- * writing the rows of versions replaces_lo..replaces_hi. */
+/* A write of a new version through node (table_write.c); replaces_lo > 0: the version
+ * replaces versions replaces_lo..replaces_hi (reads skip them, retention may drop them).
+ * With replaced (their contents, n_replaced of them) it is a compaction writing exactly their
+ * rows; without (NULL) a recompute: new rows standing for all of them (a sql recipe), which
+ * refreshes the node's dependents whole. */
 int table__node_write(pond_table_write_result *out, pond_fs_node *node, pond_entry_type type,
                       struct ArrowArrayStream *in, const pond_table_write_options *opts,
                       int64_t replaces_lo, int64_t replaces_hi, const pond_hash *replaced,
@@ -229,9 +232,11 @@ int table__rollup_stream(struct ArrowArrayStream *out, const table_rollup_plan *
                          pond_fs_node *src, int64_t lo, int64_t hi, int64_t *rows_read);
 /* After a write of a new version of the series at node holding rows in [tmin, tmax]: the
  * derived nodes its attributes name are refreshed (their buckets touching the range) in the
- * same transaction. *rows_read (may be NULL) grows by the source rows the refreshes read. */
+ * same transaction; recompute: the version replaced every earlier row (any row may have
+ * changed or gone), so they are recomputed whole. *rows_read (may be NULL) grows by the
+ * source rows the refreshes read. */
 int table__derived_after_write(pond_fs_node *node, table_attrs *attrs, int64_t tmin,
-                               int64_t tmax, int64_t *rows_read);
+                               int64_t tmax, bool recompute, int64_t *rows_read);
 /* A settings version (no rows) carrying a's attributes, or the transaction's pending version
  * carrying them. */
 int table__write_settings_version(table_attrs *a, pond_fs_node *node);

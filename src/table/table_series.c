@@ -327,6 +327,17 @@ int table__attrs_add_compaction(table_attrs *a, int64_t version, int64_t lo, int
             return POND_ENOMEM;
         cs = json_object_get(a->obj, COMPS_ATTR);
     }
+    /* an entry whose versions and compacted version this one replaces says nothing more (a
+     * sql recipe's recompute replaces every earlier version), nor does one for this same
+     * version (written again in its transaction): dropped, so the list does not grow with
+     * each refresh. A compaction starts after the last one and drops none. */
+    for (size_t i = a->n_comps; i-- > 0;) {
+        if (a->comps[i].version != version && (a->comps[i].lo < lo || a->comps[i].version > hi))
+            continue;
+        json_array_remove(cs, i);
+        memmove(&a->comps[i], &a->comps[i + 1], (a->n_comps - i - 1) * sizeof *a->comps);
+        a->n_comps--;
+    }
     json_t *e = json_pack("[III]", (json_int_t)version, (json_int_t)lo, (json_int_t)hi);
     if (!e || json_array_append_new(cs, e) < 0)
         return pond_error_set(POND_ENOMEM, D, "out of memory");
@@ -1085,6 +1096,15 @@ int pond_series_set_dedup(pond_fs_node *node, pond_dedup dedup, const char *cons
         rc = pond_error_set(POND_EINVALID, D,
                             "%s: the series has no timestamp column yet (write a version first)",
                             path);
+    /* a rollup's or join's refresh appends recomputed rows that must replace the earlier ones
+     * of their bucket (and keys): without its rule a read would return both */
+    const json_t *recipe = json_object_get(a.obj, "pond.derived");
+    const char *kind = json_string_value(json_object_get(recipe, "kind"));
+    if (rc == 0 && kind && strcmp(kind, "sql") && !same_keys(&a.set, dedup, keys, n_keys))
+        rc = pond_error_set(POND_EINVALID, D,
+                            "%s is a derived node (%s): its refreshes rely on its dedup=last "
+                            "rule, which cannot be changed",
+                            path, kind);
     if (rc == 0 && !same_keys(&a.set, dedup, keys, n_keys)) {
         rc = table__attrs_set_dedup(&a, dedup, keys, n_keys);
         if (rc == 0)

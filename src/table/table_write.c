@@ -219,10 +219,13 @@ static int finish(pond_table_write_result *res, write_ctx *c, pond_fs_node *node
         rc = table__attrs_add_compaction(&c->attrs, c->version, c->replaces_lo, c->replaces_hi);
     if (rc == 0)
         rc = table__attrs_write(&c->attrs, node);
-    /* the one place derived nodes are kept current: a new version of a source (not a
-     * compaction, which changes no row) refreshes them in this transaction */
-    if (rc == 0 && c->replaces_lo == 0 && c->ts_col >= 0 && c->tmin <= c->tmax)
-        rc = table__derived_after_write(node, &c->attrs, c->tmin, c->tmax,
+    /* the one place derived nodes are kept current: a new version of a source refreshes them
+     * in this transaction; a compaction changes no row and refreshes nothing, a recompute
+     * (a sql recipe's rows replacing all earlier ones) may change any row */
+    bool recompute = c->replaces_lo > 0 && !c->replaced;
+    if (rc == 0 && c->ts_col >= 0 &&
+        (recompute || (c->replaces_lo == 0 && c->tmin <= c->tmax)))
+        rc = table__derived_after_write(node, &c->attrs, c->tmin, c->tmax, recompute,
                                         &res->derived_rows_read);
     return rc;
 }

@@ -856,6 +856,71 @@ static void test_cycle_refused(void)
 
 /* ---- buckets in a zone ---- */
 
+/* A rollup's refreshes rely on its dedup=last rule by bucket and keys: no other rule is
+ * set on it (the rows of each refresh would all be read), the same rule is a no-op. */
+static void test_dedup_change_refused(void)
+{
+    pond_backend *be = NULL;
+    pond_fs *fs = NULL;
+    PT_ASSERT_OK(pond_backend_memory_new(&be));
+    PT_ASSERT_OK(pond_fs_open(&fs, be, NULL));
+    row r[] = {{T0, 0, false, 1, 0, 1.0}, {T0 + MIN_US, 1, false, 2, 0, 2.0}};
+    append(fs, "/s", r, 2);
+    PT_ASSERT_OK(derive(fs, "/h", "/s", "1h", "sum", "v", "k"));
+    pond_fs_node *h = NULL;
+    PT_ASSERT_OK(pond_fs_begin(fs, NULL));
+    PT_ASSERT_OK(pond_fs_node_open(&h, fs, NULL, "/h", 0));
+    PT_ASSERT_ERR(pond_series_set_dedup(h, POND_DEDUP_NONE, NULL, 0), POND_EINVALID);
+    PT_ASSERT_MSG_HAS("/h is a derived node (rollup): its refreshes rely on its dedup=last");
+    PT_ASSERT_ERR(pond_series_set_dedup(h, POND_DEDUP_LAST, NULL, 0), POND_EINVALID);
+    const char *k[] = {"k"};
+    PT_ASSERT_OK(pond_series_set_dedup(h, POND_DEDUP_LAST, k, 1));
+    PT_ASSERT_INT_EQ(pond_fs_txn_changes(fs), 0);
+    pond_fs_abort(fs);
+    pond_fs_node_free(h);
+    /* a late row still replaces its bucket's row: the rule is there */
+    row late[] = {{T0 + 2 * MIN_US, 0, false, 10, 0, 1.0}};
+    append(fs, "/s", late, 1);
+    int64_t versions = 0;
+    char *got = read_text(fs, "/h", &versions);
+    PT_ASSERT(strstr(got, "\t11") != NULL);
+    pond_free(got);
+    pond_fs_free(fs);
+    pond_backend_free(be);
+}
+
+/* The library keeps a source of derived nodes (a C API user's removal as pond rm's): refused
+ * naming both, also under a recursive removal of its directory; with force it goes and the
+ * rollup keeps its rows. */
+static void test_remove_source(void)
+{
+    pond_backend *be = NULL;
+    pond_fs *fs = NULL;
+    PT_ASSERT_OK(pond_backend_memory_new(&be));
+    PT_ASSERT_OK(pond_fs_open(&fs, be, NULL));
+    PT_ASSERT_OK(pond_fs_begin(fs, NULL));
+    PT_ASSERT_OK(pond_fs_mkdir(fs, NULL, "/dir", 0));
+    PT_ASSERT_OK(pond_fs_commit(NULL, fs));
+    row r[] = {{T0, 0, false, 1, 0, 1.0}};
+    append(fs, "/dir/s", r, 1);
+    PT_ASSERT_OK(derive(fs, "/h", "/dir/s", "1h", "sum", "v", NULL));
+    PT_ASSERT_OK(pond_fs_begin(fs, NULL));
+    PT_ASSERT_ERR(pond_derive_remove(fs, NULL, "/dir/s", false, false), POND_EINVALID);
+    PT_ASSERT_MSG_HAS("/dir/s is a source of /h: remove it first, or use --force");
+    PT_ASSERT_ERR(pond_derive_remove(fs, NULL, "/dir", true, false), POND_EINVALID);
+    PT_ASSERT_MSG_HAS("/dir/s is a source of /h");
+    pond_stat st;
+    PT_ASSERT_OK(pond_fs_stat(&st, fs, NULL, "/dir/s"));
+    PT_ASSERT_OK(pond_derive_remove(fs, NULL, "/dir", true, true));
+    PT_ASSERT_OK(pond_fs_commit(NULL, fs));
+    PT_ASSERT_ERR(pond_fs_stat(&st, fs, NULL, "/dir/s"), POND_ENOTFOUND);
+    char *got = read_text(fs, "/h", NULL);
+    PT_ASSERT_STR_EQ(got, "1704067200000000\t1\n");
+    pond_free(got);
+    pond_fs_free(fs);
+    pond_backend_free(be);
+}
+
 static void test_buckets(void)
 {
     pond__bucket b;
@@ -887,4 +952,4 @@ static void test_buckets(void)
 }
 
 PT_SUITE(derived, PT_TEST(rollup_oracle), PT_TEST(join_oracle), PT_TEST(refresh_rows_read), PT_TEST(sparse_then_dense), PT_TEST(create_checks), PT_TEST(same_txn_twice), PT_TEST(cycle_refused),
-         PT_TEST(buckets))
+         PT_TEST(dedup_change_refused), PT_TEST(remove_source), PT_TEST(buckets))

@@ -41,6 +41,16 @@ void cli_warning(const char *fmt, ...)
     fputc('\n', stderr);
 }
 
+void cli_note_stale(const char *path)
+{
+    fflush(stdout);
+    fprintf(stderr,
+            "pond: note: %s is stale (a manual recipe whose sources changed since its last "
+            "refresh): computed from its sources for this read, not stored (pond derive "
+            "refresh %s stores it)\n",
+            path, path);
+}
+
 int cli_pond_open(cli_pond *p, pond_cli *cli, bool write)
 {
     memset(p, 0, sizeof *p);

@@ -18,6 +18,9 @@ typedef struct {
     int threads; /* --threads: Parquet encoding/decoding threads (0 = the default) */
 } cli_pond;
 
+/* Says on stderr that path is a stale manual derived node, which reads compute from its
+ * sources without storing (docs/derived.md). */
+void cli_note_stale(const char *path);
 /* Opens the pond named by --pond/$POND. write: takes the writer lock (waiting for another
  * writer), else honours --at. Prints the error and returns 1 on failure (0 on success). */
 int cli_pond_open(cli_pond *p, pond_cli *cli, bool write);

@@ -233,9 +233,15 @@ int pond_sql__scan_open(sql_scan **out, pond_fs *fs, const char *path, bool seri
     s->hi_us = hi_us;
     s->stats = stats;
     s->threads = threads;
-    if (series && !dedup)
+    /* a stale manual derived node reads as its recipe computes it now: the table reader's */
+    bool stale = false;
+    if (series && !dedup && (rc = pond_derive_stale(&stale, s->node)) < 0) {
+        pond_sql__scan_free(s);
+        return rc;
+    }
+    if (series && !dedup && !stale)
         stats->versions_total += (int64_t)n_vers;
-    if (dedup) {
+    if (dedup || stale) {
         /* which rows a read returns depends on the other versions: the table reader decides */
         pond_table_read_options o = POND_TABLE_READ_OPTIONS_INIT;
         o.columns = cols;

@@ -812,6 +812,8 @@ static int set_stale(pond_fs_node *dest, bool stale)
 /* Recomputes the whole of dest (creation, explicit refresh, a source recomputed whole);
  * replace: the new version replaces every earlier one (a bucket or row that is no longer
  * there goes too). */
+static int plan_extent(int64_t *lo_out, int64_t *hi_out, const dplan *pp);
+
 static int refresh_all(pond_table_write_result *res, pond_fs_node *dest, const json_t *recipe,
                        bool replace)
 {
@@ -819,6 +821,18 @@ static int refresh_all(pond_table_write_result *res, pond_fs_node *dest, const j
     int rc = dplan_build(&p, recipe, pond_fs_node_fs(dest), pond_fs_node_path(dest));
     if (rc < 0)
         return rc;
+    int64_t lo, hi;
+    if ((rc = plan_extent(&lo, &hi, &p)) == 0)
+        rc = derived_write(res, dest, &p, lo, hi, replace, NULL);
+    dplan_dispose(&p);
+    return rc;
+}
+
+/* The output rows [lo, hi) a whole computation of the plan covers (0, 0: none). */
+static int plan_extent(int64_t *lo_out, int64_t *hi_out, const dplan *pp)
+{
+    dplan p = *pp; /* dplan_touch writes nothing through it */
+    int rc = 0;
     bool has = false;
     int64_t lo = INT64_MAX, hi = INT64_MIN;
     if (p.sql) {
@@ -844,9 +858,47 @@ static int refresh_all(pond_table_write_result *res, pond_fs_node *dest, const j
     }
     if (rc == 0 && !has)
         lo = hi = 0;
+    *lo_out = lo;
+    *hi_out = hi;
+    return rc;
+}
+
+int table__derived_compute_into(pond_fs_node *scratch, pond_fs_node *node)
+{
+    json_t *recipe = NULL;
+    pond_series_settings set = {0};
+    dplan p;
+    int rc = recipe_of(&recipe, node);
+    if (rc == 0 && !recipe)
+        rc = pond_error_set(POND_EINVALID, D, "%s is not a derived node",
+                            pond_fs_node_path(node));
     if (rc == 0)
-        rc = derived_write(res, dest, &p, lo, hi, replace, NULL);
+        rc = dplan_build(&p, recipe, pond_fs_node_fs(node), pond_fs_node_path(node));
+    if (rc < 0) {
+        json_decref(recipe);
+        return rc;
+    }
+    int64_t lo, hi;
+    struct ArrowArrayStream s;
+    char ts[256] = "timestamp";
+    pond_table_write_options o = POND_TABLE_WRITE_OPTIONS_INIT;
+    if ((rc = plan_extent(&lo, &hi, &p)) == 0)
+        rc = p.sql ? sql_stream(&s, ts, &p.q, pond_fs_node_fs(node))
+                   : dplan_stream(&s, &p, lo, hi, NULL);
+    o.timestamp_column = ts;
+    if (rc == 0)
+        rc = table__node_write(NULL, scratch, POND_ENTRY_FILE_SERIES, &s, &o, 0, 0, NULL, 0);
+    /* the node's read rule (a rollup's or join's dedup), for the same rows as a refresh */
+    if (rc == 0)
+        rc = pond_series_node_settings_get(&set, node);
+    if (rc == 0 && set.dedup == POND_DEDUP_LAST)
+        rc = pond_series_set_dedup(scratch, POND_DEDUP_LAST,
+                                   (const char *const *)set.dedup_keys, set.n_dedup_keys);
+    if (rc < 0)
+        pond_error_prefix("%s", pond_fs_node_path(node));
+    pond_series_settings_dispose(&set);
     dplan_dispose(&p);
+    json_decref(recipe);
     return rc;
 }
 

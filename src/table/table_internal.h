@@ -240,6 +240,14 @@ int table__derived_after_write(pond_fs_node *node, table_attrs *attrs, int64_t t
 /* A settings version (no rows) carrying a's attributes, or the transaction's pending version
  * carrying them. */
 int table__write_settings_version(table_attrs *a, pond_fs_node *node);
+/* Writes every row of the derived node's recipe, computed from its sources now, into scratch
+ * (a series of another fs, inside its transaction), with the node's dedup rule. */
+int table__derived_compute_into(pond_fs_node *scratch, pond_fs_node *node);
+/* A read of a stale manual derived node (docs/derived.md): *computed true and *out its rows
+ * as the recipe gives them now, read with ro from a scratch in-memory pond (nothing is
+ * written to node's pond); *computed false when node is not one. */
+int table__derived_read_stale(struct ArrowArrayStream *out, bool *computed, pond_fs_node *node,
+                              const pond_table_read_options *ro);
 
 
 /* A join (table_join.c): output columns per source are <name>_<column>. */

@@ -162,7 +162,10 @@ int pond_table_node_output(pond_output_result *res, pond_fs_node *node,
     if (rc < 0)
         return rc;
     res->versions = stored;
-    bool whole = !ro->has_range && !ro->columns && !dedup;
+    bool stale = false; /* a stale manual derived node: its rows are computed, not stored */
+    if ((rc = pond_derive_stale(&stale, node)) < 0)
+        return rc;
+    bool whole = !ro->has_range && !ro->columns && !dedup && !stale;
     out_ctx o = {sink, payload, 0};
     if (fmt == POND_OUTPUT_PARQUET && whole && stored == 1) {
         rc = copy_version(&o, node, only, &res->rows);

@@ -891,6 +891,11 @@ int pond_table_node_read_stream(struct ArrowArrayStream *out, pond_fs_node *node
                                 const pond_table_read_options *opts)
 {
     POND_ASSERT_ARG(out && node);
+    /* a stale manual derived node reads as its recipe computes it now (never stored) */
+    bool computed = false;
+    int rc = table__derived_read_stale(out, &computed, node, opts);
+    if (rc < 0 || computed)
+        return rc;
     return table__read_open(out, node, opts, 0, 0);
 }
 
@@ -901,7 +906,7 @@ int pond_table_read_stream(struct ArrowArrayStream *out, pond_fs *fs, const pond
     pond_fs_node *h = NULL;
     int rc = pond_fs_node_open(&h, fs, wd, path, 0);
     if (rc == 0)
-        rc = table__read_open(out, h, opts, 0, 0);
+        rc = pond_table_node_read_stream(out, h, opts);
     pond_fs_node_free(h);
     return rc;
 }

@@ -1,7 +1,7 @@
 # A sql recipe (golden): a cleaned, converted view of two stations' raw feeds, kept current as
 # they report (rows the query drops later are gone from it too); the same rows as the query
 # run directly over the sources with pond query, after every append; a rollup over it; a
-# manual one; errors that name the query.
+# manual one, read while stale (computed, not stored); errors that name the query.
 mask() { sed "s|$PWD|CWD|g" | sed -E 's/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/ID/g; s/^( +v[0-9]+ +)[0-9T:.Z-]+/\1TIME/'; }
 p() { echo "\$ pond $*"; "$POND_BIN" "$@" 2>&1 | mask; echo "[exit ${PIPESTATUS[0]}]"; }
 export POND=$PWD/p
@@ -40,7 +40,12 @@ p derive sql /m --source a=/raw/a --sql "SELECT timestamp, temp_f FROM a" --refr
 printf 'timestamp,temp_f\n2024-01-01T04:00:00Z,61\n' > a3.csv
 p copy --type series host:a3.csv /raw/a
 p describe /m | grep '^  derived'
+# a read of the stale node computes it from its sources and stores nothing
 p cat /m
+p query "SELECT count(*) FROM m" m=/m
+"$POND_BIN" cat /m --format parquet > m.parquet 2>/dev/null
+p log | sed -E 's/[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z/TIME/' | head -3
+p copy --type series host:m.parquet /m_out
 p derive refresh /m
 p cat /m
 p derive sql /x --source a=/raw/a --sql "SELECT temp_f FROM a"

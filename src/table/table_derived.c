@@ -1424,9 +1424,15 @@ int pond_derive_stale(bool *out, pond_fs_node *node)
 {
     POND_ASSERT_ARG(out && node);
     *out = false;
+    /* every table read asks: the attributes are parsed only when they name the mark */
+    char *x = NULL;
+    int rc = pond_fs_node_get_xattrs(&x, node);
+    bool named = rc == 0 && x && strstr(x, "\"" STALE_ATTR "\"");
+    pond_free(x);
+    if (rc < 0 || !named)
+        return rc;
     json_t *obj = NULL;
-    int rc = attrs_of(&obj, node);
-    if (rc < 0 || !obj)
+    if ((rc = attrs_of(&obj, node)) < 0 || !obj)
         return rc;
     *out = json_is_true(json_object_get(obj, STALE_ATTR));
     json_decref(obj);

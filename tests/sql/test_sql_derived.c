@@ -181,6 +181,36 @@ static void check_matches_query(bool disk)
         append(e.fs, step % 3 ? "/a" : "/b", ts, k, v, n);
         check_equal(e.fs, step);
     }
+    /* both sources in one transaction: /joined is recomputed twice in it, the second time
+     * replacing the first's pending version (not merged with it) */
+    PT_ASSERT_OK(pond_fs_begin(e.fs, NULL));
+    for (int s = 0; s < 2; s++) {
+        ts[0] = T0 + 30 * HOUR + s * 60 * STEP; /* one hour, one key: they join */
+        v[0] = 35;
+        struct ArrowSchema sch;
+        struct ArrowArray a;
+        PT_ASSERT_OK(pond_arrow_schema_init(&sch, "+s", "", 0, 3));
+        PT_ASSERT_OK(pond_arrow_schema_init(sch.children[0], "tsu:UTC", "ts", 0, 0));
+        PT_ASSERT_OK(pond_arrow_schema_init(sch.children[1], "u", "k", ARROW_FLAG_NULLABLE, 0));
+        PT_ASSERT_OK(pond_arrow_schema_init(sch.children[2], "l", "v", ARROW_FLAG_NULLABLE, 0));
+        PT_ASSERT_OK(pond_arrow_array_init(&a, 1, 0, 1, 3));
+        pond_arrow_builder *b[3];
+        for (int c = 0; c < 3; c++)
+            PT_ASSERT_OK(pond_arrow_builder_new(&b[c], sch.children[c]->format));
+        PT_ASSERT_OK(pond_arrow_builder_append_int(b[0], ts[0]));
+        PT_ASSERT_OK(pond_arrow_builder_append_bytes(b[1], "a", 1));
+        PT_ASSERT_OK(pond_arrow_builder_append_int(b[2], v[0]));
+        for (int c = 0; c < 3; c++) {
+            PT_ASSERT_OK(pond_arrow_builder_finish(a.children[c], b[c]));
+            pond_arrow_builder_free(b[c]);
+        }
+        PT_ASSERT_OK(pond_table_write_batch(e.fs, NULL, s ? "/b" : "/a",
+                                            POND_ENTRY_FILE_SERIES, &sch, &a, NULL));
+        pond_arrow_array_release(&a);
+        pond_arrow_schema_release(&sch);
+    }
+    PT_ASSERT_OK(pond_fs_commit(NULL, e.fs));
+    check_equal(e.fs, 13);
     /* each recompute replaced every earlier version: one entry in the index, whatever the
      * number of refreshes, and only the newest version is read */
     pond_fs_node *h = NULL;

@@ -46,6 +46,7 @@ p query "SELECT count(*) FROM m" m=/m
 "$POND_BIN" cat /m --format parquet > m.parquet 2>/dev/null
 p log | sed -E 's/[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z/TIME/' | head -3
 p copy --type series host:m.parquet /m_out
+p copy /m host:m.csv
 p derive refresh /m
 p cat /m
 p derive sql /x --source a=/raw/a --sql "SELECT temp_f FROM a"

@@ -390,8 +390,10 @@ int table__node_write(pond_table_write_result *out, pond_fs_node *node, pond_ent
     }
     if (c.series && (rc = series_prepare(&c, node, &schema, opts)) < 0)
         goto done;
+    /* a compaction or a recompute replaces earlier versions itself (the pending one among
+     * them: a compaction read it, a recompute computed everything): nothing to carry over */
     int64_t pending = 0;
-    if (c.series && (rc = pending_rows(&pending, node)) < 0)
+    if (c.series && replaces_lo == 0 && (rc = pending_rows(&pending, node)) < 0)
         goto done;
     if (pending > 0 && (rc = pending_open(&pend, node, &schema)) < 0)
         goto done;

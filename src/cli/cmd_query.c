@@ -26,8 +26,7 @@ static void note_if_stale(pond_fs *fs, const char *path)
 {
     pond_fs_node *h = NULL;
     bool stale = false;
-    if (pond_fs_node_open(&h, fs, NULL, path, 0) == 0 && pond_derive_stale(&stale, h) == 0 &&
-        stale)
+    if (pond_fs_node_open(&h, fs, NULL, path, 0) == 0 && pond_derive_stale(&stale, h) == 0 && stale)
         cli_note_stale(path);
     pond_fs_node_free(h);
 }
@@ -43,11 +42,17 @@ int cmd_query(pond_cli *cli, int argc, char **argv)
     const char *format = NULL;
     pond_tz *tz = NULL;
     const cli_opt opts[] = {
-        {.name = "--format", .kind = CLI_OPT_CHOICE, .dest = &format, .arg = "F",
+        {.name = "--format",
+         .kind = CLI_OPT_CHOICE,
+         .dest = &format,
+         .arg = "F",
          .choices = "table|csv|json",
          .help = "table (default on a terminal), csv (default in a pipe), json (one\n"
                  "object per line)"},
-        {.name = "--timezone", .kind = CLI_OPT_FN, .dest = &tz, .arg = "TZ",
+        {.name = "--timezone",
+         .kind = CLI_OPT_FN,
+         .dest = &tz,
+         .arg = "TZ",
          .fn = cli_parse_timezone,
          .help = "print timestamps as local time with their offset in this IANA zone\n"
                  "(Europe/Berlin) instead of UTC"},

@@ -18,8 +18,9 @@ static int check_query(pond_sql *q, const char *sql)
     sqlite3_stmt *st = NULL;
     int rc = pond_sql_prepare(&st, q, sql);
     if (rc == 0 && (!sqlite3_stmt_readonly(st) || sqlite3_column_count(st) == 0))
-        rc = pond_error_set(POND_EINVALID, D, "sql: a recipe is one query that returns rows "
-                                              "and changes nothing");
+        rc = pond_error_set(POND_EINVALID, D,
+                            "sql: a recipe is one query that returns rows "
+                            "and changes nothing");
     sqlite3_finalize(st);
     return rc;
 }

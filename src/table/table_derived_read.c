@@ -55,8 +55,8 @@ static void sr_release(struct ArrowArrayStream *s)
 /* A stale node over a stale node is computed in turn: bounded like a refresh chain. */
 static _Thread_local int stale_depth;
 
-int table__derived_read_stale(struct ArrowArrayStream *out, bool *computed, pond_fs_node *node,
-                              const pond_table_read_options *ro)
+int pond_table__derived_read_stale(struct ArrowArrayStream *out, bool *computed, pond_fs_node *node,
+                                   const pond_table_read_options *ro)
 {
     *computed = false;
     bool stale = false;
@@ -83,9 +83,9 @@ int table__derived_read_stale(struct ArrowArrayStream *out, bool *computed, pond
     if (rc == 0)
         rc = pond_fs_node_open(&r->node, r->fs, NULL, "/derived", 0);
     if (rc == 0)
-        rc = table__derived_compute_into(r->node, node);
+        rc = pond_table__derived_compute_into(r->node, node);
     if (rc == 0)
-        rc = table__read_open(&r->in, r->node, ro, 0, 0);
+        rc = pond_table__read_open(&r->in, r->node, ro, 0, 0);
     stale_depth--;
     if (rc < 0) {
         scratch_free(r);

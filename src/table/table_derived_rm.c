@@ -54,8 +54,7 @@ static int check_fn(const char *path, const pond_stat *st, const char *const *ca
     return (c->rc = check_one(c->fs, path)) < 0 ? 1 : 0;
 }
 
-int pond_derive_remove(pond_fs *fs, const pond_wd *wd, const char *path, bool recursive,
-                       bool force)
+int pond_derive_remove(pond_fs *fs, const pond_wd *wd, const char *path, bool recursive, bool force)
 {
     POND_ASSERT_ARG(fs && path);
     pond_stat st;

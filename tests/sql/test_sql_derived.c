@@ -9,7 +9,6 @@
 #include <pond/rows.h>
 #include <pond/table.h>
 
-
 #define HOUR INT64_C(3600000000)
 
 /* One transaction appending n rows (ts, k, v) to the series at path (aborted on failure). */
@@ -49,8 +48,8 @@ static int append_rc(pond_fs *fs, const char *path, const int64_t *ts, const int
     return rc;
 }
 
-static void append(pond_fs *fs, const char *path, const int64_t *ts, const int *k,
-                   const int64_t *v, int n)
+static void append(pond_fs *fs, const char *path, const int64_t *ts, const int *k, const int64_t *v,
+                   int n)
 {
     PT_ASSERT_OK(append_rc(fs, path, ts, k, v, n));
 }
@@ -204,8 +203,8 @@ static void check_matches_query(bool disk)
             PT_ASSERT_OK(pond_arrow_builder_finish(a.children[c], b[c]));
             pond_arrow_builder_free(b[c]);
         }
-        PT_ASSERT_OK(pond_table_write_batch(e.fs, NULL, s ? "/b" : "/a",
-                                            POND_ENTRY_FILE_SERIES, &sch, &a, NULL));
+        PT_ASSERT_OK(pond_table_write_batch(e.fs, NULL, s ? "/b" : "/a", POND_ENTRY_FILE_SERIES,
+                                            &sch, &a, NULL));
         pond_arrow_array_release(&a);
         pond_arrow_schema_release(&sch);
     }
@@ -255,8 +254,7 @@ static void test_create_errors(void)
     PT_ASSERT(strstr(pond_error_last()->message, "'SELECT k, v FROM a': its result has no "
                                                  "timestamp column") != NULL);
     PT_ASSERT(strstr(pond_error_last()->message, "it has: k, v") != NULL);
-    PT_ASSERT_INT_EQ(derive(e.fs, "sql", "/x", a, 1, "SELECT ts FROM nope", NULL),
-                     POND_EINVALID);
+    PT_ASSERT_INT_EQ(derive(e.fs, "sql", "/x", a, 1, "SELECT ts FROM nope", NULL), POND_EINVALID);
     PT_ASSERT(strstr(pond_error_last()->message, "SELECT ts FROM nope") != NULL);
     PT_ASSERT(strstr(pond_error_last()->message, "no such table: nope") != NULL);
     PT_ASSERT_INT_EQ(derive(e.fs, "sql", "/x", a, 1, NULL, NULL), POND_EINVALID);
@@ -266,8 +264,7 @@ static void test_create_errors(void)
     /* without the SQL layer's evaluator: refused, saying why; writes to a source too */
     PT_ASSERT_OK(derive(e.fs, "sql", "/ok", a, 1, "SELECT ts, v FROM a", NULL));
     pond_derive_set_sql_evaluator(NULL);
-    PT_ASSERT_INT_EQ(derive(e.fs, "sql", "/y", a, 1, "SELECT ts FROM a", NULL),
-                     POND_EUNSUPPORTED);
+    PT_ASSERT_INT_EQ(derive(e.fs, "sql", "/y", a, 1, "SELECT ts FROM a", NULL), POND_EUNSUPPORTED);
     PT_ASSERT(strstr(pond_error_last()->message, "pond_sql_derive_register") != NULL);
     PT_ASSERT_INT_EQ(append_rc(e.fs, "/a", ts, k, v, 1), POND_EUNSUPPORTED);
     PT_ASSERT(strstr(pond_error_last()->message, "/ok") != NULL);

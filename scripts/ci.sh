@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole CI: dependencies, header test, -Werror build, the suite normally, under ASan+UBSan,
+# The whole CI: dependencies, lint (scripts/lint.sh), header test, -Werror build, the suite normally, under ASan+UBSan,
 # and the unit tests under valgrind. The last line sums all three runs.
 set -u
 cd "$(dirname "$0")/.."
@@ -23,6 +23,7 @@ phase() {
   echo "== $name: $((SECONDS - t0))s"
   rm -f "$log"
 }
+phase lint scripts/lint.sh
 phase headertest make -s headertest
 phase "build (-Werror)" make -s WERROR=ON all
 phase "tests" make -s WERROR=ON check

@@ -38,6 +38,13 @@ POND_API bool pond_oplog_is_pond(const char *dir);
  *  rewrites it), a damaged `_last_checkpoint`. Borrowed; lives as long as be. */
 POND_API const char *pond_oplog_warning(const pond_backend *be, size_t i);
 
+/** What failed in the work that follows the last commit made through be (merging data files,
+ *  writing a checkpoint), or NULL when it all succeeded. The commit itself is durable and
+ *  succeeded; the work is retried at the next commit (a missing checkpoint is also noticed
+ *  when a pond is opened), so nothing is lost, but a failure that repeats (a full disk) slows
+ *  opens and reads until fixed. Borrowed; valid until the next commit or pond_backend_free. */
+POND_API const char *pond_oplog_maintenance_error(const pond_backend *be);
+
 typedef struct {
     unsigned version;  /* POND_OPLOG_OPTIONS_VERSION */
     int64_t as_of_txn; /* -1: latest; otherwise a read-only view right after that transaction */

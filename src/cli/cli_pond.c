@@ -100,6 +100,10 @@ int cli_pond_commit(cli_pond *p)
                              m);
         return cli_fail();
     }
+    /* the commit stands; what failed after it is retried by the next one */
+    const char *m = pond_oplog_maintenance_error(p->be);
+    if (m)
+        cli_warning("%s", m);
     return 0;
 }
 

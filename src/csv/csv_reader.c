@@ -84,14 +84,8 @@ static int push_field(pond_csv_reader *r, size_t off, size_t len, bool quoted)
         return pond_error_set(POND_ECORRUPT, POND_DOM_UTIL,
                               "%s: line %lld: more than %zu fields in one record", rname(r),
                               (long long)r->rec_line, r->opts.max_fields);
-    if (r->nfields == r->fields_cap) {
-        size_t cap = r->fields_cap ? r->fields_cap * 2 : 32;
-        field *f = pond_realloc(r->fields, cap * sizeof *f);
-        if (!f)
-            return POND_ENOMEM;
-        r->fields = f;
-        r->fields_cap = cap;
-    }
+    if (POND_GROW(r->fields, r->nfields, r->fields_cap) < 0)
+        return POND_ENOMEM;
     if (len > r->opts.max_field)
         return pond_error_set(POND_ECORRUPT, POND_DOM_UTIL,
                               "%s: line %lld: field longer than %zu bytes", rname(r),

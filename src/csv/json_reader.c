@@ -406,14 +406,8 @@ static int value_text(cursor *c, pond_buf *out, int depth)
 
 static int add_pair(pond_json_reader *r, pair pr)
 {
-    if (r->npairs == r->pairs_cap) {
-        size_t cap = r->pairs_cap ? r->pairs_cap * 2 : 32;
-        pair *p = pond_realloc(r->pairs, cap * sizeof *p);
-        if (!p)
-            return POND_ENOMEM;
-        r->pairs = p;
-        r->pairs_cap = cap;
-    }
+    if (POND_GROW(r->pairs, r->npairs, r->pairs_cap) < 0)
+        return POND_ENOMEM;
     r->pairs[r->npairs++] = pr;
     return 0;
 }

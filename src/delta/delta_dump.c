@@ -338,7 +338,7 @@ static int check_bounds(const pond_delta_table *t, const pond_delta_file *f, con
 {
     if (!f->stats || f->deletion_vector)
         return 0;
-    json_t *j = pond_delta__json_parse(f->stats, strlen(f->stats), 0, "stats");
+    json_t *j = pond__json_parse(f->stats, strlen(f->stats), 0, "stats", POND_DOM_DELTA);
     if (!j) /* e.g. decimal bounds beyond 64 bits: nothing we check here */
         return pond_error_last()->code == POND_ENOMEM ? POND_ENOMEM : (pond_error_clear(), 0);
     int rc = 0;

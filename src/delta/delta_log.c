@@ -20,76 +20,25 @@ const char *const *pond_delta_supported_reader_features(void) { return g_reader_
 
 /* ------------------------------------------------------------------ file map */
 
-static uint64_t hash_str(const char *s)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ull;
-    }
-    return h;
-}
-
 static delta_file_entry *map_find(const pond_delta_table *t, const char *decoded)
 {
-    if (!t->n_slots)
-        return NULL;
-    size_t mask = t->n_slots - 1;
-    for (size_t i = hash_str(decoded) & mask;; i = (i + 1) & mask) {
-        size_t s = t->slots[i];
-        if (!s)
-            return NULL;
-        if (!strcmp(t->files[s - 1].pub.decoded_path, decoded))
-            return &t->files[s - 1];
-    }
+    int64_t i = pond__strmap_get(&t->paths, decoded);
+    return i < 0 ? NULL : &t->files[i];
 }
 
-static int map_grow(pond_delta_table *t)
-{
-    size_t ns = t->n_slots ? t->n_slots * 2 : 256, bytes;
-    if (pond_mul_overflow(&bytes, ns, sizeof(size_t)))
-        return pond_error_set(POND_ENOMEM, POND_DOM_DELTA, "file map too large");
-    size_t *slots = pond_calloc(ns, sizeof(size_t));
-    if (!slots)
-        return POND_ENOMEM;
-    for (size_t f = 0; f < t->n_files; f++) {
-        size_t i = hash_str(t->files[f].pub.decoded_path) & (ns - 1);
-        while (slots[i])
-            i = (i + 1) & (ns - 1);
-        slots[i] = f + 1;
-    }
-    pond_free(t->slots);
-    t->slots = slots;
-    t->n_slots = ns;
-    return 0;
-}
-
-/* A new entry for a path not in the map; its strings are already in the arena. */
+/* A new entry for a path not in the map; its strings are already in the arena (the map
+ * borrows decoded, which lives as long as the arena). */
 static int map_insert(delta_file_entry **out, pond_delta_table *t, const char *decoded)
 {
     int rc;
-    if ((t->n_files + 1) * 2 > t->n_slots && (rc = map_grow(t)) < 0)
+    if ((rc = POND_GROW(t->files, t->n_files, t->cap_files)) < 0 ||
+        (rc = pond__strmap_put(&t->paths, decoded, (int64_t)t->n_files)) < 0)
         return rc;
-    if (t->n_files == t->cap_files) {
-        size_t nc = t->cap_files ? t->cap_files + t->cap_files / 2 : 64, bytes;
-        if (pond_mul_overflow(&bytes, nc, sizeof *t->files))
-            return pond_error_set(POND_ENOMEM, POND_DOM_DELTA, "file table too large");
-        delta_file_entry *nf = pond_realloc(t->files, bytes);
-        if (!nf)
-            return POND_ENOMEM;
-        t->files = nf;
-        t->cap_files = nc;
-    }
-    delta_file_entry *e = &t->files[t->n_files];
+    delta_file_entry *e = &t->files[t->n_files++];
     memset(e, 0, sizeof *e);
     e->pub.decoded_path = decoded;
     e->added_in = -1;
     e->removed_in = -1;
-    size_t mask = t->n_slots - 1;
-    size_t i = hash_str(decoded) & mask;
-    while (t->slots[i])
-        i = (i + 1) & mask;
-    t->slots[i] = ++t->n_files;
     *out = e;
     return 0;
 }
@@ -154,9 +103,9 @@ static int dv_parse(pond_delta_dv *dv, const char **key_out, pond_delta_table *t
     int64_t n;
     dv->storage_type = json_string_value(json_object_get(j, "storageType"))[0];
     dv->path_or_inline = adup(t, json_string_value(json_object_get(j, "pathOrInlineDv")));
-    dv->offset = pond_delta__json_int(&n, j, "offset") ? n : -1;
-    dv->size_in_bytes = pond_delta__json_int(&n, j, "sizeInBytes") ? n : 0;
-    dv->cardinality = pond_delta__json_int(&n, j, "cardinality") ? n : 0;
+    dv->offset = pond__json_int(&n, j, "offset") ? n : -1;
+    dv->size_in_bytes = pond__json_int(&n, j, "sizeInBytes") ? n : 0;
+    dv->cardinality = pond__json_int(&n, j, "cardinality") ? n : 0;
     if (!dv->path_or_inline)
         return oom();
     char off[32] = "";
@@ -226,7 +175,7 @@ static int apply_remove(apply_ctx *c, const json_t *r)
     /* a remove of another (path, deletion vector) pair leaves the live file alone */
     e->removed_in = c->version;
     int64_t ts;
-    e->deletion_timestamp = pond_delta__json_int(&ts, r, "deletionTimestamp") ? ts : 0;
+    e->deletion_timestamp = pond__json_int(&ts, r, "deletionTimestamp") ? ts : 0;
 done:
     pond_free(dec);
     return rc;
@@ -280,8 +229,8 @@ static int apply_add(apply_ctx *c, const json_t *a)
     pond_delta_file *f = &e->pub;
     /* most logged paths need no decoding: share the string */
     f->path = strcmp(logged, dec) ? adup(t, logged) : e->pub.decoded_path;
-    pond_delta__json_int(&f->size, a, "size");
-    pond_delta__json_int(&f->modification_time, a, "modificationTime");
+    pond__json_int(&f->size, a, "size");
+    pond__json_int(&f->modification_time, a, "modificationTime");
     f->data_change = json_is_true(json_object_get(a, "dataChange"));
     f->stats = t->skip_stats ? NULL : adup(t, json_string_value(json_object_get(a, "stats")));
     f->version = c->version;
@@ -323,7 +272,7 @@ static int apply_txn(apply_ctx *c, const json_t *x)
     pond_delta_table *t = c->t;
     const char *app = json_string_value(json_object_get(x, "appId"));
     int64_t v;
-    if (!app || !pond_delta__json_int(&v, x, "version"))
+    if (!app || !pond__json_int(&v, x, "version"))
         return pond_error_set(POND_ECORRUPT, POND_DOM_DELTA, "%s: txn without appId/version",
                               c->where);
     for (size_t i = 0; i < t->n_txns; i++) {
@@ -332,14 +281,8 @@ static int apply_txn(apply_ctx *c, const json_t *x)
             return 0;
         }
     }
-    if (t->n_txns == t->cap_txns) {
-        size_t nc = t->cap_txns ? t->cap_txns * 2 : 8;
-        delta_txn *nt = pond_realloc(t->txns, nc * sizeof *nt);
-        if (!nt)
-            return POND_ENOMEM;
-        t->txns = nt;
-        t->cap_txns = nc;
-    }
+    if (POND_GROW(t->txns, t->n_txns, t->cap_txns) < 0)
+        return POND_ENOMEM;
     if (!(t->txns[t->n_txns].app_id = adup(t, app)))
         return oom();
     t->txns[t->n_txns++].version = v;
@@ -545,16 +488,16 @@ static int read_last_checkpoint(last_cp_hint *h, pond_delta_table *t, const char
     int rc = pond__read_file(&b, p, DELTA_MAX_LAST_CHECKPOINT_BYTES, POND_DOM_DELTA);
     if (rc < 0 || !b.size)
         goto done;
-    j = pond_delta__json_parse(b.ptr, b.size, 0, "_last_checkpoint");
+    j = pond__json_parse(b.ptr, b.size, 0, "_last_checkpoint", POND_DOM_DELTA);
     int64_t v;
     if (!j) {
         rc = pond_error_last()->code;
         goto done;
     }
-    if (!pond_delta__json_int(&v, j, "version") || v < 0)
+    if (!pond__json_int(&v, j, "version") || v < 0)
         goto done;
     h->version = v;
-    if (pond_delta__json_int(&v, j, "parts") && v > 0)
+    if (pond__json_int(&v, j, "parts") && v > 0)
         h->parts = v;
     const char *v2 = json_string_value(json_object_get(json_object_get(j, "v2Checkpoint"), "path"));
     if (v2 && strlen(v2) < sizeof h->v2_path)
@@ -835,8 +778,8 @@ static int finalize(pond_delta_table *t)
     /* protocol and reader support */
     pond_delta_protocol *p = &t->protocol;
     int64_t r = 0, w = 0;
-    pond_delta__json_int(&r, t->protocol_json, "minReaderVersion");
-    pond_delta__json_int(&w, t->protocol_json, "minWriterVersion");
+    pond__json_int(&r, t->protocol_json, "minReaderVersion");
+    pond__json_int(&w, t->protocol_json, "minWriterVersion");
     p->min_reader_version = (int32_t)r;
     p->min_writer_version = (int32_t)w;
     if ((rc = copy_features(&p->reader_features, &p->n_reader_features, t,
@@ -869,7 +812,7 @@ static int finalize(pond_delta_table *t)
     m->format_provider = adup(t, prov ? prov : "parquet");
     m->schema_string = adup(t, json_string_value(json_object_get(mj, "schemaString")));
     int64_t ct;
-    m->created_time = pond_delta__json_int(&ct, mj, "createdTime") ? ct : -1;
+    m->created_time = pond__json_int(&ct, mj, "createdTime") ? ct : -1;
     if (!m->id || !m->format_provider || !m->schema_string)
         return oom();
     if (strcmp(m->format_provider, "parquet") != 0)
@@ -964,12 +907,11 @@ static void table_reset(pond_delta_table *t)
     json_decref(t->metadata_json);
     t->protocol_json = t->metadata_json = NULL;
     pond_free(t->files);
-    pond_free(t->slots);
+    pond__strmap_dispose(&t->paths);
     pond_free(t->txns);
     t->files = NULL;
-    t->slots = NULL;
     t->txns = NULL;
-    t->n_files = t->cap_files = t->n_slots = t->n_live = t->n_txns = t->cap_txns = 0;
+    t->n_files = t->cap_files = t->n_live = t->n_txns = t->cap_txns = 0;
 }
 
 /* Builds the snapshot at the wanted version: the newest checkpoint at or below it that can be
@@ -1106,7 +1048,6 @@ int pond_delta_table_open(pond_delta_table **out, const char *dir,
         if (opts->version >= 2)
             o.skip_stats = opts->skip_stats;
     }
-    pond_delta__json_init();
     pond_delta_table *t = pond_calloc(1, sizeof *t);
     if (!t)
         return POND_ENOMEM;
@@ -1132,7 +1073,6 @@ int pond_delta__table_from_memory(pond_delta_table **out, const char *const *com
                                   const size_t *lens, size_t n)
 {
     *out = NULL;
-    pond_delta__json_init();
     pond_delta_table *t = pond_calloc(1, sizeof *t);
     if (!t)
         return POND_ENOMEM;
@@ -1165,7 +1105,6 @@ int pond_delta_commit_changes(bool *meta_out, const char *dir, int64_t version,
     char *path = pond__path_join(dir, name);
     if (!path)
         return POND_ENOMEM;
-    pond_delta__json_init();
     pond_buf b = POND_BUF_INIT;
     pond_delta_table *t = NULL;
     struct stat st;
@@ -1208,7 +1147,7 @@ void pond_delta_table_free(pond_delta_table *t)
     json_decref(t->metadata_json);
     pond_delta__arena_dispose(&t->arena);
     pond_free(t->files);
-    pond_free(t->slots);
+    pond__strmap_dispose(&t->paths);
     pond_free(t->txns);
     pond_free(t->dir);
     pond_free(t);

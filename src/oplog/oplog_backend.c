@@ -38,7 +38,7 @@ void oplog__part_unload(ol_part *p)
     for (size_t i = 0; i < p->nodes.cap; i++)
         if (p->nodes.vals && p->nodes.vals[i])
             node_free(p->nodes.vals[i]);
-    oplog__idmap_dispose(&p->nodes);
+    pond__idmap_dispose(&p->nodes);
     p->loaded = false;
 }
 
@@ -57,7 +57,7 @@ static void ob_clear_index(oplog_be *ob);
 
 static int part_get(ol_part **out, oplog_be *ob, const pond_node_id *id, bool create)
 {
-    ol_part *p = oplog__idmap_get(&ob->parts, id);
+    ol_part *p = pond__idmap_get(&ob->parts, id);
     if (p || !create) {
         *out = p;
         return 0;
@@ -66,7 +66,7 @@ static int part_get(ol_part **out, oplog_be *ob, const pond_node_id *id, bool cr
     if (!p)
         return POND_ENOMEM;
     p->id = *id;
-    int rc = oplog__idmap_put(&ob->parts, id, p);
+    int rc = pond__idmap_put(&ob->parts, id, p, NULL);
     if (rc < 0) {
         pond_free(p);
         return rc;
@@ -177,7 +177,7 @@ static int learn_children(oplog_be *ob, ol_part *p, const pond_node_rec *rec)
             if (!cp)
                 continue;
         }
-        if ((rc = oplog__idmap_put(&ob->node_part, &e->id, cp)) < 0)
+        if ((rc = pond__idmap_put(&ob->node_part, &e->id, cp, NULL)) < 0)
             return rc;
     }
     return 0;
@@ -186,12 +186,12 @@ static int learn_children(oplog_be *ob, ol_part *p, const pond_node_rec *rec)
 /* Appends a row (taking it) to its node's version list in partition p. */
 static int part_put_row(oplog_be *ob, ol_part *p, oplog_row *row)
 {
-    ol_node *n = oplog__idmap_get(&p->nodes, &row->rec->id);
+    ol_node *n = pond__idmap_get(&p->nodes, &row->rec->id);
     int rc;
     if (!n) {
         if (!(n = pond_calloc(1, sizeof *n)))
             return POND_ENOMEM;
-        if ((rc = oplog__idmap_put(&p->nodes, &row->rec->id, n)) < 0) {
+        if ((rc = pond__idmap_put(&p->nodes, &row->rec->id, n, NULL)) < 0) {
             pond_free(n);
             return rc;
         }
@@ -204,14 +204,8 @@ static int part_put_row(oplog_be *ob, ol_part *p, oplog_row *row)
                               (long long)row->rec->version, (long long)row->rec->txn_seq,
                               (long long)n->rows[n->n - 1].rec->version);
     }
-    if (n->n == n->cap) {
-        size_t cap = n->cap ? n->cap * 2 : 4;
-        oplog_row *r = pond_realloc(n->rows, cap * sizeof *r);
-        if (!r)
-            return POND_ENOMEM;
-        n->rows = r;
-        n->cap = cap;
-    }
+    if (POND_GROW(n->rows, n->n, n->cap) < 0)
+        return POND_ENOMEM;
     n->rows[n->n++] = *row;
     memset(row, 0, sizeof *row);
     const oplog_row *added = &n->rows[n->n - 1];
@@ -286,14 +280,9 @@ static int load_pending(oplog_be *ob, ol_part *p, ol_node *only, bool newest_onl
             for (size_t k = nd && newest_only && nd->n ? nd->n - 1 : 0; nd && k < nd->n; k++) {
                 if (!nd->rows[k].entries_pending || nd->rows[k].file_idx != (int)fi)
                     continue;
-                if (nw == cap) {
-                    cap = cap ? cap * 2 : 16;
-                    oplog_row **w2 = pond_realloc(want, cap * sizeof *w2);
-                    if (!w2) {
-                        rc = POND_ENOMEM;
-                        break;
-                    }
-                    want = w2;
+                if (POND_GROW(want, nw, cap) < 0) {
+                    rc = POND_ENOMEM;
+                    break;
                 }
                 want[nw++] = &nd->rows[k];
             }
@@ -404,16 +393,16 @@ int oplog__find_node(ol_node **out, ol_part **part_out, oplog_be *ob, const pond
 {
     *out = NULL;
     pond_node_id root = pond_node_id_root();
-    ol_part *p = oplog__idmap_get(&ob->node_part, id);
+    ol_part *p = pond__idmap_get(&ob->node_part, id);
     if (!p && pond_node_id_equal(id, &root))
-        p = oplog__idmap_get(&ob->parts, &root);
+        p = pond__idmap_get(&ob->parts, &root);
     if (!p)
-        p = oplog__idmap_get(&ob->parts, id); /* a directory is its own partition */
+        p = pond__idmap_get(&ob->parts, id); /* a directory is its own partition */
     int rc;
     if (p) {
         if ((rc = oplog__part_load(ob, p)) < 0)
             return rc;
-        *out = oplog__idmap_get(&p->nodes, id);
+        *out = pond__idmap_get(&p->nodes, id);
         if (*out) {
             if (part_out)
                 *part_out = p;
@@ -426,7 +415,7 @@ int oplog__find_node(ol_node **out, ol_part **part_out, oplog_be *ob, const pond
             continue;
         if ((rc = oplog__part_load(ob, q)) < 0)
             return rc;
-        if ((*out = oplog__idmap_get(&q->nodes, id))) {
+        if ((*out = pond__idmap_get(&q->nodes, id))) {
             if (part_out)
                 *part_out = q;
             return 0;
@@ -906,15 +895,9 @@ static int ob_commit(pond_backend *be, const pond_backend_txn_info *info,
             cp = &cps[ncp++];
             cp->part = r->part_id;
         }
-        if (cp->n == cp->cap) {
-            size_t cap = cp->cap ? cp->cap * 2 : 8;
-            oplog_row *nr = pond_realloc(cp->rows, cap * sizeof *nr);
-            if (!nr) {
-                rc = POND_ENOMEM;
-                break;
-            }
-            cp->rows = nr;
-            cp->cap = cap;
+        if (POND_GROW(cp->rows, cp->n, cp->cap) < 0) {
+            rc = POND_ENOMEM;
+            break;
         }
         oplog_row *row = &cp->rows[cp->n++];
         memset(row, 0, sizeof *row);
@@ -1001,14 +984,14 @@ static int ob_commit(pond_backend *be, const pond_backend_txn_info *info,
         if ((irc = oplog__part_add_file(p, cps[k].path, info->txn_seq, cps[k].size,
                                         &cps[k].sha)) < 0)
             break;
-        if ((irc = oplog__idmap_put(&ob->node_part, &cps[k].part, p)) < 0)
+        if ((irc = pond__idmap_put(&ob->node_part, &cps[k].part, p, NULL)) < 0)
             break;
         if (!p->loaded)
             continue;
         for (size_t i = 0; i < cps[k].n && irc == 0; i++) {
             oplog_row *row = &cps[k].rows[i];
             /* the node's rows live in partition part: remember it for lookups */
-            if ((irc = oplog__idmap_put(&ob->node_part, &row->rec->id, p)) < 0)
+            if ((irc = pond__idmap_put(&ob->node_part, &row->rec->id, p, NULL)) < 0)
                 break;
             row->file_idx = (int)p->n_files - 1; /* the file just added */
             irc = part_put_row(ob, p, row);
@@ -1081,8 +1064,8 @@ static void ob_clear_index(oplog_be *ob)
     for (size_t i = 0; i < ob->parts.cap; i++)
         if (ob->parts.vals && ob->parts.vals[i])
             part_free(ob->parts.vals[i]);
-    oplog__idmap_dispose(&ob->parts);
-    oplog__idmap_dispose(&ob->node_part);
+    pond__idmap_dispose(&ob->parts);
+    pond__idmap_dispose(&ob->node_part);
 }
 
 int oplog__load_index(oplog_be *ob, int64_t at_version)
@@ -1142,6 +1125,9 @@ int oplog__load_index(oplog_be *ob, int64_t at_version)
     ob->oldest_complete = oc ? strtoll(oc, NULL, 10) : 0;
     ob->dropped_at = da ? strtoll(da, NULL, 10) : -1;
     ob->snapshot_version = pond_delta_table_version(t);
+    /* a checkpoint that failed after an earlier commit (here or in another process) */
+    ob->checkpoint_due =
+        oplog__checkpoint_missed(ob, ob->snapshot_version, pond_delta_table_checkpoint_version(t));
     if (at_version > ob->snapshot_version) {
         rc = pond_error_set(POND_ENOTFOUND, D, "version %lld does not exist (latest is %lld)",
                             (long long)at_version, (long long)ob->snapshot_version);
@@ -1179,6 +1165,7 @@ static void ob_free(pond_backend *be)
     ob_clear_index(ob);
     for (size_t i = 0; i < POND_ARRAY_LEN(ob->warnings); i++)
         pond_free(ob->warnings[i]);
+    pond_free(ob->maint_error);
     if (ob->lock_fd >= 0)
         pond__close(ob->lock_fd);
     pond_cas_free(ob->cas);
@@ -1261,6 +1248,11 @@ const char *pond_oplog_warning(const pond_backend *be, size_t i)
 {
     const oplog_be *ob = (const oplog_be *)be;
     return i < POND_ARRAY_LEN(ob->warnings) ? ob->warnings[i] : NULL;
+}
+
+const char *pond_oplog_maintenance_error(const pond_backend *be)
+{
+    return be ? ((const oplog_be *)be)->maint_error : NULL;
 }
 
 int pond_oplog_open(pond_backend **out, const char *dir, const pond_oplog_options *opts)

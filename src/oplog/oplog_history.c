@@ -4,7 +4,8 @@
 
 #include <pond/delta.h>
 
-#include <jansson.h>
+#include "util/json.h"
+
 #include <string.h>
 
 #define D POND_DOM_OPLOG
@@ -32,12 +33,12 @@ static int read_info(pond_oplog_txn *t, const char *dir)
         return 0; /* a commit without commitInfo (written by another Delta writer) */
     if (rc < 0)
         return rc;
-    json_error_t err;
-    json_t *j = json_loads(info, 0, &err);
+    json_t *j = pond__json_parse(info, strlen(info), 0, "commitInfo", D);
     pond_free(info);
-    if (!j)
-        return pond_error_set(POND_ECORRUPT, D, "transaction %lld: its commitInfo is not JSON",
-                              (long long)t->txn);
+    if (!j) {
+        pond_error_prefix("transaction %lld", (long long)t->txn);
+        return pond_error_last()->code;
+    }
     t->has_info = true;
     json_t *ts = json_object_get(j, "timestamp");
     t->time_us = json_is_integer(ts) ? json_integer_value(ts) * 1000 : 0;

@@ -69,15 +69,9 @@ typedef struct {
 static void collect(const pond_delta_log_problem *p, void *payload)
 {
     bad_list *l = payload;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 8;
-        bad_file *v = pond_realloc(l->v, cap * sizeof *v);
-        if (!v) {
-            l->oom = true;
-            return;
-        }
-        l->v = v;
-        l->cap = cap;
+    if (POND_GROW(l->v, l->n, l->cap) < 0) {
+        l->oom = true;
+        return;
     }
     bad_file *b = &l->v[l->n++];
     b->kind = p->kind;

@@ -228,15 +228,9 @@ static int list_log_dir(log_vec *out, const char *pond)
         if (!parse_log_name(&le, e.name) || (end >= 0 && le.version > end))
             continue;
         le.size = S_ISREG(e.st.st_mode) ? (int64_t)e.st.st_size : -1;
-        if (out->n == out->cap) {
-            size_t cap = out->cap ? out->cap * 2 : 256;
-            repl_log_entry *v = pond_realloc(out->v, cap * sizeof *v);
-            if (!v) {
-                rc = POND_ENOMEM;
-                break;
-            }
-            out->v = v;
-            out->cap = cap;
+        if (POND_GROW(out->v, out->n, out->cap) < 0) {
+            rc = POND_ENOMEM;
+            break;
         }
         out->v[out->n++] = le;
     }
@@ -758,14 +752,8 @@ static void start_writeback(int fd)
 
 static int push_pending(pending_file **v, size_t *n, size_t *cap, const pending_file *f)
 {
-    if (*n == *cap) {
-        size_t c = *cap ? *cap * 2 : 64;
-        pending_file *v2 = pond_realloc(*v, c * sizeof *v2);
-        if (!v2)
-            return POND_ENOMEM;
-        *v = v2;
-        *cap = c;
-    }
+    if (POND_GROW(*v, *n, *cap) < 0)
+        return POND_ENOMEM;
     (*v)[(*n)++] = *f;
     return 0;
 }

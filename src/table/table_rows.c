@@ -4,6 +4,8 @@
 #include <pond/rows.h>
 #include <pond/timefmt.h>
 
+#include "util/util.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -374,15 +376,9 @@ static int table_cell(pond_rows *w, int kind, const char *s, size_t n)
     size_t tw = text_width(t.ptr + 1);
     if (tw > w->width[k])
         w->width[k] = tw > TABLE_MAX_WIDTH ? TABLE_MAX_WIDTH : tw;
-    if (w->n_cells == w->cap_cells) {
-        size_t cap = w->cap_cells ? w->cap_cells * 2 : 1024;
-        char **c = pond_realloc(w->cells, cap * sizeof *c);
-        if (!c) {
-            pond_buf_dispose(&t);
-            return oom();
-        }
-        w->cells = c;
-        w->cap_cells = cap;
+    if (POND_GROW(w->cells, w->n_cells, w->cap_cells) < 0) {
+        pond_buf_dispose(&t);
+        return oom();
     }
     w->cells[w->n_cells++] = pond_buf_detach(&t);
     return 0;

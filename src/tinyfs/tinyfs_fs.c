@@ -87,7 +87,7 @@ int tinyfs__get_node(pond_node_rec **out, pond_fs *fs, const pond_node_id *id)
 {
     *out = NULL;
     if (fs->in_txn) {
-        pond_node_rec *p = tinyfs__idmap_get(&fs->pending, id);
+        pond_node_rec *p = pond__idmap_get(&fs->pending, id);
         if (p) {
             *out = pond_node_rec_ref(p);
             return 0;
@@ -107,15 +107,9 @@ int tinyfs__get_node(pond_node_rec **out, pond_fs *fs, const pond_node_id *id)
 
 static int pending_add(pond_fs *fs, pond_node_rec *r)
 {
-    if (fs->n_pending == fs->cap_pending) {
-        size_t nc = fs->cap_pending ? fs->cap_pending * 2 : 16;
-        pond_node_rec **nl = pond_realloc(fs->pending_list, nc * sizeof *nl);
-        if (!nl)
-            return POND_ENOMEM;
-        fs->pending_list = nl;
-        fs->cap_pending = nc;
-    }
-    int error = tinyfs__idmap_put(&fs->pending, &r->id, r, NULL);
+    if (POND_GROW(fs->pending_list, fs->n_pending, fs->cap_pending) < 0)
+        return POND_ENOMEM;
+    int error = pond__idmap_put(&fs->pending, &r->id, r, NULL);
     if (error < 0)
         return error;
     fs->pending_list[fs->n_pending++] = pond_node_rec_ref(r);
@@ -128,7 +122,7 @@ static int pending_add(pond_fs *fs, pond_node_rec *r)
 int tinyfs__make_pending(pond_node_rec **out, pond_fs *fs, const pond_node_id *id)
 {
     *out = NULL;
-    pond_node_rec *p = tinyfs__idmap_get(&fs->pending, id), *copy = NULL;
+    pond_node_rec *p = pond__idmap_get(&fs->pending, id), *copy = NULL;
     int error;
     if (p && __atomic_load_n(&p->refs, __ATOMIC_ACQUIRE) == 1) {
         *out = p;
@@ -137,7 +131,7 @@ int tinyfs__make_pending(pond_node_rec **out, pond_fs *fs, const pond_node_id *i
     if (p) {
         if ((error = pond_node_rec_dup(&copy, p)) < 0)
             return error;
-        (void)tinyfs__idmap_put(&fs->pending, id, copy, NULL); /* replaces: cannot fail */
+        (void)pond__idmap_put(&fs->pending, id, copy, NULL); /* replaces: cannot fail */
         for (size_t i = 0; i < fs->n_pending; i++)
             if (fs->pending_list[i] == p)
                 fs->pending_list[i] = copy;
@@ -230,7 +224,7 @@ static void txn_clear(pond_fs *fs)
     pond_free(fs->pending_list);
     fs->pending_list = NULL;
     fs->n_pending = fs->cap_pending = 0;
-    tinyfs__idmap_dispose(&fs->pending);
+    pond__idmap_dispose(&fs->pending);
     pond_free(fs->txn_meta);
     fs->txn_meta = NULL;
     fs->in_txn = false;
@@ -810,7 +804,7 @@ int tinyfs__content_reader(pond_reader **out, pond_fs *fs, const pond_node_rec *
         return pond_blob_open_reader(out, n->content);
     if (!fs->be->open_content)
         return pond_error_set(POND_EUNSUPPORTED, D, "backend cannot read content");
-    if (!(fs->in_txn && tinyfs__idmap_get(&fs->pending, &n->id) == n))
+    if (!(fs->in_txn && pond__idmap_get(&fs->pending, &n->id) == n))
         return fs->be->open_content(out, fs->be, n);
     /* a pending version without content of its own has its last committed version's bytes */
     pond_node_rec *prev = NULL;
@@ -1005,7 +999,7 @@ int pond_fs_rename(pond_fs *fs, const pond_wd *wd, const char *from, const char 
     /* Only the two listings change: the node keeps its id, its versions and its home partition
      * (the target's entry names the home when it is elsewhere). A node created in this very
      * transaction has no versions anywhere yet, so it simply gets the target as its home. */
-    pond_node_rec *pend = tinyfs__idmap_get(&fs->pending, &src_id), *node = NULL;
+    pond_node_rec *pend = pond__idmap_get(&fs->pending, &src_id), *node = NULL;
     bool rehome = moves && src_type != POND_ENTRY_DIRECTORY && pend && pend->version == 1;
     pond_node_rec *tdir = NULL, *sdir = NULL;
     res_drop_recs(&s);

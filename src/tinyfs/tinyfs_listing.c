@@ -116,7 +116,7 @@ typedef struct {
 } walk_edge;
 
 struct pond_dir_walk {
-    tinyfs_idmap edges; /* directory id -> the walk_edge it was first reached through */
+    pond__idmap edges; /* directory id -> the walk_edge it was first reached through */
 };
 
 int pond_dir_walk_new(pond_dir_walk **out)
@@ -138,7 +138,7 @@ void pond_dir_walk_free(pond_dir_walk *w)
         pond_free(e->path);
         pond_free(e);
     }
-    tinyfs__idmap_dispose(&w->edges);
+    pond__idmap_dispose(&w->edges);
     pond_free(w);
 }
 
@@ -165,7 +165,7 @@ int pond_dir_walk_enter(pond_dir_walk *w, const pond_node_id *parent, const char
     pond_node_id root = pond_node_id_root();
     if (pond_node_id_equal(child, &root))
         return tree_corrupt(path, NULL, child);
-    walk_edge *seen = tinyfs__idmap_get(&w->edges, child);
+    walk_edge *seen = pond__idmap_get(&w->edges, child);
     if (seen) {
         if (pond_node_id_equal(&seen->parent, parent) && !strcmp(seen->name, name))
             return 1;
@@ -176,7 +176,7 @@ int pond_dir_walk_enter(pond_dir_walk *w, const pond_node_id *parent, const char
         return POND_ENOMEM;
     e->parent = *parent;
     if (!(e->name = pond_strdup(name)) || !(e->path = pond_strdup(path)) ||
-        tinyfs__idmap_put(&w->edges, child, e, NULL) < 0) {
+        pond__idmap_put(&w->edges, child, e, NULL) < 0) {
         pond_free(e->name);
         pond_free(e->path);
         pond_free(e);

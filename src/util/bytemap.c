@@ -10,7 +10,7 @@ typedef struct {
     int64_t val;
 } slot;
 
-static uint64_t hash_bytes(const void *p, size_t n)
+uint64_t pond__hash_bytes(const void *p, size_t n)
 {
     const unsigned char *s = p;
     uint64_t h = 0x9e3779b97f4a7c15ull ^ (uint64_t)n;
@@ -81,7 +81,7 @@ int pond__bytemap_put(pond__bytemap *m, const void *key, size_t len, int64_t val
         if (rc < 0)
             return rc;
     }
-    uint64_t h = hash_bytes(key, len);
+    uint64_t h = pond__hash_bytes(key, len);
     slot *s = find(m, h, key, len);
     if (s->hash) {
         s->val = val;
@@ -103,7 +103,7 @@ bool pond__bytemap_get(const pond__bytemap *m, const void *key, size_t len, int6
 {
     if (!m->n)
         return false;
-    slot *s = find(m, hash_bytes(key, len), key, len);
+    slot *s = find(m, pond__hash_bytes(key, len), key, len);
     if (!s->hash)
         return false;
     *val = s->val;

@@ -1,18 +1,10 @@
-/* A map from borrowed strings to integers (open addressing, FNV-1a): name lookups over wide
+/* A map from borrowed strings to integers (open addressing): name lookups over wide
  * schemas, where a loop per name made reading 65,536 columns quadratic. */
 #include "util/util.h"
 
 #include <string.h>
 
-static uint64_t str_hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ull;
-    }
-    return h;
-}
+static uint64_t str_hash(const char *s) { return pond__hash_bytes(s, strlen(s)); }
 
 static int grow(pond__strmap *m)
 {

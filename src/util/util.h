@@ -188,6 +188,50 @@ int pond__bytemap_put(pond__bytemap *m, const void *key, size_t len, int64_t val
 /* True (and *val) when key is in the map. */
 bool pond__bytemap_get(const pond__bytemap *m, const void *key, size_t len, int64_t *val);
 
+/* Arrays that grow (src/util/grow.c): the one growth rule, doubling from 8, overflow-checked.
+ * ptr is an lvalue of any object pointer type (NULL at first), cap a size_t lvalue counting
+ * elements. POND_RESERVE makes room for need elements; POND_GROW for one more after the n in
+ * use (`if ((rc = POND_GROW(v, n, cap)) < 0) ...; v[n++] = x;`). 0, or POND_ENOMEM with the
+ * array unchanged. New elements are not initialised. */
+int pond__grow(void *ptr_addr, size_t *cap, size_t need, size_t elem);
+#define POND_RESERVE(ptr, need, cap) pond__grow(&(ptr), &(cap), (need), sizeof *(ptr))
+#define POND_GROW(ptr, n, cap) ((n) < (cap) ? 0 : POND_RESERVE(ptr, (size_t)(n) + 1, cap))
+
+/* The one hash function of pond's hash maps (src/util/bytemap.c): 64 bits, never 0. Not for
+ * anything stored: its values may change between versions. */
+uint64_t pond__hash_bytes(const void *p, size_t n);
+
+/* A map from 16-byte ids (node ids) to non-NULL pointers (src/util/idmap.c). Zero-initialised
+ * is empty. Slots may be walked: i in [0, cap), vals[i] NULL for an empty slot, keys[i] its id
+ * (the order is the hash order: never rely on it). put inserts or replaces (*old_out, when not
+ * NULL, gets the replaced value or NULL): 0 or POND_ENOMEM with the map unchanged. */
+typedef struct {
+    unsigned char bytes[16];
+} pond__key16;
+typedef struct {
+    pond__key16 *keys;
+    void **vals;
+    size_t cap, n; /* cap: a power of two, or 0 */
+} pond__idmap;
+void *pond__idmap_get(const pond__idmap *m, const void *key);
+int pond__idmap_put(pond__idmap *m, const void *key, void *val, void **old_out);
+void pond__idmap_dispose(pond__idmap *m);
+
+/* Appends s (n bytes) as a JSON string literal (src/util/buf.c; pond_buf_put_json_string is
+ * js = false). js = false: `"` `\` \n \t escaped as such, other control characters as \u00XX,
+ * other bytes as they are. js = true: as JavaScript's JSON.stringify of the string UTF-8 s
+ * decodes to (\b \f \r short too; invalid UTF-8 becomes U+FFFD). */
+int pond__json_escape(pond_buf *out, const void *s, size_t n, bool js);
+
+/* Hexadecimal (src/util/hex.c). hexval: the value of one digit (either case), -1 for anything
+ * else. hexdigit: the lowercase digit of v & 15. encode writes 2n lowercase digits and a NUL
+ * (out holds 2n + 1). decode reads exactly 2n digits into n bytes: -1 (nothing set) when one
+ * is not a digit, including a string shorter than 2n. */
+int pond__hexval(int c);
+char pond__hexdigit(unsigned v);
+void pond__hex_encode(char *out, const void *data, size_t n);
+int pond__hex_decode(void *out, const char *hex, size_t n);
+
 /* The errno behind the thread's last error when pond_error_set_os set it (0 otherwise): lets a
  * caller tell "no space left" from other failures without parsing the message. */
 int pond__error_os_errno(void);

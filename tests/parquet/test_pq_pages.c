@@ -11,7 +11,7 @@
 #include "parquet/pq_reader.h"
 #include "util/util.h"
 
-#include <jansson.h>
+#include "util/json.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

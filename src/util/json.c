@@ -92,15 +92,28 @@ json_t *pond__json_parse(const char *text, size_t len, size_t flags, const char 
     return j;
 }
 
+typedef struct {
+    pond_buf *out;
+    bool failed;
+} dump_ctx;
+
+/* jansson 2.14 does not check every callback's result: a failed append must also fail every
+ * later one, and the dump is judged by the flag, or a commit could be written with a piece
+ * of its JSON missing. */
 static int dump_to_buf(const char *s, size_t n, void *payload)
 {
-    return pond_buf_put(payload, s, n) < 0 ? -1 : 0;
+    dump_ctx *c = payload;
+    if (!c->failed && pond_buf_put(c->out, s, n) < 0)
+        c->failed = true;
+    return c->failed ? -1 : 0;
 }
 
 int pond__json_dump_buf(pond_buf *out, const json_t *j, size_t flags)
 {
     size_t before = out->size;
-    if (json_dump_callback(j, dump_to_buf, out, JSON_COMPACT | JSON_ENCODE_ANY | flags) < 0) {
+    dump_ctx c = {out, false};
+    int rc = json_dump_callback(j, dump_to_buf, &c, JSON_COMPACT | JSON_ENCODE_ANY | flags);
+    if (rc < 0 || c.failed) {
         out->size = before;
         if (out->ptr)
             out->ptr[before] = '\0';

@@ -35,9 +35,11 @@ static void node_free(ol_node *n)
 
 void oplog__part_unload(ol_part *p)
 {
-    for (size_t i = 0; i < p->nodes.cap; i++)
-        if (p->nodes.vals && p->nodes.vals[i])
-            node_free(p->nodes.vals[i]);
+    for (size_t i = 0; i < pond__idmap_slots(&p->nodes); i++) {
+        ol_node *nd = pond__idmap_at(&p->nodes, i, NULL);
+        if (nd)
+            node_free(nd);
+    }
     pond__idmap_dispose(&p->nodes);
     p->loaded = false;
 }
@@ -274,9 +276,9 @@ static int load_pending(oplog_be *ob, ol_part *p, ol_node *only, bool newest_onl
     for (size_t fi = from_file; fi < p->n_files && rc == 0; fi++) {
         oplog_row **want = NULL;
         size_t nw = 0, cap = 0;
-        size_t n_nodes = only ? 1 : p->nodes.cap;
+        size_t n_nodes = only ? 1 : pond__idmap_slots(&p->nodes);
         for (size_t i = 0; rc == 0 && i < n_nodes; i++) {
-            ol_node *nd = only ? only : p->nodes.vals ? p->nodes.vals[i] : NULL;
+            ol_node *nd = only ? only : pond__idmap_at(&p->nodes, i, NULL);
             for (size_t k = nd && newest_only && nd->n ? nd->n - 1 : 0; nd && k < nd->n; k++) {
                 if (!nd->rows[k].entries_pending || nd->rows[k].file_idx != (int)fi)
                     continue;
@@ -409,8 +411,8 @@ int oplog__find_node(ol_node **out, ol_part **part_out, oplog_be *ob, const pond
             return 0;
         }
     }
-    for (size_t i = 0; i < ob->parts.cap; i++) {
-        ol_part *q = ob->parts.vals ? ob->parts.vals[i] : NULL;
+    for (size_t i = 0; i < pond__idmap_slots(&ob->parts); i++) {
+        ol_part *q = pond__idmap_at(&ob->parts, i, NULL);
         if (!q || q == p)
             continue;
         if ((rc = oplog__part_load(ob, q)) < 0)
@@ -1061,9 +1063,11 @@ static int index_file(const pond_delta_file *f, void *payload)
 
 static void ob_clear_index(oplog_be *ob)
 {
-    for (size_t i = 0; i < ob->parts.cap; i++)
-        if (ob->parts.vals && ob->parts.vals[i])
-            part_free(ob->parts.vals[i]);
+    for (size_t i = 0; i < pond__idmap_slots(&ob->parts); i++) {
+        ol_part *p = pond__idmap_at(&ob->parts, i, NULL);
+        if (p)
+            part_free(p);
+    }
     pond__idmap_dispose(&ob->parts);
     pond__idmap_dispose(&ob->node_part);
 }
@@ -1147,8 +1151,8 @@ int oplog__load_index(oplog_be *ob, int64_t at_version)
     index_ctx ctx = {ob, 0};
     if ((rc = pond_delta_table_foreach_file(t, index_file, &ctx)) < 0)
         goto done;
-    for (size_t i = 0; i < ob->parts.cap; i++) {
-        ol_part *p = ob->parts.vals ? ob->parts.vals[i] : NULL;
+    for (size_t i = 0; i < pond__idmap_slots(&ob->parts); i++) {
+        ol_part *p = pond__idmap_at(&ob->parts, i, NULL);
         if (p)
             qsort(p->files, p->n_files, sizeof *p->files, file_cmp);
     }
@@ -1448,8 +1452,8 @@ typedef struct {
 static int refresh_remove(const pond_delta_file *f, void *payload)
 {
     refresh_ctx *c = payload;
-    for (size_t i = 0; i < c->ob->parts.cap; i++) {
-        ol_part *p = c->ob->parts.vals ? c->ob->parts.vals[i] : NULL;
+    for (size_t i = 0; i < pond__idmap_slots(&c->ob->parts); i++) {
+        ol_part *p = pond__idmap_at(&c->ob->parts, i, NULL);
         for (size_t k = 0; p && k < p->n_files; k++) {
             if (strcmp(p->files[k].path, f->decoded_path) != 0)
                 continue;

@@ -85,8 +85,8 @@ void oplog__after_commit(oplog_be *ob, int64_t version)
     oplog_merge *plan = NULL;
     size_t n = 0, cap = 0;
     int rc = 0;
-    for (size_t i = 0; i < ob->parts.cap && rc == 0; i++) {
-        ol_part *p = ob->parts.vals ? ob->parts.vals[i] : NULL;
+    for (size_t i = 0; i < pond__idmap_slots(&ob->parts) && rc == 0; i++) {
+        ol_part *p = pond__idmap_at(&ob->parts, i, NULL);
         int level;
         size_t from = p ? merge_start(p, &level) : SIZE_MAX;
         if (from == SIZE_MAX)

@@ -238,12 +238,12 @@ void oplog__fsck_say(pond_fsck_fn fn, void *payload, const char *kind, const cha
     __attribute__((format(printf, 4, 5)));
 
 #define FOREACH_PART(ob, p)                                                                        \
-    for (size_t pi_ = 0; pi_ < (ob)->parts.cap; pi_++)                                             \
-        for (ol_part *p = (ob)->parts.vals ? (ob)->parts.vals[pi_] : NULL; p; p = NULL)
+    for (size_t pi_ = 0; pi_ < pond__idmap_slots(&(ob)->parts); pi_++)                             \
+        for (ol_part *p = pond__idmap_at(&(ob)->parts, pi_, NULL); p; p = NULL)
 
 #define FOREACH_NODE(part, nd)                                                                     \
-    for (size_t ni_ = 0; ni_ < (part)->nodes.cap; ni_++)                                           \
-        for (ol_node *nd = (part)->nodes.vals ? (part)->nodes.vals[ni_] : NULL; nd; nd = NULL)
+    for (size_t ni_ = 0; ni_ < pond__idmap_slots(&(part)->nodes); ni_++)                           \
+        for (ol_node *nd = pond__idmap_at(&(part)->nodes, ni_, NULL); nd; nd = NULL)
 
 /* A set of strings (oplog_maint.c): add copies; has sorts once, then bisects. */
 typedef struct {

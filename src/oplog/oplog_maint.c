@@ -489,17 +489,17 @@ int pond_oplog_fsck(pond_fsck_report *out, pond_backend *be, pond_fsck_fn fn,
                 (long long)nd->rows[0].rec->version, (long long)nd->rows[nd->n - 1].rec->version,
                 pid, node_name(&paths, &p->id, pb));
     }
-    for (size_t i = 0; i < homes.cap; i++) {
-        ol_part *home = homes.vals ? homes.vals[i] : NULL;
+    for (size_t i = 0; i < pond__idmap_slots(&homes); i++) {
+        pond__key16 k;
+        ol_part *home = pond__idmap_at(&homes, i, &k);
         if (!home)
             continue;
         /* found, or in a partition that could not be read (reported above) */
-        if (home != OPLOG_NO_PART &&
-            (!home->loaded || pond__idmap_get(&home->nodes, &homes.keys[i])))
+        if (home != OPLOG_NO_PART && (!home->loaded || pond__idmap_get(&home->nodes, &k)))
             continue;
         char nb[64];
         pond_node_id id;
-        memcpy(id.bytes, homes.keys[i].bytes, sizeof id.bytes);
+        memcpy(id.bytes, k.bytes, sizeof id.bytes);
         out->missing++;
         problem(&c, "missing", "%s: no version of it in the partition its directory names",
                 node_name(&paths, &id, nb));

@@ -123,9 +123,8 @@ int oplog__tree_homes(pond__idmap *homes, oplog_be *ob, bool tolerant)
 
 void oplog__paths_dispose(pond__idmap *paths)
 {
-    for (size_t i = 0; i < paths->cap; i++)
-        if (paths->vals && paths->vals[i])
-            pond_free(paths->vals[i]);
+    for (size_t i = 0; i < pond__idmap_slots(paths); i++)
+        pond_free(pond__idmap_at(paths, i, NULL));
     pond__idmap_dispose(paths);
 }
 

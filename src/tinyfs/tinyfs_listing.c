@@ -130,8 +130,8 @@ void pond_dir_walk_free(pond_dir_walk *w)
 {
     if (!w)
         return;
-    for (size_t i = 0; i < w->edges.cap; i++) {
-        walk_edge *e = w->edges.vals ? w->edges.vals[i] : NULL;
+    for (size_t i = 0; i < pond__idmap_slots(&w->edges); i++) {
+        walk_edge *e = pond__idmap_at(&w->edges, i, NULL);
         if (!e)
             continue;
         pond_free(e->name);

@@ -28,8 +28,8 @@ static void state_unref(mem_state *st)
 {
     if (atomic_fetch_sub(&st->refs, 1) != 1)
         return;
-    for (size_t i = 0; i < st->nodes.cap; i++) {
-        mem_node *n = st->nodes.vals[i];
+    for (size_t i = 0; i < pond__idmap_slots(&st->nodes); i++) {
+        mem_node *n = pond__idmap_at(&st->nodes, i, NULL);
         if (!n)
             continue;
         pond_node_recs_free(n->v, n->n);

@@ -1,5 +1,6 @@
-/* A hash map from byte strings to int64 values: open addressing with linear probing over
- * slots that keep the full 64-bit hash (most probes end on it), keys copied into one arena. */
+/* pond's one hash map: byte strings to int64 values, open addressing with linear probing over
+ * slots that keep the full 64-bit hash (most probes end on it), keys copied into one arena.
+ * The string map (names of wide schemas) and the id map (node ids) are typed faces of it. */
 #include "util/util.h"
 
 #include <string.h>
@@ -109,3 +110,67 @@ bool pond__bytemap_get(const pond__bytemap *m, const void *key, size_t len, int6
     *val = s->val;
     return true;
 }
+
+bool pond__bytemap_at(const pond__bytemap *m, size_t i, const void **key, size_t *len,
+                      int64_t *val)
+{
+    const slot *s = i < m->cap ? &((const slot *)m->slots)[i] : NULL;
+    if (!s || !s->hash)
+        return false;
+    if (key)
+        *key = m->keys.ptr + s->off;
+    if (len)
+        *len = s->len;
+    if (val)
+        *val = s->val;
+    return true;
+}
+
+/* ---- strings to integers ---- */
+
+int pond__strmap_put(pond__strmap *m, const char *key, int64_t val)
+{
+    int64_t v;
+    size_t n = strlen(key);
+    if (pond__bytemap_get(&m->m, key, n, &v))
+        return 1;
+    return pond__bytemap_put(&m->m, key, n, val);
+}
+
+int64_t pond__strmap_get(const pond__strmap *m, const char *key)
+{
+    int64_t v;
+    return key && pond__bytemap_get(&m->m, key, strlen(key), &v) ? v : -1;
+}
+
+void pond__strmap_dispose(pond__strmap *m) { pond__bytemap_dispose(&m->m); }
+
+/* ---- 16-byte ids to pointers ---- */
+
+void *pond__idmap_get(const pond__idmap *m, const void *key)
+{
+    int64_t v;
+    return pond__bytemap_get(&m->m, key, sizeof(pond__key16), &v) ? (void *)(intptr_t)v : NULL;
+}
+
+int pond__idmap_put(pond__idmap *m, const void *key, void *val, void **old_out)
+{
+    if (old_out)
+        *old_out = pond__idmap_get(m, key);
+    return pond__bytemap_put(&m->m, key, sizeof(pond__key16), (int64_t)(intptr_t)val);
+}
+
+size_t pond__idmap_slots(const pond__idmap *m) { return m->m.cap; }
+
+void *pond__idmap_at(const pond__idmap *m, size_t i, pond__key16 *key_out)
+{
+    const void *k;
+    int64_t v;
+    if (!pond__bytemap_at(&m->m, i, &k, NULL, &v))
+        return NULL;
+    if (key_out)
+        memcpy(key_out->bytes, k, sizeof key_out->bytes);
+    return (void *)(intptr_t)v;
+}
+
+void pond__idmap_dispose(pond__idmap *m) { pond__bytemap_dispose(&m->m); }

@@ -152,18 +152,6 @@ int pond__lines_next(pond__lines *r, const char **line, size_t *len);
 void pond__lines_rewind(pond__lines *r);
 void pond__lines_close(pond__lines *r);
 
-/* A map from strings to integers, for name lookups over wide schemas (a loop per name is
- * quadratic in columns). Keys are borrowed: they must outlive the map. Zero-initialise. */
-typedef struct {
-    const char **keys;
-    int64_t *vals;
-    size_t cap, n;
-} pond__strmap;
-/* 0 when added, 1 when key was there already (its value unchanged), POND_ENOMEM. */
-int pond__strmap_put(pond__strmap *m, const char *key, int64_t val);
-/* The value of key, or -1 (also for a NULL key). */
-int64_t pond__strmap_get(const pond__strmap *m, const char *key);
-void pond__strmap_dispose(pond__strmap *m);
 
 /* Replaces the file `path` with data: written to `tmp` (created or truncated), fsynced, renamed
  * over path, then path's directory fsynced. tmp must be in the same directory; it is removed on
@@ -174,7 +162,7 @@ int pond__replace_file(const char *path, const char *tmp, const void *data, size
 /* Join dir and name with one '/', into a fresh pond_malloc string (NULL on OOM, error set). */
 char *pond__path_join(const char *dir, const char *name);
 
-/* A hash map from byte strings (copied) to int64 values. Zero-initialised (or _init) is
+/* pond's hash map: byte strings (copied) to int64 values. Zero-initialised (or _init) is
  * empty; memory grows with the keys and is freed by _dispose. */
 typedef struct {
     void *slots;
@@ -187,6 +175,36 @@ void pond__bytemap_dispose(pond__bytemap *m);
 int pond__bytemap_put(pond__bytemap *m, const void *key, size_t len, int64_t val);
 /* True (and *val) when key is in the map. */
 bool pond__bytemap_get(const pond__bytemap *m, const void *key, size_t len, int64_t *val);
+/* Slot i of [0, cap): true (and the key, borrowed until the next put, its length and value)
+ * when it holds an entry. Walks meet every entry once, in hash order (never rely on it). */
+bool pond__bytemap_at(const pond__bytemap *m, size_t i, const void **key, size_t *len,
+                      int64_t *val);
+
+/* Two typed faces of the map (src/util/bytemap.c); zero-initialised is empty. */
+/* Strings to integers, for name lookups over wide schemas (a loop per name is quadratic in
+ * columns). Keys are copied. put: 0 when added, 1 when key was there already (its value
+ * unchanged), POND_ENOMEM. get: the value of key, or -1 (also for a NULL key). */
+typedef struct {
+    pond__bytemap m;
+} pond__strmap;
+int pond__strmap_put(pond__strmap *m, const char *key, int64_t val);
+int64_t pond__strmap_get(const pond__strmap *m, const char *key);
+void pond__strmap_dispose(pond__strmap *m);
+/* 16-byte ids (node ids) to non-NULL pointers. put inserts or replaces (*old_out, when not
+ * NULL, gets the replaced value or NULL): 0 or POND_ENOMEM with the map unchanged. Walk the
+ * entries with i in [0, pond__idmap_slots): pond__idmap_at gives slot i's value (NULL when
+ * empty) and its id in *key_out (when not NULL). */
+typedef struct {
+    unsigned char bytes[16];
+} pond__key16;
+typedef struct {
+    pond__bytemap m;
+} pond__idmap;
+void *pond__idmap_get(const pond__idmap *m, const void *key);
+int pond__idmap_put(pond__idmap *m, const void *key, void *val, void **old_out);
+size_t pond__idmap_slots(const pond__idmap *m);
+void *pond__idmap_at(const pond__idmap *m, size_t i, pond__key16 *key_out);
+void pond__idmap_dispose(pond__idmap *m);
 
 /* Arrays that grow (src/util/grow.c): the one growth rule, doubling from 8, overflow-checked.
  * ptr is an lvalue of any object pointer type (NULL at first), cap a size_t lvalue counting
@@ -201,21 +219,6 @@ int pond__grow(void *ptr_addr, size_t *cap, size_t need, size_t elem);
  * anything stored: its values may change between versions. */
 uint64_t pond__hash_bytes(const void *p, size_t n);
 
-/* A map from 16-byte ids (node ids) to non-NULL pointers (src/util/idmap.c). Zero-initialised
- * is empty. Slots may be walked: i in [0, cap), vals[i] NULL for an empty slot, keys[i] its id
- * (the order is the hash order: never rely on it). put inserts or replaces (*old_out, when not
- * NULL, gets the replaced value or NULL): 0 or POND_ENOMEM with the map unchanged. */
-typedef struct {
-    unsigned char bytes[16];
-} pond__key16;
-typedef struct {
-    pond__key16 *keys;
-    void **vals;
-    size_t cap, n; /* cap: a power of two, or 0 */
-} pond__idmap;
-void *pond__idmap_get(const pond__idmap *m, const void *key);
-int pond__idmap_put(pond__idmap *m, const void *key, void *val, void **old_out);
-void pond__idmap_dispose(pond__idmap *m);
 
 /* Appends s (n bytes) as a JSON string literal (src/util/buf.c; pond_buf_put_json_string is
  * js = false). js = false: `"` `\` \n \t escaped as such, other control characters as \u00XX,

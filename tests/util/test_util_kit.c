@@ -7,6 +7,7 @@
 #include "util/json.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -102,13 +103,13 @@ static void test_idmap_model(void)
         PT_ASSERT_OK(pond__idmap_put(&m, k, &vals[i], &old));
         PT_ASSERT(old == NULL);
     }
-    PT_ASSERT_INT_EQ(m.n, N);
+    PT_ASSERT_INT_EQ(m.m.n, N);
     /* replacing hands back the old value and keeps the count */
     key_of(k, 77);
     void *old = NULL;
     PT_ASSERT_OK(pond__idmap_put(&m, k, &vals[78], &old));
     PT_ASSERT(old == &vals[77]);
-    PT_ASSERT_INT_EQ(m.n, N);
+    PT_ASSERT_INT_EQ(m.m.n, N);
     for (uint32_t i = 0; i < N; i++) {
         key_of(k, i);
         PT_ASSERT(pond__idmap_get(&m, k) == &vals[i == 77 ? 78 : i]);
@@ -117,15 +118,18 @@ static void test_idmap_model(void)
     PT_ASSERT(pond__idmap_get(&m, k) == NULL);
     /* walking the slots meets every entry once, with its key */
     size_t seen = 0;
-    for (size_t i = 0; i < m.cap; i++) {
-        if (!m.vals[i])
+    for (size_t i = 0; i < pond__idmap_slots(&m); i++) {
+        pond__key16 key;
+        void *v = pond__idmap_at(&m, i, &key);
+        if (!v)
             continue;
         seen++;
-        PT_ASSERT(pond__idmap_get(&m, &m.keys[i]) == m.vals[i]);
+        PT_ASSERT(pond__idmap_get(&m, &key) == v);
     }
+    PT_ASSERT(pond__idmap_at(&m, pond__idmap_slots(&m), NULL) == NULL);
     PT_ASSERT_INT_EQ(seen, N);
     pond__idmap_dispose(&m);
-    PT_ASSERT_INT_EQ(m.cap, 0);
+    PT_ASSERT_INT_EQ(pond__idmap_slots(&m), 0);
 }
 
 static int idmap_fill(void *arg)
@@ -151,6 +155,26 @@ static void test_idmap_alloc_faults(void)
     uint64_t steps;
     PT_ALLOC_FAULT_LOOP(steps, idmap_fill, NULL);
     PT_ASSERT(steps > 2);
+}
+
+static void test_strmap_copies_keys(void)
+{
+    pond__strmap m = {0};
+    char name[16];
+    for (int i = 0; i < 200; i++) {
+        snprintf(name, sizeof name, "col%d", i);
+        PT_ASSERT_INT_EQ(pond__strmap_put(&m, name, i), 0);
+    }
+    /* the key buffer was reused for every put: the map kept its own copies */
+    PT_ASSERT_INT_EQ(pond__strmap_put(&m, "col7", 99), 1);
+    PT_ASSERT_INT_EQ(pond__strmap_get(&m, "col7"), 7);
+    PT_ASSERT_INT_EQ(pond__strmap_get(&m, "col199"), 199);
+    PT_ASSERT_INT_EQ(pond__strmap_get(&m, "col200"), -1);
+    PT_ASSERT_INT_EQ(pond__strmap_get(&m, NULL), -1);
+    PT_ASSERT_OK(pond__strmap_put(&m, "", 5));
+    PT_ASSERT_INT_EQ(pond__strmap_get(&m, ""), 5);
+    pond__strmap_dispose(&m);
+    PT_ASSERT_INT_EQ(pond__strmap_get(&m, "col7"), -1);
 }
 
 /* ---- hash, hex --------------------------------------------------------------------------- */
@@ -330,7 +354,7 @@ static void test_json_leaves_the_process_allocator_alone(void)
 }
 
 PT_SUITE(util_kit, PT_TEST(grow_appends_and_keeps), PT_TEST(grow_overflow_is_an_error),
-         PT_TEST(grow_alloc_faults), PT_TEST(idmap_model), PT_TEST(idmap_alloc_faults),
+         PT_TEST(grow_alloc_faults), PT_TEST(idmap_model), PT_TEST(idmap_alloc_faults), PT_TEST(strmap_copies_keys),
          PT_TEST(hash_bytes), PT_TEST(hex_round_trip), PT_TEST(hex_rejects),
          PT_TEST(json_parse_and_dump), PT_TEST(json_parse_errors_name_where),
          PT_TEST(json_depth_and_size_bounds), PT_TEST(json_escape_two_forms),

@@ -20,25 +20,70 @@ const char *const *pond_delta_supported_reader_features(void) { return g_reader_
 
 /* ------------------------------------------------------------------ file map */
 
+/* Its own map, not pond__strmap: a slot is one index into files (whose paths are the keys),
+ * so a commit of a million adds stays within the snapshot's memory bound (docs/delta.md). */
+static uint64_t hash_str(const char *s) { return pond__hash_bytes(s, strlen(s)); }
+
 static delta_file_entry *map_find(const pond_delta_table *t, const char *decoded)
 {
-    int64_t i = pond__strmap_get(&t->paths, decoded);
-    return i < 0 ? NULL : &t->files[i];
+    if (!t->n_slots)
+        return NULL;
+    size_t mask = t->n_slots - 1;
+    for (size_t i = hash_str(decoded) & mask;; i = (i + 1) & mask) {
+        size_t s = t->slots[i];
+        if (!s)
+            return NULL;
+        if (!strcmp(t->files[s - 1].pub.decoded_path, decoded))
+            return &t->files[s - 1];
+    }
 }
 
-/* A new entry for a path not in the map; its strings are already in the arena (the map
- * borrows decoded, which lives as long as the arena). */
+static int map_grow(pond_delta_table *t)
+{
+    size_t ns = t->n_slots ? t->n_slots * 2 : 256, bytes;
+    if (pond_mul_overflow(&bytes, ns, sizeof(size_t)))
+        return pond_error_set(POND_ENOMEM, POND_DOM_DELTA, "file map too large");
+    size_t *slots = pond_calloc(ns, sizeof(size_t));
+    if (!slots)
+        return POND_ENOMEM;
+    for (size_t f = 0; f < t->n_files; f++) {
+        size_t i = hash_str(t->files[f].pub.decoded_path) & (ns - 1);
+        while (slots[i])
+            i = (i + 1) & (ns - 1);
+        slots[i] = f + 1;
+    }
+    pond_free(t->slots);
+    t->slots = slots;
+    t->n_slots = ns;
+    return 0;
+}
+
+/* A new entry for a path not in the map; its strings are already in the arena. */
 static int map_insert(delta_file_entry **out, pond_delta_table *t, const char *decoded)
 {
     int rc;
-    if ((rc = POND_GROW(t->files, t->n_files, t->cap_files)) < 0 ||
-        (rc = pond__strmap_put(&t->paths, decoded, (int64_t)t->n_files)) < 0)
+    if ((t->n_files + 1) * 2 > t->n_slots && (rc = map_grow(t)) < 0)
         return rc;
-    delta_file_entry *e = &t->files[t->n_files++];
+    if (t->n_files == t->cap_files) {
+        size_t nc = t->cap_files ? t->cap_files + t->cap_files / 2 : 64, bytes;
+        if (pond_mul_overflow(&bytes, nc, sizeof *t->files))
+            return pond_error_set(POND_ENOMEM, POND_DOM_DELTA, "file table too large");
+        delta_file_entry *nf = pond_realloc(t->files, bytes);
+        if (!nf)
+            return POND_ENOMEM;
+        t->files = nf;
+        t->cap_files = nc;
+    }
+    delta_file_entry *e = &t->files[t->n_files];
     memset(e, 0, sizeof *e);
     e->pub.decoded_path = decoded;
     e->added_in = -1;
     e->removed_in = -1;
+    size_t mask = t->n_slots - 1;
+    size_t i = hash_str(decoded) & mask;
+    while (t->slots[i])
+        i = (i + 1) & mask;
+    t->slots[i] = ++t->n_files;
     *out = e;
     return 0;
 }
@@ -907,11 +952,12 @@ static void table_reset(pond_delta_table *t)
     json_decref(t->metadata_json);
     t->protocol_json = t->metadata_json = NULL;
     pond_free(t->files);
-    pond__strmap_dispose(&t->paths);
+    pond_free(t->slots);
     pond_free(t->txns);
     t->files = NULL;
+    t->slots = NULL;
     t->txns = NULL;
-    t->n_files = t->cap_files = t->n_live = t->n_txns = t->cap_txns = 0;
+    t->n_files = t->cap_files = t->n_slots = t->n_live = t->n_txns = t->cap_txns = 0;
 }
 
 /* Builds the snapshot at the wanted version: the newest checkpoint at or below it that can be
@@ -1147,7 +1193,7 @@ void pond_delta_table_free(pond_delta_table *t)
     json_decref(t->metadata_json);
     pond_delta__arena_dispose(&t->arena);
     pond_free(t->files);
-    pond__strmap_dispose(&t->paths);
+    pond_free(t->slots);
     pond_free(t->txns);
     pond_free(t->dir);
     pond_free(t);

@@ -35,7 +35,8 @@ struct pond_delta_table {
 
     delta_file_entry *files;
     size_t n_files, cap_files;
-    pond__strmap paths; /* decoded path -> index in files */
+    size_t *slots; /* open addressing over decoded paths: file index + 1, 0 = empty */
+    size_t n_slots;
     size_t n_live;
 
     delta_txn *txns;

@@ -1,6 +1,7 @@
 /* pond's one hash map: byte strings to int64 values, open addressing with linear probing over
  * slots that keep the full 64-bit hash (most probes end on it), keys copied into one arena.
- * The string map (names of wide schemas) and the id map (node ids) are typed faces of it. */
+ * The string map (names of wide schemas) is a typed face of it; ids have their own compact
+ * map (idmap.c). */
 #include "util/util.h"
 
 #include <string.h>
@@ -144,33 +145,3 @@ int64_t pond__strmap_get(const pond__strmap *m, const char *key)
 }
 
 void pond__strmap_dispose(pond__strmap *m) { pond__bytemap_dispose(&m->m); }
-
-/* ---- 16-byte ids to pointers ---- */
-
-void *pond__idmap_get(const pond__idmap *m, const void *key)
-{
-    int64_t v;
-    return pond__bytemap_get(&m->m, key, sizeof(pond__key16), &v) ? (void *)(intptr_t)v : NULL;
-}
-
-int pond__idmap_put(pond__idmap *m, const void *key, void *val, void **old_out)
-{
-    if (old_out)
-        *old_out = pond__idmap_get(m, key);
-    return pond__bytemap_put(&m->m, key, sizeof(pond__key16), (int64_t)(intptr_t)val);
-}
-
-size_t pond__idmap_slots(const pond__idmap *m) { return m->m.cap; }
-
-void *pond__idmap_at(const pond__idmap *m, size_t i, pond__key16 *key_out)
-{
-    const void *k;
-    int64_t v;
-    if (!pond__bytemap_at(&m->m, i, &k, NULL, &v))
-        return NULL;
-    if (key_out)
-        memcpy(key_out->bytes, k, sizeof key_out->bytes);
-    return (void *)(intptr_t)v;
-}
-
-void pond__idmap_dispose(pond__idmap *m) { pond__bytemap_dispose(&m->m); }

@@ -180,7 +180,8 @@ bool pond__bytemap_get(const pond__bytemap *m, const void *key, size_t len, int6
 bool pond__bytemap_at(const pond__bytemap *m, size_t i, const void **key, size_t *len,
                       int64_t *val);
 
-/* Two typed faces of the map (src/util/bytemap.c); zero-initialised is empty. */
+/* A typed face of the map (src/util/bytemap.c) and the id map (src/util/idmap.c: ids stored in
+ * the slots, for memory); zero-initialised is empty. */
 /* Strings to integers, for name lookups over wide schemas (a loop per name is quadratic in
  * columns). Keys are copied. put: 0 when added, 1 when key was there already (its value
  * unchanged), POND_ENOMEM. get: the value of key, or -1 (also for a NULL key). */
@@ -198,7 +199,9 @@ typedef struct {
     unsigned char bytes[16];
 } pond__key16;
 typedef struct {
-    pond__bytemap m;
+    pond__key16 *keys;
+    void **vals;
+    size_t cap, n; /* cap: a power of two, or 0 */
 } pond__idmap;
 void *pond__idmap_get(const pond__idmap *m, const void *key);
 int pond__idmap_put(pond__idmap *m, const void *key, void *val, void **old_out);

@@ -103,13 +103,13 @@ static void test_idmap_model(void)
         PT_ASSERT_OK(pond__idmap_put(&m, k, &vals[i], &old));
         PT_ASSERT(old == NULL);
     }
-    PT_ASSERT_INT_EQ(m.m.n, N);
+    PT_ASSERT_INT_EQ(m.n, N);
     /* replacing hands back the old value and keeps the count */
     key_of(k, 77);
     void *old = NULL;
     PT_ASSERT_OK(pond__idmap_put(&m, k, &vals[78], &old));
     PT_ASSERT(old == &vals[77]);
-    PT_ASSERT_INT_EQ(m.m.n, N);
+    PT_ASSERT_INT_EQ(m.n, N);
     for (uint32_t i = 0; i < N; i++) {
         key_of(k, i);
         PT_ASSERT(pond__idmap_get(&m, k) == &vals[i == 77 ? 78 : i]);

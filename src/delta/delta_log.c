@@ -697,15 +697,8 @@ static int cp_apply_action(cp_state *s, delta_action_kind k, json_t *body)
                                     s->c.where);
             } else if ((rc = pond_delta_path_decode(&dec, sp)) < 0) {
                 pond_error_prefix("%s: sidecar", s->c.where);
-            } else if (s->n_sidecars == s->cap_sidecars) {
-                size_t nc = s->cap_sidecars ? s->cap_sidecars * 2 : 8;
-                char **nv = pond_realloc(s->sidecars, nc * sizeof *nv);
-                if (!nv)
-                    rc = POND_ENOMEM;
-                else {
-                    s->sidecars = nv;
-                    s->cap_sidecars = nc;
-                }
+            } else {
+                rc = POND_GROW(s->sidecars, s->n_sidecars, s->cap_sidecars);
             }
             if (rc == 0)
                 s->sidecars[s->n_sidecars++] = dec;

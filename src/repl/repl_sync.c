@@ -614,25 +614,16 @@ static int forward(sync_ctx *c)
             rc = put_commit(c, &p, cp);
     }
     obj_vec cps = {0};
-    repl_obj *batch = pond_malloc(sizeof *batch * 256);
-    size_t bcap = 256;
-    if (rc == 0 && !batch)
-        rc = POND_ENOMEM;
+    repl_obj *batch = NULL;
+    size_t bcap = 0;
     for (int64_t v = from; rc == 0 && v <= head; v += BATCH_COMMITS) {
         int64_t end = v + BATCH_COMMITS - 1 < head ? v + BATCH_COMMITS - 1 : head;
         size_t nb = 0;
         for (size_t i = 0; i < p.n; i++) {
             if (p.v[i].added < v || p.v[i].added > end || !p.v[i].at_source)
                 continue;
-            if (nb == bcap) {
-                repl_obj *b2 = pond_realloc(batch, bcap * 2 * sizeof *b2);
-                if (!b2) {
-                    rc = POND_ENOMEM;
-                    break;
-                }
-                batch = b2;
-                bcap *= 2;
-            }
+            if ((rc = POND_GROW(batch, nb, bcap)) < 0)
+                break;
             batch[nb++] = p.v[i].obj;
         }
         if (rc == 0)

@@ -374,7 +374,7 @@ typedef struct {
     const char *name;      /* the final name (inside path); NULL for the root */
     bool dir;              /* the path ended in '/' */
     pond_node_id *chain;   /* RES_CHAIN: directory ids from the root to the final directory */
-    size_t n_chain;
+    size_t n_chain, cap_chain;
 } res_t;
 
 static void res_dispose(res_t *r)
@@ -397,12 +397,10 @@ static void res_drop_recs(res_t *r)
 
 static int chain_push(res_t *r, const pond_node_id *id)
 {
-    pond_node_id *nc = pond_realloc(r->chain, (r->n_chain + 1) * sizeof *nc);
-    if (!nc)
-        return POND_ENOMEM;
-    nc[r->n_chain++] = *id;
-    r->chain = nc;
-    return 0;
+    int rc = POND_GROW(r->chain, r->n_chain, r->cap_chain);
+    if (rc == 0)
+        r->chain[r->n_chain++] = *id;
+    return rc;
 }
 
 static int resolve(res_t *r, pond_fs *fs, const pond_wd *wd, const char *path, int flags)

@@ -98,7 +98,8 @@ static bool is_string_map(const json_t *m)
     json_t *v;
     if (!json_is_object(m))
         return false;
-    json_object_foreach ((json_t *)m, k, v) {
+    json_object_foreach((json_t *)m, k, v)
+    {
         if (!json_is_string(v) && !json_is_null(v))
             return false;
     }
@@ -207,8 +208,7 @@ int pond_delta__check_protocol(const json_t *p, const char *where)
 {
     int64_t r, w;
     int rc;
-    if (!pond__json_int(&r, p, "minReaderVersion") ||
-        !pond__json_int(&w, p, "minWriterVersion"))
+    if (!pond__json_int(&r, p, "minReaderVersion") || !pond__json_int(&w, p, "minWriterVersion"))
         return pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,
                               "%s: protocol without integer minReaderVersion/minWriterVersion",
                               where);

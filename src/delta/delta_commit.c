@@ -224,8 +224,8 @@ static int add_file(pond_delta_actions *a, const pond_delta_file_desc *f, bool a
     if (add && f->size < 0)
         return pond_error_set(POND_EINVALID, POND_DOM_DELTA, "add %s: negative size", f->path);
     if (add && f->stats) {
-        json_t *s =
-            pond__json_parse(f->stats, strlen(f->stats), JSON_DECODE_INT_AS_REAL, "stats", POND_DOM_DELTA);
+        json_t *s = pond__json_parse(f->stats, strlen(f->stats), JSON_DECODE_INT_AS_REAL, "stats",
+                                     POND_DOM_DELTA);
         bool obj = json_is_object(s);
         json_decref(s);
         if (!obj)

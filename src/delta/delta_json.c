@@ -35,10 +35,7 @@ static void *arena_alloc(delta_arena *a, size_t n, size_t align)
     return p;
 }
 
-void *pond_delta__arena_alloc(delta_arena *a, size_t n)
-{
-    return arena_alloc(a, n ? n : 1, 16);
-}
+void *pond_delta__arena_alloc(delta_arena *a, size_t n) { return arena_alloc(a, n ? n : 1, 16); }
 
 char *pond_delta__arena_strdup(delta_arena *a, const char *s)
 {

@@ -145,7 +145,8 @@ static int parse_type(const pond_delta_type **out, schema_ctx *c, const json_t *
 int pond_delta__schema_parse(const pond_delta_type **out, delta_arena *a, const char *schema_string,
                              pond_delta_column_mapping mode)
 {
-    json_t *j = pond__json_parse(schema_string, strlen(schema_string), 0, "schemaString", POND_DOM_DELTA);
+    json_t *j =
+        pond__json_parse(schema_string, strlen(schema_string), 0, "schemaString", POND_DOM_DELTA);
     if (!j) {
         if (pond_error_last()->code == POND_ENOMEM)
             return POND_ENOMEM;
@@ -172,7 +173,8 @@ int pond_delta__type_format(pond_buf *out, const pond_delta_type *t)
 {
     int rc = 0;
     switch (t->kind) {
-    case POND_DELTA_TYPE_PRIMITIVE: return pond_buf_puts(out, t->primitive);
+    case POND_DELTA_TYPE_PRIMITIVE:
+        return pond_buf_puts(out, t->primitive);
     case POND_DELTA_TYPE_STRUCT:
         if ((rc = pond_buf_puts(out, "struct<")) < 0)
             return rc;

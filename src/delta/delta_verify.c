@@ -11,7 +11,8 @@ static int parse_stats(json_t **out, const pond_delta_file *f)
     char where[64];
     snprintf(where, sizeof where, "stats");
     /* integers as reals: decimal bounds may exceed 64 bits and must not make stats "invalid" */
-    json_t *j = pond__json_parse(f->stats, strlen(f->stats), JSON_DECODE_INT_AS_REAL, where, POND_DOM_DELTA);
+    json_t *j = pond__json_parse(f->stats, strlen(f->stats), JSON_DECODE_INT_AS_REAL, where,
+                                 POND_DOM_DELTA);
     if (!j) {
         if (pond_error_last()->code == POND_ENOMEM)
             return POND_ENOMEM;
@@ -128,7 +129,8 @@ static int verify_crc(const pond_delta_table *t)
         goto done; /* checksums are optional */
     if ((rc = pond__read_file(&b, p, DELTA_MAX_LAST_CHECKPOINT_BYTES, POND_DOM_DELTA)) < 0)
         goto done;
-    if (!(j = pond__json_parse(b.ptr ? b.ptr : "", b.size, JSON_DECODE_INT_AS_REAL, name, POND_DOM_DELTA))) {
+    if (!(j = pond__json_parse(b.ptr ? b.ptr : "", b.size, JSON_DECODE_INT_AS_REAL, name,
+                               POND_DOM_DELTA))) {
         rc = pond_error_last()->code;
         goto done;
     }
@@ -258,8 +260,8 @@ static int file_actions(pond__lines *lines, const char *name, pond_delta_file_ac
         else if (k == DELTA_ACT_REMOVE)
             rc = pond_delta__check_remove(body, where);
         if (rc == 0 && (add || k == DELTA_ACT_REMOVE)) {
-            pond_delta_file_action a = {add, json_string_value(json_object_get(body, "path")),
-                                        NULL, -1, -1, NULL, 0};
+            pond_delta_file_action a = {
+                add, json_string_value(json_object_get(body, "path")), NULL, -1, -1, NULL, 0};
             int64_t v;
             if (pond__json_int(&v, body, "size") && v >= 0)
                 a.size = v;
@@ -277,8 +279,8 @@ static int file_actions(pond__lines *lines, const char *name, pond_delta_file_ac
             if (rc == 0 && nt) {
                 const char *tk;
                 json_t *tv;
-                json_object_foreach ((json_t *)tj, tk, tv)
-                    tags[a.n_tags++] = (pond_delta_kv){tk, json_string_value(tv)};
+                json_object_foreach((json_t *)tj, tk, tv) tags[a.n_tags++] =
+                    (pond_delta_kv){tk, json_string_value(tv)};
                 a.tags = tags;
             }
             char *dec = NULL;

@@ -12,12 +12,12 @@ static int64_t interval_of(const oplog_be *ob)
     return ob->checkpoint_interval > 0 ? ob->checkpoint_interval : POND_CHECKPOINT_INTERVAL;
 }
 
-bool oplog__checkpoint_missed(const oplog_be *ob, int64_t version, int64_t checkpoint_version)
+bool pond_oplog__checkpoint_missed(const oplog_be *ob, int64_t version, int64_t checkpoint_version)
 {
     return version - (checkpoint_version > 0 ? checkpoint_version : 0) >= interval_of(ob);
 }
 
-int oplog__maybe_checkpoint(oplog_be *ob, int64_t version)
+int pond_oplog__maybe_checkpoint(oplog_be *ob, int64_t version)
 {
     if (version <= 0 || (version % interval_of(ob) != 0 && !ob->checkpoint_due))
         return 0;
@@ -67,14 +67,15 @@ static void maint_failed(oplog_be *ob, const char *what, int64_t version)
     if (ob->maint_error)
         return;
     pond_buf b = POND_BUF_INIT;
-    if (pond_buf_printf(&b, "transaction %lld is committed, but %s failed (retried at the next "
-                            "commit): %s",
+    if (pond_buf_printf(&b,
+                        "transaction %lld is committed, but %s failed (retried at the next "
+                        "commit): %s",
                         (long long)version, what, pond_error_last()->message) == 0)
         ob->maint_error = pond_buf_detach(&b);
     pond_buf_dispose(&b);
 }
 
-void oplog__after_commit(oplog_be *ob, int64_t version)
+void pond_oplog__after_commit(oplog_be *ob, int64_t version)
 {
     pond_free(ob->maint_error);
     ob->maint_error = NULL;
@@ -100,15 +101,15 @@ void oplog__after_commit(oplog_be *ob, int64_t version)
         pond_gc_report rep;
         memset(&rep, 0, sizeof rep);
         rep.commit_version = -1;
-        rc = oplog__rewrite(&rep, ob, NULL, plan, n, 0);
+        rc = pond_oplog__rewrite(&rep, ob, NULL, plan, n, 0);
         /* another writer winning the version only delays the merge: not a failure */
         if (rc < 0 && rc != POND_ECONFLICT)
             maint_failed(ob, "merging its data files", version);
         if (rc == 0 && rep.commit_version > version &&
-            oplog__maybe_checkpoint(ob, rep.commit_version) < 0)
+            pond_oplog__maybe_checkpoint(ob, rep.commit_version) < 0)
             maint_failed(ob, "the checkpoint after merging", rep.commit_version);
     }
     pond_free(plan);
-    if (oplog__maybe_checkpoint(ob, version) < 0)
+    if (pond_oplog__maybe_checkpoint(ob, version) < 0)
         maint_failed(ob, "writing the checkpoint", version);
 }

@@ -32,7 +32,7 @@ static int build_paths(pond__idmap *paths, oplog_be *ob, const pond_node_id *dir
                        int depth, oplog_tree_problem_fn corrupt, void *payload)
 {
     ol_node *n = NULL;
-    int rc = oplog__find_node(&n, NULL, ob, dir);
+    int rc = pond_oplog__find_node(&n, NULL, ob, dir);
     if (rc < 0)
         return corrupt && rc != POND_ENOMEM ? 0 : rc; /* fsck has reported the partition */
     if (!n || !n->n || depth > 256)
@@ -77,8 +77,8 @@ static int build_paths(pond__idmap *paths, oplog_be *ob, const pond_node_id *dir
     return rc;
 }
 
-int oplog__tree_paths(pond__idmap *paths, oplog_be *ob, oplog_tree_problem_fn corrupt,
-                      void *payload)
+int pond_oplog__tree_paths(pond__idmap *paths, oplog_be *ob, oplog_tree_problem_fn corrupt,
+                           void *payload)
 {
     pond_node_id root = pond_node_id_root();
     char *slash = pond_strdup("/");
@@ -90,13 +90,13 @@ int oplog__tree_paths(pond__idmap *paths, oplog_be *ob, oplog_tree_problem_fn co
     return build_paths(paths, ob, &root, "/", 0, corrupt, payload);
 }
 
-char oplog__no_part;
+char pond_oplog__no_part;
 
 static int build_homes(pond__idmap *homes, oplog_be *ob, const pond_node_id *dir, int depth,
                        bool tolerant)
 {
     ol_node *n = NULL;
-    int rc = oplog__find_node(&n, NULL, ob, dir);
+    int rc = pond_oplog__find_node(&n, NULL, ob, dir);
     if (rc < 0)
         return tolerant && rc != POND_ENOMEM ? 0 : rc; /* fsck has reported the partition */
     if (!n || !n->n || depth > 256)
@@ -115,13 +115,13 @@ static int build_homes(pond__idmap *homes, oplog_be *ob, const pond_node_id *dir
     return rc;
 }
 
-int oplog__tree_homes(pond__idmap *homes, oplog_be *ob, bool tolerant)
+int pond_oplog__tree_homes(pond__idmap *homes, oplog_be *ob, bool tolerant)
 {
     pond_node_id root = pond_node_id_root();
     return build_homes(homes, ob, &root, 0, tolerant);
 }
 
-void oplog__paths_dispose(pond__idmap *paths)
+void pond_oplog__paths_dispose(pond__idmap *paths)
 {
     for (size_t i = 0; i < pond__idmap_slots(paths); i++)
         pond_free(pond__idmap_at(paths, i, NULL));
@@ -161,7 +161,9 @@ static int rrow_id_version_cmp(const void *a, const void *b)
     int c = memcmp(&x->row->rec->id, &y->row->rec->id, sizeof(pond_node_id));
     if (c)
         return c;
-    return x->row->rec->version < y->row->rec->version ? -1 : x->row->rec->version > y->row->rec->version;
+    return x->row->rec->version < y->row->rec->version
+               ? -1
+               : x->row->rec->version > y->row->rec->version;
 }
 
 static int rrow_txn_cmp(const void *a, const void *b)
@@ -228,8 +230,7 @@ static int replay_removals(pond__idmap *nodes, rrow *rows, size_t n)
             rnode *info = pond__idmap_get(nodes, &r->id);
             if (!info)
                 continue;
-            if ((rc = listing_ids(&before, info->listing)) < 0 ||
-                (rc = listing_ids(&after, r)) < 0)
+            if ((rc = listing_ids(&before, info->listing)) < 0 || (rc = listing_ids(&after, r)) < 0)
                 break;
             info->listing = r;
             size_t a = 0, b = 0;
@@ -306,7 +307,8 @@ static int series_replaced(range_vec *out, const rrow *rows, size_t a, size_t b)
         json_int_t by = json_integer_value(json_array_get(e, 0));
         json_int_t lo = json_integer_value(json_array_get(e, 1));
         json_int_t hi = json_integer_value(json_array_get(e, 2));
-        const pond_node_rec *r = lo >= 1 && hi >= lo && by > hi ? version_row(rows, a, b, by) : NULL;
+        const pond_node_rec *r =
+            lo >= 1 && hi >= lo && by > hi ? version_row(rows, a, b, by) : NULL;
         if (!r || r->size <= 0)
             continue;
         if (POND_GROW(out->v, out->n, out->cap) < 0) {
@@ -405,30 +407,48 @@ static int retention_commit(oplog_be *ob, cp_vec *cps, oplog_strs *removed, int6
         rc = pond_error_set(POND_ECONFLICT, D, "pond '%s' changed during gc", ob->dir);
     if (rc == 0)
         rc = pond_delta_actions_new(&acts);
-    int format = oplog__commit_format(ob, NULL, 0, true);
+    int format = pond_oplog__commit_format(ob, NULL, 0, true);
     for (size_t k = 0; k < cps->n && rc == 0; k++) {
         commit_part *cp = &cps->v[k];
         cp->format = format;
         qsort(cp->rows, cp->n, sizeof *cp->rows, row_txn_cmp);
-        if ((rc = oplog__write_part_file(ob, cp, cp->rows[cp->n - 1].rec->txn_seq, true)) < 0)
+        if ((rc = pond_oplog__write_part_file(ob, cp, cp->rows[cp->n - 1].rec->txn_seq, true)) < 0)
             break;
         char id[POND_NODE_ID_STRLEN + 1], hex[65];
         pond_node_id_format(id, &cp->part);
         pond_delta_kv pv = {"part_id", id}, tag;
         pond_buf_clear(&stats);
-        if ((rc = oplog__stats_json(&stats, cp)) < 0)
+        if ((rc = pond_oplog__stats_json(&stats, cp)) < 0)
             break;
-        oplog__sha_tag(hex, &tag, cp);
-        pond_delta_file_desc f = {POND_DELTA_FILE_DESC_VERSION, cp->path, &pv, 1, cp->size,
-                                  now / 1000, 0, true, stats.ptr, &tag, 1};
+        pond_oplog__sha_tag(hex, &tag, cp);
+        pond_delta_file_desc f = {POND_DELTA_FILE_DESC_VERSION,
+                                  cp->path,
+                                  &pv,
+                                  1,
+                                  cp->size,
+                                  now / 1000,
+                                  0,
+                                  true,
+                                  stats.ptr,
+                                  &tag,
+                                  1};
         rc = pond_delta_actions_add(acts, &f);
     }
     for (size_t i = 0; i < removed->n && rc == 0; i++) {
         char id[POND_NODE_ID_STRLEN + 1] = {0};
         memcpy(id, removed->v[i] + 8, POND_NODE_ID_STRLEN); /* part_id=<uuid>/... */
         pond_delta_kv pv = {"part_id", id};
-        pond_delta_file_desc f = {POND_DELTA_FILE_DESC_VERSION, removed->v[i], &pv, 1, -1,
-                                  0, now / 1000, true, NULL, NULL, 0};
+        pond_delta_file_desc f = {POND_DELTA_FILE_DESC_VERSION,
+                                  removed->v[i],
+                                  &pv,
+                                  1,
+                                  -1,
+                                  0,
+                                  now / 1000,
+                                  true,
+                                  NULL,
+                                  NULL,
+                                  0};
         rc = pond_delta_actions_remove(acts, &f);
     }
     if (rc == 0) {
@@ -441,7 +461,7 @@ static int retention_commit(oplog_be *ob, cp_vec *cps, oplog_strs *removed, int6
                                           md->name,
                                           md->description,
                                           format == ob->format ? md->schema_string
-                                                               : oplog__schema_string(format),
+                                                               : pond_oplog__schema_string(format),
                                           md->partition_columns,
                                           md->n_partition_columns,
                                           cfg,
@@ -478,7 +498,7 @@ static int retention_commit(oplog_be *ob, cp_vec *cps, oplog_strs *removed, int6
 
 /* ---- the policy -------------------------------------------------------------------------------- */
 
-int oplog__retain(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opts)
+int pond_oplog__retain(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opts)
 {
     bool by_versions = opts->keep_versions > 0, by_age = opts->keep_age_us >= 0;
     if (!by_versions && !by_age)
@@ -486,8 +506,8 @@ int oplog__retain(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opts
     int rc = 0;
     /* every version of every node, with every directory listing: the replay needs them all */
     FOREACH_PART(ob, p)
-    if (rc == 0 && (rc = oplog__part_load(ob, p)) == 0)
-        rc = oplog__part_load_all_entries(ob, p);
+    if (rc == 0 && (rc = pond_oplog__part_load(ob, p)) == 0)
+        rc = pond_oplog__part_load_all_entries(ob, p);
     if (rc < 0)
         return rc;
     pond__idmap live = {0}, nodes = {0}, homes = {0};
@@ -497,8 +517,8 @@ int oplog__retain(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opts
     oplog_strs removed = {0};
     range_vec ranges = {0};
     size_t n = 0, cap = 0, n_nodes = 0;
-    if ((rc = oplog__tree_paths(&live, ob, NULL, NULL)) < 0 ||
-        (rc = oplog__tree_homes(&homes, ob, false)) < 0)
+    if ((rc = pond_oplog__tree_paths(&live, ob, NULL, NULL)) < 0 ||
+        (rc = pond_oplog__tree_homes(&homes, ob, false)) < 0)
         goto done;
     FOREACH_PART(ob, p)
     FOREACH_NODE(p, nd)
@@ -603,7 +623,7 @@ int oplog__retain(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opts
             if (!dirty)
                 continue;
             touched = true;
-            if ((rc = oplog__strs_add(&removed, p->files[f].path)) < 0)
+            if ((rc = pond_oplog__strs_add(&removed, p->files[f].path)) < 0)
                 break;
             commit_part *cp = NULL;
             if ((rc = cp_push(&cp, &cps)) < 0)
@@ -627,22 +647,22 @@ int oplog__retain(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opts
         out->commit_version = version;
         out->oldest_complete = oldest;
         /* rows are read again lazily from the new files */
-        rc = oplog__load_index(ob, -1);
+        rc = pond_oplog__load_index(ob, -1);
     }
 done:
     for (size_t k = 0; k < cps.n; k++) {
         for (size_t i = 0; i < cps.v[k].n; i++)
-            oplog__row_dispose(&cps.v[k].rows[i]);
+            pond_oplog__row_dispose(&cps.v[k].rows[i]);
         pond_free(cps.v[k].rows);
         pond_free(cps.v[k].path);
     }
     pond_free(cps.v);
-    oplog__strs_dispose(&removed);
+    pond_oplog__strs_dispose(&removed);
     pond_free(ranges.v);
     pond_free(rows);
     pond_free(info);
     pond__idmap_dispose(&nodes);
     pond__idmap_dispose(&homes);
-    oplog__paths_dispose(&live);
+    pond_oplog__paths_dispose(&live);
     return rc;
 }

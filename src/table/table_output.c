@@ -73,7 +73,7 @@ static int copy_version(out_ctx *o, pond_fs_node *node, int64_t version, int64_t
     pond_parquet_reader *pq = NULL;
     int rc = pond_fs_node_open_reader(&r, node, version);
     if (rc == 0) { /* the footer first: the row count, and a damaged file fails before output */
-        pond_parquet_source src = {table__reader_read_at, pond_reader_size(r), r};
+        pond_parquet_source src = {pond_table__reader_read_at, pond_reader_size(r), r};
         if ((rc = pond_parquet_reader_open(&pq, &src, NULL)) == 0)
             *rows_out = pond_parquet_reader_num_rows(pq);
         pond_parquet_reader_free(pq);
@@ -110,8 +110,7 @@ static int covered(int64_t *n_out, int64_t *only, bool *dedup, pond_fs_node *nod
         if ((rc = pond_series_node_versions(&vi, &nv, node)) < 0)
             return rc;
         for (size_t i = 0; i < nv; i++) {
-            bool picked = ro->file_version ? vi[i].version == ro->file_version
-                                           : !vi[i].replaced_by;
+            bool picked = ro->file_version ? vi[i].version == ro->file_version : !vi[i].replaced_by;
             if (picked && vi[i].size > 0) {
                 (*n_out)++;
                 *only = vi[i].version;
@@ -175,8 +174,8 @@ int pond_table_node_output(pond_output_result *res, pond_fs_node *node,
 }
 
 int pond_table_output(pond_output_result *res, pond_fs *fs, const pond_wd *wd, const char *path,
-                      const pond_table_read_options *ro, pond_output_format fmt,
-                      const pond_tz *tz, pond_rows_sink_fn sink, void *payload)
+                      const pond_table_read_options *ro, pond_output_format fmt, const pond_tz *tz,
+                      pond_rows_sink_fn sink, void *payload)
 {
     POND_ASSERT_ARG(res && fs && path && ro && sink);
     memset(res, 0, sizeof *res);
@@ -188,14 +187,13 @@ int pond_table_output(pond_output_result *res, pond_fs *fs, const pond_wd *wd, c
     return rc;
 }
 
-int pond_stream_output(pond_output_result *res, struct ArrowArrayStream *st,
-                       pond_output_format fmt, const pond_tz *tz, pond_rows_sink_fn sink,
-                       void *payload)
+int pond_stream_output(pond_output_result *res, struct ArrowArrayStream *st, pond_output_format fmt,
+                       const pond_tz *tz, pond_rows_sink_fn sink, void *payload)
 {
     memset(res, 0, sizeof *res);
     if (fmt != POND_OUTPUT_PARQUET)
-        return pond_rows_write_stream(&res->rows, &res->bytes, st, (pond_rows_format)fmt, tz,
-                                      sink, payload);
+        return pond_rows_write_stream(&res->rows, &res->bytes, st, (pond_rows_format)fmt, tz, sink,
+                                      payload);
     out_ctx o = {sink, payload, 0};
     int rc = encode_parquet(&o, st, &res->rows);
     res->bytes = o.bytes;

@@ -34,8 +34,10 @@ static bool type_known(pond_entry_type t)
     case POND_ENTRY_SYMLINK:
     case POND_ENTRY_FILE_DATA:
     case POND_ENTRY_FILE_TABLE:
-    case POND_ENTRY_FILE_SERIES: return true;
-    default: return false;
+    case POND_ENTRY_FILE_SERIES:
+        return true;
+    default:
+        return false;
     }
 }
 
@@ -50,7 +52,7 @@ static bool report(problems *p, const pond_node_rec *dir, size_t i, const char *
 {
     char q[300], msg[512];
     const char *name = dir->entries[i].name ? dir->entries[i].name : "";
-    tinyfs__quote(q, sizeof q, name, POND_MIN(strlen(name), (size_t)80));
+    pond_tinyfs__quote(q, sizeof q, name, POND_MIN(strlen(name), (size_t)80));
     snprintf(msg, sizeof msg, "entry %zu '%s': %s", i, q, why);
     p->count++;
     if (p->fn) {
@@ -69,8 +71,8 @@ int pond_dir_entries_check(const pond_node_rec *dir, pond_dir_problem_fn fn, voi
     for (size_t i = 0; i < dir->n_entries; i++) {
         const pond_dir_entry *e = &dir->entries[i];
         char buf[64], why[160];
-        const char *bad = e->name ? tinyfs__name_problem(e->name, strlen(e->name), buf)
-                                  : "no name";
+        const char *bad =
+            e->name ? pond_tinyfs__name_problem(e->name, strlen(e->name), buf) : "no name";
         if (bad && !report(&p, dir, i, bad))
             return POND_ECORRUPT;
         if (i > 0 && e->name && dir->entries[i - 1].name) {

@@ -147,8 +147,8 @@ static int mem_commit(pond_backend *be, const pond_backend_txn_info *info,
     pthread_mutex_lock(&st->mu);
     if (info->txn_seq != st->last_txn + 1) {
         error = pond_error_set(POND_ECONFLICT, POND_DOM_TINYFS,
-                               "commit of txn %lld but the last is %lld",
-                               (long long)info->txn_seq, (long long)st->last_txn);
+                               "commit of txn %lld but the last is %lld", (long long)info->txn_seq,
+                               (long long)st->last_txn);
         goto done;
     }
     /* Phase 1 may fail (and leaves only empty, invisible node slots); phase 2 cannot. */
@@ -174,9 +174,8 @@ static int mem_commit(pond_backend *be, const pond_backend_txn_info *info,
             char s[POND_NODE_ID_STRLEN + 1];
             pond_node_id_format(s, &r->id);
             error = pond_error_set(POND_ECONFLICT, POND_DOM_TINYFS,
-                                   "node %s: commit of version %lld (txn %lld), expected %lld",
-                                   s, (long long)r->version, (long long)r->txn_seq,
-                                   (long long)want);
+                                   "node %s: commit of version %lld (txn %lld), expected %lld", s,
+                                   (long long)r->version, (long long)r->txn_seq, (long long)want);
             goto done;
         }
         if (pond_entry_type_is_file(r->type) && !r->content) {
@@ -188,7 +187,8 @@ static int mem_commit(pond_backend *be, const pond_backend_txn_info *info,
                 pond_node_id_format(s, &r->id);
                 error = pond_error_set(POND_EINVALID, POND_DOM_TINYFS,
                                        "node %s version %lld: no content, and the previous "
-                                       "version's differs", s, (long long)r->version);
+                                       "version's differs",
+                                       s, (long long)r->version);
                 goto done;
             }
             if ((error = pond_node_rec_dup(&stored[i], r)) < 0)

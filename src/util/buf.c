@@ -148,10 +148,18 @@ int pond__json_escape(pond_buf *out, const void *s, size_t n, bool js)
         }
         char esc[8];
         switch (c) {
-        case '"': strcpy(esc, "\\\""); break;
-        case '\\': strcpy(esc, "\\\\"); break;
-        case '\n': strcpy(esc, "\\n"); break;
-        case '\t': strcpy(esc, "\\t"); break;
+        case '"':
+            strcpy(esc, "\\\"");
+            break;
+        case '\\':
+            strcpy(esc, "\\\\");
+            break;
+        case '\n':
+            strcpy(esc, "\\n");
+            break;
+        case '\t':
+            strcpy(esc, "\\t");
+            break;
         case '\b':
         case '\f':
         case '\r':

@@ -112,8 +112,7 @@ bool pond__bytemap_get(const pond__bytemap *m, const void *key, size_t len, int6
     return true;
 }
 
-bool pond__bytemap_at(const pond__bytemap *m, size_t i, const void **key, size_t *len,
-                      int64_t *val)
+bool pond__bytemap_at(const pond__bytemap *m, size_t i, const void **key, size_t *len, int64_t *val)
 {
     const slot *s = i < m->cap ? &((const slot *)m->slots)[i] : NULL;
     if (!s || !s->hash)

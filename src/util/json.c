@@ -44,7 +44,9 @@ static size_t parse_cost(const char *s, size_t n, int max_depth)
             cost += JSON_COST_TOKEN + (c == '{' ? JSON_COST_OBJECT : JSON_COST_ARRAY);
             break;
         case '}':
-        case ']': depth--; break;
+        case ']':
+            depth--;
+            break;
         case '-':
         case 't':
         case 'f':
@@ -53,10 +55,10 @@ static size_t parse_cost(const char *s, size_t n, int max_depth)
             break;
         default:
             /* the first digit of a number (digits after a digit, '.', 'e' do not count) */
-            if (c >= '0' && c <= '9' && (i == 0 || !((s[i - 1] >= '0' && s[i - 1] <= '9') ||
-                                                     s[i - 1] == '-' || s[i - 1] == '.' ||
-                                                     s[i - 1] == 'e' || s[i - 1] == 'E' ||
-                                                     s[i - 1] == '+')))
+            if (c >= '0' && c <= '9' &&
+                (i == 0 ||
+                 !((s[i - 1] >= '0' && s[i - 1] <= '9') || s[i - 1] == '-' || s[i - 1] == '.' ||
+                   s[i - 1] == 'e' || s[i - 1] == 'E' || s[i - 1] == '+')))
                 cost += JSON_COST_TOKEN;
             break;
         }
@@ -64,8 +66,7 @@ static size_t parse_cost(const char *s, size_t n, int max_depth)
     return cost ? cost : 1;
 }
 
-json_t *pond__json_parse(const char *text, size_t len, size_t flags, const char *where,
-                         int domain)
+json_t *pond__json_parse(const char *text, size_t len, size_t flags, const char *where, int domain)
 {
     size_t cost = parse_cost(text, len, POND_JSON_MAX_DEPTH);
     if (!cost) {

@@ -20,8 +20,7 @@
  * always added to flags). NULL on failure with POND_ECORRUPT "<where>: invalid JSON (<why> at
  * position N)", "... nesting deeper than 64 levels", "... JSON too large to parse ...", or
  * POND_ENOMEM; the error has the given domain. Free the result with json_decref. */
-json_t *pond__json_parse(const char *text, size_t len, size_t flags, const char *where,
-                         int domain);
+json_t *pond__json_parse(const char *text, size_t len, size_t flags, const char *where, int domain);
 /* Serializes j (JSON_COMPACT | JSON_ENCODE_ANY | extra flags) into a fresh pond_malloc string
  * (free with pond_free); NULL with POND_ENOMEM set. */
 char *pond__json_dump(const json_t *j, size_t flags);

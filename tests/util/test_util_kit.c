@@ -354,8 +354,8 @@ static void test_json_leaves_the_process_allocator_alone(void)
 }
 
 PT_SUITE(util_kit, PT_TEST(grow_appends_and_keeps), PT_TEST(grow_overflow_is_an_error),
-         PT_TEST(grow_alloc_faults), PT_TEST(idmap_model), PT_TEST(idmap_alloc_faults), PT_TEST(strmap_copies_keys),
-         PT_TEST(hash_bytes), PT_TEST(hex_round_trip), PT_TEST(hex_rejects),
-         PT_TEST(json_parse_and_dump), PT_TEST(json_parse_errors_name_where),
+         PT_TEST(grow_alloc_faults), PT_TEST(idmap_model), PT_TEST(idmap_alloc_faults),
+         PT_TEST(strmap_copies_keys), PT_TEST(hash_bytes), PT_TEST(hex_round_trip),
+         PT_TEST(hex_rejects), PT_TEST(json_parse_and_dump), PT_TEST(json_parse_errors_name_where),
          PT_TEST(json_depth_and_size_bounds), PT_TEST(json_escape_two_forms),
          PT_TEST(json_leaves_the_process_allocator_alone))

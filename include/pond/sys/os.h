@@ -30,10 +30,10 @@ typedef enum {
     POND_OS_LSTAT,
     POND_OS_OPENDIR,
     POND_OS_FLOCK,
-    POND_OS_OPENAT,   /* relative to a directory descriptor (walks of a pond's directories) */
+    POND_OS_OPENAT, /* relative to a directory descriptor (walks of a pond's directories) */
     POND_OS_FSTATAT,
     POND_OS_UNLINKAT,
-    POND_OS_SYNCFS,   /* every file and directory of the file system holding fd durable */
+    POND_OS_SYNCFS, /* every file and directory of the file system holding fd durable */
     POND_OS__COUNT
 } pond_os_call;
 
@@ -76,10 +76,10 @@ POND_API const char *pond_os_call_name(pond_os_call c);
 
 /* Fault injection built into the shim (a test may also install its own table). */
 typedef enum {
-    POND_FAULT_ERRNO,  /* the call fails with the given errno */
-    POND_FAULT_SHORT,  /* write/read transfers fewer bytes (half, at least 1) */
-    POND_FAULT_EINTR,  /* the call fails with EINTR */
-    POND_FAULT_CRASH   /* _exit(77) before the call runs */
+    POND_FAULT_ERRNO, /* the call fails with the given errno */
+    POND_FAULT_SHORT, /* write/read transfers fewer bytes (half, at least 1) */
+    POND_FAULT_EINTR, /* the call fails with EINTR */
+    POND_FAULT_CRASH  /* _exit(77) before the call runs */
 } pond_fault_kind;
 
 /** Fail the nth call (1 = next) of `call` (POND_OS__COUNT = any mutating call) from now.

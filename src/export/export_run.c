@@ -853,7 +853,7 @@ static int recover(ex_ctx *c, const pond_export_options *o)
         pond_free(p);
     }
     if (rc == 0 && o->note)
-        o->note(o->payload, "finished an export that was interrupted");
+        o->note("finished an export that was interrupted", o->payload);
     ex_state_dispose(&j);
     return rc;
 }
@@ -998,7 +998,7 @@ static int note(const ex_ctx *c, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    c->o->note(c->o->payload, msg);
+    c->o->note(msg, c->o->payload);
     return 0;
 }
 

@@ -65,7 +65,7 @@ static int encode_parquet(out_ctx *o, struct ArrowArrayStream *st, int64_t *rows
     return rc;
 }
 
-static int read_at(void *payload, int64_t off, void *buf, size_t len, size_t *n_out)
+static int read_at(int64_t off, void *buf, size_t len, size_t *n_out, void *payload)
 {
     return pond_reader_pread(payload, buf, len, off, n_out);
 }
@@ -172,9 +172,8 @@ int pond_table_node_output(pond_output_result *res, pond_fs_node *node,
     struct ArrowArrayStream s;
     if ((rc = pond_table_node_read_stream(&s, node, ro)) < 0)
         return rc;
-    rc = pond_stream_output(res, &s, fmt, tz, sink, payload);
+    rc = pond_stream_output(res, &s, fmt, tz, sink, payload); /* consumes s */
     res->versions = stored;
-    s.release(&s);
     return rc;
 }
 
@@ -203,5 +202,6 @@ int pond_stream_output(pond_output_result *res, struct ArrowArrayStream *st,
     out_ctx o = {sink, payload, 0};
     int rc = encode_parquet(&o, st, &res->rows);
     res->bytes = o.bytes;
+    pond_arrow_stream_release(st); /* consumed, also on failure (docs/api.md, "Streams") */
     return rc;
 }

@@ -24,6 +24,10 @@ typedef struct {
     int64_t sql_ms;           /* SQL time limit per query */
     int64_t timeout_s;        /* an idle connection is closed after this */
     int64_t cache_bytes;      /* decoded series kept for buckets (0: none) */
+    /* tests only: called at the end of every /api/ request, after its answer is spooled and
+     * just before its snapshot lease is released (NULL: nothing) */
+    void (*before_release)(void *payload);
+    void *hook_payload;
 } serve_config;
 
 /* Runs until SIGINT or SIGTERM. Prints "listening on http://ADDR:PORT/" to stdout once

@@ -111,6 +111,8 @@ static void handle_put(serve_server *s, handle *h)
 {
     if (!h)
         return;
+    if (s->cfg->before_release)
+        s->cfg->before_release(s->cfg->hook_payload);
     pond_oplog_lease_release(h->lease);
     h->lease = NULL;
     pthread_mutex_lock(&s->mu);

@@ -38,6 +38,7 @@ typedef struct {
     int ts_col;
     table_ts ts;
     int64_t tmin, tmax, rows;
+    int64_t row_base; /* rows of this transaction's earlier writes, not counted in messages */
     int64_t version; /* the version this write creates */
     int64_t replaces_lo, replaces_hi; /* a compaction: the versions it replaces */
     const pond_hash *replaced; /* a compaction: their contents */
@@ -150,7 +151,8 @@ static int series_scan(write_ctx *c, const struct ArrowArray *batch, const char 
             continue;
         int64_t v;
         if (table__ts_value_checked(&v, &c->ts, col, i) < 0) {
-            pond_error_prefix("%s: row %lld, column '%s'", source, (long long)(c->rows + i + 1),
+            pond_error_prefix("%s: row %lld, column '%s'", source,
+                              (long long)(c->rows - c->row_base + i + 1),
                               c->eff.timestamp_column);
             return POND_EINVALID;
         }
@@ -227,6 +229,121 @@ static int finish(pond_table_write_result *res, write_ctx *c, pond_fs_node *node
     return rc;
 }
 
+/* Rows this transaction already wrote to the series: tinyfs keeps one version per node per
+ * transaction, so a second write would replace the first one's rows. Instead the new version
+ * holds both, the earlier rows first. *rows_out is 0 when the pending version (if any) holds
+ * no rows of this transaction (a settings version, or a copy of the last committed one). */
+static int pending_rows(int64_t *rows_out, pond_fs_node *node)
+{
+    *rows_out = 0;
+    pond_stat st;
+    int64_t last = 0, rows, lo, hi;
+    int rc = pond_fs_node_stat(&st, node);
+    if (rc == POND_ENOTFOUND)
+        return 0;
+    if (rc == 0)
+        rc = pond_fs_last_txn(&last, pond_fs_node_fs(node));
+    if (rc < 0 || st.txn_seq <= last || st.size == 0)
+        return rc;
+    char *x = NULL;
+    if ((rc = pond_fs_node_get_xattrs(&x, node)) == 0)
+        rc = table__version_entry(&rows, &lo, &hi, x, st.version);
+    pond_free(x);
+    if (rc < 0 || rows <= 0)
+        return rc;
+    if (lo > 0)
+        return pond_error_set(POND_EINVALID, D,
+                              "%s was compacted in this same transaction: commit before "
+                              "writing to it again", pond_fs_node_path(node));
+    *rows_out = rows;
+    return 0;
+}
+
+static bool same_columns(const struct ArrowSchema *a, const struct ArrowSchema *b)
+{
+    if (strcmp(a->format, b->format) != 0 ||
+        strcmp(a->name ? a->name : "", b->name ? b->name : "") != 0 ||
+        a->n_children != b->n_children)
+        return false;
+    for (int64_t i = 0; i < a->n_children; i++)
+        if (!same_columns(a->children[i], b->children[i]))
+            return false;
+    return true;
+}
+
+static int typed_columns(pond_buf *out, const struct ArrowSchema *s)
+{
+    int rc = 0;
+    for (int64_t k = 0; k < s->n_children && rc == 0; k++)
+        rc = pond_buf_printf(out, "%s%s %s", k ? ", " : "",
+                             s->children[k]->name ? s->children[k]->name : "",
+                             s->children[k]->format);
+    return rc == 0 ? pond_buf_putc(out, '\0') : rc;
+}
+
+/* The rows of this transaction's earlier write (the pending version), opened before the new
+ * version's writer (the node is busy once that is open); their columns must be the new
+ * write's, column for column. */
+typedef struct {
+    pond_reader *r;
+    pond_parquet_reader *pr;
+} pending_src;
+
+static void pending_close(pending_src *p)
+{
+    pond_parquet_reader_free(p->pr);
+    pond_reader_free(p->r);
+    p->pr = NULL;
+    p->r = NULL;
+}
+
+static int pending_open(pending_src *p, pond_fs_node *node, const struct ArrowSchema *schema)
+{
+    struct ArrowSchema have = {0};
+    int rc = pond_fs_node_open_reader(&p->r, node, 0);
+    if (rc == 0) {
+        pond_parquet_source src = {table__reader_read_at, pond_reader_size(p->r), p->r};
+        rc = pond_parquet_reader_open(&p->pr, &src, NULL);
+    }
+    if (rc == 0)
+        rc = pond_parquet_reader_schema(p->pr, &have);
+    if (rc == 0 && !same_columns(&have, schema)) {
+        pond_buf was = POND_BUF_INIT, now = POND_BUF_INIT;
+        rc = typed_columns(&was, &have);
+        if (rc == 0)
+            rc = typed_columns(&now, schema);
+        if (rc == 0)
+            rc = pond_error_set(POND_EINVALID, D,
+                                "%s: written twice in the same transaction with different "
+                                "columns (first: %s; now: %s); commit between the two writes",
+                                pond_fs_node_path(node), was.ptr, now.ptr);
+        pond_buf_dispose(&was);
+        pond_buf_dispose(&now);
+    }
+    pond_arrow_schema_release(&have);
+    if (rc < 0)
+        pending_close(p);
+    return rc;
+}
+
+/* Writes the pending rows into pw, before the new ones. */
+static int pending_copy(pending_src *p, write_ctx *c, pond_fs_node *node, pond_parquet_writer *pw)
+{
+    struct ArrowArray batch = {0};
+    int rc;
+    while ((rc = pond_parquet_reader_next(p->pr, &batch)) == 0) {
+        rc = series_scan(c, &batch, pond_fs_node_path(node));
+        if (rc == 0)
+            rc = pond_parquet_writer_write(pw, &batch);
+        pond_arrow_array_release(&batch);
+        if (rc < 0)
+            break;
+    }
+    pending_close(p);
+    c->row_base = c->rows;
+    return rc == POND_ITEROVER ? 0 : rc;
+}
+
 static int begin(write_ctx *c, pond_fs_node *node, pond_entry_type type)
 {
     const char *path = pond_fs_node_path(node);
@@ -252,6 +369,7 @@ int table__node_write(pond_table_write_result *out, pond_fs_node *node, pond_ent
     pond_parquet_writer *pw = NULL;
     int rc, err;
     write_ctx c = {0};
+    pending_src pend = {0};
     c.replaces_lo = replaces_lo;
     c.replaces_hi = replaces_hi;
     c.replaced = replaced;
@@ -268,6 +386,11 @@ int table__node_write(pond_table_write_result *out, pond_fs_node *node, pond_ent
         goto done;
     }
     if (c.series && (rc = series_prepare(&c, node, &schema, opts)) < 0)
+        goto done;
+    int64_t pending = 0;
+    if (c.series && (rc = pending_rows(&pending, node)) < 0)
+        goto done;
+    if (pending > 0 && (rc = pending_open(&pend, node, &schema)) < 0)
         goto done;
     if ((rc = pond_fs_node_open_writer(&c.w, node, type)) < 0)
         goto done;
@@ -287,6 +410,8 @@ int table__node_write(pond_table_write_result *out, pond_fs_node *node, pond_ent
     po.page_bytes = (size_t)128 << 10;
     po.threads = opts->version >= 3 ? opts->threads : 0;
     if ((rc = pond_parquet_writer_new(&pw, &sink, &schema, &po)) < 0)
+        goto done;
+    if (pending > 0 && (rc = pending_copy(&pend, &c, node, pw)) < 0)
         goto done;
     for (;;) {
         if ((err = in->get_next(in, &batch)) != 0) {
@@ -315,6 +440,7 @@ int table__node_write(pond_table_write_result *out, pond_fs_node *node, pond_ent
 done:
     pond_arrow_array_release(&batch);
     pond_parquet_writer_free(pw);
+    pending_close(&pend);
     pond_arrow_schema_release(&schema);
     ctx_dispose(&c);
     if (in->release)
@@ -381,6 +507,22 @@ int pond_table_node_write_parquet_file(pond_table_write_result *out, pond_fs_nod
     }
     if (c.series && (rc = series_prepare(&c, node, &schema, opts)) < 0) {
         pond_error_prefix("%s", host_path);
+        goto done;
+    }
+    int64_t pending = 0;
+    if (c.series && (rc = pending_rows(&pending, node)) < 0)
+        goto done;
+    if (pending > 0) {
+        /* this transaction wrote rows here already: the file's rows join them in a new
+         * encoding (the bytes cannot be stored as they are) */
+        struct ArrowArrayStream st;
+        rc = pond_parquet_reader_stream(&st, r);
+        r = NULL; /* the stream owns it (freed on failure too) */
+        if (rc < 0)
+            goto done;
+        rc = table__node_write(out, node, type, &st, opts, 0, 0, NULL, 0);
+        if (rc < 0)
+            pond_error_prefix("%s", host_path);
         goto done;
     }
     /* every row group must decode; a series also needs its event times */

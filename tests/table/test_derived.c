@@ -33,7 +33,29 @@ typedef struct {
 } row;
 
 /* One transaction writing rows to the series at path; returns what the write did. */
+static void write_rows(pond_fs *fs, const char *path, const row *rows, int n,
+                       pond_table_write_result *res);
+
 static pond_table_write_result append(pond_fs *fs, const char *path, const row *rows, int n)
+{
+    pond_table_write_result res = {0};
+    PT_ASSERT_OK(pond_fs_begin(fs, NULL));
+    write_rows(fs, path, rows, n, &res);
+    PT_ASSERT_OK(pond_fs_commit(NULL, fs));
+    return res;
+}
+
+/* The rows in two writes of one transaction (the series keeps both, its rollups see both). */
+static void append_split(pond_fs *fs, const char *path, const row *rows, int n)
+{
+    PT_ASSERT_OK(pond_fs_begin(fs, NULL));
+    write_rows(fs, path, rows, n / 2, NULL);
+    write_rows(fs, path, rows + n / 2, n - n / 2, NULL);
+    PT_ASSERT_OK(pond_fs_commit(NULL, fs));
+}
+
+static void write_rows(pond_fs *fs, const char *path, const row *rows, int n,
+                       pond_table_write_result *res_out)
 {
     struct ArrowSchema s;
     struct ArrowArray a;
@@ -67,13 +89,12 @@ static pond_table_write_result append(pond_fs *fs, const char *path, const row *
     PT_ASSERT_OK(pond_arrow_stream_from_batches(&st, &s, &a, 1));
     pond_fs_node *h = NULL;
     pond_table_write_result res = {0};
-    PT_ASSERT_OK(pond_fs_begin(fs, NULL));
     PT_ASSERT_OK(pond_fs_node_open(&h, fs, NULL, path, 0));
     PT_ASSERT_OK(pond_table_node_write_stream(&res, h, POND_ENTRY_FILE_SERIES, &st, NULL));
-    PT_ASSERT_OK(pond_fs_commit(NULL, fs));
     pond_fs_node_free(h);
     pond_arrow_schema_release(&s);
-    return res;
+    if (res_out)
+        *res_out = res;
 }
 
 static int derive(pond_fs *fs, const char *dest, const char *src, const char *every,
@@ -409,7 +430,10 @@ static void test_rollup_oracle(void)
     for (int step = 1; step <= steps; step++) {
         int n = 1 + (int)(rnd() % 40);
         random_rows(rows, n, &hi);
-        append(fs, "/s", rows, n);
+        if (step % 3 == 0 && n > 1)
+            append_split(fs, "/s", rows, n); /* two writes in one transaction */
+        else
+            append(fs, "/s", rows, n);
         oracle_add(&o, rows, n);
         check(fs, &o, "/h", HOUR_US, ALL, 7, step);
         check(fs, &o, "/d", DAY_US, CASC, 5, step);

@@ -112,7 +112,8 @@ typedef struct {
     int row;
 } mrow;
 
-static void append_rows(pond_fs *fs, const char *path, const mrow *rows, int n, bool with_x)
+/* One write of rows to path in the open transaction; its result code. */
+static int write_rows(pond_fs *fs, const char *path, const mrow *rows, int n, bool with_x)
 {
     int nc = with_x ? 4 : 3;
     struct ArrowSchema s;
@@ -143,11 +144,17 @@ static void append_rows(pond_fs *fs, const char *path, const mrow *rows, int n, 
         PT_ASSERT_OK(pond_arrow_builder_finish(a.children[c], b[c]));
         pond_arrow_builder_free(b[c]);
     }
-    PT_ASSERT_OK(pond_fs_begin(fs, NULL));
-    PT_ASSERT_OK(pond_table_write_batch(fs, NULL, path, POND_ENTRY_FILE_SERIES, &s, &a, NULL));
-    PT_ASSERT_OK(pond_fs_commit(NULL, fs));
+    int rc = pond_table_write_batch(fs, NULL, path, POND_ENTRY_FILE_SERIES, &s, &a, NULL);
     pond_arrow_array_release(&a);
     pond_arrow_schema_release(&s);
+    return rc;
+}
+
+static void append_rows(pond_fs *fs, const char *path, const mrow *rows, int n, bool with_x)
+{
+    PT_ASSERT_OK(pond_fs_begin(fs, NULL));
+    PT_ASSERT_OK(write_rows(fs, path, rows, n, with_x));
+    PT_ASSERT_OK(pond_fs_commit(NULL, fs));
 }
 
 /* Canonical lines of a read (header first); rows_out counts them. */
@@ -656,6 +663,85 @@ static void test_skip_identical(void)
     pond_backend_free(be);
 }
 
+/* ---- several writes to one series in one transaction: every write's rows are kept ---- */
+
+static void open_env(pond_backend **be, pond_fs **fs, bool disk)
+{
+    if (disk) {
+        char dir[4200];
+        snprintf(dir, sizeof dir, "%s/pond", PT_TMPDIR());
+        PT_ASSERT_OK(pond_oplog_create(dir, NULL));
+        PT_ASSERT_OK(pond_oplog_open(be, dir, NULL));
+    } else {
+        PT_ASSERT_OK(pond_backend_memory_new(be));
+    }
+    PT_ASSERT_OK(pond_fs_open(fs, *be, NULL));
+}
+
+static void two_writes_one_txn(bool disk)
+{
+    pond_backend *be = NULL;
+    pond_fs *fs = NULL;
+    open_env(&be, &fs, disk);
+    mrow a[2] = {{T0, 0, 1, 1, 0}, {T0 + 60000000, 1, 2, 1, 1}};
+    mrow b[3] = {{T0 + 120000000, 0, 3, 2, 0}, {T0 + 30000000, 1, 4, 2, 1}, {0, -1, 5, 2, 2}};
+    mrow c[1] = {{T0 + 180000000, 2, 6, 2, 0}};
+    append_rows(fs, "/s", a, 2, false);
+    /* a new series and an existing one, each written twice (three times) in one transaction */
+    PT_ASSERT_OK(pond_fs_begin(fs, NULL));
+    PT_ASSERT_OK(write_rows(fs, "/s", b, 3, false));
+    PT_ASSERT_OK(write_rows(fs, "/new", a, 2, false));
+    PT_ASSERT_OK(write_rows(fs, "/s", c, 1, false));
+    PT_ASSERT_OK(write_rows(fs, "/new", b, 3, false));
+    PT_ASSERT_OK(write_rows(fs, "/new", c, 1, false));
+    /* a write whose columns differ from this transaction's earlier write is refused, and the
+     * earlier rows stay */
+    PT_ASSERT_ERR(write_rows(fs, "/s", c, 1, true), POND_EINVALID);
+    PT_ASSERT_MSG_HAS("/s");
+    PT_ASSERT_MSG_HAS("same transaction");
+    PT_ASSERT_OK(pond_fs_commit(NULL, fs));
+    int64_t rows;
+    char *t = read_text(fs, "/s", NULL, &rows, NULL);
+    PT_ASSERT_INT_EQ(rows, 6); /* 2 + 3 + 1: none lost, in write order */
+    const char *want_s = "ts\tk\tv\n"
+                         "t1700000000000000000\t\"a\"\ti1\n"
+                         "t1700000060000000000\t\"b\"\ti2\n"
+                         "t1700000120000000000\t\"a\"\ti3\n"
+                         "t1700000030000000000\t\"b\"\ti4\n"
+                         "N\tN\ti5\n"
+                         "t1700000180000000000\t\"c\"\ti6\n";
+    PT_ASSERT_STR_EQ(t, want_s);
+    pond_free(t);
+    t = read_text(fs, "/new", NULL, &rows, NULL);
+    PT_ASSERT_INT_EQ(rows, 6);
+    pond_free(t);
+    /* one version per transaction, indexed with all its rows and its whole time range */
+    pond_series_version_info *vi = NULL;
+    size_t nv = 0;
+    pond_fs_node *h = NULL;
+    PT_ASSERT_OK(pond_fs_node_open(&h, fs, NULL, "/s", 0));
+    PT_ASSERT_OK(pond_series_node_versions(&vi, &nv, h));
+    PT_ASSERT_INT_EQ(nv, 2);
+    PT_ASSERT_INT_EQ(vi[1].rows, 4);
+    PT_ASSERT_INT_EQ(vi[1].min_event_time_us, T0 + 30000000);
+    PT_ASSERT_INT_EQ(vi[1].max_event_time_us, T0 + 180000000);
+    pond_free(vi);
+    /* a one-minute range read of the second version's later write finds its row */
+    pond_table_read_options o = POND_TABLE_READ_OPTIONS_INIT;
+    o.has_range = true;
+    o.from_us = T0 + 180000000;
+    o.to_us = T0 + 180000001;
+    t = read_text(fs, "/s", &o, &rows, NULL);
+    PT_ASSERT_INT_EQ(rows, 1);
+    pond_free(t);
+    pond_fs_node_free(h);
+    pond_fs_free(fs);
+    pond_backend_free(be);
+}
+
+static void test_two_writes_one_txn_memory(void) { two_writes_one_txn(false); }
+static void test_two_writes_one_txn_oplog(void) { two_writes_one_txn(true); }
+
 /* What `pond copy --type series host:F /s` does, through one handle: one path walk. */
 static void test_copy_walks_once(void)
 {
@@ -707,4 +793,5 @@ static void test_copy_walks_once(void)
 
 PT_SUITE(series_index, PT_TEST(copy_walks_once), PT_TEST(index_footers_read), PT_TEST(index_unindexed_versions),
          PT_TEST(dedup_model), PT_TEST(dedup_setting), PT_TEST(compact_same_rows),
-         PT_TEST(skip_identical))
+         PT_TEST(skip_identical), PT_TEST(two_writes_one_txn_memory),
+         PT_TEST(two_writes_one_txn_oplog))

@@ -111,8 +111,13 @@ static int64_t count_range(env *e, const char *path, int64_t from, int64_t to, i
     return rows;
 }
 
+/* The event-time range of path's newest version. The transaction is committed first and a new
+ * one begun: writes to one series in one transaction share one version (whose range covers
+ * them all), and these checks are about the last write alone. */
 static void last_event_range(env *e, const char *path, int64_t *lo, int64_t *hi)
 {
+    PT_ASSERT_OK(pond_fs_commit(NULL, e->fs));
+    PT_ASSERT_OK(pond_fs_begin(e->fs, NULL));
     pond_stat *vs = NULL;
     size_t nv = 0;
     PT_ASSERT_OK(pond_fs_versions(&vs, &nv, e->fs, NULL, path));

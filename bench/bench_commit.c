@@ -32,8 +32,8 @@ static void report(const char *name, double *lat, int n)
     double sum = 0;
     for (int i = 0; i < n; i++)
         sum += lat[i];
-    printf("%-28s mean %7.3f ms  p50 %7.3f ms  p99 %7.3f ms  (%d transactions)\n", name,
-           sum / n, lat[n / 2], lat[n * 99 / 100], n);
+    printf("%-28s mean %7.3f ms  p50 %7.3f ms  p99 %7.3f ms  (%d transactions)\n", name, sum / n,
+           lat[n / 2], lat[n * 99 / 100], n);
 }
 
 int main(int argc, char **argv)
@@ -61,8 +61,9 @@ int main(int argc, char **argv)
     sqlite3 *s;
     if (sqlite3_open(db, &s) != SQLITE_OK)
         return 1;
-    sqlite3_exec(s, "PRAGMA journal_mode=DELETE; PRAGMA synchronous=FULL;"
-                    "CREATE TABLE f(id INTEGER PRIMARY KEY, name TEXT, data BLOB);",
+    sqlite3_exec(s,
+                 "PRAGMA journal_mode=DELETE; PRAGMA synchronous=FULL;"
+                 "CREATE TABLE f(id INTEGER PRIMARY KEY, name TEXT, data BLOB);",
                  NULL, NULL, NULL);
     sqlite3_stmt *st;
     sqlite3_prepare_v2(s, "INSERT INTO f(name, data) VALUES (?, ?)", -1, &st, NULL);

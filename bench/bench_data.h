@@ -20,7 +20,10 @@ typedef struct {
     double walk[3]; /* the random walks of a, b, c */
 } bench_data;
 
-#define BENCH_DATA_INIT {88172645463325252ULL, {100, 200, 300}}
+#define BENCH_DATA_INIT                                                                            \
+    {                                                                                              \
+        88172645463325252ULL, { 100, 200, 300 }                                                    \
+    }
 
 static inline _Noreturn void bench_data_die(const char *what)
 {
@@ -50,10 +53,9 @@ static inline void bench_data_schema(struct ArrowSchema *s)
 /* Rows [row0, row0 + n) as one batch (rows must be generated in order). */
 static inline void bench_data_batch(bench_data *d, struct ArrowArray *b, int64_t row0, int64_t n)
 {
-    static const char *const tags[16] = {"alpha", "bravo",   "charlie", "delta", "echo",
-                                         "foxtrot", "golf",  "hotel",   "india", "juliett",
-                                         "kilo",  "lima",    "mike",    "november", "oscar",
-                                         "papa"};
+    static const char *const tags[16] = {
+        "alpha", "bravo",   "charlie", "delta", "echo", "foxtrot",  "golf",  "hotel",
+        "india", "juliett", "kilo",    "lima",  "mike", "november", "oscar", "papa"};
     if (pond_arrow_array_init(b, n, 0, 1, 5) < 0)
         bench_data_die("batch");
     struct ArrowArray *c = b->children[0];

@@ -29,8 +29,8 @@ static void report(const char *what, int64_t bytes, double secs)
 {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    printf("%s: %lld bytes in %.3f s = %.0f MB/s, peak RSS %ld KiB, pond heap peak %zu KiB\n",
-           what, (long long)bytes, secs, (double)bytes / secs / 1e6, ru.ru_maxrss,
+    printf("%s: %lld bytes in %.3f s = %.0f MB/s, peak RSS %ld KiB, pond heap peak %zu KiB\n", what,
+           (long long)bytes, secs, (double)bytes / secs / 1e6, ru.ru_maxrss,
            pond_alloc_peak() / 1024);
 }
 
@@ -79,8 +79,8 @@ static int ingest(const char *src, const char *dir, bool threaded)
     char sha[65], root[65];
     pond_hash_hex(sha, &ref.sha256);
     pond_hash_hex(root, &ref.root);
-    report(threaded ? "ingest (fsync, hashing on 2 threads)" : "ingest (fsync, 1 thread)",
-           ref.size, secs);
+    report(threaded ? "ingest (fsync, hashing on 2 threads)" : "ingest (fsync, 1 thread)", ref.size,
+           secs);
     printf("ref %s %s %lld\n", sha, root, (long long)ref.size);
     pond_cas_free(cas);
     return 0;
@@ -129,8 +129,9 @@ int main(int argc, char **argv)
     if (argc >= 6 && !strcmp(argv[1], "read"))
         return read_back(argv[2], argv[3], argv[4], argv[5],
                          argc > 6 ? (size_t)strtoull(argv[6], NULL, 10) : (size_t)1 << 20);
-    fprintf(stderr, "usage: %s ingest SRC STORE_DIR [--no-thread]\n"
-                    "       %s read STORE_DIR SHA256 ROOT SIZE [BUFSIZE]\n",
+    fprintf(stderr,
+            "usage: %s ingest SRC STORE_DIR [--no-thread]\n"
+            "       %s read STORE_DIR SHA256 ROOT SIZE [BUFSIZE]\n",
             argv[0], argv[0]);
     return 2;
 }

@@ -43,7 +43,7 @@ static void die(const char *what)
 
 static int g_threads = 1;
 static size_t g_page_bytes = 0; /* 0: the writer's default */
-static size_t g_write_peak = 0;  /* the writer's heap peak (pond allocator), bytes */
+static size_t g_write_peak = 0; /* the writer's heap peak (pond allocator), bytes */
 
 static double write_file(const char *path, const struct ArrowSchema *s, struct ArrowArray *batches,
                          int nb, pond_parquet_compression codec, int level, int64_t rg_rows)
@@ -61,7 +61,8 @@ static double write_file(const char *path, const struct ArrowSchema *s, struct A
     size_t base = pond_alloc_current();
     pond_alloc_reset_peak();
     double t = now();
-    if (pond_parquet_file_sink_open(&sink, path) < 0 || pond_parquet_writer_new(&w, &sink, s, &o) < 0)
+    if (pond_parquet_file_sink_open(&sink, path) < 0 ||
+        pond_parquet_writer_new(&w, &sink, s, &o) < 0)
         die(path);
     for (int i = 0; i < nb; i++)
         if (pond_parquet_writer_write(w, &batches[i]) < 0)

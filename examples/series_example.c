@@ -15,7 +15,7 @@
 #define CHECK(call)                                                                                \
     do {                                                                                           \
         if ((call) < 0) {                                                                          \
-            fprintf(stderr, "%s: %s\n", #call, pond_error_last()->message);                       \
+            fprintf(stderr, "%s: %s\n", #call, pond_error_last()->message);                        \
             exit(1);                                                                               \
         }                                                                                          \
     } while (0)
@@ -74,8 +74,8 @@ static void write_version(pond_fs *fs, int64_t t0_us, int n_batches)
     struct ArrowArrayStream in = {gen_schema, gen_next, gen_error, gen_release, &g};
     int64_t rows = 0;
     CHECK(pond_fs_begin(fs, "{\"example\":\"series\"}")); /* one transaction = one commit */
-    CHECK(pond_table_write_stream(&rows, fs, NULL, "/sensors/station1", POND_ENTRY_FILE_SERIES,
-                                  &in, NULL));
+    CHECK(pond_table_write_stream(&rows, fs, NULL, "/sensors/station1", POND_ENTRY_FILE_SERIES, &in,
+                                  NULL));
     int64_t txn;
     CHECK(pond_fs_commit(&txn, fs));
     printf("transaction %lld: wrote a version of %lld rows\n", (long long)txn, (long long)rows);
@@ -136,8 +136,8 @@ int main(int argc, char **argv)
     char a[40], z[40];
     pond_time_format_iso(a, first);
     pond_time_format_iso(z, last);
-    printf("range read: %lld rows, %s .. %s; %lld of %lld versions opened\n", (long long)rows, a,
-           z, (long long)stats.versions_read, (long long)stats.versions_total);
+    printf("range read: %lld rows, %s .. %s; %lld of %lld versions opened\n", (long long)rows, a, z,
+           (long long)stats.versions_read, (long long)stats.versions_total);
     pond_fs_free(fs);
     pond_backend_free(be);
     /* one hour of minutes, from the second version only */

@@ -28,9 +28,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         size_t at = (size_t)data[size - 1] * 7919 % img.size;
         img.ptr[at] ^= 0x01;
-        bool changed_root = pond_cas__table_check(&root2, &t, (const uint8_t *)img.ptr, img.size,
-                                                  "fuzz") != 0 ||
-                            !pond_hash_equal(&root, &root2);
+        bool changed_root =
+            pond_cas__table_check(&root2, &t, (const uint8_t *)img.ptr, img.size, "fuzz") != 0 ||
+            !pond_hash_equal(&root, &root2);
         /* a chunk hash change is caught by its group hash; anything else changes the root */
         if (!changed_root)
             abort();

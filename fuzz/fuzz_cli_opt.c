@@ -34,16 +34,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const cli_opt opts[] = {
         {.name = "-f", .alias = "--flag", .kind = CLI_OPT_FLAG, .dest = &flag, .help = "f"},
         {.name = "--str", .kind = CLI_OPT_STRING, .dest = &str, .arg = "S", .help = "s"},
-        {.name = "--num", .kind = CLI_OPT_INT, .dest = &num, .arg = "N", .help = "n\nmore",
-         .min = -5, .max = 1000, .given = &given},
-        {.name = "--size", .kind = CLI_OPT_SIZE, .dest = &size_v, .arg = "SIZE", .help = "z",
-         .min = 1, .max = INT64_MAX},
-        {.name = "--choice", .kind = CLI_OPT_CHOICE, .dest = &choice, .arg = "C",
-         .choices = "a|bb|ccc", .help = "c"},
+        {.name = "--num",
+         .kind = CLI_OPT_INT,
+         .dest = &num,
+         .arg = "N",
+         .help = "n\nmore",
+         .min = -5,
+         .max = 1000,
+         .given = &given},
+        {.name = "--size",
+         .kind = CLI_OPT_SIZE,
+         .dest = &size_v,
+         .arg = "SIZE",
+         .help = "z",
+         .min = 1,
+         .max = INT64_MAX},
+        {.name = "--choice",
+         .kind = CLI_OPT_CHOICE,
+         .dest = &choice,
+         .arg = "C",
+         .choices = "a|bb|ccc",
+         .help = "c"},
         {0},
     };
-    const cli_spec spec = {.command = "fuzz", .operands = "A... B", .opts = opts,
-                           .min_operands = 1, .max_operands = 3};
+    const cli_spec spec = {.command = "fuzz",
+                           .operands = "A... B",
+                           .opts = opts,
+                           .min_operands = 1,
+                           .max_operands = 3};
     int n = 0;
     int rc = cli_parse(&n, &spec, argc, argv);
     if (rc == -1 && (n < 1 || n > 3 || num < -5 || num > 1000 || (size_v && size_v < 1)))

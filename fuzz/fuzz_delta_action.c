@@ -13,9 +13,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     if (pond_delta__action_parse(&root, &kind, &body, (const char *)data, size, "fuzz") == 0) {
         switch (kind) {
-        case DELTA_ACT_ADD: (void)pond_delta__check_add(body, "fuzz"); break;
-        case DELTA_ACT_REMOVE: (void)pond_delta__check_remove(body, "fuzz"); break;
-        case DELTA_ACT_PROTOCOL: (void)pond_delta__check_protocol(body, "fuzz"); break;
+        case DELTA_ACT_ADD:
+            (void)pond_delta__check_add(body, "fuzz");
+            break;
+        case DELTA_ACT_REMOVE:
+            (void)pond_delta__check_remove(body, "fuzz");
+            break;
+        case DELTA_ACT_PROTOCOL:
+            (void)pond_delta__check_protocol(body, "fuzz");
+            break;
         case DELTA_ACT_METADATA:
             if (pond_delta__check_metadata(body, "fuzz") == 0) {
                 delta_arena arena = {0};
@@ -30,7 +36,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 pond_delta__arena_dispose(&arena);
             }
             break;
-        default: break;
+        default:
+            break;
         }
         const char *p = json_string_value(json_object_get(body, "path"));
         char *dec = NULL;

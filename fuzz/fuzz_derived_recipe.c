@@ -89,8 +89,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         goto done;
     if (pond_fs_begin(fs, NULL) < 0 || write_rows(fs, "/s", t0, 10, "ts") < 0 ||
         write_rows(fs, "/t", t0 + 300000000LL, 10, "ts") < 0 ||
-        write_rows(fs, "/d", t0, 1, "timestamp") < 0 ||
-        pond_fs_commit(NULL, fs) < 0)
+        write_rows(fs, "/d", t0, 1, "timestamp") < 0 || pond_fs_commit(NULL, fs) < 0)
         goto done;
     if (pond_fs_stat(&st, fs, NULL, "/s") < 0)
         goto done;
@@ -107,8 +106,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         goto done;
     sprintf(attrs, "{\"pond.derived\":%s,\"pond.timestamp_column\":\"timestamp\"}", recipe);
     if (pond_fs_node_open(&d, fs, NULL, "/d", 0) == 0 && pond_fs_node_set_xattrs(d, attrs) == 0) {
-        sprintf(attrs, "{\"pond.derived_by\":[{\"id\":\"%s\",\"path\":\"/d\"},{\"id\":\"%s\"}],"
-                       "\"pond.timestamp_column\":\"ts\"}", did, tid);
+        sprintf(attrs,
+                "{\"pond.derived_by\":[{\"id\":\"%s\",\"path\":\"/d\"},{\"id\":\"%s\"}],"
+                "\"pond.timestamp_column\":\"ts\"}",
+                did, tid);
         (void)pond_fs_set_xattrs(fs, NULL, "/s", attrs);
         (void)pond_derive_describe(&what, d);
         int rc = pond_derive_refresh(NULL, d);

@@ -18,16 +18,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(text, data, size);
     text[size] = '\0';
     ex_state s;
-    if (ex_state_parse(&s, text, size, "fuzz") == 0) {
+    if (pond_ex_state_parse(&s, text, size, "fuzz") == 0) {
         /* every file name stays inside the directory */
-        for (size_t i = 0; i < ex_state_nfiles(&s); i++) {
-            const char *n = ex_state_file(&s, i)->name;
+        for (size_t i = 0; i < pond_ex_state_nfiles(&s); i++) {
+            const char *n = pond_ex_state_file(&s, i)->name;
             if (!n[0] || n[0] == '/' || strstr(n, ".."))
                 __builtin_trap();
         }
-        for (size_t i = 0; i < ex_state_nvers(&s); i++)
-            (void)ex_state_ver(&s, i)->rows;
-        ex_state_dispose(&s);
+        for (size_t i = 0; i < pond_ex_state_nvers(&s); i++)
+            (void)pond_ex_state_ver(&s, i)->rows;
+        pond_ex_state_dispose(&s);
     }
     free(text);
     return 0;

@@ -14,7 +14,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size > OPLOG_INTENT_MAX_BYTES)
         return 0;
     oplog_intent in;
-    if (oplog__intent_parse(&in, (const char *)data, size, "fuzz") != 0)
+    if (pond_oplog__intent_parse(&in, (const char *)data, size, "fuzz") != 0)
         return 0;
     if (in.n > OPLOG_INTENT_MAX_ENTRIES)
         __builtin_trap();
@@ -22,16 +22,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const pond_push_entry *e = &in.v[i];
         if (e->version < 0 || e->size < 0)
             __builtin_trap();
-        if (!oplog__intent_follows(in.v, i, e) ||
+        if (!pond_oplog__intent_follows(in.v, i, e) ||
             (i && (e->version < in.v[i - 1].version ||
                    (e->version == in.v[i - 1].version && e->checkpoint == in.v[i - 1].checkpoint))))
             __builtin_trap();
     }
     pond_buf b = POND_BUF_INIT;
-    if (oplog__intent_format(&b, in.v, in.n) == 0 &&
+    if (pond_oplog__intent_format(&b, in.v, in.n) == 0 &&
         (b.size != size || memcmp(b.ptr, data, size)))
         __builtin_trap();
     pond_buf_dispose(&b);
-    oplog__intent_dispose(&in);
+    pond_oplog__intent_dispose(&in);
     return 0;
 }

@@ -24,32 +24,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case 0: { /* RLE / bit-packed hybrid */
         uint32_t out[1100];
         pq_rle r;
-        pq_rle_init(&r, p, len, arg % 33, "fuzz");
-        (void)pq_rle_get(&r, out, n);
+        pond_pq_rle_init(&r, p, len, arg % 33, "fuzz");
+        (void)pond_pq_rle_get(&r, out, n);
         break;
     }
     case 1: { /* levels */
         int16_t out[1100];
         pq_rle r;
-        pq_rle_init(&r, p, len, arg % 17, "fuzz");
-        (void)pq_rle_get_levels(&r, out, n, arg % 17 ? (1 << (arg % 17)) - 1 : 0);
+        pond_pq_rle_init(&r, p, len, arg % 17, "fuzz");
+        (void)pond_pq_rle_get_levels(&r, out, n, arg % 17 ? (1 << (arg % 17)) - 1 : 0);
         break;
     }
     case 2: { /* DELTA_BINARY_PACKED */
         int64_t out[1100];
         size_t got, used;
-        (void)pq_delta_decode(p, len, out, n < 1100 ? n : 1100, &got, &used, "fuzz");
+        (void)pond_pq_delta_decode(p, len, out, n < 1100 ? n : 1100, &got, &used, "fuzz");
         break;
     }
-    case 3: case 4: case 5: { /* byte arrays */
+    case 3:
+    case 4:
+    case 5: { /* byte arrays */
         pq_bytes_out o = {POND_BUF_INIT, POND_BUF_INIT};
         size_t used;
         if (which == 3)
-            (void)pq_plain_byte_arrays(&o, p, len, n, &used, 1 << 20, "fuzz");
+            (void)pond_pq_plain_byte_arrays(&o, p, len, n, &used, 1 << 20, "fuzz");
         else if (which == 4)
-            (void)pq_delta_length_byte_arrays(&o, p, len, n, 1 << 20, "fuzz");
+            (void)pond_pq_delta_length_byte_arrays(&o, p, len, n, 1 << 20, "fuzz");
         else
-            (void)pq_delta_byte_arrays(&o, p, len, n, 1 << 20, "fuzz");
+            (void)pond_pq_delta_byte_arrays(&o, p, len, n, 1 << 20, "fuzz");
         pond_buf_dispose(&o.data);
         pond_buf_dispose(&o.offsets);
         break;
@@ -57,14 +59,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case 6: { /* BYTE_STREAM_SPLIT */
         uint8_t out[8 * 1100];
         size_t w = (size_t)(arg % 8) + 1;
-        (void)pq_byte_stream_split(out, p, len, n < 1100 ? n : 1100, w, "fuzz");
+        (void)pond_pq_byte_stream_split(out, p, len, n < 1100 ? n : 1100, w, "fuzz");
         break;
     }
     default: { /* codecs, output capped */
         size_t cap = (size_t)arg * 256;
         uint8_t *out = pond_malloc(cap ? cap : 1);
         if (out) {
-            (void)pq_decompress(1 + (int)(len % 7), p, len, out, cap, 0);
+            (void)pond_pq_decompress(1 + (int)(len % 7), p, len, out, cap, 0);
             pond_free(out);
         }
         break;

@@ -23,37 +23,38 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     text[size] = '\0';
     int64_t rows, lo, hi;
     for (int64_t v = 0; v < 4; v++)
-        (void)table__version_entry(&rows, &lo, &hi, text, v);
+        (void)pond_table__version_entry(&rows, &lo, &hi, text, v);
     table_attrs a;
-    if (table__attrs_parse(&a, text, "/s") == 0) {
+    if (pond_table__attrs_parse(&a, text, "/s") == 0) {
         int64_t versions[8] = {1, 2, 3, 4, 5, 6, 7, 8}, by[8];
-        table__mark_replaced(by, versions, 8, a.comps, a.n_comps);
+        pond_table__mark_replaced(by, versions, 8, a.comps, a.n_comps);
         if (a.has_schema) {
             /* a version with exactly the merged columns always merges */
             struct ArrowSchema copy;
             if (pond_arrow_schema_copy(&copy, &a.schema) == 0) {
-                if (table__attrs_merge_schema(&a, &copy, a.through + 1, "/s") < 0 &&
-                    pond_error_last()->code != POND_ENOMEM && pond_error_last()->code != POND_EINVALID)
+                if (pond_table__attrs_merge_schema(&a, &copy, a.through + 1, "/s") < 0 &&
+                    pond_error_last()->code != POND_ENOMEM &&
+                    pond_error_last()->code != POND_EINVALID)
                     abort();
                 pond_arrow_schema_release(&copy);
             }
         }
-        (void)table__attrs_set_entry(&a, 9, 1, 0, 0, NULL, 0);
+        (void)pond_table__attrs_set_entry(&a, 9, 1, 0, 0, NULL, 0);
         char *one = NULL, *two = NULL;
-        if (table__attrs_dump(&one, &a) == 0) {
+        if (pond_table__attrs_dump(&one, &a) == 0) {
             table_attrs b;
-            if (table__attrs_parse(&b, one, "/s") != 0) {
+            if (pond_table__attrs_parse(&b, one, "/s") != 0) {
                 if (pond_error_last()->code != POND_ENOMEM)
                     abort(); /* what pond writes, pond reads */
             } else {
-                if (table__attrs_dump(&two, &b) == 0 && strcmp(one, two) != 0)
+                if (pond_table__attrs_dump(&two, &b) == 0 && strcmp(one, two) != 0)
                     abort();
-                table__attrs_dispose(&b);
+                pond_table__attrs_dispose(&b);
             }
         }
         pond_free(one);
         pond_free(two);
-        table__attrs_dispose(&a);
+        pond_table__attrs_dispose(&a);
     }
     free(text);
     return 0;

@@ -31,7 +31,8 @@ static void check(const serve_params *p)
                 abort();
     }
     if (p->n_srcs > SERVE_MAX_SRCS || p->limit < -1 || p->offset < 0 || p->version < 0 ||
-        p->n < 1 || p->n > POND_BUCKETS_MAX || (p->route == SERVE_API_LOG && p->limit > SERVE_LOG_MAX))
+        p->n < 1 || p->n > POND_BUCKETS_MAX ||
+        (p->route == SERVE_API_LOG && p->limit > SERVE_LOG_MAX))
         abort();
     bool needs_path = p->route == SERVE_API_READ || p->route == SERVE_API_DESCRIBE ||
                       p->route == SERVE_API_BUCKETS;

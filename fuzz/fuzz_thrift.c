@@ -16,32 +16,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     pq_arena a = {0};
     pq_tdec d;
-    pq_tdec_init(&d, data + 1, size - 1, 0, "fuzz");
+    pond_pq_tdec_init(&d, data + 1, size - 1, 0, "fuzz");
     switch (data[0] % 4) {
     case 0: {
         pq_file_meta m;
         pq_tskips skips;
         memset(&skips, 0, sizeof skips);
         d.skips = &skips;
-        if (pq_decode_file_meta(&m, &a, &d) == 0) {
+        if (pond_pq_decode_file_meta(&m, &a, &d) == 0) {
             char name[96], wire[24];
             for (int i = 0; i < skips.n_kinds; i++) /* the names of what was skipped */
-                if (!pq_tfield_name(name, sizeof name, skips.kind[i].s, skips.kind[i].id)[0] ||
-                    !pq_twire_name(wire, sizeof wire, skips.kind[i].got)[0])
+                if (!pond_pq_tfield_name(name, sizeof name, skips.kind[i].s, skips.kind[i].id)[0] ||
+                    !pond_pq_twire_name(wire, sizeof wire, skips.kind[i].got)[0])
                     __builtin_trap();
             pond_buf out = POND_BUF_INIT;
             pq_tenc e;
-            pq_tenc_init(&e, &out);
-            pq_encode_file_meta(&e, &m);
+            pond_pq_tenc_init(&e, &out);
+            pond_pq_encode_file_meta(&e, &m);
             if (e.rc == 0) {
                 pq_arena a2 = {0};
                 pq_file_meta m2;
                 pq_tdec d2;
-                pq_tdec_init(&d2, out.ptr, out.size, 0, "fuzz");
-                if (pq_decode_file_meta(&m2, &a2, &d2) != 0 || m2.num_rows != m.num_rows ||
+                pond_pq_tdec_init(&d2, out.ptr, out.size, 0, "fuzz");
+                if (pond_pq_decode_file_meta(&m2, &a2, &d2) != 0 || m2.num_rows != m.num_rows ||
                     m2.n_schema != m.n_schema || m2.n_row_groups != m.n_row_groups)
                     __builtin_trap(); /* what we encode we must decode identically */
-                pq_arena_free(&a2);
+                pond_pq_arena_free(&a2);
             }
             pond_buf_dispose(&out);
         }
@@ -49,20 +49,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     case 1: {
         pq_page_header h;
-        (void)pq_decode_page_header(&h, &d);
+        (void)pond_pq_decode_page_header(&h, &d);
         break;
     }
     case 2: {
         pq_column_index ci;
-        (void)pq_decode_column_index(&ci, &a, &d);
+        (void)pond_pq_decode_column_index(&ci, &a, &d);
         break;
     }
     default: {
         pq_offset_index oi;
-        (void)pq_decode_offset_index(&oi, &a, &d);
+        (void)pond_pq_decode_offset_index(&oi, &a, &d);
         break;
     }
     }
-    pq_arena_free(&a);
+    pond_pq_arena_free(&a);
     return 0;
 }

@@ -41,8 +41,8 @@ static size_t rule_tzif(uint8_t *buf, size_t cap, const uint8_t *rule, size_t le
 
 static void check_zone(const pond_tz *tz)
 {
-    static const int64_t probes[] = {-4102444800LL, 0, 951782400LL, 1711846800LL, 1729990800LL,
-                                     4102444800LL, 32503680000LL};
+    static const int64_t probes[] = {
+        -4102444800LL, 0, 951782400LL, 1711846800LL, 1729990800LL, 4102444800LL, 32503680000LL};
     for (size_t i = 0; i < sizeof probes / sizeof probes[0]; i++) {
         int32_t off = pond_tz_offset(tz, probes[i]);
         if (off < -93599 || off > 93599)

@@ -11,24 +11,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void same_obj(const repl_obj *a)
 {
     pond_buf b = POND_BUF_INIT;
-    wire_begin(&b, W_GET);
-    wire_obj(&b, a);
+    pond_wire_begin(&b, W_GET);
+    pond_wire_obj(&b, a);
     wire_msg m;
-    if (!b.ptr || wire_decode(&m, (const uint8_t *)b.ptr, b.size) != 0)
+    if (!b.ptr || pond_wire_decode(&m, (const uint8_t *)b.ptr, b.size) != 0)
         abort();
     const repl_obj *o = &m.obj;
     if (o->kind != a->kind || o->version != a->version || strcmp(o->path, a->path) ||
-        o->size != a->size || o->has_sha != a->has_sha ||
-        memcmp(&o->sha256, &a->sha256, 32) || memcmp(&o->root, &a->root, 32))
+        o->size != a->size || o->has_sha != a->has_sha || memcmp(&o->sha256, &a->sha256, 32) ||
+        memcmp(&o->root, &a->root, 32))
         abort();
-    wire_msg_dispose(&m);
+    pond_wire_msg_dispose(&m);
     pond_buf_dispose(&b);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     wire_msg m;
-    if (wire_decode(&m, data, size) != 0)
+    if (pond_wire_decode(&m, data, size) != 0)
         return 0;
     if (m.n > WIRE_MAX_ITEMS || strlen(m.s1) > WIRE_MAX_STR || strlen(m.s2) > WIRE_MAX_STR ||
         m.data_len > WIRE_MAX_DATA)
@@ -37,6 +37,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         same_obj(&m.obj);
     for (size_t k = 0; m.objs && k < m.n; k++)
         same_obj(&m.objs[k]);
-    wire_msg_dispose(&m);
+    pond_wire_msg_dispose(&m);
     return 0;
 }

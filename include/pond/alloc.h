@@ -23,7 +23,6 @@ POND_API void pond_alloc_reset_peak(void);
 /** Total number of successful allocations so far. */
 POND_API uint64_t pond_alloc_count(void);
 
-
 /** Overflow-checked size arithmetic: false on overflow. */
 static inline bool pond_add_overflow(size_t *out, size_t a, size_t b)
 {

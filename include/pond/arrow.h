@@ -91,40 +91,40 @@ POND_API void pond_arrow_stream_move(struct ArrowArrayStream *dst, struct ArrowA
 /* ---------------------------------------------------------------- format strings */
 
 typedef enum {
-    POND_ARROW_NA,         /* "n" */
-    POND_ARROW_BOOL,       /* "b" */
-    POND_ARROW_INT8,       /* "c" */
-    POND_ARROW_UINT8,      /* "C" */
-    POND_ARROW_INT16,      /* "s" */
-    POND_ARROW_UINT16,     /* "S" */
-    POND_ARROW_INT32,      /* "i" */
-    POND_ARROW_UINT32,     /* "I" */
-    POND_ARROW_INT64,      /* "l" */
-    POND_ARROW_UINT64,     /* "L" */
-    POND_ARROW_HALF,       /* "e" */
-    POND_ARROW_FLOAT,      /* "f" */
-    POND_ARROW_DOUBLE,     /* "g" */
-    POND_ARROW_BINARY,     /* "z" */
-    POND_ARROW_STRING,     /* "u" */
-    POND_ARROW_LARGE_BINARY, /* "Z" */
-    POND_ARROW_LARGE_STRING, /* "U" */
-    POND_ARROW_FIXED_BINARY, /* "w:N" (width) */
-    POND_ARROW_DECIMAL128, /* "d:P,S" (precision, scale) */
-    POND_ARROW_DECIMAL256, /* "d:P,S,256" */
-    POND_ARROW_DATE32,     /* "tdD" */
-    POND_ARROW_DATE64,     /* "tdm" */
-    POND_ARROW_TIME32,     /* "tts" / "ttm" (unit) */
-    POND_ARROW_TIME64,     /* "ttu" / "ttn" (unit) */
-    POND_ARROW_TIMESTAMP,  /* "ts?:TZ" (unit, tz) */
-    POND_ARROW_DURATION,   /* "tD?" (unit) */
+    POND_ARROW_NA,                      /* "n" */
+    POND_ARROW_BOOL,                    /* "b" */
+    POND_ARROW_INT8,                    /* "c" */
+    POND_ARROW_UINT8,                   /* "C" */
+    POND_ARROW_INT16,                   /* "s" */
+    POND_ARROW_UINT16,                  /* "S" */
+    POND_ARROW_INT32,                   /* "i" */
+    POND_ARROW_UINT32,                  /* "I" */
+    POND_ARROW_INT64,                   /* "l" */
+    POND_ARROW_UINT64,                  /* "L" */
+    POND_ARROW_HALF,                    /* "e" */
+    POND_ARROW_FLOAT,                   /* "f" */
+    POND_ARROW_DOUBLE,                  /* "g" */
+    POND_ARROW_BINARY,                  /* "z" */
+    POND_ARROW_STRING,                  /* "u" */
+    POND_ARROW_LARGE_BINARY,            /* "Z" */
+    POND_ARROW_LARGE_STRING,            /* "U" */
+    POND_ARROW_FIXED_BINARY,            /* "w:N" (width) */
+    POND_ARROW_DECIMAL128,              /* "d:P,S" (precision, scale) */
+    POND_ARROW_DECIMAL256,              /* "d:P,S,256" */
+    POND_ARROW_DATE32,                  /* "tdD" */
+    POND_ARROW_DATE64,                  /* "tdm" */
+    POND_ARROW_TIME32,                  /* "tts" / "ttm" (unit) */
+    POND_ARROW_TIME64,                  /* "ttu" / "ttn" (unit) */
+    POND_ARROW_TIMESTAMP,               /* "ts?:TZ" (unit, tz) */
+    POND_ARROW_DURATION,                /* "tD?" (unit) */
     POND_ARROW_INTERVAL_MONTHS,         /* "tiM" */
     POND_ARROW_INTERVAL_DAY_TIME,       /* "tiD" */
     POND_ARROW_INTERVAL_MONTH_DAY_NANO, /* "tin" */
-    POND_ARROW_LIST,       /* "+l" */
-    POND_ARROW_LARGE_LIST, /* "+L" */
-    POND_ARROW_FIXED_LIST, /* "+w:N" (width) */
-    POND_ARROW_STRUCT,     /* "+s" */
-    POND_ARROW_MAP         /* "+m" */
+    POND_ARROW_LIST,                    /* "+l" */
+    POND_ARROW_LARGE_LIST,              /* "+L" */
+    POND_ARROW_FIXED_LIST,              /* "+w:N" (width) */
+    POND_ARROW_STRUCT,                  /* "+s" */
+    POND_ARROW_MAP                      /* "+m" */
 } pond_arrow_type;
 
 typedef enum {
@@ -137,13 +137,13 @@ typedef enum {
 /** A parsed format string. `tz` points into the format string (empty for none). */
 typedef struct {
     pond_arrow_type type;
-    int width;        /* fixed binary / fixed list width, in bytes or elements */
-    int precision;    /* decimal */
-    int scale;        /* decimal */
+    int width;     /* fixed binary / fixed list width, in bytes or elements */
+    int precision; /* decimal */
+    int scale;     /* decimal */
     pond_arrow_unit unit;
     const char *tz;
-    int n_buffers;    /* buffers the layout has (validity included) */
-    int bit_width;    /* of one value in buffer 1 for fixed-width types (1 for bool); 0 otherwise */
+    int n_buffers; /* buffers the layout has (validity included) */
+    int bit_width; /* of one value in buffer 1 for fixed-width types (1 for bool); 0 otherwise */
 } pond_arrow_format;
 
 /** Parse a format string; POND_EINVALID (message names the format) if unknown or malformed. */

@@ -32,10 +32,13 @@ typedef struct {
     const char *const *columns; /* NULL: every numeric column but the timestamp */
     int n_columns;
     /* version 2 */
-    pond_buckets_cache *cache;  /* NULL: every call reads the range */
+    pond_buckets_cache *cache; /* NULL: every call reads the range */
 } pond_buckets_options;
 #define POND_BUCKETS_OPTIONS_VERSION 2
-#define POND_BUCKETS_OPTIONS_INIT {POND_BUCKETS_OPTIONS_VERSION, false, 0, 0, 100, NULL, 0, NULL}
+#define POND_BUCKETS_OPTIONS_INIT                                                                  \
+    {                                                                                              \
+        POND_BUCKETS_OPTIONS_VERSION, false, 0, 0, 100, NULL, 0, NULL                              \
+    }
 #define POND_BUCKETS_MAX 100000
 
 typedef enum {
@@ -46,7 +49,7 @@ typedef enum {
 } pond_buckets_source;
 
 typedef struct {
-    int64_t count; /* values that went in: nulls, NaN and infinities do not */
+    int64_t count;        /* values that went in: nulls, NaN and infinities do not */
     double min, max, sum; /* min/max +inf/-inf and sum 0 when count is 0 */
 } pond_bucket;
 
@@ -73,8 +76,8 @@ typedef struct {
  *  that is not numeric is POND_EINVALID naming it and its type. A path that is not a series,
  *  or a series without a timestamp column, is POND_EINVALID. Dispose with
  *  pond_buckets_dispose (also on failure). */
-POND_API int pond_table_buckets(pond_buckets *out, pond_fs *fs, const pond_wd *wd,
-                                const char *path, const pond_buckets_options *opts);
+POND_API int pond_table_buckets(pond_buckets *out, pond_fs *fs, const pond_wd *wd, const char *path,
+                                const pond_buckets_options *opts);
 POND_API void pond_buckets_dispose(pond_buckets *b);
 /** The start of bucket i: from + ceil((to - from) * i / n), µs (i = n gives to). A row at
  *  time t lies in the bucket i with start(i) <= t < start(i + 1). */

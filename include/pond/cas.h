@@ -45,14 +45,17 @@ typedef struct {
     bool threaded;       /* share the two SHA-256 passes with a second thread while writing */
 } pond_cas_options;
 #define POND_CAS_OPTIONS_INIT                                                                      \
-    {POND_CAS_OPTIONS_VERSION, POND_CAS_DEFAULT_CHUNK_SIZE, POND_CAS_DEFAULT_FANOUT, true}
+    {                                                                                              \
+        POND_CAS_OPTIONS_VERSION, POND_CAS_DEFAULT_CHUNK_SIZE, POND_CAS_DEFAULT_FANOUT, true       \
+    }
 
 /** Opens the store rooted at `dir` (normally `<pond>/_large_files`). Nothing is created on disk
  *  until the first writer. `opts` may be NULL (defaults). Every blob of one store must use the
  *  same chunk size and fanout, because a dedup hit replaces the chunk table file: the oplog
  *  always uses the defaults; other values are for tests. POND_EINVALID for bad options. */
 POND_API int pond_cas_open(pond_cas **out, const char *dir, const pond_cas_options *opts);
-POND_API void pond_cas_free(pond_cas *cas); /* NULL is fine; open readers/writers must be freed first */
+POND_API void pond_cas_free(
+    pond_cas *cas); /* NULL is fine; open readers/writers must be freed first */
 
 /** The blob's path (`<dir>/<ab>/<hex>`) in a fresh string (pond_free). */
 POND_API int pond_cas_blob_path(char **out, const pond_cas *cas, const pond_hash *sha256);
@@ -124,21 +127,21 @@ POND_API int pond_cas_verify(pond_cas_ref *ref_out, pond_cas *cas, const pond_ha
 typedef enum {
     POND_CAS_ENTRY_BLOB,   /* <ab>/<hex>: a blob (has_chunks says whether its table exists) */
     POND_CAS_ENTRY_CHUNKS, /* <ab>/<hex>.chunks whose blob is missing (orphan) */
-    POND_CAS_ENTRY_TEMP,   /* tmp/<pid>-<n>-<hex>.data|.chunks: a writer's file, live or abandoned */
-    POND_CAS_ENTRY_OTHER   /* anything else under the store: foreign (reported, never touched) */
+    POND_CAS_ENTRY_TEMP, /* tmp/<pid>-<n>-<hex>.data|.chunks: a writer's file, live or abandoned */
+    POND_CAS_ENTRY_OTHER /* anything else under the store: foreign (reported, never touched) */
 } pond_cas_entry_kind;
 
 typedef struct {
     pond_cas_entry_kind kind;
-    const char *path;   /* relative to the store directory ("" = the store directory itself);
+    const char *path; /* relative to the store directory ("" = the store directory itself);
                          * valid during the callback */
-    pond_hash sha256;   /* BLOB and CHUNKS */
-    int64_t size;       /* bytes on disk */
-    int64_t mtime_us;   /* modification time, µs since the epoch */
-    bool has_chunks;    /* BLOB: `<hex>.chunks` exists (as a regular file) */
-    bool stale;         /* mtime older than the grace period given to foreach */
-    uint32_t mode;      /* st_mode of the entry itself (a link is reported as a link) */
-    bool misplaced;     /* OTHER: it sits where the store keeps its own file or directory (a
+    pond_hash sha256; /* BLOB and CHUNKS */
+    int64_t size;     /* bytes on disk */
+    int64_t mtime_us; /* modification time, µs since the epoch */
+    bool has_chunks;  /* BLOB: `<hex>.chunks` exists (as a regular file) */
+    bool stale;       /* mtime older than the grace period given to foreach */
+    uint32_t mode;    /* st_mode of the entry itself (a link is reported as a link) */
+    bool misplaced;   /* OTHER: it sits where the store keeps its own file or directory (a
                          * blob name, `tmp`, a fan-out directory, the store itself, anything in
                          * tmp/) but is of the wrong type: a symbolic link, a FIFO, a device... */
 } pond_cas_entry;

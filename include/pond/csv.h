@@ -31,16 +31,18 @@ typedef struct {
 
 #define POND_CSV_OPTIONS_VERSION 2
 #define POND_CSV_OPTIONS_INIT                                                                      \
-    {POND_CSV_OPTIONS_VERSION, ',', '"', 16u << 20, 65536, 256u << 10, NULL, 0, 0, false}
+    {                                                                                              \
+        POND_CSV_OPTIONS_VERSION, ',', '"', 16u << 20, 65536, 256u << 10, NULL, 0, 0, false        \
+    }
 
 /* ---- dialect sniffing ---------------------------------------------------------------------- */
 
 typedef struct {
-    char delimiter;     /* ',', '\t', ';', '|', or ' ' with space_aligned */
+    char delimiter; /* ',', '\t', ';', '|', or ' ' with space_aligned */
     bool space_aligned;
-    char quote;         /* '"', or '\'' when every header field is wrapped in single quotes */
-    int fields;         /* fields per record in the sample */
-    int records;        /* complete records the sample held */
+    char quote;  /* '"', or '\'' when every header field is wrapped in single quotes */
+    int fields;  /* fields per record in the sample */
+    int records; /* complete records the sample held */
 } pond_csv_dialect;
 
 /** Guesses the delimiter (and, unless quote_given, the quote character) from the first bytes

@@ -35,15 +35,15 @@ typedef struct {
     int64_t at_version;      /* the snapshot version to build; -1 = latest */
     bool ignore_checkpoints; /* replay every JSON commit from 0 (they must all exist) */
     /* version 2: */
-    bool skip_stats;         /* leave pond_delta_file.stats NULL (about half the memory of a
+    bool skip_stats; /* leave pond_delta_file.stats NULL (about half the memory of a
                                 big snapshot); the snapshot then cannot be verified, dumped or
                                 checkpointed */
 } pond_delta_open_options;
 
 #define POND_DELTA_OPEN_OPTIONS_VERSION 2
-#define POND_DELTA_OPEN_OPTIONS_INIT                      \
-    {                                                     \
-        POND_DELTA_OPEN_OPTIONS_VERSION, -1, false, false \
+#define POND_DELTA_OPEN_OPTIONS_INIT                                                               \
+    {                                                                                              \
+        POND_DELTA_OPEN_OPTIONS_VERSION, -1, false, false                                          \
     }
 
 /** Open a snapshot of the Delta table rooted at dir. opts may be NULL (latest, checkpoints used).
@@ -358,16 +358,16 @@ POND_API int pond_delta_path_decode(char **out, const char *logged_path);
 /* ------------------------------------------------------------------ checking and repair */
 
 typedef enum {
-    POND_DELTA_LOG_COMMIT,          /* a JSON commit (damaged, or missing between others) */
-    POND_DELTA_LOG_CHECKPOINT,      /* a checkpoint (all its parts) that cannot be read */
-    POND_DELTA_LOG_LAST_CHECKPOINT  /* _last_checkpoint: unreadable, or names no checkpoint */
+    POND_DELTA_LOG_COMMIT,         /* a JSON commit (damaged, or missing between others) */
+    POND_DELTA_LOG_CHECKPOINT,     /* a checkpoint (all its parts) that cannot be read */
+    POND_DELTA_LOG_LAST_CHECKPOINT /* _last_checkpoint: unreadable, or names no checkpoint */
 } pond_delta_log_file_kind;
 
 typedef struct {
-    const char *file;              /* name inside _delta_log */
+    const char *file; /* name inside _delta_log */
     pond_delta_log_file_kind kind;
-    int64_t version;               /* of the commit or checkpoint (-1: _last_checkpoint) */
-    const char *problem;           /* why, one line */
+    int64_t version;     /* of the commit or checkpoint (-1: _last_checkpoint) */
+    const char *problem; /* why, one line */
 } pond_delta_log_problem;
 typedef void (*pond_delta_log_problem_fn)(const pond_delta_log_problem *p, void *payload);
 

@@ -22,31 +22,30 @@ typedef struct {
 } pond_describe_version;
 
 typedef struct {
-    char *path;                               /* normalized */
-    pond_stat st;                             /* the entry itself (not following a symlink) */
+    char *path;   /* normalized */
+    pond_stat st; /* the entry itself (not following a symlink) */
     char node_id[POND_NODE_ID_STRLEN + 1];
-    char *target;                             /* symlinks */
-    pond_series_settings settings;            /* series; all NULL otherwise */
-    bool has_schema;                          /* tables and series with a stored version */
-    int64_t schema_version;                   /* table: the version the schema is from (the
+    char *target;                    /* symlinks */
+    pond_series_settings settings;   /* series; all NULL otherwise */
+    bool has_schema;                 /* tables and series with a stored version */
+    int64_t schema_version;          /* table: the version the schema is from (the
                                                  latest); series: 0, the merged schema of all
                                                  versions (from its index) */
-    struct ArrowSchema schema;                /* released when !has_schema */
-    char *schema_error;                       /* the schema could not be read: why */
-    pond_describe_version *versions;          /* files: oldest first */
+    struct ArrowSchema schema;       /* released when !has_schema */
+    char *schema_error;              /* the schema could not be read: why */
+    pond_describe_version *versions; /* files: oldest first */
     size_t n_versions;
-    int64_t total_rows, total_size;           /* over all versions (rows: not counting
+    int64_t total_rows, total_size; /* over all versions (rows: not counting
                                                  versions a compaction replaced) */
-    char *derived;                            /* a derived node: its recipe in words */
-    char **dependents;                        /* a source: its derived nodes' paths */
+    char *derived;                  /* a derived node: its recipe in words */
+    char **dependents;              /* a source: its derived nodes' paths */
     size_t n_dependents;
 } pond_describe;
 
 /** Describes the entry at path of fs. be (may be NULL) is the backend fs was opened on: an
  *  oplog backend tells where each version's content is stored. Dispose with
  *  pond_describe_dispose (also after a failure). */
-POND_API int pond_describe_get(pond_describe *out, pond_fs *fs, pond_backend *be,
-                               const char *path);
+POND_API int pond_describe_get(pond_describe *out, pond_fs *fs, pond_backend *be, const char *path);
 POND_API void pond_describe_dispose(pond_describe *d);
 /** Appends the text `pond describe` prints. */
 POND_API int pond_describe_text(pond_buf *out, const pond_describe *d);

@@ -65,7 +65,8 @@ POND_API int pond_error_set(int code, int domain, const char *fmt, ...)
 
 /** Like pond_error_set with POND_EIO (or a code mapped from errno: ENOENT -> POND_ENOTFOUND,
  *  EEXIST -> POND_EEXISTS, ENOMEM -> POND_ENOMEM ...) and ": strerror(errno)" appended. */
-POND_API int pond_error_set_os(int domain, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+POND_API int pond_error_set_os(int domain, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /** Prefix the current message with "<prefix>: " (for adding a path at a higher level). */
 POND_API void pond_error_prefix(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -47,15 +47,15 @@ typedef enum {
 POND_API int pond_export_partition_parse(pond_export_partition *out, const char *text);
 
 typedef struct {
-    unsigned version;              /* POND_EXPORT_OPTIONS_VERSION */
+    unsigned version; /* POND_EXPORT_OPTIONS_VERSION */
     pond_export_format format;
     pond_export_partition partition;
-    bool has_range;                /* series: only rows with event time in [from_us, to_us) */
+    bool has_range; /* series: only rows with event time in [from_us, to_us) */
     int64_t from_us, to_us;
-    const char *const *columns;    /* projection by name (NULL = all) */
+    const char *const *columns; /* projection by name (NULL = all) */
     int n_columns;
-    int64_t target_file_bytes;     /* a file is closed once it reaches this size (0: 128 MiB) */
-    int64_t row_group_rows;        /* rows per Parquet row group (0: 131072) */
+    int64_t target_file_bytes; /* a file is closed once it reaches this size (0: 128 MiB) */
+    int64_t row_group_rows;    /* rows per Parquet row group (0: 131072) */
     /* called now and then while rows are written (rows and bytes so far for this source);
        may be NULL */
     void (*progress)(const char *source, int64_t rows, int64_t bytes, void *payload);
@@ -65,21 +65,23 @@ typedef struct {
     void *payload;
 } pond_export_options;
 #define POND_EXPORT_OPTIONS_VERSION 1
-#define POND_EXPORT_OPTIONS_INIT                                                                  \
-    {POND_EXPORT_OPTIONS_VERSION, POND_EXPORT_PARQUET, POND_EXPORT_PARTITION_DEFAULT, false, 0, 0, \
-     NULL, 0, 0, 0, NULL, NULL, NULL}
+#define POND_EXPORT_OPTIONS_INIT                                                                   \
+    {                                                                                              \
+        POND_EXPORT_OPTIONS_VERSION, POND_EXPORT_PARQUET, POND_EXPORT_PARTITION_DEFAULT, false, 0, \
+            0, NULL, 0, 0, 0, NULL, NULL, NULL                                                     \
+    }
 
 typedef struct {
-    bool unchanged;          /* nothing new: no file was written */
-    bool full;               /* every earlier file was replaced (first export, changed options,
+    bool unchanged;        /* nothing new: no file was written */
+    bool full;             /* every earlier file was replaced (first export, changed options,
                                 schema or settings) */
-    int64_t versions_read;   /* source versions read */
-    int64_t versions_kept;   /* versions already exported (or recognised as the same rows) */
-    int64_t rows;            /* rows written */
+    int64_t versions_read; /* source versions read */
+    int64_t versions_kept; /* versions already exported (or recognised as the same rows) */
+    int64_t rows;          /* rows written */
     int64_t files_written, bytes_written;
-    int64_t files_removed;   /* files of earlier exports replaced (Delta: remove actions) */
-    int64_t files_total;     /* files of this source in DIR afterwards */
-    int64_t delta_version;   /* the Delta commit written, or -1 */
+    int64_t files_removed; /* files of earlier exports replaced (Delta: remove actions) */
+    int64_t files_total;   /* files of this source in DIR afterwards */
+    int64_t delta_version; /* the Delta commit written, or -1 */
 } pond_export_result;
 
 /** Exports the table or series at path (relative to wd; NULL = root) into the host directory
@@ -87,8 +89,7 @@ typedef struct {
  *  dir/_pond_export.lock for the duration (POND_EBUSY when another export holds it). A dir
  *  holding another source's export, or another format, is POND_EINVALID naming both. */
 POND_API int pond_export_source(pond_export_result *out, pond_fs *fs, const pond_wd *wd,
-                                const char *path, const char *dir,
-                                const pond_export_options *opts);
+                                const char *path, const char *dir, const pond_export_options *opts);
 
 /** The directory a source exports into when several are exported at once: dir joined with the
  *  source's absolute pond path (dir + "/plant/s1"). POND_EINVALID (naming the path) for a

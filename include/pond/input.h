@@ -49,7 +49,10 @@ typedef struct {
     const char *name;             /* for messages (default: the path, or "stdin") */
 } pond_input_options;
 #define POND_INPUT_OPTIONS_VERSION 1
-#define POND_INPUT_OPTIONS_INIT {POND_INPUT_OPTIONS_VERSION, POND_INPUT_AUTO, NULL}
+#define POND_INPUT_OPTIONS_INIT                                                                    \
+    {                                                                                              \
+        POND_INPUT_OPTIONS_VERSION, POND_INPUT_AUTO, NULL                                          \
+    }
 
 /** Opens a host file; path "-" is standard input (not closed by free). A directory is
  *  refused by name; a FIFO (a pipe, process substitution) is read like stdin. */

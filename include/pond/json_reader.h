@@ -31,15 +31,18 @@ typedef enum {
 } pond_json_kind;
 
 typedef struct {
-    unsigned version;       /* POND_JSON_OPTIONS_VERSION */
+    unsigned version; /* POND_JSON_OPTIONS_VERSION */
     pond_json_layout layout;
-    size_t max_record;      /* largest record accepted, bytes (default 16 MiB) */
-    int max_depth;          /* deepest nesting (default 64) */
-    size_t buffer_size;     /* initial buffer (default 256 KiB) */
-    const char *name;       /* for messages */
+    size_t max_record;  /* largest record accepted, bytes (default 16 MiB) */
+    int max_depth;      /* deepest nesting (default 64) */
+    size_t buffer_size; /* initial buffer (default 256 KiB) */
+    const char *name;   /* for messages */
 } pond_json_options;
 #define POND_JSON_OPTIONS_VERSION 1
-#define POND_JSON_OPTIONS_INIT {POND_JSON_OPTIONS_VERSION, POND_JSON_AUTO, 16u << 20, 64, 256u << 10, NULL}
+#define POND_JSON_OPTIONS_INIT                                                                     \
+    {                                                                                              \
+        POND_JSON_OPTIONS_VERSION, POND_JSON_AUTO, 16u << 20, 64, 256u << 10, NULL                 \
+    }
 
 /* Reads up to cap bytes; *n_out = 0 means end of input. */
 typedef int (*pond_json_read_fn)(void *buf, size_t cap, size_t *n_out, void *payload);
@@ -55,8 +58,8 @@ POND_API size_t pond_json_reader_nkeys(const pond_json_reader *r);
 /** Key i of the current record (NUL-terminated, unescaped; valid until next/free). */
 POND_API const char *pond_json_reader_key(const pond_json_reader *r, size_t i, size_t *len_out);
 /** Value i (NUL-terminated; "" for null, false and true; valid until next/free). */
-POND_API const char *pond_json_reader_value(const pond_json_reader *r, size_t i,
-                                            size_t *len_out, pond_json_kind *kind_out);
+POND_API const char *pond_json_reader_value(const pond_json_reader *r, size_t i, size_t *len_out,
+                                            pond_json_kind *kind_out);
 /** 1-based line where the current record starts. */
 POND_API int64_t pond_json_reader_line(const pond_json_reader *r);
 /** The layout found (ARRAY or LINES) once the first record was read. */

@@ -19,15 +19,18 @@
 #define POND_THRESHOLD_TABLE_DEFAULT ((int64_t)1024 * 1024)
 
 typedef struct {
-    unsigned version;          /* POND_OPLOG_CREATE_OPTIONS_VERSION */
-    int64_t threshold_data;    /* file:data content at or above this goes to the store */
-    int64_t threshold_table;   /* file:table and file:series likewise */
-    const char *command_json;  /* commitInfo extra members, e.g. {"pondCommand":[...]}; may be NULL */
+    unsigned version;        /* POND_OPLOG_CREATE_OPTIONS_VERSION */
+    int64_t threshold_data;  /* file:data content at or above this goes to the store */
+    int64_t threshold_table; /* file:table and file:series likewise */
+    const char
+        *command_json; /* commitInfo extra members, e.g. {"pondCommand":[...]}; may be NULL */
 } pond_oplog_create_options;
 #define POND_OPLOG_CREATE_OPTIONS_VERSION 1
 #define POND_OPLOG_CREATE_OPTIONS_INIT                                                             \
-    {POND_OPLOG_CREATE_OPTIONS_VERSION, POND_THRESHOLD_DATA_DEFAULT, POND_THRESHOLD_TABLE_DEFAULT, \
-     NULL}
+    {                                                                                              \
+        POND_OPLOG_CREATE_OPTIONS_VERSION, POND_THRESHOLD_DATA_DEFAULT,                            \
+            POND_THRESHOLD_TABLE_DEFAULT, NULL                                                     \
+    }
 
 /** Creates a new, empty pond at dir (created if missing; an existing directory must be empty).
  *  POND_EEXISTS if dir already holds a pond or anything else. */
@@ -48,7 +51,10 @@ typedef struct {
     int64_t as_of_txn; /* -1: latest; otherwise a read-only view right after that transaction */
 } pond_oplog_options;
 #define POND_OPLOG_OPTIONS_VERSION 1
-#define POND_OPLOG_OPTIONS_INIT {POND_OPLOG_OPTIONS_VERSION, -1}
+#define POND_OPLOG_OPTIONS_INIT                                                                    \
+    {                                                                                              \
+        POND_OPLOG_OPTIONS_VERSION, -1                                                             \
+    }
 
 /** Opens the pond at dir as a tinyfs backend (free with pond_backend_free). Reads the Delta log
  *  (checkpoint + later commits) and indexes data files by partition; rows are read lazily, one
@@ -81,10 +87,10 @@ typedef struct {
 } pond_oplog_txn_file;
 
 typedef struct {
-    int64_t txn;          /* the transaction (its Delta commit version) */
-    bool has_info;        /* false: the commit records no commitInfo (time and command 0/NULL) */
-    int64_t time_us;      /* when it was committed, µs UTC (millisecond precision) */
-    char *command;        /* the command line that made it (words joined by spaces), else the
+    int64_t txn;     /* the transaction (its Delta commit version) */
+    bool has_info;   /* false: the commit records no commitInfo (time and command 0/NULL) */
+    int64_t time_us; /* when it was committed, µs UTC (millisecond precision) */
+    char *command;   /* the command line that made it (words joined by spaces), else the
                            * Delta operation; NULL when neither is recorded */
     pond_oplog_txn_file *files; /* with opts->files: the data files it added, in log order */
     size_t n_files;
@@ -99,7 +105,10 @@ typedef struct {
     bool files;       /* also the data files each transaction added */
 } pond_oplog_history_options;
 #define POND_OPLOG_HISTORY_OPTIONS_VERSION 1
-#define POND_OPLOG_HISTORY_OPTIONS_INIT {POND_OPLOG_HISTORY_OPTIONS_VERSION, -1, -1, false}
+#define POND_OPLOG_HISTORY_OPTIONS_INIT                                                            \
+    {                                                                                              \
+        POND_OPLOG_HISTORY_OPTIONS_VERSION, -1, -1, false                                          \
+    }
 
 /** The transactions of the pond at dir, newest first, from opts->newest down (at most
  *  opts->limit of them), read from the commit files alone (no replay): what `pond log` and
@@ -125,14 +134,13 @@ typedef struct {
 POND_API int pond_oplog_storage_of(pond_oplog_storage *out, pond_backend *be,
                                    const pond_node_id *id, int64_t version);
 
-
 /* ---- maintenance: fsck, gc, compaction ----------------------------------------------------- */
 
 typedef struct {
-    int64_t rows;               /* node versions checked */
-    int64_t data_files;         /* data files read */
-    int64_t inline_checked;     /* inline contents re-hashed */
-    int64_t blobs_checked;      /* distinct blobs re-hashed */
+    int64_t rows;           /* node versions checked */
+    int64_t data_files;     /* data files read */
+    int64_t inline_checked; /* inline contents re-hashed */
+    int64_t blobs_checked;  /* distinct blobs re-hashed */
     int64_t bytes_hashed;
     int64_t missing;            /* referenced blobs or data files that are not there */
     int64_t corrupt;            /* blobs, data files or log entries that fail verification */
@@ -142,12 +150,12 @@ typedef struct {
     int64_t young_temps;        /* temp files younger than the grace period: a writer at work,
                                  * or one that stopped recently (each reported with size, age) */
     int64_t young_temp_bytes;
-    int64_t replaced_files;     /* data files a later commit replaced (a merge, retention): no
+    int64_t replaced_files; /* data files a later commit replaced (a merge, retention): no
                                  * read needs them any more, gc removes them */
-    int64_t foreign;            /* entries in the pond's own directories that are not pond's */
-    int64_t misplaced;          /* ... of them where pond keeps its own file or directory (a
+    int64_t foreign;        /* entries in the pond's own directories that are not pond's */
+    int64_t misplaced;      /* ... of them where pond keeps its own file or directory (a
                                  * link, a FIFO, a device): fsck fails on these */
-    int64_t stranded;           /* versions of a node outside the partition its listing names
+    int64_t stranded;       /* versions of a node outside the partition its listing names
                                  * (left by a move in a pond written before format 2): a
                                  * warning, kept and never read */
 } pond_fsck_report;
@@ -204,7 +212,9 @@ typedef struct {
 } pond_gc_options;
 #define POND_GC_OPTIONS_VERSION 1
 #define POND_GC_OPTIONS_INIT                                                                       \
-    {POND_GC_OPTIONS_VERSION, 0, -1, 3600LL * 1000000, false, NULL, NULL, NULL}
+    {                                                                                              \
+        POND_GC_OPTIONS_VERSION, 0, -1, 3600LL * 1000000, false, NULL, NULL, NULL                  \
+    }
 
 typedef struct {
     int64_t versions_dropped, partitions_rewritten, data_files_removed, blobs_removed,

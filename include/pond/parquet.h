@@ -29,7 +29,7 @@ typedef int (*pond_parquet_write_fn)(const void *data, size_t len, void *payload
 
 typedef struct {
     pond_parquet_read_fn read_at;
-    int64_t size;   /* total bytes */
+    int64_t size; /* total bytes */
     void *payload;
 } pond_parquet_source;
 
@@ -70,8 +70,10 @@ typedef struct {
 
 #define POND_PARQUET_READ_OPTIONS_VERSION 1
 #define POND_PARQUET_READ_OPTIONS_INIT                                                             \
-    {POND_PARQUET_READ_OPTIONS_VERSION, 0, false, NULL, 0, NULL, 0, false, 0, false, 0, false,    \
-     false}
+    {                                                                                              \
+        POND_PARQUET_READ_OPTIONS_VERSION, 0, false, NULL, 0, NULL, 0, false, 0, false, 0, false,  \
+            false                                                                                  \
+    }
 
 typedef struct pond_parquet_reader pond_parquet_reader;
 
@@ -88,8 +90,8 @@ POND_API int pond_parquet_reader_open_file(pond_parquet_reader **out, const char
 POND_API int pond_parquet_reader_open_fd(pond_parquet_reader **out, int fd, const char *path,
                                          const pond_parquet_read_options *opts);
 /** Open over a memory buffer (borrowed: it must outlive the reader). */
-POND_API int pond_parquet_reader_open_memory(pond_parquet_reader **out, const void *buf,
-                                             size_t len, const pond_parquet_read_options *opts);
+POND_API int pond_parquet_reader_open_memory(pond_parquet_reader **out, const void *buf, size_t len,
+                                             const pond_parquet_read_options *opts);
 POND_API void pond_parquet_reader_free(pond_parquet_reader *r); /* NULL is fine */
 
 /** The Arrow schema of the batches (a "+s" struct of the projected top-level fields). */
@@ -151,8 +153,8 @@ POND_API int pond_parquet_reader_describe(pond_buf *out, pond_parquet_reader *r)
 POND_API int pond_parquet_reader_prune_int(pond_parquet_reader *r, const char *column, int64_t lo,
                                            int64_t hi);
 /** The same for FLOAT/DOUBLE columns (NaN bounds keep the row group). */
-POND_API int pond_parquet_reader_prune_double(pond_parquet_reader *r, const char *column,
-                                              double lo, double hi);
+POND_API int pond_parquet_reader_prune_double(pond_parquet_reader *r, const char *column, double lo,
+                                              double hi);
 /** Whether row group i will be read by pond_parquet_reader_next. */
 POND_API bool pond_parquet_reader_row_group_selected(const pond_parquet_reader *r, int i);
 
@@ -160,8 +162,8 @@ POND_API bool pond_parquet_reader_row_group_selected(const pond_parquet_reader *
 
 /** Write every row in the canonical text form (canon-v1) through `write`, one batch at a
  *  time; *rows_out gets the row count (may be NULL). */
-POND_API int pond_parquet_dump(pond_parquet_reader *r, pond_parquet_write_fn write,
-                               void *payload, int64_t *rows_out);
+POND_API int pond_parquet_dump(pond_parquet_reader *r, pond_parquet_write_fn write, void *payload,
+                               int64_t *rows_out);
 
 /* ---------------------------------------------------------------- writer */
 
@@ -215,7 +217,7 @@ typedef struct {
     size_t max_statistics_bytes;          /* longer binary min/max are omitted (default 4096) */
     /* key-value metadata written to the footer (copied at writer_new) */
     const char *const *kv_keys;
-    const char *const *kv_values;         /* entries may be NULL (no value) */
+    const char *const *kv_values; /* entries may be NULL (no value) */
     int n_kv;
     /* threads encoding and compressing column chunks, the caller's among them: 0 = the
      * default (2), 1 = the caller's thread only, at most 64. Columns are encoded in parallel
@@ -226,8 +228,11 @@ typedef struct {
 
 #define POND_PARQUET_WRITER_OPTIONS_VERSION 1
 #define POND_PARQUET_WRITER_OPTIONS_INIT                                                           \
-    {POND_PARQUET_WRITER_OPTIONS_VERSION, POND_PARQUET_COMPRESS_ZSTD, 0, 131072, (size_t)128 << 20, (size_t)1 << 20,               \
-     (size_t)1 << 20, true, true, true, 4096, NULL, NULL, 0, 0}
+    {                                                                                              \
+        POND_PARQUET_WRITER_OPTIONS_VERSION, POND_PARQUET_COMPRESS_ZSTD, 0, 131072,                \
+            (size_t)128 << 20, (size_t)1 << 20, (size_t)1 << 20, true, true, true, 4096, NULL,     \
+            NULL, 0, 0                                                                             \
+    }
 
 typedef struct pond_parquet_writer pond_parquet_writer;
 

@@ -30,8 +30,7 @@ POND_API int pond_remote_list(pond_remote **out, size_t *n_out, const char *dir)
 POND_API int pond_remote_get(pond_remote *out, const char *dir, const char *name);
 /** Adds a remote. Names are letters, digits, '.', '_' and '-'; POND_EEXISTS if taken; the URL
  *  must be a directory path, file:///path or ssh://[user@]host[:port]/path (POND_EINVALID). */
-POND_API int pond_remote_add(const char *dir, const char *name, const char *url,
-                             const char *exec);
+POND_API int pond_remote_add(const char *dir, const char *name, const char *url, const char *exec);
 /** Removes a remote (POND_ENOTFOUND if there is none of that name). */
 POND_API int pond_remote_remove(const char *dir, const char *name);
 /** Records the transaction a remote and the pond last agreed on. */
@@ -46,19 +45,22 @@ typedef struct {
     void *payload;
 } pond_repl_options;
 #define POND_REPL_OPTIONS_VERSION 1
-#define POND_REPL_OPTIONS_INIT {POND_REPL_OPTIONS_VERSION, NULL, NULL, NULL, NULL}
+#define POND_REPL_OPTIONS_INIT                                                                     \
+    {                                                                                              \
+        POND_REPL_OPTIONS_VERSION, NULL, NULL, NULL, NULL                                          \
+    }
 
 typedef struct {
-    int64_t from_version;  /* the receiver's head before (-1: it had no pond) */
-    int64_t to_version;    /* and after */
-    int64_t commits;       /* commit files sent */
-    int64_t checkpoints;   /* checkpoint files sent */
-    int64_t data_files;    /* data files sent */
-    int64_t blobs;         /* blobs sent */
-    int64_t bytes;         /* content bytes sent (all kinds) */
-    int64_t already;       /* objects the receiver already had (an interrupted run's) */
+    int64_t from_version;     /* the receiver's head before (-1: it had no pond) */
+    int64_t to_version;       /* and after */
+    int64_t commits;          /* commit files sent */
+    int64_t checkpoints;      /* checkpoint files sent */
+    int64_t data_files;       /* data files sent */
+    int64_t blobs;            /* blobs sent */
+    int64_t bytes;            /* content bytes sent (all kinds) */
+    int64_t already;          /* objects the receiver already had (an interrupted run's) */
     int64_t start_checkpoint; /* >= 0: the receiver was started from this checkpoint */
-    bool created;          /* the receiving pond was created */
+    bool created;             /* the receiving pond was created */
 } pond_repl_report;
 
 /** Sends what the remote at url lacks (fast-forward only). POND_ECONFLICT on divergence or a
@@ -74,9 +76,9 @@ POND_API int pond_repl_clone(pond_repl_report *out, const char *url, const char 
                              const pond_repl_options *opts);
 
 typedef struct {
-    int64_t commits_compared;  /* commit files compared byte for byte (by SHA-256) */
-    int64_t log_differs;       /* log files of the remote that differ from ours */
-    pond_fsck_report fsck;     /* the remote's own check */
+    int64_t commits_compared; /* commit files compared byte for byte (by SHA-256) */
+    int64_t log_differs;      /* log files of the remote that differ from ours */
+    pond_fsck_report fsck;    /* the remote's own check */
 } pond_repl_verify_report;
 
 /** Re-hashes the remote's content (its fsck, run where it is) and compares its log with ours;
@@ -86,12 +88,12 @@ POND_API int pond_repl_verify(pond_repl_verify_report *out, const char *dir, con
                               pond_fsck_fn fn, void *payload, const pond_repl_options *opts);
 
 typedef enum {
-    POND_REPL_SAME,      /* both at the same transaction */
-    POND_REPL_BEHIND,    /* the remote lacks transactions we have */
-    POND_REPL_AHEAD,     /* the remote has transactions we lack */
-    POND_REPL_DIVERGED,  /* both committed since the last common transaction */
-    POND_REPL_MISSING,   /* no pond at the remote yet */
-    POND_REPL_UNRELATED  /* another pond (different table id) */
+    POND_REPL_SAME,     /* both at the same transaction */
+    POND_REPL_BEHIND,   /* the remote lacks transactions we have */
+    POND_REPL_AHEAD,    /* the remote has transactions we lack */
+    POND_REPL_DIVERGED, /* both committed since the last common transaction */
+    POND_REPL_MISSING,  /* no pond at the remote yet */
+    POND_REPL_UNRELATED /* another pond (different table id) */
 } pond_repl_relation;
 
 typedef struct {

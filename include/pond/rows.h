@@ -104,8 +104,8 @@ typedef struct {
 /** Writes every batch of st in fmt: rows as pond_rows_write_stream, or Parquet as one file
  *  encoded anew (zstd). st is consumed, also on failure. res->versions is left 0. */
 POND_API int pond_stream_output(pond_output_result *res, struct ArrowArrayStream *st,
-                                pond_output_format fmt, const pond_tz *tz,
-                                pond_rows_sink_fn sink, void *payload);
+                                pond_output_format fmt, const pond_tz *tz, pond_rows_sink_fn sink,
+                                void *payload);
 
 /** Writes the table or series at path, read with ro (range, columns, version, dedup), to sink
  *  in fmt. A series is read as pond_table_read_stream reads it: versions a compaction replaced

@@ -47,8 +47,7 @@ POND_API void pond_sql_free(pond_sql *q); /* NULL is fine; finalize statements f
  *  needed). file_version 0: latest (table) or all versions (series); N: only version N.
  *  POND_ENOTFOUND / POND_EINVALID if path is missing or not a table or series,
  *  POND_EEXISTS-like SQL errors (POND_EINVALID) if name is taken. */
-POND_API int pond_sql_attach(pond_sql *q, const char *name, const char *path,
-                             int64_t file_version);
+POND_API int pond_sql_attach(pond_sql *q, const char *name, const char *path, int64_t file_version);
 
 /** Reads a table binding NAME=PATH[@VERSION] as `pond query` and `pond serve` take it: NAME is
  *  what precedes the first '=', PATH the rest; a final '@' followed by digits only is the
@@ -68,9 +67,8 @@ POND_API int pond_sql_step(pond_sql *q, struct sqlite3_stmt *stmt);
  *  gives them; tz may be NULL). Integers of a result column declared TIMESTAMP (a timestamp
  *  column taken as it is) print as times with a zone, DATETIME as wall-clock times; blobs as
  *  hex. rows_out may be NULL. Errors as pond_sql_prepare and pond_sql_step, or the sink's. */
-POND_API int pond_sql_output(int64_t *rows_out, pond_sql *q, const char *sql,
-                             pond_rows_format fmt, const pond_tz *tz, pond_rows_sink_fn sink,
-                             void *payload);
+POND_API int pond_sql_output(int64_t *rows_out, pond_sql *q, const char *sql, pond_rows_format fmt,
+                             const pond_tz *tz, pond_rows_sink_fn sink, void *payload);
 
 /** The most decoded bytes each attached table keeps for rescans (default 64 MiB); 0 turns
  *  the cache off (every scan reads the pond). Applies to scans that start afterwards. */

@@ -36,7 +36,7 @@ typedef struct {
     int64_t row_group_rows;       /* 0 = default (131072: small enough for range pruning) */
     int compression_level;        /* 0 = default: zstd level 1 (ingest speed), else the codec's */
     /* version 2 */
-    const char *timezone;         /* series: the IANA zone wall-clock values (timestamps
+    const char *timezone;            /* series: the IANA zone wall-clock values (timestamps
                                      without a zone, dates) are read in; NULL = the recorded
                                      one, else UTC. Recorded on the series */
     const char *const *time_formats; /* series: --time-format strings to record (n = 0: keep
@@ -47,22 +47,24 @@ typedef struct {
     void (*warn)(const char *message, void *payload);
     void *warn_payload;
     /* version 3 */
-    bool skip_identical;          /* series: when the new version's content has the same
+    bool skip_identical; /* series: when the new version's content has the same
                                      SHA-256 as an existing version's, write nothing and say
                                      which (pond_table_write_result.identical_to) */
-    int threads;                  /* Parquet encoding threads, the caller's among them (0 = 2;
+    int threads;         /* Parquet encoding threads, the caller's among them (0 = 2;
                                      1 = the caller's only); the bytes stored are the same
                                      whatever the count (pond_parquet_writer_options) */
 } pond_table_write_options;
 #define POND_TABLE_WRITE_OPTIONS_VERSION 3
 #define POND_TABLE_WRITE_OPTIONS_INIT                                                              \
-    {POND_TABLE_WRITE_OPTIONS_VERSION, NULL, 0, 0, 0, NULL, NULL, 0, NULL, NULL, false, 0}
+    {                                                                                              \
+        POND_TABLE_WRITE_OPTIONS_VERSION, NULL, 0, 0, 0, NULL, NULL, 0, NULL, NULL, false, 0       \
+    }
 
 /** What a write did. */
 typedef struct {
-    int64_t rows;         /* rows written */
-    int64_t version;      /* the version it created (pending until the transaction commits) */
-    int64_t identical_to; /* skip_identical: the version whose content is the same (then
+    int64_t rows;              /* rows written */
+    int64_t version;           /* the version it created (pending until the transaction commits) */
+    int64_t identical_to;      /* skip_identical: the version whose content is the same (then
                              nothing was written and version is 0), else 0; when retention
                              dropped that version after a compaction replaced it: the
                              compacted version, which records the contents it replaced */
@@ -96,9 +98,8 @@ POND_API int pond_table_write_parquet_file(int64_t *rows_out, pond_fs *fs, const
 POND_API int pond_table_node_write_stream(pond_table_write_result *out, pond_fs_node *node,
                                           pond_entry_type type, struct ArrowArrayStream *in,
                                           const pond_table_write_options *opts);
-POND_API int pond_table_node_write_parquet_file(pond_table_write_result *out,
-                                                pond_fs_node *node, pond_entry_type type,
-                                                const char *host_path,
+POND_API int pond_table_node_write_parquet_file(pond_table_write_result *out, pond_fs_node *node,
+                                                pond_entry_type type, const char *host_path,
                                                 const pond_table_write_options *opts);
 /** The same from one batch (schema and batch are only read). */
 POND_API int pond_table_write_batch(pond_fs *fs, const pond_wd *wd, const char *path,
@@ -107,23 +108,25 @@ POND_API int pond_table_write_batch(pond_fs *fs, const pond_wd *wd, const char *
                                     const pond_table_write_options *opts);
 
 typedef struct {
-    unsigned version;           /* POND_TABLE_READ_OPTIONS_VERSION */
-    int64_t file_version;       /* 0: latest (table) or all versions (series); N: only version N */
-    bool has_range;             /* series: limit to [from_us, to_us) */
+    unsigned version;     /* POND_TABLE_READ_OPTIONS_VERSION */
+    int64_t file_version; /* 0: latest (table) or all versions (series); N: only version N */
+    bool has_range;       /* series: limit to [from_us, to_us) */
     int64_t from_us, to_us;
     const char *const *columns; /* projection by name (NULL = all) */
     int n_columns;
     /* version 2 */
-    pond_dedup dedup;           /* series: DEFAULT = the series' setting */
+    pond_dedup dedup;              /* series: DEFAULT = the series' setting */
     const char *const *dedup_keys; /* with dedup LAST: key columns besides the timestamp */
     size_t n_dedup_keys;
-    int threads;                /* decoding threads, the caller's among them (0 = 2; 1 = the
+    int threads; /* decoding threads, the caller's among them (0 = 2; 1 = the
                                    caller's only): row groups of >= 512 KiB decode ahead in
                                    parallel; the batches are the same whatever the count */
 } pond_table_read_options;
 #define POND_TABLE_READ_OPTIONS_VERSION 2
 #define POND_TABLE_READ_OPTIONS_INIT                                                               \
-    {POND_TABLE_READ_OPTIONS_VERSION, 0, false, 0, 0, NULL, 0, POND_DEDUP_DEFAULT, NULL, 0, 0}
+    {                                                                                              \
+        POND_TABLE_READ_OPTIONS_VERSION, 0, false, 0, 0, NULL, 0, POND_DEDUP_DEFAULT, NULL, 0, 0   \
+    }
 
 /** Splits a column list "a,b,c" as `pond cat --columns` and `pond serve` take it: names in
  *  order, split at every ',' (names cannot hold a comma). *out (NULL-terminated, one
@@ -149,12 +152,12 @@ POND_API int pond_table_node_schema(struct ArrowSchema *out, pond_fs_node *node)
 /** What the index knows about one version of a series, without reading it. */
 typedef struct {
     int64_t version;
-    int64_t size;          /* bytes; 0: a version with no rows (created empty, or a settings
+    int64_t size; /* bytes; 0: a version with no rows (created empty, or a settings
                               change) */
-    int64_t rows;          /* -1: not in the index (written before it existed) */
+    int64_t rows; /* -1: not in the index (written before it existed) */
     bool has_event_time;
     int64_t min_event_time_us, max_event_time_us;
-    int64_t replaced_by;   /* the compacted version holding its rows, or 0 */
+    int64_t replaced_by;              /* the compacted version holding its rows, or 0 */
     int64_t replaces_lo, replaces_hi; /* a compacted version: the versions it replaces */
 } pond_series_version_info;
 /** Every version of the series at node, oldest first (pond_free). */
@@ -167,15 +170,18 @@ POND_API int pond_series_node_versions(pond_series_version_info **out, size_t *n
  *  replaces; reads skip replaced versions, and retention may then drop them. Nothing is
  *  written when fewer than min_versions (at least 2) such versions hold rows. */
 typedef struct {
-    unsigned version;      /* POND_SERIES_COMPACT_OPTIONS_VERSION */
-    int64_t min_versions;  /* 0 = 2 */
+    unsigned version;     /* POND_SERIES_COMPACT_OPTIONS_VERSION */
+    int64_t min_versions; /* 0 = 2 */
 } pond_series_compact_options;
 #define POND_SERIES_COMPACT_OPTIONS_VERSION 1
-#define POND_SERIES_COMPACT_OPTIONS_INIT {POND_SERIES_COMPACT_OPTIONS_VERSION, 0}
+#define POND_SERIES_COMPACT_OPTIONS_INIT                                                           \
+    {                                                                                              \
+        POND_SERIES_COMPACT_OPTIONS_VERSION, 0                                                     \
+    }
 typedef struct {
-    int64_t version;            /* the compacted version written, 0 when none */
+    int64_t version; /* the compacted version written, 0 when none */
     int64_t replaced_lo, replaced_hi;
-    int64_t versions_replaced;  /* versions with rows among them */
+    int64_t versions_replaced; /* versions with rows among them */
     int64_t rows;
 } pond_series_compact_result;
 POND_API int pond_series_compact(pond_series_compact_result *out, pond_fs_node *node,
@@ -200,10 +206,10 @@ typedef struct {
     char **time_formats;    /* --time-format strings of the last write that gave some */
     size_t n_time_formats;
     /* since 2 */
-    pond_dedup dedup;       /* NONE (or DEFAULT) unless set with pond_series_set_dedup */
-    char **dedup_keys;      /* key columns besides the timestamp */
+    pond_dedup dedup;  /* NONE (or DEFAULT) unless set with pond_series_set_dedup */
+    char **dedup_keys; /* key columns besides the timestamp */
     size_t n_dedup_keys;
-    int64_t compact_after;  /* automatic compaction once this many versions follow the last
+    int64_t compact_after; /* automatic compaction once this many versions follow the last
                                compaction (0: off); see pond_series_compact */
 } pond_series_settings;
 /** The settings recorded on the series at path; all NULL when none are or the path does not
@@ -217,13 +223,12 @@ POND_API void pond_series_settings_dispose(pond_series_settings *s);
  *  given), else the recorded one; the zone defaults to "UTC", the timestamp column stays NULL
  *  when neither is known (then it is detected). A given timestamp column or zone that differs
  *  from the recorded one is POND_EINVALID naming path, both values and the flag. */
-POND_API int pond_series_settings_resolve(pond_series_settings *out, pond_fs *fs,
-                                          const pond_wd *wd, const char *path,
-                                          const char *timestamp_column, const char *timezone,
-                                          const char *const *time_formats, size_t n_time_formats);
+POND_API int pond_series_settings_resolve(pond_series_settings *out, pond_fs *fs, const pond_wd *wd,
+                                          const char *path, const char *timestamp_column,
+                                          const char *timezone, const char *const *time_formats,
+                                          size_t n_time_formats);
 POND_API int pond_series_node_settings_resolve(pond_series_settings *out, pond_fs_node *node,
-                                               const char *timestamp_column,
-                                               const char *timezone,
+                                               const char *timestamp_column, const char *timezone,
                                                const char *const *time_formats,
                                                size_t n_time_formats);
 
@@ -232,8 +237,8 @@ POND_API int pond_series_node_settings_resolve(pond_series_settings *out, pond_f
  *  column, of a type that is not nested. Like every change of a series' settings this writes
  *  a new version holding no rows (size 0: reads skip it) that carries the new attributes.
  *  Nothing is written when the rule is already the recorded one. */
-POND_API int pond_series_set_dedup(pond_fs_node *node, pond_dedup dedup,
-                                   const char *const *keys, size_t n_keys);
+POND_API int pond_series_set_dedup(pond_fs_node *node, pond_dedup dedup, const char *const *keys,
+                                   size_t n_keys);
 /** Records the automatic compaction policy (0: off): after a write through pond copy, a
  *  series with at least `after` versions since its last compaction is compacted. */
 POND_API int pond_series_set_compact_after(pond_fs_node *node, int64_t after);
@@ -272,7 +277,6 @@ POND_API bool pond_event_time_of_row(int64_t *us_out, const pond_event_time *et,
  *  range lies outside; a version without one is always read). */
 POND_API bool pond_series_version_in_range(const pond_stat *v, int64_t from_us, int64_t to_us);
 
-
 /* ---- derived nodes (docs/derived.md) ----------------------------------------------------- */
 
 /** A derived node: a series whose rows a recipe computes from other series, kept current by
@@ -280,32 +284,34 @@ POND_API bool pond_series_version_in_range(const pond_stat *v, int64_t from_us, 
  *  recomputed) and read like any series. Its recipe is recorded in its attributes
  *  (pond.derived, docs/format.md) and names its sources by node id. */
 typedef struct {
-    unsigned version;             /* POND_DERIVE_OPTIONS_VERSION */
-    const char *kind;             /* "rollup" or "join" */
-    const char *const *sources;   /* "[NAME=]PATH", paths from the root */
+    unsigned version;           /* POND_DERIVE_OPTIONS_VERSION */
+    const char *kind;           /* "rollup" or "join" */
+    const char *const *sources; /* "[NAME=]PATH", paths from the root */
     size_t n_sources;
-    const char *every;            /* rollup: "15m", "1h", "1d", "1w", "1mo" */
-    const char *timezone;         /* rollup: the zone of 1d/1w/1mo buckets; NULL: UTC */
-    const char *const *aggs;      /* avg, min, max, sum, count, first, last; n 0: avg, min,
+    const char *every;       /* rollup: "15m", "1h", "1d", "1w", "1mo" */
+    const char *timezone;    /* rollup: the zone of 1d/1w/1mo buckets; NULL: UTC */
+    const char *const *aggs; /* avg, min, max, sum, count, first, last; n 0: avg, min,
                                      max, sum, count */
     size_t n_aggs;
-    const char *const *columns;   /* n 0: every numeric column of the source (over a rollup:
+    const char *const *columns; /* n 0: every numeric column of the source (over a rollup:
                                      the columns it aggregates) */
     size_t n_columns;
-    const char *const *by;        /* key columns: one row per bucket and key values */
+    const char *const *by; /* key columns: one row per bucket and key values */
     size_t n_by;
-    bool refresh_manual;          /* not refreshed by source writes: pond_derive_refresh */
-    int64_t tolerance_us;         /* join: 0 exact; else as-of: each source's latest row at
+    bool refresh_manual;        /* not refreshed by source writes: pond_derive_refresh */
+    int64_t tolerance_us;       /* join: 0 exact; else as-of: each source's latest row at
                                      most this much earlier */
-    const char *const *windows;   /* join: "NAME=FROM..TO" (either side may be empty; times
+    const char *const *windows; /* join: "NAME=FROM..TO" (either side may be empty; times
                                      as --from takes them, in timezone): the source named NAME
                                      contributes only rows in [FROM, TO) */
     size_t n_windows;
 } pond_derive_options;
 #define POND_DERIVE_OPTIONS_VERSION 1
-#define POND_DERIVE_OPTIONS_INIT                                                                  \
-    {POND_DERIVE_OPTIONS_VERSION, NULL, NULL, 0, NULL, NULL, NULL, 0, NULL, 0, NULL, 0, false, 0, \
-     NULL, 0}
+#define POND_DERIVE_OPTIONS_INIT                                                                   \
+    {                                                                                              \
+        POND_DERIVE_OPTIONS_VERSION, NULL, NULL, 0, NULL, NULL, NULL, 0, NULL, 0, NULL, 0, false,  \
+            0, NULL, 0                                                                             \
+    }
 
 /** Creates the derived node at dest (which must not exist; inside a transaction) and
  *  materializes it from the sources' current rows. Errors name the source and the column

@@ -80,7 +80,8 @@ POND_API void pond_time_reader_free(pond_time_reader *r);
 /** Flags of pond_time_reader_parse. */
 #define POND_TIME_NO_EPOCH 1u   /* do not read a bare integer as an epoch by magnitude */
 #define POND_TIME_NO_FORMATS 2u /* formats are not tried on a value that is a bare integer */
-#define POND_TIME_SYNTAX 4u     /* succeed (*us_out unset) when the value has the form of ISO-8601
+#define POND_TIME_SYNTAX                                                                           \
+    4u /* succeed (*us_out unset) when the value has the form of ISO-8601
                                    or a format, even if a field is out of range or the local
                                    time does not exist: for type inference */
 /** Reads one value: ISO-8601 (as pond_time_parse_iso_tz), else the first format that matches

@@ -31,11 +31,11 @@ typedef struct pond_wd pond_wd;
 
 typedef enum {
     POND_ENTRY_NONE = 0,
-    POND_ENTRY_DIRECTORY = 1, /* "directory" */
-    POND_ENTRY_SYMLINK = 2,   /* "symlink" */
-    POND_ENTRY_FILE_DATA = 3, /* "file:data" */
-    POND_ENTRY_FILE_TABLE = 4,/* "file:table" */
-    POND_ENTRY_FILE_SERIES = 5/* "file:series" */
+    POND_ENTRY_DIRECTORY = 1,  /* "directory" */
+    POND_ENTRY_SYMLINK = 2,    /* "symlink" */
+    POND_ENTRY_FILE_DATA = 3,  /* "file:data" */
+    POND_ENTRY_FILE_TABLE = 4, /* "file:table" */
+    POND_ENTRY_FILE_SERIES = 5 /* "file:series" */
 } pond_entry_type;
 
 /** The on-disk spelling ("file:data", ...); "unknown" for anything else. Static storage. */
@@ -65,13 +65,13 @@ POND_API bool pond_node_id_is_nil(const pond_node_id *id);
 typedef struct {
     pond_entry_type type;
     pond_node_id id;
-    int64_t version;      /* per-node counter; 0 only for the root of an empty fs */
-    int64_t txn_seq;      /* the transaction that wrote this version (0: never written) */
-    int64_t size;         /* files: bytes; symlinks: target length; directories: entries */
-    int64_t mtime_us;     /* when this version was written (µs UTC) */
-    int64_t btime_us;     /* when version 1 was written (µs UTC) */
-    pond_hash sha256;     /* files: of the content; symlinks: of the target; dirs: zero */
-    bool has_event_time;  /* series versions: the event-time range a higher layer recorded */
+    int64_t version;     /* per-node counter; 0 only for the root of an empty fs */
+    int64_t txn_seq;     /* the transaction that wrote this version (0: never written) */
+    int64_t size;        /* files: bytes; symlinks: target length; directories: entries */
+    int64_t mtime_us;    /* when this version was written (µs UTC) */
+    int64_t btime_us;    /* when version 1 was written (µs UTC) */
+    pond_hash sha256;    /* files: of the content; symlinks: of the target; dirs: zero */
+    bool has_event_time; /* series versions: the event-time range a higher layer recorded */
     int64_t min_event_time_us;
     int64_t max_event_time_us;
 } pond_stat;
@@ -85,18 +85,21 @@ typedef struct {
 /* ---- opening ---------------------------------------------------------------------------- */
 
 typedef struct {
-    unsigned version;         /* POND_FS_OPTIONS_VERSION */
-    size_t spill_threshold;   /* writers keep this much in memory, then stream to the backend's
+    unsigned version;       /* POND_FS_OPTIONS_VERSION */
+    size_t spill_threshold; /* writers keep this much in memory, then stream to the backend's
                                * content sink (if any) or spill to tmp_dir; 0 = 1 MiB */
-    const char *tmp_dir;      /* where spill files go; NULL = $TMPDIR or /tmp (copied) */
-    int64_t as_of_txn;        /* -1: latest; otherwise a read-only view right after that
+    const char *tmp_dir;    /* where spill files go; NULL = $TMPDIR or /tmp (copied) */
+    int64_t as_of_txn;      /* -1: latest; otherwise a read-only view right after that
                                * transaction (as pond_oplog_options.as_of_txn). Version 1 of
                                * this struct said latest with 0: a version-1 caller's 0 (or
                                * less) still means latest. */
 } pond_fs_options;
 
 #define POND_FS_OPTIONS_VERSION 2
-#define POND_FS_OPTIONS_INIT {POND_FS_OPTIONS_VERSION, 0, NULL, -1}
+#define POND_FS_OPTIONS_INIT                                                                       \
+    {                                                                                              \
+        POND_FS_OPTIONS_VERSION, 0, NULL, -1                                                       \
+    }
 #define POND_FS_DEFAULT_SPILL_THRESHOLD ((size_t)1 << 20)
 
 /** Open a filesystem over a backend. The backend is borrowed: it must outlive the fs (free the
@@ -153,8 +156,7 @@ POND_API int pond_path_normalize(char **out, bool *dir_out, const char *base, co
 
 POND_API int pond_fs_mkdir(pond_fs *fs, const pond_wd *wd, const char *path, unsigned flags);
 /** Create an empty file (version 1, size 0) of a file type; POND_EEXISTS if the name exists. */
-POND_API int pond_fs_create(pond_fs *fs, const pond_wd *wd, const char *path,
-                            pond_entry_type type);
+POND_API int pond_fs_create(pond_fs *fs, const pond_wd *wd, const char *path, pond_entry_type type);
 /** Follows a final symlink. */
 POND_API int pond_fs_stat(pond_stat *out, pond_fs *fs, const pond_wd *wd, const char *path);
 /** Does not follow a final symlink. */
@@ -197,8 +199,7 @@ POND_API int pond_fs_symlink(pond_fs *fs, const pond_wd *wd, const char *target,
 /** The target of the symlink at path (fresh string, pond_free). */
 POND_API int pond_fs_readlink(char **out, pond_fs *fs, const pond_wd *wd, const char *path);
 /** Set (or with NULL clear) the extended-attributes JSON text of a node: a new version. */
-POND_API int pond_fs_set_xattrs(pond_fs *fs, const pond_wd *wd, const char *path,
-                                const char *json);
+POND_API int pond_fs_set_xattrs(pond_fs *fs, const pond_wd *wd, const char *path, const char *json);
 /** The extended-attributes JSON of the latest version (*out NULL when none; pond_free). */
 POND_API int pond_fs_get_xattrs(char **out, pond_fs *fs, const pond_wd *wd, const char *path);
 
@@ -218,8 +219,8 @@ typedef struct pond_fs_node pond_fs_node;
 
 /** Resolve path. The entry need not exist yet (its directory must: POND_ENOTFOUND, or
  *  POND_ENOTDIR, otherwise): a writer opened through the handle creates it. */
-POND_API int pond_fs_node_open(pond_fs_node **out, pond_fs *fs, const pond_wd *wd,
-                               const char *path, unsigned flags);
+POND_API int pond_fs_node_open(pond_fs_node **out, pond_fs *fs, const pond_wd *wd, const char *path,
+                               unsigned flags);
 /** A second handle on the same entry (no path walk). */
 POND_API int pond_fs_node_dup(pond_fs_node **out, const pond_fs_node *node);
 /** NULL is fine. */
@@ -238,15 +239,13 @@ POND_API int pond_fs_node_versions(pond_stat **out, size_t *n_out, pond_fs_node 
 typedef int (*pond_fs_version_fn)(const pond_stat *st, const char *xattrs_json, void *payload);
 /** Every version as pond_fs_node_versions lists them, without copying them. fn must not call
  *  back into the fs. */
-POND_API int pond_fs_node_foreach_version(pond_fs_node *node, pond_fs_version_fn fn,
-                                          void *payload);
+POND_API int pond_fs_node_foreach_version(pond_fs_node *node, pond_fs_version_fn fn, void *payload);
 /** A reader over version `version` (0: the latest, or the transaction's pending content).
  *  With version 0, POND_EBUSY while a writer is open on the entry; a version asked for by
  *  number is immutable and readable while a writer prepares the next one. */
 POND_API int pond_fs_node_open_reader(pond_reader **out, pond_fs_node *node, int64_t version);
 /** As pond_fs_open_writer on the entry (type NONE keeps an existing file's type). */
-POND_API int pond_fs_node_open_writer(pond_writer **out, pond_fs_node *node,
-                                      pond_entry_type type);
+POND_API int pond_fs_node_open_writer(pond_writer **out, pond_fs_node *node, pond_entry_type type);
 /** The latest version's extended attributes (*out NULL when none; pond_free). */
 POND_API int pond_fs_node_get_xattrs(char **out, pond_fs_node *node);
 /** As pond_fs_set_xattrs. */

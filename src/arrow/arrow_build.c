@@ -125,15 +125,14 @@ static int append_slot(pond_arrow_builder *b, bool valid, const void *p, size_t 
     return 0;
 }
 
-int pond_arrow_builder_append_null(pond_arrow_builder *b)
-{
-    return append_slot(b, false, NULL, 0);
-}
+int pond_arrow_builder_append_null(pond_arrow_builder *b) { return append_slot(b, false, NULL, 0); }
 
 static int range_error(pond_arrow_builder *b)
 {
-    return pond_error_set(POND_EINVALID, POND_DOM_ARROW, "arrow builder: value out of range "
-                          "for '%s'", b->format);
+    return pond_error_set(POND_EINVALID, POND_DOM_ARROW,
+                          "arrow builder: value out of range "
+                          "for '%s'",
+                          b->format);
 }
 
 int pond_arrow_builder_append_int(pond_arrow_builder *b, int64_t v)
@@ -151,17 +150,25 @@ int pond_arrow_builder_append_int(pond_arrow_builder *b, int64_t v)
         int16_t x = (int16_t)v;
         return append_slot(b, true, &x, 2);
     }
-    case POND_ARROW_INT32: case POND_ARROW_DATE32: case POND_ARROW_TIME32:
+    case POND_ARROW_INT32:
+    case POND_ARROW_DATE32:
+    case POND_ARROW_TIME32:
     case POND_ARROW_INTERVAL_MONTHS: {
         if (v < INT32_MIN || v > INT32_MAX)
             return range_error(b);
         int32_t x = (int32_t)v;
         return append_slot(b, true, &x, 4);
     }
-    case POND_ARROW_INT64: case POND_ARROW_DATE64: case POND_ARROW_TIME64:
-    case POND_ARROW_TIMESTAMP: case POND_ARROW_DURATION:
+    case POND_ARROW_INT64:
+    case POND_ARROW_DATE64:
+    case POND_ARROW_TIME64:
+    case POND_ARROW_TIMESTAMP:
+    case POND_ARROW_DURATION:
         return append_slot(b, true, &v, 8);
-    case POND_ARROW_UINT8: case POND_ARROW_UINT16: case POND_ARROW_UINT32: case POND_ARROW_UINT64:
+    case POND_ARROW_UINT8:
+    case POND_ARROW_UINT16:
+    case POND_ARROW_UINT32:
+    case POND_ARROW_UINT64:
         if (v < 0)
             return range_error(b);
         return pond_arrow_builder_append_uint(b, (uint64_t)v);
@@ -347,16 +354,18 @@ static int validate_rec(const struct ArrowSchema *s, const struct ArrowArray *a,
     if (a->null_count < -1 || a->null_count > a->length)
         return verr(path, "null_count outside [0, length]");
     if (a->n_buffers != f.n_buffers)
-        return pond_error_set(POND_ECORRUPT, POND_DOM_ARROW, "arrow array '%s': %" PRId64
-                              " buffers, format '%s' needs %d", path, a->n_buffers, s->format,
-                              f.n_buffers);
+        return pond_error_set(POND_ECORRUPT, POND_DOM_ARROW,
+                              "arrow array '%s': %" PRId64 " buffers, format '%s' needs %d", path,
+                              a->n_buffers, s->format, f.n_buffers);
     if (a->n_children != s->n_children)
         return verr(path, "child count differs from the schema");
     if (a->n_buffers && !a->buffers)
         return verr(path, "buffers pointer is NULL");
     int64_t want_children = 0;
     switch (f.type) {
-    case POND_ARROW_LIST: case POND_ARROW_LARGE_LIST: case POND_ARROW_MAP:
+    case POND_ARROW_LIST:
+    case POND_ARROW_LARGE_LIST:
+    case POND_ARROW_MAP:
     case POND_ARROW_FIXED_LIST:
         want_children = 1;
         break;
@@ -374,8 +383,10 @@ static int validate_rec(const struct ArrowSchema *s, const struct ArrowArray *a,
             return verr(path, "nulls but no validity buffer");
         int64_t n = count_nulls(validity, a->offset, a->length);
         if (a->null_count >= 0 && n != a->null_count)
-            return pond_error_set(POND_ECORRUPT, POND_DOM_ARROW, "arrow array '%s': null_count "
-                                  "%" PRId64 " but the bitmap has %" PRId64, path, a->null_count, n);
+            return pond_error_set(POND_ECORRUPT, POND_DOM_ARROW,
+                                  "arrow array '%s': null_count "
+                                  "%" PRId64 " but the bitmap has %" PRId64,
+                                  path, a->null_count, n);
     }
     for (int i = 1; i < f.n_buffers; i++)
         if (!a->buffers[i] && a->length > 0)
@@ -415,8 +426,8 @@ static int validate_rec(const struct ArrowSchema *s, const struct ArrowArray *a,
     for (int64_t i = 0; i < a->n_children; i++) {
         if (!s->children[i] || !a->children[i])
             return verr(path, "child pointer is NULL");
-        if (f.type != POND_ARROW_BINARY && a->children[i]->offset + a->children[i]->length <
-                                               child_need)
+        if (f.type != POND_ARROW_BINARY &&
+            a->children[i]->offset + a->children[i]->length < child_need)
             return verr(path, "child array shorter than the parent needs");
         size_t keep = strlen(path);
         if ((rc = validate_rec(s->children[i], a->children[i], path, plen, depth + 1)) < 0)
@@ -437,7 +448,8 @@ int pond_arrow_array_validate(const struct ArrowSchema *schema, const struct Arr
 {
     char path[512] = "";
     if (!schema || !array || !schema->release)
-        return pond_error_set(POND_EINVALID, POND_DOM_ARROW, "arrow: validate of a released "
+        return pond_error_set(POND_EINVALID, POND_DOM_ARROW,
+                              "arrow: validate of a released "
                               "schema or NULL array");
     return validate_rec(schema, array, path, sizeof path, 0);
 }

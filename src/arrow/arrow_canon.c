@@ -125,8 +125,8 @@ static int put_i128(pond_buf *out, char tag, i128 v)
     return pond_buf_puts(out, tmp + i);
 }
 
-size_t pond_arrow_format_decimal(char out[POND_ARROW_DECIMAL_STRLEN], const uint8_t *le,
-                                 int bytes, int scale)
+size_t pond_arrow_format_decimal(char out[POND_ARROW_DECIMAL_STRLEN], const uint8_t *le, int bytes,
+                                 int scale)
 {
     /* Little-endian two's complement of 16 or 32 bytes; printed exactly. */
     uint32_t w[8] = {0};
@@ -242,13 +242,27 @@ static int put_json_string(pond_buf *out, const uint8_t *p, size_t n)
         }
         char esc[8];
         switch (c) {
-        case '"': strcpy(esc, "\\\""); break;
-        case '\\': strcpy(esc, "\\\\"); break;
-        case '\b': strcpy(esc, "\\b"); break;
-        case '\f': strcpy(esc, "\\f"); break;
-        case '\n': strcpy(esc, "\\n"); break;
-        case '\r': strcpy(esc, "\\r"); break;
-        case '\t': strcpy(esc, "\\t"); break;
+        case '"':
+            strcpy(esc, "\\\"");
+            break;
+        case '\\':
+            strcpy(esc, "\\\\");
+            break;
+        case '\b':
+            strcpy(esc, "\\b");
+            break;
+        case '\f':
+            strcpy(esc, "\\f");
+            break;
+        case '\n':
+            strcpy(esc, "\\n");
+            break;
+        case '\r':
+            strcpy(esc, "\\r");
+            break;
+        case '\t':
+            strcpy(esc, "\\t");
+            break;
         default:
             esc[0] = '\\';
             esc[1] = 'u';
@@ -416,17 +430,28 @@ static int canon_rec(pond_buf *out, const struct ArrowSchema *s, const struct Ar
     switch (f.type) {
     case POND_ARROW_BOOL:
         return pond_buf_putc(out, ((((const uint8_t *)v)[j >> 3] >> (j & 7)) & 1) ? 'T' : 'F');
-    case POND_ARROW_INT8: return put_i128(out, 'i', ((const int8_t *)v)[j]);
-    case POND_ARROW_UINT8: return put_i128(out, 'i', ((const uint8_t *)v)[j]);
-    case POND_ARROW_INT16: return put_i128(out, 'i', ((const int16_t *)v)[j]);
-    case POND_ARROW_UINT16: return put_i128(out, 'i', ((const uint16_t *)v)[j]);
-    case POND_ARROW_INT32: return put_i128(out, 'i', ((const int32_t *)v)[j]);
-    case POND_ARROW_UINT32: return put_i128(out, 'i', ((const uint32_t *)v)[j]);
-    case POND_ARROW_INT64: return put_i128(out, 'i', ((const int64_t *)v)[j]);
-    case POND_ARROW_UINT64: return put_i128(out, 'i', ((const uint64_t *)v)[j]);
-    case POND_ARROW_DURATION: return put_i128(out, 'i', ((const int64_t *)v)[j]);
-    case POND_ARROW_HALF: case POND_ARROW_FLOAT: case POND_ARROW_DOUBLE: {
-        double d = f.type == POND_ARROW_HALF ? half_to_double(((const uint16_t *)v)[j])
+    case POND_ARROW_INT8:
+        return put_i128(out, 'i', ((const int8_t *)v)[j]);
+    case POND_ARROW_UINT8:
+        return put_i128(out, 'i', ((const uint8_t *)v)[j]);
+    case POND_ARROW_INT16:
+        return put_i128(out, 'i', ((const int16_t *)v)[j]);
+    case POND_ARROW_UINT16:
+        return put_i128(out, 'i', ((const uint16_t *)v)[j]);
+    case POND_ARROW_INT32:
+        return put_i128(out, 'i', ((const int32_t *)v)[j]);
+    case POND_ARROW_UINT32:
+        return put_i128(out, 'i', ((const uint32_t *)v)[j]);
+    case POND_ARROW_INT64:
+        return put_i128(out, 'i', ((const int64_t *)v)[j]);
+    case POND_ARROW_UINT64:
+        return put_i128(out, 'i', ((const uint64_t *)v)[j]);
+    case POND_ARROW_DURATION:
+        return put_i128(out, 'i', ((const int64_t *)v)[j]);
+    case POND_ARROW_HALF:
+    case POND_ARROW_FLOAT:
+    case POND_ARROW_DOUBLE: {
+        double d = f.type == POND_ARROW_HALF    ? half_to_double(((const uint16_t *)v)[j])
                    : f.type == POND_ARROW_FLOAT ? (double)((const float *)v)[j]
                                                 : ((const double *)v)[j];
         tmp[0] = 'f';
@@ -440,14 +465,16 @@ static int canon_rec(pond_buf *out, const struct ArrowSchema *s, const struct Ar
         return put_decimal(out, (const uint8_t *)v + 16 * j, 16, f.scale);
     case POND_ARROW_DECIMAL256:
         return put_decimal(out, (const uint8_t *)v + 32 * j, 32, f.scale);
-    case POND_ARROW_STRING: case POND_ARROW_BINARY: {
+    case POND_ARROW_STRING:
+    case POND_ARROW_BINARY: {
         const int32_t *o = v;
         const uint8_t *d = a->buffers[2];
         size_t n = (size_t)(o[j + 1] - o[j]);
         return f.type == POND_ARROW_STRING ? put_json_string(out, d + o[j], n)
                                            : put_hex(out, d + o[j], n);
     }
-    case POND_ARROW_LARGE_STRING: case POND_ARROW_LARGE_BINARY: {
+    case POND_ARROW_LARGE_STRING:
+    case POND_ARROW_LARGE_BINARY: {
         const int64_t *o = v;
         const uint8_t *d = a->buffers[2];
         size_t n = (size_t)(o[j + 1] - o[j]);
@@ -484,7 +511,9 @@ static int canon_rec(pond_buf *out, const struct ArrowSchema *s, const struct Ar
         snprintf(tmp, sizeof tmp, "I%d,%d,%lld", m, d, (long long)ns);
         return pond_buf_puts(out, tmp);
     }
-    case POND_ARROW_LIST: case POND_ARROW_LARGE_LIST: case POND_ARROW_FIXED_LIST: {
+    case POND_ARROW_LIST:
+    case POND_ARROW_LARGE_LIST:
+    case POND_ARROW_FIXED_LIST: {
         int64_t b, e;
         if (f.type == POND_ARROW_LIST) {
             b = ((const int32_t *)v)[j];

@@ -66,18 +66,29 @@ static int parse_int(const char **p, int *out)
 
 static int bad_format(const char *f)
 {
-    return pond_error_set(POND_EINVALID, POND_DOM_ARROW, "arrow: unknown or malformed format "
-                          "string '%.40s'", f ? f : "(null)");
+    return pond_error_set(POND_EINVALID, POND_DOM_ARROW,
+                          "arrow: unknown or malformed format "
+                          "string '%.40s'",
+                          f ? f : "(null)");
 }
 
 static int unit_of(char c, pond_arrow_unit *u)
 {
     switch (c) {
-    case 's': *u = POND_ARROW_UNIT_S; return 0;
-    case 'm': *u = POND_ARROW_UNIT_MS; return 0;
-    case 'u': *u = POND_ARROW_UNIT_US; return 0;
-    case 'n': *u = POND_ARROW_UNIT_NS; return 0;
-    default: return -1;
+    case 's':
+        *u = POND_ARROW_UNIT_S;
+        return 0;
+    case 'm':
+        *u = POND_ARROW_UNIT_MS;
+        return 0;
+    case 'u':
+        *u = POND_ARROW_UNIT_US;
+        return 0;
+    case 'n':
+        *u = POND_ARROW_UNIT_NS;
+        return 0;
+    default:
+        return -1;
     }
 }
 
@@ -86,13 +97,13 @@ const char *pond_arrow_type_name(char out[POND_ARROW_TYPE_NAME_LEN], const char 
     const size_t cap = POND_ARROW_TYPE_NAME_LEN;
     static const struct {
         const char *fmt, *name;
-    } names[] = {{"n", "null"},    {"b", "bool"},       {"c", "int8"},     {"C", "uint8"},
-                 {"s", "int16"},   {"S", "uint16"},     {"i", "int32"},    {"I", "uint32"},
-                 {"l", "int64"},   {"L", "uint64"},     {"e", "float16"},  {"f", "float"},
-                 {"g", "double"},  {"u", "string"},     {"U", "string"},   {"z", "binary"},
-                 {"Z", "binary"},  {"tdD", "date"},     {"tdm", "date64"}, {"tts", "time[s]"},
-                 {"ttm", "time[ms]"}, {"ttu", "time[us]"}, {"ttn", "time[ns]"},
-                 {"+s", "struct"}, {"+l", "list"},      {"+L", "list"},    {"+m", "map"}};
+    } names[] = {{"n", "null"},       {"b", "bool"},       {"c", "int8"},       {"C", "uint8"},
+                 {"s", "int16"},      {"S", "uint16"},     {"i", "int32"},      {"I", "uint32"},
+                 {"l", "int64"},      {"L", "uint64"},     {"e", "float16"},    {"f", "float"},
+                 {"g", "double"},     {"u", "string"},     {"U", "string"},     {"z", "binary"},
+                 {"Z", "binary"},     {"tdD", "date"},     {"tdm", "date64"},   {"tts", "time[s]"},
+                 {"ttm", "time[ms]"}, {"ttu", "time[us]"}, {"ttn", "time[ns]"}, {"+s", "struct"},
+                 {"+l", "list"},      {"+L", "list"},      {"+m", "map"}};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (!strcmp(f, names[i].fmt)) {
             snprintf(out, cap, "%s", names[i].name);
@@ -119,12 +130,17 @@ const char *pond_arrow_type_name(char out[POND_ARROW_TYPE_NAME_LEN], const char 
     }
     if (f[0] == 't' && f[1] == 'D' && f[2]) {
         snprintf(out, cap, "duration[%s]",
-                 f[2] == 's' ? "s" : f[2] == 'm' ? "ms" : f[2] == 'u' ? "us" : "ns");
+                 f[2] == 's'   ? "s"
+                 : f[2] == 'm' ? "ms"
+                 : f[2] == 'u' ? "us"
+                               : "ns");
         return out;
     }
     if (f[0] == 't' && f[1] == 'i') {
         snprintf(out, cap, "interval[%s]",
-                 f[2] == 'M' ? "months" : f[2] == 'D' ? "days, ms" : "months, days, ns");
+                 f[2] == 'M'   ? "months"
+                 : f[2] == 'D' ? "days, ms"
+                               : "months, days, ns");
         return out;
     }
     if (f[0] == '+' && f[1] == 'w' && f[2] == ':') {
@@ -135,7 +151,6 @@ const char *pond_arrow_type_name(char out[POND_ARROW_TYPE_NAME_LEN], const char 
     return out;
 }
 
-
 int pond_arrow_format_parse(pond_arrow_format *out, const char *f)
 {
     memset(out, 0, sizeof *out);
@@ -144,11 +159,17 @@ int pond_arrow_format_parse(pond_arrow_format *out, const char *f)
         return bad_format(f);
     out->n_buffers = 2;
     if (f[1] == '\0') {
-        static const struct { char c; pond_arrow_type t; int bits; } simple[] = {
-            {'b', POND_ARROW_BOOL, 1},    {'c', POND_ARROW_INT8, 8},    {'C', POND_ARROW_UINT8, 8},
-            {'s', POND_ARROW_INT16, 16},  {'S', POND_ARROW_UINT16, 16}, {'i', POND_ARROW_INT32, 32},
-            {'I', POND_ARROW_UINT32, 32}, {'l', POND_ARROW_INT64, 64},  {'L', POND_ARROW_UINT64, 64},
-            {'e', POND_ARROW_HALF, 16},   {'f', POND_ARROW_FLOAT, 32},  {'g', POND_ARROW_DOUBLE, 64},
+        static const struct {
+            char c;
+            pond_arrow_type t;
+            int bits;
+        } simple[] = {
+            {'b', POND_ARROW_BOOL, 1},    {'c', POND_ARROW_INT8, 8},
+            {'C', POND_ARROW_UINT8, 8},   {'s', POND_ARROW_INT16, 16},
+            {'S', POND_ARROW_UINT16, 16}, {'i', POND_ARROW_INT32, 32},
+            {'I', POND_ARROW_UINT32, 32}, {'l', POND_ARROW_INT64, 64},
+            {'L', POND_ARROW_UINT64, 64}, {'e', POND_ARROW_HALF, 16},
+            {'f', POND_ARROW_FLOAT, 32},  {'g', POND_ARROW_DOUBLE, 64},
         };
         if (f[0] == 'n') {
             out->type = POND_ARROW_NA;
@@ -164,11 +185,20 @@ int pond_arrow_format_parse(pond_arrow_format *out, const char *f)
         }
         out->n_buffers = 3;
         switch (f[0]) {
-        case 'z': out->type = POND_ARROW_BINARY; return 0;
-        case 'u': out->type = POND_ARROW_STRING; return 0;
-        case 'Z': out->type = POND_ARROW_LARGE_BINARY; return 0;
-        case 'U': out->type = POND_ARROW_LARGE_STRING; return 0;
-        default: return bad_format(f);
+        case 'z':
+            out->type = POND_ARROW_BINARY;
+            return 0;
+        case 'u':
+            out->type = POND_ARROW_STRING;
+            return 0;
+        case 'Z':
+            out->type = POND_ARROW_LARGE_BINARY;
+            return 0;
+        case 'U':
+            out->type = POND_ARROW_LARGE_STRING;
+            return 0;
+        default:
+            return bad_format(f);
         }
     }
     const char *p = f + 2;

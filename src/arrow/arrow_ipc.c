@@ -184,9 +184,29 @@ static void fb_reset(fbb *b)
 
 /* ---- Schema ------------------------------------------------------------------------------------ */
 
-enum { T_NULL = 1, T_INT, T_FLOAT, T_BINARY, T_UTF8, T_BOOL, T_DECIMAL, T_DATE, T_TIME,
-       T_TIMESTAMP, T_INTERVAL, T_LIST, T_STRUCT, T_UNION, T_FIXED_BINARY, T_FIXED_LIST, T_MAP,
-       T_DURATION, T_LARGE_BINARY, T_LARGE_UTF8, T_LARGE_LIST };
+enum {
+    T_NULL = 1,
+    T_INT,
+    T_FLOAT,
+    T_BINARY,
+    T_UTF8,
+    T_BOOL,
+    T_DECIMAL,
+    T_DATE,
+    T_TIME,
+    T_TIMESTAMP,
+    T_INTERVAL,
+    T_LIST,
+    T_STRUCT,
+    T_UNION,
+    T_FIXED_BINARY,
+    T_FIXED_LIST,
+    T_MAP,
+    T_DURATION,
+    T_LARGE_BINARY,
+    T_LARGE_UTF8,
+    T_LARGE_LIST
+};
 
 /* The type table of a format; *kind_out its union tag. */
 static int type_table(uint32_t *out, uint8_t *kind_out, fbb *b, const pond_arrow_format *f,
@@ -198,10 +218,20 @@ static int type_table(uint32_t *out, uint8_t *kind_out, fbb *b, const pond_arrow
         tz = fb_string(b, f->tz);
     fb_table_start(b);
     switch (f->type) {
-    case POND_ARROW_NA: *kind_out = T_NULL; break;
-    case POND_ARROW_BOOL: *kind_out = T_BOOL; break;
-    case POND_ARROW_INT8: case POND_ARROW_UINT8: case POND_ARROW_INT16: case POND_ARROW_UINT16:
-    case POND_ARROW_INT32: case POND_ARROW_UINT32: case POND_ARROW_INT64: case POND_ARROW_UINT64: {
+    case POND_ARROW_NA:
+        *kind_out = T_NULL;
+        break;
+    case POND_ARROW_BOOL:
+        *kind_out = T_BOOL;
+        break;
+    case POND_ARROW_INT8:
+    case POND_ARROW_UINT8:
+    case POND_ARROW_INT16:
+    case POND_ARROW_UINT16:
+    case POND_ARROW_INT32:
+    case POND_ARROW_UINT32:
+    case POND_ARROW_INT64:
+    case POND_ARROW_UINT64: {
         bool sign = f->type == POND_ARROW_INT8 || f->type == POND_ARROW_INT16 ||
                     f->type == POND_ARROW_INT32 || f->type == POND_ARROW_INT64;
         fb_field_i32(b, 0, f->bit_width);
@@ -209,29 +239,42 @@ static int type_table(uint32_t *out, uint8_t *kind_out, fbb *b, const pond_arrow
         *kind_out = T_INT;
         break;
     }
-    case POND_ARROW_HALF: case POND_ARROW_FLOAT: case POND_ARROW_DOUBLE:
+    case POND_ARROW_HALF:
+    case POND_ARROW_FLOAT:
+    case POND_ARROW_DOUBLE:
         fb_field_i16(b, 0, f->type == POND_ARROW_HALF ? 0 : f->type == POND_ARROW_FLOAT ? 1 : 2);
         *kind_out = T_FLOAT;
         break;
-    case POND_ARROW_BINARY: *kind_out = T_BINARY; break;
-    case POND_ARROW_STRING: *kind_out = T_UTF8; break;
-    case POND_ARROW_LARGE_BINARY: *kind_out = T_LARGE_BINARY; break;
-    case POND_ARROW_LARGE_STRING: *kind_out = T_LARGE_UTF8; break;
+    case POND_ARROW_BINARY:
+        *kind_out = T_BINARY;
+        break;
+    case POND_ARROW_STRING:
+        *kind_out = T_UTF8;
+        break;
+    case POND_ARROW_LARGE_BINARY:
+        *kind_out = T_LARGE_BINARY;
+        break;
+    case POND_ARROW_LARGE_STRING:
+        *kind_out = T_LARGE_UTF8;
+        break;
     case POND_ARROW_FIXED_BINARY:
         fb_field_i32(b, 0, f->width);
         *kind_out = T_FIXED_BINARY;
         break;
-    case POND_ARROW_DECIMAL128: case POND_ARROW_DECIMAL256:
+    case POND_ARROW_DECIMAL128:
+    case POND_ARROW_DECIMAL256:
         fb_field_i32(b, 2, f->type == POND_ARROW_DECIMAL128 ? 128 : 256);
         fb_field_i32(b, 1, f->scale);
         fb_field_i32(b, 0, f->precision);
         *kind_out = T_DECIMAL;
         break;
-    case POND_ARROW_DATE32: case POND_ARROW_DATE64:
+    case POND_ARROW_DATE32:
+    case POND_ARROW_DATE64:
         fb_field_i16(b, 0, f->type == POND_ARROW_DATE32 ? 0 : 1);
         *kind_out = T_DATE;
         break;
-    case POND_ARROW_TIME32: case POND_ARROW_TIME64:
+    case POND_ARROW_TIME32:
+    case POND_ARROW_TIME64:
         fb_field_i32(b, 1, f->type == POND_ARROW_TIME32 ? 32 : 64);
         fb_field_i16(b, 0, unit);
         *kind_out = T_TIME;
@@ -246,20 +289,28 @@ static int type_table(uint32_t *out, uint8_t *kind_out, fbb *b, const pond_arrow
         fb_field_i16(b, 0, unit);
         *kind_out = T_DURATION;
         break;
-    case POND_ARROW_INTERVAL_MONTHS: case POND_ARROW_INTERVAL_DAY_TIME:
+    case POND_ARROW_INTERVAL_MONTHS:
+    case POND_ARROW_INTERVAL_DAY_TIME:
     case POND_ARROW_INTERVAL_MONTH_DAY_NANO:
-        fb_field_i16(b, 0, f->type == POND_ARROW_INTERVAL_MONTHS     ? 0
-                           : f->type == POND_ARROW_INTERVAL_DAY_TIME ? 1
-                                                                     : 2);
+        fb_field_i16(b, 0,
+                     f->type == POND_ARROW_INTERVAL_MONTHS     ? 0
+                     : f->type == POND_ARROW_INTERVAL_DAY_TIME ? 1
+                                                               : 2);
         *kind_out = T_INTERVAL;
         break;
-    case POND_ARROW_LIST: *kind_out = T_LIST; break;
-    case POND_ARROW_LARGE_LIST: *kind_out = T_LARGE_LIST; break;
+    case POND_ARROW_LIST:
+        *kind_out = T_LIST;
+        break;
+    case POND_ARROW_LARGE_LIST:
+        *kind_out = T_LARGE_LIST;
+        break;
     case POND_ARROW_FIXED_LIST:
         fb_field_i32(b, 0, f->width);
         *kind_out = T_FIXED_LIST;
         break;
-    case POND_ARROW_STRUCT: *kind_out = T_STRUCT; break;
+    case POND_ARROW_STRUCT:
+        *kind_out = T_STRUCT;
+        break;
     case POND_ARROW_MAP:
         fb_field_u8(b, 0, 0);
         *kind_out = T_MAP;
@@ -463,14 +514,18 @@ static int write_array(ipc *w, const struct ArrowSchema *s, const struct ArrowAr
     switch (f.type) {
     case POND_ARROW_BOOL:
         return rc ? rc : body_bits(w, v, start, len);
-    case POND_ARROW_BINARY: case POND_ARROW_STRING: case POND_ARROW_LARGE_BINARY:
+    case POND_ARROW_BINARY:
+    case POND_ARROW_STRING:
+    case POND_ARROW_LARGE_BINARY:
     case POND_ARROW_LARGE_STRING: {
         bool large = f.type == POND_ARROW_LARGE_BINARY || f.type == POND_ARROW_LARGE_STRING;
         if (rc == 0)
             rc = body_offsets(w, v, large, start, len, &lo, &hi);
         return rc ? rc : body_put(w, (const uint8_t *)a->buffers[2] + lo, (size_t)(hi - lo));
     }
-    case POND_ARROW_LIST: case POND_ARROW_LARGE_LIST: case POND_ARROW_MAP:
+    case POND_ARROW_LIST:
+    case POND_ARROW_LARGE_LIST:
+    case POND_ARROW_MAP:
         if (rc == 0)
             rc = body_offsets(w, v, f.type == POND_ARROW_LARGE_LIST, start, len, &lo, &hi);
         return rc ? rc
@@ -479,21 +534,23 @@ static int write_array(ipc *w, const struct ArrowSchema *s, const struct ArrowAr
     case POND_ARROW_FIXED_LIST:
         return rc ? rc
                   : write_array(w, s->children[0], a->children[0],
-                                a->children[0]->offset + start * f.width, len * f.width,
-                                depth + 1);
+                                a->children[0]->offset + start * f.width, len * f.width, depth + 1);
     case POND_ARROW_STRUCT:
         for (int64_t k = 0; k < s->n_children && rc == 0; k++)
             rc = write_array(w, s->children[k], a->children[k], a->children[k]->offset + start, len,
                              depth + 1);
         return rc;
     default: {
-        size_t bytes = f.type == POND_ARROW_FIXED_BINARY ? (size_t)f.width
+        size_t bytes = f.type == POND_ARROW_FIXED_BINARY              ? (size_t)f.width
                        : f.type == POND_ARROW_INTERVAL_MONTH_DAY_NANO ? 16
-                                                                        : (size_t)f.bit_width / 8;
+                                                                      : (size_t)f.bit_width / 8;
         if (!bytes)
-            return pond_error_set(POND_EUNSUPPORTED, D, "column '%s': its type cannot be sent "
-                                  "as Arrow IPC", s->name ? s->name : "");
-        return rc ? rc : body_put(w, (const uint8_t *)v + (size_t)start * bytes, (size_t)len * bytes);
+            return pond_error_set(POND_EUNSUPPORTED, D,
+                                  "column '%s': its type cannot be sent "
+                                  "as Arrow IPC",
+                                  s->name ? s->name : "");
+        return rc ? rc
+                  : body_put(w, (const uint8_t *)v + (size_t)start * bytes, (size_t)len * bytes);
     }
     }
 }

@@ -13,11 +13,11 @@
 #define POND_CAS__MAX_GROUP_LIST (64u * 1024u * 1024u)
 
 struct pond_cas {
-    char *dir;      /* the store directory */
-    char *tmp_dir;  /* <dir>/tmp */
+    char *dir;       /* the store directory */
+    char *tmp_dir;   /* <dir>/tmp */
     char *lock_path; /* <dir>/.lock */
-    char *parent;   /* the directory holding the store, and the store's name in it: reads open */
-    char *base;     /* <base>/<ab>/<hex> from <parent> without following any link */
+    char *parent;    /* the directory holding the store, and the store's name in it: reads open */
+    char *base;      /* <base>/<ab>/<hex> from <parent> without following any link */
     uint32_t chunk_size;
     uint32_t fanout;
     bool threaded;

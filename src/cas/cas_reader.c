@@ -16,10 +16,10 @@ struct pond_cas_reader {
     int fd_blob, fd_chunks;
     pond_cas__trailer t;
     pond_hash root;
-    uint8_t *tail;     /* group hashes || trailer, verified against root */
-    uint8_t *group;    /* the cached group of chunk hashes */
+    uint8_t *tail;  /* group hashes || trailer, verified against root */
+    uint8_t *group; /* the cached group of chunk hashes */
     uint64_t group_idx;
-    uint8_t *chunk;    /* the cached verified chunk */
+    uint8_t *chunk; /* the cached verified chunk */
     uint64_t chunk_idx;
     pond_sha256 *ctx;
     int64_t pos;
@@ -80,8 +80,8 @@ static int reader_open(pond_cas_reader **out, pond_cas *cas, const pond_hash *sh
         goto fail;
     }
     if ((rc = pond__pread_full(&got, r->fd_chunks, trailer, sizeof trailer,
-                               table_size - POND_CAS__TRAILER_SIZE, r->chunks_path,
-                               POND_DOM_CAS)) < 0)
+                               table_size - POND_CAS__TRAILER_SIZE, r->chunks_path, POND_DOM_CAS)) <
+        0)
         goto fail;
     if (got != sizeof trailer) {
         rc = pond_error_set(POND_ECORRUPT, POND_DOM_CAS, "%s: chunk table shrank while read", what);
@@ -105,8 +105,8 @@ static int reader_open(pond_cas_reader **out, pond_cas *cas, const pond_hash *sh
                                POND_DOM_CAS)) < 0)
         goto fail;
     if (got != tail_len || memcmp(r->tail + tail_len - sizeof trailer, trailer, sizeof trailer)) {
-        rc = pond_error_set(POND_ECORRUPT, POND_DOM_CAS, "%s: chunk table changed while read",
-                            what);
+        rc =
+            pond_error_set(POND_ECORRUPT, POND_DOM_CAS, "%s: chunk table changed while read", what);
         goto fail;
     }
     if ((rc = pond_sha256_buf(&r->root, r->tail, tail_len)) < 0)
@@ -119,8 +119,8 @@ static int reader_open(pond_cas_reader **out, pond_cas *cas, const pond_hash *sh
     if (!pond_hash_equal(&r->t.sha256, sha)) {
         char other[65];
         pond_hash_hex(other, &r->t.sha256);
-        rc = pond_error_set(POND_ECORRUPT, POND_DOM_CAS, "%s: chunk table is for content %s",
-                            what, other);
+        rc = pond_error_set(POND_ECORRUPT, POND_DOM_CAS, "%s: chunk table is for content %s", what,
+                            other);
         goto fail;
     }
     *out = r;
@@ -150,10 +150,7 @@ int pond_cas_reader_open(pond_cas_reader **out, pond_cas *cas, const pond_cas_re
     return 0;
 }
 
-int64_t pond_cas_reader_size(const pond_cas_reader *r)
-{
-    return r ? r->t.size : 0;
-}
+int64_t pond_cas_reader_size(const pond_cas_reader *r) { return r ? r->t.size : 0; }
 
 /* Loads and verifies the group of chunk hashes that holds chunk i. */
 static int load_group(pond_cas_reader *r, uint64_t i)
@@ -204,8 +201,8 @@ static int read_chunk(pond_cas_reader *r, uint64_t i, uint8_t *dst)
         goto wipe;
     if (got != len) {
         rc = pond_error_set(POND_ECORRUPT, POND_DOM_CAS,
-                            "blob %s chunk %llu (offset %lld): truncated, %zu of %zu bytes",
-                            r->hex, (unsigned long long)i, (long long)off, got, len);
+                            "blob %s chunk %llu (offset %lld): truncated, %zu of %zu bytes", r->hex,
+                            (unsigned long long)i, (long long)off, got, len);
         goto wipe;
     }
     if ((rc = pond_sha256_reset(r->ctx)) < 0 || (rc = pond_sha256_update(r->ctx, dst, len)) < 0 ||
@@ -213,8 +210,8 @@ static int read_chunk(pond_cas_reader *r, uint64_t i, uint8_t *dst)
         goto wipe;
     if (memcmp(h.bytes, r->group + 32 * (i % r->t.fanout), 32) != 0) {
         rc = pond_error_set(POND_ECORRUPT, POND_DOM_CAS,
-                            "blob %s chunk %llu (offset %lld, %zu bytes): sha-256 mismatch",
-                            r->hex, (unsigned long long)i, (long long)off, len);
+                            "blob %s chunk %llu (offset %lld, %zu bytes): sha-256 mismatch", r->hex,
+                            (unsigned long long)i, (long long)off, len);
         goto wipe;
     }
     return 0;
@@ -273,9 +270,15 @@ int pond_cas_reader_seek(int64_t *pos_out, pond_cas_reader *r, int64_t off, int 
     POND_ASSERT_ARG(r);
     int64_t base;
     switch (whence) {
-    case SEEK_SET: base = 0; break;
-    case SEEK_CUR: base = r->pos; break;
-    case SEEK_END: base = r->t.size; break;
+    case SEEK_SET:
+        base = 0;
+        break;
+    case SEEK_CUR:
+        base = r->pos;
+        break;
+    case SEEK_END:
+        base = r->t.size;
+        break;
     default:
         return pond_error_set(POND_EINVALID, POND_DOM_CAS, "seek: bad whence %d", whence);
     }
@@ -298,8 +301,8 @@ int pond_cas_verify(pond_cas_ref *ref_out, pond_cas *cas, const pond_hash *sha25
     int rc;
     if ((rc = reader_open(&r, cas, sha256, NULL)) < 0 || (rc = pond_sha256_new(&whole)) < 0)
         goto done;
-    if (r->t.nchunks > 0 &&
-        !(r->chunk = pond_malloc((size_t)POND_MIN((uint64_t)r->t.chunk_size, (uint64_t)r->t.size)))) {
+    if (r->t.nchunks > 0 && !(r->chunk = pond_malloc((size_t)POND_MIN((uint64_t)r->t.chunk_size,
+                                                                      (uint64_t)r->t.size)))) {
         rc = POND_ENOMEM;
         goto done;
     }
@@ -347,8 +350,8 @@ static int copy_table(pond_cas_reader *r, const char *tmp)
             (rc = pond__write_all(fd, r->group, len, tmp, POND_DOM_CAS)) < 0)
             goto done;
     }
-    if ((rc = pond__write_all(fd, r->tail, 32 * (size_t)r->t.ngroups + POND_CAS__TRAILER_SIZE,
-                              tmp, POND_DOM_CAS)) < 0)
+    if ((rc = pond__write_all(fd, r->tail, 32 * (size_t)r->t.ngroups + POND_CAS__TRAILER_SIZE, tmp,
+                              POND_DOM_CAS)) < 0)
         goto done;
     rc = pond__fsync(fd, tmp, POND_DOM_CAS);
 done:

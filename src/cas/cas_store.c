@@ -25,8 +25,7 @@ int pond_cas_open(pond_cas **out, const char *dir, const pond_cas_options *opts)
         return pond_error_set(POND_EINVALID, POND_DOM_CAS, "cas: chunk size %u out of range",
                               o.chunk_size);
     if (o.fanout < POND_CAS_MIN_FANOUT || o.fanout > POND_CAS_MAX_FANOUT)
-        return pond_error_set(POND_EINVALID, POND_DOM_CAS, "cas: fanout %u out of range",
-                              o.fanout);
+        return pond_error_set(POND_EINVALID, POND_DOM_CAS, "cas: fanout %u out of range", o.fanout);
     pond_cas *cas = pond_calloc(1, sizeof *cas);
     if (!cas)
         return POND_ENOMEM;

@@ -71,8 +71,8 @@ int pond_cas__trailer_decode(pond_cas__trailer *out, const uint8_t in[POND_CAS__
                               "%s: chunk table: bad parameters (chunk size %u, fanout %u)", what,
                               t.chunk_size, t.fanout);
     if (size > (uint64_t)INT64_MAX)
-        return pond_error_set(POND_ECORRUPT, POND_DOM_CAS, "%s: chunk table: bad size %llu",
-                              what, (unsigned long long)size);
+        return pond_error_set(POND_ECORRUPT, POND_DOM_CAS, "%s: chunk table: bad size %llu", what,
+                              (unsigned long long)size);
     t.size = (int64_t)size;
     memcpy(t.sha256.bytes, in + 32, 32);
     pond_cas__trailer_counts(&t);
@@ -83,10 +83,9 @@ int pond_cas__trailer_decode(pond_cas__trailer *out, const uint8_t in[POND_CAS__
         return pond_error_set(POND_ECORRUPT, POND_DOM_CAS, "%s: chunk table: size %lld too large",
                               what, (long long)t.size);
     if (table_size != want)
-        return pond_error_set(POND_ECORRUPT, POND_DOM_CAS,
-                              "%s: chunk table is %llu bytes, want %llu for size %lld", what,
-                              (unsigned long long)table_size, (unsigned long long)want,
-                              (long long)t.size);
+        return pond_error_set(
+            POND_ECORRUPT, POND_DOM_CAS, "%s: chunk table is %llu bytes, want %llu for size %lld",
+            what, (unsigned long long)table_size, (unsigned long long)want, (long long)t.size);
     *out = t;
     return 0;
 }
@@ -113,8 +112,8 @@ int pond_cas__table_check(pond_hash *root_out, pond_cas__trailer *t_out, const u
                                   "%s chunk %llu: chunk table group %llu hash mismatch", what,
                                   (unsigned long long)first, (unsigned long long)g);
     }
-    if ((rc = pond_sha256_buf(root_out, groups, (size_t)(32 * t.ngroups) + POND_CAS__TRAILER_SIZE)) <
-        0)
+    if ((rc = pond_sha256_buf(root_out, groups,
+                              (size_t)(32 * t.ngroups) + POND_CAS__TRAILER_SIZE)) < 0)
         return rc;
     if (t_out)
         *t_out = t;

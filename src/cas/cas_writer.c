@@ -36,8 +36,8 @@ struct pond_cas_writer {
     uint64_t nchunks; /* chunks written */
     uint64_t retired; /* chunks whose hash is in `group` (threaded; else == nchunks) */
     int64_t size;
-    pond_sha256 *chunk_ctx; /* caller's thread */
-    pond_sha256 *whole_ctx; /* the worker's (or the caller's when not threaded) */
+    pond_sha256 *chunk_ctx;  /* caller's thread */
+    pond_sha256 *whole_ctx;  /* the worker's (or the caller's when not threaded) */
     pond_sha256 *wchunk_ctx; /* the worker's chunk hashes */
     uint8_t *group;          /* the current group's chunk hashes */
     uint32_t group_fill;
@@ -509,8 +509,8 @@ static int finish(pond_cas_ref *ref, pond_cas_writer *w)
     pond_cas__trailer_encode(trailer, &t);
     if ((rc = pond__write_all(w->fd_chunks, w->groups, w->ngroups * 32, w->tmp_chunks,
                               POND_DOM_CAS)) < 0 ||
-        (rc = pond__write_all(w->fd_chunks, trailer, sizeof trailer, w->tmp_chunks,
-                              POND_DOM_CAS)) < 0)
+        (rc = pond__write_all(w->fd_chunks, trailer, sizeof trailer, w->tmp_chunks, POND_DOM_CAS)) <
+            0)
         return rc;
     /* root = SHA-256(group hashes || trailer) */
     if ((rc = pond_sha256_reset(w->chunk_ctx)) < 0 ||
@@ -547,10 +547,7 @@ int pond_cas_writer_finish(pond_cas_ref *ref_out, pond_cas_writer *w)
     return 0;
 }
 
-bool pond_cas_writer_deduplicated(const pond_cas_writer *w)
-{
-    return w && w->finished && w->dedup;
-}
+bool pond_cas_writer_deduplicated(const pond_cas_writer *w) { return w && w->finished && w->dedup; }
 
 void pond_cas_writer_free(pond_cas_writer *w)
 {

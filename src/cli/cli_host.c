@@ -102,8 +102,8 @@ static int make_temp(cli_host_out *h, bool may_be_elsewhere)
     if (h->fd < 0 && e == ENOENT)
         rc = pond_error_set(POND_ENOTFOUND, D, "%s: no directory %s", h->path, dir);
     else if (h->fd < 0)
-        rc = pond_error_set(POND_ERROR, D, "%s: cannot write a temporary file in %s: %s",
-                            h->path, dir, strerror(e));
+        rc = pond_error_set(POND_ERROR, D, "%s: cannot write a temporary file in %s: %s", h->path,
+                            dir, strerror(e));
     free(dir);
     errno = e;
     return rc;
@@ -252,8 +252,7 @@ static int copy_in_place(cli_host_out *h)
     if (ftruncate(h->dest_fd, size) != 0)
         return os_fail(h->path, "");
     /* new content never keeps set-user/group-ID (as a replaced file does not) */
-    if ((h->st.st_mode & (S_ISUID | S_ISGID)) &&
-        fchmod(h->dest_fd, h->st.st_mode & 0777) != 0)
+    if ((h->st.st_mode & (S_ISUID | S_ISGID)) && fchmod(h->dest_fd, h->st.st_mode & 0777) != 0)
         return os_fail(h->path, "setting the mode");
     if (fsync(h->dest_fd) != 0)
         return os_fail(h->path, "");
@@ -280,8 +279,7 @@ int cli_host_out_finish(cli_host_out *h)
         else if ((t.st_uid != h->st.st_uid || t.st_gid != h->st.st_gid) &&
                  fchown(h->fd, h->st.st_uid, h->st.st_gid) != 0)
             rc = open_dest(h);
-        if (rc == 0 && h->mode == CLI_HOST_REPLACE &&
-            fchmod(h->fd, h->st.st_mode & 0777) != 0)
+        if (rc == 0 && h->mode == CLI_HOST_REPLACE && fchmod(h->fd, h->st.st_mode & 0777) != 0)
             rc = os_fail(h->path, "setting the mode");
     } else if (h->mode == CLI_HOST_NEW) {
         mode_t mask = umask(0);

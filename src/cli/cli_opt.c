@@ -9,7 +9,8 @@
 #define USAGE_WIDTH 80
 #define HELP_LABEL_MAX 20
 
-static const char POND_USAGE[] = "usage: pond [--pond DIR] [--at N] [--threads N] COMMAND [ARGS...]\n";
+static const char POND_USAGE[] =
+    "usage: pond [--pond DIR] [--at N] [--threads N] COMMAND [ARGS...]\n";
 
 int cli_parse_int(int64_t *out, const char *s, int64_t min, int64_t max)
 {
@@ -88,10 +89,7 @@ void cli_print_usage_as(FILE *f, const cli_spec *spec, const char *prefix)
     fputc('\n', f);
 }
 
-void cli_print_usage(FILE *f, const cli_spec *spec)
-{
-    cli_print_usage_as(f, spec, "usage: ");
-}
+void cli_print_usage(FILE *f, const cli_spec *spec) { cli_print_usage_as(f, spec, "usage: "); }
 
 static void opt_label(char *out, size_t cap, const cli_opt *o)
 {
@@ -179,7 +177,7 @@ int64_t cli_parse_size(const char *s)
     static const struct {
         const char *suffix;
         double mul;
-    } units[] = {{"", 1},          {"B", 1},          {"k", 1e3},  {"K", 1024},
+    } units[] = {{"", 1},          {"B", 1},          {"k", 1e3},     {"K", 1024},
                  {"KB", 1e3},      {"KiB", 1024},     {"M", 1048576}, {"MB", 1e6},
                  {"MiB", 1048576}, {"G", 1073741824}, {"GB", 1e9},    {"GiB", 1073741824}};
     for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
@@ -203,11 +201,10 @@ static int set_value(const cli_spec *spec, const cli_opt *o, const char *name, s
         int rc = cli_parse_int(&v, value, o->min, o->max);
         cli_range_text(range, o->min, o->max);
         if (rc == -1)
-            return cli_usage(spec, "%.*s: '%s' is not a whole number (%s)", (int)nlen, name,
-                             value, range);
-        if (rc == -2)
-            return cli_usage(spec, "%.*s: %s is out of range (%s)", (int)nlen, name, value,
+            return cli_usage(spec, "%.*s: '%s' is not a whole number (%s)", (int)nlen, name, value,
                              range);
+        if (rc == -2)
+            return cli_usage(spec, "%.*s: %s is out of range (%s)", (int)nlen, name, value, range);
         *(int64_t *)o->dest = v;
         return 0;
     }
@@ -339,9 +336,11 @@ int cli_opt_duration(void *dest, const char *s)
         digits |= *p != '.';
         dot |= *p == '.';
     }
-    double mul = !strcmp(p, "s") || !*p ? 1 : !strcmp(p, "m") ? 60 : !strcmp(p, "h") ? 3600
-                 : !strcmp(p, "d")                                    ? 86400
-                                                                      : -1;
+    double mul = !strcmp(p, "s") || !*p ? 1
+                 : !strcmp(p, "m")      ? 60
+                 : !strcmp(p, "h")      ? 3600
+                 : !strcmp(p, "d")      ? 86400
+                                        : -1;
     double v = digits ? strtod(s, NULL) * mul : -1;
     if (!digits || mul < 0 || !(v <= 1000.0 * 366 * 86400))
         return pond_error_set(POND_EINVALID, POND_DOM_CLI,

@@ -30,12 +30,12 @@ typedef struct {
     const char *alias; /* a second spelling ("-R" for "-r"), or NULL */
     cli_opt_kind kind;
     void *dest;
-    const char *arg;  /* the value's name in usage and help ("N", "F"); NULL for a flag */
-    const char *help; /* --help text; '\n' separates lines */
-    int64_t min, max; /* CLI_OPT_INT and CLI_OPT_SIZE */
-    const char *choices;                     /* CLI_OPT_CHOICE: "csv|json" */
+    const char *arg;     /* the value's name in usage and help ("N", "F"); NULL for a flag */
+    const char *help;    /* --help text; '\n' separates lines */
+    int64_t min, max;    /* CLI_OPT_INT and CLI_OPT_SIZE */
+    const char *choices; /* CLI_OPT_CHOICE: "csv|json" */
     int (*fn)(void *dest, const char *value); /* CLI_OPT_FN */
-    bool *given; /* optional: set when the option appears */
+    bool *given;                              /* optional: set when the option appears */
 } cli_opt;
 
 typedef struct {

@@ -31,8 +31,9 @@ static int fd_write(const void *data, size_t len, void *payload)
 int cli_table_write(cli_table_out *res, cli_sink *sink, pond_fs_node *node,
                     const pond_table_read_options *ro, const char *format)
 {
-    pond_output_format fmt = format && !strcmp(format, "parquet") ? POND_OUTPUT_PARQUET
-                                                                  : (pond_output_format)cli_fmt_of(format);
+    pond_output_format fmt = format && !strcmp(format, "parquet")
+                                 ? POND_OUTPUT_PARQUET
+                                 : (pond_output_format)cli_fmt_of(format);
     pond_output_result r;
     int rc = pond_table_node_output(&r, node, ro, fmt, cli_format_timezone(), fd_write, sink);
     res->rows = r.rows;

@@ -235,10 +235,7 @@ int cli_time_range(bool *has_range, int64_t *from_us, int64_t *to_us, const cli_
     return -1;
 }
 
-bool cli_is_glob(const char *operand)
-{
-    return strpbrk(operand, "*?[") != NULL;
-}
+bool cli_is_glob(const char *operand) { return strpbrk(operand, "*?[") != NULL; }
 
 typedef struct {
     cli_operand_fn fn;
@@ -247,8 +244,8 @@ typedef struct {
     int rc;
 } expand_ctx;
 
-static int on_glob_match(const char *path, const pond_stat *st, const char *const *caps,
-                         size_t n, void *payload)
+static int on_glob_match(const char *path, const pond_stat *st, const char *const *caps, size_t n,
+                         void *payload)
 {
     (void)caps, (void)n;
     expand_ctx *x = payload;

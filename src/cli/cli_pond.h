@@ -71,8 +71,7 @@ bool cli_is_glob(const char *operand);
  * callback stats it as it needs); a glob match by its absolute path, with its lstat. Returns 0
  * when it took the entry, CLI_SKIPPED when it passed over it, or an exit code (1, the error
  * printed) that stops the expansion. */
-typedef int (*cli_operand_fn)(const char *path, const pond_stat *st, bool from_glob,
-                              void *payload);
+typedef int (*cli_operand_fn)(const char *path, const pond_stat *st, bool from_glob, void *payload);
 /* Calls fn for every entry operands[0..n) name, in order: a literal operand once, a glob once
  * per match (pond_fs_glob: name order). A glob none of whose matches fn took is an error: "no
  * match for 'PAT'", or "no <kind> matches 'PAT', only <skipped>" when fn passed over all it

@@ -12,9 +12,9 @@
 typedef struct {
     const char *pond_dir; /* --pond DIR or $POND; NULL when neither is given */
     const char *argv0;
-    int64_t at_version;   /* --at N: read as of transaction N; -1 = latest */
-    int threads;          /* --threads N: Parquet encoding/decoding threads; 0 = default (2) */
-    int cmdline_argc;     /* the whole command line, for commitInfo */
+    int64_t at_version; /* --at N: read as of transaction N; -1 = latest */
+    int threads;        /* --threads N: Parquet encoding/decoding threads; 0 = default (2) */
+    int cmdline_argc;   /* the whole command line, for commitInfo */
     char **cmdline_argv;
 } pond_cli;
 

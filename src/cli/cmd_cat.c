@@ -50,33 +50,59 @@ int cmd_cat(pond_cli *cli, int argc, char **argv)
     pond_tz *tz = NULL;
     cli_dedup dedup = {0};
     const cli_opt opts[] = {
-        {.name = "--format", .kind = CLI_OPT_CHOICE, .dest = &format, .arg = "F",
+        {.name = "--format",
+         .kind = CLI_OPT_CHOICE,
+         .dest = &format,
+         .arg = "F",
          .choices = "raw|table|csv|json|parquet",
          .help = "raw (the stored bytes), table, csv, json (one object per line),\n"
                  "parquet (one file: a series' versions merged)"},
-        {.name = "--version", .kind = CLI_OPT_INT, .dest = &version, .arg = "N",
-         .help = "one version of the file (default: latest; for a series, all)", .min = 1,
+        {.name = "--version",
+         .kind = CLI_OPT_INT,
+         .dest = &version,
+         .arg = "N",
+         .help = "one version of the file (default: latest; for a series, all)",
+         .min = 1,
          .max = INT64_MAX},
-        {.name = "--from", .kind = CLI_OPT_STRING, .dest = &from_text, .arg = "T",
+        {.name = "--from",
+         .kind = CLI_OPT_STRING,
+         .dest = &from_text,
+         .arg = "T",
          .given = &has_from,
          .help = "series: rows with event time >= T: 2013, 2013-06, 2013-06-15,\n"
                  "2013-06-15T12:00[:SS[.f]] with an optional zone (Z, +02:00), or an\n"
                  "epoch with its unit: 1706702400s, ...ms, ...us, ...ns (docs/time.md)"},
-        {.name = "--to", .kind = CLI_OPT_STRING, .dest = &to_text, .arg = "T",
+        {.name = "--to",
+         .kind = CLI_OPT_STRING,
+         .dest = &to_text,
+         .arg = "T",
          .given = &has_to,
          .help = "series: rows with event time < T (exclusive; --to 2014 ends with 2013)"},
-        {.name = "--timezone", .kind = CLI_OPT_FN, .dest = &tz, .arg = "TZ",
+        {.name = "--timezone",
+         .kind = CLI_OPT_FN,
+         .dest = &tz,
+         .arg = "TZ",
          .fn = cli_parse_timezone,
          .help = "IANA zone (Europe/Berlin): --from/--to without a zone are local time\n"
                  "there, and timestamps print as local time with their offset (default:\n"
                  "UTC, printed with Z)"},
-        {.name = "--columns", .kind = CLI_OPT_STRING, .dest = &columns, .arg = "a,b",
+        {.name = "--columns",
+         .kind = CLI_OPT_STRING,
+         .dest = &columns,
+         .arg = "a,b",
          .help = "only these columns, in this order"},
-        {.name = "--dedup", .kind = CLI_OPT_FN, .dest = &dedup, .arg = "R", .fn = cli_opt_dedup,
+        {.name = "--dedup",
+         .kind = CLI_OPT_FN,
+         .dest = &dedup,
+         .arg = "R",
+         .fn = cli_opt_dedup,
          .help = "series: last (of rows with the same timestamp, only the newest\n"
                  "version's), last:K,... (the same timestamp and values of columns K...),\n"
                  "or none (every row); default: the series' setting (pond set)"},
-        {.name = "--sql", .kind = CLI_OPT_STRING, .dest = &sql, .arg = "SQL",
+        {.name = "--sql",
+         .kind = CLI_OPT_STRING,
+         .dest = &sql,
+         .arg = "SQL",
          .help = "run SQL over the file, named `source` (see pond query --help);\n"
                  "goes with --format (table, csv, json) and --version"},
         {0},
@@ -104,11 +130,13 @@ int cmd_cat(pond_cli *cli, int argc, char **argv)
     int ncols = 0;
     if (sql) { /* SQL over the file (cmd_query.c) */
         if (format && (!strcmp(format, "raw") || !strcmp(format, "parquet")))
-            rc = cli_usage(&spec, "--format %s does not go with --sql (table, csv or json)",
-                           format);
+            rc =
+                cli_usage(&spec, "--format %s does not go with --sql (table, csv or json)", format);
         else if (has_from || has_to || columns)
             rc = cli_usage(&spec, "%s does not go with --sql (put the condition in the SQL)",
-                           has_from ? "--from" : has_to ? "--to" : "--columns");
+                           has_from ? "--from"
+                           : has_to ? "--to"
+                                    : "--columns");
         else if (dedup.rule != POND_DEDUP_DEFAULT)
             rc = cli_usage(&spec, "--dedup does not go with --sql (SQL reads the series under "
                                   "its own setting: pond set PATH dedup=...)");
@@ -141,8 +169,10 @@ int cmd_cat(pond_cli *cli, int argc, char **argv)
     bool tabular = st.type == POND_ENTRY_FILE_TABLE || st.type == POND_ENTRY_FILE_SERIES;
     bool stale = false;
     if (st.type == POND_ENTRY_FILE_SERIES && pond_derive_stale(&stale, node) == 0 && stale)
-        fprintf(stderr, "pond: note: %s was derived before its sources last changed (a manual "
-                        "recipe: pond derive refresh %s)\n", path, path);
+        fprintf(stderr,
+                "pond: note: %s was derived before its sources last changed (a manual "
+                "recipe: pond derive refresh %s)\n",
+                path, path);
     if (st.type == POND_ENTRY_DIRECTORY) {
         rc = cli_error("%s: is a directory (pond list '%s/')", path, path);
         goto done;

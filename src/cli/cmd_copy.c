@@ -133,8 +133,7 @@ static int opt_time_format(void *dest, const char *f)
 {
     time_formats *tf = dest;
     if (tf->n == MAX_TIME_FORMATS)
-        return pond_error_set(POND_EINVALID, POND_DOM_CLI, "at most %d formats",
-                              MAX_TIME_FORMATS);
+        return pond_error_set(POND_EINVALID, POND_DOM_CLI, "at most %d formats", MAX_TIME_FORMATS);
     pond_time_reader *r = NULL;
     int rc = pond_time_reader_new(&r, &f, 1, NULL);
     pond_time_reader_free(r);
@@ -465,72 +464,129 @@ int cmd_copy(pond_cli *cli, int argc, char **argv)
      * series copied in */
     bool given[16] = {0};
     const cli_opt opts[] = {
-        {.name = "--type", .kind = CLI_OPT_CHOICE, .dest = &type, .arg = "T",
-         .choices = "data|table|series|auto", .given = &given[0],
+        {.name = "--type",
+         .kind = CLI_OPT_CHOICE,
+         .dest = &type,
+         .arg = "T",
+         .choices = "data|table|series|auto",
+         .given = &given[0],
          .help = "entry type for files copied in: data (default), table, series, or\n"
                  "auto (each Parquet source becomes a table, anything else data).\n"
                  "A Parquet source is checked and stored as it is; a CSV or JSON source\n"
                  "for table/series is converted to Parquet with type inference."},
-        {.name = "--timestamp-column", .kind = CLI_OPT_STRING, .dest = &c.ts_column,
-         .arg = "NAME", .given = &given[1],
+        {.name = "--timestamp-column",
+         .kind = CLI_OPT_STRING,
+         .dest = &c.ts_column,
+         .arg = "NAME",
+         .given = &given[1],
          .help = "the event-time column of a series (default: the one the series\n"
                  "records, else detected: the only timestamp or date column, else one\n"
                  "named like timestamp, time, date, ts, datetime)"},
-        {.name = "--time-format", .kind = CLI_OPT_FN, .dest = &c.formats, .arg = "F",
-         .fn = opt_time_format, .given = &given[2],
+        {.name = "--time-format",
+         .kind = CLI_OPT_FN,
+         .dest = &c.formats,
+         .arg = "F",
+         .fn = opt_time_format,
+         .given = &given[2],
          .help = "how CSV times are written, strptime-style (%Y %m %d %H %M %S %f %y\n"
                  "%b %j %q %s %z ...; docs/time.md); may be given several times, the\n"
                  "first that matches a value wins; ISO-8601 is always read. %Y reads\n"
                  "integer years, %Y%m%d dates like 19580329, %YQ%q quarters like 1974Q1"},
-        {.name = "--timezone", .kind = CLI_OPT_FN, .dest = &c.timezone, .arg = "TZ",
-         .fn = opt_timezone, .given = &given[3],
+        {.name = "--timezone",
+         .kind = CLI_OPT_FN,
+         .dest = &c.timezone,
+         .arg = "TZ",
+         .fn = opt_timezone,
+         .given = &given[3],
          .help = "IANA zone (Europe/Berlin) for times without a zone, in CSV values and\n"
                  "Parquet timestamps not adjusted to UTC (default UTC); a series records\n"
                  "it, its time formats and its timestamp column for later copies"},
-        {.name = "--schema", .kind = CLI_OPT_STRING, .dest = &c.schema, .arg = "name:type,...",
+        {.name = "--schema",
+         .kind = CLI_OPT_STRING,
+         .dest = &c.schema,
+         .arg = "name:type,...",
          .given = &given[4],
          .help = "CSV column types instead of inferred ones (int64, double,\n"
                  "bool, string, timestamp)"},
-        {.name = "--zstd-level", .kind = CLI_OPT_INT, .dest = &zstd_level, .arg = "N",
+        {.name = "--zstd-level",
+         .kind = CLI_OPT_INT,
+         .dest = &zstd_level,
+         .arg = "N",
          .given = &given[5],
-         .help = "compression of converted CSV (default 1: fast; 3 is ~15% smaller)", .min = 1,
+         .help = "compression of converted CSV (default 1: fast; 3 is ~15% smaller)",
+         .min = 1,
          .max = 19},
-        {.name = "--allow-duplicate", .kind = CLI_OPT_FLAG, .dest = &c.allow_duplicate,
+        {.name = "--allow-duplicate",
+         .kind = CLI_OPT_FLAG,
+         .dest = &c.allow_duplicate,
          .given = &given[15],
          .help = "add a series version even when its content is identical to an\n"
                  "existing version's (default: such a copy prints 'skipped: identical\n"
                  "to version N' and adds nothing)"},
-        {.name = "--format", .kind = CLI_OPT_CHOICE, .dest = &format, .arg = "F",
-         .choices = "parquet|csv|json|ndjson", .given = &given[14],
+        {.name = "--format",
+         .kind = CLI_OPT_CHOICE,
+         .dest = &format,
+         .arg = "F",
+         .choices = "parquet|csv|json|ndjson",
+         .given = &given[14],
          .help = "copying in as a table or series: csv, json (an array of objects) or\n"
                  "ndjson (one object per line); default: detected from the content.\n"
                  "Copying out tables and series: parquet (the default, or what the\n"
                  "destination's extension says), csv, or json (one object per line)"},
-        {.name = "--delimiter", .kind = CLI_OPT_FN, .dest = &c.imp.delimiter, .arg = "C",
-         .fn = opt_delimiter, .given = &given[6],
+        {.name = "--delimiter",
+         .kind = CLI_OPT_FN,
+         .dest = &c.imp.delimiter,
+         .arg = "C",
+         .fn = opt_delimiter,
+         .given = &given[6],
          .help = ", tab ; | space (runs of blanks), or auto (default: sniffed from the\n"
                  "first 64 KiB; an ambiguous file is refused and asks for this option)"},
-        {.name = "--quote", .kind = CLI_OPT_FN, .dest = &c.imp.quote, .arg = "C",
-         .fn = opt_char, .given = &given[7],
+        {.name = "--quote",
+         .kind = CLI_OPT_FN,
+         .dest = &c.imp.quote,
+         .arg = "C",
+         .fn = opt_char,
+         .given = &given[7],
          .help = "the quote character (default \", or ' when the header is single-quoted)"},
-        {.name = "--comment", .kind = CLI_OPT_FN, .dest = &c.imp.comment, .arg = "C",
-         .fn = opt_char, .given = &given[8],
+        {.name = "--comment",
+         .kind = CLI_OPT_FN,
+         .dest = &c.imp.comment,
+         .arg = "C",
+         .fn = opt_char,
+         .given = &given[8],
          .help = "skip lines starting with C (e.g. '#')"},
-        {.name = "--skip-rows", .kind = CLI_OPT_INT, .dest = &c.imp.skip_rows, .arg = "N",
-         .given = &given[9], .help = "skip N lines before the header", .min = 0,
+        {.name = "--skip-rows",
+         .kind = CLI_OPT_INT,
+         .dest = &c.imp.skip_rows,
+         .arg = "N",
+         .given = &given[9],
+         .help = "skip N lines before the header",
+         .min = 0,
          .max = INT64_MAX},
-        {.name = "--no-header", .kind = CLI_OPT_FLAG, .dest = &c.imp.no_header,
+        {.name = "--no-header",
+         .kind = CLI_OPT_FLAG,
+         .dest = &c.imp.no_header,
          .given = &given[10],
          .help = "the first line is data; columns are named column1, column2, ..."},
-        {.name = "--null-values", .kind = CLI_OPT_STRING, .dest = &c.imp.null_values,
-         .arg = "LIST", .given = &given[11],
+        {.name = "--null-values",
+         .kind = CLI_OPT_STRING,
+         .dest = &c.imp.null_values,
+         .arg = "LIST",
+         .given = &given[11],
          .help = "comma-separated values read as null (unquoted, every column);\n"
                  "default: an empty field, and NA N/A n/a #N/A NULL null None nil - ?\n"
                  "in columns of numbers, booleans or timestamps"},
-        {.name = "--allow-ragged", .kind = CLI_OPT_FLAG, .dest = &c.imp.allow_ragged,
-         .given = &given[12], .help = "pad rows with fewer fields than the header with nulls"},
-        {.name = "--encoding", .kind = CLI_OPT_FN, .dest = &c.imp.encoding, .arg = "E",
-         .fn = opt_encoding, .given = &given[13],
+        {.name = "--allow-ragged",
+         .kind = CLI_OPT_FLAG,
+         .dest = &c.imp.allow_ragged,
+         .given = &given[12],
+         .help = "pad rows with fewer fields than the header with nulls"},
+        {.name = "--encoding",
+         .kind = CLI_OPT_FN,
+         .dest = &c.imp.encoding,
+         .arg = "E",
+         .fn = opt_encoding,
+         .given = &given[13],
          .help = "utf-8 (default; checked), latin1, cp1252, utf-16 (byte-order mark,\n"
                  "else little-endian), utf-16le, utf-16be"},
         {0},
@@ -547,8 +603,8 @@ int cmd_copy(pond_cli *cli, int argc, char **argv)
     int argn, prc = cli_parse(&argn, &spec, argc, argv);
     if (prc >= 0)
         return prc;
-    c.type = !strcmp(type, "data")    ? POND_ENTRY_FILE_DATA
-             : !strcmp(type, "table") ? POND_ENTRY_FILE_TABLE
+    c.type = !strcmp(type, "data")     ? POND_ENTRY_FILE_DATA
+             : !strcmp(type, "table")  ? POND_ENTRY_FILE_TABLE
              : !strcmp(type, "series") ? POND_ENTRY_FILE_SERIES
                                        : POND_ENTRY_NONE; /* auto: per source */
     c.zstd_level = (int)zstd_level;
@@ -557,16 +613,18 @@ int cmd_copy(pond_cli *cli, int argc, char **argv)
     const char *dest_host = cli_host_path(dest);
     for (int i = 0; i < nsrc; i++)
         if ((cli_host_path(argv[i]) != NULL) == (dest_host != NULL))
-            return cli_usage(&spec, "'%s' and '%s': copy goes from host to pond or from pond "
-                                    "to host (host paths start with host:)",
+            return cli_usage(&spec,
+                             "'%s' and '%s': copy goes from host to pond or from pond "
+                             "to host (host paths start with host:)",
                              argv[i], dest);
     for (const cli_opt *o = opts; dest_host && o->name; o++)
         if (*o->given && o->dest != &format)
             return cli_usage(&spec, "%s is for copying into the pond", o->name);
     for (const cli_opt *o = opts; !dest_host && c.type == POND_ENTRY_FILE_DATA && o->name; o++)
         if (*o->given && o->dest != &type)
-            return cli_usage(&spec, "%s is for tables and series (--type table, series or auto); "
-                                    "a data file is copied as its bytes",
+            return cli_usage(&spec,
+                             "%s is for tables and series (--type table, series or auto); "
+                             "a data file is copied as its bytes",
                              o->name);
     if (!dest_host && format) { /* --format names the sources' format */
         if (!strcmp(format, "parquet"))

@@ -15,7 +15,7 @@ typedef struct {
     char *path;         /* pond path */
     pond_fs_node *node; /* walked once: the stat, then the read */
     pond_stat st;       /* what it is (symlinks followed) */
-    char *target; /* host path */
+    char *target;       /* host path */
     const char *format;
 } out_file;
 
@@ -77,8 +77,8 @@ static int add(const char *path, const pond_stat *gst, bool from_glob, void *pay
         pond_fs_node_free(f->node);
         f->node = NULL;
         if (!from_glob)
-            return cli_error("%s: is a directory (copy its files with a glob, e.g. '%s/*')",
-                             path, dir);
+            return cli_error("%s: is a directory (copy its files with a glob, e.g. '%s/*')", path,
+                             dir);
         fprintf(stderr, "pond: skipped %s: a directory (its files: '%s/*')\n", path, dir);
         return CLI_SKIPPED;
     }
@@ -99,8 +99,8 @@ static const char *format_of_name(const char *name)
         return NULL;
     static const struct {
         const char *ext, *format;
-    } known[] = {{".csv", "csv"},       {".json", "json"},   {".ndjson", "json"},
-                 {".jsonl", "json"},    {".parquet", "parquet"}, {".pq", "parquet"}};
+    } known[] = {{".csv", "csv"},    {".json", "json"},       {".ndjson", "json"},
+                 {".jsonl", "json"}, {".parquet", "parquet"}, {".pq", "parquet"}};
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
         if (!strcmp(dot, known[i].ext))
             return known[i].format;
@@ -110,8 +110,8 @@ static const char *format_of_name(const char *name)
 /* Where the extension of base[0..len) starts when it names a data format, else len. */
 static size_t data_ext_at(const char *base, size_t len)
 {
-    static const char *const exts[] = {".csv", ".tsv", ".json", ".ndjson", ".jsonl",
-                                       ".parquet", ".pq"};
+    static const char *const exts[] = {".csv",   ".tsv",     ".json", ".ndjson",
+                                       ".jsonl", ".parquet", ".pq"};
     for (size_t i = 0; i < sizeof exts / sizeof exts[0]; i++) {
         size_t k = strlen(exts[i]);
         if (len >= k && !strncmp(base + len - k, exts[i], k))
@@ -188,8 +188,7 @@ static int write_data(cli_sink *sink, const out_file *f)
             if (k < 0 && errno == EINTR)
                 continue;
             if (k <= 0)
-                rc = pond_error_set(POND_EIO, POND_DOM_CLI, "%s: %s", sink->name,
-                                    strerror(errno));
+                rc = pond_error_set(POND_EIO, POND_DOM_CLI, "%s: %s", sink->name, strerror(errno));
             else
                 off += (size_t)k;
         }
@@ -281,8 +280,8 @@ int cli_copy_out(cli_copy_tally *t, cli_pond *p, char **srcs, int n_srcs, const 
         done += rc == 0;
     }
     if (rc && done)
-        fprintf(stderr, "pond: %lld of %zu files were copied before that error\n",
-                (long long)done, l.n);
+        fprintf(stderr, "pond: %lld of %zu files were copied before that error\n", (long long)done,
+                l.n);
     for (size_t i = 0; i < l.n; i++) {
         pond_fs_node_free(l.v[i].node);
         free(l.v[i].path);

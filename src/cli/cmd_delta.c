@@ -30,11 +30,20 @@ static void delta_spec(cli_spec *spec, cli_opt opts[4], delta_args *a, const cha
     a->version = -1;
     a->verify = a->no_checkpoint = false;
     const cli_opt all[] = {
-        {.name = "--version", .kind = CLI_OPT_INT, .dest = &a->version, .arg = "V",
-         .help = "the snapshot version (default: latest)", .min = 0, .max = INT64_MAX},
-        {.name = "--verify", .kind = CLI_OPT_FLAG, .dest = &a->verify,
+        {.name = "--version",
+         .kind = CLI_OPT_INT,
+         .dest = &a->version,
+         .arg = "V",
+         .help = "the snapshot version (default: latest)",
+         .min = 0,
+         .max = INT64_MAX},
+        {.name = "--verify",
+         .kind = CLI_OPT_FLAG,
+         .dest = &a->verify,
          .help = "also check data files (existence, size, stats) and the .crc checksum"},
-        {.name = "--no-checkpoint", .kind = CLI_OPT_FLAG, .dest = &a->no_checkpoint,
+        {.name = "--no-checkpoint",
+         .kind = CLI_OPT_FLAG,
+         .dest = &a->no_checkpoint,
          .help = "replay every JSON commit from version 0 instead of using a checkpoint"},
     };
     int n = !strcmp(sub, "log") ? 3 : !strcmp(sub, "dump") ? 1 : 0;
@@ -80,7 +89,9 @@ static int open_table(pond_delta_table **t, const delta_args *a)
 static void print_type(const pond_delta_type *t)
 {
     switch (t->kind) {
-    case POND_DELTA_TYPE_PRIMITIVE: fputs(t->primitive, stdout); break;
+    case POND_DELTA_TYPE_PRIMITIVE:
+        fputs(t->primitive, stdout);
+        break;
     case POND_DELTA_TYPE_STRUCT:
         fputs("struct<", stdout);
         for (size_t i = 0; i < t->n_fields; i++) {

@@ -36,7 +36,8 @@ static const char ABOUT[] =
 static const char FOOTER[] =
     "\nBuckets: Ns, Nm, Nh dividing a day (aligned on the epoch, UTC), 1d, 1w (from Monday),\n"
     "1mo (from local midnight in --timezone, default UTC).\n"
-    "Aggregates: avg, min, max, sum, count, first, last (default avg,min,max,sum,count: a rollup of it can average); nulls are\n"
+    "Aggregates: avg, min, max, sum, count, first, last (default avg,min,max,sum,count: a rollup "
+    "of it can average); nulls are\n"
     "skipped; NaN counts, makes sum, avg and max NaN, and is min only when every value is.\n";
 
 typedef struct {
@@ -109,8 +110,8 @@ static int refresh(pond_cli *cli, const char *path)
     pond_fs_node *h = NULL;
     pond_table_write_result res = {0};
     int rc = cli_pond_begin(&p, cli);
-    if (rc == 0 && (pond_fs_node_open(&h, p.fs, NULL, path, 0) < 0 ||
-                    pond_derive_refresh(&res, h) < 0))
+    if (rc == 0 &&
+        (pond_fs_node_open(&h, p.fs, NULL, path, 0) < 0 || pond_derive_refresh(&res, h) < 0))
         rc = cli_fail();
     pond_fs_node_free(h);
     if (rc == 0)
@@ -129,30 +130,60 @@ int cmd_derive(pond_cli *cli, int argc, char **argv)
     list aggs = {0}, cols = {0}, by = {0};
     const char *every = NULL, *tz = NULL, *refresh_mode = NULL;
     const cli_opt opts[] = {
-        {.name = "--source", .kind = CLI_OPT_FN, .dest = &srcs, .arg = "[NAME=]PATH",
-         .help = "a source series (repeatable); NAME defaults to its file name", .fn = opt_source},
-        {.name = "--every", .kind = CLI_OPT_STRING, .dest = &every, .arg = "BUCKET",
+        {.name = "--source",
+         .kind = CLI_OPT_FN,
+         .dest = &srcs,
+         .arg = "[NAME=]PATH",
+         .help = "a source series (repeatable); NAME defaults to its file name",
+         .fn = opt_source},
+        {.name = "--every",
+         .kind = CLI_OPT_STRING,
+         .dest = &every,
+         .arg = "BUCKET",
          .help = "rollup: the bucket width (15m, 1h, 1d, 1w, 1mo)"},
-        {.name = "--agg", .kind = CLI_OPT_FN, .dest = &aggs, .arg = "A,...",
-         .help = "rollup: aggregates (avg, min, max, sum, count, first, last)", .fn = opt_list},
-        {.name = "--columns", .kind = CLI_OPT_FN, .dest = &cols, .arg = "C,...",
+        {.name = "--agg",
+         .kind = CLI_OPT_FN,
+         .dest = &aggs,
+         .arg = "A,...",
+         .help = "rollup: aggregates (avg, min, max, sum, count, first, last)",
+         .fn = opt_list},
+        {.name = "--columns",
+         .kind = CLI_OPT_FN,
+         .dest = &cols,
+         .arg = "C,...",
          .help = "rollup: the columns to aggregate (default: every numeric one)",
          .fn = opt_list},
-        {.name = "--by", .kind = CLI_OPT_FN, .dest = &by, .arg = "K,...",
-         .help = "rollup: key columns: one row per bucket and key values", .fn = opt_list},
-        {.name = "--timezone", .kind = CLI_OPT_FN, .dest = &tz, .arg = "ZONE",
+        {.name = "--by",
+         .kind = CLI_OPT_FN,
+         .dest = &by,
+         .arg = "K,...",
+         .help = "rollup: key columns: one row per bucket and key values",
+         .fn = opt_list},
+        {.name = "--timezone",
+         .kind = CLI_OPT_FN,
+         .dest = &tz,
+         .arg = "ZONE",
          .help = "rollup: the zone whose midnight starts 1d, 1w and 1mo buckets; join: the\n"
                  "zone of --window times without one (default UTC)",
          .fn = opt_timezone},
-        {.name = "--tolerance", .kind = CLI_OPT_FN, .dest = &tolerance, .arg = "DURATION",
+        {.name = "--tolerance",
+         .kind = CLI_OPT_FN,
+         .dest = &tolerance,
+         .arg = "DURATION",
          .help = "join: as-of: each source's latest row at most DURATION earlier (30s, 5m;\n"
                  "default: equal timestamps only)",
          .fn = cli_opt_duration},
-        {.name = "--window", .kind = CLI_OPT_FN, .dest = &windows, .arg = "NAME=FROM..TO",
+        {.name = "--window",
+         .kind = CLI_OPT_FN,
+         .dest = &windows,
+         .arg = "NAME=FROM..TO",
          .help = "join: source NAME counts only in [FROM, TO) (repeatable; FROM or TO may be\n"
                  "left out; times as --from takes them, in --timezone)",
          .fn = opt_window},
-        {.name = "--refresh", .kind = CLI_OPT_CHOICE, .dest = &refresh_mode, .arg = "WHEN",
+        {.name = "--refresh",
+         .kind = CLI_OPT_CHOICE,
+         .dest = &refresh_mode,
+         .arg = "WHEN",
          .help = "auto (default): refreshed by every source write; manual: by pond derive "
                  "refresh",
          .choices = "auto|manual"},
@@ -219,8 +250,8 @@ int cmd_derive(pond_cli *cli, int argc, char **argv)
     pond_fs_node *h = NULL;
     pond_table_write_result res = {0};
     rc = cli_pond_begin(&p, cli);
-    if (rc == 0 && (pond_fs_node_open(&h, p.fs, NULL, argv[1], 0) < 0 ||
-                    pond_derive_create(&res, h, &o) < 0))
+    if (rc == 0 &&
+        (pond_fs_node_open(&h, p.fs, NULL, argv[1], 0) < 0 || pond_derive_create(&res, h, &o) < 0))
         rc = cli_fail();
     pond_fs_node_free(h);
     if (rc == 0)

@@ -149,30 +149,52 @@ int cmd_export(pond_cli *cli, int argc, char **argv)
     int64_t target = 0;
     pond_tz *tz = NULL;
     const cli_opt opts[] = {
-        {.name = "--format", .kind = CLI_OPT_CHOICE, .dest = &format, .arg = "F",
+        {.name = "--format",
+         .kind = CLI_OPT_CHOICE,
+         .dest = &format,
+         .arg = "F",
          .choices = "parquet|delta",
          .help = "parquet (default): a Hive-partitioned Parquet dataset\n"
                  "(DIR/year=2024/month=1/part-....parquet); delta: a Delta\n"
                  "table"},
-        {.name = "--partition", .kind = CLI_OPT_CHOICE, .dest = &partition, .arg = "P",
+        {.name = "--partition",
+         .kind = CLI_OPT_CHOICE,
+         .dest = &partition,
+         .arg = "P",
          .choices = "none|year|year,month|year,month,day",
          .help = "series: year,month (default), year,month,day, year or\n"
                  "none; by event time, UTC. Tables are never partitioned"},
-        {.name = "--from", .kind = CLI_OPT_STRING, .dest = &from_text, .arg = "T",
+        {.name = "--from",
+         .kind = CLI_OPT_STRING,
+         .dest = &from_text,
+         .arg = "T",
          .help = "series: rows with event time >= T: 2013, 2013-06,\n"
                  "2013-06-15, 2013-06-15T12:00[:SS[.f]] with an optional\n"
                  "zone (Z, +02:00), or an epoch with its unit: 1706702400s,\n"
                  "...ms, ...us, ...ns (as pond cat --from; docs/time.md)"},
-        {.name = "--to", .kind = CLI_OPT_STRING, .dest = &to_text, .arg = "T",
+        {.name = "--to",
+         .kind = CLI_OPT_STRING,
+         .dest = &to_text,
+         .arg = "T",
          .help = "series: rows with event time < T (exclusive)"},
-        {.name = "--timezone", .kind = CLI_OPT_FN, .dest = &tz, .arg = "TZ",
+        {.name = "--timezone",
+         .kind = CLI_OPT_FN,
+         .dest = &tz,
+         .arg = "TZ",
          .fn = cli_parse_timezone,
          .help = "IANA zone (Europe/Berlin): --from/--to without a zone are\n"
                  "local time there (default: UTC); partitions stay UTC"},
-        {.name = "--columns", .kind = CLI_OPT_STRING, .dest = &columns, .arg = "a,b",
+        {.name = "--columns",
+         .kind = CLI_OPT_STRING,
+         .dest = &columns,
+         .arg = "a,b",
          .help = "only these columns"},
-        {.name = "--target-size", .kind = CLI_OPT_SIZE, .dest = &target, .arg = "S",
-         .min = 1, .max = INT64_MAX,
+        {.name = "--target-size",
+         .kind = CLI_OPT_SIZE,
+         .dest = &target,
+         .arg = "S",
+         .min = 1,
+         .max = INT64_MAX,
          .help = "close a file once it reaches S bytes (default 128MiB;\n"
                  "64MiB, 1G ...)"},
         {0},
@@ -204,8 +226,8 @@ int cmd_export(pond_cli *cli, int argc, char **argv)
         rc = cli_fail(); /* the choices above are what it takes */
         goto out;
     }
-    if ((rc = cli_time_range(&o.has_range, &o.from_us, &o.to_us, &spec, from_text, to_text,
-                             tz)) >= 0)
+    if ((rc = cli_time_range(&o.has_range, &o.from_us, &o.to_us, &spec, from_text, to_text, tz)) >=
+        0)
         goto out;
     if (o.has_range && o.to_us <= o.from_us) {
         rc = cli_usage(&spec, "--to must be after --from");

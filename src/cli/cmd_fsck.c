@@ -27,9 +27,13 @@ int cmd_fsck(pond_cli *cli, int argc, char **argv)
     fsck_ctx c = {0};
     bool repair = false;
     const cli_opt opts[] = {
-        {.name = "-q", .kind = CLI_OPT_FLAG, .dest = &c.quiet,
+        {.name = "-q",
+         .kind = CLI_OPT_FLAG,
+         .dest = &c.quiet,
          .help = "print only problems and the summary line"},
-        {.name = "--repair", .kind = CLI_OPT_FLAG, .dest = &repair,
+        {.name = "--repair",
+         .kind = CLI_OPT_FLAG,
+         .dest = &repair,
          .help = "first rewrite what the log can rebuild: damaged checkpoints\n"
                  "and _last_checkpoint, from the JSON commits (atomically; a\n"
                  "commit is never changed or removed); takes the pond's lock.\n"

@@ -68,20 +68,34 @@ int cmd_gc(pond_cli *cli, int argc, char **argv)
     pond_gc_options o = POND_GC_OPTIONS_INIT;
     bool compact = false;
     const cli_opt opts[] = {
-        {.name = "--keep-versions", .kind = CLI_OPT_INT, .dest = &o.keep_versions, .arg = "N",
-         .help = "keep the newest N versions of each file (N >= 1)", .min = 1,
+        {.name = "--keep-versions",
+         .kind = CLI_OPT_INT,
+         .dest = &o.keep_versions,
+         .arg = "N",
+         .help = "keep the newest N versions of each file (N >= 1)",
+         .min = 1,
          .max = INT64_MAX},
-        {.name = "--keep-age", .kind = CLI_OPT_FN, .dest = &o.keep_age_us, .arg = "DURATION",
+        {.name = "--keep-age",
+         .kind = CLI_OPT_FN,
+         .dest = &o.keep_age_us,
+         .arg = "DURATION",
          .help = "keep every version that was current at some moment of the last\n"
                  "DURATION (0s: keep only the current state)",
          .fn = cli_opt_duration},
-        {.name = "--grace", .kind = CLI_OPT_FN, .dest = &o.grace_us, .arg = "DURATION",
+        {.name = "--grace",
+         .kind = CLI_OPT_FN,
+         .dest = &o.grace_us,
+         .arg = "DURATION",
          .help = "never remove files younger than DURATION (default 1h), so a\n"
                  "concurrent writer's new files are safe",
          .fn = cli_opt_duration},
-        {.name = "--compact", .kind = CLI_OPT_FLAG, .dest = &o.compact,
+        {.name = "--compact",
+         .kind = CLI_OPT_FLAG,
+         .dest = &o.compact,
          .help = "merge each directory's data files into one (faster opens)"},
-        {.name = "--compact-series", .kind = CLI_OPT_FLAG, .dest = &compact,
+        {.name = "--compact-series",
+         .kind = CLI_OPT_FLAG,
+         .dest = &compact,
          .help = "first, in a transaction of its own, rewrite the versions of each\n"
                  "series matching PATTERN (a pond glob; default: every series) written\n"
                  "since its last compaction into one version with exactly their rows in\n"
@@ -111,11 +125,12 @@ int cmd_gc(pond_cli *cli, int argc, char **argv)
             "reads as it did: gc records the oldest transaction whose state is complete, and\n"
             "--at an older one fails naming it.\n",
         .opts = opts,
-        .footer = "DURATION is a number with s, m, h or d (e.g. 30d, 12h, 0s).\n"
-                  "\n"
-                  "Order, so that a full disk can be cured: first what is garbage already (nothing\n"
-                  "is written), then one small retention commit, then what it freed, then merging\n"
-                  "(a merge that fails, e.g. for lack of space, is a warning: gc still succeeds).\n",
+        .footer =
+            "DURATION is a number with s, m, h or d (e.g. 30d, 12h, 0s).\n"
+            "\n"
+            "Order, so that a full disk can be cured: first what is garbage already (nothing\n"
+            "is written), then one small retention commit, then what it freed, then merging\n"
+            "(a merge that fails, e.g. for lack of space, is a warning: gc still succeeds).\n",
         .max_operands = 1,
     };
     int n, prc = cli_parse(&n, &spec, argc, argv);
@@ -153,8 +168,8 @@ int cmd_gc(pond_cli *cli, int argc, char **argv)
     printf("gc: %lld versions dropped, %lld directories rewritten, %lld data files, %lld blobs "
            "and %lld temp files removed, %s freed\n",
            (long long)r.versions_dropped, (long long)r.partitions_rewritten,
-           (long long)r.data_files_removed, (long long)r.blobs_removed,
-           (long long)r.temps_removed, freed);
+           (long long)r.data_files_removed, (long long)r.blobs_removed, (long long)r.temps_removed,
+           freed);
     if (r.oldest_complete > 0)
         printf("gc: transactions before %lld are no longer kept (--at %lld and later read as "
                "before)\n",

@@ -6,10 +6,19 @@ int cmd_init(pond_cli *cli, int argc, char **argv)
 {
     pond_oplog_create_options co = POND_OPLOG_CREATE_OPTIONS_INIT;
     const cli_opt opts[] = {
-        {.name = "--threshold-data", .kind = CLI_OPT_SIZE, .dest = &co.threshold_data,
-         .arg = "SIZE", .help = "for file:data (default 64KiB)", .min = 1, .max = INT64_MAX},
-        {.name = "--threshold-table", .kind = CLI_OPT_SIZE, .dest = &co.threshold_table,
-         .arg = "SIZE", .help = "for file:table and file:series (default 1MiB)", .min = 1,
+        {.name = "--threshold-data",
+         .kind = CLI_OPT_SIZE,
+         .dest = &co.threshold_data,
+         .arg = "SIZE",
+         .help = "for file:data (default 64KiB)",
+         .min = 1,
+         .max = INT64_MAX},
+        {.name = "--threshold-table",
+         .kind = CLI_OPT_SIZE,
+         .dest = &co.threshold_table,
+         .arg = "SIZE",
+         .help = "for file:table and file:series (default 1MiB)",
+         .min = 1,
          .max = INT64_MAX},
         {0},
     };

@@ -55,10 +55,10 @@ static int emit(list_ctx *c, const char *path, const pond_stat *st)
         if (rc == 0)
             rc = pond_buf_putc(&c->out, '}');
     } else if (c->longfmt) {
-        rc = pond_buf_printf(&c->out, "%-11s %12lld %5lld  %s  %s%s%s\n",
-                             pond_entry_type_name(st->type), (long long)size,
-                             (long long)st->version, when, path, target ? " -> " : "",
-                             target ? target : "");
+        rc =
+            pond_buf_printf(&c->out, "%-11s %12lld %5lld  %s  %s%s%s\n",
+                            pond_entry_type_name(st->type), (long long)size, (long long)st->version,
+                            when, path, target ? " -> " : "", target ? target : "");
     } else {
         rc = pond_buf_printf(&c->out, "%s\n", path);
     }
@@ -82,10 +82,14 @@ int cmd_list(pond_cli *cli, int argc, char **argv)
 {
     list_ctx c = {0};
     const cli_opt opts[] = {
-        {.name = "-l", .kind = CLI_OPT_FLAG, .dest = &c.longfmt,
+        {.name = "-l",
+         .kind = CLI_OPT_FLAG,
+         .dest = &c.longfmt,
          .help = "long format: type, size, version, time (UTC), path (-> symlink target);\n"
                  "the size of a series is the sum of its versions"},
-        {.name = "--json", .kind = CLI_OPT_FLAG, .dest = &c.json,
+        {.name = "--json",
+         .kind = CLI_OPT_FLAG,
+         .dest = &c.json,
          .help = "one JSON array of objects (path, type, size, version, txn, time, target)"},
         {0},
     };

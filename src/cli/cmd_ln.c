@@ -4,7 +4,9 @@ int cmd_ln(pond_cli *cli, int argc, char **argv)
 {
     bool symbolic = false;
     const cli_opt opts[] = {
-        {.name = "-s", .kind = CLI_OPT_FLAG, .dest = &symbolic,
+        {.name = "-s",
+         .kind = CLI_OPT_FLAG,
+         .dest = &symbolic,
          .help = "a symbolic link (required: pond has no hard links)"},
         {0},
     };

@@ -11,9 +11,16 @@ int cmd_log(pond_cli *cli, int argc, char **argv)
     int64_t limit = -1;
     bool verbose = false;
     const cli_opt opts[] = {
-        {.name = "--limit", .kind = CLI_OPT_INT, .dest = &limit, .arg = "N",
-         .help = "at most N transactions", .min = 0, .max = INT64_MAX},
-        {.name = "-v", .kind = CLI_OPT_FLAG, .dest = &verbose,
+        {.name = "--limit",
+         .kind = CLI_OPT_INT,
+         .dest = &limit,
+         .arg = "N",
+         .help = "at most N transactions",
+         .min = 0,
+         .max = INT64_MAX},
+        {.name = "-v",
+         .kind = CLI_OPT_FLAG,
+         .dest = &verbose,
          .help = "also print the files each transaction wrote"},
         {0},
     };

@@ -4,7 +4,9 @@ int cmd_mkdir(pond_cli *cli, int argc, char **argv)
 {
     bool parents = false;
     const cli_opt opts[] = {
-        {.name = "-p", .kind = CLI_OPT_FLAG, .dest = &parents,
+        {.name = "-p",
+         .kind = CLI_OPT_FLAG,
+         .dest = &parents,
          .help = "create missing parents; an existing directory is fine"},
         {0},
     };

@@ -33,11 +33,17 @@ int cmd_query(pond_cli *cli, int argc, char **argv)
     const char *format = NULL;
     pond_tz *tz = NULL;
     const cli_opt opts[] = {
-        {.name = "--format", .kind = CLI_OPT_CHOICE, .dest = &format, .arg = "F",
+        {.name = "--format",
+         .kind = CLI_OPT_CHOICE,
+         .dest = &format,
+         .arg = "F",
          .choices = "table|csv|json",
          .help = "table (default on a terminal), csv (default in a pipe), json (one\n"
                  "object per line)"},
-        {.name = "--timezone", .kind = CLI_OPT_FN, .dest = &tz, .arg = "TZ",
+        {.name = "--timezone",
+         .kind = CLI_OPT_FN,
+         .dest = &tz,
+         .arg = "TZ",
          .fn = cli_parse_timezone,
          .help = "print timestamps as local time with their offset in this IANA zone\n"
                  "(Europe/Berlin) instead of UTC"},

@@ -69,17 +69,26 @@ static void remote_spec(cli_spec *spec, cli_opt opts[2], const char **exec, cons
 {
     memset(opts, 0, 2 * sizeof *opts);
     if (!strcmp(sub, "add"))
-        opts[0] = (cli_opt){.name = "--exec", .kind = CLI_OPT_STRING, .dest = exec, .arg = "PATH",
+        opts[0] = (cli_opt){.name = "--exec",
+                            .kind = CLI_OPT_STRING,
+                            .dest = exec,
+                            .arg = "PATH",
                             .help = EXEC_HELP};
     static char command[32];
     snprintf(command, sizeof command, "remote %s", sub);
     bool add = !strcmp(sub, "add"), rm = !strcmp(sub, "remove");
     *spec = (cli_spec){.command = command,
-                       .operands = add ? "NAME URL" : rm ? "NAME" : "",
+                       .operands = add  ? "NAME URL"
+                                   : rm ? "NAME"
+                                        : "",
                        .about = REMOTE_ABOUT,
                        .opts = opts,
-                       .min_operands = add ? 2 : rm ? 1 : 0,
-                       .max_operands = add ? 2 : rm ? 1 : 0};
+                       .min_operands = add  ? 2
+                                       : rm ? 1
+                                            : 0,
+                       .max_operands = add  ? 2
+                                       : rm ? 1
+                                            : 0};
 }
 
 static void remote_help(FILE *f)
@@ -167,11 +176,8 @@ static void print_report(const char *verb, const char *name, const pond_repl_rep
 static int parse_name(const char **name, int argc, char **argv, const char *command,
                       const char *about)
 {
-    const cli_spec spec = {.command = command,
-                           .operands = "[NAME]",
-                           .about = about,
-                           .opts = NULL,
-                           .max_operands = 1};
+    const cli_spec spec = {
+        .command = command, .operands = "[NAME]", .about = about, .opts = NULL, .max_operands = 1};
     int n, prc = cli_parse(&n, &spec, argc, argv);
     if (prc >= 0)
         return prc;
@@ -235,16 +241,16 @@ int cmd_clone(pond_cli *cli, int argc, char **argv)
     (void)cli;
     const char *exec = NULL;
     const cli_opt opts[] = {
-        {.name = "--exec", .kind = CLI_OPT_STRING, .dest = &exec, .arg = "PATH",
-         .help = EXEC_HELP},
+        {.name = "--exec", .kind = CLI_OPT_STRING, .dest = &exec, .arg = "PATH", .help = EXEC_HELP},
         {0},
     };
     const cli_spec spec = {
         .command = "clone",
         .operands = "URL DIR",
-        .about = "Create the pond DIR (missing or empty) as a copy of the pond at URL, built under\n"
-                 "a temporary name and renamed into place; URL becomes its remote \"origin\". An\n"
-                 "interrupted clone resumes when run again.\n",
+        .about =
+            "Create the pond DIR (missing or empty) as a copy of the pond at URL, built under\n"
+            "a temporary name and renamed into place; URL becomes its remote \"origin\". An\n"
+            "interrupted clone resumes when run again.\n",
         .opts = opts,
         .missing = "clone needs URL and DIR",
         .min_operands = 2,
@@ -271,7 +277,10 @@ int cmd_verify(pond_cli *cli, int argc, char **argv)
 {
     const char *name = NULL, *dir;
     const cli_opt opts[] = {
-        {.name = "--remote", .kind = CLI_OPT_STRING, .dest = &name, .arg = "NAME",
+        {.name = "--remote",
+         .kind = CLI_OPT_STRING,
+         .dest = &name,
+         .arg = "NAME",
          .help = "the remote to verify"},
         {0},
     };
@@ -303,8 +312,8 @@ int cmd_verify(pond_cli *cli, int argc, char **argv)
     cli_human_size(hashed, rep.fsck.bytes_hashed);
     printf("verified '%s': %" PRId64 " commits compared, %" PRId64 " versions in %" PRId64
            " data files, %" PRId64 " blobs (%s hashed)\n",
-           r.name, rep.commits_compared, rep.fsck.rows, rep.fsck.data_files,
-           rep.fsck.blobs_checked, hashed);
+           r.name, rep.commits_compared, rep.fsck.rows, rep.fsck.data_files, rep.fsck.blobs_checked,
+           hashed);
     printf("%" PRId64 " missing, %" PRId64 " corrupt, %" PRId64 " log files differ\n",
            rep.fsck.missing, rep.fsck.corrupt, rep.log_differs);
     return rc == POND_ECORRUPT ? cli_fail() : 0;
@@ -314,7 +323,9 @@ int cmd_status(pond_cli *cli, int argc, char **argv)
 {
     bool offline = false;
     const cli_opt opts[] = {
-        {.name = "--offline", .kind = CLI_OPT_FLAG, .dest = &offline,
+        {.name = "--offline",
+         .kind = CLI_OPT_FLAG,
+         .dest = &offline,
          .help = "show only what the last push or pull recorded, without asking the\nremotes"},
         {0},
     };

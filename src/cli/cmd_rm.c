@@ -71,9 +71,14 @@ int cmd_rm(pond_cli *cli, int argc, char **argv)
 {
     bool recursive = false, force = false;
     const cli_opt opts[] = {
-        {.name = "-r", .alias = "-R", .kind = CLI_OPT_FLAG, .dest = &recursive,
+        {.name = "-r",
+         .alias = "-R",
+         .kind = CLI_OPT_FLAG,
+         .dest = &recursive,
          .help = "remove directories and everything under them"},
-        {.name = "--force", .kind = CLI_OPT_FLAG, .dest = &force,
+        {.name = "--force",
+         .kind = CLI_OPT_FLAG,
+         .dest = &force,
          .help = "remove a source of derived nodes too (they keep their last rows and say\n"
                  "their source is gone)"},
         {0},

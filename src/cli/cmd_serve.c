@@ -31,7 +31,8 @@ static int read_token(char **out, const char *path)
     for (char *c = s; *c; c++)
         if ((unsigned char)*c <= ' ' || *c == ';' || *c == ',' || (unsigned char)*c >= 0x7f)
             return cli_error("--token-file: '%s': the token has a blank, control, ';' or ','"
-                             " character", path);
+                             " character",
+                             path);
     if (strlen(s) < 16)
         return cli_error("--token-file: '%s': the token needs 16 characters or more", path);
     *out = strdup(s);
@@ -52,31 +53,61 @@ int cmd_serve(pond_cli *cli, int argc, char **argv)
     };
     const char *token_file = NULL;
     const cli_opt opts[] = {
-        {.name = "--listen", .kind = CLI_OPT_STRING, .dest = &cfg.listen, .arg = "ADDR:PORT",
+        {.name = "--listen",
+         .kind = CLI_OPT_STRING,
+         .dest = &cfg.listen,
+         .arg = "ADDR:PORT",
          .help = "where to listen (default 127.0.0.1:8080; [::1]:8080 for IPv6; port 0:\n"
                  "any free port). A non-loopback address needs --token-file"},
-        {.name = "--token-file", .kind = CLI_OPT_STRING, .dest = &token_file, .arg = "FILE",
+        {.name = "--token-file",
+         .kind = CLI_OPT_STRING,
+         .dest = &token_file,
+         .arg = "FILE",
          .help = "require this token (the file's first line, 16 characters or more) on\n"
                  "every request: Authorization: Bearer TOKEN, or a browser's first ?token="},
-        {.name = "--max-connections", .kind = CLI_OPT_INT, .dest = &cfg.max_connections,
-         .arg = "N", .help = "open connections, one thread each (default 256); more are refused",
-         .min = 1, .max = 4096},
-        {.name = "--max-response", .kind = CLI_OPT_SIZE, .dest = &cfg.max_response,
-         .arg = "SIZE", .help = "largest response; a larger one is a 413 (default 256MiB)",
-         .min = 1024, .max = INT64_MAX},
-        {.name = "--max-request", .kind = CLI_OPT_SIZE, .dest = &cfg.max_request,
-         .arg = "SIZE", .help = "largest request line and headers; a larger one is refused\n"
-                                "(default 64KiB)",
-         .min = 4096, .max = (int64_t)16 << 20},
-        {.name = "--cache", .kind = CLI_OPT_SIZE, .dest = &cfg.cache_bytes, .arg = "SIZE",
+        {.name = "--max-connections",
+         .kind = CLI_OPT_INT,
+         .dest = &cfg.max_connections,
+         .arg = "N",
+         .help = "open connections, one thread each (default 256); more are refused",
+         .min = 1,
+         .max = 4096},
+        {.name = "--max-response",
+         .kind = CLI_OPT_SIZE,
+         .dest = &cfg.max_response,
+         .arg = "SIZE",
+         .help = "largest response; a larger one is a 413 (default 256MiB)",
+         .min = 1024,
+         .max = INT64_MAX},
+        {.name = "--max-request",
+         .kind = CLI_OPT_SIZE,
+         .dest = &cfg.max_request,
+         .arg = "SIZE",
+         .help = "largest request line and headers; a larger one is refused\n"
+                 "(default 64KiB)",
+         .min = 4096,
+         .max = (int64_t)16 << 20},
+        {.name = "--cache",
+         .kind = CLI_OPT_SIZE,
+         .dest = &cfg.cache_bytes,
+         .arg = "SIZE",
          .help = "memory for series decoded for charts, so repeated bucket requests\n"
                  "do not read the pond again (default 256MiB; 0: none)",
-         .min = 0, .max = INT64_MAX},
-        {.name = "--sql-timeout", .kind = CLI_OPT_INT, .dest = &cfg.sql_ms, .arg = "MS",
-         .help = "time limit of one SQL query in milliseconds (default 10000)", .min = 1,
+         .min = 0,
+         .max = INT64_MAX},
+        {.name = "--sql-timeout",
+         .kind = CLI_OPT_INT,
+         .dest = &cfg.sql_ms,
+         .arg = "MS",
+         .help = "time limit of one SQL query in milliseconds (default 10000)",
+         .min = 1,
          .max = 3600000},
-        {.name = "--timeout", .kind = CLI_OPT_INT, .dest = &cfg.timeout_s, .arg = "S",
-         .help = "close a connection idle this many seconds (default 30)", .min = 1,
+        {.name = "--timeout",
+         .kind = CLI_OPT_INT,
+         .dest = &cfg.timeout_s,
+         .arg = "S",
+         .help = "close a connection idle this many seconds (default 30)",
+         .min = 1,
          .max = 3600},
         {0},
     };

@@ -60,8 +60,8 @@ int cmd_set(pond_cli *cli, int argc, char **argv)
                 return cli_usage(&spec, "compact: a number of versions >= 2, or 'off', not '%s'",
                                  eq + 1);
         } else {
-            return cli_usage(&spec, "unknown setting '%.*s' (dedup, compact)",
-                             (int)(eq - argv[i]), argv[i]);
+            return cli_usage(&spec, "unknown setting '%.*s' (dedup, compact)", (int)(eq - argv[i]),
+                             argv[i]);
         }
     }
     cli_pond p;

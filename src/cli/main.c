@@ -75,9 +75,14 @@ static int install_fault(const char *spec)
         return -1;
     int err = EIO;
     if (np > 3) {
-        static const struct { const char *name; int value; } names[] = {
-            {"EIO", EIO}, {"ENOSPC", ENOSPC}, {"EACCES", EACCES}, {"EROFS", EROFS},
-            {"EDQUOT", EDQUOT}};
+        static const struct {
+            const char *name;
+            int value;
+        } names[] = {{"EIO", EIO},
+                     {"ENOSPC", ENOSPC},
+                     {"EACCES", EACCES},
+                     {"EROFS", EROFS},
+                     {"EDQUOT", EDQUOT}};
         err = 0;
         for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
             if (!strcmp(parts[3], names[k].name))
@@ -102,8 +107,8 @@ static int g_trace_fd = -1;
 static uint64_t g_trace_seq;
 static bool g_trace_fault_seen;
 
-static void trace_line(pond_os_call call, const char *path, const char *path2, int fd,
-                       int64_t off, const void *data, size_t len, long rc, void *payload)
+static void trace_line(pond_os_call call, const char *path, const char *path2, int fd, int64_t off,
+                       const void *data, size_t len, long rc, void *payload)
 {
     (void)data, (void)len, (void)payload;
     int saved = errno;
@@ -180,8 +185,11 @@ static int install_hooks(void) { return 0; }
 
 int main(int argc, char **argv)
 {
-    pond_cli cli = {.pond_dir = getenv("POND"), .argv0 = argv[0], .at_version = -1,
-                    .cmdline_argc = argc, .cmdline_argv = argv};
+    pond_cli cli = {.pond_dir = getenv("POND"),
+                    .argv0 = argv[0],
+                    .at_version = -1,
+                    .cmdline_argc = argc,
+                    .cmdline_argv = argv};
     if (cli.pond_dir && !*cli.pond_dir)
         cli.pond_dir = NULL;
     if (install_hooks() < 0)
@@ -219,8 +227,10 @@ int main(int argc, char **argv)
             }
             int rc = cli_parse_int(&cli.at_version, v, 0, INT64_MAX);
             if (rc == -1)
-                return cli_usage(NULL, "--at: '%s' is not a transaction number (0 or more; see "
-                                       "pond log)", v);
+                return cli_usage(NULL,
+                                 "--at: '%s' is not a transaction number (0 or more; see "
+                                 "pond log)",
+                                 v);
             if (rc == -2)
                 return cli_usage(NULL, "--at: %s is out of range (0 or more; see pond log)", v);
         } else {

@@ -22,12 +22,12 @@ struct pond_csv_reader {
     pond_csv_options opts;
     pond_csv_read_fn read;
     void *payload;
-    char *in;          /* buffer */
-    size_t cap;        /* its size */
-    size_t pos, len;   /* unread data is in[pos, len) */
-    size_t rec;        /* start of the current record */
+    char *in;        /* buffer */
+    size_t cap;      /* its size */
+    size_t pos, len; /* unread data is in[pos, len) */
+    size_t rec;      /* start of the current record */
     bool eof;
-    int64_t consumed;  /* bytes read from the source */
+    int64_t consumed; /* bytes read from the source */
     field *fields;
     size_t nfields, fields_cap;
     int64_t line, rec_line;
@@ -38,10 +38,7 @@ struct pond_csv_reader {
     size_t mem_len, mem_pos;
 };
 
-static const char *rname(const pond_csv_reader *r)
-{
-    return r->opts.name ? r->opts.name : "csv";
-}
+static const char *rname(const pond_csv_reader *r) { return r->opts.name ? r->opts.name : "csv"; }
 
 #define MAX_RECORD_BUFFER ((size_t)256 << 20)
 
@@ -151,8 +148,8 @@ static int scan_record(pond_csv_reader *r, int64_t *lines)
                 if (!q || q + 1 >= end) {
                     if (r->eof && !q)
                         return pond_error_set(POND_ECORRUPT, POND_DOM_UTIL,
-                                              "%s: line %lld: unterminated quoted field",
-                                              rname(r), (long long)qline);
+                                              "%s: line %lld: unterminated quoted field", rname(r),
+                                              (long long)qline);
                     if (!r->eof)
                         return 0; /* need the byte after the quote */
                     p = q + 1;    /* closing quote at the very end of the input */
@@ -166,7 +163,8 @@ static int scan_record(pond_csv_reader *r, int64_t *lines)
                 break;
             }
             /* the field is [start, p-1) before unescaping */
-            if ((rc = push_field(r, (size_t)(start - b) - r->rec, (size_t)(p - 1 - start), true)) < 0)
+            if ((rc = push_field(r, (size_t)(start - b) - r->rec, (size_t)(p - 1 - start), true)) <
+                0)
                 return rc;
             if (p < end && *p == '\r') {
                 if (p + 1 >= end && !r->eof)

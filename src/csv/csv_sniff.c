@@ -135,7 +135,10 @@ int pond_csv_sniff(pond_csv_dialect *out, const char *data, size_t len, bool at_
         char names[128] = "";
         for (int i = 0; i < n_consistent; i++)
             snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
-                     i == 0 ? "" : i == n_consistent - 1 ? " and " : ", ", SHOWN[consistent[i]]);
+                     i == 0                  ? ""
+                     : i == n_consistent - 1 ? " and "
+                                             : ", ",
+                     SHOWN[consistent[i]]);
         return pond_error_set(POND_EINVALID, POND_DOM_UTIL,
                               "%s: cannot tell the delimiter: %s each split every sampled line "
                               "evenly (give --delimiter)",
@@ -161,7 +164,8 @@ int pond_csv_sniff(pond_csv_dialect *out, const char *data, size_t len, bool at_
     if (best >= 0) {
         out->delimiter = CANDIDATES[best];
         bool unused = false;
-        int n = sample_counts(counts, data, len, out->delimiter, q, false, at_eof, comment, &unused);
+        int n =
+            sample_counts(counts, data, len, out->delimiter, q, false, at_eof, comment, &unused);
         out->fields = n ? counts[0] : 1;
         out->records = n;
     } else if (best == -1) {

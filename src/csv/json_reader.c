@@ -22,7 +22,7 @@ struct pond_json_reader {
     char *in;
     size_t cap, pos, len; /* unread data is in[pos, len) */
     bool eof;
-    int64_t line;         /* line of in[pos] */
+    int64_t line; /* line of in[pos] */
     int state;
     pond_json_layout layout;
     int64_t rec_line, records;
@@ -47,9 +47,8 @@ static int refill(pond_json_reader *r)
     }
     if (r->len == r->cap) {
         if (r->cap >= r->opts.max_record)
-            return pond_error_set(POND_ECORRUPT, D,
-                                  "%s: line %lld: a record longer than %zu bytes", rname(r),
-                                  (long long)r->line, r->opts.max_record);
+            return pond_error_set(POND_ECORRUPT, D, "%s: line %lld: a record longer than %zu bytes",
+                                  rname(r), (long long)r->line, r->opts.max_record);
         size_t cap = POND_MIN(r->cap * 2, r->opts.max_record);
         char *b = pond_realloc(r->in, cap + 1);
         if (!b)
@@ -152,8 +151,9 @@ static int scan_object(pond_json_reader *r, size_t *n_out)
             i++;
         }
         if (r->eof)
-            return syntax(r, r->line, str ? "the input ends inside a string"
-                                          : "the input ends inside a record");
+            return syntax(r, r->line,
+                          str ? "the input ends inside a string"
+                              : "the input ends inside a record");
         if ((rc = refill(r)) < 0)
             return rc;
     }
@@ -263,14 +263,30 @@ static int string(cursor *c, pond_buf *out, bool unescape)
         }
         char lit = 0;
         switch (e) {
-        case '"': lit = '"'; break;
-        case '\\': lit = '\\'; break;
-        case '/': lit = '/'; break;
-        case 'b': lit = '\b'; break;
-        case 'f': lit = '\f'; break;
-        case 'n': lit = '\n'; break;
-        case 'r': lit = '\r'; break;
-        case 't': lit = '\t'; break;
+        case '"':
+            lit = '"';
+            break;
+        case '\\':
+            lit = '\\';
+            break;
+        case '/':
+            lit = '/';
+            break;
+        case 'b':
+            lit = '\b';
+            break;
+        case 'f':
+            lit = '\f';
+            break;
+        case 'n':
+            lit = '\n';
+            break;
+        case 'r':
+            lit = '\r';
+            break;
+        case 't':
+            lit = '\t';
+            break;
         case 'u': {
             unsigned v, lo;
             if (c->end - s < 4 || hex4(s, &v) < 0)
@@ -524,8 +540,9 @@ int pond_json_reader_next(pond_json_reader *r)
         }
         if (r->state == S_ARRAY_NEXT) {
             if (ch != ',')
-                return syntax(r, r->line, ch < 0 ? "the input ends inside the array"
-                                                 : "expected ',' or ']' after a record");
+                return syntax(r, r->line,
+                              ch < 0 ? "the input ends inside the array"
+                                     : "expected ',' or ']' after a record");
             r->pos++;
             if ((ch = peek_char(r)) < -1)
                 return ch;
@@ -540,8 +557,8 @@ int pond_json_reader_next(pond_json_reader *r)
     }
     if (ch != '{') {
         char msg[96];
-        snprintf(msg, sizeof msg, "record %lld is %s, not an object",
-                 (long long)r->records + 1, kind_of_start((char)ch));
+        snprintf(msg, sizeof msg, "record %lld is %s, not an object", (long long)r->records + 1,
+                 kind_of_start((char)ch));
         return syntax(r, r->line, msg);
     }
     size_t n = 0;

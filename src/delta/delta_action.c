@@ -98,7 +98,8 @@ static bool is_string_map(const json_t *m)
     json_t *v;
     if (!json_is_object(m))
         return false;
-    json_object_foreach ((json_t *)m, k, v) {
+    json_object_foreach((json_t *)m, k, v)
+    {
         if (!json_is_string(v) && !json_is_null(v))
             return false;
     }

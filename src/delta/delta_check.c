@@ -72,8 +72,7 @@ static int check_last_checkpoint(reporter *r, const char *log_dir, const delta_l
     return rc;
 }
 
-int pond_delta_log_check(int *n_out, const char *dir, pond_delta_log_problem_fn fn,
-                         void *payload)
+int pond_delta_log_check(int *n_out, const char *dir, pond_delta_log_problem_fn fn, void *payload)
 {
     POND_ASSERT_ARG(n_out && dir);
     *n_out = 0;
@@ -100,10 +99,10 @@ int pond_delta_log_check(int *n_out, const char *dir, pond_delta_log_problem_fn 
                l.v[i + have].kind == DELTA_LOG_CP_MULTI && l.v[i + have].parts == parts &&
                l.v[i + have].part == have + 1)
             have++;
-        int crc = have == parts ? pond_delta__check_checkpoint(log_dir, e, parts)
-                                : pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,
-                                                 "multi-part checkpoint has %u of its %u parts",
-                                                 have, parts);
+        int crc = have == parts
+                      ? pond_delta__check_checkpoint(log_dir, e, parts)
+                      : pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,
+                                       "multi-part checkpoint has %u of its %u parts", have, parts);
         if (crc < 0)
             rc = failed(&r, crc, e->name, POND_DELTA_LOG_CHECKPOINT, e->version);
         else if (e->version > good_cp)
@@ -125,8 +124,8 @@ int pond_delta_log_check(int *n_out, const char *dir, pond_delta_log_problem_fn 
              prev >= 0 && v < e->version; v++) {
             char name[40], why[160];
             snprintf(name, sizeof name, "%020" PRId64 ".json", v);
-            snprintf(why, sizeof why, "missing (versions %" PRId64 " and %" PRId64 " exist)",
-                     prev, e->version);
+            snprintf(why, sizeof why, "missing (versions %" PRId64 " and %" PRId64 " exist)", prev,
+                     e->version);
             report(&r, name, POND_DELTA_LOG_COMMIT, v, why);
         }
         prev = e->version;

@@ -105,10 +105,18 @@ static int to_json(json_t **out, const struct ArrowSchema *s, const struct Arrow
         *out = json_boolean(bm[j >> 3] >> (j & 7) & 1);
         return 0;
     }
-    case 'c': *out = json_integer(((const int8_t *)a->buffers[1])[j]); return 0;
-    case 's': *out = json_integer(((const int16_t *)a->buffers[1])[j]); return 0;
-    case 'i': *out = json_integer(((const int32_t *)a->buffers[1])[j]); return 0;
-    case 'l': *out = json_integer(((const int64_t *)a->buffers[1])[j]); return 0;
+    case 'c':
+        *out = json_integer(((const int8_t *)a->buffers[1])[j]);
+        return 0;
+    case 's':
+        *out = json_integer(((const int16_t *)a->buffers[1])[j]);
+        return 0;
+    case 'i':
+        *out = json_integer(((const int32_t *)a->buffers[1])[j]);
+        return 0;
+    case 'l':
+        *out = json_integer(((const int64_t *)a->buffers[1])[j]);
+        return 0;
     case 'u':
     case 'z': {
         const int32_t *off = a->buffers[1];
@@ -121,8 +129,10 @@ static int to_json(json_t **out, const struct ArrowSchema *s, const struct Arrow
         return str_json(out, (const uint8_t *)a->buffers[2] + off[j], (size_t)(off[j + 1] - off[j]),
                         what);
     }
-    case '+': break;
-    default: return corrupt(what, f);
+    case '+':
+        break;
+    default:
+        return corrupt(what, f);
     }
     if (!strcmp(f, "+s")) {
         json_t *obj = json_object();

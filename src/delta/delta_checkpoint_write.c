@@ -172,7 +172,8 @@ static int build_array(struct ArrowArray *out, const col_spec *s, const json_t *
         }
         const char *key;
         json_t *val;
-        json_object_foreach ((json_t *)v[i], key, val) {
+        json_object_foreach((json_t *)v[i], key, val)
+        {
             /* one {"key":..,"value":..} object per entry, for the entries struct */
             json_t *kv = json_pack("{s:s,s:O}", "key", key, "value", val);
             if (!kv) {

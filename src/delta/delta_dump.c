@@ -164,13 +164,27 @@ static int put_canon_string(pond_buf *out, const char *s)
     int rc = pond_buf_putc(out, '"');
     for (const unsigned char *p = (const unsigned char *)s; rc == 0 && *p; p++) {
         switch (*p) {
-        case '"': rc = pond_buf_puts(out, "\\\""); break;
-        case '\\': rc = pond_buf_puts(out, "\\\\"); break;
-        case '\b': rc = pond_buf_puts(out, "\\b"); break;
-        case '\f': rc = pond_buf_puts(out, "\\f"); break;
-        case '\n': rc = pond_buf_puts(out, "\\n"); break;
-        case '\r': rc = pond_buf_puts(out, "\\r"); break;
-        case '\t': rc = pond_buf_puts(out, "\\t"); break;
+        case '"':
+            rc = pond_buf_puts(out, "\\\"");
+            break;
+        case '\\':
+            rc = pond_buf_puts(out, "\\\\");
+            break;
+        case '\b':
+            rc = pond_buf_puts(out, "\\b");
+            break;
+        case '\f':
+            rc = pond_buf_puts(out, "\\f");
+            break;
+        case '\n':
+            rc = pond_buf_puts(out, "\\n");
+            break;
+        case '\r':
+            rc = pond_buf_puts(out, "\\r");
+            break;
+        case '\t':
+            rc = pond_buf_puts(out, "\\t");
+            break;
         default:
             rc = *p < 0x20 ? pond_buf_printf(out, "\\u%04x", *p) : pond_buf_putc(out, (char)*p);
         }

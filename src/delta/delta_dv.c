@@ -80,11 +80,11 @@ static int put_row(dv_rows *r, uint64_t row)
 static int roaring32(dv_rows *r, const uint8_t *d, size_t len, size_t *pos, uint64_t high)
 {
     size_t p = *pos;
-#define NEED(n)                                                                             \
-    do {                                                                                    \
-        if ((n) > len - p)                                                                  \
-            return pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,                            \
-                                  "%s: deletion vector truncated at byte %zu", r->what, p); \
+#define NEED(n)                                                                                    \
+    do {                                                                                           \
+        if ((n) > len - p)                                                                         \
+            return pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,                                   \
+                                  "%s: deletion vector truncated at byte %zu", r->what, p);        \
     } while (0)
     NEED(4);
     uint32_t cookie = rd32le(d + p);

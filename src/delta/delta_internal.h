@@ -10,12 +10,12 @@
 #include <jansson.h>
 
 /* Limits on untrusted input. */
-#define DELTA_MAX_JSON_DEPTH 64             /* nesting of one action line / schema / stats */
+#define DELTA_MAX_JSON_DEPTH 64 /* nesting of one action line / schema / stats */
 /* Commits and JSON checkpoints are read one line (one action) at a time (docs/delta.md,
  * "Limits"): memory holds one line and its parsed form, whatever the file size. */
-#define DELTA_MAX_LINE_BYTES (16u << 20)      /* one line of a commit or JSON checkpoint */
+#define DELTA_MAX_LINE_BYTES (16u << 20)       /* one line of a commit or JSON checkpoint */
 #define DELTA_MAX_JSON_TREE_BYTES (128u << 20) /* estimated jansson tree of one document */
-#define DELTA_MAX_COMMIT_BYTES (1u << 30)     /* one commit or JSON checkpoint file */
+#define DELTA_MAX_COMMIT_BYTES (1u << 30)      /* one commit or JSON checkpoint file */
 #define DELTA_MAX_LAST_CHECKPOINT_BYTES (16u << 20)
 #define DELTA_MAX_SCHEMA_DEPTH 32 /* nested struct/array/map levels */
 
@@ -120,8 +120,7 @@ void pond_delta__log_list_dispose(delta_log_list *l);
  * snapshot), or one checkpoint alone (all parts from first on, its sidecars, and the final
  * validation of protocol and metaData): 0 when it reads, else the error it gives (delta_log.c). */
 int pond_delta__check_commit(const char *path, int64_t version);
-int pond_delta__check_checkpoint(const char *log_dir, const delta_log_entry *first,
-                                 uint32_t parts);
+int pond_delta__check_checkpoint(const char *log_dir, const delta_log_entry *first, uint32_t parts);
 
 /* ---- replay of in-memory commits 0..n-1 (fuzzing, tests); no file access (delta_log.c) */
 int pond_delta__table_from_memory(pond_delta_table **out, const char *const *commits,

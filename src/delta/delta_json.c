@@ -106,7 +106,9 @@ static size_t parse_cost(const char *s, size_t n, int max_depth)
             cost += JSON_COST_TOKEN + (c == '{' ? JSON_COST_OBJECT : JSON_COST_ARRAY);
             break;
         case '}':
-        case ']': depth--; break;
+        case ']':
+            depth--;
+            break;
         case '-':
         case 't':
         case 'f':
@@ -115,10 +117,10 @@ static size_t parse_cost(const char *s, size_t n, int max_depth)
             break;
         default:
             /* the first digit of a number (digits after a digit, '.', 'e' do not count) */
-            if (c >= '0' && c <= '9' && (i == 0 || !((s[i - 1] >= '0' && s[i - 1] <= '9') ||
-                                                     s[i - 1] == '-' || s[i - 1] == '.' ||
-                                                     s[i - 1] == 'e' || s[i - 1] == 'E' ||
-                                                     s[i - 1] == '+')))
+            if (c >= '0' && c <= '9' &&
+                (i == 0 ||
+                 !((s[i - 1] >= '0' && s[i - 1] <= '9') || s[i - 1] == '-' || s[i - 1] == '.' ||
+                   s[i - 1] == 'e' || s[i - 1] == 'E' || s[i - 1] == '+')))
                 cost += JSON_COST_TOKEN;
             break;
         }
@@ -215,10 +217,7 @@ static void *arena_alloc(delta_arena *a, size_t n, size_t align)
     return p;
 }
 
-void *pond_delta__arena_alloc(delta_arena *a, size_t n)
-{
-    return arena_alloc(a, n ? n : 1, 16);
-}
+void *pond_delta__arena_alloc(delta_arena *a, size_t n) { return arena_alloc(a, n ? n : 1, 16); }
 
 char *pond_delta__arena_strdup(delta_arena *a, const char *s)
 {

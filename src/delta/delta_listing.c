@@ -147,7 +147,6 @@ int pond_delta_latest_version(int64_t *version_out, const char *dir)
     return rc;
 }
 
-
 int pond_delta_oldest_version(int64_t *version_out, const char *dir)
 {
     POND_ASSERT_ARG(version_out && dir);

@@ -137,7 +137,8 @@ static int copy_kv(const pond_delta_kv **out, size_t *n_out, pond_delta_table *t
     size_t i = 0;
     const char *k;
     json_t *v;
-    json_object_foreach ((json_t *)m, k, v) {
+    json_object_foreach((json_t *)m, k, v)
+    {
         kv[i].key = intern_key(t, k);
         kv[i].value = json_is_string(v) ? adup(t, json_string_value(v)) : NULL;
         if (!kv[i].key || (json_is_string(v) && !kv[i].value))
@@ -444,8 +445,11 @@ static int apply_commit(pond_delta_table *t, pond__lines *lines, int64_t version
             }
             break;
         case DELTA_ACT_ADD:
-        case DELTA_ACT_TXN: rc = bits_set(&later, lines->lineno); break;
-        default: break;
+        case DELTA_ACT_TXN:
+            rc = bits_set(&later, lines->lineno);
+            break;
+        default:
+            break;
         }
         json_decref(root);
         if (rc < 0)
@@ -571,8 +575,9 @@ done:;
     }
     struct stat st;
     if ((rc < 0 || empty) && pond__os_lstat(p, &st) == 0)
-        warn(t, "_delta_log/_last_checkpoint cannot be read (%s) and was ignored (it is only a "
-                "hint)",
+        warn(t,
+             "_delta_log/_last_checkpoint cannot be read (%s) and was ignored (it is only a "
+             "hint)",
              rc < 0 ? pond_error_last()->message : "it is empty");
     pond_free(p);
     pond_error_clear();
@@ -609,8 +614,8 @@ static void choose_checkpoint(cp_choice *out, const delta_log_list *l, int64_t t
                     /* complete when parts 1..parts follow in order */
                     uint32_t want = 1;
                     size_t q = k;
-                    while (q < i && l->v[q].kind == DELTA_LOG_CP_MULTI && l->v[q].parts == e->parts &&
-                           l->v[q].part == want) {
+                    while (q < i && l->v[q].kind == DELTA_LOG_CP_MULTI &&
+                           l->v[q].parts == e->parts && l->v[q].part == want) {
                         want++;
                         q++;
                     }
@@ -700,7 +705,9 @@ static int cp_apply_action(cp_state *s, delta_action_kind k, json_t *body)
                 set_json(&s->c.t->metadata_json, body);
             }
             break;
-        case DELTA_ACT_TXN: rc = apply_txn(&s->c, body); break;
+        case DELTA_ACT_TXN:
+            rc = apply_txn(&s->c, body);
+            break;
         case DELTA_ACT_SIDECAR: {
             const char *sp = json_string_value(json_object_get(body, "path"));
             char *dec = NULL;
@@ -725,7 +732,8 @@ static int cp_apply_action(cp_state *s, delta_action_kind k, json_t *body)
                 pond_free(dec);
             break;
         }
-        default: break;
+        default:
+            break;
         }
     }
     return rc;
@@ -736,7 +744,7 @@ static int cp_apply_named(void *payload, const char *action, json_t *body)
     static const struct {
         const char *name;
         delta_action_kind kind;
-    } kinds[] = {{"add", DELTA_ACT_ADD},          {"remove", DELTA_ACT_REMOVE},
+    } kinds[] = {{"add", DELTA_ACT_ADD},           {"remove", DELTA_ACT_REMOVE},
                  {"metaData", DELTA_ACT_METADATA}, {"protocol", DELTA_ACT_PROTOCOL},
                  {"txn", DELTA_ACT_TXN},           {"sidecar", DELTA_ACT_SIDECAR}};
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
@@ -1020,10 +1028,11 @@ static int replay(pond_delta_table *t, const pond_delta_open_options *o)
             if (rc == POND_ENOMEM)
                 goto done;
             if (!bad_cp[0])
-                snprintf(bad_cp, sizeof bad_cp, "_delta_log/%s cannot be read (%s)",
-                         cp.first->name, pond_error_last()->message);
-            warn(t, "checkpoint _delta_log/%s cannot be read (%s); the JSON commits were read "
-                    "instead",
+                snprintf(bad_cp, sizeof bad_cp, "_delta_log/%s cannot be read (%s)", cp.first->name,
+                         pond_error_last()->message);
+            warn(t,
+                 "checkpoint _delta_log/%s cannot be read (%s); the JSON commits were read "
+                 "instead",
                  cp.first->name, pond_error_last()->message);
             pond_error_clear();
             table_reset(t);
@@ -1241,8 +1250,7 @@ int pond_delta__check_commit(const char *path, int64_t version)
     return rc;
 }
 
-int pond_delta__check_checkpoint(const char *log_dir, const delta_log_entry *first,
-                                 uint32_t parts)
+int pond_delta__check_checkpoint(const char *log_dir, const delta_log_entry *first, uint32_t parts)
 {
     pond_delta_table *t = scratch_table();
     if (!t)

@@ -172,7 +172,8 @@ int pond_delta__type_format(pond_buf *out, const pond_delta_type *t)
 {
     int rc = 0;
     switch (t->kind) {
-    case POND_DELTA_TYPE_PRIMITIVE: return pond_buf_puts(out, t->primitive);
+    case POND_DELTA_TYPE_PRIMITIVE:
+        return pond_buf_puts(out, t->primitive);
     case POND_DELTA_TYPE_STRUCT:
         if ((rc = pond_buf_puts(out, "struct<")) < 0)
             return rc;

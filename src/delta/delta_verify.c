@@ -258,8 +258,8 @@ static int file_actions(pond__lines *lines, const char *name, pond_delta_file_ac
         else if (k == DELTA_ACT_REMOVE)
             rc = pond_delta__check_remove(body, where);
         if (rc == 0 && (add || k == DELTA_ACT_REMOVE)) {
-            pond_delta_file_action a = {add, json_string_value(json_object_get(body, "path")),
-                                        NULL, -1, -1, NULL, 0};
+            pond_delta_file_action a = {
+                add, json_string_value(json_object_get(body, "path")), NULL, -1, -1, NULL, 0};
             int64_t v;
             if (pond_delta__json_int(&v, body, "size") && v >= 0)
                 a.size = v;
@@ -277,8 +277,8 @@ static int file_actions(pond__lines *lines, const char *name, pond_delta_file_ac
             if (rc == 0 && nt) {
                 const char *tk;
                 json_t *tv;
-                json_object_foreach ((json_t *)tj, tk, tv)
-                    tags[a.n_tags++] = (pond_delta_kv){tk, json_string_value(tv)};
+                json_object_foreach((json_t *)tj, tk, tv) tags[a.n_tags++] =
+                    (pond_delta_kv){tk, json_string_value(tv)};
                 a.tags = tags;
             }
             char *dec = NULL;

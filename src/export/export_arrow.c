@@ -14,13 +14,17 @@
 
 /* ---- partition keys ---- */
 
-int ex_level_of(pond_export_partition p)
+int pond_ex_level_of(pond_export_partition p)
 {
     switch (p) {
-    case POND_EXPORT_PARTITION_YEAR: return 1;
-    case POND_EXPORT_PARTITION_MONTH: return 2;
-    case POND_EXPORT_PARTITION_DAY: return 3;
-    default: return 0;
+    case POND_EXPORT_PARTITION_YEAR:
+        return 1;
+    case POND_EXPORT_PARTITION_MONTH:
+        return 2;
+    case POND_EXPORT_PARTITION_DAY:
+        return 3;
+    default:
+        return 0;
     }
 }
 
@@ -29,7 +33,7 @@ static int64_t floor_div(int64_t a, int64_t b)
     return a / b - (a % b != 0 && (a < 0) != (b < 0));
 }
 
-ex_key ex_key_of(int64_t us, int level)
+ex_key pond_ex_key_of(int64_t us, int level)
 {
     ex_key k = {0, 0, 0, false};
     if (level == 0)
@@ -43,12 +47,12 @@ ex_key ex_key_of(int64_t us, int level)
     return k;
 }
 
-bool ex_key_equal(const ex_key *a, const ex_key *b)
+bool pond_ex_key_equal(const ex_key *a, const ex_key *b)
 {
     return a->null == b->null && a->y == b->y && a->m == b->m && a->d == b->d;
 }
 
-void ex_key_text(char out[40], const ex_key *k, int level)
+void pond_ex_key_text(char out[40], const ex_key *k, int level)
 {
     if (level == 0)
         snprintf(out, 40, "*");
@@ -62,7 +66,7 @@ void ex_key_text(char out[40], const ex_key *k, int level)
         snprintf(out, 40, "%d-%d-%d", k->y, k->m, k->d);
 }
 
-int ex_key_parse(ex_key *out, const char *text, int level)
+int pond_ex_key_parse(ex_key *out, const char *text, int level)
 {
     memset(out, 0, sizeof *out);
     if (level == 0 && !strcmp(text, "*"))
@@ -87,7 +91,7 @@ int ex_key_parse(ex_key *out, const char *text, int level)
     return 0;
 }
 
-int ex_key_dir(pond_buf *out, const ex_key *k, int level)
+int pond_ex_key_dir(pond_buf *out, const ex_key *k, int level)
 {
     static const char *const names[] = {"year", "month", "day"};
     int rc = 0;
@@ -101,7 +105,7 @@ int ex_key_dir(pond_buf *out, const ex_key *k, int level)
     return rc;
 }
 
-bool ex_key_span(const ex_key *k, int level, int64_t *lo, int64_t *hi)
+bool pond_ex_key_span(const ex_key *k, int level, int64_t *lo, int64_t *hi)
 {
     if (level == 0) {
         *lo = INT64_MIN;
@@ -171,15 +175,17 @@ static int take_children_rows(struct ArrowArray *out, const struct ArrowSchema *
                               const struct ArrowArray *in, const int64_t *rows, int64_t n)
 {
     for (int64_t c = 0; c < type->n_children; c++) {
-        int rc = ex_take(out->children[c], type->children[c], in->children[c], 0, rows, n, false);
+        int rc =
+            pond_ex_take(out->children[c], type->children[c], in->children[c], 0, rows, n, false);
         if (rc < 0)
             return rc;
     }
     return 0;
 }
 
-int ex_take(struct ArrowArray *out, const struct ArrowSchema *type, const struct ArrowArray *in,
-            int64_t base, const int64_t *idx, int64_t n, bool ns_to_us)
+int pond_ex_take(struct ArrowArray *out, const struct ArrowSchema *type,
+                 const struct ArrowArray *in, int64_t base, const int64_t *idx, int64_t n,
+                 bool ns_to_us)
 {
     pond_arrow_format f;
     int rc = pond_arrow_format_parse(&f, type->format);
@@ -258,8 +264,8 @@ int ex_take(struct ArrowArray *out, const struct ArrowSchema *type, const struct
     }
     case POND_ARROW_STRUCT:
         for (int64_t c = 0; c < nc; c++)
-            if ((rc = ex_take(out->children[c], type->children[c], in->children[c], off + base,
-                              idx, n, false)) < 0)
+            if ((rc = pond_ex_take(out->children[c], type->children[c], in->children[c], off + base,
+                                   idx, n, false)) < 0)
                 goto fail;
         return 0;
     case POND_ARROW_LIST:
@@ -364,7 +370,7 @@ fail:
     return rc;
 }
 
-int ex_null_array(struct ArrowArray *out, const struct ArrowSchema *type, int64_t n)
+int pond_ex_null_array(struct ArrowArray *out, const struct ArrowSchema *type, int64_t n)
 {
     pond_arrow_format f;
     int rc = pond_arrow_format_parse(&f, type->format);
@@ -420,8 +426,8 @@ static inline void fold(uint64_t *h, uint64_t cell)
     *h = mix64(*h ^ cell) + UINT64_C(0x2545f4914f6cdd1d);
 }
 
-int ex_hash_column(uint64_t *h, const struct ArrowSchema *type, const struct ArrowArray *col,
-                   int64_t base, int64_t n)
+int pond_ex_hash_column(uint64_t *h, const struct ArrowSchema *type, const struct ArrowArray *col,
+                        int64_t base, int64_t n)
 {
     if (!col) {
         for (int64_t i = 0; i < n; i++)
@@ -442,9 +448,9 @@ int ex_hash_column(uint64_t *h, const struct ArrowSchema *type, const struct Arr
         const uint8_t *s = col->buffers[1];
         for (int64_t i = 0; i < n; i++) {
             int64_t p = off + i;
-            fold(&h[i], is_null_at(col, p) ? NULL_HASH
-                                           : (s[p >> 3] & (1u << (p & 7))) ? 0x7472756531ULL
-                                                                            : 0x66616c736530ULL);
+            fold(&h[i], is_null_at(col, p)              ? NULL_HASH
+                        : (s[p >> 3] & (1u << (p & 7))) ? 0x7472756531ULL
+                                                        : 0x66616c736530ULL);
         }
         return 0;
     }
@@ -498,7 +504,7 @@ int ex_hash_column(uint64_t *h, const struct ArrowSchema *type, const struct Arr
     return 0;
 }
 
-void ex_digest_add_rows(ex_digest *d, const uint64_t *h, int64_t n)
+void pond_ex_digest_add_rows(ex_digest *d, const uint64_t *h, int64_t n)
 {
     for (int64_t i = 0; i < n; i++) {
         d->s1 += mix64(h[i]);
@@ -511,33 +517,51 @@ void ex_digest_add_rows(ex_digest *d, const uint64_t *h, int64_t n)
 
 #define STAT_STRING_MAX 32
 
-void ex_colstats_init(ex_colstats *s, const struct ArrowSchema *type)
+void pond_ex_colstats_init(ex_colstats *s, const struct ArrowSchema *type)
 {
     memset(s, 0, sizeof *s);
     pond_arrow_format f;
     if (pond_arrow_format_parse(&f, type->format) < 0 || type->dictionary)
         return;
     switch (f.type) {
-    case POND_ARROW_INT8: case POND_ARROW_INT16: case POND_ARROW_INT32: case POND_ARROW_INT64:
-    case POND_ARROW_UINT8: case POND_ARROW_UINT16: case POND_ARROW_UINT32:
+    case POND_ARROW_INT8:
+    case POND_ARROW_INT16:
+    case POND_ARROW_INT32:
+    case POND_ARROW_INT64:
+    case POND_ARROW_UINT8:
+    case POND_ARROW_UINT16:
+    case POND_ARROW_UINT32:
         s->kind = 1;
         break;
-    case POND_ARROW_FLOAT: case POND_ARROW_DOUBLE: s->kind = 2; break;
-    case POND_ARROW_STRING: case POND_ARROW_LARGE_STRING: s->kind = 3; break;
-    case POND_ARROW_DATE32: s->kind = 4; break;
+    case POND_ARROW_FLOAT:
+    case POND_ARROW_DOUBLE:
+        s->kind = 2;
+        break;
+    case POND_ARROW_STRING:
+    case POND_ARROW_LARGE_STRING:
+        s->kind = 3;
+        break;
+    case POND_ARROW_DATE32:
+        s->kind = 4;
+        break;
     case POND_ARROW_TIMESTAMP:
         s->kind = 5;
         s->unit = f.unit;
         break;
-    case POND_ARROW_STRUCT: case POND_ARROW_LIST: case POND_ARROW_LARGE_LIST:
-    case POND_ARROW_MAP: case POND_ARROW_FIXED_LIST:
+    case POND_ARROW_STRUCT:
+    case POND_ARROW_LIST:
+    case POND_ARROW_LARGE_LIST:
+    case POND_ARROW_MAP:
+    case POND_ARROW_FIXED_LIST:
         s->kind = -1; /* nested: no stats at all */
         break;
-    default: s->kind = 0; break;
+    default:
+        s->kind = 0;
+        break;
     }
 }
 
-void ex_colstats_dispose(ex_colstats *s)
+void pond_ex_colstats_dispose(ex_colstats *s)
 {
     pond_buf_dispose(&s->smin);
     pond_buf_dispose(&s->smax);
@@ -546,17 +570,24 @@ void ex_colstats_dispose(ex_colstats *s)
 static int64_t int_at(const struct ArrowSchema *type, const struct ArrowArray *a, int64_t p)
 {
     switch (type->format[0]) {
-    case 'c': return ((const int8_t *)a->buffers[1])[p];
-    case 'C': return ((const uint8_t *)a->buffers[1])[p];
-    case 's': return ((const int16_t *)a->buffers[1])[p];
-    case 'S': return ((const uint16_t *)a->buffers[1])[p];
-    case 'i': return ((const int32_t *)a->buffers[1])[p];
-    case 'I': return ((const uint32_t *)a->buffers[1])[p];
+    case 'c':
+        return ((const int8_t *)a->buffers[1])[p];
+    case 'C':
+        return ((const uint8_t *)a->buffers[1])[p];
+    case 's':
+        return ((const int16_t *)a->buffers[1])[p];
+    case 'S':
+        return ((const uint16_t *)a->buffers[1])[p];
+    case 'i':
+        return ((const int32_t *)a->buffers[1])[p];
+    case 'I':
+        return ((const uint32_t *)a->buffers[1])[p];
     case 't':
         if (type->format[1] == 'd')
             return ((const int32_t *)a->buffers[1])[p];
         return ((const int64_t *)a->buffers[1])[p];
-    default: return ((const int64_t *)a->buffers[1])[p];
+    default:
+        return ((const int64_t *)a->buffers[1])[p];
     }
 }
 
@@ -566,8 +597,8 @@ static int bytes_cmp(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
     return c ? c : (an > bn) - (an < bn);
 }
 
-int ex_colstats_add(ex_colstats *s, const struct ArrowSchema *type, const struct ArrowArray *col,
-                    int64_t n)
+int pond_ex_colstats_add(ex_colstats *s, const struct ArrowSchema *type,
+                         const struct ArrowArray *col, int64_t n)
 {
     int64_t off = col->offset;
     for (int64_t i = 0; i < n; i++) {
@@ -620,7 +651,7 @@ int ex_colstats_add(ex_colstats *s, const struct ArrowSchema *type, const struct
     return 0;
 }
 
-int ex_json_str(pond_buf *out, const char *s, size_t len)
+int pond_ex_json_str(pond_buf *out, const char *s, size_t len)
 {
     int rc = pond_buf_putc(out, '"');
     for (size_t i = 0; i < len && rc == 0; i++) {
@@ -640,10 +671,18 @@ static int put_ts(pond_buf *out, int64_t raw, pond_arrow_unit unit, bool up, boo
 {
     int64_t ms;
     switch (unit) {
-    case POND_ARROW_UNIT_S: ms = raw * 1000; break;
-    case POND_ARROW_UNIT_MS: ms = raw; break;
-    case POND_ARROW_UNIT_US: ms = floor_div(raw, 1000) + (up && raw % 1000 != 0); break;
-    default: ms = floor_div(raw, 1000000) + (up && raw % 1000000 != 0); break;
+    case POND_ARROW_UNIT_S:
+        ms = raw * 1000;
+        break;
+    case POND_ARROW_UNIT_MS:
+        ms = raw;
+        break;
+    case POND_ARROW_UNIT_US:
+        ms = floor_div(raw, 1000) + (up && raw % 1000 != 0);
+        break;
+    default:
+        ms = floor_div(raw, 1000000) + (up && raw % 1000000 != 0);
+        break;
     }
     int64_t days = floor_div(ms, 86400000), rem = ms - days * 86400000, y;
     unsigned m, d;
@@ -664,8 +703,10 @@ static bool stat_usable(const ex_colstats *s)
         int64_t lo = s->kind == 4 ? s->imin * 86400 : s->imin;
         int64_t hi = s->kind == 4 ? s->imax * 86400 : s->imax;
         if (s->kind == 5) {
-            int64_t div = s->unit == POND_ARROW_UNIT_S ? 1 : s->unit == POND_ARROW_UNIT_MS ? 1000
-                          : s->unit == POND_ARROW_UNIT_US ? 1000000 : 1000000000;
+            int64_t div = s->unit == POND_ARROW_UNIT_S    ? 1
+                          : s->unit == POND_ARROW_UNIT_MS ? 1000
+                          : s->unit == POND_ARROW_UNIT_US ? 1000000
+                                                          : 1000000000;
             lo = floor_div(lo, div);
             hi = floor_div(hi, div);
         }
@@ -678,13 +719,14 @@ static int put_bound(pond_buf *out, const ex_colstats *s, const struct ArrowSche
 {
     char tmp[32];
     switch (s->kind) {
-    case 1: return pond_buf_printf(out, "%" PRId64, max ? s->imax : s->imin);
+    case 1:
+        return pond_buf_printf(out, "%" PRId64, max ? s->imax : s->imin);
     case 2:
         pond_arrow_format_double(tmp, max ? s->dmax : s->dmin);
         return pond_buf_puts(out, tmp);
     case 3: {
         const pond_buf *b = max ? &s->smax : &s->smin;
-        return ex_json_str(out, b->ptr ? b->ptr : "", b->size);
+        return pond_ex_json_str(out, b->ptr ? b->ptr : "", b->size);
     }
     case 4: {
         int64_t y;
@@ -697,8 +739,8 @@ static int put_bound(pond_buf *out, const ex_colstats *s, const struct ArrowSche
     }
 }
 
-int ex_stats_json(pond_buf *out, int64_t rows, const struct ArrowSchema *schema,
-                  const ex_colstats *cols)
+int pond_ex_stats_json(pond_buf *out, int64_t rows, const struct ArrowSchema *schema,
+                       const ex_colstats *cols)
 {
     int rc = pond_buf_printf(out, "{\"numRecords\":%" PRId64, rows);
     static const char *const parts[] = {"minValues", "maxValues", "nullCount"};
@@ -714,7 +756,7 @@ int ex_stats_json(pond_buf *out, int64_t rows, const struct ArrowSchema *schema,
                 rc = pond_buf_putc(out, ',');
             first = false;
             if (rc == 0)
-                rc = ex_json_str(out, nm, strlen(nm));
+                rc = pond_ex_json_str(out, nm, strlen(nm));
             if (rc == 0)
                 rc = pond_buf_putc(out, ':');
             if (rc == 0)
@@ -727,12 +769,12 @@ int ex_stats_json(pond_buf *out, int64_t rows, const struct ArrowSchema *schema,
     return rc ? rc : pond_buf_putc(out, '}');
 }
 
-int ex_schema_text(pond_buf *out, const struct ArrowSchema *s)
+int pond_ex_schema_text(pond_buf *out, const struct ArrowSchema *s)
 {
     const char *nm = s->name ? s->name : "";
     int rc = pond_buf_printf(out, "%zu:%s|%s|%d(", strlen(nm), nm, s->format,
                              (s->flags & ARROW_FLAG_NULLABLE) != 0);
     for (int64_t i = 0; i < s->n_children && rc == 0; i++)
-        rc = ex_schema_text(out, s->children[i]);
+        rc = pond_ex_schema_text(out, s->children[i]);
     return rc ? rc : pond_buf_putc(out, ')');
 }

@@ -10,7 +10,7 @@ static int field_json(pond_buf *out, const struct ArrowSchema *f, bool *ntz)
     const char *nm = f->name ? f->name : "";
     int rc = pond_buf_puts(out, "{\"name\":");
     if (rc == 0)
-        rc = ex_json_str(out, nm, strlen(nm));
+        rc = pond_ex_json_str(out, nm, strlen(nm));
     if (rc == 0)
         rc = pond_buf_puts(out, ",\"type\":");
     if (rc == 0)
@@ -37,18 +37,42 @@ static int type_json(pond_buf *out, const struct ArrowSchema *t, bool *ntz)
         return no_type(t);
     const char *prim = NULL;
     switch (f.type) {
-    case POND_ARROW_BOOL: prim = "boolean"; break;
-    case POND_ARROW_INT8: prim = "byte"; break;
-    case POND_ARROW_INT16: case POND_ARROW_UINT8: prim = "short"; break;
-    case POND_ARROW_INT32: case POND_ARROW_UINT16: prim = "integer"; break;
-    case POND_ARROW_INT64: case POND_ARROW_UINT32: prim = "long"; break;
-    case POND_ARROW_FLOAT: prim = "float"; break;
-    case POND_ARROW_DOUBLE: prim = "double"; break;
-    case POND_ARROW_STRING: case POND_ARROW_LARGE_STRING: prim = "string"; break;
-    case POND_ARROW_BINARY: case POND_ARROW_LARGE_BINARY: case POND_ARROW_FIXED_BINARY:
+    case POND_ARROW_BOOL:
+        prim = "boolean";
+        break;
+    case POND_ARROW_INT8:
+        prim = "byte";
+        break;
+    case POND_ARROW_INT16:
+    case POND_ARROW_UINT8:
+        prim = "short";
+        break;
+    case POND_ARROW_INT32:
+    case POND_ARROW_UINT16:
+        prim = "integer";
+        break;
+    case POND_ARROW_INT64:
+    case POND_ARROW_UINT32:
+        prim = "long";
+        break;
+    case POND_ARROW_FLOAT:
+        prim = "float";
+        break;
+    case POND_ARROW_DOUBLE:
+        prim = "double";
+        break;
+    case POND_ARROW_STRING:
+    case POND_ARROW_LARGE_STRING:
+        prim = "string";
+        break;
+    case POND_ARROW_BINARY:
+    case POND_ARROW_LARGE_BINARY:
+    case POND_ARROW_FIXED_BINARY:
         prim = "binary";
         break;
-    case POND_ARROW_DATE32: prim = "date"; break;
+    case POND_ARROW_DATE32:
+        prim = "date";
+        break;
     case POND_ARROW_TIMESTAMP:
         if (*f.tz) {
             prim = "timestamp";
@@ -70,7 +94,9 @@ static int type_json(pond_buf *out, const struct ArrowSchema *t, bool *ntz)
                 rc = field_json(out, t->children[i], ntz);
         }
         return rc ? rc : pond_buf_puts(out, "]}");
-    case POND_ARROW_LIST: case POND_ARROW_LARGE_LIST: case POND_ARROW_FIXED_LIST:
+    case POND_ARROW_LIST:
+    case POND_ARROW_LARGE_LIST:
+    case POND_ARROW_FIXED_LIST:
         if (t->n_children != 1)
             return no_type(t);
         rc = pond_buf_puts(out, "{\"type\":\"array\",\"elementType\":");
@@ -102,8 +128,8 @@ static int type_json(pond_buf *out, const struct ArrowSchema *t, bool *ntz)
     return pond_buf_printf(out, "\"%s\"", prim);
 }
 
-int ex_delta_schema(pond_buf *out, int *reader, int *writer, const struct ArrowSchema *schema,
-                    int level)
+int pond_ex_delta_schema(pond_buf *out, int *reader, int *writer, const struct ArrowSchema *schema,
+                         int level)
 {
     static const char *const parts[] = {"year", "month", "day"};
     bool ntz = false;

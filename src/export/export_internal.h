@@ -28,38 +28,39 @@ typedef struct {
     bool null;
 } ex_key;
 
-int ex_level_of(pond_export_partition p);
-ex_key ex_key_of(int64_t us, int level);
-bool ex_key_equal(const ex_key *a, const ex_key *b);
+int pond_ex_level_of(pond_export_partition p);
+ex_key pond_ex_key_of(int64_t us, int level);
+bool pond_ex_key_equal(const ex_key *a, const ex_key *b);
 /* The key as state text ("-" for no partition, "null", "2024", "2024-1", "2024-1-15");
  * out needs 40 bytes. */
-void ex_key_text(char out[40], const ex_key *k, int level);
-int ex_key_parse(ex_key *out, const char *text, int level);
+void pond_ex_key_text(char out[40], const ex_key *k, int level);
+int pond_ex_key_parse(ex_key *out, const char *text, int level);
 /* The directory of a partition ("year=2024/month=1"; "" with no partition). */
-int ex_key_dir(pond_buf *out, const ex_key *k, int level);
+int pond_ex_key_dir(pond_buf *out, const ex_key *k, int level);
 /* The event-time span [*lo, *hi) of a partition (a null key has none: false). */
-bool ex_key_span(const ex_key *k, int level, int64_t *lo, int64_t *hi);
+bool pond_ex_key_span(const ex_key *k, int level, int64_t *lo, int64_t *hi);
 
 /* ---- Arrow helpers (export_arrow.c) ---- */
 
 /* Rows idx[0..n) of `in` (logical indices of in, whose own offset is applied here) as a new
  * pond-owned array of the same type; with ns_to_us a nanosecond timestamp column becomes a
  * microsecond one (POND_EINVALID naming the column when a value has a sub-microsecond part). */
-int ex_take(struct ArrowArray *out, const struct ArrowSchema *type, const struct ArrowArray *in,
-            int64_t base, const int64_t *idx, int64_t n, bool ns_to_us);
+int pond_ex_take(struct ArrowArray *out, const struct ArrowSchema *type,
+                 const struct ArrowArray *in, int64_t base, const int64_t *idx, int64_t n,
+                 bool ns_to_us);
 /* An all-null array of a flat type. */
-int ex_null_array(struct ArrowArray *out, const struct ArrowSchema *type, int64_t n);
+int pond_ex_null_array(struct ArrowArray *out, const struct ArrowSchema *type, int64_t n);
 
 /* Mixes the values of rows [base, base+n) of a column into the per-row hashes h[0..n). col may
  * be NULL (a column the version lacks: every row null). */
-int ex_hash_column(uint64_t *h, const struct ArrowSchema *type, const struct ArrowArray *col,
-                   int64_t base, int64_t n);
+int pond_ex_hash_column(uint64_t *h, const struct ArrowSchema *type, const struct ArrowArray *col,
+                        int64_t base, int64_t n);
 /* The order-independent digest of a multiset of rows: two 64-bit wrapping sums. */
 typedef struct {
     int64_t rows;
     uint64_t s1, s2;
 } ex_digest;
-void ex_digest_add_rows(ex_digest *d, const uint64_t *h, int64_t n);
+void pond_ex_digest_add_rows(ex_digest *d, const uint64_t *h, int64_t n);
 
 /* Per-column statistics of one output file, for Delta's stats (min, max, null count). */
 typedef struct {
@@ -71,17 +72,17 @@ typedef struct {
     double dmin, dmax;
     pond_buf smin, smax;
 } ex_colstats;
-void ex_colstats_init(ex_colstats *s, const struct ArrowSchema *type);
-int ex_colstats_add(ex_colstats *s, const struct ArrowSchema *type, const struct ArrowArray *col,
-                    int64_t n);
-void ex_colstats_dispose(ex_colstats *s);
+void pond_ex_colstats_init(ex_colstats *s, const struct ArrowSchema *type);
+int pond_ex_colstats_add(ex_colstats *s, const struct ArrowSchema *type,
+                         const struct ArrowArray *col, int64_t n);
+void pond_ex_colstats_dispose(ex_colstats *s);
 /* Appends the stats JSON object of a file ({"numRecords":..,"minValues":..}). */
-int ex_stats_json(pond_buf *out, int64_t rows, const struct ArrowSchema *schema,
-                  const ex_colstats *cols);
+int pond_ex_stats_json(pond_buf *out, int64_t rows, const struct ArrowSchema *schema,
+                       const ex_colstats *cols);
 /* Appends s as a JSON string literal. */
-int ex_json_str(pond_buf *out, const char *s, size_t len);
+int pond_ex_json_str(pond_buf *out, const char *s, size_t len);
 /* A canonical text of a schema (names, formats, nullability, recursively) for fingerprints. */
-int ex_schema_text(pond_buf *out, const struct ArrowSchema *s);
+int pond_ex_schema_text(pond_buf *out, const struct ArrowSchema *s);
 
 /* ---- state and journal (export_state.c) ---- */
 
@@ -98,7 +99,7 @@ typedef struct {
     char *name; /* relative to the export directory */
     char *key;  /* partition key text */
     int64_t rows, bytes;
-    char *tmp;  /* journal: the temporary name (in _pond_tmp/) it is published from, or NULL */
+    char *tmp; /* journal: the temporary name (in _pond_tmp/) it is published from, or NULL */
 } ex_file;
 
 typedef struct {
@@ -109,28 +110,28 @@ typedef struct {
     char *delta_id;   /* Delta: the table id and the version this state matches */
     int64_t delta_version;
     int protocol_reader, protocol_writer; /* Delta: the protocol written */
-    pond_buf vers;    /* ex_ver */
-    pond_buf files;   /* ex_file */
+    pond_buf vers;                        /* ex_ver */
+    pond_buf files;                       /* ex_file */
     pond_buf removed; /* journal: names of files this step removes (ex_file, tmp NULL) */
 } ex_state;
 
-void ex_state_init(ex_state *s);
-void ex_state_dispose(ex_state *s);
-size_t ex_state_nvers(const ex_state *s);
-ex_ver *ex_state_ver(const ex_state *s, size_t i);
-size_t ex_state_nfiles(const ex_state *s);
-ex_file *ex_state_file(const ex_state *s, size_t i);
-size_t ex_state_nremoved(const ex_state *s);
-ex_file *ex_state_removed(const ex_state *s, size_t i);
-int ex_state_add_ver(ex_state *s, const ex_ver *v);    /* copies */
-int ex_state_add_file(ex_state *s, const ex_file *f);  /* copies */
-int ex_state_add_removed(ex_state *s, const ex_file *f);
+void pond_ex_state_init(ex_state *s);
+void pond_ex_state_dispose(ex_state *s);
+size_t pond_ex_state_nvers(const ex_state *s);
+ex_ver *pond_ex_state_ver(const ex_state *s, size_t i);
+size_t pond_ex_state_nfiles(const ex_state *s);
+ex_file *pond_ex_state_file(const ex_state *s, size_t i);
+size_t pond_ex_state_nremoved(const ex_state *s);
+ex_file *pond_ex_state_removed(const ex_state *s, size_t i);
+int pond_ex_state_add_ver(ex_state *s, const ex_ver *v);   /* copies */
+int pond_ex_state_add_file(ex_state *s, const ex_file *f); /* copies */
+int pond_ex_state_add_removed(ex_state *s, const ex_file *f);
 /* Parses a state or journal text (modified in place; path names it in messages). */
-int ex_state_parse(ex_state *s, char *text, size_t len, const char *path);
+int pond_ex_state_parse(ex_state *s, char *text, size_t len, const char *path);
 /* Reads dir/name; *found false (and s empty) when it does not exist. */
-int ex_state_load(ex_state *s, bool *found, const char *dir, const char *name);
+int pond_ex_state_load(ex_state *s, bool *found, const char *dir, const char *name);
 /* Writes dir/name by temp + fsync + rename + fsync of dir. */
-int ex_state_save(const ex_state *s, const char *dir, const char *name);
+int pond_ex_state_save(const ex_state *s, const char *dir, const char *name);
 
 /* ---- one export of one source (export_run.c, export_write.c) ---- */
 
@@ -140,13 +141,13 @@ int ex_state_save(const ex_state *s, const char *dir, const char *name);
 typedef struct {
     ex_key key;
     char keytext[40];
-    char *tmp_name;   /* in _pond_tmp/ */
+    char *tmp_name; /* in _pond_tmp/ */
     char *tmp_path;
     char *final_name; /* relative to the export directory */
     pond_parquet_sink file;
     pond_parquet_writer *pw;
     int64_t bytes, rows;
-    int64_t *total; /* the export's bytes written so far, all files (progress) */
+    int64_t *total;     /* the export's bytes written so far, all files (progress) */
     ex_colstats *stats; /* Delta: one per output column */
     uint64_t last_use;
 } ex_writer;
@@ -189,31 +190,31 @@ typedef struct {
 /* Appends the rows idx[0..n) of batch (all rows when idx is NULL) to the partition's file,
  * opening, rolling over or evicting files as needed. map[k]: the batch column of output
  * column k, or -1 (null). */
-int ex_emit(ex_ctx *c, const ex_key *key, const struct ArrowArray *batch, const int *map,
-            const int64_t *idx, int64_t n);
+int pond_ex_emit(ex_ctx *c, const ex_key *key, const struct ArrowArray *batch, const int *map,
+                 const int64_t *idx, int64_t n);
 /* Finishes every open file. */
-int ex_finish_all(ex_ctx *c);
+int pond_ex_finish_all(ex_ctx *c);
 /* Drops every open file (after an error): their temporary files are removed. */
-void ex_drop_all(ex_ctx *c);
+void pond_ex_drop_all(ex_ctx *c);
 /* Removes whatever an unfinished export left in _pond_tmp/ (only pond's temporary names). */
-int ex_clean_tmp(const char *tmpdir);
+int pond_ex_clean_tmp(const char *tmpdir);
 /* Moves the new files of journal j into place: rename from _pond_tmp/ (done once; a file
  * already in place is fine), then fsync their directories. With remove, first unlinks the
  * files j lists as removed. */
-int ex_publish_files(const char *dir, const ex_state *j, bool remove);
+int pond_ex_publish_files(const char *dir, const ex_state *j, bool remove);
 /* The directories of rel inside dir (every component before a '/': "a/b/f" checks a and a/b,
  * "a/b/" checks a and a/b) are real directories or missing, never a symbolic link that would
  * take a rename or an unlink outside dir (POND_ECORRUPT naming it). */
-int ex_check_dirs(const char *dir, const char *rel);
+int pond_ex_check_dirs(const char *dir, const char *rel);
 /* Removes partition directories left empty by removed files (best effort). */
-void ex_prune_dirs(const char *dir, const ex_state *j);
-void ex_written_dispose(ex_written *w);
+void pond_ex_prune_dirs(const char *dir, const ex_state *j);
+void pond_ex_written_dispose(ex_written *w);
 
 /* ---- Delta (export_delta.c) ---- */
 
 /* The Delta schemaString of the output columns plus the partition columns; the protocol the
  * types need. POND_EUNSUPPORTED naming a column Delta has no type for. */
-int ex_delta_schema(pond_buf *out, int *reader, int *writer, const struct ArrowSchema *schema,
-                    int level);
+int pond_ex_delta_schema(pond_buf *out, int *reader, int *writer, const struct ArrowSchema *schema,
+                         int level);
 
 #endif

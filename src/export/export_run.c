@@ -52,10 +52,11 @@ int pond_export_subdir(char **out, const char *dir, const char *pond_path)
                                 "export it alone into a directory of its own",
                                 norm, (int)n, c, c[0]);
         else if (memchr(c, '=', n))
-            rc = pond_error_set(POND_EINVALID, EX_D,
-                                "%s: '%.*s' contains '=', so engines would take its directory for a "
-                                "partition; export it alone into a directory of its own",
-                                norm, (int)n, c);
+            rc =
+                pond_error_set(POND_EINVALID, EX_D,
+                               "%s: '%.*s' contains '=', so engines would take its directory for a "
+                               "partition; export it alone into a directory of its own",
+                               norm, (int)n, c);
         c = e ? e + 1 : c + n;
     }
     if (rc == 0 && !(*out = pond__path_join(dir, norm + 1)))
@@ -71,7 +72,7 @@ enum { V_NEW = 0, V_KEPT, V_REPLACED };
 typedef struct {
     pond_stat st;
     int status;
-    ex_ver rec;    /* rows, digest, partitions (parts owned) */
+    ex_ver rec; /* rows, digest, partitions (parts owned) */
     bool have_rec;
 } cver;
 
@@ -165,8 +166,11 @@ typedef struct {
 static int stream_fail(struct ArrowArrayStream *s, int e)
 {
     const char *m = s->get_last_error ? s->get_last_error(s) : NULL;
-    int code = e == ENOMEM ? POND_ENOMEM : e == EINVAL ? POND_EINVALID
-               : e == ENOENT ? POND_ENOTFOUND : e == ENOTSUP ? POND_EUNSUPPORTED : POND_ECORRUPT;
+    int code = e == ENOMEM    ? POND_ENOMEM
+               : e == EINVAL  ? POND_EINVALID
+               : e == ENOENT  ? POND_ENOTFOUND
+               : e == ENOTSUP ? POND_EUNSUPPORTED
+                              : POND_ECORRUPT;
     return pond_error_set(code, EX_D, "%s", m ? m : strerror(e));
 }
 
@@ -243,9 +247,9 @@ static int group_rows(pond_buf *groups, size_t *ng, ex_ctx *c, const struct Arro
         for (; i < n; i++) {
             bool v = pond_event_time_of_row(&us, c->et, b, i);
             if (!have) {
-                cur = v ? ex_key_of(us, c->level) : (ex_key){0, 0, 0, true};
+                cur = v ? pond_ex_key_of(us, c->level) : (ex_key){0, 0, 0, true};
                 if (!cur.null)
-                    ex_key_span(&cur, c->level, &lo, &hi);
+                    pond_ex_key_span(&cur, c->level, &lo, &hi);
                 have = true;
             } else if (cur.null ? v : (!v || us < lo || us >= hi)) {
                 break;
@@ -260,7 +264,7 @@ static int group_rows(pond_buf *groups, size_t *ng, ex_ctx *c, const struct Arro
     }
     if (i == n) {
         g[0].key = c->level ? cur : (ex_key){0, 0, 0, false};
-        ex_key_text(g[0].text, &g[0].key, c->level);
+        pond_ex_key_text(g[0].text, &g[0].key, c->level);
         g[0].n = n;
         g[0].idx.size = 0;
         *ng = 1;
@@ -270,12 +274,12 @@ static int group_rows(pond_buf *groups, size_t *ng, ex_ctx *c, const struct Arro
     size_t last = 0;
     for (i = 0; i < n; i++) {
         bool v = pond_event_time_of_row(&us, c->et, b, i);
-        ex_key k = v ? ex_key_of(us, c->level) : (ex_key){0, 0, 0, true};
+        ex_key k = v ? pond_ex_key_of(us, c->level) : (ex_key){0, 0, 0, true};
         size_t gi;
-        if (*ng && ex_key_equal(&g[last].key, &k)) {
+        if (*ng && pond_ex_key_equal(&g[last].key, &k)) {
             gi = last;
         } else {
-            for (gi = 0; gi < *ng && !ex_key_equal(&g[gi].key, &k); gi++)
+            for (gi = 0; gi < *ng && !pond_ex_key_equal(&g[gi].key, &k); gi++)
                 ;
             if (gi == *ng) {
                 if (groups->size < (gi + 1) * sizeof(group)) {
@@ -285,7 +289,7 @@ static int group_rows(pond_buf *groups, size_t *ng, ex_ctx *c, const struct Arro
                     g = (group *)groups->ptr;
                 }
                 g[gi].key = k;
-                ex_key_text(g[gi].text, &k, c->level);
+                pond_ex_key_text(g[gi].text, &k, c->level);
                 g[gi].n = 0;
                 g[gi].idx.size = 0;
                 ++*ng;
@@ -385,10 +389,10 @@ static int scan(ex_ctx *c, const plan *p, struct ArrowArrayStream *st, cver **se
             for (int64_t i = 0; rc == 0 && i < n; i++)
                 h[i] = UINT64_C(0x243f6a8885a308d3);
             for (int64_t k = 0; k < nout && rc == 0; k++)
-                rc = ex_hash_column(h, map[k] >= 0 ? bs.children[map[k]] : NULL,
-                                    map[k] >= 0 ? b.children[map[k]] : NULL, b.offset, n);
+                rc = pond_ex_hash_column(h, map[k] >= 0 ? bs.children[map[k]] : NULL,
+                                         map[k] >= 0 ? b.children[map[k]] : NULL, b.offset, n);
             if (rc == 0)
-                ex_digest_add_rows(&dg, h, n);
+                pond_ex_digest_add_rows(&dg, h, n);
         }
         size_t ng = 0;
         if (rc == 0 && n > 0)
@@ -398,8 +402,8 @@ static int scan(ex_ctx *c, const plan *p, struct ArrowArrayStream *st, cver **se
             if (m.digest)
                 rc = parts_add(&parts, g[i].text);
             if (rc == 0 && m.write && (!m.filter || in_affected(p, g[i].text)))
-                rc = ex_emit(c, &g[i].key, &b, map, g[i].idx.size ? (int64_t *)g[i].idx.ptr : NULL,
-                             g[i].n);
+                rc = pond_ex_emit(c, &g[i].key, &b, map,
+                                  g[i].idx.size ? (int64_t *)g[i].idx.ptr : NULL, g[i].n);
         }
         pond_arrow_array_release(&b);
         if (rc < 0)
@@ -449,7 +453,8 @@ static bool read_range(const ex_ctx *c, const plan *p, bool filter, bool *has_ou
         for (size_t i = 0; i < p->affected.size / sizeof(char *); i++) {
             ex_key k;
             int64_t l, h;
-            if (ex_key_parse(&k, a[i], c->level) == 0 && ex_key_span(&k, c->level, &l, &h)) {
+            if (pond_ex_key_parse(&k, a[i], c->level) == 0 &&
+                pond_ex_key_span(&k, c->level, &l, &h)) {
                 alo = l < alo ? l : alo;
                 ahi = h > ahi ? h : ahi;
             }
@@ -616,8 +621,7 @@ static int load_source(ex_ctx *c, plan *p, char **settings, char **node, bool *e
         const char *col = set.timestamp_column ? set.timestamp_column : "";
         const char *tz = set.timezone ? set.timezone : "";
         rc = pond_buf_printf(&t, "timestamp_column=%zu:%s;timezone=%zu:%s;dedup=%s", strlen(col),
-                             col, strlen(tz), tz,
-                             set.dedup == POND_DEDUP_LAST ? "last" : "none");
+                             col, strlen(tz), tz, set.dedup == POND_DEDUP_LAST ? "last" : "none");
         for (size_t k = 0; rc == 0 && set.dedup == POND_DEDUP_LAST && k < set.n_dedup_keys; k++)
             rc = pond_buf_printf(&t, ":%zu:%s", strlen(set.dedup_keys[k]), set.dedup_keys[k]);
         c->dedup = set.dedup == POND_DEDUP_LAST;
@@ -721,8 +725,8 @@ static int options_text(char **out, const ex_ctx *c)
     pond_buf b = POND_BUF_INIT;
     int rc = pond_buf_printf(&b, "partition=%d;", c->level);
     if (rc == 0)
-        rc = c->o->has_range ? pond_buf_printf(&b, "range=%" PRId64 "..%" PRId64 ";",
-                                               c->o->from_us, c->o->to_us)
+        rc = c->o->has_range ? pond_buf_printf(&b, "range=%" PRId64 "..%" PRId64 ";", c->o->from_us,
+                                               c->o->to_us)
                              : pond_buf_puts(&b, "range=all;");
     if (rc == 0)
         rc = c->o->columns ? pond_buf_printf(&b, "columns=%d", c->o->n_columns)
@@ -740,7 +744,7 @@ static int schema_fp(char **out, const ex_ctx *c)
     pond_buf b = POND_BUF_INIT;
     pond_hash h;
     char hex[65];
-    int rc = ex_schema_text(&b, &c->out_schema);
+    int rc = pond_ex_schema_text(&b, &c->out_schema);
     if (rc == 0)
         rc = pond_sha256_buf(&h, b.ptr, b.size);
     pond_buf_dispose(&b);
@@ -759,10 +763,10 @@ static int take_lock(int *fd_out, const char *dir)
         return POND_ENOMEM;
     int rc = pond__open(fd_out, p, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644, EX_D);
     if (rc == 0 && pond__os_flock(*fd_out, LOCK_EX | LOCK_NB) < 0) {
-        rc = errno == EWOULDBLOCK ? pond_error_set(POND_EBUSY, EX_D,
-                                                   "%s: another export is writing this directory",
-                                                   dir)
-                                  : pond_error_set_os(EX_D, "lock '%s'", p);
+        rc = errno == EWOULDBLOCK
+                 ? pond_error_set(POND_EBUSY, EX_D, "%s: another export is writing this directory",
+                                  dir)
+                 : pond_error_set_os(EX_D, "lock '%s'", p);
         pond__close(*fd_out);
         *fd_out = -1;
     }
@@ -772,16 +776,16 @@ static int take_lock(int *fd_out, const char *dir)
 
 static void strip_journal(ex_state *s)
 {
-    for (size_t i = 0; i < ex_state_nremoved(s); i++) {
-        ex_file *f = ex_state_removed(s, i);
+    for (size_t i = 0; i < pond_ex_state_nremoved(s); i++) {
+        ex_file *f = pond_ex_state_removed(s, i);
         pond_free(f->name);
         pond_free(f->key);
         pond_free(f->tmp);
     }
     pond_buf_dispose(&s->removed);
-    for (size_t i = 0; i < ex_state_nfiles(s); i++) {
-        pond_free(ex_state_file(s, i)->tmp);
-        ex_state_file(s, i)->tmp = NULL;
+    for (size_t i = 0; i < pond_ex_state_nfiles(s); i++) {
+        pond_free(pond_ex_state_file(s, i)->tmp);
+        pond_ex_state_file(s, i)->tmp = NULL;
     }
 }
 
@@ -789,7 +793,7 @@ static void strip_journal(ex_state *s)
 static int settle_journal(const char *dir, ex_state *j)
 {
     strip_journal(j);
-    int rc = ex_state_save(j, dir, EX_STATE);
+    int rc = pond_ex_state_save(j, dir, EX_STATE);
     char *p = rc == 0 ? pond__path_join(dir, EX_JOURNAL) : NULL;
     if (rc == 0 && !p)
         rc = POND_ENOMEM;
@@ -820,7 +824,7 @@ static int recover(ex_ctx *c, const pond_export_options *o)
 {
     ex_state j;
     bool found;
-    int rc = ex_state_load(&j, &found, c->dir, EX_JOURNAL);
+    int rc = pond_ex_state_load(&j, &found, c->dir, EX_JOURNAL);
     if (rc < 0 || !found)
         return rc;
     if (strcmp(j.source, c->path) != 0) {
@@ -829,15 +833,15 @@ static int recover(ex_ctx *c, const pond_export_options *o)
                             "again to finish it",
                             c->dir, j.source, j.source);
     } else if (j.format == POND_EXPORT_PARQUET) {
-        if ((rc = ex_publish_files(c->dir, &j, true)) == 0) {
-            ex_prune_dirs(c->dir, &j);
+        if ((rc = pond_ex_publish_files(c->dir, &j, true)) == 0) {
+            pond_ex_prune_dirs(c->dir, &j);
             rc = settle_journal(c->dir, &j);
         }
     } else if (delta_committed(c->dir, &j)) {
         rc = settle_journal(c->dir, &j);
     } else {
-        for (size_t i = 0; i < ex_state_nfiles(&j) && rc == 0; i++) {
-            const ex_file *f = ex_state_file(&j, i);
+        for (size_t i = 0; i < pond_ex_state_nfiles(&j) && rc == 0; i++) {
+            const ex_file *f = pond_ex_state_file(&j, i);
             if (!f->tmp)
                 continue; /* committed by an earlier export */
             char *p = pond__path_join(c->dir, f->name);
@@ -854,7 +858,7 @@ static int recover(ex_ctx *c, const pond_export_options *o)
     }
     if (rc == 0 && o->note)
         o->note("finished an export that was interrupted", o->payload);
-    ex_state_dispose(&j);
+    pond_ex_state_dispose(&j);
     return rc;
 }
 
@@ -865,7 +869,7 @@ static int partition_values(pond_delta_kv kv[3], char vals[3][16], const ex_ctx 
 {
     static const char *const pnames[] = {"year", "month", "day"};
     ex_key k;
-    int rc = ex_key_parse(&k, keytext, c->level);
+    int rc = pond_ex_key_parse(&k, keytext, c->level);
     if (rc < 0)
         return rc;
     for (int i = 0; i < c->level; i++) {
@@ -888,7 +892,8 @@ static int delta_commit(ex_ctx *c, const ex_state *ns, const ex_state *old, cons
     if (rc == 0 && (v == 0 || old->protocol_reader != reader || old->protocol_writer != writer))
         rc = reader == 3 ? pond_delta_actions_protocol(a, 3, 7, ntz, 1, ntz, 1)
                          : pond_delta_actions_protocol(a, 1, 2, NULL, 0, NULL, 0);
-    if (rc == 0 && (v == 0 || strcmp(old->schema, ns->schema) || strcmp(old->options, ns->options))) {
+    if (rc == 0 &&
+        (v == 0 || strcmp(old->schema, ns->schema) || strcmp(old->options, ns->options))) {
         const char *slash = strrchr(c->path, '/');
         pond_delta_metadata_desc md = {POND_DELTA_METADATA_DESC_VERSION,
                                        ns->delta_id,
@@ -902,13 +907,22 @@ static int delta_commit(ex_ctx *c, const ex_state *ns, const ex_state *old, cons
                                        now_ms};
         rc = pond_delta_actions_metadata(a, &md);
     }
-    for (size_t i = 0; i < ex_state_nremoved(ns) && rc == 0; i++) {
-        const ex_file *f = ex_state_removed(ns, i);
+    for (size_t i = 0; i < pond_ex_state_nremoved(ns) && rc == 0; i++) {
+        const ex_file *f = pond_ex_state_removed(ns, i);
         pond_delta_kv kv[3];
         char vals[3][16];
         rc = partition_values(kv, vals, c, f->key);
-        pond_delta_file_desc d = {POND_DELTA_FILE_DESC_VERSION, f->name, kv, (size_t)c->level,
-                                  f->bytes, 0, now_ms, true, NULL, NULL, 0};
+        pond_delta_file_desc d = {POND_DELTA_FILE_DESC_VERSION,
+                                  f->name,
+                                  kv,
+                                  (size_t)c->level,
+                                  f->bytes,
+                                  0,
+                                  now_ms,
+                                  true,
+                                  NULL,
+                                  NULL,
+                                  0};
         if (rc == 0)
             rc = pond_delta_actions_remove(a, &d);
     }
@@ -917,8 +931,17 @@ static int delta_commit(ex_ctx *c, const ex_state *ns, const ex_state *old, cons
         pond_delta_kv kv[3];
         char vals[3][16];
         rc = partition_values(kv, vals, c, w[i].key);
-        pond_delta_file_desc d = {POND_DELTA_FILE_DESC_VERSION, w[i].name, kv, (size_t)c->level,
-                                  w[i].bytes, now_ms, 0, true, w[i].stats, NULL, 0};
+        pond_delta_file_desc d = {POND_DELTA_FILE_DESC_VERSION,
+                                  w[i].name,
+                                  kv,
+                                  (size_t)c->level,
+                                  w[i].bytes,
+                                  now_ms,
+                                  0,
+                                  true,
+                                  w[i].stats,
+                                  NULL,
+                                  0};
         if (rc == 0)
             rc = pond_delta_actions_add(a, &d);
     }
@@ -930,13 +953,13 @@ static int delta_commit(ex_ctx *c, const ex_state *ns, const ex_state *old, cons
     if (rc == 0)
         rc = pond_buf_puts(&extra, "{\"pondExportSource\":");
     if (rc == 0)
-        rc = ex_json_str(&extra, c->path, strlen(c->path));
+        rc = pond_ex_json_str(&extra, c->path, strlen(c->path));
     if (rc == 0)
         rc = pond_buf_printf(&extra, ",\"pondExportRun\":%" PRId64 ",\"pondTxnSeq\":%" PRId64 "}",
                              ns->run, ns->position);
     if (rc == 0)
         rc = pond_delta_actions_commit_info(a, now_ms, "WRITE",
-                                            v == 0 || ex_state_nremoved(ns)
+                                            v == 0 || pond_ex_state_nremoved(ns)
                                                 ? "{\"mode\":\"Overwrite\"}"
                                                 : "{\"mode\":\"Append\"}",
                                             extra.ptr);
@@ -956,13 +979,13 @@ static int check_state(const ex_ctx *c, const ex_state *s, bool found)
         return 0;
     if (strcmp(s->source, c->path) != 0)
         return pond_error_set(POND_EINVALID, EX_D,
-                              "%s holds the export of %s; export %s into another directory",
-                              c->dir, s->source, c->path);
+                              "%s holds the export of %s; export %s into another directory", c->dir,
+                              s->source, c->path);
     if ((s->format == POND_EXPORT_DELTA) != c->delta)
         return pond_error_set(POND_EINVALID, EX_D,
                               "%s holds a %s export of %s; export as %s into another directory",
-                              c->dir, s->format == POND_EXPORT_DELTA ? "Delta" : "Parquet",
-                              c->path, c->delta ? "Delta" : "Parquet");
+                              c->dir, s->format == POND_EXPORT_DELTA ? "Delta" : "Parquet", c->path,
+                              c->delta ? "Delta" : "Parquet");
     return 0;
 }
 
@@ -1014,8 +1037,8 @@ static int match_replacements(ex_ctx *c, plan *p, const ex_state *old, bool *mat
 {
     ex_ver gone = {0};
     *matched = false;
-    for (size_t i = 0; i < ex_state_nvers(old); i++) {
-        const ex_ver *o = ex_state_ver(old, i);
+    for (size_t i = 0; i < pond_ex_state_nvers(old); i++) {
+        const ex_ver *o = pond_ex_state_ver(old, i);
         if (!p->old_kept[i]) {
             gone.rows += o->rows;
             gone.s1 += o->s1;
@@ -1049,10 +1072,10 @@ static int match_replacements(ex_ctx *c, plan *p, const ex_state *old, bool *mat
 
 static void ctx_dispose(ex_ctx *c)
 {
-    ex_drop_all(c);
+    pond_ex_drop_all(c);
     ex_written *w = (ex_written *)c->written.ptr;
     for (size_t i = 0; i < c->written.size / sizeof *w; i++)
-        ex_written_dispose(&w[i]);
+        pond_ex_written_dispose(&w[i]);
     pond_buf_dispose(&c->written);
     for (int i = 0; i < c->n_read_cols && c->read_cols; i++)
         pond_free(c->read_cols[i]);
@@ -1083,8 +1106,8 @@ int pond_export_source(pond_export_result *out, pond_fs *fs, const pond_wd *wd, 
     plan p;
     memset(&p, 0, sizeof p);
     ex_state old, ns;
-    ex_state_init(&old);
-    ex_state_init(&ns);
+    pond_ex_state_init(&old);
+    pond_ex_state_init(&ns);
     char *settings = NULL, *node = NULL, *opt_text = NULL, *fp = NULL;
     pond_buf delta_schema = POND_BUF_INIT;
     int lock_fd = -1, reader = 1, writer = 2;
@@ -1094,7 +1117,7 @@ int pond_export_source(pond_export_result *out, pond_fs *fs, const pond_wd *wd, 
         goto done;
     if ((rc = load_source(&c, &p, &settings, &node, &empty)) < 0)
         goto done;
-    c.level = ex_level_of(o->partition);
+    c.level = pond_ex_level_of(o->partition);
     if (o->partition == POND_EXPORT_PARTITION_DEFAULT)
         c.level = c.series ? 2 : 0;
     if (!c.series && c.level > 0) {
@@ -1107,8 +1130,10 @@ int pond_export_source(pond_export_result *out, pond_fs *fs, const pond_wd *wd, 
         goto done;
     }
     if (o->has_range && o->to_us <= o->from_us) {
-        rc = pond_error_set(POND_EINVALID, EX_D, "%s: the end of the time range must be after its "
-                            "start", c.path);
+        rc = pond_error_set(POND_EINVALID, EX_D,
+                            "%s: the end of the time range must be after its "
+                            "start",
+                            c.path);
         goto done;
     }
     if (c.series && c.level > 0) {
@@ -1128,7 +1153,7 @@ int pond_export_source(pond_export_result *out, pond_fs *fs, const pond_wd *wd, 
     if (!empty && (rc = build_schema(&c)) < 0)
         goto done;
     if (!empty && c.delta &&
-        (rc = ex_delta_schema(&delta_schema, &reader, &writer, &c.out_schema, c.level)) < 0)
+        (rc = pond_ex_delta_schema(&delta_schema, &reader, &writer, &c.out_schema, c.level)) < 0)
         goto done;
     if ((rc = options_text(&opt_text, &c)) < 0 || (!empty && (rc = schema_fp(&fp, &c)) < 0))
         goto done;
@@ -1140,11 +1165,11 @@ int pond_export_source(pond_export_result *out, pond_fs *fs, const pond_wd *wd, 
         goto done;
     }
     /* recovery first: a journal names temporary files it still has to publish */
-    if ((rc = ex_check_dirs(dir, EX_TMPDIR "/")) < 0 ||
+    if ((rc = pond_ex_check_dirs(dir, EX_TMPDIR "/")) < 0 ||
         (rc = pond__mkdir(c.tmpdir, true, EX_D)) < 0 || (rc = recover(&c, o)) < 0 ||
-        (rc = ex_clean_tmp(c.tmpdir)) < 0)
+        (rc = pond_ex_clean_tmp(c.tmpdir)) < 0)
         goto done;
-    if ((rc = ex_state_load(&old, &found, dir, EX_STATE)) < 0 ||
+    if ((rc = pond_ex_state_load(&old, &found, dir, EX_STATE)) < 0 ||
         (rc = check_state(&c, &old, found)) < 0 ||
         (c.delta && (rc = check_delta_log(&c, &old, found)) < 0))
         goto done;
@@ -1158,16 +1183,16 @@ int pond_export_source(pond_export_result *out, pond_fs *fs, const pond_wd *wd, 
                 strcmp(old.settings, settings);
     bool changed = full;
     /* both lists ascend by version number: one merge pairs them */
-    size_t nold = ex_state_nvers(&old);
+    size_t nold = pond_ex_state_nvers(&old);
     if (!(p.old_kept = pond_calloc(nold ? nold : 1, sizeof *p.old_kept))) {
         rc = POND_ENOMEM;
         goto done;
     }
     for (size_t k = 0, i = 0; k < p.n_cur && !full; k++) {
         cver *v = &p.cur[k];
-        while (i < nold && ex_state_ver(&old, i)->version < v->st.version)
+        while (i < nold && pond_ex_state_ver(&old, i)->version < v->st.version)
             i++;
-        const ex_ver *ov = i < nold ? ex_state_ver(&old, i) : NULL;
+        const ex_ver *ov = i < nold ? pond_ex_state_ver(&old, i) : NULL;
         if (ov && ov->version == v->st.version && pond_hash_equal(&ov->sha, &v->st.sha256)) {
             v->status = V_KEPT;
             p.old_kept[i] = true;
@@ -1185,11 +1210,11 @@ int pond_export_source(pond_export_result *out, pond_fs *fs, const pond_wd *wd, 
     size_t kept = 0;
     for (size_t k = 0; k < p.n_cur; k++)
         kept += p.cur[k].status == V_KEPT;
-    bool gone = !full && kept < ex_state_nvers(&old);
+    bool gone = !full && kept < pond_ex_state_nvers(&old);
     changed |= gone;
     /* files of earlier exports that someone removed: their partitions are written again */
-    for (size_t i = 0; i < ex_state_nfiles(&old) && !full && rc == 0; i++) {
-        const ex_file *f = ex_state_file(&old, i);
+    for (size_t i = 0; i < pond_ex_state_nfiles(&old) && !full && rc == 0; i++) {
+        const ex_file *f = pond_ex_state_file(&old, i);
         char *fp2 = pond__path_join(dir, f->name);
         struct stat st;
         if (!fp2) {
@@ -1207,7 +1232,7 @@ int pond_export_source(pond_export_result *out, pond_fs *fs, const pond_wd *wd, 
     if (!changed) {
         out->unchanged = true;
         out->versions_kept = (int64_t)kept;
-        out->files_total = (int64_t)ex_state_nfiles(&old);
+        out->files_total = (int64_t)pond_ex_state_nfiles(&old);
         out->delta_version = c.delta ? old.delta_version : -1;
         goto done;
     }
@@ -1217,9 +1242,9 @@ int pond_export_source(pond_export_result *out, pond_fs *fs, const pond_wd *wd, 
     if (gone && !matched) {
         /* rows changed other than by appending: the partitions of the versions that went are
          * written again from the versions there are now */
-        for (size_t i = 0; i < ex_state_nvers(&old) && rc == 0; i++) {
+        for (size_t i = 0; i < pond_ex_state_nvers(&old) && rc == 0; i++) {
             if (!p.old_kept[i])
-                rc = add_affected_parts(&p, ex_state_ver(&old, i)->parts);
+                rc = add_affected_parts(&p, pond_ex_state_ver(&old, i)->parts);
         }
         if (rc < 0)
             goto done;
@@ -1263,7 +1288,7 @@ int pond_export_source(pond_export_result *out, pond_fs *fs, const pond_wd *wd, 
         }
     }
     if (rc == 0)
-        rc = ex_finish_all(&c);
+        rc = pond_ex_finish_all(&c);
     /* the temporary files' names are durable before a journal can name them */
     if (rc == 0 && c.written.size)
         rc = pond__fsync_dir(c.tmpdir, EX_D);
@@ -1276,7 +1301,9 @@ int pond_export_source(pond_export_result *out, pond_fs *fs, const pond_wd *wd, 
         !(ns.options = pond_strdup(opt_text)) ||
         /* a source with no rows left keeps the schema it had (a Delta table keeps its
            metaData; only its files are removed) */
-        !(ns.schema = pond_strdup(fp ? fp : found ? old.schema : "-")) ||
+        !(ns.schema = pond_strdup(fp      ? fp
+                                  : found ? old.schema
+                                          : "-")) ||
         !(ns.settings = pond_strdup(settings))) {
         rc = POND_ENOMEM;
         goto done;
@@ -1287,30 +1314,30 @@ int pond_export_source(pond_export_result *out, pond_fs *fs, const pond_wd *wd, 
     for (size_t k = 0; k < p.n_cur && rc == 0; k++) {
         ns.position = p.cur[k].st.txn_seq > ns.position ? p.cur[k].st.txn_seq : ns.position;
         out->versions_kept += p.cur[k].status != V_NEW;
-        rc = ex_state_add_ver(&ns, &p.cur[k].rec);
+        rc = pond_ex_state_add_ver(&ns, &p.cur[k].rec);
     }
-    for (size_t i = 0; i < ex_state_nfiles(&old) && rc == 0; i++) {
-        const ex_file *f = ex_state_file(&old, i);
+    for (size_t i = 0; i < pond_ex_state_nfiles(&old) && rc == 0; i++) {
+        const ex_file *f = pond_ex_state_file(&old, i);
         if (full || in_affected(&p, f->key))
-            rc = ex_state_add_removed(&ns, f);
+            rc = pond_ex_state_add_removed(&ns, f);
         else
-            rc = ex_state_add_file(&ns, f);
+            rc = pond_ex_state_add_file(&ns, f);
     }
     const ex_written *w = (const ex_written *)c.written.ptr;
     for (size_t i = 0; i < c.written.size / sizeof *w && rc == 0; i++) {
         ex_file f = {w[i].name, w[i].key, w[i].rows, w[i].bytes, w[i].tmp};
-        rc = ex_state_add_file(&ns, &f);
+        rc = pond_ex_state_add_file(&ns, &f);
     }
     if (rc < 0)
         goto done;
-    out->files_removed = (int64_t)ex_state_nremoved(&ns);
-    out->files_total = (int64_t)ex_state_nfiles(&ns);
+    out->files_removed = (int64_t)pond_ex_state_nremoved(&ns);
+    out->files_total = (int64_t)pond_ex_state_nfiles(&ns);
     if (!c.delta) {
         /* journal, then removals and renames, then the state */
-        if ((rc = ex_state_save(&ns, dir, EX_JOURNAL)) < 0 ||
-            (rc = ex_publish_files(dir, &ns, true)) < 0)
+        if ((rc = pond_ex_state_save(&ns, dir, EX_JOURNAL)) < 0 ||
+            (rc = pond_ex_publish_files(dir, &ns, true)) < 0)
             goto done;
-        ex_prune_dirs(dir, &ns);
+        pond_ex_prune_dirs(dir, &ns);
         rc = settle_journal(dir, &ns);
         goto done;
     }
@@ -1328,21 +1355,21 @@ int pond_export_source(pond_export_result *out, pond_fs *fs, const pond_wd *wd, 
                 rc = POND_ENOMEM;
         }
     }
-    bool nothing = c.written.size == 0 && ex_state_nremoved(&ns) == 0;
+    bool nothing = c.written.size == 0 && pond_ex_state_nremoved(&ns) == 0;
     if (rc == 0 && nothing && found) {
         /* recognised as the same rows (a compaction): no commit, the state follows */
         ns.delta_version = old.delta_version;
-        rc = ex_state_save(&ns, dir, EX_STATE);
+        rc = pond_ex_state_save(&ns, dir, EX_STATE);
         out->delta_version = ns.delta_version;
         goto done;
     }
     /* the journal first: whatever a crash leaves after it is either committed (adopted) or
      * removed by the next export */
     bool journaled = false;
-    if (rc == 0 && (rc = ex_state_save(&ns, dir, EX_JOURNAL)) == 0)
+    if (rc == 0 && (rc = pond_ex_state_save(&ns, dir, EX_JOURNAL)) == 0)
         journaled = true;
     if (rc == 0)
-        rc = ex_publish_files(dir, &ns, false);
+        rc = pond_ex_publish_files(dir, &ns, false);
     if (rc == 0)
         rc = delta_commit(&c, &ns, &old, delta_schema.ptr ? delta_schema.ptr : "", reader, writer);
     if (rc == 0)
@@ -1367,8 +1394,8 @@ done:
         pond__close(lock_fd);
     ctx_dispose(&c);
     plan_dispose(&p);
-    ex_state_dispose(&old);
-    ex_state_dispose(&ns);
+    pond_ex_state_dispose(&old);
+    pond_ex_state_dispose(&ns);
     pond_free(settings);
     pond_free(node);
     pond_free(opt_text);

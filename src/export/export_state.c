@@ -12,7 +12,7 @@
 #define STATE_MAX ((size_t)256 << 20)
 #define MAGIC "pond-export 1"
 
-void ex_state_init(ex_state *s)
+void pond_ex_state_init(ex_state *s)
 {
     memset(s, 0, sizeof *s);
     s->delta_version = -1;
@@ -25,7 +25,7 @@ static void file_dispose(ex_file *f)
     pond_free(f->tmp);
 }
 
-void ex_state_dispose(ex_state *s)
+void pond_ex_state_dispose(ex_state *s)
 {
     pond_free(s->source);
     pond_free(s->node);
@@ -34,24 +34,27 @@ void ex_state_dispose(ex_state *s)
     pond_free(s->schema);
     pond_free(s->settings);
     pond_free(s->delta_id);
-    for (size_t i = 0; i < ex_state_nvers(s); i++)
-        pond_free(ex_state_ver(s, i)->parts);
-    for (size_t i = 0; i < ex_state_nfiles(s); i++)
-        file_dispose(ex_state_file(s, i));
-    for (size_t i = 0; i < ex_state_nremoved(s); i++)
-        file_dispose(ex_state_removed(s, i));
+    for (size_t i = 0; i < pond_ex_state_nvers(s); i++)
+        pond_free(pond_ex_state_ver(s, i)->parts);
+    for (size_t i = 0; i < pond_ex_state_nfiles(s); i++)
+        file_dispose(pond_ex_state_file(s, i));
+    for (size_t i = 0; i < pond_ex_state_nremoved(s); i++)
+        file_dispose(pond_ex_state_removed(s, i));
     pond_buf_dispose(&s->vers);
     pond_buf_dispose(&s->files);
     pond_buf_dispose(&s->removed);
-    ex_state_init(s);
+    pond_ex_state_init(s);
 }
 
-size_t ex_state_nvers(const ex_state *s) { return s->vers.size / sizeof(ex_ver); }
-ex_ver *ex_state_ver(const ex_state *s, size_t i) { return (ex_ver *)s->vers.ptr + i; }
-size_t ex_state_nfiles(const ex_state *s) { return s->files.size / sizeof(ex_file); }
-ex_file *ex_state_file(const ex_state *s, size_t i) { return (ex_file *)s->files.ptr + i; }
-size_t ex_state_nremoved(const ex_state *s) { return s->removed.size / sizeof(ex_file); }
-ex_file *ex_state_removed(const ex_state *s, size_t i) { return (ex_file *)s->removed.ptr + i; }
+size_t pond_ex_state_nvers(const ex_state *s) { return s->vers.size / sizeof(ex_ver); }
+ex_ver *pond_ex_state_ver(const ex_state *s, size_t i) { return (ex_ver *)s->vers.ptr + i; }
+size_t pond_ex_state_nfiles(const ex_state *s) { return s->files.size / sizeof(ex_file); }
+ex_file *pond_ex_state_file(const ex_state *s, size_t i) { return (ex_file *)s->files.ptr + i; }
+size_t pond_ex_state_nremoved(const ex_state *s) { return s->removed.size / sizeof(ex_file); }
+ex_file *pond_ex_state_removed(const ex_state *s, size_t i)
+{
+    return (ex_file *)s->removed.ptr + i;
+}
 
 static char *dup_or_null(const char *s, int *rc)
 {
@@ -63,7 +66,7 @@ static char *dup_or_null(const char *s, int *rc)
     return d;
 }
 
-int ex_state_add_ver(ex_state *s, const ex_ver *v)
+int pond_ex_state_add_ver(ex_state *s, const ex_ver *v)
 {
     ex_ver c = *v;
     int rc = 0;
@@ -87,8 +90,8 @@ static int add_file_to(pond_buf *b, const ex_file *f)
     return rc;
 }
 
-int ex_state_add_file(ex_state *s, const ex_file *f) { return add_file_to(&s->files, f); }
-int ex_state_add_removed(ex_state *s, const ex_file *f) { return add_file_to(&s->removed, f); }
+int pond_ex_state_add_file(ex_state *s, const ex_file *f) { return add_file_to(&s->files, f); }
+int pond_ex_state_add_removed(ex_state *s, const ex_file *f) { return add_file_to(&s->removed, f); }
 
 /* ---- writing ---- */
 
@@ -127,7 +130,7 @@ static int put_file(pond_buf *b, char tag, const ex_file *f)
     return rc ? rc : pond_buf_putc(b, '\n');
 }
 
-int ex_state_save(const ex_state *s, const char *dir, const char *name)
+int pond_ex_state_save(const ex_state *s, const char *dir, const char *name)
 {
     pond_buf b = POND_BUF_INIT;
     char *path = pond__path_join(dir, name), *tmp = NULL;
@@ -149,35 +152,33 @@ int ex_state_save(const ex_state *s, const char *dir, const char *name)
             rc = pond_buf_putc(&b, '\n');
     }
     if (rc == 0)
-        rc = pond_buf_printf(&b,
-                             "position %" PRId64 "\nrun %" PRId64 "\ndelta %" PRId64
-                             " %d %d",
+        rc = pond_buf_printf(&b, "position %" PRId64 "\nrun %" PRId64 "\ndelta %" PRId64 " %d %d",
                              s->position, s->run, s->delta_version, s->protocol_reader,
                              s->protocol_writer);
     if (rc == 0)
         rc = put_field(&b, s->delta_id);
     if (rc == 0)
         rc = pond_buf_putc(&b, '\n');
-    for (size_t i = 0; i < ex_state_nvers(s) && rc == 0; i++) {
-        const ex_ver *v = ex_state_ver(s, i);
+    for (size_t i = 0; i < pond_ex_state_nvers(s) && rc == 0; i++) {
+        const ex_ver *v = pond_ex_state_ver(s, i);
         char hex[65];
         pond_hash_hex(hex, &v->sha);
         rc = pond_buf_printf(&b,
-                             "v %" PRId64 " %s %" PRId64 " %" PRId64 " %016" PRIx64
-                             " %016" PRIx64,
+                             "v %" PRId64 " %s %" PRId64 " %" PRId64 " %016" PRIx64 " %016" PRIx64,
                              v->version, hex, v->txn_seq, v->rows, v->s1, v->s2);
         if (rc == 0)
             rc = put_field(&b, v->parts);
         if (rc == 0)
             rc = pond_buf_putc(&b, '\n');
     }
-    for (size_t i = 0; i < ex_state_nfiles(s) && rc == 0; i++)
-        rc = put_file(&b, 'f', ex_state_file(s, i));
-    for (size_t i = 0; i < ex_state_nremoved(s) && rc == 0; i++)
-        rc = put_file(&b, 'r', ex_state_removed(s, i));
+    for (size_t i = 0; i < pond_ex_state_nfiles(s) && rc == 0; i++)
+        rc = put_file(&b, 'f', pond_ex_state_file(s, i));
+    for (size_t i = 0; i < pond_ex_state_nremoved(s) && rc == 0; i++)
+        rc = put_file(&b, 'r', pond_ex_state_removed(s, i));
     if (rc == 0)
         rc = pond_buf_printf(&b, "end %zu\n",
-                             ex_state_nvers(s) + ex_state_nfiles(s) + ex_state_nremoved(s));
+                             pond_ex_state_nvers(s) + pond_ex_state_nfiles(s) +
+                                 pond_ex_state_nremoved(s));
     if (rc == 0)
         rc = pond__replace_file(path, tmp, b.ptr, b.size, EX_D);
     pond_buf_dispose(&b);
@@ -374,9 +375,9 @@ static int parse_line(ex_state *s, const rdctx *c, char *line, size_t *records, 
     return bad(c, "unknown record");
 }
 
-int ex_state_parse(ex_state *s, char *text, size_t len, const char *path)
+int pond_ex_state_parse(ex_state *s, char *text, size_t len, const char *path)
 {
-    ex_state_init(s);
+    pond_ex_state_init(s);
     rdctx c = {path, 1};
     size_t records = 0;
     bool ended = false;
@@ -404,20 +405,20 @@ int ex_state_parse(ex_state *s, char *text, size_t len, const char *path)
     }
     if (rc == 0 && !ended)
         rc = bad(&c, "no end record (the file was cut short)");
-    if (rc == 0 && (!s->source || !s->node || !s->kind || !s->options || !s->schema ||
-                    !s->settings))
+    if (rc == 0 &&
+        (!s->source || !s->node || !s->kind || !s->options || !s->schema || !s->settings))
         rc = bad(&c, "a header record is missing");
 done:
     if (rc < 0)
-        ex_state_dispose(s);
+        pond_ex_state_dispose(s);
     return rc;
 }
 
-int ex_state_load(ex_state *s, bool *found, const char *dir, const char *name)
+int pond_ex_state_load(ex_state *s, bool *found, const char *dir, const char *name)
 {
     pond_buf b = POND_BUF_INIT;
     char *path = pond__path_join(dir, name);
-    ex_state_init(s);
+    pond_ex_state_init(s);
     *found = false;
     if (!path)
         return POND_ENOMEM;
@@ -427,7 +428,7 @@ int ex_state_load(ex_state *s, bool *found, const char *dir, const char *name)
         if (errno != ENOENT)
             rc = pond_error_set_os(EX_D, "stat '%s'", path);
     } else if ((rc = pond__read_file(&b, path, STATE_MAX, EX_D)) == 0 &&
-               (rc = ex_state_parse(s, b.ptr, b.size, path)) == 0) {
+               (rc = pond_ex_state_parse(s, b.ptr, b.size, path)) == 0) {
         *found = true;
     }
     pond_buf_dispose(&b);

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-void ex_written_dispose(ex_written *w)
+void pond_ex_written_dispose(ex_written *w)
 {
     pond_free(w->name);
     pond_free(w->key);
@@ -44,7 +44,7 @@ static void writer_dispose(ex_ctx *c, ex_writer *w, bool drop_file)
         (void)pond__os_unlink(w->tmp_path);
     if (w->stats)
         for (int64_t k = 0; k < c->out_schema.n_children; k++)
-            ex_colstats_dispose(&w->stats[k]);
+            pond_ex_colstats_dispose(&w->stats[k]);
     pond_free(w->stats);
     pond_free(w->tmp_name);
     pond_free(w->tmp_path);
@@ -52,7 +52,7 @@ static void writer_dispose(ex_ctx *c, ex_writer *w, bool drop_file)
     memset(w, 0, sizeof *w);
 }
 
-int ex_check_dirs(const char *dir, const char *rel)
+int pond_ex_check_dirs(const char *dir, const char *rel)
 {
     char *p = pond__path_join(dir, rel);
     if (!p)
@@ -65,9 +65,8 @@ int ex_check_dirs(const char *dir, const char *rel)
         struct stat st;
         if (pond__os_lstat(p, &st) == 0 && !S_ISDIR(st.st_mode))
             rc = pond_error_set(POND_ECORRUPT, EX_D,
-                                "'%s' is %s: export writes and removes files only inside %s",
-                                p, S_ISLNK(st.st_mode) ? "a symbolic link" : "not a directory",
-                                dir);
+                                "'%s' is %s: export writes and removes files only inside %s", p,
+                                S_ISLNK(st.st_mode) ? "a symbolic link" : "not a directory", dir);
         *s = '/';
     }
     pond_free(p);
@@ -88,7 +87,7 @@ static int writer_open(ex_ctx *c, ex_writer *w, const ex_key *key)
     memset(w, 0, sizeof *w);
     w->key = *key;
     w->total = &c->bytes;
-    ex_key_text(w->keytext, key, c->level);
+    pond_ex_key_text(w->keytext, key, c->level);
     int64_t seq = ++c->seq;
     pond_buf b = POND_BUF_INIT;
     char *dirpath = NULL;
@@ -98,11 +97,12 @@ static int writer_open(ex_ctx *c, ex_writer *w, const ex_key *key)
     if (rc == 0 && !(w->tmp_path = pond__path_join(c->tmpdir, w->tmp_name)))
         rc = POND_ENOMEM;
     if (rc == 0)
-        rc = ex_key_dir(&b, key, c->level);
+        rc = pond_ex_key_dir(&b, key, c->level);
     if (rc == 0 && c->level > 0) {
         if (!(dirpath = pond__path_join(c->dir, b.ptr)))
             rc = POND_ENOMEM;
-        else if ((rc = pond_buf_putc(&b, '/')) == 0 && (rc = ex_check_dirs(c->dir, b.ptr)) == 0)
+        else if ((rc = pond_buf_putc(&b, '/')) == 0 &&
+                 (rc = pond_ex_check_dirs(c->dir, b.ptr)) == 0)
             rc = pond__mkdir_p(dirpath, EX_D);
         b.ptr[--b.size] = '\0';
     }
@@ -145,7 +145,7 @@ static int writer_open(ex_ctx *c, ex_writer *w, const ex_key *key)
         if (!(w->stats = pond_calloc((size_t)(n ? n : 1), sizeof *w->stats)))
             rc = POND_ENOMEM;
         for (int64_t k = 0; k < n && rc == 0; k++)
-            ex_colstats_init(&w->stats[k], c->out_schema.children[k]);
+            pond_ex_colstats_init(&w->stats[k], c->out_schema.children[k]);
     }
     if (rc < 0)
         writer_dispose(c, w, true);
@@ -160,7 +160,7 @@ static int writer_finish(ex_ctx *c, ex_writer *w)
         rc = pond_parquet_file_sink_close(&w->file);
     if (rc == 0 && w->stats) {
         pond_buf s = POND_BUF_INIT;
-        rc = ex_stats_json(&s, w->rows, &c->out_schema, w->stats);
+        rc = pond_ex_stats_json(&s, w->rows, &c->out_schema, w->stats);
         if (rc == 0 && !(d.stats = pond_buf_detach(&s)))
             rc = POND_ENOMEM;
         pond_buf_dispose(&s);
@@ -201,7 +201,7 @@ static int writer_close(ex_ctx *c, size_t i, bool finish)
     return rc;
 }
 
-int ex_finish_all(ex_ctx *c)
+int pond_ex_finish_all(ex_ctx *c)
 {
     int rc = 0;
     while (c->n_writers) {
@@ -211,7 +211,7 @@ int ex_finish_all(ex_ctx *c)
     return rc;
 }
 
-void ex_drop_all(ex_ctx *c)
+void pond_ex_drop_all(ex_ctx *c)
 {
     while (c->n_writers)
         (void)writer_close(c, c->n_writers - 1, false);
@@ -220,7 +220,7 @@ void ex_drop_all(ex_ctx *c)
 static int writer_for(size_t *out, ex_ctx *c, const ex_key *key)
 {
     for (size_t i = 0; i < c->n_writers; i++)
-        if (ex_key_equal(&c->writers[i]->key, key)) {
+        if (pond_ex_key_equal(&c->writers[i]->key, key)) {
             *out = i;
             return 0;
         }
@@ -249,8 +249,8 @@ static int writer_for(size_t *out, ex_ctx *c, const ex_key *key)
 
 static void noop_release(struct ArrowArray *a) { a->release = NULL; }
 
-int ex_emit(ex_ctx *c, const ex_key *key, const struct ArrowArray *batch, const int *map,
-            const int64_t *idx, int64_t n)
+int pond_ex_emit(ex_ctx *c, const ex_key *key, const struct ArrowArray *batch, const int *map,
+                 const int64_t *idx, int64_t n)
 {
     size_t wi;
     int rc = writer_for(&wi, c, key);
@@ -270,13 +270,13 @@ int ex_emit(ex_ctx *c, const ex_key *key, const struct ArrowArray *batch, const 
     for (int64_t k = 0; k < nout && rc == 0; k++) {
         const struct ArrowSchema *t = c->out_schema.children[k];
         if (map[k] < 0) {
-            rc = ex_null_array(&owned[k], t, n);
+            rc = pond_ex_null_array(&owned[k], t, n);
             ptrs[k] = &owned[k];
         } else if (whole && !c->cast_ns[k]) {
             ptrs[k] = batch->children[map[k]];
         } else {
-            rc = ex_take(&owned[k], t, batch->children[map[k]], batch->offset, idx, n,
-                         c->cast_ns[k]);
+            rc = pond_ex_take(&owned[k], t, batch->children[map[k]], batch->offset, idx, n,
+                              c->cast_ns[k]);
             ptrs[k] = &owned[k];
         }
     }
@@ -288,7 +288,7 @@ int ex_emit(ex_ctx *c, const ex_key *key, const struct ArrowArray *batch, const 
     if ((rc = pond_parquet_writer_write(w->pw, &view)) < 0)
         goto done;
     for (int64_t k = 0; w->stats && k < nout && rc == 0; k++)
-        rc = ex_colstats_add(&w->stats[k], c->out_schema.children[k], ptrs[k], n);
+        rc = pond_ex_colstats_add(&w->stats[k], c->out_schema.children[k], ptrs[k], n);
     w->rows += n;
     w->last_use = ++c->tick;
     c->rows += n;
@@ -320,7 +320,7 @@ static bool tmp_name(const char *n)
     return d2 && !strcmp(n + i, ".tmp");
 }
 
-int ex_clean_tmp(const char *tmpdir)
+int pond_ex_clean_tmp(const char *tmpdir)
 {
     DIR *d = pond__os_opendir(tmpdir);
     if (!d)
@@ -389,7 +389,7 @@ static int dirset_sync(dirset *s)
 /* Unlinks one file the journal removes (gone already is fine). */
 static int remove_one(dirset *ds, const char *dir, const char *name)
 {
-    int rc = ex_check_dirs(dir, name);
+    int rc = pond_ex_check_dirs(dir, name);
     char *p = rc == 0 ? pond__path_join(dir, name) : NULL;
     if (rc == 0 && !p)
         rc = POND_ENOMEM;
@@ -404,7 +404,7 @@ static int remove_one(dirset *ds, const char *dir, const char *name)
 /* Renames one new file into place (in place already is fine: a redone journal). */
 static int publish_one(dirset *ds, const char *dir, const char *tmpdir, const ex_file *f)
 {
-    int rc = ex_check_dirs(dir, f->name);
+    int rc = pond_ex_check_dirs(dir, f->name);
     if (rc < 0)
         return rc;
     char *src = pond__path_join(tmpdir, f->tmp), *dst = pond__path_join(dir, f->name);
@@ -431,19 +431,19 @@ static int publish_one(dirset *ds, const char *dir, const char *tmpdir, const ex
     return rc;
 }
 
-int ex_publish_files(const char *dir, const ex_state *j, bool remove)
+int pond_ex_publish_files(const char *dir, const ex_state *j, bool remove)
 {
     dirset ds = {POND_BUF_INIT};
     char *tmpdir = pond__path_join(dir, EX_TMPDIR);
     int rc = tmpdir ? 0 : POND_ENOMEM;
     /* removed files go first: a reader may miss rows for a moment, never see them twice */
-    for (size_t i = 0; remove && i < ex_state_nremoved(j) && rc == 0; i++)
-        rc = remove_one(&ds, dir, ex_state_removed(j, i)->name);
+    for (size_t i = 0; remove && i < pond_ex_state_nremoved(j) && rc == 0; i++)
+        rc = remove_one(&ds, dir, pond_ex_state_removed(j, i)->name);
     if (rc == 0 && remove)
         rc = dirset_sync(&ds);
-    for (size_t i = 0; i < ex_state_nfiles(j) && rc == 0; i++)
-        if (ex_state_file(j, i)->tmp)
-            rc = publish_one(&ds, dir, tmpdir, ex_state_file(j, i));
+    for (size_t i = 0; i < pond_ex_state_nfiles(j) && rc == 0; i++)
+        if (pond_ex_state_file(j, i)->tmp)
+            rc = publish_one(&ds, dir, tmpdir, pond_ex_state_file(j, i));
     if (rc == 0)
         rc = dirset_put(&ds, tmpdir, strlen(tmpdir)); /* the renames took names out of it */
     int r2 = dirset_sync(&ds);
@@ -456,10 +456,10 @@ static bool partition_component(const char *name)
     return !strncmp(name, "year=", 5) || !strncmp(name, "month=", 6) || !strncmp(name, "day=", 4);
 }
 
-void ex_prune_dirs(const char *dir, const ex_state *j)
+void pond_ex_prune_dirs(const char *dir, const ex_state *j)
 {
-    for (size_t i = 0; i < ex_state_nremoved(j); i++) {
-        char *p = pond__path_join(dir, ex_state_removed(j, i)->name);
+    for (size_t i = 0; i < pond_ex_state_nremoved(j); i++) {
+        char *p = pond__path_join(dir, pond_ex_state_removed(j, i)->name);
         if (!p)
             return;
         /* up to three levels of partition directories, deepest first; rmdir keeps non-empty

@@ -107,8 +107,7 @@ int pond_describe_get(pond_describe *d, pond_fs *fs, pond_backend *be, const cha
         v->rows = -1;
         d->total_size += vs[i].size; /* what the series holds, as list -l says */
         pond_oplog_storage so;
-        if (oplog && pond_oplog_storage_of(&so, be, &vs[i].id, vs[i].version) == 0 &&
-            so.in_store) {
+        if (oplog && pond_oplog_storage_of(&so, be, &vs[i].id, vs[i].version) == 0 && so.in_store) {
             v->in_store = true;
             snprintf(v->blob_path, sizeof v->blob_path, "%s", so.blob_path);
         }
@@ -233,8 +232,8 @@ int pond_describe_text(pond_buf *o, const pond_describe *d)
     if (rc == 0 && d->st.type == POND_ENTRY_FILE_SERIES) {
         char sz[32];
         pond_format_size(sz, d->total_size);
-        rc = pond_buf_printf(o, "  rows:     %lld in all versions (%s)\n",
-                             (long long)d->total_rows, sz);
+        rc = pond_buf_printf(o, "  rows:     %lld in all versions (%s)\n", (long long)d->total_rows,
+                             sz);
     }
     return rc;
 }
@@ -263,8 +262,8 @@ int pond_describe_json(pond_buf *o, const pond_describe *d)
         rc = pond_buf_put_json_string(o, d->path, strlen(d->path));
     if (rc == 0)
         rc = pond_buf_printf(o, ",\"type\":\"%s\",\"node\":\"%s\",\"version\":%lld,\"txn\":%lld",
-                             pond_entry_type_name(d->st.type), d->node_id,
-                             (long long)d->st.version, (long long)d->st.txn_seq);
+                             pond_entry_type_name(d->st.type), d->node_id, (long long)d->st.version,
+                             (long long)d->st.txn_seq);
     if (rc == 0 && d->st.type == POND_ENTRY_SYMLINK)
         rc = json_key_str(o, "target", d->target);
     if (rc == 0 && d->st.type == POND_ENTRY_DIRECTORY)
@@ -313,10 +312,9 @@ int pond_describe_json(pond_buf *o, const pond_describe *d)
     }
     if (rc == 0 && d->has_schema) {
         /* a series' schema is the merged one of all versions: schema_version null */
-        rc = d->schema_version > 0
-                 ? pond_buf_printf(o, ",\"schema_version\":%lld,\"schema\":[",
-                                   (long long)d->schema_version)
-                 : pond_buf_puts(o, ",\"schema_version\":null,\"schema\":[");
+        rc = d->schema_version > 0 ? pond_buf_printf(o, ",\"schema_version\":%lld,\"schema\":[",
+                                                     (long long)d->schema_version)
+                                   : pond_buf_puts(o, ",\"schema_version\":null,\"schema\":[");
         for (int64_t k = 0; k < d->schema.n_children && rc == 0; k++) {
             const struct ArrowSchema *c = d->schema.children[k];
             char tn[POND_ARROW_TYPE_NAME_LEN];
@@ -350,11 +348,9 @@ int pond_describe_json(pond_buf *o, const pond_describe *d)
                 rc = v->rows >= 0 ? pond_buf_printf(o, ",\"rows\":%lld", (long long)v->rows)
                                   : pond_buf_puts(o, ",\"rows\":null");
             if (rc == 0)
-                rc = json_time(o, "min_event_time", v->st.has_event_time,
-                               v->st.min_event_time_us);
+                rc = json_time(o, "min_event_time", v->st.has_event_time, v->st.min_event_time_us);
             if (rc == 0)
-                rc = json_time(o, "max_event_time", v->st.has_event_time,
-                               v->st.max_event_time_us);
+                rc = json_time(o, "max_event_time", v->st.has_event_time, v->st.max_event_time_us);
             if (rc == 0 && d->st.type == POND_ENTRY_FILE_SERIES)
                 rc = v->replaced_by
                          ? pond_buf_printf(o, ",\"replaced_by\":%lld", (long long)v->replaced_by)

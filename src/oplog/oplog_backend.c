@@ -28,17 +28,17 @@ static void node_free(ol_node *n)
     if (!n)
         return;
     for (size_t i = 0; i < n->n; i++)
-        oplog__row_dispose(&n->rows[i]);
+        pond_oplog__row_dispose(&n->rows[i]);
     pond_free(n->rows);
     pond_free(n);
 }
 
-void oplog__part_unload(ol_part *p)
+void pond_oplog__part_unload(ol_part *p)
 {
     for (size_t i = 0; i < p->nodes.cap; i++)
         if (p->nodes.vals && p->nodes.vals[i])
             node_free(p->nodes.vals[i]);
-    oplog__idmap_dispose(&p->nodes);
+    pond_oplog__idmap_dispose(&p->nodes);
     p->loaded = false;
 }
 
@@ -46,7 +46,7 @@ static void part_free(ol_part *p)
 {
     if (!p)
         return;
-    oplog__part_unload(p);
+    pond_oplog__part_unload(p);
     for (size_t i = 0; i < p->n_files; i++)
         pond_free(p->files[i].path);
     pond_free(p->files);
@@ -57,7 +57,7 @@ static void ob_clear_index(oplog_be *ob);
 
 static int part_get(ol_part **out, oplog_be *ob, const pond_node_id *id, bool create)
 {
-    ol_part *p = oplog__idmap_get(&ob->parts, id);
+    ol_part *p = pond_oplog__idmap_get(&ob->parts, id);
     if (p || !create) {
         *out = p;
         return 0;
@@ -66,7 +66,7 @@ static int part_get(ol_part **out, oplog_be *ob, const pond_node_id *id, bool cr
     if (!p)
         return POND_ENOMEM;
     p->id = *id;
-    int rc = oplog__idmap_put(&ob->parts, id, p);
+    int rc = pond_oplog__idmap_put(&ob->parts, id, p);
     if (rc < 0) {
         pond_free(p);
         return rc;
@@ -75,8 +75,8 @@ static int part_get(ol_part **out, oplog_be *ob, const pond_node_id *id, bool cr
     return 0;
 }
 
-int oplog__part_add_file(ol_part *p, const char *path, int64_t txn, int64_t size,
-                         const pond_hash *sha)
+int pond_oplog__part_add_file(ol_part *p, const char *path, int64_t txn, int64_t size,
+                              const pond_hash *sha)
 {
     if (p->n_files == p->cap_files) {
         /* most partitions of a big pond hold one file or a few (tiered merging) */
@@ -94,15 +94,15 @@ int oplog__part_add_file(ol_part *p, const char *path, int64_t txn, int64_t size
     memset(f, 0, sizeof *f);
     f->path = copy;
     f->txn = txn;
-    f->level = oplog__file_level(path);
+    f->level = pond_oplog__file_level(path);
     f->size = size;
     if ((f->has_sha = sha != NULL))
         f->sha = *sha;
     return 0;
 }
 
-int oplog__open_data_file(pond_parquet_reader **out, pond_buf *mem, oplog_be *ob,
-                          const ol_file *f, const pond_parquet_read_options *po)
+int pond_oplog__open_data_file(pond_parquet_reader **out, pond_buf *mem, oplog_be *ob,
+                               const ol_file *f, const pond_parquet_read_options *po)
 {
     *out = NULL;
     char *path = pond__path_join(ob->dir, f->path);
@@ -137,7 +137,7 @@ int oplog__open_data_file(pond_parquet_reader **out, pond_buf *mem, oplog_be *ob
     return rc;
 }
 
-int oplog__file_level(const char *path)
+int pond_oplog__file_level(const char *path)
 {
     const char *base = strrchr(path, '/');
     base = base ? base + 1 : path;
@@ -177,7 +177,7 @@ static int learn_children(oplog_be *ob, ol_part *p, const pond_node_rec *rec)
             if (!cp)
                 continue;
         }
-        if ((rc = oplog__idmap_put(&ob->node_part, &e->id, cp)) < 0)
+        if ((rc = pond_oplog__idmap_put(&ob->node_part, &e->id, cp)) < 0)
             return rc;
     }
     return 0;
@@ -186,12 +186,12 @@ static int learn_children(oplog_be *ob, ol_part *p, const pond_node_rec *rec)
 /* Appends a row (taking it) to its node's version list in partition p. */
 static int part_put_row(oplog_be *ob, ol_part *p, oplog_row *row)
 {
-    ol_node *n = oplog__idmap_get(&p->nodes, &row->rec->id);
+    ol_node *n = pond_oplog__idmap_get(&p->nodes, &row->rec->id);
     int rc;
     if (!n) {
         if (!(n = pond_calloc(1, sizeof *n)))
             return POND_ENOMEM;
-        if ((rc = oplog__idmap_put(&p->nodes, &row->rec->id, n)) < 0) {
+        if ((rc = pond_oplog__idmap_put(&p->nodes, &row->rec->id, n)) < 0) {
             pond_free(n);
             return rc;
         }
@@ -233,7 +233,7 @@ static int load_entries(oplog_be *ob, ol_part *p, int file_idx, oplog_row **want
     struct ArrowSchema schema = {0};
     struct ArrowArray batch = {0};
     size_t found = 0;
-    int rc = oplog__open_data_file(&r, &mem, ob, f, &po);
+    int rc = pond_oplog__open_data_file(&r, &mem, ob, f, &po);
     if (rc == 0)
         rc = pond_parquet_reader_schema(r, &schema);
     while (rc == 0 && found < nw) {
@@ -245,7 +245,7 @@ static int load_entries(oplog_be *ob, ol_part *p, int file_idx, oplog_row **want
         for (size_t k = 0; rc == 0 && k < nw; k++) {
             if (!want[k]->entries_pending)
                 continue;
-            int got = oplog__decode_entries_for(want[k]->rec, &schema, &batch, f->path);
+            int got = pond_oplog__decode_entries_for(want[k]->rec, &schema, &batch, f->path);
             if (got < 0)
                 rc = got;
             else if (got == 1) {
@@ -273,8 +273,8 @@ static int load_entries(oplog_be *ob, ol_part *p, int file_idx, oplog_row **want
  * where children live), in files from_file on. The rows loaded are appended to *loaded when
  * loaded is not NULL. A node's older versions are only ever pending after its partition was
  * loaded, which loads the newest: so only newest_only calls learn from what they read. */
-static int load_pending(oplog_be *ob, ol_part *p, ol_node *only, bool newest_only,
-                        size_t from_file, oplog_row ***loaded, size_t *n_loaded)
+static int load_pending(oplog_be *ob, ol_part *p, ol_node *only, bool newest_only, size_t from_file,
+                        oplog_row ***loaded, size_t *n_loaded)
 {
     int rc = 0;
     for (size_t fi = from_file; fi < p->n_files && rc == 0; fi++) {
@@ -315,13 +315,13 @@ static int load_pending(oplog_be *ob, ol_part *p, ol_node *only, bool newest_onl
     return rc;
 }
 
-int oplog__part_load_entries_from(oplog_be *ob, ol_part *p, size_t from_file,
-                                  oplog_row ***loaded, size_t *n_loaded)
+int pond_oplog__part_load_entries_from(oplog_be *ob, ol_part *p, size_t from_file,
+                                       oplog_row ***loaded, size_t *n_loaded)
 {
     return load_pending(ob, p, NULL, false, from_file, loaded, n_loaded);
 }
 
-int oplog__part_load_all_entries(oplog_be *ob, ol_part *p)
+int pond_oplog__part_load_all_entries(oplog_be *ob, ol_part *p)
 {
     return load_pending(ob, p, NULL, false, 0, NULL, NULL);
 }
@@ -336,15 +336,23 @@ static int load_file(oplog_be *ob, ol_part *p, int file_idx)
     oplog_row *rows = NULL;
     size_t n = 0, cap = 0;
     /* every column but the directory listings, which can be most of the bytes */
-    static const char *const cols[] = {"node_id",  "file_type",      "version",
-                                       "txn_seq",  "timestamp",      "size",
-                                       "sha256",   "content",        "blob_root",
-                                       "symlink_target", "min_event_time", "max_event_time",
+    static const char *const cols[] = {"node_id",
+                                       "file_type",
+                                       "version",
+                                       "txn_seq",
+                                       "timestamp",
+                                       "size",
+                                       "sha256",
+                                       "content",
+                                       "blob_root",
+                                       "symlink_target",
+                                       "min_event_time",
+                                       "max_event_time",
                                        "extended_attributes"};
     pond_parquet_read_options po = POND_PARQUET_READ_OPTIONS_INIT;
     po.column_names = cols;
     po.n_column_names = (int)(sizeof cols / sizeof cols[0]);
-    int rc = oplog__open_data_file(&r, &mem, ob, f, &po);
+    int rc = pond_oplog__open_data_file(&r, &mem, ob, f, &po);
     if (rc == 0)
         rc = pond_parquet_reader_schema(r, &schema);
     while (rc == 0) {
@@ -356,7 +364,7 @@ static int load_file(oplog_be *ob, ol_part *p, int file_idx)
         if (rc < 0)
             break;
         size_t before = n;
-        rc = oplog__decode(&rows, &n, &cap, &schema, &batch, &p->id, f->path);
+        rc = pond_oplog__decode(&rows, &n, &cap, &schema, &batch, &p->id, f->path);
         for (size_t i = before; i < n; i++)
             rows[i].file_idx = file_idx;
         pond_arrow_array_release(&batch);
@@ -369,7 +377,7 @@ static int load_file(oplog_be *ob, ol_part *p, int file_idx)
         /* a view of a past transaction sees only the rows written up to it */
         if (rc == 0 && (ob->row_max_txn < 0 || rows[i].rec->txn_seq <= ob->row_max_txn))
             rc = part_put_row(ob, p, &rows[i]);
-        oplog__row_dispose(&rows[i]);
+        pond_oplog__row_dispose(&rows[i]);
     }
     pond_free(rows);
     pond_arrow_schema_release(&schema);
@@ -380,7 +388,7 @@ static int load_file(oplog_be *ob, ol_part *p, int file_idx)
     return rc;
 }
 
-int oplog__part_load(oplog_be *ob, ol_part *p)
+int pond_oplog__part_load(oplog_be *ob, ol_part *p)
 {
     if (p->loaded)
         return 0;
@@ -391,7 +399,7 @@ int oplog__part_load(oplog_be *ob, ol_part *p)
     if (rc == 0)
         rc = load_pending(ob, p, NULL, true, 0, NULL, NULL);
     if (rc < 0) {
-        oplog__part_unload(p);
+        pond_oplog__part_unload(p);
         return rc;
     }
     p->loaded = true;
@@ -400,20 +408,20 @@ int oplog__part_load(oplog_be *ob, ol_part *p)
 
 /* The node's versions, loading its partition (and, for a node never seen in a listing, every
  * partition until found). NULL node with 0 = not found. */
-int oplog__find_node(ol_node **out, ol_part **part_out, oplog_be *ob, const pond_node_id *id)
+int pond_oplog__find_node(ol_node **out, ol_part **part_out, oplog_be *ob, const pond_node_id *id)
 {
     *out = NULL;
     pond_node_id root = pond_node_id_root();
-    ol_part *p = oplog__idmap_get(&ob->node_part, id);
+    ol_part *p = pond_oplog__idmap_get(&ob->node_part, id);
     if (!p && pond_node_id_equal(id, &root))
-        p = oplog__idmap_get(&ob->parts, &root);
+        p = pond_oplog__idmap_get(&ob->parts, &root);
     if (!p)
-        p = oplog__idmap_get(&ob->parts, id); /* a directory is its own partition */
+        p = pond_oplog__idmap_get(&ob->parts, id); /* a directory is its own partition */
     int rc;
     if (p) {
-        if ((rc = oplog__part_load(ob, p)) < 0)
+        if ((rc = pond_oplog__part_load(ob, p)) < 0)
             return rc;
-        *out = oplog__idmap_get(&p->nodes, id);
+        *out = pond_oplog__idmap_get(&p->nodes, id);
         if (*out) {
             if (part_out)
                 *part_out = p;
@@ -424,9 +432,9 @@ int oplog__find_node(ol_node **out, ol_part **part_out, oplog_be *ob, const pond
         ol_part *q = ob->parts.vals ? ob->parts.vals[i] : NULL;
         if (!q || q == p)
             continue;
-        if ((rc = oplog__part_load(ob, q)) < 0)
+        if ((rc = pond_oplog__part_load(ob, q)) < 0)
             return rc;
-        if ((*out = oplog__idmap_get(&q->nodes, id))) {
+        if ((*out = pond_oplog__idmap_get(&q->nodes, id))) {
             if (part_out)
                 *part_out = q;
             return 0;
@@ -450,7 +458,7 @@ static int not_found(const pond_node_id *id, int64_t version)
 static int ob_latest(pond_node_rec **out, pond_backend *be, const pond_node_id *id)
 {
     ol_node *n;
-    int rc = oplog__find_node(&n, NULL, OB(be), id);
+    int rc = pond_oplog__find_node(&n, NULL, OB(be), id);
     if (rc < 0)
         return rc;
     if (!n || !n->n)
@@ -480,7 +488,7 @@ static int ob_get_version(pond_node_rec **out, pond_backend *be, const pond_node
 {
     ol_node *n;
     ol_part *part = NULL;
-    int rc = oplog__find_node(&n, &part, OB(be), id);
+    int rc = pond_oplog__find_node(&n, &part, OB(be), id);
     if (rc < 0)
         return rc;
     oplog_row *row = n ? node_version(n, version) : NULL;
@@ -498,7 +506,7 @@ static int ob_list_versions(pond_node_rec ***out, size_t *n_out, pond_backend *b
 {
     ol_node *n;
     ol_part *part = NULL;
-    int rc = oplog__find_node(&n, &part, OB(be), id);
+    int rc = pond_oplog__find_node(&n, &part, OB(be), id);
     if (rc < 0)
         return rc;
     if (!n || !n->n)
@@ -544,7 +552,7 @@ static int ob_open_content(pond_reader **out, pond_backend *be, const pond_node_
 {
     oplog_be *ob = OB(be);
     ol_node *n;
-    int rc = oplog__find_node(&n, NULL, ob, &rec->id);
+    int rc = pond_oplog__find_node(&n, NULL, ob, &rec->id);
     if (rc < 0)
         return rc;
     oplog_row *row = n ? node_version(n, rec->version) : NULL;
@@ -581,7 +589,7 @@ static int64_t threshold_for(const oplog_be *ob, pond_entry_type t)
     return t == POND_ENTRY_FILE_DATA ? ob->threshold_data : ob->threshold_table;
 }
 
-int oplog__stats_json(pond_buf *out, const commit_part *cp)
+int pond_oplog__stats_json(pond_buf *out, const commit_part *cp)
 {
     char lo[POND_NODE_ID_STRLEN + 1], hi[POND_NODE_ID_STRLEN + 1];
     const pond_node_id *mn = &cp->rows[0].rec->id, *mx = mn;
@@ -640,7 +648,7 @@ static int data_sink_write(const void *data, size_t len, void *payload)
     return rc;
 }
 
-int oplog__write_part_file(oplog_be *ob, commit_part *cp, int64_t txn, bool sync)
+int pond_oplog__write_part_file(oplog_be *ob, commit_part *cp, int64_t txn, bool sync)
 {
     char id[POND_NODE_ID_STRLEN + 1], rnd[9];
     pond_node_id_format(id, &cp->part);
@@ -674,8 +682,9 @@ int oplog__write_part_file(oplog_be *ob, commit_part *cp, int64_t txn, bool sync
     bool new_dir = pond__os_lstat(dirpath, &st) != 0;
     if (!new_dir && !S_ISDIR(st.st_mode)) {
         /* a link here would take the commit's file into another tree */
-        rc = pond_error_set(POND_ECORRUPT, D, "'%s' is %s: a pond directory must be a real directory",
-                            dirpath, pond__file_kind(st.st_mode));
+        rc = pond_error_set(POND_ECORRUPT, D,
+                            "'%s' is %s: a pond directory must be a real directory", dirpath,
+                            pond__file_kind(st.st_mode));
         goto done;
     }
     if (new_dir && (rc = pond__mkdir(dirpath, true, D)) < 0)
@@ -683,8 +692,8 @@ int oplog__write_part_file(oplog_be *ob, commit_part *cp, int64_t txn, bool sync
     if (new_dir && (rc = pond__fsync_dir(ob->dir, D)) < 0)
         goto done;
     int format = cp->format ? cp->format : ob->format;
-    if ((rc = oplog__arrow_schema(&schema, format)) < 0 ||
-        (rc = oplog__encode(&batch, cp->rows, cp->n, format)) < 0)
+    if ((rc = pond_oplog__arrow_schema(&schema, format)) < 0 ||
+        (rc = pond_oplog__encode(&batch, cp->rows, cp->n, format)) < 0)
         goto done;
     pond_parquet_writer_options wo = POND_PARQUET_WRITER_OPTIONS_INIT;
     wo.page_index = false; /* rows per file are few; the index would outweigh them */
@@ -722,7 +731,7 @@ done:
     return rc;
 }
 
-int oplog__sync_part_file(oplog_be *ob, commit_part *cp)
+int pond_oplog__sync_part_file(oplog_be *ob, commit_part *cp)
 {
     if (!cp->unsynced)
         return 0;
@@ -741,7 +750,7 @@ int oplog__sync_part_file(oplog_be *ob, commit_part *cp)
 }
 
 /* The tags of a data file's add action: its SHA-256. */
-void oplog__sha_tag(char hex[65], pond_delta_kv *tag, const commit_part *cp)
+void pond_oplog__sha_tag(char hex[65], pond_delta_kv *tag, const commit_part *cp)
 {
     pond_hash_hex(hex, &cp->sha);
     tag->key = OPLOG_TAG_SHA256;
@@ -760,7 +769,7 @@ static void commit_parts_dispose(oplog_be *ob, commit_part *cps, size_t n, bool 
             pond_free(p);
         }
         for (size_t k = 0; k < cps[i].n; k++)
-            oplog__row_dispose(&cps[i].rows[k]);
+            pond_oplog__row_dispose(&cps[i].rows[k]);
         pond_free(cps[i].rows);
         pond_free(cps[i].path);
     }
@@ -779,14 +788,14 @@ static int sync_parts(void *payload)
     sync_ctx *c = payload;
     int rc = 0;
     for (size_t k = 0; k < c->n && rc == 0; k++)
-        rc = oplog__sync_part_file(c->ob, &c->cps[k]);
+        rc = pond_oplog__sync_part_file(c->ob, &c->cps[k]);
     return rc;
 }
 
 static int carry_content(oplog_row *row, oplog_be *ob, const pond_node_rec *r)
 {
     ol_node *n;
-    int rc = oplog__find_node(&n, NULL, ob, &r->id);
+    int rc = pond_oplog__find_node(&n, NULL, ob, &r->id);
     if (rc < 0)
         return rc;
     const oplog_row *prev = n && n->n ? &n->rows[n->n - 1] : NULL;
@@ -829,7 +838,8 @@ static bool needs_format_2(pond_node_rec *const *recs, size_t n)
     return false;
 }
 
-int oplog__commit_format(const oplog_be *ob, pond_node_rec *const *recs, size_t n, bool retention)
+int pond_oplog__commit_format(const oplog_be *ob, pond_node_rec *const *recs, size_t n,
+                              bool retention)
 {
     if (ob->format >= OPLOG_FORMAT)
         return ob->format;
@@ -864,7 +874,7 @@ static int upgrade_metadata(pond_delta_actions *acts, oplog_be *ob, int format)
                                    m->id,
                                    m->name,
                                    m->description,
-                                   oplog__schema_string(format),
+                                   pond_oplog__schema_string(format),
                                    m->partition_columns,
                                    m->n_partition_columns,
                                    cfg,
@@ -927,7 +937,7 @@ static int ob_commit(pond_backend *be, const pond_backend_txn_info *info,
         row->rec = pond_node_rec_ref(r);
         if (pond_entry_type_is_file(r->type) && r->size >= threshold_for(ob, r->type)) {
             pond_cas_ref ref;
-            if ((rc = oplog__store_content(&ref, ob, r)) < 0)
+            if ((rc = pond_oplog__store_content(&ref, ob, r)) < 0)
                 break;
             row->in_store = true;
             row->root = ref.root;
@@ -944,12 +954,12 @@ static int ob_commit(pond_backend *be, const pond_backend_txn_info *info,
     }
     /* A format-1 pond is upgraded by the first commit that needs format 2, in that commit: its
      * data files and its metaData action (docs/format.md, "Format 2"). */
-    int format = oplog__commit_format(ob, recs, n, false);
+    int format = pond_oplog__commit_format(ob, recs, n, false);
     /* the data files are synced after the commit's temp file is written, just before it is
      * synced: one journal commit can then carry both (see sync_parts) */
     for (size_t k = 0; k < ncp && rc == 0; k++) {
         cps[k].format = format;
-        rc = oplog__write_part_file(ob, &cps[k], info->txn_seq, false);
+        rc = pond_oplog__write_part_file(ob, &cps[k], info->txn_seq, false);
     }
     if (rc == 0)
         rc = pond_delta_actions_new(&acts);
@@ -960,14 +970,22 @@ static int ob_commit(pond_backend *be, const pond_backend_txn_info *info,
         pond_node_id_format(id, &cps[k].part);
         pond_delta_kv pv = {"part_id", id};
         pond_buf_clear(&stats);
-        if ((rc = oplog__stats_json(&stats, &cps[k])) < 0)
+        if ((rc = pond_oplog__stats_json(&stats, &cps[k])) < 0)
             break;
         char hex[65];
         pond_delta_kv tag;
-        oplog__sha_tag(hex, &tag, &cps[k]);
-        pond_delta_file_desc f = {POND_DELTA_FILE_DESC_VERSION, cps[k].path, &pv, 1,
-                                  cps[k].size, info->timestamp_us / 1000, 0, true, stats.ptr,
-                                  &tag, 1};
+        pond_oplog__sha_tag(hex, &tag, &cps[k]);
+        pond_delta_file_desc f = {POND_DELTA_FILE_DESC_VERSION,
+                                  cps[k].path,
+                                  &pv,
+                                  1,
+                                  cps[k].size,
+                                  info->timestamp_us / 1000,
+                                  0,
+                                  true,
+                                  stats.ptr,
+                                  &tag,
+                                  1};
         rc = pond_delta_actions_add(acts, &f);
     }
     if (rc == 0) {
@@ -998,25 +1016,25 @@ static int ob_commit(pond_backend *be, const pond_backend_txn_info *info,
         ol_part *p;
         if ((irc = part_get(&p, ob, &cps[k].part, true)) < 0)
             break;
-        if ((irc = oplog__part_add_file(p, cps[k].path, info->txn_seq, cps[k].size,
-                                        &cps[k].sha)) < 0)
+        if ((irc = pond_oplog__part_add_file(p, cps[k].path, info->txn_seq, cps[k].size,
+                                             &cps[k].sha)) < 0)
             break;
-        if ((irc = oplog__idmap_put(&ob->node_part, &cps[k].part, p)) < 0)
+        if ((irc = pond_oplog__idmap_put(&ob->node_part, &cps[k].part, p)) < 0)
             break;
         if (!p->loaded)
             continue;
         for (size_t i = 0; i < cps[k].n && irc == 0; i++) {
             oplog_row *row = &cps[k].rows[i];
             /* the node's rows live in partition part: remember it for lookups */
-            if ((irc = oplog__idmap_put(&ob->node_part, &row->rec->id, p)) < 0)
+            if ((irc = pond_oplog__idmap_put(&ob->node_part, &row->rec->id, p)) < 0)
                 break;
             row->file_idx = (int)p->n_files - 1; /* the file just added */
             irc = part_put_row(ob, p, row);
         }
         if (irc < 0)
-            oplog__part_unload(p);
+            pond_oplog__part_unload(p);
     }
-    if (irc < 0 && oplog__load_index(ob, -1) < 0) {
+    if (irc < 0 && pond_oplog__load_index(ob, -1) < 0) {
         /* The commit is durable but this handle's index misses it and could not be rebuilt:
          * make the next lock reload it, and a commit without one fail as a conflict, rather
          * than let a stale view build on it (docs/reliability.md). */
@@ -1028,7 +1046,7 @@ static int ob_commit(pond_backend *be, const pond_backend_txn_info *info,
     pond_buf_dispose(&stats);
     /* merges and checkpoints see the index with this commit in it */
     if (ob->last_txn >= info->txn_seq)
-        oplog__after_commit(ob, info->txn_seq);
+        pond_oplog__after_commit(ob, info->txn_seq);
     return 0;
 }
 
@@ -1072,7 +1090,7 @@ static int index_file(const pond_delta_file *f, void *payload)
     ol_part *p;
     int rc = part_get(&p, ctx->ob, &id, true);
     if (rc == 0)
-        rc = oplog__part_add_file(p, f->decoded_path, txn, f->size, has_sha ? &sha : NULL);
+        rc = pond_oplog__part_add_file(p, f->decoded_path, txn, f->size, has_sha ? &sha : NULL);
     return rc;
 }
 
@@ -1081,11 +1099,11 @@ static void ob_clear_index(oplog_be *ob)
     for (size_t i = 0; i < ob->parts.cap; i++)
         if (ob->parts.vals && ob->parts.vals[i])
             part_free(ob->parts.vals[i]);
-    oplog__idmap_dispose(&ob->parts);
-    oplog__idmap_dispose(&ob->node_part);
+    pond_oplog__idmap_dispose(&ob->parts);
+    pond_oplog__idmap_dispose(&ob->node_part);
 }
 
-int oplog__load_index(oplog_be *ob, int64_t at_version)
+int pond_oplog__load_index(oplog_be *ob, int64_t at_version)
 {
     /* Time travel reads the newest snapshot and keeps the rows of transactions up to
      * at_version: compaction keeps every row, so that is the state at at_version exactly unless
@@ -1209,7 +1227,7 @@ static int open_at(pond_backend **out, const char *dir, int64_t as_of)
     ob->parent.commit = ob_commit;
     ob->parent.open_as_of = ob_open_as_of;
     ob->parent.free = ob_free;
-    ob->parent.open_sink = oplog__open_sink;
+    ob->parent.open_sink = pond_oplog__open_sink;
     int rc = 0;
     char *store = NULL;
     if (!(ob->dir = pond_strdup(dir)) || !(store = pond__path_join(dir, OPLOG_STORE_NAME)))
@@ -1218,7 +1236,7 @@ static int open_at(pond_backend **out, const char *dir, int64_t as_of)
         rc = pond_cas_open(&ob->cas, store, NULL);
     pond_free(store);
     if (rc == 0)
-        rc = oplog__load_index(ob, as_of);
+        rc = pond_oplog__load_index(ob, as_of);
     if (rc < 0) {
         ob_free(&ob->parent);
         return rc;
@@ -1230,15 +1248,14 @@ static int open_at(pond_backend **out, const char *dir, int64_t as_of)
 /* Public functions take any pond_backend *: this is their one way to the oplog's own struct.
  * The vtable's free function identifies an oplog backend (a name could be copied), so a memory
  * or third-party backend is POND_EINVALID naming the function, never a cast of another type. */
-int oplog__of(oplog_be **out, const pond_backend *be, const char *fn)
+int pond_oplog__of(oplog_be **out, const pond_backend *be, const char *fn)
 {
     *out = NULL;
     if (!be || be->free != ob_free)
         return pond_error_set(POND_EINVALID, D,
                               "%s: the backend is %s%s%s, not a pond on disk "
                               "(pond_oplog_open gives one)",
-                              fn, be ? "'" : "NULL", be && be->name ? be->name : "",
-                              be ? "'" : "");
+                              fn, be ? "'" : "NULL", be && be->name ? be->name : "", be ? "'" : "");
     *out = (oplog_be *)be;
     return 0;
 }
@@ -1276,7 +1293,7 @@ bool pond_oplog_is_pond(const char *dir)
 const char *pond_oplog_warning(const pond_backend *be, size_t i)
 {
     oplog_be *ob;
-    if (oplog__of(&ob, be, "pond_oplog_warning") < 0)
+    if (pond_oplog__of(&ob, be, "pond_oplog_warning") < 0)
         return NULL;
     return i < POND_ARRAY_LEN(ob->warnings) ? ob->warnings[i] : NULL;
 }
@@ -1292,8 +1309,10 @@ int pond_oplog_open(pond_backend **out, const char *dir, const pond_oplog_option
     if (pond__os_stat(dir, &st) != 0)
         return pond_error_set_os(D, "pond '%s'", dir);
     if (!pond_oplog_is_pond(dir))
-        return pond_error_set(POND_ENOTFOUND, D, "'%s' is not a pond (no _delta_log; "
-                                                 "create one with 'pond init')", dir);
+        return pond_error_set(POND_ENOTFOUND, D,
+                              "'%s' is not a pond (no _delta_log; "
+                              "create one with 'pond init')",
+                              dir);
     /* the log is read and written through this path: it must be the pond's own directory */
     char *log = pond__path_join(dir, "_delta_log");
     if (!log)
@@ -1302,8 +1321,9 @@ int pond_oplog_open(pond_backend **out, const char *dir, const pond_oplog_option
     if (pond__os_lstat(log, &st) != 0)
         rc = pond_error_set_os(D, "stat '%s'", log);
     else if (!S_ISDIR(st.st_mode))
-        rc = pond_error_set(POND_ECORRUPT, D, "'%s' is %s: a pond directory must be a real directory",
-                            log, pond__file_kind(st.st_mode));
+        rc = pond_error_set(POND_ECORRUPT, D,
+                            "'%s' is %s: a pond directory must be a real directory", log,
+                            pond__file_kind(st.st_mode));
     pond_free(log);
     if (rc < 0)
         return rc;
@@ -1344,10 +1364,10 @@ static int only_create_leftovers(bool *out, const char *dir)
 
 int pond_oplog_create(const char *dir, const pond_oplog_create_options *opts)
 {
-    return oplog__create(dir, opts, OPLOG_FORMAT);
+    return pond_oplog__create(dir, opts, OPLOG_FORMAT);
 }
 
-int oplog__create(const char *dir, const pond_oplog_create_options *opts, int format)
+int pond_oplog__create(const char *dir, const pond_oplog_create_options *opts, int format)
 {
     POND_ASSERT_ARG(dir && format >= OPLOG_FORMAT_MIN && format <= OPLOG_FORMAT);
     pond_oplog_create_options def = POND_OPLOG_CREATE_OPTIONS_INIT;
@@ -1391,8 +1411,15 @@ int oplog__create(const char *dir, const pond_oplog_create_options *opts, int fo
                            {CFG_T_DATA, td},
                            {CFG_T_TABLE, tt},
                            {"pond.tombstone_retention_ms", "0"}};
-    pond_delta_metadata_desc md = {POND_DELTA_METADATA_DESC_VERSION, id, "pond", NULL,
-                                   oplog__schema_string(format), pcols, 1, cfg, 4,
+    pond_delta_metadata_desc md = {POND_DELTA_METADATA_DESC_VERSION,
+                                   id,
+                                   "pond",
+                                   NULL,
+                                   pond_oplog__schema_string(format),
+                                   pcols,
+                                   1,
+                                   cfg,
+                                   4,
                                    pond__now_us() / 1000};
     pond_delta_actions *a = NULL;
     if ((rc = pond_delta_actions_new(&a)) < 0)
@@ -1400,7 +1427,8 @@ int oplog__create(const char *dir, const pond_oplog_create_options *opts, int fo
     if ((rc = pond_delta_actions_protocol(a, 1, 2, NULL, 0, NULL, 0)) == 0 &&
         (rc = pond_delta_actions_metadata(a, &md)) == 0 &&
         (rc = pond_delta_actions_commit_info(a, pond__now_us() / 1000, "CREATE TABLE",
-                                             "{\"mode\":\"ErrorIfExists\"}", opts->command_json)) == 0)
+                                             "{\"mode\":\"ErrorIfExists\"}", opts->command_json)) ==
+            0)
         rc = pond_delta_commit_write(dir, 0, a);
     pond_delta_actions_free(a);
     return rc;
@@ -1409,7 +1437,7 @@ int oplog__create(const char *dir, const pond_oplog_create_options *opts, int fo
 int pond_oplog_lock(pond_backend *be, bool wait)
 {
     oplog_be *ob;
-    int rc = oplog__of(&ob, be, "pond_oplog_lock");
+    int rc = pond_oplog__of(&ob, be, "pond_oplog_lock");
     if (rc < 0)
         return rc;
     if (ob->lock_fd >= 0)
@@ -1458,7 +1486,7 @@ int pond_oplog_lock(pond_backend *be, bool wait)
         pond_free(next);
     }
     if (rc == 0 && stale)
-        rc = oplog__load_index(ob, -1);
+        rc = pond_oplog__load_index(ob, -1);
     if (rc < 0) {
         pond_oplog_unlock(be);
         return rc;
@@ -1486,7 +1514,7 @@ static int refresh_remove(const pond_delta_file *f, void *payload)
             pond_free(p->files[k].path);
             memmove(&p->files[k], &p->files[k + 1], (p->n_files - k - 1) * sizeof *p->files);
             p->n_files--;
-            oplog__part_unload(p);
+            pond_oplog__part_unload(p);
             return 0;
         }
     }
@@ -1516,21 +1544,21 @@ static int refresh_add(const pond_delta_file *f, void *payload)
     size_t last = p->n_files - 1;
     if (last > 0 && file_cmp(&p->files[last - 1], &p->files[last]) > 0) {
         qsort(p->files, p->n_files, sizeof *p->files, file_cmp);
-        oplog__part_unload(p);
+        pond_oplog__part_unload(p);
         return 0;
     }
     rc = load_file(c->ob, p, (int)last);
     if (rc == 0)
         rc = load_pending(c->ob, p, NULL, true, last, NULL, NULL);
     if (rc < 0)
-        oplog__part_unload(p); /* loads again, and says what is wrong, when used */
+        pond_oplog__part_unload(p); /* loads again, and says what is wrong, when used */
     return rc == POND_ENOMEM ? rc : 0;
 }
 
 int pond_oplog_refresh(int64_t *txn_out, pond_backend *be)
 {
     oplog_be *ob;
-    int rc = oplog__of(&ob, be, "pond_oplog_refresh");
+    int rc = pond_oplog__of(&ob, be, "pond_oplog_refresh");
     if (rc < 0)
         return rc;
     /* versions are contiguous and a commit file appears whole (linked into place), so the
@@ -1538,18 +1566,17 @@ int pond_oplog_refresh(int64_t *txn_out, pond_backend *be)
     while (ob->as_of < 0 && ob->last_txn >= 0) {
         refresh_ctx c = {ob, ob->last_txn + 1};
         bool meta = false;
-        rc = pond_delta_commit_changes(&meta, ob->dir, c.version, refresh_add, refresh_remove,
-                                       &c);
+        rc = pond_delta_commit_changes(&meta, ob->dir, c.version, refresh_add, refresh_remove, &c);
         if (rc == POND_ENOTFOUND) {
             rc = 0;
             break;
         }
         if (rc == 0 && meta) { /* a new format or settings: read the whole log again */
-            rc = oplog__load_index(ob, -1);
+            rc = pond_oplog__load_index(ob, -1);
             break;
         }
         if (rc < 0) { /* the index may be half updated: rebuild it from the log */
-            int again = oplog__load_index(ob, -1);
+            int again = pond_oplog__load_index(ob, -1);
             rc = again < 0 ? again : 0;
             break;
         }
@@ -1563,7 +1590,7 @@ int pond_oplog_refresh(int64_t *txn_out, pond_backend *be)
 void pond_oplog_unlock(pond_backend *be)
 {
     oplog_be *ob;
-    if (oplog__of(&ob, be, "pond_oplog_unlock") < 0)
+    if (pond_oplog__of(&ob, be, "pond_oplog_unlock") < 0)
         return; /* nothing of another backend's to unlock */
     if (ob->lock_fd >= 0) {
         pond__close(ob->lock_fd); /* closing releases the flock */
@@ -1574,14 +1601,14 @@ void pond_oplog_unlock(pond_backend *be)
 int64_t pond_oplog_threshold(const pond_backend *be, pond_entry_type type)
 {
     oplog_be *ob;
-    int rc = oplog__of(&ob, be, "pond_oplog_threshold");
+    int rc = pond_oplog__of(&ob, be, "pond_oplog_threshold");
     return rc < 0 ? rc : threshold_for(ob, type);
 }
 
 const char *pond_oplog_dir(const pond_backend *be)
 {
     oplog_be *ob;
-    return oplog__of(&ob, be, "pond_oplog_dir") < 0 ? NULL : ob->dir;
+    return pond_oplog__of(&ob, be, "pond_oplog_dir") < 0 ? NULL : ob->dir;
 }
 
 int pond_oplog_storage_of(pond_oplog_storage *out, pond_backend *be, const pond_node_id *id,
@@ -1590,9 +1617,9 @@ int pond_oplog_storage_of(pond_oplog_storage *out, pond_backend *be, const pond_
     ol_node *n;
     oplog_be *ob;
     memset(out, 0, sizeof *out);
-    int rc = oplog__of(&ob, be, "pond_oplog_storage_of");
+    int rc = pond_oplog__of(&ob, be, "pond_oplog_storage_of");
     if (rc == 0)
-        rc = oplog__find_node(&n, NULL, ob, id);
+        rc = pond_oplog__find_node(&n, NULL, ob, id);
     if (rc < 0)
         return rc;
     oplog_row *row = n ? node_version(n, version) : NULL;

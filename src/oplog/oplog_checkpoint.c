@@ -7,9 +7,10 @@
 
 #include <string.h>
 
-int oplog__maybe_checkpoint(oplog_be *ob, int64_t version)
+int pond_oplog__maybe_checkpoint(oplog_be *ob, int64_t version)
 {
-    int64_t every = ob->checkpoint_interval > 0 ? ob->checkpoint_interval : POND_CHECKPOINT_INTERVAL;
+    int64_t every =
+        ob->checkpoint_interval > 0 ? ob->checkpoint_interval : POND_CHECKPOINT_INTERVAL;
     if (version <= 0 || version % every != 0)
         return 0;
     pond_delta_table *t = NULL;
@@ -47,7 +48,7 @@ static size_t merge_start(const ol_part *p, int *level)
     return virt >= 0 ? start : SIZE_MAX;
 }
 
-void oplog__after_commit(oplog_be *ob, int64_t version)
+void pond_oplog__after_commit(oplog_be *ob, int64_t version)
 {
     /* Each commit leaves one small data file per partition it touched: tiered merging keeps
      * the file list (and so checkpoints, opens and partition loads) logarithmic in the history,
@@ -76,9 +77,9 @@ void oplog__after_commit(oplog_be *ob, int64_t version)
         memset(&rep, 0, sizeof rep);
         rep.commit_version = -1;
         /* a failure (e.g. another writer won the version) only delays the merge */
-        if (oplog__rewrite(&rep, ob, NULL, plan, n, 0) == 0 && rep.commit_version > version)
-            (void)oplog__maybe_checkpoint(ob, rep.commit_version);
+        if (pond_oplog__rewrite(&rep, ob, NULL, plan, n, 0) == 0 && rep.commit_version > version)
+            (void)pond_oplog__maybe_checkpoint(ob, rep.commit_version);
     }
     pond_free(plan);
-    (void)oplog__maybe_checkpoint(ob, version);
+    (void)pond_oplog__maybe_checkpoint(ob, version);
 }

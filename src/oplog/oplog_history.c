@@ -48,7 +48,8 @@ static int read_info(pond_oplog_txn *t, const char *dir)
     size_t k;
     json_t *w;
     rc = 0;
-    json_array_foreach(words, k, w) {
+    json_array_foreach(words, k, w)
+    {
         if (json_is_string(w) && rc == 0)
             rc = pond_buf_printf(&cmd, "%s%s", cmd.size ? " " : "", json_string_value(w));
     }
@@ -113,8 +114,8 @@ int pond_oplog_history(pond_oplog_txn **out, size_t *n_out, const char *dir,
             continue;
         }
         /* one action at a time, never the whole commit, never through a link or FIFO */
-        if (opts->files && (rc = pond_delta_commit_file_actions(dir, t[i].txn, on_action,
-                                                                &t[i])) < 0)
+        if (opts->files &&
+            (rc = pond_delta_commit_file_actions(dir, t[i].txn, on_action, &t[i])) < 0)
             rc = keep_error(&t[i].files_error, rc);
     }
     if (rc < 0) {

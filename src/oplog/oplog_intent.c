@@ -21,7 +21,7 @@
 
 /* ---- the text ------------------------------------------------------------------------------ */
 
-int oplog__intent_format(pond_buf *out, const pond_push_entry *v, size_t n)
+int pond_oplog__intent_format(pond_buf *out, const pond_push_entry *v, size_t n)
 {
     int rc = pond_buf_puts(out, HEADER);
     for (size_t i = 0; rc == 0 && i < n; i++) {
@@ -42,7 +42,7 @@ int oplog__intent_format(pond_buf *out, const pond_push_entry *v, size_t n)
     return rc;
 }
 
-void oplog__intent_dispose(oplog_intent *in)
+void pond_oplog__intent_dispose(oplog_intent *in)
 {
     pond_free(in->v);
     in->v = NULL;
@@ -90,7 +90,7 @@ static bool hex64(pond_hash *out, const char *s, const char *end)
     return pond_hash_from_hex(out, hex) == 0;
 }
 
-bool oplog__intent_follows(const pond_push_entry *v, size_t n, const pond_push_entry *e)
+bool pond_oplog__intent_follows(const pond_push_entry *v, size_t n, const pond_push_entry *e)
 {
     /* a start from a checkpoint stages the checkpoint before its version's commit */
     if (n == 0 || e->version > v[n - 1].version)
@@ -99,7 +99,7 @@ bool oplog__intent_follows(const pond_push_entry *v, size_t n, const pond_push_e
            (n < 2 || v[n - 2].version != e->version);
 }
 
-int oplog__intent_parse(oplog_intent *out, const char *text, size_t len, const char *path)
+int pond_oplog__intent_parse(oplog_intent *out, const char *text, size_t len, const char *path)
 {
     memset(out, 0, sizeof *out);
     size_t hl = strlen(HEADER);
@@ -148,9 +148,10 @@ int oplog__intent_parse(oplog_intent *out, const char *text, size_t len, const c
             rc = bad(path, line, "expected '<kind> <version> <size> <sha256>'");
             break;
         }
-        if (!oplog__intent_follows(out->v, out->n, &e)) {
-            rc = bad(path, line, "versions must ascend (a version's commit and checkpoint once "
-                                 "each)");
+        if (!pond_oplog__intent_follows(out->v, out->n, &e)) {
+            rc = bad(path, line,
+                     "versions must ascend (a version's commit and checkpoint once "
+                     "each)");
             break;
         }
         if (out->n == OPLOG_INTENT_MAX_ENTRIES) {
@@ -170,15 +171,15 @@ int oplog__intent_parse(oplog_intent *out, const char *text, size_t len, const c
         pos = (size_t)(nl + 1 - text);
     }
     if (rc < 0)
-        oplog__intent_dispose(out);
+        pond_oplog__intent_dispose(out);
     return rc;
 }
 
 /* ---- what an intent on disk means ---------------------------------------------------------- */
 
 typedef struct {
-    bool present;   /* `_host/push-intent` exists (as anything) */
-    bool valid;     /* a regular file that parsed and whose SHA-256 matched */
+    bool present; /* `_host/push-intent` exists (as anything) */
+    bool valid;   /* a regular file that parsed and whose SHA-256 matched */
     oplog_intent in;
     int64_t gap;    /* the version of the first log file it names that is missing and needed
                        (a commit; a checkpoint named before its version's commit, where a start
@@ -190,7 +191,7 @@ typedef struct {
     char why[512];  /* !valid: what is wrong with it; !explained: the file it does not explain */
 } intent_state;
 
-static void examine_dispose(intent_state *st) { oplog__intent_dispose(&st->in); }
+static void examine_dispose(intent_state *st) { pond_oplog__intent_dispose(&st->in); }
 
 static const pond_push_entry *find_entry(const oplog_intent *in, int64_t version, bool cp)
 {
@@ -262,7 +263,7 @@ static int examine(intent_state *st, const char *dir)
     }
     st->present = true;
     if (rc == 0)
-        rc = oplog__intent_parse(&st->in, b.ptr ? b.ptr : "", b.size, path);
+        rc = pond_oplog__intent_parse(&st->in, b.ptr ? b.ptr : "", b.size, path);
     if (rc == POND_ECORRUPT || rc == POND_EINVALID) {
         snprintf(st->why, sizeof st->why, "%s", pond_error_last()->message);
         pond_error_clear();
@@ -317,16 +318,16 @@ static int examine(intent_state *st, const char *dir)
             !number(&v, &p, de.name + 20, MAX_VERSION, 20) || p != de.name + 20)
             continue;
         if (v < st->gap) {
-            bool log_file = !strcmp(de.name + 20, ".json") ||
-                            !strcmp(de.name + 20, ".checkpoint.parquet");
+            bool log_file =
+                !strcmp(de.name + 20, ".json") || !strcmp(de.name + 20, ".checkpoint.parquet");
             if (log_file && v > st->below)
                 st->below = v;
             continue;
         }
         st->above++;
         if (st->explained)
-            rc = check_above(st, dir, de.name,
-                             S_ISREG(de.st.st_mode) ? (int64_t)de.st.st_size : -1);
+            rc =
+                check_above(st, dir, de.name, S_ISREG(de.st.st_mode) ? (int64_t)de.st.st_size : -1);
     }
     pond__dir_close(log);
     if (rc == POND_ITEROVER)
@@ -375,7 +376,7 @@ int pond_oplog_intent_write(const char *dir, const pond_push_entry *v, size_t n)
 {
     POND_ASSERT_ARG(dir && (v || n == 0) && n <= OPLOG_INTENT_MAX_ENTRIES);
     for (size_t i = 0; i < n; i++)
-        if (!oplog__intent_follows(v, i, &v[i]) || v[i].version < 0 || v[i].size < 0)
+        if (!pond_oplog__intent_follows(v, i, &v[i]) || v[i].version < 0 || v[i].size < 0)
             return pond_error_set(POND_EINVALID, D,
                                   "push intent for '%s': log file %zu (version %" PRId64
                                   ") is out of order",
@@ -383,7 +384,7 @@ int pond_oplog_intent_write(const char *dir, const pond_push_entry *v, size_t n)
     pond_buf b = POND_BUF_INIT;
     char *host = pond__path_join(dir, POND_HOST_DIR);
     char *path = pond__path_join(dir, OPLOG_INTENT_NAME);
-    int fd = -1, rc = host && path ? oplog__intent_format(&b, v, n) : POND_ENOMEM;
+    int fd = -1, rc = host && path ? pond_oplog__intent_format(&b, v, n) : POND_ENOMEM;
     if (rc == 0)
         rc = pond__mkdir_own(host, NULL, D);
     /* never one left over: the writer lock's holder removed it (pond_oplog_intent_finish) */
@@ -479,7 +480,7 @@ int pond_oplog_intent_finish(const char *dir)
     return rc;
 }
 
-int oplog__intent_report(const char *dir, pond_fsck_fn fn, void *payload)
+int pond_oplog__intent_report(const char *dir, pond_fsck_fn fn, void *payload)
 {
     intent_state st;
     int rc = examine(&st, dir);

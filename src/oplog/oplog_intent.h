@@ -19,16 +19,16 @@ typedef struct {
 
 /* Whether e may follow v[0..n-1] in an intent: versions ascend, a version's commit and
  * checkpoint at most once each, in either order. */
-bool oplog__intent_follows(const pond_push_entry *v, size_t n, const pond_push_entry *e);
+bool pond_oplog__intent_follows(const pond_push_entry *v, size_t n, const pond_push_entry *e);
 /* Parses an intent's text: the header line, one line per log file in link order
- * (oplog__intent_follows), and the `end` line with the count and the SHA-256 of everything
+ * (pond_oplog__intent_follows), and the `end` line with the count and the SHA-256 of everything
  * before it. POND_ECORRUPT names path and line. */
-int oplog__intent_parse(oplog_intent *out, const char *text, size_t len, const char *path);
-void oplog__intent_dispose(oplog_intent *in);
-/* The text oplog__intent_parse reads back. */
-int oplog__intent_format(pond_buf *out, const pond_push_entry *v, size_t n);
+int pond_oplog__intent_parse(oplog_intent *out, const char *text, size_t len, const char *path);
+void pond_oplog__intent_dispose(oplog_intent *in);
+/* The text pond_oplog__intent_parse reads back. */
+int pond_oplog__intent_format(pond_buf *out, const pond_push_entry *v, size_t n);
 /* fsck: an unfinished push through fn (kind "unfinished"; not a problem of the pond's
  * content: the next push or write finishes it). */
-int oplog__intent_report(const char *dir, pond_fsck_fn fn, void *payload);
+int pond_oplog__intent_report(const char *dir, pond_fsck_fn fn, void *payload);
 
 #endif

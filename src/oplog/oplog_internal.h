@@ -15,8 +15,8 @@
 /* A decoded row: the node version plus what only the oplog knows about it. */
 typedef struct {
     pond_node_rec *rec;
-    bool in_store;   /* content in the CAS */
-    pond_hash root;  /* CAS chunk root, when in_store */
+    bool in_store;  /* content in the CAS */
+    pond_hash root; /* CAS chunk root, when in_store */
     /* Directory listings are decoded lazily: a partition loads every row without the
      * `entries` column, then the listings of the latest directory versions only. An older
      * version's listing is read from its file (file_idx) when it is asked for. */
@@ -51,29 +51,29 @@ enum {
 #define OPLOG_FORMAT_MIN 1
 #define OPLOG_FORMAT 2
 /* The Delta schemaString of the oplog in a format (part_id first). Static storage. */
-const char *oplog__schema_string(int format);
+const char *pond_oplog__schema_string(int format);
 /* The Arrow schema of a data file in a format. */
-int oplog__arrow_schema(struct ArrowSchema *out, int format);
+int pond_oplog__arrow_schema(struct ArrowSchema *out, int format);
 /* Encodes rows (all of one partition) as one record batch in a format. Inline content is read
  * from each rec's content blob; rows with in_store carry root instead. A listing entry whose
  * child lives in another partition is POND_EUNSUPPORTED in format 1. */
-int oplog__encode(struct ArrowArray *out, const oplog_row *rows, size_t n, int format);
+int pond_oplog__encode(struct ArrowArray *out, const oplog_row *rows, size_t n, int format);
 /* Decodes a batch read from a data file of partition part into rows appended to *rows. */
-int oplog__decode(oplog_row **rows, size_t *n, size_t *cap, const struct ArrowSchema *schema,
-                  const struct ArrowArray *batch, const pond_node_id *part, const char *file);
+int pond_oplog__decode(oplog_row **rows, size_t *n, size_t *cap, const struct ArrowSchema *schema,
+                       const struct ArrowArray *batch, const pond_node_id *part, const char *file);
 /* Fills rec->entries of the directory row (node, version) from a batch that has the node_id,
  * version and entries columns; returns 1 when the row was found in the batch, 0 if not. */
-int oplog__decode_entries_for(pond_node_rec *rec, const struct ArrowSchema *schema,
-                              const struct ArrowArray *batch, const char *file);
-void oplog__row_dispose(oplog_row *row);
+int pond_oplog__decode_entries_for(pond_node_rec *rec, const struct ArrowSchema *schema,
+                                   const struct ArrowArray *batch, const char *file);
+void pond_oplog__row_dispose(oplog_row *row);
 /* Every directory listing of a batch read from data file `file`, checked against the listing
  * rules (pond_dir_entries_check, plus NUL bytes inside names): fn gets one message per broken
  * rule, naming the file, row, directory and entry; *n_out counts them. Decoding a row fails on
  * its first broken rule instead (docs/tinyfs.md: fsck reports every one). */
 typedef void (*oplog_listing_fn)(const char *problem, void *payload);
-int oplog__check_listings(int *n_out, const struct ArrowSchema *schema,
-                          const struct ArrowArray *batch, const char *file, oplog_listing_fn fn,
-                          void *payload);
+int pond_oplog__check_listings(int *n_out, const struct ArrowSchema *schema,
+                               const struct ArrowArray *batch, const char *file,
+                               oplog_listing_fn fn, void *payload);
 
 /* A map from 16-byte node ids to pointers (open addressing). */
 typedef struct {
@@ -81,17 +81,17 @@ typedef struct {
     void **vals;
     size_t cap, n;
 } oplog_idmap;
-void *oplog__idmap_get(const oplog_idmap *m, const pond_node_id *id);
-int oplog__idmap_put(oplog_idmap *m, const pond_node_id *id, void *val);
-void oplog__idmap_dispose(oplog_idmap *m);
+void *pond_oplog__idmap_get(const oplog_idmap *m, const pond_node_id *id);
+int pond_oplog__idmap_put(oplog_idmap *m, const pond_node_id *id, void *val);
+void pond_oplog__idmap_dispose(oplog_idmap *m);
 
 /* One data file of a partition. */
 typedef struct {
-    char *path;      /* relative to the pond dir */
-    int64_t txn;     /* the newest transaction in it (from its name) */
-    int level;       /* merge level (from its name): 0 = written by a commit */
-    int64_t size;    /* from the add action; -1 unknown */
-    bool has_sha;    /* the add action's tags carry the file's SHA-256 */
+    char *path;   /* relative to the pond dir */
+    int64_t txn;  /* the newest transaction in it (from its name) */
+    int level;    /* merge level (from its name): 0 = written by a commit */
+    int64_t size; /* from the add action; -1 unknown */
+    bool has_sha; /* the add action's tags carry the file's SHA-256 */
     pond_hash sha;
 } ol_file;
 
@@ -114,25 +114,25 @@ typedef struct oplog_be {
     char *dir;
     pond_cas *cas;
     int64_t last_txn;
-    int64_t as_of;       /* -1 = live */
+    int64_t as_of; /* -1 = live */
     int64_t threshold_data, threshold_table;
     char *table_id;
-    oplog_idmap parts;   /* part id -> ol_part* */
+    oplog_idmap parts;     /* part id -> ol_part* */
     oplog_idmap node_part; /* node id -> ol_part* (learned from directory listings) */
     int lock_fd;
     int64_t checkpoint_interval; /* from pond.checkpoint_interval; 0 = default */
     char *warnings[4];           /* from the first read of the log (pond_oplog_warning) */
     bool warned;
-    int64_t snapshot_version;    /* the Delta version indexed (the newest when opened) */
-    int64_t row_max_txn;         /* -1, or a past view: rows of later transactions are skipped */
-    int64_t oldest_complete;     /* OPLOG_CFG_OLDEST_COMPLETE (0 when retention never ran) */
-    int64_t dropped_at;          /* OPLOG_CFG_DROPPED_AT, or -1 */
-    int format;                  /* pond.format of the snapshot: OPLOG_FORMAT_MIN..OPLOG_FORMAT */
+    int64_t snapshot_version; /* the Delta version indexed (the newest when opened) */
+    int64_t row_max_txn;      /* -1, or a past view: rows of later transactions are skipped */
+    int64_t oldest_complete;  /* OPLOG_CFG_OLDEST_COMPLETE (0 when retention never ran) */
+    int64_t dropped_at;       /* OPLOG_CFG_DROPPED_AT, or -1 */
+    int format;               /* pond.format of the snapshot: OPLOG_FORMAT_MIN..OPLOG_FORMAT */
 } oplog_be;
 
 /* The checked downcast every public oplog function starts with: POND_EINVALID, naming fn, when
  * be is not an oplog backend (a memory one, NULL). */
-int oplog__of(oplog_be **out, const pond_backend *be, const char *fn);
+int pond_oplog__of(oplog_be **out, const pond_backend *be, const char *fn);
 
 /* Retention records in metaData.configuration (docs/format.md, "Retention"): the oldest
  * transaction whose state is complete (every node version live then is still kept), and the
@@ -149,66 +149,65 @@ int oplog__of(oplog_be **out, const pond_backend *be, const char *fn);
  * retention keys (retention: history it dropped would read as missing files). Such a commit
  * carries the upgrade: format-2 data files and a metaData action saying format 2. The one
  * place that decides, for ordinary commits (recs) and gc's retention commit. */
-int oplog__commit_format(const oplog_be *ob, pond_node_rec *const *recs, size_t n,
-                         bool retention);
-
+int pond_oplog__commit_format(const oplog_be *ob, pond_node_rec *const *recs, size_t n,
+                              bool retention);
 
 typedef struct {
     pond_node_id part;
     oplog_row *rows;
     size_t n, cap;
-    char *path;        /* relative data file path */
+    char *path; /* relative data file path */
     int64_t size;
     bool written;
-    int level;         /* merge level of the file to write (0 for a commit's own file) */
-    pond_hash sha;     /* SHA-256 of the file written (recorded in the add action's tags) */
-    bool unsynced;     /* written without fsync: fd is still open (oplog__sync_part_file) */
+    int level;     /* merge level of the file to write (0 for a commit's own file) */
+    pond_hash sha; /* SHA-256 of the file written (recorded in the add action's tags) */
+    bool unsynced; /* written without fsync: fd is still open (pond_oplog__sync_part_file) */
     int fd;
-    int format;        /* the pond format to write; 0 = the pond's (ob->format) */
+    int format; /* the pond format to write; 0 = the pond's (ob->format) */
 } commit_part;
 
-int oplog__part_load(oplog_be *ob, ol_part *p);
+int pond_oplog__part_load(oplog_be *ob, ol_part *p);
 /* Appends a data file (path copied) to a partition's file list; its level is read from the
  * name. */
-int oplog__part_add_file(ol_part *p, const char *path, int64_t txn, int64_t size,
-                         const pond_hash *sha);
+int pond_oplog__part_add_file(ol_part *p, const char *path, int64_t txn, int64_t size,
+                              const pond_hash *sha);
 /* The add-action tag holding a data file's SHA-256 (lowercase hex). Every data file pond writes
  * has it; reads and fsck check it, so a flipped bit anywhere in the file is an error, never
  * wrong data (docs/format.md). */
 #define OPLOG_TAG_SHA256 "pond.sha256"
 /* Reads data file f of a partition whole, checks its size and SHA-256 against the add action,
  * and opens a reader over the bytes (*mem owns them: dispose after freeing the reader). */
-int oplog__open_data_file(pond_parquet_reader **out, pond_buf *mem, oplog_be *ob,
-                          const ol_file *f, const pond_parquet_read_options *po);
+int pond_oplog__open_data_file(pond_parquet_reader **out, pond_buf *mem, oplog_be *ob,
+                               const ol_file *f, const pond_parquet_read_options *po);
 /* The merge level a data file name records: `<txn>-<hex>.parquet` is 0 (a commit's own file),
  * `<txn>-<hex>-l<N>.parquet` is N (a merge of POND_MERGE_FANIN files of level N-1). */
-int oplog__file_level(const char *path);
+int pond_oplog__file_level(const char *path);
 /* Loads the pending listings of the directory rows that live in files from_file.. of p. Each
  * row loaded is appended to *loaded (when not NULL) so the caller can drop it again. */
-int oplog__part_load_entries_from(oplog_be *ob, ol_part *p, size_t from_file,
-                                  oplog_row ***loaded, size_t *n_loaded);
+int pond_oplog__part_load_entries_from(oplog_be *ob, ol_part *p, size_t from_file,
+                                       oplog_row ***loaded, size_t *n_loaded);
 /* Loads the pending listings of every directory row of the partition (before rewriting it). */
-int oplog__part_load_all_entries(oplog_be *ob, ol_part *p);
-void oplog__part_unload(ol_part *p);
+int pond_oplog__part_load_all_entries(oplog_be *ob, ol_part *p);
+void pond_oplog__part_unload(ol_part *p);
 /* The node's versions, loading its partition; *out NULL when not found. */
-int oplog__find_node(ol_node **out, ol_part **part_out, oplog_be *ob, const pond_node_id *id);
+int pond_oplog__find_node(ol_node **out, ol_part **part_out, oplog_be *ob, const pond_node_id *id);
 /* Writes cp's rows as a new data file named for txn (cp->path, cp->size, cp->sha set). With
  * sync false the file is left open and unsynced (and its directory entry not yet synced): the
- * caller must call oplog__sync_part_file before publishing a commit that refers to it. */
-int oplog__write_part_file(oplog_be *ob, commit_part *cp, int64_t txn, bool sync);
+ * caller must call pond_oplog__sync_part_file before publishing a commit that refers to it. */
+int pond_oplog__write_part_file(oplog_be *ob, commit_part *cp, int64_t txn, bool sync);
 /* fsyncs and closes a file written with sync false, then fsyncs its directory. */
-int oplog__sync_part_file(oplog_be *ob, commit_part *cp);
-int oplog__stats_json(pond_buf *out, const commit_part *cp);
+int pond_oplog__sync_part_file(oplog_be *ob, commit_part *cp);
+int pond_oplog__stats_json(pond_buf *out, const commit_part *cp);
 /* The add-action tag recording cp's SHA-256 (hex is its storage). */
-void oplog__sha_tag(char hex[65], pond_delta_kv *tag, const commit_part *cp);
+void pond_oplog__sha_tag(char hex[65], pond_delta_kv *tag, const commit_part *cp);
 /* After commit `version`: writes a checkpoint when the interval says so. The commit is durable
  * either way; a failed checkpoint only costs replay time at the next open. */
 #define POND_CHECKPOINT_INTERVAL 20
-int oplog__maybe_checkpoint(oplog_be *ob, int64_t version);
+int pond_oplog__maybe_checkpoint(oplog_be *ob, int64_t version);
 /* After a commit: merges the newest data files of partitions as the merge policy says (see
  * oplog_checkpoint.c), then writes a checkpoint when due. Failures only cost read time later:
  * they are not reported. */
-void oplog__after_commit(oplog_be *ob, int64_t version);
+void pond_oplog__after_commit(oplog_be *ob, int64_t version);
 /* One partition's part of a merge: its files from_file.. (the newest ones) become one file of
  * the given level. */
 typedef struct {
@@ -220,8 +219,8 @@ typedef struct {
  * files each entry names, nothing else. Without: drops the versions the retention policy does
  * not keep (opts may be NULL: keep all) and merges all files of every partition that has at
  * least min_files files or lost versions. */
-int oplog__rewrite(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opts,
-                   const oplog_merge *plan, size_t n_plan, size_t min_files);
+int pond_oplog__rewrite(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opts,
+                        const oplog_merge *plan, size_t n_plan, size_t min_files);
 /* Tiered merging: when the newest POND_MERGE_FANIN data files of a partition have the same
  * level N, they are merged into one file of level N+1 (and so on up). A partition holds at
  * most FANIN-1 files per level, and every row is rewritten once per level: log(history)
@@ -234,13 +233,13 @@ int oplog__rewrite(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opt
 /* The large-file store's directory inside a pond. */
 #define OPLOG_STORE_NAME "_large_files"
 
-int oplog__open_sink(pond_content_sink **out, pond_backend *be, pond_entry_type type);
-int oplog__store_content(pond_cas_ref *ref, oplog_be *ob, const pond_node_rec *r);
+int pond_oplog__open_sink(pond_content_sink **out, pond_backend *be, pond_entry_type type);
+int pond_oplog__store_content(pond_cas_ref *ref, oplog_be *ob, const pond_node_rec *r);
 /* fsck's check of every file of _delta_log on its own (oplog_repair.c): one "corrupt" line per
  * problem through fn, with what to do about it. */
-int oplog__fsck_log(int64_t *problems_out, oplog_be *ob, pond_fsck_fn fn, void *payload);
+int pond_oplog__fsck_log(int64_t *problems_out, oplog_be *ob, pond_fsck_fn fn, void *payload);
 /* One fsck problem line of kind through fn (NULL: nothing), formatted as printf does. */
-void oplog__fsck_say(pond_fsck_fn fn, void *payload, const char *kind, const char *fmt, ...)
+void pond_oplog__fsck_say(pond_fsck_fn fn, void *payload, const char *kind, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 #define FOREACH_PART(ob, p)                                                                        \
@@ -257,9 +256,9 @@ typedef struct {
     size_t n, cap;
     bool sorted;
 } oplog_strs;
-int oplog__strs_add(oplog_strs *s, const char *str);
-bool oplog__strs_has(oplog_strs *s, const char *str);
-void oplog__strs_dispose(oplog_strs *s);
+int pond_oplog__strs_add(oplog_strs *s, const char *str);
+bool pond_oplog__strs_has(oplog_strs *s, const char *str);
+void pond_oplog__strs_dispose(oplog_strs *s);
 
 /* Paths of the nodes in the current tree (node id -> "/a/b", pond_malloc strings). A directory
  * reached a second time (a damaged listing that names it twice, or inside its own subtree) is
@@ -267,31 +266,31 @@ void oplog__strs_dispose(oplog_strs *s);
  * cannot be read is skipped (fsck reports it on its own); without (gc, retention) either stops
  * the walk with its error, since a decision on a damaged tree could drop what a read needs. */
 typedef void (*oplog_tree_problem_fn)(const char *message, void *payload);
-int oplog__tree_paths(oplog_idmap *paths, oplog_be *ob, oplog_tree_problem_fn corrupt,
-                      void *payload);
-void oplog__paths_dispose(oplog_idmap *paths);
+int pond_oplog__tree_paths(oplog_idmap *paths, oplog_be *ob, oplog_tree_problem_fn corrupt,
+                           void *payload);
+void pond_oplog__paths_dispose(oplog_idmap *paths);
 /* Where the listings of the current tree say each reachable node's versions live (node id ->
  * ol_part*, or OPLOG_NO_PART when the index has no such partition; the root is not in it).
  * Versions of a reachable node in another partition were stranded by a format-1 move. A node
  * listed twice counts where it was first reached (and is walked once). tolerant (fsck): a
  * partition that cannot be read is skipped, not an error. */
-extern char oplog__no_part;
-#define OPLOG_NO_PART ((void *)&oplog__no_part)
-int oplog__tree_homes(oplog_idmap *homes, oplog_be *ob, bool tolerant);
+extern char pond_oplog__no_part;
+#define OPLOG_NO_PART ((void *)&pond_oplog__no_part)
+int pond_oplog__tree_homes(oplog_idmap *homes, oplog_be *ob, bool tolerant);
 /* Retention (oplog_retain.c): drops the versions opts' policy does not keep, in one commit
  * that rewrites only the data files holding dropped rows and records the oldest complete
  * transaction in metaData.configuration; reloads the index. Sets versions_dropped,
  * partitions_rewritten, commit_version and oldest_complete in out. */
-int oplog__retain(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opts);
+int pond_oplog__retain(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opts);
 
 /* The walk of the pond's own directories (oplog_walk.c) for fsck and gc: `_delta_log/`,
  * `part_id=*`, `_host/` and the top level (the store has pond_cas_foreach). Never follows a
  * link. */
 typedef enum {
-    OPLOG_WALK_DATA,     /* part_id=<id>/<data file name>, a regular file */
-    OPLOG_WALK_LOG_TEMP, /* _delta_log/.tmp-*, a regular file (a writer's or a crashed one's) */
+    OPLOG_WALK_DATA,      /* part_id=<id>/<data file name>, a regular file */
+    OPLOG_WALK_LOG_TEMP,  /* _delta_log/.tmp-*, a regular file (a writer's or a crashed one's) */
     OPLOG_WALK_HOST_TEMP, /* _host/incoming/<name>, a regular file (a transfer's temp file) */
-    OPLOG_WALK_FOREIGN   /* anything else, never removed */
+    OPLOG_WALK_FOREIGN    /* anything else, never removed */
 } oplog_walk_kind;
 typedef struct {
     oplog_walk_kind kind;
@@ -304,21 +303,21 @@ typedef struct {
 } oplog_walk_entry;
 typedef int (*oplog_walk_fn)(const oplog_walk_entry *e, void *payload);
 /* A non-zero return of fn stops the walk and is returned. */
-int oplog__walk(oplog_be *ob, oplog_walk_fn fn, void *payload);
+int pond_oplog__walk(oplog_be *ob, oplog_walk_fn fn, void *payload);
 /* A pond data file name: <txn:020>-<8 hex>.parquet or ...-l<N>.parquet. */
-bool oplog__is_data_file_name(const char *name);
+bool pond_oplog__is_data_file_name(const char *name);
 /* One line for fsck and gc: what the foreign entry is and that pond leaves it alone. */
-void oplog__describe_foreign(char *out, size_t cap, const oplog_walk_entry *e);
+void pond_oplog__describe_foreign(char *out, size_t cap, const oplog_walk_entry *e);
 /* Re-reads the Delta log at at_version (-1 latest) and rebuilds the partition index. */
-int oplog__load_index(oplog_be *ob, int64_t at_version);
+int pond_oplog__load_index(oplog_be *ob, int64_t at_version);
 /* pond_oplog_create in a given pond format: OPLOG_FORMAT for every pond pond creates; tests
  * create format-1 ponds with it to check reading and upgrading them. */
-int oplog__create(const char *dir, const pond_oplog_create_options *opts, int format);
+int pond_oplog__create(const char *dir, const pond_oplog_create_options *opts, int format);
 
 /* Leases (oplog_repl.c): calls blob(sha, NULL) and file(NULL, path) for every blob and data
  * file a version at or after the oldest live lease refers to, so gc keeps them. */
 typedef int (*oplog_lease_keep_fn)(const pond_hash *sha, const char *path, void *payload);
-int oplog__lease_keep(oplog_be *ob, oplog_lease_keep_fn blob, oplog_lease_keep_fn file,
-                      void *payload);
+int pond_oplog__lease_keep(oplog_be *ob, oplog_lease_keep_fn blob, oplog_lease_keep_fn file,
+                           void *payload);
 
 #endif

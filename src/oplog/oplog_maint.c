@@ -50,7 +50,7 @@ static bool hs_has(hash_set *s, const pond_hash *h)
     return s->n && bsearch(h, s->v, s->n, sizeof *s->v, hash_cmp) != NULL;
 }
 
-int oplog__strs_add(oplog_strs *s, const char *str)
+int pond_oplog__strs_add(oplog_strs *s, const char *str)
 {
     if (s->n == s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 64;
@@ -72,7 +72,7 @@ static int str_cmp(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-bool oplog__strs_has(oplog_strs *s, const char *str)
+bool pond_oplog__strs_has(oplog_strs *s, const char *str)
 {
     if (!s->sorted && s->n) {
         qsort(s->v, s->n, sizeof *s->v, str_cmp);
@@ -81,7 +81,7 @@ bool oplog__strs_has(oplog_strs *s, const char *str)
     return s->n && bsearch(&str, s->v, s->n, sizeof *s->v, str_cmp) != NULL;
 }
 
-void oplog__strs_dispose(oplog_strs *s)
+void pond_oplog__strs_dispose(oplog_strs *s)
 {
     for (size_t i = 0; i < s->n; i++)
         pond_free(s->v[i]);
@@ -93,7 +93,7 @@ void oplog__strs_dispose(oplog_strs *s)
 
 static const char *node_name(oplog_idmap *paths, const pond_node_id *id, char buf[64])
 {
-    const char *p = oplog__idmap_get(paths, id);
+    const char *p = pond_oplog__idmap_get(paths, id);
     if (p)
         return p;
     char s[POND_NODE_ID_STRLEN + 1];
@@ -108,7 +108,7 @@ static int live_files(oplog_strs *out, oplog_be *ob)
     int rc = 0;
     FOREACH_PART(ob, p)
     for (size_t f = 0; f < p->n_files && rc == 0; f++)
-        rc = oplog__strs_add(out, p->files[f].path);
+        rc = pond_oplog__strs_add(out, p->files[f].path);
     return rc;
 }
 
@@ -278,7 +278,7 @@ typedef struct {
     int64_t now;
 } fsck_ctx;
 
-void oplog__fsck_say(pond_fsck_fn fn, void *payload, const char *kind, const char *fmt, ...)
+void pond_oplog__fsck_say(pond_fsck_fn fn, void *payload, const char *kind, const char *fmt, ...)
 {
     if (!fn)
         return;
@@ -289,21 +289,23 @@ void oplog__fsck_say(pond_fsck_fn fn, void *payload, const char *kind, const cha
     va_end(ap);
     fn(kind, msg, payload);
 }
-#define problem(c, kind, ...) oplog__fsck_say((c)->fn, (c)->payload, kind, __VA_ARGS__)
+#define problem(c, kind, ...) pond_oplog__fsck_say((c)->fn, (c)->payload, kind, __VA_ARGS__)
 
 static void temp_file(fsck_ctx *c, const char *rel, int64_t size, int64_t mtime)
 {
     int64_t age = (c->now - mtime) / 1000000;
     if (c->now - mtime > FSCK_GRACE_US) {
         c->rep->stale_temps++;
-        problem(c, "stale", "temp file %s: %lld bytes, %lld s old: left by an interrupted "
-                            "writer (gc removes it)",
+        problem(c, "stale",
+                "temp file %s: %lld bytes, %lld s old: left by an interrupted "
+                "writer (gc removes it)",
                 rel, (long long)size, (long long)age);
     } else {
         c->rep->young_temps++;
         c->rep->young_temp_bytes += size;
-        problem(c, "temp", "temp file %s: %lld bytes, %lld s old: a writer at work or one that "
-                           "stopped (gc removes it once older than its grace period)",
+        problem(c, "temp",
+                "temp file %s: %lld bytes, %lld s old: a writer at work or one that "
+                "stopped (gc removes it once older than its grace period)",
                 rel, (long long)size, (long long)(age < 0 ? 0 : age));
     }
 }
@@ -343,12 +345,12 @@ static int check_file_listings(bool *bad_out, fsck_ctx *c, oplog_be *ob, const o
     pond_parquet_reader *r = NULL;
     struct ArrowSchema schema = {0};
     struct ArrowArray batch = {0};
-    int rc = oplog__open_data_file(&r, &mem, ob, f, &po);
+    int rc = pond_oplog__open_data_file(&r, &mem, ob, f, &po);
     if (rc == 0)
         rc = pond_parquet_reader_schema(r, &schema);
     while (rc == 0 && (rc = pond_parquet_reader_next(r, &batch)) == 0) {
         int n = 0;
-        rc = oplog__check_listings(&n, &schema, &batch, f->path, listing_problem, c);
+        rc = pond_oplog__check_listings(&n, &schema, &batch, f->path, listing_problem, c);
         *bad_out |= n > 0;
         pond_arrow_array_release(&batch);
     }
@@ -360,7 +362,7 @@ static int check_file_listings(bool *bad_out, fsck_ctx *c, oplog_be *ob, const o
     return rc;
 }
 
-/* One line about a foreign entry of the store, worded as oplog__describe_foreign words the
+/* One line about a foreign entry of the store, worded as pond_oplog__describe_foreign words the
  * pond's own. */
 static void describe_store_foreign(char *out, size_t cap, const pond_cas_entry *e)
 {
@@ -369,8 +371,9 @@ static void describe_store_foreign(char *out, size_t cap, const pond_cas_entry *
     /* the store itself, tmp/ and the fan-out directories are directories; the rest files */
     bool dir = !*e->path || !strcmp(e->path, "tmp") || strlen(e->path) == 2;
     if (e->misplaced)
-        snprintf(out, cap, "%s is %s where pond keeps its own %s: pond never follows or "
-                           "removes it",
+        snprintf(out, cap,
+                 "%s is %s where pond keeps its own %s: pond never follows or "
+                 "removes it",
                  rel, pond__file_kind((mode_t)e->mode), dir ? "directory" : "file");
     else
         snprintf(out, cap, "%s is %s that is not pond's: left alone", rel,
@@ -402,7 +405,7 @@ static int walk_entry(const oplog_walk_entry *e, void *payload)
 {
     fsck_ctx *c = payload;
     if (e->kind == OPLOG_WALK_DATA) {
-        if (oplog__strs_has(c->live, e->rel))
+        if (pond_oplog__strs_has(c->live, e->rel))
             return 0;
         if (log_lookup(c->logged, e->rel)) {
             c->rep->replaced_files++; /* a merge or retention replaced it: not a problem */
@@ -414,7 +417,7 @@ static int walk_entry(const oplog_walk_entry *e, void *payload)
         temp_file(c, e->rel, (int64_t)e->st->st_size, mtime_us(e->st));
     } else {
         char what[800];
-        oplog__describe_foreign(what, sizeof what, e);
+        pond_oplog__describe_foreign(what, sizeof what, e);
         foreign_entry(c, what, e->misplaced);
     }
     return 0;
@@ -430,7 +433,7 @@ int pond_oplog_fsck(pond_fsck_report *out, pond_backend *be, pond_fsck_fn fn,
     oplog_strs live = {0};
     log_files logged = {0};
     fsck_ctx c = {out, fn, payload, &referenced, &live, &logged, pond__now_us()};
-    int rc = oplog__of(&ob, be, "pond_oplog_fsck");
+    int rc = pond_oplog__of(&ob, be, "pond_oplog_fsck");
     if (rc < 0)
         return rc;
     /* the log: every live file exists with its logged size */
@@ -441,7 +444,7 @@ int pond_oplog_fsck(pond_fsck_report *out, pond_backend *be, pond_fsck_fn fn,
         return rc;
     /* every log file on its own: a damaged checkpoint or old commit does not stop a read */
     int64_t log_problems = 0;
-    if ((rc = oplog__fsck_log(&log_problems, ob, fn, payload)) < 0) {
+    if ((rc = pond_oplog__fsck_log(&log_problems, ob, fn, payload)) < 0) {
         pond_delta_table_free(t);
         return rc;
     }
@@ -451,7 +454,7 @@ int pond_oplog_fsck(pond_fsck_report *out, pond_backend *be, pond_fsck_fn fn,
         problem(&c, "corrupt", "%s", pond_error_last()->message);
     }
     pond_delta_table_free(t);
-    if ((rc = oplog__intent_report(ob->dir, fn, payload)) < 0)
+    if ((rc = pond_oplog__intent_report(ob->dir, fn, payload)) < 0)
         return rc;
     /* every data file decodes (inline content is verified against its hash while decoding) */
     int64_t total = 0;
@@ -474,7 +477,7 @@ int pond_oplog_fsck(pond_fsck_report *out, pond_backend *be, pond_fsck_fn fn,
         if (rc < 0)
             goto done;
         out->data_files += (int64_t)p->n_files;
-        if (oplog__part_load(ob, p) < 0 && !bad) {
+        if (pond_oplog__part_load(ob, p) < 0 && !bad) {
             char id[POND_NODE_ID_STRLEN + 1];
             pond_node_id_format(id, &p->id);
             out->corrupt++;
@@ -482,13 +485,13 @@ int pond_oplog_fsck(pond_fsck_report *out, pond_backend *be, pond_fsck_fn fn,
                     pond_error_last()->message);
         }
     }
-    if ((rc = oplog__tree_paths(&paths, ob, tree_corrupt, &c)) < 0)
+    if ((rc = pond_oplog__tree_paths(&paths, ob, tree_corrupt, &c)) < 0)
         goto done;
     /* Every reachable node has its versions in the partition its listing names, and nowhere
      * else: versions elsewhere were stranded by a move in a pond written before format 2
      * (that move wrote a new version in the new directory's partition). They are reported,
      * kept, and not read. */
-    if ((rc = oplog__tree_homes(&homes, ob, true)) < 0)
+    if ((rc = pond_oplog__tree_homes(&homes, ob, true)) < 0)
         goto done;
     FOREACH_PART(ob, p)
     FOREACH_NODE(p, nd)
@@ -496,7 +499,7 @@ int pond_oplog_fsck(pond_fsck_report *out, pond_backend *be, pond_fsck_fn fn,
         if (!nd->n)
             continue;
         const pond_node_id *id = &nd->rows[0].rec->id;
-        ol_part *home = oplog__idmap_get(&homes, id);
+        ol_part *home = pond_oplog__idmap_get(&homes, id);
         if (!home || home == p)
             continue;
         char nb[64], pb[64], pid[POND_NODE_ID_STRLEN + 1];
@@ -515,7 +518,7 @@ int pond_oplog_fsck(pond_fsck_report *out, pond_backend *be, pond_fsck_fn fn,
             continue;
         /* found, or in a partition that could not be read (reported above) */
         if (home != OPLOG_NO_PART &&
-            (!home->loaded || oplog__idmap_get(&home->nodes, &homes.keys[i])))
+            (!home->loaded || pond_oplog__idmap_get(&home->nodes, &homes.keys[i])))
             continue;
         char nb[64];
         out->missing++;
@@ -563,8 +566,9 @@ int pond_oplog_fsck(pond_fsck_report *out, pond_backend *be, pond_fsck_fn fn,
                     pond_error_last()->message);
         } else if (ref.size != r->size || !pond_hash_equal(&ref.root, &row->root)) {
             out->corrupt++;
-            problem(&c, "corrupt", "%s version %lld: blob %s does not match the recorded size "
-                                   "and chunk root",
+            problem(&c, "corrupt",
+                    "%s version %lld: blob %s does not match the recorded size "
+                    "and chunk root",
                     name, (long long)r->version, hex);
         } else {
             out->bytes_hashed += ref.size;
@@ -581,26 +585,28 @@ int pond_oplog_fsck(pond_fsck_report *out, pond_backend *be, pond_fsck_fn fn,
     /* the pond's own directories: data files no commit refers to, log temps, temps of
      * interrupted transfers (`_host/incoming/`), foreign entries */
     if ((rc = live_files(&live, ob)) < 0 || (rc = scan_log(&logged, ob->dir, false)) < 0 ||
-        (rc = oplog__walk(ob, walk_entry, &c)) < 0)
+        (rc = pond_oplog__walk(ob, walk_entry, &c)) < 0)
         goto done;
     if (out->missing || out->corrupt || out->misplaced)
-        rc = pond_error_set(POND_ECORRUPT, D, "pond '%s': %lld missing, %lld corrupt, %lld "
-                                              "misplaced",
+        rc = pond_error_set(POND_ECORRUPT, D,
+                            "pond '%s': %lld missing, %lld corrupt, %lld "
+                            "misplaced",
                             ob->dir, (long long)out->missing, (long long)out->corrupt,
                             (long long)out->misplaced);
 done:
     pond_free(verified.v);
     pond_free(referenced.v);
-    oplog__paths_dispose(&paths);
-    oplog__idmap_dispose(&homes);
-    oplog__strs_dispose(&live);
+    pond_oplog__paths_dispose(&paths);
+    pond_oplog__idmap_dispose(&homes);
+    pond_oplog__strs_dispose(&live);
     log_files_dispose(&logged);
     return rc;
 }
 
 /* ---- gc --------------------------------------------------------------------------------------- */
 
-static void warn(const pond_gc_options *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void warn(const pond_gc_options *o, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 static void warn(const pond_gc_options *o, const char *fmt, ...)
 {
     char msg[1536];
@@ -641,7 +647,7 @@ static int gc_keep_blob(const pond_hash *sha, const char *path, void *payload)
 static int gc_keep_file(const pond_hash *sha, const char *path, void *payload)
 {
     (void)sha;
-    return oplog__strs_add(((gc_keep *)payload)->files, path);
+    return pond_oplog__strs_add(((gc_keep *)payload)->files, path);
 }
 
 static int sweep_walk(const oplog_walk_entry *e, void *payload)
@@ -650,7 +656,7 @@ static int sweep_walk(const oplog_walk_entry *e, void *payload)
     if (e->kind == OPLOG_WALK_FOREIGN) {
         if (s->report) {
             char what[800];
-            oplog__describe_foreign(what, sizeof what, e);
+            pond_oplog__describe_foreign(what, sizeof what, e);
             s->out->foreign++;
             warn(s->opts, "%s", what);
         }
@@ -661,7 +667,7 @@ static int sweep_walk(const oplog_walk_entry *e, void *payload)
      * snapshot lease keeps it), a commit's temp file or a transfer's (`_host/incoming/`); in
      * every case only once older than the grace period */
     if (e->kind == OPLOG_WALK_DATA &&
-        (oplog__strs_has(s->live, e->rel) || oplog__strs_has(s->leased, e->rel)))
+        (pond_oplog__strs_has(s->live, e->rel) || pond_oplog__strs_has(s->leased, e->rel)))
         return 0;
     if (s->now - mtime_us(e->st) < s->opts->grace_us)
         return 0;
@@ -722,7 +728,7 @@ static int sweep(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opts,
     int64_t bytes = 0;
     /* what a push in progress still reads, and what every commit removed (one that cannot be
      * read stops gc here): all read before anything is removed */
-    int rc = oplog__lease_keep(ob, gc_keep_blob, gc_keep_file, &keep);
+    int rc = pond_oplog__lease_keep(ob, gc_keep_blob, gc_keep_file, &keep);
     if (rc == 0 && (rc = live_files(&live, ob)) == 0 &&
         (rc = scan_log(&logged, ob->dir, true)) == 0) {
         rc = pond_cas_remove_stale_temps(&temps, &bytes, ob->cas, opts->grace_us);
@@ -732,10 +738,10 @@ static int sweep(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opts,
         out->bytes_freed += bytes;
     }
     if (rc == 0)
-        rc = oplog__walk(ob, sweep_walk, &s);
+        rc = pond_oplog__walk(ob, sweep_walk, &s);
     FOREACH_PART(ob, p)
     if (rc == 0)
-        rc = oplog__part_load(ob, p);
+        rc = pond_oplog__part_load(ob, p);
     FOREACH_PART(ob, p)
     FOREACH_NODE(p, nd)
     for (size_t i = 0; i < nd->n && rc == 0; i++)
@@ -750,8 +756,8 @@ static int sweep(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opts,
         out->blobs_removed += gone;
         out->bytes_freed += freed;
     }
-    oplog__strs_dispose(&live);
-    oplog__strs_dispose(&leased);
+    pond_oplog__strs_dispose(&live);
+    pond_oplog__strs_dispose(&leased);
     log_files_dispose(&logged);
     pond_free(referenced.v);
     pond_free(s.cand.v);
@@ -766,7 +772,7 @@ int pond_oplog_gc(pond_gc_report *out, pond_backend *be, const pond_gc_options *
         opts = &def;
     memset(out, 0, sizeof *out);
     out->commit_version = -1;
-    int rc = oplog__of(&ob, be, "pond_oplog_gc");
+    int rc = pond_oplog__of(&ob, be, "pond_oplog_gc");
     if (rc < 0)
         return rc;
     if (ob->as_of >= 0)
@@ -781,7 +787,7 @@ int pond_oplog_gc(pond_gc_report *out, pond_backend *be, const pond_gc_options *
     if (rc < 0)
         return rc;
     /* 2. retention: the smallest commit that drops what the policy does not keep */
-    if ((rc = oplog__retain(out, ob, opts)) < 0)
+    if ((rc = pond_oplog__retain(out, ob, opts)) < 0)
         return rc;
     /* 3. what retention freed */
     if (out->commit_version >= 0 && (rc = sweep(out, ob, opts, false)) < 0)
@@ -791,7 +797,7 @@ int pond_oplog_gc(pond_gc_report *out, pond_backend *be, const pond_gc_options *
         pond_gc_report m;
         memset(&m, 0, sizeof m);
         m.commit_version = -1;
-        rc = oplog__rewrite(&m, ob, opts, NULL, 0, 2);
+        rc = pond_oplog__rewrite(&m, ob, opts, NULL, 0, 2);
         int e = rc < 0 ? pond__error_os_errno() : 0;
         if (e == ENOSPC || e == EDQUOT) {
             /* everything that frees space is done; merging would only make reads faster */
@@ -853,8 +859,8 @@ static void repend(oplog_row **rows, size_t n, int file_idx)
  * With a plan: each named partition's files from_file.. become one file of the plan's level.
  * Without: all the data files of every partition that has at least min_files files become one.
  * The index follows in place. */
-int oplog__rewrite(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opts,
-                   const oplog_merge *plan, size_t n_plan, size_t min_files)
+int pond_oplog__rewrite(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opts,
+                        const oplog_merge *plan, size_t n_plan, size_t min_files)
 {
     int64_t now = pond__now_us();
     int rc = 0;
@@ -862,15 +868,15 @@ int oplog__rewrite(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opt
     size_t n_loaded = 0;
     FOREACH_PART(ob, p)
     if (rc == 0 && (plan ? plan_for(plan, n_plan, p) != NULL : p->n_files >= min_files))
-        rc = oplog__part_load(ob, p);
+        rc = pond_oplog__part_load(ob, p);
     /* a rewrite writes every row again: older directory listings must be read first */
     FOREACH_PART(ob, p)
     if (rc == 0 && p->loaded) {
         const oplog_merge *m = plan ? plan_for(plan, n_plan, p) : NULL;
         if (m)
-            rc = oplog__part_load_entries_from(ob, p, m->from_file, &loaded, &n_loaded);
+            rc = pond_oplog__part_load_entries_from(ob, p, m->from_file, &loaded, &n_loaded);
         else if (!plan && p->n_files >= min_files)
-            rc = oplog__part_load_entries_from(ob, p, 0, &loaded, &n_loaded);
+            rc = pond_oplog__part_load_entries_from(ob, p, 0, &loaded, &n_loaded);
     }
     if (rc < 0) {
         pond_free(loaded);
@@ -925,7 +931,7 @@ int oplog__rewrite(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opt
             cp->rows[cp->n++].rec = pond_node_rec_ref(nd->rows[i].rec);
         }
         for (size_t f = from; f < p->n_files && rc == 0; f++)
-            rc = oplog__strs_add(&removed, p->files[f].path);
+            rc = pond_oplog__strs_add(&removed, p->files[f].path);
     }
     int64_t version = ob->last_txn + 1;
     if (rc == 0 && ncp > 0) {
@@ -936,19 +942,28 @@ int oplog__rewrite(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opt
                 continue;
             qsort(cp->rows, cp->n, sizeof *cp->rows, row_txn_cmp);
             int64_t maxtxn = cp->rows[cp->n - 1].rec->txn_seq;
-            if ((rc = oplog__write_part_file(ob, cp, maxtxn, true)) < 0)
+            if ((rc = pond_oplog__write_part_file(ob, cp, maxtxn, true)) < 0)
                 break;
             char id[POND_NODE_ID_STRLEN + 1];
             pond_node_id_format(id, &cp->part);
             pond_delta_kv pv = {"part_id", id};
             pond_buf_clear(&stats);
-            if ((rc = oplog__stats_json(&stats, cp)) < 0)
+            if ((rc = pond_oplog__stats_json(&stats, cp)) < 0)
                 break;
             char hex[65];
             pond_delta_kv tag;
-            oplog__sha_tag(hex, &tag, cp);
-            pond_delta_file_desc f = {POND_DELTA_FILE_DESC_VERSION, cp->path, &pv, 1, cp->size,
-                                      now / 1000, 0, false, stats.ptr, &tag, 1};
+            pond_oplog__sha_tag(hex, &tag, cp);
+            pond_delta_file_desc f = {POND_DELTA_FILE_DESC_VERSION,
+                                      cp->path,
+                                      &pv,
+                                      1,
+                                      cp->size,
+                                      now / 1000,
+                                      0,
+                                      false,
+                                      stats.ptr,
+                                      &tag,
+                                      1};
             rc = pond_delta_actions_add(acts, &f);
         }
         for (size_t i = 0; i < removed.n && rc == 0; i++) {
@@ -956,8 +971,17 @@ int oplog__rewrite(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opt
             char id[POND_NODE_ID_STRLEN + 1] = {0};
             memcpy(id, removed.v[i] + 8, POND_NODE_ID_STRLEN);
             pond_delta_kv pv = {"part_id", id};
-            pond_delta_file_desc f = {POND_DELTA_FILE_DESC_VERSION, removed.v[i], &pv, 1, -1,
-                                      0, now / 1000, false, NULL, NULL, 0};
+            pond_delta_file_desc f = {POND_DELTA_FILE_DESC_VERSION,
+                                      removed.v[i],
+                                      &pv,
+                                      1,
+                                      -1,
+                                      0,
+                                      now / 1000,
+                                      false,
+                                      NULL,
+                                      NULL,
+                                      0};
             rc = pond_delta_actions_remove(acts, &f);
         }
         if (rc == 0) {
@@ -966,8 +990,7 @@ int oplog__rewrite(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opt
             rc = pond_buf_printf(&extra, "{\"pondTxnSeq\":%lld%s%s}", (long long)version,
                                  cmd ? ",\"pondMeta\":" : "", cmd ? cmd : "");
             if (rc == 0)
-                rc = pond_delta_actions_commit_info(acts, now / 1000, "OPTIMIZE", NULL,
-                                                    extra.ptr);
+                rc = pond_delta_actions_commit_info(acts, now / 1000, "OPTIMIZE", NULL, extra.ptr);
             pond_buf_dispose(&extra);
         }
         if (rc == 0)
@@ -982,7 +1005,7 @@ int oplog__rewrite(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opt
         ob->last_txn = out->commit_version;
         ob->snapshot_version = out->commit_version;
         for (size_t k = 0; k < ncp && rc == 0; k++) {
-            ol_part *p = oplog__idmap_get(&ob->parts, &cps[k].part);
+            ol_part *p = pond_oplog__idmap_get(&ob->parts, &cps[k].part);
             if (!p)
                 continue;
             const oplog_merge *m = plan ? plan_for(plan, n_plan, p) : NULL;
@@ -991,8 +1014,9 @@ int oplog__rewrite(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opt
                 pond_free(p->files[f].path);
             p->n_files = from;
             if (cps[k].n && cps[k].path)
-                rc = oplog__part_add_file(p, cps[k].path, cps[k].rows[cps[k].n - 1].rec->txn_seq,
-                                          cps[k].size, &cps[k].sha);
+                rc = pond_oplog__part_add_file(p, cps[k].path,
+                                               cps[k].rows[cps[k].n - 1].rec->txn_seq, cps[k].size,
+                                               &cps[k].sha);
             FOREACH_NODE(p, nd)
             for (size_t i = 0; i < nd->n; i++)
                 if (nd->rows[i].file_idx >= (int)from)
@@ -1007,24 +1031,24 @@ int oplog__rewrite(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opt
             pond_free(pth);
         }
         for (size_t i = 0; i < cps[k].n; i++)
-            oplog__row_dispose(&cps[k].rows[i]);
+            pond_oplog__row_dispose(&cps[k].rows[i]);
         pond_free(cps[k].rows);
         pond_free(cps[k].path);
     }
     pond_free(cps);
     pond_delta_actions_free(acts);
     pond_buf_dispose(&stats);
-    oplog__strs_dispose(&removed);
+    pond_oplog__strs_dispose(&removed);
     if (rc == 0 && out->commit_version >= 0) {
         /* the rows loaded for this merge now live in the partition's merged (last) file */
         for (size_t i = 0; i < n_loaded; i++) {
-            ol_part *p = oplog__idmap_get(&ob->parts, &loaded[i]->rec->part_id);
+            ol_part *p = pond_oplog__idmap_get(&ob->parts, &loaded[i]->rec->part_id);
             if (p && p->n_files)
                 repend(&loaded[i], 1, (int)p->n_files - 1);
         }
     }
     pond_free(loaded);
     if (rc < 0 && out->commit_version >= 0)
-        return oplog__load_index(ob, -1); /* committed, but the index could not follow */
+        return pond_oplog__load_index(ob, -1); /* committed, but the index could not follow */
     return rc;
 }

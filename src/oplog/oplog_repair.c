@@ -19,14 +19,17 @@ typedef struct {
     int64_t hidden_above; /* an unfinished push hides the log above this version (-1: none) */
 } log_ctx;
 
-#define say(c, kind, ...) oplog__fsck_say((c)->fn, (c)->payload, kind, __VA_ARGS__)
+#define say(c, kind, ...) pond_oplog__fsck_say((c)->fn, (c)->payload, kind, __VA_ARGS__)
 
 static const char *advice(const pond_delta_log_problem *p)
 {
     switch (p->kind) {
-    case POND_DELTA_LOG_CHECKPOINT: return "pond fsck --repair rewrites it from the JSON commits";
-    case POND_DELTA_LOG_LAST_CHECKPOINT: return "only a hint; pond fsck --repair rewrites it";
-    default: return "a commit cannot be rebuilt from the log: restore it from a backup";
+    case POND_DELTA_LOG_CHECKPOINT:
+        return "pond fsck --repair rewrites it from the JSON commits";
+    case POND_DELTA_LOG_LAST_CHECKPOINT:
+        return "only a hint; pond fsck --repair rewrites it";
+    default:
+        return "a commit cannot be rebuilt from the log: restore it from a backup";
     }
 }
 
@@ -34,14 +37,14 @@ static void on_log_problem(const pond_delta_log_problem *p, void *payload)
 {
     log_ctx *c = payload;
     /* the batch of a push cut by a power loss: its files above the gap are the intent's, and
-     * fsck reports them once as an unfinished push (oplog__intent_report), not as damage */
+     * fsck reports them once as an unfinished push (pond_oplog__intent_report), not as damage */
     if (c->hidden_above >= 0 && p->version > c->hidden_above)
         return;
     c->problems++;
     say(c, "corrupt", "_delta_log/%s: %s (%s)", p->file, p->problem, advice(p));
 }
 
-int oplog__fsck_log(int64_t *problems_out, oplog_be *ob, pond_fsck_fn fn, void *payload)
+int pond_oplog__fsck_log(int64_t *problems_out, oplog_be *ob, pond_fsck_fn fn, void *payload)
 {
     log_ctx c = {fn, payload, 0, -1};
     int n = 0;
@@ -123,7 +126,7 @@ int pond_oplog_repair(pond_repair_report *out, pond_backend *be, pond_fsck_fn fn
 {
     oplog_be *ob;
     memset(out, 0, sizeof *out);
-    int rc = oplog__of(&ob, be, "pond_oplog_repair");
+    int rc = pond_oplog__of(&ob, be, "pond_oplog_repair");
     if (rc < 0)
         return rc;
     if (ob->as_of >= 0)
@@ -168,7 +171,8 @@ int pond_oplog_repair(pond_repair_report *out, pond_backend *be, pond_fsck_fn fn
         /* point it at the newest checkpoint that reads (rewritten as it is), or make one */
         pond_delta_table *t = NULL;
         if ((rc = pond_delta_table_open(&t, ob->dir, NULL)) == 0) {
-            int64_t cp = pond_delta_table_checkpoint_version(t), latest = pond_delta_table_version(t);
+            int64_t cp = pond_delta_table_checkpoint_version(t),
+                    latest = pond_delta_table_version(t);
             if (cp >= 0) {
                 rc = rewrite_checkpoint(ob, cp);
             } else if (latest > 0) {

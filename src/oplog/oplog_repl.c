@@ -31,10 +31,19 @@ int pond_oplog_data_file_blobs(const void *bytes, size_t len, const char *name,
                                pond_oplog_blob_fn fn, void *payload)
 {
     POND_ASSERT_ARG(bytes && name && fn);
-    static const char *const cols[] = {"node_id", "file_type", "version",  "txn_seq",
-                                       "timestamp", "size",    "sha256",   "content",
-                                       "blob_root", "symlink_target", "min_event_time",
-                                       "max_event_time", "extended_attributes"};
+    static const char *const cols[] = {"node_id",
+                                       "file_type",
+                                       "version",
+                                       "txn_seq",
+                                       "timestamp",
+                                       "size",
+                                       "sha256",
+                                       "content",
+                                       "blob_root",
+                                       "symlink_target",
+                                       "min_event_time",
+                                       "max_event_time",
+                                       "extended_attributes"};
     pond_parquet_read_options po = POND_PARQUET_READ_OPTIONS_INIT;
     po.column_names = cols;
     po.n_column_names = (int)POND_ARRAY_LEN(cols);
@@ -54,11 +63,11 @@ int pond_oplog_data_file_blobs(const void *bytes, size_t len, const char *name,
             break;
         oplog_row *rows = NULL;
         size_t n = 0, cap = 0;
-        rc = oplog__decode(&rows, &n, &cap, &schema, &batch, &part, name);
+        rc = pond_oplog__decode(&rows, &n, &cap, &schema, &batch, &part, name);
         for (size_t i = 0; i < n; i++) {
             if (rc == 0 && rows[i].in_store)
                 rc = fn(&rows[i].rec->sha256, rows[i].rec->size, &rows[i].root, payload);
-            oplog__row_dispose(&rows[i]);
+            pond_oplog__row_dispose(&rows[i]);
         }
         pond_free(rows);
         pond_arrow_array_release(&batch);
@@ -86,8 +95,8 @@ static int file_action(const pond_delta_file_action *a, void *payload)
     return c->fn(a->add, a->decoded_path, a->size, has_sha ? &sha : NULL, c->payload);
 }
 
-int pond_oplog_commit_files(const char *text, size_t len, const char *name,
-                            pond_oplog_action_fn fn, void *payload)
+int pond_oplog_commit_files(const char *text, size_t len, const char *name, pond_oplog_action_fn fn,
+                            void *payload)
 {
     POND_ASSERT_ARG(text && name && fn);
     /* one action parsed at a time, with the log reader's bounds: a commit received from
@@ -299,8 +308,8 @@ static int keep_blob(const pond_hash *sha, int64_t size, const pond_hash *root, 
     return k->blob(sha, NULL, k->payload);
 }
 
-int oplog__lease_keep(oplog_be *ob, oplog_lease_keep_fn blob, oplog_lease_keep_fn file,
-                      void *payload)
+int pond_oplog__lease_keep(oplog_be *ob, oplog_lease_keep_fn blob, oplog_lease_keep_fn file,
+                           void *payload)
 {
     int64_t oldest;
     int rc = pond_oplog_lease_oldest(&oldest, ob->dir);

@@ -31,7 +31,7 @@ static int build_paths(oplog_idmap *paths, oplog_be *ob, const pond_node_id *dir
                        int depth, oplog_tree_problem_fn corrupt, void *payload)
 {
     ol_node *n = NULL;
-    int rc = oplog__find_node(&n, NULL, ob, dir);
+    int rc = pond_oplog__find_node(&n, NULL, ob, dir);
     if (rc < 0)
         return corrupt && rc != POND_ENOMEM ? 0 : rc; /* fsck has reported the partition */
     if (!n || !n->n || depth > 256)
@@ -39,7 +39,7 @@ static int build_paths(oplog_idmap *paths, oplog_be *ob, const pond_node_id *dir
     const pond_node_rec *r = n->rows[n->n - 1].rec;
     for (size_t i = 0; i < r->n_entries && rc == 0; i++) {
         const pond_dir_entry *e = &r->entries[i];
-        const char *first = oplog__idmap_get(paths, &e->id);
+        const char *first = pond_oplog__idmap_get(paths, &e->id);
         if (first && e->type != POND_ENTRY_DIRECTORY)
             continue; /* a file listed twice: its first path names it */
         char *child = pond__path_join(path, e->name);
@@ -66,7 +66,7 @@ static int build_paths(oplog_idmap *paths, oplog_be *ob, const pond_node_id *dir
             pond_free(child);
             continue;
         }
-        if ((rc = oplog__idmap_put(paths, &e->id, child)) < 0) {
+        if ((rc = pond_oplog__idmap_put(paths, &e->id, child)) < 0) {
             pond_free(child);
             return rc;
         }
@@ -76,26 +76,26 @@ static int build_paths(oplog_idmap *paths, oplog_be *ob, const pond_node_id *dir
     return rc;
 }
 
-int oplog__tree_paths(oplog_idmap *paths, oplog_be *ob, oplog_tree_problem_fn corrupt,
-                      void *payload)
+int pond_oplog__tree_paths(oplog_idmap *paths, oplog_be *ob, oplog_tree_problem_fn corrupt,
+                           void *payload)
 {
     pond_node_id root = pond_node_id_root();
     char *slash = pond_strdup("/");
     int rc;
-    if (!slash || (rc = oplog__idmap_put(paths, &root, slash)) < 0) {
+    if (!slash || (rc = pond_oplog__idmap_put(paths, &root, slash)) < 0) {
         pond_free(slash);
         return POND_ENOMEM;
     }
     return build_paths(paths, ob, &root, "/", 0, corrupt, payload);
 }
 
-char oplog__no_part;
+char pond_oplog__no_part;
 
 static int build_homes(oplog_idmap *homes, oplog_be *ob, const pond_node_id *dir, int depth,
                        bool tolerant)
 {
     ol_node *n = NULL;
-    int rc = oplog__find_node(&n, NULL, ob, dir);
+    int rc = pond_oplog__find_node(&n, NULL, ob, dir);
     if (rc < 0)
         return tolerant && rc != POND_ENOMEM ? 0 : rc; /* fsck has reported the partition */
     if (!n || !n->n || depth > 256)
@@ -103,29 +103,29 @@ static int build_homes(oplog_idmap *homes, oplog_be *ob, const pond_node_id *dir
     const pond_node_rec *r = n->rows[n->n - 1].rec;
     for (size_t i = 0; i < r->n_entries && rc == 0; i++) {
         const pond_dir_entry *e = &r->entries[i];
-        if (oplog__idmap_get(homes, &e->id))
+        if (pond_oplog__idmap_get(homes, &e->id))
             continue; /* listed twice (a damaged tree): the first listing counts */
         pond_node_id home = pond_dir_entry_home(r, e);
-        void *hp = oplog__idmap_get(&ob->parts, &home);
-        if ((rc = oplog__idmap_put(homes, &e->id, hp ? hp : OPLOG_NO_PART)) == 0 &&
+        void *hp = pond_oplog__idmap_get(&ob->parts, &home);
+        if ((rc = pond_oplog__idmap_put(homes, &e->id, hp ? hp : OPLOG_NO_PART)) == 0 &&
             e->type == POND_ENTRY_DIRECTORY)
             rc = build_homes(homes, ob, &e->id, depth + 1, tolerant);
     }
     return rc;
 }
 
-int oplog__tree_homes(oplog_idmap *homes, oplog_be *ob, bool tolerant)
+int pond_oplog__tree_homes(oplog_idmap *homes, oplog_be *ob, bool tolerant)
 {
     pond_node_id root = pond_node_id_root();
     return build_homes(homes, ob, &root, 0, tolerant);
 }
 
-void oplog__paths_dispose(oplog_idmap *paths)
+void pond_oplog__paths_dispose(oplog_idmap *paths)
 {
     for (size_t i = 0; i < paths->cap; i++)
         if (paths->vals && paths->vals[i])
             pond_free(paths->vals[i]);
-    oplog__idmap_dispose(paths);
+    pond_oplog__idmap_dispose(paths);
 }
 
 /* ---- every version, and when each node left the tree ----------------------------------------- */
@@ -167,7 +167,9 @@ static int rrow_id_version_cmp(const void *a, const void *b)
     int c = memcmp(&x->row->rec->id, &y->row->rec->id, sizeof(pond_node_id));
     if (c)
         return c;
-    return x->row->rec->version < y->row->rec->version ? -1 : x->row->rec->version > y->row->rec->version;
+    return x->row->rec->version < y->row->rec->version
+               ? -1
+               : x->row->rec->version > y->row->rec->version;
 }
 
 static int rrow_txn_cmp(const void *a, const void *b)
@@ -200,7 +202,7 @@ static int mark_removed(oplog_idmap *nodes, id_vec *stack, const pond_node_id *x
     int rc = iv_push(stack, x);
     while (rc == 0 && stack->n) {
         pond_node_id y = stack->v[--stack->n];
-        rnode *info = oplog__idmap_get(nodes, &y);
+        rnode *info = pond_oplog__idmap_get(nodes, &y);
         if (!info || info->rm_txn >= 0)
             continue;
         info->rm_txn = txn;
@@ -231,11 +233,10 @@ static int replay_removals(oplog_idmap *nodes, rrow *rows, size_t n)
         gone.n = came.n = 0;
         for (; i < nd && dirs[i]->row->rec->txn_seq == txn && rc == 0; i++) {
             const pond_node_rec *r = dirs[i]->row->rec;
-            rnode *info = oplog__idmap_get(nodes, &r->id);
+            rnode *info = pond_oplog__idmap_get(nodes, &r->id);
             if (!info)
                 continue;
-            if ((rc = listing_ids(&before, info->listing)) < 0 ||
-                (rc = listing_ids(&after, r)) < 0)
+            if ((rc = listing_ids(&before, info->listing)) < 0 || (rc = listing_ids(&after, r)) < 0)
                 break;
             info->listing = r;
             size_t a = 0, b = 0;
@@ -313,7 +314,8 @@ static int series_replaced(range_vec *out, const rrow *rows, size_t a, size_t b)
         json_int_t by = json_integer_value(json_array_get(e, 0));
         json_int_t lo = json_integer_value(json_array_get(e, 1));
         json_int_t hi = json_integer_value(json_array_get(e, 2));
-        const pond_node_rec *r = lo >= 1 && hi >= lo && by > hi ? version_row(rows, a, b, by) : NULL;
+        const pond_node_rec *r =
+            lo >= 1 && hi >= lo && by > hi ? version_row(rows, a, b, by) : NULL;
         if (!r || r->size <= 0)
             continue;
         if (out->n == out->cap) {
@@ -430,30 +432,48 @@ static int retention_commit(oplog_be *ob, cp_vec *cps, oplog_strs *removed, int6
         rc = pond_error_set(POND_ECONFLICT, D, "pond '%s' changed during gc", ob->dir);
     if (rc == 0)
         rc = pond_delta_actions_new(&acts);
-    int format = oplog__commit_format(ob, NULL, 0, true);
+    int format = pond_oplog__commit_format(ob, NULL, 0, true);
     for (size_t k = 0; k < cps->n && rc == 0; k++) {
         commit_part *cp = &cps->v[k];
         cp->format = format;
         qsort(cp->rows, cp->n, sizeof *cp->rows, row_txn_cmp);
-        if ((rc = oplog__write_part_file(ob, cp, cp->rows[cp->n - 1].rec->txn_seq, true)) < 0)
+        if ((rc = pond_oplog__write_part_file(ob, cp, cp->rows[cp->n - 1].rec->txn_seq, true)) < 0)
             break;
         char id[POND_NODE_ID_STRLEN + 1], hex[65];
         pond_node_id_format(id, &cp->part);
         pond_delta_kv pv = {"part_id", id}, tag;
         pond_buf_clear(&stats);
-        if ((rc = oplog__stats_json(&stats, cp)) < 0)
+        if ((rc = pond_oplog__stats_json(&stats, cp)) < 0)
             break;
-        oplog__sha_tag(hex, &tag, cp);
-        pond_delta_file_desc f = {POND_DELTA_FILE_DESC_VERSION, cp->path, &pv, 1, cp->size,
-                                  now / 1000, 0, true, stats.ptr, &tag, 1};
+        pond_oplog__sha_tag(hex, &tag, cp);
+        pond_delta_file_desc f = {POND_DELTA_FILE_DESC_VERSION,
+                                  cp->path,
+                                  &pv,
+                                  1,
+                                  cp->size,
+                                  now / 1000,
+                                  0,
+                                  true,
+                                  stats.ptr,
+                                  &tag,
+                                  1};
         rc = pond_delta_actions_add(acts, &f);
     }
     for (size_t i = 0; i < removed->n && rc == 0; i++) {
         char id[POND_NODE_ID_STRLEN + 1] = {0};
         memcpy(id, removed->v[i] + 8, POND_NODE_ID_STRLEN); /* part_id=<uuid>/... */
         pond_delta_kv pv = {"part_id", id};
-        pond_delta_file_desc f = {POND_DELTA_FILE_DESC_VERSION, removed->v[i], &pv, 1, -1,
-                                  0, now / 1000, true, NULL, NULL, 0};
+        pond_delta_file_desc f = {POND_DELTA_FILE_DESC_VERSION,
+                                  removed->v[i],
+                                  &pv,
+                                  1,
+                                  -1,
+                                  0,
+                                  now / 1000,
+                                  true,
+                                  NULL,
+                                  NULL,
+                                  0};
         rc = pond_delta_actions_remove(acts, &f);
     }
     if (rc == 0) {
@@ -466,7 +486,7 @@ static int retention_commit(oplog_be *ob, cp_vec *cps, oplog_strs *removed, int6
                                           md->name,
                                           md->description,
                                           format == ob->format ? md->schema_string
-                                                               : oplog__schema_string(format),
+                                                               : pond_oplog__schema_string(format),
                                           md->partition_columns,
                                           md->n_partition_columns,
                                           cfg,
@@ -503,7 +523,7 @@ static int retention_commit(oplog_be *ob, cp_vec *cps, oplog_strs *removed, int6
 
 /* ---- the policy -------------------------------------------------------------------------------- */
 
-int oplog__retain(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opts)
+int pond_oplog__retain(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opts)
 {
     bool by_versions = opts->keep_versions > 0, by_age = opts->keep_age_us >= 0;
     if (!by_versions && !by_age)
@@ -511,8 +531,8 @@ int oplog__retain(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opts
     int rc = 0;
     /* every version of every node, with every directory listing: the replay needs them all */
     FOREACH_PART(ob, p)
-    if (rc == 0 && (rc = oplog__part_load(ob, p)) == 0)
-        rc = oplog__part_load_all_entries(ob, p);
+    if (rc == 0 && (rc = pond_oplog__part_load(ob, p)) == 0)
+        rc = pond_oplog__part_load_all_entries(ob, p);
     if (rc < 0)
         return rc;
     oplog_idmap live = {0}, nodes = {0}, homes = {0};
@@ -522,8 +542,8 @@ int oplog__retain(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opts
     oplog_strs removed = {0};
     range_vec ranges = {0};
     size_t n = 0, cap = 0, n_nodes = 0;
-    if ((rc = oplog__tree_paths(&live, ob, NULL, NULL)) < 0 ||
-        (rc = oplog__tree_homes(&homes, ob, false)) < 0)
+    if ((rc = pond_oplog__tree_paths(&live, ob, NULL, NULL)) < 0 ||
+        (rc = pond_oplog__tree_homes(&homes, ob, false)) < 0)
         goto done;
     FOREACH_PART(ob, p)
     FOREACH_NODE(p, nd)
@@ -555,7 +575,7 @@ int oplog__retain(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opts
         if (i && !memcmp(&rows[i].row->rec->id, &rows[i - 1].row->rec->id, sizeof(pond_node_id)))
             continue;
         info[k].rm_txn = info[k].rm_ts = -1;
-        rc = oplog__idmap_put(&nodes, &rows[i].row->rec->id, &info[k++]);
+        rc = pond_oplog__idmap_put(&nodes, &rows[i].row->rec->id, &info[k++]);
     }
     if (rc < 0 || (rc = replay_removals(&nodes, rows, n)) < 0)
         goto done;
@@ -568,12 +588,12 @@ int oplog__retain(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opts
         while (b < n && !memcmp(&rows[b].row->rec->id, &rows[a].row->rec->id, sizeof(pond_node_id)))
             b++;
         const pond_node_rec *newest = rows[b - 1].row->rec;
-        bool is_live = oplog__idmap_get(&live, &newest->id) != NULL;
+        bool is_live = pond_oplog__idmap_get(&live, &newest->id) != NULL;
         bool series = newest->type == POND_ENTRY_FILE_SERIES;
-        const rnode *ni = oplog__idmap_get(&nodes, &newest->id);
+        const rnode *ni = pond_oplog__idmap_get(&nodes, &newest->id);
         /* a live node's versions outside the partition its listing names (a format-1 move
          * stranded them): never read, never deleted (docs/format.md, "Format 2") */
-        const ol_part *home = is_live ? oplog__idmap_get(&homes, &newest->id) : NULL;
+        const ol_part *home = is_live ? pond_oplog__idmap_get(&homes, &newest->id) : NULL;
         if (is_live && series && (rc = series_replaced(&ranges, rows, a, b)) < 0)
             goto done;
         for (size_t i = a; i < b; i++) {
@@ -634,7 +654,7 @@ int oplog__retain(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opts
             if (!dirty)
                 continue;
             touched = true;
-            if ((rc = oplog__strs_add(&removed, p->files[f].path)) < 0)
+            if ((rc = pond_oplog__strs_add(&removed, p->files[f].path)) < 0)
                 break;
             commit_part *cp = NULL;
             if ((rc = cp_push(&cp, &cps)) < 0)
@@ -658,22 +678,22 @@ int oplog__retain(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opts
         out->commit_version = version;
         out->oldest_complete = oldest;
         /* rows are read again lazily from the new files */
-        rc = oplog__load_index(ob, -1);
+        rc = pond_oplog__load_index(ob, -1);
     }
 done:
     for (size_t k = 0; k < cps.n; k++) {
         for (size_t i = 0; i < cps.v[k].n; i++)
-            oplog__row_dispose(&cps.v[k].rows[i]);
+            pond_oplog__row_dispose(&cps.v[k].rows[i]);
         pond_free(cps.v[k].rows);
         pond_free(cps.v[k].path);
     }
     pond_free(cps.v);
-    oplog__strs_dispose(&removed);
+    pond_oplog__strs_dispose(&removed);
     pond_free(ranges.v);
     pond_free(rows);
     pond_free(info);
-    oplog__idmap_dispose(&nodes);
-    oplog__idmap_dispose(&homes);
-    oplog__paths_dispose(&live);
+    pond_oplog__idmap_dispose(&nodes);
+    pond_oplog__idmap_dispose(&homes);
+    pond_oplog__paths_dispose(&live);
     return rc;
 }

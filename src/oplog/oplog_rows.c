@@ -34,18 +34,27 @@
 static const char SCHEMA_1[] = SCHEMA_HEAD SCHEMA_TAIL;
 static const char SCHEMA_2[] = SCHEMA_HEAD SCHEMA_PART_ID SCHEMA_TAIL;
 
-const char *oplog__schema_string(int format) { return format >= 2 ? SCHEMA_2 : SCHEMA_1; }
+const char *pond_oplog__schema_string(int format) { return format >= 2 ? SCHEMA_2 : SCHEMA_1; }
 
 static const struct {
     const char *name;
     const char *format;
     bool nullable;
 } COLS[OL_NCOLS] = {
-    {"node_id", "u", false},       {"file_type", "u", false},      {"version", "l", false},
-    {"txn_seq", "l", false},       {"timestamp", "tsu:UTC", false}, {"size", "l", false},
-    {"sha256", "u", true},         {"content", "z", true},         {"blob_root", "u", true},
-    {"symlink_target", "u", true}, {"min_event_time", "l", true},  {"max_event_time", "l", true},
-    {"extended_attributes", "u", true}, {"entries", "+l", true},
+    {"node_id", "u", false},
+    {"file_type", "u", false},
+    {"version", "l", false},
+    {"txn_seq", "l", false},
+    {"timestamp", "tsu:UTC", false},
+    {"size", "l", false},
+    {"sha256", "u", true},
+    {"content", "z", true},
+    {"blob_root", "u", true},
+    {"symlink_target", "u", true},
+    {"min_event_time", "l", true},
+    {"max_event_time", "l", true},
+    {"extended_attributes", "u", true},
+    {"entries", "+l", true},
 };
 
 /* Fields of a listing entry; format 2 appended part_id (nullable). */
@@ -54,7 +63,7 @@ static const char *const ENTRY_FIELDS[EF_N] = {"name", "node_id", "file_type", "
 
 static int entry_fields(int format) { return format >= 2 ? EF_N : EF_PART_ID; }
 
-int oplog__arrow_schema(struct ArrowSchema *out, int format)
+int pond_oplog__arrow_schema(struct ArrowSchema *out, int format)
 {
     int nf = entry_fields(format);
     int rc = pond_arrow_schema_init(out, "+s", "", 0, OL_NCOLS);
@@ -202,7 +211,7 @@ fail:
     return rc;
 }
 
-int oplog__encode(struct ArrowArray *out, const oplog_row *rows, size_t n, int format)
+int pond_oplog__encode(struct ArrowArray *out, const oplog_row *rows, size_t n, int format)
 {
     pond_arrow_builder *b[OL_NCOLS] = {0};
     int rc = pond_arrow_array_init(out, (int64_t)n, 0, 1, OL_NCOLS);
@@ -238,13 +247,13 @@ int oplog__encode(struct ArrowArray *out, const oplog_row *rows, size_t n, int f
             rc = append_str(b[OL_SYMLINK_TARGET],
                             r->type == POND_ENTRY_SYMLINK ? r->symlink_target : NULL);
         if (rc == 0)
-            rc = r->has_event_time ? pond_arrow_builder_append_int(b[OL_MIN_EVENT_TIME],
-                                                                   r->min_event_time_us)
-                                   : pond_arrow_builder_append_null(b[OL_MIN_EVENT_TIME]);
+            rc = r->has_event_time
+                     ? pond_arrow_builder_append_int(b[OL_MIN_EVENT_TIME], r->min_event_time_us)
+                     : pond_arrow_builder_append_null(b[OL_MIN_EVENT_TIME]);
         if (rc == 0)
-            rc = r->has_event_time ? pond_arrow_builder_append_int(b[OL_MAX_EVENT_TIME],
-                                                                   r->max_event_time_us)
-                                   : pond_arrow_builder_append_null(b[OL_MAX_EVENT_TIME]);
+            rc = r->has_event_time
+                     ? pond_arrow_builder_append_int(b[OL_MAX_EVENT_TIME], r->max_event_time_us)
+                     : pond_arrow_builder_append_null(b[OL_MAX_EVENT_TIME]);
         if (rc == 0)
             rc = append_str(b[OL_XATTRS], r->xattrs_json);
     }
@@ -394,8 +403,7 @@ static int decode_entries(pond_node_rec *r, const struct ArrowSchema *schema,
         if (at[f] < 0)
             return bad(file, i, "entries element has no name, node_id or file_type");
         k[f].a = st->children[at[f]];
-        if (pond_arrow_format_parse(&k[f].f, ss->children[at[f]]->format) < 0 ||
-            !is_bytes(&k[f].f))
+        if (pond_arrow_format_parse(&k[f].f, ss->children[at[f]]->format) < 0 || !is_bytes(&k[f].f))
             return bad(file, i, "entries field has the wrong type");
     }
     bool has_part = at[EF_PART_ID] >= 0;
@@ -472,14 +480,14 @@ static int decode_entries(pond_node_rec *r, const struct ArrowSchema *schema,
     return 0;
 }
 
-void oplog__row_dispose(oplog_row *row)
+void pond_oplog__row_dispose(oplog_row *row)
 {
     pond_node_rec_unref(row->rec);
     row->rec = NULL;
 }
 
-int oplog__decode(oplog_row **rows, size_t *n, size_t *cap, const struct ArrowSchema *schema,
-                  const struct ArrowArray *batch, const pond_node_id *part, const char *file)
+int pond_oplog__decode(oplog_row **rows, size_t *n, size_t *cap, const struct ArrowSchema *schema,
+                       const struct ArrowArray *batch, const pond_node_id *part, const char *file)
 {
     col c[OL_NCOLS];
     int idx[OL_NCOLS];
@@ -564,8 +572,7 @@ int oplog__decode(oplog_row **rows, size_t *n, size_t *cap, const struct ArrowSc
         } else if (r->type == POND_ENTRY_DIRECTORY) {
             if (is_null(&c[OL_ENTRIES], i))
                 return bad(file, i, "directory without entries");
-            if ((rc = decode_entries(r, entries_schema, c[OL_ENTRIES].a, i, file, NULL, NULL)) <
-                0)
+            if ((rc = decode_entries(r, entries_schema, c[OL_ENTRIES].a, i, file, NULL, NULL)) < 0)
                 return rc;
         } else if (r->type == POND_ENTRY_SYMLINK) {
             if (is_null(&c[OL_SYMLINK_TARGET], i))
@@ -619,7 +626,7 @@ static size_t id_hash(const pond_node_id *id)
     return (size_t)h;
 }
 
-void *oplog__idmap_get(const oplog_idmap *m, const pond_node_id *id)
+void *pond_oplog__idmap_get(const oplog_idmap *m, const pond_node_id *id)
 {
     if (!m->cap)
         return NULL;
@@ -658,7 +665,7 @@ static int grow(oplog_idmap *m)
     return 0;
 }
 
-int oplog__idmap_put(oplog_idmap *m, const pond_node_id *id, void *val)
+int pond_oplog__idmap_put(oplog_idmap *m, const pond_node_id *id, void *val)
 {
     if ((m->n + 1) * 4 > m->cap * 3) {
         int rc = grow(m);
@@ -675,15 +682,15 @@ int oplog__idmap_put(oplog_idmap *m, const pond_node_id *id, void *val)
     return 0;
 }
 
-void oplog__idmap_dispose(oplog_idmap *m)
+void pond_oplog__idmap_dispose(oplog_idmap *m)
 {
     pond_free(m->keys);
     pond_free(m->vals);
     memset(m, 0, sizeof *m);
 }
 
-int oplog__decode_entries_for(pond_node_rec *rec, const struct ArrowSchema *schema,
-                              const struct ArrowArray *batch, const char *file)
+int pond_oplog__decode_entries_for(pond_node_rec *rec, const struct ArrowSchema *schema,
+                                   const struct ArrowArray *batch, const char *file)
 {
     int in = -1, iv = -1, ie = -1;
     for (int64_t k = 0; k < schema->n_children; k++) {
@@ -716,8 +723,8 @@ int oplog__decode_entries_for(pond_node_rec *rec, const struct ArrowSchema *sche
         col ce = {batch->children[ie], {0}};
         if (is_null(&ce, i))
             return bad(file, i, "directory without entries");
-        int rc = decode_entries(rec, schema->children[ie], batch->children[ie], i, file, NULL,
-                                NULL);
+        int rc =
+            decode_entries(rec, schema->children[ie], batch->children[ie], i, file, NULL, NULL);
         return rc < 0 ? rc : 1;
     }
     return 0;
@@ -736,9 +743,9 @@ static void count_problem(const char *problem, void *payload)
     c->fn(problem, c->payload);
 }
 
-int oplog__check_listings(int *n_out, const struct ArrowSchema *schema,
-                          const struct ArrowArray *batch, const char *file, oplog_listing_fn fn,
-                          void *payload)
+int pond_oplog__check_listings(int *n_out, const struct ArrowSchema *schema,
+                               const struct ArrowArray *batch, const char *file,
+                               oplog_listing_fn fn, void *payload)
 {
     *n_out = 0;
     int in = -1, iv = -1, it = -1, ie = -1;

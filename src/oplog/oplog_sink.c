@@ -29,8 +29,8 @@ static int store_blob(pond_cas_ref *ref, oplog_be *ob, pond_blob *blob)
         size_t n = 0;
         rc = pond_blob_pread(blob, buf, (size_t)POND_MIN((int64_t)(1 << 20), size - off), off, &n);
         if (rc == 0 && n == 0)
-            rc = pond_error_set(POND_EIO, D, "content ended at %lld of %lld bytes",
-                                (long long)off, (long long)size);
+            rc = pond_error_set(POND_EIO, D, "content ended at %lld of %lld bytes", (long long)off,
+                                (long long)size);
         if (rc == 0)
             rc = pond_cas_writer_write(w, buf, n);
         off += (int64_t)n;
@@ -54,11 +54,11 @@ static int store_blob(pond_cas_ref *ref, oplog_be *ob, pond_blob *blob)
 
 /* What a finished sink leaves: a published blob, readable (verified) before it is committed. */
 typedef struct {
-    char *pond_dir;       /* the pond whose store holds it: commit recognises its own blobs */
-    pond_cas *cas;        /* its own handle on the store: the blob may outlive the backend */
+    char *pond_dir; /* the pond whose store holds it: commit recognises its own blobs */
+    pond_cas *cas;  /* its own handle on the store: the blob may outlive the backend */
     pond_cas_ref ref;
-    pthread_mutex_t mu;   /* blobs are read from any thread */
-    pond_cas_reader *rd;  /* opened at the first read */
+    pthread_mutex_t mu;  /* blobs are read from any thread */
+    pond_cas_reader *rd; /* opened at the first read */
 } sink_blob;
 
 static int sink_blob_pread(void *impl, void *buf, size_t len, int64_t off, size_t *n_out)
@@ -121,7 +121,7 @@ static void sink_free(pond_content_sink *s)
     pond_free(os);
 }
 
-int oplog__open_sink(pond_content_sink **out, pond_backend *be, pond_entry_type type)
+int pond_oplog__open_sink(pond_content_sink **out, pond_backend *be, pond_entry_type type)
 {
     oplog_be *ob = (oplog_be *)be;
     *out = NULL;
@@ -158,7 +158,7 @@ int oplog__open_sink(pond_content_sink **out, pond_backend *be, pond_entry_type 
 /* Large content for a row: a blob this pond's sink already stored is only recorded (checked
  * to be still there, refreshed against gc when it is older than SINK_REFRESH_US); anything
  * else is streamed into the store. */
-int oplog__store_content(pond_cas_ref *ref, oplog_be *ob, const pond_node_rec *r)
+int pond_oplog__store_content(pond_cas_ref *ref, oplog_be *ob, const pond_node_rec *r)
 {
     const sink_blob *sb = pond_blob_source(r->content, &SINK_BLOB_OPS);
     if (!sb || strcmp(sb->pond_dir, ob->dir) != 0)
@@ -171,8 +171,8 @@ int oplog__store_content(pond_cas_ref *ref, oplog_be *ob, const pond_node_rec *r
     if (pond__os_lstat(path, &st) != 0 || !S_ISREG(st.st_mode) ||
         (int64_t)st.st_size != sb->ref.size) {
         rc = POND_ENOTFOUND;
-    } else if (pond__now_us() - ((int64_t)st.st_mtim.tv_sec * 1000000 +
-                                 st.st_mtim.tv_nsec / 1000) > SINK_REFRESH_US) {
+    } else if (pond__now_us() - ((int64_t)st.st_mtim.tv_sec * 1000000 + st.st_mtim.tv_nsec / 1000) >
+               SINK_REFRESH_US) {
         rc = pond_cas_reuse(ref, ob->cas, &sb->ref.sha256, sb->ref.size);
     } else {
         *ref = sb->ref;

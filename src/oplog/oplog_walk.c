@@ -25,9 +25,9 @@ static bool lower_hex(const char *s, size_t n)
     return true;
 }
 
-bool oplog__is_data_file_name(const char *name)
+bool pond_oplog__is_data_file_name(const char *name)
 {
-    /* <txn:020>-<8 hex>.parquet or <txn:020>-<8 hex>-l<N>.parquet (oplog__write_part_file) */
+    /* <txn:020>-<8 hex>.parquet or <txn:020>-<8 hex>-l<N>.parquet (pond_oplog__write_part_file) */
     size_t n = strlen(name);
     if (n < 37 || !digits(name, 20) || name[20] != '-' || !lower_hex(name + 21, 8))
         return false;
@@ -112,7 +112,7 @@ static int walk_part(walk_ctx *c, pond_dir *root, const char *dname)
     while ((rc = pond__dir_next(&de, d, D)) == 0) {
         char rel[600];
         snprintf(rel, sizeof rel, "%.300s/%.250s", dname, de.name);
-        bool ours = oplog__is_data_file_name(de.name);
+        bool ours = pond_oplog__is_data_file_name(de.name);
         if (ours && S_ISREG(de.st.st_mode))
             rc = report(c, OPLOG_WALK_DATA, false, rel, &de.st, d, de.name);
         else
@@ -193,7 +193,7 @@ static int walk_host(walk_ctx *c, pond_dir *root)
     return rc == POND_ITEROVER ? 0 : rc;
 }
 
-int oplog__walk(oplog_be *ob, oplog_walk_fn fn, void *payload)
+int pond_oplog__walk(oplog_be *ob, oplog_walk_fn fn, void *payload)
 {
     walk_ctx c = {fn, payload};
     pond_dir *root = NULL;
@@ -235,12 +235,13 @@ int oplog__walk(oplog_be *ob, oplog_walk_fn fn, void *payload)
     return rc == POND_ITEROVER ? 0 : rc;
 }
 
-void oplog__describe_foreign(char *out, size_t cap, const oplog_walk_entry *e)
+void pond_oplog__describe_foreign(char *out, size_t cap, const oplog_walk_entry *e)
 {
     const char *kind = pond__file_kind(e->st->st_mode);
     if (e->misplaced)
-        snprintf(out, cap, "%s is %s where pond keeps its own %s: pond never follows or "
-                           "removes it",
+        snprintf(out, cap,
+                 "%s is %s where pond keeps its own %s: pond never follows or "
+                 "removes it",
                  e->rel, kind, e->expect_dir ? "directory" : "file");
     else
         snprintf(out, cap, "%s is %s that is not pond's: left alone", e->rel, kind);

@@ -16,8 +16,8 @@
 #include <math.h>
 #include <string.h>
 
-#define CHUNK 4096   /* values converted per step */
-#define SLICE 8192   /* levels fed per step (extended to a row boundary) */
+#define CHUNK 4096             /* values converted per step */
+#define SLICE 8192             /* levels fed per step (extended to a row boundary) */
 #define PAGE_MAX_LEVELS 131072 /* bounds a page's level and index buffers */
 /* A step (one batch slice, or closing a row group) is split across columns on the pool only
  * when it holds at least this much input: waking a worker costs more than a small step, and
@@ -82,8 +82,8 @@ typedef struct {
     pqw_codec *codec;
     pqw_shred shred;
     pond_buf scratch, cbuf, hdr, tmpb;
-    uint64_t *tmp;               /* CHUNK converted fixed values */
-    const uint8_t **tptr;        /* CHUNK binary value pointers */
+    uint64_t *tmp;        /* CHUNK converted fixed values */
+    const uint8_t **tptr; /* CHUNK binary value pointers */
     uint32_t *tlen;
 } pqw_ctx;
 
@@ -96,22 +96,22 @@ struct pond_parquet_writer {
     struct ArrowSchema aschema; /* copy, for validating batches */
     pqw_col *cols;
     int codec_id;
-    int threads;                 /* asked for (>= 1) */
-    pqw_ctx *ctx;                /* one per thread: [0] from writer_new, the rest with the pool */
-    int n_ctx;                   /* contexts ready */
-    pond_pool *pool;             /* started at the first step worth splitting */
+    int threads;     /* asked for (>= 1) */
+    pqw_ctx *ctx;    /* one per thread: [0] from writer_new, the rest with the pool */
+    int n_ctx;       /* contexts ready */
+    pond_pool *pool; /* started at the first step worth splitting */
     bool pool_tried;
     /* the parallel step in progress */
     const struct ArrowArray *step_batch;
     int64_t step_row, step_n;
     int64_t parallel_steps;
-    int64_t pos;                 /* bytes written to the sink */
+    int64_t pos; /* bytes written to the sink */
     int64_t rows_total, rg_rows;
-    int64_t row_bytes_est;       /* buffered bytes per row in the current row group */
+    int64_t row_bytes_est; /* buffered bytes per row in the current row group */
     pqw_rg_meta *rgs;
     size_t n_rgs, cap_rgs;
-    pond_buf stat_bytes;         /* footer min/max values */
-    pond_buf ci_buf, oi_buf;     /* column indexes, offset indexes (written at finish) */
+    pond_buf stat_bytes;     /* footer min/max values */
+    pond_buf ci_buf, oi_buf; /* column indexes, offset indexes (written at finish) */
     int err;
     bool finished;
 };
@@ -150,7 +150,8 @@ static inline int64_t vpos(const pqw_shred *s, size_t i)
 }
 
 /* Physical bits of values [from, from+n) of the shred (fixed-width kinds). */
-static int convert_fixed(uint64_t *out, const pqw_leaf *l, const pqw_shred *s, size_t from, size_t n)
+static int convert_fixed(uint64_t *out, const pqw_leaf *l, const pqw_shred *s, size_t from,
+                         size_t n)
 {
     const struct ArrowArray *a = s->leaf;
     const void *buf = a->buffers[1];
@@ -167,9 +168,16 @@ static int convert_fixed(uint64_t *out, const pqw_leaf *l, const pqw_shred *s, s
         for (size_t i = 0; i < n; i++) {
             int64_t p = vpos(s, from + i), x;
             switch (l->src_width) {
-            case 1: x = l->src_signed ? ((const int8_t *)buf)[p] : ((const uint8_t *)buf)[p]; break;
-            case 2: x = l->src_signed ? ((const int16_t *)buf)[p] : ((const uint16_t *)buf)[p]; break;
-            default: x = l->src_signed ? (int64_t)((const int32_t *)buf)[p] : (int64_t)((const uint32_t *)buf)[p]; break;
+            case 1:
+                x = l->src_signed ? ((const int8_t *)buf)[p] : ((const uint8_t *)buf)[p];
+                break;
+            case 2:
+                x = l->src_signed ? ((const int16_t *)buf)[p] : ((const uint16_t *)buf)[p];
+                break;
+            default:
+                x = l->src_signed ? (int64_t)((const int32_t *)buf)[p]
+                                  : (int64_t)((const uint32_t *)buf)[p];
+                break;
             }
             if (l->mul != 1) {
                 x *= l->mul; /* time32[s]: |x| < 2^31, no int64 overflow */
@@ -341,7 +349,8 @@ static int emit_page(const pond_parquet_writer *w, pqw_ctx *x, pond_buf *dst, pq
     int rc;
     const pond_buf *body = &x->scratch;
     if (w->codec_id != PQ_CODEC_UNCOMPRESSED) {
-        if ((rc = pond_pqw__codec_compress(x->codec, &x->cbuf, x->scratch.ptr, x->scratch.size)) < 0)
+        if ((rc = pond_pqw__codec_compress(x->codec, &x->cbuf, x->scratch.ptr, x->scratch.size)) <
+            0)
             return rc;
         body = &x->cbuf;
     }
@@ -355,11 +364,12 @@ static int emit_page(const pond_parquet_writer *w, pqw_ctx *x, pond_buf *dst, pq
     }
     pq_tenc e;
     x->hdr.size = 0;
-    pq_tenc_init(&e, &x->hdr);
-    pq_encode_page_header(&e, h);
+    pond_pq_tenc_init(&e, &x->hdr);
+    pond_pq_encode_page_header(&e, h);
     if (e.rc < 0)
         return e.rc;
-    if ((rc = pond_pqw__put(dst, x->hdr.ptr, x->hdr.size)) < 0 || (rc = pond_pqw__put(dst, body->ptr, body->size)) < 0)
+    if ((rc = pond_pqw__put(dst, x->hdr.ptr, x->hdr.size)) < 0 ||
+        (rc = pond_pqw__put(dst, body->ptr, body->size)) < 0)
         return rc;
     *size_out = (int32_t)(x->hdr.size + body->size);
     return 0;
@@ -458,7 +468,8 @@ static int dict_to_plain(pqw_ctx *x, pqw_col *c)
         return rc;
     for (size_t i = 0; i < c->p_values; i++) {
         if (d->keyed) {
-            if ((rc = pond_pqw__put(out, d->plain.ptr + (size_t)idx[i] * (size_t)d->width, (size_t)d->width)) < 0)
+            if ((rc = pond_pqw__put(out, d->plain.ptr + (size_t)idx[i] * (size_t)d->width,
+                                    (size_t)d->width)) < 0)
                 return rc;
         } else if (d->width > 0) {
             if ((rc = pond_pqw__put(out, d->plain.ptr + d->offs[idx[i]], (size_t)d->width)) < 0)
@@ -542,7 +553,7 @@ static int append_values(const pond_parquet_writer *w, pqw_ctx *x, pqw_col *c, c
             if (w->opts.statistics || w->opts.page_index)
                 for (size_t i = 0; i < k; i++)
                     if ((rc = pond_pqw__stats_bytes(&c->pst, l, x->tptr[i], x->tlen[i],
-                                          w->opts.max_statistics_bytes)) < 0)
+                                                    w->opts.max_statistics_bytes)) < 0)
                         return rc;
             size_t pre = l->phys == PQ_BYTE_ARRAY ? 4 : 0;
             if (c->page_is_dict) {
@@ -550,7 +561,8 @@ static int append_values(const pond_parquet_writer *w, pqw_ctx *x, pqw_col *c, c
                     return rc;
                 uint32_t *ix = (uint32_t *)(c->pvals.ptr + c->pvals.size);
                 for (size_t i = 0; i < k; i++) {
-                    if ((rc = pond_pqw__dict_put_bytes(&c->dict, x->tptr[i], x->tlen[i], &ix[i])) < 0)
+                    if ((rc = pond_pqw__dict_put_bytes(&c->dict, x->tptr[i], x->tlen[i], &ix[i])) <
+                        0)
                         return rc;
                     c->p_plain_bytes += pre + x->tlen[i];
                 }
@@ -599,10 +611,10 @@ static int feed(const pond_parquet_writer *w, pqw_ctx *x, pqw_col *c, const pqw_
     while (lv < s->n_levels) {
         /* Slice so that a page ends close to its target size. */
         size_t per = c->page_is_dict && c->dict_mode != DICT_TRIAL ? 1
-                     : width > 1    ? (size_t)width
-                     : l->vkind == PQW_V_BOOL ? 1
-                     : c->p_values ? c->pvals.size / c->p_values + 1
-                                   : 16;
+                     : width > 1                                   ? (size_t)width
+                     : l->vkind == PQW_V_BOOL                      ? 1
+                     : c->p_values                                 ? c->pvals.size / c->p_values + 1
+                                                                   : 16;
         size_t est = page_estimate(c), slice = SLICE;
         if (est < w->opts.page_bytes && (w->opts.page_bytes - est) / per + 1 < slice)
             slice = (w->opts.page_bytes - est) / per + 1;
@@ -892,8 +904,10 @@ static int flush_row_group(pond_parquet_writer *w)
                             memcpy(&y, maxs[p].ptr, maxs[p].len);
                             b = pond_pqw__cmp_num(l, x, y);
                         } else {
-                            a = pond_pqw__cmp_bytes(l, mins[prev].ptr, mins[prev].len, mins[p].ptr, mins[p].len);
-                            b = pond_pqw__cmp_bytes(l, maxs[prev].ptr, maxs[prev].len, maxs[p].ptr, maxs[p].len);
+                            a = pond_pqw__cmp_bytes(l, mins[prev].ptr, mins[prev].len, mins[p].ptr,
+                                                    mins[p].len);
+                            b = pond_pqw__cmp_bytes(l, maxs[prev].ptr, maxs[prev].len, maxs[p].ptr,
+                                                    maxs[p].len);
                         }
                         if (a > 0 || b > 0)
                             asc = 0;
@@ -913,8 +927,8 @@ static int flush_row_group(pond_parquet_writer *w)
                 ci.null_counts = ncount;
                 pq_tenc e;
                 size_t at = w->ci_buf.size;
-                pq_tenc_init(&e, &w->ci_buf);
-                pq_encode_column_index(&e, &ci);
+                pond_pq_tenc_init(&e, &w->ci_buf);
+                pond_pq_encode_column_index(&e, &ci);
                 rc = e.rc;
                 m->ci_off = (int64_t)at;
                 m->ci_len = (int32_t)(w->ci_buf.size - at);
@@ -923,8 +937,8 @@ static int flush_row_group(pond_parquet_writer *w)
                 pq_offset_index oi = {(uint32_t)np, locs};
                 pq_tenc e;
                 size_t at = w->oi_buf.size;
-                pq_tenc_init(&e, &w->oi_buf);
-                pq_encode_offset_index(&e, &oi);
+                pond_pq_tenc_init(&e, &w->oi_buf);
+                pond_pq_encode_offset_index(&e, &oi);
                 rc = e.rc;
                 m->oi_off = (int64_t)at;
                 m->oi_len = (int32_t)(w->oi_buf.size - at);
@@ -963,7 +977,8 @@ static size_t buffered_bytes(const pond_parquet_writer *w)
 /* ---------------------------------------------------------------- public API */
 
 int pond_parquet_writer_new(pond_parquet_writer **out, const pond_parquet_sink *sink,
-                            const struct ArrowSchema *schema, const pond_parquet_writer_options *opts)
+                            const struct ArrowSchema *schema,
+                            const pond_parquet_writer_options *opts)
 {
     static const pond_parquet_writer_options defaults = POND_PARQUET_WRITER_OPTIONS_INIT;
     int rc;
@@ -1036,8 +1051,8 @@ int pond_parquet_writer_new(pond_parquet_writer **out, const pond_parquet_sink *
         c->leaf = &w->schema.leaves[i];
         int width = c->leaf->phys == PQ_BYTE_ARRAY ? 0 : pond_pqw__phys_width(c->leaf);
         pond_pqw__dict_init(&c->dict, width, pond_pqw__is_fixed64(c->leaf));
-        c->dict_mode = (w->opts.dictionary_bytes && c->leaf->vkind != PQW_V_BOOL) ? DICT_TRIAL
-                                                                                  : DICT_OFF;
+        c->dict_mode =
+            (w->opts.dictionary_bytes && c->leaf->vkind != PQW_V_BOOL) ? DICT_TRIAL : DICT_OFF;
         c->page_is_dict = c->dict_mode == DICT_TRIAL;
     }
     if ((rc = sink_write(w, "PAR1", 4)) < 0)
@@ -1049,15 +1064,9 @@ fail:
     return rc;
 }
 
-int64_t pond_pqw__parallel_steps(const pond_parquet_writer *w)
-{
-    return w->parallel_steps;
-}
+int64_t pond_pqw__parallel_steps(const pond_parquet_writer *w) { return w->parallel_steps; }
 
-int64_t pond_parquet_writer_rows(const pond_parquet_writer *w)
-{
-    return w ? w->rows_total : 0;
-}
+int64_t pond_parquet_writer_rows(const pond_parquet_writer *w) { return w ? w->rows_total : 0; }
 
 int pond_parquet_writer_write(pond_parquet_writer *w, const struct ArrowArray *batch)
 {
@@ -1068,7 +1077,8 @@ int pond_parquet_writer_write(pond_parquet_writer *w, const struct ArrowArray *b
                               pond_error_name(w->err));
     if (w->finished)
         return pond_error_set(POND_EINVALID, POND_DOM_PARQUET, "parquet writer: already finished");
-    if (!batch->release || batch->n_children != w->schema.elems[0].num_children || batch->length < 0)
+    if (!batch->release || batch->n_children != w->schema.elems[0].num_children ||
+        batch->length < 0)
         return pond_error_set(POND_EINVALID, POND_DOM_PARQUET,
                               "parquet writer: batch does not match the schema (%" PRId64
                               " columns, want %d)",
@@ -1129,7 +1139,8 @@ static int write_footer(pond_parquet_writer *w)
     pq_column_chunk *ccs = pond_calloc(w->n_rgs * (size_t)nc + 1, sizeof *ccs);
     pq_bytes *paths = NULL;
     pq_kv *kvs = pond_calloc((size_t)w->n_kv + 1, sizeof *kvs);
-    int32_t encs[3][3] = {{PQ_ENC_PLAIN, PQ_ENC_RLE}, {PQ_ENC_PLAIN_DICTIONARY, PQ_ENC_RLE},
+    int32_t encs[3][3] = {{PQ_ENC_PLAIN, PQ_ENC_RLE},
+                          {PQ_ENC_PLAIN_DICTIONARY, PQ_ENC_RLE},
                           {PQ_ENC_PLAIN, PQ_ENC_PLAIN_DICTIONARY, PQ_ENC_RLE}};
     size_t n_path_total = 0;
     for (int i = 0; i < nc; i++)
@@ -1246,8 +1257,8 @@ static int write_footer(pond_parquet_writer *w)
     fm.created_by.len = strlen(created);
     fm.n_column_orders = (uint32_t)nc;
     pq_tenc e;
-    pq_tenc_init(&e, &meta);
-    pq_encode_file_meta(&e, &fm);
+    pond_pq_tenc_init(&e, &meta);
+    pond_pq_encode_file_meta(&e, &fm);
     if ((rc = e.rc) < 0)
         goto done;
     if (meta.size > UINT32_MAX) {

@@ -35,16 +35,16 @@ int pond_pqw__bit_width(uint64_t max_value);
  * Fixed-width entries (width <= 8) are keyed by their little-endian bits; variable entries
  * (BYTE_ARRAY: 4-byte length + bytes) and wide fixed entries (FLBA) by their bytes. */
 typedef struct {
-    uint32_t *slots;   /* index + 1; 0 = empty */
-    uint32_t cap;      /* power of two */
-    uint32_t n;        /* entries */
-    int width;         /* fixed width in bytes; 0 = BYTE_ARRAY */
-    bool keyed;        /* entries keyed by their bits (width <= 8) */
-    uint64_t *keys;    /* width <= 8: entry bits */
-    uint32_t *hashes;  /* width > 8 or 0: entry hash */
-    uint64_t *offs;    /* width > 8 or 0: entry start in plain (after the length prefix) */
+    uint32_t *slots;  /* index + 1; 0 = empty */
+    uint32_t cap;     /* power of two */
+    uint32_t n;       /* entries */
+    int width;        /* fixed width in bytes; 0 = BYTE_ARRAY */
+    bool keyed;       /* entries keyed by their bits (width <= 8) */
+    uint64_t *keys;   /* width <= 8: entry bits */
+    uint32_t *hashes; /* width > 8 or 0: entry hash */
+    uint64_t *offs;   /* width > 8 or 0: entry start in plain (after the length prefix) */
     uint32_t keys_cap;
-    pond_buf plain;    /* PLAIN encoding of all entries, in index order */
+    pond_buf plain; /* PLAIN encoding of all entries, in index order */
 } pqw_dict;
 
 void pond_pqw__dict_init(pqw_dict *d, int width, bool keyed);
@@ -71,7 +71,7 @@ enum { PQW_N_LEAF = 0, PQW_N_STRUCT, PQW_N_LIST, PQW_N_LARGE_LIST, PQW_N_MAP };
 /* How leaf values are converted from the Arrow buffer to the Parquet physical value. */
 enum {
     PQW_V_BOOL,
-    PQW_V_I32,    /* from src_width bytes, signed or not (src_signed) */
+    PQW_V_I32, /* from src_width bytes, signed or not (src_signed) */
     PQW_V_I64,
     PQW_V_FLOAT,
     PQW_V_DOUBLE,
@@ -95,34 +95,34 @@ typedef struct {
 } pqw_node;
 
 typedef struct {
-    int top;                      /* index of the top-level column */
-    int depth;                    /* nodes from the top-level column down to the leaf */
+    int top;   /* index of the top-level column */
+    int depth; /* nodes from the top-level column down to the leaf */
     pqw_node nodes[PQW_MAX_DEPTH];
     int16_t max_def, max_rep;
-    int phys;                     /* PQ_BOOLEAN ... */
-    int type_len;                 /* FLBA width */
-    int vkind;                    /* PQW_V_* */
-    int src_width;                /* bytes of one source value (fixed-width kinds) */
+    int phys;      /* PQ_BOOLEAN ... */
+    int type_len;  /* FLBA width */
+    int vkind;     /* PQW_V_* */
+    int src_width; /* bytes of one source value (fixed-width kinds) */
     bool src_signed;
-    int64_t mul;                  /* unit conversion factor (seconds -> ms) */
-    int order;                    /* PQW_O_* */
-    char **path;                  /* path_in_schema */
+    int64_t mul; /* unit conversion factor (seconds -> ms) */
+    int order;   /* PQW_O_* */
+    char **path; /* path_in_schema */
     int n_path;
 } pqw_leaf;
 
 /* One Parquet SchemaElement (flattened depth-first), ready to encode. */
 typedef struct {
     char *name;
-    int type;                     /* -1 for groups */
+    int type; /* -1 for groups */
     int type_length;
-    int repetition;               /* -1 for the root */
+    int repetition; /* -1 for the root */
     int num_children;
-    int converted;                /* -1 none */
-    int scale, precision;         /* -1 none */
-    int lt;                       /* logical type PQ_LT_*, 0 none */
-    int lt_unit;                  /* TIME/TIMESTAMP unit (PQ_UNIT_*) */
+    int converted;        /* -1 none */
+    int scale, precision; /* -1 none */
+    int lt;               /* logical type PQ_LT_*, 0 none */
+    int lt_unit;          /* TIME/TIMESTAMP unit (PQ_UNIT_*) */
     bool lt_utc;
-    int lt_bits;                  /* INTEGER */
+    int lt_bits; /* INTEGER */
     bool lt_signed;
 } pqw_selem;
 
@@ -152,8 +152,8 @@ static inline int pond_pqw__put(pond_buf *b, const void *p, size_t n)
 }
 
 typedef struct {
-    bool has;          /* min/max present (some non-NaN value seen) */
-    bool too_long;     /* a binary value longer than the limit: min/max omitted */
+    bool has;      /* min/max present (some non-NaN value seen) */
+    bool too_long; /* a binary value longer than the limit: min/max omitted */
     int64_t nulls;
     uint64_t min, max; /* physical bits of fixed-width values */
     pond_buf bmin, bmax;
@@ -170,8 +170,7 @@ int pond_pqw__cmp_bytes(const pqw_leaf *l, const uint8_t *a, size_t al, const ui
 void pond_pqw__stats_fixed(pqw_stats *st, const pqw_leaf *l, const uint64_t *v, size_t n);
 int pond_pqw__stats_bytes(pqw_stats *st, const pqw_leaf *l, const uint8_t *p, size_t len,
                           size_t limit);
-int pond_pqw__stats_merge(pqw_stats *into, const pqw_stats *from, const pqw_leaf *l,
-                          size_t limit);
+int pond_pqw__stats_merge(pqw_stats *into, const pqw_stats *from, const pqw_leaf *l, size_t limit);
 void pond_pqw__stats_reset(pqw_stats *st);
 /* Append the PLAIN bytes of min (which = 0) or max (1) to out. */
 int pond_pqw__stats_value(pond_buf *out, const pqw_stats *st, const pqw_leaf *l, int which);

@@ -21,7 +21,9 @@ int pond_pqw__reserve(pond_buf *b, size_t extra)
         return 0;
     /* Grow by 1.5x (1.25x past 1 MiB) rather than doubling: chunk buffers hold a whole row
      * group, and their slack counts against the memory bound. */
-    size_t cap = b->asize < 64 ? 64 : b->asize + (b->asize < ((size_t)1 << 20) ? b->asize / 2 : b->asize / 4);
+    size_t cap = b->asize < 64
+                     ? 64
+                     : b->asize + (b->asize < ((size_t)1 << 20) ? b->asize / 2 : b->asize / 4);
     if (cap < need)
         cap = need;
     char *p = pond_realloc(b->ptr, cap);
@@ -209,10 +211,7 @@ static inline bool bytes_equal(const void *a, const void *b, size_t n)
     return memcmp(a, b, n) == 0;
 }
 
-static bool dict_is_fixed(const pqw_dict *d)
-{
-    return d->keyed;
-}
+static bool dict_is_fixed(const pqw_dict *d) { return d->keyed; }
 
 static uint32_t entry_hash(const pqw_dict *d, uint32_t idx)
 {
@@ -224,7 +223,8 @@ static int dict_grow(pqw_dict *d)
     /* start small: a wide table has a dictionary per column (65,536 columns x 4 KiB) */
     uint32_t ncap = d->cap ? d->cap * 2 : 16;
     if (ncap == 0 || ncap > (1u << 30))
-        return pond_error_set(POND_EINVALID, POND_DOM_PARQUET, "parquet writer: dictionary too large");
+        return pond_error_set(POND_EINVALID, POND_DOM_PARQUET,
+                              "parquet writer: dictionary too large");
     uint32_t *slots = pond_calloc(ncap, sizeof *slots);
     if (!slots)
         return POND_ENOMEM;
@@ -478,11 +478,9 @@ int pond_pqw__codec_compress(pqw_codec *c, pond_buf *out, const void *in, size_t
         return 0;
     }
     default:
-        return pond_error_set(POND_EUNSUPPORTED, POND_DOM_PARQUET, "unsupported codec %d", c->codec);
+        return pond_error_set(POND_EUNSUPPORTED, POND_DOM_PARQUET, "unsupported codec %d",
+                              c->codec);
     }
 }
 
-uint32_t pond_pqw__crc32(const void *p, size_t n)
-{
-    return pq_crc32(0, p, n);
-}
+uint32_t pond_pqw__crc32(const void *p, size_t n) { return pond_pq_crc32(0, p, n); }

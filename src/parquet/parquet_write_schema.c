@@ -55,8 +55,8 @@ static int unsupported(const walk_ctx *c, const char *name, const char *format)
     (void)c;
     char t[POND_ARROW_TYPE_NAME_LEN];
     return pond_error_set(POND_EUNSUPPORTED, POND_DOM_PARQUET,
-                          "parquet writer: column '%s': type %s is not supported",
-                          name ? name : "", format ? pond_arrow_type_name(t, format) : "(none)");
+                          "parquet writer: column '%s': type %s is not supported", name ? name : "",
+                          format ? pond_arrow_type_name(t, format) : "(none)");
 }
 
 static int set_leaf(pqw_selem *e, pqw_leaf *l, const pond_arrow_format *f, const char *name,
@@ -87,7 +87,9 @@ static int set_leaf(pqw_selem *e, pqw_leaf *l, const pond_arrow_format *f, const
         e->lt_bits = bits;
         e->lt_signed = sig;
         e->converted = sig ? (bits == 8 ? PQ_CT_INT_8 : PQ_CT_INT_16)
-                           : (bits == 8 ? PQ_CT_UINT_8 : bits == 16 ? PQ_CT_UINT_16 : PQ_CT_UINT_32);
+                           : (bits == 8    ? PQ_CT_UINT_8
+                              : bits == 16 ? PQ_CT_UINT_16
+                                           : PQ_CT_UINT_32);
         break;
     }
     case POND_ARROW_INT32:
@@ -291,7 +293,8 @@ static int walk_field(pqw_schema *s, walk_ctx *c, const struct ArrowSchema *f, c
     if (f->dictionary)
         return pond_error_set(POND_EUNSUPPORTED, POND_DOM_PARQUET,
                               "parquet writer: column '%s': dictionary-encoded arrays are not "
-                              "supported", name ? name : "");
+                              "supported",
+                              name ? name : "");
     bool nullable = !force_required && (f->flags & ARROW_FLAG_NULLABLE);
     if ((rc = add_elem(s, &e, name)) < 0)
         return rc;
@@ -388,7 +391,8 @@ int pond_pqw__schema_build(pqw_schema *out, const struct ArrowSchema *schema)
                               "parquet writer: schema must be a struct ('+s'), got '%s'",
                               schema && schema->format ? schema->format : "(null)");
     if (schema->n_children <= 0)
-        return pond_error_set(POND_EINVALID, POND_DOM_PARQUET, "parquet writer: schema has no columns");
+        return pond_error_set(POND_EINVALID, POND_DOM_PARQUET,
+                              "parquet writer: schema has no columns");
     pqw_selem *root;
     if ((rc = add_elem(out, &root, "schema")) < 0)
         goto fail;
@@ -470,8 +474,7 @@ static inline bool is_valid(const struct ArrowArray *a, int64_t p)
 static int null_in_required(const pqw_leaf *l)
 {
     return pond_error_set(POND_EINVALID, POND_DOM_PARQUET,
-                          "parquet writer: column '%s': null in a non-nullable field",
-                          l->path[0]);
+                          "parquet writer: column '%s': null in a non-nullable field", l->path[0]);
 }
 
 static inline int emit(pqw_shred *s, uint16_t def, uint16_t rep, int64_t v)
@@ -563,7 +566,8 @@ int pond_pqw__shred(pqw_shred *s, const pqw_leaf *l, const struct ArrowArray *ba
             s->first = p0;
             return 0;
         }
-        if ((rc = grow_levels(s, (size_t)nrows, false)) < 0 || (rc = grow_values(s, (size_t)nrows)) < 0)
+        if ((rc = grow_levels(s, (size_t)nrows, false)) < 0 ||
+            (rc = grow_values(s, (size_t)nrows)) < 0)
             return rc;
         size_t nv = 0;
         for (int64_t i = 0; i < nrows; i++) {

@@ -22,11 +22,18 @@ static double half_to_double(uint16_t h)
 int pond_pqw__phys_width(const pqw_leaf *l)
 {
     switch (l->phys) {
-    case PQ_BOOLEAN: return 1;
-    case PQ_INT32: case PQ_FLOAT: return 4;
-    case PQ_INT64: case PQ_DOUBLE: return 8;
-    case PQ_FIXED_LEN_BYTE_ARRAY: return l->type_len;
-    default: return 0;
+    case PQ_BOOLEAN:
+        return 1;
+    case PQ_INT32:
+    case PQ_FLOAT:
+        return 4;
+    case PQ_INT64:
+    case PQ_DOUBLE:
+        return 8;
+    case PQ_FIXED_LEN_BYTE_ARRAY:
+        return l->type_len;
+    default:
+        return 0;
     }
 }
 
@@ -100,8 +107,7 @@ static inline int prefix_cmp(const uint8_t *a, const uint8_t *b, size_t n)
     return c < 0 ? -1 : c > 0;
 }
 
-int pond_pqw__cmp_bytes(const pqw_leaf *l, const uint8_t *a, size_t al, const uint8_t *b,
-                        size_t bl)
+int pond_pqw__cmp_bytes(const pqw_leaf *l, const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
 {
     if (l->order == PQW_O_DECBE && al > 0 && bl > 0 && al == bl) {
         int8_t x = (int8_t)a[0], y = (int8_t)b[0];
@@ -183,7 +189,8 @@ int pond_pqw__stats_bytes(pqw_stats *st, const pqw_leaf *l, const uint8_t *p, si
     if (!st->has) {
         st->has = true;
         st->bmin.size = st->bmax.size = 0;
-        if ((rc = pond_pqw__put(&st->bmin, p, len)) < 0 || (rc = pond_pqw__put(&st->bmax, p, len)) < 0)
+        if ((rc = pond_pqw__put(&st->bmin, p, len)) < 0 ||
+            (rc = pond_pqw__put(&st->bmax, p, len)) < 0)
             return rc;
         return 0;
     }
@@ -200,8 +207,7 @@ int pond_pqw__stats_bytes(pqw_stats *st, const pqw_leaf *l, const uint8_t *p, si
     return 0;
 }
 
-int pond_pqw__stats_merge(pqw_stats *into, const pqw_stats *from, const pqw_leaf *l,
-                          size_t limit)
+int pond_pqw__stats_merge(pqw_stats *into, const pqw_stats *from, const pqw_leaf *l, size_t limit)
 {
     int rc;
     into->nulls += from->nulls;
@@ -213,7 +219,8 @@ int pond_pqw__stats_merge(pqw_stats *into, const pqw_stats *from, const pqw_leaf
         pond_pqw__stats_fixed(into, l, v, 2);
         return 0;
     }
-    if ((rc = pond_pqw__stats_bytes(into, l, (const uint8_t *)from->bmin.ptr, from->bmin.size, limit)) < 0)
+    if ((rc = pond_pqw__stats_bytes(into, l, (const uint8_t *)from->bmin.ptr, from->bmin.size,
+                                    limit)) < 0)
         return rc;
     return pond_pqw__stats_bytes(into, l, (const uint8_t *)from->bmax.ptr, from->bmax.size, limit);
 }

@@ -15,10 +15,7 @@ static int shape_error(const pq_node *n, const char *what)
     return pond_error_set(POND_ECORRUPT, POND_DOM_PARQUET, "column '%s': %s", n->name, what);
 }
 
-static inline int lvl(const int16_t *a, int64_t i)
-{
-    return a ? a[i] : 0;
-}
+static inline int lvl(const int16_t *a, int64_t i) { return a ? a[i] : 0; }
 
 /* Validity bitmap for the node's slots; returns the slot count and null count. */
 static int slots_and_validity(const pq_node *n, const pq_chunk *c, uint8_t **valid_out,
@@ -83,8 +80,18 @@ static int slots_and_validity(const pq_node *n, const pq_chunk *c, uint8_t **val
     return 0;
 }
 
-static int64_t read_i32(const uint8_t *p) { int32_t v; memcpy(&v, p, 4); return v; }
-static int64_t read_i64(const uint8_t *p) { int64_t v; memcpy(&v, p, 8); return v; }
+static int64_t read_i32(const uint8_t *p)
+{
+    int32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+static int64_t read_i64(const uint8_t *p)
+{
+    int64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
 
 static void put_decimal(uint8_t *dst, size_t w, int64_t v)
 {
@@ -98,8 +105,14 @@ static void convert_one(const pq_node *n, const pq_chunk *c, int64_t k, uint8_t 
     size_t w = n->desc.width;
     const uint8_t *src = c->values ? c->values + (size_t)k * w : NULL;
     switch (n->conv) {
-    case PQC_I32_I8: dst[0] = (uint8_t)read_i32(src); break;
-    case PQC_I32_I16: { int16_t v = (int16_t)read_i32(src); memcpy(dst, &v, 2); break; }
+    case PQC_I32_I8:
+        dst[0] = (uint8_t)read_i32(src);
+        break;
+    case PQC_I32_I16: {
+        int16_t v = (int16_t)read_i32(src);
+        memcpy(dst, &v, 2);
+        break;
+    }
     case PQC_INT96_NS: {
         int64_t nanos = read_i64(src);
         int32_t jd = (int32_t)read_i32(src + 8);
@@ -110,13 +123,16 @@ static void convert_one(const pq_node *n, const pq_chunk *c, int64_t k, uint8_t 
     case PQC_INT96_US: {
         int64_t nanos = read_i64(src);
         int32_t jd = (int32_t)read_i32(src + 8);
-        uint64_t us = (uint64_t)((int64_t)jd - 2440588) * 86400000000ULL +
-                      (uint64_t)(nanos / 1000);
+        uint64_t us = (uint64_t)((int64_t)jd - 2440588) * 86400000000ULL + (uint64_t)(nanos / 1000);
         memcpy(dst, &us, 8);
         break;
     }
-    case PQC_DEC_I32: put_decimal(dst, n->out_width, read_i32(src)); break;
-    case PQC_DEC_I64: put_decimal(dst, n->out_width, read_i64(src)); break;
+    case PQC_DEC_I32:
+        put_decimal(dst, n->out_width, read_i32(src));
+        break;
+    case PQC_DEC_I64:
+        put_decimal(dst, n->out_width, read_i64(src));
+        break;
     case PQC_DEC_BE: {
         const uint8_t *p;
         size_t len;
@@ -246,8 +262,7 @@ oom:
 static int assemble_rec(struct ArrowArray *out, const pq_node *n, pq_chunk *chunks,
                         int64_t expect_len, int depth);
 
-static int assemble_group(struct ArrowArray *out, const pq_node *n, pq_chunk *chunks,
-                          int depth)
+static int assemble_group(struct ArrowArray *out, const pq_node *n, pq_chunk *chunks, int depth)
 {
     pq_chunk *c = &chunks[n->first_leaf];
     uint8_t *valid;
@@ -314,7 +329,7 @@ static int assemble_rec(struct ArrowArray *out, const pq_node *n, pq_chunk *chun
     return 0;
 }
 
-int pq_assemble(struct ArrowArray *out, const pq_node *n, pq_chunk *chunks)
+int pond_pq_assemble(struct ArrowArray *out, const pq_node *n, pq_chunk *chunks)
 {
     return assemble_rec(out, n, chunks, -1, 0);
 }

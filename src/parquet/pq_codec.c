@@ -18,7 +18,7 @@
 static int codec_error(int codec, int64_t off, const char *why)
 {
     return pond_error_set(POND_ECORRUPT, POND_DOM_PARQUET, "%s page at offset %" PRId64 ": %s",
-                          pq_codec_name(codec), off, why);
+                          pond_pq_codec_name(codec), off, why);
 }
 
 static int gunzip(const uint8_t *src, size_t src_len, uint8_t *dst, size_t dst_len, int64_t off)
@@ -73,8 +73,7 @@ static bool lz4_hadoop(const uint8_t *src, size_t src_len, uint8_t *dst, size_t 
         in += 8;
         if (comp > src_len - in || raw > dst_len - out || comp > INT32_MAX || raw > INT32_MAX)
             return false;
-        int n = LZ4_decompress_safe((const char *)src + in, (char *)dst + out, (int)comp,
-                                    (int)raw);
+        int n = LZ4_decompress_safe((const char *)src + in, (char *)dst + out, (int)comp, (int)raw);
         if (n < 0 || (uint32_t)n != raw)
             return false;
         in += comp;
@@ -108,8 +107,8 @@ static bool lz4_frame(const uint8_t *src, size_t src_len, uint8_t *dst, size_t d
     return ok;
 }
 
-int pq_decompress(int codec, const uint8_t *src, size_t src_len, uint8_t *dst, size_t dst_len,
-                  int64_t off)
+int pond_pq_decompress(int codec, const uint8_t *src, size_t src_len, uint8_t *dst, size_t dst_len,
+                       int64_t off)
 {
     switch (codec) {
     case PQ_CODEC_UNCOMPRESSED:
@@ -150,8 +149,7 @@ int pq_decompress(int codec, const uint8_t *src, size_t src_len, uint8_t *dst, s
         if (lz4_hadoop(src, src_len, dst, dst_len))
             return 0;
         if (src_len <= INT32_MAX && dst_len <= INT32_MAX) {
-            int n = LZ4_decompress_safe((const char *)src, (char *)dst, (int)src_len,
-                                        (int)dst_len);
+            int n = LZ4_decompress_safe((const char *)src, (char *)dst, (int)src_len, (int)dst_len);
             if (n >= 0 && (size_t)n == dst_len)
                 return 0;
         }
@@ -168,8 +166,9 @@ int pq_decompress(int codec, const uint8_t *src, size_t src_len, uint8_t *dst, s
         return 0;
     }
     default:
-        return pond_error_set(POND_EUNSUPPORTED, POND_DOM_PARQUET, "page at offset %" PRId64
-                              ": unsupported codec %s (%d)", off, pq_codec_name(codec), codec);
+        return pond_error_set(POND_EUNSUPPORTED, POND_DOM_PARQUET,
+                              "page at offset %" PRId64 ": unsupported codec %s (%d)", off,
+                              pond_pq_codec_name(codec), codec);
     }
 }
 
@@ -179,11 +178,11 @@ static pthread_key_t g_dctx_key;
 static void dctx_free(void *p) { ZSTD_freeDCtx(p); }
 static void dctx_key_init(void) { pthread_key_create(&g_dctx_key, dctx_free); }
 
-int pq_decompress_with(void **state, int codec, const uint8_t *src, size_t src_len, uint8_t *dst,
-                       size_t dst_len, int64_t off)
+int pond_pq_decompress_with(void **state, int codec, const uint8_t *src, size_t src_len,
+                            uint8_t *dst, size_t dst_len, int64_t off)
 {
     if (codec != PQ_CODEC_ZSTD || !state)
-        return pq_decompress(codec, src, src_len, dst, dst_len, off);
+        return pond_pq_decompress(codec, src, src_len, dst, dst_len, off);
     /* One decompression context per thread, reused by every reader: creating one costs more
      * than decompressing a small page, and opening a pond reads many small files. The per-
      * reader state is kept for API compatibility but not needed. */
@@ -203,14 +202,14 @@ int pq_decompress_with(void **state, int codec, const uint8_t *src, size_t src_l
     return 0;
 }
 
-void pq_codec_state_free(void *state)
+void pond_pq_codec_state_free(void *state)
 {
     if (state)
         ZSTD_freeDCtx(state);
 }
 
-int pq_decompress_check(int codec, const uint8_t *src, size_t src_len, size_t dst_len,
-                        int64_t off)
+int pond_pq_decompress_check(int codec, const uint8_t *src, size_t src_len, size_t dst_len,
+                             int64_t off)
 {
     switch (codec) {
     case PQ_CODEC_UNCOMPRESSED:
@@ -249,7 +248,7 @@ int pq_decompress_check(int codec, const uint8_t *src, size_t src_len, size_t ds
     }
 }
 
-int pq_compress(int codec, const uint8_t *src, size_t src_len, uint8_t **out, size_t *out_len)
+int pond_pq_compress(int codec, const uint8_t *src, size_t src_len, uint8_t **out, size_t *out_len)
 {
     size_t cap;
     uint8_t *dst;
@@ -280,7 +279,7 @@ int pq_compress(int codec, const uint8_t *src, size_t src_len, uint8_t **out, si
         break;
     default:
         return pond_error_set(POND_EUNSUPPORTED, POND_DOM_PARQUET, "compress: codec %s",
-                              pq_codec_name(codec));
+                              pond_pq_codec_name(codec));
     }
     if (!(dst = pond_malloc(cap ? cap : 1)))
         return POND_ENOMEM;
@@ -329,7 +328,7 @@ int pq_compress(int codec, const uint8_t *src, size_t src_len, uint8_t **out, si
     if (!ok) {
         pond_free(dst);
         return pond_error_set(POND_ERROR, POND_DOM_PARQUET, "compress: %s failed",
-                              pq_codec_name(codec));
+                              pond_pq_codec_name(codec));
     }
     *out = dst;
     *out_len = n;

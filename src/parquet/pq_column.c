@@ -15,12 +15,12 @@ typedef struct {
     int codec;
     bool has_dict;
     int64_t dict_n;
-    uint8_t *dict_values;      /* fixed-width dictionary entries */
-    pq_bytes_out dict_bytes;   /* BYTE_ARRAY dictionary entries */
-    size_t dict_max_len;       /* longest BYTE_ARRAY dictionary entry */
-    pq_scratch *s;             /* decompression buffer, dictionary indices, chunk bytes */
+    uint8_t *dict_values;    /* fixed-width dictionary entries */
+    pq_bytes_out dict_bytes; /* BYTE_ARRAY dictionary entries */
+    size_t dict_max_len;     /* longest BYTE_ARRAY dictionary entry */
+    pq_scratch *s;           /* decompression buffer, dictionary indices, chunk bytes */
     pq_scratch own;
-    int64_t page_off;          /* file offset of the current page header */
+    int64_t page_off; /* file offset of the current page header */
 } chunk_ctx;
 
 static int corrupt(chunk_ctx *x, const char *msg)
@@ -31,8 +31,9 @@ static int corrupt(chunk_ctx *x, const char *msg)
 
 static int too_big(chunk_ctx *x, const char *what, uint64_t n)
 {
-    return pond_error_set(POND_EUNSUPPORTED, POND_DOM_PARQUET, "page at offset %" PRId64
-                          ": %s of %" PRIu64 " bytes exceeds the reader's limit of %zu bytes",
+    return pond_error_set(POND_EUNSUPPORTED, POND_DOM_PARQUET,
+                          "page at offset %" PRId64 ": %s of %" PRIu64
+                          " bytes exceeds the reader's limit of %zu bytes",
                           x->page_off, what, n, x->o->max_bytes);
 }
 
@@ -70,8 +71,8 @@ static int read_levels(int16_t *out, const uint8_t *p, size_t len, size_t n, int
                        const char *what, size_t *at_max)
 {
     pq_rle r;
-    pq_rle_init(&r, p, len, bit_width_of(max), what);
-    int rc = pq_rle_get_levels(&r, out, n, max);
+    pond_pq_rle_init(&r, p, len, bit_width_of(max), what);
+    int rc = pond_pq_rle_get_levels(&r, out, n, max);
     *at_max = r.max_count;
     return rc;
 }
@@ -118,8 +119,7 @@ static int reserve_values(chunk_ctx *x, size_t nn)
     return grow(x, (void **)&c->values, &c->values_cap, need, "decoded values");
 }
 
-static int decode_plain_fixed(chunk_ctx *x, uint8_t *dst, const uint8_t *p, size_t len,
-                              size_t nn)
+static int decode_plain_fixed(chunk_ctx *x, uint8_t *dst, const uint8_t *p, size_t len, size_t nn)
 {
     const pq_leaf_desc *l = x->leaf;
     if (l->physical == PQ_BOOLEAN) {
@@ -163,8 +163,8 @@ static int decode_dict_indices(chunk_ctx *x, const uint8_t *p, size_t len, size_
     if ((rc = ensure_idx(x, nn)) < 0)
         return rc;
     pq_rle r;
-    pq_rle_init(&r, p + 1, len - 1, bw, "dictionary indices");
-    if ((rc = pq_rle_get(&r, x->s->idx, nn)) < 0)
+    pond_pq_rle_init(&r, p + 1, len - 1, bw, "dictionary indices");
+    if ((rc = pond_pq_rle_get(&r, x->s->idx, nn)) < 0)
         return rc;
     uint32_t dn = (uint32_t)x->dict_n, mx = 0;
     const uint32_t *idx = x->s->idx;
@@ -239,14 +239,14 @@ static int decode_delta_ints(chunk_ctx *x, uint8_t *dst, const uint8_t *p, size_
     if (l->physical != PQ_INT32 && l->physical != PQ_INT64)
         return corrupt(x, "DELTA_BINARY_PACKED on a non-integer column");
     if (l->physical == PQ_INT64) {
-        if ((rc = pq_delta_decode(p, len, (int64_t *)(void *)dst, nn, &n, &used,
-                                  "delta binary packed")) < 0)
+        if ((rc = pond_pq_delta_decode(p, len, (int64_t *)(void *)dst, nn, &n, &used,
+                                       "delta binary packed")) < 0)
             return rc;
     } else {
         int64_t *tmp = pond_malloc((nn ? nn : 1) * sizeof *tmp);
         if (!tmp)
             return POND_ENOMEM;
-        rc = pq_delta_decode(p, len, tmp, nn, &n, &used, "delta binary packed");
+        rc = pond_pq_delta_decode(p, len, tmp, nn, &n, &used, "delta binary packed");
         int32_t *o = (int32_t *)(void *)dst;
         for (size_t i = 0; rc == 0 && i < n; i++)
             o[i] = (int32_t)(uint32_t)(uint64_t)tmp[i];
@@ -269,8 +269,8 @@ static int decode_values(chunk_ctx *x, int enc, const uint8_t *p, size_t len, si
     if (is_dict_page) {
         /* dictionary pages are PLAIN */
         if (l->physical == PQ_BYTE_ARRAY)
-            return pq_plain_byte_arrays(&x->dict_bytes, p, len, nn, &used, x->o->max_bytes,
-                                        "dictionary page");
+            return pond_pq_plain_byte_arrays(&x->dict_bytes, p, len, nn, &used, x->o->max_bytes,
+                                             "dictionary page");
         if (l->physical == PQ_BOOLEAN)
             return corrupt(x, "dictionary page for a boolean column");
         if (len / l->width < nn)
@@ -284,10 +284,11 @@ static int decode_values(chunk_ctx *x, int enc, const uint8_t *p, size_t len, si
     switch (enc) {
     case PQ_ENC_PLAIN:
         if (l->physical == PQ_BYTE_ARRAY)
-            return pq_plain_byte_arrays(&c->bytes, p, len, nn, &used,
-                                        POND_MIN(x->o->max_bytes, (size_t)INT32_MAX), l->path);
+            return pond_pq_plain_byte_arrays(&c->bytes, p, len, nn, &used,
+                                             POND_MIN(x->o->max_bytes, (size_t)INT32_MAX), l->path);
         return decode_plain_fixed(x, dst, p, len, nn);
-    case PQ_ENC_PLAIN_DICTIONARY: case PQ_ENC_RLE_DICTIONARY:
+    case PQ_ENC_PLAIN_DICTIONARY:
+    case PQ_ENC_RLE_DICTIONARY:
         return decode_dict_indices(x, p, len, nn);
     case PQ_ENC_RLE: {
         if (l->physical != PQ_BOOLEAN)
@@ -301,8 +302,8 @@ static int decode_values(chunk_ctx *x, int enc, const uint8_t *p, size_t len, si
         if ((rc = ensure_idx(x, nn)) < 0)
             return rc;
         pq_rle r;
-        pq_rle_init(&r, p + 4, bl, 1, "rle booleans");
-        if ((rc = pq_rle_get(&r, x->s->idx, nn)) < 0)
+        pond_pq_rle_init(&r, p + 4, bl, 1, "rle booleans");
+        if ((rc = pond_pq_rle_get(&r, x->s->idx, nn)) < 0)
             return rc;
         for (size_t i = 0; i < nn; i++)
             dst[i] = (uint8_t)x->s->idx[i];
@@ -313,15 +314,15 @@ static int decode_values(chunk_ctx *x, int enc, const uint8_t *p, size_t len, si
     case PQ_ENC_DELTA_LENGTH_BYTE_ARRAY:
         if (l->physical != PQ_BYTE_ARRAY)
             return corrupt(x, "DELTA_LENGTH_BYTE_ARRAY on a non-byte-array column");
-        return pq_delta_length_byte_arrays(&c->bytes, p, len, nn,
-                                           POND_MIN(x->o->max_bytes, (size_t)INT32_MAX), l->path);
+        return pond_pq_delta_length_byte_arrays(
+            &c->bytes, p, len, nn, POND_MIN(x->o->max_bytes, (size_t)INT32_MAX), l->path);
     case PQ_ENC_DELTA_BYTE_ARRAY:
         if (l->physical == PQ_BYTE_ARRAY)
-            return pq_delta_byte_arrays(&c->bytes, p, len, nn,
-                                        POND_MIN(x->o->max_bytes, (size_t)INT32_MAX), l->path);
+            return pond_pq_delta_byte_arrays(&c->bytes, p, len, nn,
+                                             POND_MIN(x->o->max_bytes, (size_t)INT32_MAX), l->path);
         if (l->physical == PQ_FIXED_LEN_BYTE_ARRAY) {
             pq_bytes_out tmp = {POND_BUF_INIT, POND_BUF_INIT};
-            rc = pq_delta_byte_arrays(&tmp, p, len, nn, x->o->max_bytes, l->path);
+            rc = pond_pq_delta_byte_arrays(&tmp, p, len, nn, x->o->max_bytes, l->path);
             if (rc == 0) {
                 const int32_t *o = (const int32_t *)(void *)tmp.offsets.ptr;
                 for (size_t i = 0; i < nn && rc == 0; i++)
@@ -338,11 +339,11 @@ static int decode_values(chunk_ctx *x, int enc, const uint8_t *p, size_t len, si
     case PQ_ENC_BYTE_STREAM_SPLIT:
         if (l->physical == PQ_BYTE_ARRAY || l->physical == PQ_BOOLEAN || l->physical == PQ_INT96)
             return corrupt(x, "BYTE_STREAM_SPLIT on an unsupported type");
-        return pq_byte_stream_split(dst, p, len, nn, l->width, "byte stream split");
+        return pond_pq_byte_stream_split(dst, p, len, nn, l->width, "byte stream split");
     default:
-        return pond_error_set(POND_EUNSUPPORTED, POND_DOM_PARQUET, "page at offset %" PRId64
-                              ": unsupported encoding %s (%d)", x->page_off,
-                              pq_encoding_name(enc), enc);
+        return pond_error_set(POND_EUNSUPPORTED, POND_DOM_PARQUET,
+                              "page at offset %" PRId64 ": unsupported encoding %s (%d)",
+                              x->page_off, pond_pq_encoding_name(enc), enc);
     }
 }
 
@@ -353,22 +354,23 @@ static int empty_section(chunk_ctx *x, size_t dst_len)
 {
     if (dst_len == 0)
         return 0;
-    return pond_error_set(POND_ECORRUPT, POND_DOM_PARQUET, "page at offset %" PRId64
-                          ": compressed section is empty but declares %zu bytes", x->page_off,
-                          dst_len);
+    return pond_error_set(POND_ECORRUPT, POND_DOM_PARQUET,
+                          "page at offset %" PRId64
+                          ": compressed section is empty but declares %zu bytes",
+                          x->page_off, dst_len);
 }
 
 static int decompress_into(chunk_ctx *x, const uint8_t *src, size_t src_len, size_t dst_len)
 {
     int rc = src_len == 0 ? empty_section(x, dst_len)
-                          : pq_decompress_check(x->codec, src, src_len, dst_len, x->page_off);
+                          : pond_pq_decompress_check(x->codec, src, src_len, dst_len, x->page_off);
     if (rc < 0)
         return rc;
     rc = grow(x, (void **)&x->s->page, &x->s->page_cap, dst_len ? dst_len : 1, "page");
     if (rc < 0 || src_len == 0)
         return rc;
-    return pq_decompress_with(&x->s->codec_state, x->codec, src, src_len, x->s->page, dst_len,
-                              x->page_off);
+    return pond_pq_decompress_with(&x->s->codec_state, x->codec, src, src_len, x->s->page, dst_len,
+                                   x->page_off);
 }
 
 /* PLAIN fixed-width values whose page section is exactly nn values: decompressed straight
@@ -382,13 +384,13 @@ static int direct_plain(chunk_ctx *x, int enc, const uint8_t *src, size_t src_le
     if (enc != PQ_ENC_PLAIN || l->width == 0 || l->physical == PQ_BOOLEAN ||
         pond_mul_overflow(&bytes, nn, l->width) || bytes != ulen || ulen == 0)
         return 0;
-    int rc = pq_decompress_check(x->codec, src, src_len, ulen, x->page_off);
+    int rc = pond_pq_decompress_check(x->codec, src, src_len, ulen, x->page_off);
     if (rc == 0)
         rc = reserve_values(x, nn);
     if (rc == 0)
-        rc = pq_decompress_with(&x->s->codec_state, x->codec, src, src_len,
-                                x->c->values + (size_t)x->c->n_values * l->width, ulen,
-                                x->page_off);
+        rc = pond_pq_decompress_with(&x->s->codec_state, x->codec, src, src_len,
+                                     x->c->values + (size_t)x->c->n_values * l->width, ulen,
+                                     x->page_off);
     return rc < 0 ? rc : 1;
 }
 
@@ -458,8 +460,9 @@ static int data_page(chunk_ctx *x, const pq_page_header *h, const uint8_t *body,
     } else {
         size_t ulen = (size_t)h->uncompressed_page_size;
         if (blen == 0 && ulen == 0)
-            return pond_error_set(POND_ECORRUPT, POND_DOM_PARQUET, "page at offset %" PRId64
-                                  ": page of %zu values has an empty body", x->page_off, n);
+            return pond_error_set(
+                POND_ECORRUPT, POND_DOM_PARQUET,
+                "page at offset %" PRId64 ": page of %zu values has an empty body", x->page_off, n);
         if (blen == 0 && x->codec != PQ_CODEC_UNCOMPRESSED)
             return empty_section(x, ulen);
         if (x->codec != PQ_CODEC_UNCOMPRESSED && !rep && !def) {
@@ -511,9 +514,9 @@ static int data_page(chunk_ctx *x, const pq_page_header *h, const uint8_t *body,
                 continue;
             }
             if (lenc != PQ_ENC_RLE)
-                return pond_error_set(POND_EUNSUPPORTED, POND_DOM_PARQUET, "page at offset %"
-                                      PRId64 ": level encoding %s", x->page_off,
-                                      pq_encoding_name(lenc));
+                return pond_error_set(POND_EUNSUPPORTED, POND_DOM_PARQUET,
+                                      "page at offset %" PRId64 ": level encoding %s", x->page_off,
+                                      pond_pq_encoding_name(lenc));
             if (vlen < 4)
                 return corrupt(x, "truncated level length");
             uint32_t ll;
@@ -550,9 +553,9 @@ static int dict_page(chunk_ctx *x, const pq_page_header *h, const uint8_t *body,
     if (nv < 0)
         return corrupt(x, "negative dictionary size");
     if (h->dict.encoding != PQ_ENC_PLAIN && h->dict.encoding != PQ_ENC_PLAIN_DICTIONARY)
-        return pond_error_set(POND_EUNSUPPORTED, POND_DOM_PARQUET, "page at offset %" PRId64
-                              ": dictionary encoding %s", x->page_off,
-                              pq_encoding_name(h->dict.encoding));
+        return pond_error_set(POND_EUNSUPPORTED, POND_DOM_PARQUET,
+                              "page at offset %" PRId64 ": dictionary encoding %s", x->page_off,
+                              pond_pq_encoding_name(h->dict.encoding));
     const uint8_t *vals = body;
     size_t ulen = (size_t)h->uncompressed_page_size;
     if (x->codec != PQ_CODEC_UNCOMPRESSED) {
@@ -590,16 +593,16 @@ static int dict_page(chunk_ctx *x, const pq_page_header *h, const uint8_t *body,
     return 0;
 }
 
-void pq_scratch_dispose(pq_scratch *s)
+void pond_pq_scratch_dispose(pq_scratch *s)
 {
     pond_free(s->chunk);
     pond_free(s->page);
     pond_free(s->idx);
-    pq_codec_state_free(s->codec_state);
+    pond_pq_codec_state_free(s->codec_state);
     memset(s, 0, sizeof *s);
 }
 
-void pq_chunk_dispose(pq_chunk *c)
+void pond_pq_chunk_dispose(pq_chunk *c)
 {
     pond_free(c->def);
     pond_free(c->rep);
@@ -631,8 +634,8 @@ static int decode_pages(chunk_ctx *x, const uint8_t *buf, size_t len, int64_t ba
         pq_tdec d;
         pq_page_header h;
         x->page_off = base + (int64_t)pos;
-        pq_tdec_init(&d, buf + pos, len - pos, x->page_off, "page header");
-        if ((rc = pq_decode_page_header(&h, &d)) < 0)
+        pond_pq_tdec_init(&d, buf + pos, len - pos, x->page_off, "page header");
+        if ((rc = pond_pq_decode_page_header(&h, &d)) < 0)
             return rc;
         size_t hlen = (size_t)(d.p - d.begin);
         const uint8_t *body = buf + pos + hlen;
@@ -643,7 +646,7 @@ static int decode_pages(chunk_ctx *x, const uint8_t *buf, size_t len, int64_t ba
         if ((size_t)h.uncompressed_page_size > x->o->max_bytes)
             return too_big(x, "page", (uint64_t)h.uncompressed_page_size);
         if (h.has_crc && x->o->verify_crc) {
-            uint32_t crc = pq_crc32(0, body, blen);
+            uint32_t crc = pond_pq_crc32(0, body, blen);
             if (crc != (uint32_t)h.crc)
                 return corrupt(x, "page CRC mismatch");
         }
@@ -691,12 +694,13 @@ static int read_range(chunk_ctx *x, int64_t off, size_t len)
     if ((rc = x->o->read_at(off, x->s->chunk, len, &got, x->o->payload)) < 0)
         return rc;
     if (got != len)
-        return pond_error_set(POND_ECORRUPT, POND_DOM_PARQUET, "column chunk at offset %" PRId64
-                              " truncated: %zu of %zu bytes", off, got, len);
+        return pond_error_set(POND_ECORRUPT, POND_DOM_PARQUET,
+                              "column chunk at offset %" PRId64 " truncated: %zu of %zu bytes", off,
+                              got, len);
     return 0;
 }
 
-bool pq_chunk_pages_ok(const pq_column_chunk *cc, const pq_offset_index *oi, int64_t num_rows)
+bool pond_pq_chunk_pages_ok(const pq_column_chunk *cc, const pq_offset_index *oi, int64_t num_rows)
 {
     if (!cc->has_meta_data || !oi || oi->n_pages == 0 || !oi->pages)
         return false;
@@ -723,7 +727,7 @@ bool pq_chunk_pages_ok(const pq_column_chunk *cc, const pq_offset_index *oi, int
     return true;
 }
 
-bool pq_stats_may_match(const pq_pred *p, int physical, pq_bytes mn, pq_bytes mx)
+bool pond_pq_stats_may_match(const pq_pred *p, int physical, pq_bytes mn, pq_bytes mx)
 {
     if (!mn.ptr || !mx.ptr)
         return true;
@@ -760,7 +764,7 @@ bool pq_stats_may_match(const pq_pred *p, int physical, pq_bytes mn, pq_bytes mx
     return !(b < p->dlo || a > p->dhi);
 }
 
-void pq_chunk_keep(pq_chunk *c, const pq_leaf_desc *leaf, const int64_t *iv, size_t n_iv)
+void pond_pq_chunk_keep(pq_chunk *c, const pq_leaf_desc *leaf, const int64_t *iv, size_t n_iv)
 {
     int16_t *def = leaf->max_def > 0 ? c->def : NULL;
     int16_t maxd = (int16_t)leaf->max_def;
@@ -814,8 +818,8 @@ void pq_chunk_keep(pq_chunk *c, const pq_leaf_desc *leaf, const int64_t *iv, siz
     }
 }
 
-int pq_chunk_read(pq_chunk *out, const pq_leaf_desc *leaf, const pq_column_chunk *cc,
-                  const pq_chunk_opts *o)
+int pond_pq_chunk_read(pq_chunk *out, const pq_leaf_desc *leaf, const pq_column_chunk *cc,
+                       const pq_chunk_opts *o)
 {
     chunk_ctx x = {.leaf = leaf, .o = o, .c = out};
     x.s = o->scratch ? o->scratch : &x.own;
@@ -824,14 +828,16 @@ int pq_chunk_read(pq_chunk *out, const pq_leaf_desc *leaf, const pq_column_chunk
     memset(out, 0, sizeof *out);
     const pq_column_meta *m = &cc->meta_data;
     if (cc->encrypted) {
-        rc = pond_error_set(POND_EUNSUPPORTED, POND_DOM_PARQUET, "encrypted column chunks are "
+        rc = pond_error_set(POND_EUNSUPPORTED, POND_DOM_PARQUET,
+                            "encrypted column chunks are "
                             "not supported");
         goto done;
     }
     if (cc->file_path.ptr) {
-        rc = pond_error_set(POND_EUNSUPPORTED, POND_DOM_PARQUET, "column chunk stored in another "
-                            "file ('%.*s')", (int)POND_MIN(cc->file_path.len, 100),
-                            cc->file_path.ptr);
+        rc = pond_error_set(POND_EUNSUPPORTED, POND_DOM_PARQUET,
+                            "column chunk stored in another "
+                            "file ('%.*s')",
+                            (int)POND_MIN(cc->file_path.len, 100), cc->file_path.ptr);
         goto done;
     }
     if (!cc->has_meta_data) {
@@ -839,9 +845,10 @@ int pq_chunk_read(pq_chunk *out, const pq_leaf_desc *leaf, const pq_column_chunk
         goto done;
     }
     if (m->type != leaf->physical) {
-        rc = pond_error_set(POND_ECORRUPT, POND_DOM_PARQUET, "column chunk type %s differs from "
-                            "the schema's %s", pq_type_name(m->type),
-                            pq_type_name(leaf->physical));
+        rc = pond_error_set(POND_ECORRUPT, POND_DOM_PARQUET,
+                            "column chunk type %s differs from "
+                            "the schema's %s",
+                            pond_pq_type_name(m->type), pond_pq_type_name(leaf->physical));
         goto done;
     }
     x.codec = m->codec;
@@ -859,8 +866,9 @@ int pq_chunk_read(pq_chunk *out, const pq_leaf_desc *leaf, const pq_column_chunk
     chunk_range(m, &start, &len);
     x.page_off = start;
     if (start < 4 || len < 0 || start > o->file_size || len > o->file_size - start) {
-        rc = pond_error_set(POND_ECORRUPT, POND_DOM_PARQUET, "column chunk range [%" PRId64
-                            ", +%" PRId64 ") lies outside the file of %" PRId64 " bytes",
+        rc = pond_error_set(POND_ECORRUPT, POND_DOM_PARQUET,
+                            "column chunk range [%" PRId64 ", +%" PRId64
+                            ") lies outside the file of %" PRId64 " bytes",
                             start, len, o->file_size);
         goto done;
     }
@@ -897,8 +905,7 @@ int pq_chunk_read(pq_chunk *out, const pq_leaf_desc *leaf, const pq_column_chunk
         rc = too_big(&x, "column chunk values", (uint64_t)want);
         goto done;
     }
-    if ((rc = reserve_levels(&x, (size_t)want)) < 0 ||
-        (rc = reserve_values(&x, (size_t)want)) < 0)
+    if ((rc = reserve_levels(&x, (size_t)want)) < 0 || (rc = reserve_values(&x, (size_t)want)) < 0)
         goto done;
     if (leaf->physical == PQ_BYTE_ARRAY &&
         (rc = pond_buf_grow(&out->bytes.offsets, 4 * ((size_t)want + 1))) < 0)
@@ -911,9 +918,9 @@ int pq_chunk_read(pq_chunk *out, const pq_leaf_desc *leaf, const pq_column_chunk
         /* what precedes the first page (the dictionary page), then each run of selected
          * pages in one read */
         int64_t pre = oi->pages[0].offset - start;
-        if (pre > 0 && ((rc = read_range(&x, start, (size_t)pre)) < 0 ||
-                        (rc = decode_pages(&x, x.s->chunk, (size_t)pre, start, 0, page_rows,
-                                           0)) < 0))
+        if (pre > 0 &&
+            ((rc = read_range(&x, start, (size_t)pre)) < 0 ||
+             (rc = decode_pages(&x, x.s->chunk, (size_t)pre, start, 0, page_rows, 0)) < 0))
             goto done;
         size_t k = 0;
         for (uint32_t i = 0; i < oi->n_pages;) {
@@ -935,20 +942,21 @@ int pq_chunk_read(pq_chunk *out, const pq_leaf_desc *leaf, const pq_column_chunk
         }
     }
     if (out->n_levels != want) {
-        rc = pond_error_set(POND_ECORRUPT, POND_DOM_PARQUET, "column chunk at offset %" PRId64
-                            " holds %" PRId64 " values, its metadata says %" PRId64, start,
-                            out->n_levels, want);
+        rc = pond_error_set(POND_ECORRUPT, POND_DOM_PARQUET,
+                            "column chunk at offset %" PRId64 " holds %" PRId64
+                            " values, its metadata says %" PRId64,
+                            start, out->n_levels, want);
         goto done;
     }
 done:
     pond_free(page_rows);
-    pq_scratch_dispose(&x.own);
+    pond_pq_scratch_dispose(&x.own);
     pond_free(x.dict_values);
     pond_buf_dispose(&x.dict_bytes.data);
     pond_buf_dispose(&x.dict_bytes.offsets);
     if (rc < 0) {
         pond_error_prefix("column '%s'", leaf->path);
-        pq_chunk_dispose(out);
+        pond_pq_chunk_dispose(out);
     }
     return rc;
 }

@@ -14,8 +14,8 @@
 /* Fold constants for the bit-reflected polynomial 0x104C11DB7: x^(4*128+32), x^(4*128-32)
  * mod P (64-byte folds), x^(128+32), x^(128-32) mod P (16-byte folds), x^64 mod P, and the
  * Barrett pair (P, floor(x^64 / P)), all bit-reflected. */
-__attribute__((target("pclmul,sse4.1"))) static uint32_t
-crc_clmul(uint32_t crc, const uint8_t *p, size_t len)
+__attribute__((target("pclmul,sse4.1"))) static uint32_t crc_clmul(uint32_t crc, const uint8_t *p,
+                                                                   size_t len)
 {
     /* len >= 64 and a multiple of 16; crc is the raw (inverted) register */
     const __m128i k12 = _mm_set_epi64x(0x1c6e41596, 0x154442bd4);
@@ -39,8 +39,8 @@ crc_clmul(uint32_t crc, const uint8_t *p, size_t len)
         x2 = _mm_clmulepi64_si128(x2, k12, 0x11);
         x3 = _mm_clmulepi64_si128(x3, k12, 0x11);
         x4 = _mm_clmulepi64_si128(x4, k12, 0x11);
-        x1 = _mm_xor_si128(_mm_xor_si128(x1, t1),
-                           _mm_loadu_si128((const __m128i *)(const void *)p));
+        x1 =
+            _mm_xor_si128(_mm_xor_si128(x1, t1), _mm_loadu_si128((const __m128i *)(const void *)p));
         x2 = _mm_xor_si128(_mm_xor_si128(x2, t2),
                            _mm_loadu_si128((const __m128i *)(const void *)(p + 16)));
         x3 = _mm_xor_si128(_mm_xor_si128(x3, t3),
@@ -103,7 +103,7 @@ static uint32_t crc_zlib(uint32_t crc, const uint8_t *p, size_t len)
     return crc;
 }
 
-uint32_t pq_crc32(uint32_t crc, const uint8_t *p, size_t len)
+uint32_t pond_pq_crc32(uint32_t crc, const uint8_t *p, size_t len)
 {
 #ifdef PQ_CRC_CLMUL
     if (len >= 64 && have_clmul()) {
@@ -116,7 +116,7 @@ uint32_t pq_crc32(uint32_t crc, const uint8_t *p, size_t len)
     return crc_zlib(crc, p, len);
 }
 
-uint32_t pq_crc32_portable(uint32_t crc, const uint8_t *p, size_t len)
+uint32_t pond_pq_crc32_portable(uint32_t crc, const uint8_t *p, size_t len)
 {
     return crc_zlib(crc, p, len);
 }

@@ -15,7 +15,7 @@ static int put_bytes_printable(pond_buf *out, pq_bytes b, size_t max)
     for (size_t i = 0; i < n && rc == 0; i++) {
         uint8_t c = b.ptr[i];
         rc = (c >= 0x20 && c < 0x7f && c != '\\') ? pond_buf_putc(out, (char)c)
-                                                   : pond_buf_printf(out, "\\x%02x", c);
+                                                  : pond_buf_printf(out, "\\x%02x", c);
     }
     if (rc == 0 && b.len > max)
         rc = pond_buf_puts(out, "...");
@@ -24,8 +24,9 @@ static int put_bytes_printable(pond_buf *out, pq_bytes b, size_t max)
 
 static int put_logical(pond_buf *out, const pq_schema_element *e)
 {
-    static const char *names[] = {"", "STRING", "MAP", "LIST", "ENUM", "DECIMAL", "DATE", "TIME",
-                                  "TIMESTAMP", "", "INTEGER", "UNKNOWN", "JSON", "BSON", "UUID",
+    static const char *names[] = {"",        "STRING",  "MAP",      "LIST",      "ENUM",
+                                  "DECIMAL", "DATE",    "TIME",     "TIMESTAMP", "",
+                                  "INTEGER", "UNKNOWN", "JSON",     "BSON",      "UUID",
                                   "FLOAT16", "VARIANT", "GEOMETRY", "GEOGRAPHY"};
     static const char *units[] = {"?", "MILLIS", "MICROS", "NANOS"};
     const pq_logical_type *lt = &e->logical;
@@ -36,7 +37,8 @@ static int put_logical(pond_buf *out, const pq_schema_element *e)
         case PQ_LT_DECIMAL:
             rc = pond_buf_printf(out, " %s(%d,%d)", nm, lt->precision, lt->scale);
             break;
-        case PQ_LT_TIME: case PQ_LT_TIMESTAMP:
+        case PQ_LT_TIME:
+        case PQ_LT_TIMESTAMP:
             rc = pond_buf_printf(out, " %s(%s,%s)", nm, units[lt->unit & 3],
                                  lt->utc ? "utc" : "local");
             break;
@@ -49,7 +51,7 @@ static int put_logical(pond_buf *out, const pq_schema_element *e)
         }
     }
     if (rc == 0 && e->converted_type >= 0)
-        rc = pond_buf_printf(out, " (converted %s)", pq_converted_name(e->converted_type));
+        rc = pond_buf_printf(out, " (converted %s)", pond_pq_converted_name(e->converted_type));
     return rc;
 }
 
@@ -58,14 +60,14 @@ static int describe_schema(pond_buf *out, const pq_file_meta *m, uint32_t *i, in
     const pq_schema_element *e = &m->schema[*i];
     int rc = pond_buf_printf(out, "%*s", 2 + 2 * depth, "");
     if (rc == 0 && depth > 0)
-        rc = pond_buf_printf(out, "%s ", pq_repetition_name(e->repetition));
+        rc = pond_buf_printf(out, "%s ", pond_pq_repetition_name(e->repetition));
     if (rc == 0) {
         if (e->num_children > 0)
             rc = pond_buf_puts(out, "group ");
         else if (e->type == PQ_FIXED_LEN_BYTE_ARRAY)
             rc = pond_buf_printf(out, "FIXED_LEN_BYTE_ARRAY(%d) ", e->type_length);
         else
-            rc = pond_buf_printf(out, "%s ", pq_type_name(e->type));
+            rc = pond_buf_printf(out, "%s ", pond_pq_type_name(e->type));
     }
     if (rc == 0)
         rc = put_bytes_printable(out, e->name, 200);
@@ -161,17 +163,18 @@ int pond_parquet_reader_describe(pond_buf *out, pond_parquet_reader *r)
                     rc = put_bytes_printable(out, cm->path[p], 100);
             }
             if (rc == 0)
-                rc = pond_buf_printf(out, ": %s %s, %" PRId64 " values, %" PRId64
-                                     " bytes compressed, %" PRId64 " uncompressed, data at %" PRId64,
-                                     pq_type_name(cm->type), pq_codec_name(cm->codec),
-                                     cm->num_values, cm->total_compressed_size,
-                                     cm->total_uncompressed_size, cm->data_page_offset);
+                rc = pond_buf_printf(
+                    out,
+                    ": %s %s, %" PRId64 " values, %" PRId64 " bytes compressed, %" PRId64
+                    " uncompressed, data at %" PRId64,
+                    pond_pq_type_name(cm->type), pond_pq_codec_name(cm->codec), cm->num_values,
+                    cm->total_compressed_size, cm->total_uncompressed_size, cm->data_page_offset);
             if (rc == 0 && cm->dictionary_page_offset >= 0)
                 rc = pond_buf_printf(out, ", dictionary at %" PRId64, cm->dictionary_page_offset);
             if (rc == 0)
                 rc = pond_buf_puts(out, "\n    encodings:");
             for (uint32_t k = 0; k < cm->n_encodings && rc == 0; k++)
-                rc = pond_buf_printf(out, " %s", pq_encoding_name(cm->encodings[k]));
+                rc = pond_buf_printf(out, " %s", pond_pq_encoding_name(cm->encodings[k]));
             if (rc == 0 && cm->has_statistics) {
                 const pq_statistics *s = &cm->statistics;
                 pq_bytes mn = s->min_value.ptr ? s->min_value : s->min;

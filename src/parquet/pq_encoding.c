@@ -23,7 +23,7 @@ static inline uint64_t load64(const uint8_t *src, size_t src_len, size_t byte)
     return v;
 }
 
-void pq_unpack32(const uint8_t *src, size_t src_len, int bw, uint32_t *out, size_t n)
+void pond_pq_unpack32(const uint8_t *src, size_t src_len, int bw, uint32_t *out, size_t n)
 {
     if (bw == 0) {
         memset(out, 0, n * sizeof *out);
@@ -44,7 +44,7 @@ void pq_unpack32(const uint8_t *src, size_t src_len, int bw, uint32_t *out, size
         out[i] = (uint32_t)((load64(src, src_len, bit >> 3) >> (bit & 7)) & mask);
 }
 
-void pq_unpack64(const uint8_t *src, size_t src_len, int bw, uint64_t *out, size_t n)
+void pond_pq_unpack64(const uint8_t *src, size_t src_len, int bw, uint64_t *out, size_t n)
 {
     if (bw == 0) {
         memset(out, 0, n * sizeof *out);
@@ -63,7 +63,7 @@ void pq_unpack64(const uint8_t *src, size_t src_len, int bw, uint64_t *out, size
     }
 }
 
-void pq_pack64(uint8_t *dst, int bw, const uint64_t *in, size_t n)
+void pond_pq_pack64(uint8_t *dst, int bw, const uint64_t *in, size_t n)
 {
     for (size_t i = 0, bit = 0; i < n; i++, bit += (size_t)bw)
         for (int b = 0; b < bw; b++)
@@ -71,7 +71,7 @@ void pq_pack64(uint8_t *dst, int bw, const uint64_t *in, size_t n)
                 dst[(bit + (size_t)b) >> 3] |= (uint8_t)(1u << ((bit + (size_t)b) & 7));
 }
 
-int pq_uvarint(const uint8_t **pp, const uint8_t *end, uint64_t *out, const char *what)
+int pond_pq_uvarint(const uint8_t **pp, const uint8_t *end, uint64_t *out, const char *what)
 {
     uint64_t v = 0;
     const uint8_t *p = *pp;
@@ -91,7 +91,7 @@ int pq_uvarint(const uint8_t **pp, const uint8_t *end, uint64_t *out, const char
 
 /* ---------------------------------------------------------------- RLE hybrid */
 
-void pq_rle_init(pq_rle *r, const uint8_t *p, size_t len, int bw, const char *what)
+void pond_pq_rle_init(pq_rle *r, const uint8_t *p, size_t len, int bw, const char *what)
 {
     memset(r, 0, sizeof *r);
     r->p = p;
@@ -103,7 +103,7 @@ void pq_rle_init(pq_rle *r, const uint8_t *p, size_t len, int bw, const char *wh
 static int rle_next_run(pq_rle *r)
 {
     uint64_t h = 0;
-    int rc = pq_uvarint(&r->p, r->end, &h, r->what);
+    int rc = pond_pq_uvarint(&r->p, r->end, &h, r->what);
     if (rc < 0)
         return rc;
     if (h & 1) {
@@ -144,7 +144,7 @@ static int rle_next_run(pq_rle *r)
     return 0;
 }
 
-int pq_rle_get(pq_rle *r, uint32_t *out, size_t n)
+int pond_pq_rle_get(pq_rle *r, uint32_t *out, size_t n)
 {
     while (n > 0) {
         if (r->rle_left) {
@@ -158,18 +158,17 @@ int pq_rle_get(pq_rle *r, uint32_t *out, size_t n)
         } else if (r->bp_left) {
             size_t k = r->bp_left < n ? r->bp_left : n;
             if (r->bp_pos == 0 && k == r->bp_left) {
-                pq_unpack32(r->bp, r->bp_bytes, r->bw, out, k);
+                pond_pq_unpack32(r->bp, r->bp_bytes, r->bw, out, k);
             } else {
                 /* unpack from the middle of a run: offset the source by whole bytes */
                 size_t bit = r->bp_pos * (size_t)r->bw;
                 size_t byte = bit >> 3;
                 if ((bit & 7) == 0) {
-                    pq_unpack32(r->bp + byte, r->bp_bytes - byte, r->bw, out, k);
+                    pond_pq_unpack32(r->bp + byte, r->bp_bytes - byte, r->bw, out, k);
                 } else {
                     for (size_t i = 0; i < k; i++, bit += (size_t)r->bw) {
                         uint64_t v = load64(r->bp, r->bp_bytes, bit >> 3) >> (bit & 7);
-                        out[i] = (uint32_t)(v & (r->bw >= 32 ? 0xffffffffu
-                                                             : ((1u << r->bw) - 1)));
+                        out[i] = (uint32_t)(v & (r->bw >= 32 ? 0xffffffffu : ((1u << r->bw) - 1)));
                     }
                 }
             }
@@ -188,7 +187,7 @@ int pq_rle_get(pq_rle *r, uint32_t *out, size_t n)
     return 0;
 }
 
-int pq_rle_get_levels(pq_rle *r, int16_t *out, size_t n, int max_level)
+int pond_pq_rle_get_levels(pq_rle *r, int16_t *out, size_t n, int max_level)
 {
     uint32_t tmp[1024];
     while (n > 0) {
@@ -218,7 +217,7 @@ int pq_rle_get_levels(pq_rle *r, int16_t *out, size_t n, int max_level)
                 return rc;
             continue;
         }
-        int rc = pq_rle_get(r, tmp, k);
+        int rc = pond_pq_rle_get(r, tmp, k);
         if (rc < 0)
             return rc;
         size_t at_max = 0;
@@ -247,9 +246,10 @@ static int delta_read_header(delta_header *h, const uint8_t **p, const uint8_t *
 {
     uint64_t z = 0;
     int rc;
-    if ((rc = pq_uvarint(p, end, &h->block_size, what)) < 0 ||
-        (rc = pq_uvarint(p, end, &h->miniblocks, what)) < 0 ||
-        (rc = pq_uvarint(p, end, &h->total, what)) < 0 || (rc = pq_uvarint(p, end, &z, what)) < 0)
+    if ((rc = pond_pq_uvarint(p, end, &h->block_size, what)) < 0 ||
+        (rc = pond_pq_uvarint(p, end, &h->miniblocks, what)) < 0 ||
+        (rc = pond_pq_uvarint(p, end, &h->total, what)) < 0 ||
+        (rc = pond_pq_uvarint(p, end, &z, what)) < 0)
         return rc;
     h->first = (int64_t)((z >> 1) ^ (~(z & 1) + 1));
     if (h->block_size == 0 || h->block_size % 128 != 0 || h->block_size > (1u << 16) ||
@@ -261,7 +261,7 @@ static int delta_read_header(delta_header *h, const uint8_t **p, const uint8_t *
     return 0;
 }
 
-int pq_delta_count(const uint8_t *p, size_t len, size_t *n_out, const char *what)
+int pond_pq_delta_count(const uint8_t *p, size_t len, size_t *n_out, const char *what)
 {
     delta_header h;
     int rc = delta_read_header(&h, &p, p + len, what);
@@ -271,8 +271,8 @@ int pq_delta_count(const uint8_t *p, size_t len, size_t *n_out, const char *what
     return 0;
 }
 
-int pq_delta_decode(const uint8_t *start, size_t len, int64_t *out, size_t cap, size_t *n_out,
-                    size_t *used_out, const char *what)
+int pond_pq_delta_decode(const uint8_t *start, size_t len, int64_t *out, size_t cap, size_t *n_out,
+                         size_t *used_out, const char *what)
 {
     const uint8_t *p = start, *end = start + len;
     delta_header h;
@@ -294,7 +294,7 @@ int pq_delta_decode(const uint8_t *start, size_t len, int64_t *out, size_t cap, 
     uint64_t tmp[1024];
     while (got < n) {
         uint64_t z = 0;
-        if ((rc = pq_uvarint(&p, end, &z, what)) < 0)
+        if ((rc = pond_pq_uvarint(&p, end, &z, what)) < 0)
             return rc;
         uint64_t min_delta = (z >> 1) ^ (~(z & 1) + 1);
         if ((uint64_t)(end - p) < h.miniblocks)
@@ -318,7 +318,7 @@ int pq_delta_decode(const uint8_t *start, size_t len, int64_t *out, size_t cap, 
                 size_t k = want - done < 1024 ? want - done : 1024;
                 size_t bit = done * (size_t)bw;
                 /* done is a multiple of 1024, so bit is byte-aligned */
-                pq_unpack64(p + bit / 8, bytes - bit / 8, bw, tmp, k);
+                pond_pq_unpack64(p + bit / 8, bytes - bit / 8, bw, tmp, k);
                 for (size_t i = 0; i < k; i++) {
                     prev = prev + min_delta + tmp[i];
                     out[got++] = (int64_t)prev;
@@ -355,8 +355,8 @@ static int check_data_cap(size_t have, size_t add, size_t max_data, const char *
     return 0;
 }
 
-int pq_plain_byte_arrays(pq_bytes_out *out, const uint8_t *p, size_t len, size_t n,
-                         size_t *used_out, size_t max_data, const char *what)
+int pond_pq_plain_byte_arrays(pq_bytes_out *out, const uint8_t *p, size_t len, size_t n,
+                              size_t *used_out, size_t max_data, const char *what)
 {
     int32_t off;
     int rc = last_offset(out, &off);
@@ -398,11 +398,11 @@ int pq_plain_byte_arrays(pq_bytes_out *out, const uint8_t *p, size_t len, size_t
     return 0;
 }
 
-int pq_delta_length_byte_arrays(pq_bytes_out *out, const uint8_t *p, size_t len, size_t n,
-                                size_t max_data, const char *what)
+int pond_pq_delta_length_byte_arrays(pq_bytes_out *out, const uint8_t *p, size_t len, size_t n,
+                                     size_t max_data, const char *what)
 {
     size_t cnt, used;
-    int rc = pq_delta_count(p, len, &cnt, what);
+    int rc = pond_pq_delta_count(p, len, &cnt, what);
     if (rc < 0)
         return rc;
     if (cnt != n)
@@ -410,7 +410,7 @@ int pq_delta_length_byte_arrays(pq_bytes_out *out, const uint8_t *p, size_t len,
     int64_t *lens = pond_malloc((cnt ? cnt : 1) * sizeof *lens);
     if (!lens)
         return POND_ENOMEM;
-    if ((rc = pq_delta_decode(p, len, lens, cnt, &cnt, &used, what)) < 0)
+    if ((rc = pond_pq_delta_decode(p, len, lens, cnt, &cnt, &used, what)) < 0)
         goto done;
     size_t total = 0;
     for (size_t i = 0; i < n; i++) {
@@ -437,11 +437,11 @@ done:
     return rc;
 }
 
-int pq_delta_byte_arrays(pq_bytes_out *out, const uint8_t *p, size_t len, size_t n,
-                         size_t max_data, const char *what)
+int pond_pq_delta_byte_arrays(pq_bytes_out *out, const uint8_t *p, size_t len, size_t n,
+                              size_t max_data, const char *what)
 {
     size_t np, ns, used1, used2;
-    int rc = pq_delta_count(p, len, &np, what);
+    int rc = pond_pq_delta_count(p, len, &np, what);
     if (rc < 0)
         return rc;
     if (np != n)
@@ -450,9 +450,9 @@ int pq_delta_byte_arrays(pq_bytes_out *out, const uint8_t *p, size_t len, size_t
     int64_t *suf = NULL;
     if (!pre)
         return POND_ENOMEM;
-    if ((rc = pq_delta_decode(p, len, pre, np, &np, &used1, what)) < 0)
+    if ((rc = pond_pq_delta_decode(p, len, pre, np, &np, &used1, what)) < 0)
         goto done;
-    if ((rc = pq_delta_count(p + used1, len - used1, &ns, what)) < 0)
+    if ((rc = pond_pq_delta_count(p + used1, len - used1, &ns, what)) < 0)
         goto done;
     if (ns != n) {
         rc = enc_error(what, "suffix length count differs from the value count");
@@ -462,7 +462,7 @@ int pq_delta_byte_arrays(pq_bytes_out *out, const uint8_t *p, size_t len, size_t
         rc = POND_ENOMEM;
         goto done;
     }
-    if ((rc = pq_delta_decode(p + used1, len - used1, suf, ns, &ns, &used2, what)) < 0)
+    if ((rc = pond_pq_delta_decode(p + used1, len - used1, suf, ns, &ns, &used2, what)) < 0)
         goto done;
     const uint8_t *s = p + used1 + used2;
     size_t left = len - used1 - used2;
@@ -498,8 +498,8 @@ done:
     return rc;
 }
 
-int pq_byte_stream_split(uint8_t *out, const uint8_t *p, size_t len, size_t n, size_t w,
-                         const char *what)
+int pond_pq_byte_stream_split(uint8_t *out, const uint8_t *p, size_t len, size_t n, size_t w,
+                              const char *what)
 {
     if (w == 0 || len / w < n)
         return enc_error(what, "byte stream split data shorter than the values");

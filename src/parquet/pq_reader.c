@@ -42,8 +42,9 @@ static int read_exact(pond_parquet_reader *r, int64_t off, void *buf, size_t len
     if (rc < 0)
         return rc;
     if (n != len)
-        return pond_error_set(POND_ECORRUPT, POND_DOM_PARQUET, "%s at offset %" PRId64
-                              " truncated (%zu of %zu bytes)", what, off, n, len);
+        return pond_error_set(POND_ECORRUPT, POND_DOM_PARQUET,
+                              "%s at offset %" PRId64 " truncated (%zu of %zu bytes)", what, off, n,
+                              len);
     return 0;
 }
 
@@ -55,14 +56,14 @@ void pond_parquet_reader_free(pond_parquet_reader *r)
     if (!r)
         return;
     /* the decode threads first: a read-ahead worker may still be reading through the source */
-    pq_reader_threads_free(r);
+    pond_pq_reader_threads_free(r);
     if (r->fd >= 0)
         pond__close(r->fd);
     pond_free(r->path);
     pond_free(r->footer);
-    pq_scratch_dispose(&r->scratch);
+    pond_pq_scratch_dispose(&r->scratch);
     shared_unref(r->cur);
-    pq_arena_free(&r->arena);
+    pond_pq_arena_free(&r->arena);
     pond_free(r);
 }
 
@@ -79,14 +80,16 @@ static int setup_projection(pond_parquet_reader *r, const pond_parquet_read_opti
 {
     const pq_node *root = r->schema.root;
     int n = root->n_children;
-    r->proj = pq_arena_alloc(&r->arena, (size_t)(n + 1) * sizeof *r->proj);
+    r->proj = pond_pq_arena_alloc(&r->arena, (size_t)(n + 1) * sizeof *r->proj);
     if (!r->proj)
         return POND_ENOMEM;
     if (o && o->columns) {
         for (int i = 0; i < o->n_columns; i++) {
             if (o->columns[i] < 0 || o->columns[i] >= n)
-                return pond_error_set(POND_EINVALID, POND_DOM_PARQUET, "projection: column index "
-                                      "%d out of range (the file has %d)", o->columns[i], n);
+                return pond_error_set(POND_EINVALID, POND_DOM_PARQUET,
+                                      "projection: column index "
+                                      "%d out of range (the file has %d)",
+                                      o->columns[i], n);
         }
         if (o->n_columns > n)
             return pond_error_set(POND_EINVALID, POND_DOM_PARQUET, "projection: too many columns");
@@ -108,8 +111,8 @@ static int setup_projection(pond_parquet_reader *r, const pond_parquet_read_opti
                 rc = pond_error_set(POND_ENOTFOUND, POND_DOM_PARQUET,
                                     "projection: no column named '%s'", o->column_names[i]);
             else if (np == n)
-                rc = pond_error_set(POND_EINVALID, POND_DOM_PARQUET,
-                                    "projection: too many columns");
+                rc =
+                    pond_error_set(POND_EINVALID, POND_DOM_PARQUET, "projection: too many columns");
             else
                 r->proj[np++] = k;
         }
@@ -131,28 +134,34 @@ static int footer_warnings(pond_parquet_reader *r, const pq_tskips *k)
     int n = k->n_kinds + (k->other > 0);
     if (n == 0)
         return 0;
-    if (!(r->warnings = pq_arena_alloc(&r->arena, (size_t)n * sizeof *r->warnings)))
+    if (!(r->warnings = pond_pq_arena_alloc(&r->arena, (size_t)n * sizeof *r->warnings)))
         return POND_ENOMEM;
     for (int i = 0; i < n; i++) {
         char line[256], fn[96], got[24], want[24];
         if (i == k->n_kinds) {
-            snprintf(line, sizeof line, "footer: %" PRId64 " more fields of another wire type "
-                     "than the parquet schema's skipped", k->other);
+            snprintf(line, sizeof line,
+                     "footer: %" PRId64 " more fields of another wire type "
+                     "than the parquet schema's skipped",
+                     k->other);
         } else {
-            const char *nm = pq_tfield_name(fn, sizeof fn, k->kind[i].s, k->kind[i].id);
-            int len = snprintf(line, sizeof line, "footer: %s has wire type %s, expected %s; "
-                               "skipped", nm, pq_twire_name(got, sizeof got, k->kind[i].got),
-                               pq_twire_name(want, sizeof want, k->kind[i].want));
+            const char *nm = pond_pq_tfield_name(fn, sizeof fn, k->kind[i].s, k->kind[i].id);
+            int len = snprintf(line, sizeof line,
+                               "footer: %s has wire type %s, expected %s; "
+                               "skipped",
+                               nm, pond_pq_twire_name(got, sizeof got, k->kind[i].got),
+                               pond_pq_twire_name(want, sizeof want, k->kind[i].want));
             if (len >= 0 && (size_t)len < sizeof line) {
                 if (k->kind[i].count == 1)
                     snprintf(line + len, sizeof line - (size_t)len, " at offset %" PRId64,
                              k->kind[i].first_off);
                 else
-                    snprintf(line + len, sizeof line - (size_t)len, " %" PRId64 " times, first "
-                             "at offset %" PRId64, k->kind[i].count, k->kind[i].first_off);
+                    snprintf(line + len, sizeof line - (size_t)len,
+                             " %" PRId64 " times, first "
+                             "at offset %" PRId64,
+                             k->kind[i].count, k->kind[i].first_off);
             }
         }
-        char *w = pq_arena_alloc(&r->arena, strlen(line) + 1);
+        char *w = pond_pq_arena_alloc(&r->arena, strlen(line) + 1);
         if (!w)
             return POND_ENOMEM;
         memcpy(w, line, strlen(line) + 1);
@@ -172,7 +181,7 @@ int pond_parquet_reader_open(pond_parquet_reader **out, const pond_parquet_sourc
         return POND_ENOMEM;
     r->fd = -1;
     r->src = *src;
-    int rc = pq_reader_init(r, opts);
+    int rc = pond_pq_reader_init(r, opts);
     if (rc < 0) {
         pond_parquet_reader_free(r);
         return rc;
@@ -181,7 +190,7 @@ int pond_parquet_reader_open(pond_parquet_reader **out, const pond_parquet_sourc
     return 0;
 }
 
-int pq_reader_init(pond_parquet_reader *r, const pond_parquet_read_options *opts)
+int pond_pq_reader_init(pond_parquet_reader *r, const pond_parquet_read_options *opts)
 {
     int rc;
     uint8_t tail[8], head[4];
@@ -194,28 +203,36 @@ int pq_reader_init(pond_parquet_reader *r, const pond_parquet_read_options *opts
         r->threads = 1;
     int64_t size = r->src.size;
     if (size < 12)
-        return pond_error_set(POND_ECORRUPT, POND_DOM_PARQUET, "not a parquet file: %" PRId64
-                              " bytes is too small", size);
+        return pond_error_set(POND_ECORRUPT, POND_DOM_PARQUET,
+                              "not a parquet file: %" PRId64 " bytes is too small", size);
     if ((rc = read_exact(r, 0, head, 4, "header")) < 0 ||
         (rc = read_exact(r, size - 8, tail, 8, "footer")) < 0)
         return rc;
     if (!memcmp(tail + 4, "PARE", 4))
-        return pond_error_set(POND_EUNSUPPORTED, POND_DOM_PARQUET, "encrypted parquet file "
+        return pond_error_set(POND_EUNSUPPORTED, POND_DOM_PARQUET,
+                              "encrypted parquet file "
                               "(PARE footer): modular encryption is not supported");
     if (memcmp(tail + 4, "PAR1", 4) != 0)
-        return pond_error_set(POND_ECORRUPT, POND_DOM_PARQUET, "not a parquet file: bad magic at "
-                              "offset %" PRId64, size - 4);
+        return pond_error_set(POND_ECORRUPT, POND_DOM_PARQUET,
+                              "not a parquet file: bad magic at "
+                              "offset %" PRId64,
+                              size - 4);
     if (memcmp(head, "PAR1", 4) != 0)
-        return pond_error_set(POND_ECORRUPT, POND_DOM_PARQUET, "not a parquet file: bad magic at "
+        return pond_error_set(POND_ECORRUPT, POND_DOM_PARQUET,
+                              "not a parquet file: bad magic at "
                               "offset 0");
     uint32_t flen = (uint32_t)tail[0] | (uint32_t)tail[1] << 8 | (uint32_t)tail[2] << 16 |
                     (uint32_t)tail[3] << 24;
     if ((int64_t)flen > size - 12)
-        return pond_error_set(POND_ECORRUPT, POND_DOM_PARQUET, "footer length %u exceeds the "
-                              "file (%" PRId64 " bytes)", flen, size);
+        return pond_error_set(POND_ECORRUPT, POND_DOM_PARQUET,
+                              "footer length %u exceeds the "
+                              "file (%" PRId64 " bytes)",
+                              flen, size);
     if (flen > r->max_alloc)
-        return pond_error_set(POND_EUNSUPPORTED, POND_DOM_PARQUET, "footer of %u bytes exceeds "
-                              "the reader's limit", flen);
+        return pond_error_set(POND_EUNSUPPORTED, POND_DOM_PARQUET,
+                              "footer of %u bytes exceeds "
+                              "the reader's limit",
+                              flen);
     int64_t foff = size - 8 - flen;
     if (!(r->footer = pond_malloc(flen ? flen : 1)))
         return POND_ENOMEM;
@@ -224,24 +241,26 @@ int pq_reader_init(pond_parquet_reader *r, const pond_parquet_read_options *opts
     pq_tdec d;
     pq_tskips skips;
     memset(&skips, 0, sizeof skips);
-    pq_tdec_init(&d, r->footer, flen, foff, "footer");
+    pond_pq_tdec_init(&d, r->footer, flen, foff, "footer");
     d.skips = &skips;
-    if ((rc = pq_decode_file_meta(&r->meta, &r->arena, &d)) < 0 ||
+    if ((rc = pond_pq_decode_file_meta(&r->meta, &r->arena, &d)) < 0 ||
         (rc = footer_warnings(r, &skips)) < 0)
         return rc;
     if (r->meta.encrypted_algorithm)
-        return pond_error_set(POND_EUNSUPPORTED, POND_DOM_PARQUET, "encrypted parquet file "
+        return pond_error_set(POND_EUNSUPPORTED, POND_DOM_PARQUET,
+                              "encrypted parquet file "
                               "(plaintext footer): modular encryption is not supported");
-    if ((rc = pq_schema_build(&r->schema, &r->arena, &r->meta, opts && opts->int96_ns)) < 0)
+    if ((rc = pond_pq_schema_build(&r->schema, &r->arena, &r->meta, opts && opts->int96_ns)) < 0)
         return rc;
     for (uint32_t i = 0; i < r->meta.n_row_groups; i++) {
         const pq_row_group *rg = &r->meta.row_groups[i];
         if (rg->n_columns != (uint32_t)r->schema.n_leaves)
-            return pond_error_set(POND_ECORRUPT, POND_DOM_PARQUET, "row group %u has %u column "
-                                  "chunks, the schema has %d leaf columns", i, rg->n_columns,
-                                  r->schema.n_leaves);
+            return pond_error_set(POND_ECORRUPT, POND_DOM_PARQUET,
+                                  "row group %u has %u column "
+                                  "chunks, the schema has %d leaf columns",
+                                  i, rg->n_columns, r->schema.n_leaves);
     }
-    if (!(r->rg_selected = pq_arena_alloc(&r->arena, r->meta.n_row_groups + 1)))
+    if (!(r->rg_selected = pond_pq_arena_alloc(&r->arena, r->meta.n_row_groups + 1)))
         return POND_ENOMEM;
     memset(r->rg_selected, 1, r->meta.n_row_groups);
     return setup_projection(r, opts);
@@ -267,7 +286,7 @@ static int open_fd(pond_parquet_reader **out, int fd, const char *path,
     r->src.read_at = fd_read_at;
     r->src.payload = r;
     r->concurrent = true;
-    if ((rc = pq_reader_init(r, opts)) < 0)
+    if ((rc = pond_pq_reader_init(r, opts)) < 0)
         goto fail;
     *out = r;
     return 0;
@@ -323,7 +342,7 @@ int pond_parquet_reader_open_memory(pond_parquet_reader **out, const void *buf, 
     r->src.payload = r;
     r->src.size = (int64_t)len;
     r->concurrent = true;
-    int rc = pq_reader_init(r, opts);
+    int rc = pond_pq_reader_init(r, opts);
     if (rc < 0) {
         pond_parquet_reader_free(r);
         return rc;
@@ -339,7 +358,7 @@ int pond_parquet_reader_schema(pond_parquet_reader *r, struct ArrowSchema *out)
     if (rc < 0)
         return rc;
     for (int i = 0; i < r->n_proj; i++) {
-        if ((rc = pq_schema_to_arrow(out->children[i], r->schema.root->children[r->proj[i]])) <
+        if ((rc = pond_pq_schema_to_arrow(out->children[i], r->schema.root->children[r->proj[i]])) <
             0) {
             pond_arrow_schema_release(out);
             return rc;
@@ -351,7 +370,7 @@ int pond_parquet_reader_schema(pond_parquet_reader *r, struct ArrowSchema *out)
 int pond_parquet_reader_read_row_group(pond_parquet_reader *r, int rgi, struct ArrowArray *out)
 {
     POND_ASSERT_ARG(r && out);
-    return pq_read_row_group(r, rgi, out, false, NULL);
+    return pond_pq_read_row_group(r, rgi, out, false, NULL);
 }
 
 /* Slices of one decoded row group share its buffers: every node of a slice is a shallow copy
@@ -434,7 +453,7 @@ int pond_parquet_reader_next(pond_parquet_reader *r, struct ArrowArray *out)
     int rc;
     if (!r->cur) {
         struct ArrowArray a;
-        if ((rc = pq_next_row_group(r, &a)) < 0)
+        if ((rc = pond_pq_next_row_group(r, &a)) < 0)
             return rc;
         if (r->max_batch_rows <= 0 || a.length <= r->max_batch_rows) {
             pond_arrow_array_move(out, &a);
@@ -487,16 +506,13 @@ int64_t pond_parquet_reader_row_group_rows(const pond_parquet_reader *r, int i)
     return r->meta.row_groups[i].num_rows;
 }
 
-int pond_parquet_reader_num_leaves(const pond_parquet_reader *r)
-{
-    return r->schema.n_leaves;
-}
+int pond_parquet_reader_num_leaves(const pond_parquet_reader *r) { return r->schema.n_leaves; }
 
 static const char *arena_cstr(pond_parquet_reader *r, pq_bytes b)
 {
     if (!b.ptr)
         return NULL;
-    char *s = pq_arena_alloc(&r->arena, b.len + 1);
+    char *s = pond_pq_arena_alloc(&r->arena, b.len + 1);
     if (s && b.len)
         memcpy(s, b.ptr, b.len);
     return s;
@@ -507,10 +523,7 @@ const char *pond_parquet_reader_created_by(const pond_parquet_reader *r)
     return arena_cstr((pond_parquet_reader *)r, r->meta.created_by);
 }
 
-int pond_parquet_reader_kv_count(const pond_parquet_reader *r)
-{
-    return (int)r->meta.n_kv;
-}
+int pond_parquet_reader_kv_count(const pond_parquet_reader *r) { return (int)r->meta.n_kv; }
 
 int pond_parquet_reader_kv(const pond_parquet_reader *r, int i, const char **key,
                            const char **value)
@@ -525,10 +538,7 @@ int pond_parquet_reader_kv(const pond_parquet_reader *r, int i, const char **key
     return 0;
 }
 
-int pond_parquet_reader_warning_count(const pond_parquet_reader *r)
-{
-    return r->n_warnings;
-}
+int pond_parquet_reader_warning_count(const pond_parquet_reader *r) { return r->n_warnings; }
 
 const char *pond_parquet_reader_warning(const pond_parquet_reader *r, int i)
 {
@@ -568,7 +578,7 @@ static void prune_row_groups(pond_parquet_reader *r, const pq_pred *p, int physi
         const pq_statistics *s = &cc->meta_data.statistics;
         pq_bytes mn = s->min_value.ptr ? s->min_value : s->min;
         pq_bytes mx = s->max_value.ptr ? s->max_value : s->max;
-        if (!pq_stats_may_match(p, physical, mn, mx))
+        if (!pond_pq_stats_may_match(p, physical, mn, mx))
             r->rg_selected[i] = 0;
     }
 }
@@ -581,11 +591,13 @@ int pond_parquet_reader_prune_int(pond_parquet_reader *r, const char *column, in
     if (rc < 0)
         return rc;
     int t = n->desc.physical;
-    bool unsig = n->format[0] == 'C' || n->format[0] == 'S' || n->format[0] == 'I' ||
-                 n->format[0] == 'L';
+    bool unsig =
+        n->format[0] == 'C' || n->format[0] == 'S' || n->format[0] == 'I' || n->format[0] == 'L';
     if ((t != PQ_INT32 && t != PQ_INT64) || n->conv >= PQC_DEC_I32 || unsig)
-        return pond_error_set(POND_EINVALID, POND_DOM_PARQUET, "prune: column '%s' is not a "
-                              "signed integer-based column", column);
+        return pond_error_set(POND_EINVALID, POND_DOM_PARQUET,
+                              "prune: column '%s' is not a "
+                              "signed integer-based column",
+                              column);
     pq_pred p = {.leaf = n->first_leaf, .ilo = lo, .ihi = hi};
     prune_row_groups(r, &p, t);
     if (r->n_preds < PQ_MAX_PREDS)
@@ -602,8 +614,10 @@ int pond_parquet_reader_prune_double(pond_parquet_reader *r, const char *column,
         return rc;
     int t = n->desc.physical;
     if (t != PQ_FLOAT && t != PQ_DOUBLE)
-        return pond_error_set(POND_EINVALID, POND_DOM_PARQUET, "prune: column '%s' is not a "
-                              "floating-point column", column);
+        return pond_error_set(POND_EINVALID, POND_DOM_PARQUET,
+                              "prune: column '%s' is not a "
+                              "floating-point column",
+                              column);
     pq_pred p = {.leaf = n->first_leaf, .is_double = true, .dlo = lo, .dhi = hi};
     prune_row_groups(r, &p, t);
     if (r->n_preds < PQ_MAX_PREDS && !isnan(lo) && !isnan(hi))
@@ -621,10 +635,14 @@ typedef struct {
 static int to_errno(int rc)
 {
     switch (rc) {
-    case POND_ENOMEM: return ENOMEM;
-    case POND_EINVALID: return EINVAL;
-    case POND_EUNSUPPORTED: return ENOSYS;
-    default: return EIO;
+    case POND_ENOMEM:
+        return ENOMEM;
+    case POND_EINVALID:
+        return EINVAL;
+    case POND_EUNSUPPORTED:
+        return ENOSYS;
+    default:
+        return EIO;
     }
 }
 

@@ -28,7 +28,7 @@ static int load_index(pond_parquet_reader *r, pq_arena *a, int64_t off, int32_t 
     if (off < 4 || len <= 0 || off > r->src.size || len > r->src.size - off ||
         (size_t)len > r->max_alloc)
         return 0;
-    uint8_t *buf = pq_arena_alloc(a, (size_t)len);
+    uint8_t *buf = pond_pq_arena_alloc(a, (size_t)len);
     if (!buf)
         return POND_ENOMEM;
     size_t got = 0;
@@ -38,8 +38,9 @@ static int load_index(pond_parquet_reader *r, pq_arena *a, int64_t off, int32_t 
     if (got != (size_t)len)
         return 0;
     pq_tdec d;
-    pq_tdec_init(&d, buf, (size_t)len, off, column_index ? "column index" : "offset index");
-    rc = column_index ? pq_decode_column_index(out, a, &d) : pq_decode_offset_index(out, a, &d);
+    pond_pq_tdec_init(&d, buf, (size_t)len, off, column_index ? "column index" : "offset index");
+    rc = column_index ? pond_pq_decode_column_index(out, a, &d)
+                      : pond_pq_decode_offset_index(out, a, &d);
     if (rc == POND_ENOMEM)
         return rc;
     *found = rc == 0;
@@ -51,7 +52,7 @@ static int load_offset_index(pond_parquet_reader *r, const pq_column_chunk *cc, 
 {
     int rc = load_index(r, a, cc->offset_index_offset, cc->offset_index_length, false, oi, ok);
     if (rc == 0 && *ok)
-        *ok = pq_chunk_pages_ok(cc, oi, num_rows);
+        *ok = pond_pq_chunk_pages_ok(cc, oi, num_rows);
     return rc;
 }
 
@@ -65,7 +66,7 @@ static bool page_may_match(const pq_pred *p, const pq_column_index *ci, uint32_t
     if (ci->null_pages[i] && leaf->max_def > 0 &&
         (ci->n_null_counts == 0 || ci->null_counts[i] > 0))
         return false;
-    return pq_stats_may_match(p, physical, ci->min_values[i], ci->max_values[i]);
+    return pond_pq_stats_may_match(p, physical, ci->min_values[i], ci->max_values[i]);
 }
 
 /* Intersect the sorted, disjoint intervals x (nx) with y (ny) into out (room for nx + ny). */
@@ -89,11 +90,10 @@ static size_t intersect(int64_t *out, const int64_t *x, size_t nx, const int64_t
 
 /* The rows of row group rgi that may match every predicate with a usable page index, as
  * sorted, disjoint intervals [iv[2k], iv[2k+1]) allocated in a. */
-static int row_ranges(pond_parquet_reader *r, int rgi, pq_arena *a, int64_t **iv_out,
-                      size_t *n_out)
+static int row_ranges(pond_parquet_reader *r, int rgi, pq_arena *a, int64_t **iv_out, size_t *n_out)
 {
     const pq_row_group *rg = &r->meta.row_groups[rgi];
-    int64_t *iv = pq_arena_alloc(a, 2 * sizeof *iv);
+    int64_t *iv = pond_pq_arena_alloc(a, 2 * sizeof *iv);
     if (!iv)
         return POND_ENOMEM;
     iv[0] = 0;
@@ -113,8 +113,8 @@ static int row_ranges(pond_parquet_reader *r, int rgi, pq_arena *a, int64_t **iv
             return rc;
         if (!ok_oi || !ok_ci || ci.n_pages != oi.n_pages || !ci.null_pages)
             continue;
-        int64_t *pv = pq_arena_alloc(a, 2 * (size_t)oi.n_pages * sizeof *pv);
-        int64_t *nv = pq_arena_alloc(a, 2 * ((size_t)oi.n_pages + n) * sizeof *nv);
+        int64_t *pv = pond_pq_arena_alloc(a, 2 * (size_t)oi.n_pages * sizeof *pv);
+        int64_t *nv = pond_pq_arena_alloc(a, 2 * ((size_t)oi.n_pages + n) * sizeof *nv);
         if (!pv || !nv)
             return POND_ENOMEM;
         size_t np = 0;
@@ -145,15 +145,15 @@ static int row_ranges(pond_parquet_reader *r, int rgi, pq_arena *a, int64_t **iv
 typedef struct {
     pond_parquet_reader *r;
     int rgi;
-    const int64_t *iv;   /* row intervals to keep (NULL: all rows) */
+    const int64_t *iv; /* row intervals to keep (NULL: all rows) */
     size_t n_iv;
     int64_t rows_out;
     struct ArrowArray *out;
     pq_chunk *chunks;
-    _Atomic int next;    /* next projected column to take */
+    _Atomic int next; /* next projected column to take */
     _Atomic bool failed;
     _Atomic int64_t pages_read, pages_skipped;
-    int *rc;             /* per projected column */
+    int *rc; /* per projected column */
     int *dom;
     char (*msg)[256];
 } rg_job;
@@ -196,9 +196,13 @@ static int decode_column(rg_job *g, int p, pq_scratch *s)
     pond_parquet_reader *r = g->r;
     const pq_row_group *rg = &r->meta.row_groups[g->rgi];
     const pq_node *n = r->schema.root->children[r->proj[p]];
-    pq_chunk_opts co = {.read_at = r->src.read_at, .payload = r->src.payload,
-                        .file_size = r->src.size, .max_bytes = r->max_alloc,
-                        .verify_crc = r->verify_crc, .scratch = s, .chunk_rows = rg->num_rows};
+    pq_chunk_opts co = {.read_at = r->src.read_at,
+                        .payload = r->src.payload,
+                        .file_size = r->src.size,
+                        .max_bytes = r->max_alloc,
+                        .verify_crc = r->verify_crc,
+                        .scratch = s,
+                        .chunk_rows = rg->num_rows};
     int rc = 0;
     for (int l = n->first_leaf; rc == 0 && l < n->first_leaf + n->n_leaves; l++) {
         const pq_leaf_desc *desc = &r->schema.leaves[l]->desc;
@@ -209,8 +213,9 @@ static int decode_column(rg_job *g, int p, pq_scratch *s)
         pq_offset_index oi;
         bool ok = false;
         if (g->iv && (rc = load_offset_index(r, cc, rg->num_rows, &a, &oi, &ok)) == 0 && ok) {
-            uint8_t *sel = pq_arena_alloc(&a, oi.n_pages);
-            int64_t *loc = pq_arena_alloc(&a, 2 * ((size_t)oi.n_pages + g->n_iv) * sizeof *loc);
+            uint8_t *sel = pond_pq_arena_alloc(&a, oi.n_pages);
+            int64_t *loc =
+                pond_pq_arena_alloc(&a, 2 * ((size_t)oi.n_pages + g->n_iv) * sizeof *loc);
             if (!sel || !loc) {
                 rc = POND_ENOMEM;
             } else {
@@ -224,21 +229,21 @@ static int decode_column(rg_job *g, int p, pq_scratch *s)
             }
         }
         if (rc == 0)
-            rc = pq_chunk_read(&g->chunks[l], desc, cc, &co);
+            rc = pond_pq_chunk_read(&g->chunks[l], desc, cc, &co);
         if (rc == 0 && keep)
-            pq_chunk_keep(&g->chunks[l], desc, keep, n_keep);
+            pond_pq_chunk_keep(&g->chunks[l], desc, keep, n_keep);
         co.pages = NULL;
         co.page_sel = NULL;
-        pq_arena_free(&a);
+        pond_pq_arena_free(&a);
     }
     if (rc == 0)
-        rc = pq_assemble(g->out->children[p], n, g->chunks);
+        rc = pond_pq_assemble(g->out->children[p], n, g->chunks);
     if (rc == 0 && g->out->children[p]->length != g->rows_out)
-        rc = pond_error_set(POND_ECORRUPT, POND_DOM_PARQUET, "column '%s' has %" PRId64
-                            " rows, the row group says %" PRId64, n->name,
-                            g->out->children[p]->length, g->rows_out);
+        rc = pond_error_set(POND_ECORRUPT, POND_DOM_PARQUET,
+                            "column '%s' has %" PRId64 " rows, the row group says %" PRId64,
+                            n->name, g->out->children[p]->length, g->rows_out);
     for (int l = n->first_leaf; l < n->first_leaf + n->n_leaves; l++)
-        pq_chunk_dispose(&g->chunks[l]);
+        pond_pq_chunk_dispose(&g->chunks[l]);
     return rc;
 }
 
@@ -298,7 +303,7 @@ static int pool_get(pond_parquet_reader *r, pond_pool **out)
 
 static void ra_free(struct pq_ra *ra);
 
-void pq_reader_threads_free(pond_parquet_reader *r)
+void pond_pq_reader_threads_free(pond_parquet_reader *r)
 {
     ra_free(r->ra);
     r->ra = NULL;
@@ -306,7 +311,7 @@ void pq_reader_threads_free(pond_parquet_reader *r)
     r->pool = NULL;
     if (r->wscratch) {
         for (int i = 0; i < r->threads - 1; i++)
-            pq_scratch_dispose(&r->wscratch[i]);
+            pond_pq_scratch_dispose(&r->wscratch[i]);
         pond_free(r->wscratch);
         r->wscratch = NULL;
     }
@@ -381,8 +386,8 @@ static int read_rg(pond_parquet_reader *r, int rgi, struct ArrowArray *out, bool
     if ((rc = pond_arrow_array_init(out, g.rows_out, 0, 1, np)) < 0)
         goto done;
     pond_pool *pl = NULL;
-    if (use_pool && r->threads > 1 && np > 1 &&
-        projected_bytes(r, rg) >= PARALLEL_MIN_BYTES && (rc = pool_get(r, &pl)) < 0)
+    if (use_pool && r->threads > 1 && np > 1 && projected_bytes(r, rg) >= PARALLEL_MIN_BYTES &&
+        (rc = pool_get(r, &pl)) < 0)
         goto done;
     if (pl)
         pond__pool_run(pl, np, column_task, &g);
@@ -401,7 +406,7 @@ done:
     pond_free(g.rc);
     pond_free(g.dom);
     pond_free(g.msg);
-    pq_arena_free(&ra);
+    pond_pq_arena_free(&ra);
     if (rc < 0) {
         pond_arrow_array_release(out);
         if (rc != POND_ENOMEM)
@@ -410,8 +415,8 @@ done:
     return rc;
 }
 
-int pq_read_row_group(pond_parquet_reader *r, int rgi, struct ArrowArray *out, bool prune,
-                      bool *empty_out)
+int pond_pq_read_row_group(pond_parquet_reader *r, int rgi, struct ArrowArray *out, bool prune,
+                           bool *empty_out)
 {
     return read_rg(r, rgi, out, prune, empty_out, &r->scratch, true);
 }
@@ -425,7 +430,7 @@ int pq_read_row_group(pond_parquet_reader *r, int rgi, struct ArrowArray *out, b
 #define RA_MAX 16
 
 typedef struct {
-    int rgi;                 /* -1: free */
+    int rgi; /* -1: free */
     bool done, empty;
     struct ArrowArray out;
     int rc, dom;
@@ -437,7 +442,7 @@ struct pq_ra {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool quit;
-    uint32_t assign_next;    /* row groups below are assigned (or skipped) */
+    uint32_t assign_next; /* row groups below are assigned (or skipped) */
     int n_slots, n_threads;
     ra_slot slots[RA_MAX];
     pq_scratch scratch[RA_MAX];
@@ -535,7 +540,7 @@ static void ra_free(struct pq_ra *ra)
         if (ra->slots[i].rgi >= 0 && ra->slots[i].done)
             pond_arrow_array_release(&ra->slots[i].out);
     for (int i = 0; i < RA_MAX; i++)
-        pq_scratch_dispose(&ra->scratch[i]);
+        pond_pq_scratch_dispose(&ra->scratch[i]);
     pthread_cond_destroy(&ra->cv);
     pthread_mutex_destroy(&ra->mu);
     pond_free(ra);
@@ -549,8 +554,7 @@ static int ra_start(pond_parquet_reader *r, struct pq_ra **out)
     if (r->threads < 2)
         return 0;
     uint32_t a = next_selected(r, r->next_rg);
-    if (a >= r->meta.n_row_groups ||
-        next_selected(r, a + 1) >= r->meta.n_row_groups ||
+    if (a >= r->meta.n_row_groups || next_selected(r, a + 1) >= r->meta.n_row_groups ||
         projected_bytes(r, &r->meta.row_groups[a]) < PARALLEL_MIN_BYTES)
         return 0;
     struct pq_ra *ra = pond_calloc(1, sizeof *ra);
@@ -655,7 +659,7 @@ static int ra_next(struct pq_ra *ra, struct ArrowArray *out, bool *have)
     }
 }
 
-int pq_next_row_group(pond_parquet_reader *r, struct ArrowArray *out)
+int pond_pq_next_row_group(pond_parquet_reader *r, struct ArrowArray *out)
 {
     memset(out, 0, sizeof *out);
     int rc;
@@ -671,7 +675,7 @@ int pq_next_row_group(pond_parquet_reader *r, struct ArrowArray *out)
         r->next_rg = next_selected(r, r->next_rg);
         if (r->next_rg >= r->meta.n_row_groups)
             return POND_ITEROVER;
-        if ((rc = pq_read_row_group(r, (int)r->next_rg, out, true, &empty)) < 0)
+        if ((rc = pond_pq_read_row_group(r, (int)r->next_rg, out, true, &empty)) < 0)
             return rc;
         r->next_rg++;
     }

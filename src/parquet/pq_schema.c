@@ -11,7 +11,7 @@
 typedef struct {
     pq_arena *a;
     const pq_file_meta *m;
-    uint32_t next;             /* next schema element to consume */
+    uint32_t next; /* next schema element to consume */
     int n_leaves;
     pq_node **leaves;
     uint32_t leaves_cap;
@@ -25,7 +25,7 @@ static int schema_error(const char *what, uint32_t idx)
 
 static char *arena_name(pq_arena *a, pq_bytes b)
 {
-    char *s = pq_arena_alloc(a, b.len + 1);
+    char *s = pond_pq_arena_alloc(a, b.len + 1);
     if (s && b.len)
         memcpy(s, b.ptr, b.len);
     return s;
@@ -33,14 +33,14 @@ static char *arena_name(pq_arena *a, pq_bytes b)
 
 static pq_node *new_node(build_ctx *c, int kind, const char *name, int n_children)
 {
-    pq_node *n = pq_arena_alloc(c->a, sizeof *n);
+    pq_node *n = pond_pq_arena_alloc(c->a, sizeof *n);
     if (!n)
         return NULL;
     n->kind = kind;
     n->name = name;
     n->n_children = n_children;
     if (n_children > 0 &&
-        !(n->children = pq_arena_alloc(c->a, (size_t)n_children * sizeof *n->children)))
+        !(n->children = pond_pq_arena_alloc(c->a, (size_t)n_children * sizeof *n->children)))
         return NULL;
     return n;
 }
@@ -57,20 +57,26 @@ static int leaf_type(pq_node *n)
     int scale = lt->kind == PQ_LT_DECIMAL ? lt->scale : e->scale;
     n->conv = PQC_COPY;
     if (t == PQ_FIXED_LEN_BYTE_ARRAY && e->type_length <= 0)
-        return pond_error_set(POND_ECORRUPT, POND_DOM_PARQUET, "column '%s': fixed-length "
-                              "byte array of length %d", n->name, e->type_length);
-    if (dec && (t == PQ_INT32 || t == PQ_INT64 || t == PQ_BYTE_ARRAY ||
-                t == PQ_FIXED_LEN_BYTE_ARRAY)) {
+        return pond_error_set(POND_ECORRUPT, POND_DOM_PARQUET,
+                              "column '%s': fixed-length "
+                              "byte array of length %d",
+                              n->name, e->type_length);
+    if (dec &&
+        (t == PQ_INT32 || t == PQ_INT64 || t == PQ_BYTE_ARRAY || t == PQ_FIXED_LEN_BYTE_ARRAY)) {
         if (precision <= 0 || scale < 0 || scale > precision || precision > 76)
-            return pond_error_set(POND_ECORRUPT, POND_DOM_PARQUET, "column '%s': invalid decimal "
-                                  "precision %d / scale %d", n->name, precision, scale);
+            return pond_error_set(POND_ECORRUPT, POND_DOM_PARQUET,
+                                  "column '%s': invalid decimal "
+                                  "precision %d / scale %d",
+                                  n->name, precision, scale);
         bool wide = precision > 38;
         snprintf(n->format, sizeof n->format, wide ? "d:%d,%d,256" : "d:%d,%d", precision, scale);
         n->out_width = wide ? 32 : 16;
         n->conv = t == PQ_INT32 ? PQC_DEC_I32 : t == PQ_INT64 ? PQC_DEC_I64 : PQC_DEC_BE;
         if (t == PQ_FIXED_LEN_BYTE_ARRAY && (size_t)e->type_length > n->out_width)
-            return pond_error_set(POND_EUNSUPPORTED, POND_DOM_PARQUET, "column '%s': decimal of "
-                                  "%d bytes", n->name, e->type_length);
+            return pond_error_set(POND_EUNSUPPORTED, POND_DOM_PARQUET,
+                                  "column '%s': decimal of "
+                                  "%d bytes",
+                                  n->name, e->type_length);
         return 0;
     }
     switch (t) {
@@ -112,7 +118,9 @@ static int leaf_type(pq_node *n)
     case PQ_INT64:
         n->out_width = 8;
         if (lt->kind == PQ_LT_TIMESTAMP) {
-            const char *u = lt->unit == PQ_UNIT_MILLIS ? "m" : lt->unit == PQ_UNIT_NANOS ? "n" : "u";
+            const char *u = lt->unit == PQ_UNIT_MILLIS  ? "m"
+                            : lt->unit == PQ_UNIT_NANOS ? "n"
+                                                        : "u";
             snprintf(n->format, sizeof n->format, "ts%s:%s", u, lt->utc ? "UTC" : "");
         } else if (lt->kind == PQ_LT_NONE && ct == PQ_CT_TIMESTAMP_MILLIS) {
             strcpy(n->format, "tsm:UTC");
@@ -143,17 +151,19 @@ static int leaf_type(pq_node *n)
         n->out_width = 8;
         return 0;
     case PQ_BYTE_ARRAY: {
-        bool str = lt->kind == PQ_LT_STRING || lt->kind == PQ_LT_ENUM || lt->kind == PQ_LT_JSON ||
-                   (lt->kind == PQ_LT_NONE &&
-                    (ct == PQ_CT_UTF8 || ct == PQ_CT_ENUM || ct == PQ_CT_JSON));
+        bool str =
+            lt->kind == PQ_LT_STRING || lt->kind == PQ_LT_ENUM || lt->kind == PQ_LT_JSON ||
+            (lt->kind == PQ_LT_NONE && (ct == PQ_CT_UTF8 || ct == PQ_CT_ENUM || ct == PQ_CT_JSON));
         strcpy(n->format, str ? "u" : "z");
         n->conv = PQC_BYTES;
         return 0;
     }
     case PQ_FIXED_LEN_BYTE_ARRAY:
         if (e->type_length <= 0)
-            return pond_error_set(POND_ECORRUPT, POND_DOM_PARQUET, "column '%s': fixed-length "
-                                  "byte array of length %d", n->name, e->type_length);
+            return pond_error_set(POND_ECORRUPT, POND_DOM_PARQUET,
+                                  "column '%s': fixed-length "
+                                  "byte array of length %d",
+                                  n->name, e->type_length);
         n->out_width = (size_t)e->type_length;
         if (lt->kind == PQ_LT_FLOAT16 && e->type_length == 2) {
             strcpy(n->format, "e");
@@ -166,8 +176,10 @@ static int leaf_type(pq_node *n)
         }
         return 0;
     default:
-        return pond_error_set(POND_ECORRUPT, POND_DOM_PARQUET, "column '%s': unknown physical "
-                              "type %d", n->name, t);
+        return pond_error_set(POND_ECORRUPT, POND_DOM_PARQUET,
+                              "column '%s': unknown physical "
+                              "type %d",
+                              n->name, t);
     }
 }
 
@@ -175,7 +187,7 @@ static int add_leaf(build_ctx *c, pq_node *n)
 {
     if ((uint32_t)c->n_leaves == c->leaves_cap) {
         uint32_t cap = c->leaves_cap ? c->leaves_cap * 2 : 16;
-        pq_node **l = pq_arena_alloc(c->a, cap * sizeof *l);
+        pq_node **l = pond_pq_arena_alloc(c->a, cap * sizeof *l);
         if (!l)
             return POND_ENOMEM;
         if (c->n_leaves)
@@ -214,7 +226,7 @@ static uint32_t skip_subtree(const pq_file_meta *m, uint32_t i)
 static int path_join(build_ctx *c, const char *parent, const char *name, const char **out)
 {
     size_t pl = parent ? strlen(parent) : 0, nl = strlen(name);
-    char *s = pq_arena_alloc(c->a, pl + nl + 2);
+    char *s = pond_pq_arena_alloc(c->a, pl + nl + 2);
     if (!s)
         return POND_ENOMEM;
     if (pl) {
@@ -258,12 +270,26 @@ static int make_value(pq_node **out, build_ctx *c, uint32_t idx, int def_self, i
         if ((rc = leaf_type(n)) < 0)
             return rc;
         switch (e->type) {
-        case PQ_BOOLEAN: n->desc.width = 1; break;
-        case PQ_INT32: case PQ_FLOAT: n->desc.width = 4; break;
-        case PQ_INT64: case PQ_DOUBLE: n->desc.width = 8; break;
-        case PQ_INT96: n->desc.width = 12; break;
-        case PQ_BYTE_ARRAY: n->desc.width = 0; break;
-        default: n->desc.width = (size_t)e->type_length; break;
+        case PQ_BOOLEAN:
+            n->desc.width = 1;
+            break;
+        case PQ_INT32:
+        case PQ_FLOAT:
+            n->desc.width = 4;
+            break;
+        case PQ_INT64:
+        case PQ_DOUBLE:
+            n->desc.width = 8;
+            break;
+        case PQ_INT96:
+            n->desc.width = 12;
+            break;
+        case PQ_BYTE_ARRAY:
+            n->desc.width = 0;
+            break;
+        default:
+            n->desc.width = (size_t)e->type_length;
+            break;
         }
         if ((rc = add_leaf(c, n)) < 0)
             return rc;
@@ -384,7 +410,7 @@ static int check_counts(const pq_file_meta *m, uint32_t i, uint32_t *next, int d
     return 0;
 }
 
-int pq_schema_build(pq_schema *out, pq_arena *a, const pq_file_meta *m, bool int96_ns)
+int pond_pq_schema_build(pq_schema *out, pq_arena *a, const pq_file_meta *m, bool int96_ns)
 {
     build_ctx c = {.a = a, .m = m, .int96_ns = int96_ns};
     int rc;
@@ -415,21 +441,29 @@ int pq_schema_build(pq_schema *out, pq_arena *a, const pq_file_meta *m, bool int
     return 0;
 }
 
-int pq_schema_to_arrow(struct ArrowSchema *out, const pq_node *n)
+int pond_pq_schema_to_arrow(struct ArrowSchema *out, const pq_node *n)
 {
     const char *fmt;
     switch (n->kind) {
-    case PQN_LEAF: fmt = n->format; break;
-    case PQN_STRUCT: fmt = "+s"; break;
-    case PQN_LIST: fmt = "+l"; break;
-    default: fmt = "+m"; break;
+    case PQN_LEAF:
+        fmt = n->format;
+        break;
+    case PQN_STRUCT:
+        fmt = "+s";
+        break;
+    case PQN_LIST:
+        fmt = "+l";
+        break;
+    default:
+        fmt = "+m";
+        break;
     }
     int rc = pond_arrow_schema_init(out, fmt, n->name, n->nullable ? ARROW_FLAG_NULLABLE : 0,
                                     n->n_children);
     if (rc < 0)
         return rc;
     for (int i = 0; i < n->n_children; i++) {
-        if ((rc = pq_schema_to_arrow(out->children[i], n->children[i])) < 0) {
+        if ((rc = pond_pq_schema_to_arrow(out->children[i], n->children[i])) < 0) {
             pond_arrow_schema_release(out);
             return rc;
         }

@@ -31,20 +31,20 @@
 #define MAX_DATA_FILE ((size_t)1 << 31)
 
 typedef struct {
-    char *tmp;   /* _host/incoming/<name>, or _delta_log/.tmp-repl-<name> */
-    char *final; /* absolute final path */
+    char *tmp;    /* _host/incoming/<name>, or _delta_log/.tmp-repl-<name> */
+    char *final;  /* absolute final path */
     repl_obj obj; /* staged log files: what it is (kind, version, size, sha256) */
     bool linked;  /* staged log files: this run linked it (withdrawn if not made durable) */
 } pending_file;
 
 typedef struct {
     repl_remote base;
-    char *dir;      /* the pond as named */
-    char *work;     /* where objects go: dir, or the temp directory of a first push */
-    bool incoming;  /* work is the temp directory */
+    char *dir;     /* the pond as named */
+    char *work;    /* where objects go: dir, or the temp directory of a first push */
+    bool incoming; /* work is the temp directory */
     int lock_fd;
     pond_cas *cas;
-    pending_file *pend;   /* data files received, not yet in place */
+    pending_file *pend; /* data files received, not yet in place */
     size_t n_pend, cap_pend;
     pending_file *staged; /* commits received, not yet published (in version order) */
     size_t n_staged, cap_staged;
@@ -75,7 +75,7 @@ static bool plain_name(const char *s, size_t n)
     return true;
 }
 
-int repl_obj_check(repl_obj *o)
+int pond_repl_obj_check(repl_obj *o)
 {
     char hex[65];
     switch (o->kind) {
@@ -100,8 +100,8 @@ int repl_obj_check(repl_obj *o)
         const char *slash = n < sizeof o->path ? memchr(o->path, '/', n) : NULL;
         pond_node_id id;
         char uuid[POND_NODE_ID_STRLEN + 1] = {0};
-        bool ok = slash && slash - o->path == 8 + POND_NODE_ID_STRLEN &&
-                  !strncmp(o->path, "part_id=", 8);
+        bool ok =
+            slash && slash - o->path == 8 + POND_NODE_ID_STRLEN && !strncmp(o->path, "part_id=", 8);
         if (ok) {
             memcpy(uuid, o->path + 8, POND_NODE_ID_STRLEN);
             ok = pond_node_id_parse(&id, uuid) == 0;
@@ -333,9 +333,9 @@ static int incoming_name(char **out, const char *dir)
      * system, and the same for every attempt, so an interrupted first push resumes */
     const char *slash = strrchr(dir, '/');
     pond_buf b = POND_BUF_INIT;
-    int rc = slash ? pond_buf_printf(&b, "%.*s/.%s.pond-incoming", (int)(slash - dir), dir,
-                                     slash + 1)
-                   : pond_buf_printf(&b, ".%s.pond-incoming", dir);
+    int rc = slash
+                 ? pond_buf_printf(&b, "%.*s/.%s.pond-incoming", (int)(slash - dir), dir, slash + 1)
+                 : pond_buf_printf(&b, ".%s.pond-incoming", dir);
     if (rc < 0) {
         pond_buf_dispose(&b);
         return rc;
@@ -417,8 +417,7 @@ static int d_list_log(repl_remote *r, int64_t from, int64_t to, repl_log_fn fn, 
     return rc;
 }
 
-static int d_hash_log(pond_hash *out, bool *present, repl_remote *r, const repl_obj *objs,
-                      size_t n)
+static int d_hash_log(pond_hash *out, bool *present, repl_remote *r, const repl_obj *objs, size_t n)
 {
     int prc = publish(DR(r));
     if (prc < 0)
@@ -628,13 +627,12 @@ static int live_file(const pond_delta_file *f, void *payload)
     live_ctx *c = payload;
     repl_obj o = {.kind = REPL_DATA, .size = f->size};
     if (strlen(f->decoded_path) >= sizeof o.path)
-        return pond_error_set(POND_ECORRUPT, R, "data file path '%s' is too long",
-                              f->decoded_path);
+        return pond_error_set(POND_ECORRUPT, R, "data file path '%s' is too long", f->decoded_path);
     strcpy(o.path, f->decoded_path);
     for (size_t i = 0; i < f->n_tags; i++)
         if (!strcmp(f->tags[i].key, "pond.sha256") && f->tags[i].value)
             o.has_sha = pond_hash_from_hex(&o.sha256, f->tags[i].value) == 0;
-    int rc = repl_obj_check(&o);
+    int rc = pond_repl_obj_check(&o);
     return rc < 0 ? rc : c->fn(&o, c->payload);
 }
 
@@ -792,8 +790,8 @@ static int put_data(dir_remote *d, const repl_obj *o, const repl_source *src)
         rc = pond__open(&fd, tmp, O_WRONLY | O_CREAT | O_EXCL, 0644, R);
     if (rc == 0)
         rc = receive(&size, &sha, src, fd, tmp, NULL);
-    if (rc == 0 && ((o->size >= 0 && size != o->size) || !o->has_sha ||
-                    !pond_hash_equal(&sha, &o->sha256)))
+    if (rc == 0 &&
+        ((o->size >= 0 && size != o->size) || !o->has_sha || !pond_hash_equal(&sha, &o->sha256)))
         rc = mismatch(o, d->base.url, size, &sha);
     if (rc == 0 && size >= WRITEBACK_MIN)
         start_writeback(fd);
@@ -869,8 +867,8 @@ static int stage_log(pending_file *out, dir_remote *d, const repl_obj *o, const 
     }
     if (rc == 0)
         rc = receive(&size, &sha, src, fd, tmp, NULL);
-    if (rc == 0 && ((o->size >= 0 && size != o->size) ||
-                    (o->has_sha && !pond_hash_equal(&sha, &o->sha256))))
+    if (rc == 0 &&
+        ((o->size >= 0 && size != o->size) || (o->has_sha && !pond_hash_equal(&sha, &o->sha256))))
         rc = mismatch(o, d->base.url, size, &sha);
     if (rc == 0 && size >= WRITEBACK_MIN)
         start_writeback(fd);
@@ -901,7 +899,7 @@ static int may_follow(dir_remote *d, int64_t v)
     int rc = 0;
     bool ok = false;
     for (int k = 0; k < 3 && rc == 0 && !ok; k++) {
-        (void)repl_obj_check(&prev[k]);
+        (void)pond_repl_obj_check(&prev[k]);
         char *p = join(d->work, prev[k].path);
         struct stat st;
         if (!p)
@@ -912,8 +910,7 @@ static int may_follow(dir_remote *d, int64_t v)
     }
     if (rc == 0 && !ok)
         rc = pond_error_set(POND_EINVALID, R,
-                            "commit %" PRId64 " cannot follow: version %" PRId64
-                            " is not in '%s'",
+                            "commit %" PRId64 " cannot follow: version %" PRId64 " is not in '%s'",
                             v, v - 1, d->dir);
     return rc;
 }
@@ -1169,11 +1166,24 @@ static void d_free(repl_remote *r)
 }
 
 static const repl_transport DIR_TRANSPORT = {
-    REPL_TRANSPORT_VERSION, "dir", d_open, d_hold, d_list_log, d_hash_log, d_have,
-    d_missing_blobs, d_get, d_live_files, d_put, d_sync, d_finish, d_verify, d_free,
+    REPL_TRANSPORT_VERSION,
+    "dir",
+    d_open,
+    d_hold,
+    d_list_log,
+    d_hash_log,
+    d_have,
+    d_missing_blobs,
+    d_get,
+    d_live_files,
+    d_put,
+    d_sync,
+    d_finish,
+    d_verify,
+    d_free,
 };
 
-int repl_dir_new(repl_remote **out, const char *dir, const char *url)
+int pond_repl_dir_new(repl_remote **out, const char *dir, const char *url)
 {
     *out = NULL;
     dir_remote *d = pond_calloc(1, sizeof *d);

@@ -30,18 +30,18 @@ typedef enum {
 
 typedef struct {
     repl_kind kind;
-    int64_t version;            /* COMMIT, CHECKPOINT */
-    char path[REPL_PATH_MAX];   /* DATA: relative path; others: derived (repl_obj_path) */
-    int64_t size;               /* bytes; -1 unknown (only for have/get of log files) */
-    pond_hash sha256;           /* BLOB: its name; others: the expected content hash */
+    int64_t version;          /* COMMIT, CHECKPOINT */
+    char path[REPL_PATH_MAX]; /* DATA: relative path; others: derived (repl_obj_path) */
+    int64_t size;             /* bytes; -1 unknown (only for have/get of log files) */
+    pond_hash sha256;         /* BLOB: its name; others: the expected content hash */
     bool has_sha;
-    pond_hash root;             /* BLOB: the chunk-table root the data file records */
+    pond_hash root; /* BLOB: the chunk-table root the data file records */
 } repl_obj;
 
 /* Fills obj->path from kind/version/sha256 and validates it: a data file path must be
  * `part_id=<uuid>/<name>.parquet` with a plain name. POND_ECORRUPT names what is wrong (an
  * object name from outside never reaches the file system unchecked). */
-int repl_obj_check(repl_obj *obj);
+int pond_repl_obj_check(repl_obj *obj);
 
 /* ---- the transport interface ------------------------------------------------------------- */
 
@@ -51,14 +51,14 @@ typedef enum { REPL_OPEN_READ = 0, REPL_OPEN_WRITE = 1 } repl_open_mode;
 
 /* What a pond's log looks like. */
 typedef struct {
-    bool exists;         /* a pond is there (for WRITE: or being built under a temp name) */
-    bool incoming;       /* WRITE on a missing pond: puts go to the temp directory */
-    char pond_id[64];    /* metaData.id */
-    char format[16];     /* metaData.configuration pond.format */
-    int64_t head;        /* newest version (commit or checkpoint); -1 when none */
-    int64_t low;         /* oldest commit of the unbroken run of commits ending at head (or at
+    bool exists;             /* a pond is there (for WRITE: or being built under a temp name) */
+    bool incoming;           /* WRITE on a missing pond: puts go to the temp directory */
+    char pond_id[64];        /* metaData.id */
+    char format[16];         /* metaData.configuration pond.format */
+    int64_t head;            /* newest version (commit or checkpoint); -1 when none */
+    int64_t low;             /* oldest commit of the unbroken run of commits ending at head (or at
                             the checkpoint at head): versions low..head have commit files */
-    bool head_is_commit; /* false: the head is a checkpoint without its commit */
+    bool head_is_commit;     /* false: the head is a checkpoint without its commit */
     int64_t last_checkpoint; /* newest checkpoint version, -1 none */
 } repl_info;
 
@@ -133,15 +133,15 @@ struct repl_remote {
 };
 
 /* Transports. */
-int repl_dir_new(repl_remote **out, const char *dir, const char *url);
-int repl_ssh_new(repl_remote **out, const char *url, const char *user_host, const char *port,
-                 const char *path, const char *exec, const char *ssh_command);
+int pond_repl_dir_new(repl_remote **out, const char *dir, const char *url);
+int pond_repl_ssh_new(repl_remote **out, const char *url, const char *user_host, const char *port,
+                      const char *path, const char *exec, const char *ssh_command);
 /* The transport for a URL (a directory, file:///..., ssh://[user@]host[:port]/path). */
-int repl_remote_open_url(repl_remote **out, const char *url, const char *exec,
-                         const char *ssh_command);
-void repl_remote_free(repl_remote *r);
+int pond_repl_remote_open_url(repl_remote **out, const char *url, const char *exec,
+                              const char *ssh_command);
+void pond_repl_remote_free(repl_remote *r);
 
-/* The path of an object's file relative to a pond, as repl_obj_check computed it. */
+/* The path of an object's file relative to a pond, as pond_repl_obj_check computed it. */
 static inline const char *repl_obj_rel(const repl_obj *o) { return o->path; }
 
 #endif

@@ -98,8 +98,9 @@ int pond_remote_list(pond_remote **out, size_t *n_out, const char *dir)
         long long t = nf == 5 ? strtoll(f[4], &end2, 10) : 0;
         if (nf != 5 || !good_name(f[0]) || !good_text(f[1], POND_REMOTE_URL_MAX) ||
             !good_text(f[2], POND_REMOTE_URL_MAX) || *end1 || *end2 || ver < -1 || t < 0) {
-            rc = pond_error_set(POND_ECORRUPT, R, "'%s' line %zu: not name, url, exec, version "
-                                                  "and time separated by tabs",
+            rc = pond_error_set(POND_ECORRUPT, R,
+                                "'%s' line %zu: not name, url, exec, version "
+                                "and time separated by tabs",
                                 p, lineno);
             break;
         }
@@ -186,8 +187,7 @@ int pond_remote_get(pond_remote *out, const char *dir, const char *name)
     for (size_t i = 0; i < n; i++)
         pond_buf_printf(&names, "%s%s", i ? ", " : "", v[i].name);
     rc = pond_error_set(POND_ENOTFOUND, R, "no remote '%s' (%s%s)", name,
-                        n ? "remotes: " : "none yet: pond remote add NAME URL",
-                        n ? names.ptr : "");
+                        n ? "remotes: " : "none yet: pond remote add NAME URL", n ? names.ptr : "");
     pond_buf_dispose(&names);
     pond_free(v);
     return rc;
@@ -251,19 +251,19 @@ static int parse_url(parsed_url *u, const char *url)
     return 0;
 }
 
-int repl_remote_open_url(repl_remote **out, const char *url, const char *exec,
-                         const char *ssh_command)
+int pond_repl_remote_open_url(repl_remote **out, const char *url, const char *exec,
+                              const char *ssh_command)
 {
     parsed_url u;
     int rc = parse_url(&u, url);
     if (rc < 0)
         return rc;
     if (u.ssh)
-        return repl_ssh_new(out, url, u.user_host, u.port, u.path, exec, ssh_command);
-    return repl_dir_new(out, u.path, url);
+        return pond_repl_ssh_new(out, url, u.user_host, u.port, u.path, exec, ssh_command);
+    return pond_repl_dir_new(out, u.path, url);
 }
 
-void repl_remote_free(repl_remote *r)
+void pond_repl_remote_free(repl_remote *r)
 {
     if (r)
         r->t->free(r);
@@ -306,8 +306,7 @@ int pond_remote_add(const char *dir, const char *name, const char *url, const ch
         return rc;
     for (size_t i = 0; i < n; i++)
         if (!strcmp(v[i].name, name)) {
-            rc = pond_error_set(POND_EEXISTS, R, "remote '%s' already exists (%s)", name,
-                                v[i].url);
+            rc = pond_error_set(POND_EEXISTS, R, "remote '%s' already exists (%s)", name, v[i].url);
             pond_free(v);
             return rc;
         }

@@ -11,29 +11,26 @@ typedef struct {
     wire_conn c;
     repl_remote *d;
     pond_buf out;
-    int latched;              /* the first error of a pipelined put, 0 none */
+    int latched; /* the first error of a pipelined put, 0 none */
     char latched_msg[WIRE_MAX_STR + 1];
-    bool put_ended;           /* the current put's END was read */
-    int mode;                 /* -1 before OPEN, else the repl_open_mode */
+    bool put_ended; /* the current put's END was read */
+    int mode;       /* -1 before OPEN, else the repl_open_mode */
 } server;
 
 static int reply_error(server *s, int code, const char *msg)
 {
-    wire_begin(&s->out, W_ERROR);
-    wire_u32(&s->out, (uint32_t)(int32_t)(code < 0 && code >= -31 ? code : POND_ERROR));
-    wire_str(&s->out, msg);
-    return wire_send(&s->c, &s->out);
+    pond_wire_begin(&s->out, W_ERROR);
+    pond_wire_u32(&s->out, (uint32_t)(int32_t)(code < 0 && code >= -31 ? code : POND_ERROR));
+    pond_wire_str(&s->out, msg);
+    return pond_wire_send(&s->c, &s->out);
 }
 
-static int reply_last(server *s, int rc)
-{
-    return reply_error(s, rc, pond_error_last()->message);
-}
+static int reply_last(server *s, int rc) { return reply_error(s, rc, pond_error_last()->message); }
 
 static int reply_ok(server *s)
 {
-    wire_begin(&s->out, W_DONE);
-    return wire_send(&s->c, &s->out);
+    pond_wire_begin(&s->out, W_DONE);
+    return pond_wire_send(&s->c, &s->out);
 }
 
 /* ---- replies that are lists ------------------------------------------------------------------ */
@@ -49,12 +46,12 @@ static int list_flush(list_out *l)
 {
     if (!l->n)
         return 0;
-    wire_begin(&l->s->out, l->type);
-    wire_u32(&l->s->out, (uint32_t)l->n);
+    pond_wire_begin(&l->s->out, l->type);
+    pond_wire_u32(&l->s->out, (uint32_t)l->n);
     (void)pond_buf_put(&l->s->out, l->items.ptr, l->items.size);
     l->n = 0;
     pond_buf_clear(&l->items);
-    return wire_send(&l->s->c, &l->s->out);
+    return pond_wire_send(&l->s->c, &l->s->out);
 }
 
 static int list_next(list_out *l)
@@ -66,25 +63,25 @@ static int list_next(list_out *l)
 static int on_log(const repl_log_entry *e, void *payload)
 {
     list_out *l = payload;
-    wire_i64(&l->items, e->version);
-    wire_u8(&l->items, (uint8_t)e->kind);
-    wire_i64(&l->items, e->size);
+    pond_wire_i64(&l->items, e->version);
+    pond_wire_u8(&l->items, (uint8_t)e->kind);
+    pond_wire_i64(&l->items, e->size);
     return list_next(l);
 }
 
 static int on_blob(const repl_blob_ref *b, void *payload)
 {
     list_out *l = payload;
-    wire_hash(&l->items, &b->sha256);
-    wire_hash(&l->items, &b->root);
-    wire_i64(&l->items, b->size);
+    pond_wire_hash(&l->items, &b->sha256);
+    pond_wire_hash(&l->items, &b->root);
+    pond_wire_i64(&l->items, b->size);
     return list_next(l);
 }
 
 static int on_obj(const repl_obj *o, void *payload)
 {
     list_out *l = payload;
-    wire_obj(&l->items, o);
+    pond_wire_obj(&l->items, o);
     return list_next(l);
 }
 
@@ -99,8 +96,8 @@ static int send_list(server *s, wire_type t, int rc_of_op, list_out *l)
     (void)t;
     if (rc_of_op < 0)
         return reply_last(s, rc_of_op);
-    wire_begin(&s->out, W_END);
-    return wire_send(&s->c, &s->out);
+    pond_wire_begin(&s->out, W_END);
+    return pond_wire_send(&s->c, &s->out);
 }
 
 /* ---- puts ---------------------------------------------------------------------------------- */
@@ -112,7 +109,7 @@ static int wire_read(void *self, void *buf, size_t cap, size_t *n_out)
     if (s->put_ended)
         return 0;
     wire_msg m;
-    int rc = wire_recv(&s->c, &m);
+    int rc = pond_wire_recv(&s->c, &m);
     if (rc < 0)
         return rc;
     if (m.type == W_END) {
@@ -178,10 +175,10 @@ static void on_problem(const char *kind, const char *msg, void *payload)
     problem_ctx *p = payload;
     if (p->rc < 0)
         return;
-    wire_begin(&p->s->out, W_PROBLEM);
-    wire_str(&p->s->out, kind);
-    wire_str(&p->s->out, msg);
-    p->rc = wire_send(&p->s->c, &p->s->out);
+    pond_wire_begin(&p->s->out, W_PROBLEM);
+    pond_wire_str(&p->s->out, kind);
+    pond_wire_str(&p->s->out, msg);
+    p->rc = pond_wire_send(&p->s->c, &p->s->out);
 }
 
 static int serve_one(server *s, wire_msg *m, bool *bye)
@@ -194,9 +191,8 @@ static int serve_one(server *s, wire_msg *m, bool *bye)
     /* one OPEN first; writes only after OPEN for writing (which holds the pond's lock) */
     bool writes = m->type == W_PUT || m->type == W_SYNC || m->type == W_FINISH;
     if ((m->type == W_OPEN) != (s->mode < 0) && m->type != W_BYE)
-        return pond_error_set(POND_ECORRUPT, R, "wire: %s", s->mode < 0
-                                                                ? "a request before OPEN"
-                                                                : "a second OPEN");
+        return pond_error_set(POND_ECORRUPT, R, "wire: %s",
+                              s->mode < 0 ? "a request before OPEN" : "a second OPEN");
     if (writes && s->mode != REPL_OPEN_WRITE)
         return pond_error_set(POND_ECORRUPT, R, "wire: a write to a pond opened for reading");
     switch (m->type) {
@@ -205,16 +201,16 @@ static int serve_one(server *s, wire_msg *m, bool *bye)
         if ((rc = d->t->open(&info, d, (repl_open_mode)m->i[0])) < 0)
             return reply_last(s, rc);
         s->mode = (int)m->i[0];
-        wire_begin(&s->out, W_INFO);
-        wire_u8(&s->out, info.exists);
-        wire_u8(&s->out, info.incoming);
-        wire_str(&s->out, info.pond_id);
-        wire_str(&s->out, info.format);
-        wire_i64(&s->out, info.head);
-        wire_i64(&s->out, info.low);
-        wire_u8(&s->out, info.head_is_commit);
-        wire_i64(&s->out, info.last_checkpoint);
-        return wire_send(&s->c, &s->out);
+        pond_wire_begin(&s->out, W_INFO);
+        pond_wire_u8(&s->out, info.exists);
+        pond_wire_u8(&s->out, info.incoming);
+        pond_wire_str(&s->out, info.pond_id);
+        pond_wire_str(&s->out, info.format);
+        pond_wire_i64(&s->out, info.head);
+        pond_wire_i64(&s->out, info.low);
+        pond_wire_u8(&s->out, info.head_is_commit);
+        pond_wire_i64(&s->out, info.last_checkpoint);
+        return pond_wire_send(&s->c, &s->out);
     }
     case W_HOLD:
         return (rc = d->t->hold(d, m->i[0])) < 0 ? reply_last(s, rc) : reply_ok(s);
@@ -241,14 +237,14 @@ static int serve_one(server *s, wire_msg *m, bool *bye)
         else
             rc = d->t->have(f, d, m->objs, m->n);
         if (rc == 0) {
-            wire_begin(&s->out, m->type == W_HASH_LOG ? W_HASHES : W_HAVES);
-            wire_u32(&s->out, (uint32_t)m->n);
+            pond_wire_begin(&s->out, m->type == W_HASH_LOG ? W_HASHES : W_HAVES);
+            pond_wire_u32(&s->out, (uint32_t)m->n);
             for (size_t k = 0; k < m->n; k++) {
-                wire_u8(&s->out, f[k]);
+                pond_wire_u8(&s->out, f[k]);
                 if (m->type == W_HASH_LOG)
-                    wire_hash(&s->out, &h[k]);
+                    pond_wire_hash(&s->out, &h[k]);
             }
-            rc = wire_send(&s->c, &s->out);
+            rc = pond_wire_send(&s->c, &s->out);
         } else {
             rc = reply_last(s, rc);
         }
@@ -266,7 +262,7 @@ static int serve_one(server *s, wire_msg *m, bool *bye)
             size_t n = 0;
             if ((orc = src.read(src.self, buf, WIRE_MAX_DATA, &n)) < 0 || n == 0)
                 break;
-            rc = wire_send_data(&s->c, W_DATA, buf, n);
+            rc = pond_wire_send_data(&s->c, W_DATA, buf, n);
         }
         if (src.close)
             src.close(src.self);
@@ -275,8 +271,8 @@ static int serve_one(server *s, wire_msg *m, bool *bye)
             return rc;
         if (orc < 0)
             return reply_last(s, orc);
-        wire_begin(&s->out, W_END);
-        return wire_send(&s->c, &s->out);
+        pond_wire_begin(&s->out, W_END);
+        return pond_wire_send(&s->c, &s->out);
     }
     case W_PUT:
         return do_put(s, &m->obj);
@@ -296,15 +292,15 @@ static int serve_one(server *s, wire_msg *m, bool *bye)
             return p.rc;
         if (vrc < 0 && vrc != POND_ECORRUPT)
             return reply_last(s, vrc);
-        wire_begin(&s->out, W_REPORT);
-        int64_t f[10] = {r.rows,     r.data_files, r.inline_checked,     r.blobs_checked,
-                         r.bytes_hashed, r.missing, r.corrupt, r.unreferenced_blobs,
-                         r.stale_temps, r.orphan_files};
+        pond_wire_begin(&s->out, W_REPORT);
+        int64_t f[10] = {r.rows,         r.data_files,  r.inline_checked, r.blobs_checked,
+                         r.bytes_hashed, r.missing,     r.corrupt,        r.unreferenced_blobs,
+                         r.stale_temps,  r.orphan_files};
         for (int k = 0; k < 10; k++)
-            wire_i64(&s->out, f[k]);
-        wire_u32(&s->out, (uint32_t)(int32_t)vrc);
-        wire_str(&s->out, vrc < 0 ? pond_error_last()->message : "");
-        return wire_send(&s->c, &s->out);
+            pond_wire_i64(&s->out, f[k]);
+        pond_wire_u32(&s->out, (uint32_t)(int32_t)vrc);
+        pond_wire_str(&s->out, vrc < 0 ? pond_error_last()->message : "");
+        return pond_wire_send(&s->c, &s->out);
     }
     case W_BYE:
         *bye = true;
@@ -320,40 +316,40 @@ int pond_repl_serve(int in_fd, int out_fd, const char *dir)
     POND_ASSERT_ARG(dir);
     server s = {0};
     s.mode = -1;
-    int rc = wire_conn_init(&s.c, in_fd, out_fd, "the pond client");
+    int rc = pond_wire_conn_init(&s.c, in_fd, out_fd, "the pond client");
     if (rc == 0)
-        rc = repl_dir_new(&s.d, dir, dir);
+        rc = pond_repl_dir_new(&s.d, dir, dir);
     wire_msg m = {0};
-    if (rc == 0 && (rc = wire_recv(&s.c, &m)) == 0) {
+    if (rc == 0 && (rc = pond_wire_recv(&s.c, &m)) == 0) {
         if (m.type != W_HELLO || m.i[0] > WIRE_VERSION || m.i[1] < WIRE_VERSION) {
             rc = pond_error_set(POND_EUNSUPPORTED, R,
                                 "wire: the client speaks versions %lld..%lld, this pond %d",
                                 (long long)m.i[0], (long long)m.i[1], WIRE_VERSION);
             (void)reply_last(&s, rc);
         } else {
-            wire_begin(&s.out, W_HELLO_OK);
-            wire_u32(&s.out, WIRE_VERSION);
-            wire_str(&s.out, pond_version());
-            rc = wire_send(&s.c, &s.out);
+            pond_wire_begin(&s.out, W_HELLO_OK);
+            pond_wire_u32(&s.out, WIRE_VERSION);
+            pond_wire_str(&s.out, pond_version());
+            rc = pond_wire_send(&s.c, &s.out);
         }
-        wire_msg_dispose(&m);
+        pond_wire_msg_dispose(&m);
     }
     bool bye = false;
-    while (rc == 0 && !bye && (rc = wire_flush(&s.c)) == 0) {
-        if ((rc = wire_recv(&s.c, &m)) < 0)
+    while (rc == 0 && !bye && (rc = pond_wire_flush(&s.c)) == 0) {
+        if ((rc = pond_wire_recv(&s.c, &m)) < 0)
             break;
         rc = serve_one(&s, &m, &bye);
-        wire_msg_dispose(&m);
+        pond_wire_msg_dispose(&m);
     }
     if (rc == POND_EEOF)
         rc = 0; /* the client went away: what was not synced was never promised */
     if (rc < 0 && s.c.rbuf) {
         /* tell the client why, if it still listens */
         (void)reply_last(&s, rc);
-        (void)wire_flush(&s.c);
+        (void)pond_wire_flush(&s.c);
     }
-    repl_remote_free(s.d);
-    wire_conn_dispose(&s.c);
+    pond_repl_remote_free(s.d);
+    pond_wire_conn_dispose(&s.c);
     pond_buf_dispose(&s.out);
     return rc;
 }

@@ -42,9 +42,9 @@ static int fail(ssh_remote *s, int rc)
 
 static int send_flush(ssh_remote *s)
 {
-    int rc = wire_send(&s->c, &s->out);
+    int rc = pond_wire_send(&s->c, &s->out);
     if (rc == 0)
-        rc = wire_flush(&s->c);
+        rc = pond_wire_flush(&s->c);
     return fail(s, rc);
 }
 
@@ -52,16 +52,16 @@ static int send_flush(ssh_remote *s)
  * error. */
 static int expect(ssh_remote *s, wire_msg *m, wire_type want, wire_type alt)
 {
-    int rc = wire_recv(&s->c, m);
+    int rc = pond_wire_recv(&s->c, m);
     if (rc < 0)
         return fail(s, rc);
     if (m->type == W_ERROR) {
         rc = pond_error_set((int)m->i[0], R, "%s", m->s1);
-        wire_msg_dispose(m);
+        pond_wire_msg_dispose(m);
         return rc;
     }
     if (m->type != want && m->type != alt) {
-        wire_msg_dispose(m);
+        pond_wire_msg_dispose(m);
         return fail(s, pond_error_set(POND_ECORRUPT, R,
                                       "wire: '%s' answered with the wrong message (%d)",
                                       s->base.url, (int)m->type));
@@ -85,8 +85,8 @@ static int s_open(repl_info *out, repl_remote *r, repl_open_mode mode)
     int rc = usable(s);
     if (rc < 0)
         return rc;
-    wire_begin(&s->out, W_OPEN);
-    wire_u8(&s->out, (uint8_t)mode);
+    pond_wire_begin(&s->out, W_OPEN);
+    pond_wire_u8(&s->out, (uint8_t)mode);
     if ((rc = send_flush(s)) < 0 || (rc = expect(s, &m, W_INFO, W_INFO)) < 0)
         return rc;
     memset(out, 0, sizeof *out);
@@ -99,7 +99,7 @@ static int s_open(repl_info *out, repl_remote *r, repl_open_mode mode)
     out->low = m.i[3];
     out->head_is_commit = m.i[4];
     out->last_checkpoint = m.i[5];
-    wire_msg_dispose(&m);
+    pond_wire_msg_dispose(&m);
     return 0;
 }
 
@@ -110,10 +110,10 @@ static int s_hold(repl_remote *r, int64_t version)
     int rc = usable(s);
     if (rc < 0)
         return rc;
-    wire_begin(&s->out, W_HOLD);
-    wire_i64(&s->out, version);
+    pond_wire_begin(&s->out, W_HOLD);
+    pond_wire_i64(&s->out, version);
     if ((rc = send_flush(s)) == 0 && (rc = expect(s, &m, W_DONE, W_DONE)) == 0)
-        wire_msg_dispose(&m);
+        pond_wire_msg_dispose(&m);
     return rc;
 }
 
@@ -129,7 +129,7 @@ static int recv_list(ssh_remote *s, wire_type t, int (*each)(wire_msg *m, void *
         /* a failing callback still reads the rest of the list: the stream stays in step */
         if (!end && rc == 0)
             rc = each(&m, p);
-        wire_msg_dispose(&m);
+        pond_wire_msg_dispose(&m);
         if (end)
             return rc;
     }
@@ -157,9 +157,9 @@ static int s_list_log(repl_remote *r, int64_t from, int64_t to, repl_log_fn fn, 
     int rc = usable(s);
     if (rc < 0)
         return rc;
-    wire_begin(&s->out, W_LIST_LOG);
-    wire_i64(&s->out, from);
-    wire_i64(&s->out, to);
+    pond_wire_begin(&s->out, W_LIST_LOG);
+    pond_wire_i64(&s->out, from);
+    pond_wire_i64(&s->out, to);
     cb_ctx c = {.log = fn, .payload = payload};
     if ((rc = send_flush(s)) == 0)
         rc = recv_list(s, W_LOG, each_log, &c);
@@ -168,10 +168,10 @@ static int s_list_log(repl_remote *r, int64_t from, int64_t to, repl_log_fn fn, 
 
 static int objs_request(ssh_remote *s, wire_type t, const repl_obj *objs, size_t n)
 {
-    wire_begin(&s->out, t);
-    wire_u32(&s->out, (uint32_t)n);
+    pond_wire_begin(&s->out, t);
+    pond_wire_u32(&s->out, (uint32_t)n);
     for (size_t k = 0; k < n; k++)
-        wire_obj(&s->out, &objs[k]);
+        pond_wire_obj(&s->out, &objs[k]);
     return send_flush(s);
 }
 
@@ -193,13 +193,12 @@ static int flags_reply(pond_hash *hashes, bool *flags, ssh_remote *s, wire_type 
             if (hashes)
                 hashes[i + j] = m.hashes[j];
         }
-        wire_msg_dispose(&m);
+        pond_wire_msg_dispose(&m);
     }
     return rc;
 }
 
-static int s_hash_log(pond_hash *out, bool *present, repl_remote *r, const repl_obj *objs,
-                      size_t n)
+static int s_hash_log(pond_hash *out, bool *present, repl_remote *r, const repl_obj *objs, size_t n)
 {
     int rc = usable(SR(r));
     return rc < 0 ? rc : flags_reply(out, present, SR(r), W_HASH_LOG, objs, n);
@@ -247,8 +246,8 @@ static int s_live_files(repl_remote *r, int64_t version, repl_obj_fn fn, void *p
     int rc = usable(s);
     if (rc < 0)
         return rc;
-    wire_begin(&s->out, W_LIVE_FILES);
-    wire_i64(&s->out, version);
+    pond_wire_begin(&s->out, W_LIVE_FILES);
+    pond_wire_i64(&s->out, version);
     cb_ctx c = {.obj = fn, .payload = payload};
     if ((rc = send_flush(s)) == 0)
         rc = recv_list(s, W_OBJS, each_obj, &c);
@@ -259,7 +258,7 @@ static int s_live_files(repl_remote *r, int64_t version, repl_obj_fn fn, void *p
 
 typedef struct {
     ssh_remote *s;
-    wire_msg m;       /* the current DATA frame */
+    wire_msg m; /* the current DATA frame */
     size_t pos;
     bool end;
 } get_source;
@@ -269,7 +268,7 @@ static int gs_read(void *self, void *buf, size_t cap, size_t *n_out)
     get_source *g = self;
     *n_out = 0;
     while (!g->end && g->pos == g->m.data_len) {
-        wire_msg_dispose(&g->m);
+        pond_wire_msg_dispose(&g->m);
         int rc = expect(g->s, &g->m, W_DATA, W_END);
         if (rc < 0) {
             g->end = true;
@@ -300,7 +299,7 @@ static void gs_close(void *self)
     /* read to the end: the stream must stay in step for the next request */
     while (!g->end && gs_read(g, buf, sizeof buf, &n) == 0)
         ;
-    wire_msg_dispose(&g->m);
+    pond_wire_msg_dispose(&g->m);
     pond_free(g);
 }
 
@@ -310,8 +309,8 @@ static int s_get(repl_source *out, repl_remote *r, const repl_obj *obj)
     int rc = usable(s);
     if (rc < 0)
         return rc;
-    wire_begin(&s->out, W_GET);
-    wire_obj(&s->out, obj);
+    pond_wire_begin(&s->out, W_GET);
+    pond_wire_obj(&s->out, obj);
     get_source *g = pond_calloc(1, sizeof *g);
     if (!g)
         return POND_ENOMEM;
@@ -343,9 +342,9 @@ static int s_put(repl_remote *r, const repl_obj *o, const repl_source *src)
     int rc = usable(s);
     if (rc < 0)
         return rc;
-    wire_begin(&s->out, W_PUT);
-    wire_obj(&s->out, o);
-    if ((rc = fail(s, wire_send(&s->c, &s->out))) < 0)
+    pond_wire_begin(&s->out, W_PUT);
+    pond_wire_obj(&s->out, o);
+    if ((rc = fail(s, pond_wire_send(&s->c, &s->out))) < 0)
         return rc;
     char *buf = pond_malloc(WIRE_MAX_DATA);
     if (!buf) {
@@ -362,14 +361,14 @@ static int s_put(repl_remote *r, const repl_obj *o, const repl_source *src)
         }
         if (n == 0)
             break;
-        if ((rc = fail(s, wire_send_data(&s->c, W_DATA, buf, n))) < 0)
+        if ((rc = fail(s, pond_wire_send_data(&s->c, W_DATA, buf, n))) < 0)
             break;
     }
     pond_free(buf);
     if (rc < 0)
         return rc;
-    wire_begin(&s->out, W_END);
-    return fail(s, wire_send(&s->c, &s->out));
+    pond_wire_begin(&s->out, W_END);
+    return fail(s, pond_wire_send(&s->c, &s->out));
 }
 
 static int simple(repl_remote *r, wire_type t)
@@ -379,9 +378,9 @@ static int simple(repl_remote *r, wire_type t)
     int rc = usable(s);
     if (rc < 0)
         return rc;
-    wire_begin(&s->out, t);
+    pond_wire_begin(&s->out, t);
     if ((rc = send_flush(s)) == 0 && (rc = expect(s, &m, W_DONE, W_DONE)) == 0)
-        wire_msg_dispose(&m);
+        pond_wire_msg_dispose(&m);
     return rc;
 }
 
@@ -395,7 +394,7 @@ static int s_verify(pond_fsck_report *out, repl_remote *r, repl_problem_fn fn, v
     memset(out, 0, sizeof *out);
     if (rc < 0)
         return rc;
-    wire_begin(&s->out, W_VERIFY);
+    pond_wire_begin(&s->out, W_VERIFY);
     if ((rc = send_flush(s)) < 0)
         return rc;
     for (;;) {
@@ -405,19 +404,19 @@ static int s_verify(pond_fsck_report *out, repl_remote *r, repl_problem_fn fn, v
         if (m.type == W_PROBLEM) {
             if (fn)
                 fn(m.s1, m.s2, payload);
-            wire_msg_dispose(&m);
+            pond_wire_msg_dispose(&m);
             continue;
         }
-        int64_t *f[10] = {&out->rows,    &out->data_files, &out->inline_checked,
-                          &out->blobs_checked, &out->bytes_hashed, &out->missing,
-                          &out->corrupt, &out->unreferenced_blobs, &out->stale_temps,
+        int64_t *f[10] = {&out->rows,          &out->data_files,         &out->inline_checked,
+                          &out->blobs_checked, &out->bytes_hashed,       &out->missing,
+                          &out->corrupt,       &out->unreferenced_blobs, &out->stale_temps,
                           &out->orphan_files};
         for (int k = 0; k < 10; k++)
             *f[k] = m.i[k];
         rc = (int)m.i[10];
         if (rc < 0)
             rc = pond_error_set(rc, R, "%s", m.s1);
-        wire_msg_dispose(&m);
+        pond_wire_msg_dispose(&m);
         return rc;
     }
 }
@@ -428,7 +427,7 @@ static void s_free(repl_remote *r)
     if (!s)
         return;
     if (s->pid > 0 && !s->broken && !s->getting && s->c.wbuf) {
-        wire_begin(&s->out, W_BYE);
+        pond_wire_begin(&s->out, W_BYE);
         (void)send_flush(s);
     }
     if (s->to_child >= 0)
@@ -440,19 +439,32 @@ static void s_free(repl_remote *r)
         while (waitpid(s->pid, &st, 0) < 0 && errno == EINTR)
             ;
     }
-    wire_conn_dispose(&s->c);
+    pond_wire_conn_dispose(&s->c);
     pond_buf_dispose(&s->out);
     pond_free(s->base.url);
     pond_free(s);
 }
 
 static const repl_transport SSH_TRANSPORT = {
-    REPL_TRANSPORT_VERSION, "ssh", s_open, s_hold, s_list_log, s_hash_log, s_have,
-    s_missing_blobs, s_get, s_live_files, s_put, s_sync, s_finish, s_verify, s_free,
+    REPL_TRANSPORT_VERSION,
+    "ssh",
+    s_open,
+    s_hold,
+    s_list_log,
+    s_hash_log,
+    s_have,
+    s_missing_blobs,
+    s_get,
+    s_live_files,
+    s_put,
+    s_sync,
+    s_finish,
+    s_verify,
+    s_free,
 };
 
-int repl_ssh_new(repl_remote **out, const char *url, const char *user_host, const char *port,
-                 const char *path, const char *exec, const char *ssh_command)
+int pond_repl_ssh_new(repl_remote **out, const char *url, const char *user_host, const char *port,
+                      const char *path, const char *exec, const char *ssh_command)
 {
     *out = NULL;
     ssh_remote *s = pond_calloc(1, sizeof *s);
@@ -519,16 +531,16 @@ int repl_ssh_new(repl_remote **out, const char *url, const char *user_host, cons
     pond_buf_dispose(&cmd);
     pond_buf_dispose(&shell);
     if (rc == 0)
-        rc = wire_conn_init(&s->c, s->from_child, s->to_child, s->base.url);
+        rc = pond_wire_conn_init(&s->c, s->from_child, s->to_child, s->base.url);
     if (rc == 0) {
         wire_msg m;
-        wire_begin(&s->out, W_HELLO);
-        wire_str(&s->out, WIRE_MAGIC);
-        wire_u32(&s->out, WIRE_VERSION);
-        wire_u32(&s->out, WIRE_VERSION);
-        wire_str(&s->out, pond_version());
+        pond_wire_begin(&s->out, W_HELLO);
+        pond_wire_str(&s->out, WIRE_MAGIC);
+        pond_wire_u32(&s->out, WIRE_VERSION);
+        pond_wire_u32(&s->out, WIRE_VERSION);
+        pond_wire_str(&s->out, pond_version());
         if ((rc = send_flush(s)) == 0 && (rc = expect(s, &m, W_HELLO_OK, W_HELLO_OK)) == 0)
-            wire_msg_dispose(&m);
+            pond_wire_msg_dispose(&m);
         else if (rc == POND_EEOF || rc == POND_EIO)
             rc = pond_error_set(POND_EIO, R,
                                 "'%s': no pond answered over ssh (is ssh set up for that host, "

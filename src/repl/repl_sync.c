@@ -51,7 +51,7 @@ static int64_t head_commit(const repl_info *i) { return i->head_is_commit ? i->h
 static int commit_hash(pond_hash *out, bool *present, repl_remote *r, int64_t v)
 {
     repl_obj o = {.kind = REPL_COMMIT, .version = v};
-    (void)repl_obj_check(&o);
+    (void)pond_repl_obj_check(&o);
     return r->t->hash_log(out, present, r, &o, 1);
 }
 
@@ -194,7 +194,7 @@ static int scan_action(bool add, const char *path, int64_t size, const pond_hash
         f->obj.sha256 = *sha;
         f->obj.has_sha = true;
     }
-    int rc = repl_obj_check(&f->obj);
+    int rc = pond_repl_obj_check(&f->obj);
     if (rc < 0)
         return rc;
     if (!f->obj.has_sha)
@@ -227,8 +227,8 @@ static int read_all(pond_buf *out, repl_remote *r, const repl_obj *o, size_t max
         if ((rc = s.read(s.self, buf, sizeof buf, &got)) < 0 || got == 0)
             break;
         if (out->size + got > max) {
-            rc = pond_error_set(POND_EINVALID, R, "%s from '%s' is over %zu bytes", o->path,
-                                r->url, max);
+            rc = pond_error_set(POND_EINVALID, R, "%s from '%s' is over %zu bytes", o->path, r->url,
+                                max);
             break;
         }
         if ((rc = pond_buf_put(out, buf, got)) < 0)
@@ -271,7 +271,7 @@ static int plan_scan(plan *p, sync_ctx *c, int64_t first, int64_t last)
     int rc = 0;
     for (int64_t v = first; rc == 0 && v <= last; v++) {
         repl_obj o = {.kind = REPL_COMMIT, .version = v, .size = -1};
-        (void)repl_obj_check(&o);
+        (void)pond_repl_obj_check(&o);
         if ((rc = read_all(&b, c->src, &o, MAX_COMMIT_BYTES)) < 0)
             break;
         scan_ctx s = {p, v};
@@ -417,9 +417,11 @@ static int send_files(sync_ctx *c, repl_obj *files, size_t n, hash_list *sent)
         rc = c->dst->t->missing_blobs(c->dst, files + i, k, want_blob, &bc);
     }
     for (size_t i = 0; rc == 0 && i < bc.n; i++) {
-        repl_obj o = {.kind = REPL_BLOB, .sha256 = bc.v[i].sha256, .root = bc.v[i].root,
+        repl_obj o = {.kind = REPL_BLOB,
+                      .sha256 = bc.v[i].sha256,
+                      .root = bc.v[i].root,
                       .size = bc.v[i].size};
-        (void)repl_obj_check(&o);
+        (void)pond_repl_obj_check(&o);
         if ((rc = transfer(c, &o)) == 0)
             c->rep->blobs++;
         else if (rc == POND_ENOTFOUND)
@@ -451,15 +453,16 @@ static int mem_read(void *self, void *buf, size_t cap, size_t *n_out)
 static int put_commit(sync_ctx *c, plan *p, int64_t v)
 {
     repl_obj o = {.kind = REPL_COMMIT, .version = v, .size = -1, .has_sha = true};
-    (void)repl_obj_check(&o);
+    (void)pond_repl_obj_check(&o);
     pond_buf again = POND_BUF_INIT;
     int rc = 0;
     if (!p->bytes[v - p->first]) {
         /* not kept: read again, and it must be what was planned */
         rc = read_all(&again, c->src, &o, MAX_COMMIT_BYTES);
         if (rc == 0 && again.size != p->lens[v - p->first])
-            rc = pond_error_set(POND_ECONFLICT, R, "commit %" PRId64 " of '%s' changed during "
-                                                   "the transfer",
+            rc = pond_error_set(POND_ECONFLICT, R,
+                                "commit %" PRId64 " of '%s' changed during "
+                                "the transfer",
                                 v, c->src->url);
     }
     mem_source m = {p->bytes[v - p->first] ? p->bytes[v - p->first] : again.ptr,
@@ -514,7 +517,7 @@ static int batch_checkpoints(obj_vec *out, sync_ctx *c, const plan *p, int64_t f
         if (!plan_has_cp(p, k))
             continue;
         repl_obj o = {.kind = REPL_CHECKPOINT, .version = k, .size = -1};
-        (void)repl_obj_check(&o);
+        (void)pond_repl_obj_check(&o);
         rc = ov_add(&o, out);
     }
     size_t n = out->n;
@@ -544,7 +547,7 @@ static int batch_checkpoints(obj_vec *out, sync_ctx *c, const plan *p, int64_t f
 static int put_checkpoint(sync_ctx *c, int64_t v)
 {
     repl_obj o = {.kind = REPL_CHECKPOINT, .version = v, .size = -1};
-    (void)repl_obj_check(&o);
+    (void)pond_repl_obj_check(&o);
     bool present;
     int rc = c->src->t->hash_log(&o.sha256, &present, c->src, &o, 1);
     o.has_sha = present;
@@ -561,7 +564,7 @@ static int put_checkpoint(sync_ctx *c, int64_t v)
 static int put_last_checkpoint(sync_ctx *c, int64_t head)
 {
     repl_obj o = {.kind = REPL_LAST_CHECKPOINT, .size = -1};
-    (void)repl_obj_check(&o);
+    (void)pond_repl_obj_check(&o);
     pond_buf b = POND_BUF_INIT;
     int rc = read_all(&b, c->src, &o, 1 << 20);
     if (rc == POND_ENOTFOUND) {
@@ -761,12 +764,11 @@ static int run(pond_repl_report *out, repl_remote *src, repl_remote *dst, bool p
                                   "): nothing was changed",
                                   dn, push ? "remote" : "remote", push ? c.di.head : c.si.head,
                                   push ? c.si.head : c.di.head);
-        return pond_error_set(POND_ECONFLICT, R,
-                              "'%s' and this pond have diverged: last common transaction %" PRId64
-                              ", remote head %" PRId64 ", local head %" PRId64
-                              ": nothing was changed",
-                              dn, st.common, push ? c.di.head : c.si.head,
-                              push ? c.si.head : c.di.head);
+        return pond_error_set(
+            POND_ECONFLICT, R,
+            "'%s' and this pond have diverged: last common transaction %" PRId64
+            ", remote head %" PRId64 ", local head %" PRId64 ": nothing was changed",
+            dn, st.common, push ? c.di.head : c.si.head, push ? c.si.head : c.di.head);
     }
     return 0;
 }
@@ -783,13 +785,13 @@ int pond_repl_push(pond_repl_report *out, const char *dir, const char *url,
     POND_ASSERT_ARG(out && dir && url);
     pond_repl_options o = defaults(opts);
     repl_remote *src = NULL, *dst = NULL;
-    int rc = repl_dir_new(&src, dir, dir);
+    int rc = pond_repl_dir_new(&src, dir, dir);
     if (rc == 0)
-        rc = repl_remote_open_url(&dst, url, o.exec, o.ssh_command);
+        rc = pond_repl_remote_open_url(&dst, url, o.exec, o.ssh_command);
     if (rc == 0)
         rc = run(out, src, dst, true, &o);
-    repl_remote_free(dst);
-    repl_remote_free(src);
+    pond_repl_remote_free(dst);
+    pond_repl_remote_free(src);
     return rc;
 }
 
@@ -799,15 +801,15 @@ int pond_repl_pull(pond_repl_report *out, const char *dir, const char *url,
     POND_ASSERT_ARG(out && dir && url);
     pond_repl_options o = defaults(opts);
     repl_remote *src = NULL, *dst = NULL;
-    int rc = repl_remote_open_url(&src, url, o.exec, o.ssh_command);
+    int rc = pond_repl_remote_open_url(&src, url, o.exec, o.ssh_command);
     if (rc == 0)
-        rc = repl_dir_new(&dst, dir, dir);
+        rc = pond_repl_dir_new(&dst, dir, dir);
     if (rc == 0 && !pond_oplog_is_pond(dir))
         rc = pond_error_set(POND_ENOTFOUND, R, "'%s' is not a pond (pond clone makes one)", dir);
     if (rc == 0)
         rc = run(out, src, dst, false, &o);
-    repl_remote_free(dst);
-    repl_remote_free(src);
+    pond_repl_remote_free(dst);
+    pond_repl_remote_free(src);
     return rc;
 }
 
@@ -822,13 +824,13 @@ int pond_repl_clone(pond_repl_report *out, const char *url, const char *dir,
         return pond_error_set(POND_EEXISTS, R, "'%s' is already a pond (pond pull updates it)",
                               dir);
     if (rc == 0)
-        rc = repl_remote_open_url(&src, url, o.exec, o.ssh_command);
+        rc = pond_repl_remote_open_url(&src, url, o.exec, o.ssh_command);
     if (rc == 0)
-        rc = repl_dir_new(&dst, dir, dir);
+        rc = pond_repl_dir_new(&dst, dir, dir);
     if (rc == 0)
         rc = run(out, src, dst, false, &o);
-    repl_remote_free(dst);
-    repl_remote_free(src);
+    pond_repl_remote_free(dst);
+    pond_repl_remote_free(src);
     if (rc == 0) {
         rc = pond_remote_add(dir, "origin", url, o.exec);
         if (rc == 0)
@@ -845,9 +847,9 @@ int pond_repl_compare(pond_repl_status *out, const char *dir, const char *url,
     repl_remote *local = NULL, *remote = NULL;
     pond_repl_report rep = {0};
     sync_ctx c = {NULL, NULL, {0}, {0}, &rep, &o};
-    int rc = repl_dir_new(&local, dir, dir);
+    int rc = pond_repl_dir_new(&local, dir, dir);
     if (rc == 0)
-        rc = repl_remote_open_url(&remote, url, o.exec, o.ssh_command);
+        rc = pond_repl_remote_open_url(&remote, url, o.exec, o.ssh_command);
     if (rc == 0)
         rc = local->t->open(&c.si, local, REPL_OPEN_READ);
     if (rc == 0)
@@ -856,8 +858,8 @@ int pond_repl_compare(pond_repl_status *out, const char *dir, const char *url,
     c.dst = remote;
     if (rc == 0)
         rc = relate(out, &c);
-    repl_remote_free(remote);
-    repl_remote_free(local);
+    pond_repl_remote_free(remote);
+    pond_repl_remote_free(local);
     return rc;
 }
 
@@ -882,9 +884,9 @@ int pond_repl_verify(pond_repl_verify_report *out, const char *dir, const char *
     repl_remote *local = NULL, *remote = NULL;
     repl_info li, ri;
     vctx v = {fn, payload};
-    int rc = repl_dir_new(&local, dir, dir);
+    int rc = pond_repl_dir_new(&local, dir, dir);
     if (rc == 0)
-        rc = repl_remote_open_url(&remote, url, o.exec, o.ssh_command);
+        rc = pond_repl_remote_open_url(&remote, url, o.exec, o.ssh_command);
     if (rc == 0)
         rc = local->t->open(&li, local, REPL_OPEN_READ);
     if (rc == 0)
@@ -904,7 +906,7 @@ int pond_repl_verify(pond_repl_verify_report *out, const char *dir, const char *
         size_t k = (size_t)(hi - v0 + 1 < HAVE_BATCH ? hi - v0 + 1 : HAVE_BATCH);
         for (size_t j = 0; j < k; j++) {
             objs[j] = (repl_obj){.kind = REPL_COMMIT, .version = v0 + (int64_t)j};
-            (void)repl_obj_check(&objs[j]);
+            (void)pond_repl_obj_check(&objs[j]);
         }
         if ((rc = local->t->hash_log(hl, pl, local, objs, k)) < 0 ||
             (rc = remote->t->hash_log(hr, pr, remote, objs, k)) < 0)
@@ -928,16 +930,16 @@ int pond_repl_verify(pond_repl_verify_report *out, const char *dir, const char *
     int frc = rc;
     if (rc == 0)
         frc = remote->t->verify(&out->fsck, remote, v_problem, &v);
-    repl_remote_free(remote);
-    repl_remote_free(local);
+    pond_repl_remote_free(remote);
+    pond_repl_remote_free(local);
     if (rc < 0)
         return rc;
     if (frc < 0 && frc != POND_ECORRUPT)
         return frc;
     if (out->log_differs || out->fsck.missing || out->fsck.corrupt)
         return pond_error_set(POND_ECORRUPT, R,
-                              "remote '%s': %lld missing, %lld corrupt, %lld log files differ",
-                              url, (long long)out->fsck.missing, (long long)out->fsck.corrupt,
+                              "remote '%s': %lld missing, %lld corrupt, %lld log files differ", url,
+                              (long long)out->fsck.missing, (long long)out->fsck.corrupt,
                               (long long)out->log_differs);
     return 0;
 }

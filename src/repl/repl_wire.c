@@ -10,23 +10,23 @@
 
 /* ---- encoding ------------------------------------------------------------------------------ */
 
-/* Appends are checked once, at wire_send (the buffer's size is then compared with its bound):
+/* Appends are checked once, at pond_wire_send (the buffer's size is then compared with its bound):
  * an allocation failure leaves the buffer short, which send refuses. */
-void wire_begin(pond_buf *b, wire_type t)
+void pond_wire_begin(pond_buf *b, wire_type t)
 {
     pond_buf_clear(b);
     (void)pond_buf_putc(b, (char)t);
 }
 
-void wire_u8(pond_buf *b, uint8_t v) { (void)pond_buf_putc(b, (char)v); }
+void pond_wire_u8(pond_buf *b, uint8_t v) { (void)pond_buf_putc(b, (char)v); }
 
-void wire_u32(pond_buf *b, uint32_t v)
+void pond_wire_u32(pond_buf *b, uint32_t v)
 {
     uint8_t x[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
     (void)pond_buf_put(b, x, 4);
 }
 
-void wire_i64(pond_buf *b, int64_t v)
+void pond_wire_i64(pond_buf *b, int64_t v)
 {
     uint64_t u = (uint64_t)v;
     uint8_t x[8];
@@ -35,7 +35,7 @@ void wire_i64(pond_buf *b, int64_t v)
     (void)pond_buf_put(b, x, 8);
 }
 
-void wire_str(pond_buf *b, const char *s)
+void pond_wire_str(pond_buf *b, const char *s)
 {
     size_t n = strnlen(s, WIRE_MAX_STR);
     uint8_t x[2] = {(uint8_t)n, (uint8_t)(n >> 8)};
@@ -43,17 +43,17 @@ void wire_str(pond_buf *b, const char *s)
     (void)pond_buf_put(b, s, n);
 }
 
-void wire_hash(pond_buf *b, const pond_hash *h) { (void)pond_buf_put(b, h->bytes, 32); }
+void pond_wire_hash(pond_buf *b, const pond_hash *h) { (void)pond_buf_put(b, h->bytes, 32); }
 
-void wire_obj(pond_buf *b, const repl_obj *o)
+void pond_wire_obj(pond_buf *b, const repl_obj *o)
 {
-    wire_u8(b, (uint8_t)o->kind);
-    wire_i64(b, o->version);
-    wire_str(b, o->kind == REPL_DATA ? o->path : "");
-    wire_i64(b, o->size);
-    wire_u8(b, o->has_sha);
-    wire_hash(b, &o->sha256);
-    wire_hash(b, &o->root);
+    pond_wire_u8(b, (uint8_t)o->kind);
+    pond_wire_i64(b, o->version);
+    pond_wire_str(b, o->kind == REPL_DATA ? o->path : "");
+    pond_wire_i64(b, o->size);
+    pond_wire_u8(b, o->has_sha);
+    pond_wire_hash(b, &o->sha256);
+    pond_wire_hash(b, &o->root);
 }
 
 /* ---- decoding -------------------------------------------------------------------------------- */
@@ -163,7 +163,7 @@ static void get_obj(cur *c, repl_obj *o)
         bad(c, "negative size");
     else if (k != REPL_DATA && o->path[0])
         bad(c, "a path on an object that is named otherwise");
-    else if (repl_obj_check(o) < 0 && c->rc == 0)
+    else if (pond_repl_obj_check(o) < 0 && c->rc == 0)
         c->rc = pond_error_last()->code; /* its message names the object */
 }
 
@@ -188,7 +188,7 @@ static void *alloc_items(cur *c, size_t n, size_t size)
     return p;
 }
 
-void wire_msg_dispose(wire_msg *m)
+void pond_wire_msg_dispose(wire_msg *m)
 {
     pond_free(m->objs);
     pond_free(m->hashes);
@@ -205,20 +205,37 @@ void wire_msg_dispose(wire_msg *m)
 
 static const char *type_name(int t)
 {
-    static const char *const names[] = {
-        [W_HELLO] = "hello",   [W_OPEN] = "open",       [W_HOLD] = "hold",
-        [W_LIST_LOG] = "list-log", [W_HASH_LOG] = "hash-log", [W_HAVE] = "have",
-        [W_MISSING_BLOBS] = "missing-blobs", [W_GET] = "get", [W_LIVE_FILES] = "live-files",
-        [W_PUT] = "put",       [W_DATA] = "data",       [W_END] = "end",
-        [W_SYNC] = "sync",     [W_FINISH] = "finish",   [W_VERIFY] = "verify",
-        [W_BYE] = "bye",       [W_HELLO_OK] = "hello-ok", [W_INFO] = "info",
-        [W_DONE] = "done",         [W_ERROR] = "error",     [W_LOG] = "log",
-        [W_HASHES] = "hashes", [W_HAVES] = "haves",     [W_BLOBS] = "blobs",
-        [W_OBJS] = "objs",     [W_PROBLEM] = "problem", [W_REPORT] = "report"};
+    static const char *const names[] = {[W_HELLO] = "hello",
+                                        [W_OPEN] = "open",
+                                        [W_HOLD] = "hold",
+                                        [W_LIST_LOG] = "list-log",
+                                        [W_HASH_LOG] = "hash-log",
+                                        [W_HAVE] = "have",
+                                        [W_MISSING_BLOBS] = "missing-blobs",
+                                        [W_GET] = "get",
+                                        [W_LIVE_FILES] = "live-files",
+                                        [W_PUT] = "put",
+                                        [W_DATA] = "data",
+                                        [W_END] = "end",
+                                        [W_SYNC] = "sync",
+                                        [W_FINISH] = "finish",
+                                        [W_VERIFY] = "verify",
+                                        [W_BYE] = "bye",
+                                        [W_HELLO_OK] = "hello-ok",
+                                        [W_INFO] = "info",
+                                        [W_DONE] = "done",
+                                        [W_ERROR] = "error",
+                                        [W_LOG] = "log",
+                                        [W_HASHES] = "hashes",
+                                        [W_HAVES] = "haves",
+                                        [W_BLOBS] = "blobs",
+                                        [W_OBJS] = "objs",
+                                        [W_PROBLEM] = "problem",
+                                        [W_REPORT] = "report"};
     return t >= 0 && t < (int)POND_ARRAY_LEN(names) && names[t] ? names[t] : NULL;
 }
 
-int wire_decode(wire_msg *out, const uint8_t *frame, size_t len)
+int pond_wire_decode(wire_msg *out, const uint8_t *frame, size_t len)
 {
     memset(out, 0, sizeof *out);
     if (len == 0)
@@ -321,9 +338,8 @@ int wire_decode(wire_msg *out, const uint8_t *frame, size_t len)
             out->logs[k].version = get_i64(&c);
             out->logs[k].kind = (repl_kind)get_u8(&c);
             out->logs[k].size = get_i64(&c);
-            if (!c.rc && (out->logs[k].version < 0 ||
-                          (out->logs[k].kind != REPL_COMMIT &&
-                           out->logs[k].kind != REPL_CHECKPOINT)))
+            if (!c.rc && (out->logs[k].version < 0 || (out->logs[k].kind != REPL_COMMIT &&
+                                                       out->logs[k].kind != REPL_CHECKPOINT)))
                 bad(&c, "not a log entry");
         }
         break;
@@ -369,7 +385,7 @@ int wire_decode(wire_msg *out, const uint8_t *frame, size_t len)
     if (!c.rc && c.pos != c.n)
         bad(&c, "trailing bytes");
     if (c.rc) {
-        wire_msg_dispose(out);
+        pond_wire_msg_dispose(out);
         return c.rc;
     }
     return 0;
@@ -377,7 +393,7 @@ int wire_decode(wire_msg *out, const uint8_t *frame, size_t len)
 
 /* ---- the connection ------------------------------------------------------------------------ */
 
-int wire_conn_init(wire_conn *c, int in_fd, int out_fd, const char *peer)
+int pond_wire_conn_init(wire_conn *c, int in_fd, int out_fd, const char *peer)
 {
     memset(c, 0, sizeof *c);
     c->in_fd = in_fd;
@@ -386,13 +402,13 @@ int wire_conn_init(wire_conn *c, int in_fd, int out_fd, const char *peer)
     c->rbuf = pond_malloc(RBUF_SIZE);
     c->wbuf = pond_malloc(WBUF_SIZE);
     if (!c->rbuf || !c->wbuf) {
-        wire_conn_dispose(c);
+        pond_wire_conn_dispose(c);
         return POND_ENOMEM;
     }
     return 0;
 }
 
-void wire_conn_dispose(wire_conn *c)
+void pond_wire_conn_dispose(wire_conn *c)
 {
     pond_free(c->rbuf);
     pond_free(c->wbuf);
@@ -416,7 +432,7 @@ static int write_fd(wire_conn *c, const void *p, size_t n)
     return 0;
 }
 
-int wire_flush(wire_conn *c)
+int pond_wire_flush(wire_conn *c)
 {
     int rc = c->wlen ? write_fd(c, c->wbuf, c->wlen) : 0;
     c->wlen = 0;
@@ -432,7 +448,7 @@ static int send_frame(wire_conn *c, uint8_t type, const void *payload, size_t le
     uint8_t hdr[5] = {(uint8_t)fl, (uint8_t)(fl >> 8), (uint8_t)(fl >> 16), (uint8_t)(fl >> 24),
                       type};
     int rc = 0;
-    if (c->wlen + 5 + len > WBUF_SIZE && (rc = wire_flush(c)) < 0)
+    if (c->wlen + 5 + len > WBUF_SIZE && (rc = pond_wire_flush(c)) < 0)
         return rc;
     if (5 + len > WBUF_SIZE) { /* big data goes straight out, not through the buffer */
         if ((rc = write_fd(c, hdr, 5)) == 0)
@@ -445,14 +461,14 @@ static int send_frame(wire_conn *c, uint8_t type, const void *payload, size_t le
     return 0;
 }
 
-int wire_send(wire_conn *c, const pond_buf *body)
+int pond_wire_send(wire_conn *c, const pond_buf *body)
 {
     if (!body->ptr || body->size == 0)
         return pond_error_set(POND_ENOMEM, R, "wire: out of memory building a message");
     return send_frame(c, (uint8_t)body->ptr[0], body->ptr + 1, body->size - 1);
 }
 
-int wire_send_data(wire_conn *c, wire_type t, const void *data, size_t len)
+int pond_wire_send_data(wire_conn *c, wire_type t, const void *data, size_t len)
 {
     return send_frame(c, (uint8_t)t, data, len);
 }
@@ -489,7 +505,7 @@ static int read_exact(wire_conn *c, void *dst, size_t n, bool *eof_at_start)
     return 0;
 }
 
-int wire_recv(wire_conn *c, wire_msg *out)
+int pond_wire_recv(wire_conn *c, wire_msg *out)
 {
     memset(out, 0, sizeof *out);
     uint8_t hdr[4];
@@ -499,8 +515,7 @@ int wire_recv(wire_conn *c, wire_msg *out)
         return pond_error_set(POND_EEOF, R, "connection to '%s' closed", c->peer);
     if (rc < 0)
         return rc;
-    size_t len = (size_t)hdr[0] | (size_t)hdr[1] << 8 | (size_t)hdr[2] << 16 |
-                 (size_t)hdr[3] << 24;
+    size_t len = (size_t)hdr[0] | (size_t)hdr[1] << 8 | (size_t)hdr[2] << 16 | (size_t)hdr[3] << 24;
     if (len == 0 || len > WIRE_MAX_FRAME)
         return pond_error_set(POND_ECORRUPT, R,
                               "wire: '%s' sent a frame of %zu bytes (bound %zu): not the pond "
@@ -512,5 +527,5 @@ int wire_recv(wire_conn *c, wire_msg *out)
     if ((rc = read_exact(c, c->frame.ptr, len, NULL)) < 0)
         return rc;
     c->frame.size = len;
-    return wire_decode(out, (const uint8_t *)c->frame.ptr, len);
+    return pond_wire_decode(out, (const uint8_t *)c->frame.ptr, len);
 }

@@ -46,53 +46,53 @@ typedef enum {
     W_REPORT = 42
 } wire_type;
 
-/* A decoded frame. Lists are allocated (wire_msg_dispose); data points into the frame. */
+/* A decoded frame. Lists are allocated (pond_wire_msg_dispose); data points into the frame. */
 typedef struct {
     wire_type type;
-    int64_t i[12];           /* scalars, per type (docs/replication.md message table) */
+    int64_t i[12]; /* scalars, per type (docs/replication.md message table) */
     char s1[WIRE_MAX_STR + 1], s2[WIRE_MAX_STR + 1];
-    repl_obj obj;            /* GET, PUT */
-    repl_obj *objs;          /* HASH_LOG, HAVE, MISSING_BLOBS, OBJS */
-    pond_hash *hashes;       /* HASHES */
-    bool *flags;             /* HASHES (present), HAVES */
-    repl_blob_ref *blobs;    /* BLOBS */
-    repl_log_entry *logs;    /* LOG */
+    repl_obj obj;         /* GET, PUT */
+    repl_obj *objs;       /* HASH_LOG, HAVE, MISSING_BLOBS, OBJS */
+    pond_hash *hashes;    /* HASHES */
+    bool *flags;          /* HASHES (present), HAVES */
+    repl_blob_ref *blobs; /* BLOBS */
+    repl_log_entry *logs; /* LOG */
     size_t n;
-    const uint8_t *data;     /* DATA */
+    const uint8_t *data; /* DATA */
     size_t data_len;
 } wire_msg;
 
 /* Decodes one frame body (type byte + payload). POND_ECORRUPT names what is wrong. */
-int wire_decode(wire_msg *out, const uint8_t *frame, size_t len);
-void wire_msg_dispose(wire_msg *m);
+int pond_wire_decode(wire_msg *out, const uint8_t *frame, size_t len);
+void pond_wire_msg_dispose(wire_msg *m);
 
 /* Encoding: append to a frame body being built (the first byte is the type). */
-void wire_begin(pond_buf *b, wire_type t);
-void wire_u8(pond_buf *b, uint8_t v);
-void wire_u32(pond_buf *b, uint32_t v);
-void wire_i64(pond_buf *b, int64_t v);
-void wire_str(pond_buf *b, const char *s);
-void wire_hash(pond_buf *b, const pond_hash *h);
-void wire_obj(pond_buf *b, const repl_obj *o);
+void pond_wire_begin(pond_buf *b, wire_type t);
+void pond_wire_u8(pond_buf *b, uint8_t v);
+void pond_wire_u32(pond_buf *b, uint32_t v);
+void pond_wire_i64(pond_buf *b, int64_t v);
+void pond_wire_str(pond_buf *b, const char *s);
+void pond_wire_hash(pond_buf *b, const pond_hash *h);
+void pond_wire_obj(pond_buf *b, const repl_obj *o);
 
 /* A framed, buffered connection over two file descriptors. */
 typedef struct {
     int in_fd, out_fd;
     uint8_t *rbuf;
     size_t rpos, rlen;
-    pond_buf frame;  /* the last frame received */
+    pond_buf frame; /* the last frame received */
     uint8_t *wbuf;
     size_t wlen;
     const char *peer; /* for messages */
 } wire_conn;
 
-int wire_conn_init(wire_conn *c, int in_fd, int out_fd, const char *peer);
-void wire_conn_dispose(wire_conn *c);
+int pond_wire_conn_init(wire_conn *c, int in_fd, int out_fd, const char *peer);
+void pond_wire_conn_dispose(wire_conn *c);
 /* Queues a frame (body = type + payload); written when the buffer fills or on flush. */
-int wire_send(wire_conn *c, const pond_buf *body);
-int wire_send_data(wire_conn *c, wire_type t, const void *data, size_t len);
-int wire_flush(wire_conn *c);
+int pond_wire_send(wire_conn *c, const pond_buf *body);
+int pond_wire_send_data(wire_conn *c, wire_type t, const void *data, size_t len);
+int pond_wire_flush(wire_conn *c);
 /* Receives and decodes the next frame. POND_EEOF at a clean end of stream. */
-int wire_recv(wire_conn *c, wire_msg *out);
+int pond_wire_recv(wire_conn *c, wire_msg *out);
 
 #endif

@@ -15,15 +15,15 @@
 
 typedef struct {
     const char *pond_dir;
-    int64_t at_txn;           /* -1: follow the newest transaction; N: a fixed view */
-    const char *listen;       /* "ADDR:PORT" ("127.0.0.1:8080", "[::1]:0"); port 0 = any */
-    const char *token;        /* NULL: no token (loopback only) */
-    int64_t max_connections;  /* concurrent connections */
-    int64_t max_response;     /* bytes; larger responses are a 413 */
-    int64_t max_request;      /* bytes of request line and headers */
-    int64_t sql_ms;           /* SQL time limit per query */
-    int64_t timeout_s;        /* an idle connection is closed after this */
-    int64_t cache_bytes;      /* decoded series kept for buckets (0: none) */
+    int64_t at_txn;          /* -1: follow the newest transaction; N: a fixed view */
+    const char *listen;      /* "ADDR:PORT" ("127.0.0.1:8080", "[::1]:0"); port 0 = any */
+    const char *token;       /* NULL: no token (loopback only) */
+    int64_t max_connections; /* concurrent connections */
+    int64_t max_response;    /* bytes; larger responses are a 413 */
+    int64_t max_request;     /* bytes of request line and headers */
+    int64_t sql_ms;          /* SQL time limit per query */
+    int64_t timeout_s;       /* an idle connection is closed after this */
+    int64_t cache_bytes;     /* decoded series kept for buckets (0: none) */
     /* tests only: called at the end of every /api/ request, after its answer is spooled and
      * just before its snapshot lease is released (NULL: nothing) */
     void (*before_release)(void *payload);
@@ -61,7 +61,8 @@ pond_buckets_cache *serve_buckets_cache(serve_req *r);
 int serve_body_write(const void *data, size_t len, void *payload); /* payload: the serve_req */
 void serve_set_type(serve_req *r, const char *content_type);
 /* An error answer: JSON {"error": message, "status": status}. Returns 0. */
-int serve_error(serve_req *r, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int serve_error(serve_req *r, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* An error answer for the last pond error, with the status its code calls for. */
 int serve_fail(serve_req *r);
 /* Extra response headers (Content-Disposition). */

@@ -268,8 +268,10 @@ static int api_read(serve_req *r, const serve_params *p)
             goto done;
         }
         if (has_from || has_to || p->columns || limit >= 0 || offset) {
-            serve_error(r, 400, "%s: from, to, columns, limit and offset are for tables and "
-                                "series", path);
+            serve_error(r, 400,
+                        "%s: from, to, columns, limit and offset are for tables and "
+                        "series",
+                        path);
             goto done;
         }
         pond_reader *rd = NULL;
@@ -307,8 +309,9 @@ static int api_read(serve_req *r, const serve_params *p)
     static const char *const types[] = {"application/x-ndjson", "text/csv; charset=utf-8",
                                         "application/vnd.apache.parquet",
                                         "application/vnd.apache.arrow.stream"};
-    pond_output_format of = fi == 0 ? POND_OUTPUT_JSON : fi == 1 ? POND_OUTPUT_CSV
-                                                                 : POND_OUTPUT_PARQUET;
+    pond_output_format of = fi == 0   ? POND_OUTPUT_JSON
+                            : fi == 1 ? POND_OUTPUT_CSV
+                                      : POND_OUTPUT_PARQUET;
     int rc;
     if (fi != 3 && limit < 0 && offset == 0) {
         pond_output_result res;
@@ -389,7 +392,8 @@ static int api_buckets(serve_req *r, const serve_params *p)
     else
         memset(&bk, 0, sizeof bk);
     char a[40], c[40];
-    static const char *const sources[] = {"scan", "cache", "cache+new versions", "cache (read now)"};
+    static const char *const sources[] = {"scan", "cache", "cache+new versions",
+                                          "cache (read now)"};
     if (rc == 0) {
         pond_time_format_iso(a, bk.from_us);
         pond_time_format_iso(c, bk.to_us);
@@ -405,9 +409,9 @@ static int api_buckets(serve_req *r, const serve_params *p)
                                  ",\"from\":\"%s\",\"to\":\"%s\",\"from_us\":%lld,\"to_us\":%lld,"
                                  "\"n\":%lld,\"rows\":%lld,\"empty\":%s,\"source\":\"%s\","
                                  "\"time\":[",
-                                 a, c, (long long)bk.from_us, (long long)bk.to_us,
-                                 (long long)bk.n, (long long)bk.rows_read,
-                                 bk.empty ? "true" : "false", sources[bk.source]);
+                                 a, c, (long long)bk.from_us, (long long)bk.to_us, (long long)bk.n,
+                                 (long long)bk.rows_read, bk.empty ? "true" : "false",
+                                 sources[bk.source]);
         for (int64_t i = 0; i < bk.n && rc == 0; i++)
             rc = pond_buf_printf(&b, i ? ",%lld" : "%lld", (long long)pond_buckets_start(&bk, i));
         if (rc == 0)
@@ -424,7 +428,7 @@ static int api_buckets(serve_req *r, const serve_params *p)
                     const pond_bucket *x = &cell[i];
                     rc = i ? pond_buf_putc(&b, ',') : 0;
                     if (rc == 0)
-                        rc = q == 0 ? pond_buf_printf(&b, "%lld", (long long)x->count)
+                        rc = q == 0   ? pond_buf_printf(&b, "%lld", (long long)x->count)
                              : q == 1 ? put_num(&b, x->min, x->count > 0)
                              : q == 2 ? put_num(&b, x->max, x->count > 0)
                                       : put_num(&b, x->sum / (double)x->count, x->count > 0);
@@ -458,7 +462,9 @@ static int authorize(void *p, int action, const char *a, const char *b, const ch
 {
     (void)p, (void)a, (void)c, (void)d;
     switch (action) {
-    case SQLITE_SELECT: case SQLITE_READ: case SQLITE_RECURSIVE:
+    case SQLITE_SELECT:
+    case SQLITE_READ:
+    case SQLITE_RECURSIVE:
         return SQLITE_OK;
     case SQLITE_FUNCTION:
         return b && !sqlite3_stricmp(b, "load_extension") ? SQLITE_DENY : SQLITE_OK;
@@ -508,17 +514,19 @@ static int api_query(serve_req *r, const serve_params *p)
         }
         clk.expired = false;
         sqlite3_progress_handler(db, 1000, progress, &clk);
-        rc = pond_sql_output(NULL, q, sql, fmt && !strcmp(fmt, "csv") ? POND_ROWS_CSV
-                                                                        : POND_ROWS_JSON,
-                             p->tz, serve_body_write, r);
+        rc = pond_sql_output(NULL, q, sql,
+                             fmt && !strcmp(fmt, "csv") ? POND_ROWS_CSV : POND_ROWS_JSON, p->tz,
+                             serve_body_write, r);
         if (rc < 0 && clk.expired) {
             serve_error(r, 503, "sql: the query ran longer than the server's limit of %lld ms",
                         (long long)ms);
             goto done;
         }
         if (rc < 0 && strstr(pond_error_last()->message, "not authorized")) {
-            serve_error(r, 403, "sql: only reading is allowed here (no ATTACH, writes, "
-                                "pragmas or extensions): %s", pond_error_last()->message);
+            serve_error(r, 403,
+                        "sql: only reading is allowed here (no ATTACH, writes, "
+                        "pragmas or extensions): %s",
+                        pond_error_last()->message);
             goto done;
         }
     }
@@ -526,7 +534,7 @@ static int api_query(serve_req *r, const serve_params *p)
         serve_fail(r);
     else
         serve_set_type(r, fmt && !strcmp(fmt, "csv") ? "text/csv; charset=utf-8"
-                                                      : "application/x-ndjson");
+                                                     : "application/x-ndjson");
 done:
     pond_sql_free(q);
     return 0;
@@ -589,12 +597,18 @@ static int api_log(serve_req *r, const serve_params *p)
 int serve_api(serve_req *r, const serve_params *p)
 {
     switch (p->route) {
-    case SERVE_API_LIST: return api_list(r, p);
-    case SERVE_API_DESCRIBE: return api_describe(r, p);
-    case SERVE_API_READ: return api_read(r, p);
-    case SERVE_API_BUCKETS: return api_buckets(r, p);
-    case SERVE_API_QUERY: return api_query(r, p);
-    case SERVE_API_LOG: return api_log(r, p);
+    case SERVE_API_LIST:
+        return api_list(r, p);
+    case SERVE_API_DESCRIBE:
+        return api_describe(r, p);
+    case SERVE_API_READ:
+        return api_read(r, p);
+    case SERVE_API_BUCKETS:
+        return api_buckets(r, p);
+    case SERVE_API_QUERY:
+        return api_query(r, p);
+    case SERVE_API_LOG:
+        return api_log(r, p);
     }
     return serve_error(r, 404, "no such API");
 }

@@ -194,7 +194,8 @@ int serve_body_write(const void *data, size_t len, void *payload)
         pond_format_size(lim, r->srv->cfg->max_response);
         return pond_error_set(POND_EINVALID, POND_DOM_CLI,
                               "the response is larger than the server's limit of %s "
-                              "(narrow it with from, to, columns or limit)", lim);
+                              "(narrow it with from, to, columns or limit)",
+                              lim);
     }
     if (r->fd < 0 && r->mem.size + len > SPOOL_MEM) { /* spill to an unlinked file */
         const char *tmp = getenv("TMPDIR");
@@ -281,11 +282,23 @@ int serve_fail(serve_req *r)
         return serve_error(r, 413, "%s", e->message);
     int status = 500;
     switch (e->code) {
-    case POND_ENOTFOUND: status = 404; break;
-    case POND_EINVALID: case POND_ENOTDIR: case POND_EISDIR: case POND_ELOOP: status = 400; break;
-    case POND_EUNSUPPORTED: status = 422; break;
-    case POND_EBUSY: status = 503; break;
-    default: break;
+    case POND_ENOTFOUND:
+        status = 404;
+        break;
+    case POND_EINVALID:
+    case POND_ENOTDIR:
+    case POND_EISDIR:
+    case POND_ELOOP:
+        status = 400;
+        break;
+    case POND_EUNSUPPORTED:
+        status = 422;
+        break;
+    case POND_EBUSY:
+        status = 503;
+        break;
+    default:
+        break;
     }
     return serve_error(r, status, "%s", e->message);
 }
@@ -348,8 +361,7 @@ static enum MHD_Result exchange_token(serve_server *s, struct MHD_Connection *c,
     if (!resp)
         return MHD_NO;
     char cookie[600];
-    snprintf(cookie, sizeof cookie, COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict",
-             s->cfg->token);
+    snprintf(cookie, sizeof cookie, COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict", s->cfg->token);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, cookie);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, url[0] == '/' ? url : "/");
     enum MHD_Result ok = MHD_queue_response(c, MHD_HTTP_SEE_OTHER, resp);
@@ -384,10 +396,10 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
     bool nul_in_path = *con_cls == &st_fresh_nul || *con_cls == &st_seen_nul;
     if (fresh) { /* headers only: refuse bodies before reading them */
         *con_cls = (void *)(nul_in_path ? &st_seen_nul : &st_seen);
-        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                                     MHD_HTTP_HEADER_CONTENT_LENGTH);
-        const char *te = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                                     MHD_HTTP_HEADER_TRANSFER_ENCODING);
+        const char *cl =
+            MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        const char *te =
+            MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
         if ((cl && strcmp(cl, "0") != 0) || te)
             return answer_now(s, c, 413, "request bodies are not accepted (the API is GET only)");
         return MHD_YES;
@@ -406,8 +418,9 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
             return exchange_token(s, c, url);
         if (!serve_token_equal(s->cfg->token, bearer(c)) &&
             !serve_token_equal(s->cfg->token, cookie_token(c)))
-            return answer_now(s, c, 401, "a token is needed: send Authorization: Bearer TOKEN, "
-                                         "or open the page once with ?token=TOKEN");
+            return answer_now(s, c, 401,
+                              "a token is needed: send Authorization: Bearer TOKEN, "
+                              "or open the page once with ?token=TOKEN");
     }
     serve_req *r = calloc(1, sizeof *r); /* MAX_ARGS arguments: too big for a thread's stack */
     if (!r)
@@ -496,8 +509,9 @@ int serve_start(serve_server **out, unsigned *port_out, const serve_config *cfg)
     int64_t latest = 0;
     if (pond_oplog_head(&latest, cfg->pond_dir) == 0 &&
         pond_oplog_lease_take(&probe, cfg->pond_dir, latest, "pond serve") < 0) {
-        fprintf(stderr, "pond: warning: %s: serving without snapshot leases (a gc in another "
-                        "process may remove what a request is reading)\n",
+        fprintf(stderr,
+                "pond: warning: %s: serving without snapshot leases (a gc in another "
+                "process may remove what a request is reading)\n",
                 pond_error_last()->message);
         s->no_leases = true;
     }
@@ -511,13 +525,12 @@ int serve_start(serve_server **out, unsigned *port_out, const serve_config *cfg)
     handle_put(s, h);
     unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
                      MHD_USE_ERROR_LOG | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
-    s->d = MHD_start_daemon(
-        flags, 0, NULL, NULL, handler, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->timeout_s,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)cfg->max_request,
-        MHD_OPTION_URI_LOG_CALLBACK, uri_seen, NULL, MHD_OPTION_END);
+    s->d = MHD_start_daemon(flags, 0, NULL, NULL, handler, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
+                            NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+                            MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
+                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->timeout_s,
+                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)cfg->max_request,
+                            MHD_OPTION_URI_LOG_CALLBACK, uri_seen, NULL, MHD_OPTION_END);
     if (!s->d) {
         rc = pond_error_set(POND_EIO, POND_DOM_CLI, "cannot listen on %s: %s", cfg->listen,
                             strerror(errno));

@@ -37,14 +37,10 @@ int serve_route_parse(serve_route *out, const char *name)
             return 0;
         }
     return pond_error_set(POND_ENOTFOUND, D,
-                          "no such API: /api/%s (list, describe, read, buckets, query, log)",
-                          name);
+                          "no such API: /api/%s (list, describe, read, buckets, query, log)", name);
 }
 
-const char *serve_route_name(serve_route r)
-{
-    return route_names[r];
-}
+const char *serve_route_name(serve_route r) { return route_names[r]; }
 
 void serve_params_dispose(serve_params *p)
 {
@@ -70,8 +66,9 @@ static int count_value(int64_t *out, const char *key, const char *v, int64_t min
             x = x * 10 + (*c - '0');
     }
     if (!ok || x < min || x > max)
-        return pond_error_set(POND_EINVALID, D, "%s: '%.100s' is not a whole number from %lld to %lld",
-                              key, v, (long long)min, (long long)max);
+        return pond_error_set(POND_EINVALID, D,
+                              "%s: '%.100s' is not a whole number from %lld to %lld", key, v,
+                              (long long)min, (long long)max);
     *out = x;
     return 0;
 }
@@ -107,8 +104,7 @@ static int add_src(serve_params *p, const char *v)
     }
     for (size_t i = 0; i < p->n_srcs; i++)
         if (!strcmp(p->srcs[i].name, s->name)) {
-            rc = pond_error_set(POND_EINVALID, D, "src: the name '%.200s' is given twice",
-                                s->name);
+            rc = pond_error_set(POND_EINVALID, D, "src: the name '%.200s' is given twice", s->name);
             pond_free(s->name);
             pond_free(s->path);
             *s = (serve_src){0};
@@ -147,7 +143,8 @@ int serve_params_parse(serve_params *out, serve_route route, const serve_kv *kv,
             pond_buf keys = POND_BUF_INIT;
             for (int k = 0; k < 10 && route_keys[route][k]; k++)
                 pond_buf_printf(&keys, "%s%s", k ? ", " : "", route_keys[route][k]);
-            rc = pond_error_set(POND_EINVALID, D, "/api/%s takes no parameter '%.100s' (it takes %s)",
+            rc = pond_error_set(POND_EINVALID, D,
+                                "/api/%s takes no parameter '%.100s' (it takes %s)",
                                 route_names[route], key, keys.ptr ? keys.ptr : "");
             pond_buf_dispose(&keys);
             return rc;
@@ -186,8 +183,8 @@ int serve_params_parse(serve_params *out, serve_route route, const serve_kv *kv,
     }
     if (rc < 0)
         return rc;
-    bool needs_path = route == SERVE_API_DESCRIBE || route == SERVE_API_READ ||
-                      route == SERVE_API_BUCKETS;
+    bool needs_path =
+        route == SERVE_API_DESCRIBE || route == SERVE_API_READ || route == SERVE_API_BUCKETS;
     if (needs_path && (!out->path || !*out->path))
         return pond_error_set(POND_EINVALID, D, "the 'path' parameter is missing");
     if (route == SERVE_API_LIST && out->path && !*out->path)
@@ -249,8 +246,8 @@ int serve_listen_parse(struct sockaddr_storage *ss, bool *loopback, const char *
     if (!strcmp(host, "localhost"))
         strcpy(host, "127.0.0.1");
     if (inet_pton(AF_INET, host, &a->sin_addr) != 1)
-        return pond_error_set(POND_EINVALID, D,
-                              "--listen: '%s' is not an IPv4 address (or [IPv6])", host);
+        return pond_error_set(POND_EINVALID, D, "--listen: '%s' is not an IPv4 address (or [IPv6])",
+                              host);
     a->sin_family = AF_INET;
     a->sin_port = htons((uint16_t)port);
     *loopback = (ntohl(a->sin_addr.s_addr) >> 24) == 127;
@@ -267,7 +264,4 @@ bool serve_token_equal(const char *token, const char *given)
     return given && diff == 0;
 }
 
-const char *serve_bearer(const char *h)
-{
-    return h && !strncmp(h, "Bearer ", 7) ? h + 7 : NULL;
-}
+const char *serve_bearer(const char *h) { return h && !strncmp(h, "Bearer ", 7) ? h + 7 : NULL; }

@@ -41,17 +41,17 @@ typedef struct {
     const char *path;
     const char *format; /* one of the route's formats */
     const char *sql;
-    pond_tz *tz;        /* timezone= (owned) */
+    pond_tz *tz; /* timezone= (owned) */
     bool has_from, has_to;
     int64_t from_us, to_us;
-    char **columns;     /* owned, NULL-terminated (pond_table_columns_parse) */
+    char **columns; /* owned, NULL-terminated (pond_table_columns_parse) */
     int n_columns;
-    int64_t limit;      /* -1: no limit */
-    int64_t offset;     /* 0 */
-    int64_t version;    /* 0: none given */
-    int64_t n;          /* buckets (default 100) */
-    int64_t before;     /* log: transactions below this one; -1: from the newest */
-    serve_src *srcs;    /* owned */
+    int64_t limit;   /* -1: no limit */
+    int64_t offset;  /* 0 */
+    int64_t version; /* 0: none given */
+    int64_t n;       /* buckets (default 100) */
+    int64_t before;  /* log: transactions below this one; -1: from the newest */
+    serve_src *srcs; /* owned */
     size_t n_srcs;
 } serve_params;
 

@@ -106,8 +106,7 @@ static ctype from_decl(const char *d)
         return T_INT;
     if (has(d, "REAL") || has(d, "FLOA") || has(d, "DOUB"))
         return T_REAL;
-    if (has(d, "CHAR") || has(d, "TEXT") || has(d, "CLOB") ||
-        !strcasecmp(d, "DATE"))
+    if (has(d, "CHAR") || has(d, "TEXT") || has(d, "CLOB") || !strcasecmp(d, "DATE"))
         return T_TEXT;
     if (has(d, "BLOB"))
         return T_BLOB;
@@ -139,37 +138,47 @@ static void infer(sqs *s, int64_t n)
 static const char *format_of(ctype t)
 {
     switch (t) {
-    case T_INT: return "l";
-    case T_REAL: return "g";
-    case T_TEXT: return "u";
-    case T_BLOB: return "z";
-    case T_TS: return "tsu:UTC";
-    case T_TS_NAIVE: return "tsu:";
-    default: return "n";
+    case T_INT:
+        return "l";
+    case T_REAL:
+        return "g";
+    case T_TEXT:
+        return "u";
+    case T_BLOB:
+        return "z";
+    case T_TS:
+        return "tsu:UTC";
+    case T_TS_NAIVE:
+        return "tsu:";
+    default:
+        return "n";
     }
 }
 
 static const char *cls_name(int cls)
 {
     switch (cls) {
-    case SQLITE_INTEGER: return "an INTEGER";
-    case SQLITE_FLOAT: return "a REAL";
-    case SQLITE_TEXT: return "a TEXT";
-    default: return "a BLOB";
+    case SQLITE_INTEGER:
+        return "an INTEGER";
+    case SQLITE_FLOAT:
+        return "a REAL";
+    case SQLITE_TEXT:
+        return "a TEXT";
+    default:
+        return "a BLOB";
     }
 }
 
 static int misfit(sqs *s, int k, int64_t row, int cls)
 {
-    static const char *const tn[] = {"an all-NULL", "an INTEGER", "a REAL", "a TEXT", "a BLOB",
-                                     "a TIMESTAMP", "a DATETIME"};
-    return pond_error_set(POND_EINVALID, D,
-                          "sql: column '%s' row %" PRId64 ": %s value in %s column (its type "
-                          "came from %s); CAST it in the SQL",
-                          sqlite3_column_name(s->st, k), s->rows_before + row + 1, cls_name(cls),
-                          tn[s->types[k]],
-                          sqlite3_column_decltype(s->st, k) ? "its declared type"
-                                                            : "the first rows");
+    static const char *const tn[] = {"an all-NULL", "an INTEGER",  "a REAL",    "a TEXT",
+                                     "a BLOB",      "a TIMESTAMP", "a DATETIME"};
+    return pond_error_set(
+        POND_EINVALID, D,
+        "sql: column '%s' row %" PRId64 ": %s value in %s column (its type "
+        "came from %s); CAST it in the SQL",
+        sqlite3_column_name(s->st, k), s->rows_before + row + 1, cls_name(cls), tn[s->types[k]],
+        sqlite3_column_decltype(s->st, k) ? "its declared type" : "the first rows");
 }
 
 /* One column of the collected rows as an Arrow array of the column's type. */

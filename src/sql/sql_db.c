@@ -33,7 +33,10 @@ static void table_columns(pond_buf *out, sqlite3 *db)
         if (!tab || !col)
             continue;
         bool same = !strcmp(tab, last);
-        pond_buf_printf(out, "%s%s%s%s", same ? ", " : out->size ? "; " : " (",
+        pond_buf_printf(out, "%s%s%s%s",
+                        same        ? ", "
+                        : out->size ? "; "
+                                    : " (",
                         same ? "" : tab, same ? "" : " has ", col);
         snprintf(last, sizeof last, "%s", tab);
     }
@@ -178,25 +181,13 @@ int pond_sql_register(struct sqlite3 *db)
     return 0;
 }
 
-void pond_sql_set_cache_limit(pond_sql *q, size_t bytes)
-{
-    q->cache_limit = bytes;
-}
+void pond_sql_set_cache_limit(pond_sql *q, size_t bytes) { q->cache_limit = bytes; }
 
-void pond_sql_set_threads(pond_sql *q, int threads)
-{
-    q->threads = threads;
-}
+void pond_sql_set_threads(pond_sql *q, int threads) { q->threads = threads; }
 
-void pond_sql_set_fast_path(pond_sql *q, bool on)
-{
-    q->no_fast = !on;
-}
+void pond_sql_set_fast_path(pond_sql *q, bool on) { q->no_fast = !on; }
 
-sqlite3 *pond_sql_db(pond_sql *q)
-{
-    return q->db;
-}
+sqlite3 *pond_sql_db(pond_sql *q) { return q->db; }
 
 int pond_sql_attach(pond_sql *q, const char *name, const char *path, int64_t file_version)
 {
@@ -225,16 +216,14 @@ int pond_sql_binding_parse(char **name_out, char **path_out, int64_t *version_ou
     *version_out = 0;
     const char *eq = strchr(binding, '=');
     if (!eq || eq == binding || !eq[1])
-        return pond_error_set(POND_EINVALID, D,
-                              "'%s': expected NAME=PATH or NAME=PATH@VERSION",
+        return pond_error_set(POND_EINVALID, D, "'%s': expected NAME=PATH or NAME=PATH@VERSION",
                               binding);
     const char *end = eq + strlen(eq), *at = strrchr(eq, '@');
     if (at && at[1] && strspn(at + 1, "0123456789") == strlen(at + 1)) {
         int64_t v = 0;
         for (const char *c = at + 1; *c; c++) {
             if (v > (INT64_MAX - (*c - '0')) / 10)
-                return pond_error_set(POND_EINVALID, D, "'%s': the version is too large",
-                                      binding);
+                return pond_error_set(POND_EINVALID, D, "'%s': the version is too large", binding);
             v = v * 10 + (*c - '0');
         }
         if (v < 1)

@@ -38,15 +38,9 @@ typedef struct {
     int n;
 } tok;
 
-static bool id_start(unsigned char c)
-{
-    return isalpha(c) || c == '_' || c >= 0x80;
-}
+static bool id_start(unsigned char c) { return isalpha(c) || c == '_' || c >= 0x80; }
 
-static bool id_char(unsigned char c)
-{
-    return isalnum(c) || c == '_' || c == '$' || c >= 0x80;
-}
+static bool id_char(unsigned char c) { return isalnum(c) || c == '_' || c == '$' || c >= 0x80; }
 
 /* The next token at *s (comments and whitespace skipped). */
 static tok next_tok(const char **s)
@@ -136,8 +130,8 @@ static tok next_tok(const char **s)
             q++;
         t.type = T_PARAM;
     } else {
-        static const char *const PUNCT[] = {"<=", ">=", "==", "<>", "!=", "(", ")", ",", ";",
-                                            "*",  ".",  "=",  "<",  ">",  "+", "-"};
+        static const char *const PUNCT[] = {"<=", ">=", "==", "<>", "!=", "(", ")", ",",
+                                            ";",  "*",  ".",  "=",  "<",  ">", "+", "-"};
         for (size_t i = 0; i < sizeof PUNCT / sizeof *PUNCT; i++) {
             size_t n = strlen(PUNCT[i]);
             if (!strncmp(p, PUNCT[i], n)) {
@@ -191,8 +185,15 @@ static bool ident(const tok *t, char *buf, size_t cap)
 
 /* ---- the parsed query ---- */
 
-typedef enum { A_COUNT_STAR = 'n', A_COUNT = 'c', A_SUM = 's', A_AVG = 'a', A_TOTAL = 't',
-               A_MIN = 'm', A_MAX = 'M' } agg_code;
+typedef enum {
+    A_COUNT_STAR = 'n',
+    A_COUNT = 'c',
+    A_SUM = 's',
+    A_AVG = 'a',
+    A_TOTAL = 't',
+    A_MIN = 'm',
+    A_MAX = 'M'
+} agg_code;
 
 typedef struct {
     char code;
@@ -278,11 +279,16 @@ static bool parse_value(const char **s, const char **start, int *len)
 static char flip(char op)
 {
     switch (op) {
-    case 'g': return 'l';
-    case 'G': return 'L';
-    case 'l': return 'g';
-    case 'L': return 'G';
-    default: return op;
+    case 'g':
+        return 'l';
+    case 'G':
+        return 'L';
+    case 'l':
+        return 'g';
+    case 'L':
+        return 'G';
+    default:
+        return op;
     }
 }
 
@@ -358,8 +364,8 @@ static bool parse_item(const char **s, plan *pl)
     static const struct {
         const char *name;
         char code;
-    } FN[] = {{"count", A_COUNT}, {"sum", A_SUM}, {"avg", A_AVG}, {"total", A_TOTAL},
-              {"min", A_MIN},     {"max", A_MAX}};
+    } FN[] = {{"count", A_COUNT}, {"sum", A_SUM}, {"avg", A_AVG},
+              {"total", A_TOTAL}, {"min", A_MIN}, {"max", A_MAX}};
     for (size_t i = 0; i < sizeof FN / sizeof *FN && !it->code; i++)
         if (is_kw(&f, FN[i].name))
             it->code = FN[i].code;
@@ -431,13 +437,9 @@ static bool int_kind(sql_kind k)
     return (k >= K_BOOL && k <= K_I64 && k != K_U64) || (k >= K_TS_S && k <= K_TS_NS);
 }
 
-static bool num_kind(sql_kind k)
-{
-    return int_kind(k) || k == K_F32 || k == K_F64;
-}
+static bool num_kind(sql_kind k) { return int_kind(k) || k == K_F32 || k == K_F64; }
 
-static int find_col(const sql_table_info *ti, const char *name, const char *qual,
-                    const char *table)
+static int find_col(const sql_table_info *ti, const char *name, const char *qual, const char *table)
 {
     if (*qual && sqlite3_stricmp(qual, table))
         return -1;
@@ -568,16 +570,25 @@ static inline int64_t cv_int(const cview *v, int64_t i)
 {
     int64_t j = i + v->off;
     switch (v->kind) {
-    case K_BOOL: return (((const uint8_t *)v->data)[j >> 3] >> (j & 7)) & 1;
-    case K_I8: return ((const int8_t *)v->data)[j];
-    case K_U8: return ((const uint8_t *)v->data)[j];
-    case K_I16: return ((const int16_t *)v->data)[j];
-    case K_U16: return ((const uint16_t *)v->data)[j];
-    case K_I32: return ((const int32_t *)v->data)[j];
-    case K_U32: return ((const uint32_t *)v->data)[j];
+    case K_BOOL:
+        return (((const uint8_t *)v->data)[j >> 3] >> (j & 7)) & 1;
+    case K_I8:
+        return ((const int8_t *)v->data)[j];
+    case K_U8:
+        return ((const uint8_t *)v->data)[j];
+    case K_I16:
+        return ((const int16_t *)v->data)[j];
+    case K_U16:
+        return ((const uint16_t *)v->data)[j];
+    case K_I32:
+        return ((const int32_t *)v->data)[j];
+    case K_U32:
+        return ((const uint32_t *)v->data)[j];
     case K_I64:
-    case K_TS_US: return ((const int64_t *)v->data)[j];
-    default: return pond_sql__ts_to_us(v->kind, ((const int64_t *)v->data)[j]);
+    case K_TS_US:
+        return ((const int64_t *)v->data)[j];
+    default:
+        return pond_sql__ts_to_us(v->kind, ((const int64_t *)v->data)[j]);
     }
 }
 
@@ -587,10 +598,7 @@ static inline double cv_dbl(const cview *v, int64_t i)
     return v->kind == K_F32 ? (double)((const float *)v->data)[j] : ((const double *)v->data)[j];
 }
 
-static bool is_dbl(sql_kind k)
-{
-    return k == K_F32 || k == K_F64;
-}
+static bool is_dbl(sql_kind k) { return k == K_F32 || k == K_F64; }
 
 /* A condition on a double column: compared per row as SQLite compares REAL with the value. */
 typedef struct {
@@ -612,11 +620,16 @@ static bool dcond_true(const dcond *c, double x)
     else
         cmp = x < c->d ? -1 : x > c->d;
     switch (c->op) {
-    case 'g': return cmp > 0;
-    case 'G': return cmp >= 0;
-    case 'l': return cmp < 0;
-    case 'L': return cmp <= 0;
-    default: return cmp == 0;
+    case 'g':
+        return cmp > 0;
+    case 'G':
+        return cmp >= 0;
+    case 'l':
+        return cmp < 0;
+    case 'L':
+        return cmp <= 0;
+    default:
+        return cmp == 0;
     }
 }
 
@@ -758,8 +771,8 @@ static int agg_fail(agg_cursor *c, int code, const char *msg)
 }
 
 /* The plan of a spec: items, conditions, the table name (pointing into spec). */
-static bool parse_spec(const char *spec, acc *accs, int *n_acc, char *ops, int *ccols,
-                       int *n_cond, const char **table)
+static bool parse_spec(const char *spec, acc *accs, int *n_acc, char *ops, int *ccols, int *n_cond,
+                       const char **table)
 {
     const char *p = spec;
     *n_acc = *n_cond = 0;
@@ -916,7 +929,8 @@ static void accumulate(acc *accs, int n_acc, const cview *cv, const int32_t *sel
                         a->dbest = x;
                     a->has = true;
                     break;
-                default: break;
+                default:
+                    break;
                 }
             } else {
                 int64_t x = cv_int(v, i);
@@ -939,7 +953,8 @@ static void accumulate(acc *accs, int n_acc, const cview *cv, const int32_t *sel
                         a->ibest = x;
                     a->has = true;
                     break;
-                default: break;
+                default:
+                    break;
                 }
             }
         }
@@ -1068,8 +1083,7 @@ static int agg_filter(sqlite3_vtab_cursor *base, int idxNum, const char *idxStr,
     const char *table;
     const char *spec = argc > 0 ? (const char *)sqlite3_value_text(argv[0]) : NULL;
     sql_table_info ti;
-    if (!spec || !parse_spec(spec, accs, &n_acc, ops, ccols, &n_cond, &table) ||
-        argc != n_cond + 1)
+    if (!spec || !parse_spec(spec, accs, &n_acc, ops, ccols, &n_cond, &table) || argc != n_cond + 1)
         return agg_fail(c, SQLITE_ERROR, "pond_aggregate: bad plan");
     if (!pond_sql__lookup_table(&ti, t->q, table))
         return agg_fail(c, SQLITE_ERROR, "pond_aggregate: no attached table of that name");
@@ -1166,15 +1180,14 @@ static int agg_filter(sqlite3_vtab_cursor *base, int idxNum, const char *idxStr,
         int64_t lo = has_range ? ranges[ti.ts_col].lo : INT64_MIN;
         int64_t hi = has_range ? ranges[ti.ts_col].hi : INT64_MAX;
         if (pond_sql__scan_open(&scan, ti.fs, ti.path, ti.series, ti.vers, ti.n_vers, names,
-                                n_names, prunes, n_prunes, has_range, lo, hi, ti.dedup,
-                                ti.stats, t->q->threads) < 0) {
+                                n_names, prunes, n_prunes, has_range, lo, hi, ti.dedup, ti.stats,
+                                t->q->threads) < 0) {
             rc = agg_fail(c, SQLITE_ERROR, pond_error_last()->message);
             goto done;
         }
         /* count(*) (or count(ts)) under timestamp conditions alone: row groups and versions
          * wholly inside the range are counted from statistics, not decoded */
-        bool count_only = has_range && n_rcols == 1 && n_dc == 0 &&
-                          ti.kinds[ti.ts_col] == K_TS_US;
+        bool count_only = has_range && n_rcols == 1 && n_dc == 0 && ti.kinds[ti.ts_col] == K_TS_US;
         for (int k = 0; k < n_acc && count_only; k++)
             count_only = accs[k].code == A_COUNT_STAR ||
                          (accs[k].code == A_COUNT && accs[k].col == ti.ts_col);
@@ -1192,8 +1205,7 @@ static int agg_filter(sqlite3_vtab_cursor *base, int idxNum, const char *idxStr,
             if (e == 0)
                 break;
             if ((size_t)b.length > sel_cap) {
-                int32_t *ns = b.length > INT32_MAX ? NULL
-                                                   : pond_realloc(sel, (size_t)b.length * 4);
+                int32_t *ns = b.length > INT32_MAX ? NULL : pond_realloc(sel, (size_t)b.length * 4);
                 if (!ns) {
                     pond_arrow_array_release(&b);
                     rc = SQLITE_NOMEM;
@@ -1251,10 +1263,7 @@ static int agg_next(sqlite3_vtab_cursor *base)
     return SQLITE_OK;
 }
 
-static int agg_eof(sqlite3_vtab_cursor *base)
-{
-    return ((agg_cursor *)base)->eof;
-}
+static int agg_eof(sqlite3_vtab_cursor *base) { return ((agg_cursor *)base)->eof; }
 
 static int agg_column(sqlite3_vtab_cursor *base, sqlite3_context *ctx, int col)
 {

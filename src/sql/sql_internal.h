@@ -24,7 +24,7 @@ typedef struct {
 struct pond_sql {
     sqlite3 *db;
     pond_fs *fs;
-    bool foreign; /* pond_sql_register: db is the caller's, ponds are named per table */
+    bool foreign;     /* pond_sql_register: db is the caller's, ponds are named per table */
     sql_pond **ponds; /* each allocated alone: tables keep pointers to them */
     size_t n_ponds;
     void **tabs; /* the module's live virtual tables (vtab *), for stats */
@@ -70,10 +70,9 @@ typedef struct sql_scan sql_scan;
  * series (the same rows as `pond cat`, filtered to the range), one batch schema throughout.
  * threads: decoding threads (0 = 2), one reader of the version each. */
 int pond_sql__scan_open(sql_scan **out, pond_fs *fs, const char *path, bool series,
-                        const sql_version *vers, size_t n_vers, const char *const *cols,
-                        int n_cols, const sql_prune *prunes, int n_prunes, bool has_range,
-                        int64_t lo_us, int64_t hi_us, bool dedup, pond_table_scan_stats *stats,
-                        int threads);
+                        const sql_version *vers, size_t n_vers, const char *const *cols, int n_cols,
+                        const sql_prune *prunes, int n_prunes, bool has_range, int64_t lo_us,
+                        int64_t hi_us, bool dedup, pond_table_scan_stats *stats, int threads);
 /* The next batch (a struct array, one row group) and its schema (valid until the next call
  * or the end of the scan): 1, or 0 at the end, or a negative error with the message set. */
 int pond_sql__scan_next(sql_scan *s, struct ArrowArray *out, const struct ArrowSchema **schema);
@@ -85,7 +84,6 @@ void pond_sql__scan_free(sql_scan *s);
 void pond_sql__scan_count_inside(sql_scan *s, const char *column);
 /* The rows counted so far that way. */
 int64_t pond_sql__scan_inside_rows(const sql_scan *s);
-
 
 /* ---- shared by the virtual tables and the aggregate fast path (sql_vtab.c) ---- */
 

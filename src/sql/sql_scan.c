@@ -40,9 +40,9 @@ struct sql_scan {
     int64_t inside_rows;
     /* the version being read */
     pond_reader *reader;
-    pond_reader **more;  /* threads - 1 more readers of the version */
+    pond_reader **more; /* threads - 1 more readers of the version */
     int n_more;
-    pond_hset *readers;  /* reader and more, for the Parquet reader's threads */
+    pond_hset *readers; /* reader and more, for the Parquet reader's threads */
     pond_parquet_reader *pq;
     struct ArrowSchema schema;
     int *groups; /* counting mode: the row groups still to decode, by number */
@@ -144,10 +144,9 @@ static int count_inside(sql_scan *s, const sql_version *v, int ng)
         pond_parquet_source src = {set_read_at, pond_reader_size(s->reader), s};
         rc = pond_parquet_reader_open(&probe, &src, &po);
         if (rc == 0)
-            rc = side == 0 ? pond_parquet_reader_prune_int(probe, s->count_col, INT64_MIN,
-                                                           s->lo_us - 1)
-                           : pond_parquet_reader_prune_int(probe, s->count_col, s->hi_us + 1,
-                                                           INT64_MAX);
+            rc = side == 0
+                     ? pond_parquet_reader_prune_int(probe, s->count_col, INT64_MIN, s->lo_us - 1)
+                     : pond_parquet_reader_prune_int(probe, s->count_col, s->hi_us + 1, INT64_MAX);
         for (int g = 0; g < ng && rc == 0; g++)
             out[g] |= pond_parquet_reader_row_group_selected(probe, g);
         pond_parquet_reader_free(probe);
@@ -206,10 +205,9 @@ static int open_version(sql_scan *s, const sql_version *v)
 }
 
 int pond_sql__scan_open(sql_scan **out, pond_fs *fs, const char *path, bool series,
-                        const sql_version *vers, size_t n_vers, const char *const *cols,
-                        int n_cols, const sql_prune *prunes, int n_prunes, bool has_range,
-                        int64_t lo_us, int64_t hi_us, bool dedup, pond_table_scan_stats *stats,
-                        int threads)
+                        const sql_version *vers, size_t n_vers, const char *const *cols, int n_cols,
+                        const sql_prune *prunes, int n_prunes, bool has_range, int64_t lo_us,
+                        int64_t hi_us, bool dedup, pond_table_scan_stats *stats, int threads)
 {
     sql_scan *s = pond_calloc(1, sizeof *s);
     *out = NULL;
@@ -328,15 +326,9 @@ int pond_sql__scan_next(sql_scan *s, struct ArrowArray *out, const struct ArrowS
     }
 }
 
-void pond_sql__scan_count_inside(sql_scan *s, const char *column)
-{
-    s->count_col = column;
-}
+void pond_sql__scan_count_inside(sql_scan *s, const char *column) { s->count_col = column; }
 
-int64_t pond_sql__scan_inside_rows(const sql_scan *s)
-{
-    return s->inside_rows;
-}
+int64_t pond_sql__scan_inside_rows(const sql_scan *s) { return s->inside_rows; }
 
 void pond_sql__scan_free(sql_scan *s)
 {

@@ -27,7 +27,6 @@
  * limited by pond_sql's cache_limit. */
 #define CACHE_SLOTS 4
 
-
 sql_kind pond_sql__kind_of(const char *format, const char **decl)
 {
     pond_arrow_format f;
@@ -35,40 +34,73 @@ sql_kind pond_sql__kind_of(const char *format, const char **decl)
     if (pond_arrow_format_parse(&f, format) < 0)
         return K_OTHER;
     switch (f.type) {
-    case POND_ARROW_NA: *decl = ""; return K_NULL;
-    case POND_ARROW_BOOL: *decl = "INTEGER"; return K_BOOL;
-    case POND_ARROW_INT8: *decl = "INTEGER"; return K_I8;
-    case POND_ARROW_UINT8: *decl = "INTEGER"; return K_U8;
-    case POND_ARROW_INT16: *decl = "INTEGER"; return K_I16;
-    case POND_ARROW_UINT16: *decl = "INTEGER"; return K_U16;
-    case POND_ARROW_INT32: *decl = "INTEGER"; return K_I32;
-    case POND_ARROW_UINT32: *decl = "INTEGER"; return K_U32;
-    case POND_ARROW_INT64: *decl = "INTEGER"; return K_I64;
-    case POND_ARROW_UINT64: *decl = "INTEGER"; return K_U64;
-    case POND_ARROW_FLOAT: *decl = "REAL"; return K_F32;
-    case POND_ARROW_DOUBLE: *decl = "REAL"; return K_F64;
-    case POND_ARROW_STRING: return K_STR;
-    case POND_ARROW_LARGE_STRING: return K_LSTR;
-    case POND_ARROW_BINARY: *decl = "BLOB"; return K_BIN;
-    case POND_ARROW_LARGE_BINARY: *decl = "BLOB"; return K_LBIN;
-    case POND_ARROW_DATE32: *decl = "DATE"; return K_DATE32;
+    case POND_ARROW_NA:
+        *decl = "";
+        return K_NULL;
+    case POND_ARROW_BOOL:
+        *decl = "INTEGER";
+        return K_BOOL;
+    case POND_ARROW_INT8:
+        *decl = "INTEGER";
+        return K_I8;
+    case POND_ARROW_UINT8:
+        *decl = "INTEGER";
+        return K_U8;
+    case POND_ARROW_INT16:
+        *decl = "INTEGER";
+        return K_I16;
+    case POND_ARROW_UINT16:
+        *decl = "INTEGER";
+        return K_U16;
+    case POND_ARROW_INT32:
+        *decl = "INTEGER";
+        return K_I32;
+    case POND_ARROW_UINT32:
+        *decl = "INTEGER";
+        return K_U32;
+    case POND_ARROW_INT64:
+        *decl = "INTEGER";
+        return K_I64;
+    case POND_ARROW_UINT64:
+        *decl = "INTEGER";
+        return K_U64;
+    case POND_ARROW_FLOAT:
+        *decl = "REAL";
+        return K_F32;
+    case POND_ARROW_DOUBLE:
+        *decl = "REAL";
+        return K_F64;
+    case POND_ARROW_STRING:
+        return K_STR;
+    case POND_ARROW_LARGE_STRING:
+        return K_LSTR;
+    case POND_ARROW_BINARY:
+        *decl = "BLOB";
+        return K_BIN;
+    case POND_ARROW_LARGE_BINARY:
+        *decl = "BLOB";
+        return K_LBIN;
+    case POND_ARROW_DATE32:
+        *decl = "DATE";
+        return K_DATE32;
     case POND_ARROW_TIMESTAMP:
         *decl = *f.tz ? "TIMESTAMP" : "DATETIME";
         return f.unit == POND_ARROW_UNIT_S    ? K_TS_S
                : f.unit == POND_ARROW_UNIT_MS ? K_TS_MS
                : f.unit == POND_ARROW_UNIT_US ? K_TS_US
                                               : K_TS_NS;
-    default: return K_OTHER;
+    default:
+        return K_OTHER;
     }
 }
 
 typedef struct {
     sqlite3_vtab base;
     pond_sql *q;
-    pond_fs *fs;     /* q->fs, or the pond this table names (pond_sql_register) */
-    sql_pond *pond;  /* pond_sql_register: its entry in q->ponds (a reference) */
-    char *name;   /* the SQL table name */
-    char *schema; /* the SQL schema it lives in (temp, main, ...) */
+    pond_fs *fs;    /* q->fs, or the pond this table names (pond_sql_register) */
+    sql_pond *pond; /* pond_sql_register: its entry in q->ponds (a reference) */
+    char *name;     /* the SQL table name */
+    char *schema;   /* the SQL schema it lives in (temp, main, ...) */
     char *path;
     int64_t file_version;
     bool series;
@@ -78,7 +110,7 @@ typedef struct {
     int ts_col;      /* the series' timestamp column when it is an Arrow timestamp; -1 otherwise */
     sql_version *vers; /* the selected versions as attached (a snapshot, like the cache) */
     size_t n_vers;
-    bool dedup;        /* a series read under dedup=last: scans go through the table reader */
+    bool dedup; /* a series read under dedup=last: scans go through the table reader */
     pond_table_scan_stats stats;
     double est_rows; /* for planning */
     bool small;      /* stored bytes small enough that its scans are likely cached */
@@ -88,7 +120,7 @@ typedef struct {
         unsigned long long cols;
         bool has_filter;
         int64_t lo, hi;
-        char *pkey; /* the pruning ranges as text ("" for none) */
+        char *pkey;                  /* the pruning ranges as text ("" for none) */
         struct ArrowSchema *schemas; /* one per batch (versions differ) */
         struct ArrowArray *batches;
         size_t n;
@@ -117,11 +149,11 @@ typedef struct {
 typedef struct {
     sqlite3_vtab_cursor base;
     sql_scan *scan;
-    struct ArrowArray batch;              /* the scan's current batch */
+    struct ArrowArray batch;                /* the scan's current batch */
     const struct ArrowSchema *batch_schema; /* its schema (the scan's) */
-    const struct ArrowArray *cur;         /* the current batch: &batch or a cached one */
-    const struct ArrowSchema *cur_schema; /* its schema */
-    const scan_cache *cached;             /* rescanning this cache entry; NULL: the scan */
+    const struct ArrowArray *cur;           /* the current batch: &batch or a cached one */
+    const struct ArrowSchema *cur_schema;   /* its schema */
+    const scan_cache *cached;               /* rescanning this cache entry; NULL: the scan */
     size_t cache_i;
     /* scan mode: batches already read, kept to become a cache entry at the end */
     bool keeping;
@@ -198,7 +230,6 @@ static void cache_entry_free(scan_cache *e)
     pond_free(e->pkey);
     memset(e, 0, sizeof *e);
 }
-
 
 static void pond_unref(pond_sql *q, sql_pond *sp);
 
@@ -326,8 +357,8 @@ void pond_sql__close_ponds(pond_sql *q)
     q->n_ponds = 0;
 }
 
-static int vt_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
-                      sqlite3_vtab **out, char **pzErr)
+static int vt_connect(sqlite3 *db, void *aux, int argc, const char *const *argv, sqlite3_vtab **out,
+                      char **pzErr)
 {
     pond_sql *q = aux;
     /* a pond_sql's own tables name a path of its fs; a registered connection's tables name
@@ -346,7 +377,7 @@ static int vt_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
     t->q = q;
     t->fs = q->fs;
     t->ts_col = -1;
-    struct ArrowSchema uschema = {0};     /* the columns */
+    struct ArrowSchema uschema = {0};        /* the columns */
     const struct ArrowSchema **ucols = NULL; /* the union's columns (borrowed from those) */
     pond_buf ddl = POND_BUF_INIT;
     char *ts_name = NULL, *vs = NULL;
@@ -442,8 +473,7 @@ static int vt_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
     }
     for (size_t i = 0; i < nv; i++) {
         exists |= vers[i].version == t->file_version;
-        if (!(t->file_version ? vers[i].version == t->file_version
-                              : (t->series || i + 1 == nv)) ||
+        if (!(t->file_version ? vers[i].version == t->file_version : (t->series || i + 1 == nv)) ||
             vers[i].size == 0)
             continue;
         if (!t->file_version && info && i < ni && info[i].replaced_by)
@@ -522,8 +552,8 @@ static int vt_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
         goto done;
     }
     if (t->ncols > sqlite3_limit(db, SQLITE_LIMIT_COLUMN, -1)) {
-        *pzErr = sqlite3_mprintf("pond: %s has %d columns, and SQL tables have at most %d",
-                                 t->path, t->ncols, sqlite3_limit(db, SQLITE_LIMIT_COLUMN, -1));
+        *pzErr = sqlite3_mprintf("pond: %s has %d columns, and SQL tables have at most %d", t->path,
+                                 t->ncols, sqlite3_limit(db, SQLITE_LIMIT_COLUMN, -1));
         rc = SQLITE_ERROR;
         goto done;
     }
@@ -560,12 +590,18 @@ static int vt_disconnect(sqlite3_vtab *base)
 static char op_char(unsigned char op)
 {
     switch (op) {
-    case SQLITE_INDEX_CONSTRAINT_EQ: return 'e';
-    case SQLITE_INDEX_CONSTRAINT_GT: return 'g';
-    case SQLITE_INDEX_CONSTRAINT_GE: return 'G';
-    case SQLITE_INDEX_CONSTRAINT_LT: return 'l';
-    case SQLITE_INDEX_CONSTRAINT_LE: return 'L';
-    default: return 0;
+    case SQLITE_INDEX_CONSTRAINT_EQ:
+        return 'e';
+    case SQLITE_INDEX_CONSTRAINT_GT:
+        return 'g';
+    case SQLITE_INDEX_CONSTRAINT_GE:
+        return 'G';
+    case SQLITE_INDEX_CONSTRAINT_LT:
+        return 'l';
+    case SQLITE_INDEX_CONSTRAINT_LE:
+        return 'L';
+    default:
+        return 0;
     }
 }
 
@@ -864,10 +900,7 @@ static int next_batch(cursor *c)
     }
 }
 
-static int64_t floor_div(int64_t v, int64_t d)
-{
-    return v / d - (v % d < 0);
-}
+static int64_t floor_div(int64_t v, int64_t d) { return v / d - (v % d < 0); }
 
 /* A stored timestamp in microseconds; values beyond the int64 range saturate (only corrupt or
  * absurd data gets there) so that xColumn and the range check agree and never overflow. */
@@ -880,8 +913,10 @@ int64_t pond_sql__ts_to_us(sql_kind kind, int64_t raw)
         if (__builtin_mul_overflow(raw, kind == K_TS_S ? 1000000 : 1000, &out))
             return raw < 0 ? INT64_MIN : INT64_MAX;
         return out;
-    case K_TS_NS: return floor_div(raw, 1000);
-    default: return raw;
+    case K_TS_NS:
+        return floor_div(raw, 1000);
+    default:
+        return raw;
     }
 }
 
@@ -937,14 +972,19 @@ bool pond_sql__narrow(char op, sqlite3_value *val, int64_t *lo, int64_t *hi)
                 return false;
             l = v + 1;
             break;
-        case 'G': l = v; break;
+        case 'G':
+            l = v;
+            break;
         case 'l':
             if (v == INT64_MIN)
                 return false;
             h = v - 1;
             break;
-        case 'L': h = v; break;
-        default: l = h = v;
+        case 'L':
+            h = v;
+            break;
+        default:
+            l = h = v;
         }
     } else if (type == SQLITE_FLOAT) {
         double d = sqlite3_value_double(val);
@@ -952,7 +992,7 @@ bool pond_sql__narrow(char op, sqlite3_value *val, int64_t *lo, int64_t *hi)
         if (d != d)
             return false;
         switch (op) {
-        case 'g': /* smallest integer > d */
+        case 'g':   /* smallest integer > d */
         case 'G': { /* smallest integer >= d */
             double m = op == 'g' ? fl + 1 : ce;
             if (m >= TWO63)
@@ -961,7 +1001,7 @@ bool pond_sql__narrow(char op, sqlite3_value *val, int64_t *lo, int64_t *hi)
                 l = (int64_t)m;
             break;
         }
-        case 'l': /* largest integer < d */
+        case 'l':   /* largest integer < d */
         case 'L': { /* largest integer <= d */
             double m = op == 'l' ? ce - 1 : fl;
             if (m < -TWO63)
@@ -1111,9 +1151,9 @@ static int vt_filter(sqlite3_vtab_cursor *base, int idxNum, const char *idxStr, 
     c->pkey = sqlite3_mprintf("");
     for (int i = 0; i < c->n_prunes && c->pkey; i++) {
         const sql_prune *pr = &c->prunes[i];
-        char *k = sqlite3_mprintf("%s%s:%d:%lld:%lld:%!.17g:%!.17g;", c->pkey, pr->name,
-                                  (int)pr->dbl, (long long)pr->lo, (long long)pr->hi, pr->dlo,
-                                  pr->dhi);
+        char *k =
+            sqlite3_mprintf("%s%s:%d:%lld:%lld:%!.17g:%!.17g;", c->pkey, pr->name, (int)pr->dbl,
+                            (long long)pr->lo, (long long)pr->hi, pr->dlo, pr->dhi);
         sqlite3_free(c->pkey);
         c->pkey = k;
     }
@@ -1122,16 +1162,16 @@ static int vt_filter(sqlite3_vtab_cursor *base, int idxNum, const char *idxStr, 
     /* the same scan again (the inner loop of a join): replay the kept batches */
     for (int i = 0; i < CACHE_SLOTS && !c->cached; i++) {
         const scan_cache *ce = &t->cache[i];
-        if (ce->used && ce->cols == c->cols && ce->has_filter == c->has_filter &&
-            ce->lo == c->lo && ce->hi == c->hi && !strcmp(ce->pkey, c->pkey)) {
+        if (ce->used && ce->cols == c->cols && ce->has_filter == c->has_filter && ce->lo == c->lo &&
+            ce->hi == c->hi && !strcmp(ce->pkey, c->pkey)) {
             c->cached = ce;
             c->cache_i = 0;
         }
     }
     if (!c->cached) {
-        if (pond_sql__scan_open(&c->scan, t->fs, t->path, t->series, t->vers, t->n_vers,
-                                c->names, nn, c->prunes, c->n_prunes, has_range, c->lo, c->hi,
-                                t->dedup, &t->stats, t->q->threads) < 0)
+        if (pond_sql__scan_open(&c->scan, t->fs, t->path, t->series, t->vers, t->n_vers, c->names,
+                                nn, c->prunes, c->n_prunes, has_range, c->lo, c->hi, t->dedup,
+                                &t->stats, t->q->threads) < 0)
             return cursor_fail(c, pond_error_last()->message);
         c->keeping = !t->too_big && t->q->cache_limit > 0;
     }
@@ -1149,10 +1189,7 @@ static int vt_next(sqlite3_vtab_cursor *base)
     return settle(c);
 }
 
-static int vt_eof(sqlite3_vtab_cursor *base)
-{
-    return ((cursor *)base)->eof;
-}
+static int vt_eof(sqlite3_vtab_cursor *base) { return ((cursor *)base)->eof; }
 
 static int vt_rowid(sqlite3_vtab_cursor *base, sqlite3_int64 *out)
 {
@@ -1173,14 +1210,28 @@ static int vt_column(sqlite3_vtab_cursor *base, sqlite3_context *ctx, int col)
     case K_BOOL:
         sqlite3_result_int(ctx, (((const uint8_t *)v->data)[j >> 3] >> (j & 7)) & 1);
         break;
-    case K_I8: sqlite3_result_int(ctx, ((const int8_t *)v->data)[j]); break;
-    case K_U8: sqlite3_result_int(ctx, ((const uint8_t *)v->data)[j]); break;
-    case K_I16: sqlite3_result_int(ctx, ((const int16_t *)v->data)[j]); break;
-    case K_U16: sqlite3_result_int(ctx, ((const uint16_t *)v->data)[j]); break;
-    case K_I32: sqlite3_result_int(ctx, ((const int32_t *)v->data)[j]); break;
-    case K_U32: sqlite3_result_int64(ctx, ((const uint32_t *)v->data)[j]); break;
+    case K_I8:
+        sqlite3_result_int(ctx, ((const int8_t *)v->data)[j]);
+        break;
+    case K_U8:
+        sqlite3_result_int(ctx, ((const uint8_t *)v->data)[j]);
+        break;
+    case K_I16:
+        sqlite3_result_int(ctx, ((const int16_t *)v->data)[j]);
+        break;
+    case K_U16:
+        sqlite3_result_int(ctx, ((const uint16_t *)v->data)[j]);
+        break;
+    case K_I32:
+        sqlite3_result_int(ctx, ((const int32_t *)v->data)[j]);
+        break;
+    case K_U32:
+        sqlite3_result_int64(ctx, ((const uint32_t *)v->data)[j]);
+        break;
     case K_I64:
-    case K_TS_US: sqlite3_result_int64(ctx, ((const int64_t *)v->data)[j]); break;
+    case K_TS_US:
+        sqlite3_result_int64(ctx, ((const int64_t *)v->data)[j]);
+        break;
     case K_U64: {
         uint64_t u = ((const uint64_t *)v->data)[j];
         if (u > (uint64_t)INT64_MAX)
@@ -1189,8 +1240,12 @@ static int vt_column(sqlite3_vtab_cursor *base, sqlite3_context *ctx, int col)
             sqlite3_result_int64(ctx, (int64_t)u);
         break;
     }
-    case K_F32: sqlite3_result_double(ctx, ((const float *)v->data)[j]); break;
-    case K_F64: sqlite3_result_double(ctx, ((const double *)v->data)[j]); break;
+    case K_F32:
+        sqlite3_result_double(ctx, ((const float *)v->data)[j]);
+        break;
+    case K_F64:
+        sqlite3_result_double(ctx, ((const double *)v->data)[j]);
+        break;
     case K_TS_S:
     case K_TS_MS:
     case K_TS_NS:

@@ -10,7 +10,7 @@
 SQLITE_EXTENSION_INIT1
 
 __attribute__((visibility("default"))) int sqlite3_pondsqlite_init(sqlite3 *db, char **err,
-                                                                    const sqlite3_api_routines *api);
+                                                                   const sqlite3_api_routines *api);
 
 int sqlite3_pondsqlite_init(sqlite3 *db, char **err, const sqlite3_api_routines *api)
 {

@@ -17,8 +17,7 @@
 
 typedef enum { T_NULL, T_BOOL, T_INT, T_DOUBLE, T_TS, T_STRING } col_type;
 
-static const char *const TYPE_NAMES[] = {"null", "bool", "int64", "double", "timestamp",
-                                         "string"};
+static const char *const TYPE_NAMES[] = {"null", "bool", "int64", "double", "timestamp", "string"};
 static const char *const TYPE_FORMATS[] = {"u", "b", "l", "g", "tsu:UTC", "u"};
 
 typedef struct {
@@ -212,8 +211,8 @@ static void trim(const char **s, size_t *len)
 /* Null markers read as null in columns of numbers, booleans and timestamps when no
  * --null-values is given (pandas, R and spreadsheet conventions); in a text column they stay
  * text. */
-static const char *const DEFAULT_NULLS[] = {"NA", "N/A", "n/a", "#N/A", "NULL", "null", "None",
-                                            "nil", "-", "?"};
+static const char *const DEFAULT_NULLS[] = {"NA",   "N/A",  "n/a", "#N/A", "NULL",
+                                            "null", "None", "nil", "-",    "?"};
 
 static bool default_null(const char *s, size_t len)
 {
@@ -277,10 +276,7 @@ static col_type widen(col_type have, col_type v)
     return T_STRING;
 }
 
-static unsigned ts_flags(const column *c)
-{
-    return c->time_ints ? 0 : POND_TIME_NO_FORMATS;
-}
+static unsigned ts_flags(const column *c) { return c->time_ints ? 0 : POND_TIME_NO_FORMATS; }
 
 static col_type classify(const imp *m, const column *c, const char *s, size_t len, int kind)
 {
@@ -330,8 +326,7 @@ static col_type classify(const imp *m, const column *c, const char *s, size_t le
     return T_STRING;
 }
 
-static int append(imp *m, column *c, const char *s, size_t len, int kind, int64_t line,
-                  size_t f)
+static int append(imp *m, column *c, const char *s, size_t len, int kind, int64_t line, size_t f)
 {
     if (is_null(m, c->type, s, len, kind))
         return pond_arrow_builder_append_null(c->b);
@@ -381,9 +376,8 @@ static int append(imp *m, column *c, const char *s, size_t len, int kind, int64_
     }
 mismatch:
     return pond_error_set(POND_EINVALID, D,
-                          "%s: line %lld: '%.*s' is not a valid %s for column '%s' (%s)",
-                          m->path, (long long)line, (int)POND_MIN(len, 40), s,
-                          TYPE_NAMES[c->type], c->name,
+                          "%s: line %lld: '%.*s' is not a valid %s for column '%s' (%s)", m->path,
+                          (long long)line, (int)POND_MIN(len, 40), s, TYPE_NAMES[c->type], c->name,
                           c->fixed == 2   ? "as --schema says"
                           : c->fixed == 1 ? "the column's type in earlier versions"
                                           : "inferred from the first rows; set the type with "
@@ -394,7 +388,7 @@ mismatch:
 
 static int src_next(imp *m)
 {
-    return m->json ? table__json_src_next(m->json) : pond_csv_reader_next(m->csv);
+    return m->json ? pond_table__json_src_next(m->json) : pond_csv_reader_next(m->csv);
 }
 
 static size_t src_nfields(const imp *m)
@@ -405,7 +399,7 @@ static size_t src_nfields(const imp *m)
 static const char *src_field(const imp *m, size_t f, size_t *len, int *kind)
 {
     if (m->json)
-        return table__json_src_field(m->json, f, len, kind);
+        return pond_table__json_src_field(m->json, f, len, kind);
     bool q;
     const char *s = pond_csv_reader_field(m->csv, f, len, &q);
     *kind = q ? F_QUOTED : F_BARE;
@@ -414,7 +408,7 @@ static const char *src_field(const imp *m, size_t f, size_t *len, int *kind)
 
 static int64_t src_line(const imp *m)
 {
-    return m->json ? table__json_src_line(m->json) : pond_csv_reader_line(m->csv);
+    return m->json ? pond_table__json_src_line(m->json) : pond_csv_reader_line(m->csv);
 }
 
 /* Sampled rows are stored compactly: per field one kind byte + bytes + NUL. */
@@ -596,7 +590,7 @@ static void imp_free(imp *m)
     if (!m)
         return;
     pond_csv_reader_free(m->csv);
-    table__json_src_free(m->json);
+    pond_table__json_src_free(m->json);
     pond_input_free(m->in);
     for (size_t k = 0; k < m->n_nulls; k++)
         pond_free(m->nulls[k]);
@@ -657,9 +651,10 @@ static int apply_schema(imp *m, const char *spec, bool lenient)
             pond_buf have = POND_BUF_INIT;
             for (size_t k = 0; k < m->n_cols; k++)
                 pond_buf_printf(&have, "%s%s", k ? ", " : "", m->cols[k].name);
-            int rc = pond_error_set(POND_EINVALID, D, "--schema: %s has no column '%.*s' "
-                                    "(columns: %s)", m->path, (int)nl, p,
-                                    have.ptr ? have.ptr : "none");
+            int rc = pond_error_set(POND_EINVALID, D,
+                                    "--schema: %s has no column '%.*s' "
+                                    "(columns: %s)",
+                                    m->path, (int)nl, p, have.ptr ? have.ptr : "none");
             pond_buf_dispose(&have);
             return rc;
         }
@@ -740,7 +735,7 @@ static int open_source(imp *m, const char *path, const pond_csv_import_options *
         int layout = opts->format == POND_IMPORT_JSON     ? 1
                      : opts->format == POND_IMPORT_NDJSON ? 2
                                                           : 0;
-        return table__json_src_new(&m->json, m->in, m->path, layout, m->opts.sample_rows);
+        return pond_table__json_src_new(&m->json, m->in, m->path, layout, m->opts.sample_rows);
     }
     pond_csv_options co = POND_CSV_OPTIONS_INIT;
     co.name = m->path;
@@ -782,12 +777,13 @@ static int force_timestamp(imp *m, const char *name)
         m->cols[f].time_ints = true;
         return 0;
     }
-    return pond_error_set(POND_EINVALID, D, "%s: no column '%s' (the timestamp column; "
-                                            "--timestamp-column)",
+    return pond_error_set(POND_EINVALID, D,
+                          "%s: no column '%s' (the timestamp column; "
+                          "--timestamp-column)",
                           m->path, name);
 }
 
-/* A series without a known timestamp column: the rule of table__pick_ts over the inferred
+/* A series without a known timestamp column: the rule of pond_table__pick_ts over the inferred
  * types, and the column picked must then read as times. */
 static int pick_timestamp(imp *m)
 {
@@ -799,10 +795,10 @@ static int pick_timestamp(imp *m)
         kinds[f] = m->cols[f].type == T_TS ? 1 : m->cols[f].type == T_INT ? 2 : 0;
     }
     int idx;
-    if (rc == 0 && (rc = table__pick_ts(&idx, names, kinds, m->n_cols)) < 0) {
+    if (rc == 0 && (rc = pond_table__pick_ts(&idx, names, kinds, m->n_cols)) < 0) {
         /* text in a column named like a time: say which value needs a --time-format */
         for (size_t f = 0; f < m->n_cols && rc == POND_EINVALID; f++) {
-            if (m->cols[f].type != T_STRING || !table__ts_name(m->cols[f].name))
+            if (m->cols[f].type != T_STRING || !pond_table__ts_name(m->cols[f].name))
                 continue;
             for (size_t k = 0; k < m->n_sample; k++) {
                 if (f >= m->sample_len[k])
@@ -811,8 +807,8 @@ static int pick_timestamp(imp *m)
                 for (size_t g = 0; g < f; g++)
                     p += 1 + strlen(p + 1) + 1;
                 int64_t us;
-                if (!p[1] || pond_time_reader_parse(&us, m->opts.time_reader, p + 1,
-                                                    strlen(p + 1), POND_TIME_NO_EPOCH) == 0)
+                if (!p[1] || pond_time_reader_parse(&us, m->opts.time_reader, p + 1, strlen(p + 1),
+                                                    POND_TIME_NO_EPOCH) == 0)
                     continue;
                 if (m->opts.time_reader && pond_time_reader_has_formats(m->opts.time_reader)) {
                     pond_error_prefix("%s: line %lld, column %zu ('%s')", m->path,
@@ -870,7 +866,7 @@ int pond_csv_import_stream(struct ArrowArrayStream *out, const char *path,
         goto fail;
     bool first_is_data = false;
     if (m->json) {
-        m->n_cols = table__json_src_ncols(m->json);
+        m->n_cols = pond_table__json_src_ncols(m->json);
         if (m->n_cols == 0) {
             rc = pond_error_set(POND_EINVALID, D, "%s: no records with keys (nothing to import)",
                                 m->path);
@@ -894,7 +890,7 @@ int pond_csv_import_stream(struct ArrowArrayStream *out, const char *path,
         const char *s = NULL;
         char gen[32];
         if (m->json) {
-            s = table__json_src_name(m->json, f);
+            s = pond_table__json_src_name(m->json, f);
             len = strlen(s);
         } else if (!opts->no_header) {
             s = pond_csv_reader_field(m->csv, f, &len, NULL);
@@ -926,7 +922,7 @@ int pond_csv_import_stream(struct ArrowArrayStream *out, const char *path,
         m->opts.detect_timestamp = false;
     }
     for (size_t f = 0; f < m->n_cols; f++)
-        m->cols[f].time_ints = m->opts.detect_timestamp && table__ts_name(m->cols[f].name);
+        m->cols[f].time_ints = m->opts.detect_timestamp && pond_table__ts_name(m->cols[f].name);
     if (opts->schema_hint && (rc = apply_schema(m, opts->schema_hint, true)) < 0)
         goto fail;
     if (m->opts.timestamp_column && (rc = force_timestamp(m, m->opts.timestamp_column)) < 0)

@@ -118,8 +118,8 @@ static int sample_one(table_json_src *s, pond_buf *b, int64_t rec)
     return 0;
 }
 
-int table__json_src_new(table_json_src **out, struct pond_input *in, const char *name, int layout,
-                        int64_t sample_rows)
+int pond_table__json_src_new(table_json_src **out, struct pond_input *in, const char *name,
+                             int layout, int64_t sample_rows)
 {
     *out = NULL;
     table_json_src *s = pond_calloc(1, sizeof *s);
@@ -168,15 +168,15 @@ int table__json_src_new(table_json_src **out, struct pond_input *in, const char 
             memset(s->stamp, 0, n * sizeof *s->stamp);
     }
     if (rc < 0) {
-        table__json_src_free(s);
+        pond_table__json_src_free(s);
         return rc;
     }
     *out = s;
     return 0;
 }
 
-size_t table__json_src_ncols(const table_json_src *s) { return s->n_cols; }
-const char *table__json_src_name(const table_json_src *s, size_t col) { return s->cols[col]; }
+size_t pond_table__json_src_ncols(const table_json_src *s) { return s->n_cols; }
+const char *pond_table__json_src_name(const table_json_src *s, size_t col) { return s->cols[col]; }
 
 static void clear_row(table_json_src *s)
 {
@@ -187,7 +187,7 @@ static void clear_row(table_json_src *s)
     }
 }
 
-int table__json_src_next(table_json_src *s)
+int pond_table__json_src_next(table_json_src *s)
 {
     s->row++;
     if (s->sample_pos > 0 && s->sample_pos <= s->n_sample) {
@@ -241,16 +241,16 @@ int table__json_src_next(table_json_src *s)
     return 0;
 }
 
-const char *table__json_src_field(const table_json_src *s, size_t col, size_t *len, int *kind)
+const char *pond_table__json_src_field(const table_json_src *s, size_t col, size_t *len, int *kind)
 {
     *len = s->len[col];
     *kind = s->kind[col];
     return s->val[col];
 }
 
-int64_t table__json_src_line(const table_json_src *s) { return s->line; }
+int64_t pond_table__json_src_line(const table_json_src *s) { return s->line; }
 
-void table__json_src_free(table_json_src *s)
+void pond_table__json_src_free(table_json_src *s)
 {
     if (!s)
         return;

@@ -15,7 +15,7 @@ struct table_holder {
     struct ArrowArray batch;
 };
 
-int table__holder_new(table_holder **out, struct ArrowArray *batch)
+int pond_table__holder_new(table_holder **out, struct ArrowArray *batch)
 {
     table_holder *h = pond_calloc(1, sizeof *h);
     if (!h)
@@ -26,7 +26,7 @@ int table__holder_new(table_holder **out, struct ArrowArray *batch)
     return 0;
 }
 
-void table__holder_unref(table_holder *h)
+void pond_table__holder_unref(table_holder *h)
 {
     if (h && atomic_fetch_sub(&h->refs, 1) == 1) {
         pond_arrow_array_release(&h->batch);
@@ -34,18 +34,15 @@ void table__holder_unref(table_holder *h)
     }
 }
 
-const struct ArrowArray *table__holder_batch(const table_holder *h)
-{
-    return &h->batch;
-}
+const struct ArrowArray *pond_table__holder_batch(const table_holder *h) { return &h->batch; }
 
 static void view_release(struct ArrowArray *a)
 {
-    table__holder_unref(a->private_data);
+    pond_table__holder_unref(a->private_data);
     a->release = NULL;
 }
 
-bool table__is_null(const struct ArrowArray *a, int64_t i)
+bool pond_table__is_null(const struct ArrowArray *a, int64_t i)
 {
     const uint8_t *v = a->n_buffers > 0 ? a->buffers[0] : NULL;
     if (!v || a->null_count == 0)
@@ -54,8 +51,8 @@ bool table__is_null(const struct ArrowArray *a, int64_t i)
     return !(v[j >> 3] & (1u << (j & 7)));
 }
 
-int table__view(struct ArrowArray *out, table_holder *h, const struct ArrowArray *src,
-                int64_t start, int64_t len)
+int pond_table__view(struct ArrowArray *out, table_holder *h, const struct ArrowArray *src,
+                     int64_t start, int64_t len)
 {
     /* The view shares src's buffers and children; only offset/length/null_count differ.
      * Children are not re-sliced: the parent's offset applies to them as the spec says. */
@@ -67,7 +64,7 @@ int table__view(struct ArrowArray *out, table_holder *h, const struct ArrowArray
     } else {
         int64_t nulls = 0;
         for (int64_t i = 0; i < len; i++)
-            nulls += table__is_null(src, start + i);
+            nulls += pond_table__is_null(src, start + i);
         out->null_count = nulls;
     }
     out->release = view_release;
@@ -95,7 +92,8 @@ static void struct_release(struct ArrowArray *a)
     a->release = NULL;
 }
 
-int table__struct_of(struct ArrowArray *out, struct ArrowArray *cols, int64_t n_cols, int64_t len)
+int pond_table__struct_of(struct ArrowArray *out, struct ArrowArray *cols, int64_t n_cols,
+                          int64_t len)
 {
     struct_priv *p = pond_calloc(1, sizeof *p);
     const void **bufs = pond_calloc(1, sizeof *bufs);
@@ -129,7 +127,7 @@ int table__struct_of(struct ArrowArray *out, struct ArrowArray *cols, int64_t n_
     return 0;
 }
 
-int table__null_array(struct ArrowArray *out, const struct ArrowSchema *type, int64_t len)
+int pond_table__null_array(struct ArrowArray *out, const struct ArrowSchema *type, int64_t len)
 {
     pond_arrow_format f;
     int rc = pond_arrow_format_parse(&f, type->format);
@@ -155,11 +153,11 @@ int table__null_array(struct ArrowArray *out, const struct ArrowSchema *type, in
 
 /* ---- timestamps ---- */
 
-static const char *const TS_NAMES[] = {"timestamp", "time_stamp", "ts",         "time",
-                                       "datetime",  "date_time",  "date",       "event_time",
+static const char *const TS_NAMES[] = {"timestamp", "time_stamp",      "ts",   "time",
+                                       "datetime",  "date_time",       "date", "event_time",
                                        "eventtime", "event_timestamp", "year"};
 
-bool table__ts_name(const char *name)
+bool pond_table__ts_name(const char *name)
 {
     for (size_t k = 0; name && k < POND_ARRAY_LEN(TS_NAMES); k++)
         if (!strcasecmp(name, TS_NAMES[k]))
@@ -167,7 +165,7 @@ bool table__ts_name(const char *name)
     return false;
 }
 
-int table__ts_kind(table_ts *out, const struct ArrowSchema *col, const pond_tz *tz)
+int pond_table__ts_kind(table_ts *out, const struct ArrowSchema *col, const pond_tz *tz)
 {
     pond_arrow_format f;
     memset(out, 0, sizeof *out);
@@ -200,8 +198,10 @@ static int64_t raw_us(const table_ts *t, const struct ArrowArray *col, int64_t j
         return __builtin_mul_overflow(v, 1000000, &r) ? (v < 0 ? INT64_MIN : INT64_MAX) : r;
     case POND_ARROW_UNIT_MS:
         return __builtin_mul_overflow(v, 1000, &r) ? (v < 0 ? INT64_MIN : INT64_MAX) : r;
-    case POND_ARROW_UNIT_US: return v;
-    default: return v / 1000 - (v % 1000 < 0);
+    case POND_ARROW_UNIT_US:
+        return v;
+    default:
+        return v / 1000 - (v % 1000 < 0);
     }
 }
 
@@ -220,7 +220,7 @@ static int local_to_utc(int64_t *out, const table_ts *t, int64_t local_us)
     return rc;
 }
 
-int64_t table__ts_value(const table_ts *t, const struct ArrowArray *col, int64_t i)
+int64_t pond_table__ts_value(const table_ts *t, const struct ArrowArray *col, int64_t i)
 {
     int64_t j = i + col->offset;
     if (t->kind == 3)
@@ -233,8 +233,8 @@ int64_t table__ts_value(const table_ts *t, const struct ArrowArray *col, int64_t
     return v;
 }
 
-int table__ts_value_checked(int64_t *us_out, const table_ts *t, const struct ArrowArray *col,
-                            int64_t i)
+int pond_table__ts_value_checked(int64_t *us_out, const table_ts *t, const struct ArrowArray *col,
+                                 int64_t i)
 {
     int64_t j = i + col->offset;
     if (t->kind == 2 || t->kind == 3)
@@ -257,11 +257,11 @@ int table__ts_value_checked(int64_t *us_out, const table_ts *t, const struct Arr
     return 0;
 }
 
-int table__pick_ts(int *index_out, const char *const *names, const int *kinds, size_t n)
+int pond_table__pick_ts(int *index_out, const char *const *names, const int *kinds, size_t n)
 {
     int typed = 0, typed_named = 0, int_named = 0, last_typed = -1, last_tn = -1, last_in = -1;
     for (size_t i = 0; i < n; i++) {
-        bool named = table__ts_name(names[i]);
+        bool named = pond_table__ts_name(names[i]);
         if (kinds[i] == 1) {
             typed++;
             last_typed = (int)i;
@@ -289,8 +289,8 @@ int table__pick_ts(int *index_out, const char *const *names, const int *kinds, s
     char list[256] = "";
     size_t lp = 0;
     for (size_t i = 0; i < n && lp < sizeof list - 1; i++) {
-        bool cand = typed ? kinds[i] == 1 && (typed_named == 0 || table__ts_name(names[i]))
-                          : kinds[i] == 2 && table__ts_name(names[i]);
+        bool cand = typed ? kinds[i] == 1 && (typed_named == 0 || pond_table__ts_name(names[i]))
+                          : kinds[i] == 2 && pond_table__ts_name(names[i]);
         if (cand) {
             int k = snprintf(list + lp, sizeof list - lp, "%s'%s'", lp ? ", " : "", names[i]);
             lp += k > 0 ? (size_t)k : 0;
@@ -307,7 +307,7 @@ int table__pick_ts(int *index_out, const char *const *names, const int *kinds, s
                           "event_time, year); name it with --timestamp-column");
 }
 
-int table__find_ts(const struct ArrowSchema *schema, const char *name)
+int pond_table__find_ts(const struct ArrowSchema *schema, const char *name)
 {
     size_t n = (size_t)schema->n_children;
     const char **names = pond_calloc(n ? n : 1, sizeof *names);
@@ -322,7 +322,7 @@ int table__find_ts(const struct ArrowSchema *schema, const char *name)
     for (size_t i = 0; i < n; i++) {
         const struct ArrowSchema *c = schema->children[i];
         table_ts t;
-        table__ts_kind(&t, c, NULL);
+        pond_table__ts_kind(&t, c, NULL);
         names[i] = c->name ? c->name : "";
         kinds[i] = t.kind == 1 || t.kind == 4 ? 1 : t.kind == 2 ? 2 : 0;
         if (name && !strcmp(names[i], name))
@@ -330,7 +330,7 @@ int table__find_ts(const struct ArrowSchema *schema, const char *name)
     }
     if (!name) {
         int idx;
-        found = table__pick_ts(&idx, names, kinds, n) == 0 ? idx : -1;
+        found = pond_table__pick_ts(&idx, names, kinds, n) == 0 ? idx : -1;
     }
     pond_free(names);
     pond_free(kinds);
@@ -356,7 +356,7 @@ static void storage_format(char out[64], const char *f)
     snprintf(out, 64, "%s", f);
 }
 
-bool table__same_type(const struct ArrowSchema *a, const struct ArrowSchema *b)
+bool pond_table__same_type(const struct ArrowSchema *a, const struct ArrowSchema *b)
 {
     char fa[64], fb[64];
     storage_format(fa, a->format);
@@ -364,7 +364,7 @@ bool table__same_type(const struct ArrowSchema *a, const struct ArrowSchema *b)
     if (strcmp(fa, fb) != 0 || a->n_children != b->n_children)
         return false;
     for (int64_t i = 0; i < a->n_children; i++)
-        if (!table__same_type(a->children[i], b->children[i]))
+        if (!pond_table__same_type(a->children[i], b->children[i]))
             return false;
     return true;
 }

@@ -38,36 +38,57 @@ int64_t pond_buckets_start(const pond_buckets *b, int64_t i)
 static bool numeric(const pond_arrow_format *f)
 {
     switch (f->type) {
-    case POND_ARROW_INT8: case POND_ARROW_UINT8: case POND_ARROW_INT16: case POND_ARROW_UINT16:
-    case POND_ARROW_INT32: case POND_ARROW_UINT32: case POND_ARROW_INT64: case POND_ARROW_UINT64:
-    case POND_ARROW_HALF: case POND_ARROW_FLOAT: case POND_ARROW_DOUBLE:
+    case POND_ARROW_INT8:
+    case POND_ARROW_UINT8:
+    case POND_ARROW_INT16:
+    case POND_ARROW_UINT16:
+    case POND_ARROW_INT32:
+    case POND_ARROW_UINT32:
+    case POND_ARROW_INT64:
+    case POND_ARROW_UINT64:
+    case POND_ARROW_HALF:
+    case POND_ARROW_FLOAT:
+    case POND_ARROW_DOUBLE:
         return true;
     default:
         return false;
     }
 }
 
-double table__bk_value(const pond_arrow_format *f, const struct ArrowArray *a, int64_t j)
+double pond_table__bk_value(const pond_arrow_format *f, const struct ArrowArray *a, int64_t j)
 {
     const void *v = a->buffers[1];
     switch (f->type) {
-    case POND_ARROW_INT8: return ((const int8_t *)v)[j];
-    case POND_ARROW_UINT8: return ((const uint8_t *)v)[j];
-    case POND_ARROW_INT16: return ((const int16_t *)v)[j];
-    case POND_ARROW_UINT16: return ((const uint16_t *)v)[j];
-    case POND_ARROW_INT32: return ((const int32_t *)v)[j];
-    case POND_ARROW_UINT32: return ((const uint32_t *)v)[j];
-    case POND_ARROW_INT64: return (double)((const int64_t *)v)[j];
-    case POND_ARROW_UINT64: return (double)((const uint64_t *)v)[j];
-    case POND_ARROW_FLOAT: return ((const float *)v)[j];
-    case POND_ARROW_DOUBLE: return ((const double *)v)[j];
+    case POND_ARROW_INT8:
+        return ((const int8_t *)v)[j];
+    case POND_ARROW_UINT8:
+        return ((const uint8_t *)v)[j];
+    case POND_ARROW_INT16:
+        return ((const int16_t *)v)[j];
+    case POND_ARROW_UINT16:
+        return ((const uint16_t *)v)[j];
+    case POND_ARROW_INT32:
+        return ((const int32_t *)v)[j];
+    case POND_ARROW_UINT32:
+        return ((const uint32_t *)v)[j];
+    case POND_ARROW_INT64:
+        return (double)((const int64_t *)v)[j];
+    case POND_ARROW_UINT64:
+        return (double)((const uint64_t *)v)[j];
+    case POND_ARROW_FLOAT:
+        return ((const float *)v)[j];
+    case POND_ARROW_DOUBLE:
+        return ((const double *)v)[j];
     case POND_ARROW_HALF: {
         uint16_t h = ((const uint16_t *)v)[j];
         int e = (h >> 10) & 0x1f, m = h & 0x3ff;
-        double x = e == 0 ? ldexp(m, -24) : e == 31 ? (m ? NAN : INFINITY) : ldexp(m | 0x400, e - 25);
+        double x = e == 0    ? ldexp(m, -24)
+                   : e == 31 ? (m ? NAN : INFINITY)
+                             : ldexp(m | 0x400, e - 25);
         return h & 0x8000 ? -x : x;
     }
-    default: return NAN;
+    default:
+        return NAN;
     }
 }
 
@@ -106,11 +127,11 @@ static void fold_batch(pond_buckets *out, bk_grid *g, const struct ArrowArray *b
     const int64_t *raw = plain_us ? (const int64_t *)tc->buffers[1] + tc->offset + base : NULL;
     for (int64_t i = 0; i < n; i++) {
         int64_t r = base + i;
-        if (!raw && table__is_null(tc, r)) {
+        if (!raw && pond_table__is_null(tc, r)) {
             bi[i] = -1;
             continue;
         }
-        int64_t t = raw ? raw[i] : table__ts_value(tk, tc, r);
+        int64_t t = raw ? raw[i] : pond_table__ts_value(tk, tc, r);
         if (t < out->from_us || t >= out->to_us) {
             bi[i] = -1;
             continue;
@@ -130,9 +151,9 @@ static void fold_batch(pond_buckets *out, bk_grid *g, const struct ArrowArray *b
             continue;
         }
         for (int64_t i = 0; i < n; i++) {
-            if (bi[i] < 0 || (!no_nulls && table__is_null(vc, base + i)))
+            if (bi[i] < 0 || (!no_nulls && pond_table__is_null(vc, base + i)))
                 continue;
-            bk_add(&cells[bi[i]], table__bk_value(&fm[k], vc, vc->offset + base + i));
+            bk_add(&cells[bi[i]], pond_table__bk_value(&fm[k], vc, vc->offset + base + i));
         }
     }
 }
@@ -143,8 +164,8 @@ int pond_table_buckets(pond_buckets *out, pond_fs *fs, const pond_wd *wd, const 
     POND_ASSERT_ARG(out && fs && path && opts);
     memset(out, 0, sizeof *out);
     if (opts->n < 1 || opts->n > POND_BUCKETS_MAX)
-        return pond_error_set(POND_EINVALID, D, "%lld buckets: from 1 to %d",
-                              (long long)opts->n, POND_BUCKETS_MAX);
+        return pond_error_set(POND_EINVALID, D, "%lld buckets: from 1 to %d", (long long)opts->n,
+                              POND_BUCKETS_MAX);
     pond_stat st;
     int rc = pond_fs_stat(&st, fs, wd, path);
     if (rc < 0)
@@ -229,8 +250,8 @@ int pond_table_buckets(pond_buckets *out, pond_fs *fs, const pond_wd *wd, const 
             if (opts->columns) {
                 char tn[POND_ARROW_TYPE_NAME_LEN];
                 pond_arrow_type_name(tn, c->format);
-                rc = pond_error_set(POND_EINVALID, D, "%s: column '%s' is %s, not a number",
-                                    path, c->name, tn);
+                rc = pond_error_set(POND_EINVALID, D, "%s: column '%s' is %s, not a number", path,
+                                    c->name, tn);
             }
             continue;
         }
@@ -245,9 +266,9 @@ int pond_table_buckets(pond_buckets *out, pond_fs *fs, const pond_wd *wd, const 
                                 opts->columns[q]);
     }
     out->n_columns = ncols > 0 ? (size_t)ncols - 1 : 0;
-    if (rc == 0 && (!(out->names = pond_calloc(out->n_columns + 1, sizeof *out->names)) ||
-                    !(out->cells = pond_calloc(out->n_columns * (size_t)out->n + 1,
-                                               sizeof *out->cells))))
+    if (rc == 0 &&
+        (!(out->names = pond_calloc(out->n_columns + 1, sizeof *out->names)) ||
+         !(out->cells = pond_calloc(out->n_columns * (size_t)out->n + 1, sizeof *out->cells))))
         rc = POND_ENOMEM;
     for (size_t k = 0; rc == 0 && k < out->n_columns; k++)
         if (!(out->names[k] = pond_strdup(cols[k + 1])))
@@ -264,10 +285,15 @@ int pond_table_buckets(pond_buckets *out, pond_fs *fs, const pond_wd *wd, const 
         int64_t lo, hi;
         rc = whole_range(&none, &lo, &hi, fs, wd, path);
         int64_t a = out->from_us > lo ? out->from_us : lo, z = out->to_us < hi ? out->to_us : hi;
-        bk_request rq = {fs, wd, path, tz, cols, ncols,
+        bk_request rq = {fs,
+                         wd,
+                         path,
+                         tz,
+                         cols,
+                         ncols,
                          !none && z > a && ((bk_i128)z - a) * 4 >= ((bk_i128)hi - lo),
                          dedup.size ? dedup.ptr : NULL};
-        if (rc == 0 && (rc = table__buckets_cached(out, cache, &rq)) == 0)
+        if (rc == 0 && (rc = pond_table__buckets_cached(out, cache, &rq)) == 0)
             answered = true;
         else if (rc == POND_ENOTFOUND)
             rc = 0;
@@ -287,7 +313,7 @@ int pond_table_buckets(pond_buckets *out, pond_fs *fs, const pond_wd *wd, const 
     if (rc == 0 && s.release && s.get_schema(&s, &rs) != 0)
         rc = pond_error_set(POND_EIO, D, "%s", s.get_last_error(&s));
     if (rc == 0 && s.release) {
-        if ((rc = table__ts_kind(&tk, rs.children[0], tz)) == 0 && tk.kind == 0)
+        if ((rc = pond_table__ts_kind(&tk, rs.children[0], tz)) == 0 && tk.kind == 0)
             rc = pond_error_set(POND_EINVALID, D, "%s: column '%s' does not hold times", path,
                                 out->timestamp_column);
         for (int k = 1; rc == 0 && k < ncols; k++)

@@ -39,16 +39,16 @@ typedef struct entry {
     char *key;
     vsig *vers;
     size_t n_vers;
-    size_t ncols;     /* value columns */
-    int64_t n, cap;   /* rows */
+    size_t ncols;   /* value columns */
+    int64_t n, cap; /* rows */
     int64_t *t;
-    double **v;       /* v[c][row] */
-    int64_t nblk;     /* blocks: [k * BLOCK, min(n, (k + 1) * BLOCK)) */
+    double **v;   /* v[c][row] */
+    int64_t nblk; /* blocks: [k * BLOCK, min(n, (k + 1) * BLOCK)) */
     int64_t *bmin, *bmax;
-    pond_bucket **b;  /* b[c][block] */
-    int64_t t_max;    /* the latest time held */
+    pond_bucket **b; /* b[c][block] */
+    int64_t t_max;   /* the latest time held */
     size_t bytes;
-    uint64_t used;    /* the cache's clock at the last use */
+    uint64_t used; /* the cache's clock at the last use */
     int refs;
     bool busy;
     bool too_big; /* the series did not fit: not read again (holds no rows) */
@@ -246,8 +246,8 @@ static int index_blocks(entry *e, int64_t from)
 /* Appends the rows of stream s (timestamp column first) to e. Rows without a time are left
  * out: they belong to no bucket. *fits false when the entry outgrew limit (e's rows then
  * stop growing; the caller drops the entry). */
-static int append_stream(entry *e, struct ArrowArrayStream *s, const bk_request *rq,
-                         size_t limit, bool *fits)
+static int append_stream(entry *e, struct ArrowArrayStream *s, const bk_request *rq, size_t limit,
+                         bool *fits)
 {
     struct ArrowSchema sc = {0};
     pond_arrow_format *fm = NULL;
@@ -259,7 +259,7 @@ static int append_stream(entry *e, struct ArrowArrayStream *s, const bk_request 
         rc = pond_error_set(POND_EINVALID, D, "%s: the columns changed", rq->path);
     if (rc == 0 && !(fm = pond_calloc(e->ncols + 1, sizeof *fm)))
         rc = POND_ENOMEM;
-    if (rc == 0 && (rc = table__ts_kind(&tk, sc.children[0], rq->tz)) == 0 && tk.kind == 0)
+    if (rc == 0 && (rc = pond_table__ts_kind(&tk, sc.children[0], rq->tz)) == 0 && tk.kind == 0)
         rc = pond_error_set(POND_EINVALID, D, "%s: column '%s' does not hold times", rq->path,
                             rq->cols[0]);
     for (size_t k = 1; rc == 0 && k <= e->ncols; k++)
@@ -279,16 +279,16 @@ static int append_stream(entry *e, struct ArrowArrayStream *s, const bk_request 
         for (int64_t i = 0; rc == 0 && *fits && i < b.length; i++) {
             int64_t r = b.offset + i;
             const struct ArrowArray *tc = b.children[0];
-            if (table__is_null(tc, r))
+            if (pond_table__is_null(tc, r))
                 continue;
-            int64_t t = table__ts_value(&tk, tc, r);
+            int64_t t = pond_table__ts_value(&tk, tc, r);
             e->t[e->n] = t;
             e->t_max = t > e->t_max ? t : e->t_max;
             for (size_t k = 0; k < e->ncols; k++) {
                 const struct ArrowArray *vc = b.children[k + 1];
-                e->v[k][e->n] = table__is_null(vc, r)
+                e->v[k][e->n] = pond_table__is_null(vc, r)
                                     ? NAN
-                                    : table__bk_value(&fm[k + 1], vc, vc->offset + r);
+                                    : pond_table__bk_value(&fm[k + 1], vc, vc->offset + r);
             }
             e->n++;
         }
@@ -301,8 +301,7 @@ static int append_stream(entry *e, struct ArrowArrayStream *s, const bk_request 
     return rc;
 }
 
-static int read_into(entry *e, const bk_request *rq, int64_t file_version, size_t limit,
-                     bool *fits)
+static int read_into(entry *e, const bk_request *rq, int64_t file_version, size_t limit, bool *fits)
 {
     pond_table_read_options ro = POND_TABLE_READ_OPTIONS_INIT;
     ro.columns = rq->cols;
@@ -385,7 +384,7 @@ static void resize(pond_buckets_cache *c, entry *e)
     e->bytes = now;
 }
 
-int table__buckets_cached(pond_buckets *out, pond_buckets_cache *c, const bk_request *rq)
+int pond_table__buckets_cached(pond_buckets *out, pond_buckets_cache *c, const bk_request *rq)
 {
     pond_stat st, *vs = NULL;
     size_t nv = 0;
@@ -422,10 +421,10 @@ again:
     /* under dedup=last a later version may hide rows, even of its own: build anew */
     bool later_only = e && common == e->n_vers && common < nv && !rq->dedup;
     for (size_t i = common; later_only && i < nv; i++)
-        later_only = vs[i].size == 0 ||
-                     (vs[i].has_event_time && vs[i].min_event_time_us > e->t_max);
+        later_only =
+            vs[i].size == 0 || (vs[i].has_event_time && vs[i].min_event_time_us > e->t_max);
     bool older_view = e && common == nv && common < e->n_vers; /* a handle not yet refreshed */
-    pond_buckets_source source = hit ? POND_BUCKETS_CACHED
+    pond_buckets_source source = hit          ? POND_BUCKETS_CACHED
                                  : later_only ? POND_BUCKETS_EXTENDED
                                               : POND_BUCKETS_BUILT;
     if (older_view || (source == POND_BUCKETS_BUILT && !rq->covers_most)) {

@@ -75,11 +75,11 @@ typedef struct {
     pond_fs *fs;
     const pond_wd *wd;
     const char *path;
-    const pond_tz *tz;              /* the series' zone (wall-clock timestamps) */
-    const char *const *cols;        /* the timestamp column, then the value columns */
-    int ncols;                      /* 1 + value columns */
-    bool covers_most;               /* the range spans most of the series' event times */
-    const char *dedup;              /* the series' dedup=last rule as text ("last:K1,K2"), or
+    const pond_tz *tz;       /* the series' zone (wall-clock timestamps) */
+    const char *const *cols; /* the timestamp column, then the value columns */
+    int ncols;               /* 1 + value columns */
+    bool covers_most;        /* the range spans most of the series' event times */
+    const char *dedup;       /* the series' dedup=last rule as text ("last:K1,K2"), or
                                        NULL: a version read alone is not deduplicated, so an
                                        entry under a rule is only ever built whole */
 } bk_request;
@@ -87,10 +87,10 @@ typedef struct {
 /* Answers from the cache when it has (or can cheaply bring up to date, or is allowed to
  * build) the series' decoded columns: 0 with out's cells filled and out->source set;
  * POND_ENOTFOUND when the caller should scan instead; another error as a read's. */
-int table__buckets_cached(pond_buckets *out, pond_buckets_cache *c, const bk_request *rq);
+int pond_table__buckets_cached(pond_buckets *out, pond_buckets_cache *c, const bk_request *rq);
 
 /* Double value j (the array's own offset already added) of a numeric column; NaN for
  * types that are not numeric. */
-double table__bk_value(const pond_arrow_format *f, const struct ArrowArray *a, int64_t j);
+double pond_table__bk_value(const pond_arrow_format *f, const struct ArrowArray *a, int64_t j);
 
 #endif

@@ -34,10 +34,10 @@ int pond_series_compact(pond_series_compact_result *out, pond_fs_node *node,
     table_attrs a;
     pond_stat *vs = NULL;
     size_t nv = 0;
-    if ((rc = table__attrs_read(&a, node)) < 0)
+    if ((rc = pond_table__attrs_read(&a, node)) < 0)
         return rc;
     if ((rc = pond_fs_node_versions(&vs, &nv, node)) < 0) {
-        table__attrs_dispose(&a);
+        pond_table__attrs_dispose(&a);
         return rc;
     }
     /* the newest compacted version this snapshot holds: everything up to it is compacted */
@@ -50,7 +50,7 @@ int pond_series_compact(pond_series_compact_result *out, pond_fs_node *node,
     pond_hash *hashes = pond_calloc(nv ? nv : 1, sizeof *hashes);
     if (!hashes) {
         pond_free(vs);
-        table__attrs_dispose(&a);
+        pond_table__attrs_dispose(&a);
         return POND_ENOMEM;
     }
     for (size_t i = 0; i < nv; i++) {
@@ -62,17 +62,16 @@ int pond_series_compact(pond_series_compact_result *out, pond_fs_node *node,
         hashes[n++] = vs[i].sha256;
     }
     if (n >= min && !a.set.timestamp_column)
-        rc = pond_error_set(POND_EINVALID, D, "%s: the series records no timestamp column",
-                            path);
+        rc = pond_error_set(POND_EINVALID, D, "%s: the series records no timestamp column", path);
     if (rc == 0 && n >= min) {
         struct ArrowArrayStream in;
         pond_table_write_options wo = POND_TABLE_WRITE_OPTIONS_INIT;
         wo.timestamp_column = a.set.timestamp_column;
         wo.timezone = a.set.timezone;
         pond_table_write_result res;
-        if ((rc = table__read_open(&in, node, NULL, lo, hi)) == 0)
-            rc = table__node_write(&res, node, POND_ENTRY_FILE_SERIES, &in, &wo, lo, hi, hashes,
-                                   (size_t)n);
+        if ((rc = pond_table__read_open(&in, node, NULL, lo, hi)) == 0)
+            rc = pond_table__node_write(&res, node, POND_ENTRY_FILE_SERIES, &in, &wo, lo, hi,
+                                        hashes, (size_t)n);
         if (rc == 0) {
             out->version = res.version;
             out->replaced_lo = lo;
@@ -85,6 +84,6 @@ int pond_series_compact(pond_series_compact_result *out, pond_fs_node *node,
     }
     pond_free(hashes);
     pond_free(vs);
-    table__attrs_dispose(&a);
+    pond_table__attrs_dispose(&a);
     return rc;
 }

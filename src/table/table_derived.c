@@ -1,7 +1,7 @@
 /* Derived nodes (docs/derived.md): a series whose rows a recipe computes from other series.
  * The recipe lives in the node's attributes (pond.derived) and names its sources by node id;
  * each source names its dependents (pond.derived_by). A write of a new version of a source
- * refreshes its dependents in the same transaction (table__derived_after_write, called by the
+ * refreshes its dependents in the same transaction (pond_table__derived_after_write, called by the
  * one series write path), recomputing only the buckets the new version's rows fall in; the
  * recomputed rows are a new version of the derived series, whose dedup=last rule on
  * (bucket, keys) makes reads see the newest row of each bucket. */
@@ -104,8 +104,8 @@ static int recipe_of(json_t **out, pond_fs_node *node)
     json_t *r = json_object_get(obj, DERIVED_ATTR);
     if (r && !json_is_object(r)) {
         json_decref(obj);
-        return pond_error_set(POND_ECORRUPT, D, "%s: %s is not an object",
-                              pond_fs_node_path(node), DERIVED_ATTR);
+        return pond_error_set(POND_ECORRUPT, D, "%s: %s is not an object", pond_fs_node_path(node),
+                              DERIVED_ATTR);
     }
     *out = json_incref(r);
     json_decref(obj);
@@ -125,8 +125,7 @@ static int strings_of(char ***out, size_t *n_out, const json_t *arr, const char 
     if (!arr)
         return 0;
     if (!json_is_array(arr))
-        return pond_error_set(POND_ECORRUPT, D, "%s: derived recipe: %s is not a list", path,
-                              key);
+        return pond_error_set(POND_ECORRUPT, D, "%s: derived recipe: %s is not a list", path, key);
     size_t n = json_array_size(arr);
     char **s = pond_calloc(n + 1, sizeof *s);
     if (!s)
@@ -138,8 +137,10 @@ static int strings_of(char ***out, size_t *n_out, const json_t *arr, const char 
                 pond_free(s[k]);
             pond_free(s);
             return v ? nomem()
-                     : pond_error_set(POND_ECORRUPT, D, "%s: derived recipe: %s holds a "
-                                                        "non-string", path, key);
+                     : pond_error_set(POND_ECORRUPT, D,
+                                      "%s: derived recipe: %s holds a "
+                                      "non-string",
+                                      path, key);
         }
     }
     *out = s;
@@ -225,7 +226,7 @@ static int numeric_input(bool *dbl, const struct ArrowSchema *sch, const char *c
                               why);
     pond_arrow_format f;
     char tn[POND_ARROW_TYPE_NAME_LEN];
-    if (pond_arrow_format_parse(&f, c->format) < 0 || !table__rollup_numeric(f.type, dbl))
+    if (pond_arrow_format_parse(&f, c->format) < 0 || !pond_table__rollup_numeric(f.type, dbl))
         return pond_error_set(POND_EINVALID, D,
                               "column '%s' of source %s is %s: a rollup aggregates numbers", col,
                               src_path, pond_arrow_type_name(tn, c->format));
@@ -269,8 +270,10 @@ static int plan_build(table_rollup_plan *p, const json_t *recipe, pond_fs_node *
     if (rc == 0)
         rc = pond_series_node_settings_get(&set, src);
     if (rc == 0 && !set.timestamp_column)
-        rc = pond_error_set(POND_EINVALID, D, "source %s has no timestamp column yet (write "
-                                              "rows to it first)", sp);
+        rc = pond_error_set(POND_EINVALID, D,
+                            "source %s has no timestamp column yet (write "
+                            "rows to it first)",
+                            sp);
     if (rc == 0 && !(p->src_ts = pond_strdup(set.timestamp_column)))
         rc = nomem();
     if (rc == 0 && set.timezone && strcmp(set.timezone, "UTC"))
@@ -301,20 +304,21 @@ static int plan_build(table_rollup_plan *p, const json_t *recipe, pond_fs_node *
             rc = pond_error_set(POND_EINVALID, D, "--by '%s': the time column is the bucket",
                                 p->by[k]);
         else if (pond_arrow_format_parse(&f, c->format) < 0 ||
-                 (p->by_kind[k] = table__rollup_key_kind(f.type)) < 0)
+                 (p->by_kind[k] = pond_table__rollup_key_kind(f.type)) < 0)
             rc = pond_error_set(POND_EINVALID, D,
                                 "column '%s' of source %s is %s: --by takes integer, string "
                                 "or bool columns",
                                 p->by[k], sp, pond_arrow_type_name(tn, c->format));
     }
     if (rc == 0)
-        rc = strings_of(&cols, &n_cols, json_object_get(recipe, "columns"), dest_path,
-                        "columns");
+        rc = strings_of(&cols, &n_cols, json_object_get(recipe, "columns"), dest_path, "columns");
     if (rc == 0)
         rc = strings_of(&aggs, &n_aggs, json_object_get(recipe, "agg"), dest_path, "agg");
     if (rc == 0 && (!n_cols || !n_aggs))
-        rc = pond_error_set(POND_EINVALID, D, "%s: a rollup needs at least one column and one "
-                                              "aggregate", dest_path);
+        rc = pond_error_set(POND_EINVALID, D,
+                            "%s: a rollup needs at least one column and one "
+                            "aggregate",
+                            dest_path);
     if (rc == 0 && !(p->outs = pond_calloc(n_cols * n_aggs, sizeof *p->outs)))
         rc = nomem();
     /* output schema: timestamp, by..., <column>_<agg>... */
@@ -423,7 +427,7 @@ static void join_dispose(table_join_plan *p)
 static int join_kind(pond_arrow_type t)
 {
     bool dbl;
-    if (table__rollup_numeric(t, &dbl))
+    if (pond_table__rollup_numeric(t, &dbl))
         return dbl ? TABLE_JOIN_DOUBLE : TABLE_JOIN_INT;
     if (t == POND_ARROW_STRING || t == POND_ARROW_LARGE_STRING)
         return TABLE_JOIN_STR;
@@ -444,8 +448,7 @@ static int join_source(table_join_src *x, const json_t *js, pond_fs *fs)
             pond_error_set(POND_ENOTFOUND, D, "source %s is gone (removed with --force)",
                            jstr(js, "path") ? jstr(js, "path") : "?");
     }
-    if (rc == 0 && (rc = pond_fs_node_stat(&st, x->node)) == 0 &&
-        st.type != POND_ENTRY_FILE_SERIES)
+    if (rc == 0 && (rc = pond_fs_node_stat(&st, x->node)) == 0 && st.type != POND_ENTRY_FILE_SERIES)
         rc = pond_error_set(POND_EINVALID, D, "source %s is a %s: a join reads series",
                             pond_fs_node_path(x->node), pond_entry_type_name(st.type));
     const json_t *f = json_object_get(js, "from"), *t = json_object_get(js, "to");
@@ -456,15 +459,17 @@ static int join_source(table_join_src *x, const json_t *js, pond_fs *fs)
     if (rc == 0)
         rc = pond_series_node_settings_get(&set, x->node);
     if (rc == 0 && !set.timestamp_column)
-        rc = pond_error_set(POND_EINVALID, D, "source %s has no timestamp column yet (write "
-                            "rows to it first)", pond_fs_node_path(x->node));
+        rc = pond_error_set(POND_EINVALID, D,
+                            "source %s has no timestamp column yet (write "
+                            "rows to it first)",
+                            pond_fs_node_path(x->node));
     if (rc == 0 && set.timezone && strcmp(set.timezone, "UTC"))
         rc = pond_tz_open(&x->tz, set.timezone);
     if (rc == 0)
         rc = pond_table_node_schema(&sch, x->node);
-    if (rc == 0 && (!(x->read_cols = pond_calloc((size_t)sch.n_children + 1,
-                                                 sizeof *x->read_cols)) ||
-                    !(x->kind = pond_calloc((size_t)sch.n_children + 1, sizeof *x->kind))))
+    if (rc == 0 &&
+        (!(x->read_cols = pond_calloc((size_t)sch.n_children + 1, sizeof *x->read_cols)) ||
+         !(x->kind = pond_calloc((size_t)sch.n_children + 1, sizeof *x->kind))))
         rc = nomem();
     if (rc == 0 && !(x->read_cols[0] = pond_strdup(set.timestamp_column)))
         rc = nomem();
@@ -474,9 +479,8 @@ static int join_source(table_join_src *x, const json_t *js, pond_fs *fs)
         char tn[POND_ARROW_TYPE_NAME_LEN];
         if (!cn || !strcmp(cn, set.timestamp_column))
             continue;
-        int kind = pond_arrow_format_parse(&fm, sch.children[k]->format) == 0
-                       ? join_kind(fm.type)
-                       : -1;
+        int kind =
+            pond_arrow_format_parse(&fm, sch.children[k]->format) == 0 ? join_kind(fm.type) : -1;
         if (kind < 0) {
             rc = pond_error_set(POND_EINVALID, D,
                                 "column '%s' of source %s is %s: a join carries numbers, "
@@ -527,10 +531,11 @@ static int join_build(table_join_plan *p, const json_t *recipe, pond_fs *fs)
                 if (!strcmp(p->schema.children[c]->name, name))
                     rc = pond_error_set(POND_EINVALID, D,
                                         "two columns of the join would be named '%s' (give the "
-                                        "sources other names: --source NAME=PATH)", name);
+                                        "sources other names: --source NAME=PATH)",
+                                        name);
             if (rc == 0)
-                rc = pond_arrow_schema_init(p->schema.children[col], FMT[p->src[s].kind[k]],
-                                            name, ARROW_FLAG_NULLABLE, 0);
+                rc = pond_arrow_schema_init(p->schema.children[col], FMT[p->src[s].kind[k]], name,
+                                            ARROW_FLAG_NULLABLE, 0);
         }
     }
     if (rc < 0)
@@ -585,8 +590,10 @@ static int dplan_build(dplan *p, const json_t *recipe, pond_fs *fs, const char *
         return rc;
     }
     if (!kind || strcmp(kind, "rollup"))
-        return pond_error_set(POND_EUNSUPPORTED, D, "%s: derived by '%s', which this pond "
-                              "does not know", dest_path, kind ? kind : "?");
+        return pond_error_set(POND_EUNSUPPORTED, D,
+                              "%s: derived by '%s', which this pond "
+                              "does not know",
+                              dest_path, kind ? kind : "?");
     int rc = recipe_source(&p->src, recipe, fs, dest_path);
     if (rc == 0)
         rc = plan_build(&p->r, recipe, p->src, dest_path);
@@ -612,8 +619,8 @@ static void dplan_touch(const dplan *p, int64_t tmin, int64_t tmax, int64_t *lo,
 static int dplan_stream(struct ArrowArrayStream *s, const dplan *p, int64_t lo, int64_t hi,
                         int64_t *rows_read)
 {
-    return p->join ? table__join_stream(s, &p->j, lo, hi, rows_read)
-                   : table__rollup_stream(s, &p->r, p->src, lo, hi, rows_read);
+    return p->join ? pond_table__join_stream(s, &p->j, lo, hi, rows_read)
+                   : pond_table__rollup_stream(s, &p->r, p->src, lo, hi, rows_read);
 }
 
 /* Writes the rows [lo, hi) of dest as a new version (the pending one of this transaction,
@@ -645,7 +652,7 @@ static int derived_write(pond_table_write_result *res, pond_fs_node *dest, const
         return rc;
     pond_table_write_options o = POND_TABLE_WRITE_OPTIONS_INIT;
     o.timestamp_column = "timestamp";
-    return table__node_write(res, dest, POND_ENTRY_FILE_SERIES, &s, &o, 0, 0, NULL, 0);
+    return pond_table__node_write(res, dest, POND_ENTRY_FILE_SERIES, &s, &o, 0, 0, NULL, 0);
 }
 
 /* The event-time range of a series' rows, from its index: *has false when it has none. */
@@ -670,7 +677,7 @@ static int source_extent(bool *has, int64_t *lo, int64_t *hi, pond_fs_node *src)
 static int set_stale(pond_fs_node *dest, bool stale)
 {
     table_attrs a;
-    int rc = table__attrs_read(&a, dest);
+    int rc = pond_table__attrs_read(&a, dest);
     if (rc < 0)
         return rc;
     bool was = json_is_true(json_object_get(a.obj, STALE_ATTR));
@@ -680,9 +687,9 @@ static int set_stale(pond_fs_node *dest, bool stale)
         else
             json_object_del(a.obj, STALE_ATTR);
         if (rc == 0)
-            rc = table__write_settings_version(&a, dest);
+            rc = pond_table__write_settings_version(&a, dest);
     }
-    table__attrs_dispose(&a);
+    pond_table__attrs_dispose(&a);
     return rc;
 }
 
@@ -722,16 +729,16 @@ static int refresh_all(pond_table_write_result *res, pond_fs_node *dest, const j
     return rc;
 }
 
-static int refresh_deps(pond_fs_node *node, table_attrs *attrs, const json_t *deps,
-                        int64_t tmin, int64_t tmax, int64_t *rows_read);
+static int refresh_deps(pond_fs_node *node, table_attrs *attrs, const json_t *deps, int64_t tmin,
+                        int64_t tmax, int64_t *rows_read);
 
 /* How deep the refreshes on this thread are nested (a chain of derived nodes: each refresh is
  * a write that refreshes the next). A pond made elsewhere can name a cycle; this bounds it. */
 static _Thread_local int refresh_depth;
 #define MAX_CHAIN 32
 
-int table__derived_after_write(pond_fs_node *node, table_attrs *attrs, int64_t tmin,
-                               int64_t tmax, int64_t *rows_read)
+int pond_table__derived_after_write(pond_fs_node *node, table_attrs *attrs, int64_t tmin,
+                                    int64_t tmax, int64_t *rows_read)
 {
     const json_t *deps = json_object_get(attrs->obj, DERIVED_BY_ATTR);
     if (!deps || tmin > tmax)
@@ -750,8 +757,8 @@ int table__derived_after_write(pond_fs_node *node, table_attrs *attrs, int64_t t
     return rc;
 }
 
-static int refresh_deps(pond_fs_node *node, table_attrs *attrs, const json_t *deps,
-                        int64_t tmin, int64_t tmax, int64_t *rows_read)
+static int refresh_deps(pond_fs_node *node, table_attrs *attrs, const json_t *deps, int64_t tmin,
+                        int64_t tmax, int64_t *rows_read)
 {
     pond_fs *fs = pond_fs_node_fs(node);
     int rc = 0;
@@ -764,7 +771,7 @@ static int refresh_deps(pond_fs_node *node, table_attrs *attrs, const json_t *de
             /* the derived node was removed: forget it (on this version's attributes), so
              * later writes do not look for it again */
             json_array_remove((json_t *)deps, i--);
-            rc = table__attrs_write(attrs, node);
+            rc = pond_table__attrs_write(attrs, node);
             continue;
         }
         if (rc == 0)
@@ -832,7 +839,7 @@ static int default_columns(json_t **out, pond_fs_node *src, const pond_derive_op
         for (size_t b = 0; !skip && b < o->n_by; b++)
             skip = !strcmp(o->by[b], name);
         if (skip || pond_arrow_format_parse(&f, sch.children[k]->format) < 0 ||
-            !table__rollup_numeric(f.type, &dbl))
+            !pond_table__rollup_numeric(f.type, &dbl))
             continue;
         if (json_array_append_new(a, json_string(name)) < 0)
             rc = nomem();
@@ -855,7 +862,7 @@ static int link_source(pond_fs_node *src, const pond_node_id *dest_id, const cha
     table_attrs a;
     char idt[POND_NODE_ID_STRLEN + 1];
     pond_node_id_format(idt, dest_id);
-    int rc = table__attrs_read(&a, src);
+    int rc = pond_table__attrs_read(&a, src);
     if (rc < 0)
         return rc;
     json_t *deps = json_object_get(a.obj, DERIVED_BY_ATTR);
@@ -868,8 +875,8 @@ static int link_source(pond_fs_node *src, const pond_node_id *dest_id, const cha
     if (rc == 0 && (!e || json_array_append_new(deps, e) < 0))
         rc = nomem();
     if (rc == 0)
-        rc = table__write_settings_version(&a, src);
-    table__attrs_dispose(&a);
+        rc = pond_table__write_settings_version(&a, src);
+    pond_table__attrs_dispose(&a);
     return rc;
 }
 
@@ -929,8 +936,10 @@ static int apply_window(json_t *srcs, const char *w, const pond_tz *tz)
 {
     const char *eq = strchr(w, '='), *dots = eq ? strstr(eq, "..") : NULL;
     if (!eq || !dots)
-        return pond_error_set(POND_EINVALID, D, "window '%s': use NAME=FROM..TO (FROM or TO may "
-                                                "be left out)", w);
+        return pond_error_set(POND_EINVALID, D,
+                              "window '%s': use NAME=FROM..TO (FROM or TO may "
+                              "be left out)",
+                              w);
     json_t *js = NULL;
     for (size_t i = 0; i < json_array_size(srcs) && !js; i++) {
         const char *n = jstr(json_array_get(srcs, i), "name");
@@ -942,7 +951,8 @@ static int apply_window(json_t *srcs, const char *w, const pond_tz *tz)
                               (int)(eq - w), w);
     int64_t from = 0, to = 0;
     int rc = 0;
-    if (dots > eq + 1 && (rc = pond_time_parse_arg(&from, eq + 1, (size_t)(dots - eq - 1), tz)) == 0)
+    if (dots > eq + 1 &&
+        (rc = pond_time_parse_arg(&from, eq + 1, (size_t)(dots - eq - 1), tz)) == 0)
         rc = json_object_set_new(js, "from", json_integer(from)) == 0 ? 0 : nomem();
     if (rc == 0 && dots[2] && (rc = pond_time_parse_arg(&to, dots + 2, strlen(dots + 2), tz)) == 0)
         rc = json_object_set_new(js, "to", json_integer(to)) == 0 ? 0 : nomem();
@@ -975,12 +985,11 @@ static int rollup_recipe(json_t **out, pond_fs_node *src, const char *name,
     else if ((rc = default_columns(&cols, src, o)) < 0)
         return rc;
     static const char *const DEF_AGGS[] = {"avg", "min", "max", "sum", "count"};
-    *out = json_pack("{sss[o]sssssosososs}", "kind", "rollup", "sources",
-                     source_json(src, name), "every", o->every, "timezone",
-                     o->timezone ? o->timezone : "UTC", "agg",
-                     o->n_aggs ? jstrings(o->aggs, o->n_aggs) : jstrings(DEF_AGGS, 5),
-                     "columns", cols, "by", jstrings(o->by, o->n_by), "refresh",
-                     o->refresh_manual ? "manual" : "auto");
+    *out =
+        json_pack("{sss[o]sssssosososs}", "kind", "rollup", "sources", source_json(src, name),
+                  "every", o->every, "timezone", o->timezone ? o->timezone : "UTC", "agg",
+                  o->n_aggs ? jstrings(o->aggs, o->n_aggs) : jstrings(DEF_AGGS, 5), "columns", cols,
+                  "by", jstrings(o->by, o->n_by), "refresh", o->refresh_manual ? "manual" : "auto");
     return *out ? 0 : nomem();
 }
 
@@ -999,8 +1008,10 @@ int pond_derive_create(pond_table_write_result *out, pond_fs_node *dest,
         return rc;
     bool join = !strcmp(o->kind, "join");
     if (!join && strcmp(o->kind, "rollup"))
-        return pond_error_set(POND_EUNSUPPORTED, D, "derive %s: this pond makes rollups and "
-                              "joins", o->kind);
+        return pond_error_set(POND_EUNSUPPORTED, D,
+                              "derive %s: this pond makes rollups and "
+                              "joins",
+                              o->kind);
     if (o->n_sources < 1)
         return pond_error_set(POND_EINVALID, D, "a %s needs a --source", o->kind);
     pond_fs_node **srcs = pond_calloc(o->n_sources, sizeof *srcs);
@@ -1020,8 +1031,10 @@ int pond_derive_create(pond_table_write_result *out, pond_fs_node *dest,
                 break;
             for (size_t k = 0; k < s && rc == 0; k++)
                 if (!strcmp(jstr(json_array_get(jsrcs, k), "name"), name))
-                    rc = pond_error_set(POND_EINVALID, D, "two sources are named '%s' "
-                                        "(--source NAME=PATH)", name);
+                    rc = pond_error_set(POND_EINVALID, D,
+                                        "two sources are named '%s' "
+                                        "(--source NAME=PATH)",
+                                        name);
             if (rc == 0 && json_array_append_new(jsrcs, source_json(srcs[s], name)) < 0)
                 rc = nomem();
         }
@@ -1032,23 +1045,23 @@ int pond_derive_create(pond_table_write_result *out, pond_fs_node *dest,
         if (rc == 0 && o->tolerance_us < 0)
             rc = pond_error_set(POND_EINVALID, D, "a negative --tolerance");
         if (rc == 0 && !(recipe = json_pack("{sssOsIss}", "kind", "join", "sources", jsrcs,
-                                            "tolerance_us", (json_int_t)o->tolerance_us,
-                                            "refresh", o->refresh_manual ? "manual" : "auto")))
+                                            "tolerance_us", (json_int_t)o->tolerance_us, "refresh",
+                                            o->refresh_manual ? "manual" : "auto")))
             rc = nomem();
     }
     if (rc == 0)
         rc = refresh_all(&res, dest, recipe);
     /* the recipe and the read rule go on the version just written */
     table_attrs a;
-    if (rc == 0 && (rc = table__attrs_read(&a, dest)) == 0) {
+    if (rc == 0 && (rc = pond_table__attrs_read(&a, dest)) == 0) {
         if (json_object_set(a.obj, DERIVED_ATTR, recipe) < 0)
             rc = nomem();
         if (rc == 0)
-            rc = table__attrs_set_dedup(&a, POND_DEDUP_LAST, join ? NULL : o->by,
-                                        join ? 0 : o->n_by);
+            rc = pond_table__attrs_set_dedup(&a, POND_DEDUP_LAST, join ? NULL : o->by,
+                                             join ? 0 : o->n_by);
         if (rc == 0)
-            rc = table__attrs_write(&a, dest);
-        table__attrs_dispose(&a);
+            rc = pond_table__attrs_write(&a, dest);
+        pond_table__attrs_dispose(&a);
     }
     if (rc == 0)
         rc = pond_fs_node_stat(&st, dest);
@@ -1073,8 +1086,7 @@ int pond_derive_refresh(pond_table_write_result *out, pond_fs_node *node)
     pond_table_write_result res = {0};
     int rc = recipe_of(&recipe, node);
     if (rc == 0 && !recipe)
-        rc = pond_error_set(POND_EINVALID, D, "%s is not a derived node",
-                            pond_fs_node_path(node));
+        rc = pond_error_set(POND_EINVALID, D, "%s is not a derived node", pond_fs_node_path(node));
     if (rc == 0)
         rc = refresh_all(&res, node, recipe);
     if (rc == 0)
@@ -1186,7 +1198,7 @@ int pond_derive_dependents(char ***out, size_t *n_out, pond_fs_node *node)
     *out = NULL;
     *n_out = 0;
     table_attrs a;
-    int rc = table__attrs_read(&a, node);
+    int rc = pond_table__attrs_read(&a, node);
     if (rc < 0)
         return rc;
     const json_t *deps = json_object_get(a.obj, DERIVED_BY_ATTR);
@@ -1206,7 +1218,7 @@ int pond_derive_dependents(char ***out, size_t *n_out, pond_fs_node *node)
             rc = nomem();
         pond_fs_node_free(dn);
     }
-    table__attrs_dispose(&a);
+    pond_table__attrs_dispose(&a);
     if (rc < 0) {
         strings_free(paths, k);
         return rc;

@@ -1,5 +1,5 @@
 /* A series' event time: which column, which zone, and what a row's value is (the rules are
- * table__ts_kind/table__ts_value in table_arrow.c). The series reader filters a range with
+ * pond_table__ts_kind/pond_table__ts_value in table_arrow.c). The series reader filters a range with
  * these, and pond_event_time hands the same to anything else that needs a row's event time. */
 #include "table/table_internal.h"
 
@@ -8,8 +8,8 @@
 
 #define D POND_DOM_TABLE
 
-int table__event_time_from(pond_event_time *et, char *column, const char *timezone,
-                           const char *path)
+int pond_table__event_time_from(pond_event_time *et, char *column, const char *timezone,
+                                const char *path)
 {
     memset(et, 0, sizeof *et);
     et->index = -1;
@@ -17,12 +17,13 @@ int table__event_time_from(pond_event_time *et, char *column, const char *timezo
     int rc = 0;
     if (timezone && (rc = pond_tz_open(&et->tz, timezone)) < 0) {
         pond_error_prefix("%s: the series' time zone", path);
-        table__event_time_dispose(et);
+        pond_table__event_time_dispose(et);
     }
     return rc;
 }
 
-int table__event_time_init(pond_event_time *et, pond_fs *fs, const pond_wd *wd, const char *path)
+int pond_table__event_time_init(pond_event_time *et, pond_fs *fs, const pond_wd *wd,
+                                const char *path)
 {
     memset(et, 0, sizeof *et);
     et->index = -1;
@@ -30,13 +31,13 @@ int table__event_time_init(pond_event_time *et, pond_fs *fs, const pond_wd *wd, 
     int rc = pond_series_settings_get(&set, fs, wd, path);
     if (rc < 0)
         return rc;
-    rc = table__event_time_from(et, set.timestamp_column, set.timezone, path);
+    rc = pond_table__event_time_from(et, set.timestamp_column, set.timezone, path);
     set.timestamp_column = NULL;
     pond_series_settings_dispose(&set);
     return rc;
 }
 
-void table__event_time_dispose(pond_event_time *et)
+void pond_table__event_time_dispose(pond_event_time *et)
 {
     pond_free(et->column);
     pond_tz_free(et->tz);
@@ -44,7 +45,7 @@ void table__event_time_dispose(pond_event_time *et)
     et->index = -1;
 }
 
-int table__event_time_bind(pond_event_time *et, const struct ArrowSchema *schema)
+int pond_table__event_time_bind(pond_event_time *et, const struct ArrowSchema *schema)
 {
     et->index = -1;
     memset(&et->ts, 0, sizeof et->ts);
@@ -52,7 +53,7 @@ int table__event_time_bind(pond_event_time *et, const struct ArrowSchema *schema
         const struct ArrowSchema *c = schema->children[i];
         if (!c->name || strcmp(c->name, et->column))
             continue;
-        table__ts_kind(&et->ts, c, et->tz);
+        pond_table__ts_kind(&et->ts, c, et->tz);
         if (et->ts.kind == 0)
             return pond_error_set(POND_EINVALID, D,
                                   "timestamp column '%s' has type '%s', which holds no time",
@@ -73,7 +74,7 @@ int pond_event_time_open(pond_event_time **out, pond_fs *fs, const pond_wd *wd, 
     pond_stat st;
     int rc = pond_fs_stat(&st, fs, wd, path);
     if (rc == 0 && st.type == POND_ENTRY_FILE_SERIES)
-        rc = table__event_time_init(et, fs, wd, path);
+        rc = pond_table__event_time_init(et, fs, wd, path);
     else
         et->index = -1;
     if (rc < 0) {
@@ -88,21 +89,18 @@ void pond_event_time_free(pond_event_time *et)
 {
     if (!et)
         return;
-    table__event_time_dispose(et);
+    pond_table__event_time_dispose(et);
     pond_free(et);
 }
 
-const char *pond_event_time_column(const pond_event_time *et)
-{
-    return et ? et->column : NULL;
-}
+const char *pond_event_time_column(const pond_event_time *et) { return et ? et->column : NULL; }
 
 int pond_event_time_bind(pond_event_time *et, const struct ArrowSchema *schema)
 {
     POND_ASSERT_ARG(et && schema);
     if (!et->column)
         return pond_error_set(POND_ENOTFOUND, D, "the series records no timestamp column");
-    int rc = table__event_time_bind(et, schema);
+    int rc = pond_table__event_time_bind(et, schema);
     if (rc == 1)
         return pond_error_set(POND_ENOTFOUND, D, "timestamp column '%s' is not among the columns",
                               et->column);
@@ -115,9 +113,9 @@ bool pond_event_time_of_row(int64_t *us_out, const pond_event_time *et,
     assert(et->index >= 0 && et->index < batch->n_children);
     const struct ArrowArray *col = batch->children[et->index];
     int64_t j = batch->offset + i;
-    if (table__is_null(col, j))
+    if (pond_table__is_null(col, j))
         return false;
-    *us_out = table__ts_value(&et->ts, col, j);
+    *us_out = pond_table__ts_value(&et->ts, col, j);
     return true;
 }
 

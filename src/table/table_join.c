@@ -17,8 +17,8 @@
 typedef struct {
     size_t n, cap;
     int64_t *ts;
-    size_t *ord;   /* the row's index in the cell arrays */
-    int64_t *iv;   /* n_cols per row */
+    size_t *ord; /* the row's index in the cell arrays */
+    int64_t *iv; /* n_cols per row */
     double *dv;
     uint8_t *null; /* n_cols per row */
     size_t *soff, *slen;
@@ -102,22 +102,42 @@ static int find_col(const struct ArrowSchema *s, const char *name)
 static int put_cell(chunk_rows *r, size_t cell, const struct ArrowArray *a, pond_arrow_type t,
                     int64_t i)
 {
-    r->null[cell] = table__is_null(a, i);
+    r->null[cell] = pond_table__is_null(a, i);
     if (r->null[cell])
         return 0;
     int64_t j = a->offset + i;
     const void *b = a->buffers[1];
     switch (t) {
-    case POND_ARROW_INT8: r->iv[cell] = ((const int8_t *)b)[j]; break;
-    case POND_ARROW_UINT8: r->iv[cell] = ((const uint8_t *)b)[j]; break;
-    case POND_ARROW_INT16: r->iv[cell] = ((const int16_t *)b)[j]; break;
-    case POND_ARROW_UINT16: r->iv[cell] = ((const uint16_t *)b)[j]; break;
-    case POND_ARROW_INT32: r->iv[cell] = ((const int32_t *)b)[j]; break;
-    case POND_ARROW_UINT32: r->iv[cell] = ((const uint32_t *)b)[j]; break;
-    case POND_ARROW_INT64: r->iv[cell] = ((const int64_t *)b)[j]; break;
-    case POND_ARROW_FLOAT: r->dv[cell] = ((const float *)b)[j]; break;
-    case POND_ARROW_DOUBLE: r->dv[cell] = ((const double *)b)[j]; break;
-    case POND_ARROW_BOOL: r->iv[cell] = (((const uint8_t *)b)[j >> 3] >> (j & 7)) & 1; break;
+    case POND_ARROW_INT8:
+        r->iv[cell] = ((const int8_t *)b)[j];
+        break;
+    case POND_ARROW_UINT8:
+        r->iv[cell] = ((const uint8_t *)b)[j];
+        break;
+    case POND_ARROW_INT16:
+        r->iv[cell] = ((const int16_t *)b)[j];
+        break;
+    case POND_ARROW_UINT16:
+        r->iv[cell] = ((const uint16_t *)b)[j];
+        break;
+    case POND_ARROW_INT32:
+        r->iv[cell] = ((const int32_t *)b)[j];
+        break;
+    case POND_ARROW_UINT32:
+        r->iv[cell] = ((const uint32_t *)b)[j];
+        break;
+    case POND_ARROW_INT64:
+        r->iv[cell] = ((const int64_t *)b)[j];
+        break;
+    case POND_ARROW_FLOAT:
+        r->dv[cell] = ((const float *)b)[j];
+        break;
+    case POND_ARROW_DOUBLE:
+        r->dv[cell] = ((const double *)b)[j];
+        break;
+    case POND_ARROW_BOOL:
+        r->iv[cell] = (((const uint8_t *)b)[j >> 3] >> (j & 7)) & 1;
+        break;
     case POND_ARROW_STRING:
     case POND_ARROW_LARGE_STRING: {
         int64_t s, e;
@@ -186,13 +206,14 @@ static int read_source(jn *j, size_t s, int64_t from, int64_t to)
             types[k] = f.type;
     }
     if (rc == 0)
-        rc = table__ts_kind(&tsk, sc.children[map[0]], src->tz);
+        rc = pond_table__ts_kind(&tsk, sc.children[map[0]], src->tz);
     size_t nc = src->n_cols;
     while (rc == 0) {
         if ((err = st.get_next(&st, &b)) != 0) {
             const char *m = st.get_last_error(&st);
-            rc = pond_error_set(err == ENOMEM ? POND_ENOMEM : err == EIO ? POND_ECORRUPT
-                                                                         : POND_ERROR,
+            rc = pond_error_set(err == ENOMEM ? POND_ENOMEM
+                                : err == EIO  ? POND_ECORRUPT
+                                              : POND_ERROR,
                                 D, "%s", m ? m : strerror(err));
             break;
         }
@@ -202,10 +223,10 @@ static int read_source(jn *j, size_t s, int64_t from, int64_t to)
             break;
         for (int64_t i = 0; i < b.length && rc == 0; i++) {
             const struct ArrowArray *tc = b.children[map[0]];
-            if (table__is_null(tc, i))
+            if (pond_table__is_null(tc, i))
                 continue; /* a row without a timestamp is at no time */
             size_t at = r->n++;
-            r->ts[at] = table__ts_value(&tsk, tc, i);
+            r->ts[at] = pond_table__ts_value(&tsk, tc, i);
             r->ord[at] = at;
             for (size_t k = 0; k < nc && rc == 0; k++)
                 rc = put_cell(r, at * nc + k, b.children[map[k + 1]], types[k + 1], i);
@@ -261,19 +282,22 @@ static int sort_source(chunk_rows *r)
     return 0;
 }
 
-static int append_cell(pond_arrow_builder *b, const chunk_rows *r, size_t row, size_t k,
-                       size_t nc, int kind)
+static int append_cell(pond_arrow_builder *b, const chunk_rows *r, size_t row, size_t k, size_t nc,
+                       int kind)
 {
     size_t cell = row * nc + k;
     if (r->null[cell])
         return pond_arrow_builder_append_null(b);
     switch (kind) {
-    case TABLE_JOIN_DOUBLE: return pond_arrow_builder_append_double(b, r->dv[cell]);
+    case TABLE_JOIN_DOUBLE:
+        return pond_arrow_builder_append_double(b, r->dv[cell]);
     case TABLE_JOIN_STR:
         return pond_arrow_builder_append_bytes(b, r->str.ptr ? r->str.ptr + r->soff[cell] : "",
                                                r->slen[cell]);
-    case TABLE_JOIN_BOOL: return pond_arrow_builder_append_bool(b, r->iv[cell] != 0);
-    default: return pond_arrow_builder_append_int(b, r->iv[cell]);
+    case TABLE_JOIN_BOOL:
+        return pond_arrow_builder_append_bool(b, r->iv[cell] != 0);
+    default:
+        return pond_arrow_builder_append_int(b, r->iv[cell]);
     }
 }
 
@@ -339,7 +363,7 @@ static int chunk_batch(jn *j, int64_t c0, int64_t c1, struct ArrowArray *out, in
     for (; rc == 0 && built < ncols; built++)
         rc = pond_arrow_builder_finish(&arrs[built], bl[built]);
     if (rc == 0)
-        rc = table__struct_of(out, arrs, (int64_t)ncols, n);
+        rc = pond_table__struct_of(out, arrs, (int64_t)ncols, n);
     else
         for (size_t k = 0; k < built; k++)
             pond_arrow_array_release(&arrs[k]);
@@ -364,7 +388,7 @@ static int jn_next(struct ArrowArrayStream *s, struct ArrowArray *out)
     jn *j = s->private_data;
     memset(out, 0, sizeof *out);
     while (j->cur < j->hi) {
-        int64_t next = table__spans_next(j->spans, j->n_spans, j->cur);
+        int64_t next = pond_table__spans_next(j->spans, j->n_spans, j->cur);
         if (next >= j->hi)
             break;
         j->cur = next > j->cur ? next : j->cur;
@@ -405,8 +429,8 @@ static void jn_release(struct ArrowArrayStream *s)
     s->release = NULL;
 }
 
-int table__join_stream(struct ArrowArrayStream *out, const table_join_plan *plan, int64_t lo,
-                       int64_t hi, int64_t *rows_read)
+int pond_table__join_stream(struct ArrowArrayStream *out, const table_join_plan *plan, int64_t lo,
+                            int64_t hi, int64_t *rows_read)
 {
     memset(out, 0, sizeof *out);
     jn *j = pond_calloc(1, sizeof *j);
@@ -415,7 +439,7 @@ int table__join_stream(struct ArrowArrayStream *out, const table_join_plan *plan
         return nomem();
     }
     for (size_t s = 0; s < plan->n_src; s++) {
-        int rc = table__series_spans(&j->spans, &j->n_spans, plan->src[s].node);
+        int rc = pond_table__series_spans(&j->spans, &j->n_spans, plan->src[s].node);
         if (rc < 0) {
             pond_free(j->spans);
             pond_free(j->rows);

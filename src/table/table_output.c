@@ -114,8 +114,7 @@ static int covered(int64_t *n_out, int64_t *only, bool *dedup, pond_fs_node *nod
         if ((rc = pond_series_node_versions(&vi, &nv, node)) < 0)
             return rc;
         for (size_t i = 0; i < nv; i++) {
-            bool picked = ro->file_version ? vi[i].version == ro->file_version
-                                           : !vi[i].replaced_by;
+            bool picked = ro->file_version ? vi[i].version == ro->file_version : !vi[i].replaced_by;
             if (picked && vi[i].size > 0) {
                 (*n_out)++;
                 *only = vi[i].version;
@@ -178,8 +177,8 @@ int pond_table_node_output(pond_output_result *res, pond_fs_node *node,
 }
 
 int pond_table_output(pond_output_result *res, pond_fs *fs, const pond_wd *wd, const char *path,
-                      const pond_table_read_options *ro, pond_output_format fmt,
-                      const pond_tz *tz, pond_rows_sink_fn sink, void *payload)
+                      const pond_table_read_options *ro, pond_output_format fmt, const pond_tz *tz,
+                      pond_rows_sink_fn sink, void *payload)
 {
     POND_ASSERT_ARG(res && fs && path && ro && sink);
     memset(res, 0, sizeof *res);
@@ -191,14 +190,13 @@ int pond_table_output(pond_output_result *res, pond_fs *fs, const pond_wd *wd, c
     return rc;
 }
 
-int pond_stream_output(pond_output_result *res, struct ArrowArrayStream *st,
-                       pond_output_format fmt, const pond_tz *tz, pond_rows_sink_fn sink,
-                       void *payload)
+int pond_stream_output(pond_output_result *res, struct ArrowArrayStream *st, pond_output_format fmt,
+                       const pond_tz *tz, pond_rows_sink_fn sink, void *payload)
 {
     memset(res, 0, sizeof *res);
     if (fmt != POND_OUTPUT_PARQUET)
-        return pond_rows_write_stream(&res->rows, &res->bytes, st, (pond_rows_format)fmt, tz,
-                                      sink, payload);
+        return pond_rows_write_stream(&res->rows, &res->bytes, st, (pond_rows_format)fmt, tz, sink,
+                                      payload);
     out_ctx o = {sink, payload, 0};
     int rc = encode_parquet(&o, st, &res->rows);
     res->bytes = o.bytes;

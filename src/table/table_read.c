@@ -78,11 +78,16 @@ typedef struct {
 static int errno_of(int rc)
 {
     switch (rc) {
-    case POND_ENOMEM: return ENOMEM;
-    case POND_EINVALID: return EINVAL;
-    case POND_ENOTFOUND: return ENOENT;
-    case POND_EUNSUPPORTED: return ENOTSUP;
-    default: return EIO;
+    case POND_ENOMEM:
+        return ENOMEM;
+    case POND_EINVALID:
+        return EINVAL;
+    case POND_ENOTFOUND:
+        return ENOENT;
+    case POND_EUNSUPPORTED:
+        return ENOTSUP;
+    default:
+        return EIO;
     }
 }
 
@@ -215,9 +220,8 @@ static int readers_open(readers *s, rd *r, int64_t version)
 
 /* Opens version v projected to `names` (those it has), pruning row groups by the range;
  * row groups decode ahead on opts.threads threads. */
-static int open_pq(readers *src, pond_parquet_reader **pq, struct ArrowSchema *schema,
-                   int *in_ts, table_ts *ts, rd *r, const ver *v, const char **names, int nn,
-                   bool all)
+static int open_pq(readers *src, pond_parquet_reader **pq, struct ArrowSchema *schema, int *in_ts,
+                   table_ts *ts, rd *r, const ver *v, const char **names, int nn, bool all)
 {
     int rc = readers_open(src, r, v->version);
     if (rc < 0)
@@ -243,7 +247,7 @@ static int open_pq(readers *src, pond_parquet_reader **pq, struct ArrowSchema *s
         /* bound per version (a copy: the cluster pass and the row pass each have one open); a
          * version without the column (written before it was recorded) is not filtered */
         pond_event_time et = r->et;
-        if ((rc = table__event_time_bind(&et, schema)) < 0) {
+        if ((rc = pond_table__event_time_bind(&et, schema)) < 0) {
             pond_error_prefix("%s version %lld", r->path, (long long)v->version);
             return rc;
         }
@@ -321,9 +325,9 @@ static int build_cluster(rd *r, size_t c)
         while (rc == 0 && in_ts >= 0 && (rc = pond_parquet_reader_next(pq, &b)) == 0) {
             const struct ArrowArray *tsc = b.children[in_ts];
             for (int64_t i = 0; i < b.length && rc == 0; i++) {
-                if (table__is_null(tsc, i))
+                if (pond_table__is_null(tsc, i))
                     continue;
-                int64_t us = table__ts_value(&ts, tsc, i);
+                int64_t us = pond_table__ts_value(&ts, tsc, i);
                 if (!in_range(r, us))
                     continue;
                 if ((rc = row_key(r, &schema, &b, in_keys, us, i)) == 0)
@@ -370,8 +374,7 @@ static int open_version(rd *r, size_t vi)
         rc = add_name(names, &nn, &seen, r->keys[k]);
     pond__strmap_dispose(&seen);
     if (rc == 0)
-        rc = open_pq(&r->src, &r->pq, &r->in_schema, &r->in_ts, &r->ts, r, v, names, nn,
-                     false);
+        rc = open_pq(&r->src, &r->pq, &r->in_schema, &r->in_ts, &r->ts, r, v, names, nn, false);
     pond_free(names);
     if (rc < 0)
         return rc;
@@ -433,12 +436,12 @@ static int emit_run(rd *r, table_holder *h, const struct ArrowArray *in, int64_t
     int rc = 0;
     for (int64_t k = 0; k < nout && rc == 0; k++) {
         if (r->map[k] >= 0)
-            rc = table__view(&cols[k], h, in->children[r->map[k]], in->offset + start, n);
+            rc = pond_table__view(&cols[k], h, in->children[r->map[k]], in->offset + start, n);
         else
-            rc = table__null_array(&cols[k], r->out_schema.children[k], n);
+            rc = pond_table__null_array(&cols[k], r->out_schema.children[k], n);
     }
     struct ArrowArray out;
-    if (rc == 0 && (rc = table__struct_of(&out, cols, nout, n)) == 0) {
+    if (rc == 0 && (rc = pond_table__struct_of(&out, cols, nout, n)) == 0) {
         r->stats.rows_returned += n;
         rc = enqueue(r, &out);
         if (rc < 0)
@@ -458,11 +461,11 @@ static int keep_row(bool *out, rd *r, const struct ArrowArray *b, int64_t i)
     if (r->in_ts < 0)
         return 0;
     const struct ArrowArray *tsc = b->children[r->in_ts];
-    if (table__is_null(tsc, i)) {
+    if (pond_table__is_null(tsc, i)) {
         *out = !r->opts.has_range; /* no time: outside any range; never a duplicate */
         return 0;
     }
-    int64_t us = table__ts_value(&r->ts, tsc, i);
+    int64_t us = pond_table__ts_value(&r->ts, tsc, i);
     if (!in_range(r, us)) {
         *out = false;
         return 0;
@@ -473,8 +476,8 @@ static int keep_row(bool *out, rd *r, const struct ArrowArray *b, int64_t i)
     int rc = row_key(r, &r->in_schema, b, r->in_keys, us, i);
     if (rc < 0)
         return rc;
-    *out = !pond__bytemap_get(&r->clusters[r->vers[r->cur].cluster].last, r->key.ptr,
-                              r->key.size, &where) ||
+    *out = !pond__bytemap_get(&r->clusters[r->vers[r->cur].cluster].last, r->key.ptr, r->key.size,
+                              &where) ||
            where == me;
     return 0;
 }
@@ -484,10 +487,10 @@ static int process_batch(rd *r, struct ArrowArray *b)
     table_holder *h;
     int64_t len = b->length;
     r->stats.rows_read += len;
-    int rc = table__holder_new(&h, b);
+    int rc = pond_table__holder_new(&h, b);
     if (rc < 0)
         return rc;
-    const struct ArrowArray *in = table__holder_batch(h);
+    const struct ArrowArray *in = pond_table__holder_batch(h);
     /* runs of rows kept: sorted data without duplicates gives one run */
     int64_t i = 0;
     while (i < len && rc == 0) {
@@ -504,7 +507,7 @@ static int process_batch(rd *r, struct ArrowArray *b)
         if (i < len && !keep)
             i++;
     }
-    table__holder_unref(h);
+    pond_table__holder_unref(h);
     return rc;
 }
 
@@ -579,7 +582,7 @@ static void rd_free(rd *r)
     free_strings(r->keys, r->n_keys);
     pond_buf_dispose(&r->key);
     pond_arrow_schema_release(&r->out_schema);
-    table__event_time_dispose(&r->et);
+    pond_table__event_time_dispose(&r->et);
     pond_fs_node_free(r->node);
     free_strings((char **)r->opts.columns, (size_t)r->opts.n_columns);
     pond__strmap_dispose(&r->wanted);
@@ -608,7 +611,7 @@ static int project(rd *r, const struct ArrowSchema *all)
                                 r->opts.columns[i]);
         else if (pond__strmap_get(&have, r->opts.columns[i]) < 0 && all->n_children) {
             pond_buf list = POND_BUF_INIT; /* the columns there are, for the message */
-            (void)table__column_list(&list, all);
+            (void)pond_table__column_list(&list, all);
             rc = pond_error_set(POND_ENOTFOUND, D, "%s: no column '%s' (columns: %s)", r->path,
                                 r->opts.columns[i], list.ptr ? list.ptr : "none");
             pond_buf_dispose(&list);
@@ -730,7 +733,7 @@ static int setup_dedup(rd *r, const table_attrs *a, const pond_table_read_option
         if (pond__strmap_get(&have, keys[k]) < 0) {
             pond__strmap_dispose(&have);
             pond_buf list = POND_BUF_INIT;
-            (void)table__column_list(&list, a->has_schema ? &a->schema : NULL);
+            (void)pond_table__column_list(&list, a->has_schema ? &a->schema : NULL);
             pond_error_set(POND_ENOTFOUND, D, "%s: no column '%s' to deduplicate by (columns: %s)",
                            r->path, keys[k], list.ptr ? list.ptr : "none");
             pond_buf_dispose(&list);
@@ -746,8 +749,8 @@ static int setup_dedup(rd *r, const table_attrs *a, const pond_table_read_option
 
 /* vlo > 0: series compaction reads exactly versions vlo..vhi (those with rows), as they are
  * (no dedup), with the columns they have. */
-int table__read_open(struct ArrowArrayStream *out, pond_fs_node *node,
-                     const pond_table_read_options *opts, int64_t vlo, int64_t vhi)
+int pond_table__read_open(struct ArrowArrayStream *out, pond_fs_node *node,
+                          const pond_table_read_options *opts, int64_t vlo, int64_t vhi)
 {
     pond_table_read_options def = POND_TABLE_READ_OPTIONS_INIT;
     if (!opts)
@@ -797,9 +800,9 @@ int table__read_open(struct ArrowArrayStream *out, pond_fs_node *node,
     if ((rc = pond_fs_node_versions(&vs, &nv, r->node)) < 0)
         goto fail;
     if (r->series) {
-        if ((rc = table__attrs_read(&a, r->node)) < 0)
+        if ((rc = pond_table__attrs_read(&a, r->node)) < 0)
             goto fail;
-        rc = table__event_time_from(&r->et, a.set.timestamp_column, a.set.timezone, r->path);
+        rc = pond_table__event_time_from(&r->et, a.set.timestamp_column, a.set.timezone, r->path);
         a.set.timestamp_column = NULL;
         if (rc < 0)
             goto fail;
@@ -814,7 +817,7 @@ int table__read_open(struct ArrowArrayStream *out, pond_fs_node *node,
         vnum[i] = vs[i].version;
     bool whole = r->series && opts->file_version == 0; /* every version of a series */
     if (whole && !vlo)
-        table__mark_replaced(by, vnum, nv, a.comps, a.n_comps);
+        pond_table__mark_replaced(by, vnum, nv, a.comps, a.n_comps);
     for (size_t i = 0; i < nv; i++) {
         const pond_stat *v = &vs[i];
         bool pick = opts->file_version > 0 ? v->version == opts->file_version
@@ -848,14 +851,15 @@ int table__read_open(struct ArrowArrayStream *out, pond_fs_node *node,
     /* the columns: of the one version read, of the versions a compaction merges, or the
      * series' merged schema from its index */
     if (whole && !vlo) {
-        if ((rc = table__attrs_cover(&a, r->node, vs, nv)) < 0)
+        if ((rc = pond_table__attrs_cover(&a, r->node, vs, nv)) < 0)
             goto fail;
-        rc = a.has_schema ? project(r, &a.schema) : pond_arrow_schema_init(&r->out_schema, "+s", "", 0, 0);
+        rc = a.has_schema ? project(r, &a.schema)
+                          : pond_arrow_schema_init(&r->out_schema, "+s", "", 0, 0);
     } else {
         for (size_t i = 0; i < r->n_vers && rc == 0; i++) {
             struct ArrowSchema s = {0};
-            if ((rc = table__node_version_schema(&s, r->node, r->vers[i].version)) == 0)
-                rc = table__attrs_merge_schema(&u, &s, r->vers[i].version, r->path);
+            if ((rc = pond_table__node_version_schema(&s, r->node, r->vers[i].version)) == 0)
+                rc = pond_table__attrs_merge_schema(&u, &s, r->vers[i].version, r->path);
             pond_arrow_schema_release(&s);
         }
         if (rc == 0)
@@ -869,8 +873,8 @@ int table__read_open(struct ArrowArrayStream *out, pond_fs_node *node,
     pond_free(vs);
     pond_free(vnum);
     pond_free(by);
-    table__attrs_dispose(&a);
-    table__attrs_dispose(&u);
+    pond_table__attrs_dispose(&a);
+    pond_table__attrs_dispose(&u);
     out->get_schema = rd_schema;
     out->get_next = rd_next;
     out->get_last_error = rd_err;
@@ -881,8 +885,8 @@ fail:
     pond_free(vs);
     pond_free(vnum);
     pond_free(by);
-    table__attrs_dispose(&a);
-    table__attrs_dispose(&u);
+    pond_table__attrs_dispose(&a);
+    pond_table__attrs_dispose(&u);
     rd_free(r);
     return rc;
 }
@@ -891,7 +895,7 @@ int pond_table_node_read_stream(struct ArrowArrayStream *out, pond_fs_node *node
                                 const pond_table_read_options *opts)
 {
     POND_ASSERT_ARG(out && node);
-    return table__read_open(out, node, opts, 0, 0);
+    return pond_table__read_open(out, node, opts, 0, 0);
 }
 
 int pond_table_read_stream(struct ArrowArrayStream *out, pond_fs *fs, const pond_wd *wd,
@@ -901,7 +905,7 @@ int pond_table_read_stream(struct ArrowArrayStream *out, pond_fs *fs, const pond
     pond_fs_node *h = NULL;
     int rc = pond_fs_node_open(&h, fs, wd, path, 0);
     if (rc == 0)
-        rc = table__read_open(out, h, opts, 0, 0);
+        rc = pond_table__read_open(out, h, opts, 0, 0);
     pond_fs_node_free(h);
     return rc;
 }

@@ -23,8 +23,8 @@ __extension__ typedef __int128 i128;
 
 /* One input column's running aggregates in one group. */
 typedef struct {
-    int64_t n;    /* non-null values (NaN included) */
-    int64_t nnan; /* NaN values */
+    int64_t n;        /* non-null values (NaN included) */
+    int64_t nnan;     /* NaN values */
     double sum, comp; /* Neumaier-compensated sum of doubles */
     i128 isum;
     double dmin, dmax; /* over values other than NaN */
@@ -76,27 +76,52 @@ static void num_at(const struct ArrowArray *a, pond_arrow_type t, int64_t i, int
     int64_t j = i + a->offset;
     const void *b = a->buffers[1];
     switch (t) {
-    case POND_ARROW_INT8: *iv = ((const int8_t *)b)[j]; break;
-    case POND_ARROW_UINT8: *iv = ((const uint8_t *)b)[j]; break;
-    case POND_ARROW_INT16: *iv = ((const int16_t *)b)[j]; break;
-    case POND_ARROW_UINT16: *iv = ((const uint16_t *)b)[j]; break;
-    case POND_ARROW_INT32: *iv = ((const int32_t *)b)[j]; break;
-    case POND_ARROW_UINT32: *iv = ((const uint32_t *)b)[j]; break;
-    case POND_ARROW_INT64: *iv = ((const int64_t *)b)[j]; break;
-    case POND_ARROW_FLOAT: *dv = ((const float *)b)[j]; break;
-    case POND_ARROW_DOUBLE: *dv = ((const double *)b)[j]; break;
-    default: break;
+    case POND_ARROW_INT8:
+        *iv = ((const int8_t *)b)[j];
+        break;
+    case POND_ARROW_UINT8:
+        *iv = ((const uint8_t *)b)[j];
+        break;
+    case POND_ARROW_INT16:
+        *iv = ((const int16_t *)b)[j];
+        break;
+    case POND_ARROW_UINT16:
+        *iv = ((const uint16_t *)b)[j];
+        break;
+    case POND_ARROW_INT32:
+        *iv = ((const int32_t *)b)[j];
+        break;
+    case POND_ARROW_UINT32:
+        *iv = ((const uint32_t *)b)[j];
+        break;
+    case POND_ARROW_INT64:
+        *iv = ((const int64_t *)b)[j];
+        break;
+    case POND_ARROW_FLOAT:
+        *dv = ((const float *)b)[j];
+        break;
+    case POND_ARROW_DOUBLE:
+        *dv = ((const double *)b)[j];
+        break;
+    default:
+        break;
     }
 }
 
-bool table__rollup_numeric(pond_arrow_type t, bool *is_double)
+bool pond_table__rollup_numeric(pond_arrow_type t, bool *is_double)
 {
     switch (t) {
-    case POND_ARROW_INT8: case POND_ARROW_UINT8: case POND_ARROW_INT16: case POND_ARROW_UINT16:
-    case POND_ARROW_INT32: case POND_ARROW_UINT32: case POND_ARROW_INT64:
+    case POND_ARROW_INT8:
+    case POND_ARROW_UINT8:
+    case POND_ARROW_INT16:
+    case POND_ARROW_UINT16:
+    case POND_ARROW_INT32:
+    case POND_ARROW_UINT32:
+    case POND_ARROW_INT64:
         *is_double = false;
         return true;
-    case POND_ARROW_FLOAT: case POND_ARROW_DOUBLE:
+    case POND_ARROW_FLOAT:
+    case POND_ARROW_DOUBLE:
         *is_double = true;
         return true;
     default:
@@ -104,13 +129,19 @@ bool table__rollup_numeric(pond_arrow_type t, bool *is_double)
     }
 }
 
-int table__rollup_key_kind(pond_arrow_type t)
+int pond_table__rollup_key_kind(pond_arrow_type t)
 {
     switch (t) {
-    case POND_ARROW_INT8: case POND_ARROW_UINT8: case POND_ARROW_INT16: case POND_ARROW_UINT16:
-    case POND_ARROW_INT32: case POND_ARROW_UINT32: case POND_ARROW_INT64:
+    case POND_ARROW_INT8:
+    case POND_ARROW_UINT8:
+    case POND_ARROW_INT16:
+    case POND_ARROW_UINT16:
+    case POND_ARROW_INT32:
+    case POND_ARROW_UINT32:
+    case POND_ARROW_INT64:
         return TABLE_KEY_INT;
-    case POND_ARROW_STRING: case POND_ARROW_LARGE_STRING:
+    case POND_ARROW_STRING:
+    case POND_ARROW_LARGE_STRING:
         return TABLE_KEY_STR;
     case POND_ARROW_BOOL:
         return TABLE_KEY_BOOL;
@@ -136,10 +167,9 @@ static int64_t get_be64(const uint8_t *p)
 
 /* Appends the key cell (memcmp-ordered: null first, ints by value, strings bytewise with NUL
  * escaped and a two-byte terminator). */
-static int key_cell(pond_buf *k, const struct ArrowArray *a, pond_arrow_type t, int kind,
-                    int64_t i)
+static int key_cell(pond_buf *k, const struct ArrowArray *a, pond_arrow_type t, int kind, int64_t i)
 {
-    if (table__is_null(a, i))
+    if (pond_table__is_null(a, i))
         return pond_buf_putc(k, 0);
     int rc = pond_buf_putc(k, 1);
     int64_t j = i + a->offset;
@@ -225,10 +255,7 @@ static void acc_add(acc *a, bool dbl, int64_t iv, double dv, int64_t ts)
     a->n++;
 }
 
-static double acc_dsum(const acc *a)
-{
-    return isfinite(a->sum) ? a->sum + a->comp : a->sum;
-}
+static double acc_dsum(const acc *a) { return isfinite(a->sum) ? a->sum + a->comp : a->sum; }
 
 /* ---- one window ----------------------------------------------------------------------------- */
 
@@ -268,9 +295,9 @@ static int add_rows(ru *r, const struct ArrowArray *b, cols *c)
     int64_t last_src = INT64_MIN, last_bucket = 0;
     for (int64_t i = 0; i < b->length && rc == 0; i++) {
         const struct ArrowArray *tc = b->children[c->ts];
-        if (table__is_null(tc, i))
+        if (pond_table__is_null(tc, i))
             continue; /* a row without a timestamp is in no bucket */
-        int64_t ts = table__ts_value(&c->tsk, tc, i);
+        int64_t ts = pond_table__ts_value(&c->tsk, tc, i);
         int64_t bucket;
         if (ts == last_src) {
             bucket = last_bucket;
@@ -312,7 +339,7 @@ static int add_rows(ru *r, const struct ArrowArray *b, cols *c)
         acc *accs = (acc *)(void *)r->accs.ptr + (size_t)gi * p->n_in;
         for (size_t k = 0; k < p->n_in; k++) {
             const struct ArrowArray *a = b->children[c->in[k]];
-            if (table__is_null(a, i))
+            if (pond_table__is_null(a, i))
                 continue;
             int64_t iv = 0;
             double dv = 0;
@@ -365,33 +392,36 @@ static int read_window(ru *r, int64_t wend)
     for (size_t k = 0; k < p->n_in; k++)
         missing |= c.in[k] < 0;
     if (missing) {
-        rc = pond_error_set(POND_EINVALID, D, "source %s no longer has the columns the "
-                            "recipe names", pond_fs_node_path(r->src));
+        rc = pond_error_set(POND_EINVALID, D,
+                            "source %s no longer has the columns the "
+                            "recipe names",
+                            pond_fs_node_path(r->src));
         goto done;
     }
     pond_arrow_format f;
     for (size_t k = 0; k < p->n_by && rc == 0; k++) {
         rc = pond_arrow_format_parse(&f, sc.children[c.by[k]]->format);
         c.by_t[k] = f.type;
-        if (rc == 0 && table__rollup_key_kind(f.type) != p->by_kind[k])
-            rc = pond_error_set(POND_EINVALID, D, "column '%s' of source %s changed type",
-                                p->by[k], pond_fs_node_path(r->src));
+        if (rc == 0 && pond_table__rollup_key_kind(f.type) != p->by_kind[k])
+            rc = pond_error_set(POND_EINVALID, D, "column '%s' of source %s changed type", p->by[k],
+                                pond_fs_node_path(r->src));
     }
     for (size_t k = 0; k < p->n_in && rc == 0; k++) {
         bool dbl = false;
         rc = pond_arrow_format_parse(&f, sc.children[c.in[k]]->format);
         c.in_t[k] = f.type;
-        if (rc == 0 && (!table__rollup_numeric(f.type, &dbl) || dbl != p->in_double[k]))
-            rc = pond_error_set(POND_EINVALID, D, "column '%s' of source %s changed type",
-                                p->in[k], pond_fs_node_path(r->src));
+        if (rc == 0 && (!pond_table__rollup_numeric(f.type, &dbl) || dbl != p->in_double[k]))
+            rc = pond_error_set(POND_EINVALID, D, "column '%s' of source %s changed type", p->in[k],
+                                pond_fs_node_path(r->src));
     }
     if (rc == 0)
-        rc = table__ts_kind(&c.tsk, sc.children[c.ts], p->src_tz);
+        rc = pond_table__ts_kind(&c.tsk, sc.children[c.ts], p->src_tz);
     while (rc == 0) {
         if ((err = s.get_next(&s, &b)) != 0) {
             const char *m = s.get_last_error(&s);
-            rc = pond_error_set(err == ENOMEM ? POND_ENOMEM : err == EIO ? POND_ECORRUPT
-                                                                         : POND_ERROR,
+            rc = pond_error_set(err == ENOMEM ? POND_ENOMEM
+                                : err == EIO  ? POND_ECORRUPT
+                                              : POND_ERROR,
                                 D, "%s", m ? m : strerror(err));
             break;
         }
@@ -550,7 +580,7 @@ static int window_batch(ru *r, struct ArrowArray *out)
     for (; rc == 0 && built < ncols; built++)
         rc = pond_arrow_builder_finish(&arrs[built], bl[built]);
     if (rc == 0)
-        rc = table__struct_of(out, arrs, (int64_t)ncols, (int64_t)r->n_groups);
+        rc = pond_table__struct_of(out, arrs, (int64_t)ncols, (int64_t)r->n_groups);
     else
         for (size_t k = 0; k < built; k++)
             pond_arrow_array_release(&arrs[k]);
@@ -565,7 +595,7 @@ static int window_batch(ru *r, struct ArrowArray *out)
 
 /* ---- spans of time with data ------------------------------------------------------------ */
 
-int table__series_spans(table_span **spans, size_t *n, pond_fs_node *node)
+int pond_table__series_spans(table_span **spans, size_t *n, pond_fs_node *node)
 {
     pond_series_version_info *vi = NULL;
     size_t nv = 0;
@@ -585,7 +615,7 @@ int table__series_spans(table_span **spans, size_t *n, pond_fs_node *node)
     return 0;
 }
 
-int64_t table__spans_next(const table_span *spans, size_t n, int64_t t)
+int64_t pond_table__spans_next(const table_span *spans, size_t n, int64_t t)
 {
     int64_t best = INT64_MAX;
     for (size_t i = 0; i < n; i++) {
@@ -612,7 +642,7 @@ static int ru_next(struct ArrowArrayStream *s, struct ArrowArray *out)
     const pond__bucket *bk = &r->plan->bucket;
     while (r->cur < r->hi) {
         /* a stretch without source rows costs nothing, however many buckets it spans */
-        int64_t next = table__spans_next(r->spans, r->n_spans, r->cur);
+        int64_t next = pond_table__spans_next(r->spans, r->n_spans, r->cur);
         if (next >= r->hi)
             break;
         if (next > r->cur)
@@ -622,9 +652,8 @@ static int ru_next(struct ArrowArrayStream *s, struct ArrowArray *out)
             /* memory is the groups of a window, not its buckets: a window that found few
              * groups lets the next one span more time (second buckets over years of sparse
              * rows are a few reads, not millions), one that found many shrinks it */
-            int64_t span = r->window > (INT64_MAX / 2) / bk->width_us
-                               ? INT64_MAX / 2
-                               : r->window * bk->width_us;
+            int64_t span = r->window > (INT64_MAX / 2) / bk->width_us ? INT64_MAX / 2
+                                                                      : r->window * bk->width_us;
             wend = r->hi - r->cur > span ? r->cur + span : r->hi;
         } else {
             for (int k = 0; k < WINDOW_BUCKETS && wend < r->hi; k++)
@@ -679,8 +708,8 @@ static void ru_release(struct ArrowArrayStream *s)
     s->release = NULL;
 }
 
-int table__rollup_stream(struct ArrowArrayStream *out, const table_rollup_plan *plan,
-                         pond_fs_node *src, int64_t lo, int64_t hi, int64_t *rows_read)
+int pond_table__rollup_stream(struct ArrowArrayStream *out, const table_rollup_plan *plan,
+                              pond_fs_node *src, int64_t lo, int64_t hi, int64_t *rows_read)
 {
     memset(out, 0, sizeof *out);
     ru *r = pond_calloc(1, sizeof *r);
@@ -693,7 +722,7 @@ int table__rollup_stream(struct ArrowArrayStream *out, const table_rollup_plan *
     r->window = WINDOW_BUCKETS;
     r->rows_read = rows_read;
     pond__bytemap_init(&r->map);
-    int rc = table__series_spans(&r->spans, &r->n_spans, src);
+    int rc = pond_table__series_spans(&r->spans, &r->n_spans, src);
     if (rc < 0) {
         pond_free(r);
         return rc;

@@ -27,7 +27,7 @@ struct pond_rows {
     pond_buf cell; /* scratch for one cell's text */
     size_t col;    /* next column of the current row */
     int64_t rows;
-    int error;     /* a sink error sticks */
+    int error; /* a sink error sticks */
     /* table mode */
     size_t *width;
     unsigned char *kinds; /* per column: bit 1 = a number seen, bit 2 = other text seen */
@@ -51,8 +51,9 @@ enum {
 
 static size_t special_double(char out[40], double d)
 {
-    const char *s = isnan(d) ? "NaN" : isinf(d) ? (d < 0 ? "-Infinity" : "Infinity")
-                                                : (signbit(d) ? "-0.0" : "0.0");
+    const char *s = isnan(d)   ? "NaN"
+                    : isinf(d) ? (d < 0 ? "-Infinity" : "Infinity")
+                               : (signbit(d) ? "-0.0" : "0.0");
     strcpy(out, s);
     return strlen(s);
 }
@@ -96,9 +97,10 @@ size_t pond_format_timestamp(char out[48], int64_t v, pond_arrow_unit unit, bool
 {
     static const char *const suffix[] = {"s", "ms", "us", "ns"};
     const pond_tz *tz = has_tz && display_tz && !pond_tz_is_utc(display_tz) ? display_tz : NULL;
-    int64_t us, sub_ns = 0, mul = unit == POND_ARROW_UNIT_S ? 1000000
-                                  : unit == POND_ARROW_UNIT_MS ? 1000
-                                                               : 1;
+    int64_t us, sub_ns = 0,
+                mul = unit == POND_ARROW_UNIT_S    ? 1000000
+                      : unit == POND_ARROW_UNIT_MS ? 1000
+                                                   : 1;
     if (unit == POND_ARROW_UNIT_NS) {
         us = v / 1000 - (v % 1000 < 0);
         sub_ns = v - us * 1000;
@@ -160,10 +162,7 @@ size_t pond_format_time_seconds(char out[40], int64_t us)
 
 /* ---- the row writer --------------------------------------------------------------------- */
 
-static int oom(void)
-{
-    return pond_error_set(POND_ENOMEM, POND_DOM_TABLE, "out of memory");
-}
+static int oom(void) { return pond_error_set(POND_ENOMEM, POND_DOM_TABLE, "out of memory"); }
 
 static int put_json_string(pond_buf *out, const char *s, size_t n)
 {
@@ -402,16 +401,15 @@ static int put_cell(pond_rows *w, int kind, const char *s, size_t n)
         if (rc == 0)
             rc = pond_buf_putc(&w->out, ':');
         if (rc == 0)
-            rc = kind == K_NULL                    ? pond_buf_put(&w->out, "null", 4)
+            rc = kind == K_NULL ? pond_buf_put(&w->out, "null", 4)
                  : kind == K_STR || kind == K_NUMSTR || kind == K_TEXT
                      ? put_json_string(&w->out, s, n)
-                                                     : pond_buf_put(&w->out, s, n);
+                     : pond_buf_put(&w->out, s, n);
     } else {
         rc = w->col ? pond_buf_putc(&w->out, ',') : 0;
         if (rc == 0 && kind != K_NULL)
-            rc = kind == K_STR || kind == K_JSON || kind == K_TEXT
-                     ? put_csv_field(&w->out, s, n)
-                                                 : pond_buf_put(&w->out, s, n);
+            rc = kind == K_STR || kind == K_JSON || kind == K_TEXT ? put_csv_field(&w->out, s, n)
+                                                                   : pond_buf_put(&w->out, s, n);
     }
     if (rc < 0)
         return rc;
@@ -510,8 +508,8 @@ static int json_value(pond_buf *out, const struct ArrowSchema *s, const struct A
 /* The text and kind of element i (before a's own offset) of a leaf array; nested values as
  * JSON text. */
 static int value_text(pond_buf *out, int *kind, const struct ArrowSchema *s,
-                      const pond_arrow_format *f, const struct ArrowArray *a, int64_t i,
-                      int depth, const pond_tz *display_tz)
+                      const pond_arrow_format *f, const struct ArrowArray *a, int64_t i, int depth,
+                      const pond_tz *display_tz)
 {
     int64_t j = i + a->offset;
     const void *v = a->n_buffers > 1 ? a->buffers[1] : NULL;
@@ -525,17 +523,25 @@ static int value_text(pond_buf *out, int *kind, const struct ArrowSchema *s,
     switch (f->type) {
     case POND_ARROW_BOOL:
         *kind = K_LIT;
-        return pond_buf_puts(out, ((const uint8_t *)v)[j >> 3] & (1u << (j & 7)) ? "true"
-                                                                                   : "false");
-    case POND_ARROW_INT8: return pond_buf_printf(out, "%d", ((const int8_t *)v)[j]);
-    case POND_ARROW_UINT8: return pond_buf_printf(out, "%u", ((const uint8_t *)v)[j]);
-    case POND_ARROW_INT16: return pond_buf_printf(out, "%d", ((const int16_t *)v)[j]);
-    case POND_ARROW_UINT16: return pond_buf_printf(out, "%u", ((const uint16_t *)v)[j]);
-    case POND_ARROW_INT32: return pond_buf_printf(out, "%" PRId32, ((const int32_t *)v)[j]);
-    case POND_ARROW_UINT32: return pond_buf_printf(out, "%" PRIu32, ((const uint32_t *)v)[j]);
+        return pond_buf_puts(out,
+                             ((const uint8_t *)v)[j >> 3] & (1u << (j & 7)) ? "true" : "false");
+    case POND_ARROW_INT8:
+        return pond_buf_printf(out, "%d", ((const int8_t *)v)[j]);
+    case POND_ARROW_UINT8:
+        return pond_buf_printf(out, "%u", ((const uint8_t *)v)[j]);
+    case POND_ARROW_INT16:
+        return pond_buf_printf(out, "%d", ((const int16_t *)v)[j]);
+    case POND_ARROW_UINT16:
+        return pond_buf_printf(out, "%u", ((const uint16_t *)v)[j]);
+    case POND_ARROW_INT32:
+        return pond_buf_printf(out, "%" PRId32, ((const int32_t *)v)[j]);
+    case POND_ARROW_UINT32:
+        return pond_buf_printf(out, "%" PRIu32, ((const uint32_t *)v)[j]);
     case POND_ARROW_INT64:
-    case POND_ARROW_DURATION: return pond_buf_printf(out, "%" PRId64, ((const int64_t *)v)[j]);
-    case POND_ARROW_UINT64: return pond_buf_printf(out, "%" PRIu64, ((const uint64_t *)v)[j]);
+    case POND_ARROW_DURATION:
+        return pond_buf_printf(out, "%" PRId64, ((const int64_t *)v)[j]);
+    case POND_ARROW_UINT64:
+        return pond_buf_printf(out, "%" PRIu64, ((const uint64_t *)v)[j]);
     case POND_ARROW_HALF:
     case POND_ARROW_FLOAT: {
         float x;
@@ -544,7 +550,7 @@ static int value_text(pond_buf *out, int *kind, const struct ArrowSchema *s,
         } else { /* IEEE half: every half is exactly a float */
             uint16_t h = ((const uint16_t *)v)[j];
             int e = (h >> 10) & 0x1f, m = h & 0x3ff;
-            x = e == 0 ? ldexpf((float)m, -24)
+            x = e == 0    ? ldexpf((float)m, -24)
                 : e == 31 ? (m ? NAN : INFINITY)
                           : ldexpf((float)(m | 0x400), e - 25);
             if (h & 0x8000)
@@ -595,8 +601,7 @@ static int value_text(pond_buf *out, int *kind, const struct ArrowSchema *s,
         return rc;
     }
     case POND_ARROW_TIMESTAMP:
-        n = pond_format_timestamp(t, ((const int64_t *)v)[j], f->unit, f->tz && *f->tz,
-                                  display_tz);
+        n = pond_format_timestamp(t, ((const int64_t *)v)[j], f->unit, f->tz && *f->tz, display_tz);
         *kind = K_TEXT;
         return pond_buf_put(out, t, n);
     case POND_ARROW_DATE32:
@@ -610,8 +615,8 @@ static int value_text(pond_buf *out, int *kind, const struct ArrowSchema *s,
     case POND_ARROW_TIME32:
     case POND_ARROW_TIME64: {
         static const int64_t unit_ns[] = {1000000000, 1000000, 1000, 1};
-        int64_t x = f->type == POND_ARROW_TIME32 ? ((const int32_t *)v)[j]
-                                                 : ((const int64_t *)v)[j];
+        int64_t x =
+            f->type == POND_ARROW_TIME32 ? ((const int32_t *)v)[j] : ((const int64_t *)v)[j];
         n = format_time_of_day(t, x * unit_ns[f->unit]);
         *kind = K_TEXT;
         return pond_buf_put(out, t, n);
@@ -654,7 +659,8 @@ static int json_value(pond_buf *out, const struct ArrowSchema *s, const struct A
     if (rc < 0)
         return rc;
     if (depth > 64)
-        return pond_error_set(POND_EUNSUPPORTED, POND_DOM_TABLE, "a value nested more than 64 deep");
+        return pond_error_set(POND_EUNSUPPORTED, POND_DOM_TABLE,
+                              "a value nested more than 64 deep");
     int64_t j = i + a->offset;
     if (is_null(a, j))
         return pond_buf_puts(out, "null");
@@ -767,8 +773,8 @@ static int rows_write(int64_t *rows_out, int64_t *bytes_out, struct ArrowArraySt
             for (size_t k = 0; k < nc && rc == 0; k++) {
                 int kind;
                 pond_buf_clear(&w->cell);
-                rc = value_text(&w->cell, &kind, s.children[k], &fm[k], b.children[k],
-                                i + b.offset, 0, tz);
+                rc = value_text(&w->cell, &kind, s.children[k], &fm[k], b.children[k], i + b.offset,
+                                0, tz);
                 if (rc == 0)
                     rc = put_cell(w, kind, w->cell.ptr ? w->cell.ptr : "", w->cell.size);
             }

@@ -36,8 +36,7 @@ static int parse_error(const json_error_t *je, const char *path, const char *wha
 {
     if (strstr(je->text, "memory"))
         return pond_error_set(POND_ENOMEM, D, "out of memory");
-    return pond_error_set(POND_ECORRUPT, D, "%s: %s are not valid JSON: %s", path, what,
-                          je->text);
+    return pond_error_set(POND_ECORRUPT, D, "%s: %s are not valid JSON: %s", path, what, je->text);
 }
 
 static int corrupt(const char *path, const char *key, const char *why)
@@ -92,10 +91,9 @@ static int field_parse(struct ArrowSchema *out, int64_t *first, const json_t *o,
     if (pond_arrow_format_parse(&f, type) < 0)
         return corrupt(path, SCHEMA_ATTR, "a field has an unknown type");
     size_t n = ch ? json_array_size(ch) : 0;
-    if (nested(&f) != (n > 0) ||
-        ((f.type == POND_ARROW_LIST || f.type == POND_ARROW_LARGE_LIST ||
-          f.type == POND_ARROW_FIXED_LIST || f.type == POND_ARROW_MAP) &&
-         n != 1))
+    if (nested(&f) != (n > 0) || ((f.type == POND_ARROW_LIST || f.type == POND_ARROW_LARGE_LIST ||
+                                   f.type == POND_ARROW_FIXED_LIST || f.type == POND_ARROW_MAP) &&
+                                  n != 1))
         return corrupt(path, SCHEMA_ATTR, "a field's children do not match its type");
     if (first) {
         const json_t *fv = json_object_get(o, "first");
@@ -112,7 +110,7 @@ static int field_parse(struct ArrowSchema *out, int64_t *first, const json_t *o,
 
 /* ---- attributes ------------------------------------------------------------------------ */
 
-void table__attrs_dispose(table_attrs *a)
+void pond_table__attrs_dispose(table_attrs *a)
 {
     if (!a)
         return;
@@ -204,7 +202,7 @@ static int parse_dedup(table_attrs *a, const json_t *d, const char *path)
                        DEDUP_ATTR);
 }
 
-int table__attrs_parse(table_attrs *out, const char *json, const char *path)
+int pond_table__attrs_parse(table_attrs *out, const char *json, const char *path)
 {
     memset(out, 0, sizeof *out);
     json_error_t je;
@@ -214,8 +212,8 @@ int table__attrs_parse(table_attrs *out, const char *json, const char *path)
                     : pond_error_set(POND_ENOMEM, D, "out of memory");
     if (!json_is_object(obj)) {
         json_decref(obj);
-        return pond_error_set(POND_ECORRUPT, D,
-                              "%s: extended attributes are not a JSON object", path);
+        return pond_error_set(POND_ECORRUPT, D, "%s: extended attributes are not a JSON object",
+                              path);
     }
     out->obj = obj;
     const json_t *ts = json_object_get(obj, TS_ATTR), *tz = json_object_get(obj, TZ_ATTR);
@@ -245,18 +243,18 @@ int table__attrs_parse(table_attrs *out, const char *json, const char *path)
     if (rc == 0 && (v = json_object_get(obj, COMPS_ATTR)))
         rc = parse_comps(out, v, path);
     if (rc < 0)
-        table__attrs_dispose(out);
+        pond_table__attrs_dispose(out);
     return rc;
 }
 
-int table__attrs_read(table_attrs *out, pond_fs_node *node)
+int pond_table__attrs_read(table_attrs *out, pond_fs_node *node)
 {
     char *cur = NULL;
     int rc = pond_fs_node_get_xattrs(&cur, node);
     if (rc == POND_ENOTFOUND)
         rc = 0; /* a new series: nothing recorded */
     if (rc == 0)
-        rc = table__attrs_parse(out, cur, pond_fs_node_path(node));
+        rc = pond_table__attrs_parse(out, cur, pond_fs_node_path(node));
     pond_free(cur);
     return rc;
 }
@@ -280,7 +278,7 @@ static int put(table_attrs *a, const char *key, json_t *v)
                : pond_error_set(POND_ENOMEM, D, "out of memory");
 }
 
-int table__attrs_set_settings(table_attrs *a, const pond_series_settings *s)
+int pond_table__attrs_set_settings(table_attrs *a, const pond_series_settings *s)
 {
     int rc = put(a, TS_ATTR, json_string(s->timestamp_column));
     if (rc == 0)
@@ -292,7 +290,7 @@ int table__attrs_set_settings(table_attrs *a, const pond_series_settings *s)
     return rc;
 }
 
-int table__attrs_set_dedup(table_attrs *a, pond_dedup d, const char *const *keys, size_t n)
+int pond_table__attrs_set_dedup(table_attrs *a, pond_dedup d, const char *const *keys, size_t n)
 {
     if (d != POND_DEDUP_LAST) {
         json_object_del(a->obj, DEDUP_ATTR);
@@ -309,7 +307,7 @@ int table__attrs_set_dedup(table_attrs *a, pond_dedup d, const char *const *keys
     return rc;
 }
 
-int table__attrs_set_compact_after(table_attrs *a, int64_t after)
+int pond_table__attrs_set_compact_after(table_attrs *a, int64_t after)
 {
     if (after <= 0) {
         json_object_del(a->obj, COMPACT_ATTR);
@@ -319,7 +317,7 @@ int table__attrs_set_compact_after(table_attrs *a, int64_t after)
     return put(a, COMPACT_ATTR, o);
 }
 
-int table__attrs_add_compaction(table_attrs *a, int64_t version, int64_t lo, int64_t hi)
+int pond_table__attrs_add_compaction(table_attrs *a, int64_t version, int64_t lo, int64_t hi)
 {
     json_t *cs = json_object_get(a->obj, COMPS_ATTR);
     if (!cs) {
@@ -338,8 +336,8 @@ int table__attrs_add_compaction(table_attrs *a, int64_t version, int64_t lo, int
     return 0;
 }
 
-int table__attrs_set_entry(table_attrs *a, int64_t version, int64_t rows, int64_t lo, int64_t hi,
-                           const pond_hash *hashes, size_t n_hashes)
+int pond_table__attrs_set_entry(table_attrs *a, int64_t version, int64_t rows, int64_t lo,
+                                int64_t hi, const pond_hash *hashes, size_t n_hashes)
 {
     json_t *e = lo > 0 ? json_pack("{sIsIs[II]}", "v", (json_int_t)version, "rows",
                                    (json_int_t)rows, "replaces", (json_int_t)lo, (json_int_t)hi)
@@ -406,8 +404,8 @@ static int collect_hashes(const pond_stat *st, const char *xattrs, void *payload
     return rc;
 }
 
-int table__replaced_hashes(table_hash **out, size_t *n_out, pond_fs_node *node,
-                           const table_attrs *a)
+int pond_table__replaced_hashes(table_hash **out, size_t *n_out, pond_fs_node *node,
+                                const table_attrs *a)
 {
     *out = NULL;
     *n_out = 0;
@@ -428,8 +426,8 @@ int table__replaced_hashes(table_hash **out, size_t *n_out, pond_fs_node *node,
 static int store_schema(table_attrs *a)
 {
     json_t *fields = json_array();
-    json_t *sc = fields ? json_pack("{sIso}", "through", (json_int_t)a->through, "fields", fields)
-                        : NULL;
+    json_t *sc =
+        fields ? json_pack("{sIso}", "through", (json_int_t)a->through, "fields", fields) : NULL;
     int rc = put(a, SCHEMA_ATTR, sc);
     for (int64_t i = 0; rc == 0 && i < a->schema.n_children; i++)
         if (json_array_append_new(fields, field_json(a->schema.children[i], a->first[i])) < 0)
@@ -437,7 +435,7 @@ static int store_schema(table_attrs *a)
     return rc;
 }
 
-int table__attrs_dump(char **out, table_attrs *a)
+int pond_table__attrs_dump(char **out, table_attrs *a)
 {
     *out = NULL;
     int rc = a->has_schema ? store_schema(a) : 0;
@@ -451,10 +449,10 @@ int table__attrs_dump(char **out, table_attrs *a)
     return *out ? 0 : POND_ENOMEM;
 }
 
-int table__attrs_write(table_attrs *a, pond_fs_node *node)
+int pond_table__attrs_write(table_attrs *a, pond_fs_node *node)
 {
     char *cur = NULL, *text = NULL;
-    int rc = table__attrs_dump(&text, a);
+    int rc = pond_table__attrs_dump(&text, a);
     if (rc == 0)
         rc = pond_fs_node_get_xattrs(&cur, node);
     if (rc == 0 && (!cur || strcmp(cur, text) != 0))
@@ -464,8 +462,8 @@ int table__attrs_write(table_attrs *a, pond_fs_node *node)
     return rc;
 }
 
-int table__version_entry(int64_t *rows, int64_t *lo, int64_t *hi, const char *json,
-                         int64_t version)
+int pond_table__version_entry(int64_t *rows, int64_t *lo, int64_t *hi, const char *json,
+                              int64_t version)
 {
     *rows = -1;
     *lo = *hi = 0;
@@ -498,7 +496,7 @@ int table__version_entry(int64_t *rows, int64_t *lo, int64_t *hi, const char *js
 
 /* ---- the merged schema --------------------------------------------------------------------- */
 
-int table__column_list(pond_buf *out, const struct ArrowSchema *s)
+int pond_table__column_list(pond_buf *out, const struct ArrowSchema *s)
 {
     int rc = 0;
     for (int64_t k = 0; s && k < s->n_children && rc == 0; k++)
@@ -509,8 +507,8 @@ int table__column_list(pond_buf *out, const struct ArrowSchema *s)
     return rc;
 }
 
-int table__attrs_check_schema(const table_attrs *a, const struct ArrowSchema *s,
-                              const char *path)
+int pond_table__attrs_check_schema(const table_attrs *a, const struct ArrowSchema *s,
+                                   const char *path)
 {
     bool earlier = a->has_schema && a->through > 0;
     if (!a->has_schema)
@@ -525,7 +523,7 @@ int table__attrs_check_schema(const table_attrs *a, const struct ArrowSchema *s,
         int64_t k = pond__strmap_get(&names, cn);
         const struct ArrowSchema *o = k >= 0 ? a->schema.children[k] : NULL;
         char was[POND_ARROW_TYPE_NAME_LEN], now[POND_ARROW_TYPE_NAME_LEN];
-        if (o && !table__same_type(c, o))
+        if (o && !pond_table__same_type(c, o))
             rc = pond_error_set(POND_EINVALID, D,
                                 "%s: column '%s' is %s in version %lld but %s in the new "
                                 "version: a series cannot change a column's type",
@@ -542,8 +540,8 @@ int table__attrs_check_schema(const table_attrs *a, const struct ArrowSchema *s,
     return rc;
 }
 
-int table__attrs_merge_schema(table_attrs *a, const struct ArrowSchema *s, int64_t version,
-                              const char *path)
+int pond_table__attrs_merge_schema(table_attrs *a, const struct ArrowSchema *s, int64_t version,
+                                   const char *path)
 {
     int rc = 0;
     bool earlier = a->has_schema && a->through > 0;
@@ -553,7 +551,7 @@ int table__attrs_merge_schema(table_attrs *a, const struct ArrowSchema *s, int64
         a->has_schema = true;
     }
     /* check everything first: a refused version changes nothing */
-    if ((rc = table__attrs_check_schema(a, s, path)) < 0)
+    if ((rc = pond_table__attrs_check_schema(a, s, path)) < 0)
         return rc;
     int64_t n0 = a->schema.n_children, n = n0;
     /* names through maps (a loop per name is quadratic in a wide series): `in` has the first
@@ -646,12 +644,12 @@ int pond_series_node_settings_get(pond_series_settings *out, pond_fs_node *node)
 {
     memset(out, 0, sizeof *out);
     table_attrs a;
-    int rc = table__attrs_read(&a, node);
+    int rc = pond_table__attrs_read(&a, node);
     if (rc < 0)
         return rc;
     *out = a.set;
     memset(&a.set, 0, sizeof a.set);
-    table__attrs_dispose(&a);
+    pond_table__attrs_dispose(&a);
     return 0;
 }
 
@@ -705,9 +703,10 @@ static int dup_list(char ***out, size_t *n_out, const char *const *s, size_t n)
     return 0;
 }
 
-int table__settings_resolve(pond_series_settings *out, const pond_series_settings *rec,
-                            const char *path, const char *timestamp_column, const char *timezone,
-                            const char *const *time_formats, size_t n_time_formats)
+int pond_table__settings_resolve(pond_series_settings *out, const pond_series_settings *rec,
+                                 const char *path, const char *timestamp_column,
+                                 const char *timezone, const char *const *time_formats,
+                                 size_t n_time_formats)
 {
     memset(out, 0, sizeof *out);
     int rc = settings_check(rec, path, timestamp_column, timezone);
@@ -715,16 +714,17 @@ int table__settings_resolve(pond_series_settings *out, const pond_series_setting
         rc = dup_or_null(&out->timestamp_column,
                          timestamp_column ? timestamp_column : rec->timestamp_column);
     if (rc == 0)
-        rc = dup_or_null(&out->timezone,
-                         timezone ? timezone : rec->timezone ? rec->timezone : "UTC");
+        rc = dup_or_null(&out->timezone, timezone        ? timezone
+                                         : rec->timezone ? rec->timezone
+                                                         : "UTC");
     if (rc == 0 && n_time_formats)
         rc = dup_list(&out->time_formats, &out->n_time_formats, time_formats, n_time_formats);
     else if (rc == 0)
         rc = dup_list(&out->time_formats, &out->n_time_formats,
                       (const char *const *)rec->time_formats, rec->n_time_formats);
     if (rc == 0)
-        rc = dup_list(&out->dedup_keys, &out->n_dedup_keys,
-                      (const char *const *)rec->dedup_keys, rec->n_dedup_keys);
+        rc = dup_list(&out->dedup_keys, &out->n_dedup_keys, (const char *const *)rec->dedup_keys,
+                      rec->n_dedup_keys);
     out->dedup = rec->dedup;
     out->compact_after = rec->compact_after;
     if (rc < 0)
@@ -740,8 +740,8 @@ int pond_series_node_settings_resolve(pond_series_settings *out, pond_fs_node *n
     pond_series_settings rec;
     int rc = pond_series_node_settings_get(&rec, node);
     if (rc == 0)
-        rc = table__settings_resolve(out, &rec, pond_fs_node_path(node), timestamp_column,
-                                     timezone, time_formats, n_time_formats);
+        rc = pond_table__settings_resolve(out, &rec, pond_fs_node_path(node), timestamp_column,
+                                          timezone, time_formats, n_time_formats);
     pond_series_settings_dispose(&rec);
     return rc;
 }
@@ -757,8 +757,8 @@ int pond_series_settings_resolve(pond_series_settings *out, pond_fs *fs, const p
     pond_fs_node *h = NULL;
     int rc = pond_fs_node_open(&h, fs, wd, path, 0);
     if (rc == POND_ENOTFOUND) /* its directory does not exist (yet): nothing recorded */
-        rc = table__settings_resolve(out, &none, path, timestamp_column, timezone, time_formats,
-                                     n_time_formats);
+        rc = pond_table__settings_resolve(out, &none, path, timestamp_column, timezone,
+                                          time_formats, n_time_formats);
     else if (rc == 0)
         rc = pond_series_node_settings_resolve(out, h, timestamp_column, timezone, time_formats,
                                                n_time_formats);
@@ -781,13 +781,13 @@ int pond_series_timestamp_column(char **out, pond_fs *fs, const pond_wd *wd, con
 
 /* ---- the index: covering every version, per-version entries ------------------------------- */
 
-int table__node_version_schema(struct ArrowSchema *out, pond_fs_node *node, int64_t version)
+int pond_table__node_version_schema(struct ArrowSchema *out, pond_fs_node *node, int64_t version)
 {
     pond_reader *r = NULL;
     int rc = pond_fs_node_open_reader(&r, node, version);
     if (rc < 0)
         return rc;
-    pond_parquet_source src = {table__reader_read_at, pond_reader_size(r), r};
+    pond_parquet_source src = {pond_table__reader_read_at, pond_reader_size(r), r};
     pond_parquet_reader *pr = NULL;
     if ((rc = pond_parquet_reader_open(&pr, &src, NULL)) == 0)
         rc = pond_parquet_reader_schema(pr, out);
@@ -798,7 +798,7 @@ int table__node_version_schema(struct ArrowSchema *out, pond_fs_node *node, int6
     return rc;
 }
 
-int table__attrs_cover(table_attrs *a, pond_fs_node *node, const pond_stat *vs, size_t nv)
+int pond_table__attrs_cover(table_attrs *a, pond_fs_node *node, const pond_stat *vs, size_t nv)
 {
     int rc = 0;
     for (size_t i = 0; i < nv && rc == 0; i++) {
@@ -806,8 +806,8 @@ int table__attrs_cover(table_attrs *a, pond_fs_node *node, const pond_stat *vs, 
             continue;
         /* written before the index, or by a writer that did not keep it */
         struct ArrowSchema s = {0};
-        if ((rc = table__node_version_schema(&s, node, vs[i].version)) == 0)
-            rc = table__attrs_merge_schema(a, &s, vs[i].version, pond_fs_node_path(node));
+        if ((rc = pond_table__node_version_schema(&s, node, vs[i].version)) == 0)
+            rc = pond_table__attrs_merge_schema(a, &s, vs[i].version, pond_fs_node_path(node));
         pond_arrow_schema_release(&s);
     }
     return rc;
@@ -836,8 +836,8 @@ static int collect_info(const pond_stat *st, const char *xattrs, void *payload)
     i->has_event_time = st->has_event_time;
     i->min_event_time_us = st->min_event_time_us;
     i->max_event_time_us = st->max_event_time_us;
-    int rc = table__version_entry(&i->rows, &i->replaces_lo, &i->replaces_hi, xattrs,
-                                  st->version);
+    int rc =
+        pond_table__version_entry(&i->rows, &i->replaces_lo, &i->replaces_hi, xattrs, st->version);
     if (rc == 0 && st->size == 0)
         i->rows = 0;
     if (rc == 0)
@@ -860,8 +860,8 @@ static bool has_version(const int64_t *versions, size_t n, int64_t v)
     return false;
 }
 
-void table__mark_replaced(int64_t *replaced_by, const int64_t *versions, size_t n,
-                          const table_compaction *comps, size_t n_comps)
+void pond_table__mark_replaced(int64_t *replaced_by, const int64_t *versions, size_t n,
+                               const table_compaction *comps, size_t n_comps)
 {
     for (size_t i = 0; i < n; i++)
         replaced_by[i] = 0;
@@ -885,7 +885,7 @@ int pond_series_node_versions(pond_series_version_info **out, size_t *n_out, pon
     info_list l = {0};
     table_attrs a;
     int64_t *vers = NULL, *by = NULL;
-    int rc = table__attrs_read(&a, node);
+    int rc = pond_table__attrs_read(&a, node);
     if (rc < 0)
         return rc;
     if ((rc = pond_fs_node_foreach_version(node, collect_info, &l)) == 0 && l.n) {
@@ -897,13 +897,13 @@ int pond_series_node_versions(pond_series_version_info **out, size_t *n_out, pon
     if (rc == 0 && l.n) {
         for (size_t i = 0; i < l.n; i++)
             vers[i] = l.v[i].version;
-        table__mark_replaced(by, vers, l.n, a.comps, a.n_comps);
+        pond_table__mark_replaced(by, vers, l.n, a.comps, a.n_comps);
         for (size_t i = 0; i < l.n; i++)
             l.v[i].replaced_by = by[i];
     }
     pond_free(vers);
     pond_free(by);
-    table__attrs_dispose(&a);
+    pond_table__attrs_dispose(&a);
     if (rc < 0) {
         pond_free(l.v);
         return rc;
@@ -922,7 +922,7 @@ int pond_table_node_schema(struct ArrowSchema *out, pond_fs_node *node)
     if (rc < 0)
         return rc;
     if (st.type == POND_ENTRY_FILE_TABLE)
-        return st.size ? table__node_version_schema(out, node, 0)
+        return st.size ? pond_table__node_version_schema(out, node, 0)
                        : pond_arrow_schema_init(out, "+s", "", 0, 0);
     if (st.type != POND_ENTRY_FILE_SERIES)
         return pond_error_set(POND_EINVALID, D, "%s is a %s, not a table or series",
@@ -930,17 +930,17 @@ int pond_table_node_schema(struct ArrowSchema *out, pond_fs_node *node)
     table_attrs a;
     pond_stat *vs = NULL;
     size_t nv = 0;
-    if ((rc = table__attrs_read(&a, node)) < 0)
+    if ((rc = pond_table__attrs_read(&a, node)) < 0)
         return rc;
     /* the version list only when the index does not cover the newest version */
     if ((!a.has_schema || st.version > a.through) &&
         (rc = pond_fs_node_versions(&vs, &nv, node)) == 0)
-        rc = table__attrs_cover(&a, node, vs, nv);
+        rc = pond_table__attrs_cover(&a, node, vs, nv);
     if (rc == 0)
         rc = a.has_schema ? pond_arrow_schema_copy(out, &a.schema)
                           : pond_arrow_schema_init(out, "+s", "", 0, 0);
     pond_free(vs);
-    table__attrs_dispose(&a);
+    pond_table__attrs_dispose(&a);
     return rc;
 }
 
@@ -958,7 +958,7 @@ int pond_table_schema(struct ArrowSchema *out, pond_fs *fs, const pond_wd *wd, c
 
 /* The version a write through node creates now: the pending one of this transaction, or the
  * next. */
-int table__next_version(int64_t *out, pond_fs_node *node)
+int pond_table__next_version(int64_t *out, pond_fs_node *node)
 {
     pond_stat st;
     int rc = pond_fs_node_stat(&st, node);
@@ -984,12 +984,12 @@ static int open_series(table_attrs *a, pond_stat **vs, size_t *nv, pond_fs_node 
     if (st.type != POND_ENTRY_FILE_SERIES)
         return pond_error_set(POND_EINVALID, D, "%s is a %s: this is a series setting",
                               pond_fs_node_path(node), pond_entry_type_name(st.type));
-    if ((rc = table__attrs_read(a, node)) < 0)
+    if ((rc = pond_table__attrs_read(a, node)) < 0)
         return rc;
     if ((rc = pond_fs_node_versions(vs, nv, node)) == 0)
-        rc = table__attrs_cover(a, node, *vs, *nv);
+        rc = pond_table__attrs_cover(a, node, *vs, *nv);
     if (rc < 0) {
-        table__attrs_dispose(a);
+        pond_table__attrs_dispose(a);
         pond_free(*vs);
         *vs = NULL;
     }
@@ -997,7 +997,7 @@ static int open_series(table_attrs *a, pond_stat **vs, size_t *nv, pond_fs_node 
 }
 
 /* Writes the settings version: no rows, the attributes as a holds them. */
-int table__write_settings_version(table_attrs *a, pond_fs_node *node)
+int pond_table__write_settings_version(table_attrs *a, pond_fs_node *node)
 {
     int64_t v, last = 0;
     pond_writer *w = NULL;
@@ -1008,17 +1008,17 @@ int table__write_settings_version(table_attrs *a, pond_fs_node *node)
     if (rc < 0)
         return rc;
     if (st.txn_seq > last) /* this transaction already wrote a version: it carries them */
-        return table__attrs_write(a, node);
-    rc = table__next_version(&v, node);
+        return pond_table__attrs_write(a, node);
+    rc = pond_table__next_version(&v, node);
     if (rc == 0)
         rc = pond_fs_node_open_writer(&w, node, POND_ENTRY_FILE_SERIES);
     if (rc == 0)
         rc = pond_writer_finish(w);
     pond_writer_free(w);
     if (rc == 0)
-        rc = table__attrs_set_entry(a, v, 0, 0, 0, NULL, 0);
+        rc = pond_table__attrs_set_entry(a, v, 0, 0, 0, NULL, 0);
     if (rc == 0)
-        rc = table__attrs_write(a, node);
+        rc = pond_table__attrs_write(a, node);
     return rc;
 }
 
@@ -1058,12 +1058,13 @@ int pond_series_set_dedup(pond_fs_node *node, pond_dedup dedup, const char *cons
         pond_arrow_format f;
         if (!c) {
             pond_buf have = POND_BUF_INIT;
-            (void)table__column_list(&have, a.has_schema ? &a.schema : NULL);
-            rc = pond_error_set(POND_EINVALID, D, "%s: no column '%s' to deduplicate by "
-                                "(columns: %s)", path, keys[i], have.ptr ? have.ptr : "none");
+            (void)pond_table__column_list(&have, a.has_schema ? &a.schema : NULL);
+            rc = pond_error_set(POND_EINVALID, D,
+                                "%s: no column '%s' to deduplicate by "
+                                "(columns: %s)",
+                                path, keys[i], have.ptr ? have.ptr : "none");
             pond_buf_dispose(&have);
-        }
-        else if (a.set.timestamp_column && !strcmp(keys[i], a.set.timestamp_column))
+        } else if (a.set.timestamp_column && !strcmp(keys[i], a.set.timestamp_column))
             rc = pond_error_set(POND_EINVALID, D,
                                 "%s: '%s' is the timestamp column, always part of the key: "
                                 "name only the other key columns",
@@ -1076,8 +1077,7 @@ int pond_series_set_dedup(pond_fs_node *node, pond_dedup dedup, const char *cons
         if (twice < 0)
             rc = twice;
         else if (twice == 1)
-            rc = pond_error_set(POND_EINVALID, D, "%s: key column '%s' given twice", path,
-                                keys[i]);
+            rc = pond_error_set(POND_EINVALID, D, "%s: key column '%s' given twice", path, keys[i]);
     }
     pond__strmap_dispose(&cols);
     pond__strmap_dispose(&given);
@@ -1086,12 +1086,12 @@ int pond_series_set_dedup(pond_fs_node *node, pond_dedup dedup, const char *cons
                             "%s: the series has no timestamp column yet (write a version first)",
                             path);
     if (rc == 0 && !same_keys(&a.set, dedup, keys, n_keys)) {
-        rc = table__attrs_set_dedup(&a, dedup, keys, n_keys);
+        rc = pond_table__attrs_set_dedup(&a, dedup, keys, n_keys);
         if (rc == 0)
-            rc = table__write_settings_version(&a, node);
+            rc = pond_table__write_settings_version(&a, node);
     }
     pond_free(vs);
-    table__attrs_dispose(&a);
+    pond_table__attrs_dispose(&a);
     return rc;
 }
 
@@ -1109,11 +1109,11 @@ int pond_series_set_compact_after(pond_fs_node *node, int64_t after)
     if (rc < 0)
         return rc;
     if (a.set.compact_after != after) {
-        rc = table__attrs_set_compact_after(&a, after);
+        rc = pond_table__attrs_set_compact_after(&a, after);
         if (rc == 0)
-            rc = table__write_settings_version(&a, node);
+            rc = pond_table__write_settings_version(&a, node);
     }
     pond_free(vs);
-    table__attrs_dispose(&a);
+    pond_table__attrs_dispose(&a);
     return rc;
 }

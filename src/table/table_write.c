@@ -13,7 +13,7 @@
 
 #define D POND_DOM_TABLE
 
-int table__reader_read_at(int64_t off, void *buf, size_t len, size_t *n_out, void *payload)
+int pond_table__reader_read_at(int64_t off, void *buf, size_t len, size_t *n_out, void *payload)
 {
     return pond_reader_pread(payload, buf, len, off, n_out);
 }
@@ -39,9 +39,9 @@ typedef struct {
     table_ts ts;
     int64_t tmin, tmax, rows;
     int64_t row_base; /* rows of this transaction's earlier writes, not counted in messages */
-    int64_t version; /* the version this write creates */
+    int64_t version;  /* the version this write creates */
     int64_t replaces_lo, replaces_hi; /* a compaction: the versions it replaces */
-    const pond_hash *replaced; /* a compaction: their contents */
+    const pond_hash *replaced;        /* a compaction: their contents */
     size_t n_replaced;
     table_hash *old; /* the contents compacted versions recorded (skip_identical) */
     size_t n_old;
@@ -51,7 +51,7 @@ typedef struct {
 
 static void ctx_dispose(write_ctx *c)
 {
-    table__attrs_dispose(&c->attrs);
+    pond_table__attrs_dispose(&c->attrs);
     pond_free(c->vs);
     pond_series_settings_dispose(&c->eff);
     pond_tz_free(c->tz);
@@ -75,17 +75,17 @@ static int series_prepare(write_ctx *c, pond_fs_node *node, const struct ArrowSc
 {
     const char *path = pond_fs_node_path(node);
     bool v2 = opts->version >= 2;
-    int rc = table__attrs_read(&c->attrs, node);
+    int rc = pond_table__attrs_read(&c->attrs, node);
     if (rc == 0)
-        rc = table__settings_resolve(&c->eff, &c->attrs.set, path, opts->timestamp_column,
-                                     v2 ? opts->timezone : NULL, v2 ? opts->time_formats : NULL,
-                                     v2 ? opts->n_time_formats : 0);
+        rc = pond_table__settings_resolve(
+            &c->eff, &c->attrs.set, path, opts->timestamp_column, v2 ? opts->timezone : NULL,
+            v2 ? opts->time_formats : NULL, v2 ? opts->n_time_formats : 0);
     if (rc == 0)
         rc = pond_tz_open(&c->tz, c->eff.timezone);
     if (rc < 0)
         return rc;
     const char *col = c->eff.timestamp_column;
-    c->ts_col = table__find_ts(schema, col);
+    c->ts_col = pond_table__find_ts(schema, col);
     if (c->ts_col < 0) {
         if (c->ts_col == -2)
             return pond_error_set(POND_EINVALID, D,
@@ -114,7 +114,7 @@ static int series_prepare(write_ctx *c, pond_fs_node *node, const struct ArrowSc
     pond_free(c->eff.timestamp_column);
     if (!(c->eff.timestamp_column = pond_strdup(schema->children[c->ts_col]->name)))
         return POND_ENOMEM;
-    table__ts_kind(&c->ts, schema->children[c->ts_col], c->tz);
+    pond_table__ts_kind(&c->ts, schema->children[c->ts_col], c->tz);
     c->tmin = INT64_MAX;
     c->tmax = INT64_MIN;
     /* the version list only when something needs it: versions the index does not cover
@@ -129,13 +129,13 @@ static int series_prepare(write_ctx *c, pond_fs_node *node, const struct ArrowSc
     if (rc == 0 && list)
         rc = pond_fs_node_versions(&c->vs, &c->nv, node);
     if (rc == 0 && exists && opts->version >= 3 && opts->skip_identical)
-        rc = table__replaced_hashes(&c->old, &c->n_old, node, &c->attrs);
+        rc = pond_table__replaced_hashes(&c->old, &c->n_old, node, &c->attrs);
     if (rc == 0)
-        rc = table__attrs_cover(&c->attrs, node, c->vs, c->nv);
+        rc = pond_table__attrs_cover(&c->attrs, node, c->vs, c->nv);
     if (rc == 0)
-        rc = table__next_version(&c->version, node);
+        rc = pond_table__next_version(&c->version, node);
     if (rc == 0)
-        rc = table__attrs_check_schema(&c->attrs, schema, path);
+        rc = pond_table__attrs_check_schema(&c->attrs, schema, path);
     return rc;
 }
 
@@ -147,13 +147,12 @@ static int series_scan(write_ctx *c, const struct ArrowArray *batch, const char 
         return 0;
     const struct ArrowArray *col = batch->children[c->ts_col];
     for (int64_t i = 0; i < col->length; i++) {
-        if (table__is_null(col, i))
+        if (pond_table__is_null(col, i))
             continue;
         int64_t v;
-        if (table__ts_value_checked(&v, &c->ts, col, i) < 0) {
+        if (pond_table__ts_value_checked(&v, &c->ts, col, i) < 0) {
             pond_error_prefix("%s: row %lld, column '%s'", source,
-                              (long long)(c->rows - c->row_base + i + 1),
-                              c->eff.timestamp_column);
+                              (long long)(c->rows - c->row_base + i + 1), c->eff.timestamp_column);
             return POND_EINVALID;
         }
         c->tmin = v < c->tmin ? v : c->tmin;
@@ -208,24 +207,26 @@ static int finish(pond_table_write_result *res, write_ctx *c, pond_fs_node *node
     /* the merged schema takes the columns as readers will see them: the new version's
      * footer (Parquet stores some types in another form, large strings as strings, ...) */
     struct ArrowSchema stored = {0};
-    rc = table__node_version_schema(&stored, node, 0);
+    rc = pond_table__node_version_schema(&stored, node, 0);
     if (rc == 0)
-        rc = table__attrs_merge_schema(&c->attrs, &stored, c->version, pond_fs_node_path(node));
+        rc =
+            pond_table__attrs_merge_schema(&c->attrs, &stored, c->version, pond_fs_node_path(node));
     pond_arrow_schema_release(&stored);
     if (rc == 0)
-        rc = table__attrs_set_settings(&c->attrs, &c->eff);
+        rc = pond_table__attrs_set_settings(&c->attrs, &c->eff);
     if (rc == 0)
-        rc = table__attrs_set_entry(&c->attrs, c->version, c->rows, c->replaces_lo,
-                                    c->replaces_hi, c->replaced, c->n_replaced);
+        rc = pond_table__attrs_set_entry(&c->attrs, c->version, c->rows, c->replaces_lo,
+                                         c->replaces_hi, c->replaced, c->n_replaced);
     if (rc == 0 && c->replaces_lo > 0)
-        rc = table__attrs_add_compaction(&c->attrs, c->version, c->replaces_lo, c->replaces_hi);
+        rc =
+            pond_table__attrs_add_compaction(&c->attrs, c->version, c->replaces_lo, c->replaces_hi);
     if (rc == 0)
-        rc = table__attrs_write(&c->attrs, node);
+        rc = pond_table__attrs_write(&c->attrs, node);
     /* the one place derived nodes are kept current: a new version of a source (not a
      * compaction, which changes no row) refreshes them in this transaction */
     if (rc == 0 && c->replaces_lo == 0 && c->ts_col >= 0 && c->tmin <= c->tmax)
-        rc = table__derived_after_write(node, &c->attrs, c->tmin, c->tmax,
-                                        &res->derived_rows_read);
+        rc = pond_table__derived_after_write(node, &c->attrs, c->tmin, c->tmax,
+                                             &res->derived_rows_read);
     return rc;
 }
 
@@ -247,14 +248,15 @@ static int pending_rows(int64_t *rows_out, pond_fs_node *node)
         return rc;
     char *x = NULL;
     if ((rc = pond_fs_node_get_xattrs(&x, node)) == 0)
-        rc = table__version_entry(&rows, &lo, &hi, x, st.version);
+        rc = pond_table__version_entry(&rows, &lo, &hi, x, st.version);
     pond_free(x);
     if (rc < 0 || rows <= 0)
         return rc;
     if (lo > 0)
         return pond_error_set(POND_EINVALID, D,
                               "%s was compacted in this same transaction: commit before "
-                              "writing to it again", pond_fs_node_path(node));
+                              "writing to it again",
+                              pond_fs_node_path(node));
     *rows_out = rows;
     return 0;
 }
@@ -302,7 +304,7 @@ static int pending_open(pending_src *p, pond_fs_node *node, const struct ArrowSc
     struct ArrowSchema have = {0};
     int rc = pond_fs_node_open_reader(&p->r, node, 0);
     if (rc == 0) {
-        pond_parquet_source src = {table__reader_read_at, pond_reader_size(p->r), p->r};
+        pond_parquet_source src = {pond_table__reader_read_at, pond_reader_size(p->r), p->r};
         rc = pond_parquet_reader_open(&p->pr, &src, NULL);
     }
     if (rc == 0)
@@ -354,10 +356,10 @@ static int begin(write_ctx *c, pond_fs_node *node, pond_entry_type type)
     return c->series ? pond_sha256_new(&c->sha) : 0;
 }
 
-int table__node_write(pond_table_write_result *out, pond_fs_node *node, pond_entry_type type,
-                      struct ArrowArrayStream *in, const pond_table_write_options *opts,
-                      int64_t replaces_lo, int64_t replaces_hi, const pond_hash *replaced,
-                      size_t n_replaced)
+int pond_table__node_write(pond_table_write_result *out, pond_fs_node *node, pond_entry_type type,
+                           struct ArrowArrayStream *in, const pond_table_write_options *opts,
+                           int64_t replaces_lo, int64_t replaces_hi, const pond_hash *replaced,
+                           size_t n_replaced)
 {
     pond_table_write_options def = POND_TABLE_WRITE_OPTIONS_INIT;
     pond_table_write_result res = {0};
@@ -381,8 +383,10 @@ int table__node_write(pond_table_write_result *out, pond_fs_node *node, pond_ent
         goto done;
     }
     if (strcmp(schema.format, "+s") != 0) {
-        rc = pond_error_set(POND_EINVALID, D, "%s: a record batch stream must have a struct "
-                                              "schema, not '%s'", path, schema.format);
+        rc = pond_error_set(POND_EINVALID, D,
+                            "%s: a record batch stream must have a struct "
+                            "schema, not '%s'",
+                            path, schema.format);
         goto done;
     }
     if (c.series && (rc = series_prepare(&c, node, &schema, opts)) < 0)
@@ -400,7 +404,7 @@ int table__node_write(pond_table_write_result *out, pond_fs_node *node, pond_ent
         po.compression = (pond_parquet_compression)opts->compression;
     /* tables and series favour ingest speed: zstd level 1 is about 40% cheaper than level 3
      * for a ~20% larger file on sensor data, and still smaller than snappy (docs/decisions.md) */
-    po.compression_level = opts->compression_level ? opts->compression_level
+    po.compression_level = opts->compression_level                        ? opts->compression_level
                            : po.compression == POND_PARQUET_COMPRESS_ZSTD ? 1
                                                                           : 0;
     po.row_group_rows = opts->row_group_rows > 0 ? opts->row_group_rows : 131072;
@@ -456,7 +460,7 @@ int pond_table_node_write_stream(pond_table_write_result *out, pond_fs_node *nod
     if (!node)
         pond_arrow_stream_release(in); /* consumed on every failure (docs/api.md, "Streams") */
     POND_ASSERT_ARG(node);
-    return table__node_write(out, node, type, in, opts, 0, 0, NULL, 0);
+    return pond_table__node_write(out, node, type, in, opts, 0, 0, NULL, 0);
 }
 
 int pond_table_write_stream(int64_t *rows_out, pond_fs *fs, const pond_wd *wd, const char *path,
@@ -520,7 +524,7 @@ int pond_table_node_write_parquet_file(pond_table_write_result *out, pond_fs_nod
         r = NULL; /* the stream owns it (freed on failure too) */
         if (rc < 0)
             goto done;
-        rc = table__node_write(out, node, type, &st, opts, 0, 0, NULL, 0);
+        rc = pond_table__node_write(out, node, type, &st, opts, 0, 0, NULL, 0);
         if (rc < 0)
             pond_error_prefix("%s", host_path);
         goto done;
@@ -603,10 +607,10 @@ int pond_table_write_batch(pond_fs *fs, const pond_wd *wd, const char *path, pon
      * nothing (release NULL), so the caller's batch stays untouched and owned by the caller. */
     struct ArrowArray borrowed = *batch;
     borrowed.release = NULL;
-    if ((rc = table__holder_new(&h, &borrowed)) < 0)
+    if ((rc = pond_table__holder_new(&h, &borrowed)) < 0)
         return rc;
-    rc = table__view(&view, h, batch, 0, batch->length);
-    table__holder_unref(h);
+    rc = pond_table__view(&view, h, batch, 0, batch->length);
+    pond_table__holder_unref(h);
     if (rc < 0)
         return rc;
     if ((rc = pond_arrow_stream_from_batches(&s, schema, &view, 1)) < 0)

@@ -10,7 +10,7 @@
 
 /* ---- entry types -------------------------------------------------------------------------- */
 
-static const char *const g_type_names[] = {"none",       "directory",  "symlink",
+static const char *const g_type_names[] = {"none",      "directory",  "symlink",
                                            "file:data", "file:table", "file:series"};
 
 const char *pond_entry_type_name(pond_entry_type t)
@@ -30,7 +30,7 @@ int pond_entry_type_parse(pond_entry_type *out, const char *name)
         }
     }
     char q[80];
-    tinyfs__quote(q, sizeof q, name, strlen(name));
+    pond_tinyfs__quote(q, sizeof q, name, strlen(name));
     return pond_error_set(POND_EINVALID, POND_DOM_TINYFS, "unknown entry type '%s'", q);
 }
 
@@ -119,7 +119,7 @@ int pond_node_id_parse(pond_node_id *out, const char *s)
     return 0;
 bad:;
     char q[80];
-    tinyfs__quote(q, sizeof q, s, strnlen(s, 64));
+    pond_tinyfs__quote(q, sizeof q, s, strnlen(s, 64));
     return pond_error_set(POND_EINVALID, POND_DOM_TINYFS, "invalid node id '%s'", q);
 }
 
@@ -144,7 +144,7 @@ static size_t id_hash(const pond_node_id *id)
     return (size_t)(h ^ (h >> 29));
 }
 
-void *tinyfs__idmap_get(const tinyfs_idmap *m, const pond_node_id *id)
+void *pond_tinyfs__idmap_get(const tinyfs_idmap *m, const pond_node_id *id)
 {
     if (!m->cap)
         return NULL;
@@ -165,7 +165,7 @@ static void put_raw(pond_node_id *keys, void **vals, size_t cap, const pond_node
     vals[i] = v;
 }
 
-int tinyfs__idmap_put(tinyfs_idmap *m, const pond_node_id *id, void *val, void **old_out)
+int pond_tinyfs__idmap_put(tinyfs_idmap *m, const pond_node_id *id, void *val, void **old_out)
 {
     if (old_out)
         *old_out = NULL;
@@ -202,7 +202,7 @@ int tinyfs__idmap_put(tinyfs_idmap *m, const pond_node_id *id, void *val, void *
     return 0;
 }
 
-void tinyfs__idmap_dispose(tinyfs_idmap *m)
+void pond_tinyfs__idmap_dispose(tinyfs_idmap *m)
 {
     pond_free(m->keys);
     pond_free(m->vals);
@@ -215,13 +215,13 @@ struct pond_blob {
     atomic_int refs;
     int64_t size;
     pond_hash sha256;
-    char *mem; /* heap content, or NULL */
-    int fd;    /* file content (unlinked temp file), or -1 */
+    char *mem;                      /* heap content, or NULL */
+    int fd;                         /* file content (unlinked temp file), or -1 */
     const pond_reader_ops *src_ops; /* a backend's source (pond_blob_from_source), or NULL */
     void *src;
 };
 
-int tinyfs__blob_take_buf(pond_blob **out, char *data, size_t len, const pond_hash *sha256)
+int pond_tinyfs__blob_take_buf(pond_blob **out, char *data, size_t len, const pond_hash *sha256)
 {
     *out = NULL;
     pond_blob *b = pond_calloc(1, sizeof *b);
@@ -255,7 +255,7 @@ int pond_blob_from_buf(pond_blob **out, const void *data, size_t len)
         return POND_ENOMEM;
     if (len)
         memcpy(copy, data, len);
-    return tinyfs__blob_take_buf(out, copy, len, NULL);
+    return pond_tinyfs__blob_take_buf(out, copy, len, NULL);
 }
 
 int pond_blob_from_fd_take(pond_blob **out, int fd, int64_t size, const pond_hash *sha256)
@@ -395,7 +395,7 @@ int pond_blob_open_reader(pond_reader **out, pond_blob *b)
     return pond_reader_new(out, b->size, &g_blob_reader_ops, pond_blob_ref(b));
 }
 
-int tinyfs__tmpfile(int *fd_out, const char *dir)
+int pond_tinyfs__tmpfile(int *fd_out, const char *dir)
 {
     *fd_out = -1;
     for (int attempt = 0; attempt < 16; attempt++) {
@@ -444,7 +444,7 @@ struct pond_reader {
     char *name; /* the node path a tinyfs reader reads, prefixed to read errors; or NULL */
 };
 
-int tinyfs__reader_name(pond_reader *r, const char *path)
+int pond_tinyfs__reader_name(pond_reader *r, const char *path)
 {
     pond_free(r->name);
     r->name = pond_strdup(path);
@@ -516,9 +516,8 @@ int pond_reader_seek(pond_reader *r, int64_t off)
 {
     POND_ASSERT_ARG(r);
     if (off < 0 || off > r->size)
-        return pond_error_set(POND_EINVALID, POND_DOM_TINYFS,
-                              "seek to %lld outside [0, %lld]", (long long)off,
-                              (long long)r->size);
+        return pond_error_set(POND_EINVALID, POND_DOM_TINYFS, "seek to %lld outside [0, %lld]",
+                              (long long)off, (long long)r->size);
     r->pos = off;
     return 0;
 }
@@ -620,7 +619,7 @@ pond_node_id pond_dir_entry_home(const pond_node_rec *dir, const pond_dir_entry 
     return e->type == POND_ENTRY_DIRECTORY ? e->id : dir->id;
 }
 
-ptrdiff_t tinyfs__dir_find(const pond_node_rec *dir, const char *name)
+ptrdiff_t pond_tinyfs__dir_find(const pond_node_rec *dir, const char *name)
 {
     size_t lo = 0, hi = dir->n_entries;
     while (lo < hi) {

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-void tinyfs__lock(pond_fs *fs) { pthread_mutex_lock(&fs->mu); }
-void tinyfs__unlock(pond_fs *fs) { pthread_mutex_unlock(&fs->mu); }
+void pond_tinyfs__lock(pond_fs *fs) { pthread_mutex_lock(&fs->mu); }
+void pond_tinyfs__unlock(pond_fs *fs) { pthread_mutex_unlock(&fs->mu); }
 
 #define D POND_DOM_TINYFS
 
@@ -95,11 +95,11 @@ static int root_rec(pond_node_rec **out)
     return error;
 }
 
-int tinyfs__get_node(pond_node_rec **out, pond_fs *fs, const pond_node_id *id)
+int pond_tinyfs__get_node(pond_node_rec **out, pond_fs *fs, const pond_node_id *id)
 {
     *out = NULL;
     if (fs->in_txn) {
-        pond_node_rec *p = tinyfs__idmap_get(&fs->pending, id);
+        pond_node_rec *p = pond_tinyfs__idmap_get(&fs->pending, id);
         if (p) {
             *out = pond_node_rec_ref(p);
             return 0;
@@ -127,7 +127,7 @@ static int pending_add(pond_fs *fs, pond_node_rec *r)
         fs->pending_list = nl;
         fs->cap_pending = nc;
     }
-    int error = tinyfs__idmap_put(&fs->pending, &r->id, r, NULL);
+    int error = pond_tinyfs__idmap_put(&fs->pending, &r->id, r, NULL);
     if (error < 0)
         return error;
     fs->pending_list[fs->n_pending++] = pond_node_rec_ref(r);
@@ -137,10 +137,10 @@ static int pending_add(pond_fs *fs, pond_node_rec *r)
 /* A mutable pending version of node id (borrowed; owned by the overlay). The first change of a
  * node in a txn copies its latest version as version + 1; a pending version someone else still
  * references (a glob in progress) is copied rather than changed under them. */
-int tinyfs__make_pending(pond_node_rec **out, pond_fs *fs, const pond_node_id *id)
+int pond_tinyfs__make_pending(pond_node_rec **out, pond_fs *fs, const pond_node_id *id)
 {
     *out = NULL;
-    pond_node_rec *p = tinyfs__idmap_get(&fs->pending, id), *copy = NULL;
+    pond_node_rec *p = pond_tinyfs__idmap_get(&fs->pending, id), *copy = NULL;
     int error;
     if (p && __atomic_load_n(&p->refs, __ATOMIC_ACQUIRE) == 1) {
         *out = p;
@@ -149,7 +149,7 @@ int tinyfs__make_pending(pond_node_rec **out, pond_fs *fs, const pond_node_id *i
     if (p) {
         if ((error = pond_node_rec_dup(&copy, p)) < 0)
             return error;
-        (void)tinyfs__idmap_put(&fs->pending, id, copy, NULL); /* replaces: cannot fail */
+        (void)pond_tinyfs__idmap_put(&fs->pending, id, copy, NULL); /* replaces: cannot fail */
         for (size_t i = 0; i < fs->n_pending; i++)
             if (fs->pending_list[i] == p)
                 fs->pending_list[i] = copy;
@@ -158,7 +158,7 @@ int tinyfs__make_pending(pond_node_rec **out, pond_fs *fs, const pond_node_id *i
         return 0;
     }
     pond_node_rec *base = NULL;
-    if ((error = tinyfs__get_node(&base, fs, id)) < 0)
+    if ((error = pond_tinyfs__get_node(&base, fs, id)) < 0)
         return error;
     error = pond_node_rec_dup(&copy, base);
     pond_node_rec_unref(base);
@@ -200,7 +200,7 @@ static int new_rec(pond_node_rec **out, pond_fs *fs, pond_entry_type type,
 static int dir_insert(pond_node_rec *dir, const char *name, const pond_node_id *id,
                       pond_entry_type type, const pond_node_id *part)
 {
-    ptrdiff_t at = tinyfs__dir_find(dir, name);
+    ptrdiff_t at = pond_tinyfs__dir_find(dir, name);
     assert(at < 0);
     size_t pos = (size_t)(-at - 1);
     char *nm = pond_strdup(name);
@@ -223,7 +223,7 @@ static int dir_insert(pond_node_rec *dir, const char *name, const pond_node_id *
 
 static void dir_remove(pond_node_rec *dir, const char *name)
 {
-    ptrdiff_t at = tinyfs__dir_find(dir, name);
+    ptrdiff_t at = pond_tinyfs__dir_find(dir, name);
     if (at < 0)
         return;
     pond_free(dir->entries[at].name);
@@ -242,7 +242,7 @@ static void txn_clear(pond_fs *fs)
     pond_free(fs->pending_list);
     fs->pending_list = NULL;
     fs->n_pending = fs->cap_pending = 0;
-    tinyfs__idmap_dispose(&fs->pending);
+    pond_tinyfs__idmap_dispose(&fs->pending);
     pond_free(fs->txn_meta);
     fs->txn_meta = NULL;
     fs->in_txn = false;
@@ -252,7 +252,7 @@ int pond_fs_begin(pond_fs *fs, const char *meta_json)
 {
     POND_ASSERT_ARG(fs);
     int error = 0;
-    tinyfs__lock(fs);
+    pond_tinyfs__lock(fs);
     if (fs->read_only) {
         error = pond_error_set(POND_EUNSUPPORTED, D, "this fs is a read-only view");
     } else if (fs->in_txn) {
@@ -273,7 +273,7 @@ int pond_fs_begin(pond_fs *fs, const char *meta_json)
         fs->in_txn = true;
     }
 done:
-    tinyfs__unlock(fs);
+    pond_tinyfs__unlock(fs);
     return error;
 }
 
@@ -281,14 +281,14 @@ int pond_fs_commit(int64_t *txn_seq_out, pond_fs *fs)
 {
     POND_ASSERT_ARG(fs);
     int error = 0;
-    tinyfs__lock(fs);
+    pond_tinyfs__lock(fs);
     if (!fs->in_txn) {
         error = pond_error_set(POND_ETXN, D, "commit: no open transaction");
         goto done;
     }
     if (fs->busy) {
-        error = pond_error_set(POND_EBUSY, D, "commit: a writer is still open on '%s'",
-                               fs->busy->name);
+        error =
+            pond_error_set(POND_EBUSY, D, "commit: a writer is still open on '%s'", fs->busy->name);
         goto done;
     }
     pond_backend_txn_info info = {fs->txn_seq, fs->txn_time_us, fs->txn_meta};
@@ -297,7 +297,7 @@ int pond_fs_commit(int64_t *txn_seq_out, pond_fs *fs)
         *txn_seq_out = fs->txn_seq;
     txn_clear(fs);
 done:
-    tinyfs__unlock(fs);
+    pond_tinyfs__unlock(fs);
     return error;
 }
 
@@ -305,40 +305,40 @@ void pond_fs_abort(pond_fs *fs)
 {
     if (!fs)
         return;
-    tinyfs__lock(fs);
+    pond_tinyfs__lock(fs);
     while (fs->busy) {
         tinyfs_busy *b = fs->busy;
         fs->busy = b->next;
-        tinyfs__writer_detach(b->writer);
+        pond_tinyfs__writer_detach(b->writer);
         pond_free(b->name);
         pond_free(b);
     }
     if (fs->in_txn)
         txn_clear(fs);
-    tinyfs__unlock(fs);
+    pond_tinyfs__unlock(fs);
 }
 
 uint64_t pond_fs_path_walks(pond_fs *fs)
 {
-    tinyfs__lock(fs);
+    pond_tinyfs__lock(fs);
     uint64_t n = fs->walks;
-    tinyfs__unlock(fs);
+    pond_tinyfs__unlock(fs);
     return n;
 }
 
 size_t pond_fs_txn_changes(pond_fs *fs)
 {
-    tinyfs__lock(fs);
+    pond_tinyfs__lock(fs);
     size_t n = fs->in_txn ? fs->n_pending : 0;
-    tinyfs__unlock(fs);
+    pond_tinyfs__unlock(fs);
     return n;
 }
 
 bool pond_fs_in_txn(pond_fs *fs)
 {
-    tinyfs__lock(fs);
+    pond_tinyfs__lock(fs);
     bool r = fs->in_txn;
-    tinyfs__unlock(fs);
+    pond_tinyfs__unlock(fs);
     return r;
 }
 
@@ -346,15 +346,15 @@ int pond_fs_last_txn(int64_t *out, pond_fs *fs)
 {
     POND_ASSERT_ARG(out && fs);
     *out = 0;
-    tinyfs__lock(fs);
+    pond_tinyfs__lock(fs);
     int error = fs->be->last_txn ? fs->be->last_txn(out, fs->be) : 0;
-    tinyfs__unlock(fs);
+    pond_tinyfs__unlock(fs);
     return error;
 }
 
 /* ---- busy files -------------------------------------------------------------------------- */
 
-tinyfs_busy *tinyfs__busy_find(pond_fs *fs, const pond_node_id *parent, const char *name)
+tinyfs_busy *pond_tinyfs__busy_find(pond_fs *fs, const pond_node_id *parent, const char *name)
 {
     for (tinyfs_busy *b = fs->busy; b; b = b->next)
         if (pond_node_id_equal(&b->parent, parent) && strcmp(b->name, name) == 0)
@@ -362,7 +362,7 @@ tinyfs_busy *tinyfs__busy_find(pond_fs *fs, const pond_node_id *parent, const ch
     return NULL;
 }
 
-void tinyfs__busy_remove(pond_fs *fs, pond_writer *w)
+void pond_tinyfs__busy_remove(pond_fs *fs, pond_writer *w)
 {
     for (tinyfs_busy **pp = &fs->busy; *pp; pp = &(*pp)->next) {
         if ((*pp)->writer == w) {
@@ -373,10 +373,10 @@ void tinyfs__busy_remove(pond_fs *fs, pond_writer *w)
             break;
         }
     }
-    tinyfs__writer_detach(w);
+    pond_tinyfs__writer_detach(w);
 }
 
-int tinyfs__busy_error(const char *path)
+int pond_tinyfs__busy_error(const char *path)
 {
     return pond_error_set(POND_EBUSY, D, "'%s': busy: a writer is open on it", path);
 }
@@ -440,7 +440,7 @@ restart:
     r->parent = r->node = NULL;
     r->name = NULL;
     r->n_chain = 0;
-    if ((error = tinyfs__get_node(&r->node, fs, &root)) < 0)
+    if ((error = pond_tinyfs__get_node(&r->node, fs, &root)) < 0)
         goto fail;
     for (char *p = r->path + 1; *p;) {
         char *end = strchr(p, '/');
@@ -456,7 +456,7 @@ restart:
             goto fail;
         char save = p[n];
         p[n] = '\0';
-        ptrdiff_t at = tinyfs__dir_find(cur, p);
+        ptrdiff_t at = pond_tinyfs__dir_find(cur, p);
         p[n] = save;
         pond_node_rec_unref(r->parent);
         r->parent = cur;
@@ -469,7 +469,7 @@ restart:
                                    (int)(p + n - r->path), r->path);
             goto fail;
         }
-        if ((error = tinyfs__get_node(&r->node, fs, &cur->entries[at].id)) < 0)
+        if ((error = pond_tinyfs__get_node(&r->node, fs, &cur->entries[at].id)) < 0)
             goto fail;
         if (r->node->type == POND_ENTRY_SYMLINK && (!last || (flags & RES_FOLLOW))) {
             if (++hops > TINYFS_SYMLINK_HOPS) {
@@ -514,18 +514,17 @@ fail:
     return error;
 }
 
-int tinyfs__need_txn(pond_fs *fs, const char *what, const char *path)
+int pond_tinyfs__need_txn(pond_fs *fs, const char *what, const char *path)
 {
     if (fs->read_only)
         return pond_error_set(POND_EUNSUPPORTED, D, "%s '%s': this fs is a read-only view", what,
                               path ? path : "");
     if (!fs->in_txn)
-        return pond_error_set(POND_ETXN, D, "%s '%s': no open transaction", what,
-                              path ? path : "");
+        return pond_error_set(POND_ETXN, D, "%s '%s': no open transaction", what, path ? path : "");
     return 0;
 }
 
-int tinyfs__not_found(const char *path)
+int pond_tinyfs__not_found(const char *path)
 {
     return pond_error_set(POND_ENOTFOUND, D, "'%s': no such file or directory", path);
 }
@@ -548,10 +547,10 @@ static int busy_under(bool *out, pond_fs *fs, const pond_node_rec *dir, pond_buf
         pond_node_rec *c = NULL;
         int error = pond_buf_printf(path, "/%s", dir->entries[i].name);
         if (error == 0)
-            error = pond_dir_walk_enter(walk, &dir->id, dir->entries[i].name,
-                                        &dir->entries[i].id, path->ptr);
+            error = pond_dir_walk_enter(walk, &dir->id, dir->entries[i].name, &dir->entries[i].id,
+                                        path->ptr);
         if (error == 0)
-            error = tinyfs__get_node(&c, fs, &dir->entries[i].id);
+            error = pond_tinyfs__get_node(&c, fs, &dir->entries[i].id);
         if (error == 0)
             error = busy_under(out, fs, c, path, walk, depth + 1);
         pond_node_rec_unref(c);
@@ -567,8 +566,8 @@ static int check_not_busy(pond_fs *fs, const res_t *r)
 {
     if (!fs->busy || !r->node)
         return 0;
-    if (r->parent && tinyfs__busy_find(fs, &r->parent->id, r->name))
-        return tinyfs__busy_error(r->path);
+    if (r->parent && pond_tinyfs__busy_find(fs, &r->parent->id, r->name))
+        return pond_tinyfs__busy_error(r->path);
     if (r->node->type == POND_ENTRY_DIRECTORY) {
         bool b = false;
         pond_buf path = POND_BUF_INIT;
@@ -583,8 +582,7 @@ static int check_not_busy(pond_fs *fs, const res_t *r)
         if (error < 0)
             return error;
         if (b)
-            return pond_error_set(POND_EBUSY, D, "'%s': busy: a writer is open below it",
-                                  r->path);
+            return pond_error_set(POND_EBUSY, D, "'%s': busy: a writer is open below it", r->path);
     }
     return 0;
 }
@@ -594,7 +592,7 @@ static int link_new(pond_fs *fs, const pond_node_id *parent_id, const char *name
                     pond_node_rec *rec)
 {
     pond_node_rec *parent;
-    int error = tinyfs__make_pending(&parent, fs, parent_id);
+    int error = pond_tinyfs__make_pending(&parent, fs, parent_id);
     if (error < 0)
         return error;
     if ((error = dir_insert(parent, name, &rec->id, rec->type, NULL)) < 0)
@@ -631,8 +629,8 @@ static int create_node(pond_fs *fs, const pond_wd *wd, const char *path, pond_en
                                pond_entry_type_name(type));
         goto done;
     }
-    if (tinyfs__busy_find(fs, &r.parent->id, r.name)) {
-        error = tinyfs__busy_error(r.path);
+    if (pond_tinyfs__busy_find(fs, &r.parent->id, r.name)) {
+        error = pond_tinyfs__busy_error(r.path);
         goto done;
     }
     if ((error = new_rec(&rec, fs, type, &r.parent->id)) < 0)
@@ -662,8 +660,8 @@ done:
 int pond_fs_mkdir(pond_fs *fs, const pond_wd *wd, const char *path, unsigned flags)
 {
     POND_ASSERT_ARG(fs && path);
-    tinyfs__lock(fs);
-    int error = tinyfs__need_txn(fs, "mkdir", path);
+    pond_tinyfs__lock(fs);
+    int error = pond_tinyfs__need_txn(fs, "mkdir", path);
     if (error == 0 && !(flags & POND_FS_MKDIR_PARENTS)) {
         error = create_node(fs, wd, path, POND_ENTRY_DIRECTORY, NULL, false);
     } else if (error == 0) {
@@ -685,7 +683,7 @@ int pond_fs_mkdir(pond_fs *fs, const pond_wd *wd, const char *path, unsigned fla
         }
         pond_free(abs);
     }
-    tinyfs__unlock(fs);
+    pond_tinyfs__unlock(fs);
     return error;
 }
 
@@ -695,11 +693,11 @@ int pond_fs_create(pond_fs *fs, const pond_wd *wd, const char *path, pond_entry_
     if (!pond_entry_type_is_file(type))
         return pond_error_set(POND_EINVALID, D, "create '%s': %s is not a file type", path,
                               pond_entry_type_name(type));
-    tinyfs__lock(fs);
-    int error = tinyfs__need_txn(fs, "create", path);
+    pond_tinyfs__lock(fs);
+    int error = pond_tinyfs__need_txn(fs, "create", path);
     if (error == 0)
         error = create_node(fs, wd, path, type, NULL, false);
-    tinyfs__unlock(fs);
+    pond_tinyfs__unlock(fs);
     return error;
 }
 
@@ -710,15 +708,15 @@ int pond_fs_symlink(pond_fs *fs, const pond_wd *wd, const char *target, const ch
     if (tl == 0 || tl > TINYFS_PATH_MAX)
         return pond_error_set(POND_EINVALID, D, "symlink '%s': target is %s", linkpath,
                               tl ? "longer than 4096 bytes" : "empty");
-    tinyfs__lock(fs);
-    int error = tinyfs__need_txn(fs, "symlink", linkpath);
+    pond_tinyfs__lock(fs);
+    int error = pond_tinyfs__need_txn(fs, "symlink", linkpath);
     if (error == 0)
         error = create_node(fs, wd, linkpath, POND_ENTRY_SYMLINK, target, false);
-    tinyfs__unlock(fs);
+    pond_tinyfs__unlock(fs);
     return error;
 }
 
-void tinyfs__fill_stat(pond_stat *st, pond_fs *fs, const pond_node_rec *n)
+void pond_tinyfs__fill_stat(pond_stat *st, pond_fs *fs, const pond_node_rec *n)
 {
     memset(st, 0, sizeof *st);
     st->type = n->type;
@@ -742,17 +740,17 @@ void tinyfs__fill_stat(pond_stat *st, pond_fs *fs, const pond_node_rec *n)
 static int do_stat(pond_stat *out, pond_fs *fs, const pond_wd *wd, const char *path, int flags)
 {
     POND_ASSERT_ARG(out && fs && path);
-    tinyfs__lock(fs);
+    pond_tinyfs__lock(fs);
     res_t r;
     int error = resolve(&r, fs, wd, path, flags);
     if (error == 0) {
         if (!r.node)
-            error = tinyfs__not_found(r.path);
+            error = pond_tinyfs__not_found(r.path);
         else
-            tinyfs__fill_stat(out, fs, r.node);
+            pond_tinyfs__fill_stat(out, fs, r.node);
         res_dispose(&r);
     }
-    tinyfs__unlock(fs);
+    pond_tinyfs__unlock(fs);
     return error;
 }
 
@@ -781,13 +779,13 @@ int pond_fs_readdir(pond_fs_dirent **out, size_t *n_out, pond_fs *fs, const pond
     POND_ASSERT_ARG(out && n_out && fs && path);
     *out = NULL;
     *n_out = 0;
-    tinyfs__lock(fs);
+    pond_tinyfs__lock(fs);
     res_t r;
     int error = resolve(&r, fs, wd, path, RES_FOLLOW);
     if (error < 0)
         goto unlock;
     if (!r.node) {
-        error = tinyfs__not_found(r.path);
+        error = pond_tinyfs__not_found(r.path);
     } else if (r.node->type != POND_ENTRY_DIRECTORY) {
         error = pond_error_set(POND_ENOTDIR, D, "'%s': not a directory", r.path);
     } else {
@@ -812,17 +810,17 @@ int pond_fs_readdir(pond_fs_dirent **out, size_t *n_out, pond_fs *fs, const pond
 done:
     res_dispose(&r);
 unlock:
-    tinyfs__unlock(fs);
+    pond_tinyfs__unlock(fs);
     return error;
 }
 
-int tinyfs__content_reader(pond_reader **out, pond_fs *fs, const pond_node_rec *n)
+int pond_tinyfs__content_reader(pond_reader **out, pond_fs *fs, const pond_node_rec *n)
 {
     if (n->content)
         return pond_blob_open_reader(out, n->content);
     if (!fs->be->open_content)
         return pond_error_set(POND_EUNSUPPORTED, D, "backend cannot read content");
-    if (!(fs->in_txn && tinyfs__idmap_get(&fs->pending, &n->id) == n))
+    if (!(fs->in_txn && pond_tinyfs__idmap_get(&fs->pending, &n->id) == n))
         return fs->be->open_content(out, fs->be, n);
     /* a pending version without content of its own has its last committed version's bytes */
     pond_node_rec *prev = NULL;
@@ -866,19 +864,19 @@ static void set_content(pond_node_rec *rec, pond_blob *blob, const tinyfs_event_
     rec->max_event_time_us = rec->has_event_time ? et->max_us : 0;
 }
 
-int tinyfs__publish(pond_fs *fs, const pond_node_id *parent_id, const char *name,
-                    const char *path, pond_entry_type type, pond_blob *blob,
-                    const tinyfs_event_time *et)
+int pond_tinyfs__publish(pond_fs *fs, const pond_node_id *parent_id, const char *name,
+                         const char *path, pond_entry_type type, pond_blob *blob,
+                         const tinyfs_event_time *et)
 {
     pond_node_rec *parent = NULL, *rec = NULL;
-    int error = tinyfs__get_node(&parent, fs, parent_id);
+    int error = pond_tinyfs__get_node(&parent, fs, parent_id);
     if (error == POND_ENOMEM)
         goto done;
     if (error < 0 || parent->type != POND_ENTRY_DIRECTORY) {
         error = pond_error_set(POND_ENOTFOUND, D, "'%s': its directory was removed", path);
         goto done;
     }
-    ptrdiff_t at = tinyfs__dir_find(parent, name);
+    ptrdiff_t at = pond_tinyfs__dir_find(parent, name);
     if (at >= 0) {
         if (!pond_entry_type_is_file(parent->entries[at].type)) {
             error = pond_error_set(POND_EEXISTS, D, "'%s': now a %s", path,
@@ -888,7 +886,7 @@ int tinyfs__publish(pond_fs *fs, const pond_node_id *parent_id, const char *name
         pond_node_id id = parent->entries[at].id;
         pond_node_rec_unref(parent);
         parent = NULL;
-        if ((error = tinyfs__make_pending(&rec, fs, &id)) < 0)
+        if ((error = pond_tinyfs__make_pending(&rec, fs, &id)) < 0)
             goto done;
         set_content(rec, blob, et); /* part_id stays: a moved file's versions stay home */
         blob = NULL;
@@ -923,15 +921,15 @@ int pond_fs_write_all(pond_fs *fs, const pond_wd *wd, const char *path, pond_ent
 int pond_fs_remove(pond_fs *fs, const pond_wd *wd, const char *path, bool recursive)
 {
     POND_ASSERT_ARG(fs && path);
-    tinyfs__lock(fs);
+    pond_tinyfs__lock(fs);
     res_t r;
-    int error = tinyfs__need_txn(fs, "remove", path);
+    int error = pond_tinyfs__need_txn(fs, "remove", path);
     if (error < 0)
         goto unlock;
     if ((error = resolve(&r, fs, wd, path, 0)) < 0)
         goto unlock;
     if (!r.node) {
-        error = tinyfs__not_found(r.path);
+        error = pond_tinyfs__not_found(r.path);
     } else if (!r.parent) {
         error = pond_error_set(POND_EINVALID, D, "'/': the root cannot be removed");
     } else if (r.node->type == POND_ENTRY_DIRECTORY && r.node->n_entries && !recursive) {
@@ -940,28 +938,28 @@ int pond_fs_remove(pond_fs *fs, const pond_wd *wd, const char *path, bool recurs
         pond_node_rec *parent;
         pond_node_id pid = r.parent->id;
         res_drop_recs(&r);
-        if ((error = tinyfs__make_pending(&parent, fs, &pid)) == 0)
+        if ((error = pond_tinyfs__make_pending(&parent, fs, &pid)) == 0)
             dir_remove(parent, r.name);
     }
     res_dispose(&r);
 unlock:
-    tinyfs__unlock(fs);
+    pond_tinyfs__unlock(fs);
     return error;
 }
 
 int pond_fs_rename(pond_fs *fs, const pond_wd *wd, const char *from, const char *to)
 {
     POND_ASSERT_ARG(fs && from && to);
-    tinyfs__lock(fs);
+    pond_tinyfs__lock(fs);
     res_t s, d;
     memset(&d, 0, sizeof d);
-    int error = tinyfs__need_txn(fs, "rename", from);
+    int error = pond_tinyfs__need_txn(fs, "rename", from);
     if (error < 0)
         goto unlock;
     if ((error = resolve(&s, fs, wd, from, 0)) < 0)
         goto unlock;
     if (!s.node) {
-        error = tinyfs__not_found(s.path);
+        error = pond_tinyfs__not_found(s.path);
         goto done;
     }
     if (!s.parent) {
@@ -981,7 +979,7 @@ int pond_fs_rename(pond_fs *fs, const pond_wd *wd, const char *from, const char 
         target_name = s.name;
         if ((error = chain_push(&d, &d.node->id)) < 0)
             goto done;
-        if (tinyfs__dir_find(d.node, target_name) >= 0) {
+        if (pond_tinyfs__dir_find(d.node, target_name) >= 0) {
             if (pond_node_id_equal(&d.node->id, &s.parent->id))
                 goto done; /* moving into its own directory: nothing to do */
             error = pond_error_set(POND_EEXISTS, D, "'%s/%s': already exists",
@@ -992,7 +990,7 @@ int pond_fs_rename(pond_fs *fs, const pond_wd *wd, const char *from, const char 
         error = pond_error_set(POND_EEXISTS, D, "'%s': already exists", d.path);
         goto done;
     } else if (d.dir) {
-        error = tinyfs__not_found(d.path);
+        error = pond_tinyfs__not_found(d.path);
         goto done;
     } else {
         target_dir = d.parent->id;
@@ -1007,8 +1005,8 @@ int pond_fs_rename(pond_fs *fs, const pond_wd *wd, const char *from, const char 
             }
         }
     }
-    if (tinyfs__busy_find(fs, &target_dir, target_name)) {
-        error = tinyfs__busy_error(d.path);
+    if (pond_tinyfs__busy_find(fs, &target_dir, target_name)) {
+        error = pond_tinyfs__busy_error(d.path);
         goto done;
     }
     pond_node_id src_dir = s.parent->id, src_id = s.node->id, home = s.node->part_id;
@@ -1017,26 +1015,26 @@ int pond_fs_rename(pond_fs *fs, const pond_wd *wd, const char *from, const char 
     /* Only the two listings change: the node keeps its id, its versions and its home partition
      * (the target's entry names the home when it is elsewhere). A node created in this very
      * transaction has no versions anywhere yet, so it simply gets the target as its home. */
-    pond_node_rec *pend = tinyfs__idmap_get(&fs->pending, &src_id), *node = NULL;
+    pond_node_rec *pend = pond_tinyfs__idmap_get(&fs->pending, &src_id), *node = NULL;
     bool rehome = moves && src_type != POND_ENTRY_DIRECTORY && pend && pend->version == 1;
     pond_node_rec *tdir = NULL, *sdir = NULL;
     res_drop_recs(&s);
     res_drop_recs(&d);
     if (rehome) {
-        if ((error = tinyfs__make_pending(&node, fs, &src_id)) < 0)
+        if ((error = pond_tinyfs__make_pending(&node, fs, &src_id)) < 0)
             goto done;
         home = target_dir;
     }
     char *sname = pond_strdup(s.name);
     if (!sname) {
         error = POND_ENOMEM;
-    } else if ((error = tinyfs__make_pending(&tdir, fs, &target_dir)) == 0 &&
+    } else if ((error = pond_tinyfs__make_pending(&tdir, fs, &target_dir)) == 0 &&
                (error = dir_insert(tdir, target_name, &src_id, src_type, &home)) == 0 &&
-               (error = tinyfs__make_pending(&sdir, fs, &src_dir)) == 0) {
+               (error = pond_tinyfs__make_pending(&sdir, fs, &src_dir)) == 0) {
         dir_remove(sdir, sname);
         if (node)
             node->part_id = home;
-    } else if (error < 0 && tdir && tinyfs__dir_find(tdir, target_name) >= 0) {
+    } else if (error < 0 && tdir && pond_tinyfs__dir_find(tdir, target_name) >= 0) {
         dir_remove(tdir, target_name);
     }
     pond_free(sname);
@@ -1044,7 +1042,7 @@ done:
     res_dispose(&d);
     res_dispose(&s);
 unlock:
-    tinyfs__unlock(fs);
+    pond_tinyfs__unlock(fs);
     return error;
 }
 
@@ -1052,19 +1050,19 @@ int pond_fs_readlink(char **out, pond_fs *fs, const pond_wd *wd, const char *pat
 {
     POND_ASSERT_ARG(out && fs && path);
     *out = NULL;
-    tinyfs__lock(fs);
+    pond_tinyfs__lock(fs);
     res_t r;
     int error = resolve(&r, fs, wd, path, 0);
     if (error == 0) {
         if (!r.node)
-            error = tinyfs__not_found(r.path);
+            error = pond_tinyfs__not_found(r.path);
         else if (r.node->type != POND_ENTRY_SYMLINK)
             error = pond_error_set(POND_EINVALID, D, "'%s': not a symlink", r.path);
         else if (!(*out = pond_strdup(r.node->symlink_target)))
             error = POND_ENOMEM;
         res_dispose(&r);
     }
-    tinyfs__unlock(fs);
+    pond_tinyfs__unlock(fs);
     return error;
 }
 
@@ -1074,12 +1072,12 @@ int pond_wd_open(pond_wd **out, pond_fs *fs, const pond_wd *base, const char *pa
 {
     POND_ASSERT_ARG(out && fs && path);
     *out = NULL;
-    tinyfs__lock(fs);
+    pond_tinyfs__lock(fs);
     res_t r;
     int error = resolve(&r, fs, base, path, RES_FOLLOW);
     if (error == 0) {
         if (!r.node)
-            error = tinyfs__not_found(r.path);
+            error = pond_tinyfs__not_found(r.path);
         else if (r.node->type != POND_ENTRY_DIRECTORY)
             error = pond_error_set(POND_ENOTDIR, D, "'%s': not a directory", r.path);
         else if (!(*out = pond_calloc(1, sizeof **out)))
@@ -1091,7 +1089,7 @@ int pond_wd_open(pond_wd **out, pond_fs *fs, const pond_wd *base, const char *pa
         }
         res_dispose(&r);
     }
-    tinyfs__unlock(fs);
+    pond_tinyfs__unlock(fs);
     return error;
 }
 
@@ -1105,8 +1103,8 @@ void pond_wd_free(pond_wd *wd)
     pond_free(wd);
 }
 
-int tinyfs__lookup(pond_node_rec **out, char **path_out, pond_fs *fs, const char *abs_path,
-                   bool follow)
+int pond_tinyfs__lookup(pond_node_rec **out, char **path_out, pond_fs *fs, const char *abs_path,
+                        bool follow)
 {
     res_t r;
     *out = NULL;
@@ -1115,7 +1113,7 @@ int tinyfs__lookup(pond_node_rec **out, char **path_out, pond_fs *fs, const char
     if (error < 0)
         return error;
     if (!r.node) {
-        error = tinyfs__not_found(r.path);
+        error = pond_tinyfs__not_found(r.path);
     } else {
         *out = r.node;
         *path_out = r.path;
@@ -1126,8 +1124,8 @@ int tinyfs__lookup(pond_node_rec **out, char **path_out, pond_fs *fs, const char
     return error;
 }
 
-int tinyfs__resolve_entry(tinyfs_entry *out, pond_fs *fs, const pond_wd *wd, const char *path,
-                          bool follow)
+int pond_tinyfs__resolve_entry(tinyfs_entry *out, pond_fs *fs, const pond_wd *wd, const char *path,
+                               bool follow)
 {
     res_t r;
     memset(out, 0, sizeof *out);
@@ -1145,11 +1143,11 @@ int tinyfs__resolve_entry(tinyfs_entry *out, pond_fs *fs, const pond_wd *wd, con
     r.path = NULL;
     res_dispose(&r);
     if (error < 0)
-        tinyfs__entry_dispose(out);
+        pond_tinyfs__entry_dispose(out);
     return error;
 }
 
-void tinyfs__entry_dispose(tinyfs_entry *e)
+void pond_tinyfs__entry_dispose(tinyfs_entry *e)
 {
     pond_free(e->path);
     pond_free(e->name);

@@ -167,7 +167,9 @@ static int parse(gcomp **out, size_t *n_out, size_t *caps_out, const char *full)
     /* recount: '..' may have dropped components */
     caps = 0;
     for (size_t i = 0; i < n; i++)
-        caps += c[i].kind == COMP_DSTAR ? 1 : c[i].kind == COMP_PAT ? pond_glob_pat_captures(c[i].pat) : 0;
+        caps += c[i].kind == COMP_DSTAR ? 1
+                : c[i].kind == COMP_PAT ? pond_glob_pat_captures(c[i].pat)
+                                        : 0;
     *out = c;
     *n_out = n;
     *caps_out = caps;
@@ -212,7 +214,7 @@ static void pop_path(gctx *g, size_t to)
 static int emit(gctx *g, const pond_node_rec *node)
 {
     pond_stat st;
-    tinyfs__fill_stat(&st, g->fs, node);
+    pond_tinyfs__fill_stat(&st, g->fs, node);
     return g->fn(g->path.size ? g->path.ptr : "/", &st, (const char *const *)g->caps, g->n_caps,
                  g->payload);
 }
@@ -230,15 +232,14 @@ static int enter(gctx *g, const pond_node_rec *dir, size_t i)
 }
 
 /* Get the child at entry i; a symlink is followed when more components must match below it. */
-static int child_of(pond_node_rec **out, gctx *g, const pond_node_rec *dir, size_t i,
-                    bool follow)
+static int child_of(pond_node_rec **out, gctx *g, const pond_node_rec *dir, size_t i, bool follow)
 {
-    int error = tinyfs__get_node(out, g->fs, &dir->entries[i].id);
+    int error = pond_tinyfs__get_node(out, g->fs, &dir->entries[i].id);
     if (error < 0 || !follow || (*out)->type != POND_ENTRY_SYMLINK)
         return error;
     pond_node_rec *t = NULL;
     char *phys = NULL;
-    error = tinyfs__lookup(&t, &phys, g->fs, g->path.ptr, true);
+    error = pond_tinyfs__lookup(&t, &phys, g->fs, g->path.ptr, true);
     pond_free(phys);
     pond_node_rec_unref(*out);
     *out = t;
@@ -270,9 +271,11 @@ static int dstar(gctx *g, pond_node_rec *node, size_t idx, const char *acc, size
             continue;
         pond_buf a = POND_BUF_INIT;
         pond_node_rec *child = NULL;
-        if ((rc = pond_buf_put(&a, acc, acc_len)) == 0 && (!acc_len || (rc = pond_buf_putc(&a, '/')) == 0) &&
+        if ((rc = pond_buf_put(&a, acc, acc_len)) == 0 &&
+            (!acc_len || (rc = pond_buf_putc(&a, '/')) == 0) &&
             (rc = pond_buf_puts(&a, e->name)) == 0 && (rc = push_name(g, e->name)) == 0 &&
-            (rc = enter(g, node, i)) == 0 && (rc = tinyfs__get_node(&child, g->fs, &e->id)) == 0) {
+            (rc = enter(g, node, i)) == 0 &&
+            (rc = pond_tinyfs__get_node(&child, g->fs, &e->id)) == 0) {
             if (e->type == POND_ENTRY_DIRECTORY) {
                 rc = dstar(g, child, idx, a.ptr, a.size);
             } else if ((rc = push_cap(g, a.ptr, a.size)) == 0) {
@@ -305,7 +308,7 @@ static int walk(gctx *g, pond_node_rec *node, size_t idx)
     bool more = idx + 1 < g->n;
     int rc = 0;
     if (c->kind == COMP_LIT) {
-        ptrdiff_t at = tinyfs__dir_find(node, c->lit);
+        ptrdiff_t at = pond_tinyfs__dir_find(node, c->lit);
         if (at < 0)
             return 0;
         pond_node_rec *child = NULL;
@@ -332,7 +335,7 @@ static int walk(gctx *g, pond_node_rec *node, size_t idx)
         pond_node_rec *child = NULL;
         /* symlinks are not followed through wildcards: no loops, no duplicates */
         if (rc == 0 && (rc = push_name(g, name)) == 0 && (rc = enter(g, node, i)) == 0 &&
-            (rc = tinyfs__get_node(&child, g->fs, &node->entries[i].id)) == 0 &&
+            (rc = pond_tinyfs__get_node(&child, g->fs, &node->entries[i].id)) == 0 &&
             !(more && child->type == POND_ENTRY_SYMLINK))
             rc = walk(g, child, idx + 1);
         pond_node_rec_unref(child);
@@ -369,11 +372,11 @@ int pond_fs_glob(pond_fs *fs, const pond_wd *wd, const char *pattern, pond_glob_
         rc = POND_ENOMEM;
     if (rc == 0)
         rc = pond_dir_walk_new(&g.tree);
-    tinyfs__lock(fs);
+    pond_tinyfs__lock(fs);
     pond_node_id rid = pond_node_id_root();
-    if (rc == 0 && (rc = tinyfs__get_node(&root, fs, &rid)) == 0)
+    if (rc == 0 && (rc = pond_tinyfs__get_node(&root, fs, &rid)) == 0)
         rc = walk(&g, root, 0);
-    tinyfs__unlock(fs);
+    pond_tinyfs__unlock(fs);
     pond_node_rec_unref(root);
     pop_caps(&g, 0);
     pond_free(g.caps);

@@ -34,8 +34,10 @@ static bool type_known(pond_entry_type t)
     case POND_ENTRY_SYMLINK:
     case POND_ENTRY_FILE_DATA:
     case POND_ENTRY_FILE_TABLE:
-    case POND_ENTRY_FILE_SERIES: return true;
-    default: return false;
+    case POND_ENTRY_FILE_SERIES:
+        return true;
+    default:
+        return false;
     }
 }
 
@@ -50,7 +52,7 @@ static bool report(problems *p, const pond_node_rec *dir, size_t i, const char *
 {
     char q[300], msg[512];
     const char *name = dir->entries[i].name ? dir->entries[i].name : "";
-    tinyfs__quote(q, sizeof q, name, POND_MIN(strlen(name), (size_t)80));
+    pond_tinyfs__quote(q, sizeof q, name, POND_MIN(strlen(name), (size_t)80));
     snprintf(msg, sizeof msg, "entry %zu '%s': %s", i, q, why);
     p->count++;
     if (p->fn) {
@@ -69,8 +71,8 @@ int pond_dir_entries_check(const pond_node_rec *dir, pond_dir_problem_fn fn, voi
     for (size_t i = 0; i < dir->n_entries; i++) {
         const pond_dir_entry *e = &dir->entries[i];
         char buf[64], why[160];
-        const char *bad = e->name ? tinyfs__name_problem(e->name, strlen(e->name), buf)
-                                  : "no name";
+        const char *bad =
+            e->name ? pond_tinyfs__name_problem(e->name, strlen(e->name), buf) : "no name";
         if (bad && !report(&p, dir, i, bad))
             return POND_ECORRUPT;
         if (i > 0 && e->name && dir->entries[i - 1].name) {
@@ -138,7 +140,7 @@ void pond_dir_walk_free(pond_dir_walk *w)
         pond_free(e->path);
         pond_free(e);
     }
-    tinyfs__idmap_dispose(&w->edges);
+    pond_tinyfs__idmap_dispose(&w->edges);
     pond_free(w);
 }
 
@@ -165,7 +167,7 @@ int pond_dir_walk_enter(pond_dir_walk *w, const pond_node_id *parent, const char
     pond_node_id root = pond_node_id_root();
     if (pond_node_id_equal(child, &root))
         return tree_corrupt(path, NULL, child);
-    walk_edge *seen = tinyfs__idmap_get(&w->edges, child);
+    walk_edge *seen = pond_tinyfs__idmap_get(&w->edges, child);
     if (seen) {
         if (pond_node_id_equal(&seen->parent, parent) && !strcmp(seen->name, name))
             return 1;
@@ -176,7 +178,7 @@ int pond_dir_walk_enter(pond_dir_walk *w, const pond_node_id *parent, const char
         return POND_ENOMEM;
     e->parent = *parent;
     if (!(e->name = pond_strdup(name)) || !(e->path = pond_strdup(path)) ||
-        tinyfs__idmap_put(&w->edges, child, e, NULL) < 0) {
+        pond_tinyfs__idmap_put(&w->edges, child, e, NULL) < 0) {
         pond_free(e->name);
         pond_free(e->path);
         pond_free(e);

@@ -35,7 +35,7 @@ static void state_unref(mem_state *st)
         pond_node_recs_free(n->v, n->n);
         pond_free(n);
     }
-    tinyfs__idmap_dispose(&st->nodes);
+    pond_tinyfs__idmap_dispose(&st->nodes);
     pthread_mutex_destroy(&st->mu);
     pond_free(st);
 }
@@ -68,7 +68,7 @@ static int mem_latest(pond_node_rec **out, pond_backend *be, const pond_node_id 
     mem_backend *mb = (mem_backend *)be;
     *out = NULL;
     pthread_mutex_lock(&mb->st->mu);
-    mem_node *n = tinyfs__idmap_get(&mb->st->nodes, id);
+    mem_node *n = pond_tinyfs__idmap_get(&mb->st->nodes, id);
     size_t k = visible(mb, n);
     if (k)
         *out = pond_node_rec_ref(n->v[k - 1]);
@@ -82,7 +82,7 @@ static int mem_get_version(pond_node_rec **out, pond_backend *be, const pond_nod
     mem_backend *mb = (mem_backend *)be;
     *out = NULL;
     pthread_mutex_lock(&mb->st->mu);
-    mem_node *n = tinyfs__idmap_get(&mb->st->nodes, id);
+    mem_node *n = pond_tinyfs__idmap_get(&mb->st->nodes, id);
     size_t k = visible(mb, n);
     for (size_t i = 0; i < k; i++)
         if (n->v[i]->version == version)
@@ -99,7 +99,7 @@ static int mem_list_versions(pond_node_rec ***out, size_t *n_out, pond_backend *
     *n_out = 0;
     int error = 0;
     pthread_mutex_lock(&mb->st->mu);
-    mem_node *n = tinyfs__idmap_get(&mb->st->nodes, id);
+    mem_node *n = pond_tinyfs__idmap_get(&mb->st->nodes, id);
     size_t k = visible(mb, n);
     if (!k) {
         error = not_found(id, 0);
@@ -147,8 +147,8 @@ static int mem_commit(pond_backend *be, const pond_backend_txn_info *info,
     pthread_mutex_lock(&st->mu);
     if (info->txn_seq != st->last_txn + 1) {
         error = pond_error_set(POND_ECONFLICT, POND_DOM_TINYFS,
-                               "commit of txn %lld but the last is %lld",
-                               (long long)info->txn_seq, (long long)st->last_txn);
+                               "commit of txn %lld but the last is %lld", (long long)info->txn_seq,
+                               (long long)st->last_txn);
         goto done;
     }
     /* Phase 1 may fail (and leaves only empty, invisible node slots); phase 2 cannot. */
@@ -158,13 +158,13 @@ static int mem_commit(pond_backend *be, const pond_backend_txn_info *info,
     }
     for (size_t i = 0; i < n; i++) {
         const pond_node_rec *r = recs[i];
-        mem_node *node = tinyfs__idmap_get(&st->nodes, &r->id);
+        mem_node *node = pond_tinyfs__idmap_get(&st->nodes, &r->id);
         if (!node) {
             if (!(node = pond_calloc(1, sizeof *node))) {
                 error = POND_ENOMEM;
                 goto done;
             }
-            if ((error = tinyfs__idmap_put(&st->nodes, &r->id, node, NULL)) < 0) {
+            if ((error = pond_tinyfs__idmap_put(&st->nodes, &r->id, node, NULL)) < 0) {
                 pond_free(node);
                 goto done;
             }
@@ -174,9 +174,8 @@ static int mem_commit(pond_backend *be, const pond_backend_txn_info *info,
             char s[POND_NODE_ID_STRLEN + 1];
             pond_node_id_format(s, &r->id);
             error = pond_error_set(POND_ECONFLICT, POND_DOM_TINYFS,
-                                   "node %s: commit of version %lld (txn %lld), expected %lld",
-                                   s, (long long)r->version, (long long)r->txn_seq,
-                                   (long long)want);
+                                   "node %s: commit of version %lld (txn %lld), expected %lld", s,
+                                   (long long)r->version, (long long)r->txn_seq, (long long)want);
             goto done;
         }
         if (pond_entry_type_is_file(r->type) && !r->content) {
@@ -188,7 +187,8 @@ static int mem_commit(pond_backend *be, const pond_backend_txn_info *info,
                 pond_node_id_format(s, &r->id);
                 error = pond_error_set(POND_EINVALID, POND_DOM_TINYFS,
                                        "node %s version %lld: no content, and the previous "
-                                       "version's differs", s, (long long)r->version);
+                                       "version's differs",
+                                       s, (long long)r->version);
                 goto done;
             }
             if ((error = pond_node_rec_dup(&stored[i], r)) < 0)
@@ -207,7 +207,7 @@ static int mem_commit(pond_backend *be, const pond_backend_txn_info *info,
         }
     }
     for (size_t i = 0; i < n; i++) {
-        mem_node *node = tinyfs__idmap_get(&st->nodes, &recs[i]->id);
+        mem_node *node = pond_tinyfs__idmap_get(&st->nodes, &recs[i]->id);
         node->v[node->n++] = stored[i] ? stored[i] : pond_node_rec_ref(recs[i]);
         stored[i] = NULL;
     }

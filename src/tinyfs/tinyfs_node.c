@@ -20,7 +20,7 @@ static int node_new(pond_fs_node **out, pond_fs *fs, const pond_wd *wd, const ch
     if (!h)
         return POND_ENOMEM;
     h->fs = fs;
-    int error = tinyfs__resolve_entry(&h->e, fs, wd, path, follow);
+    int error = pond_tinyfs__resolve_entry(&h->e, fs, wd, path, follow);
     if (error < 0) {
         pond_free(h);
         return error;
@@ -33,9 +33,9 @@ int pond_fs_node_open(pond_fs_node **out, pond_fs *fs, const pond_wd *wd, const 
                       unsigned flags)
 {
     POND_ASSERT_ARG(out && fs && path);
-    tinyfs__lock(fs);
+    pond_tinyfs__lock(fs);
     int error = node_new(out, fs, wd, path, !(flags & POND_FS_NODE_NOFOLLOW));
-    tinyfs__unlock(fs);
+    pond_tinyfs__unlock(fs);
     return error;
 }
 
@@ -62,7 +62,7 @@ void pond_fs_node_free(pond_fs_node *node)
 {
     if (!node)
         return;
-    tinyfs__entry_dispose(&node->e);
+    pond_tinyfs__entry_dispose(&node->e);
     pond_free(node);
 }
 
@@ -77,18 +77,18 @@ static int entry_rec(pond_node_rec **out, pond_fs_node *h)
     *out = NULL;
     if (!h->e.has_parent) {
         pond_node_id root = pond_node_id_root();
-        return tinyfs__get_node(out, h->fs, &root);
+        return pond_tinyfs__get_node(out, h->fs, &root);
     }
     pond_node_rec *dir = NULL;
-    int error = tinyfs__get_node(&dir, h->fs, &h->e.parent);
+    int error = pond_tinyfs__get_node(&dir, h->fs, &h->e.parent);
     if (error == POND_ENOTFOUND)
         return 0;
     if (error < 0)
         return error;
-    ptrdiff_t at = dir->type == POND_ENTRY_DIRECTORY ? tinyfs__dir_find(dir, h->e.name) : -1;
+    ptrdiff_t at = dir->type == POND_ENTRY_DIRECTORY ? pond_tinyfs__dir_find(dir, h->e.name) : -1;
     if (at >= 0) {
         pond_node_id id = dir->entries[at].id;
-        error = tinyfs__get_node(out, h->fs, &id);
+        error = pond_tinyfs__get_node(out, h->fs, &id);
     }
     pond_node_rec_unref(dir);
     return error;
@@ -98,20 +98,20 @@ static int existing_rec(pond_node_rec **out, pond_fs_node *h)
 {
     int error = entry_rec(out, h);
     if (error == 0 && !*out)
-        error = tinyfs__not_found(h->e.path);
+        error = pond_tinyfs__not_found(h->e.path);
     return error;
 }
 
 int pond_fs_node_stat(pond_stat *out, pond_fs_node *node)
 {
     POND_ASSERT_ARG(out && node);
-    tinyfs__lock(node->fs);
+    pond_tinyfs__lock(node->fs);
     pond_node_rec *rec = NULL;
     int error = existing_rec(&rec, node);
     if (error == 0)
-        tinyfs__fill_stat(out, node->fs, rec);
+        pond_tinyfs__fill_stat(out, node->fs, rec);
     pond_node_rec_unref(rec);
-    tinyfs__unlock(node->fs);
+    pond_tinyfs__unlock(node->fs);
     return error;
 }
 
@@ -128,7 +128,7 @@ static int version_recs(pond_node_rec ***recs, size_t *n, pond_node_rec **extra,
     int error = existing_rec(&rec, h);
     if (error < 0)
         return error;
-    bool pending = fs->in_txn && tinyfs__idmap_get(&fs->pending, &rec->id) == rec;
+    bool pending = fs->in_txn && pond_tinyfs__idmap_get(&fs->pending, &rec->id) == rec;
     if (fs->be->list_versions) {
         error = fs->be->list_versions(recs, n, fs->be, &rec->id);
         if (error == POND_ENOTFOUND && (pending || rec->version == 0))
@@ -139,7 +139,7 @@ static int version_recs(pond_node_rec ***recs, size_t *n, pond_node_rec **extra,
     if (error == 0 && (pending || (!*n && rec->version == 0)))
         *extra = pond_node_rec_ref(rec);
     if (error == 0 && !*n && !*extra)
-        error = tinyfs__not_found(h->e.path);
+        error = pond_tinyfs__not_found(h->e.path);
     pond_node_rec_unref(rec);
     if (error < 0) {
         pond_node_recs_free(*recs, *n);
@@ -154,7 +154,7 @@ int pond_fs_node_versions(pond_stat **out, size_t *n_out, pond_fs_node *node)
     POND_ASSERT_ARG(out && n_out && node);
     *out = NULL;
     *n_out = 0;
-    tinyfs__lock(node->fs);
+    pond_tinyfs__lock(node->fs);
     pond_node_rec **v = NULL, *extra = NULL;
     size_t n = 0;
     int error = version_recs(&v, &n, &extra, node);
@@ -164,9 +164,9 @@ int pond_fs_node_versions(pond_stat **out, size_t *n_out, pond_fs_node *node)
         error = POND_ENOMEM;
     if (error == 0) {
         for (size_t i = 0; i < n; i++)
-            tinyfs__fill_stat(&s[i], NULL, v[i]);
+            pond_tinyfs__fill_stat(&s[i], NULL, v[i]);
         if (extra)
-            tinyfs__fill_stat(&s[n], NULL, extra);
+            pond_tinyfs__fill_stat(&s[n], NULL, extra);
         for (size_t i = 1; i < total; i++)
             s[i].btime_us = s[0].mtime_us;
         *out = s;
@@ -174,14 +174,14 @@ int pond_fs_node_versions(pond_stat **out, size_t *n_out, pond_fs_node *node)
     }
     pond_node_recs_free(v, n);
     pond_node_rec_unref(extra);
-    tinyfs__unlock(node->fs);
+    pond_tinyfs__unlock(node->fs);
     return error;
 }
 
 int pond_fs_node_foreach_version(pond_fs_node *node, pond_fs_version_fn fn, void *payload)
 {
     POND_ASSERT_ARG(node && fn);
-    tinyfs__lock(node->fs);
+    pond_tinyfs__lock(node->fs);
     pond_node_rec **v = NULL, *extra = NULL;
     size_t n = 0;
     int error = version_recs(&v, &n, &extra, node);
@@ -189,20 +189,20 @@ int pond_fs_node_foreach_version(pond_fs_node *node, pond_fs_version_fn fn, void
     for (size_t i = 0; error == 0 && i < n + (extra != NULL); i++) {
         const pond_node_rec *r = i < n ? v[i] : extra;
         pond_stat st;
-        tinyfs__fill_stat(&st, NULL, r);
+        pond_tinyfs__fill_stat(&st, NULL, r);
         st.btime_us = btime;
         error = fn(&st, r->xattrs_json, payload);
     }
     pond_node_recs_free(v, n);
     pond_node_rec_unref(extra);
-    tinyfs__unlock(node->fs);
+    pond_tinyfs__unlock(node->fs);
     return error;
 }
 
 static int file_check(const pond_node_rec *rec, const char *path)
 {
     if (!rec)
-        return tinyfs__not_found(path);
+        return pond_tinyfs__not_found(path);
     if (rec->type == POND_ENTRY_DIRECTORY)
         return pond_error_set(POND_EISDIR, D, "'%s': is a directory", path);
     if (!pond_entry_type_is_file(rec->type))
@@ -213,7 +213,7 @@ static int file_check(const pond_node_rec *rec, const char *path)
 
 static bool busy(pond_fs_node *h)
 {
-    return h->e.has_parent && tinyfs__busy_find(h->fs, &h->e.parent, h->e.name);
+    return h->e.has_parent && pond_tinyfs__busy_find(h->fs, &h->e.parent, h->e.name);
 }
 
 int pond_fs_node_open_reader(pond_reader **out, pond_fs_node *node, int64_t version)
@@ -221,7 +221,7 @@ int pond_fs_node_open_reader(pond_reader **out, pond_fs_node *node, int64_t vers
     POND_ASSERT_ARG(out && node && version >= 0);
     *out = NULL;
     pond_fs *fs = node->fs;
-    tinyfs__lock(fs);
+    pond_tinyfs__lock(fs);
     pond_node_rec *rec = NULL, *v = NULL;
     int error = entry_rec(&rec, node);
     if (error == 0)
@@ -231,26 +231,26 @@ int pond_fs_node_open_reader(pond_reader **out, pond_fs_node *node, int64_t vers
     /* an open writer makes the file busy; the versions it already has are immutable and
      * stay readable by number (series compaction reads them while writing their merge) */
     if (version == 0 && busy(node)) {
-        error = tinyfs__busy_error(node->e.path);
+        error = pond_tinyfs__busy_error(node->e.path);
     } else if (version == 0 || rec->version == version) {
-        error = tinyfs__content_reader(out, fs, rec);
+        error = pond_tinyfs__content_reader(out, fs, rec);
     } else if (!fs->be->get_version) {
         error = pond_error_set(POND_EUNSUPPORTED, D, "backend cannot read old versions");
     } else if ((error = fs->be->get_version(&v, fs->be, &rec->id, version)) < 0) {
         pond_error_prefix("'%s'", node->e.path);
     } else {
-        error = fs->be->open_content ? fs->be->open_content(out, fs->be, v)
-                                     : pond_error_set(POND_EUNSUPPORTED, D,
-                                                      "backend cannot read content");
+        error = fs->be->open_content
+                    ? fs->be->open_content(out, fs->be, v)
+                    : pond_error_set(POND_EUNSUPPORTED, D, "backend cannot read content");
     }
-    if (error == 0 && (error = tinyfs__reader_name(*out, node->e.path)) < 0) {
+    if (error == 0 && (error = pond_tinyfs__reader_name(*out, node->e.path)) < 0) {
         pond_reader_free(*out);
         *out = NULL;
     }
 done:
     pond_node_rec_unref(v);
     pond_node_rec_unref(rec);
-    tinyfs__unlock(fs);
+    pond_tinyfs__unlock(fs);
     return error;
 }
 
@@ -271,9 +271,9 @@ int pond_fs_node_open_writer(pond_writer **out, pond_fs_node *node, pond_entry_t
     int error = check_file_type(type, path);
     if (error < 0)
         return error;
-    tinyfs__lock(fs);
+    pond_tinyfs__lock(fs);
     pond_node_rec *rec = NULL;
-    if ((error = tinyfs__need_txn(fs, "write", path)) < 0)
+    if ((error = pond_tinyfs__need_txn(fs, "write", path)) < 0)
         goto done;
     if (!node->e.has_parent) {
         error = pond_error_set(POND_EISDIR, D, "'/': is a directory");
@@ -287,15 +287,15 @@ int pond_fs_node_open_writer(pond_writer **out, pond_fs_node *node, pond_entry_t
         error = pond_error_set(POND_EINVALID, D, "'%s' is %s, not %s", path,
                                pond_entry_type_name(rec->type), pond_entry_type_name(type));
     } else if (busy(node)) {
-        error = tinyfs__busy_error(path);
+        error = pond_tinyfs__busy_error(path);
     } else {
         if (type == POND_ENTRY_NONE)
             type = rec ? rec->type : POND_ENTRY_FILE_DATA;
-        error = tinyfs__writer_new(out, fs, &node->e.parent, node->e.name, path, type);
+        error = pond_tinyfs__writer_new(out, fs, &node->e.parent, node->e.name, path, type);
     }
 done:
     pond_node_rec_unref(rec);
-    tinyfs__unlock(fs);
+    pond_tinyfs__unlock(fs);
     return error;
 }
 
@@ -303,13 +303,13 @@ int pond_fs_node_get_xattrs(char **out, pond_fs_node *node)
 {
     POND_ASSERT_ARG(out && node);
     *out = NULL;
-    tinyfs__lock(node->fs);
+    pond_tinyfs__lock(node->fs);
     pond_node_rec *rec = NULL;
     int error = existing_rec(&rec, node);
     if (error == 0 && rec->xattrs_json && !(*out = pond_strdup(rec->xattrs_json)))
         error = POND_ENOMEM;
     pond_node_rec_unref(rec);
-    tinyfs__unlock(node->fs);
+    pond_tinyfs__unlock(node->fs);
     return error;
 }
 
@@ -317,23 +317,23 @@ int pond_fs_node_set_xattrs(pond_fs_node *node, const char *json)
 {
     POND_ASSERT_ARG(node);
     pond_fs *fs = node->fs;
-    tinyfs__lock(fs);
+    pond_tinyfs__lock(fs);
     pond_node_rec *rec = NULL, *pend = NULL;
     char *copy = NULL;
-    int error = tinyfs__need_txn(fs, "set attributes of", node->e.path);
+    int error = pond_tinyfs__need_txn(fs, "set attributes of", node->e.path);
     if (error == 0)
         error = existing_rec(&rec, node);
     if (error < 0)
         goto done;
     if (busy(node)) {
-        error = tinyfs__busy_error(node->e.path);
+        error = pond_tinyfs__busy_error(node->e.path);
     } else if (json && !(copy = pond_strdup(json))) {
         error = POND_ENOMEM;
     } else {
         pond_node_id id = rec->id;
         pond_node_rec_unref(rec); /* so the overlay can change its pending version in place */
         rec = NULL;
-        if ((error = tinyfs__make_pending(&pend, fs, &id)) == 0) {
+        if ((error = pond_tinyfs__make_pending(&pend, fs, &id)) == 0) {
             pond_free(pend->xattrs_json);
             pend->xattrs_json = copy;
             copy = NULL;
@@ -342,7 +342,7 @@ int pond_fs_node_set_xattrs(pond_fs_node *node, const char *json)
 done:
     pond_free(copy);
     pond_node_rec_unref(rec);
-    tinyfs__unlock(fs);
+    pond_tinyfs__unlock(fs);
     return error;
 }
 
@@ -353,12 +353,12 @@ int pond_fs_open_reader(pond_reader **out, pond_fs *fs, const pond_wd *wd, const
     return pond_fs_open_reader_version(out, fs, wd, path, 0);
 }
 
-int pond_fs_open_reader_version(pond_reader **out, pond_fs *fs, const pond_wd *wd,
-                                const char *path, int64_t version)
+int pond_fs_open_reader_version(pond_reader **out, pond_fs *fs, const pond_wd *wd, const char *path,
+                                int64_t version)
 {
     POND_ASSERT_ARG(out && fs && path);
     *out = NULL;
-    tinyfs__lock(fs);
+    pond_tinyfs__lock(fs);
     pond_fs_node *h = NULL;
     int error = node_new(&h, fs, wd, path, true);
     /* by path, any version of a file a writer is open on is busy (as it always was) */
@@ -366,13 +366,13 @@ int pond_fs_open_reader_version(pond_reader **out, pond_fs *fs, const pond_wd *w
         pond_node_rec *rec = NULL;
         error = entry_rec(&rec, h);
         if (error == 0 && (error = file_check(rec, h->e.path)) == 0)
-            error = tinyfs__busy_error(h->e.path);
+            error = pond_tinyfs__busy_error(h->e.path);
         pond_node_rec_unref(rec);
     }
     if (error == 0)
         error = pond_fs_node_open_reader(out, h, version);
     pond_fs_node_free(h);
-    tinyfs__unlock(fs);
+    pond_tinyfs__unlock(fs);
     return error;
 }
 
@@ -382,13 +382,13 @@ int pond_fs_versions(pond_stat **out, size_t *n_out, pond_fs *fs, const pond_wd 
     POND_ASSERT_ARG(out && n_out && fs && path);
     *out = NULL;
     *n_out = 0;
-    tinyfs__lock(fs);
+    pond_tinyfs__lock(fs);
     pond_fs_node *h = NULL;
     int error = node_new(&h, fs, wd, path, false);
     if (error == 0)
         error = pond_fs_node_versions(out, n_out, h);
     pond_fs_node_free(h);
-    tinyfs__unlock(fs);
+    pond_tinyfs__unlock(fs);
     return error;
 }
 
@@ -400,13 +400,13 @@ int pond_fs_open_writer(pond_writer **out, pond_fs *fs, const pond_wd *wd, const
     int error = check_file_type(type, path);
     if (error < 0)
         return error;
-    tinyfs__lock(fs);
+    pond_tinyfs__lock(fs);
     pond_fs_node *h = NULL;
-    if ((error = tinyfs__need_txn(fs, "write", path)) == 0 &&
+    if ((error = pond_tinyfs__need_txn(fs, "write", path)) == 0 &&
         (error = node_new(&h, fs, wd, path, true)) == 0)
         error = pond_fs_node_open_writer(out, h, type);
     pond_fs_node_free(h);
-    tinyfs__unlock(fs);
+    pond_tinyfs__unlock(fs);
     return error;
 }
 
@@ -414,25 +414,25 @@ int pond_fs_get_xattrs(char **out, pond_fs *fs, const pond_wd *wd, const char *p
 {
     POND_ASSERT_ARG(out && fs && path);
     *out = NULL;
-    tinyfs__lock(fs);
+    pond_tinyfs__lock(fs);
     pond_fs_node *h = NULL;
     int error = node_new(&h, fs, wd, path, true);
     if (error == 0)
         error = pond_fs_node_get_xattrs(out, h);
     pond_fs_node_free(h);
-    tinyfs__unlock(fs);
+    pond_tinyfs__unlock(fs);
     return error;
 }
 
 int pond_fs_set_xattrs(pond_fs *fs, const pond_wd *wd, const char *path, const char *json)
 {
     POND_ASSERT_ARG(fs && path);
-    tinyfs__lock(fs);
+    pond_tinyfs__lock(fs);
     pond_fs_node *h = NULL;
-    int error = tinyfs__need_txn(fs, "set attributes of", path);
+    int error = pond_tinyfs__need_txn(fs, "set attributes of", path);
     if (error == 0 && (error = node_new(&h, fs, wd, path, true)) == 0)
         error = pond_fs_node_set_xattrs(h, json);
     pond_fs_node_free(h);
-    tinyfs__unlock(fs);
+    pond_tinyfs__unlock(fs);
     return error;
 }

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-void tinyfs__quote(char *out, size_t cap, const char *s, size_t len)
+void pond_tinyfs__quote(char *out, size_t cap, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
     size_t o = 0;
@@ -64,7 +64,7 @@ static size_t utf8_len(const unsigned char *s, size_t n, uint32_t *cp_out)
     return len;
 }
 
-const char *tinyfs__name_problem(const char *name, size_t len, char why[64])
+const char *pond_tinyfs__name_problem(const char *name, size_t len, char why[64])
 {
     if (len == 0)
         return "empty";
@@ -93,10 +93,10 @@ int pond_name_validate(const char *name, size_t len)
     if (!name)
         return pond_error_set(POND_EINVALID, POND_DOM_TINYFS, "invalid name: NULL");
     char buf[64], q[300];
-    const char *why = tinyfs__name_problem(name, len, buf);
+    const char *why = pond_tinyfs__name_problem(name, len, buf);
     if (!why)
         return 0;
-    tinyfs__quote(q, sizeof q, name, POND_MIN(len, (size_t)80));
+    pond_tinyfs__quote(q, sizeof q, name, POND_MIN(len, (size_t)80));
     return pond_error_set(POND_EINVALID, POND_DOM_TINYFS, "invalid name '%s': %s", q, why);
 }
 
@@ -155,8 +155,8 @@ int pond_path_normalize(char **out, bool *dir_out, const char *base, const char 
     if (len == 0)
         return pond_error_set(POND_EINVALID, POND_DOM_TINYFS, "invalid path: empty");
     if (len > TINYFS_PATH_MAX)
-        return pond_error_set(POND_EINVALID, POND_DOM_TINYFS,
-                              "invalid path: longer than %d bytes", TINYFS_PATH_MAX);
+        return pond_error_set(POND_EINVALID, POND_DOM_TINYFS, "invalid path: longer than %d bytes",
+                              TINYFS_PATH_MAX);
     pond_buf b = POND_BUF_INIT;
     int error = 0;
     if (path[0] != '/' && base)
@@ -164,8 +164,8 @@ int pond_path_normalize(char **out, bool *dir_out, const char *base, const char 
     if (error == 0)
         error = push_components(&b, path, len, dir_out);
     if (error == 0 && b.size > TINYFS_PATH_MAX)
-        error = pond_error_set(POND_EINVALID, POND_DOM_TINYFS,
-                               "invalid path: longer than %d bytes", TINYFS_PATH_MAX);
+        error = pond_error_set(POND_EINVALID, POND_DOM_TINYFS, "invalid path: longer than %d bytes",
+                               TINYFS_PATH_MAX);
     if (error == 0 && b.size == 0)
         error = pond_buf_putc(&b, '/');
     if (error < 0) {
@@ -178,14 +178,14 @@ int pond_path_normalize(char **out, bool *dir_out, const char *base, const char 
     return 0;
 }
 
-int tinyfs__split(char **parent_out, const char **name_out, const char *abs_path)
+int pond_tinyfs__split(char **parent_out, const char **name_out, const char *abs_path)
 {
     const char *slash = strrchr(abs_path, '/');
     if (!slash || slash[1] == '\0')
         return pond_error_set(POND_EINVALID, POND_DOM_TINYFS, "'%s' has no parent", abs_path);
     *name_out = slash + 1;
-    *parent_out = slash == abs_path ? pond_strdup("/")
-                                    : pond_strndup(abs_path, (size_t)(slash - abs_path));
+    *parent_out =
+        slash == abs_path ? pond_strdup("/") : pond_strndup(abs_path, (size_t)(slash - abs_path));
     return *parent_out ? 0 : POND_ENOMEM;
 }
 
@@ -224,7 +224,7 @@ size_t pond_glob_pat_captures(const pond_glob_pat *p) { return p->n_caps; }
 static int pat_err(const char *text, size_t len, const char *why)
 {
     char q[200];
-    tinyfs__quote(q, sizeof q, text, POND_MIN(len, (size_t)100));
+    pond_tinyfs__quote(q, sizeof q, text, POND_MIN(len, (size_t)100));
     return pond_error_set(POND_EINVALID, POND_DOM_TINYFS, "invalid glob pattern '%s': %s", q, why);
 }
 

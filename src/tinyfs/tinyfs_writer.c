@@ -8,16 +8,16 @@
 #include <string.h>
 
 struct pond_writer {
-    pond_fs *fs; /* constant; the fs outlives its writers */
+    pond_fs *fs;     /* constant; the fs outlives its writers */
     bool registered; /* in fs->busy (guarded by the fs mutex) */
     pond_node_id parent;
     char *name;
     char *path;
     pond_entry_type type;
     size_t threshold;
-    pond_sha256 *sha;   /* spill mode: of the bytes so far (memory mode hashes at finish) */
+    pond_sha256 *sha;        /* spill mode: of the bytes so far (memory mode hashes at finish) */
     pond_content_sink *sink; /* sink mode: the backend's, or NULL */
-    atomic_bool txn_ended; /* set by detach: the transaction ended under the writer */
+    atomic_bool txn_ended;   /* set by detach: the transaction ended under the writer */
     int64_t size;
     char *buf;
     size_t len, cap;
@@ -28,8 +28,8 @@ struct pond_writer {
     bool done;
 };
 
-int tinyfs__writer_new(pond_writer **out, pond_fs *fs, const pond_node_id *parent,
-                       const char *name, const char *path, pond_entry_type type)
+int pond_tinyfs__writer_new(pond_writer **out, pond_fs *fs, const pond_node_id *parent,
+                            const char *name, const char *path, pond_entry_type type)
 {
     *out = NULL;
     pond_writer *w = pond_calloc(1, sizeof *w);
@@ -63,7 +63,7 @@ fail:
     return error;
 }
 
-void tinyfs__writer_detach(pond_writer *w)
+void pond_tinyfs__writer_detach(pond_writer *w)
 {
     w->registered = false;
     atomic_store(&w->txn_ended, true);
@@ -123,9 +123,9 @@ static int leave_memory(pond_writer *w)
     pond_backend *be = w->fs->be;
     int error;
     if (be->version >= 2 && be->open_sink) {
-        tinyfs__lock(w->fs);
+        pond_tinyfs__lock(w->fs);
         error = be->open_sink(&w->sink, be, w->type);
-        tinyfs__unlock(w->fs);
+        pond_tinyfs__unlock(w->fs);
         if (error == 0) {
             if (w->len && (error = w->sink->write(w->sink, w->buf, w->len)) < 0)
                 return error;
@@ -142,18 +142,16 @@ static int leave_memory(pond_writer *w)
         (error = pond_sha256_update(w->sha, w->buf ? w->buf : "", w->len)) < 0 ||
         (error = grow(w, w->threshold ? w->threshold : 1)) < 0)
         return error;
-    return tinyfs__tmpfile(&w->fd, w->fs->tmp_dir);
+    return pond_tinyfs__tmpfile(&w->fd, w->fs->tmp_dir);
 }
 
 int pond_writer_write(pond_writer *w, const void *data, size_t len)
 {
     POND_ASSERT_ARG(w && (data || len == 0));
     if (w->done)
-        return pond_error_set(POND_EINVALID, POND_DOM_TINYFS, "writer for '%s' is closed",
-                              w->path);
+        return pond_error_set(POND_EINVALID, POND_DOM_TINYFS, "writer for '%s' is closed", w->path);
     if (w->error)
-        return pond_error_set(w->error, POND_DOM_TINYFS, "writer for '%s' failed earlier",
-                              w->path);
+        return pond_error_set(w->error, POND_DOM_TINYFS, "writer for '%s' failed earlier", w->path);
     if (atomic_load(&w->txn_ended)) {
         /* the transaction was aborted: drop what was written now (a sink's temp data too) */
         drop_content(w);
@@ -165,8 +163,7 @@ int pond_writer_write(pond_writer *w, const void *data, size_t len)
         return 0;
     const char *p = data;
     size_t total;
-    if (w->fd < 0 && !w->sink && !pond_add_overflow(&total, w->len, len) &&
-        total <= w->threshold) {
+    if (w->fd < 0 && !w->sink && !pond_add_overflow(&total, w->len, len) && total <= w->threshold) {
         if ((error = grow(w, total)) < 0)
             return fail(w, error);
         memcpy(w->buf + w->len, p, len);
@@ -216,10 +213,10 @@ int pond_writer_set_event_time(pond_writer *w, int64_t min_us, int64_t max_us)
 
 static void release(pond_writer *w)
 {
-    tinyfs__lock(w->fs);
+    pond_tinyfs__lock(w->fs);
     if (w->registered)
-        tinyfs__busy_remove(w->fs, w);
-    tinyfs__unlock(w->fs);
+        pond_tinyfs__busy_remove(w->fs, w);
+    pond_tinyfs__unlock(w->fs);
     drop_content(w);
     w->done = true;
 }
@@ -228,8 +225,7 @@ int pond_writer_finish(pond_writer *w)
 {
     POND_ASSERT_ARG(w);
     if (w->done)
-        return pond_error_set(POND_EINVALID, POND_DOM_TINYFS, "writer for '%s' is closed",
-                              w->path);
+        return pond_error_set(POND_EINVALID, POND_DOM_TINYFS, "writer for '%s' is closed", w->path);
     int error = w->error;
     pond_blob *blob = NULL;
     pond_hash h;
@@ -252,7 +248,7 @@ int pond_writer_finish(pond_writer *w)
     } else if (w->fd < 0) {
         char *data = w->buf;
         w->buf = NULL;
-        if ((error = tinyfs__blob_take_buf(&blob, data, w->len, NULL)) < 0)
+        if ((error = pond_tinyfs__blob_take_buf(&blob, data, w->len, NULL)) < 0)
             goto done;
     } else {
         if ((error = pond_sha256_final(&h, w->sha)) < 0 || (error = flush(w)) < 0)
@@ -262,15 +258,15 @@ int pond_writer_finish(pond_writer *w)
         if ((error = pond_blob_from_fd_take(&blob, fd, w->file_len, &h)) < 0)
             goto done;
     }
-    tinyfs__lock(w->fs);
+    pond_tinyfs__lock(w->fs);
     if (!w->registered) {
         error = pond_error_set(POND_ETXN, POND_DOM_TINYFS,
                                "'%s': the transaction ended before the writer finished", w->path);
     } else {
-        error = tinyfs__publish(w->fs, &w->parent, w->name, w->path, w->type, blob, &w->et);
+        error = pond_tinyfs__publish(w->fs, &w->parent, w->name, w->path, w->type, blob, &w->et);
         blob = NULL;
     }
-    tinyfs__unlock(w->fs);
+    pond_tinyfs__unlock(w->fs);
 done:
     pond_blob_unref(blob);
     release(w);

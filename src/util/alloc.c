@@ -13,7 +13,7 @@
 static _Atomic size_t g_current;
 static _Atomic size_t g_peak;
 static _Atomic uint64_t g_count;
-static _Atomic uint64_t g_fail_at;   /* 0 = off; counts down */
+static _Atomic uint64_t g_fail_at; /* 0 = off; counts down */
 static _Atomic bool g_fail_persist;
 static _Atomic bool g_fail_fired;
 
@@ -121,10 +121,7 @@ char *pond_strndup(const char *s, size_t n)
     return p;
 }
 
-char *pond_strdup(const char *s)
-{
-    return pond_strndup(s, SIZE_MAX - 1);
-}
+char *pond_strdup(const char *s) { return pond_strndup(s, SIZE_MAX - 1); }
 
 size_t pond_alloc_current(void) { return atomic_load(&g_current); }
 size_t pond_alloc_peak(void) { return atomic_load(&g_peak); }
@@ -139,4 +136,3 @@ void pond_alloc_fail_at(uint64_t n, bool persistent)
 }
 
 bool pond_alloc_fail_fired(void) { return atomic_load(&g_fail_fired); }
-

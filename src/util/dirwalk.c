@@ -41,8 +41,8 @@ static int dir_open_error(int dirfd, const char *name, const char *path, int dom
 {
     int e = errno;
     struct stat st;
-    if ((e == ELOOP || e == ENOTDIR) && pond__os_fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-        !S_ISDIR(st.st_mode))
+    if ((e == ELOOP || e == ENOTDIR) &&
+        pond__os_fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(st.st_mode))
         return pond_error_set(POND_ECORRUPT, domain,
                               "'%s' is %s: a pond directory must be a real directory", path,
                               pond__file_kind(st.st_mode));
@@ -94,8 +94,7 @@ int pond__dir_open_at(pond_dir **out, pond_dir *parent, const char *name, int do
         return POND_ENOMEM;
     int fd, rc;
     do {
-        fd = pond__os_openat(parent->fd, name, O_RDONLY | O_DIRECTORY | O_NONBLOCK | O_NOFOLLOW,
-                             0);
+        fd = pond__os_openat(parent->fd, name, O_RDONLY | O_DIRECTORY | O_NONBLOCK | O_NOFOLLOW, 0);
     } while (fd < 0 && errno == EINTR);
     rc = fd < 0 ? dir_open_error(parent->fd, name, path, domain) : dir_wrap(out, fd, path);
     pond_free(path);

@@ -16,10 +16,7 @@ static _Thread_local int tl_os_errno; /* errno of the last error set by pond_err
 
 int pond__error_os_errno(void) { return tl_os_errno; }
 
-const char *pond_version(void)
-{
-    return POND_VERSION_STRING;
-}
+const char *pond_version(void) { return POND_VERSION_STRING; }
 
 const pond_error *pond_error_last(void)
 {
@@ -33,29 +30,49 @@ const pond_error *pond_error_last(void)
 const char *pond_error_name(int code)
 {
     switch (code) {
-    case POND_OK: return "ok";
-    case POND_ERROR: return "error";
-    case POND_ENOTFOUND: return "not found";
-    case POND_EEXISTS: return "exists";
-    case POND_EBUSY: return "busy";
-    case POND_ECONFLICT: return "conflict";
-    case POND_ECORRUPT: return "corrupt";
-    case POND_EINVALID: return "invalid";
-    case POND_EUNSUPPORTED: return "unsupported";
-    case POND_EIO: return "i/o error";
-    case POND_ENOMEM: return "out of memory";
-    case POND_EEOF: return "unexpected end of data";
-    case POND_ENOTDIR: return "not a directory";
-    case POND_EISDIR: return "is a directory";
-    case POND_ENOTEMPTY: return "directory not empty";
-    case POND_ELOOP: return "too many levels of symbolic links";
-    case POND_ETXN: return "transaction required";
-    case POND_ITEROVER: return "end of iteration";
-    default: return "unknown error";
+    case POND_OK:
+        return "ok";
+    case POND_ERROR:
+        return "error";
+    case POND_ENOTFOUND:
+        return "not found";
+    case POND_EEXISTS:
+        return "exists";
+    case POND_EBUSY:
+        return "busy";
+    case POND_ECONFLICT:
+        return "conflict";
+    case POND_ECORRUPT:
+        return "corrupt";
+    case POND_EINVALID:
+        return "invalid";
+    case POND_EUNSUPPORTED:
+        return "unsupported";
+    case POND_EIO:
+        return "i/o error";
+    case POND_ENOMEM:
+        return "out of memory";
+    case POND_EEOF:
+        return "unexpected end of data";
+    case POND_ENOTDIR:
+        return "not a directory";
+    case POND_EISDIR:
+        return "is a directory";
+    case POND_ENOTEMPTY:
+        return "directory not empty";
+    case POND_ELOOP:
+        return "too many levels of symbolic links";
+    case POND_ETXN:
+        return "transaction required";
+    case POND_ITEROVER:
+        return "end of iteration";
+    default:
+        return "unknown error";
     }
 }
 
-__attribute__((format(printf, 3, 0))) static int vset(int code, int domain, const char *fmt, va_list ap)
+__attribute__((format(printf, 3, 0))) static int vset(int code, int domain, const char *fmt,
+                                                      va_list ap)
 {
     vsnprintf(tl_msg, sizeof tl_msg, fmt, ap);
     tl_os_errno = 0;
@@ -77,16 +94,26 @@ int pond_error_set(int code, int domain, const char *fmt, ...)
 static int code_from_errno(int e)
 {
     switch (e) {
-    case ENOENT: return POND_ENOTFOUND;
-    case EEXIST: return POND_EEXISTS;
-    case ENOMEM: return POND_ENOMEM;
-    case ENOTDIR: return POND_ENOTDIR;
-    case EISDIR: return POND_EISDIR;
-    case ENOTEMPTY: return POND_ENOTEMPTY;
-    case ELOOP: return POND_ELOOP;
-    case EWOULDBLOCK: return POND_EBUSY;
-    case EINVAL: return POND_EINVALID;
-    default: return POND_EIO;
+    case ENOENT:
+        return POND_ENOTFOUND;
+    case EEXIST:
+        return POND_EEXISTS;
+    case ENOMEM:
+        return POND_ENOMEM;
+    case ENOTDIR:
+        return POND_ENOTDIR;
+    case EISDIR:
+        return POND_EISDIR;
+    case ENOTEMPTY:
+        return POND_ENOTEMPTY;
+    case ELOOP:
+        return POND_ELOOP;
+    case EWOULDBLOCK:
+        return POND_EBUSY;
+    case EINVAL:
+        return POND_EINVALID;
+    default:
+        return POND_EIO;
     }
 }
 

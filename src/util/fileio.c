@@ -244,8 +244,7 @@ int pond__read_file_in(pond_buf *out, const char *root, const char *rel, size_t 
     return rc;
 }
 
-int pond__replace_file(const char *path, const char *tmp, const void *data, size_t len,
-                       int domain)
+int pond__replace_file(const char *path, const char *tmp, const void *data, size_t len, int domain)
 {
     int fd = -1;
     int rc = pond__open(&fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0644, domain);

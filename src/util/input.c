@@ -37,11 +37,11 @@ struct pond_input {
     int64_t raw_off; /* source offset of raw[0] */
     bool detected;
     pond_input_compression comp;
-    bool codec_live;   /* a codec stream is initialised */
-    bool member_done;  /* the current stream/member ended; another may follow */
+    bool codec_live;  /* a codec stream is initialised */
+    bool member_done; /* the current stream/member ended; another may follow */
     z_stream z;
     ZSTD_DStream *zs;
-    size_t zs_last;    /* last ZSTD_decompressStream result: 0 at a frame boundary */
+    size_t zs_last; /* last ZSTD_decompressStream result: 0 at a frame boundary */
     bz_stream bz;
     lzma_stream xz;
     /* decompressed, undecoded bytes */
@@ -207,7 +207,10 @@ static int detect(pond_input *in)
     else if (has_magic(in, "BZh", 3) && in->raw_len - in->raw_pos >= 4 &&
              in->raw[in->raw_pos + 3] >= '1' && in->raw[in->raw_pos + 3] <= '9')
         in->comp = POND_INPUT_BZIP2;
-    else if (has_magic(in, "\xfd" "7zXZ\0", 6))
+    else if (has_magic(in,
+                       "\xfd"
+                       "7zXZ\0",
+                       6))
         in->comp = POND_INPUT_XZ;
     else if (has_magic(in, "PK\x03\x04", 4))
         return fail(in, POND_EUNSUPPORTED, "%s: looks like a zip archive: unzip it first",
@@ -240,7 +243,8 @@ static int codec_error(pond_input *in, const char *what)
 
 static int truncated(pond_input *in)
 {
-    return fail(in, POND_ECORRUPT, "%s: truncated %s data: the file ends inside a compressed "
+    return fail(in, POND_ECORRUPT,
+                "%s: truncated %s data: the file ends inside a compressed "
                 "stream (%lld bytes read)",
                 in->name, COMP_NAMES[in->comp], (long long)(in->raw_off + (int64_t)in->raw_len));
 }
@@ -311,8 +315,8 @@ static int codec_step(pond_input *in, bool *progress)
             end = true;
         else if (xr == LZMA_MEMLIMIT_ERROR)
             return fail(in, POND_EUNSUPPORTED,
-                        "%s: the xz stream needs more than %llu MiB of memory to decode",
-                        in->name, (unsigned long long)(XZ_MEMLIMIT >> 20));
+                        "%s: the xz stream needs more than %llu MiB of memory to decode", in->name,
+                        (unsigned long long)(XZ_MEMLIMIT >> 20));
         else if (xr == LZMA_MEM_ERROR)
             return pond_error_set(POND_ENOMEM, D, "%s: out of memory decoding xz", in->name);
         else if (xr == LZMA_BUF_ERROR && in->raw_eof)
@@ -381,8 +385,7 @@ static int fill_dec(pond_input *in)
         bool progress = false;
         if ((rc = codec_step(in, &progress)) < 0)
             return rc;
-        if (in->comp == POND_INPUT_ZSTD && in->raw_eof && in->raw_pos == in->raw_len &&
-            !progress) {
+        if (in->comp == POND_INPUT_ZSTD && in->raw_eof && in->raw_pos == in->raw_len && !progress) {
             if (in->zs_last != 0)
                 return truncated(in);
             in->dec_eof = true;
@@ -449,12 +452,16 @@ static const char *binary_kind(const char *p, size_t n)
         {"PAR1", 4, "a Parquet file"},
         {"\x1f\x8b", 2, "gzip data inside a compressed file (compressed twice?)"},
         {"\x28\xb5\x2f\xfd", 4, "zstd data inside a compressed file (compressed twice?)"},
-        {"\xfd" "7zXZ", 5, "xz data inside a compressed file (compressed twice?)"},
+        {"\xfd"
+         "7zXZ",
+         5, "xz data inside a compressed file (compressed twice?)"},
         {"PK\x03\x04", 4, "a zip archive"},
         {"\x89PNG", 4, "a PNG image"},
         {"%PDF-", 5, "a PDF document"},
         {"SQLite format 3", 15, "an SQLite database"},
-        {"\x7f" "ELF", 4, "an executable"},
+        {"\x7f"
+         "ELF",
+         4, "an executable"},
         {"ARROW1", 6, "an Arrow IPC file"},
     };
     for (size_t k = 0; k < POND_ARRAY_LEN(kinds); k++)
@@ -490,8 +497,8 @@ static int resolve_encoding(pond_input *in)
         in->dec_pos += 2; /* the mark is not text */
     in->enc = e;
     if (e != POND_INPUT_UTF8) {
-        const char *from = e == POND_INPUT_LATIN1   ? "ISO-8859-1"
-                           : e == POND_INPUT_CP1252 ? "CP1252"
+        const char *from = e == POND_INPUT_LATIN1    ? "ISO-8859-1"
+                           : e == POND_INPUT_CP1252  ? "CP1252"
                            : e == POND_INPUT_UTF16LE ? "UTF-16LE"
                                                      : "UTF-16BE";
         in->cd = iconv_open("UTF-8", from);
@@ -574,8 +581,9 @@ static int decode_iconv(pond_input *in)
         return 0;
     }
     if (in->enc == POND_INPUT_CP1252)
-        return bad_text(in, off, "byte not defined in Windows-1252 (0x81, 0x8D, 0x8F, 0x90 and "
-                                 "0x9D are not characters)");
+        return bad_text(in, off,
+                        "byte not defined in Windows-1252 (0x81, 0x8D, 0x8F, 0x90 and "
+                        "0x9D are not characters)");
     return bad_text(in, off,
                     in->enc >= POND_INPUT_UTF16 ? "invalid UTF-16 (an unpaired surrogate)"
                                                 : "cannot be converted to UTF-8");
@@ -699,8 +707,7 @@ int pond_input_open_fd(pond_input **out, int fd, const pond_input_options *o)
     return rc;
 }
 
-int pond_input_open_mem(pond_input **out, const void *data, size_t len,
-                        const pond_input_options *o)
+int pond_input_open_mem(pond_input **out, const void *data, size_t len, const pond_input_options *o)
 {
     POND_ASSERT_ARG(out && (data || len == 0));
     int rc = input_new(out, o, "input");

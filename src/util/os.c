@@ -52,9 +52,9 @@ void pond_os_set(const pond_os *os) { g_os = os ? os : &g_real; }
 const char *pond_os_call_name(pond_os_call c)
 {
     static const char *const names[POND_OS__COUNT + 1] = {
-        "open", "close", "read", "pread", "write", "pwrite", "fsync", "ftruncate", "rename",
-        "link", "unlink", "mkdir", "rmdir", "fstat", "stat", "lstat", "opendir", "flock",
-        "openat", "fstatat", "unlinkat", "syncfs", "any"};
+        "open",    "close", "read",   "pread",   "write",    "pwrite", "fsync", "ftruncate",
+        "rename",  "link",  "unlink", "mkdir",   "rmdir",    "fstat",  "stat",  "lstat",
+        "opendir", "flock", "openat", "fstatat", "unlinkat", "syncfs", "any"};
     return (unsigned)c <= POND_OS__COUNT ? names[c] : "?";
 }
 
@@ -99,9 +99,17 @@ void pond_os_set_trace(pond_os_trace_fn fn, void *payload)
 static bool is_mutating(pond_os_call c)
 {
     switch (c) {
-    case POND_OS_WRITE: case POND_OS_PWRITE: case POND_OS_FSYNC: case POND_OS_FTRUNCATE:
-    case POND_OS_RENAME: case POND_OS_LINK: case POND_OS_UNLINK: case POND_OS_MKDIR:
-    case POND_OS_RMDIR: case POND_OS_UNLINKAT: case POND_OS_SYNCFS:
+    case POND_OS_WRITE:
+    case POND_OS_PWRITE:
+    case POND_OS_FSYNC:
+    case POND_OS_FTRUNCATE:
+    case POND_OS_RENAME:
+    case POND_OS_LINK:
+    case POND_OS_UNLINK:
+    case POND_OS_MKDIR:
+    case POND_OS_RMDIR:
+    case POND_OS_UNLINKAT:
+    case POND_OS_SYNCFS:
         return true;
     default:
         return false;

@@ -85,10 +85,7 @@ int pond__pool_new(pond_pool **out, int threads)
     return 0;
 }
 
-int pond__pool_threads(const pond_pool *p)
-{
-    return p ? p->n_workers + 1 : 1;
-}
+int pond__pool_threads(const pond_pool *p) { return p ? p->n_workers + 1 : 1; }
 
 void pond__pool_run(pond_pool *p, int n, void (*fn)(void *payload, int task, int slot),
                     void *payload)

@@ -152,8 +152,8 @@ static int iso_to_us(int64_t *us_out, const iso_fields *f, const pond_tz *tz, co
                      size_t len)
 {
     int64_t days = pond_days_from_civil(f->y, (unsigned)f->mo, (unsigned)f->d);
-    return pond__time_compose(us_out, days * 86400 + f->h * 3600 + f->mi * 60 + f->sec,
-                              f->frac_us, f->has_zone, f->offset_s, tz, s, len);
+    return pond__time_compose(us_out, days * 86400 + f->h * 3600 + f->mi * 60 + f->sec, f->frac_us,
+                              f->has_zone, f->offset_s, tz, s, len);
 }
 
 int pond_time_parse_iso(int64_t *us_out, const char *s, size_t len)
@@ -239,15 +239,17 @@ int pond_time_parse_arg(int64_t *us_out, const char *s, size_t len, const pond_t
     size_t i;
     int rc = pond__time_parse_int(&v, s, len, &i);
     if (rc == POND_ENOTFOUND)
-        return bad(s, len, "expected YYYY, YYYY-MM, YYYY-MM-DD[THH:MM[:SS[.f]]][zone] or an "
-                           "epoch with a unit (1706702400s, ms, us or ns)");
+        return bad(s, len,
+                   "expected YYYY, YYYY-MM, YYYY-MM-DD[THH:MM[:SS[.f]]][zone] or an "
+                   "epoch with a unit (1706702400s, ms, us or ns)");
     if (rc < 0)
         return rc;
     const char *unit = s + i;
     size_t ul = len - i;
     if (ul == 0)
-        return bad(s, len, "an epoch needs a unit: s, ms, us or ns (like 1706702400s); a year "
-                           "has four digits");
+        return bad(s, len,
+                   "an epoch needs a unit: s, ms, us or ns (like 1706702400s); a year "
+                   "has four digits");
     if (ul == 1 && unit[0] == 's') {
         if (__builtin_mul_overflow(v, 1000000, &r))
             return bad(s, len, "out of range");

@@ -22,17 +22,17 @@ struct pond_time_reader {
     char list[MAX_FORMATS * (MAX_FORMAT_LEN + 4)]; /* "'f1', 'f2'" for messages */
 };
 
-static const char *const MONTHS[] = {"january", "february", "march",     "april",
-                                     "may",     "june",     "july",      "august",
-                                     "september", "october", "november", "december"};
+static const char *const MONTHS[] = {"january",   "february", "march",    "april",
+                                     "may",       "june",     "july",     "august",
+                                     "september", "october",  "november", "december"};
 static const char *const WEEKDAYS[] = {"sunday",   "monday", "tuesday", "wednesday",
                                        "thursday", "friday", "saturday"};
 
 enum {
-    F_YEAR = 1 << 0,   /* %Y %y */
-    F_MONTH = 1 << 1,  /* %m %b */
-    F_DAY = 1 << 2,    /* %d %e */
-    F_YDAY = 1 << 3,   /* %j */
+    F_YEAR = 1 << 0,  /* %Y %y */
+    F_MONTH = 1 << 1, /* %m %b */
+    F_DAY = 1 << 2,   /* %d %e */
+    F_YDAY = 1 << 3,  /* %j */
     F_QUARTER = 1 << 4,
     F_HOUR24 = 1 << 5, /* %H */
     F_HOUR12 = 1 << 6, /* %I */
@@ -49,25 +49,52 @@ enum {
 static int directive_field(char c)
 {
     switch (c) {
-    case 'Y': case 'y': return F_YEAR;
-    case 'm': case 'b': case 'B': case 'h': return F_MONTH;
-    case 'd': case 'e': return F_DAY;
-    case 'j': return F_YDAY;
-    case 'q': return F_QUARTER;
-    case 'H': return F_HOUR24;
-    case 'I': return F_HOUR12;
-    case 'p': return F_AMPM;
-    case 'M': return F_MIN;
-    case 'S': return F_SEC;
-    case 'f': return F_FRAC;
-    case 's': return F_EPOCH;
-    case 'z': return F_ZONE;
-    case 'a': case 'A': return F_WDAY;
-    case 'T': return F_HOUR24 | F_MIN | F_SEC;
-    case 'F': return F_YEAR | F_MONTH | F_DAY;
-    case 'R': return F_HOUR24 | F_MIN;
-    case '%': case 'n': case 't': return 0;
-    default: return -1;
+    case 'Y':
+    case 'y':
+        return F_YEAR;
+    case 'm':
+    case 'b':
+    case 'B':
+    case 'h':
+        return F_MONTH;
+    case 'd':
+    case 'e':
+        return F_DAY;
+    case 'j':
+        return F_YDAY;
+    case 'q':
+        return F_QUARTER;
+    case 'H':
+        return F_HOUR24;
+    case 'I':
+        return F_HOUR12;
+    case 'p':
+        return F_AMPM;
+    case 'M':
+        return F_MIN;
+    case 'S':
+        return F_SEC;
+    case 'f':
+        return F_FRAC;
+    case 's':
+        return F_EPOCH;
+    case 'z':
+        return F_ZONE;
+    case 'a':
+    case 'A':
+        return F_WDAY;
+    case 'T':
+        return F_HOUR24 | F_MIN | F_SEC;
+    case 'F':
+        return F_YEAR | F_MONTH | F_DAY;
+    case 'R':
+        return F_HOUR24 | F_MIN;
+    case '%':
+    case 'n':
+    case 't':
+        return 0;
+    default:
+        return -1;
     }
 }
 
@@ -124,8 +151,7 @@ int pond_time_reader_new(pond_time_reader **out, const char *const *formats, siz
     *out = NULL;
     POND_ASSERT_ARG(n == 0 || formats);
     if (n > MAX_FORMATS)
-        return pond_error_set(POND_EINVALID, D, "--time-format: at most %d formats",
-                              MAX_FORMATS);
+        return pond_error_set(POND_EINVALID, D, "--time-format: at most %d formats", MAX_FORMATS);
     for (size_t i = 0; i < n; i++) {
         int rc = check_format(formats[i]);
         if (rc < 0)
@@ -237,7 +263,9 @@ static bool match(fields *v, const char *f, const char *s, size_t len)
             if (!take_num(s, len, &i, 2, &v->month))
                 return false;
             break;
-        case 'b': case 'B': case 'h': {
+        case 'b':
+        case 'B':
+        case 'h': {
             int m = take_name(s, len, &i, MONTHS, 12);
             if (m < 0)
                 return false;
@@ -260,7 +288,8 @@ static bool match(fields *v, const char *f, const char *s, size_t len)
             if (!take_num(s, len, &i, 1, &v->quarter))
                 return false;
             break;
-        case 'H': case 'I':
+        case 'H':
+        case 'I':
             if (!take_num(s, len, &i, 2, &v->hour))
                 return false;
             break;
@@ -295,7 +324,8 @@ static bool match(fields *v, const char *f, const char *s, size_t len)
                 return false;
             i += 2;
             break;
-        case 'a': case 'A':
+        case 'a':
+        case 'A':
             if ((v->wday = take_name(s, len, &i, WEEKDAYS, 7)) < 0)
                 return false;
             break;
@@ -332,7 +362,9 @@ static bool match(fields *v, const char *f, const char *s, size_t len)
             v->has_zone = true;
             break;
         }
-        case 'T': case 'F': case 'R': {
+        case 'T':
+        case 'F':
+        case 'R': {
             /* the same as their expansions */
             const char *x = c == 'T' ? "%H:%M:%S" : c == 'F' ? "%Y-%m-%d" : "%H:%M";
             fields sub;
@@ -357,7 +389,8 @@ static bool match(fields *v, const char *f, const char *s, size_t len)
             }
             break;
         }
-        case 'n': case 't':
+        case 'n':
+        case 't':
             while (i < len && is_space(s[i]))
                 i++;
             break;
@@ -377,13 +410,13 @@ static bool match(fields *v, const char *f, const char *s, size_t len)
 
 static int value_error(const char *s, size_t len, const char *why)
 {
-    return pond_error_set(POND_EINVALID, D, "'%.*s' is not a time: %s", (int)POND_MIN(len, 64),
-                          s, why);
+    return pond_error_set(POND_EINVALID, D, "'%.*s' is not a time: %s", (int)POND_MIN(len, 64), s,
+                          why);
 }
 
 /* The instant of matched fields, or an error naming what is out of range. */
-static int fields_to_us(int64_t *us_out, const pond_time_reader *r, const fields *v,
-                        const char *s, size_t len)
+static int fields_to_us(int64_t *us_out, const pond_time_reader *r, const fields *v, const char *s,
+                        size_t len)
 {
     if (v->seen & F_EPOCH) {
         int64_t us;

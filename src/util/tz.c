@@ -18,8 +18,8 @@
 #define TZ_OFF_MAX 93599
 
 typedef struct {
-    int kind;    /* 'J' (1..365, no Feb 29), 'n' (0..365), 'M' (month.week.day) */
-    int a, b, c; /* J/n: a = day; M: a = month, b = week, c = weekday */
+    int kind;     /* 'J' (1..365, no Feb 29), 'n' (0..365), 'M' (month.week.day) */
+    int a, b, c;  /* J/n: a = day; M: a = month, b = week, c = weekday */
     int32_t time; /* seconds after local midnight (may be negative or over 24h) */
 } tz_date;
 
@@ -137,8 +137,8 @@ static bool rule_date(cur *c, tz_date *d)
         c->i++;
         d->kind = 'M';
         if (!num(c, 2, &d->a) || d->a < 1 || d->a > 12 || c->i >= c->len || c->s[c->i++] != '.' ||
-            !num(c, 1, &d->b) || d->b < 1 || d->b > 5 || c->i >= c->len ||
-            c->s[c->i++] != '.' || !num(c, 1, &d->c) || d->c > 6)
+            !num(c, 1, &d->b) || d->b < 1 || d->b > 5 || c->i >= c->len || c->s[c->i++] != '.' ||
+            !num(c, 1, &d->c) || d->c > 6)
             return false;
     } else {
         d->kind = 'n';
@@ -344,10 +344,10 @@ static bool read_header(tzif_counts *k, int *version, const uint8_t *p, size_t l
     k->type = be32(p + 36);
     k->chars = be32(p + 40);
     /* each count is bounded by the file size limit: no overflow in block_size */
-    return k->isut <= TZIF_MAX_BYTES && k->isstd <= TZIF_MAX_BYTES &&
-           k->leap <= TZIF_MAX_BYTES && k->time <= TZIF_MAX_BYTES && k->type >= 1 &&
-           k->type <= 256 && k->chars >= 1 && k->chars <= TZIF_MAX_BYTES &&
-           (k->isut == 0 || k->isut == k->type) && (k->isstd == 0 || k->isstd == k->type);
+    return k->isut <= TZIF_MAX_BYTES && k->isstd <= TZIF_MAX_BYTES && k->leap <= TZIF_MAX_BYTES &&
+           k->time <= TZIF_MAX_BYTES && k->type >= 1 && k->type <= 256 && k->chars >= 1 &&
+           k->chars <= TZIF_MAX_BYTES && (k->isut == 0 || k->isut == k->type) &&
+           (k->isstd == 0 || k->isstd == k->type);
 }
 
 int pond_tz_from_tzif(pond_tz **out, const char *name, const void *data, size_t len)
@@ -379,8 +379,7 @@ int pond_tz_from_tzif(pond_tz **out, const char *name, const void *data, size_t 
     pond_tz *tz = tz_alloc(name);
     if (!tz)
         return POND_ENOMEM;
-    const uint8_t *tp = p + pos, *ip = tp + (size_t)k.time * (size_t)tsize,
-                  *yp = ip + k.time;
+    const uint8_t *tp = p + pos, *ip = tp + (size_t)k.time * (size_t)tsize, *yp = ip + k.time;
     tz->n_trans = k.time;
     tz->n_types = k.type;
     tz->trans = pond_malloc((k.time ? k.time : 1) * sizeof *tz->trans);
@@ -440,8 +439,9 @@ fail:
 
 static bool utc_name(const char *n)
 {
-    static const char *const names[] = {"UTC", "Etc/UTC", "Z", "Etc/UCT", "UCT", "Etc/Zulu",
-                                        "Zulu", "Universal", "Etc/Universal", "GMT", "Etc/GMT"};
+    static const char *const names[] = {"UTC",           "Etc/UTC",  "Z",      "Etc/UCT",
+                                        "UCT",           "Etc/Zulu", "Zulu",   "Universal",
+                                        "Etc/Universal", "GMT",      "Etc/GMT"};
     for (size_t i = 0; i < POND_ARRAY_LEN(names); i++)
         if (!strcmp(n, names[i]))
             return true;

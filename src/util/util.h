@@ -16,7 +16,7 @@
 #define POND_ASSERT_ARG(expr)                                                                      \
     do {                                                                                           \
         if (!(expr))                                                                               \
-            return pond_error_set(POND_EINVALID, POND_DOM_NONE, "invalid argument: %s (%s)",      \
+            return pond_error_set(POND_EINVALID, POND_DOM_NONE, "invalid argument: %s (%s)",       \
                                   #expr, __func__);                                                \
     } while (0)
 
@@ -168,8 +168,7 @@ void pond__strmap_dispose(pond__strmap *m);
 /* Replaces the file `path` with data: written to `tmp` (created or truncated), fsynced, renamed
  * over path, then path's directory fsynced. tmp must be in the same directory; it is removed on
  * failure. */
-int pond__replace_file(const char *path, const char *tmp, const void *data, size_t len,
-                       int domain);
+int pond__replace_file(const char *path, const char *tmp, const void *data, size_t len, int domain);
 
 /* Join dir and name with one '/', into a fresh pond_malloc string (NULL on OOM, error set). */
 char *pond__path_join(const char *dir, const char *name);
@@ -221,9 +220,14 @@ void pond__hset_free(pond_hset *s); /* every handle given back; NULL is fine */
 /* Time buckets (src/util/timebucket.c, docs/derived.md): a fixed width dividing a day,
  * aligned on the Unix epoch (UTC), or a calendar day, week (from Monday) or month beginning
  * at local midnight in tz (NULL: UTC). */
-typedef enum { POND__BUCKET_FIXED = 0, POND__BUCKET_DAY, POND__BUCKET_WEEK, POND__BUCKET_MONTH } pond__bucket_cal;
+typedef enum {
+    POND__BUCKET_FIXED = 0,
+    POND__BUCKET_DAY,
+    POND__BUCKET_WEEK,
+    POND__BUCKET_MONTH
+} pond__bucket_cal;
 typedef struct {
-    int64_t width_us;      /* fixed widths; 0 for calendar buckets */
+    int64_t width_us; /* fixed widths; 0 for calendar buckets */
     pond__bucket_cal cal;
     const struct pond_tz *tz; /* borrowed; calendar buckets only */
 } pond__bucket;

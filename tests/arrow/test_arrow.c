@@ -30,7 +30,8 @@ static void test_format_parse(void)
     PT_ASSERT_INT_EQ(f.n_buffers, 1);
     PT_ASSERT_OK(pond_arrow_format_parse(&f, "ttn"));
     PT_ASSERT_INT_EQ(f.type, POND_ARROW_TIME64);
-    const char *bad[] = {"", "x", "w:", "w:0", "d:5", "d:,2", "tsx:", "+q", "ttq", "ll", "d:5,2,64"};
+    const char *bad[] = {"",     "x",  "w:",  "w:0", "d:5",     "d:,2",
+                         "tsx:", "+q", "ttq", "ll",  "d:5,2,64"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         PT_ASSERT_ERR(pond_arrow_format_parse(&f, bad[i]), POND_EINVALID);
     PT_ASSERT_ERR(pond_arrow_format_parse(&f, NULL), POND_EINVALID);
@@ -232,14 +233,30 @@ static void test_canon_leaves(void)
 static void test_js_double_format(void)
 {
     /* expected strings are JavaScript's String(x) for these values */
-    struct { double x; const char *js; } cases[] = {
-        {1.5, "1.5"}, {100, "100"}, {1e21, "1e+21"}, {1e20, "100000000000000000000"},
-        {123456789012345680000.0, "123456789012345680000"}, {0.000001, "0.000001"},
-        {1e-7, "1e-7"}, {1.2345e-7, "1.2345e-7"}, {-2.5e-8, "-2.5e-8"}, {0.1, "0.1"},
-        {1.0 / 3, "0.3333333333333333"}, {5e-324, "5e-324"}, {1.7976931348623157e308,
-        "1.7976931348623157e+308"}, {-123.456, "-123.456"}, {INFINITY, "Infinity"},
-        {-INFINITY, "-Infinity"}, {0.1 + 0.2, "0.30000000000000004"}, {2e-6, "0.000002"},
-        {123e-20, "1.23e-18"}, {9007199254740993.0, "9007199254740992"},
+    struct {
+        double x;
+        const char *js;
+    } cases[] = {
+        {1.5, "1.5"},
+        {100, "100"},
+        {1e21, "1e+21"},
+        {1e20, "100000000000000000000"},
+        {123456789012345680000.0, "123456789012345680000"},
+        {0.000001, "0.000001"},
+        {1e-7, "1e-7"},
+        {1.2345e-7, "1.2345e-7"},
+        {-2.5e-8, "-2.5e-8"},
+        {0.1, "0.1"},
+        {1.0 / 3, "0.3333333333333333"},
+        {5e-324, "5e-324"},
+        {1.7976931348623157e308, "1.7976931348623157e+308"},
+        {-123.456, "-123.456"},
+        {INFINITY, "Infinity"},
+        {-INFINITY, "-Infinity"},
+        {0.1 + 0.2, "0.30000000000000004"},
+        {2e-6, "0.000002"},
+        {123e-20, "1.23e-18"},
+        {9007199254740993.0, "9007199254740992"},
     };
     char buf[32];
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

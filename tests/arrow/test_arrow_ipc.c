@@ -62,7 +62,10 @@ static int64_t field_int(const fb *f, size_t t, int k, int width, int64_t dflt)
     if (!p)
         return dflt;
     PT_ASSERT(p % (size_t)width == 0); /* scalars are aligned to their size */
-    return width == 1 ? f->b[p] : width == 2 ? (int16_t)u16(f, p) : width == 4 ? (int32_t)u32(f, p) : i64(f, p);
+    return width == 1   ? f->b[p]
+           : width == 2 ? (int16_t)u16(f, p)
+           : width == 4 ? (int32_t)u32(f, p)
+                        : i64(f, p);
 }
 static size_t field_table(const fb *f, size_t t, int k)
 {
@@ -88,11 +91,11 @@ static uint32_t field_vector(const fb *f, size_t t, int k, size_t *at)
 /* ---- the stream ------------------------------------------------------------------------------ */
 
 typedef struct {
-    size_t meta;     /* the Message table's position in the stream */
-    fb f;            /* the whole stream */
-    size_t body;     /* where the body starts */
+    size_t meta; /* the Message table's position in the stream */
+    fb f;        /* the whole stream */
+    size_t body; /* where the body starts */
     int64_t body_len;
-    size_t next;     /* the next message */
+    size_t next; /* the next message */
 } msg;
 
 static int sink(const void *data, size_t len, void *payload)
@@ -370,7 +373,7 @@ static void test_ipc_sink_error(void)
     PT_ASSERT_ERR(pond_arrow_ipc_write_stream(NULL, &st, failing_sink, &calls), POND_EIO);
     PT_ASSERT_MSG_HAS("the sink is full");
     PT_ASSERT_INT_EQ(calls, 3);
-    PT_ASSERT(st.release == NULL); /* consumed */
+    PT_ASSERT(st.release == NULL);    /* consumed */
     PT_ASSERT(batch.release == NULL); /* the stream took it */
     schema.release(&schema);
 }

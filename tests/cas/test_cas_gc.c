@@ -95,9 +95,9 @@ static void fault_loop(pond_os_call call, bool threaded, uint32_t chunk, uint64_
 
 static void test_writer_faults(void)
 {
-    const pond_os_call calls[] = {POND_OS__COUNT, POND_OS_OPEN,  POND_OS_WRITE, POND_OS_FSYNC,
-                                  POND_OS_RENAME, POND_OS_MKDIR, POND_OS_FLOCK, POND_OS_LSTAT,
-                                  POND_OS_LINK};
+    const pond_os_call calls[] = {POND_OS__COUNT, POND_OS_OPEN,   POND_OS_WRITE,
+                                  POND_OS_FSYNC,  POND_OS_RENAME, POND_OS_MKDIR,
+                                  POND_OS_FLOCK,  POND_OS_LSTAT,  POND_OS_LINK};
     /* small chunks and page-sized ones, whose writes go through the zero-copy path */
     for (size_t i = 0; i < POND_ARRAY_LEN(calls); i++)
         for (int threaded = 0; threaded < 2; threaded++) {
@@ -327,14 +327,19 @@ static int walk_cb(const pond_cas_entry *e, void *payload)
 {
     walk_state *s = payload;
     switch (e->kind) {
-    case POND_CAS_ENTRY_BLOB: s->blobs++; break;
+    case POND_CAS_ENTRY_BLOB:
+        s->blobs++;
+        break;
     case POND_CAS_ENTRY_CHUNKS:
         s->orphans++;
         s->orphan = e->sha256;
         PT_ASSERT(strstr(e->path, ".chunks") != NULL);
         break;
-    case POND_CAS_ENTRY_OTHER: s->others++; break;
-    default: break;
+    case POND_CAS_ENTRY_OTHER:
+        s->others++;
+        break;
+    default:
+        break;
     }
     return s->stop_after && s->blobs == s->stop_after ? 42 : 0;
 }
@@ -399,8 +404,6 @@ static void test_fsck_enumerate(void)
     free(bp0);
     pond_cas_free(cas);
 }
-
-
 
 static void test_reuse(void)
 {
@@ -548,8 +551,8 @@ static void test_crash_points(void)
         PT_ASSERT_OK(pond_cas_remove_stale_temps(NULL, NULL, cas, 0));
         PT_ASSERT_OK(pond_cas_remove(NULL, NULL, cas, &sha, 0)); /* an orphan table, if any */
         ct_counts c = ct_count(cas, 0);
-        PT_ASSERT_INT_EQ(c.n[POND_CAS_ENTRY_BLOB] + c.n[POND_CAS_ENTRY_CHUNKS] +
-                             c.n[POND_CAS_ENTRY_TEMP], 0);
+        PT_ASSERT_INT_EQ(
+            c.n[POND_CAS_ENTRY_BLOB] + c.n[POND_CAS_ENTRY_CHUNKS] + c.n[POND_CAS_ENTRY_TEMP], 0);
         if (code == 0)
             break;
     }
@@ -559,4 +562,5 @@ static void test_crash_points(void)
 }
 
 PT_SUITE(cas_gc, PT_TEST(writer_faults), PT_TEST(writer_faults_on_dedup), PT_TEST(alloc_faults),
-         PT_TEST(stale_temps), PT_TEST(gc_remove), PT_TEST(fsck_enumerate), PT_TEST(crash_points), PT_TEST(reuse))
+         PT_TEST(stale_temps), PT_TEST(gc_remove), PT_TEST(fsck_enumerate), PT_TEST(crash_points),
+         PT_TEST(reuse))

@@ -118,8 +118,8 @@ static void test_link_at_fan_out_dir(void)
     char hex[65], fan[4300];
     pond_hash_hex(hex, &refs[0].sha256);
     snprintf(fan, sizeof fan, "%s/lf/%.2s", PT_TMPDIR(), hex);
-    char *bp = ct_blob_path(cas, &refs[0].sha256, ""), *tp = ct_blob_path(cas, &refs[0].sha256,
-                                                                           ".chunks");
+    char *bp = ct_blob_path(cas, &refs[0].sha256, ""),
+         *tp = ct_blob_path(cas, &refs[0].sha256, ".chunks");
     PT_ASSERT_INT_EQ(unlink(bp), 0);
     PT_ASSERT_INT_EQ(unlink(tp), 0);
     PT_ASSERT_INT_EQ(rmdir(fan), 0);
@@ -127,7 +127,7 @@ static void test_link_at_fan_out_dir(void)
     hostile_seen s = walk(cas);
     PT_ASSERT_INT_EQ(s.misplaced, 1); /* the link, reported, never entered */
     PT_ASSERT(strstr(s.misplaced_paths, "[") != NULL);
-    PT_ASSERT_INT_EQ(s.blobs, 1);     /* blob 1 only: the copies in the victim are not seen */
+    PT_ASSERT_INT_EQ(s.blobs, 1); /* blob 1 only: the copies in the victim are not seen */
     /* reads refuse by name */
     pond_cas_reader *r = NULL;
     PT_ASSERT_ERR(pond_cas_reader_open(&r, cas, &refs[0]), POND_ECORRUPT);

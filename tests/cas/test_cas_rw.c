@@ -186,7 +186,8 @@ static void spec_root(pond_hash *root, const uint8_t *data, size_t len, uint32_t
     }
     for (size_t g = 0; g < ngroups; g++) {
         size_t n = POND_MIN((size_t)fanout, nchunks - g * fanout);
-        PT_ASSERT_OK(pond_sha256_buf((pond_hash *)(tail + 32 * g), hashes + 32 * g * fanout, 32 * n));
+        PT_ASSERT_OK(
+            pond_sha256_buf((pond_hash *)(tail + 32 * g), hashes + 32 * g * fanout, 32 * n));
     }
     uint8_t *t = tail + 32 * ngroups;
     memset(t, 0, 64);
@@ -206,9 +207,8 @@ static void spec_root(pond_hash *root, const uint8_t *data, size_t len, uint32_t
 
 /* Writes `data` in pieces of the sizes in `steps` (cycled), checks the root against the spec and
  * the table file byte for byte against the in-memory builder; returns nothing, asserts. */
-static void check_written_table(pond_cas *cas, const uint8_t *data, size_t len,
-                                const size_t *steps, size_t nsteps, uint32_t chunk,
-                                uint32_t fanout)
+static void check_written_table(pond_cas *cas, const uint8_t *data, size_t len, const size_t *steps,
+                                size_t nsteps, uint32_t chunk, uint32_t fanout)
 {
     pond_cas_ref ref;
     pond_cas_writer *w;
@@ -466,7 +466,8 @@ static void test_truncated_and_replaced(void)
     for (size_t i = 0; i < 10; i++)
         PT_ASSERT_INT_EQ(read_chunk_rc(cas, &ra, C, i), i == 3 ? 0 : POND_ECORRUPT);
     /* replace the table as well: a's root no longer matches, nothing opens */
-    char *ta = ct_blob_path(cas, &ra.sha256, ".chunks"), *tb = ct_blob_path(cas, &rb.sha256, ".chunks");
+    char *ta = ct_blob_path(cas, &ra.sha256, ".chunks"),
+         *tb = ct_blob_path(cas, &rb.sha256, ".chunks");
     PT_ASSERT(unlink(ta) == 0);
     PT_ASSERT(link(tb, ta) == 0);
     pond_cas_reader *r = NULL;

@@ -150,7 +150,7 @@ static void trace_fn(pond_os_call call, const char *path, const char *path2, int
             k = W_SPILL;
         else if (!strncmp(path, w->store, ls))
             k = strlen(path) > 5 && !strcmp(path + strlen(path) - 5, ".data") ? W_STORE_DATA
-                                                                               : W_STORE_OTHER;
+                                                                              : W_STORE_OTHER;
         w->kind_of_fd[rc] = k;
         w->creates[k]++;
     } else if ((call == POND_OS_WRITE || call == POND_OS_PWRITE) && fd >= 0 && fd < 4096 &&
@@ -193,7 +193,7 @@ static void test_sink_one_write_pass(void)
            "rows and log, %lld spilled\n",
            len, (long long)w->bytes[W_STORE_DATA], (long long)w->bytes[W_STORE_OTHER],
            (long long)w->bytes[W_OTHER], (long long)w->bytes[W_SPILL]);
-    PT_ASSERT_INT_EQ(w->bytes[W_STORE_DATA], (int64_t)len); /* exactly one pass */
+    PT_ASSERT_INT_EQ(w->bytes[W_STORE_DATA], (int64_t)len);              /* exactly one pass */
     PT_ASSERT_INT_EQ(w->bytes[W_STORE_OTHER], table_size((int64_t)len)); /* the table, once */
     PT_ASSERT_INT_EQ(w->creates[W_SPILL], 0);
     PT_ASSERT_INT_EQ(w->bytes[W_SPILL], 0);

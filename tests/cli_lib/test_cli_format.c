@@ -14,11 +14,22 @@ static void test_double_text(void)
         double d;
         const char *want;
     } cases[] = {
-        {5.0, "5.0"},       {0.1, "0.1"},         {-2.5, "-2.5"},   {1e300, "1e+300"},
-        {1e21, "1e+21"},    {1e20, "100000000000000000000.0"},      {123456.0, "123456.0"},
-        {5e-324, "5e-324"}, {1e-7, "1e-7"},        {0.0, "0.0"},     {-0.0, "-0.0"},
-        {NAN, "NaN"},       {INFINITY, "Infinity"}, {-INFINITY, "-Infinity"},
-        {DBL_MAX, "1.7976931348623157e+308"},      {0.30000000000000004, "0.30000000000000004"},
+        {5.0, "5.0"},
+        {0.1, "0.1"},
+        {-2.5, "-2.5"},
+        {1e300, "1e+300"},
+        {1e21, "1e+21"},
+        {1e20, "100000000000000000000.0"},
+        {123456.0, "123456.0"},
+        {5e-324, "5e-324"},
+        {1e-7, "1e-7"},
+        {0.0, "0.0"},
+        {-0.0, "-0.0"},
+        {NAN, "NaN"},
+        {INFINITY, "Infinity"},
+        {-INFINITY, "-Infinity"},
+        {DBL_MAX, "1.7976931348623157e+308"},
+        {0.30000000000000004, "0.30000000000000004"},
     };
     char t[40];
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -98,7 +109,8 @@ static void test_timestamp_zone(void)
     PT_ASSERT_STR_EQ(t, "2024-01-31T17:30:00.500+05:30");
     pond_format_timestamp(t, 1706702400, POND_ARROW_UNIT_S, false, cur_tz);
     PT_ASSERT_STR_EQ(t, "2024-01-31T12:00:00");
-    pond_format_timestamp(t, INT64_MAX, POND_ARROW_UNIT_US, true, cur_tz); /* an offset would overflow */
+    pond_format_timestamp(t, INT64_MAX, POND_ARROW_UNIT_US, true,
+                          cur_tz); /* an offset would overflow */
     PT_ASSERT_STR_EQ(t, "9223372036854775807us");
     cur_tz = NULL;
     pond_tz_free(tz);
@@ -187,8 +199,8 @@ static void test_rows_table_streams(void)
     PT_ASSERT_OK(pond_rows_new(&w, FMT_TABLE, 2, names, NULL, cli_file_sink, m));
     for (int i = 0; i < 1500; i++) {
         PT_ASSERT_OK(pond_rows_int(w, i));
-        const char *s = i == 1400 ? "a very long value that goes well past forty characters"
-                                  : "short";
+        const char *s =
+            i == 1400 ? "a very long value that goes well past forty characters" : "short";
         PT_ASSERT_OK(pond_rows_string(w, s, strlen(s)));
     }
     PT_ASSERT_OK(pond_rows_end(w, NULL));
@@ -202,6 +214,5 @@ static void test_rows_table_streams(void)
 }
 
 PT_SUITE(cli_format, PT_TEST(double_text), PT_TEST(float_text), PT_TEST(timestamp_text),
-         PT_TEST(timestamp_zone),
-         PT_TEST(rows_csv_json), PT_TEST(rows_table_alignment), PT_TEST(rows_empty_shape),
-         PT_TEST(rows_table_streams))
+         PT_TEST(timestamp_zone), PT_TEST(rows_csv_json), PT_TEST(rows_table_alignment),
+         PT_TEST(rows_empty_shape), PT_TEST(rows_table_streams))

@@ -38,16 +38,31 @@ static int parse(vals *v, int *n, char **argv, int argc)
     const cli_opt opts[] = {
         {.name = "-l", .alias = "--long", .kind = CLI_OPT_FLAG, .dest = &v->flag, .help = "f"},
         {.name = "--str", .kind = CLI_OPT_STRING, .dest = &v->str, .arg = "S", .help = "s"},
-        {.name = "--num", .kind = CLI_OPT_INT, .dest = &v->num, .arg = "N", .help = "n",
-         .min = 0, .max = INT64_MAX, .given = &v->num_given},
-        {.name = "--size", .kind = CLI_OPT_SIZE, .dest = &v->size, .arg = "SIZE", .help = "z",
-         .min = 1, .max = INT64_MAX},
-        {.name = "--fmt", .kind = CLI_OPT_CHOICE, .dest = &v->choice, .arg = "F",
-         .choices = "csv|json", .help = "c"},
+        {.name = "--num",
+         .kind = CLI_OPT_INT,
+         .dest = &v->num,
+         .arg = "N",
+         .help = "n",
+         .min = 0,
+         .max = INT64_MAX,
+         .given = &v->num_given},
+        {.name = "--size",
+         .kind = CLI_OPT_SIZE,
+         .dest = &v->size,
+         .arg = "SIZE",
+         .help = "z",
+         .min = 1,
+         .max = INT64_MAX},
+        {.name = "--fmt",
+         .kind = CLI_OPT_CHOICE,
+         .dest = &v->choice,
+         .arg = "F",
+         .choices = "csv|json",
+         .help = "c"},
         {0},
     };
-    const cli_spec spec = {.command = "t", .operands = "A...", .opts = opts,
-                           .min_operands = 1, .max_operands = 3};
+    const cli_spec spec = {
+        .command = "t", .operands = "A...", .opts = opts, .min_operands = 1, .max_operands = 3};
     quiet();
     int rc = cli_parse(n, &spec, argc, argv);
     loud();
@@ -88,8 +103,7 @@ static void test_forms(void)
 {
     vals v;
     int n;
-    char *a[] = {"t", "x", "--num=5", "--str", "-v", "y", "-l", "--fmt=json", "--size", "2K",
-                 NULL};
+    char *a[] = {"t", "x", "--num=5", "--str", "-v", "y", "-l", "--fmt=json", "--size", "2K", NULL};
     PT_ASSERT_INT_EQ(parse(&v, &n, a, 10), -1);
     PT_ASSERT_INT_EQ(n, 2);
     PT_ASSERT_STR_EQ(a[0], "x");
@@ -120,12 +134,18 @@ static void test_usage_errors(void)
     vals v;
     int n;
     char *bad[][4] = {
-        {"t", "x", "--num=", NULL},      {"t", "x", "--num=-1", NULL},
-        {"t", "x", "--num", "99999999999999999999"}, {"t", "x", "--num", "1.5"},
-        {"t", "x", "--num", NULL},       {"t", "x", "-l=1", NULL},
-        {"t", "x", "--long=yes", NULL},  {"t", "x", "--nope", NULL},
-        {"t", "x", "--fmt=xml", NULL},   {"t", "x", "--size=0", NULL},
-        {"t", "x", "--size=lots", NULL}, {"t", "--num=1", NULL, NULL},
+        {"t", "x", "--num=", NULL},
+        {"t", "x", "--num=-1", NULL},
+        {"t", "x", "--num", "99999999999999999999"},
+        {"t", "x", "--num", "1.5"},
+        {"t", "x", "--num", NULL},
+        {"t", "x", "-l=1", NULL},
+        {"t", "x", "--long=yes", NULL},
+        {"t", "x", "--nope", NULL},
+        {"t", "x", "--fmt=xml", NULL},
+        {"t", "x", "--size=0", NULL},
+        {"t", "x", "--size=lots", NULL},
+        {"t", "--num=1", NULL, NULL},
         {"t", "a", "b", "c"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -164,19 +184,36 @@ static void test_help_lists_every_option(void)
     const char *s = NULL;
     int64_t i = 0;
     const cli_opt opts[] = {
-        {.name = "--alpha-long-option", .kind = CLI_OPT_STRING, .dest = &s, .arg = "VALUE",
+        {.name = "--alpha-long-option",
+         .kind = CLI_OPT_STRING,
+         .dest = &s,
+         .arg = "VALUE",
          .help = "first line\nsecond line"},
         {.name = "-q", .kind = CLI_OPT_FLAG, .dest = &f, .help = "quiet"},
-        {.name = "--count", .kind = CLI_OPT_INT, .dest = &i, .arg = "N", .help = "how many",
-         .min = 0, .max = 9},
-        {.name = "--beta-long-option", .kind = CLI_OPT_STRING, .dest = &s, .arg = "VALUE",
+        {.name = "--count",
+         .kind = CLI_OPT_INT,
+         .dest = &i,
+         .arg = "N",
+         .help = "how many",
+         .min = 0,
+         .max = 9},
+        {.name = "--beta-long-option",
+         .kind = CLI_OPT_STRING,
+         .dest = &s,
+         .arg = "VALUE",
          .help = "b"},
-        {.name = "--gamma-long-option", .kind = CLI_OPT_STRING, .dest = &s, .arg = "VALUE",
+        {.name = "--gamma-long-option",
+         .kind = CLI_OPT_STRING,
+         .dest = &s,
+         .arg = "VALUE",
          .help = "c"},
         {0},
     };
-    const cli_spec spec = {.command = "demo", .operands = "SRC... DEST", .about = "About.\n",
-                           .opts = opts, .footer = "Footer.\n"};
+    const cli_spec spec = {.command = "demo",
+                           .operands = "SRC... DEST",
+                           .about = "About.\n",
+                           .opts = opts,
+                           .footer = "Footer.\n"};
     char *text = NULL;
     size_t len = 0;
     FILE *m = open_memstream(&text, &len);

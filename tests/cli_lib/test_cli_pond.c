@@ -62,17 +62,15 @@ static void test_expand_operands(void)
     taken t = {0};
     bool globs = true;
     char *ops[] = {"/x", "/d/*"};
-    PT_ASSERT_INT_EQ(cli_expand_operands(&globs, &p, ops, 1, "series", "other entries",
-                                         take_series, &t),
-                     0);
+    PT_ASSERT_INT_EQ(
+        cli_expand_operands(&globs, &p, ops, 1, "series", "other entries", take_series, &t), 0);
     PT_ASSERT(!globs);
     PT_ASSERT_INT_EQ(t.n, 1);
     PT_ASSERT_STR_EQ(t.seen[0], "/x");
     PT_ASSERT(!t.glob[0]);
     memset(&t, 0, sizeof t);
-    PT_ASSERT_INT_EQ(cli_expand_operands(&globs, &p, ops, 2, "series", "other entries",
-                                         take_series, &t),
-                     0);
+    PT_ASSERT_INT_EQ(
+        cli_expand_operands(&globs, &p, ops, 2, "series", "other entries", take_series, &t), 0);
     PT_ASSERT(globs);
     PT_ASSERT_INT_EQ(t.n, 3);
     PT_ASSERT_STR_EQ(t.seen[1], "/d/a");
@@ -84,8 +82,7 @@ static void test_expand_operands(void)
     char *none[] = {"/d/*.txt"}, *nothing[] = {"/nope/*"};
     quiet();
     int rc1 = cli_expand_operands(NULL, &p, none, 1, "series", "other entries", take_series, &t);
-    int rc2 =
-        cli_expand_operands(NULL, &p, nothing, 1, "series", "other entries", take_series, &t);
+    int rc2 = cli_expand_operands(NULL, &p, nothing, 1, "series", "other entries", take_series, &t);
     loud();
     PT_ASSERT_INT_EQ(rc1, 1);
     PT_ASSERT_INT_EQ(rc2, 1);
@@ -93,9 +90,8 @@ static void test_expand_operands(void)
     /* the callback's exit code stops the expansion */
     char *stop[] = {"/stop", "/d/*"};
     memset(&t, 0, sizeof t);
-    PT_ASSERT_INT_EQ(cli_expand_operands(NULL, &p, stop, 2, "series", "other entries",
-                                         take_series, &t),
-                     7);
+    PT_ASSERT_INT_EQ(
+        cli_expand_operands(NULL, &p, stop, 2, "series", "other entries", take_series, &t), 7);
     PT_ASSERT_INT_EQ(t.n, 1);
 
     PT_ASSERT(cli_is_glob("/a/*") && cli_is_glob("/a?") && cli_is_glob("/[ab]"));
@@ -119,9 +115,8 @@ static void test_time_range(void)
     PT_ASSERT_INT_EQ(cli_time_range(&has, &from, &to, &spec, NULL, "2013-06", NULL), -1);
     PT_ASSERT_INT_EQ(from, INT64_MIN);
     PT_ASSERT_INT_EQ(to, INT64_C(1370044800000000));
-    PT_ASSERT_INT_EQ(cli_time_range(&has, &from, &to, &spec, "1706702400s", "1706702401000ms",
-                                    NULL),
-                     -1);
+    PT_ASSERT_INT_EQ(
+        cli_time_range(&has, &from, &to, &spec, "1706702400s", "1706702401000ms", NULL), -1);
     PT_ASSERT_INT_EQ(from, INT64_C(1706702400000000));
     PT_ASSERT_INT_EQ(to, INT64_C(1706702401000000));
     /* local time in a zone */

@@ -48,9 +48,14 @@ static void env_start(env *e, int extra_txns)
         put_file(fs, "/d/n.txt", "more\n");
     pond_fs_free(fs);
     pond_backend_free(be);
-    e->cfg = (serve_config){.pond_dir = e->dir, .at_txn = -1, .listen = "127.0.0.1:0",
-                            .max_connections = 8, .max_response = 1 << 20,
-                            .max_request = 64 << 10, .sql_ms = 2000, .timeout_s = 5};
+    e->cfg = (serve_config){.pond_dir = e->dir,
+                            .at_txn = -1,
+                            .listen = "127.0.0.1:0",
+                            .max_connections = 8,
+                            .max_response = 1 << 20,
+                            .max_request = 64 << 10,
+                            .sql_ms = 2000,
+                            .timeout_s = 5};
     PT_ASSERT_OK(serve_start(&e->srv, &e->port, &e->cfg));
     PT_ASSERT(e->port > 0);
 }
@@ -104,16 +109,13 @@ static void http_raw(answer *a, const env *e, const char *req, size_t len)
 static void http_get(answer *a, const env *e, const char *target)
 {
     pond_buf req = POND_BUF_INIT;
-    PT_ASSERT_OK(pond_buf_printf(&req, "GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-                                 target));
+    PT_ASSERT_OK(
+        pond_buf_printf(&req, "GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", target));
     http_raw(a, e, req.ptr, req.size);
     pond_buf_dispose(&req);
 }
 
-static void env_stop(env *e)
-{
-    serve_stop(e->srv);
-}
+static void env_stop(env *e) { serve_stop(e->srv); }
 
 #define GET_EXPECT(e, target, want_status, needle)                                                 \
     do {                                                                                           \
@@ -121,10 +123,10 @@ static void env_stop(env *e)
         http_get(&a_, (e), (target));                                                              \
         if (a_.status != (want_status) || !strstr(a_.body.ptr, (needle)))                          \
             pt_fail(__FILE__, __LINE__, "GET %s: %d %s (want %d with \"%s\")", (target),           \
-                    a_.status, a_.body.ptr, (want_status), (needle));                             \
+                    a_.status, a_.body.ptr, (want_status), (needle));                              \
         if (strstr(a_.body.ptr, (e)->dir))                                                         \
-            pt_fail(__FILE__, __LINE__, "GET %s names the pond's directory: %s", (target),       \
-                    a_.body.ptr);                                                                 \
+            pt_fail(__FILE__, __LINE__, "GET %s names the pond's directory: %s", (target),         \
+                    a_.body.ptr);                                                                  \
         pond_buf_dispose(&a_.body);                                                                \
     } while (0)
 
@@ -207,7 +209,8 @@ static void test_oversized(void)
     pond_buf req = POND_BUF_INIT;
     PT_ASSERT_OK(pond_buf_puts(&req, "GET /api/list HTTP/1.1\r\nHost: x\r\nX-Big: "));
     for (size_t i = 0; i < big / 64; i++)
-        PT_ASSERT_OK(pond_buf_puts(&req, "0123456789012345678901234567890123456789012345678901234567890123"));
+        PT_ASSERT_OK(pond_buf_puts(
+            &req, "0123456789012345678901234567890123456789012345678901234567890123"));
     PT_ASSERT_OK(pond_buf_puts(&req, "\r\nConnection: close\r\n\r\n"));
     http_raw(&a, &e, req.ptr, req.size);
     PT_ASSERT(a.closed_without_answer || a.status == 431 || a.status == 413 || a.status == 400);

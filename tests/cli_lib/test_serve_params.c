@@ -20,8 +20,8 @@ static size_t kvs(const char *const *items)
         char *eq = strchr(g_text[n], '=');
         if (eq)
             *eq = '\0';
-        g_kv[n] = (serve_kv){g_text[n], eq ? eq + 1 : NULL, strlen(g_text[n]),
-                             eq ? strlen(eq + 1) : 0};
+        g_kv[n] =
+            (serve_kv){g_text[n], eq ? eq + 1 : NULL, strlen(g_text[n]), eq ? strlen(eq + 1) : 0};
     }
     return n;
 }
@@ -66,10 +66,10 @@ static void test_read_defaults_and_values(void)
     PT_ASSERT_INT_EQ(p.offset, 0);
     PT_ASSERT_INT_EQ(p.version, 0);
     serve_params_dispose(&p);
-    PT_ASSERT_OK(parse(&p, SERVE_API_READ,
-                       ITEMS("path=/s/a", "format=csv", "from=2013", "to=2013-06-15T12:00Z",
-                             "columns=w,timestamp", "limit=0", "offset=7", "version=3",
-                             "token=whatever")));
+    PT_ASSERT_OK(
+        parse(&p, SERVE_API_READ,
+              ITEMS("path=/s/a", "format=csv", "from=2013", "to=2013-06-15T12:00Z",
+                    "columns=w,timestamp", "limit=0", "offset=7", "version=3", "token=whatever")));
     PT_ASSERT_STR_EQ(p.format, "csv");
     PT_ASSERT(p.has_from && p.has_to);
     PT_ASSERT_INT_EQ(p.from_us, 1356998400LL * 1000000);
@@ -133,8 +133,16 @@ static void test_nul_bytes(void)
 
 static void test_numbers(void)
 {
-    const char *bad[] = {"-1", "+1", " 1", "1 ", "1e3", "0x10", "", "1.5",
-                         "99999999999999999999", "9223372036854775808"};
+    const char *bad[] = {"-1",
+                         "+1",
+                         " 1",
+                         "1 ",
+                         "1e3",
+                         "0x10",
+                         "",
+                         "1.5",
+                         "99999999999999999999",
+                         "9223372036854775808"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         char item[64];
         snprintf(item, sizeof item, "limit=%s", bad[i]);
@@ -145,7 +153,8 @@ static void test_numbers(void)
     PT_ASSERT_INT_EQ(p.limit, INT64_MAX);
     serve_params_dispose(&p);
     expect_400(SERVE_API_READ, ITEMS("path=/s", "version=0"), "from 1 to");
-    expect_400(SERVE_API_BUCKETS, ITEMS("path=/s", "n=0"), "n: '0' is not a whole number from 1 to 100000");
+    expect_400(SERVE_API_BUCKETS, ITEMS("path=/s", "n=0"),
+               "n: '0' is not a whole number from 1 to 100000");
     expect_400(SERVE_API_BUCKETS, ITEMS("path=/s", "n=100001"), "from 1 to 100000");
     PT_ASSERT_OK(parse(&p, SERVE_API_BUCKETS, ITEMS("path=/s", "n=100000")));
     PT_ASSERT_INT_EQ(p.n, 100000);
@@ -175,7 +184,8 @@ static void test_times(void)
     expect_400(SERVE_API_READ, ITEMS("path=/s", "from=yesterday"), "from: ");
     expect_400(SERVE_API_READ, ITEMS("path=/s", "to=1706702400"), "to: ");
     expect_400(SERVE_API_READ, ITEMS("path=/s", "from=2020", "to=2020"), "to must be after from");
-    expect_400(SERVE_API_BUCKETS, ITEMS("path=/s", "from=2021", "to=2020"), "to must be after from");
+    expect_400(SERVE_API_BUCKETS, ITEMS("path=/s", "from=2021", "to=2020"),
+               "to must be after from");
     expect_400(SERVE_API_READ, ITEMS("path=/s", "timezone=Mars/Olympus"), "timezone: ");
     /* an empty from= or to= is not given */
     serve_params p;
@@ -187,7 +197,8 @@ static void test_times(void)
 static void test_columns(void)
 {
     expect_400(SERVE_API_READ, ITEMS("path=/s", "columns="), "columns: no column named");
-    expect_400(SERVE_API_READ, ITEMS("path=/s", "columns=a,,b"), "columns: an empty name in 'a,,b'");
+    expect_400(SERVE_API_READ, ITEMS("path=/s", "columns=a,,b"),
+               "columns: an empty name in 'a,,b'");
     expect_400(SERVE_API_BUCKETS, ITEMS("path=/s", "columns=a,"), "an empty name");
     serve_params p;
     PT_ASSERT_OK(parse(&p, SERVE_API_BUCKETS, ITEMS("path=/s", "columns=a b,ü,\"q\"")));
@@ -268,9 +279,19 @@ static void test_listen(void)
     PT_ASSERT(!lo);
     PT_ASSERT_OK(serve_listen_parse(&ss, &lo, "[::ffff:10.0.0.1]:80"));
     PT_ASSERT(!lo);
-    const char *bad[] = {"127.0.0.1", "127.0.0.1:", ":80", "127.0.0.1:65536", "127.0.0.1:-1",
-                         "127.0.0.1:+1", "127.0.0.1: 1", "[::1]", "[]:1", "[:80", "example.org:80",
-                         "1.2.3:80", "127.0.0.1:80x"};
+    const char *bad[] = {"127.0.0.1",
+                         "127.0.0.1:",
+                         ":80",
+                         "127.0.0.1:65536",
+                         "127.0.0.1:-1",
+                         "127.0.0.1:+1",
+                         "127.0.0.1: 1",
+                         "[::1]",
+                         "[]:1",
+                         "[:80",
+                         "example.org:80",
+                         "1.2.3:80",
+                         "127.0.0.1:80x"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         int rc = serve_listen_parse(&ss, &lo, bad[i]);
         if (rc != POND_EINVALID)
@@ -295,6 +316,6 @@ static void test_token(void)
 }
 
 PT_SUITE(serve_params, PT_TEST(routes), PT_TEST(read_defaults_and_values),
-         PT_TEST(unknown_and_repeated_keys), PT_TEST(nul_bytes), PT_TEST(numbers),
-         PT_TEST(formats), PT_TEST(times), PT_TEST(columns), PT_TEST(src_bindings),
-         PT_TEST(path_required), PT_TEST(listen), PT_TEST(token))
+         PT_TEST(unknown_and_repeated_keys), PT_TEST(nul_bytes), PT_TEST(numbers), PT_TEST(formats),
+         PT_TEST(times), PT_TEST(columns), PT_TEST(src_bindings), PT_TEST(path_required),
+         PT_TEST(listen), PT_TEST(token))

@@ -836,8 +836,8 @@ static void case_move_directory_with_versions(const conf_slot *s)
         fs_txn_begin(fs);
         PT_ASSERT_OK(pond_fs_write_all(fs, NULL, "/d/f", POND_ENTRY_FILE_TABLE, MV_BODIES[v],
                                        strlen(MV_BODIES[v])));
-        PT_ASSERT_OK(pond_fs_write_all(fs, NULL, "/d/sub/g", POND_ENTRY_FILE_SERIES,
-                                       MV_BODIES[v], strlen(MV_BODIES[v])));
+        PT_ASSERT_OK(pond_fs_write_all(fs, NULL, "/d/sub/g", POND_ENTRY_FILE_SERIES, MV_BODIES[v],
+                                       strlen(MV_BODIES[v])));
         fs_txn_commit(fs);
     }
     pond_stat d1, d2;

@@ -46,10 +46,10 @@ static void test_basic(void)
 {
     EXPECT_CSV("a,b,c\n1,2,3\n", "a|b|c\n1|2|3\n");
     EXPECT_CSV("a,b\r\n1,2\r\n", "a|b\n1|2\n");
-    EXPECT_CSV("a,b\n1,2", "a|b\n1|2\n");            /* no final newline */
-    EXPECT_CSV("\xEF\xBB\xBFx\n1\n", "x\n1\n");       /* BOM */
-    EXPECT_CSV("a\n\n\r\nb\n", "a\nb\n");            /* blank lines skipped */
-    EXPECT_CSV("a,,c\n,\n", "a||c\n|\n");            /* empty fields */
+    EXPECT_CSV("a,b\n1,2", "a|b\n1|2\n");       /* no final newline */
+    EXPECT_CSV("\xEF\xBB\xBFx\n1\n", "x\n1\n"); /* BOM */
+    EXPECT_CSV("a\n\n\r\nb\n", "a\nb\n");       /* blank lines skipped */
+    EXPECT_CSV("a,,c\n,\n", "a||c\n|\n");       /* empty fields */
     EXPECT_CSV("", "");
 }
 
@@ -102,7 +102,8 @@ static void test_errors(void)
 /* Tiny buffers force every token to straddle a refill. */
 static void test_small_buffer_equivalence(void)
 {
-    const char text[] = "id,name,note\r\n1,\"x, y\",\"say \"\"hi\"\"\"\r\n2,,\"multi\nline\"\n3,z,\n";
+    const char text[] =
+        "id,name,note\r\n1,\"x, y\",\"say \"\"hi\"\"\"\r\n2,,\"multi\nline\"\n3,z,\n";
     char *want = NULL;
     PT_ASSERT_OK(dump(&want, text, sizeof text - 1, NULL));
     for (size_t bs = 1; bs <= 8; bs++) {
@@ -174,13 +175,21 @@ static void test_time_parse(void)
     PT_ASSERT_INT_EQ(iso("1970-01-01"), 0);
     PT_ASSERT_INT_EQ(iso("1970-01-01T00:00:01Z"), 1000000);
     PT_ASSERT_INT_EQ(iso("2024-02-29 12:30:00"), (19782LL * 86400 + 45000) * 1000000);
-    PT_ASSERT_INT_EQ(iso("2024-02-29T12:30:00.25+01:00"), (19782LL * 86400 + 41400) * 1000000 + 250000);
+    PT_ASSERT_INT_EQ(iso("2024-02-29T12:30:00.25+01:00"),
+                     (19782LL * 86400 + 41400) * 1000000 + 250000);
     PT_ASSERT_INT_EQ(iso("2024-02-29T12:30-0130"), (19782LL * 86400 + 45000 + 5400) * 1000000);
     PT_ASSERT_INT_EQ(iso("1969-12-31T23:59:59.5Z"), -500000);
     PT_ASSERT_INT_EQ(iso("2000-01-01T00:00:00.123456789Z"), 946684800123456LL);
     int64_t us;
-    const char *bad[] = {"", "2024", "2024-13-01", "2023-02-29", "2024-01-01T25:00", "2024-01-01T",
-                         "2024-01-01Tx", "2024-01-01T00:00:00.", "2024-01-01 00:00:00 junk",
+    const char *bad[] = {"",
+                         "2024",
+                         "2024-13-01",
+                         "2023-02-29",
+                         "2024-01-01T25:00",
+                         "2024-01-01T",
+                         "2024-01-01Tx",
+                         "2024-01-01T00:00:00.",
+                         "2024-01-01 00:00:00 junk",
                          "2024-01-01T00:00+24:00"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         PT_ASSERT_ERR(pond_time_parse_iso(&us, bad[i], strlen(bad[i])), POND_EINVALID);

@@ -374,13 +374,13 @@ static void test_commit_fault_injection(void)
 /* ------------------------------------------------------------------ replay */
 
 #define PROTO "{\"protocol\":{\"minReaderVersion\":1,\"minWriterVersion\":2}}\n"
-#define META                                                                                   \
-    "{\"metaData\":{\"id\":\"x\",\"format\":{\"provider\":\"parquet\",\"options\":{}},"        \
-    "\"schemaString\":\"{\\\"type\\\":\\\"struct\\\",\\\"fields\\\":[{\\\"name\\\":\\\"a\\\"," \
-    "\\\"type\\\":\\\"long\\\",\\\"nullable\\\":true,\\\"metadata\\\":{}}]}\","                \
+#define META                                                                                       \
+    "{\"metaData\":{\"id\":\"x\",\"format\":{\"provider\":\"parquet\",\"options\":{}},"            \
+    "\"schemaString\":\"{\\\"type\\\":\\\"struct\\\",\\\"fields\\\":[{\\\"name\\\":\\\"a\\\","     \
+    "\\\"type\\\":\\\"long\\\",\\\"nullable\\\":true,\\\"metadata\\\":{}}]}\","                    \
     "\"partitionColumns\":[],\"configuration\":{}}}\n"
-#define ADD(p)                                                        \
-    "{\"add\":{\"path\":\"" p "\",\"partitionValues\":{},\"size\":1," \
+#define ADD(p)                                                                                     \
+    "{\"add\":{\"path\":\"" p "\",\"partitionValues\":{},\"size\":1,"                              \
     "\"modificationTime\":1,\"dataChange\":true}}\n"
 #define REMOVE(p) "{\"remove\":{\"path\":\"" p "\",\"deletionTimestamp\":2,\"dataChange\":true}}\n"
 

@@ -331,7 +331,8 @@ static void test_manifest(void)
     const char *key;
     json_t *c;
     size_t n = 0;
-    json_object_foreach ((json_t *)delta, key, c) {
+    json_object_foreach((json_t *)delta, key, c)
+    {
         check_case(&s, corpus, key, c);
         n++;
     }

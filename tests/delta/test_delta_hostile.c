@@ -14,13 +14,13 @@
 #include <unistd.h>
 
 #define PROTO "{\"protocol\":{\"minReaderVersion\":1,\"minWriterVersion\":2}}\n"
-#define META                                                                                   \
-    "{\"metaData\":{\"id\":\"x\",\"format\":{\"provider\":\"parquet\",\"options\":{}},"        \
-    "\"schemaString\":\"{\\\"type\\\":\\\"struct\\\",\\\"fields\\\":[{\\\"name\\\":\\\"a\\\"," \
-    "\\\"type\\\":\\\"long\\\",\\\"nullable\\\":true,\\\"metadata\\\":{}}]}\","                \
+#define META                                                                                       \
+    "{\"metaData\":{\"id\":\"x\",\"format\":{\"provider\":\"parquet\",\"options\":{}},"            \
+    "\"schemaString\":\"{\\\"type\\\":\\\"struct\\\",\\\"fields\\\":[{\\\"name\\\":\\\"a\\\","     \
+    "\\\"type\\\":\\\"long\\\",\\\"nullable\\\":true,\\\"metadata\\\":{}}]}\","                    \
     "\"partitionColumns\":[],\"configuration\":{}}}\n"
-#define ADD(p)                                                        \
-    "{\"add\":{\"path\":\"" p "\",\"partitionValues\":{},\"size\":1," \
+#define ADD(p)                                                                                     \
+    "{\"add\":{\"path\":\"" p "\",\"partitionValues\":{},\"size\":1,"                              \
     "\"modificationTime\":1,\"dataChange\":true,\"stats\":\"{\\\"numRecords\\\":1}\"}}\n"
 #define REMOVE(p) "{\"remove\":{\"path\":\"" p "\",\"deletionTimestamp\":2,\"dataChange\":true}}\n"
 
@@ -53,7 +53,10 @@ static void put_str(const char *dir, const char *name, const char *text)
     put(dir, name, text, strlen(text));
 }
 
-static void commit_name(char out[32], int64_t v) { snprintf(out, 32, "%020lld.json", (long long)v); }
+static void commit_name(char out[32], int64_t v)
+{
+    snprintf(out, 32, "%020lld.json", (long long)v);
+}
 
 static bool light(void) { return getenv("POND_TEST_LIGHT") != NULL; }
 
@@ -172,9 +175,9 @@ static void test_line_and_tree_bounds(void)
 static char *checkpointed_log(const char *name)
 {
     char *dir = mk_log(name);
-    static const char *const commits[] = {PROTO META ADD("a"), ADD("b"), ADD("c") REMOVE("a"),
-                                          ADD("d"),          ADD("e"), ADD("f"),
-                                          ADD("g") REMOVE("b")};
+    static const char *const commits[] = {
+        PROTO META ADD("a"), ADD("b"), ADD("c") REMOVE("a"), ADD("d"), ADD("e"), ADD("f"),
+        ADD("g") REMOVE("b")};
     for (int v = 0; v < 7; v++) {
         char cn[32];
         commit_name(cn, v);
@@ -342,6 +345,6 @@ static void test_log_check_and_rewrite(void)
     pond_free(dir);
 }
 
-PT_SUITE(delta_hostile, PT_TEST(big_commit_bounded_memory),
-         PT_TEST(two_passes_keep_protocol_order), PT_TEST(line_and_tree_bounds),
-         PT_TEST(checkpoint_fallback), PT_TEST(cleaned_up_log), PT_TEST(log_check_and_rewrite))
+PT_SUITE(delta_hostile, PT_TEST(big_commit_bounded_memory), PT_TEST(two_passes_keep_protocol_order),
+         PT_TEST(line_and_tree_bounds), PT_TEST(checkpoint_fallback), PT_TEST(cleaned_up_log),
+         PT_TEST(log_check_and_rewrite))

@@ -341,44 +341,44 @@ static void expect_same(env *e, const char *src, const char *dir, bool delta)
 static void test_keys(void)
 {
     char t[40];
-    ex_key k = ex_key_of(T2024 + 59 * DAY_US, 3); /* 2024-02-29 */
+    ex_key k = pond_ex_key_of(T2024 + 59 * DAY_US, 3); /* 2024-02-29 */
     PT_ASSERT_INT_EQ(k.y, 2024);
     PT_ASSERT_INT_EQ(k.m, 2);
     PT_ASSERT_INT_EQ(k.d, 29);
-    ex_key_text(t, &k, 3);
+    pond_ex_key_text(t, &k, 3);
     PT_ASSERT_STR_EQ(t, "2024-2-29");
     ex_key back;
-    PT_ASSERT_OK(ex_key_parse(&back, t, 3));
-    PT_ASSERT(ex_key_equal(&back, &k));
+    PT_ASSERT_OK(pond_ex_key_parse(&back, t, 3));
+    PT_ASSERT(pond_ex_key_equal(&back, &k));
     int64_t lo, hi;
-    PT_ASSERT(ex_key_span(&k, 3, &lo, &hi));
+    PT_ASSERT(pond_ex_key_span(&k, 3, &lo, &hi));
     PT_ASSERT_INT_EQ(lo, T2024 + 59 * DAY_US);
     PT_ASSERT_INT_EQ(hi - lo, DAY_US);
     /* one microsecond before 1970 is 1969-12-31 */
-    k = ex_key_of(-1, 2);
+    k = pond_ex_key_of(-1, 2);
     PT_ASSERT_INT_EQ(k.y, 1969);
     PT_ASSERT_INT_EQ(k.m, 12);
-    PT_ASSERT(ex_key_span(&k, 2, &lo, &hi));
+    PT_ASSERT(pond_ex_key_span(&k, 2, &lo, &hi));
     PT_ASSERT_INT_EQ(hi, 0);
     PT_ASSERT_INT_EQ(lo, -31 * DAY_US);
     /* December spans into the next year; a year is 366 days in 2024 */
-    k = ex_key_of(T2024 + 340 * DAY_US, 2);
+    k = pond_ex_key_of(T2024 + 340 * DAY_US, 2);
     PT_ASSERT_INT_EQ(k.m, 12);
-    PT_ASSERT(ex_key_span(&k, 2, &lo, &hi));
+    PT_ASSERT(pond_ex_key_span(&k, 2, &lo, &hi));
     PT_ASSERT_INT_EQ(hi, T2024 + 366 * DAY_US);
-    k = ex_key_of(T2024, 1);
-    PT_ASSERT(ex_key_span(&k, 1, &lo, &hi));
+    k = pond_ex_key_of(T2024, 1);
+    PT_ASSERT(pond_ex_key_span(&k, 1, &lo, &hi));
     PT_ASSERT_INT_EQ(hi - lo, 366 * DAY_US);
     pond_buf d = POND_BUF_INIT;
-    PT_ASSERT_OK(ex_key_dir(&d, &k, 1));
+    PT_ASSERT_OK(pond_ex_key_dir(&d, &k, 1));
     PT_ASSERT_STR_EQ(d.ptr, "year=2024");
     pond_buf_clear(&d);
     ex_key nk = {0, 0, 0, true};
-    PT_ASSERT_OK(ex_key_dir(&d, &nk, 2));
+    PT_ASSERT_OK(pond_ex_key_dir(&d, &nk, 2));
     PT_ASSERT_STR_EQ(d.ptr, "year=__HIVE_DEFAULT_PARTITION__/month=__HIVE_DEFAULT_PARTITION__");
     pond_buf_dispose(&d);
-    PT_ASSERT_ERR(ex_key_parse(&back, "2024-13", 2), POND_ECORRUPT);
-    PT_ASSERT_ERR(ex_key_parse(&back, "2024", 2), POND_ECORRUPT);
+    PT_ASSERT_ERR(pond_ex_key_parse(&back, "2024-13", 2), POND_ECORRUPT);
+    PT_ASSERT_ERR(pond_ex_key_parse(&back, "2024", 2), POND_ECORRUPT);
     pond_export_partition p;
     PT_ASSERT_OK(pond_export_partition_parse(&p, "year,month,day"));
     PT_ASSERT_INT_EQ(p, POND_EXPORT_PARTITION_DAY);
@@ -397,7 +397,7 @@ static void test_state_roundtrip_and_damage(void)
 {
     const char *dir = PT_TMPDIR();
     ex_state s, r;
-    ex_state_init(&s);
+    pond_ex_state_init(&s);
     s.format = POND_EXPORT_DELTA;
     s.source = pond_strdup("/a b/%x\n");
     s.node = pond_strdup("n");
@@ -411,29 +411,29 @@ static void test_state_roundtrip_and_damage(void)
     s.position = 9;
     ex_ver v = {3, {{0}}, 5, 100, UINT64_MAX, 1, (char *)"2024-1,2024-2"};
     v.sha.bytes[0] = 0xab;
-    PT_ASSERT_OK(ex_state_add_ver(&s, &v));
+    PT_ASSERT_OK(pond_ex_state_add_ver(&s, &v));
     ex_file f = {(char *)"year=2024/month=1/p q.parquet", (char *)"2024-1", 10, 20, NULL};
-    PT_ASSERT_OK(ex_state_add_file(&s, &f));
+    PT_ASSERT_OK(pond_ex_state_add_file(&s, &f));
     f.tmp = (char *)"000001-00001.tmp";
-    PT_ASSERT_OK(ex_state_add_removed(&s, &f));
-    PT_ASSERT_OK(ex_state_save(&s, dir, "st"));
+    PT_ASSERT_OK(pond_ex_state_add_removed(&s, &f));
+    PT_ASSERT_OK(pond_ex_state_save(&s, dir, "st"));
     bool found;
-    PT_ASSERT_OK(ex_state_load(&r, &found, dir, "st"));
+    PT_ASSERT_OK(pond_ex_state_load(&r, &found, dir, "st"));
     PT_ASSERT(found);
     PT_ASSERT_STR_EQ(r.source, "/a b/%x\n");
     PT_ASSERT_INT_EQ(r.format, POND_EXPORT_DELTA);
     PT_ASSERT_INT_EQ(r.delta_version, 4);
     PT_ASSERT_INT_EQ(r.run, 7);
-    PT_ASSERT_INT_EQ(ex_state_nvers(&r), 1);
-    PT_ASSERT(ex_state_ver(&r, 0)->s1 == UINT64_MAX);
-    PT_ASSERT(pond_hash_equal(&ex_state_ver(&r, 0)->sha, &v.sha));
-    PT_ASSERT_STR_EQ(ex_state_ver(&r, 0)->parts, "2024-1,2024-2");
-    PT_ASSERT_STR_EQ(ex_state_file(&r, 0)->name, "year=2024/month=1/p q.parquet");
-    PT_ASSERT(ex_state_file(&r, 0)->tmp == NULL);
-    PT_ASSERT_STR_EQ(ex_state_removed(&r, 0)->tmp, "000001-00001.tmp");
-    ex_state_dispose(&r);
-    ex_state_dispose(&s);
-    PT_ASSERT_OK(ex_state_load(&r, &found, dir, "absent"));
+    PT_ASSERT_INT_EQ(pond_ex_state_nvers(&r), 1);
+    PT_ASSERT(pond_ex_state_ver(&r, 0)->s1 == UINT64_MAX);
+    PT_ASSERT(pond_hash_equal(&pond_ex_state_ver(&r, 0)->sha, &v.sha));
+    PT_ASSERT_STR_EQ(pond_ex_state_ver(&r, 0)->parts, "2024-1,2024-2");
+    PT_ASSERT_STR_EQ(pond_ex_state_file(&r, 0)->name, "year=2024/month=1/p q.parquet");
+    PT_ASSERT(pond_ex_state_file(&r, 0)->tmp == NULL);
+    PT_ASSERT_STR_EQ(pond_ex_state_removed(&r, 0)->tmp, "000001-00001.tmp");
+    pond_ex_state_dispose(&r);
+    pond_ex_state_dispose(&s);
+    PT_ASSERT_OK(pond_ex_state_load(&r, &found, dir, "absent"));
     PT_ASSERT(!found);
     /* cut short: refused, never half-read */
     char path[4200];
@@ -444,14 +444,14 @@ static void test_state_roundtrip_and_damage(void)
         FILE *fp = fopen(path, "wb");
         fwrite(b.ptr, 1, cut, fp);
         fclose(fp);
-        PT_ASSERT_ERR(ex_state_load(&r, &found, dir, "st"), POND_ECORRUPT);
+        PT_ASSERT_ERR(pond_ex_state_load(&r, &found, dir, "st"), POND_ECORRUPT);
     }
     /* a name that leaves the directory */
     FILE *fp = fopen(path, "wb");
     fprintf(fp, "pond-export 1\nformat parquet\nsource /s\nnode n\nkind table\noptions o\n"
                 "schema s\nsettings -\nf ../../etc/passwd * 1 1 \nend 1\n");
     fclose(fp);
-    PT_ASSERT_ERR(ex_state_load(&r, &found, dir, "st"), POND_ECORRUPT);
+    PT_ASSERT_ERR(pond_ex_state_load(&r, &found, dir, "st"), POND_ECORRUPT);
     PT_ASSERT_MSG_HAS("outside the export directory");
     pond_buf_dispose(&b);
 }
@@ -589,8 +589,8 @@ static void test_replacements(void)
     PT_ASSERT_OK(pond_arrow_stream_from_batches(&all, &s, parts, np));
     s.release(&s);
     PT_ASSERT_OK(pond_fs_begin(e.fs, NULL));
-    PT_ASSERT_OK(pond_table_write_stream(NULL, e.fs, NULL, "/s", POND_ENTRY_FILE_SERIES, &all,
-                                         NULL));
+    PT_ASSERT_OK(
+        pond_table_write_stream(NULL, e.fs, NULL, "/s", POND_ENTRY_FILE_SERIES, &all, NULL));
     PT_ASSERT_OK(pond_fs_commit(NULL, e.fs));
     char *before = snapshot(dir);
     PT_ASSERT_OK(pond_export_source(&r, e.fs, NULL, "/s", dir, NULL));
@@ -616,7 +616,7 @@ static void test_replacements(void)
        only when its rows came from versions still there, which is not the case here: every
        partition of the version that went is written again */
     rm(&e, "/s");
-    put(&e, "/s", POND_ENTRY_FILE_SERIES, T2024, step, n / 2, 0);       /* Jan */
+    put(&e, "/s", POND_ENTRY_FILE_SERIES, T2024, step, n / 2, 0);                /* Jan */
     put(&e, "/s", POND_ENTRY_FILE_SERIES, T2024 + 70 * DAY_US, DAY_US, 20, 500); /* March */
     PT_ASSERT_OK(pond_export_source(&r, e.fs, NULL, "/s", dir, NULL));
     PT_ASSERT(!r.full);
@@ -782,15 +782,15 @@ static void test_full_export_records_versions(void)
     PT_ASSERT_INT_EQ(r.rows, 27);
     ex_state st;
     bool found;
-    PT_ASSERT_OK(ex_state_load(&st, &found, dir, "_pond_export.state"));
-    PT_ASSERT_INT_EQ(ex_state_nvers(&st), 4);
+    PT_ASSERT_OK(pond_ex_state_load(&st, &found, dir, "_pond_export.state"));
+    PT_ASSERT_INT_EQ(pond_ex_state_nvers(&st), 4);
     const int64_t rows[] = {10, 5, 0, 12};
     const char *parts[] = {"2024-1", "2024-2", "", "2024-3,2024-4"};
     for (int i = 0; i < 4; i++) {
-        PT_ASSERT_INT_EQ(ex_state_ver(&st, (size_t)i)->rows, rows[i]);
-        PT_ASSERT_STR_EQ(ex_state_ver(&st, (size_t)i)->parts, parts[i]);
+        PT_ASSERT_INT_EQ(pond_ex_state_ver(&st, (size_t)i)->rows, rows[i]);
+        PT_ASSERT_STR_EQ(pond_ex_state_ver(&st, (size_t)i)->parts, parts[i]);
     }
-    ex_state_dispose(&st);
+    pond_ex_state_dispose(&st);
     lines a = {0}, b = {0};
     pond_table_read_options ro = POND_TABLE_READ_OPTIONS_INIT;
     ro.has_range = true;
@@ -1041,8 +1041,7 @@ static void test_event_time_wall_clock(void)
     PT_ASSERT_OK(pond_fs_commit(NULL, e.fs));
     PT_ASSERT_OK(pond_fs_begin(e.fs, NULL));
     PT_ASSERT_OK(pond_table_write_parquet_file(NULL, e.fs, NULL, "/w", POND_ENTRY_FILE_SERIES,
-                                               host_parquet("w2.parquet", "tsu:", local + 4, 4,
-                                                            4),
+                                               host_parquet("w2.parquet", "tsu:", local + 4, 4, 4),
                                                NULL));
     PT_ASSERT_OK(pond_fs_commit(NULL, e.fs));
     /* the same rules in the table layer's own words */
@@ -1057,9 +1056,9 @@ static void test_event_time_wall_clock(void)
     o.from_us = civil(2024, 2, 1, 0, 0); /* local 2024-01-31T19:00: row 0 is out */
     o.to_us = civil(2025, 1, 1, 0, 0);   /* row 7 is out */
     const char *want[] = {
-        "v=1 year=2024/month=2/day=1",   "v=2 year=2024/month=2/day=1",
-        "v=3 year=2024/month=3/day=1",   "v=4 year=2024/month=3/day=10",
-        "v=5 year=2024/month=3/day=10",  "v=6 year=2024/month=3/day=11",
+        "v=1 year=2024/month=2/day=1",  "v=2 year=2024/month=2/day=1",
+        "v=3 year=2024/month=3/day=1",  "v=4 year=2024/month=3/day=10",
+        "v=5 year=2024/month=3/day=10", "v=6 year=2024/month=3/day=11",
     };
     for (int delta = 0; delta < 2; delta++) {
         char *dir = subdir(delta ? "wd" : "wp");
@@ -1086,9 +1085,9 @@ static void test_event_time_wall_clock(void)
     PT_ASSERT(!r.full);
     expect_rows_as_read(&e, "/w", dir, false, &o);
     const char *want2[] = {
-        "v=1 year=2024/month=2/day=1",   "v=2 year=2024/month=2/day=1",
-        "v=3 year=2024/month=3/day=1",   "v=4 year=2024/month=3/day=10",
-        "v=5 year=2024/month=3/day=10",  "v=6 year=2024/month=3/day=11",
+        "v=1 year=2024/month=2/day=1",  "v=2 year=2024/month=2/day=1",
+        "v=3 year=2024/month=3/day=1",  "v=4 year=2024/month=3/day=10",
+        "v=5 year=2024/month=3/day=10", "v=6 year=2024/month=3/day=11",
         "v=8 year=2024/month=5/day=1",
     };
     expect_partitions(dir, false, want2, POND_ARRAY_LEN(want2));
@@ -1099,8 +1098,7 @@ static void test_event_time_wall_clock(void)
     wo.timezone = "Asia/Tokyo";
     PT_ASSERT_OK(pond_fs_begin(e.fs, NULL));
     PT_ASSERT_OK(pond_table_write_parquet_file(NULL, e.fs, NULL, "/d", POND_ENTRY_FILE_SERIES,
-                                               host_parquet("d.parquet", "tdD", days, 2, 0),
-                                               &wo));
+                                               host_parquet("d.parquet", "tdD", days, 2, 0), &wo));
     PT_ASSERT_OK(pond_fs_commit(NULL, e.fs));
     dir = subdir("dp");
     pond_export_options od = POND_EXPORT_OPTIONS_INIT;
@@ -1124,10 +1122,10 @@ static void test_event_time_csv_time_format(void)
     FILE *f = fopen(csv, "w");
     PT_ASSERT(f != NULL);
     fputs("at;v\n"
-          "31.01.2024 23:30;0\n" /* 22:30Z -> 2024-01-31 */
-          "01.02.2024 00:30;1\n" /* 01-31 23:30Z: local February, UTC January */
-          "29.02.2024 23:59;2\n" /* 22:59Z -> 2024-02-29 */
-          "31.03.2024 03:00;3\n" /* CEST: 01:00Z -> 2024-03-31 */
+          "31.01.2024 23:30;0\n"  /* 22:30Z -> 2024-01-31 */
+          "01.02.2024 00:30;1\n"  /* 01-31 23:30Z: local February, UTC January */
+          "29.02.2024 23:59;2\n"  /* 22:59Z -> 2024-02-29 */
+          "31.03.2024 03:00;3\n"  /* CEST: 01:00Z -> 2024-03-31 */
           "01.04.2024 01:00;4\n", /* 03-31 23:00Z */
           f);
     fclose(f);
@@ -1298,9 +1296,8 @@ static void test_fault_parquet_replace(void)
     env_close(&fc.b);
 }
 
-PT_SUITE(export, PT_TEST(keys), PT_TEST(state_roundtrip_and_damage),
-         PT_TEST(parquet_incremental), PT_TEST(replacements), PT_TEST(delta_incremental),
-         PT_TEST(options), PT_TEST(full_export_records_versions), PT_TEST(bounded_memory),
-         PT_TEST(symlinks_refused), PT_TEST(event_time_wall_clock),
-         PT_TEST(event_time_csv_time_format), PT_TEST(fault_parquet_append),
-         PT_TEST(fault_delta_append), PT_TEST(fault_parquet_replace))
+PT_SUITE(export, PT_TEST(keys), PT_TEST(state_roundtrip_and_damage), PT_TEST(parquet_incremental),
+         PT_TEST(replacements), PT_TEST(delta_incremental), PT_TEST(options),
+         PT_TEST(full_export_records_versions), PT_TEST(bounded_memory), PT_TEST(symlinks_refused),
+         PT_TEST(event_time_wall_clock), PT_TEST(event_time_csv_time_format),
+         PT_TEST(fault_parquet_append), PT_TEST(fault_delta_append), PT_TEST(fault_parquet_replace))

@@ -302,8 +302,8 @@ static void compacted(bool delta)
     pond_export_options o = POND_EXPORT_OPTIONS_INIT;
     o.format = delta ? POND_EXPORT_DELTA : POND_EXPORT_PARQUET;
     pond_export_result r;
-    put(&e, "/s", T2024, 25 * DAY_US / n, n, 7, 0);      /* January */
-    put(&e, "/s", FEB, 25 * DAY_US / n, n, 7, 1000);     /* February */
+    put(&e, "/s", T2024, 25 * DAY_US / n, n, 7, 0);       /* January */
+    put(&e, "/s", FEB, 25 * DAY_US / n, n, 7, 1000);      /* February */
     put(&e, "/s", FEB + 3600000000, DAY_US, 10, 7, 2000); /* February again, other times */
     PT_ASSERT_OK(pond_export_source(&r, e.fs, NULL, "/s", dir, &o));
     PT_ASSERT(r.full);
@@ -380,8 +380,8 @@ static void dedup(bool delta)
     orange.from_us = FEB + 5 * DAY_US;
     orange.to_us = MAR + 5 * DAY_US;
     pond_export_result r;
-    put(&e, "/s", T2024, step, n, 2, 0);  /* January: keys k0, k1 */
-    put(&e, "/s", FEB, step, n, 2, 1000); /* February */
+    put(&e, "/s", T2024, step, n, 2, 0);      /* January: keys k0, k1 */
+    put(&e, "/s", FEB, step, n, 2, 1000);     /* February */
     put(&e, "/s", FEB, step, n / 2, 1, 2000); /* repeats February's first half with key k0 */
     set_dedup(&e, "/s", POND_DEDUP_LAST, "k");
     PT_ASSERT_OK(pond_export_source(&r, e.fs, NULL, "/s", dir, &o));

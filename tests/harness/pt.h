@@ -24,13 +24,19 @@ typedef struct {
     void (*fn)(void);
 } pt_test;
 
-#define PT_TEST(name) {#name, test_##name}
-#define PT_END {NULL, NULL}
+#define PT_TEST(name)                                                                              \
+    {                                                                                              \
+#name, test_##name                                                                         \
+    }
+#define PT_END                                                                                     \
+    {                                                                                              \
+        NULL, NULL                                                                                 \
+    }
 
 void pt_register(const char *suite, const pt_test *tests);
 #define PT_SUITE(suite, ...)                                                                       \
     static const pt_test pt_suite_##suite[] = {__VA_ARGS__, PT_END};                               \
-    __attribute__((constructor)) static void pt_register_##suite(void)                            \
+    __attribute__((constructor)) static void pt_register_##suite(void)                             \
     {                                                                                              \
         pt_register(#suite, pt_suite_##suite);                                                     \
     }
@@ -118,8 +124,10 @@ bool pt_light(void);
             pond_alloc_fail_at(0, false);                                                          \
             if (!pt_fired_) {                                                                      \
                 if (pt_rc_ < 0)                                                                    \
-                    pt_fail(__FILE__, __LINE__, "fault loop step %" PRIu64 " failed without a "   \
-                            "fault: %s", pt_n_, pond_error_last()->message);                       \
+                    pt_fail(__FILE__, __LINE__,                                                    \
+                            "fault loop step %" PRIu64 " failed without a "                        \
+                            "fault: %s",                                                           \
+                            pt_n_, pond_error_last()->message);                                    \
                 break;                                                                             \
             }                                                                                      \
             if (pt_rc_ == 0)                                                                       \

@@ -55,10 +55,7 @@ static int rm_cb(const char *p, const struct stat *st, int flag, struct FTW *ftw
     return remove(p);
 }
 
-static void rm_rf(const char *p)
-{
-    nftw(p, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
-}
+static void rm_rf(const char *p) { nftw(p, rm_cb, 16, FTW_DEPTH | FTW_PHYS); }
 
 const char *pt_tmpdir(void)
 {

@@ -12,8 +12,8 @@
 #include <string.h>
 
 /* The one-row batch: every column null or its directory value, entries as given. */
-static int build_batch(struct ArrowArray *out, const struct ArrowSchema *schema,
-                       const char *dir_id, int64_t version, const craft_entry *e, size_t n)
+static int build_batch(struct ArrowArray *out, const struct ArrowSchema *schema, const char *dir_id,
+                       int64_t version, const craft_entry *e, size_t n)
 {
     int rc = pond_arrow_array_init(out, 1, 0, 1, schema->n_children);
     for (int64_t c = 0; c < schema->n_children && rc == 0; c++) {
@@ -39,8 +39,8 @@ static int build_batch(struct ArrowArray *out, const struct ArrowSchema *schema,
                 rc = pond_arrow_builder_new(&b, "u");
                 for (size_t i = 0; i < n && rc == 0; i++) {
                     bool is_name = !strcmp(field, "name");
-                    const char *s = is_name                     ? e[i].name
-                                    : !strcmp(field, "node_id") ? e[i].id
+                    const char *s = is_name                       ? e[i].name
+                                    : !strcmp(field, "node_id")   ? e[i].id
                                     : !strcmp(field, "file_type") ? e[i].type
                                                                   : e[i].part_id;
                     size_t len = is_name ? e[i].name_len : s ? strlen(s) : 0;
@@ -103,7 +103,7 @@ int craft_listing_format(const char *pond_path, int format, const char *dir_id,
     struct ArrowArray batch = {0};
     pond_delta_actions *a = NULL;
     pond_buf file = POND_BUF_INIT;
-    if ((rc = oplog__arrow_schema(&schema, format)) < 0 ||
+    if ((rc = pond_oplog__arrow_schema(&schema, format)) < 0 ||
         (rc = build_batch(&batch, &schema, dir_id, txn, entries, n)) < 0)
         goto done;
     const struct ArrowArray *batches[] = {&batch};
@@ -118,8 +118,17 @@ int craft_listing_format(const char *pond_path, int format, const char *dir_id,
     pond_hash_hex(hex, &sha);
     snprintf(stats, sizeof stats, "{\"numRecords\":1}");
     pond_delta_kv pv = {"part_id", dir_id}, tag = {OPLOG_TAG_SHA256, hex};
-    pond_delta_file_desc f = {POND_DELTA_FILE_DESC_VERSION, rel, &pv, 1, (int64_t)file.size,
-                              1700000000000, 0, true, stats, &tag, 1};
+    pond_delta_file_desc f = {POND_DELTA_FILE_DESC_VERSION,
+                              rel,
+                              &pv,
+                              1,
+                              (int64_t)file.size,
+                              1700000000000,
+                              0,
+                              true,
+                              stats,
+                              &tag,
+                              1};
     if ((rc = pond_delta_actions_new(&a)) < 0 || (rc = pond_delta_actions_add(a, &f)) < 0 ||
         (rc = pond_delta_actions_commit_info(a, 1700000000000, "WRITE", NULL,
                                              "{\"pondMeta\":{\"pondCommand\":[\"craft\"]}}")) < 0)

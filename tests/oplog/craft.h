@@ -10,10 +10,10 @@
 #include <stdint.h>
 
 typedef struct {
-    const char *name;  /* stored bytes (may hold a NUL) */
+    const char *name; /* stored bytes (may hold a NUL) */
     size_t name_len;
-    const char *id;    /* 36-char node id text */
-    const char *type;  /* "directory", "file:data", ... */
+    const char *id;      /* 36-char node id text */
+    const char *type;    /* "directory", "file:data", ... */
     const char *part_id; /* format 2: the stored part_id text, or NULL for null */
 } craft_entry;
 

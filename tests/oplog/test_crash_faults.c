@@ -79,8 +79,10 @@ static int commit_step(step_arg *a)
     bool fired_in_commit = pond_alloc_fail_fired();
     if ((rc = pond_fs_read_all(&b, fs, NULL, "/small")) < 0) {
         if (fired_in_commit)
-            pt_fail(__FILE__, __LINE__, "commit succeeded despite an allocation failure, but "
-                    "its own fs does not see it: %s", pond_error_last()->message);
+            pt_fail(__FILE__, __LINE__,
+                    "commit succeeded despite an allocation failure, but "
+                    "its own fs does not see it: %s",
+                    pond_error_last()->message);
         goto done;
     }
     if (b.size != 4 || memcmp(b.ptr, "tiny", 4) != 0) {
@@ -284,7 +286,10 @@ static void os_fault_loop(pond_fault_kind kind, int err, bool persistent, bool m
 }
 
 static void test_os_eio_once(void) { os_fault_loop(POND_FAULT_ERRNO, EIO, false, false); }
-static void test_os_enospc_persistent(void) { os_fault_loop(POND_FAULT_ERRNO, ENOSPC, true, false); }
+static void test_os_enospc_persistent(void)
+{
+    os_fault_loop(POND_FAULT_ERRNO, ENOSPC, true, false);
+}
 
 static void test_short_writes_retried(void)
 {
@@ -356,6 +361,5 @@ static void test_create_after_interrupted_create(void)
 
 PT_SUITE(oplog_crash, PT_TEST(alloc_fault_loop_commit_reopen),
          PT_TEST(alloc_fault_every_commit_allocation), PT_TEST(alloc_fault_every_reopen_allocation),
-         PT_TEST(os_eio_once),
-         PT_TEST(os_enospc_persistent), PT_TEST(short_writes_retried),
+         PT_TEST(os_eio_once), PT_TEST(os_enospc_persistent), PT_TEST(short_writes_retried),
          PT_TEST(create_after_interrupted_create))

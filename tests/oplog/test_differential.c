@@ -48,15 +48,30 @@ static void random_op(side *sd, unsigned *s, char *buf)
     for (int k = 0; k < 2; k++) {
         pond_fs *fs = sd[k].fs;
         switch (kind) {
-        case 0: case 1: rc[k] = pond_fs_mkdir(fs, NULL, p, POND_FS_MKDIR_PARENTS); break;
-        case 2: case 3: case 4:
+        case 0:
+        case 1:
+            rc[k] = pond_fs_mkdir(fs, NULL, p, POND_FS_MKDIR_PARENTS);
+            break;
+        case 2:
+        case 3:
+        case 4:
             rc[k] = pond_fs_write_all(fs, NULL, p, POND_ENTRY_FILE_DATA, buf, len);
             break;
-        case 5: rc[k] = pond_fs_remove(fs, NULL, p, true); break;
-        case 6: rc[k] = pond_fs_rename(fs, NULL, p, q); break;
-        case 7: rc[k] = pond_fs_symlink(fs, NULL, q, p); break;
-        case 8: rc[k] = pond_fs_set_xattrs(fs, NULL, p, len % 2 ? "{\"k\":1}" : NULL); break;
-        default: rc[k] = pond_fs_write_all(fs, NULL, p, POND_ENTRY_FILE_TABLE, buf, len); break;
+        case 5:
+            rc[k] = pond_fs_remove(fs, NULL, p, true);
+            break;
+        case 6:
+            rc[k] = pond_fs_rename(fs, NULL, p, q);
+            break;
+        case 7:
+            rc[k] = pond_fs_symlink(fs, NULL, q, p);
+            break;
+        case 8:
+            rc[k] = pond_fs_set_xattrs(fs, NULL, p, len % 2 ? "{\"k\":1}" : NULL);
+            break;
+        default:
+            rc[k] = pond_fs_write_all(fs, NULL, p, POND_ENTRY_FILE_TABLE, buf, len);
+            break;
         }
     }
     if ((rc[0] < 0) != (rc[1] < 0) || (rc[0] < 0 && rc[0] != rc[1]))

@@ -451,6 +451,7 @@ static void test_fs_as_of_convention(void)
     pond_free(dir);
 }
 
-PT_SUITE(oplog, PT_TEST(memory_backend_refused), PT_TEST(fs_as_of_convention), PT_TEST(create_refuses_existing), PT_TEST(persist_and_reopen),
+PT_SUITE(oplog, PT_TEST(memory_backend_refused), PT_TEST(fs_as_of_convention),
+         PT_TEST(create_refuses_existing), PT_TEST(persist_and_reopen),
          PT_TEST(large_file_threshold_boundary), PT_TEST(corrupt_blob_detected),
          PT_TEST(conflicting_writer_loses), PT_TEST(many_transactions))

@@ -56,8 +56,14 @@ static void env_create(env *e, char a[37], char b[37], char f[37])
     env_close(e);
 }
 
-#define E(name, id, type) {name, sizeof(name) - 1, id, type, NULL}
-#define EP(name, id, type, part) {name, sizeof(name) - 1, id, type, part}
+#define E(name, id, type)                                                                          \
+    {                                                                                              \
+        name, sizeof(name) - 1, id, type, NULL                                                     \
+    }
+#define EP(name, id, type, part)                                                                   \
+    {                                                                                              \
+        name, sizeof(name) - 1, id, type, part                                                     \
+    }
 static const char NIL[] = "00000000-0000-0000-0000-000000000000";
 static const char ROOT[] = "00000000-0000-7000-8000-000000000000";
 
@@ -282,7 +288,8 @@ static void test_part_id_rules(void)
         {{EP("a", a, "directory", ROOT), E("f", f, "file:data")},
          "entry 0 'a': a directory entry has a part_id"},
         {{E("a", a, "directory"), EP("f", f, "file:data", NIL)}, "entry 1: part_id is the nil id"},
-        {{E("a", a, "directory"), EP("f", f, "file:data", "x")}, "bad part_id in a directory entry"},
+        {{E("a", a, "directory"), EP("f", f, "file:data", "x")},
+         "bad part_id in a directory entry"},
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         PT_ASSERT_OK(craft_listing(e.dir, ROOT, cases[k].entries, 2));
@@ -329,5 +336,5 @@ static void test_writer_refuses_damaged_listing(void)
 }
 
 PT_SUITE(oplog_listing, PT_TEST(decode_refuses_each_rule), PT_TEST(fsck_reports_every_violation),
-         PT_TEST(fsck_gc_list_directory_reached_twice), PT_TEST(writer_refuses_damaged_listing), PT_TEST(part_id_rules),
-         PT_TEST(gc_replays_a_cycle_in_history))
+         PT_TEST(fsck_gc_list_directory_reached_twice), PT_TEST(writer_refuses_damaged_listing),
+         PT_TEST(part_id_rules), PT_TEST(gc_replays_a_cycle_in_history))

@@ -227,8 +227,10 @@ static void test_gc_orphan_data_file_and_grace(void)
     put(&e, "/x", "x", 1);
     /* a data file no commit refers to (a writer that died before its commit) */
     char orphan[4400];
-    snprintf(orphan, sizeof orphan, "%s/part_id=00000000-0000-7000-8000-000000000000/"
-                                    "00000000000000000099-deadbeef.parquet", e.dir);
+    snprintf(orphan, sizeof orphan,
+             "%s/part_id=00000000-0000-7000-8000-000000000000/"
+             "00000000000000000099-deadbeef.parquet",
+             e.dir);
     FILE *f = fopen(orphan, "w");
     PT_ASSERT(f);
     fputs("PAR1junk", f);
@@ -290,7 +292,6 @@ static void test_compaction_keeps_everything(void)
     PT_ASSERT_OK(pond_oplog_fsck(&fr, e.be, NULL, NULL, NULL));
     env_close(&e);
 }
-
 
 /* Live data files per partition value (the busiest two). */
 typedef struct {
@@ -524,8 +525,9 @@ static void test_fsck_accounting(void)
     PT_ASSERT_INT_EQ(r.young_temps, 1);
     PT_ASSERT_INT_EQ(r.young_temp_bytes, 1234);
     PT_ASSERT_INT_EQ(r.stale_temps, 1);
-    PT_ASSERT(strstr(s.last, "temp: temp file _large_files/tmp/77-1-abc.data: 1234 bytes, 0 s old") ||
-              strstr(s.last, "temp: temp file _large_files/tmp/77-1-abc.data: 1234 bytes, 1 s old"));
+    PT_ASSERT(
+        strstr(s.last, "temp: temp file _large_files/tmp/77-1-abc.data: 1234 bytes, 0 s old") ||
+        strstr(s.last, "temp: temp file _large_files/tmp/77-1-abc.data: 1234 bytes, 1 s old"));
     PT_ASSERT(strstr(s.last, "stale: temp file _delta_log/.tmp-00000000000000000009-77-1.json: "
                              "10 bytes, 7200 s old") != NULL);
     /* a stray file in a partition directory: reported, not a failure */
@@ -538,8 +540,10 @@ static void test_fsck_accounting(void)
     PT_ASSERT_INT_EQ(r.misplaced, 0);
     PT_ASSERT(strstr(s.last, "notes.txt is a regular file that is not pond's") != NULL);
     /* a FIFO with a data file's name: where pond keeps its own file, so fsck fails */
-    snprintf(fifo, sizeof fifo, "%s/part_id=00000000-0000-7000-8000-000000000000/"
-                                "00000000000000000042-0badf00d.parquet", e.dir);
+    snprintf(fifo, sizeof fifo,
+             "%s/part_id=00000000-0000-7000-8000-000000000000/"
+             "00000000000000000042-0badf00d.parquet",
+             e.dir);
     PT_ASSERT_INT_EQ(mkfifo(fifo, 0644), 0);
     memset(&s, 0, sizeof s);
     PT_ASSERT_ERR(pond_oplog_fsck(&r, e.be, on_problem, NULL, &s), POND_ECORRUPT);
@@ -576,8 +580,10 @@ static void test_gc_bytes_freed(void)
     char tmp[4400], orphan[4400], chunks[4400];
     snprintf(tmp, sizeof tmp, "%s/_large_files/tmp/78-2-abc.chunks", e.dir);
     write_file(tmp, 777);
-    snprintf(orphan, sizeof orphan, "%s/part_id=00000000-0000-7000-8000-000000000000/"
-                                    "00000000000000000099-0000beef.parquet", e.dir);
+    snprintf(orphan, sizeof orphan,
+             "%s/part_id=00000000-0000-7000-8000-000000000000/"
+             "00000000000000000099-0000beef.parquet",
+             e.dir);
     write_file(orphan, 4321);
     snprintf(chunks, sizeof chunks, "%s.chunks", blob_a);
     age(tmp, 7200);

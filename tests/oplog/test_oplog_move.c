@@ -146,8 +146,8 @@ static void test_gc_keeps_moved_out_of_removed_dir(void)
                                        strlen(small[v])));
         PT_ASSERT_OK(
             pond_fs_write_all(e.fs, NULL, "/w/big", POND_ENTRY_FILE_DATA, big[v], sizeof big[v]));
-        PT_ASSERT_OK(pond_fs_write_all(e.fs, NULL, "/w/s", POND_ENTRY_FILE_SERIES, ser[v],
-                                       strlen(ser[v])));
+        PT_ASSERT_OK(
+            pond_fs_write_all(e.fs, NULL, "/w/s", POND_ENTRY_FILE_SERIES, ser[v], strlen(ser[v])));
         PT_ASSERT_OK(pond_fs_write_all(e.fs, NULL, "/w/gone", POND_ENTRY_FILE_DATA, "x", 1));
         commit(&e);
     }
@@ -357,7 +357,7 @@ static void test_format_1_upgraded_by_first_move_across(void)
 {
     env e;
     snprintf(e.dir, sizeof e.dir, "%s/pond", PT_TMPDIR());
-    PT_ASSERT_OK(oplog__create(e.dir, NULL, 1));
+    PT_ASSERT_OK(pond_oplog__create(e.dir, NULL, 1));
     env_open(&e);
     char id0[64], id[64];
     PT_ASSERT_INT_EQ(format_at(e.dir, -1, id0), 1);
@@ -531,7 +531,7 @@ static void test_format_1_pond_from_old_code(void)
     /* what this pond writes as format 1 is exactly what the old code wrote */
     pond_delta_table *t = NULL;
     PT_ASSERT_OK(pond_delta_table_open(&t, e.dir, NULL));
-    int same = !strcmp(pond_delta_table_metadata(t)->schema_string, oplog__schema_string(1));
+    int same = !strcmp(pond_delta_table_metadata(t)->schema_string, pond_oplog__schema_string(1));
     pond_delta_table_free(t);
     PT_ASSERT(same);
     PT_ASSERT_INT_EQ(leaves_of(e.dir, 1), 16);
@@ -728,8 +728,8 @@ static void damaged_listing_pond(env *e, const char *name, void (*patch)(struct 
     oplog_row row = {root, false, {{0}}, false, 0, false};
     struct ArrowSchema schema = {0};
     struct ArrowArray batch = {0};
-    PT_ASSERT_OK(oplog__arrow_schema(&schema, 2));
-    PT_ASSERT_OK(oplog__encode(&batch, &row, 1, 2));
+    PT_ASSERT_OK(pond_oplog__arrow_schema(&schema, 2));
+    PT_ASSERT_OK(pond_oplog__encode(&batch, &row, 1, 2));
     pond_node_rec_unref(root);
     patch(batch.children[OL_ENTRIES]->children[0]);
     char rel[256], path[8192];
@@ -751,8 +751,17 @@ static void damaged_listing_pond(env *e, const char *name, void (*patch)(struct 
     struct stat st;
     PT_ASSERT(stat(path, &st) == 0);
     pond_delta_kv pv = {"part_id", "00000000-0000-7000-8000-000000000000"};
-    pond_delta_file_desc f = {POND_DELTA_FILE_DESC_VERSION, rel, &pv, 1, (int64_t)st.st_size,
-                              1700000000000, 0, true, NULL, NULL, 0};
+    pond_delta_file_desc f = {POND_DELTA_FILE_DESC_VERSION,
+                              rel,
+                              &pv,
+                              1,
+                              (int64_t)st.st_size,
+                              1700000000000,
+                              0,
+                              true,
+                              NULL,
+                              NULL,
+                              0};
     pond_delta_actions *a = NULL;
     PT_ASSERT_OK(pond_delta_actions_new(&a));
     PT_ASSERT_OK(pond_delta_actions_add(a, &f));
@@ -845,7 +854,7 @@ static void test_upgrade_alloc_faults(void)
 {
     char tmpl[4300];
     snprintf(tmpl, sizeof tmpl, "%s/template", PT_TMPDIR());
-    PT_ASSERT_OK(oplog__create(tmpl, NULL, 1));
+    PT_ASSERT_OK(pond_oplog__create(tmpl, NULL, 1));
     env e;
     snprintf(e.dir, sizeof e.dir, "%s", tmpl);
     env_open(&e);
@@ -889,8 +898,8 @@ static void test_upgrade_alloc_faults(void)
 }
 
 PT_SUITE(oplog_move, PT_TEST(gc_keeps_moved_out_of_removed_dir), PT_TEST(move_writes_only_listings),
-         PT_TEST(new_pond_is_format_2),
-         PT_TEST(format_1_upgraded_by_first_move_across), PT_TEST(newer_format_refused),
-         PT_TEST(format_1_pond_from_old_code), PT_TEST(format_1_retention_upgrades_keeps_stranded),
-         PT_TEST(fsck_listing_names_wrong_partition),
-         PT_TEST(damaged_part_id_refused), PT_TEST(upgrade_alloc_faults))
+         PT_TEST(new_pond_is_format_2), PT_TEST(format_1_upgraded_by_first_move_across),
+         PT_TEST(newer_format_refused), PT_TEST(format_1_pond_from_old_code),
+         PT_TEST(format_1_retention_upgrades_keeps_stranded),
+         PT_TEST(fsck_listing_names_wrong_partition), PT_TEST(damaged_part_id_refused),
+         PT_TEST(upgrade_alloc_faults))

@@ -65,8 +65,8 @@ static void make_pond(env *e)
         snprintf(path, sizeof path, "/f%d", i);
         snprintf(data, sizeof data, "data %d", i);
         PT_ASSERT_OK(pond_fs_begin(e->fs, NULL));
-        PT_ASSERT_OK(pond_fs_write_all(e->fs, NULL, path, POND_ENTRY_FILE_DATA, data,
-                                       strlen(data)));
+        PT_ASSERT_OK(
+            pond_fs_write_all(e->fs, NULL, path, POND_ENTRY_FILE_DATA, data, strlen(data)));
         PT_ASSERT_OK(pond_fs_commit(NULL, e->fs));
         if (i == 3) {
             pond_delta_table *t = NULL;
@@ -382,5 +382,4 @@ static void test_cleaned_up_log_opens(void)
 
 PT_SUITE(oplog_repair, PT_TEST(damaged_checkpoint_read_around_and_repaired),
          PT_TEST(damaged_commit_is_never_touched), PT_TEST(cleaned_up_log_opens),
-         PT_TEST(repair_leaves_foreign_entries),
-         PT_TEST(retention_survives_checkpoint_damage))
+         PT_TEST(repair_leaves_foreign_entries), PT_TEST(retention_survives_checkpoint_damage))

@@ -68,8 +68,8 @@ typedef struct {
 } live_ver;
 
 typedef struct {
-    pond_buf text;       /* paths, types, versions, content hashes */
-    live_ver live[128];  /* the node versions that make up the state */
+    pond_buf text;      /* paths, types, versions, content hashes */
+    live_ver live[128]; /* the node versions that make up the state */
     size_t n_live;
 } state;
 
@@ -173,17 +173,47 @@ static int snapshot(state *s, const char *dir, int64_t txn)
  * everything in it, a series removed. */
 static int64_t build_history(env *e)
 {
-    begin(e); PT_ASSERT_OK(pond_fs_mkdir(e->fs, NULL, "/d", 0)); put(e, "/d/a", POND_ENTRY_FILE_DATA, "a1", 0); commit(e);
-    begin(e); put(e, "/d/a", POND_ENTRY_FILE_DATA, "a2", 1); put(e, "/big", POND_ENTRY_FILE_DATA, "big1", 1); commit(e);
-    begin(e); put(e, "/s", POND_ENTRY_FILE_SERIES, "s1", 1); commit(e);
-    begin(e); put(e, "/s", POND_ENTRY_FILE_SERIES, "s2", 0); PT_ASSERT_OK(pond_fs_symlink(e->fs, NULL, "/d/a", "/l")); commit(e);
-    begin(e); PT_ASSERT_OK(pond_fs_remove(e->fs, NULL, "/big", false)); commit(e);
-    begin(e); PT_ASSERT_OK(pond_fs_mkdir(e->fs, NULL, "/d/sub", 0)); put(e, "/d/sub/x", POND_ENTRY_FILE_DATA, "x1", 1); put(e, "/gone", POND_ENTRY_FILE_SERIES, "g1", 1); commit(e);
-    begin(e); PT_ASSERT_OK(pond_fs_mkdir(e->fs, NULL, "/m", 0)); PT_ASSERT_OK(pond_fs_rename(e->fs, NULL, "/d/sub", "/m")); commit(e);
-    begin(e); put(e, "/m/sub/x", POND_ENTRY_FILE_DATA, "x2", 0); commit(e);
-    begin(e); PT_ASSERT_OK(pond_fs_remove(e->fs, NULL, "/m", true)); PT_ASSERT_OK(pond_fs_remove(e->fs, NULL, "/gone", false)); commit(e);
-    begin(e); put(e, "/s", POND_ENTRY_FILE_SERIES, "s3", 1); put(e, "/d/a", POND_ENTRY_FILE_DATA, "a3", 0); commit(e);
-    begin(e); put(e, "/later", POND_ENTRY_FILE_DATA, "later", 0); commit(e);
+    begin(e);
+    PT_ASSERT_OK(pond_fs_mkdir(e->fs, NULL, "/d", 0));
+    put(e, "/d/a", POND_ENTRY_FILE_DATA, "a1", 0);
+    commit(e);
+    begin(e);
+    put(e, "/d/a", POND_ENTRY_FILE_DATA, "a2", 1);
+    put(e, "/big", POND_ENTRY_FILE_DATA, "big1", 1);
+    commit(e);
+    begin(e);
+    put(e, "/s", POND_ENTRY_FILE_SERIES, "s1", 1);
+    commit(e);
+    begin(e);
+    put(e, "/s", POND_ENTRY_FILE_SERIES, "s2", 0);
+    PT_ASSERT_OK(pond_fs_symlink(e->fs, NULL, "/d/a", "/l"));
+    commit(e);
+    begin(e);
+    PT_ASSERT_OK(pond_fs_remove(e->fs, NULL, "/big", false));
+    commit(e);
+    begin(e);
+    PT_ASSERT_OK(pond_fs_mkdir(e->fs, NULL, "/d/sub", 0));
+    put(e, "/d/sub/x", POND_ENTRY_FILE_DATA, "x1", 1);
+    put(e, "/gone", POND_ENTRY_FILE_SERIES, "g1", 1);
+    commit(e);
+    begin(e);
+    PT_ASSERT_OK(pond_fs_mkdir(e->fs, NULL, "/m", 0));
+    PT_ASSERT_OK(pond_fs_rename(e->fs, NULL, "/d/sub", "/m"));
+    commit(e);
+    begin(e);
+    put(e, "/m/sub/x", POND_ENTRY_FILE_DATA, "x2", 0);
+    commit(e);
+    begin(e);
+    PT_ASSERT_OK(pond_fs_remove(e->fs, NULL, "/m", true));
+    PT_ASSERT_OK(pond_fs_remove(e->fs, NULL, "/gone", false));
+    commit(e);
+    begin(e);
+    put(e, "/s", POND_ENTRY_FILE_SERIES, "s3", 1);
+    put(e, "/d/a", POND_ENTRY_FILE_DATA, "a3", 0);
+    commit(e);
+    begin(e);
+    put(e, "/later", POND_ENTRY_FILE_DATA, "later", 0);
+    commit(e);
     int64_t last;
     PT_ASSERT_OK(e->be->last_txn(&last, e->be));
     return last;
@@ -232,8 +262,9 @@ static void check_retention(const pond_gc_options *opts, int64_t *oldest_out)
         if (t < want) {
             PT_ASSERT_ERR(rc, POND_ENOTFOUND);
             char msg[160];
-            snprintf(msg, sizeof msg, "transaction %lld is no longer kept: gc at transaction %lld "
-                                      "dropped its history; the oldest complete transaction is %lld",
+            snprintf(msg, sizeof msg,
+                     "transaction %lld is no longer kept: gc at transaction %lld "
+                     "dropped its history; the oldest complete transaction is %lld",
                      (long long)t, (long long)r.commit_version, (long long)want);
             PT_ASSERT_MSG_HAS(msg);
         } else {
@@ -284,11 +315,19 @@ static void test_keep_age_window(void)
 {
     env e;
     env_create(&e);
-    begin(&e); put(&e, "/f", POND_ENTRY_FILE_DATA, "f1", 1); commit(&e);
-    begin(&e); put(&e, "/f", POND_ENTRY_FILE_DATA, "f2", 1); commit(&e);
-    begin(&e); put(&e, "/g", POND_ENTRY_FILE_DATA, "g1", 1); commit(&e);
+    begin(&e);
+    put(&e, "/f", POND_ENTRY_FILE_DATA, "f1", 1);
+    commit(&e);
+    begin(&e);
+    put(&e, "/f", POND_ENTRY_FILE_DATA, "f2", 1);
+    commit(&e);
+    begin(&e);
+    put(&e, "/g", POND_ENTRY_FILE_DATA, "g1", 1);
+    commit(&e);
     usleep(1200 * 1000);
-    begin(&e); put(&e, "/f", POND_ENTRY_FILE_DATA, "f3", 1); commit(&e);
+    begin(&e);
+    put(&e, "/f", POND_ENTRY_FILE_DATA, "f3", 1);
+    commit(&e);
     PT_ASSERT_OK(pond_oplog_lock(e.be, false));
     pond_gc_options o = POND_GC_OPTIONS_INIT;
     o.grace_us = 0;
@@ -439,6 +478,6 @@ static void test_series_replaced_versions_dropped(void)
     }
 }
 
-PT_SUITE(oplog_retain, PT_TEST(keep_versions_then_time_travel),
-         PT_TEST(keep_age_then_time_travel), PT_TEST(keep_age_window),
-         PT_TEST(series_versions_all_kept), PT_TEST(series_replaced_versions_dropped))
+PT_SUITE(oplog_retain, PT_TEST(keep_versions_then_time_travel), PT_TEST(keep_age_then_time_travel),
+         PT_TEST(keep_age_window), PT_TEST(series_versions_all_kept),
+         PT_TEST(series_replaced_versions_dropped))

@@ -53,8 +53,8 @@ static void decode_footer(pq_file_meta *fm, pq_arena *arena, const pond_buf *buf
     memcpy(&len, buf->ptr + buf->size - 8, 4);
     PT_ASSERT(len + 12 <= buf->size);
     pq_tdec d;
-    pq_tdec_init(&d, buf->ptr + buf->size - 8 - len, len, 0, "footer");
-    PT_ASSERT_OK(pq_decode_file_meta(fm, arena, &d));
+    pond_pq_tdec_init(&d, buf->ptr + buf->size - 8 - len, len, 0, "footer");
+    PT_ASSERT_OK(pond_pq_decode_file_meta(fm, arena, &d));
 }
 
 static int canon_append(pond_buf *out, const struct ArrowSchema *s, const struct ArrowArray *a)
@@ -111,8 +111,8 @@ static void test_rle_hybrid_roundtrip(void)
         pond_buf enc = POND_BUF_INIT;
         PT_ASSERT_OK(pond_pqw__rle_encode_u32(&enc, v, n, bw));
         pq_rle dec;
-        pq_rle_init(&dec, (const uint8_t *)enc.ptr, enc.size, bw, "test");
-        PT_ASSERT_OK(pq_rle_get(&dec, back, n));
+        pond_pq_rle_init(&dec, (const uint8_t *)enc.ptr, enc.size, bw, "test");
+        PT_ASSERT_OK(pond_pq_rle_get(&dec, back, n));
         PT_ASSERT_MEM_EQ(v, back, n * sizeof *v);
         /* the u16 variant encodes the same bytes */
         uint16_t *v16 = pond_malloc(n * sizeof *v16);
@@ -157,7 +157,11 @@ static void test_dictionary_dedups(void)
     PT_ASSERT_INT_EQ(c, 0);
     PT_ASSERT_INT_EQ(d.n, 2);
     PT_ASSERT_INT_EQ(d.plain.size, 4 + 3 + 4);
-    PT_ASSERT_MEM_EQ(d.plain.ptr, "\x03\x00\x00\x00" "abc" "\x00\x00\x00\x00", 11);
+    PT_ASSERT_MEM_EQ(d.plain.ptr,
+                     "\x03\x00\x00\x00"
+                     "abc"
+                     "\x00\x00\x00\x00",
+                     11);
     for (uint32_t i = 0; i < 5000; i++) {
         char k[16];
         int len = snprintf(k, sizeof k, "key%u", i % 1000);
@@ -178,8 +182,9 @@ static void test_dictionary_dedups(void)
 
 static void test_schema_and_logical_types(void)
 {
-    static const char *const fmts[] = {"c", "S", "I", "L", "e", "u", "w:4", "d:5,2", "d:18,3",
-                                       "d:38,10", "tdD", "tts", "ttn", "tsu:UTC", "tsn:", "tss:"};
+    static const char *const fmts[] = {"c",   "S",       "I",      "L",       "e",   "u",
+                                       "w:4", "d:5,2",   "d:18,3", "d:38,10", "tdD", "tts",
+                                       "ttn", "tsu:UTC", "tsn:",   "tss:"};
     int n = (int)(sizeof fmts / sizeof fmts[0]);
     struct ArrowSchema s;
     PT_ASSERT_OK(pond_arrow_schema_init(&s, "+s", "", 0, n));
@@ -254,7 +259,7 @@ static void test_schema_and_logical_types(void)
     PT_ASSERT_INT_EQ(e[14].logical.unit, PQ_UNIT_NANOS);
     PT_ASSERT_INT_EQ(e[14].converted_type, -1);
     PT_ASSERT_INT_EQ(e[15].logical.unit, PQ_UNIT_MILLIS);
-    pq_arena_free(&arena);
+    pond_pq_arena_free(&arena);
     pond_buf_dispose(&file);
     pond_arrow_array_release(&b);
     pond_arrow_schema_release(&s);
@@ -371,11 +376,12 @@ typedef struct {
 
 static void stat_file_dispose(stat_file *f)
 {
-    pq_arena_free(&f->arena);
+    pond_pq_arena_free(&f->arena);
     pond_buf_dispose(&f->file);
 }
 
-static const pq_statistics *write_one_col(stat_file *f, const char *format, const struct ArrowArray *col)
+static const pq_statistics *write_one_col(stat_file *f, const char *format,
+                                          const struct ArrowArray *col)
 {
     struct ArrowSchema s;
     PT_ASSERT_OK(pond_arrow_schema_init(&s, "+s", "", 0, 1));
@@ -497,7 +503,7 @@ static void test_stats_short_keys_bytewise(void)
                 r = r * 6364136223846793005ULL + 1442695040888963407ULL;
                 /* few byte values: long shared prefixes, 0x00 and 0xff included */
                 static const uint8_t alpha[4] = {0x00, 0x61, 0x80, 0xff};
-                keys[k][j] = round & 1 && j < 4 ? (uint8_t)"t\x80g\xff"[j] : alpha[(r >> 60) & 3];
+                keys[k][j] = round & 1 && j < 4 ? (uint8_t) "t\x80g\xff"[j] : alpha[(r >> 60) & 3];
             }
         }
         for (int i = 0; i < 500; i++) {
@@ -610,9 +616,9 @@ static void test_pages_indexes_and_crc(void)
     /* offset index: several pages, each starting with a page header whose CRC matches */
     pq_offset_index oi;
     pq_tdec d;
-    pq_tdec_init(&d, file.ptr + cc->offset_index_offset, (size_t)cc->offset_index_length,
-                 cc->offset_index_offset, "offset index");
-    PT_ASSERT_OK(pq_decode_offset_index(&oi, &arena, &d));
+    pond_pq_tdec_init(&d, file.ptr + cc->offset_index_offset, (size_t)cc->offset_index_length,
+                      cc->offset_index_offset, "offset index");
+    PT_ASSERT_OK(pond_pq_decode_offset_index(&oi, &arena, &d));
     PT_ASSERT(oi.n_pages >= 3);
     PT_ASSERT_INT_EQ(oi.pages[0].first_row_index, 0);
     int64_t rows_seen = 0;
@@ -620,9 +626,10 @@ static void test_pages_indexes_and_crc(void)
         PT_ASSERT(oi.pages[p].first_row_index >= rows_seen);
         rows_seen = oi.pages[p].first_row_index;
         pq_page_header h;
-        pq_tdec_init(&d, file.ptr + oi.pages[p].offset, (size_t)oi.pages[p].compressed_page_size,
-                     oi.pages[p].offset, "page header");
-        PT_ASSERT_OK(pq_decode_page_header(&h, &d));
+        pond_pq_tdec_init(&d, file.ptr + oi.pages[p].offset,
+                          (size_t)oi.pages[p].compressed_page_size, oi.pages[p].offset,
+                          "page header");
+        PT_ASSERT_OK(pond_pq_decode_page_header(&h, &d));
         PT_ASSERT_INT_EQ(h.type, PQ_PAGE_DATA);
         PT_ASSERT(h.has_crc);
         size_t hlen = (size_t)(d.p - d.begin);
@@ -632,9 +639,9 @@ static void test_pages_indexes_and_crc(void)
     }
     /* column index: ascending ids, per-page bounds */
     pq_column_index ci;
-    pq_tdec_init(&d, file.ptr + cc->column_index_offset, (size_t)cc->column_index_length,
-                 cc->column_index_offset, "column index");
-    PT_ASSERT_OK(pq_decode_column_index(&ci, &arena, &d));
+    pond_pq_tdec_init(&d, file.ptr + cc->column_index_offset, (size_t)cc->column_index_length,
+                      cc->column_index_offset, "column index");
+    PT_ASSERT_OK(pond_pq_decode_column_index(&ci, &arena, &d));
     PT_ASSERT_INT_EQ(ci.n_pages, oi.n_pages);
     PT_ASSERT_INT_EQ(ci.boundary_order, 1);
     int64_t first_min;
@@ -645,7 +652,7 @@ static void test_pages_indexes_and_crc(void)
     PT_ASSERT(sm->dictionary_page_offset > 0);
     PT_ASSERT(sm->statistics.has_null_count);
     PT_ASSERT_INT_EQ(sm->statistics.null_count, 182); /* multiples of 11 below 2000 */
-    pq_arena_free(&arena);
+    pond_pq_arena_free(&arena);
     pond_buf_dispose(&file);
     pond_arrow_array_release(&b);
     pond_arrow_schema_release(&s);
@@ -700,8 +707,8 @@ static void test_options_are_honoured(void)
     PT_ASSERT(cc->offset_index_offset < 0 && cc->column_index_offset < 0);
     pq_page_header h;
     pq_tdec d;
-    pq_tdec_init(&d, file.ptr + 4, file.size - 4, 4, "page header");
-    PT_ASSERT_OK(pq_decode_page_header(&h, &d));
+    pond_pq_tdec_init(&d, file.ptr + 4, file.size - 4, 4, "page header");
+    PT_ASSERT_OK(pond_pq_decode_page_header(&h, &d));
     PT_ASSERT_INT_EQ(h.type, PQ_PAGE_DICTIONARY);
     PT_ASSERT(!h.has_crc);
     PT_ASSERT(h.dict.num_values > 0 && h.dict.num_values < 5000);
@@ -713,7 +720,7 @@ static void test_options_are_honoured(void)
     PT_ASSERT_MEM_EQ(got.ptr, want.ptr, want.size);
     pond_buf_dispose(&want);
     pond_buf_dispose(&got);
-    pq_arena_free(&arena);
+    pond_pq_arena_free(&arena);
     memset(&arena, 0, sizeof arena);
     /* dictionaries off: PLAIN only, no dictionary page */
     o = (pond_parquet_writer_options)POND_PARQUET_WRITER_OPTIONS_INIT;
@@ -724,7 +731,7 @@ static void test_options_are_honoured(void)
     cc = &fm.row_groups[0].columns[0];
     PT_ASSERT(!has_encoding(&cc->meta_data, PQ_ENC_PLAIN_DICTIONARY));
     PT_ASSERT(cc->meta_data.dictionary_page_offset < 0);
-    pq_arena_free(&arena);
+    pond_pq_arena_free(&arena);
     memset(&arena, 0, sizeof arena);
     /* the byte limit closes row groups before the row limit */
     o = (pond_parquet_writer_options)POND_PARQUET_WRITER_OPTIONS_INIT;
@@ -741,7 +748,7 @@ static void test_options_are_honoured(void)
         total += fm.row_groups[i].num_rows;
     PT_ASSERT_INT_EQ(total, 20000);
     PT_ASSERT_INT_EQ(fm.num_rows, 20000);
-    pq_arena_free(&arena);
+    pond_pq_arena_free(&arena);
     pond_buf_dispose(&file);
     pond_arrow_array_release(&b);
     pond_arrow_schema_release(&s);
@@ -821,7 +828,9 @@ static void random_options(pond_parquet_writer_options *o, pqwg_rng *r)
     o->compression = codecs[pqwg_below(r, 5)];
     o->page_bytes = pqwg_below(r, 2) ? 64 + pqwg_below(r, 4000) : (size_t)1 << 20;
     o->row_group_rows = pqwg_below(r, 2) ? 1 + pqwg_below(r, 300) : 1 << 20;
-    o->dictionary_bytes = pqwg_below(r, 4) == 0 ? 0 : pqwg_below(r, 2) ? 64 + pqwg_below(r, 512) : 1 << 20;
+    o->dictionary_bytes = pqwg_below(r, 4) == 0 ? 0
+                          : pqwg_below(r, 2)    ? 64 + pqwg_below(r, 512)
+                                                : 1 << 20;
     o->page_crc = pqwg_below(r, 2);
     o->page_index = pqwg_below(r, 4) != 0;
     o->statistics = pqwg_below(r, 4) != 0;
@@ -841,7 +850,8 @@ static int roundtrip_case(uint64_t seed, bool light)
     int64_t rows = 0;
     for (int i = 0; i < nb && i < 3; i++) {
         int64_t n = pqwg_below(&r, 4) == 0 ? 0 : pqwg_below(&r, light ? 60 : 400);
-        PT_ASSERT_OK(pqwg_batch(&batches[i], &s, &r, n, pqwg_below(&r, 3) == 0 ? pqwg_below(&r, 5) : 0));
+        PT_ASSERT_OK(
+            pqwg_batch(&batches[i], &s, &r, n, pqwg_below(&r, 3) == 0 ? pqwg_below(&r, 5) : 0));
         PT_ASSERT_OK(pond_arrow_array_validate(&s, &batches[i]));
         PT_ASSERT_OK(canon_append(&want, &s, &batches[i]));
         rows += n;
@@ -852,19 +862,22 @@ static int roundtrip_case(uint64_t seed, bool light)
     random_options(&o, &r);
     int rc = write_mem(&file, &s, batches, nb, &o);
     if (rc < 0)
-        pt_fail(__FILE__, __LINE__, "seed %" PRIu64 ": write: %s", seed, pond_error_last()->message);
+        pt_fail(__FILE__, __LINE__, "seed %" PRIu64 ": write: %s", seed,
+                pond_error_last()->message);
     int64_t got_rows = 0;
     rc = read_canon(&got, &file, &got_rows);
     if (rc < 0)
-        pt_fail(__FILE__, __LINE__, "seed %" PRIu64 ": read back: %s", seed, pond_error_last()->message);
+        pt_fail(__FILE__, __LINE__, "seed %" PRIu64 ": read back: %s", seed,
+                pond_error_last()->message);
     PT_ASSERT_INT_EQ(got_rows, rows);
     if (got.size != want.size || (got.size && memcmp(got.ptr, want.ptr, got.size) != 0)) {
         size_t k = 0;
         while (k < got.size && k < want.size && got.ptr[k] == want.ptr[k])
             k++;
         size_t from = k > 60 ? k - 60 : 0;
-        pt_fail(__FILE__, __LINE__, "seed %" PRIu64 ": rows differ at byte %zu:\n want ...%.*s\n got  ...%.*s",
-                seed, k, (int)POND_MIN(want.size - from, 160), want.ptr + from,
+        pt_fail(__FILE__, __LINE__,
+                "seed %" PRIu64 ": rows differ at byte %zu:\n want ...%.*s\n got  ...%.*s", seed, k,
+                (int)POND_MIN(want.size - from, 160), want.ptr + from,
                 (int)POND_MIN(got.size - from, 160), got.ptr + from);
     }
     for (int i = 0; i < nb; i++)
@@ -907,7 +920,8 @@ static void test_roundtrip_each_leaf_type(void)
             PT_ASSERT_OK(read_canon(&got, &file, &rows));
             PT_ASSERT_INT_EQ(rows, 200);
             if (got.size != want.size || (got.size && memcmp(got.ptr, want.ptr, want.size) != 0))
-                pt_fail(__FILE__, __LINE__, "format %s depth %d differs", pqwg_leaf_formats[f], depth);
+                pt_fail(__FILE__, __LINE__, "format %s depth %d differs", pqwg_leaf_formats[f],
+                        depth);
             pond_buf_dispose(&want);
             pond_buf_dispose(&got);
             pond_buf_dispose(&file);
@@ -1162,8 +1176,7 @@ PT_SUITE(parquet_write, PT_TEST(rle_hybrid_roundtrip), PT_TEST(rle_long_runs_are
          PT_TEST(dictionary_dedups), PT_TEST(schema_and_logical_types),
          PT_TEST(nested_schema_levels), PT_TEST(stats_unsigned_order),
          PT_TEST(stats_float_nan_and_zero), PT_TEST(stats_strings_bytewise),
-         PT_TEST(stats_short_keys_bytewise),
-         PT_TEST(stats_decimal_flba_signed), PT_TEST(pages_indexes_and_crc),
-         PT_TEST(options_are_honoured), PT_TEST(errors_are_clean), PT_TEST(roundtrip_random), PT_TEST(roundtrip_each_leaf_type),
-         PT_TEST(memory_bounded_by_row_group), PT_TEST(alloc_and_os_faults),
-         PT_TEST(interop_files))
+         PT_TEST(stats_short_keys_bytewise), PT_TEST(stats_decimal_flba_signed),
+         PT_TEST(pages_indexes_and_crc), PT_TEST(options_are_honoured), PT_TEST(errors_are_clean),
+         PT_TEST(roundtrip_random), PT_TEST(roundtrip_each_leaf_type),
+         PT_TEST(memory_bounded_by_row_group), PT_TEST(alloc_and_os_faults), PT_TEST(interop_files))

@@ -13,10 +13,9 @@ __extension__ typedef __int128 pqwg_i128;
 __extension__ typedef unsigned __int128 pqwg_u128;
 
 const char *const pqwg_leaf_formats[] = {
-    "b",      "c",      "C",     "s",      "S",      "i",      "I",       "l",
-    "L",      "e",      "f",     "g",      "u",      "U",      "z",       "Z",
-    "w:3",    "d:5,2",  "d:15,3", "d:30,4", "tdD",    "tts",    "ttm",     "ttu",
-    "ttn",    "tss:",   "tsm:",  "tsu:",   "tsn:",   "tsu:UTC", "tsm:UTC", NULL};
+    "b",   "c",   "C",   "s",    "S",    "i",    "I",     "l",       "L",       "e",   "f",
+    "g",   "u",   "U",   "z",    "Z",    "w:3",  "d:5,2", "d:15,3",  "d:30,4",  "tdD", "tts",
+    "ttm", "ttu", "ttn", "tss:", "tsm:", "tsu:", "tsn:",  "tsu:UTC", "tsm:UTC", NULL};
 
 void pqwg_seed(pqwg_rng *r, uint64_t seed, const uint8_t *in, size_t in_len)
 {
@@ -40,10 +39,7 @@ uint64_t pqwg_u64(pqwg_rng *r)
     return z;
 }
 
-uint32_t pqwg_below(pqwg_rng *r, uint32_t n)
-{
-    return n ? (uint32_t)(pqwg_u64(r) % n) : 0;
-}
+uint32_t pqwg_below(pqwg_rng *r, uint32_t n) { return n ? (uint32_t)(pqwg_u64(r) % n) : 0; }
 
 static int n_leaf_formats(void)
 {
@@ -90,7 +86,8 @@ static int gen_field(struct ArrowSchema *out, pqwg_rng *r, const char *name, int
             return rc;
         return gen_field(out->children[0]->children[1], r, "value", depth - 1, leaf, false);
     }
-    const char *fmt = pqwg_leaf_formats[leaf >= 0 ? leaf : (int)pqwg_below(r, (uint32_t)n_leaf_formats())];
+    const char *fmt =
+        pqwg_leaf_formats[leaf >= 0 ? leaf : (int)pqwg_below(r, (uint32_t)n_leaf_formats())];
     return pond_arrow_schema_init(out, fmt, name, flags, 0);
 }
 
@@ -109,17 +106,29 @@ int pqwg_schema(struct ArrowSchema *out, pqwg_rng *r, int n_cols, int max_depth,
 
 /* ---------------------------------------------------------------- values */
 
-static const char *const strs[] = {"", "a", "hello", "Hello", "\xc3\xa9t\xc3\xa9", "\xe6\x97\xa5\xe6\x9c\xac",
-                                   "zz", "with \"quote\"", "tab\there", "longer string value 0123456789"};
+static const char *const strs[] = {"",
+                                   "a",
+                                   "hello",
+                                   "Hello",
+                                   "\xc3\xa9t\xc3\xa9",
+                                   "\xe6\x97\xa5\xe6\x9c\xac",
+                                   "zz",
+                                   "with \"quote\"",
+                                   "tab\there",
+                                   "longer string value 0123456789"};
 
 static double pick_double(pqwg_rng *r, bool half)
 {
     static const double specials[] = {0.0, -0.0, 1.5, -2.25, 1e300, -1e-300, 65504.0};
     switch (pqwg_below(r, 12)) {
-    case 0: return NAN;
-    case 1: return INFINITY;
-    case 2: return -INFINITY;
-    case 3: case 4: {
+    case 0:
+        return NAN;
+    case 1:
+        return INFINITY;
+    case 2:
+        return -INFINITY;
+    case 3:
+    case 4: {
         double d = specials[pqwg_below(r, 7)];
         return half && fabs(d) > 65504.0 ? 2.0 : half && d != 0 && fabs(d) < 1e-4 ? 0.5 : d;
     }
@@ -131,9 +140,12 @@ static double pick_double(pqwg_rng *r, bool half)
 static int64_t pick_int(pqwg_rng *r, int64_t lo, int64_t hi)
 {
     switch (pqwg_below(r, 8)) {
-    case 0: return lo;
-    case 1: return hi;
-    case 2: return lo <= 0 && hi >= 0 ? 0 : lo;
+    case 0:
+        return lo;
+    case 1:
+        return hi;
+    case 2:
+        return lo <= 0 && hi >= 0 ? 0 : lo;
     default: {
         uint64_t span = (uint64_t)hi - (uint64_t)lo;
         uint64_t v = span == UINT64_MAX ? pqwg_u64(r) : pqwg_u64(r) % (span + 1);
@@ -145,21 +157,32 @@ static int64_t pick_int(pqwg_rng *r, int64_t lo, int64_t hi)
 static int append_leaf(pond_arrow_builder *b, const pond_arrow_format *f, pqwg_rng *r)
 {
     switch (f->type) {
-    case POND_ARROW_BOOL: return pond_arrow_builder_append_bool(b, pqwg_below(r, 2));
-    case POND_ARROW_INT8: return pond_arrow_builder_append_int(b, pick_int(r, INT8_MIN, INT8_MAX));
-    case POND_ARROW_INT16: return pond_arrow_builder_append_int(b, pick_int(r, INT16_MIN, INT16_MAX));
-    case POND_ARROW_INT32: return pond_arrow_builder_append_int(b, pick_int(r, INT32_MIN, INT32_MAX));
-    case POND_ARROW_INT64: return pond_arrow_builder_append_int(b, pick_int(r, INT64_MIN, INT64_MAX));
-    case POND_ARROW_UINT8: return pond_arrow_builder_append_uint(b, (uint64_t)pick_int(r, 0, UINT8_MAX));
-    case POND_ARROW_UINT16: return pond_arrow_builder_append_uint(b, (uint64_t)pick_int(r, 0, UINT16_MAX));
-    case POND_ARROW_UINT32: return pond_arrow_builder_append_uint(b, (uint64_t)pick_int(r, 0, UINT32_MAX));
+    case POND_ARROW_BOOL:
+        return pond_arrow_builder_append_bool(b, pqwg_below(r, 2));
+    case POND_ARROW_INT8:
+        return pond_arrow_builder_append_int(b, pick_int(r, INT8_MIN, INT8_MAX));
+    case POND_ARROW_INT16:
+        return pond_arrow_builder_append_int(b, pick_int(r, INT16_MIN, INT16_MAX));
+    case POND_ARROW_INT32:
+        return pond_arrow_builder_append_int(b, pick_int(r, INT32_MIN, INT32_MAX));
+    case POND_ARROW_INT64:
+        return pond_arrow_builder_append_int(b, pick_int(r, INT64_MIN, INT64_MAX));
+    case POND_ARROW_UINT8:
+        return pond_arrow_builder_append_uint(b, (uint64_t)pick_int(r, 0, UINT8_MAX));
+    case POND_ARROW_UINT16:
+        return pond_arrow_builder_append_uint(b, (uint64_t)pick_int(r, 0, UINT16_MAX));
+    case POND_ARROW_UINT32:
+        return pond_arrow_builder_append_uint(b, (uint64_t)pick_int(r, 0, UINT32_MAX));
     case POND_ARROW_UINT64: {
         uint64_t v = pqwg_below(r, 4) == 0 ? UINT64_MAX : pqwg_below(r, 3) == 0 ? 0 : pqwg_u64(r);
         return pond_arrow_builder_append_uint(b, v);
     }
-    case POND_ARROW_HALF: return pond_arrow_builder_append_double(b, pick_double(r, true));
-    case POND_ARROW_FLOAT: return pond_arrow_builder_append_double(b, (float)pick_double(r, false));
-    case POND_ARROW_DOUBLE: return pond_arrow_builder_append_double(b, pick_double(r, false));
+    case POND_ARROW_HALF:
+        return pond_arrow_builder_append_double(b, pick_double(r, true));
+    case POND_ARROW_FLOAT:
+        return pond_arrow_builder_append_double(b, (float)pick_double(r, false));
+    case POND_ARROW_DOUBLE:
+        return pond_arrow_builder_append_double(b, pick_double(r, false));
     case POND_ARROW_STRING:
     case POND_ARROW_LARGE_STRING: {
         const char *s = strs[pqwg_below(r, sizeof strs / sizeof strs[0])];
@@ -196,9 +219,11 @@ static int append_leaf(pond_arrow_builder *b, const pond_arrow_format *f, pqwg_r
         memcpy(bytes, &v, 16);
         return pond_arrow_builder_append_bytes(b, bytes, 16);
     }
-    case POND_ARROW_DATE32: return pond_arrow_builder_append_int(b, pick_int(r, -100000, 100000));
+    case POND_ARROW_DATE32:
+        return pond_arrow_builder_append_int(b, pick_int(r, -100000, 100000));
     case POND_ARROW_TIME32:
-        return pond_arrow_builder_append_int(b, pick_int(r, 0, f->unit == POND_ARROW_UNIT_S ? 86399 : 86399999));
+        return pond_arrow_builder_append_int(
+            b, pick_int(r, 0, f->unit == POND_ARROW_UNIT_S ? 86399 : 86399999));
     case POND_ARROW_TIME64:
         return pond_arrow_builder_append_int(
             b, pick_int(r, 0, f->unit == POND_ARROW_UNIT_US ? 86399999999LL : 86399999999999LL));
@@ -208,7 +233,8 @@ static int append_leaf(pond_arrow_builder *b, const pond_arrow_format *f, pqwg_r
         return pond_arrow_builder_append_int(b, pick_int(r, -lim[f->unit], lim[f->unit]));
     }
     default:
-        return pond_error_set(POND_EUNSUPPORTED, POND_DOM_NONE, "pqwg: no generator for '%d'", f->type);
+        return pond_error_set(POND_EUNSUPPORTED, POND_DOM_NONE, "pqwg: no generator for '%d'",
+                              f->type);
     }
 }
 
@@ -245,7 +271,8 @@ static uint8_t *gen_validity(pqwg_rng *r, int64_t n, int null_pct, int64_t *null
 static int gen_array(struct ArrowArray *out, const struct ArrowSchema *s, pqwg_rng *r, int64_t n,
                      const int64_t *map_pos);
 
-static int gen_keys(struct ArrowArray *out, const struct ArrowSchema *s, const int64_t *pos, int64_t n)
+static int gen_keys(struct ArrowArray *out, const struct ArrowSchema *s, const int64_t *pos,
+                    int64_t n)
 {
     pond_arrow_builder *b = NULL;
     int rc = pond_arrow_builder_new(&b, s->format);
@@ -284,8 +311,9 @@ static int gen_array(struct ArrowArray *out, const struct ArrowSchema *s, pqwg_r
         }
         pond_arrow_array_set_buffer(out, 0, valid);
         for (int64_t i = 0; i < s->n_children; i++)
-            if ((rc = (map_pos && i == 0) ? gen_keys(out->children[i], s->children[i], map_pos, n)
-                                          : gen_array(out->children[i], s->children[i], r, n, NULL)) < 0)
+            if ((rc = (map_pos && i == 0)
+                          ? gen_keys(out->children[i], s->children[i], map_pos, n)
+                          : gen_array(out->children[i], s->children[i], r, n, NULL)) < 0)
                 return rc;
         return 0;
     }

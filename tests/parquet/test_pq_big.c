@@ -17,8 +17,8 @@
 #include <unistd.h>
 
 #define VALUE_BYTES 4096
-#define BATCH_ROWS 2048                        /* 8 MiB of payload per batch */
-#define RG_BYTES ((size_t)32 << 20)            /* the writer's row-group byte cap */
+#define BATCH_ROWS 2048             /* 8 MiB of payload per batch */
+#define RG_BYTES ((size_t)32 << 20) /* the writer's row-group byte cap */
 
 static uint64_t mix(uint64_t x)
 {
@@ -61,10 +61,10 @@ static void test_two_gib_bounded(void)
     PT_ASSERT_OK(pond_arrow_array_init(&batch, BATCH_ROWS, 0, 1, 2));
     PT_ASSERT_OK(pond_arrow_array_init(batch.children[0], BATCH_ROWS, 0, 2, 0));
     PT_ASSERT_OK(pond_arrow_array_init(batch.children[1], BATCH_ROWS, 0, 2, 0));
-    int64_t *rows = pond_arrow_array_alloc_buffer(batch.children[0], 1,
-                                                  BATCH_ROWS * sizeof(int64_t));
-    uint8_t *vals = pond_arrow_array_alloc_buffer(batch.children[1], 1,
-                                                  (size_t)BATCH_ROWS * VALUE_BYTES);
+    int64_t *rows =
+        pond_arrow_array_alloc_buffer(batch.children[0], 1, BATCH_ROWS * sizeof(int64_t));
+    uint8_t *vals =
+        pond_arrow_array_alloc_buffer(batch.children[1], 1, (size_t)BATCH_ROWS * VALUE_BYTES);
     PT_ASSERT(rows && vals);
     for (size_t i = 0; i < (size_t)BATCH_ROWS * VALUE_BYTES / 8; i++) {
         uint64_t x = mix(i + 1);
@@ -101,9 +101,8 @@ static void test_two_gib_bounded(void)
     pond__close(ns.fd);
     size_t write_peak = pond_alloc_peak() - base;
     size_t write_bound = RG_BYTES + ((size_t)16 << 20);
-    printf("  wrote %lld MiB: writer peak %.1f MiB (bound %.1f MiB)\n",
-           (long long)(total >> 20), (double)write_peak / 1048576.0,
-           (double)write_bound / 1048576.0);
+    printf("  wrote %lld MiB: writer peak %.1f MiB (bound %.1f MiB)\n", (long long)(total >> 20),
+           (double)write_peak / 1048576.0, (double)write_bound / 1048576.0);
     PT_ASSERT(write_peak <= write_bound);
     pond_arrow_array_release(&batch);
 
@@ -145,8 +144,8 @@ static void test_two_gib_bounded(void)
     pond_parquet_reader_free(r);
     size_t read_peak = pond_alloc_peak() - base;
     size_t read_bound = 2 * RG_BYTES + ((size_t)8 << 20);
-    printf("  read back: reader peak %.1f MiB (bound %.1f MiB)\n",
-           (double)read_peak / 1048576.0, (double)read_bound / 1048576.0);
+    printf("  read back: reader peak %.1f MiB (bound %.1f MiB)\n", (double)read_peak / 1048576.0,
+           (double)read_bound / 1048576.0);
     PT_ASSERT(read_peak <= read_bound);
     PT_ASSERT(pond_alloc_current() <= base);
 

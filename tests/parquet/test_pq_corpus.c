@@ -72,7 +72,8 @@ static void test_manifest_files(void)
     const char *key;
     json_t *e;
     int n_read = 0, n_reject = 0, n_other = 0, n_missing = 0, n_big = 0;
-    json_object_foreach(files, key, e) {
+    json_object_foreach(files, key, e)
+    {
         const char *expect = json_string_value(json_object_get(e, "expect"));
         const char *digest = json_string_value(json_object_get(e, "expectedDigest"));
         const char *if_read = json_string_value(json_object_get(e, "digestIfRead"));
@@ -127,8 +128,7 @@ static void test_manifest_files(void)
             n_reject++;
         } else if (!strcmp(expect, "read-or-reject-cleanly")) {
             if (rc == 0 && if_read && strcmp(got, if_read) != 0)
-                pt_fail(__FILE__, __LINE__, "%s: read with digest %s, want %s", key, got,
-                        if_read);
+                pt_fail(__FILE__, __LINE__, "%s: read with digest %s, want %s", key, got, if_read);
             if (rc < 0)
                 PT_ASSERT(rc == POND_ECORRUPT || rc == POND_EUNSUPPORTED);
             n_other++;

@@ -14,7 +14,7 @@
 #define B(s) ((pq_bytes){(const uint8_t *)(s), sizeof(s) - 1})
 
 typedef struct {
-    int type;       /* PQ_PAGE_* */
+    int type; /* PQ_PAGE_* */
     int encoding;
     int32_t num_values;
     int def_encoding;
@@ -44,7 +44,7 @@ static void build_file(pond_buf *out, const page_spec *pages, int n_pages, int64
         size_t clen = p->len;
         const void *stored = p->body;
         if (g_codec != PQ_CODEC_UNCOMPRESSED) {
-            PT_ASSERT_OK(pq_compress(g_codec, p->body, p->len, &comp, &clen));
+            PT_ASSERT_OK(pond_pq_compress(g_codec, p->body, p->len, &comp, &clen));
             stored = comp;
             if (p->type != PQ_PAGE_DICTIONARY)
                 clen -= g_cut;
@@ -68,8 +68,8 @@ static void build_file(pond_buf *out, const page_spec *pages, int n_pages, int64
             h.data.rep_encoding = PQ_ENC_RLE;
             total_values += p->num_values;
         }
-        pq_tenc_init(&e, out);
-        pq_encode_page_header(&e, &h);
+        pond_pq_tenc_init(&e, out);
+        pond_pq_encode_page_header(&e, &h);
         PT_ASSERT_OK(e.rc);
         PT_ASSERT_OK(pond_buf_put(out, stored, clen));
         pond_free(comp);
@@ -127,8 +127,8 @@ static void build_file(pond_buf *out, const page_spec *pages, int n_pages, int64
     m.n_row_groups = 1;
     m.row_groups = &rg;
     size_t fstart = out->size;
-    pq_tenc_init(&e, out);
-    pq_encode_file_meta(&e, &m);
+    pond_pq_tenc_init(&e, out);
+    pond_pq_encode_file_meta(&e, &m);
     PT_ASSERT_OK(e.rc);
     uint32_t flen = (uint32_t)(out->size - fstart);
     PT_ASSERT_OK(pond_buf_put(out, &flen, 4));
@@ -159,15 +159,16 @@ static int read_text(pond_buf *text, const pond_buf *file)
 
 /* def levels 1,0,1,1 as RLE (length-prefixed): bit-packed run of one group */
 static const uint8_t rle_defs_and_values[] = {
-    2, 0, 0, 0, 0x03, 0x0d,            /* len 2: header (1 group, bit-packed), bits 1011 */
-    10, 0, 0, 0, 30, 0, 0, 0, 40, 0, 0, 0,
+    2,  0, 0, 0, 0x03, 0x0d, /* len 2: header (1 group, bit-packed), bits 1011 */
+    10, 0, 0, 0, 30,   0,    0, 0, 40, 0, 0, 0,
 };
 
 static void test_plain_with_rle_levels(void)
 {
     pond_buf f = POND_BUF_INIT, t = POND_BUF_INIT;
-    page_spec p = {PQ_PAGE_DATA, PQ_ENC_PLAIN, 4, PQ_ENC_RLE, rle_defs_and_values,
-                   sizeof rle_defs_and_values, true, false};
+    page_spec p = {
+        PQ_PAGE_DATA, PQ_ENC_PLAIN, 4, PQ_ENC_RLE, rle_defs_and_values, sizeof rle_defs_and_values,
+        true,         false};
     build_file(&f, &p, 1, 4, -1, PQ_INT32, PQ_OPTIONAL);
     PT_ASSERT_OK(read_text(&t, &f));
     PT_ASSERT_STR_EQ(t.ptr, "i10\nN\ni30\ni40\n");
@@ -195,8 +196,8 @@ static void test_bit_packed_levels(void)
     /* deprecated BIT_PACKED def levels, MSB first: 1,0,1,1 -> 1011 0000 */
     const uint8_t body[] = {0xb0, 10, 0, 0, 0, 30, 0, 0, 0, 40, 0, 0, 0};
     pond_buf f = POND_BUF_INIT, t = POND_BUF_INIT;
-    page_spec p = {PQ_PAGE_DATA, PQ_ENC_PLAIN, 4, PQ_ENC_BIT_PACKED, body, sizeof body, false,
-                   false};
+    page_spec p = {PQ_PAGE_DATA, PQ_ENC_PLAIN, 4,     PQ_ENC_BIT_PACKED,
+                   body,         sizeof body,  false, false};
     build_file(&f, &p, 1, 4, -1, PQ_INT32, PQ_OPTIONAL);
     PT_ASSERT_OK(read_text(&t, &f));
     PT_ASSERT_STR_EQ(t.ptr, "i10\nN\ni30\ni40\n");
@@ -210,10 +211,9 @@ static void test_dictionary_pages(void)
     /* required column: no levels; indices bit width 2: RLE run 2 x idx2, then bit-packed 0,1 */
     const uint8_t data[] = {2, 0x04, 0x02, 0x03, 0x04, 0x00};
     pond_buf f = POND_BUF_INIT, t = POND_BUF_INIT;
-    page_spec p[2] = {{PQ_PAGE_DICTIONARY, PQ_ENC_PLAIN, 3, PQ_ENC_RLE, dict, sizeof dict, true,
-                       false},
-                      {PQ_PAGE_DATA, PQ_ENC_RLE_DICTIONARY, 4, PQ_ENC_RLE, data, sizeof data,
-                       false, false}};
+    page_spec p[2] = {
+        {PQ_PAGE_DICTIONARY, PQ_ENC_PLAIN, 3, PQ_ENC_RLE, dict, sizeof dict, true, false},
+        {PQ_PAGE_DATA, PQ_ENC_RLE_DICTIONARY, 4, PQ_ENC_RLE, data, sizeof data, false, false}};
     build_file(&f, p, 2, 4, -1, PQ_INT32, PQ_REQUIRED);
     PT_ASSERT_OK(read_text(&t, &f));
     PT_ASSERT_STR_EQ(t.ptr, "i300\ni300\ni100\ni200\n");
@@ -326,5 +326,6 @@ static void test_zstd_plain_pages(void)
     pond_buf_dispose(&t);
 }
 
-PT_SUITE(pq_crafted, PT_TEST(zstd_plain_pages), PT_TEST(plain_with_rle_levels), PT_TEST(bit_packed_levels),
-         PT_TEST(dictionary_pages), PT_TEST(lying_counts), PT_TEST(boolean_rle_and_plain))
+PT_SUITE(pq_crafted, PT_TEST(zstd_plain_pages), PT_TEST(plain_with_rle_levels),
+         PT_TEST(bit_packed_levels), PT_TEST(dictionary_pages), PT_TEST(lying_counts),
+         PT_TEST(boolean_rle_and_plain))

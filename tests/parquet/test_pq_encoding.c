@@ -23,40 +23,40 @@ static void test_rle_hybrid_spec_example(void)
     const uint8_t data[] = {0x0a, 0x04, 0x03, 0x88, 0xc6, 0xfa};
     uint32_t out[13];
     pq_rle r;
-    pq_rle_init(&r, data, sizeof data, 3, "test");
-    PT_ASSERT_OK(pq_rle_get(&r, out, 13));
+    pond_pq_rle_init(&r, data, sizeof data, 3, "test");
+    PT_ASSERT_OK(pond_pq_rle_get(&r, out, 13));
     const uint32_t want[13] = {4, 4, 4, 4, 4, 0, 1, 2, 3, 4, 5, 6, 7};
     PT_ASSERT_MEM_EQ(out, want, sizeof want);
     /* asking for more than the data holds fails */
-    pq_rle_init(&r, data, sizeof data, 3, "test");
-    PT_ASSERT_OK(pq_rle_get(&r, out, 13));
+    pond_pq_rle_init(&r, data, sizeof data, 3, "test");
+    PT_ASSERT_OK(pond_pq_rle_get(&r, out, 13));
     uint32_t more[14];
-    pq_rle_init(&r, data, sizeof data, 3, "test");
-    PT_ASSERT_ERR(pq_rle_get(&r, more, 14), POND_ECORRUPT);
+    pond_pq_rle_init(&r, data, sizeof data, 3, "test");
+    PT_ASSERT_ERR(pond_pq_rle_get(&r, more, 14), POND_ECORRUPT);
     /* in pieces across run boundaries */
-    pq_rle_init(&r, data, sizeof data, 3, "test");
+    pond_pq_rle_init(&r, data, sizeof data, 3, "test");
     for (int i = 0; i < 13; i++) {
         uint32_t v;
-        PT_ASSERT_OK(pq_rle_get(&r, &v, 1));
+        PT_ASSERT_OK(pond_pq_rle_get(&r, &v, 1));
         PT_ASSERT_INT_EQ(v, want[i]);
     }
     /* as levels with a maximum of 5: 6 and 7 are rejected */
     int16_t lv[13];
-    pq_rle_init(&r, data, sizeof data, 3, "levels");
-    PT_ASSERT_ERR(pq_rle_get_levels(&r, lv, 13, 5), POND_ECORRUPT);
+    pond_pq_rle_init(&r, data, sizeof data, 3, "levels");
+    PT_ASSERT_ERR(pond_pq_rle_get_levels(&r, lv, 13, 5), POND_ECORRUPT);
     PT_ASSERT_MSG_HAS("level above");
-    pq_rle_init(&r, data, sizeof data, 3, "levels");
-    PT_ASSERT_OK(pq_rle_get_levels(&r, lv, 13, 7));
+    pond_pq_rle_init(&r, data, sizeof data, 3, "levels");
+    PT_ASSERT_OK(pond_pq_rle_get_levels(&r, lv, 13, 7));
     PT_ASSERT_INT_EQ(lv[12], 7);
     PT_ASSERT_INT_EQ(lv[0], 4);
     /* an RLE value wider than the bit width is corrupt */
     const uint8_t wide[] = {0x02, 0x09};
-    pq_rle_init(&r, wide, sizeof wide, 3, "test");
-    PT_ASSERT_ERR(pq_rle_get(&r, out, 1), POND_ECORRUPT);
+    pond_pq_rle_init(&r, wide, sizeof wide, 3, "test");
+    PT_ASSERT_ERR(pond_pq_rle_get(&r, out, 1), POND_ECORRUPT);
     /* width 0: RLE runs of zeros */
     const uint8_t zero[] = {0x20};
-    pq_rle_init(&r, zero, sizeof zero, 0, "test");
-    PT_ASSERT_OK(pq_rle_get(&r, out, 13));
+    pond_pq_rle_init(&r, zero, sizeof zero, 0, "test");
+    PT_ASSERT_OK(pond_pq_rle_get(&r, out, 13));
     PT_ASSERT_INT_EQ(out[12], 0);
 }
 
@@ -70,12 +70,12 @@ static void test_unpack_pack_round_trip(void)
         for (int i = 0; i < 100; i++)
             in[i] = rnd() & mask;
         memset(packed, 0, sizeof packed);
-        pq_pack64(packed, bw, in, 100);
+        pond_pq_pack64(packed, bw, in, 100);
         size_t bytes = (size_t)(100 * bw + 7) / 8;
-        pq_unpack64(packed, bytes, bw, out, 100);
+        pond_pq_unpack64(packed, bytes, bw, out, 100);
         PT_ASSERT_MEM_EQ(out, in, sizeof in);
         if (bw <= 32) {
-            pq_unpack32(packed, bytes, bw, out32, 100);
+            pond_pq_unpack32(packed, bytes, bw, out32, 100);
             for (int i = 0; i < 100; i++)
                 PT_ASSERT_INT_EQ(out32[i], in[i]);
         }
@@ -92,10 +92,7 @@ static void put_uvar(pond_buf *b, uint64_t v)
     pond_buf_putc(b, (char)v);
 }
 
-static uint64_t zz(int64_t v)
-{
-    return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
-}
+static uint64_t zz(int64_t v) { return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63); }
 
 static void ref_delta_encode(pond_buf *b, const int64_t *v, size_t n)
 {
@@ -131,7 +128,7 @@ static void ref_delta_encode(pond_buf *b, const int64_t *v, size_t n)
             for (size_t i = 0; i < 32 && m * 32 + i < k; i++)
                 vals[i] = d[m * 32 + i];
             uint8_t bytes[32 * 8] = {0};
-            pq_pack64(bytes, widths[m], vals, 32);
+            pond_pq_pack64(bytes, widths[m], vals, 32);
             pond_buf_put(b, bytes, (size_t)widths[m] * 4);
         }
     }
@@ -140,20 +137,20 @@ static void ref_delta_encode(pond_buf *b, const int64_t *v, size_t n)
 static void test_delta_binary_packed(void)
 {
     /* spec example: 7 5 3 1 2 3 4 5, hand-encoded */
-    const uint8_t ex[] = {0x80, 0x01, 0x04, 0x08, 0x0e, 0x03, 0x02, 0x00, 0x00, 0x00,
-                          0xc0, 0x3f, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00};
+    const uint8_t ex[] = {0x80, 0x01, 0x04, 0x08, 0x0e, 0x03, 0x02, 0x00, 0x00,
+                          0x00, 0xc0, 0x3f, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00};
     int64_t out[600];
     size_t n, used;
-    PT_ASSERT_OK(pq_delta_decode(ex, sizeof ex, out, 8, &n, &used, "test"));
+    PT_ASSERT_OK(pond_pq_delta_decode(ex, sizeof ex, out, 8, &n, &used, "test"));
     PT_ASSERT_INT_EQ(n, 8);
     PT_ASSERT_INT_EQ(used, sizeof ex);
     const int64_t want[8] = {7, 5, 3, 1, 2, 3, 4, 5};
     PT_ASSERT_MEM_EQ(out, want, sizeof want);
     /* a capacity below the header's count is refused before writing */
-    PT_ASSERT_ERR(pq_delta_decode(ex, sizeof ex, out, 7, &n, &used, "test"), POND_ECORRUPT);
+    PT_ASSERT_ERR(pond_pq_delta_decode(ex, sizeof ex, out, 7, &n, &used, "test"), POND_ECORRUPT);
     /* truncation anywhere fails */
     for (size_t cut = 0; cut < 12; cut++)
-        PT_ASSERT_ERR(pq_delta_decode(ex, cut, out, 8, &n, &used, "test"), POND_ECORRUPT);
+        PT_ASSERT_ERR(pond_pq_delta_decode(ex, cut, out, 8, &n, &used, "test"), POND_ECORRUPT);
 
     /* random sequences including wrapping extremes, through the reference encoder */
     for (int round = 0; round < 20; round++) {
@@ -161,15 +158,24 @@ static void test_delta_binary_packed(void)
         size_t cnt = (size_t)(rnd() % 600);
         for (size_t i = 0; i < cnt; i++) {
             switch (round % 4) {
-            case 0: v[i] = (int64_t)(rnd() % 1000) - 500; break;
-            case 1: v[i] = (int64_t)rnd(); break;
-            case 2: v[i] = i % 2 ? INT64_MIN : INT64_MAX; break;
-            default: v[i] = (int64_t)i * 1000 + (int64_t)(rnd() % 3); break;
+            case 0:
+                v[i] = (int64_t)(rnd() % 1000) - 500;
+                break;
+            case 1:
+                v[i] = (int64_t)rnd();
+                break;
+            case 2:
+                v[i] = i % 2 ? INT64_MIN : INT64_MAX;
+                break;
+            default:
+                v[i] = (int64_t)i * 1000 + (int64_t)(rnd() % 3);
+                break;
             }
         }
         pond_buf b = POND_BUF_INIT;
         ref_delta_encode(&b, v, cnt);
-        PT_ASSERT_OK(pq_delta_decode((const uint8_t *)b.ptr, b.size, out, 600, &n, &used, "t"));
+        PT_ASSERT_OK(
+            pond_pq_delta_decode((const uint8_t *)b.ptr, b.size, out, 600, &n, &used, "t"));
         PT_ASSERT_INT_EQ(n, cnt);
         PT_ASSERT_INT_EQ(used, b.size);
         PT_ASSERT(cnt == 0 || memcmp(out, v, cnt * sizeof *v) == 0);
@@ -178,8 +184,8 @@ static void test_delta_binary_packed(void)
     /* bad headers: block size not a multiple of 128, zero miniblocks */
     const uint8_t bad1[] = {0x40, 0x04, 0x01, 0x00};
     const uint8_t bad2[] = {0x80, 0x01, 0x00, 0x01, 0x00};
-    PT_ASSERT_ERR(pq_delta_decode(bad1, sizeof bad1, out, 8, &n, &used, "t"), POND_ECORRUPT);
-    PT_ASSERT_ERR(pq_delta_decode(bad2, sizeof bad2, out, 8, &n, &used, "t"), POND_ECORRUPT);
+    PT_ASSERT_ERR(pond_pq_delta_decode(bad1, sizeof bad1, out, 8, &n, &used, "t"), POND_ECORRUPT);
+    PT_ASSERT_ERR(pond_pq_delta_decode(bad2, sizeof bad2, out, 8, &n, &used, "t"), POND_ECORRUPT);
 }
 
 static void bytes_eq_list(pq_bytes_out *o, const char *const *want, size_t n)
@@ -201,14 +207,16 @@ static void test_byte_array_encodings(void)
     ref_delta_encode(&b, lens, 4);
     pond_buf_puts(&b, "HelloWorldFoobarABCDEF");
     pq_bytes_out o = {POND_BUF_INIT, POND_BUF_INIT};
-    PT_ASSERT_OK(pq_delta_length_byte_arrays(&o, (const uint8_t *)b.ptr, b.size, 4, 1 << 20, "t"));
+    PT_ASSERT_OK(
+        pond_pq_delta_length_byte_arrays(&o, (const uint8_t *)b.ptr, b.size, 4, 1 << 20, "t"));
     bytes_eq_list(&o, words, 4);
     pond_buf_dispose(&o.data);
     pond_buf_dispose(&o.offsets);
     /* a length past the data */
     b.size -= 3;
-    PT_ASSERT_ERR(pq_delta_length_byte_arrays(&o, (const uint8_t *)b.ptr, b.size, 4, 1 << 20, "t"),
-                  POND_ECORRUPT);
+    PT_ASSERT_ERR(
+        pond_pq_delta_length_byte_arrays(&o, (const uint8_t *)b.ptr, b.size, 4, 1 << 20, "t"),
+        POND_ECORRUPT);
     pond_buf_dispose(&o.data);
     pond_buf_dispose(&o.offsets);
     pond_buf_dispose(&b);
@@ -219,12 +227,12 @@ static void test_byte_array_encodings(void)
     ref_delta_encode(&b, pre, 4);
     ref_delta_encode(&b, suf, 4);
     pond_buf_puts(&b, "axislebabbleyhood");
-    PT_ASSERT_OK(pq_delta_byte_arrays(&o, (const uint8_t *)b.ptr, b.size, 4, 1 << 20, "t"));
+    PT_ASSERT_OK(pond_pq_delta_byte_arrays(&o, (const uint8_t *)b.ptr, b.size, 4, 1 << 20, "t"));
     bytes_eq_list(&o, dwords, 4);
     pond_buf_dispose(&o.data);
     pond_buf_dispose(&o.offsets);
     /* the data cap turns into a clear refusal */
-    PT_ASSERT_ERR(pq_delta_byte_arrays(&o, (const uint8_t *)b.ptr, b.size, 4, 10, "t"),
+    PT_ASSERT_ERR(pond_pq_delta_byte_arrays(&o, (const uint8_t *)b.ptr, b.size, 4, 10, "t"),
                   POND_EUNSUPPORTED);
     PT_ASSERT_MSG_HAS("limit");
     pond_buf_dispose(&o.data);
@@ -235,7 +243,7 @@ static void test_byte_array_encodings(void)
     ref_delta_encode(&b, badpre, 2);
     ref_delta_encode(&b, badsuf, 2);
     pond_buf_puts(&b, "ab");
-    PT_ASSERT_ERR(pq_delta_byte_arrays(&o, (const uint8_t *)b.ptr, b.size, 2, 1 << 20, "t"),
+    PT_ASSERT_ERR(pond_pq_delta_byte_arrays(&o, (const uint8_t *)b.ptr, b.size, 2, 1 << 20, "t"),
                   POND_ECORRUPT);
     pond_buf_dispose(&o.data);
     pond_buf_dispose(&o.offsets);
@@ -245,13 +253,13 @@ static void test_byte_array_encodings(void)
     const uint8_t plain[] = {2, 0, 0, 0, 'h', 'i', 0, 0, 0, 0, 3, 0, 0, 0, 'a', 'b', 'c'};
     const char *pw[] = {"hi", "", "abc"};
     size_t used;
-    PT_ASSERT_OK(pq_plain_byte_arrays(&o, plain, sizeof plain, 3, &used, 1 << 20, "t"));
+    PT_ASSERT_OK(pond_pq_plain_byte_arrays(&o, plain, sizeof plain, 3, &used, 1 << 20, "t"));
     PT_ASSERT_INT_EQ(used, sizeof plain);
     bytes_eq_list(&o, pw, 3);
     pond_buf_dispose(&o.data);
     pond_buf_dispose(&o.offsets);
     for (size_t cut = 0; cut < sizeof plain; cut++) {
-        PT_ASSERT_ERR(pq_plain_byte_arrays(&o, plain, cut, 3, &used, 1 << 20, "t"),
+        PT_ASSERT_ERR(pond_pq_plain_byte_arrays(&o, plain, cut, 3, &used, 1 << 20, "t"),
                       POND_ECORRUPT);
         pond_buf_dispose(&o.data);
         pond_buf_dispose(&o.offsets);
@@ -263,9 +271,9 @@ static void test_byte_stream_split(void)
     /* two floats 1.0f (00 00 80 3f) and -2.0f (00 00 00 c0): streams of byte k */
     const uint8_t in[] = {0x00, 0x00, 0x00, 0x00, 0x80, 0x00, 0x3f, 0xc0};
     float out[2];
-    PT_ASSERT_OK(pq_byte_stream_split((uint8_t *)out, in, sizeof in, 2, 4, "t"));
+    PT_ASSERT_OK(pond_pq_byte_stream_split((uint8_t *)out, in, sizeof in, 2, 4, "t"));
     PT_ASSERT(out[0] == 1.0f && out[1] == -2.0f);
-    PT_ASSERT_ERR(pq_byte_stream_split((uint8_t *)out, in, 7, 2, 4, "t"), POND_ECORRUPT);
+    PT_ASSERT_ERR(pond_pq_byte_stream_split((uint8_t *)out, in, 7, 2, 4, "t"), POND_ECORRUPT);
 }
 
 static void test_codecs_round_trip(void)
@@ -273,23 +281,23 @@ static void test_codecs_round_trip(void)
     uint8_t src[5000];
     for (size_t i = 0; i < sizeof src; i++)
         src[i] = (uint8_t)(i % 97 < 50 ? 'a' + i % 7 : rnd());
-    const int codecs[] = {PQ_CODEC_UNCOMPRESSED, PQ_CODEC_SNAPPY, PQ_CODEC_GZIP, PQ_CODEC_ZSTD,
-                          PQ_CODEC_LZ4_RAW, PQ_CODEC_BROTLI};
+    const int codecs[] = {PQ_CODEC_UNCOMPRESSED, PQ_CODEC_SNAPPY,  PQ_CODEC_GZIP,
+                          PQ_CODEC_ZSTD,         PQ_CODEC_LZ4_RAW, PQ_CODEC_BROTLI};
     for (size_t c = 0; c < sizeof codecs / sizeof codecs[0]; c++) {
         uint8_t *comp;
         size_t clen;
         uint8_t back[5000];
-        PT_ASSERT_OK(pq_compress(codecs[c], src, sizeof src, &comp, &clen));
-        PT_ASSERT_OK(pq_decompress(codecs[c], comp, clen, back, sizeof back, 0));
+        PT_ASSERT_OK(pond_pq_compress(codecs[c], src, sizeof src, &comp, &clen));
+        PT_ASSERT_OK(pond_pq_decompress(codecs[c], comp, clen, back, sizeof back, 0));
         PT_ASSERT_MEM_EQ(back, src, sizeof src);
         /* a wrong declared size or damaged data fails cleanly */
-        PT_ASSERT_ERR(pq_decompress(codecs[c], comp, clen, back, sizeof back - 1, 77),
+        PT_ASSERT_ERR(pond_pq_decompress(codecs[c], comp, clen, back, sizeof back - 1, 77),
                       POND_ECORRUPT);
         PT_ASSERT_MSG_HAS("offset 77");
         if (codecs[c] != PQ_CODEC_UNCOMPRESSED) {
             uint8_t bad[64];
             memset(bad, 0xa5, sizeof bad);
-            PT_ASSERT_ERR(pq_decompress(codecs[c], bad, sizeof bad, back, sizeof back, 0),
+            PT_ASSERT_ERR(pond_pq_decompress(codecs[c], bad, sizeof bad, back, sizeof back, 0),
                           POND_ECORRUPT);
         }
         pond_free(comp);
@@ -309,10 +317,10 @@ static void test_codecs_round_trip(void)
         fl += 8 + (size_t)n;
     }
     uint8_t back[5000];
-    PT_ASSERT_OK(pq_decompress(PQ_CODEC_LZ4, frame, fl, back, sizeof back, 0));
+    PT_ASSERT_OK(pond_pq_decompress(PQ_CODEC_LZ4, frame, fl, back, sizeof back, 0));
     PT_ASSERT_MEM_EQ(back, src, sizeof src);
     /* LZO is refused as unsupported */
-    PT_ASSERT_ERR(pq_decompress(PQ_CODEC_LZO, src, 10, back, 10, 0), POND_EUNSUPPORTED);
+    PT_ASSERT_ERR(pond_pq_decompress(PQ_CODEC_LZO, src, 10, back, 10, 0), POND_EUNSUPPORTED);
 }
 
 PT_SUITE(pq_encoding, PT_TEST(rle_hybrid_spec_example), PT_TEST(unpack_pack_round_trip),

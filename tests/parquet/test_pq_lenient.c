@@ -43,25 +43,22 @@ typedef struct {
 typedef struct {
     const char *name;
     int physical, repetition;
-    bool string;         /* BYTE_ARRAY annotated STRING */
+    bool string; /* BYTE_ARRAY annotated STRING */
     int codec;
     const lpage *pages;
     int n_pages;
-    bool has_stats;      /* int columns: min/max/null count */
+    bool has_stats; /* int columns: min/max/null count */
     int64_t min, max, nulls;
     bool zero_dict_offset; /* write dictionary_page_offset 0 when there is no dictionary */
 } lcol;
 
 typedef struct {
     const lcol *cols;
-    int n_cols;          /* 0: a row group without column chunks */
+    int n_cols; /* 0: a row group without column chunks */
     int64_t rows;
 } lrg;
 
-static bool can_compress(int codec)
-{
-    return codec != PQ_CODEC_LZO && codec != PQ_CODEC_LZ4;
-}
+static bool can_compress(int codec) { return codec != PQ_CODEC_LZO && codec != PQ_CODEC_LZ4; }
 
 static void put_compressed(pond_buf *out, int codec, const uint8_t *p, size_t n, size_t *stored)
 {
@@ -72,7 +69,7 @@ static void put_compressed(pond_buf *out, int codec, const uint8_t *p, size_t n,
     }
     PT_ASSERT(can_compress(codec));
     uint8_t *c = NULL;
-    PT_ASSERT_OK(pq_compress(codec, p, n, &c, stored));
+    PT_ASSERT_OK(pond_pq_compress(codec, p, n, &c, stored));
     PT_ASSERT_OK(pond_buf_put(out, c, *stored));
     pond_free(c);
 }
@@ -123,8 +120,8 @@ static void put_page(pond_buf *out, int codec, const lpage *p)
         }
     }
     pq_tenc e;
-    pq_tenc_init(&e, out);
-    pq_encode_page_header(&e, &h);
+    pond_pq_tenc_init(&e, out);
+    pond_pq_encode_page_header(&e, &h);
     PT_ASSERT_OK(e.rc);
     if (body.size)
         PT_ASSERT_OK(pond_buf_put(out, body.ptr, body.size));
@@ -135,13 +132,20 @@ static void put_page(pond_buf *out, int codec, const lpage *p)
 /* ---------------------------------------------------------------- a footer with mistyped fields */
 
 enum { S_FILE, S_SCHEMA, S_RG, S_CHUNK, S_CMETA, S_STATS, S_KV };
-enum { W_LIST = TC_LIST, W_I32 = TC_I32, W_BINARY = TC_BINARY, W_STRUCT = TC_STRUCT,
-       W_BOOL = TC_TRUE, W_DOUBLE = TC_DOUBLE, W_BINLIST = 100 };
+enum {
+    W_LIST = TC_LIST,
+    W_I32 = TC_I32,
+    W_BINARY = TC_BINARY,
+    W_STRUCT = TC_STRUCT,
+    W_BOOL = TC_TRUE,
+    W_DOUBLE = TC_DOUBLE,
+    W_BINLIST = 100
+};
 
 typedef struct {
-    int s;       /* S_*: the struct (S_SCHEMA: the leaf elements) */
-    int16_t id;  /* field id */
-    int wire;    /* W_*: the wire type written instead of the schema's */
+    int s;      /* S_*: the struct (S_SCHEMA: the leaf elements) */
+    int16_t id; /* field id */
+    int wire;   /* W_*: the wire type written instead of the schema's */
 } mistype;
 
 static const mistype *g_mt;
@@ -155,33 +159,33 @@ static bool mistyped(pq_tenc *e, int s, int16_t id)
             continue;
         switch (g_mt[i].wire) {
         case W_LIST:
-            pq_tenc_field(e, TC_LIST, id);
-            pq_tenc_list_begin(e, TC_I32, 2);
-            pq_tenc_i32(e, 1);
-            pq_tenc_i32(e, 2);
+            pond_pq_tenc_field(e, TC_LIST, id);
+            pond_pq_tenc_list_begin(e, TC_I32, 2);
+            pond_pq_tenc_i32(e, 1);
+            pond_pq_tenc_i32(e, 2);
             break;
         case W_BINLIST:
-            pq_tenc_field(e, TC_LIST, id);
-            pq_tenc_list_begin(e, TC_BINARY, 1);
-            pq_tenc_binary(e, "x", 1);
+            pond_pq_tenc_field(e, TC_LIST, id);
+            pond_pq_tenc_list_begin(e, TC_BINARY, 1);
+            pond_pq_tenc_binary(e, "x", 1);
             break;
         case W_I32:
-            pq_tenc_field_i32(e, id, 7);
+            pond_pq_tenc_field_i32(e, id, 7);
             break;
         case W_BINARY:
-            pq_tenc_field_binary(e, id, "x", 1);
+            pond_pq_tenc_field_binary(e, id, "x", 1);
             break;
         case W_STRUCT:
-            pq_tenc_field(e, TC_STRUCT, id);
-            pq_tenc_struct_begin(e);
-            pq_tenc_field_i32(e, 1, 5);
-            pq_tenc_struct_end(e);
+            pond_pq_tenc_field(e, TC_STRUCT, id);
+            pond_pq_tenc_struct_begin(e);
+            pond_pq_tenc_field_i32(e, 1, 5);
+            pond_pq_tenc_struct_end(e);
             break;
         case W_BOOL:
-            pq_tenc_field_bool(e, id, 1);
+            pond_pq_tenc_field_bool(e, id, 1);
             break;
         default:
-            pq_tenc_field_double(e, id, 1.5);
+            pond_pq_tenc_field_double(e, id, 1.5);
             break;
         }
         return true;
@@ -199,93 +203,96 @@ static bool mistyped(pq_tenc *e, int s, int16_t id)
 
 static void put_kv(pq_tenc *e, const char *k, const char *v)
 {
-    pq_tenc_struct_begin(e);
-    F(S_KV, 1, pq_tenc_field_binary(e, 1, k, strlen(k)));
-    F(S_KV, 2, pq_tenc_field_binary(e, 2, v, strlen(v)));
-    pq_tenc_struct_end(e);
+    pond_pq_tenc_struct_begin(e);
+    F(S_KV, 1, pond_pq_tenc_field_binary(e, 1, k, strlen(k)));
+    F(S_KV, 2, pond_pq_tenc_field_binary(e, 2, v, strlen(v)));
+    pond_pq_tenc_struct_end(e);
 }
 
 static void put_stat_value(pq_tenc *e, int16_t id, const lcol *c, int64_t v)
 {
     if (c->physical == PQ_INT32) {
         int32_t x = (int32_t)v;
-        pq_tenc_field_binary(e, id, &x, 4);
+        pond_pq_tenc_field_binary(e, id, &x, 4);
     } else {
-        pq_tenc_field_binary(e, id, &v, 8);
+        pond_pq_tenc_field_binary(e, id, &v, 8);
     }
 }
 
 static void put_schema_leaf(pq_tenc *e, const lcol *c, int i)
 {
-    pq_tenc_struct_begin(e);
-    F(S_SCHEMA, 1, pq_tenc_field_i32(e, 1, c->physical));
+    pond_pq_tenc_struct_begin(e);
+    F(S_SCHEMA, 1, pond_pq_tenc_field_i32(e, 1, c->physical));
     F(S_SCHEMA, 2, (void)0);
-    F(S_SCHEMA, 3, pq_tenc_field_i32(e, 3, c->repetition));
-    F(S_SCHEMA, 4, pq_tenc_field_binary(e, 4, c->name, strlen(c->name)));
+    F(S_SCHEMA, 3, pond_pq_tenc_field_i32(e, 3, c->repetition));
+    F(S_SCHEMA, 4, pond_pq_tenc_field_binary(e, 4, c->name, strlen(c->name)));
     F(S_SCHEMA, 5, (void)0);
-    F(S_SCHEMA, 6, if (c->string) pq_tenc_field_i32(e, 6, PQ_CT_UTF8));
+    F(S_SCHEMA, 6, if (c->string) pond_pq_tenc_field_i32(e, 6, PQ_CT_UTF8));
     F(S_SCHEMA, 7, (void)0);
     F(S_SCHEMA, 8, (void)0);
-    F(S_SCHEMA, 9, pq_tenc_field_i32(e, 9, i + 1));
-    F(S_SCHEMA, 10, if (c->string) {
-        pq_tenc_field(e, TC_STRUCT, 10);
-        pq_tenc_struct_begin(e);
-        pq_tenc_field(e, TC_STRUCT, PQ_LT_STRING);
-        pq_tenc_struct_begin(e);
-        pq_tenc_struct_end(e);
-        pq_tenc_struct_end(e);
-    });
-    pq_tenc_struct_end(e);
+    F(S_SCHEMA, 9, pond_pq_tenc_field_i32(e, 9, i + 1));
+    F(
+        S_SCHEMA, 10, if (c->string) {
+            pond_pq_tenc_field(e, TC_STRUCT, 10);
+            pond_pq_tenc_struct_begin(e);
+            pond_pq_tenc_field(e, TC_STRUCT, PQ_LT_STRING);
+            pond_pq_tenc_struct_begin(e);
+            pond_pq_tenc_struct_end(e);
+            pond_pq_tenc_struct_end(e);
+        });
+    pond_pq_tenc_struct_end(e);
 }
 
 typedef struct {
-    int64_t start, len, dict;  /* dict: -1 without a dictionary page */
-    int64_t data;              /* the first data page */
+    int64_t start, len, dict; /* dict: -1 without a dictionary page */
+    int64_t data;             /* the first data page */
     int64_t values;
 } chunk_pos;
 
 static void put_column_meta(pq_tenc *e, const lcol *c, const chunk_pos *p)
 {
     int32_t encs[3] = {PQ_ENC_PLAIN, PQ_ENC_RLE, PQ_ENC_RLE_DICTIONARY};
-    pq_tenc_struct_begin(e);
-    F(S_CMETA, 1, pq_tenc_field_i32(e, 1, c->physical));
+    pond_pq_tenc_struct_begin(e);
+    F(S_CMETA, 1, pond_pq_tenc_field_i32(e, 1, c->physical));
     F(S_CMETA, 2, {
-        pq_tenc_field(e, TC_LIST, 2);
-        pq_tenc_list_begin(e, TC_I32, 3);
+        pond_pq_tenc_field(e, TC_LIST, 2);
+        pond_pq_tenc_list_begin(e, TC_I32, 3);
         for (int k = 0; k < 3; k++)
-            pq_tenc_i32(e, encs[k]);
+            pond_pq_tenc_i32(e, encs[k]);
     });
     F(S_CMETA, 3, {
-        pq_tenc_field(e, TC_LIST, 3);
-        pq_tenc_list_begin(e, TC_BINARY, 1);
-        pq_tenc_binary(e, c->name, strlen(c->name));
+        pond_pq_tenc_field(e, TC_LIST, 3);
+        pond_pq_tenc_list_begin(e, TC_BINARY, 1);
+        pond_pq_tenc_binary(e, c->name, strlen(c->name));
     });
-    F(S_CMETA, 4, pq_tenc_field_i32(e, 4, c->codec));
-    F(S_CMETA, 5, pq_tenc_field_i64(e, 5, p->values));
-    F(S_CMETA, 6, pq_tenc_field_i64(e, 6, p->len));
-    F(S_CMETA, 7, pq_tenc_field_i64(e, 7, p->len));
+    F(S_CMETA, 4, pond_pq_tenc_field_i32(e, 4, c->codec));
+    F(S_CMETA, 5, pond_pq_tenc_field_i64(e, 5, p->values));
+    F(S_CMETA, 6, pond_pq_tenc_field_i64(e, 6, p->len));
+    F(S_CMETA, 7, pond_pq_tenc_field_i64(e, 7, p->len));
     F(S_CMETA, 8, (void)0);
-    F(S_CMETA, 9, pq_tenc_field_i64(e, 9, p->data));
+    F(S_CMETA, 9, pond_pq_tenc_field_i64(e, 9, p->data));
     F(S_CMETA, 10, (void)0);
-    F(S_CMETA, 11, if (p->dict >= 0 || c->zero_dict_offset)
-                       pq_tenc_field_i64(e, 11, p->dict >= 0 ? p->dict : 0));
-    F(S_CMETA, 12, if (c->has_stats) {
-        pq_tenc_field(e, TC_STRUCT, 12);
-        pq_tenc_struct_begin(e);
-        F(S_STATS, 1, (void)0);
-        F(S_STATS, 2, (void)0);
-        F(S_STATS, 3, pq_tenc_field_i64(e, 3, c->nulls));
-        F(S_STATS, 4, (void)0);
-        F(S_STATS, 5, put_stat_value(e, 5, c, c->max));
-        F(S_STATS, 6, put_stat_value(e, 6, c, c->min));
-        F(S_STATS, 7, (void)0);
-        F(S_STATS, 8, (void)0);
-        pq_tenc_struct_end(e);
-    });
+    F(S_CMETA, 11,
+      if (p->dict >= 0 || c->zero_dict_offset)
+          pond_pq_tenc_field_i64(e, 11, p->dict >= 0 ? p->dict : 0));
+    F(
+        S_CMETA, 12, if (c->has_stats) {
+            pond_pq_tenc_field(e, TC_STRUCT, 12);
+            pond_pq_tenc_struct_begin(e);
+            F(S_STATS, 1, (void)0);
+            F(S_STATS, 2, (void)0);
+            F(S_STATS, 3, pond_pq_tenc_field_i64(e, 3, c->nulls));
+            F(S_STATS, 4, (void)0);
+            F(S_STATS, 5, put_stat_value(e, 5, c, c->max));
+            F(S_STATS, 6, put_stat_value(e, 6, c, c->min));
+            F(S_STATS, 7, (void)0);
+            F(S_STATS, 8, (void)0);
+            pond_pq_tenc_struct_end(e);
+        });
     F(S_CMETA, 13, (void)0);
     F(S_CMETA, 14, (void)0);
     F(S_CMETA, 15, (void)0);
-    pq_tenc_struct_end(e);
+    pond_pq_tenc_struct_end(e);
 }
 
 /* PAR1, the row groups' pages, the footer (mutated by g_mt), its length and PAR1. */
@@ -329,64 +336,64 @@ static void build(pond_buf *out, const lrg *rgs, int n_rg)
     PT_ASSERT(schema != NULL);
     size_t fstart = out->size;
     pq_tenc enc, *e = &enc;
-    pq_tenc_init(e, out);
-    pq_tenc_struct_begin(e);
-    F(S_FILE, 1, pq_tenc_field_i32(e, 1, 1));
+    pond_pq_tenc_init(e, out);
+    pond_pq_tenc_struct_begin(e);
+    F(S_FILE, 1, pond_pq_tenc_field_i32(e, 1, 1));
     F(S_FILE, 2, {
-        pq_tenc_field(e, TC_LIST, 2);
-        pq_tenc_list_begin(e, TC_STRUCT, (uint32_t)n_leaves + 1);
-        pq_tenc_struct_begin(e);
-        pq_tenc_field_binary(e, 4, "schema", 6);
-        pq_tenc_field_i32(e, 5, n_leaves);
-        pq_tenc_struct_end(e);
+        pond_pq_tenc_field(e, TC_LIST, 2);
+        pond_pq_tenc_list_begin(e, TC_STRUCT, (uint32_t)n_leaves + 1);
+        pond_pq_tenc_struct_begin(e);
+        pond_pq_tenc_field_binary(e, 4, "schema", 6);
+        pond_pq_tenc_field_i32(e, 5, n_leaves);
+        pond_pq_tenc_struct_end(e);
         for (int c = 0; c < n_leaves; c++)
             put_schema_leaf(e, &schema[c], c);
     });
-    F(S_FILE, 3, pq_tenc_field_i64(e, 3, rows));
+    F(S_FILE, 3, pond_pq_tenc_field_i64(e, 3, rows));
     F(S_FILE, 4, {
-        pq_tenc_field(e, TC_LIST, 4);
-        pq_tenc_list_begin(e, TC_STRUCT, (uint32_t)n_rg);
+        pond_pq_tenc_field(e, TC_LIST, 4);
+        pond_pq_tenc_list_begin(e, TC_STRUCT, (uint32_t)n_rg);
         for (int g = 0; g < n_rg; g++) {
             int64_t bytes = 0;
             for (int c = 0; c < rgs[g].n_cols; c++)
                 bytes += pos[g][c].len;
-            pq_tenc_struct_begin(e);
+            pond_pq_tenc_struct_begin(e);
             F(S_RG, 1, {
-                pq_tenc_field(e, TC_LIST, 1);
-                pq_tenc_list_begin(e, TC_STRUCT, (uint32_t)rgs[g].n_cols);
+                pond_pq_tenc_field(e, TC_LIST, 1);
+                pond_pq_tenc_list_begin(e, TC_STRUCT, (uint32_t)rgs[g].n_cols);
                 for (int c = 0; c < rgs[g].n_cols; c++) {
-                    pq_tenc_struct_begin(e);
+                    pond_pq_tenc_struct_begin(e);
                     F(S_CHUNK, 1, (void)0);
-                    F(S_CHUNK, 2, pq_tenc_field_i64(e, 2, pos[g][c].start));
+                    F(S_CHUNK, 2, pond_pq_tenc_field_i64(e, 2, pos[g][c].start));
                     F(S_CHUNK, 3, {
-                        pq_tenc_field(e, TC_STRUCT, 3);
+                        pond_pq_tenc_field(e, TC_STRUCT, 3);
                         put_column_meta(e, &rgs[g].cols[c], &pos[g][c]);
                     });
                     for (int16_t id = 4; id <= 7; id++)
                         F(S_CHUNK, id, (void)0);
-                    pq_tenc_struct_end(e);
+                    pond_pq_tenc_struct_end(e);
                 }
             });
-            F(S_RG, 2, pq_tenc_field_i64(e, 2, bytes));
-            F(S_RG, 3, pq_tenc_field_i64(e, 3, rgs[g].rows));
+            F(S_RG, 2, pond_pq_tenc_field_i64(e, 2, bytes));
+            F(S_RG, 3, pond_pq_tenc_field_i64(e, 3, rgs[g].rows));
             F(S_RG, 4, (void)0);
-            F(S_RG, 5, if (rgs[g].n_cols) pq_tenc_field_i64(e, 5, pos[g][0].start));
-            F(S_RG, 6, pq_tenc_field_i64(e, 6, bytes));
+            F(S_RG, 5, if (rgs[g].n_cols) pond_pq_tenc_field_i64(e, 5, pos[g][0].start));
+            F(S_RG, 6, pond_pq_tenc_field_i64(e, 6, bytes));
             F(S_RG, 7, {
-                pq_tenc_field(e, TC_I16, 7);
-                pq_tenc_i32(e, g);
+                pond_pq_tenc_field(e, TC_I16, 7);
+                pond_pq_tenc_i32(e, g);
             });
-            pq_tenc_struct_end(e);
+            pond_pq_tenc_struct_end(e);
         }
     });
     F(S_FILE, 5, {
-        pq_tenc_field(e, TC_LIST, 5);
-        pq_tenc_list_begin(e, TC_STRUCT, 1);
+        pond_pq_tenc_field(e, TC_LIST, 5);
+        pond_pq_tenc_list_begin(e, TC_STRUCT, 1);
         put_kv(e, "writer", "pond lenient test");
     });
-    F(S_FILE, 6, pq_tenc_field_binary(e, 6, "pond lenient test", 17));
+    F(S_FILE, 6, pond_pq_tenc_field_binary(e, 6, "pond lenient test", 17));
     F(S_FILE, 7, (void)0);
-    pq_tenc_struct_end(e);
+    pond_pq_tenc_struct_end(e);
     PT_ASSERT_OK(e->rc);
     uint32_t flen = (uint32_t)(out->size - fstart);
     PT_ASSERT_OK(pond_buf_put(out, &flen, 4));
@@ -507,7 +514,7 @@ static const uint8_t plain_ab[] = {1, 0, 0, 0, 'a', 1, 0, 0, 0, 'b'};
 static const uint8_t idx_01[] = {1, 0x02, 0, 0x02, 1};
 
 static const char *const codec_names[8] = {"uncompressed", "snappy", "gzip", "lzo",
-                                           "brotli", "lz4", "zstd", "lz4_raw"};
+                                           "brotli",       "lz4",    "zstd", "lz4_raw"};
 
 /* A v2 all-null page whose value section is 0 bytes, in a chunk of each codec, in an INT32 and
  * a string column (PLAIN). Codecs pond cannot compress with (LZO, Hadoop LZ4) hold only such
@@ -516,21 +523,22 @@ static void build_v2_all_null(pond_buf *f, int codec, const char **want)
 {
     bool comp = can_compress(codec);
     static const uint8_t def_4null[] = {0x08, 0}; /* 0,0,0,0 */
-    lpage id_pages[1] = {{PQ_PAGE_DATA_V2, PQ_ENC_PLAIN, 7, 0, NULL, 0, (const uint8_t *)ids7,
-                          sizeof ids7, false}};
+    lpage id_pages[1] = {
+        {PQ_PAGE_DATA_V2, PQ_ENC_PLAIN, 7, 0, NULL, 0, (const uint8_t *)ids7, sizeof ids7, false}};
     lpage x_pages[2], s_pages[2];
     if (comp) {
-        x_pages[0] = (lpage){PQ_PAGE_DATA_V2, PQ_ENC_PLAIN, 4, 2, def_1010, sizeof def_1010,
-                             (const uint8_t *)x_10_30, sizeof x_10_30, false};
-        s_pages[0] = (lpage){PQ_PAGE_DATA_V2, PQ_ENC_PLAIN, 4, 2, def_1010, sizeof def_1010,
-                             plain_ab, sizeof plain_ab, false};
+        x_pages[0] =
+            (lpage){PQ_PAGE_DATA_V2,          PQ_ENC_PLAIN,   4,    2, def_1010, sizeof def_1010,
+                    (const uint8_t *)x_10_30, sizeof x_10_30, false};
+        s_pages[0] = (lpage){PQ_PAGE_DATA_V2, PQ_ENC_PLAIN,    4,    2, def_1010, sizeof def_1010,
+                             plain_ab,        sizeof plain_ab, false};
     } else {
-        x_pages[0] = (lpage){PQ_PAGE_DATA_V2, PQ_ENC_PLAIN, 4, 4, def_4null, sizeof def_4null,
-                             NULL, 0, true};
+        x_pages[0] = (lpage){PQ_PAGE_DATA_V2,  PQ_ENC_PLAIN, 4, 4,   def_4null,
+                             sizeof def_4null, NULL,         0, true};
         s_pages[0] = x_pages[0];
     }
-    x_pages[1] = (lpage){PQ_PAGE_DATA_V2, PQ_ENC_PLAIN, 3, 3, def_000, sizeof def_000, NULL, 0,
-                         true};
+    x_pages[1] =
+        (lpage){PQ_PAGE_DATA_V2, PQ_ENC_PLAIN, 3, 3, def_000, sizeof def_000, NULL, 0, true};
     s_pages[1] = x_pages[1];
     lcol cols[3] = {
         {"id", PQ_INT32, PQ_REQUIRED, false, comp ? codec : PQ_CODEC_SNAPPY, id_pages, 1, true, 1,
@@ -572,8 +580,8 @@ static void test_v2_all_null_dictionary_page(void)
     pond_buf f = POND_BUF_INIT;
     static const int codecs[3] = {PQ_CODEC_SNAPPY, PQ_CODEC_ZSTD, PQ_CODEC_GZIP};
     for (int k = 0; k < 3; k++) {
-        lcol cols[1] = {{"s", PQ_BYTE_ARRAY, PQ_OPTIONAL, true, codecs[k], s_pages, 3, false, 0,
-                         0, 0, false}};
+        lcol cols[1] = {
+            {"s", PQ_BYTE_ARRAY, PQ_OPTIONAL, true, codecs[k], s_pages, 3, false, 0, 0, 0, false}};
         lrg rg = {cols, 1, 7};
         build(&f, &rg, 1);
         char name[64];
@@ -589,7 +597,8 @@ static void test_empty_section_with_a_size_is_refused(void)
 {
     static const lpage x[1] = {{PQ_PAGE_DATA_V2, PQ_ENC_PLAIN, 3, 1, def_101, sizeof def_101,
                                 (const uint8_t *)x_10_30, sizeof x_10_30, true}};
-    lcol cols[1] = {{"x", PQ_INT32, PQ_OPTIONAL, false, PQ_CODEC_SNAPPY, x, 1, false, 0, 0, 0, false}};
+    lcol cols[1] = {
+        {"x", PQ_INT32, PQ_OPTIONAL, false, PQ_CODEC_SNAPPY, x, 1, false, 0, 0, 0, false}};
     lrg rg = {cols, 1, 3};
     pond_buf f = POND_BUF_INIT, t = POND_BUF_INIT;
     build(&f, &rg, 1);
@@ -623,13 +632,13 @@ static void test_pages_without_values(void)
 {
     static const int32_t ids5[5] = {1, 2, 3, 4, 5};
     static const uint8_t v1_one[] = {1, 0, 0, 0}; /* PLAIN INT32 1 */
-    static const lpage id_pages[1] = {{PQ_PAGE_DATA, PQ_ENC_PLAIN, 5, 0, NULL, 0,
-                                       (const uint8_t *)ids5, sizeof ids5, false}};
+    static const lpage id_pages[1] = {
+        {PQ_PAGE_DATA, PQ_ENC_PLAIN, 5, 0, NULL, 0, (const uint8_t *)ids5, sizeof ids5, false}};
     static const lpage x_pages[5] = {
         {PQ_PAGE_DATA, PQ_ENC_PLAIN, 0, 0, NULL, 0, NULL, 0, true},
         {PQ_PAGE_DATA_V2, PQ_ENC_PLAIN, 0, 0, NULL, 0, NULL, 0, false},
-        {PQ_PAGE_DATA, PQ_ENC_PLAIN, 1, 0, (const uint8_t *)"\x02\x01", 2, v1_one,
-         sizeof v1_one, false},
+        {PQ_PAGE_DATA, PQ_ENC_PLAIN, 1, 0, (const uint8_t *)"\x02\x01", 2, v1_one, sizeof v1_one,
+         false},
         {PQ_PAGE_DATA, PQ_ENC_PLAIN, 2, 0, def_00, sizeof def_00, NULL, 0, false},
         {PQ_PAGE_DATA_V2, PQ_ENC_PLAIN, 2, 2, def_00, sizeof def_00, NULL, 0, true},
     };
@@ -655,7 +664,8 @@ static void test_pages_without_values(void)
     }
     /* a v1 page with an empty body that claims values is refused */
     const lpage bad[1] = {{PQ_PAGE_DATA, PQ_ENC_PLAIN, 2, 0, NULL, 0, NULL, 0, true}};
-    lcol cols[1] = {{"x", PQ_INT32, PQ_OPTIONAL, false, PQ_CODEC_SNAPPY, bad, 1, false, 0, 0, 0, false}};
+    lcol cols[1] = {
+        {"x", PQ_INT32, PQ_OPTIONAL, false, PQ_CODEC_SNAPPY, bad, 1, false, 0, 0, 0, false}};
     lrg rg = {cols, 1, 2};
     build(&f, &rg, 1);
     PT_ASSERT_ERR(read_text(&t, &f), POND_ECORRUPT);
@@ -664,8 +674,8 @@ static void test_pages_without_values(void)
     save_file("refused", "v1_empty_body_with_values", &f);
     /* an all-null page that says it is dictionary-encoded, in a chunk without a dictionary:
      * DuckDB, hyparquet and arrow refuse it too */
-    const lpage nodict[1] = {{PQ_PAGE_DATA_V2, PQ_ENC_RLE_DICTIONARY, 2, 2, def_00,
-                              sizeof def_00, NULL, 0, true}};
+    const lpage nodict[1] = {
+        {PQ_PAGE_DATA_V2, PQ_ENC_RLE_DICTIONARY, 2, 2, def_00, sizeof def_00, NULL, 0, true}};
     cols[0].pages = nodict;
     build(&f, &rg, 1);
     PT_ASSERT_ERR(read_text(&t, &f), POND_ECORRUPT);
@@ -681,32 +691,28 @@ static void test_zero_offsets_and_empty_row_groups(void)
 {
     static const int32_t a[2] = {1, 2}, b[1] = {3};
     static const uint8_t def_11[] = {0x04, 1};
-    const lpage pa[1] = {{PQ_PAGE_DATA, PQ_ENC_PLAIN, 2, 0, NULL, 0, (const uint8_t *)a,
-                          sizeof a, false}};
-    const lpage pb[1] = {{PQ_PAGE_DATA, PQ_ENC_PLAIN, 1, 0, NULL, 0, (const uint8_t *)b,
-                          sizeof b, false}};
+    const lpage pa[1] = {
+        {PQ_PAGE_DATA, PQ_ENC_PLAIN, 2, 0, NULL, 0, (const uint8_t *)a, sizeof a, false}};
+    const lpage pb[1] = {
+        {PQ_PAGE_DATA, PQ_ENC_PLAIN, 1, 0, NULL, 0, (const uint8_t *)b, sizeof b, false}};
     const lpage sa[2] = {
         {PQ_PAGE_DICTIONARY, PQ_ENC_PLAIN, 2, 0, NULL, 0, plain_ab, sizeof plain_ab, false},
-        {PQ_PAGE_DATA, PQ_ENC_RLE_DICTIONARY, 2, 0, def_11, sizeof def_11, idx_01,
-         sizeof idx_01, false}};
+        {PQ_PAGE_DATA, PQ_ENC_RLE_DICTIONARY, 2, 0, def_11, sizeof def_11, idx_01, sizeof idx_01,
+         false}};
     const lpage sb[1] = {{PQ_PAGE_DATA, PQ_ENC_PLAIN, 1, 0, def_101, 2, plain_ab, 5, false}};
-    lcol ca[2] = {{"id", PQ_INT32, PQ_REQUIRED, false, PQ_CODEC_SNAPPY, pa, 1, true, 1, 2, 0,
-                   true},
-                  {"s", PQ_BYTE_ARRAY, PQ_OPTIONAL, true, PQ_CODEC_SNAPPY, sa, 2, false, 0, 0, 0,
-                   true}};
-    lcol c0[2] = {{"id", PQ_INT32, PQ_REQUIRED, false, PQ_CODEC_SNAPPY, NULL, 0, false, 0, 0, 0,
-                   true},
-                  {"s", PQ_BYTE_ARRAY, PQ_OPTIONAL, true, PQ_CODEC_SNAPPY, NULL, 0, false, 0, 0,
-                   0, true}};
-    lcol cb[2] = {{"id", PQ_INT32, PQ_REQUIRED, false, PQ_CODEC_ZSTD, pb, 1, true, 3, 3, 0,
-                   true},
-                  {"s", PQ_BYTE_ARRAY, PQ_OPTIONAL, true, PQ_CODEC_ZSTD, sb, 1, false, 0, 0, 0,
-                   true}};
+    lcol ca[2] = {
+        {"id", PQ_INT32, PQ_REQUIRED, false, PQ_CODEC_SNAPPY, pa, 1, true, 1, 2, 0, true},
+        {"s", PQ_BYTE_ARRAY, PQ_OPTIONAL, true, PQ_CODEC_SNAPPY, sa, 2, false, 0, 0, 0, true}};
+    lcol c0[2] = {
+        {"id", PQ_INT32, PQ_REQUIRED, false, PQ_CODEC_SNAPPY, NULL, 0, false, 0, 0, 0, true},
+        {"s", PQ_BYTE_ARRAY, PQ_OPTIONAL, true, PQ_CODEC_SNAPPY, NULL, 0, false, 0, 0, 0, true}};
+    lcol cb[2] = {
+        {"id", PQ_INT32, PQ_REQUIRED, false, PQ_CODEC_ZSTD, pb, 1, true, 3, 3, 0, true},
+        {"s", PQ_BYTE_ARRAY, PQ_OPTIONAL, true, PQ_CODEC_ZSTD, sb, 1, false, 0, 0, 0, true}};
     lrg rgs[4] = {{c0, 2, 0}, {ca, 2, 2}, {c0, 2, 0}, {cb, 2, 1}};
     pond_buf f = POND_BUF_INIT;
     build(&f, rgs, 4);
-    expect_rows("zero_offsets_and_empty_row_groups", &f, "i1\t\"a\"\ni2\t\"b\"\ni3\t\"a\"\n",
-                true);
+    expect_rows("zero_offsets_and_empty_row_groups", &f, "i1\t\"a\"\ni2\t\"b\"\ni3\t\"a\"\n", true);
     pond_buf_dispose(&f);
 }
 
@@ -715,9 +721,10 @@ static void test_zero_offsets_and_empty_row_groups(void)
 static void test_row_group_without_chunks_is_refused(void)
 {
     static const int32_t a[2] = {1, 2};
-    const lpage pa[1] = {{PQ_PAGE_DATA, PQ_ENC_PLAIN, 2, 0, NULL, 0, (const uint8_t *)a,
-                          sizeof a, false}};
-    lcol ca[1] = {{"id", PQ_INT32, PQ_REQUIRED, false, PQ_CODEC_SNAPPY, pa, 1, true, 1, 2, 0, false}};
+    const lpage pa[1] = {
+        {PQ_PAGE_DATA, PQ_ENC_PLAIN, 2, 0, NULL, 0, (const uint8_t *)a, sizeof a, false}};
+    lcol ca[1] = {
+        {"id", PQ_INT32, PQ_REQUIRED, false, PQ_CODEC_SNAPPY, pa, 1, true, 1, 2, 0, false}};
     lrg rgs[2] = {{ca, 1, 2}, {NULL, 0, 0}};
     pond_buf f = POND_BUF_INIT, t = POND_BUF_INIT;
     build(&f, rgs, 2);
@@ -734,9 +741,9 @@ static void build_plain(pond_buf *f)
 {
     static const int32_t ids[4] = {4, 5, 6, 7};
     static const uint8_t s_idx[] = {1, 0x02, 1, 0x02, 0, 0x02, 1}; /* 1, 0, 1 */
-    static const uint8_t s_def[] = {0x06, 1, 0x02, 0};              /* 1,1,1,0 */
-    static const lpage id_pages[1] = {{PQ_PAGE_DATA, PQ_ENC_PLAIN, 4, 0, NULL, 0,
-                                       (const uint8_t *)ids, sizeof ids, false}};
+    static const uint8_t s_def[] = {0x06, 1, 0x02, 0};             /* 1,1,1,0 */
+    static const lpage id_pages[1] = {
+        {PQ_PAGE_DATA, PQ_ENC_PLAIN, 4, 0, NULL, 0, (const uint8_t *)ids, sizeof ids, false}};
     static const lpage s_pages[2] = {
         {PQ_PAGE_DICTIONARY, PQ_ENC_PLAIN, 2, 0, NULL, 0, plain_ab, sizeof plain_ab, false},
         {PQ_PAGE_DATA, PQ_ENC_RLE_DICTIONARY, 4, 0, s_def, sizeof s_def, s_idx, sizeof s_idx,
@@ -762,12 +769,16 @@ typedef struct {
 /* Optional fields decoding does not depend on: skipped, with a warning naming them. */
 static const skip_case skip_cases[] = {
     {"statistics_list", {S_CMETA, 12, W_LIST}, "column metadata field 'statistics' (12)", false},
-    {"offset_index_length_list", {S_CHUNK, 5, W_LIST},
-     "column chunk field 'offset_index_length' (5) has wire type list, expected i32", false},
+    {"offset_index_length_list",
+     {S_CHUNK, 5, W_LIST},
+     "column chunk field 'offset_index_length' (5) has wire type list, expected i32",
+     false},
     {"column_index_offset_binary", {S_CHUNK, 6, W_BINARY}, "'column_index_offset' (6)", false},
     {"created_by_i32", {S_FILE, 6, W_I32}, "file metadata field 'created_by' (6)", false},
-    {"key_value_metadata_binlist", {S_FILE, 5, W_BINLIST},
-     "'key_value_metadata' (5) has wire type list<binary>, expected list<struct>", true},
+    {"key_value_metadata_binlist",
+     {S_FILE, 5, W_BINLIST},
+     "'key_value_metadata' (5) has wire type list<binary>, expected list<struct>",
+     true},
     {"kv_value_struct", {S_KV, 2, W_STRUCT}, "key-value field 'value' (2)", false},
     {"null_count_binary", {S_STATS, 3, W_BINARY}, "statistics field 'null_count' (3)", false},
     {"min_value_double", {S_STATS, 6, W_DOUBLE}, "statistics field 'min_value' (6)", false},
@@ -809,8 +820,8 @@ static void test_mistyped_optional_fields_are_skipped(void)
         int n = pond_parquet_reader_warning_count(r);
         const char *w = pond_parquet_reader_warning(r, 0);
         if (n != 1 || !w || !strstr(w, c->warning))
-            pt_fail(__FILE__, __LINE__, "%s: %d warnings, first '%s', want one with '%s'",
-                    c->name, n, w ? w : "(none)", c->warning);
+            pt_fail(__FILE__, __LINE__, "%s: %d warnings, first '%s', want one with '%s'", c->name,
+                    n, w ? w : "(none)", c->warning);
         /* one lowercase line naming the footer and the offset */
         PT_ASSERT(!strncmp(w, "footer: ", 8));
         PT_ASSERT(strstr(w, "skipped") != NULL && strstr(w, "offset ") != NULL);
@@ -952,10 +963,10 @@ static void test_mistyped_page_header_field_is_refused(void)
     pond_buf_dispose(&t);
 }
 
-PT_SUITE(pq_lenient, PT_TEST(v2_all_null_page_every_codec),
-         PT_TEST(v2_all_null_dictionary_page),
+PT_SUITE(pq_lenient, PT_TEST(v2_all_null_page_every_codec), PT_TEST(v2_all_null_dictionary_page),
          PT_TEST(empty_section_with_a_size_is_refused), PT_TEST(pages_without_values),
-         PT_TEST(zero_offsets_and_empty_row_groups), PT_TEST(row_group_without_chunks_is_refused), PT_TEST(mistyped_optional_fields_are_skipped),
+         PT_TEST(zero_offsets_and_empty_row_groups), PT_TEST(row_group_without_chunks_is_refused),
+         PT_TEST(mistyped_optional_fields_are_skipped),
          PT_TEST(skipped_statistics_keep_every_row_group),
          PT_TEST(mistyped_required_fields_are_refused),
          PT_TEST(mistyped_page_header_field_is_refused))

@@ -43,10 +43,7 @@ static int sink_write(const void *d, size_t len, void *payload)
     return pond_buf_put(payload, d, len);
 }
 
-static int buf_write(const void *p, size_t n, void *payload)
-{
-    return pond_buf_put(payload, p, n);
-}
+static int buf_write(const void *p, size_t n, void *payload) { return pond_buf_put(payload, p, n); }
 
 static uint64_t rng_next(uint64_t *s)
 {
@@ -66,8 +63,7 @@ typedef struct {
 } pred;
 
 /* The value of row i of an integer- or float-valued Arrow column (false when null). */
-static bool cell_int(const struct ArrowSchema *s, const struct ArrowArray *a, int64_t i,
-                     int64_t *v)
+static bool cell_int(const struct ArrowSchema *s, const struct ArrowArray *a, int64_t i, int64_t *v)
 {
     int64_t k = a->offset + i;
     const uint8_t *valid = a->buffers[0];
@@ -120,8 +116,7 @@ static bool row_matches(const struct ArrowSchema *s, const struct ArrowArray *b,
                 return false;
         } else {
             int64_t v;
-            if (!cell_int(s->children[c], b->children[c], i, &v) || v < ps[k].ilo ||
-                v > ps[k].ihi)
+            if (!cell_int(s->children[c], b->children[c], i, &v) || v < ps[k].ilo || v > ps[k].ihi)
                 return false;
         }
     }
@@ -129,9 +124,9 @@ static bool row_matches(const struct ArrowSchema *s, const struct ArrowArray *b,
 }
 
 typedef struct {
-    int64_t rows_seen;  /* rows the reader returned */
-    int64_t rows_kept;  /* rows matching every predicate */
-    int64_t bytes;      /* bytes read through the source */
+    int64_t rows_seen; /* rows the reader returned */
+    int64_t rows_kept; /* rows matching every predicate */
+    int64_t bytes;     /* bytes read through the source */
 } read_stats;
 
 /* Read the file (with the predicates as pruning when `prune`), keep the canonical text of
@@ -235,8 +230,8 @@ static void check_preds(const pond_buf *file, const pred *ps, int n, read_stats 
 static void add_field(struct ArrowSchema *s, int i, const char *fmt, const char *name,
                       bool nullable)
 {
-    PT_ASSERT_OK(pond_arrow_schema_init(s->children[i], fmt, name,
-                                        nullable ? ARROW_FLAG_NULLABLE : 0, 0));
+    PT_ASSERT_OK(
+        pond_arrow_schema_init(s->children[i], fmt, name, nullable ? ARROW_FLAG_NULLABLE : 0, 0));
 }
 
 /* ts: int64 sorted; v: double random walk with nulls; k: int32 random with whole null runs;
@@ -281,8 +276,8 @@ static void make_file(pond_buf *file, bool page_index, bool with_list, int64_t r
         if ((i >= 3000 && i < 3700) || i % 11 == 0)
             PT_ASSERT_OK(pond_arrow_builder_append_null(b[2]));
         else
-            PT_ASSERT_OK(pond_arrow_builder_append_int(b[2], (int64_t)(rng_next(&seed) % 2001) -
-                                                                 1000));
+            PT_ASSERT_OK(
+                pond_arrow_builder_append_int(b[2], (int64_t)(rng_next(&seed) % 2001) - 1000));
         if (i % 13 == 0) {
             PT_ASSERT_OK(pond_arrow_builder_append_null(b[3]));
         } else {
@@ -576,7 +571,8 @@ static void test_corpus_files_with_page_index(void)
     json_t *v;
     uint64_t seed = 1234;
     int with_index = 0, checked = 0;
-    json_object_foreach(files, key, v) {
+    json_object_foreach(files, key, v)
+    {
         const char *expect = json_string_value(json_object_get(v, "expect"));
         json_int_t bytes = json_integer_value(json_object_get(v, "bytes"));
         if (!expect || strcmp(expect, "read") != 0 || bytes > (1 << 20))
@@ -606,8 +602,8 @@ static void test_corpus_files_with_page_index(void)
 
 /* ---------------------------------------------------------------- threads */
 
-static void dump_threads(pond_buf *out, const pond_buf *file, int threads, bool prune,
-                         int64_t lo, int64_t hi, int *rc_out)
+static void dump_threads(pond_buf *out, const pond_buf *file, int threads, bool prune, int64_t lo,
+                         int64_t hi, int *rc_out)
 {
     pond_parquet_read_options o = POND_PARQUET_READ_OPTIONS_INIT;
     o.threads = threads;
@@ -763,22 +759,26 @@ static void test_crc32_matches_zlib(void)
         buf[i] = (uint8_t)rng_next(&seed);
     for (size_t len = 0; len < 600; len++)
         for (size_t off = 0; off < 3; off++)
-            PT_ASSERT_INT_EQ(pq_crc32(0, buf + off, len), pq_crc32_portable(0, buf + off, len));
+            PT_ASSERT_INT_EQ(pond_pq_crc32(0, buf + off, len),
+                             pond_pq_crc32_portable(0, buf + off, len));
     for (int it = 0; it < 200; it++) {
         size_t len = (size_t)(rng_next(&seed) % n), off = (size_t)(rng_next(&seed) % 64);
         uint32_t init = (uint32_t)rng_next(&seed);
-        PT_ASSERT_INT_EQ(pq_crc32(init, buf + off, len), pq_crc32_portable(init, buf + off, len));
+        PT_ASSERT_INT_EQ(pond_pq_crc32(init, buf + off, len),
+                         pond_pq_crc32_portable(init, buf + off, len));
         size_t cut = len ? (size_t)(rng_next(&seed) % len) : 0;
-        PT_ASSERT_INT_EQ(pq_crc32(pq_crc32(0, buf + off, cut), buf + off + cut, len - cut),
-                         pq_crc32_portable(0, buf + off, len));
+        PT_ASSERT_INT_EQ(
+            pond_pq_crc32(pond_pq_crc32(0, buf + off, cut), buf + off + cut, len - cut),
+            pond_pq_crc32_portable(0, buf + off, len));
     }
     /* a known value: CRC-32 of "123456789" */
-    PT_ASSERT_INT_EQ(pq_crc32(0, (const uint8_t *)"123456789", 9), 0xCBF43926u);
+    PT_ASSERT_INT_EQ(pond_pq_crc32(0, (const uint8_t *)"123456789", 9), 0xCBF43926u);
     memset(buf, 0, n);
-    PT_ASSERT_INT_EQ(pq_crc32(0, buf, n), pq_crc32_portable(0, buf, n));
+    PT_ASSERT_INT_EQ(pond_pq_crc32(0, buf, n), pond_pq_crc32_portable(0, buf, n));
     pond_free(buf);
 }
 
-PT_SUITE(pq_pages, PT_TEST(crc32_matches_zlib), PT_TEST(threads_same_rows), PT_TEST(ts_ranges_skip_pages), PT_TEST(scattered_and_combined_preds),
+PT_SUITE(pq_pages, PT_TEST(crc32_matches_zlib), PT_TEST(threads_same_rows),
+         PT_TEST(ts_ranges_skip_pages), PT_TEST(scattered_and_combined_preds),
          PT_TEST(no_page_index_and_nested_fallback), PT_TEST(damaged_index_bytes),
          PT_TEST(corpus_files_with_page_index))

@@ -22,10 +22,7 @@ static void load(pond_buf *b, const char *name)
     PT_ASSERT_OK(pond__read_file(b, path, 1 << 24, POND_DOM_NONE));
 }
 
-static int buf_write(const void *p, size_t n, void *payload)
-{
-    return pond_buf_put(payload, p, n);
-}
+static int buf_write(const void *p, size_t n, void *payload) { return pond_buf_put(payload, p, n); }
 
 static void dump_reader(pond_buf *out, pond_parquet_reader *r)
 {
@@ -295,8 +292,7 @@ static void test_errors(void)
     PT_ASSERT_ERR(pond_parquet_reader_open_file(&r, path, NULL), POND_ENOTFOUND);
     PT_ASSERT(r == NULL);
     const char junk[] = "PAR1 this is not parquet at all PAR1";
-    PT_ASSERT_ERR(pond_parquet_reader_open_memory(&r, junk, sizeof junk - 1, NULL),
-                  POND_ECORRUPT);
+    PT_ASSERT_ERR(pond_parquet_reader_open_memory(&r, junk, sizeof junk - 1, NULL), POND_ECORRUPT);
     PT_ASSERT_MSG_HAS("footer length");
     PT_ASSERT_ERR(pond_parquet_reader_open_memory(&r, "PAR1", 4, NULL), POND_ECORRUPT);
     PT_ASSERT_MSG_HAS("too small");
@@ -461,7 +457,8 @@ static void test_os_read_failure(void)
     pond_parquet_reader_free(r);
 }
 
-PT_SUITE(pq_reader, PT_TEST(os_read_failure), PT_TEST(sliced_batches), PT_TEST(sliced_alloc_faults), PT_TEST(schema_and_rows_alltypes), PT_TEST(memory_equals_file_and_int96_ns),
+PT_SUITE(pq_reader, PT_TEST(os_read_failure), PT_TEST(sliced_batches), PT_TEST(sliced_alloc_faults),
+         PT_TEST(schema_and_rows_alltypes), PT_TEST(memory_equals_file_and_int96_ns),
          PT_TEST(projection), PT_TEST(stream_and_nested), PT_TEST(prune_row_groups),
          PT_TEST(truncated_and_flipped_files), PT_TEST(errors), PT_TEST(alloc_fault_loop),
          PT_TEST(describe))

@@ -105,8 +105,8 @@ static void encode_sample(pond_buf *out)
     pq_bytes paths[2] = {B("ts"), B("price")};
     sample_meta(&m, el, &rg, cc, kv, encs, paths);
     pq_tenc e;
-    pq_tenc_init(&e, out);
-    pq_encode_file_meta(&e, &m);
+    pond_pq_tenc_init(&e, out);
+    pond_pq_encode_file_meta(&e, &m);
     PT_ASSERT_OK(e.rc);
 }
 
@@ -122,8 +122,8 @@ static void test_file_meta_round_trip(void)
     pq_arena a = {0};
     pq_file_meta d;
     pq_tdec dec;
-    pq_tdec_init(&dec, buf.ptr, buf.size, 0, "footer");
-    PT_ASSERT_OK(pq_decode_file_meta(&d, &a, &dec));
+    pond_pq_tdec_init(&dec, buf.ptr, buf.size, 0, "footer");
+    PT_ASSERT_OK(pond_pq_decode_file_meta(&d, &a, &dec));
     PT_ASSERT(dec.p == dec.end);
     PT_ASSERT_INT_EQ(d.version, 2);
     PT_ASSERT_INT_EQ(d.num_rows, 1000);
@@ -174,13 +174,13 @@ static void test_file_meta_round_trip(void)
     /* re-encoding the decoded structs gives the same bytes */
     pond_buf again = POND_BUF_INIT;
     pq_tenc e;
-    pq_tenc_init(&e, &again);
-    pq_encode_file_meta(&e, &d);
+    pond_pq_tenc_init(&e, &again);
+    pond_pq_encode_file_meta(&e, &d);
     PT_ASSERT_OK(e.rc);
     PT_ASSERT_INT_EQ(again.size, buf.size);
     PT_ASSERT_MEM_EQ(again.ptr, buf.ptr, buf.size);
     pond_buf_dispose(&again);
-    pq_arena_free(&a);
+    pond_pq_arena_free(&a);
     pond_buf_dispose(&buf);
 }
 
@@ -192,11 +192,11 @@ static void test_truncated_footer_every_length(void)
         pq_arena a = {0};
         pq_file_meta d;
         pq_tdec dec;
-        pq_tdec_init(&dec, buf.ptr, n, 100, "footer");
-        PT_ASSERT_ERR(pq_decode_file_meta(&d, &a, &dec), POND_ECORRUPT);
+        pond_pq_tdec_init(&dec, buf.ptr, n, 100, "footer");
+        PT_ASSERT_ERR(pond_pq_decode_file_meta(&d, &a, &dec), POND_ECORRUPT);
         PT_ASSERT_MSG_HAS("footer: ");
         PT_ASSERT_MSG_HAS("at offset");
-        pq_arena_free(&a);
+        pond_pq_arena_free(&a);
     }
     pond_buf_dispose(&buf);
 }
@@ -208,22 +208,22 @@ static void test_lying_lengths(void)
     pq_tdec dec;
     /* field 2 (schema), list of structs claiming 2^31 elements with 3 bytes left */
     const uint8_t list[] = {0x29, 0xfc, 0x80, 0x80, 0x80, 0x80, 0x08, 0x00, 0x00, 0x00};
-    pq_tdec_init(&dec, list, sizeof list, 0, "footer");
-    PT_ASSERT_ERR(pq_decode_file_meta(&d, &a, &dec), POND_ECORRUPT);
+    pond_pq_tdec_init(&dec, list, sizeof list, 0, "footer");
+    PT_ASSERT_ERR(pond_pq_decode_file_meta(&d, &a, &dec), POND_ECORRUPT);
     PT_ASSERT_MSG_HAS("exceeds");
-    pq_arena_free(&a);
+    pond_pq_arena_free(&a);
     /* field 6 (created_by), binary of 1000 bytes with 2 left */
     const uint8_t bin[] = {0x68, 0xe8, 0x07, 'a', 'b'};
-    pq_tdec_init(&dec, bin, sizeof bin, 40, "footer");
-    PT_ASSERT_ERR(pq_decode_file_meta(&d, &a, &dec), POND_ECORRUPT);
+    pond_pq_tdec_init(&dec, bin, sizeof bin, 40, "footer");
+    PT_ASSERT_ERR(pond_pq_decode_file_meta(&d, &a, &dec), POND_ECORRUPT);
     PT_ASSERT_MSG_HAS("binary length 1000 exceeds the 2 bytes that remain");
     PT_ASSERT_MSG_HAS("offset 43");
-    pq_arena_free(&a);
+    pond_pq_arena_free(&a);
     /* an over-long varint */
     const uint8_t var[] = {0x15, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01};
-    pq_tdec_init(&dec, var, sizeof var, 0, "footer");
-    PT_ASSERT_ERR(pq_decode_file_meta(&d, &a, &dec), POND_ECORRUPT);
-    pq_arena_free(&a);
+    pond_pq_tdec_init(&dec, var, sizeof var, 0, "footer");
+    PT_ASSERT_ERR(pond_pq_decode_file_meta(&d, &a, &dec), POND_ECORRUPT);
+    pond_pq_arena_free(&a);
 }
 
 static void test_depth_cap_and_unknown_fields(void)
@@ -241,10 +241,10 @@ static void test_depth_cap_and_unknown_fields(void)
     pq_arena a = {0};
     pq_file_meta d;
     pq_tdec dec;
-    pq_tdec_init(&dec, deep, n, 0, "footer");
-    PT_ASSERT_ERR(pq_decode_file_meta(&d, &a, &dec), POND_ECORRUPT);
+    pond_pq_tdec_init(&dec, deep, n, 0, "footer");
+    PT_ASSERT_ERR(pond_pq_decode_file_meta(&d, &a, &dec), POND_ECORRUPT);
     PT_ASSERT_MSG_HAS("deeper");
-    pq_arena_free(&a);
+    pond_pq_arena_free(&a);
 
     /* the sample with unknown fields appended to the top struct still decodes */
     pond_buf buf = POND_BUF_INIT;
@@ -252,30 +252,30 @@ static void test_depth_cap_and_unknown_fields(void)
     buf.size--; /* drop the stop byte */
     pond_buf ext = POND_BUF_INIT;
     pq_tenc e;
-    pq_tenc_init(&e, &ext);
-    pq_tenc_struct_begin(&e);
+    pond_pq_tenc_init(&e, &ext);
+    pond_pq_tenc_struct_begin(&e);
     e.last_id[0] = 7; /* the sample ended with field 7 (column orders) */
-    pq_tenc_field_binary(&e, 50, "future", 6);
-    pq_tenc_field(&e, TC_STRUCT, 51);
-    pq_tenc_struct_begin(&e);
-    pq_tenc_field_double(&e, 1, 2.5);
-    pq_tenc_field(&e, TC_MAP, 2);
-    pq_tenc_map_begin(&e, TC_BINARY, TC_I32, 1);
-    pq_tenc_binary(&e, "x", 1);
-    pq_tenc_i32(&e, 5);
-    pq_tenc_field(&e, TC_LIST, 3);
-    pq_tenc_list_begin(&e, TC_TRUE, 2);
-    pq_tenc_byte(&e, 1);
-    pq_tenc_byte(&e, 2);
-    pq_tenc_struct_end(&e);
-    pq_tenc_struct_end(&e);
+    pond_pq_tenc_field_binary(&e, 50, "future", 6);
+    pond_pq_tenc_field(&e, TC_STRUCT, 51);
+    pond_pq_tenc_struct_begin(&e);
+    pond_pq_tenc_field_double(&e, 1, 2.5);
+    pond_pq_tenc_field(&e, TC_MAP, 2);
+    pond_pq_tenc_map_begin(&e, TC_BINARY, TC_I32, 1);
+    pond_pq_tenc_binary(&e, "x", 1);
+    pond_pq_tenc_i32(&e, 5);
+    pond_pq_tenc_field(&e, TC_LIST, 3);
+    pond_pq_tenc_list_begin(&e, TC_TRUE, 2);
+    pond_pq_tenc_byte(&e, 1);
+    pond_pq_tenc_byte(&e, 2);
+    pond_pq_tenc_struct_end(&e);
+    pond_pq_tenc_struct_end(&e);
     PT_ASSERT_OK(e.rc);
     PT_ASSERT_OK(pond_buf_put(&buf, ext.ptr, ext.size));
-    pq_tdec_init(&dec, buf.ptr, buf.size, 0, "footer");
-    PT_ASSERT_OK(pq_decode_file_meta(&d, &a, &dec));
+    pond_pq_tdec_init(&dec, buf.ptr, buf.size, 0, "footer");
+    PT_ASSERT_OK(pond_pq_decode_file_meta(&d, &a, &dec));
     PT_ASSERT(dec.p == dec.end);
     PT_ASSERT_INT_EQ(d.num_rows, 1000);
-    pq_arena_free(&a);
+    pond_pq_arena_free(&a);
     pond_buf_dispose(&ext);
     pond_buf_dispose(&buf);
 }
@@ -317,13 +317,13 @@ static void test_page_header_round_trip(void)
     for (int i = 0; i < 3; i++) {
         pond_buf buf = POND_BUF_INIT;
         pq_tenc e;
-        pq_tenc_init(&e, &buf);
-        pq_encode_page_header(&e, &h[i]);
+        pond_pq_tenc_init(&e, &buf);
+        pond_pq_encode_page_header(&e, &h[i]);
         PT_ASSERT_OK(e.rc);
         pq_page_header d;
         pq_tdec dec;
-        pq_tdec_init(&dec, buf.ptr, buf.size, 0, "page header");
-        PT_ASSERT_OK(pq_decode_page_header(&d, &dec));
+        pond_pq_tdec_init(&dec, buf.ptr, buf.size, 0, "page header");
+        PT_ASSERT_OK(pond_pq_decode_page_header(&d, &dec));
         PT_ASSERT(dec.p == dec.end);
         PT_ASSERT_INT_EQ(d.type, h[i].type);
         PT_ASSERT_INT_EQ(d.uncompressed_page_size, h[i].uncompressed_page_size);
@@ -341,8 +341,8 @@ static void test_page_header_round_trip(void)
         PT_ASSERT_INT_EQ(d.data_v2.is_compressed, h[i].data_v2.is_compressed);
         /* every truncation fails cleanly */
         for (size_t n = 0; n < buf.size; n++) {
-            pq_tdec_init(&dec, buf.ptr, n, 0, "page header");
-            PT_ASSERT_ERR(pq_decode_page_header(&d, &dec), POND_ECORRUPT);
+            pond_pq_tdec_init(&dec, buf.ptr, n, 0, "page header");
+            PT_ASSERT_ERR(pond_pq_decode_page_header(&d, &dec), POND_ECORRUPT);
         }
         pond_buf_dispose(&buf);
     }
@@ -358,29 +358,29 @@ static void test_page_indexes_round_trip(void)
     pq_offset_index oi = {2, locs};
     pond_buf buf = POND_BUF_INIT;
     pq_tenc e;
-    pq_tenc_init(&e, &buf);
-    pq_encode_column_index(&e, &ci);
+    pond_pq_tenc_init(&e, &buf);
+    pond_pq_encode_column_index(&e, &ci);
     size_t split = buf.size;
-    pq_encode_offset_index(&e, &oi);
+    pond_pq_encode_offset_index(&e, &oi);
     PT_ASSERT_OK(e.rc);
     pq_arena a = {0};
     pq_column_index dci;
     pq_offset_index doi;
     pq_tdec dec;
-    pq_tdec_init(&dec, buf.ptr, split, 0, "column index");
-    PT_ASSERT_OK(pq_decode_column_index(&dci, &a, &dec));
+    pond_pq_tdec_init(&dec, buf.ptr, split, 0, "column index");
+    PT_ASSERT_OK(pond_pq_decode_column_index(&dci, &a, &dec));
     PT_ASSERT_INT_EQ(dci.n_pages, 3);
     PT_ASSERT(!dci.null_pages[0] && dci.null_pages[1] && !dci.null_pages[2]);
     PT_ASSERT(bytes_eq(dci.max_values[2], "z"));
     PT_ASSERT_INT_EQ(dci.boundary_order, 1);
     PT_ASSERT_INT_EQ(dci.null_counts[1], 10);
-    pq_tdec_init(&dec, buf.ptr + split, buf.size - split, (int64_t)split, "offset index");
-    PT_ASSERT_OK(pq_decode_offset_index(&doi, &a, &dec));
+    pond_pq_tdec_init(&dec, buf.ptr + split, buf.size - split, (int64_t)split, "offset index");
+    PT_ASSERT_OK(pond_pq_decode_offset_index(&doi, &a, &dec));
     PT_ASSERT_INT_EQ(doi.n_pages, 2);
     PT_ASSERT_INT_EQ(doi.pages[1].offset, 104);
     PT_ASSERT_INT_EQ(doi.pages[1].compressed_page_size, 90);
     PT_ASSERT_INT_EQ(doi.pages[1].first_row_index, 500);
-    pq_arena_free(&a);
+    pond_pq_arena_free(&a);
     pond_buf_dispose(&buf);
 }
 
@@ -389,15 +389,15 @@ static void test_varint_zigzag_extremes(void)
     int64_t vals[] = {0, -1, 1, INT64_MIN, INT64_MAX, -64, 63, INT32_MIN, INT32_MAX};
     pond_buf buf = POND_BUF_INIT;
     pq_tenc e;
-    pq_tenc_init(&e, &buf);
+    pond_pq_tenc_init(&e, &buf);
     for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++)
-        pq_tenc_i64(&e, vals[i]);
+        pond_pq_tenc_i64(&e, vals[i]);
     PT_ASSERT_OK(e.rc);
     pq_tdec dec;
-    pq_tdec_init(&dec, buf.ptr, buf.size, 0, "test");
+    pond_pq_tdec_init(&dec, buf.ptr, buf.size, 0, "test");
     for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
         int64_t v;
-        PT_ASSERT_OK(pq_tdec_i64(&dec, &v));
+        PT_ASSERT_OK(pond_pq_tdec_i64(&dec, &v));
         PT_ASSERT_INT_EQ(v, vals[i]);
     }
     /* -1 is one byte (zigzag 1), INT64_MIN ten bytes */
@@ -406,8 +406,8 @@ static void test_varint_zigzag_extremes(void)
     /* i32 range is enforced */
     const uint8_t big[] = {0x80, 0x80, 0x80, 0x80, 0x10};
     int32_t v32;
-    pq_tdec_init(&dec, big, sizeof big, 0, "test");
-    PT_ASSERT_ERR(pq_tdec_i32(&dec, &v32), POND_ECORRUPT);
+    pond_pq_tdec_init(&dec, big, sizeof big, 0, "test");
+    PT_ASSERT_ERR(pond_pq_tdec_i32(&dec, &v32), POND_ECORRUPT);
 }
 
 PT_SUITE(pq_thrift, PT_TEST(file_meta_round_trip), PT_TEST(truncated_footer_every_length),

@@ -416,9 +416,9 @@ static void test_parse_round_trip_and_refusals(void)
 {
     pond_push_entry v[3] = {{7, false, 120, {{1}}}, {7, true, 4000, {{2}}}, {8, false, 5, {{3}}}};
     pond_buf b = POND_BUF_INIT;
-    PT_ASSERT_OK(oplog__intent_format(&b, v, 3));
+    PT_ASSERT_OK(pond_oplog__intent_format(&b, v, 3));
     oplog_intent in;
-    PT_ASSERT_OK(oplog__intent_parse(&in, b.ptr, b.size, "x"));
+    PT_ASSERT_OK(pond_oplog__intent_parse(&in, b.ptr, b.size, "x"));
     PT_ASSERT_INT_EQ(in.n, 3);
     for (int i = 0; i < 3; i++) {
         PT_ASSERT_INT_EQ(in.v[i].version, v[i].version);
@@ -426,7 +426,7 @@ static void test_parse_round_trip_and_refusals(void)
         PT_ASSERT_INT_EQ(in.v[i].size, v[i].size);
         PT_ASSERT(pond_hash_equal(&in.v[i].sha256, &v[i].sha256));
     }
-    oplog__intent_dispose(&in);
+    pond_oplog__intent_dispose(&in);
     static const char *bad[] = {
         "",
         "pond push-intent 2\n",
@@ -437,33 +437,32 @@ static void test_parse_round_trip_and_refusals(void)
         "0000000000000000000000000000000000000000000000000000000000000000\n",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        PT_ASSERT_INT_EQ(oplog__intent_parse(&in, bad[i], strlen(bad[i]), "x"), POND_ECORRUPT);
+        PT_ASSERT_INT_EQ(pond_oplog__intent_parse(&in, bad[i], strlen(bad[i]), "x"), POND_ECORRUPT);
         PT_ASSERT(strstr(pond_error_last()->message, "x, line "));
     }
     /* a flipped byte fails the end line's SHA-256; versions must ascend */
     b.ptr[b.size / 2] ^= 1;
-    PT_ASSERT_INT_EQ(oplog__intent_parse(&in, b.ptr, b.size, "x"), POND_ECORRUPT);
+    PT_ASSERT_INT_EQ(pond_oplog__intent_parse(&in, b.ptr, b.size, "x"), POND_ECORRUPT);
     pond_push_entry desc[2] = {{8, false, 1, {{0}}}, {7, false, 1, {{0}}}};
     pond_buf_clear(&b);
-    PT_ASSERT_OK(oplog__intent_format(&b, desc, 2));
-    PT_ASSERT_INT_EQ(oplog__intent_parse(&in, b.ptr, b.size, "x"), POND_ECORRUPT);
+    PT_ASSERT_OK(pond_oplog__intent_format(&b, desc, 2));
+    PT_ASSERT_INT_EQ(pond_oplog__intent_parse(&in, b.ptr, b.size, "x"), POND_ECORRUPT);
     PT_ASSERT(strstr(pond_error_last()->message, "ascend"));
     /* a start from a checkpoint: the checkpoint before its version's commit; never twice */
     pond_push_entry cp_first[3] = {
         {20, true, 1, {{0}}}, {20, false, 1, {{0}}}, {21, false, 1, {{0}}}};
     pond_buf_clear(&b);
-    PT_ASSERT_OK(oplog__intent_format(&b, cp_first, 3));
-    PT_ASSERT_OK(oplog__intent_parse(&in, b.ptr, b.size, "x"));
-    oplog__intent_dispose(&in);
+    PT_ASSERT_OK(pond_oplog__intent_format(&b, cp_first, 3));
+    PT_ASSERT_OK(pond_oplog__intent_parse(&in, b.ptr, b.size, "x"));
+    pond_oplog__intent_dispose(&in);
     pond_push_entry twice[3] = {{20, false, 1, {{0}}}, {20, true, 1, {{0}}}, {20, false, 1, {{0}}}};
     pond_buf_clear(&b);
-    PT_ASSERT_OK(oplog__intent_format(&b, twice, 3));
-    PT_ASSERT_INT_EQ(oplog__intent_parse(&in, b.ptr, b.size, "x"), POND_ECORRUPT);
+    PT_ASSERT_OK(pond_oplog__intent_format(&b, twice, 3));
+    PT_ASSERT_INT_EQ(pond_oplog__intent_parse(&in, b.ptr, b.size, "x"), POND_ECORRUPT);
     PT_ASSERT_INT_EQ(pond_oplog_intent_write(PT_TMPDIR(), twice, 3), POND_EINVALID);
     pond_buf_dispose(&b);
 }
 
 PT_SUITE(repl_intent, PT_TEST(gap_reads_prefix_then_push_finishes), PT_TEST(next_write_finishes),
          PT_TEST(foreign_never_removed), PT_TEST(torn_intent_hides_nothing),
-         PT_TEST(checkpoint_first_batch),
-         PT_TEST(parse_round_trip_and_refusals))
+         PT_TEST(checkpoint_first_batch), PT_TEST(parse_round_trip_and_refusals))

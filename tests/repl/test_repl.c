@@ -200,13 +200,13 @@ static void test_wire_roundtrip(void)
     memset(objs[1].sha256.bytes, 0xab, 32);
     memset(objs[1].root.bytes, 0xcd, 32);
     for (int i = 0; i < 3; i++)
-        PT_ASSERT_OK(repl_obj_check(&objs[i]));
-    wire_begin(&b, W_HAVE);
-    wire_u32(&b, 3);
+        PT_ASSERT_OK(pond_repl_obj_check(&objs[i]));
+    pond_wire_begin(&b, W_HAVE);
+    pond_wire_u32(&b, 3);
     for (int i = 0; i < 3; i++)
-        wire_obj(&b, &objs[i]);
+        pond_wire_obj(&b, &objs[i]);
     wire_msg m;
-    PT_ASSERT_OK(wire_decode(&m, (const uint8_t *)b.ptr, b.size));
+    PT_ASSERT_OK(pond_wire_decode(&m, (const uint8_t *)b.ptr, b.size));
     PT_ASSERT_INT_EQ(m.type, W_HAVE);
     PT_ASSERT_INT_EQ(m.n, 3);
     PT_ASSERT_STR_EQ(m.objs[0].path, "_delta_log/00000000000000000007.json");
@@ -215,30 +215,30 @@ static void test_wire_roundtrip(void)
                                      "abab");
     PT_ASSERT_STR_EQ(m.objs[2].path, objs[2].path);
     PT_ASSERT_MEM_EQ(m.objs[1].root.bytes, objs[1].root.bytes, 32);
-    wire_msg_dispose(&m);
+    pond_wire_msg_dispose(&m);
     /* every strict prefix is refused, naming the message */
     for (size_t cut = 1; cut < b.size; cut++) {
-        PT_ASSERT_ERR(wire_decode(&m, (const uint8_t *)b.ptr, cut), POND_ECORRUPT);
+        PT_ASSERT_ERR(pond_wire_decode(&m, (const uint8_t *)b.ptr, cut), POND_ECORRUPT);
         PT_ASSERT_MSG_HAS("have message");
     }
     /* trailing bytes */
     pond_buf_putc(&b, 0);
-    PT_ASSERT_ERR(wire_decode(&m, (const uint8_t *)b.ptr, b.size), POND_ECORRUPT);
+    PT_ASSERT_ERR(pond_wire_decode(&m, (const uint8_t *)b.ptr, b.size), POND_ECORRUPT);
     PT_ASSERT_MSG_HAS("trailing");
     /* more items than the bound */
-    wire_begin(&b, W_HAVES);
-    wire_u32(&b, WIRE_MAX_ITEMS + 1);
-    PT_ASSERT_ERR(wire_decode(&m, (const uint8_t *)b.ptr, b.size), POND_ECORRUPT);
+    pond_wire_begin(&b, W_HAVES);
+    pond_wire_u32(&b, WIRE_MAX_ITEMS + 1);
+    PT_ASSERT_ERR(pond_wire_decode(&m, (const uint8_t *)b.ptr, b.size), POND_ECORRUPT);
     PT_ASSERT_MSG_HAS("too many items");
     /* an unknown type, an empty frame, an error frame with a positive code */
     uint8_t unknown[] = {77, 1};
-    PT_ASSERT_ERR(wire_decode(&m, unknown, 2), POND_ECORRUPT);
+    PT_ASSERT_ERR(pond_wire_decode(&m, unknown, 2), POND_ECORRUPT);
     PT_ASSERT_MSG_HAS("unknown message type 77");
-    PT_ASSERT_ERR(wire_decode(&m, unknown, 0), POND_ECORRUPT);
-    wire_begin(&b, W_ERROR);
-    wire_u32(&b, 5);
-    wire_str(&b, "x");
-    PT_ASSERT_ERR(wire_decode(&m, (const uint8_t *)b.ptr, b.size), POND_ECORRUPT);
+    PT_ASSERT_ERR(pond_wire_decode(&m, unknown, 0), POND_ECORRUPT);
+    pond_wire_begin(&b, W_ERROR);
+    pond_wire_u32(&b, 5);
+    pond_wire_str(&b, "x");
+    PT_ASSERT_ERR(pond_wire_decode(&m, (const uint8_t *)b.ptr, b.size), POND_ECORRUPT);
     PT_ASSERT_MSG_HAS("not an error code");
     pond_buf_dispose(&b);
 }
@@ -257,18 +257,18 @@ static void test_wire_paths_refused(void)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         repl_obj o = {.kind = REPL_DATA, .size = 1};
         strcpy(o.path, bad[i]);
-        PT_ASSERT_ERR(repl_obj_check(&o), POND_ECORRUPT);
+        PT_ASSERT_ERR(pond_repl_obj_check(&o), POND_ECORRUPT);
         PT_ASSERT_MSG_HAS("not a data file path");
         /* and on the wire */
         pond_buf b = POND_BUF_INIT;
-        wire_begin(&b, W_GET);
-        wire_obj(&b, &o);
+        pond_wire_begin(&b, W_GET);
+        pond_wire_obj(&b, &o);
         wire_msg m;
-        PT_ASSERT_ERR(wire_decode(&m, (const uint8_t *)b.ptr, b.size), POND_ECORRUPT);
+        PT_ASSERT_ERR(pond_wire_decode(&m, (const uint8_t *)b.ptr, b.size), POND_ECORRUPT);
         pond_buf_dispose(&b);
     }
     repl_obj neg = {.kind = REPL_COMMIT, .version = -1};
-    PT_ASSERT_ERR(repl_obj_check(&neg), POND_ECORRUPT);
+    PT_ASSERT_ERR(pond_repl_obj_check(&neg), POND_ECORRUPT);
 }
 
 /* A server over a pipe pair, fed a hostile stream: it answers with an error, never crashes,
@@ -301,37 +301,37 @@ static void serve_script(const char *dir, wire_type second, int mode, const char
     int to[2], from[2];
     PT_ASSERT(pipe(to) == 0 && pipe(from) == 0);
     wire_conn c;
-    PT_ASSERT_OK(wire_conn_init(&c, from[0], to[1], "test"));
+    PT_ASSERT_OK(pond_wire_conn_init(&c, from[0], to[1], "test"));
     pond_buf b = POND_BUF_INIT;
-    wire_begin(&b, W_HELLO);
-    wire_str(&b, WIRE_MAGIC);
-    wire_u32(&b, 1);
-    wire_u32(&b, 1);
-    wire_str(&b, "test");
-    PT_ASSERT_OK(wire_send(&c, &b));
+    pond_wire_begin(&b, W_HELLO);
+    pond_wire_str(&b, WIRE_MAGIC);
+    pond_wire_u32(&b, 1);
+    pond_wire_u32(&b, 1);
+    pond_wire_str(&b, "test");
+    PT_ASSERT_OK(pond_wire_send(&c, &b));
     if (mode >= 0) {
-        wire_begin(&b, W_OPEN);
-        wire_u8(&b, (uint8_t)mode);
-        PT_ASSERT_OK(wire_send(&c, &b));
+        pond_wire_begin(&b, W_OPEN);
+        pond_wire_u8(&b, (uint8_t)mode);
+        PT_ASSERT_OK(pond_wire_send(&c, &b));
     }
     repl_obj o = {.kind = REPL_COMMIT, .version = 0, .size = 4};
-    PT_ASSERT_OK(repl_obj_check(&o));
-    wire_begin(&b, second);
+    PT_ASSERT_OK(pond_repl_obj_check(&o));
+    pond_wire_begin(&b, second);
     if (second == W_PUT)
-        wire_obj(&b, &o);
+        pond_wire_obj(&b, &o);
     else if (second == W_OPEN)
-        wire_u8(&b, REPL_OPEN_READ);
-    PT_ASSERT_OK(wire_send(&c, &b));
-    PT_ASSERT_OK(wire_send_data(&c, W_DATA, "abcd", 4));
-    wire_begin(&b, W_END);
-    PT_ASSERT_OK(wire_send(&c, &b));
-    PT_ASSERT_OK(wire_flush(&c));
+        pond_wire_u8(&b, REPL_OPEN_READ);
+    PT_ASSERT_OK(pond_wire_send(&c, &b));
+    PT_ASSERT_OK(pond_wire_send_data(&c, W_DATA, "abcd", 4));
+    pond_wire_begin(&b, W_END);
+    PT_ASSERT_OK(pond_wire_send(&c, &b));
+    PT_ASSERT_OK(pond_wire_flush(&c));
     close(to[1]);
     PT_ASSERT_ERR(pond_repl_serve(to[0], from[1], dir), POND_ECORRUPT);
     PT_ASSERT_MSG_HAS(want);
     close(to[0]);
     close(from[1]);
-    wire_conn_dispose(&c);
+    pond_wire_conn_dispose(&c);
     close(from[0]);
     pond_buf_dispose(&b);
 }
@@ -393,7 +393,7 @@ static void test_push_clone_pull(void)
 {
     char *src = make_pond("src", 1024), *remote = sub("remote.pond"), *clone = sub("clone");
     put(src, "/small", 100, 1);
-    put(src, "/big", 300000, 2); /* a blob */
+    put(src, "/big", 300000, 2);  /* a blob */
     put(src, "/big2", 300000, 2); /* the same blob */
     pond_repl_report r;
     PT_ASSERT_OK(pond_repl_push(&r, src, remote, NULL));
@@ -623,10 +623,10 @@ static void test_push_interrupted_resumes(void)
     char *counted = cat2(remote, ".count");
     pond_os_calls_reset();
     PT_ASSERT_OK(pond_repl_push(&r, src, counted, NULL));
-    static const pond_os_call mut[] = {POND_OS_WRITE,  POND_OS_PWRITE, POND_OS_FSYNC,
-                                       POND_OS_FTRUNCATE, POND_OS_RENAME, POND_OS_LINK,
-                                       POND_OS_UNLINK, POND_OS_MKDIR,  POND_OS_RMDIR,
-                                       POND_OS_SYNCFS, POND_OS_UNLINKAT};
+    static const pond_os_call mut[] = {POND_OS_WRITE,     POND_OS_PWRITE,  POND_OS_FSYNC,
+                                       POND_OS_FTRUNCATE, POND_OS_RENAME,  POND_OS_LINK,
+                                       POND_OS_UNLINK,    POND_OS_MKDIR,   POND_OS_RMDIR,
+                                       POND_OS_SYNCFS,    POND_OS_UNLINKAT};
     int total = 0;
     for (size_t k = 0; k < sizeof mut / sizeof mut[0]; k++)
         total += (int)pond_os_calls(mut[k]);
@@ -998,8 +998,9 @@ static void test_host_dir_is_ponds_own(void)
 }
 
 PT_SUITE(repl, PT_TEST(wire_roundtrip), PT_TEST(wire_paths_refused),
-         PT_TEST(server_refuses_garbage), PT_TEST(server_order), PT_TEST(remotes_file), PT_TEST(push_clone_pull),
-         PT_TEST(divergence_refused_unchanged), PT_TEST(corrupt_remote_verify_and_pull),
-         PT_TEST(push_interrupted_resumes), PT_TEST(lease_holds_gc),
-         PT_TEST(retention_starts_from_checkpoint), PT_TEST(other_format_refused),
-         PT_TEST(push_moved_file_format_2), PT_TEST(host_dir_is_ponds_own))
+         PT_TEST(server_refuses_garbage), PT_TEST(server_order), PT_TEST(remotes_file),
+         PT_TEST(push_clone_pull), PT_TEST(divergence_refused_unchanged),
+         PT_TEST(corrupt_remote_verify_and_pull), PT_TEST(push_interrupted_resumes),
+         PT_TEST(lease_holds_gc), PT_TEST(retention_starts_from_checkpoint),
+         PT_TEST(other_format_refused), PT_TEST(push_moved_file_format_2),
+         PT_TEST(host_dir_is_ponds_own))

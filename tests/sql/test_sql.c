@@ -136,10 +136,7 @@ static int64_t query_int(env *e, const char *sql)
     return r;
 }
 
-static bool close_to(double a, double b)
-{
-    return fabs(a - b) <= 1e-9 * (fabs(a) + fabs(b) + 1);
-}
+static bool close_to(double a, double b) { return fabs(a - b) <= 1e-9 * (fabs(a) + fabs(b) + 1); }
 
 /* ---- aggregates ---- */
 
@@ -324,7 +321,8 @@ static void check_ranges(bool disk)
         if (form == 4)
             snprintf(sql, sizeof sql,
                      "SELECT count(*), count(value), total(value) FROM s WHERE timestamp "
-                     "BETWEEN %" PRId64 " AND %" PRId64, a, b);
+                     "BETWEEN %" PRId64 " AND %" PRId64,
+                     a, b);
         else if (form == 5)
             snprintf(sql, sizeof sql,
                      "SELECT count(*), count(value), total(value) FROM s "
@@ -333,8 +331,7 @@ static void check_ranges(bool disk)
         else
             snprintf(sql, sizeof sql,
                      "SELECT count(*), count(value), total(value) FROM s "
-                     "WHERE timestamp %s %" PRId64
-                     " AND %" PRId64 " %s timestamp",
+                     "WHERE timestamp %s %" PRId64 " AND %" PRId64 " %s timestamp",
                      lo, a, b, hi[0] == '<' ? (hi[1] == '=' ? ">=" : ">") : "?");
         int64_t cnt = 0, cv = 0;
         double sum = 0;
@@ -433,8 +430,9 @@ static void check_empty_and_errors(bool disk)
     PT_ASSERT_MSG_HAS("not a table or series");
     /* helper functions */
     sqlite3_value *r[3];
-    query_row(&e, "SELECT iso(1704067200000000), us('2024-01-01T00:00:01.5Z'), "
-                  "time_bucket(1704067265000000, 60000000)",
+    query_row(&e,
+              "SELECT iso(1704067200000000), us('2024-01-01T00:00:01.5Z'), "
+              "time_bucket(1704067265000000, 60000000)",
               3, r);
     PT_ASSERT_STR_EQ((const char *)sqlite3_value_text(r[0]), "2024-01-01T00:00:00Z");
     PT_ASSERT_INT_EQ(sqlite3_value_int64(r[1]), INT64_C(1704067201500000));
@@ -569,10 +567,11 @@ static void check_conditions_vs_native(bool disk)
     PT_ASSERT_INT_EQ(
         sqlite3_exec(db, "CREATE TEMP TABLE native AS SELECT * FROM s", NULL, NULL, NULL),
         SQLITE_OK);
-    PT_ASSERT_INT_EQ(sqlite3_exec(db, "CREATE TEMP TABLE probe(t); INSERT INTO probe VALUES "
-                                      "(1704067205000000), (1704067205000000.5), "
-                                      "('1704067210000000'), "
-                                      "(NULL), ('x'), (1704067799000000)",
+    PT_ASSERT_INT_EQ(sqlite3_exec(db,
+                                  "CREATE TEMP TABLE probe(t); INSERT INTO probe VALUES "
+                                  "(1704067205000000), (1704067205000000.5), "
+                                  "('1704067210000000'), "
+                                  "(NULL), ('x'), (1704067799000000)",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
     int64_t t = g_ts(2, N, 17);
@@ -682,8 +681,8 @@ static void check_types(bool disk)
 {
     env e;
     env_open(&e, disk);
-    static const char *const FMT[] = {"b", "c", "S", "I", "L", "f", "z", "tss:UTC", "tsm:",
-                                      "tsn:UTC", "tdD", "d:9,2"};
+    static const char *const FMT[] = {"b", "c",       "S",    "I",       "L",   "f",
+                                      "z", "tss:UTC", "tsm:", "tsn:UTC", "tdD", "d:9,2"};
     const int nc = (int)POND_ARRAY_LEN(FMT);
     struct ArrowSchema s;
     struct ArrowArray a;
@@ -696,17 +695,39 @@ static void check_types(bool disk)
         pond_arrow_builder *b;
         PT_ASSERT_OK(pond_arrow_builder_new(&b, FMT[c]));
         switch (c) {
-        case 0: PT_ASSERT_OK(pond_arrow_builder_append_bool(b, true)); break;
-        case 1: PT_ASSERT_OK(pond_arrow_builder_append_int(b, -7)); break;
-        case 2: PT_ASSERT_OK(pond_arrow_builder_append_uint(b, 65535)); break;
-        case 3: PT_ASSERT_OK(pond_arrow_builder_append_uint(b, 4000000000u)); break;
-        case 4: PT_ASSERT_OK(pond_arrow_builder_append_uint(b, UINT64_MAX)); break;
-        case 5: PT_ASSERT_OK(pond_arrow_builder_append_double(b, 0.5)); break;
-        case 6: PT_ASSERT_OK(pond_arrow_builder_append_bytes(b, "\x00\xff", 2)); break;
-        case 7: PT_ASSERT_OK(pond_arrow_builder_append_int(b, 1704067200)); break;
-        case 8: PT_ASSERT_OK(pond_arrow_builder_append_int(b, -1500)); break;
-        case 9: PT_ASSERT_OK(pond_arrow_builder_append_int(b, INT64_C(1704067200000001999))); break;
-        case 10: PT_ASSERT_OK(pond_arrow_builder_append_int(b, 19723)); break;
+        case 0:
+            PT_ASSERT_OK(pond_arrow_builder_append_bool(b, true));
+            break;
+        case 1:
+            PT_ASSERT_OK(pond_arrow_builder_append_int(b, -7));
+            break;
+        case 2:
+            PT_ASSERT_OK(pond_arrow_builder_append_uint(b, 65535));
+            break;
+        case 3:
+            PT_ASSERT_OK(pond_arrow_builder_append_uint(b, 4000000000u));
+            break;
+        case 4:
+            PT_ASSERT_OK(pond_arrow_builder_append_uint(b, UINT64_MAX));
+            break;
+        case 5:
+            PT_ASSERT_OK(pond_arrow_builder_append_double(b, 0.5));
+            break;
+        case 6:
+            PT_ASSERT_OK(pond_arrow_builder_append_bytes(b, "\x00\xff", 2));
+            break;
+        case 7:
+            PT_ASSERT_OK(pond_arrow_builder_append_int(b, 1704067200));
+            break;
+        case 8:
+            PT_ASSERT_OK(pond_arrow_builder_append_int(b, -1500));
+            break;
+        case 9:
+            PT_ASSERT_OK(pond_arrow_builder_append_int(b, INT64_C(1704067200000001999)));
+            break;
+        case 10:
+            PT_ASSERT_OK(pond_arrow_builder_append_int(b, 19723));
+            break;
         default: {
             uint8_t dec[16] = {0x39, 0x30}; /* 12345 -> 123.45 */
             PT_ASSERT_OK(pond_arrow_builder_append_bytes(b, dec, 16));
@@ -843,10 +864,9 @@ static void test_alloc_faults(void)
 
 PT_SUITE(sql, PT_TEST(aggregates_memory), PT_TEST(aggregates_oplog), PT_TEST(join_memory),
          PT_TEST(join_oplog), PT_TEST(join_cache_limits_memory), PT_TEST(join_cache_limits_oplog),
-         PT_TEST(ranges_memory), PT_TEST(ranges_oplog),
-         PT_TEST(empty_and_errors_memory), PT_TEST(empty_and_errors_oplog),
-         PT_TEST(evolution_memory), PT_TEST(evolution_oplog), PT_TEST(pushdown_memory),
-         PT_TEST(pushdown_oplog), PT_TEST(conditions_memory), PT_TEST(conditions_oplog),
-         PT_TEST(types_memory), PT_TEST(types_oplog), PT_TEST(int64_timestamps_memory),
-         PT_TEST(int64_timestamps_oplog),
+         PT_TEST(ranges_memory), PT_TEST(ranges_oplog), PT_TEST(empty_and_errors_memory),
+         PT_TEST(empty_and_errors_oplog), PT_TEST(evolution_memory), PT_TEST(evolution_oplog),
+         PT_TEST(pushdown_memory), PT_TEST(pushdown_oplog), PT_TEST(conditions_memory),
+         PT_TEST(conditions_oplog), PT_TEST(types_memory), PT_TEST(types_oplog),
+         PT_TEST(int64_timestamps_memory), PT_TEST(int64_timestamps_oplog),
          PT_TEST(table_versions_and_as_of), PT_TEST(alloc_faults))

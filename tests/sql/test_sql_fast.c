@@ -20,14 +20,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-
-
 /* Random series: version v (1-based) has n rows; ts = T0 + row * STEP over all versions;
  * nn (int64, nulls), x (double: nulls, NaN, -0.0, 0.0), f (float), k (int32 = row in the
  * version: sorted, so row groups have disjoint ranges), b (bool), label (string); from
  * version 2 on also extra (int64). */
 enum { NORMAL, HUGE, DENSE }; /* DENSE: x has no nulls (NaN still) */
-static bool g_ts_nullable; /* declare ts nullable (it still has no nulls) */
+static bool g_ts_nullable;    /* declare ts nullable (it still has no nulls) */
 
 static void write_random_version(env *e, const char *path, int v, int64_t n, int64_t rg,
                                  uint64_t *seed, int mode)
@@ -144,8 +142,7 @@ static void run(outcome *o, pond_sql *q, const char *sql, bool fast)
 static void same(const outcome *a, const outcome *b, const char *sql, bool exact)
 {
     if (a->rc != b->rc || strcmp(a->msg, b->msg))
-        pt_fail(__FILE__, __LINE__, "%s: rc %d '%s' vs %d '%s'", sql, a->rc, a->msg, b->rc,
-                b->msg);
+        pt_fail(__FILE__, __LINE__, "%s: rc %d '%s' vs %d '%s'", sql, a->rc, a->msg, b->rc, b->msg);
     PT_ASSERT_INT_EQ(a->ncol, b->ncol);
     if (a->rc)
         return;
@@ -154,18 +151,17 @@ static void same(const outcome *a, const outcome *b, const char *sql, bool exact
             pt_fail(__FILE__, __LINE__, "%s: column %d named '%s' vs '%s'", sql, k, a->name[k],
                     b->name[k]);
         if (exact && strcmp(a->decl[k], b->decl[k]))
-            pt_fail(__FILE__, __LINE__, "%s: column %d declared '%s' vs '%s'", sql, k,
-                    a->decl[k], b->decl[k]);
+            pt_fail(__FILE__, __LINE__, "%s: column %d declared '%s' vs '%s'", sql, k, a->decl[k],
+                    b->decl[k]);
         if (a->type[k] != b->type[k])
             pt_fail(__FILE__, __LINE__, "%s: column %d type %d vs %d", sql, k, a->type[k],
                     b->type[k]);
         if (a->type[k] == SQLITE_INTEGER && a->i[k] != b->i[k])
-            pt_fail(__FILE__, __LINE__, "%s: column %d: %lld vs %lld", sql, k,
-                    (long long)a->i[k], (long long)b->i[k]);
+            pt_fail(__FILE__, __LINE__, "%s: column %d: %lld vs %lld", sql, k, (long long)a->i[k],
+                    (long long)b->i[k]);
         if (a->type[k] == SQLITE_FLOAT &&
             (exact ? memcmp(&a->d[k], &b->d[k], sizeof(double)) : a->d[k] != b->d[k]))
-            pt_fail(__FILE__, __LINE__, "%s: column %d: %.17g vs %.17g", sql, k, a->d[k],
-                    b->d[k]);
+            pt_fail(__FILE__, __LINE__, "%s: column %d: %.17g vs %.17g", sql, k, a->d[k], b->d[k]);
     }
 }
 
@@ -257,8 +253,8 @@ static void check_differential(bool disk)
             if (c == 7 && !strcmp(agg, "count"))
                 len += (size_t)snprintf(sql + len, sizeof sql - len, "%scount(*)", i ? ", " : "");
             else
-                len += (size_t)snprintf(sql + len, sizeof sql - len, "%s%s(%s)", i ? ", " : "",
-                                        agg, AGG_COLS[c % 7]);
+                len += (size_t)snprintf(sql + len, sizeof sql - len, "%s%s(%s)", i ? ", " : "", agg,
+                                        AGG_COLS[c % 7]);
             if (rng_next(&seed) % 5 == 0)
                 len += (size_t)snprintf(sql + len, sizeof sql - len, " AS \"r %d\"", i);
         }
@@ -272,8 +268,8 @@ static void check_differential(bool disk)
             len += (size_t)snprintf(sql + len, sizeof sql - len, "%s", i ? " AND " : " WHERE ");
             if (form == 0) {
                 random_value(b, sizeof b, col, &seed, NV * N * STEP);
-                len += (size_t)snprintf(sql + len, sizeof sql - len, "%s BETWEEN %s AND %s", col,
-                                        a, b);
+                len += (size_t)snprintf(sql + len, sizeof sql - len, "%s BETWEEN %s AND %s", col, a,
+                                        b);
             } else if (form == 1) {
                 len += (size_t)snprintf(sql + len, sizeof sql - len, "%s %s s.%s", a,
                                         OPS[rng_next(&seed) % 6], col);
@@ -291,12 +287,14 @@ static void check_differential(bool disk)
            true);
     check3(&e, "select COUNT( * ),   Sum(x)as y FROM s where k between 10 and 20 ;", true);
     check3(&e, "SELECT count(label), count(b), count(x) FROM s WHERE k < 300", true);
-    check3(&e, "SELECT count(*), sum(k) FROM s WHERE k > 1 AND k > 2 AND k > 3 AND k > 4 AND "
-               "k > 5 AND k > 6 AND k > 7 AND k > 8 AND k > 9 AND k > 10 AND k > 11 AND "
-               "k > 12 AND k > 13 AND k > 14 AND k = NULL",
+    check3(&e,
+           "SELECT count(*), sum(k) FROM s WHERE k > 1 AND k > 2 AND k > 3 AND k > 4 AND "
+           "k > 5 AND k > 6 AND k > 7 AND k > 8 AND k > 9 AND k > 10 AND k > 11 AND "
+           "k > 12 AND k > 13 AND k > 14 AND k = NULL",
            true);
-    check3(&e, "SELECT count(*) FROM s WHERE ts >= us('2024-01-01T00:05:00Z') "
-               "AND ts < us(1704067800000000)",
+    check3(&e,
+           "SELECT count(*) FROM s WHERE ts >= us('2024-01-01T00:05:00Z') "
+           "AND ts < us(1704067800000000)",
            true);
     /* not the fast path's shape: SQLite runs them */
     check3(&e, "SELECT count(*), label FROM s", false);
@@ -312,8 +310,9 @@ static void check_differential(bool disk)
 
     /* bound parameters keep their numbers and names */
     sqlite3_stmt *st;
-    PT_ASSERT_OK(pond_sql_prepare(&st, e.q, "SELECT count(*), sum(k) FROM s WHERE k >= ? AND "
-                                            "ts < :hi AND k < ?5"));
+    PT_ASSERT_OK(pond_sql_prepare(&st, e.q,
+                                  "SELECT count(*), sum(k) FROM s WHERE k >= ? AND "
+                                  "ts < :hi AND k < ?5"));
     PT_ASSERT(strstr(sqlite3_sql(st), "pond_aggregate(") != NULL);
     PT_ASSERT_INT_EQ(sqlite3_bind_parameter_count(st), 5);
     PT_ASSERT_INT_EQ(sqlite3_bind_parameter_index(st, ":hi"), 2);
@@ -451,8 +450,7 @@ static void check_column_pruning(bool disk)
     run(&a, e.q, "SELECT count(*), total(x) FROM s WHERE x > 1000.5 AND x <= 1500", true);
     PT_ASSERT(a.fast);
     pond_sql_set_cache_limit(e.q, 0);
-    sqlite3_exec(pond_sql_db(e.q), "CREATE TEMP TABLE native AS SELECT * FROM s", NULL, NULL,
-                 NULL);
+    sqlite3_exec(pond_sql_db(e.q), "CREATE TEMP TABLE native AS SELECT * FROM s", NULL, NULL, NULL);
     run(&b, e.q, "SELECT count(*), total(x) FROM native WHERE x > 1000.5 AND x <= 1500", true);
     same(&a, &b, "x range", false);
     PT_ASSERT(a.i[0] > 0);
@@ -558,8 +556,8 @@ static void check_kinds(bool disk)
 {
     env e;
     env_open(&e, disk);
-    static const char *const FMT[] = {"c", "C", "s", "S", "i", "I", "f", "b",
-                                      "tss:UTC", "tsm:", "tsu:", "tsn:UTC"};
+    static const char *const FMT[] = {"c", "C", "s",       "S",    "i",    "I",
+                                      "f", "b", "tss:UTC", "tsm:", "tsu:", "tsn:UTC"};
     const int nc = (int)(sizeof FMT / sizeof *FMT);
     const int64_t n = 300;
     struct ArrowSchema sc;
@@ -581,23 +579,37 @@ static void check_kinds(bool disk)
             }
             r >>= 8;
             switch (c) {
-            case 0: PT_ASSERT_OK(pond_arrow_builder_append_int(b, (int64_t)(r % 256) - 128)); break;
-            case 1: PT_ASSERT_OK(pond_arrow_builder_append_uint(b, r % 256)); break;
+            case 0:
+                PT_ASSERT_OK(pond_arrow_builder_append_int(b, (int64_t)(r % 256) - 128));
+                break;
+            case 1:
+                PT_ASSERT_OK(pond_arrow_builder_append_uint(b, r % 256));
+                break;
             case 2:
                 PT_ASSERT_OK(pond_arrow_builder_append_int(b, (int64_t)(r % 65536) - 32768));
                 break;
-            case 3: PT_ASSERT_OK(pond_arrow_builder_append_uint(b, r % 65536)); break;
-            case 4: PT_ASSERT_OK(pond_arrow_builder_append_int(b, (int32_t)(uint32_t)r)); break;
-            case 5: PT_ASSERT_OK(pond_arrow_builder_append_uint(b, (uint32_t)r)); break;
+            case 3:
+                PT_ASSERT_OK(pond_arrow_builder_append_uint(b, r % 65536));
+                break;
+            case 4:
+                PT_ASSERT_OK(pond_arrow_builder_append_int(b, (int32_t)(uint32_t)r));
+                break;
+            case 5:
+                PT_ASSERT_OK(pond_arrow_builder_append_uint(b, (uint32_t)r));
+                break;
             case 6:
                 PT_ASSERT_OK(
                     pond_arrow_builder_append_double(b, (float)((double)(r % 100000) / 7)));
                 break;
-            case 7: PT_ASSERT_OK(pond_arrow_builder_append_bool(b, r & 1)); break;
+            case 7:
+                PT_ASSERT_OK(pond_arrow_builder_append_bool(b, r & 1));
+                break;
             default: /* times around 2024 in the column's unit, some before 1970 */
                 PT_ASSERT_OK(pond_arrow_builder_append_int(
-                    b, ((int64_t)(r % 4000000000u) - 1000000000) *
-                           (c == 8 ? 1 : c == 9 ? 1000 : c == 10 ? 1000000 : 1000000000) +
+                    b, ((int64_t)(r % 4000000000u) - 1000000000) * (c == 8    ? 1
+                                                                    : c == 9  ? 1000
+                                                                    : c == 10 ? 1000000
+                                                                              : 1000000000) +
                            (c == 11 ? (int64_t)(r % 1000) - 500 : 0)));
             }
         }
@@ -618,12 +630,12 @@ static void check_kinds(bool disk)
     for (int c = 0; c < nc; c++) {
         char sql[512];
         snprintf(sql, sizeof sql,
-                 "SELECT count(c%d), sum(c%d), avg(c%d), total(c%d), min(c%d), max(c%d) FROM s",
-                 c, c, c, c, c, c);
+                 "SELECT count(c%d), sum(c%d), avg(c%d), total(c%d), min(c%d), max(c%d) FROM s", c,
+                 c, c, c, c, c);
         check3(&e, sql, true);
         snprintf(sql, sizeof sql,
-                 "SELECT count(*), sum(c%d), min(c%d) FROM s WHERE c%d > 0 AND c%d <= %s", c, c,
-                 c, c, c >= 8 ? "1700000000000000" : "100");
+                 "SELECT count(*), sum(c%d), min(c%d) FROM s WHERE c%d > 0 AND c%d <= %s", c, c, c,
+                 c, c >= 8 ? "1700000000000000" : "100");
         check3(&e, sql, true);
     }
     env_close(&e);
@@ -749,8 +761,8 @@ static void test_bad_plans(void)
         "SELECT * FROM pond_aggregate('n-1,;;nope')",
         "SELECT * FROM pond_aggregate('s99,;;s')",
         "SELECT * FROM pond_aggregate('c-1,;;s')",
-        "SELECT * FROM pond_aggregate('n-1,;e0,;s')",       /* a condition without its value */
-        "SELECT * FROM pond_aggregate('n-1,;e6,;s', 1)",    /* a condition on a string */
+        "SELECT * FROM pond_aggregate('n-1,;e0,;s')",    /* a condition without its value */
+        "SELECT * FROM pond_aggregate('n-1,;e6,;s', 1)", /* a condition on a string */
         "SELECT * FROM pond_aggregate('q1,;;s')",
     };
     for (size_t i = 0; i < sizeof BAD / sizeof *BAD; i++) {
@@ -780,8 +792,9 @@ typedef struct {
 static int fault_body(fault_arg *fa)
 {
     sqlite3_stmt *st = NULL;
-    int rc = pond_sql_prepare(&st, fa->q, "SELECT count(*), sum(k), max(x) FROM s WHERE k > 5 "
-                                          "AND ts < 1704067300000000 AND x < 1e9");
+    int rc = pond_sql_prepare(&st, fa->q,
+                              "SELECT count(*), sum(k), max(x) FROM s WHERE k > 5 "
+                              "AND ts < 1704067300000000 AND x < 1e9");
     if (rc == 0 && strstr(sqlite3_sql(st), "pond_aggregate(") == NULL)
         rc = pond_error_set(POND_EINVALID, POND_DOM_SQL, "fast path not taken");
     if (rc == 0 && (rc = pond_sql_step(fa->q, st)) == 1)
@@ -805,9 +818,8 @@ static void test_fast_alloc_faults(void)
     env_close(&e);
 }
 
-PT_SUITE(sql_fast, PT_TEST(parser_robustness), PT_TEST(kinds_memory), PT_TEST(kinds_oplog), PT_TEST(count_statistics_memory),
-         PT_TEST(count_statistics_oplog),
-         PT_TEST(dense_memory), PT_TEST(dense_oplog), PT_TEST(bad_plans),
-         PT_TEST(fast_alloc_faults), PT_TEST(differential_memory), PT_TEST(differential_oplog),
-         PT_TEST(overflow_memory), PT_TEST(overflow_oplog), PT_TEST(column_pruning_memory),
-         PT_TEST(column_pruning_oplog))
+PT_SUITE(sql_fast, PT_TEST(parser_robustness), PT_TEST(kinds_memory), PT_TEST(kinds_oplog),
+         PT_TEST(count_statistics_memory), PT_TEST(count_statistics_oplog), PT_TEST(dense_memory),
+         PT_TEST(dense_oplog), PT_TEST(bad_plans), PT_TEST(fast_alloc_faults),
+         PT_TEST(differential_memory), PT_TEST(differential_oplog), PT_TEST(overflow_memory),
+         PT_TEST(overflow_oplog), PT_TEST(column_pruning_memory), PT_TEST(column_pruning_oplog))

@@ -117,9 +117,10 @@ static void test_query_stream(void)
     struct ArrowArrayStream st;
     struct ArrowSchema sc;
     struct ArrowArray b;
-    PT_ASSERT_OK(pond_sql_query_stream(&st, e.q, "SELECT timestamp, value, value * 2 AS v2, "
-                                                 "'x' AS t, NULL AS n, x'00ff' AS bin, 7 AS i "
-                                                 "FROM s WHERE value < 5"));
+    PT_ASSERT_OK(pond_sql_query_stream(&st, e.q,
+                                       "SELECT timestamp, value, value * 2 AS v2, "
+                                       "'x' AS t, NULL AS n, x'00ff' AS bin, 7 AS i "
+                                       "FROM s WHERE value < 5"));
     PT_ASSERT_INT_EQ(st.get_schema(&st, &sc), 0);
     const char *want[] = {"tsu:UTC", "g", "g", "u", "n", "z", "l"};
     PT_ASSERT_INT_EQ(sc.n_children, 7);

@@ -80,7 +80,8 @@ static void write_version(env *e, const int64_t *t, const double *x, const int64
     pond_table_write_options wo = POND_TABLE_WRITE_OPTIONS_INIT;
     wo.row_group_rows = row_group_rows;
     PT_ASSERT_OK(pond_fs_begin(e->fs, NULL));
-    PT_ASSERT_OK(pond_table_write_stream(NULL, e->fs, NULL, "/s", POND_ENTRY_FILE_SERIES, &st, &wo));
+    PT_ASSERT_OK(
+        pond_table_write_stream(NULL, e->fs, NULL, "/s", POND_ENTRY_FILE_SERIES, &st, &wo));
     PT_ASSERT_OK(pond_fs_commit(NULL, e->fs));
 }
 
@@ -114,9 +115,8 @@ static void read_rows(rows *r, env *e)
             r->t[r->n] = ((const int64_t *)tc->buffers[1])[tc->offset + j];
             const uint8_t *xv = xc->buffers[0], *kv = kc->buffers[0];
             int64_t xj = xc->offset + j, kj = kc->offset + j;
-            r->x[r->n] = xv && !(xv[xj >> 3] & (1 << (xj & 7)))
-                             ? NAN
-                             : ((const double *)xc->buffers[1])[xj];
+            r->x[r->n] =
+                xv && !(xv[xj >> 3] & (1 << (xj & 7))) ? NAN : ((const double *)xc->buffers[1])[xj];
             r->k[r->n] = kv && !(kv[kj >> 3] & (1 << (kj & 7)))
                              ? NAN
                              : (double)((const int64_t *)kc->buffers[1])[kj];
@@ -163,12 +163,13 @@ static void expect(const pond_buckets *b, const rows *r, int64_t from, int64_t t
         if (r->t[q] < from || r->t[q] >= to)
             continue;
         __extension__ __int128 d = (__int128)r->t[q] - from;
-        int64_t i = (int64_t)(d * n / (__extension__(__int128)to - from));
+        int64_t i = (int64_t)(d * n / (__extension__(__int128) to - from));
         while (i > 0 && ceil_start(from, to, n, i) > r->t[q])
             i--;
         while (i + 1 < n && ceil_start(from, to, n, i + 1) <= r->t[q])
             i++;
-        PT_ASSERT(ceil_start(from, to, n, i) <= r->t[q] && r->t[q] < ceil_start(from, to, n, i + 1));
+        PT_ASSERT(ceil_start(from, to, n, i) <= r->t[q] &&
+                  r->t[q] < ceil_start(from, to, n, i + 1));
         which[q] = i;
     }
     pond_bucket *want = malloc((size_t)n * 2 * sizeof *want);
@@ -263,10 +264,10 @@ static void test_edges_of_buckets(void)
     check(&e, NULL, 1000, 1003, 2);
     check(&e, NULL, 1000, 1004, 3);
     check(&e, NULL, 1000, 1004, 1);
-    check(&e, NULL, 1001, 1002, 7);   /* more buckets than microseconds */
+    check(&e, NULL, 1001, 1002, 7); /* more buckets than microseconds */
     check(&e, NULL, 1000, 1004, 1000);
-    check(&e, NULL, 0, 1000, 10);     /* before every row: empty */
-    check(&e, NULL, 1004, 5000, 10);  /* after */
+    check(&e, NULL, 0, 1000, 10);                          /* before every row: empty */
+    check(&e, NULL, 1004, 5000, 10);                       /* after */
     check(&e, NULL, INT64_MIN / 2, INT64_MAX / 2, 100000); /* a span of centuries */
     /* no range: the versions' event times, to one past the last */
     run(&b, &e, NULL, false, 0, 0, 4);
@@ -357,7 +358,9 @@ static void test_random_against_brute_force(void)
             uint64_t z = next_rand();
             /* mostly in order, some rows out of it, a few equal times */
             t[i] = (int64_t)(v * nrows + i) * 1000 + (z % 10 == 0 ? -(int64_t)(z % 50000) : 0);
-            x[i] = z % 17 == 0 ? NUL_MARK : z % 23 == 0 ? NAN : (double)(int64_t)(z % 20001 - 10000) / 8;
+            x[i] = z % 17 == 0   ? NUL_MARK
+                   : z % 23 == 0 ? NAN
+                                 : (double)(int64_t)(z % 20001 - 10000) / 8;
             k[i] = z % 13 == 0 ? INT64_MIN : (int64_t)(z >> 20) % 1000000;
         }
         write_version(&e, t, x, k, nrows, 1000);
@@ -366,7 +369,8 @@ static void test_random_against_brute_force(void)
     for (int q = 0; q < rounds; q++) {
         uint64_t z = next_rand();
         int64_t span = 3 * nrows * 1000;
-        int64_t from = (int64_t)(z % (uint64_t)span) - 60000, len = 1 + (int64_t)((z >> 24) % (uint64_t)span);
+        int64_t from = (int64_t)(z % (uint64_t)span) - 60000,
+                len = 1 + (int64_t)((z >> 24) % (uint64_t)span);
         int64_t n = 1 + (int64_t)((z >> 40) % 700);
         if (q == 0) { /* the whole series: the cache reads it */
             from = -100000;
@@ -464,7 +468,8 @@ static void compact(env *e, int64_t want_replaced)
     pond_series_compact_result cr;
     PT_ASSERT_OK(pond_fs_begin(e->fs, NULL));
     PT_ASSERT_OK(pond_fs_node_open(&h, e->fs, NULL, "/s", 0));
-    PT_ASSERT_OK(pond_series_compact(&cr, h, &(pond_series_compact_options)POND_SERIES_COMPACT_OPTIONS_INIT));
+    PT_ASSERT_OK(pond_series_compact(
+        &cr, h, &(pond_series_compact_options)POND_SERIES_COMPACT_OPTIONS_INIT));
     pond_fs_node_free(h);
     PT_ASSERT_OK(pond_fs_commit(NULL, e->fs));
     PT_ASSERT_INT_EQ(cr.versions_replaced, want_replaced);
@@ -638,4 +643,5 @@ static void test_cache_threads(void)
 }
 
 PT_SUITE(buckets, PT_TEST(edges_of_buckets), PT_TEST(nan_null_inf), PT_TEST(errors),
-         PT_TEST(random_against_brute_force), PT_TEST(cache_life), PT_TEST(series_semantics), PT_TEST(cache_threads))
+         PT_TEST(random_against_brute_force), PT_TEST(cache_life), PT_TEST(series_semantics),
+         PT_TEST(cache_threads))

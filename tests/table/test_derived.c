@@ -180,8 +180,7 @@ static char *read_text(pond_fs *fs, const char *path, int64_t *versions)
                     pond_buf_put(&out, (const char *)a->buffers[2] + off[j],
                                  (size_t)(off[j + 1] - off[j]));
                 } else {
-                    pond_buf_printf(&out, "%lld",
-                                    (long long)((const int64_t *)a->buffers[1])[j]);
+                    pond_buf_printf(&out, "%lld", (long long)((const int64_t *)a->buffers[1])[j]);
                 }
             }
             pond_buf_putc(&out, '\n');
@@ -220,10 +219,12 @@ static void exec(oracle *o, const char *sql)
 static void oracle_add(oracle *o, const row *rows, int n)
 {
     sqlite3_stmt *del, *ins;
-    PT_ASSERT_INT_EQ(sqlite3_prepare_v2(o->db, "DELETE FROM src WHERE ts = ?1 AND k IS ?2", -1,
-                                        &del, NULL), SQLITE_OK);
-    PT_ASSERT_INT_EQ(sqlite3_prepare_v2(o->db, "INSERT INTO src VALUES (?1, ?2, ?3, ?4, ?5)",
-                                        -1, &ins, NULL), SQLITE_OK);
+    PT_ASSERT_INT_EQ(
+        sqlite3_prepare_v2(o->db, "DELETE FROM src WHERE ts = ?1 AND k IS ?2", -1, &del, NULL),
+        SQLITE_OK);
+    PT_ASSERT_INT_EQ(
+        sqlite3_prepare_v2(o->db, "INSERT INTO src VALUES (?1, ?2, ?3, ?4, ?5)", -1, &ins, NULL),
+        SQLITE_OK);
     for (int i = 0; i < n; i++) {
         const row *r = &rows[i];
         if (!r->ts)
@@ -261,8 +262,10 @@ static void oracle_add(oracle *o, const row *rows, int n)
 static char *oracle_text(oracle *o, int64_t w, const char *const *aggs, int n_aggs)
 {
     pond_buf q = POND_BUF_INIT;
-    pond_buf_printf(&q, "WITH g AS (SELECT ts / %lld * %lld AS b, ts, k, v, x, xnan FROM src) "
-                        "SELECT b, k", (long long)w, (long long)w);
+    pond_buf_printf(&q,
+                    "WITH g AS (SELECT ts / %lld * %lld AS b, ts, k, v, x, xnan FROM src) "
+                    "SELECT b, k",
+                    (long long)w, (long long)w);
     const char *xv = "(x IS NOT NULL OR xnan)";
     const char *corr = "FROM g g2 WHERE g2.b = g.b AND g2.k IS g.k";
     for (int c = 0; c < 2; c++) {
@@ -272,22 +275,24 @@ static char *oracle_text(oracle *o, int64_t w, const char *const *aggs, int n_ag
                 if (!strcmp(ag, "count"))
                     pond_buf_puts(&q, ", COUNT(v)");
                 else if (!strcmp(ag, "first") || !strcmp(ag, "last"))
-                    pond_buf_printf(&q, ", (SELECT v %s AND v IS NOT NULL ORDER BY ts %s "
-                                        "LIMIT 1)", corr, ag[0] == 'f' ? "ASC" : "DESC");
+                    pond_buf_printf(&q,
+                                    ", (SELECT v %s AND v IS NOT NULL ORDER BY ts %s "
+                                    "LIMIT 1)",
+                                    corr, ag[0] == 'f' ? "ASC" : "DESC");
                 else
                     pond_buf_printf(&q, ", %s(v)", ag);
             } else {
                 if (!strcmp(ag, "count"))
                     pond_buf_printf(&q, ", SUM(%s)", xv);
                 else if (!strcmp(ag, "sum") || !strcmp(ag, "avg") || !strcmp(ag, "max"))
-                    pond_buf_printf(&q, ", CASE WHEN SUM(xnan) > 0 THEN 'nan' ELSE %s(x) END",
-                                    ag);
+                    pond_buf_printf(&q, ", CASE WHEN SUM(xnan) > 0 THEN 'nan' ELSE %s(x) END", ag);
                 else if (!strcmp(ag, "min"))
                     pond_buf_puts(&q, ", CASE WHEN MIN(x) IS NOT NULL THEN MIN(x) WHEN "
                                       "SUM(xnan) > 0 THEN 'nan' END");
                 else
-                    pond_buf_printf(&q, ", (SELECT CASE WHEN xnan THEN 'nan' ELSE x END %s "
-                                        "AND %s ORDER BY ts %s LIMIT 1)",
+                    pond_buf_printf(&q,
+                                    ", (SELECT CASE WHEN xnan THEN 'nan' ELSE x END %s "
+                                    "AND %s ORDER BY ts %s LIMIT 1)",
                                     corr, xv, ag[0] == 'f' ? "ASC" : "DESC");
             }
         }
@@ -361,8 +366,8 @@ static void check(pond_fs *fs, oracle *o, const char *path, int64_t w, const cha
     char *got = sorted_lines(read_text(fs, path, NULL));
     char *want = sorted_lines(oracle_text(o, w, aggs, n_aggs));
     if (strcmp(got, want))
-        pt_fail(__FILE__, __LINE__, "%s after append %d:\n--- got\n%s--- want\n%s", path, step,
-                got, want);
+        pt_fail(__FILE__, __LINE__, "%s after append %d:\n--- got\n%s--- want\n%s", path, step, got,
+                want);
     pond_free(got);
     pond_free(want);
 }
@@ -380,9 +385,9 @@ static void random_rows(row *rows, int n, int64_t *hi)
 {
     int mode = (int)(rnd() % 3); /* 0: after the newest, 1: late, 2: anywhere in 3 days */
     int64_t start = mode == 0 ? *hi + (int64_t)(rnd() % 180) * MIN_US
-                    : mode == 1 ? T0 + (int64_t)(rnd() % (uint64_t)((*hi - T0) / MIN_US + 1)) *
-                                           MIN_US
-                                : T0 + (int64_t)(rnd() % (3 * 1440)) * MIN_US;
+                    : mode == 1
+                        ? T0 + (int64_t)(rnd() % (uint64_t)((*hi - T0) / MIN_US + 1)) * MIN_US
+                        : T0 + (int64_t)(rnd() % (3 * 1440)) * MIN_US;
     for (int i = 0; i < n; i++) {
         row *r = &rows[i];
         memset(r, 0, sizeof *r);
@@ -471,8 +476,7 @@ static int ts_cmp(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static char *model_text(const model *ms, int n, const int64_t *from, const int64_t *to,
-                        int64_t tol)
+static char *model_text(const model *ms, int n, const int64_t *from, const int64_t *to, int64_t tol)
 {
     int64_t *ts = pond_calloc(2 * MODEL_MAX, sizeof *ts);
     int nt = 0;
@@ -569,8 +573,8 @@ static void test_join_oracle(void)
         }
         for (int k = 0; k < 2; k++) {
             char *got = sorted_lines(read_text(fs, k ? "/asof" : "/stitched", NULL));
-            char *want = sorted_lines(model_text(ms, 2, k ? all_from : from, k ? all_to : to,
-                                                 k ? 5 * MIN_US : 0));
+            char *want = sorted_lines(
+                model_text(ms, 2, k ? all_from : from, k ? all_to : to, k ? 5 * MIN_US : 0));
             if (strcmp(got, want))
                 pt_fail(__FILE__, __LINE__, "%s after append %d:\n--- got\n%s--- want\n%s",
                         k ? "/asof" : "/stitched", step, got, want);
@@ -690,7 +694,8 @@ static void test_create_checks(void)
     pond_fs *fs = NULL;
     PT_ASSERT_OK(pond_backend_memory_new(&be));
     PT_ASSERT_OK(pond_fs_open(&fs, be, NULL));
-    row r[3] = {{T0, 0, false, 1, 0, 1.5}, {T0 + MIN_US, 1, false, 2, 0, 2.5},
+    row r[3] = {{T0, 0, false, 1, 0, 1.5},
+                {T0 + MIN_US, 1, false, 2, 0, 2.5},
                 {T0 + HOUR_US, 0, false, 3, 0, 3.5}};
     append(fs, "/s", r, 3);
     PT_ASSERT_ERR(derive(fs, "/r", "/nope", "1h", NULL, NULL, NULL), POND_ENOTFOUND);
@@ -813,15 +818,14 @@ static void test_same_txn_twice(void)
         PT_ASSERT_OK(pond_arrow_array_init(&arr, 1, 0, 1, 2));
         for (int c = 0; c < 2; c++)
             PT_ASSERT_OK(pond_arrow_builder_new(&bl[c], sc.children[c]->format));
-        PT_ASSERT_OK(pond_arrow_builder_append_int(bl[0], k ? T0 + 5 * HOUR_US
-                                                            : T0 + 10 * MIN_US));
+        PT_ASSERT_OK(pond_arrow_builder_append_int(bl[0], k ? T0 + 5 * HOUR_US : T0 + 10 * MIN_US));
         PT_ASSERT_OK(pond_arrow_builder_append_int(bl[1], 10 + k));
         for (int c = 0; c < 2; c++) {
             PT_ASSERT_OK(pond_arrow_builder_finish(arr.children[c], bl[c]));
             pond_arrow_builder_free(bl[c]);
         }
-        PT_ASSERT_OK(pond_table_write_batch(fs, NULL, k ? "/s2" : "/s1",
-                                            POND_ENTRY_FILE_SERIES, &sc, &arr, NULL));
+        PT_ASSERT_OK(pond_table_write_batch(fs, NULL, k ? "/s2" : "/s1", POND_ENTRY_FILE_SERIES,
+                                            &sc, &arr, NULL));
         pond_arrow_array_release(&arr);
         pond_arrow_schema_release(&sc);
     }
@@ -910,5 +914,6 @@ static void test_buckets(void)
     pond_tz_free(tz);
 }
 
-PT_SUITE(derived, PT_TEST(rollup_oracle), PT_TEST(join_oracle), PT_TEST(refresh_rows_read), PT_TEST(sparse_then_dense), PT_TEST(create_checks), PT_TEST(same_txn_twice), PT_TEST(cycle_refused),
-         PT_TEST(buckets))
+PT_SUITE(derived, PT_TEST(rollup_oracle), PT_TEST(join_oracle), PT_TEST(refresh_rows_read),
+         PT_TEST(sparse_then_dense), PT_TEST(create_checks), PT_TEST(same_txn_twice),
+         PT_TEST(cycle_refused), PT_TEST(buckets))

@@ -33,8 +33,7 @@ static int dump_stream(pond_buf *out, struct ArrowArrayStream *s)
     if (rc != 0)
         return pond_error_set(POND_ERROR, POND_DOM_NONE, "%s", s->get_last_error(s));
     for (int64_t c = 0; c < sc.n_children; c++)
-        pond_buf_printf(out, "%s%s:%s", c ? "," : "", sc.children[c]->name,
-                        sc.children[c]->format);
+        pond_buf_printf(out, "%s%s:%s", c ? "," : "", sc.children[c]->name, sc.children[c]->format);
     pond_buf_putc(out, '\n');
     struct ArrowArray b;
     while ((rc = s->get_next(s, &b)) == 0 && b.release) {
@@ -134,8 +133,7 @@ static void test_quote_comment_skip_header(void)
 static void test_null_values(void)
 {
     /* defaults: null in columns of numbers, text in text columns */
-    EXPECT_IMPORT("n,s\n1,NA\nNA,x\n-,N/A\n,\n", NULL,
-                  "n:l,s:u\n1|'NA'\n~|'x'\n~|'N/A'\n~|~\n");
+    EXPECT_IMPORT("n,s\n1,NA\nNA,x\n-,N/A\n,\n", NULL, "n:l,s:u\n1|'NA'\n~|'x'\n~|'N/A'\n~|~\n");
     EXPECT_IMPORT("n\nNA\nNULL\n", NULL, "n:u\n'NA'\n'NULL'\n"); /* all markers: text */
     pond_csv_import_options o = POND_CSV_IMPORT_OPTIONS_INIT;
     o.null_values = "NA,-";
@@ -149,8 +147,7 @@ static void test_null_values(void)
 static void test_numbers(void)
 {
     /* surrounding blanks in numeric columns; text columns keep them */
-    EXPECT_IMPORT("a,b,s\n 1 , 2.5,  x \n3,4 ,y\n", NULL,
-                  "a:l,b:g,s:u\n1|2.5|'  x '\n3|4|'y'\n");
+    EXPECT_IMPORT("a,b,s\n 1 , 2.5,  x \n3,4 ,y\n", NULL, "a:l,b:g,s:u\n1|2.5|'  x '\n3|4|'y'\n");
     /* leading-zero codes and over-long integers stay text */
     EXPECT_IMPORT("zip,id,n\n01234,123456789012345678901234,0\n10001,1,0.5\n", NULL,
                   "zip:u,id:u,n:g\n'01234'|'123456789012345678901234'|0\n'10001'|'1'|0.5\n");
@@ -178,7 +175,8 @@ static void test_numbers(void)
 
 static void test_ragged(void)
 {
-    EXPECT_IMPORT_FAIL("a,b,c\n1,2,3\n4,5\n", NULL, "in.csv: line 3 has 2 fields, the header has 3");
+    EXPECT_IMPORT_FAIL("a,b,c\n1,2,3\n4,5\n", NULL,
+                       "in.csv: line 3 has 2 fields, the header has 3");
     pond_csv_import_options o = POND_CSV_IMPORT_OPTIONS_INIT;
     o.allow_ragged = true;
     EXPECT_IMPORT("a,b,c\n1,2,3\n4,5\n6,7,8,\n", &o, "a:l,b:l,c:l\n1|2|3\n4|5|~\n6|7|8\n");
@@ -197,7 +195,9 @@ static void test_encodings_and_compression(void)
     PT_ASSERT_OK(import_text(&b, "l1.csv", latin1, sizeof latin1 - 1, &o));
     PT_ASSERT_STR_EQ(b.ptr, "city:u,n:l\n'Z\xc3\xbcrich'|1\n");
     /* UTF-16 with a byte-order mark needs no option */
-    const char u16[] = "\xff\xfe" "a\0\n\0" "1\0\n\0";
+    const char u16[] = "\xff\xfe"
+                       "a\0\n\0"
+                       "1\0\n\0";
     pond_buf_clear(&b);
     PT_ASSERT_OK(import_text(&b, "u16.csv", u16, sizeof u16 - 1, NULL));
     PT_ASSERT_STR_EQ(b.ptr, "a:l\n1\n");
@@ -225,10 +225,11 @@ static void test_encodings_and_compression(void)
 
 static void test_json_import(void)
 {
-    const char arr[] = "[{\"t\":\"2024-01-01T00:00:00Z\",\"n\":1,\"x\":1.5,\"s\":\"a\",\"b\":true,"
-                       "\"o\":{\"k\":[1,2]}},\n"
-                       " {\"t\":\"2024-01-02T00:00:00Z\",\"n\":null,\"x\":2,\"s\":\"007\",\"b\":false,"
-                       "\"o\":null,\"late\":\"z\"}]";
+    const char arr[] =
+        "[{\"t\":\"2024-01-01T00:00:00Z\",\"n\":1,\"x\":1.5,\"s\":\"a\",\"b\":true,"
+        "\"o\":{\"k\":[1,2]}},\n"
+        " {\"t\":\"2024-01-02T00:00:00Z\",\"n\":null,\"x\":2,\"s\":\"007\",\"b\":false,"
+        "\"o\":null,\"late\":\"z\"}]";
     pond_buf b = POND_BUF_INIT;
     PT_ASSERT_OK(import_text(&b, "a.json", arr, sizeof arr - 1, NULL));
     PT_ASSERT_STR_EQ(b.ptr, "t:tsu:UTC,n:l,x:g,s:u,b:b,o:u,late:u\n"

@@ -66,8 +66,8 @@ static int c_open_content(pond_reader **o, pond_backend *be, const pond_node_rec
     return rc;
 }
 static int c_last_txn(int64_t *o, pond_backend *be) { return inner(be)->last_txn(o, inner(be)); }
-static int c_commit(pond_backend *be, const pond_backend_txn_info *info,
-                    pond_node_rec *const *recs, size_t n)
+static int c_commit(pond_backend *be, const pond_backend_txn_info *info, pond_node_rec *const *recs,
+                    size_t n)
 {
     return inner(be)->commit(inner(be), info, recs, n);
 }
@@ -370,8 +370,8 @@ static int random_series(pond_fs *fs, const char *path, unsigned seed, mrow *all
 }
 
 /* The model: which rows of all (in version, row order) a dedup read returns. */
-static void model_keep(bool *keep, const mrow *all, int n, bool by_k, bool has_range,
-                       int64_t from, int64_t to)
+static void model_keep(bool *keep, const mrow *all, int n, bool by_k, bool has_range, int64_t from,
+                       int64_t to)
 {
     for (int i = 0; i < n; i++) {
         bool in = all[i].ts ? (!has_range || (all[i].ts >= from && all[i].ts < to)) : !has_range;
@@ -599,7 +599,7 @@ static void test_compact_same_rows(void)
         PT_ASSERT_OK(pond_series_node_versions(&vi, &nv, h));
         for (size_t i = 0; i < nv; i++) {
             int64_t v = vi[i].version;
-            int64_t want = v < res.version ? res.version
+            int64_t want = v < res.version                       ? res.version
                            : v > res.version && v < res2.version ? res2.version
                                                                  : 0;
             PT_ASSERT_INT_EQ(vi[i].replaced_by, want);
@@ -776,7 +776,8 @@ static void test_copy_walks_once(void)
         wo.skip_identical = true;
         pond_table_write_result res;
         PT_ASSERT_OK(pond_fs_begin(fs, NULL));
-        PT_ASSERT_OK(pond_table_node_write_parquet_file(&res, h, POND_ENTRY_FILE_SERIES, host, &wo));
+        PT_ASSERT_OK(
+            pond_table_node_write_parquet_file(&res, h, POND_ENTRY_FILE_SERIES, host, &wo));
         PT_ASSERT_INT_EQ(res.identical_to, round ? 1 : 0);
         if (pond_fs_txn_changes(fs))
             PT_ASSERT_OK(pond_fs_commit(NULL, fs));
@@ -791,7 +792,7 @@ static void test_copy_walks_once(void)
     pond_backend_free(be);
 }
 
-PT_SUITE(series_index, PT_TEST(copy_walks_once), PT_TEST(index_footers_read), PT_TEST(index_unindexed_versions),
-         PT_TEST(dedup_model), PT_TEST(dedup_setting), PT_TEST(compact_same_rows),
-         PT_TEST(skip_identical), PT_TEST(two_writes_one_txn_memory),
+PT_SUITE(series_index, PT_TEST(copy_walks_once), PT_TEST(index_footers_read),
+         PT_TEST(index_unindexed_versions), PT_TEST(dedup_model), PT_TEST(dedup_setting),
+         PT_TEST(compact_same_rows), PT_TEST(skip_identical), PT_TEST(two_writes_one_txn_memory),
          PT_TEST(two_writes_one_txn_oplog))

@@ -72,7 +72,7 @@ static struct ArrowArrayStream counted_stream(counted *c)
     return (struct ArrowArrayStream){c_schema, c_next, c_err, c_release, c};
 }
 
-#define PT_ASSERT_CONSUMED(st, c)                                                                 \
+#define PT_ASSERT_CONSUMED(st, c)                                                                  \
     do {                                                                                           \
         PT_ASSERT((st).release == NULL);                                                           \
         PT_ASSERT_INT_EQ((c).releases, 1);                                                         \

@@ -48,7 +48,8 @@ static void make_batch(struct ArrowSchema *schema, struct ArrowArray *batch, int
     PT_ASSERT_OK(pond_arrow_schema_init(schema->children[0], "tsu:UTC", "timestamp", 0, 0));
     PT_ASSERT_OK(pond_arrow_schema_init(schema->children[1], "g", "value", ARROW_FLAG_NULLABLE, 0));
     if (extra)
-        PT_ASSERT_OK(pond_arrow_schema_init(schema->children[2], "l", "extra", ARROW_FLAG_NULLABLE, 0));
+        PT_ASSERT_OK(
+            pond_arrow_schema_init(schema->children[2], "l", "extra", ARROW_FLAG_NULLABLE, 0));
     PT_ASSERT_OK(pond_arrow_array_init(batch, n, 0, 1, nc));
     pond_arrow_builder *b[3];
     PT_ASSERT_OK(pond_arrow_builder_new(&b[0], "tsu:UTC"));
@@ -123,9 +124,9 @@ static char *batch_text(const struct ArrowSchema *schema, const struct ArrowArra
 
 /* ---- every flat type, with nulls, through a table ---- */
 
-static const char *const ALL_FORMATS[] = {"b", "c", "C", "s", "S", "i", "I", "l", "L", "f", "g",
-                                          "u", "z", "U", "tdD", "tsu:", "tsm:UTC", "tsn:", "tss:",
-                                          "ttm", "ttu", "w:4", "d:9,2"};
+static const char *const ALL_FORMATS[] = {
+    "b", "c", "C",   "s",    "S",       "i",    "I",    "l",   "L",   "f",   "g",    "u",
+    "z", "U", "tdD", "tsu:", "tsm:UTC", "tsn:", "tss:", "ttm", "ttu", "w:4", "d:9,2"};
 
 static void make_all_types(struct ArrowSchema *schema, struct ArrowArray *batch, int64_t n,
                            unsigned seed)
@@ -510,7 +511,8 @@ static void test_bounded_memory_1000_batches(void)
     pond_alloc_reset_peak();
     PT_ASSERT_OK(pond_fs_begin(e.fs, NULL));
     int64_t rows;
-    PT_ASSERT_OK(pond_table_write_stream(&rows, e.fs, NULL, "/s", POND_ENTRY_FILE_SERIES, &in, NULL));
+    PT_ASSERT_OK(
+        pond_table_write_stream(&rows, e.fs, NULL, "/s", POND_ENTRY_FILE_SERIES, &in, NULL));
     PT_ASSERT_OK(pond_fs_commit(NULL, e.fs));
     PT_ASSERT_INT_EQ(rows, 1000 * g.per);
     size_t write_peak = pond_alloc_peak() - base;
@@ -548,7 +550,6 @@ static void test_bounded_memory_1000_batches(void)
 PT_SUITE(table, PT_TEST(all_types_memory), PT_TEST(all_types_oplog),
          PT_TEST(all_types_series_memory), PT_TEST(all_types_series_oplog),
          PT_TEST(table_versions_memory), PT_TEST(table_versions_oplog),
-         PT_TEST(series_range_memory), PT_TEST(series_range_oplog),
-         PT_TEST(series_schema_memory), PT_TEST(series_range_schema_memory),
-         PT_TEST(series_range_schema_oplog), PT_TEST(series_schema_oplog),
-         PT_TEST(bounded_memory_1000_batches))
+         PT_TEST(series_range_memory), PT_TEST(series_range_oplog), PT_TEST(series_schema_memory),
+         PT_TEST(series_range_schema_memory), PT_TEST(series_range_schema_oplog),
+         PT_TEST(series_schema_oplog), PT_TEST(bounded_memory_1000_batches))

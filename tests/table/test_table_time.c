@@ -63,8 +63,8 @@ static const char *host_parquet(const char *name, int nc, const char *const *for
     PT_ASSERT_OK(pond_arrow_schema_init(&s, "+s", "", 0, nc));
     PT_ASSERT_OK(pond_arrow_array_init(&a, n, 0, 1, nc));
     for (int k = 0; k < nc; k++) {
-        PT_ASSERT_OK(pond_arrow_schema_init(s.children[k], formats[k], names[k],
-                                            ARROW_FLAG_NULLABLE, 0));
+        PT_ASSERT_OK(
+            pond_arrow_schema_init(s.children[k], formats[k], names[k], ARROW_FLAG_NULLABLE, 0));
         pond_arrow_builder *b;
         PT_ASSERT_OK(pond_arrow_builder_new(&b, formats[k]));
         for (int64_t i = 0; i < n; i++) {
@@ -140,8 +140,8 @@ static void test_parquet_series_detects_and_prunes(void)
     const int64_t *cols[] = {v, t};
     /* the only timestamp column, whatever its name */
     const char *p1 = host_parquet("a.parquet", 2, fm, nm, cols, 4);
-    PT_ASSERT_OK(pond_table_write_parquet_file(NULL, e.fs, NULL, "/s", POND_ENTRY_FILE_SERIES, p1,
-                                               NULL));
+    PT_ASSERT_OK(
+        pond_table_write_parquet_file(NULL, e.fs, NULL, "/s", POND_ENTRY_FILE_SERIES, p1, NULL));
     int64_t lo, hi;
     last_event_range(&e, "/s", &lo, &hi);
     PT_ASSERT_INT_EQ(lo, civil(2024, 1, 1, 0, 0, 0));
@@ -157,12 +157,11 @@ static void test_parquet_series_detects_and_prunes(void)
     for (int i = 0; i < 4; i++)
         t[i] = civil(2024, 3, 1 + i, 0, 0, 0);
     const char *p2 = host_parquet("b.parquet", 2, fm, nm, cols, 4);
-    PT_ASSERT_OK(pond_table_write_parquet_file(NULL, e.fs, NULL, "/s", POND_ENTRY_FILE_SERIES, p2,
-                                               NULL));
+    PT_ASSERT_OK(
+        pond_table_write_parquet_file(NULL, e.fs, NULL, "/s", POND_ENTRY_FILE_SERIES, p2, NULL));
     int64_t vr;
-    PT_ASSERT_INT_EQ(count_range(&e, "/s", civil(2024, 3, 2, 0, 0, 0), civil(2024, 4, 1, 0, 0, 0),
-                                 &vr),
-                     3);
+    PT_ASSERT_INT_EQ(
+        count_range(&e, "/s", civil(2024, 3, 2, 0, 0, 0), civil(2024, 4, 1, 0, 0, 0), &vr), 3);
     PT_ASSERT_INT_EQ(vr, 1);
     PT_ASSERT_INT_EQ(count_range(&e, "/s", INT64_MIN, INT64_MAX, &vr), 8);
     PT_ASSERT_INT_EQ(vr, 2);
@@ -187,9 +186,9 @@ static void test_parquet_series_column_choice(void)
     const int64_t *cols[] = {a, b};
     const char *p = host_parquet("two.parquet", 2, fm, nm, cols, 2);
     /* two timestamp columns, neither named like a time: ambiguous */
-    PT_ASSERT_ERR(pond_table_write_parquet_file(NULL, e.fs, NULL, "/s", POND_ENTRY_FILE_SERIES,
-                                                p, NULL),
-                  POND_EINVALID);
+    PT_ASSERT_ERR(
+        pond_table_write_parquet_file(NULL, e.fs, NULL, "/s", POND_ENTRY_FILE_SERIES, p, NULL),
+        POND_EINVALID);
     PT_ASSERT_MSG_HAS("'created', 'updated'");
     PT_ASSERT_MSG_HAS("--timestamp-column");
     PT_ASSERT_MSG_HAS("two.parquet");
@@ -198,37 +197,37 @@ static void test_parquet_series_column_choice(void)
     /* --timestamp-column chooses */
     pond_table_write_options wo = POND_TABLE_WRITE_OPTIONS_INIT;
     wo.timestamp_column = "updated";
-    PT_ASSERT_OK(pond_table_write_parquet_file(NULL, e.fs, NULL, "/s", POND_ENTRY_FILE_SERIES, p,
-                                               &wo));
+    PT_ASSERT_OK(
+        pond_table_write_parquet_file(NULL, e.fs, NULL, "/s", POND_ENTRY_FILE_SERIES, p, &wo));
     int64_t lo, hi;
     last_event_range(&e, "/s", &lo, &hi);
     PT_ASSERT_INT_EQ(lo, b[0]);
     PT_ASSERT_INT_EQ(count_range(&e, "/s", civil(2030, 1, 2, 0, 0, 0), INT64_MAX, NULL), 1);
     /* a later write needs no flag: the recorded column is used */
-    PT_ASSERT_OK(pond_table_write_parquet_file(NULL, e.fs, NULL, "/s", POND_ENTRY_FILE_SERIES, p,
-                                               NULL));
+    PT_ASSERT_OK(
+        pond_table_write_parquet_file(NULL, e.fs, NULL, "/s", POND_ENTRY_FILE_SERIES, p, NULL));
     last_event_range(&e, "/s", &lo, &hi);
     PT_ASSERT_INT_EQ(lo, b[0]);
     /* a different column given is a mismatch naming both and the flag */
     wo.timestamp_column = "created";
-    PT_ASSERT_ERR(pond_table_write_parquet_file(NULL, e.fs, NULL, "/s", POND_ENTRY_FILE_SERIES, p,
-                                                &wo),
-                  POND_EINVALID);
+    PT_ASSERT_ERR(
+        pond_table_write_parquet_file(NULL, e.fs, NULL, "/s", POND_ENTRY_FILE_SERIES, p, &wo),
+        POND_EINVALID);
     PT_ASSERT_MSG_HAS("timestamp column is 'updated', not 'created' (--timestamp-column)");
     /* and so is another zone */
     wo.timestamp_column = NULL;
     wo.timezone = "Europe/Berlin";
-    PT_ASSERT_ERR(pond_table_write_parquet_file(NULL, e.fs, NULL, "/s", POND_ENTRY_FILE_SERIES, p,
-                                                &wo),
-                  POND_EINVALID);
+    PT_ASSERT_ERR(
+        pond_table_write_parquet_file(NULL, e.fs, NULL, "/s", POND_ENTRY_FILE_SERIES, p, &wo),
+        POND_EINVALID);
     PT_ASSERT_MSG_HAS("in UTC, not Europe/Berlin (--timezone)");
     /* a file without the recorded column */
     const char *fm1[] = {"tsu:UTC"}, *nm1[] = {"created"};
     const int64_t *c1[] = {a};
     p = host_parquet("one.parquet", 1, fm1, nm1, c1, 2);
-    PT_ASSERT_ERR(pond_table_write_parquet_file(NULL, e.fs, NULL, "/s", POND_ENTRY_FILE_SERIES, p,
-                                                NULL),
-                  POND_EINVALID);
+    PT_ASSERT_ERR(
+        pond_table_write_parquet_file(NULL, e.fs, NULL, "/s", POND_ENTRY_FILE_SERIES, p, NULL),
+        POND_EINVALID);
     PT_ASSERT_MSG_HAS("no column 'updated', the series' timestamp column");
     env_close(&e);
 }
@@ -244,8 +243,8 @@ static void test_parquet_wall_clock_in_zone(void)
     const char *p = host_parquet("local.parquet", 2, fm, nm, cols, 2);
     pond_table_write_options wo = POND_TABLE_WRITE_OPTIONS_INIT;
     wo.timezone = "Europe/Berlin";
-    PT_ASSERT_OK(pond_table_write_parquet_file(NULL, e.fs, NULL, "/s", POND_ENTRY_FILE_SERIES, p,
-                                               &wo));
+    PT_ASSERT_OK(
+        pond_table_write_parquet_file(NULL, e.fs, NULL, "/s", POND_ENTRY_FILE_SERIES, p, &wo));
     int64_t lo, hi;
     last_event_range(&e, "/s", &lo, &hi);
     PT_ASSERT_INT_EQ(lo, civil(2024, 7, 1, 10, 0, 0)); /* CEST: UTC+2 */
@@ -253,20 +252,19 @@ static void test_parquet_wall_clock_in_zone(void)
     /* a range in UTC meets the rows at their instants */
     PT_ASSERT_INT_EQ(count_range(&e, "/s", civil(2024, 7, 1, 11, 0, 0), INT64_MAX, NULL), 1);
     PT_ASSERT_INT_EQ(count_range(&e, "/s", civil(2024, 7, 1, 12, 0, 0), INT64_MAX, NULL), 0);
-    PT_ASSERT_INT_EQ(count_range(&e, "/s", civil(2024, 7, 1, 10, 0, 0),
-                                 civil(2024, 7, 1, 10, 0, 1), NULL),
-                     1);
+    PT_ASSERT_INT_EQ(
+        count_range(&e, "/s", civil(2024, 7, 1, 10, 0, 0), civil(2024, 7, 1, 10, 0, 1), NULL), 1);
     /* the same file with no zone given after the first write: the recorded zone */
-    PT_ASSERT_OK(pond_table_write_parquet_file(NULL, e.fs, NULL, "/s", POND_ENTRY_FILE_SERIES, p,
-                                               NULL));
+    PT_ASSERT_OK(
+        pond_table_write_parquet_file(NULL, e.fs, NULL, "/s", POND_ENTRY_FILE_SERIES, p, NULL));
     last_event_range(&e, "/s", &lo, &hi);
     PT_ASSERT_INT_EQ(lo, civil(2024, 7, 1, 10, 0, 0));
     /* a wall-clock time the zone skips: refused, naming the file, row and column */
     t[1] = civil(2024, 3, 31, 2, 30, 0);
     p = host_parquet("gap.parquet", 2, fm, nm, cols, 2);
-    PT_ASSERT_ERR(pond_table_write_parquet_file(NULL, e.fs, NULL, "/s", POND_ENTRY_FILE_SERIES, p,
-                                                NULL),
-                  POND_EINVALID);
+    PT_ASSERT_ERR(
+        pond_table_write_parquet_file(NULL, e.fs, NULL, "/s", POND_ENTRY_FILE_SERIES, p, NULL),
+        POND_EINVALID);
     PT_ASSERT_MSG_HAS("gap.parquet: row 2, column 'when': 2024-03-31T02:30:00");
     PT_ASSERT_MSG_HAS("does not exist in Europe/Berlin");
     /* dates are wall-clock days: midnight in the zone */
@@ -275,8 +273,8 @@ static void test_parquet_wall_clock_in_zone(void)
     const int64_t *cd[] = {d, v};
     p = host_parquet("dates.parquet", 2, fmd, nmd, cd, 2);
     wo.timezone = "America/New_York";
-    PT_ASSERT_OK(pond_table_write_parquet_file(NULL, e.fs, NULL, "/d", POND_ENTRY_FILE_SERIES, p,
-                                               &wo));
+    PT_ASSERT_OK(
+        pond_table_write_parquet_file(NULL, e.fs, NULL, "/d", POND_ENTRY_FILE_SERIES, p, &wo));
     last_event_range(&e, "/d", &lo, &hi);
     PT_ASSERT_INT_EQ(lo, civil(2024, 7, 1, 4, 0, 0)); /* EDT: UTC-4 */
     PT_ASSERT_INT_EQ(count_range(&e, "/d", civil(2024, 7, 2, 0, 0, 0), INT64_MAX, NULL), 1);
@@ -291,29 +289,29 @@ static void test_parquet_small_integers_refused(void)
     const char *fm[] = {"l", "l"}, *nm[] = {"year", "volume"};
     const int64_t *cols[] = {y, v};
     const char *p = host_parquet("nile.parquet", 2, fm, nm, cols, 3);
-    PT_ASSERT_ERR(pond_table_write_parquet_file(NULL, e.fs, NULL, "/s", POND_ENTRY_FILE_SERIES, p,
-                                                NULL),
-                  POND_EINVALID);
+    PT_ASSERT_ERR(
+        pond_table_write_parquet_file(NULL, e.fs, NULL, "/s", POND_ENTRY_FILE_SERIES, p, NULL),
+        POND_EINVALID);
     PT_ASSERT_MSG_HAS("nile.parquet: row 1, column 'year': 1871 is not a time");
     PT_ASSERT_MSG_HAS("--time-format %Y");
     /* as a table it is just integers */
-    PT_ASSERT_OK(pond_table_write_parquet_file(NULL, e.fs, NULL, "/t", POND_ENTRY_FILE_TABLE, p,
-                                               NULL));
+    PT_ASSERT_OK(
+        pond_table_write_parquet_file(NULL, e.fs, NULL, "/t", POND_ENTRY_FILE_TABLE, p, NULL));
     /* epochs in seconds from 10^9 on are read by magnitude */
     int64_t ts[2] = {1706702400, 1706788800};
     const char *fm2[] = {"l", "l"}, *nm2[] = {"ts", "volume"};
     const int64_t *c2[] = {ts, v};
     p = host_parquet("epoch.parquet", 2, fm2, nm2, c2, 2);
-    PT_ASSERT_OK(pond_table_write_parquet_file(NULL, e.fs, NULL, "/e", POND_ENTRY_FILE_SERIES, p,
-                                               NULL));
+    PT_ASSERT_OK(
+        pond_table_write_parquet_file(NULL, e.fs, NULL, "/e", POND_ENTRY_FILE_SERIES, p, NULL));
     int64_t lo, hi;
     last_event_range(&e, "/e", &lo, &hi);
     PT_ASSERT_INT_EQ(lo, 1706702400LL * 1000000);
     PT_ASSERT_INT_EQ(hi, 1706788800LL * 1000000);
     /* not a Parquet file at all */
     p = host_file(0, "x.parquet", "PAR1 but not really");
-    PT_ASSERT(pond_table_write_parquet_file(NULL, e.fs, NULL, "/x", POND_ENTRY_FILE_SERIES, p,
-                                            NULL) < 0);
+    PT_ASSERT(
+        pond_table_write_parquet_file(NULL, e.fs, NULL, "/x", POND_ENTRY_FILE_SERIES, p, NULL) < 0);
     PT_ASSERT_MSG_HAS("is not a valid Parquet file");
     env_close(&e);
 }
@@ -330,8 +328,8 @@ static int csv_series(env *e, const char *dest, const char *text, const char *co
     pond_tz *tz = NULL;
     pond_time_reader *r = NULL;
     PT_ASSERT_OK(pond_tz_open(&tz, eff.timezone));
-    PT_ASSERT_OK(pond_time_reader_new(&r, (const char *const *)eff.time_formats,
-                                      eff.n_time_formats, tz));
+    PT_ASSERT_OK(
+        pond_time_reader_new(&r, (const char *const *)eff.time_formats, eff.n_time_formats, tz));
     pond_csv_import_options io = POND_CSV_IMPORT_OPTIONS_INIT;
     io.time_reader = r;
     io.timestamp_column = eff.timestamp_column;
@@ -380,13 +378,13 @@ static void test_csv_real_lines(void)
     PT_ASSERT_INT_EQ(lo, civil(1700, 1, 1, 0, 0, 0));
     PT_ASSERT_INT_EQ(hi, civil(1702, 1, 1, 0, 0, 0));
     /* a later append needs no flag: the recorded formats and column */
-    PT_ASSERT_OK(csv_series(&e, "/sun", "\"YEAR\",\"SUNACTIVITY\"\n1703,23\n", NULL, 0, NULL, NULL,
-                            NULL));
+    PT_ASSERT_OK(
+        csv_series(&e, "/sun", "\"YEAR\",\"SUNACTIVITY\"\n1703,23\n", NULL, 0, NULL, NULL, NULL));
     last_event_range(&e, "/sun", &lo, &hi);
     PT_ASSERT_INT_EQ(lo, civil(1703, 1, 1, 0, 0, 0));
     /* statsmodels nile.csv: the other integer column stays an integer under %Y */
-    PT_ASSERT_OK(csv_series(&e, "/nile", "year,volume\n1871,1120\n1872,1160\n", fy, 1, NULL, NULL,
-                            NULL));
+    PT_ASSERT_OK(
+        csv_series(&e, "/nile", "year,volume\n1871,1120\n1872,1160\n", fy, 1, NULL, NULL, NULL));
     struct ArrowArrayStream s;
     PT_ASSERT_OK(pond_table_read_stream(&s, e.fs, NULL, "/nile", NULL));
     struct ArrowSchema sc;
@@ -417,16 +415,14 @@ static void test_csv_real_lines(void)
     PT_ASSERT_INT_EQ(hi, civil(2002, 1, 1, 0, 0, 0));
     /* statsmodels danish_data: quarters */
     const char *fq[] = {"%YQ%q"};
-    PT_ASSERT_OK(csv_series(&e, "/dk",
-                            "period,lrm\n1974Q1,11.63255023\n1974Q2,11.60415248\n", fq, 1, NULL,
-                            NULL, NULL));
+    PT_ASSERT_OK(csv_series(&e, "/dk", "period,lrm\n1974Q1,11.63255023\n1974Q2,11.60415248\n", fq,
+                            1, NULL, NULL, NULL));
     last_event_range(&e, "/dk", &lo, &hi);
     PT_ASSERT_INT_EQ(hi, civil(1974, 4, 1, 0, 0, 0));
     /* vega github.csv: local date-times with no zone, read in a zone */
     const char *fg[] = {"%Y/%m/%d %H:%M:%S"};
-    PT_ASSERT_OK(csv_series(&e, "/gh",
-                            "time,count\n2015/01/01 01:00:00,2\n2015/01/01 04:00:00,3\n", fg, 1,
-                            "America/Los_Angeles", NULL, NULL));
+    PT_ASSERT_OK(csv_series(&e, "/gh", "time,count\n2015/01/01 01:00:00,2\n2015/01/01 04:00:00,3\n",
+                            fg, 1, "America/Los_Angeles", NULL, NULL));
     last_event_range(&e, "/gh", &lo, &hi);
     PT_ASSERT_INT_EQ(lo, civil(2015, 1, 1, 9, 0, 0));
     /* a local time in the DST gap is an error naming file, line and column */
@@ -444,8 +440,8 @@ static void test_csv_real_lines(void)
                   POND_EINVALID);
     PT_ASSERT_MSG_HAS("line 4, column 1 ('date'): '21-Sept-2003' is not a time: expected ISO-8601");
     PT_ASSERT_MSG_HAS("--time-format '%d-%b-%y'");
-    PT_ASSERT_OK(csv_series(&e, "/dmy", "date,v\n19-Sep-03,1\n20-Sep-03,2\n", fd, 1, NULL, NULL,
-                            NULL));
+    PT_ASSERT_OK(
+        csv_series(&e, "/dmy", "date,v\n19-Sep-03,1\n20-Sep-03,2\n", fd, 1, NULL, NULL, NULL));
     last_event_range(&e, "/dmy", &lo, &hi);
     PT_ASSERT_INT_EQ(lo, civil(2003, 9, 19, 0, 0, 0));
     env_close(&e);
@@ -463,9 +459,9 @@ static void test_csv_detection(void)
     PT_ASSERT_STR_EQ(set.timestamp_column, "date");
     pond_series_settings_dispose(&set);
     /* two timestamp columns, neither named: ask */
-    PT_ASSERT_ERR(csv_series(&e, "/b", "created,updated\n2020-01-01,2024-01-01\n", NULL, 0, NULL,
-                             NULL, NULL),
-                  POND_EINVALID);
+    PT_ASSERT_ERR(
+        csv_series(&e, "/b", "created,updated\n2020-01-01,2024-01-01\n", NULL, 0, NULL, NULL, NULL),
+        POND_EINVALID);
     PT_ASSERT_MSG_HAS("several columns could be the timestamp ('created', 'updated')");
     /* a small-integer column named time is not picked over a real timestamp */
     PT_ASSERT_OK(csv_series(&e, "/c", "time,when\n1,2024-01-01T00:00:00Z\n2,2024-01-02T00:00:00Z\n",
@@ -475,8 +471,8 @@ static void test_csv_detection(void)
     pond_series_settings_dispose(&set);
     /* epoch seconds by magnitude in a column named ts */
     int64_t lo, hi;
-    PT_ASSERT_OK(csv_series(&e, "/d", "ts,v\n1706702400,1\n1706702460,2\n", NULL, 0, NULL, NULL,
-                            NULL));
+    PT_ASSERT_OK(
+        csv_series(&e, "/d", "ts,v\n1706702400,1\n1706702460,2\n", NULL, 0, NULL, NULL, NULL));
     last_event_range(&e, "/d", &lo, &hi);
     PT_ASSERT_INT_EQ(hi, 1706702460LL * 1000000);
     /* the given timestamp column must exist */
@@ -517,8 +513,8 @@ static void test_event_time_api(void)
     int64_t us;
     PT_ASSERT(pond_event_time_of_row(&us, et, &b, 0));
     PT_ASSERT_INT_EQ(us, civil(2024, 1, 31, 22, 30, 0)); /* CET: UTC+1 */
-    PT_ASSERT(!pond_event_time_of_row(&us, et, &b, 1));   /* null */
-    b.offset = 2; /* a sliced batch: its offset is applied */
+    PT_ASSERT(!pond_event_time_of_row(&us, et, &b, 1));  /* null */
+    b.offset = 2;                                        /* a sliced batch: its offset is applied */
     PT_ASSERT(pond_event_time_of_row(&us, et, &b, 0));
     PT_ASSERT_INT_EQ(us, civil(2024, 7, 1, 10, 0, 0)); /* CEST: UTC+2 */
     b.offset = 0;
@@ -559,5 +555,5 @@ static void test_event_time_api(void)
 
 PT_SUITE(table_time, PT_TEST(parquet_series_detects_and_prunes),
          PT_TEST(parquet_series_column_choice), PT_TEST(parquet_wall_clock_in_zone),
-         PT_TEST(parquet_small_integers_refused), PT_TEST(csv_real_lines),
-         PT_TEST(csv_detection), PT_TEST(event_time_api))
+         PT_TEST(parquet_small_integers_refused), PT_TEST(csv_real_lines), PT_TEST(csv_detection),
+         PT_TEST(event_time_api))

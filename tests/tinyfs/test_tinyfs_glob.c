@@ -85,9 +85,9 @@ static tfs glob_tree(void)
 {
     tfs t = tfs_open(0);
     PT_ASSERT_OK(pond_fs_begin(t.fs, NULL));
-    const char *files[] = {"/data/2023/jan.csv", "/data/2023/feb.csv", "/data/2024/jan.csv",
-                           "/data/2024/notes.txt", "/data/top.csv", "/data/sub/deep/x.csv",
-                           "/other.csv", "/star/a*b", "/star/axb"};
+    const char *files[] = {"/data/2023/jan.csv",   "/data/2023/feb.csv", "/data/2024/jan.csv",
+                           "/data/2024/notes.txt", "/data/top.csv",      "/data/sub/deep/x.csv",
+                           "/other.csv",           "/star/a*b",          "/star/axb"};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         char dir[64];
         snprintf(dir, sizeof dir, "%s", files[i]);
@@ -186,7 +186,8 @@ static void test_glob_many_dstars(void)
                               collect_cb, &d));
     PT_ASSERT(d.count > 0);
     pond_buf_dispose(&d.out);
-    expect_glob(t.fs, NULL, "/**/**/x", "/a/b/c/d/e/f/g/h/x[,a/b/c/d/e/f/g/h]"); /* first split wins */
+    expect_glob(t.fs, NULL, "/**/**/x",
+                "/a/b/c/d/e/f/g/h/x[,a/b/c/d/e/f/g/h]"); /* first split wins */
     tfs_close(&t);
 }
 

@@ -222,9 +222,9 @@ static void test_glob_directory_listed_twice(void)
     PT_ASSERT_ERR(pond_fs_glob(t.fs, NULL, "/**/*", count_cb, &count), POND_ECORRUPT);
     PT_ASSERT_MSG_HAS("'/b' is directory");
     PT_ASSERT_MSG_HAS("already reached as '/a'");
-    PT_ASSERT_ERR(pond_fs_glob(t.fs, NULL, "/*/*/*/*/*/*/*/*/*/*/*/*/*/*/*/*/*/*/*/x", count_cb,
-                               &count),
-                  POND_ECORRUPT);
+    PT_ASSERT_ERR(
+        pond_fs_glob(t.fs, NULL, "/*/*/*/*/*/*/*/*/*/*/*/*/*/*/*/*/*/*/*/x", count_cb, &count),
+        POND_ECORRUPT);
     PT_ASSERT_ERR(pond_fs_glob(t.fs, NULL, "/a/a/b/**", count_cb, &count), POND_ECORRUPT);
     PT_ASSERT((double)(clock() - c0) / CLOCKS_PER_SEC < 2.0);
     /* a plain path is finite: it resolves */

@@ -303,6 +303,6 @@ static void test_backend_without_content_in_records(void)
     pond_backend_free(be);
 }
 
-PT_SUITE(tinyfs_mem, PT_TEST(alloc_fault_loop), PT_TEST(alloc_fault_loop_namespace), PT_TEST(large_content_not_on_heap),
-         PT_TEST(node_ids_unique), PT_TEST(bare_backend),
+PT_SUITE(tinyfs_mem, PT_TEST(alloc_fault_loop), PT_TEST(alloc_fault_loop_namespace),
+         PT_TEST(large_content_not_on_heap), PT_TEST(node_ids_unique), PT_TEST(bare_backend),
          PT_TEST(backend_without_content_in_records))

@@ -267,8 +267,8 @@ static void test_symlinks(void)
     PT_ASSERT_OK(pond_fs_begin(t.fs, NULL));
     PT_ASSERT_OK(pond_fs_mkdir(t.fs, NULL, "/data/2024", POND_FS_MKDIR_PARENTS));
     PT_ASSERT_OK(pond_fs_write_all(t.fs, NULL, "/data/2024/x", POND_ENTRY_NONE, "X", 1));
-    PT_ASSERT_OK(pond_fs_symlink(t.fs, NULL, "2024", "/data/latest"));       /* relative */
-    PT_ASSERT_OK(pond_fs_symlink(t.fs, NULL, "/data/latest/x", "/abs"));     /* absolute */
+    PT_ASSERT_OK(pond_fs_symlink(t.fs, NULL, "2024", "/data/latest"));   /* relative */
+    PT_ASSERT_OK(pond_fs_symlink(t.fs, NULL, "/data/latest/x", "/abs")); /* absolute */
     PT_ASSERT_OK(pond_fs_symlink(t.fs, NULL, "../data/./2024/../2024", "/data/up"));
     PT_ASSERT_OK(pond_fs_symlink(t.fs, NULL, "missing", "/dangling"));
     PT_ASSERT_ERR(pond_fs_symlink(t.fs, NULL, "x", "/abs"), POND_EEXISTS);
@@ -343,7 +343,8 @@ static void test_txn_abort_restores(void)
     PT_ASSERT_OK(pond_fs_stat(&root_before, t.fs, NULL, "/"));
     PT_ASSERT_OK(pond_fs_stat(&f_before, t.fs, NULL, "/keep/f"));
     PT_ASSERT_OK(pond_fs_begin(t.fs, NULL));
-    PT_ASSERT_OK(pond_fs_write_all(t.fs, NULL, "/keep/f", POND_ENTRY_NONE, "v2 spilled past 8", 17));
+    PT_ASSERT_OK(
+        pond_fs_write_all(t.fs, NULL, "/keep/f", POND_ENTRY_NONE, "v2 spilled past 8", 17));
     PT_ASSERT_OK(pond_fs_mkdir(t.fs, NULL, "/new/deep", POND_FS_MKDIR_PARENTS));
     PT_ASSERT_OK(pond_fs_rename(t.fs, NULL, "/keep", "/renamed"));
     PT_ASSERT_OK(pond_fs_set_xattrs(t.fs, NULL, "/renamed/f", "{\"a\":1}"));

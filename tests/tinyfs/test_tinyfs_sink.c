@@ -16,8 +16,8 @@ typedef struct {
     pond_backend parent; /* must be first */
     pond_backend *inner;
     int opened, finished, discarded, writes;
-    int fail_write_at;     /* > 0: that write (1-based, counted per backend) fails with EIO */
-    bool unsupported;      /* open_sink answers POND_EUNSUPPORTED */
+    int fail_write_at; /* > 0: that write (1-based, counted per backend) fails with EIO */
+    bool unsupported;  /* open_sink answers POND_EUNSUPPORTED */
     pond_entry_type last_type;
 } sink_be;
 
@@ -112,8 +112,7 @@ static int sb_latest(pond_node_rec **out, pond_backend *be, const pond_node_id *
 {
     return INNER(be)->latest(out, INNER(be), id);
 }
-static int sb_get_version(pond_node_rec **out, pond_backend *be, const pond_node_id *id,
-                          int64_t v)
+static int sb_get_version(pond_node_rec **out, pond_backend *be, const pond_node_id *id, int64_t v)
 {
     return INNER(be)->get_version(out, INNER(be), id, v);
 }
@@ -126,9 +125,12 @@ static int sb_open_content(pond_reader **out, pond_backend *be, const pond_node_
 {
     return INNER(be)->open_content(out, INNER(be), rec);
 }
-static int sb_last_txn(int64_t *out, pond_backend *be) { return INNER(be)->last_txn(out, INNER(be)); }
-static int sb_commit(pond_backend *be, const pond_backend_txn_info *info, pond_node_rec *const *recs,
-                     size_t n)
+static int sb_last_txn(int64_t *out, pond_backend *be)
+{
+    return INNER(be)->last_txn(out, INNER(be));
+}
+static int sb_commit(pond_backend *be, const pond_backend_txn_info *info,
+                     pond_node_rec *const *recs, size_t n)
 {
     return INNER(be)->commit(INNER(be), info, recs, n);
 }
@@ -355,7 +357,7 @@ static void test_sink_declined_spills(void)
     PT_ASSERT_OK(pond_fs_write_all(t.fs, NULL, "/a", POND_ENTRY_FILE_DATA, data, len));
     pond_os_set_trace(NULL, NULL);
     PT_ASSERT_INT_EQ(g_tmp_creates, 1); /* one spill file */
-    PT_ASSERT_INT_EQ(tmp_entries(), 0);  /* unlinked at once */
+    PT_ASSERT_INT_EQ(tmp_entries(), 0); /* unlinked at once */
     PT_ASSERT_OK(pond_fs_commit(NULL, t.fs));
     expect_file(t.fs, "/a", data, len);
     pond_stat st;

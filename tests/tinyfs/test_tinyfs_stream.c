@@ -76,8 +76,7 @@ static void test_writer_basic(void)
     PT_ASSERT_ERR(pond_fs_open_writer(&w, t.fs, NULL, "/w", POND_ENTRY_FILE_DATA), POND_EINVALID);
     PT_ASSERT_MSG_HAS("file:table");
     PT_ASSERT_ERR(pond_fs_open_writer(&w, t.fs, NULL, "/", POND_ENTRY_NONE), POND_EISDIR);
-    PT_ASSERT_ERR(pond_fs_open_writer(&w, t.fs, NULL, "/nodir/x", POND_ENTRY_NONE),
-                  POND_ENOTFOUND);
+    PT_ASSERT_ERR(pond_fs_open_writer(&w, t.fs, NULL, "/nodir/x", POND_ENTRY_NONE), POND_ENOTFOUND);
     PT_ASSERT_ERR(pond_fs_open_writer(&w, t.fs, NULL, "/w2/", POND_ENTRY_NONE), POND_EISDIR);
     PT_ASSERT_OK(pond_fs_commit(NULL, t.fs));
     PT_ASSERT_CONTENT(t.fs, NULL, "/w", "hello world");
@@ -422,10 +421,11 @@ static void test_threads_hammer_one_file(void)
 {
     tfs t = tfs_open(1000); /* some writers spill, some do not */
     PT_ASSERT_OK(pond_fs_begin(t.fs, NULL));
-    PT_ASSERT_OK(pond_fs_write_all(t.fs, NULL, "/hot", POND_ENTRY_NONE,
-                                   "ZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZ"
-                                   "ZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZ",
-                                   128));
+    PT_ASSERT_OK(
+        pond_fs_write_all(t.fs, NULL, "/hot", POND_ENTRY_NONE,
+                          "ZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZ"
+                          "ZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZ",
+                          128));
     pthread_t th[HAMMER_THREADS];
     hammer_arg args[HAMMER_THREADS];
     int iters = pt_light() ? 30 : 400;
@@ -586,7 +586,7 @@ static void test_syscall_fault_loop(void)
 
 PT_SUITE(tinyfs_stream, PT_TEST(reader_basic), PT_TEST(writer_basic),
          PT_TEST(buffered_below_threshold), PT_TEST(spill_above_threshold),
-         PT_TEST(spill_write_error), PT_TEST(bounded_memory_512mib),
-         PT_TEST(second_writer_busy), PT_TEST(read_during_write_busy),
-         PT_TEST(abort_keeps_old_content), PT_TEST(txn_abort_kills_writer),
-         PT_TEST(threads_hammer_one_file), PT_TEST(threads_many_files), PT_TEST(event_time), PT_TEST(syscall_fault_loop))
+         PT_TEST(spill_write_error), PT_TEST(bounded_memory_512mib), PT_TEST(second_writer_busy),
+         PT_TEST(read_during_write_busy), PT_TEST(abort_keeps_old_content),
+         PT_TEST(txn_abort_kills_writer), PT_TEST(threads_hammer_one_file),
+         PT_TEST(threads_many_files), PT_TEST(event_time), PT_TEST(syscall_fault_loop))

@@ -125,8 +125,10 @@ static void test_latin1_cp1252(void)
 
 static void test_utf16(void)
 {
-    const char le_bom[] = "\xff\xfe" "a\0,\0\xe9\0\n\0";
-    const char be_bom[] = "\xfe\xff" "\0a\0,\0\xe9\0\n";
+    const char le_bom[] = "\xff\xfe"
+                          "a\0,\0\xe9\0\n\0";
+    const char be_bom[] = "\xfe\xff"
+                          "\0a\0,\0\xe9\0\n";
     const char le[] = "a\0,\0\xe9\0\n\0";
     const char be[] = "\0a\0,\0\xe9\0\n";
     const char *want = "a,\xc3\xa9\n";
@@ -145,7 +147,8 @@ static void test_utf16(void)
     const char odd[] = "a\0b";
     EXPECT_FAIL(odd, sizeof odd - 1, POND_INPUT_UTF16LE, POND_ECORRUPT,
                 "ends inside a UTF-16 character");
-    const char lone[] = "a\0\x00\xd8" "b\0";
+    const char lone[] = "a\0\x00\xd8"
+                        "b\0";
     EXPECT_FAIL(lone, sizeof lone - 1, POND_INPUT_UTF16LE, POND_ECORRUPT, "byte 2");
 }
 

@@ -173,7 +173,8 @@ static void test_format_directives(void)
     PT_ASSERT_INT_EQ(rd("%Y%m%d %H%M%S%z", "20240101 120000Z", NULL), civil(2024, 1, 1, 12, 0, 0));
     PT_ASSERT_INT_EQ(rd("%a %b %d %Y", "Sat Jan 01 2000", NULL), civil(2000, 1, 1, 0, 0, 0));
     PT_ASSERT_INT_EQ(rd("%Y %%", "2000 %", NULL), civil(2000, 1, 1, 0, 0, 0));
-    PT_ASSERT_INT_EQ(rd("%S.%f %Y", "05.123456789 2000", NULL), civil(2000, 1, 1, 0, 0, 5) + 123456);
+    PT_ASSERT_INT_EQ(rd("%S.%f %Y", "05.123456789 2000", NULL),
+                     civil(2000, 1, 1, 0, 0, 5) + 123456);
     /* several formats: the first that matches all of the value wins; ISO always works */
     pond_time_reader *r = NULL;
     const char *fs[] = {"%Y", "%b %d %Y"};
@@ -387,8 +388,8 @@ static void test_tzif_rules(void)
         PT_ASSERT_OK(pond_tz_to_utc(&u, tz, civil(2040, 1, 15, 12, 0, 0) / 1000000));
         pond_tz_free(tz);
     }
-    const char *bad[] = {"EST", "EST5EDT,M13.1.0,M11.1.0", "EST5EDT,M3.2.0", "<AB>5",
-                         "EST5EDT,J0,J300", "EST99"};
+    const char *bad[] = {"EST",   "EST5EDT,M13.1.0,M11.1.0", "EST5EDT,M3.2.0",
+                         "<AB>5", "EST5EDT,J0,J300",         "EST99"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         n = tzif_rule_only(buf, bad[i]);
         PT_ASSERT_ERR(pond_tz_from_tzif(&tz, "test", buf, n), POND_ECORRUPT);

@@ -30,12 +30,12 @@ static void test_error_os_maps_errno(void)
 
 static void test_distinct_codes(void)
 {
-    int codes[] = {POND_ENOTFOUND, POND_EEXISTS, POND_EBUSY, POND_ECONFLICT, POND_ECORRUPT,
-                   POND_EINVALID, POND_EUNSUPPORTED, POND_EIO};
+    int codes[] = {POND_ENOTFOUND, POND_EEXISTS,  POND_EBUSY,        POND_ECONFLICT,
+                   POND_ECORRUPT,  POND_EINVALID, POND_EUNSUPPORTED, POND_EIO};
     for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
         for (size_t j = i + 1; j < sizeof codes / sizeof codes[0]; j++)
-            PT_ASSERT(codes[i] != codes[j] && strcmp(pond_error_name(codes[i]),
-                                                     pond_error_name(codes[j])) != 0);
+            PT_ASSERT(codes[i] != codes[j] &&
+                      strcmp(pond_error_name(codes[i]), pond_error_name(codes[j])) != 0);
 }
 
 static void test_alloc_accounting(void)

@@ -24,8 +24,7 @@ typedef struct pond_blob pond_blob;
 POND_API int pond_blob_from_buf(pond_blob **out, const void *data, size_t len);
 /** A blob over an open file descriptor (taken: closed when the last reference goes, also on
  *  failure) holding size bytes whose SHA-256 is sha256 (NULL: computed by reading it). */
-POND_API int pond_blob_from_fd_take(pond_blob **out, int fd, int64_t size,
-                                    const pond_hash *sha256);
+POND_API int pond_blob_from_fd_take(pond_blob **out, int fd, int64_t size, const pond_hash *sha256);
 POND_API pond_blob *pond_blob_ref(pond_blob *b);
 /** NULL is fine. */
 POND_API void pond_blob_unref(pond_blob *b);
@@ -34,8 +33,7 @@ POND_API const pond_hash *pond_blob_sha256(const pond_blob *b);
 /** True when the content is in a file rather than on the heap. */
 POND_API bool pond_blob_is_file(const pond_blob *b);
 /** Up to len bytes at off; *n_out < len only at the end. Thread-safe. */
-POND_API int pond_blob_pread(const pond_blob *b, void *buf, size_t len, int64_t off,
-                             size_t *n_out);
+POND_API int pond_blob_pread(const pond_blob *b, void *buf, size_t len, int64_t off, size_t *n_out);
 /** A reader over the blob (holds its own reference). */
 POND_API int pond_blob_open_reader(pond_reader **out, pond_blob *b);
 
@@ -76,22 +74,22 @@ typedef struct {
 /** One version of one node: immutable once handed to or returned by a backend; shared by
  *  reference counting (pond_node_rec_ref / _unref). */
 typedef struct pond_node_rec {
-    int refs;                 /* managed by pond_node_rec_ref/unref (atomic) */
+    int refs; /* managed by pond_node_rec_ref/unref (atomic) */
     pond_node_id id;
-    pond_node_id part_id;     /* home partition, for life: a directory is its own; a file or
+    pond_node_id part_id; /* home partition, for life: a directory is its own; a file or
                                * symlink's is the directory it was created in (a move changes
                                * only the listings, docs/format.md) */
     pond_entry_type type;
-    int64_t version;          /* per-node counter, 1, 2, 3, ... */
-    int64_t txn_seq;          /* the transaction that wrote it */
-    int64_t timestamp_us;     /* µs UTC */
-    int64_t size;             /* see pond_stat */
+    int64_t version;      /* per-node counter, 1, 2, 3, ... */
+    int64_t txn_seq;      /* the transaction that wrote it */
+    int64_t timestamp_us; /* µs UTC */
+    int64_t size;         /* see pond_stat */
     pond_hash sha256;
-    pond_dir_entry *entries;  /* directories: the FULL listing, sorted by name (strcmp) */
+    pond_dir_entry *entries; /* directories: the FULL listing, sorted by name (strcmp) */
     size_t n_entries;
-    char *symlink_target;     /* symlinks */
-    char *xattrs_json;        /* may be NULL */
-    bool has_event_time;      /* series: set by a higher layer */
+    char *symlink_target; /* symlinks */
+    char *xattrs_json;    /* may be NULL */
+    bool has_event_time;  /* series: set by a higher layer */
     int64_t min_event_time_us;
     int64_t max_event_time_us;
     /* Files: the content. A backend's own records may leave it NULL (it serves content through
@@ -197,8 +195,8 @@ struct pond_backend {
     int (*last_txn)(int64_t *out, pond_backend *be);
     /* Durably and atomically store one transaction: recs are the new node versions (each
      * node at most once; references are borrowed: take your own). All or nothing. */
-    int (*commit)(pond_backend *be, const pond_backend_txn_info *info,
-                  pond_node_rec *const *recs, size_t n);
+    int (*commit)(pond_backend *be, const pond_backend_txn_info *info, pond_node_rec *const *recs,
+                  size_t n);
     /* A read-only backend showing the state right after transaction txn_seq (time travel).
      * It may share state with be; it must be freed before be. */
     int (*open_as_of)(pond_backend **out, pond_backend *be, int64_t txn_seq);

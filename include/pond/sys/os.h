@@ -31,10 +31,10 @@ typedef enum {
     POND_OS_LSTAT,
     POND_OS_OPENDIR,
     POND_OS_FLOCK,
-    POND_OS_OPENAT,   /* relative to a directory descriptor (walks of a pond's directories) */
+    POND_OS_OPENAT, /* relative to a directory descriptor (walks of a pond's directories) */
     POND_OS_FSTATAT,
     POND_OS_UNLINKAT,
-    POND_OS_SYNCFS,   /* every file and directory of the file system holding fd durable */
+    POND_OS_SYNCFS, /* every file and directory of the file system holding fd durable */
     POND_OS__COUNT
 } pond_os_call;
 

@@ -20,10 +20,10 @@ POND_API bool pond_alloc_fail_fired(void);
 
 /* Fault injection built into the shim (a test may also install its own table). */
 typedef enum {
-    POND_FAULT_ERRNO,  /* the call fails with the given errno */
-    POND_FAULT_SHORT,  /* write/read transfers fewer bytes (half, at least 1) */
-    POND_FAULT_EINTR,  /* the call fails with EINTR */
-    POND_FAULT_CRASH   /* _exit(77) before the call runs */
+    POND_FAULT_ERRNO, /* the call fails with the given errno */
+    POND_FAULT_SHORT, /* write/read transfers fewer bytes (half, at least 1) */
+    POND_FAULT_EINTR, /* the call fails with EINTR */
+    POND_FAULT_CRASH  /* _exit(77) before the call runs */
 } pond_fault_kind;
 
 /** Fail the nth call (1 = next) of `call` (POND_OS__COUNT = any mutating call) from now.

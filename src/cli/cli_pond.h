@@ -15,7 +15,7 @@ typedef struct {
     pond_fs *fs;
     const char *dir;
     bool writing;
-    int threads; /* --threads: Parquet encoding/decoding threads (0 = the default) */
+    int threads;             /* --threads: Parquet encoding/decoding threads (0 = the default) */
     pond_oplog_lease *lease; /* cli_pond_open_leased: released by cli_pond_close */
 } cli_pond;
 

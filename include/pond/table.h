@@ -172,11 +172,13 @@ POND_API int pond_series_node_versions(pond_series_version_info **out, size_t *n
 typedef struct {
     unsigned version;     /* POND_SERIES_COMPACT_OPTIONS_VERSION */
     int64_t min_versions; /* 0 = 2 */
+    /* since 2 */
+    int threads; /* decoding and encoding threads, the caller's among them (0 = 2) */
 } pond_series_compact_options;
-#define POND_SERIES_COMPACT_OPTIONS_VERSION 1
+#define POND_SERIES_COMPACT_OPTIONS_VERSION 2
 #define POND_SERIES_COMPACT_OPTIONS_INIT                                                           \
     {                                                                                              \
-        POND_SERIES_COMPACT_OPTIONS_VERSION, 0                                                     \
+        POND_SERIES_COMPACT_OPTIONS_VERSION, 0, 0                                                  \
     }
 typedef struct {
     int64_t version; /* the compacted version written, 0 when none */

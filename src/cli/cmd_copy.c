@@ -427,7 +427,9 @@ static int auto_compact(copy_ctx *c)
                     rc = cli_fail();
                 pond_buf_dispose(&meta);
                 if (rc == 0) {
-                    if (pond_series_compact(&res, h, NULL) < 0) {
+                    pond_series_compact_options co = POND_SERIES_COMPACT_OPTIONS_INIT;
+                    co.threads = c->p->threads; /* --threads */
+                    if (pond_series_compact(&res, h, &co) < 0) {
                         pond_fs_abort(c->p->fs);
                         rc = cli_fail();
                     } else {

@@ -263,7 +263,7 @@ int cmd_export(pond_cli *cli, int argc, char **argv)
     o.progress = on_progress;
     o.note = on_note;
     o.payload = &prog;
-    if (cli_pond_open(&p, cli, false)) {
+    if (cli_pond_open_leased(&p, cli, "pond export")) {
         rc = 1;
         goto out;
     }

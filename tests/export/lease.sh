@@ -10,6 +10,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${1:-build}
 case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 P=$BUILD/pond
+PT=$BUILD/pond-test # reads POND_TRACE (the shipped pond ignores it)
 work=$(mktemp -d "${TMPDIR:-/tmp}/pond-export-lease.XXXXXX")
 trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
 cd "$work"
@@ -24,7 +25,7 @@ with open("v.csv", "w") as f:
         f.write("%d,%d\n" % (1704067200 + i * 3600, i))
 '
 "$P" init >/dev/null && "$P" copy --type series host:v.csv /s >/dev/null || bad setup
-POND_TRACE=$work/trace.txt "$P" export /s host:out >/dev/null || bad "export"
+POND_TRACE=$work/trace.txt "$PT" export /s host:out >/dev/null || bad "export"
 # line numbers of: the lease's rename into place, output writes, the lease's unlink
 taken=$(awk '$3 == "rename" && $5 ~ /_host\/leases\/[^\/]*\.lease$/ { print NR; exit }' trace.txt)
 first=$(awk -v o="$work/out/" '($3 == "write" || $3 == "pwrite") && index($4, o) == 1 { print NR; exit }' trace.txt)

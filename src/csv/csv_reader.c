@@ -65,7 +65,7 @@ static int refill(pond_csv_reader *r)
         r->cap = cap;
     }
     size_t n = 0;
-    int rc = r->read(r->payload, r->in + r->len, r->cap - r->len, &n);
+    int rc = r->read(r->in + r->len, r->cap - r->len, &n, r->payload);
     if (rc < 0)
         return rc;
     r->consumed += (int64_t)n;
@@ -376,7 +376,7 @@ int pond_csv_reader_new(pond_csv_reader **out, pond_csv_read_fn read, void *payl
     return 0;
 }
 
-static int read_fd(void *payload, void *buf, size_t cap, size_t *n_out)
+static int read_fd(void *buf, size_t cap, size_t *n_out, void *payload)
 {
     pond_csv_reader *r = payload;
     for (;;) {
@@ -416,7 +416,7 @@ int pond_csv_reader_open_file(pond_csv_reader **out, const char *path, const pon
     return 0;
 }
 
-static int read_mem(void *payload, void *buf, size_t cap, size_t *n_out)
+static int read_mem(void *buf, size_t cap, size_t *n_out, void *payload)
 {
     pond_csv_reader *r = payload;
     size_t n = POND_MIN(cap, r->mem_len - r->mem_pos);

@@ -57,7 +57,7 @@ static int refill(pond_json_reader *r)
         r->cap = cap;
     }
     size_t n = 0;
-    int rc = r->read(r->payload, r->in + r->len, r->cap - r->len, &n);
+    int rc = r->read(r->in + r->len, r->cap - r->len, &n, r->payload);
     if (rc < 0)
         return rc;
     r->len += n;
@@ -625,7 +625,7 @@ int pond_json_reader_new(pond_json_reader **out, pond_json_read_fn read, void *p
     return 0;
 }
 
-static int read_mem(void *payload, void *buf, size_t cap, size_t *n_out)
+static int read_mem(void *buf, size_t cap, size_t *n_out, void *payload)
 {
     pond_json_reader *r = payload;
     size_t n = POND_MIN(cap, r->mem_len - r->mem_pos);

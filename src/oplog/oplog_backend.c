@@ -1236,6 +1236,21 @@ static int open_at(pond_backend **out, const char *dir, int64_t as_of)
     return 0;
 }
 
+/* Public functions take any pond_backend *: this is their one way to the oplog's own struct.
+ * The vtable's free function identifies an oplog backend (a name could be copied), so a memory
+ * or third-party backend is POND_EINVALID naming the function, never a cast of another type. */
+int pond_oplog__of(oplog_be **out, const pond_backend *be, const char *fn)
+{
+    *out = NULL;
+    if (!be || be->free != ob_free)
+        return pond_error_set(POND_EINVALID, D,
+                              "%s: the backend is %s%s%s, not a pond on disk "
+                              "(pond_oplog_open gives one)",
+                              fn, be ? "'" : "NULL", be && be->name ? be->name : "", be ? "'" : "");
+    *out = (oplog_be *)be;
+    return 0;
+}
+
 static int ob_open_as_of(pond_backend **out, pond_backend *be, int64_t txn_seq)
 {
     oplog_be *ob = OB(be);
@@ -1268,7 +1283,9 @@ bool pond_oplog_is_pond(const char *dir)
 
 const char *pond_oplog_warning(const pond_backend *be, size_t i)
 {
-    const oplog_be *ob = (const oplog_be *)be;
+    oplog_be *ob;
+    if (pond_oplog__of(&ob, be, "pond_oplog_warning") < 0)
+        return NULL;
     return i < POND_ARRAY_LEN(ob->warnings) ? ob->warnings[i] : NULL;
 }
 
@@ -1415,13 +1432,17 @@ int pond_oplog__create(const char *dir, const pond_oplog_create_options *opts, i
 
 int pond_oplog_lock(pond_backend *be, bool wait)
 {
-    oplog_be *ob = OB(be);
+    oplog_be *ob;
+    int rc = pond_oplog__of(&ob, be, "pond_oplog_lock");
+    if (rc < 0)
+        return rc;
     if (ob->lock_fd >= 0)
         return 0;
     char *path = pond__path_join(ob->dir, LOCK_NAME);
     if (!path)
         return POND_ENOMEM;
-    int fd, rc = pond__open_lock_file(&fd, path, D);
+    int fd;
+    rc = pond__open_lock_file(&fd, path, D);
     if (rc == 0) {
         int r;
         do {
@@ -1532,9 +1553,10 @@ static int refresh_add(const pond_delta_file *f, void *payload)
 
 int pond_oplog_refresh(int64_t *txn_out, pond_backend *be)
 {
-    POND_ASSERT_ARG(be && be->name && !strcmp(be->name, "oplog"));
-    oplog_be *ob = OB(be);
-    int rc = 0;
+    oplog_be *ob;
+    int rc = pond_oplog__of(&ob, be, "pond_oplog_refresh");
+    if (rc < 0)
+        return rc;
     /* versions are contiguous and a commit file appears whole (linked into place), so the
      * next version's file existing is exactly "someone committed" */
     while (ob->as_of < 0 && ob->last_txn >= 0) {
@@ -1563,7 +1585,9 @@ int pond_oplog_refresh(int64_t *txn_out, pond_backend *be)
 
 void pond_oplog_unlock(pond_backend *be)
 {
-    oplog_be *ob = OB(be);
+    oplog_be *ob;
+    if (pond_oplog__of(&ob, be, "pond_oplog_unlock") < 0)
+        return; /* nothing of another backend's to unlock */
     if (ob->lock_fd >= 0) {
         pond__close(ob->lock_fd); /* closing releases the flock */
         ob->lock_fd = -1;
@@ -1572,17 +1596,26 @@ void pond_oplog_unlock(pond_backend *be)
 
 int64_t pond_oplog_threshold(const pond_backend *be, pond_entry_type type)
 {
-    return threshold_for((const oplog_be *)be, type);
+    oplog_be *ob;
+    int rc = pond_oplog__of(&ob, be, "pond_oplog_threshold");
+    return rc < 0 ? rc : threshold_for(ob, type);
 }
 
-const char *pond_oplog_dir(const pond_backend *be) { return ((const oplog_be *)be)->dir; }
+const char *pond_oplog_dir(const pond_backend *be)
+{
+    oplog_be *ob;
+    return pond_oplog__of(&ob, be, "pond_oplog_dir") < 0 ? NULL : ob->dir;
+}
 
 int pond_oplog_storage_of(pond_oplog_storage *out, pond_backend *be, const pond_node_id *id,
                           int64_t version)
 {
     ol_node *n;
+    oplog_be *ob;
     memset(out, 0, sizeof *out);
-    int rc = pond_oplog__find_node(&n, NULL, OB(be), id);
+    int rc = pond_oplog__of(&ob, be, "pond_oplog_storage_of");
+    if (rc == 0)
+        rc = pond_oplog__find_node(&n, NULL, ob, id);
     if (rc < 0)
         return rc;
     oplog_row *row = n ? node_version(n, version) : NULL;

@@ -125,6 +125,10 @@ typedef struct oplog_be {
     char *maint_error;
 } oplog_be;
 
+/* The checked downcast every public oplog function starts with: POND_EINVALID, naming fn, when
+ * be is not an oplog backend (a memory one, NULL). */
+int pond_oplog__of(oplog_be **out, const pond_backend *be, const char *fn);
+
 /* Retention records in metaData.configuration (docs/format.md, "Retention"): the oldest
  * transaction whose state is complete (every node version live then is still kept), and the
  * transaction of the gc that set it. --at an older transaction is refused with both. */

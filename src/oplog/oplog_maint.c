@@ -408,14 +408,16 @@ static int walk_entry(const oplog_walk_entry *e, void *payload)
 int pond_oplog_fsck(pond_fsck_report *out, pond_backend *be, pond_fsck_fn fn,
                     pond_progress_fn progress, void *payload)
 {
-    oplog_be *ob = (oplog_be *)be;
+    oplog_be *ob;
     memset(out, 0, sizeof *out);
     hash_set verified = {0}, referenced = {0};
     pond__idmap paths = {0}, homes = {0};
     oplog_strs live = {0};
     log_files logged = {0};
     fsck_ctx c = {out, fn, payload, &referenced, &live, &logged, pond__now_us()};
-    int rc = 0;
+    int rc = pond_oplog__of(&ob, be, "pond_oplog_fsck");
+    if (rc < 0)
+        return rc;
     /* the log: every live file exists with its logged size */
     pond_delta_table *t = NULL;
     pond_delta_open_options o = POND_DELTA_OPEN_OPTIONS_INIT;
@@ -748,12 +750,15 @@ static int sweep(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opts,
 
 int pond_oplog_gc(pond_gc_report *out, pond_backend *be, const pond_gc_options *opts)
 {
-    oplog_be *ob = (oplog_be *)be;
+    oplog_be *ob;
     pond_gc_options def = POND_GC_OPTIONS_INIT;
     if (!opts)
         opts = &def;
     memset(out, 0, sizeof *out);
     out->commit_version = -1;
+    int rc = pond_oplog__of(&ob, be, "pond_oplog_gc");
+    if (rc < 0)
+        return rc;
     if (ob->as_of >= 0)
         return pond_error_set(POND_EINVALID, D, "gc needs the live pond, not a past version");
     if (ob->lock_fd < 0)
@@ -762,7 +767,7 @@ int pond_oplog_gc(pond_gc_report *out, pond_backend *be, const pond_gc_options *
         return pond_error_set(POND_EINVALID, D, "gc: the grace period must not be negative");
     /* 1. what is garbage already: frees space before anything is written, so that a full
      * disk can be cured from inside pond */
-    int rc = sweep(out, ob, opts, true);
+    rc = sweep(out, ob, opts, true);
     if (rc < 0)
         return rc;
     /* 2. retention: the smallest commit that drops what the policy does not keep */

@@ -29,7 +29,7 @@ struct table_json_src {
     int64_t *stamp, row, line;
 };
 
-static int json_read(void *payload, void *buf, size_t cap, size_t *n_out)
+static int json_read(void *buf, size_t cap, size_t *n_out, void *payload)
 {
     return pond_input_read(payload, buf, cap, n_out);
 }

@@ -167,9 +167,8 @@ int pond_table_node_output(pond_output_result *res, pond_fs_node *node,
     struct ArrowArrayStream s;
     if ((rc = pond_table_node_read_stream(&s, node, ro)) < 0)
         return rc;
-    rc = pond_stream_output(res, &s, fmt, tz, sink, payload);
+    rc = pond_stream_output(res, &s, fmt, tz, sink, payload); /* consumes s */
     res->versions = stored;
-    s.release(&s);
     return rc;
 }
 
@@ -197,5 +196,6 @@ int pond_stream_output(pond_output_result *res, struct ArrowArrayStream *st, pon
     out_ctx o = {sink, payload, 0};
     int rc = encode_parquet(&o, st, &res->rows);
     res->bytes = o.bytes;
+    pond_arrow_stream_release(st); /* consumed, also on failure (docs/api.md, "Streams") */
     return rc;
 }

@@ -738,9 +738,9 @@ static int stream_fail(struct ArrowArrayStream *st, int e)
     return pond_error_set(POND_EIO, POND_DOM_TABLE, "%s", m ? m : strerror(e));
 }
 
-int pond_rows_write_stream(int64_t *rows_out, int64_t *bytes_out, struct ArrowArrayStream *st,
-                           pond_rows_format fmt, const pond_tz *tz, pond_rows_sink_fn sink,
-                           void *payload)
+static int rows_write(int64_t *rows_out, int64_t *bytes_out, struct ArrowArrayStream *st,
+                      pond_rows_format fmt, const pond_tz *tz, pond_rows_sink_fn sink,
+                      void *payload)
 {
     struct ArrowSchema s = {0};
     int e = st->get_schema(st, &s);
@@ -785,5 +785,14 @@ int pond_rows_write_stream(int64_t *rows_out, int64_t *bytes_out, struct ArrowAr
     pond_free(names);
     pond_free(fm);
     s.release(&s);
+    return rc;
+}
+
+int pond_rows_write_stream(int64_t *rows_out, int64_t *bytes_out, struct ArrowArrayStream *st,
+                           pond_rows_format fmt, const pond_tz *tz, pond_rows_sink_fn sink,
+                           void *payload)
+{
+    int rc = rows_write(rows_out, bytes_out, st, fmt, tz, sink, payload);
+    pond_arrow_stream_release(st); /* consumed, also on failure (docs/api.md, "Streams") */
     return rc;
 }

@@ -22,9 +22,21 @@ int pond_fs_open(pond_fs **out, pond_backend *backend, const pond_fs_options *op
                               "backend '%s' has interface version %u, want %u to %u",
                               backend->name ? backend->name : "?", backend->version,
                               (unsigned)POND_BACKEND_VERSION_MIN, (unsigned)POND_BACKEND_VERSION);
-    if (opts && opts->version != POND_FS_OPTIONS_VERSION)
-        return pond_error_set(POND_EINVALID, D, "fs options version %u, want %u", opts->version,
-                              (unsigned)POND_FS_OPTIONS_VERSION);
+    if (opts && (opts->version < 1 || opts->version > POND_FS_OPTIONS_VERSION))
+        return pond_error_set(POND_EINVALID, D, "fs options version %u, want 1 to %u",
+                              opts->version, (unsigned)POND_FS_OPTIONS_VERSION);
+    /* -1 is the latest (version 2, as in pond_oplog_options); a version-1 caller said latest
+     * with 0, which stays latest for it, so its INIT keeps meaning what it did */
+    int64_t as_of = -1;
+    if (opts && opts->version >= 2)
+        as_of = opts->as_of_txn;
+    else if (opts && opts->as_of_txn > 0)
+        as_of = opts->as_of_txn;
+    if (as_of < -1)
+        return pond_error_set(POND_EINVALID, D,
+                              "fs options: as_of_txn %lld is neither -1 (latest) nor a "
+                              "transaction",
+                              (long long)as_of);
     pond_fs *fs = pond_calloc(1, sizeof *fs);
     if (!fs)
         return POND_ENOMEM;
@@ -42,13 +54,13 @@ int pond_fs_open(pond_fs **out, pond_backend *backend, const pond_fs_options *op
         error = POND_ENOMEM;
         goto fail;
     }
-    if (opts && opts->as_of_txn > 0) {
+    if (as_of >= 0) {
         if (!backend->open_as_of) {
             error = pond_error_set(POND_EUNSUPPORTED, D, "backend '%s' has no time travel",
                                    backend->name ? backend->name : "?");
             goto fail;
         }
-        if ((error = backend->open_as_of(&fs->view, backend, opts->as_of_txn)) < 0)
+        if ((error = backend->open_as_of(&fs->view, backend, as_of)) < 0)
             goto fail;
         fs->be = fs->view;
         fs->read_only = true;

@@ -60,6 +60,10 @@ int pond__pwrite_all(int fd, const void *buf, size_t len, int64_t off, const cha
 int pond__pread_full(size_t *n_out, int fd, void *buf, size_t len, int64_t off, const char *path,
                      int domain);
 int pond__fsync(int fd, const char *path, int domain);
+/* Starts writing fd's dirty pages in [off, off + len) to disk (len 0: to the end) without
+ * waiting, so a later fsync or syncfs finds them written while the caller went on producing.
+ * Only a hint: no error, no durability (that is the fsync's). */
+void pond__writeback_hint(int fd, int64_t off, int64_t len);
 int pond__fsync_dir(const char *dir, int domain);
 /* fsync the directory that contains path. */
 int pond__fsync_parent(const char *path, int domain);

@@ -88,7 +88,7 @@ typedef struct {
     pond_buf partial;
 } digest_state;
 
-static int digest_write(void *payload, const void *buf, size_t len)
+static int digest_write(const void *buf, size_t len, void *payload)
 {
     digest_state *d = payload;
     pond_hash h;

@@ -23,9 +23,9 @@ phase() {
   echo "== $name: $((SECONDS - t0))s"
   rm -f "$log"
 }
-phase lint scripts/lint.sh
 phase headertest make -s headertest
 phase "build (-Werror)" make -s WERROR=ON all
+phase "lint (one way, symbols, format)" scripts/lint.sh build
 phase "tests" make -s WERROR=ON check
 phase "tests under asan+ubsan" make -s WERROR=ON asan
 phase "unit tests under valgrind" make -s WERROR=ON valgrind

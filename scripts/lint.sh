@@ -4,15 +4,15 @@
 #   2. no new growth loop (realloc) or open-addressing hash map (a linear probe) outside
 #      src/util: a file may hold at most what scripts/lint-baseline.txt allows it, each line
 #      with its reason;
-#   3. STRICT_SYMBOLS=1: every global symbol of the static library starts with pond_ (the
+#   3. (STRICT_SYMBOLS=0 turns it off) every global symbol of the static library starts with pond_ (the
 #      SQLite extension's entry point excepted);
-#   4. STRICT_FORMAT=1: scripts/format.sh --check passes (when the script exists).
+#   4. (STRICT_FORMAT=0 turns it off) scripts/format.sh --check passes (when the script exists).
 # usage: scripts/lint.sh [BUILD_DIR]   (BUILD_DIR, default build, holds libpond.a for rule 3)
 set -u
 cd "$(dirname "$0")/.."
 build=${1:-build}
-STRICT_SYMBOLS=${STRICT_SYMBOLS:-0}
-STRICT_FORMAT=${STRICT_FORMAT:-0}
+STRICT_SYMBOLS=${STRICT_SYMBOLS:-1}
+STRICT_FORMAT=${STRICT_FORMAT:-1}
 baseline=scripts/lint-baseline.txt
 fail=0
 say() { echo "lint: $*"; }

@@ -72,7 +72,7 @@ static void close_version(sql_scan *s)
 
 /* A pond_reader is used by one thread at a time, and reading one verifies the content's
  * hashes: each of the Parquet reader's threads takes a reader of its own for each read. */
-static int set_read_at(void *payload, int64_t off, void *buf, size_t len, size_t *n_out)
+static int set_read_at(int64_t off, void *buf, size_t len, size_t *n_out, void *payload)
 {
     sql_scan *s = payload;
     pond_reader *h = pond__hset_take(s->readers);

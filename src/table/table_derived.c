@@ -7,7 +7,8 @@
  * (bucket, keys) makes reads see the newest row of each bucket. */
 #include "table/table_internal.h"
 
-#include <jansson.h>
+#include "util/json.h"
+
 #include <stdatomic.h>
 #include <string.h>
 
@@ -19,14 +20,6 @@
 static const char *const AGG_NAMES[] = {"min", "max", "sum", "count", "avg", "", "first", "last"};
 
 static int nomem(void) { return pond_error_set(POND_ENOMEM, D, "out of memory"); }
-
-static void jfree_text(char *p)
-{
-    json_malloc_t jm;
-    json_free_t jf;
-    json_get_alloc_funcs(&jm, &jf);
-    jf(p);
-}
 
 /* ---- finding nodes by id ---------------------------------------------------------------- */
 
@@ -86,12 +79,12 @@ static int attrs_of(json_t **out, pond_fs_node *node)
         pond_free(x);
         return rc;
     }
-    json_error_t je;
-    *out = json_loads(x, 0, &je);
+    *out = pond__json_parse(x, strlen(x), 0, "extended attributes", D);
     pond_free(x);
-    return *out ? 0
-                : pond_error_set(POND_ECORRUPT, D, "%s: extended attributes are not valid JSON",
-                                 pond_fs_node_path(node));
+    if (*out)
+        return 0;
+    pond_error_prefix("%s", pond_fs_node_path(node));
+    return pond_error_last()->code;
 }
 
 /* The recipe object of a node's attributes (a new reference), or NULL when it has none. */
@@ -1308,13 +1301,9 @@ int pond_derive_recipe(char **out, pond_fs_node *node)
     int rc = recipe_of(&recipe, node);
     if (rc < 0 || !recipe)
         return rc;
-    char *t = json_dumps(recipe, JSON_COMPACT | JSON_SORT_KEYS);
+    *out = pond__json_dump(recipe, JSON_SORT_KEYS);
     json_decref(recipe);
-    if (!t)
-        return nomem();
-    *out = pond_strdup(t);
-    jfree_text(t);
-    return *out ? 0 : nomem();
+    return *out ? 0 : POND_ENOMEM;
 }
 
 int pond_derive_describe(char **out, pond_fs_node *node)

@@ -50,7 +50,7 @@ int pond_table__pick_ts(int *index_out, const char *const *names, const int *kin
 int pond_table__find_ts(const struct ArrowSchema *schema, const char *name);
 
 /* A pond_parquet_source read callback over a pond_reader (the payload). */
-int pond_table__reader_read_at(void *payload, int64_t off, void *buf, size_t len, size_t *n_out);
+int pond_table__reader_read_at(int64_t off, void *buf, size_t len, size_t *n_out, void *payload);
 /* The Parquet schema (as Arrow) of one version of a file (0: the latest), read from its
  * footer; errors name the path and version. */
 int pond_table__node_version_schema(struct ArrowSchema *out, pond_fs_node *node, int64_t version);

@@ -106,7 +106,7 @@ static void readers_close(readers *s)
     memset(s, 0, sizeof *s);
 }
 
-static int readers_read_at(void *payload, int64_t off, void *buf, size_t len, size_t *n_out)
+static int readers_read_at(int64_t off, void *buf, size_t len, size_t *n_out, void *payload)
 {
     readers *s = payload;
     pond_reader *h = pond__hset_take(s->set);

@@ -13,7 +13,7 @@
 
 #define D POND_DOM_TABLE
 
-int pond_table__reader_read_at(void *payload, int64_t off, void *buf, size_t len, size_t *n_out)
+int pond_table__reader_read_at(int64_t off, void *buf, size_t len, size_t *n_out, void *payload)
 {
     return pond_reader_pread(payload, buf, len, off, n_out);
 }
@@ -460,7 +460,10 @@ int pond_table_node_write_stream(pond_table_write_result *out, pond_fs_node *nod
                                  pond_entry_type type, struct ArrowArrayStream *in,
                                  const pond_table_write_options *opts)
 {
-    POND_ASSERT_ARG(node && in);
+    POND_ASSERT_ARG(in);
+    if (!node)
+        pond_arrow_stream_release(in); /* consumed on every failure (docs/api.md, "Streams") */
+    POND_ASSERT_ARG(node);
     return pond_table__node_write(out, node, type, in, opts, 0, 0, NULL, 0);
 }
 
@@ -470,10 +473,10 @@ int pond_table_write_stream(int64_t *rows_out, pond_fs *fs, const pond_wd *wd, c
 {
     pond_fs_node *h = NULL;
     pond_table_write_result res = {0};
+    POND_ASSERT_ARG(in);
     int rc = pond_fs_node_open(&h, fs, wd, path, 0);
     if (rc < 0) {
-        if (in->release)
-            in->release(in);
+        pond_arrow_stream_release(in);
         return rc;
     }
     rc = pond_table_node_write_stream(&res, h, type, in, opts);
@@ -503,7 +506,7 @@ int pond_table_node_write_parquet_file(pond_table_write_result *out, pond_fs_nod
         return rc;
     rc = pond_parquet_reader_open_file(&r, host_path, NULL);
     for (int k = 0; rc == 0 && opts->warn && k < pond_parquet_reader_warning_count(r); k++)
-        opts->warn(opts->warn_payload, pond_parquet_reader_warning(r, k));
+        opts->warn(pond_parquet_reader_warning(r, k), opts->warn_payload);
     if (rc == 0)
         rc = pond_parquet_reader_schema(r, &schema);
     if (rc < 0) {

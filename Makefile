@@ -5,7 +5,7 @@ JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 WERROR ?= OFF
 
-.PHONY: all check asan valgrind headertest ci install fuzz fuzz-soak bench clean demo
+.PHONY: all check lint asan valgrind headertest ci install fuzz fuzz-soak bench clean demo
 
 all:
 	@cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPOND_WERROR=$(WERROR) \
@@ -14,6 +14,11 @@ all:
 
 check: all
 	@scripts/run-tests.sh build
+
+# One way to do each thing (scripts/lint.sh): jansson only under src/util, no new growth loop or
+# hash map outside it; STRICT_SYMBOLS=1 / STRICT_FORMAT=1 add the symbol and format checks.
+lint:
+	@scripts/lint.sh build
 
 # Under ASan: no interop (same bytes as the normal run) and, of the crash harness, the parts
 # that run pond through crashes, faults, races and corruption (the trace lint and power-loss

@@ -12,7 +12,10 @@
 # usage: bench/parquet.sh [BUILD_DIR]        (default build-release; configured Release here)
 # env:   ROWS (default 10000000), REPS (default 3), WORKDIR (default a fresh temp dir),
 #        ROW_GROUP (pond row-group rows; default: the writer's default, 131072),
-#        THREADS (default 1)
+#        THREADS (default 1),
+#        PAGE_BYTES (pond's target page size; default 131072, the 128 KiB pages pond writes for
+#        every table and series (docs/decisions.md): with the page index a range read decodes
+#        about one page per column beyond the range; 0 = the library default, 1 MiB)
 # Prints the load average before and after (the targets are for a quiet machine: load < 1.5),
 # the writer's heap peak and the process's peak RSS (which includes the generated input).
 set -eu
@@ -23,6 +26,7 @@ ROWS=${ROWS:-10000000}
 REPS=${REPS:-3}
 ROW_GROUP=${ROW_GROUP:-0}
 THREADS=${THREADS:-1}
+PAGE_BYTES=${PAGE_BYTES:-131072}
 mkdir -p "$BUILD"
 if ! { cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release &&
        cmake --build "$BUILD" -j2 --target bench_bench_parquet; } >"$BUILD/bench-build.log" 2>&1; then
@@ -36,7 +40,7 @@ WORK=${WORKDIR:-$(mktemp -d "${TMPDIR:-/tmp}/pond-bench.XXXXXX")}
 mkdir -p "$WORK"
 OUT=$WORK/results.txt
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
-"$BUILD/bench/bench_parquet" --rows "$ROWS" --dir "$WORK" --reps "$REPS" --row-group "$ROW_GROUP" --threads "$THREADS" >"$OUT"
+"$BUILD/bench/bench_parquet" --rows "$ROWS" --dir "$WORK" --reps "$REPS" --row-group "$ROW_GROUP" --threads "$THREADS" --page-bytes "$PAGE_BYTES" >"$OUT"
 LO=$(sed -n 's/^range_lo_us=//p' "$OUT")
 HI=$(sed -n 's/^range_hi_us=//p' "$OUT")
 node "$ROOT/bench/duckdb/bench.mjs" "$WORK/pond_zstd.parquet" "$WORK" "$LO" "$HI" "$REPS" "$THREADS" >>"$OUT"
@@ -48,7 +52,7 @@ function line(what, p, d) {
     printf "%-26s %10.2f M rows/s %10.2f M rows/s %8.2fx\n", what, rate(p), rate(d), d / p
 }
 END {
-    printf "rows: %d (pond row groups of %s rows (0 = default 131072); DuckDB defaults; THREADS=%d: pond %d, DuckDB %d; best of %d)\n", v["rows"], "'"$ROW_GROUP"'", v["pond_threads"], v["pond_threads"], v["duckdb_threads"], reps
+    printf "rows: %d (pond row groups of %s rows (0 = default 131072), pages of %s bytes; DuckDB defaults; THREADS=%d: pond %d, DuckDB %d; best of %d)\n", v["rows"], "'"$ROW_GROUP"'", "'"$PAGE_BYTES"'", v["pond_threads"], v["pond_threads"], v["duckdb_threads"], reps
     printf "load average before: %s  after: %s\n", load_before, load_after
     printf "%-26s %17s %17s %9s\n", "", "pond", "DuckDB", "pond/DuckDB"
     line("write zstd", v["pond_write_zstd_s"], v["duckdb_write_zstd_s"])

@@ -2,10 +2,12 @@
  * docs/format.md). The input is the recipe's JSON text; it is put on a series /d that the
  * series /s names as a dependent, then described, refreshed whole, and refreshed by a write to
  * /s (the hook every series write runs). Source ids in the input may be "S" and "T", replaced
- * by the ids of /s and /t. Nothing may crash, leak or loop; errors are fine. */
+ * by the ids of /s and /t. A sql recipe runs through the SQL layer's evaluator. Nothing may
+ * crash, leak or loop; errors are fine. */
 #include <pond/alloc.h>
 #include <pond/arrow.h>
 #include <pond/errors.h>
+#include <pond/sql.h>
 #include <pond/table.h>
 #include <pond/tinyfs.h>
 
@@ -85,6 +87,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     pond_stat st;
     char sid[POND_NODE_ID_STRLEN + 1], tid[POND_NODE_ID_STRLEN + 1], did[POND_NODE_ID_STRLEN + 1];
     const int64_t t0 = 1704067200000000LL;
+    pond_sql_derive_register();
     if (pond_backend_memory_new(&be) < 0 || pond_fs_open(&fs, be, NULL) < 0)
         goto done;
     if (pond_fs_begin(fs, NULL) < 0 || write_rows(fs, "/s", t0, 10, "ts") < 0 ||

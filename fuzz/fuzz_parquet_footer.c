@@ -10,7 +10,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static int discard(void *payload, const void *buf, size_t len)
+static int discard(const void *buf, size_t len, void *payload)
 {
     (void)payload;
     (void)buf;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole CI: dependencies, header test, -Werror build, the suite normally, under ASan+UBSan,
+# The whole CI: dependencies, lint (scripts/lint.sh), header test, -Werror build, the suite normally, under ASan+UBSan,
 # and the unit tests under valgrind. The last line sums all three runs.
 set -u
 cd "$(dirname "$0")/.."
@@ -25,6 +25,7 @@ phase() {
 }
 phase headertest make -s headertest
 phase "build (-Werror)" make -s WERROR=ON all
+phase "lint (one way, symbols, format)" scripts/lint.sh build
 phase "tests" make -s WERROR=ON check
 phase "tests under asan+ubsan" make -s WERROR=ON asan
 phase "unit tests under valgrind" make -s WERROR=ON valgrind

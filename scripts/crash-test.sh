@@ -34,7 +34,7 @@ count() {
 }
 
 if [ "$repeat" -gt 0 ]; then
-  cmake --build "$build" -j 2 --target pond_cli test_oplog test_cas test_tinyfs test_delta \
+  cmake --build "$build" -j 2 --target pond_cli pond_test_cli test_oplog test_cas test_tinyfs test_delta \
     test_parquet >/dev/null || exit 1
   inproc=("test_oplog oplog::conflicting_writer_loses" "test_oplog oplog::corrupt_blob_detected"
           "test_oplog oplog_maint::fsck_clean_then_corrupt_then_missing"
@@ -55,7 +55,7 @@ if [ "$repeat" -gt 0 ]; then
   done
   # streamed (a "round r/N" line per round), the summary line taken from a copy
   log=$(mktemp)
-  POND_BIN="$build/pond" POND_CRASH_CONC_N=${POND_CRASH_CONC_N:-500} \
+  POND_BIN="$build/pond-test" POND_CRASH_CONC_N=${POND_CRASH_CONC_N:-500} \
     "$root/tests/crash/run.sh" --repeat "$repeat" \
     --only concurrent_writers,gc_races_dedup_writer,corruption 2>&1 | tee "$log" |
     grep --line-buffered -vE '^[0-9]+ passed, [0-9]+ failed$'
@@ -67,14 +67,14 @@ if [ "$repeat" -gt 0 ]; then
   exit
 fi
 
-cmake --build "$build" -j 2 --target pond_cli test_oplog >/dev/null || exit 1
+cmake --build "$build" -j 2 --target pond_cli pond_test_cli test_oplog >/dev/null || exit 1
 out=$(cd "$root" && POND_CRASH_FULL=1 "$build/tests/test_oplog" -s oplog_crash:: 2>&1)
 rc=$?
 grep -E '^(FAIL|  )' <<<"$out"
 last=$(tail -n 1 <<<"$out")
 echo "test_oplog (oplog_crash, full): $last"
 count $rc "$last"
-out=$(POND_BIN="$build/pond" POND_CRASH_CONC_N=${POND_CRASH_CONC_N:-500} "$root/tests/crash/run.sh" 2>&1)
+out=$(POND_BIN="$build/pond-test" POND_CRASH_CONC_N=${POND_CRASH_CONC_N:-500} "$root/tests/crash/run.sh" 2>&1)
 rc=$?
 grep -vE '^[0-9]+ passed, [0-9]+ failed$' <<<"$out"
 count $rc "$(tail -n 1 <<<"$out")"

@@ -10,4 +10,8 @@ for h in $(cd include && find pond -name '*.h' | sort); do
     || { echo "headertest: $h does not compile alone"; exit 1; }
   n=$((n + 1))
 done
+# public comments name nothing outside the repository: no URLs, no paths to other projects
+if grep -rnE 'https?://|\.\./shared|/work/' include; then
+  echo "headertest: a public header points outside the repository (above)"; exit 1
+fi
 echo "headertest: $n public headers compile alone"

@@ -201,7 +201,7 @@ fi
 if [ $units_only -eq 0 ] && [ -x "$root/tests/crash/run.sh" ]; then
   out=$(mktemp)
   only=(); [ -n "${POND_CRASH_ONLY:-}" ] && only=(--only "$POND_CRASH_ONLY")
-  POND_BIN="$build/pond" "$root/tests/crash/run.sh" --quick "${only[@]}" >"$out" 2>&1
+  POND_BIN="$build/pond-test" "$root/tests/crash/run.sh" --quick "${only[@]}" >"$out" 2>&1
   rc=$?
   grep -E '^FAIL' -A 6 "$out" | head -60
   last=$(tail -n 1 "$out")

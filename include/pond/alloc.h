@@ -1,8 +1,8 @@
 /* pond: the one allocator every pond allocation goes through.
  *
  * Memory returned to callers by pond functions (strings, arrays through **out) is freed with
- * pond_free(). Counters let tests assert bounded memory; fault hooks let tests fail the Nth
- * allocation. */
+ * pond_free(). Counters let tests assert bounded memory; the hook that fails the Nth
+ * allocation is in <pond/sys/testing.h>. */
 #ifndef POND_ALLOC_H
 #define POND_ALLOC_H
 
@@ -22,12 +22,6 @@ POND_API size_t pond_alloc_peak(void);
 POND_API void pond_alloc_reset_peak(void);
 /** Total number of successful allocations so far. */
 POND_API uint64_t pond_alloc_count(void);
-
-/** Testing: make the nth allocation from now fail (1 = the next one); 0 disables.
- *  When persistent, every allocation from the nth on fails. */
-POND_API void pond_alloc_fail_at(uint64_t n, bool persistent);
-/** Testing: true if an injected allocation failure has fired since the last fail_at. */
-POND_API bool pond_alloc_fail_fired(void);
 
 /** Overflow-checked size arithmetic: false on overflow. */
 static inline bool pond_add_overflow(size_t *out, size_t a, size_t b)

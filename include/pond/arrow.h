@@ -1,8 +1,8 @@
 /* pond: the Arrow C Data Interface (and C Stream Interface) plus helpers.
  *
- * The three structs below are exactly those of the Arrow specification
- * (https://arrow.apache.org/docs/format/CDataInterface.html), guarded by the same macros so
- * this header can be combined with any other Arrow-speaking library.
+ * The three structs below are exactly those of the Arrow C Data Interface and C Stream
+ * Interface specifications (Apache Arrow's format documentation), guarded by the same macros
+ * so this header can be combined with any other Arrow-speaking library.
  *
  * Ownership follows the specification: the consumer of a struct calls its `release` callback
  * once; `release == NULL` marks a released (or moved-from) struct. Moving a struct copies it
@@ -207,7 +207,7 @@ POND_API int pond_arrow_array_validate(const struct ArrowSchema *schema,
 
 /* ---------------------------------------------------------------- canonical text (canon-v1) */
 
-/** Append the canonical text of row i of `array` (see ../shared/tools/oracle/README.md):
+/** Append the canonical text of row i of `array` (docs/parquet.md, "Canonical text"):
  *  N, T/F, i42, f1.5, d-1.50, "json", x00ff, D19000, t<ns>, h<ns>, I<m>,<d>,<ns>, [..], {..}, M{..}. */
 POND_API int pond_arrow_canon_cell(pond_buf *out, const struct ArrowSchema *schema,
                                    const struct ArrowArray *array, int64_t i);
@@ -222,6 +222,20 @@ POND_API size_t pond_arrow_format_decimal(char out[POND_ARROW_DECIMAL_STRLEN], c
                                           int bytes, int scale);
 /** JavaScript String(x) for a double (shortest round-trip); out needs 32 bytes. */
 POND_API void pond_arrow_format_double(char out[32], double x);
+
+/* ---------------------------------------------------------------- streams built by pond */
+
+/** Builds an ArrowArrayStream over an array of batches (all taken, also on failure: each is
+ *  then released; schema copied). */
+POND_API int pond_arrow_stream_from_batches(struct ArrowArrayStream *out,
+                                            const struct ArrowSchema *schema,
+                                            struct ArrowArray *batches, size_t n);
+/** Wraps in so that its batches are produced on a second thread, two ahead of the consumer:
+ *  parsing overlaps whatever the consumer does (encoding, compression). in's get_schema must
+ *  be callable while get_next runs on the other thread. in is consumed, as by every function
+ *  taking an input stream (docs/api.md, "Streams"): moved into out on success, released on
+ *  failure. */
+POND_API int pond_arrow_stream_prefetch(struct ArrowArrayStream *out, struct ArrowArrayStream *in);
 
 #ifdef __cplusplus
 }

@@ -12,7 +12,8 @@
 /** Where the bytes go: all of data or a negative pond error. */
 typedef int (*pond_arrow_ipc_sink_fn)(const void *data, size_t len, void *payload);
 
-/** Writes every batch of st (not released) as one IPC stream. Supports every type of
+/** Writes every batch of st as one IPC stream; st is consumed (released on success and on
+ *  failure: docs/api.md, "Streams"). Supports every type of
  *  <pond/arrow.h> but dictionary-encoded ones; a sliced array (offset) is written as its
  *  slice. rows_out (may be NULL): the rows written. A stream error is POND_EIO with the
  *  stream's message; a type IPC cannot carry is POND_EUNSUPPORTED naming the column. */

@@ -57,7 +57,7 @@ POND_API int pond_csv_sniff(pond_csv_dialect *out, const char *data, size_t len,
                             char quote, bool quote_given, char comment, const char *name);
 
 /* Reads up to cap bytes; *n_out = 0 means end of input. Returns 0 or a negative pond code. */
-typedef int (*pond_csv_read_fn)(void *payload, void *buf, size_t cap, size_t *n_out);
+typedef int (*pond_csv_read_fn)(void *buf, size_t cap, size_t *n_out, void *payload);
 
 /** A reader over a callback source. opts may be NULL (defaults). */
 POND_API int pond_csv_reader_new(pond_csv_reader **out, pond_csv_read_fn read, void *payload,

@@ -221,15 +221,15 @@ POND_API int pond_delta_table_txn_version(int64_t *version_out, const pond_delta
 #define POND_DELTA_VERIFY_ALL 0x3u
 POND_API int pond_delta_table_verify(const pond_delta_table *t, unsigned flags);
 
-/** Write the rows of the snapshot in canonical text form (canon-v1 of
- *  ../shared/tools/oracle/README.md: one LF-terminated line per row, TAB-separated cells in
+/** Write the rows of the snapshot in canonical text form (canon-v1, docs/parquet.md
+ *  "Canonical text": one LF-terminated line per row, TAB-separated cells in
  *  table-schema order, partition values from the log, deletion vectors applied), sorted
  *  bytewise, through write (a negative return stops and is returned). Reads every live data
  *  file with the Parquet reader and checks its row count against stats.numRecords
  *  ("stats.numRecords=N but file has M rows"). Holds the whole text in memory to sort it.
  *  *rows_out (may be NULL) gets the row count. */
 POND_API int pond_delta_table_dump(const pond_delta_table *t,
-                                   int (*write)(void *payload, const void *buf, size_t len),
+                                   int (*write)(const void *buf, size_t len, void *payload),
                                    void *payload, int64_t *rows_out);
 
 /** The commitInfo object of one version as compact JSON (free with pond_free), or

@@ -58,10 +58,10 @@ typedef struct {
     int64_t row_group_rows;    /* rows per Parquet row group (0: 131072) */
     /* called now and then while rows are written (rows and bytes so far for this source);
        may be NULL */
-    void (*progress)(void *payload, const char *source, int64_t rows, int64_t bytes);
+    void (*progress)(const char *source, int64_t rows, int64_t bytes, void *payload);
     /* called with a one-line note when a documented rule applies (a table is not partitioned,
        a file of an earlier export is missing, ...); may be NULL */
-    void (*note)(void *payload, const char *message);
+    void (*note)(const char *message, void *payload);
     void *payload;
 } pond_export_options;
 #define POND_EXPORT_OPTIONS_VERSION 1

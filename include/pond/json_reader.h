@@ -45,7 +45,7 @@ typedef struct {
     }
 
 /* Reads up to cap bytes; *n_out = 0 means end of input. */
-typedef int (*pond_json_read_fn)(void *payload, void *buf, size_t cap, size_t *n_out);
+typedef int (*pond_json_read_fn)(void *buf, size_t cap, size_t *n_out, void *payload);
 
 POND_API int pond_json_reader_new(pond_json_reader **out, pond_json_read_fn read, void *payload,
                                   const pond_json_options *opts);

@@ -3,7 +3,11 @@
  * content lives in the content-addressed store `_large_files/`. docs/format.md specifies it.
  *
  * One tinyfs transaction = one Delta commit (version == transaction sequence). Version 0 is the
- * pond's creation (protocol + metaData, no rows). */
+ * pond's creation (protocol + metaData, no rows).
+ *
+ * Every function here that takes a pond_backend * needs one from pond_oplog_open (or an as-of
+ * view of it): given another backend (a memory one, NULL) it returns POND_EINVALID naming the
+ * function, and those that return no code say what they return instead. */
 #ifndef POND_OPLOG_H
 #define POND_OPLOG_H
 
@@ -38,8 +42,16 @@ POND_API bool pond_oplog_is_pond(const char *dir);
 
 /** Warning i (0, 1, ...) about the pond's log met while opening it, or NULL past the last: a
  *  checkpoint that could not be read (the JSON commits were read instead: `pond fsck --repair`
- *  rewrites it), a damaged `_last_checkpoint`. Borrowed; lives as long as be. */
+ *  rewrites it), a damaged `_last_checkpoint`. Borrowed; lives as long as be. NULL for a
+ *  backend that is not an oplog. */
 POND_API const char *pond_oplog_warning(const pond_backend *be, size_t i);
+
+/** What failed in the work that follows the last commit made through be (merging data files,
+ *  writing a checkpoint), or NULL when it all succeeded. The commit itself is durable and
+ *  succeeded; the work is retried at the next commit (a missing checkpoint is also noticed
+ *  when a pond is opened), so nothing is lost, but a failure that repeats (a full disk) slows
+ *  opens and reads until fixed. Borrowed; valid until the next commit or pond_backend_free. */
+POND_API const char *pond_oplog_maintenance_error(const pond_backend *be);
 
 typedef struct {
     unsigned version;  /* POND_OPLOG_OPTIONS_VERSION */
@@ -61,6 +73,7 @@ POND_API int pond_oplog_open(pond_backend **out, const char *dir, const pond_opl
  *  once if another process holds it. After locking, the backend re-reads the log if another
  *  writer committed since it was opened, so a transaction begun now builds on the newest state. */
 POND_API int pond_oplog_lock(pond_backend *be, bool wait);
+/** Releases the lock; nothing to do when it is not held or be is not an oplog. */
 POND_API void pond_oplog_unlock(pond_backend *be);
 
 /** Brings a live (not as-of) backend up to the newest committed transaction by reading only
@@ -113,9 +126,11 @@ POND_API int pond_oplog_history(pond_oplog_txn **out, size_t *n_out, const char 
                                 const pond_oplog_history_options *opts);
 POND_API void pond_oplog_history_free(pond_oplog_txn *t, size_t n);
 
-/** The large-file threshold for an entry type, from the pond's configuration. */
+/** The large-file threshold for an entry type, from the pond's configuration; POND_EINVALID
+ *  (negative) for a backend that is not an oplog. */
 POND_API int64_t pond_oplog_threshold(const pond_backend *be, pond_entry_type type);
-/** The pond directory. */
+/** The pond directory (borrowed: lives as long as be); NULL for a backend that is not an
+ *  oplog. */
 POND_API const char *pond_oplog_dir(const pond_backend *be);
 
 /** How a file version's content is stored. */

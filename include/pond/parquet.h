@@ -1,6 +1,8 @@
-/* pond: Parquet reader (the writer lives beside it).
+/* pond: Parquet files, read and written.
  *
- * A reader reads from a random-access source (read-at-offset callbacks), so a large file is
+ * Callbacks take their `void *payload` last (STYLE.md).
+ *
+ * Reading. A reader reads from a random-access source (read-at-offset callbacks), so a large file is
  * never loaded whole: the footer first, then one row group's column chunks at a time. Rows
  * come out as Arrow C Data Interface struct arrays, one per row group (never more than one
  * row group's decoded columns are held). Every length, count and offset from the file is
@@ -20,8 +22,13 @@ extern "C" {
 
 /** A random-access byte source. read_at reads up to len bytes at offset into buf and sets
  *  *n_out (short only at the end of the source); returns 0 or a negative pond code. */
+typedef int (*pond_parquet_read_fn)(int64_t offset, void *buf, size_t len, size_t *n_out,
+                                    void *payload);
+/** Takes all of len bytes or fails with a negative pond code (message set). */
+typedef int (*pond_parquet_write_fn)(const void *data, size_t len, void *payload);
+
 typedef struct {
-    int (*read_at)(void *payload, int64_t offset, void *buf, size_t len, size_t *n_out);
+    pond_parquet_read_fn read_at;
     int64_t size; /* total bytes */
     void *payload;
 } pond_parquet_source;
@@ -155,26 +162,11 @@ POND_API bool pond_parquet_reader_row_group_selected(const pond_parquet_reader *
 
 /** Write every row in the canonical text form (canon-v1) through `write`, one batch at a
  *  time; *rows_out gets the row count (may be NULL). */
-POND_API int pond_parquet_dump(pond_parquet_reader *r,
-                               int (*write)(void *payload, const void *buf, size_t len),
-                               void *payload, int64_t *rows_out);
+POND_API int pond_parquet_dump(pond_parquet_reader *r, pond_parquet_write_fn write, void *payload,
+                               int64_t *rows_out);
 
-#ifdef __cplusplus
-}
-#endif
+/* ---------------------------------------------------------------- writer */
 
-#endif
-
-/* ---- writer ---- */
-/* Owned by the Parquet writer (src/parquet/parquet_write*.c); self-contained, own guard. */
-#ifndef POND_PARQUET_WRITER_BLOCK
-#define POND_PARQUET_WRITER_BLOCK
-
-#include "common.h"
-
-#ifdef __cplusplus
-extern "C" {
-#endif
 /* The Parquet writer: Arrow C Data record batches in, one Parquet file out through a sink.
  *
  *   pond_parquet_writer *w;
@@ -187,13 +179,10 @@ extern "C" {
  * Memory stays bounded by one row group of encoded (compressed) pages plus one page per
  * column. Errors are sticky: after a failed call every later call returns the same code. */
 
-struct ArrowSchema;
-struct ArrowArray;
-
 /** Where the bytes go. `write` must write all of len or fail (negative pond code, message
  *  set); `sync` (may be NULL) makes what was written durable and runs once, at finish. */
 typedef struct pond_parquet_sink {
-    int (*write)(const void *data, size_t len, void *payload);
+    pond_parquet_write_fn write;
     int (*sync)(void *payload);
     void *payload;
 } pond_parquet_sink;
@@ -214,7 +203,7 @@ typedef enum {
 } pond_parquet_compression;
 
 typedef struct {
-    unsigned version;                     /* 1 */
+    unsigned version;                     /* POND_PARQUET_WRITER_OPTIONS_VERSION */
     pond_parquet_compression compression; /* default ZSTD */
     int compression_level;                /* 0 = codec default (zstd 3, gzip 6) */
     int64_t row_group_rows;               /* max rows per row group (default 131,072) */
@@ -237,10 +226,12 @@ typedef struct {
     int threads;
 } pond_parquet_writer_options;
 
+#define POND_PARQUET_WRITER_OPTIONS_VERSION 1
 #define POND_PARQUET_WRITER_OPTIONS_INIT                                                           \
     {                                                                                              \
-        1, POND_PARQUET_COMPRESS_ZSTD, 0, 131072, (size_t)128 << 20, (size_t)1 << 20,              \
-            (size_t)1 << 20, true, true, true, 4096, NULL, NULL, 0, 0                              \
+        POND_PARQUET_WRITER_OPTIONS_VERSION, POND_PARQUET_COMPRESS_ZSTD, 0, 131072,                \
+            (size_t)128 << 20, (size_t)1 << 20, (size_t)1 << 20, true, true, true, 4096, NULL,     \
+            NULL, 0, 0                                                                             \
     }
 
 typedef struct pond_parquet_writer pond_parquet_writer;
@@ -274,5 +265,4 @@ POND_API int pond_parquet_write_file(const char *path, const struct ArrowSchema 
 }
 #endif
 
-#endif /* POND_PARQUET_WRITER_BLOCK */
-/* ---- end writer ---- */
+#endif

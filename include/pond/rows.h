@@ -60,8 +60,9 @@ POND_API int64_t pond_rows_bytes(const pond_rows *w);
 /** NULL is fine. Unflushed output is dropped. */
 POND_API void pond_rows_free(pond_rows *w);
 
-/** Writes every batch of st (not released) as rows; rows_out and bytes_out may be NULL. A
- *  stream error is POND_EIO with the stream's message. */
+/** Writes every batch of st as rows; rows_out and bytes_out may be NULL. st is consumed
+ *  (released on success and on failure: docs/api.md, "Streams"). A stream error is POND_EIO
+ *  with the stream's message. */
 POND_API int pond_rows_write_stream(int64_t *rows_out, int64_t *bytes_out,
                                     struct ArrowArrayStream *st, pond_rows_format fmt,
                                     const pond_tz *tz, pond_rows_sink_fn sink, void *payload);
@@ -100,8 +101,8 @@ typedef struct {
     int64_t bytes;    /* bytes handed to the sink */
 } pond_output_result;
 
-/** Writes every batch of st (not released) in fmt: rows as pond_rows_write_stream, or Parquet
- *  as one file encoded anew (zstd). res->versions is left 0. */
+/** Writes every batch of st in fmt: rows as pond_rows_write_stream, or Parquet as one file
+ *  encoded anew (zstd). st is consumed, also on failure. res->versions is left 0. */
 POND_API int pond_stream_output(pond_output_result *res, struct ArrowArrayStream *st,
                                 pond_output_format fmt, const pond_tz *tz, pond_rows_sink_fn sink,
                                 void *payload);

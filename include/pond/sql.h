@@ -109,6 +109,12 @@ POND_API int pond_sql_query_stream(struct ArrowArrayStream *out, pond_sql *q, co
  *  apply (the client prepares its own statements). */
 POND_API int pond_sql_register(struct sqlite3 *db);
 
+/** Makes this SQL layer the evaluator of `sql` derived recipes (pond_derive_set_sql_evaluator
+ *  in <pond/table.h>): each evaluation opens its own pond_sql over the fs, attaches the
+ *  recipe's sources and streams the query's rows (pond_sql_query_stream's types). Call once
+ *  at start, before writing (the pond CLI does). */
+POND_API void pond_sql_derive_register(void);
+
 /** The SQLite handle (borrowed; valid until pond_sql_free), for anything else. */
 POND_API struct sqlite3 *pond_sql_db(pond_sql *q);
 

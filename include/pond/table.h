@@ -44,7 +44,7 @@ typedef struct {
     size_t n_time_formats;
     /* called with each thing a Parquet source's reader skipped to read it (a one-line warning,
        pond_parquet_reader_warning); may be NULL */
-    void (*warn)(void *payload, const char *message);
+    void (*warn)(const char *message, void *payload);
     void *warn_payload;
     /* version 3 */
     bool skip_identical; /* series: when the new version's content has the same
@@ -73,7 +73,8 @@ typedef struct {
 } pond_table_write_result;
 
 /** Writes a new version of the table or series at path (created if missing; parents must
- *  exist) from a stream of batches; the stream is consumed and released. Requires an open
+ *  exist) from a stream of batches. in is consumed: released when this returns, on success
+ *  and on failure alike (docs/api.md, "Streams"). Requires an open
  *  transaction. For a series the new version's schema must be compatible with the previous
  *  ones: same type for every column that exists in both (otherwise POND_EINVALID naming the
  *  column and both types, and nothing is written); added columns must be nullable.
@@ -171,11 +172,13 @@ POND_API int pond_series_node_versions(pond_series_version_info **out, size_t *n
 typedef struct {
     unsigned version;     /* POND_SERIES_COMPACT_OPTIONS_VERSION */
     int64_t min_versions; /* 0 = 2 */
+    /* since 2 */
+    int threads; /* decoding and encoding threads, the caller's among them (0 = 2) */
 } pond_series_compact_options;
-#define POND_SERIES_COMPACT_OPTIONS_VERSION 1
+#define POND_SERIES_COMPACT_OPTIONS_VERSION 2
 #define POND_SERIES_COMPACT_OPTIONS_INIT                                                           \
     {                                                                                              \
-        POND_SERIES_COMPACT_OPTIONS_VERSION, 0                                                     \
+        POND_SERIES_COMPACT_OPTIONS_VERSION, 0, 0                                                  \
     }
 typedef struct {
     int64_t version; /* the compacted version written, 0 when none */
@@ -192,7 +195,9 @@ typedef struct {
     int64_t row_groups_total, row_groups_read;
     int64_t rows_read, rows_returned;
 } pond_table_scan_stats;
-/** Fills stats for a stream made by pond_table_read_stream (POND_EINVALID otherwise). */
+/** Fills stats for a stream made by pond_table_read_stream (POND_EINVALID otherwise). s is
+ *  only looked at (a question about a stream pond made, not an input: the one exception to
+ *  the rule of docs/api.md, "Streams"). */
 POND_API int pond_table_stream_stats(pond_table_scan_stats *out, struct ArrowArrayStream *s);
 
 /** What a series records in its extended attributes (docs/format.md): how later writes read
@@ -274,16 +279,6 @@ POND_API bool pond_event_time_of_row(int64_t *us_out, const pond_event_time *et,
  *  range lies outside; a version without one is always read). */
 POND_API bool pond_series_version_in_range(const pond_stat *v, int64_t from_us, int64_t to_us);
 
-/** Builds an ArrowArrayStream over an array of batches (all taken; schema copied). */
-POND_API int pond_arrow_stream_from_batches(struct ArrowArrayStream *out,
-                                            const struct ArrowSchema *schema,
-                                            struct ArrowArray *batches, size_t n);
-
-/** Wraps in (moved) so that its batches are produced on a second thread, two ahead of the
- *  consumer: parsing overlaps whatever the consumer does (encoding, compression). in's
- *  get_schema must be callable while get_next runs on the other thread. */
-POND_API int pond_arrow_stream_prefetch(struct ArrowArrayStream *out, struct ArrowArrayStream *in);
-
 /* ---- derived nodes (docs/derived.md) ----------------------------------------------------- */
 
 /** A derived node: a series whose rows a recipe computes from other series, kept current by
@@ -292,7 +287,7 @@ POND_API int pond_arrow_stream_prefetch(struct ArrowArrayStream *out, struct Arr
  *  (pond.derived, docs/format.md) and names its sources by node id. */
 typedef struct {
     unsigned version;           /* POND_DERIVE_OPTIONS_VERSION */
-    const char *kind;           /* "rollup" or "join" */
+    const char *kind;           /* "rollup", "join" or "sql" */
     const char *const *sources; /* "[NAME=]PATH", paths from the root */
     size_t n_sources;
     const char *every;       /* rollup: "15m", "1h", "1d", "1w", "1mo" */
@@ -312,13 +307,30 @@ typedef struct {
                                      as --from takes them, in timezone): the source named NAME
                                      contributes only rows in [FROM, TO) */
     size_t n_windows;
+    /* version 2 */
+    const char *sql; /* sql: one SELECT over the sources by their NAMEs (the
+                                     dialect of pond query); its result needs a timestamp
+                                     column. Recomputed whole when a source changes. */
 } pond_derive_options;
-#define POND_DERIVE_OPTIONS_VERSION 1
+#define POND_DERIVE_OPTIONS_VERSION 2
 #define POND_DERIVE_OPTIONS_INIT                                                                   \
     {                                                                                              \
         POND_DERIVE_OPTIONS_VERSION, NULL, NULL, 0, NULL, NULL, NULL, 0, NULL, 0, NULL, 0, false,  \
-            0, NULL, 0                                                                             \
+            0, NULL, 0, NULL                                                                       \
     }
+
+/** Computes a sql recipe: the rows of the one SELECT statement sql over the series at
+ *  paths[i] exposed as the SQL tables names[i], read through fs as it is now (inside the
+ *  writing transaction: its pending versions included), as a stream *out that the caller
+ *  releases and that keeps whatever it needs. Errors name the query. */
+typedef int (*pond_derive_sql_fn)(struct ArrowArrayStream *out, pond_fs *fs, const char *sql,
+                                  const char *const *names, const char *const *paths, size_t n);
+/** The evaluator of sql recipes for this process (NULL: none). The table layer does not
+ *  depend on the SQL layer, which provides one: pond_sql_derive_register() (<pond/sql.h>)
+ *  sets it, and the pond CLI calls that at start. Without one, creating or refreshing a sql
+ *  recipe (a write to one of its sources included) fails saying so. Set it before any
+ *  thread writes. */
+POND_API void pond_derive_set_sql_evaluator(pond_derive_sql_fn fn);
 
 /** Creates the derived node at dest (which must not exist; inside a transaction) and
  *  materializes it from the sources' current rows. Errors name the source and the column
@@ -339,67 +351,12 @@ POND_API int pond_derive_stale(bool *out, pond_fs_node *node);
 /** The current paths of the derived nodes that depend on node (pond_free each and the
  *  array); none when nothing does. */
 POND_API int pond_derive_dependents(char ***out, size_t *n_out, pond_fs_node *node);
-
-/* ---- CSV and JSON import -------------------------------------------------------------------- */
-
-typedef enum {
-    POND_IMPORT_AUTO = 0, /* JSON when the text starts like a JSON array or object, else CSV */
-    POND_IMPORT_CSV,
-    POND_IMPORT_JSON,   /* a top-level array of objects */
-    POND_IMPORT_NDJSON, /* objects one after another (one per line) */
-} pond_import_format;
-
-typedef struct {
-    unsigned version;        /* POND_CSV_IMPORT_OPTIONS_VERSION */
-    const char *schema;      /* "name:type,..." overrides inference for those columns; types:
-                              int64, double, bool, string, timestamp. NULL = infer all */
-    int64_t sample_rows;     /* rows read to infer types (default 10000) */
-    int64_t batch_rows;      /* rows per batch (default 65536) */
-    char delimiter;          /* 0 = sniff (comma, tab, semicolon, pipe, space-aligned); ' ' means
-                              space-aligned columns (runs of blanks) */
-    const char *schema_hint; /* like schema, applied first, and names the CSV lacks are
-                                ignored: the types of an existing series or table */
-    /* version 2 */
-    char quote;              /* 0 = '"' (or '\'' when sniffing sees a single-quoted header) */
-    char comment;            /* 0 = none; lines starting with it are skipped */
-    int64_t skip_rows;       /* physical lines skipped before the header */
-    bool no_header;          /* no header row: columns are named column1, column2, ... */
-    const char *null_values; /* comma-separated markers read as null in every column
-                                (unquoted fields only); NULL = the defaults (docs/import.md) */
-    bool allow_ragged;       /* short rows are padded with nulls instead of refused */
-    int encoding;            /* a pond_input_encoding (0 = UTF-8, or UTF-16 by byte-order mark) */
-    int format;              /* a pond_import_format */
-    /* called with a one-line note when a documented rule changed what the input says (an
-       unnamed column named, ragged rows padded); may be NULL */
-    void (*note)(void *payload, const char *message);
-    void *note_payload;
-    /* version 2, time (docs/time.md) */
-    const pond_time_reader *time_reader; /* ISO-8601 plus --time-format, and the zone of values
-                                            without one (borrowed; NULL: ISO-8601 in UTC) */
-    const char *timestamp_column;        /* a column that must read as timestamps (NULL: none) */
-    bool detect_timestamp; /* a series: when timestamp_column is NULL, pick the column after
-                              inference and make it a timestamp (integers in it must be
-                              epochs by magnitude or match a --time-format) */
-} pond_csv_import_options;
-#define POND_CSV_IMPORT_OPTIONS_VERSION 2
-#define POND_CSV_IMPORT_OPTIONS_INIT                                                               \
-    {                                                                                              \
-        POND_CSV_IMPORT_OPTIONS_VERSION, NULL, 0, 0, 0, NULL, 0, 0, 0, false, NULL, false, 0, 0,   \
-            NULL, NULL, NULL, NULL, false                                                          \
-    }
-
-/** A stream of record batches over a host text file ("-" = standard input): CSV with a header
- *  row, NDJSON or a JSON array of objects (docs/import.md has every rule). The input may be
- *  gzip, zstd, bzip2 or xz compressed (detected by magic number) and in another encoding
- *  (opts->encoding); it is decoded to UTF-8 and validated. Types are inferred from the first
- *  sample_rows rows: int64, then double, bool (true/false), timestamp (ISO-8601 or a
- *  --time-format; integers only in a column named like a time or made the timestamp column,
- *  read through the formats or as epochs from 10^9 by magnitude), else string. A column mixing numbers
- *  and text in the sample is text; numbers with a leading zero (007) or beyond int64 are text.
- *  An empty unquoted field is null. A later value that does not fit its column's type, a
- *  number out of double range (1e400), or a row with the wrong number of fields fails the
- *  stream with a message naming the file, line and column. Memory is bounded by one batch. */
-POND_API int pond_csv_import_stream(struct ArrowArrayStream *out, const char *path,
-                                    const pond_csv_import_options *opts);
+/** pond_fs_remove (inside a transaction) that keeps the sources of derived nodes: a series
+ *  that derived nodes depend on (with recursive, any under a directory) is refused with
+ *  POND_EINVALID naming it and them, and nothing is removed, unless force (they then keep
+ *  their last rows and say their source is gone). pond_fs_remove itself knows nothing of
+ *  derived nodes (tinyfs sits below tables): a program removing series calls this. */
+POND_API int pond_derive_remove(pond_fs *fs, const pond_wd *wd, const char *path, bool recursive,
+                                bool force);
 
 #endif

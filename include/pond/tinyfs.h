@@ -1,7 +1,7 @@
 /* pond: tinyfs, the byte filesystem.
  *
  * A tree of directories, files and symlinks whose state lives in a backend (see
- * <pond/sys/backend.h>; pond_backend_memory_new gives an in-memory one). Every change happens
+ * <pond/backend.h>: pond_backend_memory_new gives an in-memory one). Every change happens
  * inside a transaction (pond_fs_begin / pond_fs_commit / pond_fs_abort); a change outside one
  * fails with POND_ETXN. Every node written in a transaction gets exactly one new version
  * (1, 2, 3, ... per node). Reads inside a transaction see its own writes.
@@ -21,13 +21,13 @@
 #define POND_TINYFS_H
 
 #include "common.h"
+#include "backend.h"
 #include "buf.h"
 #include "hash.h"
 #include "stream.h"
 
 typedef struct pond_fs pond_fs;
 typedef struct pond_wd pond_wd;
-typedef struct pond_backend pond_backend;
 
 typedef enum {
     POND_ENTRY_NONE = 0,
@@ -89,19 +89,22 @@ typedef struct {
     size_t spill_threshold; /* writers keep this much in memory, then stream to the backend's
                                * content sink (if any) or spill to tmp_dir; 0 = 1 MiB */
     const char *tmp_dir;    /* where spill files go; NULL = $TMPDIR or /tmp (copied) */
-    int64_t as_of_txn;      /* > 0: a read-only view as of that transaction */
+    int64_t as_of_txn;      /* -1: latest; otherwise a read-only view right after that
+                               * transaction (as pond_oplog_options.as_of_txn). Version 1 of
+                               * this struct said latest with 0: a version-1 caller's 0 (or
+                               * less) still means latest. */
 } pond_fs_options;
 
-#define POND_FS_OPTIONS_VERSION 1
+#define POND_FS_OPTIONS_VERSION 2
 #define POND_FS_OPTIONS_INIT                                                                       \
     {                                                                                              \
-        POND_FS_OPTIONS_VERSION, 0, NULL, 0                                                        \
+        POND_FS_OPTIONS_VERSION, 0, NULL, -1                                                       \
     }
 #define POND_FS_DEFAULT_SPILL_THRESHOLD ((size_t)1 << 20)
 
 /** Open a filesystem over a backend. The backend is borrowed: it must outlive the fs (free the
- *  fs first). opts may be NULL. With as_of_txn the backend must support open_as_of
- *  (else POND_EUNSUPPORTED) and the fs is read-only. */
+ *  fs first). opts may be NULL. With an as_of_txn other than -1 the backend must support
+ *  open_as_of (else POND_EUNSUPPORTED) and the fs is read-only. */
 POND_API int pond_fs_open(pond_fs **out, pond_backend *backend, const pond_fs_options *opts);
 /** NULL is fine. An open transaction is aborted. Open writers must be freed first; readers may
  *  outlive the fs. */
@@ -278,14 +281,5 @@ POND_API int pond_glob_pat_match(const pond_glob_pat *p, const char *name, size_
                                  size_t (*caps)[2], size_t cap_cap, size_t *n_caps_out);
 POND_API size_t pond_glob_pat_captures(const pond_glob_pat *p);
 POND_API void pond_glob_pat_free(pond_glob_pat *p);
-
-/* ---- the in-memory backend ----------------------------------------------------------------- */
-
-/** A fresh, empty in-memory backend (supports every op including time travel). Content of
- *  spilled writers stays in its (already unlinked) temporary file, held open until the last
- *  reference goes: large files never sit on the heap. Free with pond_backend_free. */
-POND_API int pond_backend_memory_new(pond_backend **out);
-/** NULL is fine. */
-POND_API void pond_backend_free(pond_backend *be);
 
 #endif

@@ -191,107 +191,16 @@ static int put_decimal(pond_buf *out, const uint8_t *le, int bytes, int scale)
 
 static int put_json_string(pond_buf *out, const uint8_t *p, size_t n)
 {
-    static const char hexd[] = "0123456789abcdef";
-    int rc = pond_buf_grow(out, out->size + n + 2);
-    if (rc < 0)
-        return rc;
-    if ((rc = pond_buf_putc(out, '"')) < 0)
-        return rc;
-    size_t i = 0;
-    while (i < n) {
-        size_t run = i;
-        while (run < n && p[run] >= 0x20 && p[run] != '"' && p[run] != '\\' && p[run] < 0x80)
-            run++;
-        if (run > i && (rc = pond_buf_put(out, p + i, run - i)) < 0)
-            return rc;
-        i = run;
-        if (i >= n)
-            break;
-        uint8_t c = p[i];
-        if (c >= 0x80) {
-            /* Valid UTF-8 is copied; invalid bytes become U+FFFD like TextDecoder. */
-            int len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
-            bool ok = len > 0 && c <= 0xf4 && i + (size_t)len <= n;
-            for (int j = 1; ok && j < len; j++)
-                ok = (p[i + (size_t)j] & 0xc0) == 0x80;
-            if (ok && len == 3) {
-                uint32_t cp = ((c & 0x0fu) << 12) | ((p[i + 1] & 0x3fu) << 6);
-                ok = cp >= 0x800 && (cp < 0xd800 || cp > 0xdfff);
-            } else if (ok && len == 4) {
-                uint32_t cp = ((c & 0x07u) << 18) | ((p[i + 1] & 0x3fu) << 12);
-                ok = cp >= 0x10000 && cp <= 0x10ffff;
-            }
-            if (ok) {
-                rc = pond_buf_put(out, p + i, (size_t)len);
-                i += (size_t)len;
-            } else {
-                rc = pond_buf_puts(out, "\xef\xbf\xbd");
-                /* skip the maximal invalid prefix: one byte, then continuation bytes that
-                 * could have belonged to it */
-                size_t j = i + 1;
-                if (len > 0)
-                    while (j < n && j < i + (size_t)len && (p[j] & 0xc0) == 0x80) {
-                        /* a truncated sequence counts as one replacement */
-                        j++;
-                    }
-                i = j;
-            }
-            if (rc < 0)
-                return rc;
-            continue;
-        }
-        char esc[8];
-        switch (c) {
-        case '"':
-            strcpy(esc, "\\\"");
-            break;
-        case '\\':
-            strcpy(esc, "\\\\");
-            break;
-        case '\b':
-            strcpy(esc, "\\b");
-            break;
-        case '\f':
-            strcpy(esc, "\\f");
-            break;
-        case '\n':
-            strcpy(esc, "\\n");
-            break;
-        case '\r':
-            strcpy(esc, "\\r");
-            break;
-        case '\t':
-            strcpy(esc, "\\t");
-            break;
-        default:
-            esc[0] = '\\';
-            esc[1] = 'u';
-            esc[2] = '0';
-            esc[3] = '0';
-            esc[4] = hexd[c >> 4];
-            esc[5] = hexd[c & 15];
-            esc[6] = '\0';
-        }
-        if ((rc = pond_buf_puts(out, esc)) < 0)
-            return rc;
-        i++;
-    }
-    return pond_buf_putc(out, '"');
+    return pond__json_escape(out, p, n, true); /* as JSON.stringify writes it */
 }
 
 static int put_hex(pond_buf *out, const uint8_t *p, size_t n)
 {
-    static const char hexd[] = "0123456789abcdef";
     int rc = pond_buf_grow(out, out->size + 2 * n + 2);
     if (rc < 0)
         return rc;
-    char *w = out->ptr + out->size;
-    *w++ = 'x';
-    for (size_t i = 0; i < n; i++) {
-        *w++ = hexd[p[i] >> 4];
-        *w++ = hexd[p[i] & 15];
-    }
-    *w = '\0';
+    out->ptr[out->size] = 'x';
+    pond__hex_encode(out->ptr + out->size + 1, p, n);
     out->size += 2 * n + 1;
     return 0;
 }

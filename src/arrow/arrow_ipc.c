@@ -580,8 +580,8 @@ static int write_batch(ipc *w, const struct ArrowSchema *s, const struct ArrowAr
     return w->body.size ? w->sink(w->body.ptr, w->body.size, w->payload) : 0;
 }
 
-int pond_arrow_ipc_write_stream(int64_t *rows_out, struct ArrowArrayStream *st,
-                                pond_arrow_ipc_sink_fn sink, void *payload)
+static int ipc_write(int64_t *rows_out, struct ArrowArrayStream *st, pond_arrow_ipc_sink_fn sink,
+                     void *payload)
 {
     ipc w = {sink, payload, {0}, POND_BUF_INIT, NULL, NULL, 0, 0, 0, 0};
     fb_reset(&w.b);
@@ -617,5 +617,13 @@ int pond_arrow_ipc_write_stream(int64_t *rows_out, struct ArrowArrayStream *st,
     pond_free(w.nodes);
     pond_free(w.bufs);
     s.release(&s);
+    return rc;
+}
+
+int pond_arrow_ipc_write_stream(int64_t *rows_out, struct ArrowArrayStream *st,
+                                pond_arrow_ipc_sink_fn sink, void *payload)
+{
+    int rc = ipc_write(rows_out, st, sink, payload);
+    pond_arrow_stream_release(st); /* consumed, also on failure (docs/api.md, "Streams") */
     return rc;
 }

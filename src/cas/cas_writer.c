@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #define NBUF 8
+#define WRITEBACK_STEP ((int64_t)8 << 20)
 
 enum { CHASH_OPEN, CHASH_CLAIMED, CHASH_DONE }; /* the state of a slot's chunk hash */
 
@@ -36,6 +37,7 @@ struct pond_cas_writer {
     uint64_t nchunks; /* chunks written */
     uint64_t retired; /* chunks whose hash is in `group` (threaded; else == nchunks) */
     int64_t size;
+    int64_t hinted;          /* bytes of data handed to pond__writeback_hint so far */
     pond_sha256 *chunk_ctx;  /* caller's thread */
     pond_sha256 *whole_ctx;  /* the worker's (or the caller's when not threaded) */
     pond_sha256 *wchunk_ctx; /* the worker's chunk hashes */
@@ -345,6 +347,12 @@ static int process_chunk(pond_cas_writer *w, const uint8_t *data, size_t len, bo
     w->nchunks++;
     w->size += (int64_t)len;
     w->fill = 0;
+    /* a large blob's bytes start for the disk while the next ones arrive, so the fsync at
+     * finish waits for the tail instead of the whole blob */
+    if (w->size - w->hinted >= WRITEBACK_STEP) {
+        pond__writeback_hint(w->fd_data, w->hinted, w->size - w->hinted);
+        w->hinted = w->size;
+    }
     if (!w->thread_running) {
         w->retired = w->nchunks;
         return group_add(w, inline_hash.bytes);

@@ -41,6 +41,16 @@ void cli_warning(const char *fmt, ...)
     fputc('\n', stderr);
 }
 
+void cli_note_stale(const char *path)
+{
+    fflush(stdout);
+    fprintf(stderr,
+            "pond: note: %s is stale (a manual recipe whose sources changed since its last "
+            "refresh): computed from its sources for this read, not stored (pond derive "
+            "refresh %s stores it)\n",
+            path, path);
+}
+
 int cli_pond_open(cli_pond *p, pond_cli *cli, bool write)
 {
     memset(p, 0, sizeof *p);
@@ -66,6 +76,32 @@ int cli_pond_open(cli_pond *p, pond_cli *cli, bool write)
         cli_pond_close(p);
         return cli_fail();
     }
+    return 0;
+}
+
+int cli_pond_open_leased(cli_pond *p, pond_cli *cli, const char *what)
+{
+    if (!cli->pond_dir) {
+        memset(p, 0, sizeof *p);
+        return cli_error("no pond: give --pond DIR or set POND");
+    }
+    /* the lease before the open: what the open reads is at v or later */
+    pond_oplog_lease *lease = NULL;
+    int64_t v = cli->at_version;
+    if (v < 0 && pond_oplog_head(&v, cli->pond_dir) < 0) {
+        memset(p, 0, sizeof *p);
+        return cli_fail();
+    }
+    if (pond_oplog_lease_take(&lease, cli->pond_dir, v < 0 ? 0 : v, what) < 0)
+        cli_warning("%s: reading without a snapshot lease (a gc in another process may remove "
+                    "what this command is reading)",
+                    pond_error_last()->message);
+    int rc = cli_pond_open(p, cli, false);
+    if (rc != 0) {
+        pond_oplog_lease_release(lease);
+        return rc;
+    }
+    p->lease = lease;
     return 0;
 }
 
@@ -100,6 +136,10 @@ int cli_pond_commit(cli_pond *p)
                              m);
         return cli_fail();
     }
+    /* the commit stands; what failed after it is retried by the next one */
+    const char *m = pond_oplog_maintenance_error(p->be);
+    if (m)
+        cli_warning("%s", m);
     return 0;
 }
 
@@ -109,6 +149,7 @@ void cli_pond_close(cli_pond *p)
     if (p->be && p->writing)
         pond_oplog_unlock(p->be);
     pond_backend_free(p->be);
+    pond_oplog_lease_release(p->lease);
     memset(p, 0, sizeof *p);
 }
 

@@ -15,12 +15,21 @@ typedef struct {
     pond_fs *fs;
     const char *dir;
     bool writing;
-    int threads; /* --threads: Parquet encoding/decoding threads (0 = the default) */
+    int threads;             /* --threads: Parquet encoding/decoding threads (0 = the default) */
+    pond_oplog_lease *lease; /* cli_pond_open_leased: released by cli_pond_close */
 } cli_pond;
 
+/* Says on stderr that path is a stale manual derived node, which reads compute from its
+ * sources without storing (docs/derived.md). */
+void cli_note_stale(const char *path);
 /* Opens the pond named by --pond/$POND. write: takes the writer lock (waiting for another
  * writer), else honours --at. Prints the error and returns 1 on failure (0 on success). */
 int cli_pond_open(cli_pond *p, pond_cli *cli, bool write);
+/* cli_pond_open for reading (honouring --at) under a snapshot lease taken first, so that a
+ * gc in another process keeps every file this command may read however long it runs (what
+ * export does; serve and push take their own). A pond whose directory cannot hold a lease
+ * (read-only to this user) is read without one, after a warning. */
+int cli_pond_open_leased(cli_pond *p, pond_cli *cli, const char *what);
 /* Begins the one transaction of a write command, recording the command line. */
 int cli_pond_begin(cli_pond *p, pond_cli *cli);
 /* Commits; prints nothing. Returns 0 or prints the error and returns 1. */

@@ -169,10 +169,7 @@ int cmd_cat(pond_cli *cli, int argc, char **argv)
     bool tabular = st.type == POND_ENTRY_FILE_TABLE || st.type == POND_ENTRY_FILE_SERIES;
     bool stale = false;
     if (st.type == POND_ENTRY_FILE_SERIES && pond_derive_stale(&stale, node) == 0 && stale)
-        fprintf(stderr,
-                "pond: note: %s was derived before its sources last changed (a manual "
-                "recipe: pond derive refresh %s)\n",
-                path, path);
+        cli_note_stale(path);
     if (st.type == POND_ENTRY_DIRECTORY) {
         rc = cli_error("%s: is a directory (pond list '%s/')", path, path);
         goto done;

@@ -1,6 +1,7 @@
 #include "cli/cli_copy.h"
 #include "cli/cli_format.h"
 
+#include <pond/csv_import.h>
 #include <pond/input.h>
 #include <pond/parquet.h>
 #include <pond/table.h>
@@ -64,14 +65,14 @@ typedef struct {
     size_t n_series;
 } copy_ctx;
 
-static void print_note(void *payload, const char *msg)
+static void print_note(const char *msg, void *payload)
 {
     (void)payload;
     fprintf(stderr, "pond: note: %s\n", msg);
 }
 
 /* What the Parquet reader skipped to read a source is said as the file enters the pond. */
-static void print_parquet_warning(void *payload, const char *msg)
+static void print_parquet_warning(const char *msg, void *payload)
 {
     cli_warning("%s: %s", (const char *)payload, msg);
 }
@@ -312,10 +313,8 @@ static int import_text(copy_ctx *c, const char *host, pond_fs_node *dest,
     pond_buf_dispose(&hint);
     /* parse on one core while the other encodes and compresses */
     struct ArrowArrayStream pre;
-    if (rc == 0 && pond_arrow_stream_prefetch(&pre, &in) < 0) {
-        in.release(&in);
+    if (rc == 0 && pond_arrow_stream_prefetch(&pre, &in) < 0) /* consumes in */
         rc = cli_fail();
-    }
     pond_table_write_result res = {0};
     if (rc == 0 && pond_table_node_write_stream(&res, dest, c->type, &pre, wo) < 0)
         rc = cli_fail();
@@ -428,7 +427,9 @@ static int auto_compact(copy_ctx *c)
                     rc = cli_fail();
                 pond_buf_dispose(&meta);
                 if (rc == 0) {
-                    if (pond_series_compact(&res, h, NULL) < 0) {
+                    pond_series_compact_options co = POND_SERIES_COMPACT_OPTIONS_INIT;
+                    co.threads = c->p->threads; /* --threads */
+                    if (pond_series_compact(&res, h, &co) < 0) {
                         pond_fs_abort(c->p->fs);
                         rc = cli_fail();
                     } else {

@@ -213,6 +213,9 @@ static int copy_one(cli_copy_tally *t, const cli_pond *p, const out_file *f)
     if (tabular) {
         pond_table_read_options ro = POND_TABLE_READ_OPTIONS_INIT;
         ro.threads = p->threads;
+        bool stale = false;
+        if (pond_derive_stale(&stale, f->node) == 0 && stale)
+            cli_note_stale(f->path);
         rc = cli_table_write(&res, &sink, f->node, &ro, f->format);
     } else {
         rc = write_data(&sink, f);

@@ -212,7 +212,7 @@ static int delta_log(int argc, char **argv)
     return 0;
 }
 
-static int write_stdout(void *payload, const void *buf, size_t len)
+static int write_stdout(const void *buf, size_t len, void *payload)
 {
     (void)payload;
     if (fwrite(buf, 1, len, stdout) != len)

@@ -28,6 +28,11 @@ static const char ABOUT[] =
     "      window), with each source's columns as <NAME>_<column>: its row at that time, or\n"
     "      with --tolerance its latest row at most that much earlier; null when it has none.\n"
     "      The replaced sensor: --window old=..2024-06-01 --window new=2024-06-01..\n"
+    "  pond derive sql DEST --source NAME=PATH... --sql \"SELECT ...\"\n"
+    "      the rows of one SQL statement (the dialect of pond query) over the sources, each\n"
+    "      the SQL table NAME; the result needs a timestamp column (timestamp, time, ts,\n"
+    "      event_time or datetime). Recomputed whole when a source changes; the new version\n"
+    "      replaces the earlier ones (gc can drop them).\n"
     "  pond derive refresh DEST\n"
     "      recompute DEST from its sources (a recipe made with --refresh manual).\n"
     "\n"
@@ -128,7 +133,7 @@ int cmd_derive(pond_cli *cli, int argc, char **argv)
     sources srcs = {0}, windows = {0};
     int64_t tolerance = 0;
     list aggs = {0}, cols = {0}, by = {0};
-    const char *every = NULL, *tz = NULL, *refresh_mode = NULL;
+    const char *every = NULL, *tz = NULL, *refresh_mode = NULL, *sql = NULL;
     const cli_opt opts[] = {
         {.name = "--source",
          .kind = CLI_OPT_FN,
@@ -180,6 +185,11 @@ int cmd_derive(pond_cli *cli, int argc, char **argv)
          .help = "join: source NAME counts only in [FROM, TO) (repeatable; FROM or TO may be\n"
                  "left out; times as --from takes them, in --timezone)",
          .fn = opt_window},
+        {.name = "--sql",
+         .kind = CLI_OPT_STRING,
+         .dest = &sql,
+         .arg = "SELECT",
+         .help = "sql: the query, over the sources by their NAMEs"},
         {.name = "--refresh",
          .kind = CLI_OPT_CHOICE,
          .dest = &refresh_mode,
@@ -195,7 +205,7 @@ int cmd_derive(pond_cli *cli, int argc, char **argv)
         .about = ABOUT,
         .opts = opts,
         .footer = FOOTER,
-        .missing = "need a kind (rollup, join, refresh) and a destination",
+        .missing = "need a kind (rollup, join, sql, refresh) and a destination",
         .min_operands = 2,
         .max_operands = 2,
     };
@@ -207,9 +217,19 @@ int cmd_derive(pond_cli *cli, int argc, char **argv)
         rc = refresh(cli, argv[1]);
         goto out;
     }
-    bool join = !strcmp(argv[0], "join");
+    bool sqlk = !strcmp(argv[0], "sql");
+    bool join = sqlk || !strcmp(argv[0], "join"); /* named sources, no buckets */
     if (!join && strcmp(argv[0], "rollup")) {
-        rc = cli_usage(&spec, "unknown kind '%s' (rollup, join, refresh)", argv[0]);
+        rc = cli_usage(&spec, "unknown kind '%s' (rollup, join, sql, refresh)", argv[0]);
+        goto out;
+    }
+    if (sqlk != (sql != NULL)) {
+        rc = cli_usage(&spec, sqlk ? "a sql recipe needs --sql \"SELECT ...\""
+                                   : "--sql is for sql recipes");
+        goto out;
+    }
+    if (sqlk && (windows.n || tolerance)) {
+        rc = cli_usage(&spec, "--window and --tolerance are for joins");
         goto out;
     }
     if (!join && (srcs.n != 1 || !every)) {
@@ -218,7 +238,8 @@ int cmd_derive(pond_cli *cli, int argc, char **argv)
         goto out;
     }
     if (join && (!srcs.n || every || aggs.n || cols.n || by.n)) {
-        rc = cli_usage(&spec, !srcs.n ? "a join needs at least one --source"
+        rc = cli_usage(&spec, !srcs.n ? (sqlk ? "a sql recipe needs at least one --source"
+                                              : "a join needs at least one --source")
                                       : "--every, --agg, --columns and --by are for rollups");
         goto out;
     }
@@ -242,6 +263,7 @@ int cmd_derive(pond_cli *cli, int argc, char **argv)
     o.tolerance_us = tolerance;
     o.windows = windows.v;
     o.n_windows = windows.n;
+    o.sql = sql;
     cli_pond p;
     if (cli_pond_open(&p, cli, true)) {
         rc = 1;

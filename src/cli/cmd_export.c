@@ -76,7 +76,7 @@ static int64_t mono_us(void)
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-static void on_progress(void *payload, const char *source, int64_t rows, int64_t bytes)
+static void on_progress(const char *source, int64_t rows, int64_t bytes, void *payload)
 {
     progress *p = payload;
     if (!cli_stderr_tty())
@@ -99,7 +99,7 @@ static void clear_progress(progress *p)
     p->drawn = false;
 }
 
-static void on_note(void *payload, const char *msg)
+static void on_note(const char *msg, void *payload)
 {
     clear_progress(payload);
     fprintf(stderr, "pond: note: %s\n", msg);
@@ -263,7 +263,7 @@ int cmd_export(pond_cli *cli, int argc, char **argv)
     o.progress = on_progress;
     o.note = on_note;
     o.payload = &prog;
-    if (cli_pond_open(&p, cli, false)) {
+    if (cli_pond_open_leased(&p, cli, "pond export")) {
         rc = 1;
         goto out;
     }

@@ -22,8 +22,10 @@ static int compact_one(const char *path, const pond_stat *st, const char *const 
         return 0;
     pond_fs_node *h = NULL;
     pond_series_compact_result r;
+    pond_series_compact_options o = POND_SERIES_COMPACT_OPTIONS_INIT;
+    o.threads = c->p->threads; /* --threads */
     if (pond_fs_node_open(&h, c->p->fs, NULL, path, POND_FS_NODE_NOFOLLOW) < 0 ||
-        pond_series_compact(&r, h, NULL) < 0) {
+        pond_series_compact(&r, h, &o) < 0) {
         pond_fs_node_free(h);
         c->rc = cli_fail();
         return 1;

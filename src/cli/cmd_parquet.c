@@ -19,7 +19,7 @@ static const char ABOUT[] =
     "\n"
     "No options besides --help.\n";
 
-static int write_stdout(void *payload, const void *buf, size_t len)
+static int write_stdout(const void *buf, size_t len, void *payload)
 {
     (void)payload;
     if (fwrite(buf, 1, len, stdout) != len)
@@ -69,7 +69,7 @@ int cmd_parquet(pond_cli *cli, int argc, char **argv)
         pond_buf out = POND_BUF_INIT;
         rc = pond_parquet_reader_describe(&out, r);
         if (rc == 0)
-            rc = write_stdout(NULL, out.ptr ? out.ptr : "", out.size);
+            rc = write_stdout(out.ptr ? out.ptr : "", out.size, NULL);
         pond_buf_dispose(&out);
     } else {
         for (int k = 0; k < pond_parquet_reader_warning_count(r); k++)

@@ -1,5 +1,6 @@
 #include "cli/cmd.h"
 
+#include <pond/sql.h>
 #include <pond/sys/os.h>
 
 #include <errno.h>
@@ -30,7 +31,13 @@ static void print_help(void)
             printf("  %-10s %s\n", c->name, c->summary);
 }
 
-/* ---- reliability hooks (docs/reliability.md); test-only, read from the environment ---------- */
+/* ---- reliability hooks (docs/reliability.md): build/pond-test only ------------------------- */
+
+/* The shipped CLI never reads POND_FAULT or POND_TRACE: a variable left in a user's environment
+ * must not fail or trace their commands. build/pond-test (POND_TEST_CLI) is the crash
+ * harness's binary. */
+#ifdef POND_TEST_CLI
+#include <pond/sys/testing.h>
 
 /* POND_FAULT=kind:call:n[:errno][:persist]  kind: errno|short|eintr|crash; call: a shim call
  * name (write, fsync, rename, ...) or "any" (any mutating call); errno: a number or EIO, ENOSPC,
@@ -173,6 +180,9 @@ static int install_hooks(void)
     }
     return 0;
 }
+#else
+static int install_hooks(void) { return 0; }
+#endif
 
 int main(int argc, char **argv)
 {
@@ -185,6 +195,7 @@ int main(int argc, char **argv)
         cli.pond_dir = NULL;
     if (install_hooks() < 0)
         return 2;
+    pond_sql_derive_register(); /* writes keep sql recipes current (docs/derived.md) */
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         const char *a = argv[i];

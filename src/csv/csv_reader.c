@@ -65,7 +65,7 @@ static int refill(pond_csv_reader *r)
         r->cap = cap;
     }
     size_t n = 0;
-    int rc = r->read(r->payload, r->in + r->len, r->cap - r->len, &n);
+    int rc = r->read(r->in + r->len, r->cap - r->len, &n, r->payload);
     if (rc < 0)
         return rc;
     r->consumed += (int64_t)n;
@@ -81,14 +81,8 @@ static int push_field(pond_csv_reader *r, size_t off, size_t len, bool quoted)
         return pond_error_set(POND_ECORRUPT, POND_DOM_UTIL,
                               "%s: line %lld: more than %zu fields in one record", rname(r),
                               (long long)r->rec_line, r->opts.max_fields);
-    if (r->nfields == r->fields_cap) {
-        size_t cap = r->fields_cap ? r->fields_cap * 2 : 32;
-        field *f = pond_realloc(r->fields, cap * sizeof *f);
-        if (!f)
-            return POND_ENOMEM;
-        r->fields = f;
-        r->fields_cap = cap;
-    }
+    if (POND_GROW(r->fields, r->nfields, r->fields_cap) < 0)
+        return POND_ENOMEM;
     if (len > r->opts.max_field)
         return pond_error_set(POND_ECORRUPT, POND_DOM_UTIL,
                               "%s: line %lld: field longer than %zu bytes", rname(r),
@@ -382,7 +376,7 @@ int pond_csv_reader_new(pond_csv_reader **out, pond_csv_read_fn read, void *payl
     return 0;
 }
 
-static int read_fd(void *payload, void *buf, size_t cap, size_t *n_out)
+static int read_fd(void *buf, size_t cap, size_t *n_out, void *payload)
 {
     pond_csv_reader *r = payload;
     for (;;) {
@@ -422,7 +416,7 @@ int pond_csv_reader_open_file(pond_csv_reader **out, const char *path, const pon
     return 0;
 }
 
-static int read_mem(void *payload, void *buf, size_t cap, size_t *n_out)
+static int read_mem(void *buf, size_t cap, size_t *n_out, void *payload)
 {
     pond_csv_reader *r = payload;
     size_t n = POND_MIN(cap, r->mem_len - r->mem_pos);

@@ -57,7 +57,7 @@ static int refill(pond_json_reader *r)
         r->cap = cap;
     }
     size_t n = 0;
-    int rc = r->read(r->payload, r->in + r->len, r->cap - r->len, &n);
+    int rc = r->read(r->in + r->len, r->cap - r->len, &n, r->payload);
     if (rc < 0)
         return rc;
     r->len += n;
@@ -422,14 +422,8 @@ static int value_text(cursor *c, pond_buf *out, int depth)
 
 static int add_pair(pond_json_reader *r, pair pr)
 {
-    if (r->npairs == r->pairs_cap) {
-        size_t cap = r->pairs_cap ? r->pairs_cap * 2 : 32;
-        pair *p = pond_realloc(r->pairs, cap * sizeof *p);
-        if (!p)
-            return POND_ENOMEM;
-        r->pairs = p;
-        r->pairs_cap = cap;
-    }
+    if (POND_GROW(r->pairs, r->npairs, r->pairs_cap) < 0)
+        return POND_ENOMEM;
     r->pairs[r->npairs++] = pr;
     return 0;
 }
@@ -631,7 +625,7 @@ int pond_json_reader_new(pond_json_reader **out, pond_json_read_fn read, void *p
     return 0;
 }
 
-static int read_mem(void *payload, void *buf, size_t cap, size_t *n_out)
+static int read_mem(void *buf, size_t cap, size_t *n_out, void *payload)
 {
     pond_json_reader *r = payload;
     size_t n = POND_MIN(cap, r->mem_len - r->mem_pos);

@@ -52,7 +52,7 @@ int pond_delta__action_parse(json_t **root_out, delta_action_kind *kind_out, jso
     *root_out = NULL;
     *body_out = NULL;
     *kind_out = DELTA_ACT_UNKNOWN;
-    json_t *root = pond_delta__json_parse(line, len, 0, where);
+    json_t *root = pond__json_parse(line, len, 0, where, POND_DOM_DELTA);
     if (!root)
         return pond_error_last()->code;
     if (!json_is_object(root)) {
@@ -119,10 +119,10 @@ int pond_delta__check_dv(const json_t *dv, const char *where)
     if (!json_is_string(json_object_get(dv, "pathOrInlineDv")))
         return pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,
                               "%s: deletionVector.pathOrInlineDv missing", where);
-    if (!pond_delta__json_int(&n, dv, "sizeInBytes") || n < 0)
+    if (!pond__json_int(&n, dv, "sizeInBytes") || n < 0)
         return pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,
                               "%s: deletionVector.sizeInBytes missing", where);
-    if (!pond_delta__json_int(&n, dv, "cardinality") || n < 0)
+    if (!pond__json_int(&n, dv, "cardinality") || n < 0)
         return pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,
                               "%s: deletionVector.cardinality missing", where);
     const json_t *off = json_object_get(dv, "offset");
@@ -138,10 +138,10 @@ int pond_delta__check_add(const json_t *a, const char *where)
     const char *p = json_string_value(json_object_get(a, "path"));
     if (!p || !*p)
         return pond_error_set(POND_ECORRUPT, POND_DOM_DELTA, "%s: add without path", where);
-    if (!pond_delta__json_int(&n, a, "size") || n < 0)
+    if (!pond__json_int(&n, a, "size") || n < 0)
         return pond_error_set(POND_ECORRUPT, POND_DOM_DELTA, "%s: add %s without integer size",
                               where, p);
-    if (!pond_delta__json_int(&n, a, "modificationTime"))
+    if (!pond__json_int(&n, a, "modificationTime"))
         return pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,
                               "%s: add %s without integer modificationTime", where, p);
     if (!json_is_boolean(json_object_get(a, "dataChange")))
@@ -208,8 +208,7 @@ int pond_delta__check_protocol(const json_t *p, const char *where)
 {
     int64_t r, w;
     int rc;
-    if (!pond_delta__json_int(&r, p, "minReaderVersion") ||
-        !pond_delta__json_int(&w, p, "minWriterVersion"))
+    if (!pond__json_int(&r, p, "minReaderVersion") || !pond__json_int(&w, p, "minWriterVersion"))
         return pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,
                               "%s: protocol without integer minReaderVersion/minWriterVersion",
                               where);
@@ -297,17 +296,6 @@ int pond_delta_path_encode(char **out, const char *path)
     return 0;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static bool has_scheme(const char *s)
 {
     if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')))
@@ -340,7 +328,7 @@ int pond_delta_path_decode(char **out, const char *logged)
             *o++ = *p;
             continue;
         }
-        int h = hexval(p[1]), l = h >= 0 ? hexval(p[2]) : -1;
+        int h = pond__hexval(p[1]), l = h >= 0 ? pond__hexval(p[2]) : -1;
         if (h < 0 || l < 0) {
             pond_free(s);
             return pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,

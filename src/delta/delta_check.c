@@ -51,10 +51,10 @@ static int check_last_checkpoint(reporter *r, const char *log_dir, const delta_l
     int rc = pond__read_file(&b, p, DELTA_MAX_LAST_CHECKPOINT_BYTES, POND_DOM_DELTA);
     if (rc == 0 && !b.size)
         rc = pond_error_set(POND_ECORRUPT, POND_DOM_DELTA, "it is empty");
-    if (rc == 0 && !(j = pond_delta__json_parse(b.ptr, b.size, 0, "_last_checkpoint")))
+    if (rc == 0 && !(j = pond__json_parse(b.ptr, b.size, 0, "_last_checkpoint", POND_DOM_DELTA)))
         rc = pond_error_last()->code;
     int64_t v = -1;
-    if (rc == 0 && (!pond_delta__json_int(&v, j, "version") || v < 0))
+    if (rc == 0 && (!pond__json_int(&v, j, "version") || v < 0))
         rc = pond_error_set(POND_ECORRUPT, POND_DOM_DELTA, "no valid \"version\"");
     if (rc == 0) {
         bool found = false;
@@ -76,7 +76,6 @@ int pond_delta_log_check(int *n_out, const char *dir, pond_delta_log_problem_fn 
 {
     POND_ASSERT_ARG(n_out && dir);
     *n_out = 0;
-    pond_delta__json_init();
     reporter r = {fn, payload, 0};
     char *log_dir = pond__path_join(dir, "_delta_log");
     if (!log_dir)

@@ -156,10 +156,10 @@ static int to_json(json_t **out, const struct ArrowSchema *s, const struct Arrow
                 rc = k;
             else if (k == 1) {
                 /* t holds "stats":"{...}" as JSON text: take the string value */
-                json_error_t je;
                 pond_buf w = POND_BUF_INIT;
                 pond_buf_printf(&w, "{%s}", t.ptr);
-                json_t *tmp = json_loadb(w.ptr, w.size, 0, &je);
+                json_t *tmp =
+                    w.ptr ? pond__json_parse(w.ptr, w.size, 0, "stats", POND_DOM_DELTA) : NULL;
                 json_t *sv = json_object_get(tmp, "stats");
                 if (sv)
                     json_object_set(obj, "stats", sv);
@@ -299,18 +299,11 @@ int pond_delta__checkpoint_parquet_actions(const char *path, delta_action_fn fn,
 static int append_line(void *payload, const char *action, json_t *body)
 {
     json_t *line = json_pack("{s:O}", action, body);
-    char *text = line ? json_dumps(line, JSON_COMPACT) : NULL;
+    if (!line)
+        return pond_error_set(POND_ENOMEM, POND_DOM_DELTA, "out of memory building a JSON line");
+    int rc = pond__json_dump_buf(payload, line, 0);
     json_decref(line);
-    if (!text)
-        return POND_ENOMEM;
-    int rc = pond_buf_puts(payload, text);
-    if (rc == 0)
-        rc = pond_buf_putc(payload, '\n');
-    json_malloc_t jm;
-    json_free_t jf;
-    json_get_alloc_funcs(&jm, &jf);
-    jf(text);
-    return rc;
+    return rc < 0 ? rc : pond_buf_putc(payload, '\n');
 }
 
 int pond_delta__checkpoint_parquet_lines_mem(pond_buf *out, const void *data, size_t len)

@@ -208,15 +208,9 @@ static int row_push(row_list *r, json_t *row)
 {
     if (!row)
         return pond_error_set(POND_ENOMEM, POND_DOM_DELTA, "out of memory building checkpoint");
-    if (r->n == r->cap) {
-        size_t nc = r->cap ? r->cap * 2 : 64;
-        json_t **nv = pond_realloc(r->v, nc * sizeof *nv);
-        if (!nv) {
-            json_decref(row);
-            return POND_ENOMEM;
-        }
-        r->v = nv;
-        r->cap = nc;
+    if (POND_GROW(r->v, r->n, r->cap) < 0) {
+        json_decref(row);
+        return POND_ENOMEM;
     }
     r->v[r->n++] = row;
     return 0;
@@ -419,11 +413,8 @@ static int checkpoint_write(const pond_delta_table *t, bool replace)
     char name[96];
     int rc = log_dir ? 0 : POND_ENOMEM;
     bool linked = false, created = false;
-    pond_delta__json_oom_reset();
     if (rc == 0)
         rc = collect_rows(&rows, t);
-    if (rc == 0)
-        rc = pond_delta__json_oom_check();
     if (rc == 0)
         rc = build_schema(&schema, &ROOT);
     if (rc == 0)

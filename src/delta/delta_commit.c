@@ -18,7 +18,6 @@ struct pond_delta_actions {
 int pond_delta_actions_new(pond_delta_actions **out)
 {
     POND_ASSERT_ARG(out);
-    pond_delta__json_init();
     *out = pond_calloc(1, sizeof **out);
     return *out ? 0 : POND_ENOMEM;
 }
@@ -40,24 +39,17 @@ static int oom(void)
     return pond_error_set(POND_ENOMEM, POND_DOM_DELTA, "out of memory building delta actions");
 }
 
-/* Takes the reference to body in all cases. The caller reset the jansson OOM flag before it
- * started building body. */
+/* Takes the reference to body in all cases. */
 static int push(pond_delta_actions *a, const char *kind, json_t *body)
 {
     json_t *root = json_object();
-    if (json_object_set_new(root, kind, body) < 0 || pond_delta__json_oom_check() < 0) {
+    if (json_object_set_new(root, kind, body) < 0) {
         json_decref(root);
         return POND_ENOMEM;
     }
-    if (a->n == a->cap) {
-        size_t nc = a->cap ? a->cap * 2 : 16;
-        json_t **nv = pond_realloc(a->v, nc * sizeof *nv);
-        if (!nv) {
-            json_decref(root);
-            return POND_ENOMEM;
-        }
-        a->v = nv;
-        a->cap = nc;
+    if (POND_GROW(a->v, a->n, a->cap) < 0) {
+        json_decref(root);
+        return POND_ENOMEM;
     }
     a->v[a->n++] = root;
     return 0;
@@ -106,7 +98,6 @@ int pond_delta_actions_protocol(pond_delta_actions *a, int32_t min_reader, int32
         return pond_error_set(POND_EINVALID, POND_DOM_DELTA,
                               "protocol %d/%d requires feature lists", min_reader, min_writer);
     bool ok = true;
-    pond_delta__json_oom_reset();
     json_t *p = json_object();
     put(p, "minReaderVersion", json_integer(min_reader), &ok);
     put(p, "minWriterVersion", json_integer(min_writer), &ok);
@@ -152,7 +143,6 @@ int pond_delta_actions_metadata(pond_delta_actions *a, const pond_delta_metadata
     if (rc < 0)
         return rc;
     bool ok = true;
-    pond_delta__json_oom_reset();
     json_t *md = json_object();
     put(md, "id", json_string(m->id), &ok);
     if (m->name)
@@ -234,8 +224,8 @@ static int add_file(pond_delta_actions *a, const pond_delta_file_desc *f, bool a
     if (add && f->size < 0)
         return pond_error_set(POND_EINVALID, POND_DOM_DELTA, "add %s: negative size", f->path);
     if (add && f->stats) {
-        json_t *s =
-            pond_delta__json_parse(f->stats, strlen(f->stats), JSON_DECODE_INT_AS_REAL, "stats");
+        json_t *s = pond__json_parse(f->stats, strlen(f->stats), JSON_DECODE_INT_AS_REAL, "stats",
+                                     POND_DOM_DELTA);
         bool obj = json_is_object(s);
         json_decref(s);
         if (!obj)
@@ -245,7 +235,6 @@ static int add_file(pond_delta_actions *a, const pond_delta_file_desc *f, bool a
                                         "add %s: stats is not a JSON object", f->path);
     }
     bool ok = true;
-    pond_delta__json_oom_reset();
     json_t *body = file_body(f, add, &ok);
     if (!ok) {
         json_decref(body);
@@ -269,7 +258,6 @@ int pond_delta_actions_txn(pond_delta_actions *a, const char *app_id, int64_t ve
 {
     POND_ASSERT_ARG(a && app_id);
     bool ok = true;
-    pond_delta__json_oom_reset();
     json_t *o = json_object();
     put(o, "appId", json_string(app_id), &ok);
     put(o, "version", json_integer(version), &ok);
@@ -287,7 +275,7 @@ static int parse_object_arg(json_t **out, const char *text, const char *what)
     *out = NULL;
     if (!text)
         return 0;
-    json_t *j = pond_delta__json_parse(text, strlen(text), 0, what);
+    json_t *j = pond__json_parse(text, strlen(text), 0, what, POND_DOM_DELTA);
     if (!j)
         return pond_error_last()->code == POND_ENOMEM
                    ? POND_ENOMEM
@@ -316,7 +304,6 @@ int pond_delta_actions_commit_info(pond_delta_actions *a, int64_t timestamp_ms,
         return rc;
     }
     bool ok = true;
-    pond_delta__json_oom_reset();
     json_t *o = json_object();
     put(o, "timestamp", json_integer(timestamp_ms), &ok);
     put(o, "operation", json_string(operation), &ok);
@@ -343,11 +330,7 @@ int pond_delta_actions_to_json(pond_buf *out, const pond_delta_actions *a)
 {
     POND_ASSERT_ARG(out && a);
     for (size_t i = 0; i < a->n; i++) {
-        char *s = pond_delta__json_dump(a->v[i]);
-        if (!s)
-            return POND_ENOMEM;
-        int rc = pond_buf_puts(out, s);
-        pond_free(s);
+        int rc = pond__json_dump_buf(out, a->v[i], 0);
         if (rc < 0 || (rc = pond_buf_putc(out, '\n')) < 0)
             return rc;
     }

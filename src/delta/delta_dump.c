@@ -352,7 +352,7 @@ static int check_bounds(const pond_delta_table *t, const pond_delta_file *f, con
 {
     if (!f->stats || f->deletion_vector)
         return 0;
-    json_t *j = pond_delta__json_parse(f->stats, strlen(f->stats), 0, "stats");
+    json_t *j = pond__json_parse(f->stats, strlen(f->stats), 0, "stats", POND_DOM_DELTA);
     if (!j) /* e.g. decimal bounds beyond 64 bits: nothing we check here */
         return pond_error_last()->code == POND_ENOMEM ? POND_ENOMEM : (pond_error_clear(), 0);
     int rc = 0;
@@ -531,7 +531,7 @@ static int cmp_line(const void *a, const void *b)
 }
 
 int pond_delta_table_dump(const pond_delta_table *t,
-                          int (*write)(void *payload, const void *buf, size_t len), void *payload,
+                          int (*write)(const void *buf, size_t len, void *payload), void *payload,
                           int64_t *rows_out)
 {
     POND_ASSERT_ARG(t && write);
@@ -557,7 +557,7 @@ int pond_delta_table_dump(const pond_delta_table *t,
         for (size_t i = 0; rc == 0 && i < n; i++) {
             const char *nl =
                 memchr(lines[i], '\n', (size_t)(st.text.ptr + st.text.size - lines[i]));
-            rc = write(payload, lines[i], (size_t)(nl - lines[i]) + 1);
+            rc = write(lines[i], (size_t)(nl - lines[i]) + 1, payload);
         }
     }
     if (rc == 0 && rows_out)

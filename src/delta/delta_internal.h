@@ -7,31 +7,15 @@
 
 #include "util/util.h"
 
-#include <jansson.h>
+#include "util/json.h"
 
 /* Limits on untrusted input. */
-#define DELTA_MAX_JSON_DEPTH 64 /* nesting of one action line / schema / stats */
 /* Commits and JSON checkpoints are read one line (one action) at a time (docs/delta.md,
  * "Limits"): memory holds one line and its parsed form, whatever the file size. */
-#define DELTA_MAX_LINE_BYTES (16u << 20)       /* one line of a commit or JSON checkpoint */
-#define DELTA_MAX_JSON_TREE_BYTES (128u << 20) /* estimated jansson tree of one document */
-#define DELTA_MAX_COMMIT_BYTES (1u << 30)      /* one commit or JSON checkpoint file */
+#define DELTA_MAX_LINE_BYTES (16u << 20)  /* one line of a commit or JSON checkpoint */
+#define DELTA_MAX_COMMIT_BYTES (1u << 30) /* one commit or JSON checkpoint file */
 #define DELTA_MAX_LAST_CHECKPOINT_BYTES (16u << 20)
 #define DELTA_MAX_SCHEMA_DEPTH 32 /* nested struct/array/map levels */
-
-/* ---- jansson through pond's allocator (delta_json.c) */
-void pond_delta__json_init(void);
-/* Reset / check the "jansson ran out of pond memory" flag around direct jansson calls (object
- * building): check returns POND_ENOMEM (message set) when an allocation failed since reset. */
-void pond_delta__json_oom_reset(void);
-int pond_delta__json_oom_check(void);
-/* Parse one JSON document of len bytes (not NUL-terminated) with the depth limit. On failure
- * sets POND_ECORRUPT "<where>: invalid JSON (...)" or POND_ENOMEM and returns NULL. */
-json_t *pond_delta__json_parse(const char *text, size_t len, size_t flags, const char *where);
-/* Compact serialization into a fresh pond_malloc string (NULL on OOM, error set). */
-char *pond_delta__json_dump(const json_t *j);
-/* Integer member: true when present and a JSON integer. */
-bool pond_delta__json_int(int64_t *out, const json_t *obj, const char *key);
 
 /* ---- arena for strings and arrays that live as long as a snapshot (delta_json.c) */
 typedef struct delta_arena_block delta_arena_block;

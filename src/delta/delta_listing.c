@@ -104,15 +104,9 @@ int pond_delta__log_list(delta_log_list *out, const char *log_dir)
         delta_log_entry e = {0};
         if (!classify(&e, de->d_name))
             continue;
-        if (out->n == out->cap) {
-            size_t nc = out->cap ? out->cap * 2 : 64;
-            delta_log_entry *nv = pond_realloc(out->v, nc * sizeof *nv);
-            if (!nv) {
-                rc = POND_ENOMEM;
-                break;
-            }
-            out->v = nv;
-            out->cap = nc;
+        if (POND_GROW(out->v, out->n, out->cap) < 0) {
+            rc = POND_ENOMEM;
+            break;
         }
         if (!(e.name = pond_strdup(de->d_name))) {
             rc = POND_ENOMEM;

@@ -20,15 +20,9 @@ const char *const *pond_delta_supported_reader_features(void) { return g_reader_
 
 /* ------------------------------------------------------------------ file map */
 
-static uint64_t hash_str(const char *s)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ull;
-    }
-    return h;
-}
+/* Its own map, not pond__strmap: a slot is one index into files (whose paths are the keys),
+ * so a commit of a million adds stays within the snapshot's memory bound (docs/delta.md). */
+static uint64_t hash_str(const char *s) { return pond__hash_bytes(s, strlen(s)); }
 
 static delta_file_entry *map_find(const pond_delta_table *t, const char *decoded)
 {
@@ -155,9 +149,9 @@ static int dv_parse(pond_delta_dv *dv, const char **key_out, pond_delta_table *t
     int64_t n;
     dv->storage_type = json_string_value(json_object_get(j, "storageType"))[0];
     dv->path_or_inline = adup(t, json_string_value(json_object_get(j, "pathOrInlineDv")));
-    dv->offset = pond_delta__json_int(&n, j, "offset") ? n : -1;
-    dv->size_in_bytes = pond_delta__json_int(&n, j, "sizeInBytes") ? n : 0;
-    dv->cardinality = pond_delta__json_int(&n, j, "cardinality") ? n : 0;
+    dv->offset = pond__json_int(&n, j, "offset") ? n : -1;
+    dv->size_in_bytes = pond__json_int(&n, j, "sizeInBytes") ? n : 0;
+    dv->cardinality = pond__json_int(&n, j, "cardinality") ? n : 0;
     if (!dv->path_or_inline)
         return oom();
     char off[32] = "";
@@ -227,7 +221,7 @@ static int apply_remove(apply_ctx *c, const json_t *r)
     /* a remove of another (path, deletion vector) pair leaves the live file alone */
     e->removed_in = c->version;
     int64_t ts;
-    e->deletion_timestamp = pond_delta__json_int(&ts, r, "deletionTimestamp") ? ts : 0;
+    e->deletion_timestamp = pond__json_int(&ts, r, "deletionTimestamp") ? ts : 0;
 done:
     pond_free(dec);
     return rc;
@@ -281,8 +275,8 @@ static int apply_add(apply_ctx *c, const json_t *a)
     pond_delta_file *f = &e->pub;
     /* most logged paths need no decoding: share the string */
     f->path = strcmp(logged, dec) ? adup(t, logged) : e->pub.decoded_path;
-    pond_delta__json_int(&f->size, a, "size");
-    pond_delta__json_int(&f->modification_time, a, "modificationTime");
+    pond__json_int(&f->size, a, "size");
+    pond__json_int(&f->modification_time, a, "modificationTime");
     f->data_change = json_is_true(json_object_get(a, "dataChange"));
     f->stats = t->skip_stats ? NULL : adup(t, json_string_value(json_object_get(a, "stats")));
     f->version = c->version;
@@ -324,7 +318,7 @@ static int apply_txn(apply_ctx *c, const json_t *x)
     pond_delta_table *t = c->t;
     const char *app = json_string_value(json_object_get(x, "appId"));
     int64_t v;
-    if (!app || !pond_delta__json_int(&v, x, "version"))
+    if (!app || !pond__json_int(&v, x, "version"))
         return pond_error_set(POND_ECORRUPT, POND_DOM_DELTA, "%s: txn without appId/version",
                               c->where);
     for (size_t i = 0; i < t->n_txns; i++) {
@@ -333,14 +327,8 @@ static int apply_txn(apply_ctx *c, const json_t *x)
             return 0;
         }
     }
-    if (t->n_txns == t->cap_txns) {
-        size_t nc = t->cap_txns ? t->cap_txns * 2 : 8;
-        delta_txn *nt = pond_realloc(t->txns, nc * sizeof *nt);
-        if (!nt)
-            return POND_ENOMEM;
-        t->txns = nt;
-        t->cap_txns = nc;
-    }
+    if (POND_GROW(t->txns, t->n_txns, t->cap_txns) < 0)
+        return POND_ENOMEM;
     if (!(t->txns[t->n_txns].app_id = adup(t, app)))
         return oom();
     t->txns[t->n_txns++].version = v;
@@ -549,16 +537,16 @@ static int read_last_checkpoint(last_cp_hint *h, pond_delta_table *t, const char
     int rc = pond__read_file(&b, p, DELTA_MAX_LAST_CHECKPOINT_BYTES, POND_DOM_DELTA);
     if (rc < 0 || !b.size)
         goto done;
-    j = pond_delta__json_parse(b.ptr, b.size, 0, "_last_checkpoint");
+    j = pond__json_parse(b.ptr, b.size, 0, "_last_checkpoint", POND_DOM_DELTA);
     int64_t v;
     if (!j) {
         rc = pond_error_last()->code;
         goto done;
     }
-    if (!pond_delta__json_int(&v, j, "version") || v < 0)
+    if (!pond__json_int(&v, j, "version") || v < 0)
         goto done;
     h->version = v;
-    if (pond_delta__json_int(&v, j, "parts") && v > 0)
+    if (pond__json_int(&v, j, "parts") && v > 0)
         h->parts = v;
     const char *v2 = json_string_value(json_object_get(json_object_get(j, "v2Checkpoint"), "path"));
     if (v2 && strlen(v2) < sizeof h->v2_path)
@@ -716,15 +704,8 @@ static int cp_apply_action(cp_state *s, delta_action_kind k, json_t *body)
                                     s->c.where);
             } else if ((rc = pond_delta_path_decode(&dec, sp)) < 0) {
                 pond_error_prefix("%s: sidecar", s->c.where);
-            } else if (s->n_sidecars == s->cap_sidecars) {
-                size_t nc = s->cap_sidecars ? s->cap_sidecars * 2 : 8;
-                char **nv = pond_realloc(s->sidecars, nc * sizeof *nv);
-                if (!nv)
-                    rc = POND_ENOMEM;
-                else {
-                    s->sidecars = nv;
-                    s->cap_sidecars = nc;
-                }
+            } else {
+                rc = POND_GROW(s->sidecars, s->n_sidecars, s->cap_sidecars);
             }
             if (rc == 0)
                 s->sidecars[s->n_sidecars++] = dec;
@@ -843,8 +824,8 @@ static int finalize(pond_delta_table *t)
     /* protocol and reader support */
     pond_delta_protocol *p = &t->protocol;
     int64_t r = 0, w = 0;
-    pond_delta__json_int(&r, t->protocol_json, "minReaderVersion");
-    pond_delta__json_int(&w, t->protocol_json, "minWriterVersion");
+    pond__json_int(&r, t->protocol_json, "minReaderVersion");
+    pond__json_int(&w, t->protocol_json, "minWriterVersion");
     p->min_reader_version = (int32_t)r;
     p->min_writer_version = (int32_t)w;
     if ((rc = copy_features(&p->reader_features, &p->n_reader_features, t,
@@ -877,7 +858,7 @@ static int finalize(pond_delta_table *t)
     m->format_provider = adup(t, prov ? prov : "parquet");
     m->schema_string = adup(t, json_string_value(json_object_get(mj, "schemaString")));
     int64_t ct;
-    m->created_time = pond_delta__json_int(&ct, mj, "createdTime") ? ct : -1;
+    m->created_time = pond__json_int(&ct, mj, "createdTime") ? ct : -1;
     if (!m->id || !m->format_provider || !m->schema_string)
         return oom();
     if (strcmp(m->format_provider, "parquet") != 0)
@@ -1115,7 +1096,6 @@ int pond_delta_table_open(pond_delta_table **out, const char *dir,
         if (opts->version >= 2)
             o.skip_stats = opts->skip_stats;
     }
-    pond_delta__json_init();
     pond_delta_table *t = pond_calloc(1, sizeof *t);
     if (!t)
         return POND_ENOMEM;
@@ -1141,7 +1121,6 @@ int pond_delta__table_from_memory(pond_delta_table **out, const char *const *com
                                   const size_t *lens, size_t n)
 {
     *out = NULL;
-    pond_delta__json_init();
     pond_delta_table *t = pond_calloc(1, sizeof *t);
     if (!t)
         return POND_ENOMEM;
@@ -1174,7 +1153,6 @@ int pond_delta_commit_changes(bool *meta_out, const char *dir, int64_t version,
     char *path = pond__path_join(dir, name);
     if (!path)
         return POND_ENOMEM;
-    pond_delta__json_init();
     pond_buf b = POND_BUF_INIT;
     pond_delta_table *t = NULL;
     struct stat st;

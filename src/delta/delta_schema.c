@@ -61,7 +61,7 @@ static int parse_struct(pond_delta_type *t, schema_ctx *c, const json_t *j, cons
             return pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,
                                   "schema: field '%s' metadata is not an object at %s", nm, where);
         if (md) {
-            char *s = pond_delta__json_dump(md);
+            char *s = pond__json_dump(md, 0);
             if (!s)
                 return POND_ENOMEM;
             fd->metadata_json = pond_delta__arena_strdup(c->arena, s);
@@ -83,7 +83,7 @@ static int parse_struct(pond_delta_type *t, schema_ctx *c, const json_t *j, cons
                                   "delta.columnMapping.physicalName",
                                   nm, where);
         }
-        fd->column_id = pond_delta__json_int(&id, md, "delta.columnMapping.id") ? id : -1;
+        fd->column_id = pond__json_int(&id, md, "delta.columnMapping.id") ? id : -1;
         char sub[256];
         snprintf(sub, sizeof sub, "%s.%s", where, nm);
         int rc = parse_type(&fd->type, c, json_object_get(f, "type"), sub, depth + 1);
@@ -145,7 +145,8 @@ static int parse_type(const pond_delta_type **out, schema_ctx *c, const json_t *
 int pond_delta__schema_parse(const pond_delta_type **out, delta_arena *a, const char *schema_string,
                              pond_delta_column_mapping mode)
 {
-    json_t *j = pond_delta__json_parse(schema_string, strlen(schema_string), 0, "schemaString");
+    json_t *j =
+        pond__json_parse(schema_string, strlen(schema_string), 0, "schemaString", POND_DOM_DELTA);
     if (!j) {
         if (pond_error_last()->code == POND_ENOMEM)
             return POND_ENOMEM;

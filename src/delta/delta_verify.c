@@ -11,7 +11,8 @@ static int parse_stats(json_t **out, const pond_delta_file *f)
     char where[64];
     snprintf(where, sizeof where, "stats");
     /* integers as reals: decimal bounds may exceed 64 bits and must not make stats "invalid" */
-    json_t *j = pond_delta__json_parse(f->stats, strlen(f->stats), JSON_DECODE_INT_AS_REAL, where);
+    json_t *j = pond__json_parse(f->stats, strlen(f->stats), JSON_DECODE_INT_AS_REAL, where,
+                                 POND_DOM_DELTA);
     if (!j) {
         if (pond_error_last()->code == POND_ENOMEM)
             return POND_ENOMEM;
@@ -128,7 +129,8 @@ static int verify_crc(const pond_delta_table *t)
         goto done; /* checksums are optional */
     if ((rc = pond__read_file(&b, p, DELTA_MAX_LAST_CHECKPOINT_BYTES, POND_DOM_DELTA)) < 0)
         goto done;
-    if (!(j = pond_delta__json_parse(b.ptr ? b.ptr : "", b.size, JSON_DECODE_INT_AS_REAL, name))) {
+    if (!(j = pond__json_parse(b.ptr ? b.ptr : "", b.size, JSON_DECODE_INT_AS_REAL, name,
+                               POND_DOM_DELTA))) {
         rc = pond_error_last()->code;
         goto done;
     }
@@ -217,7 +219,7 @@ int pond_delta_commit_info_read(char **json_out, const char *dir, int64_t versio
         delta_action_kind k;
         if ((rc = pond_delta__action_parse(&root, &k, &body, s, n, where)) < 0)
             break;
-        *json_out = pond_delta__json_dump(body);
+        *json_out = pond__json_dump(body, 0);
         rc = *json_out ? 1 : POND_ENOMEM;
         json_decref(root);
     }
@@ -261,9 +263,9 @@ static int file_actions(pond__lines *lines, const char *name, pond_delta_file_ac
             pond_delta_file_action a = {
                 add, json_string_value(json_object_get(body, "path")), NULL, -1, -1, NULL, 0};
             int64_t v;
-            if (pond_delta__json_int(&v, body, "size") && v >= 0)
+            if (pond__json_int(&v, body, "size") && v >= 0)
                 a.size = v;
-            if (!add && pond_delta__json_int(&v, body, "deletionTimestamp"))
+            if (!add && pond__json_int(&v, body, "deletionTimestamp"))
                 a.deletion_timestamp = v;
             const json_t *tj = json_object_get(body, "tags");
             size_t nt = json_is_object(tj) ? json_object_size(tj) : 0;
@@ -302,7 +304,6 @@ int pond_delta_commit_file_actions(const char *dir, int64_t version, pond_delta_
                                    void *payload)
 {
     POND_ASSERT_ARG(dir && version >= 0 && fn);
-    pond_delta__json_init();
     char name[40];
     snprintf(name, sizeof name, "_delta_log/%020" PRId64 ".json", version);
     char *p = pond__path_join(dir, name);
@@ -321,7 +322,6 @@ int pond_delta_commit_text_file_actions(const char *text, size_t len, const char
                                         pond_delta_file_action_fn fn, void *payload)
 {
     POND_ASSERT_ARG((text || !len) && name && fn);
-    pond_delta__json_init();
     pond__lines lines;
     pond__lines_mem(&lines, text, len, name, DELTA_MAX_LINE_BYTES, POND_DOM_DELTA);
     int rc = file_actions(&lines, name, fn, payload);

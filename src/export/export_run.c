@@ -195,10 +195,16 @@ static int open_version(struct ArrowArrayStream *out, ex_ctx *c, int64_t version
     }
     const char **names = pond_calloc((size_t)c->n_read_cols + 1, sizeof *names);
     int nn = 0;
+    pond__strmap have = {0}; /* the columns there are: one lookup per name, not a loop */
+    for (int64_t k = 0; names && k < s.n_children; k++)
+        if (s.children[k]->name && pond__strmap_put(&have, s.children[k]->name, k) < 0) {
+            pond_free(names);
+            names = NULL;
+        }
     for (int i = 0; names && i < c->n_read_cols; i++)
-        for (int64_t k = 0; k < s.n_children; k++)
-            if (s.children[k]->name && !strcmp(s.children[k]->name, c->read_cols[i]))
-                names[nn++] = c->read_cols[i];
+        if (pond__strmap_get(&have, c->read_cols[i]) >= 0)
+            names[nn++] = c->read_cols[i];
+    pond__strmap_dispose(&have);
     if (!names) {
         rc = POND_ENOMEM;
     } else if (nn > 0) { /* with none of them, read everything: the rows still count */
@@ -350,13 +356,15 @@ static int scan(ex_ctx *c, const plan *p, struct ArrowArrayStream *st, cver **se
         rc = POND_ENOMEM;
         goto done;
     }
-    for (int64_t k = 0; k < nout; k++) {
-        map[k] = -1;
-        for (int64_t i = 0; i < bs.n_children; i++)
-            if (bs.children[i]->name &&
-                !strcmp(bs.children[i]->name, c->out_schema.children[k]->name))
-                map[k] = (int)i;
-    }
+    pond__strmap in = {0}; /* the batch's columns by name: wide exports stay linear */
+    for (int64_t i = 0; i < bs.n_children && rc == 0; i++)
+        if (bs.children[i]->name && pond__strmap_put(&in, bs.children[i]->name, i) < 0)
+            rc = POND_ENOMEM;
+    for (int64_t k = 0; k < nout && rc == 0; k++)
+        map[k] = (int)pond__strmap_get(&in, c->out_schema.children[k]->name);
+    pond__strmap_dispose(&in);
+    if (rc < 0)
+        goto done;
     if (c->level > 0 && (rc = pond_event_time_bind(c->et, &bs)) < 0) {
         pond_error_prefix("%s: partitioning by event time", c->path);
         goto done;
@@ -857,7 +865,7 @@ static int recover(ex_ctx *c, const pond_export_options *o)
         pond_free(p);
     }
     if (rc == 0 && o->note)
-        o->note(o->payload, "finished an export that was interrupted");
+        o->note("finished an export that was interrupted", o->payload);
     pond_ex_state_dispose(&j);
     return rc;
 }
@@ -1021,7 +1029,7 @@ static int note(const ex_ctx *c, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    c->o->note(c->o->payload, msg);
+    c->o->note(msg, c->o->payload);
     return 0;
 }
 

@@ -189,17 +189,6 @@ int pond_ex_state_save(const ex_state *s, const char *dir, const char *name)
 
 /* ---- reading ---- */
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
 typedef struct {
     const char *path;
     int line;
@@ -238,7 +227,8 @@ static int decode(char **out, const rdctx *c, const char *s)
             *o++ = s[i];
             continue;
         }
-        int hi = i + 2 < n ? hexval(s[i + 1]) : -1, lo = hi >= 0 ? hexval(s[i + 2]) : -1;
+        int hi = i + 2 < n ? pond__hexval(s[i + 1]) : -1,
+            lo = hi >= 0 ? pond__hexval(s[i + 2]) : -1;
         if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
             pond_free(d);
             return bad(c, "bad escape");

@@ -294,7 +294,7 @@ int pond_ex_emit(ex_ctx *c, const ex_key *key, const struct ArrowArray *batch, c
     c->rows += n;
     c->res->rows += n;
     if (c->o->progress)
-        c->o->progress(c->o->payload, c->path, c->rows, c->bytes);
+        c->o->progress(c->path, c->rows, c->bytes, c->o->payload);
     int64_t target = c->o->target_file_bytes > 0 ? c->o->target_file_bytes : (int64_t)128 << 20;
     if (rc == 0 && w->bytes >= target)
         rc = writer_close(c, wi, true);

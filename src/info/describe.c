@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static int read_at(void *payload, int64_t off, void *buf, size_t len, size_t *n_out)
+static int read_at(int64_t off, void *buf, size_t len, size_t *n_out, void *payload)
 {
     return pond_reader_pread(payload, buf, len, off, n_out);
 }

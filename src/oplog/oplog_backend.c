@@ -35,10 +35,12 @@ static void node_free(ol_node *n)
 
 void pond_oplog__part_unload(ol_part *p)
 {
-    for (size_t i = 0; i < p->nodes.cap; i++)
-        if (p->nodes.vals && p->nodes.vals[i])
-            node_free(p->nodes.vals[i]);
-    pond_oplog__idmap_dispose(&p->nodes);
+    for (size_t i = 0; i < pond__idmap_slots(&p->nodes); i++) {
+        ol_node *nd = pond__idmap_at(&p->nodes, i, NULL);
+        if (nd)
+            node_free(nd);
+    }
+    pond__idmap_dispose(&p->nodes);
     p->loaded = false;
 }
 
@@ -57,7 +59,7 @@ static void ob_clear_index(oplog_be *ob);
 
 static int part_get(ol_part **out, oplog_be *ob, const pond_node_id *id, bool create)
 {
-    ol_part *p = pond_oplog__idmap_get(&ob->parts, id);
+    ol_part *p = pond__idmap_get(&ob->parts, id);
     if (p || !create) {
         *out = p;
         return 0;
@@ -66,7 +68,7 @@ static int part_get(ol_part **out, oplog_be *ob, const pond_node_id *id, bool cr
     if (!p)
         return POND_ENOMEM;
     p->id = *id;
-    int rc = pond_oplog__idmap_put(&ob->parts, id, p);
+    int rc = pond__idmap_put(&ob->parts, id, p, NULL);
     if (rc < 0) {
         pond_free(p);
         return rc;
@@ -177,7 +179,7 @@ static int learn_children(oplog_be *ob, ol_part *p, const pond_node_rec *rec)
             if (!cp)
                 continue;
         }
-        if ((rc = pond_oplog__idmap_put(&ob->node_part, &e->id, cp)) < 0)
+        if ((rc = pond__idmap_put(&ob->node_part, &e->id, cp, NULL)) < 0)
             return rc;
     }
     return 0;
@@ -186,12 +188,12 @@ static int learn_children(oplog_be *ob, ol_part *p, const pond_node_rec *rec)
 /* Appends a row (taking it) to its node's version list in partition p. */
 static int part_put_row(oplog_be *ob, ol_part *p, oplog_row *row)
 {
-    ol_node *n = pond_oplog__idmap_get(&p->nodes, &row->rec->id);
+    ol_node *n = pond__idmap_get(&p->nodes, &row->rec->id);
     int rc;
     if (!n) {
         if (!(n = pond_calloc(1, sizeof *n)))
             return POND_ENOMEM;
-        if ((rc = pond_oplog__idmap_put(&p->nodes, &row->rec->id, n)) < 0) {
+        if ((rc = pond__idmap_put(&p->nodes, &row->rec->id, n, NULL)) < 0) {
             pond_free(n);
             return rc;
         }
@@ -204,14 +206,8 @@ static int part_put_row(oplog_be *ob, ol_part *p, oplog_row *row)
                               (long long)row->rec->version, (long long)row->rec->txn_seq,
                               (long long)n->rows[n->n - 1].rec->version);
     }
-    if (n->n == n->cap) {
-        size_t cap = n->cap ? n->cap * 2 : 4;
-        oplog_row *r = pond_realloc(n->rows, cap * sizeof *r);
-        if (!r)
-            return POND_ENOMEM;
-        n->rows = r;
-        n->cap = cap;
-    }
+    if (POND_GROW(n->rows, n->n, n->cap) < 0)
+        return POND_ENOMEM;
     n->rows[n->n++] = *row;
     memset(row, 0, sizeof *row);
     const oplog_row *added = &n->rows[n->n - 1];
@@ -283,20 +279,15 @@ static int load_pending(oplog_be *ob, ol_part *p, ol_node *only, bool newest_onl
     for (size_t fi = from_file; fi < p->n_files && rc == 0; fi++) {
         oplog_row **want = NULL;
         size_t nw = 0, cap = 0;
-        size_t n_nodes = only ? 1 : p->nodes.cap;
+        size_t n_nodes = only ? 1 : pond__idmap_slots(&p->nodes);
         for (size_t i = 0; rc == 0 && i < n_nodes; i++) {
-            ol_node *nd = only ? only : p->nodes.vals ? p->nodes.vals[i] : NULL;
+            ol_node *nd = only ? only : pond__idmap_at(&p->nodes, i, NULL);
             for (size_t k = nd && newest_only && nd->n ? nd->n - 1 : 0; nd && k < nd->n; k++) {
                 if (!nd->rows[k].entries_pending || nd->rows[k].file_idx != (int)fi)
                     continue;
-                if (nw == cap) {
-                    cap = cap ? cap * 2 : 16;
-                    oplog_row **w2 = pond_realloc(want, cap * sizeof *w2);
-                    if (!w2) {
-                        rc = POND_ENOMEM;
-                        break;
-                    }
-                    want = w2;
+                if (POND_GROW(want, nw, cap) < 0) {
+                    rc = POND_ENOMEM;
+                    break;
                 }
                 want[nw++] = &nd->rows[k];
             }
@@ -339,7 +330,7 @@ static oplog_row *node_version(ol_node *n, int64_t version);
 static oplog_row *content_lookup(const pond_node_id *id, int64_t version, void *payload)
 {
     content_want *w = payload;
-    ol_node *n = pond_oplog__idmap_get(&w->p->nodes, id);
+    ol_node *n = pond__idmap_get(&w->p->nodes, id);
     oplog_row *row = n ? node_version(n, version) : NULL;
     return row && row->file_idx == w->file_idx ? row : NULL;
 }
@@ -543,29 +534,29 @@ int pond_oplog__find_node(ol_node **out, ol_part **part_out, oplog_be *ob, const
 {
     *out = NULL;
     pond_node_id root = pond_node_id_root();
-    ol_part *p = pond_oplog__idmap_get(&ob->node_part, id);
+    ol_part *p = pond__idmap_get(&ob->node_part, id);
     if (!p && pond_node_id_equal(id, &root))
-        p = pond_oplog__idmap_get(&ob->parts, &root);
+        p = pond__idmap_get(&ob->parts, &root);
     if (!p)
-        p = pond_oplog__idmap_get(&ob->parts, id); /* a directory is its own partition */
+        p = pond__idmap_get(&ob->parts, id); /* a directory is its own partition */
     int rc;
     if (p) {
         if ((rc = pond_oplog__part_load(ob, p)) < 0)
             return rc;
-        *out = pond_oplog__idmap_get(&p->nodes, id);
+        *out = pond__idmap_get(&p->nodes, id);
         if (*out) {
             if (part_out)
                 *part_out = p;
             return 0;
         }
     }
-    for (size_t i = 0; i < ob->parts.cap; i++) {
-        ol_part *q = ob->parts.vals ? ob->parts.vals[i] : NULL;
+    for (size_t i = 0; i < pond__idmap_slots(&ob->parts); i++) {
+        ol_part *q = pond__idmap_at(&ob->parts, i, NULL);
         if (!q || q == p)
             continue;
         if ((rc = pond_oplog__part_load(ob, q)) < 0)
             return rc;
-        if ((*out = pond_oplog__idmap_get(&q->nodes, id))) {
+        if ((*out = pond__idmap_get(&q->nodes, id))) {
             if (part_out)
                 *part_out = q;
             return 0;
@@ -1053,15 +1044,9 @@ static int ob_commit(pond_backend *be, const pond_backend_txn_info *info,
             cp = &cps[ncp++];
             cp->part = r->part_id;
         }
-        if (cp->n == cp->cap) {
-            size_t cap = cp->cap ? cp->cap * 2 : 8;
-            oplog_row *nr = pond_realloc(cp->rows, cap * sizeof *nr);
-            if (!nr) {
-                rc = POND_ENOMEM;
-                break;
-            }
-            cp->rows = nr;
-            cp->cap = cap;
+        if (POND_GROW(cp->rows, cp->n, cp->cap) < 0) {
+            rc = POND_ENOMEM;
+            break;
         }
         oplog_row *row = &cp->rows[cp->n++];
         memset(row, 0, sizeof *row);
@@ -1156,14 +1141,14 @@ static int ob_commit(pond_backend *be, const pond_backend_txn_info *info,
         if ((irc = pond_oplog__part_add_file(p, cps[k].path, info->txn_seq, cps[k].size,
                                              &cps[k].sha)) < 0)
             break;
-        if ((irc = pond_oplog__idmap_put(&ob->node_part, &cps[k].part, p)) < 0)
+        if ((irc = pond__idmap_put(&ob->node_part, &cps[k].part, p, NULL)) < 0)
             break;
         if (!p->loaded)
             continue;
         for (size_t i = 0; i < cps[k].n && irc == 0; i++) {
             oplog_row *row = &cps[k].rows[i];
             /* the node's rows live in partition part: remember it for lookups */
-            if ((irc = pond_oplog__idmap_put(&ob->node_part, &row->rec->id, p)) < 0)
+            if ((irc = pond__idmap_put(&ob->node_part, &row->rec->id, p, NULL)) < 0)
                 break;
             row->file_idx = (int)p->n_files - 1; /* the file just added */
             irc = part_put_row(ob, p, row);
@@ -1233,11 +1218,13 @@ static int index_file(const pond_delta_file *f, void *payload)
 
 static void ob_clear_index(oplog_be *ob)
 {
-    for (size_t i = 0; i < ob->parts.cap; i++)
-        if (ob->parts.vals && ob->parts.vals[i])
-            part_free(ob->parts.vals[i]);
-    pond_oplog__idmap_dispose(&ob->parts);
-    pond_oplog__idmap_dispose(&ob->node_part);
+    for (size_t i = 0; i < pond__idmap_slots(&ob->parts); i++) {
+        ol_part *p = pond__idmap_at(&ob->parts, i, NULL);
+        if (p)
+            part_free(p);
+    }
+    pond__idmap_dispose(&ob->parts);
+    pond__idmap_dispose(&ob->node_part);
 }
 
 int pond_oplog__load_index(oplog_be *ob, int64_t at_version)
@@ -1297,6 +1284,9 @@ int pond_oplog__load_index(oplog_be *ob, int64_t at_version)
     ob->oldest_complete = oc ? strtoll(oc, NULL, 10) : 0;
     ob->dropped_at = da ? strtoll(da, NULL, 10) : -1;
     ob->snapshot_version = pond_delta_table_version(t);
+    /* a checkpoint that failed after an earlier commit (here or in another process) */
+    ob->checkpoint_due = pond_oplog__checkpoint_missed(ob, ob->snapshot_version,
+                                                       pond_delta_table_checkpoint_version(t));
     if (at_version > ob->snapshot_version) {
         rc = pond_error_set(POND_ENOTFOUND, D, "version %lld does not exist (latest is %lld)",
                             (long long)at_version, (long long)ob->snapshot_version);
@@ -1316,8 +1306,8 @@ int pond_oplog__load_index(oplog_be *ob, int64_t at_version)
     index_ctx ctx = {ob, 0};
     if ((rc = pond_delta_table_foreach_file(t, index_file, &ctx)) < 0)
         goto done;
-    for (size_t i = 0; i < ob->parts.cap; i++) {
-        ol_part *p = ob->parts.vals ? ob->parts.vals[i] : NULL;
+    for (size_t i = 0; i < pond__idmap_slots(&ob->parts); i++) {
+        ol_part *p = pond__idmap_at(&ob->parts, i, NULL);
         if (p)
             qsort(p->files, p->n_files, sizeof *p->files, file_cmp);
     }
@@ -1334,6 +1324,7 @@ static void ob_free(pond_backend *be)
     ob_clear_index(ob);
     for (size_t i = 0; i < POND_ARRAY_LEN(ob->warnings); i++)
         pond_free(ob->warnings[i]);
+    pond_free(ob->maint_error);
     if (ob->lock_fd >= 0)
         pond__close(ob->lock_fd);
     pond_cas_free(ob->cas);
@@ -1382,6 +1373,21 @@ static int open_at(pond_backend **out, const char *dir, int64_t as_of)
     return 0;
 }
 
+/* Public functions take any pond_backend *: this is their one way to the oplog's own struct.
+ * The vtable's free function identifies an oplog backend (a name could be copied), so a memory
+ * or third-party backend is POND_EINVALID naming the function, never a cast of another type. */
+int pond_oplog__of(oplog_be **out, const pond_backend *be, const char *fn)
+{
+    *out = NULL;
+    if (!be || be->free != ob_free)
+        return pond_error_set(POND_EINVALID, D,
+                              "%s: the backend is %s%s%s, not a pond on disk "
+                              "(pond_oplog_open gives one)",
+                              fn, be ? "'" : "NULL", be && be->name ? be->name : "", be ? "'" : "");
+    *out = (oplog_be *)be;
+    return 0;
+}
+
 static int ob_open_as_of(pond_backend **out, pond_backend *be, int64_t txn_seq)
 {
     oplog_be *ob = OB(be);
@@ -1414,8 +1420,15 @@ bool pond_oplog_is_pond(const char *dir)
 
 const char *pond_oplog_warning(const pond_backend *be, size_t i)
 {
-    const oplog_be *ob = (const oplog_be *)be;
+    oplog_be *ob;
+    if (pond_oplog__of(&ob, be, "pond_oplog_warning") < 0)
+        return NULL;
     return i < POND_ARRAY_LEN(ob->warnings) ? ob->warnings[i] : NULL;
+}
+
+const char *pond_oplog_maintenance_error(const pond_backend *be)
+{
+    return be ? ((const oplog_be *)be)->maint_error : NULL;
 }
 
 int pond_oplog_open(pond_backend **out, const char *dir, const pond_oplog_options *opts)
@@ -1556,13 +1569,17 @@ int pond_oplog__create(const char *dir, const pond_oplog_create_options *opts, i
 
 int pond_oplog_lock(pond_backend *be, bool wait)
 {
-    oplog_be *ob = OB(be);
+    oplog_be *ob;
+    int rc = pond_oplog__of(&ob, be, "pond_oplog_lock");
+    if (rc < 0)
+        return rc;
     if (ob->lock_fd >= 0)
         return 0;
     char *path = pond__path_join(ob->dir, LOCK_NAME);
     if (!path)
         return POND_ENOMEM;
-    int fd, rc = pond__open_lock_file(&fd, path, D);
+    int fd;
+    rc = pond__open_lock_file(&fd, path, D);
     if (rc == 0) {
         int r;
         do {
@@ -1622,8 +1639,8 @@ typedef struct {
 static int refresh_remove(const pond_delta_file *f, void *payload)
 {
     refresh_ctx *c = payload;
-    for (size_t i = 0; i < c->ob->parts.cap; i++) {
-        ol_part *p = c->ob->parts.vals ? c->ob->parts.vals[i] : NULL;
+    for (size_t i = 0; i < pond__idmap_slots(&c->ob->parts); i++) {
+        ol_part *p = pond__idmap_at(&c->ob->parts, i, NULL);
         for (size_t k = 0; p && k < p->n_files; k++) {
             if (strcmp(p->files[k].path, f->decoded_path) != 0)
                 continue;
@@ -1673,9 +1690,10 @@ static int refresh_add(const pond_delta_file *f, void *payload)
 
 int pond_oplog_refresh(int64_t *txn_out, pond_backend *be)
 {
-    POND_ASSERT_ARG(be && be->name && !strcmp(be->name, "oplog"));
-    oplog_be *ob = OB(be);
-    int rc = 0;
+    oplog_be *ob;
+    int rc = pond_oplog__of(&ob, be, "pond_oplog_refresh");
+    if (rc < 0)
+        return rc;
     /* versions are contiguous and a commit file appears whole (linked into place), so the
      * next version's file existing is exactly "someone committed" */
     while (ob->as_of < 0 && ob->last_txn >= 0) {
@@ -1704,7 +1722,9 @@ int pond_oplog_refresh(int64_t *txn_out, pond_backend *be)
 
 void pond_oplog_unlock(pond_backend *be)
 {
-    oplog_be *ob = OB(be);
+    oplog_be *ob;
+    if (pond_oplog__of(&ob, be, "pond_oplog_unlock") < 0)
+        return; /* nothing of another backend's to unlock */
     if (ob->lock_fd >= 0) {
         pond__close(ob->lock_fd); /* closing releases the flock */
         ob->lock_fd = -1;
@@ -1713,17 +1733,26 @@ void pond_oplog_unlock(pond_backend *be)
 
 int64_t pond_oplog_threshold(const pond_backend *be, pond_entry_type type)
 {
-    return threshold_for((const oplog_be *)be, type);
+    oplog_be *ob;
+    int rc = pond_oplog__of(&ob, be, "pond_oplog_threshold");
+    return rc < 0 ? rc : threshold_for(ob, type);
 }
 
-const char *pond_oplog_dir(const pond_backend *be) { return ((const oplog_be *)be)->dir; }
+const char *pond_oplog_dir(const pond_backend *be)
+{
+    oplog_be *ob;
+    return pond_oplog__of(&ob, be, "pond_oplog_dir") < 0 ? NULL : ob->dir;
+}
 
 int pond_oplog_storage_of(pond_oplog_storage *out, pond_backend *be, const pond_node_id *id,
                           int64_t version)
 {
     ol_node *n;
+    oplog_be *ob;
     memset(out, 0, sizeof *out);
-    int rc = pond_oplog__find_node(&n, NULL, OB(be), id);
+    int rc = pond_oplog__of(&ob, be, "pond_oplog_storage_of");
+    if (rc == 0)
+        rc = pond_oplog__find_node(&n, NULL, ob, id);
     if (rc < 0)
         return rc;
     oplog_row *row = n ? node_version(n, version) : NULL;

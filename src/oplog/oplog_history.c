@@ -4,7 +4,8 @@
 
 #include <pond/delta.h>
 
-#include <jansson.h>
+#include "util/json.h"
+
 #include <string.h>
 
 #define D POND_DOM_OPLOG
@@ -32,12 +33,12 @@ static int read_info(pond_oplog_txn *t, const char *dir)
         return 0; /* a commit without commitInfo (written by another Delta writer) */
     if (rc < 0)
         return rc;
-    json_error_t err;
-    json_t *j = json_loads(info, 0, &err);
+    json_t *j = pond__json_parse(info, strlen(info), 0, "commitInfo", D);
     pond_free(info);
-    if (!j)
-        return pond_error_set(POND_ECORRUPT, D, "transaction %lld: its commitInfo is not JSON",
-                              (long long)t->txn);
+    if (!j) {
+        pond_error_prefix("transaction %lld", (long long)t->txn);
+        return pond_error_last()->code;
+    }
     t->has_info = true;
     json_t *ts = json_object_get(j, "timestamp");
     t->time_us = json_is_integer(ts) ? json_integer_value(ts) * 1000 : 0;
@@ -63,18 +64,22 @@ static int read_info(pond_oplog_txn *t, const char *dir)
     return rc;
 }
 
+typedef struct {
+    pond_oplog_txn *t;
+    size_t cap; /* of t->files */
+} files_ctx;
+
 static int on_action(const pond_delta_file_action *a, void *payload)
 {
-    pond_oplog_txn *t = payload;
+    files_ctx *c = payload;
+    pond_oplog_txn *t = c->t;
     if (!a->add)
         return 0;
-    pond_oplog_txn_file *v = pond_realloc(t->files, (t->n_files + 1) * sizeof *v);
-    if (!v)
+    if (POND_GROW(t->files, t->n_files, c->cap) < 0)
         return POND_ENOMEM;
-    t->files = v;
-    if (!(v[t->n_files].path = pond_strdup(a->path)))
+    if (!(t->files[t->n_files].path = pond_strdup(a->path)))
         return POND_ENOMEM;
-    v[t->n_files++].size = a->size;
+    t->files[t->n_files++].size = a->size;
     return 0;
 }
 
@@ -114,8 +119,8 @@ int pond_oplog_history(pond_oplog_txn **out, size_t *n_out, const char *dir,
             continue;
         }
         /* one action at a time, never the whole commit, never through a link or FIFO */
-        if (opts->files &&
-            (rc = pond_delta_commit_file_actions(dir, t[i].txn, on_action, &t[i])) < 0)
+        files_ctx fc = {&t[i], 0};
+        if (opts->files && (rc = pond_delta_commit_file_actions(dir, t[i].txn, on_action, &fc)) < 0)
             rc = keep_error(&t[i].files_error, rc);
     }
     if (rc < 0) {

@@ -158,14 +158,9 @@ int pond_oplog__intent_parse(oplog_intent *out, const char *text, size_t len, co
             rc = bad(path, line, "more than 4096 entries");
             break;
         }
-        if (out->n == cap) {
-            cap = cap ? cap * 2 : 64;
-            pond_push_entry *v = pond_realloc(out->v, cap * sizeof *v);
-            if (!v) {
-                rc = POND_ENOMEM;
-                break;
-            }
-            out->v = v;
+        if (POND_GROW(out->v, out->n, cap) < 0) {
+            rc = POND_ENOMEM;
+            break;
         }
         out->v[out->n++] = e;
         pos = (size_t)(nl + 1 - text);

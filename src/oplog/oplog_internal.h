@@ -88,16 +88,6 @@ int pond_oplog__check_listings(int *n_out, const struct ArrowSchema *schema,
                                const struct ArrowArray *batch, const char *file,
                                oplog_listing_fn fn, void *payload);
 
-/* A map from 16-byte node ids to pointers (open addressing). */
-typedef struct {
-    pond_node_id *keys;
-    void **vals;
-    size_t cap, n;
-} oplog_idmap;
-void *pond_oplog__idmap_get(const oplog_idmap *m, const pond_node_id *id);
-int pond_oplog__idmap_put(oplog_idmap *m, const pond_node_id *id, void *val);
-void pond_oplog__idmap_dispose(oplog_idmap *m);
-
 /* One data file of a partition. */
 typedef struct {
     char *path;   /* relative to the pond dir */
@@ -119,7 +109,7 @@ typedef struct {
     ol_file *files;
     size_t n_files, cap_files;
     bool loaded;
-    oplog_idmap nodes; /* node id -> ol_node* (rows of this partition) */
+    pond__idmap nodes; /* node id -> ol_node* (rows of this partition) */
 } ol_part;
 
 typedef struct oplog_be {
@@ -130,8 +120,8 @@ typedef struct oplog_be {
     int64_t as_of; /* -1 = live */
     int64_t threshold_data, threshold_table;
     char *table_id;
-    oplog_idmap parts;     /* part id -> ol_part* */
-    oplog_idmap node_part; /* node id -> ol_part* (learned from directory listings) */
+    pond__idmap parts;     /* part id -> ol_part* */
+    pond__idmap node_part; /* node id -> ol_part* (learned from directory listings) */
     int lock_fd;
     int64_t checkpoint_interval; /* from pond.checkpoint_interval; 0 = default */
     char *warnings[4];           /* from the first read of the log (pond_oplog_warning) */
@@ -141,7 +131,16 @@ typedef struct oplog_be {
     int64_t oldest_complete;  /* OPLOG_CFG_OLDEST_COMPLETE (0 when retention never ran) */
     int64_t dropped_at;       /* OPLOG_CFG_DROPPED_AT, or -1 */
     int format;               /* pond.format of the snapshot: OPLOG_FORMAT_MIN..OPLOG_FORMAT */
+    /* The work after a commit (oplog_checkpoint.c): a checkpoint that was due and is missing
+     * (it failed, here or in an earlier process) is written at the next commit; the failure of
+     * the last commit's merges or checkpoint, for pond_oplog_maintenance_error. */
+    bool checkpoint_due;
+    char *maint_error;
 } oplog_be;
+
+/* The checked downcast every public oplog function starts with: POND_EINVALID, naming fn, when
+ * be is not an oplog backend (a memory one, NULL). */
+int pond_oplog__of(oplog_be **out, const pond_backend *be, const char *fn);
 
 /* Retention records in metaData.configuration (docs/format.md, "Retention"): the oldest
  * transaction whose state is complete (every node version live then is still kept), and the
@@ -217,14 +216,16 @@ int pond_oplog__sync_part_file(oplog_be *ob, commit_part *cp);
 int pond_oplog__stats_json(pond_buf *out, const commit_part *cp);
 /* The add-action tag recording cp's SHA-256 (hex is its storage). */
 void pond_oplog__sha_tag(char hex[65], pond_delta_kv *tag, const commit_part *cp);
-/* After commit `version`: writes a checkpoint when the interval says so. The commit is durable
- * either way; a failed checkpoint only costs replay time at the next open. */
+/* After commit `version`: writes a checkpoint when the interval says so, or when an earlier one
+ * is missing (checkpoint_due). 0 or the error (the commit is durable either way). */
 #define POND_CHECKPOINT_INTERVAL 20
 int pond_oplog__maybe_checkpoint(oplog_be *ob, int64_t version);
-/* After a commit: merges the newest data files of partitions as the merge policy says (see
- * oplog_checkpoint.c), then writes a checkpoint when due. Failures only cost read time later:
- * they are not reported. */
+/* After a durable commit: merges due and the checkpoint due. Never fails the commit: a
+ * failure is kept for pond_oplog_maintenance_error and the work is retried at the next commit
+ * (a missed checkpoint is noticed again when a pond is opened). */
 void pond_oplog__after_commit(oplog_be *ob, int64_t version);
+/* Whether the snapshot's newest checkpoint (-1: none) is a whole interval or more behind. */
+bool pond_oplog__checkpoint_missed(const oplog_be *ob, int64_t version, int64_t checkpoint_version);
 /* One partition's part of a merge: its files from_file.. (the newest ones) become one file of
  * the given level. */
 typedef struct {
@@ -260,12 +261,12 @@ void pond_oplog__fsck_say(pond_fsck_fn fn, void *payload, const char *kind, cons
     __attribute__((format(printf, 4, 5)));
 
 #define FOREACH_PART(ob, p)                                                                        \
-    for (size_t pi_ = 0; pi_ < (ob)->parts.cap; pi_++)                                             \
-        for (ol_part *p = (ob)->parts.vals ? (ob)->parts.vals[pi_] : NULL; p; p = NULL)
+    for (size_t pi_ = 0; pi_ < pond__idmap_slots(&(ob)->parts); pi_++)                             \
+        for (ol_part *p = pond__idmap_at(&(ob)->parts, pi_, NULL); p; p = NULL)
 
 #define FOREACH_NODE(part, nd)                                                                     \
-    for (size_t ni_ = 0; ni_ < (part)->nodes.cap; ni_++)                                           \
-        for (ol_node *nd = (part)->nodes.vals ? (part)->nodes.vals[ni_] : NULL; nd; nd = NULL)
+    for (size_t ni_ = 0; ni_ < pond__idmap_slots(&(part)->nodes); ni_++)                           \
+        for (ol_node *nd = pond__idmap_at(&(part)->nodes, ni_, NULL); nd; nd = NULL)
 
 /* A set of strings (oplog_maint.c): add copies; has sorts once, then bisects. */
 typedef struct {
@@ -283,9 +284,9 @@ void pond_oplog__strs_dispose(oplog_strs *s);
  * cannot be read is skipped (fsck reports it on its own); without (gc, retention) either stops
  * the walk with its error, since a decision on a damaged tree could drop what a read needs. */
 typedef void (*oplog_tree_problem_fn)(const char *message, void *payload);
-int pond_oplog__tree_paths(oplog_idmap *paths, oplog_be *ob, oplog_tree_problem_fn corrupt,
+int pond_oplog__tree_paths(pond__idmap *paths, oplog_be *ob, oplog_tree_problem_fn corrupt,
                            void *payload);
-void pond_oplog__paths_dispose(oplog_idmap *paths);
+void pond_oplog__paths_dispose(pond__idmap *paths);
 /* Where the listings of the current tree say each reachable node's versions live (node id ->
  * ol_part*, or OPLOG_NO_PART when the index has no such partition; the root is not in it).
  * Versions of a reachable node in another partition were stranded by a format-1 move. A node
@@ -293,7 +294,7 @@ void pond_oplog__paths_dispose(oplog_idmap *paths);
  * partition that cannot be read is skipped, not an error. */
 extern char pond_oplog__no_part;
 #define OPLOG_NO_PART ((void *)&pond_oplog__no_part)
-int pond_oplog__tree_homes(oplog_idmap *homes, oplog_be *ob, bool tolerant);
+int pond_oplog__tree_homes(pond__idmap *homes, oplog_be *ob, bool tolerant);
 /* Retention (oplog_retain.c): drops the versions opts' policy does not keep, in one commit
  * that rewrites only the data files holding dropped rows and records the oldest complete
  * transaction in metaData.configuration; reloads the index. Sets versions_dropped,

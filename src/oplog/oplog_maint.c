@@ -26,14 +26,8 @@ typedef struct {
 
 static int hs_add(hash_set *s, const pond_hash *h)
 {
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 64;
-        pond_hash *v = pond_realloc(s->v, cap * sizeof *v);
-        if (!v)
-            return POND_ENOMEM;
-        s->v = v;
-        s->cap = cap;
-    }
+    if (POND_GROW(s->v, s->n, s->cap) < 0)
+        return POND_ENOMEM;
     s->v[s->n++] = *h;
     s->sorted = false;
     return 0;
@@ -52,14 +46,8 @@ static bool hs_has(hash_set *s, const pond_hash *h)
 
 int pond_oplog__strs_add(oplog_strs *s, const char *str)
 {
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 64;
-        char **v = pond_realloc(s->v, cap * sizeof *v);
-        if (!v)
-            return POND_ENOMEM;
-        s->v = v;
-        s->cap = cap;
-    }
+    if (POND_GROW(s->v, s->n, s->cap) < 0)
+        return POND_ENOMEM;
     if (!(s->v[s->n] = pond_strdup(str)))
         return POND_ENOMEM;
     s->n++;
@@ -91,9 +79,9 @@ void pond_oplog__strs_dispose(oplog_strs *s)
 
 /* ---- walking the index ------------------------------------------------------------------ */
 
-static const char *node_name(oplog_idmap *paths, const pond_node_id *id, char buf[64])
+static const char *node_name(pond__idmap *paths, const pond_node_id *id, char buf[64])
 {
-    const char *p = pond_oplog__idmap_get(paths, id);
+    const char *p = pond__idmap_get(paths, id);
     if (p)
         return p;
     char s[POND_NODE_ID_STRLEN + 1];
@@ -146,14 +134,8 @@ static const log_file *log_lookup(const log_files *l, const char *path)
 
 static int log_push(log_files *l, const char *path, int64_t add_v, int64_t rm_v, int64_t rm_ms)
 {
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 64;
-        log_file *v = pond_realloc(l->v, cap * sizeof *v);
-        if (!v)
-            return POND_ENOMEM;
-        l->v = v;
-        l->cap = cap;
-    }
+    if (POND_GROW(l->v, l->n, l->cap) < 0)
+        return POND_ENOMEM;
     char *copy = pond_strdup(path);
     if (!copy)
         return POND_ENOMEM;
@@ -426,14 +408,16 @@ static int walk_entry(const oplog_walk_entry *e, void *payload)
 int pond_oplog_fsck(pond_fsck_report *out, pond_backend *be, pond_fsck_fn fn,
                     pond_progress_fn progress, void *payload)
 {
-    oplog_be *ob = (oplog_be *)be;
+    oplog_be *ob;
     memset(out, 0, sizeof *out);
     hash_set verified = {0}, referenced = {0};
-    oplog_idmap paths = {0}, homes = {0};
+    pond__idmap paths = {0}, homes = {0};
     oplog_strs live = {0};
     log_files logged = {0};
     fsck_ctx c = {out, fn, payload, &referenced, &live, &logged, pond__now_us()};
-    int rc = 0;
+    int rc = pond_oplog__of(&ob, be, "pond_oplog_fsck");
+    if (rc < 0)
+        return rc;
     /* the log: every live file exists with its logged size */
     pond_delta_table *t = NULL;
     pond_delta_open_options o = POND_DELTA_OPEN_OPTIONS_INIT;
@@ -501,7 +485,7 @@ int pond_oplog_fsck(pond_fsck_report *out, pond_backend *be, pond_fsck_fn fn,
         if (!nd->n)
             continue;
         const pond_node_id *id = &nd->rows[0].rec->id;
-        ol_part *home = pond_oplog__idmap_get(&homes, id);
+        ol_part *home = pond__idmap_get(&homes, id);
         if (!home || home == p)
             continue;
         char nb[64], pb[64], pid[POND_NODE_ID_STRLEN + 1];
@@ -514,18 +498,20 @@ int pond_oplog_fsck(pond_fsck_report *out, pond_backend *be, pond_fsck_fn fn,
                 (long long)nd->rows[0].rec->version, (long long)nd->rows[nd->n - 1].rec->version,
                 pid, node_name(&paths, &p->id, pb));
     }
-    for (size_t i = 0; i < homes.cap; i++) {
-        ol_part *home = homes.vals ? homes.vals[i] : NULL;
+    for (size_t i = 0; i < pond__idmap_slots(&homes); i++) {
+        pond__key16 k;
+        ol_part *home = pond__idmap_at(&homes, i, &k);
         if (!home)
             continue;
         /* found, or in a partition that could not be read (reported above) */
-        if (home != OPLOG_NO_PART &&
-            (!home->loaded || pond_oplog__idmap_get(&home->nodes, &homes.keys[i])))
+        if (home != OPLOG_NO_PART && (!home->loaded || pond__idmap_get(&home->nodes, &k)))
             continue;
         char nb[64];
+        pond_node_id id;
+        memcpy(id.bytes, k.bytes, sizeof id.bytes);
         out->missing++;
         problem(&c, "missing", "%s: no version of it in the partition its directory names",
-                node_name(&paths, &homes.keys[i], nb));
+                node_name(&paths, &id, nb));
     }
     FOREACH_PART(ob, p)
     FOREACH_NODE(p, nd)
@@ -599,7 +585,7 @@ done:
     pond_free(verified.v);
     pond_free(referenced.v);
     pond_oplog__paths_dispose(&paths);
-    pond_oplog__idmap_dispose(&homes);
+    pond__idmap_dispose(&homes);
     pond_oplog__strs_dispose(&live);
     log_files_dispose(&logged);
     return rc;
@@ -768,12 +754,15 @@ static int sweep(pond_gc_report *out, oplog_be *ob, const pond_gc_options *opts,
 
 int pond_oplog_gc(pond_gc_report *out, pond_backend *be, const pond_gc_options *opts)
 {
-    oplog_be *ob = (oplog_be *)be;
+    oplog_be *ob;
     pond_gc_options def = POND_GC_OPTIONS_INIT;
     if (!opts)
         opts = &def;
     memset(out, 0, sizeof *out);
     out->commit_version = -1;
+    int rc = pond_oplog__of(&ob, be, "pond_oplog_gc");
+    if (rc < 0)
+        return rc;
     if (ob->as_of >= 0)
         return pond_error_set(POND_EINVALID, D, "gc needs the live pond, not a past version");
     if (ob->lock_fd < 0)
@@ -782,7 +771,7 @@ int pond_oplog_gc(pond_gc_report *out, pond_backend *be, const pond_gc_options *
         return pond_error_set(POND_EINVALID, D, "gc: the grace period must not be negative");
     /* 1. what is garbage already: frees space before anything is written, so that a full
      * disk can be cured from inside pond */
-    int rc = sweep(out, ob, opts, true);
+    rc = sweep(out, ob, opts, true);
     if (rc < 0)
         return rc;
     /* 2. retention: the smallest commit that drops what the policy does not keep */
@@ -906,14 +895,9 @@ int pond_oplog__rewrite(pond_gc_report *out, oplog_be *ob, const pond_gc_options
         size_t from = m ? m->from_file : 0;
         if (from >= p->n_files)
             continue;
-        if (ncp == cap) {
-            cap = cap ? cap * 2 : 8;
-            commit_part *n2 = pond_realloc(cps, cap * sizeof *n2);
-            if (!n2) {
-                rc = POND_ENOMEM;
-                break;
-            }
-            cps = n2;
+        if (POND_GROW(cps, ncp, cap) < 0) {
+            rc = POND_ENOMEM;
+            break;
         }
         commit_part *cp = &cps[ncp++];
         memset(cp, 0, sizeof *cp);
@@ -926,15 +910,9 @@ int pond_oplog__rewrite(pond_gc_report *out, oplog_be *ob, const pond_gc_options
         for (size_t i = 0; i < nd->n && rc == 0; i++) {
             if (nd->rows[i].file_idx < (int)from)
                 continue;
-            if (cp->n == cp->cap) {
-                size_t c2 = cp->cap ? cp->cap * 2 : 64;
-                oplog_row *r2 = pond_realloc(cp->rows, c2 * sizeof *r2);
-                if (!r2) {
-                    rc = POND_ENOMEM;
-                    break;
-                }
-                cp->rows = r2;
-                cp->cap = c2;
+            if (POND_GROW(cp->rows, cp->n, cp->cap) < 0) {
+                rc = POND_ENOMEM;
+                break;
             }
             cp->rows[cp->n] = nd->rows[i];
             cp->rows[cp->n++].rec = pond_node_rec_ref(nd->rows[i].rec);
@@ -1014,7 +992,7 @@ int pond_oplog__rewrite(pond_gc_report *out, oplog_be *ob, const pond_gc_options
         ob->last_txn = out->commit_version;
         ob->snapshot_version = out->commit_version;
         for (size_t k = 0; k < ncp && rc == 0; k++) {
-            ol_part *p = pond_oplog__idmap_get(&ob->parts, &cps[k].part);
+            ol_part *p = pond__idmap_get(&ob->parts, &cps[k].part);
             if (!p)
                 continue;
             const oplog_merge *m = plan ? plan_for(plan, n_plan, p) : NULL;
@@ -1051,7 +1029,7 @@ int pond_oplog__rewrite(pond_gc_report *out, oplog_be *ob, const pond_gc_options
     if (rc == 0 && out->commit_version >= 0) {
         /* the rows loaded for this merge now live in the partition's merged (last) file */
         for (size_t i = 0; i < n_loaded; i++) {
-            ol_part *p = pond_oplog__idmap_get(&ob->parts, &loaded[i]->rec->part_id);
+            ol_part *p = pond__idmap_get(&ob->parts, &loaded[i]->rec->part_id);
             if (p && p->n_files)
                 repend(&loaded[i], 1, (int)p->n_files - 1);
         }

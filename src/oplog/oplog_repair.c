@@ -72,15 +72,9 @@ typedef struct {
 static void collect(const pond_delta_log_problem *p, void *payload)
 {
     bad_list *l = payload;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 8;
-        bad_file *v = pond_realloc(l->v, cap * sizeof *v);
-        if (!v) {
-            l->oom = true;
-            return;
-        }
-        l->v = v;
-        l->cap = cap;
+    if (POND_GROW(l->v, l->n, l->cap) < 0) {
+        l->oom = true;
+        return;
     }
     bad_file *b = &l->v[l->n++];
     b->kind = p->kind;
@@ -124,8 +118,11 @@ static int foreign_last_checkpoint(bool *still_bad, log_ctx *c, oplog_be *ob,
 
 int pond_oplog_repair(pond_repair_report *out, pond_backend *be, pond_fsck_fn fn, void *payload)
 {
-    oplog_be *ob = (oplog_be *)be;
+    oplog_be *ob;
     memset(out, 0, sizeof *out);
+    int rc = pond_oplog__of(&ob, be, "pond_oplog_repair");
+    if (rc < 0)
+        return rc;
     if (ob->as_of >= 0)
         return pond_error_set(POND_EINVALID, D, "repair needs the live pond, not a past version");
     if (ob->lock_fd < 0)
@@ -133,7 +130,7 @@ int pond_oplog_repair(pond_repair_report *out, pond_backend *be, pond_fsck_fn fn
     log_ctx c = {fn, payload, 0, -1};
     bad_list bad = {NULL, 0, 0, false};
     int n = 0;
-    int rc = pond_delta_log_check(&n, ob->dir, collect, &bad);
+    rc = pond_delta_log_check(&n, ob->dir, collect, &bad);
     if (rc == 0 && bad.oom)
         rc = pond_error_set(POND_ENOMEM, D, "out of memory");
     bool last_bad = false;

@@ -277,14 +277,8 @@ static int keep_path(keep_ctx *k, const char *path)
     int rc = k->file(NULL, path, k->payload);
     if (rc < 0)
         return rc;
-    if (k->n == k->cap) {
-        size_t cap = k->cap ? k->cap * 2 : 64;
-        char **v = pond_realloc(k->paths, cap * sizeof *v);
-        if (!v)
-            return POND_ENOMEM;
-        k->paths = v;
-        k->cap = cap;
-    }
+    if (POND_GROW(k->paths, k->n, k->cap) < 0)
+        return POND_ENOMEM;
     if (!(k->paths[k->n] = pond_strdup(path)))
         return POND_ENOMEM;
     k->n++;

@@ -18,7 +18,8 @@
 
 #include <pond/delta.h>
 
-#include <jansson.h>
+#include "util/json.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +28,7 @@
 
 /* ---- the current tree ---------------------------------------------------------------------- */
 
-static int build_paths(oplog_idmap *paths, oplog_be *ob, const pond_node_id *dir, const char *path,
+static int build_paths(pond__idmap *paths, oplog_be *ob, const pond_node_id *dir, const char *path,
                        int depth, oplog_tree_problem_fn corrupt, void *payload)
 {
     ol_node *n = NULL;
@@ -39,7 +40,7 @@ static int build_paths(oplog_idmap *paths, oplog_be *ob, const pond_node_id *dir
     const pond_node_rec *r = n->rows[n->n - 1].rec;
     for (size_t i = 0; i < r->n_entries && rc == 0; i++) {
         const pond_dir_entry *e = &r->entries[i];
-        const char *first = pond_oplog__idmap_get(paths, &e->id);
+        const char *first = pond__idmap_get(paths, &e->id);
         if (first && e->type != POND_ENTRY_DIRECTORY)
             continue; /* a file listed twice: its first path names it */
         char *child = pond__path_join(path, e->name);
@@ -66,7 +67,7 @@ static int build_paths(oplog_idmap *paths, oplog_be *ob, const pond_node_id *dir
             pond_free(child);
             continue;
         }
-        if ((rc = pond_oplog__idmap_put(paths, &e->id, child)) < 0) {
+        if ((rc = pond__idmap_put(paths, &e->id, child, NULL)) < 0) {
             pond_free(child);
             return rc;
         }
@@ -76,13 +77,13 @@ static int build_paths(oplog_idmap *paths, oplog_be *ob, const pond_node_id *dir
     return rc;
 }
 
-int pond_oplog__tree_paths(oplog_idmap *paths, oplog_be *ob, oplog_tree_problem_fn corrupt,
+int pond_oplog__tree_paths(pond__idmap *paths, oplog_be *ob, oplog_tree_problem_fn corrupt,
                            void *payload)
 {
     pond_node_id root = pond_node_id_root();
     char *slash = pond_strdup("/");
     int rc;
-    if (!slash || (rc = pond_oplog__idmap_put(paths, &root, slash)) < 0) {
+    if (!slash || (rc = pond__idmap_put(paths, &root, slash, NULL)) < 0) {
         pond_free(slash);
         return POND_ENOMEM;
     }
@@ -91,7 +92,7 @@ int pond_oplog__tree_paths(oplog_idmap *paths, oplog_be *ob, oplog_tree_problem_
 
 char pond_oplog__no_part;
 
-static int build_homes(oplog_idmap *homes, oplog_be *ob, const pond_node_id *dir, int depth,
+static int build_homes(pond__idmap *homes, oplog_be *ob, const pond_node_id *dir, int depth,
                        bool tolerant)
 {
     ol_node *n = NULL;
@@ -103,29 +104,28 @@ static int build_homes(oplog_idmap *homes, oplog_be *ob, const pond_node_id *dir
     const pond_node_rec *r = n->rows[n->n - 1].rec;
     for (size_t i = 0; i < r->n_entries && rc == 0; i++) {
         const pond_dir_entry *e = &r->entries[i];
-        if (pond_oplog__idmap_get(homes, &e->id))
+        if (pond__idmap_get(homes, &e->id))
             continue; /* listed twice (a damaged tree): the first listing counts */
         pond_node_id home = pond_dir_entry_home(r, e);
-        void *hp = pond_oplog__idmap_get(&ob->parts, &home);
-        if ((rc = pond_oplog__idmap_put(homes, &e->id, hp ? hp : OPLOG_NO_PART)) == 0 &&
+        void *hp = pond__idmap_get(&ob->parts, &home);
+        if ((rc = pond__idmap_put(homes, &e->id, hp ? hp : OPLOG_NO_PART, NULL)) == 0 &&
             e->type == POND_ENTRY_DIRECTORY)
             rc = build_homes(homes, ob, &e->id, depth + 1, tolerant);
     }
     return rc;
 }
 
-int pond_oplog__tree_homes(oplog_idmap *homes, oplog_be *ob, bool tolerant)
+int pond_oplog__tree_homes(pond__idmap *homes, oplog_be *ob, bool tolerant)
 {
     pond_node_id root = pond_node_id_root();
     return build_homes(homes, ob, &root, 0, tolerant);
 }
 
-void pond_oplog__paths_dispose(oplog_idmap *paths)
+void pond_oplog__paths_dispose(pond__idmap *paths)
 {
-    for (size_t i = 0; i < paths->cap; i++)
-        if (paths->vals && paths->vals[i])
-            pond_free(paths->vals[i]);
-    pond_oplog__idmap_dispose(paths);
+    for (size_t i = 0; i < pond__idmap_slots(paths); i++)
+        pond_free(pond__idmap_at(paths, i, NULL));
+    pond__idmap_dispose(paths);
 }
 
 /* ---- every version, and when each node left the tree ----------------------------------------- */
@@ -147,14 +147,8 @@ typedef struct {
 
 static int iv_push(id_vec *v, const pond_node_id *id)
 {
-    if (v->n == v->cap) {
-        size_t cap = v->cap ? v->cap * 2 : 16;
-        pond_node_id *n2 = pond_realloc(v->v, cap * sizeof *n2);
-        if (!n2)
-            return POND_ENOMEM;
-        v->v = n2;
-        v->cap = cap;
-    }
+    if (POND_GROW(v->v, v->n, v->cap) < 0)
+        return POND_ENOMEM;
     v->v[v->n++] = *id;
     return 0;
 }
@@ -195,14 +189,14 @@ static int listing_ids(id_vec *out, const pond_node_rec *r)
 }
 
 /* Marks x and everything below it (as the replay's listings stand) as gone at txn. */
-static int mark_removed(oplog_idmap *nodes, id_vec *stack, const pond_node_id *x, int64_t txn,
+static int mark_removed(pond__idmap *nodes, id_vec *stack, const pond_node_id *x, int64_t txn,
                         int64_t ts)
 {
     stack->n = 0;
     int rc = iv_push(stack, x);
     while (rc == 0 && stack->n) {
         pond_node_id y = stack->v[--stack->n];
-        rnode *info = pond_oplog__idmap_get(nodes, &y);
+        rnode *info = pond__idmap_get(nodes, &y);
         if (!info || info->rm_txn >= 0)
             continue;
         info->rm_txn = txn;
@@ -216,7 +210,7 @@ static int mark_removed(oplog_idmap *nodes, id_vec *stack, const pond_node_id *x
 /* Replays every directory version in transaction order: a child that leaves a listing in a
  * transaction that puts it in no other listing (a move does) left the tree then, with its
  * whole subtree. */
-static int replay_removals(oplog_idmap *nodes, rrow *rows, size_t n)
+static int replay_removals(pond__idmap *nodes, rrow *rows, size_t n)
 {
     rrow **dirs = NULL;
     size_t nd = 0;
@@ -233,7 +227,7 @@ static int replay_removals(oplog_idmap *nodes, rrow *rows, size_t n)
         gone.n = came.n = 0;
         for (; i < nd && dirs[i]->row->rec->txn_seq == txn && rc == 0; i++) {
             const pond_node_rec *r = dirs[i]->row->rec;
-            rnode *info = pond_oplog__idmap_get(nodes, &r->id);
+            rnode *info = pond__idmap_get(nodes, &r->id);
             if (!info)
                 continue;
             if ((rc = listing_ids(&before, info->listing)) < 0 || (rc = listing_ids(&after, r)) < 0)
@@ -305,8 +299,7 @@ static int series_replaced(range_vec *out, const rrow *rows, size_t a, size_t b)
     const char *x = rows[b - 1].row->rec->xattrs_json;
     if (!x || !strstr(x, "\"pond.compactions\""))
         return 0;
-    json_error_t je;
-    json_t *j = json_loads(x, 0, &je);
+    json_t *j = pond__json_parse(x, strlen(x), 0, "pond.compactions", POND_DOM_OPLOG);
     json_t *cs = json_object_get(j, "pond.compactions");
     int rc = 0;
     for (size_t c = 0; c < json_array_size(cs) && rc == 0; c++) {
@@ -318,15 +311,9 @@ static int series_replaced(range_vec *out, const rrow *rows, size_t a, size_t b)
             lo >= 1 && hi >= lo && by > hi ? version_row(rows, a, b, by) : NULL;
         if (!r || r->size <= 0)
             continue;
-        if (out->n == out->cap) {
-            size_t cap = out->cap ? out->cap * 2 : 8;
-            replaced_range *v2 = pond_realloc(out->v, cap * sizeof *v2);
-            if (!v2) {
-                rc = POND_ENOMEM;
-                break;
-            }
-            out->v = v2;
-            out->cap = cap;
+        if (POND_GROW(out->v, out->n, out->cap) < 0) {
+            rc = POND_ENOMEM;
+            break;
         }
         out->v[out->n++] = (replaced_range){lo, hi, r};
     }
@@ -360,14 +347,8 @@ typedef struct {
 
 static int cp_push(commit_part **out, cp_vec *v)
 {
-    if (v->n == v->cap) {
-        size_t cap = v->cap ? v->cap * 2 : 8;
-        commit_part *n2 = pond_realloc(v->v, cap * sizeof *n2);
-        if (!n2)
-            return POND_ENOMEM;
-        v->v = n2;
-        v->cap = cap;
-    }
+    if (POND_GROW(v->v, v->n, v->cap) < 0)
+        return POND_ENOMEM;
     *out = &v->v[v->n++];
     memset(*out, 0, sizeof **out);
     return 0;
@@ -375,14 +356,8 @@ static int cp_push(commit_part **out, cp_vec *v)
 
 static int cp_add_row(commit_part *cp, const oplog_row *row)
 {
-    if (cp->n == cp->cap) {
-        size_t c2 = cp->cap ? cp->cap * 2 : 64;
-        oplog_row *r2 = pond_realloc(cp->rows, c2 * sizeof *r2);
-        if (!r2)
-            return POND_ENOMEM;
-        cp->rows = r2;
-        cp->cap = c2;
-    }
+    if (POND_GROW(cp->rows, cp->n, cp->cap) < 0)
+        return POND_ENOMEM;
     cp->rows[cp->n] = *row;
     cp->rows[cp->n++].rec = pond_node_rec_ref(row->rec);
     return 0;
@@ -536,7 +511,7 @@ int pond_oplog__retain(pond_gc_report *out, oplog_be *ob, const pond_gc_options 
         rc = pond_oplog__part_load_content_from(ob, p, 0, false, NULL, NULL);
     if (rc < 0)
         return rc;
-    oplog_idmap live = {0}, nodes = {0}, homes = {0};
+    pond__idmap live = {0}, nodes = {0}, homes = {0};
     rrow *rows = NULL;
     rnode *info = NULL;
     cp_vec cps = {0};
@@ -549,15 +524,9 @@ int pond_oplog__retain(pond_gc_report *out, oplog_be *ob, const pond_gc_options 
     FOREACH_PART(ob, p)
     FOREACH_NODE(p, nd)
     for (size_t i = 0; i < nd->n && rc == 0; i++) {
-        if (n == cap) {
-            size_t c2 = cap ? cap * 2 : 256;
-            rrow *r2 = pond_realloc(rows, c2 * sizeof *r2);
-            if (!r2) {
-                rc = POND_ENOMEM;
-                break;
-            }
-            rows = r2;
-            cap = c2;
+        if (POND_GROW(rows, n, cap) < 0) {
+            rc = POND_ENOMEM;
+            break;
         }
         rows[n++] = (rrow){&nd->rows[i], p};
     }
@@ -576,7 +545,7 @@ int pond_oplog__retain(pond_gc_report *out, oplog_be *ob, const pond_gc_options 
         if (i && !memcmp(&rows[i].row->rec->id, &rows[i - 1].row->rec->id, sizeof(pond_node_id)))
             continue;
         info[k].rm_txn = info[k].rm_ts = -1;
-        rc = pond_oplog__idmap_put(&nodes, &rows[i].row->rec->id, &info[k++]);
+        rc = pond__idmap_put(&nodes, &rows[i].row->rec->id, &info[k++], NULL);
     }
     if (rc < 0 || (rc = replay_removals(&nodes, rows, n)) < 0)
         goto done;
@@ -589,12 +558,12 @@ int pond_oplog__retain(pond_gc_report *out, oplog_be *ob, const pond_gc_options 
         while (b < n && !memcmp(&rows[b].row->rec->id, &rows[a].row->rec->id, sizeof(pond_node_id)))
             b++;
         const pond_node_rec *newest = rows[b - 1].row->rec;
-        bool is_live = pond_oplog__idmap_get(&live, &newest->id) != NULL;
+        bool is_live = pond__idmap_get(&live, &newest->id) != NULL;
         bool series = newest->type == POND_ENTRY_FILE_SERIES;
-        const rnode *ni = pond_oplog__idmap_get(&nodes, &newest->id);
+        const rnode *ni = pond__idmap_get(&nodes, &newest->id);
         /* a live node's versions outside the partition its listing names (a format-1 move
          * stranded them): never read, never deleted (docs/format.md, "Format 2") */
-        const ol_part *home = is_live ? pond_oplog__idmap_get(&homes, &newest->id) : NULL;
+        const ol_part *home = is_live ? pond__idmap_get(&homes, &newest->id) : NULL;
         if (is_live && series && (rc = series_replaced(&ranges, rows, a, b)) < 0)
             goto done;
         for (size_t i = a; i < b; i++) {
@@ -693,8 +662,8 @@ done:
     pond_free(ranges.v);
     pond_free(rows);
     pond_free(info);
-    pond_oplog__idmap_dispose(&nodes);
-    pond_oplog__idmap_dispose(&homes);
+    pond__idmap_dispose(&nodes);
+    pond__idmap_dispose(&homes);
     pond_oplog__paths_dispose(&live);
     return rc;
 }

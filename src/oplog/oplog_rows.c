@@ -533,14 +533,8 @@ int pond_oplog__decode(oplog_row **rows, size_t *n, size_t *cap, const struct Ar
     const struct ArrowSchema *entries_schema =
         lazy_entries ? NULL : schema->children[idx[OL_ENTRIES]];
     for (int64_t i = 0; i < batch->length; i++) {
-        if (*n == *cap) {
-            size_t nc = *cap ? *cap * 2 : 64;
-            oplog_row *nr = pond_realloc(*rows, nc * sizeof *nr);
-            if (!nr)
-                return POND_ENOMEM;
-            *rows = nr;
-            *cap = nc;
-        }
+        if (POND_GROW(*rows, *n, *cap) < 0)
+            return POND_ENOMEM;
         oplog_row *row = &(*rows)[*n];
         memset(row, 0, sizeof *row);
         int rc = pond_node_rec_new(&row->rec);
@@ -710,84 +704,6 @@ int pond_oplog__decode_content(size_t *filled, const struct ArrowSchema *schema,
         (*filled)++;
     }
     return 0;
-}
-
-/* ---- id map ------------------------------------------------------------------------------ */
-
-static size_t id_hash(const pond_node_id *id)
-{
-    /* UUIDv7: the first bytes are a timestamp; mix everything */
-    uint64_t a, b;
-    memcpy(&a, id->bytes, 8);
-    memcpy(&b, id->bytes + 8, 8);
-    uint64_t h = a * 0x9E3779B97F4A7C15ull ^ (b + 0x7F4A7C159E3779B9ull);
-    h ^= h >> 29;
-    h *= 0xBF58476D1CE4E5B9ull;
-    h ^= h >> 32;
-    return (size_t)h;
-}
-
-void *pond_oplog__idmap_get(const oplog_idmap *m, const pond_node_id *id)
-{
-    if (!m->cap)
-        return NULL;
-    for (size_t i = id_hash(id) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
-        if (!m->vals[i])
-            return NULL;
-        if (!memcmp(&m->keys[i], id, sizeof *id))
-            return m->vals[i];
-    }
-}
-
-static int grow(oplog_idmap *m)
-{
-    size_t cap = m->cap ? m->cap * 2 : 64;
-    pond_node_id *k = pond_calloc(cap, sizeof *k);
-    void **v = pond_calloc(cap, sizeof *v);
-    if (!k || !v) {
-        pond_free(k);
-        pond_free(v);
-        return POND_ENOMEM;
-    }
-    for (size_t i = 0; i < m->cap; i++) {
-        if (!m->vals[i])
-            continue;
-        size_t j = id_hash(&m->keys[i]) & (cap - 1);
-        while (v[j])
-            j = (j + 1) & (cap - 1);
-        k[j] = m->keys[i];
-        v[j] = m->vals[i];
-    }
-    pond_free(m->keys);
-    pond_free(m->vals);
-    m->keys = k;
-    m->vals = v;
-    m->cap = cap;
-    return 0;
-}
-
-int pond_oplog__idmap_put(oplog_idmap *m, const pond_node_id *id, void *val)
-{
-    if ((m->n + 1) * 4 > m->cap * 3) {
-        int rc = grow(m);
-        if (rc < 0)
-            return rc;
-    }
-    size_t i = id_hash(id) & (m->cap - 1);
-    while (m->vals[i] && memcmp(&m->keys[i], id, sizeof *id))
-        i = (i + 1) & (m->cap - 1);
-    if (!m->vals[i])
-        m->n++;
-    m->keys[i] = *id;
-    m->vals[i] = val;
-    return 0;
-}
-
-void pond_oplog__idmap_dispose(oplog_idmap *m)
-{
-    pond_free(m->keys);
-    pond_free(m->vals);
-    memset(m, 0, sizeof *m);
 }
 
 int pond_oplog__decode_entries_for(pond_node_rec *rec, const struct ArrowSchema *schema,

@@ -802,14 +802,8 @@ static int flush_row_group(pond_parquet_writer *w)
         closing += page_estimate(&w->cols[i]) + w->cols[i].dict.plain.size;
     if ((rc = run_step(w, STEP_FINISH, closing)) < 0)
         return rc;
-    if (w->n_rgs == w->cap_rgs) {
-        size_t ncap = w->cap_rgs ? w->cap_rgs * 2 : 8;
-        pqw_rg_meta *r = pond_realloc(w->rgs, ncap * sizeof *r);
-        if (!r)
-            return POND_ENOMEM;
-        w->rgs = r;
-        w->cap_rgs = ncap;
-    }
+    if (POND_GROW(w->rgs, w->n_rgs, w->cap_rgs) < 0)
+        return POND_ENOMEM;
     pqw_rg_meta *rg = &w->rgs[w->n_rgs];
     memset(rg, 0, sizeof *rg);
     rg->cols = pond_calloc((size_t)nc, sizeof *rg->cols);

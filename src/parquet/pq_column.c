@@ -691,7 +691,7 @@ static int read_range(chunk_ctx *x, int64_t off, size_t len)
     if (rc < 0)
         return rc;
     size_t got = 0;
-    if ((rc = x->o->read_at(x->o->payload, off, x->s->chunk, len, &got)) < 0)
+    if ((rc = x->o->read_at(off, x->s->chunk, len, &got, x->o->payload)) < 0)
         return rc;
     if (got != len)
         return pond_error_set(POND_ECORRUPT, POND_DOM_PARQUET,

@@ -3,6 +3,8 @@
 #define POND_PQ_COLUMN_H
 
 #include "parquet/pq_encoding.h"
+
+#include <pond/parquet.h>
 #include "parquet/pq_meta.h"
 
 typedef struct {
@@ -23,7 +25,7 @@ typedef struct {
     size_t values_cap, levels_cap;
 } pq_chunk;
 
-typedef int (*pq_read_fn)(void *payload, int64_t offset, void *buf, size_t len, size_t *n_out);
+typedef pond_parquet_read_fn pq_read_fn;
 
 /* Buffers reused from chunk to chunk (owned by the caller; free with pond_pq_scratch_dispose). */
 typedef struct {

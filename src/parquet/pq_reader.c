@@ -16,13 +16,13 @@
 #define DEFAULT_MAX_ALLOC ((size_t)1 << 30)
 #define DEFAULT_THREADS 2
 
-static int fd_read_at(void *payload, int64_t off, void *buf, size_t len, size_t *n_out)
+static int fd_read_at(int64_t off, void *buf, size_t len, size_t *n_out, void *payload)
 {
     pond_parquet_reader *r = payload;
     return pond__pread_full(n_out, r->fd, buf, len, off, r->path, POND_DOM_PARQUET);
 }
 
-static int mem_read_at(void *payload, int64_t off, void *buf, size_t len, size_t *n_out)
+static int mem_read_at(int64_t off, void *buf, size_t len, size_t *n_out, void *payload)
 {
     pond_parquet_reader *r = payload;
     if (off < 0 || (uint64_t)off > r->mem_len) {
@@ -38,7 +38,7 @@ static int mem_read_at(void *payload, int64_t off, void *buf, size_t len, size_t
 static int read_exact(pond_parquet_reader *r, int64_t off, void *buf, size_t len, const char *what)
 {
     size_t n = 0;
-    int rc = r->src.read_at(r->src.payload, off, buf, len, &n);
+    int rc = r->src.read_at(off, buf, len, &n, r->src.payload);
     if (rc < 0)
         return rc;
     if (n != len)
@@ -706,8 +706,7 @@ int pond_parquet_reader_stream(struct ArrowArrayStream *out, pond_parquet_reader
 
 /* ---------------------------------------------------------------- dump */
 
-int pond_parquet_dump(pond_parquet_reader *r,
-                      int (*write)(void *payload, const void *buf, size_t len), void *payload,
+int pond_parquet_dump(pond_parquet_reader *r, pond_parquet_write_fn write, void *payload,
                       int64_t *rows_out)
 {
     struct ArrowSchema s;
@@ -733,7 +732,7 @@ int pond_parquet_dump(pond_parquet_reader *r,
             pond_buf_clear(&out);
             rc = pond_arrow_canon_batch(&out, &s, &view);
             if (rc == 0 && out.size)
-                rc = write(payload, out.ptr, out.size);
+                rc = write(out.ptr, out.size, payload);
         }
         rows += a.length;
         pond_arrow_array_release(&a);

@@ -32,7 +32,7 @@ static int load_index(pond_parquet_reader *r, pq_arena *a, int64_t off, int32_t 
     if (!buf)
         return POND_ENOMEM;
     size_t got = 0;
-    int rc = r->src.read_at(r->src.payload, off, buf, (size_t)len, &got);
+    int rc = r->src.read_at(off, buf, (size_t)len, &got, r->src.payload);
     if (rc < 0)
         return rc;
     if (got != (size_t)len)

@@ -10,7 +10,6 @@
  * `_delta_log/` once and removes the intent. So the log never names a file that is not
  * durable, and a power cut inside the batch leaves a gap only the intent explains (and the
  * next writer removes). O(1) synchronous writes per batch instead of three per commit. */
-#define _GNU_SOURCE /* sync_file_range: a writeback hint, see start_writeback */
 #include "repl/repl_internal.h"
 
 #include <pond/cas.h>
@@ -228,15 +227,9 @@ static int list_log_dir(log_vec *out, const char *pond)
         if (!parse_log_name(&le, e.name) || (end >= 0 && le.version > end))
             continue;
         le.size = S_ISREG(e.st.st_mode) ? (int64_t)e.st.st_size : -1;
-        if (out->n == out->cap) {
-            size_t cap = out->cap ? out->cap * 2 : 256;
-            repl_log_entry *v = pond_realloc(out->v, cap * sizeof *v);
-            if (!v) {
-                rc = POND_ENOMEM;
-                break;
-            }
-            out->v = v;
-            out->cap = cap;
+        if (POND_GROW(out->v, out->n, out->cap) < 0) {
+            rc = POND_ENOMEM;
+            break;
         }
         out->v[out->n++] = le;
     }
@@ -740,30 +733,16 @@ static int incoming_tmp(char **out, dir_remote *d)
     return rc;
 }
 
-/* Starts writing a large received file's bytes to disk now, so that the batch's syncfs finds
- * them written (received while the rest arrives). Small files are left to the syncfs, which
- * writes them together: a writeback started per small file is an I/O each. Only a hint:
- * durability comes from the syncfs, through the OS shim. */
+/* A large received file's bytes start going to disk as soon as it is written, so that the
+ * batch's syncfs finds them written (received while the rest arrives). Small files are left
+ * to the syncfs, which writes them together: a writeback started per small file is an I/O
+ * each. */
 #define WRITEBACK_MIN ((int64_t)1 << 20)
-static void start_writeback(int fd)
-{
-#ifdef SYNC_FILE_RANGE_WRITE
-    (void)sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
-#else
-    (void)fd;
-#endif
-}
 
 static int push_pending(pending_file **v, size_t *n, size_t *cap, const pending_file *f)
 {
-    if (*n == *cap) {
-        size_t c = *cap ? *cap * 2 : 64;
-        pending_file *v2 = pond_realloc(*v, c * sizeof *v2);
-        if (!v2)
-            return POND_ENOMEM;
-        *v = v2;
-        *cap = c;
-    }
+    if (POND_GROW(*v, *n, *cap) < 0)
+        return POND_ENOMEM;
     (*v)[(*n)++] = *f;
     return 0;
 }
@@ -794,7 +773,7 @@ static int put_data(dir_remote *d, const repl_obj *o, const repl_source *src)
         ((o->size >= 0 && size != o->size) || !o->has_sha || !pond_hash_equal(&sha, &o->sha256)))
         rc = mismatch(o, d->base.url, size, &sha);
     if (rc == 0 && size >= WRITEBACK_MIN)
-        start_writeback(fd);
+        pond__writeback_hint(fd, 0, 0);
     pond__close(fd);
     pending_file pf = {tmp, final, *o, false};
     if (rc == 0)
@@ -871,7 +850,7 @@ static int stage_log(pending_file *out, dir_remote *d, const repl_obj *o, const 
         ((o->size >= 0 && size != o->size) || (o->has_sha && !pond_hash_equal(&sha, &o->sha256))))
         rc = mismatch(o, d->base.url, size, &sha);
     if (rc == 0 && size >= WRITEBACK_MIN)
-        start_writeback(fd);
+        pond__writeback_hint(fd, 0, 0);
     pond__close(fd);
     pond_free(log);
     if (rc < 0) {

@@ -104,14 +104,9 @@ int pond_remote_list(pond_remote **out, size_t *n_out, const char *dir)
                                 p, lineno);
             break;
         }
-        if (n == cap) {
-            cap = cap ? cap * 2 : 8;
-            pond_remote *v2 = pond_realloc(v, cap * sizeof *v2);
-            if (!v2) {
-                rc = POND_ENOMEM;
-                break;
-            }
-            v = v2;
+        if (POND_GROW(v, n, cap) < 0) {
+            rc = POND_ENOMEM;
+            break;
         }
         pond_remote *r = &v[n++];
         memset(r, 0, sizeof *r);

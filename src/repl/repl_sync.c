@@ -175,14 +175,8 @@ static int scan_action(bool add, const char *path, int64_t size, const pond_hash
             f->removed = s->version;
         return 0;
     }
-    if (p->n == p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : 256;
-        plan_file *v = pond_realloc(p->v, cap * sizeof *v);
-        if (!v)
-            return POND_ENOMEM;
-        p->v = v;
-        p->cap = cap;
-    }
+    if (POND_GROW(p->v, p->n, p->cap) < 0)
+        return POND_ENOMEM;
     plan_file *f = &p->v[p->n];
     memset(f, 0, sizeof *f);
     f->obj.kind = REPL_DATA;
@@ -244,14 +238,8 @@ static int cp_entry(const repl_log_entry *e, void *payload)
     plan *p = payload;
     if (e->kind != REPL_CHECKPOINT)
         return 0;
-    if (p->n_cp == p->cap_cp) {
-        size_t cap = p->cap_cp ? p->cap_cp * 2 : 16;
-        int64_t *v = pond_realloc(p->checkpoints, cap * sizeof *v);
-        if (!v)
-            return POND_ENOMEM;
-        p->checkpoints = v;
-        p->cap_cp = cap;
-    }
+    if (POND_GROW(p->checkpoints, p->n_cp, p->cap_cp) < 0)
+        return POND_ENOMEM;
     p->checkpoints[p->n_cp++] = e->version;
     return 0;
 }
@@ -326,14 +314,8 @@ static bool hl_has(const hash_list *h, const pond_hash *x)
 
 static int hl_add(hash_list *h, const pond_hash *x)
 {
-    if (h->n == h->cap) {
-        size_t cap = h->cap ? h->cap * 2 : 64;
-        pond_hash *v = pond_realloc(h->v, cap * sizeof *v);
-        if (!v)
-            return POND_ENOMEM;
-        h->v = v;
-        h->cap = cap;
-    }
+    if (POND_GROW(h->v, h->n, h->cap) < 0)
+        return POND_ENOMEM;
     h->v[h->n++] = *x;
     return 0;
 }
@@ -378,14 +360,8 @@ static int want_blob(const repl_blob_ref *b, void *payload)
     blob_ctx *bc = payload;
     if (hl_has(bc->sent, &b->sha256))
         return 0;
-    if (bc->n == bc->cap) {
-        size_t cap = bc->cap ? bc->cap * 2 : 64;
-        repl_blob_ref *v = pond_realloc(bc->v, cap * sizeof *v);
-        if (!v)
-            return POND_ENOMEM;
-        bc->v = v;
-        bc->cap = cap;
-    }
+    if (POND_GROW(bc->v, bc->n, bc->cap) < 0)
+        return POND_ENOMEM;
     bc->v[bc->n++] = *b;
     return hl_add(bc->sent, &b->sha256);
 }
@@ -495,14 +471,8 @@ typedef struct {
 static int ov_add(const repl_obj *o, void *payload)
 {
     obj_vec *ov = payload;
-    if (ov->n == ov->cap) {
-        size_t cap = ov->cap ? ov->cap * 2 : 64;
-        repl_obj *v = pond_realloc(ov->v, cap * sizeof *v);
-        if (!v)
-            return POND_ENOMEM;
-        ov->v = v;
-        ov->cap = cap;
-    }
+    if (POND_GROW(ov->v, ov->n, ov->cap) < 0)
+        return POND_ENOMEM;
     ov->v[ov->n++] = *o;
     return 0;
 }
@@ -647,25 +617,16 @@ static int forward(sync_ctx *c)
             rc = put_commit(c, &p, cp);
     }
     obj_vec cps = {0};
-    repl_obj *batch = pond_malloc(sizeof *batch * 256);
-    size_t bcap = 256;
-    if (rc == 0 && !batch)
-        rc = POND_ENOMEM;
+    repl_obj *batch = NULL;
+    size_t bcap = 0;
     for (int64_t v = from; rc == 0 && v <= head; v += BATCH_COMMITS) {
         int64_t end = v + BATCH_COMMITS - 1 < head ? v + BATCH_COMMITS - 1 : head;
         size_t nb = 0;
         for (size_t i = 0; i < p.n; i++) {
             if (p.v[i].added < v || p.v[i].added > end || !p.v[i].at_source)
                 continue;
-            if (nb == bcap) {
-                repl_obj *b2 = pond_realloc(batch, bcap * 2 * sizeof *b2);
-                if (!b2) {
-                    rc = POND_ENOMEM;
-                    break;
-                }
-                batch = b2;
-                bcap *= 2;
-            }
+            if ((rc = POND_GROW(batch, nb, bcap)) < 0)
+                break;
             batch[nb++] = p.v[i].obj;
         }
         if (rc == 0)

@@ -334,8 +334,7 @@ static int api_read(serve_req *r, const serve_params *p)
             } else {
                 pond_output_result res;
                 rc = pond_stream_output(&res, &out, of, tz, serve_body_write, r);
-            }
-            out.release(&out);
+            } /* either consumes out */
         }
     }
     if (rc < 0)

@@ -38,6 +38,7 @@ typedef struct {
     pond_buf arena;
     int64_t rows_before; /* rows of earlier batches (for messages) */
     bool done, failed;
+    bool owns_q; /* pond_sql__query_stream_take: the stream frees q */
     char err[1024];
 } sqs;
 
@@ -298,6 +299,8 @@ static const char *sq_err(struct ArrowArrayStream *st)
 static void sqs_free(sqs *s)
 {
     sqlite3_finalize(s->st);
+    if (s->owns_q)
+        pond_sql_free(s->q);
     pond_arrow_schema_release(&s->schema);
     pond_free(s->types);
     pond_buf_dispose(&s->cells);
@@ -311,13 +314,17 @@ static void sq_release(struct ArrowArrayStream *st)
     st->release = NULL;
 }
 
-int pond_sql_query_stream(struct ArrowArrayStream *out, pond_sql *q, const char *sql)
+static int query_stream(struct ArrowArrayStream *out, pond_sql *q, const char *sql, bool take)
 {
     memset(out, 0, sizeof *out);
     sqs *s = pond_calloc(1, sizeof *s);
-    if (!s)
+    if (!s) {
+        if (take)
+            pond_sql_free(q);
         return POND_ENOMEM;
+    }
     s->q = q;
+    s->owns_q = take;
     int rc = pond_sql_prepare(&s->st, q, sql);
     if (rc < 0)
         goto fail;
@@ -350,4 +357,14 @@ int pond_sql_query_stream(struct ArrowArrayStream *out, pond_sql *q, const char 
 fail:
     sqs_free(s);
     return rc;
+}
+
+int pond_sql_query_stream(struct ArrowArrayStream *out, pond_sql *q, const char *sql)
+{
+    return query_stream(out, q, sql, false);
+}
+
+int pond_sql__query_stream_take(struct ArrowArrayStream *out, pond_sql *q, const char *sql)
+{
+    return query_stream(out, q, sql, true);
 }

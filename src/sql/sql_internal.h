@@ -147,6 +147,10 @@ bool pond_sql__lookup_table(sql_table_info *out, pond_sql *q, const char *name);
 
 /* Registers the eponymous virtual table pond_aggregate(spec, values...). */
 int pond_sql__register_fast(pond_sql *q);
+
+/* As pond_sql_query_stream, but the stream takes q (freed when the stream is released, or here
+ * on failure): a query whose pond_sql lives as long as its rows (sql_derived.c). */
+int pond_sql__query_stream_take(struct ArrowArrayStream *out, pond_sql *q, const char *sql);
 /* If sql is a simple aggregate over one attached table (see docs/sql.md), prepares the
  * equivalent statement over pond_aggregate into *out and returns 1; 0 when it does not apply
  * (prepare it normally); negative on allocation failure. */

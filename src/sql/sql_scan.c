@@ -72,7 +72,7 @@ static void close_version(sql_scan *s)
 
 /* A pond_reader is used by one thread at a time, and reading one verifies the content's
  * hashes: each of the Parquet reader's threads takes a reader of its own for each read. */
-static int set_read_at(void *payload, int64_t off, void *buf, size_t len, size_t *n_out)
+static int set_read_at(int64_t off, void *buf, size_t len, size_t *n_out, void *payload)
 {
     sql_scan *s = payload;
     pond_reader *h = pond__hset_take(s->readers);
@@ -231,9 +231,15 @@ int pond_sql__scan_open(sql_scan **out, pond_fs *fs, const char *path, bool seri
     s->hi_us = hi_us;
     s->stats = stats;
     s->threads = threads;
-    if (series && !dedup)
+    /* a stale manual derived node reads as its recipe computes it now: the table reader's */
+    bool stale = false;
+    if (series && !dedup && (rc = pond_derive_stale(&stale, s->node)) < 0) {
+        pond_sql__scan_free(s);
+        return rc;
+    }
+    if (series && !dedup && !stale)
         stats->versions_total += (int64_t)n_vers;
-    if (dedup) {
+    if (dedup || stale) {
         /* which rows a read returns depends on the other versions: the table reader decides */
         pond_table_read_options o = POND_TABLE_READ_OPTIONS_INIT;
         o.columns = cols;

@@ -178,14 +178,8 @@ typedef struct {
 
 static int registry_add(pond_sql *q, vtab *t)
 {
-    if (q->n_tabs == q->cap_tabs) {
-        size_t cap = q->cap_tabs ? q->cap_tabs * 2 : 8;
-        void **n = pond_realloc(q->tabs, cap * sizeof *n);
-        if (!n)
-            return POND_ENOMEM;
-        q->tabs = n;
-        q->cap_tabs = cap;
-    }
+    if (POND_GROW(q->tabs, q->n_tabs, q->cap_tabs) < 0)
+        return POND_ENOMEM;
     q->tabs[q->n_tabs++] = t;
     return 0;
 }

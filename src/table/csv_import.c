@@ -2,6 +2,7 @@
 #include "table/table_internal.h"
 
 #include <pond/csv.h>
+#include <pond/csv_import.h>
 #include <pond/input.h>
 #include <pond/timefmt.h>
 
@@ -445,7 +446,7 @@ static void note(imp *m, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    m->opts.note(m->opts.note_payload, msg);
+    m->opts.note(msg, m->opts.note_payload);
 }
 
 /* Checks a record's field count: returns how many fields to read (short rows padded with
@@ -665,7 +666,7 @@ static int apply_schema(imp *m, const char *spec, bool lenient)
     return 0;
 }
 
-static int input_read(void *payload, void *buf, size_t cap, size_t *n_out)
+static int input_read(void *buf, size_t cap, size_t *n_out, void *payload)
 {
     return pond_input_read(payload, buf, cap, n_out);
 }

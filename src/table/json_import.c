@@ -29,7 +29,7 @@ struct table_json_src {
     int64_t *stamp, row, line;
 };
 
-static int json_read(void *payload, void *buf, size_t cap, size_t *n_out)
+static int json_read(void *buf, size_t cap, size_t *n_out, void *payload)
 {
     return pond_input_read(payload, buf, cap, n_out);
 }
@@ -55,14 +55,8 @@ static long find_col(const table_json_src *s, size_t i, const char *key)
 
 static int add_col(table_json_src *s, const char *key)
 {
-    if (s->n_cols == s->cols_cap) {
-        size_t cap = s->cols_cap ? s->cols_cap * 2 : 16;
-        char **c = pond_realloc(s->cols, cap * sizeof *c);
-        if (!c)
-            return POND_ENOMEM;
-        s->cols = c;
-        s->cols_cap = cap;
-    }
+    if (POND_GROW(s->cols, s->n_cols, s->cols_cap) < 0)
+        return POND_ENOMEM;
     if (!(s->cols[s->n_cols] = pond_strdup(key)))
         return POND_ENOMEM;
     /* the map borrows the column's own copy of the name */

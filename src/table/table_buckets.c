@@ -13,6 +13,7 @@
 #include <pond/table.h>
 
 #include "table/table_buckets_internal.h"
+#include "table/table_internal.h"
 
 #include <string.h>
 
@@ -113,6 +114,23 @@ static int whole_range(bool *empty, int64_t *from, int64_t *to, pond_fs *fs, con
     *from = *empty ? 0 : lo;
     *to = *empty ? 1 : (hi < INT64_MAX ? hi + 1 : hi);
     return 0;
+}
+
+/* The newest version of the series that replaces earlier ones (a compaction, or a sql
+ * recipe's recompute), or 0: the cache must not extend an entry by it alone. */
+static int newest_replacing(int64_t *out, pond_fs *fs, const pond_wd *wd, const char *path)
+{
+    *out = 0;
+    pond_fs_node *node = NULL;
+    table_attrs a;
+    int rc = pond_fs_node_open(&node, fs, wd, path, 0);
+    if (rc == 0 && (rc = pond_table__attrs_read(&a, node)) == 0) {
+        for (size_t c = 0; c < a.n_comps; c++)
+            *out = a.comps[c].version > *out ? a.comps[c].version : *out;
+        pond_table__attrs_dispose(&a);
+    }
+    pond_fs_node_free(node);
+    return rc;
 }
 
 /* One batch of the scan: each row's bucket first (the timestamp column read once), then each
@@ -292,7 +310,10 @@ int pond_table_buckets(pond_buckets *out, pond_fs *fs, const pond_wd *wd, const 
                          cols,
                          ncols,
                          !none && z > a && ((bk_i128)z - a) * 4 >= ((bk_i128)hi - lo),
-                         dedup.size ? dedup.ptr : NULL};
+                         dedup.size ? dedup.ptr : NULL,
+                         0};
+        if (rc == 0)
+            rc = newest_replacing(&rq.newest_replacing, fs, wd, path);
         if (rc == 0 && (rc = pond_table__buckets_cached(out, cache, &rq)) == 0)
             answered = true;
         else if (rc == POND_ENOTFOUND)

@@ -419,7 +419,8 @@ again:
         common++;
     bool hit = e && common == e->n_vers && common == nv;
     /* under dedup=last a later version may hide rows, even of its own: build anew */
-    bool later_only = e && common == e->n_vers && common < nv && !rq->dedup;
+    bool later_only = e && common == e->n_vers && common < nv && !rq->dedup &&
+                      rq->newest_replacing < vs[common].version;
     for (size_t i = common; later_only && i < nv; i++)
         later_only =
             vs[i].size == 0 || (vs[i].has_event_time && vs[i].min_event_time_us > e->t_max);

@@ -75,13 +75,15 @@ typedef struct {
     pond_fs *fs;
     const pond_wd *wd;
     const char *path;
-    const pond_tz *tz;       /* the series' zone (wall-clock timestamps) */
-    const char *const *cols; /* the timestamp column, then the value columns */
-    int ncols;               /* 1 + value columns */
-    bool covers_most;        /* the range spans most of the series' event times */
-    const char *dedup;       /* the series' dedup=last rule as text ("last:K1,K2"), or
+    const pond_tz *tz;        /* the series' zone (wall-clock timestamps) */
+    const char *const *cols;  /* the timestamp column, then the value columns */
+    int ncols;                /* 1 + value columns */
+    bool covers_most;         /* the range spans most of the series' event times */
+    const char *dedup;        /* the series' dedup=last rule as text ("last:K1,K2"), or
                                        NULL: a version read alone is not deduplicated, so an
                                        entry under a rule is only ever built whole */
+    int64_t newest_replacing; /* the newest version replacing earlier ones, or 0: a
+                                       version read alone then is not what a read returns */
 } bk_request;
 
 /* Answers from the cache when it has (or can cheaply bring up to date, or is allowed to

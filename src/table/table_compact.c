@@ -68,8 +68,10 @@ int pond_series_compact(pond_series_compact_result *out, pond_fs_node *node,
         pond_table_write_options wo = POND_TABLE_WRITE_OPTIONS_INIT;
         wo.timestamp_column = a.set.timestamp_column;
         wo.timezone = a.set.timezone;
+        pond_table_read_options ro = POND_TABLE_READ_OPTIONS_INIT;
+        ro.threads = wo.threads = opts->version >= 2 ? opts->threads : 0;
         pond_table_write_result res;
-        if ((rc = pond_table__read_open(&in, node, NULL, lo, hi)) == 0)
+        if ((rc = pond_table__read_open(&in, node, &ro, lo, hi)) == 0)
             rc = pond_table__node_write(&res, node, POND_ENTRY_FILE_SERIES, &in, &wo, lo, hi,
                                         hashes, (size_t)n);
         if (rc == 0) {

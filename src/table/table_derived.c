@@ -7,7 +7,9 @@
  * (bucket, keys) makes reads see the newest row of each bucket. */
 #include "table/table_internal.h"
 
-#include <jansson.h>
+#include "util/json.h"
+
+#include <stdatomic.h>
 #include <string.h>
 
 #define D POND_DOM_TABLE
@@ -18,14 +20,6 @@
 static const char *const AGG_NAMES[] = {"min", "max", "sum", "count", "avg", "", "first", "last"};
 
 static int nomem(void) { return pond_error_set(POND_ENOMEM, D, "out of memory"); }
-
-static void jfree_text(char *p)
-{
-    json_malloc_t jm;
-    json_free_t jf;
-    json_get_alloc_funcs(&jm, &jf);
-    jf(p);
-}
 
 /* ---- finding nodes by id ---------------------------------------------------------------- */
 
@@ -85,12 +79,12 @@ static int attrs_of(json_t **out, pond_fs_node *node)
         pond_free(x);
         return rc;
     }
-    json_error_t je;
-    *out = json_loads(x, 0, &je);
+    *out = pond__json_parse(x, strlen(x), 0, "extended attributes", D);
     pond_free(x);
-    return *out ? 0
-                : pond_error_set(POND_ECORRUPT, D, "%s: extended attributes are not valid JSON",
-                                 pond_fs_node_path(node));
+    if (*out)
+        return 0;
+    pond_error_prefix("%s", pond_fs_node_path(node));
+    return pond_error_last()->code;
 }
 
 /* The recipe object of a node's attributes (a new reference), or NULL when it has none. */
@@ -543,20 +537,125 @@ static int join_build(table_join_plan *p, const json_t *recipe, pond_fs *fs)
     return rc;
 }
 
+/* ---- sql plans ------------------------------------------------------------------------------ */
+
+/* The SQL layer's evaluator (pond_sql_derive_register): the table layer sits below SQL. */
+static _Atomic(pond_derive_sql_fn) sql_eval;
+
+void pond_derive_set_sql_evaluator(pond_derive_sql_fn fn) { atomic_store(&sql_eval, fn); }
+
+/* A sql recipe ready to run: its query and its sources' names and current paths. */
+typedef struct {
+    const char *sql; /* borrowed from the recipe */
+    char **names, **paths;
+    size_t n;
+} table_sql_plan;
+
+static void sql_dispose(table_sql_plan *p)
+{
+    strings_free(p->names, p->n);
+    strings_free(p->paths, p->n);
+    memset(p, 0, sizeof *p);
+}
+
+static int sql_build(table_sql_plan *p, const json_t *recipe, pond_fs *fs)
+{
+    memset(p, 0, sizeof *p);
+    const json_t *srcs = json_object_get(recipe, "sources");
+    size_t n = json_array_size(srcs);
+    if (!(p->sql = jstr(recipe, "sql")) || n < 1)
+        return pond_error_set(POND_ECORRUPT, D, "a sql recipe without %s",
+                              p->sql ? "sources" : "its query");
+    if (!(p->names = pond_calloc(n + 1, sizeof *p->names)) ||
+        !(p->paths = pond_calloc(n + 1, sizeof *p->paths))) {
+        pond_free(p->names);
+        p->names = NULL;
+        return nomem();
+    }
+    p->n = n;
+    int rc = 0;
+    for (size_t s = 0; rc == 0 && s < n; s++) {
+        const json_t *js = json_array_get(srcs, s);
+        pond_fs_node *node = NULL;
+        rc = resolve(&node, fs, jstr(js, "id"), jstr(js, "path"));
+        if (rc == POND_ENOTFOUND)
+            pond_error_set(POND_ENOTFOUND, D, "source %s is gone (removed with --force)",
+                           jstr(js, "path") ? jstr(js, "path") : "?");
+        if (rc == 0 && (!jstr(js, "name") || !(p->names[s] = pond_strdup(jstr(js, "name")))))
+            rc = jstr(js, "name") ? nomem()
+                                  : pond_error_set(POND_ECORRUPT, D,
+                                                   "a sql recipe's source "
+                                                   "without a name");
+        if (rc == 0 && !(p->paths[s] = pond_strdup(pond_fs_node_path(node))))
+            rc = nomem();
+        pond_fs_node_free(node);
+    }
+    if (rc < 0)
+        sql_dispose(p);
+    return rc;
+}
+
+/* The query's rows, checked to hold a timestamp column (*ts_col: its name, borrowed from
+ * the stream's schema copy in ts_name). Errors name the query. */
+static int sql_stream(struct ArrowArrayStream *out, char ts_name[256], const table_sql_plan *p,
+                      pond_fs *fs)
+{
+    pond_derive_sql_fn fn = atomic_load(&sql_eval);
+    if (!fn)
+        return pond_error_set(POND_EUNSUPPORTED, D,
+                              "a sql recipe is computed by the SQL layer, which this program "
+                              "did not set up (pond_sql_derive_register)");
+    int rc =
+        fn(out, fs, p->sql, (const char *const *)p->names, (const char *const *)p->paths, p->n);
+    if (rc < 0) {
+        pond_error_prefix("sql recipe '%s'", p->sql);
+        return rc;
+    }
+    struct ArrowSchema sch = {0};
+    int err = out->get_schema(out, &sch);
+    if (err != 0) {
+        const char *m = out->get_last_error ? out->get_last_error(out) : NULL;
+        rc = pond_error_set(POND_EINVALID, D, "sql recipe '%s': %s", p->sql, m ? m : "no schema");
+    } else {
+        int k = pond_table__find_ts(&sch, NULL);
+        if (k >= 0) {
+            snprintf(ts_name, 256, "%s", sch.children[k]->name);
+        } else {
+            pond_buf have = POND_BUF_INIT;
+            for (int64_t c = 0; c < sch.n_children; c++)
+                pond_buf_printf(&have, "%s%s", c ? ", " : "",
+                                sch.children[c]->name ? sch.children[c]->name : "");
+            rc = pond_error_set(POND_EINVALID, D,
+                                "sql recipe '%s': its result has no timestamp column (a "
+                                "column named timestamp, time, ts, event_time or datetime "
+                                "holding times or int64 microseconds; it has: %s)",
+                                p->sql, have.ptr ? have.ptr : "no columns");
+            pond_buf_dispose(&have);
+        }
+    }
+    pond_arrow_schema_release(&sch);
+    if (rc < 0)
+        out->release(out);
+    return rc;
+}
+
 /* ---- refresh --------------------------------------------------------------------------------- */
 
-/* A recipe ready to compute: a rollup over its source, or a join. */
+/* A recipe ready to compute: a rollup over its source, a join, or a sql query. */
 typedef struct {
-    bool join;
+    bool join, sql;
     table_rollup_plan r;
     pond_fs_node *src; /* the rollup's source (owned) */
     table_join_plan j;
+    table_sql_plan q;
 } dplan;
 
 static void dplan_dispose(dplan *p)
 {
     if (p->join)
         join_dispose(&p->j);
+    else if (p->sql)
+        sql_dispose(&p->q);
     else
         plan_dispose(&p->r);
     pond_fs_node_free(p->src);
@@ -582,9 +681,10 @@ static int dplan_build(dplan *p, const json_t *recipe, pond_fs *fs, const char *
 {
     memset(p, 0, sizeof *p);
     const char *kind = jstr(recipe, "kind");
-    if (kind && !strcmp(kind, "join")) {
-        p->join = true;
-        int rc = join_build(&p->j, recipe, fs);
+    if (kind && (!strcmp(kind, "join") || !strcmp(kind, "sql"))) {
+        p->join = kind[0] == 'j';
+        p->sql = !p->join;
+        int rc = p->join ? join_build(&p->j, recipe, fs) : sql_build(&p->q, recipe, fs);
         if (rc < 0)
             pond_error_prefix("%s", dest_path);
         return rc;
@@ -624,12 +724,14 @@ static int dplan_stream(struct ArrowArrayStream *s, const dplan *p, int64_t lo, 
 }
 
 /* Writes the rows [lo, hi) of dest as a new version (the pending one of this transaction,
- * widened to the rows that one holds, since it is replaced). */
+ * widened to the rows that one holds, since it is replaced). whole: the rows are all of
+ * dest's, and the version replaces every earlier one (a sql recipe, whose rows may change
+ * anywhere, or a recompute of a node whose source was recomputed so). */
 static int derived_write(pond_table_write_result *res, pond_fs_node *dest, const dplan *p,
-                         int64_t lo, int64_t hi, int64_t *rows_read)
+                         int64_t lo, int64_t hi, bool whole, int64_t *rows_read)
 {
     pond_stat st;
-    int64_t last = 0;
+    int64_t last = 0, v = 1;
     int rc = pond_fs_node_stat(&st, dest);
     if (rc == POND_ENOTFOUND) {
         rc = 0;
@@ -637,9 +739,25 @@ static int derived_write(pond_table_write_result *res, pond_fs_node *dest, const
     }
     if (rc == 0)
         rc = pond_fs_last_txn(&last, pond_fs_node_fs(dest));
+    if (rc == 0 && (whole || p->sql))
+        rc = pond_table__next_version(&v, dest);
     if (rc < 0)
         return rc;
-    if (st.txn_seq > last && st.has_event_time) {
+    pond_table_write_options o = POND_TABLE_WRITE_OPTIONS_INIT;
+    o.timestamp_column = "timestamp";
+    struct ArrowArrayStream s;
+    if (p->sql) {
+        char ts[256];
+        if ((rc = sql_stream(&s, ts, &p->q, pond_fs_node_fs(dest))) < 0) {
+            pond_error_prefix("%s", pond_fs_node_path(dest));
+            return rc;
+        }
+        o.timestamp_column = ts;
+        /* no earlier version (creation): an ordinary write, else it replaces them all */
+        return pond_table__node_write(res, dest, POND_ENTRY_FILE_SERIES, &s, &o, v > 1 ? 1 : 0,
+                                      v > 1 ? v - 1 : 0, NULL, 0);
+    }
+    if (!whole && st.txn_seq > last && st.has_event_time) {
         int64_t plo, phi;
         dplan_touch(p, st.min_event_time_us, st.max_event_time_us, &plo, &phi);
         if (p->join)
@@ -647,12 +765,10 @@ static int derived_write(pond_table_write_result *res, pond_fs_node *dest, const
         lo = lo < hi && lo < plo ? lo : plo;
         hi = hi > phi ? hi : phi;
     }
-    struct ArrowArrayStream s;
     if ((rc = dplan_stream(&s, p, lo, hi, rows_read)) < 0)
         return rc;
-    pond_table_write_options o = POND_TABLE_WRITE_OPTIONS_INIT;
-    o.timestamp_column = "timestamp";
-    return pond_table__node_write(res, dest, POND_ENTRY_FILE_SERIES, &s, &o, 0, 0, NULL, 0);
+    return pond_table__node_write(res, dest, POND_ENTRY_FILE_SERIES, &s, &o, whole && v > 1 ? 1 : 0,
+                                  whole && v > 1 ? v - 1 : 0, NULL, 0);
 }
 
 /* The event-time range of a series' rows, from its index: *has false when it has none. */
@@ -693,16 +809,35 @@ static int set_stale(pond_fs_node *dest, bool stale)
     return rc;
 }
 
-/* Recomputes the whole of dest (creation, explicit refresh). */
-static int refresh_all(pond_table_write_result *res, pond_fs_node *dest, const json_t *recipe)
+/* Recomputes the whole of dest (creation, explicit refresh, a source recomputed whole);
+ * replace: the new version replaces every earlier one (a bucket or row that is no longer
+ * there goes too). */
+static int plan_extent(int64_t *lo_out, int64_t *hi_out, const dplan *pp);
+
+static int refresh_all(pond_table_write_result *res, pond_fs_node *dest, const json_t *recipe,
+                       bool replace)
 {
     dplan p;
     int rc = dplan_build(&p, recipe, pond_fs_node_fs(dest), pond_fs_node_path(dest));
     if (rc < 0)
         return rc;
+    int64_t lo, hi;
+    if ((rc = plan_extent(&lo, &hi, &p)) == 0)
+        rc = derived_write(res, dest, &p, lo, hi, replace, NULL);
+    dplan_dispose(&p);
+    return rc;
+}
+
+/* The output rows [lo, hi) a whole computation of the plan covers (0, 0: none). */
+static int plan_extent(int64_t *lo_out, int64_t *hi_out, const dplan *pp)
+{
+    dplan p = *pp; /* dplan_touch writes nothing through it */
+    int rc = 0;
     bool has = false;
     int64_t lo = INT64_MAX, hi = INT64_MIN;
-    if (p.join) {
+    if (p.sql) {
+        has = true; /* the query reads what it reads */
+    } else if (p.join) {
         for (size_t s = 0; rc == 0 && s < p.j.n_src; s++) {
             bool h = false;
             int64_t a = INT64_MAX, b = INT64_MIN;
@@ -723,14 +858,51 @@ static int refresh_all(pond_table_write_result *res, pond_fs_node *dest, const j
     }
     if (rc == 0 && !has)
         lo = hi = 0;
+    *lo_out = lo;
+    *hi_out = hi;
+    return rc;
+}
+
+int pond_table__derived_compute_into(pond_fs_node *scratch, pond_fs_node *node)
+{
+    json_t *recipe = NULL;
+    pond_series_settings set = {0};
+    dplan p;
+    int rc = recipe_of(&recipe, node);
+    if (rc == 0 && !recipe)
+        rc = pond_error_set(POND_EINVALID, D, "%s is not a derived node", pond_fs_node_path(node));
     if (rc == 0)
-        rc = derived_write(res, dest, &p, lo, hi, NULL);
+        rc = dplan_build(&p, recipe, pond_fs_node_fs(node), pond_fs_node_path(node));
+    if (rc < 0) {
+        json_decref(recipe);
+        return rc;
+    }
+    int64_t lo, hi;
+    struct ArrowArrayStream s;
+    char ts[256] = "timestamp";
+    pond_table_write_options o = POND_TABLE_WRITE_OPTIONS_INIT;
+    if ((rc = plan_extent(&lo, &hi, &p)) == 0)
+        rc = p.sql ? sql_stream(&s, ts, &p.q, pond_fs_node_fs(node))
+                   : dplan_stream(&s, &p, lo, hi, NULL);
+    o.timestamp_column = ts;
+    if (rc == 0)
+        rc = pond_table__node_write(NULL, scratch, POND_ENTRY_FILE_SERIES, &s, &o, 0, 0, NULL, 0);
+    /* the node's read rule (a rollup's or join's dedup), for the same rows as a refresh */
+    if (rc == 0)
+        rc = pond_series_node_settings_get(&set, node);
+    if (rc == 0 && set.dedup == POND_DEDUP_LAST)
+        rc = pond_series_set_dedup(scratch, POND_DEDUP_LAST, (const char *const *)set.dedup_keys,
+                                   set.n_dedup_keys);
+    if (rc < 0)
+        pond_error_prefix("%s", pond_fs_node_path(node));
+    pond_series_settings_dispose(&set);
     dplan_dispose(&p);
+    json_decref(recipe);
     return rc;
 }
 
 static int refresh_deps(pond_fs_node *node, table_attrs *attrs, const json_t *deps, int64_t tmin,
-                        int64_t tmax, int64_t *rows_read);
+                        int64_t tmax, bool recompute, int64_t *rows_read);
 
 /* How deep the refreshes on this thread are nested (a chain of derived nodes: each refresh is
  * a write that refreshes the next). A pond made elsewhere can name a cycle; this bounds it. */
@@ -738,10 +910,10 @@ static _Thread_local int refresh_depth;
 #define MAX_CHAIN 32
 
 int pond_table__derived_after_write(pond_fs_node *node, table_attrs *attrs, int64_t tmin,
-                                    int64_t tmax, int64_t *rows_read)
+                                    int64_t tmax, bool recompute, int64_t *rows_read)
 {
     const json_t *deps = json_object_get(attrs->obj, DERIVED_BY_ATTR);
-    if (!deps || tmin > tmax)
+    if (!deps || (!recompute && tmin > tmax))
         return 0;
     if (!json_is_array(deps))
         return pond_error_set(POND_ECORRUPT, D, "%s: %s is not a list", pond_fs_node_path(node),
@@ -752,13 +924,13 @@ int pond_table__derived_after_write(pond_fs_node *node, table_attrs *attrs, int6
                               "longer than %d",
                               pond_fs_node_path(node), MAX_CHAIN);
     refresh_depth++;
-    int rc = refresh_deps(node, attrs, deps, tmin, tmax, rows_read);
+    int rc = refresh_deps(node, attrs, deps, tmin, tmax, recompute, rows_read);
     refresh_depth--;
     return rc;
 }
 
 static int refresh_deps(pond_fs_node *node, table_attrs *attrs, const json_t *deps, int64_t tmin,
-                        int64_t tmax, int64_t *rows_read)
+                        int64_t tmax, bool recompute, int64_t *rows_read)
 {
     pond_fs *fs = pond_fs_node_fs(node);
     int rc = 0;
@@ -780,12 +952,16 @@ static int refresh_deps(pond_fs_node *node, table_attrs *attrs, const json_t *de
         bool manual = refresh && !strcmp(refresh, "manual");
         if (rc == 0 && recipe && manual)
             rc = set_stale(dest, true); /* said by describe and cat until a refresh */
-        if (rc == 0 && recipe && !manual) {
+        const char *kind = recipe ? jstr(recipe, "kind") : NULL;
+        bool whole = recompute || (kind && !strcmp(kind, "sql"));
+        if (rc == 0 && recipe && !manual && whole) {
+            rc = refresh_all(NULL, dest, recipe, true);
+        } else if (rc == 0 && recipe && !manual) {
             dplan p;
             if ((rc = dplan_build(&p, recipe, fs, pond_fs_node_path(dest))) == 0) {
                 int64_t lo, hi;
                 dplan_touch(&p, tmin, tmax, &lo, &hi);
-                rc = derived_write(NULL, dest, &p, lo, hi, rows_read);
+                rc = derived_write(NULL, dest, &p, lo, hi, false, rows_read);
                 dplan_dispose(&p);
             }
         }
@@ -1006,14 +1182,20 @@ int pond_derive_create(pond_table_write_result *out, pond_fs_node *dest,
         return pond_error_set(POND_EEXISTS, D, "%s already exists", dp);
     if (rc != POND_ENOTFOUND)
         return rc;
-    bool join = !strcmp(o->kind, "join");
+    bool sql = !strcmp(o->kind, "sql");
+    bool join = sql || !strcmp(o->kind, "join"); /* several named sources */
     if (!join && strcmp(o->kind, "rollup"))
         return pond_error_set(POND_EUNSUPPORTED, D,
-                              "derive %s: this pond makes rollups and "
-                              "joins",
+                              "derive %s: this pond makes rollups, "
+                              "joins and sql recipes",
                               o->kind);
     if (o->n_sources < 1)
         return pond_error_set(POND_EINVALID, D, "a %s needs a --source", o->kind);
+    const char *query = o->version >= 2 ? o->sql : NULL;
+    if (sql && (!query || !*query))
+        return pond_error_set(POND_EINVALID, D, "a sql recipe needs its query (--sql)");
+    if (!sql && query)
+        return pond_error_set(POND_EINVALID, D, "a query (--sql) is for sql recipes");
     pond_fs_node **srcs = pond_calloc(o->n_sources, sizeof *srcs);
     json_t *recipe = NULL, *jsrcs = NULL;
     pond_tz *tz = NULL;
@@ -1027,7 +1209,7 @@ int pond_derive_create(pond_table_write_result *out, pond_fs_node *dest,
         jsrcs = json_array();
         rc = jsrcs ? 0 : nomem();
         for (size_t s = 0; rc == 0 && s < o->n_sources; s++) {
-            if ((rc = open_source(&srcs[s], name, fs, o->sources[s], "join")) < 0)
+            if ((rc = open_source(&srcs[s], name, fs, o->sources[s], o->kind)) < 0)
                 break;
             for (size_t k = 0; k < s && rc == 0; k++)
                 if (!strcmp(jstr(json_array_get(jsrcs, k), "name"), name))
@@ -1044,19 +1226,31 @@ int pond_derive_create(pond_table_write_result *out, pond_fs_node *dest,
             rc = apply_window(jsrcs, o->windows[w], tz);
         if (rc == 0 && o->tolerance_us < 0)
             rc = pond_error_set(POND_EINVALID, D, "a negative --tolerance");
-        if (rc == 0 && !(recipe = json_pack("{sssOsIss}", "kind", "join", "sources", jsrcs,
-                                            "tolerance_us", (json_int_t)o->tolerance_us, "refresh",
-                                            o->refresh_manual ? "manual" : "auto")))
+        if (rc == 0 && sql && (o->n_windows || o->tolerance_us))
+            rc = pond_error_set(POND_EINVALID, D,
+                                "windows and a tolerance are for joins (a "
+                                "sql recipe says it in its query)");
+        if (rc == 0 && sql &&
+            !(recipe = json_pack("{sssOssss}", "kind", "sql", "sources", jsrcs, "sql", query,
+                                 "refresh", o->refresh_manual ? "manual" : "auto")))
+            rc = nomem();
+        if (rc == 0 && !sql &&
+            !(recipe = json_pack("{sssOsIss}", "kind", "join", "sources", jsrcs, "tolerance_us",
+                                 (json_int_t)o->tolerance_us, "refresh",
+                                 o->refresh_manual ? "manual" : "auto")))
             rc = nomem();
     }
     if (rc == 0)
-        rc = refresh_all(&res, dest, recipe);
+        rc = refresh_all(&res, dest, recipe, false);
     /* the recipe and the read rule go on the version just written */
     table_attrs a;
     if (rc == 0 && (rc = pond_table__attrs_read(&a, dest)) == 0) {
         if (json_object_set(a.obj, DERIVED_ATTR, recipe) < 0)
             rc = nomem();
-        if (rc == 0)
+        /* a rollup's or join's refresh appends rows that replace earlier ones by key; a sql
+         * recipe's replaces its whole earlier versions, and its rows are as the query has
+         * them (duplicates included) */
+        if (rc == 0 && !sql)
             rc = pond_table__attrs_set_dedup(&a, POND_DEDUP_LAST, join ? NULL : o->by,
                                              join ? 0 : o->n_by);
         if (rc == 0)
@@ -1088,7 +1282,7 @@ int pond_derive_refresh(pond_table_write_result *out, pond_fs_node *node)
     if (rc == 0 && !recipe)
         rc = pond_error_set(POND_EINVALID, D, "%s is not a derived node", pond_fs_node_path(node));
     if (rc == 0)
-        rc = refresh_all(&res, node, recipe);
+        rc = refresh_all(&res, node, recipe, true);
     if (rc == 0)
         rc = set_stale(node, false);
     if (rc == 0 && out)
@@ -1107,13 +1301,9 @@ int pond_derive_recipe(char **out, pond_fs_node *node)
     int rc = recipe_of(&recipe, node);
     if (rc < 0 || !recipe)
         return rc;
-    char *t = json_dumps(recipe, JSON_COMPACT | JSON_SORT_KEYS);
+    *out = pond__json_dump(recipe, JSON_SORT_KEYS);
     json_decref(recipe);
-    if (!t)
-        return nomem();
-    *out = pond_strdup(t);
-    jfree_text(t);
-    return *out ? 0 : nomem();
+    return *out ? 0 : POND_ENOMEM;
 }
 
 int pond_derive_describe(char **out, pond_fs_node *node)
@@ -1127,7 +1317,8 @@ int pond_derive_describe(char **out, pond_fs_node *node)
     if (rc < 0 || !recipe)
         return rc;
     const json_t *srcs = json_object_get(recipe, "sources");
-    bool join = jstr(recipe, "kind") && !strcmp(jstr(recipe, "kind"), "join");
+    bool sql = jstr(recipe, "kind") && !strcmp(jstr(recipe, "kind"), "sql");
+    bool join = sql || (jstr(recipe, "kind") && !strcmp(jstr(recipe, "kind"), "join"));
     pond_buf_printf(&b, "%s of ", jstr(recipe, "kind") ? jstr(recipe, "kind") : "?");
     for (size_t i = 0; rc == 0 && i < json_array_size(srcs); i++) {
         const json_t *si = json_array_get(srcs, i);
@@ -1152,7 +1343,9 @@ int pond_derive_describe(char **out, pond_fs_node *node)
         pond_fs_node_free(src);
         src = NULL;
     }
-    if (join) {
+    if (sql) {
+        pond_buf_printf(&b, ": %s", jstr(recipe, "sql") ? jstr(recipe, "sql") : "?");
+    } else if (join) {
         const json_t *tol = json_object_get(recipe, "tolerance_us");
         if (json_is_integer(tol) && json_integer_value(tol) > 0)
             pond_buf_printf(&b, ", as of at most %gs earlier",
@@ -1232,9 +1425,15 @@ int pond_derive_stale(bool *out, pond_fs_node *node)
 {
     POND_ASSERT_ARG(out && node);
     *out = false;
+    /* every table read asks: the attributes are parsed only when they name the mark */
+    char *x = NULL;
+    int rc = pond_fs_node_get_xattrs(&x, node);
+    bool named = rc == 0 && x && strstr(x, "\"" STALE_ATTR "\"");
+    pond_free(x);
+    if (rc < 0 || !named)
+        return rc;
     json_t *obj = NULL;
-    int rc = attrs_of(&obj, node);
-    if (rc < 0 || !obj)
+    if ((rc = attrs_of(&obj, node)) < 0 || !obj)
         return rc;
     *out = json_is_true(json_object_get(obj, STALE_ATTR));
     json_decref(obj);

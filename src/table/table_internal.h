@@ -50,7 +50,7 @@ int pond_table__pick_ts(int *index_out, const char *const *names, const int *kin
 int pond_table__find_ts(const struct ArrowSchema *schema, const char *name);
 
 /* A pond_parquet_source read callback over a pond_reader (the payload). */
-int pond_table__reader_read_at(void *payload, int64_t off, void *buf, size_t len, size_t *n_out);
+int pond_table__reader_read_at(int64_t off, void *buf, size_t len, size_t *n_out, void *payload);
 /* The Parquet schema (as Arrow) of one version of a file (0: the latest), read from its
  * footer; errors name the path and version. */
 int pond_table__node_version_schema(struct ArrowSchema *out, pond_fs_node *node, int64_t version);
@@ -126,8 +126,11 @@ void pond_table__mark_replaced(int64_t *replaced_by, const int64_t *versions, si
 /* The version number a write through node creates (the transaction's pending one, or the
  * next). */
 int pond_table__next_version(int64_t *out, pond_fs_node *node);
-/* A write of a new version through node (table_write.c); replaces_lo > 0: a compaction
- * writing the rows of versions replaces_lo..replaces_hi. */
+/* A write of a new version through node (table_write.c); replaces_lo > 0: the version
+ * replaces versions replaces_lo..replaces_hi (reads skip them, retention may drop them).
+ * With replaced (their contents, n_replaced of them) it is a compaction writing exactly their
+ * rows; without (NULL) a recompute: new rows standing for all of them (a sql recipe), which
+ * refreshes the node's dependents whole. */
 int pond_table__node_write(pond_table_write_result *out, pond_fs_node *node, pond_entry_type type,
                            struct ArrowArrayStream *in, const pond_table_write_options *opts,
                            int64_t replaces_lo, int64_t replaces_hi, const pond_hash *replaced,
@@ -231,12 +234,22 @@ int pond_table__rollup_stream(struct ArrowArrayStream *out, const table_rollup_p
                               pond_fs_node *src, int64_t lo, int64_t hi, int64_t *rows_read);
 /* After a write of a new version of the series at node holding rows in [tmin, tmax]: the
  * derived nodes its attributes name are refreshed (their buckets touching the range) in the
- * same transaction. *rows_read (may be NULL) grows by the source rows the refreshes read. */
+ * same transaction; recompute: the version replaced every earlier row (any row may have
+ * changed or gone), so they are recomputed whole. *rows_read (may be NULL) grows by the
+ * source rows the refreshes read. */
 int pond_table__derived_after_write(pond_fs_node *node, table_attrs *attrs, int64_t tmin,
-                                    int64_t tmax, int64_t *rows_read);
+                                    int64_t tmax, bool recompute, int64_t *rows_read);
 /* A settings version (no rows) carrying a's attributes, or the transaction's pending version
  * carrying them. */
 int pond_table__write_settings_version(table_attrs *a, pond_fs_node *node);
+/* Writes every row of the derived node's recipe, computed from its sources now, into scratch
+ * (a series of another fs, inside its transaction), with the node's dedup rule. */
+int pond_table__derived_compute_into(pond_fs_node *scratch, pond_fs_node *node);
+/* A read of a stale manual derived node (docs/derived.md): *computed true and *out its rows
+ * as the recipe gives them now, read with ro from a scratch in-memory pond (nothing is
+ * written to node's pond); *computed false when node is not one. */
+int pond_table__derived_read_stale(struct ArrowArrayStream *out, bool *computed, pond_fs_node *node,
+                                   const pond_table_read_options *ro);
 
 /* A join (table_join.c): output columns per source are <name>_<column>. */
 enum { TABLE_JOIN_INT, TABLE_JOIN_DOUBLE, TABLE_JOIN_STR, TABLE_JOIN_BOOL };

@@ -6,6 +6,7 @@
 #include <pond/rows.h>
 #include <pond/table.h>
 
+#include "table/table_internal.h"
 #include "util/util.h"
 
 #include <string.h>
@@ -65,11 +66,6 @@ static int encode_parquet(out_ctx *o, struct ArrowArrayStream *st, int64_t *rows
     return rc;
 }
 
-static int read_at(void *payload, int64_t off, void *buf, size_t len, size_t *n_out)
-{
-    return pond_reader_pread(payload, buf, len, off, n_out);
-}
-
 /* The stored Parquet bytes of one version, as they are (verified as they are read). */
 static int copy_version(out_ctx *o, pond_fs_node *node, int64_t version, int64_t *rows_out)
 {
@@ -77,7 +73,7 @@ static int copy_version(out_ctx *o, pond_fs_node *node, int64_t version, int64_t
     pond_parquet_reader *pq = NULL;
     int rc = pond_fs_node_open_reader(&r, node, version);
     if (rc == 0) { /* the footer first: the row count, and a damaged file fails before output */
-        pond_parquet_source src = {read_at, pond_reader_size(r), r};
+        pond_parquet_source src = {pond_table__reader_read_at, pond_reader_size(r), r};
         if ((rc = pond_parquet_reader_open(&pq, &src, NULL)) == 0)
             *rows_out = pond_parquet_reader_num_rows(pq);
         pond_parquet_reader_free(pq);
@@ -161,7 +157,10 @@ int pond_table_node_output(pond_output_result *res, pond_fs_node *node,
     if (rc < 0)
         return rc;
     res->versions = stored;
-    bool whole = !ro->has_range && !ro->columns && !dedup;
+    bool stale = false; /* a stale manual derived node: its rows are computed, not stored */
+    if ((rc = pond_derive_stale(&stale, node)) < 0)
+        return rc;
+    bool whole = !ro->has_range && !ro->columns && !dedup && !stale;
     out_ctx o = {sink, payload, 0};
     if (fmt == POND_OUTPUT_PARQUET && whole && stored == 1) {
         rc = copy_version(&o, node, only, &res->rows);
@@ -171,9 +170,8 @@ int pond_table_node_output(pond_output_result *res, pond_fs_node *node,
     struct ArrowArrayStream s;
     if ((rc = pond_table_node_read_stream(&s, node, ro)) < 0)
         return rc;
-    rc = pond_stream_output(res, &s, fmt, tz, sink, payload);
+    rc = pond_stream_output(res, &s, fmt, tz, sink, payload); /* consumes s */
     res->versions = stored;
-    s.release(&s);
     return rc;
 }
 
@@ -201,5 +199,6 @@ int pond_stream_output(pond_output_result *res, struct ArrowArrayStream *st, pon
     out_ctx o = {sink, payload, 0};
     int rc = encode_parquet(&o, st, &res->rows);
     res->bytes = o.bytes;
+    pond_arrow_stream_release(st); /* consumed, also on failure (docs/api.md, "Streams") */
     return rc;
 }

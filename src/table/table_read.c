@@ -106,7 +106,7 @@ static void readers_close(readers *s)
     memset(s, 0, sizeof *s);
 }
 
-static int readers_read_at(void *payload, int64_t off, void *buf, size_t len, size_t *n_out)
+static int readers_read_at(int64_t off, void *buf, size_t len, size_t *n_out, void *payload)
 {
     readers *s = payload;
     pond_reader *h = pond__hset_take(s->set);
@@ -895,6 +895,11 @@ int pond_table_node_read_stream(struct ArrowArrayStream *out, pond_fs_node *node
                                 const pond_table_read_options *opts)
 {
     POND_ASSERT_ARG(out && node);
+    /* a stale manual derived node reads as its recipe computes it now (never stored) */
+    bool computed = false;
+    int rc = pond_table__derived_read_stale(out, &computed, node, opts);
+    if (rc < 0 || computed)
+        return rc;
     return pond_table__read_open(out, node, opts, 0, 0);
 }
 
@@ -905,7 +910,7 @@ int pond_table_read_stream(struct ArrowArrayStream *out, pond_fs *fs, const pond
     pond_fs_node *h = NULL;
     int rc = pond_fs_node_open(&h, fs, wd, path, 0);
     if (rc == 0)
-        rc = pond_table__read_open(out, h, opts, 0, 0);
+        rc = pond_table_node_read_stream(out, h, opts);
     pond_fs_node_free(h);
     return rc;
 }

@@ -4,6 +4,8 @@
 #include <pond/rows.h>
 #include <pond/timefmt.h>
 
+#include "util/util.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -373,15 +375,9 @@ static int table_cell(pond_rows *w, int kind, const char *s, size_t n)
     size_t tw = text_width(t.ptr + 1);
     if (tw > w->width[k])
         w->width[k] = tw > TABLE_MAX_WIDTH ? TABLE_MAX_WIDTH : tw;
-    if (w->n_cells == w->cap_cells) {
-        size_t cap = w->cap_cells ? w->cap_cells * 2 : 1024;
-        char **c = pond_realloc(w->cells, cap * sizeof *c);
-        if (!c) {
-            pond_buf_dispose(&t);
-            return oom();
-        }
-        w->cells = c;
-        w->cap_cells = cap;
+    if (POND_GROW(w->cells, w->n_cells, w->cap_cells) < 0) {
+        pond_buf_dispose(&t);
+        return oom();
     }
     w->cells[w->n_cells++] = pond_buf_detach(&t);
     return 0;
@@ -742,9 +738,9 @@ static int stream_fail(struct ArrowArrayStream *st, int e)
     return pond_error_set(POND_EIO, POND_DOM_TABLE, "%s", m ? m : strerror(e));
 }
 
-int pond_rows_write_stream(int64_t *rows_out, int64_t *bytes_out, struct ArrowArrayStream *st,
-                           pond_rows_format fmt, const pond_tz *tz, pond_rows_sink_fn sink,
-                           void *payload)
+static int rows_write(int64_t *rows_out, int64_t *bytes_out, struct ArrowArrayStream *st,
+                      pond_rows_format fmt, const pond_tz *tz, pond_rows_sink_fn sink,
+                      void *payload)
 {
     struct ArrowSchema s = {0};
     int e = st->get_schema(st, &s);
@@ -789,5 +785,14 @@ int pond_rows_write_stream(int64_t *rows_out, int64_t *bytes_out, struct ArrowAr
     pond_free(names);
     pond_free(fm);
     s.release(&s);
+    return rc;
+}
+
+int pond_rows_write_stream(int64_t *rows_out, int64_t *bytes_out, struct ArrowArrayStream *st,
+                           pond_rows_format fmt, const pond_tz *tz, pond_rows_sink_fn sink,
+                           void *payload)
+{
+    int rc = rows_write(rows_out, bytes_out, st, fmt, tz, sink, payload);
+    pond_arrow_stream_release(st); /* consumed, also on failure (docs/api.md, "Streams") */
     return rc;
 }

@@ -8,7 +8,8 @@
 #include <pond/hash.h>
 #include <pond/parquet.h>
 
-#include <jansson.h>
+#include "util/json.h"
+
 #include <string.h>
 
 #define D POND_DOM_TABLE
@@ -22,22 +23,6 @@
 #define VERSION_ATTR "pond.version"
 /* nested types deeper than this in a recorded schema are corrupt (and never written) */
 #define MAX_DEPTH 64
-
-static void jfree(void *p)
-{
-    json_malloc_t jm;
-    json_free_t jf;
-    json_get_alloc_funcs(&jm, &jf); /* whichever allocator jansson was given */
-    jf(p);
-}
-
-/* jansson reports allocation failure as a parse error: tell the two apart */
-static int parse_error(const json_error_t *je, const char *path, const char *what)
-{
-    if (strstr(je->text, "memory"))
-        return pond_error_set(POND_ENOMEM, D, "out of memory");
-    return pond_error_set(POND_ECORRUPT, D, "%s: %s are not valid JSON: %s", path, what, je->text);
-}
 
 static int corrupt(const char *path, const char *key, const char *why)
 {
@@ -205,11 +190,15 @@ static int parse_dedup(table_attrs *a, const json_t *d, const char *path)
 int pond_table__attrs_parse(table_attrs *out, const char *json, const char *path)
 {
     memset(out, 0, sizeof *out);
-    json_error_t je;
-    json_t *obj = json ? json_loads(json, 0, &je) : json_object();
-    if (!obj)
-        return json ? parse_error(&je, path, "extended attributes")
-                    : pond_error_set(POND_ENOMEM, D, "out of memory");
+    json_t *obj = NULL;
+    if (json) {
+        if (!(obj = pond__json_parse(json, strlen(json), 0, "extended attributes", D))) {
+            pond_error_prefix("%s", path);
+            return pond_error_last()->code;
+        }
+    } else if (!(obj = json_object())) {
+        return pond_error_set(POND_ENOMEM, D, "out of memory");
+    }
     if (!json_is_object(obj)) {
         json_decref(obj);
         return pond_error_set(POND_ECORRUPT, D, "%s: extended attributes are not a JSON object",
@@ -325,6 +314,17 @@ int pond_table__attrs_add_compaction(table_attrs *a, int64_t version, int64_t lo
             return POND_ENOMEM;
         cs = json_object_get(a->obj, COMPS_ATTR);
     }
+    /* an entry whose versions and compacted version this one replaces says nothing more (a
+     * sql recipe's recompute replaces every earlier version), nor does one for this same
+     * version (written again in its transaction): dropped, so the list does not grow with
+     * each refresh. A compaction starts after the last one and drops none. */
+    for (size_t i = a->n_comps; i-- > 0;) {
+        if (a->comps[i].version != version && (a->comps[i].lo < lo || a->comps[i].version > hi))
+            continue;
+        json_array_remove(cs, i);
+        memmove(&a->comps[i], &a->comps[i + 1], (a->n_comps - i - 1) * sizeof *a->comps);
+        a->n_comps--;
+    }
     json_t *e = json_pack("[III]", (json_int_t)version, (json_int_t)lo, (json_int_t)hi);
     if (!e || json_array_append_new(cs, e) < 0)
         return pond_error_set(POND_ENOMEM, D, "out of memory");
@@ -375,10 +375,9 @@ static int collect_hashes(const pond_stat *st, const char *xattrs, void *payload
     if (!e)
         return 0;
     k += strlen("\"" VERSION_ATTR "\":");
-    json_error_t je;
-    json_t *obj = json_loadb(k, (size_t)(e - k + 1), 0, &je);
-    if (!obj)
-        return strstr(je.text, "memory") ? pond_error_set(POND_ENOMEM, D, "out of memory") : 0;
+    json_t *obj = pond__json_parse(k, (size_t)(e - k + 1), 0, VERSION_ATTR, D);
+    if (!obj) /* not an entry of ours: nothing to use */
+        return pond_error_last()->code == POND_ENOMEM ? POND_ENOMEM : 0;
     const json_t *hs = json_object_get(obj, "hashes");
     int rc = 0;
     if (json_integer_value(json_object_get(obj, "v")) == st->version) {
@@ -387,15 +386,9 @@ static int collect_hashes(const pond_stat *st, const char *xattrs, void *payload
             pond_hash h;
             if (!hex || pond_hash_from_hex(&h, hex) < 0)
                 continue; /* not a hash: nothing to compare with */
-            if (l->n == l->cap) {
-                size_t cap = l->cap ? l->cap * 2 : 64;
-                table_hash *nh = pond_realloc(l->h, cap * sizeof *nh);
-                if (!nh) {
-                    rc = POND_ENOMEM;
-                    break;
-                }
-                l->h = nh;
-                l->cap = cap;
+            if (POND_GROW(l->h, l->n, l->cap) < 0) {
+                rc = POND_ENOMEM;
+                break;
             }
             l->h[l->n++] = (table_hash){h, st->version};
         }
@@ -441,11 +434,7 @@ int pond_table__attrs_dump(char **out, table_attrs *a)
     int rc = a->has_schema ? store_schema(a) : 0;
     if (rc < 0)
         return rc;
-    char *text = json_dumps(a->obj, JSON_COMPACT | JSON_SORT_KEYS);
-    if (!text)
-        return pond_error_set(POND_ENOMEM, D, "out of memory");
-    *out = pond_strdup(text);
-    jfree(text);
+    *out = pond__json_dump(a->obj, JSON_SORT_KEYS);
     return *out ? 0 : POND_ENOMEM;
 }
 
@@ -475,10 +464,9 @@ int pond_table__version_entry(int64_t *rows, int64_t *lo, int64_t *hi, const cha
     if (!e)
         return 0;
     k += strlen("\"" VERSION_ATTR "\":");
-    json_error_t je;
-    json_t *obj = json_loadb(k, (size_t)(e - k + 1), 0, &je);
-    if (!obj)
-        return strstr(je.text, "memory") ? pond_error_set(POND_ENOMEM, D, "out of memory") : 0;
+    json_t *obj = pond__json_parse(k, (size_t)(e - k + 1), 0, VERSION_ATTR, D);
+    if (!obj) /* not an entry of ours: nothing to use */
+        return pond_error_last()->code == POND_ENOMEM ? POND_ENOMEM : 0;
     const json_t *v = json_object_get(obj, "v"), *r = json_object_get(obj, "rows");
     const json_t *rp = json_object_get(obj, "replaces");
     /* an entry copied from an earlier version (a write that did not index) is not this one's */
@@ -821,14 +809,8 @@ typedef struct {
 static int collect_info(const pond_stat *st, const char *xattrs, void *payload)
 {
     info_list *l = payload;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 64;
-        pond_series_version_info *nv = pond_realloc(l->v, cap * sizeof *nv);
-        if (!nv)
-            return POND_ENOMEM;
-        l->v = nv;
-        l->cap = cap;
-    }
+    if (POND_GROW(l->v, l->n, l->cap) < 0)
+        return POND_ENOMEM;
     pond_series_version_info *i = &l->v[l->n];
     memset(i, 0, sizeof *i);
     i->version = st->version;
@@ -1085,6 +1067,15 @@ int pond_series_set_dedup(pond_fs_node *node, pond_dedup dedup, const char *cons
         rc = pond_error_set(POND_EINVALID, D,
                             "%s: the series has no timestamp column yet (write a version first)",
                             path);
+    /* a rollup's or join's refresh appends recomputed rows that must replace the earlier ones
+     * of their bucket (and keys): without its rule a read would return both */
+    const json_t *recipe = json_object_get(a.obj, "pond.derived");
+    const char *kind = json_string_value(json_object_get(recipe, "kind"));
+    if (rc == 0 && kind && strcmp(kind, "sql") && !same_keys(&a.set, dedup, keys, n_keys))
+        rc = pond_error_set(POND_EINVALID, D,
+                            "%s is a derived node (%s): its refreshes rely on its dedup=last "
+                            "rule, which cannot be changed",
+                            path, kind);
     if (rc == 0 && !same_keys(&a.set, dedup, keys, n_keys)) {
         rc = pond_table__attrs_set_dedup(&a, dedup, keys, n_keys);
         if (rc == 0)

@@ -13,7 +13,7 @@
 
 #define D POND_DOM_TABLE
 
-int pond_table__reader_read_at(void *payload, int64_t off, void *buf, size_t len, size_t *n_out)
+int pond_table__reader_read_at(int64_t off, void *buf, size_t len, size_t *n_out, void *payload)
 {
     return pond_reader_pread(payload, buf, len, off, n_out);
 }
@@ -222,10 +222,12 @@ static int finish(pond_table_write_result *res, write_ctx *c, pond_fs_node *node
             pond_table__attrs_add_compaction(&c->attrs, c->version, c->replaces_lo, c->replaces_hi);
     if (rc == 0)
         rc = pond_table__attrs_write(&c->attrs, node);
-    /* the one place derived nodes are kept current: a new version of a source (not a
-     * compaction, which changes no row) refreshes them in this transaction */
-    if (rc == 0 && c->replaces_lo == 0 && c->ts_col >= 0 && c->tmin <= c->tmax)
-        rc = pond_table__derived_after_write(node, &c->attrs, c->tmin, c->tmax,
+    /* the one place derived nodes are kept current: a new version of a source refreshes them
+     * in this transaction; a compaction changes no row and refreshes nothing, a recompute
+     * (a sql recipe's rows replacing all earlier ones) may change any row */
+    bool recompute = c->replaces_lo > 0 && !c->replaced;
+    if (rc == 0 && c->ts_col >= 0 && (recompute || (c->replaces_lo == 0 && c->tmin <= c->tmax)))
+        rc = pond_table__derived_after_write(node, &c->attrs, c->tmin, c->tmax, recompute,
                                              &res->derived_rows_read);
     return rc;
 }
@@ -391,8 +393,10 @@ int pond_table__node_write(pond_table_write_result *out, pond_fs_node *node, pon
     }
     if (c.series && (rc = series_prepare(&c, node, &schema, opts)) < 0)
         goto done;
+    /* a compaction or a recompute replaces earlier versions itself (the pending one among
+     * them: a compaction read it, a recompute computed everything): nothing to carry over */
     int64_t pending = 0;
-    if (c.series && (rc = pending_rows(&pending, node)) < 0)
+    if (c.series && replaces_lo == 0 && (rc = pending_rows(&pending, node)) < 0)
         goto done;
     if (pending > 0 && (rc = pending_open(&pend, node, &schema)) < 0)
         goto done;
@@ -456,7 +460,10 @@ int pond_table_node_write_stream(pond_table_write_result *out, pond_fs_node *nod
                                  pond_entry_type type, struct ArrowArrayStream *in,
                                  const pond_table_write_options *opts)
 {
-    POND_ASSERT_ARG(node && in);
+    POND_ASSERT_ARG(in);
+    if (!node)
+        pond_arrow_stream_release(in); /* consumed on every failure (docs/api.md, "Streams") */
+    POND_ASSERT_ARG(node);
     return pond_table__node_write(out, node, type, in, opts, 0, 0, NULL, 0);
 }
 
@@ -466,10 +473,10 @@ int pond_table_write_stream(int64_t *rows_out, pond_fs *fs, const pond_wd *wd, c
 {
     pond_fs_node *h = NULL;
     pond_table_write_result res = {0};
+    POND_ASSERT_ARG(in);
     int rc = pond_fs_node_open(&h, fs, wd, path, 0);
     if (rc < 0) {
-        if (in->release)
-            in->release(in);
+        pond_arrow_stream_release(in);
         return rc;
     }
     rc = pond_table_node_write_stream(&res, h, type, in, opts);
@@ -499,7 +506,7 @@ int pond_table_node_write_parquet_file(pond_table_write_result *out, pond_fs_nod
         return rc;
     rc = pond_parquet_reader_open_file(&r, host_path, NULL);
     for (int k = 0; rc == 0 && opts->warn && k < pond_parquet_reader_warning_count(r); k++)
-        opts->warn(opts->warn_payload, pond_parquet_reader_warning(r, k));
+        opts->warn(pond_parquet_reader_warning(r, k), opts->warn_payload);
     if (rc == 0)
         rc = pond_parquet_reader_schema(r, &schema);
     if (rc < 0) {

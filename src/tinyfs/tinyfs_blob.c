@@ -74,26 +74,16 @@ int pond_node_id_new(pond_node_id *out)
 
 void pond_node_id_format(char out[POND_NODE_ID_STRLEN + 1], const pond_node_id *id)
 {
-    static const char hex[] = "0123456789abcdef";
-    size_t o = 0;
-    for (int i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10)
-            out[o++] = '-';
-        out[o++] = hex[id->bytes[i] >> 4];
-        out[o++] = hex[id->bytes[i] & 15];
-    }
-    out[o] = '\0';
-}
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
+    /* 8-4-4-4-12 digits */
+    pond__hex_encode(out, id->bytes, 4);
+    out[8] = '-';
+    pond__hex_encode(out + 9, id->bytes + 4, 2);
+    out[13] = '-';
+    pond__hex_encode(out + 14, id->bytes + 6, 2);
+    out[18] = '-';
+    pond__hex_encode(out + 19, id->bytes + 8, 2);
+    out[23] = '-';
+    pond__hex_encode(out + 24, id->bytes + 10, 6);
 }
 
 int pond_node_id_parse(pond_node_id *out, const char *s)
@@ -107,7 +97,7 @@ int pond_node_id_parse(pond_node_id *out, const char *s)
                 goto bad;
             p++;
         }
-        int hi = hexval(s[p]), lo = hi < 0 ? -1 : hexval(s[p + 1]);
+        int hi = pond__hexval(s[p]), lo = hi < 0 ? -1 : pond__hexval(s[p + 1]);
         if (hi < 0 || lo < 0)
             goto bad;
         id.bytes[i] = (uint8_t)(hi << 4 | lo);
@@ -132,81 +122,6 @@ bool pond_node_id_is_nil(const pond_node_id *id)
 {
     static const pond_node_id nil;
     return pond_node_id_equal(id, &nil);
-}
-
-/* ---- id map ------------------------------------------------------------------------------- */
-
-static size_t id_hash(const pond_node_id *id)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (int i = 0; i < 16; i++)
-        h = (h ^ id->bytes[i]) * 1099511628211ull;
-    return (size_t)(h ^ (h >> 29));
-}
-
-void *pond_tinyfs__idmap_get(const tinyfs_idmap *m, const pond_node_id *id)
-{
-    if (!m->cap)
-        return NULL;
-    for (size_t i = id_hash(id) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
-        if (!m->vals[i])
-            return NULL;
-        if (pond_node_id_equal(&m->keys[i], id))
-            return m->vals[i];
-    }
-}
-
-static void put_raw(pond_node_id *keys, void **vals, size_t cap, const pond_node_id *id, void *v)
-{
-    size_t i = id_hash(id) & (cap - 1);
-    while (vals[i])
-        i = (i + 1) & (cap - 1);
-    keys[i] = *id;
-    vals[i] = v;
-}
-
-int pond_tinyfs__idmap_put(tinyfs_idmap *m, const pond_node_id *id, void *val, void **old_out)
-{
-    if (old_out)
-        *old_out = NULL;
-    if (m->cap) {
-        for (size_t i = id_hash(id) & (m->cap - 1); m->vals[i]; i = (i + 1) & (m->cap - 1)) {
-            if (pond_node_id_equal(&m->keys[i], id)) {
-                if (old_out)
-                    *old_out = m->vals[i];
-                m->vals[i] = val;
-                return 0;
-            }
-        }
-    }
-    if ((m->len + 1) * 4 > m->cap * 3) {
-        size_t ncap = m->cap ? m->cap * 2 : 16;
-        pond_node_id *nk = pond_calloc(ncap, sizeof *nk);
-        void **nv = pond_calloc(ncap, sizeof *nv);
-        if (!nk || !nv) {
-            pond_free(nk);
-            pond_free(nv);
-            return POND_ENOMEM;
-        }
-        for (size_t i = 0; i < m->cap; i++)
-            if (m->vals[i])
-                put_raw(nk, nv, ncap, &m->keys[i], m->vals[i]);
-        pond_free(m->keys);
-        pond_free(m->vals);
-        m->keys = nk;
-        m->vals = nv;
-        m->cap = ncap;
-    }
-    put_raw(m->keys, m->vals, m->cap, id, val);
-    m->len++;
-    return 0;
-}
-
-void pond_tinyfs__idmap_dispose(tinyfs_idmap *m)
-{
-    pond_free(m->keys);
-    pond_free(m->vals);
-    memset(m, 0, sizeof *m);
 }
 
 /* ---- blobs -------------------------------------------------------------------------------- */

@@ -22,9 +22,21 @@ int pond_fs_open(pond_fs **out, pond_backend *backend, const pond_fs_options *op
                               "backend '%s' has interface version %u, want %u to %u",
                               backend->name ? backend->name : "?", backend->version,
                               (unsigned)POND_BACKEND_VERSION_MIN, (unsigned)POND_BACKEND_VERSION);
-    if (opts && opts->version != POND_FS_OPTIONS_VERSION)
-        return pond_error_set(POND_EINVALID, D, "fs options version %u, want %u", opts->version,
-                              (unsigned)POND_FS_OPTIONS_VERSION);
+    if (opts && (opts->version < 1 || opts->version > POND_FS_OPTIONS_VERSION))
+        return pond_error_set(POND_EINVALID, D, "fs options version %u, want 1 to %u",
+                              opts->version, (unsigned)POND_FS_OPTIONS_VERSION);
+    /* -1 is the latest (version 2, as in pond_oplog_options); a version-1 caller said latest
+     * with 0, which stays latest for it, so its INIT keeps meaning what it did */
+    int64_t as_of = -1;
+    if (opts && opts->version >= 2)
+        as_of = opts->as_of_txn;
+    else if (opts && opts->as_of_txn > 0)
+        as_of = opts->as_of_txn;
+    if (as_of < -1)
+        return pond_error_set(POND_EINVALID, D,
+                              "fs options: as_of_txn %lld is neither -1 (latest) nor a "
+                              "transaction",
+                              (long long)as_of);
     pond_fs *fs = pond_calloc(1, sizeof *fs);
     if (!fs)
         return POND_ENOMEM;
@@ -42,13 +54,13 @@ int pond_fs_open(pond_fs **out, pond_backend *backend, const pond_fs_options *op
         error = POND_ENOMEM;
         goto fail;
     }
-    if (opts && opts->as_of_txn > 0) {
+    if (as_of >= 0) {
         if (!backend->open_as_of) {
             error = pond_error_set(POND_EUNSUPPORTED, D, "backend '%s' has no time travel",
                                    backend->name ? backend->name : "?");
             goto fail;
         }
-        if ((error = backend->open_as_of(&fs->view, backend, opts->as_of_txn)) < 0)
+        if ((error = backend->open_as_of(&fs->view, backend, as_of)) < 0)
             goto fail;
         fs->be = fs->view;
         fs->read_only = true;
@@ -87,7 +99,7 @@ int pond_tinyfs__get_node(pond_node_rec **out, pond_fs *fs, const pond_node_id *
 {
     *out = NULL;
     if (fs->in_txn) {
-        pond_node_rec *p = pond_tinyfs__idmap_get(&fs->pending, id);
+        pond_node_rec *p = pond__idmap_get(&fs->pending, id);
         if (p) {
             *out = pond_node_rec_ref(p);
             return 0;
@@ -107,15 +119,9 @@ int pond_tinyfs__get_node(pond_node_rec **out, pond_fs *fs, const pond_node_id *
 
 static int pending_add(pond_fs *fs, pond_node_rec *r)
 {
-    if (fs->n_pending == fs->cap_pending) {
-        size_t nc = fs->cap_pending ? fs->cap_pending * 2 : 16;
-        pond_node_rec **nl = pond_realloc(fs->pending_list, nc * sizeof *nl);
-        if (!nl)
-            return POND_ENOMEM;
-        fs->pending_list = nl;
-        fs->cap_pending = nc;
-    }
-    int error = pond_tinyfs__idmap_put(&fs->pending, &r->id, r, NULL);
+    if (POND_GROW(fs->pending_list, fs->n_pending, fs->cap_pending) < 0)
+        return POND_ENOMEM;
+    int error = pond__idmap_put(&fs->pending, &r->id, r, NULL);
     if (error < 0)
         return error;
     fs->pending_list[fs->n_pending++] = pond_node_rec_ref(r);
@@ -128,7 +134,7 @@ static int pending_add(pond_fs *fs, pond_node_rec *r)
 int pond_tinyfs__make_pending(pond_node_rec **out, pond_fs *fs, const pond_node_id *id)
 {
     *out = NULL;
-    pond_node_rec *p = pond_tinyfs__idmap_get(&fs->pending, id), *copy = NULL;
+    pond_node_rec *p = pond__idmap_get(&fs->pending, id), *copy = NULL;
     int error;
     if (p && __atomic_load_n(&p->refs, __ATOMIC_ACQUIRE) == 1) {
         *out = p;
@@ -137,7 +143,7 @@ int pond_tinyfs__make_pending(pond_node_rec **out, pond_fs *fs, const pond_node_
     if (p) {
         if ((error = pond_node_rec_dup(&copy, p)) < 0)
             return error;
-        (void)pond_tinyfs__idmap_put(&fs->pending, id, copy, NULL); /* replaces: cannot fail */
+        (void)pond__idmap_put(&fs->pending, id, copy, NULL); /* replaces: cannot fail */
         for (size_t i = 0; i < fs->n_pending; i++)
             if (fs->pending_list[i] == p)
                 fs->pending_list[i] = copy;
@@ -230,7 +236,7 @@ static void txn_clear(pond_fs *fs)
     pond_free(fs->pending_list);
     fs->pending_list = NULL;
     fs->n_pending = fs->cap_pending = 0;
-    pond_tinyfs__idmap_dispose(&fs->pending);
+    pond__idmap_dispose(&fs->pending);
     pond_free(fs->txn_meta);
     fs->txn_meta = NULL;
     fs->in_txn = false;
@@ -380,7 +386,7 @@ typedef struct {
     const char *name;      /* the final name (inside path); NULL for the root */
     bool dir;              /* the path ended in '/' */
     pond_node_id *chain;   /* RES_CHAIN: directory ids from the root to the final directory */
-    size_t n_chain;
+    size_t n_chain, cap_chain;
 } res_t;
 
 static void res_dispose(res_t *r)
@@ -403,12 +409,10 @@ static void res_drop_recs(res_t *r)
 
 static int chain_push(res_t *r, const pond_node_id *id)
 {
-    pond_node_id *nc = pond_realloc(r->chain, (r->n_chain + 1) * sizeof *nc);
-    if (!nc)
-        return POND_ENOMEM;
-    nc[r->n_chain++] = *id;
-    r->chain = nc;
-    return 0;
+    int rc = POND_GROW(r->chain, r->n_chain, r->cap_chain);
+    if (rc == 0)
+        r->chain[r->n_chain++] = *id;
+    return rc;
 }
 
 static int resolve(res_t *r, pond_fs *fs, const pond_wd *wd, const char *path, int flags)
@@ -808,7 +812,7 @@ int pond_tinyfs__content_reader(pond_reader **out, pond_fs *fs, const pond_node_
         return pond_blob_open_reader(out, n->content);
     if (!fs->be->open_content)
         return pond_error_set(POND_EUNSUPPORTED, D, "backend cannot read content");
-    if (!(fs->in_txn && pond_tinyfs__idmap_get(&fs->pending, &n->id) == n))
+    if (!(fs->in_txn && pond__idmap_get(&fs->pending, &n->id) == n))
         return fs->be->open_content(out, fs->be, n);
     /* a pending version without content of its own has its last committed version's bytes */
     pond_node_rec *prev = NULL;
@@ -1003,7 +1007,7 @@ int pond_fs_rename(pond_fs *fs, const pond_wd *wd, const char *from, const char 
     /* Only the two listings change: the node keeps its id, its versions and its home partition
      * (the target's entry names the home when it is elsewhere). A node created in this very
      * transaction has no versions anywhere yet, so it simply gets the target as its home. */
-    pond_node_rec *pend = pond_tinyfs__idmap_get(&fs->pending, &src_id), *node = NULL;
+    pond_node_rec *pend = pond__idmap_get(&fs->pending, &src_id), *node = NULL;
     bool rehome = moves && src_type != POND_ENTRY_DIRECTORY && pend && pend->version == 1;
     pond_node_rec *tdir = NULL, *sdir = NULL;
     res_drop_recs(&s);

@@ -25,64 +25,25 @@ typedef struct {
      * that follow symlinks) one path is reachable by many splits of the pattern, and walking
      * each split again is exponential. The first split found wins; later ones would only
      * repeat its matches. */
-    char **seen;
-    size_t n_seen, cap_seen;
+    pond__bytemap seen;
+    pond_buf key; /* scratch for a seen key */
     /* a damaged tree may list a directory twice or inside itself: reported, never walked */
     pond_dir_walk *tree;
 } gctx;
 
-static uint64_t seen_hash(const char *s, size_t n)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 1099511628211ull;
-    }
-    return h;
-}
-
 /* 1 when state (kind, idx, current path) was seen before, 0 when it is new (now recorded). */
 static int seen_check(gctx *g, char kind, size_t idx)
 {
-    char head[24];
-    int hn = snprintf(head, sizeof head, "%c%zu:", kind, idx);
-    size_t pn = g->path.size, n = (size_t)hn + pn;
-    char *key = pond_malloc(n + 1);
-    if (!key)
-        return POND_ENOMEM;
-    memcpy(key, head, (size_t)hn);
-    if (pn)
-        memcpy(key + hn, g->path.ptr, pn);
-    key[n] = '\0';
-    if (2 * (g->n_seen + 1) > g->cap_seen) {
-        size_t cap = g->cap_seen ? g->cap_seen * 2 : 64;
-        char **t = pond_calloc(cap, sizeof *t);
-        if (!t) {
-            pond_free(key);
-            return POND_ENOMEM;
-        }
-        for (size_t i = 0; i < g->cap_seen; i++) {
-            if (!g->seen[i])
-                continue;
-            size_t j = seen_hash(g->seen[i], strlen(g->seen[i])) & (cap - 1);
-            while (t[j])
-                j = (j + 1) & (cap - 1);
-            t[j] = g->seen[i];
-        }
-        pond_free(g->seen);
-        g->seen = t;
-        g->cap_seen = cap;
-    }
-    size_t j = seen_hash(key, n) & (g->cap_seen - 1);
-    for (; g->seen[j]; j = (j + 1) & (g->cap_seen - 1)) {
-        if (!strcmp(g->seen[j], key)) {
-            pond_free(key);
-            return 1;
-        }
-    }
-    g->seen[j] = key;
-    g->n_seen++;
-    return 0;
+    int64_t v;
+    pond_buf_clear(&g->key);
+    int rc = pond_buf_printf(&g->key, "%c%zu:", kind, idx);
+    if (rc == 0 && g->path.size)
+        rc = pond_buf_put(&g->key, g->path.ptr, g->path.size);
+    if (rc < 0)
+        return rc;
+    if (pond__bytemap_get(&g->seen, g->key.ptr, g->key.size, &v))
+        return 1;
+    return pond__bytemap_put(&g->seen, g->key.ptr, g->key.size, 1);
 }
 
 static void comps_free(gcomp *c, size_t n)
@@ -380,9 +341,8 @@ int pond_fs_glob(pond_fs *fs, const pond_wd *wd, const char *pattern, pond_glob_
     pond_node_rec_unref(root);
     pop_caps(&g, 0);
     pond_free(g.caps);
-    for (size_t i = 0; i < g.cap_seen; i++)
-        pond_free(g.seen[i]);
-    pond_free(g.seen);
+    pond__bytemap_dispose(&g.seen);
+    pond_buf_dispose(&g.key);
     pond_dir_walk_free(g.tree);
     comps_free(g.c, g.n);
     pond_buf_dispose(&g.path);

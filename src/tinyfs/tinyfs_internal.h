@@ -13,19 +13,6 @@
 #define TINYFS_NAME_MAX 255
 #define TINYFS_SYMLINK_HOPS 40
 
-/* ---- a hash map from node id to a pointer (open addressing, linear probing) ---- */
-typedef struct {
-    pond_node_id *keys;
-    void **vals;
-    size_t cap; /* power of two or 0 */
-    size_t len;
-} tinyfs_idmap;
-
-void *pond_tinyfs__idmap_get(const tinyfs_idmap *m, const pond_node_id *id);
-/* Insert or replace; returns 0 or POND_ENOMEM (map unchanged). *old_out gets the replaced value. */
-int pond_tinyfs__idmap_put(tinyfs_idmap *m, const pond_node_id *id, void *val, void **old_out);
-void pond_tinyfs__idmap_dispose(tinyfs_idmap *m);
-
 /* ---- names and paths ---- */
 /* Quote a name for a message: printable ASCII as is, other bytes as \xNN, truncated. */
 void pond_tinyfs__quote(char *out, size_t cap, const char *s, size_t len);
@@ -60,7 +47,7 @@ struct pond_fs {
     int64_t txn_seq;
     int64_t txn_time_us;
     char *txn_meta;
-    tinyfs_idmap pending;         /* node id -> pond_node_rec* (refs held) */
+    pond__idmap pending;          /* node id -> pond_node_rec* (refs held) */
     pond_node_rec **pending_list; /* insertion order, for commit */
     size_t n_pending, cap_pending;
     tinyfs_busy *busy;

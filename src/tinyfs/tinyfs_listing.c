@@ -118,7 +118,7 @@ typedef struct {
 } walk_edge;
 
 struct pond_dir_walk {
-    tinyfs_idmap edges; /* directory id -> the walk_edge it was first reached through */
+    pond__idmap edges; /* directory id -> the walk_edge it was first reached through */
 };
 
 int pond_dir_walk_new(pond_dir_walk **out)
@@ -132,15 +132,15 @@ void pond_dir_walk_free(pond_dir_walk *w)
 {
     if (!w)
         return;
-    for (size_t i = 0; i < w->edges.cap; i++) {
-        walk_edge *e = w->edges.vals ? w->edges.vals[i] : NULL;
+    for (size_t i = 0; i < pond__idmap_slots(&w->edges); i++) {
+        walk_edge *e = pond__idmap_at(&w->edges, i, NULL);
         if (!e)
             continue;
         pond_free(e->name);
         pond_free(e->path);
         pond_free(e);
     }
-    pond_tinyfs__idmap_dispose(&w->edges);
+    pond__idmap_dispose(&w->edges);
     pond_free(w);
 }
 
@@ -167,7 +167,7 @@ int pond_dir_walk_enter(pond_dir_walk *w, const pond_node_id *parent, const char
     pond_node_id root = pond_node_id_root();
     if (pond_node_id_equal(child, &root))
         return tree_corrupt(path, NULL, child);
-    walk_edge *seen = pond_tinyfs__idmap_get(&w->edges, child);
+    walk_edge *seen = pond__idmap_get(&w->edges, child);
     if (seen) {
         if (pond_node_id_equal(&seen->parent, parent) && !strcmp(seen->name, name))
             return 1;
@@ -178,7 +178,7 @@ int pond_dir_walk_enter(pond_dir_walk *w, const pond_node_id *parent, const char
         return POND_ENOMEM;
     e->parent = *parent;
     if (!(e->name = pond_strdup(name)) || !(e->path = pond_strdup(path)) ||
-        pond_tinyfs__idmap_put(&w->edges, child, e, NULL) < 0) {
+        pond__idmap_put(&w->edges, child, e, NULL) < 0) {
         pond_free(e->name);
         pond_free(e->path);
         pond_free(e);

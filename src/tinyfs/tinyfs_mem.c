@@ -14,7 +14,7 @@ typedef struct {
 typedef struct {
     atomic_int refs;
     pthread_mutex_t mu;
-    tinyfs_idmap nodes; /* id -> mem_node* */
+    pond__idmap nodes; /* id -> mem_node* */
     int64_t last_txn;
 } mem_state;
 
@@ -28,14 +28,14 @@ static void state_unref(mem_state *st)
 {
     if (atomic_fetch_sub(&st->refs, 1) != 1)
         return;
-    for (size_t i = 0; i < st->nodes.cap; i++) {
-        mem_node *n = st->nodes.vals[i];
+    for (size_t i = 0; i < pond__idmap_slots(&st->nodes); i++) {
+        mem_node *n = pond__idmap_at(&st->nodes, i, NULL);
         if (!n)
             continue;
         pond_node_recs_free(n->v, n->n);
         pond_free(n);
     }
-    pond_tinyfs__idmap_dispose(&st->nodes);
+    pond__idmap_dispose(&st->nodes);
     pthread_mutex_destroy(&st->mu);
     pond_free(st);
 }
@@ -68,7 +68,7 @@ static int mem_latest(pond_node_rec **out, pond_backend *be, const pond_node_id 
     mem_backend *mb = (mem_backend *)be;
     *out = NULL;
     pthread_mutex_lock(&mb->st->mu);
-    mem_node *n = pond_tinyfs__idmap_get(&mb->st->nodes, id);
+    mem_node *n = pond__idmap_get(&mb->st->nodes, id);
     size_t k = visible(mb, n);
     if (k)
         *out = pond_node_rec_ref(n->v[k - 1]);
@@ -82,7 +82,7 @@ static int mem_get_version(pond_node_rec **out, pond_backend *be, const pond_nod
     mem_backend *mb = (mem_backend *)be;
     *out = NULL;
     pthread_mutex_lock(&mb->st->mu);
-    mem_node *n = pond_tinyfs__idmap_get(&mb->st->nodes, id);
+    mem_node *n = pond__idmap_get(&mb->st->nodes, id);
     size_t k = visible(mb, n);
     for (size_t i = 0; i < k; i++)
         if (n->v[i]->version == version)
@@ -99,7 +99,7 @@ static int mem_list_versions(pond_node_rec ***out, size_t *n_out, pond_backend *
     *n_out = 0;
     int error = 0;
     pthread_mutex_lock(&mb->st->mu);
-    mem_node *n = pond_tinyfs__idmap_get(&mb->st->nodes, id);
+    mem_node *n = pond__idmap_get(&mb->st->nodes, id);
     size_t k = visible(mb, n);
     if (!k) {
         error = not_found(id, 0);
@@ -158,13 +158,13 @@ static int mem_commit(pond_backend *be, const pond_backend_txn_info *info,
     }
     for (size_t i = 0; i < n; i++) {
         const pond_node_rec *r = recs[i];
-        mem_node *node = pond_tinyfs__idmap_get(&st->nodes, &r->id);
+        mem_node *node = pond__idmap_get(&st->nodes, &r->id);
         if (!node) {
             if (!(node = pond_calloc(1, sizeof *node))) {
                 error = POND_ENOMEM;
                 goto done;
             }
-            if ((error = pond_tinyfs__idmap_put(&st->nodes, &r->id, node, NULL)) < 0) {
+            if ((error = pond__idmap_put(&st->nodes, &r->id, node, NULL)) < 0) {
                 pond_free(node);
                 goto done;
             }
@@ -195,19 +195,13 @@ static int mem_commit(pond_backend *be, const pond_backend_txn_info *info,
                 goto done;
             stored[i]->content = pond_blob_ref(prev->content);
         }
-        if (node->n == node->cap) {
-            size_t nc = node->cap ? node->cap * 2 : 4;
-            pond_node_rec **nv = pond_realloc(node->v, nc * sizeof *nv);
-            if (!nv) {
-                error = POND_ENOMEM;
-                goto done;
-            }
-            node->v = nv;
-            node->cap = nc;
+        if (POND_GROW(node->v, node->n, node->cap) < 0) {
+            error = POND_ENOMEM;
+            goto done;
         }
     }
     for (size_t i = 0; i < n; i++) {
-        mem_node *node = pond_tinyfs__idmap_get(&st->nodes, &recs[i]->id);
+        mem_node *node = pond__idmap_get(&st->nodes, &recs[i]->id);
         node->v[node->n++] = stored[i] ? stored[i] : pond_node_rec_ref(recs[i]);
         stored[i] = NULL;
     }

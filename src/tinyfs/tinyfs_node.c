@@ -128,7 +128,7 @@ static int version_recs(pond_node_rec ***recs, size_t *n, pond_node_rec **extra,
     int error = existing_rec(&rec, h);
     if (error < 0)
         return error;
-    bool pending = fs->in_txn && pond_tinyfs__idmap_get(&fs->pending, &rec->id) == rec;
+    bool pending = fs->in_txn && pond__idmap_get(&fs->pending, &rec->id) == rec;
     if (fs->be->list_versions) {
         error = fs->be->list_versions(recs, n, fs->be, &rec->id);
         if (error == POND_ENOTFOUND && (pending || rec->version == 0))

@@ -6,7 +6,6 @@
 
 void pond_tinyfs__quote(char *out, size_t cap, const char *s, size_t len)
 {
-    static const char hex[] = "0123456789abcdef";
     size_t o = 0;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
@@ -22,8 +21,8 @@ void pond_tinyfs__quote(char *out, size_t cap, const char *s, size_t len)
         } else {
             out[o++] = '\\';
             out[o++] = 'x';
-            out[o++] = hex[c >> 4];
-            out[o++] = hex[c & 15];
+            out[o++] = pond__hexdigit(c >> 4);
+            out[o++] = pond__hexdigit(c);
         }
     }
     out[o < cap ? o : cap - 1] = '\0';

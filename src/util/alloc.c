@@ -1,5 +1,6 @@
 #include <pond/alloc.h>
 #include <pond/errors.h>
+#include <pond/sys/testing.h>
 
 #include <stdatomic.h>
 #include <stdlib.h>

@@ -2,6 +2,8 @@
 #include <pond/buf.h>
 #include <pond/errors.h>
 
+#include "util/util.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -88,21 +90,101 @@ void pond_buf_dispose(pond_buf *b)
     b->size = b->asize = 0;
 }
 
+/* The one JSON string escaper: one pass copying runs of plain bytes. js: as JSON.stringify
+ * writes a string that came from UTF-8 (\b \f \r short, invalid UTF-8 as U+FFFD, as
+ * TextDecoder reads it), for the canonical form the JavaScript oracles compare. */
+int pond__json_escape(pond_buf *out, const void *s, size_t n, bool js)
+{
+    static const char hexd[] = "0123456789abcdef";
+    const uint8_t *p = s;
+    int rc = pond_buf_grow(out, out->size + n + 2);
+    if (rc < 0)
+        return rc;
+    if ((rc = pond_buf_putc(out, '"')) < 0)
+        return rc;
+    size_t i = 0;
+    while (i < n) {
+        size_t run = i;
+        while (run < n && p[run] >= 0x20 && p[run] != '"' && p[run] != '\\' &&
+               (p[run] < 0x80 || !js))
+            run++;
+        if (run > i && (rc = pond_buf_put(out, p + i, run - i)) < 0)
+            return rc;
+        i = run;
+        if (i >= n)
+            break;
+        uint8_t c = p[i];
+        if (c >= 0x80) { /* js only: the loop above copied them otherwise */
+            /* Valid UTF-8 is copied; invalid bytes become U+FFFD like TextDecoder. */
+            int len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
+            bool ok = len > 0 && c <= 0xf4 && i + (size_t)len <= n;
+            for (int j = 1; ok && j < len; j++)
+                ok = (p[i + (size_t)j] & 0xc0) == 0x80;
+            if (ok && len == 3) {
+                uint32_t cp = ((c & 0x0fu) << 12) | ((p[i + 1] & 0x3fu) << 6);
+                ok = cp >= 0x800 && (cp < 0xd800 || cp > 0xdfff);
+            } else if (ok && len == 4) {
+                uint32_t cp = ((c & 0x07u) << 18) | ((p[i + 1] & 0x3fu) << 12);
+                ok = cp >= 0x10000 && cp <= 0x10ffff;
+            }
+            if (ok) {
+                rc = pond_buf_put(out, p + i, (size_t)len);
+                i += (size_t)len;
+            } else {
+                rc = pond_buf_puts(out, "\xef\xbf\xbd");
+                /* skip the maximal invalid prefix: one byte, then continuation bytes that
+                 * could have belonged to it */
+                size_t j = i + 1;
+                if (len > 0)
+                    while (j < n && j < i + (size_t)len && (p[j] & 0xc0) == 0x80) {
+                        /* a truncated sequence counts as one replacement */
+                        j++;
+                    }
+                i = j;
+            }
+            if (rc < 0)
+                return rc;
+            continue;
+        }
+        char esc[8];
+        switch (c) {
+        case '"':
+            strcpy(esc, "\\\"");
+            break;
+        case '\\':
+            strcpy(esc, "\\\\");
+            break;
+        case '\n':
+            strcpy(esc, "\\n");
+            break;
+        case '\t':
+            strcpy(esc, "\\t");
+            break;
+        case '\b':
+        case '\f':
+        case '\r':
+            if (js) {
+                strcpy(esc, c == '\b' ? "\\b" : c == '\f' ? "\\f" : "\\r");
+                break;
+            }
+            /* fall through */
+        default:
+            esc[0] = '\\';
+            esc[1] = 'u';
+            esc[2] = '0';
+            esc[3] = '0';
+            esc[4] = hexd[c >> 4];
+            esc[5] = hexd[c & 15];
+            esc[6] = '\0';
+        }
+        if ((rc = pond_buf_puts(out, esc)) < 0)
+            return rc;
+        i++;
+    }
+    return pond_buf_putc(out, '"');
+}
+
 int pond_buf_put_json_string(pond_buf *out, const char *s, size_t n)
 {
-    int rc = pond_buf_putc(out, '"');
-    for (size_t k = 0; k < n && rc == 0; k++) {
-        unsigned char c = (unsigned char)s[k];
-        if (c == '"' || c == '\\')
-            rc = pond_buf_printf(out, "\\%c", c);
-        else if (c == '\n')
-            rc = pond_buf_put(out, "\\n", 2);
-        else if (c == '\t')
-            rc = pond_buf_put(out, "\\t", 2);
-        else if (c < 0x20)
-            rc = pond_buf_printf(out, "\\u%04x", c);
-        else
-            rc = pond_buf_putc(out, (char)c);
-    }
-    return rc ? rc : pond_buf_putc(out, '"');
+    return pond__json_escape(out, s, n, false);
 }

@@ -1,5 +1,7 @@
-/* A hash map from byte strings to int64 values: open addressing with linear probing over
- * slots that keep the full 64-bit hash (most probes end on it), keys copied into one arena. */
+/* pond's one hash map: byte strings to int64 values, open addressing with linear probing over
+ * slots that keep the full 64-bit hash (most probes end on it), keys copied into one arena.
+ * The string map (names of wide schemas) is a typed face of it; ids have their own compact
+ * map (idmap.c). */
 #include "util/util.h"
 
 #include <string.h>
@@ -10,7 +12,7 @@ typedef struct {
     int64_t val;
 } slot;
 
-static uint64_t hash_bytes(const void *p, size_t n)
+uint64_t pond__hash_bytes(const void *p, size_t n)
 {
     const unsigned char *s = p;
     uint64_t h = 0x9e3779b97f4a7c15ull ^ (uint64_t)n;
@@ -81,7 +83,7 @@ int pond__bytemap_put(pond__bytemap *m, const void *key, size_t len, int64_t val
         if (rc < 0)
             return rc;
     }
-    uint64_t h = hash_bytes(key, len);
+    uint64_t h = pond__hash_bytes(key, len);
     slot *s = find(m, h, key, len);
     if (s->hash) {
         s->val = val;
@@ -103,9 +105,42 @@ bool pond__bytemap_get(const pond__bytemap *m, const void *key, size_t len, int6
 {
     if (!m->n)
         return false;
-    slot *s = find(m, hash_bytes(key, len), key, len);
+    slot *s = find(m, pond__hash_bytes(key, len), key, len);
     if (!s->hash)
         return false;
     *val = s->val;
     return true;
 }
+
+bool pond__bytemap_at(const pond__bytemap *m, size_t i, const void **key, size_t *len, int64_t *val)
+{
+    const slot *s = i < m->cap ? &((const slot *)m->slots)[i] : NULL;
+    if (!s || !s->hash)
+        return false;
+    if (key)
+        *key = m->keys.ptr + s->off;
+    if (len)
+        *len = s->len;
+    if (val)
+        *val = s->val;
+    return true;
+}
+
+/* ---- strings to integers ---- */
+
+int pond__strmap_put(pond__strmap *m, const char *key, int64_t val)
+{
+    int64_t v;
+    size_t n = strlen(key);
+    if (pond__bytemap_get(&m->m, key, n, &v))
+        return 1;
+    return pond__bytemap_put(&m->m, key, n, val);
+}
+
+int64_t pond__strmap_get(const pond__strmap *m, const char *key)
+{
+    int64_t v;
+    return key && pond__bytemap_get(&m->m, key, strlen(key), &v) ? v : -1;
+}
+
+void pond__strmap_dispose(pond__strmap *m) { pond__bytemap_dispose(&m->m); }

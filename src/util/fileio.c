@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* sync_file_range: pond__writeback_hint */
 #include "util/util.h"
 
 #include <errno.h>
@@ -93,6 +94,17 @@ int pond__fsync(int fd, const char *path, int domain)
     if (pond__os_fsync(fd) < 0)
         return pond_error_set_os(domain, "fsync '%s'", path);
     return 0;
+}
+
+void pond__writeback_hint(int fd, int64_t off, int64_t len)
+{
+#ifdef SYNC_FILE_RANGE_WRITE
+    (void)sync_file_range(fd, off, len, SYNC_FILE_RANGE_WRITE);
+#else
+    (void)fd;
+    (void)off;
+    (void)len;
+#endif
 }
 
 int pond__fsync_dir(const char *dir, int domain)

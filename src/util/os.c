@@ -1,6 +1,8 @@
 #define _GNU_SOURCE /* syncfs */
 #include "util/util.h"
 
+#include <pond/sys/testing.h>
+
 #include <stdio.h>
 #include <string.h>
 

@@ -84,36 +84,12 @@ int pond_sha256_buf(pond_hash *out, const void *data, size_t len)
     return 0;
 }
 
-void pond_hash_hex(char out[65], const pond_hash *h)
-{
-    static const char hx[] = "0123456789abcdef";
-    for (int i = 0; i < 32; i++) {
-        out[2 * i] = hx[h->bytes[i] >> 4];
-        out[2 * i + 1] = hx[h->bytes[i] & 15];
-    }
-    out[64] = '\0';
-}
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
+void pond_hash_hex(char out[65], const pond_hash *h) { pond__hex_encode(out, h->bytes, 32); }
 
 int pond_hash_from_hex(pond_hash *out, const char *hex)
 {
-    for (int i = 0; i < 32; i++) {
-        int hi = hex[2 * i] ? hexval(hex[2 * i]) : -1;
-        int lo = hi >= 0 && hex[2 * i + 1] ? hexval(hex[2 * i + 1]) : -1;
-        if (hi < 0 || lo < 0)
-            return pond_error_set(POND_EINVALID, POND_DOM_UTIL, "bad sha256 hex '%.64s'", hex);
-        out->bytes[i] = (uint8_t)(hi << 4 | lo);
-    }
+    if (pond__hex_decode(out->bytes, hex, 32) < 0)
+        return pond_error_set(POND_EINVALID, POND_DOM_UTIL, "bad sha256 hex '%.64s'", hex);
     if (hex[64] != '\0')
         return pond_error_set(POND_EINVALID, POND_DOM_UTIL, "bad sha256 hex: too long");
     return 0;

@@ -60,6 +60,10 @@ int pond__pwrite_all(int fd, const void *buf, size_t len, int64_t off, const cha
 int pond__pread_full(size_t *n_out, int fd, void *buf, size_t len, int64_t off, const char *path,
                      int domain);
 int pond__fsync(int fd, const char *path, int domain);
+/* Starts writing fd's dirty pages in [off, off + len) to disk (len 0: to the end) without
+ * waiting, so a later fsync or syncfs finds them written while the caller went on producing.
+ * Only a hint: no error, no durability (that is the fsync's). */
+void pond__writeback_hint(int fd, int64_t off, int64_t len);
 int pond__fsync_dir(const char *dir, int domain);
 /* fsync the directory that contains path. */
 int pond__fsync_parent(const char *path, int domain);
@@ -152,19 +156,6 @@ int pond__lines_next(pond__lines *r, const char **line, size_t *len);
 void pond__lines_rewind(pond__lines *r);
 void pond__lines_close(pond__lines *r);
 
-/* A map from strings to integers, for name lookups over wide schemas (a loop per name is
- * quadratic in columns). Keys are borrowed: they must outlive the map. Zero-initialise. */
-typedef struct {
-    const char **keys;
-    int64_t *vals;
-    size_t cap, n;
-} pond__strmap;
-/* 0 when added, 1 when key was there already (its value unchanged), POND_ENOMEM. */
-int pond__strmap_put(pond__strmap *m, const char *key, int64_t val);
-/* The value of key, or -1 (also for a NULL key). */
-int64_t pond__strmap_get(const pond__strmap *m, const char *key);
-void pond__strmap_dispose(pond__strmap *m);
-
 /* Replaces the file `path` with data: written to `tmp` (created or truncated), fsynced, renamed
  * over path, then path's directory fsynced. tmp must be in the same directory; it is removed on
  * failure. */
@@ -173,7 +164,7 @@ int pond__replace_file(const char *path, const char *tmp, const void *data, size
 /* Join dir and name with one '/', into a fresh pond_malloc string (NULL on OOM, error set). */
 char *pond__path_join(const char *dir, const char *name);
 
-/* A hash map from byte strings (copied) to int64 values. Zero-initialised (or _init) is
+/* pond's hash map: byte strings (copied) to int64 values. Zero-initialised (or _init) is
  * empty; memory grows with the keys and is freed by _dispose. */
 typedef struct {
     void *slots;
@@ -186,6 +177,67 @@ void pond__bytemap_dispose(pond__bytemap *m);
 int pond__bytemap_put(pond__bytemap *m, const void *key, size_t len, int64_t val);
 /* True (and *val) when key is in the map. */
 bool pond__bytemap_get(const pond__bytemap *m, const void *key, size_t len, int64_t *val);
+/* Slot i of [0, cap): true (and the key, borrowed until the next put, its length and value)
+ * when it holds an entry. Walks meet every entry once, in hash order (never rely on it). */
+bool pond__bytemap_at(const pond__bytemap *m, size_t i, const void **key, size_t *len,
+                      int64_t *val);
+
+/* A typed face of the map (src/util/bytemap.c) and the id map (src/util/idmap.c: ids stored in
+ * the slots, for memory); zero-initialised is empty. */
+/* Strings to integers, for name lookups over wide schemas (a loop per name is quadratic in
+ * columns). Keys are copied. put: 0 when added, 1 when key was there already (its value
+ * unchanged), POND_ENOMEM. get: the value of key, or -1 (also for a NULL key). */
+typedef struct {
+    pond__bytemap m;
+} pond__strmap;
+int pond__strmap_put(pond__strmap *m, const char *key, int64_t val);
+int64_t pond__strmap_get(const pond__strmap *m, const char *key);
+void pond__strmap_dispose(pond__strmap *m);
+/* 16-byte ids (node ids) to non-NULL pointers. put inserts or replaces (*old_out, when not
+ * NULL, gets the replaced value or NULL): 0 or POND_ENOMEM with the map unchanged. Walk the
+ * entries with i in [0, pond__idmap_slots): pond__idmap_at gives slot i's value (NULL when
+ * empty) and its id in *key_out (when not NULL). */
+typedef struct {
+    unsigned char bytes[16];
+} pond__key16;
+typedef struct {
+    pond__key16 *keys;
+    void **vals;
+    size_t cap, n; /* cap: a power of two, or 0 */
+} pond__idmap;
+void *pond__idmap_get(const pond__idmap *m, const void *key);
+int pond__idmap_put(pond__idmap *m, const void *key, void *val, void **old_out);
+size_t pond__idmap_slots(const pond__idmap *m);
+void *pond__idmap_at(const pond__idmap *m, size_t i, pond__key16 *key_out);
+void pond__idmap_dispose(pond__idmap *m);
+
+/* Arrays that grow (src/util/grow.c): the one growth rule, doubling from 8, overflow-checked.
+ * ptr is an lvalue of any object pointer type (NULL at first), cap a size_t lvalue counting
+ * elements. POND_RESERVE makes room for need elements; POND_GROW for one more after the n in
+ * use (`if ((rc = POND_GROW(v, n, cap)) < 0) ...; v[n++] = x;`). 0, or POND_ENOMEM with the
+ * array unchanged. New elements are not initialised. */
+int pond__grow(void *ptr_addr, size_t *cap, size_t need, size_t elem);
+#define POND_RESERVE(ptr, need, cap) pond__grow(&(ptr), &(cap), (need), sizeof *(ptr))
+#define POND_GROW(ptr, n, cap) ((n) < (cap) ? 0 : POND_RESERVE(ptr, (size_t)(n) + 1, cap))
+
+/* The one hash function of pond's hash maps (src/util/bytemap.c): 64 bits, never 0. Not for
+ * anything stored: its values may change between versions. */
+uint64_t pond__hash_bytes(const void *p, size_t n);
+
+/* Appends s (n bytes) as a JSON string literal (src/util/buf.c; pond_buf_put_json_string is
+ * js = false). js = false: `"` `\` \n \t escaped as such, other control characters as \u00XX,
+ * other bytes as they are. js = true: as JavaScript's JSON.stringify of the string UTF-8 s
+ * decodes to (\b \f \r short too; invalid UTF-8 becomes U+FFFD). */
+int pond__json_escape(pond_buf *out, const void *s, size_t n, bool js);
+
+/* Hexadecimal (src/util/hex.c). hexval: the value of one digit (either case), -1 for anything
+ * else. hexdigit: the lowercase digit of v & 15. encode writes 2n lowercase digits and a NUL
+ * (out holds 2n + 1). decode reads exactly 2n digits into n bytes: -1 (nothing set) when one
+ * is not a digit, including a string shorter than 2n. */
+int pond__hexval(int c);
+char pond__hexdigit(unsigned v);
+void pond__hex_encode(char *out, const void *data, size_t n);
+int pond__hex_decode(void *out, const char *hex, size_t n);
 
 /* The errno behind the thread's last error when pond_error_set_os set it (0 otherwise): lets a
  * caller tell "no space left" from other failures without parsing the message. */

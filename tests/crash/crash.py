@@ -194,9 +194,10 @@ class H:
 
     def derived_scenario(self):
         """An append to a series that refreshes the hourly rollup over it and the daily
-        rollup over that, with late data in an old bucket (docs/derived.md): the source and
-        both rollups are written by one commit, so every crash state shows all three old or
-        all three new (the state compares every file's rows)."""
+        rollup over that, with late data in an old bucket, and a sql recipe over it whose
+        recompute replaces its earlier version (docs/derived.md): the source, both rollups
+        and the view are written by one commit, so every crash state shows all four old or
+        all four new (the state compares every file's rows)."""
         rows = {"d1.csv": "ts,k,v\n2024-01-01T00:10:00Z,a,1\n2024-01-01T00:20:00Z,b,2\n"
                           "2024-01-01T05:00:00Z,a,3\n",
                 "d2.csv": "ts,k,v\n2024-01-01T00:30:00Z,a,10\n2024-01-02T01:00:00Z,b,4\n"}
@@ -205,7 +206,9 @@ class H:
                 f.write(text)
         setup = [["init"], ["copy", "--type", "series", "host:d1.csv", "/s"],
                  ["derive", "rollup", "/h", "--source", "/s", "--every", "1h", "--by", "k"],
-                 ["derive", "rollup", "/d", "--source", "/h", "--every", "1d"]]
+                 ["derive", "rollup", "/d", "--source", "/h", "--every", "1d"],
+                 ["derive", "sql", "/v", "--source", "s=/s", "--sql",
+                  "SELECT ts, k, v * 2 AS v2 FROM s WHERE v >= (SELECT avg(v) FROM s)"]]
         return ("derived", setup, [["copy", "--type", "series", "host:d2.csv", "/s"]])
 
     def fresh(self, name):

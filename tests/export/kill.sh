@@ -10,7 +10,7 @@ set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${1:-build}
 case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
-P=$BUILD/pond
+P=$BUILD/pond-test # reads POND_FAULT (the shipped pond does not)
 HERE=$ROOT/tests/export
 command -v node >/dev/null 2>&1 || { echo "export_kill: SKIP (node not found)"; exit 0; }
 export ORACLE_DIR=${ORACLE_DIR:-$BUILD/oracle}

@@ -4,6 +4,7 @@
 #include "pt.h"
 
 #include <pond/arrow.h>
+#include <pond/csv_import.h>
 #include <pond/delta.h>
 #include <pond/export.h>
 #include <pond/parquet.h>
@@ -648,7 +649,7 @@ static void test_replacements(void)
     env_close(&e);
 }
 
-static int discard(void *p, const void *b, size_t n)
+static int discard(const void *b, size_t n, void *p)
 {
     (void)p;
     (void)b;

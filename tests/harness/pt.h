@@ -11,6 +11,7 @@
 #include <pond/alloc.h>
 #include <pond/errors.h>
 #include <pond/sys/os.h>
+#include <pond/sys/testing.h>
 
 #include <inttypes.h>
 #include <stdbool.h>

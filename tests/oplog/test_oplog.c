@@ -337,6 +337,121 @@ static void test_many_transactions(void)
     pond_free(dir);
 }
 
-PT_SUITE(oplog, PT_TEST(create_refuses_existing), PT_TEST(persist_and_reopen),
+/* Every oplog function given a memory backend: POND_EINVALID naming the function (once a cast
+ * that read the memory backend's struct as an oplog's), and the memory backend still works. */
+static void test_memory_backend_refused(void)
+{
+    pond_backend *mem = NULL;
+    PT_ASSERT_OK(pond_backend_memory_new(&mem));
+    PT_ASSERT_ERR(pond_oplog_lock(mem, false), POND_EINVALID);
+    PT_ASSERT_MSG_HAS("pond_oplog_lock");
+    PT_ASSERT_MSG_HAS("'memory'");
+    pond_oplog_unlock(mem); /* nothing to unlock, no crash */
+    int64_t txn = 7;
+    PT_ASSERT_ERR(pond_oplog_refresh(&txn, mem), POND_EINVALID);
+    PT_ASSERT_MSG_HAS("pond_oplog_refresh");
+    PT_ASSERT_INT_EQ(txn, 7);
+    PT_ASSERT_INT_EQ(pond_oplog_threshold(mem, POND_ENTRY_FILE_DATA), POND_EINVALID);
+    PT_ASSERT_MSG_HAS("pond_oplog_threshold");
+    PT_ASSERT(pond_oplog_dir(mem) == NULL);
+    PT_ASSERT_MSG_HAS("pond_oplog_dir");
+    PT_ASSERT(pond_oplog_warning(mem, 0) == NULL);
+    PT_ASSERT_MSG_HAS("pond_oplog_warning");
+    pond_oplog_storage st;
+    pond_node_id id = {{0}};
+    PT_ASSERT_ERR(pond_oplog_storage_of(&st, mem, &id, 1), POND_EINVALID);
+    PT_ASSERT_MSG_HAS("pond_oplog_storage_of");
+    pond_fsck_report fr;
+    PT_ASSERT_ERR(pond_oplog_fsck(&fr, mem, NULL, NULL, NULL), POND_EINVALID);
+    PT_ASSERT_MSG_HAS("pond_oplog_fsck");
+    pond_repair_report rr;
+    PT_ASSERT_ERR(pond_oplog_repair(&rr, mem, NULL, NULL), POND_EINVALID);
+    PT_ASSERT_MSG_HAS("pond_oplog_repair");
+    pond_gc_report gr;
+    PT_ASSERT_ERR(pond_oplog_gc(&gr, mem, NULL), POND_EINVALID);
+    PT_ASSERT_MSG_HAS("pond_oplog_gc");
+    PT_ASSERT_ERR(pond_oplog_lock(NULL, false), POND_EINVALID);
+    PT_ASSERT_MSG_HAS("NULL");
+    /* the memory backend was only looked at */
+    pond_fs *fs = NULL;
+    PT_ASSERT_OK(pond_fs_open(&fs, mem, NULL));
+    PT_ASSERT_OK(pond_fs_begin(fs, NULL));
+    PT_ASSERT_OK(pond_fs_write_all(fs, NULL, "/a", POND_ENTRY_FILE_DATA, "x", 1));
+    PT_ASSERT_OK(pond_fs_commit(NULL, fs));
+    pond_fs_free(fs);
+    pond_backend_free(mem);
+
+    /* and an oplog backend passes the check */
+    char *dir = pond_path("p");
+    PT_ASSERT_OK(pond_oplog_create(dir, NULL));
+    pond_backend *be = NULL;
+    PT_ASSERT_OK(pond_oplog_open(&be, dir, NULL));
+    PT_ASSERT_STR_EQ(pond_oplog_dir(be), dir);
+    PT_ASSERT_INT_EQ(pond_oplog_threshold(be, POND_ENTRY_FILE_DATA), POND_THRESHOLD_DATA_DEFAULT);
+    PT_ASSERT_OK(pond_oplog_lock(be, false));
+    pond_oplog_unlock(be);
+    pond_backend_free(be);
+    pond_free(dir);
+}
+
+/* One as_of convention: -1 is the latest in pond_fs_options (version 2) as in
+ * pond_oplog_options, so transaction 0 (the pond's creation) can be asked for; a version-1
+ * caller's 0 still means the latest. */
+static void test_fs_as_of_convention(void)
+{
+    char *dir = pond_path("p");
+    PT_ASSERT_OK(pond_oplog_create(dir, NULL));
+    env e;
+    env_open(&e, dir);
+    PT_ASSERT_OK(pond_fs_begin(e.fs, NULL));
+    PT_ASSERT_OK(pond_fs_write_all(e.fs, NULL, "/a", POND_ENTRY_FILE_DATA, "x", 1));
+    PT_ASSERT_OK(pond_fs_commit(NULL, e.fs));
+    pond_stat st;
+    pond_fs *fs = NULL;
+
+    pond_fs_options o = POND_FS_OPTIONS_INIT; /* latest, writable */
+    PT_ASSERT_INT_EQ(o.as_of_txn, -1);
+    PT_ASSERT_OK(pond_fs_open(&fs, e.be, &o));
+    PT_ASSERT_OK(pond_fs_stat(&st, fs, NULL, "/a"));
+    PT_ASSERT_OK(pond_fs_begin(fs, NULL));
+    pond_fs_abort(fs);
+    pond_fs_free(fs);
+
+    o.as_of_txn = 0; /* the creation: an empty, read-only root */
+    PT_ASSERT_OK(pond_fs_open(&fs, e.be, &o));
+    PT_ASSERT_ERR(pond_fs_stat(&st, fs, NULL, "/a"), POND_ENOTFOUND);
+    PT_ASSERT_ERR(pond_fs_begin(fs, NULL), POND_EUNSUPPORTED);
+    pond_fs_free(fs);
+
+    o.as_of_txn = 1;
+    PT_ASSERT_OK(pond_fs_open(&fs, e.be, &o));
+    PT_ASSERT_OK(pond_fs_stat(&st, fs, NULL, "/a"));
+    PT_ASSERT_ERR(pond_fs_begin(fs, NULL), POND_EUNSUPPORTED);
+    pond_fs_free(fs);
+
+    o.as_of_txn = -2;
+    PT_ASSERT_ERR(pond_fs_open(&fs, e.be, &o), POND_EINVALID);
+    PT_ASSERT_MSG_HAS("as_of_txn -2");
+
+    /* a caller built against version 1 (INIT was {1, 0, NULL, 0}): 0 is the latest */
+    pond_fs_options v1 = {1, 0, NULL, 0};
+    PT_ASSERT_OK(pond_fs_open(&fs, e.be, &v1));
+    PT_ASSERT_OK(pond_fs_stat(&st, fs, NULL, "/a"));
+    PT_ASSERT_OK(pond_fs_begin(fs, NULL));
+    pond_fs_abort(fs);
+    pond_fs_free(fs);
+    v1.as_of_txn = 1;
+    PT_ASSERT_OK(pond_fs_open(&fs, e.be, &v1));
+    PT_ASSERT_ERR(pond_fs_begin(fs, NULL), POND_EUNSUPPORTED);
+    pond_fs_free(fs);
+
+    pond_fs_options v3 = {3, 0, NULL, -1};
+    PT_ASSERT_ERR(pond_fs_open(&fs, e.be, &v3), POND_EINVALID);
+    env_close(&e);
+    pond_free(dir);
+}
+
+PT_SUITE(oplog, PT_TEST(memory_backend_refused), PT_TEST(fs_as_of_convention),
+         PT_TEST(create_refuses_existing), PT_TEST(persist_and_reopen),
          PT_TEST(large_file_threshold_boundary), PT_TEST(corrupt_blob_detected),
          PT_TEST(conflicting_writer_loses), PT_TEST(many_transactions))

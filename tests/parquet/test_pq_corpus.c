@@ -6,7 +6,7 @@
 #include <pond/hash.h>
 #include <pond/parquet.h>
 
-#include <jansson.h>
+#include "util/json.h"
 #include <sys/stat.h>
 
 typedef struct {

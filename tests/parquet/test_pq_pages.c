@@ -11,7 +11,7 @@
 #include "parquet/pq_reader.h"
 #include "util/util.h"
 
-#include <jansson.h>
+#include "util/json.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +25,7 @@ typedef struct {
     int64_t bytes; /* bytes read so far */
 } msrc;
 
-static int msrc_read(void *payload, int64_t off, void *buf, size_t len, size_t *n_out)
+static int msrc_read(int64_t off, void *buf, size_t len, size_t *n_out, void *payload)
 {
     msrc *m = payload;
     size_t k = 0;
@@ -43,7 +43,7 @@ static int sink_write(const void *d, size_t len, void *payload)
     return pond_buf_put(payload, d, len);
 }
 
-static int buf_write(void *payload, const void *p, size_t n) { return pond_buf_put(payload, p, n); }
+static int buf_write(const void *p, size_t n, void *payload) { return pond_buf_put(payload, p, n); }
 
 static uint64_t rng_next(uint64_t *s)
 {

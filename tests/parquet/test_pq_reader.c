@@ -22,7 +22,7 @@ static void load(pond_buf *b, const char *name)
     PT_ASSERT_OK(pond__read_file(b, path, 1 << 24, POND_DOM_NONE));
 }
 
-static int buf_write(void *payload, const void *p, size_t n) { return pond_buf_put(payload, p, n); }
+static int buf_write(const void *p, size_t n, void *payload) { return pond_buf_put(payload, p, n); }
 
 static void dump_reader(pond_buf *out, pond_parquet_reader *r)
 {

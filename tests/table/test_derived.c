@@ -884,6 +884,144 @@ static void test_cycle_refused(void)
 
 /* ---- buckets in a zone ---- */
 
+/* A rollup's refreshes rely on its dedup=last rule by bucket and keys: no other rule is
+ * set on it (the rows of each refresh would all be read), the same rule is a no-op. */
+static void test_dedup_change_refused(void)
+{
+    pond_backend *be = NULL;
+    pond_fs *fs = NULL;
+    PT_ASSERT_OK(pond_backend_memory_new(&be));
+    PT_ASSERT_OK(pond_fs_open(&fs, be, NULL));
+    row r[] = {{T0, 0, false, 1, 0, 1.0}, {T0 + MIN_US, 1, false, 2, 0, 2.0}};
+    append(fs, "/s", r, 2);
+    PT_ASSERT_OK(derive(fs, "/h", "/s", "1h", "sum", "v", "k"));
+    pond_fs_node *h = NULL;
+    PT_ASSERT_OK(pond_fs_begin(fs, NULL));
+    PT_ASSERT_OK(pond_fs_node_open(&h, fs, NULL, "/h", 0));
+    PT_ASSERT_ERR(pond_series_set_dedup(h, POND_DEDUP_NONE, NULL, 0), POND_EINVALID);
+    PT_ASSERT_MSG_HAS("/h is a derived node (rollup): its refreshes rely on its dedup=last");
+    PT_ASSERT_ERR(pond_series_set_dedup(h, POND_DEDUP_LAST, NULL, 0), POND_EINVALID);
+    const char *k[] = {"k"};
+    PT_ASSERT_OK(pond_series_set_dedup(h, POND_DEDUP_LAST, k, 1));
+    PT_ASSERT_INT_EQ(pond_fs_txn_changes(fs), 0);
+    pond_fs_abort(fs);
+    pond_fs_node_free(h);
+    /* a late row still replaces its bucket's row: the rule is there */
+    row late[] = {{T0 + 2 * MIN_US, 0, false, 10, 0, 1.0}};
+    append(fs, "/s", late, 1);
+    int64_t versions = 0;
+    char *got = read_text(fs, "/h", &versions);
+    PT_ASSERT(strstr(got, "\t11") != NULL);
+    pond_free(got);
+    pond_fs_free(fs);
+    pond_backend_free(be);
+}
+
+/* The library keeps a source of derived nodes (a C API user's removal as pond rm's): refused
+ * naming both, also under a recursive removal of its directory; with force it goes and the
+ * rollup keeps its rows. */
+static void test_remove_source(void)
+{
+    pond_backend *be = NULL;
+    pond_fs *fs = NULL;
+    PT_ASSERT_OK(pond_backend_memory_new(&be));
+    PT_ASSERT_OK(pond_fs_open(&fs, be, NULL));
+    PT_ASSERT_OK(pond_fs_begin(fs, NULL));
+    PT_ASSERT_OK(pond_fs_mkdir(fs, NULL, "/dir", 0));
+    PT_ASSERT_OK(pond_fs_commit(NULL, fs));
+    row r[] = {{T0, 0, false, 1, 0, 1.0}};
+    append(fs, "/dir/s", r, 1);
+    PT_ASSERT_OK(derive(fs, "/h", "/dir/s", "1h", "sum", "v", NULL));
+    PT_ASSERT_OK(pond_fs_begin(fs, NULL));
+    PT_ASSERT_ERR(pond_derive_remove(fs, NULL, "/dir/s", false, false), POND_EINVALID);
+    PT_ASSERT_MSG_HAS("/dir/s is a source of /h: remove it first, or use --force");
+    PT_ASSERT_ERR(pond_derive_remove(fs, NULL, "/dir", true, false), POND_EINVALID);
+    PT_ASSERT_MSG_HAS("/dir/s is a source of /h");
+    pond_stat st;
+    PT_ASSERT_OK(pond_fs_stat(&st, fs, NULL, "/dir/s"));
+    PT_ASSERT_OK(pond_derive_remove(fs, NULL, "/dir", true, true));
+    PT_ASSERT_OK(pond_fs_commit(NULL, fs));
+    PT_ASSERT_ERR(pond_fs_stat(&st, fs, NULL, "/dir/s"), POND_ENOTFOUND);
+    char *got = read_text(fs, "/h", NULL);
+    PT_ASSERT_STR_EQ(got, "1704067200000000\t1\n");
+    pond_free(got);
+    pond_fs_free(fs);
+    pond_backend_free(be);
+}
+
+/* A read of a stale manual rollup computes it from its sources now, with the read's range
+ * and the rollup's dedup rule, and writes nothing; a refresh then stores the same rows. */
+static void test_stale_read_computes(void)
+{
+    pond_backend *be = NULL;
+    pond_fs *fs = NULL;
+    PT_ASSERT_OK(pond_backend_memory_new(&be));
+    PT_ASSERT_OK(pond_fs_open(&fs, be, NULL));
+    row r[] = {{T0, 0, false, 1, 0, 1.0}, {T0 + HOUR_US, 0, false, 2, 0, 1.0}};
+    append(fs, "/s", r, 2);
+    const char *srcs[] = {"/s"}, *aggs[] = {"sum"}, *cols[] = {"v"};
+    pond_derive_options o = POND_DERIVE_OPTIONS_INIT;
+    o.kind = "rollup";
+    o.sources = srcs;
+    o.n_sources = 1;
+    o.every = "1h";
+    o.aggs = aggs;
+    o.n_aggs = 1;
+    o.columns = cols;
+    o.n_columns = 1;
+    o.refresh_manual = true;
+    pond_fs_node *h = NULL;
+    PT_ASSERT_OK(pond_fs_begin(fs, NULL));
+    PT_ASSERT_OK(pond_fs_node_open(&h, fs, NULL, "/h", 0));
+    PT_ASSERT_OK(pond_derive_create(NULL, h, &o));
+    PT_ASSERT_OK(pond_fs_commit(NULL, fs));
+    /* late data into the first hour, a new third hour: stale */
+    row more[] = {{T0 + MIN_US, 0, false, 10, 0, 1.0}, {T0 + 2 * HOUR_US, 0, false, 5, 0, 1.0}};
+    append(fs, "/s", more, 2);
+    bool stale = false;
+    PT_ASSERT_OK(pond_derive_stale(&stale, h));
+    PT_ASSERT(stale);
+    int64_t txn = 0, txn2 = 0, nv = 0, nv2 = 0;
+    PT_ASSERT_OK(pond_fs_last_txn(&txn, fs));
+    char *got = read_text(fs, "/h", &nv);
+    PT_ASSERT_STR_EQ(got, "1704067200000000\t11\n1704070800000000\t2\n1704074400000000\t5\n");
+    pond_free(got);
+    /* a range read applies to the computed rows */
+    struct ArrowArrayStream st;
+    pond_table_read_options ro = POND_TABLE_READ_OPTIONS_INIT;
+    ro.has_range = true;
+    ro.from_us = T0 + HOUR_US;
+    ro.to_us = T0 + 2 * HOUR_US;
+    PT_ASSERT_OK(pond_table_node_read_stream(&st, h, &ro));
+    int64_t rows = 0;
+    for (;;) {
+        struct ArrowArray b;
+        PT_ASSERT_INT_EQ(st.get_next(&st, &b), 0);
+        if (!b.release)
+            break;
+        rows += b.length;
+        b.release(&b);
+    }
+    st.release(&st);
+    PT_ASSERT_INT_EQ(rows, 1);
+    /* nothing was written: no transaction, no version */
+    PT_ASSERT_OK(pond_fs_last_txn(&txn2, fs));
+    PT_ASSERT_INT_EQ(txn2, txn);
+    pond_free(read_text(fs, "/s", NULL));
+    got = read_text(fs, "/h", &nv2);
+    PT_ASSERT_INT_EQ(nv2, nv);
+    pond_free(got);
+    PT_ASSERT_OK(pond_fs_begin(fs, NULL));
+    PT_ASSERT_OK(pond_derive_refresh(NULL, h));
+    PT_ASSERT_OK(pond_fs_commit(NULL, fs));
+    got = read_text(fs, "/h", NULL);
+    PT_ASSERT_STR_EQ(got, "1704067200000000\t11\n1704070800000000\t2\n1704074400000000\t5\n");
+    pond_free(got);
+    pond_fs_node_free(h);
+    pond_fs_free(fs);
+    pond_backend_free(be);
+}
+
 static void test_buckets(void)
 {
     pond__bucket b;
@@ -916,4 +1054,5 @@ static void test_buckets(void)
 
 PT_SUITE(derived, PT_TEST(rollup_oracle), PT_TEST(join_oracle), PT_TEST(refresh_rows_read),
          PT_TEST(sparse_then_dense), PT_TEST(create_checks), PT_TEST(same_txn_twice),
-         PT_TEST(cycle_refused), PT_TEST(buckets))
+         PT_TEST(cycle_refused), PT_TEST(dedup_change_refused), PT_TEST(remove_source),
+         PT_TEST(stale_read_computes), PT_TEST(buckets))

@@ -2,6 +2,7 @@
 #include "pt.h"
 
 #include <pond/buf.h>
+#include <pond/csv_import.h>
 #include <pond/table.h>
 
 #include <stdio.h>

@@ -663,6 +663,47 @@ static void test_skip_identical(void)
     pond_backend_free(be);
 }
 
+/* ---- compaction's thread count: the same bytes at 1, 2 and 4 threads, and a version-1
+ * options struct (before `threads`) still works ---- */
+
+static void test_compact_threads(void)
+{
+    pond_hash want = {{0}};
+    for (int t = 0; t < 4; t++) {
+        pond_backend *be = NULL;
+        pond_fs *fs = NULL;
+        PT_ASSERT_OK(pond_backend_memory_new(&be));
+        PT_ASSERT_OK(pond_fs_open(&fs, be, NULL));
+        for (int v = 0; v < 5; v++) {
+            mrow r[64];
+            for (int i = 0; i < 64; i++)
+                r[i] = (mrow){T0 + (int64_t)(v * 64 + i) * 1000000, i % 3, v * 100 + i, v, i};
+            append_rows(fs, "/s", r, 64, true);
+        }
+        pond_series_compact_options o = POND_SERIES_COMPACT_OPTIONS_INIT;
+        if (t == 3)
+            o.version = 1; /* a caller built against version 1: no threads field read */
+        else
+            o.threads = t == 0 ? 1 : t == 1 ? 2 : 4;
+        pond_series_compact_result res;
+        pond_fs_node *h = NULL;
+        PT_ASSERT_OK(pond_fs_node_open(&h, fs, NULL, "/s", 0));
+        PT_ASSERT_OK(pond_fs_begin(fs, NULL));
+        PT_ASSERT_OK(pond_series_compact(&res, h, &o));
+        PT_ASSERT_OK(pond_fs_commit(NULL, fs));
+        PT_ASSERT_INT_EQ(res.rows, 5 * 64);
+        pond_stat st;
+        PT_ASSERT_OK(pond_fs_node_stat(&st, h));
+        if (t == 0)
+            want = st.sha256;
+        else
+            PT_ASSERT(pond_hash_equal(&st.sha256, &want));
+        pond_fs_node_free(h);
+        pond_fs_free(fs);
+        pond_backend_free(be);
+    }
+}
+
 /* ---- several writes to one series in one transaction: every write's rows are kept ---- */
 
 static void open_env(pond_backend **be, pond_fs **fs, bool disk)
@@ -795,4 +836,4 @@ static void test_copy_walks_once(void)
 PT_SUITE(series_index, PT_TEST(copy_walks_once), PT_TEST(index_footers_read),
          PT_TEST(index_unindexed_versions), PT_TEST(dedup_model), PT_TEST(dedup_setting),
          PT_TEST(compact_same_rows), PT_TEST(skip_identical), PT_TEST(two_writes_one_txn_memory),
-         PT_TEST(two_writes_one_txn_oplog))
+         PT_TEST(compact_threads), PT_TEST(two_writes_one_txn_oplog))

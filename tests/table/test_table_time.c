@@ -5,6 +5,7 @@
 #include "pt.h"
 
 #include <pond/arrow.h>
+#include <pond/csv_import.h>
 #include <pond/parquet.h>
 #include <pond/sys/backend.h>
 #include <pond/table.h>

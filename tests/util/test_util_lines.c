@@ -149,7 +149,7 @@ static void test_strmap(void)
     PT_ASSERT_INT_EQ(pond__strmap_get(&m, "nope"), -1);
     PT_ASSERT_INT_EQ(pond__strmap_get(&m, NULL), -1);
     PT_ASSERT_INT_EQ(pond__strmap_get(&m, ""), -1);
-    PT_ASSERT_INT_EQ(m.n, n);
+    PT_ASSERT_INT_EQ(m.m.n, (size_t)n);
     pond__strmap_dispose(&m);
     PT_ASSERT_INT_EQ(pond__strmap_get(&m, "c1"), -1);
     for (int i = 0; i < n; i++)

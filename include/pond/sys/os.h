@@ -2,7 +2,8 @@
  *
  * Every on-disk operation in pond goes through this table, so tests can fail the Nth
  * write/fsync/rename/link, simulate short writes and EINTR, trace mutating calls for
- * power-loss replay, or kill the process at a chosen call. */
+ * power-loss replay, or kill the process at a chosen call (the hooks built in for that are
+ * in <pond/sys/testing.h>). */
 #ifndef POND_SYS_OS_H
 #define POND_SYS_OS_H
 
@@ -73,28 +74,5 @@ POND_API void pond_os_set(const pond_os *os);
 /** The real system calls. */
 POND_API const pond_os *pond_os_real(void);
 POND_API const char *pond_os_call_name(pond_os_call c);
-
-/* Fault injection built into the shim (a test may also install its own table). */
-typedef enum {
-    POND_FAULT_ERRNO, /* the call fails with the given errno */
-    POND_FAULT_SHORT, /* write/read transfers fewer bytes (half, at least 1) */
-    POND_FAULT_EINTR, /* the call fails with EINTR */
-    POND_FAULT_CRASH  /* _exit(77) before the call runs */
-} pond_fault_kind;
-
-/** Fail the nth call (1 = next) of `call` (POND_OS__COUNT = any mutating call) from now.
- *  persistent: every matching call from the nth on fails. n = 0 clears. */
-POND_API void pond_os_fault_at(pond_os_call call, uint64_t n, pond_fault_kind kind, int err,
-                               bool persistent);
-POND_API void pond_os_fault_clear(void);
-POND_API bool pond_os_fault_fired(void);
-/** Count of calls of each kind made through the shim since the last reset. */
-POND_API uint64_t pond_os_calls(pond_os_call call);
-POND_API void pond_os_calls_reset(void);
-
-/** Trace hook: called after every mutating call with its outcome (for power-loss replay). */
-typedef void (*pond_os_trace_fn)(pond_os_call call, const char *path, const char *path2, int fd,
-                                 int64_t off, const void *data, size_t len, long rc, void *payload);
-POND_API void pond_os_set_trace(pond_os_trace_fn fn, void *payload);
 
 #endif

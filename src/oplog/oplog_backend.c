@@ -411,18 +411,17 @@ int pond_oplog__part_load_content_from(oplog_be *ob, ol_part *p, size_t from_fil
             want[nd->rows[i].file_idx] = true;
     /* the rows about to be loaded, for the caller to drop again */
     int rc = 0;
+    size_t more = 0; /* counted first: one allocation, not one per row */
     FOREACH_NODE(p, nd)
-    for (size_t i = 0; loaded && rc == 0 && i < nd->n; i++) {
-        if (!nd->rows[i].content_pending || nd->rows[i].file_idx < (int)from_file)
-            continue;
-        oplog_row **l2 = pond_realloc(*loaded, (*n_loaded + 1) * sizeof *l2);
-        if (!l2) {
-            rc = POND_ENOMEM;
-            break;
-        }
-        l2[(*n_loaded)++] = &nd->rows[i];
-        *loaded = l2;
-    }
+    for (size_t i = 0; loaded && i < nd->n; i++)
+        more += nd->rows[i].content_pending && nd->rows[i].file_idx >= (int)from_file;
+    size_t cap = loaded ? *n_loaded : 0; /* at least what it holds */
+    if (more)
+        rc = POND_RESERVE(*loaded, *n_loaded + more, cap);
+    FOREACH_NODE(p, nd)
+    for (size_t i = 0; more && rc == 0 && i < nd->n; i++)
+        if (nd->rows[i].content_pending && nd->rows[i].file_idx >= (int)from_file)
+            (*loaded)[(*n_loaded)++] = &nd->rows[i];
     for (size_t fi = from_file; fi < p->n_files && rc == 0; fi++)
         if (want[fi])
             rc = load_content(ob, p, (int)fi, check_each);

@@ -80,6 +80,17 @@ POND_API void pond_sql_set_cache_limit(pond_sql *q, size_t bytes);
  *  summed in row order on the caller's thread). Applies to scans that start afterwards. */
 POND_API void pond_sql_set_threads(pond_sql *q, int threads);
 
+/** Guards q for SQL text someone else wrote (a `pond serve` request, a `sql` recipe in a pond
+ *  someone sent you): statements may only read (SELECT, table reads, recursive CTEs; no
+ *  ATTACH, writes, pragmas or load_extension: "not authorized"), values are at most 16 MiB,
+ *  SQL text at most 64 KiB, and from this call on at most time_limit_ms may pass (0: no
+ *  limit): a statement still running then stops with "sql: the query ran longer than its
+ *  limit of N ms" (pond_sql_expired tells). A fast-path aggregate (computed in C while
+ *  preparing) is bounded by the data it reads, not by the limit. */
+POND_API void pond_sql_guard(pond_sql *q, int64_t time_limit_ms);
+/** Whether q's pond_sql_guard time limit stopped a statement. */
+POND_API bool pond_sql_expired(const pond_sql *q);
+
 /** The aggregate fast path (on by default): pond_sql_prepare runs a query of the shape
  *  SELECT count/sum/avg/total/min/max(col or *), ... FROM name [WHERE col <op> constant AND
  *  ... | col BETWEEN c1 AND c2] over one attached table with numeric columns by computing the
@@ -114,6 +125,11 @@ POND_API int pond_sql_register(struct sqlite3 *db);
  *  recipe's sources and streams the query's rows (pond_sql_query_stream's types). Call once
  *  at start, before writing (the pond CLI does). */
 POND_API void pond_sql_derive_register(void);
+/** The time limit of every `sql` recipe evaluation from now on (pond_sql_guard: a recipe from
+ *  a pond someone sent may hold a query that never ends; it only reads either way). ms <= 0:
+ *  the default, POND_SQL_DERIVE_TIME_LIMIT_MS. Not thread-safe: set it at start. */
+#define POND_SQL_DERIVE_TIME_LIMIT_MS 600000
+POND_API void pond_sql_derive_set_time_limit(int64_t ms);
 
 /** The SQLite handle (borrowed; valid until pond_sql_free), for anything else. */
 POND_API struct sqlite3 *pond_sql_db(pond_sql *q);

@@ -457,38 +457,6 @@ static int api_buckets(serve_req *r, const serve_params *p)
 
 /* Read-only SQL: reading and functions, nothing else (no ATTACH, no writes, no pragmas, no
  * extension loading). */
-static int authorize(void *p, int action, const char *a, const char *b, const char *c,
-                     const char *d)
-{
-    (void)p, (void)a, (void)c, (void)d;
-    switch (action) {
-    case SQLITE_SELECT:
-    case SQLITE_READ:
-    case SQLITE_RECURSIVE:
-        return SQLITE_OK;
-    case SQLITE_FUNCTION:
-        return b && !sqlite3_stricmp(b, "load_extension") ? SQLITE_DENY : SQLITE_OK;
-    default:
-        return SQLITE_DENY;
-    }
-}
-
-typedef struct {
-    struct timespec deadline;
-    bool expired;
-} sql_clock;
-
-static int progress(void *p)
-{
-    sql_clock *k = p;
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    if (now.tv_sec > k->deadline.tv_sec ||
-        (now.tv_sec == k->deadline.tv_sec && now.tv_nsec >= k->deadline.tv_nsec))
-        k->expired = true;
-    return k->expired;
-}
-
 static int api_query(serve_req *r, const serve_params *p)
 {
     const char *sql = p->sql, *fmt = p->format;
@@ -496,28 +464,13 @@ static int api_query(serve_req *r, const serve_params *p)
     int rc = pond_sql_open(&q, serve_fs(r));
     for (size_t i = 0; rc == 0 && i < p->n_srcs; i++)
         rc = pond_sql_attach(q, p->srcs[i].name, p->srcs[i].path, p->srcs[i].version);
-    sql_clock clk;
     if (rc == 0) {
-        sqlite3 *db = pond_sql_db(q);
-        sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, (int *)NULL);
-        sqlite3_limit(db, SQLITE_LIMIT_ATTACHED, 0);
-        sqlite3_limit(db, SQLITE_LIMIT_LENGTH, 16 << 20);
-        sqlite3_limit(db, SQLITE_LIMIT_SQL_LENGTH, 64 << 10);
-        sqlite3_set_authorizer(db, authorize, NULL);
-        clock_gettime(CLOCK_MONOTONIC, &clk.deadline);
         int64_t ms = serve_cfg(r)->sql_ms;
-        clk.deadline.tv_sec += ms / 1000;
-        clk.deadline.tv_nsec += (ms % 1000) * 1000000;
-        if (clk.deadline.tv_nsec >= 1000000000) {
-            clk.deadline.tv_sec++;
-            clk.deadline.tv_nsec -= 1000000000;
-        }
-        clk.expired = false;
-        sqlite3_progress_handler(db, 1000, progress, &clk);
+        pond_sql_guard(q, ms);
         rc = pond_sql_output(NULL, q, sql,
                              fmt && !strcmp(fmt, "csv") ? POND_ROWS_CSV : POND_ROWS_JSON, p->tz,
                              serve_body_write, r);
-        if (rc < 0 && clk.expired) {
+        if (rc < 0 && pond_sql_expired(q)) {
             serve_error(r, 503, "sql: the query ran longer than the server's limit of %lld ms",
                         (long long)ms);
             goto done;

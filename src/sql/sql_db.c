@@ -47,6 +47,10 @@ static void table_columns(pond_buf *out, sqlite3 *db)
 
 static int sql_error(pond_sql *q)
 {
+    if (q->expired)
+        return pond_error_set(POND_EINVALID, D,
+                              "sql: the query ran longer than its limit of %lld ms",
+                              (long long)q->limit_ms);
     const char *m = sqlite3_errmsg(q->db);
     if (strncmp(m, "no such column", 14) != 0)
         return pond_error_set(POND_EINVALID, D, "sql: %s", m);
@@ -186,6 +190,61 @@ void pond_sql_set_cache_limit(pond_sql *q, size_t bytes) { q->cache_limit = byte
 void pond_sql_set_threads(pond_sql *q, int threads) { q->threads = threads; }
 
 void pond_sql_set_fast_path(pond_sql *q, bool on) { q->no_fast = !on; }
+
+static int guard_authorize(void *p, int action, const char *a, const char *b, const char *c,
+                           const char *d)
+{
+    (void)p, (void)a, (void)c, (void)d;
+    switch (action) {
+    case SQLITE_SELECT:
+    case SQLITE_READ:
+    case SQLITE_RECURSIVE:
+        return SQLITE_OK;
+    case SQLITE_FUNCTION:
+        return b && !sqlite3_stricmp(b, "load_extension") ? SQLITE_DENY : SQLITE_OK;
+    default:
+        return SQLITE_DENY;
+    }
+}
+
+static int guard_progress(void *p)
+{
+    pond_sql *q = p;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (now.tv_sec > q->deadline.tv_sec ||
+        (now.tv_sec == q->deadline.tv_sec && now.tv_nsec >= q->deadline.tv_nsec))
+        q->expired = true;
+    return q->expired;
+}
+
+void pond_sql_guard(pond_sql *q, int64_t time_limit_ms)
+{
+    sqlite3 *db = q->db;
+#ifndef POND_SQLITE_EXT /* the host's connection: its configuration is the host's */
+    sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, (int *)NULL);
+#endif
+    sqlite3_limit(db, SQLITE_LIMIT_ATTACHED, 0);
+    sqlite3_limit(db, SQLITE_LIMIT_LENGTH, 16 << 20);
+    sqlite3_limit(db, SQLITE_LIMIT_SQL_LENGTH, 64 << 10);
+    sqlite3_set_authorizer(db, guard_authorize, NULL);
+    q->expired = false;
+    q->limit_ms = time_limit_ms > 0 ? time_limit_ms : 0;
+    if (!q->limit_ms) {
+        sqlite3_progress_handler(db, 0, NULL, NULL);
+        return;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &q->deadline);
+    q->deadline.tv_sec += (time_t)(q->limit_ms / 1000);
+    q->deadline.tv_nsec += (long)(q->limit_ms % 1000) * 1000000;
+    if (q->deadline.tv_nsec >= 1000000000) {
+        q->deadline.tv_sec++;
+        q->deadline.tv_nsec -= 1000000000;
+    }
+    sqlite3_progress_handler(db, 1000, guard_progress, q);
+}
+
+bool pond_sql_expired(const pond_sql *q) { return q->expired; }
 
 sqlite3 *pond_sql_db(pond_sql *q) { return q->db; }
 

@@ -13,6 +13,8 @@ SQLITE_EXTENSION_INIT3
 #include <sqlite3.h>
 #endif
 
+#include <time.h>
+
 /* A pond opened for the virtual tables of a connection registered with pond_sql_register. */
 typedef struct {
     char *dir;
@@ -32,6 +34,10 @@ struct pond_sql {
     size_t cache_limit; /* decoded bytes per table kept for rescans */
     bool no_fast;       /* pond_sql_set_fast_path(q, false) */
     int threads;        /* pond_sql_set_threads; 0 = the Parquet reader's default */
+    /* pond_sql_guard: a statement stops once the deadline passed */
+    int64_t limit_ms;         /* 0: no limit */
+    struct timespec deadline; /* CLOCK_MONOTONIC */
+    bool expired;
 };
 
 /* Registers the "pond" virtual-table module on q->db (sql_vtab.c); with destroy, SQLite calls

@@ -9,6 +9,8 @@
 #include <pond/rows.h>
 #include <pond/table.h>
 
+#include <time.h>
+
 #define HOUR INT64_C(3600000000)
 
 /* One transaction appending n rows (ts, k, v) to the series at path (aborted on failure). */
@@ -278,5 +280,41 @@ static void test_create_errors(void)
     env_close(&e);
 }
 
+/* A recipe from a pond someone sent runs whenever a source is written: a query that never
+ * ends is stopped by the time limit, and one that would do more than read is refused. */
+static void test_hostile_recipes(void)
+{
+    env e;
+    env_open(&e, false);
+    pond_sql_derive_register();
+    pond_sql_derive_set_time_limit(200);
+    int64_t ts[] = {T0}, v[] = {1};
+    int k[] = {0};
+    append(e.fs, "/a", ts, k, v, 1);
+    static const char *const a[] = {"a=/a"};
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    PT_ASSERT_INT_EQ(derive(e.fs, "sql", "/x", a, 1,
+                            "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) "
+                            "SELECT ts + (SELECT max(x) FROM c) AS ts FROM a",
+                            NULL),
+                     POND_EINVALID);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    PT_ASSERT_MSG_HAS("ran longer than its limit of 200 ms");
+    PT_ASSERT(t1.tv_sec - t0.tv_sec < 30);
+    PT_ASSERT_INT_EQ(
+        derive(e.fs, "sql", "/x", a, 1, "SELECT ts, load_extension('/tmp/x.so') AS y FROM a", NULL),
+        POND_EINVALID);
+    PT_ASSERT_MSG_HAS("not authorized");
+    PT_ASSERT_INT_EQ(derive(e.fs, "sql", "/x", a, 1, "SELECT ts FROM a; DELETE FROM a", NULL),
+                     POND_EINVALID);
+    pond_stat st;
+    PT_ASSERT_INT_EQ(pond_fs_stat(&st, e.fs, NULL, "/x"), POND_ENOTFOUND);
+    /* an ordinary recipe still works under the limit */
+    PT_ASSERT_OK(derive(e.fs, "sql", "/ok", a, 1, "SELECT ts, v * 2 AS w FROM a", NULL));
+    pond_sql_derive_set_time_limit(0); /* back to the default */
+    env_close(&e);
+}
+
 PT_SUITE(sql_derived, PT_TEST(matches_query_memory), PT_TEST(matches_query_oplog),
-         PT_TEST(create_errors))
+         PT_TEST(create_errors), PT_TEST(hostile_recipes))

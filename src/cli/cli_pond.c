@@ -51,6 +51,15 @@ void cli_note_stale(const char *path)
             path, path);
 }
 
+void cli_note_if_stale(pond_fs *fs, const char *path)
+{
+    pond_fs_node *h = NULL;
+    bool stale = false;
+    if (pond_fs_node_open(&h, fs, NULL, path, 0) == 0 && pond_derive_stale(&stale, h) == 0 && stale)
+        cli_note_stale(path);
+    pond_fs_node_free(h);
+}
+
 int cli_pond_open(cli_pond *p, pond_cli *cli, bool write)
 {
     memset(p, 0, sizeof *p);

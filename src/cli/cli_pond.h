@@ -22,6 +22,8 @@ typedef struct {
 /* Says on stderr that path is a stale manual derived node, which reads compute from its
  * sources without storing (docs/derived.md). */
 void cli_note_stale(const char *path);
+/* cli_note_stale when path is a derived node marked stale (its reads compute it). */
+void cli_note_if_stale(pond_fs *fs, const char *path);
 /* Opens the pond named by --pond/$POND. write: takes the writer lock (waiting for another
  * writer), else honours --at. Prints the error and returns 1 on failure (0 on success). */
 int cli_pond_open(cli_pond *p, pond_cli *cli, bool write);

@@ -282,6 +282,7 @@ int cmd_export(pond_cli *cli, int argc, char **argv)
             break;
         }
         pond_export_result r;
+        cli_note_if_stale(p.fs, s.paths[i]);
         int e = pond_export_source(&r, p.fs, NULL, s.paths[i], many ? dir : dest, &o);
         clear_progress(&prog);
         if (e < 0)

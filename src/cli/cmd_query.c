@@ -22,15 +22,6 @@ static const char QUERY_ABOUT[] =
     "is computed over whole column batches, with SQLite's results. Timestamps print in UTC\n"
     "with Z, or with --timezone as local time there with its offset.\n";
 
-static void note_if_stale(pond_fs *fs, const char *path)
-{
-    pond_fs_node *h = NULL;
-    bool stale = false;
-    if (pond_fs_node_open(&h, fs, NULL, path, 0) == 0 && pond_derive_stale(&stale, h) == 0 && stale)
-        cli_note_stale(path);
-    pond_fs_node_free(h);
-}
-
 /* Runs the statement and prints its rows; returns 0 or a pond error. */
 static int run_print(pond_sql *q, const char *sql, cli_fmt fmt)
 {
@@ -100,7 +91,7 @@ int cmd_query(pond_cli *cli, int argc, char **argv)
         else if (pond_sql_attach(q, name, path, version) < 0)
             rc = cli_fail();
         else if (!version)
-            note_if_stale(p.fs, path);
+            cli_note_if_stale(p.fs, path);
         pond_free(name);
         pond_free(path);
     }

@@ -221,9 +221,13 @@ int pond_describe_text(pond_buf *o, const pond_describe *d)
             pond_time_format_iso(b, v->st.max_event_time_us);
             rc = pond_buf_printf(o, "  %s .. %s", a, b);
         }
+        /* a sql recipe's refresh is a whole recompute replacing every earlier version (the
+         * index records it as a compaction without contents): say what it is */
+        bool recompute = d->derived && !strncmp(d->derived, "sql ", 4);
         if (rc == 0 && v->replaces_lo > 0)
-            rc = pond_buf_printf(o, "  compacts v%lld..v%lld", (long long)v->replaces_lo,
-                                 (long long)v->replaces_hi);
+            rc = pond_buf_printf(
+                o, recompute ? "  recomputed, replaces v%lld..v%lld" : "  compacts v%lld..v%lld",
+                (long long)v->replaces_lo, (long long)v->replaces_hi);
         if (rc == 0 && v->replaced_by)
             rc = pond_buf_printf(o, "  replaced by v%lld", (long long)v->replaced_by);
         if (rc == 0)

@@ -47,6 +47,7 @@ p query "SELECT count(*) FROM m" m=/m
 p log | sed -E 's/[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z/TIME/' | head -3
 p copy --type series host:m.parquet /m_out
 p copy /m host:m.csv
+p export /m host:m_export
 p derive refresh /m
 p cat /m
 p derive sql /x --source a=/raw/a --sql "SELECT temp_f FROM a"

@@ -6,7 +6,7 @@ pkgs=(
   build-essential cmake pkg-config git
   libzstd-dev libsnappy-dev liblz4-dev zlib1g-dev libbrotli-dev libbz2-dev liblzma-dev
   libssl-dev libjansson-dev libsqlite3-dev libmicrohttpd-dev chromium
-  valgrind clang libclang-rt-14-dev
+  valgrind clang libclang-rt-14-dev clang-format binutils
   sqlite3 python3 python3-numpy python3-pandas python3-pytest tzdata
   python3-statsmodels bzip2 xz-utils zstd gzip
   openssh-server openssh-client rsync

@@ -214,55 +214,83 @@ static int part_put_row(oplog_be *ob, ol_part *p, oplog_row *row)
     return added->entries_pending ? 0 : learn_children(ob, p, added->rec);
 }
 
-/* Reads the listings of the pending directory rows `want` (all in file f) from f's entries
- * column. kept (NULL: none) holds, by file index, bytes a partition load read and verified
- * already: a file is then not read and hashed twice. */
-static int load_entries(oplog_be *ob, ol_part *p, int file_idx, oplog_row **want, size_t nw,
-                        bool learn, const pond_buf *kept)
+/* Reads data file f projected to node_id, version and `third`, calling fn on each batch until
+ * it returns non-zero (> 0: enough; < 0: an error) or the file ends. kept (NULL: none) holds
+ * bytes of f a partition load read and verified already: the file is then not read and hashed
+ * twice. */
+typedef int (*file_batch_fn)(const struct ArrowSchema *schema, const struct ArrowArray *batch,
+                             void *payload);
+static int scan_data_file(oplog_be *ob, const ol_file *f, const pond_buf *kept, const char *third,
+                          file_batch_fn fn, void *payload)
 {
-    const ol_file *f = &p->files[file_idx];
     pond_buf mem = POND_BUF_INIT;
-    static const char *const cols[] = {"node_id", "version", "entries"};
+    const char *cols[] = {"node_id", "version", third};
     pond_parquet_read_options po = POND_PARQUET_READ_OPTIONS_INIT;
     po.column_names = cols;
     po.n_column_names = 3;
     pond_parquet_reader *r = NULL;
     struct ArrowSchema schema = {0};
     struct ArrowArray batch = {0};
-    size_t found = 0;
-    int rc = kept && kept[file_idx].ptr
-                 ? pond_parquet_reader_open_memory(&r, kept[file_idx].ptr, kept[file_idx].size, &po)
-                 : pond_oplog__open_data_file(&r, &mem, ob, f, &po);
+    int rc = kept && kept->ptr ? pond_parquet_reader_open_memory(&r, kept->ptr, kept->size, &po)
+                               : pond_oplog__open_data_file(&r, &mem, ob, f, &po);
     if (rc == 0)
         rc = pond_parquet_reader_schema(r, &schema);
-    while (rc == 0 && found < nw) {
-        rc = pond_parquet_reader_next(r, &batch);
-        if (rc == POND_ITEROVER) {
-            rc = 0;
-            break;
-        }
-        for (size_t k = 0; rc == 0 && k < nw; k++) {
-            if (!want[k]->entries_pending)
-                continue;
-            int got = pond_oplog__decode_entries_for(want[k]->rec, &schema, &batch, f->path);
-            if (got < 0)
-                rc = got;
-            else if (got == 1) {
-                want[k]->entries_pending = false;
-                found++;
-                /* only a node's newest listing says where its children live now */
-                if (learn)
-                    rc = learn_children(ob, p, want[k]->rec);
-            }
-        }
+    while (rc == 0 && (rc = pond_parquet_reader_next(r, &batch)) == 0) {
+        rc = fn(&schema, &batch, payload);
         pond_arrow_array_release(&batch);
     }
-    if (rc == 0 && found < nw)
-        rc = pond_error_set(POND_ECORRUPT, D, "data file '%s': a directory row has no listing",
-                            f->path);
+    if (rc == POND_ITEROVER || rc > 0)
+        rc = 0;
     pond_arrow_schema_release(&schema);
     pond_parquet_reader_free(r);
     pond_buf_dispose(&mem);
+    return rc;
+}
+
+typedef struct {
+    oplog_be *ob;
+    ol_part *p;
+    const ol_file *f;
+    oplog_row **want;
+    size_t nw, found;
+    bool learn;
+} entries_want;
+
+static int entries_batch(const struct ArrowSchema *schema, const struct ArrowArray *batch,
+                         void *payload)
+{
+    entries_want *w = payload;
+    int rc = 0;
+    for (size_t k = 0; rc == 0 && k < w->nw; k++) {
+        if (!w->want[k]->entries_pending)
+            continue;
+        int got = pond_oplog__decode_entries_for(w->want[k]->rec, schema, batch, w->f->path);
+        if (got < 0)
+            rc = got;
+        else if (got == 1) {
+            w->want[k]->entries_pending = false;
+            w->found++;
+            /* only a node's newest listing says where its children live now */
+            if (w->learn)
+                rc = learn_children(w->ob, w->p, w->want[k]->rec);
+        }
+    }
+    return rc < 0 ? rc : w->found == w->nw;
+}
+
+/* Reads the listings of the pending directory rows `want` (all in file f) from f's entries
+ * column. kept (NULL: none) holds, by file index, bytes a partition load read and verified
+ * already. */
+static int load_entries(oplog_be *ob, ol_part *p, int file_idx, oplog_row **want, size_t nw,
+                        bool learn, const pond_buf *kept)
+{
+    const ol_file *f = &p->files[file_idx];
+    entries_want w = {ob, p, f, want, nw, 0, learn};
+    int rc =
+        nw ? scan_data_file(ob, f, kept ? &kept[file_idx] : NULL, "entries", entries_batch, &w) : 0;
+    if (rc == 0 && w.found < nw)
+        rc = pond_error_set(POND_ECORRUPT, D, "data file '%s': a directory row has no listing",
+                            f->path);
     return rc;
 }
 
@@ -335,40 +363,30 @@ static oplog_row *content_lookup(const pond_node_id *id, int64_t version, void *
     return row && row->file_idx == w->file_idx ? row : NULL;
 }
 
+typedef struct {
+    content_want w;
+    const ol_file *f;
+    bool verified;
+    size_t filled;
+} content_scan;
+
+static int content_batch(const struct ArrowSchema *schema, const struct ArrowArray *batch,
+                         void *payload)
+{
+    content_scan *c = payload;
+    return pond_oplog__decode_content(&c->filled, schema, batch, c->f->path, c->verified,
+                                      content_lookup, &c->w);
+}
+
 /* Reads the pending inline content of every row of data file file_idx of p from its content
  * column. */
 static int load_content(oplog_be *ob, ol_part *p, int file_idx, bool check_each)
 {
     const ol_file *f = &p->files[file_idx];
-    pond_buf mem = POND_BUF_INIT;
-    static const char *const cols[] = {"node_id", "version", "content"};
-    pond_parquet_read_options po = POND_PARQUET_READ_OPTIONS_INIT;
-    po.column_names = cols;
-    po.n_column_names = 3;
-    pond_parquet_reader *r = NULL;
-    struct ArrowSchema schema = {0};
-    struct ArrowArray batch = {0};
-    content_want w = {p, file_idx};
-    size_t filled = 0;
-    int rc = pond_oplog__open_data_file(&r, &mem, ob, f, &po);
-    if (rc == 0)
-        rc = pond_parquet_reader_schema(r, &schema);
-    while (rc == 0) {
-        rc = pond_parquet_reader_next(r, &batch);
-        if (rc == POND_ITEROVER) {
-            rc = 0;
-            break;
-        }
-        if (rc == 0)
-            rc = pond_oplog__decode_content(&filled, &schema, &batch, f->path,
-                                            f->has_sha && !check_each, content_lookup, &w);
-        pond_arrow_array_release(&batch);
-    }
-    pond_arrow_schema_release(&schema);
-    pond_parquet_reader_free(r);
+    content_scan c = {{p, file_idx}, f, f->has_sha && !check_each, 0};
+    int rc = scan_data_file(ob, f, NULL, "content", content_batch, &c);
     if (rc < 0 && rc != POND_ENOMEM)
         pond_error_prefix("pond '%s'", ob->dir);
-    pond_buf_dispose(&mem);
     return rc;
 }
 

@@ -961,25 +961,89 @@ static void table_reset(pond_delta_table *t)
     t->n_files = t->cap_files = t->n_slots = t->n_live = t->n_txns = t->cap_txns = 0;
 }
 
-/* Builds the snapshot at the wanted version: the newest checkpoint at or below it that can be
- * read, then the JSON commits after it. A checkpoint that cannot be read is only a warning
- * while the commits it stands for exist (they give exactly the same state); errors name the
- * file that stops the replay. */
-static int replay(pond_delta_table *t, const pond_delta_open_options *o)
+/* ------------------------------------------------------------------ probing the log */
+
+/* How far past the end of a probed log a commit is looked for (a gap is damage that the
+ * listing names): every offset up to PROBE_NEAR, then doubling up to PROBE_FAR. */
+#define PROBE_NEAR 16
+#define PROBE_FAR ((int64_t)1 << 32)
+/* More commits than this after the hinted checkpoint: the listing may find a newer one. */
+#define PROBE_MAX_COMMITS 1000
+
+/* 1: the log file `<v>.<suffix>` is a regular file; 0: it does not exist; -1: anything else.
+ * path holds the log directory and a slash in its first `at` bytes, and 64 more bytes. */
+static int probe_stat(char *path, size_t at, int64_t v, const char *suffix)
 {
-    char *log_dir = pond__path_join(t->dir, "_delta_log");
-    if (!log_dir)
+    snprintf(path + at, 64, "%020" PRId64 ".%s", v, suffix);
+    struct stat st;
+    if (pond__os_stat(path, &st) == 0)
+        return S_ISREG(st.st_mode) ? 1 : -1;
+    return errno == ENOENT ? 0 : -1;
+}
+
+static int probe_add(delta_log_list *l, int64_t v, delta_log_kind kind, const char *suffix)
+{
+    char name[64];
+    snprintf(name, sizeof name, "%020" PRId64 ".%s", v, suffix);
+    if (POND_GROW(l->v, l->n, l->cap) < 0)
         return POND_ENOMEM;
-    delta_log_list l = {0};
+    delta_log_entry e = {.version = v, .kind = kind};
+    if (!(e.name = pond_strdup(name)))
+        return POND_ENOMEM;
+    l->v[l->n++] = e;
+    return 0;
+}
+
+/* The part of the log the newest snapshot needs, found without listing a directory of
+ * thousands of commits: the classic checkpoint _last_checkpoint names, then each next commit
+ * until one is missing. *ok false (and 0) when anything is unexpected -- no usable hint, another
+ * checkpoint kind, a file that is not a regular one, a commit after the first missing one (a
+ * gap), a long tail -- and the caller lists the directory, whose messages name the damage. */
+static int probe_log(delta_log_list *out, bool *ok, const char *log_dir, const last_cp_hint *h)
+{
+    *ok = false;
+    if (h->version < 0 || h->parts > 0 || h->v2_path[0] || h->version > INT64_MAX / 2)
+        return 0;
+    size_t at = strlen(log_dir) + 1;
+    char *path = pond_malloc(at + 64);
+    if (!path)
+        return POND_ENOMEM;
+    memcpy(path, log_dir, at - 1);
+    path[at - 1] = '/';
+    bool usable = probe_stat(path, at, h->version, "checkpoint.parquet") == 1;
+    int64_t end = h->version + 1; /* the first commit missing */
+    int got = 0;
+    while (usable && (got = probe_stat(path, at, end, "json")) == 1)
+        usable = ++end - h->version <= PROBE_MAX_COMMITS;
+    usable = usable && got == 0;
+    for (int64_t d = 1; usable && d <= PROBE_FAR; d = d < PROBE_NEAR ? d + 1 : d * 2)
+        usable = probe_stat(path, at, end + d, "json") == 0;
+    pond_free(path);
+    int rc = 0;
+    if (usable)
+        rc = probe_add(out, h->version, DELTA_LOG_CP_CLASSIC, "checkpoint.parquet");
+    for (int64_t v = h->version + 1; usable && rc == 0 && v < end; v++)
+        rc = probe_add(out, v, DELTA_LOG_COMMIT, "json");
+    if (rc < 0 || !usable)
+        pond_delta__log_list_dispose(out);
+    *ok = rc == 0 && usable;
+    return rc;
+}
+
+/* Builds the snapshot at the wanted version from the log files l: the newest checkpoint at or
+ * below it that can be read, then the JSON commits after it. A checkpoint that cannot be read
+ * is only a warning while the commits it stands for exist (they give exactly the same state);
+ * errors name the file that stops the replay. */
+static int replay_list(pond_delta_table *t, const pond_delta_open_options *o, const char *log_dir,
+                       const delta_log_list *l, const last_cp_hint *h)
+{
     char bad_cp[1024] = ""; /* the newest checkpoint skipped, and why */
-    int rc = pond_delta__log_list(&l, log_dir);
-    if (rc < 0)
-        goto done;
+    int rc = 0;
     int64_t latest = -1, oldest_commit = -1;
-    for (size_t i = 0; i < l.n; i++) {
-        latest = l.v[i].version > latest ? l.v[i].version : latest;
-        if (l.v[i].kind == DELTA_LOG_COMMIT && oldest_commit < 0)
-            oldest_commit = l.v[i].version;
+    for (size_t i = 0; i < l->n; i++) {
+        latest = l->v[i].version > latest ? l->v[i].version : latest;
+        if (l->v[i].kind == DELTA_LOG_COMMIT && oldest_commit < 0)
+            oldest_commit = l->v[i].version;
     }
     if (latest < 0) {
         rc = pond_error_set(POND_ECORRUPT, POND_DOM_DELTA, "no commit or checkpoint files in '%s'",
@@ -996,11 +1060,8 @@ static int replay(pond_delta_table *t, const pond_delta_open_options *o)
     cp_choice cp = {-1, "none", NULL, 0};
     int64_t oldest_cp = -1; /* the oldest readable starting point a cleanup left */
     if (!o->ignore_checkpoints) {
-        last_cp_hint h;
-        if ((rc = read_last_checkpoint(&h, t, log_dir)) < 0)
-            goto done;
         for (int64_t below = target; below >= 0;) {
-            choose_checkpoint(&cp, &l, below, &h);
+            choose_checkpoint(&cp, l, below, h);
             if (cp.version < 0)
                 break;
             oldest_cp = cp.version;
@@ -1027,9 +1088,9 @@ static int replay(pond_delta_table *t, const pond_delta_open_options *o)
     size_t li = 0;
     for (int64_t v = cp.version + 1; v <= target; v++) {
         /* the listing is sorted by (version, kind) and a commit sorts first in its version */
-        while (li < l.n && l.v[li].version < v)
+        while (li < l->n && l->v[li].version < v)
             li++;
-        if (li >= l.n || l.v[li].version != v || l.v[li].kind != DELTA_LOG_COMMIT) {
+        if (li >= l->n || l->v[li].version != v || l->v[li].kind != DELTA_LOG_COMMIT) {
             if (bad_cp[0])
                 rc = pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,
                                     "%s, and the log no longer has all the commits it stands "
@@ -1050,7 +1111,7 @@ static int replay(pond_delta_table *t, const pond_delta_open_options *o)
                                     v, v, v);
             goto done;
         }
-        char *p = pond__path_join(log_dir, l.v[li].name);
+        char *p = pond__path_join(log_dir, l->v[li].name);
         if (!p) {
             rc = POND_ENOMEM;
             goto done;
@@ -1068,7 +1129,7 @@ static int replay(pond_delta_table *t, const pond_delta_open_options *o)
             rc = pond_error_set(rc, POND_DOM_DELTA,
                                 "commit _delta_log/%s cannot be read (%s): versions from %" PRId64
                                 " on cannot be read; restore the file from a backup",
-                                l.v[li].name, why, v);
+                                l->v[li].name, why, v);
             goto done;
         }
         t->commits_replayed++;
@@ -1076,6 +1137,41 @@ static int replay(pond_delta_table *t, const pond_delta_open_options *o)
     t->version = target;
     rc = finalize(t);
 done:
+    return rc;
+}
+
+/* The snapshot at the wanted version. The newest one is read from the log files probed from
+ * _last_checkpoint on; when that is not possible, or anything goes wrong with what it found,
+ * from the listing of the whole directory (docs/delta.md, "Reading", step 0). */
+static int replay(pond_delta_table *t, const pond_delta_open_options *o)
+{
+    char *log_dir = pond__path_join(t->dir, "_delta_log");
+    if (!log_dir)
+        return POND_ENOMEM;
+    delta_log_list l = {0};
+    last_cp_hint h = {-1, -1, ""};
+    bool probed = false;
+    int rc = 0;
+    if (!o->ignore_checkpoints)
+        rc = read_last_checkpoint(&h, t, log_dir);
+    if (rc == 0 && o->at_version < 0)
+        rc = probe_log(&l, &probed, log_dir, &h);
+    if (rc == 0 && probed) {
+        size_t n_warnings = t->n_warnings;
+        rc = replay_list(t, o, log_dir, &l, &h);
+        pond_delta__log_list_dispose(&l);
+        if (rc < 0 && rc != POND_ENOMEM) {
+            /* the listing decides, and words what is wrong */
+            pond_error_clear();
+            table_reset(t);
+            t->n_warnings = n_warnings;
+            t->commits_replayed = 0;
+            probed = false;
+            rc = 0;
+        }
+    }
+    if (rc == 0 && !probed && (rc = pond_delta__log_list(&l, log_dir)) == 0)
+        rc = replay_list(t, o, log_dir, &l, &h);
     pond_delta__log_list_dispose(&l);
     pond_free(log_dir);
     return rc;

@@ -5,6 +5,7 @@
 
 #include <pond/alloc.h>
 #include <pond/delta.h>
+#include <pond/sys/testing.h>
 
 #include "delta/delta_internal.h"
 
@@ -271,6 +272,48 @@ static void test_cleaned_up_log(void)
     pond_free(dir);
 }
 
+/* The newest snapshot is read from the files probed from _last_checkpoint on, without
+ * listing the directory; a stale hint, a hint naming nothing and a gap past the probe's
+ * near window are read (or refused) exactly as the listing does. */
+static void test_probe_from_last_checkpoint(void)
+{
+    char *dir = checkpointed_log("probe");
+    pond_os_calls_reset();
+    expect_live(dir, "cdefg", 4, 0);
+    PT_ASSERT_INT_EQ((int64_t)pond_os_calls(POND_OS_OPENDIR), 0);
+    pond_delta_table *t = NULL;
+    PT_ASSERT_OK(pond_delta_table_open(&t, dir, NULL));
+    PT_ASSERT_INT_EQ(pond_delta_table_commits_replayed(t), 2);
+    pond_delta_table_free(t);
+    /* a stale hint: the commits after the older checkpoint, still without a listing */
+    put_str(dir, "_last_checkpoint", "{\"version\":2,\"size\":4}");
+    pond_os_calls_reset();
+    expect_live(dir, "cdefg", 2, 0);
+    PT_ASSERT_INT_EQ((int64_t)pond_os_calls(POND_OS_OPENDIR), 0);
+    /* a hint naming a checkpoint that is not there: the listing finds the newest */
+    put_str(dir, "_last_checkpoint", "{\"version\":6,\"size\":4}");
+    pond_os_calls_reset();
+    expect_live(dir, "cdefg", 4, 0);
+    PT_ASSERT_INT_EQ((int64_t)pond_os_calls(POND_OS_OPENDIR), 1);
+    put_str(dir, "_last_checkpoint", "{\"version\":4,\"size\":4}");
+    /* commits 7..40, then 7..30 lost: a gap longer than the probe's near window, found past
+     * it, named by the listing */
+    for (int v = 7; v <= 40; v++) {
+        char cn[32];
+        commit_name(cn, v);
+        put_str(dir, cn, ADD("z"));
+    }
+    expect_live(dir, "cdefg", 4, 0);
+    for (int v = 7; v <= 30; v++) {
+        char cn[32];
+        commit_name(cn, v);
+        unlink(log_path(dir, cn));
+    }
+    PT_ASSERT_ERR(pond_delta_table_open(&t, dir, NULL), POND_ECORRUPT);
+    PT_ASSERT_MSG_HAS("missing commit file for version 7 (_delta_log/00000000000000000007.json)");
+    pond_free(dir);
+}
+
 typedef struct {
     int n;
     char all[4096];
@@ -347,4 +390,4 @@ static void test_log_check_and_rewrite(void)
 
 PT_SUITE(delta_hostile, PT_TEST(big_commit_bounded_memory), PT_TEST(two_passes_keep_protocol_order),
          PT_TEST(line_and_tree_bounds), PT_TEST(checkpoint_fallback), PT_TEST(cleaned_up_log),
-         PT_TEST(log_check_and_rewrite))
+         PT_TEST(log_check_and_rewrite), PT_TEST(probe_from_last_checkpoint))

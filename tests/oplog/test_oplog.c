@@ -1,8 +1,10 @@
 #include "pt.h"
 
+#include <pond/delta.h>
 #include <pond/oplog.h>
 #include <pond/stream.h>
 #include <pond/sys/backend.h>
+#include <pond/sys/testing.h>
 #include <pond/tinyfs.h>
 
 #include "conformance/backend_conformance.h"
@@ -10,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static char *pond_path(const char *name)
 {
@@ -337,6 +340,49 @@ static void test_many_transactions(void)
     pond_free(dir);
 }
 
+/* Opening a pond reads the log from the checkpoint _last_checkpoint names on, probing the
+ * commits after it by name instead of listing _delta_log (thousands of commits); a gap after
+ * the checkpoint is still damage named by the listing. */
+static void test_open_probes_log(void)
+{
+    char *dir = pond_path("p");
+    PT_ASSERT_OK(pond_oplog_create(dir, NULL));
+    env e;
+    env_open(&e, dir);
+    for (int i = 1; i <= 45; i++) { /* checkpoints at 20 and 40 */
+        char data[32];
+        int len = snprintf(data, sizeof data, "value %d", i);
+        PT_ASSERT_OK(pond_fs_begin(e.fs, NULL));
+        write_file(&e, "/f", POND_ENTRY_FILE_DATA, data, (size_t)len);
+        PT_ASSERT_OK(pond_fs_commit(NULL, e.fs));
+    }
+    env_close(&e);
+    pond_os_calls_reset();
+    env_open(&e, dir);
+    PT_ASSERT_INT_EQ((int64_t)pond_os_calls(POND_OS_OPENDIR), 0);
+    expect_content(&e, "/f", "value 45", 8);
+    int64_t txn = -1; /* 45 commits and the merges after some of them */
+    PT_ASSERT_OK(pond_fs_last_txn(&txn, e.fs));
+    env_close(&e);
+    pond_delta_table *t = NULL;
+    PT_ASSERT_OK(pond_delta_table_open(&t, dir, NULL));
+    int64_t cp = pond_delta_table_checkpoint_version(t);
+    pond_delta_table_free(t);
+    PT_ASSERT(cp > 0 && cp < txn - 2);
+    /* a commit after the checkpoint removed: the open fails naming it, as the listing says */
+    char *gone = pond_malloc(strlen(dir) + 64);
+    PT_ASSERT(gone);
+    sprintf(gone, "%s/_delta_log/%020lld.json", dir, (long long)(txn - 2));
+    PT_ASSERT(unlink(gone) == 0);
+    pond_backend *be = NULL;
+    PT_ASSERT_ERR(pond_oplog_open(&be, dir, NULL), POND_ECORRUPT);
+    char want[64];
+    snprintf(want, sizeof want, "missing commit file for version %lld", (long long)(txn - 2));
+    PT_ASSERT_MSG_HAS(want);
+    pond_free(gone);
+    pond_free(dir);
+}
+
 /* Every oplog function given a memory backend: POND_EINVALID naming the function (once a cast
  * that read the memory backend's struct as an oplog's), and the memory backend still works. */
 static void test_memory_backend_refused(void)
@@ -454,4 +500,4 @@ static void test_fs_as_of_convention(void)
 PT_SUITE(oplog, PT_TEST(memory_backend_refused), PT_TEST(fs_as_of_convention),
          PT_TEST(create_refuses_existing), PT_TEST(persist_and_reopen),
          PT_TEST(large_file_threshold_boundary), PT_TEST(corrupt_blob_detected),
-         PT_TEST(conflicting_writer_loses), PT_TEST(many_transactions))
+         PT_TEST(conflicting_writer_loses), PT_TEST(many_transactions), PT_TEST(open_probes_log))

@@ -231,6 +231,19 @@ static void test_hex_rejects(void)
     PT_ASSERT_INT_EQ(pond__hexval('/'), -1);
     PT_ASSERT_INT_EQ(pond__hexval(':'), -1);
     PT_ASSERT_INT_EQ(pond__hexval(-61), -1);
+    /* every byte against the plain definition (the decoder computes it without a branch) */
+    for (int c = -1; c <= 256; c++) {
+        int want = c >= '0' && c <= '9'   ? c - '0'
+                   : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                   : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                          : -1;
+        PT_ASSERT_INT_EQ(pond__hexval(c), want);
+        char two[3] = {(char)c, 'a', '\0'};
+        if (c > 0 && c < 256)
+            PT_ASSERT_INT_EQ(pond__hex_decode(x, two, 1), want < 0 ? -1 : 0);
+        if (c > 0 && c < 256 && want >= 0)
+            PT_ASSERT_INT_EQ(x[0], want << 4 | 10);
+    }
     PT_ASSERT_INT_EQ(pond__hexdigit(0x1a), 'a');
     /* the SHA-256 parser uses the same decoder */
     pond_hash h;

@@ -90,18 +90,17 @@ int pond_node_id_parse(pond_node_id *out, const char *s)
 {
     POND_ASSERT_ARG(out && s);
     pond_node_id id;
-    size_t p = 0;
-    for (int i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10) {
-            if (s[p] != '-')
-                goto bad;
-            p++;
-        }
-        int hi = pond__hexval(s[p]), lo = hi < 0 ? -1 : pond__hexval(s[p + 1]);
-        if (hi < 0 || lo < 0)
+    /* 8-4-4-4-12 digits: each group decoded whole (every oplog row has a node id) */
+    static const unsigned char group_bytes[5] = {4, 2, 2, 2, 6};
+    size_t p = 0, b = 0;
+    for (int g = 0; g < 5; g++) {
+        if (g > 0 && s[p++] != '-')
             goto bad;
-        id.bytes[i] = (uint8_t)(hi << 4 | lo);
-        p += 2;
+        /* stops at a NUL: never reads past a short string */
+        if (pond__hex_decode(id.bytes + b, s + p, group_bytes[g]) < 0)
+            goto bad;
+        p += 2u * group_bytes[g];
+        b += group_bytes[g];
     }
     if (s[p] != '\0')
         goto bad;

@@ -140,6 +140,23 @@ static void test_mkdir_create_stat(void)
     PT_ASSERT_OK(pond_node_id_parse(&back, ids));
     PT_ASSERT(pond_node_id_equal(&back, &st.id));
     PT_ASSERT_ERR(pond_node_id_parse(&back, "not-a-uuid"), POND_EINVALID);
+    /* the layout to the character: groups of 8-4-4-4-12 digits, either case, nothing after */
+    PT_ASSERT_OK(pond_node_id_parse(&back, "0123ABCD-ef01-7000-8000-0123456789AB"));
+    pond_node_id_format(ids, &back);
+    PT_ASSERT_STR_EQ(ids, "0123abcd-ef01-7000-8000-0123456789ab");
+    static const char *const bad[] = {
+        "",
+        "0123abcd",
+        "0123abcd-ef01-7000-8000-0123456789a",
+        "0123abcd-ef01-7000-8000-0123456789abc",
+        "0123abcdef01-7000-8000-0123456789ab-",
+        "0123abc-def01-7000-8000-0123456789ab",
+        "0123abcd-ef01-7000-8000_0123456789ab",
+        "0123abcd-ef01-7000-8000-0123456789ag",
+        "0123abcd-ef01-7000-8000-0123456789a\xc3",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        PT_ASSERT_ERR(pond_node_id_parse(&back, bad[i]), POND_EINVALID);
     int64_t seq = 0;
     PT_ASSERT_OK(pond_fs_commit(&seq, t.fs));
     PT_ASSERT_INT_EQ(seq, 1);

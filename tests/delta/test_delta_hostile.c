@@ -9,6 +9,7 @@
 
 #include "delta/delta_internal.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -296,6 +297,37 @@ static void test_probe_from_last_checkpoint(void)
     expect_live(dir, "cdefg", 4, 0);
     PT_ASSERT_INT_EQ((int64_t)pond_os_calls(POND_OS_OPENDIR), 1);
     put_str(dir, "_last_checkpoint", "{\"version\":4,\"size\":4}");
+    /* out of memory anywhere is that error, never a fallback that words it as damage */
+    for (uint64_t n = 1;; n++) {
+        pond_alloc_fail_at(n, false);
+        int rc = pond_delta_table_open(&t, dir, NULL);
+        bool fired = pond_alloc_fail_fired();
+        pond_alloc_fail_at(0, false);
+        if (rc == 0)
+            pond_delta_table_free(t);
+        if (!fired) {
+            PT_ASSERT_OK(rc);
+            PT_ASSERT(n > 10);
+            break;
+        }
+        PT_ASSERT(rc == 0 || rc == POND_ENOMEM);
+    }
+    /* a stat that fails (EIO) at any point of the probe: the listing reads the same state */
+    for (uint64_t n = 1;; n++) {
+        pond_os_fault_at(POND_OS_STAT, n, POND_FAULT_ERRNO, EIO, false);
+        int rc = pond_delta_table_open(&t, dir, NULL);
+        bool fired = pond_os_fault_fired();
+        pond_os_fault_clear();
+        PT_ASSERT_OK(rc);
+        PT_ASSERT_INT_EQ(pond_delta_table_checkpoint_version(t), 4);
+        PT_ASSERT(pond_delta_table_file_lookup(t, "g") != NULL);
+        pond_delta_table_free(t);
+        if (!fired) {
+            PT_ASSERT(n > 40); /* the probe's stats, each failed once */
+            break;
+        }
+    }
+    expect_live(dir, "cdefg", 4, 0);
     /* commits 7..40, then 7..30 lost: a gap longer than the probe's near window, found past
      * it, named by the listing */
     for (int v = 7; v <= 40; v++) {

@@ -997,8 +997,9 @@ static int probe_add(delta_log_list *l, int64_t v, delta_log_kind kind, const ch
 /* The part of the log the newest snapshot needs, found without listing a directory of
  * thousands of commits: the classic checkpoint _last_checkpoint names, then each next commit
  * until one is missing. *ok false (and 0) when anything is unexpected -- no usable hint, another
- * checkpoint kind, a file that is not a regular one, a commit after the first missing one (a
- * gap), a long tail -- and the caller lists the directory, whose messages name the damage. */
+ * checkpoint kind, a file that is not a regular one, no commit after the checkpoint, a commit
+ * after the first missing one (a gap), a long tail -- and the caller lists the directory,
+ * whose messages name the damage. */
 static int probe_log(delta_log_list *out, bool *ok, const char *log_dir, const last_cp_hint *h)
 {
     *ok = false;
@@ -1015,7 +1016,10 @@ static int probe_log(delta_log_list *out, bool *ok, const char *log_dir, const l
     int got = 0;
     while (usable && (got = probe_stat(path, at, end, "json")) == 1)
         usable = ++end - h->version <= PROBE_MAX_COMMITS;
-    usable = usable && got == 0;
+    /* No commit after the hinted checkpoint is the one shape a log cleanup behind a stale hint
+     * leaves (commits up to a newer checkpoint removed, the hint not yet updated to it): only
+     * the listing sees that newer checkpoint. One open in a checkpoint interval pays it. */
+    usable = usable && got == 0 && end > h->version + 1;
     for (int64_t d = 1; usable && d <= PROBE_FAR; d = d < PROBE_NEAR ? d + 1 : d * 2)
         usable = probe_stat(path, at, end + d, "json") == 0;
     pond_free(path);

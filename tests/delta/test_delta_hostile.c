@@ -297,6 +297,20 @@ static void test_probe_from_last_checkpoint(void)
     expect_live(dir, "cdefg", 4, 0);
     PT_ASSERT_INT_EQ((int64_t)pond_os_calls(POND_OS_OPENDIR), 1);
     put_str(dir, "_last_checkpoint", "{\"version\":4,\"size\":4}");
+    /* a log cleanup behind a stale hint: every commit up to the newest checkpoint (4) removed
+     * while the hint still names 2. Nothing after the hinted checkpoint: the listing decides,
+     * and the state is checkpoint 4's, not checkpoint 2's */
+    char *cleaned = checkpointed_log("probe_clean");
+    for (int v = 0; v <= 6; v++) {
+        char cn[32];
+        commit_name(cn, v);
+        unlink(log_path(cleaned, cn));
+    }
+    put_str(cleaned, "_last_checkpoint", "{\"version\":2,\"size\":2}");
+    pond_os_calls_reset();
+    expect_live(cleaned, "bcde", 4, 0);
+    PT_ASSERT_INT_EQ((int64_t)pond_os_calls(POND_OS_OPENDIR), 1);
+    pond_free(cleaned);
     /* out of memory anywhere is that error, never a fallback that words it as damage */
     for (uint64_t n = 1;; n++) {
         pond_alloc_fail_at(n, false);

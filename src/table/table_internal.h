@@ -49,11 +49,9 @@ int pond_table__pick_ts(int *index_out, const char *const *names, const int *kin
  * be one, -1 when missing) or, name NULL, picked as above (-1 with the message set). */
 int pond_table__find_ts(const struct ArrowSchema *schema, const char *name);
 
-/* A pond_parquet_source read callback over a pond_reader (the payload). */
-int pond_table__reader_read_at(int64_t off, void *buf, size_t len, size_t *n_out, void *payload);
-/* The Parquet schema (as Arrow) of one version of a file (0: the latest), read from its
- * footer; errors name the path and version. */
-int pond_table__node_version_schema(struct ArrowSchema *out, pond_fs_node *node, int64_t version);
+/* Opening a version's Parquet file (pond_table__vfile_open, pond_table__version_footer) and
+ * scans: table_scan.h, shared with the layers above. */
+#include "table/table_scan.h"
 
 /* ---- the series index (table_series.c; docs/format.md) ---- */
 

@@ -4,6 +4,7 @@
  * integer columns), and the cache's life: hits, appends read alone, late data and rewrites
  * read again, a series too big for it. */
 #include "pt.h"
+#include "pt_pond.h"
 
 #include <pond/arrow.h>
 #include <pond/buckets.h>
@@ -18,22 +19,9 @@
 #include <stdlib.h>
 #include <time.h>
 
-typedef struct {
-    pond_backend *be;
-    pond_fs *fs;
-} env;
-
-static void env_open(env *e)
-{
-    PT_ASSERT_OK(pond_backend_memory_new(&e->be));
-    PT_ASSERT_OK(pond_fs_open(&e->fs, e->be, NULL));
-}
-
-static void env_close(env *e)
-{
-    pond_fs_free(e->fs);
-    pond_backend_free(e->be);
-}
+typedef pt_pond env;
+static void env_open(env *e) { pt_pond_memory(e); }
+static void env_close(env *e) { pt_pond_close(e); }
 
 #define NUL_MARK (-1e300) /* in the test's arrays: a null */
 

@@ -107,8 +107,8 @@ int pond_table__scan_versions(table_scan_version **out, size_t *n_out, int64_t *
         if (!pick || vs[i].size == 0 || (info && i < ni && info[i].replaced_by))
             continue;
         *stored_out += vs[i].size;
-        v[n++] = (table_scan_version){vs[i].version, vs[i].has_event_time,
-                                      vs[i].min_event_time_us, vs[i].max_event_time_us};
+        v[n++] = (table_scan_version){vs[i].version, vs[i].has_event_time, vs[i].min_event_time_us,
+                                      vs[i].max_event_time_us};
     }
     if (rc == 0 && file_version && !exists)
         rc = pond_error_set(POND_ENOTFOUND, D, "%s has no version %lld", pond_fs_node_path(node),

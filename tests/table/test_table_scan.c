@@ -389,5 +389,6 @@ static void test_scan_versions(void)
     env_close(&e);
 }
 
-PT_SUITE(table_scan, PT_TEST(scan_versions), PT_TEST(pred_prunes_any_column), PT_TEST(per_version_batches),
-         PT_TEST(range_and_counting), PT_TEST(dedup_through_reader), PT_TEST(version_footer))
+PT_SUITE(table_scan, PT_TEST(scan_versions), PT_TEST(pred_prunes_any_column),
+         PT_TEST(per_version_batches), PT_TEST(range_and_counting), PT_TEST(dedup_through_reader),
+         PT_TEST(version_footer))

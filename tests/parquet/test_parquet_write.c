@@ -834,6 +834,8 @@ static void random_options(pond_parquet_writer_options *o, pqwg_rng *r)
     o->page_crc = pqwg_below(r, 2);
     o->page_index = pqwg_below(r, 4) != 0;
     o->statistics = pqwg_below(r, 4) != 0;
+    o->delta_ints = pqwg_below(r, 4) != 0;
+    o->split_floats = pqwg_below(r, 2);
 }
 
 /* Write random batches, read them back with the pond reader, compare canonical rows. */
@@ -915,6 +917,7 @@ static void test_roundtrip_each_leaf_type(void)
             pond_parquet_writer_options o = POND_PARQUET_WRITER_OPTIONS_INIT;
             o.compression = codecs[(f + depth) % 5];
             o.page_bytes = 300;
+            o.split_floats = depth == 1;
             PT_ASSERT_OK(write_mem(&file, &s, &b, 1, &o));
             int64_t rows;
             PT_ASSERT_OK(read_canon(&got, &file, &rows));

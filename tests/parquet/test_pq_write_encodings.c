@@ -17,92 +17,18 @@
 #include <stdio.h>
 #include <string.h>
 
-enum { C_I32, C_I64, C_TS, C_F32, C_F64, NCOL };
-static const char *const col_format[NCOL] = {"i", "l", "tsu:UTC", "f", "g"};
-static const char *const col_name[NCOL] = {"i32", "i64", "ts", "f32", "f64"};
+enum { C_I32 = PQWG_EDGE_I32, C_I64, C_TS, C_F32, C_F64, NCOL = PQWG_EDGE_NCOL };
+static const char *const *const col_name = pqwg_edge_names;
 
 static int mem_write(const void *data, size_t len, void *payload)
 {
     return pond_buf_put(payload, data, len);
 }
 
-/* Integer values of one draw mode (deltas that wrap, constant runs, steps, noise). */
-static int64_t draw_int(pqwg_rng *r, int mode, int64_t i, int64_t prev)
-{
-    switch (mode) {
-    case 0: /* anything */
-        return (int64_t)pqwg_u64(r);
-    case 1: /* the extremes alternating: every delta wraps */
-        return (i + (int64_t)pqwg_below(r, 2)) % 2 ? INT64_MIN : INT64_MAX;
-    case 2: /* a timestamp-like step with jitter, now and then a big jump back */
-        return pqwg_below(r, 50) == 0 ? prev - (int64_t)pqwg_below(r, 1u << 30)
-                                      : prev + 1000000 + (int64_t)pqwg_below(r, 3);
-    case 6: /* a clean timestamp step with jitter */
-        return prev + 1000000 + (int64_t)pqwg_below(r, 3);
-    case 3: /* constant */
-        return -42;
-    case 4: /* small noise around zero, negative deltas included */
-        return (int64_t)pqwg_below(r, 2001) - 1000;
-    default: /* extremes and zero mixed with noise */
-        switch (pqwg_below(r, 4)) {
-        case 0:
-            return INT64_MIN;
-        case 1:
-            return INT64_MAX;
-        case 2:
-            return 0;
-        default:
-            return (int64_t)pqwg_u64(r) >> pqwg_below(r, 64);
-        }
-    }
-}
-
-static double draw_double(pqwg_rng *r, int i)
-{
-    static const double special[] = {0.0, -0.0, INFINITY, -INFINITY, NAN, 1e-310, -1.5, 1e308};
-    if (pqwg_below(r, 4) == 0) {
-        double d = special[pqwg_below(r, POND_ARRAY_LEN(special))];
-        if (isnan(d) && pqwg_below(r, 2)) {
-            uint64_t bits = 0x7ff0000000000001ULL | (pqwg_u64(r) & 0x000fffffffffffffULL);
-            memcpy(&d, &bits, 8); /* a NaN with a payload: its bits must come back too */
-        }
-        return d;
-    }
-    return (double)i * 0.25 + (double)(int64_t)pqwg_below(r, 1000) / 7.0;
-}
-
-/* One batch of n rows: column values drawn in `mode`, nulls at null_pct percent. */
 static void make_batch(struct ArrowSchema *s, struct ArrowArray *a, pqwg_rng *r, int64_t n,
                        int mode, int null_pct)
 {
-    PT_ASSERT_OK(pond_arrow_schema_init(s, "+s", "", 0, NCOL));
-    PT_ASSERT_OK(pond_arrow_array_init(a, n, 0, 1, NCOL));
-    for (int c = 0; c < NCOL; c++) {
-        PT_ASSERT_OK(pqwg_field(s->children[c], col_format[c], col_name[c], c != C_TS));
-        pond_arrow_builder *b;
-        PT_ASSERT_OK(pond_arrow_builder_new(&b, col_format[c]));
-        int64_t prev = (int64_t)pqwg_u64(r);
-        for (int64_t i = 0; i < n; i++) {
-            if (c != C_TS && (int)pqwg_below(r, 100) < null_pct) {
-                PT_ASSERT_OK(pond_arrow_builder_append_null(b));
-                continue;
-            }
-            if (c == C_F32 || c == C_F64) {
-                double d = draw_double(r, (int)i);
-                PT_ASSERT_OK(pond_arrow_builder_append_double(b, d));
-                continue;
-            }
-            int64_t v = draw_int(r, mode, i, prev);
-            if (c == C_I32) /* INT32's own extremes */
-                v = v == INT64_MIN   ? INT32_MIN
-                    : v == INT64_MAX ? INT32_MAX
-                                     : (int32_t)(uint32_t)(uint64_t)v;
-            prev = v;
-            PT_ASSERT_OK(pond_arrow_builder_append_int(b, v));
-        }
-        PT_ASSERT_OK(pond_arrow_builder_finish(a->children[c], b));
-        pond_arrow_builder_free(b);
-    }
+    PT_ASSERT_OK(pqwg_edge_batch(s, a, r, n, mode, null_pct));
 }
 
 static bool valid_at(const struct ArrowArray *a, int64_t i)
@@ -126,7 +52,8 @@ static void check_read_back(const pond_buf *file, const struct ArrowArray *want,
             size_t width = c == C_I32 || c == C_F32 ? 4 : 8;
             for (int64_t i = 0; i < a.length; i++) {
                 bool gv = valid_at(g, i), wv = valid_at(w, row + i);
-                const uint8_t *gp = (const uint8_t *)g->buffers[1] + (size_t)(g->offset + i) * width;
+                const uint8_t *gp =
+                    (const uint8_t *)g->buffers[1] + (size_t)(g->offset + i) * width;
                 const uint8_t *wp =
                     (const uint8_t *)w->buffers[1] + (size_t)(w->offset + row + i) * width;
                 if (gv != wv || (gv && memcmp(gp, wp, width) != 0))
@@ -189,7 +116,7 @@ static void test_round_trip_property(void)
         pqwg_rng r;
         pqwg_seed(&r, 0xde17a000u + (uint64_t)k, NULL, 0);
         int64_t n = k < (int)POND_ARRAY_LEN(sizes) * 2 ? sizes[k % POND_ARRAY_LEN(sizes)]
-                                                        : 1 + (int64_t)pqwg_below(&r, 3000);
+                                                       : 1 + (int64_t)pqwg_below(&r, 3000);
         int mode = k % 6;
         int null_pct = (int)(k / 6 % 4) * 30; /* 0, 30, 60, 90 */
         if (k % 23 == 22)
@@ -301,7 +228,7 @@ static void test_timestamps_shrink(void)
     pqwg_seed(&r, 11, NULL, 0);
     struct ArrowSchema s;
     struct ArrowArray a;
-    make_batch(&s, &a, &r, 50000, 6, 0);
+    make_batch(&s, &a, &r, 50000, 6, 0); /* i64 in clean steps too */
     pond_parquet_writer_options o = POND_PARQUET_WRITER_OPTIONS_INIT;
     o.compression = POND_PARQUET_COMPRESS_NONE;
     pond_buf file = POND_BUF_INIT;

@@ -1,5 +1,4 @@
-#include <pond/csv.h>
-
+#include "csv/csv_internal.h"
 #include "util/util.h"
 
 #include <errno.h>
@@ -336,6 +335,19 @@ const char *pond_csv_reader_field(const pond_csv_reader *r, size_t i, size_t *le
 }
 
 int64_t pond_csv_reader_line(const pond_csv_reader *r) { return r->rec_line; }
+
+void pond_csv__reader_rest(const pond_csv_reader *r, const char **data, size_t *len, int64_t *line)
+{
+    *data = r->in + r->pos;
+    *len = r->len - r->pos;
+    *line = r->line;
+}
+
+void pond_csv__reader_resume(pond_csv_reader *r, int64_t line)
+{
+    r->started = true;
+    r->line = line;
+}
 int64_t pond_csv_reader_offset(const pond_csv_reader *r)
 {
     return r->consumed - (int64_t)(r->len - r->pos);

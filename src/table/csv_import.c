@@ -248,6 +248,8 @@ static const char *const DEFAULT_NULLS[] = {"NA",   "N/A",  "n/a", "#N/A", "NULL
 
 static bool default_null(const char *s, size_t len)
 {
+    if (len > 4)
+        return false; /* the longest marker; most values are not markers (once per value) */
     for (size_t k = 0; k < POND_ARRAY_LEN(DEFAULT_NULLS); k++)
         if (strlen(DEFAULT_NULLS[k]) == len && !memcmp(DEFAULT_NULLS[k], s, len))
             return true;

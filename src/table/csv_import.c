@@ -575,14 +575,27 @@ static int finish_batch(const imp *m, pond_arrow_builder **bld, int64_t rows,
     return rc;
 }
 
-/* Empties the builders (a chunk whose rows are thrown away). */
+/* Empties the builders (a chunk whose rows are thrown away): new ones, since a builder whose
+ * append or finish failed may hold part of a row. One that cannot be made stays NULL, for
+ * make_builders to try again. */
 static void discard_rows(const imp *m, pond_arrow_builder **bld)
 {
     for (size_t f = 0; f < m->n_cols; f++) {
-        struct ArrowArray a = {0};
-        if (pond_arrow_builder_finish(&a, bld[f]) == 0 && a.release)
-            a.release(&a);
+        pond_arrow_builder_free(bld[f]);
+        bld[f] = NULL;
+        (void)pond_arrow_builder_new(&bld[f], TYPE_FORMATS[m->cols[f].type]);
     }
+}
+
+/* The builders a slot lacks (an allocation failed in discard_rows). */
+static int make_builders(const imp *m, pond_arrow_builder **bld)
+{
+    for (size_t f = 0; f < m->n_cols; f++) {
+        int rc = bld[f] ? 0 : pond_arrow_builder_new(&bld[f], TYPE_FORMATS[m->cols[f].type]);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
 }
 
 static void note_padded(imp *m)
@@ -596,7 +609,7 @@ static int fill_batch(imp *m, struct ArrowArray *out, int64_t *rows_out)
 {
     int64_t rows = 0, limit = m->opts.batch_rows;
     pond_arrow_builder **bld = m->bld; /* slot 0 */
-    int rc = 0;
+    int rc = make_builders(m, bld);
     while (rows < limit && rc == 0) {
         if (m->sample_pos < m->n_sample) {
             size_t k = m->sample_pos++;
@@ -682,16 +695,6 @@ static int make_csv_reader(imp *m)
     return pond_csv_reader_new(&m->csv, serial_read, m, &m->csv_opts);
 }
 
-static int new_builders(imp *m, int slot_from, int slot_to)
-{
-    for (size_t k = (size_t)slot_from * m->n_cols; k < (size_t)slot_to * m->n_cols; k++) {
-        int rc = pond_arrow_builder_new(&m->bld[k], TYPE_FORMATS[m->cols[k % m->n_cols].type]);
-        if (rc < 0)
-            return rc;
-    }
-    return 0;
-}
-
 /* After a full serial batch: hands what the reader holds back to pend and parses in chunks
  * from there. */
 static int go_parallel(imp *m)
@@ -709,7 +712,9 @@ static int go_parallel(imp *m)
         pond_free(m->bld);
         m->bld = b;
         m->n_slots = slots;
-        if ((rc = new_builders(m, 1, slots)) < 0)
+        for (int slot = 1; slot < slots && rc == 0; slot++)
+            rc = make_builders(m, m->bld + (size_t)slot * m->n_cols);
+        if (rc < 0)
             return rc;
         if (!(m->chunks = pond_calloc(nchunks, sizeof *m->chunks)))
             return POND_ENOMEM;
@@ -791,7 +796,9 @@ static void parse_chunk(void *payload, int task, int slot)
     pond_csv_reader *r = NULL;
     ch->rows = ch->padded = 0;
     ch->ok = false;
-    int rc = pond_csv_reader_open_mem(&r, m->pend.ptr + ch->off, ch->len, &m->csv_opts);
+    int rc = make_builders(m, bld);
+    if (rc == 0)
+        rc = pond_csv_reader_open_mem(&r, m->pend.ptr + ch->off, ch->len, &m->csv_opts);
     if (rc == 0)
         pond_csv__reader_resume(r, ch->line);
     while (rc == 0) {
@@ -956,6 +963,8 @@ static int imp_schema(struct ArrowArrayStream *s, struct ArrowSchema *out)
         rc = pond_arrow_schema_init(out->children[f], TYPE_FORMATS[m->cols[f].type],
                                     m->cols[f].name, ARROW_FLAG_NULLABLE, 0);
     if (rc < 0) {
+        if (out->release) /* a child failed: the parent holds the others */
+            out->release(out);
         snprintf(m->err, sizeof m->err, "%s", pond_error_last()->message);
         return errno_of(rc);
     }
@@ -978,7 +987,7 @@ static void imp_free(imp *m)
     for (size_t k = 0; k < m->n_nulls; k++)
         pond_free(m->nulls[k]);
     pond_free(m->nulls);
-    for (size_t f = 0; f < m->n_cols; f++)
+    for (size_t f = 0; m->cols && f < m->n_cols; f++) /* cols NULL: its allocation failed */
         pond_free(m->cols[f].name);
     if (m->chunks) {
         release_chunks(m, m->next_chunk);
@@ -1368,7 +1377,7 @@ int pond_csv_import_stream(struct ArrowArrayStream *out, const char *path,
         rc = POND_ENOMEM;
         goto fail;
     }
-    if ((rc = new_builders(m, 0, 1)) < 0)
+    if ((rc = make_builders(m, m->bld)) < 0)
         goto fail;
     out->get_schema = imp_schema;
     out->get_next = imp_next;

@@ -3,6 +3,7 @@
  * make small chunks, so chunk boundaries fall everywhere in small inputs. */
 #include "pt.h"
 
+#include <pond/alloc.h>
 #include <pond/buf.h>
 #include <pond/csv_import.h>
 #include <pond/hash.h>
@@ -420,6 +421,88 @@ static void test_real_csvs(void)
     }
 }
 
+/* A digest of a stream's schema, batch lengths and values, computed without pond's allocator
+ * (so that only the import's allocations fail in the fault loop). */
+static void mix(uint64_t *h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++)
+        *h = (*h ^ b[i]) * 1099511628211ull;
+}
+
+static int digest_import(uint64_t *h, const char *path, int threads)
+{
+    pond_csv_import_options o = small_batches(4);
+    o.threads = threads;
+    *h = 14695981039346656037ull;
+    struct ArrowArrayStream s;
+    int rc = pond_csv_import_stream(&s, path, &o);
+    if (rc < 0)
+        return rc;
+    struct ArrowSchema sc;
+    if (s.get_schema(&s, &sc) != 0) {
+        s.release(&s);
+        return POND_ENOMEM;
+    }
+    struct ArrowArray b;
+    while ((rc = s.get_next(&s, &b)) == 0 && b.release) {
+        mix(h, &b.length, sizeof b.length);
+        for (int64_t c = 0; c < b.n_children; c++) {
+            const struct ArrowArray *a = b.children[c];
+            for (int64_t i = 0; i < a->length; i++) {
+                bool v = valid(a, i);
+                mix(h, &v, 1);
+                int64_t k = a->offset + i;
+                if (v && c == 1) {
+                    const int32_t *off = a->buffers[1];
+                    mix(h, (const char *)a->buffers[2] + off[k], (size_t)(off[k + 1] - off[k]));
+                } else if (v) {
+                    mix(h, (const char *)a->buffers[1] + k * 8, 8);
+                }
+            }
+        }
+        b.release(&b);
+    }
+    sc.release(&sc);
+    s.release(&s);
+    return rc == 0 ? 0 : POND_ERROR;
+}
+
+/* Every allocation failing in turn, on whichever thread: the import fails cleanly (a chunk a
+ * worker could not parse is read again serially, so it may also succeed), leaks nothing, and
+ * when it succeeds it gives the rows of one thread. */
+static void test_alloc_faults(void)
+{
+    pond_buf text = POND_BUF_INIT;
+    pond_buf_puts(&text, "id,note\n");
+    for (int i = 0; i < 60; i++)
+        pond_buf_printf(&text, i % 9 == 4 ? "%d,\"a\nb%d\"\n" : "%d,x%d\n", i, i);
+    const char *path = write_file("faults.csv", text.ptr, text.size);
+    pond_buf_dispose(&text);
+    uint64_t want, got;
+    PT_ASSERT_OK(digest_import(&want, path, 1));
+    size_t before = pond_alloc_current();
+    int failed = 0, recovered = 0;
+    for (uint64_t n = 1;; n++) {
+        pond_alloc_fail_at(n, false);
+        int rc = digest_import(&got, path, 2);
+        bool fired = pond_alloc_fail_fired();
+        pond_alloc_fail_at(0, false);
+        PT_ASSERT_INT_EQ(pond_alloc_current(), before);
+        if (rc == 0)
+            PT_ASSERT(got == want);
+        if (!fired) {
+            PT_ASSERT_OK(rc);
+            break;
+        }
+        failed += rc < 0;
+        recovered += rc == 0;
+    }
+    PT_ASSERT(failed > 0);
+    printf("    alloc faults: %d failed cleanly, %d recovered by a serial re-read\n", failed,
+           recovered);
+}
+
 PT_SUITE(import_par, PT_TEST(generated_same_bytes), PT_TEST(crlf_and_bom),
          PT_TEST(quoted_newlines_across_chunks), PT_TEST(late_error_line), PT_TEST(dialects),
-         PT_TEST(real_csvs))
+         PT_TEST(real_csvs), PT_TEST(alloc_faults))

@@ -77,6 +77,7 @@ typedef struct {
     bool redo;     /* a chunk of the round failed: parse from pend_pos serially, one batch */
     int fallbacks; /* chunks that failed so far */
     int64_t par_batches;
+    size_t max_chunk;
     struct chunk *chunks;
     size_t n_chunks, next_chunk;
 } imp;
@@ -666,6 +667,10 @@ static int fill_batch(imp *m, struct ArrowArray *out, int64_t *rows_out)
  * the errors and the notes are those of one thread, and quotes are never guessed. */
 
 #define READ_BLOCK ((size_t)1 << 20)
+/* Memory: a chunk stops at 64 MiB (it then cannot be a whole batch and is read serially), and
+ * a round stops adding chunks at 128 MiB once each thread has one. */
+#define MAX_CHUNK_BYTES ((size_t)64 << 20) /* m->max_chunk; tests set less */
+#define MAX_ROUND_BYTES ((size_t)128 << 20)
 #define MAX_FALLBACKS 8 /* chunks that fail before the rest of the input is read serially */
 
 /* The CSV reader's source: what pend holds, then the input. */
@@ -767,7 +772,7 @@ static int cut_chunk(imp *m, chunk *ch, size_t off)
     int rc;
     for (;;) {
         const char *base = m->pend.ptr;
-        while (nl < want && p < m->pend.size) {
+        while (nl < want && p < m->pend.size && p - off < m->max_chunk) {
             const char *q = memchr(base + p, '\n', m->pend.size - p);
             if (!q) {
                 p = m->pend.size;
@@ -776,7 +781,7 @@ static int cut_chunk(imp *m, chunk *ch, size_t off)
             p = (size_t)(q - base) + 1;
             nl++;
         }
-        if (nl == want || m->in_eof)
+        if (nl == want || m->in_eof || p - off >= m->max_chunk)
             break;
         if ((rc = pend_fill(m, p, READ_BLOCK)) < 0)
             return rc;
@@ -796,6 +801,8 @@ static void parse_chunk(void *payload, int task, int slot)
     pond_csv_reader *r = NULL;
     ch->rows = ch->padded = 0;
     ch->ok = false;
+    if (!ch->last && ch->newlines < m->opts.batch_rows)
+        return; /* too long to be a batch: each record but the input's last ends a line */
     int rc = make_builders(m, bld);
     if (rc == 0)
         rc = pond_csv_reader_open_mem(&r, m->pend.ptr + ch->off, ch->len, &m->csv_opts);
@@ -840,7 +847,7 @@ static int run_round(imp *m)
     int64_t line = m->pend_line;
     int rc;
     m->n_chunks = m->next_chunk = 0;
-    while (m->n_chunks < max) {
+    while (m->n_chunks < max && (off < MAX_ROUND_BYTES || m->n_chunks < (size_t)m->threads)) {
         if ((rc = pend_fill(m, off, 1)) < 0)
             return rc;
         if (off == m->pend.size)
@@ -916,6 +923,12 @@ void pond_table__csv_import_stats(const struct ArrowArrayStream *s, int64_t *par
     const imp *m = s->private_data;
     *parallel_batches = m->par_batches;
     *fallbacks = m->fallbacks;
+}
+
+void pond_table__csv_import_set_chunk_limit(struct ArrowArrayStream *s, size_t bytes)
+{
+    imp *m = s->private_data;
+    m->max_chunk = bytes;
 }
 
 static int next_batch(imp *m, struct ArrowArray *out)
@@ -1252,6 +1265,7 @@ int pond_csv_import_stream(struct ArrowArrayStream *out, const char *path,
         m->opts = *opts;
     }
     m->threads = POND_MAX(1, POND_MIN(m->opts.threads, 64));
+    m->max_chunk = MAX_CHUNK_BYTES;
     if (m->opts.sample_rows <= 0)
         m->opts.sample_rows = 10000;
     if (m->opts.batch_rows <= 0)

@@ -39,6 +39,7 @@ typedef struct {
     char parquet_sha[65];
     int rc;
     char err[1024];
+    size_t chunk_limit;             /* 0: the default */
     int64_t par_batches, fallbacks; /* the most of the runs at 2 and 4 threads */
 } outcome;
 
@@ -75,7 +76,9 @@ static void take_note(const char *msg, void *payload) { pond_buf_printf(payload,
 
 static void run_import(outcome *o, const char *path, pond_csv_import_options opts, int threads)
 {
+    size_t limit = o->chunk_limit;
     memset(o, 0, sizeof *o);
+    o->chunk_limit = limit;
     opts.threads = threads;
     opts.note = take_note;
     opts.note_payload = &o->notes;
@@ -84,6 +87,8 @@ static void run_import(outcome *o, const char *path, pond_csv_import_options opt
         snprintf(o->err, sizeof o->err, "%s", pond_error_last()->message);
         return;
     }
+    if (limit)
+        pond_table__csv_import_set_chunk_limit(&s, limit);
     struct ArrowSchema sc;
     PT_ASSERT_INT_EQ(s.get_schema(&s, &sc), 0);
     for (int64_t c = 0; c < sc.n_children; c++)
@@ -157,6 +162,7 @@ static void same_at_all_threads(outcome *one, const char *path, const pond_csv_i
     static const int counts[] = {2, 4};
     for (size_t k = 0; k < 2; k++) {
         outcome par;
+        par.chunk_limit = one->chunk_limit;
         run_import(&par, path, *o, counts[k]);
         PT_ASSERT_INT_EQ(par.rc, one->rc);
         PT_ASSERT_STR_EQ(par.err, one->err);
@@ -209,6 +215,31 @@ static void test_generated_same_bytes(void)
         PT_ASSERT_INT_EQ(one.fallbacks, 0); /* quotes, but no newline in them */
         if (sizes[k] < 1000)
             PT_ASSERT(one.par_batches > 4);
+        outcome_dispose(&one);
+    }
+    pond_buf_dispose(&text);
+}
+
+/* Chunks are bounded in bytes: rows too long for a chunk of batch_rows lines are read
+ * serially, the same. */
+static void test_chunk_limit(void)
+{
+    pond_buf text = POND_BUF_INIT;
+    generate(&text, 400, "\n");
+    const char *path = write_file("long.csv", text.ptr, text.size);
+    const size_t limits[] = {1, 100, 2000}; /* lines are 40 to 80 bytes */
+    for (size_t k = 0; k < POND_ARRAY_LEN(limits); k++) {
+        pond_csv_import_options o = small_batches(10);
+        outcome one = {.chunk_limit = limits[k]};
+        same_at_all_threads(&one, path, &o);
+        PT_ASSERT_STR_EQ(one.err, "");
+        PT_ASSERT(strstr(str(&one.rows), "|399|false|'x, \"quoted\"'\n") != NULL);
+        if (limits[k] < 2000) {
+            PT_ASSERT(one.fallbacks > 0);
+        } else {
+            PT_ASSERT_INT_EQ(one.fallbacks, 0);
+            PT_ASSERT(one.par_batches > 10);
+        }
         outcome_dispose(&one);
     }
     pond_buf_dispose(&text);
@@ -503,6 +534,6 @@ static void test_alloc_faults(void)
            recovered);
 }
 
-PT_SUITE(import_par, PT_TEST(generated_same_bytes), PT_TEST(crlf_and_bom),
+PT_SUITE(import_par, PT_TEST(generated_same_bytes), PT_TEST(chunk_limit), PT_TEST(crlf_and_bom),
          PT_TEST(quoted_newlines_across_chunks), PT_TEST(late_error_line), PT_TEST(dialects),
          PT_TEST(real_csvs), PT_TEST(alloc_faults))

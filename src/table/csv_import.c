@@ -888,7 +888,7 @@ static int run_round(imp *m)
 static int par_next(imp *m, struct ArrowArray *out)
 {
     int rc;
-    for (;;) {
+    while (!m->eof) {
         while (m->next_chunk < m->n_chunks) {
             chunk *ch = &m->chunks[m->next_chunk++];
             if (ch->rows == 0)
@@ -912,9 +912,9 @@ static int par_next(imp *m, struct ArrowArray *out)
         if (m->n_chunks == 0 && !m->redo) {
             m->eof = true;
             note_padded(m);
-            return 0;
         }
     }
+    return 0; /* the end, and get_next after it */
 }
 
 void pond_table__csv_import_stats(const struct ArrowArrayStream *s, int64_t *parallel_batches,

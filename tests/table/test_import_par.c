@@ -108,6 +108,11 @@ static void run_import(outcome *o, const char *path, pond_csv_import_options opt
         PT_ASSERT(batches != NULL);
         batches[n++] = b;
     }
+    if (rc == 0) { /* after the end, the end again, with no second note */
+        struct ArrowArray b;
+        PT_ASSERT_INT_EQ(s.get_next(&s, &b), 0);
+        PT_ASSERT(b.release == NULL);
+    }
     pond_table__csv_import_stats(&s, &o->par_batches, &o->fallbacks);
     if (rc != 0) {
         o->rc = POND_EINVALID;

@@ -167,7 +167,7 @@ static void same_at_all_threads(outcome *one, const char *path, const pond_csv_i
     PT_ASSERT_INT_EQ(one->par_batches, 0);
     static const int counts[] = {2, 4};
     for (size_t k = 0; k < 2; k++) {
-        outcome par;
+        outcome par = {0};
         par.chunk_limit = one->chunk_limit;
         run_import(&par, path, *o, counts[k]);
         PT_ASSERT_INT_EQ(par.rc, one->rc);
@@ -211,7 +211,7 @@ static void test_generated_same_bytes(void)
     const int64_t sizes[] = {1, 2, 3, 64, 999, 65536};
     for (size_t k = 0; k < POND_ARRAY_LEN(sizes); k++) {
         pond_csv_import_options o = small_batches(sizes[k]);
-        outcome one;
+        outcome one = {0};
         same_at_all_threads(&one, path, &o);
         PT_ASSERT_STR_EQ(one.err, "");
         PT_ASSERT(strstr(str(&one.rows), "|'x, \"quoted\"'\n") != NULL);
@@ -258,7 +258,7 @@ static void test_crlf_and_bom(void)
     generate(&text, 300, "\r\n");
     const char *path = write_file("crlf.csv", text.ptr, text.size);
     pond_csv_import_options o = small_batches(8);
-    outcome one;
+    outcome one = {0};
     same_at_all_threads(&one, path, &o);
     PT_ASSERT_INT_EQ(one.rc, 0);
     PT_ASSERT(!strncmp(str(&one.rows), "timestamp:tsu:UTC,a:g", 21));
@@ -291,7 +291,7 @@ static void test_quoted_newlines_across_chunks(void)
     const char *path = write_file("nl.csv", text.ptr, text.size);
     for (int64_t batch = 1; batch <= 9; batch++) {
         pond_csv_import_options o = small_batches(batch);
-        outcome one;
+        outcome one = {0};
         same_at_all_threads(&one, path, &o);
         PT_ASSERT_INT_EQ(one.rc, 0);
         PT_ASSERT(strstr(str(&one.rows), "\n5|'two\nlines, \"q\"'|5\n") != NULL);
@@ -309,7 +309,7 @@ static void test_quoted_newlines_across_chunks(void)
         pond_buf_printf(&text, "%d,\"line\n%d\"\n", i, i);
     path = write_file("many.csv", text.ptr, text.size);
     pond_csv_import_options o = small_batches(4);
-    outcome one;
+    outcome one = {0};
     same_at_all_threads(&one, path, &o);
     PT_ASSERT_INT_EQ(one.rc, 0);
     PT_ASSERT(strstr(str(&one.rows), "\n299|'line\n299'\n") != NULL);
@@ -336,7 +336,7 @@ static void test_late_error_line(void)
     const int64_t sizes[] = {3, 64, 500};
     for (size_t k = 0; k < POND_ARRAY_LEN(sizes); k++) {
         pond_csv_import_options o = small_batches(sizes[k]);
-        outcome one;
+        outcome one = {0};
         same_at_all_threads(&one, path, &o);
         PT_ASSERT(one.rc < 0);
         PT_ASSERT(strstr(one.err, "late.csv: line 1503: 'oops' is not a valid int64 for column "
@@ -352,7 +352,7 @@ static void test_late_error_line(void)
         pond_buf_puts(&text, i == 600 ? "1,2,3\n" : i == 650 ? "1,\"x\"y\n" : "1,2\n");
     path = write_file("wide.csv", text.ptr, text.size);
     pond_csv_import_options o = small_batches(16);
-    outcome one;
+    outcome one = {0};
     same_at_all_threads(&one, path, &o);
     PT_ASSERT(one.rc < 0);
     PT_ASSERT(strstr(one.err, "wide.csv: line 602 has 3 fields, the header has 2") != NULL);
@@ -398,7 +398,7 @@ static void test_dialects(void)
         o.comment = cases[k].comment;
         o.allow_ragged = cases[k].ragged;
         o.no_header = cases[k].no_header;
-        outcome one;
+        outcome one = {0};
         same_at_all_threads(&one, path, &o);
         PT_ASSERT_OK(one.rc);
         PT_ASSERT(strstr(str(&one.rows), "499|") != NULL);
@@ -432,7 +432,7 @@ static void test_real_csvs(void)
     for (size_t k = 0; k < POND_ARRAY_LEN(time_files); k++) {
         snprintf(path, sizeof path, "%s/tests/data/time/%s", pt_source_dir(), time_files[k]);
         pond_csv_import_options o = small_batches(1);
-        outcome one;
+        outcome one = {0};
         same_at_all_threads(&one, path, &o);
         outcome_dispose(&one);
     }
@@ -447,7 +447,7 @@ static void test_real_csvs(void)
         const int64_t sizes[] = {5, 97, 1000};
         for (size_t s = 0; s < POND_ARRAY_LEN(sizes); s++) {
             pond_csv_import_options o = small_batches(sizes[s]);
-            outcome one;
+            outcome one = {0};
             same_at_all_threads(&one, path, &o);
             PT_ASSERT_OK(one.rc);
             PT_ASSERT(one.rows.size > 1000);
@@ -558,7 +558,7 @@ static int same_for_dir(const char *dir, int depth)
             const int64_t sizes[] = {3, 50};
             for (size_t k = 0; k < POND_ARRAY_LEN(sizes); k++) {
                 pond_csv_import_options o = small_batches(sizes[k]);
-                outcome one;
+                outcome one = {0};
                 same_at_all_threads(&one, path, &o);
                 outcome_dispose(&one);
             }

@@ -183,6 +183,13 @@ const char *pond_table__json_src_field(const table_json_src *s, size_t col, size
 int64_t pond_table__json_src_line(const table_json_src *s);
 void pond_table__json_src_free(table_json_src *s);
 
+/* Of a stream from pond_csv_import_stream (for tests): batches parsed in chunks on the pool,
+ * and chunks read again serially (docs/import.md, "Parallel parsing"). */
+void pond_table__csv_import_stats(const struct ArrowArrayStream *s, int64_t *parallel_batches,
+                                  int64_t *fallbacks);
+/* Sets the most bytes a chunk holds (64 MiB; a test sets less), before the first batch. */
+void pond_table__csv_import_set_chunk_limit(struct ArrowArrayStream *s, size_t bytes);
+
 /* ---- derived nodes (table_derived.c, table_rollup.c; docs/derived.md) ---- */
 
 enum { TABLE_KEY_INT, TABLE_KEY_STR, TABLE_KEY_BOOL };

@@ -64,6 +64,10 @@ int pond__fsync(int fd, const char *path, int domain);
  * waiting, so a later fsync or syncfs finds them written while the caller went on producing.
  * Only a hint: no error, no durability (that is the fsync's). */
 void pond__writeback_hint(int fd, int64_t off, int64_t len);
+/* Asks for a pipe of `bytes` (F_SETPIPE_SZ; Linux allows up to /proc/sys/fs/pipe-max-size, 1 MiB
+ * by default) when fd is one, so a writer goes on while its reader is busy. Only a hint: nothing
+ * happens for other files or when the kernel refuses. */
+void pond__pipe_hint(int fd, size_t bytes);
 int pond__fsync_dir(const char *dir, int domain);
 /* fsync the directory that contains path. */
 int pond__fsync_parent(const char *path, int domain);

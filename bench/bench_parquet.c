@@ -2,6 +2,7 @@
  * three doubles as random walks, one string column with 16 distinct values), then times
  *   - writing them with zstd and with snappy,
  *   - a full read of the zstd file (decode every column, sum them),
+ *   - the same write and full read with the doubles as BYTE_STREAM_SPLIT (split_floats),
  *   - a read of a 1% time range (row groups pruned by statistics, rows filtered exactly).
  * Output: key=value lines for bench/parquet.sh.
  *
@@ -46,10 +47,12 @@ static size_t g_page_bytes = 0; /* 0: the writer's default */
 static size_t g_write_peak = 0; /* the writer's heap peak (pond allocator), bytes */
 
 static double write_file(const char *path, const struct ArrowSchema *s, struct ArrowArray *batches,
-                         int nb, pond_parquet_compression codec, int level, int64_t rg_rows)
+                         int nb, pond_parquet_compression codec, int level, int64_t rg_rows,
+                         bool split_floats)
 {
     pond_parquet_writer_options o = POND_PARQUET_WRITER_OPTIONS_INIT;
     o.compression = codec;
+    o.split_floats = split_floats;
     if (g_page_bytes > 0)
         o.page_bytes = g_page_bytes;
     o.compression_level = level;
@@ -196,15 +199,20 @@ int main(int argc, char **argv)
         int64_t n = rows - (int64_t)i * BATCH < BATCH ? rows - (int64_t)i * BATCH : BATCH;
         bench_data_batch(&gen, &batches[i], (int64_t)i * BATCH, n);
     }
-    char zpath[1024], spath[1024];
+    char zpath[1024], spath[1024], xpath[1024];
     snprintf(zpath, sizeof zpath, "%s/pond_zstd.parquet", dir);
     snprintf(spath, sizeof spath, "%s/pond_snappy.parquet", dir);
-    double tz = 1e30, ts = 1e30;
+    snprintf(xpath, sizeof xpath, "%s/pond_zstd_split.parquet", dir);
+    double tz = 1e30, ts = 1e30, tx = 1e30;
     for (int r = 0; r < reps; r++) {
-        double t = write_file(zpath, &s, batches, nb, POND_PARQUET_COMPRESS_ZSTD, level, rg_rows);
+        double t =
+            write_file(zpath, &s, batches, nb, POND_PARQUET_COMPRESS_ZSTD, level, rg_rows, false);
         tz = t < tz ? t : tz;
-        t = write_file(spath, &s, batches, nb, POND_PARQUET_COMPRESS_SNAPPY, 0, rg_rows);
+        t = write_file(spath, &s, batches, nb, POND_PARQUET_COMPRESS_SNAPPY, 0, rg_rows, false);
         ts = t < ts ? t : ts;
+        /* the doubles as BYTE_STREAM_SPLIT (an option: docs/decisions.md) */
+        t = write_file(xpath, &s, batches, nb, POND_PARQUET_COMPRESS_ZSTD, level, rg_rows, true);
+        tx = t < tx ? t : tx;
     }
     for (int i = 0; i < nb; i++)
         pond_arrow_array_release(&batches[i]);
@@ -214,21 +222,31 @@ int main(int argc, char **argv)
     printf("pond_threads=%d\n", g_threads);
     printf("pond_write_zstd_s=%.4f\n", tz);
     printf("pond_write_snappy_s=%.4f\n", ts);
+    printf("pond_write_zstd_split_s=%.4f\n", tx);
+    printf("pond_zstd_split_bytes=%" PRId64 "\n", file_size(xpath));
     printf("pond_zstd_bytes=%" PRId64 "\n", file_size(zpath));
     printf("pond_snappy_bytes=%" PRId64 "\n", file_size(spath));
     printf("pond_write_peak_heap_bytes=%zu\n", g_write_peak);
-    sums full, part;
-    double tr = 1e30, tp = 1e30;
+    sums full, part, split;
+    double tr = 1e30, tp = 1e30, trx = 1e30;
     int64_t lo = T0 + rows / 2 * 1000000, hi = lo + (rows / 100) * 1000000 - 1;
     for (int r = 0; r < reps; r++) {
         double t = read_file(zpath, &full, false, 0, 0);
         tr = t < tr ? t : tr;
         t = read_file(zpath, &part, true, lo, hi);
         tp = t < tp ? t : tp;
+        t = read_file(xpath, &split, false, 0, 0);
+        trx = t < trx ? t : trx;
+    }
+    if (split.rows != full.rows || split.ts_sum != full.ts_sum ||
+        memcmp(split.sum, full.sum, sizeof full.sum) != 0 || split.tag_bytes != full.tag_bytes) {
+        fprintf(stderr, "bench_parquet: the split-floats file reads back different sums\n");
+        return 1;
     }
     printf("pond_read_full_s=%.4f\n", tr);
     printf("pond_read_full_rows=%" PRId64 "\n", full.rows);
     printf("pond_read_full_check=%.6e\n", full.sum[0] + full.sum[1] + full.sum[2]);
+    printf("pond_read_full_split_s=%.4f\n", trx);
     printf("pond_read_range_s=%.4f\n", tp);
     printf("pond_read_range_rows=%" PRId64 "\n", part.rows);
     printf("range_lo_us=%" PRId64 "\n", lo);

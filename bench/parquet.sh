@@ -5,7 +5,8 @@
 #   10,000,000 rows (override: ROWS=...): ts (timestamp, UTC, 1 s steps), a, b, c (doubles,
 #   random walks), tag (string, 16 distinct values).
 # pond writes the data with zstd and snappy and reads it back (full scan summing every column,
-# and a 1% time range); DuckDB (@duckdb/node-api, SET threads=THREADS) loads the rows from pond's zstd
+# and a 1% time range); timestamps are DELTA_BINARY_PACKED (pond's default), doubles PLAIN (the
+# default) and, in the "(split floats)" lines, BYTE_STREAM_SPLIT (the split_floats option); DuckDB (@duckdb/node-api, SET threads=THREADS) loads the rows from pond's zstd
 # file into memory (untimed), writes them with zstd and snappy, and runs the same two reads on
 # its own file (and, for reference, on pond's file). Prints rows/s and pond/DuckDB ratios.
 #
@@ -58,8 +59,11 @@ END {
     line("write zstd", v["pond_write_zstd_s"], v["duckdb_write_zstd_s"])
     line("write snappy", v["pond_write_snappy_s"], v["duckdb_write_snappy_s"])
     line("full read (sum all)", v["pond_read_full_s"], v["duckdb_read_full_s"])
+    line("write zstd (split floats)", v["pond_write_zstd_split_s"], v["duckdb_write_zstd_s"])
+    line("full read (split floats)", v["pond_read_full_split_s"], v["duckdb_read_full_s"])
     printf "%-26s %13.2f ms %14.2f ms %8.2fx   (%d / %d rows)\n", "1% time-range read", v["pond_read_range_s"] * 1000, v["duckdb_read_range_s"] * 1000, v["duckdb_read_range_s"] / v["pond_read_range_s"], v["pond_read_range_rows"], v["duckdb_read_range_rows"]
     printf "%-26s %13.1f MB %14.1f MB %8.3fx (size ratio, lower is better)\n", "zstd file size", v["pond_zstd_bytes"] / 1e6, v["duckdb_zstd_bytes"] / 1e6, v["pond_zstd_bytes"] / v["duckdb_zstd_bytes"]
+    printf "%-26s %13.1f MB %14.1f MB %8.3fx\n", "zstd split-floats size", v["pond_zstd_split_bytes"] / 1e6, v["duckdb_zstd_bytes"] / 1e6, v["pond_zstd_split_bytes"] / v["duckdb_zstd_bytes"]
     printf "%-26s %13.1f MB %14.1f MB %8.3fx\n", "snappy file size", v["pond_snappy_bytes"] / 1e6, v["duckdb_snappy_bytes"] / 1e6, v["pond_snappy_bytes"] / v["duckdb_snappy_bytes"]
     printf "pond writer heap peak %.1f MiB; pond process peak RSS %.1f MiB (with the generated input in memory)\n", v["pond_write_peak_heap_bytes"] / 1048576, v["pond_process_peak_rss_kb"] / 1024
     printf "DuckDB reading pond'"'"'s zstd file: full %.2f M rows/s, 1%% range %.2f ms\n", rate(v["duckdb_on_pond_read_full_s"]), v["duckdb_on_pond_read_range_s"] * 1000

@@ -35,10 +35,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         (void)pond_pq_rle_get_levels(&r, out, n, arg % 17 ? (1 << (arg % 17)) - 1 : 0);
         break;
     }
-    case 2: { /* DELTA_BINARY_PACKED */
+    case 2: { /* DELTA_BINARY_PACKED, into int64 or (odd arg) int32 values */
         int64_t out[1100];
         size_t got, used;
-        (void)pond_pq_delta_decode(p, len, out, n < 1100 ? n : 1100, &got, &used, "fuzz");
+        if (arg & 1)
+            (void)pond_pq_delta_decode32(p, len, (int32_t *)out, n < 1100 ? n : 1100, &got, &used,
+                                         "fuzz");
+        else
+            (void)pond_pq_delta_decode(p, len, out, n < 1100 ? n : 1100, &got, &used, "fuzz");
         break;
     }
     case 3:

@@ -69,6 +69,17 @@ POND_API int pond_cas_writer_new(pond_cas_writer **out, pond_cas *cas);
 /** Appends bytes, hashing exactly what is written. All or error; an error sticks. Whole chunks
  *  are hashed and written from `buf` itself; nothing refers to `buf` after the call returns. */
 POND_API int pond_cas_writer_write(pond_cas_writer *w, const void *buf, size_t len);
+/** Zero-copy appending, for a producer that reads its bytes from somewhere (a socket, a file):
+ *  *buf_out points at the free part of the writer's current chunk buffer, *cap_out (> 0) bytes
+ *  long; read up to that many bytes into it, then call pond_cas_writer_commit with how many were
+ *  put there. The buffer is valid until the next call on `w`. The writer hashes and writes a
+ *  chunk once it is full, on its hash thread while the producer fills the next buffer, so
+ *  nothing is copied and the producer does not wait for the hashes (the ring of 8 buffers is
+ *  what bounds how far it may run ahead). Interleaves freely with pond_cas_writer_write. */
+POND_API int pond_cas_writer_buffer(void **buf_out, size_t *cap_out, pond_cas_writer *w);
+/** Takes `len` bytes (at most the *cap_out of the last pond_cas_writer_buffer; 0 is fine)
+ *  written into that buffer. All or error; an error sticks. */
+POND_API int pond_cas_writer_commit(pond_cas_writer *w, size_t len);
 /** Completes the blob: fsyncs both temp files, then (under the store lock) renames the chunk
  *  table and then the blob to their final names and fsyncs the fan-out directory (creating and
  *  fsyncing it first if needed). If the blob already existed (a dedup hit) the new, identical copy

@@ -45,12 +45,16 @@ typedef struct {
     bool detect_timestamp; /* a series: when timestamp_column is NULL, pick the column after
                               inference and make it a timestamp (integers in it must be
                               epochs by magnitude or match a --time-format) */
+    /* version 3 */
+    int threads; /* CSV parsing threads, the caller's among them: 0 or 1 = the caller's only;
+                    more parse batch_rows lines at a time in parallel, the batches identical
+                    to one thread's (docs/import.md, "Parallel parsing") */
 } pond_csv_import_options;
-#define POND_CSV_IMPORT_OPTIONS_VERSION 2
+#define POND_CSV_IMPORT_OPTIONS_VERSION 3
 #define POND_CSV_IMPORT_OPTIONS_INIT                                                               \
     {                                                                                              \
         POND_CSV_IMPORT_OPTIONS_VERSION, NULL, 0, 0, 0, NULL, 0, 0, 0, false, NULL, false, 0, 0,   \
-            NULL, NULL, NULL, NULL, false                                                          \
+            NULL, NULL, NULL, NULL, false, 0                                                       \
     }
 
 /** A stream of record batches over a host text file ("-" = standard input): CSV with a header
@@ -63,7 +67,9 @@ typedef struct {
  *  and text in the sample is text; numbers with a leading zero (007) or beyond int64 are text.
  *  An empty unquoted field is null. A later value that does not fit its column's type, a
  *  number out of double range (1e400), or a row with the wrong number of fields fails the
- *  stream with a message naming the file, line and column. Memory is bounded by one batch. */
+ *  stream with a message naming the file, line and column. Memory is bounded by one batch
+ *  (by 2 x threads batches of lines and of values with threads > 1). Options of version 2 are
+ *  accepted (one thread). */
 POND_API int pond_csv_import_stream(struct ArrowArrayStream *out, const char *path,
                                     const pond_csv_import_options *opts);
 

@@ -224,14 +224,25 @@ typedef struct {
      * for each batch slice of at least 256 KiB of input, and the file is byte-identical
      * whatever the count. */
     int threads;
+    /* version 2. Values a dictionary does not hold (the dictionary did not pay for itself,
+     * filled up, or is disabled) are written PLAIN unless these choose another encoding. */
+    /* INT32/INT64 columns (timestamps, dates, times, decimals stored as integers):
+     * DELTA_BINARY_PACKED (default true; false = PLAIN). Every current Parquet reader
+     * decodes it (docs/parquet.md) and it is smaller and faster to decompress. */
+    bool delta_ints;
+    /* FLOAT/DOUBLE columns: BYTE_STREAM_SPLIT (default false = PLAIN). Smaller and much
+     * faster to read under zstd, but Spark's vectorized reader does not read it
+     * (docs/decisions.md), so it is asked for explicitly. */
+    bool split_floats;
 } pond_parquet_writer_options;
 
-#define POND_PARQUET_WRITER_OPTIONS_VERSION 1
+/* A version-1 struct ends before delta_ints; it gets that field's default (true). */
+#define POND_PARQUET_WRITER_OPTIONS_VERSION 2
 #define POND_PARQUET_WRITER_OPTIONS_INIT                                                           \
     {                                                                                              \
         POND_PARQUET_WRITER_OPTIONS_VERSION, POND_PARQUET_COMPRESS_ZSTD, 0, 131072,                \
             (size_t)128 << 20, (size_t)1 << 20, (size_t)1 << 20, true, true, true, 4096, NULL,     \
-            NULL, 0, 0                                                                             \
+            NULL, 0, 0, true, false                                                                \
     }
 
 typedef struct pond_parquet_writer pond_parquet_writer;

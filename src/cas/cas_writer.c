@@ -47,6 +47,7 @@ struct pond_cas_writer {
     size_t ngroups, groups_cap;
     int error; /* sticky */
     bool finished, dedup;
+    bool lent; /* pond_cas_writer_buffer handed out the current buffer's free part */
     /* the worker; the slot of chunk j is j % NBUF */
     bool want_thread, thread_running;
     pthread_t thread;
@@ -407,6 +408,7 @@ int pond_cas_writer_write(pond_cas_writer *w, const void *buf, size_t len)
     if (w->finished)
         return pond_error_set(POND_EINVALID, POND_DOM_CAS, "cas writer: already finished");
     bool borrowed = false;
+    w->lent = false; /* a buffer handed out before is written over, never committed */
     int rc = write_chunks(w, buf, len, &borrowed);
     if (borrowed && w->thread_running) {
         /* Neither digest may still read the caller's memory when we return, also on failure. */
@@ -414,6 +416,47 @@ int pond_cas_writer_write(pond_cas_writer *w, const void *buf, size_t len)
             rc = retire_upto(w, w->nchunks);
         wait_idle(w);
     }
+    return rc < 0 ? writer_fail(w, rc) : 0;
+}
+
+int pond_cas_writer_buffer(void **buf_out, size_t *cap_out, pond_cas_writer *w)
+{
+    POND_ASSERT_ARG(buf_out && cap_out && w);
+    *buf_out = NULL;
+    *cap_out = 0;
+    if (w->error)
+        return pond_error_set(w->error, POND_DOM_CAS, "cas writer: an earlier write failed");
+    if (w->finished)
+        return pond_error_set(POND_EINVALID, POND_DOM_CAS, "cas writer: already finished");
+    int rc;
+    /* the slot is free only once the chunk that used it last is retired */
+    if (w->fill == 0 && (rc = wait_slot(w)) < 0)
+        return writer_fail(w, rc);
+    size_t k = buf_index(w);
+    if (!w->bufs[k] && !(w->bufs[k] = pond_malloc(w->chunk_size)))
+        return writer_fail(w, POND_ENOMEM);
+    w->lent = true;
+    *buf_out = w->bufs[k] + w->fill;
+    *cap_out = (size_t)w->chunk_size - w->fill;
+    return 0;
+}
+
+int pond_cas_writer_commit(pond_cas_writer *w, size_t len)
+{
+    POND_ASSERT_ARG(w);
+    if (w->error)
+        return pond_error_set(w->error, POND_DOM_CAS, "cas writer: an earlier write failed");
+    if (!w->lent || len > (size_t)w->chunk_size - w->fill)
+        return writer_fail(w, pond_error_set(POND_EINVALID, POND_DOM_CAS,
+                                             "cas writer: commit of %zu bytes without a buffer "
+                                             "that holds them",
+                                             len));
+    w->lent = false;
+    size_t k = buf_index(w);
+    w->fill += len;
+    int rc = 0;
+    if (w->fill == w->chunk_size)
+        rc = process_chunk(w, w->bufs[k], w->fill, false);
     return rc < 0 ? writer_fail(w, rc) : 0;
 }
 

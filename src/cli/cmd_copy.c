@@ -307,11 +307,12 @@ static int import_text(copy_ctx *c, const char *host, pond_fs_node *dest,
     io.time_reader = reader;
     io.timestamp_column = eff.timestamp_column;
     io.detect_timestamp = c->type == POND_ENTRY_FILE_SERIES;
+    io.threads = c->p->threads ? c->p->threads : 2; /* the writer's default, docs/import.md */
     int rc = 0;
     if (pond_csv_import_stream(&in, host, &io) < 0)
         rc = cli_fail();
     pond_buf_dispose(&hint);
-    /* parse on one core while the other encodes and compresses */
+    /* parse (on its threads) while the writer encodes and compresses */
     struct ArrowArrayStream pre;
     if (rc == 0 && pond_arrow_stream_prefetch(&pre, &in) < 0) /* consumes in */
         rc = cli_fail();

@@ -12,20 +12,24 @@
 
 static void print_help(void)
 {
-    printf("usage: pond [--pond DIR] [--at N] [--threads N] COMMAND [ARGS...]\n"
-           "\n"
-           "pond keeps files, tables and time series in one local directory that is a Delta Lake\n"
-           "table: every change is one atomic transaction and every file keeps its versions.\n"
-           "\n"
-           "global options:\n"
-           "  --pond DIR   the pond to use (default: $POND)\n"
-           "  --at N       read commands see the pond as of transaction N (0 or more; pond log)\n"
-           "  --threads N  threads encoding and decoding Parquet for tables and series, 1 to 64\n"
-           "               (default 2); what is stored and read is the same for any N\n"
-           "  --version    print the version and exit\n"
-           "  -h, --help   print this help (COMMAND --help for a command's help)\n"
-           "\n"
-           "commands:\n");
+    printf(
+        "usage: pond [--pond DIR] [--at N] [--threads N] [--sql-timeout MS] COMMAND [ARGS...]\n"
+        "\n"
+        "pond keeps files, tables and time series in one local directory that is a Delta Lake\n"
+        "table: every change is one atomic transaction and every file keeps its versions.\n"
+        "\n"
+        "global options:\n"
+        "  --pond DIR   the pond to use (default: $POND)\n"
+        "  --at N       read commands see the pond as of transaction N (0 or more; pond log)\n"
+        "  --threads N  threads parsing CSV and encoding and decoding Parquet for tables and\n"
+        "               series, 1 to 64 (default 2); what is stored and read is the same for\n"
+        "               any N\n"
+        "  --sql-timeout MS  time limit of each evaluation of a sql recipe (pond derive sql), in\n"
+        "               milliseconds, 1 to 86400000 (default 600000: 10 minutes)\n"
+        "  --version    print the version and exit\n"
+        "  -h, --help   print this help (COMMAND --help for a command's help)\n"
+        "\n"
+        "commands:\n");
     for (const pond_cmd *c = pond_commands; c->name; c++)
         if (c->summary)
             printf("  %-10s %s\n", c->name, c->summary);
@@ -204,13 +208,14 @@ int main(int argc, char **argv)
         bool is_pond = nlen == 6 && !strncmp(a, "--pond", 6);
         bool is_at = nlen == 4 && !strncmp(a, "--at", 4);
         bool is_threads = nlen == 9 && !strncmp(a, "--threads", 9);
+        bool is_sql_timeout = nlen == 13 && !strncmp(a, "--sql-timeout", 13);
         if (!strcmp(a, "--version")) {
             printf("pond %s\n", pond_version());
             return 0;
         } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             print_help();
             return 0;
-        } else if (is_pond || is_at || is_threads) {
+        } else if (is_pond || is_at || is_threads || is_sql_timeout) {
             const char *v = eq ? eq + 1 : i + 1 < argc ? argv[++i] : NULL;
             if (!v)
                 return cli_usage(NULL, "%.*s needs a value", (int)nlen, a);
@@ -218,6 +223,16 @@ int main(int argc, char **argv)
                 if (!*v)
                     return cli_usage(NULL, "--pond: empty directory name");
                 cli.pond_dir = v;
+                continue;
+            }
+            if (is_sql_timeout) {
+                int64_t ms;
+                if (cli_parse_int(&ms, v, 1, 86400000) < 0)
+                    return cli_usage(NULL,
+                                     "--sql-timeout: '%s' is not a time limit in milliseconds "
+                                     "(1 to 86400000)",
+                                     v);
+                pond_sql_derive_set_time_limit(ms);
                 continue;
             }
             if (is_threads) {

@@ -1,5 +1,4 @@
-#include <pond/csv.h>
-
+#include "csv/csv_internal.h"
 #include "util/util.h"
 
 #include <errno.h>
@@ -46,33 +45,17 @@ static const char *rname(const pond_csv_reader *r) { return r->opts.name ? r->op
  * buffer when the record already starts there; then reads more. */
 static int refill(pond_csv_reader *r)
 {
-    if (r->rec > 0) {
-        memmove(r->in, r->in + r->rec, r->len - r->rec);
-        r->len -= r->rec;
-        r->pos -= r->rec;
-        r->rec = 0;
-    }
-    if (r->len == r->cap) {
-        if (r->cap >= MAX_RECORD_BUFFER)
-            return pond_error_set(POND_ECORRUPT, POND_DOM_UTIL,
-                                  "%s: line %lld: record longer than %zu bytes", rname(r),
-                                  (long long)r->line, MAX_RECORD_BUFFER);
-        size_t cap = r->cap * 2;
-        char *b = pond_realloc(r->in, cap + 1);
-        if (!b)
-            return POND_ENOMEM;
-        r->in = b;
-        r->cap = cap;
-    }
-    size_t n = 0;
-    int rc = r->read(r->in + r->len, r->cap - r->len, &n, r->payload);
-    if (rc < 0)
-        return rc;
-    r->consumed += (int64_t)n;
-    r->len += n;
-    if (n == 0)
-        r->eof = true;
-    return 0;
+    size_t keep = r->rec, got;
+    int rc = pond__window_refill(&r->in, &r->cap, &r->len, keep, MAX_RECORD_BUFFER, r->read,
+                                 r->payload, &got, &r->eof);
+    r->pos -= keep;
+    r->rec = 0;
+    r->consumed += (int64_t)got;
+    if (rc == 1)
+        return pond_error_set(POND_ECORRUPT, POND_DOM_UTIL,
+                              "%s: line %lld: record longer than %zu bytes", rname(r),
+                              (long long)r->line, MAX_RECORD_BUFFER);
+    return rc;
 }
 
 static int push_field(pond_csv_reader *r, size_t off, size_t len, bool quoted)
@@ -336,6 +319,19 @@ const char *pond_csv_reader_field(const pond_csv_reader *r, size_t i, size_t *le
 }
 
 int64_t pond_csv_reader_line(const pond_csv_reader *r) { return r->rec_line; }
+
+void pond_csv__reader_rest(const pond_csv_reader *r, const char **data, size_t *len, int64_t *line)
+{
+    *data = r->in + r->pos;
+    *len = r->len - r->pos;
+    *line = r->line;
+}
+
+void pond_csv__reader_resume(pond_csv_reader *r, int64_t line)
+{
+    r->started = true;
+    r->line = line;
+}
 int64_t pond_csv_reader_offset(const pond_csv_reader *r)
 {
     return r->consumed - (int64_t)(r->len - r->pos);

@@ -40,30 +40,14 @@ static const char *rname(const pond_json_reader *r) { return r->opts.name ? r->o
 /* Moves unread data to the front and reads more; grows the buffer when it is full. */
 static int refill(pond_json_reader *r)
 {
-    if (r->pos > 0) {
-        memmove(r->in, r->in + r->pos, r->len - r->pos);
-        r->len -= r->pos;
-        r->pos = 0;
-    }
-    if (r->len == r->cap) {
-        if (r->cap >= r->opts.max_record)
-            return pond_error_set(POND_ECORRUPT, D, "%s: line %lld: a record longer than %zu bytes",
-                                  rname(r), (long long)r->line, r->opts.max_record);
-        size_t cap = POND_MIN(r->cap * 2, r->opts.max_record);
-        char *b = pond_realloc(r->in, cap + 1);
-        if (!b)
-            return POND_ENOMEM;
-        r->in = b;
-        r->cap = cap;
-    }
-    size_t n = 0;
-    int rc = r->read(r->in + r->len, r->cap - r->len, &n, r->payload);
-    if (rc < 0)
-        return rc;
-    r->len += n;
-    if (n == 0)
-        r->eof = true;
-    return 0;
+    size_t got;
+    int rc = pond__window_refill(&r->in, &r->cap, &r->len, r->pos, r->opts.max_record, r->read,
+                                 r->payload, &got, &r->eof);
+    r->pos = 0;
+    if (rc == 1)
+        return pond_error_set(POND_ECORRUPT, D, "%s: line %lld: a record longer than %zu bytes",
+                              rname(r), (long long)r->line, r->opts.max_record);
+    return rc;
 }
 
 /* Skips whitespace; returns the next character, -1 at the end of the input, or an error

@@ -3,38 +3,13 @@
 #include <pond/describe.h>
 #include <pond/errors.h>
 #include <pond/oplog.h>
-#include <pond/parquet.h>
 #include <pond/rows.h>
 #include <pond/timefmt.h>
 
 #include <stdio.h>
 #include <string.h>
 
-static int read_at(int64_t off, void *buf, size_t len, size_t *n_out, void *payload)
-{
-    return pond_reader_pread(payload, buf, len, off, n_out);
-}
-
-/* Rows and (when schema_out) the Arrow schema of one version's Parquet footer. */
-static int version_info(int64_t *rows, struct ArrowSchema *schema_out, pond_fs *fs,
-                        const char *path, int64_t version)
-{
-    pond_reader *r = NULL;
-    pond_parquet_reader *pq = NULL;
-    int rc = pond_fs_open_reader_version(&r, fs, NULL, path, version);
-    if (rc == 0) {
-        pond_parquet_source src = {read_at, pond_reader_size(r), r};
-        rc = pond_parquet_reader_open(&pq, &src, NULL);
-    }
-    if (rc == 0) {
-        *rows = pond_parquet_reader_num_rows(pq);
-        if (schema_out)
-            rc = pond_parquet_reader_schema(pq, schema_out);
-    }
-    pond_parquet_reader_free(pq);
-    pond_reader_free(r);
-    return rc;
-}
+#include "table/table_scan.h"
 
 void pond_describe_dispose(pond_describe *d)
 {
@@ -120,7 +95,7 @@ int pond_describe_get(pond_describe *d, pond_fs *fs, pond_backend *be, const cha
             continue;
         v->rows = vi ? vi[i].rows : -1;
         /* not in the index (written before it existed): the footer; unreadable: no count */
-        if (v->rows < 0 && version_info(&v->rows, NULL, fs, d->path, vs[i].version) < 0)
+        if (v->rows < 0 && pond_table__version_footer(&v->rows, NULL, h, vs[i].version) < 0)
             v->rows = -1;
         if (v->rows >= 0 && !v->replaced_by)
             d->total_rows += v->rows;

@@ -11,6 +11,7 @@
 #include "util/util.h"
 
 #include <fcntl.h>
+#include <stddef.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <math.h>
@@ -38,7 +39,7 @@ typedef struct {
 
 typedef struct {
     int64_t data_page_offset, dict_page_offset, num_values, uncomp, comp, file_offset;
-    bool enc_plain, enc_dict;
+    unsigned encs; /* bit e: encoding e (PQ_ENC_*) used by a page */
     bool has_stats, has_minmax;
     int64_t nulls;
     size_t min_off, min_len, max_off, max_len; /* in w->stat_bytes */
@@ -64,7 +65,8 @@ typedef struct {
     bool page_is_dict; /* pvals holds indices */
     pond_buf chunk;    /* encoded data pages */
     int64_t c_uncomp, c_comp, c_levels, c_rows;
-    bool c_plain_used, c_dict_used;
+    bool c_dict_used;
+    unsigned c_encs; /* bit e: a data page of the chunk uses encoding e */
     pqw_pageinfo *pages;
     size_t n_pages, cap_pages;
     pond_buf pi_bytes;
@@ -375,6 +377,22 @@ static int emit_page(const pond_parquet_writer *w, pqw_ctx *x, pond_buf *dst, pq
     return 0;
 }
 
+/* The encoding of a data page whose values are not dictionary indices (pvals holds them
+ * PLAIN). The rule depends only on the column's type and the options, so the bytes do not
+ * depend on the thread count. A page of no values (all null) stays PLAIN: its value section
+ * is empty, which every reader takes. */
+static int value_encoding(const pond_parquet_writer *w, const pqw_col *c)
+{
+    if (c->p_values == 0)
+        return PQ_ENC_PLAIN;
+    int phys = c->leaf->phys;
+    if (w->opts.delta_ints && (phys == PQ_INT32 || phys == PQ_INT64))
+        return PQ_ENC_DELTA_BINARY_PACKED;
+    if (w->opts.split_floats && (phys == PQ_FLOAT || phys == PQ_DOUBLE))
+        return PQ_ENC_BYTE_STREAM_SPLIT;
+    return PQ_ENC_PLAIN;
+}
+
 static int flush_page(const pond_parquet_writer *w, pqw_ctx *x, pqw_col *c)
 {
     const pqw_leaf *l = c->leaf;
@@ -409,11 +427,19 @@ static int flush_page(const pond_parquet_writer *w, pqw_ctx *x, pqw_col *c)
         encoding = PQ_ENC_PLAIN_DICTIONARY;
         c->c_dict_used = true;
     } else {
-        if ((rc = pond_pqw__put(&x->scratch, c->pvals.ptr, c->pvals.size)) < 0)
+        encoding = value_encoding(w, c);
+        if (encoding == PQ_ENC_DELTA_BINARY_PACKED)
+            rc = pond_pqw__delta_encode(&x->scratch, c->pvals.ptr, c->p_values,
+                                        pond_pqw__phys_width(l));
+        else if (encoding == PQ_ENC_BYTE_STREAM_SPLIT)
+            rc = pond_pqw__split_encode(&x->scratch, c->pvals.ptr, c->p_values,
+                                        pond_pqw__phys_width(l));
+        else
+            rc = pond_pqw__put(&x->scratch, c->pvals.ptr, c->pvals.size);
+        if (rc < 0)
             return rc;
-        encoding = PQ_ENC_PLAIN;
-        c->c_plain_used = true;
     }
+    c->c_encs |= 1u << encoding;
     pq_page_header h;
     memset(&h, 0, sizeof h);
     h.type = PQ_PAGE_DATA;
@@ -834,8 +860,7 @@ static int flush_row_group(pond_parquet_writer *w)
         m->num_values = c->c_levels;
         m->comp = c->c_comp + dict_bytes;
         m->uncomp = c->c_uncomp + dict_uncomp;
-        m->enc_plain = c->c_plain_used;
-        m->enc_dict = c->c_dict_used;
+        m->encs = (c->c_encs ? c->c_encs : 1u << PQ_ENC_PLAIN) | (1u << PQ_ENC_RLE);
         rg->total_byte_size += m->uncomp;
         rg->total_comp += m->comp;
         if (w->opts.statistics) {
@@ -948,7 +973,8 @@ static int flush_row_group(pond_parquet_writer *w)
         /* reset the chunk, keeping its buffers */
         c->chunk.size = 0;
         c->c_uncomp = c->c_comp = c->c_levels = c->c_rows = 0;
-        c->c_plain_used = c->c_dict_used = false;
+        c->c_dict_used = false;
+        c->c_encs = 0;
         c->n_pages = 0;
         c->pi_bytes.size = 0;
         pond_pqw__stats_reset(&c->cst);
@@ -981,14 +1007,17 @@ int pond_parquet_writer_new(pond_parquet_writer **out, const pond_parquet_sink *
     POND_ASSERT_ARG(sink && sink->write && schema);
     if (!opts)
         opts = &defaults;
-    if (opts->version != 1)
+    if (opts->version != 1 && opts->version != POND_PARQUET_WRITER_OPTIONS_VERSION)
         return pond_error_set(POND_EINVALID, POND_DOM_PARQUET,
                               "parquet writer: unknown options version %u", opts->version);
     pond_parquet_writer *w = pond_calloc(1, sizeof *w);
     if (!w)
         return POND_ENOMEM;
     w->sink = *sink;
-    w->opts = *opts;
+    /* a version-1 caller's struct ends before delta_ints */
+    w->opts = defaults;
+    memcpy(&w->opts, opts,
+           opts->version >= 2 ? sizeof *opts : offsetof(pond_parquet_writer_options, delta_ints));
     if (w->opts.row_group_rows <= 0)
         w->opts.row_group_rows = defaults.row_group_rows;
     if (w->opts.row_group_bytes == 0)
@@ -1133,16 +1162,15 @@ static int write_footer(pond_parquet_writer *w)
     pq_column_chunk *ccs = pond_calloc(w->n_rgs * (size_t)nc + 1, sizeof *ccs);
     pq_bytes *paths = NULL;
     pq_kv *kvs = pond_calloc((size_t)w->n_kv + 1, sizeof *kvs);
-    int32_t encs[3][3] = {{PQ_ENC_PLAIN, PQ_ENC_RLE},
-                          {PQ_ENC_PLAIN_DICTIONARY, PQ_ENC_RLE},
-                          {PQ_ENC_PLAIN, PQ_ENC_PLAIN_DICTIONARY, PQ_ENC_RLE}};
+    /* every chunk's encodings, in increasing order (as before: PLAIN, PLAIN_DICTIONARY, RLE) */
+    int32_t *encs = pond_calloc(w->n_rgs * (size_t)nc * 8 + 1, sizeof *encs);
     size_t n_path_total = 0;
     for (int i = 0; i < nc; i++)
         n_path_total += (size_t)sc->leaves[i].n_path;
     paths = pond_calloc(n_path_total + 1, sizeof *paths);
     pond_buf meta = POND_BUF_INIT;
     char created[64];
-    if (!se || !rgs || !ccs || !paths || !kvs) {
+    if (!se || !rgs || !ccs || !paths || !kvs || !encs) {
         rc = POND_ENOMEM;
         goto done;
     }
@@ -1195,9 +1223,11 @@ static int write_footer(pond_parquet_writer *w)
             cc->column_index_offset = cm->ci_off >= 0 ? ci_base + cm->ci_off : -1;
             cc->column_index_length = cm->ci_len;
             md->type = sc->leaves[i].phys;
-            int which = cm->enc_dict ? (cm->enc_plain ? 2 : 1) : 0;
-            md->encodings = encs[which];
-            md->n_encodings = which == 2 ? 3 : 2;
+            md->encodings = encs + (r * (size_t)nc + (size_t)i) * 8;
+            md->n_encodings = 0;
+            for (int32_t e = 0; e < 32 && md->n_encodings < 8; e++)
+                if (cm->encs & (1u << e))
+                    md->encodings[md->n_encodings++] = e;
             md->path = leaf_path + poff;
             md->n_path = (uint32_t)sc->leaves[i].n_path;
             poff += (size_t)sc->leaves[i].n_path;
@@ -1274,6 +1304,7 @@ done:
     pond_free(ccs);
     pond_free(paths);
     pond_free(kvs);
+    pond_free(encs);
     return rc;
 }
 

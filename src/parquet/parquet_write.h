@@ -29,6 +29,15 @@ int pond_pqw__rle_encode_u32(pond_buf *out, const uint32_t *v, size_t n, int bit
 /* Bits needed for values up to max_value. */
 int pond_pqw__bit_width(uint64_t max_value);
 
+/* ---------------------------------------------------------------- value encodings */
+
+/* DELTA_BINARY_PACKED of n values given in PLAIN form (width 4: INT32, whose deltas wrap at
+ * 32 bits so that no bit width exceeds 32; width 8: INT64), appended to out: blocks of 128
+ * values in 4 miniblocks of 32, as the Parquet spec lays them out (docs/parquet.md). */
+int pond_pqw__delta_encode(pond_buf *out, const void *plain, size_t n, int width);
+/* BYTE_STREAM_SPLIT of n values of `width` bytes given in PLAIN form, appended to out. */
+int pond_pqw__split_encode(pond_buf *out, const void *plain, size_t n, int width);
+
 /* ---------------------------------------------------------------- dictionary */
 
 /* A dictionary of distinct values kept in PLAIN encoding (ready to be the dictionary page).

@@ -122,6 +122,130 @@ static size_t rle_bound(size_t n, int bit_width)
 RLE_ENCODER(pond_pqw__rle_encode_u16, uint16_t)
 RLE_ENCODER(pond_pqw__rle_encode_u32, uint32_t)
 
+/* ---------------------------------------------------------------- DELTA_BINARY_PACKED */
+
+#define DELTA_BLOCK 128
+#define DELTA_MINIS 4
+#define DELTA_PER_MINI (DELTA_BLOCK / DELTA_MINIS)
+
+static inline uint64_t zigzag64(int64_t v) { return ((uint64_t)v << 1) ^ (v < 0 ? UINT64_MAX : 0); }
+
+static inline int64_t plain_at(const uint8_t *p, size_t i, int width)
+{
+    if (width == 4) {
+        int32_t v;
+        memcpy(&v, p + i * 4, 4);
+        return v;
+    }
+    int64_t v;
+    memcpy(&v, p + i * 8, 8);
+    return v;
+}
+
+/* 32 values of bw bits (0..64) packed LSB-first: 4 * bw bytes. */
+static uint8_t *pack32(uint8_t *p, const uint64_t *v, int bw)
+{
+    if (bw == 0)
+        return p;
+    uint64_t acc = 0;
+    int bits = 0;
+    for (int i = 0; i < DELTA_PER_MINI; i++) {
+        acc |= v[i] << bits; /* bits < 64 */
+        bits += bw;
+        if (bits >= 64) {
+            memcpy(p, &acc, 8); /* little-endian host */
+            p += 8;
+            bits -= 64;
+            acc = bits ? v[i] >> (bw - bits) : 0;
+        }
+    }
+    for (; bits > 0; bits -= 8) {
+        *p++ = (uint8_t)acc;
+        acc >>= 8;
+    }
+    return p;
+}
+
+int pond_pqw__delta_encode(pond_buf *out, const void *plain, size_t n, int width)
+{
+    const uint8_t *src = plain;
+    size_t blocks = n > 1 ? (n - 1 + DELTA_BLOCK - 1) / DELTA_BLOCK : 0;
+    /* per block: min delta (<= 10) + widths + at most 64 bits per value */
+    size_t bound = 48 + blocks * (10 + DELTA_MINIS + DELTA_BLOCK * 8);
+    int rc = pond_pqw__reserve(out, bound);
+    if (rc < 0)
+        return rc;
+    uint8_t *p = (uint8_t *)out->ptr + out->size;
+    p = put_uleb(p, DELTA_BLOCK);
+    p = put_uleb(p, DELTA_MINIS);
+    p = put_uleb(p, n);
+    p = put_uleb(p, n ? zigzag64(plain_at(src, 0, width)) : 0);
+    uint64_t adj[DELTA_BLOCK];
+    int64_t d[DELTA_BLOCK];
+    int64_t prev = n ? plain_at(src, 0, width) : 0;
+    for (size_t i = 1; i < n;) {
+        size_t k = n - i < DELTA_BLOCK ? n - i : DELTA_BLOCK;
+        int64_t min = INT64_MAX;
+        for (size_t j = 0; j < k; j++) {
+            int64_t v = plain_at(src, i + j, width);
+            /* deltas wrap in the column's width (2's complement, as the spec allows) */
+            d[j] = width == 4 ? (int64_t)(int32_t)((uint32_t)v - (uint32_t)prev)
+                              : (int64_t)((uint64_t)v - (uint64_t)prev);
+            prev = v;
+            if (d[j] < min)
+                min = d[j];
+        }
+        p = put_uleb(p, zigzag64(min));
+        uint8_t *widths = p;
+        p += DELTA_MINIS;
+        for (size_t j = 0; j < DELTA_BLOCK; j++)
+            adj[j] = j < k ? (uint64_t)d[j] - (uint64_t)min : 0; /* padding: zero bits */
+        for (int m = 0; m < DELTA_MINIS; m++) {
+            size_t first = (size_t)m * DELTA_PER_MINI;
+            if (first >= k) {
+                /* a miniblock with no values: width 0 and no bytes */
+                widths[m] = 0;
+                continue;
+            }
+            uint64_t any = 0;
+            for (size_t j = first; j < first + DELTA_PER_MINI; j++)
+                any |= adj[j];
+            int bw = pond_pqw__bit_width(any);
+            widths[m] = (uint8_t)bw;
+            p = pack32(p, adj + first, bw);
+        }
+        i += k;
+    }
+    out->size = (size_t)(p - (uint8_t *)out->ptr);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- BYTE_STREAM_SPLIT */
+
+int pond_pqw__split_encode(pond_buf *out, const void *plain, size_t n, int width)
+{
+    size_t bytes = n * (size_t)width;
+    int rc = pond_pqw__reserve(out, bytes);
+    if (rc < 0)
+        return rc;
+    const uint8_t *src = plain;
+    uint8_t *dst = (uint8_t *)out->ptr + out->size;
+    if (width == 8) {
+        for (size_t i = 0; i < n; i++) {
+            uint64_t v;
+            memcpy(&v, src + i * 8, 8);
+            for (int k = 0; k < 8; k++)
+                dst[(size_t)k * n + i] = (uint8_t)(v >> (8 * k));
+        }
+    } else {
+        for (size_t i = 0; i < n; i++)
+            for (int k = 0; k < width; k++)
+                dst[(size_t)k * n + i] = src[i * (size_t)width + (size_t)k];
+    }
+    out->size += bytes;
+    return 0;
+}
+
 /* ---------------------------------------------------------------- dictionary */
 
 void pond_pqw__dict_init(pqw_dict *d, int width, bool keyed)

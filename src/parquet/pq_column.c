@@ -242,17 +242,9 @@ static int decode_delta_ints(chunk_ctx *x, uint8_t *dst, const uint8_t *p, size_
         if ((rc = pond_pq_delta_decode(p, len, (int64_t *)(void *)dst, nn, &n, &used,
                                        "delta binary packed")) < 0)
             return rc;
-    } else {
-        int64_t *tmp = pond_malloc((nn ? nn : 1) * sizeof *tmp);
-        if (!tmp)
-            return POND_ENOMEM;
-        rc = pond_pq_delta_decode(p, len, tmp, nn, &n, &used, "delta binary packed");
-        int32_t *o = (int32_t *)(void *)dst;
-        for (size_t i = 0; rc == 0 && i < n; i++)
-            o[i] = (int32_t)(uint32_t)(uint64_t)tmp[i];
-        pond_free(tmp);
-        if (rc < 0)
-            return rc;
+    } else if ((rc = pond_pq_delta_decode32(p, len, (int32_t *)(void *)dst, nn, &n, &used,
+                                            "delta binary packed")) < 0) {
+        return rc;
     }
     if (n != nn)
         return corrupt(x, "delta value count differs from the page's value count");

@@ -271,8 +271,55 @@ int pond_pq_delta_count(const uint8_t *p, size_t len, size_t *n_out, const char 
     return 0;
 }
 
-int pond_pq_delta_decode(const uint8_t *start, size_t len, int64_t *out, size_t cap, size_t *n_out,
-                         size_t *used_out, const char *what)
+/* One miniblock's want values of bw bits at p (avail bytes readable from p) added to prev
+ * and stored as out_width-byte integers. The common widths take one unaligned 8-byte load per
+ * value and add as they unpack (this is the hot loop of every series read). */
+static inline void delta_mini(void *out, int out_width, size_t got, const uint8_t *p, size_t avail,
+                              int bw, size_t want, uint64_t min_delta, uint64_t *prev_io)
+{
+    uint64_t prev = *prev_io;
+    int64_t *o64 = (int64_t *)out + got;
+    int32_t *o32 = (int32_t *)out + got;
+#define DELTA_STORE(i)                                                                             \
+    do {                                                                                           \
+        if (out_width == 8)                                                                        \
+            o64[i] = (int64_t)prev;                                                                \
+        else                                                                                       \
+            o32[i] = (int32_t)(uint32_t)prev;                                                      \
+    } while (0)
+    if (bw == 0) {
+        for (size_t i = 0; i < want; i++) {
+            prev += min_delta;
+            DELTA_STORE(i);
+        }
+    } else if (bw <= 56 && ((want - 1) * (size_t)bw) / 8 + 8 <= avail) {
+        const uint64_t mask = ((uint64_t)1 << bw) - 1;
+        for (size_t i = 0, bit = 0; i < want; i++, bit += (size_t)bw) {
+            uint64_t v;
+            memcpy(&v, p + (bit >> 3), 8);
+            prev += min_delta + ((v >> (bit & 7)) & mask);
+            DELTA_STORE(i);
+        }
+    } else {
+        uint64_t tmp[64];
+        for (size_t done = 0; done < want;) {
+            size_t k = want - done < 64 ? want - done : 64;
+            /* done is a multiple of 64, so the bit offset is byte-aligned */
+            size_t byte = done * (size_t)bw / 8;
+            pond_pq_unpack64(p + byte, avail - byte, bw, tmp, k);
+            for (size_t i = 0; i < k; i++) {
+                prev += min_delta + tmp[i];
+                DELTA_STORE(done + i);
+            }
+            done += k;
+        }
+    }
+#undef DELTA_STORE
+    *prev_io = prev;
+}
+
+static int delta_decode(const uint8_t *start, size_t len, void *out, int out_width, size_t cap,
+                        size_t *n_out, size_t *used_out, const char *what)
 {
     const uint8_t *p = start, *end = start + len;
     delta_header h;
@@ -287,11 +334,13 @@ int pond_pq_delta_decode(const uint8_t *start, size_t len, int64_t *out, size_t 
         *used_out = (size_t)(p - start);
         return 0;
     }
-    out[0] = h.first;
+    if (out_width == 8)
+        ((int64_t *)out)[0] = h.first;
+    else
+        ((int32_t *)out)[0] = (int32_t)(uint32_t)(uint64_t)h.first;
     size_t got = 1;
     uint64_t prev = (uint64_t)h.first;
     size_t per_mini = (size_t)(h.block_size / h.miniblocks);
-    uint64_t tmp[1024];
     while (got < n) {
         uint64_t z = 0;
         if ((rc = pond_pq_uvarint(&p, end, &z, what)) < 0)
@@ -314,22 +363,25 @@ int pond_pq_delta_decode(const uint8_t *start, size_t len, int64_t *out, size_t 
                     return enc_error(what, "truncated delta miniblock");
                 bytes = avail;
             }
-            for (size_t done = 0; done < want;) {
-                size_t k = want - done < 1024 ? want - done : 1024;
-                size_t bit = done * (size_t)bw;
-                /* done is a multiple of 1024, so bit is byte-aligned */
-                pond_pq_unpack64(p + bit / 8, bytes - bit / 8, bw, tmp, k);
-                for (size_t i = 0; i < k; i++) {
-                    prev = prev + min_delta + tmp[i];
-                    out[got++] = (int64_t)prev;
-                }
-                done += k;
-            }
+            delta_mini(out, out_width, got, p, avail, bw, want, min_delta, &prev);
+            got += want;
             p += bytes;
         }
     }
     *used_out = (size_t)(p - start);
     return 0;
+}
+
+int pond_pq_delta_decode(const uint8_t *start, size_t len, int64_t *out, size_t cap, size_t *n_out,
+                         size_t *used_out, const char *what)
+{
+    return delta_decode(start, len, out, 8, cap, n_out, used_out, what);
+}
+
+int pond_pq_delta_decode32(const uint8_t *start, size_t len, int32_t *out, size_t cap,
+                           size_t *n_out, size_t *used_out, const char *what)
+{
+    return delta_decode(start, len, out, 4, cap, n_out, used_out, what);
 }
 
 /* ---------------------------------------------------------------- byte arrays */
@@ -505,6 +557,16 @@ int pond_pq_byte_stream_split(uint8_t *out, const uint8_t *p, size_t len, size_t
         return enc_error(what, "byte stream split data shorter than the values");
     /* stream k holds byte k of every value: w streams of n bytes */
     size_t stride = n;
+    if (w == 8 || w == 4) {
+        /* gather one value from the w streams at a time: sequential reads and writes */
+        for (size_t i = 0; i < n; i++) {
+            uint64_t v = 0;
+            for (size_t k = 0; k < w; k++)
+                v |= (uint64_t)p[k * stride + i] << (8 * k);
+            memcpy(out + i * w, &v, w); /* little-endian host */
+        }
+        return 0;
+    }
     for (size_t k = 0; k < w; k++) {
         const uint8_t *s = p + k * stride;
         for (size_t i = 0; i < n; i++)

@@ -46,6 +46,9 @@ int pond_pq_uvarint(const uint8_t **p, const uint8_t *end, uint64_t *out, const 
  * the first byte after the encoded data. */
 int pond_pq_delta_decode(const uint8_t *p, size_t len, int64_t *out, size_t cap, size_t *n_out,
                          size_t *used_out, const char *what);
+/* The same into int32 values (an INT32 column: values wrap at 32 bits). */
+int pond_pq_delta_decode32(const uint8_t *p, size_t len, int32_t *out, size_t cap, size_t *n_out,
+                           size_t *used_out, const char *what);
 /* Header only: the value count. */
 int pond_pq_delta_count(const uint8_t *p, size_t len, size_t *n_out, const char *what);
 

@@ -645,25 +645,42 @@ static int d_live_files(repl_remote *r, int64_t version, repl_obj_fn fn, void *p
     return rc;
 }
 
-/* Streams src into fd (when fd >= 0) or a cas writer, hashing, and checks size and hash. */
+/* Streams src into a cas writer: the source reads straight into the writer's chunk buffers
+ * (no copy), and the writer's hash thread hashes one while the next is read. */
+static int receive_blob(int64_t *size_out, const repl_source *src, pond_cas_writer *w)
+{
+    int64_t size = 0;
+    int rc;
+    for (;;) {
+        void *p;
+        size_t cap, got = 0;
+        if ((rc = pond_cas_writer_buffer(&p, &cap, w)) < 0 ||
+            (rc = src->read(src->self, p, cap, &got)) < 0 ||
+            (rc = pond_cas_writer_commit(w, got)) < 0 || got == 0)
+            break;
+        size += (int64_t)got;
+    }
+    *size_out = size;
+    return rc;
+}
+
+/* Streams src into fd, hashing: its size and SHA-256 for the caller to check. */
 static int receive(int64_t *size_out, pond_hash *sha_out, const repl_source *src, int fd,
-                   const char *path, pond_cas_writer *w)
+                   const char *path)
 {
     pond_sha256 *h = NULL;
     char *buf = pond_malloc(IO_CHUNK);
-    int rc = buf ? (w ? 0 : pond_sha256_new(&h)) : POND_ENOMEM;
+    int rc = buf ? pond_sha256_new(&h) : POND_ENOMEM;
     int64_t size = 0;
     while (rc == 0) {
         size_t got = 0;
         if ((rc = src->read(src->self, buf, IO_CHUNK, &got)) < 0 || got == 0)
             break;
         size += (int64_t)got;
-        if (w)
-            rc = pond_cas_writer_write(w, buf, got);
-        else if ((rc = pond_sha256_update(h, buf, got)) == 0)
+        if ((rc = pond_sha256_update(h, buf, got)) == 0)
             rc = pond__write_all(fd, buf, got, path, R);
     }
-    if (rc == 0 && h)
+    if (rc == 0)
         rc = pond_sha256_final(sha_out, h);
     *size_out = size;
     pond_sha256_free(h);
@@ -694,7 +711,7 @@ static int put_blob(dir_remote *d, const repl_obj *o, const repl_source *src)
     if (rc == 0)
         rc = pond_cas_writer_new(&w, d->cas);
     if (rc == 0)
-        rc = receive(&size, NULL, src, -1, NULL, w);
+        rc = receive_blob(&size, src, w);
     /* a blob that does not hash to its name is published under the name it does hash to,
      * where it is harmless unreferenced garbage; it never takes the expected name */
     if (rc == 0)
@@ -768,7 +785,7 @@ static int put_data(dir_remote *d, const repl_obj *o, const repl_source *src)
     if (rc == 0)
         rc = pond__open(&fd, tmp, O_WRONLY | O_CREAT | O_EXCL, 0644, R);
     if (rc == 0)
-        rc = receive(&size, &sha, src, fd, tmp, NULL);
+        rc = receive(&size, &sha, src, fd, tmp);
     if (rc == 0 &&
         ((o->size >= 0 && size != o->size) || !o->has_sha || !pond_hash_equal(&sha, &o->sha256)))
         rc = mismatch(o, d->base.url, size, &sha);
@@ -845,7 +862,7 @@ static int stage_log(pending_file *out, dir_remote *d, const repl_obj *o, const 
         rc = pond__open(&fd, tmp, O_WRONLY | O_CREAT | O_EXCL, 0644, R);
     }
     if (rc == 0)
-        rc = receive(&size, &sha, src, fd, tmp, NULL);
+        rc = receive(&size, &sha, src, fd, tmp);
     if (rc == 0 &&
         ((o->size >= 0 && size != o->size) || (o->has_sha && !pond_hash_equal(&sha, &o->sha256))))
         rc = mismatch(o, d->base.url, size, &sha);

@@ -102,37 +102,28 @@ static int send_list(server *s, wire_type t, int rc_of_op, list_out *l)
 
 /* ---- puts ---------------------------------------------------------------------------------- */
 
+/* A put's content: DATA payloads read from the connection straight into the receiver's buffer
+ * (the large-file store's own chunk buffer for a blob), so nothing is copied on the way and the
+ * store's hash thread works on one buffer while the next one is read. */
 static int wire_read(void *self, void *buf, size_t cap, size_t *n_out)
 {
     server *s = self;
     *n_out = 0;
     if (s->put_ended)
         return 0;
-    wire_msg m;
-    int rc = pond_wire_recv(&s->c, &m);
-    if (rc < 0)
-        return rc;
-    if (m.type == W_END) {
+    int rc = pond_wire_read_data(&s->c, buf, cap, n_out);
+    if (rc == 0 && *n_out == 0)
         s->put_ended = true;
-        return 0;
-    }
-    if (m.type != W_DATA)
-        return pond_error_set(POND_ECORRUPT, R, "wire: a put's content ends without END");
-    /* one frame is never more than the receiver's chunk: WIRE_MAX_DATA <= cap */
-    if (m.data_len > cap)
-        return pond_error_set(POND_ECORRUPT, R, "wire: a data frame over the bound");
-    memcpy(buf, m.data, m.data_len);
-    *n_out = m.data_len;
-    return 0;
+    return rc;
 }
 
 static int drain(server *s)
 {
-    char *buf = pond_malloc(WIRE_MAX_DATA);
+    char *buf = pond_malloc(WIRE_MAX_DATA_V1);
     int rc = buf ? 0 : POND_ENOMEM;
     while (rc == 0 && !s->put_ended) {
         size_t n;
-        rc = wire_read(s, buf, WIRE_MAX_DATA, &n);
+        rc = wire_read(s, buf, WIRE_MAX_DATA_V1, &n);
     }
     pond_free(buf);
     return rc;
@@ -256,11 +247,11 @@ static int serve_one(server *s, wire_msg *m, bool *bye)
         repl_source src;
         if ((rc = d->t->get(&src, d, &m->obj)) < 0)
             return reply_last(s, rc);
-        char *buf = pond_malloc(WIRE_MAX_DATA);
+        char *buf = pond_malloc(s->c.max_data);
         int orc = buf ? 0 : POND_ENOMEM;
         while (orc == 0 && rc == 0) {
             size_t n = 0;
-            if ((orc = src.read(src.self, buf, WIRE_MAX_DATA, &n)) < 0 || n == 0)
+            if ((orc = src.read(src.self, buf, s->c.max_data, &n)) < 0 || n == 0)
                 break;
             rc = pond_wire_send_data(&s->c, W_DATA, buf, n);
         }
@@ -321,14 +312,18 @@ int pond_repl_serve(int in_fd, int out_fd, const char *dir)
         rc = pond_repl_dir_new(&s.d, dir, dir);
     wire_msg m = {0};
     if (rc == 0 && (rc = pond_wire_recv(&s.c, &m)) == 0) {
-        if (m.type != W_HELLO || m.i[0] > WIRE_VERSION || m.i[1] < WIRE_VERSION) {
+        if (m.type != W_HELLO || m.i[0] > WIRE_VERSION || m.i[1] < WIRE_VERSION_MIN) {
             rc = pond_error_set(POND_EUNSUPPORTED, R,
-                                "wire: the client speaks versions %lld..%lld, this pond %d",
-                                (long long)m.i[0], (long long)m.i[1], WIRE_VERSION);
+                                "wire: the client speaks versions %lld..%lld, this pond %d..%d",
+                                (long long)m.i[0], (long long)m.i[1], WIRE_VERSION_MIN,
+                                WIRE_VERSION);
             (void)reply_last(&s, rc);
         } else {
+            /* the highest version both speak */
+            unsigned v = m.i[1] < WIRE_VERSION ? (unsigned)m.i[1] : WIRE_VERSION;
+            pond_wire_set_version(&s.c, v);
             pond_wire_begin(&s.out, W_HELLO_OK);
-            pond_wire_u32(&s.out, WIRE_VERSION);
+            pond_wire_u32(&s.out, v);
             pond_wire_str(&s.out, pond_version());
             rc = pond_wire_send(&s.c, &s.out);
         }

@@ -20,6 +20,7 @@ typedef struct {
     pond_buf out;
     bool broken;
     bool getting; /* a get's frames are still coming */
+    char *data;   /* a put's buffer (the negotiated DATA bound), allocated at the first put */
 } ssh_remote;
 
 #define SR(r) ((ssh_remote *)(r))
@@ -346,14 +347,15 @@ static int s_put(repl_remote *r, const repl_obj *o, const repl_source *src)
     pond_wire_obj(&s->out, o);
     if ((rc = fail(s, pond_wire_send(&s->c, &s->out))) < 0)
         return rc;
-    char *buf = pond_malloc(WIRE_MAX_DATA);
-    if (!buf) {
+    /* one buffer for the session: a push of many small objects allocates nothing per put */
+    if (!s->data && !(s->data = pond_malloc(s->c.max_data))) {
         s->broken = true; /* the put's header is out: the session cannot go on */
         return POND_ENOMEM;
     }
+    char *buf = s->data;
     for (;;) {
         size_t n = 0;
-        if ((rc = src->read(src->self, buf, WIRE_MAX_DATA, &n)) < 0) {
+        if ((rc = src->read(src->self, buf, s->c.max_data, &n)) < 0) {
             /* the put cannot be finished: the server must not take a short object, so the
              * session ends here */
             s->broken = true;
@@ -364,7 +366,6 @@ static int s_put(repl_remote *r, const repl_obj *o, const repl_source *src)
         if ((rc = fail(s, pond_wire_send_data(&s->c, W_DATA, buf, n))) < 0)
             break;
     }
-    pond_free(buf);
     if (rc < 0)
         return rc;
     pond_wire_begin(&s->out, W_END);
@@ -441,6 +442,7 @@ static void s_free(repl_remote *r)
     }
     pond_wire_conn_dispose(&s->c);
     pond_buf_dispose(&s->out);
+    pond_free(s->data);
     pond_free(s->base.url);
     pond_free(s);
 }
@@ -536,12 +538,19 @@ int pond_repl_ssh_new(repl_remote **out, const char *url, const char *user_host,
         wire_msg m;
         pond_wire_begin(&s->out, W_HELLO);
         pond_wire_str(&s->out, WIRE_MAGIC);
-        pond_wire_u32(&s->out, WIRE_VERSION);
+        pond_wire_u32(&s->out, WIRE_VERSION_MIN);
         pond_wire_u32(&s->out, WIRE_VERSION);
         pond_wire_str(&s->out, pond_version());
-        if ((rc = send_flush(s)) == 0 && (rc = expect(s, &m, W_HELLO_OK, W_HELLO_OK)) == 0)
+        if ((rc = send_flush(s)) == 0 && (rc = expect(s, &m, W_HELLO_OK, W_HELLO_OK)) == 0) {
+            if (m.i[0] < WIRE_VERSION_MIN || m.i[0] > WIRE_VERSION)
+                rc = pond_error_set(POND_EUNSUPPORTED, R,
+                                    "'%s' answered with wire version %lld, this pond speaks "
+                                    "%d..%d",
+                                    url, (long long)m.i[0], WIRE_VERSION_MIN, WIRE_VERSION);
+            else
+                pond_wire_set_version(&s->c, (unsigned)m.i[0]);
             pond_wire_msg_dispose(&m);
-        else if (rc == POND_EEOF || rc == POND_EIO)
+        } else if (rc == POND_EEOF || rc == POND_EIO)
             rc = pond_error_set(POND_EIO, R,
                                 "'%s': no pond answered over ssh (is ssh set up for that host, "
                                 "and pond installed there? --exec names it)",

@@ -3,10 +3,15 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #define WBUF_SIZE ((size_t)64 << 10)
 #define RBUF_SIZE ((size_t)64 << 10)
+/* Pipes to and from ssh (and sshd's to the server) hold this much, so each side goes on
+ * producing while the other hashes, writes or waits for a disk (the default 64 KiB holds a
+ * quarter of one frame). */
+#define PIPE_BYTES ((size_t)1 << 20)
 
 /* ---- encoding ------------------------------------------------------------------------------ */
 
@@ -399,6 +404,9 @@ int pond_wire_conn_init(wire_conn *c, int in_fd, int out_fd, const char *peer)
     c->in_fd = in_fd;
     c->out_fd = out_fd;
     c->peer = peer;
+    pond_wire_set_version(c, WIRE_VERSION_MIN);
+    pond__pipe_hint(in_fd, PIPE_BYTES);
+    pond__pipe_hint(out_fd, PIPE_BYTES);
     c->rbuf = pond_malloc(RBUF_SIZE);
     c->wbuf = pond_malloc(WBUF_SIZE);
     if (!c->rbuf || !c->wbuf) {
@@ -416,20 +424,45 @@ void pond_wire_conn_dispose(wire_conn *c)
     c->rbuf = c->wbuf = NULL;
 }
 
-static int write_fd(wire_conn *c, const void *p, size_t n)
+void pond_wire_set_version(wire_conn *c, unsigned version)
 {
-    const char *s = p;
-    while (n) {
-        ssize_t k = write(c->out_fd, s, n);
+    c->version = version;
+    c->max_data = version >= 2 ? WIRE_MAX_DATA : WIRE_MAX_DATA_V1;
+}
+
+/* Writes every byte of iov[0..n) (n <= 3), in one writev when the pipe takes it. */
+static int write_iov(wire_conn *c, struct iovec *iov, int n)
+{
+    while (n > 0) {
+        if (iov[0].iov_len == 0) {
+            iov++;
+            n--;
+            continue;
+        }
+        ssize_t k = writev(c->out_fd, iov, n);
         if (k < 0 && errno == EINTR)
             continue;
         if (k <= 0)
             return pond_error_set(POND_EIO, R, "connection to '%s' lost (%s)", c->peer,
                                   k < 0 ? strerror(errno) : "no progress");
-        s += k;
-        n -= (size_t)k;
+        for (size_t left = (size_t)k; left > 0;) {
+            size_t t = left < iov[0].iov_len ? left : iov[0].iov_len;
+            iov[0].iov_base = (char *)iov[0].iov_base + t;
+            iov[0].iov_len -= t;
+            left -= t;
+            if (iov[0].iov_len == 0) {
+                iov++;
+                n--;
+            }
+        }
     }
     return 0;
+}
+
+static int write_fd(wire_conn *c, const void *p, size_t n)
+{
+    struct iovec iov[1] = {{(void *)p, n}};
+    return write_iov(c, iov, 1);
 }
 
 int pond_wire_flush(wire_conn *c)
@@ -448,13 +481,15 @@ static int send_frame(wire_conn *c, uint8_t type, const void *payload, size_t le
     uint8_t hdr[5] = {(uint8_t)fl, (uint8_t)(fl >> 8), (uint8_t)(fl >> 16), (uint8_t)(fl >> 24),
                       type};
     int rc = 0;
+    if (5 + len > WBUF_SIZE) {
+        /* big data goes straight out, not through the buffer: what is queued, the header and
+         * the payload in one writev */
+        struct iovec iov[3] = {{c->wbuf, c->wlen}, {hdr, 5}, {(void *)payload, len}};
+        c->wlen = 0;
+        return write_iov(c, iov, 3);
+    }
     if (c->wlen + 5 + len > WBUF_SIZE && (rc = pond_wire_flush(c)) < 0)
         return rc;
-    if (5 + len > WBUF_SIZE) { /* big data goes straight out, not through the buffer */
-        if ((rc = write_fd(c, hdr, 5)) == 0)
-            rc = write_fd(c, payload, len);
-        return rc;
-    }
     memcpy(c->wbuf + c->wlen, hdr, 5);
     memcpy(c->wbuf + c->wlen + 5, payload, len);
     c->wlen += 5 + len;
@@ -479,6 +514,20 @@ static int read_exact(wire_conn *c, void *dst, size_t n, bool *eof_at_start)
     uint8_t *d = dst;
     size_t got = 0;
     while (got < n) {
+        if (c->rpos == c->rlen && n - got >= RBUF_SIZE) {
+            /* a large read goes straight to its destination, not through the buffer */
+            ssize_t k = read(c->in_fd, d + got, n - got);
+            if (k < 0 && errno == EINTR)
+                continue;
+            if (k < 0)
+                return pond_error_set(POND_EIO, R, "connection to '%s' lost (%s)", c->peer,
+                                      strerror(errno));
+            if (k == 0)
+                return pond_error_set(POND_EIO, R, "connection to '%s' closed in mid-message",
+                                      c->peer);
+            got += (size_t)k;
+            continue;
+        }
         if (c->rpos == c->rlen) {
             ssize_t k = read(c->in_fd, c->rbuf, RBUF_SIZE);
             if (k < 0 && errno == EINTR)
@@ -508,6 +557,8 @@ static int read_exact(wire_conn *c, void *dst, size_t n, bool *eof_at_start)
 int pond_wire_recv(wire_conn *c, wire_msg *out)
 {
     memset(out, 0, sizeof *out);
+    if (c->data_left)
+        return pond_error_set(POND_ECORRUPT, R, "wire: a message read inside a data frame");
     uint8_t hdr[4];
     bool eof = false;
     int rc = read_exact(c, hdr, 4, &eof);
@@ -527,5 +578,42 @@ int pond_wire_recv(wire_conn *c, wire_msg *out)
     if ((rc = read_exact(c, c->frame.ptr, len, NULL)) < 0)
         return rc;
     c->frame.size = len;
+    if (c->frame.ptr[0] == W_DATA && len - 1 > c->max_data)
+        return pond_error_set(POND_ECORRUPT, R,
+                              "wire: '%s' sent a data frame of %zu bytes (bound %zu at version %u)",
+                              c->peer, len - 1, c->max_data, c->version);
     return pond_wire_decode(out, (const uint8_t *)c->frame.ptr, len);
+}
+
+int pond_wire_read_data(wire_conn *c, void *buf, size_t cap, size_t *n_out)
+{
+    POND_ASSERT_ARG(cap > 0);
+    *n_out = 0;
+    int rc;
+    while (c->data_left == 0) {
+        uint8_t hdr[5];
+        if ((rc = read_exact(c, hdr, 5, NULL)) < 0)
+            return rc;
+        size_t len =
+            (size_t)hdr[0] | (size_t)hdr[1] << 8 | (size_t)hdr[2] << 16 | (size_t)hdr[3] << 24;
+        if (hdr[4] == W_END && len == 1)
+            return 0;
+        if (hdr[4] != W_DATA || len == 0)
+            return pond_error_set(POND_ECORRUPT, R,
+                                  "wire: '%s' ended an object's content without END (a %s "
+                                  "frame of %zu bytes)",
+                                  c->peer, type_name(hdr[4]) ? type_name(hdr[4]) : "unknown", len);
+        if (len - 1 > c->max_data)
+            return pond_error_set(POND_ECORRUPT, R,
+                                  "wire: '%s' sent a data frame of %zu bytes (bound %zu at "
+                                  "version %u)",
+                                  c->peer, len - 1, c->max_data, c->version);
+        c->data_left = len - 1; /* an empty DATA frame is allowed and skipped */
+    }
+    size_t k = cap < c->data_left ? cap : c->data_left;
+    if ((rc = read_exact(c, buf, k, NULL)) < 0)
+        return rc;
+    c->data_left -= k;
+    *n_out = k;
+    return 0;
 }

@@ -7,10 +7,14 @@
 
 #include "repl/repl_internal.h"
 
-#define WIRE_VERSION 1
+/* The versions this build speaks: 2 allows DATA frames of up to 1 MiB (version 1: 256 KiB).
+ * The client offers the range in HELLO, the server picks the highest both speak. */
+#define WIRE_VERSION 2
+#define WIRE_VERSION_MIN 1
 #define WIRE_MAGIC "pond-wire"
-#define WIRE_MAX_FRAME ((size_t)1 << 20) /* type byte + payload */
-#define WIRE_MAX_DATA ((size_t)256 << 10)
+#define WIRE_MAX_DATA ((size_t)1 << 20)      /* a DATA payload, version 2 */
+#define WIRE_MAX_DATA_V1 ((size_t)256 << 10) /* version 1 */
+#define WIRE_MAX_FRAME (WIRE_MAX_DATA + 1)   /* type byte + payload */
 #define WIRE_MAX_STR 1024
 #define WIRE_MAX_ITEMS 1024
 
@@ -84,6 +88,9 @@ typedef struct {
     uint8_t *wbuf;
     size_t wlen;
     const char *peer; /* for messages */
+    unsigned version; /* negotiated (WIRE_VERSION_MIN until HELLO is answered) */
+    size_t max_data;  /* the bound on a DATA payload at that version, both ways */
+    size_t data_left; /* payload bytes of the DATA frame pond_wire_read_data is in */
 } wire_conn;
 
 int pond_wire_conn_init(wire_conn *c, int in_fd, int out_fd, const char *peer);
@@ -94,5 +101,12 @@ int pond_wire_send_data(wire_conn *c, wire_type t, const void *data, size_t len)
 int pond_wire_flush(wire_conn *c);
 /* Receives and decodes the next frame. POND_EEOF at a clean end of stream. */
 int pond_wire_recv(wire_conn *c, wire_msg *out);
+/* Sets the version HELLO agreed on (and with it the DATA bound). */
+void pond_wire_set_version(wire_conn *c, unsigned version);
+/* An object's content as a stream: reads up to cap (> 0) bytes of DATA frames' payloads straight
+ * into buf (no frame buffer, no copy for large reads); *n_out == 0 once END was read. Any other
+ * frame, or a DATA frame over the negotiated bound, is POND_ECORRUPT ("wire: ..."): the stream
+ * cannot be resynchronised. Between objects, pond_wire_recv reads the next message. */
+int pond_wire_read_data(wire_conn *c, void *buf, size_t cap, size_t *n_out);
 
 #endif

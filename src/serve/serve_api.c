@@ -237,6 +237,21 @@ static int ipc_sink(const void *data, size_t len, void *payload)
     return serve_body_write(data, len, payload);
 }
 
+/* A stale manual derived node is computed from its sources for each read and not stored
+ * (docs/derived.md); the CLI says so on stderr, a response says so in a header. */
+static void mark_stale(serve_req *r, const char *path)
+{
+    pond_fs_node *h = NULL;
+    bool stale = false;
+    if (pond_fs_node_open(&h, serve_fs(r), NULL, path, 0) == 0 &&
+        pond_derive_stale(&stale, h) == 0 && stale)
+        serve_set_header(r, "X-Pond-Stale",
+                         "computed from its sources for this read, not stored: a manual recipe "
+                         "whose sources changed since its last refresh");
+    pond_fs_node_free(h);
+    pond_error_clear();
+}
+
 static int api_read(serve_req *r, const serve_params *p)
 {
     const char *path = p->path;
@@ -312,6 +327,7 @@ static int api_read(serve_req *r, const serve_params *p)
     pond_output_format of = fi == 0   ? POND_OUTPUT_JSON
                             : fi == 1 ? POND_OUTPUT_CSV
                                       : POND_OUTPUT_PARQUET;
+    mark_stale(r, path);
     int rc;
     if (fi != 3 && limit < 0 && offset == 0) {
         pond_output_result res;
@@ -387,9 +403,10 @@ static int api_buckets(serve_req *r, const serve_params *p)
     o.has_range = has_from;
     o.from_us = from;
     o.to_us = to;
-    if (rc == 0)
+    if (rc == 0) {
+        mark_stale(r, path);
         rc = pond_table_buckets(&bk, serve_fs(r), NULL, path, &o);
-    else
+    } else
         memset(&bk, 0, sizeof bk);
     char a[40], c[40];
     static const char *const sources[] = {"scan", "cache", "cache+new versions",

@@ -1102,12 +1102,12 @@ static int agg_filter(sqlite3_vtab_cursor *base, int idxNum, const char *idxStr,
     cview *cv = pond_calloc(nc, sizeof *cv);
     int *rcols = pond_calloc(nc, sizeof *rcols);
     const char **names = pond_calloc(nc + 1, sizeof *names);
-    sql_prune *prunes = pond_calloc((size_t)n_cond + 1, sizeof *prunes);
+    table_scan_pred *prunes = pond_calloc((size_t)n_cond + 1, sizeof *prunes);
     dcond dc[MAX_CONDS];
     int n_dc = 0, n_rcols = 0, n_prunes = 0, n_names = 0;
     int32_t *sel = NULL;
     size_t sel_cap = 0;
-    sql_scan *scan = NULL;
+    table_scan *scan = NULL;
     if (!ranges || !need || !cv || !rcols || !names || !prunes) {
         rc = SQLITE_NOMEM;
         goto done;
@@ -1129,7 +1129,7 @@ static int agg_filter(sqlite3_vtab_cursor *base, int idxNum, const char *idxStr,
             d->type = type == SQLITE_INTEGER || type == SQLITE_FLOAT ? type : SQLITE_TEXT;
             d->i = sqlite3_value_int64(v);
             d->d = sqlite3_value_double(v);
-            sql_prune *p = &prunes[n_prunes];
+            table_scan_pred *p = &prunes[n_prunes];
             memset(p, 0, sizeof *p);
             p->name = ti.cols[col];
             p->dbl = true;
@@ -1162,7 +1162,7 @@ static int agg_filter(sqlite3_vtab_cursor *base, int idxNum, const char *idxStr,
         sql_kind kind = ti.kinds[rcols[k]];
         if (kind == K_BOOL || kind == K_U8 || kind == K_U16 || kind == K_U32)
             continue; /* unsigned statistics order: no pruning */
-        sql_prune *p = &prunes[n_prunes++];
+        table_scan_pred *p = &prunes[n_prunes++];
         memset(p, 0, sizeof *p);
         p->name = ti.cols[rcols[k]];
         pond_sql__raw_bounds(kind, r->lo, r->hi, &p->lo, &p->hi);
@@ -1179,24 +1179,36 @@ static int agg_filter(sqlite3_vtab_cursor *base, int idxNum, const char *idxStr,
         bool has_range = ti.ts_col >= 0 && ranges[ti.ts_col].used;
         int64_t lo = has_range ? ranges[ti.ts_col].lo : INT64_MIN;
         int64_t hi = has_range ? ranges[ti.ts_col].hi : INT64_MAX;
-        if (pond_sql__scan_open(&scan, ti.fs, ti.path, ti.series, ti.vers, ti.n_vers, names,
-                                n_names, prunes, n_prunes, has_range, lo, hi, ti.dedup, ti.stats,
-                                t->q->threads) < 0) {
-            rc = agg_fail(c, SQLITE_ERROR, pond_error_last()->message);
-            goto done;
-        }
         /* count(*) (or count(ts)) under timestamp conditions alone: row groups and versions
          * wholly inside the range are counted from statistics, not decoded */
         bool count_only = has_range && n_rcols == 1 && n_dc == 0 && ti.kinds[ti.ts_col] == K_TS_US;
         for (int k = 0; k < n_acc && count_only; k++)
             count_only = accs[k].code == A_COUNT_STAR ||
                          (accs[k].code == A_COUNT && accs[k].col == ti.ts_col);
-        if (count_only)
-            pond_sql__scan_count_inside(scan, ti.cols[ti.ts_col]);
+        table_scan_options so = {
+            .vers = ti.vers,
+            .n_vers = ti.n_vers,
+            .series = ti.series,
+            .cols = names,
+            .n_cols = n_names,
+            .preds = prunes,
+            .n_preds = n_prunes,
+            .has_range = has_range,
+            .lo_us = lo,
+            .hi_us = hi,
+            .dedup = ti.dedup,
+            .threads = t->q->threads,
+            .count_col = count_only ? ti.cols[ti.ts_col] : NULL,
+            .stats = ti.stats,
+        };
+        if (pond_table__scan_open(&scan, ti.fs, ti.path, &so) < 0) {
+            rc = agg_fail(c, SQLITE_ERROR, pond_error_last()->message);
+            goto done;
+        }
         for (;;) {
             struct ArrowArray b;
             const struct ArrowSchema *s;
-            int e = pond_sql__scan_next(scan, &b, &s);
+            int e = pond_table__scan_next(scan, &b, &s);
             if (e < 0) {
                 rc = agg_fail(c, e == POND_ENOMEM ? SQLITE_NOMEM : SQLITE_ERROR,
                               pond_error_last()->message);
@@ -1227,7 +1239,7 @@ static int agg_filter(sqlite3_vtab_cursor *base, int idxNum, const char *idxStr,
         }
     }
     if (scan) {
-        int64_t inside = pond_sql__scan_inside_rows(scan);
+        int64_t inside = pond_table__scan_inside_rows(scan);
         ti.stats->rows_returned += inside;
         for (int k = 0; k < n_acc; k++)
             accs[k].n += inside; /* only count(*) and count(ts) in this mode */
@@ -1246,7 +1258,7 @@ static int agg_filter(sqlite3_vtab_cursor *base, int idxNum, const char *idxStr,
     c->n_res = n_acc;
     c->eof = false;
 done:
-    pond_sql__scan_free(scan);
+    pond_table__scan_free(scan);
     pond_free(sel);
     pond_free(ranges);
     pond_free(need);

@@ -15,6 +15,9 @@ SQLITE_EXTENSION_INIT3
 
 #include <time.h>
 
+/* Scans read through the table layer: pond_table__scan_open and its options. */
+#include "table/table_scan.h"
+
 /* A pond opened for the virtual tables of a connection registered with pond_sql_register. */
 typedef struct {
     char *dir;
@@ -45,51 +48,6 @@ struct pond_sql {
 int pond_sql__register_module(pond_sql *q, void (*destroy)(void *));
 /* The ponds a foreign connection's tables opened (sql_vtab.c). */
 void pond_sql__close_ponds(pond_sql *q);
-
-/* ---- scans (sql_scan.c): the versions of a table or series read straight from their Parquet
- * files, with row groups pruned by the statistics of any number of columns ---- */
-
-/* One version of the file, as seen when the table was attached (from the series index: no
- * version is read to attach it). */
-typedef struct {
-    int64_t version;
-    bool has_event_time;
-    int64_t min_us, max_us; /* event-time range (series) */
-} sql_version;
-
-/* Keep only row groups whose statistics of column `name` may hold a value in [lo, hi]
- * (integer-based columns, in their stored unit) or [dlo, dhi] (float/double columns). */
-typedef struct {
-    const char *name;
-    bool dbl;
-    int64_t lo, hi;
-    double dlo, dhi;
-} sql_prune;
-
-typedef struct sql_scan sql_scan;
-
-/* A scan over vers (borrowed, like path, cols and prunes: they must outlive the scan) reading
- * the columns cols that each version has. has_range: versions whose recorded event-time range
- * misses [lo_us, hi_us] are skipped (rows are not filtered: that is the caller's). stats
- * (borrowed) accumulates versions and row groups read and rows decoded. dedup: the series
- * reads under dedup=last (its setting): the scan is then a pond_table_read_stream of the
- * series (the same rows as `pond cat`, filtered to the range), one batch schema throughout.
- * threads: decoding threads (0 = 2), one reader of the version each. */
-int pond_sql__scan_open(sql_scan **out, pond_fs *fs, const char *path, bool series,
-                        const sql_version *vers, size_t n_vers, const char *const *cols, int n_cols,
-                        const sql_prune *prunes, int n_prunes, bool has_range, int64_t lo_us,
-                        int64_t hi_us, bool dedup, pond_table_scan_stats *stats, int threads);
-/* The next batch (a struct array, one row group) and its schema (valid until the next call
- * or the end of the scan): 1, or 0 at the end, or a negative error with the message set. */
-int pond_sql__scan_next(sql_scan *s, struct ArrowArray *out, const struct ArrowSchema **schema);
-void pond_sql__scan_free(sql_scan *s);
-/* Counting mode, for count(*) under conditions on `column` alone (a non-nullable int64
- * microsecond timestamp, the range [lo_us, hi_us] of the scan, which also prunes by it): row
- * groups (and whole versions) whose statistics (or recorded event-time range) lie inside
- * the range are counted, not returned; call before the first scan_next. */
-void pond_sql__scan_count_inside(sql_scan *s, const char *column);
-/* The rows counted so far that way. */
-int64_t pond_sql__scan_inside_rows(const sql_scan *s);
 
 /* ---- shared by the virtual tables and the aggregate fast path (sql_vtab.c) ---- */
 
@@ -140,7 +98,7 @@ typedef struct {
     char *const *cols;
     const sql_kind *kinds;
     int ts_col;
-    const sql_version *vers;
+    const table_scan_version *vers;
     size_t n_vers;
     bool dedup; /* a series read under dedup=last */
     pond_table_scan_stats *stats;

@@ -108,7 +108,7 @@ typedef struct {
     char **cols;     /* column names */
     sql_kind *kinds; /* of the union schema */
     int ts_col;      /* the series' timestamp column when it is an Arrow timestamp; -1 otherwise */
-    sql_version *vers; /* the selected versions as attached (a snapshot, like the cache) */
+    table_scan_version *vers; /* the selected versions as attached (a snapshot, like the cache) */
     size_t n_vers;
     bool dedup; /* a series read under dedup=last: scans go through the table reader */
     pond_table_scan_stats stats;
@@ -148,7 +148,7 @@ typedef struct {
 
 typedef struct {
     sqlite3_vtab_cursor base;
-    sql_scan *scan;
+    table_scan *scan;
     struct ArrowArray batch;                /* the scan's current batch */
     const struct ArrowSchema *batch_schema; /* its schema (the scan's) */
     const struct ArrowArray *cur;           /* the current batch: &batch or a cached one */
@@ -164,7 +164,7 @@ typedef struct {
     char *pkey;
     const char **names; /* the columns the scan reads */
     int n_names;
-    sql_prune prunes[MAX_PRUNES + 1]; /* other columns, then the timestamp */
+    table_scan_pred prunes[MAX_PRUNES + 1]; /* other columns, then the timestamp */
     int n_prunes;
     int64_t row, rowid;
     colview *cv;
@@ -425,26 +425,14 @@ static int vt_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
         goto done;
     }
     t->series = stt.type == POND_ENTRY_FILE_SERIES;
-    pond_stat *vers = NULL;
-    pond_series_version_info *info = NULL;
-    size_t nv = 0, ni = 0;
+    /* the versions a scan reads (the table layer selects them, as its reader does) */
     int64_t stored = 0;
-    bool exists = false;
-    pond_table_read_options one = POND_TABLE_READ_OPTIONS_INIT;
-    struct ArrowArrayStream vst = {0};
-    one.file_version = t->file_version;
-    int xrc = pond_fs_node_versions(&vers, &nv, node);
-    if (xrc == 0 && t->series)
-        xrc = pond_series_node_versions(&info, &ni, node);
+    int xrc = pond_table__scan_versions(&t->vers, &t->n_vers, &stored, node, t->file_version);
     /* the columns: the series' merged schema, or the one version's (its footer) */
     if (xrc == 0 && t->series && !t->file_version)
         xrc = pond_table_node_schema(&uschema, node);
-    else if (xrc == 0 && (t->file_version || nv))
-        xrc = pond_table_node_read_stream(&vst, node, &one);
-    if (xrc == 0 && vst.release && vst.get_schema(&vst, &uschema) != 0)
-        xrc = pond_error_set(POND_EIO, D, "%s: %s", t->path, vst.get_last_error(&vst));
-    if (vst.release)
-        vst.release(&vst);
+    else if (xrc == 0 && t->n_vers)
+        xrc = pond_table__version_footer(NULL, &uschema, node, t->vers[0].version);
     if (xrc == 0 && t->series && !t->file_version) {
         pond_series_settings set;
         if ((xrc = pond_series_node_settings_get(&set, node)) == 0) {
@@ -454,36 +442,7 @@ static int vt_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
     }
     pond_fs_node_free(node);
     if (xrc < 0) {
-        pond_free(vers);
-        pond_free(info);
         rc = set_err(pzErr, pond_error_last()->message);
-        goto done;
-    }
-    if (!(t->vers = pond_calloc(nv ? nv : 1, sizeof *t->vers))) {
-        pond_free(vers);
-        pond_free(info);
-        rc = SQLITE_NOMEM;
-        goto done;
-    }
-    for (size_t i = 0; i < nv; i++) {
-        exists |= vers[i].version == t->file_version;
-        if (!(t->file_version ? vers[i].version == t->file_version : (t->series || i + 1 == nv)) ||
-            vers[i].size == 0)
-            continue;
-        if (!t->file_version && info && i < ni && info[i].replaced_by)
-            continue; /* its rows are in the compacted version */
-        stored += vers[i].size;
-        sql_version *v = &t->vers[t->n_vers++];
-        v->version = vers[i].version;
-        v->has_event_time = vers[i].has_event_time;
-        v->min_us = vers[i].min_event_time_us;
-        v->max_us = vers[i].max_event_time_us;
-    }
-    pond_free(vers);
-    pond_free(info);
-    if (t->file_version && !exists) {
-        *pzErr = sqlite3_mprintf("%s has no version %lld", t->path, (long long)t->file_version);
-        rc = SQLITE_ERROR;
         goto done;
     }
     t->est_rows = (double)(stored / PLAN_BYTES_PER_ROW) + 10;
@@ -703,7 +662,7 @@ static void cursor_reset(cursor *c)
     c->cur = &NO_BATCH;
     c->cur_schema = NULL;
     c->batch_schema = NULL;
-    pond_sql__scan_free(c->scan);
+    pond_table__scan_free(c->scan);
     c->scan = NULL;
     sqlite3_free(c->pkey);
     c->pkey = NULL;
@@ -870,7 +829,7 @@ static int next_batch(cursor *c)
             }
         }
         pond_arrow_array_release(&c->batch);
-        int e = c->scan ? pond_sql__scan_next(c->scan, &c->batch, &c->batch_schema) : 0;
+        int e = c->scan ? pond_table__scan_next(c->scan, &c->batch, &c->batch_schema) : 0;
         if (e < 0)
             return cursor_fail(c, pond_error_last()->message);
         if (e == 0) {
@@ -1068,7 +1027,7 @@ bool pond_sql__double_bounds(char op, sqlite3_value *val, double *dlo, double *d
 static bool add_prune(cursor *c, vtab *t, int col, char op, sqlite3_value *val)
 {
     sql_kind k = t->kinds[col];
-    sql_prune *p = &c->prunes[c->n_prunes];
+    table_scan_pred *p = &c->prunes[c->n_prunes];
     memset(p, 0, sizeof *p);
     p->name = t->cols[col];
     if (k == K_F32 || k == K_F64) {
@@ -1122,7 +1081,7 @@ static int vt_filter(sqlite3_vtab_cursor *base, int idxNum, const char *idxStr, 
         return SQLITE_OK; /* nothing can match: read nothing */
     bool has_range = c->has_filter && (c->lo != INT64_MIN || c->hi != INT64_MAX);
     if (has_range) {
-        sql_prune *pr = &c->prunes[c->n_prunes++];
+        table_scan_pred *pr = &c->prunes[c->n_prunes++];
         memset(pr, 0, sizeof *pr);
         pr->name = t->cols[t->ts_col];
         pond_sql__raw_bounds(t->kinds[t->ts_col], c->lo, c->hi, &pr->lo, &pr->hi);
@@ -1144,7 +1103,7 @@ static int vt_filter(sqlite3_vtab_cursor *base, int idxNum, const char *idxStr, 
     /* the cache key of the pruning */
     c->pkey = sqlite3_mprintf("");
     for (int i = 0; i < c->n_prunes && c->pkey; i++) {
-        const sql_prune *pr = &c->prunes[i];
+        const table_scan_pred *pr = &c->prunes[i];
         char *k =
             sqlite3_mprintf("%s%s:%d:%lld:%lld:%!.17g:%!.17g;", c->pkey, pr->name, (int)pr->dbl,
                             (long long)pr->lo, (long long)pr->hi, pr->dlo, pr->dhi);
@@ -1163,9 +1122,22 @@ static int vt_filter(sqlite3_vtab_cursor *base, int idxNum, const char *idxStr, 
         }
     }
     if (!c->cached) {
-        if (pond_sql__scan_open(&c->scan, t->fs, t->path, t->series, t->vers, t->n_vers, c->names,
-                                nn, c->prunes, c->n_prunes, has_range, c->lo, c->hi, t->dedup,
-                                &t->stats, t->q->threads) < 0)
+        table_scan_options so = {
+            .vers = t->vers,
+            .n_vers = t->n_vers,
+            .series = t->series,
+            .cols = c->names,
+            .n_cols = nn,
+            .preds = c->prunes,
+            .n_preds = c->n_prunes,
+            .has_range = has_range,
+            .lo_us = c->lo,
+            .hi_us = c->hi,
+            .dedup = t->dedup,
+            .threads = t->q->threads,
+            .stats = &t->stats,
+        };
+        if (pond_table__scan_open(&c->scan, t->fs, t->path, &so) < 0)
             return cursor_fail(c, pond_error_last()->message);
         c->keeping = !t->too_big && t->q->cache_limit > 0;
     }

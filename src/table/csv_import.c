@@ -1,5 +1,7 @@
 /* CSV to Arrow record batches with type inference, streaming. */
+#include "csv/csv_internal.h"
 #include "table/table_internal.h"
+#include "util/util.h"
 
 #include <pond/csv.h>
 #include <pond/csv_import.h>
@@ -28,7 +30,6 @@ typedef struct {
     /* integers here may be times (read through --time-format, or epochs by magnitude): the
      * timestamp column, a --schema timestamp, or, for a series, a column named like a time */
     bool time_ints;
-    pond_arrow_builder *b;
 } column;
 
 /* Field kinds: how a field may be read (the sample keeps one per field). */
@@ -58,7 +59,39 @@ typedef struct {
     bool eof;
     char err[1024];
     pond__strmap names; /* column name -> index (a loop per name is quadratic when wide) */
+    /* builders, n_cols per slot: slot 0 is the caller's thread (the serial path), 1.. the
+     * pool's workers */
+    pond_arrow_builder **bld;
+    int n_slots;
+    /* Parallel CSV parsing (docs/import.md, "Parallel parsing"). The CSV reader reads from
+     * pend, then from the input; in the parallel state (par) there is no reader and rounds of
+     * chunks of batch_rows lines each are cut from pend and parsed on the pool. */
+    pond_csv_options csv_opts;
+    int threads;
+    pond_pool *pool;
+    pond_buf pend; /* input read but not parsed yet: pend.ptr[pend_pos, size) */
+    size_t pend_pos;
+    int64_t pend_line; /* line of pend.ptr[pend_pos] when par */
+    bool in_eof;       /* the input has given everything (pend holds the rest) */
+    bool par;
+    bool redo;     /* a chunk of the round failed: parse from pend_pos serially, one batch */
+    int fallbacks; /* chunks that failed so far */
+    int64_t par_batches;
+    size_t max_chunk;
+    struct chunk *chunks;
+    size_t n_chunks, next_chunk;
 } imp;
+
+/* One chunk of a parallel round: batch_rows lines (fewer at the end of the input). */
+typedef struct chunk {
+    size_t off, len; /* in pend */
+    int64_t line;    /* where it starts */
+    int64_t newlines;
+    bool last; /* reaches the end of the input */
+    bool ok;   /* parsed into exactly one batch of the serial reading */
+    int64_t rows, padded;
+    struct ArrowArray batch;
+} chunk;
 
 static bool parse_int(const char *s, size_t len, int64_t *v)
 {
@@ -216,6 +249,8 @@ static const char *const DEFAULT_NULLS[] = {"NA",   "N/A",  "n/a", "#N/A", "NULL
 
 static bool default_null(const char *s, size_t len)
 {
+    if (len > 4)
+        return false; /* the longest marker; most values are not markers (once per value) */
     for (size_t k = 0; k < POND_ARRAY_LEN(DEFAULT_NULLS); k++)
         if (strlen(DEFAULT_NULLS[k]) == len && !memcmp(DEFAULT_NULLS[k], s, len))
             return true;
@@ -326,17 +361,18 @@ static col_type classify(const imp *m, const column *c, const char *s, size_t le
     return T_STRING;
 }
 
-static int append(imp *m, column *c, const char *s, size_t len, int kind, int64_t line, size_t f)
+static int append(const imp *m, const column *c, pond_arrow_builder *bld, const char *s, size_t len,
+                  int kind, int64_t line, size_t f)
 {
     if (is_null(m, c->type, s, len, kind))
-        return pond_arrow_builder_append_null(c->b);
+        return pond_arrow_builder_append_null(bld);
     int64_t i;
     double d;
     bool b;
     const char *raw = s;
     size_t raw_len = len;
     if (c->type == T_DOUBLE && kind == F_JSTR && json_special_double(s, len, &d))
-        return pond_arrow_builder_append_double(c->b, d);
+        return pond_arrow_builder_append_double(bld, d);
     if (c->type != T_STRING)
         trim(&s, &len);
     if (c->type != T_STRING && (kind == F_TEXT || (kind == F_JSTR && c->type != T_TS)))
@@ -347,32 +383,35 @@ static int append(imp *m, column *c, const char *s, size_t len, int kind, int64_
                               "not a number?): read the column as text with --schema %s:string",
                               m->path, (long long)line, (int)POND_MIN(len, 40), s, c->name,
                               c->name);
-    if ((c->type == T_DOUBLE || c->type == T_INT) && out_of_range(s, len))
-        return pond_error_set(POND_EINVALID, D,
-                              "%s: line %lld: '%.*s' in column '%s' is out of the range of a "
-                              "double (about 1e308)",
-                              m->path, (long long)line, (int)POND_MIN(len, 40), s, c->name);
+    /* out_of_range (a strtod) only for what does not parse: nothing that parses as an int64
+     * or a finite double is out of range */
     switch (c->type) {
     case T_INT:
         if (parse_int(s, len, &i))
-            return pond_arrow_builder_append_int(c->b, i);
-        break;
+            return pond_arrow_builder_append_int(bld, i);
+        goto number_failed;
     case T_DOUBLE:
         if (parse_double(s, len, &d))
-            return pond_arrow_builder_append_double(c->b, d);
+            return pond_arrow_builder_append_double(bld, d);
+    number_failed:
+        if (out_of_range(s, len))
+            return pond_error_set(POND_EINVALID, D,
+                                  "%s: line %lld: '%.*s' in column '%s' is out of the range of "
+                                  "a double (about 1e308)",
+                                  m->path, (long long)line, (int)POND_MIN(len, 40), s, c->name);
         break;
     case T_BOOL:
         if (parse_bool(s, len, &b))
-            return pond_arrow_builder_append_bool(c->b, b);
+            return pond_arrow_builder_append_bool(bld, b);
         break;
     case T_TS:
         if (pond_time_reader_parse(&i, m->opts.time_reader, s, len, ts_flags(c)) == 0)
-            return pond_arrow_builder_append_int(c->b, i);
+            return pond_arrow_builder_append_int(bld, i);
         pond_error_prefix("%s: line %lld, column %zu ('%s')", m->path, (long long)line, f + 1,
                           c->name);
         return POND_EINVALID;
     default:
-        return pond_arrow_builder_append_bytes(c->b, raw, raw_len);
+        return pond_arrow_builder_append_bytes(bld, raw, raw_len);
     }
 mismatch:
     return pond_error_set(POND_EINVALID, D,
@@ -449,25 +488,50 @@ static void note(imp *m, const char *fmt, ...)
     m->opts.note(msg, m->opts.note_payload);
 }
 
-/* Checks a record's field count: returns how many fields to read (short rows padded with
- * nulls under allow_ragged; trailing empty fields beyond the header dropped there too). */
-static int check_width(imp *m, size_t nf, size_t *use)
+/* The current row: of the import's own source (csv NULL: its CSV reader or JSON source), or of
+ * a chunk's CSV reader. */
+static size_t row_nfields(const imp *m, const pond_csv_reader *csv)
 {
+    return csv ? pond_csv_reader_nfields(csv) : src_nfields(m);
+}
+
+static const char *row_field(const imp *m, const pond_csv_reader *csv, size_t f, size_t *len,
+                             int *kind)
+{
+    if (!csv)
+        return src_field(m, f, len, kind);
+    bool q;
+    const char *s = pond_csv_reader_field(csv, f, len, &q);
+    *kind = q ? F_QUOTED : F_BARE;
+    return s;
+}
+
+static int64_t row_line(const imp *m, const pond_csv_reader *csv)
+{
+    return csv ? pond_csv_reader_line(csv) : src_line(m);
+}
+
+/* Checks a record's field count: returns how many fields to read (short rows padded with
+ * nulls under allow_ragged, counted in *padded; trailing empty fields beyond the header
+ * dropped there too). */
+static int check_width(const imp *m, const pond_csv_reader *csv, size_t *use, int64_t *padded)
+{
+    size_t nf = row_nfields(m, csv);
     *use = nf;
     if (nf == m->n_cols)
         return 0;
-    int64_t line = src_line(m);
+    int64_t line = row_line(m, csv);
     if (m->opts.allow_ragged) {
         bool extra_empty = nf > m->n_cols;
         for (size_t f = m->n_cols; f < nf && extra_empty; f++) {
             size_t len;
             int kind;
-            src_field(m, f, &len, &kind);
+            row_field(m, csv, f, &len, &kind);
             extra_empty = len == 0 && kind == F_BARE;
         }
         if (nf < m->n_cols || extra_empty) {
             *use = POND_MIN(nf, m->n_cols);
-            m->padded += nf < m->n_cols;
+            *padded += nf < m->n_cols;
             return 0;
         }
         return pond_error_set(POND_ECORRUPT, D,
@@ -480,22 +544,85 @@ static int check_width(imp *m, size_t nf, size_t *use)
                           m->path, (long long)line, nf, m->n_cols);
 }
 
+/* Appends the current row to the builders bld (n_cols of them). */
+static int convert_row(const imp *m, const pond_csv_reader *csv, pond_arrow_builder **bld,
+                       int64_t *padded)
+{
+    size_t use;
+    int rc = check_width(m, csv, &use, padded);
+    int64_t line = row_line(m, csv);
+    for (size_t f = 0; f < m->n_cols && rc == 0; f++) {
+        if (f >= use) {
+            rc = pond_arrow_builder_append_null(bld[f]);
+            continue;
+        }
+        size_t len;
+        int kind;
+        const char *s = row_field(m, csv, f, &len, &kind);
+        rc = append(m, &m->cols[f], bld[f], s, len, kind, line, f);
+    }
+    return rc;
+}
+
+/* Moves the builders' rows out as one batch. */
+static int finish_batch(const imp *m, pond_arrow_builder **bld, int64_t rows,
+                        struct ArrowArray *out)
+{
+    int rc = pond_arrow_array_init(out, rows, 0, 1, (int64_t)m->n_cols);
+    for (size_t f = 0; f < m->n_cols && rc == 0; f++)
+        rc = pond_arrow_builder_finish(out->children[f], bld[f]);
+    if (rc < 0 && out->release)
+        pond_arrow_array_release(out);
+    return rc;
+}
+
+/* Empties the builders (a chunk whose rows are thrown away): new ones, since a builder whose
+ * append or finish failed may hold part of a row. One that cannot be made stays NULL, for
+ * make_builders to try again. */
+static void discard_rows(const imp *m, pond_arrow_builder **bld)
+{
+    for (size_t f = 0; f < m->n_cols; f++) {
+        pond_arrow_builder_free(bld[f]);
+        bld[f] = NULL;
+        (void)pond_arrow_builder_new(&bld[f], TYPE_FORMATS[m->cols[f].type]);
+    }
+}
+
+/* The builders a slot lacks (an allocation failed in discard_rows). */
+static int make_builders(const imp *m, pond_arrow_builder **bld)
+{
+    for (size_t f = 0; f < m->n_cols; f++) {
+        int rc = bld[f] ? 0 : pond_arrow_builder_new(&bld[f], TYPE_FORMATS[m->cols[f].type]);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+static void note_padded(imp *m)
+{
+    if (m->padded)
+        note(m, "%s: %lld rows had fewer fields than the header: padded with nulls", m->path,
+             (long long)m->padded);
+}
+
 static int fill_batch(imp *m, struct ArrowArray *out, int64_t *rows_out)
 {
     int64_t rows = 0, limit = m->opts.batch_rows;
-    int rc = 0;
+    pond_arrow_builder **bld = m->bld; /* slot 0 */
+    int rc = make_builders(m, bld);
     while (rows < limit && rc == 0) {
         if (m->sample_pos < m->n_sample) {
             size_t k = m->sample_pos++;
             const char *p = m->sample[k];
             for (size_t f = 0; f < m->n_cols && rc == 0; f++) {
                 if (f >= m->sample_len[k]) {
-                    rc = pond_arrow_builder_append_null(m->cols[f].b);
+                    rc = pond_arrow_builder_append_null(bld[f]);
                     continue;
                 }
                 int kind = *p++ - 1;
                 size_t len = strlen(p);
-                rc = append(m, &m->cols[f], p, len, kind, m->sample_line[k], f);
+                rc = append(m, &m->cols[f], bld[f], p, len, kind, m->sample_line[k], f);
                 p += len + 1;
             }
             pond_free(m->sample[k]);
@@ -509,26 +636,12 @@ static int fill_batch(imp *m, struct ArrowArray *out, int64_t *rows_out)
         if (rc == POND_ITEROVER) {
             m->eof = true;
             rc = 0;
-            if (m->padded)
-                note(m, "%s: %lld rows had fewer fields than the header: padded with nulls",
-                     m->path, (long long)m->padded);
+            note_padded(m);
             break;
         }
         if (rc < 0)
             break;
-        size_t use;
-        if ((rc = check_width(m, src_nfields(m), &use)) < 0)
-            break;
-        for (size_t f = 0; f < m->n_cols && rc == 0; f++) {
-            if (f >= use) {
-                rc = pond_arrow_builder_append_null(m->cols[f].b);
-                continue;
-            }
-            size_t len;
-            int kind;
-            const char *s = src_field(m, f, &len, &kind);
-            rc = append(m, &m->cols[f], s, len, kind, src_line(m), f);
-        }
+        rc = convert_row(m, NULL, bld, &m->padded);
         rows++;
     }
     if (rc < 0)
@@ -536,13 +649,304 @@ static int fill_batch(imp *m, struct ArrowArray *out, int64_t *rows_out)
     *rows_out = rows;
     if (rows == 0)
         return 0;
-    if ((rc = pond_arrow_array_init(out, rows, 0, 1, (int64_t)m->n_cols)) < 0)
+    return finish_batch(m, bld, rows, out);
+}
+
+/* ---- parallel parsing ---------------------------------------------------------------------
+ *
+ * The rule (docs/import.md, "Parallel parsing"): once a batch has been read serially and the
+ * reader stands at a record start, the input is cut into chunks of exactly batch_rows lines
+ * (memchr for newlines; the last chunk is what remains). Each is parsed on its own, from a
+ * start that is a record start only if every earlier chunk was one batch exactly: the chunks
+ * are checked in input order, and a chunk is kept when it parsed without an error into
+ * exactly batch_rows rows (or reached the end of the input). Then its every newline ended a
+ * record, so the next chunk starts at a record start too. A chunk that is not kept (a quoted
+ * newline, a blank or comment line, an error) and all after it are thrown away and its lines
+ * are read serially, one batch, by the reader of one thread (whose errors name the right line:
+ * the chunk's first line is known by counting newlines); then chunks again. So the batches,
+ * the errors and the notes are those of one thread, and quotes are never guessed. */
+
+#define READ_BLOCK ((size_t)1 << 20)
+/* Memory: a chunk stops at 64 MiB (it then cannot be a whole batch and is read serially), and
+ * a round stops adding chunks at 128 MiB once each thread has one. */
+#define MAX_CHUNK_BYTES ((size_t)64 << 20) /* m->max_chunk; tests set less */
+#define MAX_ROUND_BYTES ((size_t)128 << 20)
+#define MAX_FALLBACKS 8 /* chunks that fail before the rest of the input is read serially */
+
+/* The CSV reader's source: what pend holds, then the input. */
+static int serial_read(void *buf, size_t cap, size_t *n_out, void *payload)
+{
+    imp *m = payload;
+    size_t have = m->pend.size - m->pend_pos;
+    if (have == 0) {
+        int rc = pond_input_read(m->in, buf, cap, n_out);
+        if (rc == 0 && *n_out == 0)
+            m->in_eof = true;
         return rc;
-    for (size_t f = 0; f < m->n_cols && rc == 0; f++)
-        rc = pond_arrow_builder_finish(out->children[f], m->cols[f].b);
-    if (rc < 0)
+    }
+    size_t n = POND_MIN(cap, have);
+    memcpy(buf, m->pend.ptr + m->pend_pos, n);
+    m->pend_pos += n;
+    if (m->pend_pos == m->pend.size) {
+        pond_buf_clear(&m->pend);
+        m->pend_pos = 0;
+    }
+    *n_out = n;
+    return 0;
+}
+
+static int make_csv_reader(imp *m)
+{
+    return pond_csv_reader_new(&m->csv, serial_read, m, &m->csv_opts);
+}
+
+/* After a full serial batch: hands what the reader holds back to pend and parses in chunks
+ * from there. */
+static int go_parallel(imp *m)
+{
+    int rc = 0;
+    if (!m->pool) {
+        if ((rc = pond__pool_new(&m->pool, m->threads)) < 0)
+            return rc;
+        int slots = pond__pool_threads(m->pool);
+        size_t nchunks = (size_t)m->threads * 2;
+        pond_arrow_builder **b = pond_calloc((size_t)slots * m->n_cols, sizeof *b);
+        if (!b)
+            return POND_ENOMEM;
+        memcpy(b, m->bld, m->n_cols * sizeof *b); /* slot 0's */
+        pond_free(m->bld);
+        m->bld = b;
+        m->n_slots = slots;
+        for (int slot = 1; slot < slots && rc == 0; slot++)
+            rc = make_builders(m, m->bld + (size_t)slot * m->n_cols);
+        if (rc < 0)
+            return rc;
+        if (!(m->chunks = pond_calloc(nchunks, sizeof *m->chunks)))
+            return POND_ENOMEM;
+    }
+    const char *rest;
+    size_t n;
+    int64_t line;
+    pond_csv__reader_rest(m->csv, &rest, &n, &line);
+    pond_buf b = POND_BUF_INIT;
+    size_t more = m->pend.size - m->pend_pos;
+    if ((rc = pond_buf_grow(&b, n + more)) < 0)
+        return rc;
+    if (n)
+        memcpy(b.ptr, rest, n);
+    if (more)
+        memcpy(b.ptr + n, m->pend.ptr + m->pend_pos, more);
+    b.size = n + more;
+    pond_buf_dispose(&m->pend);
+    m->pend = b;
+    m->pend_pos = 0;
+    m->pend_line = line;
+    pond_csv_reader_free(m->csv);
+    m->csv = NULL;
+    m->par = true;
+    return 0;
+}
+
+/* Reads input into pend until it holds `want` bytes past `from`, or the input ends. */
+static int pend_fill(imp *m, size_t from, size_t want)
+{
+    while (!m->in_eof && m->pend.size - from < want) {
+        int rc = pond_buf_grow(&m->pend, m->pend.size + READ_BLOCK);
+        size_t n = 0;
+        if (rc == 0)
+            rc = pond_input_read(m->in, m->pend.ptr + m->pend.size, READ_BLOCK, &n);
+        if (rc < 0)
+            return rc;
+        m->pend.size += n;
+        m->in_eof = n == 0;
+    }
+    return 0;
+}
+
+/* Cuts the chunk starting at pend offset `off`: through its batch_rows-th newline, or to the
+ * end of the input. */
+static int cut_chunk(imp *m, chunk *ch, size_t off)
+{
+    size_t p = off;
+    int64_t nl = 0, want = m->opts.batch_rows;
+    int rc;
+    for (;;) {
+        const char *base = m->pend.ptr;
+        while (nl < want && p < m->pend.size && p - off < m->max_chunk) {
+            const char *q = memchr(base + p, '\n', m->pend.size - p);
+            if (!q) {
+                p = m->pend.size;
+                break;
+            }
+            p = (size_t)(q - base) + 1;
+            nl++;
+        }
+        if (nl == want || m->in_eof || p - off >= m->max_chunk)
+            break;
+        if ((rc = pend_fill(m, p, READ_BLOCK)) < 0)
+            return rc;
+    }
+    ch->off = off;
+    ch->len = p - off;
+    ch->newlines = nl;
+    ch->last = m->in_eof && p == m->pend.size;
+    return 0;
+}
+
+static void parse_chunk(void *payload, int task, int slot)
+{
+    imp *m = payload;
+    chunk *ch = &m->chunks[task];
+    pond_arrow_builder **bld = m->bld + (size_t)slot * m->n_cols;
+    pond_csv_reader *r = NULL;
+    ch->rows = ch->padded = 0;
+    ch->ok = false;
+    if (!ch->last && ch->newlines < m->opts.batch_rows)
+        return; /* too long to be a batch: each record but the input's last ends a line */
+    int rc = make_builders(m, bld);
+    if (rc == 0)
+        rc = pond_csv_reader_open_mem(&r, m->pend.ptr + ch->off, ch->len, &m->csv_opts);
+    if (rc == 0)
+        pond_csv__reader_resume(r, ch->line);
+    while (rc == 0) {
+        if ((rc = pond_csv_reader_next(r)) == POND_ITEROVER) {
+            rc = 0;
+            break;
+        }
+        if (rc == 0 && ch->rows == m->opts.batch_rows)
+            rc = POND_ERROR; /* cannot happen: a record ends at each newline at most */
+        if (rc == 0)
+            rc = convert_row(m, r, bld, &ch->padded);
+        ch->rows++;
+    }
+    pond_csv_reader_free(r);
+    bool ok = rc == 0 && (ch->last || ch->rows == m->opts.batch_rows);
+    if (ok && ch->rows > 0 && finish_batch(m, bld, ch->rows, &ch->batch) < 0)
+        ok = false;
+    if (!ok)
+        discard_rows(m, bld);
+    ch->ok = ok;
+}
+
+static void release_chunks(imp *m, size_t from)
+{
+    for (size_t k = from; k < m->n_chunks; k++)
+        if (m->chunks[k].batch.release)
+            pond_arrow_array_release(&m->chunks[k].batch);
+}
+
+/* Cuts and parses one round of chunks. m->n_chunks == 0 afterwards: the input has ended. */
+static int run_round(imp *m)
+{
+    if (m->pend_pos) { /* what earlier rounds parsed */
+        memmove(m->pend.ptr, m->pend.ptr + m->pend_pos, m->pend.size - m->pend_pos);
+        m->pend.size -= m->pend_pos;
+        m->pend_pos = 0;
+    }
+    size_t off = 0, max = (size_t)m->threads * 2;
+    int64_t line = m->pend_line;
+    int rc;
+    m->n_chunks = m->next_chunk = 0;
+    while (m->n_chunks < max && (off < MAX_ROUND_BYTES || m->n_chunks < (size_t)m->threads)) {
+        if ((rc = pend_fill(m, off, 1)) < 0)
+            return rc;
+        if (off == m->pend.size)
+            break;
+        chunk *ch = &m->chunks[m->n_chunks++];
+        memset(ch, 0, sizeof *ch);
+        if ((rc = cut_chunk(m, ch, off)) < 0)
+            return rc;
+        ch->line = line;
+        off += ch->len;
+        line += ch->newlines;
+        if (ch->last)
+            break;
+    }
+    if (m->n_chunks == 0)
+        return 0;
+    pond__pool_run(m->pool, (int)m->n_chunks, parse_chunk, m);
+    size_t k = 0;
+    for (; k < m->n_chunks && m->chunks[k].ok; k++)
+        m->padded += m->chunks[k].padded;
+    if (k == m->n_chunks) {
+        m->pend_pos = off;
+        m->pend_line = line;
+        return 0;
+    }
+    /* chunk k did not start a record where the next chunk starts (or failed): its lines are
+     * read serially, and what follows is cut again */
+    release_chunks(m, k);
+    m->n_chunks = k;
+    m->pend_pos = m->chunks[k].off;
+    m->pend_line = m->chunks[k].line;
+    m->redo = true;
+    return 0;
+}
+
+/* The next batch of the parallel state: 1 with a batch in out, 0 when the serial reader takes
+ * over (m->par cleared) or the input has ended (m->eof). */
+static int par_next(imp *m, struct ArrowArray *out)
+{
+    int rc;
+    while (!m->eof) {
+        while (m->next_chunk < m->n_chunks) {
+            chunk *ch = &m->chunks[m->next_chunk++];
+            if (ch->rows == 0)
+                continue; /* blank lines at the end */
+            *out = ch->batch;
+            ch->batch.release = NULL;
+            m->par_batches++;
+            return 1;
+        }
+        if (m->redo) {
+            m->redo = false;
+            m->fallbacks++;
+            m->par = false;
+            if ((rc = make_csv_reader(m)) < 0)
+                return rc;
+            pond_csv__reader_resume(m->csv, m->pend_line);
+            return 0;
+        }
+        if ((rc = run_round(m)) < 0)
+            return rc;
+        if (m->n_chunks == 0 && !m->redo) {
+            m->eof = true;
+            note_padded(m);
+        }
+    }
+    return 0; /* the end, and get_next after it */
+}
+
+void pond_table__csv_import_stats(const struct ArrowArrayStream *s, int64_t *parallel_batches,
+                                  int64_t *fallbacks)
+{
+    const imp *m = s->private_data;
+    *parallel_batches = m->par_batches;
+    *fallbacks = m->fallbacks;
+}
+
+void pond_table__csv_import_set_chunk_limit(struct ArrowArrayStream *s, size_t bytes)
+{
+    imp *m = s->private_data;
+    m->max_chunk = bytes;
+}
+
+static int next_batch(imp *m, struct ArrowArray *out)
+{
+    int rc;
+    if (m->par) {
+        if ((rc = par_next(m, out)) != 0 || m->eof)
+            return rc < 0 ? rc : 0;
+    }
+    int64_t rows;
+    if ((rc = fill_batch(m, out, &rows)) < 0)
+        return rc;
+    if (rows == m->opts.batch_rows && m->threads > 1 && m->csv && !m->eof &&
+        m->sample_pos == m->n_sample && m->fallbacks < MAX_FALLBACKS && (rc = go_parallel(m)) < 0) {
         pond_arrow_array_release(out);
-    return rc;
+        return rc;
+    }
+    return 0;
 }
 
 static int errno_of(int rc)
@@ -556,8 +960,7 @@ static int imp_next(struct ArrowArrayStream *s, struct ArrowArray *out)
     memset(out, 0, sizeof *out);
     if (m->err[0])
         return EIO;
-    int64_t rows;
-    int rc = fill_batch(m, out, &rows);
+    int rc = next_batch(m, out);
     if (rc < 0) {
         snprintf(m->err, sizeof m->err, "%s", pond_error_last()->message);
         return errno_of(rc);
@@ -573,6 +976,8 @@ static int imp_schema(struct ArrowArrayStream *s, struct ArrowSchema *out)
         rc = pond_arrow_schema_init(out->children[f], TYPE_FORMATS[m->cols[f].type],
                                     m->cols[f].name, ARROW_FLAG_NULLABLE, 0);
     if (rc < 0) {
+        if (out->release) /* a child failed: the parent holds the others */
+            out->release(out);
         snprintf(m->err, sizeof m->err, "%s", pond_error_last()->message);
         return errno_of(rc);
     }
@@ -595,10 +1000,17 @@ static void imp_free(imp *m)
     for (size_t k = 0; k < m->n_nulls; k++)
         pond_free(m->nulls[k]);
     pond_free(m->nulls);
-    for (size_t f = 0; f < m->n_cols; f++) {
+    for (size_t f = 0; m->cols && f < m->n_cols; f++) /* cols NULL: its allocation failed */
         pond_free(m->cols[f].name);
-        pond_arrow_builder_free(m->cols[f].b);
+    if (m->chunks) {
+        release_chunks(m, m->next_chunk);
+        pond_free(m->chunks);
     }
+    pond__pool_free(m->pool);
+    for (size_t k = 0; m->bld && k < (size_t)m->n_slots * m->n_cols; k++)
+        pond_arrow_builder_free(m->bld[k]);
+    pond_free(m->bld);
+    pond_buf_dispose(&m->pend);
     pond_free(m->cols);
     pond__strmap_dispose(&m->names);
     for (size_t k = 0; k < m->n_sample; k++)
@@ -664,11 +1076,6 @@ static int apply_schema(imp *m, const char *spec, bool lenient)
         p = *comma ? comma + 1 : comma;
     }
     return 0;
-}
-
-static int input_read(void *buf, size_t cap, size_t *n_out, void *payload)
-{
-    return pond_input_read(payload, buf, cap, n_out);
 }
 
 static int parse_nulls(imp *m, const char *list)
@@ -764,7 +1171,8 @@ static int open_source(imp *m, const char *path, const pond_csv_import_options *
         co.space_aligned = d.space_aligned;
         co.quote = d.quote;
     }
-    return pond_csv_reader_new(&m->csv, input_read, m->in, &co);
+    m->csv_opts = co;
+    return make_csv_reader(m);
 }
 
 /* The given or recorded timestamp column: its values must read as times. */
@@ -844,13 +1252,20 @@ int pond_csv_import_stream(struct ArrowArrayStream *out, const char *path,
     if (!opts)
         opts = &def;
     memset(out, 0, sizeof *out);
-    if (opts->version != POND_CSV_IMPORT_OPTIONS_VERSION)
+    if (opts->version != POND_CSV_IMPORT_OPTIONS_VERSION && opts->version != 2)
         return pond_error_set(POND_EINVALID, D, "import: unknown options version %u",
                               opts->version);
     imp *m = pond_calloc(1, sizeof *m);
     if (!m)
         return POND_ENOMEM;
-    m->opts = *opts;
+    if (opts->version == 2) { /* version 2 ends before threads */
+        m->opts = def;
+        memcpy(&m->opts, opts, offsetof(pond_csv_import_options, threads));
+    } else {
+        m->opts = *opts;
+    }
+    m->threads = POND_MAX(1, POND_MIN(m->opts.threads, 64));
+    m->max_chunk = MAX_CHUNK_BYTES;
     if (m->opts.sample_rows <= 0)
         m->opts.sample_rows = 10000;
     if (m->opts.batch_rows <= 0)
@@ -953,7 +1368,7 @@ int pond_csv_import_stream(struct ArrowArrayStream *out, const char *path,
         if (rc < 0)
             goto fail;
         size_t use;
-        if ((rc = check_width(m, src_nfields(m), &use)) < 0)
+        if ((rc = check_width(m, NULL, &use, &m->padded)) < 0)
             goto fail;
         for (size_t f = 0; f < use; f++) {
             if (m->cols[f].fixed)
@@ -968,12 +1383,16 @@ int pond_csv_import_stream(struct ArrowArrayStream *out, const char *path,
     }
     if (m->opts.detect_timestamp && !m->opts.timestamp_column && (rc = pick_timestamp(m)) < 0)
         goto fail;
-    for (size_t f = 0; f < m->n_cols; f++) {
+    for (size_t f = 0; f < m->n_cols; f++)
         if (m->cols[f].type == T_NULL)
             m->cols[f].type = T_STRING; /* all empty: keep it as text */
-        if ((rc = pond_arrow_builder_new(&m->cols[f].b, TYPE_FORMATS[m->cols[f].type])) < 0)
-            goto fail;
+    m->n_slots = 1;
+    if (!(m->bld = pond_calloc(m->n_cols, sizeof *m->bld))) {
+        rc = POND_ENOMEM;
+        goto fail;
     }
+    if ((rc = make_builders(m, m->bld)) < 0)
+        goto fail;
     out->get_schema = imp_schema;
     out->get_next = imp_next;
     out->get_last_error = imp_err;

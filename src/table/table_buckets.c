@@ -116,19 +116,25 @@ static int whole_range(bool *empty, int64_t *from, int64_t *to, pond_fs *fs, con
     return 0;
 }
 
-/* The newest version of the series that replaces earlier ones (a compaction, or a sql
- * recipe's recompute), or 0: the cache must not extend an entry by it alone. */
-static int newest_replacing(int64_t *out, pond_fs *fs, const pond_wd *wd, const char *path)
+/* What the cache needs to know of the series: the newest version that replaces earlier ones
+ * (a compaction, or a sql recipe's recompute), or 0: the cache must not extend an entry by it
+ * alone; and whether it is a stale manual derived node, whose reads are computed from its
+ * sources (its own versions do not change while they do): the cache must not answer for it. */
+static int cache_facts(int64_t *newest, bool *stale, pond_fs *fs, const pond_wd *wd,
+                       const char *path)
 {
-    *out = 0;
+    *newest = 0;
+    *stale = false;
     pond_fs_node *node = NULL;
     table_attrs a;
     int rc = pond_fs_node_open(&node, fs, wd, path, 0);
     if (rc == 0 && (rc = pond_table__attrs_read(&a, node)) == 0) {
         for (size_t c = 0; c < a.n_comps; c++)
-            *out = a.comps[c].version > *out ? a.comps[c].version : *out;
+            *newest = a.comps[c].version > *newest ? a.comps[c].version : *newest;
         pond_table__attrs_dispose(&a);
     }
+    if (rc == 0)
+        rc = pond_derive_stale(stale, node);
     pond_fs_node_free(node);
     return rc;
 }
@@ -312,9 +318,10 @@ int pond_table_buckets(pond_buckets *out, pond_fs *fs, const pond_wd *wd, const 
                          !none && z > a && ((bk_i128)z - a) * 4 >= ((bk_i128)hi - lo),
                          dedup.size ? dedup.ptr : NULL,
                          0};
+        bool stale = false;
         if (rc == 0)
-            rc = newest_replacing(&rq.newest_replacing, fs, wd, path);
-        if (rc == 0 && (rc = pond_table__buckets_cached(out, cache, &rq)) == 0)
+            rc = cache_facts(&rq.newest_replacing, &stale, fs, wd, path);
+        if (rc == 0 && !stale && (rc = pond_table__buckets_cached(out, cache, &rq)) == 0)
             answered = true;
         else if (rc == POND_ENOTFOUND)
             rc = 0;

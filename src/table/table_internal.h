@@ -49,11 +49,9 @@ int pond_table__pick_ts(int *index_out, const char *const *names, const int *kin
  * be one, -1 when missing) or, name NULL, picked as above (-1 with the message set). */
 int pond_table__find_ts(const struct ArrowSchema *schema, const char *name);
 
-/* A pond_parquet_source read callback over a pond_reader (the payload). */
-int pond_table__reader_read_at(int64_t off, void *buf, size_t len, size_t *n_out, void *payload);
-/* The Parquet schema (as Arrow) of one version of a file (0: the latest), read from its
- * footer; errors name the path and version. */
-int pond_table__node_version_schema(struct ArrowSchema *out, pond_fs_node *node, int64_t version);
+/* Opening a version's Parquet file (pond_table__vfile_open, pond_table__version_footer) and
+ * scans: table_scan.h, shared with the layers above. */
+#include "table/table_scan.h"
 
 /* ---- the series index (table_series.c; docs/format.md) ---- */
 
@@ -184,6 +182,13 @@ int pond_table__json_src_next(table_json_src *s);
 const char *pond_table__json_src_field(const table_json_src *s, size_t col, size_t *len, int *kind);
 int64_t pond_table__json_src_line(const table_json_src *s);
 void pond_table__json_src_free(table_json_src *s);
+
+/* Of a stream from pond_csv_import_stream (for tests): batches parsed in chunks on the pool,
+ * and chunks read again serially (docs/import.md, "Parallel parsing"). */
+void pond_table__csv_import_stats(const struct ArrowArrayStream *s, int64_t *parallel_batches,
+                                  int64_t *fallbacks);
+/* Sets the most bytes a chunk holds (64 MiB; a test sets less), before the first batch. */
+void pond_table__csv_import_set_chunk_limit(struct ArrowArrayStream *s, size_t bytes);
 
 /* ---- derived nodes (table_derived.c, table_rollup.c; docs/derived.md) ---- */
 

@@ -69,15 +69,14 @@ static int encode_parquet(out_ctx *o, struct ArrowArrayStream *st, int64_t *rows
 /* The stored Parquet bytes of one version, as they are (verified as they are read). */
 static int copy_version(out_ctx *o, pond_fs_node *node, int64_t version, int64_t *rows_out)
 {
-    pond_reader *r = NULL;
-    pond_parquet_reader *pq = NULL;
-    int rc = pond_fs_node_open_reader(&r, node, version);
-    if (rc == 0) { /* the footer first: the row count, and a damaged file fails before output */
-        pond_parquet_source src = {pond_table__reader_read_at, pond_reader_size(r), r};
-        if ((rc = pond_parquet_reader_open(&pq, &src, NULL)) == 0)
-            *rows_out = pond_parquet_reader_num_rows(pq);
-        pond_parquet_reader_free(pq);
-    }
+    /* the footer first: the row count, and a damaged file fails before output */
+    pond_parquet_read_options po = POND_PARQUET_READ_OPTIONS_INIT;
+    po.threads = 1;
+    table_vfile vf;
+    int rc = pond_table__vfile_open(&vf, node, version, &po);
+    pond_reader *r = rc == 0 ? vf.h[0] : NULL;
+    if (rc == 0)
+        *rows_out = pond_parquet_reader_num_rows(vf.pq);
     char *buf = rc == 0 ? pond_malloc(1 << 20) : NULL;
     if (rc == 0 && !buf)
         rc = pond_error_set(POND_ENOMEM, D, "out of memory");
@@ -88,7 +87,7 @@ static int copy_version(out_ctx *o, pond_fs_node *node, int64_t version, int64_t
         rc = out_write(buf, n, o);
     }
     pond_free(buf);
-    pond_reader_free(r);
+    pond_table__vfile_close(&vf);
     return rc;
 }
 

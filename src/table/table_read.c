@@ -31,15 +31,6 @@ typedef struct {
 
 #define ROW_BITS 40
 
-/* One reader of a version per decoding thread: a pond_reader is used by one thread at a time,
- * and reading one verifies the content's hashes (a good part of a scan's time), so each of
- * the Parquet reader's threads takes a reader of its own from the set for each read. */
-typedef struct {
-    void *h[64]; /* pond_reader *; h[0] gives the size */
-    int n;
-    pond_hset *set;
-} readers;
-
 typedef struct {
     pond_fs_node *node;
     const char *path; /* the node's */
@@ -59,12 +50,10 @@ typedef struct {
     /* the version being read */
     size_t cur;
     int64_t ordinal; /* rows of it counted for dedup so far */
-    readers src;
-    pond_parquet_reader *pq;
-    struct ArrowSchema in_schema;
-    int *map;     /* output column -> input column, -1 missing */
-    int in_ts;    /* input column of the timestamp, -1 none */
-    int *in_keys; /* dedup: input column of each key, -1 missing */
+    table_vfile vf;  /* its Parquet reader (pq) and the schema of its batches */
+    int *map;        /* output column -> input column, -1 missing */
+    int in_ts;       /* input column of the timestamp, -1 none */
+    int *in_keys;    /* dedup: input column of each key, -1 missing */
     table_ts ts;
     /* batches ready to hand out */
     struct ArrowArray *queue;
@@ -98,29 +87,9 @@ static int fail(rd *r, int rc)
     return errno_of(rc);
 }
 
-static void readers_close(readers *s)
-{
-    pond__hset_free(s->set);
-    for (int i = 0; i < s->n; i++)
-        pond_reader_free(s->h[i]);
-    memset(s, 0, sizeof *s);
-}
-
-static int readers_read_at(int64_t off, void *buf, size_t len, size_t *n_out, void *payload)
-{
-    readers *s = payload;
-    pond_reader *h = pond__hset_take(s->set);
-    int rc = pond_reader_pread(h, buf, len, off, n_out);
-    pond__hset_give(s->set, h);
-    return rc;
-}
-
 static void close_version(rd *r)
 {
-    pond_parquet_reader_free(r->pq); /* joins its threads */
-    r->pq = NULL;
-    readers_close(&r->src);
-    pond_arrow_schema_release(&r->in_schema);
+    pond_table__vfile_close(&r->vf);
     pond_free(r->map);
     r->map = NULL;
     pond_free(r->in_keys);
@@ -204,44 +173,21 @@ static int name_index(pond__strmap *m, const struct ArrowSchema *schema)
     return rc;
 }
 
-/* The readers of version `version`, one per decoding thread (opts.threads: 0 = 2). */
-static int readers_open(readers *s, rd *r, int64_t version)
-{
-    int n = r->opts.threads <= 0 ? 2 : POND_MIN(r->opts.threads, 64);
-    for (int i = 0; i < n; i++) {
-        pond_reader *h = NULL;
-        int rc = pond_fs_node_open_reader(&h, r->node, version);
-        if (rc < 0)
-            return rc;
-        s->h[s->n++] = h;
-    }
-    return pond__hset_new(&s->set, s->h, n);
-}
-
 /* Opens version v projected to `names` (those it has), pruning row groups by the range;
  * row groups decode ahead on opts.threads threads. */
-static int open_pq(readers *src, pond_parquet_reader **pq, struct ArrowSchema *schema, int *in_ts,
-                   table_ts *ts, rd *r, const ver *v, const char **names, int nn, bool all)
+static int open_pq(table_vfile *vf, int *in_ts, table_ts *ts, rd *r, const ver *v,
+                   const char **names, int nn)
 {
-    int rc = readers_open(src, r, v->version);
+    pond_parquet_read_options po = POND_PARQUET_READ_OPTIONS_INIT;
+    po.column_names = names;
+    po.n_column_names = nn;
+    po.skip_missing_names = true;
+    po.threads = r->opts.threads;
+    int rc = pond_table__vfile_open(vf, r->node, v->version, &po);
     if (rc < 0)
         return rc;
-    pond_parquet_read_options po = POND_PARQUET_READ_OPTIONS_INIT;
-    if (!all) {
-        po.column_names = names;
-        po.n_column_names = nn;
-        po.skip_missing_names = true;
-    }
-    po.threads = r->opts.threads;
-    po.source_concurrent = true;
-    pond_parquet_source ps = {readers_read_at, pond_reader_size(src->h[0]), src};
-    rc = pond_parquet_reader_open(pq, &ps, &po);
-    if (rc == 0)
-        rc = pond_parquet_reader_schema(*pq, schema);
-    if (rc < 0) {
-        pond_error_prefix("%s version %lld", r->path, (long long)v->version);
-        return rc;
-    }
+    const struct ArrowSchema *schema = &vf->schema;
+    pond_parquet_reader *pq = vf->pq;
     *in_ts = -1;
     if (need_ts(r)) {
         /* bound per version (a copy: the cluster pass and the row pass each have one open); a
@@ -256,7 +202,7 @@ static int open_pq(readers *src, pond_parquet_reader **pq, struct ArrowSchema *s
         int64_t lo, hi;
         if (*in_ts >= 0 && r->opts.has_range &&
             raw_bounds(ts, r->opts.from_us, r->opts.to_us, &lo, &hi) &&
-            (rc = pond_parquet_reader_prune_int(*pq, r->et.column, lo, hi)) < 0)
+            (rc = pond_parquet_reader_prune_int(pq, r->et.column, lo, hi)) < 0)
             return rc;
     }
     return 0;
@@ -308,21 +254,19 @@ static int build_cluster(rd *r, size_t c)
     for (size_t vi = 0; vi < r->n_vers && rc == 0; vi++) {
         if (r->vers[vi].cluster != c)
             continue;
-        readers src = {0};
-        pond_parquet_reader *pq = NULL;
-        struct ArrowSchema schema = {0};
+        table_vfile vf = {0};
         struct ArrowArray b = {0};
         int in_ts, *in_keys = NULL;
         table_ts ts;
         int64_t ordinal = 0;
         pond__strmap in = {0};
-        rc = open_pq(&src, &pq, &schema, &in_ts, &ts, r, &r->vers[vi], names, nn, false);
+        rc = open_pq(&vf, &in_ts, &ts, r, &r->vers[vi], names, nn);
         if (rc == 0)
-            rc = name_index(&in, &schema);
+            rc = name_index(&in, &vf.schema);
         if (rc == 0)
             rc = find_keys(&in_keys, r, &in);
         pond__strmap_dispose(&in);
-        while (rc == 0 && in_ts >= 0 && (rc = pond_parquet_reader_next(pq, &b)) == 0) {
+        while (rc == 0 && in_ts >= 0 && (rc = pond_parquet_reader_next(vf.pq, &b)) == 0) {
             const struct ArrowArray *tsc = b.children[in_ts];
             for (int64_t i = 0; i < b.length && rc == 0; i++) {
                 if (pond_table__is_null(tsc, i))
@@ -330,7 +274,7 @@ static int build_cluster(rd *r, size_t c)
                 int64_t us = pond_table__ts_value(&ts, tsc, i);
                 if (!in_range(r, us))
                     continue;
-                if ((rc = row_key(r, &schema, &b, in_keys, us, i)) == 0)
+                if ((rc = row_key(r, &vf.schema, &b, in_keys, us, i)) == 0)
                     rc = pond__bytemap_put(&cl->last, r->key.ptr, r->key.size,
                                            (int64_t)vi << ROW_BITS | ordinal);
                 ordinal++;
@@ -340,9 +284,7 @@ static int build_cluster(rd *r, size_t c)
         if (rc == POND_ITEROVER)
             rc = 0;
         pond_free(in_keys);
-        pond_arrow_schema_release(&schema);
-        pond_parquet_reader_free(pq); /* joins its threads */
-        readers_close(&src);
+        pond_table__vfile_close(&vf); /* joins its threads */
     }
     pond__strmap_dispose(&seen);
     pond_free(names);
@@ -374,21 +316,21 @@ static int open_version(rd *r, size_t vi)
         rc = add_name(names, &nn, &seen, r->keys[k]);
     pond__strmap_dispose(&seen);
     if (rc == 0)
-        rc = open_pq(&r->src, &r->pq, &r->in_schema, &r->in_ts, &r->ts, r, v, names, nn, false);
+        rc = open_pq(&r->vf, &r->in_ts, &r->ts, r, v, names, nn);
     pond_free(names);
     if (rc < 0)
         return rc;
     r->cur = vi;
     r->ordinal = 0;
-    int ng = pond_parquet_reader_num_row_groups(r->pq);
+    int ng = pond_parquet_reader_num_row_groups(r->vf.pq);
     r->stats.row_groups_total += ng;
     for (int g = 0; g < ng; g++)
-        r->stats.row_groups_read += pond_parquet_reader_row_group_selected(r->pq, g);
+        r->stats.row_groups_read += pond_parquet_reader_row_group_selected(r->vf.pq, g);
     r->stats.versions_read++;
     if (!(r->map = pond_calloc((size_t)(nout ? nout : 1), sizeof *r->map)))
         return POND_ENOMEM;
     pond__strmap in = {0}; /* the last input column of a name wins */
-    rc = name_index(&in, &r->in_schema);
+    rc = name_index(&in, &r->vf.schema);
     for (int64_t k = 0; k < nout && rc == 0; k++)
         r->map[k] = (int)pond__strmap_get(&in, r->out_schema.children[k]->name);
     if (rc == 0 && r->dedup)
@@ -399,7 +341,7 @@ static int open_version(rd *r, size_t vi)
 
 static void end_version(rd *r)
 {
-    if (r->dedup && r->pq) {
+    if (r->dedup && r->vf.pq) {
         cluster *cl = &r->clusters[r->vers[r->cur].cluster];
         if (cl->last_member == r->cur) /* no later version needs it */
             pond__bytemap_dispose(&cl->last);
@@ -473,7 +415,7 @@ static int keep_row(bool *out, rd *r, const struct ArrowArray *b, int64_t i)
     if (!r->dedup)
         return 0;
     int64_t where, me = (int64_t)r->cur << ROW_BITS | r->ordinal++;
-    int rc = row_key(r, &r->in_schema, b, r->in_keys, us, i);
+    int rc = row_key(r, &r->vf.schema, b, r->in_keys, us, i);
     if (rc < 0)
         return rc;
     *out = !pond__bytemap_get(&r->clusters[r->vers[r->cur].cluster].last, r->key.ptr, r->key.size,
@@ -526,7 +468,7 @@ static int rd_next(struct ArrowArrayStream *s, struct ArrowArray *out)
             return 0;
         }
         int rc;
-        if (!r->pq) {
+        if (!r->vf.pq) {
             if (r->next_ver >= r->n_vers)
                 return 0; /* end of stream: out->release stays NULL */
             if ((rc = open_version(r, r->next_ver++)) < 0) {
@@ -536,7 +478,7 @@ static int rd_next(struct ArrowArrayStream *s, struct ArrowArray *out)
             }
         }
         struct ArrowArray b = {0};
-        rc = pond_parquet_reader_next(r->pq, &b);
+        rc = pond_parquet_reader_next(r->vf.pq, &b);
         if (rc == POND_ITEROVER) {
             end_version(r);
             continue;
@@ -858,7 +800,7 @@ int pond_table__read_open(struct ArrowArrayStream *out, pond_fs_node *node,
     } else {
         for (size_t i = 0; i < r->n_vers && rc == 0; i++) {
             struct ArrowSchema s = {0};
-            if ((rc = pond_table__node_version_schema(&s, r->node, r->vers[i].version)) == 0)
+            if ((rc = pond_table__version_footer(NULL, &s, r->node, r->vers[i].version)) == 0)
                 rc = pond_table__attrs_merge_schema(&u, &s, r->vers[i].version, r->path);
             pond_arrow_schema_release(&s);
         }

@@ -769,23 +769,6 @@ int pond_series_timestamp_column(char **out, pond_fs *fs, const pond_wd *wd, con
 
 /* ---- the index: covering every version, per-version entries ------------------------------- */
 
-int pond_table__node_version_schema(struct ArrowSchema *out, pond_fs_node *node, int64_t version)
-{
-    pond_reader *r = NULL;
-    int rc = pond_fs_node_open_reader(&r, node, version);
-    if (rc < 0)
-        return rc;
-    pond_parquet_source src = {pond_table__reader_read_at, pond_reader_size(r), r};
-    pond_parquet_reader *pr = NULL;
-    if ((rc = pond_parquet_reader_open(&pr, &src, NULL)) == 0)
-        rc = pond_parquet_reader_schema(pr, out);
-    pond_parquet_reader_free(pr);
-    pond_reader_free(r);
-    if (rc < 0)
-        pond_error_prefix("%s version %lld", pond_fs_node_path(node), (long long)version);
-    return rc;
-}
-
 int pond_table__attrs_cover(table_attrs *a, pond_fs_node *node, const pond_stat *vs, size_t nv)
 {
     int rc = 0;
@@ -794,7 +777,7 @@ int pond_table__attrs_cover(table_attrs *a, pond_fs_node *node, const pond_stat 
             continue;
         /* written before the index, or by a writer that did not keep it */
         struct ArrowSchema s = {0};
-        if ((rc = pond_table__node_version_schema(&s, node, vs[i].version)) == 0)
+        if ((rc = pond_table__version_footer(NULL, &s, node, vs[i].version)) == 0)
             rc = pond_table__attrs_merge_schema(a, &s, vs[i].version, pond_fs_node_path(node));
         pond_arrow_schema_release(&s);
     }
@@ -904,7 +887,7 @@ int pond_table_node_schema(struct ArrowSchema *out, pond_fs_node *node)
     if (rc < 0)
         return rc;
     if (st.type == POND_ENTRY_FILE_TABLE)
-        return st.size ? pond_table__node_version_schema(out, node, 0)
+        return st.size ? pond_table__version_footer(NULL, out, node, 0)
                        : pond_arrow_schema_init(out, "+s", "", 0, 0);
     if (st.type != POND_ENTRY_FILE_SERIES)
         return pond_error_set(POND_EINVALID, D, "%s is a %s, not a table or series",

@@ -13,11 +13,6 @@
 
 #define D POND_DOM_TABLE
 
-int pond_table__reader_read_at(int64_t off, void *buf, size_t len, size_t *n_out, void *payload)
-{
-    return pond_reader_pread(payload, buf, len, off, n_out);
-}
-
 static int stream_error(struct ArrowArrayStream *s, int err, const char *what)
 {
     const char *m = s->get_last_error ? s->get_last_error(s) : NULL;
@@ -207,7 +202,7 @@ static int finish(pond_table_write_result *res, write_ctx *c, pond_fs_node *node
     /* the merged schema takes the columns as readers will see them: the new version's
      * footer (Parquet stores some types in another form, large strings as strings, ...) */
     struct ArrowSchema stored = {0};
-    rc = pond_table__node_version_schema(&stored, node, 0);
+    rc = pond_table__version_footer(NULL, &stored, node, 0);
     if (rc == 0)
         rc =
             pond_table__attrs_merge_schema(&c->attrs, &stored, c->version, pond_fs_node_path(node));
@@ -289,31 +284,20 @@ static int typed_columns(pond_buf *out, const struct ArrowSchema *s)
  * version's writer (the node is busy once that is open); their columns must be the new
  * write's, column for column. */
 typedef struct {
-    pond_reader *r;
-    pond_parquet_reader *pr;
+    table_vfile vf;
 } pending_src;
 
-static void pending_close(pending_src *p)
-{
-    pond_parquet_reader_free(p->pr);
-    pond_reader_free(p->r);
-    p->pr = NULL;
-    p->r = NULL;
-}
+static void pending_close(pending_src *p) { pond_table__vfile_close(&p->vf); }
 
 static int pending_open(pending_src *p, pond_fs_node *node, const struct ArrowSchema *schema)
 {
-    struct ArrowSchema have = {0};
-    int rc = pond_fs_node_open_reader(&p->r, node, 0);
-    if (rc == 0) {
-        pond_parquet_source src = {pond_table__reader_read_at, pond_reader_size(p->r), p->r};
-        rc = pond_parquet_reader_open(&p->pr, &src, NULL);
-    }
-    if (rc == 0)
-        rc = pond_parquet_reader_schema(p->pr, &have);
-    if (rc == 0 && !same_columns(&have, schema)) {
+    pond_parquet_read_options po = POND_PARQUET_READ_OPTIONS_INIT;
+    po.threads = 1; /* decoded on the writer's thread */
+    int rc = pond_table__vfile_open(&p->vf, node, 0, &po);
+    const struct ArrowSchema *have = &p->vf.schema;
+    if (rc == 0 && !same_columns(have, schema)) {
         pond_buf was = POND_BUF_INIT, now = POND_BUF_INIT;
-        rc = typed_columns(&was, &have);
+        rc = typed_columns(&was, have);
         if (rc == 0)
             rc = typed_columns(&now, schema);
         if (rc == 0)
@@ -324,7 +308,6 @@ static int pending_open(pending_src *p, pond_fs_node *node, const struct ArrowSc
         pond_buf_dispose(&was);
         pond_buf_dispose(&now);
     }
-    pond_arrow_schema_release(&have);
     if (rc < 0)
         pending_close(p);
     return rc;
@@ -335,7 +318,7 @@ static int pending_copy(pending_src *p, write_ctx *c, pond_fs_node *node, pond_p
 {
     struct ArrowArray batch = {0};
     int rc;
-    while ((rc = pond_parquet_reader_next(p->pr, &batch)) == 0) {
+    while ((rc = pond_parquet_reader_next(p->vf.pq, &batch)) == 0) {
         rc = series_scan(c, &batch, pond_fs_node_path(node));
         if (rc == 0)
             rc = pond_parquet_writer_write(pw, &batch);

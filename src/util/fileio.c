@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
@@ -104,6 +106,18 @@ void pond__writeback_hint(int fd, int64_t off, int64_t len)
     (void)fd;
     (void)off;
     (void)len;
+#endif
+}
+
+void pond__pipe_hint(int fd, size_t bytes)
+{
+#ifdef F_SETPIPE_SZ
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode) && bytes <= INT_MAX)
+        (void)fcntl(fd, F_SETPIPE_SZ, (int)bytes);
+#else
+    (void)fd;
+    (void)bytes;
 #endif
 }
 

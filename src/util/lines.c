@@ -128,3 +128,30 @@ int pond__lines_next(pond__lines *r, const char **line, size_t *len)
             return rc;
     }
 }
+
+int pond__window_refill(char **in, size_t *cap, size_t *len, size_t keep, size_t max,
+                        pond__read_fn read, void *payload, size_t *got, bool *eof)
+{
+    *got = 0;
+    if (keep > 0) {
+        memmove(*in, *in + keep, *len - keep);
+        *len -= keep;
+    }
+    if (*len == *cap) {
+        if (*cap >= max)
+            return 1;
+        size_t c = *cap > max / 2 ? max : *cap * 2;
+        char *b = pond_realloc(*in, c + 1);
+        if (!b)
+            return POND_ENOMEM;
+        *in = b;
+        *cap = c;
+    }
+    int rc = read(*in + *len, *cap - *len, got, payload);
+    if (rc < 0)
+        return rc;
+    *len += *got;
+    if (*got == 0)
+        *eof = true;
+    return 0;
+}

@@ -64,6 +64,10 @@ int pond__fsync(int fd, const char *path, int domain);
  * waiting, so a later fsync or syncfs finds them written while the caller went on producing.
  * Only a hint: no error, no durability (that is the fsync's). */
 void pond__writeback_hint(int fd, int64_t off, int64_t len);
+/* Asks for a pipe of `bytes` (F_SETPIPE_SZ; Linux allows up to /proc/sys/fs/pipe-max-size, 1 MiB
+ * by default) when fd is one, so a writer goes on while its reader is busy. Only a hint: nothing
+ * happens for other files or when the kernel refuses. */
+void pond__pipe_hint(int fd, size_t bytes);
 int pond__fsync_dir(const char *dir, int domain);
 /* fsync the directory that contains path. */
 int pond__fsync_parent(const char *path, int domain);
@@ -245,6 +249,16 @@ int pond__error_os_errno(void);
 
 /* Wall-clock time in microseconds since the Unix epoch (UTC). */
 int64_t pond__now_us(void);
+
+/* The input window of the streaming text readers (CSV, JSON; src/util/lines.c): keeps
+ * in[keep, *len) (moved to the front), doubles the buffer up to max bytes when that fills it
+ * (one byte more is allocated, for a NUL), then reads once after the data. *got is what the
+ * read gave, and *eof is set when it gave nothing. Returns 0, 1 when max bytes are kept and
+ * more are needed (the caller names the record that is too long), POND_ENOMEM or the read's
+ * error. */
+typedef int (*pond__read_fn)(void *buf, size_t cap, size_t *n_out, void *payload);
+int pond__window_refill(char **in, size_t *cap, size_t *len, size_t keep, size_t max,
+                        pond__read_fn read, void *payload, size_t *got, bool *eof);
 
 /* A small fork-join thread pool (src/util/pool.c). threads counts the caller: pond__pool_new
  * starts up to threads - 1 workers (at most 64; fewer, even none, if the system refuses, and

@@ -643,7 +643,66 @@ static void test_bad_args(void)
     pond_free(dir);
 }
 
+/* The zero-copy face (pond_cas_writer_buffer/commit: a producer reads straight into the
+ * writer's chunk buffers), mixed with pond_cas_writer_write in uneven pieces, stores the same
+ * blob with the same chunk table as one write of the same bytes, threaded or not; a commit
+ * without a buffer, or of more than the buffer holds, is refused. */
+static void test_writer_buffer(void)
+{
+    for (int threaded = 0; threaded < 2; threaded++) {
+        pond_cas *cas = ct_store(threaded ? "t" : "u", 64, 4, threaded);
+        size_t len = 64 * 37 + 13;
+        uint8_t *data = ct_filled(len, 7);
+        pond_cas_ref want, got;
+        PT_ASSERT_OK(pond_cas_put(&want, cas, data, len));
+        pond_cas_writer *w;
+        PT_ASSERT_OK(pond_cas_writer_new(&w, cas));
+        static const size_t steps[] = {1, 5, 64, 100, 0, 63, 200};
+        size_t off = 0;
+        for (size_t i = 0; off < len; i++) {
+            size_t k = POND_MIN(steps[i % POND_ARRAY_LEN(steps)], len - off);
+            if (i % 3 == 2) {
+                PT_ASSERT_OK(pond_cas_writer_write(w, data + off, k));
+            } else {
+                void *p;
+                size_t cap;
+                PT_ASSERT_OK(pond_cas_writer_buffer(&p, &cap, w));
+                PT_ASSERT(cap > 0 && cap <= 64);
+                k = POND_MIN(k, cap);
+                memcpy(p, data + off, k);
+                PT_ASSERT_OK(pond_cas_writer_commit(w, k));
+            }
+            off += k;
+        }
+        PT_ASSERT_OK(pond_cas_writer_finish(&got, w));
+        pond_cas_writer_free(w);
+        PT_ASSERT(pond_hash_equal(&got.sha256, &want.sha256));
+        PT_ASSERT(pond_hash_equal(&got.root, &want.root));
+        PT_ASSERT_INT_EQ(got.size, (int64_t)len);
+        uint8_t *back = read_all(cas, &got, 64);
+        PT_ASSERT_MEM_EQ(back, data, len);
+        free(back);
+        /* misuse is refused, and the writer's error sticks */
+        PT_ASSERT_OK(pond_cas_writer_new(&w, cas));
+        PT_ASSERT_ERR(pond_cas_writer_commit(w, 1), POND_EINVALID);
+        PT_ASSERT_MSG_HAS("without a buffer");
+        PT_ASSERT(pond_cas_writer_finish(&got, w) < 0);
+        pond_cas_writer_free(w);
+        PT_ASSERT_OK(pond_cas_writer_new(&w, cas));
+        void *p;
+        size_t cap;
+        PT_ASSERT_OK(pond_cas_writer_buffer(&p, &cap, w));
+        PT_ASSERT_ERR(pond_cas_writer_commit(w, cap + 1), POND_EINVALID);
+        pond_cas_writer_free(w);
+        /* nothing of the refused writers is left in tmp/ */
+        ct_counts c = ct_count(cas, 0);
+        PT_ASSERT_INT_EQ(c.n[POND_CAS_ENTRY_TEMP], 0);
+        free(data);
+        pond_cas_free(cas);
+    }
+}
+
 PT_SUITE(cas_rw, PT_TEST(roundtrip_small), PT_TEST(empty_blob), PT_TEST(root_matches_spec),
          PT_TEST(dedup), PT_TEST(random_access), PT_TEST(corrupt_byte),
          PT_TEST(truncated_and_replaced), PT_TEST(corrupt_table), PT_TEST(bounded_memory),
-         PT_TEST(concurrent_same_content), PT_TEST(bad_args))
+         PT_TEST(concurrent_same_content), PT_TEST(bad_args), PT_TEST(writer_buffer))

@@ -53,6 +53,12 @@ p cat /m
 p derive sql /x --source a=/raw/a --sql "SELECT temp_f FROM a"
 p derive sql /x --source a=/raw/a --sql "SELECT timestamp FROM nothere"
 p derive sql /x --source a=/raw/a --sql "DELETE FROM a"
+# a query that never ends (as a recipe in a pond someone sent may hold) stops at the limit
+# --sql-timeout sets, and the write that ran it commits nothing
+R="WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT a.timestamp, (SELECT max(x) FROM c) AS m FROM a"
+p --sql-timeout 200 derive sql /x --source a=/raw/a --sql "$R"
+p --sql-timeout 0 derive sql /x --source a=/raw/a --sql "$R"
+p --sql-timeout=x version
 p derive sql /x --source a=/raw/a
 p derive rollup /x --source /raw/a --every 1h --sql "SELECT 1"
 p set /hourly dedup=none

@@ -2,6 +2,7 @@
  * compaction recognised by the row digest, missing files), foreign files, and fault loops
  * that fail every mutating call of an export and check what readers see. */
 #include "pt.h"
+#include "pt_pond.h"
 
 #include <pond/arrow.h>
 #include <pond/csv_import.h>
@@ -28,22 +29,9 @@
 
 /* ---- fixtures ---- */
 
-typedef struct {
-    pond_backend *be;
-    pond_fs *fs;
-} env;
-
-static void env_open(env *e)
-{
-    PT_ASSERT_OK(pond_backend_memory_new(&e->be));
-    PT_ASSERT_OK(pond_fs_open(&e->fs, e->be, NULL));
-}
-
-static void env_close(env *e)
-{
-    pond_fs_free(e->fs);
-    pond_backend_free(e->be);
-}
+typedef pt_pond env;
+static void env_open(env *e) { pt_pond_memory(e); }
+static void env_close(env *e) { pt_pond_close(e); }
 
 /* One version: n rows, ts = t0 + i*step (µs UTC), v = base + i (null every 41st), name. */
 static void put(env *e, const char *path, pond_entry_type type, int64_t t0, int64_t step, int n,
@@ -90,78 +78,14 @@ static void rm(env *e, const char *path)
 
 /* ---- canonical rows as a sorted list of lines ---- */
 
-typedef struct {
-    pond_buf text;
-    char **v;
-    size_t n;
-} lines;
-
-static void lines_finish(lines *l)
-{
-    l->n = 0;
-    for (size_t i = 0; i < l->text.size; i++)
-        l->n += l->text.ptr[i] == '\n';
-    l->v = calloc(l->n + 1, sizeof *l->v);
-    size_t k = 0;
-    for (char *p = l->text.ptr; k < l->n; k++) {
-        char *nl = strchr(p, '\n');
-        *nl = '\0';
-        l->v[k] = p;
-        p = nl + 1;
-    }
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void lines_sort(lines *l)
-{
-    lines_finish(l);
-    if (l->n)
-        qsort(l->v, l->n, sizeof *l->v, cmp_str);
-}
-
-static void lines_free(lines *l)
-{
-    free(l->v);
-    pond_buf_dispose(&l->text);
-    memset(l, 0, sizeof *l);
-}
-
-static void stream_lines(lines *l, struct ArrowArrayStream *st)
-{
-    struct ArrowSchema s;
-    PT_ASSERT_INT_EQ(st->get_schema(st, &s), 0);
-    for (;;) {
-        struct ArrowArray b;
-        PT_ASSERT_INT_EQ(st->get_next(st, &b), 0);
-        if (!b.release)
-            break;
-        PT_ASSERT_OK(pond_arrow_canon_batch(&l->text, &s, &b));
-        b.release(&b);
-    }
-    s.release(&s);
-    st->release(st);
-}
+typedef pt_lines lines;
 
 static void source_lines(lines *l, env *e, const char *path, const pond_table_read_options *o)
 {
     struct ArrowArrayStream st;
     PT_ASSERT_OK(pond_table_read_stream(&st, e->fs, NULL, path, o));
-    stream_lines(l, &st);
-    lines_sort(l);
-}
-
-static void file_lines(lines *l, const char *file)
-{
-    pond_parquet_reader *r;
-    struct ArrowArrayStream st;
-    if (pond_parquet_reader_open_file(&r, file, NULL) < 0)
-        pt_fail(__FILE__, __LINE__, "%s: %s", file, pond_error_last()->message);
-    PT_ASSERT_OK(pond_parquet_reader_stream(&st, r));
-    stream_lines(l, &st);
+    pt_lines_stream(l, &st);
+    pt_lines_sort(l);
 }
 
 /* Every published .parquet file under dir (what a reader of the dataset sees). */
@@ -186,19 +110,19 @@ static void walk(const char *dir, void (*fn)(const char *path, void *p), void *p
     closedir(d);
 }
 
-static void add_file_lines(const char *path, void *p) { file_lines(p, path); }
+static void add_file_lines(const char *path, void *p) { pt_lines_file(p, path); }
 
 static void dir_lines(lines *l, const char *dir)
 {
     walk(dir, add_file_lines, l);
-    lines_sort(l);
+    pt_lines_sort(l);
 }
 
 static int delta_file_lines(const pond_delta_file *f, void *p)
 {
     char path[4200];
     snprintf(path, sizeof path, "%s/%s", (const char *)((void **)p)[1], f->decoded_path);
-    file_lines(((void **)p)[0], path);
+    pt_lines_file(((void **)p)[0], path);
     return 0;
 }
 
@@ -212,7 +136,7 @@ static int64_t delta_lines(lines *l, const char *dir)
     PT_ASSERT_OK(pond_delta_table_foreach_file(t, delta_file_lines, p));
     int64_t v = pond_delta_table_version(t);
     pond_delta_table_free(t);
-    lines_sort(l);
+    pt_lines_sort(l);
     return v;
 }
 
@@ -277,7 +201,7 @@ static void snap_add(const char *dir, const char *rel, pond_buf *out)
     }
     closedir(d);
     if (n)
-        qsort(names, n, sizeof *names, cmp_str);
+        qsort(names, n, sizeof *names, pt_cmp_str);
     for (size_t i = 0; i < n; i++) {
         char r2[4200], p2[8500];
         snprintf(r2, sizeof r2, "%s%s%s", rel, *rel ? "/" : "", names[i]);
@@ -332,8 +256,8 @@ static void expect_same(env *e, const char *src, const char *dir, bool delta)
     else
         dir_lines(&b, dir);
     PT_ASSERT(lines_equal(&a, &b));
-    lines_free(&a);
-    lines_free(&b);
+    pt_lines_free(&a);
+    pt_lines_free(&b);
 }
 
 /* ---- partition keys ---- */
@@ -733,8 +657,8 @@ static void test_options(void)
     dir_lines(&b, dir);
     PT_ASSERT(lines_equal(&a, &b));
     PT_ASSERT_INT_EQ(parquet_files(dir), 2);
-    lines_free(&a);
-    lines_free(&b);
+    pt_lines_free(&a);
+    pt_lines_free(&b);
     free(dir);
     /* unpartitioned, small target: a file per version read */
     dir = subdir("small");
@@ -799,8 +723,8 @@ static void test_full_export_records_versions(void)
     source_lines(&a, &e, "/s", &ro);
     dir_lines(&b, dir);
     PT_ASSERT(lines_equal(&a, &b));
-    lines_free(&a);
-    lines_free(&b);
+    pt_lines_free(&a);
+    pt_lines_free(&b);
     free(dir);
     env_close(&e);
 }
@@ -979,7 +903,7 @@ static void v_partitions(lines *l, const char *dir, bool delta)
     } else {
         walk(dir, v_file, &w);
     }
-    lines_sort(l);
+    pt_lines_sort(l);
 }
 
 /* want: "v=<v> <partition>" lines, in any order */
@@ -989,10 +913,10 @@ static void expect_partitions(const char *dir, bool delta, const char *const *wa
     v_partitions(&got, dir, delta);
     for (size_t i = 0; i < n; i++)
         pond_buf_printf(&exp.text, "%s\n", want[i]);
-    lines_sort(&exp);
+    pt_lines_sort(&exp);
     PT_ASSERT(lines_equal(&exp, &got));
-    lines_free(&got);
-    lines_free(&exp);
+    pt_lines_free(&got);
+    pt_lines_free(&exp);
 }
 
 /* The export's rows equal the series reader's (pond cat's) over the same range. */
@@ -1010,8 +934,8 @@ static void expect_rows_as_read(env *e, const char *src, const char *dir, bool d
     else
         dir_lines(&b, dir);
     PT_ASSERT(lines_equal(&a, &b));
-    lines_free(&a);
-    lines_free(&b);
+    pt_lines_free(&a);
+    pt_lines_free(&b);
 }
 
 /* A series whose timestamps are wall-clock Parquet values read in America/New_York: its rows
@@ -1222,7 +1146,7 @@ static void fault_loop(fault_case *fc)
             dir_lines(&seen, dir);
             PT_ASSERT(lines_within(&seen, &old, &neu));
         }
-        lines_free(&seen);
+        pt_lines_free(&seen);
         if (!fired) {
             PT_ASSERT_OK(rc);
             free(dir);
@@ -1244,8 +1168,8 @@ static void fault_loop(fault_case *fc)
     pond_os_set(NULL);
     printf("  %d injected failures, each leaving a readable state\n", failures);
     PT_ASSERT(failures >= 20);
-    lines_free(&old);
-    lines_free(&neu);
+    pt_lines_free(&old);
+    pt_lines_free(&neu);
 }
 
 static void fault_series(fault_case *fc, bool delta)

@@ -3,6 +3,7 @@
  * when the compaction replaced exported versions) and under a dedup=last rule (a new version
  * that hides older rows rewrites the partitions it touches, and only those). */
 #include "pt.h"
+#include "pt_pond.h"
 
 #include <pond/arrow.h>
 #include <pond/delta.h>
@@ -26,22 +27,9 @@
 #define MAR (T2024 + 60 * DAY_US)
 #define APR (T2024 + 91 * DAY_US)
 
-typedef struct {
-    pond_backend *be;
-    pond_fs *fs;
-} env;
-
-static void env_open(env *e)
-{
-    PT_ASSERT_OK(pond_backend_memory_new(&e->be));
-    PT_ASSERT_OK(pond_fs_open(&e->fs, e->be, NULL));
-}
-
-static void env_close(env *e)
-{
-    pond_fs_free(e->fs);
-    pond_backend_free(e->be);
-}
+typedef pt_pond env;
+static void env_open(env *e) { pt_pond_memory(e); }
+static void env_close(env *e) { pt_pond_close(e); }
 
 /* One version of n rows: ts = t0 + i*step, k = "k<i % nk>", v = base + i. */
 static void put(env *e, const char *path, int64_t t0, int64_t step, int n, int nk, double base)
@@ -99,65 +87,7 @@ static void set_dedup(env *e, const char *path, pond_dedup d, const char *key)
 
 /* ---- rows as sorted canonical lines ---- */
 
-typedef struct {
-    pond_buf text;
-    char **v;
-    size_t n;
-} lines;
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void lines_sort(lines *l)
-{
-    l->n = 0;
-    for (size_t i = 0; i < l->text.size; i++)
-        l->n += l->text.ptr[i] == '\n';
-    l->v = calloc(l->n + 1, sizeof *l->v);
-    char *p = l->text.ptr;
-    for (size_t k = 0; k < l->n; k++) {
-        char *nl = strchr(p, '\n');
-        *nl = '\0';
-        l->v[k] = p;
-        p = nl + 1;
-    }
-    if (l->n)
-        qsort(l->v, l->n, sizeof *l->v, cmp_str);
-}
-
-static void lines_free(lines *l)
-{
-    free(l->v);
-    pond_buf_dispose(&l->text);
-    memset(l, 0, sizeof *l);
-}
-
-static void stream_lines(lines *l, struct ArrowArrayStream *st)
-{
-    struct ArrowSchema s;
-    PT_ASSERT_INT_EQ(st->get_schema(st, &s), 0);
-    for (;;) {
-        struct ArrowArray b;
-        PT_ASSERT_INT_EQ(st->get_next(st, &b), 0);
-        if (!b.release)
-            break;
-        PT_ASSERT_OK(pond_arrow_canon_batch(&l->text, &s, &b));
-        b.release(&b);
-    }
-    s.release(&s);
-    st->release(st);
-}
-
-static void file_lines(lines *l, const char *file)
-{
-    pond_parquet_reader *r;
-    struct ArrowArrayStream st;
-    PT_ASSERT_OK(pond_parquet_reader_open_file(&r, file, NULL));
-    PT_ASSERT_OK(pond_parquet_reader_stream(&st, r));
-    stream_lines(l, &st);
-}
+typedef pt_lines lines;
 
 static void walk(lines *l, const char *dir)
 {
@@ -175,7 +105,7 @@ static void walk(lines *l, const char *dir)
         if (S_ISDIR(st.st_mode))
             walk(l, path);
         else if (n > 8 && !strcmp(e->d_name + n - 8, ".parquet"))
-            file_lines(l, path);
+            pt_lines_file(l, path);
     }
     closedir(d);
 }
@@ -184,7 +114,7 @@ static int delta_file(const pond_delta_file *f, void *p)
 {
     char path[4200];
     snprintf(path, sizeof path, "%s/%s", (const char *)((void **)p)[1], f->decoded_path);
-    file_lines(((void **)p)[0], path);
+    pt_lines_file(((void **)p)[0], path);
     return 0;
 }
 
@@ -200,7 +130,7 @@ static void export_lines(lines *l, const char *dir, bool delta)
     } else {
         walk(l, dir);
     }
-    lines_sort(l);
+    pt_lines_sort(l);
 }
 
 /* The export holds exactly `pond cat`'s rows (over the export's range, if any). */
@@ -215,8 +145,8 @@ static void expect_cat(env *e, const char *dir, bool delta, const pond_export_op
     struct ArrowArrayStream st;
     lines a = {0}, b = {0};
     PT_ASSERT_OK(pond_table_read_stream(&st, e->fs, NULL, "/s", &ro));
-    stream_lines(&a, &st);
-    lines_sort(&a);
+    pt_lines_stream(&a, &st);
+    pt_lines_sort(&a);
     export_lines(&b, dir, delta);
     if (a.n != b.n)
         printf("  cat has %zu rows, the export %zu\n", a.n, b.n);
@@ -224,8 +154,8 @@ static void expect_cat(env *e, const char *dir, bool delta, const pond_export_op
     for (size_t i = 0; i < a.n; i++)
         if (strcmp(a.v[i], b.v[i]))
             pt_fail(__FILE__, __LINE__, "row %zu: cat '%s', export '%s'", i, a.v[i], b.v[i]);
-    lines_free(&a);
-    lines_free(&b);
+    pt_lines_free(&a);
+    pt_lines_free(&b);
 }
 
 /* Every file under dir/rel with its inode, mtime and size (what a rewrite would change). */
@@ -246,7 +176,7 @@ static void snap(pond_buf *out, const char *dir, const char *rel)
         }
     closedir(d);
     if (n)
-        qsort(names, n, sizeof *names, cmp_str);
+        qsort(names, n, sizeof *names, pt_cmp_str);
     for (size_t i = 0; i < n; i++) {
         char p2[8500];
         snprintf(p2, sizeof p2, "%s/%s", path, names[i]);

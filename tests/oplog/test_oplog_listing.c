@@ -3,6 +3,7 @@
  * and every directory reached twice; the writer never writes a damaged listing back; gc's
  * retention and globbing stop on a cycle instead of looping. */
 #include "pt.h"
+#include "pt_pond.h"
 
 #include "craft.h"
 
@@ -16,25 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct {
-    char dir[4200];
-    pond_backend *be;
-    pond_fs *fs;
-} env;
-
-static void env_open(env *e)
-{
-    PT_ASSERT_OK(pond_oplog_open(&e->be, e->dir, NULL));
-    PT_ASSERT_OK(pond_fs_open(&e->fs, e->be, NULL));
-}
-
-static void env_close(env *e)
-{
-    pond_fs_free(e->fs);
-    pond_backend_free(e->be);
-    e->fs = NULL;
-    e->be = NULL;
-}
+typedef pt_pond env;
+static void env_open(env *e) { pt_pond_open(e); }
+static void env_close(env *e) { pt_pond_close(e); }
 
 /* A pond with /a/b (directories) and /f (a file); returns the ids as text. */
 static void env_create(env *e, char a[37], char b[37], char f[37])

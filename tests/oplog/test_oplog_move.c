@@ -1,6 +1,7 @@
 /* Moves on the on-disk pond: a moved node's versions stay in its home partition, which gc,
  * compaction and retention must keep while the node is reachable (docs/format.md, "Format 2"). */
 #include "pt.h"
+#include "pt_pond.h"
 
 #include <pond/delta.h>
 #include <pond/oplog.h>
@@ -19,25 +20,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-typedef struct {
-    char dir[4500];
-    pond_backend *be;
-    pond_fs *fs;
-} env;
+typedef pt_pond env;
 
-static void env_open(env *e)
-{
-    PT_ASSERT_OK(pond_oplog_open(&e->be, e->dir, NULL));
-    PT_ASSERT_OK(pond_fs_open(&e->fs, e->be, NULL));
-}
+static void env_open(env *e) { pt_pond_open(e); }
 
-static void env_close(env *e)
-{
-    pond_fs_free(e->fs);
-    pond_backend_free(e->be);
-    e->fs = NULL;
-    e->be = NULL;
-}
+static void env_close(env *e) { pt_pond_close(e); }
 
 static void env_create(env *e, int64_t threshold)
 {
@@ -852,7 +839,7 @@ static int upgrade_state(const char *dir)
 
 static void test_upgrade_alloc_faults(void)
 {
-    char tmpl[4300];
+    char tmpl[4100];
     snprintf(tmpl, sizeof tmpl, "%s/template", PT_TMPDIR());
     PT_ASSERT_OK(pond_oplog__create(tmpl, NULL, 1));
     env e;

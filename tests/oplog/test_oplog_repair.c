@@ -3,6 +3,7 @@
  * pond whose oldest commits were cleaned up opens from its checkpoint (and time-travels to
  * the transactions before it: the rows, not the commits, hold each state). */
 #include "pt.h"
+#include "pt_pond.h"
 
 #include <pond/delta.h>
 #include <pond/oplog.h>
@@ -19,25 +20,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-typedef struct {
-    char dir[4200];
-    pond_backend *be;
-    pond_fs *fs;
-} env;
-
-static void env_open(env *e)
-{
-    PT_ASSERT_OK(pond_oplog_open(&e->be, e->dir, NULL));
-    PT_ASSERT_OK(pond_fs_open(&e->fs, e->be, NULL));
-}
-
-static void env_close(env *e)
-{
-    pond_fs_free(e->fs);
-    pond_backend_free(e->be);
-    e->fs = NULL;
-    e->be = NULL;
-}
+typedef pt_pond env;
+static void env_open(env *e) { pt_pond_open(e); }
+static void env_close(env *e) { pt_pond_close(e); }
 
 static char *log_file(env *e, const char *name)
 {

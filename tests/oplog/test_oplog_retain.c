@@ -6,6 +6,7 @@
  * that gc recorded exactly the oldest complete transaction, that --at every older transaction
  * is refused with a message naming it, and that --at every later one reads exactly as before. */
 #include "pt.h"
+#include "pt_pond.h"
 
 #include <pond/oplog.h>
 #include <pond/stream.h>
@@ -19,17 +20,9 @@
 
 #define MAX_TXN 24
 
-typedef struct {
-    char dir[4200];
-    pond_backend *be;
-    pond_fs *fs;
-} env;
+typedef pt_pond env;
 
-static void env_open(env *e)
-{
-    PT_ASSERT_OK(pond_oplog_open(&e->be, e->dir, NULL));
-    PT_ASSERT_OK(pond_fs_open(&e->fs, e->be, NULL));
-}
+static void env_open(env *e) { pt_pond_open(e); }
 
 static void env_create(env *e)
 {
@@ -42,11 +35,7 @@ static void env_create(env *e)
     env_open(e);
 }
 
-static void env_close(env *e)
-{
-    pond_fs_free(e->fs);
-    pond_backend_free(e->be);
-}
+static void env_close(env *e) { pt_pond_close(e); }
 
 static void begin(env *e) { PT_ASSERT_OK(pond_fs_begin(e->fs, NULL)); }
 static void commit(env *e) { PT_ASSERT_OK(pond_fs_commit(NULL, e->fs)); }

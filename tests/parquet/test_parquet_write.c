@@ -834,6 +834,8 @@ static void random_options(pond_parquet_writer_options *o, pqwg_rng *r)
     o->page_crc = pqwg_below(r, 2);
     o->page_index = pqwg_below(r, 4) != 0;
     o->statistics = pqwg_below(r, 4) != 0;
+    o->delta_ints = pqwg_below(r, 4) != 0;
+    o->split_floats = pqwg_below(r, 2);
 }
 
 /* Write random batches, read them back with the pond reader, compare canonical rows. */
@@ -915,6 +917,7 @@ static void test_roundtrip_each_leaf_type(void)
             pond_parquet_writer_options o = POND_PARQUET_WRITER_OPTIONS_INIT;
             o.compression = codecs[(f + depth) % 5];
             o.page_bytes = 300;
+            o.split_floats = depth == 1;
             PT_ASSERT_OK(write_mem(&file, &s, &b, 1, &o));
             int64_t rows;
             PT_ASSERT_OK(read_canon(&got, &file, &rows));
@@ -1168,6 +1171,29 @@ static void test_interop_files(void)
         snprintf(name, sizeof name, "nested_%02d_%s", k, cname[k % 5]);
         write_interop(dir, name, &s, b, 1, &o);
         pond_arrow_array_release(&b[0]);
+        pond_arrow_schema_release(&s);
+    }
+    /* DELTA_BINARY_PACKED and BYTE_STREAM_SPLIT (no dictionary, or one that falls back): int32
+     * and int64 with nulls, deltas that wrap at INT32/INT64 limits, negative deltas, one value,
+     * exactly 128 and 129 values (a block and one past it), floats with NaN/-0.0/infinities */
+    static const int64_t enc_rows[] = {1, 128, 129, 2000};
+    static const int enc_modes[] = {1, 2, 5, 4};
+    for (int k = 0; k < 8; k++) {
+        pqwg_rng r;
+        pqwg_seed(&r, 1300 + (uint64_t)k, NULL, 0);
+        struct ArrowSchema s;
+        struct ArrowArray b;
+        int64_t n = enc_rows[k % 4];
+        PT_ASSERT_OK(pqwg_edge_batch(&s, &b, &r, n, enc_modes[k / 2], k % 2 ? 20 : 0));
+        pond_parquet_writer_options o = POND_PARQUET_WRITER_OPTIONS_INIT;
+        o.compression = codecs[k % 5];
+        o.split_floats = true;
+        o.dictionary_bytes = k == 7 ? 512 : 0;
+        o.page_bytes = k >= 6 ? 1024 : o.page_bytes;
+        char name[64];
+        snprintf(name, sizeof name, "enc_%02d_%" PRId64 "_%s", k, n, cname[k % 5]);
+        write_interop(dir, name, &s, &b, 1, &o);
+        pond_arrow_array_release(&b);
         pond_arrow_schema_release(&s);
     }
 }

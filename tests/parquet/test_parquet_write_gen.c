@@ -382,3 +382,99 @@ int pqwg_batch(struct ArrowArray *out, const struct ArrowSchema *schema, pqwg_rn
     out->length = rows;
     return 0;
 }
+
+/* ---------------------------------------------------------------- integer and float edges */
+
+const char *const pqwg_edge_names[PQWG_EDGE_NCOL] = {"i32", "i64", "ts", "f32", "f64"};
+static const char *const edge_format[PQWG_EDGE_NCOL] = {"i", "l", "tsu:UTC", "f", "g"};
+
+static int64_t edge_int(pqwg_rng *r, int mode, int64_t i, int64_t prev)
+{
+    switch (mode) {
+    case 0: /* anything */
+        return (int64_t)pqwg_u64(r);
+    case 1: /* the extremes alternating: every delta wraps */
+        return (i + (int64_t)pqwg_below(r, 2)) % 2 ? INT64_MIN : INT64_MAX;
+    case 2: /* a timestamp-like step with jitter, now and then a big jump back */
+        return pqwg_below(r, 50) == 0 ? prev - (int64_t)pqwg_below(r, 1u << 30)
+                                      : prev + 1000000 + (int64_t)pqwg_below(r, 3);
+    case 3: /* constant */
+        return -42;
+    case 4: /* small noise around zero, negative deltas included */
+        return (int64_t)pqwg_below(r, 2001) - 1000;
+    case 6: /* a clean timestamp step with jitter */
+        return prev + 1000000 + (int64_t)pqwg_below(r, 3);
+    default: /* extremes and zero mixed with noise */
+        switch (pqwg_below(r, 4)) {
+        case 0:
+            return INT64_MIN;
+        case 1:
+            return INT64_MAX;
+        case 2:
+            return 0;
+        default:
+            return (int64_t)pqwg_u64(r) >> pqwg_below(r, 64);
+        }
+    }
+}
+
+static double edge_double(pqwg_rng *r, int64_t i)
+{
+    static const double special[] = {0.0, -0.0, INFINITY, -INFINITY, NAN, 1e-310, -1.5, 1e308};
+    if (pqwg_below(r, 4) == 0) {
+        double d = special[pqwg_below(r, sizeof special / sizeof special[0])];
+        if (isnan(d) && pqwg_below(r, 2)) {
+            uint64_t bits = 0x7ff0000000000001ULL | (pqwg_u64(r) & 0x000fffffffffffffULL);
+            memcpy(&d, &bits, 8); /* a NaN with a payload */
+        }
+        return d;
+    }
+    return (double)i * 0.25 + (double)(int64_t)pqwg_below(r, 1000) / 7.0;
+}
+
+int pqwg_edge_batch(struct ArrowSchema *s, struct ArrowArray *a, pqwg_rng *r, int64_t n, int mode,
+                    int null_pct)
+{
+    int rc = pond_arrow_schema_init(s, "+s", "", 0, PQWG_EDGE_NCOL);
+    if (rc < 0)
+        return rc;
+    if ((rc = pond_arrow_array_init(a, n, 0, 1, PQWG_EDGE_NCOL)) < 0) {
+        pond_arrow_schema_release(s);
+        return rc;
+    }
+    for (int c = 0; rc == 0 && c < PQWG_EDGE_NCOL; c++) {
+        bool nullable = c != PQWG_EDGE_TS;
+        pond_arrow_builder *b = NULL;
+        if ((rc = pqwg_field(s->children[c], edge_format[c], pqwg_edge_names[c], nullable)) < 0 ||
+            (rc = pond_arrow_builder_new(&b, edge_format[c])) < 0)
+            break;
+        /* timestamps stay in years other readers convert (their min/max are checked as
+         * dates): steps with jitter and jumps back, or mode 6's clean steps */
+        bool ts = c == PQWG_EDGE_TS;
+        int64_t prev =
+            ts ? 1700000000000000 + (int64_t)pqwg_below(r, 1u << 30) : (int64_t)pqwg_u64(r);
+        for (int64_t i = 0; rc == 0 && i < n; i++) {
+            if (nullable && (int)pqwg_below(r, 100) < null_pct) {
+                rc = pond_arrow_builder_append_null(b);
+            } else if (c == PQWG_EDGE_F32 || c == PQWG_EDGE_F64) {
+                rc = pond_arrow_builder_append_double(b, edge_double(r, i));
+            } else {
+                int64_t v = edge_int(r, ts && mode != 6 ? 2 : mode, i, prev);
+                if (c == PQWG_EDGE_I32) /* INT32's own extremes */
+                    v = v == INT64_MIN   ? INT32_MIN
+                        : v == INT64_MAX ? INT32_MAX
+                                         : (int32_t)(uint32_t)(uint64_t)v;
+                prev = v;
+                rc = pond_arrow_builder_append_int(b, v);
+            }
+        }
+        if (rc == 0)
+            rc = pond_arrow_builder_finish(a->children[c], b);
+        pond_arrow_builder_free(b);
+    }
+    if (rc < 0) {
+        pond_arrow_array_release(a);
+        pond_arrow_schema_release(s);
+    }
+    return rc;
+}

@@ -31,4 +31,14 @@ int pqwg_field(struct ArrowSchema *out, const char *format, const char *name, bo
 int pqwg_batch(struct ArrowArray *out, const struct ArrowSchema *schema, pqwg_rng *r, int64_t rows,
                int64_t slice);
 
+/* Flat columns i32, i64 (nullable), ts (timestamp[us, UTC], required: steps of 1 s with
+ * jitter and jumps back (mode 6: without), in this century), f32, f64 (nullable) for the integer and float
+ * encodings: n rows, null_pct percent nulls; i32 and i64 drawn in `mode`: 0 random, 1 INT_MIN/INT_MAX alternating (every delta wraps), 2 steps with jitter
+ * and jumps back, 3 constant, 4 small noise, 5 extremes/zero/noise, 6 clean steps. Floats mix
+ * NaN (with payloads), -0.0, infinities and subnormals into ordinary values. */
+enum { PQWG_EDGE_I32, PQWG_EDGE_I64, PQWG_EDGE_TS, PQWG_EDGE_F32, PQWG_EDGE_F64, PQWG_EDGE_NCOL };
+extern const char *const pqwg_edge_names[PQWG_EDGE_NCOL];
+int pqwg_edge_batch(struct ArrowSchema *s, struct ArrowArray *a, pqwg_rng *r, int64_t n, int mode,
+                    int null_pct);
+
 #endif

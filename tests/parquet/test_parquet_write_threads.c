@@ -47,11 +47,17 @@ static void test_bytes_identical_at_1_2_4_threads(void)
         POND_PARQUET_COMPRESS_LZ4_RAW, POND_PARQUET_COMPRESS_NONE};
     int n_seeds = pt_light() ? 2 : 5;
     int64_t rows = pt_light() ? 6000 : 30000;
+    int delta_seen = 0, split_seen = 0;
     for (int seed = 0; seed < n_seeds; seed++) {
         pqwg_rng r;
         pqwg_seed(&r, 0x5eed0000u + (uint64_t)seed, NULL, 0);
         struct ArrowSchema s;
-        PT_ASSERT_OK(pqwg_schema(&s, &r, 10, seed == 0 ? 0 : 2, -1));
+        /* seed 1: every leaf a double (BYTE_STREAM_SPLIT once a dictionary falls back) */
+        int leaf = -1;
+        for (int f = 0; seed == 1 && pqwg_leaf_formats[f]; f++)
+            if (!strcmp(pqwg_leaf_formats[f], "g"))
+                leaf = f;
+        PT_ASSERT_OK(pqwg_schema(&s, &r, 10, seed == 0 ? 0 : 2, leaf));
         struct ArrowArray b[3];
         for (int i = 0; i < 3; i++)
             PT_ASSERT_OK(pqwg_batch(&b[i], &s, &r, rows, i == 1 ? 7 : 0));
@@ -60,6 +66,7 @@ static void test_bytes_identical_at_1_2_4_threads(void)
         o.row_group_rows = rows * 2 / 3 + 1;
         o.page_bytes = (size_t)16 << 10;
         o.dictionary_bytes = (size_t)(seed & 1 ? 8 : 64) << 10;
+        o.split_floats = true; /* DELTA_BINARY_PACKED is on by default */
         pond_buf one = POND_BUF_INIT;
         int64_t par = -1;
         PT_ASSERT_OK(write_threads(&one, &par, &s, b, 3, o, 1));
@@ -84,12 +91,21 @@ static void test_bytes_identical_at_1_2_4_threads(void)
         pond_parquet_reader *rd;
         PT_ASSERT_OK(pond_parquet_reader_open_memory(&rd, one.ptr, one.size, NULL));
         PT_ASSERT_INT_EQ(pond_parquet_reader_num_rows(rd), 3 * rows);
+        pond_buf desc = POND_BUF_INIT;
+        PT_ASSERT_OK(pond_parquet_reader_describe(&desc, rd));
+        pond_buf_putc(&desc, 0);
+        delta_seen += strstr(desc.ptr, "DELTA_BINARY_PACKED") != NULL;
+        split_seen += strstr(desc.ptr, "BYTE_STREAM_SPLIT") != NULL;
+        pond_buf_dispose(&desc);
         pond_parquet_reader_free(rd);
         pond_buf_dispose(&one);
         for (int i = 0; i < 3; i++)
             pond_arrow_array_release(&b[i]);
         pond_arrow_schema_release(&s);
     }
+    /* the identical bytes covered both encodings */
+    PT_ASSERT(delta_seen > 0);
+    PT_ASSERT(split_seen > 0);
 }
 
 static void test_worker_error_is_the_first_column_s(void)

@@ -283,7 +283,7 @@ static void test_server_refuses_garbage(void)
     PT_ASSERT(write(to[1], hdr, 4) == 4);
     close(to[1]);
     PT_ASSERT_ERR(pond_repl_serve(to[0], from[1], dir), POND_ECORRUPT);
-    PT_ASSERT_MSG_HAS("(bound 1048576)");
+    PT_ASSERT_MSG_HAS("(bound 1048577)");
     close(to[0]);
     close(from[1]);
     /* the server told the client why */
@@ -291,6 +291,167 @@ static void test_server_refuses_garbage(void)
     ssize_t k = read(from[0], buf, sizeof buf);
     PT_ASSERT(k > 5 && buf[4] == W_ERROR);
     close(from[0]);
+    free(dir);
+}
+
+/* Writes frames to a file the way a peer writes them to the pipe; returns the file's path. */
+static char *frames_file(const char *name, const uint8_t *data, const size_t *lens, size_t n,
+                         bool end, wire_type after)
+{
+    char *path = pond__path_join(PT_TMPDIR(), name);
+    PT_ASSERT(path);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    PT_ASSERT(fd >= 0);
+    wire_conn c;
+    PT_ASSERT_OK(pond_wire_conn_init(&c, -1, fd, "test"));
+    size_t off = 0;
+    for (size_t i = 0; i < n; i++) {
+        PT_ASSERT_OK(pond_wire_send_data(&c, W_DATA, data + off, lens[i]));
+        off += lens[i];
+    }
+    pond_buf b = POND_BUF_INIT;
+    if (end) {
+        pond_wire_begin(&b, W_END);
+        PT_ASSERT_OK(pond_wire_send(&c, &b));
+    }
+    pond_wire_begin(&b, after);
+    PT_ASSERT_OK(pond_wire_send(&c, &b));
+    PT_ASSERT_OK(pond_wire_flush(&c));
+    pond_buf_dispose(&b);
+    pond_wire_conn_dispose(&c);
+    close(fd);
+    return path;
+}
+
+/* An object's content read as a stream (what the server hands the large-file store): DATA
+ * payloads land in the reader's buffer across reads of any size, an empty DATA frame is
+ * skipped, END ends it and the next message reads as usual. A 1 MiB frame is within version
+ * 2's bound and over version 1's (256 KiB), both for the stream and for a whole-frame read;
+ * another message where content should continue is refused. */
+static void test_wire_read_data(void)
+{
+    size_t lens[] = {1000, 0, WIRE_MAX_DATA, 3};
+    size_t total = 1000 + WIRE_MAX_DATA + 3;
+    uint8_t *data = malloc(total), *got = malloc(total + 1);
+    PT_ASSERT(data && got);
+    for (size_t i = 0; i < total; i++)
+        data[i] = (uint8_t)(i * 131 + (i >> 11));
+    char *path = frames_file("stream", data, lens, 4, true, W_DONE);
+    static const size_t caps[] = {7, 3 * 65536, 100000, 1};
+    wire_conn c;
+    int fd = open(path, O_RDONLY);
+    PT_ASSERT(fd >= 0);
+    PT_ASSERT_OK(pond_wire_conn_init(&c, fd, -1, "test"));
+    pond_wire_set_version(&c, 2);
+    size_t have = 0, n;
+    for (size_t i = 0;; i++) {
+        size_t cap = caps[i % POND_ARRAY_LEN(caps)];
+        PT_ASSERT_OK(pond_wire_read_data(&c, got + have, POND_MIN(cap, total - have + 1), &n));
+        if (n == 0)
+            break;
+        PT_ASSERT(n <= cap);
+        have += n;
+    }
+    PT_ASSERT_INT_EQ(have, total);
+    PT_ASSERT_MEM_EQ(got, data, total);
+    wire_msg m;
+    PT_ASSERT_OK(pond_wire_recv(&c, &m));
+    PT_ASSERT_INT_EQ(m.type, W_DONE);
+    pond_wire_conn_dispose(&c);
+    close(fd);
+    /* version 1 (the default until HELLO): the 1 MiB frame is over the bound */
+    fd = open(path, O_RDONLY);
+    PT_ASSERT_OK(pond_wire_conn_init(&c, fd, -1, "test"));
+    PT_ASSERT_OK(pond_wire_read_data(&c, got, total, &n));
+    PT_ASSERT_INT_EQ(n, 1000);
+    PT_ASSERT_ERR(pond_wire_read_data(&c, got, total, &n), POND_ECORRUPT);
+    PT_ASSERT_MSG_HAS("data frame of 1048576 bytes (bound 262144 at version 1)");
+    pond_wire_conn_dispose(&c);
+    close(fd);
+    pond_free(path);
+    /* the same frame read whole, at version 1 and at version 2 */
+    size_t one[] = {WIRE_MAX_DATA};
+    path = frames_file("big", data, one, 1, true, W_DONE);
+    for (unsigned v = 1; v <= 2; v++) {
+        fd = open(path, O_RDONLY);
+        PT_ASSERT_OK(pond_wire_conn_init(&c, fd, -1, "test"));
+        pond_wire_set_version(&c, v);
+        if (v == 1) {
+            PT_ASSERT_ERR(pond_wire_recv(&c, &m), POND_ECORRUPT);
+            PT_ASSERT_MSG_HAS("(bound 262144 at version 1)");
+        } else {
+            PT_ASSERT_OK(pond_wire_recv(&c, &m));
+            PT_ASSERT_INT_EQ(m.data_len, WIRE_MAX_DATA);
+            PT_ASSERT_MEM_EQ(m.data, data, WIRE_MAX_DATA);
+            pond_wire_msg_dispose(&m);
+        }
+        pond_wire_conn_dispose(&c);
+        close(fd);
+    }
+    pond_free(path);
+    /* content that stops without END */
+    size_t two[] = {10, 20};
+    path = frames_file("noend", data, two, 2, false, W_SYNC);
+    fd = open(path, O_RDONLY);
+    PT_ASSERT_OK(pond_wire_conn_init(&c, fd, -1, "test"));
+    PT_ASSERT_OK(pond_wire_read_data(&c, got, total, &n));
+    PT_ASSERT_INT_EQ(n, 10);
+    PT_ASSERT_OK(pond_wire_read_data(&c, got, 5, &n));
+    PT_ASSERT_INT_EQ(n, 5);
+    /* a message may not be read inside a data frame */
+    PT_ASSERT_ERR(pond_wire_recv(&c, &m), POND_ECORRUPT);
+    PT_ASSERT_OK(pond_wire_read_data(&c, got, total, &n));
+    PT_ASSERT_INT_EQ(n, 15);
+    PT_ASSERT_ERR(pond_wire_read_data(&c, got, total, &n), POND_ECORRUPT);
+    PT_ASSERT_MSG_HAS("without END (a sync frame");
+    pond_wire_conn_dispose(&c);
+    close(fd);
+    pond_free(path);
+    free(data);
+    free(got);
+}
+
+/* HELLO: the server answers with the highest version both speak (a version-1 client gets 1,
+ * and its DATA bound), and refuses a client that speaks none of its versions, by name. */
+static void test_wire_versions(void)
+{
+    char *dir = make_pond("p", 1024);
+    static const uint32_t ranges[][3] = {{1, 1, 1}, {1, 2, 2}, {2, 9, 2}, {3, 4, 0}};
+    for (size_t i = 0; i < POND_ARRAY_LEN(ranges); i++) {
+        int to[2], from[2];
+        PT_ASSERT(pipe(to) == 0 && pipe(from) == 0);
+        wire_conn c;
+        PT_ASSERT_OK(pond_wire_conn_init(&c, from[0], to[1], "test"));
+        pond_buf b = POND_BUF_INIT;
+        pond_wire_begin(&b, W_HELLO);
+        pond_wire_str(&b, WIRE_MAGIC);
+        pond_wire_u32(&b, ranges[i][0]);
+        pond_wire_u32(&b, ranges[i][1]);
+        pond_wire_str(&b, "test");
+        PT_ASSERT_OK(pond_wire_send(&c, &b));
+        pond_wire_begin(&b, W_BYE);
+        PT_ASSERT_OK(pond_wire_send(&c, &b));
+        PT_ASSERT_OK(pond_wire_flush(&c));
+        close(to[1]);
+        int rc = pond_repl_serve(to[0], from[1], dir);
+        close(to[0]);
+        close(from[1]);
+        wire_msg m;
+        PT_ASSERT_OK(pond_wire_recv(&c, &m));
+        if (ranges[i][2]) {
+            PT_ASSERT_OK(rc);
+            PT_ASSERT_INT_EQ(m.type, W_HELLO_OK);
+            PT_ASSERT_INT_EQ(m.i[0], ranges[i][2]);
+        } else {
+            PT_ASSERT_ERR(rc, POND_EUNSUPPORTED);
+            PT_ASSERT_INT_EQ(m.type, W_ERROR);
+            PT_ASSERT(strstr(m.s1, "speaks versions 3..4, this pond 1..2") != NULL);
+        }
+        pond_wire_msg_dispose(&m);
+        pond_wire_conn_dispose(&c);
+        pond_buf_dispose(&b);
+        close(from[0]);
+    }
     free(dir);
 }
 
@@ -997,9 +1158,9 @@ static void test_host_dir_is_ponds_own(void)
     free(remote);
 }
 
-PT_SUITE(repl, PT_TEST(wire_roundtrip), PT_TEST(wire_paths_refused),
-         PT_TEST(server_refuses_garbage), PT_TEST(server_order), PT_TEST(remotes_file),
-         PT_TEST(push_clone_pull), PT_TEST(divergence_refused_unchanged),
+PT_SUITE(repl, PT_TEST(wire_roundtrip), PT_TEST(wire_paths_refused), PT_TEST(wire_read_data),
+         PT_TEST(wire_versions), PT_TEST(server_refuses_garbage), PT_TEST(server_order),
+         PT_TEST(remotes_file), PT_TEST(push_clone_pull), PT_TEST(divergence_refused_unchanged),
          PT_TEST(corrupt_remote_verify_and_pull), PT_TEST(push_interrupted_resumes),
          PT_TEST(lease_holds_gc), PT_TEST(retention_starts_from_checkpoint),
          PT_TEST(other_format_refused), PT_TEST(push_moved_file_format_2),

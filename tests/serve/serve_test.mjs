@@ -423,6 +423,31 @@ await test('derived_node_describe_read', async () => {
   eq(hours.size, r.trim().split('\n').length - 1, 'one row per bucket');
 });
 
+// a stale manual node: read computed from its sources (as cat does) and marked by a header;
+// buckets follow the sources too (the cache does not answer from an earlier computation)
+await test('stale_manual_node', async () => {
+  pond(['mkdir', '/m']);
+  writeFileSync(path.join(tmp, 'm.csv'), seriesCsv(0, 120, 3));
+  pond(['copy', '--type', 'series', `host:${path.join(tmp, 'm.csv')}`, '/m/src']);
+  pond(['derive', 'rollup', '/m/hourly', '--source', '/m/src', '--every', '1h', '--refresh', 'manual']);
+  const fresh = await get(U, 'api/read?path=/m/hourly&format=csv');
+  eq(fresh.headers.get('x-pond-stale'), null, 'no header while current');
+  const W = '&from=2000-01-01&to=2100-01-01'; // buckets' default range is the node's stored versions'
+  const b0 = JSON.parse((await get(U, 'api/buckets?path=/m/hourly&n=10' + W)).buf);
+  for (let k = 1; k <= 2; k++) {
+    writeFileSync(path.join(tmp, 'm2.csv'), seriesCsv(120 * k, 120, 3 + k));
+    pond(['copy', '--type', 'series', `host:${path.join(tmp, 'm2.csv')}`, '/m/src']);
+    const r = await get(U, 'api/read?path=/m/hourly&format=csv');
+    ok((r.headers.get('x-pond-stale') || '').startsWith('computed from its sources'), `stale header: ${r.headers.get('x-pond-stale')}`);
+    eq(r.buf.toString(), pond(['cat', '--format', 'csv', '/m/hourly']).stdout.toString(), 'stale read as cat');
+    const bk = await get(U, 'api/buckets?path=/m/hourly&n=10' + W);
+    ok((bk.headers.get('x-pond-stale') || '').startsWith('computed'), 'stale header on buckets');
+    const bj = JSON.parse(bk.buf);
+    eq(bj.rows, r.buf.toString().trim().split('\n').length - 1, `buckets rows after append ${k}`);
+    ok(bj.rows > b0.rows, 'buckets grow with the sources');
+  }
+});
+
 for (const s of servers) s.kill();
 for (const s of servers) {
   const why = s.done ? await s.done : '';

@@ -4,6 +4,7 @@
  * rollup over a sql node follows it; the version a recompute writes replaces every earlier
  * one without the index growing; creation errors name the query. */
 #include "sql/sql_test.h"
+#include "pt_pond.h"
 
 #include <pond/arrow.h>
 #include <pond/rows.h>
@@ -70,18 +71,7 @@ static int derive(pond_fs *fs, const char *kind, const char *dest, const char *c
         o.aggs = aggs;
         o.n_aggs = 2;
     }
-    pond_fs_node *h = NULL;
-    int rc = pond_fs_begin(fs, NULL);
-    if (rc == 0)
-        rc = pond_fs_node_open(&h, fs, NULL, dest, 0);
-    if (rc == 0)
-        rc = pond_derive_create(NULL, h, &o);
-    pond_fs_node_free(h);
-    if (rc == 0)
-        rc = pond_fs_commit(NULL, fs);
-    else
-        pond_fs_abort(fs);
-    return rc;
+    return pt_derive_create(fs, dest, &o);
 }
 
 static int buf_sink(const void *data, size_t len, void *payload)

@@ -2,6 +2,7 @@
  * append of a random sequence (nulls, NaN, gaps, out-of-order and late rows, dedup=last on the
  * source), cascades, the rows a refresh reads, creation checks, dependents, compaction. */
 #include "pt.h"
+#include "pt_pond.h"
 
 #include <pond/arrow.h>
 #include <pond/stream.h>
@@ -127,18 +128,7 @@ static int derive(pond_fs *fs, const char *dest, const char *src, const char *ev
     o.aggs = av;
     o.columns = cv;
     o.by = bv;
-    pond_fs_node *h = NULL;
-    int rc = pond_fs_begin(fs, NULL);
-    if (rc == 0)
-        rc = pond_fs_node_open(&h, fs, NULL, dest, 0);
-    if (rc == 0)
-        rc = pond_derive_create(NULL, h, &o);
-    pond_fs_node_free(h);
-    if (rc == 0)
-        rc = pond_fs_commit(NULL, fs);
-    else
-        pond_fs_abort(fs);
-    return rc;
+    return pt_derive_create(fs, dest, &o);
 }
 
 /* ---- text of a read and of the oracle: one line per row, cells tab-separated ---- */

@@ -1,4 +1,5 @@
 #include "pt.h"
+#include "pt_pond.h"
 
 #include <pond/arrow.h>
 #include <pond/oplog.h>
@@ -14,29 +15,17 @@
 
 /* ---- fixtures: both backends ---- */
 
-typedef struct {
-    pond_backend *be;
-    pond_fs *fs;
-} env;
+typedef pt_pond env;
 
 static void env_open(env *e, bool disk)
 {
-    if (disk) {
-        char dir[4200];
-        snprintf(dir, sizeof dir, "%s/pond", PT_TMPDIR());
-        PT_ASSERT_OK(pond_oplog_create(dir, NULL));
-        PT_ASSERT_OK(pond_oplog_open(&e->be, dir, NULL));
-    } else {
-        PT_ASSERT_OK(pond_backend_memory_new(&e->be));
-    }
-    PT_ASSERT_OK(pond_fs_open(&e->fs, e->be, NULL));
+    if (disk)
+        pt_pond_disk(e, NULL);
+    else
+        pt_pond_memory(e);
 }
 
-static void env_close(env *e)
-{
-    pond_fs_free(e->fs);
-    pond_backend_free(e->be);
-}
+static void env_close(env *e) { pt_pond_close(e); }
 
 /* A batch: ts (µs, UTC) = t0 + i*step_us for i in [0, n), value = i + base (double),
  * optional extra int64 column "extra" = i. */

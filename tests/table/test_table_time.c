@@ -3,6 +3,7 @@
  * errors, and Parquet files as series sources (ranges recorded, reads pruned, wall-clock
  * timestamps read in the series' zone). */
 #include "pt.h"
+#include "pt_pond.h"
 
 #include <pond/arrow.h>
 #include <pond/csv_import.h>
@@ -16,23 +17,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct {
-    pond_backend *be;
-    pond_fs *fs;
-} env;
+typedef pt_pond env;
 
 static void env_open(env *e)
 {
-    PT_ASSERT_OK(pond_backend_memory_new(&e->be));
-    PT_ASSERT_OK(pond_fs_open(&e->fs, e->be, NULL));
+    pt_pond_memory(e);
     PT_ASSERT_OK(pond_fs_begin(e->fs, NULL));
 }
 
-static void env_close(env *e)
-{
-    pond_fs_free(e->fs);
-    pond_backend_free(e->be);
-}
+static void env_close(env *e) { pt_pond_close(e); }
 
 static int64_t civil(int y, unsigned m, unsigned d, int h, int mi, int s)
 {

@@ -1,0 +1,394 @@
+/* The table layer's scans (src/table/table_scan.h), which the SQL layer reads through:
+ * predicates on any column prune row groups, each version's own batches come out unwrapped,
+ * versions outside the range are skipped, the counting mode counts from statistics, a
+ * dedup=last series reads through the table reader, and footers name what failed. */
+#include "pt.h"
+
+#include <pond/alloc.h>
+#include <pond/arrow.h>
+#include <pond/errors.h>
+#include <pond/sys/backend.h>
+#include <pond/table.h>
+#include <pond/tinyfs.h>
+
+#include "table/table_scan.h"
+
+#include <string.h>
+
+typedef struct {
+    pond_backend *be;
+    pond_fs *fs;
+} env;
+
+static void env_open(env *e)
+{
+    PT_ASSERT_OK(pond_backend_memory_new(&e->be));
+    PT_ASSERT_OK(pond_fs_open(&e->fs, e->be, NULL));
+}
+
+static void env_close(env *e)
+{
+    pond_fs_free(e->fs);
+    pond_backend_free(e->be);
+}
+
+#define SEC 1000000LL
+
+/* One series version of n rows: ts = t0 + i s (not nullable), value = base + i (double) and,
+ * with extra, extra = i (int64); row groups of rg rows. */
+static void write_version(env *e, const char *path, int64_t t0, int64_t n, double base, bool extra,
+                          int64_t rg)
+{
+    int nc = extra ? 3 : 2;
+    struct ArrowSchema s;
+    struct ArrowArray a;
+    PT_ASSERT_OK(pond_arrow_schema_init(&s, "+s", "", 0, nc));
+    PT_ASSERT_OK(pond_arrow_schema_init(s.children[0], "tsu:UTC", "ts", 0, 0));
+    PT_ASSERT_OK(pond_arrow_schema_init(s.children[1], "g", "value", ARROW_FLAG_NULLABLE, 0));
+    if (extra)
+        PT_ASSERT_OK(pond_arrow_schema_init(s.children[2], "l", "extra", ARROW_FLAG_NULLABLE, 0));
+    PT_ASSERT_OK(pond_arrow_array_init(&a, n, 0, 1, nc));
+    pond_arrow_builder *b[3];
+    PT_ASSERT_OK(pond_arrow_builder_new(&b[0], "tsu:UTC"));
+    PT_ASSERT_OK(pond_arrow_builder_new(&b[1], "g"));
+    if (extra)
+        PT_ASSERT_OK(pond_arrow_builder_new(&b[2], "l"));
+    for (int64_t i = 0; i < n; i++) {
+        PT_ASSERT_OK(pond_arrow_builder_append_int(b[0], t0 + i * SEC));
+        PT_ASSERT_OK(pond_arrow_builder_append_double(b[1], base + (double)i));
+        if (extra)
+            PT_ASSERT_OK(pond_arrow_builder_append_int(b[2], i));
+    }
+    for (int k = 0; k < nc; k++) {
+        PT_ASSERT_OK(pond_arrow_builder_finish(a.children[k], b[k]));
+        pond_arrow_builder_free(b[k]);
+    }
+    pond_table_write_options wo = POND_TABLE_WRITE_OPTIONS_INIT;
+    wo.timestamp_column = "ts";
+    wo.row_group_rows = rg;
+    PT_ASSERT_OK(pond_fs_begin(e->fs, NULL));
+    PT_ASSERT_OK(pond_table_write_batch(e->fs, NULL, path, POND_ENTRY_FILE_SERIES, &s, &a, &wo));
+    PT_ASSERT_OK(pond_fs_commit(NULL, e->fs));
+    pond_arrow_array_release(&a);
+    pond_arrow_schema_release(&s);
+}
+
+/* The versions of the file at path a read covers (pond_table__scan_versions), into out. */
+static size_t versions(table_scan_version *out, size_t cap, env *e, const char *path)
+{
+    pond_fs_node *h = NULL;
+    table_scan_version *v = NULL;
+    size_t n = 0;
+    int64_t stored = 0;
+    PT_ASSERT_OK(pond_fs_node_open(&h, e->fs, NULL, path, 0));
+    PT_ASSERT_OK(pond_table__scan_versions(&v, &n, &stored, h, 0));
+    pond_fs_node_free(h);
+    PT_ASSERT(n <= cap);
+    PT_ASSERT(n == 0 || stored > 0);
+    memcpy(out, v, n * sizeof *v);
+    pond_free(v);
+    return n;
+}
+
+static int child_index(const struct ArrowSchema *s, const char *name)
+{
+    for (int64_t i = 0; i < s->n_children; i++)
+        if (!strcmp(s->children[i]->name, name))
+            return (int)i;
+    return -1;
+}
+
+/* Reads the whole scan: rows returned, and of them those whose int64 column `col` lies in
+ * [lo, hi] (col NULL: none counted). */
+static int64_t drain(table_scan *sc, const char *col, int64_t lo, int64_t hi, int64_t *matched)
+{
+    int64_t rows = 0;
+    *matched = 0;
+    for (;;) {
+        struct ArrowArray b;
+        const struct ArrowSchema *s;
+        int e = pond_table__scan_next(sc, &b, &s);
+        PT_ASSERT(e >= 0);
+        if (e == 0)
+            break;
+        PT_ASSERT_OK(pond_arrow_array_validate(s, &b));
+        int k = col ? child_index(s, col) : -1;
+        for (int64_t i = 0; k >= 0 && i < b.length; i++) {
+            int64_t v = ((const int64_t *)b.children[k]->buffers[1])[b.children[k]->offset + i];
+            *matched += v >= lo && v <= hi;
+        }
+        rows += b.length;
+        pond_arrow_array_release(&b);
+    }
+    return rows;
+}
+
+/* A predicate on a column that is not the timestamp prunes row groups by its statistics:
+ * only the groups that may hold a match are read, and every matching row is among them. */
+static void test_pred_prunes_any_column(void)
+{
+    env e;
+    env_open(&e);
+    write_version(&e, "/s", 0, 1000, 0.0, true, 100);
+    table_scan_version vers[4];
+    size_t nv = versions(vers, 4, &e, "/s");
+    const char *cols[] = {"extra", "value"};
+    table_scan_pred preds[2] = {{.name = "extra", .lo = 250, .hi = 349}};
+    pond_table_scan_stats st = {0};
+    table_scan_options o = {.vers = vers,
+                            .n_vers = nv,
+                            .series = true,
+                            .cols = cols,
+                            .n_cols = 2,
+                            .preds = preds,
+                            .n_preds = 1,
+                            .stats = &st};
+    table_scan *sc = NULL;
+    PT_ASSERT_OK(pond_table__scan_open(&sc, e.fs, "/s", &o));
+    int64_t matched, rows = drain(sc, "extra", 250, 349, &matched);
+    pond_table__scan_free(sc);
+    PT_ASSERT_INT_EQ(matched, 100);
+    PT_ASSERT_INT_EQ(rows, 200); /* row groups 200..299 and 300..399 */
+    PT_ASSERT_INT_EQ(st.row_groups_total, 10);
+    PT_ASSERT_INT_EQ(st.row_groups_read, 2);
+    PT_ASSERT_INT_EQ(st.rows_read, 200);
+
+    /* a double predicate, and the two together (AND) */
+    memset(&st, 0, sizeof st);
+    preds[1] = (table_scan_pred){.name = "value", .dbl = true, .dlo = 0.0, .dhi = 299.5};
+    o.preds = preds + 1;
+    PT_ASSERT_OK(pond_table__scan_open(&sc, e.fs, "/s", &o));
+    rows = drain(sc, "extra", 0, 299, &matched);
+    pond_table__scan_free(sc);
+    PT_ASSERT_INT_EQ(matched, 300);
+    PT_ASSERT_INT_EQ(rows, 300);
+    PT_ASSERT_INT_EQ(st.row_groups_read, 3);
+    memset(&st, 0, sizeof st);
+    o.preds = preds;
+    o.n_preds = 2;
+    PT_ASSERT_OK(pond_table__scan_open(&sc, e.fs, "/s", &o));
+    rows = drain(sc, "extra", 250, 299, &matched);
+    pond_table__scan_free(sc);
+    PT_ASSERT_INT_EQ(matched, 50);
+    PT_ASSERT_INT_EQ(st.row_groups_read, 1);
+    PT_ASSERT_INT_EQ(rows, 100);
+
+    /* no predicate: everything */
+    memset(&st, 0, sizeof st);
+    o.n_preds = 0;
+    PT_ASSERT_OK(pond_table__scan_open(&sc, e.fs, "/s", &o));
+    rows = drain(sc, "extra", INT64_MIN, INT64_MAX, &matched);
+    pond_table__scan_free(sc);
+    PT_ASSERT_INT_EQ(rows, 1000);
+    PT_ASSERT_INT_EQ(matched, 1000);
+    PT_ASSERT_INT_EQ(st.row_groups_read, 10);
+    env_close(&e);
+}
+
+/* Each version's own batches: a version written before a column existed hands out batches
+ * without it (not re-wrapped with a null column), a later one with it. */
+static void test_per_version_batches(void)
+{
+    env e;
+    env_open(&e);
+    write_version(&e, "/s", 0, 10, 0.0, false, 0);
+    write_version(&e, "/s", 100 * SEC, 10, 0.0, true, 0);
+    table_scan_version vers[4];
+    size_t nv = versions(vers, 4, &e, "/s");
+    PT_ASSERT_INT_EQ(nv, 2);
+    const char *cols[] = {"ts", "extra"};
+    pond_table_scan_stats st = {0};
+    table_scan_options o = {
+        .vers = vers, .n_vers = nv, .series = true, .cols = cols, .n_cols = 2, .stats = &st};
+    table_scan *sc = NULL;
+    PT_ASSERT_OK(pond_table__scan_open(&sc, e.fs, "/s", &o));
+    int64_t widths[2] = {-1, -1};
+    for (int n = 0;; n++) {
+        struct ArrowArray b;
+        const struct ArrowSchema *s;
+        int rc = pond_table__scan_next(sc, &b, &s);
+        PT_ASSERT(rc >= 0);
+        if (rc == 0)
+            break;
+        PT_ASSERT(n < 2);
+        PT_ASSERT_INT_EQ(b.length, 10);
+        widths[n] = s->n_children;
+        pond_arrow_array_release(&b);
+    }
+    pond_table__scan_free(sc);
+    PT_ASSERT_INT_EQ(widths[0], 1); /* ts only */
+    PT_ASSERT_INT_EQ(widths[1], 2);
+    PT_ASSERT_INT_EQ(st.versions_total, 2);
+    PT_ASSERT_INT_EQ(st.versions_read, 2);
+    env_close(&e);
+}
+
+/* The event-time range skips whole versions; the counting mode counts row groups (and
+ * versions) wholly inside the range from statistics and returns only the others. */
+static void test_range_and_counting(void)
+{
+    env e;
+    env_open(&e);
+    write_version(&e, "/s", 0, 1000, 0.0, false, 100);        /* ts 0..999 s */
+    write_version(&e, "/s", 5000 * SEC, 100, 0.0, false, 50); /* ts 5000..5099 s */
+    write_version(&e, "/s", 9000 * SEC, 100, 0.0, false, 50); /* ts 9000..9099 s */
+    table_scan_version vers[4];
+    size_t nv = versions(vers, 4, &e, "/s");
+    PT_ASSERT_INT_EQ(nv, 3);
+    const char *cols[] = {"ts"};
+    /* [150 s, 5049 s]: version 3 skipped; version 2 half; version 1's groups 2..9 inside */
+    int64_t lo = 150 * SEC, hi = 5049 * SEC;
+    table_scan_pred pred = {.name = "ts", .lo = lo, .hi = hi};
+    pond_table_scan_stats st = {0};
+    table_scan_options o = {.vers = vers,
+                            .n_vers = nv,
+                            .series = true,
+                            .cols = cols,
+                            .n_cols = 1,
+                            .preds = &pred,
+                            .n_preds = 1,
+                            .has_range = true,
+                            .lo_us = lo,
+                            .hi_us = hi,
+                            .stats = &st};
+    table_scan *sc = NULL;
+    PT_ASSERT_OK(pond_table__scan_open(&sc, e.fs, "/s", &o));
+    int64_t matched, rows = drain(sc, "ts", lo, hi, &matched);
+    PT_ASSERT_INT_EQ(pond_table__scan_inside_rows(sc), 0);
+    pond_table__scan_free(sc);
+    PT_ASSERT_INT_EQ(matched, 850 + 50);
+    PT_ASSERT_INT_EQ(rows, 900 + 50); /* groups 100..999 and the first of version 2 */
+    PT_ASSERT_INT_EQ(st.versions_total, 3);
+    PT_ASSERT_INT_EQ(st.versions_read, 2);
+
+    memset(&st, 0, sizeof st);
+    o.count_col = "ts";
+    PT_ASSERT_OK(pond_table__scan_open(&sc, e.fs, "/s", &o));
+    rows = drain(sc, "ts", lo, hi, &matched);
+    int64_t inside = pond_table__scan_inside_rows(sc);
+    pond_table__scan_free(sc);
+    PT_ASSERT_INT_EQ(inside, 800 + 50); /* groups 200..999, and version 2's first group */
+    PT_ASSERT_INT_EQ(rows, 100);        /* group 100..199 straddles the lower bound */
+    PT_ASSERT_INT_EQ(matched + inside, 850 + 50);
+    PT_ASSERT_INT_EQ(st.row_groups_read, 1);
+    env_close(&e);
+}
+
+/* A dedup=last series reads through the table reader: of rows with the same timestamp, the
+ * newest version's, with the projection and the range applied. */
+static void test_dedup_through_reader(void)
+{
+    env e;
+    env_open(&e);
+    write_version(&e, "/s", 0, 100, 0.0, true, 0);
+    write_version(&e, "/s", 50 * SEC, 100, 1000.0, true, 0); /* ts 50..149: 50 repeat */
+    pond_fs_node *h = NULL;
+    PT_ASSERT_OK(pond_fs_begin(e.fs, NULL));
+    PT_ASSERT_OK(pond_fs_node_open(&h, e.fs, NULL, "/s", 0));
+    PT_ASSERT_OK(pond_series_set_dedup(h, POND_DEDUP_LAST, NULL, 0));
+    pond_fs_node_free(h);
+    PT_ASSERT_OK(pond_fs_commit(NULL, e.fs));
+    table_scan_version vers[4];
+    size_t nv = versions(vers, 4, &e, "/s");
+    PT_ASSERT_INT_EQ(nv, 2);
+    const char *cols[] = {"value"};
+    pond_table_scan_stats st = {0};
+    table_scan_options o = {.vers = vers,
+                            .n_vers = nv,
+                            .series = true,
+                            .cols = cols,
+                            .n_cols = 1,
+                            .has_range = true,
+                            .lo_us = 40 * SEC,
+                            .hi_us = 59 * SEC,
+                            .dedup = true,
+                            .stats = &st};
+    table_scan *sc = NULL;
+    PT_ASSERT_OK(pond_table__scan_open(&sc, e.fs, "/s", &o));
+    int64_t rows = 0;
+    double sum = 0;
+    for (;;) {
+        struct ArrowArray b;
+        const struct ArrowSchema *s;
+        int rc = pond_table__scan_next(sc, &b, &s);
+        PT_ASSERT(rc >= 0);
+        if (rc == 0)
+            break;
+        PT_ASSERT_INT_EQ(s->n_children, 1);
+        for (int64_t i = 0; i < b.length; i++)
+            sum += ((const double *)b.children[0]->buffers[1])[b.children[0]->offset + i];
+        rows += b.length;
+        pond_arrow_array_release(&b);
+    }
+    pond_table__scan_free(sc);
+    /* ts 40..49 from version 1 (values 40..49), ts 50..59 from version 2 (1000..1009) */
+    PT_ASSERT_INT_EQ(rows, 20);
+    PT_ASSERT(sum == 445.0 + 10045.0);
+    env_close(&e);
+}
+
+/* Footers: rows and schema without decoding; a missing version's error names the path. */
+static void test_version_footer(void)
+{
+    env e;
+    env_open(&e);
+    write_version(&e, "/s", 0, 123, 0.0, true, 50);
+    pond_fs_node *h = NULL;
+    PT_ASSERT_OK(pond_fs_node_open(&h, e.fs, NULL, "/s", 0));
+    int64_t rows = -1;
+    struct ArrowSchema s = {0};
+    PT_ASSERT_OK(pond_table__version_footer(&rows, &s, h, 1));
+    PT_ASSERT_INT_EQ(rows, 123);
+    PT_ASSERT_INT_EQ(s.n_children, 3);
+    PT_ASSERT_STR_EQ(s.children[2]->name, "extra");
+    pond_arrow_schema_release(&s);
+    PT_ASSERT(pond_table__version_footer(&rows, NULL, h, 7) < 0);
+    PT_ASSERT(strstr(pond_error_last()->message, "/s") != NULL);
+    PT_ASSERT_INT_EQ(rows, 123); /* untouched on failure */
+    pond_fs_node_free(h);
+    env_close(&e);
+}
+
+/* The versions a scan reads: every series version with rows, in order, less those a
+ * compaction replaced (their rows are in the compacted one) and the settings change (no
+ * rows); one by number; a missing number is an error naming the path. */
+static void test_scan_versions(void)
+{
+    env e;
+    env_open(&e);
+    write_version(&e, "/s", 0, 10, 0.0, false, 0);
+    write_version(&e, "/s", 100 * SEC, 10, 0.0, false, 0);
+    pond_fs_node *h = NULL;
+    PT_ASSERT_OK(pond_fs_begin(e.fs, NULL));
+    PT_ASSERT_OK(pond_fs_node_open(&h, e.fs, NULL, "/s", 0));
+    pond_series_compact_result cr;
+    PT_ASSERT_OK(pond_series_compact(&cr, h, NULL));
+    PT_ASSERT_OK(pond_fs_commit(NULL, e.fs));
+    PT_ASSERT_INT_EQ(cr.version, 3);
+    PT_ASSERT_OK(pond_fs_begin(e.fs, NULL));
+    PT_ASSERT_OK(pond_series_set_dedup(h, POND_DEDUP_LAST, NULL, 0)); /* version 4: no rows */
+    PT_ASSERT_OK(pond_fs_commit(NULL, e.fs));
+    write_version(&e, "/s", 200 * SEC, 10, 0.0, false, 0);
+    table_scan_version *v = NULL;
+    size_t n = 0;
+    int64_t stored = 0;
+    PT_ASSERT_OK(pond_table__scan_versions(&v, &n, &stored, h, 0));
+    PT_ASSERT_INT_EQ(n, 2);
+    PT_ASSERT_INT_EQ(v[0].version, 3);
+    PT_ASSERT_INT_EQ(v[1].version, 5);
+    PT_ASSERT(v[1].has_event_time && v[1].min_us == 200 * SEC && v[1].max_us == 209 * SEC);
+    pond_free(v);
+    PT_ASSERT_OK(pond_table__scan_versions(&v, &n, &stored, h, 1)); /* replaced, still readable */
+    PT_ASSERT_INT_EQ(n, 1);
+    PT_ASSERT_INT_EQ(v[0].version, 1);
+    pond_free(v);
+    PT_ASSERT_INT_EQ(pond_table__scan_versions(&v, &n, &stored, h, 9), POND_ENOTFOUND);
+    PT_ASSERT(v == NULL && n == 0);
+    PT_ASSERT(strstr(pond_error_last()->message, "/s has no version 9") != NULL);
+    pond_fs_node_free(h);
+    env_close(&e);
+}
+
+PT_SUITE(table_scan, PT_TEST(scan_versions), PT_TEST(pred_prunes_any_column),
+         PT_TEST(per_version_batches), PT_TEST(range_and_counting), PT_TEST(dedup_through_reader),
+         PT_TEST(version_footer))

@@ -446,6 +446,8 @@ int pond_cas_writer_commit(pond_cas_writer *w, size_t len)
     POND_ASSERT_ARG(w);
     if (w->error)
         return pond_error_set(w->error, POND_DOM_CAS, "cas writer: an earlier write failed");
+    if (w->finished) /* a buffer lent before finish belongs to nothing now */
+        return pond_error_set(POND_EINVALID, POND_DOM_CAS, "cas writer: already finished");
     if (!w->lent || len > (size_t)w->chunk_size - w->fill)
         return writer_fail(w, pond_error_set(POND_EINVALID, POND_DOM_CAS,
                                              "cas writer: commit of %zu bytes without a buffer "

@@ -964,8 +964,10 @@ static void table_reset(pond_delta_table *t)
 /* ------------------------------------------------------------------ probing the log */
 
 /* How far past the end of a probed log a commit is looked for (a gap is damage that the
- * listing names): every offset up to PROBE_NEAR, then doubling up to PROBE_FAR. */
-#define PROBE_NEAR 16
+ * listing names): every offset up to PROBE_NEAR, then doubling up to PROBE_FAR. PROBE_NEAR
+ * spans several checkpoint intervals (pond's is 20 commits), so the commits a checkpoint
+ * interval can hold past a gap are all looked at; a stat of a missing name is cheap. */
+#define PROBE_NEAR 128
 #define PROBE_FAR ((int64_t)1 << 32)
 /* More commits than this after the hinted checkpoint: the listing may find a newer one. */
 #define PROBE_MAX_COMMITS 1000

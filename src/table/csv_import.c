@@ -1265,7 +1265,10 @@ int pond_csv_import_stream(struct ArrowArrayStream *out, const char *path,
         m->opts = *opts;
     }
     m->threads = POND_MAX(1, POND_MIN(m->opts.threads, 64));
-    m->max_chunk = MAX_CHUNK_BYTES;
+    /* a round holds about MAX_ROUND_BYTES of input whatever the thread count (a chunk cut
+     * short of a batch's lines is read on one thread, like any chunk that is not one batch) */
+    m->max_chunk =
+        POND_MIN(MAX_CHUNK_BYTES, POND_MAX(MAX_ROUND_BYTES / (size_t)m->threads, (size_t)2 << 20));
     if (m->opts.sample_rows <= 0)
         m->opts.sample_rows = 10000;
     if (m->opts.batch_rows <= 0)

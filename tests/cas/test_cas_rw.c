@@ -694,6 +694,13 @@ static void test_writer_buffer(void)
         PT_ASSERT_OK(pond_cas_writer_buffer(&p, &cap, w));
         PT_ASSERT_ERR(pond_cas_writer_commit(w, cap + 1), POND_EINVALID);
         pond_cas_writer_free(w);
+        /* a buffer lent before finish commits nothing after it */
+        PT_ASSERT_OK(pond_cas_writer_new(&w, cas));
+        PT_ASSERT_OK(pond_cas_writer_buffer(&p, &cap, w));
+        PT_ASSERT_OK(pond_cas_writer_finish(&got, w));
+        PT_ASSERT_ERR(pond_cas_writer_commit(w, 1), POND_EINVALID);
+        PT_ASSERT_MSG_HAS("already finished");
+        pond_cas_writer_free(w);
         /* nothing of the refused writers is left in tmp/ */
         ct_counts c = ct_count(cas, 0);
         PT_ASSERT_INT_EQ(c.n[POND_CAS_ENTRY_TEMP], 0);

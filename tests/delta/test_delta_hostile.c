@@ -358,6 +358,22 @@ static void test_probe_from_last_checkpoint(void)
     PT_ASSERT_ERR(pond_delta_table_open(&t, dir, NULL), POND_ECORRUPT);
     PT_ASSERT_MSG_HAS("missing commit file for version 7 (_delta_log/00000000000000000007.json)");
     pond_free(dir);
+    /* commits 7..30, then 7..23 lost: the survivors lie 17 to 23 past the first missing one,
+     * between the offsets a look-ahead of 16 then doubling tries (it opened at version 6) */
+    char *gap = checkpointed_log("probe_gap");
+    for (int v = 7; v <= 30; v++) {
+        char cn[32];
+        commit_name(cn, v);
+        put_str(gap, cn, ADD("z"));
+    }
+    for (int v = 7; v <= 23; v++) {
+        char cn[32];
+        commit_name(cn, v);
+        unlink(log_path(gap, cn));
+    }
+    PT_ASSERT_ERR(pond_delta_table_open(&t, gap, NULL), POND_ECORRUPT);
+    PT_ASSERT_MSG_HAS("missing commit file for version 7 (_delta_log/00000000000000000007.json)");
+    pond_free(gap);
 }
 
 typedef struct {

@@ -181,6 +181,10 @@ POND_API int pond_parquet_dump(pond_parquet_reader *r, pond_parquet_write_fn wri
 
 /** Where the bytes go. `write` must write all of len or fail (negative pond code, message
  *  set); `sync` (may be NULL) makes what was written durable and runs once, at finish. */
+/** The threads a Parquet writer (and pond's reads of a version's file) use when their options
+ *  say 0; the pond CLI's `--threads` default. */
+#define POND_PARQUET_THREADS_DEFAULT 2
+
 typedef struct pond_parquet_sink {
     pond_parquet_write_fn write;
     int (*sync)(void *payload);
@@ -220,7 +224,7 @@ typedef struct {
     const char *const *kv_values; /* entries may be NULL (no value) */
     int n_kv;
     /* threads encoding and compressing column chunks, the caller's among them: 0 = the
-     * default (2), 1 = the caller's thread only, at most 64. Columns are encoded in parallel
+     * default (POND_PARQUET_THREADS_DEFAULT), 1 = the caller's thread only, at most 64. Columns are encoded in parallel
      * for each batch slice of at least 256 KiB of input, and the file is byte-identical
      * whatever the count. */
     int threads;

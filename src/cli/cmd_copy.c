@@ -307,7 +307,7 @@ static int import_text(copy_ctx *c, const char *host, pond_fs_node *dest,
     io.time_reader = reader;
     io.timestamp_column = eff.timestamp_column;
     io.detect_timestamp = c->type == POND_ENTRY_FILE_SERIES;
-    io.threads = c->p->threads ? c->p->threads : 2; /* the writer's default, docs/import.md */
+    io.threads = c->p->threads ? c->p->threads : POND_PARQUET_THREADS_DEFAULT;
     int rc = 0;
     if (pond_csv_import_stream(&in, host, &io) < 0)
         rc = cli_fail();

@@ -1055,7 +1055,8 @@ int pond_parquet_writer_new(pond_parquet_writer **out, const pond_parquet_sink *
             }
         }
     }
-    w->threads = opts->threads <= 0 ? 2 : POND_MIN(opts->threads, MAX_THREADS);
+    w->threads =
+        opts->threads <= 0 ? POND_PARQUET_THREADS_DEFAULT : POND_MIN(opts->threads, MAX_THREADS);
     w->ctx = pond_calloc((size_t)w->threads, sizeof *w->ctx);
     if (!w->ctx) {
         rc = POND_ENOMEM;

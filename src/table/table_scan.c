@@ -40,7 +40,7 @@ int pond_table__vfile_open(table_vfile *v, pond_fs_node *node, int64_t version,
     pond_parquet_read_options def = POND_PARQUET_READ_OPTIONS_INIT;
     pond_parquet_read_options o = po ? *po : def;
     memset(v, 0, sizeof *v);
-    int n = o.threads <= 0 ? 2 : POND_MIN(o.threads, 64);
+    int n = o.threads <= 0 ? POND_PARQUET_THREADS_DEFAULT : POND_MIN(o.threads, 64);
     int rc = 0;
     for (int i = 0; i < n && rc == 0; i++) {
         pond_reader *h = NULL;

@@ -5,6 +5,7 @@
 
 #include <pond/parquet.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -98,6 +99,22 @@ void pt_lines_free(pt_lines *l)
     free(l->v);
     pond_buf_dispose(&l->text);
     memset(l, 0, sizeof *l);
+}
+
+const char *pt_tmp_file(const char *name, const void *data, size_t len)
+{
+    static char path[4400];
+    snprintf(path, sizeof path, "%s/%s", PT_TMPDIR(), name);
+    FILE *f = fopen(path, "wb");
+    if (!f || fwrite(data, 1, len, f) != len || fclose(f) != 0)
+        pt_fail(__FILE__, __LINE__, "cannot write %s", path);
+    return path;
+}
+
+bool pt_arrow_valid(const struct ArrowArray *a, int64_t i)
+{
+    const uint8_t *v = a->buffers[0];
+    return !v || (v[(a->offset + i) / 8] >> ((a->offset + i) % 8)) & 1;
 }
 
 int pt_derive_create(pond_fs *fs, const char *dest, const pond_derive_options *o)

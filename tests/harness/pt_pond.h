@@ -11,7 +11,9 @@
 #include <pond/table.h>
 #include <pond/tinyfs.h>
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* A pond: the backend and the tinyfs over it; dir is the oplog's directory (empty for the
  * memory backend). */
@@ -48,6 +50,12 @@ void pt_lines_sort(pt_lines *l);
 void pt_lines_free(pt_lines *l);
 /* qsort's comparison of two char * (by strcmp). */
 int pt_cmp_str(const void *a, const void *b);
+
+/* Writes len bytes to a file named name in the test's temporary directory; returns its path
+ * (a static buffer, valid until the next call). */
+const char *pt_tmp_file(const char *name, const void *data, size_t len);
+/* Row i of an Arrow array is valid (not null). */
+bool pt_arrow_valid(const struct ArrowArray *a, int64_t i);
 
 /* pond_derive_create of dest in one transaction (aborted on failure); returns its result. */
 int pt_derive_create(pond_fs *fs, const char *dest, const pond_derive_options *o);

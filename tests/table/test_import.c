@@ -1,5 +1,6 @@
 /* Import of CSV dialects, encodings, compressed files and JSON into Arrow batches. */
 #include "pt.h"
+#include "pt_pond.h"
 
 #include <pond/buf.h>
 #include <pond/csv_import.h>
@@ -8,22 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <zlib.h>
-
-static const char *write_file(const char *name, const void *data, size_t len)
-{
-    static char path[4400];
-    snprintf(path, sizeof path, "%s/%s", PT_TMPDIR(), name);
-    FILE *f = fopen(path, "wb");
-    if (!f || fwrite(data, 1, len, f) != len || fclose(f) != 0)
-        pt_fail(__FILE__, __LINE__, "cannot write %s", path);
-    return path;
-}
-
-static bool bit(const struct ArrowArray *a, int64_t i)
-{
-    const uint8_t *v = a->buffers[0];
-    return !v || (v[(a->offset + i) / 8] >> ((a->offset + i) % 8)) & 1;
-}
 
 /* "name:type,...\n" then one line per row: values joined with '|', nulls as ~. */
 static int dump_stream(pond_buf *out, struct ArrowArrayStream *s)
@@ -43,7 +28,7 @@ static int dump_stream(pond_buf *out, struct ArrowArrayStream *s)
                 const char *f = sc.children[c]->format;
                 if (c)
                     pond_buf_putc(out, '|');
-                if (!bit(a, i)) {
+                if (!pt_arrow_valid(a, i)) {
                     pond_buf_putc(out, '~');
                     continue;
                 }
@@ -75,7 +60,7 @@ static int dump_stream(pond_buf *out, struct ArrowArrayStream *s)
 static int import_text(pond_buf *out, const char *name, const void *data, size_t len,
                        const pond_csv_import_options *o)
 {
-    const char *path = write_file(name, data, len);
+    const char *path = pt_tmp_file(name, data, len);
     struct ArrowArrayStream s;
     int rc = pond_csv_import_stream(&s, path, o);
     if (rc < 0)

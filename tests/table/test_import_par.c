@@ -2,6 +2,7 @@
  * gives the batches, the Parquet bytes, the errors and the notes of one thread. Small batches
  * make small chunks, so chunk boundaries fall everywhere in small inputs. */
 #include "pt.h"
+#include "pt_pond.h"
 
 #include <pond/alloc.h>
 #include <pond/buf.h>
@@ -16,22 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static const char *write_file(const char *name, const void *data, size_t len)
-{
-    static char path[4400];
-    snprintf(path, sizeof path, "%s/%s", PT_TMPDIR(), name);
-    FILE *f = fopen(path, "wb");
-    if (!f || fwrite(data, 1, len, f) != len || fclose(f) != 0)
-        pt_fail(__FILE__, __LINE__, "cannot write %s", path);
-    return path;
-}
-
-static bool valid(const struct ArrowArray *a, int64_t i)
-{
-    const uint8_t *v = a->buffers[0];
-    return !v || (v[(a->offset + i) / 8] >> ((a->offset + i) % 8)) & 1;
-}
 
 /* What one import gave: its rows as text, its batch lengths, the SHA-256 of the Parquet file
  * written from its batches, or its error. */
@@ -53,7 +38,7 @@ static void dump_batch(pond_buf *out, const struct ArrowSchema *sc, const struct
             int64_t k = a->offset + i;
             if (c)
                 pond_buf_putc(out, '|');
-            if (!valid(a, i))
+            if (!pt_arrow_valid(a, i))
                 pond_buf_putc(out, '~');
             else if (!strcmp(f, "l") || !strncmp(f, "ts", 2))
                 pond_buf_printf(out, "%lld", (long long)((const int64_t *)a->buffers[1])[k]);
@@ -207,7 +192,7 @@ static void test_generated_same_bytes(void)
 {
     pond_buf text = POND_BUF_INIT;
     generate(&text, 5000, "\n");
-    const char *path = write_file("gen.csv", text.ptr, text.size);
+    const char *path = pt_tmp_file("gen.csv", text.ptr, text.size);
     const int64_t sizes[] = {1, 2, 3, 64, 999, 65536};
     for (size_t k = 0; k < POND_ARRAY_LEN(sizes); k++) {
         pond_csv_import_options o = small_batches(sizes[k]);
@@ -232,7 +217,7 @@ static void test_chunk_limit(void)
 {
     pond_buf text = POND_BUF_INIT;
     generate(&text, 400, "\n");
-    const char *path = write_file("long.csv", text.ptr, text.size);
+    const char *path = pt_tmp_file("long.csv", text.ptr, text.size);
     const size_t limits[] = {1, 100, 2000}; /* lines are 40 to 80 bytes */
     for (size_t k = 0; k < POND_ARRAY_LEN(limits); k++) {
         pond_csv_import_options o = small_batches(10);
@@ -256,7 +241,7 @@ static void test_crlf_and_bom(void)
     pond_buf text = POND_BUF_INIT;
     pond_buf_puts(&text, "\xEF\xBB\xBF");
     generate(&text, 300, "\r\n");
-    const char *path = write_file("crlf.csv", text.ptr, text.size);
+    const char *path = pt_tmp_file("crlf.csv", text.ptr, text.size);
     pond_csv_import_options o = small_batches(8);
     outcome one = {0};
     same_at_all_threads(&one, path, &o);
@@ -288,7 +273,7 @@ static void test_quoted_newlines_across_chunks(void)
         else
             pond_buf_printf(&text, "%d,n%d,%d\n", i, i, i);
     }
-    const char *path = write_file("nl.csv", text.ptr, text.size);
+    const char *path = pt_tmp_file("nl.csv", text.ptr, text.size);
     for (int64_t batch = 1; batch <= 9; batch++) {
         pond_csv_import_options o = small_batches(batch);
         outcome one = {0};
@@ -307,7 +292,7 @@ static void test_quoted_newlines_across_chunks(void)
     pond_buf_puts(&text, "id,note\n");
     for (int i = 0; i < 300; i++)
         pond_buf_printf(&text, "%d,\"line\n%d\"\n", i, i);
-    path = write_file("many.csv", text.ptr, text.size);
+    path = pt_tmp_file("many.csv", text.ptr, text.size);
     pond_csv_import_options o = small_batches(4);
     outcome one = {0};
     same_at_all_threads(&one, path, &o);
@@ -332,7 +317,7 @@ static void test_late_error_line(void)
         else
             pond_buf_printf(&text, "%d,x\n", i);
     }
-    const char *path = write_file("late.csv", text.ptr, text.size);
+    const char *path = pt_tmp_file("late.csv", text.ptr, text.size);
     const int64_t sizes[] = {3, 64, 500};
     for (size_t k = 0; k < POND_ARRAY_LEN(sizes); k++) {
         pond_csv_import_options o = small_batches(sizes[k]);
@@ -350,7 +335,7 @@ static void test_late_error_line(void)
     pond_buf_puts(&text, "a,b\n");
     for (int i = 0; i < 700; i++)
         pond_buf_puts(&text, i == 600 ? "1,2,3\n" : i == 650 ? "1,\"x\"y\n" : "1,2\n");
-    path = write_file("wide.csv", text.ptr, text.size);
+    path = pt_tmp_file("wide.csv", text.ptr, text.size);
     pond_csv_import_options o = small_batches(16);
     outcome one = {0};
     same_at_all_threads(&one, path, &o);
@@ -392,7 +377,7 @@ static void test_dialects(void)
             }
             pond_buf_putc(&text, '\n');
         }
-        const char *path = write_file("d.csv", text.ptr, text.size);
+        const char *path = pt_tmp_file("d.csv", text.ptr, text.size);
         pond_csv_import_options o = small_batches(7);
         o.delimiter = cases[k].delimiter;
         o.comment = cases[k].comment;
@@ -487,7 +472,7 @@ static int digest_import(uint64_t *h, const char *path, int threads)
         for (int64_t c = 0; c < b.n_children; c++) {
             const struct ArrowArray *a = b.children[c];
             for (int64_t i = 0; i < a->length; i++) {
-                bool v = valid(a, i);
+                bool v = pt_arrow_valid(a, i);
                 mix(h, &v, 1);
                 int64_t k = a->offset + i;
                 if (v && c == 1) {
@@ -514,7 +499,7 @@ static void test_alloc_faults(void)
     pond_buf_puts(&text, "id,note\n");
     for (int i = 0; i < 60; i++)
         pond_buf_printf(&text, i % 9 == 4 ? "%d,\"a\nb%d\"\n" : "%d,x%d\n", i, i);
-    const char *path = write_file("faults.csv", text.ptr, text.size);
+    const char *path = pt_tmp_file("faults.csv", text.ptr, text.size);
     pond_buf_dispose(&text);
     uint64_t want, got;
     PT_ASSERT_OK(digest_import(&want, path, 1));

@@ -3,6 +3,7 @@
  * versions outside the range are skipped, the counting mode counts from statistics, a
  * dedup=last series reads through the table reader, and footers name what failed. */
 #include "pt.h"
+#include "pt_pond.h"
 
 #include <pond/alloc.h>
 #include <pond/arrow.h>
@@ -15,22 +16,9 @@
 
 #include <string.h>
 
-typedef struct {
-    pond_backend *be;
-    pond_fs *fs;
-} env;
-
-static void env_open(env *e)
-{
-    PT_ASSERT_OK(pond_backend_memory_new(&e->be));
-    PT_ASSERT_OK(pond_fs_open(&e->fs, e->be, NULL));
-}
-
-static void env_close(env *e)
-{
-    pond_fs_free(e->fs);
-    pond_backend_free(e->be);
-}
+typedef pt_pond env;
+static void env_open(env *e) { pt_pond_memory(e); }
+static void env_close(env *e) { pt_pond_close(e); }
 
 #define SEC 1000000LL
 
@@ -123,6 +111,17 @@ static int64_t drain(table_scan *sc, const char *col, int64_t lo, int64_t hi, in
     return rows;
 }
 
+/* Opens the scan of path with o, drains it (as drain) and frees it. */
+static int64_t scan_all(env *e, const char *path, const table_scan_options *o, const char *col,
+                        int64_t lo, int64_t hi, int64_t *matched)
+{
+    table_scan *sc = NULL;
+    PT_ASSERT_OK(pond_table__scan_open(&sc, e->fs, path, o));
+    int64_t rows = drain(sc, col, lo, hi, matched);
+    pond_table__scan_free(sc);
+    return rows;
+}
+
 /* A predicate on a column that is not the timestamp prunes row groups by its statistics:
  * only the groups that may hold a match are read, and every matching row is among them. */
 static void test_pred_prunes_any_column(void)
@@ -143,10 +142,7 @@ static void test_pred_prunes_any_column(void)
                             .preds = preds,
                             .n_preds = 1,
                             .stats = &st};
-    table_scan *sc = NULL;
-    PT_ASSERT_OK(pond_table__scan_open(&sc, e.fs, "/s", &o));
-    int64_t matched, rows = drain(sc, "extra", 250, 349, &matched);
-    pond_table__scan_free(sc);
+    int64_t matched, rows = scan_all(&e, "/s", &o, "extra", 250, 349, &matched);
     PT_ASSERT_INT_EQ(matched, 100);
     PT_ASSERT_INT_EQ(rows, 200); /* row groups 200..299 and 300..399 */
     PT_ASSERT_INT_EQ(st.row_groups_total, 10);
@@ -157,18 +153,14 @@ static void test_pred_prunes_any_column(void)
     memset(&st, 0, sizeof st);
     preds[1] = (table_scan_pred){.name = "value", .dbl = true, .dlo = 0.0, .dhi = 299.5};
     o.preds = preds + 1;
-    PT_ASSERT_OK(pond_table__scan_open(&sc, e.fs, "/s", &o));
-    rows = drain(sc, "extra", 0, 299, &matched);
-    pond_table__scan_free(sc);
+    rows = scan_all(&e, "/s", &o, "extra", 0, 299, &matched);
     PT_ASSERT_INT_EQ(matched, 300);
     PT_ASSERT_INT_EQ(rows, 300);
     PT_ASSERT_INT_EQ(st.row_groups_read, 3);
     memset(&st, 0, sizeof st);
     o.preds = preds;
     o.n_preds = 2;
-    PT_ASSERT_OK(pond_table__scan_open(&sc, e.fs, "/s", &o));
-    rows = drain(sc, "extra", 250, 299, &matched);
-    pond_table__scan_free(sc);
+    rows = scan_all(&e, "/s", &o, "extra", 250, 299, &matched);
     PT_ASSERT_INT_EQ(matched, 50);
     PT_ASSERT_INT_EQ(st.row_groups_read, 1);
     PT_ASSERT_INT_EQ(rows, 100);
@@ -176,9 +168,7 @@ static void test_pred_prunes_any_column(void)
     /* no predicate: everything */
     memset(&st, 0, sizeof st);
     o.n_preds = 0;
-    PT_ASSERT_OK(pond_table__scan_open(&sc, e.fs, "/s", &o));
-    rows = drain(sc, "extra", INT64_MIN, INT64_MAX, &matched);
-    pond_table__scan_free(sc);
+    rows = scan_all(&e, "/s", &o, "extra", INT64_MIN, INT64_MAX, &matched);
     PT_ASSERT_INT_EQ(rows, 1000);
     PT_ASSERT_INT_EQ(matched, 1000);
     PT_ASSERT_INT_EQ(st.row_groups_read, 10);

@@ -25,5 +25,7 @@ int cli_copy_out(cli_copy_tally *t, cli_pond *p, char **srcs, int n_srcs, const 
 
 /* The last component of path (trailing slashes ignored), borrowed from path. */
 const char *cli_base_name(const char *path);
+/* dir/name in a malloc'd string (one '/' between them), or NULL when out of memory. */
+char *cli_path_join(const char *dir, const char *name);
 
 #endif

@@ -22,6 +22,16 @@ int cli_parse_timezone(void *dest, const char *value)
     return 0;
 }
 
+int cli_parse_timezone_name(void *dest, const char *value)
+{
+    pond_tz *tz = NULL;
+    int rc = pond_tz_open(&tz, value);
+    pond_tz_free(tz);
+    if (rc == 0)
+        *(const char **)dest = value;
+    return rc;
+}
+
 int cli_file_sink(const void *data, size_t len, void *payload)
 {
     if (fwrite(data, 1, len, payload) != len || fflush(payload) != 0)

@@ -24,6 +24,9 @@ const pond_tz *cli_format_timezone(void);
 /* CLI_OPT_FN for --timezone: opens the IANA zone value into *(pond_tz **)dest, freeing the
  * zone a repeated option gave; the caller frees the last one (pond_tz_free). */
 int cli_parse_timezone(void *dest, const char *value);
+/* CLI_OPT_FN for a zone kept by name (copy's and derive's --timezone): the zone is checked
+ * now, a usage error, and *(const char **)dest = value, which the import and a series take. */
+int cli_parse_timezone_name(void *dest, const char *value);
 /* A pond_rows_sink_fn writing to the FILE * payload. */
 int cli_file_sink(const void *data, size_t len, void *payload);
 

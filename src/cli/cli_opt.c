@@ -144,15 +144,20 @@ void cli_print_help(FILE *f, const cli_spec *spec)
         fprintf(f, "\n%s", spec->footer);
 }
 
+void cli_vmessage(const char *prefix, const char *fmt, va_list ap)
+{
+    fflush(stdout);
+    fputs(prefix, stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
 int cli_usage(const cli_spec *spec, const char *fmt, ...)
 {
     va_list ap;
-    fflush(stdout);
-    fputs("pond: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    cli_vmessage("pond: ", fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
     if (spec)
         cli_print_usage(stderr, spec);
     else

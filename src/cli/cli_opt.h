@@ -10,6 +10,7 @@
 #ifndef POND_CLI_OPT_H
 #define POND_CLI_OPT_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -68,6 +69,9 @@ void cli_print_options(FILE *f, const cli_opt *opts, bool with_help);
 /* Prints the whole --help text of spec. */
 void cli_print_help(FILE *f, const cli_spec *spec);
 
+/* Prints prefix ("pond: ", "pond: warning: ") and the formatted line to stderr, after what
+ * stdout holds so far: every CLI message goes out this way. */
+void cli_vmessage(const char *prefix, const char *fmt, va_list ap);
 /* Prints "pond: <formatted>" and the usage of spec (or of pond itself when spec is NULL) to
  * stderr and returns CLI_EXIT_USAGE. */
 int cli_usage(const cli_spec *spec, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -21,24 +21,18 @@ int cli_fail(void)
 int cli_error(const char *fmt, ...)
 {
     va_list ap;
-    fflush(stdout);
-    fputs("pond: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    cli_vmessage("pond: ", fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
     return 1;
 }
 
 void cli_warning(const char *fmt, ...)
 {
     va_list ap;
-    fflush(stdout);
-    fputs("pond: warning: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    cli_vmessage("pond: warning: ", fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
 }
 
 void cli_note_stale(const char *path)

@@ -117,17 +117,6 @@ static int opt_encoding(void *dest, const char *name)
     return rc;
 }
 
-/* The zone is checked now, a usage error; the name is what the import and a series take. */
-static int opt_timezone(void *dest, const char *name)
-{
-    pond_tz *tz = NULL;
-    int rc = pond_tz_open(&tz, name);
-    pond_tz_free(tz);
-    if (rc == 0)
-        *(const char **)dest = name;
-    return rc;
-}
-
 /* Repeatable: each --time-format adds one, the first that matches a value wins. */
 static int opt_time_format(void *dest, const char *f)
 {
@@ -445,15 +434,6 @@ static int auto_compact(copy_ctx *c)
     return rc;
 }
 
-static char *join(const char *dir, const char *name)
-{
-    size_t dl = strlen(dir);
-    char *s = malloc(dl + strlen(name) + 2);
-    if (s)
-        sprintf(s, "%s%s%s", dir, dl && dir[dl - 1] == '/' ? "" : "/", name);
-    return s;
-}
-
 static bool host_has_glob(const char *s) { return strpbrk(s, "*?[") != NULL; }
 
 int cmd_copy(pond_cli *cli, int argc, char **argv)
@@ -499,7 +479,7 @@ int cmd_copy(pond_cli *cli, int argc, char **argv)
          .kind = CLI_OPT_FN,
          .dest = &c.timezone,
          .arg = "TZ",
-         .fn = opt_timezone,
+         .fn = cli_parse_timezone_name,
          .given = &given[3],
          .help = "IANA zone (Europe/Berlin) for times without a zone, in CSV values and\n"
                  "Parquet timestamps not adjusted to UTC (default UTC); a series records\n"
@@ -696,7 +676,7 @@ int cmd_copy(pond_cli *cli, int argc, char **argv)
                     rc = copy_in_one(&c, src, dn);
                     continue;
                 }
-                char *target = join(dest, cli_base_name(src));
+                char *target = cli_path_join(dest, cli_base_name(src));
                 pond_fs_node *tn = NULL;
                 if (!target)
                     rc = cli_error("out of memory");

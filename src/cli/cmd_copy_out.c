@@ -25,6 +25,15 @@ typedef struct {
     cli_pond *p;
 } out_list;
 
+char *cli_path_join(const char *dir, const char *name)
+{
+    size_t dl = strlen(dir);
+    char *s = malloc(dl + strlen(name) + 2);
+    if (s)
+        sprintf(s, "%s%s%s", dir, dl && dir[dl - 1] == '/' ? "" : "/", name);
+    return s;
+}
+
 const char *cli_base_name(const char *path)
 {
     size_t n = strlen(path);
@@ -137,15 +146,6 @@ static char *name_for(const char *base, const char *format)
     if (out)
         snprintf(out, cap, "%.*s.%s", (int)stem, base, format);
     return out;
-}
-
-static char *join(const char *dir, const char *name)
-{
-    size_t dl = strlen(dir);
-    char *s = malloc(dl + strlen(name) + 2);
-    if (s)
-        sprintf(s, "%s%s%s", dir, dl && dir[dl - 1] == '/' ? "" : "/", name);
-    return s;
 }
 
 /* mkdir -p for a host destination directory named with a trailing '/'. */
@@ -266,7 +266,7 @@ int cli_copy_out(cli_copy_tally *t, cli_pond *p, char **srcs, int n_srcs, const 
         f->format = !tabular ? NULL : format ? format : named ? named : "parquet";
         char *name = tabular && dest_dir ? name_for(cli_base_name(f->path), f->format)
                                          : strdup(cli_base_name(f->path));
-        f->target = !name ? NULL : dest_dir ? join(dest, name) : strdup(dest);
+        f->target = !name ? NULL : dest_dir ? cli_path_join(dest, name) : strdup(dest);
         free(name);
         if (!f->target)
             rc = cli_error("out of memory");

@@ -1,5 +1,6 @@
 /* pond derive: create a derived node (a rollup kept current as its source grows), or refresh
  * a manual one. docs/derived.md has the rules. */
+#include "cli/cli_format.h"
 #include "cli/cli_pond.h"
 
 #include <pond/table.h>
@@ -97,16 +98,6 @@ static int opt_list(void *dest, const char *s)
     return 0;
 }
 
-static int opt_timezone(void *dest, const char *name)
-{
-    pond_tz *tz = NULL;
-    int rc = pond_tz_open(&tz, name);
-    pond_tz_free(tz);
-    if (rc == 0)
-        *(const char **)dest = name;
-    return rc;
-}
-
 static int refresh(pond_cli *cli, const char *path)
 {
     cli_pond p;
@@ -170,7 +161,7 @@ int cmd_derive(pond_cli *cli, int argc, char **argv)
          .arg = "ZONE",
          .help = "rollup: the zone whose midnight starts 1d, 1w and 1mo buckets; join: the\n"
                  "zone of --window times without one (default UTC)",
-         .fn = opt_timezone},
+         .fn = cli_parse_timezone_name},
         {.name = "--tolerance",
          .kind = CLI_OPT_FN,
          .dest = &tolerance,

@@ -16,9 +16,16 @@
 #include <string.h>
 #include <time.h>
 
-static int put(serve_req *r, const pond_buf *b)
+/* Sends body b as a content_type response when the handler got this far (rc == 0); any
+ * failure, the handler's or the send's, becomes the error response. */
+static void reply(serve_req *r, int rc, const pond_buf *b, const char *content_type)
 {
-    return serve_body_write(b->ptr ? b->ptr : "", b->size, r);
+    if (rc == 0)
+        rc = serve_body_write(b->ptr ? b->ptr : "", b->size, r);
+    if (rc < 0)
+        serve_fail(r);
+    else
+        serve_set_type(r, content_type);
 }
 
 /* The event times the versions record: lo > hi when none does. */
@@ -136,12 +143,7 @@ static int api_list(serve_req *r, const serve_params *p)
     }
     if (rc == 0)
         rc = pond_buf_puts(&b, "]}\n");
-    if (rc == 0)
-        rc = put(r, &b);
-    if (rc < 0)
-        serve_fail(r);
-    else
-        serve_set_type(r, "application/json");
+    reply(r, rc, &b, "application/json");
     if (ents)
         pond_fs_dirents_free(ents, n);
     pond_buf_dispose(&b);
@@ -163,12 +165,7 @@ static int api_describe(serve_req *r, const serve_params *p)
         rc = text ? pond_describe_text(&b, &d) : pond_describe_json(&b, &d);
     if (rc == 0 && !text)
         rc = pond_buf_putc(&b, '\n');
-    if (rc == 0)
-        rc = put(r, &b);
-    if (rc < 0)
-        serve_fail(r);
-    else
-        serve_set_type(r, text ? "text/plain; charset=utf-8" : "application/json");
+    reply(r, rc, &b, text ? "text/plain; charset=utf-8" : "application/json");
     pond_buf_dispose(&b);
     pond_describe_dispose(&d);
     return 0;
@@ -459,12 +456,7 @@ static int api_buckets(serve_req *r, const serve_params *p)
         if (rc == 0)
             rc = pond_buf_puts(&b, "]}\n");
     }
-    if (rc == 0)
-        rc = put(r, &b);
-    if (rc < 0)
-        serve_fail(r);
-    else
-        serve_set_type(r, "application/json");
+    reply(r, rc, &b, "application/json");
     pond_buf_dispose(&b);
     pond_buckets_dispose(&bk);
     return 0;
@@ -553,12 +545,7 @@ static int api_log(serve_req *r, const serve_params *p)
         rc = pond_buf_printf(&b, "],\"next_before\":%lld}\n", (long long)next);
     else if (rc == 0)
         rc = pond_buf_puts(&b, "],\"next_before\":null}\n");
-    if (rc == 0)
-        rc = put(r, &b);
-    if (rc < 0)
-        serve_fail(r);
-    else
-        serve_set_type(r, "application/json");
+    reply(r, rc, &b, "application/json");
     pond_buf_dispose(&b);
     pond_oplog_history_free(t, n);
     return 0;

@@ -328,6 +328,29 @@ static int verr(const char *path, const char *what)
     return pond_error_set(POND_ECORRUPT, POND_DOM_ARROW, "arrow array '%s': %s", path, what);
 }
 
+static int64_t offset_at(const void *offsets, bool large, int64_t i)
+{
+    return large ? ((const int64_t *)offsets)[i] : ((const int32_t *)offsets)[i];
+}
+
+/* The offsets of a variable-size array (32- or 64-bit) never decrease and start at 0 or more;
+ * *end_out is the last one, how far into the data or child the array reaches. */
+static int check_offsets(int64_t *end_out, const struct ArrowArray *a, bool large, const char *path)
+{
+    const void *o = a->buffers[1];
+    if (!o && !a->length)
+        return 0;
+    if (!o)
+        return verr(path, "offsets buffer is NULL");
+    for (int64_t i = 0; i < a->length; i++)
+        if (offset_at(o, large, a->offset + i + 1) < offset_at(o, large, a->offset + i))
+            return verr(path, "offsets decrease");
+    if (offset_at(o, large, a->offset) < 0)
+        return verr(path, "negative offset");
+    *end_out = offset_at(o, large, a->offset + a->length);
+    return 0;
+}
+
 static int64_t count_nulls(const uint8_t *bits, int64_t off, int64_t len)
 {
     int64_t valid = 0;
@@ -394,30 +417,12 @@ static int validate_rec(const struct ArrowSchema *s, const struct ArrowArray *a,
     int64_t child_need = 0;
     if (f.type == POND_ARROW_BINARY || f.type == POND_ARROW_STRING || f.type == POND_ARROW_LIST ||
         f.type == POND_ARROW_MAP) {
-        const int32_t *o = a->buffers[1];
-        if (o || a->length) {
-            if (!o)
-                return verr(path, "offsets buffer is NULL");
-            for (int64_t i = 0; i < a->length; i++)
-                if (o[a->offset + i + 1] < o[a->offset + i])
-                    return verr(path, "offsets decrease");
-            if (o[a->offset] < 0)
-                return verr(path, "negative offset");
-            child_need = o[a->offset + a->length];
-        }
+        if ((rc = check_offsets(&child_need, a, false, path)) < 0)
+            return rc;
     } else if (f.type == POND_ARROW_LARGE_BINARY || f.type == POND_ARROW_LARGE_STRING ||
                f.type == POND_ARROW_LARGE_LIST) {
-        const int64_t *o = a->buffers[1];
-        if (o || a->length) {
-            if (!o)
-                return verr(path, "offsets buffer is NULL");
-            for (int64_t i = 0; i < a->length; i++)
-                if (o[a->offset + i + 1] < o[a->offset + i])
-                    return verr(path, "offsets decrease");
-            if (o[a->offset] < 0)
-                return verr(path, "negative offset");
-            child_need = o[a->offset + a->length];
-        }
+        if ((rc = check_offsets(&child_need, a, true, path)) < 0)
+            return rc;
     } else if (f.type == POND_ARROW_FIXED_LIST) {
         child_need = (a->offset + a->length) * f.width;
     } else if (f.type == POND_ARROW_STRUCT) {

@@ -90,14 +90,6 @@ static int rows_reserve(chunk_rows *r, size_t nc, size_t want)
     return rc;
 }
 
-static int find_col(const struct ArrowSchema *s, const char *name)
-{
-    for (int64_t k = 0; k < s->n_children; k++)
-        if (s->children[k]->name && !strcmp(s->children[k]->name, name))
-            return (int)k;
-    return -1;
-}
-
 /* One cell of column a (type t) into row slot `cell`. */
 static int put_cell(chunk_rows *r, size_t cell, const struct ArrowArray *a, pond_arrow_type t,
                     int64_t i)
@@ -198,7 +190,7 @@ static int read_source(jn *j, size_t s, int64_t from, int64_t to)
     }
     for (size_t k = 0; k <= src->n_cols && rc == 0; k++) {
         pond_arrow_format f;
-        map[k] = find_col(&sc, src->read_cols[k]);
+        map[k] = pond_table__find_column(&sc, src->read_cols[k]);
         if (map[k] < 0)
             rc = pond_error_set(POND_EINVALID, D, "source %s no longer has column '%s'",
                                 pond_fs_node_path(src->node), src->read_cols[k]);
@@ -380,7 +372,7 @@ static int chunk_batch(jn *j, int64_t c0, int64_t c1, struct ArrowArray *out, in
 static int fail(jn *j, int rc)
 {
     snprintf(j->err, sizeof j->err, "%s", pond_error_last()->message);
-    return rc == POND_ENOMEM ? ENOMEM : rc == POND_ECORRUPT ? EIO : EINVAL;
+    return pond__errno_of(rc);
 }
 
 static int jn_next(struct ArrowArrayStream *s, struct ArrowArray *out)

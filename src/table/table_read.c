@@ -64,27 +64,11 @@ typedef struct {
     pond__strmap wanted; /* opts.columns by name (wide schemas: no loop per name) */
 } rd;
 
-static int errno_of(int rc)
-{
-    switch (rc) {
-    case POND_ENOMEM:
-        return ENOMEM;
-    case POND_EINVALID:
-        return EINVAL;
-    case POND_ENOTFOUND:
-        return ENOENT;
-    case POND_EUNSUPPORTED:
-        return ENOTSUP;
-    default:
-        return EIO;
-    }
-}
-
 static int fail(rd *r, int rc)
 {
     snprintf(r->err, sizeof r->err, "%s", pond_error_last()->message);
     r->failed = true;
-    return errno_of(rc);
+    return pond__errno_of(rc);
 }
 
 static void close_version(rd *r)

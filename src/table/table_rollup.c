@@ -131,15 +131,10 @@ bool pond_table__rollup_numeric(pond_arrow_type t, bool *is_double)
 
 int pond_table__rollup_key_kind(pond_arrow_type t)
 {
+    bool dbl;
+    if (pond_table__rollup_numeric(t, &dbl)) /* the integers a rollup reads exactly as int64 */
+        return dbl ? -1 : TABLE_KEY_INT;
     switch (t) {
-    case POND_ARROW_INT8:
-    case POND_ARROW_UINT8:
-    case POND_ARROW_INT16:
-    case POND_ARROW_UINT16:
-    case POND_ARROW_INT32:
-    case POND_ARROW_UINT32:
-    case POND_ARROW_INT64:
-        return TABLE_KEY_INT;
     case POND_ARROW_STRING:
     case POND_ARROW_LARGE_STRING:
         return TABLE_KEY_STR;
@@ -265,14 +260,6 @@ typedef struct {
     table_ts tsk;
 } cols;
 
-static int find_col(const struct ArrowSchema *s, const char *name)
-{
-    for (int64_t k = 0; k < s->n_children; k++)
-        if (s->children[k]->name && !strcmp(s->children[k]->name, name))
-            return (int)k;
-    return -1;
-}
-
 static int bucket_check(ru *r, int64_t src_start, int64_t start)
 {
     /* a cascade: the source bucket starting at src_start must lie inside one of ours */
@@ -381,11 +368,11 @@ static int read_window(ru *r, int64_t wend)
         rc = pond_error_set(POND_ENOMEM, D, "out of memory");
         goto done;
     }
-    c.ts = find_col(&sc, p->src_ts);
+    c.ts = pond_table__find_column(&sc, p->src_ts);
     for (size_t k = 0; k < p->n_by; k++)
-        c.by[k] = find_col(&sc, p->by[k]);
+        c.by[k] = pond_table__find_column(&sc, p->by[k]);
     for (size_t k = 0; k < p->n_in; k++)
-        c.in[k] = find_col(&sc, p->in[k]);
+        c.in[k] = pond_table__find_column(&sc, p->in[k]);
     bool missing = c.ts < 0;
     for (size_t k = 0; k < p->n_by; k++)
         missing |= c.by[k] < 0;
@@ -632,7 +619,7 @@ int64_t pond_table__spans_next(const table_span *spans, size_t n, int64_t t)
 static int fail(ru *r, int rc)
 {
     snprintf(r->err, sizeof r->err, "%s", pond_error_last()->message);
-    return rc == POND_ENOMEM ? ENOMEM : rc == POND_ECORRUPT ? EIO : EINVAL;
+    return pond__errno_of(rc);
 }
 
 static int ru_next(struct ArrowArrayStream *s, struct ArrowArray *out)

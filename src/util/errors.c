@@ -91,6 +91,22 @@ int pond_error_set(int code, int domain, const char *fmt, ...)
     return code;
 }
 
+int pond__errno_of(int rc)
+{
+    switch (rc) {
+    case POND_ENOMEM:
+        return ENOMEM;
+    case POND_EINVALID:
+        return EINVAL;
+    case POND_ENOTFOUND:
+        return ENOENT;
+    case POND_EUNSUPPORTED:
+        return ENOTSUP;
+    default:
+        return EIO;
+    }
+}
+
 static int code_from_errno(int e)
 {
     switch (e) {

@@ -243,6 +243,11 @@ char pond__hexdigit(unsigned v);
 void pond__hex_encode(char *out, const void *data, size_t n);
 int pond__hex_decode(void *out, const char *hex, size_t n);
 
+/* The errno value an Arrow C stream callback returns for pond error code rc (the Arrow C
+ * interface speaks errno): ENOMEM, EINVAL, ENOENT, ENOTSUP for their pond codes, EIO for the
+ * rest (corrupt data, I/O, any other failure). */
+int pond__errno_of(int rc);
+
 /* The errno behind the thread's last error when pond_error_set_os set it (0 otherwise): lets a
  * caller tell "no space left" from other failures without parsing the message. */
 int pond__error_os_errno(void);

@@ -28,6 +28,20 @@ static void test_error_os_maps_errno(void)
     PT_ASSERT_MSG_HAS("open '/nope': No such file or directory");
 }
 
+/* One mapping at the Arrow stream boundary: the table read, join and rollup streams used three
+ * (the join's and rollup's gave EINVAL for an I/O or unknown failure); a failure that is not the
+ * caller's is EIO. */
+static void test_errno_of_stream_codes(void)
+{
+    PT_ASSERT_INT_EQ(pond__errno_of(POND_ENOMEM), ENOMEM);
+    PT_ASSERT_INT_EQ(pond__errno_of(POND_EINVALID), EINVAL);
+    PT_ASSERT_INT_EQ(pond__errno_of(POND_ENOTFOUND), ENOENT);
+    PT_ASSERT_INT_EQ(pond__errno_of(POND_EUNSUPPORTED), ENOTSUP);
+    PT_ASSERT_INT_EQ(pond__errno_of(POND_ECORRUPT), EIO);
+    PT_ASSERT_INT_EQ(pond__errno_of(POND_EIO), EIO);
+    PT_ASSERT_INT_EQ(pond__errno_of(POND_ERROR), EIO);
+}
+
 static void test_distinct_codes(void)
 {
     int codes[] = {POND_ENOTFOUND, POND_EEXISTS,  POND_EBUSY,        POND_ECONFLICT,
@@ -148,6 +162,6 @@ static void test_mkdir_p(void)
 }
 
 PT_SUITE(util, PT_TEST(error_message_and_code), PT_TEST(error_os_maps_errno),
-         PT_TEST(distinct_codes), PT_TEST(alloc_accounting), PT_TEST(alloc_fail_nth),
-         PT_TEST(buf_fault_loop), PT_TEST(sha256_known), PT_TEST(os_fault_injection),
-         PT_TEST(mkdir_p))
+         PT_TEST(errno_of_stream_codes), PT_TEST(distinct_codes), PT_TEST(alloc_accounting),
+         PT_TEST(alloc_fail_nth), PT_TEST(buf_fault_loop), PT_TEST(sha256_known),
+         PT_TEST(os_fault_injection), PT_TEST(mkdir_p))

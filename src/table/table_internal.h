@@ -99,10 +99,12 @@ typedef struct {
 } table_hash;
 int pond_table__replaced_hashes(table_hash **out, size_t *n_out, pond_fs_node *node,
                                 const table_attrs *a);
-/* The checks of pond_table__attrs_merge_schema alone (nothing changes). */
 /* "a, b, c": the top-level column names of s (or "none"), for messages that name a column s
  * does not have. Returns 0 or POND_ENOMEM. */
 int pond_table__column_list(pond_buf *out, const struct ArrowSchema *s);
+/* The index of the top-level column of s named name (exact match), or -1. */
+int pond_table__find_column(const struct ArrowSchema *s, const char *name);
+/* The checks of pond_table__attrs_merge_schema alone (nothing changes). */
 int pond_table__attrs_check_schema(const table_attrs *a, const struct ArrowSchema *s,
                                    const char *path);
 /* Merges the schema of version `version` into the merged schema: a column's type may not

@@ -358,6 +358,25 @@ int pond_table__attrs_set_entry(table_attrs *a, int64_t version, int64_t rows, i
     return rc < 0 ? pond_error_set(POND_ENOMEM, D, "out of memory") : 0;
 }
 
+/* The version entry of xattrs (the JSON text of a version's attributes) into *out, NULL when
+ * there is none or it is not ours (0), or POND_ENOMEM. Only the entry is parsed, not the whole
+ * object (describe reads it for every version): keys are written sorted and compact, and the
+ * entry holds no '}' inside (numbers and hex strings), so its text is the bytes from its '{' to
+ * the first '}'. */
+static int version_entry_parse(json_t **out, const char *xattrs)
+{
+    *out = NULL;
+    const char *k = xattrs ? strstr(xattrs, "\"" VERSION_ATTR "\":{") : NULL;
+    const char *e = k ? strchr(k, '}') : NULL;
+    if (!e)
+        return 0;
+    k += strlen("\"" VERSION_ATTR "\":");
+    *out = pond__json_parse(k, (size_t)(e - k + 1), 0, VERSION_ATTR, D);
+    if (!*out) /* not an entry of ours: nothing to use */
+        return pond_error_last()->code == POND_ENOMEM ? POND_ENOMEM : 0;
+    return 0;
+}
+
 typedef struct {
     const table_attrs *a;
     table_hash *h;
@@ -370,16 +389,11 @@ static int collect_hashes(const pond_stat *st, const char *xattrs, void *payload
     bool compacted = false;
     for (size_t c = 0; c < l->a->n_comps && !compacted; c++)
         compacted = l->a->comps[c].version == st->version;
-    const char *k = compacted && xattrs ? strstr(xattrs, "\"" VERSION_ATTR "\":{") : NULL;
-    const char *e = k ? strchr(k, '}') : NULL;
-    if (!e)
-        return 0;
-    k += strlen("\"" VERSION_ATTR "\":");
-    json_t *obj = pond__json_parse(k, (size_t)(e - k + 1), 0, VERSION_ATTR, D);
-    if (!obj) /* not an entry of ours: nothing to use */
-        return pond_error_last()->code == POND_ENOMEM ? POND_ENOMEM : 0;
+    json_t *obj = NULL;
+    int rc = compacted ? version_entry_parse(&obj, xattrs) : 0;
+    if (!obj)
+        return rc;
     const json_t *hs = json_object_get(obj, "hashes");
-    int rc = 0;
     if (json_integer_value(json_object_get(obj, "v")) == st->version) {
         for (size_t i = 0; rc == 0 && i < json_array_size(hs); i++) {
             const char *hex = json_string_value(json_array_get(hs, i));
@@ -456,17 +470,10 @@ int pond_table__version_entry(int64_t *rows, int64_t *lo, int64_t *hi, const cha
 {
     *rows = -1;
     *lo = *hi = 0;
-    /* only the entry is parsed, not the whole object (describe reads it for every version):
-     * keys are written sorted and compact, and the entry holds no string, so its text is the
-     * bytes from its '{' to the first '}' */
-    const char *k = json ? strstr(json, "\"" VERSION_ATTR "\":{") : NULL;
-    const char *e = k ? strchr(k, '}') : NULL;
-    if (!e)
-        return 0;
-    k += strlen("\"" VERSION_ATTR "\":");
-    json_t *obj = pond__json_parse(k, (size_t)(e - k + 1), 0, VERSION_ATTR, D);
-    if (!obj) /* not an entry of ours: nothing to use */
-        return pond_error_last()->code == POND_ENOMEM ? POND_ENOMEM : 0;
+    json_t *obj = NULL;
+    int rc = version_entry_parse(&obj, json);
+    if (!obj)
+        return rc;
     const json_t *v = json_object_get(obj, "v"), *r = json_object_get(obj, "rows");
     const json_t *rp = json_object_get(obj, "replaces");
     /* an entry copied from an earlier version (a write that did not index) is not this one's */
@@ -493,6 +500,14 @@ int pond_table__column_list(pond_buf *out, const struct ArrowSchema *s)
     if (rc == 0 && !out->size)
         rc = pond_buf_puts(out, "none");
     return rc;
+}
+
+int pond_table__find_column(const struct ArrowSchema *s, const char *name)
+{
+    for (int64_t k = 0; k < s->n_children; k++)
+        if (s->children[k]->name && !strcmp(s->children[k]->name, name))
+            return (int)k;
+    return -1;
 }
 
 int pond_table__attrs_check_schema(const table_attrs *a, const struct ArrowSchema *s,

@@ -99,6 +99,9 @@ typedef struct {
  * POND_ENOTFOUND when there is no such directory. */
 int pond_delta__log_list(delta_log_list *out, const char *log_dir);
 void pond_delta__log_list_dispose(delta_log_list *l);
+/* "<dir>/_delta_log/<version, 20 digits>.json", the path of a commit (pond_free it), or NULL
+ * when out of memory. */
+char *pond_delta__commit_path(const char *dir, int64_t version);
 
 /* Reads one commit file alone (every action parsed, checked and applied to an empty scratch
  * snapshot), or one checkpoint alone (all parts from first on, its sidecars, and the final

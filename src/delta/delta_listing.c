@@ -2,6 +2,8 @@
 #include "delta/delta_internal.h"
 
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -118,6 +120,13 @@ int pond_delta__log_list(delta_log_list *out, const char *log_dir)
     if (rc == 0 && out->n)
         qsort(out->v, out->n, sizeof *out->v, cmp_entry);
     return rc;
+}
+
+char *pond_delta__commit_path(const char *dir, int64_t version)
+{
+    char name[64];
+    snprintf(name, sizeof name, "_delta_log/%020" PRId64 ".json", version);
+    return pond__path_join(dir, name);
 }
 
 int pond_delta_latest_version(int64_t *version_out, const char *dir)

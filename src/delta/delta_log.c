@@ -1250,9 +1250,7 @@ int pond_delta_commit_changes(bool *meta_out, const char *dir, int64_t version,
 {
     POND_ASSERT_ARG(meta_out && dir && version >= 0 && on_add && on_remove);
     *meta_out = false;
-    char name[64];
-    snprintf(name, sizeof name, "_delta_log/%020" PRId64 ".json", version);
-    char *path = pond__path_join(dir, name);
+    char *path = pond_delta__commit_path(dir, version);
     if (!path)
         return POND_ENOMEM;
     pond_buf b = POND_BUF_INIT;

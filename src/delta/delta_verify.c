@@ -199,9 +199,8 @@ int pond_delta_commit_info_read(char **json_out, const char *dir, int64_t versio
 {
     POND_ASSERT_ARG(json_out && dir && version >= 0);
     *json_out = NULL;
-    char name[40], where[64];
-    snprintf(name, sizeof name, "_delta_log/%020" PRId64 ".json", version);
-    char *p = pond__path_join(dir, name);
+    char where[64];
+    char *p = pond_delta__commit_path(dir, version);
     if (!p)
         return POND_ENOMEM;
     /* line by line: only the commitInfo line is parsed, whatever the commit's size */
@@ -304,9 +303,7 @@ int pond_delta_commit_file_actions(const char *dir, int64_t version, pond_delta_
                                    void *payload)
 {
     POND_ASSERT_ARG(dir && version >= 0 && fn);
-    char name[40];
-    snprintf(name, sizeof name, "_delta_log/%020" PRId64 ".json", version);
-    char *p = pond__path_join(dir, name);
+    char *p = pond_delta__commit_path(dir, version);
     if (!p)
         return POND_ENOMEM;
     pond__lines lines;

@@ -69,6 +69,19 @@ static bool page_may_match(const pq_pred *p, const pq_column_index *ci, uint32_t
     return pond_pq_stats_may_match(p, physical, ci->min_values[i], ci->max_values[i]);
 }
 
+/* Appends [a, b) to the n sorted intervals of v (room for one more), joined to the last one
+ * when it starts where that one ends; returns the new count. */
+static size_t push_interval(int64_t *v, size_t n, int64_t a, int64_t b)
+{
+    if (n && v[2 * n - 1] == a) {
+        v[2 * n - 1] = b;
+        return n;
+    }
+    v[2 * n] = a;
+    v[2 * n + 1] = b;
+    return n + 1;
+}
+
 /* Intersect the sorted, disjoint intervals x (nx) with y (ny) into out (room for nx + ny). */
 static size_t intersect(int64_t *out, const int64_t *x, size_t nx, const int64_t *y, size_t ny)
 {
@@ -124,13 +137,7 @@ static int row_ranges(pond_parquet_reader *r, int rgi, pq_arena *a, int64_t **iv
                 continue;
             int64_t f = oi.pages[i].first_row_index;
             int64_t e = i + 1 < oi.n_pages ? oi.pages[i + 1].first_row_index : rg->num_rows;
-            if (np && pv[2 * np - 1] == f) {
-                pv[2 * np - 1] = e;
-            } else {
-                pv[2 * np] = f;
-                pv[2 * np + 1] = e;
-                np++;
-            }
+            np = push_interval(pv, np, f, e);
         }
         n = intersect(nv, iv, n, pv, np);
         iv = nv;
@@ -178,13 +185,7 @@ static size_t select_pages(const pq_offset_index *oi, int64_t num_rows, const in
         for (size_t k = j; k < n_iv && iv[2 * k] < e; k++) {
             int64_t la = base + POND_MAX(iv[2 * k], f) - f;
             int64_t lb = base + POND_MIN(iv[2 * k + 1], e) - f;
-            if (n && loc[2 * n - 1] == la) {
-                loc[2 * n - 1] = lb;
-            } else {
-                loc[2 * n] = la;
-                loc[2 * n + 1] = lb;
-                n++;
-            }
+            n = push_interval(loc, n, la, lb);
         }
         base += e - f;
     }

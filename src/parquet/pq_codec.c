@@ -110,18 +110,17 @@ static bool lz4_frame(const uint8_t *src, size_t src_len, uint8_t *dst, size_t d
 int pond_pq_decompress(int codec, const uint8_t *src, size_t src_len, uint8_t *dst, size_t dst_len,
                        int64_t off)
 {
+    int rc;
     switch (codec) {
     case PQ_CODEC_UNCOMPRESSED:
-        if (src_len != dst_len)
-            return codec_error(codec, off, "compressed and uncompressed sizes differ");
+        if ((rc = pond_pq_decompress_check(codec, src, src_len, dst_len, off)) < 0)
+            return rc;
         memcpy(dst, src, src_len);
         return 0;
     case PQ_CODEC_SNAPPY: {
-        size_t n;
-        if (snappy_uncompressed_length((const char *)src, src_len, &n) != SNAPPY_OK)
-            return codec_error(codec, off, "malformed snappy header");
-        if (n != dst_len)
-            return codec_error(codec, off, "decompressed size differs from the header");
+        if ((rc = pond_pq_decompress_check(codec, src, src_len, dst_len, off)) < 0)
+            return rc; /* the header says dst_len */
+        size_t n = dst_len;
         if (snappy_uncompress((const char *)src, src_len, (char *)dst, &n) != SNAPPY_OK ||
             n != dst_len)
             return codec_error(codec, off, "malformed snappy data");

@@ -727,6 +727,33 @@ static int put_blob(dir_remote *d, const repl_obj *o, const repl_source *src)
     return rc;
 }
 
+/* A large received file's bytes start going to disk as soon as it is written, so that the
+ * batch's syncfs finds them written (received while the rest arrives). Small files are left
+ * to the syncfs, which writes them together: a writeback started per small file is an I/O
+ * each. */
+#define WRITEBACK_MIN ((int64_t)1 << 20)
+
+/* Receives object o from src into the new file tmp and checks its size and SHA-256 against
+ * what the source listed (a data file must list a hash: it is content-addressed; a log file
+ * may not); tmp is removed on any failure. */
+static int receive_file(int64_t *size, pond_hash *sha, dir_remote *d, const repl_obj *o,
+                        const repl_source *src, const char *tmp, bool sha_required)
+{
+    int fd = -1;
+    int rc = pond__open(&fd, tmp, O_WRONLY | O_CREAT | O_EXCL, 0644, R);
+    if (rc == 0)
+        rc = receive(size, sha, src, fd, tmp);
+    if (rc == 0 && ((o->size >= 0 && *size != o->size) ||
+                    (o->has_sha ? !pond_hash_equal(sha, &o->sha256) : sha_required)))
+        rc = mismatch(o, d->base.url, *size, sha);
+    if (rc == 0 && *size >= WRITEBACK_MIN)
+        pond__writeback_hint(fd, 0, 0);
+    pond__close(fd);
+    if (rc < 0 && fd >= 0)
+        (void)pond__os_unlink(tmp);
+    return rc;
+}
+
 static int incoming_tmp(char **out, dir_remote *d)
 {
     char name[40];
@@ -749,12 +776,6 @@ static int incoming_tmp(char **out, dir_remote *d)
     *out = inc;
     return rc;
 }
-
-/* A large received file's bytes start going to disk as soon as it is written, so that the
- * batch's syncfs finds them written (received while the rest arrives). Small files are left
- * to the syncfs, which writes them together: a writeback started per small file is an I/O
- * each. */
-#define WRITEBACK_MIN ((int64_t)1 << 20)
 
 static int push_pending(pending_file **v, size_t *n, size_t *cap, const pending_file *f)
 {
@@ -779,25 +800,15 @@ static int fsync_path(const char *path)
 static int put_data(dir_remote *d, const repl_obj *o, const repl_source *src)
 {
     char *tmp = NULL, *final = join(d->work, o->path);
-    int fd = -1, rc = final ? incoming_tmp(&tmp, d) : POND_ENOMEM;
+    int rc = final ? incoming_tmp(&tmp, d) : POND_ENOMEM;
     int64_t size = 0;
     pond_hash sha;
-    if (rc == 0)
-        rc = pond__open(&fd, tmp, O_WRONLY | O_CREAT | O_EXCL, 0644, R);
-    if (rc == 0)
-        rc = receive(&size, &sha, src, fd, tmp);
-    if (rc == 0 &&
-        ((o->size >= 0 && size != o->size) || !o->has_sha || !pond_hash_equal(&sha, &o->sha256)))
-        rc = mismatch(o, d->base.url, size, &sha);
-    if (rc == 0 && size >= WRITEBACK_MIN)
-        pond__writeback_hint(fd, 0, 0);
-    pond__close(fd);
-    pending_file pf = {tmp, final, *o, false};
-    if (rc == 0)
-        rc = push_pending(&d->pend, &d->n_pend, &d->cap_pend, &pf);
-    if (rc < 0) {
-        if (fd >= 0)
+    if (rc == 0 && (rc = receive_file(&size, &sha, d, o, src, tmp, true)) == 0) {
+        pending_file pf = {tmp, final, *o, false};
+        if ((rc = push_pending(&d->pend, &d->n_pend, &d->cap_pend, &pf)) < 0)
             (void)pond__os_unlink(tmp);
+    }
+    if (rc < 0) {
         pond_free(tmp);
         pond_free(final);
     }
@@ -847,7 +858,7 @@ static int stage_log(pending_file *out, dir_remote *d, const repl_obj *o, const 
 {
     char *log = join(d->work, "_delta_log"), *final = join(d->work, o->path), *tmp = NULL;
     char name[40];
-    int fd = -1, rc = log && final ? random_name(name, d, ".tmp") : POND_ENOMEM;
+    int rc = log && final ? random_name(name, d, ".tmp") : POND_ENOMEM;
     int64_t size = 0;
     pond_hash sha;
     bool created = false;
@@ -859,20 +870,10 @@ static int stage_log(pending_file *out, dir_remote *d, const repl_obj *o, const 
         rc = POND_ENOMEM;
     if (rc == 0) {
         sprintf(tmp, "%s/.tmp-repl-%s", log, name);
-        rc = pond__open(&fd, tmp, O_WRONLY | O_CREAT | O_EXCL, 0644, R);
+        rc = receive_file(&size, &sha, d, o, src, tmp, false);
     }
-    if (rc == 0)
-        rc = receive(&size, &sha, src, fd, tmp);
-    if (rc == 0 &&
-        ((o->size >= 0 && size != o->size) || (o->has_sha && !pond_hash_equal(&sha, &o->sha256))))
-        rc = mismatch(o, d->base.url, size, &sha);
-    if (rc == 0 && size >= WRITEBACK_MIN)
-        pond__writeback_hint(fd, 0, 0);
-    pond__close(fd);
     pond_free(log);
     if (rc < 0) {
-        if (fd >= 0)
-            (void)pond__os_unlink(tmp);
         pond_free(tmp);
         pond_free(final);
         return rc;

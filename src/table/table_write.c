@@ -421,11 +421,8 @@ int pond_table__node_write(pond_table_write_result *out, pond_fs_node *node, pon
     }
     if ((rc = pond_parquet_writer_finish(pw)) < 0)
         goto done;
-    int64_t rows = res.rows;
-    if ((rc = finish(&res, &c, node, opts)) < 0)
+    if ((rc = finish(&res, &c, node, opts)) < 0) /* rows stay counted unless identical */
         goto done;
-    if (!res.identical_to)
-        res.rows = rows;
     if (out)
         *out = res;
 done:
@@ -549,11 +546,8 @@ int pond_table_node_write_parquet_file(pond_table_write_result *out, pond_fs_nod
             goto done;
         off += (int64_t)n;
     }
-    int64_t rows = res.rows;
-    if ((rc = finish(&res, &c, node, opts)) < 0)
+    if ((rc = finish(&res, &c, node, opts)) < 0) /* rows stay counted unless identical */
         goto done;
-    if (!res.identical_to)
-        res.rows = rows;
     if (out)
         *out = res;
 done:

@@ -171,6 +171,45 @@ static int unsupported(const struct ArrowSchema *type)
                           type->name ? type->name : "", type->format);
 }
 
+static int64_t offset_at(const struct ArrowArray *a, bool large, int64_t i)
+{
+    return large ? ((const int64_t *)a->buffers[1])[i] : ((const int32_t *)a->buffers[1])[i];
+}
+
+/* The offsets of the taken rows of a variable-size column (strings, binary, lists) into out's
+ * buffer 1, and in *total_out how many bytes or child elements they span. 32-bit offsets
+ * cannot pass 2^31 (what: "bytes of text", "list elements", for the message). */
+static int take_offsets(int64_t *total_out, struct ArrowArray *out, const struct ArrowSchema *type,
+                        const struct ArrowArray *in, int64_t base, const int64_t *idx, int64_t n,
+                        bool large, const char *what)
+{
+    int64_t total = 0;
+    for (int64_t i = 0; i < n; i++) {
+        int64_t p = in->offset + row_at(base, idx, i);
+        total += offset_at(in, large, p + 1) - offset_at(in, large, p);
+    }
+    if (!large && total > INT32_MAX)
+        return pond_error_set(POND_EUNSUPPORTED, EX_D, "column '%s': over 2^31 %s in one batch",
+                              type->name ? type->name : "", what);
+    uint8_t *o = pond_malloc((size_t)(n + 1) * (large ? 8 : 4));
+    if (!o)
+        return POND_ENOMEM;
+    pond_arrow_array_set_buffer(out, 1, o);
+    int64_t pos = 0;
+    for (int64_t i = 0; i <= n; i++) {
+        if (large)
+            ((int64_t *)o)[i] = pos;
+        else
+            ((int32_t *)o)[i] = (int32_t)pos;
+        if (i < n) {
+            int64_t p = in->offset + row_at(base, idx, i);
+            pos += offset_at(in, large, p + 1) - offset_at(in, large, p);
+        }
+    }
+    *total_out = total;
+    return 0;
+}
+
 static int take_children_rows(struct ArrowArray *out, const struct ArrowSchema *type,
                               const struct ArrowArray *in, const int64_t *rows, int64_t n)
 {
@@ -222,24 +261,9 @@ int pond_ex_take(struct ArrowArray *out, const struct ArrowSchema *type,
     case POND_ARROW_LARGE_BINARY:
     case POND_ARROW_LARGE_STRING: {
         bool large = f.type == POND_ARROW_LARGE_BINARY || f.type == POND_ARROW_LARGE_STRING;
-        size_t ow = large ? 8 : 4;
-        uint8_t *o = pond_malloc((size_t)(n + 1) * ow);
-        if (!o)
-            goto oom;
-        pond_arrow_array_set_buffer(out, 1, o);
-        const int32_t *so32 = in->buffers[1];
-        const int64_t *so64 = in->buffers[1];
-        int64_t total = 0;
-        for (int64_t i = 0; i < n; i++) {
-            int64_t p = off + row_at(base, idx, i);
-            total += large ? so64[p + 1] - so64[p] : (int64_t)so32[p + 1] - so32[p];
-        }
-        if (!large && total > INT32_MAX) {
-            rc = pond_error_set(POND_EUNSUPPORTED, EX_D,
-                                "column '%s': over 2 GiB of text in one batch",
-                                type->name ? type->name : "");
+        int64_t total;
+        if ((rc = take_offsets(&total, out, type, in, base, idx, n, large, "bytes of text")) < 0)
             goto fail;
-        }
         uint8_t *d = pond_malloc((size_t)total + 1);
         if (!d)
             goto oom;
@@ -248,18 +272,10 @@ int pond_ex_take(struct ArrowArray *out, const struct ArrowSchema *type,
         int64_t pos = 0;
         for (int64_t i = 0; i < n; i++) {
             int64_t p = off + row_at(base, idx, i);
-            int64_t a = large ? so64[p] : so32[p], b = large ? so64[p + 1] : so32[p + 1];
-            if (large)
-                ((int64_t *)o)[i] = pos;
-            else
-                ((int32_t *)o)[i] = (int32_t)pos;
+            int64_t a = offset_at(in, large, p), b = offset_at(in, large, p + 1);
             memcpy(d + pos, sd + a, (size_t)(b - a));
             pos += b - a;
         }
-        if (large)
-            ((int64_t *)o)[n] = pos;
-        else
-            ((int32_t *)o)[n] = (int32_t)pos;
         return 0;
     }
     case POND_ARROW_STRUCT:
@@ -272,36 +288,18 @@ int pond_ex_take(struct ArrowArray *out, const struct ArrowSchema *type,
     case POND_ARROW_LARGE_LIST:
     case POND_ARROW_MAP: {
         bool large = f.type == POND_ARROW_LARGE_LIST;
-        size_t ow = large ? 8 : 4;
-        uint8_t *o = pond_malloc((size_t)(n + 1) * ow);
-        if (!o)
-            goto oom;
-        pond_arrow_array_set_buffer(out, 1, o);
-        const int32_t *so32 = in->buffers[1];
-        const int64_t *so64 = in->buffers[1];
-        int64_t total = 0;
-        for (int64_t i = 0; i < n; i++) {
-            int64_t p = off + row_at(base, idx, i);
-            total += large ? so64[p + 1] - so64[p] : (int64_t)so32[p + 1] - so32[p];
-        }
+        int64_t total;
+        if ((rc = take_offsets(&total, out, type, in, base, idx, n, large, "list elements")) < 0)
+            goto fail;
         int64_t *rows = pond_malloc((size_t)(total ? total : 1) * sizeof *rows);
         if (!rows)
             goto oom;
         int64_t pos = 0;
         for (int64_t i = 0; i < n; i++) {
             int64_t p = off + row_at(base, idx, i);
-            int64_t a = large ? so64[p] : so32[p], b = large ? so64[p + 1] : so32[p + 1];
-            if (large)
-                ((int64_t *)o)[i] = pos;
-            else
-                ((int32_t *)o)[i] = (int32_t)pos;
-            for (int64_t r = a; r < b; r++)
+            for (int64_t r = offset_at(in, large, p), b = offset_at(in, large, p + 1); r < b; r++)
                 rows[pos++] = r;
         }
-        if (large)
-            ((int64_t *)o)[n] = pos;
-        else
-            ((int32_t *)o)[n] = (int32_t)pos;
         rc = take_children_rows(out, type, in, rows, total);
         pond_free(rows);
         if (rc < 0)
@@ -459,8 +457,6 @@ int pond_ex_hash_column(uint64_t *h, const struct ArrowSchema *type, const struc
     case POND_ARROW_LARGE_BINARY:
     case POND_ARROW_LARGE_STRING: {
         bool large = f.type == POND_ARROW_LARGE_BINARY || f.type == POND_ARROW_LARGE_STRING;
-        const int32_t *o32 = col->buffers[1];
-        const int64_t *o64 = col->buffers[1];
         const uint8_t *d = col->buffers[2];
         for (int64_t i = 0; i < n; i++) {
             int64_t p = off + i;
@@ -468,7 +464,7 @@ int pond_ex_hash_column(uint64_t *h, const struct ArrowSchema *type, const struc
                 fold(&h[i], NULL_HASH);
                 continue;
             }
-            int64_t a = large ? o64[p] : o32[p], b = large ? o64[p + 1] : o32[p + 1];
+            int64_t a = offset_at(col, large, p), b = offset_at(col, large, p + 1);
             fold(&h[i], hash_bytes(d + a, (size_t)(b - a)));
         }
         return 0;

@@ -502,6 +502,30 @@ static int read_version(ex_ctx *c, const plan *p, cver *v, rmode m)
 /* Every version in one stream (a full export): one listing of the node's versions instead of
  * one per version, and the reader's own union of their columns. raw: every row of every version
  * (a version's record), else the rows a read gives (under the series' dedup rule). */
+/* One read of the series (the export's columns, rows in [lo, hi) when has) scanned in mode m;
+ * counts the versions it read. */
+static int read_scan(ex_ctx *c, const plan *p, bool has, int64_t lo, int64_t hi, pond_dedup dedup,
+                     cver **sel, size_t nsel, rmode m)
+{
+    pond_table_read_options ro = POND_TABLE_READ_OPTIONS_INIT;
+    ro.has_range = has;
+    ro.from_us = lo;
+    ro.to_us = hi;
+    ro.columns = (const char *const *)c->read_cols;
+    ro.n_columns = c->n_read_cols;
+    ro.dedup = dedup;
+    struct ArrowArrayStream st = {0};
+    int rc = pond_table_read_stream(&st, c->fs, NULL, c->path, &ro);
+    if (rc < 0)
+        return rc;
+    rc = scan(c, p, &st, sel, nsel, m);
+    pond_table_scan_stats ss;
+    if (pond_table_stream_stats(&ss, &st) == 0)
+        c->res->versions_read += ss.versions_read;
+    st.release(&st);
+    return rc;
+}
+
 static int read_all(ex_ctx *c, const plan *p, rmode m, bool raw)
 {
     bool has = c->o->has_range;
@@ -517,23 +541,8 @@ static int read_all(ex_ctx *c, const plan *p, rmode m, bool raw)
         else if (m.digest)
             rc = empty_rec(&p->cur[k]);
     }
-    if (rc == 0 && nsel) {
-        pond_table_read_options ro = POND_TABLE_READ_OPTIONS_INIT;
-        ro.has_range = has;
-        ro.from_us = lo;
-        ro.to_us = hi;
-        ro.columns = (const char *const *)c->read_cols;
-        ro.n_columns = c->n_read_cols;
-        ro.dedup = raw ? POND_DEDUP_NONE : POND_DEDUP_DEFAULT;
-        struct ArrowArrayStream st = {0};
-        if ((rc = pond_table_read_stream(&st, c->fs, NULL, c->path, &ro)) == 0) {
-            rc = scan(c, p, &st, sel, nsel, m);
-            pond_table_scan_stats ss;
-            if (pond_table_stream_stats(&ss, &st) == 0)
-                c->res->versions_read += ss.versions_read;
-            st.release(&st);
-        }
-    }
+    if (rc == 0 && nsel)
+        rc = read_scan(c, p, has, lo, hi, raw ? POND_DEDUP_NONE : POND_DEDUP_DEFAULT, sel, nsel, m);
     pond_free(sel);
     return rc;
 }
@@ -547,23 +556,8 @@ static int read_affected(ex_ctx *c, const plan *p)
     int64_t lo, hi;
     if (!p->affected.size || !read_range(c, p, true, &has, &lo, &hi))
         return 0;
-    pond_table_read_options ro = POND_TABLE_READ_OPTIONS_INIT;
-    ro.has_range = has;
-    ro.from_us = lo;
-    ro.to_us = hi;
-    ro.columns = (const char *const *)c->read_cols;
-    ro.n_columns = c->n_read_cols;
-    struct ArrowArrayStream st = {0};
-    int rc = pond_table_read_stream(&st, c->fs, NULL, c->path, &ro);
-    if (rc < 0)
-        return rc;
     rmode m = {true, false, true};
-    rc = scan(c, p, &st, NULL, 0, m);
-    pond_table_scan_stats ss;
-    if (pond_table_stream_stats(&ss, &st) == 0)
-        c->res->versions_read += ss.versions_read;
-    st.release(&st);
-    return rc;
+    return read_scan(c, p, has, lo, hi, POND_DEDUP_DEFAULT, NULL, 0, m);
 }
 
 /* ---- the source ---- */

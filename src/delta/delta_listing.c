@@ -129,14 +129,21 @@ char *pond_delta__commit_path(const char *dir, int64_t version)
     return pond__path_join(dir, name);
 }
 
+/* Lists dir's _delta_log into l; *log_dir (pond_free it, also on failure) names it for
+ * messages. */
+static int list_log(delta_log_list *l, char **log_dir, const char *dir)
+{
+    if (!(*log_dir = pond__path_join(dir, "_delta_log")))
+        return POND_ENOMEM;
+    return pond_delta__log_list(l, *log_dir);
+}
+
 int pond_delta_latest_version(int64_t *version_out, const char *dir)
 {
     POND_ASSERT_ARG(version_out && dir);
-    char *log_dir = pond__path_join(dir, "_delta_log");
-    if (!log_dir)
-        return POND_ENOMEM;
+    char *log_dir = NULL;
     delta_log_list l = {0};
-    int rc = pond_delta__log_list(&l, log_dir);
+    int rc = list_log(&l, &log_dir, dir);
     int64_t latest = -1;
     for (size_t i = 0; rc == 0 && i < l.n; i++)
         if (l.v[i].kind == DELTA_LOG_COMMIT && l.v[i].version > latest)
@@ -153,11 +160,9 @@ int pond_delta_latest_version(int64_t *version_out, const char *dir)
 int pond_delta_oldest_version(int64_t *version_out, const char *dir)
 {
     POND_ASSERT_ARG(version_out && dir);
-    char *log_dir = pond__path_join(dir, "_delta_log");
-    if (!log_dir)
-        return POND_ENOMEM;
+    char *log_dir = NULL;
     delta_log_list l = {0};
-    int rc = pond_delta__log_list(&l, log_dir);
+    int rc = list_log(&l, &log_dir, dir);
     int64_t oldest = -1;
     /* sorted by version: commit 0, or the first checkpoint (a snapshot can start there) */
     for (size_t i = 0; rc == 0 && i < l.n && oldest < 0; i++)

@@ -248,6 +248,20 @@ static int decode_column(rg_job *g, int p, pq_scratch *s)
     return rc;
 }
 
+/* Decodes projected column p; a failure is kept for that column (the thread's error is
+ * another thread's to report) and stops the job's other columns. */
+static void decode_one(rg_job *g, int p, pq_scratch *s)
+{
+    int rc = decode_column(g, p, s);
+    if (rc < 0) {
+        const pond_error *e = pond_error_last();
+        g->rc[p] = rc;
+        g->dom[p] = e->domain;
+        snprintf(g->msg[p], sizeof g->msg[p], "%s", e->message);
+        atomic_store(&g->failed, true);
+    }
+}
+
 /* Take columns until none is left (or one failed); errors are kept per column. */
 static void run_job(rg_job *g, pq_scratch *s)
 {
@@ -255,14 +269,7 @@ static void run_job(rg_job *g, pq_scratch *s)
         int p = atomic_fetch_add(&g->next, 1);
         if (p >= g->r->n_proj || atomic_load(&g->failed))
             return;
-        int rc = decode_column(g, p, s);
-        if (rc < 0) {
-            const pond_error *e = pond_error_last();
-            g->rc[p] = rc;
-            g->dom[p] = e->domain;
-            snprintf(g->msg[p], sizeof g->msg[p], "%s", e->message);
-            atomic_store(&g->failed, true);
-        }
+        decode_one(g, p, s);
     }
 }
 
@@ -275,14 +282,7 @@ static void column_task(void *payload, int p, int slot)
     pond_parquet_reader *r = g->r;
     if (atomic_load(&g->failed))
         return;
-    int rc = decode_column(g, p, slot == 0 ? &r->scratch : &r->wscratch[slot - 1]);
-    if (rc < 0) {
-        const pond_error *e = pond_error_last();
-        g->rc[p] = rc;
-        g->dom[p] = e->domain;
-        snprintf(g->msg[p], sizeof g->msg[p], "%s", e->message);
-        atomic_store(&g->failed, true);
-    }
+    decode_one(g, p, slot == 0 ? &r->scratch : &r->wscratch[slot - 1]);
 }
 
 /* The reader's column pool (src/util/pool.c), started on first use; *out is NULL when no

@@ -195,6 +195,9 @@ POND_API int pond_arrow_builder_append_bytes(pond_arrow_builder *b, const void *
 /** Move the built array out (the builder is reset and can be reused or freed). */
 POND_API int pond_arrow_builder_finish(struct ArrowArray *out, pond_arrow_builder *b);
 POND_API void pond_arrow_builder_free(pond_arrow_builder *b);
+/** An array of n nulls of the leaf type `type` (a column missing from an older version);
+ *  POND_EUNSUPPORTED naming the column for a nested type. */
+POND_API int pond_arrow_nulls(struct ArrowArray *out, const struct ArrowSchema *type, int64_t n);
 
 /* ---------------------------------------------------------------- validation */
 

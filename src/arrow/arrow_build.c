@@ -458,3 +458,27 @@ int pond_arrow_array_validate(const struct ArrowSchema *schema, const struct Arr
                               "schema or NULL array");
     return validate_rec(schema, array, path, sizeof path, 0);
 }
+
+int pond_arrow_nulls(struct ArrowArray *out, const struct ArrowSchema *type, int64_t n)
+{
+    pond_arrow_format f;
+    int rc = pond_arrow_format_parse(&f, type->format);
+    if (rc < 0)
+        return rc;
+    if (f.type == POND_ARROW_STRUCT || f.type == POND_ARROW_LIST ||
+        f.type == POND_ARROW_LARGE_LIST || f.type == POND_ARROW_MAP ||
+        f.type == POND_ARROW_FIXED_LIST)
+        return pond_error_set(POND_EUNSUPPORTED, POND_DOM_ARROW,
+                              "column '%s': a nested column missing from an older version "
+                              "cannot be filled with nulls",
+                              type->name ? type->name : "");
+    pond_arrow_builder *b;
+    if ((rc = pond_arrow_builder_new(&b, type->format)) < 0)
+        return rc;
+    for (int64_t i = 0; i < n && rc == 0; i++)
+        rc = pond_arrow_builder_append_null(b);
+    if (rc == 0)
+        rc = pond_arrow_builder_finish(out, b);
+    pond_arrow_builder_free(b);
+    return rc;
+}

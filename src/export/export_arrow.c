@@ -368,28 +368,6 @@ fail:
     return rc;
 }
 
-int pond_ex_null_array(struct ArrowArray *out, const struct ArrowSchema *type, int64_t n)
-{
-    pond_arrow_format f;
-    int rc = pond_arrow_format_parse(&f, type->format);
-    if (rc < 0)
-        return rc;
-    if (f.type == POND_ARROW_STRUCT || f.type >= POND_ARROW_LIST)
-        return pond_error_set(POND_EUNSUPPORTED, EX_D,
-                              "column '%s': a nested column missing from an older version "
-                              "cannot be filled with nulls",
-                              type->name ? type->name : "");
-    pond_arrow_builder *b;
-    if ((rc = pond_arrow_builder_new(&b, type->format)) < 0)
-        return rc;
-    for (int64_t i = 0; i < n && rc == 0; i++)
-        rc = pond_arrow_builder_append_null(b);
-    if (rc == 0)
-        rc = pond_arrow_builder_finish(out, b);
-    pond_arrow_builder_free(b);
-    return rc;
-}
-
 /* ---- row hashes ---- */
 
 static inline uint64_t mix64(uint64_t x)

@@ -48,8 +48,6 @@ bool pond_ex_key_span(const ex_key *k, int level, int64_t *lo, int64_t *hi);
 int pond_ex_take(struct ArrowArray *out, const struct ArrowSchema *type,
                  const struct ArrowArray *in, int64_t base, const int64_t *idx, int64_t n,
                  bool ns_to_us);
-/* An all-null array of a flat type. */
-int pond_ex_null_array(struct ArrowArray *out, const struct ArrowSchema *type, int64_t n);
 
 /* Mixes the values of rows [base, base+n) of a column into the per-row hashes h[0..n). col may
  * be NULL (a column the version lacks: every row null). */

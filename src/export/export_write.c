@@ -270,7 +270,7 @@ int pond_ex_emit(ex_ctx *c, const ex_key *key, const struct ArrowArray *batch, c
     for (int64_t k = 0; k < nout && rc == 0; k++) {
         const struct ArrowSchema *t = c->out_schema.children[k];
         if (map[k] < 0) {
-            rc = pond_ex_null_array(&owned[k], t, n);
+            rc = pond_arrow_nulls(&owned[k], t, n);
             ptrs[k] = &owned[k];
         } else if (whole && !c->cast_ns[k]) {
             ptrs[k] = batch->children[map[k]];

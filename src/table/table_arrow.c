@@ -127,30 +127,6 @@ int pond_table__struct_of(struct ArrowArray *out, struct ArrowArray *cols, int64
     return 0;
 }
 
-int pond_table__null_array(struct ArrowArray *out, const struct ArrowSchema *type, int64_t len)
-{
-    pond_arrow_format f;
-    int rc = pond_arrow_format_parse(&f, type->format);
-    if (rc < 0)
-        return rc;
-    if (f.type == POND_ARROW_STRUCT || f.type == POND_ARROW_LIST ||
-        f.type == POND_ARROW_LARGE_LIST || f.type == POND_ARROW_MAP ||
-        f.type == POND_ARROW_FIXED_LIST)
-        return pond_error_set(POND_EUNSUPPORTED, POND_DOM_TABLE,
-                              "column '%s': a nested column missing from an older version "
-                              "cannot be filled with nulls yet",
-                              type->name ? type->name : "");
-    pond_arrow_builder *b;
-    if ((rc = pond_arrow_builder_new(&b, type->format)) < 0)
-        return rc;
-    for (int64_t i = 0; i < len && rc == 0; i++)
-        rc = pond_arrow_builder_append_null(b);
-    if (rc == 0)
-        rc = pond_arrow_builder_finish(out, b);
-    pond_arrow_builder_free(b);
-    return rc;
-}
-
 /* ---- timestamps ---- */
 
 static const char *const TS_NAMES[] = {"timestamp", "time_stamp",      "ts",   "time",

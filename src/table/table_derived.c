@@ -973,17 +973,6 @@ static int refresh_deps(pond_fs_node *node, table_attrs *attrs, const json_t *de
 
 /* ---- creation ------------------------------------------------------------------------------ */
 
-static json_t *jstrings(const char *const *s, size_t n)
-{
-    json_t *a = json_array();
-    for (size_t i = 0; a && i < n; i++)
-        if (json_array_append_new(a, json_string(s[i])) < 0) {
-            json_decref(a);
-            return NULL;
-        }
-    return a;
-}
-
 /* The default columns of a rollup: every numeric column of the source but its timestamp and
  * the keys; over a rollup, the columns it aggregates. */
 static int default_columns(json_t **out, pond_fs_node *src, const pond_derive_options *o)
@@ -1157,15 +1146,16 @@ static int rollup_recipe(json_t **out, pond_fs_node *src, const char *name,
     if (rc < 0)
         return rc;
     if (o->n_columns)
-        cols = jstrings(o->columns, o->n_columns);
+        cols = pond__json_strings(o->columns, o->n_columns);
     else if ((rc = default_columns(&cols, src, o)) < 0)
         return rc;
     static const char *const DEF_AGGS[] = {"avg", "min", "max", "sum", "count"};
-    *out =
-        json_pack("{sss[o]sssssosososs}", "kind", "rollup", "sources", source_json(src, name),
-                  "every", o->every, "timezone", o->timezone ? o->timezone : "UTC", "agg",
-                  o->n_aggs ? jstrings(o->aggs, o->n_aggs) : jstrings(DEF_AGGS, 5), "columns", cols,
-                  "by", jstrings(o->by, o->n_by), "refresh", o->refresh_manual ? "manual" : "auto");
+    *out = json_pack("{sss[o]sssssosososs}", "kind", "rollup", "sources", source_json(src, name),
+                     "every", o->every, "timezone", o->timezone ? o->timezone : "UTC", "agg",
+                     o->n_aggs ? pond__json_strings(o->aggs, o->n_aggs)
+                               : pond__json_strings(DEF_AGGS, 5),
+                     "columns", cols, "by", pond__json_strings(o->by, o->n_by), "refresh",
+                     o->refresh_manual ? "manual" : "auto");
     return *out ? 0 : nomem();
 }
 

@@ -20,8 +20,6 @@ int pond_table__view(struct ArrowArray *out, table_holder *h, const struct Arrow
 /* A struct batch of n_cols views/arrays (taken) of length len. */
 int pond_table__struct_of(struct ArrowArray *out, struct ArrowArray *cols, int64_t n_cols,
                           int64_t len);
-/* An all-null array of the given (flat) type and length. */
-int pond_table__null_array(struct ArrowArray *out, const struct ArrowSchema *type, int64_t len);
 
 /* Timestamp handling: the µs value of row i of a timestamp, date or int64 column. */
 typedef struct {

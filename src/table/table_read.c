@@ -364,7 +364,7 @@ static int emit_run(rd *r, table_holder *h, const struct ArrowArray *in, int64_t
         if (r->map[k] >= 0)
             rc = pond_table__view(&cols[k], h, in->children[r->map[k]], in->offset + start, n);
         else
-            rc = pond_table__null_array(&cols[k], r->out_schema.children[k], n);
+            rc = pond_arrow_nulls(&cols[k], r->out_schema.children[k], n);
     }
     struct ArrowArray out;
     if (rc == 0 && (rc = pond_table__struct_of(&out, cols, nout, n)) == 0) {

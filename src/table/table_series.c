@@ -248,17 +248,6 @@ int pond_table__attrs_read(table_attrs *out, pond_fs_node *node)
     return rc;
 }
 
-static json_t *strings_json(char *const *s, size_t n)
-{
-    json_t *a = json_array();
-    for (size_t i = 0; a && i < n; i++)
-        if (json_array_append_new(a, json_string(s[i])) < 0) {
-            json_decref(a);
-            return NULL;
-        }
-    return a;
-}
-
 /* Puts key = v (taken; NULL is out of memory) into a->obj. */
 static int put(table_attrs *a, const char *key, json_t *v)
 {
@@ -273,7 +262,8 @@ int pond_table__attrs_set_settings(table_attrs *a, const pond_series_settings *s
     if (rc == 0)
         rc = put(a, TZ_ATTR, json_string(s->timezone ? s->timezone : "UTC"));
     if (rc == 0 && s->n_time_formats)
-        rc = put(a, FMT_ATTR, strings_json(s->time_formats, s->n_time_formats));
+        rc = put(a, FMT_ATTR,
+                 pond__json_strings((const char *const *)s->time_formats, s->n_time_formats));
     else if (rc == 0)
         json_object_del(a->obj, FMT_ATTR);
     return rc;
@@ -290,7 +280,7 @@ int pond_table__attrs_set_dedup(table_attrs *a, pond_dedup d, const char *const 
     if (rc == 0)
         rc = o && json_object_set_new(o, "keep", json_string("last")) == 0 ? 0 : POND_ENOMEM;
     if (rc == 0)
-        rc = json_object_set_new(o, "keys", strings_json((char *const *)keys, n)) == 0
+        rc = json_object_set_new(o, "keys", pond__json_strings(keys, n)) == 0
                  ? 0
                  : pond_error_set(POND_ENOMEM, D, "out of memory");
     return rc;

@@ -134,6 +134,17 @@ char *pond__json_dump(const json_t *j, size_t flags)
     return pond_buf_detach(&b);
 }
 
+json_t *pond__json_strings(const char *const *s, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < n; i++)
+        if (json_array_append_new(a, json_string(s[i])) < 0) {
+            json_decref(a);
+            return NULL;
+        }
+    return a;
+}
+
 bool pond__json_int(int64_t *out, const json_t *obj, const char *key)
 {
     json_t *v = json_object_get(obj, key);

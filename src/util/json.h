@@ -26,6 +26,8 @@ json_t *pond__json_parse(const char *text, size_t len, size_t flags, const char 
 char *pond__json_dump(const json_t *j, size_t flags);
 /* Appends the same serialization to out. */
 int pond__json_dump_buf(pond_buf *out, const json_t *j, size_t flags);
+/* A JSON array of the n strings s[0..n) (copied); NULL when out of memory. */
+json_t *pond__json_strings(const char *const *s, size_t n);
 /* Integer member: true when present and a JSON integer. */
 bool pond__json_int(int64_t *out, const json_t *obj, const char *key);
 

@@ -393,7 +393,32 @@ static void test_alloc_faults(void)
     PT_ASSERT(steps > 3);
 }
 
+/* A column missing from an older version: n nulls of its flat type, valid; nested refused by
+ * name. */
+static void test_nulls_of_type(void)
+{
+    const char *fmts[] = {"l", "g", "u", "b", "tsu:UTC", "w:4"};
+    for (size_t k = 0; k < sizeof fmts / sizeof *fmts; k++) {
+        struct ArrowSchema s;
+        struct ArrowArray a;
+        PT_ASSERT_OK(pond_arrow_schema_init(&s, fmts[k], "gone", ARROW_FLAG_NULLABLE, 0));
+        PT_ASSERT_OK(pond_arrow_nulls(&a, &s, 37));
+        PT_ASSERT_INT_EQ(a.length, 37);
+        PT_ASSERT_INT_EQ(a.null_count, 37);
+        PT_ASSERT_OK(pond_arrow_array_validate(&s, &a));
+        pond_arrow_array_release(&a);
+        pond_arrow_schema_release(&s);
+    }
+    struct ArrowSchema list;
+    PT_ASSERT_OK(pond_arrow_schema_init(&list, "+l", "readings", ARROW_FLAG_NULLABLE, 1));
+    PT_ASSERT_OK(pond_arrow_schema_init(list.children[0], "g", "item", ARROW_FLAG_NULLABLE, 0));
+    struct ArrowArray a;
+    PT_ASSERT_ERR(pond_arrow_nulls(&a, &list, 3), POND_EUNSUPPORTED);
+    PT_ASSERT_MSG_HAS("column 'readings'");
+    pond_arrow_schema_release(&list);
+}
+
 PT_SUITE(arrow, PT_TEST(format_parse), PT_TEST(schema_release_move_copy),
          PT_TEST(builder_ints_validity), PT_TEST(builder_ranges_and_types), PT_TEST(canon_leaves),
          PT_TEST(js_double_format), PT_TEST(nested_canon_and_validate),
-         PT_TEST(stream_move_release), PT_TEST(alloc_faults))
+         PT_TEST(stream_move_release), PT_TEST(alloc_faults), PT_TEST(nulls_of_type))

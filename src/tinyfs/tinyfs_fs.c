@@ -183,7 +183,11 @@ static int new_rec(pond_node_rec **out, pond_fs *fs, pond_entry_type type,
         return error;
     }
     r->type = type;
-    r->part_id = type == POND_ENTRY_DIRECTORY ? r->id : *parent;
+    /* A directory and a series are their own home partition: a series grows by a version per
+     * import for years, and in its directory's partition every lookup in that directory would
+     * load all of its rows (docs/format.md, "Home partitions"). Other files live with their
+     * directory. */
+    r->part_id = type == POND_ENTRY_DIRECTORY || type == POND_ENTRY_FILE_SERIES ? r->id : *parent;
     r->version = 1;
     r->txn_seq = fs->txn_seq;
     r->timestamp_us = fs->txn_time_us;
@@ -587,7 +591,7 @@ static int link_new(pond_fs *fs, const pond_node_id *parent_id, const char *name
     int error = pond_tinyfs__make_pending(&parent, fs, parent_id);
     if (error < 0)
         return error;
-    if ((error = dir_insert(parent, name, &rec->id, rec->type, NULL)) < 0)
+    if ((error = dir_insert(parent, name, &rec->id, rec->type, &rec->part_id)) < 0)
         return error;
     if ((error = pending_add(fs, rec)) < 0) {
         dir_remove(parent, name);

@@ -1010,9 +1010,11 @@ int pond_fs_rename(pond_fs *fs, const pond_wd *wd, const char *from, const char 
     bool moves = !pond_node_id_equal(&target_dir, &src_dir);
     /* Only the two listings change: the node keeps its id, its versions and its home partition
      * (the target's entry names the home when it is elsewhere). A node created in this very
-     * transaction has no versions anywhere yet, so it simply gets the target as its home. */
+     * transaction has no versions anywhere yet, so it simply gets the target as its home,
+     * unless it is its own home (a series). */
     pond_node_rec *pend = pond__idmap_get(&fs->pending, &src_id), *node = NULL;
-    bool rehome = moves && src_type != POND_ENTRY_DIRECTORY && pend && pend->version == 1;
+    bool rehome = moves && src_type != POND_ENTRY_DIRECTORY && pend && pend->version == 1 &&
+                  pond_node_id_equal(&home, &src_dir);
     pond_node_rec *tdir = NULL, *sdir = NULL;
     res_drop_recs(&s);
     res_drop_recs(&d);

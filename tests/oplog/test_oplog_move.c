@@ -944,10 +944,20 @@ static void test_series_own_home_partition(void)
     begin(&e);
     PT_ASSERT_OK(pond_fs_rename(e.fs, NULL, "/d/s", "/e/s"));
     commit(&e);
+    /* created and moved in one transaction: still its own home */
+    begin(&e);
+    PT_ASSERT_OK(pond_fs_write_all(e.fs, NULL, "/d/t", POND_ENTRY_FILE_SERIES, "t1", 2));
+    PT_ASSERT_OK(pond_fs_rename(e.fs, NULL, "/d/t", "/e/t"));
+    commit(&e);
+    PT_ASSERT_OK(pond_fs_stat(&st, e.fs, NULL, "/e/t"));
+    pond_node_id_format(sid, &st.id);
+    snprintf(path, sizeof path, "%s/part_id=%s", e.dir, sid);
+    PT_ASSERT(stat(path, &sb) == 0 && S_ISDIR(sb.st_mode));
     pond_gc_report r;
     gc(&e, 0, true, &r);
     env_close(&e);
     env_open(&e);
+    expect_version(&e, "/e/t", 1, "t1", 2);
     PT_ASSERT_INT_EQ(version_count(&e, "/e/s"), n);
     expect_version(&e, "/e/s", 7, "v7", 2);
     expect_version(&e, "/e/s", n, "v40", 3);

@@ -183,7 +183,11 @@ static int new_rec(pond_node_rec **out, pond_fs *fs, pond_entry_type type,
         return error;
     }
     r->type = type;
-    r->part_id = type == POND_ENTRY_DIRECTORY ? r->id : *parent;
+    /* A directory and a series are their own home partition: a series grows by a version per
+     * import for years, and in its directory's partition every lookup in that directory would
+     * load all of its rows (docs/format.md, "Home partitions"). Other files live with their
+     * directory. */
+    r->part_id = type == POND_ENTRY_DIRECTORY || type == POND_ENTRY_FILE_SERIES ? r->id : *parent;
     r->version = 1;
     r->txn_seq = fs->txn_seq;
     r->timestamp_us = fs->txn_time_us;
@@ -587,7 +591,7 @@ static int link_new(pond_fs *fs, const pond_node_id *parent_id, const char *name
     int error = pond_tinyfs__make_pending(&parent, fs, parent_id);
     if (error < 0)
         return error;
-    if ((error = dir_insert(parent, name, &rec->id, rec->type, NULL)) < 0)
+    if ((error = dir_insert(parent, name, &rec->id, rec->type, &rec->part_id)) < 0)
         return error;
     if ((error = pending_add(fs, rec)) < 0) {
         dir_remove(parent, name);
@@ -1006,9 +1010,11 @@ int pond_fs_rename(pond_fs *fs, const pond_wd *wd, const char *from, const char 
     bool moves = !pond_node_id_equal(&target_dir, &src_dir);
     /* Only the two listings change: the node keeps its id, its versions and its home partition
      * (the target's entry names the home when it is elsewhere). A node created in this very
-     * transaction has no versions anywhere yet, so it simply gets the target as its home. */
+     * transaction has no versions anywhere yet, so it simply gets the target as its home,
+     * unless it is its own home (a series). */
     pond_node_rec *pend = pond__idmap_get(&fs->pending, &src_id), *node = NULL;
-    bool rehome = moves && src_type != POND_ENTRY_DIRECTORY && pend && pend->version == 1;
+    bool rehome = moves && src_type != POND_ENTRY_DIRECTORY && pend && pend->version == 1 &&
+                  pond_node_id_equal(&home, &src_dir);
     pond_node_rec *tdir = NULL, *sdir = NULL;
     res_drop_recs(&s);
     res_drop_recs(&d);

@@ -740,11 +740,12 @@ static void case_move_every_type(const conf_slot *s)
         PT_ASSERT_ERR(pond_fs_stat(&st, fs, NULL, "/src/t1"), POND_ENOTFOUND);
         PT_ASSERT_OK(pond_fs_stat(&st, fs, NULL, "/src"));
         PT_ASSERT_INT_EQ(st.size, 0);
-        /* the listings record where the moved nodes live: /src, for life */
-        pond_node_id src = id_of(fs, "/src");
+        /* the listings record where the moved nodes live, for life: /src, and a series its
+         * own partition (docs/format.md, "Home partitions") */
+        pond_node_id src = id_of(fs, "/src"), s2 = id_of(fs, "/dst/s2");
         expect_home(fs, be, "/dst", "t0", &src);
         expect_home(fs, be, "/dst", "t1", &src);
-        expect_home(fs, be, "/dst", "s2", &src);
+        expect_home(fs, be, "/dst", "s2", &s2);
         expect_home(fs, be, "/dst", "link", &src);
     }
     /* time travel: before the moves the old paths hold every version */
@@ -777,7 +778,8 @@ static void case_move_chain_then_write(const conf_slot *s)
     PT_ASSERT_OK(pond_fs_mkdir(fs, NULL, "/a", 0));
     PT_ASSERT_OK(pond_fs_mkdir(fs, NULL, "/b", 0));
     PT_ASSERT_OK(pond_fs_mkdir(fs, NULL, "/c", 0));
-    PT_ASSERT_OK(pond_fs_write_all(fs, NULL, "/a/f", POND_ENTRY_FILE_SERIES, "first", 5));
+    /* a data file: it lives with the directory it was created in (a series is its own home) */
+    PT_ASSERT_OK(pond_fs_write_all(fs, NULL, "/a/f", POND_ENTRY_FILE_DATA, "first", 5));
     fs_txn_commit(fs);
     fs_txn_begin(fs);
     PT_ASSERT_OK(pond_fs_write_all(fs, NULL, "/a/f", POND_ENTRY_NONE, "second!", 7));

@@ -173,7 +173,26 @@ class H:
              [["gc", "--compact", "--grace", "0s"]]),
             self.compact_series_scenario(),
             self.derived_scenario(),
+            self.series_home_scenario(),
         ]
+
+    def series_home_scenario(self):
+        """A new series is its own home partition (docs/format.md, "Home partitions"): its
+        first version creates the directory part_id=<series id>/ and the commit writes two
+        data files (the listing in the directory's partition names the series' home). Every
+        crash state shows the series with all of its rows or no series, never a listing
+        without the versions; then a second version and a move to another directory (the
+        versions stay home) are cut the same way."""
+        rows = {"h1.csv": "ts,v\n2024-02-01T00:00:00Z,1\n2024-02-01T00:10:00Z,2\n",
+                "h2.csv": "ts,v\n2024-02-01T00:20:00Z,3\n"}
+        for name, text in rows.items():
+            with open(os.path.join(self.host, name), "w") as f:
+                f.write(text)
+        setup = [["init"], ["mkdir", "/d", "/e"], ["copy", "host:small.txt", "/d/a"]]
+        return ("series-home", setup,
+                [["copy", "--type", "series", "host:h1.csv", "/d/s"],
+                 ["copy", "--type", "series", "host:h2.csv", "/d/s"],
+                 ["mv", "/d/s", "/e/s"]])
 
     def compact_series_scenario(self):
         """Series compaction (gc --compact-series): three versions of a series, one of them

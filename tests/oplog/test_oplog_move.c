@@ -8,6 +8,8 @@
 #include <pond/parquet.h>
 #include <pond/stream.h>
 #include <pond/sys/backend.h>
+#include <pond/sys/os.h>
+#include <pond/sys/testing.h>
 #include <pond/tinyfs.h>
 
 #include "oplog/oplog_internal.h"
@@ -352,7 +354,7 @@ static void test_format_1_upgraded_by_first_move_across(void)
     begin(&e);
     PT_ASSERT_OK(pond_fs_mkdir(e.fs, NULL, "/a", 0));
     PT_ASSERT_OK(pond_fs_mkdir(e.fs, NULL, "/b", 0));
-    PT_ASSERT_OK(pond_fs_write_all(e.fs, NULL, "/a/f", POND_ENTRY_FILE_SERIES, "one", 3));
+    PT_ASSERT_OK(pond_fs_write_all(e.fs, NULL, "/a/f", POND_ENTRY_FILE_DATA, "one", 3));
     PT_ASSERT_OK(pond_fs_write_all(e.fs, NULL, "/a/x", POND_ENTRY_FILE_DATA, "x", 1));
     commit(&e);
     begin(&e);
@@ -848,7 +850,7 @@ static void test_upgrade_alloc_faults(void)
     begin(&e);
     PT_ASSERT_OK(pond_fs_mkdir(e.fs, NULL, "/a", 0));
     PT_ASSERT_OK(pond_fs_mkdir(e.fs, NULL, "/b", 0));
-    PT_ASSERT_OK(pond_fs_write_all(e.fs, NULL, "/a/f", POND_ENTRY_FILE_SERIES, "one", 3));
+    PT_ASSERT_OK(pond_fs_write_all(e.fs, NULL, "/a/f", POND_ENTRY_FILE_DATA, "one", 3));
     commit(&e);
     begin(&e);
     PT_ASSERT_OK(pond_fs_write_all(e.fs, NULL, "/a/f", POND_ENTRY_NONE, "two!", 4));
@@ -884,9 +886,120 @@ static void test_upgrade_alloc_faults(void)
            (unsigned long long)total);
 }
 
+/* ---- a series is its own home partition (docs/format.md, "Home partitions") --------------- */
+
+static uint64_t opens_to_read(env *e, const char *path, const char *want)
+{
+    env_close(e);
+    env_open(e); /* a fresh handle: nothing loaded yet */
+    pond_os_calls_reset();
+    pond_buf b = POND_BUF_INIT;
+    PT_ASSERT_OK(pond_fs_read_all(&b, e->fs, NULL, path));
+    uint64_t n = pond_os_calls(POND_OS_OPEN) + pond_os_calls(POND_OS_OPENAT);
+    int same = b.size == strlen(want) && memcmp(b.ptr, want, b.size) == 0;
+    pond_buf_dispose(&b);
+    PT_ASSERT(same);
+    return n;
+}
+
+/* A new series' versions go to part_id=<series id>/, and its directory's listing names that
+ * home: a lookup of anything else in the directory reads none of the series' rows, however
+ * many versions it has (before, the directory's partition held them all and every lookup
+ * there loaded and hashed them). Every version reads back, also after a move, gc --compact,
+ * retention of the other files and a reopen, and fsck finds nothing. */
+static void test_series_own_home_partition(void)
+{
+    env e;
+    env_create(&e, 1 << 20);
+    begin(&e);
+    PT_ASSERT_OK(pond_fs_mkdir(e.fs, NULL, "/d", 0));
+    PT_ASSERT_OK(pond_fs_mkdir(e.fs, NULL, "/e", 0));
+    PT_ASSERT_OK(pond_fs_write_all(e.fs, NULL, "/d/a", POND_ENTRY_FILE_DATA, "alpha", 5));
+    PT_ASSERT_OK(pond_fs_write_all(e.fs, NULL, "/d/s", POND_ENTRY_FILE_SERIES, "v1", 2));
+    commit(&e);
+    pond_stat st, dst;
+    PT_ASSERT_OK(pond_fs_stat(&st, e.fs, NULL, "/d/s"));
+    PT_ASSERT_OK(pond_fs_stat(&dst, e.fs, NULL, "/d"));
+    char sid[POND_NODE_ID_STRLEN + 1], path[sizeof e.dir + 64];
+    pond_node_id_format(sid, &st.id);
+    snprintf(path, sizeof path, "%s/part_id=%s", e.dir, sid);
+    struct stat sb;
+    PT_ASSERT(stat(path, &sb) == 0 && S_ISDIR(sb.st_mode));
+    uint64_t few = opens_to_read(&e, "/d/a", "alpha");
+    const int n = 40;
+    for (int v = 2; v <= n; v++) {
+        char c[32];
+        int len = snprintf(c, sizeof c, "v%d", v);
+        begin(&e);
+        PT_ASSERT_OK(pond_fs_write_all(e.fs, NULL, "/d/s", POND_ENTRY_FILE_SERIES, c, (size_t)len));
+        commit(&e);
+    }
+    /* the directory's partition got no file from the appends */
+    PT_ASSERT(opens_to_read(&e, "/d/a", "alpha") <= few);
+    PT_ASSERT_INT_EQ(version_count(&e, "/d/s"), n);
+    expect_version(&e, "/d/s", 1, "v1", 2);
+    expect_version(&e, "/d/s", n, "v40", 3);
+    expect_fsck_clean(&e);
+    /* a move changes listings only: the versions stay home */
+    begin(&e);
+    PT_ASSERT_OK(pond_fs_rename(e.fs, NULL, "/d/s", "/e/s"));
+    commit(&e);
+    /* created and moved in one transaction: still its own home */
+    begin(&e);
+    PT_ASSERT_OK(pond_fs_write_all(e.fs, NULL, "/d/t", POND_ENTRY_FILE_SERIES, "t1", 2));
+    PT_ASSERT_OK(pond_fs_rename(e.fs, NULL, "/d/t", "/e/t"));
+    commit(&e);
+    PT_ASSERT_OK(pond_fs_stat(&st, e.fs, NULL, "/e/t"));
+    pond_node_id_format(sid, &st.id);
+    snprintf(path, sizeof path, "%s/part_id=%s", e.dir, sid);
+    PT_ASSERT(stat(path, &sb) == 0 && S_ISDIR(sb.st_mode));
+    pond_gc_report r;
+    gc(&e, 0, true, &r);
+    env_close(&e);
+    env_open(&e);
+    expect_version(&e, "/e/t", 1, "t1", 2);
+    PT_ASSERT_INT_EQ(version_count(&e, "/e/s"), n);
+    expect_version(&e, "/e/s", 7, "v7", 2);
+    expect_version(&e, "/e/s", n, "v40", 3);
+    expect_fsck_clean(&e);
+    env_close(&e);
+}
+
+/* In a format-1 pond (tests/data/pond-format1) an old series stays in its directory's
+ * partition and an append to it needs nothing new; the first new series is a listing naming a
+ * home elsewhere, which a format-1 reader would misread, so its commit upgrades the pond. */
+static void test_format_1_new_series_upgrades(void)
+{
+    env e;
+    char src[4096];
+    snprintf(src, sizeof src, "%s/tests/data/pond-format1", pt_source_dir());
+    snprintf(e.dir, sizeof e.dir, "%s/old", PT_TMPDIR());
+    copy_tree(src, e.dir);
+    env_open(&e);
+    begin(&e);
+    PT_ASSERT_OK(pond_fs_write_all(e.fs, NULL, "/w", POND_ENTRY_NONE, "w3", 2));
+    commit(&e);
+    PT_ASSERT_INT_EQ(format_at(e.dir, -1, NULL), 1);
+    PT_ASSERT_INT_EQ(version_count(&e, "/w"), 3);
+    begin(&e);
+    PT_ASSERT_OK(pond_fs_write_all(e.fs, NULL, "/d/n", POND_ENTRY_FILE_SERIES, "n1", 2));
+    commit(&e);
+    PT_ASSERT_INT_EQ(format_at(e.dir, -1, NULL), 2);
+    PT_ASSERT_INT_EQ(format_at(e.dir, 11, NULL), 1);
+    env_close(&e);
+    env_open(&e);
+    expect_version(&e, "/w", 3, "w3", 2);
+    expect_version(&e, "/d/n", 1, "n1", 2);
+    expect_version(&e, "/d/f", 2, "two!", 4);
+    PT_ASSERT_INT_EQ(version_count(&e, "/w"), 3);
+    expect_fsck_stranded(&e, "/old/m", 2); /* as before, nothing else */
+    env_close(&e);
+}
+
 PT_SUITE(oplog_move, PT_TEST(gc_keeps_moved_out_of_removed_dir), PT_TEST(move_writes_only_listings),
          PT_TEST(new_pond_is_format_2), PT_TEST(format_1_upgraded_by_first_move_across),
          PT_TEST(newer_format_refused), PT_TEST(format_1_pond_from_old_code),
          PT_TEST(format_1_retention_upgrades_keeps_stranded),
          PT_TEST(fsck_listing_names_wrong_partition), PT_TEST(damaged_part_id_refused),
-         PT_TEST(upgrade_alloc_faults))
+         PT_TEST(upgrade_alloc_faults), PT_TEST(series_own_home_partition),
+         PT_TEST(format_1_new_series_upgrades))

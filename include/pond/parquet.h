@@ -66,13 +66,20 @@ typedef struct {
     /** column_names the file does not have are left out of the projection instead of being
      *  an error (a series version written before a column existed). */
     bool skip_missing_names;
+    /** Do not verify the page CRCs of a file whose created_by starts with this prefix (NULL:
+     *  verify them as skip_crc says). For a caller that verifies every byte it reads against a
+     *  stronger hash taken as that writer wrote the file (pond's own versions): the writer
+     *  computed each CRC from the bytes the hash covers, so checking it again finds nothing. */
+    const char *skip_crc_created_by;
 } pond_parquet_read_options;
 
 #define POND_PARQUET_READ_OPTIONS_VERSION 1
+/** How pond's writer begins the created_by of every file it writes (then its version). */
+#define POND_PARQUET_CREATED_BY_PREFIX "pond version "
 #define POND_PARQUET_READ_OPTIONS_INIT                                                             \
     {                                                                                              \
         POND_PARQUET_READ_OPTIONS_VERSION, 0, false, NULL, 0, NULL, 0, false, 0, false, 0, false,  \
-            false                                                                                  \
+            false, NULL                                                                            \
     }
 
 typedef struct pond_parquet_reader pond_parquet_reader;
@@ -99,6 +106,15 @@ POND_API int pond_parquet_reader_schema(pond_parquet_reader *r, struct ArrowSche
 /** The next batch: a struct array holding the next (unpruned) row group, or the next slice
  *  of it (max_batch_rows). POND_ITEROVER at the end (out is then left released). */
 POND_API int pond_parquet_reader_next(pond_parquet_reader *r, struct ArrowArray *out);
+/** Start decoding ahead now (a reader with threads > 1 and at least two selected row groups
+ *  large enough to pay for it; otherwise nothing): its workers begin on the first selected
+ *  row groups before the first pond_parquet_reader_next, while the caller is still busy with
+ *  another reader. Call after the prune calls. Optional: next() starts it anyway. */
+POND_API int pond_parquet_reader_prefetch(pond_parquet_reader *r);
+/** Whether the reader's workers have no row group left to start: every selected one is
+ *  delivered, decoded or being decoded (for a reader that decodes alone: none is left to
+ *  deliver after the next). The time to open and prefetch the next file. */
+POND_API bool pond_parquet_reader_draining(const pond_parquet_reader *r);
 /** Read row group i directly (ignores pruning and the iteration position). */
 POND_API int pond_parquet_reader_read_row_group(pond_parquet_reader *r, int i,
                                                 struct ArrowArray *out);

@@ -1269,7 +1269,7 @@ static int write_footer(pond_parquet_writer *w)
             kvs[i].value.len = strlen(w->kv_values[i]);
         }
     }
-    snprintf(created, sizeof created, "pond version %s", pond_version());
+    snprintf(created, sizeof created, POND_PARQUET_CREATED_BY_PREFIX "%s", pond_version());
     fm.version = 1;
     fm.n_schema = (uint32_t)sc->n_elems;
     fm.schema = se;

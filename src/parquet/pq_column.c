@@ -386,6 +386,63 @@ static int direct_plain(chunk_ctx *x, int enc, const uint8_t *src, size_t src_le
     return rc < 0 ? rc : 1;
 }
 
+/* Longest level section (its 4-byte length included) direct_present decompresses in place. */
+#define PRESENT_MAX_LEVELS 64
+
+/* A v1 page of an optional flat column whose values are all present (PLAIN, fixed width): its
+ * body is [u32 length][definition levels][values], and the values, all present, are its last
+ * nn * width bytes. The page is decompressed where those values belong in the chunk's value
+ * buffer, so they are not copied again; the few bytes in front of them (the levels) overwrite
+ * the end of the previous page's values, which are saved first and put back. 1 when done; 0
+ * when the page does not qualify (nothing written); 2 when its values turned out not all
+ * present: the page is then in the scratch page buffer for the ordinary path. */
+static int direct_present(chunk_ctx *x, int enc, const uint8_t *src, size_t src_len, size_t ulen,
+                          size_t n)
+{
+    const pq_leaf_desc *l = x->leaf;
+    pq_chunk *c = x->c;
+    size_t bytes, at = (size_t)c->n_values * l->width;
+    if (enc != PQ_ENC_PLAIN || l->width == 0 || l->physical == PQ_BOOLEAN || l->max_rep ||
+        l->max_def == 0 || pond_mul_overflow(&bytes, n, l->width) || ulen < bytes)
+        return 0;
+    size_t pre = ulen - bytes;
+    if (pre < 4 || pre > PRESENT_MAX_LEVELS || at < pre)
+        return 0; /* the first page of a chunk has nothing in front: the ordinary path */
+    int rc = pond_pq_decompress_check(x->codec, src, src_len, ulen, x->page_off);
+    if (rc == 0)
+        rc = reserve_values(x, n);
+    if (rc < 0)
+        return rc;
+    uint8_t saved[PRESENT_MAX_LEVELS], head[PRESENT_MAX_LEVELS];
+    uint8_t *dst = c->values + at - pre;
+    memcpy(saved, dst, pre);
+    rc =
+        pond_pq_decompress_with(&x->s->codec_state, x->codec, src, src_len, dst, ulen, x->page_off);
+    memcpy(head, dst, pre);
+    memcpy(dst, saved, pre);
+    if (rc < 0)
+        return rc;
+    uint32_t ll;
+    memcpy(&ll, head, 4);
+    size_t defined = 0;
+    if (ll == pre - 4) {
+        int16_t *def = c->def + c->n_levels;
+        if ((rc = read_levels(def, head + 4, ll, n, l->max_def, "definition levels", &defined)) < 0)
+            return rc;
+        if (defined == n) {
+            c->n_levels += (int64_t)n;
+            c->n_values += (int64_t)n;
+            return 1;
+        }
+    }
+    /* some values are absent: the page as decompressed, for the ordinary path */
+    if ((rc = grow(x, (void **)&x->s->page, &x->s->page_cap, ulen, "page")) < 0)
+        return rc;
+    memcpy(x->s->page, head, pre);
+    memcpy(x->s->page + pre, c->values + at, bytes);
+    return 2;
+}
+
 static int data_page(chunk_ctx *x, const pq_page_header *h, const uint8_t *body, size_t blen)
 {
     const pq_leaf_desc *l = x->leaf;
@@ -467,7 +524,16 @@ static int data_page(chunk_ctx *x, const pq_page_header *h, const uint8_t *body,
                 return 0;
             }
         }
-        if (x->codec != PQ_CODEC_UNCOMPRESSED) {
+        int direct = 0;
+        if (x->codec != PQ_CODEC_UNCOMPRESSED && !rep && def &&
+            h->data.def_encoding == PQ_ENC_RLE &&
+            (direct = direct_present(x, enc, body, blen, ulen, n)) < 0)
+            return direct;
+        if (direct == 1)
+            return 0; /* levels and values in place */
+        if (direct == 2) {
+            vals = x->s->page; /* decompressed already */
+        } else if (x->codec != PQ_CODEC_UNCOMPRESSED) {
             if ((rc = decompress_into(x, body, blen, ulen)) < 0)
                 return rc;
             vals = x->s->page;

@@ -250,6 +250,10 @@ int pond_pq_reader_init(pond_parquet_reader *r, const pond_parquet_read_options 
         return pond_error_set(POND_EUNSUPPORTED, POND_DOM_PARQUET,
                               "encrypted parquet file "
                               "(plaintext footer): modular encryption is not supported");
+    const char *trusted = opts ? opts->skip_crc_created_by : NULL;
+    if (trusted && r->meta.created_by.ptr && r->meta.created_by.len >= strlen(trusted) &&
+        !memcmp(r->meta.created_by.ptr, trusted, strlen(trusted)))
+        r->verify_crc = false;
     if ((rc = pond_pq_schema_build(&r->schema, &r->arena, &r->meta, opts && opts->int96_ns)) < 0)
         return rc;
     for (uint32_t i = 0; i < r->meta.n_row_groups; i++) {
@@ -485,6 +489,17 @@ int pond_parquet_reader_next(pond_parquet_reader *r, struct ArrowArray *out)
 }
 
 /* ---------------------------------------------------------------- metadata */
+
+int pond_parquet_reader_prefetch(pond_parquet_reader *r)
+{
+    POND_ASSERT_ARG(r);
+    return pond_pq_prefetch(r);
+}
+
+bool pond_parquet_reader_draining(const pond_parquet_reader *r)
+{
+    return !r || pond_pq_draining(r);
+}
 
 int64_t pond_parquet_reader_num_rows(const pond_parquet_reader *r)
 {

@@ -60,5 +60,8 @@ void pond_pq_reader_threads_free(pond_parquet_reader *r);
  * group at or after r->next_rg that has rows to return (r->next_rg is advanced past it).
  * Decoded ahead on threads when allowed. POND_ITEROVER at the end. */
 int pond_pq_next_row_group(pond_parquet_reader *r, struct ArrowArray *out);
+/* pond_parquet_reader_prefetch and _draining (the read-ahead lives in pq_rowgroup.c). */
+int pond_pq_prefetch(pond_parquet_reader *r);
+bool pond_pq_draining(const pond_parquet_reader *r);
 
 #endif

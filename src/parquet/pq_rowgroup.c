@@ -682,3 +682,16 @@ int pond_pq_next_row_group(pond_parquet_reader *r, struct ArrowArray *out)
     }
     return 0;
 }
+
+int pond_pq_prefetch(pond_parquet_reader *r) { return r->ra ? 0 : ra_start(r, &r->ra); }
+
+bool pond_pq_draining(const pond_parquet_reader *r)
+{
+    struct pq_ra *ra = r->ra;
+    if (!ra)
+        return next_selected(r, next_selected(r, r->next_rg) + 1) >= r->meta.n_row_groups;
+    pthread_mutex_lock(&ra->mu);
+    bool d = next_selected(r, ra->assign_next) >= r->meta.n_row_groups;
+    pthread_mutex_unlock(&ra->mu);
+    return d;
+}

@@ -9,6 +9,7 @@
 #include <pond/errors.h>
 #include <pond/stream.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #define D POND_DOM_TABLE
@@ -51,6 +52,9 @@ int pond_table__vfile_open(table_vfile *v, pond_fs_node *node, int64_t version,
         rc = pond__hset_new(&v->set, v->h, n);
     if (rc == 0) {
         o.source_concurrent = true;
+        /* every byte read is verified against the version's SHA-256 (chunk by chunk for large
+         * content): the CRCs pond's writer computed from the same bytes add nothing */
+        o.skip_crc_created_by = POND_PARQUET_CREATED_BY_PREFIX;
         pond_parquet_source src = {vfile_read_at, pond_reader_size(v->h[0]), v};
         rc = pond_parquet_reader_open(&v->pq, &src, &o);
     }
@@ -135,8 +139,13 @@ struct table_scan {
     struct ArrowArrayStream stream;
     struct ArrowSchema stream_schema;
     int64_t inside_rows; /* counting mode */
-    /* the version being read */
-    table_vfile vf;
+    /* the version being read (vf) and, prefetching, the next one: two slots that never
+     * move (each slot's Parquet source points at it) */
+    table_vfile slot[2];
+    table_vfile *vf, *ahead; /* ahead: NULL unless the next version is open */
+    int ahead_rc;            /* opening the next version failed: reported in its turn */
+    int ahead_dom;
+    char ahead_msg[256];
     int *groups; /* counting mode: the row groups still to decode, by number */
     int n_groups, next_group;
     bool by_group;
@@ -148,7 +157,7 @@ static void close_version(table_scan *s)
     s->groups = NULL;
     s->n_groups = s->next_group = 0;
     s->by_group = false;
-    pond_table__vfile_close(&s->vf);
+    pond_table__vfile_close(s->vf);
 }
 
 static bool has_column(const struct ArrowSchema *schema, const char *name)
@@ -169,19 +178,19 @@ static int count_inside(table_scan *s, const table_scan_version *v, int ng)
     const table_scan_options *o = &s->o;
     pond_table_scan_stats *st = o->stats;
     const struct ArrowSchema *col = NULL;
-    for (int64_t i = 0; i < s->vf.schema.n_children && !col; i++)
-        if (!strcmp(s->vf.schema.children[i]->name, o->count_col))
-            col = s->vf.schema.children[i];
+    for (int64_t i = 0; i < s->vf->schema.n_children && !col; i++)
+        if (!strcmp(s->vf->schema.children[i]->name, o->count_col))
+            col = s->vf->schema.children[i];
     if (!col || (col->flags & ARROW_FLAG_NULLABLE)) { /* NULLs to exclude: decode as usual */
         for (int g = 0; g < ng; g++)
-            st->row_groups_read += pond_parquet_reader_row_group_selected(s->vf.pq, g);
+            st->row_groups_read += pond_parquet_reader_row_group_selected(s->vf->pq, g);
         return 0;
     }
     if (!(s->groups = pond_calloc((size_t)ng + 1, sizeof *s->groups)))
         return pond_error_set(POND_ENOMEM, D, "%s: out of memory", s->path);
     s->by_group = true;
     if (v->has_event_time && v->min_us >= o->lo_us && v->max_us <= o->hi_us) {
-        s->inside_rows += pond_parquet_reader_num_rows(s->vf.pq); /* the whole version */
+        s->inside_rows += pond_parquet_reader_num_rows(s->vf->pq); /* the whole version */
         return 0;
     }
     bool *out = pond_calloc((size_t)ng + 1, sizeof *out);
@@ -198,7 +207,7 @@ static int count_inside(table_scan *s, const table_scan_version *v, int ng)
         po.column_names = only;
         po.n_column_names = 1;
         /* the open version's readers: the probe decodes nothing */
-        pond_parquet_source src = {vfile_read_at, pond_reader_size(s->vf.h[0]), &s->vf};
+        pond_parquet_source src = {vfile_read_at, pond_reader_size(s->vf->h[0]), s->vf};
         rc = pond_parquet_reader_open(&probe, &src, &po);
         if (rc == 0)
             rc = side == 0
@@ -209,10 +218,10 @@ static int count_inside(table_scan *s, const table_scan_version *v, int ng)
         pond_parquet_reader_free(probe);
     }
     for (int g = 0; g < ng && rc == 0; g++) {
-        if (!pond_parquet_reader_row_group_selected(s->vf.pq, g))
+        if (!pond_parquet_reader_row_group_selected(s->vf->pq, g))
             continue;
         if (!out[g]) {
-            s->inside_rows += pond_parquet_reader_row_group_rows(s->vf.pq, g);
+            s->inside_rows += pond_parquet_reader_row_group_rows(s->vf->pq, g);
         } else {
             s->groups[s->n_groups++] = g;
             st->row_groups_read++;
@@ -222,7 +231,9 @@ static int count_inside(table_scan *s, const table_scan_version *v, int ng)
     return rc;
 }
 
-static int open_version(table_scan *s, const table_scan_version *v)
+/* Opens version v into vf (the current slot, or the next one when prefetching) and prunes
+ * it (the caller closes it on failure). */
+static int open_version(table_scan *s, const table_scan_version *v, table_vfile *vf)
 {
     const table_scan_options *o = &s->o;
     pond_parquet_read_options po = POND_PARQUET_READ_OPTIONS_INIT;
@@ -230,26 +241,64 @@ static int open_version(table_scan *s, const table_scan_version *v)
     po.n_column_names = o->n_cols;
     po.skip_missing_names = true;
     po.threads = o->threads;
-    int rc = pond_table__vfile_open(&s->vf, s->node, v->version, &po);
+    int rc = pond_table__vfile_open(vf, s->node, v->version, &po);
     for (int i = 0; i < o->n_preds && rc == 0; i++) {
         const table_scan_pred *p = &o->preds[i];
-        if (!has_column(&s->vf.schema, p->name))
+        if (!has_column(&vf->schema, p->name))
             continue; /* all NULL here: the caller's condition rejects every row anyway */
-        rc = p->dbl ? pond_parquet_reader_prune_double(s->vf.pq, p->name, p->dlo, p->dhi)
-                    : pond_parquet_reader_prune_int(s->vf.pq, p->name, p->lo, p->hi);
+        rc = p->dbl ? pond_parquet_reader_prune_double(vf->pq, p->name, p->dlo, p->dhi)
+                    : pond_parquet_reader_prune_int(vf->pq, p->name, p->lo, p->hi);
         if (rc < 0)
             pond_error_prefix("%s version %lld", s->path, (long long)v->version);
     }
     if (rc < 0)
         return rc;
-    int ng = pond_parquet_reader_num_row_groups(s->vf.pq);
+    int ng = pond_parquet_reader_num_row_groups(vf->pq);
     o->stats->row_groups_total += ng;
     o->stats->versions_read++;
     if (o->count_col)
         return count_inside(s, v, ng);
     for (int g = 0; g < ng; g++)
-        o->stats->row_groups_read += pond_parquet_reader_row_group_selected(s->vf.pq, g);
+        o->stats->row_groups_read += pond_parquet_reader_row_group_selected(vf->pq, g);
     return 0;
+}
+
+/* The next version to read (skipping those wholly outside the range), or NULL. */
+static const table_scan_version *next_version(table_scan *s)
+{
+    const table_scan_options *o = &s->o;
+    while (s->next < o->n_vers) {
+        const table_scan_version *v = &o->vers[s->next++];
+        if (!o->has_range || !v->has_event_time || (v->max_us >= o->lo_us && v->min_us <= o->hi_us))
+            return v;
+    }
+    return NULL;
+}
+
+/* Prefetching: once the current version's workers have nothing left to start, open the next
+ * version in the other slot and start its workers. A failure is kept and reported when that
+ * version's turn comes (the current version's batches come first, as without prefetching). */
+static void open_ahead(table_scan *s)
+{
+    if (!s->o.prefetch || s->o.threads == 1 || s->o.count_col || s->ahead || s->ahead_rc ||
+        s->next >= s->o.n_vers || !pond_parquet_reader_draining(s->vf->pq))
+        return;
+    const table_scan_version *v = next_version(s);
+    if (!v)
+        return;
+    table_vfile *vf = s->vf == &s->slot[0] ? &s->slot[1] : &s->slot[0];
+    int rc = open_version(s, v, vf);
+    if (rc == 0)
+        rc = pond_parquet_reader_prefetch(vf->pq);
+    if (rc < 0) {
+        const pond_error *e = pond_error_last();
+        s->ahead_rc = rc;
+        s->ahead_dom = e->domain;
+        snprintf(s->ahead_msg, sizeof s->ahead_msg, "%s", e->message);
+        pond_table__vfile_close(vf);
+        return;
+    }
+    s->ahead = vf;
 }
 
 int pond_table__scan_open(table_scan **out, pond_fs *fs, const char *path,
@@ -266,6 +315,7 @@ int pond_table__scan_open(table_scan **out, pond_fs *fs, const char *path,
     }
     s->path = path;
     s->o = *o;
+    s->vf = &s->slot[0];
     /* a stale manual derived node reads as its recipe computes it now: the table reader's */
     bool stale = false;
     if (o->series && !o->dedup && (rc = pond_derive_stale(&stale, s->node)) < 0) {
@@ -335,17 +385,16 @@ int pond_table__scan_next(table_scan *s, struct ArrowArray *out, const struct Ar
         return stream_next(s, out, schema);
     const table_scan_options *o = &s->o;
     for (;;) {
-        if (!s->vf.pq) {
-            const table_scan_version *v = NULL;
-            while (!v && s->next < o->n_vers) {
-                v = &o->vers[s->next++];
-                if (o->has_range && v->has_event_time &&
-                    (v->max_us < o->lo_us || v->min_us > o->hi_us))
-                    v = NULL; /* the whole version lies outside the range */
-            }
+        if (!s->vf->pq && s->ahead_rc)
+            return pond_error_set(s->ahead_rc, s->ahead_dom, "%s", s->ahead_msg);
+        if (!s->vf->pq && s->ahead) {
+            s->vf = s->ahead; /* opened and pruned already */
+            s->ahead = NULL;
+        } else if (!s->vf->pq) {
+            const table_scan_version *v = next_version(s);
             if (!v)
                 return 0;
-            int rc = open_version(s, v);
+            int rc = open_version(s, v, s->vf);
             if (rc < 0) {
                 close_version(s);
                 return rc;
@@ -353,11 +402,12 @@ int pond_table__scan_next(table_scan *s, struct ArrowArray *out, const struct Ar
         }
         int rc;
         if (s->by_group)
-            rc = s->next_group < s->n_groups
-                     ? pond_parquet_reader_read_row_group(s->vf.pq, s->groups[s->next_group++], out)
-                     : POND_ITEROVER;
+            rc =
+                s->next_group < s->n_groups
+                    ? pond_parquet_reader_read_row_group(s->vf->pq, s->groups[s->next_group++], out)
+                    : POND_ITEROVER;
         else
-            rc = pond_parquet_reader_next(s->vf.pq, out);
+            rc = pond_parquet_reader_next(s->vf->pq, out);
         if (rc == POND_ITEROVER) {
             close_version(s);
             continue;
@@ -365,7 +415,8 @@ int pond_table__scan_next(table_scan *s, struct ArrowArray *out, const struct Ar
         if (rc < 0)
             return rc;
         o->stats->rows_read += out->length;
-        *schema = &s->vf.schema;
+        *schema = &s->vf->schema;
+        open_ahead(s);
         return 1;
     }
 }
@@ -377,6 +428,8 @@ void pond_table__scan_free(table_scan *s)
     if (!s)
         return;
     close_version(s);
+    if (s->ahead)
+        pond_table__vfile_close(s->ahead);
     if (s->stream.release)
         s->stream.release(&s->stream);
     pond_arrow_schema_release(&s->stream_schema);

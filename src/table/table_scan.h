@@ -92,6 +92,11 @@ typedef struct {
      * counted (pond_table__scan_inside_rows), not returned. NULL: off */
     const char *count_col;
     pond_table_scan_stats *stats; /* accumulates versions, row groups and rows read */
+    /* a caller that reads every batch to the end (an aggregate): with threads > 1, the next
+     * version is opened, and its workers start, once the current one's have nothing left to
+     * start, so no core idles at a version boundary. Its versions count in stats as it opens
+     * them. Memory: the current version's row groups plus the next's read-ahead. */
+    bool prefetch;
 } table_scan_options;
 
 typedef struct table_scan table_scan;

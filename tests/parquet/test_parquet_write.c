@@ -1198,11 +1198,76 @@ static void test_interop_files(void)
     }
 }
 
+/* Optional fixed-width values on many small pages, read back exactly: pages whose values are
+ * all present decompress in place in the chunk's value buffer (after the first page of a
+ * chunk), and pages with a few absent values (levels longer than the absent values' bytes)
+ * or many take the ordinary path, for doubles (8 bytes) and floats (4), zstd and snappy. */
+static void test_present_values_in_place(void)
+{
+    const int n = 6000;
+    struct ArrowSchema s;
+    PT_ASSERT_OK(pond_arrow_schema_init(&s, "+s", "", 0, 2));
+    PT_ASSERT_OK(pqwg_field(s.children[0], "g", "d", true));
+    PT_ASSERT_OK(pqwg_field(s.children[1], "f", "k", true));
+    pond_arrow_builder *bd, *bk;
+    PT_ASSERT_OK(pond_arrow_builder_new(&bd, "g"));
+    PT_ASSERT_OK(pond_arrow_builder_new(&bk, "f"));
+    pqwg_rng rng;
+    pqwg_seed(&rng, 99, NULL, 0);
+    for (int i = 0; i < n; i++) {
+        /* rows 0-1999 all present; 2000-3999 one absent in ~60; 4000- one in 4 */
+        uint64_t r = pqwg_u64(&rng);
+        bool absent = i >= 4000 ? r % 4 == 0 : i >= 2000 && r % 60 == 0;
+        PT_ASSERT_OK(absent ? pond_arrow_builder_append_null(bd)
+                            : pond_arrow_builder_append_double(bd, (double)(int64_t)r / 7.0));
+        PT_ASSERT_OK(absent && (r >> 8) % 2
+                         ? pond_arrow_builder_append_null(bk)
+                         : pond_arrow_builder_append_double(bk, (float)(r >> 40)));
+    }
+    struct ArrowArray b;
+    PT_ASSERT_OK(pond_arrow_array_init(&b, n, 0, 1, 2));
+    PT_ASSERT_OK(pond_arrow_builder_finish(b.children[0], bd));
+    PT_ASSERT_OK(pond_arrow_builder_finish(b.children[1], bk));
+    pond_arrow_builder_free(bd);
+    pond_arrow_builder_free(bk);
+    pond_buf want = POND_BUF_INIT, got = POND_BUF_INIT;
+    PT_ASSERT_OK(canon_append(&want, &s, &b));
+    for (int codec = 0; codec < 2; codec++) {
+        pond_parquet_writer_options o = POND_PARQUET_WRITER_OPTIONS_INIT;
+        o.page_bytes = 256; /* ~30 values a page */
+        o.row_group_rows = 2500;
+        o.dictionary_bytes = 0;
+        o.compression = codec ? POND_PARQUET_COMPRESS_SNAPPY : POND_PARQUET_COMPRESS_ZSTD;
+        pond_buf file = POND_BUF_INIT;
+        PT_ASSERT_OK(write_mem(&file, &s, &b, 1, &o));
+        pond_parquet_reader *r = NULL;
+        PT_ASSERT_OK(pond_parquet_reader_open_memory(&r, file.ptr, file.size, NULL));
+        pond_buf_clear(&got);
+        struct ArrowArray a;
+        int rc;
+        while ((rc = pond_parquet_reader_next(r, &a)) == 0) {
+            PT_ASSERT_OK(pond_arrow_array_validate(&s, &a));
+            PT_ASSERT_OK(canon_append(&got, &s, &a));
+            pond_arrow_array_release(&a);
+        }
+        PT_ASSERT_INT_EQ(rc, POND_ITEROVER);
+        PT_ASSERT_INT_EQ(got.size, want.size);
+        PT_ASSERT(memcmp(got.ptr, want.ptr, want.size) == 0);
+        pond_parquet_reader_free(r);
+        pond_buf_dispose(&file);
+    }
+    pond_buf_dispose(&want);
+    pond_buf_dispose(&got);
+    pond_arrow_array_release(&b);
+    pond_arrow_schema_release(&s);
+}
+
 PT_SUITE(parquet_write, PT_TEST(rle_hybrid_roundtrip), PT_TEST(rle_long_runs_are_compact),
          PT_TEST(dictionary_dedups), PT_TEST(schema_and_logical_types),
          PT_TEST(nested_schema_levels), PT_TEST(stats_unsigned_order),
          PT_TEST(stats_float_nan_and_zero), PT_TEST(stats_strings_bytewise),
          PT_TEST(stats_short_keys_bytewise), PT_TEST(stats_decimal_flba_signed),
-         PT_TEST(pages_indexes_and_crc), PT_TEST(options_are_honoured), PT_TEST(errors_are_clean),
-         PT_TEST(roundtrip_random), PT_TEST(roundtrip_each_leaf_type),
-         PT_TEST(memory_bounded_by_row_group), PT_TEST(alloc_and_os_faults), PT_TEST(interop_files))
+         PT_TEST(pages_indexes_and_crc), PT_TEST(present_values_in_place),
+         PT_TEST(options_are_honoured), PT_TEST(errors_are_clean), PT_TEST(roundtrip_random),
+         PT_TEST(roundtrip_each_leaf_type), PT_TEST(memory_bounded_by_row_group),
+         PT_TEST(alloc_and_os_faults), PT_TEST(interop_files))

@@ -24,8 +24,9 @@ typedef struct {
 } page_spec;
 
 static int g_codec = PQ_CODEC_UNCOMPRESSED;
-static int g_size_delta; /* added to the declared uncompressed size of data pages */
-static size_t g_cut;     /* bytes cut from the end of compressed data pages */
+static int g_size_delta;         /* added to the declared uncompressed size of data pages */
+static size_t g_cut;             /* bytes cut from the end of compressed data pages */
+static const char *g_created_by; /* the footer's created_by (NULL: none) */
 
 /* One optional INT32 column "x" (max_def 1) per file; pages as given. */
 static void build_file(pond_buf *out, const page_spec *pages, int n_pages, int64_t rows,
@@ -126,6 +127,10 @@ static void build_file(pond_buf *out, const page_spec *pages, int n_pages, int64
     m.num_rows = rows;
     m.n_row_groups = 1;
     m.row_groups = &rg;
+    if (g_created_by) {
+        m.created_by.ptr = (const uint8_t *)g_created_by;
+        m.created_by.len = strlen(g_created_by);
+    }
     size_t fstart = out->size;
     pond_pq_tenc_init(&e, out);
     pond_pq_encode_file_meta(&e, &m);
@@ -189,6 +194,49 @@ static void test_plain_with_rle_levels(void)
     pond_parquet_reader_free(r);
     pond_buf_dispose(&f);
     pond_buf_dispose(&t);
+}
+
+/* Reads the bad-CRC page of rle_defs_and_values with skip_crc_created_by = prefix:
+ * 0 when the page was read, the reader's error otherwise. */
+static int read_bad_crc(const char *created_by, const char *prefix)
+{
+    pond_buf f = POND_BUF_INIT;
+    page_spec p = {
+        PQ_PAGE_DATA, PQ_ENC_PLAIN, 4, PQ_ENC_RLE, rle_defs_and_values, sizeof rle_defs_and_values,
+        true,         true};
+    g_created_by = created_by;
+    build_file(&f, &p, 1, 4, -1, PQ_INT32, PQ_OPTIONAL);
+    g_created_by = NULL;
+    pond_parquet_reader *r = NULL;
+    pond_parquet_read_options o = POND_PARQUET_READ_OPTIONS_INIT;
+    o.skip_crc_created_by = prefix;
+    int rc = pond_parquet_reader_open_memory(&r, f.ptr, f.size, &o);
+    struct ArrowArray a;
+    if (rc == 0 && (rc = pond_parquet_reader_next(r, &a)) == 0) {
+        PT_ASSERT_INT_EQ(a.length, 4);
+        PT_ASSERT_INT_EQ(a.children[0]->null_count, 1);
+        pond_arrow_array_release(&a);
+    }
+    pond_parquet_reader_free(r);
+    pond_buf_dispose(&f);
+    return rc;
+}
+
+/* skip_crc_created_by skips the CRCs only of the files whose writer it names: pond's own
+ * versions are verified by their SHA-256, a file from elsewhere keeps its CRC check. */
+static void test_skip_crc_created_by(void)
+{
+    const char *pond = POND_PARQUET_CREATED_BY_PREFIX "0.9.0";
+    PT_ASSERT_OK(read_bad_crc(pond, POND_PARQUET_CREATED_BY_PREFIX));
+    PT_ASSERT_ERR(read_bad_crc(pond, NULL), POND_ECORRUPT);
+    PT_ASSERT_MSG_HAS("page CRC mismatch");
+    PT_ASSERT_ERR(read_bad_crc("parquet-mr version 1.13.1", POND_PARQUET_CREATED_BY_PREFIX),
+                  POND_ECORRUPT);
+    PT_ASSERT_MSG_HAS("page CRC mismatch");
+    PT_ASSERT_ERR(read_bad_crc(NULL, POND_PARQUET_CREATED_BY_PREFIX), POND_ECORRUPT);
+    PT_ASSERT_MSG_HAS("page CRC mismatch");
+    PT_ASSERT_ERR(read_bad_crc("pond", POND_PARQUET_CREATED_BY_PREFIX), POND_ECORRUPT);
+    PT_ASSERT_MSG_HAS("page CRC mismatch");
 }
 
 static void test_bit_packed_levels(void)
@@ -327,5 +375,5 @@ static void test_zstd_plain_pages(void)
 }
 
 PT_SUITE(pq_crafted, PT_TEST(zstd_plain_pages), PT_TEST(plain_with_rle_levels),
-         PT_TEST(bit_packed_levels), PT_TEST(dictionary_pages), PT_TEST(lying_counts),
-         PT_TEST(boolean_rle_and_plain))
+         PT_TEST(skip_crc_created_by), PT_TEST(bit_packed_levels), PT_TEST(dictionary_pages),
+         PT_TEST(lying_counts), PT_TEST(boolean_rle_and_plain))

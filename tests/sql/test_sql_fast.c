@@ -488,6 +488,9 @@ static void check_dense(bool disk)
     check3(&e, "SELECT count(x), sum(x), avg(x), min(x), max(x) FROM s WHERE k BETWEEN 37 AND 251",
            true);
     check3(&e, "SELECT count(*), total(x), max(x) FROM s WHERE k >= 150 AND nn > 0", true);
+    /* sums over dense doubles are added two at a time: pairs, and one left over */
+    check3(&e, "SELECT total(x), sum(x), avg(x), max(x), sum(x), min(x), total(x) FROM s", true);
+    check3(&e, "SELECT sum(x), avg(x) FROM s WHERE k BETWEEN 37 AND 251", true);
     env_close(&e);
 }
 

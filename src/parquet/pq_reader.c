@@ -647,24 +647,10 @@ typedef struct {
     char err[512];
 } stream_priv;
 
-static int to_errno(int rc)
-{
-    switch (rc) {
-    case POND_ENOMEM:
-        return ENOMEM;
-    case POND_EINVALID:
-        return EINVAL;
-    case POND_EUNSUPPORTED:
-        return ENOSYS;
-    default:
-        return EIO;
-    }
-}
-
 static int stream_fail(stream_priv *p, int rc)
 {
     snprintf(p->err, sizeof p->err, "%s", pond_error_last()->message);
-    return to_errno(rc);
+    return pond__errno_of(rc);
 }
 
 static int stream_schema(struct ArrowArrayStream *s, struct ArrowSchema *out)

@@ -46,7 +46,7 @@ static int fail(sqs *s, int rc)
 {
     snprintf(s->err, sizeof s->err, "%s", pond_error_last()->message);
     s->failed = true;
-    return rc == POND_ENOMEM ? ENOMEM : rc == POND_EINVALID ? EINVAL : EIO;
+    return pond__errno_of(rc);
 }
 
 /* Collects up to BATCH_ROWS rows; *n_out rows are in s->cells. */

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 typedef struct {
@@ -58,7 +59,7 @@ static int refill(pond_csv_reader *r)
     return rc;
 }
 
-static int push_field(pond_csv_reader *r, size_t off, size_t len, bool quoted)
+static int push_field_slow(pond_csv_reader *r, size_t off, size_t len, bool quoted)
 {
     if (r->nfields == r->opts.max_fields)
         return pond_error_set(POND_ECORRUPT, POND_DOM_UTIL,
@@ -72,6 +73,38 @@ static int push_field(pond_csv_reader *r, size_t off, size_t len, bool quoted)
                               (long long)r->rec_line, r->opts.max_field);
     r->fields[r->nfields++] = (field){off, len, quoted};
     return 0;
+}
+
+/* Once per field: the checks and the growth out of line. */
+static inline int push_field(pond_csv_reader *r, size_t off, size_t len, bool quoted)
+{
+    if (r->nfields >= r->fields_cap || r->nfields >= r->opts.max_fields || len > r->opts.max_field)
+        return push_field_slow(r, off, len, quoted);
+    r->fields[r->nfields++] = (field){off, len, quoted};
+    return 0;
+}
+
+/* The first of [p, end) that is the delimiter or a newline (end when none). Eight bytes at a
+ * time: most fields are longer than a few bytes, and this runs over every byte of the input. */
+static const char *field_end(const char *p, const char *end, char delim)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    const uint64_t dm = ones * (uint8_t)delim, nm = ones * (uint8_t)'\n';
+    while (end - p >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        uint64_t a = w ^ dm, b = w ^ nm;
+        /* a zero byte of a or b: its lowest one is found exactly (borrows only run upward) */
+        uint64_t hit = ((a - ones) & ~a & highs) | ((b - ones) & ~b & highs);
+        if (hit)
+            return p + (__builtin_ctzll(hit) >> 3);
+        p += 8;
+    }
+#endif
+    while (p < end && *p != delim && *p != '\n')
+        p++;
+    return p;
 }
 
 /* Scans one record starting at r->rec without modifying the buffer. Returns 1 when complete
@@ -182,8 +215,7 @@ static int scan_record(pond_csv_reader *r, int64_t *lines)
             while (p < end && *p != ' ' && *p != '\t' && *p != '\n')
                 p++;
         else
-            while (p < end && *p != delim && *p != '\n')
-                p++;
+            p = field_end(p, end, delim);
         if (p >= end && !r->eof)
             return 0;
         size_t flen = (size_t)(p - start);

@@ -213,6 +213,8 @@ static bool is_null(const imp *m, col_type t, const char *s, size_t len, int kin
         return true;
     if (m->nulls)
         return user_null(m, s, len);
+    if ((unsigned)(s[0] - '0') <= 9)
+        return false; /* no marker starts with a digit: every number and date, quickly */
     const char *ts = s;
     size_t tl = len;
     trim(&ts, &tl);

@@ -511,15 +511,38 @@ static int resolve_encoding(pond_input *in)
 }
 
 /* Validated UTF-8 from dec into out. */
+/* How many of p[0, n) are ASCII other than NUL (valid UTF-8 as they are), counting their
+ * newlines into *lines: eight bytes at a time, since every byte of a text input passes here. */
+static size_t ascii_run(const uint8_t *p, size_t n, int64_t *lines)
+{
+    size_t i = 0;
+    int64_t nl = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull,
+                   lows = 0x7F7F7F7F7F7F7F7Full, newlines = ones * '\n';
+    for (; n - i >= 8; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        if ((w & highs) || ((w - ones) & ~w & highs))
+            break;                 /* a byte >= 0x80 or a NUL in these eight */
+        uint64_t x = w ^ newlines; /* a newline is a zero byte of x, found exactly: */
+        nl += __builtin_popcountll(~(((x & lows) + lows) | x) & highs);
+    }
+#endif
+    for (; i < n && p[i] && p[i] < 0x80; i++)
+        nl += p[i] == '\n';
+    *lines += nl;
+    return i;
+}
+
 static int decode_utf8(pond_input *in)
 {
     const uint8_t *p = in->dec + in->dec_pos, *end = in->dec + in->dec_len;
     char *o = in->out + in->out_len;
     size_t room = OUT_CAP - in->out_len;
     while (p < end && room) {
-        size_t run = 0, lim = POND_MIN((size_t)(end - p), room);
-        while (run < lim && p[run] >= 0x20 && p[run] < 0x80)
-            run++; /* the common case: printable ASCII */
+        size_t lim = POND_MIN((size_t)(end - p), room);
+        size_t run = ascii_run(p, lim, &in->line); /* the common case */
         memcpy(o, p, run);
         o += run, p += run, room -= run;
         if (p == end || !room)
@@ -541,8 +564,6 @@ static int decode_utf8(pond_input *in)
             return bad_text(in, off,
                             "NUL byte (a binary file, or UTF-16 text without a byte-order mark: "
                             "give --encoding utf-16le or utf-16be)");
-        if (*p == '\n')
-            in->line++;
         memcpy(o, p, (size_t)len);
         o += len, p += len, room -= (size_t)len;
     }

@@ -118,6 +118,55 @@ static void test_small_buffer_equivalence(void)
     pond_free(want);
 }
 
+/* Random unquoted records (fields of 0 to 30 bytes, so delimiters and newlines fall at every
+ * place in the eight bytes the field scan reads at once; LF and CRLF; several delimiters),
+ * read whole and through small buffers: the fields are those a plain split gives. */
+static void test_random_unquoted_fields(void)
+{
+    static const char delims[] = ",;\t|";
+    uint64_t st = 12345;
+    for (int round = 0; round < 200; round++) {
+        pond_buf text = POND_BUF_INIT, want = POND_BUF_INIT;
+        st = st * 6364136223846793005ull + 1442695040888963407ull;
+        char delim = delims[(st >> 33) % 4];
+        bool crlf = (st >> 40) & 1;
+        int rows = 1 + (int)((st >> 20) % 40), cols = 1 + (int)((st >> 50) % 7);
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                st = st * 6364136223846793005ull + 1442695040888963407ull;
+                int len = (int)((st >> 33) % 31);
+                if (c == 0 && len == 0)
+                    len = 1; /* an empty line is skipped, not a record */
+                if (c) {
+                    PT_ASSERT_OK(pond_buf_putc(&text, delim));
+                    PT_ASSERT_OK(pond_buf_putc(&want, '|'));
+                }
+                for (int k = 0; k < len; k++) {
+                    char ch = (char)('!' + (st >> (k % 40)) % 90);
+                    if (ch == delim || ch == '"' || ch == '|' || ch == '#')
+                        ch = 'x';
+                    PT_ASSERT_OK(pond_buf_putc(&text, ch));
+                    PT_ASSERT_OK(pond_buf_putc(&want, ch));
+                }
+            }
+            PT_ASSERT_OK(pond_buf_puts(&text, crlf ? "\r\n" : "\n"));
+            PT_ASSERT_OK(pond_buf_putc(&want, '\n'));
+        }
+        for (size_t bs = 0; bs < 3; bs++) {
+            pond_csv_options o = POND_CSV_OPTIONS_INIT;
+            o.delimiter = delim;
+            if (bs)
+                o.buffer_size = bs * 7;
+            char *got = NULL;
+            PT_ASSERT_OK(dump(&got, text.ptr, text.size, &o));
+            PT_ASSERT_STR_EQ(got, want.ptr);
+            pond_free(got);
+        }
+        pond_buf_dispose(&text);
+        pond_buf_dispose(&want);
+    }
+}
+
 static int csv_alloc_body(void *arg)
 {
     (void)arg;
@@ -228,5 +277,5 @@ static void test_time_epoch_and_format(void)
 }
 
 PT_SUITE(csv, PT_TEST(basic), PT_TEST(quotes), PT_TEST(line_numbers), PT_TEST(errors),
-         PT_TEST(small_buffer_equivalence), PT_TEST(alloc_faults), PT_TEST(file_source),
-         PT_TEST(time_parse), PT_TEST(time_epoch_and_format))
+         PT_TEST(small_buffer_equivalence), PT_TEST(random_unquoted_fields), PT_TEST(alloc_faults),
+         PT_TEST(file_source), PT_TEST(time_parse), PT_TEST(time_epoch_and_format))

@@ -120,6 +120,26 @@ static int stick(pond_input *in, int rc)
 
 /* ---- source ------------------------------------------------------------------------------- */
 
+/* Up to cap bytes of the source into dst; *n_out 0 at its end. */
+static int source_read(pond_input *in, void *dst, size_t cap, size_t *n_out)
+{
+    if (in->mem) {
+        size_t n = POND_MIN(cap, in->mem_len - in->mem_pos);
+        memcpy(dst, in->mem + in->mem_pos, n);
+        in->mem_pos += n;
+        *n_out = n;
+        return 0;
+    }
+    ssize_t k;
+    do {
+        k = pond__os_read(in->fd, dst, cap);
+    } while (k < 0 && errno == EINTR);
+    if (k < 0)
+        return pond_error_set_os(D, "read '%s'", in->name);
+    *n_out = (size_t)k;
+    return 0;
+}
+
 static int fill_raw(pond_input *in)
 {
     if (in->raw_pos > 0) {
@@ -131,19 +151,9 @@ static int fill_raw(pond_input *in)
     if (in->raw_eof || in->raw_len == RAW_CAP)
         return 0;
     size_t n;
-    if (in->mem) {
-        n = POND_MIN(RAW_CAP - in->raw_len, in->mem_len - in->mem_pos);
-        memcpy(in->raw + in->raw_len, in->mem + in->mem_pos, n);
-        in->mem_pos += n;
-    } else {
-        ssize_t k;
-        do {
-            k = pond__os_read(in->fd, in->raw + in->raw_len, RAW_CAP - in->raw_len);
-        } while (k < 0 && errno == EINTR);
-        if (k < 0)
-            return pond_error_set_os(D, "read '%s'", in->name);
-        n = (size_t)k;
-    }
+    int rc = source_read(in, in->raw + in->raw_len, RAW_CAP - in->raw_len, &n);
+    if (rc < 0)
+        return rc;
     in->raw_len += n;
     if (n == 0)
         in->raw_eof = true;
@@ -354,6 +364,16 @@ static int fill_dec(pond_input *in)
     size_t before = in->dec_len;
     bool stalled = false;
     while (in->dec_len == before && in->dec_len < DEC_CAP && !in->dec_eof) {
+        if (in->comp == POND_INPUT_PLAIN && in->raw_pos == in->raw_len && !in->raw_eof) {
+            /* plain text once raw (the bytes detection looked at) is used up: straight from
+             * the source into dec, a copy of every byte less */
+            size_t n;
+            if ((rc = source_read(in, in->dec + in->dec_len, DEC_CAP - in->dec_len, &n)) < 0)
+                return rc;
+            in->dec_len += n;
+            in->raw_eof = in->dec_eof = n == 0;
+            continue;
+        }
         if ((in->raw_pos == in->raw_len || stalled) && !in->raw_eof && (rc = fill_raw(in)) < 0)
             return rc;
         if (in->comp == POND_INPUT_PLAIN) {

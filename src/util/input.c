@@ -150,7 +150,7 @@ static int fill_raw(pond_input *in)
     }
     if (in->raw_eof || in->raw_len == RAW_CAP)
         return 0;
-    size_t n;
+    size_t n = 0;
     int rc = source_read(in, in->raw + in->raw_len, RAW_CAP - in->raw_len, &n);
     if (rc < 0)
         return rc;
@@ -367,7 +367,7 @@ static int fill_dec(pond_input *in)
         if (in->comp == POND_INPUT_PLAIN && in->raw_pos == in->raw_len && !in->raw_eof) {
             /* plain text once raw (the bytes detection looked at) is used up: straight from
              * the source into dec, a copy of every byte less */
-            size_t n;
+            size_t n = 0;
             if ((rc = source_read(in, in->dec + in->dec_len, DEC_CAP - in->dec_len, &n)) < 0)
                 return rc;
             in->dec_len += n;

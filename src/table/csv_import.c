@@ -746,7 +746,7 @@ static void parse_chunk(void *payload, int task, int slot)
         return; /* too long to be a batch: each record but the input's last ends a line */
     int rc = make_builders(m, bld);
     if (rc == 0)
-        rc = pond_csv_reader_open_mem(&r, m->pend.ptr + ch->off, ch->len, &m->csv_opts);
+        rc = pond_csv__reader_open_view(&r, m->pend.ptr + ch->off, ch->len, &m->csv_opts);
     if (rc == 0)
         pond_csv__reader_resume(r, ch->line);
     while (rc == 0) {

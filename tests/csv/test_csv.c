@@ -4,13 +4,18 @@
 #include <pond/csv.h>
 #include <pond/timefmt.h>
 
+#include "csv/csv_internal.h"
+
 #include <stdlib.h>
 
-/* Reads all records of text into "a|b|c\n" lines (quoted fields marked with q:). */
-static int dump(char **out, const char *text, size_t len, const pond_csv_options *opts)
+/* Reads all records of text into "a|b|c\n" lines (quoted fields marked with q:), through a
+ * reader of a copy (open_mem) or a view of text (pond_csv__reader_open_view). */
+static int dump_by(char **out, const char *text, size_t len, const pond_csv_options *opts,
+                   bool view)
 {
     pond_csv_reader *r;
-    int rc = pond_csv_reader_open_mem(&r, text, len, opts);
+    int rc = view ? pond_csv__reader_open_view(&r, text, len, opts)
+                  : pond_csv_reader_open_mem(&r, text, len, opts);
     if (rc < 0)
         return rc;
     pond_buf b = POND_BUF_INIT;
@@ -32,6 +37,11 @@ static int dump(char **out, const char *text, size_t len, const pond_csv_options
     }
     *out = pond_buf_detach(&b);
     return 0;
+}
+
+static int dump(char **out, const char *text, size_t len, const pond_csv_options *opts)
+{
+    return dump_by(out, text, len, opts, false);
 }
 
 #define EXPECT_CSV(in, want)                                                                       \
@@ -167,6 +177,47 @@ static void test_random_unquoted_fields(void)
     }
 }
 
+/* A view reader gives the records a reader of a copy gives (quotes, "", CRLF, quoted
+ * newlines, blank and comment lines, a last line without a newline, errors) and never writes
+ * into the bytes it reads. */
+static void test_view_reader_equivalence(void)
+{
+    static const char *const texts[] = {
+        "id,name,note\r\n1,\"x, y\",\"say \"\"hi\"\"\"\r\n2,,\"multi\nline\"\n3,z,\n",
+        "a,b\n\"\"\"\"\"\",\"\"\n\n\n1,2",
+        "a,b\n1,\"end\"",
+        "a,b\n1,\"end\"\"\"",
+        "a;b\n# note\n1;2\r\n\r\n3;\"q\"\"\"\n",
+        "a,b\n1,\"open",
+        "a,b\n1,\"x\"y\n",
+        "x\n\"\"\n\"a\"\"b\"\"c\"\n",
+    };
+    for (size_t k = 0; k < sizeof texts / sizeof texts[0]; k++) {
+        pond_csv_options o = POND_CSV_OPTIONS_INIT;
+        if (strchr(texts[k], ';'))
+            o.delimiter = ';';
+        o.comment = '#';
+        size_t len = strlen(texts[k]);
+        char *copy = pond_malloc(len ? len : 1);
+        PT_ASSERT(copy != NULL);
+        memcpy(copy, texts[k], len);
+        char *want = NULL, *got = NULL;
+        int rw = dump_by(&want, texts[k], len, &o, false);
+        char msg[256];
+        snprintf(msg, sizeof msg, "%s", rw < 0 ? pond_error_last()->message : "");
+        int rg = dump_by(&got, copy, len, &o, true);
+        PT_ASSERT_INT_EQ(rg, rw);
+        if (rw == 0)
+            PT_ASSERT_STR_EQ(got, want);
+        else
+            PT_ASSERT_STR_EQ(pond_error_last()->message, msg);
+        PT_ASSERT(memcmp(copy, texts[k], len) == 0); /* nothing written */
+        pond_free(want);
+        pond_free(got);
+        pond_free(copy);
+    }
+}
+
 static int csv_alloc_body(void *arg)
 {
     (void)arg;
@@ -277,5 +328,6 @@ static void test_time_epoch_and_format(void)
 }
 
 PT_SUITE(csv, PT_TEST(basic), PT_TEST(quotes), PT_TEST(line_numbers), PT_TEST(errors),
-         PT_TEST(small_buffer_equivalence), PT_TEST(random_unquoted_fields), PT_TEST(alloc_faults),
-         PT_TEST(file_source), PT_TEST(time_parse), PT_TEST(time_epoch_and_format))
+         PT_TEST(small_buffer_equivalence), PT_TEST(random_unquoted_fields),
+         PT_TEST(view_reader_equivalence), PT_TEST(alloc_faults), PT_TEST(file_source),
+         PT_TEST(time_parse), PT_TEST(time_epoch_and_format))

@@ -7,6 +7,8 @@
 #include <pond/errors.h>
 #include <pond/timefmt.h>
 
+#include "util/time_internal.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -125,7 +127,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         return 0;
     }
-    int64_t us;
+    int64_t us, ref;
+    /* the fixed-shape fast path of the ISO reader against its general reader */
+    int fast = pond_time_parse_iso(&us, (const char *)data, size);
+    int general = pond__time_parse_iso_general(&ref, (const char *)data, size);
+    if (fast != general || (fast == 0 && us != ref))
+        abort();
     if (pond_time_parse(&us, (const char *)data, size) == 0 && us > -62135596800000000LL &&
         us < 253402300799000000LL) {
         char out[40];

@@ -16,6 +16,7 @@ struct pond_arrow_builder {
     pond_buf offsets;  /* int32 or int64 offsets for binary/string */
     int64_t length;
     int64_t nulls;
+    size_t width; /* bytes of a fixed-width value; 0 for bool and variable-length types */
 };
 
 static bool is_var(const pond_arrow_format *f)
@@ -61,6 +62,7 @@ int pond_arrow_builder_new(pond_arrow_builder **out, const char *format)
     }
     b->fmt = f;
     b->fmt.tz = "";
+    b->width = is_var(&f) || f.type == POND_ARROW_BOOL ? 0 : (size_t)f.bit_width / 8;
     *out = b;
     return 0;
 }
@@ -95,6 +97,19 @@ static int set_bit(pond_buf *buf, int64_t i, bool v)
 static int append_slot(pond_arrow_builder *b, bool valid, const void *p, size_t len)
 {
     int rc;
+    /* the common case, once per value of an import: a valid fixed-width value with room in
+     * both buffers (as pond_buf_grow keeps it: one byte past the size) */
+    size_t byte = (size_t)b->length >> 3;
+    if (valid && len && len == b->width && byte + 1 < b->validity.asize &&
+        b->values.size + len < b->values.asize) {
+        if (byte == b->validity.size)
+            b->validity.ptr[b->validity.size++] = 0;
+        b->validity.ptr[byte] |= (char)(1u << (b->length & 7));
+        memcpy(b->values.ptr + b->values.size, p, len);
+        b->values.size += len;
+        b->length++;
+        return 0;
+    }
     if (b->length == 0 && is_var(&b->fmt) && (rc = put_offset(b)) < 0)
         return rc;
     if ((rc = set_bit(&b->validity, b->length, valid)) < 0)

@@ -14,4 +14,11 @@ void pond_csv__reader_rest(const pond_csv_reader *r, const char **data, size_t *
  * first pond_csv_reader_next. */
 void pond_csv__reader_resume(pond_csv_reader *r, int64_t line);
 
+/* A reader over len bytes of data that stay the caller's, valid and unchanged while it reads:
+ * nothing is copied and nothing is written into them, so its fields are not NUL-terminated
+ * (pond_csv_reader_field's length says where they end); a quoted field with "" is returned
+ * unquoted from the reader's own memory. */
+int pond_csv__reader_open_view(pond_csv_reader **out, const char *data, size_t len,
+                               const pond_csv_options *opts);
+
 #endif

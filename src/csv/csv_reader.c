@@ -4,12 +4,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 typedef struct {
     size_t off; /* into the input buffer, relative to the record start */
     size_t len;
     bool quoted;
+    bool in_scratch; /* a view's unquoted copy of a field with "": off is into r->scratch */
 } field;
 
 /* The reader parses in place: every record lies contiguous in the input buffer (a record that
@@ -35,6 +37,10 @@ struct pond_csv_reader {
     char *path;
     const char *mem;
     size_t mem_len, mem_pos;
+    /* a view (pond_csv__reader_open_view): in is the caller's bytes, never written; fields
+     * are not NUL-terminated and one with "" is unquoted into scratch */
+    bool view;
+    pond_buf scratch;
 };
 
 static const char *rname(const pond_csv_reader *r) { return r->opts.name ? r->opts.name : "csv"; }
@@ -58,7 +64,7 @@ static int refill(pond_csv_reader *r)
     return rc;
 }
 
-static int push_field(pond_csv_reader *r, size_t off, size_t len, bool quoted)
+static int push_field_slow(pond_csv_reader *r, size_t off, size_t len, bool quoted)
 {
     if (r->nfields == r->opts.max_fields)
         return pond_error_set(POND_ECORRUPT, POND_DOM_UTIL,
@@ -70,8 +76,40 @@ static int push_field(pond_csv_reader *r, size_t off, size_t len, bool quoted)
         return pond_error_set(POND_ECORRUPT, POND_DOM_UTIL,
                               "%s: line %lld: field longer than %zu bytes", rname(r),
                               (long long)r->rec_line, r->opts.max_field);
-    r->fields[r->nfields++] = (field){off, len, quoted};
+    r->fields[r->nfields++] = (field){off, len, quoted, false};
     return 0;
+}
+
+/* Once per field: the checks and the growth out of line. */
+static inline int push_field(pond_csv_reader *r, size_t off, size_t len, bool quoted)
+{
+    if (r->nfields >= r->fields_cap || r->nfields >= r->opts.max_fields || len > r->opts.max_field)
+        return push_field_slow(r, off, len, quoted);
+    r->fields[r->nfields++] = (field){off, len, quoted, false};
+    return 0;
+}
+
+/* The first of [p, end) that is the delimiter or a newline (end when none). Eight bytes at a
+ * time: most fields are longer than a few bytes, and this runs over every byte of the input. */
+static const char *field_end(const char *p, const char *end, char delim)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    const uint64_t dm = ones * (uint8_t)delim, nm = ones * (uint8_t)'\n';
+    while (end - p >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        uint64_t a = w ^ dm, b = w ^ nm;
+        /* a zero byte of a or b: its lowest one is found exactly (borrows only run upward) */
+        uint64_t hit = ((a - ones) & ~a & highs) | ((b - ones) & ~b & highs);
+        if (hit)
+            return p + (__builtin_ctzll(hit) >> 3);
+        p += 8;
+    }
+#endif
+    while (p < end && *p != delim && *p != '\n')
+        p++;
+    return p;
 }
 
 /* Scans one record starting at r->rec without modifying the buffer. Returns 1 when complete
@@ -182,8 +220,7 @@ static int scan_record(pond_csv_reader *r, int64_t *lines)
             while (p < end && *p != ' ' && *p != '\t' && *p != '\n')
                 p++;
         else
-            while (p < end && *p != delim && *p != '\n')
-                p++;
+            p = field_end(p, end, delim);
         if (p >= end && !r->eof)
             return 0;
         size_t flen = (size_t)(p - start);
@@ -228,6 +265,35 @@ static int skip_line(pond_csv_reader *r)
         if ((rc = refill(r)) < 0)
             return rc;
     }
+}
+
+/* A view's record: only the fields with "" are copied (unquoted, into scratch). */
+static int view_cut(pond_csv_reader *r)
+{
+    const char *base = r->in + r->rec;
+    const char q = r->opts.quote;
+    pond_buf_clear(&r->scratch);
+    for (size_t i = 0; i < r->nfields; i++) {
+        field *f = &r->fields[i];
+        const char *s = base + f->off;
+        if (!f->quoted || !memchr(s, q, f->len))
+            continue;
+        size_t at = r->scratch.size;
+        int rc = pond_buf_grow(&r->scratch, at + f->len);
+        if (rc < 0)
+            return rc;
+        char *w = r->scratch.ptr + at;
+        for (size_t k = 0; k < f->len; k++) {
+            *w++ = s[k];
+            if (s[k] == q)
+                k++; /* the second quote of "" */
+        }
+        r->scratch.size = (size_t)(w - r->scratch.ptr);
+        f->off = at;
+        f->len = r->scratch.size - at;
+        f->in_scratch = true;
+    }
+    return 0;
 }
 
 int pond_csv_reader_next(pond_csv_reader *r)
@@ -280,6 +346,8 @@ int pond_csv_reader_next(pond_csv_reader *r)
     if (rc < 0)
         return rc;
     r->line += lines;
+    if (r->view)
+        return view_cut(r);
     /* cut the complete record into NUL-terminated, unquoted fields, in place */
     char *base = r->in + r->rec;
     for (size_t i = 0; i < r->nfields; i++) {
@@ -315,6 +383,8 @@ const char *pond_csv_reader_field(const pond_csv_reader *r, size_t i, size_t *le
         *len_out = r->fields[i].len;
     if (quoted_out)
         *quoted_out = r->fields[i].quoted;
+    if (r->fields[i].in_scratch)
+        return r->scratch.ptr + r->fields[i].off;
     return r->in + r->rec + r->fields[i].off;
 }
 
@@ -412,6 +482,29 @@ int pond_csv_reader_open_file(pond_csv_reader **out, const char *path, const pon
     return 0;
 }
 
+static int read_none(void *buf, size_t cap, size_t *n_out, void *payload)
+{
+    (void)buf, (void)cap, (void)payload;
+    *n_out = 0;
+    return 0;
+}
+
+int pond_csv__reader_open_view(pond_csv_reader **out, const char *data, size_t len,
+                               const pond_csv_options *opts)
+{
+    int rc = pond_csv_reader_new(out, read_none, NULL, opts);
+    if (rc < 0)
+        return rc;
+    pond_csv_reader *r = *out;
+    pond_free(r->in);
+    r->in = (char *)data; /* never written: r->view */
+    r->cap = r->len = len;
+    r->consumed = (int64_t)len;
+    r->eof = true;
+    r->view = true;
+    return 0;
+}
+
 static int read_mem(void *buf, size_t cap, size_t *n_out, void *payload)
 {
     pond_csv_reader *r = payload;
@@ -440,7 +533,9 @@ void pond_csv_reader_free(pond_csv_reader *r)
         return;
     pond__close(r->fd);
     pond_free(r->path);
-    pond_free(r->in);
+    if (!r->view)
+        pond_free(r->in);
+    pond_buf_dispose(&r->scratch);
     pond_free(r->fields);
     pond_free(r);
 }

@@ -119,67 +119,6 @@ static bool parse_int(const char *s, size_t len, int64_t *v)
     return true;
 }
 
-/* Exact powers of ten as doubles (10^0 .. 10^22 are all representable). */
-static const double POW10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                               1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-                               1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-
-static bool parse_double(const char *s, size_t len, double *v)
-{
-    if (!len || len > 64)
-        return false;
-    /* Fast path for plain decimals ([-]digits[.digits]): with a mantissa below 2^53 and at most
-     * 22 fraction digits, m / 10^k is one correctly rounded IEEE division, the same value
-     * strtod gives. Everything else (exponents, long mantissas, inf, nan) goes to strtod. */
-    size_t i = 0;
-    bool neg = false, dot = false;
-    if (s[0] == '-' || s[0] == '+') {
-        neg = s[0] == '-';
-        i++;
-    }
-    uint64_t m = 0;
-    int digits = 0, frac = 0;
-    for (; i < len; i++) {
-        unsigned d = (unsigned)(s[i] - '0');
-        if (d <= 9) {
-            if (++digits > 18)
-                goto slow;
-            m = m * 10 + d;
-            frac += dot;
-        } else if (s[i] == '.' && !dot) {
-            dot = true;
-        } else {
-            goto slow;
-        }
-    }
-    if (digits == 0 || m > (1ull << 53) || frac > 22)
-        goto slow;
-    double d = (double)m;
-    if (frac)
-        d /= POW10[frac];
-    *v = neg ? -d : d;
-    return true;
-slow:;
-    /* strtod also reads hex (0x1p3), leading blanks and "infinity": only decimal text here */
-    for (size_t k = 0; k < len; k++)
-        if (!strchr("0123456789+-.eE", s[k]) && !strchr("infatyINFATY", s[k]))
-            return false;
-    char buf[72];
-    memcpy(buf, s, len);
-    buf[len] = '\0';
-    char *end;
-    errno = 0;
-    double x = strtod(buf, &end);
-    if (end != buf + len)
-        return false;
-    if (errno == ERANGE && (isinf(x) || x == 0)) {
-        *v = x;
-        return false; /* out of range: the caller tells it from text with out_of_range() */
-    }
-    *v = x;
-    return true;
-}
-
 /* A decimal number that strtod can only turn into infinity or zero (1e400, 1e-400). */
 static bool out_of_range(const char *s, size_t len)
 {
@@ -274,6 +213,8 @@ static bool is_null(const imp *m, col_type t, const char *s, size_t len, int kin
         return true;
     if (m->nulls)
         return user_null(m, s, len);
+    if ((unsigned)(s[0] - '0') <= 9)
+        return false; /* no marker starts with a digit: every number and date, quickly */
     const char *ts = s;
     size_t tl = len;
     trim(&ts, &tl);
@@ -331,7 +272,7 @@ static col_type classify(const imp *m, const column *c, const char *s, size_t le
          * column; beside other text, text) */
         if (json_special_double(s, len, &d))
             return T_DOUBLE;
-        if (parse_int(s, len, &i) || parse_double(s, len, &d))
+        if (parse_int(s, len, &i) || pond__parse_double(&d, s, len))
             return T_STRING;
         return pond_time_reader_parse(&us, m->opts.time_reader, s, len,
                                       POND_TIME_NO_EPOCH | POND_TIME_SYNTAX) == 0
@@ -349,7 +290,7 @@ static col_type classify(const imp *m, const column *c, const char *s, size_t le
             return T_TS;
         return T_INT;
     }
-    if (parse_double(s, len, &d))
+    if (pond__parse_double(&d, s, len))
         return T_DOUBLE;
     if (parse_bool(s, len, &b))
         return T_BOOL;
@@ -391,7 +332,7 @@ static int append(const imp *m, const column *c, pond_arrow_builder *bld, const 
             return pond_arrow_builder_append_int(bld, i);
         goto number_failed;
     case T_DOUBLE:
-        if (parse_double(s, len, &d))
+        if (pond__parse_double(&d, s, len))
             return pond_arrow_builder_append_double(bld, d);
     number_failed:
         if (out_of_range(s, len))
@@ -805,7 +746,7 @@ static void parse_chunk(void *payload, int task, int slot)
         return; /* too long to be a batch: each record but the input's last ends a line */
     int rc = make_builders(m, bld);
     if (rc == 0)
-        rc = pond_csv_reader_open_mem(&r, m->pend.ptr + ch->off, ch->len, &m->csv_opts);
+        rc = pond_csv__reader_open_view(&r, m->pend.ptr + ch->off, ch->len, &m->csv_opts);
     if (rc == 0)
         pond_csv__reader_resume(r, ch->line);
     while (rc == 0) {

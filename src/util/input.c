@@ -120,6 +120,26 @@ static int stick(pond_input *in, int rc)
 
 /* ---- source ------------------------------------------------------------------------------- */
 
+/* Up to cap bytes of the source into dst; *n_out 0 at its end. */
+static int source_read(pond_input *in, void *dst, size_t cap, size_t *n_out)
+{
+    if (in->mem) {
+        size_t n = POND_MIN(cap, in->mem_len - in->mem_pos);
+        memcpy(dst, in->mem + in->mem_pos, n);
+        in->mem_pos += n;
+        *n_out = n;
+        return 0;
+    }
+    ssize_t k;
+    do {
+        k = pond__os_read(in->fd, dst, cap);
+    } while (k < 0 && errno == EINTR);
+    if (k < 0)
+        return pond_error_set_os(D, "read '%s'", in->name);
+    *n_out = (size_t)k;
+    return 0;
+}
+
 static int fill_raw(pond_input *in)
 {
     if (in->raw_pos > 0) {
@@ -130,20 +150,10 @@ static int fill_raw(pond_input *in)
     }
     if (in->raw_eof || in->raw_len == RAW_CAP)
         return 0;
-    size_t n;
-    if (in->mem) {
-        n = POND_MIN(RAW_CAP - in->raw_len, in->mem_len - in->mem_pos);
-        memcpy(in->raw + in->raw_len, in->mem + in->mem_pos, n);
-        in->mem_pos += n;
-    } else {
-        ssize_t k;
-        do {
-            k = pond__os_read(in->fd, in->raw + in->raw_len, RAW_CAP - in->raw_len);
-        } while (k < 0 && errno == EINTR);
-        if (k < 0)
-            return pond_error_set_os(D, "read '%s'", in->name);
-        n = (size_t)k;
-    }
+    size_t n = 0;
+    int rc = source_read(in, in->raw + in->raw_len, RAW_CAP - in->raw_len, &n);
+    if (rc < 0)
+        return rc;
     in->raw_len += n;
     if (n == 0)
         in->raw_eof = true;
@@ -354,6 +364,16 @@ static int fill_dec(pond_input *in)
     size_t before = in->dec_len;
     bool stalled = false;
     while (in->dec_len == before && in->dec_len < DEC_CAP && !in->dec_eof) {
+        if (in->comp == POND_INPUT_PLAIN && in->raw_pos == in->raw_len && !in->raw_eof) {
+            /* plain text once raw (the bytes detection looked at) is used up: straight from
+             * the source into dec, a copy of every byte less */
+            size_t n = 0;
+            if ((rc = source_read(in, in->dec + in->dec_len, DEC_CAP - in->dec_len, &n)) < 0)
+                return rc;
+            in->dec_len += n;
+            in->raw_eof = in->dec_eof = n == 0;
+            continue;
+        }
         if ((in->raw_pos == in->raw_len || stalled) && !in->raw_eof && (rc = fill_raw(in)) < 0)
             return rc;
         if (in->comp == POND_INPUT_PLAIN) {
@@ -511,15 +531,39 @@ static int resolve_encoding(pond_input *in)
 }
 
 /* Validated UTF-8 from dec into out. */
+/* How many of p[0, n) are ASCII other than NUL (valid UTF-8 as they are), counting their
+ * newlines into *lines: eight bytes at a time, since every byte of a text input passes here. */
+static size_t ascii_run(const uint8_t *p, size_t n, int64_t *lines)
+{
+    size_t i = 0;
+    int64_t nl = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull,
+                   lows = 0x7F7F7F7F7F7F7F7Full, newlines = ones * '\n';
+    for (; n - i >= 8; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        if ((w & highs) || ((w - ones) & ~w & highs))
+            break;                 /* a byte >= 0x80 or a NUL in these eight */
+        uint64_t x = w ^ newlines; /* a newline is a zero byte of x, marked exactly */
+        uint64_t marks = ~(((x & lows) + lows) | x) & highs;
+        nl += (int64_t)(((marks >> 7) * ones) >> 56); /* their count (no popcnt in x86-64 v1) */
+    }
+#endif
+    for (; i < n && p[i] && p[i] < 0x80; i++)
+        nl += p[i] == '\n';
+    *lines += nl;
+    return i;
+}
+
 static int decode_utf8(pond_input *in)
 {
     const uint8_t *p = in->dec + in->dec_pos, *end = in->dec + in->dec_len;
     char *o = in->out + in->out_len;
     size_t room = OUT_CAP - in->out_len;
     while (p < end && room) {
-        size_t run = 0, lim = POND_MIN((size_t)(end - p), room);
-        while (run < lim && p[run] >= 0x20 && p[run] < 0x80)
-            run++; /* the common case: printable ASCII */
+        size_t lim = POND_MIN((size_t)(end - p), room);
+        size_t run = ascii_run(p, lim, &in->line); /* the common case */
         memcpy(o, p, run);
         o += run, p += run, room -= run;
         if (p == end || !room)
@@ -541,8 +585,6 @@ static int decode_utf8(pond_input *in)
             return bad_text(in, off,
                             "NUL byte (a binary file, or UTF-16 text without a byte-order mark: "
                             "give --encoding utf-16le or utf-16be)");
-        if (*p == '\n')
-            in->line++;
         memcpy(o, p, (size_t)len);
         o += len, p += len, room -= (size_t)len;
     }

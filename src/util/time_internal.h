@@ -19,4 +19,8 @@ int pond__time_parse_int(int64_t *v_out, const char *s, size_t len, size_t *end_
 int pond__time_parse_iso_local(int64_t *us_out, const char *s, size_t len, const pond_tz *tz,
                                bool *parsed);
 
+/* pond_time_parse_iso without its fast path for the common fixed shape: the reference the
+ * tests hold the fast path to. */
+int pond__time_parse_iso_general(int64_t *us_out, const char *s, size_t len);
+
 #endif

@@ -265,6 +265,12 @@ typedef int (*pond__read_fn)(void *buf, size_t cap, size_t *n_out, void *payload
 int pond__window_refill(char **in, size_t *cap, size_t *len, size_t keep, size_t max,
                         pond__read_fn read, void *payload, size_t *got, bool *eof);
 
+/* Decimal text (an optional sign, digits with an optional point, an optional exponent; or
+ * strtod's inf/infinity/nan) to the double strtod gives, bit for bit (src/util/numparse.c).
+ * False for anything else: hex, blanks, other bytes, and a number strtod can only make
+ * infinite or zero (1e400, 1e-400; *v then holds that). */
+bool pond__parse_double(double *v, const char *s, size_t len);
+
 /* A small fork-join thread pool (src/util/pool.c). threads counts the caller: pond__pool_new
  * starts up to threads - 1 workers (at most 64; fewer, even none, if the system refuses, and
  * the pool then runs everything on the caller). POND_ENOMEM or POND_ERROR only.

@@ -4,13 +4,18 @@
 #include <pond/csv.h>
 #include <pond/timefmt.h>
 
+#include "csv/csv_internal.h"
+
 #include <stdlib.h>
 
-/* Reads all records of text into "a|b|c\n" lines (quoted fields marked with q:). */
-static int dump(char **out, const char *text, size_t len, const pond_csv_options *opts)
+/* Reads all records of text into "a|b|c\n" lines (quoted fields marked with q:), through a
+ * reader of a copy (open_mem) or a view of text (pond_csv__reader_open_view). */
+static int dump_by(char **out, const char *text, size_t len, const pond_csv_options *opts,
+                   bool view)
 {
     pond_csv_reader *r;
-    int rc = pond_csv_reader_open_mem(&r, text, len, opts);
+    int rc = view ? pond_csv__reader_open_view(&r, text, len, opts)
+                  : pond_csv_reader_open_mem(&r, text, len, opts);
     if (rc < 0)
         return rc;
     pond_buf b = POND_BUF_INIT;
@@ -32,6 +37,11 @@ static int dump(char **out, const char *text, size_t len, const pond_csv_options
     }
     *out = pond_buf_detach(&b);
     return 0;
+}
+
+static int dump(char **out, const char *text, size_t len, const pond_csv_options *opts)
+{
+    return dump_by(out, text, len, opts, false);
 }
 
 #define EXPECT_CSV(in, want)                                                                       \
@@ -116,6 +126,96 @@ static void test_small_buffer_equivalence(void)
     }
     PT_ASSERT_STR_EQ(want, "id|name|note\n1|q:x, y|q:say \"hi\"\n2||q:multi\nline\n3|z|\n");
     pond_free(want);
+}
+
+/* Random unquoted records (fields of 0 to 30 bytes, so delimiters and newlines fall at every
+ * place in the eight bytes the field scan reads at once; LF and CRLF; several delimiters),
+ * read whole and through small buffers: the fields are those a plain split gives. */
+static void test_random_unquoted_fields(void)
+{
+    static const char delims[] = ",;\t|";
+    uint64_t st = 12345;
+    for (int round = 0; round < 200; round++) {
+        pond_buf text = POND_BUF_INIT, want = POND_BUF_INIT;
+        st = st * 6364136223846793005ull + 1442695040888963407ull;
+        char delim = delims[(st >> 33) % 4];
+        bool crlf = (st >> 40) & 1;
+        int rows = 1 + (int)((st >> 20) % 40), cols = 1 + (int)((st >> 50) % 7);
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                st = st * 6364136223846793005ull + 1442695040888963407ull;
+                int len = (int)((st >> 33) % 31);
+                if (c == 0 && len == 0)
+                    len = 1; /* an empty line is skipped, not a record */
+                if (c) {
+                    PT_ASSERT_OK(pond_buf_putc(&text, delim));
+                    PT_ASSERT_OK(pond_buf_putc(&want, '|'));
+                }
+                for (int k = 0; k < len; k++) {
+                    char ch = (char)('!' + (st >> (k % 40)) % 90);
+                    if (ch == delim || ch == '"' || ch == '|' || ch == '#')
+                        ch = 'x';
+                    PT_ASSERT_OK(pond_buf_putc(&text, ch));
+                    PT_ASSERT_OK(pond_buf_putc(&want, ch));
+                }
+            }
+            PT_ASSERT_OK(pond_buf_puts(&text, crlf ? "\r\n" : "\n"));
+            PT_ASSERT_OK(pond_buf_putc(&want, '\n'));
+        }
+        for (size_t bs = 0; bs < 3; bs++) {
+            pond_csv_options o = POND_CSV_OPTIONS_INIT;
+            o.delimiter = delim;
+            if (bs)
+                o.buffer_size = bs * 7;
+            char *got = NULL;
+            PT_ASSERT_OK(dump(&got, text.ptr, text.size, &o));
+            PT_ASSERT_STR_EQ(got, want.ptr);
+            pond_free(got);
+        }
+        pond_buf_dispose(&text);
+        pond_buf_dispose(&want);
+    }
+}
+
+/* A view reader gives the records a reader of a copy gives (quotes, "", CRLF, quoted
+ * newlines, blank and comment lines, a last line without a newline, errors) and never writes
+ * into the bytes it reads. */
+static void test_view_reader_equivalence(void)
+{
+    static const char *const texts[] = {
+        "id,name,note\r\n1,\"x, y\",\"say \"\"hi\"\"\"\r\n2,,\"multi\nline\"\n3,z,\n",
+        "a,b\n\"\"\"\"\"\",\"\"\n\n\n1,2",
+        "a,b\n1,\"end\"",
+        "a,b\n1,\"end\"\"\"",
+        "a;b\n# note\n1;2\r\n\r\n3;\"q\"\"\"\n",
+        "a,b\n1,\"open",
+        "a,b\n1,\"x\"y\n",
+        "x\n\"\"\n\"a\"\"b\"\"c\"\n",
+    };
+    for (size_t k = 0; k < sizeof texts / sizeof texts[0]; k++) {
+        pond_csv_options o = POND_CSV_OPTIONS_INIT;
+        if (strchr(texts[k], ';'))
+            o.delimiter = ';';
+        o.comment = '#';
+        size_t len = strlen(texts[k]);
+        char *copy = pond_malloc(len ? len : 1);
+        PT_ASSERT(copy != NULL);
+        memcpy(copy, texts[k], len);
+        char *want = NULL, *got = NULL;
+        int rw = dump_by(&want, texts[k], len, &o, false);
+        char msg[256];
+        snprintf(msg, sizeof msg, "%s", rw < 0 ? pond_error_last()->message : "");
+        int rg = dump_by(&got, copy, len, &o, true);
+        PT_ASSERT_INT_EQ(rg, rw);
+        if (rw == 0)
+            PT_ASSERT_STR_EQ(got, want);
+        else
+            PT_ASSERT_STR_EQ(pond_error_last()->message, msg);
+        PT_ASSERT(memcmp(copy, texts[k], len) == 0); /* nothing written */
+        pond_free(want);
+        pond_free(got);
+        pond_free(copy);
+    }
 }
 
 static int csv_alloc_body(void *arg)
@@ -228,5 +328,6 @@ static void test_time_epoch_and_format(void)
 }
 
 PT_SUITE(csv, PT_TEST(basic), PT_TEST(quotes), PT_TEST(line_numbers), PT_TEST(errors),
-         PT_TEST(small_buffer_equivalence), PT_TEST(alloc_faults), PT_TEST(file_source),
+         PT_TEST(small_buffer_equivalence), PT_TEST(random_unquoted_fields),
+         PT_TEST(view_reader_equivalence), PT_TEST(alloc_faults), PT_TEST(file_source),
          PT_TEST(time_parse), PT_TEST(time_epoch_and_format))

@@ -87,6 +87,31 @@ static void test_utf8_invalid_names_line_and_byte(void)
     EXPECT_FAIL(nul, sizeof nul - 1, POND_INPUT_AUTO, POND_ECORRUPT, "byte 1: NUL byte");
 }
 
+/* Lines of every length (so newlines fall at every place in the eight bytes the ASCII scan
+ * reads at once) and then a bad byte or a NUL: the line and byte named are exact, across the
+ * input's internal buffers too. */
+static void test_bad_byte_after_many_lines(void)
+{
+    for (int bad = 0; bad < 2; bad++) {
+        pond_buf in = POND_BUF_INIT;
+        int64_t lines = 0;
+        for (int k = 0; lines < 40000; k++, lines++) {
+            for (int c = 0; c < k % 23; c++)
+                PT_ASSERT_OK(pond_buf_putc(&in, (char)('a' + (k + c) % 26)));
+            PT_ASSERT_OK(pond_buf_putc(&in, k % 5 == 0 ? '\t' : ','));
+            PT_ASSERT_OK(pond_buf_putc(&in, '\n'));
+        }
+        size_t off = in.size + 3;
+        PT_ASSERT_OK(pond_buf_put(&in, "abc", 3));
+        PT_ASSERT_OK(pond_buf_put(&in, bad ? "\xff" : "\0", 1));
+        char want[96];
+        snprintf(want, sizeof want, "t.csv: line %lld, byte %zu: %s", (long long)lines + 1, off,
+                 bad ? "invalid UTF-8" : "NUL byte");
+        EXPECT_FAIL(in.ptr, in.size, POND_INPUT_AUTO, POND_ECORRUPT, want);
+        pond_buf_dispose(&in);
+    }
+}
+
 /* A multi-byte character that straddles internal buffers and tiny reads is never split. */
 static void test_utf8_across_buffers(void)
 {
@@ -347,7 +372,7 @@ static void test_alloc_faults(void)
 }
 
 PT_SUITE(input, PT_TEST(utf8_valid_and_bom), PT_TEST(utf8_invalid_names_line_and_byte),
-         PT_TEST(utf8_across_buffers), PT_TEST(latin1_cp1252), PT_TEST(utf16),
-         PT_TEST(compressed_formats), PT_TEST(gzip_members_and_garbage),
+         PT_TEST(bad_byte_after_many_lines), PT_TEST(utf8_across_buffers), PT_TEST(latin1_cp1252),
+         PT_TEST(utf16), PT_TEST(compressed_formats), PT_TEST(gzip_members_and_garbage),
          PT_TEST(binary_and_archives_named), PT_TEST(peek_then_read), PT_TEST(pipe_source),
          PT_TEST(alloc_faults))

@@ -5,6 +5,8 @@
 
 #include <pond/timefmt.h>
 
+#include "util/time_internal.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -403,7 +405,56 @@ static void test_tzif_rules(void)
     }
 }
 
+/* The fast path for YYYY-MM-DD[T ]HH:MM:SS[.f][zone] against the general ISO-8601 reader: the
+ * same instant or the same refusal (and message) for well-formed values of every field and
+ * for each of them with one byte changed, cut or extended. */
+static void test_iso_fast_path_equivalence(void)
+{
+    uint64_t st = 99;
+    char s[64], t[64];
+    int n = pt_light() ? 3000 : 60000;
+    for (int k = 0; k < n; k++) {
+        st = st * 6364136223846793005ull + 1442695040888963407ull;
+        uint64_t r = st >> 11;
+        int y = (int)(r % 10000), mo = (int)(r / 10000 % 14), d = (int)(r / 140000 % 33);
+        st = st * 6364136223846793005ull + 1442695040888963407ull;
+        r = st >> 11;
+        int h = (int)(r % 25), mi = (int)(r / 25 % 61), sec = (int)(r / 1525 % 62);
+        static const char *const fracs[] = {"",           ".5",          ",25", ".123456",
+                                            ".123456789", ".1234567891", "."};
+        static const char *const zones[] = {"",    "Z",      "z",    "+05", "-0330", "+05:30",
+                                            "+24", "-23:59", "+05:", "+5",  " UTC",  "+0560"};
+        static const char seps[] = "T t_";
+        int len = snprintf(s, sizeof s, "%04d-%02d-%02d%c%02d:%02d:%02d%s%s", y, mo, d,
+                           seps[r / 94550 % 4], h, mi, sec, fracs[r / 378200 % 7],
+                           zones[(r / 2647400) % 12]);
+        for (int m = -1; m < 3; m++) {
+            size_t tl = (size_t)len;
+            memcpy(t, s, tl);
+            st = st * 6364136223846793005ull + 1442695040888963407ull;
+            size_t at = (size_t)((st >> 33) % (size_t)len);
+            if (m == 0)
+                t[at] = (char)(' ' + (st >> 45) % 95); /* one byte changed */
+            else if (m == 1)
+                tl = at; /* cut */
+            else if (m == 2)
+                t[tl++] = (char)('0' + (st >> 45) % 10); /* one more digit */
+            int64_t a = 0, b = 0;
+            int ra = pond_time_parse_iso(&a, t, tl);
+            char ma[256] = "";
+            if (ra < 0)
+                snprintf(ma, sizeof ma, "%s", pond_error_last()->message);
+            int rb = pond__time_parse_iso_general(&b, t, tl);
+            if (ra != rb || (ra == 0 && a != b) ||
+                (ra < 0 && strcmp(ma, pond_error_last()->message) != 0))
+                pt_fail(__FILE__, __LINE__, "'%.*s': fast %d %lld '%s', general %d %lld '%s'",
+                        (int)tl, t, ra, (long long)a, ma, rb, (long long)b,
+                        pond_error_last()->message);
+        }
+    }
+}
+
 PT_SUITE(time, PT_TEST(arg_forms), PT_TEST(arg_refusals), PT_TEST(epoch_magnitude),
          PT_TEST(formats_from_real_files), PT_TEST(format_directives), PT_TEST(value_refusals),
          PT_TEST(format_refusals), PT_TEST(zones), PT_TEST(dst_gap_and_overlap),
-         PT_TEST(tzif_rules))
+         PT_TEST(tzif_rules), PT_TEST(iso_fast_path_equivalence))

@@ -890,11 +890,6 @@ static int next_batch(imp *m, struct ArrowArray *out)
     return 0;
 }
 
-static int errno_of(int rc)
-{
-    return rc == POND_ENOMEM ? ENOMEM : rc == POND_EINVALID ? EINVAL : EIO;
-}
-
 static int imp_next(struct ArrowArrayStream *s, struct ArrowArray *out)
 {
     imp *m = s->private_data;
@@ -904,7 +899,7 @@ static int imp_next(struct ArrowArrayStream *s, struct ArrowArray *out)
     int rc = next_batch(m, out);
     if (rc < 0) {
         snprintf(m->err, sizeof m->err, "%s", pond_error_last()->message);
-        return errno_of(rc);
+        return pond__errno_of(rc);
     }
     return 0;
 }
@@ -920,7 +915,7 @@ static int imp_schema(struct ArrowArrayStream *s, struct ArrowSchema *out)
         if (out->release) /* a child failed: the parent holds the others */
             out->release(out);
         snprintf(m->err, sizeof m->err, "%s", pond_error_last()->message);
-        return errno_of(rc);
+        return pond__errno_of(rc);
     }
     return 0;
 }

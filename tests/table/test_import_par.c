@@ -236,6 +236,25 @@ static void test_chunk_limit(void)
     pond_buf_dispose(&text);
 }
 
+/* A header and no rows (or only blank lines after it) ends at every thread count: the
+ * parallel state must see the end of an input it never cut a chunk from. */
+static void test_header_only(void)
+{
+    static const char *const texts[] = {"timestamp,a\n", "timestamp,a\n\n\n", "timestamp,a"};
+    const int64_t sizes[] = {1, 2, 65536};
+    for (size_t t = 0; t < POND_ARRAY_LEN(texts); t++)
+        for (size_t k = 0; k < POND_ARRAY_LEN(sizes); k++) {
+            const char *path = pt_tmp_file("empty.csv", texts[t], strlen(texts[t]));
+            pond_csv_import_options o = small_batches(sizes[k]);
+            outcome one = {0};
+            same_at_all_threads(&one, path, &o);
+            PT_ASSERT_STR_EQ(one.err, "");
+            PT_ASSERT_INT_EQ(one.rc, 0);
+            PT_ASSERT_STR_EQ(str(&one.lengths), "");
+            outcome_dispose(&one);
+        }
+}
+
 static void test_crlf_and_bom(void)
 {
     pond_buf text = POND_BUF_INIT;
@@ -574,6 +593,6 @@ static void test_real_datasets(void)
     }
 }
 
-PT_SUITE(import_par, PT_TEST(generated_same_bytes), PT_TEST(chunk_limit), PT_TEST(crlf_and_bom),
-         PT_TEST(quoted_newlines_across_chunks), PT_TEST(late_error_line), PT_TEST(dialects),
-         PT_TEST(real_csvs), PT_TEST(real_datasets), PT_TEST(alloc_faults))
+PT_SUITE(import_par, PT_TEST(generated_same_bytes), PT_TEST(chunk_limit), PT_TEST(header_only),
+         PT_TEST(crlf_and_bom), PT_TEST(quoted_newlines_across_chunks), PT_TEST(late_error_line),
+         PT_TEST(dialects), PT_TEST(real_csvs), PT_TEST(real_datasets), PT_TEST(alloc_faults))

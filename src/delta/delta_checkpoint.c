@@ -513,8 +513,11 @@ static int row_dv(pond_delta_dv *dv, row_scratch *rs, size_t str[2], const file_
  * 1 when the row is to go through the JSON conversion instead. */
 static int file_row(delta_file_action *fa, pond_delta_dv *dv, row_scratch *rs, bool add,
                     const file_cols *fc, const struct ArrowSchema *s, const struct ArrowArray *a,
-                    int64_t i, const char *what, const char *where)
+                    int64_t i, const char *what, const delta_cp_sink *sink)
 {
+    const char *where = sink->where;
+    /* stats a snapshot drops are not read (the oplog's open: a third of a checkpoint's bytes) */
+    bool stats_wanted = add && !sink->skip_stats;
     int64_t j = i + a->offset;
     size_t path = NO_STRING, stats = NO_STRING, dv_str[2] = {NO_STRING, NO_STRING};
     size_t pv_first = 0, n_pv = 0, tags_first = 0, n_tags = 0;
@@ -525,7 +528,8 @@ static int file_row(delta_file_action *fa, pond_delta_dv *dv, row_scratch *rs, b
     memset(fa, 0, sizeof *fa);
     if (HAS(F_PATH) && (rc = put_str(&path, rs, COL_S(F_PATH), COL_A(F_PATH), j, what)) < 0)
         return rc;
-    if (HAS(F_STATS) && (rc = put_str(&stats, rs, COL_S(F_STATS), COL_A(F_STATS), j, what)) < 0)
+    if (stats_wanted && HAS(F_STATS) &&
+        (rc = put_str(&stats, rs, COL_S(F_STATS), COL_A(F_STATS), j, what)) < 0)
         return rc;
     if (has_pv && (rc = put_map(&pv_first, &n_pv, rs, COL_S(F_PV), COL_A(F_PV), j, what)) != 0)
         return rc;
@@ -534,7 +538,7 @@ static int file_row(delta_file_action *fa, pond_delta_dv *dv, row_scratch *rs, b
         return rc;
     if (has_dv && (rc = row_dv(dv, rs, dv_str, fc, s, a, j, what)) < 0)
         return rc;
-    if (stats == NO_STRING && add && fc->stats_parsed >= 0 &&
+    if (stats == NO_STRING && stats_wanted && fc->stats_parsed >= 0 &&
         valid_at(a->children[fc->stats_parsed], j)) {
         const struct ArrowArray *pa = a->children[fc->stats_parsed];
         const struct ArrowArray *na = pa->children[fc->num_records];
@@ -643,7 +647,7 @@ static int actions_from_reader(pond_parquet_reader *r, const char *what, const d
                     delta_file_action fa;
                     pond_delta_dv dv;
                     rc = file_row(&fa, &dv, &rs, c == add_col, fc, cs, ca, row + batch.offset, what,
-                                  sink->where);
+                                  sink);
                     if (rc == 0)
                         rc = c == add_col ? sink->add(sink->payload, &fa)
                                           : sink->remove(sink->payload, &fa);

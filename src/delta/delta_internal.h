@@ -95,6 +95,7 @@ typedef struct {
     int (*remove)(void *payload, const delta_file_action *r);
     void *payload;
     const char *where; /* prefixes the checks' messages ("checkpoint 20") */
+    bool skip_stats;   /* the column path leaves add.stats NULL (the snapshot drops them) */
 } delta_cp_sink;
 /* Reads a Parquet checkpoint one row group at a time; this is what replay uses. Every error
  * names the file. */

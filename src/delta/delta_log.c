@@ -840,7 +840,7 @@ static int apply_checkpoint_file(cp_state *s, const char *dir, const char *name)
     } else {
         /* adds and removes straight from their columns: a jansson object per row was a
          * quarter of opening a pond of 10,000 versions (the JSON way stays as a test oracle) */
-        delta_cp_sink sink = {cp_apply_named, cp_add, cp_remove, s, s->c.where};
+        delta_cp_sink sink = {cp_apply_named, cp_add, cp_remove, s, s->c.where, s->c.t->skip_stats};
         if (s->c.t->cp_via_json)
             sink.add = sink.remove = NULL;
         rc = pond_delta__checkpoint_parquet_actions(p, &sink);
@@ -1361,7 +1361,7 @@ int pond_delta__table_from_checkpoint_mem(pond_delta_table **out, const void *da
     t->checkpoint_version = 0;
     t->checkpoint_kind = "classic";
     cp_state s = {{t, 0, true, "checkpoint 0"}, 0, 0, NULL, 0, 0};
-    delta_cp_sink sink = {cp_apply_named, cp_add, cp_remove, &s, s.c.where};
+    delta_cp_sink sink = {cp_apply_named, cp_add, cp_remove, &s, s.c.where, false};
     if (via_json)
         sink.add = sink.remove = NULL;
     int rc = (t->dir = pond_strdup(".")) ? 0 : POND_ENOMEM;

@@ -279,20 +279,25 @@ static bool is_str_map(const struct ArrowSchema *s)
            is_str(e->children[1]->format);
 }
 
+/* The child named name: -1 when there is none, -2 when there are several (a JSON object keeps
+ * the last; such a column goes the JSON way). */
 static int64_t child_index(const struct ArrowSchema *s, const char *name)
 {
+    int64_t at = -1;
     for (int64_t c = 0; c < s->n_children; c++)
         if (s->children[c]->name && !strcmp(s->children[c]->name, name))
-            return c;
-    return -1;
+            at = at == -1 ? c : -2;
+    return at;
 }
 
 static void resolve_file_cols(file_cols *fc, const struct ArrowSchema *s)
 {
     static const char kinds[F_N] = {'s', 'i', 'i', 'b', 's', 'm', 'm', 'd', 'i'};
+    memset(fc, 0, sizeof *fc);
     fc->direct = !strcmp(s->format, "+s");
     for (int k = 0; k < F_N; k++) {
         fc->f[k] = fc->direct ? child_index(s, g_file_fields[k]) : -1;
+        fc->direct = fc->direct && fc->f[k] != -2;
         if (fc->f[k] < 0)
             continue;
         const struct ArrowSchema *cs = s->children[fc->f[k]];
@@ -314,6 +319,7 @@ static void resolve_file_cols(file_cols *fc, const struct ArrowSchema *s)
             for (int d = 0; fc->direct && d < D_N; d++) {
                 fc->dv[d] = child_index(cs, g_dv_fields[d]);
                 const char *df = fc->dv[d] < 0 ? NULL : cs->children[fc->dv[d]]->format;
+                fc->direct = fc->dv[d] != -2;
                 if (df)
                     fc->direct = d < D_OFFSET ? is_str(df) : is_int(df);
             }
@@ -322,8 +328,10 @@ static void resolve_file_cols(file_cols *fc, const struct ArrowSchema *s)
     /* typed stats: only numRecords is used (stats_from_parsed) */
     fc->stats_parsed = fc->num_records = -1;
     int64_t sp = fc->direct ? child_index(s, "stats_parsed") : -1;
+    fc->direct = fc->direct && sp != -2;
     if (sp >= 0 && !strcmp(s->children[sp]->format, "+s")) {
         int64_t nr = child_index(s->children[sp], "numRecords");
+        fc->direct = nr != -2;
         if (nr >= 0 && !strcmp(s->children[sp]->children[nr]->format, "l")) {
             fc->stats_parsed = sp;
             fc->num_records = nr;

@@ -83,6 +83,14 @@ typedef struct {
     int64_t deletion_timestamp; /* a remove's; 0 when absent */
 } delta_file_action;
 
+/* A checked add or remove (pond_delta__check_add/remove) as the fields replay applies; the
+ * strings are borrowed from a, and *kv_out holds the map pairs for the caller to pond_free. */
+int pond_delta__file_action_from_json(delta_file_action *fa, pond_delta_kv **kv_out,
+                                      pond_delta_dv *dv, const json_t *a);
+/* A JSON string map (values NULL when not strings) as borrowed pairs; *out is the caller's to
+ * pond_free. */
+int pond_delta__json_kv(pond_delta_kv **out, size_t *n_out, const json_t *m);
+
 /* fn gets each action as a jansson value (borrowed) with the name of its column ("metaData",
  * "protocol", "txn", ...). */
 typedef int (*delta_action_fn)(void *payload, const char *action, json_t *body);

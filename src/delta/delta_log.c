@@ -140,87 +140,6 @@ static int copy_kv(const pond_delta_kv **out, size_t *n_out, pond_delta_table *t
     return 0;
 }
 
-/* A checked JSON string map as borrowed kv pairs (*out is the caller's to pond_free). */
-static int json_kv(pond_delta_kv **out, size_t *n_out, const json_t *m)
-{
-    *out = NULL;
-    *n_out = json_is_object(m) ? json_object_size(m) : 0;
-    if (!*n_out)
-        return 0;
-    if (!(*out = pond_malloc(*n_out * sizeof **out)))
-        return oom();
-    size_t i = 0;
-    const char *k;
-    json_t *v;
-    json_object_foreach((json_t *)m, k, v)
-    {
-        (*out)[i].key = k;
-        (*out)[i++].value = json_string_value(v);
-    }
-    return 0;
-}
-
-/* A checked deletionVector object as a borrowed descriptor. */
-static void json_dv(pond_delta_dv *dv, const json_t *j)
-{
-    int64_t n;
-    dv->storage_type = json_string_value(json_object_get(j, "storageType"))[0];
-    dv->path_or_inline = json_string_value(json_object_get(j, "pathOrInlineDv"));
-    dv->offset = pond__json_int(&n, j, "offset") ? n : -1;
-    dv->size_in_bytes = pond__json_int(&n, j, "sizeInBytes") ? n : 0;
-    dv->cardinality = pond__json_int(&n, j, "cardinality") ? n : 0;
-}
-
-/* A checked add or remove action (JSON) as the fields replay applies; *kv_out holds the borrowed
- * map pairs for the caller to pond_free. */
-static int json_file_action(delta_file_action *fa, pond_delta_kv **kv_out, pond_delta_dv *dv,
-                            const json_t *a)
-{
-    int64_t n;
-    memset(fa, 0, sizeof *fa);
-    *kv_out = NULL;
-    fa->path = json_string_value(json_object_get(a, "path"));
-    fa->size = pond__json_int(&n, a, "size") ? n : 0;
-    fa->modification_time = pond__json_int(&n, a, "modificationTime") ? n : 0;
-    fa->data_change = json_is_true(json_object_get(a, "dataChange"));
-    fa->stats = json_string_value(json_object_get(a, "stats"));
-    fa->deletion_timestamp = pond__json_int(&n, a, "deletionTimestamp") ? n : 0;
-    const json_t *dvj = json_object_get(a, "deletionVector");
-    if (json_is_object(dvj)) {
-        json_dv(dv, dvj);
-        fa->dv = dv;
-    }
-    pond_delta_kv *pv, *tags;
-    size_t n_pv, n_tags;
-    int rc = json_kv(&pv, &n_pv, json_object_get(a, "partitionValues"));
-    if (rc == 0 && (rc = json_kv(&tags, &n_tags, json_object_get(a, "tags"))) < 0)
-        pond_free(pv);
-    if (rc < 0)
-        return rc;
-    /* one allocation for both maps, so the caller frees one pointer */
-    if (n_pv && n_tags) {
-        pond_delta_kv *both = pond_malloc((n_pv + n_tags) * sizeof *both);
-        if (both) {
-            memcpy(both, pv, n_pv * sizeof *pv);
-            memcpy(both + n_pv, tags, n_tags * sizeof *tags);
-        }
-        pond_free(pv);
-        pond_free(tags);
-        if (!both)
-            return oom();
-        pv = both;
-        tags = both + n_pv;
-    } else if (n_tags) {
-        pv = tags;
-    }
-    *kv_out = pv;
-    fa->partition_values = pv;
-    fa->n_partition_values = n_pv;
-    fa->tags = tags;
-    fa->n_tags = n_tags;
-    return 0;
-}
-
 /* The descriptor kept in the arena and the key of the (path, deletion vector) pair: storage
  * type, path or inline data, "@offset". */
 static int keep_dv(pond_delta_dv *dv, const char **key_out, pond_delta_table *t,
@@ -387,7 +306,7 @@ static int apply_file_json(apply_ctx *c, const json_t *body, bool add)
     delta_file_action fa;
     pond_delta_kv *kv;
     pond_delta_dv dv;
-    int rc = json_file_action(&fa, &kv, &dv, body);
+    int rc = pond_delta__file_action_from_json(&fa, &kv, &dv, body);
     if (rc == 0)
         rc = add ? apply_add(c, &fa) : apply_remove(c, &fa);
     pond_free(kv);
@@ -963,7 +882,7 @@ static int finalize(pond_delta_table *t)
                               m->format_provider);
     pond_delta_kv *conf;
     size_t n_conf;
-    if ((rc = json_kv(&conf, &n_conf, json_object_get(mj, "configuration"))) < 0)
+    if ((rc = pond_delta__json_kv(&conf, &n_conf, json_object_get(mj, "configuration"))) < 0)
         return rc;
     rc = copy_kv(&m->configuration, &m->n_configuration, t, conf, n_conf);
     pond_free(conf);

@@ -132,6 +132,89 @@ int pond_delta__check_dv(const json_t *dv, const char *where)
     return 0;
 }
 
+/* ---- JSON add/remove -> delta_file_action */
+
+/* A checked JSON string map as borrowed kv pairs (*out is the caller's to pond_free). */
+int pond_delta__json_kv(pond_delta_kv **out, size_t *n_out, const json_t *m)
+{
+    *out = NULL;
+    *n_out = json_is_object(m) ? json_object_size(m) : 0;
+    if (!*n_out)
+        return 0;
+    if (!(*out = pond_malloc(*n_out * sizeof **out)))
+        return pond_error_set(POND_ENOMEM, POND_DOM_DELTA, "out of memory");
+    size_t i = 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)m, k, v)
+    {
+        (*out)[i].key = k;
+        (*out)[i++].value = json_string_value(v);
+    }
+    return 0;
+}
+
+/* A checked deletionVector object as a borrowed descriptor. */
+static void json_dv(pond_delta_dv *dv, const json_t *j)
+{
+    int64_t n;
+    dv->storage_type = json_string_value(json_object_get(j, "storageType"))[0];
+    dv->path_or_inline = json_string_value(json_object_get(j, "pathOrInlineDv"));
+    dv->offset = pond__json_int(&n, j, "offset") ? n : -1;
+    dv->size_in_bytes = pond__json_int(&n, j, "sizeInBytes") ? n : 0;
+    dv->cardinality = pond__json_int(&n, j, "cardinality") ? n : 0;
+}
+
+/* A checked add or remove action (JSON) as the fields replay applies; *kv_out holds the borrowed
+ * map pairs for the caller to pond_free. */
+int pond_delta__file_action_from_json(delta_file_action *fa, pond_delta_kv **kv_out,
+                                      pond_delta_dv *dv, const json_t *a)
+{
+    int64_t n;
+    memset(fa, 0, sizeof *fa);
+    *kv_out = NULL;
+    fa->path = json_string_value(json_object_get(a, "path"));
+    fa->size = pond__json_int(&n, a, "size") ? n : 0;
+    fa->modification_time = pond__json_int(&n, a, "modificationTime") ? n : 0;
+    fa->data_change = json_is_true(json_object_get(a, "dataChange"));
+    fa->stats = json_string_value(json_object_get(a, "stats"));
+    fa->deletion_timestamp = pond__json_int(&n, a, "deletionTimestamp") ? n : 0;
+    const json_t *dvj = json_object_get(a, "deletionVector");
+    if (json_is_object(dvj)) {
+        json_dv(dv, dvj);
+        fa->dv = dv;
+    }
+    pond_delta_kv *pv, *tags;
+    size_t n_pv, n_tags;
+    int rc = pond_delta__json_kv(&pv, &n_pv, json_object_get(a, "partitionValues"));
+    if (rc == 0 && (rc = pond_delta__json_kv(&tags, &n_tags, json_object_get(a, "tags"))) < 0)
+        pond_free(pv);
+    if (rc < 0)
+        return rc;
+    /* one allocation for both maps, so the caller frees one pointer */
+    if (n_pv && n_tags) {
+        pond_delta_kv *both = pond_malloc((n_pv + n_tags) * sizeof *both);
+        if (both) {
+            memcpy(both, pv, n_pv * sizeof *pv);
+            memcpy(both + n_pv, tags, n_tags * sizeof *tags);
+        }
+        pond_free(pv);
+        pond_free(tags);
+        if (!both)
+            return pond_error_set(POND_ENOMEM, POND_DOM_DELTA, "out of memory");
+        pv = both;
+        tags = both + n_pv;
+    } else if (n_tags) {
+        pv = tags;
+    }
+    *kv_out = pv;
+    fa->partition_values = pv;
+    fa->n_partition_values = n_pv;
+    fa->tags = tags;
+    fa->n_tags = n_tags;
+    return 0;
+}
+
 int pond_delta__check_add(const json_t *a, const char *where)
 {
     int64_t n;

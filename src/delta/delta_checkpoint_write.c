@@ -17,13 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-typedef struct col_spec {
-    const char *name;
-    const char *format;
-    const struct col_spec *children;
-    int n_children;
-    bool nullable;
-} col_spec;
+typedef delta_col_spec col_spec;
 
 #define N(a) (int)(sizeof(a) / sizeof((a)[0]))
 static const col_spec KV[] = {{"key", "u", NULL, 0, false}, {"value", "u", NULL, 0, true}};
@@ -481,5 +475,31 @@ done:
 }
 
 int pond_delta_checkpoint_write(const pond_delta_table *t) { return checkpoint_write(t, false); }
+
+int pond_delta__rows_parquet(const char *path, const delta_col_spec *root, const char *const *rows,
+                             size_t n)
+{
+    struct ArrowSchema schema = {0};
+    struct ArrowArray batch = {0};
+    json_t **v = pond_calloc(n ? n : 1, sizeof *v);
+    int rc = v ? 0 : POND_ENOMEM;
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        if (!(v[i] = pond__json_parse(rows[i], strlen(rows[i]), 0, "row", POND_DOM_DELTA)))
+            rc = pond_error_last()->code;
+    if (rc == 0)
+        rc = build_schema(&schema, root);
+    if (rc == 0)
+        rc = build_array(&batch, root, (const json_t *const *)v, n);
+    bool created = false;
+    int64_t bytes;
+    if (rc == 0 && (rc = write_temp(&bytes, &created, path, &schema, &batch)) < 0 && created)
+        (void)pond__os_unlink(path);
+    pond_arrow_array_release(&batch);
+    pond_arrow_schema_release(&schema);
+    for (size_t i = 0; v && i < n; i++)
+        json_decref(v[i]);
+    pond_free(v);
+    return rc;
+}
 
 int pond_delta_checkpoint_rewrite(const pond_delta_table *t) { return checkpoint_write(t, true); }

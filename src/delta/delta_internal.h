@@ -68,12 +68,73 @@ int pond_delta__check_metadata(const json_t *m, const char *where);
 int pond_delta__check_dv(const json_t *dv, const char *where);
 
 /* ---- Parquet checkpoints (delta_checkpoint.c) */
-/* The same without the JSON text: fn gets each action as a jansson value (borrowed) with the
- * name of its column ("add", "remove", "metaData", ...). This is what replay uses. */
+/* One add or remove action as replay applies it, from a JSON line or straight from a
+ * checkpoint's columns. Strings are NUL-terminated and borrowed for the call. */
+typedef struct {
+    const char *path; /* as logged; never NULL or "" */
+    int64_t size, modification_time;
+    bool data_change;
+    const char *stats; /* NULL when absent */
+    const pond_delta_kv *partition_values;
+    size_t n_partition_values;
+    const pond_delta_kv *tags;
+    size_t n_tags;
+    const pond_delta_dv *dv;    /* NULL when none */
+    int64_t deletion_timestamp; /* a remove's; 0 when absent */
+} delta_file_action;
+
+/* A checked add or remove (pond_delta__check_add/remove) as the fields replay applies; the
+ * strings are borrowed from a, and *kv_out holds the map pairs for the caller to pond_free. */
+int pond_delta__file_action_from_json(delta_file_action *fa, pond_delta_kv **kv_out,
+                                      pond_delta_dv *dv, const json_t *a);
+/* A JSON string map (values NULL when not strings) as borrowed pairs; *out is the caller's to
+ * pond_free. */
+int pond_delta__json_kv(pond_delta_kv **out, size_t *n_out, const json_t *m);
+
+/* fn gets each action as a jansson value (borrowed) with the name of its column ("metaData",
+ * "protocol", "txn", ...). */
 typedef int (*delta_action_fn)(void *payload, const char *action, json_t *body);
-int pond_delta__checkpoint_parquet_actions(const char *path, delta_action_fn fn, void *payload);
-/* The same over a Parquet file held in memory (fuzzing). */
-int pond_delta__checkpoint_parquet_lines_mem(pond_buf *out, const void *data, size_t len);
+typedef struct {
+    delta_action_fn action;
+    /* adds and removes, read from their columns without jansson and checked as
+     * pond_delta__check_add/remove check a JSON one; NULL: they go to `action` as jansson
+     * values too (the former conversion, kept as the tests' oracle) */
+    int (*add)(void *payload, const delta_file_action *a);
+    int (*remove)(void *payload, const delta_file_action *r);
+    void *payload;
+    const char *where; /* prefixes the checks' messages ("checkpoint 20") */
+    bool skip_stats;   /* the column path leaves add.stats NULL (the snapshot drops them) */
+} delta_cp_sink;
+/* Reads a Parquet checkpoint one row group at a time; this is what replay uses. Every error
+ * names the file. */
+int pond_delta__checkpoint_parquet_actions(const char *path, const delta_cp_sink *sink);
+/* The same over a Parquet file held in memory (at most 64 MiB of allocations while reading). */
+int pond_delta__checkpoint_parquet_actions_mem(const void *data, size_t len,
+                                               const delta_cp_sink *sink);
+/* A snapshot from one Parquet checkpoint held in memory (at most 64 MiB of allocations while
+ * reading it), through the column reader or, with via_json, the jansson conversion (fuzzing). */
+int pond_delta__table_from_checkpoint_mem(pond_delta_table **out, const void *data, size_t len,
+                                          bool via_json);
+/* Compares two snapshots field by field (files in order, tombstones, txns, protocol and
+ * metaData): out is left empty when they are the same, else it names the first difference
+ * (delta_verify.c; tests and fuzzing). */
+int pond_delta__snapshot_diff(pond_buf *out, const pond_delta_table *a, const pond_delta_table *b);
+/* A Parquet file at path (created exclusively) with the schema `root` describes and one row per
+ * JSON object text of rows (a field whose JSON type does not fit its column is null): the
+ * checkpoint writer's schema, and the tests' hand-made checkpoints (delta_checkpoint_write.c). */
+typedef struct delta_col_spec {
+    const char *name;
+    const char *format; /* "u", "i", "l", "b", "+s", "+m" (children: one key_value struct),
+                           "+l" */
+    const struct delta_col_spec *children;
+    int n_children;
+    bool nullable;
+} delta_col_spec;
+int pond_delta__rows_parquet(const char *path, const delta_col_spec *root, const char *const *rows,
+                             size_t n);
+/* pond_delta_table_open with the checkpoint read through jansson values (the tests' oracle). */
+int pond_delta__table_open_ex(pond_delta_table **out, const char *dir,
+                              const pond_delta_open_options *opts, bool cp_via_json);
 
 /* ---- the _delta_log listing (delta_listing.c) */
 typedef enum {

@@ -43,6 +43,7 @@ struct pond_delta_table {
     size_t n_txns, cap_txns;
 
     bool skip_stats;
+    bool cp_via_json;    /* Parquet checkpoint adds/removes through jansson values (test oracle) */
     const char *keys[8]; /* interned map keys, most recent first */
     /* problems met and worked around while building the snapshot (arena strings) */
     const char *warnings[4];

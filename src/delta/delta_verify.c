@@ -344,3 +344,68 @@ int pond_delta_commit_added_paths(const char *dir, int64_t version, pond_delta_p
     added_ctx c = {fn, payload};
     return pond_delta_commit_file_actions(dir, version, added_only, &c);
 }
+
+/* ------------------------------------------------------------------ snapshot comparison */
+
+static bool same_str(const char *a, const char *b) { return a == b || (a && b && !strcmp(a, b)); }
+
+static bool same_kv(const pond_delta_kv *a, size_t na, const pond_delta_kv *b, size_t nb)
+{
+    if (na != nb)
+        return false;
+    for (size_t i = 0; i < na; i++)
+        if (!same_str(a[i].key, b[i].key) || !same_str(a[i].value, b[i].value))
+            return false;
+    return true;
+}
+
+static const char *file_diff(const delta_file_entry *x, const delta_file_entry *y)
+{
+    const pond_delta_file *a = &x->pub, *b = &y->pub;
+    if (x->live != y->live || x->removed_in != y->removed_in ||
+        x->deletion_timestamp != y->deletion_timestamp || !same_str(x->dv_key, y->dv_key))
+        return "state";
+    if (!same_str(a->path, b->path) || a->size != b->size ||
+        a->modification_time != b->modification_time || a->data_change != b->data_change ||
+        a->version != b->version)
+        return "fields";
+    if (!same_str(a->stats, b->stats))
+        return "stats";
+    if (!same_kv(a->partition_values, a->n_partition_values, b->partition_values,
+                 b->n_partition_values))
+        return "partitionValues";
+    if (!same_kv(a->tags, a->n_tags, b->tags, b->n_tags))
+        return "tags";
+    const pond_delta_dv *p = a->deletion_vector, *q = b->deletion_vector;
+    if (!p != !q ||
+        (p && (p->storage_type != q->storage_type ||
+               !same_str(p->path_or_inline, q->path_or_inline) || p->offset != q->offset ||
+               p->size_in_bytes != q->size_in_bytes || p->cardinality != q->cardinality)))
+        return "deletionVector";
+    return NULL;
+}
+
+int pond_delta__snapshot_diff(pond_buf *out, const pond_delta_table *a, const pond_delta_table *b)
+{
+    out->size = 0;
+    if (a->version != b->version || a->n_files != b->n_files || a->n_live != b->n_live ||
+        a->n_txns != b->n_txns)
+        return pond_buf_printf(out, "versions %lld/%lld, files %zu/%zu, live %zu/%zu, txns %zu/%zu",
+                               (long long)a->version, (long long)b->version, a->n_files, b->n_files,
+                               a->n_live, b->n_live, a->n_txns, b->n_txns);
+    if (!json_equal(a->protocol_json, b->protocol_json) ||
+        !json_equal(a->metadata_json, b->metadata_json))
+        return pond_buf_puts(out, "protocol or metaData");
+    for (size_t i = 0; i < a->n_txns; i++)
+        if (strcmp(a->txns[i].app_id, b->txns[i].app_id) != 0 ||
+            a->txns[i].version != b->txns[i].version)
+            return pond_buf_printf(out, "txn %zu", i);
+    for (size_t i = 0; i < a->n_files; i++) {
+        const delta_file_entry *x = &a->files[i], *y = &b->files[i];
+        const char *what =
+            strcmp(x->pub.decoded_path, y->pub.decoded_path) ? "order" : file_diff(x, y);
+        if (what)
+            return pond_buf_printf(out, "file %zu (%s): %s", i, x->pub.decoded_path, what);
+    }
+    return 0;
+}

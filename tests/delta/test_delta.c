@@ -1013,6 +1013,94 @@ static void test_checkpoint_write(void)
     pond_free(dir);
 }
 
+/* Pond's own checkpoints read through the columns give exactly the snapshot the former
+ * jansson conversion gave: live files with partition values (some null), tags, stats (some
+ * absent, some not ASCII), tombstones, a txn. */
+static void test_checkpoint_columns_equal_json(void)
+{
+    char *dir = mk_table_dir("t");
+    pond_delta_actions *a;
+    PT_ASSERT_OK(build_v0(&a));
+    PT_ASSERT_OK(pond_delta_commit_write(dir, 0, a));
+    pond_delta_actions_free(a);
+    PT_ASSERT_OK(pond_delta_actions_new(&a));
+    pond_delta_file_desc rm = {POND_DELTA_FILE_DESC_VERSION,
+                               "part=a b/f1.parquet",
+                               NULL,
+                               0,
+                               -1,
+                               0,
+                               99,
+                               true,
+                               NULL,
+                               NULL,
+                               0};
+    PT_ASSERT_OK(pond_delta_actions_remove(a, &rm));
+    for (int i = 0; i < 300; i++) {
+        char path[64], val[32], stats[96];
+        snprintf(path, sizeof path, "part=%d/f %d\xc3\xa9.parquet", i % 7, i);
+        snprintf(val, sizeof val, "%d", i % 7);
+        snprintf(stats, sizeof stats,
+                 "{\"numRecords\":%d,\"minValues\":{\"n\":\"\xe2\x82\xac%d\"}}", i, i);
+        pond_delta_kv pv[] = {{"part", i % 5 ? val : NULL}};
+        pond_delta_kv tags[] = {{"pond.sha256", "abc"}, {"part_id", val}};
+        pond_delta_file_desc f = {POND_DELTA_FILE_DESC_VERSION,
+                                  path,
+                                  pv,
+                                  1,
+                                  1000 + i,
+                                  i,
+                                  0,
+                                  true,
+                                  i % 3 ? stats : NULL,
+                                  tags,
+                                  (size_t)(i % 3)};
+        PT_ASSERT_OK(pond_delta_actions_add(a, &f));
+    }
+    PT_ASSERT_OK(pond_delta_actions_txn(a, "app", 42, 5));
+    PT_ASSERT_OK(pond_delta_commit_write(dir, 1, a));
+    pond_delta_actions_free(a);
+    pond_delta_table *t;
+    PT_ASSERT_OK(pond_delta_table_open(&t, dir, NULL));
+    PT_ASSERT_OK(pond_delta_checkpoint_write(t));
+    pond_delta_table_free(t);
+    for (int skip = 0; skip < 2; skip++) {
+        pond_delta_open_options o = POND_DELTA_OPEN_OPTIONS_INIT;
+        o.skip_stats = skip;
+        pond_delta_table *direct, *oracle, *replayed;
+        PT_ASSERT_OK(pond_delta_table_open(&direct, dir, &o));
+        PT_ASSERT_OK(pond_delta__table_open_ex(&oracle, dir, &o, true));
+        PT_ASSERT_INT_EQ(pond_delta_table_checkpoint_version(direct), 1);
+        PT_ASSERT_INT_EQ(pond_delta_table_file_count(direct), 301);
+        pond_buf diff = POND_BUF_INIT;
+        PT_ASSERT_OK(pond_delta__snapshot_diff(&diff, direct, oracle));
+        PT_ASSERT_STR_EQ(diff.ptr ? diff.ptr : "", "");
+        /* and what the commits say, file by file (the comparison of test_checkpoint_write) */
+        o.ignore_checkpoints = true;
+        PT_ASSERT_OK(pond_delta_table_open(&replayed, dir, &o));
+        const pond_delta_file *f =
+            pond_delta_table_file_lookup(direct, "part=3/f 10\xc3\xa9.parquet");
+        const pond_delta_file *g =
+            pond_delta_table_file_lookup(replayed, "part=3/f 10\xc3\xa9.parquet");
+        PT_ASSERT(f && g);
+        PT_ASSERT_STR_EQ(f->path, g->path);
+        PT_ASSERT_INT_EQ(f->size, 1010);
+        PT_ASSERT_INT_EQ(f->n_tags, 1);
+        PT_ASSERT_STR_EQ(f->tags[0].value, "abc");
+        PT_ASSERT_INT_EQ(f->n_partition_values, 1);
+        PT_ASSERT(f->partition_values[0].value == NULL);
+        if (!skip)
+            PT_ASSERT_STR_EQ(f->stats, g->stats);
+        else
+            PT_ASSERT(f->stats == NULL);
+        pond_buf_dispose(&diff);
+        pond_delta_table_free(direct);
+        pond_delta_table_free(oracle);
+        pond_delta_table_free(replayed);
+    }
+    pond_free(dir);
+}
+
 static void test_checkpoint_write_faults(void)
 {
     pond_os_call calls[] = {POND_OS_WRITE, POND_OS_FSYNC, POND_OS_LINK};
@@ -1101,4 +1189,5 @@ PT_SUITE(delta, PT_TEST(commit_roundtrip), PT_TEST(commit_conflict),
          PT_TEST(v2_json_checkpoint), PT_TEST(parquet_checkpoint_choice), PT_TEST(path_encoding),
          PT_TEST(inline_deletion_vector), PT_TEST(alloc_faults_replay),
          PT_TEST(alloc_faults_commit), PT_TEST(latest_version), PT_TEST(checkpoint_write),
-         PT_TEST(checkpoint_write_faults), PT_TEST(alloc_faults_checkpoint))
+         PT_TEST(checkpoint_columns_equal_json), PT_TEST(checkpoint_write_faults),
+         PT_TEST(alloc_faults_checkpoint))

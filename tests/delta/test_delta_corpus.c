@@ -8,6 +8,7 @@
 #include "delta/delta_internal.h"
 
 #include <stdarg.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 
 typedef struct {
@@ -383,4 +384,112 @@ static void test_deletion_vector_file(void)
     pond_delta_table_free(t);
 }
 
-PT_SUITE(delta_corpus, PT_TEST(manifest), PT_TEST(deletion_vector_file))
+/* ---- every corpus checkpoint read through its columns and through jansson values */
+
+typedef struct {
+    int tables, with_checkpoint, files, files_read;
+    pond_buf report;
+} two_ways;
+
+static void two_ways_table(two_ways *w, const char *dir)
+{
+    for (int skip = 0; skip < 2; skip++) {
+        pond_delta_open_options o = POND_DELTA_OPEN_OPTIONS_INIT;
+        o.skip_stats = skip;
+        pond_delta_table *t = NULL, *oracle = NULL;
+        int rc = pond_delta_table_open(&t, dir, &o);
+        char msg[1024];
+        snprintf(msg, sizeof msg, "%s", rc < 0 ? pond_error_last()->message : "");
+        int orc = pond_delta__table_open_ex(&oracle, dir, &o, true);
+        pond_buf diff = POND_BUF_INIT;
+        if (rc != orc)
+            pond_buf_printf(&w->report, "  %s: %d through the columns, %d through jansson (%s)\n",
+                            dir, rc, orc, rc < 0 ? msg : pond_error_last()->message);
+        else if (rc < 0 && strcmp(msg, pond_error_last()->message) != 0)
+            pond_buf_printf(&w->report, "  %s: \"%s\" vs \"%s\"\n", dir, msg,
+                            pond_error_last()->message);
+        else if (rc == 0 && (pond_delta__snapshot_diff(&diff, t, oracle) < 0 || diff.size))
+            pond_buf_printf(&w->report, "  %s: snapshots differ: %s\n", dir,
+                            diff.ptr ? diff.ptr : "?");
+        if (!skip) {
+            w->tables++;
+            w->with_checkpoint += rc == 0 && pond_delta_table_checkpoint_version(t) >= 0;
+        }
+        pond_buf_dispose(&diff);
+        pond_delta_table_free(t);
+        pond_delta_table_free(oracle);
+    }
+}
+
+/* One checkpoint file alone, from memory (parts and sidecars lack protocol and metaData: both
+ * ways must then fail alike). */
+static void two_ways_file(two_ways *w, const char *path)
+{
+    pond_buf b = POND_BUF_INIT;
+    PT_ASSERT_OK(pond__read_file(&b, path, 64u << 20, POND_DOM_DELTA));
+    pond_delta_table *t = NULL, *oracle = NULL;
+    int rc = pond_delta__table_from_checkpoint_mem(&t, b.ptr, b.size, false);
+    int orc = pond_delta__table_from_checkpoint_mem(&oracle, b.ptr, b.size, true);
+    pond_buf diff = POND_BUF_INIT;
+    if (rc != orc)
+        pond_buf_printf(&w->report, "  %s: %d through the columns, %d through jansson\n", path, rc,
+                        orc);
+    else if (rc == 0 && (pond_delta__snapshot_diff(&diff, t, oracle) < 0 || diff.size))
+        pond_buf_printf(&w->report, "  %s: snapshots differ: %s\n", path,
+                        diff.ptr ? diff.ptr : "?");
+    w->files++;
+    w->files_read += rc == 0;
+    pond_buf_dispose(&diff);
+    pond_buf_dispose(&b);
+    pond_delta_table_free(t);
+    pond_delta_table_free(oracle);
+}
+
+static void two_ways_walk(two_ways *w, const char *dir, int depth)
+{
+    pond_dir *d = NULL;
+    PT_ASSERT_OK(pond__dir_open(&d, dir, false, POND_DOM_DELTA));
+    pond_dirent e;
+    int rc;
+    while ((rc = pond__dir_next(&e, d, POND_DOM_DELTA)) == 0) {
+        if (!S_ISDIR(e.st.st_mode) && !S_ISREG(e.st.st_mode))
+            continue;
+        char *p = pond__path_join(dir, e.name);
+        PT_ASSERT(p);
+        size_t n = strlen(e.name);
+        if (S_ISDIR(e.st.st_mode) && !strcmp(e.name, "_delta_log"))
+            two_ways_table(w, dir);
+        if (S_ISDIR(e.st.st_mode) && depth < 8)
+            two_ways_walk(w, p, depth + 1);
+        else if (S_ISREG(e.st.st_mode) && strstr(e.name, ".checkpoint.") && n > 8 &&
+                 !strcmp(e.name + n - 8, ".parquet"))
+            two_ways_file(w, p);
+        pond_free(p);
+    }
+    PT_ASSERT_INT_EQ(rc, POND_ITEROVER);
+    pond__dir_close(d);
+}
+
+static void test_checkpoint_two_ways(void)
+{
+    const char *corpus = pt_corpus_dir();
+    if (!corpus)
+        pt_skip("../shared/corpus not found");
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/delta", corpus);
+    two_ways w = {0, 0, 0, 0, POND_BUF_INIT};
+    two_ways_walk(&w, dir, 0);
+    printf("    delta corpus: %d tables (%d open from a checkpoint) and %d checkpoint files (%d "
+           "read alone) the same through the columns and through jansson\n",
+           w.tables, w.with_checkpoint, w.files, w.files_read);
+    if (w.report.size) {
+        printf("%s", w.report.ptr);
+        pond_buf_dispose(&w.report);
+        pt_fail(__FILE__, __LINE__, "checkpoints read differently through the columns");
+    }
+    PT_ASSERT(w.with_checkpoint >= 15);
+    PT_ASSERT(w.files >= 40 && w.files_read >= 10);
+}
+
+PT_SUITE(delta_corpus, PT_TEST(manifest), PT_TEST(deletion_vector_file),
+         PT_TEST(checkpoint_two_ways))

@@ -450,6 +450,191 @@ static void test_log_check_and_rewrite(void)
     pond_free(dir);
 }
 
-PT_SUITE(delta_hostile, PT_TEST(big_commit_bounded_memory), PT_TEST(two_passes_keep_protocol_order),
-         PT_TEST(line_and_tree_bounds), PT_TEST(checkpoint_fallback), PT_TEST(cleaned_up_log),
-         PT_TEST(log_check_and_rewrite), PT_TEST(probe_from_last_checkpoint))
+/* ---- checkpoints someone else wrote: columns of the wrong type, missing, null, huge */
+
+static const delta_col_spec H_KV[] = {{"key", "u", NULL, 0, false}, {"value", "u", NULL, 0, true}};
+static const delta_col_spec H_MAP[] = {{"key_value", "+s", H_KV, 2, false}};
+static const delta_col_spec H_LIST[] = {{"element", "u", NULL, 0, true}};
+static const delta_col_spec H_FMT[] = {{"provider", "u", NULL, 0, true}};
+static const delta_col_spec H_META[] = {{"id", "u", NULL, 0, true},
+                                        {"format", "+s", H_FMT, 1, true},
+                                        {"schemaString", "u", NULL, 0, true},
+                                        {"partitionColumns", "+l", H_LIST, 1, true},
+                                        {"configuration", "+m", H_MAP, 1, true}};
+static const delta_col_spec H_PROTO[] = {{"minReaderVersion", "i", NULL, 0, true},
+                                         {"minWriterVersion", "i", NULL, 0, true}};
+static const delta_col_spec H_DV[] = {{"storageType", "u", NULL, 0, true},
+                                      {"pathOrInlineDv", "u", NULL, 0, true},
+                                      {"sizeInBytes", "i", NULL, 0, true},
+                                      {"cardinality", "l", NULL, 0, true}};
+static const delta_col_spec H_REMOVE[] = {{"path", "u", NULL, 0, true},
+                                          {"deletionTimestamp", "l", NULL, 0, true},
+                                          {"dataChange", "b", NULL, 0, true}};
+#define H_PATH                                                                                     \
+    {                                                                                              \
+        "path", "u", NULL, 0, true                                                                 \
+    }
+#define H_PV                                                                                       \
+    {                                                                                              \
+        "partitionValues", "+m", H_MAP, 1, true                                                    \
+    }
+#define H_SIZE                                                                                     \
+    {                                                                                              \
+        "size", "l", NULL, 0, true                                                                 \
+    }
+#define H_MTIME                                                                                    \
+    {                                                                                              \
+        "modificationTime", "l", NULL, 0, true                                                     \
+    }
+#define H_DC                                                                                       \
+    {                                                                                              \
+        "dataChange", "b", NULL, 0, true                                                           \
+    }
+#define H_STATS                                                                                    \
+    {                                                                                              \
+        "stats", "u", NULL, 0, true                                                                \
+    }
+#define H_DVCOL                                                                                    \
+    {                                                                                              \
+        "deletionVector", "+s", H_DV, 4, true                                                      \
+    }
+static const delta_col_spec H_ADD[] = {H_PATH, H_PV, H_SIZE, H_MTIME, H_DC, H_STATS, H_DVCOL};
+static const delta_col_spec H_ADD_SIZE_STR[] = {H_PATH,  H_PV, {"size", "u", NULL, 0, true},
+                                                H_MTIME, H_DC, H_STATS};
+static const delta_col_spec H_ADD_NO_DC[] = {H_PATH, H_PV, H_SIZE, H_MTIME, H_STATS};
+static const delta_col_spec H_ADD_PATH_INT[] = {
+    {"path", "l", NULL, 0, true}, H_PV, H_SIZE, H_MTIME, H_DC};
+static const delta_col_spec H_ADD_DC_INT[] = {
+    H_PATH, H_PV, H_SIZE, H_MTIME, {"dataChange", "i", NULL, 0, true}};
+static const delta_col_spec H_ADD_STRING[] = {{"add", "u", NULL, 0, true}};
+
+#define H_GOOD "\"partitionValues\":{},\"size\":7,\"modificationTime\":1,\"dataChange\":true"
+
+typedef struct {
+    const char *name;
+    const delta_col_spec *add; /* the add column's fields (or, with n_add < 0, the column) */
+    int n_add;
+    const char *add_row;    /* the add action's JSON */
+    const char *remove_row; /* a remove action's JSON, or NULL */
+    const char *want;       /* NULL: it reads */
+} hostile_cp;
+
+/* Writes the case as the only file of a log (so nothing can be read around it) and opens it
+ * through the column path and through the JSON conversion: the same outcome and message. */
+static void open_hostile(const hostile_cp *c)
+{
+    char *dir = mk_log(c->name);
+    delta_col_spec top[] = {{"add", "+s", c->add, c->n_add, true},
+                            {"remove", "+s", H_REMOVE, 3, true},
+                            {"metaData", "+s", H_META, 5, true},
+                            {"protocol", "+s", H_PROTO, 2, true}};
+    if (c->n_add < 0)
+        top[0] = c->add[0];
+    delta_col_spec root = {"checkpoint", "+s", top, 4, false};
+    pond_buf add = POND_BUF_INIT, rm = POND_BUF_INIT;
+    PT_ASSERT_OK(pond_buf_printf(&add, "{\"add\":%s}", c->add_row));
+    if (c->remove_row)
+        PT_ASSERT_OK(pond_buf_printf(&rm, "{\"remove\":%s}", c->remove_row));
+    const char *rows[] = {
+        "{\"protocol\":{\"minReaderVersion\":1,\"minWriterVersion\":2}}",
+        "{\"metaData\":{\"id\":\"x\",\"format\":{\"provider\":\"parquet\"},\"schemaString\":"
+        "\"{\\\"type\\\":\\\"struct\\\",\\\"fields\\\":[]}\",\"partitionColumns\":[],"
+        "\"configuration\":{}}}",
+        add.ptr, rm.ptr};
+    PT_ASSERT_OK(pond_delta__rows_parquet(log_path(dir, "00000000000000000003.checkpoint.parquet"),
+                                          &root, rows, c->remove_row ? 4 : 3));
+    pond_delta_table *t = NULL, *oracle = NULL;
+    int rc = pond_delta_table_open(&t, dir, NULL);
+    char msg[2048];
+    snprintf(msg, sizeof msg, "%s", rc < 0 ? pond_error_last()->message : "");
+    int orc = pond_delta__table_open_ex(&oracle, dir, NULL, true);
+    if (!c->want) {
+        if (rc < 0)
+            pt_fail(__FILE__, __LINE__, "%s: %s", c->name, msg);
+        PT_ASSERT_OK(orc);
+        pond_buf diff = POND_BUF_INIT;
+        PT_ASSERT_OK(pond_delta__snapshot_diff(&diff, t, oracle));
+        PT_ASSERT_STR_EQ(diff.ptr ? diff.ptr : "", "");
+        pond_buf_dispose(&diff);
+    } else {
+        PT_ASSERT_INT_EQ(rc, POND_ECORRUPT);
+        PT_ASSERT_INT_EQ(orc, POND_ECORRUPT);
+        if (!strstr(msg, c->want) ||
+            !strstr(msg, "_delta_log/00000000000000000003.checkpoint.parquet"))
+            pt_fail(__FILE__, __LINE__, "%s: message \"%s\" lacks \"%s\" or the file", c->name, msg,
+                    c->want);
+        PT_ASSERT_STR_EQ(pond_error_last()->message, msg); /* the oracle words it the same */
+    }
+    pond_delta_table_free(t);
+    pond_delta_table_free(oracle);
+    pond_buf_dispose(&add);
+    pond_buf_dispose(&rm);
+    pond_free(dir);
+}
+
+static void test_hostile_checkpoint_columns(void)
+{
+    const hostile_cp cases[] = {
+        {"good", H_ADD, 7,
+         "{\"path\":\"a.parquet\"," H_GOOD ",\"stats\":\"{\\\"numRecords\\\":1}\"}",
+         "{\"path\":\"b.parquet\",\"deletionTimestamp\":5,\"dataChange\":true}", NULL},
+        {"size_string", H_ADD_SIZE_STR, 6,
+         "{\"path\":\"a.parquet\",\"partitionValues\":{},\"size\":\"12\",\"modificationTime\":1,"
+         "\"dataChange\":true}",
+         NULL, "add a.parquet without integer size"},
+        {"size_negative", H_ADD, 7,
+         "{\"path\":\"a.parquet\",\"partitionValues\":{},\"size\":-1,\"modificationTime\":1,"
+         "\"dataChange\":true}",
+         NULL, "add a.parquet without integer size"},
+        {"no_data_change_column", H_ADD_NO_DC, 5,
+         "{\"path\":\"a.parquet\",\"partitionValues\":{},\"size\":1,\"modificationTime\":1}", NULL,
+         "add a.parquet without boolean dataChange"},
+        {"data_change_int", H_ADD_DC_INT, 5,
+         "{\"path\":\"a.parquet\",\"partitionValues\":{},\"size\":1,\"modificationTime\":1,"
+         "\"dataChange\":1}",
+         NULL, "add a.parquet without boolean dataChange"},
+        {"null_path", H_ADD, 7, "{" H_GOOD "}", NULL, "add without path"},
+        {"empty_path", H_ADD, 7, "{\"path\":\"\"," H_GOOD "}", NULL, "add without path"},
+        {"path_int", H_ADD_PATH_INT, 5, "{\"path\":5," H_GOOD "}", NULL, "add without path"},
+        {"null_partition_values", H_ADD, 7,
+         "{\"path\":\"a.parquet\",\"size\":1,\"modificationTime\":1,\"dataChange\":true}", NULL,
+         "add a.parquet without partitionValues map"},
+        {"null_mtime", H_ADD, 7,
+         "{\"path\":\"a.parquet\",\"partitionValues\":{},\"size\":1,\"dataChange\":true}", NULL,
+         "add a.parquet without integer modificationTime"},
+        {"dv_storage_type", H_ADD, 7,
+         "{\"path\":\"a.parquet\"," H_GOOD ",\"deletionVector\":{\"storageType\":\"x\","
+         "\"pathOrInlineDv\":\"abc\",\"sizeInBytes\":1,\"cardinality\":1}}",
+         NULL, "add a.parquet: deletionVector.storageType 'x' invalid"},
+        {"dv_no_cardinality", H_ADD, 7,
+         "{\"path\":\"a.parquet\"," H_GOOD ",\"deletionVector\":{\"storageType\":\"u\","
+         "\"pathOrInlineDv\":\"abc\",\"sizeInBytes\":1}}",
+         NULL, "deletionVector.cardinality missing"},
+        {"remove_null_data_change", H_ADD, 7, "{\"path\":\"a.parquet\"," H_GOOD "}",
+         "{\"path\":\"b.parquet\",\"deletionTimestamp\":5}",
+         "remove b.parquet without boolean dataChange"},
+        {"add_not_struct", H_ADD_STRING, -1, "\"a.parquet\"", NULL, "add without path"},
+    };
+    for (size_t i = 0; i < POND_ARRAY_LEN(cases); i++)
+        open_hostile(&cases[i]);
+
+    /* huge strings: a 4 MiB path and 8 MiB of stats read whole (the Parquet reader's bounds
+     * apply), or are refused naming the file; never a crash */
+    size_t np = light() ? 1u << 16 : 4u << 20, ns = light() ? 1u << 17 : 8u << 20;
+    pond_buf row = POND_BUF_INIT;
+    PT_ASSERT_OK(pond_buf_puts(&row, "{\"path\":\""));
+    for (size_t k = 0; k < np; k++)
+        PT_ASSERT_OK(pond_buf_putc(&row, 'p'));
+    PT_ASSERT_OK(pond_buf_puts(&row, "\"," H_GOOD ",\"stats\":\""));
+    for (size_t k = 0; k < ns; k++)
+        PT_ASSERT_OK(pond_buf_putc(&row, 's'));
+    PT_ASSERT_OK(pond_buf_puts(&row, "\"}"));
+    hostile_cp huge = {"huge", H_ADD, 7, row.ptr, NULL, NULL};
+    open_hostile(&huge);
+    pond_buf_dispose(&row);
+}
+
+PT_SUITE(delta_hostile, PT_TEST(hostile_checkpoint_columns), PT_TEST(big_commit_bounded_memory),
+         PT_TEST(two_passes_keep_protocol_order), PT_TEST(line_and_tree_bounds),
+         PT_TEST(checkpoint_fallback), PT_TEST(cleaned_up_log), PT_TEST(log_check_and_rewrite),
+         PT_TEST(probe_from_last_checkpoint))

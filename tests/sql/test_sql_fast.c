@@ -260,8 +260,15 @@ static void check_differential(bool disk)
         }
         len += (size_t)snprintf(sql + len, sizeof sql - len, " FROM s");
         int nc = (int)(rng_next(&seed) % 4);
+        /* SQLite 3.40 compiles two shapes the recogniser refuses (docs/sql.md): a constant
+         * function call (us(...)) is not known while planning, and "col = c" with another
+         * condition on col gets a constant comparison of its own (constant propagation) */
+        int n_on[9] = {0};
+        bool eq_on[9] = {false};
         for (int i = 0; i < nc; i++) {
-            const char *col = COND_COLS[rng_next(&seed) % 9];
+            int ci = (int)(rng_next(&seed) % 9);
+            const char *col = COND_COLS[ci];
+            ci = ci < 3 ? 0 : ci;
             char a[64], b[64];
             random_value(a, sizeof a, col, &seed, NV * N * STEP);
             int form = (int)(rng_next(&seed) % 8);
@@ -271,14 +278,20 @@ static void check_differential(bool disk)
                 len += (size_t)snprintf(sql + len, sizeof sql - len, "%s BETWEEN %s AND %s", col, a,
                                         b);
             } else if (form == 1) {
-                len += (size_t)snprintf(sql + len, sizeof sql - len, "%s %s s.%s", a,
-                                        OPS[rng_next(&seed) % 6], col);
+                int op = (int)(rng_next(&seed) % 6);
+                eq_on[ci] |= op < 2;
+                len += (size_t)snprintf(sql + len, sizeof sql - len, "%s %s s.%s", a, OPS[op], col);
             } else {
-                len += (size_t)snprintf(sql + len, sizeof sql - len, "%s %s %s", col,
-                                        OPS[rng_next(&seed) % 6], a);
+                int op = (int)(rng_next(&seed) % 6);
+                eq_on[ci] |= op < 2;
+                len += (size_t)snprintf(sql + len, sizeof sql - len, "%s %s %s", col, OPS[op], a);
             }
+            n_on[ci]++;
         }
-        check3(&e, sql, true);
+        bool want = !strstr(sql, "us(");
+        for (int c = 0; c < 9; c++)
+            want &= !(eq_on[c] && n_on[c] > 1);
+        check3(&e, sql, want);
     }
     /* fixed cases: empty input, all-NULL input, parameters, spacing in names */
     check3(&e, "SELECT count(*), sum(nn), avg(x), total(x), min(f), max(ts) FROM s WHERE ts < 0",
@@ -291,11 +304,11 @@ static void check_differential(bool disk)
            "SELECT count(*), sum(k) FROM s WHERE k > 1 AND k > 2 AND k > 3 AND k > 4 AND "
            "k > 5 AND k > 6 AND k > 7 AND k > 8 AND k > 9 AND k > 10 AND k > 11 AND "
            "k > 12 AND k > 13 AND k > 14 AND k = NULL",
-           true);
+           false); /* "k = NULL" beside other conditions on k: constant propagation */
     check3(&e,
            "SELECT count(*) FROM s WHERE ts >= us('2024-01-01T00:05:00Z') "
            "AND ts < us(1704067800000000)",
-           true);
+           false); /* us(...): a function call */
     /* not the fast path's shape: SQLite runs them */
     check3(&e, "SELECT count(*), label FROM s", false);
     check3(&e, "SELECT sum(nn) + 1 FROM s", false);
@@ -708,7 +721,7 @@ static void test_parser_robustness(void)
         sqlite3_finalize(st);
     }
     check3(&e, "select MAX(k) as \"a\"\"b\", min(k) as [c] FROM s where K < 40", true);
-    check3(&e, "SELECT count(*) FROM s WHERE k > us(us(5))", true);
+    check3(&e, "SELECT count(*) FROM s WHERE k > us(us(5))", false); /* a function call */
     /* random byte mutations of fast-path queries */
     const char *const BASE[] = {
         "SELECT count(*), sum(k), max(x) AS m FROM s WHERE ts BETWEEN 1704067200000000 AND "

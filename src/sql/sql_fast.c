@@ -89,7 +89,8 @@ typedef struct {
     int n_out;
     int args[MAX_CONDS]; /* the instruction loading each xFilter value */
     int n_args;
-    const char *idx; /* VFilter's idxStr */
+    const char *idx;   /* VFilter's idxStr */
+    const char *vopen; /* VOpen's P4: the table's sqlite3_vtab */
 } program;
 
 static bool is(const vop *o, const char *name) { return !strcmp(o->name, name); }
@@ -147,9 +148,10 @@ static bool simulate(program *pg, int from, int to, bool init, int *cursor, int 
         } else if (init) {
             return false;
         } else if (is(o, "VOpen")) {
-            if (*cursor >= 0 || *filter_at >= 0)
+            if (*cursor >= 0 || *filter_at >= 0 || !o->p4)
                 return false;
             *cursor = (int)o->p1;
+            pg->vopen = o->p4;
         } else if (is(o, "VFilter")) {
             const reg *argc = reg_at(pg, o->p3 + 1);
             if (*cursor < 0 || o->p1 != *cursor || *filter_at >= 0 || !argc || argc->kind != 'k' ||
@@ -398,6 +400,13 @@ static int build(sqlite3_stmt **out, pond_sql *q, sqlite3_stmt *st, const progra
         return 0;
     ops++;
     const sql_probe_call *call = &probe->calls[id];
+    char *vt = sqlite3_mprintf("vtab:%p", call->vtab);
+    if (!vt)
+        return oom();
+    bool same_vtab = !strcmp(vt, pg->vopen);
+    sqlite3_free(vt);
+    if (!same_vtab)
+        return 0; /* the cursor is another module's table */
     sql_table_info ti;
     if (call->n != pg->n_args || pg->n_out != sqlite3_column_count(st) ||
         !pond_sql__lookup_table(&ti, q, call->name) || (const void *)ti.stats != call->table)

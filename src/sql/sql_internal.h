@@ -28,6 +28,7 @@ SQLITE_EXTENSION_INIT3
 #define SQL_PROBE_ARGS 16
 typedef struct {
     const void *table; /* identity: the table's stats (sql_table_info.stats) */
+    const void *vtab;  /* its sqlite3_vtab, as EXPLAIN names it in VOpen ("vtab:%p") */
     const char *name;  /* its SQL name (the table's own copy) */
     int n;             /* argv values (may exceed SQL_PROBE_ARGS; only those are kept) */
     sqlite3_value *rhs[SQL_PROBE_ARGS]; /* known right-hand sides; NULL: not known now */

@@ -585,6 +585,7 @@ static int probe_best_index(vtab *t, sqlite3_index_info *info)
     sql_probe_call *call = &pr->calls[id];
     memset(call, 0, sizeof *call);
     call->table = &t->stats;
+    call->vtab = &t->base;
     call->name = t->name;
     pond_buf ops = POND_BUF_INIT;
     int rc = pond_buf_printf(&ops, "probe%d:", id);

@@ -91,6 +91,7 @@ typedef struct {
     int n_args;
     const char *idx;   /* VFilter's idxStr */
     const char *vopen; /* VOpen's P4: the table's sqlite3_vtab */
+    int *fargs;        /* per instruction: a one-argument call's argument (its loader), or -1 */
 } program;
 
 static bool is(const vop *o, const char *name) { return !strcmp(o->name, name); }
@@ -140,6 +141,15 @@ static bool simulate(program *pg, int from, int to, bool init, int *cursor, int 
             for (int64_t r = o->p2; r <= (o->p3 > o->p2 ? o->p3 : o->p2); r++)
                 if (!set_reg(pg, r, 'k', i))
                     return false;
+        } else if (!in_loop && *next_at < 0 && (is(o, "Function") || is(o, "PureFunc"))) {
+            /* a call SQLite evaluates once, before the scan (put_expr writes only us()) */
+            const reg *a = reg_at(pg, o->p2);
+            pg->fargs[i] = a && a->kind == 'k' ? a->v : -1;
+            if (!set_reg(pg, o->p3, 'k', i))
+                return false;
+        } else if (!init && is(o, "Once")) {
+            if (*filter_at >= 0 || o->p2 <= i || o->p2 > to)
+                return false; /* run once before the scan: its stretch runs here in order */
         } else if (init && is(o, "Transaction")) {
             continue;
         } else if (init && is(o, "Goto")) {
@@ -251,27 +261,92 @@ static bool recognise(program *pg)
 
 static int oom(void) { return pond_error_set(POND_ENOMEM, POND_DOM_SQL, "sql: out of memory"); }
 
-/* The value of a Real instruction as the probe saw it (an integral one as INTEGER). */
-static double real_of(sqlite3_value *v)
+/* A REAL literal SQLite reads back as exactly d, into t: the shortest of 15, 16 and 17
+ * digits that does (SQLite's parsing rounds on its own, and differently under valgrind, so
+ * SQLite itself is asked). 1, 0 when none does, < 0 on allocation failure. */
+static int real_text(char t[3][40], int *pick, pond_sql *q, double d)
 {
-    return sqlite3_value_type(v) == SQLITE_INTEGER ? (double)sqlite3_value_int64(v)
-                                                   : sqlite3_value_double(v);
+    char sel[160];
+    for (int i = 0; i < 3; i++) {
+        if (isinf(d))
+            snprintf(t[i], 40, "%s9e999", d < 0 ? "-" : "");
+        else
+            snprintf(t[i], 40, "%.*g", 15 + i, d);
+        if (!strpbrk(t[i], ".eEn"))
+            strcat(t[i], ".0"); /* stays REAL */
+    }
+    snprintf(sel, sizeof sel, "SELECT %s, %s, %s", t[0], t[1], t[2]);
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(q->db, sel, -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return rc == SQLITE_NOMEM ? oom() : 0;
+    rc = sqlite3_step(st);
+    *pick = -1;
+    for (int i = 0; i < 3 && rc == SQLITE_ROW && *pick < 0; i++) {
+        double got = sqlite3_column_double(st, i);
+        if (sqlite3_column_type(st, i) == SQLITE_FLOAT && !memcmp(&got, &d, sizeof d))
+            *pick = i;
+    }
+    sqlite3_finalize(st);
+    if (rc == SQLITE_NOMEM)
+        return oom();
+    return *pick >= 0;
 }
 
-/* The SQL text of xFilter value k: the parameter as SQLite numbered or named it, else the
- * value SQLite knew while planning (checked against the instruction that loads it). Appends
- * REAL literals to reals for the round-trip check. 0, 1 when it cannot be written, or < 0. */
-static int put_value(pond_buf *b, pond_buf *reals, const program *pg, const sql_probe_call *call,
-                     int k)
+/* The SQL text of a constant computed inside the program (the arguments of a function call
+ * SQLite evaluates once, such as us('2024-01-01T00:00:00Z')): literals from the instruction
+ * that loads them, parameters as numbered or named, and pond's us() around them. 0, 1 when it
+ * cannot be written, or < 0. */
+static int put_expr(pond_buf *b, const program *pg, int j, int depth)
 {
-    const vop *o = &pg->ops[pg->args[k]];
+    const vop *o = &pg->ops[j];
+    int rc;
+    if (depth > 8)
+        return 1;
     if (is(o, "Variable")) {
         if (!o->p4)
-            return pond_buf_printf(b, "?%lld", (long long)o->p1) < 0 ? oom() : 0;
-        if (!strchr("?:@$", o->p4[0]))
+            rc = pond_buf_printf(b, "?%lld", (long long)o->p1);
+        else if (!strchr("?:@$", o->p4[0]))
             return 1;
-        return pond_buf_puts(b, o->p4) < 0 ? oom() : 0;
+        else
+            rc = pond_buf_puts(b, o->p4);
+    } else if (is(o, "Integer")) {
+        rc = pond_buf_printf(b, "%lld", (long long)o->p1);
+    } else if (is(o, "Int64")) {
+        if (!o->p4 ||
+            strspn(o->p4 + (o->p4[0] == '-'), "0123456789") != strlen(o->p4) - (o->p4[0] == '-'))
+            return 1;
+        rc = pond_buf_puts(b, o->p4);
+    } else if (is(o, "String8")) {
+        char *lit = sqlite3_mprintf("%Q", o->p4 ? o->p4 : "");
+        if (!lit)
+            return oom();
+        rc = pond_buf_puts(b, lit);
+        sqlite3_free(lit);
+    } else if (is(o, "Null")) {
+        rc = pond_buf_puts(b, "NULL");
+    } else if ((is(o, "Function") || is(o, "PureFunc")) && o->p4 && !strcmp(o->p4, "us(1)")) {
+        /* pond's own deterministic function; the statement calls it again */
+        if (pg->fargs[j] < 0)
+            return 1;
+        rc = pond_buf_puts(b, "us(");
+        if (rc == 0 && (rc = put_expr(b, pg, pg->fargs[j], depth + 1)) != 0)
+            return rc;
+        rc = pond_buf_putc(b, ')');
+    } else {
+        return 1; /* a Real inside a call: its digits in EXPLAIN are rounded */
     }
+    return rc < 0 ? oom() : 0;
+}
+
+/* The SQL text of xFilter value k: a function call or a parameter as written in the program,
+ * else the value SQLite knew while planning (checked against the instruction that loads it).
+ * 0, 1 when it cannot be written, or < 0. */
+static int put_value(pond_buf *b, pond_sql *q, const program *pg, const sql_probe_call *call, int k)
+{
+    const vop *o = &pg->ops[pg->args[k]];
+    if (is(o, "Variable") || is(o, "Function") || is(o, "PureFunc"))
+        return put_expr(b, pg, pg->args[k], 0);
     sqlite3_value *v = k < SQL_PROBE_ARGS ? call->rhs[k] : NULL;
     if (!v)
         return 1; /* SQLite did not know it while planning */
@@ -284,9 +359,7 @@ static int put_value(pond_buf *b, pond_buf *reals, const program *pg, const sql_
         : is(o, "Null")    ? type != SQLITE_NULL
                            : true)
         return 1; /* not the value of that instruction: some other mapping */
-    if (is(o, "Real"))
-        type = SQLITE_FLOAT; /* SQLite gives an integral one as INTEGER (numeric affinity) */
-    switch (type) {
+    switch (is(o, "Real") ? SQLITE_FLOAT : type) {
     case SQLITE_NULL:
         rc = pond_buf_puts(b, "NULL");
         break;
@@ -294,17 +367,14 @@ static int put_value(pond_buf *b, pond_buf *reals, const program *pg, const sql_
         rc = pond_buf_printf(b, "%lld", (long long)sqlite3_value_int64(v));
         break;
     case SQLITE_FLOAT: {
-        double d = real_of(v);
-        char t[40];
-        if (isinf(d))
-            snprintf(t, sizeof t, "%s9e999", d < 0 ? "-" : "");
-        else
-            snprintf(t, sizeof t, "%.17g", d);
-        if (!strpbrk(t, ".eEn"))
-            strcat(t, ".0"); /* stays REAL */
-        rc = pond_buf_puts(b, t);
-        if (rc == 0)
-            rc = pond_buf_printf(reals, "%s%s", reals->size ? ", " : "SELECT ", t);
+        /* SQLite gives an integral Real as INTEGER (numeric affinity) */
+        double d =
+            type == SQLITE_INTEGER ? (double)sqlite3_value_int64(v) : sqlite3_value_double(v);
+        char t[3][40];
+        int pick = 0;
+        if ((rc = real_text(t, &pick, q, d)) <= 0)
+            return rc < 0 ? rc : 1;
+        rc = pond_buf_puts(b, t[pick]);
         break;
     }
     case SQLITE_TEXT: {
@@ -332,35 +402,6 @@ static int put_value(pond_buf *b, pond_buf *reals, const program *pg, const sql_
     }
     }
     return rc < 0 ? oom() : 0;
-}
-
-/* Whether SQLite reads each REAL literal back as the value it stands for (the 17 digits are
- * exact; SQLite's own parsing in 3.40 may round differently in rare cases). */
-static int reals_exact(pond_sql *q, const pond_buf *reals, const program *pg,
-                       const sql_probe_call *call)
-{
-    if (!reals->size)
-        return 1;
-    sqlite3_stmt *st;
-    int rc = sqlite3_prepare_v2(q->db, reals->ptr, (int)reals->size, &st, NULL);
-    if (rc != SQLITE_OK)
-        return rc == SQLITE_NOMEM ? oom() : 0;
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_NOMEM) {
-        sqlite3_finalize(st);
-        return oom();
-    }
-    bool ok = rc == SQLITE_ROW;
-    int c = 0;
-    for (int k = 0; k < pg->n_args && ok; k++) {
-        sqlite3_value *v = k < SQL_PROBE_ARGS ? call->rhs[k] : NULL;
-        if (!is(&pg->ops[pg->args[k]], "Real") || !v)
-            continue;
-        double want = real_of(v), got = sqlite3_column_double(st, c);
-        ok = sqlite3_column_type(st, c++) == SQLITE_FLOAT && !memcmp(&want, &got, sizeof got);
-    }
-    sqlite3_finalize(st);
-    return ok;
 }
 
 /* The parameters of the equivalent statement are the user's: the same count, and each index
@@ -423,7 +464,7 @@ static int build(sqlite3_stmt **out, pond_sql *q, sqlite3_stmt *st, const progra
             return 0;
     }
     /* the plan: "<agg code><column>," per item, ";", "<op><column>," per condition, ";", name */
-    pond_buf spec = POND_BUF_INIT, sql = POND_BUF_INIT, vals = POND_BUF_INIT, reals = POND_BUF_INIT;
+    pond_buf spec = POND_BUF_INIT, sql = POND_BUF_INIT, vals = POND_BUF_INIT;
     int rc = 0;
     for (int i = 0; i < pg->n_out && rc == 0; i++)
         rc = pond_buf_printf(&spec, "%c%d,", pg->aggs[pg->out[i]].code, pg->aggs[pg->out[i]].col);
@@ -442,7 +483,7 @@ static int build(sqlite3_stmt **out, pond_sql *q, sqlite3_stmt *st, const progra
         if (rc == 0)
             rc = pond_buf_puts(&vals, ", ");
         if (rc == 0)
-            rc = put_value(&vals, &reals, pg, call, k);
+            rc = put_value(&vals, q, pg, call, k);
     }
     if (rc == 0 && *p)
         rc = 1;
@@ -466,7 +507,7 @@ static int build(sqlite3_stmt **out, pond_sql *q, sqlite3_stmt *st, const progra
         rc = oom();
     } else if (rc > 0) {
         rc = 0; /* a condition or value it cannot write */
-    } else if ((rc = reals_exact(q, &reals, pg, call)) == 1) {
+    } else {
         if (sqlite3_prepare_v2(q->db, sql.ptr, (int)sql.size, out, NULL) == SQLITE_OK &&
             same_parameters(st, *out)) {
             rc = 1;
@@ -479,7 +520,6 @@ static int build(sqlite3_stmt **out, pond_sql *q, sqlite3_stmt *st, const progra
     pond_buf_dispose(&spec);
     pond_buf_dispose(&sql);
     pond_buf_dispose(&vals);
-    pond_buf_dispose(&reals);
     return rc;
 }
 
@@ -535,10 +575,11 @@ int pond_sql__fast_prepare(sqlite3_stmt **out, pond_sql *q, sqlite3_stmt *st)
     program *pg = pond_calloc(1, sizeof *pg);
     if (pg) {
         pg->ops = pond_calloc(MAX_OPS, sizeof *pg->ops);
+        pg->fargs = pond_calloc(MAX_OPS, sizeof *pg->fargs);
         pg->regs = pond_calloc(MAX_REGS, sizeof *pg->regs);
     }
     int rc = 0;
-    if (!probe || !pg || !pg->ops || !pg->regs) {
+    if (!probe || !pg || !pg->ops || !pg->regs || !pg->fargs) {
         rc = oom();
     } else {
         q->probe = probe;
@@ -555,6 +596,7 @@ int pond_sql__fast_prepare(sqlite3_stmt **out, pond_sql *q, sqlite3_stmt *st)
     if (pg) {
         pond_free(pg->ops);
         pond_free(pg->regs);
+        pond_free(pg->fargs);
     }
     pond_free(pg);
     pond_free(probe);

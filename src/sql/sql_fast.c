@@ -184,7 +184,7 @@ static bool simulate(program *pg, int from, int to, bool init, int *cursor, int 
                 !set_reg(pg, o->p3, 'c', (int)o->p2))
                 return false;
         } else if (is(o, "CollSeq")) {
-            if (!in_loop)
+            if (!in_loop || o->p1 != 0) /* P1 would be a register it writes */
                 return false;
         } else if (is(o, "AggStep")) {
             char code = agg_code_of(o->p4, o->p5);
@@ -204,6 +204,8 @@ static bool simulate(program *pg, int from, int to, bool init, int *cursor, int 
                 if (pg->aggs[k].acc == it->acc)
                     return false;
             pg->n_aggs++;
+            if (!set_reg(pg, it->acc, 0, 0)) /* an accumulator until AggFinal */
+                return false;
         } else if (is(o, "VNext")) {
             if (!in_loop || o->p1 != *cursor || o->p2 != *filter_at + 1 ||
                 pg->ops[*filter_at].p2 != i + 1)

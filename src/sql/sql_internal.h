@@ -18,7 +18,6 @@ SQLITE_EXTENSION_INIT3
 /* Scans read through the table layer: pond_table__scan_open and its options. */
 #include "table/table_scan.h"
 
-/* A pond opened for the virtual tables of a connection registered with pond_sql_register. */
 /* The recogniser of the aggregate fast path (sql_fast.c) prepares "EXPLAIN <the query>" with
  * q->probe set: xBestIndex (sql_vtab.c) then takes every comparison of a numeric column with
  * "=, <, <=, >, >=" (omitted, so SQLite's own check is gone from the program) and records
@@ -38,6 +37,7 @@ typedef struct {
     int n_calls;
 } sql_probe;
 
+/* A pond opened for the virtual tables of a connection registered with pond_sql_register. */
 typedef struct {
     char *dir;
     pond_backend *be;

@@ -567,12 +567,6 @@ static bool prunable(sql_kind k)
            k == K_F64 || (k >= K_TS_S && k <= K_TS_NS);
 }
 
-/* idxStr: "<colUsed in hex>:" then "<op char><column>," per argv value.
- * - Timestamp constraints are passed down and omitted: xFilter turns them into the exact
- *   inclusive range [lo, hi] that SQLite's comparison rules give, the scan reads only that
- *   range (versions, row groups), and the cursor checks each row in C, so SQLite need not.
- * - Comparisons of another prunable column with a constant (known now: a join's changing
- *   values are not used) only prune row groups by statistics; SQLite still checks them. */
 /* The fast path's recogniser (q->probe, see sql_internal.h): every comparison of a numeric
  * column (the kinds pond_aggregate computes with) is taken and omitted, and the call recorded
  * with the right-hand values SQLite knows now. The statement is only explained, never run. */
@@ -620,6 +614,12 @@ static int probe_best_index(vtab *t, sqlite3_index_info *info)
     return SQLITE_OK;
 }
 
+/* idxStr: "<colUsed in hex>:" then "<op char><column>," per argv value.
+ * - Timestamp constraints are passed down and omitted: xFilter turns them into the exact
+ *   inclusive range [lo, hi] that SQLite's comparison rules give, the scan reads only that
+ *   range (versions, row groups), and the cursor checks each row in C, so SQLite need not.
+ * - Comparisons of another prunable column with a constant (known now: a join's changing
+ *   values are not used) only prune row groups by statistics; SQLite still checks them. */
 static int vt_best_index(sqlite3_vtab *base, sqlite3_index_info *info)
 {
     vtab *t = (vtab *)base;

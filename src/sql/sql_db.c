@@ -307,11 +307,6 @@ int pond_sql_prepare(sqlite3_stmt **out, pond_sql *q, const char *sql)
 {
     const char *tail = NULL;
     *out = NULL;
-    if (!q->no_fast) {
-        int rc = pond_sql__fast_prepare(out, q, sql);
-        if (rc != 0)
-            return rc < 0 ? rc : 0;
-    }
     if (sqlite3_prepare_v2(q->db, sql, -1, out, &tail) != SQLITE_OK)
         return sql_error(q);
     if (!*out)
@@ -322,6 +317,15 @@ int pond_sql_prepare(sqlite3_stmt **out, pond_sql *q, const char *sql)
             *out = NULL;
             return pond_error_set(POND_EINVALID, D, "sql: one statement at a time");
         }
+    if (!q->no_fast) {
+        sqlite3_stmt *fast = NULL;
+        int rc = pond_sql__fast_prepare(&fast, q, *out);
+        if (rc != 0) {
+            sqlite3_finalize(*out);
+            *out = fast;
+            return rc < 0 ? rc : 0;
+        }
+    }
     return 0;
 }
 

@@ -1,22 +1,27 @@
-/* The aggregate fast path. A query of the shape
+/* The aggregate fast path. A query over one attached pond table whose compiled program
+ * (SQLite's own, read with EXPLAIN; docs/sql.md) has the shape
  *     SELECT agg(col | *) [AS name], ... FROM table [WHERE cond AND cond ...]
- * with agg one of count, sum, avg, total, min, max over numeric columns of one attached pond
- * table, and each cond a comparison (=, ==, <, <=, >, >=, BETWEEN) of a numeric column with a
- * constant (a literal, a parameter, or us(...)), is prepared as
- *     SELECT r0 AS "<name>", ... FROM pond_aggregate('<plan>', <the constants, as written>)
+ * with agg one of count, sum, avg, total, min, max over numeric columns, and each cond a
+ * comparison (=, <, <=, >, >=, BETWEEN) of a numeric column with a constant that SQLite
+ * loads by Integer, Int64, Real, String8, Null or Variable (a bound parameter), or a
+ * constant function call SQLite evaluates while planning (us(...)), is prepared as
+ *     SELECT r0 AS "<name>", ... FROM pond_aggregate('<plan>', <the constants>)
  * whose xFilter scans the table itself (row groups pruned by every condition) and computes the
  * aggregates over whole Arrow batches in C, with SQLite's own semantics: the same summation
  * (in row order, as sumStep does: integers exact with "integer overflow", a double running sum
  * once a REAL appears), NULL for sum/avg/min/max of nothing, NaN read as NULL. SQLite still
- * evaluates the constants (parameters bind as usual) and compares them by its rules
- * (pond_sql__narrow). Anything else is prepared unchanged. */
+ * evaluates parameters (they bind as usual) and pond_aggregate compares by SQLite's rules
+ * (pond_sql__narrow). The SQL text is never tokenised here: the conditions are the ones the
+ * pond table's xBestIndex took (sql_vtab.c, probe mode), the aggregates and their columns the
+ * AggStep and VColumn instructions; anything else in the program (a second cursor, a
+ * comparison SQLite makes itself, GROUP BY, DISTINCT, LIMIT, an expression) is prepared
+ * unchanged. */
 #include "sql/sql_internal.h"
 
 #include <pond/alloc.h>
 #include <pond/buf.h>
 #include <pond/errors.h>
 
-#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,165 +30,13 @@
 #define MAX_ITEMS 32
 /* SQLite omits its own check of only the first 16 constraints of a plan (a u16 mask): with
  * the plan argument, 15 values keep every "a<i> = value" omitted, so a NULL value cannot
- * make SQLite drop the result row. More conditions go through SQLite unchanged. */
+ * make SQLite drop the result row. A query with more conditions has a comparison of its own
+ * in the explained program (or more than 15 values) and goes through SQLite unchanged. */
 #define MAX_CONDS 15
-
-/* ---- tokens ---- */
-
-typedef enum { T_EOF, T_ID, T_QID, T_STR, T_NUM, T_BLOB, T_PARAM, T_PUNCT, T_BAD } tok_type;
-
-typedef struct {
-    tok_type type;
-    const char *p;
-    int n;
-} tok;
-
-static bool id_start(unsigned char c) { return isalpha(c) || c == '_' || c >= 0x80; }
-
-static bool id_char(unsigned char c) { return isalnum(c) || c == '_' || c == '$' || c >= 0x80; }
-
-/* The next token at *s (comments and whitespace skipped). */
-static tok next_tok(const char **s)
-{
-    const char *p = *s;
-    tok t = {T_BAD, p, 0};
-    for (;;) {
-        while (isspace((unsigned char)*p))
-            p++;
-        if (p[0] == '-' && p[1] == '-') {
-            while (*p && *p != '\n')
-                p++;
-        } else if (p[0] == '/' && p[1] == '*') {
-            const char *e = strstr(p + 2, "*/");
-            if (!e) {
-                *s = p;
-                t.p = p;
-                return t; /* unterminated: leave it to SQLite */
-            }
-            p = e + 2;
-        } else {
-            break;
-        }
-    }
-    t.p = p;
-    const char *q = p;
-    unsigned char c = (unsigned char)*p;
-    if (!c) {
-        t.type = T_EOF;
-    } else if ((c == 'x' || c == 'X') && p[1] == '\'') {
-        q = p + 2;
-        while (*q && *q != '\'')
-            q++;
-        if (*q == '\'') {
-            t.type = T_BLOB;
-            q++;
-        }
-    } else if (id_start(c)) {
-        while (id_char((unsigned char)*q))
-            q++;
-        t.type = T_ID;
-    } else if (c == '"' || c == '`' || c == '[' || c == '\'') {
-        char close = c == '[' ? ']' : (char)c;
-        q = p + 1;
-        for (;;) {
-            if (!*q)
-                break;
-            if (*q == close) {
-                if (close != ']' && q[1] == close) {
-                    q += 2;
-                    continue;
-                }
-                q++;
-                t.type = c == '\'' ? T_STR : T_QID;
-                break;
-            }
-            q++;
-        }
-    } else if (isdigit(c) || (c == '.' && isdigit((unsigned char)p[1]))) {
-        if (c == '0' && (p[1] == 'x' || p[1] == 'X') && isxdigit((unsigned char)p[2])) {
-            q = p + 2;
-            while (isxdigit((unsigned char)*q))
-                q++;
-        } else {
-            while (isdigit((unsigned char)*q))
-                q++;
-            if (*q == '.')
-                for (q++; isdigit((unsigned char)*q);)
-                    q++;
-            if ((*q == 'e' || *q == 'E') &&
-                (isdigit((unsigned char)q[1]) ||
-                 ((q[1] == '+' || q[1] == '-') && isdigit((unsigned char)q[2])))) {
-                q += 2;
-                while (isdigit((unsigned char)*q))
-                    q++;
-            }
-        }
-        t.type = id_char((unsigned char)*q) ? T_BAD : T_NUM;
-    } else if (c == '?') {
-        q = p + 1;
-        while (isdigit((unsigned char)*q))
-            q++;
-        t.type = T_PARAM;
-    } else if ((c == ':' || c == '@' || c == '$') && id_char((unsigned char)p[1])) {
-        q = p + 1;
-        while (id_char((unsigned char)*q))
-            q++;
-        t.type = T_PARAM;
-    } else {
-        static const char *const PUNCT[] = {"<=", ">=", "==", "<>", "!=", "(", ")", ",",
-                                            ";",  "*",  ".",  "=",  "<",  ">", "+", "-"};
-        for (size_t i = 0; i < sizeof PUNCT / sizeof *PUNCT; i++) {
-            size_t n = strlen(PUNCT[i]);
-            if (!strncmp(p, PUNCT[i], n)) {
-                q = p + n;
-                t.type = T_PUNCT;
-                break;
-            }
-        }
-    }
-    if (t.type == T_BAD)
-        q = p;
-    t.n = (int)(q - p);
-    *s = q;
-    return t;
-}
-
-static bool is_kw(const tok *t, const char *kw)
-{
-    return t->type == T_ID && (int)strlen(kw) == t->n && !sqlite3_strnicmp(t->p, kw, t->n);
-}
-
-static bool is_punct(const tok *t, const char *p)
-{
-    return t->type == T_PUNCT && (int)strlen(p) == t->n && !strncmp(t->p, p, (size_t)t->n);
-}
-
-/* An identifier's name (dequoted) into buf; false if t is not one, or a bare keyword. */
-static bool ident(const tok *t, char *buf, size_t cap)
-{
-    size_t k = 0;
-    if (t->type == T_ID) {
-        if (sqlite3_keyword_check(t->p, t->n) || (size_t)t->n >= cap)
-            return false;
-        memcpy(buf, t->p, (size_t)t->n);
-        buf[t->n] = '\0';
-        return true;
-    }
-    if (t->type != T_QID)
-        return false;
-    char close = t->p[0] == '[' ? ']' : t->p[0];
-    for (int i = 1; i + 1 < t->n; i++) {
-        if (k + 1 >= cap)
-            return false;
-        buf[k++] = t->p[i];
-        if (t->p[i] == close && close != ']')
-            i++;
-    }
-    buf[k] = '\0';
-    return true;
-}
-
-/* ---- the parsed query ---- */
+/* The accepted programs are short (about 10 instructions plus 3 per aggregate and condition);
+ * longer ones, or registers past this, are not the shape. */
+#define MAX_OPS 512
+#define MAX_REGS 1024
 
 typedef enum {
     A_COUNT_STAR = 'n',
@@ -195,243 +48,6 @@ typedef enum {
     A_MAX = 'M'
 } agg_code;
 
-typedef struct {
-    char code;
-    int col; /* -1 for count(*) */
-    char colname[256], qual[256];
-    const char *name; /* the result column's name: the span, or the alias */
-    int name_len;
-    char alias[256];
-    bool has_alias;
-} item;
-
-typedef struct {
-    int col;
-    char colname[256], qual[256];
-    char op; /* "egGlL" */
-    const char *val;
-    int val_len;
-} cond;
-
-typedef struct {
-    item items[MAX_ITEMS];
-    int n_items;
-    cond conds[MAX_CONDS];
-    int n_conds;
-    char table[256];
-} plan;
-
-/* A column reference: name or table.name. */
-static bool parse_colref(const char **s, tok *t, char *col, char *qual)
-{
-    char a[256];
-    if (!ident(t, a, sizeof a))
-        return false;
-    const char *save = *s;
-    tok d = next_tok(s);
-    if (is_punct(&d, ".")) {
-        tok n = next_tok(s);
-        if (!ident(&n, col, 256))
-            return false;
-        snprintf(qual, 256, "%s", a);
-    } else {
-        *s = save;
-        snprintf(col, 256, "%s", a);
-        qual[0] = '\0';
-    }
-    return true;
-}
-
-/* A constant: [+-]number, 'text', x'blob', NULL, a parameter, or us(one of those). On success
- * *s is just past it and [start, end) its text. */
-static bool parse_value(const char **s, const char **start, int *len)
-{
-    const char *p = *s;
-    tok t = next_tok(&p);
-    *start = t.p;
-    if (is_punct(&t, "-") || is_punct(&t, "+")) {
-        t = next_tok(&p);
-        if (t.type != T_NUM)
-            return false;
-    } else if (is_kw(&t, "us")) {
-        tok o = next_tok(&p);
-        if (!is_punct(&o, "("))
-            return false;
-        const char *inner;
-        int il;
-        if (!parse_value(&p, &inner, &il))
-            return false;
-        tok c = next_tok(&p);
-        if (!is_punct(&c, ")"))
-            return false;
-        *len = (int)(p - *start);
-        *s = p;
-        return true;
-    } else if (!(t.type == T_NUM || t.type == T_STR || t.type == T_BLOB || t.type == T_PARAM ||
-                 is_kw(&t, "null"))) {
-        return false;
-    }
-    *len = (int)(p - *start);
-    *s = p;
-    return true;
-}
-
-static char flip(char op)
-{
-    switch (op) {
-    case 'g':
-        return 'l';
-    case 'G':
-        return 'L';
-    case 'l':
-        return 'g';
-    case 'L':
-        return 'G';
-    default:
-        return op;
-    }
-}
-
-static char cmp_op(const tok *t)
-{
-    if (is_punct(t, "=") || is_punct(t, "=="))
-        return 'e';
-    if (is_punct(t, "<"))
-        return 'l';
-    if (is_punct(t, "<="))
-        return 'L';
-    if (is_punct(t, ">"))
-        return 'g';
-    if (is_punct(t, ">="))
-        return 'G';
-    return 0;
-}
-
-/* One condition (or two, for BETWEEN). */
-static bool parse_cond(const char **s, plan *pl)
-{
-    if (pl->n_conds + 1 > MAX_CONDS)
-        return false;
-    cond *c = &pl->conds[pl->n_conds];
-    const char *p = *s;
-    tok t = next_tok(&p);
-    const char *q = p;
-    tok o = {T_BAD, NULL, 0};
-    if (parse_colref(&q, &t, c->colname, c->qual) && (o = next_tok(&q), true) &&
-        (is_kw(&o, "between") || cmp_op(&o))) {
-        p = q;
-        if (is_kw(&o, "between")) {
-            if (pl->n_conds + 2 > MAX_CONDS)
-                return false;
-            cond *d = &pl->conds[pl->n_conds + 1];
-            *d = *c;
-            tok a;
-            if (!parse_value(&p, &c->val, &c->val_len) || (a = next_tok(&p), !is_kw(&a, "and")) ||
-                !parse_value(&p, &d->val, &d->val_len))
-                return false;
-            c->op = 'G';
-            d->op = 'L';
-            pl->n_conds += 2;
-            *s = p;
-            return true;
-        }
-        if (!(c->op = cmp_op(&o)) || !parse_value(&p, &c->val, &c->val_len))
-            return false;
-    } else {
-        p = *s;
-        if (!parse_value(&p, &c->val, &c->val_len))
-            return false;
-        o = next_tok(&p);
-        char op = cmp_op(&o);
-        t = next_tok(&p);
-        if (!op || !parse_colref(&p, &t, c->colname, c->qual))
-            return false;
-        c->op = flip(op);
-    }
-    pl->n_conds++;
-    *s = p;
-    return true;
-}
-
-static bool parse_item(const char **s, plan *pl)
-{
-    if (pl->n_items >= MAX_ITEMS)
-        return false;
-    item *it = &pl->items[pl->n_items];
-    memset(it, 0, sizeof *it);
-    const char *p = *s;
-    tok f = next_tok(&p);
-    static const struct {
-        const char *name;
-        char code;
-    } FN[] = {{"count", A_COUNT}, {"sum", A_SUM}, {"avg", A_AVG},
-              {"total", A_TOTAL}, {"min", A_MIN}, {"max", A_MAX}};
-    for (size_t i = 0; i < sizeof FN / sizeof *FN && !it->code; i++)
-        if (is_kw(&f, FN[i].name))
-            it->code = FN[i].code;
-    tok o = next_tok(&p);
-    if (!it->code || !is_punct(&o, "("))
-        return false;
-    tok a = next_tok(&p);
-    if (is_punct(&a, "*")) {
-        if (it->code != A_COUNT)
-            return false;
-        it->code = A_COUNT_STAR;
-        it->col = -1;
-    } else if (!parse_colref(&p, &a, it->colname, it->qual)) {
-        return false;
-    }
-    tok c = next_tok(&p);
-    if (!is_punct(&c, ")"))
-        return false;
-    it->name = f.p;
-    it->name_len = (int)(p - f.p);
-    const char *save = p;
-    tok as = next_tok(&p);
-    if (is_kw(&as, "as")) {
-        tok n = next_tok(&p);
-        if (!ident(&n, it->alias, sizeof it->alias))
-            return false;
-        it->has_alias = true;
-    } else {
-        p = save;
-    }
-    pl->n_items++;
-    *s = p;
-    return true;
-}
-
-static bool parse(const char *sql, plan *pl)
-{
-    const char *p = sql;
-    tok t = next_tok(&p);
-    if (!is_kw(&t, "select"))
-        return false;
-    do {
-        if (!parse_item(&p, pl))
-            return false;
-        t = next_tok(&p);
-    } while (is_punct(&t, ","));
-    if (!is_kw(&t, "from"))
-        return false;
-    t = next_tok(&p);
-    if (!ident(&t, pl->table, sizeof pl->table))
-        return false;
-    t = next_tok(&p);
-    if (is_kw(&t, "where")) {
-        do {
-            if (!parse_cond(&p, pl))
-                return false;
-            t = next_tok(&p);
-        } while (is_kw(&t, "and"));
-    }
-    while (is_punct(&t, ";"))
-        t = next_tok(&p);
-    return t.type == T_EOF;
-}
-
-/* ---- checking the plan against the table ---- */
-
 static bool int_kind(sql_kind k)
 {
     return (k >= K_BOOL && k <= K_I64 && k != K_U64) || (k >= K_TS_S && k <= K_TS_NS);
@@ -439,115 +55,553 @@ static bool int_kind(sql_kind k)
 
 static bool num_kind(sql_kind k) { return int_kind(k) || k == K_F32 || k == K_F64; }
 
-static int find_col(const sql_table_info *ti, const char *name, const char *qual, const char *table)
+/* ---- recognising the shape from SQLite's program ---- */
+
+/* One row of EXPLAIN. */
+typedef struct {
+    char name[16];
+    int64_t p1, p2, p3;
+    char *p4; /* NULL when empty */
+    int p5;
+} vop;
+
+/* What a register holds at a point of the program: a constant loaded by instruction `v`, a
+ * column `v` of the cursor, or the result of aggregate `v`. */
+typedef struct {
+    char kind; /* 0 unknown, 'k' constant, 'c' column, 'a' aggregate */
+    int v;
+} reg;
+
+typedef struct {
+    char code;
+    int col;     /* -1 for count(*) */
+    int64_t acc; /* its accumulator register */
+} agg_item;
+
+/* The recognised program. */
+typedef struct {
+    vop *ops;
+    int n_ops;
+    reg *regs;
+    agg_item aggs[MAX_ITEMS];
+    int n_aggs;
+    int out[MAX_ITEMS]; /* the aggregate of each result column */
+    int n_out;
+    int args[MAX_CONDS]; /* the instruction loading each xFilter value */
+    int n_args;
+    const char *idx;   /* VFilter's idxStr */
+    const char *vopen; /* VOpen's P4: the table's sqlite3_vtab */
+    int *fargs;        /* per instruction: a one-argument call's argument (its loader), or -1 */
+} program;
+
+static bool is(const vop *o, const char *name) { return !strcmp(o->name, name); }
+
+static reg *reg_at(program *pg, int64_t r) { return r >= 0 && r < MAX_REGS ? &pg->regs[r] : NULL; }
+
+static bool set_reg(program *pg, int64_t r, char kind, int v)
 {
-    if (*qual && sqlite3_stricmp(qual, table))
-        return -1;
-    for (int i = 0; i < ti->ncols; i++)
-        if (!sqlite3_stricmp(ti->cols[i], name))
-            return i;
-    return -1;
+    reg *x = reg_at(pg, r);
+    if (x) {
+        x->kind = kind;
+        x->v = v;
+    }
+    return x != NULL;
 }
 
-static bool resolve(plan *pl, const sql_table_info *ti)
+static char agg_code_of(const char *p4, int n_arg)
 {
-    for (int i = 0; i < pl->n_items; i++) {
-        item *it = &pl->items[i];
-        if (it->code == A_COUNT_STAR)
+    static const struct {
+        const char *name;
+        char code;
+    } FN[] = {{"count(0)", A_COUNT_STAR}, {"count(1)", A_COUNT}, {"sum(1)", A_SUM},
+              {"avg(1)", A_AVG},          {"total(1)", A_TOTAL}, {"min(1)", A_MIN},
+              {"max(1)", A_MAX}};
+    for (size_t i = 0; p4 && i < sizeof FN / sizeof *FN; i++)
+        if (!strcmp(p4, FN[i].name))
+            return FN[i].code == A_COUNT_STAR ? (n_arg == 0 ? A_COUNT_STAR : 0)
+                                              : (n_arg == 1 ? FN[i].code : 0);
+    return 0;
+}
+
+/* Runs one stretch [from, to) of the program in order, tracking registers; false as soon as
+ * an instruction is not of the shape. The init section (constants SQLite hoists) runs first,
+ * then the body: VOpen, the xFilter values, VFilter, the loop (VColumn, CollSeq, AggStep),
+ * VNext, AggFinal, Copy, ResultRow, Halt. */
+static bool simulate(program *pg, int from, int to, bool init, int *cursor, int *filter_at,
+                     int *next_at, bool *done)
+{
+    for (int i = from; i < to; i++) {
+        const vop *o = &pg->ops[i];
+        bool in_loop = *filter_at >= 0 && *next_at < 0;
+        if (is(o, "Integer") || is(o, "Int64") || is(o, "Real") || is(o, "String8") ||
+            is(o, "Blob") || is(o, "Variable")) {
+            if (!set_reg(pg, o->p2, 'k', i))
+                return false;
+        } else if (is(o, "Null")) {
+            for (int64_t r = o->p2; r <= (o->p3 > o->p2 ? o->p3 : o->p2); r++)
+                if (!set_reg(pg, r, 'k', i))
+                    return false;
+        } else if (!in_loop && *next_at < 0 && (is(o, "Function") || is(o, "PureFunc"))) {
+            /* a call SQLite evaluates once, before the scan (put_expr writes only us()) */
+            const reg *a = reg_at(pg, o->p2);
+            pg->fargs[i] = a && a->kind == 'k' ? a->v : -1;
+            if (!set_reg(pg, o->p3, 'k', i))
+                return false;
+        } else if (!init && is(o, "Once")) {
+            if (*filter_at >= 0 || o->p2 <= i || o->p2 > to)
+                return false; /* run once before the scan: its stretch runs here in order */
+        } else if (init && is(o, "Transaction")) {
             continue;
-        if ((it->col = find_col(ti, it->colname, it->qual, pl->table)) < 0)
+        } else if (init && is(o, "Goto")) {
+            if (o->p2 != 1 || i != to - 1)
+                return false;
+        } else if (init) {
             return false;
-        sql_kind k = ti->kinds[it->col];
-        if (it->code == A_COUNT ? k == K_OTHER || k == K_U64 : !num_kind(k))
+        } else if (is(o, "VOpen")) {
+            if (*cursor >= 0 || *filter_at >= 0 || !o->p4)
+                return false;
+            *cursor = (int)o->p1;
+            pg->vopen = o->p4;
+        } else if (is(o, "VFilter")) {
+            const reg *argc = reg_at(pg, o->p3 + 1);
+            if (*cursor < 0 || o->p1 != *cursor || *filter_at >= 0 || !argc || argc->kind != 'k' ||
+                !is(&pg->ops[argc->v], "Integer") || !o->p4)
+                return false;
+            int64_t n = pg->ops[argc->v].p1;
+            if (n < 0 || n > MAX_CONDS)
+                return false;
+            for (int64_t k = 0; k < n; k++) {
+                const reg *a = reg_at(pg, o->p3 + 2 + k);
+                if (!a || a->kind != 'k')
+                    return false;
+                pg->args[k] = a->v;
+            }
+            pg->n_args = (int)n;
+            pg->idx = o->p4;
+            *filter_at = i;
+        } else if (is(o, "VColumn")) {
+            if (!in_loop || o->p1 != *cursor || o->p2 < 0 || o->p2 > INT32_MAX ||
+                !set_reg(pg, o->p3, 'c', (int)o->p2))
+                return false;
+        } else if (is(o, "CollSeq")) {
+            if (!in_loop || o->p1 != 0) /* P1 would be a register it writes */
+                return false;
+        } else if (is(o, "AggStep")) {
+            char code = agg_code_of(o->p4, o->p5);
+            if (!in_loop || o->p1 != 0 || !code || pg->n_aggs >= MAX_ITEMS)
+                return false;
+            agg_item *it = &pg->aggs[pg->n_aggs];
+            it->code = code;
+            it->col = -1;
+            it->acc = o->p3;
+            if (code != A_COUNT_STAR) {
+                const reg *a = reg_at(pg, o->p2);
+                if (!a || a->kind != 'c')
+                    return false;
+                it->col = a->v;
+            }
+            for (int k = 0; k < pg->n_aggs; k++)
+                if (pg->aggs[k].acc == it->acc)
+                    return false;
+            pg->n_aggs++;
+            if (!set_reg(pg, it->acc, 0, 0)) /* an accumulator until AggFinal */
+                return false;
+        } else if (is(o, "VNext")) {
+            if (!in_loop || o->p1 != *cursor || o->p2 != *filter_at + 1 ||
+                pg->ops[*filter_at].p2 != i + 1)
+                return false;
+            *next_at = i;
+        } else if (is(o, "AggFinal")) {
+            int k = 0;
+            while (k < pg->n_aggs && pg->aggs[k].acc != o->p1)
+                k++;
+            if (*next_at < 0 || k == pg->n_aggs || !set_reg(pg, o->p1, 'a', k))
+                return false;
+        } else if (is(o, "Copy") || is(o, "SCopy")) {
+            int64_t n = is(o, "Copy") ? o->p3 + 1 : 1;
+            for (int64_t k = 0; k < n; k++) {
+                const reg *src = reg_at(pg, o->p1 + k);
+                if (!src || !set_reg(pg, o->p2 + k, src->kind, src->v))
+                    return false;
+            }
+        } else if (is(o, "ResultRow")) {
+            if (*next_at < 0 || pg->n_out || o->p2 < 1 || o->p2 > MAX_ITEMS)
+                return false;
+            for (int64_t k = 0; k < o->p2; k++) {
+                const reg *r = reg_at(pg, o->p1 + k);
+                if (!r || r->kind != 'a')
+                    return false;
+                pg->out[pg->n_out++] = r->v;
+            }
+        } else if (is(o, "Halt")) {
+            if (i != to - 1 || o->p1 != 0 || !pg->n_out)
+                return false;
+            *done = true;
+        } else {
             return false;
+        }
     }
-    for (int i = 0; i < pl->n_conds; i++) {
-        cond *c = &pl->conds[i];
-        if ((c->col = find_col(ti, c->colname, c->qual, pl->table)) < 0 ||
-            !num_kind(ti->kinds[c->col]))
+    return true;
+}
+
+static bool recognise(program *pg)
+{
+    if (pg->n_ops < 4 || !is(&pg->ops[0], "Init"))
+        return false;
+    int64_t init = pg->ops[0].p2;
+    if (init < 2 || init >= pg->n_ops)
+        return false;
+    int cursor = -1, filter_at = -1, next_at = -1;
+    bool done = false;
+    return simulate(pg, (int)init, pg->n_ops, true, &cursor, &filter_at, &next_at, &done) &&
+           is(&pg->ops[pg->n_ops - 1], "Goto") &&
+           simulate(pg, 1, (int)init, false, &cursor, &filter_at, &next_at, &done) && done &&
+           filter_at >= 0 && next_at >= 0;
+}
+
+/* ---- the equivalent statement ---- */
+
+static int oom(void) { return pond_error_set(POND_ENOMEM, POND_DOM_SQL, "sql: out of memory"); }
+
+/* A REAL literal SQLite reads back as exactly d, into t: the shortest of 15, 16 and 17
+ * digits that does (SQLite's parsing rounds on its own, and differently under valgrind, so
+ * SQLite itself is asked). 1, 0 when none does, < 0 on allocation failure. */
+static int real_text(char t[3][40], int *pick, pond_sql *q, double d)
+{
+    char sel[160];
+    for (int i = 0; i < 3; i++) {
+        if (isinf(d))
+            snprintf(t[i], 40, "%s9e999", d < 0 ? "-" : "");
+        else
+            snprintf(t[i], 40, "%.*g", 15 + i, d);
+        if (!strpbrk(t[i], ".eEn"))
+            strcat(t[i], ".0"); /* stays REAL */
+    }
+    snprintf(sel, sizeof sel, "SELECT %s, %s, %s", t[0], t[1], t[2]);
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(q->db, sel, -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return rc == SQLITE_NOMEM ? oom() : 0;
+    rc = sqlite3_step(st);
+    *pick = -1;
+    for (int i = 0; i < 3 && rc == SQLITE_ROW && *pick < 0; i++) {
+        double got = sqlite3_column_double(st, i);
+        if (sqlite3_column_type(st, i) == SQLITE_FLOAT && !memcmp(&got, &d, sizeof d))
+            *pick = i;
+    }
+    sqlite3_finalize(st);
+    if (rc == SQLITE_NOMEM)
+        return oom();
+    return *pick >= 0;
+}
+
+/* The SQL text of a constant computed inside the program (the arguments of a function call
+ * SQLite evaluates once, such as us('2024-01-01T00:00:00Z')): literals from the instruction
+ * that loads them, parameters as numbered or named, and pond's us() around them. 0, 1 when it
+ * cannot be written, or < 0. */
+static int put_expr(pond_buf *b, const program *pg, int j, int depth)
+{
+    const vop *o = &pg->ops[j];
+    int rc;
+    if (depth > 8)
+        return 1;
+    if (is(o, "Variable")) {
+        if (!o->p4)
+            rc = pond_buf_printf(b, "?%lld", (long long)o->p1);
+        else if (!strchr("?:@$", o->p4[0]))
+            return 1;
+        else
+            rc = pond_buf_puts(b, o->p4);
+    } else if (is(o, "Integer")) {
+        rc = pond_buf_printf(b, "%lld", (long long)o->p1);
+    } else if (is(o, "Int64")) {
+        if (!o->p4 ||
+            strspn(o->p4 + (o->p4[0] == '-'), "0123456789") != strlen(o->p4) - (o->p4[0] == '-'))
+            return 1;
+        rc = pond_buf_puts(b, o->p4);
+    } else if (is(o, "String8")) {
+        char *lit = sqlite3_mprintf("%Q", o->p4 ? o->p4 : "");
+        if (!lit)
+            return oom();
+        rc = pond_buf_puts(b, lit);
+        sqlite3_free(lit);
+    } else if (is(o, "Null")) {
+        rc = pond_buf_puts(b, "NULL");
+    } else if ((is(o, "Function") || is(o, "PureFunc")) && o->p4 && !strcmp(o->p4, "us(1)")) {
+        /* pond's own deterministic function; the statement calls it again */
+        if (pg->fargs[j] < 0)
+            return 1;
+        rc = pond_buf_puts(b, "us(");
+        if (rc == 0 && (rc = put_expr(b, pg, pg->fargs[j], depth + 1)) != 0)
+            return rc;
+        rc = pond_buf_putc(b, ')');
+    } else {
+        return 1; /* a Real inside a call: its digits in EXPLAIN are rounded */
+    }
+    return rc < 0 ? oom() : 0;
+}
+
+/* The SQL text of xFilter value k: a function call or a parameter as written in the program,
+ * else the value SQLite knew while planning (checked against the instruction that loads it).
+ * 0, 1 when it cannot be written, or < 0. */
+static int put_value(pond_buf *b, pond_sql *q, const program *pg, const sql_probe_call *call, int k)
+{
+    const vop *o = &pg->ops[pg->args[k]];
+    if (is(o, "Variable") || is(o, "Function") || is(o, "PureFunc"))
+        return put_expr(b, pg, pg->args[k], 0);
+    sqlite3_value *v = k < SQL_PROBE_ARGS ? call->rhs[k] : NULL;
+    if (!v)
+        return 1; /* SQLite did not know it while planning */
+    int type = sqlite3_value_type(v), rc = 0;
+    if (is(o, "Integer")   ? type != SQLITE_INTEGER || sqlite3_value_int64(v) != o->p1
+        : is(o, "Int64")   ? type != SQLITE_INTEGER
+        : is(o, "Real")    ? type != SQLITE_FLOAT && type != SQLITE_INTEGER
+        : is(o, "String8") ? type != SQLITE_TEXT
+        : is(o, "Blob")    ? type != SQLITE_BLOB
+        : is(o, "Null")    ? type != SQLITE_NULL
+                           : true)
+        return 1; /* not the value of that instruction: some other mapping */
+    switch (is(o, "Real") ? SQLITE_FLOAT : type) {
+    case SQLITE_NULL:
+        rc = pond_buf_puts(b, "NULL");
+        break;
+    case SQLITE_INTEGER:
+        rc = pond_buf_printf(b, "%lld", (long long)sqlite3_value_int64(v));
+        break;
+    case SQLITE_FLOAT: {
+        /* SQLite gives an integral Real as INTEGER (numeric affinity) */
+        double d =
+            type == SQLITE_INTEGER ? (double)sqlite3_value_int64(v) : sqlite3_value_double(v);
+        char t[3][40];
+        int pick = 0;
+        if ((rc = real_text(t, &pick, q, d)) <= 0)
+            return rc < 0 ? rc : 1;
+        rc = pond_buf_puts(b, t[pick]);
+        break;
+    }
+    case SQLITE_TEXT: {
+        const char *s = (const char *)sqlite3_value_text(v);
+        if (!s)
+            return oom();
+        if ((int)strlen(s) != sqlite3_value_bytes(v))
+            return 1; /* a NUL inside */
+        char *lit = sqlite3_mprintf("%Q", s);
+        if (!lit)
+            return oom();
+        rc = pond_buf_puts(b, lit);
+        sqlite3_free(lit);
+        break;
+    }
+    default: { /* a blob */
+        const unsigned char *x = sqlite3_value_blob(v);
+        int n = sqlite3_value_bytes(v);
+        if (!x && n)
+            return oom();
+        rc = pond_buf_puts(b, "x'");
+        for (int i = 0; i < n && rc == 0; i++)
+            rc = pond_buf_printf(b, "%02x", x[i]);
+        rc = rc ? rc : pond_buf_putc(b, '\'');
+    }
+    }
+    return rc < 0 ? oom() : 0;
+}
+
+/* The parameters of the equivalent statement are the user's: the same count, and each index
+ * with the same name (an anonymous "?" written as "?N"). */
+static bool same_parameters(sqlite3_stmt *a, sqlite3_stmt *b)
+{
+    int n = sqlite3_bind_parameter_count(a);
+    if (sqlite3_bind_parameter_count(b) != n)
+        return false;
+    for (int i = 1; i <= n; i++) {
+        const char *x = sqlite3_bind_parameter_name(a, i), *y = sqlite3_bind_parameter_name(b, i);
+        char num[16];
+        snprintf(num, sizeof num, "?%d", i);
+        if (x ? !y || strcmp(x, y) : y && strcmp(y, num))
             return false;
     }
     return true;
 }
 
-/* Another table or view of the same name that SQLite would find first (temp before main). */
-static bool shadowed(pond_sql *q, const char *name, bool in_temp)
-{
-    if (in_temp)
-        return false;
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(q->db,
-                           "SELECT 1 FROM temp.sqlite_master WHERE type IN ('table', 'view') "
-                           "AND name = ?1 COLLATE NOCASE",
-                           -1, &st, NULL) != SQLITE_OK)
-        return true;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    bool found = sqlite3_step(st) != SQLITE_DONE;
-    sqlite3_finalize(st);
-    return found;
-}
-
-static int append_quoted_name(pond_buf *b, const char *s, size_t n)
+static int append_quoted_name(pond_buf *b, const char *s)
 {
     int rc = pond_buf_putc(b, '"');
-    for (size_t i = 0; i < n && rc == 0; i++)
-        rc = s[i] == '"' ? pond_buf_puts(b, "\"\"") : pond_buf_putc(b, s[i]);
+    for (; *s && rc == 0; s++)
+        rc = *s == '"' ? pond_buf_puts(b, "\"\"") : pond_buf_putc(b, *s);
     return rc ? rc : pond_buf_putc(b, '"');
 }
 
-int pond_sql__fast_prepare(sqlite3_stmt **out, pond_sql *q, const char *sql)
+/* The statement over pond_aggregate for a recognised program, into *out (or NULL: not
+ * applicable). */
+static int build(sqlite3_stmt **out, pond_sql *q, sqlite3_stmt *st, const program *pg,
+                 const sql_probe *probe)
 {
-    *out = NULL;
-    plan *pl = pond_calloc(1, sizeof *pl);
-    if (!pl)
-        return pond_error_set(POND_ENOMEM, POND_DOM_SQL, "sql: out of memory");
+    int id;
+    char *ops;
+    if (sscanf(pg->idx, "probe%d:", &id) != 1 || id < 0 || id >= probe->n_calls ||
+        !(ops = strchr(pg->idx, ':')))
+        return 0;
+    ops++;
+    const sql_probe_call *call = &probe->calls[id];
+    char *vt = sqlite3_mprintf("vtab:%p", call->vtab);
+    if (!vt)
+        return oom();
+    bool same_vtab = !strcmp(vt, pg->vopen);
+    sqlite3_free(vt);
+    if (!same_vtab)
+        return 0; /* the cursor is another module's table */
     sql_table_info ti;
-    int rc = 0;
-    if (!parse(sql, pl) || !pond_sql__lookup_table(&ti, q, pl->table) || !resolve(pl, &ti) ||
-        shadowed(q, pl->table, ti.in_temp))
-        goto done;
+    if (call->n != pg->n_args || pg->n_out != sqlite3_column_count(st) ||
+        !pond_sql__lookup_table(&ti, q, call->name) || (const void *)ti.stats != call->table)
+        return 0; /* another table of that name is found first by name */
+    /* the aggregates and their columns */
+    for (int i = 0; i < pg->n_out; i++) {
+        const agg_item *it = &pg->aggs[pg->out[i]];
+        if (it->code == A_COUNT_STAR)
+            continue;
+        if (it->col >= ti.ncols)
+            return 0;
+        sql_kind k = ti.kinds[it->col];
+        if (it->code == A_COUNT ? k == K_OTHER || k == K_U64 : !num_kind(k))
+            return 0;
+    }
     /* the plan: "<agg code><column>," per item, ";", "<op><column>," per condition, ";", name */
-    pond_buf spec = POND_BUF_INIT, s2 = POND_BUF_INIT;
-    int brc = 0;
-    for (int i = 0; i < pl->n_items && brc == 0; i++)
-        brc = pond_buf_printf(&spec, "%c%d,", pl->items[i].code, pl->items[i].col);
-    brc = brc ? brc : pond_buf_putc(&spec, ';');
-    for (int i = 0; i < pl->n_conds && brc == 0; i++)
-        brc = pond_buf_printf(&spec, "%c%d,", pl->conds[i].op, pl->conds[i].col);
-    brc = brc ? brc : pond_buf_putc(&spec, ';');
-    brc = brc ? brc : pond_buf_puts(&spec, pl->table);
-    brc = brc ? brc : pond_buf_puts(&s2, "SELECT ");
-    for (int i = 0; i < pl->n_items && brc == 0; i++) {
-        const item *it = &pl->items[i];
-        brc = pond_buf_printf(&s2, "%sr%d AS ", i ? ", " : "", i);
-        if (brc == 0)
-            brc = it->has_alias ? append_quoted_name(&s2, it->alias, strlen(it->alias))
-                                : append_quoted_name(&s2, it->name, (size_t)it->name_len);
+    pond_buf spec = POND_BUF_INIT, sql = POND_BUF_INIT, vals = POND_BUF_INIT;
+    int rc = 0;
+    for (int i = 0; i < pg->n_out && rc == 0; i++)
+        rc = pond_buf_printf(&spec, "%c%d,", pg->aggs[pg->out[i]].code, pg->aggs[pg->out[i]].col);
+    rc = rc ? rc : pond_buf_putc(&spec, ';');
+    const char *p = ops;
+    for (int k = 0; k < pg->n_args && rc == 0; k++) {
+        char op = *p, *end;
+        long col = op ? strtol(p + 1, &end, 10) : -1;
+        if (!op || !strchr("egGlL", op) || end == p + 1 || *end != ',' || col < 0 ||
+            col >= ti.ncols || !num_kind(ti.kinds[col])) {
+            rc = 1;
+            break;
+        }
+        p = end + 1;
+        rc = pond_buf_printf(&spec, "%c%ld,", op, col);
+        if (rc == 0)
+            rc = pond_buf_puts(&vals, ", ");
+        if (rc == 0)
+            rc = put_value(&vals, q, pg, call, k);
     }
-    char *lit = brc ? NULL : sqlite3_mprintf("%Q", spec.ptr);
-    if (!lit)
-        brc = POND_ENOMEM;
-    brc = brc ? brc : pond_buf_printf(&s2, " FROM pond_aggregate(%s", lit);
-    sqlite3_free(lit);
-    for (int i = 0; i < pl->n_conds && brc == 0; i++) {
-        brc = pond_buf_puts(&s2, ", ");
-        if (brc == 0)
-            brc = pond_buf_put(&s2, pl->conds[i].val, (size_t)pl->conds[i].val_len);
-    }
-    brc = brc ? brc : pond_buf_puts(&s2, ")");
-    if (brc < 0) {
-        rc = pond_error_set(POND_ENOMEM, POND_DOM_SQL, "sql: out of memory");
-    } else if (sqlite3_prepare_v2(q->db, s2.ptr, (int)s2.size, out, NULL) == SQLITE_OK) {
+    if (rc == 0 && *p)
         rc = 1;
+    rc = rc ? rc : pond_buf_putc(&spec, ';');
+    rc = rc ? rc : pond_buf_puts(&spec, call->name);
+    rc = rc ? rc : pond_buf_puts(&sql, "SELECT ");
+    for (int i = 0; i < pg->n_out && rc == 0; i++) {
+        const char *name = sqlite3_column_name(st, i);
+        rc = name ? pond_buf_printf(&sql, "%sr%d AS ", i ? ", " : "", i) : oom();
+        if (rc == 0)
+            rc = append_quoted_name(&sql, name);
+    }
+    if (rc == 0) {
+        char *lit = sqlite3_mprintf("%Q", spec.ptr);
+        rc = lit ? pond_buf_printf(&sql, " FROM pond_aggregate(%s%s)", lit,
+                                   vals.size ? vals.ptr : "")
+                 : oom();
+        sqlite3_free(lit);
+    }
+    if (rc < 0) {
+        rc = oom();
+    } else if (rc > 0) {
+        rc = 0; /* a condition or value it cannot write */
     } else {
-        *out = NULL; /* let SQLite prepare the original and report its own error */
-        if (sqlite3_errcode(q->db) == SQLITE_NOMEM)
-            rc = pond_error_set(POND_ENOMEM, POND_DOM_SQL, "sql: out of memory");
+        if (sqlite3_prepare_v2(q->db, sql.ptr, (int)sql.size, out, NULL) == SQLITE_OK &&
+            same_parameters(st, *out)) {
+            rc = 1;
+        } else {
+            rc = sqlite3_errcode(q->db) == SQLITE_NOMEM ? oom() : 0;
+            sqlite3_finalize(*out);
+            *out = NULL;
+        }
     }
     pond_buf_dispose(&spec);
-    pond_buf_dispose(&s2);
-done:
-    pond_free(pl);
+    pond_buf_dispose(&sql);
+    pond_buf_dispose(&vals);
+    return rc;
+}
+
+/* The EXPLAIN rows of st's SQL (prepared again with q->probe set), into pg->ops. 1 when
+ * read, 0 when not the shape (too long, or it does not prepare), < 0 on allocation failure. */
+static int explain(program *pg, pond_sql *q, sqlite3_stmt *st)
+{
+    char *text = sqlite3_mprintf("EXPLAIN %s", sqlite3_sql(st));
+    if (!text)
+        return oom();
+    sqlite3_stmt *ex = NULL;
+    const char *tail = NULL;
+    int rc = sqlite3_prepare_v2(q->db, text, -1, &ex, &tail);
+    bool one = rc == SQLITE_OK && ex && (!tail || !tail[strspn(tail, " \t\r\n;")]);
+    sqlite3_free(text);
+    if (rc == SQLITE_NOMEM)
+        return oom();
+    if (!one) {
+        sqlite3_finalize(ex);
+        return 0;
+    }
+    rc = 1;
+    int s;
+    while ((s = sqlite3_step(ex)) == SQLITE_ROW && rc == 1) {
+        if (pg->n_ops >= MAX_OPS) {
+            rc = 0;
+            break;
+        }
+        vop *o = &pg->ops[pg->n_ops++];
+        const char *name = (const char *)sqlite3_column_text(ex, 1);
+        const char *p4 = (const char *)sqlite3_column_text(ex, 5);
+        snprintf(o->name, sizeof o->name, "%s", name ? name : "");
+        o->p1 = sqlite3_column_int64(ex, 2);
+        o->p2 = sqlite3_column_int64(ex, 3);
+        o->p3 = sqlite3_column_int64(ex, 4);
+        o->p5 = sqlite3_column_int(ex, 6);
+        if (p4 && *p4 && !(o->p4 = pond_strdup(p4)))
+            rc = oom();
+    }
+    if (rc == 1 && s != SQLITE_DONE)
+        rc = s == SQLITE_NOMEM ? oom() : 0;
+    sqlite3_finalize(ex);
+    return rc;
+}
+
+int pond_sql__fast_prepare(sqlite3_stmt **out, pond_sql *q, sqlite3_stmt *st)
+{
+    *out = NULL;
+    int ncol = sqlite3_column_count(st);
+    if (!sqlite3_stmt_readonly(st) || ncol < 1 || ncol > MAX_ITEMS || q->probe)
+        return 0;
+    sql_probe *probe = pond_calloc(1, sizeof *probe);
+    program *pg = pond_calloc(1, sizeof *pg);
+    if (pg) {
+        pg->ops = pond_calloc(MAX_OPS, sizeof *pg->ops);
+        pg->fargs = pond_calloc(MAX_OPS, sizeof *pg->fargs);
+        pg->regs = pond_calloc(MAX_REGS, sizeof *pg->regs);
+    }
+    int rc = 0;
+    if (!probe || !pg || !pg->ops || !pg->regs || !pg->fargs) {
+        rc = oom();
+    } else {
+        q->probe = probe;
+        rc = explain(pg, q, st);
+        q->probe = NULL;
+        if (rc == 1)
+            rc = recognise(pg) ? build(out, q, st, pg, probe) : 0;
+    }
+    for (int i = 0; probe && i < probe->n_calls; i++)
+        for (int k = 0; k < probe->calls[i].n && k < SQL_PROBE_ARGS; k++)
+            sqlite3_value_free(probe->calls[i].rhs[k]);
+    for (int i = 0; pg && pg->ops && i < pg->n_ops; i++)
+        pond_free(pg->ops[i].p4);
+    if (pg) {
+        pond_free(pg->ops);
+        pond_free(pg->regs);
+        pond_free(pg->fargs);
+    }
+    pond_free(pg);
+    pond_free(probe);
     return rc;
 }
 

@@ -18,6 +18,25 @@ SQLITE_EXTENSION_INIT3
 /* Scans read through the table layer: pond_table__scan_open and its options. */
 #include "table/table_scan.h"
 
+/* The recogniser of the aggregate fast path (sql_fast.c) prepares "EXPLAIN <the query>" with
+ * q->probe set: xBestIndex (sql_vtab.c) then takes every comparison of a numeric column with
+ * "=, <, <=, >, >=" (omitted, so SQLite's own check is gone from the program) and records
+ * here, per call, which table it planned and the right-hand values SQLite already knows.
+ * Its idxStr is "probe<call>:<op><column>,..." (one per argv value). */
+#define SQL_PROBE_CALLS 16
+#define SQL_PROBE_ARGS 16
+typedef struct {
+    const void *table; /* identity: the table's stats (sql_table_info.stats) */
+    const void *vtab;  /* its sqlite3_vtab, as EXPLAIN names it in VOpen ("vtab:%p") */
+    const char *name;  /* its SQL name (the table's own copy) */
+    int n;             /* argv values (may exceed SQL_PROBE_ARGS; only those are kept) */
+    sqlite3_value *rhs[SQL_PROBE_ARGS]; /* known right-hand sides; NULL: not known now */
+} sql_probe_call;
+typedef struct {
+    sql_probe_call calls[SQL_PROBE_CALLS];
+    int n_calls;
+} sql_probe;
+
 /* A pond opened for the virtual tables of a connection registered with pond_sql_register. */
 typedef struct {
     char *dir;
@@ -36,6 +55,7 @@ struct pond_sql {
     size_t n_tabs, cap_tabs;
     size_t cache_limit; /* decoded bytes per table kept for rescans */
     bool no_fast;       /* pond_sql_set_fast_path(q, false) */
+    sql_probe *probe;   /* set while sql_fast.c explains a statement */
     int threads;        /* pond_sql_set_threads; 0 = the Parquet reader's default */
     /* pond_sql_guard: a statement stops once the deadline passed */
     int64_t limit_ms;         /* 0: no limit */
@@ -115,9 +135,10 @@ int pond_sql__register_fast(pond_sql *q);
 /* As pond_sql_query_stream, but the stream takes q (freed when the stream is released, or here
  * on failure): a query whose pond_sql lives as long as its rows (sql_derived.c). */
 int pond_sql__query_stream_take(struct ArrowArrayStream *out, pond_sql *q, const char *sql);
-/* If sql is a simple aggregate over one attached table (see docs/sql.md), prepares the
+/* If st (the user's statement, prepared by SQLite unchanged) is a simple aggregate over one
+ * attached table, recognised from SQLite's compiled program (see docs/sql.md), prepares the
  * equivalent statement over pond_aggregate into *out and returns 1; 0 when it does not apply
- * (prepare it normally); negative on allocation failure. */
-int pond_sql__fast_prepare(sqlite3_stmt **out, pond_sql *q, const char *sql);
+ * (use st); negative on allocation failure. */
+int pond_sql__fast_prepare(sqlite3_stmt **out, pond_sql *q, sqlite3_stmt *st);
 
 #endif

@@ -7,6 +7,7 @@
 #include <pond/oplog.h>
 
 #include <pond/alloc.h>
+#include <pond/buf.h>
 #include <pond/errors.h>
 #include <pond/table.h>
 #include <pond/timefmt.h>
@@ -566,6 +567,53 @@ static bool prunable(sql_kind k)
            k == K_F64 || (k >= K_TS_S && k <= K_TS_NS);
 }
 
+/* The fast path's recogniser (q->probe, see sql_internal.h): every comparison of a numeric
+ * column (the kinds pond_aggregate computes with) is taken and omitted, and the call recorded
+ * with the right-hand values SQLite knows now. The statement is only explained, never run. */
+static int probe_best_index(vtab *t, sqlite3_index_info *info)
+{
+    sql_probe *pr = t->q->probe;
+    if (pr->n_calls >= SQL_PROBE_CALLS)
+        return SQLITE_CONSTRAINT; /* bounded: SQLite tries another plan or fails the EXPLAIN */
+    int id = pr->n_calls++;
+    sql_probe_call *call = &pr->calls[id];
+    memset(call, 0, sizeof *call);
+    call->table = &t->stats;
+    call->vtab = &t->base;
+    call->name = t->name;
+    pond_buf ops = POND_BUF_INIT;
+    int rc = pond_buf_printf(&ops, "probe%d:", id);
+    for (int i = 0; i < info->nConstraint && rc == 0; i++) {
+        const struct sqlite3_index_constraint *c = &info->aConstraint[i];
+        char oc = op_char(c->op);
+        if (!c->usable || !oc || c->iColumn < 0 || c->iColumn >= t->ncols)
+            continue;
+        sql_kind k = t->kinds[c->iColumn];
+        if (!((k >= K_BOOL && k <= K_I64 && k != K_U64) || k == K_F32 || k == K_F64 ||
+              (k >= K_TS_S && k <= K_TS_NS)))
+            continue;
+        if (call->n < SQL_PROBE_ARGS) {
+            sqlite3_value *rhs = NULL;
+            if (sqlite3_vtab_rhs_value(info, i, &rhs) == SQLITE_OK &&
+                !(call->rhs[call->n] = sqlite3_value_dup(rhs)))
+                rc = POND_ENOMEM;
+        }
+        info->aConstraintUsage[i].argvIndex = ++call->n;
+        info->aConstraintUsage[i].omit = 1;
+        if (rc == 0)
+            rc = pond_buf_printf(&ops, "%c%d,", oc, c->iColumn);
+    }
+    if (rc == 0 && !(info->idxStr = sqlite3_mprintf("%s", ops.ptr)))
+        rc = POND_ENOMEM;
+    pond_buf_dispose(&ops);
+    if (rc)
+        return SQLITE_NOMEM;
+    info->needToFreeIdxStr = 1;
+    info->estimatedRows = 1;
+    info->estimatedCost = 1e6 / (1 + call->n); /* the plan that takes every condition */
+    return SQLITE_OK;
+}
+
 /* idxStr: "<colUsed in hex>:" then "<op char><column>," per argv value.
  * - Timestamp constraints are passed down and omitted: xFilter turns them into the exact
  *   inclusive range [lo, hi] that SQLite's comparison rules give, the scan reads only that
@@ -575,6 +623,8 @@ static bool prunable(sql_kind k)
 static int vt_best_index(sqlite3_vtab *base, sqlite3_index_info *info)
 {
     vtab *t = (vtab *)base;
+    if (t->q->probe)
+        return probe_best_index(t, info);
     char ops[64 * 8];
     size_t len = 0;
     int n = 0, npr = 0;

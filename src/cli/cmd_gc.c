@@ -167,7 +167,7 @@ int cmd_gc(pond_cli *cli, int argc, char **argv)
     }
     char freed[32];
     cli_human_size(freed, r.bytes_freed);
-    printf("gc: %lld versions dropped, %lld directories rewritten, %lld data files, %lld blobs "
+    printf("gc: %lld versions dropped, %lld partitions rewritten, %lld data files, %lld blobs "
            "and %lld temp files removed, %s freed\n",
            (long long)r.versions_dropped, (long long)r.partitions_rewritten,
            (long long)r.data_files_removed, (long long)r.blobs_removed, (long long)r.temps_removed,

@@ -308,7 +308,8 @@ typedef enum {
     OPLOG_WALK_DATA,      /* part_id=<id>/<data file name>, a regular file */
     OPLOG_WALK_LOG_TEMP,  /* _delta_log/.tmp-*, a regular file (a writer's or a crashed one's) */
     OPLOG_WALK_HOST_TEMP, /* _host/incoming/<name>, a regular file (a transfer's temp file) */
-    OPLOG_WALK_FOREIGN    /* anything else, never removed */
+    OPLOG_WALK_FOREIGN,   /* anything else, never removed */
+    OPLOG_WALK_PART_END   /* part_id=<id>/ itself, after its entries (gc removes it if empty) */
 } oplog_walk_kind;
 typedef struct {
     oplog_walk_kind kind;

@@ -397,7 +397,7 @@ static int walk_entry(const oplog_walk_entry *e, void *payload)
         problem(c, "orphan", "data file %s: no commit refers to it (gc removes it)", e->rel);
     } else if (e->kind == OPLOG_WALK_LOG_TEMP || e->kind == OPLOG_WALK_HOST_TEMP) {
         temp_file(c, e->rel, (int64_t)e->st->st_size, mtime_us(e->st));
-    } else {
+    } else if (e->kind != OPLOG_WALK_PART_END) {
         char what[800];
         pond_oplog__describe_foreign(what, sizeof what, e);
         foreign_entry(c, what, e->misplaced);
@@ -649,6 +649,13 @@ static int sweep_walk(const oplog_walk_entry *e, void *payload)
             warn(s->opts, "%s", what);
         }
         return 0;
+    }
+    /* a partition directory left empty (its node removed and dropped by retention, or a
+     * writer's that crashed before its first file): the writer under the lock gc holds makes
+     * it again when it needs it */
+    if (e->kind == OPLOG_WALK_PART_END) {
+        int rc = pond__dir_remove_empty(e->dir, e->name, D);
+        return rc < 0 ? rc : 0;
     }
     /* a data file no snapshot refers to (a writer's that never committed, or one a merge or
      * retention replaced: time travel reads the newest snapshot, so nothing needs it, unless a

@@ -156,6 +156,15 @@ int pond__dir_remove_file(pond_dir *d, const char *name, int domain)
     return 0;
 }
 
+int pond__dir_remove_empty(pond_dir *d, const char *name, int domain)
+{
+    if (pond__os_unlinkat(d->fd, name, AT_REMOVEDIR) == 0)
+        return 0;
+    if (errno == ENOTEMPTY || errno == EEXIST || errno == ENOENT)
+        return 1;
+    return pond_error_set_os(domain, "remove the empty directory '%s/%s'", d->path, name);
+}
+
 int pond__dir_fsync(pond_dir *d, int domain) { return pond__fsync(d->fd, d->path, domain); }
 
 /* fd was opened O_NONBLOCK | O_NOFOLLOW: keep it only if it is a regular file. */

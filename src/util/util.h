@@ -127,6 +127,9 @@ int pond__dir_stat(struct stat *out, pond_dir *d, const char *name, int domain);
 /* Removes entry `name` of d only if it is a regular file: anything else (a link, a FIFO, a
  * directory) is POND_ECORRUPT and stays. A vanished entry is POND_ENOTFOUND. */
 int pond__dir_remove_file(pond_dir *d, const char *name, int domain);
+/* Removes the directory name in d only if it is empty (never through a link): 0 removed, 1 not
+ * empty or gone, <0 an error naming it. */
+int pond__dir_remove_empty(pond_dir *d, const char *name, int domain);
 int pond__dir_fsync(pond_dir *d, int domain);
 /* Opens entry `name` of d for reading as pond__open_pond_file does. */
 int pond__dir_open_file(int *fd_out, pond_dir *d, const char *name, int domain);

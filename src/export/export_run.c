@@ -499,9 +499,6 @@ static int read_version(ex_ctx *c, const plan *p, cver *v, rmode m)
     return rc;
 }
 
-/* Every version in one stream (a full export): one listing of the node's versions instead of
- * one per version, and the reader's own union of their columns. raw: every row of every version
- * (a version's record), else the rows a read gives (under the series' dedup rule). */
 /* One read of the series (the export's columns, rows in [lo, hi) when has) scanned in mode m;
  * counts the versions it read. */
 static int read_scan(ex_ctx *c, const plan *p, bool has, int64_t lo, int64_t hi, pond_dedup dedup,
@@ -526,6 +523,9 @@ static int read_scan(ex_ctx *c, const plan *p, bool has, int64_t lo, int64_t hi,
     return rc;
 }
 
+/* Every version in one stream (a full export): one listing of the node's versions instead of
+ * one per version, and the reader's own union of their columns. raw: every row of every version
+ * (a version's record), else the rows a read gives (under the series' dedup rule). */
 static int read_all(ex_ctx *c, const plan *p, rmode m, bool raw)
 {
     bool has = c->o->has_range;

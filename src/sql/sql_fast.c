@@ -108,6 +108,10 @@ static bool set_reg(program *pg, int64_t r, char kind, int v)
     return x != NULL;
 }
 
+bool pond_sql__plain_sums(int version) { return version < 3043000; }
+
+static bool is_sum(char code) { return code == A_SUM || code == A_AVG || code == A_TOTAL; }
+
 static char agg_code_of(const char *p4, int n_arg)
 {
     static const struct {
@@ -117,9 +121,12 @@ static char agg_code_of(const char *p4, int n_arg)
               {"avg(1)", A_AVG},          {"total(1)", A_TOTAL}, {"min(1)", A_MIN},
               {"max(1)", A_MAX}};
     for (size_t i = 0; p4 && i < sizeof FN / sizeof *FN; i++)
-        if (!strcmp(p4, FN[i].name))
+        if (!strcmp(p4, FN[i].name)) {
+            if (is_sum(FN[i].code) && !pond_sql__plain_sums(sqlite3_libversion_number()))
+                return 0;
             return FN[i].code == A_COUNT_STAR ? (n_arg == 0 ? A_COUNT_STAR : 0)
                                               : (n_arg == 1 ? FN[i].code : 0);
+        }
     return 0;
 }
 
@@ -957,8 +964,6 @@ static void accumulate_dense_sum2(acc *a, const double *x, acc *b, const double 
     b->approx |= cb > 0;
     b->n += cb;
 }
-
-static bool is_sum(char code) { return code == A_SUM || code == A_AVG || code == A_TOTAL; }
 
 /* Adds the selected rows of one batch (sel NULL: rows base..base+n-1) into the accumulators. */
 static void accumulate(acc *accs, int n_acc, const cview *cv, const int32_t *sel, int64_t base,

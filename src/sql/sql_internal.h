@@ -103,6 +103,10 @@ int64_t pond_sql__ts_to_us(sql_kind kind, int64_t raw);
 /* Narrows [*lo, *hi] to the integers v with "v <op> val" by SQLite's comparison rules
  * (op: one of "egGlL" for =, >, >=, <, <=); false when nothing can match. */
 bool pond_sql__narrow(char op, sqlite3_value *val, int64_t *lo, int64_t *hi);
+/* Whether SQLite of this version (sqlite3_libversion_number) sums as the fast path does: in
+ * row order, one double running sum. 3.43 and later add doubles with Kahan-Babuska-Neumaier
+ * compensation, a different answer, so sum/avg/total are left to SQLite there. */
+bool pond_sql__plain_sums(int version);
 /* A superset [dlo, dhi] of the doubles x with "x <op> val" by SQLite's rules; false when no
  * number can match. */
 bool pond_sql__double_bounds(char op, sqlite3_value *val, double *dlo, double *dhi);

@@ -87,6 +87,64 @@ static int str_json(json_t **out, const uint8_t *p, size_t n, const char *what)
     return *out ? 0 : bad_utf8(what);
 }
 
+/* A struct row (j: the array's own index) as a JSON object. keep (NULL-terminated), when given,
+ * names the only fields converted: an add or remove row converts just what the replay reads,
+ * as the column path does (the protocol says unknown fields are ignored), and its stats only
+ * when keep names "stats". */
+static int struct_json(json_t **out, const struct ArrowSchema *s, const struct ArrowArray *a,
+                       int64_t j, const char *what, int depth, const char *const *keep)
+{
+    int rc = 0;
+    json_t *obj = json_object();
+    bool has_stats = false, stats_kept = !keep;
+    for (size_t k = 0; keep && keep[k]; k++)
+        stats_kept = stats_kept || !strcmp(keep[k], "stats");
+    for (int64_t c = 0; obj && rc == 0 && c < s->n_children; c++) {
+        const struct ArrowSchema *cs = s->children[c];
+        const struct ArrowArray *ca = a->children[c];
+        size_t nl = strlen(cs->name ? cs->name : "");
+        if (!cs->name || (nl > 7 && !strcmp(cs->name + nl - 7, "_parsed")) || !valid_at(ca, j))
+            continue;
+        bool kept = !keep;
+        for (size_t k = 0; !kept && keep[k]; k++)
+            kept = !strcmp(keep[k], cs->name);
+        if (!kept)
+            continue;
+        has_stats = has_stats || !strcmp(cs->name, "stats");
+        json_t *v;
+        if ((rc = to_json(&v, cs, ca, j, what, depth + 1)) == 0 &&
+            json_object_set_new(obj, cs->name, v) != 0)
+            rc = POND_ENOMEM;
+    }
+    if (obj && rc == 0 && !has_stats && stats_kept) {
+        pond_buf t = POND_BUF_INIT;
+        int k = stats_from_parsed(&t, s, a, j, true);
+        if (k < 0)
+            rc = k;
+        else if (k == 1) {
+            /* t holds "stats":"{...}" as JSON text: take the string value */
+            pond_buf w = POND_BUF_INIT;
+            pond_buf_printf(&w, "{%s}", t.ptr);
+            json_t *tmp =
+                w.ptr ? pond__json_parse(w.ptr, w.size, 0, "stats", POND_DOM_DELTA) : NULL;
+            json_t *sv = json_object_get(tmp, "stats");
+            if (sv)
+                json_object_set(obj, "stats", sv);
+            json_decref(tmp);
+            pond_buf_dispose(&w);
+        }
+        pond_buf_dispose(&t);
+    }
+    if (!obj)
+        rc = POND_ENOMEM;
+    if (rc < 0) {
+        json_decref(obj);
+        return rc;
+    }
+    *out = obj;
+    return 0;
+}
+
 static int to_json(json_t **out, const struct ArrowSchema *s, const struct ArrowArray *a, int64_t i,
                    const char *what, int depth)
 {
@@ -135,49 +193,8 @@ static int to_json(json_t **out, const struct ArrowSchema *s, const struct Arrow
     default:
         return corrupt(what, f);
     }
-    if (!strcmp(f, "+s")) {
-        json_t *obj = json_object();
-        bool has_stats = false;
-        for (int64_t c = 0; obj && rc == 0 && c < s->n_children; c++) {
-            const struct ArrowSchema *cs = s->children[c];
-            const struct ArrowArray *ca = a->children[c];
-            size_t nl = strlen(cs->name ? cs->name : "");
-            if (!cs->name || (nl > 7 && !strcmp(cs->name + nl - 7, "_parsed")) || !valid_at(ca, j))
-                continue;
-            has_stats = has_stats || !strcmp(cs->name, "stats");
-            json_t *v;
-            if ((rc = to_json(&v, cs, ca, j, what, depth + 1)) == 0 &&
-                json_object_set_new(obj, cs->name, v) != 0)
-                rc = POND_ENOMEM;
-        }
-        if (obj && rc == 0 && !has_stats) {
-            pond_buf t = POND_BUF_INIT;
-            int k = stats_from_parsed(&t, s, a, j, true);
-            if (k < 0)
-                rc = k;
-            else if (k == 1) {
-                /* t holds "stats":"{...}" as JSON text: take the string value */
-                pond_buf w = POND_BUF_INIT;
-                pond_buf_printf(&w, "{%s}", t.ptr);
-                json_t *tmp =
-                    w.ptr ? pond__json_parse(w.ptr, w.size, 0, "stats", POND_DOM_DELTA) : NULL;
-                json_t *sv = json_object_get(tmp, "stats");
-                if (sv)
-                    json_object_set(obj, "stats", sv);
-                json_decref(tmp);
-                pond_buf_dispose(&w);
-            }
-            pond_buf_dispose(&t);
-        }
-        if (!obj)
-            rc = POND_ENOMEM;
-        if (rc < 0) {
-            json_decref(obj);
-            return rc;
-        }
-        *out = obj;
-        return 0;
-    }
+    if (!strcmp(f, "+s"))
+        return struct_json(out, s, a, j, what, depth, NULL);
     if (!strcmp(f, "+m")) {
         const int32_t *off = a->buffers[1];
         const struct ArrowSchema *es = s->children[0];
@@ -254,6 +271,17 @@ enum { F_PATH, F_SIZE, F_MTIME, F_DATA_CHANGE, F_STATS, F_PV, F_TAGS, F_DV, F_DE
 static const char *const g_file_fields[F_N] = {"path",       "size",           "modificationTime",
                                                "dataChange", "stats",          "partitionValues",
                                                "tags",       "deletionVector", "deletionTimestamp"};
+/* What the JSON way converts of an add or remove row: the same fields (stats only where the
+ * column path reads them), so both ways accept and refuse alike. */
+static const char *const g_add_keep[] = {"path",       "size",           "modificationTime",
+                                         "dataChange", "stats",          "partitionValues",
+                                         "tags",       "deletionVector", NULL};
+static const char *const g_add_keep_no_stats[] = {
+    "path",           "size", "modificationTime", "dataChange", "partitionValues", "tags",
+    "deletionVector", NULL};
+static const char *const g_remove_keep[] = {
+    "path", "size",           "dataChange",        "partitionValues",
+    "tags", "deletionVector", "deletionTimestamp", NULL};
 enum { D_TYPE, D_PATH, D_OFFSET, D_SIZE, D_CARD, D_N };
 static const char *const g_dv_fields[D_N] = {"storageType", "pathOrInlineDv", "offset",
                                              "sizeInBytes", "cardinality"};
@@ -664,7 +692,14 @@ static int actions_from_reader(pond_parquet_reader *r, const char *what, const d
                     rc = 0; /* a map too big for the column path: the JSON way */
                 }
                 json_t *body;
-                if ((rc = to_json(&body, cs, ca, row + batch.offset, what, 0)) < 0)
+                if (fc && !strcmp(cs->format, "+s"))
+                    rc = struct_json(&body, cs, ca, row + batch.offset + ca->offset, what, 0,
+                                     c == remove_col    ? g_remove_keep
+                                     : sink->skip_stats ? g_add_keep_no_stats
+                                                        : g_add_keep);
+                else
+                    rc = to_json(&body, cs, ca, row + batch.offset, what, 0);
+                if (rc < 0)
                     break;
                 rc = sink->action(sink->payload, cs->name, body);
                 json_decref(body);

@@ -634,7 +634,58 @@ static void test_hostile_checkpoint_columns(void)
     pond_buf_dispose(&row);
 }
 
-PT_SUITE(delta_hostile, PT_TEST(hostile_checkpoint_columns), PT_TEST(big_commit_bounded_memory),
+/* review (rev2): a field of the add column the replay does not use, nested deeper than the JSON
+ * conversion reads (17 levels): the column path ignores it and opens, the JSON conversion
+ * refuses the checkpoint. The two ways must agree (the fuzz target only compares snapshots when
+ * both open, so it cannot see this). */
+static void test_hostile_checkpoint_unknown_deep_field(void)
+{
+    enum { DEPTH = 17 };
+    delta_col_spec nest[DEPTH];
+    for (int d = DEPTH - 1; d >= 0; d--)
+        nest[d] = d == DEPTH - 1 ? (delta_col_spec){"v", "l", NULL, 0, true}
+                                 : (delta_col_spec){"x", "+s", &nest[d + 1], 1, true};
+    const delta_col_spec add[] = {H_PATH,  H_PV, H_SIZE,
+                                  H_MTIME, H_DC, {"x", "+s", &nest[1], 1, true}};
+    pond_buf row = POND_BUF_INIT;
+    PT_ASSERT_OK(pond_buf_puts(&row, "{\"path\":\"a.parquet\"," H_GOOD ",\"x\":"));
+    for (int d = 1; d < DEPTH - 1; d++)
+        PT_ASSERT_OK(pond_buf_puts(&row, "{\"x\":"));
+    PT_ASSERT_OK(pond_buf_puts(&row, "{\"v\":1}"));
+    for (int d = 1; d < DEPTH - 1; d++)
+        PT_ASSERT_OK(pond_buf_putc(&row, '}'));
+    PT_ASSERT_OK(pond_buf_putc(&row, '}'));
+    char *dir = mk_log("unknown_deep");
+    delta_col_spec top[] = {{"add", "+s", add, 6, true},
+                            {"remove", "+s", H_REMOVE, 3, true},
+                            {"metaData", "+s", H_META, 5, true},
+                            {"protocol", "+s", H_PROTO, 2, true}};
+    delta_col_spec root = {"checkpoint", "+s", top, 4, false};
+    pond_buf addr = POND_BUF_INIT;
+    PT_ASSERT_OK(pond_buf_printf(&addr, "{\"add\":%s}", row.ptr));
+    const char *rows[] = {
+        "{\"protocol\":{\"minReaderVersion\":1,\"minWriterVersion\":2}}",
+        "{\"metaData\":{\"id\":\"x\",\"format\":{\"provider\":\"parquet\"},\"schemaString\":"
+        "\"{\\\"type\\\":\\\"struct\\\",\\\"fields\\\":[]}\",\"partitionColumns\":[],"
+        "\"configuration\":{}}}",
+        addr.ptr};
+    PT_ASSERT_OK(pond_delta__rows_parquet(log_path(dir, "00000000000000000003.checkpoint.parquet"),
+                                          &root, rows, 3));
+    pond_delta_table *t = NULL, *oracle = NULL;
+    int rc = pond_delta_table_open(&t, dir, NULL);
+    int orc = pond_delta__table_open_ex(&oracle, dir, NULL, true);
+    if (rc != orc)
+        pt_fail(__FILE__, __LINE__, "column path %d, JSON conversion %d (%s)", rc, orc,
+                pond_error_last()->message);
+    pond_delta_table_free(t);
+    pond_delta_table_free(oracle);
+    pond_buf_dispose(&row);
+    pond_buf_dispose(&addr);
+    pond_free(dir);
+}
+
+PT_SUITE(delta_hostile, PT_TEST(hostile_checkpoint_columns),
+         PT_TEST(hostile_checkpoint_unknown_deep_field), PT_TEST(big_commit_bounded_memory),
          PT_TEST(two_passes_keep_protocol_order), PT_TEST(line_and_tree_bounds),
          PT_TEST(checkpoint_fallback), PT_TEST(cleaned_up_log), PT_TEST(log_check_and_rewrite),
          PT_TEST(probe_from_last_checkpoint))

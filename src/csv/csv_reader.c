@@ -35,8 +35,7 @@ struct pond_csv_reader {
     bool started;
     int fd;
     char *path;
-    const char *mem;
-    size_t mem_len, mem_pos;
+    pond__mem_source mem;
     /* a view (pond_csv__reader_open_view): in is the caller's bytes, never written; fields
      * are not NUL-terminated and one with "" is unquoted into scratch */
     bool view;
@@ -505,25 +504,14 @@ int pond_csv__reader_open_view(pond_csv_reader **out, const char *data, size_t l
     return 0;
 }
 
-static int read_mem(void *buf, size_t cap, size_t *n_out, void *payload)
-{
-    pond_csv_reader *r = payload;
-    size_t n = POND_MIN(cap, r->mem_len - r->mem_pos);
-    memcpy(buf, r->mem + r->mem_pos, n);
-    r->mem_pos += n;
-    *n_out = n;
-    return 0;
-}
-
 int pond_csv_reader_open_mem(pond_csv_reader **out, const void *data, size_t len,
                              const pond_csv_options *opts)
 {
-    int rc = pond_csv_reader_new(out, read_mem, NULL, opts);
+    int rc = pond_csv_reader_new(out, pond__mem_read, NULL, opts);
     if (rc < 0)
         return rc;
-    (*out)->payload = *out;
-    (*out)->mem = data;
-    (*out)->mem_len = len;
+    (*out)->mem = (pond__mem_source){data, len, 0};
+    (*out)->payload = &(*out)->mem;
     return 0;
 }
 

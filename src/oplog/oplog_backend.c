@@ -582,16 +582,6 @@ int pond_oplog__find_node(ol_node **out, ol_part **part_out, oplog_be *ob, const
     return 0;
 }
 
-static int not_found(const pond_node_id *id, int64_t version)
-{
-    char s[POND_NODE_ID_STRLEN + 1];
-    pond_node_id_format(s, id);
-    if (version > 0)
-        return pond_error_set(POND_ENOTFOUND, D, "node %s has no version %lld", s,
-                              (long long)version);
-    return pond_error_set(POND_ENOTFOUND, D, "node %s not found", s);
-}
-
 /* ---- vtable: reads -------------------------------------------------------------------------- */
 
 static int ob_latest(pond_node_rec **out, pond_backend *be, const pond_node_id *id)
@@ -601,7 +591,7 @@ static int ob_latest(pond_node_rec **out, pond_backend *be, const pond_node_id *
     if (rc < 0)
         return rc;
     if (!n || !n->n)
-        return not_found(id, 0);
+        return pond_node_not_found(D, id, 0);
     *out = pond_node_rec_ref(n->rows[n->n - 1].rec);
     return 0;
 }
@@ -632,7 +622,7 @@ static int ob_get_version(pond_node_rec **out, pond_backend *be, const pond_node
         return rc;
     oplog_row *row = n ? node_version(n, version) : NULL;
     if (!row)
-        return not_found(id, version);
+        return pond_node_not_found(D, id, version);
     if (row->entries_pending && (rc = load_entries(OB(be), part, row->file_idx, &row, 1,
                                                    row == &n->rows[n->n - 1], NULL)) < 0)
         return rc;
@@ -649,7 +639,7 @@ static int ob_list_versions(pond_node_rec ***out, size_t *n_out, pond_backend *b
     if (rc < 0)
         return rc;
     if (!n || !n->n)
-        return not_found(id, 0);
+        return pond_node_not_found(D, id, 0);
     if ((rc = load_pending(OB(be), part, n, false, 0, NULL, NULL, NULL)) < 0)
         return rc;
     pond_node_rec **v = pond_calloc(n->n, sizeof *v);
@@ -697,7 +687,7 @@ static int ob_open_content(pond_reader **out, pond_backend *be, const pond_node_
         return rc;
     oplog_row *row = n ? node_version(n, rec->version) : NULL;
     if (!row)
-        return not_found(&rec->id, rec->version);
+        return pond_node_not_found(D, &rec->id, rec->version);
     if ((rc = pond_oplog__row_content(ob, part, row)) < 0)
         return rc;
     if (!row->in_store) {
@@ -1774,7 +1764,7 @@ int pond_oplog_storage_of(pond_oplog_storage *out, pond_backend *be, const pond_
         return rc;
     oplog_row *row = n ? node_version(n, version) : NULL;
     if (!row)
-        return not_found(id, version);
+        return pond_node_not_found(D, id, version);
     out->in_store = row->in_store;
     if (row->in_store) {
         char hex[65];

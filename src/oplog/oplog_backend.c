@@ -889,6 +889,42 @@ void pond_oplog__sha_tag(char hex[65], pond_delta_kv *tag, const commit_part *cp
     tag->value = hex;
 }
 
+int pond_oplog__add_part_file(pond_delta_actions *acts, const commit_part *cp, int64_t time_ms,
+                              bool data_change, pond_buf *stats)
+{
+    char id[POND_NODE_ID_STRLEN + 1], hex[65];
+    pond_node_id_format(id, &cp->part);
+    pond_delta_kv pv = {"part_id", id}, tag;
+    pond_buf_clear(stats);
+    int rc = pond_oplog__stats_json(stats, cp);
+    if (rc < 0)
+        return rc;
+    pond_oplog__sha_tag(hex, &tag, cp);
+    pond_delta_file_desc f = {POND_DELTA_FILE_DESC_VERSION,
+                              cp->path,
+                              &pv,
+                              1,
+                              cp->size,
+                              time_ms,
+                              0,
+                              data_change,
+                              stats->ptr,
+                              &tag,
+                              1};
+    return pond_delta_actions_add(acts, &f);
+}
+
+int pond_oplog__remove_part_file(pond_delta_actions *acts, const char *path, int64_t time_ms,
+                                 bool data_change)
+{
+    char id[POND_NODE_ID_STRLEN + 1] = {0};
+    memcpy(id, path + 8, POND_NODE_ID_STRLEN); /* part_id=<uuid>/... */
+    pond_delta_kv pv = {"part_id", id};
+    pond_delta_file_desc f = {
+        POND_DELTA_FILE_DESC_VERSION, path, &pv, 1, -1, 0, time_ms, data_change, NULL, NULL, 0};
+    return pond_delta_actions_remove(acts, &f);
+}
+
 static void commit_parts_dispose(oplog_be *ob, commit_part *cps, size_t n, bool remove_files)
 {
     for (size_t i = 0; i < n; i++) {
@@ -1094,29 +1130,8 @@ static int ob_commit(pond_backend *be, const pond_backend_txn_info *info,
         rc = pond_delta_actions_new(&acts);
     if (rc == 0 && format != ob->format)
         rc = upgrade_metadata(acts, ob, format);
-    for (size_t k = 0; k < ncp && rc == 0; k++) {
-        char id[POND_NODE_ID_STRLEN + 1];
-        pond_node_id_format(id, &cps[k].part);
-        pond_delta_kv pv = {"part_id", id};
-        pond_buf_clear(&stats);
-        if ((rc = pond_oplog__stats_json(&stats, &cps[k])) < 0)
-            break;
-        char hex[65];
-        pond_delta_kv tag;
-        pond_oplog__sha_tag(hex, &tag, &cps[k]);
-        pond_delta_file_desc f = {POND_DELTA_FILE_DESC_VERSION,
-                                  cps[k].path,
-                                  &pv,
-                                  1,
-                                  cps[k].size,
-                                  info->timestamp_us / 1000,
-                                  0,
-                                  true,
-                                  stats.ptr,
-                                  &tag,
-                                  1};
-        rc = pond_delta_actions_add(acts, &f);
-    }
+    for (size_t k = 0; k < ncp && rc == 0; k++)
+        rc = pond_oplog__add_part_file(acts, &cps[k], info->timestamp_us / 1000, true, &stats);
     if (rc == 0) {
         pond_buf extra = POND_BUF_INIT;
         rc = pond_buf_printf(&extra, "{\"pondTxnSeq\":%lld%s%s}", (long long)info->txn_seq,

@@ -228,6 +228,9 @@ int pond_oplog__remove_part_file(pond_delta_actions *acts, const char *path, int
  * is missing (checkpoint_due). 0 or the error (the commit is durable either way). */
 #define POND_CHECKPOINT_INTERVAL 20
 int pond_oplog__maybe_checkpoint(oplog_be *ob, int64_t version);
+/* Opens the log at version and writes its classic checkpoint; rewrite: over a damaged one (which
+ * the open reads around), else POND_EEXISTS when one is there. */
+int pond_oplog__checkpoint_at(const oplog_be *ob, int64_t version, bool rewrite);
 /* After a durable commit: merges due and the checkpoint due. Never fails the commit: a
  * failure is kept for pond_oplog_maintenance_error and the work is retried at the next commit
  * (a missed checkpoint is noticed again when a pond is opened). */

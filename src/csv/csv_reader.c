@@ -35,8 +35,7 @@ struct pond_csv_reader {
     bool started;
     int fd;
     char *path;
-    const char *mem;
-    size_t mem_len, mem_pos;
+    pond__mem_source mem;
     /* a view (pond_csv__reader_open_view): in is the caller's bytes, never written; fields
      * are not NUL-terminated and one with "" is unquoted into scratch */
     bool view;
@@ -112,9 +111,26 @@ static const char *field_end(const char *p, const char *end, char delim)
     return p;
 }
 
-/* Scans one record starting at r->rec without modifying the buffer. Returns 1 when complete
- * (r->pos just past it, fields recorded), 0 when the data ends first (and more may come), or
- * an error. *lines counts the newlines inside it. */
+/* Whether the record ends at p: 1 when it does (at a newline, or at the end of the input;
+ * r->pos set past it), 0 when the data ends first and more may come, 2 when a field follows.
+ * end is r->in + r->len, kept in the caller's register: inlined into the field loop, the check
+ * stays the two compares it was per field. */
+static inline int record_end(pond_csv_reader *r, const char *p, const char *end, int64_t *lines)
+{
+    if (p >= end) {
+        if (!r->eof)
+            return 0;
+        r->pos = r->len;
+        return 1;
+    }
+    if (*p == '\n') {
+        (*lines)++;
+        r->pos = (size_t)(p + 1 - r->in);
+        return 1;
+    }
+    return 2;
+}
+
 /* Space-aligned columns: past a run of blanks after a field. Returns 1 when the record ends
  * there (r->pos set), 0 when more data is needed, 2 when another field follows at *pp. */
 static int blank_run(pond_csv_reader *r, const char **pp, int64_t *lines)
@@ -128,21 +144,15 @@ static int blank_run(pond_csv_reader *r, const char **pp, int64_t *lines)
         if (p + 1 >= end || p[1] == '\n')
             p++;
     }
-    if (p >= end) {
-        if (!r->eof)
-            return 0;
-        r->pos = r->len;
-        return 1;
-    }
-    if (*p == '\n') {
-        (*lines)++;
-        r->pos = (size_t)(p + 1 - r->in);
-        return 1;
-    }
-    *pp = p;
-    return 2;
+    int rc = record_end(r, p, end, lines);
+    if (rc == 2)
+        *pp = p;
+    return rc;
 }
 
+/* Scans one record starting at r->rec without modifying the buffer. Returns 1 when complete
+ * (r->pos just past it, fields recorded), 0 when the data ends first (and more may come), or
+ * an error. *lines counts the newlines inside it. */
 static int scan_record(pond_csv_reader *r, int64_t *lines)
 {
     const char delim = r->opts.delimiter, quote = r->opts.quote;
@@ -190,17 +200,8 @@ static int scan_record(pond_csv_reader *r, int64_t *lines)
                                           rname(r), (long long)(r->line + *lines));
                 p++;
             }
-            if (p >= end) {
-                if (!r->eof)
-                    return 0;
-                r->pos = r->len;
-                return 1;
-            }
-            if (*p == '\n') {
-                (*lines)++;
-                r->pos = (size_t)(p + 1 - b);
-                return 1;
-            }
+            if ((rc = record_end(r, p, end, lines)) != 2)
+                return rc;
             if (spaced && (*p == ' ' || *p == '\t')) {
                 if ((rc = blank_run(r, &p, lines)) != 2)
                     return rc;
@@ -233,15 +234,9 @@ static int scan_record(pond_csv_reader *r, int64_t *lines)
                 return rc;
             continue;
         }
-        if (p >= end) {
-            r->pos = r->len;
-            return 1;
-        }
-        if (*p == '\n') {
-            (*lines)++;
-            r->pos = (size_t)(p + 1 - b);
-            return 1;
-        }
+        /* at the end of the data r->eof is set here: the check above returned otherwise */
+        if ((rc = record_end(r, p, end, lines)) != 2)
+            return rc;
         p++; /* the delimiter */
     }
 }
@@ -505,25 +500,14 @@ int pond_csv__reader_open_view(pond_csv_reader **out, const char *data, size_t l
     return 0;
 }
 
-static int read_mem(void *buf, size_t cap, size_t *n_out, void *payload)
-{
-    pond_csv_reader *r = payload;
-    size_t n = POND_MIN(cap, r->mem_len - r->mem_pos);
-    memcpy(buf, r->mem + r->mem_pos, n);
-    r->mem_pos += n;
-    *n_out = n;
-    return 0;
-}
-
 int pond_csv_reader_open_mem(pond_csv_reader **out, const void *data, size_t len,
                              const pond_csv_options *opts)
 {
-    int rc = pond_csv_reader_new(out, read_mem, NULL, opts);
+    int rc = pond_csv_reader_new(out, pond__mem_read, NULL, opts);
     if (rc < 0)
         return rc;
-    (*out)->payload = *out;
-    (*out)->mem = data;
-    (*out)->mem_len = len;
+    (*out)->mem = (pond__mem_source){data, len, 0};
+    (*out)->payload = &(*out)->mem;
     return 0;
 }
 

@@ -29,8 +29,7 @@ struct pond_json_reader {
     pond_buf out; /* keys and values of the current record, NUL-terminated */
     pair *pairs;
     size_t npairs, pairs_cap;
-    const char *mem;
-    size_t mem_len, mem_pos;
+    pond__mem_source mem;
     /* parse position, for messages */
     const char *rec_start;
 };
@@ -609,25 +608,14 @@ int pond_json_reader_new(pond_json_reader **out, pond_json_read_fn read, void *p
     return 0;
 }
 
-static int read_mem(void *buf, size_t cap, size_t *n_out, void *payload)
-{
-    pond_json_reader *r = payload;
-    size_t n = POND_MIN(cap, r->mem_len - r->mem_pos);
-    memcpy(buf, r->mem + r->mem_pos, n);
-    r->mem_pos += n;
-    *n_out = n;
-    return 0;
-}
-
 int pond_json_reader_open_mem(pond_json_reader **out, const void *data, size_t len,
                               const pond_json_options *opts)
 {
-    int rc = pond_json_reader_new(out, read_mem, NULL, opts);
+    int rc = pond_json_reader_new(out, pond__mem_read, NULL, opts);
     if (rc < 0)
         return rc;
-    (*out)->payload = *out;
-    (*out)->mem = data;
-    (*out)->mem_len = len;
+    (*out)->mem = (pond__mem_source){data, len, 0};
+    (*out)->payload = &(*out)->mem;
     return 0;
 }
 

@@ -73,6 +73,20 @@ static int stats_from_parsed(pond_buf *out, const struct ArrowSchema *s, const s
 
 /* ---- direct path: Arrow rows -> jansson values, no JSON text in between ---- */
 
+/* The end of a container's conversion: *out = v, or v dropped when it or a member failed
+ * (v NULL: out of memory). */
+static int json_done(json_t **out, json_t *v, int rc)
+{
+    if (!v)
+        rc = POND_ENOMEM;
+    if (rc < 0) {
+        json_decref(v);
+        return rc;
+    }
+    *out = v;
+    return 0;
+}
+
 static int to_json(json_t **out, const struct ArrowSchema *s, const struct ArrowArray *a, int64_t i,
                    const char *what, int depth);
 
@@ -135,14 +149,7 @@ static int struct_json(json_t **out, const struct ArrowSchema *s, const struct A
         }
         pond_buf_dispose(&t);
     }
-    if (!obj)
-        rc = POND_ENOMEM;
-    if (rc < 0) {
-        json_decref(obj);
-        return rc;
-    }
-    *out = obj;
-    return 0;
+    return json_done(out, obj, rc);
 }
 
 static int to_json(json_t **out, const struct ArrowSchema *s, const struct ArrowArray *a, int64_t i,
@@ -221,14 +228,7 @@ static int to_json(json_t **out, const struct ArrowSchema *s, const struct Arrow
                 rc = POND_ENOMEM;
             json_decref(key);
         }
-        if (!obj)
-            rc = POND_ENOMEM;
-        if (rc < 0) {
-            json_decref(obj);
-            return rc;
-        }
-        *out = obj;
-        return 0;
+        return json_done(out, obj, rc);
     }
     if (!strcmp(f, "+l") || !strcmp(f, "+L")) {
         int64_t lo, hi;
@@ -246,14 +246,7 @@ static int to_json(json_t **out, const struct ArrowSchema *s, const struct Arrow
                 json_array_append_new(arr, v) != 0)
                 rc = POND_ENOMEM;
         }
-        if (!arr)
-            rc = POND_ENOMEM;
-        if (rc < 0) {
-            json_decref(arr);
-            return rc;
-        }
-        *out = arr;
-        return 0;
+        return json_done(out, arr, rc);
     }
     return corrupt(what, f);
 }

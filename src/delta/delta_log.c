@@ -104,6 +104,13 @@ static const char *adup(pond_delta_table *t, const char *s)
     return s ? pond_delta__arena_strdup(&t->arena, s) : NULL;
 }
 
+/* A new entry for the decoded path dec, copied into the table's arena. */
+static int entry_new(delta_file_entry **out, pond_delta_table *t, const char *dec)
+{
+    const char *d = adup(t, dec);
+    return d ? map_insert(out, t, d) : oom();
+}
+
 /* Map keys repeat for every file ("part_id", "pond.sha256"): one copy each. */
 static const char *intern_key(pond_delta_table *t, const char *k)
 {
@@ -194,13 +201,9 @@ static int apply_remove(apply_ctx *c, const delta_file_action *r)
     if (!e && !keeps_tombstones(t))
         goto done; /* nothing to retire, and no checkpoint would carry the tombstone */
     if (!e) {
-        const char *d = adup(t, dec);
-        if (!d) {
-            rc = oom();
+        if ((rc = entry_new(&e, t, dec)) < 0)
             goto done;
-        }
-        if ((rc = map_insert(&e, t, d)) < 0)
-            goto done;
+        const char *d = e->pub.decoded_path;
         e->pub.path = strcmp(r->path, d) ? adup(t, r->path) : d;
         e->dv_key = dv_key;
         if (!e->pub.path) {
@@ -254,15 +257,8 @@ static int apply_add(apply_ctx *c, const delta_file_action *a)
         }
         /* the same logical file added again (e.g. recomputed stats): the later add wins */
     }
-    if (!e) {
-        const char *d = adup(t, dec);
-        if (!d) {
-            rc = oom();
-            goto done;
-        }
-        if ((rc = map_insert(&e, t, d)) < 0)
-            goto done;
-    }
+    if (!e && (rc = entry_new(&e, t, dec)) < 0)
+        goto done;
     pond_delta_file *f = &e->pub;
     /* most logged paths need no decoding: share the string */
     f->path = strcmp(logged, dec) ? adup(t, logged) : e->pub.decoded_path;
@@ -385,6 +381,15 @@ static int next_action_line(pond__lines *lines, const char **s, size_t *n)
     return rc;
 }
 
+/* Parses the action on the current line of a commit; errors name "<where> line <n>". */
+static int parse_line(json_t **root, delta_action_kind *k, json_t **body, const pond__lines *lines,
+                      const char *s, size_t n, const char *where)
+{
+    char w[128];
+    snprintf(w, sizeof w, "%s line %lld", where, (long long)lines->lineno);
+    return pond_delta__action_parse(root, k, body, s, n, w);
+}
+
 /* Applies one JSON commit, read line by line so that only one action is ever parsed at a time
  * (a commit can be hundreds of MB; a parsed tree is ~36x its text). The order of application
  * is that of the protocol: protocol and metaData (at most one each), removes, then adds and
@@ -394,7 +399,7 @@ static int next_action_line(pond__lines *lines, const char **s, size_t *n)
  * pass parses and applies those. Each action is parsed once. */
 static int apply_commit(pond_delta_table *t, pond__lines *lines, int64_t version)
 {
-    char where[64], w[128];
+    char where[64];
     snprintf(where, sizeof where, "version %" PRId64, version);
     apply_ctx c = {t, version, false, where};
     line_bits later = {NULL, 0};
@@ -410,10 +415,9 @@ static int apply_commit(pond_delta_table *t, pond__lines *lines, int64_t version
                 break;
             continue;
         }
-        snprintf(w, sizeof w, "%s line %lld", where, (long long)lines->lineno);
         json_t *root, *body;
         delta_action_kind k;
-        if ((rc = pond_delta__action_parse(&root, &k, &body, s, n, w)) < 0)
+        if ((rc = parse_line(&root, &k, &body, lines, s, n, where)) < 0)
             break;
         switch (k) {
         case DELTA_ACT_REMOVE:
@@ -462,10 +466,9 @@ static int apply_commit(pond_delta_table *t, pond__lines *lines, int64_t version
         while ((rc = next_action_line(lines, &s, &n)) == 0) {
             if (!bits_get(&later, lines->lineno))
                 continue;
-            snprintf(w, sizeof w, "%s line %lld", where, (long long)lines->lineno);
             json_t *root, *body;
             delta_action_kind k;
-            if ((rc = pond_delta__action_parse(&root, &k, &body, s, n, w)) < 0)
+            if ((rc = parse_line(&root, &k, &body, lines, s, n, where)) < 0)
                 break;
             if (k == DELTA_ACT_ADD && (rc = pond_delta__check_add(body, where)) == 0)
                 rc = apply_file_json(&c, body, true);

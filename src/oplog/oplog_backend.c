@@ -582,16 +582,6 @@ int pond_oplog__find_node(ol_node **out, ol_part **part_out, oplog_be *ob, const
     return 0;
 }
 
-static int not_found(const pond_node_id *id, int64_t version)
-{
-    char s[POND_NODE_ID_STRLEN + 1];
-    pond_node_id_format(s, id);
-    if (version > 0)
-        return pond_error_set(POND_ENOTFOUND, D, "node %s has no version %lld", s,
-                              (long long)version);
-    return pond_error_set(POND_ENOTFOUND, D, "node %s not found", s);
-}
-
 /* ---- vtable: reads -------------------------------------------------------------------------- */
 
 static int ob_latest(pond_node_rec **out, pond_backend *be, const pond_node_id *id)
@@ -601,7 +591,7 @@ static int ob_latest(pond_node_rec **out, pond_backend *be, const pond_node_id *
     if (rc < 0)
         return rc;
     if (!n || !n->n)
-        return not_found(id, 0);
+        return pond_node_not_found(D, id, 0);
     *out = pond_node_rec_ref(n->rows[n->n - 1].rec);
     return 0;
 }
@@ -632,7 +622,7 @@ static int ob_get_version(pond_node_rec **out, pond_backend *be, const pond_node
         return rc;
     oplog_row *row = n ? node_version(n, version) : NULL;
     if (!row)
-        return not_found(id, version);
+        return pond_node_not_found(D, id, version);
     if (row->entries_pending && (rc = load_entries(OB(be), part, row->file_idx, &row, 1,
                                                    row == &n->rows[n->n - 1], NULL)) < 0)
         return rc;
@@ -649,7 +639,7 @@ static int ob_list_versions(pond_node_rec ***out, size_t *n_out, pond_backend *b
     if (rc < 0)
         return rc;
     if (!n || !n->n)
-        return not_found(id, 0);
+        return pond_node_not_found(D, id, 0);
     if ((rc = load_pending(OB(be), part, n, false, 0, NULL, NULL, NULL)) < 0)
         return rc;
     pond_node_rec **v = pond_calloc(n->n, sizeof *v);
@@ -697,7 +687,7 @@ static int ob_open_content(pond_reader **out, pond_backend *be, const pond_node_
         return rc;
     oplog_row *row = n ? node_version(n, rec->version) : NULL;
     if (!row)
-        return not_found(&rec->id, rec->version);
+        return pond_node_not_found(D, &rec->id, rec->version);
     if ((rc = pond_oplog__row_content(ob, part, row)) < 0)
         return rc;
     if (!row->in_store) {
@@ -897,6 +887,42 @@ void pond_oplog__sha_tag(char hex[65], pond_delta_kv *tag, const commit_part *cp
     pond_hash_hex(hex, &cp->sha);
     tag->key = OPLOG_TAG_SHA256;
     tag->value = hex;
+}
+
+int pond_oplog__add_part_file(pond_delta_actions *acts, const commit_part *cp, int64_t time_ms,
+                              bool data_change, pond_buf *stats)
+{
+    char id[POND_NODE_ID_STRLEN + 1], hex[65];
+    pond_node_id_format(id, &cp->part);
+    pond_delta_kv pv = {"part_id", id}, tag;
+    pond_buf_clear(stats);
+    int rc = pond_oplog__stats_json(stats, cp);
+    if (rc < 0)
+        return rc;
+    pond_oplog__sha_tag(hex, &tag, cp);
+    pond_delta_file_desc f = {POND_DELTA_FILE_DESC_VERSION,
+                              cp->path,
+                              &pv,
+                              1,
+                              cp->size,
+                              time_ms,
+                              0,
+                              data_change,
+                              stats->ptr,
+                              &tag,
+                              1};
+    return pond_delta_actions_add(acts, &f);
+}
+
+int pond_oplog__remove_part_file(pond_delta_actions *acts, const char *path, int64_t time_ms,
+                                 bool data_change)
+{
+    char id[POND_NODE_ID_STRLEN + 1] = {0};
+    memcpy(id, path + 8, POND_NODE_ID_STRLEN); /* part_id=<uuid>/... */
+    pond_delta_kv pv = {"part_id", id};
+    pond_delta_file_desc f = {
+        POND_DELTA_FILE_DESC_VERSION, path, &pv, 1, -1, 0, time_ms, data_change, NULL, NULL, 0};
+    return pond_delta_actions_remove(acts, &f);
 }
 
 static void commit_parts_dispose(oplog_be *ob, commit_part *cps, size_t n, bool remove_files)
@@ -1104,29 +1130,8 @@ static int ob_commit(pond_backend *be, const pond_backend_txn_info *info,
         rc = pond_delta_actions_new(&acts);
     if (rc == 0 && format != ob->format)
         rc = upgrade_metadata(acts, ob, format);
-    for (size_t k = 0; k < ncp && rc == 0; k++) {
-        char id[POND_NODE_ID_STRLEN + 1];
-        pond_node_id_format(id, &cps[k].part);
-        pond_delta_kv pv = {"part_id", id};
-        pond_buf_clear(&stats);
-        if ((rc = pond_oplog__stats_json(&stats, &cps[k])) < 0)
-            break;
-        char hex[65];
-        pond_delta_kv tag;
-        pond_oplog__sha_tag(hex, &tag, &cps[k]);
-        pond_delta_file_desc f = {POND_DELTA_FILE_DESC_VERSION,
-                                  cps[k].path,
-                                  &pv,
-                                  1,
-                                  cps[k].size,
-                                  info->timestamp_us / 1000,
-                                  0,
-                                  true,
-                                  stats.ptr,
-                                  &tag,
-                                  1};
-        rc = pond_delta_actions_add(acts, &f);
-    }
+    for (size_t k = 0; k < ncp && rc == 0; k++)
+        rc = pond_oplog__add_part_file(acts, &cps[k], info->timestamp_us / 1000, true, &stats);
     if (rc == 0) {
         pond_buf extra = POND_BUF_INIT;
         rc = pond_buf_printf(&extra, "{\"pondTxnSeq\":%lld%s%s}", (long long)info->txn_seq,
@@ -1774,7 +1779,7 @@ int pond_oplog_storage_of(pond_oplog_storage *out, pond_backend *be, const pond_
         return rc;
     oplog_row *row = n ? node_version(n, version) : NULL;
     if (!row)
-        return not_found(id, version);
+        return pond_node_not_found(D, id, version);
     out->in_store = row->in_store;
     if (row->in_store) {
         char hex[65];

@@ -17,17 +17,23 @@ bool pond_oplog__checkpoint_missed(const oplog_be *ob, int64_t version, int64_t 
     return version - (checkpoint_version > 0 ? checkpoint_version : 0) >= interval_of(ob);
 }
 
-int pond_oplog__maybe_checkpoint(oplog_be *ob, int64_t version)
+int pond_oplog__checkpoint_at(const oplog_be *ob, int64_t version, bool rewrite)
 {
-    if (version <= 0 || (version % interval_of(ob) != 0 && !ob->checkpoint_due))
-        return 0;
     pond_delta_table *t = NULL;
     pond_delta_open_options o = POND_DELTA_OPEN_OPTIONS_INIT;
     o.at_version = version;
     int rc = pond_delta_table_open(&t, ob->dir, &o);
     if (rc == 0)
-        rc = pond_delta_checkpoint_write(t);
+        rc = rewrite ? pond_delta_checkpoint_rewrite(t) : pond_delta_checkpoint_write(t);
     pond_delta_table_free(t);
+    return rc;
+}
+
+int pond_oplog__maybe_checkpoint(oplog_be *ob, int64_t version)
+{
+    if (version <= 0 || (version % interval_of(ob) != 0 && !ob->checkpoint_due))
+        return 0;
+    int rc = pond_oplog__checkpoint_at(ob, version, false);
     if (rc == POND_EEXISTS)
         rc = 0;
     /* a failed checkpoint is written at the next commit, not only at the next multiple */

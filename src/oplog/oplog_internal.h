@@ -216,10 +216,21 @@ int pond_oplog__sync_part_file(oplog_be *ob, commit_part *cp);
 int pond_oplog__stats_json(pond_buf *out, const commit_part *cp);
 /* The add-action tag recording cp's SHA-256 (hex is its storage). */
 void pond_oplog__sha_tag(char hex[65], pond_delta_kv *tag, const commit_part *cp);
+/* The add action of cp's written data file (its partition, statistics and SHA-256 tag) at
+ * time_ms; stats is the caller's scratch buffer. */
+int pond_oplog__add_part_file(pond_delta_actions *acts, const commit_part *cp, int64_t time_ms,
+                              bool data_change, pond_buf *stats);
+/* The remove action of data file path ("part_id=<uuid>/...": the partition is read from it),
+ * deleted at time_ms. */
+int pond_oplog__remove_part_file(pond_delta_actions *acts, const char *path, int64_t time_ms,
+                                 bool data_change);
 /* After commit `version`: writes a checkpoint when the interval says so, or when an earlier one
  * is missing (checkpoint_due). 0 or the error (the commit is durable either way). */
 #define POND_CHECKPOINT_INTERVAL 20
 int pond_oplog__maybe_checkpoint(oplog_be *ob, int64_t version);
+/* Opens the log at version and writes its classic checkpoint; rewrite: over a damaged one (which
+ * the open reads around), else POND_EEXISTS when one is there. */
+int pond_oplog__checkpoint_at(const oplog_be *ob, int64_t version, bool rewrite);
 /* After a durable commit: merges due and the checkpoint due. Never fails the commit: a
  * failure is kept for pond_oplog_maintenance_error and the work is retried at the next commit
  * (a missed checkpoint is noticed again when a pond is opened). */

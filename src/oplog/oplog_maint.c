@@ -938,46 +938,10 @@ int pond_oplog__rewrite(pond_gc_report *out, oplog_be *ob, const pond_gc_options
             int64_t maxtxn = cp->rows[cp->n - 1].rec->txn_seq;
             if ((rc = pond_oplog__write_part_file(ob, cp, maxtxn, true)) < 0)
                 break;
-            char id[POND_NODE_ID_STRLEN + 1];
-            pond_node_id_format(id, &cp->part);
-            pond_delta_kv pv = {"part_id", id};
-            pond_buf_clear(&stats);
-            if ((rc = pond_oplog__stats_json(&stats, cp)) < 0)
-                break;
-            char hex[65];
-            pond_delta_kv tag;
-            pond_oplog__sha_tag(hex, &tag, cp);
-            pond_delta_file_desc f = {POND_DELTA_FILE_DESC_VERSION,
-                                      cp->path,
-                                      &pv,
-                                      1,
-                                      cp->size,
-                                      now / 1000,
-                                      0,
-                                      false,
-                                      stats.ptr,
-                                      &tag,
-                                      1};
-            rc = pond_delta_actions_add(acts, &f);
+            rc = pond_oplog__add_part_file(acts, cp, now / 1000, false, &stats);
         }
-        for (size_t i = 0; i < removed.n && rc == 0; i++) {
-            /* the partition value is in the path: part_id=<uuid>/... */
-            char id[POND_NODE_ID_STRLEN + 1] = {0};
-            memcpy(id, removed.v[i] + 8, POND_NODE_ID_STRLEN);
-            pond_delta_kv pv = {"part_id", id};
-            pond_delta_file_desc f = {POND_DELTA_FILE_DESC_VERSION,
-                                      removed.v[i],
-                                      &pv,
-                                      1,
-                                      -1,
-                                      0,
-                                      now / 1000,
-                                      false,
-                                      NULL,
-                                      NULL,
-                                      0};
-            rc = pond_delta_actions_remove(acts, &f);
-        }
+        for (size_t i = 0; i < removed.n && rc == 0; i++)
+            rc = pond_oplog__remove_part_file(acts, removed.v[i], now / 1000, false);
         if (rc == 0) {
             const char *cmd = opts ? opts->command_json : NULL;
             pond_buf extra = POND_BUF_INIT;

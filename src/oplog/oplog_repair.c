@@ -82,19 +82,6 @@ static void collect(const pond_delta_log_problem *p, void *payload)
     snprintf(b->file, sizeof b->file, "%s", p->file);
 }
 
-/* Rewrites the classic checkpoint at version from the log (the damaged one is read around). */
-static int rewrite_checkpoint(oplog_be *ob, int64_t version)
-{
-    pond_delta_table *t = NULL;
-    pond_delta_open_options o = POND_DELTA_OPEN_OPTIONS_INIT;
-    o.at_version = version;
-    int rc = pond_delta_table_open(&t, ob->dir, &o);
-    if (rc == 0)
-        rc = pond_delta_checkpoint_rewrite(t);
-    pond_delta_table_free(t);
-    return rc;
-}
-
 /* A link, FIFO or anything but a regular file at _last_checkpoint is not pond's to replace
  * (docs/format.md, "Pond's own names"): named, left alone, and nothing is written for it. */
 static int foreign_last_checkpoint(bool *still_bad, log_ctx *c, oplog_be *ob,
@@ -141,7 +128,7 @@ int pond_oplog_repair(pond_repair_report *out, pond_backend *be, pond_fsck_fn fn
         if (b->kind == POND_DELTA_LOG_LAST_CHECKPOINT) {
             last_bad = true;
         } else if (b->kind == POND_DELTA_LOG_CHECKPOINT && !strcmp(b->file, classic)) {
-            int rrc = rewrite_checkpoint(ob, b->version);
+            int rrc = pond_oplog__checkpoint_at(ob, b->version, true);
             if (rrc == POND_ENOMEM) {
                 rc = rrc;
             } else if (rrc < 0) {
@@ -168,7 +155,7 @@ int pond_oplog_repair(pond_repair_report *out, pond_backend *be, pond_fsck_fn fn
             int64_t cp = pond_delta_table_checkpoint_version(t),
                     latest = pond_delta_table_version(t);
             if (cp >= 0) {
-                rc = rewrite_checkpoint(ob, cp);
+                rc = pond_oplog__checkpoint_at(ob, cp, true);
             } else if (latest > 0) {
                 rc = pond_delta_checkpoint_write(t);
             } else {

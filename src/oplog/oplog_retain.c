@@ -414,43 +414,10 @@ static int retention_commit(oplog_be *ob, cp_vec *cps, oplog_strs *removed, int6
         qsort(cp->rows, cp->n, sizeof *cp->rows, row_txn_cmp);
         if ((rc = pond_oplog__write_part_file(ob, cp, cp->rows[cp->n - 1].rec->txn_seq, true)) < 0)
             break;
-        char id[POND_NODE_ID_STRLEN + 1], hex[65];
-        pond_node_id_format(id, &cp->part);
-        pond_delta_kv pv = {"part_id", id}, tag;
-        pond_buf_clear(&stats);
-        if ((rc = pond_oplog__stats_json(&stats, cp)) < 0)
-            break;
-        pond_oplog__sha_tag(hex, &tag, cp);
-        pond_delta_file_desc f = {POND_DELTA_FILE_DESC_VERSION,
-                                  cp->path,
-                                  &pv,
-                                  1,
-                                  cp->size,
-                                  now / 1000,
-                                  0,
-                                  true,
-                                  stats.ptr,
-                                  &tag,
-                                  1};
-        rc = pond_delta_actions_add(acts, &f);
+        rc = pond_oplog__add_part_file(acts, cp, now / 1000, true, &stats);
     }
-    for (size_t i = 0; i < removed->n && rc == 0; i++) {
-        char id[POND_NODE_ID_STRLEN + 1] = {0};
-        memcpy(id, removed->v[i] + 8, POND_NODE_ID_STRLEN); /* part_id=<uuid>/... */
-        pond_delta_kv pv = {"part_id", id};
-        pond_delta_file_desc f = {POND_DELTA_FILE_DESC_VERSION,
-                                  removed->v[i],
-                                  &pv,
-                                  1,
-                                  -1,
-                                  0,
-                                  now / 1000,
-                                  true,
-                                  NULL,
-                                  NULL,
-                                  0};
-        rc = pond_delta_actions_remove(acts, &f);
-    }
+    for (size_t i = 0; i < removed->n && rc == 0; i++)
+        rc = pond_oplog__remove_part_file(acts, removed->v[i], now / 1000, true);
     if (rc == 0) {
         const pond_delta_metadata *md = pond_delta_table_metadata(t);
         char num[3][24];

@@ -497,18 +497,23 @@ void pond_oplog__row_dispose(oplog_row *row)
     row->rec = NULL;
 }
 
+/* A column by name, so that columns added by a later format version do not break older
+ * readers; -1 when absent. The last of a repeated name wins. */
+static int column_index(const struct ArrowSchema *schema, const char *name)
+{
+    for (int64_t k = schema->n_children - 1; k >= 0; k--)
+        if (schema->children[k]->name && !strcmp(schema->children[k]->name, name))
+            return (int)k;
+    return -1;
+}
+
 int pond_oplog__decode(oplog_row **rows, size_t *n, size_t *cap, const struct ArrowSchema *schema,
                        const struct ArrowArray *batch, const pond_node_id *part, const char *file)
 {
     col c[OL_NCOLS];
     int idx[OL_NCOLS];
     for (int i = 0; i < OL_NCOLS; i++)
-        idx[i] = -1;
-    /* by name, so that columns added by a later format version do not break older readers */
-    for (int64_t k = 0; k < schema->n_children; k++)
-        for (int i = 0; i < OL_NCOLS; i++)
-            if (schema->children[k]->name && !strcmp(schema->children[k]->name, COLS[i].name))
-                idx[i] = (int)k;
+        idx[i] = column_index(schema, COLS[i].name);
     bool lazy_entries = idx[OL_ENTRIES] < 0; /* projected away: listings load later */
     bool lazy_content = idx[OL_CONTENT] < 0; /* likewise inline content */
     for (int i = 0; i < OL_NCOLS; i++) {
@@ -644,18 +649,8 @@ int pond_oplog__decode_content(size_t *filled, const struct ArrowSchema *schema,
                                const struct ArrowArray *batch, const char *file, bool verified,
                                oplog_row_lookup_fn lookup, void *payload)
 {
-    int in = -1, iv = -1, ic = -1;
-    for (int64_t k = 0; k < schema->n_children; k++) {
-        const char *nm = schema->children[k]->name;
-        if (!nm)
-            continue;
-        if (!strcmp(nm, "node_id"))
-            in = (int)k;
-        else if (!strcmp(nm, "version"))
-            iv = (int)k;
-        else if (!strcmp(nm, "content"))
-            ic = (int)k;
-    }
+    int in = column_index(schema, "node_id"), iv = column_index(schema, "version"),
+        ic = column_index(schema, "content");
     if (in < 0 || iv < 0 || ic < 0)
         return pond_error_set(POND_ECORRUPT, POND_DOM_OPLOG,
                               "data file '%s': no node_id, version or content column", file);
@@ -709,18 +704,8 @@ int pond_oplog__decode_content(size_t *filled, const struct ArrowSchema *schema,
 int pond_oplog__decode_entries_for(pond_node_rec *rec, const struct ArrowSchema *schema,
                                    const struct ArrowArray *batch, const char *file)
 {
-    int in = -1, iv = -1, ie = -1;
-    for (int64_t k = 0; k < schema->n_children; k++) {
-        const char *nm = schema->children[k]->name;
-        if (!nm)
-            continue;
-        if (!strcmp(nm, "node_id"))
-            in = (int)k;
-        else if (!strcmp(nm, "version"))
-            iv = (int)k;
-        else if (!strcmp(nm, "entries"))
-            ie = (int)k;
-    }
+    int in = column_index(schema, "node_id"), iv = column_index(schema, "version"),
+        ie = column_index(schema, "entries");
     if (in < 0 || iv < 0 || ie < 0)
         return pond_error_set(POND_ECORRUPT, POND_DOM_OPLOG,
                               "data file '%s': no node_id, version or entries column", file);
@@ -765,20 +750,8 @@ int pond_oplog__check_listings(int *n_out, const struct ArrowSchema *schema,
                                oplog_listing_fn fn, void *payload)
 {
     *n_out = 0;
-    int in = -1, iv = -1, it = -1, ie = -1;
-    for (int64_t k = 0; k < schema->n_children; k++) {
-        const char *nm = schema->children[k]->name;
-        if (!nm)
-            continue;
-        if (!strcmp(nm, "node_id"))
-            in = (int)k;
-        else if (!strcmp(nm, "version"))
-            iv = (int)k;
-        else if (!strcmp(nm, "file_type"))
-            it = (int)k;
-        else if (!strcmp(nm, "entries"))
-            ie = (int)k;
-    }
+    int in = column_index(schema, "node_id"), iv = column_index(schema, "version"),
+        it = column_index(schema, "file_type"), ie = column_index(schema, "entries");
     if (in < 0 || iv < 0 || it < 0 || ie < 0)
         return pond_error_set(POND_ECORRUPT, POND_DOM_OPLOG,
                               "data file '%s': no node_id, version, file_type or entries column",

@@ -171,6 +171,19 @@ static int footer_warnings(pond_parquet_reader *r, const pq_tskips *k)
     return 0;
 }
 
+/* The tail of every open: r's source is set; reads the footer. r is freed on failure. */
+static int open_finish(pond_parquet_reader **out, pond_parquet_reader *r,
+                       const pond_parquet_read_options *opts)
+{
+    int rc = pond_pq_reader_init(r, opts);
+    if (rc < 0) {
+        pond_parquet_reader_free(r);
+        return rc;
+    }
+    *out = r;
+    return 0;
+}
+
 int pond_parquet_reader_open(pond_parquet_reader **out, const pond_parquet_source *src,
                              const pond_parquet_read_options *opts)
 {
@@ -181,13 +194,7 @@ int pond_parquet_reader_open(pond_parquet_reader **out, const pond_parquet_sourc
         return POND_ENOMEM;
     r->fd = -1;
     r->src = *src;
-    int rc = pond_pq_reader_init(r, opts);
-    if (rc < 0) {
-        pond_parquet_reader_free(r);
-        return rc;
-    }
-    *out = r;
-    return 0;
+    return open_finish(out, r, opts);
 }
 
 int pond_pq_reader_init(pond_parquet_reader *r, const pond_parquet_read_options *opts)
@@ -280,23 +287,16 @@ static int open_fd(pond_parquet_reader **out, int fd, const char *path,
         return POND_ENOMEM;
     }
     r->fd = fd;
-    int rc;
-    if (!(r->path = pond_strdup(path))) {
-        rc = POND_ENOMEM;
-        goto fail;
+    int rc = POND_ENOMEM;
+    if (!(r->path = pond_strdup(path)) ||
+        (rc = pond__file_size(&r->src.size, r->fd, path, POND_DOM_PARQUET)) < 0) {
+        pond_parquet_reader_free(r);
+        return rc;
     }
-    if ((rc = pond__file_size(&r->src.size, r->fd, path, POND_DOM_PARQUET)) < 0)
-        goto fail;
     r->src.read_at = fd_read_at;
     r->src.payload = r;
     r->concurrent = true;
-    if ((rc = pond_pq_reader_init(r, opts)) < 0)
-        goto fail;
-    *out = r;
-    return 0;
-fail:
-    pond_parquet_reader_free(r);
-    return rc;
+    return open_finish(out, r, opts);
 }
 
 int pond_parquet_reader_open_file(pond_parquet_reader **out, const char *path,
@@ -346,13 +346,7 @@ int pond_parquet_reader_open_memory(pond_parquet_reader **out, const void *buf, 
     r->src.payload = r;
     r->src.size = (int64_t)len;
     r->concurrent = true;
-    int rc = pond_pq_reader_init(r, opts);
-    if (rc < 0) {
-        pond_parquet_reader_free(r);
-        return rc;
-    }
-    *out = r;
-    return 0;
+    return open_finish(out, r, opts);
 }
 
 int pond_parquet_reader_schema(pond_parquet_reader *r, struct ArrowSchema *out)

@@ -122,18 +122,8 @@ static bool parse_int(const char *s, size_t len, int64_t *v)
 /* A decimal number that strtod can only turn into infinity or zero (1e400, 1e-400). */
 static bool out_of_range(const char *s, size_t len)
 {
-    if (len == 0 || len > 64)
-        return false;
-    for (size_t k = 0; k < len; k++)
-        if (!strchr("0123456789+-.eE", s[k]))
-            return false;
-    char buf[72];
-    memcpy(buf, s, len);
-    buf[len] = '\0';
-    char *end;
-    errno = 0;
-    double x = strtod(buf, &end);
-    return end == buf + len && errno == ERANGE && (isinf(x) || x == 0);
+    double x;
+    return pond__strtod_decimal(&x, s, len) < 0;
 }
 
 /* "007", "-01.5": a code written with a leading zero, kept as text unless a type is given. */

@@ -497,6 +497,16 @@ oom:
     return POND_ENOMEM;
 }
 
+int pond_node_not_found(int domain, const pond_node_id *id, int64_t version)
+{
+    char s[POND_NODE_ID_STRLEN + 1];
+    pond_node_id_format(s, id);
+    if (version > 0)
+        return pond_error_set(POND_ENOTFOUND, domain, "node %s has no version %lld", s,
+                              (long long)version);
+    return pond_error_set(POND_ENOTFOUND, domain, "node %s not found", s);
+}
+
 pond_node_rec *pond_node_rec_ref(pond_node_rec *r)
 {
     if (r)

@@ -53,16 +53,6 @@ static size_t visible(const mem_backend *mb, const mem_node *n)
     return k;
 }
 
-static int not_found(const pond_node_id *id, int64_t version)
-{
-    char s[POND_NODE_ID_STRLEN + 1];
-    pond_node_id_format(s, id);
-    if (version > 0)
-        return pond_error_set(POND_ENOTFOUND, POND_DOM_TINYFS, "node %s has no version %lld", s,
-                              (long long)version);
-    return pond_error_set(POND_ENOTFOUND, POND_DOM_TINYFS, "node %s not found", s);
-}
-
 static int mem_latest(pond_node_rec **out, pond_backend *be, const pond_node_id *id)
 {
     mem_backend *mb = (mem_backend *)be;
@@ -73,7 +63,7 @@ static int mem_latest(pond_node_rec **out, pond_backend *be, const pond_node_id 
     if (k)
         *out = pond_node_rec_ref(n->v[k - 1]);
     pthread_mutex_unlock(&mb->st->mu);
-    return *out ? 0 : not_found(id, 0);
+    return *out ? 0 : pond_node_not_found(POND_DOM_TINYFS, id, 0);
 }
 
 static int mem_get_version(pond_node_rec **out, pond_backend *be, const pond_node_id *id,
@@ -88,7 +78,7 @@ static int mem_get_version(pond_node_rec **out, pond_backend *be, const pond_nod
         if (n->v[i]->version == version)
             *out = pond_node_rec_ref(n->v[i]);
     pthread_mutex_unlock(&mb->st->mu);
-    return *out ? 0 : not_found(id, version > 0 ? version : 1);
+    return *out ? 0 : pond_node_not_found(POND_DOM_TINYFS, id, version > 0 ? version : 1);
 }
 
 static int mem_list_versions(pond_node_rec ***out, size_t *n_out, pond_backend *be,
@@ -102,7 +92,7 @@ static int mem_list_versions(pond_node_rec ***out, size_t *n_out, pond_backend *
     mem_node *n = pond__idmap_get(&mb->st->nodes, id);
     size_t k = visible(mb, n);
     if (!k) {
-        error = not_found(id, 0);
+        error = pond_node_not_found(POND_DOM_TINYFS, id, 0);
     } else if (!(*out = pond_calloc(k, sizeof **out))) {
         error = POND_ENOMEM;
     } else {

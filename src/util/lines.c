@@ -155,3 +155,14 @@ int pond__window_refill(char **in, size_t *cap, size_t *len, size_t keep, size_t
         *eof = true;
     return 0;
 }
+
+int pond__mem_read(void *buf, size_t cap, size_t *n_out, void *payload)
+{
+    pond__mem_source *m = payload;
+    size_t n = POND_MIN(cap, m->len - m->pos);
+    if (n) /* data may be NULL when len is 0 */
+        memcpy(buf, m->data + m->pos, n);
+    m->pos += n;
+    *n_out = n;
+    return 0;
+}

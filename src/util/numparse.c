@@ -16,11 +16,13 @@ static bool is_digit(char c) { return (unsigned)(c - '0') <= 9; }
 
 /* strtod on decimal text only: strtod also reads hex (0x1p3) and leading blanks, which a CSV
  * value that says them does not mean as a number. */
-static bool by_strtod(double *v, const char *s, size_t len)
+int pond__strtod_decimal(double *v, const char *s, size_t len)
 {
+    if (!len || len > 64)
+        return 0;
     for (size_t k = 0; k < len; k++)
         if (!strchr("0123456789+-.eE", s[k]) && !strchr("infatyINFATY", s[k]))
-            return false;
+            return 0;
     char buf[72];
     memcpy(buf, s, len);
     buf[len] = '\0';
@@ -28,10 +30,15 @@ static bool by_strtod(double *v, const char *s, size_t len)
     errno = 0;
     double x = strtod(buf, &end);
     if (end != buf + len)
-        return false;
+        return 0;
     *v = x;
-    /* out of range: the caller tells it from text (1e400 is a number, but not a double) */
-    return !(errno == ERANGE && (isinf(x) || x == 0));
+    return errno == ERANGE && (isinf(x) || x == 0) ? -1 : 1;
+}
+
+/* out of range: the caller tells it from text (1e400 is a number, but not a double) */
+static bool by_strtod(double *v, const char *s, size_t len)
+{
+    return pond__strtod_decimal(v, s, len) > 0;
 }
 
 bool pond__parse_double(double *v, const char *s, size_t len)

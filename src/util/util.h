@@ -268,11 +268,24 @@ typedef int (*pond__read_fn)(void *buf, size_t cap, size_t *n_out, void *payload
 int pond__window_refill(char **in, size_t *cap, size_t *len, size_t keep, size_t max,
                         pond__read_fn read, void *payload, size_t *got, bool *eof);
 
+/* Bytes in memory as a pond__read_fn source (the readers' open_mem): pond__mem_read, given a
+ * pond__mem_source as its payload, hands out data[pos, len) in order. data stays the
+ * caller's. */
+typedef struct {
+    const char *data;
+    size_t len, pos;
+} pond__mem_source;
+int pond__mem_read(void *buf, size_t cap, size_t *n_out, void *payload);
+
 /* Decimal text (an optional sign, digits with an optional point, an optional exponent; or
  * strtod's inf/infinity/nan) to the double strtod gives, bit for bit (src/util/numparse.c).
  * False for anything else: hex, blanks, other bytes, and a number strtod can only make
  * infinite or zero (1e400, 1e-400; *v then holds that). */
 bool pond__parse_double(double *v, const char *s, size_t len);
+/* strtod itself on the same text (at most 64 bytes; no hex, no blanks): 1 with *v, 0 when s is
+ * not a number, -1 when it is one strtod can only make infinite or zero (1e400, 1e-400: too
+ * large or too small for a double; *v holds what strtod gave). */
+int pond__strtod_decimal(double *v, const char *s, size_t len);
 
 /* A small fork-join thread pool (src/util/pool.c). threads counts the caller: pond__pool_new
  * starts up to threads - 1 workers (at most 64; fewer, even none, if the system refuses, and

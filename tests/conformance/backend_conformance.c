@@ -133,6 +133,7 @@ static void case_empty(const conf_slot *s)
     pond_node_id id = fresh_id();
     pond_node_rec *r = NULL;
     PT_ASSERT_ERR(be->latest(&r, be, &id), POND_ENOTFOUND);
+    PT_ASSERT_MSG_HAS(" not found"); /* pond_node_not_found: the same words from every backend */
     PT_ASSERT(r == NULL);
     pond_backend_free(be);
 }
@@ -216,6 +217,7 @@ static void case_versions(const conf_slot *s)
     pond_node_rec_unref(r);
     r = NULL;
     PT_ASSERT_ERR(be->get_version(&r, be, &f, 4), POND_ENOTFOUND);
+    PT_ASSERT_MSG_HAS(" has no version 4");
     pond_node_rec **all = NULL;
     size_t n = 0;
     PT_ASSERT_OK(be->list_versions(&all, &n, be, &f));

@@ -261,5 +261,38 @@ static void test_random_bytes(void)
     }
 }
 
+/* strtod's own three answers, which the CSV import's type inference also asks (a number out of
+ * a double's range is a number: its line fails with the reason rather than becoming text). */
+static void test_strtod_decimal(void)
+{
+    static const struct {
+        const char *s;
+        int want;
+    } cases[] = {
+        {"1.5", 1},    {"-0", 1},      {"inf", 1},     {"NaN", 1},  {"1e308", 1},
+        {"1e400", -1}, {"-1e400", -1}, {"1e-400", -1}, {"0x10", 0}, {" 1", 0},
+        {"1 ", 0},     {"", 0},        {"1e40a", 0},   {"abc", 0},  {"1,5", 0},
+    };
+    for (size_t k = 0; k < POND_ARRAY_LEN(cases); k++) {
+        double v = 42;
+        int got = pond__strtod_decimal(&v, cases[k].s, strlen(cases[k].s));
+        PT_ASSERT_INT_EQ(got, cases[k].want);
+        if (got != 0) {
+            char buf[72];
+            snprintf(buf, sizeof buf, "%s", cases[k].s);
+            double x = strtod(buf, NULL);
+            PT_ASSERT(memcmp(&v, &x, sizeof v) == 0 || (isnan(v) && isnan(x)));
+        } else {
+            PT_ASSERT(v == 42); /* untouched */
+        }
+    }
+    /* 65 digits: longer than any value it reads (the copy is bounded) */
+    char longs[65];
+    memset(longs, '1', sizeof longs);
+    double v = 0;
+    PT_ASSERT_INT_EQ(pond__strtod_decimal(&v, longs, sizeof longs), 0);
+    PT_ASSERT_INT_EQ(pond__strtod_decimal(&v, longs, 64), 1);
+}
+
 PT_SUITE(util_numparse, PT_TEST(edge_cases), PT_TEST(random_decimals), PT_TEST(random_doubles),
-         PT_TEST(random_bytes))
+         PT_TEST(random_bytes), PT_TEST(strtod_decimal))

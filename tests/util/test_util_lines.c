@@ -157,5 +157,31 @@ static void test_strmap(void)
     free(keys);
 }
 
+/* The readers' in-memory source: the bytes in order, in reads of at most cap, then 0 for ever;
+ * the data is not copied or written. */
+static void test_mem_source(void)
+{
+    static const char data[] = "abcdefghij";
+    pond__mem_source m = {data, 10, 0};
+    char buf[8], got[16] = {0};
+    size_t n, at = 0;
+    PT_ASSERT_OK(pond__mem_read(buf, 4, &n, &m));
+    PT_ASSERT_INT_EQ(n, 4);
+    memcpy(got + at, buf, n);
+    at += n;
+    PT_ASSERT_OK(pond__mem_read(buf, 8, &n, &m));
+    PT_ASSERT_INT_EQ(n, 6);
+    memcpy(got + at, buf, n);
+    at += n;
+    PT_ASSERT_STR_EQ(got, "abcdefghij");
+    PT_ASSERT_OK(pond__mem_read(buf, 8, &n, &m));
+    PT_ASSERT_INT_EQ(n, 0);
+    PT_ASSERT_OK(pond__mem_read(buf, 8, &n, &m));
+    PT_ASSERT_INT_EQ(n, 0);
+    pond__mem_source e = {NULL, 0, 0};
+    PT_ASSERT_OK(pond__mem_read(buf, 8, &n, &e));
+    PT_ASSERT_INT_EQ(n, 0);
+}
+
 PT_SUITE(util_lines, PT_TEST(lines_file_and_memory), PT_TEST(lines_bound),
-         PT_TEST(lines_refuses_non_regular), PT_TEST(strmap))
+         PT_TEST(lines_refuses_non_regular), PT_TEST(strmap), PT_TEST(mem_source))

@@ -112,6 +112,11 @@ POND_API void pond_node_recs_free(pond_node_rec **recs, size_t n);
  *  directory, else dir's own id. */
 POND_API pond_node_id pond_dir_entry_home(const pond_node_rec *dir, const pond_dir_entry *e);
 
+/** The POND_ENOTFOUND a backend returns for a node it does not have (version 0: "node <id> not
+ *  found") or a version it does not have (version > 0: "node <id> has no version <n>"), set in
+ *  the backend's error domain. */
+POND_API int pond_node_not_found(int domain, const pond_node_id *id, int64_t version);
+
 /* ---- damaged listings ------------------------------------------------------------------------ */
 
 /** Called once per broken rule with a message such as "entry 2 'a/b': name contains '/'". */

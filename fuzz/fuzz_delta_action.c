@@ -33,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     (void)pond_delta__type_format(&b, schema);
                     pond_buf_dispose(&b);
                 }
-                pond_delta__arena_dispose(&arena);
+                pond__arena_dispose(&arena);
             }
             break;
         default:

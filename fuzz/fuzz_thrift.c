@@ -41,7 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 if (pond_pq_decode_file_meta(&m2, &a2, &d2) != 0 || m2.num_rows != m.num_rows ||
                     m2.n_schema != m.n_schema || m2.n_row_groups != m.n_row_groups)
                     __builtin_trap(); /* what we encode we must decode identically */
-                pond_pq_arena_free(&a2);
+                pond__arena_dispose(&a2);
             }
             pond_buf_dispose(&out);
         }
@@ -63,6 +63,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         break;
     }
     }
-    pond_pq_arena_free(&a);
+    pond__arena_dispose(&a);
     return 0;
 }

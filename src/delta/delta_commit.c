@@ -134,7 +134,7 @@ int pond_delta_actions_metadata(pond_delta_actions *a, const pond_delta_metadata
                                 "partition column '%s' is not in the schema",
                                 m->partition_columns[i] ? m->partition_columns[i] : "(null)");
     }
-    pond_delta__arena_dispose(&arena);
+    pond__arena_dispose(&arena);
     if (rc == POND_ECORRUPT) {
         char msg[512];
         snprintf(msg, sizeof msg, "%s", pond_error_last()->message);

@@ -257,9 +257,9 @@ static const struct ArrowSchema *logical_view(delta_arena *arena, const struct A
 {
     if (depth > DELTA_MAX_SCHEMA_DEPTH)
         return src;
-    struct ArrowSchema *n = pond_delta__arena_alloc(arena, sizeof *n);
+    struct ArrowSchema *n = pond__arena_alloc(arena, sizeof *n, 16);
     struct ArrowSchema **kids =
-        src->n_children ? pond_delta__arena_alloc(arena, (size_t)src->n_children * sizeof *kids)
+        src->n_children ? pond__arena_alloc(arena, (size_t)src->n_children * sizeof *kids, 16)
                         : NULL;
     if (!n || (src->n_children && !kids))
         return NULL;
@@ -283,8 +283,8 @@ static const struct ArrowSchema *logical_view(delta_arena *arena, const struct A
             ct = dt->element;
         } else if (dt && dt->kind == POND_DELTA_TYPE_MAP && !strcmp(src->format, "+m")) {
             /* the entries struct: key and value */
-            pond_delta_type *entries = pond_delta__arena_alloc(arena, sizeof *entries);
-            pond_delta_field *ef = pond_delta__arena_alloc(arena, 2 * sizeof *ef);
+            pond_delta_type *entries = pond__arena_alloc(arena, sizeof *entries, 16);
+            pond_delta_field *ef = pond__arena_alloc(arena, 2 * sizeof *ef, 16);
             if (!entries || !ef)
                 return NULL;
             memset(entries, 0, sizeof *entries);
@@ -429,7 +429,7 @@ static int dump_file(dump_state *st, const pond_delta_table *t, const pond_delta
         }
     }
     /* with column mapping, cells are printed through views carrying logical nested names */
-    const struct ArrowSchema **view = pond_delta__arena_alloc(&arena, (nf ? nf : 1) * sizeof *view);
+    const struct ArrowSchema **view = pond__arena_alloc(&arena, (nf ? nf : 1) * sizeof *view, 16);
     if (!view) {
         rc = POND_ENOMEM;
         goto done;
@@ -509,7 +509,7 @@ done:
         as.release(&as);
     pond_parquet_reader_free(r);
     pond_buf_dispose(&pcells);
-    pond_delta__arena_dispose(&arena);
+    pond__arena_dispose(&arena);
     pond_free(dv);
     pond_free(col);
     pond_free(pstart);

@@ -17,14 +17,8 @@
 #define DELTA_MAX_LAST_CHECKPOINT_BYTES (16u << 20)
 #define DELTA_MAX_SCHEMA_DEPTH 32 /* nested struct/array/map levels */
 
-/* ---- arena for strings and arrays that live as long as a snapshot (delta_json.c) */
-typedef struct delta_arena_block delta_arena_block;
-typedef struct {
-    delta_arena_block *head;
-} delta_arena;
-void *pond_delta__arena_alloc(delta_arena *a, size_t n);
-char *pond_delta__arena_strdup(delta_arena *a, const char *s);
-void pond_delta__arena_dispose(delta_arena *a);
+/* ---- strings and arrays that live as long as a snapshot: util's arena */
+typedef pond__arena delta_arena;
 
 /* ---- schema (delta_schema.c) */
 /* Parse a schemaString into a type tree allocated in the arena. POND_ECORRUPT with

@@ -101,7 +101,7 @@ static int oom(void) { return pond_error_set(POND_ENOMEM, POND_DOM_DELTA, "out o
 
 static const char *adup(pond_delta_table *t, const char *s)
 {
-    return s ? pond_delta__arena_strdup(&t->arena, s) : NULL;
+    return s ? pond__arena_strdup(&t->arena, s) : NULL;
 }
 
 /* A new entry for the decoded path dec, copied into the table's arena. */
@@ -133,7 +133,7 @@ static int copy_kv(const pond_delta_kv **out, size_t *n_out, pond_delta_table *t
     *n_out = 0;
     if (!n)
         return 0;
-    pond_delta_kv *kv = pond_delta__arena_alloc(&t->arena, n * sizeof *kv);
+    pond_delta_kv *kv = pond__arena_alloc(&t->arena, n * sizeof *kv, 16);
     if (!kv)
         return oom();
     for (size_t i = 0; i < n; i++) {
@@ -160,7 +160,7 @@ static int keep_dv(pond_delta_dv *dv, const char **key_out, pond_delta_table *t,
     if (dv->offset >= 0)
         snprintf(off, sizeof off, "@%" PRId64, dv->offset);
     size_t len = 1 + strlen(dv->path_or_inline) + strlen(off) + 1;
-    char *key = pond_delta__arena_alloc(&t->arena, len);
+    char *key = pond__arena_alloc(&t->arena, len, 16);
     if (!key)
         return oom();
     snprintf(key, len, "%c%s%s", dv->storage_type, dv->path_or_inline, off);
@@ -279,7 +279,7 @@ static int apply_add(apply_ctx *c, const delta_file_action *a)
     f->deletion_vector = NULL;
     if (*dv_key) {
         /* in the arena: the entries array moves when it grows, the arena never does */
-        pond_delta_dv *stable = pond_delta__arena_alloc(&t->arena, sizeof *stable);
+        pond_delta_dv *stable = pond__arena_alloc(&t->arena, sizeof *stable, 16);
         if (!stable) {
             rc = oom();
             goto done;
@@ -819,7 +819,7 @@ static int copy_features(const char *const **out, size_t *n_out, pond_delta_tabl
     if (!json_is_array(arr))
         return 0;
     size_t n = json_array_size(arr);
-    const char **v = pond_delta__arena_alloc(&t->arena, (n ? n : 1) * sizeof *v);
+    const char **v = pond__arena_alloc(&t->arena, (n ? n : 1) * sizeof *v, 16);
     if (!v)
         return oom();
     for (size_t i = 0; i < n; i++)
@@ -909,7 +909,7 @@ static int finalize(pond_delta_table *t)
         return rc;
     /* partition columns name top-level fields; files carry a value for each, by physical name */
     size_t npc = m->n_partition_columns;
-    t->partition_physical = pond_delta__arena_alloc(&t->arena, (npc ? npc : 1) * sizeof(char *));
+    t->partition_physical = pond__arena_alloc(&t->arena, (npc ? npc : 1) * sizeof(char *), 16);
     if (!t->partition_physical)
         return oom();
     for (size_t i = 0; i < npc; i++) {
@@ -962,7 +962,7 @@ static void warn(pond_delta_table *t, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    const char *w = pond_delta__arena_strdup(&t->arena, msg);
+    const char *w = pond__arena_strdup(&t->arena, msg);
     if (w) /* out of memory only loses the warning */
         t->warnings[t->n_warnings++] = w;
 }
@@ -1356,7 +1356,7 @@ void pond_delta_table_free(pond_delta_table *t)
         return;
     json_decref(t->protocol_json);
     json_decref(t->metadata_json);
-    pond_delta__arena_dispose(&t->arena);
+    pond__arena_dispose(&t->arena);
     pond_free(t->files);
     pond_free(t->slots);
     pond_free(t->txns);

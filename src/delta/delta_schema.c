@@ -28,7 +28,7 @@ static int parse_struct(pond_delta_type *t, schema_ctx *c, const json_t *j, cons
     size_t n = json_array_size(fields), bytes;
     if (pond_mul_overflow(&bytes, n ? n : 1, sizeof(pond_delta_field)))
         return oom();
-    pond_delta_field *fs = pond_delta__arena_alloc(c->arena, bytes);
+    pond_delta_field *fs = pond__arena_alloc(c->arena, bytes, 16);
     if (!fs)
         return oom();
     t->kind = POND_DELTA_TYPE_STRUCT;
@@ -49,7 +49,7 @@ static int parse_struct(pond_delta_type *t, schema_ctx *c, const json_t *j, cons
         }
         pond_delta_field *fd = &fs[i];
         memset(fd, 0, sizeof *fd);
-        if (!(fd->name = pond_delta__arena_strdup(c->arena, nm)))
+        if (!(fd->name = pond__arena_strdup(c->arena, nm)))
             return oom();
         const json_t *nullable = json_object_get(f, "nullable");
         if (nullable && !json_is_boolean(nullable))
@@ -64,10 +64,10 @@ static int parse_struct(pond_delta_type *t, schema_ctx *c, const json_t *j, cons
             char *s = pond__json_dump(md, 0);
             if (!s)
                 return POND_ENOMEM;
-            fd->metadata_json = pond_delta__arena_strdup(c->arena, s);
+            fd->metadata_json = pond__arena_strdup(c->arena, s);
             pond_free(s);
         } else {
-            fd->metadata_json = pond_delta__arena_strdup(c->arena, "{}");
+            fd->metadata_json = pond__arena_strdup(c->arena, "{}");
         }
         if (!fd->metadata_json)
             return oom();
@@ -75,7 +75,7 @@ static int parse_struct(pond_delta_type *t, schema_ctx *c, const json_t *j, cons
         int64_t id = -1;
         fd->physical_name = fd->name;
         if (json_is_string(pn) && c->mode != POND_DELTA_COLUMN_MAPPING_NONE) {
-            if (!(fd->physical_name = pond_delta__arena_strdup(c->arena, json_string_value(pn))))
+            if (!(fd->physical_name = pond__arena_strdup(c->arena, json_string_value(pn))))
                 return oom();
         } else if (c->mode != POND_DELTA_COLUMN_MAPPING_NONE) {
             return pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,
@@ -100,7 +100,7 @@ static int parse_type(const pond_delta_type **out, schema_ctx *c, const json_t *
         return pond_error_set(POND_ECORRUPT, POND_DOM_DELTA,
                               "schema: types nested deeper than %d levels at %s",
                               DELTA_MAX_SCHEMA_DEPTH, where);
-    pond_delta_type *t = pond_delta__arena_alloc(c->arena, sizeof *t);
+    pond_delta_type *t = pond__arena_alloc(c->arena, sizeof *t, 16);
     if (!t)
         return oom();
     memset(t, 0, sizeof *t);
@@ -111,7 +111,7 @@ static int parse_type(const pond_delta_type **out, schema_ctx *c, const json_t *
             return pond_error_set(POND_ECORRUPT, POND_DOM_DELTA, "schema: empty type name at %s",
                                   where);
         t->kind = POND_DELTA_TYPE_PRIMITIVE;
-        return (t->primitive = pond_delta__arena_strdup(c->arena, s)) ? 0 : oom();
+        return (t->primitive = pond__arena_strdup(c->arena, s)) ? 0 : oom();
     }
     const char *kind = json_string_value(json_object_get(j, "type"));
     if (!json_is_object(j) || !kind)

@@ -8,6 +8,7 @@
 #define POND_PQ_META_H
 
 #include "parquet/pq_thrift.h"
+#include "util/util.h"
 
 #include <stdbool.h>
 
@@ -258,14 +259,8 @@ typedef struct {
 } pq_column_index;
 
 /* ---------------------------------------------------------------- arena */
-typedef struct pq_arena_block pq_arena_block;
-typedef struct {
-    pq_arena_block *head;
-    size_t used, cap;
-} pq_arena;
-
-void *pond_pq_arena_alloc(pq_arena *a, size_t size); /* zeroed, 16-aligned; NULL + POND_ENOMEM */
-void pond_pq_arena_free(pq_arena *a);
+/* util's arena: pond__arena_zalloc (zeroed, 16-aligned; NULL + POND_ENOMEM), pond__arena_dispose */
+typedef pond__arena pq_arena;
 
 /* ---------------------------------------------------------------- decode */
 int pond_pq_decode_file_meta(pq_file_meta *out, pq_arena *a, pq_tdec *d);

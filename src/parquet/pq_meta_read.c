@@ -7,48 +7,9 @@
 
 #include <string.h>
 
-/* ---------------------------------------------------------------- arena */
-
-struct pq_arena_block {
-    pq_arena_block *next;
-    size_t pad;
-    /* data follows (16-aligned because the header is 16 bytes) */
-};
-
-void *pond_pq_arena_alloc(pq_arena *a, size_t size)
-{
-    size = (size + 15) & ~(size_t)15;
-    if (!a->head || a->cap - a->used < size) {
-        size_t cap = size > 16384 ? size : 16384;
-        pq_arena_block *b = pond_malloc(sizeof *b + cap);
-        if (!b)
-            return NULL;
-        b->next = a->head;
-        a->head = b;
-        a->used = 0;
-        a->cap = cap;
-    }
-    void *p = (char *)(a->head + 1) + a->used;
-    a->used += size;
-    memset(p, 0, size);
-    return p;
-}
-
-void pond_pq_arena_free(pq_arena *a)
-{
-    pq_arena_block *b = a->head;
-    while (b) {
-        pq_arena_block *n = b->next;
-        pond_free(b);
-        b = n;
-    }
-    a->head = NULL;
-    a->used = a->cap = 0;
-}
-
 static void *arena_array(pq_arena *a, uint32_t n, size_t elem)
 {
-    return pond_pq_arena_alloc(a, (size_t)(n ? n : 1) * elem);
+    return pond__arena_zalloc(a, (size_t)(n ? n : 1) * elem);
 }
 
 /* ---------------------------------------------------------------- helpers */

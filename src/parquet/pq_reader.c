@@ -63,7 +63,7 @@ void pond_parquet_reader_free(pond_parquet_reader *r)
     pond_free(r->footer);
     pond_pq_scratch_dispose(&r->scratch);
     shared_unref(r->cur);
-    pond_pq_arena_free(&r->arena);
+    pond__arena_dispose(&r->arena);
     pond_free(r);
 }
 
@@ -80,7 +80,7 @@ static int setup_projection(pond_parquet_reader *r, const pond_parquet_read_opti
 {
     const pq_node *root = r->schema.root;
     int n = root->n_children;
-    r->proj = pond_pq_arena_alloc(&r->arena, (size_t)(n + 1) * sizeof *r->proj);
+    r->proj = pond__arena_zalloc(&r->arena, (size_t)(n + 1) * sizeof *r->proj);
     if (!r->proj)
         return POND_ENOMEM;
     if (o && o->columns) {
@@ -134,7 +134,7 @@ static int footer_warnings(pond_parquet_reader *r, const pq_tskips *k)
     int n = k->n_kinds + (k->other > 0);
     if (n == 0)
         return 0;
-    if (!(r->warnings = pond_pq_arena_alloc(&r->arena, (size_t)n * sizeof *r->warnings)))
+    if (!(r->warnings = pond__arena_zalloc(&r->arena, (size_t)n * sizeof *r->warnings)))
         return POND_ENOMEM;
     for (int i = 0; i < n; i++) {
         char line[256], fn[96], got[24], want[24];
@@ -161,7 +161,7 @@ static int footer_warnings(pond_parquet_reader *r, const pq_tskips *k)
                              k->kind[i].count, k->kind[i].first_off);
             }
         }
-        char *w = pond_pq_arena_alloc(&r->arena, strlen(line) + 1);
+        char *w = pond__arena_zalloc(&r->arena, strlen(line) + 1);
         if (!w)
             return POND_ENOMEM;
         memcpy(w, line, strlen(line) + 1);
@@ -271,7 +271,7 @@ int pond_pq_reader_init(pond_parquet_reader *r, const pond_parquet_read_options 
                                   "chunks, the schema has %d leaf columns",
                                   i, rg->n_columns, r->schema.n_leaves);
     }
-    if (!(r->rg_selected = pond_pq_arena_alloc(&r->arena, r->meta.n_row_groups + 1)))
+    if (!(r->rg_selected = pond__arena_zalloc(&r->arena, r->meta.n_row_groups + 1)))
         return POND_ENOMEM;
     memset(r->rg_selected, 1, r->meta.n_row_groups);
     return setup_projection(r, opts);
@@ -521,7 +521,7 @@ static const char *arena_cstr(pond_parquet_reader *r, pq_bytes b)
 {
     if (!b.ptr)
         return NULL;
-    char *s = pond_pq_arena_alloc(&r->arena, b.len + 1);
+    char *s = pond__arena_zalloc(&r->arena, b.len + 1);
     if (s && b.len)
         memcpy(s, b.ptr, b.len);
     return s;

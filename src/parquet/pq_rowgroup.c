@@ -28,7 +28,7 @@ static int load_index(pond_parquet_reader *r, pq_arena *a, int64_t off, int32_t 
     if (off < 4 || len <= 0 || off > r->src.size || len > r->src.size - off ||
         (size_t)len > r->max_alloc)
         return 0;
-    uint8_t *buf = pond_pq_arena_alloc(a, (size_t)len);
+    uint8_t *buf = pond__arena_zalloc(a, (size_t)len);
     if (!buf)
         return POND_ENOMEM;
     size_t got = 0;
@@ -106,7 +106,7 @@ static size_t intersect(int64_t *out, const int64_t *x, size_t nx, const int64_t
 static int row_ranges(pond_parquet_reader *r, int rgi, pq_arena *a, int64_t **iv_out, size_t *n_out)
 {
     const pq_row_group *rg = &r->meta.row_groups[rgi];
-    int64_t *iv = pond_pq_arena_alloc(a, 2 * sizeof *iv);
+    int64_t *iv = pond__arena_zalloc(a, 2 * sizeof *iv);
     if (!iv)
         return POND_ENOMEM;
     iv[0] = 0;
@@ -126,8 +126,8 @@ static int row_ranges(pond_parquet_reader *r, int rgi, pq_arena *a, int64_t **iv
             return rc;
         if (!ok_oi || !ok_ci || ci.n_pages != oi.n_pages || !ci.null_pages)
             continue;
-        int64_t *pv = pond_pq_arena_alloc(a, 2 * (size_t)oi.n_pages * sizeof *pv);
-        int64_t *nv = pond_pq_arena_alloc(a, 2 * ((size_t)oi.n_pages + n) * sizeof *nv);
+        int64_t *pv = pond__arena_zalloc(a, 2 * (size_t)oi.n_pages * sizeof *pv);
+        int64_t *nv = pond__arena_zalloc(a, 2 * ((size_t)oi.n_pages + n) * sizeof *nv);
         if (!pv || !nv)
             return POND_ENOMEM;
         size_t np = 0;
@@ -214,9 +214,8 @@ static int decode_column(rg_job *g, int p, pq_scratch *s)
         pq_offset_index oi;
         bool ok = false;
         if (g->iv && (rc = load_offset_index(r, cc, rg->num_rows, &a, &oi, &ok)) == 0 && ok) {
-            uint8_t *sel = pond_pq_arena_alloc(&a, oi.n_pages);
-            int64_t *loc =
-                pond_pq_arena_alloc(&a, 2 * ((size_t)oi.n_pages + g->n_iv) * sizeof *loc);
+            uint8_t *sel = pond__arena_zalloc(&a, oi.n_pages);
+            int64_t *loc = pond__arena_zalloc(&a, 2 * ((size_t)oi.n_pages + g->n_iv) * sizeof *loc);
             if (!sel || !loc) {
                 rc = POND_ENOMEM;
             } else {
@@ -235,7 +234,7 @@ static int decode_column(rg_job *g, int p, pq_scratch *s)
             pond_pq_chunk_keep(&g->chunks[l], desc, keep, n_keep);
         co.pages = NULL;
         co.page_sel = NULL;
-        pond_pq_arena_free(&a);
+        pond__arena_dispose(&a);
     }
     if (rc == 0)
         rc = pond_pq_assemble(g->out->children[p], n, g->chunks);
@@ -407,7 +406,7 @@ done:
     pond_free(g.rc);
     pond_free(g.dom);
     pond_free(g.msg);
-    pond_pq_arena_free(&ra);
+    pond__arena_dispose(&ra);
     if (rc < 0) {
         pond_arrow_array_release(out);
         if (rc != POND_ENOMEM)

@@ -25,7 +25,7 @@ static int schema_error(const char *what, uint32_t idx)
 
 static char *arena_name(pq_arena *a, pq_bytes b)
 {
-    char *s = pond_pq_arena_alloc(a, b.len + 1);
+    char *s = pond__arena_zalloc(a, b.len + 1);
     if (s && b.len)
         memcpy(s, b.ptr, b.len);
     return s;
@@ -33,14 +33,14 @@ static char *arena_name(pq_arena *a, pq_bytes b)
 
 static pq_node *new_node(build_ctx *c, int kind, const char *name, int n_children)
 {
-    pq_node *n = pond_pq_arena_alloc(c->a, sizeof *n);
+    pq_node *n = pond__arena_zalloc(c->a, sizeof *n);
     if (!n)
         return NULL;
     n->kind = kind;
     n->name = name;
     n->n_children = n_children;
     if (n_children > 0 &&
-        !(n->children = pond_pq_arena_alloc(c->a, (size_t)n_children * sizeof *n->children)))
+        !(n->children = pond__arena_zalloc(c->a, (size_t)n_children * sizeof *n->children)))
         return NULL;
     return n;
 }
@@ -187,7 +187,7 @@ static int add_leaf(build_ctx *c, pq_node *n)
 {
     if ((uint32_t)c->n_leaves == c->leaves_cap) {
         uint32_t cap = c->leaves_cap ? c->leaves_cap * 2 : 16;
-        pq_node **l = pond_pq_arena_alloc(c->a, cap * sizeof *l);
+        pq_node **l = pond__arena_zalloc(c->a, cap * sizeof *l);
         if (!l)
             return POND_ENOMEM;
         if (c->n_leaves)
@@ -226,7 +226,7 @@ static uint32_t skip_subtree(const pq_file_meta *m, uint32_t i)
 static int path_join(build_ctx *c, const char *parent, const char *name, const char **out)
 {
     size_t pl = parent ? strlen(parent) : 0, nl = strlen(name);
-    char *s = pond_pq_arena_alloc(c->a, pl + nl + 2);
+    char *s = pond__arena_zalloc(c->a, pl + nl + 2);
     if (!s)
         return POND_ENOMEM;
     if (pl) {

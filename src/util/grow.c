@@ -1,4 +1,4 @@
-/* The one growth rule for arrays (POND_GROW, POND_RESERVE in util.h). */
+/* The one growth rule for arrays (POND_GROW, POND_RESERVE in util.h) and the one bump arena. */
 #include "util/util.h"
 
 #include <string.h>
@@ -27,4 +27,65 @@ int pond__grow(void *ptr_addr, size_t *cap, size_t need, size_t elem)
     memcpy(ptr_addr, &p, sizeof p);
     *cap = ncap;
     return 0;
+}
+
+struct pond__arena_block {
+    pond__arena_block *next;
+    size_t used, cap;
+    _Alignas(max_align_t) unsigned char data[];
+};
+
+#define ARENA_BLOCK 16384u
+
+void *pond__arena_alloc(pond__arena *a, size_t n, size_t align)
+{
+    if (n == 0)
+        n = 1;
+    pond__arena_block *b = a->head;
+    size_t at = b ? (b->used + align - 1) & ~(align - 1) : 0;
+    if (!b || at > b->cap || b->cap - at < n) {
+        size_t cap = n > ARENA_BLOCK ? n : ARENA_BLOCK, total;
+        if (pond_add_overflow(&total, sizeof *b, cap)) {
+            pond_error_set(POND_ENOMEM, POND_DOM_UTIL, "out of memory: %zu bytes", n);
+            return NULL;
+        }
+        if (!(b = pond_malloc(total)))
+            return NULL;
+        b->cap = cap;
+        b->used = 0;
+        b->next = a->head;
+        a->head = b;
+        at = 0;
+    }
+    b->used = at + n;
+    return b->data + at;
+}
+
+void *pond__arena_zalloc(pond__arena *a, size_t n)
+{
+    void *p = pond__arena_alloc(a, n, 16);
+    if (p)
+        memset(p, 0, n ? n : 1);
+    return p;
+}
+
+char *pond__arena_strdup(pond__arena *a, const char *s)
+{
+    /* strings need no alignment: a big snapshot holds several per file */
+    size_t n = strlen(s) + 1;
+    char *p = pond__arena_alloc(a, n, 1);
+    if (p)
+        memcpy(p, s, n);
+    return p;
+}
+
+void pond__arena_dispose(pond__arena *a)
+{
+    pond__arena_block *b = a->head;
+    while (b) {
+        pond__arena_block *next = b->next;
+        pond_free(b);
+        b = next;
+    }
+    a->head = NULL;
 }

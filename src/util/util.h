@@ -227,6 +227,20 @@ int pond__grow(void *ptr_addr, size_t *cap, size_t need, size_t elem);
 #define POND_RESERVE(ptr, need, cap) pond__grow(&(ptr), &(cap), (need), sizeof *(ptr))
 #define POND_GROW(ptr, n, cap) ((n) < (cap) ? 0 : POND_RESERVE(ptr, (size_t)(n) + 1, cap))
 
+/* The one bump arena (src/util/grow.c): memory handed out in 16 KiB blocks (one block of its
+ * own for a larger request) and freed all at once; `{0}` is an empty arena. Used for what
+ * lives exactly as long as one parse result (a Delta snapshot, a Parquet footer). */
+typedef struct pond__arena_block pond__arena_block;
+typedef struct {
+    pond__arena_block *head;
+} pond__arena;
+/* n bytes (at least 1) aligned to align (a power of two up to 16); NULL when out of memory. */
+void *pond__arena_alloc(pond__arena *a, size_t n, size_t align);
+/* n zeroed bytes, 16-aligned. */
+void *pond__arena_zalloc(pond__arena *a, size_t n);
+char *pond__arena_strdup(pond__arena *a, const char *s);
+void pond__arena_dispose(pond__arena *a);
+
 /* The one hash function of pond's hash maps (src/util/bytemap.c): 64 bits, never 0. Not for
  * anything stored: its values may change between versions. */
 uint64_t pond__hash_bytes(const void *p, size_t n);

@@ -259,7 +259,7 @@ static void test_schema_and_logical_types(void)
     PT_ASSERT_INT_EQ(e[14].logical.unit, PQ_UNIT_NANOS);
     PT_ASSERT_INT_EQ(e[14].converted_type, -1);
     PT_ASSERT_INT_EQ(e[15].logical.unit, PQ_UNIT_MILLIS);
-    pond_pq_arena_free(&arena);
+    pond__arena_dispose(&arena);
     pond_buf_dispose(&file);
     pond_arrow_array_release(&b);
     pond_arrow_schema_release(&s);
@@ -376,7 +376,7 @@ typedef struct {
 
 static void stat_file_dispose(stat_file *f)
 {
-    pond_pq_arena_free(&f->arena);
+    pond__arena_dispose(&f->arena);
     pond_buf_dispose(&f->file);
 }
 
@@ -652,7 +652,7 @@ static void test_pages_indexes_and_crc(void)
     PT_ASSERT(sm->dictionary_page_offset > 0);
     PT_ASSERT(sm->statistics.has_null_count);
     PT_ASSERT_INT_EQ(sm->statistics.null_count, 182); /* multiples of 11 below 2000 */
-    pond_pq_arena_free(&arena);
+    pond__arena_dispose(&arena);
     pond_buf_dispose(&file);
     pond_arrow_array_release(&b);
     pond_arrow_schema_release(&s);
@@ -720,7 +720,7 @@ static void test_options_are_honoured(void)
     PT_ASSERT_MEM_EQ(got.ptr, want.ptr, want.size);
     pond_buf_dispose(&want);
     pond_buf_dispose(&got);
-    pond_pq_arena_free(&arena);
+    pond__arena_dispose(&arena);
     memset(&arena, 0, sizeof arena);
     /* dictionaries off: PLAIN only, no dictionary page */
     o = (pond_parquet_writer_options)POND_PARQUET_WRITER_OPTIONS_INIT;
@@ -731,7 +731,7 @@ static void test_options_are_honoured(void)
     cc = &fm.row_groups[0].columns[0];
     PT_ASSERT(!has_encoding(&cc->meta_data, PQ_ENC_PLAIN_DICTIONARY));
     PT_ASSERT(cc->meta_data.dictionary_page_offset < 0);
-    pond_pq_arena_free(&arena);
+    pond__arena_dispose(&arena);
     memset(&arena, 0, sizeof arena);
     /* the byte limit closes row groups before the row limit */
     o = (pond_parquet_writer_options)POND_PARQUET_WRITER_OPTIONS_INIT;
@@ -748,7 +748,7 @@ static void test_options_are_honoured(void)
         total += fm.row_groups[i].num_rows;
     PT_ASSERT_INT_EQ(total, 20000);
     PT_ASSERT_INT_EQ(fm.num_rows, 20000);
-    pond_pq_arena_free(&arena);
+    pond__arena_dispose(&arena);
     pond_buf_dispose(&file);
     pond_arrow_array_release(&b);
     pond_arrow_schema_release(&s);

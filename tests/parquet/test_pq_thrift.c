@@ -180,7 +180,7 @@ static void test_file_meta_round_trip(void)
     PT_ASSERT_INT_EQ(again.size, buf.size);
     PT_ASSERT_MEM_EQ(again.ptr, buf.ptr, buf.size);
     pond_buf_dispose(&again);
-    pond_pq_arena_free(&a);
+    pond__arena_dispose(&a);
     pond_buf_dispose(&buf);
 }
 
@@ -196,7 +196,7 @@ static void test_truncated_footer_every_length(void)
         PT_ASSERT_ERR(pond_pq_decode_file_meta(&d, &a, &dec), POND_ECORRUPT);
         PT_ASSERT_MSG_HAS("footer: ");
         PT_ASSERT_MSG_HAS("at offset");
-        pond_pq_arena_free(&a);
+        pond__arena_dispose(&a);
     }
     pond_buf_dispose(&buf);
 }
@@ -211,19 +211,19 @@ static void test_lying_lengths(void)
     pond_pq_tdec_init(&dec, list, sizeof list, 0, "footer");
     PT_ASSERT_ERR(pond_pq_decode_file_meta(&d, &a, &dec), POND_ECORRUPT);
     PT_ASSERT_MSG_HAS("exceeds");
-    pond_pq_arena_free(&a);
+    pond__arena_dispose(&a);
     /* field 6 (created_by), binary of 1000 bytes with 2 left */
     const uint8_t bin[] = {0x68, 0xe8, 0x07, 'a', 'b'};
     pond_pq_tdec_init(&dec, bin, sizeof bin, 40, "footer");
     PT_ASSERT_ERR(pond_pq_decode_file_meta(&d, &a, &dec), POND_ECORRUPT);
     PT_ASSERT_MSG_HAS("binary length 1000 exceeds the 2 bytes that remain");
     PT_ASSERT_MSG_HAS("offset 43");
-    pond_pq_arena_free(&a);
+    pond__arena_dispose(&a);
     /* an over-long varint */
     const uint8_t var[] = {0x15, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01};
     pond_pq_tdec_init(&dec, var, sizeof var, 0, "footer");
     PT_ASSERT_ERR(pond_pq_decode_file_meta(&d, &a, &dec), POND_ECORRUPT);
-    pond_pq_arena_free(&a);
+    pond__arena_dispose(&a);
 }
 
 static void test_depth_cap_and_unknown_fields(void)
@@ -244,7 +244,7 @@ static void test_depth_cap_and_unknown_fields(void)
     pond_pq_tdec_init(&dec, deep, n, 0, "footer");
     PT_ASSERT_ERR(pond_pq_decode_file_meta(&d, &a, &dec), POND_ECORRUPT);
     PT_ASSERT_MSG_HAS("deeper");
-    pond_pq_arena_free(&a);
+    pond__arena_dispose(&a);
 
     /* the sample with unknown fields appended to the top struct still decodes */
     pond_buf buf = POND_BUF_INIT;
@@ -275,7 +275,7 @@ static void test_depth_cap_and_unknown_fields(void)
     PT_ASSERT_OK(pond_pq_decode_file_meta(&d, &a, &dec));
     PT_ASSERT(dec.p == dec.end);
     PT_ASSERT_INT_EQ(d.num_rows, 1000);
-    pond_pq_arena_free(&a);
+    pond__arena_dispose(&a);
     pond_buf_dispose(&ext);
     pond_buf_dispose(&buf);
 }
@@ -380,7 +380,7 @@ static void test_page_indexes_round_trip(void)
     PT_ASSERT_INT_EQ(doi.pages[1].offset, 104);
     PT_ASSERT_INT_EQ(doi.pages[1].compressed_page_size, 90);
     PT_ASSERT_INT_EQ(doi.pages[1].first_row_index, 500);
-    pond_pq_arena_free(&a);
+    pond__arena_dispose(&a);
     pond_buf_dispose(&buf);
 }
 

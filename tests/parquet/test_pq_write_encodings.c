@@ -164,8 +164,8 @@ static void test_round_trip_property(void)
                 PT_ASSERT_INT_EQ(st1.null_count, st2.null_count);
                 PT_ASSERT(same_bytes(st1.min_value, st2.min_value));
                 PT_ASSERT(same_bytes(st1.max_value, st2.max_value));
-                pond_pq_arena_free(&ar1);
-                pond_pq_arena_free(&ar2);
+                pond__arena_dispose(&ar1);
+                pond__arena_dispose(&ar2);
             }
             pond_buf_dispose(&plain);
         }
@@ -199,9 +199,9 @@ static void test_defaults_and_version_1_options(void)
         pq_arena ar = {0};
         pq_file_meta fm;
         unsigned ts = footer_encodings(&file, C_TS, NULL, &ar, &fm);
-        pond_pq_arena_free(&ar);
+        pond__arena_dispose(&ar);
         unsigned f64 = footer_encodings(&file, C_F64, NULL, &ar, &fm);
-        pond_pq_arena_free(&ar);
+        pond__arena_dispose(&ar);
         PT_ASSERT_INT_EQ(!!(ts & (1u << PQ_ENC_DELTA_BINARY_PACKED)), v < 2);
         PT_ASSERT_INT_EQ(!!(ts & (1u << PQ_ENC_PLAIN)), v == 2);
         PT_ASSERT(!(f64 & (1u << PQ_ENC_BYTE_STREAM_SPLIT)));
@@ -239,7 +239,7 @@ static void test_timestamps_shrink(void)
     int64_t bytes = 0;
     for (uint32_t g = 0; g < fm.n_row_groups; g++)
         bytes += fm.row_groups[g].columns[C_TS].meta_data.total_uncompressed_size;
-    pond_pq_arena_free(&ar);
+    pond__arena_dispose(&ar);
     /* jitter of 0..2: 2 bits a value (plus block headers), not 64 */
     if (bytes * 16 > 50000 * 8)
         pt_fail(__FILE__, __LINE__, "ts column takes %" PRId64 " bytes for 50000 values", bytes);

@@ -5,6 +5,7 @@
 #include <pond/hash.h>
 
 #include "util/json.h"
+#include "util/util.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -366,9 +367,55 @@ static void test_json_leaves_the_process_allocator_alone(void)
     free(s);
 }
 
+/* The one bump arena: alignment, zeroing, requests larger than a block, strings, and every
+ * allocation failure reported as NULL with nothing leaked. */
+static void test_arena_alloc(void)
+{
+    pond__arena a = {0};
+    char *s = pond__arena_strdup(&a, "x");
+    PT_ASSERT(s && !strcmp(s, "x"));
+    for (size_t n = 0; n < 200; n++) {
+        unsigned char *p = pond__arena_alloc(&a, n * 37 % 301, 16);
+        PT_ASSERT(p && (uintptr_t)p % 16 == 0);
+        memset(p, 0xAB, n * 37 % 301 ? n * 37 % 301 : 1);
+        unsigned char *z = pond__arena_zalloc(&a, n);
+        PT_ASSERT(z && (uintptr_t)z % 16 == 0);
+        for (size_t k = 0; k < n; k++)
+            PT_ASSERT_INT_EQ(z[k], 0);
+    }
+    char *big = pond__arena_alloc(&a, 100000, 8); /* its own block */
+    PT_ASSERT(big);
+    memset(big, 1, 100000);
+    PT_ASSERT(!strcmp(s, "x")); /* earlier memory stays put */
+    PT_ASSERT(pond__arena_alloc(&a, SIZE_MAX - 8, 16) == NULL);
+    PT_ASSERT_INT_EQ(pond_error_last()->code, POND_ENOMEM);
+    pond__arena_dispose(&a);
+    PT_ASSERT(a.head == NULL);
+}
+
+static int arena_some(void *payload)
+{
+    (void)payload;
+    pond__arena a = {0};
+    int rc = 0;
+    for (int i = 0; i < 50 && rc == 0; i++)
+        if (!pond__arena_zalloc(&a, (size_t)i * 1000) || !pond__arena_strdup(&a, "abc"))
+            rc = POND_ENOMEM;
+    pond__arena_dispose(&a);
+    return rc;
+}
+
+static void test_arena_alloc_faults(void)
+{
+    uint64_t steps;
+    PT_ALLOC_FAULT_LOOP(steps, arena_some, NULL);
+    PT_ASSERT(steps > 2);
+}
+
 PT_SUITE(util_kit, PT_TEST(grow_appends_and_keeps), PT_TEST(grow_overflow_is_an_error),
          PT_TEST(grow_alloc_faults), PT_TEST(idmap_model), PT_TEST(idmap_alloc_faults),
          PT_TEST(strmap_copies_keys), PT_TEST(hash_bytes), PT_TEST(hex_round_trip),
          PT_TEST(hex_rejects), PT_TEST(json_parse_and_dump), PT_TEST(json_parse_errors_name_where),
          PT_TEST(json_depth_and_size_bounds), PT_TEST(json_escape_two_forms),
-         PT_TEST(json_leaves_the_process_allocator_alone))
+         PT_TEST(json_leaves_the_process_allocator_alone), PT_TEST(arena_alloc),
+         PT_TEST(arena_alloc_faults))

@@ -495,6 +495,15 @@ static void copy_tree(const char *from, const char *to)
     closedir(d);
 }
 
+/* e->dir: a fresh copy of tests/data/pond-format1 (not opened). */
+static void copy_format1(env *e)
+{
+    char src[4096];
+    snprintf(src, sizeof src, "%s/tests/data/pond-format1", pt_source_dir());
+    snprintf(e->dir, sizeof e->dir, "%s/old", PT_TMPDIR());
+    copy_tree(src, e->dir);
+}
+
 static void expect_fsck_stranded(env *e, const char *path, int want)
 {
     seen s = {0};
@@ -513,10 +522,7 @@ static void expect_fsck_stranded(env *e, const char *path, int want)
 static void test_format_1_pond_from_old_code(void)
 {
     env e;
-    char src[4096];
-    snprintf(src, sizeof src, "%s/tests/data/pond-format1", pt_source_dir());
-    snprintf(e.dir, sizeof e.dir, "%s/old", PT_TMPDIR());
-    copy_tree(src, e.dir);
+    copy_format1(&e);
     /* what this pond writes as format 1 is exactly what the old code wrote */
     pond_delta_table *t = NULL;
     PT_ASSERT_OK(pond_delta_table_open(&t, e.dir, NULL));
@@ -592,10 +598,7 @@ static void fsck_counts(env *e, pond_fsck_report *r)
 static void test_format_1_retention_upgrades_keeps_stranded(void)
 {
     env e;
-    char src[4096];
-    snprintf(src, sizeof src, "%s/tests/data/pond-format1", pt_source_dir());
-    snprintf(e.dir, sizeof e.dir, "%s/old", PT_TMPDIR());
-    copy_tree(src, e.dir);
+    copy_format1(&e);
     env_open(&e);
     pond_gc_report r;
     gc(&e, 0, true, &r); /* merges: format-1 files replaced */
@@ -971,10 +974,7 @@ static void test_series_own_home_partition(void)
 static void test_format_1_new_series_upgrades(void)
 {
     env e;
-    char src[4096];
-    snprintf(src, sizeof src, "%s/tests/data/pond-format1", pt_source_dir());
-    snprintf(e.dir, sizeof e.dir, "%s/old", PT_TMPDIR());
-    copy_tree(src, e.dir);
+    copy_format1(&e);
     env_open(&e);
     begin(&e);
     PT_ASSERT_OK(pond_fs_write_all(e.fs, NULL, "/w", POND_ENTRY_NONE, "w3", 2));

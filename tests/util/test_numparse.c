@@ -8,25 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The reference: what the CSV import read before the fast path (decimal text only, strtod
- * consuming all of it, out of range refused). */
+/* The reference: strtod on the same decimal text (pond__strtod_decimal, itself pinned against
+ * strtod by util_numparse::strtod_decimal); an out-of-range value is refused. */
 static bool ref_parse(double *v, const char *s, size_t len)
 {
-    if (!len || len > 64)
-        return false;
-    for (size_t k = 0; k < len; k++)
-        if (!strchr("0123456789+-.eE", s[k]) && !strchr("infatyINFATY", s[k]))
-            return false;
-    char buf[72];
-    memcpy(buf, s, len);
-    buf[len] = '\0';
-    char *end;
-    errno = 0;
-    double x = strtod(buf, &end);
-    if (end != buf + len || (errno == ERANGE && (isinf(x) || x == 0)))
-        return false;
-    *v = x;
-    return true;
+    return pond__strtod_decimal(v, s, len) == 1;
 }
 
 /* Compares both on s (not NUL-terminated where it is read: a guard byte follows). */

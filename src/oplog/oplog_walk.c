@@ -219,9 +219,10 @@ int pond_oplog__walk(oplog_be *ob, oplog_walk_fn fn, void *payload)
             /* a partition's place: only a real directory named for a node id is entered */
             pond_node_id id;
             bool valid = pond_node_id_parse(&id, name + 8) == 0;
-            if (dir && valid && (rc = walk_part(&c, root, name)) == 0)
-                rc = report(&c, OPLOG_WALK_PART_END, false, name, &de.st, root, name);
-            else if (!dir)
+            if (dir && valid) {
+                if ((rc = walk_part(&c, root, name)) == 0)
+                    rc = report(&c, OPLOG_WALK_PART_END, false, name, &de.st, root, name);
+            } else if (!dir)
                 rc = report_not_dir(&c, name, &de.st, root, name);
             else
                 rc = report(&c, OPLOG_WALK_FOREIGN, false, name, &de.st, root, name);

@@ -15,6 +15,7 @@
 #include "oplog/oplog_internal.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1033,10 +1034,50 @@ static void test_retention_removes_empty_series_partition(void)
     env_close(&e);
 }
 
+/* A failure inside a partition directory stops gc with that error: the walk reported such a
+ * directory as foreign instead (and gc carried on, successful) when removing a file in it
+ * failed. The replaced files stay for the next gc. */
+static void test_gc_failure_in_partition_reported(void)
+{
+    env e;
+    env_create(&e, 1 << 20);
+    begin(&e);
+    PT_ASSERT_OK(pond_fs_mkdir(e.fs, NULL, "/d", 0));
+    commit(&e);
+    for (int v = 0; v < 3; v++) {
+        begin(&e);
+        PT_ASSERT_OK(pond_fs_write_all(e.fs, NULL, "/d/a", POND_ENTRY_FILE_DATA, "abc", 3));
+        commit(&e);
+    }
+    /* merge the partition's files, keeping the replaced ones (grace) */
+    pond_gc_report r;
+    pond_gc_options o = POND_GC_OPTIONS_INIT;
+    o.grace_us = 3600 * (int64_t)1000000;
+    o.compact = true;
+    PT_ASSERT_OK(pond_oplog_lock(e.be, false));
+    PT_ASSERT_OK(pond_oplog_gc(&r, e.be, &o));
+    o.grace_us = 0;
+    o.compact = false;
+    pond_os_fault_at(POND_OS_UNLINKAT, 1, POND_FAULT_ERRNO, EACCES, false);
+    int rc = pond_oplog_gc(&r, e.be, &o);
+    bool fired = pond_os_fault_fired();
+    pond_os_fault_clear();
+    PT_ASSERT(fired);
+    PT_ASSERT(rc < 0);
+    /* the next gc removes them, and the file reads as before */
+    PT_ASSERT_OK(pond_oplog_gc(&r, e.be, &o));
+    PT_ASSERT(r.data_files_removed > 0);
+    pond_oplog_unlock(e.be);
+    expect_version(&e, "/d/a", 3, "abc", 3);
+    expect_fsck_clean(&e);
+    env_close(&e);
+}
+
 PT_SUITE(oplog_move, PT_TEST(gc_keeps_moved_out_of_removed_dir), PT_TEST(move_writes_only_listings),
          PT_TEST(new_pond_is_format_2), PT_TEST(format_1_upgraded_by_first_move_across),
          PT_TEST(newer_format_refused), PT_TEST(format_1_pond_from_old_code),
          PT_TEST(format_1_retention_upgrades_keeps_stranded),
          PT_TEST(fsck_listing_names_wrong_partition), PT_TEST(damaged_part_id_refused),
          PT_TEST(upgrade_alloc_faults), PT_TEST(series_own_home_partition),
-         PT_TEST(format_1_new_series_upgrades), PT_TEST(retention_removes_empty_series_partition))
+         PT_TEST(format_1_new_series_upgrades), PT_TEST(retention_removes_empty_series_partition),
+         PT_TEST(gc_failure_in_partition_reported))

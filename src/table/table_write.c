@@ -466,6 +466,42 @@ int pond_table_write_stream(int64_t *rows_out, pond_fs *fs, const pond_wd *wd, c
     return rc;
 }
 
+/* A host Parquet file opened once for both the check and the copy: a regular file only (a FIFO
+ * must not block the open), its stat kept to see a change during the copy. */
+static int open_host(int *fd_out, struct stat *st, const char *host_path)
+{
+    int fd, rc;
+    if ((rc = pond__open(&fd, host_path, O_RDONLY | O_NONBLOCK | O_CLOEXEC, 0, D)) < 0)
+        return rc;
+    if (pond__os_fstat(fd, st) < 0)
+        rc = pond_error_set_os(D, "stat '%s'", host_path);
+    else if (!S_ISREG(st->st_mode))
+        rc = pond_error_set(POND_EINVALID, D, "'%s' is %s: a Parquet file must be a regular file",
+                            host_path, pond__file_kind(st->st_mode));
+    if (rc < 0) {
+        pond__close(fd);
+        return rc;
+    }
+    *fd_out = fd;
+    return 0;
+}
+
+/* The file stored must be the file checked: same size as read, size and times as at the open. */
+static int host_unchanged(int fd, const struct stat *st0, int64_t stored, const char *host_path)
+{
+    struct stat st;
+    if (pond__os_fstat(fd, &st) < 0)
+        return pond_error_set_os(D, "stat '%s'", host_path);
+    if (stored != st0->st_size || st.st_size != st0->st_size ||
+        st.st_mtim.tv_sec != st0->st_mtim.tv_sec || st.st_mtim.tv_nsec != st0->st_mtim.tv_nsec ||
+        st.st_ctim.tv_sec != st0->st_ctim.tv_sec || st.st_ctim.tv_nsec != st0->st_ctim.tv_nsec)
+        return pond_error_set(POND_ECONFLICT, D,
+                              "'%s' changed while it was being copied in: nothing was stored "
+                              "from it (copy it again once it is complete)",
+                              host_path);
+    return 0;
+}
+
 int pond_table_node_write_parquet_file(pond_table_write_result *out, pond_fs_node *node,
                                        pond_entry_type type, const char *host_path,
                                        const pond_table_write_options *opts)
@@ -484,7 +520,20 @@ int pond_table_node_write_parquet_file(pond_table_write_result *out, pond_fs_nod
     int rc = begin(&c, node, type);
     if (rc < 0)
         return rc;
-    rc = pond_parquet_reader_open_file(&r, host_path, NULL);
+    /* One open for the check and the copy: the bytes stored are the bytes checked and indexed
+     * even when the path is replaced meanwhile (a tool renaming a new file into place); a write
+     * into the open file is caught by its stat below (docs/decisions.md). */
+    struct stat st0;
+    if ((rc = open_host(&fd, &st0, host_path)) < 0) {
+        ctx_dispose(&c);
+        return rc;
+    }
+    int rfd = fcntl(fd, F_DUPFD_CLOEXEC, 0); /* the reader owns its descriptor */
+    if (rfd < 0) {
+        rc = pond_error_set_os(D, "open '%s'", host_path);
+        goto done;
+    }
+    rc = pond_parquet_reader_open_fd(&r, rfd, host_path, NULL);
     for (int k = 0; rc == 0 && opts->warn && k < pond_parquet_reader_warning_count(r); k++)
         opts->warn(pond_parquet_reader_warning(r, k), opts->warn_payload);
     if (rc == 0)
@@ -530,13 +579,12 @@ int pond_table_node_write_parquet_file(pond_table_write_result *out, pond_fs_nod
     /* stored as it is: the bytes the user gave, not a re-encoding */
     if ((rc = pond_fs_node_open_writer(&c.w, node, type)) < 0)
         goto done;
-    if ((rc = pond__open(&fd, host_path, O_RDONLY | O_CLOEXEC, 0, D)) < 0)
-        goto done;
     if (!(buf = pond_malloc(1 << 20))) {
         rc = POND_ENOMEM;
         goto done;
     }
-    for (int64_t off = 0;;) {
+    int64_t off = 0;
+    for (;;) {
         size_t n;
         if ((rc = pond__pread_full(&n, fd, buf, 1 << 20, off, host_path, D)) < 0)
             goto done;
@@ -545,7 +593,11 @@ int pond_table_node_write_parquet_file(pond_table_write_result *out, pond_fs_nod
         if ((rc = sink_write(buf, n, &c)) < 0)
             goto done;
         off += (int64_t)n;
+        if (off > st0.st_size)
+            break; /* grew while being stored: refused below */
     }
+    if ((rc = host_unchanged(fd, &st0, off, host_path)) < 0)
+        goto done;
     if ((rc = finish(&res, &c, node, opts)) < 0) /* rows stay counted unless identical */
         goto done;
     if (out)

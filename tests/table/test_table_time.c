@@ -546,7 +546,132 @@ static void test_event_time_api(void)
     env_close(&e);
 }
 
+/* A host file changed while it is copied in (issue 15's re-import review): the bytes stored must
+ * be the bytes checked and indexed. The shim below replaces or grows the file right after the
+ * import opened it. */
+static struct {
+    char path[4200], other[4200];
+    int mode; /* 1: rename other over path after the first open; 2: append at the first pread */
+    bool fired;
+} host_change;
+
+static int changing_open(const char *path, int flags, mode_t mode)
+{
+    int fd = pond_os_real()->open(path, flags, mode);
+    if (fd >= 0 && host_change.mode == 1 && !host_change.fired && !strcmp(path, host_change.path)) {
+        host_change.fired = true;
+        PT_ASSERT(pond_os_real()->rename(host_change.other, host_change.path) == 0);
+    }
+    return fd;
+}
+
+static ssize_t changing_pread(int fd, void *buf, size_t n, off_t off)
+{
+    if (host_change.mode == 2 && !host_change.fired) {
+        host_change.fired = true;
+        FILE *f = fopen(host_change.path, "ab");
+        PT_ASSERT(f != NULL);
+        fputs("appended by another program", f);
+        fclose(f);
+    }
+    return pond_os_real()->pread(fd, buf, n, off);
+}
+
+static char *file_bytes(const char *path, long *len)
+{
+    FILE *f = fopen(path, "rb");
+    PT_ASSERT(f != NULL);
+    fseek(f, 0, SEEK_END);
+    *len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *b = malloc((size_t)*len);
+    PT_ASSERT(b && fread(b, 1, (size_t)*len, f) == (size_t)*len);
+    fclose(f);
+    return b;
+}
+
+static void test_host_file_replaced_during_import(void)
+{
+    env e;
+    env_open(&e);
+    int64_t t[6], v[6];
+    for (int i = 0; i < 6; i++) {
+        t[i] = civil(2024, 1, 1 + i, 0, 0, 0);
+        v[i] = i;
+    }
+    const char *fm[] = {"l", "tsu:UTC"}, *nm[] = {"v", "ts"};
+    const int64_t *cols[] = {v, t};
+    snprintf(host_change.path, sizeof host_change.path, "%s",
+             host_parquet("jan.parquet", 2, fm, nm, cols, 4));
+    for (int i = 0; i < 6; i++)
+        t[i] = civil(2024, 3, 1 + i, 0, 0, 0);
+    snprintf(host_change.other, sizeof host_change.other, "%s",
+             host_parquet("mar.parquet", 2, fm, nm, cols, 6));
+    long jan_len;
+    char *jan = file_bytes(host_change.path, &jan_len);
+    pond_os shim = *pond_os_real();
+    shim.open = changing_open;
+    host_change.mode = 1;
+    host_change.fired = false;
+    pond_os_set(&shim);
+    int rc = pond_table_write_parquet_file(NULL, e.fs, NULL, "/s", POND_ENTRY_FILE_SERIES,
+                                           host_change.path, NULL);
+    pond_os_set(NULL);
+    PT_ASSERT_OK(rc);
+    PT_ASSERT(host_change.fired);
+    /* what was indexed (January, 4 rows) is what was stored: January's bytes */
+    int64_t lo, hi;
+    last_event_range(&e, "/s", &lo, &hi);
+    PT_ASSERT_INT_EQ(lo, civil(2024, 1, 1, 0, 0, 0));
+    PT_ASSERT_INT_EQ(hi, civil(2024, 1, 4, 0, 0, 0));
+    pond_reader *r;
+    PT_ASSERT_OK(pond_fs_open_reader(&r, e.fs, NULL, "/s"));
+    PT_ASSERT_INT_EQ(pond_reader_size(r), jan_len);
+    char *got = malloc((size_t)jan_len);
+    size_t n = 0;
+    PT_ASSERT_OK(pond_reader_pread(r, got, (size_t)jan_len, 0, &n));
+    PT_ASSERT_INT_EQ((int64_t)n, jan_len);
+    PT_ASSERT(memcmp(got, jan, (size_t)jan_len) == 0);
+    PT_ASSERT_INT_EQ(count_range(&e, "/s", INT64_MIN, INT64_MAX, NULL), 4);
+    pond_reader_free(r);
+    free(got);
+    free(jan);
+    env_close(&e);
+}
+
+static void test_host_file_grows_during_import(void)
+{
+    env e;
+    env_open(&e);
+    int64_t t[4], v[4];
+    for (int i = 0; i < 4; i++) {
+        t[i] = civil(2024, 1, 1 + i, 0, 0, 0);
+        v[i] = i;
+    }
+    const char *fm[] = {"l", "tsu:UTC"}, *nm[] = {"v", "ts"};
+    const int64_t *cols[] = {v, t};
+    snprintf(host_change.path, sizeof host_change.path, "%s",
+             host_parquet("grow.parquet", 2, fm, nm, cols, 4));
+    pond_os shim = *pond_os_real();
+    shim.pread = changing_pread;
+    host_change.mode = 2;
+    host_change.fired = false;
+    pond_os_set(&shim);
+    int rc = pond_table_write_parquet_file(NULL, e.fs, NULL, "/s", POND_ENTRY_FILE_SERIES,
+                                           host_change.path, NULL);
+    pond_os_set(NULL);
+    PT_ASSERT(host_change.fired);
+    PT_ASSERT_ERR(rc, POND_ECONFLICT);
+    PT_ASSERT(strstr(pond_error_last()->message, "grow.parquet") != NULL);
+    PT_ASSERT(strstr(pond_error_last()->message, "changed while") != NULL);
+    /* nothing stored: the series does not exist */
+    pond_stat st;
+    PT_ASSERT_ERR(pond_fs_stat(&st, e.fs, NULL, "/s"), POND_ENOTFOUND);
+    env_close(&e);
+}
+
 PT_SUITE(table_time, PT_TEST(parquet_series_detects_and_prunes),
          PT_TEST(parquet_series_column_choice), PT_TEST(parquet_wall_clock_in_zone),
          PT_TEST(parquet_small_integers_refused), PT_TEST(csv_real_lines), PT_TEST(csv_detection),
-         PT_TEST(event_time_api))
+         PT_TEST(event_time_api), PT_TEST(host_file_replaced_during_import),
+         PT_TEST(host_file_grows_during_import))

@@ -106,7 +106,7 @@ static int covered(int64_t *n_out, int64_t *only, bool *dedup, pond_fs_node *nod
     if (st.type == POND_ENTRY_FILE_SERIES) {
         pond_series_version_info *vi = NULL;
         size_t nv = 0;
-        if ((rc = pond_series_node_versions(&vi, &nv, node)) < 0)
+        if ((rc = pond_table__series_list(&vi, &nv, node, false)) < 0) /* no entry needed */
             return rc;
         for (size_t i = 0; i < nv; i++) {
             bool picked = ro->file_version ? vi[i].version == ro->file_version : !vi[i].replaced_by;

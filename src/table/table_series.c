@@ -1083,16 +1083,31 @@ int pond_series_node_versions(pond_series_version_info **out, size_t *n_out, pon
 int pond_table__series_list(pond_series_version_info **out, size_t *n_out, pond_fs_node *node,
                             bool entries)
 {
+    table_attrs a;
+    int rc = pond_table__attrs_read(&a, node);
+    if (rc == 0)
+        rc = pond_table__series_list_with(out, n_out, node, &a, entries);
+    pond_table__attrs_dispose(&a);
+    return rc;
+}
+
+int pond_table__series_list_with(pond_series_version_info **out, size_t *n_out, pond_fs_node *node,
+                                 const table_attrs *a, bool entries)
+{
     *out = NULL;
     *n_out = 0;
     info_list l = {0};
     l.entries = entries;
-    table_attrs a;
     int64_t *vers = NULL, *by = NULL;
-    int rc = pond_table__attrs_read(&a, node);
-    if (rc < 0)
-        return rc;
-    if ((rc = pond_fs_node_foreach_version(node, collect_info, &l)) == 0 && l.n) {
+    /* The one listing a series read plans from (the read's stream, its output's version count,
+     * the SQL scans). Where pond_fs_node_foreach_version_overlapping(node, from, to, ...) is to
+     * come in (it lists every version whose recorded range overlaps, and every one without a
+     * range): here, for a read with a range, once the merged schema covers the latest version
+     * (a->through; attrs_cover needs every later one) -- a compacted version then always
+     * overlaps when a version it replaced does (it holds the same rows), so mark_replaced
+     * still sees it. The versions outside the range are then neither listed nor counted. */
+    int rc = pond_fs_node_foreach_version(node, collect_info, &l);
+    if (rc == 0 && l.n) {
         vers = pond_calloc(l.n, sizeof *vers);
         by = pond_calloc(l.n, sizeof *by);
         if (!vers || !by)
@@ -1101,13 +1116,12 @@ int pond_table__series_list(pond_series_version_info **out, size_t *n_out, pond_
     if (rc == 0 && l.n) {
         for (size_t i = 0; i < l.n; i++)
             vers[i] = l.v[i].version;
-        pond_table__mark_replaced(by, vers, l.n, a.comps, a.n_comps);
+        pond_table__mark_replaced(by, vers, l.n, a->comps, a->n_comps);
         for (size_t i = 0; i < l.n; i++)
             l.v[i].replaced_by = by[i];
     }
     pond_free(vers);
     pond_free(by);
-    pond_table__attrs_dispose(&a);
     if (rc < 0) {
         pond_free(l.v);
         return rc;

@@ -57,10 +57,31 @@ static void ws(pond_buf *b)
 
 static void value(pond_buf *b, int depth)
 {
-    static const char *const scalars[] = {
-        "0",  "1",  "-1",   "2",     "3",     "144",  "9223372036854775807", "-9223372036854775808",
-        "9223372036854775808", "1.5", "2e3", "-0", "01", "1.", "true", "false", "null",
-        "\"x\"", "\"a\\\"b\"", "\"\\u00e9\"", "\"\\q\"", "\"" /* broken */, "1e", "--1", "[]"};
+    static const char *const scalars[] = {"0",
+                                          "1",
+                                          "-1",
+                                          "2",
+                                          "3",
+                                          "144",
+                                          "9223372036854775807",
+                                          "-9223372036854775808",
+                                          "9223372036854775808",
+                                          "1.5",
+                                          "2e3",
+                                          "-0",
+                                          "01",
+                                          "1.",
+                                          "true",
+                                          "false",
+                                          "null",
+                                          "\"x\"",
+                                          "\"a\\\"b\"",
+                                          "\"\\u00e9\"",
+                                          "\"\\q\"",
+                                          "\"" /* broken */,
+                                          "1e",
+                                          "--1",
+                                          "[]"};
     ws(b);
     if (depth < 3 && rnd() % 4 == 0) {
         PT_ASSERT_OK(pond_buf_putc(b, '['));
@@ -108,8 +129,8 @@ static void test_written_entries(void)
     PT_ASSERT_INT_EQ(lo, 3);
     PT_ASSERT_INT_EQ(hi, 8);
     /* an entry copied from an earlier version is not this one's */
-    PT_ASSERT_OK(pond_table__version_entry(&rows, &lo, &hi,
-                                           "{\"pond.version\":{\"rows\":12,\"v\":8}}", 9));
+    PT_ASSERT_OK(
+        pond_table__version_entry(&rows, &lo, &hi, "{\"pond.version\":{\"rows\":12,\"v\":8}}", 9));
     PT_ASSERT_INT_EQ(rows, -1);
     PT_ASSERT_OK(pond_table__version_entry(&rows, &lo, &hi, NULL, 1));
     PT_ASSERT_INT_EQ(rows, -1);
@@ -124,8 +145,8 @@ static void test_written_entries(void)
     check("{\"pond.version\":{\"rows\":99999999999999999999,\"v\":1}}", 1);
     check("{\"pond.version\":{\"rows\":1,\"v\":1,\"x\":\"\\u0000\"}}", 1);
     /* an escaped key is not pond's (jansson would read \u0076 as v): no entry */
-    PT_ASSERT_OK(pond_table__version_entry(
-        &rows, &lo, &hi, "{\"pond.version\":{\"rows\":1,\"\\u0076\":1}}", 1));
+    PT_ASSERT_OK(pond_table__version_entry(&rows, &lo, &hi,
+                                           "{\"pond.version\":{\"rows\":1,\"\\u0076\":1}}", 1));
     PT_ASSERT_INT_EQ(rows, -1);
 }
 

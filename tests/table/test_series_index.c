@@ -5,6 +5,7 @@
 
 #include <pond/arrow.h>
 #include <pond/oplog.h>
+#include <pond/rows.h>
 #include <pond/stream.h>
 #include <pond/sys/backend.h>
 #include <pond/table.h>
@@ -715,6 +716,32 @@ static void check_days(pond_fs *fs, pond_backend *be, const mrow *all, int n, in
     pond_free(raw);
 }
 
+static int count_bytes(const void *data, size_t len, void *payload)
+{
+    (void)data;
+    *(size_t *)payload += len;
+    return 0;
+}
+
+/* pond_table_output's version count (what `pond copy` out prints): a range read counts every
+ * version the whole read covers, as a read without one does (it plans once, from the
+ * stream). */
+static void check_output_count(pond_fs *fs, int64_t from, int64_t to)
+{
+    pond_table_read_options o = POND_TABLE_READ_OPTIONS_INIT;
+    pond_output_result all, day;
+    size_t bytes = 0;
+    PT_ASSERT_OK(
+        pond_table_output(&all, fs, NULL, "/s", &o, POND_OUTPUT_CSV, NULL, count_bytes, &bytes));
+    o.has_range = true;
+    o.from_us = from;
+    o.to_us = to;
+    PT_ASSERT_OK(
+        pond_table_output(&day, fs, NULL, "/s", &o, POND_OUTPUT_CSV, NULL, count_bytes, &bytes));
+    PT_ASSERT(all.versions > 1);
+    PT_ASSERT_INT_EQ(day.versions, all.versions);
+}
+
 static void test_one_day_reads(void)
 {
     int nv = pt_light() ? 60 : 400;
@@ -725,6 +752,7 @@ static void test_one_day_reads(void)
     unsigned seed = 4242;
     int n = daily_series(fs, &seed, all, 2 * 400 * 5, 0, nv, 0);
     check_days(fs, be, all, n, 0, nv, &seed);
+    check_output_count(fs, T0 + 5 * DAY_US, T0 + 6 * DAY_US);
     int64_t before_txn;
     PT_ASSERT_OK(pond_fs_last_txn(&before_txn, fs));
     /* compacted: one version holds the first nv; a day then opens it, and the later ones */
@@ -743,6 +771,7 @@ static void test_one_day_reads(void)
     /* a day after the compacted range: the compacted version is not opened */
     PT_ASSERT(opens(be) - b <= overlapping(all + n, m, 0, o.from_us, o.to_us));
     check_days(fs, be, all, n + m, n, 2 * nv, &seed);
+    check_output_count(fs, T0 + 5 * DAY_US, T0 + 6 * DAY_US);
     /* --at before the compaction: the old layout, the same rows per day */
     pond_fs *old = NULL;
     pond_fs_options fo = POND_FS_OPTIONS_INIT;

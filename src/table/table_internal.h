@@ -121,6 +121,9 @@ int pond_table__version_entry(int64_t *rows, int64_t *lo, int64_t *hi, const cha
  * versions[i], or 0. */
 void pond_table__mark_replaced(int64_t *replaced_by, const int64_t *versions, size_t n,
                                const table_compaction *comps, size_t n_comps);
+/* pond_table__series_list with the series' attributes already read (a borrowed). */
+int pond_table__series_list_with(pond_series_version_info **out, size_t *n_out, pond_fs_node *node,
+                                 const table_attrs *a, bool entries);
 /* The version number a write through node creates (the transaction's pending one, or the
  * next). */
 int pond_table__next_version(int64_t *out, pond_fs_node *node);

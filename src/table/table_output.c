@@ -106,7 +106,7 @@ static int covered(int64_t *n_out, int64_t *only, bool *dedup, pond_fs_node *nod
     if (st.type == POND_ENTRY_FILE_SERIES) {
         pond_series_version_info *vi = NULL;
         size_t nv = 0;
-        if ((rc = pond_series_node_versions(&vi, &nv, node)) < 0)
+        if ((rc = pond_table__series_list(&vi, &nv, node, false)) < 0) /* no entry needed */
             return rc;
         for (size_t i = 0; i < nv; i++) {
             bool picked = ro->file_version ? vi[i].version == ro->file_version : !vi[i].replaced_by;
@@ -152,13 +152,19 @@ int pond_table_node_output(pond_output_result *res, pond_fs_node *node,
     memset(res, 0, sizeof *res);
     int64_t stored = 0, only = 0;
     bool dedup = false;
-    int rc = covered(&stored, &only, &dedup, node, ro);
+    pond_stat st;
+    int rc = pond_fs_node_stat(&st, node);
     if (rc < 0)
         return rc;
-    res->versions = stored;
     bool stale = false; /* a stale manual derived node: its rows are computed, not stored */
     if ((rc = pond_derive_stale(&stale, node)) < 0)
         return rc;
+    /* a range read of a stored series counts its versions as its stream plans them (the same
+     * count, one listing of the versions instead of two: a one-day read of a long series) */
+    bool ranged = st.type == POND_ENTRY_FILE_SERIES && ro->has_range && !ro->file_version && !stale;
+    if (!ranged && (rc = covered(&stored, &only, &dedup, node, ro)) < 0)
+        return rc;
+    res->versions = stored;
     bool whole = !ro->has_range && !ro->columns && !dedup && !stale;
     out_ctx o = {sink, payload, 0};
     if (fmt == POND_OUTPUT_PARQUET && whole && stored == 1) {
@@ -169,6 +175,13 @@ int pond_table_node_output(pond_output_result *res, pond_fs_node *node,
     struct ArrowArrayStream s;
     if ((rc = pond_table_node_read_stream(&s, node, ro)) < 0)
         return rc;
+    pond_table_scan_stats ss;
+    if (ranged && (rc = pond_table_stream_stats(&ss, &s)) < 0) {
+        pond_arrow_stream_release(&s);
+        return rc;
+    }
+    if (ranged)
+        stored = ss.versions_total;
     rc = pond_stream_output(res, &s, fmt, tz, sink, payload); /* consumes s */
     res->versions = stored;
     return rc;

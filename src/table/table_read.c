@@ -723,27 +723,43 @@ int pond_table__read_open(struct ArrowArrayStream *out, pond_fs_node *node,
         rc = pond_error_set(POND_EINVALID, D, "%s: a time range needs a series", r->path);
         goto fail;
     }
-    if ((rc = pond_fs_node_versions(&vs, &nv, r->node)) < 0)
-        goto fail;
+    pond_series_version_info *info = NULL; /* a series: its versions, as its plan lists them */
     if (r->series) {
         if ((rc = pond_table__attrs_read(&a, r->node)) < 0)
             goto fail;
         rc = pond_table__event_time_from(&r->et, a.set.timestamp_column, a.set.timezone, r->path);
         a.set.timestamp_column = NULL;
-        if (rc < 0)
+        if (rc < 0 || (rc = pond_table__series_list_with(&info, &nv, r->node, &a, false)) < 0)
             goto fail;
+        if (!(vs = pond_calloc(nv ? nv : 1, sizeof *vs)))
+            rc = POND_ENOMEM;
+        for (size_t i = 0; vs && i < nv; i++)
+            vs[i] = (pond_stat){.type = POND_ENTRY_FILE_SERIES,
+                                .version = info[i].version,
+                                .size = info[i].size,
+                                .has_event_time = info[i].has_event_time,
+                                .min_event_time_us = info[i].min_event_time_us,
+                                .max_event_time_us = info[i].max_event_time_us};
+    } else {
+        rc = pond_fs_node_versions(&vs, &nv, r->node);
+    }
+    if (rc < 0) {
+        pond_free(info);
+        goto fail;
     }
     if (!(r->vers = pond_calloc(nv ? nv : 1, sizeof *r->vers)) ||
         !(vnum = pond_calloc(nv ? nv : 1, sizeof *vnum)) ||
         !(by = pond_calloc(nv ? nv : 1, sizeof *by))) {
+        pond_free(info);
         rc = POND_ENOMEM;
         goto fail;
     }
     for (size_t i = 0; i < nv; i++)
         vnum[i] = vs[i].version;
     bool whole = r->series && opts->file_version == 0; /* every version of a series */
-    if (whole && !vlo)
-        pond_table__mark_replaced(by, vnum, nv, a.comps, a.n_comps);
+    for (size_t i = 0; whole && !vlo && i < nv; i++)
+        by[i] = info[i].replaced_by;
+    pond_free(info);
     for (size_t i = 0; i < nv; i++) {
         const pond_stat *v = &vs[i];
         bool pick = opts->file_version > 0 ? v->version == opts->file_version

@@ -101,7 +101,7 @@ int pond_table__scan_versions(table_scan_version **out, size_t *n_out, int64_t *
     if (rc == 0)
         rc = pond_fs_node_versions(&vs, &nv, node);
     if (rc == 0 && series && !file_version)
-        rc = pond_series_node_versions(&info, &ni, node); /* which ones were replaced */
+        rc = pond_table__series_list(&info, &ni, node, false); /* which ones were replaced */
     if (rc == 0 && !(v = pond_calloc(nv ? nv : 1, sizeof *v)))
         rc = pond_error_set(POND_ENOMEM, D, "%s: out of memory", pond_fs_node_path(node));
     bool exists = false;

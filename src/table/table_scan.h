@@ -37,6 +37,13 @@ void pond_table__vfile_close(table_vfile *v);
 int pond_table__version_footer(int64_t *rows_out, struct ArrowSchema *schema_out,
                                pond_fs_node *node, int64_t version);
 
+/* pond_series_node_versions, with entries false: without reading any version's entry (rows
+ * -1, replaces 0): which versions a read covers and which a compaction replaced, from the
+ * series' attributes and one listing of its versions. A one-day read of a long series plans
+ * through here (table_output.c), and scans plan from it (table_series.c). */
+int pond_table__series_list(pond_series_version_info **out, size_t *n_out, pond_fs_node *node,
+                            bool entries);
+
 /* ---- scans: selected versions, projected, pruned by predicates on any column ---- */
 
 /* One version to scan, as the caller selected it (from the series index: no version is read

@@ -348,23 +348,265 @@ int pond_table__attrs_set_entry(table_attrs *a, int64_t version, int64_t rows, i
     return rc < 0 ? pond_error_set(POND_ENOMEM, D, "out of memory") : 0;
 }
 
-/* The version entry of xattrs (the JSON text of a version's attributes) into *out, NULL when
- * there is none or it is not ours (0), or POND_ENOMEM. Only the entry is parsed, not the whole
- * object (describe reads it for every version): keys are written sorted and compact, and the
- * entry holds no '}' inside (numbers and hex strings), so its text is the bytes from its '{' to
- * the first '}'. */
-static int version_entry_parse(json_t **out, const char *xattrs)
+/* ---- a version's entry, scanned directly (describe, every read's plan and the identical
+ * re-import check read it for each version: a jansson tree per version was a fifth of a one-day
+ * cat of a long series). The one parser of an entry. ---------------------------------------- */
+
+/* What an entry says. */
+typedef struct {
+    bool has_v, has_rows, has_replaces;
+    int64_t v, rows, lo, hi;
+    const char *hashes; /* the text just after the '[' of "hashes", NULL when absent */
+} entry;
+
+typedef struct {
+    const char *p, *end; /* end: the entry's closing '}' */
+} scan;
+
+static void skip_ws(scan *s)
 {
-    *out = NULL;
-    const char *k = xattrs ? strstr(xattrs, "\"" VERSION_ATTR "\":{") : NULL;
-    const char *e = k ? strchr(k, '}') : NULL;
-    if (!e)
+    while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
+        s->p++;
+}
+
+static bool accept(scan *s, char c)
+{
+    skip_ws(s);
+    if (s->p < s->end && *s->p == c) {
+        s->p++;
+        return true;
+    }
+    return false;
+}
+
+static bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+static bool is_hex(char c)
+{
+    return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* A JSON string: start and len give its raw text between the quotes (escapes as they are). */
+static bool scan_string(scan *s, const char **start, size_t *len)
+{
+    if (!accept(s, '"'))
+        return false;
+    const char *b = s->p;
+    while (s->p < s->end && *s->p != '"') {
+        unsigned char c = (unsigned char)*s->p;
+        if (c < 0x20)
+            return false;
+        if (c == '\\') {
+            if (++s->p >= s->end)
+                return false;
+            if (*s->p == 'u') {
+                for (int i = 0; i < 4; i++)
+                    if (++s->p >= s->end || !is_hex(*s->p))
+                        return false;
+                if (!memcmp(s->p - 3, "0000", 4))
+                    return false; /* NUL: jansson refuses it too */
+            } else if (!strchr("\"\\/bfnrt", *s->p)) {
+                return false;
+            }
+        }
+        s->p++;
+    }
+    if (s->p >= s->end)
+        return false;
+    *start = b;
+    *len = (size_t)(s->p - b);
+    s->p++;
+    return true;
+}
+
+/* A JSON number: 1 an integer in int64 (*out), 2 another number, 0 not a number (or an integer
+ * out of range, which jansson refuses too). */
+static int scan_number(scan *s, int64_t *out)
+{
+    skip_ws(s);
+    const char *p = s->p;
+    bool neg = p < s->end && *p == '-';
+    p += neg;
+    if (p >= s->end || !is_digit(*p))
         return 0;
-    k += strlen("\"" VERSION_ATTR "\":");
-    *out = pond__json_parse(k, (size_t)(e - k + 1), 0, VERSION_ATTR, D);
-    if (!*out) /* not an entry of ours: nothing to use */
-        return pond_error_last()->code == POND_ENOMEM ? POND_ENOMEM : 0;
-    return 0;
+    if (*p == '0' && p + 1 < s->end && is_digit(p[1]))
+        return 0;
+    uint64_t v = 0, lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+    bool over = false;
+    for (; p < s->end && is_digit(*p); p++) {
+        unsigned d = (unsigned)(*p - '0');
+        over |= v > (lim - d) / 10;
+        if (!over)
+            v = v * 10 + d;
+    }
+    int kind = 1;
+    if (p < s->end && *p == '.') {
+        if (++p >= s->end || !is_digit(*p))
+            return 0;
+        while (p < s->end && is_digit(*p))
+            p++;
+        kind = 2;
+    }
+    if (p < s->end && (*p == 'e' || *p == 'E')) {
+        p++;
+        if (p < s->end && (*p == '+' || *p == '-'))
+            p++;
+        if (p >= s->end || !is_digit(*p))
+            return 0;
+        while (p < s->end && is_digit(*p))
+            p++;
+        kind = 2;
+    }
+    if (kind == 1 && over)
+        return 0;
+    if (kind == 1)
+        *out = neg ? (int64_t)(0 - v) : (int64_t)v;
+    s->p = p;
+    return kind;
+}
+
+enum { V_BAD, V_INT, V_OTHER, V_ARRAY };
+
+/* Any value an entry may hold (an object cannot: the entry's text ends at its first '}'): an
+ * integer into ints[0]; an array's first two values into ints (0 when not an integer) and its
+ * length into *n. */
+static int scan_value(scan *s, int depth, int64_t ints[2], int64_t *n)
+{
+    skip_ws(s);
+    if (s->p >= s->end || depth > MAX_DEPTH)
+        return V_BAD;
+    const char *str;
+    size_t len;
+    int64_t x;
+    switch (*s->p) {
+    case '"':
+        return scan_string(s, &str, &len) ? V_OTHER : V_BAD;
+    case '[': {
+        s->p++;
+        int64_t k = 0;
+        if (!accept(s, ']')) {
+            do {
+                int64_t one[2] = {0, 0};
+                int t = scan_value(s, depth + 1, one, NULL);
+                if (t == V_BAD)
+                    return V_BAD;
+                if (ints && k < 2)
+                    ints[k] = t == V_INT ? one[0] : 0; /* as json_integer_value reads it */
+                k++;
+            } while (accept(s, ','));
+            if (!accept(s, ']'))
+                return V_BAD;
+        }
+        if (n)
+            *n = k;
+        return V_ARRAY;
+    }
+    case 't':
+    case 'f':
+    case 'n': {
+        static const char *const words[] = {"true", "false", "null"};
+        for (size_t i = 0; i < 3; i++) {
+            size_t wl = strlen(words[i]);
+            if ((size_t)(s->end - s->p) >= wl && !memcmp(s->p, words[i], wl)) {
+                s->p += wl;
+                return V_OTHER;
+            }
+        }
+        return V_BAD;
+    }
+    default: {
+        int k = scan_number(s, &x);
+        if (k == 1 && ints)
+            ints[0] = x;
+        return k == 1 ? V_INT : k == 2 ? V_OTHER : V_BAD;
+    }
+    }
+}
+
+static bool key_is(const char *k, size_t len, const char *want)
+{
+    return len == strlen(want) && !memcmp(k, want, len);
+}
+
+/* The entry of xattrs (the JSON text of a version's attributes): true when it has one that is
+ * valid JSON (what it holds is the caller's to judge), false when it has none or not one of
+ * ours. Only the entry is read, not the whole object: keys are written sorted and compact, and
+ * the entry holds no '}' inside (numbers and hex strings), so its text is the bytes from its
+ * '{' to the first '}'. */
+static bool entry_scan(entry *e, const char *xattrs)
+{
+    memset(e, 0, sizeof *e);
+    const char *k = xattrs ? strstr(xattrs, "\"" VERSION_ATTR "\":{") : NULL;
+    const char *close = k ? strchr(k, '}') : NULL;
+    if (!close)
+        return false;
+    scan s = {k + strlen("\"" VERSION_ATTR "\":{"), close};
+    skip_ws(&s);
+    if (s.p == s.end)
+        return true; /* {} */
+    /* keys seen: a key given twice is refused (as pond's JSON reading refuses it); pond writes
+     * at most four, unescaped, so more than eight or an escaped one is not an entry of ours */
+    const char *seen[8];
+    size_t seen_len[8], n_seen = 0;
+    do {
+        const char *key;
+        size_t klen;
+        if (!scan_string(&s, &key, &klen) || !accept(&s, ':') || memchr(key, '\\', klen) ||
+            n_seen == 8)
+            return false;
+        for (size_t i = 0; i < n_seen; i++)
+            if (seen_len[i] == klen && !memcmp(seen[i], key, klen))
+                return false;
+        seen[n_seen] = key;
+        seen_len[n_seen++] = klen;
+        skip_ws(&s);
+        const char *at = s.p;
+        int64_t ints[2] = {0, 0}, n = 0;
+        int t = scan_value(&s, 0, ints, &n);
+        if (t == V_BAD)
+            return false;
+        if (key_is(key, klen, "v")) {
+            e->has_v = t == V_INT;
+            e->v = ints[0];
+        } else if (key_is(key, klen, "rows")) {
+            e->has_rows = t == V_INT;
+            e->rows = ints[0];
+        } else if (key_is(key, klen, "replaces")) {
+            e->has_replaces = t == V_ARRAY && n == 2;
+            e->lo = ints[0];
+            e->hi = ints[1];
+        } else if (key_is(key, klen, "hashes")) {
+            e->hashes = t == V_ARRAY ? at + 1 : NULL;
+        }
+    } while (accept(&s, ','));
+    skip_ws(&s);
+    return s.p == s.end;
+}
+
+/* The next string of the (valid) "hashes" array at *p as a hash: 1 and *out, 0 at the end;
+ * an element that is not a 64-digit hash is skipped (nothing to compare with). */
+static int entry_next_hash(pond_hash *out, const char **p, const char *end)
+{
+    scan s = {*p, end};
+    for (;;) {
+        if (accept(&s, ']') || s.p >= s.end)
+            return 0;
+        (void)accept(&s, ',');
+        skip_ws(&s);
+        const char *str = NULL;
+        size_t len = 0;
+        bool is_str = s.p < s.end && *s.p == '"' && scan_string(&s, &str, &len);
+        if (!is_str && scan_value(&s, 0, NULL, NULL) == V_BAD)
+            return 0; /* not reached: entry_scan checked the array */
+        *p = s.p;
+        char hex[65];
+        if (is_str && len == 64) {
+            memcpy(hex, str, 64);
+            hex[64] = '\0';
+            if (pond_hash_from_hex(out, hex) == 0)
+                return 1;
+        }
+    }
 }
 
 typedef struct {
@@ -379,26 +621,17 @@ static int collect_hashes(const pond_stat *st, const char *xattrs, void *payload
     bool compacted = false;
     for (size_t c = 0; c < l->a->n_comps && !compacted; c++)
         compacted = l->a->comps[c].version == st->version;
-    json_t *obj = NULL;
-    int rc = compacted ? version_entry_parse(&obj, xattrs) : 0;
-    if (!obj)
-        return rc;
-    const json_t *hs = json_object_get(obj, "hashes");
-    if (json_integer_value(json_object_get(obj, "v")) == st->version) {
-        for (size_t i = 0; rc == 0 && i < json_array_size(hs); i++) {
-            const char *hex = json_string_value(json_array_get(hs, i));
-            pond_hash h;
-            if (!hex || pond_hash_from_hex(&h, hex) < 0)
-                continue; /* not a hash: nothing to compare with */
-            if (POND_GROW(l->h, l->n, l->cap) < 0) {
-                rc = POND_ENOMEM;
-                break;
-            }
-            l->h[l->n++] = (table_hash){h, st->version};
-        }
+    entry e;
+    if (!compacted || !entry_scan(&e, xattrs) || !e.hashes || e.v != st->version)
+        return 0;
+    const char *p = e.hashes, *end = strchr(p, '}');
+    pond_hash h;
+    while (entry_next_hash(&h, &p, end) == 1) {
+        if (POND_GROW(l->h, l->n, l->cap) < 0)
+            return POND_ENOMEM;
+        l->h[l->n++] = (table_hash){h, st->version};
     }
-    json_decref(obj);
-    return rc;
+    return 0;
 }
 
 int pond_table__replaced_hashes(table_hash **out, size_t *n_out, pond_fs_node *node,
@@ -460,26 +693,17 @@ int pond_table__version_entry(int64_t *rows, int64_t *lo, int64_t *hi, const cha
 {
     *rows = -1;
     *lo = *hi = 0;
-    json_t *obj = NULL;
-    int rc = version_entry_parse(&obj, json);
-    if (!obj)
-        return rc;
-    const json_t *v = json_object_get(obj, "v"), *r = json_object_get(obj, "rows");
-    const json_t *rp = json_object_get(obj, "replaces");
+    entry e;
     /* an entry copied from an earlier version (a write that did not index) is not this one's */
-    if (json_is_integer(v) && json_integer_value(v) == version && json_is_integer(r) &&
-        json_integer_value(r) >= 0) {
-        *rows = json_integer_value(r);
-        if (json_is_array(rp) && json_array_size(rp) == 2) {
-            *lo = json_integer_value(json_array_get(rp, 0));
-            *hi = json_integer_value(json_array_get(rp, 1));
-        }
+    if (!entry_scan(&e, json) || !e.has_v || e.v != version || !e.has_rows || e.rows < 0)
+        return 0;
+    *rows = e.rows;
+    if (e.has_replaces) {
+        *lo = e.lo;
+        *hi = e.hi;
     }
-    json_decref(obj);
     return 0;
 }
-
-/* ---- the merged schema --------------------------------------------------------------------- */
 
 int pond_table__column_list(pond_buf *out, const struct ArrowSchema *s)
 {
@@ -792,6 +1016,7 @@ int pond_table__attrs_cover(table_attrs *a, pond_fs_node *node, const pond_stat 
 typedef struct {
     pond_series_version_info *v;
     size_t n, cap;
+    bool entries; /* read each version's entry (rows, replaces) */
 } info_list;
 
 static int collect_info(const pond_stat *st, const char *xattrs, void *payload)
@@ -806,8 +1031,10 @@ static int collect_info(const pond_stat *st, const char *xattrs, void *payload)
     i->has_event_time = st->has_event_time;
     i->min_event_time_us = st->min_event_time_us;
     i->max_event_time_us = st->max_event_time_us;
-    int rc =
-        pond_table__version_entry(&i->rows, &i->replaces_lo, &i->replaces_hi, xattrs, st->version);
+    i->rows = -1;
+    int rc = l->entries ? pond_table__version_entry(&i->rows, &i->replaces_lo, &i->replaces_hi,
+                                                    xattrs, st->version)
+                        : 0;
     if (rc == 0 && st->size == 0)
         i->rows = 0;
     if (rc == 0)
@@ -850,15 +1077,37 @@ void pond_table__mark_replaced(int64_t *replaced_by, const int64_t *versions, si
 int pond_series_node_versions(pond_series_version_info **out, size_t *n_out, pond_fs_node *node)
 {
     POND_ASSERT_ARG(out && n_out && node);
+    return pond_table__series_list(out, n_out, node, true);
+}
+
+int pond_table__series_list(pond_series_version_info **out, size_t *n_out, pond_fs_node *node,
+                            bool entries)
+{
+    table_attrs a;
+    int rc = pond_table__attrs_read(&a, node);
+    if (rc == 0)
+        rc = pond_table__series_list_with(out, n_out, node, &a, entries);
+    pond_table__attrs_dispose(&a);
+    return rc;
+}
+
+int pond_table__series_list_with(pond_series_version_info **out, size_t *n_out, pond_fs_node *node,
+                                 const table_attrs *a, bool entries)
+{
     *out = NULL;
     *n_out = 0;
     info_list l = {0};
-    table_attrs a;
+    l.entries = entries;
     int64_t *vers = NULL, *by = NULL;
-    int rc = pond_table__attrs_read(&a, node);
-    if (rc < 0)
-        return rc;
-    if ((rc = pond_fs_node_foreach_version(node, collect_info, &l)) == 0 && l.n) {
+    /* The one listing a series read plans from (the read's stream, its output's version count,
+     * the SQL scans). Where pond_fs_node_foreach_version_overlapping(node, from, to, ...) is to
+     * come in (it lists every version whose recorded range overlaps, and every one without a
+     * range): here, for a read with a range, once the merged schema covers the latest version
+     * (a->through; attrs_cover needs every later one) -- a compacted version then always
+     * overlaps when a version it replaced does (it holds the same rows), so mark_replaced
+     * still sees it. The versions outside the range are then neither listed nor counted. */
+    int rc = pond_fs_node_foreach_version(node, collect_info, &l);
+    if (rc == 0 && l.n) {
         vers = pond_calloc(l.n, sizeof *vers);
         by = pond_calloc(l.n, sizeof *by);
         if (!vers || !by)
@@ -867,13 +1116,12 @@ int pond_series_node_versions(pond_series_version_info **out, size_t *n_out, pon
     if (rc == 0 && l.n) {
         for (size_t i = 0; i < l.n; i++)
             vers[i] = l.v[i].version;
-        pond_table__mark_replaced(by, vers, l.n, a.comps, a.n_comps);
+        pond_table__mark_replaced(by, vers, l.n, a->comps, a->n_comps);
         for (size_t i = 0; i < l.n; i++)
             l.v[i].replaced_by = by[i];
     }
     pond_free(vers);
     pond_free(by);
-    pond_table__attrs_dispose(&a);
     if (rc < 0) {
         pond_free(l.v);
         return rc;

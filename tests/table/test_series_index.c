@@ -5,6 +5,7 @@
 
 #include <pond/arrow.h>
 #include <pond/oplog.h>
+#include <pond/rows.h>
 #include <pond/stream.h>
 #include <pond/sys/backend.h>
 #include <pond/table.h>
@@ -617,6 +618,171 @@ static void test_compact_same_rows(void)
     }
 }
 
+/* ---- one day of a long series: only the versions overlapping it are opened, and the rows
+ * are those of the whole series in that day (late versions, nulls, dedup, compaction, --at) */
+
+/* n_versions daily versions from day `first` on, each of 1-5 rows; about one in six is late
+ * data for one of the three days before, a few timestamps are null. */
+static int daily_series(pond_fs *fs, unsigned *seed, mrow *all, int cap, int first, int n_versions,
+                        int vbase)
+{
+    int n = 0;
+    for (int v = 0; v < n_versions; v++) {
+        int day = first + v;
+        if (rnd(seed) % 6 == 0 && day > 3)
+            day -= 1 + (int)(rnd(seed) % 3);
+        int rows = 1 + (int)(rnd(seed) % 5);
+        mrow r[8];
+        for (int i = 0; i < rows; i++) {
+            r[i].ts = rnd(seed) % 15 == 0
+                          ? 0
+                          : T0 + day * DAY_US + (int64_t)(rnd(seed) % 1440) * 60000000;
+            r[i].k = (int)(rnd(seed) % 3);
+            r[i].v = (int64_t)rnd(seed);
+            r[i].version = vbase + v + 1;
+            r[i].row = i;
+            PT_ASSERT(n < cap);
+            all[n++] = r[i];
+        }
+        append_rows(fs, "/s", r, rows, false);
+    }
+    return n;
+}
+
+/* The versions (of all[0..n); the rows before nc are one compacted version) whose rows' range
+ * overlaps [from, to), or that have rows but no timestamp: what a range read may open. */
+static int64_t overlapping(const mrow *all, int n, int nc, int64_t from, int64_t to)
+{
+    int64_t count = 0;
+    for (int i = 0; i < n;) {
+        int j = i;
+        int64_t lo = INT64_MAX, hi = INT64_MIN;
+        for (; j < n && (j < nc ? i < nc : all[j].version == all[i].version); j++)
+            if (all[j].ts) {
+                lo = POND_MIN(lo, all[j].ts);
+                hi = POND_MAX(hi, all[j].ts);
+            }
+        count += lo == INT64_MAX || (lo < to && hi >= from);
+        i = j;
+    }
+    return count;
+}
+
+/* Random days of fs's /s (rows all[0..n) in read order, the first nc of them compacted into
+ * one version): each day's read equals the whole read's rows of that day, with and without
+ * dedup=last, and opens only the versions whose range overlaps it. */
+static void check_days(pond_fs *fs, pond_backend *be, const mrow *all, int n, int nc, int days,
+                       unsigned *seed)
+{
+    pond_table_read_options none = POND_TABLE_READ_OPTIONS_INIT;
+    none.dedup = POND_DEDUP_NONE;
+    int64_t rows;
+    char *raw = read_text(fs, "/s", &none, &rows, NULL);
+    PT_ASSERT_INT_EQ(rows, n);
+    bool *keep = calloc((size_t)n + 1, 1);
+    PT_ASSERT(keep);
+    for (int t = 0; t < 12; t++) {
+        int64_t from = T0 + (int64_t)(rnd(seed) % (unsigned)(days + 2)) * DAY_US;
+        int64_t to = from + DAY_US;
+        for (int dd = 0; dd < 2; dd++) {
+            pond_table_read_options o = POND_TABLE_READ_OPTIONS_INIT;
+            o.dedup = dd ? POND_DEDUP_LAST : POND_DEDUP_NONE;
+            o.has_range = true;
+            o.from_us = from;
+            o.to_us = to;
+            o.threads = 1; /* one reader per version: opens count versions */
+            model_keep(keep, all, n, false, true, from, to);
+            if (!dd)
+                for (int i = 0; i < n; i++)
+                    keep[i] = all[i].ts && all[i].ts >= from && all[i].ts < to;
+            char *want = select_lines(raw, keep, n);
+            int64_t before = opens(be);
+            pond_table_scan_stats st;
+            char *got = read_text(fs, "/s", &o, NULL, &st);
+            int64_t opened = opens(be) - before;
+            PT_ASSERT_STR_EQ(got, want);
+            int64_t bound = overlapping(all, n, nc, from, to);
+            /* under dedup each version is opened twice: its keys first, then its rows */
+            if (opened > (dd ? 2 : 1) * bound)
+                printf("  day %lld dedup %d: %lld versions opened, %lld overlap\n",
+                       (long long)((from - T0) / DAY_US), dd, (long long)opened, (long long)bound);
+            PT_ASSERT(opened <= (dd ? 2 : 1) * bound);
+            PT_ASSERT_INT_EQ(st.versions_read, bound);
+            pond_free(want);
+            pond_free(got);
+        }
+    }
+    free(keep);
+    pond_free(raw);
+}
+
+static int count_bytes(const void *data, size_t len, void *payload)
+{
+    (void)data;
+    *(size_t *)payload += len;
+    return 0;
+}
+
+/* pond_table_output's version count (what `pond copy` out prints): a range read counts every
+ * version the whole read covers, as a read without one does (it plans once, from the
+ * stream). */
+static void check_output_count(pond_fs *fs, int64_t from, int64_t to)
+{
+    pond_table_read_options o = POND_TABLE_READ_OPTIONS_INIT;
+    pond_output_result all, day;
+    size_t bytes = 0;
+    PT_ASSERT_OK(
+        pond_table_output(&all, fs, NULL, "/s", &o, POND_OUTPUT_CSV, NULL, count_bytes, &bytes));
+    o.has_range = true;
+    o.from_us = from;
+    o.to_us = to;
+    PT_ASSERT_OK(
+        pond_table_output(&day, fs, NULL, "/s", &o, POND_OUTPUT_CSV, NULL, count_bytes, &bytes));
+    PT_ASSERT(all.versions > 1);
+    PT_ASSERT_INT_EQ(day.versions, all.versions);
+}
+
+static void test_one_day_reads(void)
+{
+    int nv = pt_light() ? 60 : 400;
+    pond_backend *be = counting_new();
+    pond_fs *fs = NULL;
+    PT_ASSERT_OK(pond_fs_open(&fs, be, NULL));
+    static mrow all[2 * 400 * 5];
+    unsigned seed = 4242;
+    int n = daily_series(fs, &seed, all, 2 * 400 * 5, 0, nv, 0);
+    check_days(fs, be, all, n, 0, nv, &seed);
+    check_output_count(fs, T0 + 5 * DAY_US, T0 + 6 * DAY_US);
+    int64_t before_txn;
+    PT_ASSERT_OK(pond_fs_last_txn(&before_txn, fs));
+    /* compacted: one version holds the first nv; a day then opens it, and the later ones */
+    pond_series_compact_result res;
+    compact(fs, "/s", &res);
+    PT_ASSERT_INT_EQ(res.version, nv + 1);
+    int m = daily_series(fs, &seed, all + n, 2 * 400 * 5 - n, nv, nv, nv + 1);
+    pond_table_read_options o = POND_TABLE_READ_OPTIONS_INIT;
+    o.has_range = true;
+    o.from_us = T0 + (int64_t)(nv + nv / 2) * DAY_US;
+    o.to_us = o.from_us + DAY_US;
+    o.threads = 1;
+    int64_t b = opens(be);
+    int64_t rows;
+    pond_free(read_text(fs, "/s", &o, &rows, NULL));
+    /* a day after the compacted range: the compacted version is not opened */
+    PT_ASSERT(opens(be) - b <= overlapping(all + n, m, 0, o.from_us, o.to_us));
+    check_days(fs, be, all, n + m, n, 2 * nv, &seed);
+    check_output_count(fs, T0 + 5 * DAY_US, T0 + 6 * DAY_US);
+    /* --at before the compaction: the old layout, the same rows per day */
+    pond_fs *old = NULL;
+    pond_fs_options fo = POND_FS_OPTIONS_INIT;
+    fo.as_of_txn = before_txn;
+    PT_ASSERT_OK(pond_fs_open(&old, be, &fo));
+    check_days(old, be, all, n, 0, nv, &seed);
+    pond_fs_free(old);
+    pond_fs_free(fs);
+    pond_backend_free(be);
+}
+
 /* ---- identical content: skipped when asked ---- */
 
 static void test_skip_identical(void)
@@ -834,6 +1000,7 @@ static void test_copy_walks_once(void)
 }
 
 PT_SUITE(series_index, PT_TEST(copy_walks_once), PT_TEST(index_footers_read),
-         PT_TEST(index_unindexed_versions), PT_TEST(dedup_model), PT_TEST(dedup_setting),
-         PT_TEST(compact_same_rows), PT_TEST(skip_identical), PT_TEST(two_writes_one_txn_memory),
-         PT_TEST(compact_threads), PT_TEST(two_writes_one_txn_oplog))
+         PT_TEST(one_day_reads), PT_TEST(index_unindexed_versions), PT_TEST(dedup_model),
+         PT_TEST(dedup_setting), PT_TEST(compact_same_rows), PT_TEST(skip_identical),
+         PT_TEST(two_writes_one_txn_memory), PT_TEST(compact_threads),
+         PT_TEST(two_writes_one_txn_oplog))

@@ -41,7 +41,13 @@ void pond_oplog__part_unload(ol_part *p)
             node_free(nd);
     }
     pond__idmap_dispose(&p->nodes);
-    p->loaded = false;
+    p->loaded = p->partial = false;
+    p->loaded_from = 0;
+}
+
+size_t pond_oplog__part_start(const ol_part *p)
+{
+    return p->loaded ? 0 : p->partial ? p->loaded_from : p->n_files;
 }
 
 static void part_free(ol_part *p)
@@ -519,21 +525,67 @@ static int load_file(oplog_be *ob, ol_part *p, int file_idx, pond_buf *keep)
     return rc;
 }
 
-int pond_oplog__part_load(oplog_be *ob, ol_part *p)
+/* Moves the rows of o (older versions of the same node, from older files) before n's. */
+static int node_prepend(ol_node *n, ol_node *o)
 {
-    if (p->loaded)
+    if (!o->n)
+        return 0;
+    if (n->n && o->rows[o->n - 1].rec->version >= n->rows[0].rec->version) {
+        char id[POND_NODE_ID_STRLEN + 1];
+        pond_node_id_format(id, &n->rows[0].rec->id);
+        return pond_error_set(
+            POND_ECORRUPT, D, "node %s: version %lld (txn %lld) does not follow version %lld", id,
+            (long long)n->rows[0].rec->version, (long long)n->rows[0].rec->txn_seq,
+            (long long)o->rows[o->n - 1].rec->version);
+    }
+    if (POND_RESERVE(n->rows, n->n + o->n, n->cap) < 0)
+        return POND_ENOMEM;
+    memmove(n->rows + o->n, n->rows, n->n * sizeof *n->rows);
+    memcpy(n->rows, o->rows, o->n * sizeof *o->rows);
+    n->n += o->n;
+    o->n = 0;
+    return 0;
+}
+
+/* Loads the rows of files from.. of p that are not loaded yet (those older than the loaded
+ * suffix), each node's older rows going before the ones it has: the loaded files stay a suffix.
+ * On failure the partition is unloaded (it loads again, and says what is wrong, when used). */
+static int part_extend(oplog_be *ob, ol_part *p, size_t from)
+{
+    size_t start = pond_oplog__part_start(p);
+    if (from >= start && !(from == 0 && !p->loaded))
         return 0;
     /* The files holding directory rows stay in memory until the newest listings are read from
      * them: a directory's newest version often lives in the partition's oldest, largest file
      * (a series' directory changes once, its versions every day), which would otherwise be
-     * read and hashed twice. At most the partition's bytes, and for a moment. */
+     * read and hashed twice. At most the bytes loaded, and for a moment. */
     pond_buf *kept = p->n_files ? pond_calloc(p->n_files, sizeof *kept) : NULL;
     int rc = p->n_files && !kept ? POND_ENOMEM : 0;
-    for (size_t i = 0; i < p->n_files && rc == 0; i++)
-        rc = load_file(ob, p, (int)i, &kept[i]);
-    /* the listings of the latest directory versions */
+    /* the older files' rows are gathered apart, then put before each node's loaded rows */
+    ol_part older = {0};
+    older.id = p->id;
+    older.files = p->files;
+    older.n_files = p->n_files;
+    bool fresh = start == p->n_files; /* nothing loaded: straight into p */
+    for (size_t i = from; i < start && rc == 0; i++)
+        rc = load_file(ob, fresh ? p : &older, (int)i, &kept[i]);
+    for (size_t i = 0; i < pond__idmap_slots(&older.nodes); i++) {
+        pond__key16 key;
+        ol_node *o = pond__idmap_at(&older.nodes, i, &key);
+        if (!o)
+            continue;
+        ol_node *n = rc == 0 ? pond__idmap_get(&p->nodes, &key) : NULL;
+        if (rc == 0 && !n && (rc = pond__idmap_put(&p->nodes, &key, o, NULL)) == 0)
+            continue; /* now p's */
+        if (rc == 0)
+            rc = node_prepend(n, o);
+        node_free(o);
+    }
+    pond__idmap_dispose(&older.nodes);
+    /* the listings of the newest directory versions among the rows just loaded (a node with
+     * rows loaded before had its newest listing read then) */
     if (rc == 0)
-        rc = load_pending(ob, p, NULL, true, 0, NULL, NULL, kept);
+        rc = load_pending(ob, p, NULL, true, from, NULL, NULL, kept);
     for (size_t i = 0; kept && i < p->n_files; i++)
         pond_buf_dispose(&kept[i]);
     pond_free(kept);
@@ -541,13 +593,48 @@ int pond_oplog__part_load(oplog_be *ob, ol_part *p)
         pond_oplog__part_unload(p);
         return rc;
     }
-    p->loaded = true;
+    p->loaded = from == 0;
+    p->partial = !p->loaded;
+    p->loaded_from = from;
     return 0;
 }
 
+int pond_oplog__part_load(oplog_be *ob, ol_part *p)
+{
+    return p->loaded ? 0 : part_extend(ob, p, 0);
+}
+
+int pond_oplog__part_load_from(oplog_be *ob, ol_part *p, size_t from)
+{
+    return part_extend(ob, p, from < p->n_files ? from : p->n_files);
+}
+
+/* Loads p newest file first until it holds node id at or below version (INT64_MAX: any of its
+ * versions, the newest among them), or every file: a lookup of a node's newest version reads
+ * the newest files, not the partition's history. A past view loads everything (its rows are
+ * filtered by transaction, and time travel is rare). */
+static int part_load_node(oplog_be *ob, ol_part *p, const pond_node_id *id, int64_t version)
+{
+    if (ob->row_max_txn >= 0)
+        return pond_oplog__part_load(ob, p);
+    int rc = 0;
+    while (rc == 0 && !p->loaded) {
+        ol_node *n = pond__idmap_get(&p->nodes, id);
+        if (n && n->n && n->rows[0].rec->version <= version)
+            break;
+        /* one file, then doubling: an old version costs log(files) steps, not files */
+        size_t start = pond_oplog__part_start(p), have = p->n_files - start;
+        size_t step = have ? have : 1;
+        rc = part_extend(ob, p, start > step ? start - step : 0);
+    }
+    return rc;
+}
+
 /* The node's versions, loading its partition (and, for a node never seen in a listing, every
- * partition until found). NULL node with 0 = not found. */
-int pond_oplog__find_node(ol_node **out, ol_part **part_out, oplog_be *ob, const pond_node_id *id)
+ * partition until found) enough for versions from `version` on (INT64_MIN: all of them,
+ * INT64_MAX: the newest). NULL node with 0 = not found. */
+static int find_node_from(ol_node **out, ol_part **part_out, oplog_be *ob, const pond_node_id *id,
+                          int64_t version)
 {
     *out = NULL;
     pond_node_id root = pond_node_id_root();
@@ -558,7 +645,8 @@ int pond_oplog__find_node(ol_node **out, ol_part **part_out, oplog_be *ob, const
         p = pond__idmap_get(&ob->parts, id); /* a directory is its own partition */
     int rc;
     if (p) {
-        if ((rc = pond_oplog__part_load(ob, p)) < 0)
+        if ((rc = version == INT64_MIN ? pond_oplog__part_load(ob, p)
+                                       : part_load_node(ob, p, id, version)) < 0)
             return rc;
         *out = pond__idmap_get(&p->nodes, id);
         if (*out) {
@@ -582,12 +670,17 @@ int pond_oplog__find_node(ol_node **out, ol_part **part_out, oplog_be *ob, const
     return 0;
 }
 
+int pond_oplog__find_node(ol_node **out, ol_part **part_out, oplog_be *ob, const pond_node_id *id)
+{
+    return find_node_from(out, part_out, ob, id, INT64_MIN);
+}
+
 /* ---- vtable: reads -------------------------------------------------------------------------- */
 
 static int ob_latest(pond_node_rec **out, pond_backend *be, const pond_node_id *id)
 {
     ol_node *n;
-    int rc = pond_oplog__find_node(&n, NULL, OB(be), id);
+    int rc = find_node_from(&n, NULL, OB(be), id, INT64_MAX);
     if (rc < 0)
         return rc;
     if (!n || !n->n)
@@ -617,7 +710,7 @@ static int ob_get_version(pond_node_rec **out, pond_backend *be, const pond_node
 {
     ol_node *n;
     ol_part *part = NULL;
-    int rc = pond_oplog__find_node(&n, &part, OB(be), id);
+    int rc = find_node_from(&n, &part, OB(be), id, version);
     if (rc < 0)
         return rc;
     oplog_row *row = n ? node_version(n, version) : NULL;
@@ -682,7 +775,7 @@ static int ob_open_content(pond_reader **out, pond_backend *be, const pond_node_
     oplog_be *ob = OB(be);
     ol_node *n;
     ol_part *part = NULL;
-    int rc = pond_oplog__find_node(&n, &part, ob, &rec->id);
+    int rc = find_node_from(&n, &part, ob, &rec->id, rec->version);
     if (rc < 0)
         return rc;
     oplog_row *row = n ? node_version(n, rec->version) : NULL;
@@ -964,7 +1057,7 @@ static int carry_content(oplog_row *row, oplog_be *ob, const pond_node_rec *r)
 {
     ol_node *n;
     ol_part *part = NULL;
-    int rc = pond_oplog__find_node(&n, &part, ob, &r->id);
+    int rc = find_node_from(&n, &part, ob, &r->id, INT64_MAX);
     if (rc < 0)
         return rc;
     oplog_row *prev = n && n->n ? &n->rows[n->n - 1] : NULL;
@@ -1165,8 +1258,8 @@ static int ob_commit(pond_backend *be, const pond_backend_txn_info *info,
             break;
         if ((irc = pond__idmap_put(&ob->node_part, &cps[k].part, p, NULL)) < 0)
             break;
-        if (!p->loaded)
-            continue;
+        if (!p->loaded && !p->partial)
+            continue; /* nothing of it loaded: the new file loads with the rest when used */
         for (size_t i = 0; i < cps[k].n && irc == 0; i++) {
             oplog_row *row = &cps[k].rows[i];
             /* the node's rows live in partition part: remember it for lookups */
@@ -1694,7 +1787,7 @@ static int refresh_add(const pond_delta_file *f, void *payload)
     ol_part *p = NULL;
     if (pond_node_id_parse(&id, pid) == 0)
         (void)part_get(&p, c->ob, &id, false);
-    if (!p || !p->loaded)
+    if (!p || (!p->loaded && !p->partial))
         return 0;
     size_t last = p->n_files - 1;
     if (last > 0 && file_cmp(&p->files[last - 1], &p->files[last]) > 0) {
@@ -1774,7 +1867,7 @@ int pond_oplog_storage_of(pond_oplog_storage *out, pond_backend *be, const pond_
     memset(out, 0, sizeof *out);
     int rc = pond_oplog__of(&ob, be, "pond_oplog_storage_of");
     if (rc == 0)
-        rc = pond_oplog__find_node(&n, NULL, ob, id);
+        rc = find_node_from(&n, NULL, ob, id, version);
     if (rc < 0)
         return rc;
     oplog_row *row = n ? node_version(n, version) : NULL;

@@ -108,7 +108,14 @@ typedef struct {
     pond_node_id id;
     ol_file *files;
     size_t n_files, cap_files;
+    /* Rows are loaded for a suffix of the files, newest first: all of them (loaded), files
+     * loaded_from.. (partial), or none. A node's rows in a suffix of the files are a suffix of
+     * its versions (files are ordered by transaction and part_put_row refuses a version that
+     * does not follow), so its newest version, and any version at or after the oldest one
+     * loaded, is answered without the rest (docs/decisions.md, "Partial loads"). */
     bool loaded;
+    bool partial;
+    size_t loaded_from;
     pond__idmap nodes; /* node id -> ol_node* (rows of this partition) */
 } ol_part;
 
@@ -174,7 +181,14 @@ typedef struct {
     int format; /* the pond format to write; 0 = the pond's (ob->format) */
 } commit_part;
 
+/* Loads every file of p (what needs a node's whole history: listing versions, retention,
+ * rewrites, fsck, time travel). */
 int pond_oplog__part_load(oplog_be *ob, ol_part *p);
+/* Loads the files from.. of p (at least; more when more are loaded already): a merge of the
+ * newest files needs no older ones. */
+int pond_oplog__part_load_from(oplog_be *ob, ol_part *p, size_t from);
+/* The first file of p whose rows are loaded: 0 when loaded whole, n_files when none. */
+size_t pond_oplog__part_start(const ol_part *p);
 /* Appends a data file (path copied) to a partition's file list; its level is read from the
  * name. */
 int pond_oplog__part_add_file(ol_part *p, const char *path, int64_t txn, int64_t size,

@@ -869,12 +869,15 @@ int pond_oplog__rewrite(pond_gc_report *out, oplog_be *ob, const pond_gc_options
     int rc = 0;
     oplog_row **loaded = NULL; /* listings read only for this rewrite */
     size_t n_loaded = 0;
+    /* a planned merge rewrites the newest files only: the older ones need not be loaded (the
+     * files loaded are always a suffix, docs/decisions.md "Partial loads") */
     FOREACH_PART(ob, p)
     if (rc == 0 && (plan ? plan_for(plan, n_plan, p) != NULL : p->n_files >= min_files))
-        rc = pond_oplog__part_load(ob, p);
+        rc = plan ? pond_oplog__part_load_from(ob, p, plan_for(plan, n_plan, p)->from_file)
+                  : pond_oplog__part_load(ob, p);
     /* a rewrite writes every row again: older directory listings must be read first */
     FOREACH_PART(ob, p)
-    if (rc == 0 && p->loaded) {
+    if (rc == 0 && (p->loaded || p->partial)) {
         const oplog_merge *m = plan ? plan_for(plan, n_plan, p) : NULL;
         size_t from = m ? m->from_file : 0;
         if (m || (!plan && p->n_files >= min_files))

@@ -1,0 +1,334 @@
+/* Partial loads (docs/decisions.md, "Partial loads"): a partition's rows are loaded for a suffix
+ * of its data files, newest first. What an append needs is bounded by the newest files; what
+ * needs the whole history (listing versions, old versions, retention, merges, fsck, time
+ * travel) loads the rest first and answers exactly as a full load would. */
+#include "pt.h"
+
+#include <pond/oplog.h>
+#include <pond/stream.h>
+#include <pond/sys/backend.h>
+#include <pond/sys/os.h>
+#include <pond/tinyfs.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    char dir[4200];
+    pond_backend *be;
+    pond_fs *fs;
+} env;
+
+static void env_open(env *e, int64_t as_of)
+{
+    pond_oplog_options o = POND_OPLOG_OPTIONS_INIT;
+    o.as_of_txn = as_of;
+    PT_ASSERT_OK(pond_oplog_open(&e->be, e->dir, &o));
+    PT_ASSERT_OK(pond_fs_open(&e->fs, e->be, NULL));
+}
+
+static void env_close(env *e)
+{
+    pond_fs_free(e->fs);
+    pond_backend_free(e->be);
+    e->fs = NULL;
+    e->be = NULL;
+}
+
+static void env_create(env *e)
+{
+    snprintf(e->dir, sizeof e->dir, "%s/pond", PT_TMPDIR());
+    pond_oplog_create_options co = POND_OPLOG_CREATE_OPTIONS_INIT;
+    PT_ASSERT_OK(pond_oplog_create(e->dir, &co));
+    env_open(e, -1);
+}
+
+static void env_reopen(env *e)
+{
+    env_close(e);
+    env_open(e, -1);
+}
+
+static int64_t put(env *e, const char *path, pond_entry_type t, const char *data)
+{
+    int64_t txn = 0;
+    PT_ASSERT_OK(pond_fs_begin(e->fs, NULL));
+    PT_ASSERT_OK(pond_fs_write_all(e->fs, NULL, path, t, data, strlen(data)));
+    PT_ASSERT_OK(pond_fs_commit(&txn, e->fs));
+    return txn;
+}
+
+static void expect_content(env *e, const char *path, int64_t version, const char *want)
+{
+    pond_reader *rd = NULL;
+    if (version > 0)
+        PT_ASSERT_OK(pond_fs_open_reader_version(&rd, e->fs, NULL, path, version));
+    else
+        PT_ASSERT_OK(pond_fs_open_reader(&rd, e->fs, NULL, path));
+    char buf[128] = {0};
+    size_t got = 0;
+    int rc = pond_reader_read(rd, buf, sizeof buf - 1, &got);
+    pond_reader_free(rd);
+    PT_ASSERT_OK(rc);
+    PT_ASSERT_STR_EQ(buf, want);
+}
+
+/* Data files opened (openat of a name ending in .parquet, outside _delta_log). */
+static int g_opens;
+
+static int counting_openat(int dirfd, const char *path, int flags, mode_t mode)
+{
+    size_t n = strlen(path);
+    if (n > 8 && !strcmp(path + n - 8, ".parquet") && !strstr(path, "checkpoint"))
+        g_opens++;
+    return pond_os_real()->openat(dirfd, path, flags, mode);
+}
+
+/* Data files opened by a fresh handle for one read of the newest version and one append. */
+static int one_append_opens(env *e, const char *path, int v)
+{
+    env_reopen(e);
+    pond_os counting = *pond_os_real();
+    counting.openat = counting_openat;
+    g_opens = 0;
+    pond_os_set(&counting);
+    char want[64], next[64];
+    snprintf(want, sizeof want, "version %d of %s", v, path);
+    snprintf(next, sizeof next, "version %d of %s", v + 1, path);
+    pond_reader *rd = NULL;
+    char buf[128] = {0};
+    size_t got = 0;
+    int rc = pond_fs_open_reader(&rd, e->fs, NULL, path);
+    if (rc == 0)
+        rc = pond_reader_read(rd, buf, sizeof buf - 1, &got);
+    pond_reader_free(rd);
+    if (rc == 0 && (rc = pond_fs_begin(e->fs, NULL)) == 0) {
+        rc = pond_fs_write_all(e->fs, NULL, path, POND_ENTRY_FILE_SERIES, next, strlen(next));
+        if (rc == 0)
+            rc = pond_fs_commit(NULL, e->fs);
+        else
+            pond_fs_abort(e->fs);
+    }
+    int opens = g_opens;
+    pond_os_set(NULL);
+    PT_ASSERT_OK(rc);
+    PT_ASSERT_STR_EQ(buf, want);
+    return opens;
+}
+
+/* The data files a fresh handle opens to read a series' newest version and append one do not
+ * grow with its history: the partition's newest file holds the newest version. Before partial
+ * loads every file of the partition was read (9 at 401 versions). */
+static void test_append_reads_bounded(void)
+{
+    env e;
+    env_create(&e);
+    PT_ASSERT_OK(pond_fs_begin(e.fs, NULL));
+    PT_ASSERT_OK(pond_fs_mkdir(e.fs, NULL, "/d", 0));
+    PT_ASSERT_OK(pond_fs_commit(NULL, e.fs));
+    char data[64];
+    int v = 0;
+    int small = -1, large = -1;
+    /* 41 and 401 versions: the next commit merges nothing (8-file tiers) */
+    while (v < 401) {
+        snprintf(data, sizeof data, "version %d of /d/s", ++v);
+        put(&e, "/d/s", POND_ENTRY_FILE_SERIES, data);
+        if (v == 41) {
+            small = one_append_opens(&e, "/d/s", v);
+            v++;
+        }
+    }
+    large = one_append_opens(&e, "/d/s", v);
+    v++;
+    if (getenv("POND_TEST_VERBOSE"))
+        printf("one append: %d data files opened at 41 versions, %d at 401\n", small, large);
+    /* 402 versions are 0o622: ten files in the series' partition (2 + 2 + 6 per level) */
+    if (large > small + 1 || large > 4)
+        pt_fail(__FILE__, __LINE__, "one append opened %d data files at 401 versions, %d at 41",
+                large, small);
+    /* and nothing was lost: every version reads back, in a fresh handle and after a full load */
+    env_reopen(&e);
+    for (int k = v; k >= 1; k -= 37) {
+        snprintf(data, sizeof data, "version %d of /d/s", k);
+        expect_content(&e, "/d/s", k, data);
+    }
+    pond_stat *vs = NULL;
+    size_t nv = 0;
+    PT_ASSERT_OK(pond_fs_versions(&vs, &nv, e.fs, NULL, "/d/s"));
+    PT_ASSERT_INT_EQ((int64_t)nv, v);
+    for (size_t i = 0; i < nv; i++)
+        PT_ASSERT_INT_EQ(vs[i].version, (int64_t)i + 1);
+    pond_free(vs);
+    env_close(&e);
+}
+
+/* ---- random partial loads against a model --------------------------------------------------- */
+
+#define R_FILES 3
+#define R_MAXV 400
+
+typedef struct {
+    const char *path;
+    pond_entry_type type;
+    int n;                /* versions written */
+    int first;            /* the oldest kept (retention) */
+    int64_t txn[R_MAXV + 1]; /* txn of each version */
+} r_file;
+
+static uint64_t r_next(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+static void r_data(char *out, size_t cap, const r_file *f, int v)
+{
+    snprintf(out, cap, "%s v%d", f->path, v);
+}
+
+/* Everything a full load answers, checked against the model: the version list, each kept
+ * version's content, the newest version. */
+static void r_check_whole(env *e, r_file *fs)
+{
+    char want[64];
+    for (int k = 0; k < R_FILES; k++) {
+        r_file *f = &fs[k];
+        if (!f->n)
+            continue;
+        pond_stat *vs = NULL;
+        size_t nv = 0;
+        PT_ASSERT_OK(pond_fs_versions(&vs, &nv, e->fs, NULL, f->path));
+        PT_ASSERT_INT_EQ((int64_t)nv, f->n - f->first + 1);
+        for (size_t i = 0; i < nv; i++)
+            PT_ASSERT_INT_EQ(vs[i].version, f->first + (int64_t)i);
+        pond_free(vs);
+        for (int v = f->first; v <= f->n; v++) {
+            r_data(want, sizeof want, f, v);
+            expect_content(e, f->path, v, want);
+        }
+    }
+}
+
+/* Random appends to two series (their own partitions) and a data file (its directory's), with
+ * fresh handles that read the newest version or a random old one first (partial loads), then
+ * ask for the whole history: version lists, every old version, gc --compact, time travel,
+ * retention and fsck give the model's answers. */
+static void test_partial_then_whole_random(void)
+{
+    uint64_t seed = 0x5eedf00dULL;
+    const char *env_seed = getenv("POND_TEST_SEED");
+    if (env_seed)
+        seed = strtoull(env_seed, NULL, 0);
+    env e;
+    env_create(&e);
+    PT_ASSERT_OK(pond_fs_begin(e.fs, NULL));
+    PT_ASSERT_OK(pond_fs_mkdir(e.fs, NULL, "/d", 0));
+    PT_ASSERT_OK(pond_fs_commit(NULL, e.fs));
+    static r_file fs[R_FILES];
+    memset(fs, 0, sizeof fs);
+    fs[0] = (r_file){"/d/s1", POND_ENTRY_FILE_SERIES, 0, 1, {0}};
+    fs[1] = (r_file){"/d/s2", POND_ENTRY_FILE_SERIES, 0, 1, {0}};
+    fs[2] = (r_file){"/d/f", POND_ENTRY_FILE_DATA, 0, 1, {0}};
+    char data[64];
+    int64_t last_txn = 0;
+    for (int step = 0; step < 600; step++) {
+        r_file *f = &fs[r_next(&seed) % R_FILES];
+        uint64_t op = r_next(&seed) % 100;
+        if (op < 70 && f->n < R_MAXV) {
+            r_data(data, sizeof data, f, f->n + 1);
+            last_txn = put(&e, f->path, f->type, data);
+            f->txn[++f->n] = last_txn;
+        } else if (op < 80 && f->n) {
+            env_reopen(&e); /* a fresh handle's first question is about one old version */
+            int v = 1 + (int)(r_next(&seed) % (uint64_t)f->n);
+            r_data(data, sizeof data, f, v);
+            expect_content(&e, f->path, v, data);
+        } else if (op < 90 && f->n) {
+            env_reopen(&e);
+            r_data(data, sizeof data, f, f->n);
+            expect_content(&e, f->path, 0, data);
+        } else if (op < 93) {
+            env_reopen(&e);
+            r_data(data, sizeof data, f, f->n);
+            if (f->n)
+                expect_content(&e, f->path, 0, data);
+            r_check_whole(&e, fs);
+        } else if (op < 95) {
+            /* a partial load, then gc --compact rewrites every partition whole */
+            if (f->n) {
+                env_reopen(&e);
+                r_data(data, sizeof data, f, f->n);
+                expect_content(&e, f->path, 0, data);
+            }
+            PT_ASSERT_OK(pond_oplog_lock(e.be, false));
+            pond_gc_options o = POND_GC_OPTIONS_INIT;
+            o.compact = true;
+            pond_gc_report r;
+            int rc = pond_oplog_gc(&r, e.be, &o);
+            pond_oplog_unlock(e.be);
+            PT_ASSERT_OK(rc);
+            r_check_whole(&e, fs);
+        } else if (op < 98 && last_txn > 2) {
+            /* time travel: a view right after a random transaction */
+            int64_t at = 2 + (int64_t)(r_next(&seed) % (uint64_t)(last_txn - 1));
+            env_close(&e);
+            env_open(&e, at);
+            for (int k = 0; k < R_FILES; k++) {
+                int v = 0;
+                for (int x = 1; x <= fs[k].n; x++)
+                    if (fs[k].txn[x] <= at)
+                        v = x;
+                if (!v)
+                    continue;
+                r_data(data, sizeof data, &fs[k], v);
+                expect_content(&e, fs[k].path, 0, data);
+                pond_stat *vs = NULL;
+                size_t nv = 0;
+                PT_ASSERT_OK(pond_fs_versions(&vs, &nv, e.fs, NULL, fs[k].path));
+                PT_ASSERT_INT_EQ((int64_t)nv, v);
+                pond_free(vs);
+            }
+            env_reopen(&e);
+        }
+    }
+    /* retention after a partial load: keep the newest 5 of each data file */
+    env_reopen(&e);
+    r_data(data, sizeof data, &fs[0], fs[0].n);
+    expect_content(&e, fs[0].path, 0, data);
+    PT_ASSERT_OK(pond_oplog_lock(e.be, false));
+    pond_gc_options o = POND_GC_OPTIONS_INIT;
+    o.keep_versions = 5;
+    pond_gc_report r;
+    int rc = pond_oplog_gc(&r, e.be, &o);
+    pond_oplog_unlock(e.be);
+    PT_ASSERT_OK(rc);
+    /* a series' state is the union of its versions: retention keeps them all (DESIGN.md) */
+    for (int k = 0; k < R_FILES; k++)
+        if (fs[k].n > 5 && fs[k].type != POND_ENTRY_FILE_SERIES)
+            fs[k].first = fs[k].n - 4;
+    PT_ASSERT(fs[2].first > 1);
+    env_reopen(&e);
+    r_check_whole(&e, fs);
+    /* a version retention dropped is not found, in a fresh handle too */
+    env_reopen(&e);
+    for (int k = 0; k < R_FILES; k++) {
+        if (fs[k].first <= 1)
+            continue;
+        pond_reader *rd = NULL;
+        PT_ASSERT_INT_EQ(pond_fs_open_reader_version(&rd, e.fs, NULL, fs[k].path, 1),
+                         POND_ENOTFOUND);
+    }
+    env_reopen(&e);
+    r_data(data, sizeof data, &fs[1], fs[1].n);
+    expect_content(&e, fs[1].path, 0, data);
+    pond_fsck_report fr;
+    PT_ASSERT_OK(pond_oplog_fsck(&fr, e.be, NULL, NULL, NULL));
+    PT_ASSERT_INT_EQ(fr.corrupt, 0);
+    PT_ASSERT_INT_EQ(fr.missing, 0);
+    env_close(&e);
+}
+
+PT_SUITE(oplog_suffix, PT_TEST(append_reads_bounded), PT_TEST(partial_then_whole_random))

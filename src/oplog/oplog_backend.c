@@ -84,7 +84,7 @@ static int part_get(ol_part **out, oplog_be *ob, const pond_node_id *id, bool cr
 }
 
 int pond_oplog__part_add_file(ol_part *p, const char *path, int64_t txn, int64_t size,
-                              const pond_hash *sha)
+                              const pond_hash *sha, const int64_t *event_time)
 {
     if (p->n_files == p->cap_files) {
         /* most partitions of a big pond hold one file or a few (tiered merging) */
@@ -106,7 +106,25 @@ int pond_oplog__part_add_file(ol_part *p, const char *path, int64_t txn, int64_t
     f->size = size;
     if ((f->has_sha = sha != NULL))
         f->sha = *sha;
+    if ((f->has_et = event_time != NULL)) {
+        f->et_min = event_time[0];
+        f->et_max = event_time[1];
+    }
     return 0;
+}
+
+bool pond_oplog__rows_event_time(int64_t et[2], const oplog_row *rows, size_t n)
+{
+    et[0] = INT64_MAX;
+    et[1] = INT64_MIN;
+    for (size_t i = 0; i < n; i++) {
+        const pond_node_rec *r = rows[i].rec;
+        if (!r->has_event_time || r->min_event_time_us > r->max_event_time_us)
+            return false;
+        et[0] = POND_MIN(et[0], r->min_event_time_us);
+        et[1] = POND_MAX(et[1], r->max_event_time_us);
+    }
+    return n > 0;
 }
 
 int pond_oplog__open_data_file(pond_parquet_reader **out, pond_buf *mem, oplog_be *ob,
@@ -745,6 +763,77 @@ static int ob_list_versions(pond_node_rec ***out, size_t *n_out, pond_backend *b
     return 0;
 }
 
+typedef struct {
+    pond_node_rec **v;
+    size_t n, cap;
+} rec_list;
+
+/* Appends a reference to row's rec when its event-time range may meet [from, to], refusing a
+ * version that does not follow the last one listed (files out of order would hide one). */
+static int list_if_overlapping(rec_list *l, const oplog_row *row, int64_t from, int64_t to)
+{
+    const pond_node_rec *r = row->rec;
+    if (r->has_event_time && (r->max_event_time_us < from || r->min_event_time_us > to))
+        return 0;
+    if (l->n && l->v[l->n - 1]->version >= r->version) {
+        char id[POND_NODE_ID_STRLEN + 1];
+        pond_node_id_format(id, &r->id);
+        return pond_error_set(POND_ECORRUPT, D,
+                              "node %s: version %lld does not follow version %lld", id,
+                              (long long)r->version, (long long)l->v[l->n - 1]->version);
+    }
+    if (POND_GROW(l->v, l->n, l->cap) < 0)
+        return POND_ENOMEM;
+    l->v[l->n++] = pond_node_rec_ref(row->rec);
+    return 0;
+}
+
+/* The node's versions that may hold event times in [from, to]. The partition's loaded suffix
+ * answers for its files; an older file is read only when its event-time range (its add
+ * action's tag) meets [from, to] or it has none, and apart: the loaded files stay a suffix. */
+static int ob_list_versions_overlapping(pond_node_rec ***out, size_t *n_out, pond_backend *be,
+                                        const pond_node_id *id, int64_t from_us, int64_t to_us)
+{
+    oplog_be *ob = OB(be);
+    ol_node *n;
+    ol_part *part = NULL;
+    int rc = find_node_from(&n, &part, ob, id, INT64_MAX);
+    if (rc < 0)
+        return rc;
+    if (!n || !n->n)
+        return pond_node_not_found(D, id, 0);
+    /* listings are read with the partition (no event times either): every version */
+    if (n->rows[n->n - 1].rec->type == POND_ENTRY_DIRECTORY)
+        return ob_list_versions(out, n_out, be, id);
+    rec_list l = {0};
+    size_t start = pond_oplog__part_start(part);
+    for (size_t fi = 0; fi < start && rc == 0; fi++) {
+        const ol_file *f = &part->files[fi];
+        if (f->has_et && (f->et_max < from_us || f->et_min > to_us))
+            continue;
+        ol_part older = {0};
+        older.id = part->id;
+        older.files = part->files;
+        older.n_files = part->n_files;
+        rc = load_file(ob, &older, (int)fi, NULL);
+        ol_node *o = rc == 0 ? pond__idmap_get(&older.nodes, id) : NULL;
+        for (size_t i = 0; o && rc == 0 && i < o->n; i++)
+            rc = list_if_overlapping(&l, &o->rows[i], from_us, to_us);
+        FOREACH_NODE(&older, nd)
+        node_free(nd);
+        pond__idmap_dispose(&older.nodes);
+    }
+    for (size_t i = 0; i < n->n && rc == 0; i++)
+        rc = list_if_overlapping(&l, &n->rows[i], from_us, to_us);
+    if (rc < 0) {
+        pond_node_recs_free(l.v, l.n);
+        return rc;
+    }
+    *out = l.v;
+    *n_out = l.n;
+    return 0;
+}
+
 /* A verified reader over a CAS blob, as a pond_reader. */
 typedef struct {
     pond_cas_reader *cr;
@@ -836,13 +925,22 @@ int pond_oplog__stats_json(pond_buf *out, const commit_part *cp)
     /* UUID strings order like their bytes (lowercase hex, fixed layout) */
     pond_node_id_format(lo, mn);
     pond_node_id_format(hi, mx);
+    /* the event times when every row has them (series versions): a Delta reader can skip the
+     * file by them, as the oplog does by the same range in its tag */
+    int64_t et[2];
+    char emin[48] = "", emax[48] = "", enull[48] = "";
+    if (pond_oplog__rows_event_time(et, cp->rows, cp->n)) {
+        snprintf(emin, sizeof emin, ",\"min_event_time\":%lld", (long long)et[0]);
+        snprintf(emax, sizeof emax, ",\"max_event_time\":%lld", (long long)et[1]);
+        snprintf(enull, sizeof enull, ",\"min_event_time\":0,\"max_event_time\":0");
+    }
     return pond_buf_printf(
         out,
         "{\"numRecords\":%zu,\"minValues\":{\"node_id\":\"%s\",\"version\":%lld,\"txn_seq\":%lld,"
-        "\"size\":%lld},\"maxValues\":{\"node_id\":\"%s\",\"version\":%lld,\"txn_seq\":%lld,"
-        "\"size\":%lld},\"nullCount\":{\"node_id\":0,\"version\":0,\"txn_seq\":0,\"size\":0}}",
-        cp->n, lo, (long long)vmin, (long long)tmin, (long long)smin, hi, (long long)vmax,
-        (long long)tmax, (long long)smax);
+        "\"size\":%lld%s},\"maxValues\":{\"node_id\":\"%s\",\"version\":%lld,\"txn_seq\":%lld,"
+        "\"size\":%lld%s},\"nullCount\":{\"node_id\":0,\"version\":0,\"txn_seq\":0,\"size\":0%s}}",
+        cp->n, lo, (long long)vmin, (long long)tmin, (long long)smin, emin, hi, (long long)vmax,
+        (long long)tmax, (long long)smax, emax, enull);
 }
 
 /* The sink of a data file: hashes every byte as it goes by and writes in large blocks. */
@@ -987,12 +1085,19 @@ int pond_oplog__add_part_file(pond_delta_actions *acts, const commit_part *cp, i
 {
     char id[POND_NODE_ID_STRLEN + 1], hex[65];
     pond_node_id_format(id, &cp->part);
-    pond_delta_kv pv = {"part_id", id}, tag;
+    pond_delta_kv pv = {"part_id", id}, tags[2];
     pond_buf_clear(stats);
     int rc = pond_oplog__stats_json(stats, cp);
     if (rc < 0)
         return rc;
-    pond_oplog__sha_tag(hex, &tag, cp);
+    pond_oplog__sha_tag(hex, &tags[0], cp);
+    int64_t et[2];
+    char etv[48];
+    size_t n_tags = 1;
+    if (pond_oplog__rows_event_time(et, cp->rows, cp->n)) {
+        snprintf(etv, sizeof etv, "%lld,%lld", (long long)et[0], (long long)et[1]);
+        tags[n_tags++] = (pond_delta_kv){OPLOG_TAG_EVENT_TIME, etv};
+    }
     pond_delta_file_desc f = {POND_DELTA_FILE_DESC_VERSION,
                               cp->path,
                               &pv,
@@ -1002,8 +1107,8 @@ int pond_oplog__add_part_file(pond_delta_actions *acts, const commit_part *cp, i
                               0,
                               data_change,
                               stats->ptr,
-                              &tag,
-                              1};
+                              tags,
+                              n_tags};
     return pond_delta_actions_add(acts, &f);
 }
 
@@ -1253,8 +1358,10 @@ static int ob_commit(pond_backend *be, const pond_backend_txn_info *info,
         ol_part *p;
         if ((irc = part_get(&p, ob, &cps[k].part, true)) < 0)
             break;
+        int64_t et[2];
+        bool has_et = pond_oplog__rows_event_time(et, cps[k].rows, cps[k].n);
         if ((irc = pond_oplog__part_add_file(p, cps[k].path, info->txn_seq, cps[k].size,
-                                             &cps[k].sha)) < 0)
+                                             &cps[k].sha, has_et ? et : NULL)) < 0)
             break;
         if ((irc = pond__idmap_put(&ob->node_part, &cps[k].part, p, NULL)) < 0)
             break;
@@ -1315,8 +1422,22 @@ static int index_file(const pond_delta_file *f, void *payload)
         return pond_error_set(POND_ECORRUPT, D, "data file '%s' is not named <txn>-<id>.parquet",
                               f->decoded_path);
     pond_hash sha;
-    bool has_sha = false;
+    bool has_sha = false, has_et = false;
+    int64_t et[2];
     for (size_t i = 0; i < f->n_tags; i++) {
+        if (!strcmp(f->tags[i].key, OPLOG_TAG_EVENT_TIME)) {
+            /* an unreadable range is no range: the file is then read whenever asked */
+            const char *v = f->tags[i].value;
+            char *e1 = NULL, *e2 = NULL;
+            if (v) {
+                errno = 0;
+                et[0] = strtoll(v, &e1, 10);
+                et[1] = *e1 == ',' ? strtoll(e1 + 1, &e2, 10) : 0;
+                has_et = errno == 0 && e1 != v && *e1 == ',' && e2 && e2 != e1 + 1 && !*e2 &&
+                         et[0] <= et[1];
+            }
+            continue;
+        }
         if (strcmp(f->tags[i].key, OPLOG_TAG_SHA256) != 0)
             continue;
         if (!f->tags[i].value || pond_hash_from_hex(&sha, f->tags[i].value) < 0)
@@ -1327,7 +1448,8 @@ static int index_file(const pond_delta_file *f, void *payload)
     ol_part *p;
     int rc = part_get(&p, ctx->ob, &id, true);
     if (rc == 0)
-        rc = pond_oplog__part_add_file(p, f->decoded_path, txn, f->size, has_sha ? &sha : NULL);
+        rc = pond_oplog__part_add_file(p, f->decoded_path, txn, f->size, has_sha ? &sha : NULL,
+                                       has_et ? et : NULL);
     return rc;
 }
 
@@ -1465,6 +1587,7 @@ static int open_at(pond_backend **out, const char *dir, int64_t as_of)
     ob->parent.latest = ob_latest;
     ob->parent.get_version = ob_get_version;
     ob->parent.list_versions = ob_list_versions;
+    ob->parent.list_versions_overlapping = ob_list_versions_overlapping;
     ob->parent.open_content = ob_open_content;
     ob->parent.last_txn = ob_last_txn;
     ob->parent.commit = ob_commit;

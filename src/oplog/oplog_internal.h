@@ -96,6 +96,10 @@ typedef struct {
     int64_t size; /* from the add action; -1 unknown */
     bool has_sha; /* the add action's tags carry the file's SHA-256 */
     pond_hash sha;
+    /* Every row of the file has an event-time range, inside [et_min, et_max] (the add action's
+     * OPLOG_TAG_EVENT_TIME). Without: its rows may hold any event time, or none. */
+    bool has_et;
+    int64_t et_min, et_max;
 } ol_file;
 
 /* All versions of one node, oldest first. */
@@ -192,7 +196,13 @@ size_t pond_oplog__part_start(const ol_part *p);
 /* Appends a data file (path copied) to a partition's file list; its level is read from the
  * name. */
 int pond_oplog__part_add_file(ol_part *p, const char *path, int64_t txn, int64_t size,
-                              const pond_hash *sha);
+                              const pond_hash *sha, const int64_t *event_time);
+/* The add-action tag holding the event-time range of every row of a data file, "<min>,<max>"
+ * in µs (docs/format.md): written only when every row has one (series versions with a
+ * timestamp column), so a file without it may hold anything. */
+#define OPLOG_TAG_EVENT_TIME "pond.event_time"
+/* The range every one of rows has an event time in (et[0], et[1]); false when one has none. */
+bool pond_oplog__rows_event_time(int64_t et[2], const oplog_row *rows, size_t n);
 /* The add-action tag holding a data file's SHA-256 (lowercase hex). Every data file pond writes
  * has it; reads and fsck check it, so a flipped bit anywhere in the file is an error, never
  * wrong data (docs/format.md). */

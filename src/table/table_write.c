@@ -121,7 +121,9 @@ static int series_prepare(write_ctx *c, pond_fs_node *node, const struct ArrowSc
     bool exists = rc == 0;
     if (rc == POND_ENOTFOUND)
         rc = 0; /* a new series */
-    if (rc == 0 && exists)
+    /* from version 2 on: a stat of version 1 (which may be this transaction's, pending) gives
+     * its own timestamp, which is the commit's only once committed */
+    if (rc == 0 && exists && st.version > 1)
         rc = pond_table__attrs_keep_btime(&c->attrs, st.btime_us);
     c->identical = exists && opts->version >= 3 && opts->skip_identical;
     c->listed = exists && (!c->attrs.has_schema || st.version > c->attrs.through);

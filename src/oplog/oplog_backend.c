@@ -33,8 +33,23 @@ static void node_free(ol_node *n)
     pond_free(n);
 }
 
+struct ol_side {
+    ol_part part; /* files borrowed from the owner; nodes its own */
+    size_t file;
+};
+
+void pond_oplog__part_drop_side(ol_part *p)
+{
+    if (!p->side)
+        return;
+    pond_oplog__part_unload(&p->side->part);
+    pond_free(p->side);
+    p->side = NULL;
+}
+
 void pond_oplog__part_unload(ol_part *p)
 {
+    pond_oplog__part_drop_side(p);
     for (size_t i = 0; i < pond__idmap_slots(&p->nodes); i++) {
         ol_node *nd = pond__idmap_at(&p->nodes, i, NULL);
         if (nd)
@@ -111,6 +126,17 @@ int pond_oplog__part_add_file(ol_part *p, const char *path, int64_t txn, int64_t
         f->et_max = event_time[1];
     }
     return 0;
+}
+
+void pond_oplog__file_set_versions(ol_file *f, const oplog_row *rows, size_t n)
+{
+    f->has_vr = n > 0;
+    f->v_min = INT64_MAX;
+    f->v_max = INT64_MIN;
+    for (size_t i = 0; i < n; i++) {
+        f->v_min = POND_MIN(f->v_min, rows[i].rec->version);
+        f->v_max = POND_MAX(f->v_max, rows[i].rec->version);
+    }
 }
 
 bool pond_oplog__rows_event_time(int64_t et[2], const oplog_row *rows, size_t n)
@@ -723,19 +749,98 @@ static oplog_row *node_version(ol_node *n, int64_t version)
     return NULL;
 }
 
+/* Version `version` of node id, older than the loaded files of p, read from the one older
+ * file whose version range holds it (p's side file, kept for the next question: a read of a
+ * day opens the versions of one old file one after another) instead of loading every file
+ * after it. *row NULL (and 0) when the files' ranges cannot tell where it is (a file without
+ * one) or it is not there: the caller then loads the suffix down to it, as without this. */
+static int side_version(oplog_row **row, ol_part **part_out, oplog_be *ob, ol_part *p,
+                        const pond_node_id *id, int64_t version)
+{
+    *row = NULL;
+    size_t start = pond_oplog__part_start(p), fi = start;
+    for (size_t k = 0; k < start; k++)
+        if (!p->files[k].has_vr)
+            return 0;
+    /* newest first: versions grow with files */
+    while (fi > 0 && !(p->files[fi - 1].v_min <= version && version <= p->files[fi - 1].v_max))
+        fi--;
+    if (fi == 0)
+        return 0;
+    fi--;
+    if (!p->side || p->side->file != fi) {
+        pond_oplog__part_drop_side(p);
+        struct ol_side *sd = pond_calloc(1, sizeof *sd);
+        if (!sd)
+            return POND_ENOMEM;
+        sd->part.id = p->id;
+        sd->part.files = p->files;
+        sd->part.n_files = p->n_files;
+        sd->file = fi;
+        int rc = load_file(ob, &sd->part, (int)fi, NULL);
+        if (rc < 0) {
+            pond_oplog__part_unload(&sd->part);
+            pond_free(sd);
+            return rc;
+        }
+        p->side = sd;
+    }
+    /* the owner's file list may have grown (appends) since: borrow it again */
+    p->side->part.files = p->files;
+    p->side->part.n_files = p->n_files;
+    ol_node *n = pond__idmap_get(&p->side->part.nodes, id);
+    *row = n ? node_version(n, version) : NULL;
+    *part_out = &p->side->part;
+    return 0;
+}
+
+/* The row of version `version` of node id: from the loaded files, or an older one read apart
+ * (side_version), or by loading the suffix down to it. *part_out: the partition (or side
+ * file) holding the row, for its listing or content. */
+static int find_version(oplog_row **row_out, ol_node **node_out, ol_part **part_out, oplog_be *ob,
+                        const pond_node_id *id, int64_t version)
+{
+    ol_node *n;
+    ol_part *part = NULL;
+    *row_out = NULL;
+    int rc = find_node_from(&n, &part, ob, id, INT64_MAX);
+    if (rc < 0)
+        return rc;
+    oplog_row *row = n ? node_version(n, version) : NULL;
+    if (!row && n && n->n && part && !part->loaded && ob->row_max_txn < 0 &&
+        version < n->rows[0].rec->version && version > 0 &&
+        n->rows[n->n - 1].rec->type != POND_ENTRY_DIRECTORY) {
+        ol_part *sp = NULL;
+        if ((rc = side_version(&row, &sp, ob, part, id, version)) < 0)
+            return rc;
+        if (row) {
+            *row_out = row;
+            *node_out = NULL;
+            *part_out = sp;
+            return 0;
+        }
+    }
+    if (!row && (rc = find_node_from(&n, &part, ob, id, version)) < 0)
+        return rc;
+    *row_out = row ? row : n ? node_version(n, version) : NULL;
+    *node_out = n;
+    *part_out = part;
+    return 0;
+}
+
 static int ob_get_version(pond_node_rec **out, pond_backend *be, const pond_node_id *id,
                           int64_t version)
 {
     ol_node *n;
     ol_part *part = NULL;
-    int rc = find_node_from(&n, &part, OB(be), id, version);
+    oplog_row *row;
+    int rc = find_version(&row, &n, &part, OB(be), id, version);
     if (rc < 0)
         return rc;
-    oplog_row *row = n ? node_version(n, version) : NULL;
     if (!row)
         return pond_node_not_found(D, id, version);
     if (row->entries_pending && (rc = load_entries(OB(be), part, row->file_idx, &row, 1,
-                                                   row == &n->rows[n->n - 1], NULL)) < 0)
+                                                   n && row == &n->rows[n->n - 1], NULL)) < 0)
         return rc;
     *out = pond_node_rec_ref(row->rec);
     return 0;
@@ -864,10 +969,10 @@ static int ob_open_content(pond_reader **out, pond_backend *be, const pond_node_
     oplog_be *ob = OB(be);
     ol_node *n;
     ol_part *part = NULL;
-    int rc = find_node_from(&n, &part, ob, &rec->id, rec->version);
+    oplog_row *row;
+    int rc = find_version(&row, &n, &part, ob, &rec->id, rec->version);
     if (rc < 0)
         return rc;
-    oplog_row *row = n ? node_version(n, rec->version) : NULL;
     if (!row)
         return pond_node_not_found(D, &rec->id, rec->version);
     if ((rc = pond_oplog__row_content(ob, part, row)) < 0)
@@ -1085,18 +1190,26 @@ int pond_oplog__add_part_file(pond_delta_actions *acts, const commit_part *cp, i
 {
     char id[POND_NODE_ID_STRLEN + 1], hex[65];
     pond_node_id_format(id, &cp->part);
-    pond_delta_kv pv = {"part_id", id}, tags[2];
+    pond_delta_kv pv = {"part_id", id}, tags[3];
     pond_buf_clear(stats);
     int rc = pond_oplog__stats_json(stats, cp);
     if (rc < 0)
         return rc;
     pond_oplog__sha_tag(hex, &tags[0], cp);
-    int64_t et[2];
-    char etv[48];
+    int64_t et[2], vr[2] = {INT64_MAX, INT64_MIN};
+    char etv[48], vrv[48];
     size_t n_tags = 1;
     if (pond_oplog__rows_event_time(et, cp->rows, cp->n)) {
         snprintf(etv, sizeof etv, "%lld,%lld", (long long)et[0], (long long)et[1]);
         tags[n_tags++] = (pond_delta_kv){OPLOG_TAG_EVENT_TIME, etv};
+    }
+    for (size_t i = 0; i < cp->n; i++) {
+        vr[0] = POND_MIN(vr[0], cp->rows[i].rec->version);
+        vr[1] = POND_MAX(vr[1], cp->rows[i].rec->version);
+    }
+    if (cp->n) {
+        snprintf(vrv, sizeof vrv, "%lld,%lld", (long long)vr[0], (long long)vr[1]);
+        tags[n_tags++] = (pond_delta_kv){OPLOG_TAG_VERSIONS, vrv};
     }
     pond_delta_file_desc f = {POND_DELTA_FILE_DESC_VERSION,
                               cp->path,
@@ -1363,6 +1476,7 @@ static int ob_commit(pond_backend *be, const pond_backend_txn_info *info,
         if ((irc = pond_oplog__part_add_file(p, cps[k].path, info->txn_seq, cps[k].size,
                                              &cps[k].sha, has_et ? et : NULL)) < 0)
             break;
+        pond_oplog__file_set_versions(&p->files[p->n_files - 1], cps[k].rows, cps[k].n);
         if ((irc = pond__idmap_put(&ob->node_part, &cps[k].part, p, NULL)) < 0)
             break;
         if (!p->loaded && !p->partial)
@@ -1401,6 +1515,18 @@ typedef struct {
     int rc;
 } index_ctx;
 
+/* "<min>,<max>" (decimal, min <= max) into r. */
+static bool parse_range(int64_t r[2], const char *v)
+{
+    char *e1 = NULL, *e2 = NULL;
+    if (!v)
+        return false;
+    errno = 0;
+    r[0] = strtoll(v, &e1, 10);
+    r[1] = *e1 == ',' ? strtoll(e1 + 1, &e2, 10) : 0;
+    return errno == 0 && e1 != v && *e1 == ',' && e2 && e2 != e1 + 1 && !*e2 && r[0] <= r[1];
+}
+
 static int index_file(const pond_delta_file *f, void *payload)
 {
     index_ctx *ctx = payload;
@@ -1422,20 +1548,16 @@ static int index_file(const pond_delta_file *f, void *payload)
         return pond_error_set(POND_ECORRUPT, D, "data file '%s' is not named <txn>-<id>.parquet",
                               f->decoded_path);
     pond_hash sha;
-    bool has_sha = false, has_et = false;
-    int64_t et[2];
+    bool has_sha = false, has_et = false, has_vr = false;
+    int64_t et[2], vr[2];
     for (size_t i = 0; i < f->n_tags; i++) {
+        /* an unreadable range is no range: the file is then read whenever asked */
         if (!strcmp(f->tags[i].key, OPLOG_TAG_EVENT_TIME)) {
-            /* an unreadable range is no range: the file is then read whenever asked */
-            const char *v = f->tags[i].value;
-            char *e1 = NULL, *e2 = NULL;
-            if (v) {
-                errno = 0;
-                et[0] = strtoll(v, &e1, 10);
-                et[1] = *e1 == ',' ? strtoll(e1 + 1, &e2, 10) : 0;
-                has_et = errno == 0 && e1 != v && *e1 == ',' && e2 && e2 != e1 + 1 && !*e2 &&
-                         et[0] <= et[1];
-            }
+            has_et = parse_range(et, f->tags[i].value);
+            continue;
+        }
+        if (!strcmp(f->tags[i].key, OPLOG_TAG_VERSIONS)) {
+            has_vr = parse_range(vr, f->tags[i].value);
             continue;
         }
         if (strcmp(f->tags[i].key, OPLOG_TAG_SHA256) != 0)
@@ -1450,6 +1572,12 @@ static int index_file(const pond_delta_file *f, void *payload)
     if (rc == 0)
         rc = pond_oplog__part_add_file(p, f->decoded_path, txn, f->size, has_sha ? &sha : NULL,
                                        has_et ? et : NULL);
+    if (rc == 0 && has_vr) {
+        ol_file *nf = &p->files[p->n_files - 1];
+        nf->has_vr = true;
+        nf->v_min = vr[0];
+        nf->v_max = vr[1];
+    }
     return rc;
 }
 

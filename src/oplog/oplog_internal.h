@@ -100,6 +100,10 @@ typedef struct {
      * OPLOG_TAG_EVENT_TIME). Without: its rows may hold any event time, or none. */
     bool has_et;
     int64_t et_min, et_max;
+    /* The versions of its rows (of any node) lie in [v_min, v_max] (OPLOG_TAG_VERSIONS).
+     * Without: unknown. */
+    bool has_vr;
+    int64_t v_min, v_max;
 } ol_file;
 
 /* All versions of one node, oldest first. */
@@ -121,6 +125,11 @@ typedef struct {
     bool partial;
     size_t loaded_from;
     pond__idmap nodes; /* node id -> ol_node* (rows of this partition) */
+    /* One older file's rows read apart (to answer for an old version without loading every
+     * file after it), kept for the next question: file side_file, its rows in side->nodes
+     * (side->files is p's, borrowed). NULL when none; dropped with the loaded rows and
+     * whenever the file list changes other than by an append. */
+    struct ol_side *side;
 } ol_part;
 
 typedef struct oplog_be {
@@ -201,6 +210,13 @@ int pond_oplog__part_add_file(ol_part *p, const char *path, int64_t txn, int64_t
  * in µs (docs/format.md): written only when every row has one (series versions with a
  * timestamp column), so a file without it may hold anything. */
 #define OPLOG_TAG_EVENT_TIME "pond.event_time"
+/* The add-action tag holding the version range of a data file's rows, "<min>,<max>"
+ * (docs/format.md): which older file may hold version N of a node. */
+#define OPLOG_TAG_VERSIONS "pond.versions"
+/* Sets f's version range from the rows written to it. */
+void pond_oplog__file_set_versions(ol_file *f, const oplog_row *rows, size_t n);
+/* Drops p's side file (a no-op without one): its file indexes are about to change. */
+void pond_oplog__part_drop_side(ol_part *p);
 /* The range every one of rows has an event time in (et[0], et[1]); false when one has none. */
 bool pond_oplog__rows_event_time(int64_t et[2], const oplog_row *rows, size_t n);
 /* The add-action tag holding a data file's SHA-256 (lowercase hex). Every data file pond writes

@@ -976,10 +976,13 @@ int pond_oplog__rewrite(pond_gc_report *out, oplog_be *ob, const pond_gc_options
             p->n_files = from;
             int64_t et[2];
             bool has_et = pond_oplog__rows_event_time(et, cps[k].rows, cps[k].n);
+            pond_oplog__part_drop_side(p); /* file indexes change */
             if (cps[k].n && cps[k].path)
                 rc = pond_oplog__part_add_file(p, cps[k].path,
                                                cps[k].rows[cps[k].n - 1].rec->txn_seq, cps[k].size,
                                                &cps[k].sha, has_et ? et : NULL);
+            if (rc == 0 && cps[k].n && cps[k].path)
+                pond_oplog__file_set_versions(&p->files[p->n_files - 1], cps[k].rows, cps[k].n);
             FOREACH_NODE(p, nd)
             for (size_t i = 0; i < nd->n; i++)
                 if (nd->rows[i].file_idx >= (int)from)

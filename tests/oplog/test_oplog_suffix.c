@@ -117,6 +117,29 @@ static int one_append_opens(env *e, const char *path, int v)
     return opens;
 }
 
+/* Data files a fresh handle opens to read version v of path (its content checked). */
+static int old_version_opens(env *e, const char *path, int v)
+{
+    env_reopen(e);
+    pond_os counting = *pond_os_real();
+    counting.openat = counting_openat;
+    g_opens = 0;
+    pond_os_set(&counting);
+    pond_reader *rd = NULL;
+    char buf[128] = {0}, want[64];
+    size_t got = 0;
+    int rc = pond_fs_open_reader_version(&rd, e->fs, NULL, path, v);
+    if (rc == 0)
+        rc = pond_reader_read(rd, buf, sizeof buf - 1, &got);
+    pond_reader_free(rd);
+    int opens = g_opens;
+    pond_os_set(NULL);
+    PT_ASSERT_OK(rc);
+    snprintf(want, sizeof want, "version %d of %s", v, path);
+    PT_ASSERT_STR_EQ(buf, want);
+    return opens;
+}
+
 /* The data files a fresh handle opens to read a series' newest version and append one do not
  * grow with its history: the partition's newest file holds the newest version. Before partial
  * loads every file of the partition was read (9 at 401 versions). */
@@ -147,6 +170,16 @@ static void test_append_reads_bounded(void)
     if (large > small + 1 || large > 4)
         pt_fail(__FILE__, __LINE__, "one append opened %d data files at 401 versions, %d at 41",
                 large, small);
+    /* an old version: the newest file, then the one older file whose version range holds it
+     * (read apart, and once more for its content), not every file after it; the root's and
+     * /d's files too (5; loading the suffix down to it: 13 and 11) */
+    int old = old_version_opens(&e, "/d/s", 5);
+    int mid = old_version_opens(&e, "/d/s", 200);
+    if (getenv("POND_TEST_VERBOSE"))
+        printf("version 5: %d data files opened, version 200: %d\n", old, mid);
+    if (old > 5 || mid > 5)
+        pt_fail(__FILE__, __LINE__, "reading version 5 opened %d data files, version 200 %d", old,
+                mid);
     /* and nothing was lost: every version reads back, in a fresh handle and after a full load */
     env_reopen(&e);
     for (int k = v; k >= 1; k -= 37) {
@@ -402,6 +435,38 @@ static void o_check(pond_fs *fs, const char *path, const o_range *model, int n, 
     PT_ASSERT_INT_EQ((int64_t)got.n, (int64_t)k);
 }
 
+static int o_read_one(const pond_stat *st, const char *xattrs, void *payload)
+{
+    (void)xattrs;
+    o_seen *s = payload;
+    s->v[s->n++] = st->version;
+    return 0;
+}
+
+/* Every version listed for [from, to] opened by number (old ones from the files read apart):
+ * each reads its own content. */
+static void o_read_listed(pond_fs *fs, const char *path, int64_t from, int64_t to)
+{
+    pond_fs_node *h = NULL;
+    PT_ASSERT_OK(pond_fs_node_open(&h, fs, NULL, path, 0));
+    o_seen got = {{0}, 0};
+    int rc = pond_fs_node_foreach_version_overlapping(h, from, to, o_read_one, &got);
+    for (size_t i = 0; rc == 0 && i < got.n; i++) {
+        pond_reader *rd = NULL;
+        char buf[64] = {0}, want[64];
+        size_t n = 0;
+        rc = pond_fs_node_open_reader(&rd, h, got.v[i]);
+        if (rc == 0)
+            rc = pond_reader_read(rd, buf, sizeof buf - 1, &n);
+        pond_reader_free(rd);
+        PT_ASSERT_OK(rc);
+        snprintf(want, sizeof want, "v%lld", (long long)got.v[i]);
+        PT_ASSERT_STR_EQ(buf, want);
+    }
+    pond_fs_node_free(h);
+    PT_ASSERT_OK(rc);
+}
+
 /* Random event-time ranges (some versions without one) in an oplog pond and a memory backend:
  * the versions overlapping random ranges, asked by fresh handles (partial loads, old files read
  * apart), after a checkpoint (the files' ranges are tags it keeps) and after gc --compact, are
@@ -429,6 +494,7 @@ static void test_versions_overlapping_model(void)
                 int64_t to = from + (int64_t)(r_next(&seed) % 700);
                 env_reopen(&e); /* partial: what the range needs, read from a fresh handle */
                 o_check(e.fs, "/s", model, v, from, to, 0);
+                o_read_listed(e.fs, "/s", from, to);
                 o_check(mfs, "/s", model, v, from, to, 0);
             }
         }

@@ -69,12 +69,18 @@ typedef struct {
     int64_t txn_seq;     /* the transaction that wrote this version (0: never written) */
     int64_t size;        /* files: bytes; symlinks: target length; directories: entries */
     int64_t mtime_us;    /* when this version was written (µs UTC) */
-    int64_t btime_us;    /* when version 1 was written (µs UTC) */
+    int64_t btime_us;    /* when version 1 was written (µs UTC; see POND_XATTR_BTIME) */
     pond_hash sha256;    /* files: of the content; symlinks: of the target; dirs: zero */
     bool has_event_time; /* series versions: the event-time range a higher layer recorded */
     int64_t min_event_time_us;
     int64_t max_event_time_us;
 } pond_stat;
+
+/** A version's extended attributes may record its node's btime_us (an integer member of the
+ *  top-level object): a stat then takes it from there instead of reading version 1, which
+ *  may be far back in the node's history. A higher layer that keeps its own attributes across
+ *  versions (the series index) records it; anything else reads version 1. */
+#define POND_XATTR_BTIME "pond.btime"
 
 typedef struct {
     char *name;
@@ -240,6 +246,14 @@ typedef int (*pond_fs_version_fn)(const pond_stat *st, const char *xattrs_json, 
 /** Every version as pond_fs_node_versions lists them, without copying them. fn must not call
  *  back into the fs. */
 POND_API int pond_fs_node_foreach_version(pond_fs_node *node, pond_fs_version_fn fn, void *payload);
+/** As pond_fs_node_foreach_version, for the versions that may hold event times in
+ *  [from_us, to_us] only: those whose recorded event-time range overlaps it, those without one,
+ *  and the transaction's pending version (whatever its range). Asks the backend for just those
+ *  when it can (the oplog then reads only the data files whose range overlaps), else lists
+ *  every version and filters. A stat's btime_us is the node's (as pond_fs_node_stat's). */
+POND_API int pond_fs_node_foreach_version_overlapping(pond_fs_node *node, int64_t from_us,
+                                                      int64_t to_us, pond_fs_version_fn fn,
+                                                      void *payload);
 /** A reader over version `version` (0: the latest, or the transaction's pending content).
  *  With version 0, POND_EBUSY while a writer is open on the entry; a version asked for by
  *  number is immutable and readable while a writer prepares the next one. */

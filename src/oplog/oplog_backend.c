@@ -33,15 +33,36 @@ static void node_free(ol_node *n)
     pond_free(n);
 }
 
+struct ol_side {
+    ol_part part; /* files borrowed from the owner; nodes its own */
+    size_t file;
+};
+
+void pond_oplog__part_drop_side(ol_part *p)
+{
+    if (!p->side)
+        return;
+    pond_oplog__part_unload(&p->side->part);
+    pond_free(p->side);
+    p->side = NULL;
+}
+
 void pond_oplog__part_unload(ol_part *p)
 {
+    pond_oplog__part_drop_side(p);
     for (size_t i = 0; i < pond__idmap_slots(&p->nodes); i++) {
         ol_node *nd = pond__idmap_at(&p->nodes, i, NULL);
         if (nd)
             node_free(nd);
     }
     pond__idmap_dispose(&p->nodes);
-    p->loaded = false;
+    p->loaded = p->partial = false;
+    p->loaded_from = 0;
+}
+
+size_t pond_oplog__part_start(const ol_part *p)
+{
+    return p->loaded ? 0 : p->partial ? p->loaded_from : p->n_files;
 }
 
 static void part_free(ol_part *p)
@@ -78,7 +99,7 @@ static int part_get(ol_part **out, oplog_be *ob, const pond_node_id *id, bool cr
 }
 
 int pond_oplog__part_add_file(ol_part *p, const char *path, int64_t txn, int64_t size,
-                              const pond_hash *sha)
+                              const pond_hash *sha, const int64_t *event_time)
 {
     if (p->n_files == p->cap_files) {
         /* most partitions of a big pond hold one file or a few (tiered merging) */
@@ -100,7 +121,36 @@ int pond_oplog__part_add_file(ol_part *p, const char *path, int64_t txn, int64_t
     f->size = size;
     if ((f->has_sha = sha != NULL))
         f->sha = *sha;
+    if ((f->has_et = event_time != NULL)) {
+        f->et_min = event_time[0];
+        f->et_max = event_time[1];
+    }
     return 0;
+}
+
+void pond_oplog__file_set_versions(ol_file *f, const oplog_row *rows, size_t n)
+{
+    f->has_vr = n > 0;
+    f->v_min = INT64_MAX;
+    f->v_max = INT64_MIN;
+    for (size_t i = 0; i < n; i++) {
+        f->v_min = POND_MIN(f->v_min, rows[i].rec->version);
+        f->v_max = POND_MAX(f->v_max, rows[i].rec->version);
+    }
+}
+
+bool pond_oplog__rows_event_time(int64_t et[2], const oplog_row *rows, size_t n)
+{
+    et[0] = INT64_MAX;
+    et[1] = INT64_MIN;
+    for (size_t i = 0; i < n; i++) {
+        const pond_node_rec *r = rows[i].rec;
+        if (!r->has_event_time || r->min_event_time_us > r->max_event_time_us)
+            return false;
+        et[0] = POND_MIN(et[0], r->min_event_time_us);
+        et[1] = POND_MAX(et[1], r->max_event_time_us);
+    }
+    return n > 0;
 }
 
 int pond_oplog__open_data_file(pond_parquet_reader **out, pond_buf *mem, oplog_be *ob,
@@ -519,21 +569,67 @@ static int load_file(oplog_be *ob, ol_part *p, int file_idx, pond_buf *keep)
     return rc;
 }
 
-int pond_oplog__part_load(oplog_be *ob, ol_part *p)
+/* Moves the rows of o (older versions of the same node, from older files) before n's. */
+static int node_prepend(ol_node *n, ol_node *o)
 {
-    if (p->loaded)
+    if (!o->n)
+        return 0;
+    if (n->n && o->rows[o->n - 1].rec->version >= n->rows[0].rec->version) {
+        char id[POND_NODE_ID_STRLEN + 1];
+        pond_node_id_format(id, &n->rows[0].rec->id);
+        return pond_error_set(
+            POND_ECORRUPT, D, "node %s: version %lld (txn %lld) does not follow version %lld", id,
+            (long long)n->rows[0].rec->version, (long long)n->rows[0].rec->txn_seq,
+            (long long)o->rows[o->n - 1].rec->version);
+    }
+    if (POND_RESERVE(n->rows, n->n + o->n, n->cap) < 0)
+        return POND_ENOMEM;
+    memmove(n->rows + o->n, n->rows, n->n * sizeof *n->rows);
+    memcpy(n->rows, o->rows, o->n * sizeof *o->rows);
+    n->n += o->n;
+    o->n = 0;
+    return 0;
+}
+
+/* Loads the rows of files from.. of p that are not loaded yet (those older than the loaded
+ * suffix), each node's older rows going before the ones it has: the loaded files stay a suffix.
+ * On failure the partition is unloaded (it loads again, and says what is wrong, when used). */
+static int part_extend(oplog_be *ob, ol_part *p, size_t from)
+{
+    size_t start = pond_oplog__part_start(p);
+    if (from >= start && !(from == 0 && !p->loaded))
         return 0;
     /* The files holding directory rows stay in memory until the newest listings are read from
      * them: a directory's newest version often lives in the partition's oldest, largest file
      * (a series' directory changes once, its versions every day), which would otherwise be
-     * read and hashed twice. At most the partition's bytes, and for a moment. */
+     * read and hashed twice. At most the bytes loaded, and for a moment. */
     pond_buf *kept = p->n_files ? pond_calloc(p->n_files, sizeof *kept) : NULL;
     int rc = p->n_files && !kept ? POND_ENOMEM : 0;
-    for (size_t i = 0; i < p->n_files && rc == 0; i++)
-        rc = load_file(ob, p, (int)i, &kept[i]);
-    /* the listings of the latest directory versions */
+    /* the older files' rows are gathered apart, then put before each node's loaded rows */
+    ol_part older = {0};
+    older.id = p->id;
+    older.files = p->files;
+    older.n_files = p->n_files;
+    bool fresh = start == p->n_files; /* nothing loaded: straight into p */
+    for (size_t i = from; i < start && rc == 0; i++)
+        rc = load_file(ob, fresh ? p : &older, (int)i, &kept[i]);
+    for (size_t i = 0; i < pond__idmap_slots(&older.nodes); i++) {
+        pond__key16 key;
+        ol_node *o = pond__idmap_at(&older.nodes, i, &key);
+        if (!o)
+            continue;
+        ol_node *n = rc == 0 ? pond__idmap_get(&p->nodes, &key) : NULL;
+        if (rc == 0 && !n && (rc = pond__idmap_put(&p->nodes, &key, o, NULL)) == 0)
+            continue; /* now p's */
+        if (rc == 0)
+            rc = node_prepend(n, o);
+        node_free(o);
+    }
+    pond__idmap_dispose(&older.nodes);
+    /* the listings of the newest directory versions among the rows just loaded (a node with
+     * rows loaded before had its newest listing read then) */
     if (rc == 0)
-        rc = load_pending(ob, p, NULL, true, 0, NULL, NULL, kept);
+        rc = load_pending(ob, p, NULL, true, from, NULL, NULL, kept);
     for (size_t i = 0; kept && i < p->n_files; i++)
         pond_buf_dispose(&kept[i]);
     pond_free(kept);
@@ -541,13 +637,48 @@ int pond_oplog__part_load(oplog_be *ob, ol_part *p)
         pond_oplog__part_unload(p);
         return rc;
     }
-    p->loaded = true;
+    p->loaded = from == 0;
+    p->partial = !p->loaded;
+    p->loaded_from = from;
     return 0;
 }
 
+int pond_oplog__part_load(oplog_be *ob, ol_part *p)
+{
+    return p->loaded ? 0 : part_extend(ob, p, 0);
+}
+
+int pond_oplog__part_load_from(oplog_be *ob, ol_part *p, size_t from)
+{
+    return part_extend(ob, p, from < p->n_files ? from : p->n_files);
+}
+
+/* Loads p newest file first until it holds node id at or below version (INT64_MAX: any of its
+ * versions, the newest among them), or every file: a lookup of a node's newest version reads
+ * the newest files, not the partition's history. A past view loads everything (its rows are
+ * filtered by transaction, and time travel is rare). */
+static int part_load_node(oplog_be *ob, ol_part *p, const pond_node_id *id, int64_t version)
+{
+    if (ob->row_max_txn >= 0)
+        return pond_oplog__part_load(ob, p);
+    int rc = 0;
+    while (rc == 0 && !p->loaded) {
+        ol_node *n = pond__idmap_get(&p->nodes, id);
+        if (n && n->n && n->rows[0].rec->version <= version)
+            break;
+        /* one file, then doubling: an old version costs log(files) steps, not files */
+        size_t start = pond_oplog__part_start(p), have = p->n_files - start;
+        size_t step = have ? have : 1;
+        rc = part_extend(ob, p, start > step ? start - step : 0);
+    }
+    return rc;
+}
+
 /* The node's versions, loading its partition (and, for a node never seen in a listing, every
- * partition until found). NULL node with 0 = not found. */
-int pond_oplog__find_node(ol_node **out, ol_part **part_out, oplog_be *ob, const pond_node_id *id)
+ * partition until found) enough for versions from `version` on (INT64_MIN: all of them,
+ * INT64_MAX: the newest). NULL node with 0 = not found. */
+static int find_node_from(ol_node **out, ol_part **part_out, oplog_be *ob, const pond_node_id *id,
+                          int64_t version)
 {
     *out = NULL;
     pond_node_id root = pond_node_id_root();
@@ -558,7 +689,8 @@ int pond_oplog__find_node(ol_node **out, ol_part **part_out, oplog_be *ob, const
         p = pond__idmap_get(&ob->parts, id); /* a directory is its own partition */
     int rc;
     if (p) {
-        if ((rc = pond_oplog__part_load(ob, p)) < 0)
+        if ((rc = version == INT64_MIN ? pond_oplog__part_load(ob, p)
+                                       : part_load_node(ob, p, id, version)) < 0)
             return rc;
         *out = pond__idmap_get(&p->nodes, id);
         if (*out) {
@@ -582,12 +714,17 @@ int pond_oplog__find_node(ol_node **out, ol_part **part_out, oplog_be *ob, const
     return 0;
 }
 
+int pond_oplog__find_node(ol_node **out, ol_part **part_out, oplog_be *ob, const pond_node_id *id)
+{
+    return find_node_from(out, part_out, ob, id, INT64_MIN);
+}
+
 /* ---- vtable: reads -------------------------------------------------------------------------- */
 
 static int ob_latest(pond_node_rec **out, pond_backend *be, const pond_node_id *id)
 {
     ol_node *n;
-    int rc = pond_oplog__find_node(&n, NULL, OB(be), id);
+    int rc = find_node_from(&n, NULL, OB(be), id, INT64_MAX);
     if (rc < 0)
         return rc;
     if (!n || !n->n)
@@ -612,19 +749,98 @@ static oplog_row *node_version(ol_node *n, int64_t version)
     return NULL;
 }
 
+/* Version `version` of node id, older than the loaded files of p, read from the one older
+ * file whose version range holds it (p's side file, kept for the next question: a read of a
+ * day opens the versions of one old file one after another) instead of loading every file
+ * after it. *row NULL (and 0) when the files' ranges cannot tell where it is (a file without
+ * one) or it is not there: the caller then loads the suffix down to it, as without this. */
+static int side_version(oplog_row **row, ol_part **part_out, oplog_be *ob, ol_part *p,
+                        const pond_node_id *id, int64_t version)
+{
+    *row = NULL;
+    size_t start = pond_oplog__part_start(p), fi = start;
+    for (size_t k = 0; k < start; k++)
+        if (!p->files[k].has_vr)
+            return 0;
+    /* newest first: versions grow with files */
+    while (fi > 0 && !(p->files[fi - 1].v_min <= version && version <= p->files[fi - 1].v_max))
+        fi--;
+    if (fi == 0)
+        return 0;
+    fi--;
+    if (!p->side || p->side->file != fi) {
+        pond_oplog__part_drop_side(p);
+        struct ol_side *sd = pond_calloc(1, sizeof *sd);
+        if (!sd)
+            return POND_ENOMEM;
+        sd->part.id = p->id;
+        sd->part.files = p->files;
+        sd->part.n_files = p->n_files;
+        sd->file = fi;
+        int rc = load_file(ob, &sd->part, (int)fi, NULL);
+        if (rc < 0) {
+            pond_oplog__part_unload(&sd->part);
+            pond_free(sd);
+            return rc;
+        }
+        p->side = sd;
+    }
+    /* the owner's file list may have grown (appends) since: borrow it again */
+    p->side->part.files = p->files;
+    p->side->part.n_files = p->n_files;
+    ol_node *n = pond__idmap_get(&p->side->part.nodes, id);
+    *row = n ? node_version(n, version) : NULL;
+    *part_out = &p->side->part;
+    return 0;
+}
+
+/* The row of version `version` of node id: from the loaded files, or an older one read apart
+ * (side_version), or by loading the suffix down to it. *part_out: the partition (or side
+ * file) holding the row, for its listing or content. */
+static int find_version(oplog_row **row_out, ol_node **node_out, ol_part **part_out, oplog_be *ob,
+                        const pond_node_id *id, int64_t version)
+{
+    ol_node *n;
+    ol_part *part = NULL;
+    *row_out = NULL;
+    int rc = find_node_from(&n, &part, ob, id, INT64_MAX);
+    if (rc < 0)
+        return rc;
+    oplog_row *row = n ? node_version(n, version) : NULL;
+    if (!row && n && n->n && part && !part->loaded && ob->row_max_txn < 0 &&
+        version < n->rows[0].rec->version && version > 0 &&
+        n->rows[n->n - 1].rec->type != POND_ENTRY_DIRECTORY) {
+        ol_part *sp = NULL;
+        if ((rc = side_version(&row, &sp, ob, part, id, version)) < 0)
+            return rc;
+        if (row) {
+            *row_out = row;
+            *node_out = NULL;
+            *part_out = sp;
+            return 0;
+        }
+    }
+    if (!row && (rc = find_node_from(&n, &part, ob, id, version)) < 0)
+        return rc;
+    *row_out = row ? row : n ? node_version(n, version) : NULL;
+    *node_out = n;
+    *part_out = part;
+    return 0;
+}
+
 static int ob_get_version(pond_node_rec **out, pond_backend *be, const pond_node_id *id,
                           int64_t version)
 {
     ol_node *n;
     ol_part *part = NULL;
-    int rc = pond_oplog__find_node(&n, &part, OB(be), id);
+    oplog_row *row;
+    int rc = find_version(&row, &n, &part, OB(be), id, version);
     if (rc < 0)
         return rc;
-    oplog_row *row = n ? node_version(n, version) : NULL;
     if (!row)
         return pond_node_not_found(D, id, version);
     if (row->entries_pending && (rc = load_entries(OB(be), part, row->file_idx, &row, 1,
-                                                   row == &n->rows[n->n - 1], NULL)) < 0)
+                                                   n && row == &n->rows[n->n - 1], NULL)) < 0)
         return rc;
     *out = pond_node_rec_ref(row->rec);
     return 0;
@@ -649,6 +865,77 @@ static int ob_list_versions(pond_node_rec ***out, size_t *n_out, pond_backend *b
         v[i] = pond_node_rec_ref(n->rows[i].rec);
     *out = v;
     *n_out = n->n;
+    return 0;
+}
+
+typedef struct {
+    pond_node_rec **v;
+    size_t n, cap;
+} rec_list;
+
+/* Appends a reference to row's rec when its event-time range may meet [from, to], refusing a
+ * version that does not follow the last one listed (files out of order would hide one). */
+static int list_if_overlapping(rec_list *l, const oplog_row *row, int64_t from, int64_t to)
+{
+    const pond_node_rec *r = row->rec;
+    if (r->has_event_time && (r->max_event_time_us < from || r->min_event_time_us > to))
+        return 0;
+    if (l->n && l->v[l->n - 1]->version >= r->version) {
+        char id[POND_NODE_ID_STRLEN + 1];
+        pond_node_id_format(id, &r->id);
+        return pond_error_set(POND_ECORRUPT, D,
+                              "node %s: version %lld does not follow version %lld", id,
+                              (long long)r->version, (long long)l->v[l->n - 1]->version);
+    }
+    if (POND_GROW(l->v, l->n, l->cap) < 0)
+        return POND_ENOMEM;
+    l->v[l->n++] = pond_node_rec_ref(row->rec);
+    return 0;
+}
+
+/* The node's versions that may hold event times in [from, to]. The partition's loaded suffix
+ * answers for its files; an older file is read only when its event-time range (its add
+ * action's tag) meets [from, to] or it has none, and apart: the loaded files stay a suffix. */
+static int ob_list_versions_overlapping(pond_node_rec ***out, size_t *n_out, pond_backend *be,
+                                        const pond_node_id *id, int64_t from_us, int64_t to_us)
+{
+    oplog_be *ob = OB(be);
+    ol_node *n;
+    ol_part *part = NULL;
+    int rc = find_node_from(&n, &part, ob, id, INT64_MAX);
+    if (rc < 0)
+        return rc;
+    if (!n || !n->n)
+        return pond_node_not_found(D, id, 0);
+    /* listings are read with the partition (no event times either): every version */
+    if (n->rows[n->n - 1].rec->type == POND_ENTRY_DIRECTORY)
+        return ob_list_versions(out, n_out, be, id);
+    rec_list l = {0};
+    size_t start = pond_oplog__part_start(part);
+    for (size_t fi = 0; fi < start && rc == 0; fi++) {
+        const ol_file *f = &part->files[fi];
+        if (f->has_et && (f->et_max < from_us || f->et_min > to_us))
+            continue;
+        ol_part older = {0};
+        older.id = part->id;
+        older.files = part->files;
+        older.n_files = part->n_files;
+        rc = load_file(ob, &older, (int)fi, NULL);
+        ol_node *o = rc == 0 ? pond__idmap_get(&older.nodes, id) : NULL;
+        for (size_t i = 0; o && rc == 0 && i < o->n; i++)
+            rc = list_if_overlapping(&l, &o->rows[i], from_us, to_us);
+        FOREACH_NODE(&older, nd)
+        node_free(nd);
+        pond__idmap_dispose(&older.nodes);
+    }
+    for (size_t i = 0; i < n->n && rc == 0; i++)
+        rc = list_if_overlapping(&l, &n->rows[i], from_us, to_us);
+    if (rc < 0) {
+        pond_node_recs_free(l.v, l.n);
+        return rc;
+    }
+    *out = l.v;
+    *n_out = l.n;
     return 0;
 }
 
@@ -682,10 +969,10 @@ static int ob_open_content(pond_reader **out, pond_backend *be, const pond_node_
     oplog_be *ob = OB(be);
     ol_node *n;
     ol_part *part = NULL;
-    int rc = pond_oplog__find_node(&n, &part, ob, &rec->id);
+    oplog_row *row;
+    int rc = find_version(&row, &n, &part, ob, &rec->id, rec->version);
     if (rc < 0)
         return rc;
-    oplog_row *row = n ? node_version(n, rec->version) : NULL;
     if (!row)
         return pond_node_not_found(D, &rec->id, rec->version);
     if ((rc = pond_oplog__row_content(ob, part, row)) < 0)
@@ -743,13 +1030,22 @@ int pond_oplog__stats_json(pond_buf *out, const commit_part *cp)
     /* UUID strings order like their bytes (lowercase hex, fixed layout) */
     pond_node_id_format(lo, mn);
     pond_node_id_format(hi, mx);
+    /* the event times when every row has them (series versions): a Delta reader can skip the
+     * file by them, as the oplog does by the same range in its tag */
+    int64_t et[2];
+    char emin[48] = "", emax[48] = "", enull[48] = "";
+    if (pond_oplog__rows_event_time(et, cp->rows, cp->n)) {
+        snprintf(emin, sizeof emin, ",\"min_event_time\":%lld", (long long)et[0]);
+        snprintf(emax, sizeof emax, ",\"max_event_time\":%lld", (long long)et[1]);
+        snprintf(enull, sizeof enull, ",\"min_event_time\":0,\"max_event_time\":0");
+    }
     return pond_buf_printf(
         out,
         "{\"numRecords\":%zu,\"minValues\":{\"node_id\":\"%s\",\"version\":%lld,\"txn_seq\":%lld,"
-        "\"size\":%lld},\"maxValues\":{\"node_id\":\"%s\",\"version\":%lld,\"txn_seq\":%lld,"
-        "\"size\":%lld},\"nullCount\":{\"node_id\":0,\"version\":0,\"txn_seq\":0,\"size\":0}}",
-        cp->n, lo, (long long)vmin, (long long)tmin, (long long)smin, hi, (long long)vmax,
-        (long long)tmax, (long long)smax);
+        "\"size\":%lld%s},\"maxValues\":{\"node_id\":\"%s\",\"version\":%lld,\"txn_seq\":%lld,"
+        "\"size\":%lld%s},\"nullCount\":{\"node_id\":0,\"version\":0,\"txn_seq\":0,\"size\":0%s}}",
+        cp->n, lo, (long long)vmin, (long long)tmin, (long long)smin, emin, hi, (long long)vmax,
+        (long long)tmax, (long long)smax, emax, enull);
 }
 
 /* The sink of a data file: hashes every byte as it goes by and writes in large blocks. */
@@ -894,12 +1190,27 @@ int pond_oplog__add_part_file(pond_delta_actions *acts, const commit_part *cp, i
 {
     char id[POND_NODE_ID_STRLEN + 1], hex[65];
     pond_node_id_format(id, &cp->part);
-    pond_delta_kv pv = {"part_id", id}, tag;
+    pond_delta_kv pv = {"part_id", id}, tags[3];
     pond_buf_clear(stats);
     int rc = pond_oplog__stats_json(stats, cp);
     if (rc < 0)
         return rc;
-    pond_oplog__sha_tag(hex, &tag, cp);
+    pond_oplog__sha_tag(hex, &tags[0], cp);
+    int64_t et[2], vr[2] = {INT64_MAX, INT64_MIN};
+    char etv[48], vrv[48];
+    size_t n_tags = 1;
+    if (pond_oplog__rows_event_time(et, cp->rows, cp->n)) {
+        snprintf(etv, sizeof etv, "%lld,%lld", (long long)et[0], (long long)et[1]);
+        tags[n_tags++] = (pond_delta_kv){OPLOG_TAG_EVENT_TIME, etv};
+    }
+    for (size_t i = 0; i < cp->n; i++) {
+        vr[0] = POND_MIN(vr[0], cp->rows[i].rec->version);
+        vr[1] = POND_MAX(vr[1], cp->rows[i].rec->version);
+    }
+    if (cp->n) {
+        snprintf(vrv, sizeof vrv, "%lld,%lld", (long long)vr[0], (long long)vr[1]);
+        tags[n_tags++] = (pond_delta_kv){OPLOG_TAG_VERSIONS, vrv};
+    }
     pond_delta_file_desc f = {POND_DELTA_FILE_DESC_VERSION,
                               cp->path,
                               &pv,
@@ -909,8 +1220,8 @@ int pond_oplog__add_part_file(pond_delta_actions *acts, const commit_part *cp, i
                               0,
                               data_change,
                               stats->ptr,
-                              &tag,
-                              1};
+                              tags,
+                              n_tags};
     return pond_delta_actions_add(acts, &f);
 }
 
@@ -964,7 +1275,7 @@ static int carry_content(oplog_row *row, oplog_be *ob, const pond_node_rec *r)
 {
     ol_node *n;
     ol_part *part = NULL;
-    int rc = pond_oplog__find_node(&n, &part, ob, &r->id);
+    int rc = find_node_from(&n, &part, ob, &r->id, INT64_MAX);
     if (rc < 0)
         return rc;
     oplog_row *prev = n && n->n ? &n->rows[n->n - 1] : NULL;
@@ -1160,13 +1471,16 @@ static int ob_commit(pond_backend *be, const pond_backend_txn_info *info,
         ol_part *p;
         if ((irc = part_get(&p, ob, &cps[k].part, true)) < 0)
             break;
+        int64_t et[2];
+        bool has_et = pond_oplog__rows_event_time(et, cps[k].rows, cps[k].n);
         if ((irc = pond_oplog__part_add_file(p, cps[k].path, info->txn_seq, cps[k].size,
-                                             &cps[k].sha)) < 0)
+                                             &cps[k].sha, has_et ? et : NULL)) < 0)
             break;
+        pond_oplog__file_set_versions(&p->files[p->n_files - 1], cps[k].rows, cps[k].n);
         if ((irc = pond__idmap_put(&ob->node_part, &cps[k].part, p, NULL)) < 0)
             break;
-        if (!p->loaded)
-            continue;
+        if (!p->loaded && !p->partial)
+            continue; /* nothing of it loaded: the new file loads with the rest when used */
         for (size_t i = 0; i < cps[k].n && irc == 0; i++) {
             oplog_row *row = &cps[k].rows[i];
             /* the node's rows live in partition part: remember it for lookups */
@@ -1201,6 +1515,18 @@ typedef struct {
     int rc;
 } index_ctx;
 
+/* "<min>,<max>" (decimal, min <= max) into r. */
+static bool parse_range(int64_t r[2], const char *v)
+{
+    char *e1 = NULL, *e2 = NULL;
+    if (!v)
+        return false;
+    errno = 0;
+    r[0] = strtoll(v, &e1, 10);
+    r[1] = *e1 == ',' ? strtoll(e1 + 1, &e2, 10) : 0;
+    return errno == 0 && e1 != v && *e1 == ',' && e2 && e2 != e1 + 1 && !*e2 && r[0] <= r[1];
+}
+
 static int index_file(const pond_delta_file *f, void *payload)
 {
     index_ctx *ctx = payload;
@@ -1222,8 +1548,18 @@ static int index_file(const pond_delta_file *f, void *payload)
         return pond_error_set(POND_ECORRUPT, D, "data file '%s' is not named <txn>-<id>.parquet",
                               f->decoded_path);
     pond_hash sha;
-    bool has_sha = false;
+    bool has_sha = false, has_et = false, has_vr = false;
+    int64_t et[2], vr[2];
     for (size_t i = 0; i < f->n_tags; i++) {
+        /* an unreadable range is no range: the file is then read whenever asked */
+        if (!strcmp(f->tags[i].key, OPLOG_TAG_EVENT_TIME)) {
+            has_et = parse_range(et, f->tags[i].value);
+            continue;
+        }
+        if (!strcmp(f->tags[i].key, OPLOG_TAG_VERSIONS)) {
+            has_vr = parse_range(vr, f->tags[i].value);
+            continue;
+        }
         if (strcmp(f->tags[i].key, OPLOG_TAG_SHA256) != 0)
             continue;
         if (!f->tags[i].value || pond_hash_from_hex(&sha, f->tags[i].value) < 0)
@@ -1234,7 +1570,14 @@ static int index_file(const pond_delta_file *f, void *payload)
     ol_part *p;
     int rc = part_get(&p, ctx->ob, &id, true);
     if (rc == 0)
-        rc = pond_oplog__part_add_file(p, f->decoded_path, txn, f->size, has_sha ? &sha : NULL);
+        rc = pond_oplog__part_add_file(p, f->decoded_path, txn, f->size, has_sha ? &sha : NULL,
+                                       has_et ? et : NULL);
+    if (rc == 0 && has_vr) {
+        ol_file *nf = &p->files[p->n_files - 1];
+        nf->has_vr = true;
+        nf->v_min = vr[0];
+        nf->v_max = vr[1];
+    }
     return rc;
 }
 
@@ -1372,6 +1715,7 @@ static int open_at(pond_backend **out, const char *dir, int64_t as_of)
     ob->parent.latest = ob_latest;
     ob->parent.get_version = ob_get_version;
     ob->parent.list_versions = ob_list_versions;
+    ob->parent.list_versions_overlapping = ob_list_versions_overlapping;
     ob->parent.open_content = ob_open_content;
     ob->parent.last_txn = ob_last_txn;
     ob->parent.commit = ob_commit;
@@ -1694,7 +2038,7 @@ static int refresh_add(const pond_delta_file *f, void *payload)
     ol_part *p = NULL;
     if (pond_node_id_parse(&id, pid) == 0)
         (void)part_get(&p, c->ob, &id, false);
-    if (!p || !p->loaded)
+    if (!p || (!p->loaded && !p->partial))
         return 0;
     size_t last = p->n_files - 1;
     if (last > 0 && file_cmp(&p->files[last - 1], &p->files[last]) > 0) {
@@ -1774,7 +2118,7 @@ int pond_oplog_storage_of(pond_oplog_storage *out, pond_backend *be, const pond_
     memset(out, 0, sizeof *out);
     int rc = pond_oplog__of(&ob, be, "pond_oplog_storage_of");
     if (rc == 0)
-        rc = pond_oplog__find_node(&n, NULL, ob, id);
+        rc = find_node_from(&n, NULL, ob, id, version);
     if (rc < 0)
         return rc;
     oplog_row *row = n ? node_version(n, version) : NULL;

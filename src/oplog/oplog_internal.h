@@ -96,6 +96,14 @@ typedef struct {
     int64_t size; /* from the add action; -1 unknown */
     bool has_sha; /* the add action's tags carry the file's SHA-256 */
     pond_hash sha;
+    /* Every row of the file has an event-time range, inside [et_min, et_max] (the add action's
+     * OPLOG_TAG_EVENT_TIME). Without: its rows may hold any event time, or none. */
+    bool has_et;
+    int64_t et_min, et_max;
+    /* The versions of its rows (of any node) lie in [v_min, v_max] (OPLOG_TAG_VERSIONS).
+     * Without: unknown. */
+    bool has_vr;
+    int64_t v_min, v_max;
 } ol_file;
 
 /* All versions of one node, oldest first. */
@@ -108,8 +116,20 @@ typedef struct {
     pond_node_id id;
     ol_file *files;
     size_t n_files, cap_files;
+    /* Rows are loaded for a suffix of the files, newest first: all of them (loaded), files
+     * loaded_from.. (partial), or none. A node's rows in a suffix of the files are a suffix of
+     * its versions (files are ordered by transaction and part_put_row refuses a version that
+     * does not follow), so its newest version, and any version at or after the oldest one
+     * loaded, is answered without the rest (docs/decisions.md, "Partial loads"). */
     bool loaded;
+    bool partial;
+    size_t loaded_from;
     pond__idmap nodes; /* node id -> ol_node* (rows of this partition) */
+    /* One older file's rows read apart (to answer for an old version without loading every
+     * file after it), kept for the next question: file side_file, its rows in side->nodes
+     * (side->files is p's, borrowed). NULL when none; dropped with the loaded rows and
+     * whenever the file list changes other than by an append. */
+    struct ol_side *side;
 } ol_part;
 
 typedef struct oplog_be {
@@ -174,11 +194,31 @@ typedef struct {
     int format; /* the pond format to write; 0 = the pond's (ob->format) */
 } commit_part;
 
+/* Loads every file of p (what needs a node's whole history: listing versions, retention,
+ * rewrites, fsck, time travel). */
 int pond_oplog__part_load(oplog_be *ob, ol_part *p);
+/* Loads the files from.. of p (at least; more when more are loaded already): a merge of the
+ * newest files needs no older ones. */
+int pond_oplog__part_load_from(oplog_be *ob, ol_part *p, size_t from);
+/* The first file of p whose rows are loaded: 0 when loaded whole, n_files when none. */
+size_t pond_oplog__part_start(const ol_part *p);
 /* Appends a data file (path copied) to a partition's file list; its level is read from the
  * name. */
 int pond_oplog__part_add_file(ol_part *p, const char *path, int64_t txn, int64_t size,
-                              const pond_hash *sha);
+                              const pond_hash *sha, const int64_t *event_time);
+/* The add-action tag holding the event-time range of every row of a data file, "<min>,<max>"
+ * in µs (docs/format.md): written only when every row has one (series versions with a
+ * timestamp column), so a file without it may hold anything. */
+#define OPLOG_TAG_EVENT_TIME "pond.event_time"
+/* The add-action tag holding the version range of a data file's rows, "<min>,<max>"
+ * (docs/format.md): which older file may hold version N of a node. */
+#define OPLOG_TAG_VERSIONS "pond.versions"
+/* Sets f's version range from the rows written to it. */
+void pond_oplog__file_set_versions(ol_file *f, const oplog_row *rows, size_t n);
+/* Drops p's side file (a no-op without one): its file indexes are about to change. */
+void pond_oplog__part_drop_side(ol_part *p);
+/* The range every one of rows has an event time in (et[0], et[1]); false when one has none. */
+bool pond_oplog__rows_event_time(int64_t et[2], const oplog_row *rows, size_t n);
 /* The add-action tag holding a data file's SHA-256 (lowercase hex). Every data file pond writes
  * has it; reads and fsck check it, so a flipped bit anywhere in the file is an error, never
  * wrong data (docs/format.md). */

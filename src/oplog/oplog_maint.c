@@ -869,12 +869,15 @@ int pond_oplog__rewrite(pond_gc_report *out, oplog_be *ob, const pond_gc_options
     int rc = 0;
     oplog_row **loaded = NULL; /* listings read only for this rewrite */
     size_t n_loaded = 0;
+    /* a planned merge rewrites the newest files only: the older ones need not be loaded (the
+     * files loaded are always a suffix, docs/decisions.md "Partial loads") */
     FOREACH_PART(ob, p)
     if (rc == 0 && (plan ? plan_for(plan, n_plan, p) != NULL : p->n_files >= min_files))
-        rc = pond_oplog__part_load(ob, p);
+        rc = plan ? pond_oplog__part_load_from(ob, p, plan_for(plan, n_plan, p)->from_file)
+                  : pond_oplog__part_load(ob, p);
     /* a rewrite writes every row again: older directory listings must be read first */
     FOREACH_PART(ob, p)
-    if (rc == 0 && p->loaded) {
+    if (rc == 0 && (p->loaded || p->partial)) {
         const oplog_merge *m = plan ? plan_for(plan, n_plan, p) : NULL;
         size_t from = m ? m->from_file : 0;
         if (m || (!plan && p->n_files >= min_files))
@@ -971,10 +974,15 @@ int pond_oplog__rewrite(pond_gc_report *out, oplog_be *ob, const pond_gc_options
             for (size_t f = from; f < p->n_files; f++)
                 pond_free(p->files[f].path);
             p->n_files = from;
+            int64_t et[2];
+            bool has_et = pond_oplog__rows_event_time(et, cps[k].rows, cps[k].n);
+            pond_oplog__part_drop_side(p); /* file indexes change */
             if (cps[k].n && cps[k].path)
                 rc = pond_oplog__part_add_file(p, cps[k].path,
                                                cps[k].rows[cps[k].n - 1].rec->txn_seq, cps[k].size,
-                                               &cps[k].sha);
+                                               &cps[k].sha, has_et ? et : NULL);
+            if (rc == 0 && cps[k].n && cps[k].path)
+                pond_oplog__file_set_versions(&p->files[p->n_files - 1], cps[k].rows, cps[k].n);
             FOREACH_NODE(p, nd)
             for (size_t i = 0; i < nd->n; i++)
                 if (nd->rows[i].file_idx >= (int)from)

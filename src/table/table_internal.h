@@ -84,6 +84,9 @@ int pond_table__attrs_dump(char **out, table_attrs *a);
 int pond_table__attrs_set_settings(table_attrs *a, const pond_series_settings *s);
 int pond_table__attrs_set_dedup(table_attrs *a, pond_dedup d, const char *const *keys, size_t n);
 int pond_table__attrs_set_compact_after(table_attrs *a, int64_t after);
+/* Records the series' btime (POND_XATTR_BTIME) when the attributes do not have it yet: a stat
+ * then never reads version 1 (a series written before it computes it once, the old way). */
+int pond_table__attrs_keep_btime(table_attrs *a, int64_t btime_us);
 int pond_table__attrs_add_compaction(table_attrs *a, int64_t version, int64_t lo, int64_t hi);
 /* The per-version entry of the version being written: its number, rows and, for a
  * compacted version, the range it replaces (lo 0: none). */

@@ -286,6 +286,13 @@ int pond_table__attrs_set_dedup(table_attrs *a, pond_dedup d, const char *const 
     return rc;
 }
 
+int pond_table__attrs_keep_btime(table_attrs *a, int64_t btime_us)
+{
+    if (btime_us <= 0 || json_object_get(a->obj, POND_XATTR_BTIME))
+        return 0;
+    return put(a, POND_XATTR_BTIME, json_integer((json_int_t)btime_us));
+}
+
 int pond_table__attrs_set_compact_after(table_attrs *a, int64_t after)
 {
     if (after <= 0) {

@@ -26,8 +26,10 @@ static int stream_error(struct ArrowArrayStream *s, int err, const char *what)
 typedef struct {
     bool series;
     table_attrs attrs;
-    pond_stat *vs; /* the versions before this write */
-    size_t nv;
+    pond_stat *vs; /* the versions before this write (all, or those the identical check asked) */
+    size_t nv, cap_vs;
+    bool listed;              /* vs holds every version */
+    bool identical;           /* look for an earlier version with the same content */
     pond_series_settings eff; /* the settings this write records */
     pond_tz *tz;
     int ts_col;
@@ -119,9 +121,13 @@ static int series_prepare(write_ctx *c, pond_fs_node *node, const struct ArrowSc
     bool exists = rc == 0;
     if (rc == POND_ENOTFOUND)
         rc = 0; /* a new series */
-    bool list = exists && (!c->attrs.has_schema || st.version > c->attrs.through ||
-                           (opts->version >= 3 && opts->skip_identical));
-    if (rc == 0 && list)
+    /* from version 2 on: a stat of version 1 (which may be this transaction's, pending) gives
+     * its own timestamp, which is the commit's only once committed */
+    if (rc == 0 && exists && st.version > 1)
+        rc = pond_table__attrs_keep_btime(&c->attrs, st.btime_us);
+    c->identical = exists && opts->version >= 3 && opts->skip_identical;
+    c->listed = exists && (!c->attrs.has_schema || st.version > c->attrs.through);
+    if (rc == 0 && c->listed)
         rc = pond_fs_node_versions(&c->vs, &c->nv, node);
     if (rc == 0 && exists && opts->version >= 3 && opts->skip_identical)
         rc = pond_table__replaced_hashes(&c->old, &c->n_old, node, &c->attrs);
@@ -157,6 +163,28 @@ static int series_scan(write_ctx *c, const struct ArrowArray *batch, const char 
     return 0;
 }
 
+static int collect_version(const pond_stat *st, const char *xattrs, void *payload)
+{
+    (void)xattrs;
+    write_ctx *c = payload;
+    if (POND_GROW(c->vs, c->nv, c->cap_vs) < 0)
+        return POND_ENOMEM;
+    c->vs[c->nv++] = *st;
+    return 0;
+}
+
+/* The versions the identical check compares with: identical content has the identical
+ * event-time range, so only the versions whose range overlaps the new content's (and those
+ * without one) are asked for, not the series' whole history (docs/decisions.md). */
+static int identical_candidates(write_ctx *c, pond_fs_node *node)
+{
+    if (c->listed)
+        return 0;
+    if (c->ts_col < 0 || c->tmin > c->tmax) /* no range to ask by */
+        return pond_fs_node_versions(&c->vs, &c->nv, node);
+    return pond_fs_node_foreach_version_overlapping(node, c->tmin, c->tmax, collect_version, c);
+}
+
 /* The earlier version whose content is the same (or the compacted version holding the rows
  * of a version with that content, which retention may have dropped), or 0. */
 static int64_t identical_version(const write_ctx *c, const pond_hash *h)
@@ -173,16 +201,16 @@ static int64_t identical_version(const write_ctx *c, const pond_hash *h)
 
 /* Finishes the writer, unless the content equals an earlier version's and the options say to
  * skip it; then records the series' attributes and this version's entry. */
-static int finish(pond_table_write_result *res, write_ctx *c, pond_fs_node *node,
-                  const pond_table_write_options *opts)
+static int finish(pond_table_write_result *res, write_ctx *c, pond_fs_node *node)
 {
     int rc = 0;
     if (c->series) {
         pond_hash h;
         if ((rc = pond_sha256_final(&h, c->sha)) < 0)
             return rc;
-        if (opts->version >= 3 && opts->skip_identical &&
-            (res->identical_to = identical_version(c, &h)) > 0) {
+        if (c->identical && (rc = identical_candidates(c, node)) < 0)
+            return rc;
+        if (c->identical && (res->identical_to = identical_version(c, &h)) > 0) {
             res->rows = 0;
             return 0; /* the writer is aborted: nothing is written */
         }
@@ -421,7 +449,7 @@ int pond_table__node_write(pond_table_write_result *out, pond_fs_node *node, pon
     }
     if ((rc = pond_parquet_writer_finish(pw)) < 0)
         goto done;
-    if ((rc = finish(&res, &c, node, opts)) < 0) /* rows stay counted unless identical */
+    if ((rc = finish(&res, &c, node)) < 0) /* rows stay counted unless identical */
         goto done;
     if (out)
         *out = res;
@@ -598,7 +626,7 @@ int pond_table_node_write_parquet_file(pond_table_write_result *out, pond_fs_nod
     }
     if ((rc = host_unchanged(fd, &st0, off, host_path)) < 0)
         goto done;
-    if ((rc = finish(&res, &c, node, opts)) < 0) /* rows stay counted unless identical */
+    if ((rc = finish(&res, &c, node)) < 0) /* rows stay counted unless identical */
         goto done;
     if (out)
         *out = res;

@@ -1,6 +1,7 @@
 /* The filesystem: transactions (an overlay of pending node versions over the backend), path
  * resolution with symlinks, and the namespace operations. */
 #include "tinyfs/tinyfs_internal.h"
+#include "util/json.h"
 
 #include <assert.h>
 #include <stdlib.h>
@@ -712,6 +713,20 @@ int pond_fs_symlink(pond_fs *fs, const pond_wd *wd, const char *target, const ch
     return error;
 }
 
+/* The btime a version's attributes record (POND_XATTR_BTIME), if they do. */
+static bool recorded_btime(int64_t *out, const pond_node_rec *n)
+{
+    if (!n->xattrs_json || !strstr(n->xattrs_json, "\"" POND_XATTR_BTIME "\""))
+        return false;
+    json_t *o = pond__json_parse(n->xattrs_json, strlen(n->xattrs_json), 0, "attributes", D);
+    int64_t v = 0;
+    bool ok = o && pond__json_int(&v, o, POND_XATTR_BTIME) && v > 0;
+    json_decref(o);
+    if (ok)
+        *out = v;
+    return ok;
+}
+
 void pond_tinyfs__fill_stat(pond_stat *st, pond_fs *fs, const pond_node_rec *n)
 {
     memset(st, 0, sizeof *st);
@@ -725,6 +740,8 @@ void pond_tinyfs__fill_stat(pond_stat *st, pond_fs *fs, const pond_node_rec *n)
     st->has_event_time = n->has_event_time;
     st->min_event_time_us = n->min_event_time_us;
     st->max_event_time_us = n->max_event_time_us;
+    if (n->version > 1 && recorded_btime(&st->btime_us, n))
+        return;
     if (n->version > 1 && fs && fs->be->get_version) {
         pond_node_rec *first = NULL;
         if (fs->be->get_version(&first, fs->be, &n->id, 1) == 0)

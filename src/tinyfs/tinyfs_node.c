@@ -115,10 +115,19 @@ int pond_fs_node_stat(pond_stat *out, pond_fs_node *node)
     return error;
 }
 
+/* A version's recorded event-time range overlaps [from, to], or it has none. */
+static bool may_overlap(const pond_node_rec *r, const int64_t *range)
+{
+    return !range || !r->has_event_time ||
+           (r->max_event_time_us >= range[0] && r->min_event_time_us <= range[1]);
+}
+
 /* The stored versions of the entry plus the transaction's pending one (fs locked):
  * *recs from the backend (free with pond_node_recs_free), *extra the pending or unwritten
- * record to list after them (or NULL; a reference). */
-static int version_recs(pond_node_rec ***recs, size_t *n, pond_node_rec **extra, pond_fs_node *h)
+ * record to list after them (or NULL; a reference). With range ([from, to] event times), only
+ * the stored versions that may hold event times in it. */
+static int version_recs(pond_node_rec ***recs, size_t *n, pond_node_rec **extra, pond_fs_node *h,
+                        const int64_t *range)
 {
     *recs = NULL;
     *n = 0;
@@ -129,16 +138,29 @@ static int version_recs(pond_node_rec ***recs, size_t *n, pond_node_rec **extra,
     if (error < 0)
         return error;
     bool pending = fs->in_txn && pond__idmap_get(&fs->pending, &rec->id) == rec;
-    if (fs->be->list_versions) {
-        error = fs->be->list_versions(recs, n, fs->be, &rec->id);
+    bool ranged = range && fs->be->version >= 4 && fs->be->list_versions_overlapping;
+    if (ranged || fs->be->list_versions) {
+        error = ranged ? fs->be->list_versions_overlapping(recs, n, fs->be, &rec->id, range[0],
+                                                           range[1])
+                       : fs->be->list_versions(recs, n, fs->be, &rec->id);
         if (error == POND_ENOTFOUND && (pending || rec->version == 0))
             error = 0;
+        /* exactly the overlapping ones, whichever way the backend answered (it may say more) */
+        size_t k = 0;
+        for (size_t i = 0; error == 0 && i < *n; i++) {
+            if (may_overlap((*recs)[i], range))
+                (*recs)[k++] = (*recs)[i];
+            else
+                pond_node_rec_unref((*recs)[i]);
+        }
+        if (error == 0)
+            *n = k;
     } else if (!pending) {
         error = pond_error_set(POND_EUNSUPPORTED, D, "backend cannot list versions");
     }
     if (error == 0 && (pending || (!*n && rec->version == 0)))
         *extra = pond_node_rec_ref(rec);
-    if (error == 0 && !*n && !*extra)
+    if (error == 0 && !*n && !*extra && !range)
         error = pond_tinyfs__not_found(h->e.path);
     pond_node_rec_unref(rec);
     if (error < 0) {
@@ -157,7 +179,7 @@ int pond_fs_node_versions(pond_stat **out, size_t *n_out, pond_fs_node *node)
     pond_tinyfs__lock(node->fs);
     pond_node_rec **v = NULL, *extra = NULL;
     size_t n = 0;
-    int error = version_recs(&v, &n, &extra, node);
+    int error = version_recs(&v, &n, &extra, node, NULL);
     size_t total = n + (extra != NULL);
     pond_stat *s = error == 0 ? pond_calloc(total, sizeof *s) : NULL;
     if (error == 0 && !s)
@@ -178,14 +200,23 @@ int pond_fs_node_versions(pond_stat **out, size_t *n_out, pond_fs_node *node)
     return error;
 }
 
-int pond_fs_node_foreach_version(pond_fs_node *node, pond_fs_version_fn fn, void *payload)
+static int foreach_version(pond_fs_node *node, const int64_t *range, pond_fs_version_fn fn,
+                           void *payload)
 {
-    POND_ASSERT_ARG(node && fn);
     pond_tinyfs__lock(node->fs);
     pond_node_rec **v = NULL, *extra = NULL;
     size_t n = 0;
-    int error = version_recs(&v, &n, &extra, node);
+    int error = version_recs(&v, &n, &extra, node, range);
     int64_t btime = n ? v[0]->timestamp_us : extra ? extra->timestamp_us : 0;
+    if (error == 0 && range) { /* the first version listed need not be version 1 */
+        pond_node_rec *rec = NULL;
+        pond_stat st;
+        if ((error = existing_rec(&rec, node)) == 0) {
+            pond_tinyfs__fill_stat(&st, node->fs, rec);
+            btime = st.btime_us;
+        }
+        pond_node_rec_unref(rec);
+    }
     for (size_t i = 0; error == 0 && i < n + (extra != NULL); i++) {
         const pond_node_rec *r = i < n ? v[i] : extra;
         pond_stat st;
@@ -197,6 +228,20 @@ int pond_fs_node_foreach_version(pond_fs_node *node, pond_fs_version_fn fn, void
     pond_node_rec_unref(extra);
     pond_tinyfs__unlock(node->fs);
     return error;
+}
+
+int pond_fs_node_foreach_version(pond_fs_node *node, pond_fs_version_fn fn, void *payload)
+{
+    POND_ASSERT_ARG(node && fn);
+    return foreach_version(node, NULL, fn, payload);
+}
+
+int pond_fs_node_foreach_version_overlapping(pond_fs_node *node, int64_t from_us, int64_t to_us,
+                                             pond_fs_version_fn fn, void *payload)
+{
+    POND_ASSERT_ARG(node && fn);
+    int64_t range[2] = {from_us, to_us};
+    return foreach_version(node, range, fn, payload);
 }
 
 static int file_check(const pond_node_rec *rec, const char *path)

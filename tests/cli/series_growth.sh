@@ -68,3 +68,15 @@ p gc --compact-series /w
 grep -ho '"pond.format":"[0-9]*"' f1/_delta_log/*.json | sort | uniq -c
 p cat /w
 p --at 10 cat /w
+# appends to a format-1 pond's series (its data files have no event-time range: the identical
+# check reads them all), an identical re-import skipped, btime still version 1's
+cp -r "$FIXTURES/pond-format1" f2
+export POND=$PWD/f2
+printf 'timestamp,v\n2024-01-03T00:00:00Z,4\n' > w3.csv
+printf 'timestamp,v\n2024-01-01T00:01:00Z,20\n' > w4.csv
+p copy --type series host:w3.csv /w
+p copy --type series host:w3.csv /w
+p copy --type series host:w4.csv /w
+p cat /w
+p describe /w
+p fsck -q

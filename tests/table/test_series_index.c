@@ -8,6 +8,7 @@
 #include <pond/rows.h>
 #include <pond/stream.h>
 #include <pond/sys/backend.h>
+#include <pond/sys/os.h>
 #include <pond/table.h>
 #include <pond/tinyfs.h>
 
@@ -15,6 +16,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* ---- a backend that counts the content it opens (every footer read opens content) ---- */
 
@@ -113,8 +115,10 @@ typedef struct {
     int row;
 } mrow;
 
-/* One write of rows to path in the open transaction; its result code. */
-static int write_rows(pond_fs *fs, const char *path, const mrow *rows, int n, bool with_x)
+/* One write of rows to path in the open transaction, with opts (NULL: the defaults); its
+ * result code. */
+static int write_rows_o(pond_fs *fs, const char *path, const mrow *rows, int n, bool with_x,
+                        const pond_table_write_options *opts)
 {
     int nc = with_x ? 4 : 3;
     struct ArrowSchema s;
@@ -145,10 +149,15 @@ static int write_rows(pond_fs *fs, const char *path, const mrow *rows, int n, bo
         PT_ASSERT_OK(pond_arrow_builder_finish(a.children[c], b[c]));
         pond_arrow_builder_free(b[c]);
     }
-    int rc = pond_table_write_batch(fs, NULL, path, POND_ENTRY_FILE_SERIES, &s, &a, NULL);
+    int rc = pond_table_write_batch(fs, NULL, path, POND_ENTRY_FILE_SERIES, &s, &a, opts);
     pond_arrow_array_release(&a);
     pond_arrow_schema_release(&s);
     return rc;
+}
+
+static int write_rows(pond_fs *fs, const char *path, const mrow *rows, int n, bool with_x)
+{
+    return write_rows_o(fs, path, rows, n, with_x, NULL);
 }
 
 static void append_rows(pond_fs *fs, const char *path, const mrow *rows, int n, bool with_x)
@@ -829,6 +838,107 @@ static void test_skip_identical(void)
     pond_backend_free(be);
 }
 
+/* ---- an oplog pond: what one append reads does not grow with the series' history ---- */
+
+static int g_data_opens; /* oplog data files opened (openat of *.parquet outside _delta_log) */
+
+static int data_openat(int dirfd, const char *path, int flags, mode_t mode)
+{
+    size_t n = strlen(path);
+    if (n > 8 && !strcmp(path + n - 8, ".parquet") && !strstr(path, "checkpoint"))
+        g_data_opens++;
+    return pond_os_real()->openat(dirfd, path, flags, mode);
+}
+
+/* Day d of /s (two rows), with the identical check on as `pond copy` has it; the version the
+ * series then has. */
+static int64_t append_day(pond_fs *fs, int d, int64_t v)
+{
+    mrow r[2] = {{T0 + d * DAY_US, 0, v, 0, 0}, {T0 + d * DAY_US + DAY_US / 2, 1, -v, 0, 0}};
+    pond_table_write_options wo = POND_TABLE_WRITE_OPTIONS_INIT;
+    wo.skip_identical = true;
+    PT_ASSERT_OK(pond_fs_begin(fs, NULL));
+    int rc = write_rows_o(fs, "/s", r, 2, false, &wo);
+    if (rc < 0)
+        pond_fs_abort(fs);
+    PT_ASSERT_OK(rc);
+    PT_ASSERT_OK(pond_fs_commit(NULL, fs));
+    pond_stat st;
+    PT_ASSERT_OK(pond_fs_stat(&st, fs, NULL, "/s"));
+    return st.version;
+}
+
+static void reopen(pond_fs **fs, pond_backend **be, const char *dir)
+{
+    pond_fs_free(*fs);
+    pond_backend_free(*be);
+    PT_ASSERT_OK(pond_oplog_open(be, dir, NULL));
+    PT_ASSERT_OK(pond_fs_open(fs, *be, NULL));
+}
+
+/* Data files a fresh handle opens for one append of the next day. */
+static int append_opens(pond_fs **fs, pond_backend **be, const char *dir, int d)
+{
+    reopen(fs, be, dir);
+    pond_os counting = *pond_os_real();
+    counting.openat = data_openat;
+    g_data_opens = 0;
+    pond_os_set(&counting);
+    pond_stat st;
+    int rc = pond_fs_stat(&st, *fs, NULL, "/s");
+    pond_os_set(NULL);
+    PT_ASSERT_OK(rc);
+    pond_os_set(&counting);
+    int64_t v = append_day(*fs, d, d + 1);
+    pond_os_set(NULL);
+    PT_ASSERT_INT_EQ(v, st.version + 1);
+    return g_data_opens;
+}
+
+/* One append of a day to an oplog series with the identical check on (what `pond copy` does):
+ * the data files it opens are as many at 401 versions as at 41 (before: the check listed every
+ * version, and the stat's btime read version 1, so the series' whole partition was read). An
+ * identical re-import of an old day is still found, and btime is still version 1's. */
+static void test_append_oplog_bounded(void)
+{
+    char dir[4200];
+    snprintf(dir, sizeof dir, "%s/pond", PT_TMPDIR());
+    pond_oplog_create_options co = POND_OPLOG_CREATE_OPTIONS_INIT;
+    PT_ASSERT_OK(pond_oplog_create(dir, &co));
+    pond_backend *be = NULL;
+    pond_fs *fs = NULL;
+    PT_ASSERT_OK(pond_oplog_open(&be, dir, NULL));
+    PT_ASSERT_OK(pond_fs_open(&fs, be, NULL));
+    int small = -1, d = 0;
+    for (; d < 401; d++) {
+        if (d == 41)
+            small = append_opens(&fs, &be, dir, d++);
+        PT_ASSERT_INT_EQ(append_day(fs, d, d + 1), d + 1);
+    }
+    int large = append_opens(&fs, &be, dir, d++);
+    if (getenv("POND_TEST_VERBOSE"))
+        printf("one append: %d data files opened at 41 versions, %d at 401\n", small, large);
+    if (large > small + 1 || large > 6)
+        pt_fail(__FILE__, __LINE__, "one append opened %d data files at 401 versions, %d at 41",
+                large, small);
+    /* an old day again, the same rows: skipped, found in the old files by its range */
+    reopen(&fs, &be, dir);
+    PT_ASSERT_INT_EQ(append_day(fs, 3, 4), d);
+    /* the same day with other values is a new version */
+    PT_ASSERT_INT_EQ(append_day(fs, 3, 5), d + 1);
+    reopen(&fs, &be, dir);
+    pond_stat st, *vs = NULL;
+    size_t nv = 0;
+    PT_ASSERT_OK(pond_fs_stat(&st, fs, NULL, "/s"));
+    PT_ASSERT_OK(pond_fs_versions(&vs, &nv, fs, NULL, "/s"));
+    PT_ASSERT_INT_EQ((int64_t)nv, d + 1);
+    PT_ASSERT_INT_EQ(st.btime_us, vs[0].mtime_us);
+    PT_ASSERT(vs[0].mtime_us < vs[nv - 1].mtime_us);
+    pond_free(vs);
+    pond_fs_free(fs);
+    pond_backend_free(be);
+}
+
 /* ---- compaction's thread count: the same bytes at 1, 2 and 4 threads, and a version-1
  * options struct (before `threads`) still works ---- */
 
@@ -1003,4 +1113,4 @@ PT_SUITE(series_index, PT_TEST(copy_walks_once), PT_TEST(index_footers_read),
          PT_TEST(one_day_reads), PT_TEST(index_unindexed_versions), PT_TEST(dedup_model),
          PT_TEST(dedup_setting), PT_TEST(compact_same_rows), PT_TEST(skip_identical),
          PT_TEST(two_writes_one_txn_memory), PT_TEST(compact_threads),
-         PT_TEST(two_writes_one_txn_oplog))
+         PT_TEST(two_writes_one_txn_oplog), PT_TEST(append_oplog_bounded))

@@ -2,6 +2,7 @@
 #include "tinyfs/tinyfs_test.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 static int count_versions(const pond_stat *st, const char *xattrs, void *payload)
 {
@@ -185,5 +186,83 @@ static void test_node_alloc_faults(void)
     tfs_close(&t);
 }
 
+static int g_overlap_calls;
+
+/* Stands for a version-4 backend's own answer: every version (more than asked; tinyfs
+ * filters). */
+static int trap_overlapping(pond_node_rec ***out, size_t *n_out, pond_backend *be,
+                            const pond_node_id *id, int64_t from_us, int64_t to_us)
+{
+    (void)from_us;
+    (void)to_us;
+    g_overlap_calls++;
+    return be->list_versions(out, n_out, be, id);
+}
+
+static int collect_overlapping(const pond_stat *st, const char *xattrs, void *payload)
+{
+    (void)xattrs;
+    int64_t *seen = payload;
+    seen[++seen[0]] = st->version;
+    return 0;
+}
+
+/* pond_fs_node_foreach_version_overlapping: the versions whose event-time range meets
+ * [from, to], those without one, and the pending one whatever its range; a version-3 backend
+ * (no list_versions_overlapping in its struct) is asked for every version, a version-4 one
+ * through its call, and tinyfs filters either answer. */
+static void test_node_versions_overlapping(void)
+{
+    tfs t = tfs_open(0);
+    /* ranges: v1 [0, 10], v2 none, v3 [20, 30], v4 [5, 25] */
+    const int64_t lo[] = {0, -1, 20, 5}, hi[] = {10, -1, 30, 25};
+    for (int v = 0; v < 4; v++) {
+        pond_writer *w = NULL;
+        PT_ASSERT_OK(pond_fs_begin(t.fs, NULL));
+        PT_ASSERT_OK(pond_fs_open_writer(&w, t.fs, NULL, "/s", POND_ENTRY_FILE_SERIES));
+        PT_ASSERT_OK(pond_writer_write(w, "x", 1));
+        if (lo[v] >= 0)
+            PT_ASSERT_OK(pond_writer_set_event_time(w, lo[v], hi[v]));
+        PT_ASSERT_OK(pond_writer_finish(w));
+        pond_writer_free(w);
+        PT_ASSERT_OK(pond_fs_commit(NULL, t.fs));
+    }
+    pond_fs_node *h = NULL;
+    PT_ASSERT_OK(pond_fs_node_open(&h, t.fs, NULL, "/s", 0));
+    for (unsigned version = 3; version <= 4; version++) {
+        t.be->version = version;
+        t.be->list_versions_overlapping = trap_overlapping;
+        g_overlap_calls = 0;
+        int64_t seen[8] = {0};
+        PT_ASSERT_OK(
+            pond_fs_node_foreach_version_overlapping(h, 11, 19, collect_overlapping, seen));
+        PT_ASSERT_INT_EQ(seen[0], 2); /* v2 (no range), v4 */
+        PT_ASSERT_INT_EQ(seen[1], 2);
+        PT_ASSERT_INT_EQ(seen[2], 4);
+        PT_ASSERT_INT_EQ(g_overlap_calls, version == 4);
+        memset(seen, 0, sizeof seen);
+        PT_ASSERT_OK(
+            pond_fs_node_foreach_version_overlapping(h, 30, 40, collect_overlapping, seen));
+        PT_ASSERT_INT_EQ(seen[0], 2); /* v2, v3 (30 is in [20, 30]) */
+        PT_ASSERT_INT_EQ(seen[1], 2);
+        PT_ASSERT_INT_EQ(seen[2], 3);
+    }
+    /* the pending version, whatever its range */
+    pond_writer *w = NULL;
+    PT_ASSERT_OK(pond_fs_begin(t.fs, NULL));
+    PT_ASSERT_OK(pond_fs_node_open_writer(&w, h, POND_ENTRY_NONE));
+    PT_ASSERT_OK(pond_writer_write(w, "y", 1));
+    PT_ASSERT_OK(pond_writer_set_event_time(w, 1000, 2000));
+    PT_ASSERT_OK(pond_writer_finish(w));
+    pond_writer_free(w);
+    int64_t seen[8] = {0};
+    PT_ASSERT_OK(pond_fs_node_foreach_version_overlapping(h, 21, 22, collect_overlapping, seen));
+    PT_ASSERT_INT_EQ(seen[0], 4); /* v2, v3, v4, pending v5 */
+    PT_ASSERT_INT_EQ(seen[4], 5);
+    pond_fs_abort(t.fs);
+    pond_fs_node_free(h);
+    tfs_close(&t);
+}
+
 PT_SUITE(tinyfs_node, PT_TEST(node_one_walk), PT_TEST(node_created_and_removed),
-         PT_TEST(node_symlinks), PT_TEST(node_alloc_faults))
+         PT_TEST(node_symlinks), PT_TEST(node_alloc_faults), PT_TEST(node_versions_overlapping))

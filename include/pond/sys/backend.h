@@ -171,9 +171,10 @@ struct pond_content_sink {
 /* ---- the vtable ------------------------------------------------------------------------------- */
 
 /* Version 2 appended open_sink. Version 3 appended part_id to pond_dir_entry: listings are
- * arrays of it, so a backend built for 1 or 2 lays them out differently and is refused. tinyfs
- * accepts versions POND_BACKEND_VERSION_MIN..POND_BACKEND_VERSION. */
-#define POND_BACKEND_VERSION 3
+ * arrays of it, so a backend built for 1 or 2 lays them out differently and is refused.
+ * Version 4 appended list_versions_overlapping (a version 3 backend is read as having none).
+ * tinyfs accepts versions POND_BACKEND_VERSION_MIN..POND_BACKEND_VERSION. */
+#define POND_BACKEND_VERSION 4
 #define POND_BACKEND_VERSION_MIN 3
 
 typedef struct {
@@ -213,6 +214,12 @@ struct pond_backend {
      * writer once its content outgrows the writer's memory buffer. POND_EUNSUPPORTED makes the
      * writer spill as without a sink (e.g. a read-only view). The sink must not outlive be. */
     int (*open_sink)(pond_content_sink **out, pond_backend *be, pond_entry_type type);
+    /* ---- version 4 ---- */
+    /* May be NULL (tinyfs then lists every version). The versions of a node, oldest
+     * first, that may hold event times in [from_us, to_us]: at least every version
+     * whose recorded event-time range overlaps it, and every version without one. */
+    int (*list_versions_overlapping)(pond_node_rec ***out, size_t *n_out, pond_backend *be,
+                                     const pond_node_id *id, int64_t from_us, int64_t to_us);
 };
 
 #endif

@@ -191,7 +191,9 @@ POND_API int pond_series_compact(pond_series_compact_result *out, pond_fs_node *
 
 /** Statistics a reader of the stream gathered (for tests, describe and benchmarks). */
 typedef struct {
-    int64_t versions_total, versions_read; /* series versions considered / opened */
+    /* series versions considered / opened; a read with a time range considers only the
+     * versions that may hold its times (whose recorded range overlaps it, or without one) */
+    int64_t versions_total, versions_read;
     int64_t row_groups_total, row_groups_read;
     int64_t rows_read, rows_returned;
 } pond_table_scan_stats;

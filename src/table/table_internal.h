@@ -121,12 +121,16 @@ int pond_table__attrs_cover(table_attrs *a, pond_fs_node *node, const pond_stat 
 int pond_table__version_entry(int64_t *rows, int64_t *lo, int64_t *hi, const char *json,
                               int64_t version);
 /* replaced_by[i]: the compacted version (among versions, ascending) that holds the rows of
- * versions[i], or 0. */
+ * versions[i], or 0. held_through > 0: versions lists only some of the view's versions, whose
+ * latest is held_through; a compacted version up to it is the view's even when not listed. */
 void pond_table__mark_replaced(int64_t *replaced_by, const int64_t *versions, size_t n,
-                               const table_compaction *comps, size_t n_comps);
-/* pond_table__series_list with the series' attributes already read (a borrowed). */
+                               const table_compaction *comps, size_t n_comps, int64_t held_through);
+/* pond_table__series_list with the series' attributes already read (a borrowed). With range
+ * (a read of event times [range[0], range[1]) of every version), the versions that cannot hold
+ * such times may be left out: only when the index's merged schema covers the latest version, so
+ * that the columns a read returns never depend on the range. */
 int pond_table__series_list_with(pond_series_version_info **out, size_t *n_out, pond_fs_node *node,
-                                 const table_attrs *a, bool entries);
+                                 const table_attrs *a, bool entries, const int64_t *range);
 /* The version number a write through node creates (the transaction's pending one, or the
  * next). */
 int pond_table__next_version(int64_t *out, pond_fs_node *node);

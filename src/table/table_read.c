@@ -729,7 +729,11 @@ int pond_table__read_open(struct ArrowArrayStream *out, pond_fs_node *node,
             goto fail;
         rc = pond_table__event_time_from(&r->et, a.set.timestamp_column, a.set.timezone, r->path);
         a.set.timestamp_column = NULL;
-        if (rc < 0 || (rc = pond_table__series_list_with(&info, &nv, r->node, &a, false)) < 0)
+        /* [from, to) as the closed range the backend takes */
+        int64_t range[2] = {opts->from_us, opts->to_us == INT64_MIN ? INT64_MIN : opts->to_us - 1};
+        bool ranged = opts->has_range && opts->file_version == 0 && !vlo;
+        if (rc < 0 || (rc = pond_table__series_list_with(&info, &nv, r->node, &a, false,
+                                                         ranged ? range : NULL)) < 0)
             goto fail;
         if (!(vs = pond_calloc(nv ? nv : 1, sizeof *vs)))
             rc = POND_ENOMEM;

@@ -1065,14 +1065,17 @@ static bool has_version(const int64_t *versions, size_t n, int64_t v)
 }
 
 void pond_table__mark_replaced(int64_t *replaced_by, const int64_t *versions, size_t n,
-                               const table_compaction *comps, size_t n_comps)
+                               const table_compaction *comps, size_t n_comps, int64_t held_through)
 {
     for (size_t i = 0; i < n; i++)
         replaced_by[i] = 0;
     for (size_t c = 0; c < n_comps; c++) {
         /* only a compacted version this view holds replaces anything: --at before it reads
-         * the old layout */
-        if (!has_version(versions, n, comps[c].version))
+         * the old layout. A range's listing leaves out a compacted version outside the range
+         * while keeping versions without a recorded range that it replaced. */
+        bool held = held_through > 0 ? comps[c].version > 0 && comps[c].version <= held_through
+                                     : has_version(versions, n, comps[c].version);
+        if (!held)
             continue;
         for (size_t i = 0; i < n; i++)
             if (versions[i] >= comps[c].lo && versions[i] <= comps[c].hi &&
@@ -1093,13 +1096,13 @@ int pond_table__series_list(pond_series_version_info **out, size_t *n_out, pond_
     table_attrs a;
     int rc = pond_table__attrs_read(&a, node);
     if (rc == 0)
-        rc = pond_table__series_list_with(out, n_out, node, &a, entries);
+        rc = pond_table__series_list_with(out, n_out, node, &a, entries, NULL);
     pond_table__attrs_dispose(&a);
     return rc;
 }
 
 int pond_table__series_list_with(pond_series_version_info **out, size_t *n_out, pond_fs_node *node,
-                                 const table_attrs *a, bool entries)
+                                 const table_attrs *a, bool entries, const int64_t *range)
 {
     *out = NULL;
     *n_out = 0;
@@ -1107,13 +1110,21 @@ int pond_table__series_list_with(pond_series_version_info **out, size_t *n_out, 
     l.entries = entries;
     int64_t *vers = NULL, *by = NULL;
     /* The one listing a series read plans from (the read's stream, its output's version count,
-     * the SQL scans). Where pond_fs_node_foreach_version_overlapping(node, from, to, ...) is to
-     * come in (it lists every version whose recorded range overlaps, and every one without a
-     * range): here, for a read with a range, once the merged schema covers the latest version
-     * (a->through; attrs_cover needs every later one) -- a compacted version then always
-     * overlaps when a version it replaced does (it holds the same rows), so mark_replaced
-     * still sees it. The versions outside the range are then neither listed nor counted. */
-    int rc = pond_fs_node_foreach_version(node, collect_info, &l);
+     * the SQL scans). A read with a range lists only the versions whose recorded range overlaps
+     * it (and every one without a range: the backend then reads only the oplog files that may
+     * hold them), once the merged schema covers the latest version (a->through; attrs_cover
+     * needs every later one). A compacted version always overlaps when a version it replaced
+     * does (it holds the same rows), so mark_replaced still sees it; a newer version holding a
+     * late row of the range overlaps it too, so dedup=last still sees it. */
+    pond_stat st;
+    int rc = 0;
+    bool ranged = false;
+    if (range && a->has_schema && (rc = pond_fs_node_stat(&st, node)) == 0)
+        ranged = st.version <= a->through;
+    if (rc == 0)
+        rc = ranged ? pond_fs_node_foreach_version_overlapping(node, range[0], range[1],
+                                                               collect_info, &l)
+                    : pond_fs_node_foreach_version(node, collect_info, &l);
     if (rc == 0 && l.n) {
         vers = pond_calloc(l.n, sizeof *vers);
         by = pond_calloc(l.n, sizeof *by);
@@ -1123,7 +1134,7 @@ int pond_table__series_list_with(pond_series_version_info **out, size_t *n_out, 
     if (rc == 0 && l.n) {
         for (size_t i = 0; i < l.n; i++)
             vers[i] = l.v[i].version;
-        pond_table__mark_replaced(by, vers, l.n, a->comps, a->n_comps);
+        pond_table__mark_replaced(by, vers, l.n, a->comps, a->n_comps, ranged ? st.version : 0);
         for (size_t i = 0; i < l.n; i++)
             l.v[i].replaced_by = by[i];
     }

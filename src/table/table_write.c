@@ -22,7 +22,7 @@ static int stream_error(struct ArrowArrayStream *s, int err, const char *what)
 
 /* What a series write needs beyond the bytes: the series' attributes, the timestamp column,
  * the zone its wall-clock values are read in, the event-time range and rows seen so far, and
- * the SHA-256 of the content (to find an identical earlier version). */
+ * the SHA-256 of the content (only when there is an earlier version it could be identical to). */
 typedef struct {
     bool series;
     table_attrs attrs;
@@ -172,17 +172,16 @@ static int64_t identical_version(const write_ctx *c, const pond_hash *h)
 }
 
 /* Finishes the writer, unless the content equals an earlier version's and the options say to
- * skip it; then records the series' attributes and this version's entry. */
-static int finish(pond_table_write_result *res, write_ctx *c, pond_fs_node *node,
-                  const pond_table_write_options *opts)
+ * skip it (then c->sha is set: hash_if_needed); then records the series' attributes and this
+ * version's entry. */
+static int finish(pond_table_write_result *res, write_ctx *c, pond_fs_node *node)
 {
     int rc = 0;
     if (c->series) {
         pond_hash h;
-        if ((rc = pond_sha256_final(&h, c->sha)) < 0)
+        if (c->sha && (rc = pond_sha256_final(&h, c->sha)) < 0)
             return rc;
-        if (opts->version >= 3 && opts->skip_identical &&
-            (res->identical_to = identical_version(c, &h)) > 0) {
+        if (c->sha && (res->identical_to = identical_version(c, &h)) > 0) {
             res->rows = 0;
             return 0; /* the writer is aborted: nothing is written */
         }
@@ -338,7 +337,20 @@ static int begin(write_ctx *c, pond_fs_node *node, pond_entry_type type)
         return pond_error_set(POND_EINVALID, D, "%s: tables and series only", path);
     c->series = type == POND_ENTRY_FILE_SERIES;
     c->ts_col = -1;
-    return c->series ? pond_sha256_new(&c->sha) : 0;
+    return 0;
+}
+
+/* The content hash of the new version is only compared with earlier contents (skip_identical):
+ * with none to compare (a new series, the option off) the bytes are not hashed here at all,
+ * and only the store hashes what it stores (docs/cas.md, "Who hashes what"). */
+static int hash_if_needed(write_ctx *c, const pond_table_write_options *opts)
+{
+    if (!c->series || opts->version < 3 || !opts->skip_identical)
+        return 0;
+    bool earlier = c->n_old > 0;
+    for (size_t i = 0; i < c->nv && !earlier; i++)
+        earlier = c->vs[i].size > 0 && c->vs[i].version != c->version;
+    return earlier ? pond_sha256_new(&c->sha) : 0;
 }
 
 int pond_table__node_write(pond_table_write_result *out, pond_fs_node *node, pond_entry_type type,
@@ -374,7 +386,8 @@ int pond_table__node_write(pond_table_write_result *out, pond_fs_node *node, pon
                             path, schema.format);
         goto done;
     }
-    if (c.series && (rc = series_prepare(&c, node, &schema, opts)) < 0)
+    if (c.series &&
+        ((rc = series_prepare(&c, node, &schema, opts)) < 0 || (rc = hash_if_needed(&c, opts)) < 0))
         goto done;
     /* a compaction or a recompute replaces earlier versions itself (the pending one among
      * them: a compaction read it, a recompute computed everything): nothing to carry over */
@@ -421,7 +434,7 @@ int pond_table__node_write(pond_table_write_result *out, pond_fs_node *node, pon
     }
     if ((rc = pond_parquet_writer_finish(pw)) < 0)
         goto done;
-    if ((rc = finish(&res, &c, node, opts)) < 0) /* rows stay counted unless identical */
+    if ((rc = finish(&res, &c, node)) < 0) /* rows stay counted unless identical */
         goto done;
     if (out)
         *out = res;
@@ -497,6 +510,8 @@ int pond_table_node_write_parquet_file(pond_table_write_result *out, pond_fs_nod
         pond_error_prefix("%s", host_path);
         goto done;
     }
+    if ((rc = hash_if_needed(&c, opts)) < 0)
+        goto done;
     int64_t pending = 0;
     if (c.series && (rc = pending_rows(&pending, node)) < 0)
         goto done;
@@ -546,7 +561,7 @@ int pond_table_node_write_parquet_file(pond_table_write_result *out, pond_fs_nod
             goto done;
         off += (int64_t)n;
     }
-    if ((rc = finish(&res, &c, node, opts)) < 0) /* rows stay counted unless identical */
+    if ((rc = finish(&res, &c, node)) < 0) /* rows stay counted unless identical */
         goto done;
     if (out)
         *out = res;

@@ -115,7 +115,9 @@ POND_API int pond_cas_reuse(pond_cas_ref *ref_out, pond_cas *cas, const pond_has
 POND_API int pond_cas_reader_open(pond_cas_reader **out, pond_cas *cas, const pond_cas_ref *ref);
 /** Reads up to cap bytes at the current position and advances it; *n_out == 0 at end.
  *  Every byte returned belongs to a chunk whose SHA-256 matched; a chunk failing verification is
- *  POND_ECORRUPT ("blob <hex> chunk <i> ..."), *n_out is 0 and the position does not move. */
+ *  POND_ECORRUPT ("blob <hex> chunk <i> ..."), *n_out is 0, the position does not move and the
+ *  bytes of buf this call wrote are zeroed (whole chunks are verified in buf itself; nothing
+ *  after the failed chunk is touched). Other failures (I/O, memory) leave buf the same way. */
 POND_API int pond_cas_reader_read(pond_cas_reader *r, void *buf, size_t cap, size_t *n_out);
 /** Reads up to len bytes at off without moving the position; *n_out < len only at the end. */
 POND_API int pond_cas_reader_read_at(pond_cas_reader *r, void *buf, size_t len, int64_t off,

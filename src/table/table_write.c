@@ -22,7 +22,7 @@ static int stream_error(struct ArrowArrayStream *s, int err, const char *what)
 
 /* What a series write needs beyond the bytes: the series' attributes, the timestamp column,
  * the zone its wall-clock values are read in, the event-time range and rows seen so far, and
- * the SHA-256 of the content (to find an identical earlier version). */
+ * the SHA-256 of the content (only when there is an earlier version it could be identical to). */
 typedef struct {
     bool series;
     table_attrs attrs;
@@ -200,17 +200,18 @@ static int64_t identical_version(const write_ctx *c, const pond_hash *h)
 }
 
 /* Finishes the writer, unless the content equals an earlier version's and the options say to
- * skip it; then records the series' attributes and this version's entry. */
+ * skip it (then c->sha is set: hash_if_needed); then records the series' attributes and this
+ * version's entry. */
 static int finish(pond_table_write_result *res, write_ctx *c, pond_fs_node *node)
 {
     int rc = 0;
     if (c->series) {
         pond_hash h;
-        if ((rc = pond_sha256_final(&h, c->sha)) < 0)
+        if (c->sha && (rc = pond_sha256_final(&h, c->sha)) < 0)
             return rc;
-        if (c->identical && (rc = identical_candidates(c, node)) < 0)
+        if (c->sha && c->identical && (rc = identical_candidates(c, node)) < 0)
             return rc;
-        if (c->identical && (res->identical_to = identical_version(c, &h)) > 0) {
+        if (c->sha && c->identical && (res->identical_to = identical_version(c, &h)) > 0) {
             res->rows = 0;
             return 0; /* the writer is aborted: nothing is written */
         }
@@ -366,7 +367,17 @@ static int begin(write_ctx *c, pond_fs_node *node, pond_entry_type type)
         return pond_error_set(POND_EINVALID, D, "%s: tables and series only", path);
     c->series = type == POND_ENTRY_FILE_SERIES;
     c->ts_col = -1;
-    return c->series ? pond_sha256_new(&c->sha) : 0;
+    return 0;
+}
+
+/* The content hash of the new version is only compared with earlier contents (skip_identical):
+ * with none to compare (a new series, the option off) the bytes are not hashed here at all,
+ * and only the store hashes what it stores (docs/cas.md, "Who hashes what"). Which earlier
+ * versions to compare with is known only once the content's event-time range is (c->identical,
+ * series_prepare; identical_candidates), so any existing series hashes. */
+static int hash_if_needed(write_ctx *c)
+{
+    return c->series && c->identical ? pond_sha256_new(&c->sha) : 0;
 }
 
 int pond_table__node_write(pond_table_write_result *out, pond_fs_node *node, pond_entry_type type,
@@ -402,7 +413,8 @@ int pond_table__node_write(pond_table_write_result *out, pond_fs_node *node, pon
                             path, schema.format);
         goto done;
     }
-    if (c.series && (rc = series_prepare(&c, node, &schema, opts)) < 0)
+    if (c.series &&
+        ((rc = series_prepare(&c, node, &schema, opts)) < 0 || (rc = hash_if_needed(&c)) < 0))
         goto done;
     /* a compaction or a recompute replaces earlier versions itself (the pending one among
      * them: a compaction read it, a recompute computed everything): nothing to carry over */
@@ -574,6 +586,8 @@ int pond_table_node_write_parquet_file(pond_table_write_result *out, pond_fs_nod
         pond_error_prefix("%s", host_path);
         goto done;
     }
+    if ((rc = hash_if_needed(&c)) < 0)
+        goto done;
     int64_t pending = 0;
     if (c.series && (rc = pending_rows(&pending, node)) < 0)
         goto done;

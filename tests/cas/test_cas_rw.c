@@ -401,15 +401,16 @@ static void test_corrupt_byte(void)
             PT_ASSERT_MSG_HAS("chunk 5 ");
         }
     }
-    /* a whole-blob read fails and writes no byte of the bad chunk (or later) into the buffer */
+    /* a whole-blob read fails, wipes what it wrote (the good chunks before the bad one and the
+     * bad one, verified in place) and writes nothing after the bad chunk */
     pond_cas_reader *r;
     PT_ASSERT_OK(pond_cas_reader_open(&r, cas, &ref));
     size_t got;
     memset(buf, 0xAA, len);
     PT_ASSERT_ERR(pond_cas_reader_read(r, buf, len, &got), POND_ECORRUPT);
     PT_ASSERT_INT_EQ(got, 0);
-    for (size_t k = 5 * C; k < len; k++)
-        PT_ASSERT(buf[k] == 0xAA);
+    for (size_t k = 0; k < len; k++)
+        PT_ASSERT_INT_EQ(buf[k], k < 6 * C ? 0 : 0xAA);
     /* the position did not move: reading the good prefix works */
     PT_ASSERT_OK(pond_cas_reader_read(r, buf, 5 * C, &got));
     PT_ASSERT_INT_EQ(got, 5 * C);
@@ -431,6 +432,131 @@ static void test_corrupt_byte(void)
     free(data);
     free(other);
     free(buf);
+    pond_cas_free(cas);
+}
+
+/* The blob file's bytes read plainly, without the store (the reference for the reader). */
+static uint8_t *plain_blob(pond_cas *cas, const pond_hash *sha, size_t len)
+{
+    char *bp = ct_blob_path(cas, sha, "");
+    uint8_t *p = malloc(len + 1);
+    PT_ASSERT(p);
+    int fd = open(bp, O_RDONLY);
+    PT_ASSERT(fd >= 0);
+    PT_ASSERT_INT_EQ(pread(fd, p, len + 1, 0), (ssize_t)len);
+    close(fd);
+    free(bp);
+    return p;
+}
+
+/* Reads at and around chunk edges, with the reader's cached chunk in every state: a chunk a
+ * read covers whole is verified in the caller's buffer, a partial one in the reader's; both
+ * give the blob file's bytes, and nothing is written past what the read returns. */
+static void test_read_chunk_edges(void)
+{
+    const size_t C = 64;
+    pond_cas *cas = ct_store("lf", C, 4, false);
+    const size_t len = C * 9 + 17;
+    uint8_t *data = ct_filled(len, 21);
+    pond_cas_ref ref;
+    PT_ASSERT_OK(pond_cas_put(&ref, cas, data, len));
+    uint8_t *plain = plain_blob(cas, &ref.sha256, len);
+    PT_ASSERT_MEM_EQ(plain, data, len);
+    const size_t cap = len + 2 * C;
+    uint8_t *buf = malloc(cap);
+    PT_ASSERT(buf);
+    size_t offs[64], lens[32], no = 0, nl = 0;
+    for (size_t k = 0; k <= len / C + 1; k++)
+        for (int d = -2; d <= 2; d++)
+            if ((int64_t)(k * C) + d >= 0)
+                offs[no++] = (size_t)((int64_t)(k * C) + d);
+    offs[no++] = len - 1;
+    offs[no++] = len;
+    for (size_t j = 0; j <= 3; j++)
+        for (int e = -1; e <= 1; e++)
+            if ((int64_t)(j * C) + e >= 0)
+                lens[nl++] = (size_t)((int64_t)(j * C) + e);
+    lens[nl++] = len;
+    lens[nl++] = len + C;
+    pond_cas_reader *r;
+    PT_ASSERT_OK(pond_cas_reader_open(&r, cas, &ref));
+    uint64_t x = 7;
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t a = 0; a < no; a++)
+            for (size_t b = 0; b < nl; b++) {
+                size_t off = offs[a], n = lens[b];
+                if (pass == 1) { /* random reads, to vary what the reader has cached */
+                    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+                    off = (size_t)(x % (len + 3));
+                    n = (size_t)((x >> 24) % (4 * C + 3));
+                }
+                memset(buf, 0x5A, cap);
+                size_t got = 99;
+                PT_ASSERT_OK(pond_cas_reader_read_at(r, buf, n, (int64_t)off, &got));
+                size_t want = off >= len ? 0 : POND_MIN(n, len - off);
+                PT_ASSERT_INT_EQ(got, want);
+                if (want)
+                    PT_ASSERT_MEM_EQ(buf, plain + off, want);
+                for (size_t k = want; k < cap; k++)
+                    PT_ASSERT_INT_EQ(buf[k], 0x5A);
+            }
+    }
+    pond_cas_reader_free(r);
+    free(buf);
+    free(plain);
+    free(data);
+    pond_cas_free(cas);
+}
+
+/* A damaged chunk read through the caller's buffer (whole chunks) and through the reader's
+ * (a partial first chunk): the read fails naming blob and chunk, every byte it wrote is wiped,
+ * nothing after the bad chunk is touched, and the reader still serves the good chunks. */
+static void test_corrupt_in_place(void)
+{
+    const size_t C = 64;
+    pond_cas *cas = ct_store("lf", C, 4, false);
+    const size_t len = C * 8;
+    uint8_t *data = ct_filled(len, 22), *buf = malloc(len);
+    PT_ASSERT(buf);
+    pond_cas_ref ref;
+    PT_ASSERT_OK(pond_cas_put(&ref, cas, data, len));
+    char *bp = ct_blob_path(cas, &ref.sha256, "");
+    ct_flip(bp, 3 * C + 7);
+    char hex[65];
+    pond_hash_hex(hex, &ref.sha256);
+    struct {
+        size_t off, n, wiped; /* the read, and how many of its bytes are wiped (the rest 0xAA) */
+    } cases[] = {
+        {0, len, 4 * C},               /* chunks 0-2 verified in place, then chunk 3 fails */
+        {3 * C, C, C},                 /* exactly the bad chunk */
+        {2 * C + 5, 3 * C, 2 * C - 5}, /* chunk 2 partial (cached), chunk 3 whole */
+        {3 * C + 1, C, 0},             /* the bad chunk partial: nothing of it reaches buf */
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        pond_cas_reader *r;
+        PT_ASSERT_OK(pond_cas_reader_open(&r, cas, &ref));
+        memset(buf, 0xAA, len);
+        size_t got = 99;
+        PT_ASSERT_ERR(pond_cas_reader_read_at(r, buf, cases[c].n, (int64_t)cases[c].off, &got),
+                      POND_ECORRUPT);
+        PT_ASSERT_MSG_HAS(hex);
+        PT_ASSERT_MSG_HAS("chunk 3 (offset 192, 64 bytes): sha-256 mismatch");
+        PT_ASSERT_INT_EQ(got, 0);
+        size_t wiped = cases[c].wiped;
+        for (size_t k = 0; k < len; k++)
+            PT_ASSERT_INT_EQ(buf[k], k < wiped ? 0 : 0xAA);
+        /* the chunks around it still read, through both paths */
+        PT_ASSERT_OK(pond_cas_reader_read_at(r, buf, 3 * C, 0, &got));
+        PT_ASSERT_INT_EQ(got, 3 * C);
+        PT_ASSERT_MEM_EQ(buf, data, 3 * C);
+        PT_ASSERT_OK(pond_cas_reader_read_at(r, buf, C + 3, 4 * C, &got));
+        PT_ASSERT_INT_EQ(got, C + 3);
+        PT_ASSERT_MEM_EQ(buf, data + 4 * C, C + 3);
+        pond_cas_reader_free(r);
+    }
+    free(bp);
+    free(buf);
+    free(data);
     pond_cas_free(cas);
 }
 
@@ -712,4 +838,5 @@ static void test_writer_buffer(void)
 PT_SUITE(cas_rw, PT_TEST(roundtrip_small), PT_TEST(empty_blob), PT_TEST(root_matches_spec),
          PT_TEST(dedup), PT_TEST(random_access), PT_TEST(corrupt_byte),
          PT_TEST(truncated_and_replaced), PT_TEST(corrupt_table), PT_TEST(bounded_memory),
-         PT_TEST(concurrent_same_content), PT_TEST(bad_args), PT_TEST(writer_buffer))
+         PT_TEST(concurrent_same_content), PT_TEST(bad_args), PT_TEST(writer_buffer),
+         PT_TEST(read_chunk_edges), PT_TEST(corrupt_in_place))

@@ -5,9 +5,16 @@
 #include <pond/buf.h>
 #include <pond/csv_import.h>
 #include <pond/table.h>
+#include <pond/alloc.h>
+#include <pond/hash.h>
+#include <pond/stream.h>
+#include <pond/tinyfs.h>
+
+#include <openssl/evp.h>
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <zlib.h>
 
 /* "name:type,...\n" then one line per row: values joined with '|', nulls as ~. */
@@ -308,6 +315,133 @@ static void test_json_import_bounded(void)
     PT_ASSERT(pond_alloc_peak() - before < ((size_t)8 << 20)); /* the file is ~8 MB at full size */
 }
 
+/* SHA-256 with OpenSSL alone: the reference for pond's own hashing. */
+static void ossl_sha256(uint8_t out[32], const void *data, size_t len)
+{
+    unsigned int n = 0;
+    PT_ASSERT(EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) == 1);
+    PT_ASSERT_INT_EQ(n, 32);
+}
+
+/* The whole file, malloc'd (asserts). */
+static uint8_t *slurp(const char *path, size_t *len_out)
+{
+    FILE *f = fopen(path, "rb");
+    PT_ASSERT(f);
+    PT_ASSERT(fseek(f, 0, SEEK_END) == 0);
+    long n = ftell(f);
+    PT_ASSERT(n >= 0);
+    rewind(f);
+    uint8_t *p = malloc((size_t)n + 1);
+    PT_ASSERT(p);
+    PT_ASSERT_INT_EQ(fread(p, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    *len_out = (size_t)n;
+    return p;
+}
+
+/* What a CSV -> series import stores is hashed right (issue 22 changes who hashes it): each
+ * version's recorded sha256 is the SHA-256 of its blob file's bytes computed here, the chunk
+ * table's trailer holds the same hash and every chunk hash is the SHA-256 of its 256 KiB of
+ * the file; the verified read gives the same bytes. With 1 and 2 import threads. */
+static void test_import_stored_hashes(void)
+{
+    pond_oplog_create_options co = POND_OPLOG_CREATE_OPTIONS_INIT;
+    co.threshold_table = 4096; /* every version goes to the store */
+    pt_pond p;
+    pt_pond_disk(&p, &co);
+    const int64_t rows = 60000;
+    /* a new series (nothing to compare: not hashed by the table layer), a second version (its
+     * hash compared with the first's), then the second CSV again: skipped as identical */
+    for (int v = 0; v < 3; v++) {
+        pond_buf csv = POND_BUF_INIT;
+        pond_buf_puts(&csv, "ts,a,b,tag\n");
+        int d = v < 1 ? v : 1; /* the third CSV is the second's */
+        uint64_t x = 12345 + (uint64_t)d;
+        for (int64_t i = 0; i < rows; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            int64_t t = 1700000000 + d * rows + i;
+            pond_buf_printf(&csv, "%lld,%.17g,%.17g,t%d\n", (long long)t,
+                            (double)(x >> 11) / 9007199254740992.0, (double)(x % 100003) / 7.0,
+                            (int)(x % 16));
+        }
+        PT_ASSERT(csv.ptr);
+        const char *file = pt_tmp_file(v ? "b.csv" : "a.csv", csv.ptr, csv.size);
+        pond_buf_dispose(&csv);
+        pond_csv_import_options io = POND_CSV_IMPORT_OPTIONS_INIT;
+        io.detect_timestamp = true;
+        io.timestamp_column = "ts";
+        io.threads = v + 1;
+        struct ArrowArrayStream in;
+        PT_ASSERT_OK(pond_csv_import_stream(&in, file, &io));
+        PT_ASSERT_OK(pond_fs_begin(p.fs, NULL));
+        pond_table_write_options wo = POND_TABLE_WRITE_OPTIONS_INIT;
+        wo.timestamp_column = "ts";
+        wo.skip_identical = true;
+        pond_fs_node *n = NULL;
+        PT_ASSERT_OK(pond_fs_node_open(&n, p.fs, NULL, "/s", 0));
+        pond_table_write_result res;
+        PT_ASSERT_OK(pond_table_node_write_stream(&res, n, POND_ENTRY_FILE_SERIES, &in, &wo));
+        pond_fs_node_free(n);
+        PT_ASSERT_INT_EQ(res.identical_to, v == 2 ? 2 : 0);
+        PT_ASSERT_INT_EQ(res.version, v == 2 ? 0 : v + 1);
+        if (v < 2)
+            PT_ASSERT_OK(pond_fs_commit(NULL, p.fs));
+        else
+            pond_fs_abort(p.fs);
+        if (in.release)
+            in.release(&in);
+    }
+    pond_fs_node *node = NULL;
+    PT_ASSERT_OK(pond_fs_node_open(&node, p.fs, NULL, "/s", 0));
+    pond_stat *vs = NULL;
+    size_t nv = 0;
+    PT_ASSERT_OK(pond_fs_node_versions(&vs, &nv, node));
+    PT_ASSERT_INT_EQ(nv, 2);
+    for (size_t k = 0; k < nv; k++) {
+        char hex[65];
+        pond_hash_hex(hex, &vs[k].sha256);
+        pond_buf path = POND_BUF_INIT;
+        pond_buf_printf(&path, "%s/_large_files/%.2s/%s", p.dir, hex, hex);
+        PT_ASSERT(path.ptr);
+        size_t len = 0, tlen = 0;
+        uint8_t *blob = slurp(path.ptr, &len);
+        PT_ASSERT_INT_EQ((int64_t)len, vs[k].size);
+        PT_ASSERT(len > 2 * 262144); /* several store chunks */
+        uint8_t want[32];
+        ossl_sha256(want, blob, len);
+        PT_ASSERT_MEM_EQ(vs[k].sha256.bytes, want, 32);
+        pond_buf_puts(&path, ".chunks");
+        uint8_t *table = slurp(path.ptr, &tlen);
+        size_t nchunks = (len + 262143) / 262144;
+        PT_ASSERT_INT_EQ(tlen, 32 * (nchunks + 1) + 64); /* one group */
+        PT_ASSERT_MEM_EQ(table + tlen - 32, want, 32);   /* the trailer's content hash */
+        for (size_t i = 0; i < nchunks; i++) {
+            size_t off = i * 262144, n = len - off < 262144 ? len - off : 262144;
+            uint8_t h[32];
+            ossl_sha256(h, blob + off, n);
+            PT_ASSERT_MEM_EQ(table + 32 * i, h, 32);
+        }
+        pond_reader *r = NULL;
+        PT_ASSERT_OK(pond_fs_node_open_reader(&r, node, vs[k].version));
+        uint8_t *back = malloc(len + 1);
+        PT_ASSERT(back);
+        size_t got = 0;
+        PT_ASSERT_OK(pond_reader_pread(r, back, len + 1, 0, &got));
+        PT_ASSERT_INT_EQ(got, len);
+        PT_ASSERT_MEM_EQ(back, blob, len);
+        pond_reader_free(r);
+        free(back);
+        free(table);
+        free(blob);
+        pond_buf_dispose(&path);
+    }
+    pond_free(vs);
+    pond_fs_node_free(node);
+    pt_pond_close(&p);
+}
+
 PT_SUITE(import, PT_TEST(sniffed_delimiters), PT_TEST(quote_comment_skip_header),
          PT_TEST(null_values), PT_TEST(numbers), PT_TEST(ragged),
-         PT_TEST(encodings_and_compression), PT_TEST(json_import), PT_TEST(json_import_bounded))
+         PT_TEST(encodings_and_compression), PT_TEST(json_import), PT_TEST(json_import_bounded),
+         PT_TEST(import_stored_hashes))

@@ -254,8 +254,9 @@ typedef struct {
      * faster to read under zstd, but Spark's vectorized reader does not read it
      * (docs/decisions.md), so it is asked for explicitly. */
     bool split_floats;
-    /* version 3. A column chunk whose codec shrinks its first data pages (up to 256 KiB of
-     * page bodies, or the whole chunk when smaller) by less than 1/8 is stored UNCOMPRESSED
+    /* version 3. A column chunk whose codec shrinks its first data pages (those until their
+     * bodies reach 192 KiB, or the whole chunk when smaller) by less than 1/8 is stored
+     * UNCOMPRESSED, and the rest of the chunk is not compressed either
      * (ColumnMetaData.codec is per chunk, and every Parquet reader takes a file mixing codecs;
      * docs/parquet-writer.md). Default true; false writes every chunk with `compression`. */
     bool adaptive_codec;

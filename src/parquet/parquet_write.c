@@ -26,8 +26,9 @@
 #define PARALLEL_MIN_BYTES ((size_t)256 << 10)
 #define MAX_THREADS 64
 /* Page body bytes of a chunk's first data pages on which its codec is judged (adaptive_codec):
- * two of pond's 128 KiB pages, one of the library's default 1 MiB pages. */
-#define CODEC_TRIAL_BYTES ((int64_t)256 << 10)
+ * the pages until their bodies reach this. Two of pond's 128 KiB pages (which close a little
+ * under 128 KiB), one of the library's default 1 MiB pages. */
+#define CODEC_TRIAL_BYTES ((int64_t)192 << 10)
 
 enum { DICT_OFF, DICT_TRIAL, DICT_ON, DICT_FALLBACK };
 /* The chunk's codec: on trial (pages kept both ways), kept, or dropped (stored raw). */

@@ -40,8 +40,8 @@ static void make_doubles(struct ArrowSchema *s, struct ArrowArray *a, int64_t n,
                          void *arg, int null_every)
 {
     PT_ASSERT_OK(pond_arrow_schema_init(s, "+s", "", 0, 1));
-    PT_ASSERT_OK(pond_arrow_schema_init(s->children[0], "g", "x",
-                                        null_every ? ARROW_FLAG_NULLABLE : 0, 0));
+    PT_ASSERT_OK(
+        pond_arrow_schema_init(s->children[0], "g", "x", null_every ? ARROW_FLAG_NULLABLE : 0, 0));
     PT_ASSERT_OK(pond_arrow_array_init(a, n, 0, 1, 1));
     pond_arrow_builder *b;
     PT_ASSERT_OK(pond_arrow_builder_new(&b, "g"));
@@ -100,7 +100,8 @@ static void trial_bytes(const pond_buf *file, const pq_column_meta *m, int64_t *
 }
 
 /* The rows read back by pond's reader are the rows written. */
-static void check_rows(const pond_buf *file, const struct ArrowSchema *s, const struct ArrowArray *a)
+static void check_rows(const pond_buf *file, const struct ArrowSchema *s,
+                       const struct ArrowArray *a)
 {
     pond_buf want = POND_BUF_INIT, got = POND_BUF_INIT;
     PT_ASSERT_OK(pond_arrow_canon_batch(&want, s, a));

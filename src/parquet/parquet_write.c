@@ -409,13 +409,16 @@ static int value_encoding(const pond_parquet_writer *w, const pqw_col *c)
 /* The codec stays when it saves at least 1/8 of the trial's page body bytes; otherwise the
  * uncompressed pages replace the compressed ones and the rest of the chunk is not compressed.
  * Depends only on the chunk's pages, so the bytes do not depend on the thread count. */
-static void decide_codec(pqw_col *c)
+static int decide_codec(pqw_col *c)
 {
     c->codec_mode = c->t_comp * 8 <= c->t_raw * 7 ? CODEC_KEEP : CODEC_RAW;
     if (c->codec_mode == CODEC_RAW) {
-        pond_buf t = c->chunk;
-        c->chunk = c->raw;
-        c->raw = t;
+        /* copied rather than swapped: `chunk` keeps the capacity of a whole chunk and `raw`
+         * only ever holds a trial, so the two buffers do not both grow to a chunk */
+        int rc;
+        c->chunk.size = 0;
+        if ((rc = pond_pqw__put(&c->chunk, c->raw.ptr, c->raw.size)) < 0)
+            return rc;
         int64_t off = 0;
         for (size_t p = 0; p < c->n_pages; p++) {
             c->pages[p].offset = off;
@@ -425,6 +428,7 @@ static void decide_codec(pqw_col *c)
         c->c_comp = c->c_uncomp = (int64_t)c->chunk.size;
     }
     c->raw.size = 0;
+    return 0;
 }
 
 static int flush_page(const pond_parquet_writer *w, pqw_ctx *x, pqw_col *c)
@@ -497,8 +501,8 @@ static int flush_page(const pond_parquet_writer *w, pqw_ctx *x, pqw_col *c)
         c->t_comp += h.compressed_page_size;
         if ((rc = emit_page(w, x, &c->raw, &h, true, &pi->raw_size)) < 0)
             return rc;
-        if (c->t_raw >= CODEC_TRIAL_BYTES)
-            decide_codec(c);
+        if (c->t_raw >= CODEC_TRIAL_BYTES && (rc = decide_codec(c)) < 0)
+            return rc;
     }
     pi->nulls = c->pst.nulls;
     pi->null_page = c->p_values == 0;
@@ -769,8 +773,8 @@ static int finish_chunk(const pond_parquet_writer *w, pqw_ctx *x, pqw_col *c)
     int rc;
     if ((rc = flush_page(w, x, c)) < 0)
         return rc;
-    if (c->codec_mode == CODEC_TRIAL)
-        decide_codec(c);
+    if (c->codec_mode == CODEC_TRIAL && (rc = decide_codec(c)) < 0)
+        return rc;
     c->dpage.size = 0;
     c->dpage_uncomp = 0;
     if (!c->c_dict_used)

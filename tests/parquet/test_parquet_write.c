@@ -837,6 +837,7 @@ static void random_options(pond_parquet_writer_options *o, pqwg_rng *r)
     o->statistics = pqwg_below(r, 4) != 0;
     o->delta_ints = pqwg_below(r, 4) != 0;
     o->split_floats = pqwg_below(r, 2);
+    o->adaptive_codec = pqwg_below(r, 4) != 0;
 }
 
 /* Write random batches, read them back with the pond reader, compare canonical rows. */

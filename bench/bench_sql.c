@@ -135,6 +135,9 @@ int main(int argc, char **argv)
             die(pond_dir);
         pond_parquet_writer_options o = POND_PARQUET_WRITER_OPTIONS_INIT;
         o.compression = POND_PARQUET_COMPRESS_ZSTD;
+        /* DuckDB's file is zstd throughout, as `pond export` writes it (pond's own versions
+         * store incompressible chunks raw: adaptive_codec) */
+        o.adaptive_codec = false;
         pond_parquet_sink sink;
         pond_parquet_writer *w;
         if (pond_parquet_file_sink_open(&sink, pq_path) < 0 ||

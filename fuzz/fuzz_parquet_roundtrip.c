@@ -60,6 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     o.max_statistics_bytes = 1 + pqwg_below(&r, 16);
     o.delta_ints = pqwg_below(&r, 4) != 0;
     o.split_floats = pqwg_below(&r, 2);
+    o.adaptive_codec = pqwg_below(&r, 4) != 0;
     pond_parquet_sink sink = {mem_write, NULL, &file};
     pond_parquet_writer *w = NULL;
     if (pond_parquet_writer_new(&w, &sink, &s, &o) < 0)

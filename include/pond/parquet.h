@@ -254,15 +254,22 @@ typedef struct {
      * faster to read under zstd, but Spark's vectorized reader does not read it
      * (docs/decisions.md), so it is asked for explicitly. */
     bool split_floats;
+    /* version 3. A column chunk whose codec shrinks its first data pages (those until their
+     * bodies reach 192 KiB, or the whole chunk when smaller) by less than 1/8 is stored
+     * UNCOMPRESSED, and the rest of the chunk is not compressed either
+     * (ColumnMetaData.codec is per chunk, and every Parquet reader takes a file mixing codecs;
+     * docs/parquet-writer.md). Default true; false writes every chunk with `compression`. */
+    bool adaptive_codec;
 } pond_parquet_writer_options;
 
-/* A version-1 struct ends before delta_ints; it gets that field's default (true). */
-#define POND_PARQUET_WRITER_OPTIONS_VERSION 2
+/* A version-1 struct ends before delta_ints, a version-2 one before adaptive_codec; they get
+ * those fields' defaults (true). */
+#define POND_PARQUET_WRITER_OPTIONS_VERSION 3
 #define POND_PARQUET_WRITER_OPTIONS_INIT                                                           \
     {                                                                                              \
         POND_PARQUET_WRITER_OPTIONS_VERSION, POND_PARQUET_COMPRESS_ZSTD, 0, 131072,                \
             (size_t)128 << 20, (size_t)1 << 20, (size_t)1 << 20, true, true, true, 4096, NULL,     \
-            NULL, 0, 0, true, false                                                                \
+            NULL, 0, 0, true, false, true                                                          \
     }
 
 typedef struct pond_parquet_writer pond_parquet_writer;

@@ -135,6 +135,9 @@ static int writer_open(ex_ctx *c, ex_writer *w, const ex_key *key)
     /* zstd level 1: every engine reads it, and it costs about half of level 3 for a file
      * ~10% larger (the same choice as the pond's own tables, docs/decisions.md) */
     po.compression_level = 1;
+    /* an export is a file for other engines: every chunk has the codec the user asked for,
+     * even where it saves little (docs/decisions.md) */
+    po.adaptive_codec = false;
     if (c->o->row_group_rows > 0)
         po.row_group_rows = c->o->row_group_rows;
     pond_parquet_sink counting = {count_write, count_sync, w};

@@ -25,12 +25,19 @@
  * small writes (oplog, tests) stay on the caller's thread. */
 #define PARALLEL_MIN_BYTES ((size_t)256 << 10)
 #define MAX_THREADS 64
+/* Page body bytes of a chunk's first data pages on which its codec is judged (adaptive_codec):
+ * the pages until their bodies reach this. Two of pond's 128 KiB pages (which close a little
+ * under 128 KiB), one of the library's default 1 MiB pages. */
+#define CODEC_TRIAL_BYTES ((int64_t)192 << 10)
 
 enum { DICT_OFF, DICT_TRIAL, DICT_ON, DICT_FALLBACK };
+/* The chunk's codec: on trial (pages kept both ways), kept, or dropped (stored raw). */
+enum { CODEC_TRIAL, CODEC_KEEP, CODEC_RAW };
 
 typedef struct {
     int64_t offset;    /* in the chunk buffer (data pages only) */
     int32_t size;      /* header + body */
+    int32_t raw_size;  /* header + body of its uncompressed form (codec on trial) */
     int64_t first_row; /* within the row group */
     int64_t nulls;
     bool null_page, has_minmax;
@@ -40,6 +47,7 @@ typedef struct {
 typedef struct {
     int64_t data_page_offset, dict_page_offset, num_values, uncomp, comp, file_offset;
     unsigned encs; /* bit e: encoding e (PQ_ENC_*) used by a page */
+    int codec;     /* PQ_CODEC_* of the chunk */
     bool has_stats, has_minmax;
     int64_t nulls;
     size_t min_off, min_len, max_off, max_len; /* in w->stat_bytes */
@@ -64,6 +72,11 @@ typedef struct {
     int dict_mode;
     bool page_is_dict; /* pvals holds indices */
     pond_buf chunk;    /* encoded data pages */
+    /* adaptive_codec: while the codec is on trial every page goes to `chunk` compressed and
+     * to `raw` uncompressed, until the trial's body bytes (t_raw, t_comp) decide which stays */
+    int codec_mode;
+    int64_t t_raw, t_comp;
+    pond_buf raw;
     int64_t c_uncomp, c_comp, c_levels, c_rows;
     bool c_dict_used;
     unsigned c_encs; /* bit e: a data page of the chunk uses encoding e */
@@ -344,13 +357,13 @@ static int add_pageinfo(pqw_col *c, pqw_pageinfo **out)
     return 0;
 }
 
-/* Compress body (x->scratch) and append header + body to dst. */
+/* Compress body (x->scratch) unless `raw`, and append header + body to dst. */
 static int emit_page(const pond_parquet_writer *w, pqw_ctx *x, pond_buf *dst, pq_page_header *h,
-                     int32_t *size_out)
+                     bool raw, int32_t *size_out)
 {
     int rc;
     const pond_buf *body = &x->scratch;
-    if (w->codec_id != PQ_CODEC_UNCOMPRESSED) {
+    if (!raw && w->codec_id != PQ_CODEC_UNCOMPRESSED) {
         if ((rc = pond_pqw__codec_compress(x->codec, &x->cbuf, x->scratch.ptr, x->scratch.size)) <
             0)
             return rc;
@@ -391,6 +404,31 @@ static int value_encoding(const pond_parquet_writer *w, const pqw_col *c)
     if (w->opts.split_floats && (phys == PQ_FLOAT || phys == PQ_DOUBLE))
         return PQ_ENC_BYTE_STREAM_SPLIT;
     return PQ_ENC_PLAIN;
+}
+
+/* The codec stays when it saves at least 1/8 of the trial's page body bytes; otherwise the
+ * uncompressed pages replace the compressed ones and the rest of the chunk is not compressed.
+ * Depends only on the chunk's pages, so the bytes do not depend on the thread count. */
+static int decide_codec(pqw_col *c)
+{
+    c->codec_mode = c->t_comp * 8 <= c->t_raw * 7 ? CODEC_KEEP : CODEC_RAW;
+    if (c->codec_mode == CODEC_RAW) {
+        /* copied rather than swapped: `chunk` keeps the capacity of a whole chunk and `raw`
+         * only ever holds a trial, so the two buffers do not both grow to a chunk */
+        int rc;
+        c->chunk.size = 0;
+        if ((rc = pond_pqw__put(&c->chunk, c->raw.ptr, c->raw.size)) < 0)
+            return rc;
+        int64_t off = 0;
+        for (size_t p = 0; p < c->n_pages; p++) {
+            c->pages[p].offset = off;
+            c->pages[p].size = c->pages[p].raw_size;
+            off += c->pages[p].raw_size;
+        }
+        c->c_comp = c->c_uncomp = (int64_t)c->chunk.size;
+    }
+    c->raw.size = 0;
+    return 0;
 }
 
 static int flush_page(const pond_parquet_writer *w, pqw_ctx *x, pqw_col *c)
@@ -454,10 +492,18 @@ static int flush_page(const pond_parquet_writer *w, pqw_ctx *x, pqw_col *c)
     pi->offset = (int64_t)c->chunk.size;
     pi->first_row = c->c_rows;
     size_t hdr_before = c->chunk.size;
-    if ((rc = emit_page(w, x, &c->chunk, &h, &pi->size)) < 0)
+    if ((rc = emit_page(w, x, &c->chunk, &h, c->codec_mode == CODEC_RAW, &pi->size)) < 0)
         return rc;
     c->c_comp += (int64_t)(c->chunk.size - hdr_before);
     c->c_uncomp += (int64_t)(x->hdr.size + x->scratch.size);
+    if (c->codec_mode == CODEC_TRIAL) {
+        c->t_raw += (int64_t)x->scratch.size;
+        c->t_comp += h.compressed_page_size;
+        if ((rc = emit_page(w, x, &c->raw, &h, true, &pi->raw_size)) < 0)
+            return rc;
+        if (c->t_raw >= CODEC_TRIAL_BYTES && (rc = decide_codec(c)) < 0)
+            return rc;
+    }
     pi->nulls = c->pst.nulls;
     pi->null_page = c->p_values == 0;
     if (c->pst.has && !c->pst.too_long) {
@@ -727,6 +773,8 @@ static int finish_chunk(const pond_parquet_writer *w, pqw_ctx *x, pqw_col *c)
     int rc;
     if ((rc = flush_page(w, x, c)) < 0)
         return rc;
+    if (c->codec_mode == CODEC_TRIAL && (rc = decide_codec(c)) < 0)
+        return rc;
     c->dpage.size = 0;
     c->dpage_uncomp = 0;
     if (!c->c_dict_used)
@@ -741,7 +789,7 @@ static int finish_chunk(const pond_parquet_writer *w, pqw_ctx *x, pqw_col *c)
     h.dict.num_values = (int32_t)c->dict.n;
     h.dict.encoding = PQ_ENC_PLAIN_DICTIONARY;
     int32_t size;
-    if ((rc = emit_page(w, x, &c->dpage, &h, &size)) < 0)
+    if ((rc = emit_page(w, x, &c->dpage, &h, c->codec_mode == CODEC_RAW, &size)) < 0)
         return rc;
     c->dpage_uncomp = (int64_t)(x->hdr.size + x->scratch.size);
     return 0;
@@ -817,6 +865,12 @@ static int run_step(pond_parquet_writer *w, int kind, size_t work_bytes)
 
 /* ---------------------------------------------------------------- row groups */
 
+static int first_codec_mode(const pond_parquet_writer *w)
+{
+    return w->opts.adaptive_codec && w->codec_id != PQ_CODEC_UNCOMPRESSED ? CODEC_TRIAL
+                                                                          : CODEC_KEEP;
+}
+
 static size_t buffered_bytes(const pond_parquet_writer *w);
 
 static int flush_row_group(pond_parquet_writer *w)
@@ -861,6 +915,7 @@ static int flush_row_group(pond_parquet_writer *w)
         m->comp = c->c_comp + dict_bytes;
         m->uncomp = c->c_uncomp + dict_uncomp;
         m->encs = (c->c_encs ? c->c_encs : 1u << PQ_ENC_PLAIN) | (1u << PQ_ENC_RLE);
+        m->codec = c->codec_mode == CODEC_RAW ? PQ_CODEC_UNCOMPRESSED : w->codec_id;
         rg->total_byte_size += m->uncomp;
         rg->total_comp += m->comp;
         if (w->opts.statistics) {
@@ -975,6 +1030,8 @@ static int flush_row_group(pond_parquet_writer *w)
         c->c_uncomp = c->c_comp = c->c_levels = c->c_rows = 0;
         c->c_dict_used = false;
         c->c_encs = 0;
+        c->codec_mode = first_codec_mode(w);
+        c->t_raw = c->t_comp = 0;
         c->n_pages = 0;
         c->pi_bytes.size = 0;
         pond_pqw__stats_reset(&c->cst);
@@ -1007,17 +1064,19 @@ int pond_parquet_writer_new(pond_parquet_writer **out, const pond_parquet_sink *
     POND_ASSERT_ARG(sink && sink->write && schema);
     if (!opts)
         opts = &defaults;
-    if (opts->version != 1 && opts->version != POND_PARQUET_WRITER_OPTIONS_VERSION)
+    if (opts->version < 1 || opts->version > POND_PARQUET_WRITER_OPTIONS_VERSION)
         return pond_error_set(POND_EINVALID, POND_DOM_PARQUET,
                               "parquet writer: unknown options version %u", opts->version);
     pond_parquet_writer *w = pond_calloc(1, sizeof *w);
     if (!w)
         return POND_ENOMEM;
     w->sink = *sink;
-    /* a version-1 caller's struct ends before delta_ints */
+    /* an older caller's struct ends before the fields its version lacks */
     w->opts = defaults;
     memcpy(&w->opts, opts,
-           opts->version >= 2 ? sizeof *opts : offsetof(pond_parquet_writer_options, delta_ints));
+           opts->version >= 3   ? sizeof *opts
+           : opts->version == 2 ? offsetof(pond_parquet_writer_options, adaptive_codec)
+                                : offsetof(pond_parquet_writer_options, delta_ints));
     if (w->opts.row_group_rows <= 0)
         w->opts.row_group_rows = defaults.row_group_rows;
     if (w->opts.row_group_bytes == 0)
@@ -1078,6 +1137,7 @@ int pond_parquet_writer_new(pond_parquet_writer **out, const pond_parquet_sink *
         c->dict_mode =
             (w->opts.dictionary_bytes && c->leaf->vkind != PQW_V_BOOL) ? DICT_TRIAL : DICT_OFF;
         c->page_is_dict = c->dict_mode == DICT_TRIAL;
+        c->codec_mode = first_codec_mode(w);
     }
     if ((rc = sink_write(w, "PAR1", 4)) < 0)
         goto fail;
@@ -1232,7 +1292,7 @@ static int write_footer(pond_parquet_writer *w)
             md->path = leaf_path + poff;
             md->n_path = (uint32_t)sc->leaves[i].n_path;
             poff += (size_t)sc->leaves[i].n_path;
-            md->codec = w->codec_id;
+            md->codec = cm->codec;
             md->num_values = cm->num_values;
             md->total_uncompressed_size = cm->uncomp;
             md->total_compressed_size = cm->comp;
@@ -1341,6 +1401,7 @@ void pond_parquet_writer_free(pond_parquet_writer *w)
         pond_buf_dispose(&c->cst.bmax);
         pond_pqw__dict_dispose(&c->dict);
         pond_buf_dispose(&c->chunk);
+        pond_buf_dispose(&c->raw);
         pond_free(c->pages);
         pond_buf_dispose(&c->pi_bytes);
         pond_buf_dispose(&c->dpage);

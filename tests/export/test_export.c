@@ -686,6 +686,69 @@ static void test_options(void)
     env_close(&e);
 }
 
+/* Every column chunk of an export has the codec it names (zstd), also where the codec saves
+ * little: a pond stores such chunks uncompressed (adaptive_codec, docs/decisions.md), an export
+ * is a file for other engines. Random doubles do not shrink. */
+static void codec_of_file(const char *path, void *p)
+{
+    pond_parquet_reader *r = NULL;
+    PT_ASSERT_OK(pond_parquet_reader_open_file(&r, path, NULL));
+    pond_buf d = POND_BUF_INIT;
+    PT_ASSERT_OK(pond_parquet_reader_describe(&d, r));
+    PT_ASSERT_OK(pond_buf_putc(&d, 0));
+    if (strstr(d.ptr, " UNCOMPRESSED, "))
+        pt_fail(__FILE__, __LINE__, "%s: a chunk is not zstd:\n%s", path, d.ptr);
+    PT_ASSERT(strstr(d.ptr, " ZSTD, ") != NULL);
+    ++*(int *)p;
+    pond_buf_dispose(&d);
+    pond_parquet_reader_free(r);
+}
+
+static void test_export_keeps_its_codec(void)
+{
+    env e;
+    env_open(&e);
+    struct ArrowSchema s;
+    struct ArrowArray a;
+    const int n = 3000;
+    PT_ASSERT_OK(pond_arrow_schema_init(&s, "+s", "", 0, 2));
+    PT_ASSERT_OK(pond_arrow_schema_init(s.children[0], "tsu:UTC", "timestamp", 0, 0));
+    PT_ASSERT_OK(pond_arrow_schema_init(s.children[1], "g", "v", 0, 0));
+    PT_ASSERT_OK(pond_arrow_array_init(&a, n, 0, 1, 2));
+    pond_arrow_builder *b[2];
+    PT_ASSERT_OK(pond_arrow_builder_new(&b[0], "tsu:UTC"));
+    PT_ASSERT_OK(pond_arrow_builder_new(&b[1], "g"));
+    uint64_t x = 88172645463325252ull;
+    for (int i = 0; i < n; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        double d;
+        uint64_t bits = x >> 2; /* finite */
+        memcpy(&d, &bits, 8);
+        PT_ASSERT_OK(pond_arrow_builder_append_int(b[0], T2024 + i * INT64_C(1000000)));
+        PT_ASSERT_OK(pond_arrow_builder_append_double(b[1], d));
+    }
+    for (int k = 0; k < 2; k++) {
+        PT_ASSERT_OK(pond_arrow_builder_finish(a.children[k], b[k]));
+        pond_arrow_builder_free(b[k]);
+    }
+    PT_ASSERT_OK(pond_fs_begin(e.fs, NULL));
+    PT_ASSERT_OK(pond_table_write_batch(e.fs, NULL, "/s", POND_ENTRY_FILE_SERIES, &s, &a, NULL));
+    PT_ASSERT_OK(pond_fs_commit(NULL, e.fs));
+    a.release(&a);
+    s.release(&s);
+    char *dir = subdir("out");
+    pond_export_options o = POND_EXPORT_OPTIONS_INIT;
+    o.partition = POND_EXPORT_PARTITION_NONE;
+    pond_export_result r;
+    PT_ASSERT_OK(pond_export_source(&r, e.fs, NULL, "/s", dir, &o));
+    int files = 0;
+    walk(dir, codec_of_file, &files);
+    PT_ASSERT_INT_EQ(files, 1);
+    expect_same(&e, "/s", dir, false);
+    free(dir);
+    env_close(&e);
+}
+
 /* A full export reads all versions in one stream: each version's record (rows, partitions)
  * still belongs to that version; a version outside the range has none. */
 static void test_full_export_records_versions(void)
@@ -1224,4 +1287,5 @@ PT_SUITE(export, PT_TEST(keys), PT_TEST(state_roundtrip_and_damage), PT_TEST(par
          PT_TEST(replacements), PT_TEST(delta_incremental), PT_TEST(options),
          PT_TEST(full_export_records_versions), PT_TEST(bounded_memory), PT_TEST(symlinks_refused),
          PT_TEST(event_time_wall_clock), PT_TEST(event_time_csv_time_format),
-         PT_TEST(fault_parquet_append), PT_TEST(fault_delta_append), PT_TEST(fault_parquet_replace))
+         PT_TEST(fault_parquet_append), PT_TEST(fault_delta_append), PT_TEST(fault_parquet_replace),
+         PT_TEST(export_keeps_its_codec))

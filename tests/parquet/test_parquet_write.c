@@ -596,6 +596,7 @@ static void test_pages_indexes_and_crc(void)
     o.page_bytes = 2048;
     o.row_group_rows = 2000;
     o.compression = POND_PARQUET_COMPRESS_SNAPPY;
+    o.adaptive_codec = false; /* the CRCs below are of snappy bodies (delta ints barely shrink) */
     const char *keys[] = {"k1", "k2"}, *vals[] = {"v1", NULL};
     o.kv_keys = keys;
     o.kv_values = vals;
@@ -836,6 +837,7 @@ static void random_options(pond_parquet_writer_options *o, pqwg_rng *r)
     o->statistics = pqwg_below(r, 4) != 0;
     o->delta_ints = pqwg_below(r, 4) != 0;
     o->split_floats = pqwg_below(r, 2);
+    o->adaptive_codec = pqwg_below(r, 4) != 0;
 }
 
 /* Write random batches, read them back with the pond reader, compare canonical rows. */
@@ -1115,6 +1117,67 @@ static void write_interop(const char *dir, const char *name, struct ArrowSchema 
     pond_buf_dispose(&canon);
 }
 
+/* Columns that keep the codec and columns stored raw (adaptive_codec) in one file: random
+ * doubles with nulls (raw, levels in every page), doubles repeating a short cycle (a dictionary
+ * whose indices compress in large chunks), random int32 (DELTA_BINARY_PACKED of noise: raw), hex strings
+ * (compress). Both kinds are asserted present in the footer. */
+static void write_mixed_codecs(const char *dir, const char *name, int64_t n,
+                               const pond_parquet_writer_options *o)
+{
+    struct ArrowSchema s;
+    PT_ASSERT_OK(pond_arrow_schema_init(&s, "+s", "", 0, 4));
+    PT_ASSERT_OK(pqwg_field(s.children[0], "g", "noise", true));
+    PT_ASSERT_OK(pqwg_field(s.children[1], "g", "cycle", false));
+    PT_ASSERT_OK(pqwg_field(s.children[2], "i", "ints", false));
+    PT_ASSERT_OK(pqwg_field(s.children[3], "u", "hex", true));
+    pond_arrow_builder *bl[4];
+    for (int c = 0; c < 4; c++)
+        PT_ASSERT_OK(pond_arrow_builder_new(&bl[c], s.children[c]->format));
+    pqwg_rng r;
+    pqwg_seed(&r, 2222, NULL, 0);
+    for (int64_t i = 0; i < n; i++) {
+        uint64_t x = pqwg_u64(&r) >> 2;
+        double d;
+        memcpy(&d, &x, 8);
+        PT_ASSERT_OK(i % 9 == 4 ? pond_arrow_builder_append_null(bl[0])
+                                : pond_arrow_builder_append_double(bl[0], d));
+        PT_ASSERT_OK(pond_arrow_builder_append_double(bl[1], (double)(i % 50) * 0.1));
+        PT_ASSERT_OK(pond_arrow_builder_append_int(bl[2], (int32_t)pqwg_u64(&r)));
+        char hex[17];
+        snprintf(hex, sizeof hex, "%016" PRIx64, pqwg_u64(&r));
+        PT_ASSERT_OK(i % 13 == 0 ? pond_arrow_builder_append_null(bl[3])
+                                 : pond_arrow_builder_append_bytes(bl[3], hex, 16));
+    }
+    struct ArrowArray b;
+    PT_ASSERT_OK(pond_arrow_array_init(&b, n, 0, 1, 4));
+    for (int c = 0; c < 4; c++) {
+        PT_ASSERT_OK(pond_arrow_builder_finish(b.children[c], bl[c]));
+        pond_arrow_builder_free(bl[c]);
+    }
+    write_interop(dir, name, &s, &b, 1, o);
+    char fname[256];
+    snprintf(fname, sizeof fname, "%s/%s.parquet", dir, name);
+    pond_buf file = POND_BUF_INIT;
+    PT_ASSERT_OK(pond__read_file(&file, fname, (size_t)1 << 30, POND_DOM_NONE));
+    pq_arena ar = {0};
+    pq_file_meta fm;
+    decode_footer(&fm, &ar, &file);
+    for (uint32_t g = 0; g < fm.n_row_groups; g++) {
+        const pq_column_chunk *cc = fm.row_groups[g].columns;
+        PT_ASSERT_INT_EQ(cc[0].meta_data.codec, PQ_CODEC_UNCOMPRESSED);
+        /* (in a small file its few bytes of indices do not shrink either) */
+        PT_ASSERT_INT_EQ(cc[1].meta_data.codec,
+                         n >= 10000 ? (int)o->compression : PQ_CODEC_UNCOMPRESSED);
+        PT_ASSERT(cc[1].meta_data.dictionary_page_offset > 0);
+        PT_ASSERT_INT_EQ(cc[2].meta_data.codec, PQ_CODEC_UNCOMPRESSED);
+        PT_ASSERT_INT_EQ(cc[3].meta_data.codec, (int)o->compression);
+    }
+    pond__arena_dispose(&ar);
+    pond_buf_dispose(&file);
+    pond_arrow_array_release(&b);
+    pond_arrow_schema_release(&s);
+}
+
 static void test_interop_files(void)
 {
     /* Without POND_INTEROP_DIR the files go to the test's temp dir and only pond's reader
@@ -1196,6 +1259,19 @@ static void test_interop_files(void)
         pond_arrow_array_release(&b);
         pond_arrow_schema_release(&s);
     }
+    /* codecs mixed in one file: chunks larger than the codec's trial (128 KiB pages, two row
+     * groups), and a small file of small pages (each chunk judged whole; the fuzz seed
+     * fuzz/corpus/parquet_footer/pond_mixed_codecs_zstd.parquet) */
+    pond_parquet_writer_options o = POND_PARQUET_WRITER_OPTIONS_INIT;
+    o.page_bytes = (size_t)128 << 10;
+    o.row_group_rows = 40000;
+    write_mixed_codecs(dir, "mixed_codecs_zstd", 70000, &o);
+    o.compression = POND_PARQUET_COMPRESS_SNAPPY;
+    write_mixed_codecs(dir, "mixed_codecs_snappy", 70000, &o);
+    o = (pond_parquet_writer_options)POND_PARQUET_WRITER_OPTIONS_INIT;
+    o.page_bytes = 1024;
+    o.row_group_rows = 150;
+    write_mixed_codecs(dir, "mixed_codecs_small_zstd", 300, &o);
 }
 
 /* Optional fixed-width values on many small pages, read back exactly: pages whose values are
@@ -1238,8 +1314,14 @@ static void test_present_values_in_place(void)
         o.row_group_rows = 2500;
         o.dictionary_bytes = 0;
         o.compression = codec ? POND_PARQUET_COMPRESS_SNAPPY : POND_PARQUET_COMPRESS_ZSTD;
+        o.adaptive_codec = false; /* random values: the codec would be dropped */
         pond_buf file = POND_BUF_INIT;
         PT_ASSERT_OK(write_mem(&file, &s, &b, 1, &o));
+        pq_arena ar = {0};
+        pq_file_meta fm;
+        decode_footer(&fm, &ar, &file);
+        PT_ASSERT_INT_EQ(fm.row_groups[0].columns[0].meta_data.codec, (int)o.compression);
+        pond__arena_dispose(&ar);
         pond_parquet_reader *r = NULL;
         PT_ASSERT_OK(pond_parquet_reader_open_memory(&r, file.ptr, file.size, NULL));
         pond_buf_clear(&got);

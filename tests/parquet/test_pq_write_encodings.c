@@ -209,7 +209,7 @@ static void test_defaults_and_version_1_options(void)
     }
     /* an unknown options version is refused */
     pond_parquet_writer_options o = POND_PARQUET_WRITER_OPTIONS_INIT;
-    o.version = 3;
+    o.version = POND_PARQUET_WRITER_OPTIONS_VERSION + 1;
     pond_buf out = POND_BUF_INIT;
     pond_parquet_sink sink = {mem_write, NULL, &out};
     pond_parquet_writer *w = NULL;

@@ -509,6 +509,28 @@ int pond_oplog__part_load_content_from(oplog_be *ob, ol_part *p, size_t from_fil
 
 /* Loads the rows of data file file_idx of p. With keep (not NULL), a file holding a directory
  * row leaves its verified bytes there for the listings loaded next. */
+/* A data file's tags say which event times and versions its rows hold, and range listings and
+ * old-version reads skip files by them. A row outside them (a pond someone sent whose tags lie)
+ * would be hidden from those reads: an error naming the file whenever it is loaded (fsck loads
+ * every file), never a silent skip. */
+static int row_within_tags(const ol_file *f, const pond_node_rec *r)
+{
+    if (f->has_et && (!r->has_event_time || r->min_event_time_us > r->max_event_time_us ||
+                      r->min_event_time_us < f->et_min || r->max_event_time_us > f->et_max))
+        return pond_error_set(POND_ECORRUPT, D,
+                              "data file '%s': its %s tag (%lld..%lld) does not hold the event "
+                              "times of version %lld of a node it stores",
+                              f->path, OPLOG_TAG_EVENT_TIME, (long long)f->et_min,
+                              (long long)f->et_max, (long long)r->version);
+    if (f->has_vr && (r->version < f->v_min || r->version > f->v_max))
+        return pond_error_set(POND_ECORRUPT, D,
+                              "data file '%s': its %s tag (%lld..%lld) does not hold version %lld "
+                              "of a node it stores",
+                              f->path, OPLOG_TAG_VERSIONS, (long long)f->v_min, (long long)f->v_max,
+                              (long long)r->version);
+    return 0;
+}
+
 static int load_file(oplog_be *ob, ol_part *p, int file_idx, pond_buf *keep)
 {
     const ol_file *f = &p->files[file_idx];
@@ -551,6 +573,8 @@ static int load_file(oplog_be *ob, ol_part *p, int file_idx, pond_buf *keep)
             rc = pond_error_set(POND_ECORRUPT, D,
                                 "data file '%s' holds txn %lld, newer than its name says (%lld)",
                                 f->path, (long long)rows[i].rec->txn_seq, (long long)f->txn);
+        if (rc == 0)
+            rc = row_within_tags(f, rows[i].rec);
         /* a view of a past transaction sees only the rows written up to it */
         if (rc == 0 && (ob->row_max_txn < 0 || rows[i].rec->txn_seq <= ob->row_max_txn))
             rc = part_put_row(ob, p, &rows[i]);
@@ -2038,14 +2062,19 @@ static int refresh_add(const pond_delta_file *f, void *payload)
     ol_part *p = NULL;
     if (pond_node_id_parse(&id, pid) == 0)
         (void)part_get(&p, c->ob, &id, false);
-    if (!p || (!p->loaded && !p->partial))
+    if (!p)
         return 0;
+    /* files stay in transaction order whether or not the partition is loaded: a partial load
+     * takes the last file for the newest (unload also drops the side file, whose indexes
+     * move) */
     size_t last = p->n_files - 1;
     if (last > 0 && file_cmp(&p->files[last - 1], &p->files[last]) > 0) {
         qsort(p->files, p->n_files, sizeof *p->files, file_cmp);
         pond_oplog__part_unload(p);
         return 0;
     }
+    if (!p->loaded && !p->partial)
+        return 0;
     rc = load_file(c->ob, p, (int)last, NULL);
     if (rc == 0)
         rc = load_pending(c->ob, p, NULL, true, last, NULL, NULL, NULL);

@@ -23,6 +23,7 @@
 #define VERSION_ATTR "pond.version"
 /* nested types deeper than this in a recorded schema are corrupt (and never written) */
 #define MAX_DEPTH 64
+#define MAX_ENTRY_KEYS 64
 
 static int corrupt(const char *path, const char *key, const char *why)
 {
@@ -393,7 +394,23 @@ static bool is_hex(char c)
     return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
-/* A JSON string: start and len give its raw text between the quotes (escapes as they are). */
+/* The four hex digits after "\\u" (s->p at the 'u', left at the last digit). */
+static bool scan_u4(scan *s, unsigned *out)
+{
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++) {
+        if (++s->p >= s->end || !is_hex(*s->p))
+            return false;
+        char c = *s->p;
+        v = v * 16 + (unsigned)(is_digit(c) ? c - '0' : (c | 0x20) - 'a' + 10);
+    }
+    *out = v;
+    return true;
+}
+
+/* A JSON string: start and len give its raw text between the quotes (escapes as they are).
+ * Refused as pond's JSON reading (jansson) refuses them: control characters, bad escapes,
+ * \u0000, a surrogate escape not in a high-low pair, bytes that are not UTF-8. */
 static bool scan_string(scan *s, const char **start, size_t *len)
 {
     if (!accept(s, '"'))
@@ -403,15 +420,24 @@ static bool scan_string(scan *s, const char **start, size_t *len)
         unsigned char c = (unsigned char)*s->p;
         if (c < 0x20)
             return false;
+        if (c >= 0x80) {
+            int n = pond__utf8_seq((const uint8_t *)s->p, (size_t)(s->end - s->p));
+            if (n <= 0)
+                return false;
+            s->p += n;
+            continue;
+        }
         if (c == '\\') {
             if (++s->p >= s->end)
                 return false;
             if (*s->p == 'u') {
-                for (int i = 0; i < 4; i++)
-                    if (++s->p >= s->end || !is_hex(*s->p))
-                        return false;
-                if (!memcmp(s->p - 3, "0000", 4))
-                    return false; /* NUL: jansson refuses it too */
+                unsigned u, lo;
+                if (!scan_u4(s, &u) || u == 0 || (u >= 0xDC00 && u <= 0xDFFF))
+                    return false; /* NUL, or a low surrogate alone */
+                if (u >= 0xD800 && u <= 0xDBFF &&
+                    (s->end - s->p < 3 || s->p[1] != '\\' || s->p[2] != 'u' ||
+                     (s->p += 2, !scan_u4(s, &lo)) || lo < 0xDC00 || lo > 0xDFFF))
+                    return false; /* a high surrogate must be followed by a low one */
             } else if (!strchr("\"\\/bfnrt", *s->p)) {
                 return false;
             }
@@ -552,14 +578,15 @@ static bool entry_scan(entry *e, const char *xattrs)
     if (s.p == s.end)
         return true; /* {} */
     /* keys seen: a key given twice is refused (as pond's JSON reading refuses it); pond writes
-     * at most four, unescaped, so more than eight or an escaped one is not an entry of ours */
-    const char *seen[8];
-    size_t seen_len[8], n_seen = 0;
+     * at most four, unescaped, so more than MAX_ENTRY_KEYS or an escaped one is not an entry of
+     * ours (jansson would read one with more keys: docs/decisions.md) */
+    const char *seen[MAX_ENTRY_KEYS];
+    size_t seen_len[MAX_ENTRY_KEYS], n_seen = 0;
     do {
         const char *key;
         size_t klen;
         if (!scan_string(&s, &key, &klen) || !accept(&s, ':') || memchr(key, '\\', klen) ||
-            n_seen == 8)
+            n_seen == MAX_ENTRY_KEYS)
             return false;
         for (size_t i = 0; i < n_seen; i++)
             if (seen_len[i] == klen && !memcmp(seen[i], key, klen))
@@ -569,7 +596,7 @@ static bool entry_scan(entry *e, const char *xattrs)
         skip_ws(&s);
         const char *at = s.p;
         int64_t ints[2] = {0, 0}, n = 0;
-        int t = scan_value(&s, 0, ints, &n);
+        int t = scan_value(&s, 1, ints, &n); /* the entry's own object is depth 1 */
         if (t == V_BAD)
             return false;
         if (key_is(key, klen, "v")) {

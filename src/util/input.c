@@ -429,7 +429,7 @@ static int bad_text(pond_input *in, int64_t off, const char *what)
 
 /* Length of the valid UTF-8 sequence at p (n bytes available): >0 valid, 0 incomplete (more
  * bytes needed), -1 invalid. */
-static int utf8_seq(const uint8_t *p, size_t n)
+int pond__utf8_seq(const uint8_t *p, size_t n)
 {
     uint8_t c = p[0];
     if (c < 0x80)
@@ -568,7 +568,7 @@ static int decode_utf8(pond_input *in)
         o += run, p += run, room -= run;
         if (p == end || !room)
             break;
-        int len = utf8_seq(p, (size_t)(end - p));
+        int len = pond__utf8_seq(p, (size_t)(end - p));
         int64_t off = in->dec_off + (int64_t)(p - in->dec);
         in->out_len = (size_t)(o - in->out);
         in->dec_pos = (size_t)(p - in->dec);

@@ -345,4 +345,9 @@ int pond__bucket_parse(pond__bucket *out, const char *spec);
 int64_t pond__bucket_floor(const pond__bucket *b, int64_t us);
 int64_t pond__bucket_next(const pond__bucket *b, int64_t start_us);
 
+/* Length of the valid UTF-8 sequence at p (n > 0 bytes available): > 0 valid, 0 incomplete
+ * (more bytes needed), -1 invalid (overlong forms, surrogates and code points above U+10FFFF
+ * are invalid). */
+int pond__utf8_seq(const uint8_t *p, size_t n);
+
 #endif

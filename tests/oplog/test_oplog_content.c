@@ -291,7 +291,7 @@ static void test_corrupt_group(void)
     PT_ASSERT_OK(c_read(&e, 11, 130, false));
     PT_ASSERT_OK(c_read(&e, 11, 200, false));
     PT_ASSERT_ERR(c_read(&e, 11, 10, false), POND_ECORRUPT);
-    PT_ASSERT_MSG_HAS("version 10");
+    PT_ASSERT_MSG_HAS(": version 10 from data file");
     PT_ASSERT_MSG_HAS(strrchr(path, '/') + 1);
     /* asked again, it fails again: nothing of it was taken as loaded */
     PT_ASSERT_ERR(c_read(&e, 11, 12, false), POND_ECORRUPT);
@@ -318,8 +318,8 @@ static void test_random_versions(void)
         c_compact(&e);
         /* in the merging handle: the rows went back to pending, now in the merged file */
         for (int k = 0; k < 10; k++)
-            PT_ASSERT_OK(c_read(&e, (uint64_t)round, 1 + (int)(c_next(&s) % (uint64_t)merged),
-                                true));
+            PT_ASSERT_OK(
+                c_read(&e, (uint64_t)round, 1 + (int)(c_next(&s) % (uint64_t)merged), true));
         for (int v = merged + 1; v <= n; v++)
             c_put(&e, (uint64_t)round, v, true);
         for (int h = 0; h < 4; h++) {

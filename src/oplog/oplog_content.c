@@ -68,8 +68,7 @@ int pond_oplog__row_content_group(oplog_be *ob, ol_part *p, oplog_row *row)
         (rc = pond_parquet_reader_read_row_group(r, g, &batch)) == 0) {
         group_want w = {p, row->file_idx};
         size_t filled = 0;
-        rc = pond_oplog__decode_content(&filled, &schema, &batch, f->path, false, group_lookup,
-                                        &w);
+        rc = pond_oplog__decode_content(&filled, &schema, &batch, f->path, false, group_lookup, &w);
     }
     if (rc < 0 && rc != POND_ENOMEM)
         pond_error_prefix("pond '%s': version %lld from data file '%s'", ob->dir,

@@ -446,12 +446,15 @@ int pond_oplog__row_content(oplog_be *ob, ol_part *p, oplog_row *row)
         return 0;
     if (row->file_idx < 0 || (size_t)row->file_idx >= p->n_files)
         return pond_error_set(POND_ECORRUPT, D, "pond '%s': a row's data file is unknown", ob->dir);
-    /* Every pending row of the file, not just this one: the file is read and hashed whole
-     * either way, and a read of a series opens its versions one after the other -- loading one
-     * row per read of a merged file of thousands of versions made a full read quadratic. The
-     * memory is at most the content of the files read, as it was before content loaded
-     * lazily. */
-    int rc = load_content(ob, p, row->file_idx, false);
+    /* A merged file of several row groups: the group holding the row, with the other pending
+     * rows in it. Otherwise every pending row of the file, not just this one: the file is read
+     * and hashed whole either way, and a read of a series opens its versions one after the
+     * other -- loading one row per read of a merged file of thousands of versions made a full
+     * read quadratic. The memory is at most the content of the files read, as it was before
+     * content loaded lazily. */
+    int rc = pond_oplog__row_content_group(ob, p, row);
+    if (rc == 0 && row->content_pending)
+        rc = load_content(ob, p, row->file_idx, false);
     if (rc == 0 && row->content_pending) {
         char id[POND_NODE_ID_STRLEN + 1];
         pond_node_id_format(id, &row->rec->id);
@@ -562,10 +565,14 @@ static int load_file(oplog_be *ob, ol_part *p, int file_idx, pond_buf *keep)
             break;
         size_t before = n;
         rc = pond_oplog__decode(&rows, &n, &cap, &schema, &batch, &p->id, f->path);
-        for (size_t i = before; i < n; i++)
+        for (size_t i = before; i < n; i++) {
             rows[i].file_idx = file_idx;
+            rows[i].file_row = (int64_t)i;
+        }
         pond_arrow_array_release(&batch);
     }
+    if (rc == 0)
+        p->files[file_idx].n_rows = (int64_t)n;
     bool has_dir = false;
     for (size_t i = 0; i < n; i++) {
         has_dir |= rows[i].rec->type == POND_ENTRY_DIRECTORY;
@@ -755,6 +762,11 @@ static int ob_latest(pond_node_rec **out, pond_backend *be, const pond_node_id *
         return pond_node_not_found(D, id, 0);
     *out = pond_node_rec_ref(n->rows[n->n - 1].rec);
     return 0;
+}
+
+oplog_row *pond_oplog__node_version(ol_node *n, int64_t version)
+{
+    return node_version(n, version);
 }
 
 static oplog_row *node_version(ol_node *n, int64_t version)
@@ -1149,6 +1161,13 @@ int pond_oplog__write_part_file(oplog_be *ob, commit_part *cp, int64_t txn, bool
         goto done;
     pond_parquet_writer_options wo = POND_PARQUET_WRITER_OPTIONS_INIT;
     wo.page_index = false; /* rows per file are few; the index would outweigh them */
+    if (cp->n > OL_CONTENT_GROUP_ROWS) {
+        /* a merged file: one version's content is read from its row group alone. Without
+         * statistics (nothing prunes an oplog file by them: the add action carries the ranges)
+         * each group's footer entry is a third smaller, and the footer is read per version */
+        wo.row_group_rows = OL_CONTENT_GROUP_ROWS;
+        wo.statistics = false;
+    }
     if ((rc = pond_sha256_new(&ds.h)) < 0)
         goto done;
     if ((rc = pond__open(&ds.fd, path, O_WRONLY | O_CREAT | O_EXCL, 0644, D)) < 0)
@@ -1511,6 +1530,7 @@ static int ob_commit(pond_backend *be, const pond_backend_txn_info *info,
             if ((irc = pond__idmap_put(&ob->node_part, &row->rec->id, p, NULL)) < 0)
                 break;
             row->file_idx = (int)p->n_files - 1; /* the file just added */
+            row->file_row = (int64_t)i;          /* written in this order */
             irc = part_put_row(ob, p, row);
         }
         if (irc < 0)

@@ -26,6 +26,9 @@ typedef struct {
      * when it is opened, carried or rewritten (pond_oplog__row_content). */
     bool content_pending;
     int file_idx;
+    /* the row's position in that file (-1: unknown), so its content can be read from the one
+     * row group holding it (oplog_content.c) */
+    int64_t file_row;
     bool gc_drop; /* set by retention's decision pass (oplog_retain.c), meaningless elsewhere */
 } oplog_row;
 
@@ -104,6 +107,9 @@ typedef struct {
      * Without: unknown. */
     bool has_vr;
     int64_t v_min, v_max;
+    /* rows in it, once it was loaded (0: not known): only a file of more rows than
+     * OL_CONTENT_GROUP_ROWS is worth opening for one row group */
+    int64_t n_rows;
 } ol_file;
 
 /* All versions of one node, oldest first. */
@@ -238,6 +244,15 @@ int pond_oplog__part_load_entries_from(oplog_be *ob, ol_part *p, size_t from_fil
 int pond_oplog__part_load_all_entries(oplog_be *ob, ol_part *p);
 /* Loads the pending inline content of a row of partition p (a no-op when it is loaded). */
 int pond_oplog__row_content(oplog_be *ob, ol_part *p, oplog_row *row);
+/* Merged data files have row groups of this many rows, so one row's content is read without
+ * the rest of the file (docs/format.md, "Data files"). */
+#define OL_CONTENT_GROUP_ROWS 64
+/* Loads the pending inline content of row (and of the other pending rows of p in the same row
+ * group) from the one row group of its file holding it, each checked against its own SHA-256.
+ * 0 with the row still pending when the file has one row group or its position is unknown:
+ * the caller then reads the file whole. */
+int pond_oplog__row_content_group(oplog_be *ob, ol_part *p, oplog_row *row);
+oplog_row *pond_oplog__node_version(ol_node *n, int64_t version);
 /* Loads the pending inline content of every row of p in files from_file.. (before rewriting
  * them), each file read once; each row loaded is appended to *loaded (when not NULL). With
  * check_each every row's content is hashed against its sha256 even in a file whose SHA-256 was

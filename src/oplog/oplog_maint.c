@@ -855,6 +855,7 @@ static void repend(oplog_row **rows, size_t n, int file_idx)
             continue;
         }
         rows[i]->file_idx = file_idx;
+        rows[i]->file_row = -1; /* the merged file is read whole until it loads again */
     }
 }
 

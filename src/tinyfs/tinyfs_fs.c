@@ -713,18 +713,16 @@ int pond_fs_symlink(pond_fs *fs, const pond_wd *wd, const char *target, const ch
     return error;
 }
 
-/* The btime a version's attributes record (POND_XATTR_BTIME), if they do. */
+/* The btime a version's attributes record (POND_XATTR_BTIME), if they do: read without parsing
+ * the whole attributes (a series' can hold the hashes of thousands of compacted versions, and
+ * every stat asks). */
 static bool recorded_btime(int64_t *out, const pond_node_rec *n)
 {
-    if (!n->xattrs_json || !strstr(n->xattrs_json, "\"" POND_XATTR_BTIME "\""))
-        return false;
-    json_t *o = pond__json_parse(n->xattrs_json, strlen(n->xattrs_json), 0, "attributes", D);
     int64_t v = 0;
-    bool ok = o && pond__json_int(&v, o, POND_XATTR_BTIME) && v > 0;
-    json_decref(o);
-    if (ok)
-        *out = v;
-    return ok;
+    if (!n->xattrs_json || !pond__json_top_int(&v, n->xattrs_json, POND_XATTR_BTIME) || v <= 0)
+        return false;
+    *out = v;
+    return true;
 }
 
 void pond_tinyfs__fill_stat(pond_stat *st, pond_fs *fs, const pond_node_rec *n)

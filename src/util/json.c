@@ -153,3 +153,55 @@ bool pond__json_int(int64_t *out, const json_t *obj, const char *key)
     *out = (int64_t)json_integer_value(v);
     return true;
 }
+
+bool pond__json_top_int(int64_t *out, const char *text, const char *key)
+{
+    size_t klen = strlen(key);
+    const char *p = text;
+    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+        p++;
+    if (*p != '{')
+        return false;
+    int depth = 0;
+    for (; *p; p++) {
+        char c = *p;
+        if (c == '"') {
+            const char *s = ++p;
+            while (*p && *p != '"')
+                p += (*p == '\\' && p[1]) ? 2 : 1;
+            if (!*p)
+                return false;
+            /* a key of the top-level object: "key" then ':' */
+            const char *q = p + 1;
+            while (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r')
+                q++;
+            if (depth != 1 || *q != ':' || (size_t)(p - s) != klen || memcmp(s, key, klen))
+                continue;
+            q++;
+            while (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r')
+                q++;
+            bool neg = *q == '-';
+            q += neg;
+            if (*q < '0' || *q > '9')
+                return false;
+            uint64_t v = 0, lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+            for (; *q >= '0' && *q <= '9'; q++) {
+                unsigned d = (unsigned)(*q - '0');
+                if (v > (lim - d) / 10)
+                    return false;
+                v = v * 10 + d;
+            }
+            while (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r')
+                q++;
+            if (*q != ',' && *q != '}')
+                return false; /* a fraction or exponent: not an integer */
+            *out = neg ? (int64_t)(0 - v) : (int64_t)v;
+            return true;
+        }
+        if (c == '{' || c == '[')
+            depth++;
+        else if ((c == '}' || c == ']') && --depth == 0)
+            return false;
+    }
+    return false;
+}

@@ -30,5 +30,12 @@ int pond__json_dump_buf(pond_buf *out, const json_t *j, size_t flags);
 json_t *pond__json_strings(const char *const *s, size_t n);
 /* Integer member: true when present and a JSON integer. */
 bool pond__json_int(int64_t *out, const json_t *obj, const char *key);
+/* The integer value of member `key` (plain, no escapes) of the top-level object in text,
+ * found without building a tree (a node's attributes can hold a compaction's list of
+ * thousands of hashes; a stat needs one number of them). False when text does not start
+ * with an object, the member is not at its top level, or its value is not an integer in
+ * int64. Text that is not valid JSON may still give a value: for pond's own attributes,
+ * written by jansson, it is the value jansson would read. */
+bool pond__json_top_int(int64_t *out, const char *text, const char *key);
 
 #endif

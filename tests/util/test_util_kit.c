@@ -412,10 +412,56 @@ static void test_arena_alloc_faults(void)
     PT_ASSERT(steps > 2);
 }
 
-PT_SUITE(util_kit, PT_TEST(grow_appends_and_keeps), PT_TEST(grow_overflow_is_an_error),
-         PT_TEST(grow_alloc_faults), PT_TEST(idmap_model), PT_TEST(idmap_alloc_faults),
-         PT_TEST(strmap_copies_keys), PT_TEST(hash_bytes), PT_TEST(hex_round_trip),
-         PT_TEST(hex_rejects), PT_TEST(json_parse_and_dump), PT_TEST(json_parse_errors_name_where),
-         PT_TEST(json_depth_and_size_bounds), PT_TEST(json_escape_two_forms),
-         PT_TEST(json_leaves_the_process_allocator_alone), PT_TEST(arena_alloc),
-         PT_TEST(arena_alloc_faults))
+/* pond__json_top_int reads what jansson reads for a top-level integer member, and nothing from a
+ * nested object, a string, an array, a non-integer or a non-object. */
+static int jansson_top_int(int64_t *out, const char *text, const char *key)
+{
+    json_t *o = pond__json_parse(text, strlen(text), 0, "t", 0);
+    int ok = o && json_is_object(o) && pond__json_int(out, o, key);
+    json_decref(o);
+    return ok;
+}
+
+static void test_json_top_int_matches_jansson(void)
+{
+    static const char *const cases[] = {
+        "{\"pond.btime\":123}",
+        "{\"a\":1,\"pond.btime\":1700000000000000,\"z\":[1,2]}",
+        " { \"pond.btime\" : -5 , \"b\":{}} ",
+        "{\"x\":{\"pond.btime\":7},\"pond.btime\":8}",
+        "{\"x\":{\"pond.btime\":7}}",
+        "{\"x\":\"\\\"pond.btime\\\":9\"}",
+        "{\"x\":[{\"pond.btime\":1}],\"y\":2}",
+        "{\"pond.btime\":1.5}",
+        "{\"pond.btime\":1e3}",
+        "{\"pond.btime\":\"12\"}",
+        "{\"pond.btime\":9223372036854775807}",
+        "{\"pond.btime\":9223372036854775808}",
+        "{\"pond.btime\":-9223372036854775808}",
+        "[{\"pond.btime\":1}]",
+        "{\"pond.btimex\":1,\"xpond.btime\":2}",
+        "{\"k\\\\\":\"v\",\"pond.btime\":3}",
+        "{}",
+        "{\"hashes\":[\"aa\",\"bb\"],\"pond.series\":{\"fields\":[{\"n\":\"}\"}]},\"pond.btime\":"
+        "42}",
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int64_t a = 0, b = 0;
+        bool got = pond__json_top_int(&a, cases[i], "pond.btime");
+        int want = jansson_top_int(&b, cases[i], "pond.btime");
+        if (got != (bool)want || (got && a != b))
+            fprintf(stderr, "case %zu: %s: scanner %d %lld, jansson %d %lld\n", i, cases[i], got,
+                    (long long)a, want, (long long)b);
+        PT_ASSERT(got == (bool)want);
+        if (got)
+            PT_ASSERT_INT_EQ(a, b);
+    }
+}
+
+PT_SUITE(util_kit, PT_TEST(json_top_int_matches_jansson), PT_TEST(grow_appends_and_keeps),
+         PT_TEST(grow_overflow_is_an_error), PT_TEST(grow_alloc_faults), PT_TEST(idmap_model),
+         PT_TEST(idmap_alloc_faults), PT_TEST(strmap_copies_keys), PT_TEST(hash_bytes),
+         PT_TEST(hex_round_trip), PT_TEST(hex_rejects), PT_TEST(json_parse_and_dump),
+         PT_TEST(json_parse_errors_name_where), PT_TEST(json_depth_and_size_bounds),
+         PT_TEST(json_escape_two_forms), PT_TEST(json_leaves_the_process_allocator_alone),
+         PT_TEST(arena_alloc), PT_TEST(arena_alloc_faults))

@@ -195,4 +195,63 @@ static void test_random_entries_match_jansson(void)
     pond_buf_dispose(&b);
 }
 
-PT_SUITE(series_entry, PT_TEST(written_entries), PT_TEST(random_entries_match_jansson))
+/* Hostile entries the random test does not generate (review of session 9): nesting counted
+ * from the entry's own object, bytes that are not UTF-8, surrogate escapes, more keys than pond
+ * writes. */
+static int check_one(const char *what, const char *text, int64_t version)
+{
+    int64_t r1, l1, h1, r2, l2, h2;
+    PT_ASSERT_OK(pond_table__version_entry(&r1, &l1, &h1, text, version));
+    reference(&r2, &l2, &h2, text, version);
+    if (r1 == r2 && l1 == l2 && h1 == h2)
+        return 0;
+    fprintf(stderr, "%s: scanner rows %lld, jansson rows %lld\n", what, (long long)r1,
+            (long long)r2);
+    return 1;
+}
+
+static void test_hostile_entries_match_jansson(void)
+{
+    char buf[512];
+    int bad = 0;
+    /* nesting: jansson's reading refuses 64 levels inside the entry (POND_JSON_MAX_DEPTH
+     * counts the entry's own object); the scanner's MAX_DEPTH counts from the value */
+    for (int depth = 60; depth <= 67; depth++) {
+        int n = snprintf(buf, sizeof buf, "{\"pond.version\":{\"rows\":5,\"v\":1,\"x\":");
+        for (int i = 0; i < depth; i++)
+            buf[n++] = '[';
+        buf[n++] = '1';
+        for (int i = 0; i < depth; i++)
+            buf[n++] = ']';
+        snprintf(buf + n, sizeof buf - (size_t)n, "}}");
+        char what[32];
+        snprintf(what, sizeof what, "depth %d", depth);
+        bad += check_one(what, buf, 1);
+    }
+    /* not UTF-8 in a string: jansson refuses the entry */
+    bad += check_one("invalid UTF-8", "{\"pond.version\":{\"rows\":5,\"v\":1,\"x\":\"\xff\"}}", 1);
+    /* a lone surrogate escape: jansson refuses it */
+    bad +=
+        check_one("lone surrogate", "{\"pond.version\":{\"rows\":5,\"v\":1,\"x\":\"\\ud800\"}}", 1);
+    /* valid forms both read: a surrogate pair, multi-byte UTF-8; and invalid ones both refuse:
+     * a high surrogate alone or followed by a non-surrogate, a truncated sequence, overlong */
+    bad += check_one("pair", "{\"pond.version\":{\"rows\":5,\"v\":1,\"x\":\"\\ud83d\\ude00\"}}", 1);
+    bad += check_one(
+        "utf8",
+        "{\"pond.version\":{\"rows\":5,\"v\":1,\"x\":\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"}}",
+        1);
+    bad += check_one("high alone", "{\"pond.version\":{\"rows\":5,\"v\":1,\"x\":\"\\ud83d\"}}", 1);
+    bad +=
+        check_one("high+a", "{\"pond.version\":{\"rows\":5,\"v\":1,\"x\":\"\\ud83d\\u0041\"}}", 1);
+    bad += check_one("truncated", "{\"pond.version\":{\"rows\":5,\"v\":1,\"x\":\"\xe2\x82\"}}", 1);
+    bad += check_one("overlong", "{\"pond.version\":{\"rows\":5,\"v\":1,\"x\":\"\xc0\xaf\"}}", 1);
+    /* nine distinct keys: valid JSON, jansson reads it */
+    bad += check_one("nine keys",
+                     "{\"pond.version\":{\"a\":0,\"b\":0,\"c\":0,\"d\":0,\"e\":0,\"f\":0,\"g\":0,"
+                     "\"rows\":5,\"v\":1}}",
+                     1);
+    PT_ASSERT_INT_EQ(bad, 0);
+}
+
+PT_SUITE(series_entry, PT_TEST(written_entries), PT_TEST(random_entries_match_jansson),
+         PT_TEST(hostile_entries_match_jansson))

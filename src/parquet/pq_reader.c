@@ -304,22 +304,12 @@ int pond_parquet_reader_open_file(pond_parquet_reader **out, const char *path,
 {
     POND_ASSERT_ARG(out && path);
     *out = NULL;
-    /* O_NONBLOCK: a FIFO must not hang the open; Parquet needs random access, so anything
-     * but a regular file is refused by name */
+    /* a FIFO must not hang the open; Parquet needs random access, so anything but a regular
+     * file is refused by name */
     int fd, rc;
-    if ((rc = pond__open(&fd, path, O_RDONLY | O_NONBLOCK, 0, POND_DOM_PARQUET)) < 0)
-        return rc;
     struct stat st;
-    if (pond__os_fstat(fd, &st) < 0)
-        rc = pond_error_set_os(POND_DOM_PARQUET, "stat '%s'", path);
-    else if (!S_ISREG(st.st_mode))
-        rc = pond_error_set(POND_EINVALID, POND_DOM_PARQUET,
-                            "'%s' is %s: a Parquet file must be a regular file", path,
-                            pond__file_kind(st.st_mode));
-    if (rc < 0) {
-        pond__close(fd);
+    if ((rc = pond__open_regular(&fd, &st, path, "a Parquet file", POND_DOM_PARQUET)) < 0)
         return rc;
-    }
     return open_fd(out, fd, path, opts);
 }
 

@@ -506,26 +506,6 @@ int pond_table_write_stream(int64_t *rows_out, pond_fs *fs, const pond_wd *wd, c
     return rc;
 }
 
-/* A host Parquet file opened once for both the check and the copy: a regular file only (a FIFO
- * must not block the open), its stat kept to see a change during the copy. */
-static int open_host(int *fd_out, struct stat *st, const char *host_path)
-{
-    int fd, rc;
-    if ((rc = pond__open(&fd, host_path, O_RDONLY | O_NONBLOCK | O_CLOEXEC, 0, D)) < 0)
-        return rc;
-    if (pond__os_fstat(fd, st) < 0)
-        rc = pond_error_set_os(D, "stat '%s'", host_path);
-    else if (!S_ISREG(st->st_mode))
-        rc = pond_error_set(POND_EINVALID, D, "'%s' is %s: a Parquet file must be a regular file",
-                            host_path, pond__file_kind(st->st_mode));
-    if (rc < 0) {
-        pond__close(fd);
-        return rc;
-    }
-    *fd_out = fd;
-    return 0;
-}
-
 /* The file stored must be the file checked: same size as read, size and times as at the open. */
 static int host_unchanged(int fd, const struct stat *st0, int64_t stored, const char *host_path)
 {
@@ -564,7 +544,7 @@ int pond_table_node_write_parquet_file(pond_table_write_result *out, pond_fs_nod
      * even when the path is replaced meanwhile (a tool renaming a new file into place); a write
      * into the open file is caught by its stat below (docs/decisions.md). */
     struct stat st0;
-    if ((rc = open_host(&fd, &st0, host_path)) < 0) {
+    if ((rc = pond__open_regular(&fd, &st0, host_path, "a Parquet file", D)) < 0) {
         ctx_dispose(&c);
         return rc;
     }

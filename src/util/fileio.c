@@ -24,6 +24,25 @@ int pond__open(int *fd_out, const char *path, int flags, mode_t mode, int domain
     return 0;
 }
 
+int pond__open_regular(int *fd_out, struct stat *st, const char *path, const char *what, int domain)
+{
+    int fd, rc;
+    if ((rc = pond__open(&fd, path, O_RDONLY | O_NONBLOCK | O_CLOEXEC, 0, domain)) < 0)
+        return rc;
+    if (pond__os_fstat(fd, st) < 0)
+        rc = pond_error_set_os(domain, "stat '%s'", path);
+    else if (!S_ISREG(st->st_mode))
+        rc = pond_error_set(POND_EINVALID, domain, "'%s' is %s: %s must be a regular file", path,
+                            pond__file_kind(st->st_mode), what);
+    if (rc < 0) {
+        pond__close(fd);
+        *fd_out = -1;
+        return rc;
+    }
+    *fd_out = fd;
+    return 0;
+}
+
 void pond__close(int fd)
 {
     if (fd >= 0)

@@ -52,6 +52,11 @@ int pond__os_unlinkat(int dirfd, const char *path, int flags);
 /* Checked helpers: return 0 or a negative pond code with a message naming `path`.
  * Short transfers and EINTR are retried; a failed fsync is never retried. */
 int pond__open(int *fd_out, const char *path, int flags, mode_t mode, int domain);
+/* Opens a host file for reading that must be a regular file (what: "a Parquet file", for the
+ * message): O_NONBLOCK, so a FIFO never blocks the open; anything else is POND_EINVALID naming
+ * the path and what it is. *st: its stat at the open. */
+int pond__open_regular(int *fd_out, struct stat *st, const char *path, const char *what,
+                       int domain);
 void pond__close(int fd);
 int pond__write_all(int fd, const void *buf, size_t len, const char *path, int domain);
 int pond__pwrite_all(int fd, const void *buf, size_t len, int64_t off, const char *path,

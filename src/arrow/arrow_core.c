@@ -1,6 +1,7 @@
 /* Arrow C Data Interface: release/move, format strings, schema and array nodes owned by pond. */
 #include <pond/arrow.h>
 
+#include "arrow/arrow_cache.h"
 #include "util/util.h"
 
 #include <stdlib.h>
@@ -465,6 +466,8 @@ typedef struct {
     void **bufs;
     struct ArrowArray **child_ptrs;
     struct ArrowArray *children;
+    pond_bufcache *cache; /* buffers with a capacity in caps go back there */
+    size_t caps[3];
 } array_priv;
 
 static void array_release(struct ArrowArray *a)
@@ -477,8 +480,13 @@ static void array_release(struct ArrowArray *a)
             pond_arrow_array_release(a->dictionary);
             pond_free(a->dictionary);
         }
-        for (int64_t i = 0; i < a->n_buffers; i++)
-            pond_free(p->bufs[i]);
+        for (int64_t i = 0; i < a->n_buffers; i++) {
+            if (p->caps[i])
+                pond__bufcache_give(p->cache, p->bufs[i], p->caps[i]);
+            else
+                pond_free(p->bufs[i]);
+        }
+        pond__bufcache_unref(p->cache);
         pond_free(p->bufs);
         pond_free(p->child_ptrs);
         pond_free(p->children);
@@ -525,8 +533,24 @@ oom:
 void pond_arrow_array_set_buffer(struct ArrowArray *a, int64_t i, void *buf)
 {
     array_priv *p = a->private_data;
-    pond_free(p->bufs[i]);
+    if (p->caps[i])
+        pond__bufcache_give(p->cache, p->bufs[i], p->caps[i]);
+    else
+        pond_free(p->bufs[i]);
+    p->caps[i] = 0;
     p->bufs[i] = buf;
+}
+
+void pond_arrow__array_set_cached_buffer(struct ArrowArray *a, int64_t i, void *buf, size_t cap,
+                                         pond_bufcache *c)
+{
+    array_priv *p = a->private_data;
+    pond_arrow_array_set_buffer(a, i, buf);
+    if (!c || !buf)
+        return;
+    if (!p->cache)
+        p->cache = pond__bufcache_ref(c);
+    p->caps[i] = cap;
 }
 
 void *pond_arrow_array_alloc_buffer(struct ArrowArray *a, int64_t i, size_t bytes)

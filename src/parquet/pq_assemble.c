@@ -6,6 +6,7 @@
  * checked: columns of different shapes in one row group are corrupt. */
 #include "parquet/pq_schema.h"
 
+#include "arrow/arrow_cache.h"
 #include "util/util.h"
 
 #include <string.h>
@@ -229,7 +230,7 @@ static int assemble_leaf(struct ArrowArray *out, const pq_node *n, pq_chunk *c)
     size_t ow = n->out_width;
     if (n->conv == PQC_COPY && nulls == 0 && c->values) {
         /* zero copy: the decoded buffer is the Arrow buffer */
-        pond_arrow_array_set_buffer(out, 1, c->values);
+        pond_arrow__array_set_cached_buffer(out, 1, c->values, c->values_cap, c->cache);
         c->values = NULL;
         c->values_cap = 0;
         return 0;

@@ -37,7 +37,8 @@ static int too_big(chunk_ctx *x, const char *what, uint64_t n)
                           x->page_off, what, n, x->o->max_bytes);
 }
 
-static int grow(chunk_ctx *x, void **p, size_t *cap, size_t need, const char *what)
+static int grow(chunk_ctx *x, pond_bufcache *cache, void **p, size_t *cap, size_t need,
+                const char *what)
 {
     if (need <= *cap)
         return 0;
@@ -48,6 +49,11 @@ static int grow(chunk_ctx *x, void **p, size_t *cap, size_t need, const char *wh
         n = n > SIZE_MAX / 2 ? need : n * 2;
     if (n > x->o->max_bytes)
         n = need;
+    if (!*p) {
+        if (!(*p = pond__bufcache_take(cache, n, cap)))
+            return POND_ENOMEM;
+        return 0;
+    }
     void *q = pond_realloc(*p, n);
     if (!q)
         return POND_ENOMEM;
@@ -116,7 +122,7 @@ static int reserve_values(chunk_ctx *x, size_t nn)
         return 0;
     if (pond_mul_overflow(&need, (size_t)c->n_values + nn, w))
         return too_big(x, "values", UINT64_MAX);
-    return grow(x, (void **)&c->values, &c->values_cap, need, "decoded values");
+    return grow(x, c->cache, (void **)&c->values, &c->values_cap, need, "decoded values");
 }
 
 static int decode_plain_fixed(chunk_ctx *x, uint8_t *dst, const uint8_t *p, size_t len, size_t nn)
@@ -141,7 +147,8 @@ static int ensure_idx(chunk_ctx *x, size_t nn)
     size_t bytes = x->s->idx_cap * sizeof *x->s->idx;
     if (nn <= x->s->idx_cap)
         return 0;
-    int rc = grow(x, (void **)&x->s->idx, &bytes, nn * sizeof *x->s->idx, "dictionary indices");
+    int rc =
+        grow(x, NULL, (void **)&x->s->idx, &bytes, nn * sizeof *x->s->idx, "dictionary indices");
     if (rc == 0)
         x->s->idx_cap = bytes / sizeof *x->s->idx;
     return rc;
@@ -358,7 +365,7 @@ static int decompress_into(chunk_ctx *x, const uint8_t *src, size_t src_len, siz
                           : pond_pq_decompress_check(x->codec, src, src_len, dst_len, x->page_off);
     if (rc < 0)
         return rc;
-    rc = grow(x, (void **)&x->s->page, &x->s->page_cap, dst_len ? dst_len : 1, "page");
+    rc = grow(x, x->s->cache, (void **)&x->s->page, &x->s->page_cap, dst_len ? dst_len : 1, "page");
     if (rc < 0 || src_len == 0)
         return rc;
     return pond_pq_decompress_with(&x->s->codec_state, x->codec, src, src_len, x->s->page, dst_len,
@@ -436,7 +443,7 @@ static int direct_present(chunk_ctx *x, int enc, const uint8_t *src, size_t src_
         }
     }
     /* some values are absent: the page as decompressed, for the ordinary path */
-    if ((rc = grow(x, (void **)&x->s->page, &x->s->page_cap, ulen, "page")) < 0)
+    if ((rc = grow(x, x->s->cache, (void **)&x->s->page, &x->s->page_cap, ulen, "page")) < 0)
         return rc;
     memcpy(x->s->page, head, pre);
     memcpy(x->s->page + pre, c->values + at, bytes);
@@ -629,7 +636,7 @@ static int dict_page(chunk_ctx *x, const pq_page_header *h, const uint8_t *body,
         return corrupt(x, "dictionary value count exceeds the page");
     if (l->width) {
         size_t cap = 0;
-        if ((rc = grow(x, (void **)&x->dict_values, &cap, (size_t)nv * l->width + 1,
+        if ((rc = grow(x, NULL, (void **)&x->dict_values, &cap, (size_t)nv * l->width + 1,
                        "dictionary")) < 0)
             return rc;
     }
@@ -653,8 +660,8 @@ static int dict_page(chunk_ctx *x, const pq_page_header *h, const uint8_t *body,
 
 void pond_pq_scratch_dispose(pq_scratch *s)
 {
-    pond_free(s->chunk);
-    pond_free(s->page);
+    pond__bufcache_give(s->cache, s->chunk, s->chunk_cap);
+    pond__bufcache_give(s->cache, s->page, s->page_cap);
     pond_free(s->idx);
     pond_pq_codec_state_free(s->codec_state);
     memset(s, 0, sizeof *s);
@@ -664,7 +671,7 @@ void pond_pq_chunk_dispose(pq_chunk *c)
 {
     pond_free(c->def);
     pond_free(c->rep);
-    pond_free(c->values);
+    pond__bufcache_give(c->cache, c->values, c->values_cap);
     pond_buf_dispose(&c->bytes.data);
     pond_buf_dispose(&c->bytes.offsets);
     memset(c, 0, sizeof *c);
@@ -745,7 +752,8 @@ static int decode_pages(chunk_ctx *x, const uint8_t *buf, size_t len, int64_t ba
 /* Read [off, off+len) of the file into the scratch chunk buffer. */
 static int read_range(chunk_ctx *x, int64_t off, size_t len)
 {
-    int rc = grow(x, (void **)&x->s->chunk, &x->s->chunk_cap, len ? len : 1, "column chunk");
+    int rc = grow(x, x->s->cache, (void **)&x->s->chunk, &x->s->chunk_cap, len ? len : 1,
+                  "column chunk");
     if (rc < 0)
         return rc;
     size_t got = 0;
@@ -881,9 +889,12 @@ int pond_pq_chunk_read(pq_chunk *out, const pq_leaf_desc *leaf, const pq_column_
 {
     chunk_ctx x = {.leaf = leaf, .o = o, .c = out};
     x.s = o->scratch ? o->scratch : &x.own;
+    if (!x.s->chunk && !x.s->page)
+        x.s->cache = o->cache; /* what its buffers come from and go back to */
     int rc = 0;
     int64_t *page_rows = NULL;
     memset(out, 0, sizeof *out);
+    out->cache = o->cache;
     const pq_column_meta *m = &cc->meta_data;
     if (cc->encrypted) {
         rc = pond_error_set(POND_EUNSUPPORTED, POND_DOM_PARQUET,

@@ -23,6 +23,7 @@ typedef struct {
     uint8_t *values;    /* n_values * width bytes (booleans one byte each) */
     pq_bytes_out bytes; /* BYTE_ARRAY: data + n_values+1 int32 offsets */
     size_t values_cap, levels_cap;
+    pond_bufcache *cache; /* borrowed: where values came from and go back (NULL: malloc) */
 } pq_chunk;
 
 typedef pond_parquet_read_fn pq_read_fn;
@@ -36,6 +37,8 @@ typedef struct {
     uint32_t *idx;
     size_t idx_cap; /* entries */
     void *codec_state;
+    pond_bufcache *cache; /* borrowed (set by the first chunk read): chunk and page come from
+                             and go back there; it must outlive the scratch's use */
 } pq_scratch;
 
 void pond_pq_scratch_dispose(pq_scratch *s);
@@ -53,7 +56,8 @@ typedef struct {
      * exactly its rows' levels (flat columns only: one level per row). */
     const pq_offset_index *pages;
     const uint8_t *page_sel;
-    int64_t chunk_rows; /* the row group's row count (rows of the last page) */
+    int64_t chunk_rows;   /* the row group's row count (rows of the last page) */
+    pond_bufcache *cache; /* large buffers (values, chunk bytes, pages) from here (NULL: malloc) */
 } pq_chunk_opts;
 
 /* Read and decode a whole column chunk. On failure the chunk is disposed. */

@@ -2,6 +2,7 @@
 #include <pond/parquet.h>
 
 #include "parquet/pq_reader.h"
+#include "parquet/pq_share.h"
 
 #include "util/util.h"
 
@@ -63,6 +64,10 @@ void pond_parquet_reader_free(pond_parquet_reader *r)
     pond_free(r->footer);
     pond_pq_scratch_dispose(&r->scratch);
     shared_unref(r->cur);
+    if (r->own_cache)
+        pond__bufcache_close(r->cache); /* batches still out keep it until released */
+    else
+        pond__bufcache_unref(r->cache);
     pond__arena_dispose(&r->arena);
     pond_free(r);
 }
@@ -184,6 +189,18 @@ static int open_finish(pond_parquet_reader **out, pond_parquet_reader *r,
     return 0;
 }
 
+void pond_pq_reader_use_cache(pond_parquet_reader *r, pond_bufcache *c)
+{
+    if (!c || c == r->cache)
+        return;
+    if (r->own_cache)
+        pond__bufcache_close(r->cache);
+    else
+        pond__bufcache_unref(r->cache);
+    r->cache = pond__bufcache_ref(c);
+    r->own_cache = false;
+}
+
 int pond_parquet_reader_open(pond_parquet_reader **out, const pond_parquet_source *src,
                              const pond_parquet_read_options *opts)
 {
@@ -201,6 +218,9 @@ int pond_pq_reader_init(pond_parquet_reader *r, const pond_parquet_read_options 
 {
     int rc;
     uint8_t tail[8], head[4];
+    if ((rc = pond__bufcache_new(&r->cache, PQ_CACHE_BYTES)) < 0)
+        return rc;
+    r->own_cache = true;
     r->max_alloc = opts && opts->max_alloc ? opts->max_alloc : DEFAULT_MAX_ALLOC;
     r->verify_crc = !(opts && opts->skip_crc);
     r->max_batch_rows = opts && opts->max_batch_rows > 0 ? opts->max_batch_rows : 0;

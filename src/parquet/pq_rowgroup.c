@@ -203,7 +203,8 @@ static int decode_column(rg_job *g, int p, pq_scratch *s)
                         .max_bytes = r->max_alloc,
                         .verify_crc = r->verify_crc,
                         .scratch = s,
-                        .chunk_rows = rg->num_rows};
+                        .chunk_rows = rg->num_rows,
+                        .cache = r->cache};
     int rc = 0;
     for (int l = n->first_leaf; rc == 0 && l < n->first_leaf + n->n_leaves; l++) {
         const pq_leaf_desc *desc = &r->schema.leaves[l]->desc;

@@ -129,7 +129,12 @@ int pond_sql_open(pond_sql **out, pond_fs *fs)
         return POND_ENOMEM;
     q->fs = fs;
     q->cache_limit = (size_t)64 << 20;
-    int rc = 0;
+    int rc = pond_table__scan_cache_new(&q->bufs);
+    if (rc < 0) {
+        if (rc == POND_ENOMEM)
+            pond_error_set(rc, D, "sql: out of memory");
+        goto fail;
+    }
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_MEMORY;
     if (sqlite3_open_v2(":memory:", &q->db, flags, NULL) != SQLITE_OK) {
         rc = q->db ? sql_error(q) : pond_error_set(POND_ENOMEM, D, "sql: out of memory");
@@ -152,6 +157,7 @@ void pond_sql_free(pond_sql *q)
     if (!q)
         return;
     sqlite3_close(q->db); /* disconnects the virtual tables */
+    pond__bufcache_close(q->bufs);
     pond_free(q->tabs);
     pond_free(q);
 }
@@ -162,6 +168,7 @@ static void foreign_destroy(void *p)
 {
     pond_sql *q = p;
     pond_sql__close_ponds(q);
+    pond__bufcache_close(q->bufs);
     pond_free(q->tabs);
     pond_free(q);
 }
@@ -173,6 +180,10 @@ int pond_sql_register(struct sqlite3 *db)
     pond_sql *q = pond_calloc(1, sizeof *q);
     if (!q)
         return POND_ENOMEM;
+    if (pond_table__scan_cache_new(&q->bufs) < 0) {
+        pond_free(q);
+        return POND_ENOMEM;
+    }
     q->db = db;
     q->foreign = true;
     q->cache_limit = (size_t)64 << 20;

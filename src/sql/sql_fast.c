@@ -1308,6 +1308,7 @@ static int agg_filter(sqlite3_vtab_cursor *base, int idxNum, const char *idxStr,
             .count_col = count_only ? ti.cols[ti.ts_col] : NULL,
             .stats = ti.stats,
             .prefetch = true, /* every batch is read */
+            .cache = t->q->bufs,
         };
         if (pond_table__scan_open(&scan, ti.fs, ti.path, &so) < 0) {
             rc = agg_fail(c, SQLITE_ERROR, pond_error_last()->message);

@@ -57,6 +57,9 @@ struct pond_sql {
     bool no_fast;       /* pond_sql_set_fast_path(q, false) */
     sql_probe *probe;   /* set while sql_fast.c explains a statement */
     int threads;        /* pond_sql_set_threads; 0 = the Parquet reader's default */
+    /* the scans' decode buffers, kept from one statement to the next (at most 32 MiB while
+     * the connection is open: pond_table__scan_cache_new) */
+    pond_bufcache *bufs;
     /* pond_sql_guard: a statement stops once the deadline passed */
     int64_t limit_ms;         /* 0: no limit */
     struct timespec deadline; /* CLOCK_MONOTONIC */

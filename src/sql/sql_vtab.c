@@ -1186,6 +1186,7 @@ static int vt_filter(sqlite3_vtab_cursor *base, int idxNum, const char *idxStr, 
             .dedup = t->dedup,
             .threads = t->q->threads,
             .stats = &t->stats,
+            .cache = t->q->bufs,
         };
         if (pond_table__scan_open(&c->scan, t->fs, t->path, &so) < 0)
             return cursor_fail(c, pond_error_last()->message);

@@ -4,6 +4,7 @@
  * groups and pages by predicates on any column and hands out each version's own batches, so
  * nothing is copied or re-wrapped between the Parquet reader and SQLite. */
 #include "table/table_scan.h"
+#include "parquet/pq_share.h"
 
 #include <pond/alloc.h>
 #include <pond/errors.h>
@@ -149,6 +150,9 @@ struct table_scan {
     int *groups; /* counting mode: the row groups still to decode, by number */
     int n_groups, next_group;
     bool by_group;
+    /* the decode buffers every version's reader takes from and gives back to: one version's
+     * freed buffers (and its threads' chunk and page buffers) serve the next's */
+    pond_bufcache *cache;
 };
 
 static void close_version(table_scan *s)
@@ -242,6 +246,8 @@ static int open_version(table_scan *s, const table_scan_version *v, table_vfile 
     po.skip_missing_names = true;
     po.threads = o->threads;
     int rc = pond_table__vfile_open(vf, s->node, v->version, &po);
+    if (rc == 0)
+        pond_pq_reader_use_cache(vf->pq, s->cache);
     for (int i = 0; i < o->n_preds && rc == 0; i++) {
         const table_scan_pred *p = &o->preds[i];
         if (!has_column(&vf->schema, p->name))
@@ -301,6 +307,11 @@ static void open_ahead(table_scan *s)
     s->ahead = vf;
 }
 
+int pond_table__scan_cache_new(pond_bufcache **out)
+{
+    return pond__bufcache_new(out, PQ_CACHE_BYTES);
+}
+
 int pond_table__scan_open(table_scan **out, pond_fs *fs, const char *path,
                           const table_scan_options *o)
 {
@@ -316,6 +327,14 @@ int pond_table__scan_open(table_scan **out, pond_fs *fs, const char *path,
     s->path = path;
     s->o = *o;
     s->vf = &s->slot[0];
+    if (o->cache)
+        s->cache = pond__bufcache_ref(o->cache);
+    else if (!o->dedup && (rc = pond__bufcache_new(&s->cache, PQ_CACHE_BYTES)) < 0) {
+        if (rc == POND_ENOMEM)
+            pond_error_set(rc, D, "%s: out of memory", path);
+        pond_table__scan_free(s);
+        return rc;
+    }
     /* a stale manual derived node reads as its recipe computes it now: the table reader's */
     bool stale = false;
     if (o->series && !o->dedup && (rc = pond_derive_stale(&stale, s->node)) < 0) {
@@ -434,5 +453,10 @@ void pond_table__scan_free(table_scan *s)
         s->stream.release(&s->stream);
     pond_arrow_schema_release(&s->stream_schema);
     pond_fs_node_free(s->node);
+    /* after the readers; batches still out keep it */
+    if (s->o.cache)
+        pond__bufcache_unref(s->cache);
+    else
+        pond__bufcache_close(s->cache);
     pond_free(s);
 }

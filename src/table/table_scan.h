@@ -104,9 +104,18 @@ typedef struct {
      * start, so no core idles at a version boundary. Its versions count in stats as it opens
      * them. Memory: the current version's row groups plus the next's read-ahead. */
     bool prefetch;
+    /* where the versions' readers take their large decode buffers from and give them back
+     * to (borrowed, a reference is taken; pond_table__scan_cache_new): a caller that scans
+     * again and again (a SQL connection) keeps one across scans, so the memory of one scan's
+     * batches serves the next's instead of being faulted in afresh. NULL: one for this scan */
+    pond_bufcache *cache;
 } table_scan_options;
 
 typedef struct table_scan table_scan;
+
+/* A buffer cache for table_scan_options.cache, of the size the Parquet reader keeps for its
+ * own (32 MiB of buffers of 64 KiB and more at most); end it with pond__bufcache_close. */
+int pond_table__scan_cache_new(pond_bufcache **out);
 
 /* A scan of the file at path: each version's own batches (one row group, or the rows of the
  * pages left, per batch), not re-wrapped to a common schema (columns a version lacks are

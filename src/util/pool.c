@@ -5,6 +5,7 @@
 #include "util/util.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #define POOL_MAX 64
@@ -195,4 +196,119 @@ void pond__hset_free(pond_hset *s)
     pthread_cond_destroy(&s->cv);
     pthread_mutex_destroy(&s->mu);
     pond_free(s);
+}
+
+/* ---------------------------------------------------------------- buffer cache */
+
+/* Buffers below this size come from malloc as cheaply as from here. */
+#define BUFCACHE_MIN ((size_t)64 << 10)
+#define BUFCACHE_SLOTS 32
+
+struct pond_bufcache {
+    pthread_mutex_t mu;
+    _Atomic int refs;
+    bool closed;
+    size_t max_bytes, kept_bytes;
+    int n;
+    void *buf[BUFCACHE_SLOTS];
+    size_t cap[BUFCACHE_SLOTS];
+};
+
+int pond__bufcache_new(pond_bufcache **out, size_t max_bytes)
+{
+    *out = NULL;
+    pond_bufcache *c = pond_calloc(1, sizeof *c);
+    if (!c)
+        return POND_ENOMEM;
+    if (pthread_mutex_init(&c->mu, NULL) != 0) {
+        pond_free(c);
+        return pond_error_set(POND_ERROR, POND_DOM_UTIL, "cannot create a buffer cache lock");
+    }
+    atomic_init(&c->refs, 1);
+    c->max_bytes = max_bytes;
+    *out = c;
+    return 0;
+}
+
+pond_bufcache *pond__bufcache_ref(pond_bufcache *c)
+{
+    if (c)
+        atomic_fetch_add(&c->refs, 1);
+    return c;
+}
+
+/* Frees the kept buffers (lock held). */
+static void bufcache_drop(pond_bufcache *c)
+{
+    for (int i = 0; i < c->n; i++)
+        pond_free(c->buf[i]);
+    c->n = 0;
+    c->kept_bytes = 0;
+}
+
+void pond__bufcache_unref(pond_bufcache *c)
+{
+    if (!c || atomic_fetch_sub(&c->refs, 1) != 1)
+        return;
+    bufcache_drop(c); /* the last reference: no other thread can hold the lock */
+    pthread_mutex_destroy(&c->mu);
+    pond_free(c);
+}
+
+void pond__bufcache_close(pond_bufcache *c)
+{
+    if (!c)
+        return;
+    pthread_mutex_lock(&c->mu);
+    c->closed = true;
+    bufcache_drop(c);
+    pthread_mutex_unlock(&c->mu);
+    pond__bufcache_unref(c);
+}
+
+void *pond__bufcache_take(pond_bufcache *c, size_t need, size_t *cap_out)
+{
+    need = need ? need : 1;
+    if (c && need >= BUFCACHE_MIN) {
+        pthread_mutex_lock(&c->mu);
+        int best = -1;
+        /* the smallest that fits, and not more than twice the need (a large buffer is kept
+         * for a large need) */
+        for (int i = 0; i < c->n; i++)
+            if (c->cap[i] >= need && c->cap[i] / 2 <= need &&
+                (best < 0 || c->cap[i] < c->cap[best]))
+                best = i;
+        if (best >= 0) {
+            void *b = c->buf[best];
+            *cap_out = c->cap[best];
+            c->kept_bytes -= c->cap[best];
+            c->n--;
+            c->buf[best] = c->buf[c->n];
+            c->cap[best] = c->cap[c->n];
+            pthread_mutex_unlock(&c->mu);
+            return b;
+        }
+        pthread_mutex_unlock(&c->mu);
+    }
+    void *b = pond_malloc(need);
+    *cap_out = b ? need : 0;
+    return b;
+}
+
+void pond__bufcache_give(pond_bufcache *c, void *buf, size_t cap)
+{
+    if (!buf)
+        return;
+    if (c && cap >= BUFCACHE_MIN) {
+        pthread_mutex_lock(&c->mu);
+        if (!c->closed && c->n < BUFCACHE_SLOTS && c->kept_bytes <= c->max_bytes &&
+            cap <= c->max_bytes - c->kept_bytes) {
+            c->buf[c->n] = buf;
+            c->cap[c->n++] = cap;
+            c->kept_bytes += cap;
+            buf = NULL;
+        }
+        pthread_mutex_unlock(&c->mu);
+    }
+    pond_free(buf);
 }

@@ -329,6 +329,24 @@ void *pond__hset_take(pond_hset *s);
 void pond__hset_give(pond_hset *s, void *handle);
 void pond__hset_free(pond_hset *s); /* every handle given back; NULL is fine */
 
+/* A cache of large buffers (64 KiB and more) freed by one reader's batches, for the next
+ * ones: a scan decodes every row group into fresh value buffers, and memory malloc gives back
+ * to the system between row groups faults its pages in again each time (most of what a
+ * second decoding thread cost). Thread-safe and reference-counted: each batch holding a
+ * buffer from it holds a reference, so buffers may be given back after the owner is done.
+ * The owner's pond__bufcache_close frees what is kept and stops keeping (its reference goes
+ * too); later gives just free. It keeps at most max_bytes (and 32 buffers).
+ * take returns a kept buffer of at least need bytes (at most twice that) or a new one of
+ * need bytes (NULL only when out of memory), its capacity in *cap_out; c may be NULL
+ * (plain pond_malloc / pond_free). give keeps or frees buf (NULL is fine). */
+typedef struct pond_bufcache pond_bufcache;
+int pond__bufcache_new(pond_bufcache **out, size_t max_bytes);
+pond_bufcache *pond__bufcache_ref(pond_bufcache *c); /* NULL is fine */
+void pond__bufcache_unref(pond_bufcache *c);         /* NULL is fine */
+void pond__bufcache_close(pond_bufcache *c);         /* NULL is fine */
+void *pond__bufcache_take(pond_bufcache *c, size_t need, size_t *cap_out);
+void pond__bufcache_give(pond_bufcache *c, void *buf, size_t cap);
+
 /* Time buckets (src/util/timebucket.c, docs/derived.md): a fixed width dividing a day,
  * aligned on the Unix epoch (UTC), or a calendar day, week (from Monday) or month beginning
  * at local midnight in tz (NULL: UTC). */

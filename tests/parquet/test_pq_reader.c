@@ -1,6 +1,7 @@
 /* The Parquet reader API: sources, schema, projection, streams, pruning, hostile input. */
 #include "pt.h"
 
+#include <pond/alloc.h>
 #include <pond/arrow.h>
 #include <pond/buf.h>
 #include <pond/parquet.h>
@@ -457,8 +458,97 @@ static void test_os_read_failure(void)
     pond_parquet_reader_free(r);
 }
 
-PT_SUITE(pq_reader, PT_TEST(os_read_failure), PT_TEST(sliced_batches), PT_TEST(sliced_alloc_faults),
-         PT_TEST(schema_and_rows_alltypes), PT_TEST(memory_equals_file_and_int96_ns),
-         PT_TEST(projection), PT_TEST(stream_and_nested), PT_TEST(prune_row_groups),
-         PT_TEST(truncated_and_flipped_files), PT_TEST(errors), PT_TEST(alloc_fault_loop),
-         PT_TEST(describe))
+/* A file of n_rg row groups of rg_rows rows of 4 required doubles (row i, column c: i * 4 + c),
+ * uncompressed and PLAIN: each column chunk decodes to one buffer of rg_rows * 8 bytes. */
+static void four_doubles(pond_buf *file, int n_rg, int64_t rg_rows)
+{
+    struct ArrowSchema s;
+    PT_ASSERT_OK(pond_arrow_schema_init(&s, "+s", "", 0, 4));
+    const char *names[4] = {"a", "b", "c", "d"};
+    for (int c = 0; c < 4; c++)
+        PT_ASSERT_OK(pond_arrow_schema_init(s.children[c], "g", names[c], 0, 0));
+    pond_parquet_writer_options o = POND_PARQUET_WRITER_OPTIONS_INIT;
+    o.compression = POND_PARQUET_COMPRESS_NONE;
+    o.dictionary_bytes = 0;
+    o.row_group_rows = rg_rows;
+    pond_parquet_sink sink = {buf_write, NULL, file};
+    pond_parquet_writer *w;
+    PT_ASSERT_OK(pond_parquet_writer_new(&w, &sink, &s, &o));
+    for (int g = 0; g < n_rg; g++) {
+        struct ArrowArray b;
+        PT_ASSERT_OK(pond_arrow_array_init(&b, rg_rows, 0, 1, 4));
+        for (int c = 0; c < 4; c++) {
+            PT_ASSERT_OK(pond_arrow_array_init(b.children[c], rg_rows, 0, 2, 0));
+            double *v = pond_arrow_array_alloc_buffer(b.children[c], 1, (size_t)rg_rows * 8);
+            PT_ASSERT(v);
+            for (int64_t i = 0; i < rg_rows; i++)
+                v[i] = (double)((g * rg_rows + i) * 4 + c);
+        }
+        PT_ASSERT_OK(pond_parquet_writer_write(w, &b));
+        pond_arrow_array_release(&b);
+    }
+    PT_ASSERT_OK(pond_parquet_writer_finish(w));
+    pond_parquet_writer_free(w);
+    pond_arrow_schema_release(&s);
+}
+
+static void check_four_doubles(const struct ArrowArray *b, int g, int64_t rg_rows)
+{
+    PT_ASSERT_INT_EQ(b->length, rg_rows);
+    for (int c = 0; c < 4; c++) {
+        const double *v = (const double *)b->children[c]->buffers[1] + b->children[c]->offset;
+        for (int64_t i = 0; i < rg_rows; i += 997)
+            PT_ASSERT(v[i] == (double)((g * rg_rows + i) * 4 + c));
+        PT_ASSERT(v[rg_rows - 1] == (double)((g * rg_rows + rg_rows - 1) * 4 + c));
+    }
+}
+
+/* A reader decodes each row group into the value buffers its earlier batches gave back (the
+ * memory of a fresh buffer is faulted in again on every row group). On one thread, reading
+ * the next row group after releasing one allocates no new value buffer; with read-ahead, at
+ * most three row groups are out at once (the caller's and two decoding ahead), so over the
+ * whole file no more than those are allocated, whenever they are. A batch outlives its
+ * reader. */
+static void test_row_groups_reuse_value_buffers(void)
+{
+    const int64_t rows = 20000; /* 160,000 bytes per column chunk */
+    const int n_rg = 24;
+    pond_buf file = POND_BUF_INIT;
+    four_doubles(&file, n_rg, rows);
+    for (int threads = 1; threads <= 2; threads++) {
+        pond_parquet_read_options o = POND_PARQUET_READ_OPTIONS_INIT;
+        o.threads = threads;
+        pond_parquet_reader *r;
+        PT_ASSERT_OK(pond_parquet_reader_open_memory(&r, file.ptr, file.size, &o));
+        PT_ASSERT_INT_EQ(pond_parquet_reader_num_row_groups(r), n_rg);
+        struct ArrowArray b;
+        size_t total = 0;
+        for (int g = 0; g < n_rg - 1; g++) {
+            size_t base = pond_alloc_current();
+            pond_alloc_reset_peak();
+            PT_ASSERT_OK(pond_parquet_reader_next(r, &b));
+            check_four_doubles(&b, g, rows);
+            pond_arrow_array_release(&b);
+            size_t grew = pond_alloc_peak() - base;
+            /* one thread: four new value buffers (640,000 bytes) for every row group before */
+            if (threads == 1 && g > 0 && grew >= (size_t)rows * 8)
+                PT_ASSERT_INT_EQ(grew, 0);
+            if (g > 0)
+                total += grew;
+        }
+        /* two threads: 12 value and 3 chunk buffers at most (before: 4 per row group) */
+        if (total >= 16 * (size_t)rows * 8)
+            PT_ASSERT_INT_EQ(total, 0);
+        PT_ASSERT_OK(pond_parquet_reader_next(r, &b));
+        pond_parquet_reader_free(r); /* the batch keeps its buffers */
+        check_four_doubles(&b, n_rg - 1, rows);
+        pond_arrow_array_release(&b);
+    }
+    pond_buf_dispose(&file);
+}
+
+PT_SUITE(pq_reader, PT_TEST(row_groups_reuse_value_buffers), PT_TEST(os_read_failure),
+         PT_TEST(sliced_batches), PT_TEST(sliced_alloc_faults), PT_TEST(schema_and_rows_alltypes),
+         PT_TEST(memory_equals_file_and_int96_ns), PT_TEST(projection), PT_TEST(stream_and_nested),
+         PT_TEST(prune_row_groups), PT_TEST(truncated_and_flipped_files), PT_TEST(errors),
+         PT_TEST(alloc_fault_loop), PT_TEST(describe))

@@ -89,6 +89,9 @@ static void check_threads_same_results(bool disk)
         "SELECT count(*), sum(x) FROM s WHERE x > 0 AND y < 1000", /* fast path, conditions */
         "SELECT tag, count(*), sum(x), max(y) FROM s GROUP BY tag ORDER BY tag", /* SQLite */
         "SELECT sum(x * 2), count(*) FROM s WHERE tag = 't3'",                   /* SQLite */
+        /* scans SQLite abandons mid-way: their workers stop, their buffers serve the next */
+        "SELECT ts, x, tag FROM s LIMIT 5",
+        "SELECT x FROM s WHERE y > 0 LIMIT 3 OFFSET 1000",
     };
     env e;
     env_open(&e, disk);

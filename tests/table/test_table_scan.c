@@ -524,6 +524,63 @@ static void test_prefetch_faults(void)
     env_close(&e);
 }
 
-PT_SUITE(table_scan, PT_TEST(scan_versions), PT_TEST(pred_prunes_any_column),
-         PT_TEST(per_version_batches), PT_TEST(range_and_counting), PT_TEST(dedup_through_reader),
-         PT_TEST(version_footer), PT_TEST(prefetch_same_batches), PT_TEST(prefetch_faults))
+/* A buffer cache the caller keeps across scans (a SQL connection's) serves versions of
+ * different columns and scan after scan with the same batches as a scan on one thread; a
+ * scan abandoned after its first batch (SQLite stopping at a LIMIT) stops its workers, and its
+ * batch stays good after the scan and the cache are gone. */
+static void test_cache_across_scans(void)
+{
+    env e;
+    env_open(&e);
+    for (int v = 0; v < 4; v++) /* 140,000 rows each: 2 row groups; version 2 has "extra" */
+        write_version(&e, "/s", v * 200000 * SEC, 140000, v * 1e6, v == 2, 70000);
+    table_scan_version vers[8];
+    size_t nv = versions(vers, 8, &e, "/s");
+    const char *cols[] = {"ts", "value", "extra"};
+    pond_table_scan_stats st = {0};
+    table_scan_options o = {.vers = vers,
+                            .n_vers = nv,
+                            .series = true,
+                            .cols = cols,
+                            .n_cols = 3,
+                            .threads = 1,
+                            .stats = &st};
+    batch_log one, two;
+    PT_ASSERT_OK(scan_log(&one, &e, "/s", &o));
+    PT_ASSERT_INT_EQ(one.n, 8);
+    pond_bufcache *cache;
+    PT_ASSERT_OK(pond_table__scan_cache_new(&cache));
+    o.cache = cache;
+    for (int round = 0; round < 3; round++) {
+        o.threads = round == 1 ? 1 : 2;
+        o.prefetch = round != 1;
+        PT_ASSERT_OK(scan_log(&two, &e, "/s", &o));
+        PT_ASSERT_INT_EQ(two.n, one.n);
+        for (int i = 0; i < one.n; i++) {
+            PT_ASSERT_INT_EQ(two.len[i], one.len[i]);
+            PT_ASSERT(two.first[i] == one.first[i] && two.last[i] == one.last[i]);
+        }
+        PT_ASSERT(memcmp(&two.sum, &one.sum, sizeof one.sum) == 0);
+    }
+    /* abandoned after the first batch, the batch released last */
+    o.threads = 2;
+    o.prefetch = true;
+    table_scan *sc;
+    PT_ASSERT_OK(pond_table__scan_open(&sc, e.fs, "/s", &o));
+    struct ArrowArray b;
+    const struct ArrowSchema *sch;
+    PT_ASSERT_INT_EQ(pond_table__scan_next(sc, &b, &sch), 1);
+    int k = child_index(sch, "value");
+    PT_ASSERT(k >= 0 && b.length == one.len[0]);
+    pond_table__scan_free(sc);
+    pond__bufcache_close(cache);
+    const double *d = (const double *)b.children[k]->buffers[1] + b.children[k]->offset;
+    PT_ASSERT(d[0] == one.first[0] && d[b.length - 1] == one.last[0]);
+    pond_arrow_array_release(&b);
+    env_close(&e);
+}
+
+PT_SUITE(table_scan, PT_TEST(cache_across_scans), PT_TEST(scan_versions),
+         PT_TEST(pred_prunes_any_column), PT_TEST(per_version_batches), PT_TEST(range_and_counting),
+         PT_TEST(dedup_through_reader), PT_TEST(version_footer), PT_TEST(prefetch_same_batches),
+         PT_TEST(prefetch_faults))

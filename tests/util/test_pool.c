@@ -1,6 +1,8 @@
 /* The shared fork-join pool (src/util/pool.c). */
 #include "pt.h"
 
+#include <pond/alloc.h>
+
 #include "util/util.h"
 
 #include <stdatomic.h>
@@ -95,5 +97,64 @@ static void test_hset_one_holder_per_handle(void)
     pond__hset_free(NULL);
 }
 
+/* The buffer cache: large buffers come back to the next take that fits (the smallest, never
+ * more than twice the need), small ones and those over its bounds are freed, and a closed
+ * cache keeps nothing while the references of buffers still out keep it alive. */
+static void test_bufcache_reuse_and_bounds(void)
+{
+    const size_t K = 64 << 10;
+    pond_bufcache *c;
+    PT_ASSERT_OK(pond__bufcache_new(&c, 10 * K));
+    size_t cap_a, cap_b, cap;
+    void *a = pond__bufcache_take(c, 4 * K, &cap_a);
+    void *b = pond__bufcache_take(c, 2 * K, &cap_b);
+    PT_ASSERT(a && b && cap_a == 4 * K && cap_b == 2 * K);
+    size_t before = pond_alloc_current();
+    pond__bufcache_give(c, a, cap_a);
+    pond__bufcache_give(c, b, cap_b);
+    PT_ASSERT(pond_alloc_current() == before); /* kept, not freed */
+    /* the smallest that fits */
+    PT_ASSERT(pond__bufcache_take(c, 2 * K - 100, &cap) == b && cap == 2 * K);
+    /* 4K is more than twice 1.5K: a new buffer */
+    void *n = pond__bufcache_take(c, K + K / 2, &cap);
+    PT_ASSERT(n && n != a && cap == K + K / 2);
+    PT_ASSERT(pond__bufcache_take(c, 3 * K, &cap) == a && cap == 4 * K);
+    /* small buffers are not kept; bounds: 10K bytes */
+    uint64_t allocs = pond_alloc_count();
+    void *small = pond__bufcache_take(c, 100, &cap);
+    PT_ASSERT(small && cap == 100 && pond_alloc_count() == allocs + 1);
+    before = pond_alloc_current();
+    pond__bufcache_give(c, small, cap);
+    PT_ASSERT(pond_alloc_current() < before);
+    pond__bufcache_give(c, a, 4 * K);
+    pond__bufcache_give(c, b, 2 * K);
+    pond__bufcache_give(c, n, K + K / 2); /* 7.5K kept */
+    void *big = pond_malloc(3 * K);
+    PT_ASSERT(big);
+    before = pond_alloc_current();
+    pond__bufcache_give(c, big, 3 * K); /* would be 10.5K: freed */
+    PT_ASSERT(pond_alloc_current() < before);
+    /* a reference outlives close: the cache keeps nothing after it, gives just free */
+    pond_bufcache *held = pond__bufcache_ref(c);
+    void *x = pond__bufcache_take(c, 2 * K, &cap);
+    PT_ASSERT(x == b);
+    before = pond_alloc_current();
+    pond__bufcache_close(c); /* frees a and n */
+    PT_ASSERT(pond_alloc_current() < before);
+    before = pond_alloc_current();
+    pond__bufcache_give(held, x, cap);
+    PT_ASSERT(pond_alloc_current() < before);
+    before = pond_alloc_current();
+    void *fresh = pond__bufcache_take(held, 2 * K, &cap);
+    PT_ASSERT(fresh && pond_alloc_current() > before); /* nothing kept */
+    pond_free(fresh);
+    pond_free(pond__bufcache_take(NULL, 5, &cap));
+    pond__bufcache_give(NULL, pond_malloc(3 * K), 3 * K);
+    pond__bufcache_unref(held); /* the last reference */
+    pond__bufcache_close(NULL);
+    pond__bufcache_unref(NULL);
+}
+
 PT_SUITE(util_pool, PT_TEST(pool_runs_every_task_once),
-         PT_TEST(pool_without_workers_runs_on_the_caller), PT_TEST(hset_one_holder_per_handle))
+         PT_TEST(pool_without_workers_runs_on_the_caller), PT_TEST(hset_one_holder_per_handle),
+         PT_TEST(bufcache_reuse_and_bounds))

@@ -218,9 +218,6 @@ int pond_pq_reader_init(pond_parquet_reader *r, const pond_parquet_read_options 
 {
     int rc;
     uint8_t tail[8], head[4];
-    if ((rc = pond__bufcache_new(&r->cache, PQ_CACHE_BYTES)) < 0)
-        return rc;
-    r->own_cache = true;
     r->max_alloc = opts && opts->max_alloc ? opts->max_alloc : DEFAULT_MAX_ALLOC;
     r->verify_crc = !(opts && opts->skip_crc);
     r->max_batch_rows = opts && opts->max_batch_rows > 0 ? opts->max_batch_rows : 0;

@@ -45,8 +45,9 @@ struct pond_parquet_reader {
     pq_scratch *wscratch; /* per extra thread: threads - 1 scratch sets */
     _Atomic int64_t pages_read, pages_skipped; /* data pages in page-pruned chunks */
     struct pq_ra *ra; /* read-ahead of row groups for next() (threads > 1) */
-    /* large decode buffers (values, chunk bytes, pages) come from and go back here: the
-     * reader's own (own_cache) or a scan's (pond_pq_reader_use_cache); one reference */
+    /* large decode buffers (values, chunk bytes, pages) come from and go back here: a
+     * scan's (pond_pq_reader_use_cache) or the reader's own (own_cache), created once next()
+     * has a second row group to decode (a read of one row group keeps none); one reference */
     pond_bufcache *cache;
     bool own_cache;
 };

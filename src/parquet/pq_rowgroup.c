@@ -3,6 +3,7 @@
 #include <pond/parquet.h>
 
 #include "parquet/pq_reader.h"
+#include "parquet/pq_share.h"
 
 #include "util/util.h"
 
@@ -547,6 +548,17 @@ static void ra_free(struct pq_ra *ra)
     pond_free(ra);
 }
 
+/* The reader's own buffer cache, for a read of more than one row group (a scan gave it its
+ * own before). */
+static int own_cache(pond_parquet_reader *r)
+{
+    if (r->cache)
+        return 0;
+    int rc = pond__bufcache_new(&r->cache, PQ_CACHE_BYTES);
+    r->own_cache = rc == 0;
+    return rc;
+}
+
 /* Start read-ahead when it can pay: threads allowed, at least two selected row groups left
  * and the first one large enough. *out NULL otherwise (no error). */
 static int ra_start(pond_parquet_reader *r, struct pq_ra **out)
@@ -558,6 +570,9 @@ static int ra_start(pond_parquet_reader *r, struct pq_ra **out)
     if (a >= r->meta.n_row_groups || next_selected(r, a + 1) >= r->meta.n_row_groups ||
         projected_bytes(r, &r->meta.row_groups[a]) < PARALLEL_MIN_BYTES)
         return 0;
+    int rc = own_cache(r);
+    if (rc < 0)
+        return rc;
     struct pq_ra *ra = pond_calloc(1, sizeof *ra);
     if (!ra)
         return POND_ENOMEM;
@@ -671,6 +686,11 @@ int pond_pq_next_row_group(pond_parquet_reader *r, struct ArrowArray *out)
         rc = ra_next(r->ra, out, &have);
         return rc;
     }
+    /* more than one row group to read: the later ones decode into the earlier ones' buffers */
+    uint32_t a = next_selected(r, r->next_rg);
+    if (a < r->meta.n_row_groups && next_selected(r, a + 1) < r->meta.n_row_groups &&
+        (rc = own_cache(r)) < 0)
+        return rc;
     bool empty = true;
     while (empty) { /* a row group where no page can match is skipped */
         r->next_rg = next_selected(r, r->next_rg);

@@ -346,6 +346,98 @@ static void test_pipe_source(void)
     pond_buf_dispose(&got);
 }
 
+/* Reads of `cap` bytes (a heap buffer: cap may exceed drain's) until the end or an error:
+ * everything delivered before it in *out, the message in msg. */
+static int drain_cap(pond_buf *out, char *msg, size_t msg_cap, const pond_buf *data,
+                     pond_input_encoding enc, size_t cap)
+{
+    pond_input_options o = POND_INPUT_OPTIONS_INIT;
+    o.encoding = enc;
+    o.name = "t.csv";
+    pond_input *in = NULL;
+    char *buf = malloc(cap);
+    int rc = buf ? pond_input_open_mem(&in, data->ptr, data->size, &o) : POND_ENOMEM;
+    if (rc == 0 && cap > 3) { /* a peek first, as the import's sniffing does */
+        const char *p;
+        size_t n;
+        rc = pond_input_peek(in, &p, &n, 3);
+    }
+    while (rc == 0) {
+        size_t n;
+        if ((rc = pond_input_read(in, buf, cap, &n)) < 0 || n == 0)
+            break;
+        rc = pond_buf_put(out, buf, n);
+    }
+    snprintf(msg, msg_cap, "%s", rc < 0 ? pond_error_last()->message : "");
+    pond_input_free(in);
+    free(buf);
+    return rc;
+}
+
+/* Reads of 512 KiB and more decode straight into the caller's buffer (no copy through the
+ * input's own one): the same text, the same error, and the same text delivered before the
+ * error as reads of 61 bytes, for UTF-8 (BOM, characters across buffers, a bad byte or a NUL
+ * past the first 512 KiB), Latin-1 and UTF-16 (iconv) and gzip input. */
+static void test_large_reads_match_small_reads(void)
+{
+    size_t caps[] = {512 << 10, 1 << 20, (1 << 20) + 17, 3 << 20};
+    size_t n_caps = pt_light() ? 2 : sizeof caps / sizeof caps[0];
+    for (int v = 0; v < 6; v++) {
+        pond_buf data = POND_BUF_INIT;
+        pond_input_encoding enc = v == 3 ? POND_INPUT_LATIN1 : POND_INPUT_AUTO;
+        if (v == 1 || v == 5)
+            PT_ASSERT_OK(pond_buf_put(&data, "\xEF\xBB\xBF", 3));
+        for (int k = 0; data.size < (size_t)(pt_light() ? 700 : 2600) << 10; k++) {
+            char line[64];
+            int n = snprintf(line, sizeof line, "%d,x%s,%d.5\n", k,
+                             v == 3  ? "\xe9"
+                             : k % 7 ? "y"
+                                     : "\xc3\xa9\xe2\x82\xac",
+                             k * 3);
+            PT_ASSERT_OK(pond_buf_put(&data, line, (size_t)n));
+        }
+        if (v == 2)
+            PT_ASSERT_OK(pond_buf_put(&data, "tail,\xff\n", 7));
+        if (v == 5)
+            PT_ASSERT_OK(pond_buf_put(&data, "tail,\0\n", 7));
+        if (v == 4) { /* UTF-16LE with a byte-order mark */
+            pond_buf w = POND_BUF_INIT;
+            PT_ASSERT_OK(pond_buf_put(&w, "\xFF\xFE", 2));
+            for (size_t i = 0; i < data.size; i++) {
+                PT_ASSERT_OK(pond_buf_putc(&w, (char)((unsigned char)data.ptr[i] & 0x7F)));
+                PT_ASSERT_OK(pond_buf_putc(&w, 0));
+            }
+            pond_buf_dispose(&data);
+            data = w;
+        }
+        if (v == 1) {
+            pond_buf z = POND_BUF_INIT;
+            gzip_of(&z, data.ptr, data.size);
+            pond_buf_dispose(&data);
+            data = z;
+        }
+        pond_buf small = POND_BUF_INIT;
+        char small_msg[256], big_msg[256];
+        int small_rc = drain_cap(&small, small_msg, sizeof small_msg, &data, enc, 61);
+        PT_ASSERT_INT_EQ(small_rc < 0, v == 2 || v == 5);
+        for (size_t c = 0; c < n_caps; c++) {
+            pond_buf big = POND_BUF_INIT;
+            int big_rc = drain_cap(&big, big_msg, sizeof big_msg, &data, enc, caps[c]);
+            PT_ASSERT_INT_EQ(big_rc, small_rc);
+            PT_ASSERT_STR_EQ(big_msg, small_msg);
+            PT_ASSERT_INT_EQ(big.size, small.size);
+            PT_ASSERT(memcmp(big.ptr, small.ptr, small.size) == 0);
+            pond_buf_dispose(&big);
+        }
+        if (v == 2)
+            PT_ASSERT(strstr(small_msg, "invalid UTF-8"));
+        if (v == 5)
+            PT_ASSERT(strstr(small_msg, "NUL byte"));
+        pond_buf_dispose(&small);
+        pond_buf_dispose(&data);
+    }
+}
+
 static int input_alloc_body(void *arg)
 {
     const pond_buf *z = arg;
@@ -375,4 +467,4 @@ PT_SUITE(input, PT_TEST(utf8_valid_and_bom), PT_TEST(utf8_invalid_names_line_and
          PT_TEST(bad_byte_after_many_lines), PT_TEST(utf8_across_buffers), PT_TEST(latin1_cp1252),
          PT_TEST(utf16), PT_TEST(compressed_formats), PT_TEST(gzip_members_and_garbage),
          PT_TEST(binary_and_archives_named), PT_TEST(peek_then_read), PT_TEST(pipe_source),
-         PT_TEST(alloc_faults))
+         PT_TEST(alloc_faults), PT_TEST(large_reads_match_small_reads))

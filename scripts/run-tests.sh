@@ -22,8 +22,8 @@ passed=0; failed=0; skipped=0
 # ext4 (test_delta 21-24 s on /tmp, 9-11 s on /dev/shm, the same CPU). The crash harness, CLI,
 # hostile and replication scripts still run on the default TMPDIR. POND_TEST_TMPDIR=DIR picks
 # the parent directory (POND_TEST_TMPDIR=/tmp: the old behaviour).
-unit_tmp=
-cleanup() { [ -z "$unit_tmp" ] || rm -rf "$unit_tmp"; } # also what a crashed test left (in RAM)
+unit_tmp=; pwork=
+cleanup() { rm -rf ${unit_tmp:+"$unit_tmp"} ${pwork:+"$pwork"}; } # also what a crashed test left
 trap cleanup EXIT
 trap 'exit 130' INT; trap 'exit 143' TERM; trap 'exit 129' HUP
 unit_parent=${POND_TEST_TMPDIR:-}
@@ -48,33 +48,47 @@ tally() { # reads a runner's last line "N passed, N failed[, N skipped]"
     echo "$name: no summary line (exit code $rc): crashed?"; failed=$((failed + 1))
   fi
 }
-for t in "$build"/tests/test_*; do
-  [ -x "$t" ] || continue
-  name=$(basename "$t")
-  out=$(mktemp); t0=$SECONDS
-  ( cd "$root" && TMPDIR=$unit_tmp "${wrapper[@]}" "$t" ) >"$out" 2>&1
-  rc=$?
-  grep -E '^(FAIL|SKIP|  )|ERROR SUMMARY|==[0-9]+==' "$out" | head -60
-  last=$(tail -n 1 "$out")
-  echo "$name: $last ($((SECONDS - t0)) s)"
-  tally "$last" "$name" "$rc"
-  rm -f "$out"
+# The unit test binaries, then the fuzz corpora replays through the standalone driver (also
+# under the wrapper: valgrind sees them). POND_TEST_JOBS=N runs up to N of them at once (the
+# Makefile passes JOBS): most use one core, valgrind always. Reports print in this order.
+parts=()
+for p in "$build"/tests/test_* "$build"/fuzz/fuzz_*; do [ -x "$p" ] && parts+=("$p"); done
+pwork=$(mktemp -d)
+run_part() { # INDEX PATH: PATH's output, exit code and seconds into $pwork/INDEX.*
+  local i=$1 p=$2 t0=$SECONDS args=() name
+  name=$(basename "$p")
+  if [[ $name == fuzz_* ]]; then
+    args=("$root/fuzz/corpus/${name#fuzz_}")
+    [ -d "${args[0]}" ] || { echo none >"$pwork/$i.rc"; return; }
+  fi
+  ( cd "$root" && TMPDIR=$unit_tmp "${wrapper[@]}" "$p" "${args[@]}" ) >"$pwork/$i.out" 2>&1
+  echo $? >"$pwork/$i.rc"
+  echo $((SECONDS - t0)) >"$pwork/$i.secs"
+}
+running=0
+for i in "${!parts[@]}"; do
+  if [ "$running" -ge "${POND_TEST_JOBS:-1}" ]; then wait -n; running=$((running - 1)); fi
+  run_part "$i" "${parts[$i]}" &
+  running=$((running + 1))
 done
-# Fuzz corpora replay through the standalone driver (also under the wrapper: valgrind sees them).
-for f in "$build"/fuzz/fuzz_*; do
-  [ -x "$f" ] || continue
-  name=$(basename "$f")
-  corpus="$root/fuzz/corpus/${name#fuzz_}"
-  [ -d "$corpus" ] || { echo "$name: no corpus at fuzz/corpus/${name#fuzz_}"; failed=$((failed + 1)); continue; }
-  out=$(mktemp); t0=$SECONDS
-  ( cd "$root" && "${wrapper[@]}" "$f" "$corpus" ) >"$out" 2>&1
-  rc=$?
+wait
+for i in "${!parts[@]}"; do
+  name=$(basename "${parts[$i]}")
+  rc=$(cat "$pwork/$i.rc" 2>/dev/null || echo 1)
+  if [ "$rc" = none ]; then
+    echo "$name: no corpus at fuzz/corpus/${name#fuzz_}"; failed=$((failed + 1)); continue
+  fi
+  out=$pwork/$i.out
+  if [[ $name == test_* ]]; then
+    grep -E '^(FAIL|SKIP|  )|ERROR SUMMARY|==[0-9]+==' "$out" | head -60
+  elif [ "$rc" -ne 0 ]; then
+    tail -n 20 "$out"
+  fi
   last=$(tail -n 1 "$out")
-  [ $rc -ne 0 ] && tail -n 20 "$out"
-  echo "$name: $last ($((SECONDS - t0)) s)"
+  echo "$name: $last ($(cat "$pwork/$i.secs" 2>/dev/null) s)"
   tally "$last" "$name" "$rc"
-  rm -f "$out"
 done
+rm -rf "$pwork"
 # Example programs: each must run to success (exit 0) against a fresh directory.
 ex_pass=0; ex_fail=0
 for e in "$build"/examples/*; do

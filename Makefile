@@ -12,8 +12,11 @@ all:
 	    -DCMAKE_INSTALL_PREFIX=$(PREFIX) $(CMAKE_FLAGS) >/dev/null
 	@cmake --build build -j $(JOBS)
 
+# TEST_JOBS: unit test binaries (and fuzz replays) run at once (scripts/run-tests.sh).
+TEST_JOBS ?= $(JOBS)
+
 check: all
-	@scripts/run-tests.sh build
+	@POND_TEST_JOBS=$(TEST_JOBS) scripts/run-tests.sh build
 
 # One way to do each thing (scripts/lint.sh): jansson only under src/util, no new growth loop or
 # hash map outside it; STRICT_SYMBOLS=1 / STRICT_FORMAT=1 add the symbol and format checks.
@@ -28,13 +31,14 @@ asan:
 	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DPOND_SANITIZE=ON -DPOND_WERROR=$(WERROR) >/dev/null
 	@cmake --build build-asan -j $(JOBS)
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	    POND_NO_INTEROP=1 POND_CRASH_ONLY=$(ASAN_CRASH_ONLY) scripts/run-tests.sh build-asan
+	    POND_NO_INTEROP=1 POND_CRASH_ONLY=$(ASAN_CRASH_ONLY) POND_TEST_JOBS=$(TEST_JOBS) \
+	    scripts/run-tests.sh build-asan
 
 # valgrind and ASan never share a build: a plain -O0 -g build for valgrind.
 valgrind:
 	@cmake -S . -B build-debug -DCMAKE_BUILD_TYPE=Debug -DPOND_WERROR=$(WERROR) >/dev/null
 	@cmake --build build-debug -j $(JOBS)
-	@POND_TEST_LIGHT=1 scripts/run-tests.sh build-debug --units-only -- \
+	@POND_TEST_LIGHT=1 POND_TEST_JOBS=$(TEST_JOBS) scripts/run-tests.sh build-debug --units-only -- \
 	    valgrind -q --error-exitcode=99 --leak-check=full \
 	    --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect
 

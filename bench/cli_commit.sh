@@ -11,7 +11,9 @@ N=${N:-50}
 TXNS=${TXNS:-1000}
 { cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release && cmake --build "$BUILD" -j2 --target pond_cli; } >/dev/null
 P=$BUILD/pond
-W=$(mktemp -d "${TMPDIR:-/tmp}/pond-cli-commit.XXXXXX")
+. "$ROOT/bench/workdir.sh"
+bench_tmpdir pond-cli-commit
+W=$WORK
 cd "$W"
 export POND=$W/pond
 "$P" init >/dev/null
@@ -33,4 +35,3 @@ awk -v p=$((t1 - t0)) -v g=$((t2 - t1)) -v n=$N 'BEGIN {
   printf "pond copy (1 small file, fsync on):     %6.2f ms per command\n", p / n / 1e6
   printf "git add + git commit (core.fsync=all):  %6.2f ms per command\n", g / n / 1e6
   printf "ratio pond/git: %.2fx (target < 1.0)\n", p / g }'
-rm -rf "$W"

@@ -30,10 +30,8 @@ if [ ! -d "$ROOT/bench/duckdb/node_modules/@duckdb/node-api" ]; then
     (cd "$ROOT/bench/duckdb" && npm install --no-audit --no-fund >/dev/null)
 fi
 DUCK="node $ROOT/bench/duckdb/derived.mjs"
-if [ -n "${WORKDIR:-}" ]; then WORK=$WORKDIR; mkdir -p "$WORK"; KEEP=1
-else WORK=$(mktemp -d "${TMPDIR:-/tmp}/pond-derived-bench.XXXXXX"); KEEP=0; fi
-cleanup() { [ "$KEEP" = 1 ] || rm -rf "$WORK"; }
-trap cleanup EXIT
+. "$ROOT/bench/workdir.sh"
+bench_workdir pond-derived-bench
 export POND=$WORK/pond
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 now_ns() { date +%s%N; }

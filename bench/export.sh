@@ -17,8 +17,8 @@ REPS=${REPS:-2}
 { cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release && cmake --build "$BUILD" -j2 --target pond_cli; } >/dev/null
 command -v node >/dev/null 2>&1 || { echo "export.sh: node is required for the DuckDB side"; exit 1; }
 [ -d "$ROOT/bench/duckdb/node_modules/@duckdb/node-api" ] || (cd "$ROOT/bench/duckdb" && npm install --no-audit --no-fund >/dev/null)
-WORK=${WORKDIR:-$(mktemp -d "${TMPDIR:-/tmp}/pond-export-bench.XXXXXX")}
-mkdir -p "$WORK"
+. "$ROOT/bench/workdir.sh"
+bench_workdir pond-export-bench   # WORKDIR: kept, its pond reused
 export POND=$WORK/pond
 if [ ! -d "$POND" ]; then
   node "$ROOT/bench/duckdb/gen.mjs" "$ROWS" "$WORK/data.csv"
@@ -60,4 +60,4 @@ const r = await c.runAndReadAll("SELECT count(*), count(DISTINCT timestamp) FROM
 console.log(r.getRows()[0].join(' '));
 JS
 echo "pond's export read back by DuckDB: $(node "$WORK/count.mjs") rows, distinct timestamps; files: $(find "$WORK/out_pond" -name '*.parquet' | wc -l) pond, $(find "$WORK/out_duck" -name '*.parquet' | wc -l) DuckDB"
-echo "work dir: $WORK"
+[ "$KEEP" = 0 ] || echo "work dir: $WORK"

@@ -16,8 +16,8 @@ THREADS=${THREADS:-2}
 { cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release && cmake --build "$BUILD" -j2 --target pond_cli; } >/dev/null
 command -v node >/dev/null 2>&1 || { echo "import.sh: node is required for the DuckDB side"; exit 1; }
 [ -d "$ROOT/bench/duckdb/node_modules/@duckdb/node-api" ] || (cd "$ROOT/bench/duckdb" && npm install --no-audit --no-fund >/dev/null)
-WORK=${WORKDIR:-$(mktemp -d "${TMPDIR:-/tmp}/pond-import.XXXXXX")}
-mkdir -p "$WORK"
+. "$ROOT/bench/workdir.sh"
+bench_workdir pond-import   # WORKDIR: kept, its data.csv reused
 CSV=$WORK/data.csv
 if [ ! -s "$CSV" ]; then
   node "$ROOT/bench/duckdb/gen.mjs" "$ROWS" "$CSV"   # DuckDB writes it: fast, seeded
@@ -57,4 +57,4 @@ END {
   if (best != "")
     printf "CSV -> series vs DuckDB best of zstd/snappy at %d thread(s) (%s): %.2fx\n", threads, best, d[best]/ps
 }' "$WORK/duck.txt"
-echo "work dir: $WORK"
+[ "$KEEP" = 0 ] || echo "work dir: $WORK"

@@ -8,11 +8,15 @@
 set -eu
 size_mb=${1:-2048}
 bin=${2:-build/bench/bench_ingest}
-work=${3:-$(mktemp -d "${TMPDIR:-/var/tmp}/pond-ingest.XXXXXX")}
+# WORKDIR picks the file system: the run works in a fresh directory inside it, removed at exit
+# (also on failure or Ctrl-C); WORKDIR itself is left as it was.
+[ -z "${3:-}" ] || mkdir -p "$3"
+. "$(dirname "$0")/workdir.sh"
+bench_tmpdir pond-ingest "${3:-${TMPDIR:-/var/tmp}}"
+work=$WORK
 pond=${4:-$(dirname "$(dirname "$bin")")/pond}
 [ -x "$bin" ] || { echo "ingest.sh: no bench binary at $bin (build the bench_bench_ingest target)" >&2; exit 2; }
 [ -x "$pond" ] || { echo "ingest.sh: no pond binary at $pond (build the pond_cli target)" >&2; exit 2; }
-trap 'rm -rf "$work"' EXIT
 src=$work/src
 head -c "$((size_mb * 1024 * 1024))" /dev/urandom >"$src"
 sync

@@ -11,7 +11,8 @@
 # its own file (and, for reference, on pond's file). Prints rows/s and pond/DuckDB ratios.
 #
 # usage: bench/parquet.sh [BUILD_DIR]        (default build-release; configured Release here)
-# env:   ROWS (default 10000000), REPS (default 3), WORKDIR (default a fresh temp dir),
+# env:   ROWS (default 10000000), REPS (default 3), WORKDIR (kept; default a fresh temp dir,
+#        removed at exit, also on failure or Ctrl-C),
 #        ROW_GROUP (pond row-group rows; default: the writer's default, 131072),
 #        THREADS (default 1),
 #        PAGE_BYTES (pond's target page size; default 131072, the 128 KiB pages pond writes for
@@ -37,8 +38,8 @@ command -v node >/dev/null 2>&1 || { echo "parquet.sh: node is required for the 
 if [ ! -d "$ROOT/bench/duckdb/node_modules/@duckdb/node-api" ]; then
     (cd "$ROOT/bench/duckdb" && npm install --no-audit --no-fund >/dev/null)
 fi
-WORK=${WORKDIR:-$(mktemp -d "${TMPDIR:-/tmp}/pond-bench.XXXXXX")}
-mkdir -p "$WORK"
+. "$ROOT/bench/workdir.sh"
+bench_workdir pond-bench
 OUT=$WORK/results.txt
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 "$BUILD/bench/bench_parquet" --rows "$ROWS" --dir "$WORK" --reps "$REPS" --row-group "$ROW_GROUP" --threads "$THREADS" --page-bytes "$PAGE_BYTES" >"$OUT"
@@ -70,4 +71,4 @@ END {
     if (v["pond_read_full_rows"] != v["duckdb_read_full_rows"] || v["pond_read_range_rows"] != v["duckdb_read_range_rows"])
         print "WARNING: row counts differ between pond and DuckDB"
 }' "$OUT"
-echo "raw results: $OUT"
+[ "$KEEP" = 0 ] || echo "raw results: $OUT"

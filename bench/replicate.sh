@@ -21,6 +21,8 @@ COMMITS=${COMMITS:-10000}
 ROUNDS=${ROUNDS:-2}
 command -v rsync >/dev/null || { echo "replicate: rsync is not installed (scripts/install-deps.sh)"; exit 1; }
 . "$ROOT/tests/repl/lib.sh"
+# its EXIT trap removes $WORK and stops sshd; these make every signal end through it
+trap 'exit 130' INT; trap 'exit 143' TERM; trap 'exit 129' HUP
 # a private copy: a rebuild during the run must not swap the binary under it
 cp "$POND_BIN" "$WORK/pond" && POND_BIN=$WORK/pond
 start_sshd || { echo "replicate: cannot start sshd: $SSHD_WHY"; exit 1; }

@@ -8,7 +8,10 @@
 # usage: bench/serve.sh BUILD_DIR [ROWS] [CLIENTS] [SECONDS]
 set -eu
 build=$(cd "$1" && pwd); rows=${2:-10000000}; clients=${3:-32}; secs=${4:-30}
-tmp=$(mktemp -d); srv=; srv0=; trap 'kill $srv $srv0 2>/dev/null; rm -rf "$tmp"' EXIT
+srv=; srv0=; writer=; BENCH_ON_EXIT='kill $srv $srv0 $writer 2>/dev/null'
+. "$(dirname "$0")/workdir.sh"
+bench_tmpdir pond-serve-bench   # removed at exit, also on failure or Ctrl-C
+tmp=$WORK
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) cores)"
 export POND=$tmp/pond
 "$build/pond" init >/dev/null

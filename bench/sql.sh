@@ -36,8 +36,8 @@ command -v node >/dev/null 2>&1 || { echo "sql.sh: node is required for the Duck
 if [ ! -d "$ROOT/bench/duckdb/node_modules/@duckdb/node-api" ]; then
     (cd "$ROOT/bench/duckdb" && npm install --no-audit --no-fund >/dev/null)
 fi
-if [ -n "${WORKDIR:-}" ]; then WORK=$WORKDIR; mkdir -p "$WORK"; KEEP=1
-else WORK=$(mktemp -d "${TMPDIR:-/tmp}/pond-sql-bench.XXXXXX"); KEEP=0; fi
+. "$ROOT/bench/workdir.sh"
+bench_workdir pond-sql-bench
 OUT=$WORK/results.txt
 if [ "${REUSE:-0}" = 1 ] && [ -d "$WORK/pond" ] && [ -f "$WORK/data.parquet" ]; then
     GEN=--query-only   # the data of an earlier run with the same WORKDIR and ROWS
@@ -114,4 +114,4 @@ END {
     print (bad ? "WARNING: results differ between pond and DuckDB" : "results match (count exactly, the rest to 6 digits)")
 }' "$OUT"
 echo "(pond speed = DuckDB time / pond time: above 1 means pond is faster)"
-if [ "$KEEP" = 0 ]; then rm -rf "$WORK"; else echo "raw results: $OUT"; fi
+[ "$KEEP" = 0 ] || echo "raw results: $OUT"

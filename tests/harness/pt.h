@@ -113,11 +113,15 @@ bool pt_light(void);
     } while (0)
 
 /* Fault loops: run body with allocation n failing, n = 1, 2, ... until the body succeeds
- * without the fault firing. The body must return int (0 ok, <0 error) and clean up fully. */
+ * without the fault firing. The body must return int (0 ok, <0 error) and clean up fully.
+ * PT_ALLOC_FAULT_LOOP_STRIDE fails every stride-th allocation only (1, 1 + stride, ...): for a
+ * loop of thousands of steps in light runs (valgrind), when the other runs take every step. */
 #define PT_ALLOC_FAULT_LOOP(steps_out, body_fn, arg)                                               \
+    PT_ALLOC_FAULT_LOOP_STRIDE(steps_out, 1, body_fn, arg)
+#define PT_ALLOC_FAULT_LOOP_STRIDE(steps_out, stride, body_fn, arg)                                \
     do {                                                                                           \
         uint64_t pt_n_;                                                                            \
-        for (pt_n_ = 1;; pt_n_++) {                                                                \
+        for (pt_n_ = 1;; pt_n_ += (uint64_t)(stride)) {                                            \
             pond_alloc_fail_at(pt_n_, false);                                                      \
             int pt_rc_ = body_fn(arg);                                                             \
             bool pt_fired_ = pond_alloc_fail_fired();                                              \

@@ -153,8 +153,9 @@ static void test_append_reads_bounded(void)
     char data[64];
     int v = 0;
     int small = -1, large = -1;
-    /* 41 and 401 versions: the next commit merges nothing (8-file tiers) */
-    while (v < 401) {
+    /* 41 and 401 versions (light runs: 201): the next commit merges nothing (8-file tiers) */
+    int most = pt_light() ? 201 : 401;
+    while (v < most) {
         snprintf(data, sizeof data, "version %d of /d/s", ++v);
         put(&e, "/d/s", POND_ENTRY_FILE_SERIES, data);
         if (v == 41) {
@@ -165,21 +166,22 @@ static void test_append_reads_bounded(void)
     large = one_append_opens(&e, "/d/s", v);
     v++;
     if (getenv("POND_TEST_VERBOSE"))
-        printf("one append: %d data files opened at 41 versions, %d at 401\n", small, large);
-    /* 402 versions are 0o622: ten files in the series' partition (2 + 2 + 6 per level) */
+        printf("one append: %d data files opened at 41 versions, %d at %d\n", small, large, most);
+    /* 402 versions are 0o622: ten files in the series' partition (2 + 2 + 6 per level); 202
+     * are 0o312 (six) */
     if (large > small + 1 || large > 4)
-        pt_fail(__FILE__, __LINE__, "one append opened %d data files at 401 versions, %d at 41",
-                large, small);
+        pt_fail(__FILE__, __LINE__, "one append opened %d data files at %d versions, %d at 41",
+                large, most, small);
     /* an old version: the newest file, then the one older file whose version range holds it
      * (read apart, and once more for its content), not every file after it; the root's and
      * /d's files too (5; loading the suffix down to it: 13 and 11) */
     int old = old_version_opens(&e, "/d/s", 5);
-    int mid = old_version_opens(&e, "/d/s", 200);
+    int mid = old_version_opens(&e, "/d/s", most / 2);
     if (getenv("POND_TEST_VERBOSE"))
-        printf("version 5: %d data files opened, version 200: %d\n", old, mid);
+        printf("version 5: %d data files opened, version %d: %d\n", old, most / 2, mid);
     if (old > 5 || mid > 5)
-        pt_fail(__FILE__, __LINE__, "reading version 5 opened %d data files, version 200 %d", old,
-                mid);
+        pt_fail(__FILE__, __LINE__, "reading version 5 opened %d data files, version %d %d", old,
+                most / 2, mid);
     /* and nothing was lost: every version reads back, in a fresh handle and after a full load */
     env_reopen(&e);
     for (int k = v; k >= 1; k -= 37) {
@@ -267,7 +269,8 @@ static void test_partial_then_whole_random(void)
     fs[2] = (r_file){"/d/f", POND_ENTRY_FILE_DATA, 0, 1, {0}};
     char data[64];
     int64_t last_txn = 0;
-    for (int step = 0; step < 600; step++) {
+    int steps = pt_light() ? 300 : 600; /* light runs (valgrind): about 70 versions of each file */
+    for (int step = 0; step < steps; step++) {
         r_file *f = &fs[r_next(&seed) % R_FILES];
         uint64_t op = r_next(&seed) % 100;
         if (op < 70 && f->n < R_MAXV) {
@@ -481,7 +484,8 @@ static void test_versions_overlapping_model(void)
     PT_ASSERT_OK(pond_backend_memory_new(&mb));
     PT_ASSERT_OK(pond_fs_open(&mfs, mb, NULL));
     static o_range model[O_VERSIONS + 1];
-    for (int v = 1; v <= O_VERSIONS; v++) {
+    int n = pt_light() ? 150 : O_VERSIONS; /* light runs (valgrind): half the versions */
+    for (int v = 1; v <= n; v++) {
         uint64_t x = r_next(&seed);
         /* mostly increasing days, some late data, some versions without times */
         int64_t day = x % 7 == 0 ? (int64_t)(r_next(&seed) % (uint64_t)v) : v;
@@ -508,7 +512,7 @@ static void test_versions_overlapping_model(void)
     PT_ASSERT_OK(pond_writer_set_event_time(w, -50000, -40000));
     PT_ASSERT_OK(pond_writer_finish(w));
     pond_writer_free(w);
-    o_check(e.fs, "/s", model, O_VERSIONS, 1000, 2000, O_VERSIONS + 1);
+    o_check(e.fs, "/s", model, n, 1000, 2000, n + 1);
     pond_fs_abort(e.fs);
     /* one file with every version: its range is the union */
     PT_ASSERT_OK(pond_oplog_lock(e.be, false));
@@ -519,9 +523,9 @@ static void test_versions_overlapping_model(void)
     pond_oplog_unlock(e.be);
     PT_ASSERT_OK(rc);
     for (int q = 0; q < 6; q++) {
-        int64_t from = (int64_t)(r_next(&seed) % (uint64_t)(O_VERSIONS * 100));
+        int64_t from = (int64_t)(r_next(&seed) % (uint64_t)(n * 100));
         env_reopen(&e);
-        o_check(e.fs, "/s", model, O_VERSIONS, from, from + 150, 0);
+        o_check(e.fs, "/s", model, n, from, from + 150, 0);
     }
     /* and a time-travel view answers from its own rows */
     env_close(&e);

@@ -544,7 +544,9 @@ static void test_alloc_faults(void)
            recovered);
 }
 
-/* Every CSV of a directory (one level of subdirectories too), at batches of 3 and 50 rows. */
+/* Every CSV of a directory (one level of subdirectories too), at batches of 3 and 50 rows
+ * (light runs, valgrind: each file at one of them in turn, every file still read; the real data
+ * sets were 117 CPU-s of valgrind's run). */
 static int same_for_dir(const char *dir, int depth)
 {
     DIR *d = opendir(dir);
@@ -561,6 +563,8 @@ static int same_for_dir(const char *dir, int depth)
         if (n > 4 && !strcmp(e->d_name + n - 4, ".csv")) {
             const int64_t sizes[] = {3, 50};
             for (size_t k = 0; k < POND_ARRAY_LEN(sizes); k++) {
+                if (pt_light() && k != (size_t)files % POND_ARRAY_LEN(sizes))
+                    continue;
                 pond_csv_import_options o = small_batches(sizes[k]);
                 outcome one = {0};
                 same_at_all_threads(&one, path, &o);

@@ -906,6 +906,29 @@ static oplog_row *node_version(ol_node *n, int64_t version)
  * day opens the versions of one old file one after another) instead of loading every file
  * after it. *row NULL (and 0) when the files' ranges cannot tell where it is (a file without
  * one) or it is not there: the caller then loads the suffix down to it, as without this. */
+/* Reads older file fi of p apart into p's side file (replacing the one there): the row groups
+ * `pick` selects when the file has verified row groups, else the whole file. */
+static int load_side(oplog_be *ob, ol_part *p, size_t fi, const group_pick *pick)
+{
+    pond_oplog__part_drop_side(p);
+    struct ol_side *sd = pond_calloc(1, sizeof *sd);
+    if (!sd)
+        return POND_ENOMEM;
+    sd->part.id = p->id;
+    sd->part.files = p->files;
+    sd->part.n_files = p->n_files;
+    sd->file = fi;
+    int rc = p->files[fi].has_footer ? load_groups(ob, &sd->part, (int)fi, pick)
+                                     : load_file(ob, &sd->part, (int)fi, NULL);
+    if (rc < 0) {
+        pond_oplog__part_unload(&sd->part);
+        pond_free(sd);
+        return rc;
+    }
+    p->side = sd;
+    return 0;
+}
+
 static int side_version(oplog_row **row, ol_part **part_out, oplog_be *ob, ol_part *p,
                         const pond_node_id *id, int64_t version)
 {
@@ -929,23 +952,10 @@ static int side_version(oplog_row **row, ol_part **part_out, oplog_be *ob, ol_pa
             pond_oplog__part_drop_side(p);
     }
     if (!p->side || p->side->file != fi) {
-        pond_oplog__part_drop_side(p);
-        struct ol_side *sd = pond_calloc(1, sizeof *sd);
-        if (!sd)
-            return POND_ENOMEM;
-        sd->part.id = p->id;
-        sd->part.files = p->files;
-        sd->part.n_files = p->n_files;
-        sd->file = fi;
         group_pick pick = {true, version, false, 0, 0};
-        int rc = groups ? load_groups(ob, &sd->part, (int)fi, &pick)
-                        : load_file(ob, &sd->part, (int)fi, NULL);
-        if (rc < 0) {
-            pond_oplog__part_unload(&sd->part);
-            pond_free(sd);
+        int rc = load_side(ob, p, fi, &pick);
+        if (rc < 0)
             return rc;
-        }
-        p->side = sd;
     }
     /* the owner's file list may have grown (appends) since: borrow it again */
     p->side->part.files = p->files;
@@ -1078,11 +1088,21 @@ static int ob_list_versions_overlapping(pond_node_rec ***out, size_t *n_out, pon
         const ol_file *f = &part->files[fi];
         if (f->has_et && (f->et_max < from_us || f->et_min > to_us))
             continue;
+        /* read apart into the partition's side file, kept: the read that lists these
+         * versions opens them next (side_version), without reading the file again. Only a
+         * live view reads from the side */
+        group_pick pick = {false, 0, true, from_us, to_us};
+        if (ob->row_max_txn < 0) {
+            rc = load_side(ob, part, fi, &pick);
+            ol_node *o = rc == 0 ? pond__idmap_get(&part->side->part.nodes, id) : NULL;
+            for (size_t i = 0; o && rc == 0 && i < o->n; i++)
+                rc = list_if_overlapping(&l, &o->rows[i], from_us, to_us);
+            continue;
+        }
         ol_part older = {0};
         older.id = part->id;
         older.files = part->files;
         older.n_files = part->n_files;
-        group_pick pick = {false, 0, true, from_us, to_us};
         rc = f->has_footer ? load_groups(ob, &older, (int)fi, &pick)
                            : load_file(ob, &older, (int)fi, NULL);
         ol_node *o = rc == 0 ? pond__idmap_get(&older.nodes, id) : NULL;

@@ -129,8 +129,8 @@ static int load_group(ol_gfile *g, size_t i)
     if (rc == 0 && (rc = pond_sha256_buf(&h, buf, (size_t)x->len)) == 0 &&
         !pond_hash_equal(&h, &x->sha))
         rc = pond_error_set(POND_ECORRUPT, D,
-                            "data file '%s' is corrupt: row group %zu (bytes %" PRId64
-                            "..%" PRId64 ") does not match the SHA-256 its footer records",
+                            "data file '%s' is corrupt: row group %zu (bytes %" PRId64 "..%" PRId64
+                            ") does not match the SHA-256 its footer records",
                             g->path, i, x->off, x->off + x->len);
     if (rc < 0) {
         pond_free(buf);

@@ -163,7 +163,7 @@ static uint64_t bytes_for(env *e, int v)
 
 /* Loading one old version of a merged file reads its footer and the row group holding it (and
  * that group's content chunks), not the file: at 1,040 versions (17 row groups) less than a
- * quarter of the file. Before: the file was read and hashed whole to load the version's row. */
+ * quarter of the file (light runs: 520 versions, less than half). Before: the file was read and hashed whole to load the version's row. */
 static void test_one_version_reads_its_group(void)
 {
     env e;
@@ -176,7 +176,7 @@ static void test_one_version_reads_its_group(void)
     if (getenv("POND_TEST_VERBOSE"))
         printf("version %d of a merged file of %lld bytes: %llu bytes read\n", n / 2,
                (long long)size, (unsigned long long)bytes);
-    if (bytes * 4 > (uint64_t)size)
+    if (bytes * (n > 520 ? 4 : 2) > (uint64_t)size)
         pt_fail(__FILE__, __LINE__, "one version read %llu bytes of a merged file of %lld",
                 (unsigned long long)bytes, (long long)size);
     /* and every version reads back, in a fresh handle, in an order that moves between groups */
@@ -236,7 +236,8 @@ static int fsck_corrupt(env *e)
 static void test_flipped_group(void)
 {
     env e;
-    g_pond(&e, "pond", 300);
+    int n = pt_light() ? 200 : 300;
+    g_pond(&e, "pond", n);
     char path[4800], want[300];
     int64_t size;
     merged_file(path, sizeof path, &e, &size);
@@ -247,7 +248,8 @@ static void test_flipped_group(void)
     PT_ASSERT_ERR(g_read(&e, 100), POND_ECORRUPT);
     PT_ASSERT_MSG_HAS(strrchr(path, '/') + 1);
     PT_ASSERT_MSG_HAS("row group");
-    PT_ASSERT_OK(g_read(&e, 250)); /* rows 249: group 3 of 64-row groups; 100 is in group 1 */
+    /* row n - 11 is in group 2 or 4 of 64-row groups; 100 (row 99) in group 1 */
+    PT_ASSERT_OK(g_read(&e, n - 10));
     PT_ASSERT(fsck_corrupt(&e) >= 1);
     env_close(&e);
 }
@@ -257,7 +259,7 @@ static void test_flipped_group(void)
 static void test_flipped_footer(void)
 {
     env e;
-    g_pond(&e, "pond", 300);
+    g_pond(&e, "pond", pt_light() ? 200 : 300);
     char path[4800];
     int64_t size;
     merged_file(path, sizeof path, &e, &size);
@@ -277,7 +279,7 @@ static void test_flipped_footer(void)
 static void test_lying_tag(void)
 {
     env e;
-    g_pond(&e, "pond", 300);
+    g_pond(&e, "pond", pt_light() ? 200 : 300);
     char path[4800];
     int64_t size;
     merged_file(path, sizeof path, &e, &size);

@@ -639,7 +639,9 @@ static int row_within_group(const ol_file *f, size_t gi, const ol_group *g, cons
 
 /* Loads the rows of the row groups of data file file_idx of p that `pick` selects, reading and
  * verifying only those groups and the footer (the file must have has_footer): an old version,
- * or the versions of one day, without the rest of a merged file. With pick NULL: every group
+ * or the versions of one day, without the rest of a merged file. Their inline content comes
+ * with them (each row's checked against its sha256): the group's bytes are read and hashed
+ * whole anyway, and the versions looked for are opened next. With pick NULL: every group
  * (fsck: each one checked against its footer entry). */
 static int load_groups(oplog_be *ob, ol_part *p, int file_idx, const group_pick *pick)
 {
@@ -647,7 +649,8 @@ static int load_groups(oplog_be *ob, ol_part *p, int file_idx, const group_pick 
     static const char *const cols[] = {"node_id",        "file_type",      "version",
                                        "txn_seq",        "timestamp",      "size",
                                        "sha256",         "blob_root",      "symlink_target",
-                                       "min_event_time", "max_event_time", "extended_attributes"};
+                                       "min_event_time", "max_event_time", "extended_attributes",
+                                       "content"};
     pond_parquet_read_options po = POND_PARQUET_READ_OPTIONS_INIT;
     po.column_names = cols;
     po.n_column_names = (int)(sizeof cols / sizeof cols[0]);

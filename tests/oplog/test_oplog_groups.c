@@ -333,5 +333,130 @@ static void test_lying_tag(void)
     env_close(&e);
 }
 
-PT_SUITE(oplog_groups, PT_TEST(one_version_reads_its_group), PT_TEST(flipped_group),
-         PT_TEST(flipped_footer), PT_TEST(lying_tag))
+/* Version v of /d/t: content g_data(v), event times [v * 100, v * 100 + 99] (none for version 5:
+ * it overlaps every range, and its row group is read for every range). */
+static void t_put(env *e, int v)
+{
+    char data[300];
+    g_data(data, v);
+    pond_writer *w = NULL;
+    PT_ASSERT_OK(pond_fs_begin(e->fs, NULL));
+    PT_ASSERT_OK(pond_fs_open_writer(&w, e->fs, NULL, "/d/t", POND_ENTRY_FILE_SERIES));
+    PT_ASSERT_OK(pond_writer_write(w, data, sizeof data));
+    if (v != 5)
+        PT_ASSERT_OK(pond_writer_set_event_time(w, v * 100, v * 100 + 99));
+    PT_ASSERT_OK(pond_writer_finish(w));
+    pond_writer_free(w);
+    PT_ASSERT_OK(pond_fs_commit(NULL, e->fs));
+}
+
+typedef struct {
+    int64_t v[64];
+    size_t n;
+} t_seen;
+
+static int t_collect(const pond_stat *st, const char *xattrs, void *payload)
+{
+    (void)xattrs;
+    t_seen *s = payload;
+    PT_ASSERT(s->n < 64);
+    s->v[s->n++] = st->version;
+    return 0;
+}
+
+/* Lists the versions of /d/t overlapping [from, to] from a fresh handle and reads each: they
+ * are exactly the model's (every version whose range meets it, and those without one), and
+ * each reads its own content. Returns the bytes read. */
+static uint64_t t_range(env *e, int n, int64_t from, int64_t to)
+{
+    env_close(e);
+    env_open(e);
+    pond_os counting = *pond_os_real();
+    counting.read = counting_read;
+    counting.pread = counting_pread;
+    g_bytes = 0;
+    pond_os_set(&counting);
+    pond_fs_node *h = NULL;
+    t_seen got = {{0}, 0};
+    int rc = pond_fs_node_open(&h, e->fs, NULL, "/d/t", 0);
+    if (rc == 0)
+        rc = pond_fs_node_foreach_version_overlapping(h, from, to, t_collect, &got);
+    for (size_t i = 0; rc == 0 && i < got.n; i++) {
+        pond_reader *rd = NULL;
+        char buf[301], want[300];
+        size_t len = 0;
+        if ((rc = pond_fs_node_open_reader(&rd, h, got.v[i])) == 0)
+            rc = pond_reader_read(rd, buf, sizeof buf, &len);
+        pond_reader_free(rd);
+        g_data(want, (int)got.v[i]);
+        if (rc == 0 && (len != 300 || memcmp(buf, want, 300) != 0))
+            pt_fail(__FILE__, __LINE__, "version %lld read other bytes", (long long)got.v[i]);
+    }
+    pond_fs_node_free(h);
+    pond_os_set(NULL);
+    PT_ASSERT_OK(rc);
+    size_t k = 0;
+    for (int v = 1; v <= n; v++) {
+        if (v != 5 && (v * 100 + 99 < from || v * 100 > to))
+            continue;
+        if (k >= got.n || got.v[k] != v)
+            pt_fail(__FILE__, __LINE__, "[%lld, %lld]: version %d not listed", (long long)from,
+                    (long long)to, v);
+        k++;
+    }
+    PT_ASSERT_INT_EQ((int64_t)got.n, (int64_t)k);
+    return g_bytes;
+}
+
+/* The versions of one day (a range meeting one version's event times) of a series whose
+ * versions were merged into one file: listed from the row groups whose event times meet the
+ * range (and those holding versions without times), read from them, not from the whole file;
+ * random ranges list exactly the model's versions. */
+static void test_day_reads_its_groups(void)
+{
+    env e;
+    int n = pt_light() ? 448 : 640;
+    snprintf(e.dir, sizeof e.dir, "%s/%s", PT_TMPDIR(), "pondt");
+    pond_oplog_create_options co = POND_OPLOG_CREATE_OPTIONS_INIT;
+    co.threshold_data = 4096; /* every version inline */
+    PT_ASSERT_OK(pond_oplog_create(e.dir, &co));
+    env_open(&e);
+    PT_ASSERT_OK(pond_fs_begin(e.fs, NULL));
+    PT_ASSERT_OK(pond_fs_mkdir(e.fs, NULL, "/d", 0));
+    PT_ASSERT_OK(pond_fs_commit(NULL, e.fs));
+    for (int v = 1; v <= n; v++)
+        t_put(&e, v);
+    PT_ASSERT_OK(pond_oplog_lock(e.be, false));
+    pond_gc_options o = POND_GC_OPTIONS_INIT;
+    o.compact = true;
+    pond_gc_report r;
+    int rc = pond_oplog_gc(&r, e.be, &o);
+    pond_oplog_unlock(e.be);
+    PT_ASSERT_OK(rc);
+    t_put(&e, n + 1);
+    char path[4800];
+    int64_t size;
+    merged_file(path, sizeof path, &e, &size);
+    /* version 2 * n / 3 lies in one row group; the versions without times are in every one */
+    int d = 2 * n / 3;
+    uint64_t bytes = t_range(&e, n + 1, d * 100 + 10, d * 100 + 20);
+    if (getenv("POND_TEST_VERBOSE"))
+        printf("one day of a merged file of %lld bytes: %llu bytes read\n", (long long)size,
+               (unsigned long long)bytes);
+    /* the footer, the day's group and version 5's (group 0), not the rest (a third of the 10
+     * groups' file; light: half of 7): the whole file before */
+    if (bytes * (n > 448 ? 3 : 2) > (uint64_t)size)
+        pt_fail(__FILE__, __LINE__, "one day read %llu bytes of a merged file of %lld",
+                (unsigned long long)bytes, (long long)size);
+    uint64_t seed = 0x5eedULL;
+    for (int q = 0; q < 8; q++) {
+        seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+        int64_t from = (int64_t)((seed >> 33) % (uint64_t)(n * 100 + 200)) - 100;
+        int64_t to = from + (int64_t)((seed >> 20) % 900);
+        (void)t_range(&e, n + 1, from, to);
+    }
+    env_close(&e);
+}
+
+PT_SUITE(oplog_groups, PT_TEST(one_version_reads_its_group), PT_TEST(day_reads_its_groups),
+         PT_TEST(flipped_group), PT_TEST(flipped_footer), PT_TEST(lying_tag))

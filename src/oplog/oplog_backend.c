@@ -130,9 +130,9 @@ int pond_oplog__part_add_file(ol_part *p, const char *path, int64_t txn, int64_t
 
 void pond_oplog__file_set_footer(ol_file *f, const commit_part *cp)
 {
-    f->has_footer = cp->has_footer;
-    f->footer_len = cp->footer_len;
-    f->footer_sha = cp->footer_sha;
+    f->has_footer = cp->has_footer && cp->footer_len <= INT32_MAX;
+    f->footer_len = (int32_t)(f->has_footer ? cp->footer_len : 0);
+    memcpy(f->footer_sha, cp->footer_sha.bytes, OL_FOOTER_SHA_BYTES);
 }
 
 void pond_oplog__file_set_versions(ol_file *f, const oplog_row *rows, size_t n)
@@ -579,7 +579,7 @@ static int load_file(oplog_be *ob, ol_part *p, int file_idx, pond_buf *keep)
         pond_arrow_array_release(&batch);
     }
     if (rc == 0)
-        p->files[file_idx].n_rows = (int64_t)n;
+        p->files[file_idx].n_rows = OL_FILE_ROWS((int64_t)n);
     bool has_dir = false;
     for (size_t i = 0; i < n; i++) {
         has_dir |= rows[i].rec->type == POND_ENTRY_DIRECTORY;
@@ -663,7 +663,7 @@ static int load_groups(oplog_be *ob, ol_part *p, int file_idx, const group_pick 
     if (rc == 0)
         rc = pond_parquet_reader_schema(r, &schema);
     if (rc == 0)
-        f->n_rows = pond_parquet_reader_num_rows(r);
+        f->n_rows = OL_FILE_ROWS(pond_parquet_reader_num_rows(r));
     int64_t first = 0;
     size_t ng = rc == 0 ? pond_oplog__gfile_n_groups(gf) : 0;
     for (size_t gi = 0; rc == 0 && gi < ng; gi++) {
@@ -1338,6 +1338,8 @@ int pond_oplog__write_part_file(oplog_be *ob, commit_part *cp, int64_t txn, bool
     if (rc < 0)
         return rc;
     cp->path = pond_buf_detach(&rel);
+    cp->has_footer = false;
+    cp->footer_len = 0;
     char *dirpath = pond_malloc(strlen(ob->dir) + 64);
     char *path = pond__path_join(ob->dir, cp->path);
     struct ArrowSchema schema = {0};
@@ -1395,7 +1397,8 @@ int pond_oplog__write_part_file(oplog_be *ob, commit_part *cp, int64_t txn, bool
     if (ds.seg && (rc = pond_sha256_final(&cp->footer_sha, ds.seg)) < 0)
         goto done;
     cp->has_footer = ds.seg != NULL;
-    cp->footer_len = ds.size - cp->footer_len; /* write_groups left the footer's start there */
+    /* write_groups left the footer's start in footer_len */
+    cp->footer_len = cp->has_footer ? ds.size - cp->footer_len : 0;
     cp->size = ds.size;
     if (!sync) {
         cp->unsynced = true;
@@ -1805,7 +1808,7 @@ static bool parse_footer_tag(int64_t *len, pond_hash *sha, const char *v)
         return false;
     errno = 0;
     long long n = strtoll(v, &e, 10);
-    return errno == 0 && *e == ',' && n > 0 && strlen(e + 1) == 64 &&
+    return errno == 0 && *e == ',' && n > 0 && n <= INT32_MAX && strlen(e + 1) == 64 &&
            pond_hash_from_hex(sha, e + 1) == 0 && ((*len = n), true);
 }
 
@@ -1863,8 +1866,8 @@ static int index_file(const pond_delta_file *f, void *payload)
     if (rc == 0 && has_footer) {
         ol_file *nf = &p->files[p->n_files - 1];
         nf->has_footer = true;
-        nf->footer_len = footer_len;
-        nf->footer_sha = footer_sha;
+        nf->footer_len = (int32_t)footer_len;
+        memcpy(nf->footer_sha, footer_sha.bytes, OL_FOOTER_SHA_BYTES);
     }
     if (rc == 0 && has_vr) {
         ol_file *nf = &p->files[p->n_files - 1];

@@ -243,7 +243,7 @@ int pond_oplog__gfile_open(ol_gfile **out, oplog_be *ob, const ol_file *f,
                             g->path, f->size);
     pond_hash h;
     if (rc == 0 && (rc = pond_sha256_buf(&h, g->footer, (size_t)g->foot_len)) == 0 &&
-        !pond_hash_equal(&h, &f->footer_sha))
+        memcmp(h.bytes, f->footer_sha, OL_FOOTER_SHA_BYTES) != 0)
         rc = pond_error_set(POND_ECORRUPT, D,
                             "data file '%s' is corrupt: its footer does not match the SHA-256 of "
                             "its %s tag",

@@ -91,32 +91,40 @@ int pond_oplog__check_listings(int *n_out, const struct ArrowSchema *schema,
                                const struct ArrowArray *batch, const char *file,
                                oplog_listing_fn fn, void *payload);
 
-/* One data file of a partition. */
+/* One data file of a partition. Packed (no padding between the flags): a pond may hold
+ * hundreds of thousands of partitions of one file each, so every byte here is a byte per
+ * partition (tests/hostile/bigcommit.sh bounds the RSS of such a log). */
 typedef struct {
     char *path;   /* relative to the pond dir */
     int64_t txn;  /* the newest transaction in it (from its name) */
-    int level;    /* merge level (from its name): 0 = written by a commit */
     int64_t size; /* from the add action; -1 unknown */
-    bool has_sha; /* the add action's tags carry the file's SHA-256 */
-    pond_hash sha;
     /* Every row of the file has an event-time range, inside [et_min, et_max] (the add action's
-     * OPLOG_TAG_EVENT_TIME). Without: its rows may hold any event time, or none. */
-    bool has_et;
+     * OPLOG_TAG_EVENT_TIME, has_et). Without: its rows may hold any event time, or none. */
     int64_t et_min, et_max;
-    /* The versions of its rows (of any node) lie in [v_min, v_max] (OPLOG_TAG_VERSIONS).
-     * Without: unknown. */
-    bool has_vr;
+    /* The versions of its rows (of any node) lie in [v_min, v_max] (OPLOG_TAG_VERSIONS,
+     * has_vr). Without: unknown. */
     int64_t v_min, v_max;
-    /* rows in it, once it was loaded (0: not known): only a file of more rows than
-     * OL_CONTENT_GROUP_ROWS is worth opening for one row group */
-    int64_t n_rows;
-    /* Its row groups are verified one by one (OPLOG_TAG_FOOTER): the SHA-256 of its last
-     * footer_len bytes, whose Parquet footer holds each row group's range and SHA-256
-     * (OPLOG_KV_GROUPS). Without: the file is only ever read and hashed whole. */
+    int level; /* merge level (from its name): 0 = written by a commit */
+    /* rows in it, once it was loaded (0: not known; INT32_MAX: at least that many): only a
+     * file of more rows than OL_CONTENT_GROUP_ROWS is worth opening for one row group */
+    int32_t n_rows;
+    /* Its row groups are verified one by one (OPLOG_TAG_FOOTER, has_footer): footer_sha is the
+     * first OL_FOOTER_SHA_BYTES bytes of the SHA-256 of its last footer_len bytes, whose
+     * Parquet footer holds each row group's range and SHA-256 (OPLOG_KV_GROUPS). Without: the
+     * file is only ever read and hashed whole. 128 bits in memory (the tag keeps all 256):
+     * whoever changes the file without the log would need a second preimage of them. */
+    int32_t footer_len;
+    bool has_sha; /* the add action's tags carry the file's SHA-256 */
+    bool has_et;
+    bool has_vr;
     bool has_footer;
-    int64_t footer_len;
-    pond_hash footer_sha;
+    pond_hash sha;
+    uint8_t footer_sha[16];
 } ol_file;
+#define OL_FOOTER_SHA_BYTES 16
+_Static_assert(sizeof(ol_file) <= 120, "ol_file grew: one per partition (bigcommit.sh's RSS)");
+/* n_rows of a file of n rows */
+#define OL_FILE_ROWS(n) ((int32_t)((n) < INT32_MAX ? (n) : INT32_MAX))
 
 /* All versions of one node, oldest first. */
 typedef struct {

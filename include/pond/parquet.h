@@ -286,6 +286,14 @@ POND_API int pond_parquet_writer_new(pond_parquet_writer **out, const pond_parqu
 /** Append one record batch (a struct array matching the schema). The batch is only read: the
  *  caller still owns and releases it. POND_EINVALID/POND_ECORRUPT if it does not validate. */
 POND_API int pond_parquet_writer_write(pond_parquet_writer *w, const struct ArrowArray *batch);
+/** End the current row group now (nothing buffered: a no-op). The next rows start a new one;
+ *  what was written so far, up to the writer's position, is every row group's bytes. */
+POND_API int pond_parquet_writer_flush(pond_parquet_writer *w);
+/** Row groups written so far (flushed). */
+POND_API int pond_parquet_writer_num_row_groups(const pond_parquet_writer *w);
+/** Adds one key-value pair to the footer (key and value copied; value may be NULL), after
+ *  those of the options; before finish. */
+POND_API int pond_parquet_writer_add_kv(pond_parquet_writer *w, const char *key, const char *value);
 /** Flush the last row group, write page indexes and the footer, then sync the sink. */
 POND_API int pond_parquet_writer_finish(pond_parquet_writer *w);
 /** Rows written so far (including buffered rows). */

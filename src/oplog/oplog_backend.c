@@ -128,6 +128,13 @@ int pond_oplog__part_add_file(ol_part *p, const char *path, int64_t txn, int64_t
     return 0;
 }
 
+void pond_oplog__file_set_footer(ol_file *f, const commit_part *cp)
+{
+    f->has_footer = cp->has_footer && cp->footer_len <= INT32_MAX;
+    f->footer_len = (int32_t)(f->has_footer ? cp->footer_len : 0);
+    memcpy(f->footer_sha, cp->footer_sha.bytes, OL_FOOTER_SHA_BYTES);
+}
+
 void pond_oplog__file_set_versions(ol_file *f, const oplog_row *rows, size_t n)
 {
     f->has_vr = n > 0;
@@ -572,7 +579,7 @@ static int load_file(oplog_be *ob, ol_part *p, int file_idx, pond_buf *keep)
         pond_arrow_array_release(&batch);
     }
     if (rc == 0)
-        p->files[file_idx].n_rows = (int64_t)n;
+        p->files[file_idx].n_rows = OL_FILE_ROWS((int64_t)n);
     bool has_dir = false;
     for (size_t i = 0; i < n; i++) {
         has_dir |= rows[i].rec->type == POND_ENTRY_DIRECTORY;
@@ -597,6 +604,118 @@ static int load_file(oplog_be *ob, ol_part *p, int file_idx, pond_buf *keep)
         mem = (pond_buf)POND_BUF_INIT;
     }
     pond_buf_dispose(&mem);
+    return rc;
+}
+
+/* Which row groups of a file to load: those that may hold `version` (by_version), those whose
+ * event times may meet [from, to] (by_et). */
+typedef struct {
+    bool by_version;
+    int64_t version;
+    bool by_et;
+    int64_t from, to;
+} group_pick;
+
+static bool group_picked(const ol_group *g, const group_pick *k)
+{
+    if (k->by_version && (k->version < g->v_min || k->version > g->v_max))
+        return false;
+    return !k->by_et || !g->has_et || (g->et_max >= k->from && g->et_min <= k->to);
+}
+
+/* A row outside its row group's recorded versions or event times (a file someone wrote so)
+ * would be hidden from the reads that pick groups by them: an error whenever it is loaded. */
+static int row_within_group(const ol_file *f, size_t gi, const ol_group *g, const pond_node_rec *r)
+{
+    if (r->version < g->v_min || r->version > g->v_max ||
+        (g->has_et && (!r->has_event_time || r->min_event_time_us < g->et_min ||
+                       r->max_event_time_us > g->et_max)))
+        return pond_error_set(POND_ECORRUPT, D,
+                              "data file '%s': version %lld is outside the versions or event "
+                              "times its footer records for row group %zu",
+                              f->path, (long long)r->version, gi);
+    return 0;
+}
+
+/* Loads the rows of the row groups of data file file_idx of p that `pick` selects, reading and
+ * verifying only those groups and the footer (the file must have has_footer): an old version,
+ * or the versions of one day, without the rest of a merged file. Their inline content comes
+ * with them (each row's checked against its sha256): the group's bytes are read and hashed
+ * whole anyway, and the versions looked for are opened next. With pick NULL: every group
+ * (fsck: each one checked against its footer entry). */
+static int load_groups(oplog_be *ob, ol_part *p, int file_idx, const group_pick *pick)
+{
+    ol_file *f = &p->files[file_idx];
+    static const char *const cols[] = {"node_id",        "file_type",      "version",
+                                       "txn_seq",        "timestamp",      "size",
+                                       "sha256",         "blob_root",      "symlink_target",
+                                       "min_event_time", "max_event_time", "extended_attributes",
+                                       "content"};
+    pond_parquet_read_options po = POND_PARQUET_READ_OPTIONS_INIT;
+    po.column_names = cols;
+    po.n_column_names = (int)(sizeof cols / sizeof cols[0]);
+    ol_gfile *gf = NULL;
+    struct ArrowSchema schema = {0};
+    oplog_row *rows = NULL;
+    size_t n = 0, cap = 0;
+    int rc = pond_oplog__gfile_open(&gf, ob, f, &po);
+    pond_parquet_reader *r = rc == 0 ? pond_oplog__gfile_reader(gf) : NULL;
+    if (rc == 0)
+        rc = pond_parquet_reader_schema(r, &schema);
+    if (rc == 0)
+        f->n_rows = OL_FILE_ROWS(pond_parquet_reader_num_rows(r));
+    int64_t first = 0;
+    size_t ng = rc == 0 ? pond_oplog__gfile_n_groups(gf) : 0;
+    for (size_t gi = 0; rc == 0 && gi < ng; gi++) {
+        const ol_group *g = pond_oplog__gfile_group(gf, gi);
+        int64_t g_rows = pond_parquet_reader_row_group_rows(r, (int)gi);
+        if (pick && !group_picked(g, pick)) {
+            first += g_rows;
+            continue;
+        }
+        struct ArrowArray batch = {0};
+        if ((rc = pond_parquet_reader_read_row_group(r, (int)gi, &batch)) < 0)
+            break;
+        size_t before = n;
+        rc = pond_oplog__decode(&rows, &n, &cap, &schema, &batch, &p->id, f->path);
+        pond_arrow_array_release(&batch);
+        for (size_t i = before; i < n; i++) {
+            rows[i].file_idx = file_idx;
+            rows[i].file_row = first + (int64_t)(i - before);
+            if (rc == 0)
+                rc = row_within_group(f, gi, g, rows[i].rec);
+        }
+        first += g_rows;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (rc == 0 && rows[i].rec->txn_seq > f->txn)
+            rc = pond_error_set(POND_ECORRUPT, D,
+                                "data file '%s' holds txn %lld, newer than its name says (%lld)",
+                                f->path, (long long)rows[i].rec->txn_seq, (long long)f->txn);
+        if (rc == 0)
+            rc = row_within_tags(f, rows[i].rec);
+        if (rc == 0 && (ob->row_max_txn < 0 || rows[i].rec->txn_seq <= ob->row_max_txn))
+            rc = part_put_row(ob, p, &rows[i]);
+        pond_oplog__row_dispose(&rows[i]);
+    }
+    pond_free(rows);
+    pond_arrow_schema_release(&schema);
+    pond_oplog__gfile_free(gf);
+    if (rc < 0 && rc != POND_ENOMEM)
+        pond_error_prefix("pond '%s'", ob->dir);
+    return rc;
+}
+
+int pond_oplog__check_file_groups(oplog_be *ob, ol_part *p, int file_idx)
+{
+    ol_part tmp = {0};
+    tmp.id = p->id;
+    tmp.files = p->files;
+    tmp.n_files = p->n_files;
+    int rc = p->files[file_idx].has_footer ? load_groups(ob, &tmp, file_idx, NULL) : 0;
+    FOREACH_NODE(&tmp, nd)
+    node_free(nd);
+    pond__idmap_dispose(&tmp.nodes);
     return rc;
 }
 
@@ -790,6 +909,29 @@ static oplog_row *node_version(ol_node *n, int64_t version)
  * day opens the versions of one old file one after another) instead of loading every file
  * after it. *row NULL (and 0) when the files' ranges cannot tell where it is (a file without
  * one) or it is not there: the caller then loads the suffix down to it, as without this. */
+/* Reads older file fi of p apart into p's side file (replacing the one there): the row groups
+ * `pick` selects when the file has verified row groups, else the whole file. */
+static int load_side(oplog_be *ob, ol_part *p, size_t fi, const group_pick *pick)
+{
+    pond_oplog__part_drop_side(p);
+    struct ol_side *sd = pond_calloc(1, sizeof *sd);
+    if (!sd)
+        return POND_ENOMEM;
+    sd->part.id = p->id;
+    sd->part.files = p->files;
+    sd->part.n_files = p->n_files;
+    sd->file = fi;
+    int rc = p->files[fi].has_footer ? load_groups(ob, &sd->part, (int)fi, pick)
+                                     : load_file(ob, &sd->part, (int)fi, NULL);
+    if (rc < 0) {
+        pond_oplog__part_unload(&sd->part);
+        pond_free(sd);
+        return rc;
+    }
+    p->side = sd;
+    return 0;
+}
+
 static int side_version(oplog_row **row, ol_part **part_out, oplog_be *ob, ol_part *p,
                         const pond_node_id *id, int64_t version)
 {
@@ -804,22 +946,19 @@ static int side_version(oplog_row **row, ol_part **part_out, oplog_be *ob, ol_pa
     if (fi == 0)
         return 0;
     fi--;
+    /* a file of verified row groups: only the groups that may hold the version are read, and
+     * the side holds those; another version of the file may need other groups */
+    bool groups = p->files[fi].has_footer;
+    if (p->side && p->side->file == fi && groups) {
+        ol_node *n = pond__idmap_get(&p->side->part.nodes, id);
+        if (!n || !node_version(n, version))
+            pond_oplog__part_drop_side(p);
+    }
     if (!p->side || p->side->file != fi) {
-        pond_oplog__part_drop_side(p);
-        struct ol_side *sd = pond_calloc(1, sizeof *sd);
-        if (!sd)
-            return POND_ENOMEM;
-        sd->part.id = p->id;
-        sd->part.files = p->files;
-        sd->part.n_files = p->n_files;
-        sd->file = fi;
-        int rc = load_file(ob, &sd->part, (int)fi, NULL);
-        if (rc < 0) {
-            pond_oplog__part_unload(&sd->part);
-            pond_free(sd);
+        group_pick pick = {true, version, false, 0, 0};
+        int rc = load_side(ob, p, fi, &pick);
+        if (rc < 0)
             return rc;
-        }
-        p->side = sd;
     }
     /* the owner's file list may have grown (appends) since: borrow it again */
     p->side->part.files = p->files;
@@ -952,11 +1091,23 @@ static int ob_list_versions_overlapping(pond_node_rec ***out, size_t *n_out, pon
         const ol_file *f = &part->files[fi];
         if (f->has_et && (f->et_max < from_us || f->et_min > to_us))
             continue;
+        /* read apart into the partition's side file, kept: the read that lists these
+         * versions opens them next (side_version), without reading the file again. Only a
+         * live view reads from the side */
+        group_pick pick = {false, 0, true, from_us, to_us};
+        if (ob->row_max_txn < 0) {
+            rc = load_side(ob, part, fi, &pick);
+            ol_node *o = rc == 0 ? pond__idmap_get(&part->side->part.nodes, id) : NULL;
+            for (size_t i = 0; o && rc == 0 && i < o->n; i++)
+                rc = list_if_overlapping(&l, &o->rows[i], from_us, to_us);
+            continue;
+        }
         ol_part older = {0};
         older.id = part->id;
         older.files = part->files;
         older.n_files = part->n_files;
-        rc = load_file(ob, &older, (int)fi, NULL);
+        rc = f->has_footer ? load_groups(ob, &older, (int)fi, &pick)
+                           : load_file(ob, &older, (int)fi, NULL);
         ol_node *o = rc == 0 ? pond__idmap_get(&older.nodes, id) : NULL;
         for (size_t i = 0; o && rc == 0 && i < o->n; i++)
             rc = list_if_overlapping(&l, &o->rows[i], from_us, to_us);
@@ -1091,6 +1242,7 @@ typedef struct {
     pond_sha256 *h;
     pond_buf buf;
     int64_t size;
+    pond_sha256 *seg; /* not NULL: also hashes the bytes since the last row group's end */
 } data_sink;
 
 static int data_sink_flush(data_sink *d)
@@ -1104,11 +1256,66 @@ static int data_sink_write(const void *data, size_t len, void *payload)
 {
     data_sink *d = payload;
     int rc = pond_sha256_update(d->h, data, len);
+    if (rc == 0 && d->seg)
+        rc = pond_sha256_update(d->seg, data, len);
     if (rc == 0)
         rc = pond_buf_put(&d->buf, data, len);
     d->size += (int64_t)len;
     if (rc == 0 && d->buf.size >= ((size_t)1 << 20))
         rc = data_sink_flush(d);
+    return rc;
+}
+
+/* Writes the rows of a merged file (more than one row group) a row group at a time, hashing
+ * each group's bytes as they go by, and lists the groups with their hashes, versions and event
+ * times in the footer (OPLOG_KV_GROUPS). The bytes after the last group (the footer) are hashed
+ * on in ds->seg for the add action's OPLOG_TAG_FOOTER; cp->footer_len is left holding where
+ * they start. A writer that made other row groups than asked (it never should) gets no list,
+ * and ds->seg is dropped: the file is then read whole, as files written before. */
+static int write_groups(commit_part *cp, pond_parquet_writer *w, data_sink *ds, int format)
+{
+    size_t ng = (cp->n + OL_CONTENT_GROUP_ROWS - 1) / OL_CONTENT_GROUP_ROWS;
+    ol_group *groups = pond_calloc(ng, sizeof *groups);
+    pond_buf kv = POND_BUF_INIT;
+    int rc = groups ? pond_sha256_new(&ds->seg) : POND_ENOMEM;
+    bool ok = true;
+    for (size_t k = 0; rc == 0 && k < ng; k++) {
+        const oplog_row *rows = cp->rows + k * OL_CONTENT_GROUP_ROWS;
+        size_t m = POND_MIN(cp->n - k * OL_CONTENT_GROUP_ROWS, (size_t)OL_CONTENT_GROUP_ROWS);
+        struct ArrowArray batch = {0};
+        ol_group *g = &groups[k];
+        g->off = ds->size;
+        if ((rc = pond_oplog__encode(&batch, rows, m, format)) == 0 &&
+            (rc = pond_parquet_writer_write(w, &batch)) == 0)
+            rc = pond_parquet_writer_flush(w);
+        pond_arrow_array_release(&batch);
+        if (rc < 0)
+            break;
+        ok = ok && pond_parquet_writer_num_row_groups(w) == (int)(k + 1);
+        g->len = ds->size - g->off;
+        if ((rc = pond_sha256_final(&g->sha, ds->seg)) < 0 || (rc = pond_sha256_reset(ds->seg)) < 0)
+            break;
+        int64_t et[2];
+        if ((g->has_et = pond_oplog__rows_event_time(et, rows, m))) {
+            g->et_min = et[0];
+            g->et_max = et[1];
+        }
+        g->v_min = INT64_MAX;
+        g->v_max = INT64_MIN;
+        for (size_t i = 0; i < m; i++) {
+            g->v_min = POND_MIN(g->v_min, rows[i].rec->version);
+            g->v_max = POND_MAX(g->v_max, rows[i].rec->version);
+        }
+    }
+    if (rc == 0 && ok && (rc = pond_oplog__groups_format(&kv, groups, ng)) == 0)
+        rc = pond_parquet_writer_add_kv(w, OPLOG_KV_GROUPS, kv.ptr);
+    if (rc == 0 && !ok) {
+        pond_sha256_free(ds->seg);
+        ds->seg = NULL;
+    }
+    cp->footer_len = ds->size;
+    pond_buf_dispose(&kv);
+    pond_free(groups);
     return rc;
 }
 
@@ -1131,11 +1338,13 @@ int pond_oplog__write_part_file(oplog_be *ob, commit_part *cp, int64_t txn, bool
     if (rc < 0)
         return rc;
     cp->path = pond_buf_detach(&rel);
+    cp->has_footer = false;
+    cp->footer_len = 0;
     char *dirpath = pond_malloc(strlen(ob->dir) + 64);
     char *path = pond__path_join(ob->dir, cp->path);
     struct ArrowSchema schema = {0};
     struct ArrowArray batch = {0};
-    data_sink ds = {-1, path, NULL, POND_BUF_INIT, 0};
+    data_sink ds = {-1, path, NULL, POND_BUF_INIT, 0, NULL};
     pond_parquet_writer *w = NULL;
     if (!dirpath || !path) {
         rc = POND_ENOMEM;
@@ -1157,7 +1366,8 @@ int pond_oplog__write_part_file(oplog_be *ob, commit_part *cp, int64_t txn, bool
         goto done;
     int format = cp->format ? cp->format : ob->format;
     if ((rc = pond_oplog__arrow_schema(&schema, format)) < 0 ||
-        (rc = pond_oplog__encode(&batch, cp->rows, cp->n, format)) < 0)
+        (cp->n <= OL_CONTENT_GROUP_ROWS &&
+         (rc = pond_oplog__encode(&batch, cp->rows, cp->n, format)) < 0))
         goto done;
     pond_parquet_writer_options wo = POND_PARQUET_WRITER_OPTIONS_INIT;
     wo.page_index = false; /* rows per file are few; the index would outweigh them */
@@ -1174,11 +1384,21 @@ int pond_oplog__write_part_file(oplog_be *ob, commit_part *cp, int64_t txn, bool
         goto done;
     cp->written = true;
     pond_parquet_sink sink = {data_sink_write, NULL, &ds};
-    if ((rc = pond_parquet_writer_new(&w, &sink, &schema, &wo)) < 0 ||
-        (rc = pond_parquet_writer_write(w, &batch)) < 0 || (rc = pond_parquet_writer_finish(w)) < 0)
+    if ((rc = pond_parquet_writer_new(&w, &sink, &schema, &wo)) < 0)
+        goto done;
+    if (cp->n > OL_CONTENT_GROUP_ROWS)
+        rc = write_groups(cp, w, &ds, format);
+    else
+        rc = pond_parquet_writer_write(w, &batch);
+    if (rc < 0 || (rc = pond_parquet_writer_finish(w)) < 0)
         goto done;
     if ((rc = data_sink_flush(&ds)) < 0 || (rc = pond_sha256_final(&cp->sha, ds.h)) < 0)
         goto done;
+    if (ds.seg && (rc = pond_sha256_final(&cp->footer_sha, ds.seg)) < 0)
+        goto done;
+    cp->has_footer = ds.seg != NULL;
+    /* write_groups left the footer's start in footer_len */
+    cp->footer_len = cp->has_footer ? ds.size - cp->footer_len : 0;
     cp->size = ds.size;
     if (!sync) {
         cp->unsynced = true;
@@ -1194,6 +1414,7 @@ done:
     if (ds.fd >= 0)
         pond__close(ds.fd);
     pond_sha256_free(ds.h);
+    pond_sha256_free(ds.seg);
     pond_buf_dispose(&ds.buf);
     pond_arrow_array_release(&batch);
     pond_arrow_schema_release(&schema);
@@ -1233,7 +1454,7 @@ int pond_oplog__add_part_file(pond_delta_actions *acts, const commit_part *cp, i
 {
     char id[POND_NODE_ID_STRLEN + 1], hex[65];
     pond_node_id_format(id, &cp->part);
-    pond_delta_kv pv = {"part_id", id}, tags[3];
+    pond_delta_kv pv = {"part_id", id}, tags[4];
     pond_buf_clear(stats);
     int rc = pond_oplog__stats_json(stats, cp);
     if (rc < 0)
@@ -1253,6 +1474,13 @@ int pond_oplog__add_part_file(pond_delta_actions *acts, const commit_part *cp, i
     if (cp->n) {
         snprintf(vrv, sizeof vrv, "%lld,%lld", (long long)vr[0], (long long)vr[1]);
         tags[n_tags++] = (pond_delta_kv){OPLOG_TAG_VERSIONS, vrv};
+    }
+    char ftv[96];
+    if (cp->has_footer) {
+        char fhex[65];
+        pond_hash_hex(fhex, &cp->footer_sha);
+        snprintf(ftv, sizeof ftv, "%lld,%s", (long long)cp->footer_len, fhex);
+        tags[n_tags++] = (pond_delta_kv){OPLOG_TAG_FOOTER, ftv};
     }
     pond_delta_file_desc f = {POND_DELTA_FILE_DESC_VERSION,
                               cp->path,
@@ -1520,6 +1748,7 @@ static int ob_commit(pond_backend *be, const pond_backend_txn_info *info,
                                              &cps[k].sha, has_et ? et : NULL)) < 0)
             break;
         pond_oplog__file_set_versions(&p->files[p->n_files - 1], cps[k].rows, cps[k].n);
+        pond_oplog__file_set_footer(&p->files[p->n_files - 1], &cps[k]);
         if ((irc = pond__idmap_put(&ob->node_part, &cps[k].part, p, NULL)) < 0)
             break;
         if (!p->loaded && !p->partial)
@@ -1571,6 +1800,18 @@ static bool parse_range(int64_t r[2], const char *v)
     return errno == 0 && e1 != v && *e1 == ',' && e2 && e2 != e1 + 1 && !*e2 && r[0] <= r[1];
 }
 
+/* OPLOG_TAG_FOOTER: "<bytes>,<sha256 hex>" */
+static bool parse_footer_tag(int64_t *len, pond_hash *sha, const char *v)
+{
+    char *e = NULL;
+    if (!v || *v < '0' || *v > '9')
+        return false;
+    errno = 0;
+    long long n = strtoll(v, &e, 10);
+    return errno == 0 && *e == ',' && n > 0 && n <= INT32_MAX && strlen(e + 1) == 64 &&
+           pond_hash_from_hex(sha, e + 1) == 0 && ((*len = n), true);
+}
+
 static int index_file(const pond_delta_file *f, void *payload)
 {
     index_ctx *ctx = payload;
@@ -1592,9 +1833,15 @@ static int index_file(const pond_delta_file *f, void *payload)
         return pond_error_set(POND_ECORRUPT, D, "data file '%s' is not named <txn>-<id>.parquet",
                               f->decoded_path);
     pond_hash sha;
-    bool has_sha = false, has_et = false, has_vr = false;
-    int64_t et[2], vr[2];
+    bool has_sha = false, has_et = false, has_vr = false, has_footer = false;
+    int64_t et[2], vr[2], footer_len = 0;
+    pond_hash footer_sha;
     for (size_t i = 0; i < f->n_tags; i++) {
+        /* an unreadable footer tag is none: the file is then read and hashed whole */
+        if (!strcmp(f->tags[i].key, OPLOG_TAG_FOOTER)) {
+            has_footer = parse_footer_tag(&footer_len, &footer_sha, f->tags[i].value);
+            continue;
+        }
         /* an unreadable range is no range: the file is then read whenever asked */
         if (!strcmp(f->tags[i].key, OPLOG_TAG_EVENT_TIME)) {
             has_et = parse_range(et, f->tags[i].value);
@@ -1616,6 +1863,12 @@ static int index_file(const pond_delta_file *f, void *payload)
     if (rc == 0)
         rc = pond_oplog__part_add_file(p, f->decoded_path, txn, f->size, has_sha ? &sha : NULL,
                                        has_et ? et : NULL);
+    if (rc == 0 && has_footer) {
+        ol_file *nf = &p->files[p->n_files - 1];
+        nf->has_footer = true;
+        nf->footer_len = (int32_t)footer_len;
+        memcpy(nf->footer_sha, footer_sha.bytes, OL_FOOTER_SHA_BYTES);
+    }
     if (rc == 0 && has_vr) {
         ol_file *nf = &p->files[p->n_files - 1];
         nf->has_vr = true;

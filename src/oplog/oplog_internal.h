@@ -91,26 +91,40 @@ int pond_oplog__check_listings(int *n_out, const struct ArrowSchema *schema,
                                const struct ArrowArray *batch, const char *file,
                                oplog_listing_fn fn, void *payload);
 
-/* One data file of a partition. */
+/* One data file of a partition. Packed (no padding between the flags): a pond may hold
+ * hundreds of thousands of partitions of one file each, so every byte here is a byte per
+ * partition (tests/hostile/bigcommit.sh bounds the RSS of such a log). */
 typedef struct {
     char *path;   /* relative to the pond dir */
     int64_t txn;  /* the newest transaction in it (from its name) */
-    int level;    /* merge level (from its name): 0 = written by a commit */
     int64_t size; /* from the add action; -1 unknown */
-    bool has_sha; /* the add action's tags carry the file's SHA-256 */
-    pond_hash sha;
     /* Every row of the file has an event-time range, inside [et_min, et_max] (the add action's
-     * OPLOG_TAG_EVENT_TIME). Without: its rows may hold any event time, or none. */
-    bool has_et;
+     * OPLOG_TAG_EVENT_TIME, has_et). Without: its rows may hold any event time, or none. */
     int64_t et_min, et_max;
-    /* The versions of its rows (of any node) lie in [v_min, v_max] (OPLOG_TAG_VERSIONS).
-     * Without: unknown. */
-    bool has_vr;
+    /* The versions of its rows (of any node) lie in [v_min, v_max] (OPLOG_TAG_VERSIONS,
+     * has_vr). Without: unknown. */
     int64_t v_min, v_max;
-    /* rows in it, once it was loaded (0: not known): only a file of more rows than
-     * OL_CONTENT_GROUP_ROWS is worth opening for one row group */
-    int64_t n_rows;
+    int level; /* merge level (from its name): 0 = written by a commit */
+    /* rows in it, once it was loaded (0: not known; INT32_MAX: at least that many): only a
+     * file of more rows than OL_CONTENT_GROUP_ROWS is worth opening for one row group */
+    int32_t n_rows;
+    /* Its row groups are verified one by one (OPLOG_TAG_FOOTER, has_footer): footer_sha is the
+     * first OL_FOOTER_SHA_BYTES bytes of the SHA-256 of its last footer_len bytes, whose
+     * Parquet footer holds each row group's range and SHA-256 (OPLOG_KV_GROUPS). Without: the
+     * file is only ever read and hashed whole. 128 bits in memory (the tag keeps all 256):
+     * whoever changes the file without the log would need a second preimage of them. */
+    int32_t footer_len;
+    bool has_sha; /* the add action's tags carry the file's SHA-256 */
+    bool has_et;
+    bool has_vr;
+    bool has_footer;
+    pond_hash sha;
+    uint8_t footer_sha[16];
 } ol_file;
+#define OL_FOOTER_SHA_BYTES 16
+_Static_assert(sizeof(ol_file) <= 120, "ol_file grew: one per partition (bigcommit.sh's RSS)");
+/* n_rows of a file of n rows */
+#define OL_FILE_ROWS(n) ((int32_t)((n) < INT32_MAX ? (n) : INT32_MAX))
 
 /* All versions of one node, oldest first. */
 typedef struct {
@@ -186,7 +200,7 @@ int pond_oplog__of(oplog_be **out, const pond_backend *be, const char *fn);
 int pond_oplog__commit_format(const oplog_be *ob, pond_node_rec *const *recs, size_t n,
                               bool retention);
 
-typedef struct {
+typedef struct commit_part {
     pond_node_id part;
     oplog_row *rows;
     size_t n, cap;
@@ -198,6 +212,10 @@ typedef struct {
     bool unsynced; /* written without fsync: fd is still open (pond_oplog__sync_part_file) */
     int fd;
     int format; /* the pond format to write; 0 = the pond's (ob->format) */
+    /* a file of several row groups: its footer's length and SHA-256 (OPLOG_TAG_FOOTER) */
+    bool has_footer;
+    int64_t footer_len;
+    pond_hash footer_sha;
 } commit_part;
 
 /* Loads every file of p (what needs a node's whole history: listing versions, retention,
@@ -219,6 +237,8 @@ int pond_oplog__part_add_file(ol_part *p, const char *path, int64_t txn, int64_t
 /* The add-action tag holding the version range of a data file's rows, "<min>,<max>"
  * (docs/format.md): which older file may hold version N of a node. */
 #define OPLOG_TAG_VERSIONS "pond.versions"
+/* Sets f's footer tag (OPLOG_TAG_FOOTER) from the file cp wrote. */
+void pond_oplog__file_set_footer(ol_file *f, const struct commit_part *cp);
 /* Sets f's version range from the rows written to it. */
 void pond_oplog__file_set_versions(ol_file *f, const oplog_row *rows, size_t n);
 /* Drops p's side file (a no-op without one): its file indexes are about to change. */
@@ -247,6 +267,46 @@ int pond_oplog__row_content(oplog_be *ob, ol_part *p, oplog_row *row);
 /* Merged data files have row groups of this many rows, so one row's content is read without
  * the rest of the file (docs/format.md, "Data files"). */
 #define OL_CONTENT_GROUP_ROWS 64
+
+/* ---- row groups verified one by one (oplog_groups.c, docs/format.md "Row-group hashes") ---- */
+
+/* The add-action tag of a data file of several row groups: "<bytes>,<sha256 hex>", the
+ * SHA-256 of the file's last <bytes> bytes (everything after its last row group: the Parquet
+ * footer, its length and the magic). */
+#define OPLOG_TAG_FOOTER "pond.footer"
+/* The footer's key-value entry listing the row groups: "1;" then per group, in file order,
+ * "<offset>,<length>,<version min>,<version max>,<event-time min>,<event-time max>,<sha256>;"
+ * (event times "-" when a row has none). The groups' ranges tile the file from offset 4 (after
+ * the magic) to the footer. */
+#define OPLOG_KV_GROUPS "pond.row_groups"
+
+typedef struct {
+    int64_t off, len;
+    int64_t v_min, v_max;
+    bool has_et;
+    int64_t et_min, et_max;
+    pond_hash sha;
+} ol_group;
+
+/* Formats the OPLOG_KV_GROUPS value of groups (appended to out). */
+int pond_oplog__groups_format(pond_buf *out, const ol_group *groups, size_t n);
+
+/* A data file read by row groups: the footer verified against the add action's tag, each row
+ * group's bytes read and verified against the footer the first time the reader touches them;
+ * a read of any other byte fails (ECORRUPT naming the file). */
+typedef struct ol_gfile ol_gfile;
+/* Opens f (which must have has_footer) with reader options po. */
+int pond_oplog__gfile_open(ol_gfile **out, oplog_be *ob, const ol_file *f,
+                           const pond_parquet_read_options *po);
+void pond_oplog__gfile_free(ol_gfile *g);
+pond_parquet_reader *pond_oplog__gfile_reader(ol_gfile *g);
+size_t pond_oplog__gfile_n_groups(const ol_gfile *g);
+const ol_group *pond_oplog__gfile_group(const ol_gfile *g, size_t i);
+/* Reads data file file_idx of p by its row groups, each verified against its footer and each
+ * row against its group's entry (a no-op for a file without OPLOG_TAG_FOOTER): fsck. */
+int pond_oplog__check_file_groups(oplog_be *ob, ol_part *p, int file_idx);
+/* Reads and verifies every row group not verified yet (fsck). */
+int pond_oplog__gfile_verify_all(ol_gfile *g);
 /* Loads the pending inline content of row (and of the other pending rows of p in the same row
  * group) from the one row group of its file holding it, each checked against its own SHA-256.
  * 0 with the row still pending when the file has one row group or its position is unknown:

@@ -447,6 +447,11 @@ int pond_oplog_fsck(pond_fsck_report *out, pond_backend *be, pond_fsck_fn fn,
         for (size_t f = 0; f < p->n_files && rc == 0; f++) {
             /* read whole, size and hash checked, and every listing in it checked */
             int vrc = check_file_listings(&bad, &c, ob, &p->files[f]);
+            /* and, for a file read by row groups, its footer against its tag, each group
+             * against the footer and each row against its group's entry: what those reads
+             * trust */
+            if (vrc == 0)
+                vrc = pond_oplog__check_file_groups(ob, p, (int)f);
             if (vrc == POND_ENOMEM)
                 rc = vrc;
             else if (vrc < 0) {
@@ -984,6 +989,8 @@ int pond_oplog__rewrite(pond_gc_report *out, oplog_be *ob, const pond_gc_options
                                                &cps[k].sha, has_et ? et : NULL);
             if (rc == 0 && cps[k].n && cps[k].path)
                 pond_oplog__file_set_versions(&p->files[p->n_files - 1], cps[k].rows, cps[k].n);
+            if (rc == 0 && cps[k].n && cps[k].path)
+                pond_oplog__file_set_footer(&p->files[p->n_files - 1], &cps[k]);
             FOREACH_NODE(p, nd)
             for (size_t i = 0; i < nd->n; i++)
                 if (nd->rows[i].file_idx >= (int)from)

@@ -107,6 +107,7 @@ struct pond_parquet_writer {
     pond_parquet_writer_options opts;
     char **kv_keys, **kv_values;
     int n_kv;
+    size_t cap_kv_keys, cap_kv_values;
     pqw_schema schema;
     struct ArrowSchema aschema; /* copy, for validating batches */
     pqw_col *cols;
@@ -1100,6 +1101,7 @@ int pond_parquet_writer_new(pond_parquet_writer **out, const pond_parquet_sink *
             goto fail;
         }
         w->n_kv = opts->n_kv;
+        w->cap_kv_keys = w->cap_kv_values = (size_t)opts->n_kv;
         for (int i = 0; i < opts->n_kv; i++) {
             if (!opts->kv_keys || !opts->kv_keys[i]) {
                 rc = pond_error_set(POND_EINVALID, POND_DOM_PARQUET,
@@ -1367,6 +1369,42 @@ done:
     pond_free(kvs);
     pond_free(encs);
     return rc;
+}
+
+int pond_parquet_writer_flush(pond_parquet_writer *w)
+{
+    int rc;
+    POND_ASSERT_ARG(w);
+    if (w->err)
+        return pond_error_set(w->err, POND_DOM_PARQUET, "parquet writer: failed earlier (%s)",
+                              pond_error_name(w->err));
+    if (w->finished)
+        return pond_error_set(POND_EINVALID, POND_DOM_PARQUET, "parquet writer: already finished");
+    if (w->rg_rows > 0 && (rc = flush_row_group(w)) < 0)
+        return sticky(w, rc);
+    return 0;
+}
+
+int pond_parquet_writer_num_row_groups(const pond_parquet_writer *w) { return (int)w->n_rgs; }
+
+int pond_parquet_writer_add_kv(pond_parquet_writer *w, const char *key, const char *value)
+{
+    POND_ASSERT_ARG(w && key);
+    if (w->finished)
+        return pond_error_set(POND_EINVALID, POND_DOM_PARQUET, "parquet writer: already finished");
+    if (POND_GROW(w->kv_keys, (size_t)w->n_kv, w->cap_kv_keys) < 0 ||
+        POND_GROW(w->kv_values, (size_t)w->n_kv, w->cap_kv_values) < 0)
+        return POND_ENOMEM;
+    char *kc = pond_strdup(key), *vc = value ? pond_strdup(value) : NULL;
+    if (!kc || (value && !vc)) {
+        pond_free(kc);
+        pond_free(vc);
+        return POND_ENOMEM;
+    }
+    w->kv_keys[w->n_kv] = kc;
+    w->kv_values[w->n_kv] = vc;
+    w->n_kv++;
+    return 0;
 }
 
 int pond_parquet_writer_finish(pond_parquet_writer *w)

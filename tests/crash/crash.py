@@ -175,7 +175,21 @@ class H:
             self.derived_scenario(),
             self.series_home_scenario(),
             self.series_partial_scenario(),
+            self.compact_groups_scenario(),
         ]
+
+    def compact_groups_scenario(self):
+        """gc --compact of a series of 70 versions: the merged data file has two row groups,
+        its footer lists their hashes and its add action carries the footer's hash
+        (docs/format.md, "Row-group hashes"), written by the one commit that adds the file.
+        Every crash state reads every version's rows and fscks clean (fsck checks the footer
+        against its tag and each group against the footer)."""
+        for d in range(70):
+            with open(os.path.join(self.host, "g%d.csv" % d), "w") as f:
+                f.write("ts,v\n2024-04-01T%02d:%02d:00Z,%d\n" % (d // 60, d % 60, d))
+        setup = [["init"]] + [["copy", "--type", "series", "host:g%d.csv" % d, "/s"]
+                              for d in range(70)]
+        return ("compact-groups", setup, [["gc", "--compact", "--grace", "0s"]])
 
     def series_partial_scenario(self):
         """Appends that load the series' partition partially (docs/decisions.md, "Partial

@@ -220,7 +220,9 @@ static void test_one_version_bounded(void)
                "%llu of %lld (%d)\n",
                (unsigned long long)small, (long long)small_size, (unsigned long long)large,
                (long long)large_size, most);
-    if (large > small * 3 / 2 || large * 8 > (uint64_t)large_size)
+    /* the footer, read with the group, grows by ~900 bytes per row group (Parquet's entry
+     * and the group's pond.row_groups entry): 1.48x before the row-group hashes, 1.53x after */
+    if (large > small * 8 / 5 || large * 8 > (uint64_t)large_size)
         pt_fail(__FILE__, __LINE__,
                 "one version's content read %llu bytes at %d versions (file %lld bytes), "
                 "%llu at 130",

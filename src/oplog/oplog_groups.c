@@ -14,6 +14,7 @@
 
 #include <pond/errors.h>
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,8 +54,9 @@ static bool parse_i64(int64_t *out, const char **s, char end)
     char *e = NULL;
     if (**s != '-' && (**s < '0' || **s > '9'))
         return false;
+    errno = 0;
     long long v = strtoll(*s, &e, 10);
-    if (e == *s || *e != end)
+    if (e == *s || *e != end || errno == ERANGE)
         return false;
     *out = v;
     *s = e + 1;
@@ -67,6 +69,62 @@ static int bad_groups(const ol_gfile *g, const char *what)
                           OPLOG_KV_GROUPS, what);
 }
 
+int pond_oplog__groups_parse(ol_group *groups, size_t n_rg, size_t *n_out, const char *v,
+                             int64_t foot_off, const char **why)
+{
+    *n_out = 0;
+    *why = NULL;
+    if (strncmp(v, "1;", 2) != 0) {
+        *why = "is not version 1";
+        return -1;
+    }
+    v += 2;
+    size_t n = 0;
+    int64_t at = 4; /* after the magic */
+    while (*v) {
+        if (n == n_rg) {
+            *why = "lists more row groups than the file has";
+            return -1;
+        }
+        ol_group *x = &groups[n];
+        memset(x, 0, sizeof *x);
+        *why = "does not parse";
+        if (!parse_i64(&x->off, &v, ',') || !parse_i64(&x->len, &v, ',') ||
+            !parse_i64(&x->v_min, &v, ',') || !parse_i64(&x->v_max, &v, ','))
+            return -1;
+        if (!strncmp(v, "-,-,", 4)) {
+            v += 4;
+        } else {
+            if (!parse_i64(&x->et_min, &v, ',') || !parse_i64(&x->et_max, &v, ','))
+                return -1;
+            x->has_et = true;
+        }
+        char hex[65];
+        if (strnlen(v, 65) < 65 || v[64] != ';')
+            return -1;
+        memcpy(hex, v, 64);
+        hex[64] = '\0';
+        if (pond_hash_from_hex(&x->sha, hex) < 0) {
+            *why = "has a bad SHA-256";
+            return -1;
+        }
+        v += 65;
+        if (x->off != at || x->len <= 0 || x->len > foot_off - at) {
+            *why = "does not tile the file";
+            return -1;
+        }
+        at += x->len;
+        n++;
+    }
+    if (n != n_rg || at != foot_off) {
+        *why = "does not tile the file";
+        return -1;
+    }
+    *why = NULL;
+    *n_out = n;
+    return 0;
+}
+
 /* Parses the footer's OPLOG_KV_GROUPS entry. The footer is verified already: what does not
  * parse, or does not tile the file, was written so by whoever wrote the file. */
 static int parse_groups(ol_gfile *g, const char *v)
@@ -74,43 +132,15 @@ static int parse_groups(ol_gfile *g, const char *v)
     int n_rg = pond_parquet_reader_num_row_groups(g->r);
     if (strncmp(v, "1;", 2) != 0)
         return bad_groups(g, "is not version 1");
-    v += 2;
     if (n_rg <= 0)
         return bad_groups(g, "lists row groups the file does not have");
     g->groups = pond_calloc((size_t)n_rg, sizeof *g->groups);
     g->data = pond_calloc((size_t)n_rg, sizeof *g->data);
     if (!g->groups || !g->data)
         return POND_ENOMEM;
-    int64_t at = 4; /* after the magic */
-    while (*v) {
-        if (g->n == (size_t)n_rg)
-            return bad_groups(g, "lists more row groups than the file has");
-        ol_group *x = &g->groups[g->n];
-        if (!parse_i64(&x->off, &v, ',') || !parse_i64(&x->len, &v, ',') ||
-            !parse_i64(&x->v_min, &v, ',') || !parse_i64(&x->v_max, &v, ','))
-            return bad_groups(g, "does not parse");
-        if (!strncmp(v, "-,-,", 4)) {
-            v += 4;
-        } else {
-            if (!parse_i64(&x->et_min, &v, ',') || !parse_i64(&x->et_max, &v, ','))
-                return bad_groups(g, "does not parse");
-            x->has_et = true;
-        }
-        char hex[65];
-        if (strlen(v) < 65 || v[64] != ';')
-            return bad_groups(g, "does not parse");
-        memcpy(hex, v, 64);
-        hex[64] = '\0';
-        if (pond_hash_from_hex(&x->sha, hex) < 0)
-            return bad_groups(g, "has a bad SHA-256");
-        v += 65;
-        if (x->off != at || x->len <= 0 || x->len > g->foot_off - at)
-            return bad_groups(g, "does not tile the file");
-        at += x->len;
-        g->n++;
-    }
-    if (g->n != (size_t)n_rg || at != g->foot_off)
-        return bad_groups(g, "does not tile the file");
+    const char *why;
+    if (pond_oplog__groups_parse(g->groups, (size_t)n_rg, &g->n, v, g->foot_off, &why) < 0)
+        return bad_groups(g, why);
     return 0;
 }
 

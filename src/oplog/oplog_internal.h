@@ -290,6 +290,11 @@ typedef struct {
 
 /* Formats the OPLOG_KV_GROUPS value of groups (appended to out). */
 int pond_oplog__groups_format(pond_buf *out, const ol_group *groups, size_t n);
+/* Parses an OPLOG_KV_GROUPS value v of a file with n_rg row groups (groups has room for n_rg)
+ * whose footer starts at foot_off: 0 and *n_out == n_rg when it parses and its ranges tile
+ * [4, foot_off); -1 and *why (what is wrong, for a message) otherwise. */
+int pond_oplog__groups_parse(ol_group *groups, size_t n_rg, size_t *n_out, const char *v,
+                             int64_t foot_off, const char **why);
 
 /* A data file read by row groups: the footer verified against the add action's tag, each row
  * group's bytes read and verified against the footer the first time the reader touches them;

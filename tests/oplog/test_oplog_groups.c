@@ -3,6 +3,7 @@
  * group holding it, not the whole file; a flipped byte in that group, in the footer or in the
  * add action's footer tag fails each read that uses it with ECORRUPT naming the file, and fsck
  * reports it. */
+#include "oplog/oplog_internal.h"
 #include "pt.h"
 
 #include <pond/oplog.h>
@@ -458,5 +459,32 @@ static void test_day_reads_its_groups(void)
     env_close(&e);
 }
 
+/* The entry's parser takes only what tiles the file and fits int64 (a value past it used to
+ * saturate silently). */
+static void test_entry_parse_bounds(void)
+{
+    char h[65], text[512];
+    memset(h, 'a', 64);
+    h[64] = '\0';
+    ol_group g[2];
+    size_t n = 9;
+    const char *why = NULL;
+    snprintf(text, sizeof text, "1;4,100,1,64,-,-,%s;104,200,65,70,5,9,%s;", h, h);
+    PT_ASSERT_INT_EQ(pond_oplog__groups_parse(g, 2, &n, text, 304, &why), 0);
+    PT_ASSERT_INT_EQ((int64_t)n, 2);
+    PT_ASSERT(!g[0].has_et && g[1].has_et && g[1].et_min == 5 && g[1].et_max == 9);
+    PT_ASSERT_INT_EQ(pond_oplog__groups_parse(g, 2, &n, text, 305, &why), -1);
+    PT_ASSERT_STR_EQ(why, "does not tile the file");
+    PT_ASSERT_INT_EQ(pond_oplog__groups_parse(g, 1, &n, text, 304, &why), -1);
+    PT_ASSERT_STR_EQ(why, "lists more row groups than the file has");
+    snprintf(text, sizeof text, "1;4,100,99999999999999999999,64,-,-,%s;", h);
+    PT_ASSERT_INT_EQ(pond_oplog__groups_parse(g, 1, &n, text, 104, &why), -1);
+    PT_ASSERT_STR_EQ(why, "does not parse");
+    snprintf(text, sizeof text, "1;4,100,1,64,-,-,%.63s;", h);
+    PT_ASSERT_INT_EQ(pond_oplog__groups_parse(g, 1, &n, text, 104, &why), -1);
+    PT_ASSERT_STR_EQ(why, "does not parse");
+}
+
 PT_SUITE(oplog_groups, PT_TEST(one_version_reads_its_group), PT_TEST(day_reads_its_groups),
-         PT_TEST(flipped_group), PT_TEST(flipped_footer), PT_TEST(lying_tag))
+         PT_TEST(flipped_group), PT_TEST(flipped_footer), PT_TEST(lying_tag),
+         PT_TEST(entry_parse_bounds))

@@ -62,6 +62,7 @@ typedef struct {
     /* builders, n_cols per slot: slot 0 is the caller's thread (the serial path), 1.. the
      * pool's workers */
     pond_arrow_builder **bld;
+    pond__time_memo *memo; /* n_cols per slot, as bld: the last ISO time's minute per column */
     int n_slots;
     /* Parallel CSV parsing (docs/import.md, "Parallel parsing"). The CSV reader reads from
      * pend, then from the input; in the parallel state (par) there is no reader and rounds of
@@ -292,8 +293,8 @@ static col_type classify(const imp *m, const column *c, const char *s, size_t le
     return T_STRING;
 }
 
-static int append(const imp *m, const column *c, pond_arrow_builder *bld, const char *s, size_t len,
-                  int kind, int64_t line, size_t f)
+static int append(const imp *m, const column *c, pond_arrow_builder *bld, pond__time_memo *memo,
+                  const char *s, size_t len, int kind, int64_t line, size_t f)
 {
     if (is_null(m, c->type, s, len, kind))
         return pond_arrow_builder_append_null(bld);
@@ -336,7 +337,7 @@ static int append(const imp *m, const column *c, pond_arrow_builder *bld, const 
             return pond_arrow_builder_append_bool(bld, b);
         break;
     case T_TS:
-        if (pond_time_reader_parse(&i, m->opts.time_reader, s, len, ts_flags(c)) == 0)
+        if (pond__time_reader_parse_memo(&i, m->opts.time_reader, s, len, ts_flags(c), memo) == 0)
             return pond_arrow_builder_append_int(bld, i);
         pond_error_prefix("%s: line %lld, column %zu ('%s')", m->path, (long long)line, f + 1,
                           c->name);
@@ -477,7 +478,7 @@ static int check_width(const imp *m, const pond_csv_reader *csv, size_t *use, in
 
 /* Appends the current row to the builders bld (n_cols of them). */
 static int convert_row(const imp *m, const pond_csv_reader *csv, pond_arrow_builder **bld,
-                       int64_t *padded)
+                       pond__time_memo *memo, int64_t *padded)
 {
     size_t use;
     int rc = check_width(m, csv, &use, padded);
@@ -490,7 +491,7 @@ static int convert_row(const imp *m, const pond_csv_reader *csv, pond_arrow_buil
         size_t len;
         int kind;
         const char *s = row_field(m, csv, f, &len, &kind);
-        rc = append(m, &m->cols[f], bld[f], s, len, kind, line, f);
+        rc = append(m, &m->cols[f], bld[f], memo + f, s, len, kind, line, f);
     }
     return rc;
 }
@@ -553,7 +554,8 @@ static int fill_batch(imp *m, struct ArrowArray *out, int64_t *rows_out)
                 }
                 int kind = *p++ - 1;
                 size_t len = strlen(p);
-                rc = append(m, &m->cols[f], bld[f], p, len, kind, m->sample_line[k], f);
+                rc =
+                    append(m, &m->cols[f], bld[f], m->memo + f, p, len, kind, m->sample_line[k], f);
                 p += len + 1;
             }
             pond_free(m->sample[k]);
@@ -572,7 +574,7 @@ static int fill_batch(imp *m, struct ArrowArray *out, int64_t *rows_out)
         }
         if (rc < 0)
             break;
-        rc = convert_row(m, NULL, bld, &m->padded);
+        rc = convert_row(m, NULL, bld, m->memo, &m->padded);
         rows++;
     }
     if (rc < 0)
@@ -647,6 +649,9 @@ static int go_parallel(imp *m)
         memcpy(b, m->bld, m->n_cols * sizeof *b); /* slot 0's */
         pond_free(m->bld);
         m->bld = b;
+        pond_free(m->memo);
+        if (!(m->memo = pond_calloc((size_t)slots * m->n_cols, sizeof *m->memo)))
+            return POND_ENOMEM;
         m->n_slots = slots;
         for (int slot = 1; slot < slots && rc == 0; slot++)
             rc = make_builders(m, m->bld + (size_t)slot * m->n_cols);
@@ -747,7 +752,7 @@ static void parse_chunk(void *payload, int task, int slot)
         if (rc == 0 && ch->rows == m->opts.batch_rows)
             rc = POND_ERROR; /* cannot happen: a record ends at each newline at most */
         if (rc == 0)
-            rc = convert_row(m, r, bld, &ch->padded);
+            rc = convert_row(m, r, bld, m->memo + (size_t)slot * m->n_cols, &ch->padded);
         ch->rows++;
     }
     pond_csv_reader_free(r);
@@ -936,6 +941,7 @@ static void imp_free(imp *m)
     for (size_t k = 0; m->bld && k < (size_t)m->n_slots * m->n_cols; k++)
         pond_arrow_builder_free(m->bld[k]);
     pond_free(m->bld);
+    pond_free(m->memo);
     pond_buf_dispose(&m->pend);
     pond_free(m->cols);
     pond__strmap_dispose(&m->names);
@@ -1316,7 +1322,8 @@ int pond_csv_import_stream(struct ArrowArrayStream *out, const char *path,
         if (m->cols[f].type == T_NULL)
             m->cols[f].type = T_STRING; /* all empty: keep it as text */
     m->n_slots = 1;
-    if (!(m->bld = pond_calloc(m->n_cols, sizeof *m->bld))) {
+    if (!(m->bld = pond_calloc(m->n_cols, sizeof *m->bld)) ||
+        !(m->memo = pond_calloc(m->n_cols, sizeof *m->memo))) {
         rc = POND_ENOMEM;
         goto fail;
     }

@@ -22,6 +22,7 @@
 #define RAW_CAP ((size_t)128 << 10)
 #define DEC_CAP ((size_t)256 << 10)
 #define OUT_CAP ((size_t)512 << 10)
+_Static_assert(DEC_CAP <= OUT_CAP, "pond_input_read checks plain text in place");
 /* xz streams declare their dictionary size; a hostile one could ask for gigabytes. */
 #define XZ_MEMLIMIT ((uint64_t)256 << 20)
 
@@ -585,7 +586,8 @@ static int decode_utf8(pond_input *in)
     while (p < end && room) {
         size_t lim = POND_MIN((size_t)(end - p), room);
         size_t run = ascii_run(p, lim, &in->line); /* the common case */
-        memcpy(o, p, run);
+        if (o != (const char *)p)                  /* the same place: checked in place */
+            memcpy(o, p, run);
         o += run, p += run, room -= run;
         if (p == end || !room)
             break;
@@ -606,7 +608,8 @@ static int decode_utf8(pond_input *in)
             return bad_text(in, off,
                             "NUL byte (a binary file, or UTF-16 text without a byte-order mark: "
                             "give --encoding utf-16le or utf-16be)");
-        memcpy(o, p, (size_t)len);
+        if (o != (const char *)p)
+            memcpy(o, p, (size_t)len);
         o += len, p += len, room -= (size_t)len;
     }
     in->out_len = (size_t)(o - in->out);
@@ -697,12 +700,33 @@ int pond_input_read(pond_input *in, void *buf, size_t cap, size_t *n_out)
          * fill_out with the same room, so the text before an error is delivered exactly as
          * through out (a fill that fails delivers nothing) */
         char *own = in->out;
+        uint8_t *own_dec = in->dec;
+        /* plain UTF-8 with nothing pending in dec: read into the caller's buffer as dec too
+         * and check it in place (decode_utf8 does not copy where out and dec are one place;
+         * out_len and dec_pos move together from 0, so nothing decoded is moved or
+         * overwritten, and DEC_CAP <= OUT_CAP <= cap) */
+        bool in_place = in->started && in->detected && in->comp == POND_INPUT_PLAIN &&
+                        in->enc == POND_INPUT_UTF8 && in->dec_pos == in->dec_len && !in->dec_eof &&
+                        in->raw_pos == in->raw_len;
+        if (in_place) {
+            in->dec_off += (int64_t)in->dec_pos;
+            in->dec_pos = in->dec_len = 0;
+            in->dec = buf;
+        }
         in->out = buf;
         in->out_pos = in->out_len = 0;
         rc = fill_out(in);
         size_t n = in->out_len;
         in->out = own;
         in->out_pos = in->out_len = 0;
+        if (in_place) { /* what is not decoded yet (part of a character) back into dec */
+            size_t rest = in->dec_len - in->dec_pos;
+            memcpy(own_dec, in->dec + in->dec_pos, rest);
+            in->dec_off += (int64_t)in->dec_pos;
+            in->dec_pos = 0;
+            in->dec_len = rest;
+            in->dec = own_dec;
+        }
         if (rc < 0)
             return stick(in, rc);
         *n_out = n;

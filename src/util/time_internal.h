@@ -2,6 +2,7 @@
 #ifndef POND_UTIL_TIME_INTERNAL_H
 #define POND_UTIL_TIME_INTERNAL_H
 
+#include "util/util.h"
 #include <pond/timefmt.h>
 
 /* Days in month m (1-12) of year y. */
@@ -18,6 +19,10 @@ int pond__time_parse_int(int64_t *v_out, const char *s, size_t len, size_t *end_
  * one that is but names a local time the zone skips or shows twice (*parsed true). */
 int pond__time_parse_iso_local(int64_t *us_out, const char *s, size_t len, const pond_tz *tz,
                                bool *parsed);
+
+/* pond__time_parse_iso_local keeping memo (NULL: none; util.h): exactly its result. */
+int pond__time_parse_iso_memo(int64_t *us_out, const char *s, size_t len, const pond_tz *tz,
+                              pond__time_memo *memo, bool *parsed);
 
 /* pond_time_parse_iso without its fast path for the common fixed shape: the reference the
  * tests hold the fast path to. */

@@ -70,11 +70,14 @@ static int dig2(const char *s) { return (s[0] - '0') * 10 + (s[1] - '0'); }
 
 /* The shape nearly every file writes, YYYY-MM-DD[T ]HH:MM:SS[.fff][Z|+HH[:MM]], read with one
  * check of its fixed places instead of a bounds check per digit. False for anything else, and
- * for values out of range: iso_parse reads those (and words their errors) as before. */
-static bool iso_fast(iso_fields *f, const char *s, size_t len)
+ * for values out of range: iso_parse reads those (and words their errors) as before. In two
+ * halves: iso_head reads the first 16 characters (the date, hours and minutes) and depends on
+ * nothing else, iso_tail the rest (':', seconds, fraction, zone), so pond__time_parse_iso_memo
+ * can keep a head that repeats from the value before. */
+static bool iso_head(iso_fields *f, const char *s, size_t len)
 {
-    static const unsigned char at[] = {0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18};
-    if (len < 19 || s[4] != '-' || s[7] != '-' || s[13] != ':' || s[16] != ':' ||
+    static const unsigned char at[] = {0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15};
+    if (len < 19 || s[4] != '-' || s[7] != '-' || s[13] != ':' ||
         (s[10] != 'T' && s[10] != 't' && s[10] != ' '))
         return false;
     unsigned bad = 0;
@@ -87,12 +90,20 @@ static bool iso_fast(iso_fields *f, const char *s, size_t len)
     f->d = dig2(s + 8);
     f->h = dig2(s + 11);
     f->mi = dig2(s + 14);
+    return f->y >= 1 && f->mo >= 1 && f->mo <= 12 && f->d >= 1 && f->h <= 23 && f->mi <= 59 &&
+           (f->d <= 28 || (unsigned)f->d <= pond__days_in_month(f->y, (unsigned)f->mo));
+}
+
+/* The rest after iso_head's 16 characters (len >= 19). */
+static bool iso_tail(iso_fields *f, const char *s, size_t len)
+{
+    if (s[16] != ':' || (unsigned)(s[17] - '0') > 9 || (unsigned)(s[18] - '0') > 9)
+        return false;
     f->sec = dig2(s + 17);
     f->frac_us = 0;
     f->has_zone = false;
     f->offset_s = 0;
-    if (f->y < 1 || f->mo < 1 || f->mo > 12 || f->d < 1 || f->h > 23 || f->mi > 59 || f->sec > 59 ||
-        (f->d > 28 && (unsigned)f->d > pond__days_in_month(f->y, (unsigned)f->mo)))
+    if (f->sec > 59)
         return false;
     size_t i = 19;
     if (i < len && (s[i] == '.' || s[i] == ',')) {
@@ -129,6 +140,11 @@ static bool iso_fast(iso_fields *f, const char *s, size_t len)
     f->offset_s = sign * (oh * 3600 + om * 60);
     f->has_zone = true;
     return true;
+}
+
+static bool iso_fast(iso_fields *f, const char *s, size_t len)
+{
+    return iso_head(f, s, len) && iso_tail(f, s, len);
 }
 
 static int iso_parse_general(iso_fields *f, const char *s, size_t len, int shortest)
@@ -247,6 +263,32 @@ int pond__time_parse_iso_local(int64_t *us_out, const char *s, size_t len, const
     int rc = iso_parse(&f, s, len, ISO_MONTH);
     *parsed = rc == 0;
     return rc < 0 ? rc : iso_to_us(us_out, &f, tz, s, len);
+}
+
+int pond__time_parse_iso_memo(int64_t *us_out, const char *s, size_t len, const pond_tz *tz,
+                              pond__time_memo *memo, bool *parsed)
+{
+    iso_fields f;
+    if (memo && memo->ok && len >= 19 && memcmp(s, memo->head, sizeof memo->head) == 0 &&
+        iso_tail(&f, s, len)) {
+        /* the same 16 characters as the value memo->head came from: the same local minute;
+         * the zone (or the offset) is applied to each value as always */
+        *parsed = true;
+        return pond__time_compose(us_out, memo->local_s + f.sec, f.frac_us, f.has_zone, f.offset_s,
+                                  tz, s, len);
+    }
+    if (!memo || !iso_head(&f, s, len))
+        return pond__time_parse_iso_local(us_out, s, len, tz, parsed);
+    int64_t local_s =
+        pond_days_from_civil(f.y, (unsigned)f.mo, (unsigned)f.d) * 86400 + f.h * 3600 + f.mi * 60;
+    memcpy(memo->head, s, sizeof memo->head);
+    memo->local_s = local_s;
+    memo->ok = true;
+    if (!iso_tail(&f, s, len))
+        return pond__time_parse_iso_local(us_out, s, len, tz, parsed);
+    *parsed = true;
+    return pond__time_compose(us_out, local_s + f.sec, f.frac_us, f.has_zone, f.offset_s, tz, s,
+                              len);
 }
 
 int pond_time_parse_iso_tz(int64_t *us_out, const char *s, size_t len, const pond_tz *tz)

@@ -481,9 +481,15 @@ static bool is_integer(const char *s, size_t len)
 int pond_time_reader_parse(int64_t *us_out, const pond_time_reader *r, const char *s, size_t len,
                            unsigned flags)
 {
+    return pond__time_reader_parse_memo(us_out, r, s, len, flags, NULL);
+}
+
+int pond__time_reader_parse_memo(int64_t *us_out, const pond_time_reader *r, const char *s,
+                                 size_t len, unsigned flags, pond__time_memo *memo)
+{
     if (len >= 7 && s[4] == '-' && s[0] >= '0' && s[0] <= '9') {
         bool parsed;
-        int rc = pond__time_parse_iso_local(us_out, s, len, r ? r->tz : NULL, &parsed);
+        int rc = pond__time_parse_iso_memo(us_out, s, len, r ? r->tz : NULL, memo, &parsed);
         /* a local time the zone skips or shows twice is that, whatever the formats say */
         if (rc == 0 || parsed)
             return (flags & POND_TIME_SYNTAX) ? 0 : rc;

@@ -274,6 +274,21 @@ int pond__errno_of(int rc);
  * caller tell "no space left" from other failures without parsing the message. */
 int pond__error_os_errno(void);
 
+/* What pond__time_reader_parse_memo keeps of the last ISO-8601 value it read: its first 16
+ * characters (YYYY-MM-DDTHH:MM) and the local seconds of that minute. A value whose first 16
+ * characters are the same has the same date, hour and minute, so only the rest (seconds,
+ * fraction, zone) is read; the zone or offset is applied to each value as always, so the
+ * result is exactly pond_time_reader_parse's. Zeroed: empty. One per column and thread. */
+typedef struct {
+    char head[16];
+    int64_t local_s;
+    bool ok;
+} pond__time_memo;
+struct pond_time_reader;
+/* pond_time_reader_parse keeping memo (NULL: none). */
+int pond__time_reader_parse_memo(int64_t *us_out, const struct pond_time_reader *r, const char *s,
+                                 size_t len, unsigned flags, pond__time_memo *memo);
+
 /* Wall-clock time in microseconds since the Unix epoch (UTC). */
 int64_t pond__now_us(void);
 

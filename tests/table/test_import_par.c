@@ -9,6 +9,7 @@
 #include <pond/csv_import.h>
 #include <pond/hash.h>
 #include <pond/parquet.h>
+#include <pond/timefmt.h>
 
 #include "table/table_internal.h"
 #include "util/util.h"
@@ -597,6 +598,75 @@ static void test_real_datasets(void)
     }
 }
 
+/* Local times under a zone, a row every 29 s over a DST change, midnight and a month end, some
+ * rows with an offset or Z within the same minute as rows without: at every thread count each
+ * value is the instant the value alone reads as (the import keeps the minute of the row
+ * before); then an invalid date after valid rows of the same day names its line and column. */
+static void test_times_across_days_and_zones(void)
+{
+    pond_tz *tz = NULL;
+    PT_ASSERT_OK(pond_tz_open(&tz, "Europe/Berlin"));
+    pond_time_reader *tr = NULL;
+    PT_ASSERT_OK(pond_time_reader_new(&tr, NULL, 0, tz));
+    pond_buf text = POND_BUF_INIT, want = POND_BUF_INIT;
+    pond_buf_puts(&text, "timestamp,v\n");
+    int64_t from = pond_days_from_civil(2024, 3, 30) * 86400 + 22 * 3600;
+    int64_t to = pond_days_from_civil(2024, 4, 1) * 86400 + 2 * 3600;
+    int rows = 0;
+    for (int64_t s = from; s < to; s += 29) {
+        int64_t y;
+        unsigned mo, d;
+        pond_civil_from_days(s / 86400, &y, &mo, &d);
+        int h = (int)(s % 86400 / 3600), mi = (int)(s % 3600 / 60), sec = (int)(s % 60);
+        if (d == 31 && h == 2)
+            continue; /* the hour Europe/Berlin skips */
+        static const char *const zones[] = {"", "", "", "+01:00", "Z", "+0200", ".25"};
+        char v[64];
+        int n = snprintf(v, sizeof v, "%04lld-%02u-%02uT%02d:%02d:%02d%s", (long long)y, mo, d, h,
+                         mi, sec, zones[rows % 7]);
+        int64_t us;
+        PT_ASSERT_OK(pond_time_reader_parse(&us, tr, v, (size_t)n, 0));
+        pond_buf_printf(&text, "%s,%d\n", v, rows);
+        pond_buf_printf(&want, "%lld|%d\n", (long long)us, rows);
+        rows++;
+    }
+    const char *path = pt_tmp_file("zoned.csv", text.ptr, text.size);
+    const int64_t sizes[] = {7, 64, 1000};
+    for (size_t k = 0; k < POND_ARRAY_LEN(sizes); k++) {
+        pond_csv_import_options o = small_batches(sizes[k]);
+        o.time_reader = tr;
+        o.timestamp_column = "timestamp";
+        outcome one = {0};
+        same_at_all_threads(&one, path, &o);
+        PT_ASSERT_STR_EQ(one.err, "");
+        const char *body = strchr(str(&one.rows), '\n');
+        PT_ASSERT(body != NULL);
+        PT_ASSERT_STR_EQ(body + 1, str(&want));
+        PT_ASSERT(one.par_batches > 0);
+        outcome_dispose(&one);
+    }
+    /* 2023-02-29 after 2023-02-28 rows of the same hour and minute */
+    pond_buf_clear(&text);
+    pond_buf_puts(&text, "timestamp,v\n");
+    for (int i = 0; i < 300; i++)
+        pond_buf_printf(&text, "2023-02-2%cT23:59:%02d,%d\n", i == 250 ? '9' : '8', i % 60, i);
+    path = pt_tmp_file("feb29.csv", text.ptr, text.size);
+    pond_csv_import_options o = small_batches(16);
+    o.time_reader = tr;
+    o.timestamp_column = "timestamp";
+    outcome one = {0};
+    same_at_all_threads(&one, path, &o);
+    PT_ASSERT(one.rc < 0);
+    PT_ASSERT(strstr(one.err, "feb29.csv: line 252, column 1 ('timestamp')") != NULL);
+    PT_ASSERT(strstr(one.err, "'2023-02-29T23:59:10'") != NULL);
+    outcome_dispose(&one);
+    pond_buf_dispose(&text);
+    pond_buf_dispose(&want);
+    pond_time_reader_free(tr);
+    pond_tz_free(tz);
+}
+
 PT_SUITE(import_par, PT_TEST(generated_same_bytes), PT_TEST(chunk_limit), PT_TEST(header_only),
          PT_TEST(crlf_and_bom), PT_TEST(quoted_newlines_across_chunks), PT_TEST(late_error_line),
-         PT_TEST(dialects), PT_TEST(real_csvs), PT_TEST(real_datasets), PT_TEST(alloc_faults))
+         PT_TEST(dialects), PT_TEST(real_csvs), PT_TEST(real_datasets), PT_TEST(alloc_faults),
+         PT_TEST(times_across_days_and_zones))

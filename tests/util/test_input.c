@@ -438,6 +438,49 @@ static void test_large_reads_match_small_reads(void)
     }
 }
 
+/* Plain UTF-8 read in reads of 1 MiB is checked in place in the caller's buffer: a character
+ * cut by the end of a fill (256 KiB of source at a time) at each of its bytes, a bad byte, a
+ * cut character and a NUL at and after that place give the same text, the same error and the
+ * same text before the error as reads of 61 bytes. */
+static void test_in_place_reads_match_small_reads(void)
+{
+    static const char *const tails[] = {"", "\xff", "\xe2\x82", "\0", "\xc3"};
+    for (size_t shift = 0; shift < 4; shift++)
+        for (size_t t = 0; t < sizeof tails / sizeof *tails; t++) {
+            pond_buf data = POND_BUF_INIT;
+            size_t edge = (size_t)256 << 10;
+            while (data.size < edge - 3 - shift - 8) /* ASCII lines up to near the edge */
+                PT_ASSERT_OK(pond_buf_put(&data, "ab,cd\n", 6));
+            while (data.size < edge - 3 + shift)
+                PT_ASSERT_OK(pond_buf_putc(&data, 'x'));
+            PT_ASSERT_OK(pond_buf_put(&data, "\xe2\x82\xac,\xc3\xa9\n", 7)); /* across it */
+            size_t tl = t == 3 ? 1 : strlen(tails[t]);
+            for (int k = 0; k < 3000; k++)
+                PT_ASSERT_OK(pond_buf_put(&data, "1,\xc3\xa9\n", 5));
+            if (t == 2 || t == 4) { /* a cut character at the very end */
+                PT_ASSERT_OK(pond_buf_put(&data, tails[t], tl));
+            } else {
+                PT_ASSERT_OK(pond_buf_put(&data, tails[t], tl));
+                PT_ASSERT_OK(pond_buf_put(&data, "z\n", 2));
+            }
+            pond_buf small = POND_BUF_INIT, big = POND_BUF_INIT;
+            char small_msg[256], big_msg[256];
+            int small_rc =
+                drain_cap(&small, small_msg, sizeof small_msg, &data, POND_INPUT_AUTO, 61);
+            PT_ASSERT_INT_EQ(small_rc < 0, t != 0);
+            int big_rc = drain_cap(&big, big_msg, sizeof big_msg, &data, POND_INPUT_AUTO, 1 << 20);
+            PT_ASSERT_INT_EQ(big_rc, small_rc);
+            PT_ASSERT_STR_EQ(big_msg, small_msg);
+            PT_ASSERT_INT_EQ(big.size, small.size);
+            PT_ASSERT(memcmp(big.ptr, small.ptr, small.size) == 0);
+            if (t == 0)
+                PT_ASSERT(small.size == data.size && !memcmp(small.ptr, data.ptr, data.size));
+            pond_buf_dispose(&small);
+            pond_buf_dispose(&big);
+            pond_buf_dispose(&data);
+        }
+}
+
 static int input_alloc_body(void *arg)
 {
     const pond_buf *z = arg;
@@ -467,4 +510,5 @@ PT_SUITE(input, PT_TEST(utf8_valid_and_bom), PT_TEST(utf8_invalid_names_line_and
          PT_TEST(bad_byte_after_many_lines), PT_TEST(utf8_across_buffers), PT_TEST(latin1_cp1252),
          PT_TEST(utf16), PT_TEST(compressed_formats), PT_TEST(gzip_members_and_garbage),
          PT_TEST(binary_and_archives_named), PT_TEST(peek_then_read), PT_TEST(pipe_source),
-         PT_TEST(alloc_faults), PT_TEST(large_reads_match_small_reads))
+         PT_TEST(alloc_faults), PT_TEST(large_reads_match_small_reads),
+         PT_TEST(in_place_reads_match_small_reads))

@@ -6,6 +6,7 @@
 #include <pond/timefmt.h>
 
 #include "util/time_internal.h"
+#include "util/util.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -454,7 +455,140 @@ static void test_iso_fast_path_equivalence(void)
     }
 }
 
+/* One value through the memo and without it (the unoptimised parse): the same result, instant
+ * and message. */
+static void memo_same(pond__time_memo *memo, const pond_time_reader *r, const char *s)
+{
+    size_t len = strlen(s);
+    int64_t a = -1, b = -2;
+    int ra = pond__time_reader_parse_memo(&a, r, s, len, 0, memo);
+    char ma[256] = "";
+    if (ra < 0)
+        snprintf(ma, sizeof ma, "%s", pond_error_last()->message);
+    int rb = pond_time_reader_parse(&b, r, s, len, 0);
+    if (ra != rb || (ra == 0 && a != b) || (ra < 0 && strcmp(ma, pond_error_last()->message) != 0))
+        pt_fail(__FILE__, __LINE__, "'%s': memo %d %lld '%s', plain %d %lld '%s'", s, ra,
+                (long long)a, ma, rb, (long long)b, pond_error_last()->message);
+}
+
+/* Rows of a timestamp column read with the minute of the row before kept (csv_import): the
+ * same instants and refusals as each value read alone, across midnight, month and year ends,
+ * leap days, DST changes under a zone, offsets that change between rows of the same minute,
+ * invalid values after valid ones of the same day or minute, and random neighbours. */
+static void test_iso_memo_equivalence(void)
+{
+    static const char *const rows[] = {
+        "2024-01-31T23:59:58",
+        "2024-01-31T23:59:59",
+        "2024-02-01T00:00:00",
+        "2024-02-01T00:00:01",
+        "2024-02-28T23:59:59",
+        "2024-02-29T00:00:00",
+        "2024-02-29T23:59:59.999999",
+        "2024-03-01T00:00:00",
+        "2023-02-28T23:59:59",
+        "2023-02-29T00:00:00",
+        "2023-02-28T23:59:59",
+        "2023-03-01T00:00:00",
+        "2023-12-31T23:59:59",
+        "2024-01-01T00:00:00",
+        "2024-04-30T10:00:00",
+        "2024-04-31T10:00:00",
+        "2024-04-30T10:00:01",
+        /* spring forward in Europe/Berlin: 02:00-02:59 do not exist */
+        "2024-03-31T01:59:58",
+        "2024-03-31T01:59:59",
+        "2024-03-31T02:00:00",
+        "2024-03-31T02:00:01",
+        "2024-03-31T02:59:59",
+        "2024-03-31T03:00:00",
+        "2024-03-31T03:00:01",
+        /* fall back: 02:00-02:59 twice; with an offset they are one instant each */
+        "2024-10-27T01:59:59",
+        "2024-10-27T02:00:00",
+        "2024-10-27T02:00:00+02:00",
+        "2024-10-27T02:00:00+01:00",
+        "2024-10-27T02:00:01Z",
+        "2024-10-27T02:00:01+0130",
+        "2024-10-27T02:00:01-05",
+        "2024-10-27T02:00:02",
+        "2024-10-27T03:00:00",
+        /* the same minute, different rests: fractions, zones, leap second, bad tails */
+        "2024-06-01T12:30:00",
+        "2024-06-01T12:30:00.5",
+        "2024-06-01T12:30:00,25Z",
+        "2024-06-01T12:30:60",
+        "2024-06-01T12:30:59",
+        "2024-06-01T12:30:5x",
+        "2024-06-01T12:30:61",
+        "2024-06-01T12:30:01+24",
+        "2024-06-01T12:30:02",
+        "2024-06-01T12:30:03 UTC",
+        "2024-06-01T12:30:04.1234567891",
+        "2024-06-01T12:30:05",
+        "2024-06-01T12:30",
+        "2024-06-01T12:30:06",
+        "2024-06-01 12:30:07",
+        "2024-06-01",
+        "2024-06-01T12:30:08",
+        "2024-06-01T12:3",
+        "2024-06-01T12:30:09",
+        /* an invalid date after valid rows of the same day */
+        "2024-06-31T12:30:00",
+        "2024-06-30T12:30:00",
+        "2024-06-30T24:00:00",
+        "2024-06-30T23:60:00",
+        "2024-06-30T23:59:00",
+    };
+    const char *zones[] = {NULL, "Europe/Berlin", "America/New_York", "Asia/Kolkata"};
+    for (size_t z = 0; z < sizeof zones / sizeof *zones; z++) {
+        pond_tz *tz = zones[z] ? zone(zones[z]) : NULL;
+        pond_time_reader *r = NULL;
+        PT_ASSERT_OK(pond_time_reader_new(&r, NULL, 0, tz));
+        pond__time_memo memo = {0};
+        for (size_t k = 0; k < sizeof rows / sizeof *rows; k++)
+            memo_same(&memo, r, rows[k]);
+        /* every second over both of 2024's DST changes in Europe/Berlin and New York, and
+         * over a midnight, in order */
+        static const int64_t from[] = {1711846800, 1710054000, 1729990800, 1730613600, 1704063000};
+        for (size_t f = 0; f < sizeof from / sizeof *from; f++)
+            for (int64_t sec = from[f]; sec < from[f] + (pt_light() ? 900 : 7200); sec++) {
+                int64_t d = sec / 86400, rem = sec % 86400, y;
+                unsigned mo, dd;
+                pond_civil_from_days(d, &y, &mo, &dd);
+                char s[40];
+                snprintf(s, sizeof s, "%04lld-%02u-%02uT%02d:%02d:%02d", (long long)y, mo, dd,
+                         (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60));
+                memo_same(&memo, r, s);
+            }
+        pond_time_reader_free(r);
+        pond_tz_free(tz);
+    }
+    /* random neighbours: one minute written with random rests, one byte changed */
+    uint64_t st = 7;
+    pond__time_memo memo = {0};
+    pond_tz *ber = zone("Europe/Berlin");
+    pond_time_reader *r = NULL;
+    PT_ASSERT_OK(pond_time_reader_new(&r, NULL, 0, ber));
+    static const char *const heads[] = {
+        "2024-03-31T02:", "2024-10-27T02:", "2024-02-29T23:", "2023-02-29T23:", "2024-12-31T23:"};
+    static const char *const rests[] = {"",    ".5", "Z", "+05:30", "-0330", "+05",
+                                        "+24", ".",  " ", "+05:",   "z",     ".1234567891"};
+    for (int k = 0; k < (pt_light() ? 2000 : 20000); k++) {
+        st = st * 6364136223846793005ull + 1442695040888963407ull;
+        uint64_t v = st >> 11;
+        char s[64];
+        int len = snprintf(s, sizeof s, "%s%02d:%02d%s", heads[v % 5], (int)(v / 5 % 61),
+                           (int)(v / 305 % 62), rests[v / 18910 % 12]);
+        if (v / 226920 % 4 == 0)
+            s[(v >> 40) % (uint64_t)len] = (char)(' ' + (v >> 20) % 95);
+        memo_same(&memo, r, s);
+    }
+    pond_time_reader_free(r);
+    pond_tz_free(ber);
+}
+
 PT_SUITE(time, PT_TEST(arg_forms), PT_TEST(arg_refusals), PT_TEST(epoch_magnitude),
          PT_TEST(formats_from_real_files), PT_TEST(format_directives), PT_TEST(value_refusals),
          PT_TEST(format_refusals), PT_TEST(zones), PT_TEST(dst_gap_and_overlap),
-         PT_TEST(tzif_rules), PT_TEST(iso_fast_path_equivalence))
+         PT_TEST(tzif_rules), PT_TEST(iso_fast_path_equivalence), PT_TEST(iso_memo_equivalence))

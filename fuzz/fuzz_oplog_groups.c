@@ -49,11 +49,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         pond_buf out = POND_BUF_INIT, out2 = POND_BUF_INIT;
         if (pond_oplog__groups_format(&out, g, n) < 0)
             abort();
-        if (pond_oplog__groups_parse(again, n_rg, &n2, out.ptr, foot_off, &why) != 0 ||
-            n2 != n || !same(g, again, n))
+        if (pond_oplog__groups_parse(again, n_rg, &n2, out.ptr, foot_off, &why) != 0 || n2 != n ||
+            !same(g, again, n))
             abort();
-        if (pond_oplog__groups_format(&out2, again, n2) < 0 ||
-            out.size != out2.size || memcmp(out.ptr, out2.ptr, out.size) != 0)
+        if (pond_oplog__groups_format(&out2, again, n2) < 0 || out.size != out2.size ||
+            memcmp(out.ptr, out2.ptr, out.size) != 0)
             abort();
         pond_buf_dispose(&out);
         pond_buf_dispose(&out2);

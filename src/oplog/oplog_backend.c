@@ -517,8 +517,6 @@ int pond_oplog__part_load_content_from(oplog_be *ob, ol_part *p, size_t from_fil
     return rc;
 }
 
-/* Loads the rows of data file file_idx of p. With keep (not NULL), a file holding a directory
- * row leaves its verified bytes there for the listings loaded next. */
 /* A data file's tags say which event times and versions its rows hold, and range listings and
  * old-version reads skip files by them. A row outside them (a pond someone sent whose tags lie)
  * would be hidden from those reads: an error naming the file whenever it is loaded (fsck loads
@@ -541,6 +539,31 @@ static int row_within_tags(const ol_file *f, const pond_node_rec *r)
     return 0;
 }
 
+/* Takes the rows loaded from data file f into p (each checked against the file's name and
+ * tags; a view of a past transaction sees only the rows written up to it) and disposes of them
+ * all; rc is the load's result so far (rows are disposed of after an error too). *has_dir (if
+ * not NULL) says whether one was a directory. */
+static int put_rows(oplog_be *ob, ol_part *p, const ol_file *f, oplog_row *rows, size_t n, int rc,
+                    bool *has_dir)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (has_dir)
+            *has_dir |= rows[i].rec->type == POND_ENTRY_DIRECTORY;
+        if (rc == 0 && rows[i].rec->txn_seq > f->txn)
+            rc = pond_error_set(POND_ECORRUPT, D,
+                                "data file '%s' holds txn %lld, newer than its name says (%lld)",
+                                f->path, (long long)rows[i].rec->txn_seq, (long long)f->txn);
+        if (rc == 0)
+            rc = row_within_tags(f, rows[i].rec);
+        if (rc == 0 && (ob->row_max_txn < 0 || rows[i].rec->txn_seq <= ob->row_max_txn))
+            rc = part_put_row(ob, p, &rows[i]);
+        pond_oplog__row_dispose(&rows[i]);
+    }
+    return rc;
+}
+
+/* Loads the rows of data file file_idx of p. With keep (not NULL), a file holding a directory
+ * row leaves its verified bytes there for the listings loaded next. */
 static int load_file(oplog_be *ob, ol_part *p, int file_idx, pond_buf *keep)
 {
     const ol_file *f = &p->files[file_idx];
@@ -581,19 +604,7 @@ static int load_file(oplog_be *ob, ol_part *p, int file_idx, pond_buf *keep)
     if (rc == 0)
         p->files[file_idx].n_rows = OL_FILE_ROWS((int64_t)n);
     bool has_dir = false;
-    for (size_t i = 0; i < n; i++) {
-        has_dir |= rows[i].rec->type == POND_ENTRY_DIRECTORY;
-        if (rc == 0 && rows[i].rec->txn_seq > f->txn)
-            rc = pond_error_set(POND_ECORRUPT, D,
-                                "data file '%s' holds txn %lld, newer than its name says (%lld)",
-                                f->path, (long long)rows[i].rec->txn_seq, (long long)f->txn);
-        if (rc == 0)
-            rc = row_within_tags(f, rows[i].rec);
-        /* a view of a past transaction sees only the rows written up to it */
-        if (rc == 0 && (ob->row_max_txn < 0 || rows[i].rec->txn_seq <= ob->row_max_txn))
-            rc = part_put_row(ob, p, &rows[i]);
-        pond_oplog__row_dispose(&rows[i]);
-    }
+    rc = put_rows(ob, p, f, rows, n, rc, &has_dir);
     pond_free(rows);
     pond_arrow_schema_release(&schema);
     pond_parquet_reader_free(r);
@@ -605,6 +616,16 @@ static int load_file(oplog_be *ob, ol_part *p, int file_idx, pond_buf *keep)
     }
     pond_buf_dispose(&mem);
     return rc;
+}
+
+/* A part of its own over p's files (borrowed, not owned), for rows loaded apart from p's;
+ * released with pond_oplog__part_unload. */
+static void part_borrow(ol_part *tmp, const ol_part *p)
+{
+    memset(tmp, 0, sizeof *tmp);
+    tmp->id = p->id;
+    tmp->files = p->files;
+    tmp->n_files = p->n_files;
 }
 
 /* Which row groups of a file to load: those that may hold `version` (by_version), those whose
@@ -687,17 +708,7 @@ static int load_groups(oplog_be *ob, ol_part *p, int file_idx, const group_pick 
         }
         first += g_rows;
     }
-    for (size_t i = 0; i < n; i++) {
-        if (rc == 0 && rows[i].rec->txn_seq > f->txn)
-            rc = pond_error_set(POND_ECORRUPT, D,
-                                "data file '%s' holds txn %lld, newer than its name says (%lld)",
-                                f->path, (long long)rows[i].rec->txn_seq, (long long)f->txn);
-        if (rc == 0)
-            rc = row_within_tags(f, rows[i].rec);
-        if (rc == 0 && (ob->row_max_txn < 0 || rows[i].rec->txn_seq <= ob->row_max_txn))
-            rc = part_put_row(ob, p, &rows[i]);
-        pond_oplog__row_dispose(&rows[i]);
-    }
+    rc = put_rows(ob, p, f, rows, n, rc, NULL);
     pond_free(rows);
     pond_arrow_schema_release(&schema);
     pond_oplog__gfile_free(gf);
@@ -708,14 +719,10 @@ static int load_groups(oplog_be *ob, ol_part *p, int file_idx, const group_pick 
 
 int pond_oplog__check_file_groups(oplog_be *ob, ol_part *p, int file_idx)
 {
-    ol_part tmp = {0};
-    tmp.id = p->id;
-    tmp.files = p->files;
-    tmp.n_files = p->n_files;
+    ol_part tmp;
+    part_borrow(&tmp, p);
     int rc = p->files[file_idx].has_footer ? load_groups(ob, &tmp, file_idx, NULL) : 0;
-    FOREACH_NODE(&tmp, nd)
-    node_free(nd);
-    pond__idmap_dispose(&tmp.nodes);
+    pond_oplog__part_unload(&tmp);
     return rc;
 }
 
@@ -756,10 +763,8 @@ static int part_extend(oplog_be *ob, ol_part *p, size_t from)
     pond_buf *kept = p->n_files ? pond_calloc(p->n_files, sizeof *kept) : NULL;
     int rc = p->n_files && !kept ? POND_ENOMEM : 0;
     /* the older files' rows are gathered apart, then put before each node's loaded rows */
-    ol_part older = {0};
-    older.id = p->id;
-    older.files = p->files;
-    older.n_files = p->n_files;
+    ol_part older;
+    part_borrow(&older, p);
     bool fresh = start == p->n_files; /* nothing loaded: straight into p */
     for (size_t i = from; i < start && rc == 0; i++)
         rc = load_file(ob, fresh ? p : &older, (int)i, &kept[i]);
@@ -904,11 +909,6 @@ static oplog_row *node_version(ol_node *n, int64_t version)
     return NULL;
 }
 
-/* Version `version` of node id, older than the loaded files of p, read from the one older
- * file whose version range holds it (p's side file, kept for the next question: a read of a
- * day opens the versions of one old file one after another) instead of loading every file
- * after it. *row NULL (and 0) when the files' ranges cannot tell where it is (a file without
- * one) or it is not there: the caller then loads the suffix down to it, as without this. */
 /* Reads older file fi of p apart into p's side file (replacing the one there): the row groups
  * `pick` selects when the file has verified row groups, else the whole file. */
 static int load_side(oplog_be *ob, ol_part *p, size_t fi, const group_pick *pick)
@@ -917,9 +917,7 @@ static int load_side(oplog_be *ob, ol_part *p, size_t fi, const group_pick *pick
     struct ol_side *sd = pond_calloc(1, sizeof *sd);
     if (!sd)
         return POND_ENOMEM;
-    sd->part.id = p->id;
-    sd->part.files = p->files;
-    sd->part.n_files = p->n_files;
+    part_borrow(&sd->part, p);
     sd->file = fi;
     int rc = p->files[fi].has_footer ? load_groups(ob, &sd->part, (int)fi, pick)
                                      : load_file(ob, &sd->part, (int)fi, NULL);
@@ -932,6 +930,11 @@ static int load_side(oplog_be *ob, ol_part *p, size_t fi, const group_pick *pick
     return 0;
 }
 
+/* Version `version` of node id, older than the loaded files of p, read from the one older
+ * file whose version range holds it (p's side file, kept for the next question: a read of a
+ * day opens the versions of one old file one after another) instead of loading every file
+ * after it. *row NULL (and 0) when the files' ranges cannot tell where it is (a file without
+ * one) or it is not there: the caller then loads the suffix down to it, as without this. */
 static int side_version(oplog_row **row, ol_part **part_out, oplog_be *ob, ol_part *p,
                         const pond_node_id *id, int64_t version)
 {
@@ -1102,18 +1105,14 @@ static int ob_list_versions_overlapping(pond_node_rec ***out, size_t *n_out, pon
                 rc = list_if_overlapping(&l, &o->rows[i], from_us, to_us);
             continue;
         }
-        ol_part older = {0};
-        older.id = part->id;
-        older.files = part->files;
-        older.n_files = part->n_files;
+        ol_part older;
+        part_borrow(&older, part);
         rc = f->has_footer ? load_groups(ob, &older, (int)fi, &pick)
                            : load_file(ob, &older, (int)fi, NULL);
         ol_node *o = rc == 0 ? pond__idmap_get(&older.nodes, id) : NULL;
         for (size_t i = 0; o && rc == 0 && i < o->n; i++)
             rc = list_if_overlapping(&l, &o->rows[i], from_us, to_us);
-        FOREACH_NODE(&older, nd)
-        node_free(nd);
-        pond__idmap_dispose(&older.nodes);
+        pond_oplog__part_unload(&older);
     }
     for (size_t i = 0; i < n->n && rc == 0; i++)
         rc = list_if_overlapping(&l, &n->rows[i], from_us, to_us);

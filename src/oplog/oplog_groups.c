@@ -130,8 +130,6 @@ int pond_oplog__groups_parse(ol_group *groups, size_t n_rg, size_t *n_out, const
 static int parse_groups(ol_gfile *g, const char *v)
 {
     int n_rg = pond_parquet_reader_num_row_groups(g->r);
-    if (strncmp(v, "1;", 2) != 0)
-        return bad_groups(g, "is not version 1");
     if (n_rg <= 0)
         return bad_groups(g, "lists row groups the file does not have");
     g->groups = pond_calloc((size_t)n_rg, sizeof *g->groups);
@@ -305,15 +303,3 @@ pond_parquet_reader *pond_oplog__gfile_reader(ol_gfile *g) { return g->r; }
 size_t pond_oplog__gfile_n_groups(const ol_gfile *g) { return g->n; }
 
 const ol_group *pond_oplog__gfile_group(const ol_gfile *g, size_t i) { return &g->groups[i]; }
-
-int pond_oplog__gfile_verify_all(ol_gfile *g)
-{
-    int rc = 0;
-    for (size_t i = 0; rc == 0 && i < g->n; i++) {
-        if (!g->data[i] && (rc = load_group(g, i)) == 0) {
-            pond_free(g->data[i]); /* verified; fsck does not keep it */
-            g->data[i] = NULL;
-        }
-    }
-    return rc;
-}

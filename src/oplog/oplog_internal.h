@@ -310,8 +310,6 @@ const ol_group *pond_oplog__gfile_group(const ol_gfile *g, size_t i);
 /* Reads data file file_idx of p by its row groups, each verified against its footer and each
  * row against its group's entry (a no-op for a file without OPLOG_TAG_FOOTER): fsck. */
 int pond_oplog__check_file_groups(oplog_be *ob, ol_part *p, int file_idx);
-/* Reads and verifies every row group not verified yet (fsck). */
-int pond_oplog__gfile_verify_all(ol_gfile *g);
 /* Loads the pending inline content of row (and of the other pending rows of p in the same row
  * group) from the one row group of its file holding it, each checked against its own SHA-256.
  * 0 with the row still pending when the file has one row group or its position is unknown:

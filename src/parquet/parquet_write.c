@@ -1154,15 +1154,23 @@ int64_t pond_pqw__parallel_steps(const pond_parquet_writer *w) { return w->paral
 
 int64_t pond_parquet_writer_rows(const pond_parquet_writer *w) { return w ? w->rows_total : 0; }
 
-int pond_parquet_writer_write(pond_parquet_writer *w, const struct ArrowArray *batch)
+/* 0 when w can take more: not failed, not finished. */
+static int writable(const pond_parquet_writer *w)
 {
-    int rc;
-    POND_ASSERT_ARG(w && batch);
     if (w->err)
         return pond_error_set(w->err, POND_DOM_PARQUET, "parquet writer: failed earlier (%s)",
                               pond_error_name(w->err));
     if (w->finished)
         return pond_error_set(POND_EINVALID, POND_DOM_PARQUET, "parquet writer: already finished");
+    return 0;
+}
+
+int pond_parquet_writer_write(pond_parquet_writer *w, const struct ArrowArray *batch)
+{
+    int rc;
+    POND_ASSERT_ARG(w && batch);
+    if ((rc = writable(w)) < 0)
+        return rc;
     if (!batch->release || batch->n_children != w->schema.elems[0].num_children ||
         batch->length < 0)
         return pond_error_set(POND_EINVALID, POND_DOM_PARQUET,
@@ -1375,11 +1383,8 @@ int pond_parquet_writer_flush(pond_parquet_writer *w)
 {
     int rc;
     POND_ASSERT_ARG(w);
-    if (w->err)
-        return pond_error_set(w->err, POND_DOM_PARQUET, "parquet writer: failed earlier (%s)",
-                              pond_error_name(w->err));
-    if (w->finished)
-        return pond_error_set(POND_EINVALID, POND_DOM_PARQUET, "parquet writer: already finished");
+    if ((rc = writable(w)) < 0)
+        return rc;
     if (w->rg_rows > 0 && (rc = flush_row_group(w)) < 0)
         return sticky(w, rc);
     return 0;
@@ -1411,13 +1416,8 @@ int pond_parquet_writer_finish(pond_parquet_writer *w)
 {
     int rc;
     POND_ASSERT_ARG(w);
-    if (w->err)
-        return pond_error_set(w->err, POND_DOM_PARQUET, "parquet writer: failed earlier (%s)",
-                              pond_error_name(w->err));
-    if (w->finished)
-        return pond_error_set(POND_EINVALID, POND_DOM_PARQUET, "parquet writer: already finished");
-    if (w->rg_rows > 0 && (rc = flush_row_group(w)) < 0)
-        return sticky(w, rc);
+    if ((rc = pond_parquet_writer_flush(w)) < 0)
+        return rc;
     if ((rc = write_footer(w)) < 0)
         return sticky(w, rc);
     w->finished = true;

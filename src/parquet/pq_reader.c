@@ -52,6 +52,16 @@ static int read_exact(pond_parquet_reader *r, int64_t off, void *buf, size_t len
 typedef struct pq_shared_batch pq_shared_batch;
 static void shared_unref(pq_shared_batch *h);
 
+/* Lets go of r's buffer cache: closes its own (batches still out keep it until released),
+ * or drops its reference to a scan's. */
+static void drop_cache(pond_parquet_reader *r)
+{
+    if (r->own_cache)
+        pond__bufcache_close(r->cache);
+    else
+        pond__bufcache_unref(r->cache);
+}
+
 void pond_parquet_reader_free(pond_parquet_reader *r)
 {
     if (!r)
@@ -64,10 +74,7 @@ void pond_parquet_reader_free(pond_parquet_reader *r)
     pond_free(r->footer);
     pond_pq_scratch_dispose(&r->scratch);
     shared_unref(r->cur);
-    if (r->own_cache)
-        pond__bufcache_close(r->cache); /* batches still out keep it until released */
-    else
-        pond__bufcache_unref(r->cache);
+    drop_cache(r);
     pond__arena_dispose(&r->arena);
     pond_free(r);
 }
@@ -193,10 +200,7 @@ void pond_pq_reader_use_cache(pond_parquet_reader *r, pond_bufcache *c)
 {
     if (!c || c == r->cache)
         return;
-    if (r->own_cache)
-        pond__bufcache_close(r->cache);
-    else
-        pond__bufcache_unref(r->cache);
+    drop_cache(r);
     r->cache = pond__bufcache_ref(c);
     r->own_cache = false;
 }

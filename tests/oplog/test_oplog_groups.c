@@ -5,6 +5,7 @@
  * reports it. */
 #include "oplog/oplog_internal.h"
 #include "pt.h"
+#include "pt_pond.h"
 
 #include <pond/oplog.h>
 #include <pond/sys/os.h>
@@ -15,26 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-
-typedef struct {
-    char dir[4200];
-    pond_backend *be;
-    pond_fs *fs;
-} env;
-
-static void env_open(env *e)
-{
-    PT_ASSERT_OK(pond_oplog_open(&e->be, e->dir, NULL));
-    PT_ASSERT_OK(pond_fs_open(&e->fs, e->be, NULL));
-}
-
-static void env_close(env *e)
-{
-    pond_fs_free(e->fs);
-    pond_backend_free(e->be);
-    e->fs = NULL;
-    e->be = NULL;
-}
 
 /* Version v's content: 300 incompressible bytes, so a test can find them in the file. */
 static void g_data(char out[300], int v)
@@ -48,7 +29,7 @@ static void g_data(char out[300], int v)
     }
 }
 
-static void g_put(env *e, int v)
+static void g_put(pt_pond *e, int v)
 {
     char data[300];
     g_data(data, v);
@@ -58,7 +39,7 @@ static void g_put(env *e, int v)
 }
 
 /* Reads version v of /d/s: 0 (content compared), or the error code. */
-static int g_read(env *e, int v)
+static int g_read(pt_pond *e, int v)
 {
     pond_reader *rd = NULL;
     char buf[301], want[300];
@@ -77,13 +58,13 @@ static int g_read(env *e, int v)
 
 /* A pond whose /d/s has n versions merged into one file (by gc --compact) and one newer
  * version in a commit's file, reopened: the merged file is older than what a lookup loads. */
-static void g_pond(env *e, const char *name, int n)
+static void g_pond(pt_pond *e, const char *name, int n)
 {
     snprintf(e->dir, sizeof e->dir, "%s/%s", PT_TMPDIR(), name);
     pond_oplog_create_options co = POND_OPLOG_CREATE_OPTIONS_INIT;
     co.threshold_data = 4096; /* every version inline */
     PT_ASSERT_OK(pond_oplog_create(e->dir, &co));
-    env_open(e);
+    pt_pond_open(e);
     PT_ASSERT_OK(pond_fs_begin(e->fs, NULL));
     PT_ASSERT_OK(pond_fs_mkdir(e->fs, NULL, "/d", 0));
     PT_ASSERT_OK(pond_fs_commit(NULL, e->fs));
@@ -97,12 +78,12 @@ static void g_pond(env *e, const char *name, int n)
     pond_oplog_unlock(e->be);
     PT_ASSERT_OK(rc);
     g_put(e, n + 1);
-    env_close(e);
-    env_open(e);
+    pt_pond_close(e);
+    pt_pond_open(e);
 }
 
 /* The largest merged ("-l") data file of the pond, and its size. */
-static void merged_file(char *out, size_t cap, const env *e, int64_t *size)
+static void merged_file(char *out, size_t cap, const pt_pond *e, int64_t *size)
 {
     DIR *d = opendir(e->dir);
     PT_ASSERT(d != NULL);
@@ -149,7 +130,7 @@ static ssize_t counting_pread(int fd, void *buf, size_t n, off_t off)
 
 /* Bytes read to read version v from a fresh handle's state (nothing of the merged file
  * loaded). */
-static uint64_t bytes_for(env *e, int v)
+static uint64_t bytes_for(pt_pond *e, int v)
 {
     pond_os counting = *pond_os_real();
     counting.read = counting_read;
@@ -167,7 +148,7 @@ static uint64_t bytes_for(env *e, int v)
  * quarter of the file (light runs: 520 versions, less than half). Before: the file was read and hashed whole to load the version's row. */
 static void test_one_version_reads_its_group(void)
 {
-    env e;
+    pt_pond e;
     int n = pt_light() ? 520 : 1040;
     g_pond(&e, "pond", n);
     char path[4800];
@@ -181,15 +162,15 @@ static void test_one_version_reads_its_group(void)
         pt_fail(__FILE__, __LINE__, "one version read %llu bytes of a merged file of %lld",
                 (unsigned long long)bytes, (long long)size);
     /* and every version reads back, in a fresh handle, in an order that moves between groups */
-    env_close(&e);
-    env_open(&e);
+    pt_pond_close(&e);
+    pt_pond_open(&e);
     for (int v = n; v >= 1; v -= 37)
         PT_ASSERT_OK(g_read(&e, v));
     for (int v = 1; v <= n + 1; v += 29)
         PT_ASSERT_OK(g_read(&e, v));
     pond_fsck_report fr;
     PT_ASSERT_OK(pond_oplog_fsck(&fr, e.be, NULL, NULL, NULL));
-    env_close(&e);
+    pt_pond_close(&e);
 }
 
 static void flip_at(const char *path, int64_t off)
@@ -224,7 +205,7 @@ static int64_t find_in_file(const char *path, const char *needle, size_t m)
     return at;
 }
 
-static int fsck_corrupt(env *e)
+static int fsck_corrupt(pt_pond *e)
 {
     pond_fsck_report fr;
     int rc = pond_oplog_fsck(&fr, e->be, NULL, NULL, NULL);
@@ -236,42 +217,42 @@ static int fsck_corrupt(env *e)
  * file; a version of another group still reads; fsck reports the file. */
 static void test_flipped_group(void)
 {
-    env e;
+    pt_pond e;
     int n = pt_light() ? 200 : 300;
     g_pond(&e, "pond", n);
     char path[4800], want[300];
     int64_t size;
     merged_file(path, sizeof path, &e, &size);
     g_data(want, 100);
-    env_close(&e);
+    pt_pond_close(&e);
     flip_at(path, find_in_file(path, want, 300) + 150);
-    env_open(&e);
+    pt_pond_open(&e);
     PT_ASSERT_ERR(g_read(&e, 100), POND_ECORRUPT);
     PT_ASSERT_MSG_HAS(strrchr(path, '/') + 1);
     PT_ASSERT_MSG_HAS("row group");
     /* row n - 11 is in group 2 or 4 of 64-row groups; 100 (row 99) in group 1 */
     PT_ASSERT_OK(g_read(&e, n - 10));
     PT_ASSERT(fsck_corrupt(&e) >= 1);
-    env_close(&e);
+    pt_pond_close(&e);
 }
 
 /* A flipped byte in the footer (the last bytes: its length and magic are in the tag's range
  * too): every version of the file fails naming it. */
 static void test_flipped_footer(void)
 {
-    env e;
+    pt_pond e;
     g_pond(&e, "pond", pt_light() ? 200 : 300);
     char path[4800];
     int64_t size;
     merged_file(path, sizeof path, &e, &size);
-    env_close(&e);
+    pt_pond_close(&e);
     flip_at(path, size - 40);
-    env_open(&e);
+    pt_pond_open(&e);
     PT_ASSERT_ERR(g_read(&e, 100), POND_ECORRUPT);
     PT_ASSERT_MSG_HAS(strrchr(path, '/') + 1);
     PT_ASSERT_MSG_HAS("footer");
     PT_ASSERT(fsck_corrupt(&e) >= 1);
-    env_close(&e);
+    pt_pond_close(&e);
 }
 
 /* A footer tag that lies (one hex digit of its SHA-256 changed in the log): the footer no
@@ -279,12 +260,12 @@ static void test_flipped_footer(void)
  * reports it although the file itself is intact (its whole-file SHA-256 matches). */
 static void test_lying_tag(void)
 {
-    env e;
+    pt_pond e;
     g_pond(&e, "pond", pt_light() ? 200 : 300);
     char path[4800];
     int64_t size;
     merged_file(path, sizeof path, &e, &size);
-    env_close(&e);
+    pt_pond_close(&e);
     /* the commit adding the merged file: the one JSON commit naming it */
     const char *base = strrchr(path, '/') + 1;
     char logdir[4300];
@@ -326,17 +307,17 @@ static void test_lying_tag(void)
     }
     closedir(d);
     PT_ASSERT_INT_EQ(edited, 1);
-    env_open(&e);
+    pt_pond_open(&e);
     PT_ASSERT_ERR(g_read(&e, 100), POND_ECORRUPT);
     PT_ASSERT_MSG_HAS(base);
     PT_ASSERT_MSG_HAS("pond.footer");
     PT_ASSERT(fsck_corrupt(&e) >= 1);
-    env_close(&e);
+    pt_pond_close(&e);
 }
 
 /* Version v of /d/t: content g_data(v), event times [v * 100, v * 100 + 99] (none for version 5:
  * it overlaps every range, and its row group is read for every range). */
-static void t_put(env *e, int v)
+static void t_put(pt_pond *e, int v)
 {
     char data[300];
     g_data(data, v);
@@ -368,10 +349,10 @@ static int t_collect(const pond_stat *st, const char *xattrs, void *payload)
 /* Lists the versions of /d/t overlapping [from, to] from a fresh handle and reads each: they
  * are exactly the model's (every version whose range meets it, and those without one), and
  * each reads its own content. Returns the bytes read. */
-static uint64_t t_range(env *e, int n, int64_t from, int64_t to)
+static uint64_t t_range(pt_pond *e, int n, int64_t from, int64_t to)
 {
-    env_close(e);
-    env_open(e);
+    pt_pond_close(e);
+    pt_pond_open(e);
     pond_os counting = *pond_os_real();
     counting.read = counting_read;
     counting.pread = counting_pread;
@@ -415,13 +396,13 @@ static uint64_t t_range(env *e, int n, int64_t from, int64_t to)
  * random ranges list exactly the model's versions. */
 static void test_day_reads_its_groups(void)
 {
-    env e;
+    pt_pond e;
     int n = pt_light() ? 448 : 640;
     snprintf(e.dir, sizeof e.dir, "%s/%s", PT_TMPDIR(), "pondt");
     pond_oplog_create_options co = POND_OPLOG_CREATE_OPTIONS_INIT;
     co.threshold_data = 4096; /* every version inline */
     PT_ASSERT_OK(pond_oplog_create(e.dir, &co));
-    env_open(&e);
+    pt_pond_open(&e);
     PT_ASSERT_OK(pond_fs_begin(e.fs, NULL));
     PT_ASSERT_OK(pond_fs_mkdir(e.fs, NULL, "/d", 0));
     PT_ASSERT_OK(pond_fs_commit(NULL, e.fs));
@@ -456,7 +437,7 @@ static void test_day_reads_its_groups(void)
         int64_t to = from + (int64_t)((seed >> 20) % 900);
         (void)t_range(&e, n + 1, from, to);
     }
-    env_close(&e);
+    pt_pond_close(&e);
 }
 
 /* The entry's parser takes only what tiles the file and fits int64 (a value past it used to
